@@ -1,0 +1,59 @@
+// The injectable clock: TTLs, lock-delay, check intervals and timeouts read time through it,
+// so tests can drive time by hand instead of sleeping.
+
+/** A cancellable timer handle. */
+export interface TimerHandle {
+  cancel(): void;
+}
+
+/** Wall-clock time and timers. */
+export interface Clock {
+  /** Milliseconds since the Unix epoch. */
+  now(): number;
+  /** Runs `fn` once after `ms` milliseconds. Timers never keep the process alive. */
+  setTimer(ms: number, fn: () => void): TimerHandle;
+}
+
+/** The real clock backed by Date.now and unref'd timers. */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimer(ms, fn) {
+    const t = setTimeout(fn, Math.max(0, ms));
+    t.unref();
+    return { cancel: () => clearTimeout(t) };
+  },
+};
+
+/** A manual clock for tests: time moves only when `advance()` is called. */
+export class ManualClock implements Clock {
+  #now: number;
+  #timers: { at: number; fn: () => void; id: number }[] = [];
+  #nextId = 1;
+
+  constructor(start = 1_700_000_000_000) {
+    this.#now = start;
+  }
+
+  now(): number {
+    return this.#now;
+  }
+
+  setTimer(ms: number, fn: () => void): TimerHandle {
+    const id = this.#nextId++;
+    this.#timers.push({ at: this.#now + Math.max(0, ms), fn, id });
+    return { cancel: () => { this.#timers = this.#timers.filter((t) => t.id !== id); } };
+  }
+
+  /** Moves time forward, firing due timers in deadline order. */
+  advance(ms: number): void {
+    const target = this.#now + ms;
+    for (;;) {
+      const due = this.#timers.filter((t) => t.at <= target).sort((a, b) => a.at - b.at || a.id - b.id)[0];
+      if (!due) break;
+      this.#timers = this.#timers.filter((t) => t.id !== due.id);
+      this.#now = Math.max(this.#now, due.at);
+      due.fn();
+    }
+    this.#now = target;
+  }
+}

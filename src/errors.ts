@@ -1,0 +1,96 @@
+// The typed error catalog shared by every layer. Transports map `code` to a status or RCODE
+// once (http/errors.ts); messages that clients match keep Consul's exact text.
+
+/** Stable error codes; each transport maps them in one table. */
+export type ErrorCode =
+  | 'bad_request'
+  | 'not_found'
+  | 'permission_denied'
+  | 'conflict'
+  | 'too_large'
+  | 'method_not_allowed'
+  | 'rate_limited'
+  | 'unavailable'
+  | 'internal'
+  | 'compacted'
+  | 'closed';
+
+/** Base class: a message meant for the client, a code, and an optional cause. */
+export class ProconsulError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** Invalid input: 400. */
+export class BadRequestError extends ProconsulError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('bad_request', message, options);
+  }
+}
+
+/** A missing record: 404. */
+export class NotFoundError extends ProconsulError {
+  constructor(message = 'Not found', options?: { cause?: unknown }) {
+    super('not_found', message, options);
+  }
+}
+
+/** ACL denial: 403. */
+export class PermissionDeniedError extends ProconsulError {
+  constructor(message = 'Permission denied', options?: { cause?: unknown }) {
+    super('permission_denied', message, options);
+  }
+}
+
+/** A transaction rolled back or a conflicting write: 409. */
+export class ConflictError extends ProconsulError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('conflict', message, options);
+  }
+}
+
+/** A body or value over a configured limit: 413. */
+export class TooLargeError extends ProconsulError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('too_large', message, options);
+  }
+}
+
+/** Wrong HTTP method: 405 with the allowed methods. */
+export class MethodNotAllowedError extends ProconsulError {
+  readonly allow: string[];
+  constructor(allow: string[]) {
+    super('method_not_allowed', 'Method not allowed');
+    this.allow = allow;
+  }
+}
+
+/** Server-side failures that Consul reports as 500 with a message (e.g. `No path to datacenter`). */
+export class InternalError extends ProconsulError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('internal', message, options);
+  }
+}
+
+/** The store's history no longer holds the requested revision. */
+export class CompactedError extends ProconsulError {
+  readonly compactRevision: number;
+  constructor(compactRevision: number) {
+    super('compacted', `required revision has been compacted (compact revision ${compactRevision})`);
+    this.compactRevision = compactRevision;
+  }
+}
+
+/** Use after close. */
+export class ClosedError extends ProconsulError {
+  constructor(what = 'store') {
+    super('closed', `${what} is closed`);
+  }
+}
+
+/** Consul's text for an unknown datacenter. */
+export const errNoPathToDatacenter = (): InternalError => new InternalError('No path to datacenter');

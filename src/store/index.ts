@@ -1,0 +1,4 @@
+// Public surface of the store layer: the contract, the backends and a factory.
+export type * from './store.ts';
+export { MemoryStore } from './memory/memory.ts';
+export { readSnapshot, writeSnapshot, SNAPSHOT_FORMAT_VERSION } from './snapshot.ts';
