@@ -1,0 +1,62 @@
+// The agent's runtime configuration: what the config loader produces from files and flags and
+// what createAgent() consumes. Durations are milliseconds; listeners are resolved addresses.
+
+/** A resolved listener address: TCP host:port or a unix socket path. */
+export type ListenAddr = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string; mode?: string };
+
+/** The agent configuration after merging defaults, files and flags. */
+export interface RuntimeConfig {
+  dev: boolean;
+  server: boolean;
+  bootstrap: boolean;
+  bootstrapExpect: number;
+  datacenter: string;
+  primaryDatacenter: string;
+  nodeName: string;
+  nodeId: string;
+  nodeMeta: Record<string, string>;
+  /** null in -dev (memory store). */
+  dataDir: string | null;
+  /** Store backend: memory (dev), embedded (data_dir) or etcd (later). */
+  store: { backend: 'memory' | 'embedded' | 'etcd'; etcd?: { endpoints: string[] } };
+  bindAddr: string;
+  advertiseAddr: string;
+  advertiseAddrWan: string;
+  clientAddrs: string[];
+  ports: {
+    http: number; https: number; dns: number; grpc: number; grpcTls: number;
+    serfLan: number; serfWan: number; server: number;
+  };
+  /** HTTP listeners resolved from addresses.http / client_addr and ports.http (empty if disabled). */
+  httpAddrs: ListenAddr[];
+  /** DNS listeners resolved likewise (empty if ports.dns is -1). */
+  dnsAddrs: ListenAddr[];
+  domain: string;
+  altDomain: string;
+  logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error';
+  logJson: boolean;
+  logFile: string;
+  pidFile: string;
+  uiEnabled: boolean;
+  /** Milliseconds. */
+  defaultQueryTime: number;
+  maxQueryTime: number;
+  limits: { kvMaxValueSize: number; txnMaxReqLen: number; httpMaxConnsPerClient: number };
+  http: { responseHeaders: Record<string, string>; allowWriteHttpFrom: string[]; useCache: boolean };
+  acl: {
+    enabled: boolean;
+    defaultPolicy: 'allow' | 'deny';
+    downPolicy: string;
+    tokens: {
+      initialManagement: string; agent: string; agentRecovery: string; default: string;
+      replication: string; configFileServiceRegistration: string; dns: string;
+    };
+  };
+  connect: { enabled: boolean; caProvider: string; caConfig: Record<string, unknown> };
+  /** Milliseconds; session TTL floor (Consul's session_ttl_min, default 10s). */
+  sessionTtlMin: number;
+  /** The merged raw configuration with Consul's snake_case keys, for /v1/agent/self DebugConfig. */
+  raw: Record<string, unknown>;
+  /** Config files that were read, in merge order (for `reload`). */
+  sources: string[];
+}
