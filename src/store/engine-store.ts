@@ -28,6 +28,7 @@ export abstract class EngineStore implements Store {
   protected readonly engine: StoreEngine;
   protected readonly clock: Clock;
   #closed = false;
+  #failure: Error | null = null;
   #tail: Promise<void> = Promise.resolve();
   #leaseTimers = new Map<number, TimerHandle>();
 
@@ -53,13 +54,22 @@ export abstract class EngineStore implements Store {
     return this.#closed;
   }
 
+  /** The persistence failure that stopped the store, if any. */
+  protected get failure(): Error | null {
+    return this.#failure;
+  }
+
   #check(): void {
     if (this.#closed) throw new ClosedError();
+    if (this.#failure) throw this.#failure;
   }
 
   /** Queues a mutation; publication follows durability, in order. */
   #commit(m: Mutation): Promise<void> {
     const durable = this.persist(m);
+    // The engine already holds the mutation, so memory and disk now disagree: fail-stop rather
+    // than serve state that a restart would not have.
+    durable.catch((err: unknown) => { this.#failure ??= err instanceof Error ? err : new Error(String(err)); });
     const done = this.#tail.then(() => durable).then(() => {
       if (m.batch) this.engine.publish(m.batch);
     });
@@ -67,27 +77,33 @@ export abstract class EngineStore implements Store {
     return done;
   }
 
-  /** Waits until everything applied so far is durable. */
+  /** Waits until everything applied so far is durable; rejects if persistence has failed. */
   protected async durable(): Promise<void> {
     await this.#tail;
+    if (this.#failure) throw this.#failure;
   }
 
+  // Reads capture the state synchronously and answer once everything they saw is durable: reading
+  // after the wait could return writes applied meanwhile that are not durable yet (dirty reads).
   async currentRevision(): Promise<number> {
     this.#check();
+    const revision = this.engine.revision;
     await this.durable();
-    return this.engine.revision;
+    return revision;
   }
 
   async range(prefix: string): Promise<RangeResult> {
     this.#check();
+    const result = { kvs: this.engine.range(prefix), revision: this.engine.revision };
     await this.durable();
-    return { kvs: this.engine.range(prefix), revision: this.engine.revision };
+    return result;
   }
 
   async get(key: string): Promise<KeyValue | null> {
     this.#check();
+    const kv = this.engine.keys.get(key) ?? null;
     await this.durable();
-    return this.engine.keys.get(key) ?? null;
+    return kv;
   }
 
   async txn(req: TxnRequest): Promise<TxnResponse> {
@@ -140,8 +156,11 @@ export abstract class EngineStore implements Store {
 
   async *snapshot(): AsyncIterable<Uint8Array> {
     this.#check();
+    const revision = this.engine.revision;
+    const kvs = this.engine.range('');
+    const leases = [...this.engine.leases.values()].map((l) => ({ id: l.id, ttlSeconds: l.ttlSeconds }));
     await this.durable();
-    yield* writeSnapshot(this.engine.revision, this.engine.range(''), [...this.engine.leases.values()]);
+    yield* writeSnapshot(revision, kvs, leases);
   }
 
   async restore(stream: AsyncIterable<Uint8Array>): Promise<number> {

@@ -81,8 +81,17 @@ export class StoreEngine {
     return this.#published;
   }
 
-  /** Loads state from disk at start: keys, leases and the revision they were at. */
-  load(kvs: Iterable<KeyValue>, leases: Iterable<{ id: number; ttlSeconds: number }>, revision: number): void {
+  /**
+   * Loads state from disk at start: keys, leases and the revision they were at. `lastLeaseId` is
+   * the highest lease id ever granted, so ids of revoked leases are not handed out again.
+   */
+  load(
+    kvs: Iterable<KeyValue>,
+    leases: Iterable<{ id: number; ttlSeconds: number }>,
+    revision: number,
+    lastLeaseId = 0,
+  ): void {
+    this.#nextLease = Math.max(this.#nextLease, lastLeaseId + 1);
     for (const l of leases) {
       this.leases.set(l.id, { id: l.id, ttlSeconds: l.ttlSeconds, keys: new Set() });
       this.#nextLease = Math.max(this.#nextLease, l.id + 1);
