@@ -1,0 +1,163 @@
+// The built-in (`consul` provider) Connect CA root: the self-signed CA certificate Consul's leader
+// creates on first start in the primary datacenter, and the CARoot record that describes it.
+
+import 'reflect-metadata';
+import * as x509 from '@peculiar/x509';
+import { X509Certificate as NodeX509 } from 'node:crypto';
+import { caCommonName, compactUid } from './common-names.ts';
+import { certFingerprint, hexString, keyId } from './fingerprints.ts';
+import { generatePrivateKey, type PrivateKeyType } from './private-key.ts';
+import { signingUri } from './spiffe.ts';
+
+/** A trusted CA root, with Consul's JSON field names (`structs.CARoot`). */
+export interface CARoot {
+  /** Colon-hex SHA-1 fingerprint of the root certificate's DER. */
+  ID: string;
+  /** Human-friendly name, `<Provider> CA Primary Cert`. */
+  Name: string;
+  /** The certificate's serial number (Consul's uint64). */
+  SerialNumber: number;
+  /** Colon-hex Subject Key Identifier of the leaf-signing certificate (the root, for `consul`). */
+  SigningKeyID: string;
+  /** The cluster id the root was generated under (the bare id, without `.consul`). */
+  ExternalTrustDomain: string;
+  /** Validity bounds in Go's RFC 3339 form (`2018-05-25T21:39:23Z`). */
+  NotBefore: string;
+  NotAfter: string;
+  /** PEM of the root certificate, ending in a newline. */
+  RootCert: string;
+  /** PEM intermediates attached to leaf certs; `null` for the primary `consul` provider. */
+  IntermediateCerts: string[] | null;
+  /** True for exactly one root: the one signing new leaves. */
+  Active: boolean;
+  /** When the root stopped being active; stored only, never in API responses (Consul: `json:"-"`). */
+  RotatedOutAt?: string;
+  /** Key algorithm and size of the root's key (`ec`/256 by default). */
+  PrivateKeyType: string;
+  PrivateKeyBits: number;
+  CreateIndex: number;
+  ModifyIndex: number;
+}
+
+/** Options for `generateRoot`; defaults are Consul's (`ec`, 256 bits, RootCertTTL 87600h). */
+export interface GenerateRootOptions {
+  clusterId: string;
+  /** The primary datacenter; Consul's root certificate does not embed it. */
+  datacenter: string;
+  clock: { now(): number };
+  privateKeyType?: PrivateKeyType;
+  privateKeyBits?: number;
+  rootCertTtlMs?: number;
+  /** Consul uses the provider's next serial counter value; random (≤ 2^53) when omitted. */
+  serialNumber?: number;
+}
+
+/** RootCertTTL default: 87600h (10 years). */
+export const DEFAULT_ROOT_CERT_TTL_MS = 87_600 * 3_600_000;
+
+/**
+ * Creates a new CA key and self-signed root certificate exactly as the `consul` provider does
+ * (`GenerateCAChain` + `generateCA`), and the active CARoot describing it (`newCARoot`).
+ * The private key PEM is returned separately: it belongs in provider state, never in CARoot.
+ */
+export async function generateRoot(opts: GenerateRootOptions): Promise<{ root: CARoot; privateKeyPem: string }> {
+  const key = await generatePrivateKey(opts.privateKeyType ?? 'ec', opts.privateKeyBits ?? 256);
+  const spki = new Uint8Array(await globalThis.crypto.subtle.exportKey('spki', key.keys.publicKey));
+  const kid = toHex(keyId(spki));
+  // Go's x509 encodes validity with whole seconds; Consul's root starts at "now", no drift buffer.
+  const now = Math.floor(opts.clock.now() / 1000) * 1000;
+  const ttl = opts.rootCertTtlMs ?? DEFAULT_ROOT_CERT_TTL_MS;
+  const cn = caCommonName('consul', compactUid(), opts.clusterId, true);
+  const name = new x509.Name([{ CN: [{ printableString: cn }] }]);
+  const cert = await x509.X509CertificateGenerator.create(
+    {
+      serialNumber: serialHex(opts.serialNumber ?? randomSerial()),
+      subject: name,
+      issuer: name,
+      notBefore: new Date(now),
+      notAfter: new Date(now + ttl),
+      publicKey: key.keys.publicKey,
+      signingKey: key.keys.privateKey,
+      signingAlgorithm: key.signingAlgorithm,
+      extensions: caExtensions(kid, signingUri(opts.clusterId)),
+    },
+    globalThis.crypto,
+  );
+  const pem = new NodeX509(Buffer.from(cert.rawData)).toString();
+  return { root: caRootFromPem(pem, 'consul', opts.clusterId), privateKeyPem: key.pem };
+}
+
+/** Builds the active CARoot for a root certificate PEM, as Consul's `newCARoot` does. */
+export function caRootFromPem(pem: string, provider: string, clusterId: string): CARoot {
+  const cert = new x509.X509Certificate(pem);
+  const node = new NodeX509(pem);
+  const ski = cert.getExtension(x509.SubjectKeyIdentifierExtension);
+  const keyInfo = keyInfoFromCert(node);
+  return {
+    ID: certFingerprint(new Uint8Array(cert.rawData)),
+    Name: `${providerPrettyName(provider)} CA Primary Cert`,
+    SerialNumber: Number(BigInt.asUintN(64, BigInt(`0x${cert.serialNumber}`))),
+    SigningKeyID: ski ? hexString(fromHex(ski.keyId)) : '',
+    ExternalTrustDomain: clusterId,
+    NotBefore: goTime(cert.notBefore),
+    NotAfter: goTime(cert.notAfter),
+    RootCert: pem.endsWith('\n') ? pem : `${pem}\n`,
+    IntermediateCerts: null,
+    Active: true,
+    PrivateKeyType: keyInfo.type,
+    PrivateKeyBits: keyInfo.bits,
+    CreateIndex: 0,
+    ModifyIndex: 0,
+  };
+}
+
+/** Formats a time as Go's `time.Time` marshals to JSON (RFC 3339, fraction only when non-zero). */
+export function goTime(d: Date): string {
+  return d.toISOString().replace(/\.(\d*?)0*Z$/, (_m, frac: string) => (frac ? `.${frac}Z` : 'Z'));
+}
+
+function caExtensions(kidHex: string, uri: string): x509.Extension[] {
+  const usage = x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature;
+  return [
+    new x509.KeyUsagesExtension(usage, true),
+    new x509.BasicConstraintsExtension(true, undefined, true),
+    new x509.SubjectKeyIdentifierExtension(kidHex),
+    new x509.AuthorityKeyIdentifierExtension(kidHex),
+    new x509.SubjectAlternativeNameExtension([{ type: 'url', value: uri }]),
+  ];
+}
+
+function keyInfoFromCert(cert: NodeX509): { type: string; bits: number } {
+  const pub = cert.publicKey;
+  const details = pub.asymmetricKeyDetails ?? {};
+  if (pub.asymmetricKeyType === 'ec') {
+    const bits: Record<string, number> = { prime256v1: 256, secp384r1: 384, secp521r1: 521, secp224r1: 224 };
+    return { type: 'ec', bits: bits[details.namedCurve ?? ''] ?? 0 };
+  }
+  if (pub.asymmetricKeyType === 'rsa') return { type: 'rsa', bits: details.modulusLength ?? 0 };
+  throw new Error(`unsupported key type: ${pub.asymmetricKeyType}`);
+}
+
+function providerPrettyName(provider: string): string {
+  const names: Record<string, string> = { consul: 'Consul', vault: 'Vault', 'aws-pca': 'Aws-Pca' };
+  return names[provider] ?? provider;
+}
+
+function randomSerial(): number {
+  const [hi, lo] = globalThis.crypto.getRandomValues(new Uint32Array(2));
+  return (hi & 0x1fffff) * 2 ** 32 + lo || 1;
+}
+
+function serialHex(n: number): string {
+  if (!Number.isSafeInteger(n) || n <= 0) throw new RangeError(`invalid serial number: ${n}`);
+  const hex = n.toString(16);
+  return hex.length % 2 ? `0${hex}` : hex;
+}
+
+function toHex(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('hex');
+}
+
+function fromHex(hex: string): Uint8Array {
+  return new Uint8Array(Buffer.from(hex, 'hex'));
+}
