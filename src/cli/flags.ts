@@ -3,7 +3,7 @@
 // non-flag argument or `--`.
 
 /** The kinds of flag values. */
-export type FlagKind = 'string' | 'bool' | 'int' | 'duration' | 'list';
+export type FlagKind = 'string' | 'bool' | 'int' | 'uint' | 'duration' | 'list';
 
 /** One flag definition. */
 export interface FlagDef {
@@ -11,6 +11,8 @@ export interface FlagDef {
   kind: FlagKind;
   usage: string;
   default?: string | boolean | number | string[];
+  /** Name of the value in help (`-http-addr=<address>`); default from the kind, as Go's flag.UnquoteUsage. */
+  placeholder?: string;
 }
 
 /** Parsed flag values by name (only flags that were given or have defaults) and the rest. */
@@ -80,8 +82,9 @@ function convert(def: FlagDef, raw: string): string | boolean | number {
       if (['0', 'f', 'false'].includes(v)) return false;
       throw new FlagError(`invalid boolean value "${raw}" for -${def.name}: parse error`);
     }
-    case 'int': {
-      if (!/^-?\d+$/.test(raw)) throw new FlagError(`invalid value "${raw}" for flag -${def.name}: parse error`);
+    case 'int':
+    case 'uint': {
+      if (!(def.kind === 'uint' ? /^\d+$/ : /^-?\d+$/).test(raw)) throw new FlagError(`invalid value "${raw}" for flag -${def.name}: parse error`);
       return Number(raw);
     }
     case 'duration': {

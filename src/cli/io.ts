@@ -1,0 +1,52 @@
+// The shape every CLI command has and the I/O it is given, so commands run in-process in tests
+// with a capturing io and for real through bin/proconsul.js.
+
+import { FlagError, parseFlags, type FlagDef, type ParsedFlags } from './flags.ts';
+import { goFlagDefaults } from './usage.ts';
+
+/** Where a command reads and writes; `stdout`/`stderr` take whole chunks, newlines included. */
+export interface CliIO {
+  stdout(s: string): void;
+  stderr(s: string): void;
+  stdin: NodeJS.ReadableStream;
+  env: NodeJS.ProcessEnv;
+}
+
+/** One CLI command (`name` is the full path, e.g. `kv get`). */
+export interface Command {
+  name: string;
+  synopsis: string;
+  /** Usage text as Consul writes it (`Usage: proconsul kv get [options] …` plus examples); flags are appended when shown. */
+  help: string;
+  flags: FlagDef[];
+  run(args: string[], io: CliIO): Promise<number>;
+}
+
+/** Returned by `run` to ask the dispatcher to print the command's help and exit 1 (mitchellh/cli's RunResultHelp). */
+export const RUN_RESULT_HELP = -18511;
+
+/** Consul's cli.Ui: Info/Output go to stdout, Error to stderr, each with a trailing newline. */
+export function ui(io: CliIO): { info(s: string): void; error(s: string): void } {
+  return {
+    info: (s) => io.stdout(`${s}\n`),
+    error: (s) => io.stderr(`${s}\n`),
+  };
+}
+
+/** Reads a stream to its end. */
+export async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(typeof c === 'string' ? Buffer.from(c) : Buffer.from(c as Uint8Array));
+  return Buffer.concat(chunks);
+}
+
+/** Parses a command's flags; on error prints Go flag's message and defaults to stderr and returns null (exit 1). */
+export function parseCommandFlags(flags: FlagDef[], args: string[], io: CliIO): ParsedFlags | null {
+  try {
+    return parseFlags(flags, args);
+  } catch (err) {
+    if (!(err instanceof FlagError)) throw err;
+    io.stderr(`${err.message}\nUsage:\n${goFlagDefaults(flags)}`);
+    return null;
+  }
+}

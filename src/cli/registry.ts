@@ -1,0 +1,101 @@
+// The one list of CLI commands and the dispatcher, with mitchellh/cli's rules as Consul uses
+// them: longest-prefix nested commands, -h/-help/--help anywhere, -v/--version → `version`.
+
+import type { CliIO, Command } from './io.ts';
+import { RUN_RESULT_HELP } from './io.ts';
+import { commandHelp, topUsage } from './usage.ts';
+import { kvCommand } from './kv.ts';
+import { kvDeleteCommand } from './kv-delete.ts';
+import { kvExportCommand } from './kv-export.ts';
+import { kvGetCommand } from './kv-get.ts';
+import { kvImportCommand } from './kv-import.ts';
+import { kvPutCommand } from './kv-put.ts';
+import { versionCommand } from './version.ts';
+
+/** Every command, by full name. */
+export const COMMANDS: readonly Command[] = [
+  kvCommand,
+  kvDeleteCommand,
+  kvExportCommand,
+  kvGetCommand,
+  kvImportCommand,
+  kvPutCommand,
+  versionCommand,
+];
+
+const BY_NAME = new Map<string, Command>();
+for (const c of COMMANDS) {
+  if (BY_NAME.has(c.name)) throw new Error(`command registered twice: ${c.name}`);
+  BY_NAME.set(c.name, c);
+}
+
+/** The immediate subcommands of `prefix` ('' for the top level). */
+function children(prefix: string): Command[] {
+  const p = prefix ? `${prefix} ` : '';
+  return COMMANDS.filter((c) => c.name.startsWith(p) && c.name.length > p.length && !c.name.slice(p.length).includes(' '));
+}
+
+interface Dispatch {
+  command: string;
+  args: string[];
+  help: boolean;
+  topFlags: string[];
+}
+
+/** Splits argv into the command path (longest registered prefix), its args and the help/top flags. */
+function route(argv: string[]): Dispatch {
+  const d: Dispatch = { command: '', args: [], help: false, topFlags: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') break;
+    if (a === '-h' || a === '-help' || a === '--help') {
+      d.help = true;
+      continue;
+    }
+    if (d.command) continue;
+    if (a.startsWith('-')) {
+      d.topFlags.push(a);
+      continue;
+    }
+    if (a === '') continue;
+    d.command = a;
+    let consumed = i;
+    for (let j = i + 1; j < argv.length && BY_NAME.has(`${d.command} ${argv[j]}`); j++) {
+      d.command = `${d.command} ${argv[j]}`;
+      consumed = j;
+    }
+    d.args = argv.slice(consumed + 1);
+  }
+  return d;
+}
+
+/** Runs the CLI on argv (without the program name) and resolves to the exit code. */
+export async function runCli(argv: string[], io: CliIO): Promise<number> {
+  // Consul's main turns -v/--version anywhere into the `version` command.
+  if (argv.some((a) => a === '-v' || a === '--version')) argv = ['version', ...argv];
+  const d = route(argv);
+  if (d.help && !d.command) {
+    io.stderr(`${topUsage(children(''))}\n`);
+    return 0;
+  }
+  const cmd = BY_NAME.get(d.command);
+  if (!cmd) {
+    io.stderr(`${topUsage(children(''))}\n`);
+    return 127;
+  }
+  const help = commandHelp(cmd, children(cmd.name));
+  if (d.help) {
+    io.stderr(help);
+    return 0;
+  }
+  if (d.topFlags.length) {
+    io.stderr('Invalid flags before the subcommand. If these flags are for\nthe subcommand, please put them after the subcommand.\n\n' + help);
+    return 1;
+  }
+  const code = await cmd.run(d.args, io);
+  if (code === RUN_RESULT_HELP) {
+    io.stderr(help);
+    return 1;
+  }
+  return code;
+}
