@@ -1,0 +1,104 @@
+// Turning the merged configuration tree into RuntimeConfig: typed values, resolved addresses,
+// the store backend, and Consul's semantic validation (validation.ts).
+import { ConfigError, multiError } from './error.ts';
+import type { Interfaces } from './addresses.ts';
+import type { ConfigTree } from './merge.ts';
+import { readNetwork } from './network.ts';
+import type { RuntimeConfig } from './runtime.ts';
+import { validateRuntime } from './validation.ts';
+import { TreeReader } from './values.ts';
+
+/** Inputs besides the tree. */
+export interface BuildContext {
+  dev: boolean;
+  hostname: string;
+  interfaces: Interfaces;
+}
+
+/** RuntimeConfig before the node ID and source list are filled in by the loader. */
+export type BuiltConfig = Omit<RuntimeConfig, 'nodeId' | 'sources'> & { nodeIdConfigured: string };
+
+const LOG_LEVELS: Record<string, RuntimeConfig['logLevel']> = {
+  trace: 'trace', debug: 'debug', info: 'info', warn: 'warn', warning: 'warn', err: 'error', error: 'error',
+};
+
+function readLogLevel(r: TreeReader): RuntimeConfig['logLevel'] {
+  const raw = r.str('log_level', 'INFO');
+  const level = LOG_LEVELS[raw.toLowerCase()];
+  if (!level) throw new ConfigError(`Invalid log level: ${JSON.stringify(raw)}. Valid log levels are: [TRACE DEBUG INFO WARN ERR]`);
+  return level;
+}
+
+/** Parses `memory`, `embedded` or `etcd://h1:p1,h2:p2` (Proconsul's `store` key / -store flag). */
+export function readStore(value: string, dev: boolean): RuntimeConfig['store'] {
+  const v = value || (dev ? 'memory' : 'embedded');
+  if (v === 'memory' || v === 'embedded') return { backend: v };
+  const m = /^etcd:\/\/(.+)$/.exec(v);
+  const endpoints = m ? m[1].split(',').map((e) => e.trim()).filter(Boolean) : [];
+  if (endpoints.length === 0 || endpoints.some((e) => !/^[^\s/:]+:\d+$/.test(e))) {
+    throw new ConfigError(`store: invalid value ${JSON.stringify(value)}: must be memory, embedded or etcd://host:port[,host:port...]`);
+  }
+  return { backend: 'etcd', etcd: { endpoints: endpoints.map((e) => `http://${e}`) } };
+}
+
+function readAcl(r: TreeReader): RuntimeConfig['acl'] {
+  const policy = r.str('acl.default_policy', 'allow');
+  if (policy !== 'allow' && policy !== 'deny') {
+    throw new ConfigError(`acl.default_policy must be "allow" or "deny", got ${JSON.stringify(policy)}`);
+  }
+  const t = (k: string) => r.str(`acl.tokens.${k}`);
+  return {
+    enabled: r.bool('acl.enabled'), defaultPolicy: policy, downPolicy: r.str('acl.down_policy', 'extend-cache'),
+    tokens: {
+      initialManagement: t('initial_management'), agent: t('agent'), agentRecovery: t('agent_recovery'),
+      default: t('default'), replication: t('replication'),
+      configFileServiceRegistration: t('config_file_service_registration'), dns: t('dns'),
+    },
+  };
+}
+
+function readConnect(r: TreeReader): RuntimeConfig['connect'] {
+  const caProvider = r.str('connect.ca_provider');
+  if (!['', 'consul', 'vault', 'aws-pca'].includes(caProvider)) throw new ConfigError(`${caProvider} is not a valid CA provider`);
+  const caConfig = r.get('connect.ca_config');
+  return { enabled: r.bool('connect.enabled'), caProvider, caConfig: typeof caConfig === 'object' && caConfig !== null ? caConfig as Record<string, unknown> : {} };
+}
+
+function readGeneral(r: TreeReader, ctx: BuildContext) {
+  const dataDir = r.str('data_dir');
+  return {
+    dev: ctx.dev, server: r.bool('server'), bootstrap: r.bool('bootstrap'), bootstrapExpect: r.int('bootstrap_expect'),
+    datacenter: r.str('datacenter').toLowerCase(), primaryDatacenter: r.str('primary_datacenter').toLowerCase(),
+    nodeName: r.str('node_name') || ctx.hostname, nodeIdConfigured: r.str('node_id'), nodeMeta: r.stringMap('node_meta'),
+    dataDir: ctx.dev || dataDir === '' ? null : dataDir, store: readStore(r.str('store'), ctx.dev),
+    domain: r.str('domain', 'consul.'), altDomain: r.str('alt_domain'), logLevel: readLogLevel(r),
+    logJson: r.bool('log_json'), logFile: r.str('log_file'), pidFile: r.str('pid_file'),
+    uiEnabled: r.bool('ui_config.enabled'),
+    defaultQueryTime: r.durationMs('default_query_time', 300_000), maxQueryTime: r.durationMs('max_query_time', 600_000),
+    // Consul's agent applies its 10s session TTL floor when session_ttl_min is unset.
+    sessionTtlMin: r.durationMs('session_ttl_min') || 10_000,
+  };
+}
+
+/** Builds and validates; value errors are reported together in go-multierror form. */
+export function buildRuntime(tree: ConfigTree, valueErrors: string[], ctx: BuildContext): { built: BuiltConfig; warnings: string[] } {
+  const r = new TreeReader(tree);
+  r.errors.push(...valueErrors);
+  const general = readGeneral(r, ctx);
+  const network = readNetwork(r, ctx.interfaces);
+  const built: BuiltConfig = {
+    ...general, ...network, acl: readAcl(r), connect: readConnect(r),
+    limits: {
+      kvMaxValueSize: r.int('limits.kv_max_value_size', 524288), txnMaxReqLen: r.int('limits.txn_max_req_len', 524288),
+      httpMaxConnsPerClient: r.int('limits.http_max_conns_per_client', 200),
+    },
+    http: {
+      responseHeaders: r.stringMap('http_config.response_headers'),
+      allowWriteHttpFrom: r.strings('http_config.allow_write_http_from'), useCache: r.bool('http_config.use_cache', true),
+    },
+    raw: tree,
+  };
+  validateRuntime(built, r);
+  if (r.errors.length > 0) throw new ConfigError(multiError(r.errors));
+  return { built, warnings: r.warnings };
+}

@@ -1,0 +1,48 @@
+// The one list of configuration keys Proconsul acts on. Every other accepted key that a user
+// sets is reported with a warning naming it, so nobody mistakes "accepted" for "working".
+import { isObject, type ConfigTree } from './merge.ts';
+
+/** Implemented key paths; `x.*` covers the whole block under x. */
+export const implementedKeys: ReadonlySet<string> = new Set([
+  'datacenter', 'primary_datacenter', 'node_name', 'node_id', 'node_meta', 'data_dir',
+  'server', 'bootstrap', 'bootstrap_expect', 'bind_addr', 'advertise_addr', 'advertise_addr_wan',
+  'client_addr', 'addresses.*', 'ports.*', 'domain', 'alt_domain', 'log_level', 'log_json',
+  'log_file', 'pid_file', 'ui_config.enabled', 'default_query_time', 'max_query_time',
+  'limits.kv_max_value_size', 'limits.txn_max_req_len', 'limits.http_max_conns_per_client',
+  'http_config.*', 'acl.*', 'connect.enabled', 'connect.ca_provider', 'connect.ca_config',
+  'session_ttl_min', 'disable_host_node_id', 'store',
+]);
+
+/** Keys whose values are data (maps, lists of definitions): reported as a whole, not per entry. */
+const opaque = new Set([
+  'node_meta', 'connect.ca_config', 'services', 'checks', 'watches', 'config_entries.bootstrap',
+  'tagged_addresses', 'snapshot_agent', 'log_sublevels', 'dns_config.service_ttl', 'segments',
+  'http_config.response_headers', 'ui_config.dashboard_url_templates', 'audit.sink',
+  'ui_config.metrics_proxy.add_headers', 'acl.tokens.managed_service_provider',
+  'auto_config.authorization.static.claim_mappings', 'auto_config.authorization.static.list_claim_mappings',
+]);
+
+/** True when a key path is in the implemented set. */
+export function isImplemented(path: string): boolean {
+  if (implementedKeys.has(path)) return true;
+  const parts = path.split('.');
+  for (let i = parts.length - 1; i > 0; i--) {
+    if (implementedKeys.has(`${parts.slice(0, i).join('.')}.*`)) return true;
+  }
+  return false;
+}
+
+function collect(tree: ConfigTree, prefix: string, out: Set<string>): void {
+  for (const [k, v] of Object.entries(tree)) {
+    const path = prefix ? `${prefix}.${k}` : k;
+    if (isObject(v) && !opaque.has(path)) collect(v, path, out);
+    else if (!isImplemented(path)) out.add(path);
+  }
+}
+
+/** Warnings for every user-set key that Proconsul accepts but does not act on yet. */
+export function unimplementedWarnings(userTrees: ConfigTree[]): string[] {
+  const keys = new Set<string>();
+  for (const t of userTrees) collect(t, '', keys);
+  return [...keys].map((k) => `config key "${k}" is accepted but not implemented yet`);
+}

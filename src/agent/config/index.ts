@@ -1,0 +1,6 @@
+// Public surface of the agent configuration loader.
+export { loadConfig, type LoadOptions, type LoadResult } from './load.ts';
+export { agentFlagDefs } from './flags.ts';
+export { ConfigError } from './error.ts';
+export { implementedKeys } from './implemented.ts';
+export type { RuntimeConfig, ListenAddr } from './runtime.ts';

@@ -1,0 +1,70 @@
+// Resolving bind, advertise and client addresses and the HTTP/DNS listeners from the merged
+// tree, with the error texts of Consul's builder.
+import { expandAddrs, expandIPs, isAnyAddr, makeListeners, privateIPv4s, type Interfaces } from './addresses.ts';
+import { ConfigError } from './error.ts';
+import type { RuntimeConfig } from './runtime.ts';
+import type { TreeReader } from './values.ts';
+
+/** The network part of RuntimeConfig. */
+export type NetworkConfig = Pick<RuntimeConfig, 'bindAddr' | 'advertiseAddr' | 'advertiseAddrWan' | 'clientAddrs' | 'ports' | 'httpAddrs' | 'dnsAddrs'>;
+
+function readPorts(r: TreeReader): RuntimeConfig['ports'] {
+  const ports = {
+    http: r.port('ports.http'), https: r.port('ports.https'), dns: r.port('ports.dns'),
+    grpc: r.port('ports.grpc'), grpcTls: r.port('ports.grpc_tls'), serfLan: r.port('ports.serf_lan'),
+    serfWan: r.port('ports.serf_wan'), server: r.port('ports.server'),
+  };
+  // Servers listen for gRPC-TLS on 8503 unless told otherwise (1.14+).
+  if (r.get('ports.grpc_tls') === undefined && r.bool('server')) ports.grpcTls = 8503;
+  if (ports.server <= 0) throw new ConfigError('server-port must be greater than zero');
+  if (ports.serfLan <= 0) throw new ConfigError('serf-lan-port must be greater than zero');
+  for (const [lo, hi] of [['proxy_min_port', 'proxy_max_port'], ['sidecar_min_port', 'sidecar_max_port'], ['expose_min_port', 'expose_max_port']]) {
+    if (r.port(`ports.${hi}`) < r.port(`ports.${lo}`)) {
+      throw new ConfigError(`${lo} must be less than ${hi}. To disable, set both to zero.`);
+    }
+  }
+  return ports;
+}
+
+function readBind(r: TreeReader, ifaces: Interfaces): string {
+  const addrs = expandAddrs('bind_addr', r.str('bind_addr'), ifaces, r.errors);
+  if (addrs.length === 0) throw new ConfigError('bind_addr cannot be empty');
+  if (addrs.length > 1) throw new ConfigError("bind_addr cannot contain multiple addresses. Use 'addresses.{dns,http,https}' instead.");
+  const a = addrs[0];
+  if (a.kind === 'unix') throw new ConfigError('bind_addr cannot be a unix socket');
+  return a.ip;
+}
+
+function firstIP(r: TreeReader, key: string, ifaces: Interfaces): string | undefined {
+  return expandIPs(key, r.str(key) || undefined, ifaces, r.errors)[0];
+}
+
+function readAdvertise(r: TreeReader, bind: string, ifaces: Interfaces): [string, string] {
+  if (isAnyAddr(r.str('advertise_addr'))) throw new ConfigError('Advertise address cannot be 0.0.0.0, :: or [::]');
+  if (isAnyAddr(r.str('advertise_addr_wan'))) throw new ConfigError('Advertise WAN address cannot be 0.0.0.0, :: or [::]');
+  let lan = firstIP(r, 'advertise_addr', ifaces) ?? bind;
+  if (isAnyAddr(lan)) {
+    // Listening on any address is fine, advertising it is not: pick the one private IPv4.
+    const found = privateIPv4s(ifaces);
+    if (found.length === 0) throw new ConfigError('No private IPv4 address found');
+    if (found.length > 1) throw new ConfigError("Multiple private IPv4 addresses found. Please configure one with 'bind' and/or 'advertise'.");
+    lan = found[0];
+  }
+  return [lan, firstIP(r, 'advertise_addr_wan', ifaces) ?? lan];
+}
+
+/** Resolves addresses and listeners; throws ConfigError for the fatal cases. */
+export function readNetwork(r: TreeReader, ifaces: Interfaces): NetworkConfig {
+  const ports = readPorts(r);
+  const bindAddr = readBind(r, ifaces);
+  const [advertiseAddr, advertiseAddrWan] = readAdvertise(r, bindAddr, ifaces);
+  const clientAddrs = expandIPs('client_addr', r.str('client_addr'), ifaces, r.errors);
+  if (clientAddrs.length === 0) {
+    r.warnings.push('client_addr is empty, client services (DNS, HTTP, HTTPS, GRPC) will not be listening for connections');
+  }
+  const mode = r.str('unix_sockets.mode') || undefined;
+  const httpAddrs = makeListeners(expandAddrs('addresses.http', r.str('addresses.http'), ifaces, r.errors), clientAddrs, ports.http, mode);
+  const dnsAddrs = makeListeners(expandAddrs('addresses.dns', r.str('addresses.dns'), ifaces, r.errors), clientAddrs, ports.dns);
+  if (dnsAddrs.some((a) => a.kind === 'unix')) throw new ConfigError('DNS address cannot be a unix socket');
+  return { bindAddr, advertiseAddr, advertiseAddrWan, clientAddrs, ports, httpAddrs, dnsAddrs };
+}
