@@ -1,6 +1,7 @@
 // The shape every CLI command has and the I/O it is given, so commands run in-process in tests
 // with a capturing io and for real through bin/proconsul.js.
 
+import { Readable } from 'node:stream';
 import { FlagError, parseFlags, type FlagDef, type ParsedFlags } from './flags.ts';
 import { goFlagDefaults } from './usage.ts';
 
@@ -49,4 +50,17 @@ export function parseCommandFlags(flags: FlagDef[], args: string[], io: CliIO): 
     io.stderr(`${err.message}\nUsage:\n${goFlagDefaults(flags)}`);
     return null;
   }
+}
+
+/** An in-memory CliIO for running commands programmatically (tests, embedding); output is collected. */
+export function memoryIO(options: { stdin?: string | Buffer; env?: NodeJS.ProcessEnv } = {}): CliIO & { out: string; err: string } {
+  const io = {
+    out: '',
+    err: '',
+    stdout(s: string) { io.out += s; },
+    stderr(s: string) { io.err += s; },
+    stdin: Readable.from(options.stdin === undefined ? [] : [Buffer.from(options.stdin)]),
+    env: options.env ?? {},
+  };
+  return io;
 }

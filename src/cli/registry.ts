@@ -71,8 +71,9 @@ function route(argv: string[]): Dispatch {
 
 /** Runs the CLI on argv (without the program name) and resolves to the exit code. */
 export async function runCli(argv: string[], io: CliIO): Promise<number> {
-  // Consul's main turns -v/--version anywhere into the `version` command.
-  if (argv.some((a) => a === '-v' || a === '--version')) argv = ['version', ...argv];
+  // Consul's main turns -v/--version anywhere (before `--`) into a bare `version`.
+  const end = argv.indexOf('--');
+  if ((end < 0 ? argv : argv.slice(0, end)).some((a) => a === '-v' || a === '--version')) argv = ['version'];
   const d = route(argv);
   if (d.help && !d.command) {
     io.stderr(`${topUsage(children(''))}\n`);
