@@ -1,0 +1,111 @@
+// The composition root: createAgent(config) builds the store, replica, endpoints and
+// transports from a RuntimeConfig; start() opens the store, runs the leader's start-up duties
+// and binds the listeners; stop() releases everything.
+import fs from 'node:fs';
+import path from 'node:path';
+import { systemClock, type Clock } from '../clock.ts';
+import { createLogger, type Logger } from '../log.ts';
+import { MemoryStore, type Store } from '../store/index.ts';
+import { EmbeddedStore } from '../store/embedded/embedded.ts';
+import { Replica } from '../state/index.ts';
+import { KvEndpoint, TxnEndpoint, soloLeadership, type EndpointDeps } from '../endpoint/index.ts';
+import { ConnectCAEndpoint } from '../endpoint/connect-ca.ts';
+import { ensureCARoot, ensureClusterId } from '../leader/ca.ts';
+import {
+  HttpServer, buildRoutes, kvHandlers, txnHandlers, statusHandlers, agentSelfHandlers, agentStats, connectHandlers,
+} from '../http/index.ts';
+import type { RuntimeConfig } from './config/runtime.ts';
+
+/** Optional overrides of what createAgent would build itself. */
+export interface AgentDeps {
+  clock?: Clock;
+  logger?: Logger;
+  store?: Store;
+  random?: () => number;
+}
+
+/** A running (or ready to run) agent. */
+export interface Agent {
+  readonly config: RuntimeConfig;
+  readonly logger: Logger;
+  readonly store: Store;
+  readonly replica: Replica;
+  readonly http: HttpServer;
+  readonly endpoints: { kv: KvEndpoint; txn: TxnEndpoint; ca: ConnectCAEndpoint };
+  /** Opens the store, runs leader start-up duties, binds listeners. */
+  start(): Promise<void>;
+  /** Closes listeners, stops following the store, closes it. Idempotent. */
+  stop(): Promise<void>;
+  /** Bound HTTP addresses (`ip:port` or socket paths). */
+  httpAddresses(): string[];
+}
+
+function buildStore(config: RuntimeConfig, clock: Clock, logger: Logger): Store {
+  if (config.store.backend === 'memory') return new MemoryStore({ clock });
+  if (config.store.backend === 'embedded') {
+    if (!config.dataDir) throw new Error('data_dir cannot be empty');
+    return new EmbeddedStore({ dir: path.join(config.dataDir, 'store'), clock, logger: logger.child({ '@module': 'store' }) });
+  }
+  throw new Error(`store backend ${config.store.backend} is not available yet`);
+}
+
+/** Builds an agent from a runtime configuration; nothing is bound until start(). */
+export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent {
+  const clock = deps.clock ?? systemClock;
+  const logger = deps.logger ?? createLogger({ level: config.logLevel, json: config.logJson });
+  const log = logger.child({ '@module': 'agent' });
+  const store: Store = deps.store ?? buildStore(config, clock, logger);
+  const leadership = soloLeadership(`${config.advertiseAddr}:${config.ports.server}`);
+  const replica = new Replica({ store, clock, logger: logger.child({ '@module': 'agent.replica' }) });
+  const epDeps: EndpointDeps = {
+    store, replica, clock, logger: logger.child({ '@module': 'agent.endpoint' }), leadership,
+    random: deps.random ?? Math.random,
+    config: {
+      datacenter: config.datacenter, nodeName: config.nodeName, kvMaxValueSize: config.limits.kvMaxValueSize,
+      txnMaxReqLen: config.limits.txnMaxReqLen, defaultQueryTime: config.defaultQueryTime,
+      maxQueryTime: config.maxQueryTime, sessionTtlMin: config.sessionTtlMin,
+    },
+  };
+  const endpoints = { kv: new KvEndpoint(epDeps), txn: new TxnEndpoint(epDeps), ca: new ConnectCAEndpoint(epDeps) };
+  const reqCfg = { datacenter: config.datacenter, defaultToken: config.acl.tokens.default };
+  const limits = { ...reqCfg, kvMaxValueSize: config.limits.kvMaxValueSize, txnMaxReqLen: config.limits.txnMaxReqLen };
+  const router = buildRoutes({
+    kv: kvHandlers(endpoints.kv, limits),
+    txn: txnHandlers(endpoints.txn, limits),
+    status: statusHandlers(leadership, reqCfg),
+    agent: agentSelfHandlers({ config, leadership, stats: () => agentStats(config, leadership, () => ({})) }),
+    connect: connectHandlers(endpoints.ca, reqCfg),
+  });
+  const http = new HttpServer({
+    router, logger: logger.child({ '@module': 'agent.http' }),
+    config: { defaultAclPolicy: config.acl.enabled ? config.acl.defaultPolicy : 'allow', responseHeaders: config.http.responseHeaders },
+  });
+  let started = false;
+  let stopped = false;
+
+  const agent: Agent = {
+    config, logger, store, replica, http, endpoints,
+    async start() {
+      if (started) return;
+      started = true;
+      await store.open();
+      await replica.start();
+      const clusterId = await ensureClusterId(epDeps);
+      if (config.connect.enabled) await ensureCARoot(epDeps, clusterId);
+      await http.listen(config.httpAddrs);
+      if (config.pidFile) fs.writeFileSync(config.pidFile, String(process.pid));
+      log.info({ node: config.nodeName, datacenter: config.datacenter, store: store.kind, http: http.addresses() }, 'agent started');
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await http.close();
+      replica.stop();
+      await store.close();
+      if (config.pidFile) fs.rmSync(config.pidFile, { force: true });
+      log.info({}, 'agent stopped');
+    },
+    httpAddresses: () => http.addresses(),
+  };
+  return agent;
+}

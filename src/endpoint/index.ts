@@ -1,0 +1,8 @@
+// Public surface of the endpoint layer: one class per Consul area plus the read/write plumbing.
+export { KvEndpoint, type KVPutOptions, type KVDeleteOptions } from './kv.ts';
+export { TxnEndpoint, isReadOnly, type TxnOpInput, type TxnKVOp, type TxnOutcome, type TxnError } from './txn.ts';
+export {
+  blockingQuery, queryMeta, defaultQueryOptions,
+  type QueryOptions, type QueryMeta, type QueryResult, type Consistency,
+} from './query.ts';
+export { soloLeadership, type EndpointDeps, type EndpointConfig, type Leadership } from './deps.ts';

@@ -1,0 +1,111 @@
+// The KV endpoint (Consul's KVS.Get/List/ListKeys/Apply): reads from the replica's kvs table
+// with blocking on the key or prefix, writes planned against the replica and committed with
+// compares on the key's revisions.
+import { KVS_TABLE, KV_PREFIX, encodeKV, sameKV, type KVEntry, type KVRecord } from '../state/index.ts';
+import { InternalError } from '../errors.ts';
+import type { Compare } from '../store/index.ts';
+import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
+import { commitPlanned, type Plan } from './commit.ts';
+import type { EndpointDeps } from './deps.ts';
+
+/** Options of a KV write. `cas` 0 means create-only. */
+export interface KVPutOptions {
+  flags?: number;
+  cas?: number;
+  acquire?: string;
+  release?: string;
+}
+
+/** Options of a KV delete. */
+export interface KVDeleteOptions {
+  recurse?: boolean;
+  cas?: number;
+}
+
+/** The compare that pins a key to the state the planner read. */
+export function pinKey(key: string, existing: KVEntry | undefined): Compare {
+  return existing
+    ? { key: KV_PREFIX + key, target: 'modRevision', op: '=', value: existing.ModifyIndex }
+    : { key: KV_PREFIX + key, target: 'createRevision', op: '=', value: 0 };
+}
+
+/** KV reads and writes. */
+export class KvEndpoint {
+  readonly #deps: EndpointDeps;
+
+  constructor(deps: EndpointDeps) {
+    this.#deps = deps;
+  }
+
+  /** One key; index is the key's ModifyIndex, or the table index when missing. */
+  get(key: string, opts: QueryOptions): Promise<QueryResult<KVEntry | null>> {
+    const kvs = this.#deps.replica.kvs;
+    return blockingQuery(this.#deps, opts, (ws) => {
+      ws.addKey(KVS_TABLE, key);
+      const e = kvs.get(key);
+      return { index: e ? e.ModifyIndex : kvs.index, value: e ?? null };
+    });
+  }
+
+  /** Every entry under a prefix (`?recurse`). */
+  list(prefix: string, opts: QueryOptions): Promise<QueryResult<KVEntry[]>> {
+    const kvs = this.#deps.replica.kvs;
+    return blockingQuery(this.#deps, opts, (ws) => {
+      ws.addPrefix(KVS_TABLE, prefix);
+      const { index, entries } = kvs.list(prefix);
+      return { index, value: entries };
+    });
+  }
+
+  /** Keys under a prefix, rolled up at `separator` (`?keys`). */
+  keys(prefix: string, separator: string, opts: QueryOptions): Promise<QueryResult<string[]>> {
+    const kvs = this.#deps.replica.kvs;
+    return blockingQuery(this.#deps, opts, (ws) => {
+      ws.addPrefix(KVS_TABLE, prefix);
+      const { index, keys } = kvs.keys(prefix, separator);
+      return { index, value: keys };
+    });
+  }
+
+  /** Sets a key; false when a CAS or lock condition fails. */
+  put(key: string, value: Buffer | null, opts: KVPutOptions = {}): Promise<boolean> {
+    if (opts.acquire !== undefined || opts.release !== undefined) {
+      // Sessions arrive with the sessions table; until then no session id is valid.
+      throw new InternalError(`invalid session ${JSON.stringify(opts.acquire ?? opts.release)}`);
+    }
+    return commitPlanned(this.#deps, () => this.#planSet(key, value, opts));
+  }
+
+  #planSet(key: string, value: Buffer | null, opts: KVPutOptions): Plan<boolean> {
+    const existing = this.#deps.replica.kvs.get(key);
+    if (opts.cas !== undefined) {
+      if (opts.cas === 0 && existing) return { answer: false };
+      if (opts.cas !== 0 && (!existing || existing.ModifyIndex !== opts.cas)) return { answer: false };
+    }
+    const rec: KVRecord = { Flags: opts.flags ?? 0, LockIndex: 0, Session: existing?.Session ?? '', Value: value };
+    if (existing && sameKV(existing, rec)) return { answer: true };
+    return {
+      txn: { compares: [pinKey(key, existing)], success: [{ type: 'put', key: KV_PREFIX + key, value: encodeKV(rec) }] },
+      done: () => true,
+    };
+  }
+
+  /** Deletes a key or a tree; false only when a CAS fails. */
+  delete(key: string, opts: KVDeleteOptions = {}): Promise<boolean> {
+    if (opts.recurse && opts.cas === undefined) {
+      return commitPlanned<boolean>(this.#deps, () => ({
+        txn: { success: [{ type: 'deletePrefix', prefix: KV_PREFIX + key }] },
+        done: () => true,
+      }));
+    }
+    return commitPlanned<boolean>(this.#deps, () => {
+      const existing = this.#deps.replica.kvs.get(key);
+      if (!existing) return { answer: true };
+      if (opts.cas !== undefined && existing.ModifyIndex !== opts.cas) return { answer: false };
+      return {
+        txn: { compares: [pinKey(key, existing)], success: [{ type: 'delete', key: KV_PREFIX + key }] },
+        done: () => true,
+      };
+    });
+  }
+}

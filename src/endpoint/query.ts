@@ -1,0 +1,101 @@
+// Read-side plumbing shared by every endpoint: query options, response meta, consistency modes
+// and Consul's blocking-query loop (run, compare index, wait on the watch set, re-run).
+import type { WatchSet } from '../state/index.ts';
+import type { EndpointDeps } from './deps.ts';
+
+/** Consistency mode of a read. */
+export type Consistency = 'default' | 'stale' | 'consistent';
+
+/** Options every read accepts (parsed by the transport). */
+export interface QueryOptions {
+  /** Block until the result index exceeds this (0: answer at once). */
+  minIndex: number;
+  /** Requested wait in ms (0: the default query time). */
+  waitMs: number;
+  consistency: Consistency;
+  token: string;
+  /** Aborted when the client goes away. */
+  signal?: AbortSignal;
+}
+
+/** Metadata of a read answer, written by transports as X-Consul-* headers. */
+export interface QueryMeta {
+  index: number;
+  knownLeader: boolean;
+  /** Milliseconds since this server last heard from the leader (0 on the leader). */
+  lastContact: number;
+  /** Value of X-Consul-Effective-Consistency. */
+  consistency: 'leader' | 'stale' | 'consistent';
+}
+
+/** A read result and its meta. */
+export interface QueryResult<T> {
+  value: T;
+  meta: QueryMeta;
+}
+
+/** What a query function returns on each run. */
+export interface QueryRun<T> {
+  index: number;
+  value: T;
+}
+
+/** Default query options: non-blocking, default consistency, anonymous. */
+export function defaultQueryOptions(): QueryOptions {
+  return { minIndex: 0, waitMs: 0, consistency: 'default', token: '' };
+}
+
+/** Consul's timeout for a blocking query: capped wait plus up to wait/16 jitter. */
+export function queryTimeout(deps: EndpointDeps, waitMs: number): number {
+  let t = waitMs;
+  if (t > deps.config.maxQueryTime) t = deps.config.maxQueryTime;
+  else if (t <= 0) t = deps.config.defaultQueryTime;
+  return t + deps.random() * (t / 16);
+}
+
+/** Builds the response meta for the current server state. */
+export function queryMeta(deps: EndpointDeps, index: number, consistency: Consistency): QueryMeta {
+  const leader = deps.leadership.isLeader();
+  return {
+    index: Math.max(1, index),
+    knownLeader: deps.leadership.knownLeader(),
+    lastContact: leader ? 0 : Math.max(0, deps.clock.now() - deps.replica.lastContact),
+    consistency: consistency === 'default' ? 'leader' : consistency,
+  };
+}
+
+/** Waits until the replica holds every write committed before this call (`?consistent`). */
+export async function consistentRead(deps: EndpointDeps): Promise<void> {
+  const rev = await deps.store.currentRevision();
+  await deps.replica.waitFor(rev);
+}
+
+/**
+ * Runs `run` once, or, with a min index, until its index passes it or the wait times out.
+ * `run` must register in `ws` everything its answer depends on.
+ */
+export async function blockingQuery<T>(
+  deps: EndpointDeps,
+  opts: QueryOptions,
+  run: (ws: WatchSet) => QueryRun<T>,
+): Promise<QueryResult<T>> {
+  if (opts.consistency === 'consistent') await consistentRead(deps);
+  let res = run(deps.replica.notifier.watchSet());
+  if (opts.minIndex === 0 || res.index > opts.minIndex) {
+    return { value: res.value, meta: queryMeta(deps, res.index, opts.consistency) };
+  }
+  const deadline = deps.clock.now() + queryTimeout(deps, opts.waitMs);
+  for (;;) {
+    const ws = deps.replica.notifier.watchSet();
+    res = run(ws);
+    if (res.index > opts.minIndex) break;
+    const left = deadline - deps.clock.now();
+    if (left <= 0 || opts.signal?.aborted) break;
+    if (!(await ws.wait(left, opts.signal))) {
+      res = run(deps.replica.notifier.watchSet());
+      break;
+    }
+    if (opts.consistency === 'consistent') await consistentRead(deps);
+  }
+  return { value: res.value, meta: queryMeta(deps, res.index, opts.consistency) };
+}

@@ -1,0 +1,173 @@
+// The transaction endpoint (Consul's Txn.Apply / Txn.Read): evaluates every op against a
+// working copy of the replica, collects Consul's per-op errors, and commits all writes as
+// one Store txn whose compares pin every key that was read.
+import type { KVEntry, KVRecord } from '../state/index.ts';
+import type { Compare, Op } from '../store/index.ts';
+import { commitPlanned, type Plan } from './commit.ts';
+import { consistentRead, queryMeta, type QueryOptions, type QueryMeta } from './query.ts';
+import { KvTxnWorkspace } from './txn-kv.ts';
+import type { EndpointDeps } from './deps.ts';
+
+/** One KV op as the API carries it (Value already base64-decoded). */
+export interface TxnKVOp {
+  Verb: string;
+  Key: string;
+  Value: Buffer | null;
+  Flags: number;
+  Index: number;
+  Session: string;
+}
+
+/** One op of a transaction; only KV is supported until the catalog and sessions land. */
+export interface TxnOpInput {
+  KV?: TxnKVOp;
+  Node?: unknown;
+  Service?: unknown;
+  Check?: unknown;
+  Session?: unknown;
+}
+
+/** A per-op error, as Consul reports it in a 409. */
+export interface TxnError {
+  OpIndex: number;
+  What: string;
+}
+
+/** The outcome: results on success, errors on rollback. */
+export interface TxnOutcome {
+  results: { KV: KVEntry }[] | null;
+  errors: TxnError[] | null;
+  meta?: QueryMeta;
+}
+
+const WRITE_VERBS = new Set(['set', 'delete', 'delete-cas', 'delete-tree', 'cas', 'lock', 'unlock']);
+
+/** True when no op in the list changes state (read-only txns honour consistency modes). */
+export function isReadOnly(ops: TxnOpInput[]): boolean {
+  return ops.every((op) => op.KV !== undefined && !WRITE_VERBS.has(op.KV.Verb));
+}
+
+/** Runs transactions. */
+export class TxnEndpoint {
+  readonly #deps: EndpointDeps;
+
+  constructor(deps: EndpointDeps) {
+    this.#deps = deps;
+  }
+
+  /** Applies a transaction atomically; errors roll everything back. */
+  async apply(ops: TxnOpInput[], opts: QueryOptions): Promise<TxnOutcome> {
+    if (isReadOnly(ops)) {
+      if (opts.consistency === 'consistent') await consistentRead(this.#deps);
+      const out = this.#evaluate(ops);
+      const meta = queryMeta(this.#deps, this.#deps.replica.appliedRevision, opts.consistency);
+      return { results: out.errors.length ? null : out.results, errors: out.errors.length ? out.errors : null, meta };
+    }
+    return commitPlanned<TxnOutcome>(this.#deps, () => this.#plan(ops));
+  }
+
+  #plan(ops: TxnOpInput[]): Plan<TxnOutcome> {
+    const ev = this.#evaluate(ops);
+    if (ev.errors.length) return { answer: { results: null, errors: ev.errors } };
+    if (ev.writes.length === 0) return { answer: { results: ev.results, errors: null } };
+    return {
+      txn: { compares: ev.compares, success: ev.writes },
+      done: (res) => ({ results: ev.finish(res.revision), errors: null }),
+    };
+  }
+
+  #evaluate(ops: TxnOpInput[]): {
+    results: { KV: KVEntry }[];
+    errors: TxnError[];
+    compares: Compare[];
+    writes: Op[];
+    finish: (revision: number) => { KV: KVEntry }[];
+  } {
+    const ws = new KvTxnWorkspace(this.#deps.replica.kvs);
+    const errors: TxnError[] = [];
+    ops.forEach((op, i) => {
+      if (!op.KV) {
+        errors.push({ OpIndex: i, What: op.Node || op.Service || op.Check || op.Session
+          ? 'only KV operations are supported in transactions so far'
+          : 'no operation specified' });
+        return;
+      }
+      const what = runKVOp(ws, op.KV);
+      if (what) errors.push({ OpIndex: i, What: what });
+    });
+    return {
+      results: ws.results,
+      errors,
+      compares: ws.compares(),
+      writes: ws.writes(),
+      finish: (rev) => ws.finish(rev),
+    };
+  }
+}
+
+/** Applies one KV verb to the workspace; returns Consul's error text, or null. */
+function runKVOp(ws: KvTxnWorkspace, op: TxnKVOp): string | null {
+  const cur = ws.get(op.Key);
+  const rec = (session: string, lockIndex: number): KVRecord =>
+    ({ Flags: op.Flags, LockIndex: lockIndex, Session: session, Value: op.Value });
+  switch (op.Verb) {
+    case 'set':
+      ws.set(op.Key, rec(cur?.Session ?? '', 0));
+      return null;
+    case 'cas':
+      if ((op.Index === 0 && cur) || (op.Index !== 0 && (!cur || cur.ModifyIndex !== op.Index))) {
+        return `failed to set key ${JSON.stringify(op.Key)}, index is stale`;
+      }
+      ws.set(op.Key, rec(cur?.Session ?? '', 0));
+      return null;
+    case 'lock':
+      if (!op.Session) return 'missing session';
+      return `invalid session ${JSON.stringify(op.Session)}`;
+    case 'unlock':
+      if (!op.Session) return 'missing session';
+      if (!cur || cur.Session !== op.Session) {
+        return `failed to unlock key ${JSON.stringify(op.Key)}, lock isn't held, or is held by another session`;
+      }
+      ws.set(op.Key, rec('', cur.LockIndex));
+      return null;
+    case 'get':
+      if (!cur) return `key ${JSON.stringify(op.Key)} doesn't exist`;
+      ws.result(cur, true);
+      return null;
+    case 'get-or-empty':
+      ws.result(cur ?? { Key: op.Key, Flags: op.Flags, LockIndex: 0, Session: op.Session, Value: null, CreateIndex: 0, ModifyIndex: op.Index }, true);
+      return null;
+    case 'get-tree':
+      for (const e of ws.list(op.Key)) ws.result(e, true);
+      return null;
+    case 'check-index':
+      if (!cur) return `failed to check index, key ${JSON.stringify(op.Key)} doesn't exist`;
+      if (cur.ModifyIndex !== op.Index) {
+        return `failed index check for key ${JSON.stringify(op.Key)}, current modify index ${cur.ModifyIndex} != ${op.Index}`;
+      }
+      ws.result(cur, false);
+      return null;
+    case 'check-session':
+      if (!cur) return `failed to check session, key ${JSON.stringify(op.Key)} doesn't exist`;
+      if (cur.Session !== op.Session) {
+        return `failed session check for key ${JSON.stringify(op.Key)}, current session ${JSON.stringify(cur.Session)} != ${JSON.stringify(op.Session)}`;
+      }
+      ws.result(cur, false);
+      return null;
+    case 'check-not-exists':
+      return cur ? `key ${JSON.stringify(op.Key)} exists` : null;
+    case 'delete':
+      ws.delete(op.Key);
+      return null;
+    case 'delete-cas':
+      if (cur && cur.ModifyIndex !== op.Index) return `failed to delete key ${JSON.stringify(op.Key)}, index is stale`;
+      ws.delete(op.Key);
+      return null;
+    case 'delete-tree':
+      ws.deleteTree(op.Key);
+      return null;
+    default:
+      return `unknown KV verb ${JSON.stringify(op.Verb)}`;
+  }
+}
+

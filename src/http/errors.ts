@@ -1,0 +1,23 @@
+// The one mapping from typed errors to HTTP status codes (Consul's codes; bodies are the
+// error text, as Consul writes them).
+import { ProconsulError, type ErrorCode } from '../errors.ts';
+
+const STATUS: Record<ErrorCode, number> = {
+  bad_request: 400,
+  permission_denied: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  conflict: 409,
+  too_large: 413,
+  rate_limited: 429,
+  internal: 500,
+  compacted: 500,
+  closed: 503,
+  unavailable: 503,
+};
+
+/** Status code and body text for any thrown value. */
+export function errorResponse(err: unknown): { status: number; message: string } {
+  if (err instanceof ProconsulError) return { status: STATUS[err.code], message: err.message };
+  return { status: 500, message: err instanceof Error ? err.message : String(err) };
+}

@@ -1,0 +1,9 @@
+// Public surface of the HTTP transport.
+export { HttpServer, cleanPath, type InjectRequest, type InjectResponse, type HttpServerConfig } from './server.ts';
+export { buildRoutes, type RouteHandlers } from './routes.ts';
+export { Router, type Handler, type HttpResult } from './router.ts';
+export { kvHandlers, toKVPair } from './v1/kv.ts';
+export { txnHandlers } from './v1/txn.ts';
+export { statusHandlers } from './v1/status.ts';
+export { agentSelfHandlers, agentStats } from './v1/agent.ts';
+export { connectHandlers } from './v1/connect.ts';

@@ -1,0 +1,57 @@
+// Route registration and matching: exact paths and `*` tails, one handler per method and
+// pattern (registering twice throws), 405 with the allowed methods when only the method misses.
+import { MethodNotAllowedError } from '../errors.ts';
+import type { HttpRequest } from './request.ts';
+import type { QueryMeta } from '../endpoint/index.ts';
+
+/** What a handler returns; one wrapper turns it into status, headers and body. */
+export interface HttpResult {
+  status?: number;
+  /** JSON-serialised unless `raw` is given. */
+  body?: unknown;
+  raw?: Buffer | string;
+  contentType?: string;
+  headers?: Record<string, string>;
+  meta?: QueryMeta;
+}
+
+/** A route handler. */
+export type Handler = (req: HttpRequest) => Promise<HttpResult>;
+
+interface Route {
+  pattern: string;
+  prefix: boolean;
+  methods: Map<string, Handler>;
+}
+
+/** The route table. */
+export class Router {
+  #exact = new Map<string, Route>();
+  #prefixes: Route[] = [];
+
+  /** Registers `handler` for `method` on `pattern` (`/v1/kv/*` matches the tail). */
+  route(method: string, pattern: string, handler: Handler): this {
+    const prefix = pattern.endsWith('*');
+    const key = prefix ? pattern.slice(0, -1) : pattern;
+    let r = prefix ? this.#prefixes.find((p) => p.pattern === key) : this.#exact.get(key);
+    if (!r) {
+      r = { pattern: key, prefix, methods: new Map() };
+      if (prefix) {
+        this.#prefixes.push(r);
+        this.#prefixes.sort((a, b) => b.pattern.length - a.pattern.length);
+      } else this.#exact.set(key, r);
+    }
+    if (r.methods.has(method)) throw new Error(`route registered twice: ${method} ${pattern}`);
+    r.methods.set(method, handler);
+    return this;
+  }
+
+  /** Finds the handler and path tail; null when no pattern matches; throws 405 on a method miss. */
+  match(method: string, path: string): { handler: Handler; rest: string } | null {
+    const r = this.#exact.get(path) ?? this.#prefixes.find((p) => path.startsWith(p.pattern));
+    if (!r) return null;
+    const handler = r.methods.get(method) ?? (method === 'HEAD' ? r.methods.get('GET') : undefined);
+    if (!handler) throw new MethodNotAllowedError([...r.methods.keys()]);
+    return { handler, rest: r.prefix ? path.slice(r.pattern.length) : '' };
+  }
+}

@@ -1,0 +1,221 @@
+// The HTTP transport: node:http listeners (TCP and unix sockets) and an in-process `handle()`
+// sharing one dispatch path: path cleaning (301), routing (404/405), the handler call, and one
+// writer for status, Consul's headers, JSON (?pretty) and error bodies.
+import http from 'node:http';
+import fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { MethodNotAllowedError, TooLargeError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import type { ListenAddr } from '../agent/config/runtime.ts';
+import type { Router, HttpResult } from './router.ts';
+import type { HttpRequest } from './request.ts';
+import { errorResponse } from './errors.ts';
+
+/** Settings of the HTTP transport. */
+export interface HttpServerConfig {
+  defaultAclPolicy: 'allow' | 'deny';
+  responseHeaders: Record<string, string>;
+}
+
+/** Dependencies of the HTTP transport. */
+export interface HttpServerDeps {
+  router: Router;
+  logger: Logger;
+  config: HttpServerConfig;
+}
+
+/** A request for the in-process `handle()`. */
+export interface InjectRequest {
+  method: string;
+  url: string;
+  headers?: Record<string, string>;
+  body?: Buffer | string;
+}
+
+/** A complete response. */
+export interface InjectResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+  /** Body parsed as JSON (undefined if not JSON). */
+  json(): unknown;
+}
+
+interface Outcome {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+/** Go's path.Clean, keeping a trailing slash, as net/http's ServeMux does before routing. */
+export function cleanPath(p: string): string {
+  const parts: string[] = [];
+  for (const seg of p.split('/')) {
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..') parts.pop();
+    else parts.push(seg);
+  }
+  let out = '/' + parts.join('/');
+  if (p.endsWith('/') && out !== '/') out += '/';
+  return out;
+}
+
+const MAX_DEFAULT_BODY = 32 * 1024 * 1024;
+
+/** The HTTP API server. */
+export class HttpServer {
+  readonly #deps: HttpServerDeps;
+  #servers: http.Server[] = [];
+  #inflight = new Set<AbortController>();
+
+  constructor(deps: HttpServerDeps) {
+    this.#deps = deps;
+  }
+
+  /** Serves one request in-process (tests, embedding) through the same path as the sockets. */
+  async handle(req: InjectRequest): Promise<InjectResponse> {
+    const body = req.body === undefined ? Buffer.alloc(0) : Buffer.from(req.body);
+    const ac = new AbortController();
+    const out = await this.#dispatch(req.method, req.url, lowerHeaders(req.headers ?? {}), '127.0.0.1', ac.signal,
+      async (limit, msg) => {
+        if (limit !== undefined && body.length > limit) throw new TooLargeError(msg ? msg(body.length) : 'Request body too large');
+        return body;
+      });
+    return { ...out, json: () => (out.body.length ? JSON.parse(out.body.toString('utf8')) : undefined) };
+  }
+
+  async #dispatch(
+    method: string, url: string, headers: http.IncomingHttpHeaders, remoteAddr: string, signal: AbortSignal,
+    body: HttpRequest['body'],
+  ): Promise<Outcome> {
+    const base = { 'X-Consul-Default-ACL-Policy': this.#deps.config.defaultAclPolicy, ...this.#deps.config.responseHeaders };
+    let parsed: URL;
+    let path: string;
+    try {
+      parsed = new URL(url, 'http://agent');
+      path = decodeURIComponent(parsed.pathname);
+    } catch {
+      return text(400, 'Invalid URL path', base);
+    }
+    const clean = cleanPath(path);
+    if (clean !== path) {
+      return { status: 301, headers: { ...base, Location: clean + parsed.search }, body: Buffer.alloc(0) };
+    }
+    let pretty = false;
+    try {
+      const m = this.#deps.router.match(method, path);
+      if (!m) return text(404, '404 page not found\n', base);
+      pretty = parsed.searchParams.has('pretty');
+      const req: HttpRequest = { method, path, params: { rest: m.rest }, query: parsed.searchParams, headers, remoteAddr, signal, body };
+      return render(await m.handler(req), pretty, base);
+    } catch (err) {
+      if (err instanceof MethodNotAllowedError) {
+        return text(405, `method ${method} not allowed`, { ...base, Allow: err.allow.join(',') });
+      }
+      const { status, message } = errorResponse(err);
+      if (status >= 500) this.#deps.logger.error({ err, method, path }, 'request failed');
+      return text(status, message, base);
+    }
+  }
+
+  /** Binds every listener; resolves when all are listening. */
+  async listen(addrs: ListenAddr[]): Promise<void> {
+    for (const a of addrs) {
+      const srv = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => this.#serve(req, res));
+      if (a.kind === 'unix') {
+        fs.rmSync(a.path, { force: true });
+        await new Promise<void>((resolve, reject) => srv.once('error', reject).listen(a.path, resolve));
+        if (a.mode) fs.chmodSync(a.path, parseInt(a.mode, 8));
+      } else {
+        await new Promise<void>((resolve, reject) => srv.once('error', reject).listen(a.port, a.host, resolve));
+      }
+      this.#servers.push(srv);
+    }
+  }
+
+  /** The bound addresses (`host:port` or socket path), in listen order. */
+  addresses(): string[] {
+    return this.#servers.map((s) => {
+      const a = s.address();
+      if (typeof a === 'string') return a;
+      const info = a as AddressInfo;
+      return info.family === 'IPv6' ? `[${info.address}]:${info.port}` : `${info.address}:${info.port}`;
+    });
+  }
+
+  #serve(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const ac = new AbortController();
+    this.#inflight.add(ac);
+    res.on('close', () => { ac.abort(); this.#inflight.delete(ac); });
+    const read: HttpRequest['body'] = (limit = MAX_DEFAULT_BODY, msg) => readBody(req, limit, msg);
+    this.#dispatch(req.method ?? 'GET', req.url ?? '/', req.headers, req.socket.remoteAddress ?? '', ac.signal, read)
+      .then((out) => {
+        res.writeHead(out.status, { ...out.headers, 'Content-Length': String(out.body.length) });
+        res.end(req.method === 'HEAD' ? undefined : out.body);
+      })
+      .catch((err) => {
+        this.#deps.logger.error({ err }, 'response failed');
+        res.destroy();
+      });
+  }
+
+  /** Stops listening, ends blocked queries and closes connections. */
+  async close(): Promise<void> {
+    for (const ac of this.#inflight) ac.abort();
+    await Promise.all(this.#servers.map((s) => new Promise<void>((resolve) => {
+      s.close(() => resolve());
+      s.closeIdleConnections();
+      setTimeout(() => s.closeAllConnections(), 100).unref();
+    })));
+    this.#servers = [];
+  }
+}
+
+function lowerHeaders(h: Record<string, string>): http.IncomingHttpHeaders {
+  return Object.fromEntries(Object.entries(h).map(([k, v]) => [k.toLowerCase(), v]));
+}
+
+function text(status: number, message: string, headers: Record<string, string>): Outcome {
+  return { status, headers: { ...headers, 'Content-Type': 'text/plain; charset=utf-8' }, body: Buffer.from(message) };
+}
+
+function render(r: HttpResult, pretty: boolean, base: Record<string, string>): Outcome {
+  const headers: Record<string, string> = { ...base, ...r.headers };
+  if (r.meta) {
+    headers['X-Consul-Index'] = String(r.meta.index);
+    headers['X-Consul-KnownLeader'] = String(r.meta.knownLeader);
+    headers['X-Consul-LastContact'] = String(Math.round(r.meta.lastContact));
+    headers['X-Consul-Effective-Consistency'] = r.meta.consistency;
+  }
+  if (r.raw !== undefined) {
+    headers['Content-Type'] = r.contentType ?? 'text/plain';
+    return { status: r.status ?? 200, headers, body: Buffer.from(r.raw) };
+  }
+  if (r.body === undefined) return { status: r.status ?? 200, headers, body: Buffer.alloc(0) };
+  headers['Content-Type'] = r.contentType ?? 'application/json';
+  const json = pretty ? JSON.stringify(r.body, null, 4) + '\n' : JSON.stringify(r.body);
+  return { status: r.status ?? 200, headers, body: Buffer.from(json) };
+}
+
+function readBody(req: http.IncomingMessage, limit: number, msg?: (size: number) => string): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? -1);
+  if (declared > limit) {
+    req.resume();
+    return Promise.reject(new TooLargeError(msg ? msg(declared) : `Request body too large, max size: ${limit} bytes`));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        // Drain the rest so that the 413 can still be written on this connection.
+        req.removeAllListeners('data');
+        req.resume();
+        reject(new TooLargeError(msg ? msg(size) : `Request body too large, max size: ${limit} bytes`));
+      } else chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}

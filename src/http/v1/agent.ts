@@ -1,0 +1,98 @@
+// /v1/agent/self and /v1/agent/version: the local agent's identity, config and stats, every
+// top-level member an object (clients decode it as map[string]map[string]any).
+import os from 'node:os';
+import type { RuntimeConfig } from '../../agent/config/runtime.ts';
+import type { Leadership } from '../../endpoint/index.ts';
+import { CONSUL_API_VERSION, gitRevision, buildDate } from '../../version.ts';
+import { formatGoDuration } from '../../cli/flags.ts';
+import type { HttpResult } from '../router.ts';
+
+/** What the self handler reads. */
+export interface AgentSelfDeps {
+  config: RuntimeConfig;
+  leadership: Leadership;
+  /** Live stats sections computed per request (agent, consul, runtime, …). */
+  stats: () => Record<string, Record<string, string>>;
+}
+
+function memberTags(c: RuntimeConfig): Record<string, string> {
+  const tags: Record<string, string> = {
+    build: `${CONSUL_API_VERSION}:${gitRevision().slice(0, 8)}`, dc: c.datacenter, id: c.nodeId,
+    role: c.server ? 'consul' : 'node', segment: '', vsn: '2', vsn_max: '3', vsn_min: '2',
+  };
+  if (c.server) {
+    Object.assign(tags, { port: String(c.ports.server), raft_vsn: '3', wan_join_port: String(c.ports.serfWan), ft_fs: '1', ft_si: '1' });
+    if (c.bootstrapExpect) tags.expect = String(c.bootstrapExpect);
+    if (c.bootstrap) tags.bootstrap = '1';
+    if (c.ports.grpcTls > 0) tags.grpc_tls_port = String(c.ports.grpcTls);
+  }
+  return tags;
+}
+
+function debugConfig(c: RuntimeConfig): Record<string, unknown> {
+  return {
+    Datacenter: c.datacenter, PrimaryDatacenter: c.primaryDatacenter, NodeName: c.nodeName, NodeID: c.nodeId,
+    ServerMode: c.server, DevMode: c.dev, Bootstrap: c.bootstrap, BootstrapExpect: c.bootstrapExpect,
+    DataDir: c.dataDir ?? '', BindAddr: c.bindAddr, AdvertiseAddrLAN: c.advertiseAddr, AdvertiseAddrWAN: c.advertiseAddrWan,
+    ClientAddrs: c.clientAddrs, HTTPPort: c.ports.http, HTTPSPort: c.ports.https, DNSPort: c.ports.dns,
+    GRPCPort: c.ports.grpc, GRPCTLSPort: c.ports.grpcTls, SerfPortLAN: c.ports.serfLan, SerfPortWAN: c.ports.serfWan,
+    ServerPort: c.ports.server, DNSDomain: c.domain, DNSAltDomain: c.altDomain, LogLevel: c.logLevel.toUpperCase(),
+    LogJSON: c.logJson, PidFile: c.pidFile, UIConfig: { Enabled: c.uiEnabled },
+    SessionTTLMin: formatGoDuration(c.sessionTtlMin), KVMaxValueSize: c.limits.kvMaxValueSize,
+    TxnMaxReqLen: c.limits.txnMaxReqLen, DefaultQueryTime: formatGoDuration(c.defaultQueryTime),
+    MaxQueryTime: formatGoDuration(c.maxQueryTime), ACLsEnabled: c.acl.enabled,
+    ACLResolverSettings: { ACLDefaultPolicy: c.acl.defaultPolicy, ACLDownPolicy: c.acl.downPolicy },
+    ConnectEnabled: c.connect.enabled, ConnectCAProvider: c.connect.caProvider, NodeMeta: c.nodeMeta,
+    Version: CONSUL_API_VERSION, Revision: gitRevision(),
+  };
+}
+
+/** Handlers for the agent identity routes. */
+export function agentSelfHandlers(deps: AgentSelfDeps) {
+  const c = deps.config;
+  return {
+    async self(): Promise<HttpResult> {
+      return {
+        body: {
+          Config: {
+            Datacenter: c.datacenter, PrimaryDatacenter: c.primaryDatacenter, NodeName: c.nodeName, NodeID: c.nodeId,
+            Revision: gitRevision(), Server: c.server, Version: CONSUL_API_VERSION, BuildDate: buildDate(),
+            AdvertiseAddr: c.advertiseAddr, SessionTTLMin: formatGoDuration(c.sessionTtlMin),
+          },
+          DebugConfig: debugConfig(c),
+          Coord: { Vec: [0, 0, 0, 0, 0, 0, 0, 0], Error: 1.5, Adjustment: 0, Height: 1e-5 },
+          Member: {
+            Name: c.nodeName, Addr: c.advertiseAddr, Port: c.ports.serfLan, Tags: memberTags(c), Status: 1,
+            ProtocolMin: 1, ProtocolMax: 5, ProtocolCur: 2, DelegateMin: 2, DelegateMax: 5, DelegateCur: 4,
+          },
+          Stats: deps.stats(),
+          Meta: c.nodeMeta,
+          xDS: { SupportedProxies: { envoy: [] }, Port: c.ports.grpcTls > 0 ? c.ports.grpcTls : c.ports.grpc, Ports: { Plaintext: c.ports.grpc, TLS: c.ports.grpcTls } },
+        },
+      };
+    },
+    async version(): Promise<HttpResult> {
+      return { body: { SHA: gitRevision(), BuildDate: buildDate(), HumanVersion: CONSUL_API_VERSION, FIPS: '' } };
+    },
+  };
+}
+
+/** The Stats sections of agent/self. */
+export function agentStats(c: RuntimeConfig, leadership: Leadership, extra: () => Record<string, string>): Record<string, Record<string, string>> {
+  const mem = process.memoryUsage();
+  return {
+    agent: { check_monitors: '0', check_ttls: '0', checks: '0', services: '0' },
+    build: { prerelease: '', revision: gitRevision().slice(0, 8), version: CONSUL_API_VERSION, version_metadata: '' },
+    consul: {
+      acl: c.acl.enabled ? 'enabled' : 'disabled', bootstrap: String(c.bootstrap), known_datacenters: '1',
+      leader: String(leadership.isLeader()), leader_addr: leadership.leaderAddr(), server: String(c.server), ...extra(),
+    },
+    raft: { state: leadership.isLeader() ? 'Leader' : 'Follower', num_peers: String(Math.max(0, leadership.peers().length - 1)) },
+    runtime: {
+      arch: os.arch(), os: os.platform(), version: process.version, cpu_count: String(os.cpus().length),
+      goroutines: '0', max_procs: String(os.availableParallelism()), heap_objects: String(mem.heapUsed),
+    },
+    serf_lan: { members: '1', failed: '0', left: '0', health_score: '0' },
+    serf_wan: { members: c.server ? '1' : '0', failed: '0', left: '0', health_score: '0' },
+  };
+}

@@ -1,0 +1,80 @@
+// /v1/kv/*: Consul's KVS HTTP handlers. Parse, call the KV endpoint, return data.
+import type { KvEndpoint } from '../../endpoint/index.ts';
+import type { KVEntry } from '../../state/index.ts';
+import type { KVPair } from '../../api/types.ts';
+import { BadRequestError } from '../../errors.ts';
+import type { HttpResult } from '../router.ts';
+import { flag, queryOptions, checkTarget, uintParam, kvTooLarge, type HttpRequest, type RequestConfig } from '../request.ts';
+
+/** The wire form of an entry: base64 value, Session only when locked. */
+export function toKVPair(e: KVEntry, withValue = true): KVPair {
+  const out: KVPair = {
+    LockIndex: e.LockIndex, Key: e.Key, Flags: e.Flags,
+    Value: withValue && e.Value ? e.Value.toString('base64') : null,
+    CreateIndex: e.CreateIndex, ModifyIndex: e.ModifyIndex,
+  };
+  if (e.Session) out.Session = e.Session;
+  return out;
+}
+
+function conflicting(req: HttpRequest, ...names: string[]): void {
+  if (names.filter((n) => flag(req, n)).length > 1) {
+    const sorted = new URLSearchParams([...req.query].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    throw new BadRequestError(`Conflicting flags: ${sorted.toString()}\n`);
+  }
+}
+
+/** Handlers for the KV routes. */
+export function kvHandlers(kv: KvEndpoint, cfg: RequestConfig & { kvMaxValueSize: number }) {
+  return {
+    async get(req: HttpRequest): Promise<HttpResult> {
+      const key = req.params.rest;
+      const opts = queryOptions(req, cfg);
+      if (flag(req, 'keys')) {
+        const sep = req.query.get('separator') ?? req.query.get('seperator') ?? '';
+        const { value, meta } = await kv.keys(key, sep, opts);
+        if (value.length === 0 && key !== '') return { status: 404, meta };
+        return { body: value, meta };
+      }
+      if (flag(req, 'recurse')) {
+        const { value, meta } = await kv.list(key, opts);
+        if (value.length === 0) return { status: 404, meta };
+        return { body: value.map((e) => toKVPair(e)), meta };
+      }
+      if (key === '') throw new BadRequestError('Missing key name');
+      const { value, meta } = await kv.get(key, opts);
+      if (!value) return { status: 404, meta };
+      if (flag(req, 'raw')) {
+        return {
+          raw: value.Value ?? Buffer.alloc(0), contentType: 'text/plain', meta,
+          headers: { 'X-Content-Type-Options': 'nosniff', 'Content-Security-Policy': 'sandbox' },
+        };
+      }
+      return { body: [toKVPair(value)], meta };
+    },
+
+    async put(req: HttpRequest): Promise<HttpResult> {
+      checkTarget(req, cfg);
+      const key = req.params.rest;
+      if (key === '') throw new BadRequestError('Missing key name');
+      conflicting(req, 'cas', 'acquire', 'release');
+      const flags = uintParam(req, 'flags');
+      const cas = uintParam(req, 'cas');
+      const acquire = flag(req, 'acquire') ? req.query.get('acquire') ?? '' : undefined;
+      const release = flag(req, 'release') ? req.query.get('release') ?? '' : undefined;
+      const body = await req.body(cfg.kvMaxValueSize, kvTooLarge(cfg.kvMaxValueSize));
+      const ok = await kv.put(key, body.length ? body : null, { flags, cas, acquire, release });
+      return { body: ok };
+    },
+
+    async delete(req: HttpRequest): Promise<HttpResult> {
+      checkTarget(req, cfg);
+      const key = req.params.rest;
+      conflicting(req, 'recurse', 'cas');
+      const recurse = flag(req, 'recurse');
+      if (!recurse && key === '') throw new BadRequestError('Missing key name');
+      const ok = await kv.delete(key, { recurse, cas: uintParam(req, 'cas') });
+      return { body: ok };
+    },
+  };
+}

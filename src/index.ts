@@ -1,0 +1,4 @@
+// Proconsul's package entry point for in-process use: build, start and stop a full agent.
+export { createAgent, type Agent, type AgentDeps } from './agent/agent.ts';
+export type { RuntimeConfig, ListenAddr } from './agent/config/runtime.ts';
+export { ManualClock, systemClock, type Clock } from './clock.ts';

@@ -1,0 +1,6 @@
+// Public surface of the state layer: the replica, its tables and blocking-query watch sets.
+export { Replica, type ReplicaDeps } from './replica.ts';
+export { Notifier, WatchSet } from './notify.ts';
+export { KvsTable, KV_PREFIX, KVS_TABLE, encodeKV, decodeKV, sameKV, type KVEntry, type KVRecord } from './kvs.ts';
+export { RecordTable, encodeRecord, type Indexed } from './records.ts';
+export type { ClusterMeta, CARootRecord } from './tables.ts';

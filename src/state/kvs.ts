@@ -1,0 +1,131 @@
+// The KV table of the replica (Consul's `kvs` + `tombstones`): entries by key, the table
+// index including deletes, per-key and per-prefix indexes, and the record codec for `kv/<key>`.
+import { sortedMap, forPrefix, type BTree } from '../sorted-map.ts';
+import type { WatchEvent } from '../store/index.ts';
+
+/** Store prefix of the KV table. */
+export const KV_PREFIX = 'kv/';
+/** Notifier table name. */
+export const KVS_TABLE = 'kvs';
+
+/** One KV entry as the replica holds it; indexes come from store revisions. */
+export interface KVEntry {
+  Key: string;
+  Flags: number;
+  LockIndex: number;
+  Session: string;
+  /** Null for an empty value, as Consul stores a nil slice. */
+  Value: Buffer | null;
+  CreateIndex: number;
+  ModifyIndex: number;
+}
+
+/** The stored part of an entry (revisions live in the store, not in the value). */
+export type KVRecord = Pick<KVEntry, 'Flags' | 'LockIndex' | 'Session' | 'Value'>;
+
+/** Encodes a KV record: a JSON header line, then the raw value bytes. */
+export function encodeKV(rec: KVRecord): Uint8Array {
+  const head = Buffer.from(JSON.stringify({ Flags: rec.Flags, LockIndex: rec.LockIndex, Session: rec.Session }) + '\n');
+  return rec.Value && rec.Value.length ? Buffer.concat([head, rec.Value]) : head;
+}
+
+/** Decodes a stored `kv/<key>` record into an entry. */
+export function decodeKV(key: string, bytes: Uint8Array, createIndex: number, modifyIndex: number): KVEntry {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const nl = buf.indexOf(0x0a);
+  const head = JSON.parse(buf.subarray(0, nl).toString('utf8')) as { Flags: number; LockIndex: number; Session: string };
+  const value = buf.subarray(nl + 1);
+  return {
+    Key: key,
+    Flags: head.Flags,
+    LockIndex: head.LockIndex,
+    Session: head.Session,
+    Value: value.length ? value : null,
+    CreateIndex: createIndex,
+    ModifyIndex: modifyIndex,
+  };
+}
+
+/** True when a write would not change the entry (Consul then skips it). */
+export function sameKV(a: KVRecord, b: KVRecord): boolean {
+  const va = a.Value ?? Buffer.alloc(0);
+  const vb = b.Value ?? Buffer.alloc(0);
+  return a.Flags === b.Flags && a.LockIndex === b.LockIndex && a.Session === b.Session && va.equals(vb);
+}
+
+/** The KV table: current entries plus tombstones of deleted keys. */
+export class KvsTable {
+  #entries: BTree<string, KVEntry> = sortedMap();
+  #tombstones: BTree<string, number> = sortedMap();
+  /** Highest revision that changed the table, deletes included. */
+  index = 0;
+
+  /** Applies one store event; returns the KV key it changed. */
+  apply(ev: WatchEvent): string {
+    const key = ev.kv.key.slice(KV_PREFIX.length);
+    if (ev.type === 'put') {
+      this.#entries.set(key, decodeKV(key, ev.kv.value, ev.kv.createRevision, ev.kv.modRevision));
+      this.#tombstones.delete(key);
+    } else {
+      this.#entries.delete(key);
+      this.#tombstones.set(key, ev.kv.modRevision);
+    }
+    this.index = Math.max(this.index, ev.kv.modRevision);
+    return key;
+  }
+
+  /** Empties the table (before a re-list). */
+  reset(): void {
+    this.#entries = sortedMap();
+    this.#tombstones = sortedMap();
+    this.index = 0;
+  }
+
+  /** One entry, or undefined. */
+  get(key: string): KVEntry | undefined {
+    return this.#entries.get(key);
+  }
+
+  /** Entries under a prefix in key order, with Consul's list index (entries and tombstones). */
+  list(prefix: string): { index: number; entries: KVEntry[] } {
+    const entries: KVEntry[] = [];
+    let idx = 0;
+    forPrefix(this.#entries, prefix, (_k, e) => {
+      entries.push(e);
+      if (e.ModifyIndex > idx) idx = e.ModifyIndex;
+    });
+    if (prefix === '') idx = this.index;
+    else forPrefix(this.#tombstones, prefix, (_k, rev) => { if (rev > idx) idx = rev; });
+    return { index: idx || this.index, entries };
+  }
+
+  /** Keys under a prefix, rolled up at the first `separator` after the prefix (Consul's `?keys`). */
+  keys(prefix: string, separator: string): { index: number; keys: string[] } {
+    const { index, entries } = this.list(prefix);
+    const keys: string[] = [];
+    let last = '';
+    for (const e of entries) {
+      let k = e.Key;
+      if (separator) {
+        const at = k.indexOf(separator, prefix.length);
+        if (at >= 0) k = k.slice(0, at + separator.length);
+      }
+      if (k !== last) keys.push(k);
+      last = k;
+    }
+    return { index, keys };
+  }
+
+  /** Removes tombstones at or below `revision` (Consul's tombstone GC). */
+  reapTombstones(revision: number): number {
+    const dead: string[] = [];
+    for (const [k, rev] of this.#tombstones.entries()) if (rev <= revision) dead.push(k);
+    for (const k of dead) this.#tombstones.delete(k);
+    return dead.length;
+  }
+
+  /** Number of live entries. */
+  get size(): number {
+    return this.#entries.size;
+  }
+}

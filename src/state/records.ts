@@ -1,0 +1,55 @@
+// A generic replica table of JSON records under one store prefix (CA roots, cluster meta, …),
+// with its table index and Consul's CreateIndex/ModifyIndex taken from store revisions.
+import type { WatchEvent } from '../store/index.ts';
+
+/** A record with the indexes the store gave it. */
+export type Indexed<T> = T & { CreateIndex: number; ModifyIndex: number };
+
+/** Records of one kind keyed by the part of the store key after the prefix. */
+export class RecordTable<T extends object> {
+  readonly name: string;
+  readonly prefix: string;
+  #rows = new Map<string, Indexed<T>>();
+  /** Highest revision that changed the table, deletes included. */
+  index = 0;
+
+  constructor(name: string, prefix: string) {
+    this.name = name;
+    this.prefix = prefix;
+  }
+
+  /** Applies one store event; returns the record id it changed. */
+  apply(ev: WatchEvent): string {
+    const id = ev.kv.key.slice(this.prefix.length);
+    if (ev.type === 'put') {
+      const rec = JSON.parse(Buffer.from(ev.kv.value).toString('utf8')) as T;
+      this.#rows.set(id, { ...rec, CreateIndex: ev.kv.createRevision, ModifyIndex: ev.kv.modRevision });
+    } else {
+      this.#rows.delete(id);
+    }
+    this.index = Math.max(this.index, ev.kv.modRevision);
+    return id;
+  }
+
+  /** Empties the table (before a re-list). */
+  reset(): void {
+    this.#rows.clear();
+    this.index = 0;
+  }
+
+  /** One record by id. */
+  get(id: string): Indexed<T> | undefined {
+    return this.#rows.get(id);
+  }
+
+  /** Every record, in insertion order. */
+  all(): Indexed<T>[] {
+    return [...this.#rows.values()];
+  }
+}
+
+/** Encodes a record for the store; indexes are never stored. */
+export function encodeRecord<T extends object>(rec: T): Uint8Array {
+  const { CreateIndex: _c, ModifyIndex: _m, ...rest } = rec as T & { CreateIndex?: number; ModifyIndex?: number };
+  return Buffer.from(JSON.stringify(rest));
+}

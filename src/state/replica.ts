@@ -1,0 +1,138 @@
+// The Replica: in-memory tables fed by the Store's ordered watch. It lists the keyspace once,
+// then applies every batch in revision order, bumps table indexes, wakes the blocking queries
+// whose table/key/prefix changed, and lets writers wait until their revision is applied.
+import type { Store, Watch, WatchBatch, WatchEvent } from '../store/index.ts';
+import type { Clock } from '../clock.ts';
+import type { Logger } from '../log.ts';
+import { Notifier } from './notify.ts';
+import { KvsTable, KV_PREFIX, KVS_TABLE } from './kvs.ts';
+import { RecordTable } from './records.ts';
+import type { CARootRecord, ClusterMeta } from './tables.ts';
+
+/** Dependencies of the replica. */
+export interface ReplicaDeps {
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+}
+
+interface Applier {
+  prefix: string;
+  table: string;
+  apply(ev: WatchEvent): string;
+  reset(): void;
+}
+
+/** The in-memory state every read is served from. */
+export class Replica {
+  readonly kvs = new KvsTable();
+  readonly caRoots = new RecordTable<CARootRecord>('ca-roots', 'ca/root/');
+  readonly meta = new RecordTable<ClusterMeta>('meta', 'meta/');
+  readonly notifier: Notifier;
+  #deps: ReplicaDeps;
+  #appliers: Applier[];
+  #applied = 0;
+  #revWaiters: { revision: number; resolve: () => void }[] = [];
+  #watch: Watch | null = null;
+  #lastContact: number;
+
+  constructor(deps: ReplicaDeps) {
+    this.#deps = deps;
+    this.notifier = new Notifier((ms, fn) => deps.clock.setTimer(ms, fn));
+    this.#lastContact = deps.clock.now();
+    const kvs = this.kvs;
+    this.#appliers = [
+      { prefix: KV_PREFIX, table: KVS_TABLE, apply: (ev) => kvs.apply(ev), reset: () => kvs.reset() },
+      tableApplier(this.caRoots),
+      tableApplier(this.meta),
+    ];
+  }
+
+  /** Revision of the last batch applied to the tables. */
+  get appliedRevision(): number {
+    return this.#applied;
+  }
+
+  /** Wall-clock ms of the last batch or sync from the store (for X-Consul-LastContact). */
+  get lastContact(): number {
+    return this.#lastContact;
+  }
+
+  /** Loads the whole keyspace and follows the store's watch from there. */
+  async start(): Promise<void> {
+    await this.#relist();
+  }
+
+  /** Stops following the store and releases blocked waiters of revisions. */
+  stop(): void {
+    this.#watch?.cancel();
+    this.#watch = null;
+    for (const w of this.#revWaiters) w.resolve();
+    this.#revWaiters = [];
+  }
+
+  async #relist(): Promise<void> {
+    this.#watch?.cancel();
+    const { kvs, revision } = await this.#deps.store.range('');
+    for (const a of this.#appliers) a.reset();
+    for (const kv of kvs) this.#applyEvent({ type: 'put', kv });
+    this.#applied = revision;
+    this.#lastContact = this.#deps.clock.now();
+    this.notifier.changedAll();
+    this.#releaseRevWaiters();
+    this.#watch = this.#deps.store.watch(revision, {
+      onBatch: (b) => this.#applyBatch(b),
+      onCompacted: () => {
+        this.#deps.logger.warn({ revision: this.#applied }, 'replica watch compacted; re-listing');
+        this.#relist().catch((err) => this.#deps.logger.error({ err }, 'replica re-list failed'));
+      },
+      onError: (err) => this.#deps.logger.error({ err }, 'replica watch failed'),
+    });
+  }
+
+  #applyEvent(ev: WatchEvent): { table: string; key: string } | null {
+    for (const a of this.#appliers) {
+      if (!ev.kv.key.startsWith(a.prefix)) continue;
+      try {
+        return { table: a.table, key: a.apply(ev) };
+      } catch (err) {
+        this.#deps.logger.error({ err, key: ev.kv.key }, 'undecodable record skipped');
+        return null;
+      }
+    }
+    return null;
+  }
+
+  #applyBatch(batch: WatchBatch): void {
+    if (batch.revision <= this.#applied) return;
+    const changed: { table: string; key: string }[] = [];
+    for (const ev of batch.events) {
+      const c = this.#applyEvent(ev);
+      if (c) changed.push(c);
+    }
+    this.#applied = batch.revision;
+    this.#lastContact = this.#deps.clock.now();
+    for (const c of changed) this.notifier.changed(c.table, c.key);
+    this.#releaseRevWaiters();
+  }
+
+  #releaseRevWaiters(): void {
+    if (this.#revWaiters.length === 0) return;
+    const still: { revision: number; resolve: () => void }[] = [];
+    for (const w of this.#revWaiters) {
+      if (w.revision <= this.#applied) w.resolve();
+      else still.push(w);
+    }
+    this.#revWaiters = still;
+  }
+
+  /** Resolves once the tables reflect `revision` (a write's commit, or a consistent read). */
+  waitFor(revision: number): Promise<void> {
+    if (revision <= this.#applied) return Promise.resolve();
+    return new Promise((resolve) => this.#revWaiters.push({ revision, resolve }));
+  }
+}
+
+function tableApplier(t: RecordTable<object>): Applier {
+  return { prefix: t.prefix, table: t.name, apply: (ev) => t.apply(ev), reset: () => t.reset() };
+}
