@@ -10,6 +10,7 @@ import { kvExportCommand } from './kv-export.ts';
 import { kvGetCommand } from './kv-get.ts';
 import { kvImportCommand } from './kv-import.ts';
 import { kvPutCommand } from './kv-put.ts';
+import { validateCommand } from './validate.ts';
 import { versionCommand } from './version.ts';
 
 /** Every command, by full name. */
@@ -20,6 +21,7 @@ export const COMMANDS: readonly Command[] = [
   kvGetCommand,
   kvImportCommand,
   kvPutCommand,
+  validateCommand,
   versionCommand,
 ];
 
