@@ -27,7 +27,7 @@ export const systemClock: Clock = {
 /** A manual clock for tests: time moves only when `advance()` is called. */
 export class ManualClock implements Clock {
   #now: number;
-  #timers: { at: number; fn: () => void; id: number }[] = [];
+  #timers = new Map<number, { at: number; fn: () => void; id: number }>();
   #nextId = 1;
 
   constructor(start = 1_700_000_000_000) {
@@ -40,17 +40,20 @@ export class ManualClock implements Clock {
 
   setTimer(ms: number, fn: () => void): TimerHandle {
     const id = this.#nextId++;
-    this.#timers.push({ at: this.#now + Math.max(0, ms), fn, id });
-    return { cancel: () => { this.#timers = this.#timers.filter((t) => t.id !== id); } };
+    this.#timers.set(id, { at: this.#now + Math.max(0, ms), fn, id });
+    return { cancel: () => { this.#timers.delete(id); } };
   }
 
   /** Moves time forward, firing due timers in deadline order. */
   advance(ms: number): void {
     const target = this.#now + ms;
     for (;;) {
-      const due = this.#timers.filter((t) => t.at <= target).sort((a, b) => a.at - b.at || a.id - b.id)[0];
+      let due: { at: number; fn: () => void; id: number } | undefined;
+      for (const t of this.#timers.values()) {
+        if (t.at <= target && (!due || t.at < due.at || (t.at === due.at && t.id < due.id))) due = t;
+      }
       if (!due) break;
-      this.#timers = this.#timers.filter((t) => t.id !== due.id);
+      this.#timers.delete(due.id);
       this.#now = Math.max(this.#now, due.at);
       due.fn();
     }

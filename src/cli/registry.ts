@@ -4,6 +4,7 @@
 import type { CliIO, Command } from './io.ts';
 import { RUN_RESULT_HELP } from './io.ts';
 import { commandHelp, topUsage } from './usage.ts';
+import { agentCommand } from './agent.ts';
 import { kvCommand } from './kv.ts';
 import { kvDeleteCommand } from './kv-delete.ts';
 import { kvExportCommand } from './kv-export.ts';
@@ -15,6 +16,7 @@ import { versionCommand } from './version.ts';
 
 /** Every command, by full name. */
 export const COMMANDS: readonly Command[] = [
+  agentCommand,
   kvCommand,
   kvDeleteCommand,
   kvExportCommand,

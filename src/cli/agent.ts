@@ -1,0 +1,97 @@
+// `proconsul agent`: load the configuration (files, dirs, flags), start the agent, print
+// Consul's start-up banner, then run until SIGINT/SIGTERM and shut down cleanly.
+import { loadConfig, agentFlagDefs, ConfigError, type RuntimeConfig } from '../agent/config/index.ts';
+import { createAgent } from '../agent/agent.ts';
+import { createLogger } from '../log.ts';
+import { CONSUL_API_VERSION, PROCONSUL_VERSION, buildDate } from '../version.ts';
+import type { CliIO, Command } from './io.ts';
+
+/** How long a clean shutdown may take before the process exits anyway. */
+const SHUTDOWN_GRACE_MS = 5000;
+
+function banner(c: RuntimeConfig): string {
+  const rows: [string, string][] = [
+    ['Version', `'${CONSUL_API_VERSION}' (Proconsul ${PROCONSUL_VERSION})`],
+    ['Build Date', `'${buildDate()}'`],
+    ['Node ID', `'${c.nodeId}'`],
+    ['Node name', `'${c.nodeName}'`],
+    ['Datacenter', `'${c.datacenter}' (Segment: '<all>')`],
+    ['Server', `${c.server} (Bootstrap: ${c.bootstrap})`],
+    ['Client Addr', `[${c.clientAddrs.join(' ')}] (HTTP: ${c.ports.http}, HTTPS: ${c.ports.https}, gRPC: ${c.ports.grpc}, gRPC-TLS: ${c.ports.grpcTls}, DNS: ${c.ports.dns})`],
+    ['Cluster Addr', `${c.advertiseAddr} (LAN: ${c.ports.serfLan}, WAN: ${c.ports.serfWan})`],
+    ['Store', `${c.store.backend}${c.dataDir ? ` (${c.dataDir})` : ''}`],
+    ['Gossip Encryption', 'false'],
+    ['ACL Enabled', String(c.acl.enabled)],
+    ['ACL Default Policy', c.acl.defaultPolicy],
+  ];
+  const lines = rows.map(([k, v]) => `${k.padStart(22)}: ${v}`);
+  return `==> Starting Consul agent...\n${lines.join('\n')}\n\n==> Log data will now stream in as it occurs:\n\n`;
+}
+
+/** Waits for the first SIGINT or SIGTERM; returns its name. */
+function nextSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (sig: string) => () => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      resolve(sig);
+    };
+    const onInt = on('interrupt');
+    const onTerm = on('terminated');
+    process.once('SIGINT', onInt);
+    process.once('SIGTERM', onTerm);
+  });
+}
+
+async function run(args: string[], io: CliIO): Promise<number> {
+  let config: RuntimeConfig;
+  try {
+    const loaded = await loadConfig({ args, env: io.env });
+    config = loaded.config;
+    for (const w of loaded.warnings) io.stderr(`==> ${w}\n`);
+  } catch (err) {
+    if (err instanceof ConfigError || (err instanceof Error && err.name === 'FlagError')) {
+      io.stderr(`==> ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+  const logger = createLogger({ level: config.logLevel, json: config.logJson, write: (s) => io.stdout(s) });
+  const agent = createAgent(config, { logger });
+  io.stdout(banner(config));
+  try {
+    await agent.start();
+  } catch (err) {
+    io.stderr(`==> Error starting agent: ${(err as Error).message}\n`);
+    await agent.stop().catch(() => undefined);
+    return 1;
+  }
+  io.stdout('==> Consul agent running!\n');
+  const sig = await nextSignal();
+  io.stdout(`==> Caught signal: ${sig}\n==> Gracefully shutting down agent...\n`);
+  const forced = setTimeout(() => {
+    io.stderr('==> Shutdown took too long; exiting\n');
+    process.exit(1);
+  }, SHUTDOWN_GRACE_MS);
+  forced.unref();
+  // A second signal during shutdown exits at once, as Consul does.
+  void nextSignal().then(() => process.exit(1));
+  await agent.stop();
+  clearTimeout(forced);
+  return 0;
+}
+
+/** The agent command. */
+export const agentCommand: Command = {
+  name: 'agent',
+  synopsis: 'Runs a Consul agent',
+  help: `Usage: proconsul agent [options]
+
+  Starts the Consul-compatible agent and runs until an interrupt is received. The
+  agent represents a single node in a cluster.
+
+  $ proconsul agent -dev
+  $ proconsul agent -server -bootstrap -data-dir=/var/lib/proconsul -config-dir=/etc/proconsul.d`,
+  flags: agentFlagDefs,
+  run,
+};

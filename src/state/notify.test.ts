@@ -1,0 +1,67 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Notifier } from './notify.ts';
+import { ManualClock } from '../clock.ts';
+
+function notifier(clock = new ManualClock()): { n: Notifier; clock: ManualClock } {
+  return { n: new Notifier((ms, fn) => clock.setTimer(ms, fn)), clock };
+}
+
+test('a key change wakes the waiters of that key, its prefixes and its table, nobody else', async () => {
+  const { n } = notifier();
+  const woken: string[] = [];
+  const reg = (name: string, f: (ws: ReturnType<Notifier['watchSet']>) => void): void => {
+    const ws = n.watchSet();
+    f(ws);
+    void ws.wait(60_000).then((w) => { if (w) woken.push(name); });
+  };
+  reg('exact', (ws) => ws.addKey('kvs', 'a/b/c'));
+  reg('other-key', (ws) => ws.addKey('kvs', 'a/b/d'));
+  reg('prefix', (ws) => ws.addPrefix('kvs', 'a/'));
+  reg('root-prefix', (ws) => ws.addPrefix('kvs', ''));
+  reg('other-prefix', (ws) => ws.addPrefix('kvs', 'b/'));
+  reg('table', (ws) => ws.addTable('kvs'));
+  reg('other-table', (ws) => ws.addTable('sessions'));
+  n.changed('kvs', 'a/b/c');
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(woken.sort(), ['exact', 'prefix', 'root-prefix', 'table']);
+  assert.equal(n.wakeups, 4);
+  assert.equal(n.blocked, 3);
+});
+
+test('a wait times out with false, and leaves no registration behind', async () => {
+  const { n, clock } = notifier();
+  const p = n.watchSet().addKey('kvs', 'x').wait(1000);
+  clock.advance(999);
+  let done = false;
+  void p.then(() => { done = true; });
+  await new Promise((r) => setImmediate(r));
+  assert.equal(done, false);
+  clock.advance(1);
+  assert.equal(await p, false);
+  assert.equal(n.blocked, 0);
+  n.changed('kvs', 'x');
+  assert.equal(n.wakeups, 0);
+});
+
+test('abort ends a wait with false', async () => {
+  const { n } = notifier();
+  const ac = new AbortController();
+  const p = n.watchSet().addKey('kvs', 'x').wait(60_000, ac.signal);
+  ac.abort();
+  assert.equal(await p, false);
+  assert.equal(n.blocked, 0);
+});
+
+test('10,000 blocked queries on 10,000 keys: one write wakes exactly one', async () => {
+  const { n } = notifier();
+  const results: Promise<boolean>[] = [];
+  for (let i = 0; i < 10_000; i++) results.push(n.watchSet().addKey('kvs', `svc/${i}/leader`).wait(600_000));
+  assert.equal(n.blocked, 10_000);
+  n.changed('kvs', 'svc/4242/leader');
+  assert.equal(await results[4242], true);
+  assert.equal(n.wakeups, 1);
+  assert.equal(n.blocked, 9_999);
+  n.changedAll();
+  assert.equal(n.wakeups, 10_000);
+});
