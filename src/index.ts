@@ -2,3 +2,4 @@
 export { createAgent, type Agent, type AgentDeps } from './agent/agent.ts';
 export type { RuntimeConfig, ListenAddr } from './agent/config/runtime.ts';
 export { ManualClock, systemClock, type Clock } from './clock.ts';
+export { loadConfig, type LoadOptions, type LoadResult } from './agent/config/index.ts';
