@@ -69,11 +69,26 @@ export class KvEndpoint {
 
   /** Sets a key; false when a CAS or lock condition fails. */
   put(key: string, value: Buffer | null, opts: KVPutOptions = {}): Promise<boolean> {
-    if (opts.acquire !== undefined || opts.release !== undefined) {
+    const session = opts.acquire ?? opts.release;
+    if (session === '') throw new InternalError('missing session');
+    if (opts.acquire !== undefined) {
       // Sessions arrive with the sessions table; until then no session id is valid.
-      throw new InternalError(`invalid session ${JSON.stringify(opts.acquire ?? opts.release)}`);
+      throw new InternalError(`invalid session ${JSON.stringify(opts.acquire)}`);
     }
+    if (opts.release !== undefined) return commitPlanned(this.#deps, () => this.#planUnlock(key, value, opts));
     return commitPlanned(this.#deps, () => this.#planSet(key, value, opts));
+  }
+
+  // Consul's kvsUnlockTxn: no session check, just "is the lock held by this session".
+  #planUnlock(key: string, value: Buffer | null, opts: KVPutOptions): Plan<boolean> {
+    const existing = this.#deps.replica.kvs.get(key);
+    if (!existing || existing.Session !== opts.release) return { answer: false };
+    const rec: KVRecord = { Flags: opts.flags ?? 0, LockIndex: existing.LockIndex, Session: '', Value: value };
+    if (sameKV(existing, rec)) return { answer: true };
+    return {
+      txn: { compares: [pinKey(key, existing)], success: [{ type: 'put', key: KV_PREFIX + key, value: encodeKV(rec) }] },
+      done: () => true,
+    };
   }
 
   #planSet(key: string, value: Buffer | null, opts: KVPutOptions): Plan<boolean> {
