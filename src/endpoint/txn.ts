@@ -84,8 +84,8 @@ export class TxnEndpoint {
     finish: (revision: number) => { KV: KVEntry }[];
   } {
     const ws = new KvTxnWorkspace(this.#deps.replica.kvs);
-    const errors: TxnError[] = [];
-    ops.forEach((op, i) => {
+    const errors = preCheck(ops);
+    if (errors.length === 0) ops.forEach((op, i) => {
       if (!op.KV) {
         errors.push({ OpIndex: i, What: op.Node || op.Service || op.Check || op.Session
           ? 'only KV operations are supported in transactions so far'
@@ -103,6 +103,18 @@ export class TxnEndpoint {
       finish: (rev) => ws.finish(rev),
     };
   }
+}
+
+/**
+ * Consul's Txn.preCheck (kvsPreApply per KV op), run over every op before any is evaluated:
+ * when it reports errors, those are the only errors returned.
+ */
+function preCheck(ops: TxnOpInput[]): TxnError[] {
+  const errors: TxnError[] = [];
+  ops.forEach((op, i) => {
+    if (op.KV && op.KV.Key === '' && op.KV.Verb !== 'delete-tree') errors.push({ OpIndex: i, What: 'Must provide key' });
+  });
+  return errors;
 }
 
 /** Applies one KV verb to the workspace; returns Consul's error text, or null. */

@@ -14,23 +14,54 @@ export const MAX_TXN_OPS = 128;
 const OP_FIELDS = ['KV', 'Node', 'Service', 'Check', 'Session'] as const;
 const KV_FIELDS = ['Verb', 'Key', 'Value', 'Flags', 'Index', 'Session', 'Namespace', 'Partition'] as const;
 
-function decodeKV(raw: unknown, kvMax: number): TxnKVOp {
+/**
+ * Go's base64.StdEncoding.DecodeString, which Consul's JSON decoder applies to `Value`: CR/LF are
+ * skipped, padding is required, and a failure names the offending byte as Go does.
+ */
+export function decodeBase64(s: string): Buffer {
+  const alphabet = /[A-Za-z0-9+/]/;
+  const corrupt = (at: number): never => {
+    throw new BadRequestError(`Failed to parse body: illegal base64 data at input byte ${at}`);
+  };
+  const skipNewlines = (i: number): number => {
+    while (i < s.length && (s[i] === '\n' || s[i] === '\r')) i++;
+    return i;
+  };
+  let si = 0;
+  while (si < s.length) {
+    for (let j = 0; j < 4; j++) {
+      if (si === s.length) {
+        if (j === 0) return Buffer.from(s, 'base64');
+        corrupt(si - j);
+      }
+      const c = s[si++];
+      if (alphabet.test(c)) continue;
+      if (c === '\n' || c === '\r') { j--; continue; }
+      if (c !== '=' || j < 2) corrupt(si - 1);
+      if (j === 2) {
+        si = skipNewlines(si);
+        if (si === s.length) corrupt(s.length);
+        if (s[si] !== '=') corrupt(si - 1);
+        si++;
+      }
+      si = skipNewlines(si);
+      if (si < s.length) corrupt(si);
+      return Buffer.from(s, 'base64');
+    }
+  }
+  return Buffer.from(s, 'base64');
+}
+
+function decodeKV(raw: unknown): TxnKVOp {
   const kv = canonical(raw, KV_FIELDS);
   let value: Buffer | null = null;
   if (kv.Value !== undefined && kv.Value !== null) {
     if (typeof kv.Value !== 'string') throw new BadRequestError(`Failed to parse body: unexpected value type: ${typeof kv.Value}`);
-    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(kv.Value) || kv.Value.length % 4 !== 0) {
-      throw new BadRequestError('Failed to parse body: failed to decode value: illegal base64 data');
-    }
-    value = Buffer.from(kv.Value, 'base64');
-  }
-  const key = typeof kv.Key === 'string' ? kv.Key : '';
-  if (value && value.length > kvMax) {
-    throw new TooLargeError(`Value for key ${JSON.stringify(key)} is too large (${value.length} > ${kvMax} bytes)`);
+    value = decodeBase64(kv.Value);
   }
   return {
     Verb: typeof kv.Verb === 'string' ? kv.Verb : '',
-    Key: key,
+    Key: typeof kv.Key === 'string' ? kv.Key : '',
     Value: value,
     Flags: Number(kv.Flags ?? 0) || 0,
     Index: Number(kv.Index ?? 0) || 0,
@@ -38,20 +69,26 @@ function decodeKV(raw: unknown, kvMax: number): TxnKVOp {
   };
 }
 
-/** Decodes and validates a transaction body. */
+/** Decodes and validates a transaction body in Consul's order: decode, op count, value sizes. */
 export function decodeTxn(body: Buffer, kvMax: number): TxnOpInput[] {
   const raw = parseJSON(body, 'Failed to parse body');
   if (!Array.isArray(raw)) throw new BadRequestError('Failed to parse body: json: cannot unmarshal object into Go value of type api.TxnOps');
-  if (raw.length > MAX_TXN_OPS) {
-    throw new TooLargeError(`Transaction contains too many operations (${raw.length} > ${MAX_TXN_OPS})`);
-  }
-  return raw.map((r) => {
+  const ops = raw.map((r) => {
     const op = canonical(r, OP_FIELDS);
     const out: TxnOpInput = {};
-    if (op.KV !== undefined && op.KV !== null) out.KV = decodeKV(op.KV, kvMax);
+    if (op.KV !== undefined && op.KV !== null) out.KV = decodeKV(op.KV);
     for (const f of ['Node', 'Service', 'Check', 'Session'] as const) if (op[f]) out[f] = op[f];
     return out;
   });
+  if (ops.length > MAX_TXN_OPS) {
+    throw new TooLargeError(`Transaction contains too many operations (${ops.length} > ${MAX_TXN_OPS})`);
+  }
+  for (const { KV } of ops) {
+    if (KV?.Value && KV.Value.length > kvMax) {
+      throw new TooLargeError(`Value for key ${JSON.stringify(KV.Key)} is too large (${KV.Value.length} > ${kvMax} bytes)`);
+    }
+  }
+  return ops;
 }
 
 /** Handlers for the txn route. */
@@ -59,7 +96,8 @@ export function txnHandlers(txn: TxnEndpoint, cfg: RequestConfig & { kvMaxValueS
   const maxLen = Math.max(cfg.txnMaxReqLen, cfg.kvMaxValueSize);
   return {
     async put(req: HttpRequest): Promise<HttpResult> {
-      const body = await req.body(maxLen, () => `Request body too large, max size: ${maxLen} bytes`);
+      const body = await req.body(maxLen, (size) =>
+        `Request body(${size} bytes) too large, max size: ${maxLen} bytes. See https://www.consul.io/docs/agent/config/config-files#txn_max_req_len.`);
       const ops = decodeTxn(body, cfg.kvMaxValueSize);
       let opts: QueryOptions;
       if (isReadOnly(ops)) opts = queryOptions(req, cfg);
@@ -68,7 +106,7 @@ export function txnHandlers(txn: TxnEndpoint, cfg: RequestConfig & { kvMaxValueS
         opts = { minIndex: 0, waitMs: 0, consistency: 'default', token: parseToken(req, cfg) };
       }
       const out = await txn.apply(ops, opts);
-      const res = {
+      const res: Record<string, unknown> = {
         Results: out.results ? out.results.map((r) => ({ KV: toKVPair(r.KV) })) : null,
         Errors: out.errors,
       };
@@ -76,6 +114,12 @@ export function txnHandlers(txn: TxnEndpoint, cfg: RequestConfig & { kvMaxValueS
       if (out.meta) {
         headers['X-Consul-KnownLeader'] = String(out.meta.knownLeader);
         headers['X-Consul-LastContact'] = String(out.meta.lastContact);
+        // Consul's TxnReadResponse embeds QueryMeta, so read-only answers carry its fields
+        // (LastContact as Go nanoseconds; Index stays 0 because txn reads do not block).
+        Object.assign(res, {
+          Index: 0, LastContact: out.meta.lastContact * 1e6, KnownLeader: out.meta.knownLeader, ConsistencyLevel: '',
+          NotModified: false, Backend: 0, ResultsFilteredByACLs: false,
+        });
       }
       return { status: out.errors ? 409 : 200, body: res, headers };
     },
