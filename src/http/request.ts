@@ -43,16 +43,28 @@ export function parseToken(req: HttpRequest, cfg: RequestConfig): string {
   return cfg.defaultToken;
 }
 
-/** Rejects requests for another datacenter (federation comes later) and foreign tenancy. */
-export function checkTarget(req: HttpRequest, cfg: RequestConfig): void {
+/** Rejects requests for another datacenter (federation comes later), as every endpoint does. */
+export function checkDatacenter(req: HttpRequest, cfg: RequestConfig): void {
   const dc = req.query.get('dc');
   if (dc && dc !== cfg.datacenter) throw errNoPathToDatacenter();
-  for (const [param, header, what] of [['ns', 'x-consul-namespace', 'Namespaces'], ['partition', 'x-consul-partition', 'Partitions']] as const) {
-    const v = req.query.get(param) ?? req.headers[header];
-    if (typeof v === 'string' && v !== '' && v !== 'default') {
-      throw new BadRequestError(`Invalid query parameter: "${param}" - ${what} are a Consul Enterprise feature`);
-    }
+}
+
+/**
+ * Rejects namespaces and partitions as Consul CE's parseEntMeta does: any non-empty value
+ * (even "default"), the namespace header first, then its query parameter, then partitions.
+ */
+export function checkTenancy(req: HttpRequest): void {
+  for (const [param, header, what] of [['ns', 'X-Consul-Namespace', 'Namespaces'], ['partition', 'X-Consul-Partition', 'Partitions']] as const) {
+    const h = req.headers[header.toLowerCase()];
+    if (typeof h === 'string' && h !== '') throw new BadRequestError(`Invalid header: "${header}" - ${what} are a Consul Enterprise feature`);
+    if (req.query.get(param)) throw new BadRequestError(`Invalid query parameter: "${param}" - ${what} are a Consul Enterprise feature`);
   }
+}
+
+/** The datacenter and tenancy checks of endpoints that take enterprise meta (KV, catalog, …). */
+export function checkTarget(req: HttpRequest, cfg: RequestConfig): void {
+  checkDatacenter(req, cfg);
+  checkTenancy(req);
 }
 
 function consistency(req: HttpRequest): Consistency {
@@ -69,15 +81,17 @@ function consistency(req: HttpRequest): Consistency {
   return consistent ? 'consistent' : stale ? 'stale' : 'default';
 }
 
-/** Parses the options of a read: target, token, blocking and consistency. */
-export function queryOptions(req: HttpRequest, cfg: RequestConfig): QueryOptions {
-  checkTarget(req, cfg);
+/** Parses the options of a read: target, token, blocking and consistency (Consul's parse()). */
+export function queryOptions(req: HttpRequest, cfg: RequestConfig, opts: { tenancy?: boolean } = {}): QueryOptions {
+  if (opts.tenancy === false) checkDatacenter(req, cfg);
+  else checkTarget(req, cfg);
   let waitMs = 0;
   const wait = req.query.get('wait');
   if (wait) {
     const ms = parseGoDuration(wait);
-    if (ms === null || ms < 0) throw new BadRequestError('Invalid wait time');
-    waitMs = ms;
+    if (ms === null) throw new BadRequestError('Invalid wait time');
+    // Go accepts a negative duration; the blocking query then uses the default wait.
+    waitMs = Math.max(0, ms);
   }
   let minIndex = 0;
   const index = req.query.get('index');

@@ -51,7 +51,8 @@ export class Router {
     const r = this.#exact.get(path) ?? this.#prefixes.find((p) => path.startsWith(p.pattern));
     if (!r) return null;
     const handler = r.methods.get(method) ?? (method === 'HEAD' ? r.methods.get('GET') : undefined);
-    if (!handler) throw new MethodNotAllowedError([...r.methods.keys()]);
+    // Consul lists OPTIONS first in Allow: every registered endpoint answers it.
+    if (!handler) throw new MethodNotAllowedError(['OPTIONS', ...r.methods.keys()]);
     return { handler, rest: r.prefix ? path.slice(r.pattern.length) : '' };
   }
 }

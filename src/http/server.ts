@@ -104,12 +104,13 @@ export class HttpServer {
     let pretty = false;
     try {
       const m = this.#deps.router.match(method, path);
-      if (!m) return text(404, '404 page not found\n', base);
+      if (!m) return text(404, notFoundText(path), base);
       pretty = parsed.searchParams.has('pretty');
       const req: HttpRequest = { method, path, params: { rest: m.rest }, query: parsed.searchParams, headers, remoteAddr, signal, body };
       return render(await m.handler(req), pretty, base);
     } catch (err) {
       if (err instanceof MethodNotAllowedError) {
+        if (method === 'OPTIONS') return { status: 200, headers: { ...base, Allow: err.allow.join(',') }, body: Buffer.alloc(0) };
         return text(405, `method ${method} not allowed`, { ...base, Allow: err.allow.join(',') });
       }
       const { status, message } = errorResponse(err);
@@ -173,6 +174,13 @@ export class HttpServer {
 
 function lowerHeaders(h: Record<string, string>): http.IncomingHttpHeaders {
   return Object.fromEntries(Object.entries(h).map(([k, v]) => [k.toLowerCase(), v]));
+}
+
+/** Consul's index handler text for a path no endpoint serves. */
+function notFoundText(path: string): string {
+  return path.includes('/v1/')
+    ? 'Invalid URL path: not a recognized HTTP API endpoint\n'
+    : "Invalid URL path: if attempting to use the HTTP API, ensure the path starts with '/v1/'\n";
 }
 
 function text(status: number, message: string, headers: Record<string, string>): Outcome {

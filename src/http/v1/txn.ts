@@ -5,7 +5,7 @@ import { BadRequestError, TooLargeError } from '../../errors.ts';
 import type { HttpResult } from '../router.ts';
 import { canonical, parseJSON } from '../body.ts';
 import { toKVPair } from './kv.ts';
-import { queryOptions, checkTarget, parseToken, type HttpRequest, type RequestConfig } from '../request.ts';
+import { queryOptions, checkDatacenter, parseToken, type HttpRequest, type RequestConfig } from '../request.ts';
 import type { QueryOptions } from '../../endpoint/index.ts';
 
 /** Consul's current cap on operations per transaction. */
@@ -100,9 +100,9 @@ export function txnHandlers(txn: TxnEndpoint, cfg: RequestConfig & { kvMaxValueS
         `Request body(${size} bytes) too large, max size: ${maxLen} bytes. See https://www.consul.io/docs/agent/config/config-files#txn_max_req_len.`);
       const ops = decodeTxn(body, cfg.kvMaxValueSize);
       let opts: QueryOptions;
-      if (isReadOnly(ops)) opts = queryOptions(req, cfg);
+      if (isReadOnly(ops)) opts = queryOptions(req, cfg, { tenancy: false });
       else {
-        checkTarget(req, cfg);
+        checkDatacenter(req, cfg);
         opts = { minIndex: 0, waitMs: 0, consistency: 'default', token: parseToken(req, cfg) };
       }
       const out = await txn.apply(ops, opts);

@@ -1,0 +1,73 @@
+// Unit tests of the cross-cutting request parsers: token precedence (Consul's parseToken),
+// datacenter and tenancy checks, and blocking/consistency options.
+
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseToken, queryOptions, checkTarget, type HttpRequest, type RequestConfig } from './request.ts';
+
+const cfg: RequestConfig = { datacenter: 'dc1', defaultToken: 'agent-default' };
+
+function mk(query: string, headers: Record<string, string> = {}): HttpRequest {
+  return {
+    method: 'GET', path: '/v1/kv/x', params: { rest: 'x' }, query: new URLSearchParams(query),
+    headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v])),
+    remoteAddr: '127.0.0.1', signal: new AbortController().signal, body: async () => Buffer.alloc(0),
+  };
+}
+
+describe('parseToken', () => {
+  const all = { 'X-Consul-Token': 'header', Authorization: 'Bearer bearer' };
+
+  test('?token wins over X-Consul-Token and Authorization', () => {
+    assert.equal(parseToken(mk('token=query', all), cfg), 'query');
+  });
+
+  test('X-Consul-Token wins over Authorization: Bearer', () => {
+    assert.equal(parseToken(mk('', all), cfg), 'header');
+  });
+
+  test('Authorization: Bearer, scheme case-insensitive, first word of the value', () => {
+    assert.equal(parseToken(mk('', { Authorization: 'Bearer abc' }), cfg), 'abc');
+    assert.equal(parseToken(mk('', { Authorization: 'bEaReR abc' }), cfg), 'abc');
+    assert.equal(parseToken(mk('', { Authorization: 'Bearer  abc def' }), cfg), 'abc');
+  });
+
+  test('other schemes, a bare scheme and empty values fall through to the agent default', () => {
+    assert.equal(parseToken(mk('', { Authorization: 'Basic dXNlcjpwYXNz' }), cfg), 'agent-default');
+    assert.equal(parseToken(mk('', { Authorization: 'Bearer' }), cfg), 'agent-default');
+    assert.equal(parseToken(mk('token=', { 'X-Consul-Token': '' }), cfg), 'agent-default');
+    assert.equal(parseToken(mk('token=', { 'X-Consul-Token': 'h' }), cfg), 'h', 'an empty ?token does not win');
+  });
+});
+
+describe('queryOptions', () => {
+  test('wait and index parse; a negative wait means the default wait, as in Go', () => {
+    const o = queryOptions(mk('index=42&wait=1.5s'), cfg);
+    assert.equal(o.minIndex, 42);
+    assert.equal(o.waitMs, 1500);
+    assert.equal(queryOptions(mk('wait=-1s'), cfg).waitMs, 0);
+  });
+
+  test('consistency modes', () => {
+    assert.equal(queryOptions(mk(''), cfg).consistency, 'default');
+    assert.equal(queryOptions(mk('stale'), cfg).consistency, 'stale');
+    assert.equal(queryOptions(mk('consistent'), cfg).consistency, 'consistent');
+    assert.equal(queryOptions(mk('max_stale=0s'), cfg).consistency, 'default');
+    assert.throws(() => queryOptions(mk('max_stale=abc'), cfg), /Invalid max_stale value "abc"/);
+  });
+
+  test('tenancy can be left to the endpoint (txn and status do not take enterprise meta)', () => {
+    assert.throws(() => queryOptions(mk('ns=foo'), cfg), /Namespaces are a Consul Enterprise feature/);
+    assert.doesNotThrow(() => queryOptions(mk('ns=foo'), cfg, { tenancy: false }));
+    assert.throws(() => queryOptions(mk('dc=dc2'), cfg, { tenancy: false }), /No path to datacenter/);
+  });
+});
+
+describe('checkTarget', () => {
+  test('the namespace header is checked before the query parameter, partitions after namespaces', () => {
+    assert.throws(() => checkTarget(mk('ns=q&partition=p', { 'X-Consul-Namespace': 'h' }), cfg), /^BadRequestError: Invalid header: "X-Consul-Namespace"/);
+    assert.throws(() => checkTarget(mk('partition=p&ns=q'), cfg), /Invalid query parameter: "ns"/);
+    assert.throws(() => checkTarget(mk('', { 'X-Consul-Partition': 'p' }), cfg), /Invalid header: "X-Consul-Partition" - Partitions are a Consul Enterprise feature/);
+    assert.doesNotThrow(() => checkTarget(mk('dc=dc1&ns='), cfg));
+  });
+});
