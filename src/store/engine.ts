@@ -184,7 +184,9 @@ export class StoreEngine {
   publish(batch: WatchBatch): void {
     this.#published = batch.revision;
     this.#history.push(batch);
-    if (this.#history.length > this.#historyLimit) {
+    // Trim in chunks of a quarter of the limit: trimming one batch per commit would make every
+    // commit O(limit) once the history is full.
+    if (this.#history.length > this.#historyLimit + Math.ceil(this.#historyLimit / 4)) {
       const dropped = this.#history.splice(0, this.#history.length - this.#historyLimit);
       this.#compactRevision = dropped[dropped.length - 1].revision;
     }
