@@ -78,7 +78,10 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   });
   const http = new HttpServer({
     router, logger: logger.child({ '@module': 'agent.http' }),
-    config: { defaultAclPolicy: config.acl.enabled ? config.acl.defaultPolicy : 'allow', responseHeaders: config.http.responseHeaders },
+    config: {
+      defaultAclPolicy: config.acl.defaultPolicy, responseHeaders: config.http.responseHeaders,
+      allowWriteHttpFrom: config.http.allowWriteHttpFrom, maxConnsPerClient: config.limits.httpMaxConnsPerClient,
+    },
   });
   let started = false;
   let stopped = false;

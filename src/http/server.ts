@@ -3,7 +3,7 @@
 // writer for status, Consul's headers, JSON (?pretty) and error bodies.
 import http from 'node:http';
 import fs from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import { BlockList, type AddressInfo, type Socket } from 'node:net';
 import { MethodNotAllowedError, TooLargeError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { ListenAddr } from '../agent/config/runtime.ts';
@@ -15,6 +15,27 @@ import { errorResponse } from './errors.ts';
 export interface HttpServerConfig {
   defaultAclPolicy: 'allow' | 'deny';
   responseHeaders: Record<string, string>;
+  /** CIDRs allowed to write (non GET/HEAD/OPTIONS); empty allows everyone. */
+  allowWriteHttpFrom?: string[];
+  /** Concurrent connections per client IP (0: unlimited). Consul's default is 200. */
+  maxConnsPerClient?: number;
+}
+
+const TOO_MANY_CONNS = 'Your IP is issuing too many concurrent connections, please rate limit your calls\n';
+const TOO_MANY_CONNS_RESPONSE = 'HTTP/1.1 429 Too Many Requests\r\nContent-Type: text/plain\r\n'
+  + `Content-Length: ${Buffer.byteLength(TOO_MANY_CONNS)}\r\nConnection: close\r\n\r\n${TOO_MANY_CONNS}`;
+
+/** Builds the allow-list of write sources, or null when writes are open to all. */
+function writeAllowList(cidrs: string[] | undefined): BlockList | null {
+  if (!cidrs || cidrs.length === 0) return null;
+  const list = new BlockList();
+  for (const c of cidrs) {
+    const [ip, bits] = c.split('/');
+    const type = ip.includes(':') ? 'ipv6' : 'ipv4';
+    if (bits === undefined) list.addAddress(ip, type);
+    else list.addSubnet(ip, Number(bits), type);
+  }
+  return list;
 }
 
 /** Dependencies of the HTTP transport. */
@@ -67,9 +88,12 @@ export class HttpServer {
   readonly #deps: HttpServerDeps;
   #servers: http.Server[] = [];
   #inflight = new Set<AbortController>();
+  #writers: BlockList | null;
+  #conns = new Map<string, number>();
 
   constructor(deps: HttpServerDeps) {
     this.#deps = deps;
+    this.#writers = writeAllowList(deps.config.allowWriteHttpFrom);
   }
 
   /** Serves one request in-process (tests, embedding) through the same path as the sockets. */
@@ -103,6 +127,9 @@ export class HttpServer {
     }
     let pretty = false;
     try {
+      if (this.#writers && !['GET', 'HEAD', 'OPTIONS'].includes(method) && !this.#writeAllowed(remoteAddr)) {
+        return text(403, 'Access is restricted', base);
+      }
       const m = this.#deps.router.match(method, path);
       if (!m) return text(404, notFoundText(path), base);
       pretty = parsed.searchParams.has('pretty');
@@ -119,10 +146,34 @@ export class HttpServer {
     }
   }
 
+  #writeAllowed(addr: string): boolean {
+    const ip = addr.replace(/^::ffff:/, '');
+    return this.#writers!.check(ip, ip.includes(':') ? 'ipv6' : 'ipv4');
+  }
+
+  /** Consul's http_max_conns_per_client: excess connections get a raw 429 and are closed. */
+  #limitConnection(sock: Socket): void {
+    const limit = this.#deps.config.maxConnsPerClient ?? 0;
+    const ip = sock.remoteAddress;
+    if (limit <= 0 || !ip) return;
+    const n = (this.#conns.get(ip) ?? 0) + 1;
+    if (n > limit) {
+      sock.write(TOO_MANY_CONNS_RESPONSE, () => sock.destroy());
+      return;
+    }
+    this.#conns.set(ip, n);
+    sock.once('close', () => {
+      const left = (this.#conns.get(ip) ?? 1) - 1;
+      if (left <= 0) this.#conns.delete(ip);
+      else this.#conns.set(ip, left);
+    });
+  }
+
   /** Binds every listener; resolves when all are listening. */
   async listen(addrs: ListenAddr[]): Promise<void> {
     for (const a of addrs) {
       const srv = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => this.#serve(req, res));
+      if (a.kind === 'tcp') srv.on('connection', (sock: Socket) => this.#limitConnection(sock));
       if (a.kind === 'unix') {
         fs.rmSync(a.path, { force: true });
         await new Promise<void>((resolve, reject) => srv.once('error', reject).listen(a.path, resolve));
