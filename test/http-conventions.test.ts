@@ -87,9 +87,17 @@ describe('headers and status codes', () => {
     assert.equal(plain.headers.Location, '/v1/kv/foo');
   });
 
-  test('?pretty indents JSON with 4 spaces and a trailing newline; default is compact', async () => {
-    const compact = await req('GET', '/v1/kv/conv/k');
-    assert.ok(!compact.body.toString().includes('\n'));
+  test('?pretty indents JSON with 4 spaces and a trailing newline; a non-dev agent is compact by default', async () => {
+    // Consul pretty-prints every answer in -dev mode, so the compact default is checked without it.
+    const plain = await startDevAgent({ config: { dev: false } });
+    try {
+      await plain.agent.http.handle({ method: 'PUT', url: '/v1/kv/k', body: 'v' });
+      const compact = await plain.agent.http.handle({ method: 'GET', url: '/v1/kv/k' });
+      assert.equal(compact.status, 200);
+      assert.ok(!compact.body.toString().includes('\n'));
+    } finally {
+      await plain.stop();
+    }
     const pretty = await req('GET', '/v1/kv/conv/k?pretty');
     const text = pretty.body.toString();
     assert.equal(text, JSON.stringify(JSON.parse(text), null, 4) + '\n');
