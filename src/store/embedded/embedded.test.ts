@@ -1,0 +1,135 @@
+// Runs the shared Store conformance suite against the SQLite-backed embedded store, plus what only
+// a durable backend has: state survives reopening, and foreign or newer files are refused.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { test } from 'node:test';
+import { ManualClock } from '../../clock.ts';
+import { runStoreConformance } from '../conformance.ts';
+import type { RangeResult } from '../store.ts';
+import { EmbeddedStore } from './embedded.ts';
+
+const tempDir = () => mkdtemp(join(tmpdir(), 'proconsul-embedded-'));
+const enc = (s: string): Uint8Array => Buffer.from(s);
+
+runStoreConformance('embedded', async ({ clock }) => {
+  const dir = await tempDir();
+  const store = new EmbeddedStore({ dir, clock });
+  await store.open();
+  return {
+    store,
+    cleanup: async () => {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+test('embedded: reopening keeps every key, revision and lease', async () => {
+  const dir = await tempDir();
+  try {
+    const clock = new ManualClock();
+    const first = new EmbeddedStore({ dir, clock });
+    await first.open();
+    const gone = await first.leaseGrant(5);
+    const lease = await first.leaseGrant(30);
+    await first.txn({ success: [
+      { type: 'put', key: 'a', value: enc('1') },
+      { type: 'put', key: 'b', value: Uint8Array.from([0, 255]) },
+      { type: 'put', key: 'leased', value: enc('L'), lease: lease.id },
+    ] });
+    await first.txn({ success: [{ type: 'put', key: 'a', value: enc('2') }, { type: 'put', key: 'c', value: enc('3') }] });
+    await first.txn({ success: [{ type: 'delete', key: 'c' }] });
+    await first.leaseRevoke(gone.id);
+    const before = await first.range('');
+    await first.close();
+
+    const second = new EmbeddedStore({ dir, clock });
+    await second.open();
+    assert.equal(await second.currentRevision(), before.revision);
+    const asBuffers = (r: RangeResult) => ({ ...r, kvs: r.kvs.map((kv) => ({ ...kv, value: Buffer.from(kv.value) })) });
+    assert.deepEqual(asBuffers(await second.range('')), asBuffers(before));
+    assert.equal((await second.get('a'))?.version, 2);
+    await second.leaseKeepAlive(lease.id);
+    await assert.rejects(second.leaseKeepAlive(gone.id), { code: 'not_found' });
+    const fresh = await second.leaseGrant(5);
+    assert.ok(fresh.id > lease.id, 'a lease id was reused after restart');
+    const next = await second.txn({ success: [{ type: 'put', key: 'd', value: enc('4') }] });
+    assert.equal(next.revision, before.revision + 1);
+    // Leases restart at their full TTL: the 30 s lease outlives 29 s and dies after 31.
+    clock.advance(29_000);
+    assert.ok(await second.get('leased'));
+    clock.advance(2_000);
+    await assert.rejects(second.leaseKeepAlive(lease.id), { code: 'not_found' });
+    assert.equal(await second.get('leased'), null);
+    await second.close();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('embedded: watch history does not survive a restart; older starts report compaction', async () => {
+  const dir = await tempDir();
+  try {
+    const first = new EmbeddedStore({ dir });
+    await first.open();
+    for (let i = 0; i < 3; i++) await first.txn({ success: [{ type: 'put', key: 'k', value: enc(String(i)) }] });
+    await first.close();
+    const second = new EmbeddedStore({ dir });
+    await second.open();
+    const compacted = await new Promise<number>((resolve) => {
+      second.watch(1, { onBatch: () => assert.fail('replayed lost history'), onCompacted: resolve });
+    });
+    assert.equal(compacted, 3);
+    const live = new Promise<number>((resolve) => { second.watch(3, { onBatch: (b) => resolve(b.revision) }); });
+    await second.txn({ success: [{ type: 'put', key: 'k', value: enc('x') }] });
+    assert.equal(await live, 4);
+    await second.close();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('embedded: an unknown format version or a foreign database is refused', async () => {
+  const dir = await tempDir();
+  try {
+    const store = new EmbeddedStore({ dir });
+    await store.open();
+    await store.txn({ success: [{ type: 'put', key: 'a', value: enc('1') }] });
+    await store.close();
+    const db = new DatabaseSync(join(dir, 'store.db'));
+    db.exec("UPDATE meta SET value = 99 WHERE key = 'format'");
+    db.close();
+    await assert.rejects(new EmbeddedStore({ dir }).open(), /store format version 99, this build reads version 1/);
+
+    const foreignDir = join(dir, 'foreign');
+    const foreign = new EmbeddedStore({ dir: foreignDir });
+    await foreign.open();
+    await foreign.close();
+    const other = new DatabaseSync(join(foreignDir, 'store.db'));
+    other.exec('DROP TABLE meta');
+    other.close();
+    await assert.rejects(new EmbeddedStore({ dir: foreignDir }).open(), /not a proconsul store/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('embedded: a second store on the same directory is refused while the first is open', async () => {
+  const dir = await tempDir();
+  try {
+    const first = new EmbeddedStore({ dir });
+    await first.open();
+    await assert.rejects(new EmbeddedStore({ dir }).open(), /database is locked/);
+    await first.txn({ success: [{ type: 'put', key: 'a', value: enc('1') }] });
+    await first.close();
+    const again = new EmbeddedStore({ dir });
+    await again.open();
+    assert.equal((await again.get('a'))?.modRevision, 1);
+    await again.close();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,57 @@
+// EngineStore behaviour no backend can show through the conformance suite: acknowledgement and
+// publication wait for persist(), reads never expose writes that are not durable yet, and a
+// failed persist stops the store.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { EngineStore, type Mutation } from './engine-store.ts';
+import type { WatchBatch } from './store.ts';
+
+/** A backend whose persist() calls are settled by hand. */
+class GatedStore extends EngineStore {
+  readonly kind = 'gated';
+  readonly pending: { m: Mutation; resolve(): void; reject(err: Error): void }[] = [];
+
+  async open(): Promise<void> {}
+
+  protected persist(m: Mutation): Promise<void> {
+    return new Promise((resolve, reject) => { this.pending.push({ m, resolve, reject }); });
+  }
+}
+
+const put = (key: string, value: string) => ({ success: [{ type: 'put' as const, key, value: Buffer.from(value) }] });
+const tick = () => new Promise((r) => setImmediate(r));
+
+test('acks, reads and watch events wait for persistence, in order', async () => {
+  const s = new GatedStore();
+  const seen: WatchBatch[] = [];
+  s.watch(0, { onBatch: (b) => seen.push(b) });
+  let acked = 0;
+  const first = s.txn(put('a', '1')).then(() => acked++);
+  const read = s.get('a');
+  const second = s.txn(put('a', '2')).then(() => acked++);
+  await tick();
+  assert.equal(acked, 0);
+  assert.equal(seen.length, 0);
+  s.pending[1].resolve();
+  await tick();
+  assert.equal(acked, 0, 'acknowledged revision 2 before revision 1 was durable');
+  s.pending[0].resolve();
+  await Promise.all([first, second]);
+  assert.deepEqual(seen.map((b) => b.revision), [1, 2]);
+  // The read was issued before revision 2 existed: it must not report that write.
+  assert.equal(Buffer.from((await read)!.value).toString(), '1');
+});
+
+test('a failed persist rejects the write and stops the store', async () => {
+  const s = new GatedStore();
+  const seen: WatchBatch[] = [];
+  s.watch(0, { onBatch: (b) => seen.push(b) });
+  const write = s.txn(put('a', '1'));
+  s.pending[0].reject(new Error('disk on fire'));
+  await assert.rejects(write, /disk on fire/);
+  await assert.rejects(s.get('a'), /disk on fire/);
+  await assert.rejects(s.txn(put('b', '1')), /disk on fire/);
+  await tick();
+  assert.equal(seen.length, 0);
+  await s.close();
+});
