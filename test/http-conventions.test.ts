@@ -87,16 +87,22 @@ describe('headers and status codes', () => {
     assert.equal(plain.headers.Location, '/v1/kv/foo');
   });
 
-  test('?pretty indents JSON with 4 spaces and a trailing newline; a non-dev agent is compact by default', async () => {
-    // Consul pretty-prints every answer in -dev mode, so the compact default is checked without it.
+  test('?pretty indents JSON with 4 spaces and a trailing newline; compact by default, pretty everywhere in -dev', async () => {
     const plain = await startDevAgent({ config: { dev: false } });
+    const dev = await startDevAgent({ config: { dev: true } });
     try {
       await plain.agent.http.handle({ method: 'PUT', url: '/v1/kv/k', body: 'v' });
       const compact = await plain.agent.http.handle({ method: 'GET', url: '/v1/kv/k' });
       assert.equal(compact.status, 200);
       assert.ok(!compact.body.toString().includes('\n'));
+      // Consul marshals every answer with indentation in -dev mode.
+      const put = await dev.agent.http.handle({ method: 'PUT', url: '/v1/kv/k', body: 'v' });
+      assert.equal(put.body.toString(), 'true\n');
+      const got = (await dev.agent.http.handle({ method: 'GET', url: '/v1/kv/k' })).body.toString();
+      assert.equal(got, JSON.stringify(JSON.parse(got), null, 4) + '\n');
     } finally {
       await plain.stop();
+      await dev.stop();
     }
     const pretty = await req('GET', '/v1/kv/conv/k?pretty');
     const text = pretty.body.toString();

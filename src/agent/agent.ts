@@ -81,6 +81,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
     config: {
       defaultAclPolicy: config.acl.defaultPolicy, responseHeaders: config.http.responseHeaders,
       allowWriteHttpFrom: config.http.allowWriteHttpFrom, maxConnsPerClient: config.limits.httpMaxConnsPerClient,
+      prettyAll: config.dev,
     },
   });
   let started = false;

@@ -50,7 +50,7 @@ export class Router {
   match(method: string, path: string): { handler: Handler; rest: string } | null {
     const r = this.#exact.get(path) ?? this.#prefixes.find((p) => path.startsWith(p.pattern));
     if (!r) return null;
-    const handler = r.methods.get(method) ?? (method === 'HEAD' ? r.methods.get('GET') : undefined);
+    const handler = r.methods.get(method);
     // Consul lists OPTIONS first in Allow: every registered endpoint answers it.
     if (!handler) throw new MethodNotAllowedError(['OPTIONS', ...r.methods.keys()]);
     return { handler, rest: r.prefix ? path.slice(r.pattern.length) : '' };

@@ -17,6 +17,8 @@ export interface HttpServerConfig {
   responseHeaders: Record<string, string>;
   /** CIDRs allowed to write (non GET/HEAD/OPTIONS); empty allows everyone. */
   allowWriteHttpFrom?: string[];
+  /** Pretty-print every JSON answer, as Consul does in -dev. */
+  prettyAll?: boolean;
   /** Concurrent connections per client IP (0: unlimited). Consul's default is 200. */
   maxConnsPerClient?: number;
 }
@@ -132,7 +134,7 @@ export class HttpServer {
       }
       const m = this.#deps.router.match(method, path);
       if (!m) return text(404, notFoundText(path), base);
-      pretty = parsed.searchParams.has('pretty');
+      pretty = parsed.searchParams.has('pretty') || this.#deps.config.prettyAll === true;
       const req: HttpRequest = { method, path, params: { rest: m.rest }, query: parsed.searchParams, headers, remoteAddr, signal, body };
       return render(await m.handler(req), pretty, base);
     } catch (err) {

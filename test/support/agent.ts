@@ -4,10 +4,10 @@ import { randomUUID } from 'node:crypto';
 import { createAgent, type Agent, type AgentDeps, type RuntimeConfig } from '../../src/index.ts';
 import { silentLogger } from '../../src/log.ts';
 
-/** A RuntimeConfig with Consul's -dev defaults, HTTP on 127.0.0.1:0 and DNS off. */
+/** A RuntimeConfig with -dev-like defaults (memory store; `dev` false so JSON stays compact), HTTP on 127.0.0.1:0, DNS off. */
 export function devConfig(overrides: Partial<RuntimeConfig> = {}): RuntimeConfig {
   return {
-    dev: true, server: true, bootstrap: true, bootstrapExpect: 0, datacenter: 'dc1', primaryDatacenter: 'dc1',
+    dev: false, server: true, bootstrap: true, bootstrapExpect: 0, datacenter: 'dc1', primaryDatacenter: 'dc1',
     nodeName: 'test-node', nodeId: randomUUID(), nodeMeta: {}, dataDir: null, store: { backend: 'memory' },
     bindAddr: '127.0.0.1', advertiseAddr: '127.0.0.1', advertiseAddrWan: '127.0.0.1', clientAddrs: ['127.0.0.1'],
     ports: { http: 0, https: -1, dns: -1, grpc: 8502, grpcTls: 8503, serfLan: 8301, serfWan: 8302, server: 8300 },
