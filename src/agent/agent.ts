@@ -7,11 +7,12 @@ import { systemClock, type Clock } from '../clock.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { MemoryStore, EmbeddedStore, type Store } from '../store/index.ts';
 import { Replica } from '../state/index.ts';
-import { KvEndpoint, TxnEndpoint, soloLeadership, type EndpointDeps } from '../endpoint/index.ts';
+import { KvEndpoint, TxnEndpoint, SessionEndpoint, soloLeadership, type EndpointDeps, type SessionHealth } from '../endpoint/index.ts';
+import { SessionTimers } from '../leader/session-ttl.ts';
 import { ConnectCAEndpoint } from '../endpoint/connect-ca.ts';
 import { ensureCARoot, ensureClusterId } from '../leader/ca.ts';
 import {
-  HttpServer, buildRoutes, kvHandlers, txnHandlers, statusHandlers, agentSelfHandlers, agentStats, connectHandlers,
+  HttpServer, buildRoutes, kvHandlers, txnHandlers, statusHandlers, agentSelfHandlers, agentStats, connectHandlers, sessionHandlers,
 } from '../http/index.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
 
@@ -30,7 +31,9 @@ export interface Agent {
   readonly store: Store;
   readonly replica: Replica;
   readonly http: HttpServer;
-  readonly endpoints: { kv: KvEndpoint; txn: TxnEndpoint; ca: ConnectCAEndpoint };
+  readonly endpoints: { kv: KvEndpoint; txn: TxnEndpoint; ca: ConnectCAEndpoint; session: SessionEndpoint };
+  /** The leader's session TTL timers. */
+  readonly sessionTimers: SessionTimers;
   /** Opens the store, runs leader start-up duties, binds listeners. */
   start(): Promise<void>;
   /** Closes listeners, stops following the store, closes it. Idempotent. */
@@ -65,7 +68,19 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       maxQueryTime: config.maxQueryTime, sessionTtlMin: config.sessionTtlMin,
     },
   };
-  const endpoints = { kv: new KvEndpoint(epDeps), txn: new TxnEndpoint(epDeps), ca: new ConnectCAEndpoint(epDeps) };
+  // Until the catalog lands, the only node is this agent's, with a passing serfHealth check.
+  const health: SessionHealth = {
+    nodeExists: (node) => node === config.nodeName,
+    checkStatus: (node, check) => (node === config.nodeName && check === 'serfHealth' ? 'passing' : null),
+  };
+  const sessionTimers = new SessionTimers({
+    clock, logger: logger.child({ '@module': 'agent.leader' }),
+    expire: (id) => endpoints.session.destroy(id),
+  });
+  const endpoints = {
+    kv: new KvEndpoint(epDeps), txn: new TxnEndpoint(epDeps), ca: new ConnectCAEndpoint(epDeps),
+    session: new SessionEndpoint(epDeps, health, sessionTimers),
+  };
   const reqCfg = { datacenter: config.datacenter, defaultToken: config.acl.tokens.default };
   const limits = { ...reqCfg, kvMaxValueSize: config.limits.kvMaxValueSize, txnMaxReqLen: config.limits.txnMaxReqLen };
   const router = buildRoutes({
@@ -74,6 +89,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
     status: statusHandlers(leadership, reqCfg),
     agent: agentSelfHandlers({ config, leadership, stats: () => agentStats(config, leadership, () => ({})) }),
     connect: connectHandlers(endpoints.ca, reqCfg),
+    session: sessionHandlers(endpoints.session, { ...reqCfg, nodeName: config.nodeName }),
   });
   const http = new HttpServer({
     router, logger: logger.child({ '@module': 'agent.http' }),
@@ -87,7 +103,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   let stopped = false;
 
   const agent: Agent = {
-    config, logger, store, replica, http, endpoints,
+    config, logger, store, replica, http, endpoints, sessionTimers,
     async start() {
       if (started) return;
       started = true;
@@ -95,6 +111,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       await replica.start();
       const clusterId = await ensureClusterId(epDeps);
       if (config.connect.enabled) await ensureCARoot(epDeps, clusterId);
+      sessionTimers.start(replica.sessions.all());
       await http.listen(config.httpAddrs);
       if (config.pidFile) fs.writeFileSync(config.pidFile, String(process.pid));
       log.info({ node: config.nodeName, datacenter: config.datacenter, store: store.kind, http: http.addresses() }, 'agent started');
@@ -103,6 +120,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       if (stopped) return;
       stopped = true;
       await http.close();
+      sessionTimers.stop();
       replica.stop();
       await store.close();
       if (config.pidFile) fs.rmSync(config.pidFile, { force: true });

@@ -7,6 +7,7 @@ import type { Compare } from '../store/index.ts';
 import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
 import { commitPlanned, type Plan } from './commit.ts';
 import type { EndpointDeps } from './deps.ts';
+import { planAcquire } from './locks.ts';
 
 /** Options of a KV write. `cas` 0 means create-only. */
 export interface KVPutOptions {
@@ -71,12 +72,21 @@ export class KvEndpoint {
   put(key: string, value: Buffer | null, opts: KVPutOptions = {}): Promise<boolean> {
     const session = opts.acquire ?? opts.release;
     if (session === '') throw new InternalError('missing session');
-    if (opts.acquire !== undefined) {
-      // Sessions arrive with the sessions table; until then no session id is valid.
-      throw new InternalError(`invalid session ${JSON.stringify(opts.acquire)}`);
-    }
+    if (opts.acquire !== undefined) return commitPlanned(this.#deps, () => this.#planLock(key, value, opts.acquire!, opts.flags ?? 0));
     if (opts.release !== undefined) return commitPlanned(this.#deps, () => this.#planUnlock(key, value, opts));
     return commitPlanned(this.#deps, () => this.#planSet(key, value, opts));
+  }
+
+  #planLock(key: string, value: Buffer | null, session: string, flags: number): Plan<boolean> {
+    const existing = this.#deps.replica.kvs.get(key);
+    const d = planAcquire(this.#deps, key, existing, session, flags, value);
+    if ('error' in d) throw new InternalError(d.error);
+    if ('held' in d) {
+      if (d.delayed) this.#deps.logger.warn({ key, session }, 'Rejecting lock of key due to lock-delay');
+      return { answer: false };
+    }
+    if (existing && sameKV(existing, d.rec)) return { answer: true };
+    return { txn: { compares: d.compares, success: d.ops }, done: () => true };
   }
 
   // Consul's kvsUnlockTxn: no session check, just "is the lock held by this session".

@@ -14,6 +14,7 @@ export class KvTxnWorkspace {
   readonly #read = new Map<string, KVEntry | undefined>();
   readonly #treeDeletes: string[] = [];
   readonly #ops: Op[] = [];
+  readonly #extraCompares: Compare[] = [];
   /** Results in op order; write results carry no Value, as in Consul. */
   readonly results: { KV: KVEntry }[] = [];
 
@@ -75,9 +76,15 @@ export class KvTxnWorkspace {
     this.results.push({ KV: withValue ? entry : { ...entry, Value: null } });
   }
 
+  /** Adds guards and writes outside the KV table (session guards, invalidations), in op order. */
+  extra(compares: Compare[], ops: Op[]): void {
+    this.#extraCompares.push(...compares);
+    this.#ops.push(...ops);
+  }
+
   /** Compares pinning every key read from the replica to the state that was read. */
   compares(): Compare[] {
-    return [...this.#read].map(([k, e]) => pinKey(k, e));
+    return [...[...this.#read].map(([k, e]) => pinKey(k, e)), ...this.#extraCompares];
   }
 
   /** The Store ops, in op order. */

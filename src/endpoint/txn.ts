@@ -6,6 +6,7 @@ import type { Compare, Op } from '../store/index.ts';
 import { commitPlanned, type Plan } from './commit.ts';
 import { consistentRead, queryMeta, type QueryOptions, type QueryMeta } from './query.ts';
 import { KvTxnWorkspace } from './txn-kv.ts';
+import { planAcquire, planInvalidate } from './locks.ts';
 import type { EndpointDeps } from './deps.ts';
 
 /** One KV op as the API carries it (Value already base64-decoded). */
@@ -18,13 +19,19 @@ export interface TxnKVOp {
   Session: string;
 }
 
-/** One op of a transaction; only KV is supported until the catalog and sessions land. */
+/** A Session op: Consul defines only `delete` (invalidate). */
+export interface TxnSessionOp {
+  Verb: string;
+  Session: { ID: string };
+}
+
+/** One op of a transaction; Node/Service/Check arrive with the catalog. */
 export interface TxnOpInput {
   KV?: TxnKVOp;
   Node?: unknown;
   Service?: unknown;
   Check?: unknown;
-  Session?: unknown;
+  Session?: TxnSessionOp;
 }
 
 /** A per-op error, as Consul reports it in a 409. */
@@ -45,6 +52,14 @@ const WRITE_VERBS = new Set(['set', 'delete', 'delete-cas', 'delete-tree', 'cas'
 /** True when no op in the list changes state (read-only txns honour consistency modes). */
 export function isReadOnly(ops: TxnOpInput[]): boolean {
   return ops.every((op) => op.KV !== undefined && !WRITE_VERBS.has(op.KV.Verb));
+}
+
+/** Applies a Session op (invalidation) to the workspace; returns Consul's error text, or null. */
+function runSessionOp(deps: EndpointDeps, ws: KvTxnWorkspace, op: TxnSessionOp): string | null {
+  if (op.Verb !== 'delete') return `unknown Session verb ${JSON.stringify(op.Verb)}`;
+  const plan = planInvalidate(deps, op.Session?.ID ?? '');
+  if (plan) ws.extra(plan.compares, plan.ops);
+  return null;
 }
 
 /** Runs transactions. */
@@ -86,13 +101,18 @@ export class TxnEndpoint {
     const ws = new KvTxnWorkspace(this.#deps.replica.kvs);
     const errors = preCheck(ops);
     if (errors.length === 0) ops.forEach((op, i) => {
+      if (op.Session) {
+        const what = runSessionOp(this.#deps, ws, op.Session);
+        if (what) errors.push({ OpIndex: i, What: what });
+        return;
+      }
       if (!op.KV) {
-        errors.push({ OpIndex: i, What: op.Node || op.Service || op.Check || op.Session
-          ? 'only KV operations are supported in transactions so far'
+        errors.push({ OpIndex: i, What: op.Node || op.Service || op.Check
+          ? 'catalog operations are not supported in transactions yet'
           : 'no operation specified' });
         return;
       }
-      const what = runKVOp(ws, op.KV);
+      const what = runKVOp(this.#deps, ws, op.KV);
       if (what) errors.push({ OpIndex: i, What: what });
     });
     return {
@@ -118,7 +138,7 @@ function preCheck(ops: TxnOpInput[]): TxnError[] {
 }
 
 /** Applies one KV verb to the workspace; returns Consul's error text, or null. */
-function runKVOp(ws: KvTxnWorkspace, op: TxnKVOp): string | null {
+function runKVOp(deps: EndpointDeps, ws: KvTxnWorkspace, op: TxnKVOp): string | null {
   const cur = ws.get(op.Key);
   const rec = (session: string, lockIndex: number): KVRecord =>
     ({ Flags: op.Flags, LockIndex: lockIndex, Session: session, Value: op.Value });
@@ -132,9 +152,19 @@ function runKVOp(ws: KvTxnWorkspace, op: TxnKVOp): string | null {
       }
       ws.set(op.Key, rec(cur?.Session ?? '', 0));
       return null;
-    case 'lock':
-      if (!op.Session) return 'missing session';
-      return `invalid session ${JSON.stringify(op.Session)}`;
+    case 'lock': {
+      const d = planAcquire(deps, op.Key, cur, op.Session, op.Flags, op.Value);
+      if ('error' in d) return d.error;
+      if ('held' in d) {
+        return d.delayed
+          ? `failed to lock key ${JSON.stringify(op.Key)} due to lock delay`
+          : `failed to lock key ${JSON.stringify(op.Key)}, lock is already held`;
+      }
+      // The key itself is pinned by the workspace; keep only the session guard and its bump.
+      ws.set(op.Key, d.rec);
+      ws.extra(d.compares.filter((c) => !c.key.startsWith('kv/')), d.ops.filter((o) => o.type === 'put' && !o.key.startsWith('kv/')));
+      return null;
+    }
     case 'unlock':
       if (!op.Session) return 'missing session';
       if (!cur || cur.Session !== op.Session) {

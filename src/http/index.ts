@@ -7,3 +7,4 @@ export { txnHandlers } from './v1/txn.ts';
 export { statusHandlers } from './v1/status.ts';
 export { agentSelfHandlers, agentStats } from './v1/agent.ts';
 export { connectHandlers } from './v1/connect.ts';
+export { sessionHandlers, decodeSessionCreate } from './v1/session.ts';

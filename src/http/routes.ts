@@ -9,6 +9,7 @@ export interface RouteHandlers {
   status: { leader: Handler; peers: Handler };
   agent: { self: Handler; version: Handler };
   connect: { roots: Handler };
+  session: { create: Handler; destroy: Handler; renew: Handler; info: Handler; node: Handler; list: Handler };
 }
 
 /** Builds the route table. */
@@ -18,6 +19,12 @@ export function buildRoutes(h: RouteHandlers): Router {
     .route('PUT', '/v1/kv/*', h.kv.put)
     .route('DELETE', '/v1/kv/*', h.kv.delete)
     .route('PUT', '/v1/txn', h.txn.put)
+    .route('PUT', '/v1/session/create', h.session.create)
+    .route('PUT', '/v1/session/destroy/*', h.session.destroy)
+    .route('PUT', '/v1/session/renew/*', h.session.renew)
+    .route('GET', '/v1/session/info/*', h.session.info)
+    .route('GET', '/v1/session/node/*', h.session.node)
+    .route('GET', '/v1/session/list', h.session.list)
     .route('GET', '/v1/status/leader', h.status.leader)
     .route('GET', '/v1/status/peers', h.status.peers)
     .route('GET', '/v1/agent/self', h.agent.self)

@@ -4,3 +4,5 @@ export { Notifier, WatchSet } from './notify.ts';
 export { KvsTable, KV_PREFIX, KVS_TABLE, encodeKV, decodeKV, sameKV, type KVEntry, type KVRecord } from './kvs.ts';
 export { RecordTable, encodeRecord, type Indexed } from './records.ts';
 export type { ClusterMeta, CARootRecord } from './tables.ts';
+export { SessionsTable, SESSION_PREFIX, SESSIONS_TABLE, type Session, type SessionRecord, type ServiceCheckRef } from './sessions.ts';
+export { LockDelays } from './lock-delay.ts';

@@ -57,15 +57,25 @@ export function sameKV(a: KVRecord, b: KVRecord): boolean {
 export class KvsTable {
   #entries: BTree<string, KVEntry> = sortedMap();
   #tombstones: BTree<string, number> = sortedMap();
+  /** Keys locked by each session (Consul's `session` index on kvs). */
+  #bySession = new Map<string, Set<string>>();
   /** Highest revision that changed the table, deletes included. */
   index = 0;
 
   /** Applies one store event; returns the KV key it changed. */
   apply(ev: WatchEvent): string {
     const key = ev.kv.key.slice(KV_PREFIX.length);
+    const prev = this.#entries.get(key);
+    if (prev?.Session) this.#unlink(prev.Session, key);
     if (ev.type === 'put') {
-      this.#entries.set(key, decodeKV(key, ev.kv.value, ev.kv.createRevision, ev.kv.modRevision));
+      const e = decodeKV(key, ev.kv.value, ev.kv.createRevision, ev.kv.modRevision);
+      this.#entries.set(key, e);
       this.#tombstones.delete(key);
+      if (e.Session) {
+        let keys = this.#bySession.get(e.Session);
+        if (!keys) this.#bySession.set(e.Session, (keys = new Set()));
+        keys.add(key);
+      }
     } else {
       this.#entries.delete(key);
       this.#tombstones.set(key, ev.kv.modRevision);
@@ -74,10 +84,22 @@ export class KvsTable {
     return key;
   }
 
+  #unlink(session: string, key: string): void {
+    const keys = this.#bySession.get(session);
+    keys?.delete(key);
+    if (keys?.size === 0) this.#bySession.delete(session);
+  }
+
+  /** Entries locked by a session, in key order. */
+  heldBy(session: string): KVEntry[] {
+    return [...(this.#bySession.get(session) ?? [])].sort().map((k) => this.#entries.get(k)!);
+  }
+
   /** Empties the table (before a re-list). */
   reset(): void {
     this.#entries = sortedMap();
     this.#tombstones = sortedMap();
+    this.#bySession.clear();
     this.index = 0;
   }
 

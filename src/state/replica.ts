@@ -7,6 +7,8 @@ import type { Logger } from '../log.ts';
 import { Notifier } from './notify.ts';
 import { KvsTable, KV_PREFIX, KVS_TABLE } from './kvs.ts';
 import { RecordTable } from './records.ts';
+import { SessionsTable, SESSION_PREFIX } from './sessions.ts';
+import { LockDelays } from './lock-delay.ts';
 import type { CARootRecord, ClusterMeta } from './tables.ts';
 
 /** Dependencies of the replica. */
@@ -28,6 +30,10 @@ export class Replica {
   readonly kvs = new KvsTable();
   readonly caRoots = new RecordTable<CARootRecord>('ca-roots', 'ca/root/');
   readonly meta = new RecordTable<ClusterMeta>('meta', 'meta/');
+  readonly sessions = new SessionsTable();
+  /** Per-session lock guards (`sessionlocks/<id>`), bumped by every acquire. */
+  readonly sessionLocks = new RecordTable<object>('session-locks', 'sessionlocks/');
+  readonly lockDelays = new LockDelays();
   readonly notifier: Notifier;
   #deps: ReplicaDeps;
   #appliers: Applier[];
@@ -45,6 +51,8 @@ export class Replica {
       { prefix: KV_PREFIX, table: KVS_TABLE, apply: (ev) => kvs.apply(ev), reset: () => kvs.reset() },
       tableApplier(this.caRoots),
       tableApplier(this.meta),
+      tableApplier(this.sessions),
+      tableApplier(this.sessionLocks),
     ];
   }
 
@@ -106,7 +114,9 @@ export class Replica {
   #applyBatch(batch: WatchBatch): void {
     if (batch.revision <= this.#applied) return;
     const changed: { table: string; key: string }[] = [];
+    const invalidated = this.#invalidatedSessions(batch);
     for (const ev of batch.events) {
+      if (invalidated.size) this.#startLockDelay(ev, invalidated);
       const c = this.#applyEvent(ev);
       if (c) changed.push(c);
     }
@@ -114,6 +124,27 @@ export class Replica {
     this.#lastContact = this.#deps.clock.now();
     for (const c of changed) this.notifier.changed(c.table, c.key);
     this.#releaseRevWaiters();
+  }
+
+  /** Sessions deleted by this batch, with their lock-delay in ms. */
+  #invalidatedSessions(batch: WatchBatch): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const ev of batch.events) {
+      if (ev.type !== 'delete' || !ev.kv.key.startsWith(SESSION_PREFIX)) continue;
+      const s = this.sessions.get(ev.kv.key.slice(SESSION_PREFIX.length));
+      if (s) out.set(s.ID, s.LockDelay / 1e6);
+    }
+    return out;
+  }
+
+  // Consul starts the lock-delay on every key an invalidated session held (released or
+  // deleted in the same transaction), using the applying server's clock.
+  #startLockDelay(ev: WatchEvent, invalidated: Map<string, number>): void {
+    if (!ev.kv.key.startsWith(KV_PREFIX)) return;
+    const key = ev.kv.key.slice(KV_PREFIX.length);
+    const holder = this.kvs.get(key)?.Session;
+    const delay = holder ? invalidated.get(holder) : undefined;
+    if (delay) this.lockDelays.set(key, this.#deps.clock.now(), delay);
   }
 
   #releaseRevWaiters(): void {

@@ -8,13 +8,13 @@ import { flag, queryOptions, checkTarget, uintParam, kvTooLarge, type HttpReques
 
 /** The wire form of an entry: base64 value, Session only when locked. */
 export function toKVPair(e: KVEntry, withValue = true): KVPair {
-  const out: KVPair = {
+  // Field order as Consul's DirEntry; Session is omitted when the key is not locked.
+  return {
     LockIndex: e.LockIndex, Key: e.Key, Flags: e.Flags,
     Value: withValue && e.Value ? e.Value.toString('base64') : null,
+    ...(e.Session ? { Session: e.Session } : {}),
     CreateIndex: e.CreateIndex, ModifyIndex: e.ModifyIndex,
   };
-  if (e.Session) out.Session = e.Session;
-  return out;
 }
 
 function conflicting(req: HttpRequest, ...names: string[]): void {

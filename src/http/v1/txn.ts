@@ -77,7 +77,12 @@ export function decodeTxn(body: Buffer, kvMax: number): TxnOpInput[] {
     const op = canonical(r, OP_FIELDS);
     const out: TxnOpInput = {};
     if (op.KV !== undefined && op.KV !== null) out.KV = decodeKV(op.KV);
-    for (const f of ['Node', 'Service', 'Check', 'Session'] as const) if (op[f]) out[f] = op[f];
+    if (op.Session) {
+      const so = canonical(op.Session, ['Verb', 'Session']);
+      const sess = canonical(so.Session, ['ID']);
+      out.Session = { Verb: typeof so.Verb === 'string' ? so.Verb : '', Session: { ID: typeof sess.ID === 'string' ? sess.ID : '' } };
+    }
+    for (const f of ['Node', 'Service', 'Check'] as const) if (op[f]) out[f] = op[f];
     return out;
   });
   if (ops.length > MAX_TXN_OPS) {

@@ -1,0 +1,67 @@
+// Session locks on KV keys (Consul's kvsLockTxn/kvsUnlockTxn and session invalidation), as
+// plans composable into any Store txn: acquiring touches a per-session guard key so that a
+// concurrent invalidation, which pins that guard, can never leave a lock held by a dead session.
+import { KV_PREFIX, SESSION_PREFIX, encodeKV, encodeRecord, type KVEntry, type KVRecord } from '../state/index.ts';
+import type { Compare, Op } from '../store/index.ts';
+import { pinKey } from './kv.ts';
+import type { EndpointDeps } from './deps.ts';
+
+/** Store prefix of the per-session lock guards. */
+export const SESSION_LOCKS_PREFIX = 'sessionlocks/';
+
+/** Store writes and guards of a planned lock change. */
+export interface LockPlan {
+  rec: KVRecord;
+  compares: Compare[];
+  ops: Op[];
+}
+
+/** Outcome of planning an acquire: an error text (Consul's), `false` (held or delayed), or a plan. */
+export type AcquireDecision = { error: string } | { held: true; delayed: boolean } | LockPlan;
+
+/** Plans acquiring `key` for `session` with the given value and flags. */
+export function planAcquire(
+  deps: EndpointDeps, key: string, existing: KVEntry | undefined, session: string, flags: number, value: Buffer | null,
+): AcquireDecision {
+  if (!session) return { error: 'missing session' };
+  const s = deps.replica.sessions.get(session);
+  if (!s) return { error: `invalid session ${JSON.stringify(session)}` };
+  if (deps.replica.lockDelays.expiration(key, deps.clock.now()) > 0) return { held: true, delayed: true };
+  let lockIndex: number;
+  if (existing?.Session === session) lockIndex = existing.LockIndex;
+  else if (existing?.Session) return { held: true, delayed: false };
+  else lockIndex = (existing?.LockIndex ?? 0) + 1;
+  const rec: KVRecord = { Flags: flags, LockIndex: lockIndex, Session: session, Value: value };
+  return {
+    rec,
+    compares: [
+      pinKey(key, existing),
+      { key: SESSION_PREFIX + session, target: 'createRevision', op: '=', value: s.CreateIndex },
+    ],
+    ops: [
+      { type: 'put', key: KV_PREFIX + key, value: encodeKV(rec) },
+      { type: 'put', key: SESSION_LOCKS_PREFIX + session, value: encodeRecord({}) },
+    ],
+  };
+}
+
+/** Plans invalidating a session: delete it and release (or delete) every key it holds. */
+export function planInvalidate(deps: EndpointDeps, id: string): { compares: Compare[]; ops: Op[] } | null {
+  const { sessions, kvs, sessionLocks } = deps.replica;
+  const s = sessions.get(id);
+  if (!s) return null;
+  const guard = sessionLocks.get(id);
+  const compares: Compare[] = [
+    { key: SESSION_PREFIX + id, target: 'modRevision', op: '=', value: s.ModifyIndex },
+    guard
+      ? { key: SESSION_LOCKS_PREFIX + id, target: 'modRevision', op: '=', value: guard.ModifyIndex }
+      : { key: SESSION_LOCKS_PREFIX + id, target: 'createRevision', op: '=', value: 0 },
+  ];
+  const ops: Op[] = [{ type: 'delete', key: SESSION_PREFIX + id }, { type: 'delete', key: SESSION_LOCKS_PREFIX + id }];
+  for (const e of kvs.heldBy(id)) {
+    compares.push(pinKey(e.Key, e));
+    if (s.Behavior === 'delete') ops.push({ type: 'delete', key: KV_PREFIX + e.Key });
+    else ops.push({ type: 'put', key: KV_PREFIX + e.Key, value: encodeKV({ ...e, Session: '' }) });
+  }
+  return { compares, ops };
+}

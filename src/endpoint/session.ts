@@ -1,0 +1,140 @@
+// The session endpoint (Consul's Session.Apply/Get/List/NodeSessions/Renew): validation with
+// Consul's error texts, creation tied to node health, invalidation that releases or deletes
+// every held lock atomically, and the TTL hooks the leader's timers follow.
+import { randomUUID } from 'node:crypto';
+import { InternalError } from '../errors.ts';
+import { parseGoDuration, formatGoDuration } from '../cli/flags.ts';
+import { SESSION_PREFIX, SESSIONS_TABLE, encodeRecord, type Session, type SessionRecord, type ServiceCheckRef } from '../state/index.ts';
+import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
+import { commitPlanned } from './commit.ts';
+import { planInvalidate } from './locks.ts';
+import type { EndpointDeps } from './deps.ts';
+
+/** Consul's upper bound for session TTLs. */
+export const SESSION_TTL_MAX_MS = 24 * 3600 * 1000;
+
+/** A session create request after HTTP decoding (defaults already applied). */
+export interface SessionCreate {
+  Name: string;
+  Node: string;
+  /** Nanoseconds. */
+  LockDelay: number;
+  Behavior: string;
+  TTL: string;
+  NodeChecks: string[];
+  ServiceChecks: ServiceCheckRef[];
+}
+
+/** What sessions need to know about nodes and checks (the catalog, once it exists). */
+export interface SessionHealth {
+  nodeExists(node: string): boolean;
+  /** Status of a check on a node, or null when it is not registered. */
+  checkStatus(node: string, checkId: string): string | null;
+}
+
+/** Callbacks for the leader's TTL timers. */
+export interface SessionTtlHooks {
+  armed(session: SessionRecord): void;
+  cleared(id: string): void;
+}
+
+/** Session operations. */
+export class SessionEndpoint {
+  readonly #deps: EndpointDeps;
+  readonly #health: SessionHealth;
+  readonly #ttl: SessionTtlHooks;
+
+  constructor(deps: EndpointDeps, health: SessionHealth, ttl: SessionTtlHooks) {
+    this.#deps = deps;
+    this.#health = health;
+    this.#ttl = ttl;
+  }
+
+  #validate(req: SessionCreate): SessionRecord['Behavior'] {
+    const behavior = req.Behavior === '' ? 'release' : req.Behavior;
+    if (behavior !== 'release' && behavior !== 'delete') throw new InternalError(`Invalid Behavior setting '${req.Behavior}'`);
+    if (req.TTL !== '') {
+      const ms = parseGoDuration(req.TTL);
+      if (ms === null) throw new InternalError(`Session TTL '${req.TTL}' invalid: time: invalid duration ${JSON.stringify(req.TTL)}`);
+      const min = this.#deps.config.sessionTtlMin;
+      if (ms !== 0 && (ms < min || ms > SESSION_TTL_MAX_MS)) {
+        throw new InternalError(`Invalid Session TTL '${Math.round(ms * 1e6)}', must be between [${formatGoDuration(min)}=${formatGoDuration(SESSION_TTL_MAX_MS)}]`);
+      }
+    }
+    if (!req.Node) throw new InternalError('Must provide Node');
+    if (!this.#health.nodeExists(req.Node)) throw new InternalError('Missing node registration');
+    const checks = [...req.NodeChecks, ...req.ServiceChecks.map((c) => c.ID)];
+    for (const id of checks) {
+      const status = this.#health.checkStatus(req.Node, id);
+      if (status === null) throw new InternalError(`Missing check '${id}' registration`);
+      if (status === 'critical') throw new InternalError(`Check '${id}' is in ${status} state`);
+    }
+    return behavior;
+  }
+
+  /** Creates a session; returns its ID. */
+  async create(req: SessionCreate): Promise<string> {
+    const behavior = this.#validate(req);
+    const rec: SessionRecord = {
+      ID: randomUUID(), Name: req.Name, Node: req.Node, LockDelay: req.LockDelay, Behavior: behavior, TTL: req.TTL,
+      NodeChecks: req.NodeChecks.length ? req.NodeChecks : null,
+      ServiceChecks: req.ServiceChecks.length ? req.ServiceChecks : null,
+      Namespace: 'default',
+    };
+    await commitPlanned(this.#deps, () => ({
+      txn: {
+        compares: [{ key: SESSION_PREFIX + rec.ID, target: 'createRevision', op: '=', value: 0 }],
+        success: [{ type: 'put', key: SESSION_PREFIX + rec.ID, value: encodeRecord(rec) }],
+      },
+      done: () => true,
+    }));
+    if (rec.TTL) this.#ttl.armed(rec);
+    return rec.ID;
+  }
+
+  /** Invalidates a session (idempotent): releases or deletes its locks, starts lock-delays. */
+  async destroy(id: string): Promise<void> {
+    await commitPlanned<boolean>(this.#deps, () => {
+      const plan = planInvalidate(this.#deps, id);
+      if (!plan) return { answer: true };
+      return { txn: { compares: plan.compares, success: plan.ops }, done: () => true };
+    });
+    this.#ttl.cleared(id);
+  }
+
+  /** Renews a TTL session; null when it does not exist. */
+  async renew(id: string): Promise<Session[] | null> {
+    const s = this.#deps.replica.sessions.get(id);
+    if (!s) return null;
+    if (s.TTL) this.#ttl.armed(s);
+    return [s];
+  }
+
+  /** One session (`[]` when missing), blocking on the sessions table. */
+  info(id: string, opts: QueryOptions): Promise<QueryResult<Session[]>> {
+    const t = this.#deps.replica.sessions;
+    return blockingQuery(this.#deps, opts, (ws) => {
+      ws.addTable(SESSIONS_TABLE);
+      const s = t.get(id);
+      return { index: t.index, value: s ? [s] : [] };
+    });
+  }
+
+  /** Sessions of a node. */
+  node(node: string, opts: QueryOptions): Promise<QueryResult<Session[]>> {
+    const t = this.#deps.replica.sessions;
+    return blockingQuery(this.#deps, opts, (ws) => {
+      ws.addTable(SESSIONS_TABLE);
+      return { index: t.index, value: t.byNode(node) };
+    });
+  }
+
+  /** Every session. */
+  list(opts: QueryOptions): Promise<QueryResult<Session[]>> {
+    const t = this.#deps.replica.sessions;
+    return blockingQuery(this.#deps, opts, (ws) => {
+      ws.addTable(SESSIONS_TABLE);
+      return { index: t.index, value: t.list() };
+    });
+  }
+}

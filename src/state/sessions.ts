@@ -1,0 +1,47 @@
+// The sessions table of the replica (Consul's `sessions`): session records by id, with the
+// per-node view that /v1/session/node and node invalidation need.
+import { RecordTable, type Indexed } from './records.ts';
+
+/** Store prefix of the sessions table. */
+export const SESSION_PREFIX = 'session/';
+/** Notifier table name. */
+export const SESSIONS_TABLE = 'sessions';
+
+/** A service check a session is tied to. */
+export interface ServiceCheckRef {
+  ID: string;
+  Namespace: string;
+}
+
+/** A session as stored (Consul's structs.Session minus indexes). LockDelay is nanoseconds. */
+export interface SessionRecord {
+  ID: string;
+  Name: string;
+  Node: string;
+  LockDelay: number;
+  Behavior: 'release' | 'delete';
+  TTL: string;
+  NodeChecks: string[] | null;
+  ServiceChecks: ServiceCheckRef[] | null;
+  Namespace: string;
+}
+
+/** A session with its indexes, as the API returns it. */
+export type Session = Indexed<SessionRecord>;
+
+/** The sessions table. */
+export class SessionsTable extends RecordTable<SessionRecord> {
+  constructor() {
+    super(SESSIONS_TABLE, SESSION_PREFIX);
+  }
+
+  /** Sessions of one node, in id order. */
+  byNode(node: string): Session[] {
+    return this.all().filter((s) => s.Node === node).sort((a, b) => (a.ID < b.ID ? -1 : 1));
+  }
+
+  /** Every session in id order (Consul lists by id). */
+  list(): Session[] {
+    return this.all().sort((a, b) => (a.ID < b.ID ? -1 : 1));
+  }
+}
