@@ -20,7 +20,7 @@ export function value(i: number): Buffer {
 
 /** The stored record of `value(i)`, as the KV endpoint encodes it under `kv/<key>`. */
 export function record(i: number): Uint8Array {
-  return encodeKV({ Flags: 0, LockIndex: 0, Session: '', Value: value(i) });
+  return encodeKV({ Flags: 0n, LockIndex: 0, Session: '', Value: value(i) });
 }
 
 /** The store key of operation `i`. */

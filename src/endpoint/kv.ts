@@ -11,7 +11,7 @@ import { planAcquire } from './locks.ts';
 
 /** Options of a KV write. `cas` 0 means create-only. */
 export interface KVPutOptions {
-  flags?: number;
+  flags?: bigint;
   cas?: number;
   acquire?: string;
   release?: string;
@@ -72,12 +72,12 @@ export class KvEndpoint {
   put(key: string, value: Buffer | null, opts: KVPutOptions = {}): Promise<boolean> {
     const session = opts.acquire ?? opts.release;
     if (session === '') throw new InternalError('missing session');
-    if (opts.acquire !== undefined) return commitPlanned(this.#deps, () => this.#planLock(key, value, opts.acquire!, opts.flags ?? 0));
+    if (opts.acquire !== undefined) return commitPlanned(this.#deps, () => this.#planLock(key, value, opts.acquire!, opts.flags ?? 0n));
     if (opts.release !== undefined) return commitPlanned(this.#deps, () => this.#planUnlock(key, value, opts));
     return commitPlanned(this.#deps, () => this.#planSet(key, value, opts));
   }
 
-  #planLock(key: string, value: Buffer | null, session: string, flags: number): Plan<boolean> {
+  #planLock(key: string, value: Buffer | null, session: string, flags: bigint): Plan<boolean> {
     const existing = this.#deps.replica.kvs.get(key);
     const d = planAcquire(this.#deps, key, existing, session, flags, value);
     if ('error' in d) throw new InternalError(d.error);
@@ -93,7 +93,7 @@ export class KvEndpoint {
   #planUnlock(key: string, value: Buffer | null, opts: KVPutOptions): Plan<boolean> {
     const existing = this.#deps.replica.kvs.get(key);
     if (!existing || existing.Session !== opts.release) return { answer: false };
-    const rec: KVRecord = { Flags: opts.flags ?? 0, LockIndex: existing.LockIndex, Session: '', Value: value };
+    const rec: KVRecord = { Flags: opts.flags ?? 0n, LockIndex: existing.LockIndex, Session: '', Value: value };
     if (sameKV(existing, rec)) return { answer: true };
     return {
       txn: { compares: [pinKey(key, existing)], success: [{ type: 'put', key: KV_PREFIX + key, value: encodeKV(rec) }] },
@@ -107,7 +107,7 @@ export class KvEndpoint {
       if (opts.cas === 0 && existing) return { answer: false };
       if (opts.cas !== 0 && (!existing || existing.ModifyIndex !== opts.cas)) return { answer: false };
     }
-    const rec: KVRecord = { Flags: opts.flags ?? 0, LockIndex: 0, Session: existing?.Session ?? '', Value: value };
+    const rec: KVRecord = { Flags: opts.flags ?? 0n, LockIndex: 0, Session: existing?.Session ?? '', Value: value };
     if (existing && sameKV(existing, rec)) return { answer: true };
     return {
       txn: { compares: [pinKey(key, existing)], success: [{ type: 'put', key: KV_PREFIX + key, value: encodeKV(rec) }] },

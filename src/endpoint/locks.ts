@@ -21,7 +21,7 @@ export type AcquireDecision = { error: string } | { held: true; delayed: boolean
 
 /** Plans acquiring `key` for `session` with the given value and flags. */
 export function planAcquire(
-  deps: EndpointDeps, key: string, existing: KVEntry | undefined, session: string, flags: number, value: Buffer | null,
+  deps: EndpointDeps, key: string, existing: KVEntry | undefined, session: string, flags: bigint, value: Buffer | null,
 ): AcquireDecision {
   if (!session) return { error: 'missing session' };
   const s = deps.replica.sessions.get(session);

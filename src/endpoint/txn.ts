@@ -14,7 +14,7 @@ export interface TxnKVOp {
   Verb: string;
   Key: string;
   Value: Buffer | null;
-  Flags: number;
+  Flags: bigint;
   Index: number;
   Session: string;
 }

@@ -6,10 +6,18 @@ import { BadRequestError } from '../errors.ts';
 export function parseJSON(body: Buffer, what = 'Request decode failed'): unknown {
   if (body.length === 0) return undefined;
   try {
-    return JSON.parse(body.toString('utf8'));
+    return JSON.parse(body.toString('utf8'), keepBigIntegers);
   } catch (err) {
     throw new BadRequestError(`${what}: ${(err as Error).message}`);
   }
+}
+
+// Integers beyond 2^53 (uint64 fields such as KV Flags) come back as exact BigInts.
+function keepBigIntegers(_key: string, value: unknown, ctx?: { source?: string }): unknown {
+  if (typeof value === 'number' && !Number.isSafeInteger(value) && ctx?.source && /^\d+$/.test(ctx.source)) {
+    return BigInt(ctx.source);
+  }
+  return value;
 }
 
 /** Renames keys of a plain object to the canonical spelling in `fields` (case-insensitive). */

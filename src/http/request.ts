@@ -104,10 +104,20 @@ export function queryOptions(req: HttpRequest, cfg: RequestConfig, opts: { tenan
 
 /** Parses an unsigned integer query parameter the way Go's strconv.ParseUint reports errors. */
 export function uintParam(req: HttpRequest, name: string): number | undefined {
+  const v = uint64Param(req, name);
+  return v === undefined ? undefined : Number(v);
+}
+
+const UINT64_MAX = (1n << 64n) - 1n;
+
+/** Parses a full-range uint64 query parameter (KV flags) with Go's ParseUint errors. */
+export function uint64Param(req: HttpRequest, name: string): bigint | undefined {
   if (!req.query.has(name)) return undefined;
   const v = req.query.get(name) ?? '';
   if (!/^\d+$/.test(v)) throw new Error(`strconv.ParseUint: parsing ${JSON.stringify(v)}: invalid syntax`);
-  return Number(v);
+  const n = BigInt(v);
+  if (n > UINT64_MAX) throw new Error(`strconv.ParseUint: parsing ${JSON.stringify(v)}: value out of range`);
+  return n;
 }
 
 /** Consul's 413 text for an oversize KV value. */

@@ -11,7 +11,8 @@ export const KVS_TABLE = 'kvs';
 /** One KV entry as the replica holds it; indexes come from store revisions. */
 export interface KVEntry {
   Key: string;
-  Flags: number;
+  /** Consul's uint64 flags (lock helpers use values above 2^53). */
+  Flags: bigint;
   LockIndex: number;
   Session: string;
   /** Null for an empty value, as Consul stores a nil slice. */
@@ -25,7 +26,8 @@ export type KVRecord = Pick<KVEntry, 'Flags' | 'LockIndex' | 'Session' | 'Value'
 
 /** Encodes a KV record: a JSON header line, then the raw value bytes. */
 export function encodeKV(rec: KVRecord): Uint8Array {
-  const head = Buffer.from(JSON.stringify({ Flags: rec.Flags, LockIndex: rec.LockIndex, Session: rec.Session }) + '\n');
+  const flags = JSON.rawJSON(rec.Flags.toString());
+  const head = Buffer.from(JSON.stringify({ Flags: flags, LockIndex: rec.LockIndex, Session: rec.Session }) + '\n');
   return rec.Value && rec.Value.length ? Buffer.concat([head, rec.Value]) : head;
 }
 
@@ -33,7 +35,8 @@ export function encodeKV(rec: KVRecord): Uint8Array {
 export function decodeKV(key: string, bytes: Uint8Array, createIndex: number, modifyIndex: number): KVEntry {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const nl = buf.indexOf(0x0a);
-  const head = JSON.parse(buf.subarray(0, nl).toString('utf8')) as { Flags: number; LockIndex: number; Session: string };
+  const head = JSON.parse(buf.subarray(0, nl).toString('utf8'), (k, v, ctx?: { source?: string }) =>
+    (k === 'Flags' ? BigInt(ctx?.source ?? v) : v)) as { Flags: bigint; LockIndex: number; Session: string };
   const value = buf.subarray(nl + 1);
   return {
     Key: key,

@@ -4,13 +4,14 @@ import type { KVEntry } from '../../state/index.ts';
 import type { KVPair } from '../../api/types.ts';
 import { BadRequestError } from '../../errors.ts';
 import type { HttpResult } from '../router.ts';
-import { flag, queryOptions, checkTarget, uintParam, kvTooLarge, type HttpRequest, type RequestConfig } from '../request.ts';
+import { flag, queryOptions, checkTarget, uintParam, uint64Param, kvTooLarge, type HttpRequest, type RequestConfig } from '../request.ts';
 
 /** The wire form of an entry: base64 value, Session only when locked. */
 export function toKVPair(e: KVEntry, withValue = true): KVPair {
   // Field order as Consul's DirEntry; Session is omitted when the key is not locked.
   return {
-    LockIndex: e.LockIndex, Key: e.Key, Flags: e.Flags,
+    // Flags is a uint64: written as a raw JSON number so values above 2^53 stay exact.
+    LockIndex: e.LockIndex, Key: e.Key, Flags: JSON.rawJSON(e.Flags.toString()) as number,
     Value: withValue && e.Value ? e.Value.toString('base64') : null,
     ...(e.Session ? { Session: e.Session } : {}),
     CreateIndex: e.CreateIndex, ModifyIndex: e.ModifyIndex,
@@ -58,7 +59,7 @@ export function kvHandlers(kv: KvEndpoint, cfg: RequestConfig & { kvMaxValueSize
       const key = req.params.rest;
       if (key === '') throw new BadRequestError('Missing key name');
       conflicting(req, 'cas', 'acquire', 'release');
-      const flags = uintParam(req, 'flags');
+      const flags = uint64Param(req, 'flags');
       const cas = uintParam(req, 'cas');
       const acquire = flag(req, 'acquire') ? req.query.get('acquire') ?? '' : undefined;
       const release = flag(req, 'release') ? req.query.get('release') ?? '' : undefined;

@@ -63,7 +63,7 @@ function decodeKV(raw: unknown): TxnKVOp {
     Verb: typeof kv.Verb === 'string' ? kv.Verb : '',
     Key: typeof kv.Key === 'string' ? kv.Key : '',
     Value: value,
-    Flags: Number(kv.Flags ?? 0) || 0,
+    Flags: typeof kv.Flags === 'bigint' ? kv.Flags : BigInt(Math.max(0, Math.trunc(Number(kv.Flags ?? 0))) || 0),
     Index: Number(kv.Index ?? 0) || 0,
     Session: typeof kv.Session === 'string' ? kv.Session : '',
   };
