@@ -1,0 +1,63 @@
+// Consul's `?filter=` expressions (go-bexpr): compile once per request, then match items.
+// Syntax errors carry go-bexpr's exact text and position; a schema, when an endpoint gives
+// one, rejects unknown selectors up front and types values as Consul's structs do.
+
+import { InternalError } from '../errors.ts';
+import type { Expression } from './ast.ts';
+import { evaluate, EvaluationError } from './evaluate.ts';
+import { validateSelectors, type FieldSchema } from './schema.ts';
+import { parseExpression } from './syntax.ts';
+
+export type { FieldSchema, FieldSpec, FieldType } from './schema.ts';
+export type { Expression } from './ast.ts';
+
+/** Options for compileFilter. */
+export interface CompileOptions {
+  /** The endpoint's item fields; without it selectors resolve dynamically on each item. */
+  fields?: FieldSchema;
+}
+
+/** A compiled filter expression. */
+export interface Filter {
+  /** The expression as given. */
+  readonly expression: string;
+  /** The parsed syntax tree. */
+  readonly ast: Expression;
+  /** Whether one item matches; throws InternalError (Consul's 500) when evaluation fails. */
+  matches(value: unknown): boolean;
+}
+
+/** Parses and checks `expr`; throws BadRequestError with Consul's text when it is invalid. */
+export function compileFilter(expr: string, options: CompileOptions = {}): Filter {
+  const ast = parseExpression(expr);
+  if (options.fields !== undefined) validateSelectors(ast, options.fields);
+  const schema = options.fields ?? 'any';
+  const regexes = new Map<string, RegExp>();
+  return {
+    expression: expr,
+    ast,
+    matches(value: unknown): boolean {
+      try {
+        return evaluate(ast, { datum: value, schema, locals: [], regexes });
+      } catch (err) {
+        if (err instanceof EvaluationError) throw new InternalError(err.message, { cause: err });
+        throw err;
+      }
+    },
+  };
+}
+
+/** The items `expr` matches, in order; an absent or empty expression keeps them all. */
+export function filterList<T>(items: T[], expr?: string, options: CompileOptions = {}): T[] {
+  if (expr === undefined || expr === '') return items;
+  const filter = compileFilter(expr, options);
+  return items.filter((item) => filter.matches(item));
+}
+
+/** Like filterList for a map of items (Consul's /v1/agent/services shape), keeping keys. */
+export function filterRecord<T>(items: Record<string, T>, expr?: string, options: CompileOptions = {}): Record<string, T> {
+  if (expr === undefined || expr === '') return items;
+  const filter = compileFilter(expr, options);
+  return Object.fromEntries(Object.entries(items).filter(([, item]) => filter.matches(item)));
+}
+
