@@ -6,14 +6,12 @@ import path from 'node:path';
 import { systemClock, type Clock } from '../clock.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { MemoryStore, EmbeddedStore, type Store } from '../store/index.ts';
-import { Replica } from '../state/index.ts';
-import { KvEndpoint, TxnEndpoint, SessionEndpoint, soloLeadership, type EndpointDeps, type SessionHealth } from '../endpoint/index.ts';
-import { SessionTimers } from '../leader/session-ttl.ts';
-import { ConnectCAEndpoint } from '../endpoint/connect-ca.ts';
+import type { Replica } from '../state/index.ts';
 import { ensureCARoot, ensureClusterId } from '../leader/ca.ts';
-import {
-  HttpServer, buildRoutes, kvHandlers, txnHandlers, statusHandlers, agentSelfHandlers, agentStats, connectHandlers, sessionHandlers,
-} from '../http/index.ts';
+import { registerSelf } from '../leader/self-register.ts';
+import type { SessionTimers } from '../leader/session-ttl.ts';
+import { HttpServer } from '../http/index.ts';
+import { buildServer, type Endpoints } from './server.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
 
 /** Optional overrides of what createAgent would build itself. */
@@ -31,7 +29,7 @@ export interface Agent {
   readonly store: Store;
   readonly replica: Replica;
   readonly http: HttpServer;
-  readonly endpoints: { kv: KvEndpoint; txn: TxnEndpoint; ca: ConnectCAEndpoint; session: SessionEndpoint };
+  readonly endpoints: Endpoints;
   /** The leader's session TTL timers. */
   readonly sessionTimers: SessionTimers;
   /** Opens the store, runs leader start-up duties, binds listeners. */
@@ -57,40 +55,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   const logger = deps.logger ?? createLogger({ level: config.logLevel, json: config.logJson });
   const log = logger.child({ '@module': 'agent' });
   const store: Store = deps.store ?? buildStore(config, clock, logger);
-  const leadership = soloLeadership(`${config.advertiseAddr}:${config.ports.server}`);
-  const replica = new Replica({ store, clock, logger: logger.child({ '@module': 'agent.replica' }) });
-  const epDeps: EndpointDeps = {
-    store, replica, clock, logger: logger.child({ '@module': 'agent.endpoint' }), leadership,
-    random: deps.random ?? Math.random,
-    config: {
-      datacenter: config.datacenter, nodeName: config.nodeName, kvMaxValueSize: config.limits.kvMaxValueSize,
-      txnMaxReqLen: config.limits.txnMaxReqLen, defaultQueryTime: config.defaultQueryTime,
-      maxQueryTime: config.maxQueryTime, sessionTtlMin: config.sessionTtlMin,
-    },
-  };
-  // Until the catalog lands, the only node is this agent's, with a passing serfHealth check.
-  const health: SessionHealth = {
-    nodeExists: (node) => node === config.nodeName,
-    checkStatus: (node, check) => (node === config.nodeName && check === 'serfHealth' ? 'passing' : null),
-  };
-  const sessionTimers = new SessionTimers({
-    clock, logger: logger.child({ '@module': 'agent.leader' }),
-    expire: (id) => endpoints.session.destroy(id),
-  });
-  const endpoints = {
-    kv: new KvEndpoint(epDeps), txn: new TxnEndpoint(epDeps), ca: new ConnectCAEndpoint(epDeps),
-    session: new SessionEndpoint(epDeps, health, sessionTimers),
-  };
-  const reqCfg = { datacenter: config.datacenter, defaultToken: config.acl.tokens.default };
-  const limits = { ...reqCfg, kvMaxValueSize: config.limits.kvMaxValueSize, txnMaxReqLen: config.limits.txnMaxReqLen };
-  const router = buildRoutes({
-    kv: kvHandlers(endpoints.kv, limits),
-    txn: txnHandlers(endpoints.txn, limits),
-    status: statusHandlers(leadership, reqCfg),
-    agent: agentSelfHandlers({ config, leadership, stats: () => agentStats(config, leadership, () => ({})) }),
-    connect: connectHandlers(endpoints.ca, reqCfg),
-    session: sessionHandlers(endpoints.session, { ...reqCfg, nodeName: config.nodeName }),
-  });
+  const { epDeps, replica, endpoints, sessionTimers, router } = buildServer(config, store, clock, logger, deps.random ?? Math.random);
   const http = new HttpServer({
     router, logger: logger.child({ '@module': 'agent.http' }),
     config: {
@@ -111,6 +76,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       await replica.start();
       const clusterId = await ensureClusterId(epDeps);
       if (config.connect.enabled) await ensureCARoot(epDeps, clusterId);
+      await registerSelf(endpoints.catalog, config);
       sessionTimers.start(replica.sessions.all());
       await http.listen(config.httpAddrs);
       if (config.pidFile) fs.writeFileSync(config.pidFile, String(process.pid));

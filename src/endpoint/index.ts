@@ -8,3 +8,6 @@ export {
 export { soloLeadership, type EndpointDeps, type EndpointConfig, type Leadership } from './deps.ts';
 export { SessionEndpoint, SESSION_TTL_MAX_MS, type SessionCreate, type SessionHealth, type SessionTtlHooks } from './session.ts';
 export { planAcquire, planInvalidate, SESSION_LOCKS_PREFIX } from './locks.ts';
+export { CatalogEndpoint, toServiceNode, type CatalogFilters } from './catalog.ts';
+export { HealthEndpoint, HEALTH_STATES } from './health.ts';
+export { planRegister, planDeregister, invalidateSessions, type CatalogPlan } from './catalog-write.ts';

@@ -8,3 +8,4 @@ export { statusHandlers } from './v1/status.ts';
 export { agentSelfHandlers, agentStats } from './v1/agent.ts';
 export { connectHandlers } from './v1/connect.ts';
 export { sessionHandlers, decodeSessionCreate } from './v1/session.ts';
+export { catalogHandlers, healthHandlers, decodeRegister, catalogFilters } from './v1/catalog.ts';

@@ -6,3 +6,7 @@ export { RecordTable, encodeRecord, type Indexed } from './records.ts';
 export type { ClusterMeta, CARootRecord } from './tables.ts';
 export { SessionsTable, SESSION_PREFIX, SESSIONS_TABLE, type Session, type SessionRecord, type ServiceCheckRef } from './sessions.ts';
 export { LockDelays } from './lock-delay.ts';
+export {
+  CatalogTables, CATALOG_PREFIX, NODES_TABLE, SERVICES_TABLE, CHECKS_TABLE, SERVICE_HEALTH, NODE_VIEW,
+  nodeKey, serviceKey, checkKey,
+} from './catalog.ts';

@@ -9,6 +9,7 @@ import { KvsTable, KV_PREFIX, KVS_TABLE } from './kvs.ts';
 import { RecordTable } from './records.ts';
 import { SessionsTable, SESSION_PREFIX } from './sessions.ts';
 import { LockDelays } from './lock-delay.ts';
+import { CatalogTables, CATALOG_PREFIX } from './catalog.ts';
 import type { CARootRecord, ClusterMeta } from './tables.ts';
 
 /** Dependencies of the replica. */
@@ -20,8 +21,8 @@ export interface ReplicaDeps {
 
 interface Applier {
   prefix: string;
-  table: string;
-  apply(ev: WatchEvent): string;
+  /** Applies an event; returns the (notifier table, key) pairs it changed. */
+  apply(ev: WatchEvent): [string, string][];
   reset(): void;
 }
 
@@ -34,6 +35,7 @@ export class Replica {
   /** Per-session lock guards (`sessionlocks/<id>`), bumped by every acquire. */
   readonly sessionLocks = new RecordTable<object>('session-locks', 'sessionlocks/');
   readonly lockDelays = new LockDelays();
+  readonly catalog = new CatalogTables();
   readonly notifier: Notifier;
   #deps: ReplicaDeps;
   #appliers: Applier[];
@@ -48,7 +50,8 @@ export class Replica {
     this.#lastContact = deps.clock.now();
     const kvs = this.kvs;
     this.#appliers = [
-      { prefix: KV_PREFIX, table: KVS_TABLE, apply: (ev) => kvs.apply(ev), reset: () => kvs.reset() },
+      { prefix: KV_PREFIX, apply: (ev) => [[KVS_TABLE, kvs.apply(ev)]], reset: () => kvs.reset() },
+      { prefix: CATALOG_PREFIX, apply: (ev) => this.catalog.apply(ev), reset: () => this.catalog.reset() },
       tableApplier(this.caRoots),
       tableApplier(this.meta),
       tableApplier(this.sessions),
@@ -98,31 +101,31 @@ export class Replica {
     });
   }
 
-  #applyEvent(ev: WatchEvent): { table: string; key: string } | null {
+  #applyEvent(ev: WatchEvent): [string, string][] {
     for (const a of this.#appliers) {
       if (!ev.kv.key.startsWith(a.prefix)) continue;
       try {
-        return { table: a.table, key: a.apply(ev) };
+        return a.apply(ev);
       } catch (err) {
         this.#deps.logger.error({ err, key: ev.kv.key }, 'undecodable record skipped');
-        return null;
+        return [];
       }
     }
-    return null;
+    return [];
   }
+
 
   #applyBatch(batch: WatchBatch): void {
     if (batch.revision <= this.#applied) return;
-    const changed: { table: string; key: string }[] = [];
+    const changed: [string, string][] = [];
     const invalidated = this.#invalidatedSessions(batch);
     for (const ev of batch.events) {
       if (invalidated.size) this.#startLockDelay(ev, invalidated);
-      const c = this.#applyEvent(ev);
-      if (c) changed.push(c);
+      for (const c of this.#applyEvent(ev)) changed.push(c);
     }
     this.#applied = batch.revision;
     this.#lastContact = this.#deps.clock.now();
-    for (const c of changed) this.notifier.changed(c.table, c.key);
+    for (const [table, key] of changed) this.notifier.changed(table, key);
     this.#releaseRevWaiters();
   }
 
@@ -165,5 +168,5 @@ export class Replica {
 }
 
 function tableApplier(t: RecordTable<object>): Applier {
-  return { prefix: t.prefix, table: t.name, apply: (ev) => t.apply(ev), reset: () => t.reset() };
+  return { prefix: t.prefix, apply: (ev) => [[t.name, t.apply(ev)]], reset: () => t.reset() };
 }

@@ -1,0 +1,77 @@
+// Server composition: the endpoints of every area over one store and replica, and the HTTP
+// route table that exposes them. createAgent() owns lifecycle; this file owns wiring.
+import type { Clock } from '../clock.ts';
+import type { Logger } from '../log.ts';
+import type { Store } from '../store/index.ts';
+import { Replica } from '../state/index.ts';
+import {
+  KvEndpoint, TxnEndpoint, SessionEndpoint, CatalogEndpoint, HealthEndpoint, soloLeadership,
+  type EndpointDeps, type SessionHealth, type Leadership,
+} from '../endpoint/index.ts';
+import { ConnectCAEndpoint } from '../endpoint/connect-ca.ts';
+import { SessionTimers } from '../leader/session-ttl.ts';
+import {
+  buildRoutes, kvHandlers, txnHandlers, statusHandlers, agentSelfHandlers, agentStats, connectHandlers,
+  sessionHandlers, catalogHandlers, healthHandlers, type Router,
+} from '../http/index.ts';
+import type { RuntimeConfig } from './config/runtime.ts';
+
+/** Every endpoint of a server. */
+export interface Endpoints {
+  kv: KvEndpoint;
+  txn: TxnEndpoint;
+  ca: ConnectCAEndpoint;
+  session: SessionEndpoint;
+  catalog: CatalogEndpoint;
+  health: HealthEndpoint;
+}
+
+/** What buildServer returns. */
+export interface ServerParts {
+  epDeps: EndpointDeps;
+  replica: Replica;
+  leadership: Leadership;
+  endpoints: Endpoints;
+  sessionTimers: SessionTimers;
+  router: Router;
+}
+
+/** Wires replica, endpoints, leader timers and routes for one server. */
+export function buildServer(config: RuntimeConfig, store: Store, clock: Clock, logger: Logger, random: () => number): ServerParts {
+  const leadership = soloLeadership(`${config.advertiseAddr}:${config.ports.server}`);
+  const replica = new Replica({ store, clock, logger: logger.child({ '@module': 'agent.replica' }) });
+  const epDeps: EndpointDeps = {
+    store, replica, clock, logger: logger.child({ '@module': 'agent.endpoint' }), leadership, random,
+    config: {
+      datacenter: config.datacenter, nodeName: config.nodeName, kvMaxValueSize: config.limits.kvMaxValueSize,
+      txnMaxReqLen: config.limits.txnMaxReqLen, defaultQueryTime: config.defaultQueryTime,
+      maxQueryTime: config.maxQueryTime, sessionTtlMin: config.sessionTtlMin,
+    },
+  };
+  const health: SessionHealth = {
+    nodeExists: (node) => replica.catalog.nodes.has(node),
+    checkStatus: (node, check) => replica.catalog.checks.get(node)?.get(check)?.Status ?? null,
+  };
+  const sessionTimers = new SessionTimers({
+    clock, logger: logger.child({ '@module': 'agent.leader' }),
+    expire: (id) => endpoints.session.destroy(id),
+  });
+  const endpoints: Endpoints = {
+    kv: new KvEndpoint(epDeps), txn: new TxnEndpoint(epDeps), ca: new ConnectCAEndpoint(epDeps),
+    session: new SessionEndpoint(epDeps, health, sessionTimers),
+    catalog: new CatalogEndpoint(epDeps), health: new HealthEndpoint(epDeps),
+  };
+  const reqCfg = { datacenter: config.datacenter, defaultToken: config.acl.tokens.default };
+  const limits = { ...reqCfg, kvMaxValueSize: config.limits.kvMaxValueSize, txnMaxReqLen: config.limits.txnMaxReqLen };
+  const router = buildRoutes({
+    kv: kvHandlers(endpoints.kv, limits),
+    txn: txnHandlers(endpoints.txn, limits),
+    status: statusHandlers(leadership, reqCfg),
+    agent: agentSelfHandlers({ config, leadership, stats: () => agentStats(config, leadership, () => ({})) }),
+    connect: connectHandlers(endpoints.ca, reqCfg),
+    session: sessionHandlers(endpoints.session, { ...reqCfg, nodeName: config.nodeName }),
+    catalog: catalogHandlers(endpoints.catalog, reqCfg),
+    health: healthHandlers(endpoints.health, reqCfg),
+  });
+  return { epDeps, replica, leadership, endpoints, sessionTimers, router };
+}

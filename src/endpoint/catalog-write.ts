@@ -1,0 +1,151 @@
+// Catalog writes (Consul's Catalog.Register/Deregister and ensureRegistrationTxn): validation
+// with Consul's texts, records written only when they change, and the sessions tied to a
+// check that turns critical or is removed, or to a removed node, invalidated in the same txn.
+import { randomUUID } from 'node:crypto';
+import { InternalError } from '../errors.ts';
+import { encodeRecord, nodeKey, serviceKey, checkKey } from '../state/index.ts';
+import type { Node, NodeService, HealthCheck, RegisterRequest, DeregisterRequest } from '../api/catalog-types.ts';
+import type { Compare, Op } from '../store/index.ts';
+import { planInvalidate } from './locks.ts';
+import type { EndpointDeps } from './deps.ts';
+
+/** A planned set of catalog writes. */
+export interface CatalogPlan {
+  compares: Compare[];
+  ops: Op[];
+}
+
+type Indexed = { CreateIndex: number; ModifyIndex: number };
+
+/** Pins a store key to the record the planner saw (or to its absence). */
+export function pin(key: string, existing: Indexed | undefined): Compare {
+  return existing
+    ? { key, target: 'modRevision', op: '=', value: existing.ModifyIndex }
+    : { key, target: 'createRevision', op: '=', value: 0 };
+}
+
+/** True when two records are equal apart from their indexes (Consul's IsSame). */
+export function sameRecord(a: object | undefined, b: object): boolean {
+  if (!a) return false;
+  const strip = (r: object) => { const { CreateIndex: _c, ModifyIndex: _m, ...rest } = r as Indexed; return rest; };
+  return JSON.stringify(strip(a)) === JSON.stringify(strip(b));
+}
+
+/** Adds the invalidation of every session using `check` (or, with no check, every session of the node). */
+export function invalidateSessions(deps: EndpointDeps, plan: CatalogPlan, node: string, checkId?: string): void {
+  for (const s of deps.replica.sessions.byNode(node)) {
+    const uses = checkId === undefined
+      || (s.NodeChecks ?? []).includes(checkId) || (s.ServiceChecks ?? []).some((c) => c.ID === checkId);
+    if (!uses || plan.ops.some((o) => o.type === 'delete' && o.key === `session/${s.ID}`)) continue;
+    const inv = planInvalidate(deps, s.ID);
+    if (inv) {
+      plan.compares.push(...inv.compares);
+      plan.ops.push(...inv.ops);
+    }
+  }
+}
+
+function normalizeService(s: Partial<NodeService>, datacenter: string): Omit<NodeService, 'CreateIndex' | 'ModifyIndex'> {
+  const name = s.Service ?? '';
+  if (!name) throw new InternalError(s.ID ? 'Must provide service name with ID' : 'Must provide service name');
+  if (s.Address === '0.0.0.0' || s.Address === '::' || s.Address === '[::]') throw new InternalError('Invalid service address');
+  return {
+    ...(s.Kind ? { Kind: s.Kind } : {}),
+    ID: s.ID || name, Service: name, Tags: s.Tags ?? null, Address: s.Address ?? '',
+    TaggedAddresses: s.TaggedAddresses ?? null, Meta: s.Meta ?? null, Port: s.Port ?? 0,
+    ...(s.SocketPath ? { SocketPath: s.SocketPath } : {}),
+    Weights: s.Weights ?? { Passing: 1, Warning: 1 }, EnableTagOverride: s.EnableTagOverride ?? false,
+    Proxy: s.Proxy ?? { Mode: '', MeshGateway: {}, Expose: {} }, Connect: s.Connect ?? {},
+    PeerName: '', Datacenter: datacenter,
+  };
+}
+
+/** Plans a catalog registration; throws Consul's errors for invalid input. */
+export function planRegister(deps: EndpointDeps, req: RegisterRequest): CatalogPlan {
+  const cat = deps.replica.catalog;
+  if (!req.Node) throw new InternalError('Must provide node');
+  if (!req.Address && !req.SkipNodeUpdate) throw new InternalError('Must provide address if SkipNodeUpdate is not set');
+  if (req.ID && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(req.ID)) {
+    throw new InternalError(`Bad node ID: uuid string is wrong length`);
+  }
+  const plan: CatalogPlan = { compares: [], ops: [] };
+  const existingNode = cat.nodes.get(req.Node);
+  if (!req.SkipNodeUpdate) {
+    const node: Omit<Node, 'CreateIndex' | 'ModifyIndex'> = {
+      ID: req.ID ?? existingNode?.ID ?? '', Node: req.Node, Address: req.Address, Datacenter: req.Datacenter || deps.config.datacenter,
+      TaggedAddresses: req.TaggedAddresses ?? null, Meta: req.NodeMeta ?? null,
+    };
+    write(plan, nodeKey(req.Node), existingNode, node);
+  } else if (!existingNode) throw new InternalError('Missing node registration');
+
+  let service: Omit<NodeService, 'CreateIndex' | 'ModifyIndex'> | undefined;
+  if (req.Service) {
+    service = normalizeService(req.Service, req.Datacenter || deps.config.datacenter);
+    write(plan, serviceKey(req.Node, service.ID), cat.services.get(req.Node)?.get(service.ID), service);
+  }
+  const checks = [...(req.Check ? [req.Check] : []), ...(req.Checks ?? [])];
+  for (const c of checks) planCheck(deps, plan, req.Node, c, service);
+  return plan;
+}
+
+function write(plan: CatalogPlan, key: string, existing: (object & Indexed) | undefined, rec: object): void {
+  if (sameRecord(existing, rec)) return;
+  plan.compares.push(pin(key, existing));
+  plan.ops.push({ type: 'put', key, value: encodeRecord(rec) });
+}
+
+function planCheck(
+  deps: EndpointDeps, plan: CatalogPlan, node: string, c: Partial<HealthCheck>,
+  service: Omit<NodeService, 'CreateIndex' | 'ModifyIndex'> | undefined,
+): void {
+  const cat = deps.replica.catalog;
+  const id = c.CheckID || c.Name || '';
+  if (!id) throw new InternalError('Must provide a CheckID or Name');
+  if (c.Node && c.Node !== node) throw new InternalError(`Check node ${JSON.stringify(c.Node)} does not match registration node ${JSON.stringify(node)}`);
+  const sid = c.ServiceID ?? '';
+  const svc = sid ? (service?.ID === sid ? service : cat.services.get(node)?.get(sid)) : undefined;
+  if (sid && !svc) throw new InternalError('Missing service registration');
+  const existing = cat.checks.get(node)?.get(id);
+  const check: Omit<HealthCheck, 'CreateIndex' | 'ModifyIndex'> = {
+    Node: node, CheckID: id, Name: c.Name || id, Status: c.Status || 'critical', Notes: c.Notes ?? '',
+    Output: c.Output ?? '', ServiceID: sid, ServiceName: svc?.Service ?? '', ServiceTags: svc?.Tags ?? [],
+    Type: c.Type ?? '', Interval: c.Interval ?? '', Timeout: c.Timeout ?? '', ExposedPort: c.ExposedPort ?? 0,
+    Definition: c.Definition ?? {},
+  };
+  write(plan, checkKey(node, id), existing, check);
+  if (check.Status === 'critical' && existing?.Status !== 'critical') invalidateSessions(deps, plan, node, id);
+}
+
+/** Plans a deregistration of a check, a service (with its checks) or a whole node. */
+export function planDeregister(deps: EndpointDeps, req: DeregisterRequest): CatalogPlan {
+  if (!req.Node) throw new InternalError('Must provide node');
+  const cat = deps.replica.catalog;
+  const plan: CatalogPlan = { compares: [], ops: [] };
+  const del = (key: string, existing: Indexed | undefined): void => {
+    if (!existing) return;
+    plan.compares.push(pin(key, existing));
+    plan.ops.push({ type: 'delete', key });
+  };
+  const checksOf = (sid?: string) => cat.nodeChecks(req.Node).filter((c) => sid === undefined || c.ServiceID === sid);
+  if (req.CheckID) {
+    del(checkKey(req.Node, req.CheckID), cat.checks.get(req.Node)?.get(req.CheckID));
+    invalidateSessions(deps, plan, req.Node, req.CheckID);
+  } else if (req.ServiceID) {
+    del(serviceKey(req.Node, req.ServiceID), cat.services.get(req.Node)?.get(req.ServiceID));
+    for (const c of checksOf(req.ServiceID)) {
+      del(checkKey(req.Node, c.CheckID), c);
+      invalidateSessions(deps, plan, req.Node, c.CheckID);
+    }
+  } else {
+    del(nodeKey(req.Node), cat.nodes.get(req.Node));
+    for (const s of cat.services.get(req.Node)?.values() ?? []) del(serviceKey(req.Node, s.ID), s);
+    for (const c of checksOf()) del(checkKey(req.Node, c.CheckID), c);
+    invalidateSessions(deps, plan, req.Node);
+  }
+  return plan;
+}
+
+/** A node ID for registrations that carry none (agents send their own). */
+export function newNodeId(): string {
+  return randomUUID();
+}

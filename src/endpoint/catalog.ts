@@ -1,0 +1,136 @@
+// The catalog endpoint (Consul's Catalog.*): register/deregister through planned Store txns,
+// and the read views (nodes, services, service instances, one node) with blocking, tag,
+// node-meta and filter support.
+import { NODES_TABLE, SERVICES_TABLE, SERVICE_HEALTH, NODE_VIEW } from '../state/index.ts';
+import type { Node, NodeService, ServiceNode, RegisterRequest, DeregisterRequest } from '../api/catalog-types.ts';
+import { filterList } from '../filter/index.ts';
+import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
+import { commitPlanned } from './commit.ts';
+import { planRegister, planDeregister } from './catalog-write.ts';
+import type { EndpointDeps } from './deps.ts';
+
+/** Read filters shared by catalog and health views. */
+export interface CatalogFilters {
+  /** `?node-meta=k:v`, all must match. */
+  nodeMeta?: [string, string][];
+  /** `?tag=`, all must be present (case-insensitive, as Consul). */
+  tags?: string[];
+  /** `?filter=` bexpr expression. */
+  filter?: string;
+}
+
+/** True when the node carries every `key:value` pair. */
+export function nodeMetaMatches(node: Node, meta: [string, string][] | undefined): boolean {
+  return !meta || meta.every(([k, v]) => node.Meta?.[k] === v);
+}
+
+/** True when the service has every tag (case-insensitive). */
+export function tagsMatch(svc: NodeService, tags: string[] | undefined): boolean {
+  if (!tags || tags.length === 0) return true;
+  const have = new Set((svc.Tags ?? []).map((t) => t.toLowerCase()));
+  return tags.every((t) => have.has(t.toLowerCase()));
+}
+
+/** Flattens a node and one of its services into Consul's ServiceNode. */
+export function toServiceNode(node: Node, s: NodeService): ServiceNode {
+  return {
+    ID: node.ID, Node: node.Node, Address: node.Address, Datacenter: node.Datacenter,
+    TaggedAddresses: node.TaggedAddresses, NodeMeta: node.Meta, ServiceKind: s.Kind ?? '', ServiceID: s.ID,
+    ServiceName: s.Service, ServiceTags: s.Tags ?? [], ServiceAddress: s.Address,
+    ...(s.TaggedAddresses ? { ServiceTaggedAddresses: s.TaggedAddresses } : {}),
+    ServiceWeights: s.Weights, ServiceMeta: s.Meta ?? {}, ServicePort: s.Port, ServiceSocketPath: s.SocketPath ?? '',
+    ServiceEnableTagOverride: s.EnableTagOverride, ServiceProxy: s.Proxy ?? {}, ServiceConnect: s.Connect ?? {},
+    PeerName: '', CreateIndex: s.CreateIndex, ModifyIndex: s.ModifyIndex,
+  };
+}
+
+/** Catalog reads and writes. */
+export class CatalogEndpoint {
+  readonly #deps: EndpointDeps;
+
+  constructor(deps: EndpointDeps) {
+    this.#deps = deps;
+  }
+
+  /** Registers a node and optionally a service and checks; always true on success. */
+  register(req: RegisterRequest): Promise<boolean> {
+    return commitPlanned<boolean>(this.#deps, () => {
+      const plan = planRegister(this.#deps, req);
+      if (plan.ops.length === 0) return { answer: true };
+      return { txn: { compares: plan.compares, success: plan.ops }, done: () => true };
+    });
+  }
+
+  /** Deregisters a check, a service or a node. */
+  deregister(req: DeregisterRequest): Promise<boolean> {
+    return commitPlanned<boolean>(this.#deps, () => {
+      const plan = planDeregister(this.#deps, req);
+      if (plan.ops.length === 0) return { answer: true };
+      return { txn: { compares: plan.compares, success: plan.ops }, done: () => true };
+    });
+  }
+
+  /** Known datacenters (federation adds more). */
+  datacenters(): string[] {
+    return [this.#deps.config.datacenter];
+  }
+
+  /** Every node, sorted by name. */
+  nodes(opts: QueryOptions, f: CatalogFilters = {}): Promise<QueryResult<Node[]>> {
+    const cat = this.#deps.replica.catalog;
+    return blockingQuery(this.#deps, opts, (ws) => {
+      ws.addTable(NODES_TABLE);
+      const nodes = [...cat.nodes.values()].filter((n) => nodeMetaMatches(n, f.nodeMeta)).sort((a, b) => (a.Node < b.Node ? -1 : 1));
+      return { index: cat.index.nodes, value: filterList(nodes, f.filter) };
+    });
+  }
+
+  /** Service names with the union of their tags. */
+  services(opts: QueryOptions, f: CatalogFilters = {}): Promise<QueryResult<Record<string, string[]>>> {
+    const cat = this.#deps.replica.catalog;
+    return blockingQuery(this.#deps, opts, (ws) => {
+      ws.addTable(SERVICES_TABLE).addTable(NODES_TABLE);
+      const out: Record<string, string[]> = {};
+      for (const name of [...cat.byName.keys()].sort()) {
+        const rows = cat.instances(name).filter((i) => nodeMetaMatches(i.node, f.nodeMeta));
+        const kept = filterList(rows.map((i) => toServiceNode(i.node, i.service)), f.filter);
+        if (kept.length === 0) continue;
+        out[name] = [...new Set(kept.flatMap((s) => s.ServiceTags))];
+      }
+      return { index: Math.max(cat.index.services, cat.index.nodes), value: out };
+    });
+  }
+
+  /** Instances of one service as flattened ServiceNodes. */
+  service(name: string, opts: QueryOptions, f: CatalogFilters = {}): Promise<QueryResult<ServiceNode[]>> {
+    const cat = this.#deps.replica.catalog;
+    return blockingQuery(this.#deps, opts, (ws) => {
+      ws.addKey(SERVICE_HEALTH, name);
+      const rows = cat.instances(name)
+        .filter((i) => nodeMetaMatches(i.node, f.nodeMeta) && tagsMatch(i.service, f.tags))
+        .map((i) => toServiceNode(i.node, i.service));
+      return { index: cat.serviceIndex.get(name) ?? cat.index.services, value: filterList(rows, f.filter) };
+    });
+  }
+
+  /** One node with its services keyed by ID, or null. */
+  node(name: string, opts: QueryOptions): Promise<QueryResult<{ Node: Node; Services: Record<string, NodeService> } | null>> {
+    const cat = this.#deps.replica.catalog;
+    return blockingQuery(this.#deps, opts, (ws) => {
+      ws.addKey(NODE_VIEW, name);
+      const node = cat.nodes.get(name);
+      const index = Math.max(cat.index.nodes, cat.index.services);
+      if (!node) return { index, value: null };
+      const services = [...(cat.services.get(name)?.values() ?? [])].sort((a, b) => (a.ID < b.ID ? -1 : 1));
+      return { index, value: { Node: node, Services: Object.fromEntries(services.map((s) => [s.ID, s])) } };
+    });
+  }
+
+  /** One node with its services as a list (`node-services`), or null. */
+  nodeServices(name: string, opts: QueryOptions, f: CatalogFilters = {}): Promise<QueryResult<{ Node: Node; Services: NodeService[] } | null>> {
+    return this.node(name, opts).then(({ value, meta }) => ({
+      meta,
+      value: value && { Node: value.Node, Services: filterList(Object.values(value.Services), f.filter) },
+    }));
+  }
+}

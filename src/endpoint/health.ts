@@ -1,0 +1,76 @@
+// The health endpoint (Consul's Health.*): checks of a node, of a service, in a state, and
+// the CheckServiceNode view that discovery clients block on (`?passing` drops any instance
+// with a non-passing node or service check).
+import { CHECKS_TABLE, SERVICE_HEALTH, NODE_VIEW } from '../state/index.ts';
+import type { HealthCheck, CheckServiceNode } from '../api/catalog-types.ts';
+import { BadRequestError } from '../errors.ts';
+import { filterList } from '../filter/index.ts';
+import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
+import { nodeMetaMatches, tagsMatch, type CatalogFilters } from './catalog.ts';
+import type { EndpointDeps } from './deps.ts';
+
+/** The states `/v1/health/state/:state` accepts. */
+export const HEALTH_STATES = ['any', 'passing', 'warning', 'critical'] as const;
+
+/** Health reads. */
+export class HealthEndpoint {
+  readonly #deps: EndpointDeps;
+
+  constructor(deps: EndpointDeps) {
+    this.#deps = deps;
+  }
+
+  /** Checks of one node. */
+  node(name: string, opts: QueryOptions, f: CatalogFilters = {}): Promise<QueryResult<HealthCheck[]>> {
+    const cat = this.#deps.replica.catalog;
+    return blockingQuery(this.#deps, opts, (ws) => {
+      ws.addKey(NODE_VIEW, name);
+      return { index: cat.index.checks, value: filterList(cat.nodeChecks(name), f.filter) };
+    });
+  }
+
+  /** Checks of every instance of a service (service checks only, as Consul). */
+  checks(service: string, opts: QueryOptions, f: CatalogFilters = {}): Promise<QueryResult<HealthCheck[]>> {
+    const cat = this.#deps.replica.catalog;
+    return blockingQuery(this.#deps, opts, (ws) => {
+      ws.addKey(SERVICE_HEALTH, service);
+      const out: HealthCheck[] = [];
+      for (const { node, service: svc } of cat.instances(service)) {
+        if (!nodeMetaMatches(node, f.nodeMeta)) continue;
+        out.push(...cat.nodeChecks(node.Node).filter((c) => c.ServiceID === svc.ID));
+      }
+      return { index: cat.serviceIndex.get(service) ?? cat.index.checks, value: filterList(out, f.filter) };
+    });
+  }
+
+  /** Checks in a state (`any` for all). */
+  state(state: string, opts: QueryOptions, f: CatalogFilters = {}): Promise<QueryResult<HealthCheck[]>> {
+    if (!(HEALTH_STATES as readonly string[]).includes(state)) throw new BadRequestError(`Invalid state: ${state}`);
+    const cat = this.#deps.replica.catalog;
+    return blockingQuery(this.#deps, opts, (ws) => {
+      ws.addTable(CHECKS_TABLE);
+      const out: HealthCheck[] = [];
+      for (const [nodeName, checks] of [...cat.checks].sort(([a], [b]) => (a < b ? -1 : 1))) {
+        const node = cat.nodes.get(nodeName);
+        if (f.nodeMeta && (!node || !nodeMetaMatches(node, f.nodeMeta))) continue;
+        for (const c of [...checks.values()].sort((a, b) => (a.CheckID < b.CheckID ? -1 : 1))) {
+          if (state === 'any' || c.Status === state) out.push(c);
+        }
+      }
+      return { index: cat.index.checks, value: filterList(out, f.filter) };
+    });
+  }
+
+  /** Instances of a service with their node and checks. */
+  service(name: string, opts: QueryOptions, f: CatalogFilters & { passing?: boolean } = {}): Promise<QueryResult<CheckServiceNode[]>> {
+    const cat = this.#deps.replica.catalog;
+    return blockingQuery(this.#deps, opts, (ws) => {
+      ws.addKey(SERVICE_HEALTH, name);
+      let rows: CheckServiceNode[] = cat.instances(name)
+        .filter((i) => nodeMetaMatches(i.node, f.nodeMeta) && tagsMatch(i.service, f.tags))
+        .map((i) => ({ Node: i.node, Service: i.service, Checks: cat.instanceChecks(i.node.Node, i.service.ID) }));
+      if (f.passing) rows = rows.filter((r) => r.Checks.every((c) => c.Status === 'passing'));
+      return { index: cat.serviceIndex.get(name) ?? cat.index.services, value: filterList(rows, f.filter) };
+    });
+  }
+}

@@ -1,0 +1,112 @@
+// /v1/catalog/* and /v1/health/*: decode bodies and Consul's list parameters (node-meta, tag,
+// passing, filter), call the catalog or health endpoint, return data.
+import type { CatalogEndpoint, CatalogFilters } from '../../endpoint/catalog.ts';
+import type { HealthEndpoint } from '../../endpoint/health.ts';
+import type { RegisterRequest, DeregisterRequest } from '../../api/catalog-types.ts';
+import { BadRequestError } from '../../errors.ts';
+import type { HttpResult } from '../router.ts';
+import { canonical, parseJSON } from '../body.ts';
+import { queryOptions, checkDatacenter, type HttpRequest, type RequestConfig } from '../request.ts';
+
+const REGISTER = ['ID', 'Node', 'Address', 'Datacenter', 'TaggedAddresses', 'NodeMeta', 'Service', 'Check', 'Checks', 'SkipNodeUpdate', 'Partition', 'Locality'];
+const SERVICE = ['Kind', 'ID', 'Service', 'Tags', 'Address', 'TaggedAddresses', 'Meta', 'Port', 'SocketPath', 'Weights', 'EnableTagOverride', 'Proxy', 'Connect', 'Namespace', 'Partition', 'Locality'];
+const CHECK = ['Node', 'CheckID', 'Name', 'Status', 'Notes', 'Output', 'ServiceID', 'ServiceName', 'ServiceTags', 'Type', 'Definition', 'Interval', 'Timeout', 'ExposedPort', 'Namespace', 'Partition'];
+const DEREGISTER = ['Node', 'ServiceID', 'CheckID', 'Datacenter', 'Namespace', 'Partition'];
+
+function object(v: unknown, what: string): Record<string, unknown> {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new BadRequestError(`Request decode failed: ${what} must be an object`);
+  return v as Record<string, unknown>;
+}
+
+/** Decodes a catalog/register body with case-insensitive field names. */
+export function decodeRegister(body: Buffer): RegisterRequest {
+  const raw = canonical(object(parseJSON(body) ?? {}, 'body'), REGISTER);
+  const req = raw as unknown as RegisterRequest;
+  if (raw.Service !== undefined && raw.Service !== null) {
+    const svc = canonical(object(raw.Service, 'Service'), SERVICE);
+    if (svc.Weights) svc.Weights = canonical(svc.Weights, ['Passing', 'Warning']);
+    req.Service = svc;
+  } else delete req.Service;
+  if (raw.Check) req.Check = canonical(object(raw.Check, 'Check'), CHECK);
+  if (Array.isArray(raw.Checks)) req.Checks = raw.Checks.map((c) => canonical(object(c, 'Checks'), CHECK));
+  return req;
+}
+
+/** Parses `?node-meta=k:v` (repeatable), `?tag=` (repeatable) and `?filter=`. */
+export function catalogFilters(req: HttpRequest): CatalogFilters {
+  const nodeMeta = req.query.getAll('node-meta').map((kv): [string, string] => {
+    const i = kv.indexOf(':');
+    return i < 0 ? [kv, ''] : [kv.slice(0, i), kv.slice(i + 1)];
+  });
+  return {
+    nodeMeta: nodeMeta.length ? nodeMeta : undefined,
+    tags: req.query.getAll('tag'),
+    filter: req.query.get('filter') ?? undefined,
+  };
+}
+
+function name(req: HttpRequest, what: string): string {
+  if (!req.params.rest) throw new BadRequestError(`Missing ${what}`);
+  return req.params.rest;
+}
+
+/** Handlers for the catalog routes. */
+export function catalogHandlers(catalog: CatalogEndpoint, cfg: RequestConfig) {
+  return {
+    async register(req: HttpRequest): Promise<HttpResult> {
+      checkDatacenter(req, cfg);
+      return { body: await catalog.register(decodeRegister(await req.body())) };
+    },
+    async deregister(req: HttpRequest): Promise<HttpResult> {
+      checkDatacenter(req, cfg);
+      const body = canonical(object(parseJSON(await req.body()) ?? {}, 'body'), DEREGISTER) as unknown as DeregisterRequest;
+      return { body: await catalog.deregister(body) };
+    },
+    async datacenters(): Promise<HttpResult> {
+      return { body: catalog.datacenters() };
+    },
+    async nodes(req: HttpRequest): Promise<HttpResult> {
+      const { value, meta } = await catalog.nodes(queryOptions(req, cfg), catalogFilters(req));
+      return { body: value, meta };
+    },
+    async services(req: HttpRequest): Promise<HttpResult> {
+      const { value, meta } = await catalog.services(queryOptions(req, cfg), catalogFilters(req));
+      return { body: value, meta };
+    },
+    async service(req: HttpRequest): Promise<HttpResult> {
+      const { value, meta } = await catalog.service(name(req, 'service name'), queryOptions(req, cfg), catalogFilters(req));
+      return { body: value, meta };
+    },
+    async node(req: HttpRequest): Promise<HttpResult> {
+      const { value, meta } = await catalog.node(name(req, 'node name'), queryOptions(req, cfg));
+      return { body: value, meta };
+    },
+    async nodeServices(req: HttpRequest): Promise<HttpResult> {
+      const { value, meta } = await catalog.nodeServices(name(req, 'node name'), queryOptions(req, cfg), catalogFilters(req));
+      return { body: value, meta };
+    },
+  };
+}
+
+/** Handlers for the health routes. */
+export function healthHandlers(health: HealthEndpoint, cfg: RequestConfig) {
+  return {
+    async node(req: HttpRequest): Promise<HttpResult> {
+      const { value, meta } = await health.node(name(req, 'node name'), queryOptions(req, cfg), catalogFilters(req));
+      return { body: value, meta };
+    },
+    async checks(req: HttpRequest): Promise<HttpResult> {
+      const { value, meta } = await health.checks(name(req, 'service name'), queryOptions(req, cfg), catalogFilters(req));
+      return { body: value, meta };
+    },
+    async state(req: HttpRequest): Promise<HttpResult> {
+      const { value, meta } = await health.state(name(req, 'check state'), queryOptions(req, cfg), catalogFilters(req));
+      return { body: value, meta };
+    },
+    async service(req: HttpRequest): Promise<HttpResult> {
+      const passing = req.query.has('passing') && req.query.get('passing') !== 'false';
+      const { value, meta } = await health.service(name(req, 'service name'), queryOptions(req, cfg), { ...catalogFilters(req), passing });
+      return { body: value, meta };
+    },
+  };
+}

@@ -1,0 +1,165 @@
+// The catalog tables of the replica (Consul's nodes, services, checks): records by node, the
+// by-name service index, table indexes, and per-service and per-node indexes so that a
+// blocking health query wakes only when its service's instances, checks or nodes change.
+import type { WatchEvent } from '../store/index.ts';
+import type { Node, NodeService, HealthCheck } from '../api/catalog-types.ts';
+
+/** Store prefix of the catalog. */
+export const CATALOG_PREFIX = 'catalog/';
+/** Notifier tables. */
+export const NODES_TABLE = 'nodes';
+export const SERVICES_TABLE = 'services';
+export const CHECKS_TABLE = 'checks';
+/** Per-service-name health view (`health/service`, `catalog/service`). */
+export const SERVICE_HEALTH = 'service-health';
+/** Per-node view (`catalog/node`, `health/node`). */
+export const NODE_VIEW = 'node-view';
+
+/** Store key of a node record. */
+export const nodeKey = (node: string): string => `${CATALOG_PREFIX}node/${encodeURIComponent(node)}`;
+/** Store key of a service instance. */
+export const serviceKey = (node: string, id: string): string =>
+  `${CATALOG_PREFIX}service/${encodeURIComponent(node)}/${encodeURIComponent(id)}`;
+/** Store key of a check. */
+export const checkKey = (node: string, id: string): string =>
+  `${CATALOG_PREFIX}check/${encodeURIComponent(node)}/${encodeURIComponent(id)}`;
+
+type Change = [table: string, key: string];
+
+function decode<T>(ev: WatchEvent): T {
+  const rec = JSON.parse(Buffer.from(ev.kv.value).toString('utf8')) as T;
+  return { ...rec, CreateIndex: ev.kv.createRevision, ModifyIndex: ev.kv.modRevision };
+}
+
+/** Nodes, services and checks with the indexes catalog and health queries need. */
+export class CatalogTables {
+  readonly nodes = new Map<string, Node>();
+  /** node → service id → instance */
+  readonly services = new Map<string, Map<string, NodeService>>();
+  /** service name → set of `node\0id` */
+  readonly byName = new Map<string, Set<string>>();
+  /** node → check id → check */
+  readonly checks = new Map<string, Map<string, HealthCheck>>();
+  readonly index = { nodes: 0, services: 0, checks: 0 };
+  /** Highest revision that changed each service name's health view (kept after deletion). */
+  readonly serviceIndex = new Map<string, number>();
+
+  /** Applies one store event; returns the notifier keys it changed. */
+  apply(ev: WatchEvent): Change[] {
+    const rest = ev.kv.key.slice(CATALOG_PREFIX.length);
+    const slash = rest.indexOf('/');
+    const kind = rest.slice(0, slash);
+    const parts = rest.slice(slash + 1).split('/').map(decodeURIComponent);
+    const rev = ev.kv.modRevision;
+    if (kind === 'node') return this.#applyNode(ev, parts[0], rev);
+    if (kind === 'service') return this.#applyService(ev, parts[0], parts[1], rev);
+    if (kind === 'check') return this.#applyCheck(ev, parts[0], parts[1], rev);
+    return [];
+  }
+
+  #touchNodeServices(node: string, rev: number, out: Change[]): void {
+    for (const s of this.services.get(node)?.values() ?? []) this.#touchService(s.Service, rev, out);
+  }
+
+  #touchService(name: string, rev: number, out: Change[]): void {
+    this.serviceIndex.set(name, Math.max(this.serviceIndex.get(name) ?? 0, rev));
+    out.push([SERVICE_HEALTH, name]);
+  }
+
+  #applyNode(ev: WatchEvent, node: string, rev: number): Change[] {
+    const out: Change[] = [[NODES_TABLE, node], [NODE_VIEW, node]];
+    if (ev.type === 'put') this.nodes.set(node, decode<Node>(ev));
+    else this.nodes.delete(node);
+    this.index.nodes = Math.max(this.index.nodes, rev);
+    this.#touchNodeServices(node, rev, out);
+    return out;
+  }
+
+  #applyService(ev: WatchEvent, node: string, id: string, rev: number): Change[] {
+    const out: Change[] = [[SERVICES_TABLE, node], [NODE_VIEW, node]];
+    let onNode = this.services.get(node);
+    const prev = onNode?.get(id);
+    if (prev) {
+      this.byName.get(prev.Service)?.delete(`${node}\0${id}`);
+      if (this.byName.get(prev.Service)?.size === 0) this.byName.delete(prev.Service);
+      this.#touchService(prev.Service, rev, out);
+    }
+    if (ev.type === 'put') {
+      const svc = decode<NodeService>(ev);
+      if (!onNode) this.services.set(node, (onNode = new Map()));
+      onNode.set(id, svc);
+      let set = this.byName.get(svc.Service);
+      if (!set) this.byName.set(svc.Service, (set = new Set()));
+      set.add(`${node}\0${id}`);
+      this.#touchService(svc.Service, rev, out);
+    } else if (onNode) {
+      onNode.delete(id);
+      if (onNode.size === 0) this.services.delete(node);
+    }
+    this.index.services = Math.max(this.index.services, rev);
+    return out;
+  }
+
+  #applyCheck(ev: WatchEvent, node: string, id: string, rev: number): Change[] {
+    const out: Change[] = [[CHECKS_TABLE, node], [NODE_VIEW, node]];
+    let onNode = this.checks.get(node);
+    const prev = onNode?.get(id);
+    const next = ev.type === 'put' ? decode<HealthCheck>(ev) : undefined;
+    if (next) {
+      if (!onNode) this.checks.set(node, (onNode = new Map()));
+      onNode.set(id, next);
+    } else if (onNode) {
+      onNode.delete(id);
+      if (onNode.size === 0) this.checks.delete(node);
+    }
+    const c = next ?? prev;
+    if (c?.ServiceID) {
+      const svc = this.services.get(node)?.get(c.ServiceID);
+      this.#touchService(svc?.Service ?? c.ServiceName, rev, out);
+    } else this.#touchNodeServices(node, rev, out);
+    this.index.checks = Math.max(this.index.checks, rev);
+    return out;
+  }
+
+  /** Empties every table (before a re-list). */
+  reset(): void {
+    this.nodes.clear();
+    this.services.clear();
+    this.byName.clear();
+    this.checks.clear();
+    this.serviceIndex.clear();
+    this.index.nodes = this.index.services = this.index.checks = 0;
+  }
+
+  /** Instances of a service name, sorted by node then id. */
+  instances(name: string): { node: Node; service: NodeService }[] {
+    const out: { node: Node; service: NodeService }[] = [];
+    for (const ref of this.byName.get(name) ?? []) {
+      const [n, id] = ref.split('\0');
+      const node = this.nodes.get(n);
+      const service = this.services.get(n)?.get(id);
+      if (node && service) out.push({ node, service });
+    }
+    return out.sort((a, b) => cmp(a.node.Node, b.node.Node) || cmp(a.service.ID, b.service.ID));
+  }
+
+  /** Checks that apply to a service instance: the node's checks and the service's own. */
+  instanceChecks(node: string, serviceId: string): HealthCheck[] {
+    const all = [...(this.checks.get(node)?.values() ?? [])];
+    return all.filter((c) => c.ServiceID === '' || c.ServiceID === serviceId).sort((a, b) => cmp(a.CheckID, b.CheckID));
+  }
+
+  /** Every check of a node, sorted by id. */
+  nodeChecks(node: string): HealthCheck[] {
+    return [...(this.checks.get(node)?.values() ?? [])].sort((a, b) => cmp(a.CheckID, b.CheckID));
+  }
+
+  /** The catalog-wide index (max of the three tables). */
+  get maxIndex(): number {
+    return Math.max(this.index.nodes, this.index.services, this.index.checks);
+  }
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
