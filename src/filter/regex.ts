@@ -37,6 +37,11 @@ export function compileGoRegex(pattern: string): RegExp {
       else if ((e === 'p' || e === 'P') && source[i + 2] !== '{') {
         out += `\\${e}{${source[i + 2] ?? ''}}`;
         i++;
+      } else if ((e === 'p' || e === 'P') && /^\{[A-Za-z_]{3,}\}/.test(source.slice(i + 2))) {
+        // RE2 names scripts bare (\p{Greek}); JS wants Script=Greek. One or two letters are categories.
+        const name = source.slice(i + 3, source.indexOf('}', i));
+        out += `\\${e}{Script=${name}}`;
+        i += name.length + 2;
       } else out += c + e;
       i++;
       continue;

@@ -119,4 +119,10 @@ describe('error texts', () => {
       `${prefix}1:6 (5): no match found, expected: "!=", "==", "contains", "in", "is", "matches", "not" or [ \\t\\r\\n]`,
     );
   });
+
+  test('nesting parses in linear time (packrat), and stack exhaustion is a 400, not a crash', () => {
+    const nested = `${'('.repeat(40)}a == b${')'.repeat(40)}`;
+    assert.deepEqual(parseExpression(nested), m('a', '==', 'b'));
+    assert.equal(errorOf(`${'('.repeat(100000)}a == b`), `${prefix}expression is nested too deeply`);
+  });
 });
