@@ -11,3 +11,4 @@ export { planAcquire, planInvalidate, SESSION_LOCKS_PREFIX } from './locks.ts';
 export { CatalogEndpoint, toServiceNode, type CatalogFilters } from './catalog.ts';
 export { HealthEndpoint, HEALTH_STATES } from './health.ts';
 export { planRegister, planDeregister, invalidateSessions, type CatalogPlan } from './catalog-write.ts';
+export type { CatalogTxnOp, CatalogResult } from './txn-catalog.ts';

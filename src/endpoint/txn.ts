@@ -7,6 +7,7 @@ import { commitPlanned, type Plan } from './commit.ts';
 import { consistentRead, queryMeta, type QueryOptions, type QueryMeta } from './query.ts';
 import { KvTxnWorkspace } from './txn-kv.ts';
 import { planAcquire, planInvalidate } from './locks.ts';
+import { CatalogTxnOverlay, runNodeOp, runServiceOp, runCheckOp, type CatalogTxnOp, type CatalogResult } from './txn-catalog.ts';
 import type { EndpointDeps } from './deps.ts';
 
 /** One KV op as the API carries it (Value already base64-decoded). */
@@ -25,14 +26,17 @@ export interface TxnSessionOp {
   Session: { ID: string };
 }
 
-/** One op of a transaction; Node/Service/Check arrive with the catalog. */
+/** One op of a transaction: exactly one member is set. */
 export interface TxnOpInput {
   KV?: TxnKVOp;
-  Node?: unknown;
-  Service?: unknown;
-  Check?: unknown;
+  Node?: CatalogTxnOp;
+  Service?: CatalogTxnOp;
+  Check?: CatalogTxnOp;
   Session?: TxnSessionOp;
 }
+
+/** One result, matching the op that produced it. */
+export type TxnResultItem = { KV?: KVEntry } & CatalogResult;
 
 /** A per-op error, as Consul reports it in a 409. */
 export interface TxnError {
@@ -42,7 +46,7 @@ export interface TxnError {
 
 /** The outcome: results on success, errors on rollback. */
 export interface TxnOutcome {
-  results: { KV: KVEntry }[] | null;
+  results: TxnResultItem[] | null;
   errors: TxnError[] | null;
   meta?: QueryMeta;
 }
@@ -51,7 +55,8 @@ const WRITE_VERBS = new Set(['set', 'delete', 'delete-cas', 'delete-tree', 'cas'
 
 /** True when no op in the list changes state (read-only txns honour consistency modes). */
 export function isReadOnly(ops: TxnOpInput[]): boolean {
-  return ops.every((op) => op.KV !== undefined && !WRITE_VERBS.has(op.KV.Verb));
+  return ops.every((op) => (op.KV !== undefined && !WRITE_VERBS.has(op.KV.Verb))
+    || (op.Node ?? op.Service ?? op.Check)?.Verb === 'get');
 }
 
 /** Applies a Session op (invalidation) to the workspace; returns Consul's error text, or null. */
@@ -92,36 +97,45 @@ export class TxnEndpoint {
   }
 
   #evaluate(ops: TxnOpInput[]): {
-    results: { KV: KVEntry }[];
+    results: TxnResultItem[];
     errors: TxnError[];
     compares: Compare[];
     writes: Op[];
-    finish: (revision: number) => { KV: KVEntry }[];
+    finish: (revision: number) => TxnResultItem[];
   } {
     const ws = new KvTxnWorkspace(this.#deps.replica.kvs);
+    const ov = new CatalogTxnOverlay(this.#deps);
+    const order: ['kv' | 'cat', number][] = [];
     const errors = preCheck(ops);
+    const writes: Op[] = [];
     if (errors.length === 0) ops.forEach((op, i) => {
-      if (op.Session) {
-        const what = runSessionOp(this.#deps, ws, op.Session);
-        if (what) errors.push({ OpIndex: i, What: what });
-        return;
-      }
-      if (!op.KV) {
-        errors.push({ OpIndex: i, What: op.Node || op.Service || op.Check
-          ? 'catalog operations are not supported in transactions yet'
-          : 'no operation specified' });
-        return;
-      }
-      const what = runKVOp(this.#deps, ws, op.KV);
+      const [kvBefore, catBefore, kvOps, catOps] = [ws.results.length, ov.results.length, ws.writes().length, ov.ops.length];
+      const what = this.#runOp(ws, ov, op);
       if (what) errors.push({ OpIndex: i, What: what });
+      for (let k = kvBefore; k < ws.results.length; k++) order.push(['kv', k]);
+      for (let k = catBefore; k < ov.results.length; k++) order.push(['cat', k]);
+      // Keep Store ops in op order across the KV and catalog working copies.
+      writes.push(...ws.writes().slice(kvOps), ...ov.ops.slice(catOps));
     });
+    const pick = (kv: { KV: KVEntry }[], cat: CatalogResult[]): TxnResultItem[] =>
+      order.map(([src, k]) => (src === 'kv' ? kv[k] : cat[k]));
     return {
-      results: ws.results,
+      results: pick(ws.results, ov.results),
       errors,
-      compares: ws.compares(),
-      writes: ws.writes(),
-      finish: (rev) => ws.finish(rev),
+      compares: [...ws.compares(), ...ov.compares()],
+      writes,
+      finish: (rev) => pick(ws.finish(rev), ov.finish(rev)),
     };
+  }
+
+  #runOp(ws: KvTxnWorkspace, ov: CatalogTxnOverlay, op: TxnOpInput): string | null {
+    const dc = this.#deps.config.datacenter;
+    if (op.KV) return runKVOp(this.#deps, ws, op.KV);
+    if (op.Session) return runSessionOp(this.#deps, ws, op.Session);
+    if (op.Node) return runNodeOp(ov, op.Node, dc);
+    if (op.Service) return runServiceOp(ov, op.Service, dc);
+    if (op.Check) return runCheckOp(ov, op.Check);
+    return 'no operation specified';
   }
 }
 

@@ -1,6 +1,6 @@
 // /v1/txn: decode Consul's op list (case-insensitive keys, base64 values), enforce the size and
 // op-count limits, run the transaction, answer 200 or 409 with Errors.
-import { TxnEndpoint, isReadOnly, type TxnOpInput, type TxnKVOp } from '../../endpoint/index.ts';
+import { TxnEndpoint, isReadOnly, type TxnOpInput, type TxnKVOp, type CatalogTxnOp } from '../../endpoint/index.ts';
 import { BadRequestError, TooLargeError } from '../../errors.ts';
 import type { HttpResult } from '../router.ts';
 import { canonical, parseJSON } from '../body.ts';
@@ -69,6 +69,23 @@ function decodeKV(raw: unknown): TxnKVOp {
   };
 }
 
+const NODE_FIELDS = ['ID', 'Node', 'Address', 'Datacenter', 'TaggedAddresses', 'Meta', 'ModifyIndex', 'CreateIndex'];
+const SERVICE_FIELDS = ['ID', 'Service', 'Tags', 'Address', 'TaggedAddresses', 'Meta', 'Port', 'Weights', 'EnableTagOverride', 'Kind', 'Proxy', 'Connect', 'ModifyIndex', 'CreateIndex'];
+const CHECK_FIELDS = ['Node', 'CheckID', 'Name', 'Status', 'Notes', 'Output', 'ServiceID', 'ServiceName', 'ServiceTags', 'Type', 'Definition', 'Interval', 'Timeout', 'ModifyIndex', 'CreateIndex'];
+
+/** Decodes a Node/Service/Check op with case-insensitive field names. */
+function decodeCatalogOp(raw: unknown, kind: 'Node' | 'Service' | 'Check'): CatalogTxnOp {
+  const op = canonical(raw, ['Verb', 'Node', 'Service', 'Check']);
+  const out: CatalogTxnOp = { Verb: typeof op.Verb === 'string' ? op.Verb : '' };
+  if (kind === 'Node') out.Node = canonical(op.Node, NODE_FIELDS);
+  if (kind === 'Service') {
+    out.Node = typeof op.Node === 'string' ? op.Node : '';
+    out.Service = canonical(op.Service, SERVICE_FIELDS);
+  }
+  if (kind === 'Check') out.Check = canonical(op.Check, CHECK_FIELDS);
+  return out;
+}
+
 /** Decodes and validates a transaction body in Consul's order: decode, op count, value sizes. */
 export function decodeTxn(body: Buffer, kvMax: number): TxnOpInput[] {
   const raw = parseJSON(body, 'Failed to parse body');
@@ -82,7 +99,9 @@ export function decodeTxn(body: Buffer, kvMax: number): TxnOpInput[] {
       const sess = canonical(so.Session, ['ID']);
       out.Session = { Verb: typeof so.Verb === 'string' ? so.Verb : '', Session: { ID: typeof sess.ID === 'string' ? sess.ID : '' } };
     }
-    for (const f of ['Node', 'Service', 'Check'] as const) if (op[f]) out[f] = op[f];
+    if (op.Node) out.Node = decodeCatalogOp(op.Node, 'Node');
+    if (op.Service) out.Service = decodeCatalogOp(op.Service, 'Service');
+    if (op.Check) out.Check = decodeCatalogOp(op.Check, 'Check');
     return out;
   });
   if (ops.length > MAX_TXN_OPS) {
@@ -112,7 +131,7 @@ export function txnHandlers(txn: TxnEndpoint, cfg: RequestConfig & { kvMaxValueS
       }
       const out = await txn.apply(ops, opts);
       const res: Record<string, unknown> = {
-        Results: out.results ? out.results.map((r) => ({ KV: toKVPair(r.KV) })) : null,
+        Results: out.results ? out.results.map((r) => (r.KV ? { KV: toKVPair(r.KV) } : r)) : null,
         Errors: out.errors,
       };
       const headers: Record<string, string> = {};

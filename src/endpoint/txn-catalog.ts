@@ -1,0 +1,224 @@
+// Node, Service and Check verbs of /v1/txn (Consul's txnNode/txnService/txnCheck): a catalog
+// overlay over the replica so later ops see earlier ones, Consul's error texts, and results
+// whose indexes are filled in with the commit revision.
+import { encodeRecord, nodeKey, serviceKey, checkKey } from '../state/index.ts';
+import type { Node, NodeService, HealthCheck } from '../api/catalog-types.ts';
+import type { Compare, Op } from '../store/index.ts';
+import { pin, sameRecord, invalidateSessions } from './catalog-write.ts';
+import type { EndpointDeps } from './deps.ts';
+
+/** Stands for "the commit's revision" until the commit is known. */
+export const PENDING = -1;
+
+type Rec = { CreateIndex: number; ModifyIndex: number } & object;
+
+/** A catalog op as the API carries it. */
+export interface CatalogTxnOp {
+  Verb: string;
+  /** Node ops: the node; Service ops: the node name; Check ops: unused. */
+  Node?: Partial<Node> | string;
+  Service?: Partial<NodeService>;
+  Check?: Partial<HealthCheck>;
+}
+
+/** One result: exactly one member set. */
+export type CatalogResult = { Node?: Node; Service?: NodeService; Check?: HealthCheck };
+
+/** The catalog view of one transaction. */
+export class CatalogTxnOverlay {
+  readonly #deps: EndpointDeps;
+  readonly #overlay = new Map<string, Rec | null>();
+  readonly #read = new Map<string, Rec | undefined>();
+  readonly ops: Op[] = [];
+  readonly results: CatalogResult[] = [];
+  readonly #extraCompares: Compare[] = [];
+
+  constructor(deps: EndpointDeps) {
+    this.#deps = deps;
+  }
+
+  /** The record under a store key as this transaction sees it. */
+  get<T extends Rec>(key: string): T | undefined {
+    if (this.#overlay.has(key)) return (this.#overlay.get(key) ?? undefined) as T | undefined;
+    const cat = this.#deps.replica.catalog;
+    const [, kind, a, b] = key.split('/').map(decodeURIComponent);
+    const rec = kind === 'node' ? cat.nodes.get(a) : kind === 'service' ? cat.services.get(a)?.get(b) : cat.checks.get(a)?.get(b);
+    if (!this.#read.has(key)) this.#read.set(key, rec);
+    return rec as T | undefined;
+  }
+
+  /** Writes a record unless unchanged; returns what the result should show. */
+  put<T extends Rec>(key: string, rec: Omit<T, 'CreateIndex' | 'ModifyIndex'>): T {
+    const existing = this.get<T>(key);
+    if (existing && sameRecord(existing, rec)) return existing;
+    const next = { ...rec, CreateIndex: existing ? existing.CreateIndex : PENDING, ModifyIndex: PENDING } as unknown as T;
+    this.#overlay.set(key, next);
+    this.ops.push({ type: 'put', key, value: encodeRecord(rec) });
+    return next;
+  }
+
+  /** Deletes a record if present. */
+  delete(key: string): void {
+    if (!this.get(key)) return;
+    this.#overlay.set(key, null);
+    this.ops.push({ type: 'delete', key });
+  }
+
+  /** Services and checks of a node as this transaction sees them. */
+  nodeChildren(node: string): string[] {
+    const cat = this.#deps.replica.catalog;
+    const keys = [
+      ...[...(cat.services.get(node)?.keys() ?? [])].map((id) => serviceKey(node, id)),
+      ...[...(cat.checks.get(node)?.keys() ?? [])].map((id) => checkKey(node, id)),
+    ];
+    for (const k of this.#overlay.keys()) {
+      if (k.startsWith(serviceKey(node, '')) || k.startsWith(checkKey(node, ''))) keys.push(k);
+    }
+    return [...new Set(keys)];
+  }
+
+  /** Invalidates the sessions of a deleted node (or of one of its checks), as Consul does. */
+  invalidateSessions(node: string, checkId?: string): void {
+    const plan = { compares: this.#extraCompares, ops: this.ops };
+    invalidateSessions(this.#deps, plan, node, checkId);
+  }
+
+  /** Compares pinning every record read from the replica. */
+  compares(): Compare[] {
+    return [...[...this.#read].map(([k, e]) => pin(k, e)), ...this.#extraCompares];
+  }
+
+  /** Results with pending indexes replaced by the commit revision. */
+  finish(revision: number): CatalogResult[] {
+    const fix = <T extends Rec>(r: T): T => ({
+      ...r, CreateIndex: r.CreateIndex === PENDING ? revision : r.CreateIndex, ModifyIndex: r.ModifyIndex === PENDING ? revision : r.ModifyIndex,
+    });
+    return this.results.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, fix(v as Rec)])) as CatalogResult);
+  }
+}
+
+function casFails(existing: Rec | undefined, index: number): boolean {
+  return (index === 0 && !!existing) || (index !== 0 && (!existing || existing.ModifyIndex !== index));
+}
+
+/** Runs a Node op; returns Consul's error text or null. */
+export function runNodeOp(ov: CatalogTxnOverlay, op: CatalogTxnOp, datacenter: string): string | null {
+  const n = (typeof op.Node === 'object' && op.Node) || {};
+  const name = n.Node ?? '';
+  const key = nodeKey(name);
+  const existing = ov.get<Node>(key);
+  const rec = (): Omit<Node, 'CreateIndex' | 'ModifyIndex'> => ({
+    ID: n.ID ?? '', Node: name, Address: n.Address ?? '', Datacenter: n.Datacenter || datacenter,
+    TaggedAddresses: n.TaggedAddresses ?? null, Meta: n.Meta ?? null,
+  });
+  switch (op.Verb) {
+    case 'get':
+      if (!existing) return `node ${JSON.stringify(name)} doesn't exist`;
+      ov.results.push({ Node: existing });
+      return null;
+    case 'cas':
+      if (casFails(existing, n.ModifyIndex ?? 0)) return `failed to set node ${JSON.stringify(name)}, index is stale`;
+      ov.results.push({ Node: ov.put<Node>(key, rec()) });
+      return null;
+    case 'set':
+      ov.results.push({ Node: ov.put<Node>(key, rec()) });
+      return null;
+    case 'delete-cas':
+      if (existing && existing.ModifyIndex !== (n.ModifyIndex ?? 0)) return `failed to delete node ${JSON.stringify(name)}, index is stale`;
+      for (const k of ov.nodeChildren(name)) ov.delete(k);
+      ov.delete(key);
+      ov.invalidateSessions(name);
+      return null;
+    case 'delete':
+      for (const k of ov.nodeChildren(name)) ov.delete(k);
+      ov.delete(key);
+      ov.invalidateSessions(name);
+      return null;
+    default:
+      return `unknown Node verb ${JSON.stringify(op.Verb)}`;
+  }
+}
+
+/** Runs a Service op; returns Consul's error text or null. */
+export function runServiceOp(ov: CatalogTxnOverlay, op: CatalogTxnOp, datacenter: string): string | null {
+  const node = typeof op.Node === 'string' ? op.Node : '';
+  const s = op.Service ?? {};
+  const id = s.ID || s.Service || '';
+  const key = serviceKey(node, id);
+  const existing = ov.get<NodeService>(key);
+  const write = (): string | null => {
+    if (!ov.get(nodeKey(node))) return 'Missing node registration';
+    ov.results.push({ Service: ov.put<NodeService>(key, {
+      ID: id, Service: s.Service ?? id, Tags: s.Tags ?? null, Address: s.Address ?? '', TaggedAddresses: s.TaggedAddresses ?? null,
+      Meta: s.Meta ?? null, Port: s.Port ?? 0, Weights: s.Weights ?? { Passing: 1, Warning: 1 },
+      EnableTagOverride: s.EnableTagOverride ?? false, Proxy: s.Proxy ?? { Mode: '', MeshGateway: {}, Expose: {} },
+      Connect: s.Connect ?? {}, PeerName: '', Datacenter: datacenter,
+    }) });
+    return null;
+  };
+  const where = `${JSON.stringify(id)} on node ${JSON.stringify(node)}`;
+  switch (op.Verb) {
+    case 'get':
+      if (!existing) return `service ${where} doesn't exist`;
+      ov.results.push({ Service: existing });
+      return null;
+    case 'cas':
+      if (casFails(existing, s.ModifyIndex ?? 0)) return `failed to set service ${where}, index is stale`;
+      return write();
+    case 'set':
+      return write();
+    case 'delete-cas':
+      if (existing && existing.ModifyIndex !== (s.ModifyIndex ?? 0)) return `failed to delete service ${where}, index is stale`;
+      ov.delete(key);
+      return null;
+    case 'delete':
+      ov.delete(key);
+      return null;
+    default:
+      return `unknown Service verb ${JSON.stringify(op.Verb)}`;
+  }
+}
+
+/** Runs a Check op; returns Consul's error text or null. */
+export function runCheckOp(ov: CatalogTxnOverlay, op: CatalogTxnOp): string | null {
+  const c = op.Check ?? {};
+  const node = c.Node ?? '';
+  const id = c.CheckID ?? '';
+  const key = checkKey(node, id);
+  const existing = ov.get<HealthCheck>(key);
+  const write = (): string | null => {
+    if (!ov.get(nodeKey(node))) return 'Missing node registration';
+    const svc = c.ServiceID ? ov.get<NodeService>(serviceKey(node, c.ServiceID)) : undefined;
+    if (c.ServiceID && !svc) return 'Missing service registration';
+    if ((c.Status || 'critical') === 'critical' && existing?.Status !== 'critical') ov.invalidateSessions(node, id);
+    ov.results.push({ Check: ov.put<HealthCheck>(key, {
+      Node: node, CheckID: id, Name: c.Name || id, Status: c.Status || 'critical', Notes: c.Notes ?? '', Output: c.Output ?? '',
+      ServiceID: c.ServiceID ?? '', ServiceName: svc?.Service ?? '', ServiceTags: svc?.Tags ?? [], Type: c.Type ?? '',
+      Interval: c.Interval ?? '', Timeout: c.Timeout ?? '', ExposedPort: 0, Definition: c.Definition ?? {},
+    }) });
+    return null;
+  };
+  const where = `${JSON.stringify(id)} on node ${JSON.stringify(node)}`;
+  switch (op.Verb) {
+    case 'get':
+      if (!existing) return `check ${where} doesn't exist`;
+      ov.results.push({ Check: existing });
+      return null;
+    case 'cas':
+      if (casFails(existing, c.ModifyIndex ?? 0)) return `failed to set check ${where}, index is stale`;
+      return write();
+    case 'set':
+      return write();
+    case 'delete-cas':
+      if (existing && existing.ModifyIndex !== (c.ModifyIndex ?? 0)) return `failed to delete check ${where}, index is stale`;
+      ov.delete(key);
+      ov.invalidateSessions(node, id);
+      return null;
+    case 'delete':
+      ov.delete(key);
+      ov.invalidateSessions(node, id);
+      return null;
+    default:
+      return `unknown Check verb ${JSON.stringify(op.Verb)}`;
+  }
+}
