@@ -7,6 +7,9 @@ import { loadTls, resolveConfig, type ClientOptions, type ResolvedConfig } from 
 import { ApiError, TransportError, goDialError } from './errors.ts';
 import { AgentApi } from './agent.ts';
 import { KVApi } from './kv.ts';
+import { Lock, type LockOptions } from './lock.ts';
+import { Semaphore, type SemaphoreOptions } from './semaphore.ts';
+import { SessionApi } from './session.ts';
 import { StatusApi } from './status.ts';
 import { txn, type TxnReply } from './txn.ts';
 import type { TxnOp } from './types.ts';
@@ -72,6 +75,8 @@ export class ConsulClient {
   readonly status: StatusApi;
   /** The local agent. */
   readonly agent: AgentApi;
+  /** Sessions: create, destroy, renew, look up. */
+  readonly session: SessionApi;
   readonly #agent: http.Agent;
 
   /** Builds a client; throws ConfigError for an unknown scheme or an unreadable token file. */
@@ -83,6 +88,27 @@ export class ConsulClient {
     this.kv = new KVApi(this);
     this.status = new StatusApi(this);
     this.agent = new AgentApi(this);
+    this.session = new SessionApi(this);
+  }
+
+  /** A Lock on `key` with default options (Go's LockKey). */
+  lockKey(key: string): Lock {
+    return new Lock(this, { key });
+  }
+
+  /** A Lock with explicit options (Go's LockOpts). */
+  lockOpts(options: LockOptions): Lock {
+    return new Lock(this, options);
+  }
+
+  /** A Semaphore over `prefix` admitting `limit` holders (Go's SemaphorePrefix). */
+  semaphorePrefix(prefix: string, limit: number): Semaphore {
+    return new Semaphore(this, { prefix, limit });
+  }
+
+  /** A Semaphore with explicit options (Go's SemaphoreOpts). */
+  semaphoreOpts(options: SemaphoreOptions): Semaphore {
+    return new Semaphore(this, options);
   }
 
   /** Runs a transaction; 200 means applied, 409 means rolled back with Errors. */

@@ -9,4 +9,12 @@ export type { KVApi, KVDeleteOptions, KVGetOptions, KVPutOptions } from './kv.ts
 export type { StatusApi } from './status.ts';
 export type { AgentApi } from './agent.ts';
 export type { TxnReply } from './txn.ts';
+export { SessionApi, SessionExpiredError } from './session.ts';
+export type { RenewOptions } from './session.ts';
+export { Lock, LOCK_FLAG_VALUE, DEFAULT_LOCK_SESSION_NAME, DEFAULT_LOCK_SESSION_TTL, DEFAULT_LOCK_WAIT_TIME, DEFAULT_LOCK_RETRY_TIME, DEFAULT_MONITOR_RETRY_TIME } from './lock.ts';
+export type { LockOptions } from './lock.ts';
+export { Semaphore, SEMAPHORE_FLAG_VALUE, DEFAULT_SEMAPHORE_KEY, DEFAULT_SEMAPHORE_SESSION_NAME, DEFAULT_SEMAPHORE_SESSION_TTL, DEFAULT_SEMAPHORE_WAIT_TIME } from './semaphore.ts';
+export type { SemaphoreOptions } from './semaphore.ts';
+export { LockError } from './lock-holding.ts';
+export type { ExactKVPair, LockErrorCode } from './lock-holding.ts';
 export type * from './types.ts';

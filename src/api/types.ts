@@ -110,3 +110,28 @@ export interface AgentSelf {
   };
   [section: string]: unknown;
 }
+
+/** A service check a session is tied to. */
+export interface SessionServiceCheck {
+  ID: string;
+  Namespace?: string;
+}
+
+/** A session as `/v1/session/*` returns it (Consul's api.SessionEntry); LockDelay is nanoseconds. */
+export interface SessionEntry {
+  CreateIndex?: number;
+  ModifyIndex?: number;
+  ID?: string;
+  Name?: string;
+  Node?: string;
+  /** Deprecated alias of NodeChecks, still accepted on create. */
+  Checks?: string[] | null;
+  NodeChecks?: string[] | null;
+  ServiceChecks?: SessionServiceCheck[] | null;
+  LockDelay?: number;
+  /** `release` (the default) or `delete`. */
+  Behavior?: string;
+  /** A Go duration such as `15s`; empty for no TTL. */
+  TTL?: string;
+  Namespace?: string;
+}
