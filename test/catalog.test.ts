@@ -135,3 +135,20 @@ describe('txn catalog verbs', () => {
     assert.deepEqual((await call('GET', '/v1/catalog/service/api')).json, []);
   });
 });
+
+describe('mesh views', () => {
+  test('catalog/connect and health/connect list sidecar proxies and native services for a destination', async () => {
+    await register({ Node: 'mesh1', Address: '10.6.6.6', Service: { Kind: 'connect-proxy', ID: 'pay-proxy', Service: 'pay-sidecar-proxy', Port: 21000, Proxy: { DestinationServiceName: 'pay' } } });
+    await register({ Node: 'mesh2', Address: '10.6.6.7', Service: { ID: 'pay-native', Service: 'pay', Connect: { Native: true } } });
+    await register({ Node: 'mesh3', Address: '10.6.6.8', Service: { ID: 'pay-plain', Service: 'pay' } });
+    const cat = await call('GET', '/v1/catalog/connect/pay');
+    assert.deepEqual(cat.json.map((s: { ServiceID: string }) => s.ServiceID).sort(), ['pay-native', 'pay-proxy']);
+    const first = await call('GET', '/v1/health/connect/pay');
+    assert.equal(first.json.length, 2);
+    const waiting = call('GET', `/v1/health/connect/pay?index=${first.index}&wait=5s`);
+    await register({ Node: 'mesh1', Address: '10.6.6.6', Service: { Kind: 'connect-proxy', ID: 'pay-proxy', Service: 'pay-sidecar-proxy', Port: 21001, Proxy: { DestinationServiceName: 'pay' } } });
+    const woke = await waiting;
+    assert.ok(woke.index > first.index);
+    assert.equal(woke.json.find((e: { Service: { ID: string } }) => e.Service.ID === 'pay-proxy').Service.Port, 21001);
+  });
+});

@@ -1,7 +1,7 @@
 // The catalog endpoint (Consul's Catalog.*): register/deregister through planned Store txns,
 // and the read views (nodes, services, service instances, one node) with blocking, tag,
 // node-meta and filter support.
-import { NODES_TABLE, SERVICES_TABLE, SERVICE_HEALTH, NODE_VIEW } from '../state/index.ts';
+import { NODES_TABLE, SERVICES_TABLE, SERVICE_HEALTH, CONNECT_HEALTH, NODE_VIEW } from '../state/index.ts';
 import type { Node, NodeService, ServiceNode, RegisterRequest, DeregisterRequest } from '../api/catalog-types.ts';
 import { filterList } from '../filter/index.ts';
 import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
@@ -17,6 +17,13 @@ export interface CatalogFilters {
   tags?: string[];
   /** `?filter=` bexpr expression. */
   filter?: string;
+  /** Mesh view: connect proxies for the service and native instances (`/connect/:service`). */
+  connect?: boolean;
+}
+
+/** The notifier key and index key of a service view (plain or mesh). */
+export function serviceView(name: string, connect: boolean | undefined): { table: string; indexKey: string } {
+  return connect ? { table: CONNECT_HEALTH, indexKey: `connect:${name}` } : { table: SERVICE_HEALTH, indexKey: name };
 }
 
 /** True when the node carries every `key:value` pair. */
@@ -105,11 +112,12 @@ export class CatalogEndpoint {
   service(name: string, opts: QueryOptions, f: CatalogFilters = {}): Promise<QueryResult<ServiceNode[]>> {
     const cat = this.#deps.replica.catalog;
     return blockingQuery(this.#deps, opts, (ws) => {
-      ws.addKey(SERVICE_HEALTH, name);
-      const rows = cat.instances(name)
+      const view = serviceView(name, f.connect);
+      ws.addKey(view.table, name);
+      const rows = cat.instances(name, f.connect)
         .filter((i) => nodeMetaMatches(i.node, f.nodeMeta) && tagsMatch(i.service, f.tags))
         .map((i) => toServiceNode(i.node, i.service));
-      return { index: cat.serviceIndex.get(name) ?? cat.index.services, value: filterList(rows, f.filter) };
+      return { index: cat.serviceIndex.get(view.indexKey) ?? cat.index.services, value: filterList(rows, f.filter) };
     });
   }
 

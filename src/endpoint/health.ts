@@ -6,7 +6,7 @@ import type { HealthCheck, CheckServiceNode } from '../api/catalog-types.ts';
 import { BadRequestError } from '../errors.ts';
 import { filterList } from '../filter/index.ts';
 import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
-import { nodeMetaMatches, tagsMatch, type CatalogFilters } from './catalog.ts';
+import { nodeMetaMatches, tagsMatch, serviceView, type CatalogFilters } from './catalog.ts';
 import type { EndpointDeps } from './deps.ts';
 
 /** The states `/v1/health/state/:state` accepts. */
@@ -65,12 +65,13 @@ export class HealthEndpoint {
   service(name: string, opts: QueryOptions, f: CatalogFilters & { passing?: boolean } = {}): Promise<QueryResult<CheckServiceNode[]>> {
     const cat = this.#deps.replica.catalog;
     return blockingQuery(this.#deps, opts, (ws) => {
-      ws.addKey(SERVICE_HEALTH, name);
-      let rows: CheckServiceNode[] = cat.instances(name)
+      const view = serviceView(name, f.connect);
+      ws.addKey(view.table, name);
+      let rows: CheckServiceNode[] = cat.instances(name, f.connect)
         .filter((i) => nodeMetaMatches(i.node, f.nodeMeta) && tagsMatch(i.service, f.tags))
         .map((i) => ({ Node: i.node, Service: i.service, Checks: cat.instanceChecks(i.node.Node, i.service.ID) }));
       if (f.passing) rows = rows.filter((r) => r.Checks.every((c) => c.Status === 'passing'));
-      return { index: cat.serviceIndex.get(name) ?? cat.index.services, value: filterList(rows, f.filter) };
+      return { index: cat.serviceIndex.get(view.indexKey) ?? cat.index.services, value: filterList(rows, f.filter) };
     });
   }
 }

@@ -12,9 +12,9 @@ export interface RouteHandlers {
   session: { create: Handler; destroy: Handler; renew: Handler; info: Handler; node: Handler; list: Handler };
   catalog: {
     register: Handler; deregister: Handler; datacenters: Handler; nodes: Handler; services: Handler;
-    service: Handler; node: Handler; nodeServices: Handler;
+    service: Handler; connect: Handler; node: Handler; nodeServices: Handler;
   };
-  health: { node: Handler; checks: Handler; state: Handler; service: Handler };
+  health: { node: Handler; checks: Handler; state: Handler; service: Handler; connect: Handler };
 }
 
 /** Builds the route table. */
@@ -36,12 +36,14 @@ export function buildRoutes(h: RouteHandlers): Router {
     .route('GET', '/v1/catalog/nodes', h.catalog.nodes)
     .route('GET', '/v1/catalog/services', h.catalog.services)
     .route('GET', '/v1/catalog/service/*', h.catalog.service)
+    .route('GET', '/v1/catalog/connect/*', h.catalog.connect)
     .route('GET', '/v1/catalog/node/*', h.catalog.node)
     .route('GET', '/v1/catalog/node-services/*', h.catalog.nodeServices)
     .route('GET', '/v1/health/node/*', h.health.node)
     .route('GET', '/v1/health/checks/*', h.health.checks)
     .route('GET', '/v1/health/state/*', h.health.state)
     .route('GET', '/v1/health/service/*', h.health.service)
+    .route('GET', '/v1/health/connect/*', h.health.connect)
     .route('GET', '/v1/status/leader', h.status.leader)
     .route('GET', '/v1/status/peers', h.status.peers)
     .route('GET', '/v1/agent/self', h.agent.self)

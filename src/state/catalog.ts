@@ -12,6 +12,8 @@ export const SERVICES_TABLE = 'services';
 export const CHECKS_TABLE = 'checks';
 /** Per-service-name health view (`health/service`, `catalog/service`). */
 export const SERVICE_HEALTH = 'service-health';
+/** Per-destination mesh view (`catalog/connect`, `health/connect`): proxies and native services. */
+export const CONNECT_HEALTH = 'connect-health';
 /** Per-node view (`catalog/node`, `health/node`). */
 export const NODE_VIEW = 'node-view';
 
@@ -38,6 +40,8 @@ export class CatalogTables {
   readonly services = new Map<string, Map<string, NodeService>>();
   /** service name → set of `node\0id` */
   readonly byName = new Map<string, Set<string>>();
+  /** mesh destination name → set of `node\0id` (connect proxies for it, or itself when native) */
+  readonly byConnect = new Map<string, Set<string>>();
   /** node → check id → check */
   readonly checks = new Map<string, Map<string, HealthCheck>>();
   readonly index = { nodes: 0, services: 0, checks: 0 };
@@ -64,6 +68,31 @@ export class CatalogTables {
   #touchService(name: string, rev: number, out: Change[]): void {
     this.serviceIndex.set(name, Math.max(this.serviceIndex.get(name) ?? 0, rev));
     out.push([SERVICE_HEALTH, name]);
+    const dest = this.#connectTargetOfName.get(name);
+    for (const d of dest ?? []) {
+      this.serviceIndex.set(`connect:${d}`, Math.max(this.serviceIndex.get(`connect:${d}`) ?? 0, rev));
+      out.push([CONNECT_HEALTH, d]);
+    }
+  }
+
+  /** service name → mesh destinations it serves (maintained with byConnect). */
+  #connectTargetOfName = new Map<string, Set<string>>();
+
+  #linkConnect(svc: NodeService, ref: string, add: boolean): void {
+    const dest = svc.Kind === 'connect-proxy' ? String(svc.Proxy?.DestinationServiceName ?? '')
+      : (svc.Connect as { Native?: boolean } | undefined)?.Native ? svc.Service : '';
+    if (!dest) return;
+    let set = this.byConnect.get(dest);
+    if (add) {
+      if (!set) this.byConnect.set(dest, (set = new Set()));
+      set.add(ref);
+      let targets = this.#connectTargetOfName.get(svc.Service);
+      if (!targets) this.#connectTargetOfName.set(svc.Service, (targets = new Set()));
+      targets.add(dest);
+    } else {
+      set?.delete(ref);
+      if (set?.size === 0) this.byConnect.delete(dest);
+    }
   }
 
   #applyNode(ev: WatchEvent, node: string, rev: number): Change[] {
@@ -80,6 +109,7 @@ export class CatalogTables {
     let onNode = this.services.get(node);
     const prev = onNode?.get(id);
     if (prev) {
+      this.#linkConnect(prev, `${node}\0${id}`, false);
       this.byName.get(prev.Service)?.delete(`${node}\0${id}`);
       if (this.byName.get(prev.Service)?.size === 0) this.byName.delete(prev.Service);
       this.#touchService(prev.Service, rev, out);
@@ -91,6 +121,7 @@ export class CatalogTables {
       let set = this.byName.get(svc.Service);
       if (!set) this.byName.set(svc.Service, (set = new Set()));
       set.add(`${node}\0${id}`);
+      this.#linkConnect(svc, `${node}\0${id}`, true);
       this.#touchService(svc.Service, rev, out);
     } else if (onNode) {
       onNode.delete(id);
@@ -126,15 +157,17 @@ export class CatalogTables {
     this.nodes.clear();
     this.services.clear();
     this.byName.clear();
+    this.byConnect.clear();
+    this.#connectTargetOfName.clear();
     this.checks.clear();
     this.serviceIndex.clear();
     this.index.nodes = this.index.services = this.index.checks = 0;
   }
 
-  /** Instances of a service name, sorted by node then id. */
-  instances(name: string): { node: Node; service: NodeService }[] {
+  /** Instances of a service name (or, with `connect`, its mesh endpoints), sorted by node then id. */
+  instances(name: string, connect = false): { node: Node; service: NodeService }[] {
     const out: { node: Node; service: NodeService }[] = [];
-    for (const ref of this.byName.get(name) ?? []) {
+    for (const ref of (connect ? this.byConnect : this.byName).get(name) ?? []) {
       const [n, id] = ref.split('\0');
       const node = this.nodes.get(n);
       const service = this.services.get(n)?.get(id);

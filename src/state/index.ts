@@ -7,6 +7,6 @@ export type { ClusterMeta, CARootRecord } from './tables.ts';
 export { SessionsTable, SESSION_PREFIX, SESSIONS_TABLE, type Session, type SessionRecord, type ServiceCheckRef } from './sessions.ts';
 export { LockDelays } from './lock-delay.ts';
 export {
-  CatalogTables, CATALOG_PREFIX, NODES_TABLE, SERVICES_TABLE, CHECKS_TABLE, SERVICE_HEALTH, NODE_VIEW,
+  CatalogTables, CATALOG_PREFIX, NODES_TABLE, SERVICES_TABLE, CHECKS_TABLE, SERVICE_HEALTH, NODE_VIEW, CONNECT_HEALTH,
   nodeKey, serviceKey, checkKey,
 } from './catalog.ts';

@@ -81,6 +81,10 @@ export function catalogHandlers(catalog: CatalogEndpoint, cfg: RequestConfig) {
       const { value, meta } = await catalog.node(name(req, 'node name'), queryOptions(req, cfg));
       return { body: value, meta };
     },
+    async connect(req: HttpRequest): Promise<HttpResult> {
+      const { value, meta } = await catalog.service(name(req, 'service name'), queryOptions(req, cfg), { ...catalogFilters(req), connect: true });
+      return { body: value, meta };
+    },
     async nodeServices(req: HttpRequest): Promise<HttpResult> {
       const { value, meta } = await catalog.nodeServices(name(req, 'node name'), queryOptions(req, cfg), catalogFilters(req));
       return { body: value, meta };
@@ -106,6 +110,11 @@ export function healthHandlers(health: HealthEndpoint, cfg: RequestConfig) {
     async service(req: HttpRequest): Promise<HttpResult> {
       const passing = req.query.has('passing') && req.query.get('passing') !== 'false';
       const { value, meta } = await health.service(name(req, 'service name'), queryOptions(req, cfg), { ...catalogFilters(req), passing });
+      return { body: value, meta };
+    },
+    async connect(req: HttpRequest): Promise<HttpResult> {
+      const passing = req.query.has('passing') && req.query.get('passing') !== 'false';
+      const { value, meta } = await health.service(name(req, 'service name'), queryOptions(req, cfg), { ...catalogFilters(req), passing, connect: true });
       return { body: value, meta };
     },
   };
