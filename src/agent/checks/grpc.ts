@@ -1,0 +1,102 @@
+// gRPC checks (Consul's CheckGRPC): the standard grpc.health.v1.Health/Check call against
+// `host:port[/service]`; SERVING is passing, any other answer or RPC error is critical.
+import * as grpc from '@grpc/grpc-js';
+import type { Clock } from '../../clock.ts';
+import { DEFAULT_NET_TIMEOUT_MS } from './http.ts';
+import type { ProbeResult } from './script.ts';
+import type { CheckType } from './types.ts';
+
+/** The health service method path. */
+export const HEALTH_CHECK_PATH = '/grpc.health.v1.Health/Check';
+
+/** grpc.health.v1 ServingStatus names by number. */
+export const SERVING_STATUS = ['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'] as const;
+
+const CODE_NAMES = ['OK', 'Canceled', 'Unknown', 'InvalidArgument', 'DeadlineExceeded', 'NotFound', 'AlreadyExists',
+  'PermissionDenied', 'ResourceExhausted', 'FailedPrecondition', 'Aborted', 'OutOfRange', 'Unimplemented', 'Internal',
+  'Unavailable', 'DataLoss', 'Unauthenticated'];
+
+/** Encodes a HealthCheckRequest (`string service = 1`). */
+export function encodeHealthRequest(service: string): Buffer {
+  const body = Buffer.from(service, 'utf8');
+  if (body.length === 0) return Buffer.alloc(0);
+  return Buffer.concat([Buffer.from([0x0a]), encodeVarint(body.length), body]);
+}
+
+/** Decodes the `status` (field 1) of a HealthCheckResponse or request-like message; 0 when absent. */
+export function decodeHealthStatus(buf: Buffer): number {
+  let i = 0;
+  while (i < buf.length) {
+    const [tag, afterTag] = readVarint(buf, i);
+    const [value, next] = readVarint(buf, afterTag);
+    if (tag === 0x08) return value;
+    i = (tag & 7) === 2 ? next + value : next;
+  }
+  return 0;
+}
+
+/** Encodes a HealthCheckResponse with the given status (used by test servers). */
+export function encodeHealthResponse(status: number): Buffer {
+  return status === 0 ? Buffer.alloc(0) : Buffer.concat([Buffer.from([0x08]), encodeVarint(status)]);
+}
+
+function encodeVarint(n: number): Buffer {
+  const out: number[] = [];
+  while (n > 0x7f) { out.push((n & 0x7f) | 0x80); n >>>= 7; }
+  out.push(n);
+  return Buffer.from(out);
+}
+
+function readVarint(buf: Buffer, at: number): [number, number] {
+  let n = 0;
+  let shift = 0;
+  let i = at;
+  while (i < buf.length) {
+    const b = buf[i++];
+    n += (b & 0x7f) * 2 ** shift;
+    if (b < 0x80) break;
+    shift += 7;
+  }
+  return [n, i];
+}
+
+/** What a gRPC probe needs. */
+export interface GrpcProbeDeps {
+  clock: Clock;
+  /** Extra CA certificates (PEM) trusted when grpc_use_tls is set. */
+  ca?: string;
+}
+
+function channel(def: CheckType, server: string, ca?: string): grpc.Client {
+  const creds = def.GRPCUseTLS
+    ? grpc.credentials.createSsl(ca ? Buffer.from(ca) : null, null, null, { rejectUnauthorized: !def.TLSSkipVerify })
+    : grpc.credentials.createInsecure();
+  const options: grpc.ChannelOptions = def.TLSServerName ? { 'grpc.ssl_target_name_override': def.TLSServerName } : {};
+  return new grpc.Client(server, creds, options);
+}
+
+/** Builds the probe for a gRPC check. */
+export function grpcProbe(def: CheckType, deps: GrpcProbeDeps): (signal: AbortSignal) => Promise<ProbeResult> {
+  const target = def.GRPC ?? '';
+  const slash = target.indexOf('/');
+  const server = slash < 0 ? target : target.slice(0, slash);
+  const service = slash < 0 ? '' : target.slice(slash + 1);
+  const timeoutMs = (def.Timeout ?? 0) > 0 ? def.Timeout! : DEFAULT_NET_TIMEOUT_MS;
+  return (signal) => new Promise<ProbeResult>((resolve) => {
+    const client = channel(def, server, deps.ca);
+    let timedOut = false;
+    const call = client.makeUnaryRequest(HEALTH_CHECK_PATH, encodeHealthRequest, decodeHealthStatus, service,
+      new grpc.Metadata(), {}, (err, status) => {
+        timer.cancel();
+        signal.removeEventListener('abort', onStop);
+        client.close();
+        if (timedOut) resolve({ status: 'critical', output: 'rpc error: code = DeadlineExceeded desc = context deadline exceeded' });
+        else if (err) resolve({ status: 'critical', output: `rpc error: code = ${CODE_NAMES[err.code] ?? err.code} desc = ${err.details}` });
+        else if (status !== 1) resolve({ status: 'critical', output: `gRPC ${target} serving status: ${SERVING_STATUS[status ?? 0] ?? status}` });
+        else resolve({ status: 'passing', output: `gRPC check ${target}: success` });
+      });
+    const onStop = (): void => call.cancel();
+    const timer = deps.clock.setTimer(timeoutMs, () => { timedOut = true; call.cancel(); });
+    signal.addEventListener('abort', onStop, { once: true });
+  });
+}
