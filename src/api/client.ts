@@ -6,6 +6,8 @@ import https from 'node:https';
 import { loadTls, resolveConfig, type ClientOptions, type ResolvedConfig } from './config.ts';
 import { ApiError, TransportError, goDialError } from './errors.ts';
 import { AgentApi } from './agent.ts';
+import { CatalogApi } from './catalog.ts';
+import { HealthApi } from './health.ts';
 import { KVApi } from './kv.ts';
 import { Lock, type LockOptions } from './lock.ts';
 import { Semaphore, type SemaphoreOptions } from './semaphore.ts';
@@ -51,7 +53,8 @@ export interface QueryOptions extends CallOptions {
 export interface RequestSpec {
   method: 'GET' | 'PUT' | 'DELETE' | 'POST';
   path: string;
-  query?: Record<string, string | number | boolean | undefined>;
+  /** Query parameters; a list repeats the key (`?tag=a&tag=b`), false/undefined omit it. */
+  query?: Record<string, string | number | boolean | string[] | undefined>;
   body?: Buffer | string;
   json?: unknown;
   /** Statuses other than 200 that are answers rather than errors (404 for KV reads, 409 for txn). */
@@ -77,6 +80,10 @@ export class ConsulClient {
   readonly agent: AgentApi;
   /** Sessions: create, destroy, renew, look up. */
   readonly session: SessionApi;
+  /** Nodes, services and their registration. */
+  readonly catalog: CatalogApi;
+  /** Checks and healthy service instances. */
+  readonly health: HealthApi;
   readonly #agent: http.Agent;
 
   /** Builds a client; throws ConfigError for an unknown scheme or an unreadable token file. */
@@ -89,6 +96,8 @@ export class ConsulClient {
     this.status = new StatusApi(this);
     this.agent = new AgentApi(this);
     this.session = new SessionApi(this);
+    this.catalog = new CatalogApi(this);
+    this.health = new HealthApi(this);
   }
 
   /** A Lock on `key` with default options (Go's LockKey). */
@@ -173,19 +182,20 @@ export class ConsulClient {
 
   #url(spec: RequestSpec): string {
     const o = spec.options ?? {};
-    const q: Record<string, string> = {};
+    const q: Record<string, string[]> = {};
     const dc = o.datacenter ?? this.config.datacenter;
-    if (dc) q.dc = dc;
-    if (o.stale) q.stale = '';
-    if (o.consistent) q.consistent = '';
-    if (o.index) q.index = String(o.index);
-    if (o.wait !== undefined) q.wait = typeof o.wait === 'number' ? waitParam(o.wait) : o.wait;
+    if (dc) q.dc = [dc];
+    if (o.stale) q.stale = [''];
+    if (o.consistent) q.consistent = [''];
+    if (o.index) q.index = [String(o.index)];
+    if (o.wait !== undefined) q.wait = [typeof o.wait === 'number' ? waitParam(o.wait) : o.wait];
     for (const [k, v] of Object.entries(spec.query ?? {})) {
       if (v === undefined || v === false) continue;
-      q[k] = v === true ? '' : String(v);
+      q[k] = Array.isArray(v) ? v : [v === true ? '' : String(v)];
     }
-    // Go's url.Values.Encode sorts keys; a presence flag is sent as `key=`.
-    const qs = Object.keys(q).sort().map((k) => `${encodeURIComponent(k)}=${encodeURIComponent(q[k])}`).join('&');
+    // Go's url.Values.Encode sorts keys (values keep their order); a presence flag is sent as `key=`.
+    const qs = Object.keys(q).sort()
+      .flatMap((k) => q[k].map((v) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)).join('&');
     return this.config.pathPrefix + spec.path + (qs ? `?${qs}` : '');
   }
 
