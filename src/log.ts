@@ -9,8 +9,37 @@ export type Logger = PinoLogger;
 export interface LogOptions {
   level: 'trace' | 'debug' | 'info' | 'warn' | 'error';
   json: boolean;
-  /** Where lines go (default stderr... Consul logs to stdout). */
+  /** Where lines go (default stdout, as Consul). */
   write?: (line: string) => void;
+  /** Fan-out for /v1/agent/monitor. */
+  hub?: LogHub;
+}
+
+const LEVEL_RANK: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 };
+
+/** Live log subscribers (Consul's monitor sinks): each gets lines at or above its level. */
+export class LogHub {
+  #subs = new Set<{ rank: number; json: boolean; write: (line: string) => void }>();
+
+  /** Subscribes; returns the unsubscribe function. */
+  subscribe(level: string, json: boolean, write: (line: string) => void): () => void {
+    const sub = { rank: LEVEL_RANK[level] ?? LEVEL_RANK.info, json, write };
+    this.#subs.add(sub);
+    return () => this.#subs.delete(sub);
+  }
+
+  /** Delivers one pino JSON line to interested subscribers. */
+  publish(line: string): void {
+    if (this.#subs.size === 0) return;
+    const level = /"@level":"(\w+)"/.exec(line)?.[1] ?? 'info';
+    const rank = LEVEL_RANK[level] ?? 30;
+    for (const s of this.#subs) if (rank >= s.rank) s.write(s.json ? line : hclogText(line));
+  }
+
+  /** Number of subscribers. */
+  get size(): number {
+    return this.#subs.size;
+  }
 }
 
 const TEXT_LEVEL: Record<string, string> = {
@@ -32,7 +61,12 @@ export function hclogText(line: string): string {
 /** Creates the agent's root logger. Secrets under common token fields are redacted. */
 export function createLogger(opts: LogOptions): Logger {
   const write = opts.write ?? ((s: string) => process.stdout.write(s));
-  const dest: DestinationStream = { write: (line: string) => write(opts.json ? line : hclogText(line)) };
+  const dest: DestinationStream = {
+    write: (line: string) => {
+      write(opts.json ? line : hclogText(line));
+      opts.hub?.publish(line);
+    },
+  };
   return pino({
     level: opts.level,
     base: null,

@@ -4,7 +4,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { systemClock, type Clock } from '../clock.ts';
-import { createLogger, type Logger } from '../log.ts';
+import { createLogger, LogHub, type Logger } from '../log.ts';
+import { Telemetry } from '../telemetry/metrics.ts';
 import { MemoryStore, EmbeddedStore, type Store } from '../store/index.ts';
 import type { Replica } from '../state/index.ts';
 import { ensureCARoot, ensureClusterId } from '../leader/ca.ts';
@@ -20,6 +21,8 @@ export interface AgentDeps {
   logger?: Logger;
   store?: Store;
   random?: () => number;
+  /** Live log fan-out for /v1/agent/monitor (give the same hub to the logger). */
+  logHub?: LogHub;
 }
 
 /** A running (or ready to run) agent. */
@@ -52,12 +55,16 @@ function buildStore(config: RuntimeConfig, clock: Clock, logger: Logger): Store 
 /** Builds an agent from a runtime configuration; nothing is bound until start(). */
 export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent {
   const clock = deps.clock ?? systemClock;
-  const logger = deps.logger ?? createLogger({ level: config.logLevel, json: config.logJson });
+  const hub = deps.logHub ?? new LogHub();
+  const logger = deps.logger ?? createLogger({ level: config.logLevel, json: config.logJson, hub });
+  const telemetry = new Telemetry(clock);
   const log = logger.child({ '@module': 'agent' });
   const store: Store = deps.store ?? buildStore(config, clock, logger);
-  const { epDeps, replica, endpoints, sessionTimers, router } = buildServer(config, store, clock, logger, deps.random ?? Math.random);
+  const { epDeps, replica, endpoints, sessionTimers, router } = buildServer(
+    config, store, clock, logger, deps.random ?? Math.random, { telemetry, hub },
+  );
   const http = new HttpServer({
-    router, logger: logger.child({ '@module': 'agent.http' }),
+    router, logger: logger.child({ '@module': 'agent.http' }), metrics: telemetry,
     config: {
       defaultAclPolicy: config.acl.defaultPolicy, responseHeaders: config.http.responseHeaders,
       allowWriteHttpFrom: config.http.allowWriteHttpFrom, maxConnsPerClient: config.limits.httpMaxConnsPerClient,

@@ -1,7 +1,8 @@
 // Server composition: the endpoints of every area over one store and replica, and the HTTP
 // route table that exposes them. createAgent() owns lifecycle; this file owns wiring.
 import type { Clock } from '../clock.ts';
-import type { Logger } from '../log.ts';
+import type { Logger, LogHub } from '../log.ts';
+import type { Telemetry } from '../telemetry/metrics.ts';
 import type { Store } from '../store/index.ts';
 import { Replica } from '../state/index.ts';
 import {
@@ -12,9 +13,10 @@ import { ConnectCAEndpoint } from '../endpoint/connect-ca.ts';
 import { SessionTimers } from '../leader/session-ttl.ts';
 import {
   buildRoutes, kvHandlers, txnHandlers, statusHandlers, agentSelfHandlers, agentStats, connectHandlers,
-  sessionHandlers, catalogHandlers, healthHandlers, type Router,
+  sessionHandlers, catalogHandlers, healthHandlers, observeHandlers, type Router,
 } from '../http/index.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
+import { parseGoDuration } from '../cli/flags.ts';
 
 /** Every endpoint of a server. */
 export interface Endpoints {
@@ -37,7 +39,10 @@ export interface ServerParts {
 }
 
 /** Wires replica, endpoints, leader timers and routes for one server. */
-export function buildServer(config: RuntimeConfig, store: Store, clock: Clock, logger: Logger, random: () => number): ServerParts {
+export function buildServer(
+  config: RuntimeConfig, store: Store, clock: Clock, logger: Logger, random: () => number,
+  observe: { telemetry: Telemetry; hub: LogHub },
+): ServerParts {
   const leadership = soloLeadership(`${config.advertiseAddr}:${config.ports.server}`);
   const replica = new Replica({ store, clock, logger: logger.child({ '@module': 'agent.replica' }) });
   const epDeps: EndpointDeps = {
@@ -72,6 +77,16 @@ export function buildServer(config: RuntimeConfig, store: Store, clock: Clock, l
     session: sessionHandlers(endpoints.session, { ...reqCfg, nodeName: config.nodeName }),
     catalog: catalogHandlers(endpoints.catalog, reqCfg),
     health: healthHandlers(endpoints.health, reqCfg),
+    observe: observeHandlers({ ...observe, prometheusRetentionMs: prometheusRetention(config) }),
   });
+  observe.telemetry.gauge('rpc.queries_blocking', 'Blocking queries waiting', () => replica.notifier.blocked);
+  observe.telemetry.gauge('state.kv_entries', 'KV entries in the replica', () => replica.kvs.size);
   return { epDeps, replica, leadership, endpoints, sessionTimers, router };
+}
+
+/** telemetry.prometheus_retention_time in ms (0 when unset), read from the merged config. */
+function prometheusRetention(config: RuntimeConfig): number {
+  const t = (config.raw.telemetry as Record<string, unknown> | undefined)?.prometheus_retention_time;
+  if (typeof t === 'number') return t;
+  return typeof t === 'string' ? parseGoDuration(t) ?? 0 : 0;
 }

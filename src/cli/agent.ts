@@ -2,7 +2,7 @@
 // Consul's start-up banner, then run until SIGINT/SIGTERM and shut down cleanly.
 import { loadConfig, agentFlagDefs, ConfigError, type RuntimeConfig } from '../agent/config/index.ts';
 import { createAgent } from '../agent/agent.ts';
-import { createLogger } from '../log.ts';
+import { createLogger, LogHub } from '../log.ts';
 import { CONSUL_API_VERSION, PROCONSUL_VERSION, buildDate } from '../version.ts';
 import type { CliIO, Command } from './io.ts';
 
@@ -56,8 +56,9 @@ async function run(args: string[], io: CliIO): Promise<number> {
     }
     throw err;
   }
-  const logger = createLogger({ level: config.logLevel, json: config.logJson, write: (s) => io.stdout(s) });
-  const agent = createAgent(config, { logger });
+  const logHub = new LogHub();
+  const logger = createLogger({ level: config.logLevel, json: config.logJson, write: (s) => io.stdout(s), hub: logHub });
+  const agent = createAgent(config, { logger, logHub });
   io.stdout(banner(config));
   try {
     await agent.start();

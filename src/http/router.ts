@@ -10,6 +10,8 @@ export interface HttpResult {
   /** JSON-serialised unless `raw` is given. */
   body?: unknown;
   raw?: Buffer | string;
+  /** A streamed (chunked) answer: written until it resolves or the client leaves. */
+  stream?: (write: (chunk: string | Buffer) => void, signal: AbortSignal) => Promise<void>;
   contentType?: string;
   headers?: Record<string, string>;
   meta?: QueryMeta;
@@ -47,12 +49,12 @@ export class Router {
   }
 
   /** Finds the handler and path tail; null when no pattern matches; throws 405 on a method miss. */
-  match(method: string, path: string): { handler: Handler; rest: string } | null {
+  match(method: string, path: string): { handler: Handler; rest: string; pattern: string } | null {
     const r = this.#exact.get(path) ?? this.#prefixes.find((p) => path.startsWith(p.pattern));
     if (!r) return null;
     const handler = r.methods.get(method);
     // Consul lists OPTIONS first in Allow: every registered endpoint answers it.
     if (!handler) throw new MethodNotAllowedError(['OPTIONS', ...r.methods.keys()]);
-    return { handler, rest: r.prefix ? path.slice(r.pattern.length) : '' };
+    return { handler, rest: r.prefix ? path.slice(r.pattern.length) : '', pattern: r.pattern };
   }
 }

@@ -15,6 +15,7 @@ export interface RouteHandlers {
     service: Handler; connect: Handler; node: Handler; nodeServices: Handler;
   };
   health: { node: Handler; checks: Handler; state: Handler; service: Handler; connect: Handler };
+  observe: { metrics: Handler; monitor: Handler; host: Handler };
 }
 
 /** Builds the route table. */
@@ -48,6 +49,9 @@ export function buildRoutes(h: RouteHandlers): Router {
     .route('GET', '/v1/status/peers', h.status.peers)
     .route('GET', '/v1/agent/self', h.agent.self)
     .route('GET', '/v1/agent/version', h.agent.version)
+    .route('GET', '/v1/agent/metrics', h.observe.metrics)
+    .route('GET', '/v1/agent/monitor', h.observe.monitor)
+    .route('GET', '/v1/agent/host', h.observe.host)
     .route('GET', '/v1/connect/ca/roots', h.connect.roots)
     .route('GET', '/v1/agent/connect/ca/roots', h.connect.roots);
 }

@@ -40,11 +40,17 @@ function writeAllowList(cidrs: string[] | undefined): BlockList | null {
   return list;
 }
 
+/** Request timing sink (Consul's consul.api.http metric). */
+export interface HttpMetrics {
+  observe(method: string, path: string, seconds: number): void;
+}
+
 /** Dependencies of the HTTP transport. */
 export interface HttpServerDeps {
   router: Router;
   logger: Logger;
   config: HttpServerConfig;
+  metrics?: HttpMetrics;
 }
 
 /** A request for the in-process `handle()`. */
@@ -53,6 +59,8 @@ export interface InjectRequest {
   url: string;
   headers?: Record<string, string>;
   body?: Buffer | string;
+  /** Ends a streamed answer (e.g. /v1/agent/monitor). */
+  signal?: AbortSignal;
 }
 
 /** A complete response. */
@@ -68,6 +76,9 @@ interface Outcome {
   status: number;
   headers: Record<string, string>;
   body: Buffer;
+  stream?: HttpResult['stream'];
+  /** Consul's metric path label, e.g. `v1_kv_`. */
+  label?: string;
 }
 
 /** Go's path.Clean, keeping a trailing slash, as net/http's ServeMux does before routing. */
@@ -101,13 +112,18 @@ export class HttpServer {
   /** Serves one request in-process (tests, embedding) through the same path as the sockets. */
   async handle(req: InjectRequest): Promise<InjectResponse> {
     const body = req.body === undefined ? Buffer.alloc(0) : Buffer.from(req.body);
-    const ac = new AbortController();
-    const out = await this.#dispatch(req.method, req.url, lowerHeaders(req.headers ?? {}), '127.0.0.1', ac.signal,
+    const signal = req.signal ?? new AbortController().signal;
+    const out = await this.#dispatch(req.method, req.url, lowerHeaders(req.headers ?? {}), '127.0.0.1', signal,
       async (limit, msg) => {
         if (limit !== undefined && body.length > limit) throw new TooLargeError(msg ? msg(body.length) : 'Request body too large');
         return body;
       });
-    return { ...out, json: () => (out.body.length ? JSON.parse(out.body.toString('utf8')) : undefined) };
+    if (out.stream) {
+      const chunks: Buffer[] = [];
+      await out.stream((c) => chunks.push(Buffer.from(c)), signal);
+      out.body = Buffer.concat(chunks);
+    }
+    return { status: out.status, headers: out.headers, body: out.body, json: () => (out.body.length ? JSON.parse(out.body.toString('utf8')) : undefined) };
   }
 
   async #dispatch(
@@ -136,7 +152,7 @@ export class HttpServer {
       if (!m) return text(404, notFoundText(path), base);
       pretty = parsed.searchParams.has('pretty') || this.#deps.config.prettyAll === true;
       const req: HttpRequest = { method, path, params: { rest: m.rest }, query: parsed.searchParams, headers, remoteAddr, signal, body };
-      return render(await m.handler(req), pretty, base);
+      return { ...render(await m.handler(req), pretty, base), label: m.pattern.slice(1).replaceAll('/', '_') };
     } catch (err) {
       if (err instanceof MethodNotAllowedError) {
         if (method === 'OPTIONS') return { status: 200, headers: { ...base, Allow: err.allow.join(',') }, body: Buffer.alloc(0) };
@@ -207,8 +223,17 @@ export class HttpServer {
       this.#inflight.delete(ac);
     });
     const read: HttpRequest['body'] = (limit = MAX_DEFAULT_BODY, msg) => readBody(req, limit, msg);
+    const started = performance.now();
     this.#dispatch(req.method ?? 'GET', req.url ?? '/', req.headers, req.socket.remoteAddress ?? '', ac.signal, read)
-      .then((out) => {
+      .then(async (out) => {
+        if (out.label) this.#deps.metrics?.observe(req.method ?? 'GET', out.label, (performance.now() - started) / 1000);
+        if (out.stream) {
+          res.writeHead(out.status, out.headers);
+          res.flushHeaders();
+          await out.stream((c) => res.write(c), ac.signal);
+          res.end();
+          return;
+        }
         res.writeHead(out.status, { ...out.headers, 'Content-Length': String(out.body.length) });
         res.end(req.method === 'HEAD' ? undefined : out.body);
       })
@@ -252,6 +277,10 @@ function render(r: HttpResult, pretty: boolean, base: Record<string, string>): O
     headers['X-Consul-KnownLeader'] = String(r.meta.knownLeader);
     headers['X-Consul-LastContact'] = String(Math.round(r.meta.lastContact));
     headers['X-Consul-Effective-Consistency'] = r.meta.consistency;
+  }
+  if (r.stream) {
+    headers['Content-Type'] = r.contentType ?? 'text/plain; charset=utf-8';
+    return { status: r.status ?? 200, headers, body: Buffer.alloc(0), stream: r.stream };
   }
   if (r.raw !== undefined) {
     headers['Content-Type'] = r.contentType ?? 'text/plain';

@@ -1,0 +1,100 @@
+// Agent metrics on prom-client: one registry rendered as Prometheus text and as Consul's JSON
+// summary ({Timestamp, Gauges, Points, Counters, Samples}), with Consul's metric names.
+import { Registry, Summary, Gauge, Counter, type MetricObjectWithValues, type MetricValue } from 'prom-client';
+import type { Clock } from '../clock.ts';
+
+/** Gauges read at scrape time (blocking queries, replica size, …). */
+export type GaugeSource = () => number;
+
+/** The agent's metric set. */
+export class Telemetry {
+  readonly registry = new Registry();
+  readonly #http: Summary;
+  readonly #clock: Clock;
+  readonly #prefix: string;
+  /** Prometheus name → Consul's dotted name (`consul_runtime_alloc_bytes` → `consul.runtime.alloc_bytes`). */
+  readonly #dotted = new Map<string, string>();
+
+  constructor(clock: Clock, prefix = 'consul') {
+    this.#clock = clock;
+    this.#prefix = prefix;
+    this.#http = new Summary({
+      name: this.#name('api.http'), help: 'HTTP API request time in seconds', labelNames: ['method', 'path'],
+      percentiles: [0.5, 0.9, 0.99], maxAgeSeconds: 60, ageBuckets: 6, registers: [this.registry],
+    });
+    const mem = (field: 'heapUsed' | 'rss' | 'heapTotal') => () => process.memoryUsage()[field];
+    this.gauge('runtime.alloc_bytes', 'Heap bytes in use', mem('heapUsed'));
+    this.gauge('runtime.sys_bytes', 'Resident set size in bytes', mem('rss'));
+    this.gauge('runtime.heap_objects', 'V8 heap size in bytes (Node exposes no object count)', mem('heapTotal'));
+  }
+
+  /** Registers a gauge computed on each scrape. */
+  gauge(name: string, help: string, read: GaugeSource): void {
+    new Gauge({ name: this.#name(name), help, registers: [this.registry], collect() { this.set(read()); } });
+  }
+
+  /** Registers a counter; returns its increment function. */
+  counter(name: string, help: string): (n?: number) => void {
+    const c = new Counter({ name: this.#name(name), help, registers: [this.registry] });
+    return (n = 1) => c.inc(n);
+  }
+
+  /** Maps a Consul metric name (`runtime.alloc_bytes`) to its Prometheus name, remembering both. */
+  #name(dotted: string): string {
+    const full = `${this.#prefix}.${dotted}`;
+    const prom = full.replaceAll('.', '_');
+    this.#dotted.set(prom, full);
+    return prom;
+  }
+
+  /** Records one HTTP request (Consul's consul.api.http with method and path labels). */
+  observe(method: string, path: string, seconds: number): void {
+    this.#http.observe({ method, path }, seconds);
+  }
+
+  /** Prometheus text exposition. */
+  prometheus(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  /** Consul's JSON metrics summary, rendered from the same registry. */
+  async consulJSON(): Promise<Record<string, unknown>> {
+    const metrics = (await this.registry.getMetricsAsJSON()) as MetricObjectWithValues<MetricValue<string>>[];
+    const out = { Timestamp: goTimestamp(this.#clock.now()), Gauges: [] as unknown[], Points: [] as unknown[], Counters: [] as unknown[], Samples: [] as unknown[] };
+    for (const m of metrics) {
+      const name = this.#dotted.get(m.name) ?? m.name;
+      // prom-client's typings say enum, its JSON carries the type's name.
+      const type = String(m.type as unknown);
+      if (type === 'gauge') for (const v of m.values) out.Gauges.push({ Name: name, Value: v.value, Labels: v.labels });
+      if (type === 'counter') {
+        for (const v of m.values) out.Counters.push({ Name: name, Count: v.value, Rate: v.value / 10, Sum: v.value, Min: 1, Max: 1, Mean: 1, Stddev: 0, Labels: v.labels });
+      }
+      if (type === 'summary') out.Samples.push(...summarySamples(name, m.values));
+    }
+    return out;
+  }
+}
+
+function summarySamples(name: string, values: MetricValue<string>[]): unknown[] {
+  const byLabels = new Map<string, { labels: Record<string, unknown>; count: number; sum: number; max: number; min: number }>();
+  for (const v of values) {
+    const { quantile, ...labels } = v.labels as Record<string, unknown>;
+    const key = JSON.stringify(labels);
+    const row = byLabels.get(key) ?? { labels, count: 0, sum: 0, max: 0, min: Infinity };
+    const metric = (v as { metricName?: string }).metricName ?? '';
+    if (metric.endsWith('_count')) row.count = v.value;
+    else if (metric.endsWith('_sum')) row.sum = v.value;
+    else if (quantile !== undefined) { row.max = Math.max(row.max, v.value); row.min = Math.min(row.min, v.value); }
+    byLabels.set(key, row);
+  }
+  return [...byLabels.values()].filter((r) => r.count > 0).map((r) => ({
+    // Consul reports samples in milliseconds.
+    Name: name, Count: r.count, Sum: r.sum * 1000, Min: (Number.isFinite(r.min) ? r.min : 0) * 1000, Max: r.max * 1000,
+    Mean: (r.sum / r.count) * 1000, Rate: r.sum * 100, Stddev: 0, Labels: r.labels,
+  }));
+}
+
+/** Go's time.Time String() in UTC without sub-seconds: `2006-01-02 15:04:05 +0000 UTC`. */
+function goTimestamp(ms: number): string {
+  return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' +0000 UTC');
+}
