@@ -1,6 +1,7 @@
 // A distributed semaphore as Consul's api.Semaphore: each contender holds `<prefix>/<session>`,
 // and `<prefix>/.lock` holds {"Limit":n,"Holders":{…}} updated with check-and-set.
 
+import { posix } from 'node:path';
 import type { Clock } from '../clock.ts';
 import { parseGoDuration } from '../cli/flags.ts';
 import type { ConsulClient } from './client.ts';
@@ -41,10 +42,8 @@ interface SemaphoreLock {
   Holders: Record<string, boolean>;
 }
 
-/** Go's path.Join for a prefix and a name (no doubled or trailing slashes). */
-function join(prefix: string, name: string): string {
-  return `${prefix.replace(/\/+$/, '')}/${name}`.replace(/\/+/g, '/');
-}
+/** Go's path.Join (posix.join cleans the same way for non-empty results). */
+const join = posix.join;
 
 /** A counting semaphore over a KV prefix (Go's api.Semaphore). */
 export class Semaphore {

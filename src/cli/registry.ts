@@ -11,6 +11,7 @@ import { kvExportCommand } from './kv-export.ts';
 import { kvGetCommand } from './kv-get.ts';
 import { kvImportCommand } from './kv-import.ts';
 import { kvPutCommand } from './kv-put.ts';
+import { lockCommand } from './lock.ts';
 import { validateCommand } from './validate.ts';
 import { versionCommand } from './version.ts';
 
@@ -23,6 +24,7 @@ export const COMMANDS: readonly Command[] = [
   kvGetCommand,
   kvImportCommand,
   kvPutCommand,
+  lockCommand,
   validateCommand,
   versionCommand,
 ];
