@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConsulClient, LockError, SessionExpiredError, type Lock, type Semaphore } from '../src/api/index.ts';
+import { ManualClock } from '../src/clock.ts';
 import { startDevAgent, type DevAgent } from './support/agent.ts';
 
 let dev: DevAgent;
@@ -151,5 +152,23 @@ describe('Session.renewPeriodic', () => {
     await client.session.destroy(id);
     await assert.rejects(loop, (err: unknown) => err instanceof SessionExpiredError && err.message === 'session expired');
     assert.equal((await client.session.renew(id)).data, null, 'renew answers null for an unknown session');
+  });
+
+  test('retries failed renewals every second and gives up with the last error once a TTL has passed', async () => {
+    const clock = new ManualClock();
+    const unreachable = new ConsulClient({ address: '127.0.0.1:1' });
+    const loop = unreachable.session.renewPeriodic('10s', 'no-such-session', new AbortController().signal, { clock });
+    let settled = false;
+    void loop.catch(() => undefined).finally(() => { settled = true; });
+    let advanced = 0;
+    // Renewals at 5s, then every 1s after each failure; the first check past 10s gives up.
+    while (!settled && advanced < 60_000) {
+      clock.advance(500);
+      advanced += 500;
+      await sleep(20);
+    }
+    await assert.rejects(loop, { name: 'TransportError' });
+    assert.ok(advanced > 10_000 && advanced <= 15_000, `gave up after ${advanced}ms of clock time`);
+    unreachable.close();
   });
 });
