@@ -11,9 +11,10 @@ import {
 } from '../endpoint/index.ts';
 import { ConnectCAEndpoint } from '../endpoint/connect-ca.ts';
 import { SessionTimers } from '../leader/session-ttl.ts';
+import { EventBuffer } from './events.ts';
 import {
   buildRoutes, kvHandlers, txnHandlers, statusHandlers, agentSelfHandlers, agentStats, connectHandlers,
-  sessionHandlers, catalogHandlers, healthHandlers, observeHandlers, type Router,
+  sessionHandlers, catalogHandlers, healthHandlers, observeHandlers, eventHandlers, type Router,
 } from '../http/index.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
 import { parseGoDuration } from '../cli/flags.ts';
@@ -67,6 +68,10 @@ export function buildServer(
     catalog: new CatalogEndpoint(epDeps), health: new HealthEndpoint(epDeps),
   };
   const reqCfg = { datacenter: config.datacenter, defaultToken: config.acl.tokens.default };
+  const events = new EventBuffer({
+    nodeName: config.nodeName,
+    services: () => [...(replica.catalog.services.get(config.nodeName)?.values() ?? [])],
+  });
   const limits = { ...reqCfg, kvMaxValueSize: config.limits.kvMaxValueSize, txnMaxReqLen: config.limits.txnMaxReqLen };
   const router = buildRoutes({
     kv: kvHandlers(endpoints.kv, limits),
@@ -78,6 +83,7 @@ export function buildServer(
     catalog: catalogHandlers(endpoints.catalog, reqCfg),
     health: healthHandlers(endpoints.health, reqCfg),
     observe: observeHandlers({ ...observe, prometheusRetentionMs: prometheusRetention(config) }),
+    event: eventHandlers(events, { ...reqCfg, maxQueryTime: config.maxQueryTime }),
   });
   observe.telemetry.gauge('rpc.queries_blocking', 'Blocking queries waiting', () => replica.notifier.blocked);
   observe.telemetry.gauge('state.kv_entries', 'KV entries in the replica', () => replica.kvs.size);

@@ -10,3 +10,4 @@ export { connectHandlers } from './v1/connect.ts';
 export { sessionHandlers, decodeSessionCreate } from './v1/session.ts';
 export { catalogHandlers, healthHandlers, decodeRegister, catalogFilters } from './v1/catalog.ts';
 export { observeHandlers, hostInfo, type ObserveDeps } from './v1/agent-observe.ts';
+export { eventHandlers } from './v1/event.ts';

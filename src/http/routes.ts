@@ -16,6 +16,7 @@ export interface RouteHandlers {
   };
   health: { node: Handler; checks: Handler; state: Handler; service: Handler; connect: Handler };
   observe: { metrics: Handler; monitor: Handler; host: Handler };
+  event: { fire: Handler; list: Handler };
 }
 
 /** Builds the route table. */
@@ -52,6 +53,8 @@ export function buildRoutes(h: RouteHandlers): Router {
     .route('GET', '/v1/agent/metrics', h.observe.metrics)
     .route('GET', '/v1/agent/monitor', h.observe.monitor)
     .route('GET', '/v1/agent/host', h.observe.host)
+    .route('PUT', '/v1/event/fire/*', h.event.fire)
+    .route('GET', '/v1/event/list', h.event.list)
     .route('GET', '/v1/connect/ca/roots', h.connect.roots)
     .route('GET', '/v1/agent/connect/ca/roots', h.connect.roots);
 }
