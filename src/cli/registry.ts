@@ -5,12 +5,20 @@ import type { CliIO, Command } from './io.ts';
 import { RUN_RESULT_HELP } from './io.ts';
 import { commandHelp, topUsage } from './usage.ts';
 import { agentCommand } from './agent.ts';
+import { catalogCommand } from './catalog.ts';
+import { catalogDatacentersCommand } from './catalog-datacenters.ts';
+import { catalogNodesCommand } from './catalog-nodes.ts';
+import { catalogServicesCommand } from './catalog-services.ts';
 import { kvCommand } from './kv.ts';
 import { kvDeleteCommand } from './kv-delete.ts';
 import { kvExportCommand } from './kv-export.ts';
 import { kvGetCommand } from './kv-get.ts';
 import { kvImportCommand } from './kv-import.ts';
 import { kvPutCommand } from './kv-put.ts';
+import { maintCommand } from './maint.ts';
+import { servicesCommand } from './services.ts';
+import { servicesDeregisterCommand } from './services-deregister.ts';
+import { servicesRegisterCommand } from './services-register.ts';
 import { lockCommand } from './lock.ts';
 import { validateCommand } from './validate.ts';
 import { versionCommand } from './version.ts';
@@ -18,12 +26,20 @@ import { versionCommand } from './version.ts';
 /** Every command, by full name. */
 export const COMMANDS: readonly Command[] = [
   agentCommand,
+  catalogCommand,
+  catalogDatacentersCommand,
+  catalogNodesCommand,
+  catalogServicesCommand,
   kvCommand,
   kvDeleteCommand,
   kvExportCommand,
   kvGetCommand,
   kvImportCommand,
   kvPutCommand,
+  maintCommand,
+  servicesCommand,
+  servicesDeregisterCommand,
+  servicesRegisterCommand,
   lockCommand,
   validateCommand,
   versionCommand,
