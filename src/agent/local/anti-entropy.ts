@@ -1,0 +1,212 @@
+// Anti-entropy (Consul's agent/ae/ae.go and State.SyncFull/SyncChanges): pushes local changes
+// to the catalog at once, and on a jittered interval compares this node's catalog entries with
+// the local state, restoring what drifted and removing what this agent does not own.
+import type { Clock, TimerHandle } from '../../clock.ts';
+import type { Logger } from '../../log.ts';
+import type { HealthCheck, NodeService, RegisterRequest, DeregisterRequest } from '../../api/catalog-types.ts';
+import type { LocalState, LocalCheck } from './state.ts';
+import type { LocalService } from './definition.ts';
+import { sameCheck, sameService, toNodeService } from './compare.ts';
+
+/** The catalog as anti-entropy sees it: in-process on a server, over RPC on a client. */
+export interface CatalogTarget {
+  /** This node's services in the catalog, keyed by ID (undefined when the node is absent). */
+  nodeServices(node: string): Map<string, NodeService> | undefined;
+  /** This node's checks in the catalog. */
+  nodeChecks(node: string): HealthCheck[];
+  register(req: RegisterRequest): Promise<boolean>;
+  deregister(req: DeregisterRequest): Promise<boolean>;
+  /** Registers (or repairs) the node itself with its node-level system entries. */
+  syncNode(): Promise<void>;
+}
+
+/** Settings and collaborators of anti-entropy. */
+export interface AntiEntropyOptions {
+  state: LocalState;
+  target: CatalogTarget;
+  clock: Clock;
+  random: () => number;
+  logger: Logger;
+  nodeName: string;
+  /** Full-sync period (ae_interval, 1m by default). */
+  intervalMs: number;
+  /** Number of nodes in the cluster, for Consul's log2 interval scaling past 128. */
+  clusterSize: () => number;
+  /** Catalog entries on this node that anti-entropy never removes (`consul`, `serfHealth`). */
+  keepServices: ReadonlySet<string>;
+  keepChecks: ReadonlySet<string>;
+}
+
+/** Consul's retryFailIntv: a failed full sync is retried after this (plus jitter). */
+export const RETRY_FAIL_MS = 15_000;
+const SCALE_THRESHOLD = 128;
+
+/** Consul's ae scaleFactor: 1 up to 128 nodes, then one more per doubling. */
+export function scaleFactor(nodes: number): number {
+  if (nodes <= SCALE_THRESHOLD) return 1;
+  return Math.ceil(Math.log2(nodes) - Math.log2(SCALE_THRESHOLD)) + 1;
+}
+
+/** The state syncer: one sync at a time, full syncs on a timer, change syncs on demand. */
+export class AntiEntropy {
+  readonly #o: AntiEntropyOptions;
+  #timer: TimerHandle | undefined;
+  #chain: Promise<void> = Promise.resolve();
+  #changesQueued = false;
+  #paused = 0;
+  #stopped = true;
+
+  constructor(opts: AntiEntropyOptions) {
+    this.#o = opts;
+  }
+
+  /** Runs the first full sync and schedules the next ones. */
+  start(): Promise<void> {
+    this.#stopped = false;
+    return this.#fullAndSchedule();
+  }
+
+  /** Stops the timer; a sync in flight finishes. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#timer?.cancel();
+    await this.#chain.catch(() => {});
+  }
+
+  /** Pauses syncing during bulk changes (nested pauses count). */
+  pause(): void {
+    this.#paused++;
+  }
+
+  /** Ends one pause; the last resume syncs the accumulated changes. */
+  resume(): void {
+    this.#paused = Math.max(0, this.#paused - 1);
+    if (this.#paused === 0) this.trigger();
+  }
+
+  /** Requests a change sync soon (coalesced); failures are logged and left to the next full sync. */
+  trigger(): void {
+    if (this.#stopped || this.#paused > 0 || this.#changesQueued) return;
+    this.#changesQueued = true;
+    void this.#serial(async () => {
+      this.#changesQueued = false;
+      await this.#syncChanges();
+    }).catch((err) => this.#o.logger.error({ err }, 'failed to sync changes'));
+  }
+
+  /** Syncs pending changes now and waits for it (what agent endpoints do before answering). */
+  syncChanges(): Promise<void> {
+    if (this.#stopped || this.#paused > 0) return Promise.resolve();
+    return this.#serial(() => this.#syncChanges()).catch((err) => {
+      this.#o.logger.error({ err }, 'failed to sync changes');
+    });
+  }
+
+  /** Runs a full sync now (drift repair). */
+  syncFull(): Promise<void> {
+    return this.#serial(() => this.#syncFull());
+  }
+
+  #serial(fn: () => Promise<void>): Promise<void> {
+    const run = this.#chain.then(fn);
+    this.#chain = run.catch(() => {});
+    return run;
+  }
+
+  #jitter(ms: number): number {
+    return this.#o.random() * scaleFactor(this.#o.clusterSize()) * ms;
+  }
+
+  async #fullAndSchedule(): Promise<void> {
+    if (this.#stopped) return;
+    let next = this.#o.intervalMs + this.#jitter(this.#o.intervalMs);
+    try {
+      if (this.#paused > 0) next = RETRY_FAIL_MS + this.#jitter(RETRY_FAIL_MS);
+      else await this.syncFull();
+    } catch (err) {
+      this.#o.logger.error({ err }, 'failed to sync remote state');
+      next = RETRY_FAIL_MS + this.#jitter(RETRY_FAIL_MS);
+    }
+    if (this.#stopped) return;
+    this.#timer = this.#o.clock.setTimer(next, () => void this.#fullAndSchedule());
+  }
+
+  async #syncFull(): Promise<void> {
+    const { state, target, nodeName } = this.#o;
+    await target.syncNode();
+    const remoteServices = target.nodeServices(nodeName) ?? new Map<string, NodeService>();
+    const services = state.serviceStates();
+    for (const [id, rs] of remoteServices) {
+      const ls = services.get(id);
+      if (!ls) {
+        if (this.#o.keepServices.has(id)) continue;
+        services.set(id, { service: rs as unknown as LocalService, token: '', source: 'remote', inSync: false, deleted: true });
+        continue;
+      }
+      if (ls.deleted) continue;
+      // EnableTagOverride: tags changed in the catalog win over the local definition.
+      if (ls.service.EnableTagOverride) ls.service = { ...ls.service, Tags: rs.Tags ? [...rs.Tags] : null };
+      ls.inSync = sameService(ls.service, rs);
+    }
+    for (const [id, ls] of services) if (!ls.deleted && !remoteServices.has(id)) ls.inSync = false;
+    this.#markChecks(target.nodeChecks(nodeName));
+    await this.#syncChanges();
+  }
+
+  #markChecks(remote: HealthCheck[]): void {
+    const checks = this.#o.state.checkStates();
+    const seen = new Set<string>();
+    for (const rc of remote) {
+      seen.add(rc.CheckID);
+      const lc = checks.get(rc.CheckID);
+      if (!lc) {
+        if (this.#o.keepChecks.has(rc.CheckID)) continue;
+        checks.set(rc.CheckID, { check: rc, token: '', source: 'remote', inSync: false, deleted: true });
+        continue;
+      }
+      if (lc.deleted) continue;
+      // A pending deferred write-back owns the output; compare statuses and the rest only.
+      lc.inSync = sameCheck(lc.check, rc, lc.deferTimer !== undefined);
+    }
+    for (const [id, lc] of checks) if (!lc.deleted && !seen.has(id)) lc.inSync = false;
+  }
+
+  async #syncChanges(): Promise<void> {
+    const { state, target, nodeName } = this.#o;
+    if (target.nodeServices(nodeName) === undefined) await target.syncNode();
+    for (const [id, s] of [...state.serviceStates()]) {
+      if (s.deleted) {
+        await target.deregister({ Node: nodeName, ServiceID: id });
+        state.forgetService(id);
+      } else if (!s.inSync) await this.#syncService(id);
+    }
+    for (const [id, c] of [...state.checkStates()]) {
+      if (c.deleted) {
+        await target.deregister({ Node: nodeName, CheckID: id });
+        state.forgetCheck(id);
+      } else if (!c.inSync) await this.#syncCheck(c.check);
+    }
+  }
+
+  async #syncService(id: string): Promise<void> {
+    const { state, target, nodeName } = this.#o;
+    const s = state.serviceStates().get(id)!;
+    const checks = [...state.checkStates().values()].filter((c) => !c.deleted && c.check.ServiceID === id);
+    const sent = { service: s.service, checks: checks.map((c) => c.check) };
+    await target.register({ Node: nodeName, Address: '', SkipNodeUpdate: true, Service: toNodeService(sent.service), Checks: sent.checks });
+    // Only what was sent is in sync; a change that raced the write stays pending.
+    if (s.service === sent.service) s.inSync = true;
+    checks.forEach((c, i) => { if (c.check === sent.checks[i]) c.inSync = true; });
+  }
+
+  async #syncCheck(check: LocalCheck): Promise<void> {
+    const { state, target, nodeName } = this.#o;
+    const svc = check.ServiceID ? state.serviceStates().get(check.ServiceID) : undefined;
+    await target.register({
+      Node: nodeName, Address: '', SkipNodeUpdate: true, Check: check,
+      ...(svc && !svc.deleted ? { Service: toNodeService(svc.service) } : {}),
+    });
+    const c = state.checkStates().get(check.CheckID);
+    if (c && c.check === check) c.inSync = true;
+  }
+}

@@ -1,0 +1,105 @@
+// Builds the agent's local side (state, check runners, persistence, anti-entropy, tokens) over
+// a catalog target, and runs its lifecycle: load registrations, first full sync, reaper.
+import type { Clock } from '../../clock.ts';
+import type { Logger } from '../../log.ts';
+import type { AliasSource, AliasCheckInfo } from '../checks/index.ts';
+import type { RuntimeConfig } from '../config/runtime.ts';
+import { AntiEntropy, type CatalogTarget } from './anti-entropy.ts';
+import { LocalAgent } from './local-agent.ts';
+import { loadRegistrations, localSettings, reloadRegistrations, type LocalSettings } from './load.ts';
+import { Persistence } from './persist.ts';
+import { CheckRunners } from './runners.ts';
+import { LocalState } from './state.ts';
+import { TokenStore } from './tokens.ts';
+
+/** What the local side needs from the composition root. */
+export interface LocalDeps {
+  config: RuntimeConfig;
+  clock: Clock;
+  random: () => number;
+  logger: Logger;
+  target: CatalogTarget;
+  /** Checks of another node, for alias checks that name one. */
+  remoteChecks: (node: string) => AliasCheckInfo[];
+  clusterSize: () => number;
+}
+
+/** The agent's local side. */
+export interface Local {
+  readonly agent: LocalAgent;
+  readonly state: LocalState;
+  readonly ae: AntiEntropy;
+  readonly runners: CheckRunners;
+  readonly tokens: TokenStore;
+  readonly settings: LocalSettings;
+  /** Loads registrations, runs the first full sync, starts the reaper. */
+  start(): Promise<void>;
+  /** Stops runners, timers and sync. */
+  stop(): Promise<void>;
+  /** Re-registers services and checks from a freshly loaded config. */
+  reload(config: RuntimeConfig): Promise<void>;
+}
+
+function aliasSource(state: LocalState, nodeName: string, remote: (node: string) => AliasCheckInfo[]): AliasSource {
+  return {
+    checks: (t) => (t.node && t.node !== nodeName ? remote(t.node) : state.checks()),
+    serviceExists: (t) => Boolean(t.serviceID && state.service(t.serviceID)),
+    subscribe: (_t, onChange) => state.subscribe(onChange),
+  };
+}
+
+function tokenStore(c: RuntimeConfig, persist: boolean): TokenStore {
+  const t = c.acl.tokens;
+  return new TokenStore({
+    default: t.default, agent: t.agent, agent_recovery: t.agentRecovery, replication: t.replication,
+    config_file_service_registration: t.configFileServiceRegistration, dns: t.dns,
+  }, persist && c.dataDir ? c.dataDir : undefined);
+}
+
+/** Builds the local side; nothing runs until start(). */
+export function createLocal(d: LocalDeps): Local {
+  const { config, clock, random } = d;
+  const logger = d.logger.child({ '@module': 'agent.local' });
+  const settings = localSettings(config.raw);
+  const persistence = config.dataDir
+    ? new Persistence(config.dataDir, (file, err) => logger.error({ file, err }, 'Failed decoding persisted file'))
+    : undefined;
+  let ae: AntiEntropy | undefined;
+  const state = new LocalState({
+    clock, random, nodeName: config.nodeName, checkUpdateIntervalMs: settings.checkUpdateIntervalMs,
+    discardCheckOutput: settings.discardCheckOutput, triggerSync: () => ae?.trigger(),
+  });
+  ae = new AntiEntropy({
+    state, target: d.target, clock, random, logger: logger.child({ '@module': 'agent.anti_entropy' }),
+    nodeName: config.nodeName, intervalMs: settings.aeIntervalMs, clusterSize: d.clusterSize,
+    keepServices: new Set(config.server ? ['consul'] : []), keepChecks: new Set(['serfHealth']),
+  });
+  let agent: LocalAgent | undefined;
+  const runners = new CheckRunners({
+    state, clock, random, logger, persistence, aliasSource: aliasSource(state, config.nodeName, d.remoteChecks),
+    scripts: settings.scripts, checkOutputMaxSize: settings.checkOutputMaxSize, reapIntervalMs: settings.checkReapIntervalMs,
+    reap: async (id) => {
+      agent?.removeService(id);
+      await agent?.syncChanges();
+    },
+  });
+  agent = new LocalAgent({ nodeName: config.nodeName, state, runners, ae, persistence, logger, nowSeconds: () => Math.floor(clock.now() / 1000) });
+  const local: Local = {
+    agent, state, ae, runners, settings, tokens: tokenStore(config, settings.tokenPersistence),
+    async start() {
+      loadRegistrations(agent, config.raw, persistence, logger);
+      await ae.start();
+      runners.startReaper();
+    },
+    async stop() {
+      runners.stopAll();
+      state.close();
+      await ae.stop();
+    },
+    async reload(next) {
+      reloadRegistrations(agent, next.raw, persistence, logger);
+      await agent.syncChanges();
+    },
+  };
+  return local;
+}

@@ -1,0 +1,176 @@
+// Service and check definitions as the agent receives them (Consul's ServiceDefinition and
+// CheckDefinition): decoded from HTTP bodies (CamelCase or python-consul's lowercase) and from
+// config files (snake_case) alike, with Go duration strings turned into milliseconds.
+import { BadRequestError } from '../../errors.ts';
+import { parseGoDuration } from '../../cli/flags.ts';
+import type { CheckStatus, CheckType } from '../checks/types.ts';
+import type { ServiceAddress, Weights } from '../../api/catalog-types.ts';
+
+/** A service as the agent owns it: Consul's NodeService without Raft indexes. */
+export interface LocalService {
+  Kind?: string;
+  ID: string;
+  Service: string;
+  Tags: string[] | null;
+  Address: string;
+  TaggedAddresses: Record<string, ServiceAddress> | null;
+  Meta: Record<string, string> | null;
+  Port: number;
+  SocketPath?: string;
+  Weights: Weights;
+  EnableTagOverride: boolean;
+  Proxy?: Record<string, unknown>;
+  Connect?: Record<string, unknown>;
+  Locality?: Record<string, unknown>;
+}
+
+/** A check definition: the check's identity plus how it runs (its CheckType). */
+export interface CheckDefinition {
+  ID: string;
+  Name: string;
+  Notes: string;
+  ServiceID: string;
+  Status?: CheckStatus | string;
+  Token: string;
+  type: CheckType;
+}
+
+/** A decoded service definition with its checks. */
+export interface ServiceDefinition {
+  service: LocalService;
+  checks: CheckDefinition[];
+  token: string;
+}
+
+type Folded = Map<string, unknown>;
+
+// Keys compare case- and underscore-insensitively: `EnableTagOverride`, `enabletagoverride`
+// and `enable_tag_override` are one field, as Consul's decoder plus TranslateKeys make them.
+function fold(v: unknown): Folded {
+  const out: Folded = new Map();
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return out;
+  for (const [k, val] of Object.entries(v)) out.set(k.toLowerCase().replaceAll('_', ''), val);
+  return out;
+}
+
+function str(f: Folded, ...keys: string[]): string {
+  for (const k of keys) {
+    const v = f.get(k);
+    if (v === undefined || v === null) continue;
+    if (typeof v !== 'string') throw new BadRequestError(`Request decode failed: ${k}: expected a string, got ${JSON.stringify(v)}`);
+    return v;
+  }
+  return '';
+}
+
+function num(f: Folded, key: string): number {
+  const v = f.get(key);
+  if (v === undefined || v === null) return 0;
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new BadRequestError(`Request decode failed: ${key}: expected a number, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function bool(f: Folded, key: string): boolean | undefined {
+  const v = f.get(key);
+  if (v === undefined || v === null) return undefined;
+  return v === true || v === 'true';
+}
+
+function strings(f: Folded, ...keys: string[]): string[] | undefined {
+  for (const k of keys) {
+    const v = f.get(k);
+    if (v === undefined || v === null) continue;
+    if (!Array.isArray(v)) throw new BadRequestError(`Request decode failed: ${k}: expected a list of strings`);
+    return v.map(String);
+  }
+  return undefined;
+}
+
+function record<T>(f: Folded, key: string): Record<string, T> | null {
+  const v = f.get(key);
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return null;
+  return v as Record<string, T>;
+}
+
+/** Parses a Go duration (string) or nanoseconds (number) into milliseconds; 0 when absent. */
+export function durationMs(v: unknown): number {
+  if (v === undefined || v === null || v === '') return 0;
+  if (typeof v === 'number') return v / 1e6;
+  const ms = typeof v === 'string' ? parseGoDuration(v) : null;
+  if (ms === null) throw new BadRequestError(`Request decode failed: time: invalid duration ${JSON.stringify(String(v))}`);
+  return ms;
+}
+
+function checkType(f: Folded): CheckType {
+  const t: CheckType = {
+    ScriptArgs: strings(f, 'scriptargs', 'args'), Script: str(f, 'script') || undefined, Shell: str(f, 'shell') || undefined,
+    DockerContainerID: str(f, 'dockercontainerid') || undefined, HTTP: str(f, 'http') || undefined,
+    Method: str(f, 'method') || undefined, Header: record<string[]>(f, 'header') ?? undefined, Body: str(f, 'body') || undefined,
+    DisableRedirects: bool(f, 'disableredirects'), TLSServerName: str(f, 'tlsservername') || undefined,
+    TLSSkipVerify: bool(f, 'tlsskipverify'), TCP: str(f, 'tcp') || undefined, TCPUseTLS: bool(f, 'tcpusetls'),
+    UDP: str(f, 'udp') || undefined, GRPC: str(f, 'grpc') || undefined, GRPCUseTLS: bool(f, 'grpcusetls'),
+    H2PING: str(f, 'h2ping') || undefined, H2PingUseTLS: bool(f, 'h2pingusetls'), OSService: str(f, 'osservice') || undefined,
+    AliasNode: str(f, 'aliasnode') || undefined, AliasService: str(f, 'aliasservice') || undefined,
+    Interval: durationMs(f.get('interval')), Timeout: durationMs(f.get('timeout')), TTL: durationMs(f.get('ttl')),
+    DeregisterCriticalServiceAfter: durationMs(f.get('deregistercriticalserviceafter')),
+    SuccessBeforePassing: num(f, 'successbeforepassing'), FailuresBeforeWarning: num(f, 'failuresbeforewarning'),
+    FailuresBeforeCritical: num(f, 'failuresbeforecritical'), OutputMaxSize: num(f, 'outputmaxsize'),
+  };
+  for (const k of Object.keys(t) as (keyof CheckType)[]) if (t[k] === undefined) delete t[k];
+  return t;
+}
+
+/** Decodes one check definition (`/v1/agent/check/register` body or a config `check`). */
+export function decodeCheck(raw: unknown): CheckDefinition {
+  const f = fold(raw);
+  const status = str(f, 'status');
+  return {
+    ID: str(f, 'id', 'checkid'), Name: str(f, 'name'), Notes: str(f, 'notes'), ServiceID: str(f, 'serviceid'),
+    ...(status ? { Status: status } : {}), Token: str(f, 'token'), type: checkType(f),
+  };
+}
+
+/** True when a `Check` block carries nothing at all (Consul's CheckType.Empty()). */
+export function emptyCheck(raw: unknown): boolean {
+  return fold(raw).size === 0 || [...fold(raw).values()].every((v) => v === null || v === undefined || v === '' || v === 0 || v === false);
+}
+
+function weights(f: Folded): Weights {
+  const w = fold(f.get('weights'));
+  if (w.size === 0) return { Passing: 1, Warning: 1 };
+  return { Passing: num(w, 'passing'), Warning: num(w, 'warning') };
+}
+
+function taggedAddresses(f: Folded): Record<string, ServiceAddress> | null {
+  const raw = record<unknown>(f, 'taggedaddresses');
+  if (!raw) return null;
+  const out: Record<string, ServiceAddress> = {};
+  for (const [k, v] of Object.entries(raw)) {
+    const a = fold(v);
+    out[k] = { Address: str(a, 'address'), Port: num(a, 'port') };
+  }
+  return out;
+}
+
+/** Decodes a service definition (`/v1/agent/service/register` body or a config `service`). */
+export function decodeService(raw: unknown): ServiceDefinition {
+  const f = fold(raw);
+  const name = str(f, 'name');
+  const kind = str(f, 'kind');
+  const socketPath = str(f, 'socketpath');
+  const service: LocalService = {
+    ...(kind ? { Kind: kind } : {}),
+    ID: str(f, 'id') || name, Service: name, Tags: strings(f, 'tags') ?? null, Address: str(f, 'address'),
+    TaggedAddresses: taggedAddresses(f), Meta: record<string>(f, 'meta'), Port: num(f, 'port'),
+    ...(socketPath ? { SocketPath: socketPath } : {}),
+    Weights: weights(f), EnableTagOverride: bool(f, 'enabletagoverride') ?? false,
+    ...(record(f, 'proxy') ? { Proxy: record<unknown>(f, 'proxy')! } : {}),
+    ...(record(f, 'connect') ? { Connect: record<unknown>(f, 'connect')! } : {}),
+    ...(record(f, 'locality') ? { Locality: record<unknown>(f, 'locality')! } : {}),
+  };
+  const checks: CheckDefinition[] = [];
+  if (f.get('check') !== undefined && !emptyCheck(f.get('check'))) checks.push(decodeCheck(f.get('check')));
+  const list = f.get('checks');
+  if (Array.isArray(list)) for (const c of list) checks.push(decodeCheck(c));
+  return { service, checks, token: str(f, 'token') };
+}

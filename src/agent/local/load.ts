@@ -1,0 +1,106 @@
+// Start-up and reload of the agent's registrations (Consul's loadServices/loadChecks): the
+// `services`/`checks` of the config files first, then what the API persisted in the data dir
+// (config wins on an ID clash), and the agent settings that tune local state and sync.
+import { parseGoDuration } from '../../cli/flags.ts';
+import type { Logger } from '../../log.ts';
+import { decodeCheck, decodeService } from './definition.ts';
+import type { LocalAgent } from './local-agent.ts';
+import type { Persistence } from './persist.ts';
+import type { LocalCheck } from './state.ts';
+
+/** Agent settings read from the merged config (`raw`, snake_case). */
+export interface LocalSettings {
+  aeIntervalMs: number;
+  checkUpdateIntervalMs: number;
+  checkReapIntervalMs: number;
+  discardCheckOutput: boolean;
+  scripts: { remote: boolean; local: boolean };
+  checkOutputMaxSize: number;
+  tokenPersistence: boolean;
+}
+
+function dur(v: unknown, fallback: number): number {
+  if (typeof v !== 'string') return fallback;
+  return parseGoDuration(v) ?? fallback;
+}
+
+/** Reads the local-state settings from the raw config, with Consul's defaults. */
+export function localSettings(raw: Record<string, unknown>): LocalSettings {
+  const acl = (raw.acl ?? {}) as Record<string, unknown>;
+  const remote = raw.enable_script_checks === true;
+  return {
+    aeIntervalMs: dur(raw.ae_interval, 60_000),
+    checkUpdateIntervalMs: dur(raw.check_update_interval, 300_000),
+    checkReapIntervalMs: dur(raw.check_reap_interval, 30_000),
+    discardCheckOutput: raw.discard_check_output === true,
+    scripts: { remote, local: remote || raw.enable_local_script_checks === true },
+    checkOutputMaxSize: typeof raw.check_output_max_size === 'number' ? raw.check_output_max_size : 4096,
+    tokenPersistence: acl.enable_token_persistence === true,
+  };
+}
+
+function list(v: unknown): unknown[] {
+  if (Array.isArray(v)) return v;
+  return v && typeof v === 'object' ? [v] : [];
+}
+
+function loadConfigEntries(agent: LocalAgent, raw: Record<string, unknown>, snapshot: Map<string, LocalCheck>): void {
+  for (const s of [...list(raw.services), ...list(raw.service)]) {
+    const def = decodeService(s);
+    try {
+      agent.addService(def, { source: 'local', persist: false, token: def.token, snapshot });
+    } catch (err) {
+      throw new Error(`Failed to register service ${JSON.stringify(def.service.Service)}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  for (const c of [...list(raw.checks), ...list(raw.check)]) {
+    const def = decodeCheck(c);
+    try {
+      agent.addCheck(agent.healthCheck(def), def.type, { source: 'local', persist: false, token: def.Token, snapshot });
+    } catch (err) {
+      throw new Error(`Failed to register check '${def.Name}': ${(err as Error).message}`, { cause: err });
+    }
+  }
+}
+
+function loadPersisted(agent: LocalAgent, p: Persistence, logger: Logger, snapshot: Map<string, LocalCheck>): void {
+  for (const ps of p.services()) {
+    if (agent.state.service(ps.Service.ID)) {
+      logger.debug({ service: ps.Service.ID }, 'service exists, not restoring from file');
+      p.purgeService(ps.Service.ID);
+      continue;
+    }
+    agent.addService({ service: ps.Service, checks: [], token: ps.Token }, { source: ps.Source, persist: false, token: ps.Token, snapshot });
+  }
+  for (const pc of p.checks()) {
+    const id = pc.Check.CheckID;
+    if (agent.state.check(id)) {
+      p.purgeCheck(id);
+      continue;
+    }
+    // A restored check starts critical so an unhealthy service stays out of the pool.
+    const check = { ...pc.Check, Status: 'critical', Output: '' };
+    try {
+      agent.addCheck(check, pc.ChkType, { source: pc.Source, persist: false, token: pc.Token, snapshot });
+    } catch (err) {
+      logger.warn({ check: id, err }, 'Failed to restore check');
+      p.purgeCheck(id);
+    }
+  }
+}
+
+/** Registers the config-file and persisted services and checks; `snapshot` keeps statuses across a reload. */
+export function loadRegistrations(
+  agent: LocalAgent, raw: Record<string, unknown>, p: Persistence | undefined, logger: Logger,
+  snapshot = new Map<string, LocalCheck>(),
+): void {
+  loadConfigEntries(agent, raw, snapshot);
+  if (p) loadPersisted(agent, p, logger, snapshot);
+}
+
+/** Consul's reload of services and checks: drop everything from memory, then load again. */
+export function reloadRegistrations(agent: LocalAgent, raw: Record<string, unknown>, p: Persistence | undefined, logger: Logger): void {
+  const snapshot = new Map(agent.state.checks().map((c) => [c.CheckID, c]));
+  agent.unloadAll();
+  loadRegistrations(agent, raw, p, logger, snapshot);
+}

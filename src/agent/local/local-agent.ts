@@ -1,0 +1,206 @@
+// The agent's service and check operations (Consul's Agent.AddService/RemoveService/AddCheck/
+// RemoveCheck, maintenance mode and TTL updates): local state, check runners and persistence
+// kept in step, with anti-entropy paused during each bulk change.
+import { formatGoDuration } from '../../cli/flags.ts';
+import { InternalError } from '../../errors.ts';
+import type { Logger } from '../../log.ts';
+import { checkKind, type CheckStatus, type CheckType } from '../checks/index.ts';
+import type { AntiEntropy } from './anti-entropy.ts';
+import type { CheckDefinition, LocalService, ServiceDefinition } from './definition.ts';
+import type { Persistence } from './persist.ts';
+import type { CheckRunners } from './runners.ts';
+import type { ConfigSource, LocalCheck, LocalState } from './state.ts';
+
+/** Consul's structs.NodeMaint check ID. */
+export const NODE_MAINT_CHECK_ID = '_node_maintenance';
+/** Consul's structs.ServiceMaintPrefix. */
+export const SERVICE_MAINT_PREFIX = '_service_maintenance:';
+const DEFAULT_NODE_MAINT_REASON = 'Maintenance mode is enabled for this node, but no reason was provided. This is a default message.';
+const DEFAULT_SERVICE_MAINT_REASON = 'Maintenance mode is enabled for this service, but no reason was provided. This is a default message.';
+
+/** How a registration is made. */
+export interface RegisterOptions {
+  source: ConfigSource;
+  /** Write it to the data dir (API registrations); config-file entries are not persisted. */
+  persist: boolean;
+  token: string;
+  replaceExistingChecks?: boolean;
+  /** Check statuses to keep across a reload, by check ID. */
+  snapshot?: Map<string, LocalCheck>;
+}
+
+/** The collaborators of LocalAgent. */
+export interface LocalAgentParts {
+  nodeName: string;
+  state: LocalState;
+  runners: CheckRunners;
+  ae: AntiEntropy;
+  persistence?: Persistence;
+  logger: Logger;
+  nowSeconds: () => number;
+}
+
+function withDefaultTaggedAddresses(s: LocalService): LocalService {
+  const v4 = /^\d{1,3}(\.\d{1,3}){3}$/.test(s.Address);
+  const v6 = !v4 && s.Address.includes(':');
+  if (!v4 && !v6) return s;
+  const tagged = { ...(s.TaggedAddresses ?? {}) };
+  const [lan, wan] = v4 ? ['lan_ipv4', 'wan_ipv4'] : ['lan_ipv6', 'wan_ipv6'];
+  tagged[lan] ??= { Address: s.Address, Port: s.Port };
+  tagged[wan] ??= { Address: s.Address, Port: s.Port };
+  return { ...s, TaggedAddresses: tagged };
+}
+
+/** The local agent's registrations. */
+export class LocalAgent {
+  readonly #p: LocalAgentParts;
+
+  constructor(parts: LocalAgentParts) {
+    this.#p = parts;
+  }
+
+  /** The local state (read side for the HTTP handlers). */
+  get state(): LocalState {
+    return this.#p.state;
+  }
+
+  /** Builds the HealthCheck record of a check definition (Consul's CheckDefinition.HealthCheck). */
+  healthCheck(def: CheckDefinition, fallbackId = '', fallbackName = ''): LocalCheck {
+    const t = def.type;
+    return {
+      Node: this.#p.nodeName, CheckID: def.ID || fallbackId || def.Name, Name: def.Name || fallbackName || def.ID,
+      Status: def.Status || 'critical', Notes: def.Notes, Output: '', ServiceID: def.ServiceID, ServiceName: '',
+      ServiceTags: [], Type: checkKind(t) ?? '', Interval: t.Interval ? formatGoDuration(t.Interval) : '',
+      Timeout: t.Timeout ? formatGoDuration(t.Timeout) : '', ExposedPort: 0, Definition: {},
+    };
+  }
+
+  /** Registers a service with its checks (Consul's AddService). */
+  addService(def: ServiceDefinition, o: RegisterOptions): void {
+    const { state, ae } = this.#p;
+    const service = withDefaultTaggedAddresses(def.service);
+    const token = o.token || def.token;
+    const existing = new Set(state.checksForService(service.ID, false).map((c) => c.CheckID));
+    const checks = def.checks.map((c, i) => {
+      const id = def.checks.length > 1 ? `service:${service.ID}:${i + 1}` : `service:${service.ID}`;
+      return { def: c, check: { ...this.healthCheck(c, id, `Service '${service.Service}' check`), ServiceID: service.ID } };
+    });
+    const isNew = !state.service(service.ID);
+    ae.pause();
+    try {
+      state.addService(service, token, o.source);
+      for (const { def: c, check } of checks) this.#runCheck(check, c.type, token, o);
+      if (o.persist) this.#p.persistence?.saveService({ Token: token, Service: service, Source: o.source });
+      if (o.replaceExistingChecks) {
+        const keep = new Set(checks.map((c) => c.check.CheckID));
+        for (const id of existing) if (!keep.has(id)) this.removeCheck(id, o.persist);
+      }
+    } catch (err) {
+      if (isNew) this.removeService(service.ID, true);
+      throw err;
+    } finally {
+      ae.resume();
+    }
+  }
+
+  #runCheck(check: LocalCheck, type: CheckType | null, token: string, o: RegisterOptions): void {
+    const { state, runners, persistence } = this.#p;
+    const prev = o.snapshot?.get(check.CheckID) ?? state.check(check.CheckID);
+    const restored = type?.TTL ? persistence?.loadCheckState(check.CheckID, this.#p.nowSeconds()) : undefined;
+    const keep = restored ?? (prev && { Status: prev.Status, Output: prev.Output });
+    state.addCheck(keep ? { ...check, Status: keep.Status, Output: keep.Output } : check, token, o.source);
+    if (type) runners.run(check, type, o.source, keep);
+    else runners.stop(check.CheckID);
+    if (o.persist) persistence?.saveCheck({ Check: check, ChkType: type, Token: token, Source: o.source });
+  }
+
+  /** Deregisters a service and its checks; unknown IDs are ignored, as Consul does. */
+  removeService(id: string, persist = true): void {
+    const { state, logger } = this.#p;
+    if (!state.service(id)) {
+      logger.warn({ service: id }, 'Failed to deregister service');
+      return;
+    }
+    for (const c of state.checksForService(id, false)) this.removeCheck(c.CheckID, persist);
+    state.removeService(id);
+    if (persist) this.#p.persistence?.purgeService(id);
+  }
+
+  /** Registers a check (Consul's AddCheck); a static check when `type` is null. */
+  addCheck(check: LocalCheck, type: CheckType | null, o: RegisterOptions): void {
+    if (check.ServiceID && !this.#p.state.service(check.ServiceID)) {
+      throw new InternalError(`ServiceID ${JSON.stringify(check.ServiceID)} does not exist`);
+    }
+    this.#p.ae.pause();
+    try {
+      this.#runCheck(check, type, o.token, o);
+    } finally {
+      this.#p.ae.resume();
+    }
+  }
+
+  /** Deregisters a check; unknown IDs are ignored. */
+  removeCheck(id: string, persist = true): void {
+    this.#p.runners.stop(id);
+    this.#p.state.removeCheck(id);
+    if (persist) this.#p.persistence?.purgeCheck(id);
+  }
+
+  /** Reports to a TTL check (pass/warn/fail/update). */
+  updateTTL(id: string, status: CheckStatus, output: string): void {
+    this.#p.runners.updateTTL(id, status, output);
+  }
+
+  /** Puts a service into maintenance (a critical `_service_maintenance:<id>` check). */
+  enableServiceMaintenance(id: string, reason: string, token: string): void {
+    const svc = this.#p.state.service(id);
+    if (!svc) throw new InternalError(`No service registered with ID ${JSON.stringify(id)}`);
+    const checkId = SERVICE_MAINT_PREFIX + id;
+    if (this.#p.state.check(checkId)) return;
+    this.addCheck({
+      ...this.#maintCheck(checkId, 'Service Maintenance Mode', reason || DEFAULT_SERVICE_MAINT_REASON),
+      ServiceID: svc.ID, ServiceName: svc.Service,
+    }, null, { source: 'local', persist: true, token });
+    this.#p.logger.info({ service: id }, 'Service entered maintenance mode');
+  }
+
+  /** Takes a service out of maintenance. */
+  disableServiceMaintenance(id: string): void {
+    if (!this.#p.state.service(id)) throw new InternalError(`No service registered with ID ${JSON.stringify(id)}`);
+    if (!this.#p.state.check(SERVICE_MAINT_PREFIX + id)) return;
+    this.removeCheck(SERVICE_MAINT_PREFIX + id);
+    this.#p.logger.info({ service: id }, 'Service left maintenance mode');
+  }
+
+  /** Puts the node into maintenance (a critical `_node_maintenance` check). */
+  enableNodeMaintenance(reason: string, token: string): void {
+    if (this.#p.state.check(NODE_MAINT_CHECK_ID)) return;
+    this.addCheck(this.#maintCheck(NODE_MAINT_CHECK_ID, 'Node Maintenance Mode', reason || DEFAULT_NODE_MAINT_REASON), null, { source: 'local', persist: true, token });
+    this.#p.logger.info({}, 'Node entered maintenance mode');
+  }
+
+  /** Takes the node out of maintenance. */
+  disableNodeMaintenance(): void {
+    if (!this.#p.state.check(NODE_MAINT_CHECK_ID)) return;
+    this.removeCheck(NODE_MAINT_CHECK_ID);
+    this.#p.logger.info({}, 'Node left maintenance mode');
+  }
+
+  #maintCheck(id: string, name: string, notes: string): LocalCheck {
+    return {
+      Node: this.#p.nodeName, CheckID: id, Name: name, Status: 'critical', Notes: notes, Output: '', ServiceID: '',
+      ServiceName: '', ServiceTags: [], Type: 'maintenance', Interval: '', Timeout: '', ExposedPort: 0, Definition: {},
+    };
+  }
+
+  /** Drops every service and check from memory only (before a reload re-adds them). */
+  unloadAll(): void {
+    for (const s of this.#p.state.services()) this.removeService(s.ID, false);
+    for (const c of this.#p.state.checks()) this.removeCheck(c.CheckID, false);
+  }
+
+  /** Syncs pending changes to the catalog before an API call answers. */
+  syncChanges(): Promise<void> {
+    return this.#p.ae.syncChanges();
+  }
+}

@@ -1,0 +1,211 @@
+// The agent's local state (Consul's agent/local/state.go): the services and checks this agent
+// owns, their tokens, whether each is in sync with the catalog, and the deferred write-back
+// of output-only check changes. Anti-entropy reads and clears the sync flags.
+import type { Clock, TimerHandle } from '../../clock.ts';
+import type { HealthCheck } from '../../api/catalog-types.ts';
+import type { LocalService } from './definition.ts';
+
+/** A check as the agent owns it: Consul's HealthCheck without Raft indexes. */
+export type LocalCheck = Omit<HealthCheck, 'CreateIndex' | 'ModifyIndex'>;
+
+/** Where a registration came from: config files (`local`) or the HTTP API (`remote`). */
+export type ConfigSource = 'local' | 'remote';
+
+/** One service and its sync bookkeeping. */
+export interface ServiceState {
+  service: LocalService;
+  token: string;
+  source: ConfigSource;
+  inSync: boolean;
+  /** Removed locally; anti-entropy deregisters it and then forgets it. */
+  deleted: boolean;
+}
+
+/** One check and its sync bookkeeping. */
+export interface CheckState {
+  check: LocalCheck;
+  token: string;
+  source: ConfigSource;
+  inSync: boolean;
+  deleted: boolean;
+  /** Pending write-back of an output-only change (check_update_interval). */
+  deferTimer?: TimerHandle;
+  /** When the check turned critical (Clock ms), for deregister_critical_service_after. */
+  criticalSince?: number;
+}
+
+/** What LocalState needs from the composition root. */
+export interface LocalStateOptions {
+  clock: Clock;
+  random: () => number;
+  nodeName: string;
+  /** Milliseconds; 0 syncs every output change at once. */
+  checkUpdateIntervalMs: number;
+  discardCheckOutput?: boolean;
+  /** Called whenever something needs syncing (Consul's TriggerSyncChanges). */
+  triggerSync: () => void;
+}
+
+/** The services and checks this agent owns. */
+export class LocalState {
+  readonly #opts: LocalStateOptions;
+  readonly #services = new Map<string, ServiceState>();
+  readonly #checks = new Map<string, CheckState>();
+  readonly #listeners = new Set<() => void>();
+
+  constructor(opts: LocalStateOptions) {
+    this.#opts = opts;
+  }
+
+  /** Subscribes to every change; returns the unsubscribe function. */
+  subscribe(fn: () => void): () => void {
+    this.#listeners.add(fn);
+    return () => this.#listeners.delete(fn);
+  }
+
+  #changed(): void {
+    for (const fn of [...this.#listeners]) fn();
+    this.#opts.triggerSync();
+  }
+
+  /** Adds or replaces a service; checks of the service pick up its name and tags. */
+  addService(service: LocalService, token: string, source: ConfigSource): void {
+    this.#services.set(service.ID, { service, token, source, inSync: false, deleted: false });
+    for (const c of this.#checks.values()) {
+      if (c.deleted || c.check.ServiceID !== service.ID) continue;
+      c.check = { ...c.check, ServiceName: service.Service, ServiceTags: service.Tags ?? [] };
+      c.inSync = false;
+    }
+    this.#changed();
+  }
+
+  /** Marks a service deleted; false when it is unknown. */
+  removeService(id: string): boolean {
+    const s = this.#services.get(id);
+    if (!s || s.deleted) return false;
+    s.deleted = true;
+    s.inSync = false;
+    this.#changed();
+    return true;
+  }
+
+  /** A live service, or undefined. */
+  service(id: string): LocalService | undefined {
+    const s = this.#services.get(id);
+    return s && !s.deleted ? s.service : undefined;
+  }
+
+  /** Every live service, sorted by ID. */
+  services(): LocalService[] {
+    return [...this.#services.values()].filter((s) => !s.deleted).map((s) => s.service).sort((a, b) => (a.ID < b.ID ? -1 : 1));
+  }
+
+  /** The token a service was registered with. */
+  serviceToken(id: string): string {
+    return this.#services.get(id)?.token ?? '';
+  }
+
+  /** Adds or replaces a check; a service check takes the service's name and tags. */
+  addCheck(check: LocalCheck, token: string, source: ConfigSource): void {
+    const svc = check.ServiceID ? this.service(check.ServiceID) : undefined;
+    const c: LocalCheck = svc ? { ...check, ServiceName: svc.Service, ServiceTags: svc.Tags ?? [] } : check;
+    if (this.#opts.discardCheckOutput) c.Output = '';
+    this.#checks.get(check.CheckID)?.deferTimer?.cancel();
+    const criticalSince = c.Status === 'critical' ? this.#checks.get(check.CheckID)?.criticalSince ?? this.#opts.clock.now() : undefined;
+    this.#checks.set(check.CheckID, { check: c, token, source, inSync: false, deleted: false, criticalSince });
+    this.#changed();
+  }
+
+  /** Marks a check deleted; false when it is unknown. */
+  removeCheck(id: string): boolean {
+    const c = this.#checks.get(id);
+    if (!c || c.deleted) return false;
+    c.deferTimer?.cancel();
+    c.deferTimer = undefined;
+    c.deleted = true;
+    c.inSync = false;
+    this.#changed();
+    return true;
+  }
+
+  /** A live check, or undefined. */
+  check(id: string): LocalCheck | undefined {
+    const c = this.#checks.get(id);
+    return c && !c.deleted ? c.check : undefined;
+  }
+
+  /** Every live check, sorted by ID. */
+  checks(): LocalCheck[] {
+    return [...this.#checks.values()].filter((c) => !c.deleted).map((c) => c.check).sort((a, b) => (a.CheckID < b.CheckID ? -1 : 1));
+  }
+
+  /** The checks of one service, with the node's own checks when `withNode`. */
+  checksForService(serviceId: string, withNode: boolean): LocalCheck[] {
+    return this.checks().filter((c) => c.ServiceID === serviceId || (withNode && c.ServiceID === ''));
+  }
+
+  /** The token a check was registered with. */
+  checkToken(id: string): string {
+    return this.#checks.get(id)?.token ?? '';
+  }
+
+  /** When a live check turned critical, if it is critical. */
+  criticalSince(id: string): number | undefined {
+    const c = this.#checks.get(id);
+    return c && !c.deleted ? c.criticalSince : undefined;
+  }
+
+  /**
+   * Records a check result (Consul's State.UpdateCheck): a status change syncs at once; an
+   * output-only change is written back after check_update_interval/2 plus up to a full
+   * interval of stagger, so chatty checks do not flood the servers.
+   */
+  updateCheck(id: string, status: string, output: string): void {
+    const c = this.#checks.get(id);
+    if (!c || c.deleted) return;
+    if (this.#opts.discardCheckOutput) output = '';
+    if (status === 'critical') c.criticalSince ??= this.#opts.clock.now();
+    else c.criticalSince = undefined;
+    if (c.check.Status === status && c.check.Output === output) return;
+    const interval = this.#opts.checkUpdateIntervalMs;
+    if (interval > 0 && c.check.Status === status) {
+      c.check = { ...c.check, Output: output };
+      c.deferTimer ??= this.#opts.clock.setTimer(interval / 2 + this.#opts.random() * interval, () => {
+        c.deferTimer = undefined;
+        if (c.deleted || this.#checks.get(id) !== c) return;
+        c.inSync = false;
+        this.#opts.triggerSync();
+      });
+      for (const fn of [...this.#listeners]) fn();
+      return;
+    }
+    c.check = { ...c.check, Status: status, Output: output };
+    c.inSync = false;
+    this.#changed();
+  }
+
+  /** Every service state, deleted ones included (for anti-entropy). */
+  serviceStates(): Map<string, ServiceState> {
+    return this.#services;
+  }
+
+  /** Every check state, deleted ones included (for anti-entropy). */
+  checkStates(): Map<string, CheckState> {
+    return this.#checks;
+  }
+
+  /** Forgets a deleted service once the catalog no longer has it. */
+  forgetService(id: string): void {
+    if (this.#services.get(id)?.deleted) this.#services.delete(id);
+  }
+
+  /** Forgets a deleted check once the catalog no longer has it. */
+  forgetCheck(id: string): void {
+    if (this.#checks.get(id)?.deleted) this.#checks.delete(id);
+  }
+
+  /** Cancels pending timers. */
+  close(): void {
+    for (const c of this.#checks.values()) c.deferTimer?.cancel();
+  }
+}
