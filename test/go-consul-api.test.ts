@@ -18,9 +18,6 @@ const NODE = 'go-consul-api';
  * shrinks as the features land.
  */
 const ALLOWED_FAILURES: Record<string, string> = {
-  // Gossip user events: PUT /v1/event/fire/foo and GET /v1/event/list (404 here).
-  TestEvent_FireList: 'needs gossip user events (/v1/event/fire, /v1/event/list)',
-
   // Serf membership (gossip layer): GET /v1/agent/members, PUT /v1/agent/join/127.0.0.1,
   // PUT /v1/agent/force-leave/foo all answer 404 here.
   TestAgent_Members: 'needs serf membership (/v1/agent/members)',

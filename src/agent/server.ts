@@ -17,7 +17,7 @@ import {
   sessionHandlers, catalogHandlers, healthHandlers, observeHandlers, eventHandlers, type Router,
 } from '../http/index.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
-import { parseGoDuration } from '../cli/flags.ts';
+import { parseGoDuration } from '../duration.ts';
 
 /** Every endpoint of a server. */
 export interface Endpoints {

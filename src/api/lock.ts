@@ -2,7 +2,7 @@
 // with LockFlagValue, blocking queries to wait for it, and a monitor that reports the lock lost.
 
 import type { Clock } from '../clock.ts';
-import { parseGoDuration } from '../cli/flags.ts';
+import { parseGoDuration } from '../duration.ts';
 import type { ConsulClient } from './client.ts';
 import { Holding, LockError, readExact, writeExact, type ExactKVPair } from './lock-holding.ts';
 import type { SessionEntry } from './types.ts';

@@ -3,7 +3,7 @@
 
 import { posix } from 'node:path';
 import type { Clock } from '../clock.ts';
-import { parseGoDuration } from '../cli/flags.ts';
+import { parseGoDuration } from '../duration.ts';
 import type { ConsulClient } from './client.ts';
 import { DEFAULT_MONITOR_RETRY_TIME } from './lock.ts';
 import { Holding, LockError, readExact, writeExact, type ExactKVPair } from './lock-holding.ts';

@@ -3,7 +3,7 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Clock } from '../clock.ts';
-import { parseGoDuration } from '../cli/flags.ts';
+import { parseGoDuration } from '../duration.ts';
 import type { ApiResponse, CallOptions, ConsulClient, QueryOptions } from './client.ts';
 import type { SessionEntry } from './types.ts';
 

@@ -28,51 +28,8 @@ export class FlagError extends Error {
   override name = 'FlagError';
 }
 
-const GO_DURATION = /^([0-9]*(\.[0-9]*)?(ns|us|µs|ms|s|m|h))+$/;
-
-/** Parses a Go duration string (`1m30s`, `0.001s`, `15s`) to milliseconds; null if invalid. */
-export function parseGoDuration(s: string): number | null {
-  if (s === '0') return 0;
-  let rest = s;
-  let sign = 1;
-  if (rest.startsWith('-') || rest.startsWith('+')) {
-    if (rest[0] === '-') sign = -1;
-    rest = rest.slice(1);
-  }
-  if (!rest || !GO_DURATION.test(rest)) return null;
-  const unitMs: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  let total = 0;
-  for (const m of rest.matchAll(/([0-9]*(?:\.[0-9]*)?)(ns|us|µs|ms|s|m|h)/g)) {
-    if (m[1] === '' || m[1] === '.') return null;
-    total += Number(m[1]) * unitMs[m[2]];
-  }
-  return sign * total;
-}
-
-/** Formats milliseconds as a Go duration string (`15s`, `1m30s`, `500ms`, `0s`). */
-export function formatGoDuration(ms: number): string {
-  if (ms === 0) return '0s';
-  const neg = ms < 0;
-  let ns = Math.round(Math.abs(ms) * 1e6);
-  let out: string;
-  if (ns < 1e9) {
-    if (ns < 1e3) out = `${ns}ns`;
-    else if (ns < 1e6) out = `${trim(ns / 1e3)}µs`;
-    else out = `${trim(ns / 1e6)}ms`;
-  } else {
-    const h = Math.floor(ns / 3.6e12);
-    ns -= h * 3.6e12;
-    const m = Math.floor(ns / 6e10);
-    ns -= m * 6e10;
-    const s = `${trim(ns / 1e9)}s`;
-    out = h ? `${h}h${m}m${s}` : m ? `${m}m${s}` : s;
-  }
-  return neg ? `-${out}` : out;
-}
-
-function trim(n: number): string {
-  return String(Number(n.toFixed(9)));
-}
+export { parseGoDuration, formatGoDuration } from '../duration.ts';
+import { parseGoDuration } from '../duration.ts';
 
 function convert(def: FlagDef, raw: string): string | boolean | number {
   switch (def.kind) {

@@ -3,7 +3,7 @@
 // every held lock atomically, and the TTL hooks the leader's timers follow.
 import { randomUUID } from 'node:crypto';
 import { InternalError } from '../errors.ts';
-import { parseGoDuration, formatGoDuration } from '../cli/flags.ts';
+import { parseGoDuration, formatGoDuration } from '../duration.ts';
 import { SESSION_PREFIX, SESSIONS_TABLE, encodeRecord, type Session, type SessionRecord, type ServiceCheckRef } from '../state/index.ts';
 import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
 import { commitPlanned } from './commit.ts';

@@ -2,7 +2,7 @@
 // parameters: token precedence, dc, blocking (index/wait), consistency flags and conflicts.
 import type { IncomingHttpHeaders } from 'node:http';
 import { BadRequestError, TooLargeError, errNoPathToDatacenter } from '../errors.ts';
-import { parseGoDuration } from '../cli/flags.ts';
+import { parseGoDuration } from '../duration.ts';
 import type { QueryOptions, Consistency } from '../endpoint/index.ts';
 
 /** A request as handlers see it. `params.rest` is the decoded path tail matched by `*`. */

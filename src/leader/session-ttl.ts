@@ -3,7 +3,7 @@
 // Timers run on the injected clock and are re-armed in full when leadership starts.
 import type { Clock, TimerHandle } from '../clock.ts';
 import type { Logger } from '../log.ts';
-import { parseGoDuration } from '../cli/flags.ts';
+import { parseGoDuration } from '../duration.ts';
 import type { SessionRecord } from '../state/index.ts';
 
 /** Consul's SessionTTLMultiplier. */

@@ -4,7 +4,7 @@ import os from 'node:os';
 import type { RuntimeConfig } from '../../agent/config/runtime.ts';
 import type { Leadership } from '../../endpoint/index.ts';
 import { CONSUL_API_VERSION, gitRevision, buildDate } from '../../version.ts';
-import { formatGoDuration } from '../../cli/flags.ts';
+import { formatGoDuration } from '../../duration.ts';
 import type { HttpResult } from '../router.ts';
 
 /** What the self handler reads. */
@@ -47,6 +47,14 @@ function debugConfig(c: RuntimeConfig): Record<string, unknown> {
   };
 }
 
+/** This agent's serf member as agent/self and agent/members show it. */
+export function localMember(c: RuntimeConfig): Record<string, unknown> {
+  return {
+    Name: c.nodeName, Addr: c.advertiseAddr, Port: c.ports.serfLan, Tags: memberTags(c), Status: 1,
+    ProtocolMin: 1, ProtocolMax: 5, ProtocolCur: 2, DelegateMin: 2, DelegateMax: 5, DelegateCur: 4,
+  };
+}
+
 /** Handlers for the agent identity routes. */
 export function agentSelfHandlers(deps: AgentSelfDeps) {
   const c = deps.config;
@@ -61,10 +69,7 @@ export function agentSelfHandlers(deps: AgentSelfDeps) {
           },
           DebugConfig: debugConfig(c),
           Coord: { Vec: [0, 0, 0, 0, 0, 0, 0, 0], Error: 1.5, Adjustment: 0, Height: 1e-5 },
-          Member: {
-            Name: c.nodeName, Addr: c.advertiseAddr, Port: c.ports.serfLan, Tags: memberTags(c), Status: 1,
-            ProtocolMin: 1, ProtocolMax: 5, ProtocolCur: 2, DelegateMin: 2, DelegateMax: 5, DelegateCur: 4,
-          },
+          Member: localMember(c),
           Stats: deps.stats(),
           Meta: c.nodeMeta,
           xDS: { SupportedProxies: { envoy: [] }, Port: c.ports.grpcTls > 0 ? c.ports.grpcTls : c.ports.grpc, Ports: { Plaintext: c.ports.grpc, TLS: c.ports.grpcTls } },

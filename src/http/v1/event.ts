@@ -3,7 +3,7 @@
 // blocks only while the last event is still the one it has seen).
 import { BadRequestError } from '../../errors.ts';
 import { eventIndex, type EventBuffer } from '../../agent/events.ts';
-import { parseGoDuration } from '../../cli/flags.ts';
+import { parseGoDuration } from '../../duration.ts';
 import type { HttpResult } from '../router.ts';
 import { checkDatacenter, type HttpRequest, type RequestConfig } from '../request.ts';
 

@@ -3,7 +3,7 @@
 // replaces the default serfHealth).
 import type { SessionEndpoint, SessionCreate } from '../../endpoint/session.ts';
 import { BadRequestError } from '../../errors.ts';
-import { parseGoDuration } from '../../cli/flags.ts';
+import { parseGoDuration } from '../../duration.ts';
 import type { HttpResult } from '../router.ts';
 import { canonical, parseJSON } from '../body.ts';
 import { queryOptions, checkDatacenter, type HttpRequest, type RequestConfig } from '../request.ts';
