@@ -22,6 +22,7 @@ import { servicesRegisterCommand } from './services-register.ts';
 import { lockCommand } from './lock.ts';
 import { validateCommand } from './validate.ts';
 import { versionCommand } from './version.ts';
+import { watchCommand } from './watch.ts';
 
 /** Every command, by full name. */
 export const COMMANDS: readonly Command[] = [
@@ -43,6 +44,7 @@ export const COMMANDS: readonly Command[] = [
   lockCommand,
   validateCommand,
   versionCommand,
+  watchCommand,
 ];
 
 const BY_NAME = new Map<string, Command>();
