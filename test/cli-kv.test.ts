@@ -117,3 +117,25 @@ describe('kv commands against a dev agent', () => {
     assert.equal(io.out, 'Success! Data written to: flag/addr\n');
   });
 });
+
+describe('uint64 flags', () => test('values above 2^53 survive kv put, get -detailed, export and import exactly', async () => {
+  const dev = await startDevAgent();
+  try {
+    const run = async (...argv: string[]) => {
+      const io = memoryIO();
+      const code = await runCli([argv[0], argv[1], `-http-addr=${dev.httpAddr}`, ...argv.slice(2)], io);
+      return { code, out: io.out };
+    };
+    assert.equal((await run('kv', 'put', '-flags=3304740253564472344', 'big/flag', 'v')).code, 0);
+    assert.match((await run('kv', 'get', '-detailed', 'big/flag')).out, /^Flags {12}3304740253564472344$/m);
+    const exported = (await run('kv', 'export', 'big/')).out;
+    assert.match(exported, /"flags": 3304740253564472344,/);
+    await run('kv', 'delete', 'big/flag');
+    const io = memoryIO();
+    assert.equal(await runCli(['kv', 'import', `-http-addr=${dev.httpAddr}`, exported], io), 0);
+    const raw = await (await fetch(`http://${dev.httpAddr}/v1/kv/big/flag`)).text();
+    assert.match(raw, /"Flags":3304740253564472344,/);
+  } finally {
+    await dev.stop();
+  }
+}));

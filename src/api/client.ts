@@ -54,7 +54,7 @@ export interface RequestSpec {
   method: 'GET' | 'PUT' | 'DELETE' | 'POST';
   path: string;
   /** Query parameters; a list repeats the key (`?tag=a&tag=b`), false/undefined omit it. */
-  query?: Record<string, string | number | boolean | string[] | undefined>;
+  query?: Record<string, string | number | bigint | boolean | string[] | undefined>;
   body?: Buffer | string;
   json?: unknown;
   /** Statuses other than 200 that are answers rather than errors (404 for KV reads, 409 for txn). */

@@ -1,6 +1,7 @@
 // The KV area of the client: /v1/kv reads (single, recurse, keys, raw) and writes (put, CAS,
 // acquire/release, delete, delete-tree), with Consul's true/false write answers.
 
+import { parseJSONExact } from './json.ts';
 import type { ApiResponse, CallOptions, ConsulClient, QueryOptions } from './client.ts';
 import type { KVPair } from './types.ts';
 
@@ -12,7 +13,8 @@ export interface KVGetOptions extends QueryOptions {
 
 /** Options of a KV write. */
 export interface KVPutOptions extends CallOptions {
-  flags?: number;
+  /** uint64: pass a bigint for values above 2^53. */
+  flags?: number | bigint;
   /** Check-and-set: write only if ModifyIndex equals this (0 = only if absent). */
   cas?: number;
   /** Session acquiring the lock. */
@@ -44,7 +46,7 @@ export class KVApi {
     });
     if (res.status === 404) return { data: null, meta: res.meta };
     if (options.raw) return { data: res.body, meta: res.meta };
-    const pairs = JSON.parse(res.body.toString('utf8')) as KVPair[];
+    const pairs = parseJSONExact<KVPair[]>(res.body.toString('utf8'));
     return { data: pairs[0] ?? null, meta: res.meta };
   }
 
@@ -53,7 +55,7 @@ export class KVApi {
     const res = await this.#c.request({
       method: 'GET', path: `/v1/kv/${escapeKey(prefix)}`, query: { recurse: true }, accept: [404], options,
     });
-    const data = res.status === 404 ? [] : (JSON.parse(res.body.toString('utf8')) as KVPair[] | null) ?? [];
+    const data = res.status === 404 ? [] : parseJSONExact<KVPair[] | null>(res.body.toString('utf8')) ?? [];
     return { data, meta: res.meta };
   }
 

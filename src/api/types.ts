@@ -5,7 +5,8 @@
 export interface KVPair {
   LockIndex: number;
   Key: string;
-  Flags: number;
+  /** uint64: a bigint when above 2^53 (consul lock's marker flags). */
+  Flags: number | bigint;
   Value: string | null;
   Session?: string;
   CreateIndex: number;
@@ -27,7 +28,7 @@ export interface KVTxnOp {
   Verb: KVOpVerb;
   Key: string;
   Value?: string | null;
-  Flags?: number;
+  Flags?: number | bigint;
   Index?: number;
   Session?: string;
   Namespace?: string;

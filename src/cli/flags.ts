@@ -17,7 +17,7 @@ export interface FlagDef {
 
 /** Parsed flag values by name (only flags that were given or have defaults) and the rest. */
 export interface ParsedFlags {
-  values: Record<string, string | boolean | number | string[]>;
+  values: Record<string, string | boolean | number | bigint | string[]>;
   /** Flags that appeared on the command line, in order. */
   given: Set<string>;
   args: string[];
@@ -31,7 +31,7 @@ export class FlagError extends Error {
 export { parseGoDuration, formatGoDuration } from '../duration.ts';
 import { parseGoDuration } from '../duration.ts';
 
-function convert(def: FlagDef, raw: string): string | boolean | number {
+function convert(def: FlagDef, raw: string): string | boolean | number | bigint {
   switch (def.kind) {
     case 'bool': {
       const v = raw.toLowerCase();
@@ -42,7 +42,8 @@ function convert(def: FlagDef, raw: string): string | boolean | number {
     case 'int':
     case 'uint': {
       if (!(def.kind === 'uint' ? /^\d+$/ : /^-?\d+$/).test(raw)) throw new FlagError(`invalid value "${raw}" for flag -${def.name}: parse error`);
-      return Number(raw);
+      // uint64 values past 2^53 (KV flags) stay exact as BigInt.
+      return Number.isSafeInteger(Number(raw)) ? Number(raw) : BigInt(raw);
     }
     case 'duration': {
       const ms = parseGoDuration(raw);

@@ -2,11 +2,12 @@
 // values, Go's JSON rendering of them, and Go's strict base64 decoding of user-given data.
 
 import type { KVPair } from '../api/index.ts';
+import { bigintReplacer, parseJSONExact } from '../api/json.ts';
 
 /** One exported key, as `consul kv export` writes it. */
 export interface KVEntry {
   key: string;
-  flags: number;
+  flags: number | bigint;
   value: string;
   namespace?: string;
   partition?: string;
@@ -22,14 +23,14 @@ export function toEntry(pair: KVPair): KVEntry {
 
 /** JSON as Go's json.MarshalIndent(v, "", "\t") writes it, HTML-safe escapes included. */
 export function goJsonIndent(v: unknown, indent = '\t'): string {
-  return JSON.stringify(v, null, indent).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(v, bigintReplacer, indent).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** Parses import data into entries, field names matched case-insensitively like Go's encoding/json. */
 export function parseEntries(data: string): KVEntry[] {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(data);
+    parsed = parseJSONExact(data);
   } catch (err) {
     throw new Error((err as Error).message, { cause: err });
   }
@@ -49,7 +50,9 @@ export function parseEntries(data: string): KVEntry[] {
       }
       return v as T;
     };
-    const e: KVEntry = { key: field('key', 'string', 'string', ''), flags: field('flags', 'number', 'uint64', 0), value: field('value', 'string', 'string', '') };
+    const big = get('flags');
+    const flags = typeof big === 'bigint' ? big : field('flags', 'number', 'uint64', 0);
+    const e: KVEntry = { key: field('key', 'string', 'string', ''), flags, value: field('value', 'string', 'string', '') };
     const ns = field('namespace', 'string', 'string', '');
     const part = field('partition', 'string', 'string', '');
     if (ns) e.namespace = ns;

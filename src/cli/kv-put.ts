@@ -118,14 +118,14 @@ Usage: proconsul kv put [options] KEY [DATA]
       return 1;
     }
     try {
-      return await put(client, key, data, { cas: !!v.cas, acquire: !!v.acquire, release: !!v.release, flags: Number(v.flags), modifyIndex, session }, out);
+      return await put(client, key, data, { cas: !!v.cas, acquire: !!v.acquire, release: !!v.release, flags: typeof v.flags === 'bigint' ? v.flags : Number(v.flags), modifyIndex, session }, out);
     } finally {
       client.close();
     }
   },
 };
 
-interface PutMode { cas: boolean; acquire: boolean; release: boolean; flags: number; modifyIndex: number; session: string }
+interface PutMode { cas: boolean; acquire: boolean; release: boolean; flags: number | bigint; modifyIndex: number; session: string }
 
 async function put(client: ConsulClient, key: string, data: Buffer, m: PutMode, out: ReturnType<typeof ui>): Promise<number> {
   const flags = m.flags;

@@ -126,7 +126,7 @@ function configPathsInOrder(argv: string[], consumed: number): string[] {
   return out;
 }
 
-function flagValue(a: AgentFlag, v: string | boolean | number | string[]): unknown {
+function flagValue(a: AgentFlag, v: string | boolean | number | bigint | string[]): unknown {
   if (a.kind === 'duration') return formatGoDuration(v as number);
   if (a.name === 'node-meta') return Object.fromEntries((v as string[]).map(parseMetaPair));
   return v;
