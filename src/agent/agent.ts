@@ -12,7 +12,9 @@ import { ensureCARoot, ensureClusterId } from '../leader/ca.ts';
 import { registerSelf } from '../leader/self-register.ts';
 import type { SessionTimers } from '../leader/session-ttl.ts';
 import { HttpServer } from '../http/index.ts';
-import { buildServer, type Endpoints } from './server.ts';
+import { buildServer, type AgentHooks, type Endpoints } from './server.ts';
+import type { Local } from './local/index.ts';
+import { loadConfig } from './config/load.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
 
 /** Optional overrides of what createAgent would build itself. */
@@ -23,6 +25,10 @@ export interface AgentDeps {
   random?: () => number;
   /** Live log fan-out for /v1/agent/monitor (give the same hub to the logger). */
   logHub?: LogHub;
+  /** Called by PUT /v1/agent/leave after the graceful leave (default: stop()). */
+  shutdown?: () => void | Promise<void>;
+  /** Re-reads the configuration for PUT /v1/agent/reload (default: the same config files again). */
+  reloadConfig?: () => Promise<RuntimeConfig>;
 }
 
 /** A running (or ready to run) agent. */
@@ -35,6 +41,8 @@ export interface Agent {
   readonly endpoints: Endpoints;
   /** The leader's session TTL timers. */
   readonly sessionTimers: SessionTimers;
+  /** This agent's own services and checks, with anti-entropy. */
+  readonly local: Local;
   /** Opens the store, runs leader start-up duties, binds listeners. */
   start(): Promise<void>;
   /** Closes listeners, stops following the store, closes it. Idempotent. */
@@ -60,8 +68,17 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   const telemetry = new Telemetry(clock);
   const log = logger.child({ '@module': 'agent' });
   const store: Store = deps.store ?? buildStore(config, clock, logger);
-  const { epDeps, replica, endpoints, sessionTimers, router } = buildServer(
-    config, store, clock, logger, deps.random ?? Math.random, { telemetry, hub },
+  const hooks: AgentHooks = {
+    reload: async () => local.reload(await (deps.reloadConfig ?? (() => reloadFromSources(config)))()),
+    leave: async () => {
+      await local.stop();
+      await endpoints.catalog.deregister({ Node: config.nodeName });
+      // Answer the request first, then shut down (Consul's Leave then ShutdownAgent).
+      setImmediate(() => void (deps.shutdown ?? (() => agent.stop()))());
+    },
+  };
+  const { epDeps, replica, endpoints, sessionTimers, router, local } = buildServer(
+    config, store, clock, logger, deps.random ?? Math.random, { telemetry, hub }, hooks,
   );
   const http = new HttpServer({
     router, logger: logger.child({ '@module': 'agent.http' }), metrics: telemetry,
@@ -75,7 +92,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   let stopped = false;
 
   const agent: Agent = {
-    config, logger, store, replica, http, endpoints, sessionTimers,
+    config, logger, store, replica, http, endpoints, sessionTimers, local,
     async start() {
       if (started) return;
       started = true;
@@ -84,6 +101,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       const clusterId = await ensureClusterId(epDeps);
       if (config.connect.enabled) await ensureCARoot(epDeps, clusterId);
       await registerSelf(endpoints.catalog, config);
+      await local.start();
       sessionTimers.start(replica.sessions.all());
       await http.listen(config.httpAddrs);
       if (config.pidFile) fs.writeFileSync(config.pidFile, String(process.pid));
@@ -93,6 +111,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       if (stopped) return;
       stopped = true;
       await http.close();
+      await local.stop();
       sessionTimers.stop();
       replica.stop();
       await store.close();
@@ -102,4 +121,11 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
     httpAddresses: () => http.addresses(),
   };
   return agent;
+}
+
+// The default reload: the same config files read again (flags other than -dev are not replayed).
+async function reloadFromSources(config: RuntimeConfig): Promise<RuntimeConfig> {
+  const args = [...(config.dev ? ['-dev'] : []), ...config.sources.flatMap((f) => ['-config-file', f])];
+  if (config.sources.length === 0) return config;
+  return (await loadConfig({ args, readOnly: true })).config;
 }

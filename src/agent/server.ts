@@ -15,7 +15,10 @@ import { EventBuffer } from './events.ts';
 import {
   buildRoutes, kvHandlers, txnHandlers, statusHandlers, agentSelfHandlers, agentStats, connectHandlers,
   sessionHandlers, catalogHandlers, healthHandlers, observeHandlers, eventHandlers, type Router,
+  agentServiceHandlers, agentCheckHandlers, agentControlHandlers,
 } from '../http/index.ts';
+import { createLocal, type Local } from './local/index.ts';
+import { serverCatalogTarget, replicaNodeChecks } from './local/catalog-target.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
 import { parseGoDuration } from '../duration.ts';
 
@@ -37,12 +40,20 @@ export interface ServerParts {
   endpoints: Endpoints;
   sessionTimers: SessionTimers;
   router: Router;
+  /** The agent's own services and checks with anti-entropy. */
+  local: Local;
+}
+
+/** Agent-level actions the agent routes trigger (createAgent supplies them). */
+export interface AgentHooks {
+  reload(): Promise<void>;
+  leave(): Promise<void>;
 }
 
 /** Wires replica, endpoints, leader timers and routes for one server. */
 export function buildServer(
   config: RuntimeConfig, store: Store, clock: Clock, logger: Logger, random: () => number,
-  observe: { telemetry: Telemetry; hub: LogHub },
+  observe: { telemetry: Telemetry; hub: LogHub }, hooks: AgentHooks,
 ): ServerParts {
   const leadership = soloLeadership(`${config.advertiseAddr}:${config.ports.server}`);
   const replica = new Replica({ store, clock, logger: logger.child({ '@module': 'agent.replica' }) });
@@ -72,6 +83,11 @@ export function buildServer(
     nodeName: config.nodeName,
     services: () => [...(replica.catalog.services.get(config.nodeName)?.values() ?? [])],
   });
+  const local = createLocal({
+    config, clock, random, logger, target: serverCatalogTarget(endpoints.catalog, replica, config),
+    remoteChecks: replicaNodeChecks(replica), clusterSize: () => replica.catalog.nodes.size,
+  });
+  const localCfg = { ...reqCfg, defaultQueryTime: config.defaultQueryTime, maxQueryTime: config.maxQueryTime };
   const limits = { ...reqCfg, kvMaxValueSize: config.limits.kvMaxValueSize, txnMaxReqLen: config.limits.txnMaxReqLen };
   const router = buildRoutes({
     kv: kvHandlers(endpoints.kv, limits),
@@ -84,10 +100,16 @@ export function buildServer(
     health: healthHandlers(endpoints.health, reqCfg),
     observe: observeHandlers({ ...observe, prometheusRetentionMs: prometheusRetention(config) }),
     event: eventHandlers(events, { ...reqCfg, maxQueryTime: config.maxQueryTime }),
+    agentServices: agentServiceHandlers(local, localCfg, clock, random),
+    agentChecks: agentCheckHandlers(local, reqCfg),
+    agentControl: agentControlHandlers({
+      config, tokens: local.tokens, reload: () => hooks.reload(), leave: () => hooks.leave(),
+      tokenChanged: () => void local.ae.syncFull().catch(() => {}),
+    }),
   });
   observe.telemetry.gauge('rpc.queries_blocking', 'Blocking queries waiting', () => replica.notifier.blocked);
   observe.telemetry.gauge('state.kv_entries', 'KV entries in the replica', () => replica.kvs.size);
-  return { epDeps, replica, leadership, endpoints, sessionTimers, router };
+  return { epDeps, replica, leadership, endpoints, sessionTimers, router, local };
 }
 
 /** telemetry.prometheus_retention_time in ms (0 when unset), read from the merged config. */

@@ -17,6 +17,15 @@ export interface RouteHandlers {
   health: { node: Handler; checks: Handler; state: Handler; service: Handler; connect: Handler };
   observe: { metrics: Handler; monitor: Handler; host: Handler };
   event: { fire: Handler; list: Handler };
+  agentServices: {
+    services: Handler; service: Handler; register: Handler; deregister: Handler; maintenance: Handler;
+    healthById: Handler; healthByName: Handler;
+  };
+  agentChecks: {
+    checks: Handler; register: Handler; deregister: Handler; pass: Handler; warn: Handler; fail: Handler;
+    update: Handler; nodeMaintenance: Handler;
+  };
+  agentControl: { members: Handler; reload: Handler; leave: Handler; forceLeave: Handler; token: Handler };
 }
 
 /** Builds the route table. */
@@ -50,6 +59,26 @@ export function buildRoutes(h: RouteHandlers): Router {
     .route('GET', '/v1/status/peers', h.status.peers)
     .route('GET', '/v1/agent/self', h.agent.self)
     .route('GET', '/v1/agent/version', h.agent.version)
+    .route('GET', '/v1/agent/services', h.agentServices.services)
+    .route('GET', '/v1/agent/service/*', h.agentServices.service)
+    .route('PUT', '/v1/agent/service/register', h.agentServices.register)
+    .route('PUT', '/v1/agent/service/deregister/*', h.agentServices.deregister)
+    .route('PUT', '/v1/agent/service/maintenance/*', h.agentServices.maintenance)
+    .route('GET', '/v1/agent/health/service/id/*', h.agentServices.healthById)
+    .route('GET', '/v1/agent/health/service/name/*', h.agentServices.healthByName)
+    .route('GET', '/v1/agent/checks', h.agentChecks.checks)
+    .route('PUT', '/v1/agent/check/register', h.agentChecks.register)
+    .route('PUT', '/v1/agent/check/deregister/*', h.agentChecks.deregister)
+    .route('PUT', '/v1/agent/check/pass/*', h.agentChecks.pass)
+    .route('PUT', '/v1/agent/check/warn/*', h.agentChecks.warn)
+    .route('PUT', '/v1/agent/check/fail/*', h.agentChecks.fail)
+    .route('PUT', '/v1/agent/check/update/*', h.agentChecks.update)
+    .route('PUT', '/v1/agent/maintenance', h.agentChecks.nodeMaintenance)
+    .route('GET', '/v1/agent/members', h.agentControl.members)
+    .route('PUT', '/v1/agent/reload', h.agentControl.reload)
+    .route('PUT', '/v1/agent/leave', h.agentControl.leave)
+    .route('PUT', '/v1/agent/force-leave/*', h.agentControl.forceLeave)
+    .route('PUT', '/v1/agent/token/*', h.agentControl.token)
     .route('GET', '/v1/agent/metrics', h.observe.metrics)
     .route('GET', '/v1/agent/monitor', h.observe.monitor)
     .route('GET', '/v1/agent/host', h.observe.host)

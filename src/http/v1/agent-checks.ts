@@ -1,0 +1,72 @@
+// /v1/agent/checks, /v1/agent/check/* and /v1/agent/maintenance: the agent's own checks as
+// Consul's HealthCheck map, registration, TTL reports (pass/warn/fail/update) and node
+// maintenance, each synced to the catalog before answering.
+import { BadRequestError, NotFoundError } from '../../errors.ts';
+import { filterRecord } from '../../filter/index.ts';
+import { decodeCheck, validateCheckDefinition, validStatus, type Local } from '../../agent/local/index.ts';
+import type { CheckStatus } from '../../agent/checks/index.ts';
+import type { HttpResult } from '../router.ts';
+import { canonical, parseJSON } from '../body.ts';
+import { checkTenancy, parseToken, type HttpRequest, type RequestConfig } from '../request.ts';
+import { enableParam } from './agent-services.ts';
+
+function objectBody(v: unknown, type: string): Record<string, unknown> {
+  if (v === undefined) return {};
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new BadRequestError(`Request decode failed: json: cannot unmarshal into Go value of type ${type}`);
+  return v as Record<string, unknown>;
+}
+
+/** Handlers for the agent's check routes. */
+export function agentCheckHandlers(local: Local, cfg: RequestConfig) {
+  const report = (status: CheckStatus) => async (req: HttpRequest): Promise<HttpResult> => {
+    checkTenancy(req);
+    local.agent.updateTTL(req.params.rest, status, req.query.get('note') ?? '');
+    await local.agent.syncChanges();
+    return {};
+  };
+  return {
+    async checks(req: HttpRequest): Promise<HttpResult> {
+      checkTenancy(req);
+      const all = Object.fromEntries(local.state.checks().map((c) => [c.CheckID, { ...c, ServiceTags: c.ServiceTags ?? [], CreateIndex: 0, ModifyIndex: 0 }]));
+      return { body: filterRecord(all, req.query.get('filter') ?? undefined) };
+    },
+    async register(req: HttpRequest): Promise<HttpResult> {
+      checkTenancy(req);
+      const def = decodeCheck(objectBody(parseJSON(await req.body()), 'structs.CheckDefinition'));
+      validateCheckDefinition(def);
+      const health = local.agent.healthCheck(def);
+      if (health.ServiceID && !local.state.service(health.ServiceID)) {
+        throw new NotFoundError(`ServiceID ${JSON.stringify(health.ServiceID)} does not exist`);
+      }
+      local.agent.addCheck(health, def.type, { source: 'remote', persist: true, token: parseToken(req, cfg) || def.Token });
+      await local.agent.syncChanges();
+      return {};
+    },
+    async deregister(req: HttpRequest): Promise<HttpResult> {
+      checkTenancy(req);
+      local.agent.removeCheck(req.params.rest);
+      await local.agent.syncChanges();
+      return {};
+    },
+    pass: report('passing'),
+    warn: report('warning'),
+    fail: report('critical'),
+    async update(req: HttpRequest): Promise<HttpResult> {
+      const body = canonical(objectBody(parseJSON(await req.body()), 'agent.checkUpdate'), ['Status', 'Output']);
+      const status = typeof body.Status === 'string' ? body.Status : '';
+      if (!validStatus(status)) throw new BadRequestError(`Invalid check status: '${status}'`);
+      checkTenancy(req);
+      const output = typeof body.Output === 'string' ? body.Output : '';
+      local.agent.updateTTL(req.params.rest, status as CheckStatus, output);
+      await local.agent.syncChanges();
+      return {};
+    },
+    async nodeMaintenance(req: HttpRequest): Promise<HttpResult> {
+      const enable = enableParam(req);
+      if (enable) local.agent.enableNodeMaintenance(req.query.get('reason') ?? '', parseToken(req, cfg));
+      else local.agent.disableNodeMaintenance();
+      await local.agent.syncChanges();
+      return {};
+    },
+  };
+}

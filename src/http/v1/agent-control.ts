@@ -1,0 +1,62 @@
+// /v1/agent/members, reload, leave, force-leave and token/:type: the agent's membership view
+// (only itself until gossip lands), config reload, graceful leave and runtime ACL tokens.
+import type { RuntimeConfig } from '../../agent/config/runtime.ts';
+import { BadRequestError, NotFoundError } from '../../errors.ts';
+import { tokenKind, type TokenStore } from '../../agent/local/index.ts';
+import type { HttpResult } from '../router.ts';
+import { canonical, parseJSON } from '../body.ts';
+import type { HttpRequest } from '../request.ts';
+import { localMember } from './agent.ts';
+
+/** What the control handlers call. */
+export interface AgentControlDeps {
+  config: RuntimeConfig;
+  tokens: TokenStore;
+  /** Re-reads the config files and re-registers their services and checks. */
+  reload(): Promise<void>;
+  /** Leaves the cluster gracefully, then shuts the agent down. */
+  leave(): Promise<void>;
+  /** Called after a token changed (Consul triggers a full anti-entropy sync). */
+  tokenChanged(): void;
+}
+
+/** Handlers for the agent control routes. */
+export function agentControlHandlers(deps: AgentControlDeps) {
+  return {
+    async members(req: HttpRequest): Promise<HttpResult> {
+      const wan = Boolean(req.query.get('wan'));
+      const segment = req.query.get('segment') ?? '';
+      if (wan && segment !== '' && segment !== '_all') throw new BadRequestError('Cannot provide a segment with wan=true');
+      if (wan && !deps.config.server) return { body: [] };
+      const member = localMember(deps.config);
+      if (wan) return { body: [{ ...member, Name: `${deps.config.nodeName}.${deps.config.datacenter}`, Port: deps.config.ports.serfWan }] };
+      return { body: [member] };
+    },
+    async reload(): Promise<HttpResult> {
+      await deps.reload();
+      return {};
+    },
+    async leave(): Promise<HttpResult> {
+      await deps.leave();
+      return {};
+    },
+    async forceLeave(): Promise<HttpResult> {
+      // No gossip pool yet: there is no failed member to remove.
+      return {};
+    },
+    async token(req: HttpRequest): Promise<HttpResult> {
+      if (!deps.config.acl.enabled) return { status: 401, raw: 'ACL support disabled' };
+      const raw = parseJSON(await req.body());
+      if (raw !== undefined && (raw === null || typeof raw !== 'object' || Array.isArray(raw))) {
+        throw new BadRequestError('Request decode failed: json: cannot unmarshal into Go value of type api.AgentToken');
+      }
+      const body = canonical(raw ?? {}, ['Token']);
+      const target = req.params.rest;
+      const kind = tokenKind(target);
+      if (!kind) throw new NotFoundError(`Token ${JSON.stringify(target)} is unknown`);
+      const changed = deps.tokens.set(kind, typeof body.Token === 'string' ? body.Token : '');
+      if (changed && (kind === 'default' || kind === 'agent')) deps.tokenChanged();
+      return {};
+    },
+  };
+}
