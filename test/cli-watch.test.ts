@@ -100,13 +100,14 @@ describe('watch against a dev agent', () => {
 
   test('without a handler the current value is printed as indented JSON and the watch ends', async () => {
     await client.kv.put('print/a', '<&>');
-    await client.kv.put('print/b', 'B');
+    await client.kv.put('print/b', 'B', { flags: 18446744073709551615n });
     const r = await cli(['watch', '-type=keyprefix', '-prefix=print/']);
     assert.equal(r.code, 0);
     assert.equal(r.err, '');
     const pairs = JSON.parse(r.out);
     assert.deepEqual(pairs.map((p: { Key: string }) => p.Key), ['print/a', 'print/b']);
     assert.match(r.out, /^\[\n {4}\{\n {8}"Key": "print\/a",\n {8}"CreateIndex": \d+,/);
+    assert.match(r.out, /"Flags": 18446744073709551615,/, 'uint64 flags print exactly');
     assert.equal((await cli(['watch', '-type=key', '-key=print/none'])).out, 'null\n');
     const services = await cli(['watch', '-type=services']);
     assert.deepEqual(JSON.parse(services.out), { consul: [] });

@@ -3,11 +3,12 @@
 // directly with -shell=false, given the JSON on stdin and CONSUL_INDEX in its environment.
 
 import { spawn } from 'node:child_process';
+import { bigintReplacer } from '../api/json.ts';
 import type { CliIO } from './io.ts';
 
-/** encoding/json output: `indent` as MarshalIndent ('' = compact as Encoder), with <, >, &, U+2028/9 escaped. */
+/** encoding/json output: `indent` as MarshalIndent ('' = compact as Encoder), with <, >, &, U+2028/9 escaped; uint64 BigInts stay exact. */
 export function goJson(value: unknown, indent: string): string {
-  const s = JSON.stringify(value ?? null, null, indent) ?? 'null';
+  const s = JSON.stringify(value ?? null, bigintReplacer, indent) ?? 'null';
   return s.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
