@@ -73,21 +73,9 @@ export const watchCommand: Command = {
       } catch (err) {
         return stop.signal.aborted ? 0 : out.fail(`Error querying Consul agent: ${(err as Error).message}`);
       }
-      let exit = 0;
-      const handler = async (index: number, result: unknown): Promise<boolean> => {
-        if (flags.args.length === 0) {
-          out.info(goJson(result, '    '));
-          return false;
-        }
-        const error = await runHandler({ args: flags.args, shell: flags.values.shell !== false }, index, result, io);
-        if (error) {
-          exit = out.fail(error);
-          return false;
-        }
-        return true;
-      };
-      await runPlan(plan, handler, { signal: stop.signal, onError: (type, err, retry) => watchErrored(io, type, err, retry) });
-      return exit;
+      const state = { exit: 0 };
+      await runPlan(plan, resultHandler(flags, io, state), { signal: stop.signal, onError: (type, err, retry) => watchErrored(io, type, err, retry) });
+      return state.exit;
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
@@ -95,6 +83,23 @@ export const watchCommand: Command = {
     }
   },
 };
+
+/** Prints the first result and stops (no child), or runs the child on each; a failing child stops with exit 1. */
+function resultHandler(flags: ParsedFlags, io: CliIO, state: { exit: number }): (index: number, result: unknown) => Promise<boolean> {
+  const out = failUi(io);
+  return async (index, result) => {
+    if (flags.args.length === 0) {
+      out.info(goJson(result, '    '));
+      return false;
+    }
+    const error = await runHandler({ args: flags.args, shell: flags.values.shell !== false }, index, result, io);
+    if (error) {
+      state.exit = out.fail(error);
+      return false;
+    }
+    return true;
+  };
+}
 
 /** Collects the given flags into watch parameters as Consul's CLI does; a string is an error message. */
 function watchParams(flags: ParsedFlags): WatchParams | string {
