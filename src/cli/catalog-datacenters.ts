@@ -2,7 +2,7 @@
 
 import { HTTP_FLAGS } from './http-flags.ts';
 import { parseCommandFlags, ui, type CliIO, type Command } from './io.ts';
-import { openClient } from './catalog-flags.ts';
+import { openClient } from './http-flags.ts';
 
 /** The `catalog datacenters` command. */
 export const catalogDatacentersCommand: Command = {

@@ -2,11 +2,9 @@
 // FlagMapValue), `-filter` data sources (helpers.LoadDataSource) and opening the API client.
 
 import { readFile } from 'node:fs/promises';
-import { ConfigError, type ConsulClient } from '../api/index.ts';
 import { goFileError } from '../api/errors.ts';
 import { goFlagDefaults } from './usage.ts';
 import type { FlagDef, ParsedFlags } from './flags.ts';
-import { clientFromFlags } from './http-flags.ts';
 import { readAll, ui, type CliIO } from './io.ts';
 
 /** Folds a repeatable `key=value` list flag into a map; on a bad value prints Go flag's error and returns null. */
@@ -41,17 +39,6 @@ export async function loadDataSource(data: string, stdin: NodeJS.ReadableStream)
     return await readFile(source, 'utf8');
   } catch (err) {
     throw new Error(`Failed to read file: ${goFileError(err as NodeJS.ErrnoException, source)}`, { cause: err });
-  }
-}
-
-/** Builds the client from the HTTP flags; prints Consul's connect error and returns null on bad settings. */
-export function openClient(flags: ParsedFlags, io: CliIO): ConsulClient | null {
-  try {
-    return clientFromFlags(flags, io.env);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    ui(io).error(`Error connecting to Consul agent: ${err.message}`);
-    return null;
   }
 }
 

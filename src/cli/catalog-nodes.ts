@@ -6,7 +6,8 @@ import type { ListOptions, Node } from '../api/index.ts';
 import { HTTP_FLAGS } from './http-flags.ts';
 import { parseCommandFlags, type CliIO, type Command } from './io.ts';
 import { columnize, mapToKV } from './catalog-columns.ts';
-import { failUi, loadDataSource, mapFlag, openClient } from './catalog-flags.ts';
+import { failUi, loadDataSource, mapFlag } from './catalog-flags.ts';
+import { openClient } from './http-flags.ts';
 
 /** Renders nodes as `consul catalog nodes` does. */
 export function nodesTable(nodes: Node[], detailed: boolean): string {

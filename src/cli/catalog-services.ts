@@ -5,7 +5,8 @@ import type { ConsulClient } from '../api/index.ts';
 import { HTTP_FLAGS } from './http-flags.ts';
 import { parseCommandFlags, type CliIO, type Command } from './io.ts';
 import { tabwriter } from './catalog-columns.ts';
-import { failUi, mapFlag, openClient } from './catalog-flags.ts';
+import { failUi, mapFlag } from './catalog-flags.ts';
+import { openClient } from './http-flags.ts';
 
 /** Renders a name→tags map as `consul catalog services` does (sorted; tags sorted and comma-joined with -tags). */
 export function servicesList(services: Record<string, string[]>, tags: boolean): string {

@@ -1,7 +1,8 @@
 // The HTTP API flags every command that talks to an agent accepts (command/flags/http.go) and
 // the client they build: flags win over CONSUL_* variables, and a token file beats a token.
 
-import { ConsulClient, readTokenFile } from '../api/index.ts';
+import { ConfigError, ConsulClient, readTokenFile } from '../api/index.ts';
+import { ui, type CliIO } from './io.ts';
 import type { FlagDef } from './flags.ts';
 import type { ParsedFlags } from './flags.ts';
 
@@ -51,4 +52,15 @@ export function clientFromFlags(flags: ParsedFlags, env: NodeJS.ProcessEnv): Con
 /** Whether `-stale` was given. */
 export function staleFlag(flags: ParsedFlags): boolean {
   return flags.values.stale === true;
+}
+
+/** Builds the client from the HTTP flags; prints Consul's connect error and returns null on bad settings. */
+export function openClient(flags: ParsedFlags, io: CliIO): ConsulClient | null {
+  try {
+    return clientFromFlags(flags, io.env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    ui(io).error(`Error connecting to Consul agent: ${err.message}`);
+    return null;
+  }
 }

@@ -1,8 +1,7 @@
 // `proconsul kv delete`: remove a key, a prefix (-recurse) or a key at a known index (-cas),
 // with `consul kv delete`'s checks, messages and exit codes.
 
-import { ConfigError, type ConsulClient } from '../api/index.ts';
-import { HTTP_FLAGS, clientFromFlags } from './http-flags.ts';
+import { HTTP_FLAGS, openClient } from './http-flags.ts';
 import { parseCommandFlags, ui, type CliIO, type Command } from './io.ts';
 
 /** The `kv delete` command. */
@@ -55,14 +54,8 @@ Usage: proconsul kv delete [options] KEY_OR_PREFIX
       out.error(problem);
       return 1;
     }
-    let client: ConsulClient;
-    try {
-      client = clientFromFlags(flags, io.env);
-    } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      out.error(`Error connecting to Consul agent: ${err.message}`);
-      return 1;
-    }
+    const client = openClient(flags, io);
+    if (!client) return 1;
     try {
       if (recurse) {
         await client.kv.delete(key, { recurse: true }).catch((err: Error) => {

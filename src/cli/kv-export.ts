@@ -1,8 +1,7 @@
 // `proconsul kv export`: a prefix as the JSON array `consul kv export` writes (tab-indented,
 // base64 values), ready for `kv import`.
 
-import { ConfigError, type ConsulClient } from '../api/index.ts';
-import { HTTP_FLAGS, clientFromFlags, staleFlag } from './http-flags.ts';
+import { HTTP_FLAGS, openClient, staleFlag } from './http-flags.ts';
 import { parseCommandFlags, ui, type CliIO, type Command } from './io.ts';
 import { goJsonIndent, toEntry } from './kv-entry.ts';
 
@@ -32,14 +31,8 @@ Usage: proconsul kv export [KEY_OR_PREFIX]
     }
     let key = flags.args[0] ?? '';
     if (key.startsWith('/')) key = key.slice(1);
-    let client: ConsulClient;
-    try {
-      client = clientFromFlags(flags, io.env);
-    } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      out.error(`Error connecting to Consul agent: ${err.message}`);
-      return 1;
-    }
+    const client = openClient(flags, io);
+    if (!client) return 1;
     try {
       const { data } = await client.kv.list(key, { stale: staleFlag(flags) });
       out.info(goJsonIndent(data.map(toEntry)));

@@ -1,8 +1,8 @@
 // `proconsul kv get`: one value, a prefix (-recurse), key names (-keys), with -detailed and
 // -base64 renderings, exactly as `consul kv get` prints them.
 
-import { ConfigError, type ConsulClient, type KVPair } from '../api/index.ts';
-import { HTTP_FLAGS, clientFromFlags, staleFlag } from './http-flags.ts';
+import type { ConsulClient, KVPair } from '../api/index.ts';
+import { HTTP_FLAGS, openClient, staleFlag } from './http-flags.ts';
 import { parseCommandFlags, ui, type CliIO, type Command } from './io.ts';
 
 /** Renders a pair as `-detailed` does: Go's tabwriter with padding 6 over the field names. */
@@ -85,14 +85,8 @@ Usage: proconsul kv get [options] [KEY_OR_PREFIX]
       out.error('Error! Missing KEY argument');
       return 1;
     }
-    let client: ConsulClient;
-    try {
-      client = clientFromFlags(flags, io.env);
-    } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      out.error(`Error connecting to Consul agent: ${err.message}`);
-      return 1;
-    }
+    const client = openClient(flags, io);
+    if (!client) return 1;
     try {
       return await get(client, key, { keys: !!v.keys, recurse: !!v.recurse, detailed: !!v.detailed, base64: !!v.base64, separator: String(v.separator), stale: staleFlag(flags) }, out);
     } catch (err) {

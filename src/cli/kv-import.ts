@@ -2,9 +2,8 @@
 // stdin), printing `Imported: <key>` for each, as `consul kv import` does.
 
 import { readFile } from 'node:fs/promises';
-import { ConfigError, type ConsulClient } from '../api/index.ts';
 import { goFileError } from '../api/errors.ts';
-import { HTTP_FLAGS, clientFromFlags } from './http-flags.ts';
+import { HTTP_FLAGS, openClient } from './http-flags.ts';
 import { parseCommandFlags, readAll, ui, type CliIO, type Command } from './io.ts';
 import { decodeBase64Strict, parseEntries, type KVEntry } from './kv-entry.ts';
 
@@ -67,14 +66,8 @@ Usage: proconsul kv import [DATA]
       out.error(`Error! ${(err as Error).message}`);
       return 1;
     }
-    let client: ConsulClient;
-    try {
-      client = clientFromFlags(flags, io.env);
-    } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      out.error(`Error connecting to Consul agent: ${err.message}`);
-      return 1;
-    }
+    const client = openClient(flags, io);
+    if (!client) return 1;
     try {
       let entries: KVEntry[];
       try {

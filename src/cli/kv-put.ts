@@ -2,9 +2,9 @@
 // check-and-set, or acquire/release a lock, with `consul kv put`'s messages and exit codes.
 
 import { readFile } from 'node:fs/promises';
-import { ConfigError, type ConsulClient } from '../api/index.ts';
+import type { ConsulClient } from '../api/index.ts';
 import { goFileError } from '../api/errors.ts';
-import { HTTP_FLAGS, clientFromFlags } from './http-flags.ts';
+import { HTTP_FLAGS, openClient } from './http-flags.ts';
 import { parseCommandFlags, readAll, ui, type CliIO, type Command } from './io.ts';
 import { decodeBase64Strict } from './kv-entry.ts';
 
@@ -109,14 +109,8 @@ Usage: proconsul kv put [options] KEY [DATA]
       out.error('Must specify -modify-index with -cas!');
       return 1;
     }
-    let client: ConsulClient;
-    try {
-      client = clientFromFlags(flags, io.env);
-    } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      out.error(`Error connecting to Consul agent: ${err.message}`);
-      return 1;
-    }
+    const client = openClient(flags, io);
+    if (!client) return 1;
     try {
       return await put(client, key, data, { cas: !!v.cas, acquire: !!v.acquire, release: !!v.release, flags: typeof v.flags === 'bigint' ? v.flags : Number(v.flags), modifyIndex, session }, out);
     } finally {

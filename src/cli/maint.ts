@@ -4,7 +4,8 @@
 import type { AgentCheck, ConsulClient } from '../api/index.ts';
 import { HTTP_CLIENT_FLAGS } from './http-flags.ts';
 import { parseCommandFlags, type CliIO, type Command } from './io.ts';
-import { failUi, openClient } from './catalog-flags.ts';
+import { failUi } from './catalog-flags.ts';
+import { openClient } from './http-flags.ts';
 
 const NODE_MAINT = '_node_maintenance';
 const SERVICE_MAINT_PREFIX = '_service_maintenance:';

@@ -3,7 +3,8 @@
 
 import { HTTP_FLAGS } from './http-flags.ts';
 import { parseCommandFlags, type CliIO, type Command } from './io.ts';
-import { failUi, openClient } from './catalog-flags.ts';
+import { failUi } from './catalog-flags.ts';
+import { openClient } from './http-flags.ts';
 import { servicesFromFiles } from './services-config.ts';
 import type { AgentServiceRegistration } from '../api/index.ts';
 

@@ -4,7 +4,8 @@
 import type { AgentServiceRegistration, ServiceAddress } from '../api/index.ts';
 import { HTTP_FLAGS } from './http-flags.ts';
 import { parseCommandFlags, type CliIO, type Command } from './io.ts';
-import { failUi, mapFlag, openClient } from './catalog-flags.ts';
+import { failUi, mapFlag } from './catalog-flags.ts';
+import { openClient } from './http-flags.ts';
 import { servicesFromFiles } from './services-config.ts';
 
 /** Go's api.ParseServiceAddr: `host:port`, where the port is required. */

@@ -5,7 +5,8 @@
 import { HTTP_FLAGS } from './http-flags.ts';
 import { parseCommandFlags, type CliIO, type Command } from './io.ts';
 import { usageWithFlags } from './usage.ts';
-import { failUi, openClient } from './catalog-flags.ts';
+import { failUi } from './catalog-flags.ts';
+import { openClient } from './http-flags.ts';
 import { goJson, runHandler } from './watch-handler.ts';
 import { parseWatch, runPlan, type WatchParams, type WatchPlan } from './watch-plan.ts';
 import type { ParsedFlags } from './flags.ts';
