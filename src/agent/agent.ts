@@ -12,6 +12,8 @@ import { ensureCARoot, ensureClusterId } from '../leader/ca.ts';
 import { registerSelf } from '../leader/self-register.ts';
 import type { SessionTimers } from '../leader/session-ttl.ts';
 import { HttpServer } from '../http/index.ts';
+import { DnsHandler, DnsServer, dnsConfigFrom, type DnsAddresses } from '../dns/index.ts';
+import { DnsView } from '../endpoint/index.ts';
 import { buildServer, type AgentHooks, type Endpoints } from './server.ts';
 import type { Local } from './local/index.ts';
 import { loadConfig } from './config/load.ts';
@@ -49,6 +51,10 @@ export interface Agent {
   stop(): Promise<void>;
   /** Bound HTTP addresses (`ip:port` or socket paths). */
   httpAddresses(): string[];
+  /** Bound DNS addresses (`ip:port`) per transport; empty when ports.dns is -1. */
+  dnsAddresses(): DnsAddresses;
+  /** The DNS message handler (socket-free), for in-process tests and benchmarks. */
+  readonly dnsHandler: DnsHandler;
 }
 
 function buildStore(config: RuntimeConfig, clock: Clock, logger: Logger): Store {
@@ -88,6 +94,11 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       prettyAll: config.dev,
     },
   });
+  const dnsHandler = new DnsHandler({
+    cfg: dnsConfigFrom(config), view: new DnsView(replica), logger: logger.child({ '@module': 'dns' }),
+    random: deps.random ?? Math.random, now: () => clock.now(),
+  });
+  const dns = new DnsServer({ handler: dnsHandler, logger: logger.child({ '@module': 'dns' }) });
   let started = false;
   let stopped = false;
 
@@ -104,6 +115,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       await local.start();
       sessionTimers.start(replica.sessions.all());
       await http.listen(config.httpAddrs);
+      await dns.listen(config.dnsAddrs);
       if (config.pidFile) fs.writeFileSync(config.pidFile, String(process.pid));
       log.info({ node: config.nodeName, datacenter: config.datacenter, store: store.kind, http: http.addresses() }, 'agent started');
     },
@@ -111,6 +123,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       if (stopped) return;
       stopped = true;
       await http.close();
+      await dns.close();
       await local.stop();
       sessionTimers.stop();
       replica.stop();
@@ -119,13 +132,20 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       log.info({}, 'agent stopped');
     },
     httpAddresses: () => http.addresses(),
+    dnsAddresses: () => dns.addresses(),
+    dnsHandler,
   };
   return agent;
 }
 
-// The default reload: the same config files read again (flags other than -dev are not replayed).
+// The default reload: the same config files read again, with the identity this agent already
+// runs under (other command-line flags are not replayed; the CLI passes its own reloadConfig).
 async function reloadFromSources(config: RuntimeConfig): Promise<RuntimeConfig> {
-  const args = [...(config.dev ? ['-dev'] : []), ...config.sources.flatMap((f) => ['-config-file', f])];
   if (config.sources.length === 0) return config;
+  const args = [
+    ...(config.dev ? ['-dev'] : []), '-node', config.nodeName, '-bind', config.bindAddr, '-advertise', config.advertiseAddr,
+    '-datacenter', config.datacenter, ...(config.dataDir ? ['-data-dir', config.dataDir] : []),
+    ...config.sources.flatMap((f) => ['-config-file', f]),
+  ];
   return (await loadConfig({ args, readOnly: true })).config;
 }

@@ -12,3 +12,4 @@ export { CatalogEndpoint, toServiceNode, type CatalogFilters } from './catalog.t
 export { HealthEndpoint, HEALTH_STATES } from './health.ts';
 export { planRegister, planDeregister, invalidateSessions, type CatalogPlan } from './catalog-write.ts';
 export type { CatalogTxnOp, CatalogResult } from './txn-catalog.ts';
+export { DnsView, type DnsInstance } from './dns-view.ts';

@@ -1,0 +1,149 @@
+// Answers for questions under the Consul domain: services (A/AAAA/CNAME/ANY/SRV/TXT), mesh
+// endpoints, nodes, `.addr`, PTR, SOA and NS. NXDOMAIN is thrown as a typed not-found error;
+// NODATA is an empty answer (the handler adds the SOA to the authority section for both).
+import type { Answer } from 'dns-packet';
+import { NotFoundError } from '../errors.ts';
+import { NotImplementedError } from './errors.ts';
+import type { DnsView, DnsInstance } from '../endpoint/dns-view.ts';
+import { serviceTtl, type DnsConfig } from './config.ts';
+import type { DnsQuery, Locality } from './name.ts';
+import {
+  addressRecords, metaTxt, nodeFqdn, nsRecords, recordKey, serviceAddressRecords, serviceFqdn,
+  shuffle, soaRecord, srvTarget, srvWeight,
+} from './records.ts';
+
+/** The sections of a reply. */
+export interface Sections {
+  answers: Answer[];
+  authorities: Answer[];
+  additionals: Answer[];
+}
+
+/** What answering needs besides the question. */
+export interface AnswerContext {
+  cfg: DnsConfig;
+  view: DnsView;
+  random: () => number;
+  now: () => number;
+}
+
+/** A question: its canonical name (no trailing dot), type and the domain it used. */
+export interface Question {
+  name: string;
+  type: string;
+  domain: string;
+}
+
+const empty = (): Sections => ({ answers: [], authorities: [], additionals: [] });
+
+/** Answers one parsed question; throws NotFoundError for NXDOMAIN. */
+export function answer(q: Question, query: DnsQuery | null, ctx: AnswerContext): Sections {
+  if (q.type === 'AXFR' || q.type === 'IXFR') throw new NotImplementedError('zone transfers are not supported');
+  if (!query) throw new NotFoundError(`invalid name ${q.name}`);
+  if (query.kind !== 'ptr' && (q.type === 'SOA' || q.type === 'NS')) return authority(q, ctx);
+  switch (query.kind) {
+    case 'apex': throw new NotFoundError(`invalid name ${q.name}`);
+    case 'ptr': return ptr(q, query.ip, ctx);
+    case 'addr': return checkLocal(query.locality, ctx.cfg, false), addrAnswer(q, query.ip, ctx.cfg);
+    case 'node': return checkLocal(query.locality, ctx.cfg, false), nodeAnswer(q, query.node, ctx);
+    case 'service':
+    case 'connect':
+      checkLocal(query.locality, ctx.cfg, false);
+      return serviceAnswer(q, query.service, query.kind === 'service' ? query.tag : '', query.kind === 'connect', ctx);
+    case 'virtual':
+      checkLocal(query.locality, ctx.cfg, true);
+      throw new NotFoundError(`no virtual IP for ${query.service}`);
+    case 'ingress':
+      checkLocal(query.locality, ctx.cfg, false);
+      throw new NotFoundError(`no ingress gateway for ${query.service}`);
+    case 'query':
+      checkLocal(query.locality, ctx.cfg, false);
+      throw new NotFoundError(`no prepared query ${query.query}`);
+  }
+}
+
+/** Only this datacenter, the default namespace and partition, and no peers or sameness groups exist here. */
+function checkLocal(l: Locality, cfg: DnsConfig, virtual: boolean): void {
+  const dc = l.datacenter || (virtual ? '' : l.peerOrDatacenter);
+  const peer = l.peer || (virtual ? l.peerOrDatacenter : '');
+  const ok = (!dc || dc === cfg.datacenter.toLowerCase()) && !peer && !l.samenessGroup
+    && (!l.namespace || l.namespace === 'default') && (!l.partition || l.partition === 'default');
+  if (!ok) throw new NotFoundError('No path to datacenter');
+}
+
+function authority(q: Question, ctx: AnswerContext): Sections {
+  const out = empty();
+  const { ns, glue } = nsRecords(servers(ctx), q.domain, ctx.cfg);
+  if (q.type === 'SOA') {
+    out.answers.push(soaRecord(q.domain, ctx.cfg, ctx.now()));
+    out.authorities.push(...ns);
+  } else out.answers.push(...ns);
+  out.additionals.push(...glue);
+  return out;
+}
+
+function servers(ctx: AnswerContext): DnsInstance[] {
+  return shuffle(ctx.view.instances('consul'), ctx.random);
+}
+
+function ptr(q: Question, ip: string, ctx: AnswerContext): Sections {
+  const node = ctx.view.nodeByAddress(ip);
+  const svc = node ? undefined : ctx.view.serviceByAddress(ip);
+  if (!node && !svc) throw new NotFoundError(`no node or service with address ${ip}`);
+  const data = node ? nodeFqdn(node.Node, ctx.cfg, q.domain).replace(/\.$/, '') : serviceFqdn(svc!, ctx.cfg, q.domain);
+  return { ...empty(), answers: [{ type: 'PTR', name: q.name, ttl: 0, data }] };
+}
+
+function addrAnswer(q: Question, ip: string, cfg: DnsConfig): Sections {
+  const type = ip.includes(':') ? 'AAAA' : 'A';
+  return { ...empty(), answers: [{ type, name: q.name, ttl: cfg.nodeTtl, data: ip }] };
+}
+
+function nodeAnswer(q: Question, name: string, ctx: AnswerContext): Sections {
+  const node = ctx.view.node(name);
+  if (!node) throw new NotFoundError(`no node ${name}`);
+  const out = empty();
+  const ttl = ctx.cfg.nodeTtl;
+  out.answers.push(...addressRecords(q.name, node.Address, q.type, ttl));
+  if (q.type === 'TXT' || q.type === 'ANY') out.answers.push(...metaTxt(q.name, node, ttl));
+  else if (ctx.cfg.nodeMetaTxt && out.answers.length) out.additionals.push(...metaTxt(q.name, node, ttl));
+  return out;
+}
+
+function serviceAnswer(q: Question, service: string, tag: string, connect: boolean, ctx: AnswerContext): Sections {
+  const found = ctx.view.instances(service, { connect, tag, onlyPassing: ctx.cfg.onlyPassing });
+  if (found.length === 0) throw new NotFoundError(`no healthy instance of ${service}`);
+  const instances = shuffle(found.slice(), ctx.random);
+  const ttl = serviceTtl(ctx.cfg, service);
+  return q.type === 'SRV' ? srvAnswer(q, instances, ttl, ctx) : addressAnswer(q, instances, ttl, ctx);
+}
+
+function srvAnswer(q: Question, instances: DnsInstance[], ttl: number, ctx: AnswerContext): Sections {
+  const out = empty();
+  const seen = new Set<string>();
+  for (const i of instances) {
+    const { target, extra } = srvTarget(i, ctx.cfg, q.domain, ttl);
+    out.answers.push({ type: 'SRV', name: q.name, ttl, data: { priority: 1, weight: srvWeight(i), port: i.service.Port, target } });
+    for (const r of extra) {
+      const k = recordKey(r);
+      if (!seen.has(k)) seen.add(k), out.additionals.push(r);
+    }
+  }
+  return out;
+}
+
+function addressAnswer(q: Question, instances: DnsInstance[], ttl: number, ctx: AnswerContext): Sections {
+  const out = empty();
+  const seen = new Set<string>();
+  let count = 0;
+  for (const i of instances) {
+    const records = serviceAddressRecords(q.name, i, q.type, ttl);
+    if (q.type === 'TXT' || q.type === 'ANY') records.push(...metaTxt(q.name, i.node, ttl));
+    const fresh = records.filter((r) => !seen.has(recordKey(r)));
+    if (fresh.length === 0) continue;
+    for (const r of fresh) seen.add(recordKey(r));
+    out.answers.push(...fresh);
+    if (++count === ctx.cfg.aRecordLimit) break;
+  }
+  return out;
+}

@@ -1,0 +1,118 @@
+// Resource-record builders: address records for an IP or hostname, SRV with Consul's weights
+// and targets, node-meta TXT (RFC 1464), SOA and NS for the domain.
+import net from 'node:net';
+import type { Answer } from 'dns-packet';
+import type { Node, NodeService } from '../api/catalog-types.ts';
+import type { DnsInstance } from '../endpoint/dns-view.ts';
+import type { DnsConfig } from './config.ts';
+import { ipToHex } from './name.ts';
+
+/** Address records of `address` under `name` for the question type (A, AAAA, CNAME for hostnames). */
+export function addressRecords(name: string, address: string, qtype: string, ttl: number): Answer[] {
+  const family = net.isIP(address);
+  const any = qtype === 'ANY';
+  if (family === 4) return any || qtype === 'A' ? [{ type: 'A', name, ttl, data: address }] : [];
+  if (family === 6) return any || qtype === 'AAAA' ? [{ type: 'AAAA', name, ttl, data: address }] : [];
+  if (!address) return [];
+  // A hostname address is answered with a CNAME (Consul then resolves it through its recursors).
+  return [{ type: 'CNAME', name, ttl, data: address.replace(/\.$/, '') }];
+}
+
+/** The address clients should use for an instance: the service's, else its node's. */
+export function instanceAddress(i: DnsInstance): string {
+  return i.service.Address || i.node.Address;
+}
+
+/** SRV weight: Weights.Warning when a check is warning, Weights.Passing otherwise. */
+export function srvWeight(i: DnsInstance): number {
+  const w = i.service.Weights ?? { Passing: 1, Warning: 1 };
+  const v = i.status === 'warning' ? w.Warning : w.Passing;
+  return Math.max(0, Math.min(65535, Number.isFinite(v) ? v : 1));
+}
+
+/** The SRV target of an instance and the additional records that resolve it. */
+export function srvTarget(i: DnsInstance, cfg: DnsConfig, domain: string, ttl: number): { target: string; extra: Answer[] } {
+  const svcAddr = i.service.Address;
+  let target: string;
+  let extra: Answer[];
+  if (svcAddr && svcAddr !== i.node.Address) {
+    if (net.isIP(svcAddr)) {
+      target = `${ipToHex(svcAddr)}.addr.${cfg.datacenter}.${domain}`;
+      extra = addressRecords(target, svcAddr, 'ANY', ttl);
+    } else {
+      // Hostname targets are left for the client to resolve.
+      return { target: svcAddr.replace(/\.$/, ''), extra: [] };
+    }
+  } else {
+    target = nodeFqdn(i.node.Node, cfg, domain);
+    extra = addressRecords(target, i.node.Address, 'ANY', ttl);
+  }
+  if (cfg.nodeMetaTxt) extra.push(...metaTxt(target, i.node, ttl));
+  return { target: target.replace(/\.$/, ''), extra };
+}
+
+/** `<node>.node.<dc>.<domain>` */
+export function nodeFqdn(node: string, cfg: DnsConfig, domain: string): string {
+  return `${node}.node.${cfg.datacenter}.${domain}`;
+}
+
+/** One TXT record per node-meta pair: `key=value` (RFC 1464), value only for `rfc1035-` keys. */
+export function metaTxt(name: string, node: Node, ttl: number): Answer[] {
+  const meta = node.Meta ?? {};
+  return Object.keys(meta).sort().map((k) => ({
+    type: 'TXT', name: name.replace(/\.$/, ''), ttl,
+    data: k.toLowerCase().startsWith('rfc1035-') ? meta[k] : `${rfc1464Key(k)}=${meta[k]}`,
+  }));
+}
+
+function rfc1464Key(k: string): string {
+  return k.replace(/[`=]/g, (c) => `\`${c}`).replace(/^ /, '` ').replace(/ $/, '` ');
+}
+
+/** The SOA record of a domain; serial is the current Unix time, TTL the SOA minimum. */
+export function soaRecord(domain: string, cfg: DnsConfig, nowMs: number): Answer {
+  return {
+    type: 'SOA', name: domain.replace(/\.$/, ''), ttl: cfg.soa.minTtl,
+    data: {
+      mname: `ns.${domain}`.replace(/\.$/, ''), rname: `hostmaster.${domain}`.replace(/\.$/, ''),
+      serial: Math.floor(nowMs / 1000) >>> 0, refresh: cfg.soa.refresh, retry: cfg.soa.retry,
+      expire: cfg.soa.expire, minimum: cfg.soa.minTtl,
+    },
+  };
+}
+
+/** NS records for up to three servers (instances of `consul`), with their glue. */
+export function nsRecords(servers: DnsInstance[], domain: string, cfg: DnsConfig): { ns: Answer[]; glue: Answer[] } {
+  const ns: Answer[] = [];
+  const glue: Answer[] = [];
+  for (const s of servers.slice(0, 3)) {
+    const target = nodeFqdn(s.node.Node, cfg, domain);
+    ns.push({ type: 'NS', name: domain.replace(/\.$/, ''), ttl: cfg.nodeTtl, data: target.replace(/\.$/, '') });
+    glue.push(...addressRecords(target.replace(/\.$/, ''), s.node.Address, 'ANY', cfg.nodeTtl));
+  }
+  return { ns, glue };
+}
+
+/** Service records of one instance for A/AAAA/ANY/CNAME questions. */
+export function serviceAddressRecords(name: string, i: DnsInstance, qtype: string, ttl: number): Answer[] {
+  return addressRecords(name, instanceAddress(i), qtype, ttl);
+}
+
+/** Fisher–Yates shuffle in place with an injected random source. */
+export function shuffle<T>(xs: T[], random: () => number): T[] {
+  for (let i = xs.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [xs[i], xs[j]] = [xs[j], xs[i]];
+  }
+  return xs;
+}
+
+/** The record's identity for de-duplication. */
+export function recordKey(r: Answer): string {
+  return `${r.type}|${r.name}|${JSON.stringify((r as { data?: unknown }).data)}`;
+}
+
+/** The service a NodeService is, for PTR answers. */
+export function serviceFqdn(s: NodeService, cfg: DnsConfig, domain: string): string {
+  return `${s.Service}.service.${cfg.datacenter}.${domain}`.replace(/\.$/, '');
+}

@@ -1,0 +1,49 @@
+// Forwarding of names outside the Consul domain to the configured recursors, in order or in
+// random order (`recursor_strategy`), each with `recursor_timeout`; an answer other than
+// NOERROR or NXDOMAIN falls through to the next recursor; null when all fail (SERVFAIL).
+import dgram from 'node:dgram';
+import net from 'node:net';
+import dnsPacket from 'dns-packet';
+import type { DnsConfig } from './config.ts';
+import { shuffle } from './records.ts';
+
+/** Sends one query to one upstream and resolves with its raw reply (or rejects on timeout). */
+export type Exchange = (query: Buffer, to: { host: string; port: number }, timeoutMs: number) => Promise<Buffer>;
+
+/** Forwards a raw query; resolves with the first usable raw reply (the client's id restored) or null. */
+export async function recurse(query: Buffer, cfg: DnsConfig, random: () => number, exchange: Exchange = udpExchange): Promise<Buffer | null> {
+  const order = cfg.recursorStrategy === 'random' ? shuffle(cfg.recursors.slice(), random) : cfg.recursors;
+  for (const r of order) {
+    try {
+      const reply = await exchange(query, r, cfg.recursorTimeoutMs);
+      const rcode = reply.length >= 4 ? reply.readUInt16BE(2) & 0xf : -1;
+      if (rcode === 0 || rcode === 3) {
+        dnsPacket.decode(reply); // a reply we cannot parse is no answer
+        return reply;
+      }
+    } catch {
+      // timeouts and socket errors fall through to the next recursor
+    }
+  }
+  return null;
+}
+
+/** One UDP exchange with a fresh socket (and so a fresh source port) per query. */
+export function udpExchange(query: Buffer, to: { host: string; port: number }, timeoutMs: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const sock = dgram.createSocket(net.isIPv6(to.host) ? 'udp6' : 'udp4');
+    const id = query.readUInt16BE(0);
+    const timer = setTimeout(() => done(new Error('recursor timeout')), timeoutMs);
+    const done = (err: Error | null, msg?: Buffer): void => {
+      clearTimeout(timer);
+      sock.close();
+      if (err) reject(err);
+      else resolve(msg!);
+    };
+    sock.on('error', (err) => done(err));
+    sock.on('message', (msg) => {
+      if (msg.length >= 2 && msg.readUInt16BE(0) === id) done(null, msg);
+    });
+    sock.send(query, to.port, to.host);
+  });
+}

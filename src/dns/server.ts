@@ -1,0 +1,147 @@
+// The DNS listeners: UDP and TCP on each configured address (same port for both), TCP with
+// RFC 1035 two-byte length framing and many queries per connection. Load is bounded: at most
+// `maxTcpConns` connections and `maxPipelined` queries in flight per connection; UDP work is
+// bounded by the handler (recursion slots), so nothing queues without limit.
+import dgram from 'node:dgram';
+import net from 'node:net';
+import type { Logger } from '../log.ts';
+import type { ListenAddr } from '../agent/config/runtime.ts';
+import type { DnsHandler } from './handler.ts';
+
+/** Options of the listeners. */
+export interface DnsServerDeps {
+  handler: DnsHandler;
+  logger: Logger;
+  maxTcpConns?: number;
+  maxPipelined?: number;
+  /** Idle TCP connections are closed after this many ms. */
+  tcpIdleMs?: number;
+}
+
+/** Bound addresses, `host:port`. */
+export interface DnsAddresses {
+  udp: string[];
+  tcp: string[];
+}
+
+/** UDP + TCP DNS listeners around one handler. */
+export class DnsServer {
+  readonly #d: Required<DnsServerDeps>;
+  readonly #udp: dgram.Socket[] = [];
+  readonly #tcp: net.Server[] = [];
+  readonly #conns = new Set<net.Socket>();
+
+  constructor(deps: DnsServerDeps) {
+    this.#d = { maxTcpConns: 1024, maxPipelined: 64, tcpIdleMs: 10_000, ...deps };
+  }
+
+  /** Binds every TCP-kind address on UDP and TCP (port 0 picks one free port for both). */
+  async listen(addrs: ListenAddr[]): Promise<void> {
+    for (const a of addrs) {
+      if (a.kind !== 'tcp') throw new Error('DNS address cannot be a unix socket');
+      await this.#bindPair(a.host, a.port);
+    }
+  }
+
+  async #bindPair(host: string, port: number): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const udp = await this.#bindUdp(host, port);
+      const bound = udp.address().port;
+      try {
+        this.#tcp.push(await this.#bindTcp(host, bound));
+        this.#udp.push(udp);
+        return;
+      } catch (err) {
+        udp.close();
+        if (port !== 0 || attempt >= 10) throw err;
+      }
+    }
+  }
+
+  #bindUdp(host: string, port: number): Promise<dgram.Socket> {
+    return new Promise((resolve, reject) => {
+      const sock = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4' });
+      sock.once('error', reject);
+      sock.bind(port, host, () => {
+        sock.off('error', reject);
+        sock.on('error', (err) => this.#d.logger.warn({ err }, 'dns udp socket error'));
+        sock.on('message', (msg, rinfo) => this.#onDatagram(sock, msg, rinfo));
+        resolve(sock);
+      });
+    });
+  }
+
+  #onDatagram(sock: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    this.#d.handler.handle(msg, 'udp').then((reply) => {
+      if (reply) sock.send(reply, rinfo.port, rinfo.address);
+    }, (err: unknown) => this.#d.logger.error({ err }, 'dns udp handler failed'));
+  }
+
+  #bindTcp(host: string, port: number): Promise<net.Server> {
+    return new Promise((resolve, reject) => {
+      const srv = net.createServer((c) => this.#onConnection(c));
+      srv.once('error', reject);
+      srv.listen(port, host, () => {
+        srv.off('error', reject);
+        resolve(srv);
+      });
+    });
+  }
+
+  #onConnection(c: net.Socket): void {
+    if (this.#conns.size >= this.#d.maxTcpConns) {
+      c.destroy();
+      return;
+    }
+    this.#conns.add(c);
+    c.setTimeout(this.#d.tcpIdleMs, () => c.destroy());
+    c.on('close', () => this.#conns.delete(c));
+    c.on('error', () => c.destroy());
+    let buf: Buffer = Buffer.alloc(0);
+    let inFlight = 0;
+    c.on('data', (chunk: Buffer) => {
+      buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+      while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+        const len = buf.readUInt16BE(0);
+        const msg = buf.subarray(2, 2 + len);
+        buf = buf.subarray(2 + len);
+        if (++inFlight >= this.#d.maxPipelined) c.pause();
+        this.#d.handler.handle(Buffer.from(msg), 'tcp').then((reply) => {
+          if (reply && !c.destroyed) c.write(frame(reply));
+        }, (err: unknown) => this.#d.logger.error({ err }, 'dns tcp handler failed')).finally(() => {
+          if (--inFlight < this.#d.maxPipelined) c.resume();
+        });
+      }
+    });
+  }
+
+  /** Bound `host:port` of every UDP and TCP listener. */
+  addresses(): DnsAddresses {
+    const fmt = (host: string, port: number): string => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
+    return {
+      udp: this.#udp.map((s) => fmt(s.address().address, s.address().port)),
+      tcp: this.#tcp.map((s) => {
+        const a = s.address() as net.AddressInfo;
+        return fmt(a.address, a.port);
+      }),
+    };
+  }
+
+  /** Closes listeners and open connections. */
+  async close(): Promise<void> {
+    for (const c of this.#conns) c.destroy();
+    await Promise.all([
+      ...this.#udp.map((s) => new Promise<void>((r) => s.close(() => r()))),
+      ...this.#tcp.map((s) => new Promise<void>((r) => s.close(() => r()))),
+    ]);
+    this.#udp.length = 0;
+    this.#tcp.length = 0;
+  }
+}
+
+function frame(reply: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(reply.length + 2);
+  out.writeUInt16BE(reply.length, 0);
+  reply.copy(out, 2);
+  return out;
+}
