@@ -143,7 +143,8 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
 async function reloadFromSources(config: RuntimeConfig): Promise<RuntimeConfig> {
   if (config.sources.length === 0) return config;
   const args = [
-    ...(config.dev ? ['-dev'] : []), '-node', config.nodeName, '-bind', config.bindAddr, '-advertise', config.advertiseAddr,
+    // Without a data dir only -dev loads; only services and checks are taken from the result.
+    ...(config.dev || !config.dataDir ? ['-dev'] : []), '-node', config.nodeName, '-bind', config.bindAddr, '-advertise', config.advertiseAddr,
     '-datacenter', config.datacenter, ...(config.dataDir ? ['-data-dir', config.dataDir] : []),
     ...config.sources.flatMap((f) => ['-config-file', f]),
   ];
