@@ -36,6 +36,17 @@ describe('kv commands against a dev agent', () => {
     assert.deepEqual(await cli(['kv', 'get', 'nope']), { code: 1, out: '', err: 'Error! No key exists at: nope\n' });
   });
 
+  test('put -acquire/-release with -session: Consul\'s messages, exclusion and LockIndex', async () => {
+    const mk = async () => ((await (await fetch(`http://${agent.httpAddr}/v1/session/create`, { method: 'PUT', body: '{"LockDelay":"0s"}' })).json()) as { ID: string }).ID;
+    const [a, b] = [await mk(), await mk()];
+    assert.deepEqual(await cli(['kv', 'put', '-acquire', `-session=${a}`, 'locks/db', 'a']), { code: 0, out: 'Success! Lock acquired on: locks/db\n', err: '' });
+    assert.deepEqual(await cli(['kv', 'put', '-acquire', `-session=${b}`, 'locks/db', 'b']), { code: 1, out: '', err: 'Error! Did not acquire lock\n' });
+    assert.match((await cli(['kv', 'get', '-detailed', 'locks/db'])).out, new RegExp(`^LockIndex {8}1\nModifyIndex {6}\\d+\nSession {10}${a}$`, 'm'));
+    assert.deepEqual(await cli(['kv', 'put', '-release', `-session=${b}`, 'locks/db']), { code: 1, out: '', err: 'Error! Did not release lock\n' });
+    assert.deepEqual(await cli(['kv', 'put', '-release', `-session=${a}`, 'locks/db']), { code: 0, out: 'Success! Lock released on: locks/db\n', err: '' });
+    assert.deepEqual(await cli(['kv', 'put', '-acquire', 'locks/db']), { code: 1, out: '', err: 'Error! Missing -session (required with -acquire and -release)\n' });
+  });
+
   test('put from stdin, @file, -base64 and an empty value', async () => {
     assert.equal((await cli(['kv', 'put', 'in/stdin', '-'], 'abcd1234')).code, 0);
     assert.equal((await cli(['kv', 'get', 'in/stdin'])).out, 'abcd1234\n');
