@@ -18,19 +18,8 @@ const NODE = 'go-consul-api';
  * shrinks as the features land.
  */
 const ALLOWED_FAILURES: Record<string, string> = {
-  // Serf membership (gossip layer): GET /v1/agent/members, PUT /v1/agent/join/127.0.0.1,
-  // PUT /v1/agent/force-leave/foo all answer 404 here.
-  TestAgent_Members: 'needs serf membership (/v1/agent/members)',
+  // Serf membership (gossip layer): PUT /v1/agent/join/127.0.0.1 answers 404 here.
   TestAgent_Join: 'needs serf membership (/v1/agent/join)',
-  TestAgent_ForceLeave: 'needs serf membership (/v1/agent/force-leave)',
-
-  // TODO agent-local endpoints landing: PUT /v1/agent/service/register, GET /v1/agent/services,
-  // GET /v1/agent/checks, PUT /v1/agent/check/{register,deregister,warn}, PUT
-  // /v1/agent/service/deregister answer 404 until the agent-local services and checks land.
-  TestAgent_Services: 'agent-local services and checks (/v1/agent/service/register)',
-  TestAgent_SetTTLStatus: 'agent-local services and checks (/v1/agent/check/warn)',
-  TestAgent_Checks: 'agent-local services and checks (/v1/agent/check/register)',
-  TestHealth_Checks: 'agent-local services and checks (registers through /v1/agent/service/register)',
 
   // Pre-1.7 client: it wants the default session's deprecated `Checks` list. Consul 1.7+ (and
   // 1.16.1, which we follow) puts the default serfHealth in `NodeChecks` and omits `Checks`,
