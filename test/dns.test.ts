@@ -1,0 +1,246 @@
+// The DNS interface against real agents with real clients (`dig` and Node's resolver): every
+// query form, health filtering, UDP truncation with and without EDNS0, TCP, recursion to a
+// test upstream, NXDOMAIN/NODATA with SOA, TTL settings and malformed packets.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import dnsPacket from 'dns-packet';
+import { startDevAgent, type DevAgent } from './support/agent.ts';
+import { dig, resolverFor, upstream } from './support/dns.ts';
+
+const DNS = [{ kind: 'tcp' as const, host: '127.0.0.1', port: 0 }];
+let main: DevAgent;
+let strict: DevAgent;
+let limited: DevAgent;
+let up: Awaited<ReturnType<typeof upstream>>;
+const port = (a: DevAgent): number => Number(a.agent.dnsAddresses().udp[0].split(':').pop());
+
+async function register(a: DevAgent, body: unknown): Promise<void> {
+  const res = await fetch(`http://${a.httpAddr}/v1/catalog/register`, { method: 'PUT', body: JSON.stringify(body) });
+  assert.equal(res.status, 200, await res.text());
+}
+
+/** Ten `many` instances on ten nodes, plus web, db and a mesh-native service. */
+async function seed(a: DevAgent): Promise<void> {
+  await register(a, { Node: 'n1', Address: '10.0.0.1', NodeMeta: { rack: 'r1', 'rfc1035-x': 'raw' }, Service: { ID: 'web1', Service: 'web', Port: 80, Tags: ['v1', 'Primary'], Weights: { Passing: 7, Warning: 2 } } });
+  await register(a, { Node: 'n2', Address: '10.0.0.2', Service: { ID: 'web2', Service: 'web', Port: 81, Address: '10.1.0.2', Tags: ['v2'] } });
+  await register(a, { Node: 'n3', Address: 'fd00::3', Service: { ID: 'db1', Service: 'dbx', Port: 5432 } });
+  await register(a, { Node: 'n4', Address: '10.0.0.4', Service: { ID: 'ext', Service: 'ext', Port: 443, Address: 'api.example.test' } });
+  await register(a, { Node: 'n4', Address: '10.0.0.4', Service: { ID: 'mesh', Service: 'mesh', Port: 9000, Connect: { Native: true } } });
+  for (let i = 0; i < 10; i++) {
+    await register(a, { Node: `m${i}`, Address: `10.2.0.${i + 1}`, Service: { ID: `many${i}`, Service: 'many', Port: 9000 + i } });
+  }
+}
+
+before(async () => {
+  up = await upstream({ 'example.test': [{ type: 'A', name: 'example.test', ttl: 60, data: '192.0.2.7' }] });
+  main = await startDevAgent({
+    config: {
+      dnsAddrs: DNS, altDomain: 'alt.test.',
+      raw: { recursors: [`127.0.0.1:${up.port}`], dns_config: { node_ttl: '3s', service_ttl: { '*': '5s', 'db*': '7s', dbx: '9s' } } },
+    },
+  });
+  strict = await startDevAgent({ config: { dnsAddrs: DNS, raw: { dns_config: { enable_truncate: true, only_passing: true } } } });
+  limited = await startDevAgent({ config: { dnsAddrs: DNS, raw: { recursors: ['127.0.0.1:1'], dns_config: { a_record_limit: 2, recursor_timeout: '200ms' } } } });
+  for (const a of [main, strict, limited]) await seed(a);
+});
+after(async () => {
+  for (const a of [main, strict, limited]) await a?.stop();
+  await up?.close();
+});
+
+describe('DNS query forms', () => {
+  test('<service>.service A returns healthy instances (service address, else node address), AA set', async () => {
+    const r = await dig(port(main), 'web.service.consul', 'A');
+    assert.equal(r.status, 'NOERROR');
+    assert.ok(r.flags.includes('aa'));
+    assert.deepEqual(r.answer.map((x) => x[4]).sort(), ['10.0.0.1', '10.1.0.2']);
+    assert.deepEqual(await resolverFor(port(main)).resolve4('web.service.dc1.consul'), (await resolverFor(port(main)).resolve4('web.service.dc1.consul')));
+  });
+
+  test('<tag>.<service>.service filters by tag, case-insensitively', async () => {
+    assert.deepEqual(await resolverFor(port(main)).resolve4('primary.web.service.consul'), ['10.0.0.1']);
+    assert.deepEqual(await resolverFor(port(main)).resolve4('v2.web.service.consul'), ['10.1.0.2']);
+    assert.equal((await dig(port(main), 'v3.web.service.consul', 'A')).status, 'NXDOMAIN');
+  });
+
+  test('SRV: weights, node and addr targets with A and node-meta TXT in additional', async () => {
+    const r = await dig(port(main), 'web.service.consul', 'SRV');
+    const srv = r.answer.map((x) => x.slice(4).join(' ')).sort();
+    assert.deepEqual(srv, ['1 1 81 0a010002.addr.dc1.consul.', '1 7 80 n1.node.dc1.consul.']);
+    const extra = r.additional.map((x) => `${x[0]} ${x[3]} ${x.slice(4).join(' ')}`);
+    assert.ok(extra.includes('0a010002.addr.dc1.consul. A 10.1.0.2'));
+    assert.ok(extra.includes('n1.node.dc1.consul. A 10.0.0.1'));
+    assert.ok(extra.includes('n1.node.dc1.consul. TXT "rack=r1"'));
+    assert.ok(extra.includes('n1.node.dc1.consul. TXT "raw"'));
+  });
+
+  test('RFC 2782: _svc._tcp (no tag filter), _svc._tag, and without the .service label', async () => {
+    const res = resolverFor(port(main));
+    assert.equal((await res.resolveSrv('_web._tcp.service.consul')).length, 2);
+    assert.deepEqual((await res.resolveSrv('_web._v2.service.consul')).map((s) => s.port), [81]);
+    assert.equal((await res.resolveSrv('_web._tcp.consul')).length, 2);
+    assert.equal((await res.resolveSrv('_web._tcp.service.dc1.consul')).length, 2);
+  });
+
+  test('locality labels: <dc>, <dc>.dc, default ns/ap accepted; other dc, peer, sg are NXDOMAIN', async () => {
+    const p = port(main);
+    for (const n of ['web.service.dc1.dc.consul', 'web.service.default.ns.dc1.dc.consul', 'web.service.default.ns.default.ap.dc1.dc.consul', 'web.service.default.dc1.consul']) {
+      assert.equal((await dig(p, n, 'A')).answer.length, 2, n);
+    }
+    for (const n of ['web.service.dc2.consul', 'web.service.dc2.dc.consul', 'web.service.p1.peer.consul', 'web.service.g.sg.consul', 'web.service.other.ns.dc1.dc.consul', 'web.service.a.b.c.consul']) {
+      const r = await dig(p, n, 'A');
+      assert.equal(r.status, 'NXDOMAIN', n);
+      assert.equal(r.authority[0]?.[3], 'SOA', n);
+    }
+  });
+
+  test('<node>.node A, TXT (RFC 1464) and NODATA with SOA for a missing type', async () => {
+    const p = port(main);
+    assert.deepEqual(await resolverFor(p).resolve4('n1.node.consul'), ['10.0.0.1']);
+    assert.deepEqual((await resolverFor(p).resolveTxt('n1.node.dc1.consul')).flat().sort(), ['rack=r1', 'raw']);
+    assert.deepEqual(await resolverFor(p).resolve6('n3.node.consul'), ['fd00::3']);
+    const nodata = await dig(p, 'n1.node.consul', 'AAAA');
+    assert.equal(nodata.status, 'NOERROR');
+    assert.equal(nodata.answer.length, 0);
+    assert.equal(nodata.authority[0][3], 'SOA');
+    assert.equal((await dig(p, 'nope.node.consul', 'A')).status, 'NXDOMAIN');
+  });
+
+  test('<hex>.addr gives A for 8 digits and AAAA for 32', async () => {
+    const p = port(main);
+    assert.deepEqual(await resolverFor(p).resolve4('0a000001.addr.dc1.consul'), ['10.0.0.1']);
+    assert.deepEqual(await resolverFor(p).resolve6('fd000000000000000000000000000003.addr.consul'), ['fd00::3']);
+    assert.equal((await dig(p, 'xyz.addr.consul', 'A')).status, 'NXDOMAIN');
+  });
+
+  test('PTR for node and service addresses; reverse with the primary domain', async () => {
+    const res = resolverFor(port(main));
+    assert.deepEqual(await res.reverse('10.0.0.1'), ['n1.node.dc1.consul']);
+    assert.deepEqual(await res.reverse('10.1.0.2'), ['web.service.dc1.consul']);
+  });
+
+  test('hostname service address answers CNAME; connect finds mesh-native services; ingress/virtual/query are NXDOMAIN', async () => {
+    const p = port(main);
+    const cname = await dig(p, 'ext.service.consul', 'A');
+    assert.deepEqual(cname.answer.map((x) => [x[3], x[4]]), [['CNAME', 'api.example.test.']]);
+    assert.deepEqual(await resolverFor(p).resolve4('mesh.connect.consul'), ['10.0.0.4']);
+    for (const n of ['web.ingress.consul', 'web.virtual.consul', 'q1.query.consul']) assert.equal((await dig(p, n, 'A')).status, 'NXDOMAIN', n);
+  });
+
+  test('alt_domain answers with the domain the question used', async () => {
+    const r = await dig(port(main), 'web.service.alt.test', 'A');
+    assert.equal(r.answer.length, 2);
+    assert.equal(r.answer[0][0], 'web.service.alt.test.');
+    assert.equal((await dig(port(main), 'web.service.alt.test', 'SRV')).additional.some((x) => x[0] === 'n1.node.dc1.alt.test.'), true);
+  });
+
+  test('SOA and NS for the domain; NXDOMAIN carries the SOA; ANY returns every address type', async () => {
+    const p = port(main);
+    const soa = await resolverFor(p).resolveSoa('consul');
+    assert.deepEqual([soa.nsname, soa.hostmaster, soa.refresh, soa.retry, soa.expire, soa.minttl], ['ns.consul', 'hostmaster.consul', 3600, 600, 86400, 0]);
+    assert.deepEqual(await resolverFor(p).resolveNs('consul'), ['test-node.node.dc1.consul']);
+    const nx = await dig(p, 'missing.service.consul', 'A');
+    assert.equal(nx.status, 'NXDOMAIN');
+    assert.deepEqual(nx.authority.map((x) => x[3]), ['SOA']);
+    const any = await dig(p, 'n3.node.consul', 'ANY');
+    assert.ok(any.answer.some((x) => x[3] === 'AAAA'));
+  });
+
+  test('TTLs: node_ttl and service_ttl (exact > longest prefix > *)', async () => {
+    const p = port(main);
+    assert.equal((await dig(p, 'n1.node.consul', 'A')).answer[0][1], '3');
+    assert.equal((await dig(p, 'web.service.consul', 'A')).answer[0][1], '5');
+    assert.equal((await dig(p, 'dbx.service.consul', 'AAAA')).answer[0][1], '9');
+  });
+});
+
+describe('DNS health filtering', () => {
+  test('an instance whose check goes critical disappears on the next query; warning only with only_passing', async () => {
+    const check = (a: DevAgent, status: string) => register(a, { Node: 'm0', Address: '10.2.0.1', Check: { CheckID: 'c', Name: 'c', ServiceID: 'many0', Status: status } });
+    const has = async (a: DevAgent) => (await dig(port(a), 'many.service.consul', 'A', '+tcp')).answer.some((x) => x[4] === '10.2.0.1');
+    await check(main, 'critical');
+    assert.equal(await has(main), false);
+    await check(main, 'warning');
+    assert.equal(await has(main), true);
+    await check(strict, 'warning');
+    assert.equal(await has(strict), false);
+    await check(strict, 'passing');
+    assert.equal(await has(strict), true);
+    await check(main, 'passing');
+  });
+
+  test('SRV weight is Weights.Warning while a check warns', async () => {
+    await register(main, { Node: 'n1', Address: '10.0.0.1', Check: { CheckID: 'w', Name: 'w', ServiceID: 'web1', Status: 'warning' } });
+    const r = await dig(port(main), 'v1.web.service.consul', 'SRV');
+    assert.equal(r.answer[0][5], '2');
+    await register(main, { Node: 'n1', Address: '10.0.0.1', Check: { CheckID: 'w', Name: 'w', ServiceID: 'web1', Status: 'passing' } });
+  });
+
+  test('answers are shuffled per query', async () => {
+    const orders = new Set<string>();
+    for (let i = 0; i < 20; i++) orders.add((await dig(port(main), 'many.service.consul', 'A', '+tcp')).answer.map((x) => x[4]).join());
+    assert.ok(orders.size > 1);
+  });
+});
+
+describe('DNS truncation and transports', () => {
+  test('UDP without EDNS0: udp_answer_limit (3) answers, no TC unless enable_truncate', async () => {
+    const plain = await dig(port(main), 'many.service.consul', 'A', '+noedns', '+ignore');
+    assert.equal(plain.answer.length, 3);
+    assert.ok(!plain.flags.includes('tc'));
+    const flagged = await dig(port(strict), 'many.service.consul', 'A', '+noedns', '+ignore');
+    assert.equal(flagged.answer.length, 3);
+    assert.ok(flagged.flags.includes('tc'));
+  });
+
+  test('UDP with EDNS0 returns all that fits the advertised size; TCP returns everything', async () => {
+    assert.equal((await dig(port(main), 'many.service.consul', 'A', '+bufsize=4096')).answer.length, 10);
+    assert.equal((await dig(port(main), 'many.service.consul', 'SRV', '+bufsize=4096')).answer.length, 10);
+    assert.equal((await dig(port(main), 'many.service.consul', 'SRV', '+tcp')).answer.length, 10);
+    const small = await dig(port(strict), 'many.service.consul', 'SRV', '+noedns', '+ignore');
+    assert.ok(small.answer.length <= 3 && small.flags.includes('tc'));
+  });
+
+  test('a_record_limit caps A answers on every transport but not SRV', async () => {
+    assert.equal((await dig(port(limited), 'many.service.consul', 'A', '+tcp')).answer.length, 2);
+    assert.equal((await dig(port(limited), 'many.service.consul', 'SRV', '+tcp')).answer.length, 10);
+  });
+
+  test('several queries on one TCP connection', async () => {
+    const r = await dig(port(main), '+tcp', '+keepopen', 'web.service.consul', 'A', 'n1.node.consul', 'A');
+    assert.equal((r.raw.match(/status: NOERROR/g) ?? []).length, 2);
+  });
+});
+
+describe('DNS recursion and errors', () => {
+  test('names outside the domain go to the recursors (their answer, NXDOMAIN included); RA set when recursors exist', async () => {
+    assert.deepEqual(await resolverFor(port(main)).resolve4('example.test'), ['192.0.2.7']);
+    assert.equal((await dig(port(main), 'nothing.test', 'A')).status, 'NXDOMAIN');
+    assert.ok(up.queries >= 2);
+    assert.ok((await dig(port(main), 'web.service.consul', 'A')).flags.includes('ra'));
+    assert.ok(!(await dig(port(strict), 'web.service.consul', 'A')).flags.includes('ra'));
+  });
+
+  test('SERVFAIL when every recursor fails; REFUSED without recursors', async () => {
+    assert.equal((await dig(port(limited), 'example.test', 'A')).status, 'SERVFAIL');
+    assert.equal((await dig(port(strict), 'example.test', 'A')).status, 'REFUSED');
+  });
+
+  test('malformed packets get FORMERR with the request id; the server keeps answering', async () => {
+    const sock = dgram.createSocket('udp4');
+    const reply = new Promise<Buffer>((r) => sock.once('message', r));
+    const garbage = Buffer.from([0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0, 0, 0, 0, 0, 0, 0x3f, 0x61]);
+    sock.send(garbage, port(main), '127.0.0.1');
+    const got = dnsPacket.decode(await reply);
+    sock.close();
+    assert.equal(got.id, 0x1234);
+    assert.equal((got as unknown as { rcode: string }).rcode, 'FORMERR');
+    assert.deepEqual(await resolverFor(port(main)).resolve4('n1.node.consul'), ['10.0.0.1']);
+  });
+
+  test('zone transfer is NOTIMP', async () => {
+    const r = await dig(port(main), 'consul', 'AXFR', '+notcp');
+    assert.match(r.raw, /NOTIMP|Transfer failed/);
+  });
+});
