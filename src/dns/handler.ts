@@ -127,10 +127,12 @@ export class DnsHandler {
   }
 }
 
-/** Rejects what dns-packet decodes but cannot be answered faithfully (labels over 63 bytes, long names). */
+/** Rejects what dns-packet decodes but cannot re-encode faithfully: dots inside labels, labels over 63 bytes, long names. */
 function validate(req: DecodedPacket): void {
   const name = req.questions![0].name;
-  if (Buffer.byteLength(name) > 253 || name.split('.').some((l) => Buffer.byteLength(l) > 63)) throw new Error('bad name');
+  if (name === '' || name === '.') return;
+  const labels = name.replace(/\.$/, '').split('.');
+  if (Buffer.byteLength(name) > 253 || labels.some((l) => l === '' || Buffer.byteLength(l) > 63)) throw new Error('bad name');
 }
 
 /** The EDNS0 OPT of the request and the OPT to echo (payload size and client subnet). */
