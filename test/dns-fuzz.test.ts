@@ -3,7 +3,7 @@
 // the request id and be a response. Null (no reply) is allowed only for runts and responses.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import dnsPacket, { type Packet } from 'dns-packet';
+import dnsPacket, { type Packet, type RecordType } from 'dns-packet';
 import { startDevAgent, type DevAgent } from './support/agent.ts';
 
 let dev: DevAgent;
@@ -37,7 +37,7 @@ function seedQueries(): Buffer[] {
   const out: Buffer[] = [];
   for (const name of NAMES) {
     for (const type of TYPES) {
-      const pkt: Packet = { type: 'query', id: out.length, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type, name }] };
+      const pkt: Packet = { type: 'query', id: out.length, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: type as RecordType, name }] };
       out.push(dnsPacket.encode(pkt));
       pkt.additionals = [{ type: 'OPT', name: '.', udpPayloadSize: 4096, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] } as never];
       out.push(dnsPacket.encode(pkt));
