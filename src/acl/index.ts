@@ -1,0 +1,40 @@
+// The acl layer's public surface: the rule language, authorizers, ACL wire types, built-ins and
+// Consul's ACL error texts. A leaf: it imports nothing from state, endpoint or http.
+export {
+  defaultIsAllow, enforce, isPolicyValid, parseAccessLevel, takesPrecedenceOver,
+  type AccessLevel, type AuthorizerContext, type Decision, type RequiredAccess, type Resource,
+} from './access.ts';
+export {
+  AUTHORIZER_METHODS, authorizerFrom, callMethod, METHOD_KINDS,
+  type Authorizer, type AuthorizerMethod,
+} from './authorizer.ts';
+export {
+  ACL_BOOTSTRAP_INVALID_RESET_INDEX, ACL_BOOTSTRAP_NOT_ALLOWED, ACL_BUILTIN_POLICIES,
+  ACL_POLICY_GLOBAL_MANAGEMENT_DESC, ACL_POLICY_GLOBAL_MANAGEMENT_ID, ACL_POLICY_GLOBAL_MANAGEMENT_NAME,
+  ACL_POLICY_GLOBAL_MANAGEMENT_RULES, ACL_POLICY_GLOBAL_READ_ONLY_DESC, ACL_POLICY_GLOBAL_READ_ONLY_ID,
+  ACL_POLICY_GLOBAL_READ_ONLY_NAME, ACL_POLICY_GLOBAL_READ_ONLY_RULES, ACL_RESERVED_ID_PREFIX,
+  aclIDReserved, ANONYMOUS_TOKEN_DESCRIPTION, ANONYMOUS_TOKEN_ID, ANONYMOUS_TOKEN_SECRET,
+  isValidNodeIdentityName, isValidServiceIdentityName, nodeIdentityPolicy, nodeIdentityRules,
+  serviceIdentityPolicy, serviceIdentityRules, syntheticPolicy, syntheticPolicyID, type SyntheticPolicy,
+} from './builtins.ts';
+export { denialFor, enforceResource, requireAllowed } from './enforce.ts';
+export {
+  ACL_ERROR_TEXT, aclNotFoundError, isACLNotFound, isPermissionDenied, permissionDenied,
+  permissionDeniedByACL, permissionDeniedByACLUnnamed, permissionDeniedMessage, RulesError,
+  type DenialFacts,
+} from './errors.ts';
+export { translateLegacyRules } from './legacy.ts';
+export { mergePolicies, mergeRules } from './merge.ts';
+export { PolicyAuthorizer } from './policy-authorizer.ts';
+export {
+  emptyPolicy, emptyRules, parseRules, SCALARS, SEGMENTED,
+  type IntentionRule, type NamespaceRule, type PartitionRule, type Policy, type PolicyRules,
+  type ScalarResource, type SegmentedResource, type SegmentRule, type SegmentRules,
+} from './rules.ts';
+export { newPolicyAuthorizer, type HomeScope } from './scoped-authorizer.ts';
+export { allowAll, chainedAuthorizer, denyAll, manageAll, rootAuthorizer } from './static.ts';
+export {
+  ACL_TEMPLATED_POLICIES, templatedPolicyRules, templatedPolicySynthetic, validateTemplatedPolicy,
+  type TemplatedPolicyBase,
+} from './templated.ts';
+export type * from './types.ts';
