@@ -1,0 +1,228 @@
+// The etcd backend: the Store contract on an etcd 3.4 cluster (Raft replication for HA servers).
+// Store revisions are etcd revisions minus the namespace's base; every request is pinned to the
+// namespace's live generation (see keyspace.ts) so that a snapshot restore swaps it atomically.
+import { Etcd3, type IOptions, type ITxnRequest, type ITxnResponse } from 'etcd3';
+import { ClosedError } from '../../errors.ts';
+import type {
+  KeyValue, LeaseGrant, RangeResult, Store, TxnRequest, TxnResponse, Watch, WatchHandlers,
+} from '../store.ts';
+import { isUnavailable, storeError } from './errors.ts';
+import { Keyspace } from './keyspace.ts';
+import { EtcdLeases } from './lease.ts';
+import { needsOverlapPlan, overlappingTxn } from './overlap.ts';
+import { restoreNamespace, snapshotNamespace } from './snapshot.ts';
+import { toEtcdTxn, toResult } from './txn.ts';
+import { EtcdWatch } from './watch.ts';
+
+/** The structured-logger subset the etcd store uses (a pino logger fits). */
+export interface EtcdLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+/** How to reach and authenticate to the etcd cluster. */
+export interface EtcdStoreOptions {
+  /** Client URLs, e.g. `http://10.0.0.1:2379`. */
+  endpoints: string[];
+  /** Key namespace inside etcd (default `/proconsul/`). */
+  prefix?: string;
+  logger?: EtcdLogger;
+  auth?: { username: string; password: string };
+  /** PEM contents for TLS endpoints (`https://`). */
+  tls?: { ca: Buffer | string; cert?: Buffer | string; key?: Buffer | string };
+  /** Deadline for one unary request in milliseconds (default 10,000). */
+  requestTimeoutMs?: number;
+}
+
+const quiet: EtcdLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+const pem = (v: Buffer | string | undefined) => (v === undefined ? undefined : Buffer.from(v));
+/** Attempts for reads and pinned-generation retries while the cluster elects a leader. */
+const READ_ATTEMPTS = 20;
+
+type Policy = NonNullable<NonNullable<IOptions['faultHandling']>['global']>;
+
+/**
+ * The client's default global policy resends failed calls up to three times, which could apply
+ * a write twice when only its answer was lost. This one runs each call once; the store retries
+ * reads itself and lets writes fail to the caller.
+ */
+const runOnce = {
+  execute: <T>(fn: (ctx: { signal: AbortSignal }) => PromiseLike<T> | T) => Promise.resolve(fn({ signal: new AbortController().signal })),
+} as unknown as Policy;
+
+function clientOptions(o: EtcdStoreOptions): IOptions {
+  const timeout = o.requestTimeoutMs ?? 10_000;
+  return {
+    hosts: o.endpoints,
+    auth: o.auth,
+    faultHandling: { global: runOnce },
+    credentials: o.tls ? { rootCertificate: Buffer.from(o.tls.ca), privateKey: pem(o.tls.key), certChain: pem(o.tls.cert) } : undefined,
+    // Streams (watch, keepalive) live until cancelled; unary calls get a deadline.
+    defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + timeout }),
+  };
+}
+
+/** A Store backed by an etcd 3.4 cluster. */
+export class EtcdStore implements Store {
+  readonly kind = 'etcd';
+  readonly #opts: EtcdStoreOptions;
+  readonly #ks: Keyspace;
+  readonly #log: EtcdLogger;
+  #client: Etcd3 | null = null;
+  #opening: Promise<void> | null = null;
+  #closed = false;
+  #leases: EtcdLeases | null = null;
+  readonly #watches = new Set<EtcdWatch>();
+
+  constructor(opts: EtcdStoreOptions) {
+    if (opts.endpoints.length === 0) throw new Error('etcd store needs at least one endpoint');
+    this.#opts = opts;
+    this.#ks = new Keyspace(opts.prefix ?? '/proconsul/');
+    this.#log = opts.logger ?? quiet;
+  }
+
+  /** Connects and reads (or creates) the namespace's meta key, which fixes revision 0. */
+  open(): Promise<void> {
+    if (this.#closed) return Promise.reject(new ClosedError());
+    this.#opening ??= this.#open();
+    return this.#opening;
+  }
+
+  async #open(): Promise<void> {
+    const client = new Etcd3(clientOptions(this.#opts));
+    const ks = this.#ks;
+    const res = await this.#retrying('open', () => client.kv.txn({
+      compare: [{ key: ks.metaKey, target: 'Create', result: 'Equal', create_revision: 0 }],
+      success: [{ request_put: { key: ks.metaKey, value: Buffer.from(JSON.stringify({ gen: 1 })) } }],
+      failure: [{ request_range: { key: ks.metaKey } }],
+    }));
+    if (res.succeeded) {
+      ks.base = Number(res.header.revision);
+      ks.metaMod = ks.base;
+      ks.gen = 1;
+    } else {
+      const meta = res.responses[0].response_range.kvs[0];
+      ks.base = Number(meta.create_revision);
+      ks.metaMod = Number(meta.mod_revision);
+      ks.gen = Keyspace.parseMeta(meta.value).gen;
+    }
+    this.#client = client;
+    this.#leases = new EtcdLeases(client);
+    this.#log.info({ prefix: ks.prefix, base: ks.base, gen: ks.gen }, 'etcd store opened');
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const w of [...this.#watches]) w.cancel();
+    await this.#opening?.catch(() => undefined);
+    this.#client?.close();
+  }
+
+  #live(): Etcd3 {
+    if (this.#closed) throw new ClosedError();
+    if (!this.#client) throw new ClosedError('etcd store (not opened)');
+    return this.#client;
+  }
+
+  /** Retries while etcd is unreachable or electing a leader; only for requests safe to repeat. */
+  async #retrying<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (this.#closed) throw new ClosedError();
+        if (!isUnavailable(err) || attempt >= READ_ATTEMPTS) throw storeError(err, what);
+        await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
+      }
+    }
+  }
+
+  /**
+   * Runs `inner` as a nested txn guarded by the meta key's mod revision, so it sees and writes
+   * only the live generation; when a restore has moved the generation, re-reads it and retries.
+   */
+  async #pinned(inner: ITxnRequest, idempotent: boolean): Promise<{ revision: number; inner: ITxnResponse }> {
+    const ks = this.#ks;
+    for (;;) {
+      const client = this.#live();
+      const req: ITxnRequest = {
+        compare: [{ key: ks.metaKey, target: 'Mod', result: 'Equal', mod_revision: ks.metaMod }],
+        success: [{ request_txn: inner }],
+        failure: [{ request_range: { key: ks.metaKey } }],
+      };
+      const send = () => client.kv.txn(req);
+      const res = await (idempotent ? this.#retrying('etcd txn', send) : send().catch((err: unknown) => { throw storeError(err, 'etcd txn'); }));
+      if (res.succeeded) return { revision: ks.rev(res.header.revision), inner: res.responses[0].response_txn };
+      const meta = res.responses[0].response_range.kvs[0];
+      ks.metaMod = Number(meta.mod_revision);
+      ks.gen = Keyspace.parseMeta(meta.value).gen;
+    }
+  }
+
+  /** The runner overlap.ts and snapshot.ts use: a pinned txn, retried only when it writes nothing. */
+  #runner = (inner: ITxnRequest) => this.#pinned(inner, !(inner.success ?? []).some((op) => !op.request_range));
+
+  async currentRevision(): Promise<number> {
+    const client = this.#live();
+    const res = await this.#retrying('current revision', () => client.kv.range({ key: this.#ks.metaKey, count_only: true }));
+    return this.#ks.rev(res.header.revision);
+  }
+
+  async range(prefix: string): Promise<RangeResult> {
+    const { revision, inner } = await this.#pinned({ success: [{ request_range: this.#ks.range(prefix) }] }, true);
+    return { revision, kvs: inner.responses[0].response_range.kvs.map((kv) => this.#ks.kv(kv)) };
+  }
+
+  async get(key: string): Promise<KeyValue | null> {
+    const { inner } = await this.#pinned({ success: [{ request_range: { key: this.#ks.physical(key) } }] }, true);
+    const kv = inner.responses[0].response_range.kvs[0];
+    return kv ? this.#ks.kv(kv, key) : null;
+  }
+
+  async txn(req: TxnRequest): Promise<TxnResponse> {
+    this.#live();
+    if (needsOverlapPlan(req)) return overlappingTxn(this.#ks, this.#runner, req);
+    const writes = [...req.success, ...(req.failure ?? [])].some((op) => op.type !== 'get' && op.type !== 'range');
+    // A write whose answer was lost may have committed: never resend it blindly.
+    const { revision, inner } = await this.#pinned(toEtcdTxn(this.#ks, req), !writes);
+    const ops = inner.succeeded ? req.success : (req.failure ?? []);
+    return { succeeded: inner.succeeded, revision, results: ops.map((op, i) => toResult(this.#ks, op, inner.responses[i])) };
+  }
+
+  watch(afterRevision: number, handlers: WatchHandlers): Watch {
+    const client = this.#live();
+    const w = new EtcdWatch(client, this.#ks, afterRevision, handlers, {
+      log: this.#log,
+      onEnd: (done) => this.#watches.delete(done),
+    });
+    this.#watches.add(w);
+    return w;
+  }
+
+  async leaseGrant(ttlSeconds: number): Promise<LeaseGrant> {
+    this.#live();
+    return this.#leases!.grant(ttlSeconds);
+  }
+
+  async leaseKeepAlive(id: number): Promise<void> {
+    this.#live();
+    return this.#leases!.keepAlive(id);
+  }
+
+  async leaseRevoke(id: number): Promise<void> {
+    this.#live();
+    return this.#leases!.revoke(id);
+  }
+
+  async *snapshot(): AsyncIterable<Uint8Array> {
+    this.#live();
+    yield* await snapshotNamespace(this.#ks, this.#runner, this.#leases!);
+  }
+
+  async restore(stream: AsyncIterable<Uint8Array>): Promise<number> {
+    this.#live();
+    return restoreNamespace(this.#ks, this.#live(), this.#leases!, stream);
+  }
+}
