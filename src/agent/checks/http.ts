@@ -36,11 +36,15 @@ function goOp(method: string): string {
   return method.charAt(0).toUpperCase() + method.slice(1).toLowerCase();
 }
 
-function requestHeaders(def: CheckType): Record<string, string[]> {
-  const headers: Record<string, string[]> = { ...def.Header };
+function requestHeaders(def: CheckType): Record<string, string | string[]> {
+  const headers: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(def.Header ?? {})) {
+    // Like Go's req.Host: the first Host value names the virtual host; the others are dropped.
+    if (k.toLowerCase() === 'host') { if (v[0]) headers.Host = v[0]; } else headers[k] = v;
+  }
   const has = (name: string): boolean => Object.keys(headers).some((k) => k.toLowerCase() === name && headers[k].length > 0);
-  if (!has('user-agent')) headers['User-Agent'] = [USER_AGENT];
-  if (!has('accept')) headers.Accept = ['text/plain, text/*, */*'];
+  if (!has('user-agent')) headers['User-Agent'] = USER_AGENT;
+  if (!has('accept')) headers.Accept = 'text/plain, text/*, */*';
   return headers;
 }
 
