@@ -138,3 +138,22 @@ test('HTTPS: unknown authority is critical; tls_skip_verify or a trusted CA with
     tlsServer.close();
   }
 });
+
+test('failures_before_critical through a running HTTP check: two failures in a row flip it', async () => {
+  let code = 200;
+  const flaky = http.createServer((_q, r) => r.writeHead(code).end());
+  await new Promise<void>((r) => flaky.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(flaky.address() as AddressInfo).port}/`;
+  const h = await harness({ HTTP: url, Interval: 1000, FailuresBeforeCritical: 2 });
+  try {
+    assert.equal((await h.runOnce())[0], 'passing');
+    code = 500;
+    h.manual!.advance(1000);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(h.reports.length, 2, 'the first failure is held back');
+    assert.deepEqual(await h.runOnce(1000), ['critical', `HTTP GET ${url}: 500 Internal Server Error Output: `]);
+  } finally {
+    h.runner.stop();
+    flaky.close();
+  }
+});
