@@ -52,17 +52,5 @@ export function truncateHead(output: string, max: number): string {
   return `${bytes.subarray(0, max).toString('utf8')} ... (captured ${max} of ${bytes.length} bytes)`;
 }
 
-/** Formats milliseconds the way Go's time.Duration.String does (`30s`, `1m30s`, `500ms`). */
-export function goDuration(ms: number): string {
-  if (ms === 0) return '0s';
-  if (ms < 1000) return `${trimNumber(ms)}ms`;
-  const h = Math.floor(ms / 3_600_000);
-  const m = Math.floor((ms % 3_600_000) / 60_000);
-  const s = `${trimNumber((ms % 60_000) / 1000)}s`;
-  if (h) return `${h}h${m}m${s}`;
-  return m ? `${m}m${s}` : s;
-}
-
-function trimNumber(n: number): string {
-  return String(Number(n.toFixed(9)));
-}
+/** Go's time.Duration.String (`30s`, `1m30s`, `500ms`); kept as a name for the check runners. */
+export { formatGoDuration as goDuration } from '../../duration.ts';
