@@ -9,7 +9,7 @@ import type {
 import { isUnavailable, storeError } from './errors.ts';
 import { Keyspace } from './keyspace.ts';
 import { EtcdLeases } from './lease.ts';
-import { needsOverlapPlan, overlappingTxn } from './overlap.ts';
+import { needsOverlapPlan, overlappingTxn, type Pinned, type PinnedRunner } from './overlap.ts';
 import { restoreNamespace, snapshotNamespace } from './snapshot.ts';
 import { toEtcdTxn, toResult } from './txn.ts';
 import { EtcdWatch } from './watch.ts';
@@ -31,7 +31,11 @@ export interface EtcdStoreOptions {
   auth?: { username: string; password: string };
   /** PEM contents for TLS endpoints (`https://`). */
   tls?: { ca: Buffer | string; cert?: Buffer | string; key?: Buffer | string };
-  /** Deadline for one unary request in milliseconds (default 10,000). */
+  /**
+   * Deadline for one unary request in milliseconds (default 3,000). A write forwarded to a
+   * leader that dies is only answered by etcd after 5 s + 2 election timeouts; the deadline
+   * bounds that stall. A write that times out may still have committed (`unavailable`).
+   */
   requestTimeoutMs?: number;
 }
 
@@ -52,7 +56,7 @@ const runOnce = {
 } as unknown as Policy;
 
 function clientOptions(o: EtcdStoreOptions): IOptions {
-  const timeout = o.requestTimeoutMs ?? 10_000;
+  const timeout = o.requestTimeoutMs ?? 3_000;
   return {
     hosts: o.endpoints,
     auth: o.auth,
@@ -140,13 +144,16 @@ export class EtcdStore implements Store {
   }
 
   /**
-   * Runs `inner` as a nested txn guarded by the meta key's mod revision, so it sees and writes
-   * only the live generation; when a restore has moved the generation, re-reads it and retries.
+   * Runs the txn `build()` returns as a nested txn guarded by the meta key's mod revision, so it
+   * sees and writes only the live generation. When a restore has moved the generation, re-reads
+   * it and builds again (the keys depend on it); `build()` may return null to give up instead.
    */
-  async #pinned(inner: ITxnRequest, idempotent: boolean): Promise<{ revision: number; inner: ITxnResponse }> {
+  async #pinned(build: () => ITxnRequest | null, idempotent: boolean): Promise<Pinned | null> {
     const ks = this.#ks;
     for (;;) {
       const client = this.#live();
+      const inner = build();
+      if (!inner) return null;
       const req: ITxnRequest = {
         compare: [{ key: ks.metaKey, target: 'Mod', result: 'Equal', mod_revision: ks.metaMod }],
         success: [{ request_txn: inner }],
@@ -161,8 +168,13 @@ export class EtcdStore implements Store {
     }
   }
 
-  /** The runner overlap.ts and snapshot.ts use: a pinned txn, retried only when it writes nothing. */
-  #runner = (inner: ITxnRequest) => this.#pinned(inner, !(inner.success ?? []).some((op) => !op.request_range));
+  /** The runner overlap.ts uses. */
+  #runner: PinnedRunner = (build, idempotent) => this.#pinned(build, idempotent);
+
+  /** A pinned read (always built, so never null). */
+  async #read(build: () => ITxnRequest): Promise<Pinned> {
+    return (await this.#pinned(build, true))!;
+  }
 
   async currentRevision(): Promise<number> {
     const client = this.#live();
@@ -171,12 +183,12 @@ export class EtcdStore implements Store {
   }
 
   async range(prefix: string): Promise<RangeResult> {
-    const { revision, inner } = await this.#pinned({ success: [{ request_range: this.#ks.range(prefix) }] }, true);
+    const { revision, inner } = await this.#read(() => ({ success: [{ request_range: this.#ks.range(prefix) }] }));
     return { revision, kvs: inner.responses[0].response_range.kvs.map((kv) => this.#ks.kv(kv)) };
   }
 
   async get(key: string): Promise<KeyValue | null> {
-    const { inner } = await this.#pinned({ success: [{ request_range: { key: this.#ks.physical(key) } }] }, true);
+    const { inner } = await this.#read(() => ({ success: [{ request_range: { key: this.#ks.physical(key) } }] }));
     const kv = inner.responses[0].response_range.kvs[0];
     return kv ? this.#ks.kv(kv, key) : null;
   }
@@ -186,7 +198,7 @@ export class EtcdStore implements Store {
     if (needsOverlapPlan(req)) return overlappingTxn(this.#ks, this.#runner, req);
     const writes = [...req.success, ...(req.failure ?? [])].some((op) => op.type !== 'get' && op.type !== 'range');
     // A write whose answer was lost may have committed: never resend it blindly.
-    const { revision, inner } = await this.#pinned(toEtcdTxn(this.#ks, req), !writes);
+    const { revision, inner } = (await this.#pinned(() => toEtcdTxn(this.#ks, req), !writes))!;
     const ops = inner.succeeded ? req.success : (req.failure ?? []);
     return { succeeded: inner.succeeded, revision, results: ops.map((op, i) => toResult(this.#ks, op, inner.responses[i])) };
   }
@@ -218,7 +230,7 @@ export class EtcdStore implements Store {
 
   async *snapshot(): AsyncIterable<Uint8Array> {
     this.#live();
-    yield* await snapshotNamespace(this.#ks, this.#runner, this.#leases!);
+    yield* await snapshotNamespace(this.#ks, (build) => this.#read(build), this.#leases!);
   }
 
   async restore(stream: AsyncIterable<Uint8Array>): Promise<number> {

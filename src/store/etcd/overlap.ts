@@ -9,8 +9,18 @@ import type { Keyspace } from './keyspace.ts';
 import { prefixEnd } from './keyspace.ts';
 import { writesOverlap } from './txn.ts';
 
-/** Runs an etcd Txn inside the namespace's generation pin; `revision` is in Store space. */
-export type PinnedRunner = (inner: ITxnRequest) => Promise<{ revision: number; inner: ITxnResponse }>;
+/** A committed pinned txn: the Store revision after it and the nested txn's response. */
+export interface Pinned {
+  revision: number;
+  inner: ITxnResponse;
+}
+
+/**
+ * Runs the etcd Txn `build()` makes inside the namespace's generation pin, calling `build()`
+ * again after a generation change; null when `build()` returned null (plan is stale). Only
+ * `idempotent` (read-only) txns are retried while etcd is unavailable.
+ */
+export type PinnedRunner = (build: () => ITxnRequest | null, idempotent: boolean) => Promise<Pinned | null>;
 
 interface ReadSet {
   keys: string[];
@@ -30,11 +40,11 @@ function readSet(req: TxnRequest): ReadSet {
 
 /** Reads the read set at one revision: the records seen, and compares that pin them. */
 async function snapshotRead(ks: Keyspace, run: PinnedRunner, rs: ReadSet) {
-  const success: IRequestOp[] = [
+  const build = (): ITxnRequest => ({ success: [
     ...rs.keys.map((k) => ({ request_range: { key: ks.physical(k) } })),
     ...rs.prefixes.map((p) => ({ request_range: ks.range(p) })),
-  ];
-  const { revision, inner } = await run({ success });
+  ] });
+  const { revision, inner } = (await run(build, true))!;
   const seen = new Map<string, KeyValue>();
   for (const r of inner.responses) for (const e of r.response_range?.kvs ?? []) seen.set(ks.kv(e).key, ks.kv(e));
   const guards: ICompare[] = rs.keys.filter((k) => !seen.has(k)).map((k) => (
@@ -79,11 +89,14 @@ export async function overlappingTxn(ks: Keyspace, run: PinnedRunner, req: TxnRe
   const rs = readSet(req);
   for (;;) {
     const { revision, seen, guards } = await snapshotRead(ks, run, rs);
+    const gen = ks.gen;
     const plan = simulate(seen, req, revision);
     const touched = new Set((plan.committed.batch?.events ?? []).map((e) => e.kv.key));
     const writes = netWrites(ks, seen, plan.engine, touched);
-    const { revision: committedAt, inner } = await run({ compare: guards, success: writes });
-    if (!inner.succeeded) continue;
+    // The plan names keys of one generation: after a restore, plan again from a fresh read.
+    const done = await run(() => (ks.gen === gen ? { compare: guards, success: writes } : null), false);
+    if (!done || !done.inner.succeeded) continue;
+    const { revision: committedAt } = done;
     if (writes.length === 0) return { ...plan.committed.response, revision: committedAt };
     // Replay at the real commit revision so that results carry the revisions etcd assigned.
     const final = simulate(seen, req, committedAt - 1).committed.response;

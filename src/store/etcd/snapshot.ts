@@ -2,16 +2,18 @@
 // range read at one revision; a restore re-grants the leases, then in ONE etcd txn deletes the
 // live generation, writes every key under the next generation and flips the meta key, so
 // readers and watchers see the swap at a single revision with fresh create revisions.
-import type { Etcd3, IRequestOp } from 'etcd3';
+import type { Etcd3, IRequestOp, ITxnRequest } from 'etcd3';
 import { readSnapshot, writeSnapshot } from '../snapshot.ts';
 import { storeError } from './errors.ts';
 import { Keyspace } from './keyspace.ts';
 import type { EtcdLeases } from './lease.ts';
-import type { PinnedRunner } from './overlap.ts';
+import type { Pinned } from './overlap.ts';
 
 /** Reads the live generation at one revision and encodes it with the TTLs of its leases. */
-export async function snapshotNamespace(ks: Keyspace, run: PinnedRunner, leases: EtcdLeases): Promise<AsyncIterable<Uint8Array>> {
-  const { revision, inner } = await run({ success: [{ request_range: ks.range('') }] });
+export async function snapshotNamespace(
+  ks: Keyspace, read: (build: () => ITxnRequest) => Promise<Pinned>, leases: EtcdLeases,
+): Promise<AsyncIterable<Uint8Array>> {
+  const { revision, inner } = await read(() => ({ success: [{ request_range: ks.range('') }] }));
   const kvs = inner.responses[0].response_range.kvs.map((kv) => ks.kv(kv));
   const ttls: { id: number; ttlSeconds: number }[] = [];
   for (const id of new Set(kvs.map((kv) => kv.lease).filter((l) => l !== 0))) {
