@@ -6,7 +6,7 @@ import path from 'node:path';
 import { systemClock, type Clock } from '../clock.ts';
 import { createLogger, LogHub, type Logger } from '../log.ts';
 import { Telemetry } from '../telemetry/metrics.ts';
-import { MemoryStore, EmbeddedStore, type Store } from '../store/index.ts';
+import { MemoryStore, EmbeddedStore, EtcdStore, type Store } from '../store/index.ts';
 import type { Replica } from '../state/index.ts';
 import { ensureCARoot, ensureClusterId } from '../leader/ca.ts';
 import { registerSelf } from '../leader/self-register.ts';
@@ -62,6 +62,12 @@ function buildStore(config: RuntimeConfig, clock: Clock, logger: Logger): Store 
   if (config.store.backend === 'embedded') {
     if (!config.dataDir) throw new Error('data_dir cannot be empty');
     return new EmbeddedStore({ dir: path.join(config.dataDir, 'store'), clock, logger: logger.child({ '@module': 'store' }) });
+  }
+  if (config.store.backend === 'etcd' && config.store.etcd) {
+    // One namespace per datacenter, so datacenters may share an etcd cluster.
+    return new EtcdStore({
+      endpoints: config.store.etcd.endpoints, prefix: `/proconsul/${config.datacenter}/`, logger: logger.child({ '@module': 'store' }),
+    });
   }
   throw new Error(`store backend ${config.store.backend} is not available yet`);
 }
