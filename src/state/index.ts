@@ -10,3 +10,10 @@ export {
   CatalogTables, CATALOG_PREFIX, NODES_TABLE, SERVICES_TABLE, CHECKS_TABLE, SERVICE_HEALTH, NODE_VIEW, CONNECT_HEALTH,
   nodeKey, serviceKey, checkKey,
 } from './catalog.ts';
+export {
+  AclTables, UniqueIndexTable, ACL_PREFIX, ACL_TOKEN_PREFIX, ACL_TOKENS_TABLE, ACL_POLICY_PREFIX, ACL_POLICIES_TABLE,
+  ACL_ROLE_PREFIX, ACL_ROLES_TABLE, ACL_AUTH_METHOD_PREFIX, ACL_AUTH_METHODS_TABLE, ACL_BINDING_RULE_PREFIX,
+  ACL_BINDING_RULES_TABLE, ACL_BOOTSTRAP_KEY,
+  type ACLTokenRecord, type ACLPolicyRecord, type ACLRoleRecord, type ACLAuthMethodRecord, type ACLBindingRuleRecord,
+  type ACLBootstrapRecord,
+} from './acl-tables.ts';

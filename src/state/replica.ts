@@ -10,6 +10,7 @@ import { RecordTable } from './records.ts';
 import { SessionsTable, SESSION_PREFIX } from './sessions.ts';
 import { LockDelays } from './lock-delay.ts';
 import { CatalogTables, CATALOG_PREFIX } from './catalog.ts';
+import { AclTables, ACL_PREFIX } from './acl-tables.ts';
 import type { CARootRecord, ClusterMeta } from './tables.ts';
 
 /** Dependencies of the replica. */
@@ -36,6 +37,8 @@ export class Replica {
   readonly sessionLocks = new RecordTable<object>('session-locks', 'sessionlocks/');
   readonly lockDelays = new LockDelays();
   readonly catalog = new CatalogTables();
+  /** ACL tokens, policies, roles, auth methods, binding rules and the bootstrap record. */
+  readonly acl = new AclTables();
   readonly notifier: Notifier;
   #deps: ReplicaDeps;
   #appliers: Applier[];
@@ -52,6 +55,7 @@ export class Replica {
     this.#appliers = [
       { prefix: KV_PREFIX, apply: (ev) => [[KVS_TABLE, kvs.apply(ev)]], reset: () => kvs.reset() },
       { prefix: CATALOG_PREFIX, apply: (ev) => this.catalog.apply(ev), reset: () => this.catalog.reset() },
+      { prefix: ACL_PREFIX, apply: (ev) => this.acl.apply(ev), reset: () => this.acl.reset() },
       tableApplier(this.caRoots),
       tableApplier(this.meta),
       tableApplier(this.sessions),
