@@ -64,7 +64,8 @@ function buildStore(config: RuntimeConfig, clock: Clock, logger: Logger): Store 
     return new EmbeddedStore({ dir: path.join(config.dataDir, 'store'), clock, logger: logger.child({ '@module': 'store' }) });
   }
   if (config.store.backend === 'etcd' && config.store.etcd) {
-    // One namespace per datacenter, so datacenters may share an etcd cluster.
+    // One namespace per datacenter. The etcd cluster should still serve one datacenter only:
+    // foreign writes raise currentRevision() past anything this namespace's watch delivers.
     return new EtcdStore({
       endpoints: config.store.etcd.endpoints, prefix: `/proconsul/${config.datacenter}/`, logger: logger.child({ '@module': 'store' }),
     });
