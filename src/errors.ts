@@ -6,6 +6,7 @@ export type ErrorCode =
   | 'bad_request'
   | 'not_found'
   | 'permission_denied'
+  | 'unauthorized'
   | 'conflict'
   | 'too_large'
   | 'method_not_allowed'
@@ -43,6 +44,13 @@ export class NotFoundError extends ProconsulError {
 export class PermissionDeniedError extends ProconsulError {
   constructor(message = 'Permission denied', options?: { cause?: unknown }) {
     super('permission_denied', message, options);
+  }
+}
+
+/** A feature that needs ACLs while they are disabled: 401 (Consul's `ACL support disabled`). */
+export class UnauthorizedError extends ProconsulError {
+  constructor(message = 'ACL support disabled', options?: { cause?: unknown }) {
+    super('unauthorized', message, options);
   }
 }
 

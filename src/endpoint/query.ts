@@ -2,6 +2,7 @@
 // and Consul's blocking-query loop (run, compare index, wait on the watch set, re-run).
 import type { WatchSet } from '../state/index.ts';
 import type { EndpointDeps } from './deps.ts';
+import type { AclIdentity } from './acl-resolver.ts';
 
 /** Consistency mode of a read. */
 export type Consistency = 'default' | 'stale' | 'consistent';
@@ -14,6 +15,8 @@ export interface QueryOptions {
   waitMs: number;
   consistency: Consistency;
   token: string;
+  /** The caller's resolved identity; absent for internal callers (no enforcement). */
+  authz?: AclIdentity;
   /** Aborted when the client goes away. */
   signal?: AbortSignal;
 }
@@ -26,6 +29,8 @@ export interface QueryMeta {
   lastContact: number;
   /** Value of X-Consul-Effective-Consistency. */
   consistency: 'leader' | 'stale' | 'consistent';
+  /** ACLs removed results (X-Consul-Results-Filtered-By-ACLs; only for callers with a token). */
+  filteredByACLs?: boolean;
 }
 
 /** A read result and its meta. */
@@ -38,6 +43,8 @@ export interface QueryResult<T> {
 export interface QueryRun<T> {
   index: number;
   value: T;
+  /** Set when ACL filtering dropped something from `value`. */
+  filtered?: boolean;
 }
 
 /** Default query options: non-blocking, default consistency, anonymous. */
@@ -81,9 +88,7 @@ export async function blockingQuery<T>(
 ): Promise<QueryResult<T>> {
   if (opts.consistency === 'consistent') await consistentRead(deps);
   let res = run(deps.replica.notifier.watchSet());
-  if (opts.minIndex === 0 || res.index > opts.minIndex) {
-    return { value: res.value, meta: queryMeta(deps, res.index, opts.consistency) };
-  }
+  if (opts.minIndex === 0 || res.index > opts.minIndex) return answer(deps, opts, res);
   const deadline = deps.clock.now() + queryTimeout(deps, opts.waitMs);
   for (;;) {
     const ws = deps.replica.notifier.watchSet();
@@ -97,5 +102,12 @@ export async function blockingQuery<T>(
     }
     if (opts.consistency === 'consistent') await consistentRead(deps);
   }
-  return { value: res.value, meta: queryMeta(deps, res.index, opts.consistency) };
+  return answer(deps, opts, res);
+}
+
+function answer<T>(deps: EndpointDeps, opts: QueryOptions, res: QueryRun<T>): QueryResult<T> {
+  const meta = queryMeta(deps, res.index, opts.consistency);
+  // Consul reports ACL filtering only to callers that presented a token.
+  if (res.filtered && opts.authz?.tokenGiven) meta.filteredByACLs = true;
+  return { value: res.value, meta };
 }

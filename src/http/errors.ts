@@ -4,6 +4,7 @@ import { ProconsulError, type ErrorCode } from '../errors.ts';
 
 const STATUS: Record<ErrorCode, number> = {
   bad_request: 400,
+  unauthorized: 401,
   permission_denied: 403,
   not_found: 404,
   method_not_allowed: 405,

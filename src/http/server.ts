@@ -277,6 +277,7 @@ function render(r: HttpResult, pretty: boolean, base: Record<string, string>): O
     headers['X-Consul-KnownLeader'] = String(r.meta.knownLeader);
     headers['X-Consul-LastContact'] = String(Math.round(r.meta.lastContact));
     headers['X-Consul-Effective-Consistency'] = r.meta.consistency;
+    if (r.meta.filteredByACLs) headers['X-Consul-Results-Filtered-By-ACLs'] = 'true';
   }
   if (r.stream) {
     headers['Content-Type'] = r.contentType ?? 'text/plain; charset=utf-8';

@@ -1,0 +1,162 @@
+// ACL auth methods and binding rules (Consul's ACL.AuthMethodSet/Read/Delete/List and
+// BindingRuleSet/Read/Delete/List), stored and validated with Consul's texts; deleting a method
+// removes its binding rules and the tokens it issued. Login flows are not implemented yet.
+import { randomUUID } from 'node:crypto';
+import type { ACLAuthMethod, ACLBindingRule, ACLBindType } from '../acl/index.ts';
+import { BadRequestError } from '../errors.ts';
+import {
+  ACL_AUTH_METHOD_PREFIX, ACL_AUTH_METHODS_TABLE, ACL_BINDING_RULE_PREFIX, ACL_BINDING_RULES_TABLE, ACL_TOKEN_PREFIX,
+  type ACLAuthMethodRecord,
+} from '../state/index.ts';
+import type { Op } from '../store/index.ts';
+import type { AclIdentity, AclResolver } from './acl-resolver.ts';
+import { authorize } from './acl-enforce.ts';
+import { aclPreCheck, isUUID } from './acl-links.ts';
+import { commitAcl, pinRecord, putOp } from './acl-write.ts';
+import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
+import type { EndpointDeps } from './deps.ts';
+
+const METHOD_NAME = /^[A-Za-z0-9\-_]{1,128}$/;
+/** Auth method types accepted (login flows for them come later). */
+export const AUTH_METHOD_TYPES = ['kubernetes', 'jwt', 'oidc', 'aws-iam'] as const;
+const BIND_TYPES: readonly ACLBindType[] = ['service', 'node', 'role', 'policy', 'templated-policy'];
+
+/** An auth method write. */
+export type AuthMethodInput = Partial<Omit<ACLAuthMethod, 'CreateIndex' | 'ModifyIndex'>>;
+/** A binding rule write. */
+export type BindingRuleInput = Partial<Omit<ACLBindingRule, 'CreateIndex' | 'ModifyIndex'>>;
+
+/** Auth method and binding rule operations. */
+export class AclAuthEndpoint {
+  readonly #deps: EndpointDeps;
+  readonly #resolver: AclResolver;
+
+  constructor(deps: EndpointDeps, resolver: AclResolver) {
+    this.#deps = deps;
+    this.#resolver = resolver;
+  }
+
+  #check(id: AclIdentity | undefined, write: boolean): void {
+    aclPreCheck(this.#resolver);
+    authorize(id, write ? 'aclWrite' : 'aclRead');
+  }
+
+  /** Creates or updates an auth method (by Name). */
+  async setMethod(input: AuthMethodInput, id: AclIdentity | undefined): Promise<ACLAuthMethod> {
+    this.#check(id, true);
+    const name = input.Name ?? '';
+    if (name === '') throw new BadRequestError('Invalid Auth Method: no Name is set');
+    if (!METHOD_NAME.test(name)) throw new BadRequestError("Invalid Auth Method: invalid Name. Only alphanumeric characters, '-' and '_' are allowed");
+    if (!input.Type) throw new BadRequestError('Invalid Auth Method: no Type is set');
+    if (!(AUTH_METHOD_TYPES as readonly string[]).includes(input.Type)) {
+      throw new BadRequestError(`Invalid Auth Method: Type should be one of: [${AUTH_METHOD_TYPES.join(' ')}]`);
+    }
+    const methods = this.#deps.replica.acl.authMethods;
+    await commitAcl(this.#deps, () => {
+      const existing = methods.get(name);
+      if (existing && existing.Type !== input.Type) throw new BadRequestError(`the Type field is immutable: ${existing.Type} vs ${input.Type}`);
+      const rec: ACLAuthMethodRecord = {
+        Name: name, Type: input.Type!, Config: input.Config ?? {},
+        ...(input.DisplayName ? { DisplayName: input.DisplayName } : {}), ...(input.Description ? { Description: input.Description } : {}),
+        ...(input.MaxTokenTTL ? { MaxTokenTTL: input.MaxTokenTTL } : {}), ...(input.TokenLocality ? { TokenLocality: input.TokenLocality } : {}),
+      };
+      return { compares: [pinRecord(ACL_AUTH_METHOD_PREFIX + name, existing)], ops: [putOp(ACL_AUTH_METHOD_PREFIX + name, rec)] };
+    });
+    return methods.get(name)!;
+  }
+
+  /** Deletes an auth method with its binding rules and the tokens it issued. */
+  async deleteMethod(name: string, id: AclIdentity | undefined): Promise<void> {
+    this.#check(id, true);
+    const acl = this.#deps.replica.acl;
+    await commitAcl(this.#deps, () => {
+      const m = acl.authMethods.get(name);
+      if (!m) return null;
+      const ops: Op[] = [{ type: 'delete', key: ACL_AUTH_METHOD_PREFIX + name }];
+      for (const r of acl.bindingRules.all()) if (r.AuthMethod === name) ops.push({ type: 'delete', key: ACL_BINDING_RULE_PREFIX + r.ID });
+      for (const t of acl.tokens.all()) if (t.AuthMethod === name) ops.push({ type: 'delete', key: ACL_TOKEN_PREFIX + t.AccessorID });
+      return { compares: [pinRecord(ACL_AUTH_METHOD_PREFIX + name, m)], ops };
+    });
+  }
+
+  /** One auth method; null when missing. */
+  readMethod(name: string, opts: QueryOptions): Promise<QueryResult<ACLAuthMethod | null>> {
+    this.#check(opts.authz, false);
+    const methods = this.#deps.replica.acl.authMethods;
+    return blockingQuery(this.#deps, opts, (ws) => {
+      ws.addTable(ACL_AUTH_METHODS_TABLE);
+      return { index: methods.index, value: methods.get(name) ?? null };
+    });
+  }
+
+  /** Every auth method as a stub (no Config). */
+  listMethods(opts: QueryOptions): Promise<QueryResult<Omit<ACLAuthMethod, 'Config'>[]>> {
+    this.#check(opts.authz, false);
+    const methods = this.#deps.replica.acl.authMethods;
+    return blockingQuery(this.#deps, opts, (ws) => {
+      ws.addTable(ACL_AUTH_METHODS_TABLE);
+      return { index: methods.index, value: methods.sorted().map(({ Config: _c, ...stub }) => stub) };
+    });
+  }
+
+  /** Creates (no ID) or updates a binding rule. */
+  async setRule(input: BindingRuleInput, id: AclIdentity | undefined): Promise<ACLBindingRule> {
+    this.#check(id, true);
+    const acl = this.#deps.replica.acl;
+    if (!input.AuthMethod) throw new BadRequestError('Invalid Binding Rule: no AuthMethod is set');
+    if (!input.BindType) throw new BadRequestError('Invalid Binding Rule: no BindType is set');
+    if (!BIND_TYPES.includes(input.BindType)) throw new BadRequestError(`Invalid Binding Rule: unknown BindType ${JSON.stringify(input.BindType)}`);
+    if (!input.BindName) throw new BadRequestError('Invalid Binding Rule: no BindName is set');
+    let ruleID = '';
+    await commitAcl(this.#deps, () => {
+      if (!acl.authMethods.get(input.AuthMethod!)) throw new BadRequestError(`cannot find auth method with name ${JSON.stringify(input.AuthMethod)}`);
+      const existing = input.ID ? acl.bindingRules.get(input.ID) : undefined;
+      if (input.ID && (!isUUID(input.ID) || !existing)) throw new BadRequestError(`cannot find binding rule ${input.ID}`);
+      if (existing && existing.AuthMethod !== input.AuthMethod) throw new BadRequestError(`the AuthMethod field is immutable: ${existing.AuthMethod} vs ${input.AuthMethod}`);
+      ruleID = input.ID || randomUUID();
+      const rec = {
+        ID: ruleID, Description: input.Description ?? '', AuthMethod: input.AuthMethod!, Selector: input.Selector ?? '',
+        BindType: input.BindType!, BindName: input.BindName!, ...(input.BindVars ? { BindVars: input.BindVars } : {}),
+      };
+      return { compares: [pinRecord(ACL_BINDING_RULE_PREFIX + ruleID, existing)], ops: [putOp(ACL_BINDING_RULE_PREFIX + ruleID, rec)] };
+    });
+    return acl.bindingRules.get(ruleID)!;
+  }
+
+  /** Deletes a binding rule. */
+  async deleteRule(ruleID: string, id: AclIdentity | undefined): Promise<void> {
+    this.#check(id, true);
+    await commitAcl(this.#deps, () => {
+      const r = this.#deps.replica.acl.bindingRules.get(ruleID);
+      return r ? { compares: [pinRecord(ACL_BINDING_RULE_PREFIX + ruleID, r)], ops: [{ type: 'delete', key: ACL_BINDING_RULE_PREFIX + ruleID }] } : null;
+    });
+  }
+
+  /** One binding rule; null when missing. */
+  readRule(ruleID: string, opts: QueryOptions): Promise<QueryResult<ACLBindingRule | null>> {
+    this.#check(opts.authz, false);
+    const rules = this.#deps.replica.acl.bindingRules;
+    return blockingQuery(this.#deps, opts, (ws) => {
+      ws.addTable(ACL_BINDING_RULES_TABLE);
+      return { index: rules.index, value: rules.get(ruleID) ?? null };
+    });
+  }
+
+  /** Binding rules, optionally of one auth method. */
+  listRules(method: string, opts: QueryOptions): Promise<QueryResult<ACLBindingRule[]>> {
+    this.#check(opts.authz, false);
+    const rules = this.#deps.replica.acl.bindingRules;
+    return blockingQuery(this.#deps, opts, (ws) => {
+      ws.addTable(ACL_BINDING_RULES_TABLE);
+      return { index: rules.index, value: rules.sorted().filter((r) => !method || r.AuthMethod === method) };
+    });
+  }
+
+  /** `/v1/acl/login`: not available until the auth method validators land. */
+  login(methodName: string): never {
+    aclPreCheck(this.#resolver);
+    const m = this.#deps.replica.acl.authMethods.get(methodName);
+    if (!m) throw new BadRequestError(`auth method ${JSON.stringify(methodName)} not found`);
+    throw new BadRequestError(`login with auth method type ${JSON.stringify(m.Type)} is not supported by this server yet`);
+  }
+}

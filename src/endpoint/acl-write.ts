@@ -1,0 +1,32 @@
+// The write path of ACL records: one put or delete of a record pinned to what the planner read,
+// committed through commitPlanned, and the reply read back from the replica.
+import type { Compare, Op } from '../store/index.ts';
+import { encodeRecord } from '../state/index.ts';
+import { commitPlanned } from './commit.ts';
+import type { EndpointDeps } from './deps.ts';
+
+type Indexed = { CreateIndex: number; ModifyIndex: number };
+
+/** Pins a store key to the record the planner saw (or to its absence). */
+export function pinRecord(key: string, existing: Indexed | undefined): Compare {
+  return existing
+    ? { key, target: 'modRevision', op: '=', value: existing.ModifyIndex }
+    : { key, target: 'createRevision', op: '=', value: 0 };
+}
+
+/** A put of a record (indexes stripped). */
+export function putOp(key: string, rec: object): Op {
+  return { type: 'put', key, value: encodeRecord(rec) };
+}
+
+/**
+ * Commits a plan built from the replica; `plan` runs again after a conflict and returns the
+ * compares and ops, or null when nothing needs writing.
+ */
+export function commitAcl(deps: EndpointDeps, plan: () => { compares: Compare[]; ops: Op[] } | null): Promise<void> {
+  return commitPlanned<void>(deps, () => {
+    const p = plan();
+    if (!p || p.ops.length === 0) return { answer: undefined };
+    return { txn: { compares: p.compares, success: p.ops }, done: () => undefined };
+  });
+}

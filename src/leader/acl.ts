@@ -1,0 +1,94 @@
+// Leader duties for ACLs: at start-up with ACLs enabled, create the built-in policies, the
+// anonymous token and the configured initial management token (which also consumes bootstrap);
+// while leading, reap expired tokens on the injected clock.
+import { randomUUID } from 'node:crypto';
+import {
+  ACL_BUILTIN_POLICIES, ACL_POLICY_GLOBAL_MANAGEMENT_ID, ANONYMOUS_TOKEN_DESCRIPTION, ANONYMOUS_TOKEN_ID,
+  ANONYMOUS_TOKEN_SECRET,
+} from '../acl/index.ts';
+import { ACL_BOOTSTRAP_KEY, ACL_POLICY_PREFIX, ACL_TOKEN_PREFIX } from '../state/index.ts';
+import type { Compare, Op } from '../store/index.ts';
+import type { TimerHandle } from '../clock.ts';
+import type { EndpointDeps } from '../endpoint/index.ts';
+import { finishPolicy, finishToken, pinRecord, putOp, tokenExpired, commitAcl } from '../endpoint/index.ts';
+
+/** How often the leader looks for expired tokens. */
+export const TOKEN_REAP_INTERVAL_MS = 30_000;
+
+/** Creates what an ACL-enabled cluster needs before its first request; idempotent. */
+export async function ensureAclBootstrap(deps: EndpointDeps, initialManagement: string): Promise<void> {
+  await commitAcl(deps, () => {
+    const acl = deps.replica.acl;
+    const compares: Compare[] = [];
+    const ops: Op[] = [];
+    for (const p of ACL_BUILTIN_POLICIES) {
+      if (acl.policies.get(p.ID)) continue;
+      compares.push(pinRecord(ACL_POLICY_PREFIX + p.ID, undefined));
+      ops.push(putOp(ACL_POLICY_PREFIX + p.ID, finishPolicy({ ...p, Hash: '' })));
+    }
+    const now = new Date(deps.clock.now()).toISOString();
+    if (!acl.tokens.get(ANONYMOUS_TOKEN_ID)) {
+      compares.push(pinRecord(ACL_TOKEN_PREFIX + ANONYMOUS_TOKEN_ID, undefined));
+      ops.push(putOp(ACL_TOKEN_PREFIX + ANONYMOUS_TOKEN_ID, finishToken({
+        AccessorID: ANONYMOUS_TOKEN_ID, SecretID: ANONYMOUS_TOKEN_SECRET, Description: ANONYMOUS_TOKEN_DESCRIPTION,
+        Local: false, CreateTime: now, Hash: '',
+      })));
+    }
+    if (initialManagement && !acl.tokens.by(initialManagement)) {
+      const accessor = randomUUID();
+      compares.push(pinRecord(ACL_TOKEN_PREFIX + accessor, undefined));
+      ops.push(putOp(ACL_TOKEN_PREFIX + accessor, finishToken({
+        AccessorID: accessor, SecretID: initialManagement, Description: 'Initial Management Token',
+        Policies: [{ ID: ACL_POLICY_GLOBAL_MANAGEMENT_ID }], Local: false, CreateTime: now, Hash: '',
+      })));
+      // A configured management token is a bootstrap: /v1/acl/bootstrap is refused afterwards.
+      if (!acl.bootstrap()) {
+        compares.push(pinRecord(ACL_BOOTSTRAP_KEY, undefined));
+        ops.push(putOp(ACL_BOOTSTRAP_KEY, { AccessorID: accessor }));
+      }
+    }
+    return { compares, ops };
+  });
+}
+
+/** Deletes expired tokens every interval while started. */
+export class AclTokenReaper {
+  readonly #deps: EndpointDeps;
+  #timer: TimerHandle | null = null;
+
+  constructor(deps: EndpointDeps) {
+    this.#deps = deps;
+  }
+
+  /** Starts the periodic reap. */
+  start(): void {
+    this.stop();
+    this.#timer = this.#deps.clock.setTimer(TOKEN_REAP_INTERVAL_MS, () => {
+      this.reap().catch((err) => this.#deps.logger.error({ err }, 'ACL token reap failed')).finally(() => {
+        if (this.#timer) this.start();
+      });
+    });
+  }
+
+  /** Stops reaping. */
+  stop(): void {
+    this.#timer?.cancel();
+    this.#timer = null;
+  }
+
+  /** Deletes every token whose ExpirationTime has passed; returns how many. */
+  async reap(): Promise<number> {
+    let n = 0;
+    await commitAcl(this.#deps, () => {
+      const now = this.#deps.clock.now();
+      const expired = this.#deps.replica.acl.tokens.all().filter((t) => tokenExpired(t, now));
+      n = expired.length;
+      return {
+        compares: expired.map((t) => pinRecord(ACL_TOKEN_PREFIX + t.AccessorID, t)),
+        ops: expired.map((t): Op => ({ type: 'delete', key: ACL_TOKEN_PREFIX + t.AccessorID })),
+      };
+    });
+    if (n) this.#deps.logger.info({ count: n }, 'reaped expired ACL tokens');
+    return n;
+  }
+}
