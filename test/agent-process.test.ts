@@ -80,3 +80,13 @@ test('a bad config key stops the agent with Consul\'s error and exit code 1', as
   assert.match(err, /invalid config key not_a_key/);
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+test('PUT /v1/agent/leave ends the agent process cleanly', async () => {
+  const port = await freePort();
+  const child = spawn(process.execPath, [BIN, 'agent', '-dev', '-http-port', String(port), '-dns-port', '-1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const base = `http://127.0.0.1:${port}`;
+  await waitForLeader(base, child);
+  const res = await fetch(`${base}/v1/agent/leave`, { method: 'PUT' });
+  assert.equal(res.status, 200);
+  assert.equal(await exited(child), 0);
+});

@@ -93,7 +93,7 @@ export function buildServer(
     kv: kvHandlers(endpoints.kv, limits),
     txn: txnHandlers(endpoints.txn, limits),
     status: statusHandlers(leadership, reqCfg),
-    agent: agentSelfHandlers({ config, leadership, stats: () => agentStats(config, leadership, () => ({})) }),
+    agent: agentSelfHandlers({ config, leadership, stats: () => agentStats(config, leadership, localCounts(local)) }),
     connect: connectHandlers(endpoints.ca, reqCfg),
     session: sessionHandlers(endpoints.session, { ...reqCfg, nodeName: config.nodeName }),
     catalog: catalogHandlers(endpoints.catalog, reqCfg),
@@ -117,4 +117,10 @@ function prometheusRetention(config: RuntimeConfig): number {
   const t = (config.raw.telemetry as Record<string, unknown> | undefined)?.prometheus_retention_time;
   if (typeof t === 'number') return t;
   return typeof t === 'string' ? parseGoDuration(t) ?? 0 : 0;
+}
+
+/** Counts of the agent's own services and checks for agent/self Stats. */
+function localCounts(local: Local): { services: number; checks: number; ttlChecks: number } {
+  const checks = local.state.checks();
+  return { services: local.state.services().length, checks: checks.length, ttlChecks: checks.filter((c) => c.Type === 'ttl').length };
 }

@@ -43,6 +43,16 @@ function nextSignal(): Promise<string> {
   });
 }
 
+// SIGHUP reloads the configuration files, as Consul does.
+function reloadOnHangup(reload: () => Promise<unknown>, io: CliIO): () => void {
+  const onHup = (): void => {
+    io.stdout('==> Caught signal: hangup\n==> Reloading configuration...\n');
+    reload().catch((err: Error) => io.stderr(`==> Failed to reload configs: ${err.message}\n`));
+  };
+  process.on('SIGHUP', onHup);
+  return () => process.off('SIGHUP', onHup);
+}
+
 async function run(args: string[], io: CliIO): Promise<number> {
   let config: RuntimeConfig;
   try {
@@ -58,7 +68,14 @@ async function run(args: string[], io: CliIO): Promise<number> {
   }
   const logHub = new LogHub();
   const logger = createLogger({ level: config.logLevel, json: config.logJson, write: (s) => io.stdout(s), hub: logHub });
-  const agent = createAgent(config, { logger, logHub });
+  let requestLeave: (why: string) => void = () => {};
+  const left = new Promise<string>((resolve) => { requestLeave = resolve; });
+  const agent = createAgent(config, {
+    logger, logHub,
+    // PUT /v1/agent/leave ends the process the way a signal does.
+    shutdown: () => requestLeave('leave'),
+    reloadConfig: async () => (await loadConfig({ args, env: io.env })).config,
+  });
   io.stdout(banner(config));
   try {
     await agent.start();
@@ -68,8 +85,10 @@ async function run(args: string[], io: CliIO): Promise<number> {
     return 1;
   }
   io.stdout('==> Consul agent running!\n');
-  const sig = await nextSignal();
-  io.stdout(`==> Caught signal: ${sig}\n==> Gracefully shutting down agent...\n`);
+  const stopReload = reloadOnHangup(async () => agent.local.reload((await loadConfig({ args, env: io.env })).config), io);
+  const sig = await Promise.race([nextSignal(), left]);
+  stopReload();
+  io.stdout(sig === 'leave' ? '==> Graceful leave complete\n' : `==> Caught signal: ${sig}\n==> Gracefully shutting down agent...\n`);
   const forced = setTimeout(() => {
     io.stderr('==> Shutdown took too long; exiting\n');
     process.exit(1);

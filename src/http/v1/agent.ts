@@ -83,14 +83,19 @@ export function agentSelfHandlers(deps: AgentSelfDeps) {
 }
 
 /** The Stats sections of agent/self. */
-export function agentStats(c: RuntimeConfig, leadership: Leadership, extra: () => Record<string, string>): Record<string, Record<string, string>> {
+export function agentStats(
+  c: RuntimeConfig, leadership: Leadership, local: { services: number; checks: number; ttlChecks: number },
+): Record<string, Record<string, string>> {
   const mem = process.memoryUsage();
   return {
-    agent: { check_monitors: '0', check_ttls: '0', checks: '0', services: '0' },
+    agent: {
+      check_monitors: String(local.checks - local.ttlChecks), check_ttls: String(local.ttlChecks),
+      checks: String(local.checks), services: String(local.services),
+    },
     build: { prerelease: '', revision: gitRevision().slice(0, 8), version: CONSUL_API_VERSION, version_metadata: '' },
     consul: {
       acl: c.acl.enabled ? 'enabled' : 'disabled', bootstrap: String(c.bootstrap), known_datacenters: '1',
-      leader: String(leadership.isLeader()), leader_addr: leadership.leaderAddr(), server: String(c.server), ...extra(),
+      leader: String(leadership.isLeader()), leader_addr: leadership.leaderAddr(), server: String(c.server),
     },
     raft: { state: leadership.isLeader() ? 'Leader' : 'Follower', num_peers: String(Math.max(0, leadership.peers().length - 1)) },
     runtime: {
