@@ -10,6 +10,7 @@ import { MemoryStore, EmbeddedStore, EtcdStore, type Store } from '../store/inde
 import type { Replica } from '../state/index.ts';
 import { ensureCARoot, ensureClusterId } from '../leader/ca.ts';
 import { registerSelf } from '../leader/self-register.ts';
+import { ensureAclBootstrap } from '../leader/acl.ts';
 import type { SessionTimers } from '../leader/session-ttl.ts';
 import { HttpServer } from '../http/index.ts';
 import { DnsHandler, DnsServer, dnsConfigFrom, type DnsAddresses } from '../dns/index.ts';
@@ -90,7 +91,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       setImmediate(() => void (deps.shutdown ?? (() => agent.stop()))());
     },
   };
-  const { epDeps, replica, endpoints, sessionTimers, router, local } = buildServer(
+  const { epDeps, replica, endpoints, sessionTimers, router, local, aclReaper } = buildServer(
     config, store, clock, logger, deps.random ?? Math.random, { telemetry, hub }, hooks,
   );
   const http = new HttpServer({
@@ -118,6 +119,10 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       await replica.start();
       const clusterId = await ensureClusterId(epDeps);
       if (config.connect.enabled) await ensureCARoot(epDeps, clusterId);
+      if (config.acl.enabled) {
+        await ensureAclBootstrap(epDeps, config.acl.tokens.initialManagement);
+        aclReaper.start();
+      }
       await registerSelf(endpoints.catalog, config);
       await local.start();
       sessionTimers.start(replica.sessions.all());
@@ -133,6 +138,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       await dns.close();
       await local.stop();
       sessionTimers.stop();
+      aclReaper.stop();
       replica.stop();
       await store.close();
       if (config.pidFile) fs.rmSync(config.pidFile, { force: true });

@@ -10,12 +10,14 @@ import {
   type EndpointDeps, type SessionHealth, type Leadership,
 } from '../endpoint/index.ts';
 import { ConnectCAEndpoint } from '../endpoint/connect-ca.ts';
+import { AclResolver, AclTokenEndpoint, AclPolicyEndpoint, AclAuthEndpoint, AclMiscEndpoint } from '../endpoint/index.ts';
+import { AclTokenReaper } from '../leader/acl.ts';
 import { SessionTimers } from '../leader/session-ttl.ts';
 import { EventBuffer } from './events.ts';
 import {
   buildRoutes, kvHandlers, txnHandlers, statusHandlers, agentSelfHandlers, agentStats, connectHandlers,
   sessionHandlers, catalogHandlers, healthHandlers, observeHandlers, eventHandlers, type Router,
-  agentServiceHandlers, agentCheckHandlers, agentControlHandlers,
+  agentServiceHandlers, agentCheckHandlers, agentControlHandlers, aclTokenHandlers, aclPolicyHandlers, aclAuthHandlers,
 } from '../http/index.ts';
 import { createLocal, type Local } from './local/index.ts';
 import { serverCatalogTarget, replicaNodeChecks } from './local/catalog-target.ts';
@@ -30,6 +32,16 @@ export interface Endpoints {
   session: SessionEndpoint;
   catalog: CatalogEndpoint;
   health: HealthEndpoint;
+  acl: AclEndpoints;
+}
+
+/** The ACL endpoints and the token resolver they share. */
+export interface AclEndpoints {
+  resolver: AclResolver;
+  tokens: AclTokenEndpoint;
+  policies: AclPolicyEndpoint;
+  auth: AclAuthEndpoint;
+  misc: AclMiscEndpoint;
 }
 
 /** What buildServer returns. */
@@ -42,6 +54,8 @@ export interface ServerParts {
   router: Router;
   /** The agent's own services and checks with anti-entropy. */
   local: Local;
+  /** The leader's expired-token reaper (started only with ACLs enabled). */
+  aclReaper: AclTokenReaper;
 }
 
 /** Agent-level actions the agent routes trigger (createAgent supplies them). */
@@ -77,8 +91,12 @@ export function buildServer(
     kv: new KvEndpoint(epDeps), txn: new TxnEndpoint(epDeps), ca: new ConnectCAEndpoint(epDeps),
     session: new SessionEndpoint(epDeps, health, sessionTimers),
     catalog: new CatalogEndpoint(epDeps), health: new HealthEndpoint(epDeps),
+    acl: aclEndpoints(epDeps, config, () => local.tokens.get('agent_recovery')),
   };
-  const reqCfg = { datacenter: config.datacenter, defaultToken: config.acl.tokens.default };
+  const reqCfg = {
+    datacenter: config.datacenter, defaultToken: config.acl.tokens.default,
+    acl: { defaultToken: () => local.tokens.get('default'), resolve: (secret: string) => endpoints.acl.resolver.resolve(secret) },
+  };
   const events = new EventBuffer({
     nodeName: config.nodeName,
     services: () => [...(replica.catalog.services.get(config.nodeName)?.values() ?? [])],
@@ -106,10 +124,25 @@ export function buildServer(
       config, tokens: local.tokens, reload: () => hooks.reload(), leave: () => hooks.leave(),
       tokenChanged: () => void local.ae.syncFull().catch(() => {}),
     }),
+    acl: aclTokenHandlers(endpoints.acl, reqCfg),
+    aclPolicies: aclPolicyHandlers(endpoints.acl.policies, reqCfg),
+    aclAuth: aclAuthHandlers(endpoints.acl.auth, reqCfg),
   });
   observe.telemetry.gauge('rpc.queries_blocking', 'Blocking queries waiting', () => replica.notifier.blocked);
   observe.telemetry.gauge('state.kv_entries', 'KV entries in the replica', () => replica.kvs.size);
-  return { epDeps, replica, leadership, endpoints, sessionTimers, router, local };
+  return { epDeps, replica, leadership, endpoints, sessionTimers, router, local, aclReaper: new AclTokenReaper(epDeps) };
+}
+
+/** Builds the ACL endpoints over one resolver. */
+function aclEndpoints(deps: EndpointDeps, config: RuntimeConfig, agentRecovery: () => string): AclEndpoints {
+  const resolver = new AclResolver(deps, {
+    enabled: config.acl.enabled, defaultPolicy: config.acl.defaultPolicy, datacenter: config.datacenter,
+    nodeName: config.nodeName, agentRecovery,
+  });
+  return {
+    resolver, tokens: new AclTokenEndpoint(deps, resolver), policies: new AclPolicyEndpoint(deps, resolver),
+    auth: new AclAuthEndpoint(deps, resolver), misc: new AclMiscEndpoint(deps, resolver),
+  };
 }
 
 /** telemetry.prometheus_retention_time in ms (0 when unset), read from the merged config. */

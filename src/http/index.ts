@@ -14,3 +14,5 @@ export { eventHandlers } from './v1/event.ts';
 export { agentServiceHandlers, agentService, contentHash, aggregatedStatus, type AgentLocalConfig } from './v1/agent-services.ts';
 export { agentCheckHandlers } from './v1/agent-checks.ts';
 export { agentControlHandlers, type AgentControlDeps } from './v1/agent-control.ts';
+export { aclTokenHandlers, type AclHandlerDeps } from './v1/acl.ts';
+export { aclPolicyHandlers, aclAuthHandlers } from './v1/acl-policies.ts';

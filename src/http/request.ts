@@ -3,7 +3,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { BadRequestError, TooLargeError, errNoPathToDatacenter } from '../errors.ts';
 import { parseGoDuration } from '../duration.ts';
-import type { QueryOptions, Consistency } from '../endpoint/index.ts';
+import type { QueryOptions, Consistency, AclIdentity } from '../endpoint/index.ts';
 
 /** A request as handlers see it. `params.rest` is the decoded path tail matched by `*`. */
 export interface HttpRequest {
@@ -18,10 +18,20 @@ export interface HttpRequest {
   body(limit?: number, tooLarge?: (size: number) => string): Promise<Buffer>;
 }
 
+/** Token resolution for the transport: the agent's current default token and the resolver. */
+export interface RequestAcl {
+  /** The agent's default token now (acl.tokens.default, or as set via /v1/agent/token/default). */
+  defaultToken(): string;
+  /** Resolves a secret to an identity; throws `ACL not found` (403) for unknown secrets. */
+  resolve(secret: string): AclIdentity;
+}
+
 /** Settings the parsers need. */
 export interface RequestConfig {
   datacenter: string;
   defaultToken: string;
+  /** When set, every parsed request carries the caller's resolved identity. */
+  acl?: RequestAcl;
 }
 
 /** True when a presence flag (`?stale`, `?recurse`) is given, with or without a value. */
@@ -40,7 +50,12 @@ export function parseToken(req: HttpRequest, cfg: RequestConfig): string {
     const [scheme, value] = auth.trim().split(/\s+/, 2);
     if (scheme?.toLowerCase() === 'bearer' && value) return value;
   }
-  return cfg.defaultToken;
+  return cfg.acl ? cfg.acl.defaultToken() : cfg.defaultToken;
+}
+
+/** The caller's identity for a write (or any request not parsed by queryOptions); undefined without ACL wiring. */
+export function authzOf(req: HttpRequest, cfg: RequestConfig): AclIdentity | undefined {
+  return cfg.acl?.resolve(parseToken(req, cfg));
 }
 
 /** Rejects requests for another datacenter (federation comes later), as every endpoint does. */
@@ -99,7 +114,8 @@ export function queryOptions(req: HttpRequest, cfg: RequestConfig, opts: { tenan
     if (!/^\d+$/.test(index) || !Number.isSafeInteger(Number(index))) throw new BadRequestError('Invalid index');
     minIndex = Number(index);
   }
-  return { minIndex, waitMs, consistency: consistency(req), token: parseToken(req, cfg), signal: req.signal };
+  const token = parseToken(req, cfg);
+  return { minIndex, waitMs, consistency: consistency(req), token, authz: cfg.acl?.resolve(token), signal: req.signal };
 }
 
 /** Parses an unsigned integer query parameter the way Go's strconv.ParseUint reports errors. */

@@ -1,6 +1,8 @@
 // The whole HTTP surface in one table (Consul's http_register.go). Handlers come from the
 // per-area factories in v1/; the composition root passes them in.
 import { Router, type Handler } from './router.ts';
+import type { aclTokenHandlers } from './v1/acl.ts';
+import type { aclPolicyHandlers, aclAuthHandlers } from './v1/acl-policies.ts';
 
 /** Every handler the table references, grouped by area. */
 export interface RouteHandlers {
@@ -26,11 +28,14 @@ export interface RouteHandlers {
     update: Handler; nodeMaintenance: Handler;
   };
   agentControl: { members: Handler; reload: Handler; leave: Handler; forceLeave: Handler; token: Handler };
+  acl: ReturnType<typeof aclTokenHandlers>;
+  aclPolicies: ReturnType<typeof aclPolicyHandlers>;
+  aclAuth: ReturnType<typeof aclAuthHandlers>;
 }
 
 /** Builds the route table. */
 export function buildRoutes(h: RouteHandlers): Router {
-  return new Router()
+  return aclRoutes(new Router(), h)
     .route('GET', '/v1/kv/*', h.kv.get)
     .route('PUT', '/v1/kv/*', h.kv.put)
     .route('DELETE', '/v1/kv/*', h.kv.delete)
@@ -86,4 +91,45 @@ export function buildRoutes(h: RouteHandlers): Router {
     .route('GET', '/v1/event/list', h.event.list)
     .route('GET', '/v1/connect/ca/roots', h.connect.roots)
     .route('GET', '/v1/agent/connect/ca/roots', h.connect.roots);
+}
+
+/** The ACL routes (Consul's /v1/acl/* and /v1/internal/acl/authorize). */
+function aclRoutes(r: Router, h: RouteHandlers): Router {
+  const { acl, aclPolicies: p, aclAuth: a } = h;
+  return r
+    .route('PUT', '/v1/acl/bootstrap', acl.bootstrap)
+    .route('POST', '/v1/acl/login', acl.login)
+    .route('POST', '/v1/acl/logout', acl.logout)
+    .route('GET', '/v1/acl/replication', acl.replication)
+    .route('GET', '/v1/acl/tokens', acl.list)
+    .route('PUT', '/v1/acl/token', acl.create)
+    .route('GET', '/v1/acl/token/*', acl.get)
+    .route('PUT', '/v1/acl/token/*', acl.put)
+    .route('DELETE', '/v1/acl/token/*', acl.delete)
+    .route('GET', '/v1/acl/policies', p.policies)
+    .route('PUT', '/v1/acl/policy', p.createPolicy)
+    .route('GET', '/v1/acl/policy/*', p.policy)
+    .route('PUT', '/v1/acl/policy/*', p.updatePolicy)
+    .route('DELETE', '/v1/acl/policy/*', p.deletePolicy)
+    .route('GET', '/v1/acl/policy/name/*', p.policy)
+    .route('GET', '/v1/acl/roles', p.roles)
+    .route('PUT', '/v1/acl/role', p.createRole)
+    .route('GET', '/v1/acl/role/*', p.role)
+    .route('PUT', '/v1/acl/role/*', p.updateRole)
+    .route('DELETE', '/v1/acl/role/*', p.deleteRole)
+    .route('GET', '/v1/acl/role/name/*', p.role)
+    .route('GET', '/v1/acl/auth-methods', a.methods)
+    .route('PUT', '/v1/acl/auth-method', a.createMethod)
+    .route('GET', '/v1/acl/auth-method/*', a.method)
+    .route('PUT', '/v1/acl/auth-method/*', a.updateMethod)
+    .route('DELETE', '/v1/acl/auth-method/*', a.deleteMethod)
+    .route('GET', '/v1/acl/binding-rules', a.rules)
+    .route('PUT', '/v1/acl/binding-rule', a.createRule)
+    .route('GET', '/v1/acl/binding-rule/*', a.rule)
+    .route('PUT', '/v1/acl/binding-rule/*', a.updateRule)
+    .route('DELETE', '/v1/acl/binding-rule/*', a.deleteRule)
+    .route('GET', '/v1/acl/templated-policies', acl.templatedPolicies)
+    .route('GET', '/v1/acl/templated-policy/name/*', acl.templatedPolicy)
+    .route('POST', '/v1/acl/templated-policy/preview/*', acl.previewTemplatedPolicy)
+    .route('POST', '/v1/internal/acl/authorize', acl.authorize);
 }

@@ -1,0 +1,97 @@
+// /v1/acl/bootstrap, tokens, login/logout, replication, templated policies and
+// /v1/internal/acl/authorize: parse, call the ACL endpoint, return data.
+import type { AclTokenEndpoint, AclMiscEndpoint, AclAuthEndpoint, AuthorizationRequest } from '../../endpoint/index.ts';
+import { aclNotFoundError } from '../../acl/index.ts';
+import { BadRequestError } from '../../errors.ts';
+import type { HttpResult } from '../router.ts';
+import { parseJSON } from '../body.ts';
+import { authzOf, checkDatacenter, parseToken, queryOptions, type HttpRequest, type RequestConfig } from '../request.ts';
+import { decodeObject, decodeToken } from './acl-body.ts';
+
+/** The ACL endpoints these handlers call. */
+export interface AclHandlerDeps {
+  tokens: AclTokenEndpoint;
+  auth: AclAuthEndpoint;
+  misc: AclMiscEndpoint;
+}
+
+/** Handlers for bootstrap, tokens and the small ACL routes. */
+export function aclTokenHandlers(ep: AclHandlerDeps, cfg: RequestConfig) {
+  const write = (req: HttpRequest) => {
+    checkDatacenter(req, cfg);
+    return authzOf(req, cfg);
+  };
+  return {
+    async bootstrap(req: HttpRequest): Promise<HttpResult> {
+      checkDatacenter(req, cfg);
+      const b = decodeObject(await req.body(), ['BootstrapSecret'], 'structs.ACLInitialTokenBootstrapRequest');
+      return { body: await ep.tokens.bootstrap(typeof b.BootstrapSecret === 'string' ? b.BootstrapSecret : '') };
+    },
+    async list(req: HttpRequest): Promise<HttpResult> {
+      const q = (k: string) => req.query.get(k) ?? undefined;
+      const f = { policy: q('policy'), role: q('role'), authMethod: q('authmethod'), serviceName: q('servicename') };
+      const { value, meta } = await ep.tokens.list(f, queryOptions(req, cfg));
+      return { body: value, meta };
+    },
+    async create(req: HttpRequest): Promise<HttpResult> {
+      const id = write(req);
+      return { body: await ep.tokens.set(decodeToken(await req.body()), id, true) };
+    },
+    async get(req: HttpRequest): Promise<HttpResult> {
+      if (req.params.rest === 'self') {
+        checkDatacenter(req, cfg);
+        return { body: ep.tokens.self(parseToken(req, cfg)) };
+      }
+      const { value, meta } = await ep.tokens.read(req.params.rest, queryOptions(req, cfg));
+      if (!value) throw aclNotFoundError();
+      return { body: value, meta };
+    },
+    async put(req: HttpRequest): Promise<HttpResult> {
+      const id = write(req);
+      if (req.params.rest.endsWith('/clone')) {
+        const b = decodeObject(await req.body(), ['Description'], 'structs.ACLToken');
+        const desc = typeof b.Description === 'string' ? b.Description : '';
+        return { body: await ep.tokens.clone(req.params.rest.slice(0, -'/clone'.length), desc, id) };
+      }
+      const input = decodeToken(await req.body());
+      if (input.AccessorID && input.AccessorID !== req.params.rest) throw new BadRequestError('Token Accessor ID in URL and payload do not match');
+      return { body: await ep.tokens.set({ ...input, AccessorID: req.params.rest }, id, false) };
+    },
+    async delete(req: HttpRequest): Promise<HttpResult> {
+      const id = write(req);
+      await ep.tokens.delete(req.params.rest, id, parseToken(req, cfg));
+      return { body: true };
+    },
+    async login(req: HttpRequest): Promise<HttpResult> {
+      checkDatacenter(req, cfg);
+      const b = decodeObject(await req.body(), ['AuthMethod', 'BearerToken', 'Meta'], 'structs.ACLLoginParams');
+      return ep.auth.login(typeof b.AuthMethod === 'string' ? b.AuthMethod : '');
+    },
+    async logout(req: HttpRequest): Promise<HttpResult> {
+      checkDatacenter(req, cfg);
+      await ep.misc.logout(parseToken(req, cfg));
+      return { body: true };
+    },
+    async replication(req: HttpRequest): Promise<HttpResult> {
+      checkDatacenter(req, cfg);
+      return { body: ep.misc.replication() };
+    },
+    async templatedPolicies(req: HttpRequest): Promise<HttpResult> {
+      return { body: ep.misc.templatedPolicies(authzOf(req, cfg)) };
+    },
+    async templatedPolicy(req: HttpRequest): Promise<HttpResult> {
+      return { body: ep.misc.templatedPolicy(req.params.rest, authzOf(req, cfg)) };
+    },
+    async previewTemplatedPolicy(req: HttpRequest): Promise<HttpResult> {
+      const b = decodeObject(await req.body(), ['Name'], 'structs.ACLTemplatedPolicyVariables');
+      const vars = typeof b.Name === 'string' ? { name: b.Name } : {};
+      return { body: ep.misc.previewTemplatedPolicy(req.params.rest, vars, authzOf(req, cfg)) };
+    },
+    async authorize(req: HttpRequest): Promise<HttpResult> {
+      checkDatacenter(req, cfg);
+      const raw = parseJSON(await req.body()) ?? [];
+      if (!Array.isArray(raw)) throw new BadRequestError('Request decode failed: json: cannot unmarshal object into Go value of type []structs.ACLAuthorizationRequest');
+      return { body: ep.misc.authorizeBatch(raw as AuthorizationRequest[], authzOf(req, cfg)) };
+    },
+  };
+}

