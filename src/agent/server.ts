@@ -12,6 +12,7 @@ import {
 import { ConnectCAEndpoint } from '../endpoint/connect-ca.ts';
 import { AclResolver, AclTokenEndpoint, AclPolicyEndpoint, AclAuthEndpoint, AclMiscEndpoint } from '../endpoint/index.ts';
 import { AclTokenReaper } from '../leader/acl.ts';
+import { guardAgentRoutes } from './acl-guards.ts';
 import { SessionTimers } from '../leader/session-ttl.ts';
 import { EventBuffer } from './events.ts';
 import {
@@ -88,7 +89,7 @@ export function buildServer(
     expire: (id) => endpoints.session.destroy(id),
   });
   const endpoints: Endpoints = {
-    kv: new KvEndpoint(epDeps), txn: new TxnEndpoint(epDeps), ca: new ConnectCAEndpoint(epDeps),
+    kv: new KvEndpoint(epDeps, { enableKeyListPolicy: keyListPolicy(config) }), txn: new TxnEndpoint(epDeps), ca: new ConnectCAEndpoint(epDeps),
     session: new SessionEndpoint(epDeps, health, sessionTimers),
     catalog: new CatalogEndpoint(epDeps), health: new HealthEndpoint(epDeps),
     acl: aclEndpoints(epDeps, config, () => local.tokens.get('agent_recovery')),
@@ -107,7 +108,7 @@ export function buildServer(
   });
   const localCfg = { ...reqCfg, defaultQueryTime: config.defaultQueryTime, maxQueryTime: config.maxQueryTime };
   const limits = { ...reqCfg, kvMaxValueSize: config.limits.kvMaxValueSize, txnMaxReqLen: config.limits.txnMaxReqLen };
-  const router = buildRoutes({
+  const router = buildRoutes(guardAgentRoutes({
     kv: kvHandlers(endpoints.kv, limits),
     txn: txnHandlers(endpoints.txn, limits),
     status: statusHandlers(leadership, reqCfg),
@@ -127,10 +128,16 @@ export function buildServer(
     acl: aclTokenHandlers(endpoints.acl, reqCfg),
     aclPolicies: aclPolicyHandlers(endpoints.acl.policies, reqCfg),
     aclAuth: aclAuthHandlers(endpoints.acl.auth, reqCfg),
-  });
+  }, reqCfg, config.nodeName));
   observe.telemetry.gauge('rpc.queries_blocking', 'Blocking queries waiting', () => replica.notifier.blocked);
   observe.telemetry.gauge('state.kv_entries', 'KV entries in the replica', () => replica.kvs.size);
   return { epDeps, replica, leadership, endpoints, sessionTimers, router, local, aclReaper: new AclTokenReaper(epDeps) };
+}
+
+/** Consul's acl.enable_key_list_policy: `keys`/`recurse` then need `list` on the prefix. */
+function keyListPolicy(config: RuntimeConfig): boolean {
+  const acl = config.raw.acl as Record<string, unknown> | undefined;
+  return acl?.enable_key_list_policy === true;
 }
 
 /** Builds the ACL endpoints over one resolver. */

@@ -1,0 +1,232 @@
+// The SWIM member state machine: alive / suspect / dead / left transitions by incarnation,
+// Lifeguard suspicion timers, refutation of rumours about ourselves, and re-gossip of every
+// accepted change (memberlist's aliveNode / suspectNode / deadNode, with Serf's events).
+import type { Clock } from '../clock.ts';
+import type { Logger } from '../log.ts';
+import type { Awareness } from './awareness.ts';
+import type { BroadcastQueue } from './broadcast-queue.ts';
+import { suspicionTimeout, type ResolvedConfig } from './config.ts';
+import type { GossipEvent, MemberEventType } from './gossip-events.ts';
+import { cloneMember, type Member } from './member.ts';
+import type { AliveMsg, DeadMsg, MemberWire, SuspectMsg } from './messages.ts';
+import { Suspicion } from './suspicion.ts';
+
+/** What the state machine needs from its owner. */
+export interface MembershipDeps {
+  config: ResolvedConfig;
+  clock: Clock;
+  log: Logger;
+  queue: BroadcastQueue;
+  awareness: Awareness;
+  emit: (e: GossipEvent) => void;
+}
+
+/** The member table and its transitions. */
+export class Membership {
+  readonly members = new Map<string, Member>();
+  readonly #suspicions = new Map<string, Suspicion>();
+  readonly #d: MembershipDeps;
+  readonly name: string;
+  /** Set once we broadcast our own leave: rumours about us are no longer refuted. */
+  leaving = false;
+
+  constructor(deps: MembershipDeps, self: { host: string; port: number }) {
+    this.#d = deps;
+    this.name = deps.config.name;
+    const now = deps.clock.now();
+    this.members.set(this.name, {
+      name: this.name, addr: self.host, port: self.port, tags: { ...deps.config.tags },
+      incarnation: 1, state: 'alive', stateChange: now,
+    });
+  }
+
+  /** This node. */
+  local(): Member {
+    return this.members.get(this.name)!;
+  }
+
+  /** Members still taking part (alive or suspect), ourselves included. */
+  liveCount(): number {
+    let n = 0;
+    for (const m of this.members.values()) if (m.state === 'alive' || m.state === 'suspect') n++;
+    return n;
+  }
+
+  /** The alive message describing ourselves now. */
+  localAlive(): AliveMsg {
+    const m = this.local();
+    return { t: 'alive', node: m.name, host: m.addr, port: m.port, tags: { ...m.tags }, inc: m.incarnation };
+  }
+
+  /** Applies an alive message. */
+  handleAlive(a: AliveMsg): void {
+    if (a.node === this.name) return this.#aliveAboutUs(a);
+    const cur = this.members.get(a.node);
+    if (!cur) return this.#addMember(a);
+    if (a.inc <= cur.incarnation) return;
+    const live = cur.state === 'alive' || cur.state === 'suspect';
+    if (live && (cur.addr !== a.host || cur.port !== a.port)) {
+      this.#d.log.warn({ node: a.node, old: `${cur.addr}:${cur.port}`, new: `${a.host}:${a.port}` }, 'conflicting address for a live member');
+      return;
+    }
+    this.#clearSuspicion(a.node);
+    const changed = cur.addr !== a.host || cur.port !== a.port || !sameTags(cur.tags, a.tags);
+    Object.assign(cur, { addr: a.host, port: a.port, tags: { ...a.tags }, incarnation: a.inc, state: 'alive' });
+    this.#d.queue.enqueue(`m:${a.node}`, a);
+    if (!live) this.#changed(cur, 'alive', 'member-join');
+    else if (changed) this.#emit('member-update', cur);
+  }
+
+  /** Applies a suspicion. */
+  handleSuspect(s: SuspectMsg): void {
+    const cur = this.members.get(s.node);
+    if (!cur || s.inc < cur.incarnation) return;
+    const timer = this.#suspicions.get(s.node);
+    if (timer) {
+      if (timer.confirm(s.from)) this.#d.queue.enqueue(`m:${s.node}`, s);
+      return;
+    }
+    if (cur.state !== 'alive') return;
+    if (s.node === this.name) {
+      if (!this.leaving) this.refute(s.inc);
+      return;
+    }
+    this.#d.queue.enqueue(`m:${s.node}`, s);
+    cur.incarnation = s.inc;
+    this.#changed(cur, 'suspect');
+    this.#startSuspicion(cur, s.from);
+  }
+
+  /** Applies a death or a leave (and a prune). */
+  handleDead(d: DeadMsg): void {
+    const cur = this.members.get(d.node);
+    if (!cur || d.inc < cur.incarnation) return;
+    if (d.node === this.name) {
+      if (!this.leaving) this.refute(d.inc);
+      return;
+    }
+    const gone = cur.state === 'dead' || cur.state === 'left';
+    if (gone && !(d.left && cur.state === 'dead') && !d.prune) return;
+    this.#clearSuspicion(d.node);
+    this.#d.queue.enqueue(`m:${d.node}`, d);
+    cur.incarnation = d.inc;
+    if (d.left) this.#changed(cur, 'left', cur.state === 'left' ? undefined : 'member-leave');
+    else this.#changed(cur, 'dead', 'member-failed');
+    if (d.prune) this.remove(d.node);
+  }
+
+  /** Answers a rumour about us at incarnation `inc` with a higher one. */
+  refute(inc: number): void {
+    const me = this.local();
+    me.incarnation = Math.max(me.incarnation, inc) + 1;
+    this.#d.awareness.apply(1);
+    this.#d.queue.enqueue(`m:${this.name}`, this.localAlive());
+  }
+
+  /** Changes our tags, announcing them with a new incarnation. */
+  setTags(tags: Record<string, string>): void {
+    const me = this.local();
+    me.tags = { ...tags };
+    me.incarnation++;
+    this.#d.queue.enqueue(`m:${this.name}`, this.localAlive());
+  }
+
+  /** Marks us as left and queues the announcement; `done` runs once it has been sent out. */
+  leaveSelf(done: () => void): DeadMsg {
+    this.leaving = true;
+    const me = this.local();
+    const msg: DeadMsg = { t: 'dead', node: this.name, inc: me.incarnation, from: this.name, left: true, prune: false };
+    me.state = 'left';
+    me.stateChange = this.#d.clock.now();
+    this.#d.queue.enqueue(`m:${this.name}`, msg, done);
+    return msg;
+  }
+
+  /** Forgets a member entirely (reap or prune). */
+  remove(name: string): void {
+    const cur = this.members.get(name);
+    if (!cur || name === this.name) return;
+    this.#clearSuspicion(name);
+    this.members.delete(name);
+    this.#emit('member-reap', cur);
+  }
+
+  /** Our whole table for a push-pull exchange. */
+  snapshotWire(): MemberWire[] {
+    return [...this.members.values()].map((m) => ({
+      node: m.name, host: m.addr, port: m.port, tags: { ...m.tags }, inc: m.incarnation, state: m.state,
+    }));
+  }
+
+  /** Merges a peer's table; its dead are only suspected here, as memberlist does. */
+  mergeRemote(members: MemberWire[], from: string): void {
+    for (const m of members) {
+      if (m.state === 'left') {
+        this.handleDead({ t: 'dead', node: m.node, inc: m.inc, from, left: true, prune: false });
+        continue;
+      }
+      this.handleAlive({ t: 'alive', node: m.node, host: m.host, port: m.port, tags: m.tags, inc: m.inc });
+      if (m.state !== 'alive') this.handleSuspect({ t: 'suspect', node: m.node, inc: m.inc, from });
+    }
+  }
+
+  /** Cancels every suspicion timer (shutdown). */
+  stop(): void {
+    for (const s of this.#suspicions.values()) s.cancel();
+    this.#suspicions.clear();
+  }
+
+  #aliveAboutUs(a: AliveMsg): void {
+    const me = this.local();
+    if (a.inc < me.incarnation || this.leaving) return;
+    const same = a.host === me.addr && a.port === me.port && sameTags(a.tags, me.tags);
+    if (a.inc === me.incarnation && same) return;
+    this.refute(a.inc);
+  }
+
+  #addMember(a: AliveMsg): void {
+    const m: Member = {
+      name: a.node, addr: a.host, port: a.port, tags: { ...a.tags },
+      incarnation: a.inc, state: 'alive', stateChange: this.#d.clock.now(),
+    };
+    this.members.set(a.node, m);
+    this.#d.queue.enqueue(`m:${a.node}`, a);
+    this.#emit('member-join', m);
+  }
+
+  #startSuspicion(m: Member, from: string): void {
+    const { config, clock } = this.#d;
+    const n = this.liveCount();
+    // Confirmations expected before the minimum timeout; none when too few others could send them.
+    const k = n - 2 < config.suspicionMult - 2 ? 0 : config.suspicionMult - 2;
+    const min = suspicionTimeout(config.suspicionMult, n, config.probeIntervalMs);
+    const max = config.suspicionMaxTimeoutMult * min;
+    const changedAt = m.stateChange;
+    this.#suspicions.set(m.name, new Suspicion(clock, from, k, min, max, (confirmations) => {
+      const cur = this.members.get(m.name);
+      if (!cur || cur.state !== 'suspect' || cur.stateChange !== changedAt) return;
+      this.#d.log.info({ node: m.name, confirmations }, 'marking member as failed, suspect timeout reached');
+      this.handleDead({ t: 'dead', node: m.name, inc: cur.incarnation, from: this.name, left: false, prune: false });
+    }));
+  }
+
+  #clearSuspicion(name: string): void {
+    this.#suspicions.get(name)?.cancel();
+    this.#suspicions.delete(name);
+  }
+
+  #changed(m: Member, state: Member['state'], event?: MemberEventType): void {
+    m.state = state;
+    m.stateChange = this.#d.clock.now();
+    if (event) this.#emit(event, m);
+  }
+
+  #emit(type: MemberEventType, m: Member): void {
+    this.#d.emit({ type, member: cloneMember(m) });
+  }
+}
+
+function sameTags(a: Record<string, string>, b: Record<string, string>): boolean {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
+}

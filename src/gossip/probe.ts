@@ -1,0 +1,153 @@
+// SWIM failure detection: probe one member per interval in shuffled round-robin order, ask
+// k peers to probe indirectly when the direct ack is late, and suspect the member when no ack
+// arrives before the (awareness-scaled) interval ends. Lifeguard nacks feed local awareness.
+import type { Clock, TimerHandle } from '../clock.ts';
+import type { Address } from './address.ts';
+import type { Awareness } from './awareness.ts';
+import type { ResolvedConfig } from './config.ts';
+import type { Member } from './member.ts';
+import type { Membership } from './membership.ts';
+import type { IndirectPingMsg, PacketMsg, PingMsg } from './messages.ts';
+import { pickRandom, shuffle } from './random.ts';
+import type { Wire } from './wire.ts';
+
+/** What the prober needs. */
+export interface ProberDeps {
+  config: ResolvedConfig;
+  clock: Clock;
+  random: () => number;
+  membership: Membership;
+  wire: Wire;
+  awareness: Awareness;
+}
+
+interface Pending {
+  ack: () => void;
+  nack: () => void;
+}
+
+/** The probe loop and the ping/ack protocol. */
+export class Prober {
+  readonly #d: ProberDeps;
+  readonly #pending = new Map<number, Pending>();
+  #seq = 0;
+  #order: string[] = [];
+  #busy = false;
+  #timers = new Set<TimerHandle>();
+
+  constructor(deps: ProberDeps) {
+    this.#d = deps;
+  }
+
+  /** Probes the next member, unless the previous probe is still running. */
+  tick(): void {
+    if (this.#busy) return;
+    const target = this.#next();
+    if (target) this.#probe(target);
+  }
+
+  /** Handles ping, indirect ping, ack and nack messages. */
+  handle(msg: PacketMsg, from: Address): void {
+    if (msg.t === 'ping') this.#onPing(msg, from);
+    else if (msg.t === 'ireq') this.#onIndirect(msg, from);
+    else if (msg.t === 'ack') this.#pending.get(msg.seq)?.ack();
+    else if (msg.t === 'nack') this.#pending.get(msg.seq)?.nack();
+  }
+
+  /** Cancels outstanding probes. */
+  stop(): void {
+    for (const t of this.#timers) t.cancel();
+    this.#timers.clear();
+    this.#pending.clear();
+    this.#busy = false;
+  }
+
+  #next(): Member | undefined {
+    const ms = this.#d.membership;
+    for (let tries = 0; tries < 2; tries++) {
+      while (this.#order.length > 0) {
+        const m = ms.members.get(this.#order.shift()!);
+        if (m && (m.state === 'alive' || m.state === 'suspect')) return m;
+      }
+      const names = [...ms.members.values()]
+        .filter((m) => m.name !== ms.name && (m.state === 'alive' || m.state === 'suspect'))
+        .map((m) => m.name);
+      this.#order = shuffle(names, this.#d.random);
+    }
+    return undefined;
+  }
+
+  #probe(target: Member): void {
+    const { config, awareness, membership, wire } = this.#d;
+    const seq = ++this.#seq;
+    const addr = { host: target.addr, port: target.port };
+    let nacks = 0;
+    let expectedNacks = 0;
+    const timers: TimerHandle[] = [];
+    this.#busy = true;
+    const finish = (acked: boolean) => {
+      this.#pending.delete(seq);
+      this.#busy = false;
+      for (const t of timers) { t.cancel(); this.#timers.delete(t); }
+      if (acked) return awareness.apply(-1);
+      // With nack-capable relays, only their silence counts against us; otherwise any failure does.
+      awareness.apply(expectedNacks > 0 ? Math.max(0, expectedNacks - nacks) : 1);
+      const cur = membership.members.get(target.name);
+      if (cur && cur.state === 'alive') {
+        membership.handleSuspect({ t: 'suspect', node: cur.name, inc: cur.incarnation, from: membership.name });
+      }
+    };
+    this.#pending.set(seq, { ack: () => finish(true), nack: () => { nacks++; } });
+    wire.send(addr, [{ t: 'ping', seq, node: target.name, from: membership.name }]);
+    const timeout = awareness.scale(config.probeTimeoutMs);
+    const deadline = awareness.scale(config.probeIntervalMs);
+    timers.push(this.#timer(timeout, () => {
+      expectedNacks = this.#askIndirect(target, seq);
+      timers.push(this.#timer(Math.max(1, deadline - timeout), () => finish(false)));
+    }));
+  }
+
+  #askIndirect(target: Member, seq: number): number {
+    const { config, membership, wire, random } = this.#d;
+    const peers = pickRandom([...membership.members.values()], config.indirectChecks, random,
+      (m) => m.state === 'alive' && m.name !== membership.name && m.name !== target.name);
+    const req: IndirectPingMsg = {
+      t: 'ireq', seq, node: target.name, host: target.addr, port: target.port, from: membership.name, nack: true,
+    };
+    for (const p of peers) wire.send({ host: p.addr, port: p.port }, [req]);
+    return peers.length;
+  }
+
+  #onPing(msg: PingMsg, from: Address): void {
+    if (msg.node !== this.#d.membership.name) return;
+    this.#d.wire.send(from, [{ t: 'ack', seq: msg.seq }]);
+  }
+
+  #onIndirect(msg: IndirectPingMsg, from: Address): void {
+    const { wire, config, membership } = this.#d;
+    const seq = ++this.#seq;
+    const timer = this.#timer(config.probeTimeoutMs, () => {
+      this.#pending.delete(seq);
+      if (msg.nack) wire.send(from, [{ t: 'nack', seq: msg.seq }]);
+    });
+    this.#pending.set(seq, {
+      ack: () => {
+        this.#pending.delete(seq);
+        timer.cancel();
+        this.#timers.delete(timer);
+        wire.send(from, [{ t: 'ack', seq: msg.seq }]);
+      },
+      nack: () => {},
+    });
+    wire.send({ host: msg.host, port: msg.port }, [{ t: 'ping', seq, node: msg.node, from: membership.name }]);
+  }
+
+  #timer(ms: number, fn: () => void): TimerHandle {
+    const t = this.#d.clock.setTimer(ms, () => {
+      this.#timers.delete(t);
+      fn();
+    });
+    this.#timers.add(t);
+    return t;
+  }
+}

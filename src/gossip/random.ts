@@ -1,0 +1,29 @@
+// Random choices for gossip (probe order, indirect probe relays, gossip targets) through an
+// injectable random source, so simulations are reproducible.
+
+/** Returns a shuffled copy (Fisher–Yates). */
+export function shuffle<T>(items: T[], random: () => number): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+/** Picks up to `k` distinct items accepted by `keep`, uniformly at random. */
+export function pickRandom<T>(items: T[], k: number, random: () => number, keep: (t: T) => boolean): T[] {
+  return shuffle(items.filter(keep), random).slice(0, k);
+}
+
+/** A small seeded generator (mulberry32) for deterministic tests. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

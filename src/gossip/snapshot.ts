@@ -1,0 +1,39 @@
+// The persisted peer snapshot (Serf's local.snapshot): known live peers, the user event clock
+// and whether we left gracefully, so a restarted agent rejoins its pool by itself.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Address } from './address.ts';
+
+/** What survives a restart. */
+export interface SnapshotData {
+  peers: Array<{ name: string } & Address>;
+  eventClock: number;
+  left: boolean;
+}
+
+/** Reads and writes the snapshot file. */
+export class PeerSnapshot {
+  readonly file: string;
+
+  constructor(dataDir: string) {
+    this.file = path.join(dataDir, 'local.snapshot');
+  }
+
+  /** The last snapshot, or undefined when there is none or it is unreadable. */
+  load(): SnapshotData | undefined {
+    try {
+      const v = JSON.parse(fs.readFileSync(this.file, 'utf8')) as SnapshotData;
+      return Array.isArray(v.peers) ? v : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Replaces the snapshot atomically. */
+  save(data: SnapshotData): void {
+    fs.mkdirSync(path.dirname(this.file), { recursive: true });
+    const tmp = `${this.file}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify(data));
+    fs.renameSync(tmp, this.file);
+  }
+}
