@@ -8,6 +8,9 @@ import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
 import { commitPlanned } from './commit.ts';
 import { planRegister, planDeregister } from './catalog-write.ts';
 import type { EndpointDeps } from './deps.ts';
+import type { AclIdentity } from './acl-resolver.ts';
+import { allowed, filterAllowed } from './acl-enforce.ts';
+import { instanceReadable, vetDeregister, vetRegister } from './catalog-acl.ts';
 
 /** Read filters shared by catalog and health views. */
 export interface CatalogFilters {
@@ -60,7 +63,8 @@ export class CatalogEndpoint {
   }
 
   /** Registers a node and optionally a service and checks; always true on success. */
-  register(req: RegisterRequest): Promise<boolean> {
+  register(req: RegisterRequest, authz?: AclIdentity): Promise<boolean> {
+    vetRegister(this.#deps, authz, req);
     return commitPlanned<boolean>(this.#deps, () => {
       const plan = planRegister(this.#deps, req);
       if (plan.ops.length === 0) return { answer: true };
@@ -69,7 +73,8 @@ export class CatalogEndpoint {
   }
 
   /** Deregisters a check, a service or a node. */
-  deregister(req: DeregisterRequest): Promise<boolean> {
+  deregister(req: DeregisterRequest, authz?: AclIdentity): Promise<boolean> {
+    vetDeregister(this.#deps, authz, req);
     return commitPlanned<boolean>(this.#deps, () => {
       const plan = planDeregister(this.#deps, req);
       if (plan.ops.length === 0) return { answer: true };
@@ -88,7 +93,8 @@ export class CatalogEndpoint {
     return blockingQuery(this.#deps, opts, (ws) => {
       ws.addTable(NODES_TABLE);
       const nodes = [...cat.nodes.values()].filter((n) => nodeMetaMatches(n, f.nodeMeta)).sort((a, b) => (a.Node < b.Node ? -1 : 1));
-      return { index: cat.index.nodes, value: filterList(nodes, f.filter) };
+      const { items, filtered } = filterAllowed(opts.authz, filterList(nodes, f.filter), (n) => allowed(opts.authz, 'nodeRead', n.Node));
+      return { index: cat.index.nodes, value: items, filtered };
     });
   }
 
@@ -98,13 +104,18 @@ export class CatalogEndpoint {
     return blockingQuery(this.#deps, opts, (ws) => {
       ws.addTable(SERVICES_TABLE).addTable(NODES_TABLE);
       const out: Record<string, string[]> = {};
+      let filtered = false;
       for (const name of [...cat.byName.keys()].sort()) {
         const rows = cat.instances(name).filter((i) => nodeMetaMatches(i.node, f.nodeMeta));
         const kept = filterList(rows.map((i) => toServiceNode(i.node, i.service)), f.filter);
         if (kept.length === 0) continue;
+        if (!allowed(opts.authz, 'serviceRead', name)) {
+          filtered = true;
+          continue;
+        }
         out[name] = [...new Set(kept.flatMap((s) => s.ServiceTags))];
       }
-      return { index: Math.max(cat.index.services, cat.index.nodes), value: out };
+      return { index: Math.max(cat.index.services, cat.index.nodes), value: out, filtered };
     });
   }
 
@@ -117,7 +128,8 @@ export class CatalogEndpoint {
       const rows = cat.instances(name, f.connect)
         .filter((i) => nodeMetaMatches(i.node, f.nodeMeta) && tagsMatch(i.service, f.tags))
         .map((i) => toServiceNode(i.node, i.service));
-      return { index: cat.serviceIndex.get(view.indexKey) ?? cat.index.services, value: filterList(rows, f.filter) };
+      const { items, filtered } = filterAllowed(opts.authz, filterList(rows, f.filter), (r) => instanceReadable(opts.authz, r.Node, r.ServiceName));
+      return { index: cat.serviceIndex.get(view.indexKey) ?? cat.index.services, value: items, filtered };
     });
   }
 
@@ -129,8 +141,10 @@ export class CatalogEndpoint {
       const node = cat.nodes.get(name);
       const index = Math.max(cat.index.nodes, cat.index.services);
       if (!node) return { index, value: null };
-      const services = [...(cat.services.get(name)?.values() ?? [])].sort((a, b) => (a.ID < b.ID ? -1 : 1));
-      return { index, value: { Node: node, Services: Object.fromEntries(services.map((s) => [s.ID, s])) } };
+      if (!allowed(opts.authz, 'nodeRead', name)) return { index, value: null, filtered: true };
+      const all = [...(cat.services.get(name)?.values() ?? [])].sort((a, b) => (a.ID < b.ID ? -1 : 1));
+      const { items: services, filtered } = filterAllowed(opts.authz, all, (s) => allowed(opts.authz, 'serviceRead', s.Service));
+      return { index, value: { Node: node, Services: Object.fromEntries(services.map((s) => [s.ID, s])) }, filtered };
     });
   }
 

@@ -8,6 +8,8 @@ import { filterList } from '../filter/index.ts';
 import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
 import { nodeMetaMatches, tagsMatch, serviceView, type CatalogFilters } from './catalog.ts';
 import type { EndpointDeps } from './deps.ts';
+import { filterAllowed } from './acl-enforce.ts';
+import { checkReadable, instanceReadable } from './catalog-acl.ts';
 
 /** The states `/v1/health/state/:state` accepts. */
 export const HEALTH_STATES = ['any', 'passing', 'warning', 'critical'] as const;
@@ -25,7 +27,8 @@ export class HealthEndpoint {
     const cat = this.#deps.replica.catalog;
     return blockingQuery(this.#deps, opts, (ws) => {
       ws.addKey(NODE_VIEW, name);
-      return { index: cat.index.checks, value: filterList(cat.nodeChecks(name), f.filter) };
+      const { items, filtered } = filterAllowed(opts.authz, filterList(cat.nodeChecks(name), f.filter), (c) => checkReadable(opts.authz, c));
+      return { index: cat.index.checks, value: items, filtered };
     });
   }
 
@@ -39,7 +42,8 @@ export class HealthEndpoint {
         if (!nodeMetaMatches(node, f.nodeMeta)) continue;
         out.push(...cat.nodeChecks(node.Node).filter((c) => c.ServiceID === svc.ID));
       }
-      return { index: cat.serviceIndex.get(service) ?? cat.index.checks, value: filterList(out, f.filter) };
+      const { items, filtered } = filterAllowed(opts.authz, filterList(out, f.filter), (c) => checkReadable(opts.authz, c));
+      return { index: cat.serviceIndex.get(service) ?? cat.index.checks, value: items, filtered };
     });
   }
 
@@ -57,7 +61,8 @@ export class HealthEndpoint {
           if (state === 'any' || c.Status === state) out.push(c);
         }
       }
-      return { index: cat.index.checks, value: filterList(out, f.filter) };
+      const { items, filtered } = filterAllowed(opts.authz, filterList(out, f.filter), (c) => checkReadable(opts.authz, c));
+      return { index: cat.index.checks, value: items, filtered };
     });
   }
 
@@ -71,7 +76,8 @@ export class HealthEndpoint {
         .filter((i) => nodeMetaMatches(i.node, f.nodeMeta) && tagsMatch(i.service, f.tags))
         .map((i) => ({ Node: i.node, Service: i.service, Checks: cat.instanceChecks(i.node.Node, i.service.ID) }));
       if (f.passing) rows = rows.filter((r) => r.Checks.every((c) => c.Status === 'passing'));
-      return { index: cat.serviceIndex.get(view.indexKey) ?? cat.index.services, value: filterList(rows, f.filter) };
+      const { items, filtered } = filterAllowed(opts.authz, filterList(rows, f.filter), (r) => instanceReadable(opts.authz, r.Node.Node, r.Service.Service));
+      return { index: cat.serviceIndex.get(view.indexKey) ?? cat.index.services, value: items, filtered };
     });
   }
 }

@@ -8,9 +8,13 @@ import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
 import { commitPlanned, type Plan } from './commit.ts';
 import type { EndpointDeps } from './deps.ts';
 import { planAcquire } from './locks.ts';
+import { authorize, filterAllowed, allowed } from './acl-enforce.ts';
+import type { AclIdentity } from './acl-resolver.ts';
 
 /** Options of a KV write. `cas` 0 means create-only. */
 export interface KVPutOptions {
+  /** The caller's identity (key:write is required). */
+  authz?: AclIdentity;
   flags?: bigint;
   cas?: number;
   acquire?: string;
@@ -19,6 +23,8 @@ export interface KVPutOptions {
 
 /** Options of a KV delete. */
 export interface KVDeleteOptions {
+  /** The caller's identity (key:write, or write on every key under a prefix for recurse). */
+  authz?: AclIdentity;
   recurse?: boolean;
   cas?: number;
 }
@@ -30,16 +36,24 @@ export function pinKey(key: string, existing: KVEntry | undefined): Compare {
     : { key: KV_PREFIX + key, target: 'createRevision', op: '=', value: 0 };
 }
 
+/** KV settings: Consul's acl.enable_key_list_policy makes `keys`/`recurse` require `list`. */
+export interface KvOptions {
+  enableKeyListPolicy?: boolean;
+}
+
 /** KV reads and writes. */
 export class KvEndpoint {
   readonly #deps: EndpointDeps;
+  readonly #listPolicy: boolean;
 
-  constructor(deps: EndpointDeps) {
+  constructor(deps: EndpointDeps, opts: KvOptions = {}) {
     this.#deps = deps;
+    this.#listPolicy = opts.enableKeyListPolicy ?? false;
   }
 
   /** One key; index is the key's ModifyIndex, or the table index when missing. */
   get(key: string, opts: QueryOptions): Promise<QueryResult<KVEntry | null>> {
+    authorize(opts.authz, 'keyRead', key);
     const kvs = this.#deps.replica.kvs;
     return blockingQuery(this.#deps, opts, (ws) => {
       ws.addKey(KVS_TABLE, key);
@@ -50,26 +64,31 @@ export class KvEndpoint {
 
   /** Every entry under a prefix (`?recurse`). */
   list(prefix: string, opts: QueryOptions): Promise<QueryResult<KVEntry[]>> {
+    if (this.#listPolicy) authorize(opts.authz, 'keyList', prefix);
     const kvs = this.#deps.replica.kvs;
     return blockingQuery(this.#deps, opts, (ws) => {
       ws.addPrefix(KVS_TABLE, prefix);
       const { index, entries } = kvs.list(prefix);
-      return { index, value: entries };
+      const { items, filtered } = filterAllowed(opts.authz, entries, (e) => allowed(opts.authz, 'keyRead', e.Key));
+      return { index, value: items, filtered };
     });
   }
 
   /** Keys under a prefix, rolled up at `separator` (`?keys`). */
   keys(prefix: string, separator: string, opts: QueryOptions): Promise<QueryResult<string[]>> {
+    if (this.#listPolicy) authorize(opts.authz, 'keyList', prefix);
     const kvs = this.#deps.replica.kvs;
     return blockingQuery(this.#deps, opts, (ws) => {
       ws.addPrefix(KVS_TABLE, prefix);
       const { index, keys } = kvs.keys(prefix, separator);
-      return { index, value: keys };
+      const { items, filtered } = filterAllowed(opts.authz, keys, (k) => allowed(opts.authz, 'keyRead', k));
+      return { index, value: items, filtered };
     });
   }
 
   /** Sets a key; false when a CAS or lock condition fails. */
   put(key: string, value: Buffer | null, opts: KVPutOptions = {}): Promise<boolean> {
+    authorize(opts.authz, 'keyWrite', key);
     const session = opts.acquire ?? opts.release;
     if (session === '') throw new InternalError('missing session');
     if (opts.acquire !== undefined) return commitPlanned(this.#deps, () => this.#planLock(key, value, opts.acquire!, opts.flags ?? 0n));
@@ -117,6 +136,7 @@ export class KvEndpoint {
 
   /** Deletes a key or a tree; false only when a CAS fails. */
   delete(key: string, opts: KVDeleteOptions = {}): Promise<boolean> {
+    authorize(opts.authz, opts.recurse ? 'keyWritePrefix' : 'keyWrite', key);
     if (opts.recurse && opts.cas === undefined) {
       return commitPlanned<boolean>(this.#deps, () => ({
         txn: { success: [{ type: 'deletePrefix', prefix: KV_PREFIX + key }] },

@@ -9,6 +9,8 @@ import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
 import { commitPlanned } from './commit.ts';
 import { planInvalidate } from './locks.ts';
 import type { EndpointDeps } from './deps.ts';
+import type { AclIdentity } from './acl-resolver.ts';
+import { allowed, authorize, filterAllowed } from './acl-enforce.ts';
 
 /** Consul's upper bound for session TTLs. */
 export const SESSION_TTL_MAX_MS = 24 * 3600 * 1000;
@@ -73,7 +75,8 @@ export class SessionEndpoint {
   }
 
   /** Creates a session; returns its ID. */
-  async create(req: SessionCreate): Promise<string> {
+  async create(req: SessionCreate, authz?: AclIdentity): Promise<string> {
+    authorize(authz, 'sessionWrite', req.Node);
     const behavior = this.#validate(req);
     const rec: SessionRecord = {
       ID: randomUUID(), Name: req.Name, Node: req.Node, LockDelay: req.LockDelay, Behavior: behavior, TTL: req.TTL,
@@ -93,7 +96,9 @@ export class SessionEndpoint {
   }
 
   /** Invalidates a session (idempotent): releases or deletes its locks, starts lock-delays. */
-  async destroy(id: string): Promise<void> {
+  async destroy(id: string, authz?: AclIdentity): Promise<void> {
+    const existing = this.#deps.replica.sessions.get(id);
+    if (existing) authorize(authz, 'sessionWrite', existing.Node);
     await commitPlanned<boolean>(this.#deps, () => {
       const plan = planInvalidate(this.#deps, id);
       if (!plan) return { answer: true };
@@ -103,9 +108,10 @@ export class SessionEndpoint {
   }
 
   /** Renews a TTL session; null when it does not exist. */
-  async renew(id: string): Promise<Session[] | null> {
+  async renew(id: string, authz?: AclIdentity): Promise<Session[] | null> {
     const s = this.#deps.replica.sessions.get(id);
     if (!s) return null;
+    authorize(authz, 'sessionWrite', s.Node);
     if (s.TTL) this.#ttl.armed(s);
     return [s];
   }
@@ -116,7 +122,7 @@ export class SessionEndpoint {
     return blockingQuery(this.#deps, opts, (ws) => {
       ws.addTable(SESSIONS_TABLE);
       const s = t.get(id);
-      return { index: t.index, value: s ? [s] : [] };
+      return { index: t.index, ...readable(opts.authz, s ? [s] : []) };
     });
   }
 
@@ -125,7 +131,7 @@ export class SessionEndpoint {
     const t = this.#deps.replica.sessions;
     return blockingQuery(this.#deps, opts, (ws) => {
       ws.addTable(SESSIONS_TABLE);
-      return { index: t.index, value: t.byNode(node) };
+      return { index: t.index, ...readable(opts.authz, t.byNode(node)) };
     });
   }
 
@@ -134,7 +140,13 @@ export class SessionEndpoint {
     const t = this.#deps.replica.sessions;
     return blockingQuery(this.#deps, opts, (ws) => {
       ws.addTable(SESSIONS_TABLE);
-      return { index: t.index, value: t.list() };
+      return { index: t.index, ...readable(opts.authz, t.list()) };
     });
   }
+}
+
+/** Sessions the caller may read (session:read on the session's node). */
+function readable(id: AclIdentity | undefined, sessions: Session[]): { value: Session[]; filtered: boolean } {
+  const { items, filtered } = filterAllowed(id, sessions, (s) => allowed(id, 'sessionRead', s.Node));
+  return { value: items, filtered };
 }

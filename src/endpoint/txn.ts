@@ -9,6 +9,8 @@ import { KvTxnWorkspace } from './txn-kv.ts';
 import { planAcquire, planInvalidate } from './locks.ts';
 import { CatalogTxnOverlay, runNodeOp, runServiceOp, runCheckOp, type CatalogTxnOp, type CatalogResult } from './txn-catalog.ts';
 import type { EndpointDeps } from './deps.ts';
+import type { AclIdentity } from './acl-resolver.ts';
+import { filterTxnResults, txnOpDenied } from './txn-acl.ts';
 
 /** One KV op as the API carries it (Value already base64-decoded). */
 export interface TxnKVOp {
@@ -79,15 +81,17 @@ export class TxnEndpoint {
   async apply(ops: TxnOpInput[], opts: QueryOptions): Promise<TxnOutcome> {
     if (isReadOnly(ops)) {
       if (opts.consistency === 'consistent') await consistentRead(this.#deps);
-      const out = this.#evaluate(ops);
+      const out = this.#evaluate(ops, opts.authz);
       const meta = queryMeta(this.#deps, this.#deps.replica.appliedRevision, opts.consistency);
-      return { results: out.errors.length ? null : out.results, errors: out.errors.length ? out.errors : null, meta };
+      const results = out.errors.length ? null : filterTxnResults(opts.authz, out.results);
+      return { results, errors: out.errors.length ? out.errors : null, meta };
     }
-    return commitPlanned<TxnOutcome>(this.#deps, () => this.#plan(ops));
+    const res = await commitPlanned<TxnOutcome>(this.#deps, () => this.#plan(ops, opts.authz));
+    return res.results ? { ...res, results: filterTxnResults(opts.authz, res.results) } : res;
   }
 
-  #plan(ops: TxnOpInput[]): Plan<TxnOutcome> {
-    const ev = this.#evaluate(ops);
+  #plan(ops: TxnOpInput[], authz: AclIdentity | undefined): Plan<TxnOutcome> {
+    const ev = this.#evaluate(ops, authz);
     if (ev.errors.length) return { answer: { results: null, errors: ev.errors } };
     if (ev.writes.length === 0) return { answer: { results: ev.results, errors: null } };
     return {
@@ -96,7 +100,7 @@ export class TxnEndpoint {
     };
   }
 
-  #evaluate(ops: TxnOpInput[]): {
+  #evaluate(ops: TxnOpInput[], authz: AclIdentity | undefined): {
     results: TxnResultItem[];
     errors: TxnError[];
     compares: Compare[];
@@ -106,7 +110,7 @@ export class TxnEndpoint {
     const ws = new KvTxnWorkspace(this.#deps.replica.kvs);
     const ov = new CatalogTxnOverlay(this.#deps);
     const order: ['kv' | 'cat', number][] = [];
-    const errors = preCheck(ops);
+    const errors = preCheck(this.#deps, ops, authz);
     const writes: Op[] = [];
     if (errors.length === 0) ops.forEach((op, i) => {
       const [kvBefore, catBefore, kvOps, catOps] = [ws.results.length, ov.results.length, ws.writes().length, ov.ops.length];
@@ -143,10 +147,14 @@ export class TxnEndpoint {
  * Consul's Txn.preCheck (kvsPreApply per KV op), run over every op before any is evaluated:
  * when it reports errors, those are the only errors returned.
  */
-function preCheck(ops: TxnOpInput[]): TxnError[] {
+function preCheck(deps: EndpointDeps, ops: TxnOpInput[], authz: AclIdentity | undefined): TxnError[] {
   const errors: TxnError[] = [];
   ops.forEach((op, i) => {
     if (op.KV && op.KV.Key === '' && op.KV.Verb !== 'delete-tree') errors.push({ OpIndex: i, What: 'Must provide key' });
+    else {
+      const denied = txnOpDenied(deps, authz, op);
+      if (denied) errors.push({ OpIndex: i, What: denied });
+    }
   });
   return errors;
 }

@@ -16,3 +16,4 @@ export { agentCheckHandlers } from './v1/agent-checks.ts';
 export { agentControlHandlers, type AgentControlDeps } from './v1/agent-control.ts';
 export { aclTokenHandlers, type AclHandlerDeps } from './v1/acl.ts';
 export { aclPolicyHandlers, aclAuthHandlers } from './v1/acl-policies.ts';
+export { authzOf, parseToken, type HttpRequest, type RequestConfig } from './request.ts';

@@ -6,7 +6,7 @@ import type { RegisterRequest, DeregisterRequest } from '../../api/catalog-types
 import { BadRequestError } from '../../errors.ts';
 import type { HttpResult } from '../router.ts';
 import { canonical, parseJSON } from '../body.ts';
-import { queryOptions, checkDatacenter, type HttpRequest, type RequestConfig } from '../request.ts';
+import { queryOptions, checkDatacenter, authzOf, type HttpRequest, type RequestConfig } from '../request.ts';
 
 const REGISTER = ['ID', 'Node', 'Address', 'Datacenter', 'TaggedAddresses', 'NodeMeta', 'Service', 'Check', 'Checks', 'SkipNodeUpdate', 'Partition', 'Locality'];
 const SERVICE = ['Kind', 'ID', 'Service', 'Tags', 'Address', 'TaggedAddresses', 'Meta', 'Port', 'SocketPath', 'Weights', 'EnableTagOverride', 'Proxy', 'Connect', 'Namespace', 'Partition', 'Locality'];
@@ -55,12 +55,12 @@ export function catalogHandlers(catalog: CatalogEndpoint, cfg: RequestConfig) {
   return {
     async register(req: HttpRequest): Promise<HttpResult> {
       checkDatacenter(req, cfg);
-      return { body: await catalog.register(decodeRegister(await req.body())) };
+      return { body: await catalog.register(decodeRegister(await req.body()), authzOf(req, cfg)) };
     },
     async deregister(req: HttpRequest): Promise<HttpResult> {
       checkDatacenter(req, cfg);
       const body = canonical(object(parseJSON(await req.body()) ?? {}, 'body'), DEREGISTER) as unknown as DeregisterRequest;
-      return { body: await catalog.deregister(body) };
+      return { body: await catalog.deregister(body, authzOf(req, cfg)) };
     },
     async datacenters(): Promise<HttpResult> {
       return { body: catalog.datacenters() };

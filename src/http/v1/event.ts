@@ -5,7 +5,8 @@ import { BadRequestError } from '../../errors.ts';
 import { eventIndex, type EventBuffer } from '../../agent/events.ts';
 import { parseGoDuration } from '../../duration.ts';
 import type { HttpResult } from '../router.ts';
-import { checkDatacenter, type HttpRequest, type RequestConfig } from '../request.ts';
+import { authzOf, checkDatacenter, type HttpRequest, type RequestConfig } from '../request.ts';
+import { allowed, authorize, filterAllowed } from '../../endpoint/index.ts';
 
 /** Handlers for the event routes. */
 export function eventHandlers(events: EventBuffer, cfg: RequestConfig & { maxQueryTime: number }) {
@@ -13,6 +14,7 @@ export function eventHandlers(events: EventBuffer, cfg: RequestConfig & { maxQue
     async fire(req: HttpRequest): Promise<HttpResult> {
       checkDatacenter(req, cfg);
       if (!req.params.rest) throw new BadRequestError('Missing name');
+      authorize(authzOf(req, cfg), 'eventWrite', req.params.rest);
       const body = await req.body();
       const q = (k: string) => req.query.get(k) || undefined;
       return { body: events.fire(req.params.rest, body.length ? body : null, { node: q('node'), service: q('service'), tag: q('tag') }) };
@@ -28,13 +30,16 @@ export function eventHandlers(events: EventBuffer, cfg: RequestConfig & { maxQue
       const min = req.query.get('index');
       if (min && !/^\d+$/.test(min)) throw new BadRequestError('Invalid index');
       const name = req.query.get('name') || undefined;
+      const id = authzOf(req, cfg);
       const deadline = Date.now() + waitMs;
       for (;;) {
         const list = events.list(name);
         const index = list.length ? eventIndex(list[list.length - 1].ID) : '1';
         const left = deadline - Date.now();
         if (!min || min === '0' || index !== min || left <= 0 || req.signal.aborted) {
-          return { body: list, headers: { 'X-Consul-Index': index } };
+          const { items, filtered } = filterAllowed(id, list, (e) => allowed(id, 'eventRead', e.Name));
+          const acl: Record<string, string> = filtered && id?.tokenGiven ? { 'X-Consul-Results-Filtered-By-ACLs': 'true' } : {};
+          return { body: items, headers: { 'X-Consul-Index': index, ...acl } };
         }
         await events.wait(left, req.signal);
       }

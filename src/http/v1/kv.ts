@@ -4,7 +4,7 @@ import type { KVEntry } from '../../state/index.ts';
 import type { KVPair } from '../../api/types.ts';
 import { BadRequestError } from '../../errors.ts';
 import type { HttpResult } from '../router.ts';
-import { flag, queryOptions, checkTarget, uintParam, uint64Param, kvTooLarge, type HttpRequest, type RequestConfig } from '../request.ts';
+import { flag, queryOptions, checkTarget, uintParam, uint64Param, kvTooLarge, authzOf, type HttpRequest, type RequestConfig } from '../request.ts';
 
 /** The wire form of an entry: base64 value, Session only when locked. */
 export function toKVPair(e: KVEntry, withValue = true): KVPair {
@@ -64,7 +64,7 @@ export function kvHandlers(kv: KvEndpoint, cfg: RequestConfig & { kvMaxValueSize
       const acquire = flag(req, 'acquire') ? req.query.get('acquire') ?? '' : undefined;
       const release = flag(req, 'release') ? req.query.get('release') ?? '' : undefined;
       const body = await req.body(cfg.kvMaxValueSize, kvTooLarge(cfg.kvMaxValueSize));
-      const ok = await kv.put(key, body.length ? body : null, { flags, cas, acquire, release });
+      const ok = await kv.put(key, body.length ? body : null, { flags, cas, acquire, release, authz: authzOf(req, cfg) });
       return { body: ok };
     },
 
@@ -74,7 +74,7 @@ export function kvHandlers(kv: KvEndpoint, cfg: RequestConfig & { kvMaxValueSize
       conflicting(req, 'recurse', 'cas');
       const recurse = flag(req, 'recurse');
       if (!recurse && key === '') throw new BadRequestError('Missing key name');
-      const ok = await kv.delete(key, { recurse, cas: uintParam(req, 'cas') });
+      const ok = await kv.delete(key, { recurse, cas: uintParam(req, 'cas'), authz: authzOf(req, cfg) });
       return { body: ok };
     },
   };

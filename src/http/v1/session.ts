@@ -6,7 +6,7 @@ import { BadRequestError } from '../../errors.ts';
 import { parseGoDuration } from '../../duration.ts';
 import type { HttpResult } from '../router.ts';
 import { canonical, parseJSON } from '../body.ts';
-import { queryOptions, checkDatacenter, type HttpRequest, type RequestConfig } from '../request.ts';
+import { queryOptions, checkDatacenter, authzOf, type HttpRequest, type RequestConfig } from '../request.ts';
 
 const FIELDS = ['Name', 'Node', 'LockDelay', 'Behavior', 'TTL', 'Checks', 'NodeChecks', 'ServiceChecks', 'Namespace', 'ID'] as const;
 
@@ -67,17 +67,17 @@ export function sessionHandlers(sessions: SessionEndpoint, cfg: RequestConfig & 
     async create(req: HttpRequest): Promise<HttpResult> {
       checkDatacenter(req, cfg);
       const body = decodeSessionCreate(await req.body(), cfg.nodeName);
-      return { body: { ID: await sessions.create(body) } };
+      return { body: { ID: await sessions.create(body, authzOf(req, cfg)) } };
     },
     async destroy(req: HttpRequest): Promise<HttpResult> {
       checkDatacenter(req, cfg);
-      await sessions.destroy(id(req));
+      await sessions.destroy(id(req), authzOf(req, cfg));
       return { body: true };
     },
     async renew(req: HttpRequest): Promise<HttpResult> {
-      queryOptions(req, cfg);
+      const opts = queryOptions(req, cfg);
       const sid = id(req);
-      const out = await sessions.renew(sid);
+      const out = await sessions.renew(sid, opts.authz);
       if (!out) return { status: 404, raw: `Session id '${sid}' not found`, contentType: 'text/plain; charset=utf-8' };
       return { body: out };
     },

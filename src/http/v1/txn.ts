@@ -5,7 +5,7 @@ import { BadRequestError, TooLargeError } from '../../errors.ts';
 import type { HttpResult } from '../router.ts';
 import { canonical, parseJSON } from '../body.ts';
 import { toKVPair } from './kv.ts';
-import { queryOptions, checkDatacenter, parseToken, type HttpRequest, type RequestConfig } from '../request.ts';
+import { queryOptions, checkDatacenter, parseToken, type HttpRequest, type RequestConfig, authzOf } from '../request.ts';
 import type { QueryOptions } from '../../endpoint/index.ts';
 
 /** Consul's current cap on operations per transaction. */
@@ -127,7 +127,7 @@ export function txnHandlers(txn: TxnEndpoint, cfg: RequestConfig & { kvMaxValueS
       if (isReadOnly(ops)) opts = queryOptions(req, cfg, { tenancy: false });
       else {
         checkDatacenter(req, cfg);
-        opts = { minIndex: 0, waitMs: 0, consistency: 'default', token: parseToken(req, cfg) };
+        opts = { minIndex: 0, waitMs: 0, consistency: 'default', token: parseToken(req, cfg), authz: authzOf(req, cfg) };
       }
       const out = await txn.apply(ops, opts);
       const res: Record<string, unknown> = {

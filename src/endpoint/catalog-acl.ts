@@ -1,0 +1,57 @@
+// ACL rules of the catalog and health endpoints (Consul's vetRegisterWithACL,
+// vetDeregisterWithACL and the filters of catalog/health answers): writes need node or service
+// write; reads keep only the nodes, services and checks the caller may read.
+import type { HealthCheck, Node, RegisterRequest, DeregisterRequest } from '../api/catalog-types.ts';
+import { allowed, authorize } from './acl-enforce.ts';
+import type { AclIdentity } from './acl-resolver.ts';
+import type { EndpointDeps } from './deps.ts';
+
+// Consul asks for node:write only when the registration would change the node itself.
+function nodeChanges(existing: Node | undefined, req: RegisterRequest): boolean {
+  if (req.SkipNodeUpdate) return false;
+  if (!existing) return true;
+  return existing.Address !== req.Address
+    || JSON.stringify(existing.Meta ?? {}) !== JSON.stringify(req.NodeMeta ?? existing.Meta ?? {})
+    || JSON.stringify(existing.TaggedAddresses ?? {}) !== JSON.stringify(req.TaggedAddresses ?? existing.TaggedAddresses ?? {});
+}
+
+/** Throws unless the caller may make this registration. */
+export function vetRegister(deps: EndpointDeps, id: AclIdentity | undefined, req: RegisterRequest): void {
+  if (!id) return;
+  const cat = deps.replica.catalog;
+  if (nodeChanges(cat.nodes.get(req.Node), req)) authorize(id, 'nodeWrite', req.Node);
+  if (req.Service?.Service) authorize(id, 'serviceWrite', req.Service.Service);
+  for (const c of [...(req.Check ? [req.Check] : []), ...(req.Checks ?? [])]) {
+    if (!c.ServiceID) {
+      authorize(id, 'nodeWrite', req.Node);
+      continue;
+    }
+    const svc = req.Service && (req.Service.ID || req.Service.Service) === c.ServiceID
+      ? req.Service.Service : cat.services.get(req.Node)?.get(c.ServiceID)?.Service;
+    authorize(id, 'serviceWrite', svc ?? c.ServiceID);
+  }
+}
+
+/** Throws unless the caller may make this deregistration. */
+export function vetDeregister(deps: EndpointDeps, id: AclIdentity | undefined, req: DeregisterRequest): void {
+  if (!id) return;
+  const cat = deps.replica.catalog;
+  if (req.ServiceID) {
+    const svc = cat.services.get(req.Node)?.get(req.ServiceID);
+    authorize(id, 'serviceWrite', svc?.Service ?? req.ServiceID);
+  } else if (req.CheckID) {
+    const check = cat.checks.get(req.Node)?.get(req.CheckID);
+    if (check?.ServiceID) authorize(id, 'serviceWrite', check.ServiceName);
+    else authorize(id, 'nodeWrite', req.Node);
+  } else authorize(id, 'nodeWrite', req.Node);
+}
+
+/** Whether the caller may see a service instance on a node. */
+export function instanceReadable(id: AclIdentity | undefined, node: string, service: string): boolean {
+  return allowed(id, 'nodeRead', node) && allowed(id, 'serviceRead', service);
+}
+
+/** Whether the caller may see a health check (node read, plus service read for service checks). */
+export function checkReadable(id: AclIdentity | undefined, c: HealthCheck): boolean {
+  return allowed(id, 'nodeRead', c.Node) && (!c.ServiceName || allowed(id, 'serviceRead', c.ServiceName));
+}

@@ -1,0 +1,135 @@
+// ACL enforcement against a real agent (default_policy deny, initial management token "root"):
+// KV read/write/recurse/keys, txn per-op denial, catalog and health filtering, sessions,
+// service identities, role-linked policies, anonymous denial and Consul's 403 texts.
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { startDevAgent, devConfig, type DevAgent } from './support/agent.ts';
+
+let a: DevAgent;
+let base: string;
+const ROOT = 'root';
+
+async function call(method: string, path: string, token = '', body?: unknown) {
+  const res = await fetch(`${base}${path}`, {
+    method, headers: token ? { 'X-Consul-Token': token } : {},
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json: any;
+  try { json = JSON.parse(text); } catch { json = undefined; }
+  return { status: res.status, text, json, headers: res.headers };
+}
+
+async function tokenWithRules(rules: string): Promise<{ SecretID: string; AccessorID: string }> {
+  const p = await call('PUT', '/v1/acl/policy', ROOT, { Name: `p-${Math.random().toString(36).slice(2)}`, Rules: rules });
+  assert.equal(p.status, 200, p.text);
+  const t = await call('PUT', '/v1/acl/token', ROOT, { Policies: [{ ID: p.json.ID }] });
+  assert.equal(t.status, 200, t.text);
+  return t.json;
+}
+
+before(async () => {
+  a = await startDevAgent({ config: { acl: { ...devConfig().acl, enabled: true, defaultPolicy: 'deny', tokens: { ...devConfig().acl.tokens, initialManagement: ROOT } } } });
+  base = `http://${a.httpAddr}`;
+  for (const k of ['app/x', 'app/y', 'secret/z']) assert.equal((await call('PUT', `/v1/kv/${k}`, ROOT, 'v')).status, 200);
+});
+after(() => a.stop());
+
+test('the initial management token can do everything; bootstrap is then refused', async () => {
+  assert.equal((await call('GET', '/v1/kv/secret/z', ROOT)).status, 200);
+  assert.equal((await call('GET', '/v1/agent/self', ROOT)).status, 200);
+  assert.equal((await call('GET', '/v1/acl/tokens', ROOT)).status, 200);
+  assert.equal((await call('PUT', '/v1/acl/bootstrap')).status, 403);
+  assert.equal((await call('GET', '/v1/kv/app/x')).headers.get('x-consul-default-acl-policy'), 'deny');
+});
+
+test('anonymous requests are denied under default deny; unknown tokens get ACL not found', async () => {
+  const r = await call('GET', '/v1/kv/app/x');
+  assert.equal(r.status, 403);
+  assert.equal(r.text, `Permission denied: token with AccessorID '00000000-0000-0000-0000-000000000002' lacks permission 'key:read' on "app/x"`);
+  const u = await call('GET', '/v1/kv/app/x', 'no-such-token');
+  assert.equal(u.status, 403);
+  assert.equal(u.text, 'ACL not found');
+  const list = await call('GET', '/v1/catalog/nodes');
+  assert.deepEqual(list.json, []);
+  assert.equal(list.headers.get('x-consul-results-filtered-by-acls'), null, 'no header without a token');
+});
+
+test('key_prefix read: reads app/, cannot write it, recurse is filtered with the header', async () => {
+  const t = await tokenWithRules('key_prefix "app/" { policy = "read" }');
+  assert.equal((await call('GET', '/v1/kv/app/x', t.SecretID)).status, 200);
+  const w = await call('PUT', '/v1/kv/app/x', t.SecretID, 'new');
+  assert.equal(w.status, 403);
+  assert.equal(w.text, `Permission denied: token with AccessorID '${t.AccessorID}' lacks permission 'key:write' on "app/x"`);
+  const all = await call('GET', '/v1/kv/?recurse', t.SecretID);
+  assert.equal(all.status, 200);
+  assert.deepEqual(all.json.map((e: { Key: string }) => e.Key), ['app/x', 'app/y']);
+  assert.equal(all.headers.get('x-consul-results-filtered-by-acls'), 'true');
+  const own = await call('GET', '/v1/kv/app/?recurse', t.SecretID);
+  assert.equal(own.headers.get('x-consul-results-filtered-by-acls'), null);
+  const del = await call('DELETE', '/v1/kv/app/?recurse', t.SecretID);
+  assert.equal(del.status, 403);
+});
+
+test('txn: a denied op is reported per op and nothing is applied', async () => {
+  const t = await tokenWithRules('key_prefix "app/" { policy = "write" }');
+  const ops = [
+    { KV: { Verb: 'set', Key: 'app/t', Value: Buffer.from('1').toString('base64') } },
+    { KV: { Verb: 'set', Key: 'secret/t', Value: Buffer.from('1').toString('base64') } },
+  ];
+  const r = await call('PUT', '/v1/txn', t.SecretID, ops);
+  assert.equal(r.status, 409);
+  assert.deepEqual(r.json.Errors, [{ OpIndex: 1, What: `Permission denied: token with AccessorID '${t.AccessorID}' lacks permission 'key:write' on "secret/t"` }]);
+  assert.equal((await call('GET', '/v1/kv/app/t', ROOT)).status, 404);
+  const reads = await call('PUT', '/v1/txn', t.SecretID, [{ KV: { Verb: 'get', Key: 'app/x' } }, { KV: { Verb: 'get', Key: 'secret/z' } }]);
+  assert.equal(reads.status, 200, reads.text);
+  assert.deepEqual(reads.json.Results.map((x: { KV: { Key: string } }) => x.KV.Key), ['app/x']);
+});
+
+test('catalog and health: service identity tokens register their service and see only what they may read', async () => {
+  const reg = (token: string, name: string) => call('PUT', '/v1/catalog/register', token, { Node: 'test-node', Address: '127.0.0.1', SkipNodeUpdate: true, Service: { Service: name, Port: 80 } });
+  const t = await call('PUT', '/v1/acl/token', ROOT, { ServiceIdentities: [{ ServiceName: 'web' }] });
+  assert.equal(t.status, 200, t.text);
+  assert.equal((await reg(t.json.SecretID, 'web')).status, 200);
+  const denied = await reg(t.json.SecretID, 'db');
+  assert.equal(denied.status, 403);
+  assert.match(denied.text, /lacks permission 'service:write' on "db"/);
+  assert.equal((await reg(ROOT, 'db')).status, 200);
+  const onlyWeb = await tokenWithRules('service "web" { policy = "read" }\nnode_prefix "" { policy = "read" }');
+  const services = await call('GET', '/v1/catalog/services', onlyWeb.SecretID);
+  assert.deepEqual(Object.keys(services.json), ['web']);
+  assert.equal(services.headers.get('x-consul-results-filtered-by-acls'), 'true');
+  const db = await call('GET', '/v1/health/service/db', onlyWeb.SecretID);
+  assert.deepEqual(db.json, []);
+  assert.equal(db.headers.get('x-consul-results-filtered-by-acls'), 'true');
+  assert.equal((await call('GET', '/v1/health/service/web', onlyWeb.SecretID)).json.length, 1);
+});
+
+test('role-linked policies grant through the role; agent/self needs agent:read', async () => {
+  const p = await call('PUT', '/v1/acl/policy', ROOT, { Name: 'secret-reader', Rules: 'key "secret/z" { policy = "read" }' });
+  const role = await call('PUT', '/v1/acl/role', ROOT, { Name: 'readers', Policies: [{ Name: 'secret-reader' }] });
+  assert.deepEqual(role.json.Policies, [{ ID: p.json.ID, Name: 'secret-reader' }]);
+  const t = await call('PUT', '/v1/acl/token', ROOT, { Roles: [{ Name: 'readers' }] });
+  assert.equal((await call('GET', '/v1/kv/secret/z', t.json.SecretID)).status, 200);
+  assert.equal((await call('GET', '/v1/kv/app/x', t.json.SecretID)).status, 403);
+  const self = await call('GET', '/v1/agent/self', t.json.SecretID);
+  assert.equal(self.status, 403);
+  assert.match(self.text, /lacks permission 'agent:read' on "test-node"/);
+});
+
+test('sessions need session:write on the node and are filtered by session:read', async () => {
+  const t = await tokenWithRules('session_prefix "" { policy = "write" }\nnode_prefix "" { policy = "read" }');
+  const s = await call('PUT', '/v1/session/create', t.SecretID, { Node: 'test-node', Checks: [] });
+  assert.equal(s.status, 200, s.text);
+  const other = await tokenWithRules('key_prefix "" { policy = "read" }');
+  assert.equal((await call('PUT', '/v1/session/create', other.SecretID, { Checks: [] })).status, 403);
+  const list = await call('GET', '/v1/session/list', other.SecretID);
+  assert.deepEqual(list.json, []);
+  assert.equal(list.headers.get('x-consul-results-filtered-by-acls'), 'true');
+});
+
+test('policy Rules are validated with the parser text (400)', async () => {
+  const r = await call('PUT', '/v1/acl/policy', ROOT, { Name: 'bad', Rules: 'key "x" { policy = "bogus" }' });
+  assert.equal(r.status, 400);
+  assert.match(r.text, /Invalid key policy/);
+});
