@@ -34,10 +34,10 @@ export class Simulation {
     this.net = new MemoryNetwork(this.clock, { latencyMs: opts.latencyMs ?? 1, random: seededRandom(this.#seed) });
   }
 
-  /** Creates and starts a node at 10.0.x.y:8301. */
-  async add(name: string, config: Partial<GossipConfig> = {}): Promise<SimNode> {
+  /** Creates and starts a node at `host` (default: the next free 10.0.x.y), port 8301. */
+  async add(name: string, config: Partial<GossipConfig> = {}, host?: string): Promise<SimNode> {
     const i = ++this.#count;
-    const host = `10.0.${Math.floor(i / 250)}.${(i % 250) + 1}`;
+    host ??= `10.0.${Math.floor(i / 250)}.${(i % 250) + 1}`;
     const gossip = createGossip({ ...this.#base, ...config, name, bindAddr: host, bindPort: 8301 }, {
       clock: this.clock, logger: this.#log, random: seededRandom(this.#seed * 7919 + i),
       transport: this.net.transport(host, 8301),
@@ -59,8 +59,12 @@ export class Simulation {
   }
 
   /** Joins while driving the clock so the stream exchange can complete. */
-  async joinNow(node: SimNode, addrs: string[]): Promise<number> {
-    const p = node.gossip.join(addrs);
+  joinNow(node: SimNode, addrs: string[]): Promise<number> {
+    return this.drive(node.gossip.join(addrs));
+  }
+
+  /** Drives the clock in small steps until `p` settles (for stream requests and leaves). */
+  async drive<T>(p: Promise<T>): Promise<T> {
     let settled = false;
     p.then(() => { settled = true; }, () => { settled = true; });
     while (!settled) await this.run(5, 1);
