@@ -4,6 +4,7 @@
 import type { CliIO, Command } from './io.ts';
 import { RUN_RESULT_HELP } from './io.ts';
 import { commandHelp, topUsage } from './usage.ts';
+import { aclInitCommand } from './acl-init.ts';
 import { agentCommand } from './agent.ts';
 import { catalogCommand } from './catalog.ts';
 import { catalogDatacentersCommand } from './catalog-datacenters.ts';
@@ -26,6 +27,7 @@ import { watchCommand } from './watch.ts';
 
 /** Every command, by full name. */
 export const COMMANDS: readonly Command[] = [
+  aclInitCommand,
   agentCommand,
   catalogCommand,
   catalogDatacentersCommand,

@@ -64,9 +64,9 @@ export class AclTokenReaper {
   start(): void {
     this.stop();
     this.#timer = this.#deps.clock.setTimer(TOKEN_REAP_INTERVAL_MS, () => {
-      this.reap().catch((err) => this.#deps.logger.error({ err }, 'ACL token reap failed')).finally(() => {
-        if (this.#timer) this.start();
-      });
+      // Re-arm first so that a clock moved far ahead fires every interval it passes.
+      this.start();
+      this.reap().catch((err) => this.#deps.logger.error({ err }, 'ACL token reap failed'));
     });
   }
 

@@ -1,0 +1,71 @@
+// `proconsul acl init`: turns a running ACL-enabled agent into a secure default in one step —
+// bootstrap (or use -token), an agent token and a read-only DNS token with Consul-style rules,
+// both set on the agent through /v1/agent/token/*, and everything printed.
+
+import type { ConsulClient } from '../api/index.ts';
+import { HTTP_CLIENT_FLAGS, openClient } from './http-flags.ts';
+import { parseCommandFlags, ui, type CliIO, type Command } from './io.ts';
+
+/** Consul's documented rules for a DNS token: discovery only. */
+export const DNS_TOKEN_RULES = 'node_prefix "" {\n  policy = "read"\n}\nservice_prefix "" {\n  policy = "read"\n}\nquery_prefix "" {\n  policy = "read"\n}\n';
+
+/** Consul's documented rules for an agent token on node `node`. */
+export function agentTokenRules(node: string): string {
+  return `node "${node}" {\n  policy = "write"\n}\nservice_prefix "" {\n  policy = "read"\n}\n`;
+}
+
+async function api(client: ConsulClient, token: string, method: 'GET' | 'PUT', path: string, json?: unknown): Promise<any> {
+  const res = await client.request({ method, path, json, options: { token } });
+  return res.body.length ? JSON.parse(res.body.toString('utf8')) : undefined;
+}
+
+async function tokenFor(client: ConsulClient, mgmt: string, name: string, rules: string, description: string): Promise<string> {
+  const policy = await api(client, mgmt, 'PUT', '/v1/acl/policy', { Name: name, Description: description, Rules: rules });
+  const token = await api(client, mgmt, 'PUT', '/v1/acl/token', { Description: description, Policies: [{ ID: policy.ID }] });
+  return token.SecretID as string;
+}
+
+/** The `acl init` command. */
+export const aclInitCommand: Command = {
+  name: 'acl init',
+  synopsis: 'Bootstrap ACLs and set the agent and DNS tokens in one step',
+  flags: [...HTTP_CLIENT_FLAGS],
+  help: `
+Usage: proconsul acl init [options]
+
+  On an agent started with ACLs enabled, bootstraps the ACL system (unless
+  -token gives an existing management token), creates an agent token and a
+  read-only DNS token, sets both on the agent and prints every secret:
+
+      $ proconsul acl init
+
+  Keep the management token safe. To keep ACLs on across restarts, put this
+  in the agent's configuration:
+
+      acl { enabled = true, default_policy = "deny", enable_token_persistence = true }
+`,
+  async run(args: string[], io: CliIO): Promise<number> {
+    const out = ui(io);
+    const flags = parseCommandFlags(this.flags, args, io);
+    if (!flags) return 1;
+    const client = openClient(flags, io);
+    if (!client) return 1;
+    try {
+      let mgmt = client.config.token;
+      if (!mgmt) mgmt = (await api(client, '', 'PUT', '/v1/acl/bootstrap')).SecretID as string;
+      const self = await api(client, mgmt, 'GET', '/v1/agent/self');
+      const node = self.Config.NodeName as string;
+      const agent = await tokenFor(client, mgmt, `agent-${node}`, agentTokenRules(node), `Agent token for ${node}`);
+      const dns = await tokenFor(client, mgmt, 'dns-read', DNS_TOKEN_RULES, 'Read-only DNS token');
+      await api(client, mgmt, 'PUT', '/v1/agent/token/agent', { Token: agent });
+      await api(client, mgmt, 'PUT', '/v1/agent/token/dns', { Token: dns });
+      out.info(`Management token: ${mgmt}\nAgent token:      ${agent}\nDNS token:        ${dns}`);
+      return 0;
+    } catch (err) {
+      out.error(`Failed to initialize ACLs: ${(err as Error).message}`);
+      return 1;
+    } finally {
+      client.close();
+    }
+  },
+};
