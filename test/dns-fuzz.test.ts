@@ -1,6 +1,7 @@
 // Fuzzing the DNS handler in-process (no sockets, so it is fast): 120,000 random and mutated
 // packets against an agent with data; no call may throw, and every reply must decode, carry
 // the request id and be a response. Null (no reply) is allowed only for runts and responses.
+// Mutated packets also go through the prepared-answer fast path and the general path: same bytes.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import dnsPacket, { type Packet, type RecordType } from 'dns-packet';
@@ -93,4 +94,21 @@ test('120,000 random and mutated packets: no throw, every reply decodes as a res
     if (transport === 'udp') assert.ok(out.length <= 65535);
   }
   assert.ok(replies > 50_000, `only ${replies} replies`);
+});
+
+test('60,000 mutated packets: the prepared-answer fast path replies exactly as the general path', async () => {
+  const rnd = prng(20261125);
+  const seeds = seedQueries();
+  const fast = dev.agent.dnsHandler.derive({ random: prng(5), fastPath: true });
+  const slow = dev.agent.dnsHandler.derive({ random: prng(5), fastPath: false });
+  let hits = 0;
+  for (let i = 0; i < 60_000; i++) {
+    const msg = i % 4 === 0 ? seeds[Math.floor(rnd() * seeds.length)] : mutate(seeds[Math.floor(rnd() * seeds.length)], rnd);
+    const transport = i % 2 ? 'udp' : 'tcp';
+    const now = fast.answerNow(msg, transport);
+    if (now) hits++;
+    const got = now !== undefined ? now : await fast.handle(msg, transport);
+    assert.deepEqual(got?.toString('hex'), (await slow.handle(msg, transport))?.toString('hex'), msg.toString('hex'));
+  }
+  assert.ok(hits > 5_000, `only ${hits} fast replies`);
 });

@@ -62,8 +62,8 @@ export function answer(q: Question, query: DnsQuery | null, ctx: AnswerContext):
   }
 }
 
-/** Only this datacenter, the default namespace and partition, and no peers or sameness groups exist here. */
-function checkLocal(l: Locality, cfg: DnsConfig, virtual: boolean): void {
+/** Only this datacenter, the default namespace and partition, and no peers or sameness groups exist here; throws NXDOMAIN otherwise. */
+export function checkLocal(l: Locality, cfg: DnsConfig, virtual: boolean): void {
   const dc = l.datacenter || (virtual ? '' : l.peerOrDatacenter);
   const peer = l.peer || (virtual ? l.peerOrDatacenter : '');
   const ok = (!dc || dc === cfg.datacenter.toLowerCase()) && !peer && !l.samenessGroup
@@ -118,13 +118,24 @@ function serviceAnswer(q: Question, service: string, tag: string, connect: boole
   return q.type === 'SRV' ? srvAnswer(q, instances, ttl, ctx) : addressAnswer(q, instances, ttl, ctx);
 }
 
+/** The records one instance contributes to a service answer: its answers and the additional records resolving them. */
+export function instanceRecords(q: Question, i: DnsInstance, ttl: number, cfg: DnsConfig): { answers: Answer[]; extras: Answer[] } {
+  if (q.type === 'SRV') {
+    const { target, extra } = srvTarget(i, cfg, q.domain, ttl);
+    return { answers: [{ type: 'SRV', name: q.name, ttl, data: { priority: 1, weight: srvWeight(i), port: i.service.Port, target } }], extras: extra };
+  }
+  const records = serviceAddressRecords(q.name, i, q.type, ttl);
+  if (q.type === 'TXT' || q.type === 'ANY') records.push(...metaTxt(q.name, i.node, ttl));
+  return { answers: records, extras: [] };
+}
+
 function srvAnswer(q: Question, instances: DnsInstance[], ttl: number, ctx: AnswerContext): Sections {
   const out = empty();
   const seen = new Set<string>();
   for (const i of instances) {
-    const { target, extra } = srvTarget(i, ctx.cfg, q.domain, ttl);
-    out.answers.push({ type: 'SRV', name: q.name, ttl, data: { priority: 1, weight: srvWeight(i), port: i.service.Port, target } });
-    for (const r of extra) {
+    const { answers, extras } = instanceRecords(q, i, ttl, ctx.cfg);
+    out.answers.push(...answers);
+    for (const r of extras) {
       const k = recordKey(r);
       if (!seen.has(k)) seen.add(k), out.additionals.push(r);
     }
@@ -137,9 +148,7 @@ function addressAnswer(q: Question, instances: DnsInstance[], ttl: number, ctx: 
   const seen = new Set<string>();
   let count = 0;
   for (const i of instances) {
-    const records = serviceAddressRecords(q.name, i, q.type, ttl);
-    if (q.type === 'TXT' || q.type === 'ANY') records.push(...metaTxt(q.name, i.node, ttl));
-    const fresh = records.filter((r) => !seen.has(recordKey(r)));
+    const fresh = instanceRecords(q, i, ttl, ctx.cfg).answers.filter((r) => !seen.has(recordKey(r)));
     if (fresh.length === 0) continue;
     for (const r of fresh) seen.add(recordKey(r));
     out.answers.push(...fresh);

@@ -11,6 +11,8 @@ import { soaRecord } from './records.ts';
 import { trimReply } from './truncate.ts';
 import { recurse, type Exchange } from './recursor.ts';
 import { RCODE, rcodeFor } from './errors.ts';
+import { PreparedAnswers } from './prepared.ts';
+import { readQuery } from './wire.ts';
 
 /** Dependencies of the handler. */
 export interface DnsHandlerDeps {
@@ -23,6 +25,8 @@ export interface DnsHandlerDeps {
   exchange?: Exchange;
   /** Queries allowed to wait on recursors at once; more are answered SERVFAIL at once. */
   maxRecursions?: number;
+  /** Prepared answers for plain service queries (default true; tests compare with the general path). */
+  fastPath?: boolean;
 }
 
 const QR = 0x8000;
@@ -32,16 +36,35 @@ const EDNS_MAX = 65535 - 68;
 /** Answers raw DNS messages. */
 export class DnsHandler {
   readonly #d: Required<DnsHandlerDeps>;
+  readonly #prepared: PreparedAnswers | null;
   #recursing = 0;
 
   constructor(deps: DnsHandlerDeps) {
-    this.#d = { random: Math.random, now: Date.now, exchange: undefined!, maxRecursions: 256, ...deps };
+    this.#d = { random: Math.random, now: Date.now, exchange: undefined!, maxRecursions: 256, fastPath: true, ...deps };
+    this.#prepared = this.#d.fastPath ? new PreparedAnswers({ cfg: this.#d.cfg, view: this.#d.view, random: this.#d.random }) : null;
+  }
+
+  /** A handler over the same configuration and view with some dependencies replaced. */
+  derive(overrides: Partial<DnsHandlerDeps>): DnsHandler {
+    return new DnsHandler({ ...this.#d, ...overrides });
+  }
+
+  /**
+   * The reply when it is known without waiting: header rejections (null: send nothing) and
+   * plain service queries answered from prepared records; undefined means call handle().
+   */
+  answerNow(msg: Buffer, transport: 'udp' | 'tcp'): Buffer | null | undefined {
+    const early = this.#checkHeader(msg);
+    if (early !== undefined || !this.#prepared) return early;
+    const wq = readQuery(msg);
+    return wq ? this.#prepared.reply(msg, wq, transport) : undefined;
   }
 
   /** Replies to one message; null means send nothing (too short, or not a query). */
   async handle(msg: Buffer, transport: 'udp' | 'tcp'): Promise<Buffer | null> {
-    const early = this.#checkHeader(msg);
-    if (early !== undefined) return early;
+    const now = this.answerNow(msg, transport);
+    // Past answerNow the header is known to be acceptable.
+    if (now !== undefined) return now;
     let req: DecodedPacket;
     try {
       req = dnsPacket.decode(msg);

@@ -60,7 +60,9 @@ export class DnsServer {
 
   #bindUdp(host: string, port: number): Promise<dgram.Socket> {
     return new Promise((resolve, reject) => {
-      const sock = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4' });
+      // Replies go to the sender's literal address: resolve it synchronously rather than through
+      // dns.lookup, which defers every send by a tick.
+      const sock = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4', lookup: literalLookup as never });
       sock.once('error', reject);
       sock.bind(port, host, () => {
         sock.off('error', reject);
@@ -72,6 +74,11 @@ export class DnsServer {
   }
 
   #onDatagram(sock: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    const now = this.#d.handler.answerNow(msg, 'udp');
+    if (now !== undefined) {
+      if (now) sock.send(now, rinfo.port, rinfo.address);
+      return;
+    }
     this.#d.handler.handle(msg, 'udp').then((reply) => {
       if (reply) sock.send(reply, rinfo.port, rinfo.address);
     }, (err: unknown) => this.#d.logger.error({ err }, 'dns udp handler failed'));
@@ -137,6 +144,11 @@ export class DnsServer {
     this.#udp.length = 0;
     this.#tcp.length = 0;
   }
+}
+
+/** dgram's lookup for addresses that are already IP literals (rinfo.address). */
+function literalLookup(address: string, family: number | object, cb: (err: Error | null, address: string, family: number) => void): void {
+  cb(null, address, address.includes(':') ? 6 : 4);
 }
 
 function frame(reply: Buffer): Buffer {

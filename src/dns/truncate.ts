@@ -50,10 +50,19 @@ function setAnswers(pkt: Packet, answers: Answer[]): void {
 export function syncExtra(answers: Answer[], extras: Answer[]): Answer[] {
   if (extras.length === 0) return extras;
   const names = new Set<string>();
-  for (const a of answers) {
-    names.add(a.name.toLowerCase());
-    if (a.type === 'SRV') names.add(a.data.target.toLowerCase());
-    if (a.type === 'CNAME' || a.type === 'NS') names.add(a.data.toLowerCase());
-  }
-  return extras.filter((e) => e.type === 'OPT' || names.has(e.name.toLowerCase()));
+  for (const a of answers) for (const n of referencedNames(a)) names.add(n);
+  return extras.filter((e) => e.type === 'OPT' || names.has(bareName(e.name)));
+}
+
+/** The names an answer refers to: its owner, an SRV target, a CNAME or NS host. */
+export function referencedNames(a: Answer): string[] {
+  if (a.type === 'SRV') return [bareName(a.name), bareName(a.data.target)];
+  if (a.type === 'CNAME' || a.type === 'NS') return [bareName(a.name), bareName(a.data)];
+  return [bareName(a.name)];
+}
+
+/** A name compared as DNS compares it: lower case, without the trailing dot. */
+export function bareName(name: string): string {
+  const n = name.toLowerCase();
+  return n.endsWith('.') ? n.slice(0, -1) : n;
 }

@@ -45,6 +45,20 @@ export class DnsView {
     return this.#serviceName(name, connect) !== undefined;
   }
 
+  /**
+   * The cache key of a service's instances (`name` or `connect:name`, resolved case-insensitively),
+   * undefined when unknown; with `version` it stamps anything derived from `instances()`.
+   */
+  serviceKey(name: string, connect = false): string | undefined {
+    const actual = this.#serviceName(name, connect);
+    return actual === undefined || !connect ? actual : `connect:${actual}`;
+  }
+
+  /** The index of a service key: it moves whenever that service's instances, checks or nodes change (0 when unknown). */
+  version(key: string): number {
+    return this.#replica.catalog.serviceIndex.get(key) ?? 0;
+  }
+
   #serviceName(name: string, connect: boolean): string | undefined {
     const cat = this.#replica.catalog;
     const table = connect ? cat.byConnect : cat.byName;

@@ -1,0 +1,67 @@
+// Reading the common query shape straight from the wire, without dns-packet: one question of
+// class IN with a plain name (letters, digits, `-`, `_`), no answer or authority records and at
+// most an option-less EDNS0 OPT. Anything else returns null and takes the general path.
+
+/** A plain query as read from the wire. */
+export interface WireQuery {
+  /** The question name in wire form, lower-cased, followed by the QTYPE: the cache key. */
+  key: string;
+  /** The question type number. */
+  qtype: number;
+  /** The RD bit of the request, to echo. */
+  rd: boolean;
+  /** The OPT's UDP payload size as sent, or -1 without EDNS0. */
+  ednsPayload: number;
+}
+
+const CLASS_IN = 1;
+const TYPE_OPT = 41;
+const MAX_NAME = 255;
+const scratch = Buffer.allocUnsafe(MAX_NAME + 2);
+
+/** Parses a query of the common shape; null sends it down the general path. */
+export function readQuery(msg: Buffer): WireQuery | null {
+  if (msg.length < 17 || msg[4] !== 0 || msg[5] !== 1 || msg[6] !== 0 || msg[7] !== 0 || msg[8] !== 0 || msg[9] !== 0) return null;
+  if (msg[10] !== 0 || msg[11] > 1) return null;
+  const nameEnd = copyName(msg, 12);
+  if (nameEnd < 0 || nameEnd + 5 > msg.length) return null;
+  const end = nameEnd + 5;
+  if (msg.readUInt16BE(end - 2) !== CLASS_IN) return null;
+  const qtype = msg.readUInt16BE(end - 4);
+  const rd = (msg[2] & 0x01) !== 0;
+  const nameLen = nameEnd + 1 - 12;
+  scratch[nameLen] = msg[end - 4];
+  scratch[nameLen + 1] = msg[end - 3];
+  const key = scratch.toString('latin1', 0, nameLen + 2);
+  if (msg[11] === 0) return end === msg.length ? { key, qtype, rd, ednsPayload: -1 } : null;
+  // An option-less OPT: root name, TYPE 41, CLASS = payload size, TTL, RDLENGTH 0.
+  if (msg.length !== end + 11 || msg[end] !== 0 || msg.readUInt16BE(end + 1) !== TYPE_OPT || msg.readUInt16BE(end + 9) !== 0) return null;
+  return { key, qtype, rd, ednsPayload: msg.readUInt16BE(end + 3) };
+}
+
+/** Copies the name at `at` into `scratch`, lower-cased; returns the offset of its root label, or -1 if it is not plain. */
+function copyName(msg: Buffer, at: number): number {
+  let i = at;
+  for (;;) {
+    if (i >= msg.length) return -1;
+    const len = msg[i];
+    if (i - at + len + 1 > MAX_NAME - 1) return -1;
+    scratch[i - at] = len;
+    if (len === 0) return i === at ? -1 : i;
+    if (len > 63 || i + 1 + len > msg.length) return -1;
+    for (let j = i + 1; j <= i + len; j++) {
+      const c = msg[j];
+      if (c >= 0x41 && c <= 0x5a) scratch[j - at] = c | 0x20;
+      else if ((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x5f) scratch[j - at] = c;
+      else return -1;
+    }
+    i += len + 1;
+  }
+}
+
+/** The dotted, lower-case question name of a cache key (no trailing dot). */
+export function keyName(key: string): string {
+  const labels: string[] = [];
+  for (let i = 0; key.charCodeAt(i) !== 0; i += key.charCodeAt(i) + 1) labels.push(key.slice(i + 1, i + 1 + key.charCodeAt(i)));
+  return labels.join('.');
+}

@@ -1,0 +1,108 @@
+// The prepared-answer fast path against the general path: the same queries through two handlers
+// over the same catalog with the same random sequence must give byte-identical replies, across
+// types, EDNS0 sizes, transports, tags, shared nodes, duplicate addresses, hostnames, IPv6,
+// a_record_limit / udp_answer_limit, and after the catalog changes (cache invalidation).
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import dnsPacket, { type Packet, type RecordType } from 'dns-packet';
+import { startDevAgent, type DevAgent } from './support/agent.ts';
+
+let plain: DevAgent;
+let limited: DevAgent;
+
+/** Deterministic PRNG (mulberry32). */
+function prng(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const reg = (a: DevAgent, body: unknown): Promise<unknown> => a.agent.endpoints.catalog.register(body as never);
+
+async function seed(a: DevAgent): Promise<void> {
+  for (let i = 0; i < 30; i++) {
+    const node = `N${i >> 1}`;
+    const address = i % 7 === 3 ? 'web.example.test' : i % 11 === 5 ? 'fd00::5' : i % 5 === 0 ? '10.9.9.9' : i % 2 ? `10.8.0.${i}` : '';
+    await reg(a, {
+      Node: node, Address: `10.0.0.${i >> 1}`, NodeMeta: i % 3 ? { rack: `r${i % 3}` } : {},
+      Service: { ID: `web${i}`, Service: 'Web', Port: 80 + i, Tags: i % 4 ? ['blue'] : ['green'], Address: address, Weights: { Passing: 1 + (i % 3), Warning: 1 } },
+    });
+  }
+  for (let i = 0; i < 200; i++) await reg(a, { Node: `big${i}`, Address: `10.1.${i >> 8}.${i & 255}`, Service: { ID: `big${i}`, Service: 'big', Port: 9000 } });
+  await reg(a, { Node: 'solo', Address: '10.2.0.1', Service: { ID: 'solo', Service: 'solo', Port: 1, Connect: { Native: true } } });
+}
+
+before(async () => {
+  plain = await startDevAgent({ config: { raw: { dns_config: { enable_truncate: true, service_ttl: { '*': '5s' } } } } });
+  limited = await startDevAgent({ config: { raw: { recursors: ['127.0.0.1:1'], dns_config: { a_record_limit: 3, udp_answer_limit: 10, only_passing: true, recursor_timeout: '20ms' } } } });
+  for (const a of [plain, limited]) await seed(a);
+});
+after(async () => {
+  for (const a of [plain, limited]) await a?.stop();
+});
+
+const NAMES = ['web.service.consul', 'WEB.Service.Consul', 'blue.web.service.consul', 'green.web.service.dc1.consul', '_web._tcp.service.consul',
+  '_web._blue.consul', 'big.service.consul', 'solo.service.consul', 'solo.connect.consul', 'nope.service.consul', 'web.service.other.consul',
+  'n1.node.consul', '1.0.0.10.in-addr.arpa'];
+const TYPES = ['A', 'AAAA', 'SRV', 'TXT', 'ANY'] as RecordType[];
+const EDNS = [-1, 0, 100, 512, 600, 1232, 4096, 65535];
+
+function queries(rnd: () => number): Buffer[] {
+  const out: Buffer[] = [];
+  for (const name of NAMES) {
+    for (const type of TYPES) {
+      for (const size of EDNS) {
+        const pkt: Packet = { type: 'query', id: Math.floor(rnd() * 65536), flags: rnd() < 0.5 ? dnsPacket.RECURSION_DESIRED : 0, questions: [{ type, name }] };
+        if (size >= 0) pkt.additionals = [{ type: 'OPT', name: '.', udpPayloadSize: size, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] } as never];
+        const msg = dnsPacket.encode(pkt);
+        // dns-packet writes 4096 for a zero payload size: put the zero on the wire.
+        if (size === 0) msg.writeUInt16BE(0, msg.length - 8);
+        out.push(msg);
+      }
+    }
+  }
+  return out;
+}
+
+/** Sends every query through both handlers (both transports, 3 rounds); returns how many the fast path answered. */
+async function compare(a: DevAgent, seedValue: number): Promise<number> {
+  const fast = a.agent.dnsHandler.derive({ random: prng(seedValue), fastPath: true });
+  const slow = a.agent.dnsHandler.derive({ random: prng(seedValue), fastPath: false });
+  let hits = 0;
+  for (let round = 0; round < 3; round++) {
+    for (const msg of queries(prng(seedValue + round))) {
+      for (const transport of ['udp', 'tcp'] as const) {
+        const now = fast.answerNow(msg, transport);
+        if (now) hits++;
+        const got = now !== undefined ? now : await fast.handle(msg, transport);
+        const want = await slow.handle(msg, transport);
+        assert.deepEqual(got?.toString('hex'), want?.toString('hex'), `${transport} ${JSON.stringify(dnsPacket.decode(msg).questions)} ${JSON.stringify(dnsPacket.decode(msg).additionals)}`);
+      }
+    }
+  }
+  return hits;
+}
+
+test('prepared answers are byte-identical to the general path', async () => {
+  for (const a of [plain, limited]) assert.ok(await compare(a, 7) > 1000);
+});
+
+test('prepared answers follow catalog changes: registration, critical and warning checks, deregistration', async () => {
+  for (const a of [plain, limited]) {
+    const before = a.agent.dnsHandler.derive({ random: prng(1) });
+    const ask = dnsPacket.encode({ type: 'query', id: 1, questions: [{ type: 'A', name: 'solo.service.consul' }] });
+    assert.equal(dnsPacket.decode(before.answerNow(ask, 'udp')!).answers!.length, 1);
+    await reg(a, { Node: 'solo2', Address: '10.2.0.2', Service: { ID: 'solo2', Service: 'solo', Port: 1 } });
+    assert.equal(dnsPacket.decode(before.answerNow(ask, 'udp')!).answers!.length, 2);
+    await reg(a, { Node: 'N3', Address: '10.0.0.3', Check: { CheckID: 'c6', Name: 'c6', ServiceID: 'web6', Status: 'critical' } });
+    await reg(a, { Node: 'N4', Address: '10.0.0.4', Check: { CheckID: 'c8', Name: 'c8', ServiceID: 'web8', Status: 'warning' } });
+    await reg(a, { Node: 'N5', Address: '10.0.0.5', Check: { CheckID: 'node', Name: 'node', Status: 'critical' } });
+    await compare(a, 11);
+    await a.agent.endpoints.catalog.deregister({ Node: 'solo2' } as never);
+    assert.equal(dnsPacket.decode(before.answerNow(ask, 'udp')!).answers!.length, 1);
+    await compare(a, 13);
+  }
+});
