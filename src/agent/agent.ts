@@ -8,10 +8,9 @@ import { createLogger, LogHub, type Logger } from '../log.ts';
 import { Telemetry } from '../telemetry/metrics.ts';
 import { MemoryStore, EmbeddedStore, EtcdStore, type Store } from '../store/index.ts';
 import type { Replica } from '../state/index.ts';
-import { ensureCARoot, ensureClusterId } from '../leader/ca.ts';
-import { registerSelf } from '../leader/self-register.ts';
 import { ensureAclBootstrap } from '../leader/acl.ts';
 import type { SessionTimers } from '../leader/session-ttl.ts';
+import type { LeaderSide } from '../leader/duties.ts';
 import { HttpServer } from '../http/index.ts';
 import { DnsHandler, DnsServer, dnsConfigFrom, type DnsAddresses } from '../dns/index.ts';
 import { DnsView } from '../endpoint/index.ts';
@@ -44,6 +43,8 @@ export interface Agent {
   readonly endpoints: Endpoints;
   /** The leader's session TTL timers. */
   readonly sessionTimers: SessionTimers;
+  /** The election among servers and the leader duties it starts and stops. */
+  readonly leaderSide: LeaderSide;
   /** This agent's own services and checks, with anti-entropy. */
   readonly local: Local;
   /** Opens the store, runs leader start-up duties, binds listeners. */
@@ -91,9 +92,20 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       setImmediate(() => void (deps.shutdown ?? (() => agent.stop()))());
     },
   };
-  const { epDeps, replica, endpoints, sessionTimers, router, local, aclReaper } = buildServer(
+  const { epDeps, replica, endpoints, sessionTimers, router, local, aclReaper, leaderSide } = buildServer(
     config, store, clock, logger, deps.random ?? Math.random, { telemetry, hub }, hooks,
   );
+  // ACL start-up and the expired-token reaper are leader duties like the others.
+  if (config.acl.enabled) {
+    leaderSide.loops.add({
+      name: 'acl',
+      start: async () => {
+        await ensureAclBootstrap(epDeps, config.acl.tokens.initialManagement);
+        aclReaper.start();
+      },
+      stop: () => aclReaper.stop(),
+    });
+  }
   const http = new HttpServer({
     router, logger: logger.child({ '@module': 'agent.http' }), metrics: telemetry,
     config: {
@@ -111,21 +123,17 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   let stopped = false;
 
   const agent: Agent = {
-    config, logger, store, replica, http, endpoints, sessionTimers, local,
+    config, logger, store, replica, http, endpoints, sessionTimers, local, leaderSide,
     async start() {
       if (started) return;
       started = true;
       await store.open();
       await replica.start();
-      const clusterId = await ensureClusterId(epDeps);
-      if (config.connect.enabled) await ensureCARoot(epDeps, clusterId);
-      if (config.acl.enabled) {
-        await ensureAclBootstrap(epDeps, config.acl.tokens.initialManagement);
-        aclReaper.start();
-      }
-      await registerSelf(endpoints.catalog, config);
+      await leaderSide.election.start();
+      // The leader's duties (cluster id, CA root, ACLs, members, session TTLs) finish before
+      // the listeners open, so a single server answers its first request fully set up.
+      if (leaderSide.election.isLeader()) await leaderSide.loops.start();
       await local.start();
-      sessionTimers.start(replica.sessions.all());
       await http.listen(config.httpAddrs);
       await dns.listen(config.dnsAddrs);
       if (config.pidFile) fs.writeFileSync(config.pidFile, String(process.pid));
@@ -137,8 +145,8 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       await http.close();
       await dns.close();
       await local.stop();
-      sessionTimers.stop();
-      aclReaper.stop();
+      await leaderSide.loops.stop();
+      await leaderSide.election.stop();
       replica.stop();
       await store.close();
       if (config.pidFile) fs.rmSync(config.pidFile, { force: true });

@@ -6,7 +6,7 @@ import type { Telemetry } from '../telemetry/metrics.ts';
 import type { Store } from '../store/index.ts';
 import { Replica } from '../state/index.ts';
 import {
-  KvEndpoint, TxnEndpoint, SessionEndpoint, CatalogEndpoint, HealthEndpoint, soloLeadership,
+  KvEndpoint, TxnEndpoint, SessionEndpoint, CatalogEndpoint, HealthEndpoint,
   type EndpointDeps, type SessionHealth, type Leadership,
 } from '../endpoint/index.ts';
 import { ConnectCAEndpoint } from '../endpoint/connect-ca.ts';
@@ -14,6 +14,8 @@ import { AclResolver, AclTokenEndpoint, AclPolicyEndpoint, AclAuthEndpoint, AclM
 import { AclTokenReaper } from '../leader/acl.ts';
 import { guardAgentRoutes } from './acl-guards.ts';
 import { SessionTimers } from '../leader/session-ttl.ts';
+import { buildElection, buildLeaderSide, type LeaderSide } from '../leader/duties.ts';
+import { operatorHandlers } from '../http/v1/operator.ts';
 import { EventBuffer } from './events.ts';
 import {
   buildRoutes, kvHandlers, txnHandlers, statusHandlers, agentSelfHandlers, agentStats, connectHandlers,
@@ -57,6 +59,8 @@ export interface ServerParts {
   local: Local;
   /** The leader's expired-token reaper (started only with ACLs enabled). */
   aclReaper: AclTokenReaper;
+  /** Election and leader duties (createAgent starts and stops them). */
+  leaderSide: LeaderSide;
 }
 
 /** Agent-level actions the agent routes trigger (createAgent supplies them). */
@@ -70,8 +74,9 @@ export function buildServer(
   config: RuntimeConfig, store: Store, clock: Clock, logger: Logger, random: () => number,
   observe: { telemetry: Telemetry; hub: LogHub }, hooks: AgentHooks,
 ): ServerParts {
-  const leadership = soloLeadership(`${config.advertiseAddr}:${config.ports.server}`);
   const replica = new Replica({ store, clock, logger: logger.child({ '@module': 'agent.replica' }) });
+  const election = buildElection(config, store, clock, logger, replica);
+  const leadership: Leadership = election;
   const epDeps: EndpointDeps = {
     store, replica, clock, logger: logger.child({ '@module': 'agent.endpoint' }), leadership, random,
     config: {
@@ -88,9 +93,10 @@ export function buildServer(
     clock, logger: logger.child({ '@module': 'agent.leader' }),
     expire: (id) => endpoints.session.destroy(id),
   });
+  const leaderSide = buildLeaderSide({ config, epDeps, election, timers: sessionTimers, catalog: () => endpoints.catalog });
   const endpoints: Endpoints = {
     kv: new KvEndpoint(epDeps, { enableKeyListPolicy: keyListPolicy(config) }), txn: new TxnEndpoint(epDeps), ca: new ConnectCAEndpoint(epDeps),
-    session: new SessionEndpoint(epDeps, health, sessionTimers),
+    session: new SessionEndpoint(epDeps, health, leaderSide.sessionHooks),
     catalog: new CatalogEndpoint(epDeps), health: new HealthEndpoint(epDeps),
     acl: aclEndpoints(epDeps, config, () => local.tokens.get('agent_recovery')),
   };
@@ -112,6 +118,7 @@ export function buildServer(
     kv: kvHandlers(endpoints.kv, limits),
     txn: txnHandlers(endpoints.txn, limits),
     status: statusHandlers(leadership, reqCfg),
+    operator: operatorHandlers({ election, store, replica, clock, config, reqCfg }),
     agent: agentSelfHandlers({ config, leadership, stats: () => agentStats(config, leadership, localCounts(local)) }),
     connect: connectHandlers(endpoints.ca, reqCfg),
     session: sessionHandlers(endpoints.session, { ...reqCfg, nodeName: config.nodeName }),
@@ -131,7 +138,7 @@ export function buildServer(
   }, reqCfg, config.nodeName));
   observe.telemetry.gauge('rpc.queries_blocking', 'Blocking queries waiting', () => replica.notifier.blocked);
   observe.telemetry.gauge('state.kv_entries', 'KV entries in the replica', () => replica.kvs.size);
-  return { epDeps, replica, leadership, endpoints, sessionTimers, router, local, aclReaper: new AclTokenReaper(epDeps) };
+  return { epDeps, replica, leadership, endpoints, sessionTimers, router, local, aclReaper: new AclTokenReaper(epDeps), leaderSide };
 }
 
 /** Consul's acl.enable_key_list_policy: `keys`/`recurse` then need `list` on the prefix. */

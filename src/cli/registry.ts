@@ -17,6 +17,13 @@ import { kvGetCommand } from './kv-get.ts';
 import { kvImportCommand } from './kv-import.ts';
 import { kvPutCommand } from './kv-put.ts';
 import { maintCommand } from './maint.ts';
+import { operatorCommand, operatorRaftCommand, operatorAutopilotCommand } from './operator.ts';
+import { operatorRaftListPeersCommand } from './operator-raft-list-peers.ts';
+import { operatorRaftRemovePeerCommand } from './operator-raft-remove-peer.ts';
+import { operatorRaftTransferLeaderCommand } from './operator-raft-transfer-leader.ts';
+import { operatorAutopilotGetConfigCommand } from './operator-autopilot-get-config.ts';
+import { operatorAutopilotSetConfigCommand } from './operator-autopilot-set-config.ts';
+import { operatorAutopilotStateCommand } from './operator-autopilot-state.ts';
 import { servicesCommand } from './services.ts';
 import { servicesDeregisterCommand } from './services-deregister.ts';
 import { servicesRegisterCommand } from './services-register.ts';
@@ -40,6 +47,15 @@ export const COMMANDS: readonly Command[] = [
   kvImportCommand,
   kvPutCommand,
   maintCommand,
+  operatorCommand,
+  operatorRaftCommand,
+  operatorRaftListPeersCommand,
+  operatorRaftRemovePeerCommand,
+  operatorRaftTransferLeaderCommand,
+  operatorAutopilotCommand,
+  operatorAutopilotGetConfigCommand,
+  operatorAutopilotSetConfigCommand,
+  operatorAutopilotStateCommand,
   servicesCommand,
   servicesDeregisterCommand,
   servicesRegisterCommand,

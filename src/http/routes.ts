@@ -9,6 +9,10 @@ export interface RouteHandlers {
   kv: { get: Handler; put: Handler; delete: Handler };
   txn: { put: Handler };
   status: { leader: Handler; peers: Handler };
+  operator: {
+    raftConfiguration: Handler; raftPeerDelete: Handler; transferLeader: Handler; autopilotGetConfig: Handler;
+    autopilotSetConfig: Handler; autopilotHealth: Handler; autopilotState: Handler;
+  };
   agent: { self: Handler; version: Handler };
   connect: { roots: Handler };
   session: { create: Handler; destroy: Handler; renew: Handler; info: Handler; node: Handler; list: Handler };
@@ -62,6 +66,13 @@ export function buildRoutes(h: RouteHandlers): Router {
     .route('GET', '/v1/health/connect/*', h.health.connect)
     .route('GET', '/v1/status/leader', h.status.leader)
     .route('GET', '/v1/status/peers', h.status.peers)
+    .route('GET', '/v1/operator/raft/configuration', h.operator.raftConfiguration)
+    .route('DELETE', '/v1/operator/raft/peer', h.operator.raftPeerDelete)
+    .route('POST', '/v1/operator/raft/transfer-leader', h.operator.transferLeader)
+    .route('GET', '/v1/operator/autopilot/configuration', h.operator.autopilotGetConfig)
+    .route('PUT', '/v1/operator/autopilot/configuration', h.operator.autopilotSetConfig)
+    .route('GET', '/v1/operator/autopilot/health', h.operator.autopilotHealth)
+    .route('GET', '/v1/operator/autopilot/state', h.operator.autopilotState)
     .route('GET', '/v1/agent/self', h.agent.self)
     .route('GET', '/v1/agent/version', h.agent.version)
     .route('GET', '/v1/agent/services', h.agentServices.services)

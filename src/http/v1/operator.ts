@@ -1,0 +1,81 @@
+// /v1/operator/raft/* and /v1/operator/autopilot/*: the server set as Consul's Raft
+// configuration, peer removal, leadership transfer, and autopilot configuration and health.
+import type { Clock } from '../../clock.ts';
+import { BadRequestError, InternalError } from '../../errors.ts';
+import type { Store } from '../../store/index.ts';
+import type { Replica } from '../../state/index.ts';
+import type { RuntimeConfig } from '../../agent/config/runtime.ts';
+import type { LeaderElection } from '../../leader/election-types.ts';
+import { configFromAgent, decodeConfig, health, readConfig, state, writeConfig } from '../../leader/autopilot.ts';
+import type { HttpResult } from '../router.ts';
+import { parseJSON } from '../body.ts';
+import { checkDatacenter, flag, type HttpRequest, type RequestConfig } from '../request.ts';
+
+/** What the operator handlers read. */
+export interface OperatorDeps {
+  election: LeaderElection;
+  store: Store;
+  replica: Replica;
+  clock: Clock;
+  config: RuntimeConfig;
+  reqCfg: RequestConfig;
+}
+
+/** Handlers for the operator routes. */
+export function operatorHandlers(d: OperatorDeps) {
+  const { election } = d;
+  const agentDefault = () => configFromAgent(d.config.raw.autopilot as Record<string, unknown> | undefined);
+  // Consul forwards these reads to the leader; without one only ?stale answers.
+  const leaderRead = (req: HttpRequest) => {
+    checkDatacenter(req, d.reqCfg);
+    if (!flag(req, 'stale') && !election.knownLeader()) throw new InternalError('No cluster leader');
+  };
+  const autopilotHealth = async () => health(election, await readConfig(d.store, agentDefault()), d.clock.now());
+  return {
+    async raftConfiguration(req: HttpRequest): Promise<HttpResult> {
+      leaderRead(req);
+      const leader = election.leader();
+      const applied = d.replica.appliedRevision;
+      const Servers = election.servers().map((s) => ({
+        ID: s.ID, Node: s.Node, Address: s.Address, Leader: s.Lease === leader?.Lease, ProtocolVersion: '3',
+        Voter: !s.ReadReplica, LastIndex: s.Node === election.self().Node ? applied : s.LastIndex,
+      }));
+      return { body: { Servers, Index: election.index() } };
+    },
+    async raftPeerDelete(req: HttpRequest): Promise<HttpResult> {
+      checkDatacenter(req, d.reqCfg);
+      const id = req.query.get('id') ?? '';
+      const address = req.query.get('address') ?? '';
+      if (!id && !address) throw new BadRequestError("Must specify either ?id with the server's ID or ?address with IP:port of peer to remove");
+      await election.removePeer(id ? { id } : { address });
+      return { body: null };
+    },
+    async transferLeader(req: HttpRequest): Promise<HttpResult> {
+      checkDatacenter(req, d.reqCfg);
+      await election.transfer(req.query.get('id') || undefined);
+      return { body: { Success: true } };
+    },
+    async autopilotGetConfig(req: HttpRequest): Promise<HttpResult> {
+      leaderRead(req);
+      return { body: await readConfig(d.store, agentDefault()) };
+    },
+    async autopilotSetConfig(req: HttpRequest): Promise<HttpResult> {
+      checkDatacenter(req, d.reqCfg);
+      const body = parseJSON(await req.body(), 'Error parsing autopilot config');
+      if (!body || typeof body !== 'object') throw new BadRequestError('Error parsing autopilot config: empty body');
+      const cas = req.query.get('cas');
+      if (cas !== null && !/^\d+$/.test(cas)) throw new BadRequestError(`Error parsing cas value: ${cas}`);
+      const next = decodeConfig(body as Record<string, unknown>, agentDefault());
+      return { body: await writeConfig(d.store, next, cas === null ? undefined : Number(cas)) };
+    },
+    async autopilotHealth(req: HttpRequest): Promise<HttpResult> {
+      leaderRead(req);
+      const h = await autopilotHealth();
+      return { status: h.Healthy ? 200 : 429, body: h };
+    },
+    async autopilotState(req: HttpRequest): Promise<HttpResult> {
+      leaderRead(req);
+      return { body: state(election, await autopilotHealth()) };
+    },
+  };
+}

@@ -1,0 +1,146 @@
+// Autopilot's view of the servers (Consul's /v1/operator/autopilot/*): the configuration,
+// stored once in `autopilot/config` (the agent's `autopilot` block applies until an operator
+// writes one), and server health computed from the election's live server records.
+import { formatGoDuration, parseGoDuration } from '../duration.ts';
+import { BadRequestError } from '../errors.ts';
+import type { Store } from '../store/index.ts';
+import type { LeaderElection } from './election-types.ts';
+import type { ServerRecord } from './servers.ts';
+
+/** Store key of the operator-written autopilot configuration. */
+export const AUTOPILOT_KEY = 'autopilot/config';
+
+/** Consul's AutopilotConfiguration as the API shows it. */
+export interface AutopilotConfig {
+  CleanupDeadServers: boolean;
+  LastContactThreshold: string;
+  MaxTrailingLogs: number;
+  MinQuorum: number;
+  ServerStabilizationTime: string;
+  RedundancyZoneTag: string;
+  DisableUpgradeMigration: boolean;
+  UpgradeVersionTag: string;
+  CreateIndex: number;
+  ModifyIndex: number;
+}
+
+/** Consul's ServerHealth. */
+export interface ServerHealth {
+  ID: string; Name: string; Address: string; SerfStatus: string; Version: string; Leader: boolean;
+  LastContact: string; LastTerm: number; LastIndex: number; Healthy: boolean; Voter: boolean; StableSince: string;
+}
+
+/** Consul's OperatorHealthReply. */
+export interface HealthReply {
+  Healthy: boolean;
+  FailureTolerance: number;
+  Servers: ServerHealth[];
+}
+
+const str = (v: unknown, d: string) => (typeof v === 'string' ? v : typeof v === 'number' ? formatGoDuration(v) : d);
+
+/** The configuration from the agent's `autopilot` block, with Consul's defaults. */
+export function configFromAgent(raw: Record<string, unknown> | undefined): AutopilotConfig {
+  const a = raw ?? {};
+  return {
+    CleanupDeadServers: a.cleanup_dead_servers !== false,
+    LastContactThreshold: str(a.last_contact_threshold, '200ms'),
+    MaxTrailingLogs: typeof a.max_trailing_logs === 'number' ? a.max_trailing_logs : 250,
+    MinQuorum: typeof a.min_quorum === 'number' ? a.min_quorum : 0,
+    ServerStabilizationTime: str(a.server_stabilization_time, '10s'),
+    RedundancyZoneTag: str(a.redundancy_zone_tag, ''),
+    DisableUpgradeMigration: a.disable_upgrade_migration === true,
+    UpgradeVersionTag: str(a.upgrade_version_tag, ''),
+    CreateIndex: 0, ModifyIndex: 0,
+  };
+}
+
+/** Reads the stored configuration, or the agent's when none was written yet. */
+export async function readConfig(store: Store, agentDefault: AutopilotConfig): Promise<AutopilotConfig> {
+  const kv = await store.get(AUTOPILOT_KEY);
+  if (!kv) return agentDefault;
+  const rec = JSON.parse(Buffer.from(kv.value).toString()) as AutopilotConfig;
+  return { ...rec, CreateIndex: kv.createRevision, ModifyIndex: kv.modRevision };
+}
+
+/** Validates a PUT body (field names case-insensitive) into a configuration. */
+export function decodeConfig(body: Record<string, unknown>, base: AutopilotConfig): AutopilotConfig {
+  const lower = new Map(Object.entries(body).map(([k, v]) => [k.toLowerCase(), v]));
+  const out = { ...base };
+  for (const key of Object.keys(base) as (keyof AutopilotConfig)[]) {
+    const v = lower.get(key.toLowerCase());
+    if (v === undefined || key === 'CreateIndex' || key === 'ModifyIndex') continue;
+    if (key === 'LastContactThreshold' || key === 'ServerStabilizationTime') {
+      const ms = typeof v === 'number' ? v / 1e6 : parseGoDuration(String(v));
+      if (ms === null) throw new BadRequestError(`Error parsing autopilot config: invalid duration ${JSON.stringify(v)}`);
+      out[key] = formatGoDuration(ms);
+    } else (out as Record<string, unknown>)[key] = v;
+  }
+  return out;
+}
+
+/** Writes the configuration; with `cas` only if its ModifyIndex still matches (false otherwise). */
+export async function writeConfig(store: Store, cfg: AutopilotConfig, cas?: number): Promise<boolean> {
+  const { CreateIndex: _c, ModifyIndex: _m, ...rec } = cfg;
+  const res = await store.txn({
+    compares: cas === undefined ? [] : [{ key: AUTOPILOT_KEY, target: 'modRevision', op: '=', value: cas }],
+    success: [{ type: 'put', key: AUTOPILOT_KEY, value: Buffer.from(JSON.stringify(rec)) }],
+  });
+  return res.succeeded;
+}
+
+/**
+ * Health of every live server. A follower is healthy when its status record is fresh (written
+ * within two status periods) and its reported last contact is within the threshold plus one
+ * heartbeat: the leader heartbeats every TTL/3, not at Raft's millisecond pace.
+ */
+export function health(election: LeaderElection, cfg: AutopilotConfig, now: number): HealthReply {
+  const leader = election.leader();
+  const beat = election.heartbeatMs();
+  const threshold = (parseGoDuration(cfg.LastContactThreshold) ?? 200) + beat;
+  const servers = election.servers().map((s) => serverHealth(s, s.Lease === leader?.Lease, election, threshold, now));
+  const voters = servers.filter((s) => s.Voter);
+  const quorum = Math.floor(voters.length / 2) + 1;
+  const healthyVoters = voters.filter((s) => s.Healthy).length;
+  return {
+    Healthy: servers.every((s) => s.Healthy) && leader !== null,
+    FailureTolerance: Math.max(0, healthyVoters - quorum),
+    Servers: servers,
+  };
+}
+
+function serverHealth(s: ServerRecord, isLeader: boolean, election: LeaderElection, threshold: number, now: number): ServerHealth {
+  const self = s.Node === election.self().Node;
+  const lastContact = isLeader ? 0 : self ? election.lastContactMs() : s.LastContactMs;
+  // Followers rewrite their record every third heartbeat (see election.ts).
+  const fresh = isLeader || self || election.heartbeatMs() === 0 || now - s.StatusAt <= 6 * election.heartbeatMs();
+  return {
+    ID: s.ID, Name: s.Node, Address: s.Address, SerfStatus: 'alive', Version: s.Version, Leader: isLeader,
+    LastContact: formatGoDuration(lastContact), LastTerm: election.term(), LastIndex: s.LastIndex,
+    Healthy: fresh && lastContact <= threshold, Voter: !s.ReadReplica,
+    StableSince: new Date(s.Since || now).toISOString(),
+  };
+}
+
+/** Consul's AutopilotState, derived from the health of the live servers. */
+export function state(election: LeaderElection, h: HealthReply): Record<string, unknown> {
+  const servers: Record<string, unknown> = {};
+  for (const s of h.Servers) {
+    const rec = election.servers().find((x) => x.ID === s.ID);
+    servers[s.ID] = {
+      ID: s.ID, Name: s.Name, Address: s.Address, NodeStatus: s.SerfStatus, Version: s.Version,
+      LastContact: s.LastContact, LastTerm: s.LastTerm, LastIndex: s.LastIndex, Healthy: s.Healthy,
+      StableSince: s.StableSince, ReadReplica: !s.Voter, Status: s.Leader ? 'leader' : s.Voter ? 'voter' : 'non-voter',
+      Meta: rec?.Tags ?? {}, NodeType: s.Voter ? 'voter' : 'read-replica',
+    };
+  }
+  const leader = h.Servers.find((s) => s.Leader);
+  const voters = h.Servers.filter((s) => s.Voter);
+  const replicas = h.Servers.filter((s) => !s.Voter).map((s) => s.ID);
+  return {
+    Healthy: h.Healthy, FailureTolerance: h.FailureTolerance,
+    OptimisticFailureTolerance: Math.max(0, voters.length - (Math.floor(voters.length / 2) + 1)),
+    Servers: servers, Leader: leader?.ID ?? '', Voters: voters.map((s) => s.ID),
+    ...(replicas.length ? { ReadReplicas: replicas } : {}),
+  };
+}

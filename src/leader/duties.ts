@@ -1,0 +1,113 @@
+// The leader side of a server, wired once: its election (shared store: etcd lease election;
+// private store: itself) and the duties that run while it leads: a barrier so the replica holds
+// every earlier write, cluster identity and CA root, member health, and session TTL timers.
+import type { Clock } from '../clock.ts';
+import type { Logger } from '../log.ts';
+import type { Store, WatchBatch } from '../store/index.ts';
+import type { Replica } from '../state/index.ts';
+import type { CatalogEndpoint, EndpointDeps } from '../endpoint/index.ts';
+import type { RuntimeConfig } from '../agent/config/runtime.ts';
+import { CONSUL_API_VERSION } from '../version.ts';
+import { ensureCARoot, ensureClusterId } from './ca.ts';
+import { registerSelf, SERF_CHECK_ID } from './self-register.ts';
+import { SessionTimers } from './session-ttl.ts';
+import { SessionRenewRelay } from './session-renew.ts';
+import { StoreElection } from './election.ts';
+import { SoloElection, type LeaderElection, type ServerIdentity } from './election-types.ts';
+import { LeaderLoops, type LeaderLoop } from './loops.ts';
+import { SERVERS_PREFIX, decodeJson, type ServerRecord } from './servers.ts';
+
+/** What a server's leader side consists of. */
+export interface LeaderSide {
+  election: LeaderElection;
+  loops: LeaderLoops;
+  /** The TTL hooks the session endpoint calls (relays renewals from followers). */
+  sessionHooks: SessionRenewRelay;
+}
+
+/** This server's identity in the election, from its configuration. */
+export function serverIdentity(config: RuntimeConfig): ServerIdentity {
+  const raw = config.raw as Record<string, unknown>;
+  return {
+    ID: config.nodeId, Node: config.nodeName, Address: `${config.advertiseAddr}:${config.ports.server}`,
+    Version: CONSUL_API_VERSION, ReadReplica: raw.read_replica === true || raw.non_voting_server === true,
+    Tags: { ...config.nodeMeta, role: 'consul', dc: config.datacenter, port: String(config.ports.server), id: config.nodeId },
+  };
+}
+
+/** Builds the election for the store: an etcd store is shared and elects; others are private. */
+export function buildElection(config: RuntimeConfig, store: Store, clock: Clock, logger: Logger, replica: Replica, ttlSeconds?: number): LeaderElection {
+  const self = serverIdentity(config);
+  if (store.kind !== 'etcd') return new SoloElection(self, clock);
+  return new StoreElection({ store, clock, logger: logger.child({ '@module': 'agent.leader.election' }), self, replica, ttlSeconds });
+}
+
+/** Wiring for the leader duties. */
+export interface LeaderSideDeps {
+  config: RuntimeConfig;
+  epDeps: EndpointDeps;
+  election: LeaderElection;
+  timers: SessionTimers;
+  catalog: () => CatalogEndpoint;
+}
+
+/** Wires the leader duties to the election; the duties run only while it leads. */
+export function buildLeaderSide(d: LeaderSideDeps): LeaderSide {
+  const { config, epDeps, election, timers } = d;
+  const { store, replica, clock, logger } = epDeps;
+  const sessionHooks = new SessionRenewRelay({ store, replica, timers, logger, isLeader: () => election.isLeader() });
+  const members = membersDuty(d);
+  const loops = new LeaderLoops({ clock, logger: logger.child({ sub: 'leader' }) })
+    .add({ name: 'barrier', start: async () => replica.waitFor(await store.currentRevision()), stop: () => undefined })
+    .add({
+      name: 'cluster',
+      start: async () => {
+        const clusterId = await ensureClusterId(epDeps);
+        if (config.connect.enabled) await ensureCARoot(epDeps, clusterId);
+      },
+      stop: () => undefined,
+    })
+    .add(members.loop)
+    .add({ name: 'session-ttl', start: async () => timers.start(replica.sessions.all()), stop: () => timers.stop() });
+  election.onBatch((b) => {
+    sessionHooks.observe(b);
+    members.observe(b);
+  });
+  loops.follow(election);
+  return { election, loops, sessionHooks };
+}
+
+/** Member reconciliation: this server's own node, and serfHealth of servers that come and go. */
+function membersDuty(d: LeaderSideDeps): { loop: LeaderLoop; observe(b: WatchBatch): void } {
+  let running = false;
+  const health = (s: ServerRecord, alive: boolean) => d.catalog().register({
+    Node: s.Node, Address: s.Address.slice(0, s.Address.lastIndexOf(':')), SkipNodeUpdate: true,
+    Check: {
+      CheckID: SERF_CHECK_ID, Name: 'Serf Health Status', Status: alive ? 'passing' : 'critical',
+      Output: alive ? 'Agent alive and reachable' : 'Agent not live or unreachable',
+    },
+  }).catch((err) => d.epDeps.logger.warn({ err, node: s.Node }, 'member health not reconciled'));
+  const known = new Map<string, ServerRecord>(d.election.servers().map((s) => [s.Node, s]));
+  return {
+    loop: {
+      name: 'members',
+      start: async () => {
+        running = true;
+        await registerSelf(d.catalog(), d.config);
+      },
+      stop: () => { running = false; },
+    },
+    observe(b) {
+      for (const ev of b.events) {
+        if (!ev.kv.key.startsWith(SERVERS_PREFIX)) continue;
+        const node = ev.kv.key.slice(SERVERS_PREFIX.length);
+        const rec = ev.type === 'put' ? decodeJson<ServerRecord>(ev.kv.value) : known.get(node);
+        if (ev.type === 'put' && rec) known.set(node, rec);
+        else known.delete(node);
+        const registered = d.epDeps.replica.catalog.nodes.has(node);
+        if (!running || !rec || node === d.config.nodeName || !registered) continue;
+        if (ev.type === 'delete' || ev.kv.version === 1) void health(rec, ev.type === 'put');
+      }
+    },
+  };
+}
