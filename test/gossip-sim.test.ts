@@ -132,3 +132,9 @@ test('tag changes reach every node as member-update', async () => {
     if (n !== 'node3') assert.equal(eventsOf(sim, n, 'member-update', 'node3').length, 1, n);
   }
 });
+
+test('tags too large for a packet are refused', async () => {
+  const sim = new Simulation({ seed: 10 });
+  const [n] = await sim.addMany(1);
+  assert.throws(() => n.gossip.setTags({ big: 'x'.repeat(600) }), /Encoded length of tags exceeds limit of 512 bytes/);
+});

@@ -33,6 +33,7 @@ export class Membership {
   constructor(deps: MembershipDeps, self: { host: string; port: number }) {
     this.#d = deps;
     this.name = deps.config.name;
+    checkTagSize(deps.config.tags);
     const now = deps.clock.now();
     this.members.set(this.name, {
       name: this.name, addr: self.host, port: self.port, tags: { ...deps.config.tags },
@@ -125,6 +126,7 @@ export class Membership {
 
   /** Changes our tags, announcing them with a new incarnation. */
   setTags(tags: Record<string, string>): void {
+    checkTagSize(tags);
     const me = this.local();
     me.tags = { ...tags };
     me.incarnation++;
@@ -224,6 +226,11 @@ export class Membership {
   #emit(type: MemberEventType, m: Member): void {
     this.#d.emit({ type, member: cloneMember(m) });
   }
+}
+
+/** Tags ride in every alive message, so they must fit a packet (memberlist's 512-byte meta limit). */
+export function checkTagSize(tags: Record<string, string>): void {
+  if (Buffer.byteLength(JSON.stringify(tags)) > 512) throw new Error('Encoded length of tags exceeds limit of 512 bytes');
 }
 
 function sameTags(a: Record<string, string>, b: Record<string, string>): boolean {
