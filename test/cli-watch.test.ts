@@ -42,7 +42,9 @@ describe('watch against a dev agent', () => {
   /** The handler invocations recorded so far: CONSUL_INDEX and the parsed stdin of each. */
   function calls(file: string): { index: number; data: any }[] {
     if (!existsSync(file)) return [];
-    return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => {
+    // The handler may be mid-write: only lines ended by a newline are complete calls.
+    const lines = readFileSync(file, 'utf8').split('\n').slice(0, -1);
+    return lines.filter(Boolean).map((line) => {
       const [index, json] = line.split('\t');
       return { index: Number(index), data: JSON.parse(json) };
     });
