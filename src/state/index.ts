@@ -17,3 +17,4 @@ export {
   type ACLTokenRecord, type ACLPolicyRecord, type ACLRoleRecord, type ACLAuthMethodRecord, type ACLBindingRuleRecord,
   type ACLBootstrapRecord,
 } from './acl-tables.ts';
+export { ConfigEntriesTable, CONFIG_PREFIX, CONFIG_ENTRIES_TABLE, configEntryKey, type ConfigEntry } from './config-entries.ts';

@@ -11,6 +11,7 @@ import { SessionsTable, SESSION_PREFIX } from './sessions.ts';
 import { LockDelays } from './lock-delay.ts';
 import { CatalogTables, CATALOG_PREFIX } from './catalog.ts';
 import { AclTables, ACL_PREFIX } from './acl-tables.ts';
+import { ConfigEntriesTable, CONFIG_PREFIX, CONFIG_ENTRIES_TABLE } from './config-entries.ts';
 import type { CARootRecord, ClusterMeta } from './tables.ts';
 
 /** Dependencies of the replica. */
@@ -39,6 +40,8 @@ export class Replica {
   readonly catalog = new CatalogTables();
   /** ACL tokens, policies, roles, auth methods, binding rules and the bootstrap record. */
   readonly acl = new AclTables();
+  /** Config entries by kind and name (`config/<kind>/<name>`). */
+  readonly configEntries = new ConfigEntriesTable();
   readonly notifier: Notifier;
   #deps: ReplicaDeps;
   #appliers: Applier[];
@@ -56,6 +59,7 @@ export class Replica {
       { prefix: KV_PREFIX, apply: (ev) => [[KVS_TABLE, kvs.apply(ev)]], reset: () => kvs.reset() },
       { prefix: CATALOG_PREFIX, apply: (ev) => this.catalog.apply(ev), reset: () => this.catalog.reset() },
       { prefix: ACL_PREFIX, apply: (ev) => this.acl.apply(ev), reset: () => this.acl.reset() },
+      { prefix: CONFIG_PREFIX, apply: (ev) => [[CONFIG_ENTRIES_TABLE, this.configEntries.apply(ev)]], reset: () => this.configEntries.reset() },
       tableApplier(this.caRoots),
       tableApplier(this.meta),
       tableApplier(this.sessions),
