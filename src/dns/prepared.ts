@@ -166,11 +166,10 @@ export class PreparedAnswers {
     let synced = false;
     const maxAnswers = Math.min(8, cfg.udpAnswerLimit);
     if (transport === 'udp' && max === 512 && kept > maxAnswers) kept = maxAnswers, synced = true;
-    if (kept > 1 && this.#size(base, kept, synced) > max) kept = this.#largestFit(base, kept, max), synced = true;
+    const full = this.#size(base, kept, synced);
+    if (kept > 1 && full > max) kept = this.#largestFit(base, kept, max), synced = true;
     const extras = synced ? this.#referenced(kept) : this.#ext;
-    let size = base;
-    for (let i = 0; i < kept; i++) size += this.#ans[i].buf.length;
-    for (const e of extras) size += e.buf.length;
+    const size = synced ? this.#size(base, kept, true) : full;
     const out = Buffer.allocUnsafe(size);
     let flags = 0x8000 | dnsPacket.AUTHORITATIVE_ANSWER | (wq.rd ? dnsPacket.RECURSION_DESIRED : 0);
     if (cfg.recursors.length > 0) flags |= dnsPacket.RECURSION_AVAILABLE;
@@ -182,9 +181,11 @@ export class PreparedAnswers {
     out.writeUInt16BE(kept, 6);
     out.writeUInt16BE(0, 8);
     out.writeUInt16BE(extras.length + (edns ? 1 : 0), 10);
-    let at = 12 + p.question.copy(out, 12);
-    for (let i = 0; i < kept; i++) at += this.#ans[i].buf.copy(out, at);
-    for (const e of extras) at += e.buf.copy(out, at);
+    // TypedArray.set: Buffer.copy's argument handling costs more than these small copies.
+    out.set(p.question, 12);
+    let at = 12 + p.question.length;
+    for (let i = 0; i < kept; i++) out.set(this.#ans[i].buf, at), at += this.#ans[i].buf.length;
+    for (const e of extras) out.set(e.buf, at), at += e.buf.length;
     if (edns) writeOpt(out, at, wq.ednsPayload);
     return out;
   }
