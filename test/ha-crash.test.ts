@@ -1,0 +1,74 @@
+// Leader crash on real processes: three `proconsul agent -server -store etcd://…` processes on
+// a 3-member etcd cluster; SIGKILL of the leader (no resignation: its lease must expire) →
+// the others elect a new leader and writes succeed; the time is printed for the record.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { freePort, startEtcd, type EtcdCluster } from './support/etcd.ts';
+
+const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'proconsul.js');
+let etcd: EtcdCluster | undefined;
+const procs: { child: ChildProcess; http: string; server: string }[] = [];
+
+after(async () => {
+  for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+  await etcd?.stop();
+});
+
+async function startServer(node: string, store: string, dir: string): Promise<void> {
+  const [http, server] = [await freePort(), await freePort()];
+  const cfg = path.join(dir, `${node}.json`);
+  fs.writeFileSync(cfg, JSON.stringify({ ports: { http, dns: -1, grpc: -1, grpc_tls: -1, serf_lan: await freePort(), serf_wan: await freePort(), server } }));
+  const child = spawn(process.execPath, [BIN, 'agent', '-server', '-node', node, '-bind', '127.0.0.1', '-client', '127.0.0.1', '-store', store, '-data-dir', path.join(dir, node), '-config-file', cfg, '-log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  procs.push({ child, http: `http://127.0.0.1:${http}`, server: `127.0.0.1:${server}` });
+}
+
+async function leaderOf(base: string): Promise<string> {
+  try {
+    return (await (await fetch(`${base}/v1/status/leader`, { signal: AbortSignal.timeout(1000) })).json()) as string;
+  } catch {
+    return '';
+  }
+}
+
+async function until<T>(what: string, ms: number, fn: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+test('kill -9 of the leader process: a new leader within the lease TTL and writes succeed', async () => {
+  etcd = await startEtcd(3);
+  const store = `etcd://${etcd.endpoints.map((u) => new URL(u).host).join(',')}`;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-ha-'));
+  for (const n of ['p1', 'p2', 'p3']) await startServer(n, store, dir);
+  const leaderAddr = await until('one agreed leader', 20_000, async () => {
+    const seen = await Promise.all(procs.map((p) => leaderOf(p.http)));
+    return seen[0] && seen.every((s) => s === seen[0]) ? seen[0] : undefined;
+  });
+  const leader = procs.find((p) => p.server === leaderAddr)!;
+  const rest = procs.filter((p) => p !== leader);
+  const t0 = Date.now();
+  leader.child.kill('SIGKILL');
+  const next = await until('a new leader', 15_000, async () => {
+    const seen = await Promise.all(rest.map((p) => leaderOf(p.http)));
+    return seen[0] && seen[0] !== leaderAddr && seen.every((s) => s === seen[0]) ? seen[0] : undefined;
+  });
+  const electedMs = Date.now() - t0;
+  assert.ok(rest.some((p) => p.server === next));
+  const put = await fetch(`${rest[0].http}/v1/kv/after-crash`, { method: 'PUT', body: 'ok' });
+  assert.equal(await put.text(), 'true');
+  const writeMs = Date.now() - t0;
+  process.stdout.write(`# leader SIGKILL → new leader after ${electedMs} ms, first write acknowledged at ${writeMs} ms\n`);
+  assert.ok(electedMs < 6000, `new leader took ${electedMs} ms`);
+  const cfg = (await (await fetch(`${rest[1].http}/v1/operator/raft/configuration`)).json()) as { Servers: unknown[] };
+  assert.equal(cfg.Servers.length, 2);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
