@@ -109,7 +109,7 @@ export function buildServer(
     services: () => [...(replica.catalog.services.get(config.nodeName)?.values() ?? [])],
   });
   const local = createLocal({
-    config, clock, random, logger, target: serverCatalogTarget(endpoints.catalog, replica, config),
+    config, clock, random, logger, target: serverCatalogTarget(endpoints.catalog, replica, config, (secret) => endpoints.acl.resolver.resolve(secret)),
     remoteChecks: replicaNodeChecks(replica), clusterSize: () => replica.catalog.nodes.size,
   });
   const localCfg = { ...reqCfg, defaultQueryTime: config.defaultQueryTime, maxQueryTime: config.maxQueryTime };

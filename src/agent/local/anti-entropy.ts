@@ -4,7 +4,8 @@
 import type { Clock, TimerHandle } from '../../clock.ts';
 import type { Logger } from '../../log.ts';
 import type { HealthCheck, NodeService, RegisterRequest, DeregisterRequest } from '../../api/catalog-types.ts';
-import type { LocalState, LocalCheck } from './state.ts';
+import { isACLNotFound, isPermissionDenied } from '../../acl/index.ts';
+import type { LocalState, LocalCheck, ConfigSource } from './state.ts';
 import type { LocalService } from './definition.ts';
 import { sameCheck, sameService, toNodeService } from './compare.ts';
 
@@ -14,10 +15,21 @@ export interface CatalogTarget {
   nodeServices(node: string): Map<string, NodeService> | undefined;
   /** This node's checks in the catalog. */
   nodeChecks(node: string): HealthCheck[];
-  register(req: RegisterRequest): Promise<boolean>;
-  deregister(req: DeregisterRequest): Promise<boolean>;
+  /** Writes with the ACL token `token` ('' = anonymous); ACL denials throw Consul's errors. */
+  register(req: RegisterRequest, token: string): Promise<boolean>;
+  deregister(req: DeregisterRequest, token: string): Promise<boolean>;
   /** Registers (or repairs) the node itself with its node-level system entries. */
   syncNode(): Promise<void>;
+}
+
+/** The agent's tokens anti-entropy writes with (read live: /v1/agent/token can change them). */
+export interface SyncTokens {
+  /** acl.tokens.agent, falling back to the default token. */
+  agent(): string;
+  /** acl.tokens.default (Consul's user token). */
+  user(): string;
+  /** acl.tokens.config_file_service_registration, for config-file registrations. */
+  configFile(): string;
 }
 
 /** Settings and collaborators of anti-entropy. */
@@ -35,6 +47,19 @@ export interface AntiEntropyOptions {
   /** Catalog entries on this node that anti-entropy never removes (`consul`, `serfHealth`). */
   keepServices: ReadonlySet<string>;
   keepChecks: ReadonlySet<string>;
+  tokens: SyncTokens;
+}
+
+// Consul's aclTokenFor{Service,Check}Sync: the registration's own token, then the config-file
+// registration token for config-file entries, then the user token.
+function syncToken(tokens: SyncTokens, own: string, source: ConfigSource): string {
+  return own || (source === 'local' ? tokens.configFile() : '') || tokens.user();
+}
+
+// A write the token may not make is logged and counted as done until the next full sync, as
+// Consul does, so one unauthorized registration does not retry on every change.
+function blockedByAcl(err: unknown): boolean {
+  return isPermissionDenied(err) || isACLNotFound(err);
 }
 
 /** Consul's retryFailIntv: a failed full sync is retried after this (plus jitter). */
@@ -176,24 +201,43 @@ export class AntiEntropy {
     if (target.nodeServices(nodeName) === undefined) await target.syncNode();
     for (const [id, s] of [...state.serviceStates()]) {
       if (s.deleted) {
-        await target.deregister({ Node: nodeName, ServiceID: id });
-        state.forgetService(id);
+        if (await this.#deregister({ Node: nodeName, ServiceID: id }, 'service', id)) state.forgetService(id);
       } else if (!s.inSync) await this.#syncService(id);
     }
     for (const [id, c] of [...state.checkStates()]) {
       if (c.deleted) {
-        await target.deregister({ Node: nodeName, CheckID: id });
-        state.forgetCheck(id);
+        if (await this.#deregister({ Node: nodeName, CheckID: id }, 'check', id)) state.forgetCheck(id);
       } else if (!c.inSync) await this.#syncCheck(c.check);
+    }
+  }
+
+  // Deletes always use the agent token: it must have node:write, which covers everything on the
+  // node, and the registration's own token may have been deleted since.
+  async #deregister(req: DeregisterRequest, kind: 'service' | 'check', id: string): Promise<boolean> {
+    try {
+      await this.#o.target.deregister(req, this.#o.tokens.agent());
+      return true;
+    } catch (err) {
+      if (!blockedByAcl(err)) throw err;
+      this.#o.logger.warn({ [kind]: id }, `${kind === 'service' ? 'Service' : 'Check'} deregistration blocked by ACLs`);
+      return false;
     }
   }
 
   async #syncService(id: string): Promise<void> {
     const { state, target, nodeName } = this.#o;
     const s = state.serviceStates().get(id)!;
-    const checks = [...state.checkStates().values()].filter((c) => !c.deleted && c.check.ServiceID === id);
+    const token = syncToken(this.#o.tokens, s.token, s.source);
+    // Checks ride along only under the same token, so they gain no privilege from the service's.
+    const checks = [...state.checkStates().values()].filter((c) => !c.deleted && c.check.ServiceID === id
+      && syncToken(this.#o.tokens, c.token, c.source) === token);
     const sent = { service: s.service, checks: checks.map((c) => c.check) };
-    await target.register({ Node: nodeName, Address: '', SkipNodeUpdate: true, Service: toNodeService(sent.service), Checks: sent.checks });
+    try {
+      await target.register({ Node: nodeName, Address: '', SkipNodeUpdate: true, Service: toNodeService(sent.service), Checks: sent.checks }, token);
+    } catch (err) {
+      if (!blockedByAcl(err)) throw err;
+      this.#o.logger.warn({ service: id }, 'Service registration blocked by ACLs');
+    }
     // Only what was sent is in sync; a change that raced the write stays pending.
     if (s.service === sent.service) s.inSync = true;
     checks.forEach((c, i) => { if (c.check === sent.checks[i]) c.inSync = true; });
@@ -202,10 +246,16 @@ export class AntiEntropy {
   async #syncCheck(check: LocalCheck): Promise<void> {
     const { state, target, nodeName } = this.#o;
     const svc = check.ServiceID ? state.serviceStates().get(check.ServiceID) : undefined;
-    await target.register({
-      Node: nodeName, Address: '', SkipNodeUpdate: true, Check: check,
-      ...(svc && !svc.deleted ? { Service: toNodeService(svc.service) } : {}),
-    });
+    const own = state.checkStates().get(check.CheckID);
+    try {
+      await target.register({
+        Node: nodeName, Address: '', SkipNodeUpdate: true, Check: check,
+        ...(svc && !svc.deleted ? { Service: toNodeService(svc.service) } : {}),
+      }, syncToken(this.#o.tokens, own?.token ?? '', own?.source ?? 'remote'));
+    } catch (err) {
+      if (!blockedByAcl(err)) throw err;
+      this.#o.logger.warn({ check: check.CheckID }, 'Check registration blocked by ACLs');
+    }
     const c = state.checkStates().get(check.CheckID);
     if (c && c.check === check) c.inSync = true;
   }

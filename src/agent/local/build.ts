@@ -69,10 +69,15 @@ export function createLocal(d: LocalDeps): Local {
     clock, random, nodeName: config.nodeName, checkUpdateIntervalMs: settings.checkUpdateIntervalMs,
     discardCheckOutput: settings.discardCheckOutput, triggerSync: () => ae?.trigger(),
   });
+  const tokens = tokenStore(config, settings.tokenPersistence);
   ae = new AntiEntropy({
     state, target: d.target, clock, random, logger: logger.child({ '@module': 'agent.anti_entropy' }),
     nodeName: config.nodeName, intervalMs: settings.aeIntervalMs, clusterSize: d.clusterSize,
     keepServices: new Set(config.server ? ['consul'] : []), keepChecks: new Set(['serfHealth']),
+    tokens: {
+      agent: () => tokens.get('agent') || tokens.get('default'), user: () => tokens.get('default'),
+      configFile: () => tokens.get('config_file_service_registration'),
+    },
   });
   let agent: LocalAgent | undefined;
   const runners = new CheckRunners({
@@ -85,7 +90,7 @@ export function createLocal(d: LocalDeps): Local {
   });
   agent = new LocalAgent({ nodeName: config.nodeName, state, runners, ae, persistence, logger, nowSeconds: () => Math.floor(clock.now() / 1000) });
   const local: Local = {
-    agent, state, ae, runners, settings, tokens: tokenStore(config, settings.tokenPersistence),
+    agent, state, ae, runners, settings, tokens,
     async start() {
       loadRegistrations(agent, config.raw, persistence, logger);
       await ae.start();

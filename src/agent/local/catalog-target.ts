@@ -1,21 +1,26 @@
 // The catalog target of a server agent: anti-entropy writes through the in-process catalog
 // endpoint and reads this node's entries from the replica; the node itself (with serfHealth
 // and the `consul` service) is repaired by re-running the leader's self-registration.
-import type { CatalogEndpoint } from '../../endpoint/index.ts';
+import type { AclIdentity, CatalogEndpoint } from '../../endpoint/index.ts';
 import type { Replica } from '../../state/index.ts';
 import { registerSelf } from '../../leader/self-register.ts';
 import type { AliasCheckInfo } from '../checks/index.ts';
 import type { RuntimeConfig } from '../config/runtime.ts';
 import type { CatalogTarget } from './anti-entropy.ts';
 
-/** An in-process CatalogTarget over a server's catalog endpoint and replica. */
-export function serverCatalogTarget(catalog: CatalogEndpoint, replica: Replica, config: RuntimeConfig): CatalogTarget {
+/**
+ * An in-process CatalogTarget over a server's catalog endpoint and replica; writes are checked
+ * against the identity `resolve` gives the sync token, as a client agent's RPC would be.
+ */
+export function serverCatalogTarget(
+  catalog: CatalogEndpoint, replica: Replica, config: RuntimeConfig, resolve: (secret: string) => AclIdentity,
+): CatalogTarget {
   const cat = replica.catalog;
   return {
     nodeServices: (node) => (cat.nodes.has(node) ? new Map(cat.services.get(node) ?? []) : undefined),
     nodeChecks: (node) => cat.nodeChecks(node),
-    register: (req) => catalog.register(req),
-    deregister: (req) => catalog.deregister(req),
+    register: async (req, token) => catalog.register(req, resolve(token)),
+    deregister: async (req, token) => catalog.deregister(req, resolve(token)),
     syncNode: () => registerSelf(catalog, config),
   };
 }

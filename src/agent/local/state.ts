@@ -57,6 +57,11 @@ export class LocalState {
     this.#opts = opts;
   }
 
+  /** The node these services and checks live on. */
+  get nodeName(): string {
+    return this.#opts.nodeName;
+  }
+
   /** Subscribes to every change; returns the unsubscribe function. */
   subscribe(fn: () => void): () => void {
     this.#listeners.add(fn);

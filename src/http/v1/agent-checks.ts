@@ -3,11 +3,14 @@
 // maintenance, each synced to the catalog before answering.
 import { BadRequestError, NotFoundError } from '../../errors.ts';
 import { filterRecord } from '../../filter/index.ts';
-import { decodeCheck, validateCheckDefinition, validStatus, type Local } from '../../agent/local/index.ts';
+import {
+  checkVisible, decodeCheck, filteredHeader, validateCheckDefinition, validStatus, vetCheckRegister, vetCheckUpdate,
+  vetNodeUpdate, type Local,
+} from '../../agent/local/index.ts';
 import type { CheckStatus } from '../../agent/checks/index.ts';
 import type { HttpResult } from '../router.ts';
 import { canonical, parseJSON } from '../body.ts';
-import { checkTenancy, parseToken, type HttpRequest, type RequestConfig } from '../request.ts';
+import { authzOf, checkTenancy, parseToken, type HttpRequest, type RequestConfig } from '../request.ts';
 import { enableParam } from './agent-services.ts';
 
 function objectBody(v: unknown, type: string): Record<string, unknown> {
@@ -20,6 +23,7 @@ function objectBody(v: unknown, type: string): Record<string, unknown> {
 export function agentCheckHandlers(local: Local, cfg: RequestConfig) {
   const report = (status: CheckStatus) => async (req: HttpRequest): Promise<HttpResult> => {
     checkTenancy(req);
+    vetCheckUpdate(authzOf(req, cfg), local.state, req.params.rest);
     local.agent.updateTTL(req.params.rest, status, req.query.get('note') ?? '');
     await local.agent.syncChanges();
     return {};
@@ -27,8 +31,12 @@ export function agentCheckHandlers(local: Local, cfg: RequestConfig) {
   return {
     async checks(req: HttpRequest): Promise<HttpResult> {
       checkTenancy(req);
-      const all = Object.fromEntries(local.state.checks().map((c) => [c.CheckID, { ...c, ServiceTags: c.ServiceTags ?? [], CreateIndex: 0, ModifyIndex: 0 }]));
-      return { body: filterRecord(all, req.query.get('filter') ?? undefined) };
+      const id = authzOf(req, cfg);
+      const checks = local.state.checks();
+      const visible = checks.filter((c) => checkVisible(id, local.state, c));
+      const all = Object.fromEntries(visible.map((c) => [c.CheckID, { ...c, ServiceTags: c.ServiceTags ?? [], CreateIndex: 0, ModifyIndex: 0 }]));
+      const headers = filteredHeader(id, visible.length !== checks.length);
+      return { body: filterRecord(all, req.query.get('filter') ?? undefined), headers };
     },
     async register(req: HttpRequest): Promise<HttpResult> {
       checkTenancy(req);
@@ -38,12 +46,14 @@ export function agentCheckHandlers(local: Local, cfg: RequestConfig) {
       if (health.ServiceID && !local.state.service(health.ServiceID)) {
         throw new NotFoundError(`ServiceID ${JSON.stringify(health.ServiceID)} does not exist`);
       }
+      vetCheckRegister(authzOf(req, cfg), local.state, health);
       local.agent.addCheck(health, def.type, { source: 'remote', persist: true, token: parseToken(req, cfg) || def.Token });
       await local.agent.syncChanges();
       return {};
     },
     async deregister(req: HttpRequest): Promise<HttpResult> {
       checkTenancy(req);
+      vetCheckUpdate(authzOf(req, cfg), local.state, req.params.rest);
       local.agent.removeCheck(req.params.rest);
       await local.agent.syncChanges();
       return {};
@@ -56,6 +66,7 @@ export function agentCheckHandlers(local: Local, cfg: RequestConfig) {
       const status = typeof body.Status === 'string' ? body.Status : '';
       if (!validStatus(status)) throw new BadRequestError(`Invalid check status: '${status}'`);
       checkTenancy(req);
+      vetCheckUpdate(authzOf(req, cfg), local.state, req.params.rest);
       const output = typeof body.Output === 'string' ? body.Output : '';
       local.agent.updateTTL(req.params.rest, status as CheckStatus, output);
       await local.agent.syncChanges();
@@ -63,6 +74,7 @@ export function agentCheckHandlers(local: Local, cfg: RequestConfig) {
     },
     async nodeMaintenance(req: HttpRequest): Promise<HttpResult> {
       const enable = enableParam(req);
+      vetNodeUpdate(authzOf(req, cfg), local.state);
       if (enable) local.agent.enableNodeMaintenance(req.query.get('reason') ?? '', parseToken(req, cfg));
       else local.agent.disableNodeMaintenance();
       await local.agent.syncChanges();

@@ -7,12 +7,12 @@ import { parseGoDuration } from '../../cli/flags.ts';
 import { BadRequestError, NotFoundError, ProconsulError } from '../../errors.ts';
 import { filterRecord } from '../../filter/index.ts';
 import {
-  canonicalJSON, decodeService, validateServiceDefinition, NODE_MAINT_CHECK_ID, SERVICE_MAINT_PREFIX,
-  type Local, type LocalCheck, type LocalService,
+  canonicalJSON, decodeService, filteredHeader, serviceVisible, validateServiceDefinition, vetServiceRead,
+  vetServiceRegister, vetServiceUpdate, NODE_MAINT_CHECK_ID, SERVICE_MAINT_PREFIX, type Local, type LocalCheck, type LocalService,
 } from '../../agent/local/index.ts';
 import type { HttpResult } from '../router.ts';
 import { parseJSON } from '../body.ts';
-import { checkTenancy, parseToken, type HttpRequest, type RequestConfig } from '../request.ts';
+import { authzOf, checkTenancy, parseToken, type HttpRequest, type RequestConfig } from '../request.ts';
 
 /** What the agent service handlers read. */
 export interface AgentLocalConfig extends RequestConfig {
@@ -139,12 +139,19 @@ export function agentServiceHandlers(local: Local, cfg: AgentLocalConfig, clock:
   return {
     async services(req: HttpRequest): Promise<HttpResult> {
       checkTenancy(req);
-      const all = Object.fromEntries(local.state.services().map((s) => [s.ID, agentService(s, dc)]));
-      return { body: filterRecord(all, req.query.get('filter') ?? undefined) };
+      const id = authzOf(req, cfg);
+      const services = local.state.services();
+      // ACLs filter before the user's expression, so it cannot probe what the token may not see.
+      const visible = services.filter((s) => serviceVisible(id, s));
+      const all = Object.fromEntries(visible.map((s) => [s.ID, agentService(s, dc)]));
+      const headers = filteredHeader(id, visible.length !== services.length);
+      return { body: filterRecord(all, req.query.get('filter') ?? undefined), headers };
     },
     async service(req: HttpRequest): Promise<HttpResult> {
       const timeout = waitMs(req, cfg, random);
       checkTenancy(req);
+      const known = local.state.service(req.params.rest);
+      if (known) vetServiceRead(authzOf(req, cfg), known.Service);
       const res = await hashBlocking(local, clock, req.query.get('hash') ?? '', timeout, req.signal, () => view(req.params.rest));
       return { body: res.svc, headers: { 'X-Consul-ContentHash': res.hash } };
     },
@@ -154,6 +161,7 @@ export function agentServiceHandlers(local: Local, cfg: AgentLocalConfig, clock:
       if (typeof body !== 'object' || Array.isArray(body)) throw new BadRequestError('Request decode failed: json: cannot unmarshal into Go value of type structs.ServiceDefinition');
       const def = decodeService(body);
       validateServiceDefinition(def);
+      vetServiceRegister(authzOf(req, cfg), local.state, def.service);
       const replace = req.query.getAll('replace-existing-checks');
       const replaceExistingChecks = replace.length > 0 && (replace[0] === '' || replace[0] === 'true');
       local.agent.addService(def, { source: 'remote', persist: true, token: parseToken(req, cfg), replaceExistingChecks });
@@ -162,6 +170,7 @@ export function agentServiceHandlers(local: Local, cfg: AgentLocalConfig, clock:
     },
     async deregister(req: HttpRequest): Promise<HttpResult> {
       checkTenancy(req);
+      vetServiceUpdate(authzOf(req, cfg), local.state, req.params.rest);
       local.agent.removeService(req.params.rest);
       await local.agent.syncChanges();
       return {};
@@ -171,6 +180,7 @@ export function agentServiceHandlers(local: Local, cfg: AgentLocalConfig, clock:
       if (!id) throw new BadRequestError('Missing service ID');
       const enable = enableParam(req);
       checkTenancy(req);
+      vetServiceUpdate(authzOf(req, cfg), local.state, id);
       try {
         if (enable) local.agent.enableServiceMaintenance(id, req.query.get('reason') ?? '', parseToken(req, cfg));
         else local.agent.disableServiceMaintenance(id);
@@ -190,6 +200,7 @@ export function agentServiceHandlers(local: Local, cfg: AgentLocalConfig, clock:
         if (wantsText(req)) return { status: 404, raw: reason };
         return { status: 404, body: { AggregatedStatus: 'critical', Service: null, Checks: null } };
       }
+      vetServiceRead(authzOf(req, cfg), s.Service);
       const h = serviceHealth(local, s, dc);
       return wantsText(req) ? { status: h.code, raw: h.status } : { status: h.code, body: h.info };
     },
@@ -197,6 +208,7 @@ export function agentServiceHandlers(local: Local, cfg: AgentLocalConfig, clock:
       const name = req.params.rest;
       if (!name) throw new BadRequestError('Missing service Name');
       checkTenancy(req);
+      vetServiceRead(authzOf(req, cfg), name);
       let code = 404;
       let status = `ServiceName ${name} Not Found`;
       const out: Record<string, unknown>[] = [];

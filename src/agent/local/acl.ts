@@ -1,0 +1,74 @@
+// ACL rules of the agent-local routes (Consul's agent/acl.go): registering or changing a service
+// needs service:write on it (and on a proxy's destination), node checks need node:write on this
+// node, and the local service and check lists keep only what the caller may read.
+import { allowed, authorize, type AclIdentity } from '../../endpoint/index.ts';
+import type { LocalService } from './definition.ts';
+import type { LocalCheck, LocalState } from './state.ts';
+
+/** Throws unless the caller may register `service` (replacing any service with the same ID). */
+export function vetServiceRegister(id: AclIdentity | undefined, state: LocalState, service: LocalService): void {
+  if (!id) return;
+  authorize(id, 'serviceWrite', service.Service);
+  const existing = state.service(service.ID);
+  if (existing) authorize(id, 'serviceWrite', existing.Service);
+  // A proxy is discovered as an instance of its destination, so it needs write on that too.
+  const destination = service.Proxy?.DestinationServiceName;
+  if (service.Kind === 'connect-proxy' && typeof destination === 'string' && destination !== '') {
+    authorize(id, 'serviceWrite', destination);
+  }
+}
+
+/** Throws unless the caller may change (deregister, maintain) the local service `serviceID`. */
+export function vetServiceUpdate(id: AclIdentity | undefined, state: LocalState, serviceID: string): void {
+  if (!id) return;
+  // Unknown IDs fall through to the handler's own answer (deregistering one is a no-op).
+  const existing = state.service(serviceID);
+  if (existing) authorize(id, 'serviceWrite', existing.Service);
+}
+
+// A service check needs write on its service; a node check needs write on this node.
+function vetCheckTarget(id: AclIdentity, state: LocalState, serviceName: string): void {
+  if (serviceName) authorize(id, 'serviceWrite', serviceName);
+  else authorize(id, 'nodeWrite', state.nodeName);
+}
+
+/** Throws unless the caller may register `check` (replacing any check with the same ID). */
+export function vetCheckRegister(id: AclIdentity | undefined, state: LocalState, check: LocalCheck): void {
+  if (!id) return;
+  const serviceName = check.ServiceID ? state.service(check.ServiceID)?.Service ?? check.ServiceID : '';
+  vetCheckTarget(id, state, serviceName);
+  const existing = state.check(check.CheckID);
+  if (existing) vetCheckTarget(id, state, existing.ServiceName);
+}
+
+/** Throws unless the caller may update or deregister the local check `checkID`. */
+export function vetCheckUpdate(id: AclIdentity | undefined, state: LocalState, checkID: string): void {
+  if (!id) return;
+  const existing = state.check(checkID);
+  if (existing) vetCheckTarget(id, state, existing.ServiceName);
+}
+
+/** Throws unless the caller may put this node into or out of maintenance. */
+export function vetNodeUpdate(id: AclIdentity | undefined, state: LocalState): void {
+  if (id) authorize(id, 'nodeWrite', state.nodeName);
+}
+
+/** Throws unless the caller may read the local service's details or health. */
+export function vetServiceRead(id: AclIdentity | undefined, serviceName: string): void {
+  if (id) authorize(id, 'serviceRead', serviceName);
+}
+
+/** Whether the caller may see a local service. */
+export function serviceVisible(id: AclIdentity | undefined, service: LocalService): boolean {
+  return allowed(id, 'serviceRead', service.Service);
+}
+
+/** Whether the caller may see a local check: service:read for service checks, node:read otherwise. */
+export function checkVisible(id: AclIdentity | undefined, state: LocalState, check: LocalCheck): boolean {
+  return check.ServiceName ? allowed(id, 'serviceRead', check.ServiceName) : allowed(id, 'nodeRead', state.nodeName);
+}
+
+/** The response header Consul sends when a token was given and results were dropped. */
+export function filteredHeader(id: AclIdentity | undefined, filtered: boolean): Record<string, string> {
+  return filtered && id?.tokenGiven ? { 'X-Consul-Results-Filtered-By-ACLs': 'true' } : {};
+}
