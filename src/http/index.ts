@@ -1,5 +1,6 @@
 // Public surface of the HTTP transport.
-export { HttpServer, cleanPath, type InjectRequest, type InjectResponse, type HttpServerConfig } from './server.ts';
+export { HttpServer, type InjectRequest, type InjectResponse, type HttpServerConfig } from './server.ts';
+export { cleanPath } from './response.ts';
 export { buildRoutes, type RouteHandlers } from './routes.ts';
 export { Router, type Handler, type HttpResult } from './router.ts';
 export { kvHandlers, toKVPair } from './v1/kv.ts';
