@@ -7,7 +7,7 @@ import { BlockList, type AddressInfo, type Socket } from 'node:net';
 import { MethodNotAllowedError, TooLargeError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { ListenAddr } from '../agent/config/runtime.ts';
-import type { Router, HttpResult } from './router.ts';
+import type { Router } from './router.ts';
 import type { HttpRequest } from './request.ts';
 import { errorResponse } from './errors.ts';
 import { cleanPath, notFoundText, readBody, render, text, type Outcome } from './response.ts';
