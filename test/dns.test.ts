@@ -200,6 +200,9 @@ describe('DNS truncation and transports', () => {
     assert.equal((await dig(port(main), 'many.service.consul', 'SRV', '+tcp')).answer.length, 10);
     const small = await dig(port(strict), 'many.service.consul', 'SRV', '+noedns', '+ignore');
     assert.ok(small.answer.length <= 3 && small.flags.includes('tc'));
+    // The kept SRV answers keep their targets' A records in the additional section.
+    const glue = small.additional.filter((r) => r[3] === 'A').map((r) => r[0]).sort();
+    assert.deepEqual(glue, small.answer.map((r) => r[7]).sort());
   });
 
   test('a_record_limit caps A answers on every transport but not SRV', async () => {
