@@ -16,6 +16,10 @@ import { guardAgentRoutes } from './acl-guards.ts';
 import { SessionTimers } from '../leader/session-ttl.ts';
 import { buildElection, buildLeaderSide, type LeaderSide } from '../leader/duties.ts';
 import { operatorHandlers } from '../http/v1/operator.ts';
+import { ConfigEntryEndpoint } from '../endpoint/config-entries.ts';
+import { GatewayEndpoint } from '../endpoint/gateway-services.ts';
+import { configHandlers } from '../http/v1/config.ts';
+import { gatewayHandlers } from '../http/v1/gateways.ts';
 import { EventBuffer } from './events.ts';
 import {
   buildRoutes, kvHandlers, txnHandlers, statusHandlers, agentSelfHandlers, agentStats, connectHandlers,
@@ -35,6 +39,9 @@ export interface Endpoints {
   session: SessionEndpoint;
   catalog: CatalogEndpoint;
   health: HealthEndpoint;
+  /** Config entries and the gateway views derived from them. */
+  configEntries: ConfigEntryEndpoint;
+  gateways: GatewayEndpoint;
   acl: AclEndpoints;
 }
 
@@ -98,6 +105,7 @@ export function buildServer(
     kv: new KvEndpoint(epDeps, { enableKeyListPolicy: keyListPolicy(config) }), txn: new TxnEndpoint(epDeps), ca: new ConnectCAEndpoint(epDeps),
     session: new SessionEndpoint(epDeps, health, leaderSide.sessionHooks),
     catalog: new CatalogEndpoint(epDeps), health: new HealthEndpoint(epDeps),
+    configEntries: new ConfigEntryEndpoint(epDeps), gateways: new GatewayEndpoint(epDeps),
     acl: aclEndpoints(epDeps, config, () => local.tokens.get('agent_recovery')),
   };
   const reqCfg = {
@@ -124,6 +132,8 @@ export function buildServer(
     session: sessionHandlers(endpoints.session, { ...reqCfg, nodeName: config.nodeName }),
     catalog: catalogHandlers(endpoints.catalog, reqCfg),
     health: healthHandlers(endpoints.health, reqCfg),
+    config: configHandlers(endpoints.configEntries, reqCfg),
+    gateways: gatewayHandlers(endpoints.gateways, reqCfg),
     observe: observeHandlers({ ...observe, prometheusRetentionMs: prometheusRetention(config) }),
     event: eventHandlers(events, { ...reqCfg, maxQueryTime: config.maxQueryTime }),
     agentServices: agentServiceHandlers(local, localCfg, clock, random),

@@ -32,6 +32,8 @@ export interface RouteHandlers {
     update: Handler; nodeMaintenance: Handler;
   };
   agentControl: { members: Handler; reload: Handler; leave: Handler; forceLeave: Handler; token: Handler };
+  config: { apply: Handler; get: Handler; delete: Handler };
+  gateways: { gatewayServices: Handler; ingress: Handler };
   acl: ReturnType<typeof aclTokenHandlers>;
   aclPolicies: ReturnType<typeof aclPolicyHandlers>;
   aclAuth: ReturnType<typeof aclAuthHandlers>;
@@ -64,6 +66,11 @@ export function buildRoutes(h: RouteHandlers): Router {
     .route('GET', '/v1/health/state/*', h.health.state)
     .route('GET', '/v1/health/service/*', h.health.service)
     .route('GET', '/v1/health/connect/*', h.health.connect)
+    .route('GET', '/v1/health/ingress/*', h.gateways.ingress)
+    .route('GET', '/v1/catalog/gateway-services/*', h.gateways.gatewayServices)
+    .route('PUT', '/v1/config', h.config.apply)
+    .route('GET', '/v1/config/*', h.config.get)
+    .route('DELETE', '/v1/config/*', h.config.delete)
     .route('GET', '/v1/status/leader', h.status.leader)
     .route('GET', '/v1/status/peers', h.status.peers)
     .route('GET', '/v1/operator/raft/configuration', h.operator.raftConfiguration)

@@ -1,0 +1,144 @@
+// The config entry endpoint (Consul's ConfigEntry.Apply/Get/List/Delete): decoding with Consul's
+// rules, Normalize and Validate, check-and-set writes and deletes pinned by store compares, and
+// blocking reads of one entry or one kind, filtered by the caller's ACLs.
+import { BadRequestError, InternalError } from '../errors.ts';
+import { CONFIG_ENTRIES_TABLE, configEntryKey, encodeRecord, type ConfigEntry } from '../state/index.ts';
+import type { AuthorizerMethod } from '../acl/index.ts';
+import { filterList } from '../filter/index.ts';
+import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
+import { commitPlanned, type Plan } from './commit.ts';
+import type { EndpointDeps } from './deps.ts';
+import type { AclIdentity } from './acl-resolver.ts';
+import { allowed, authorize, filterAllowed } from './acl-enforce.ts';
+import { decodeObject, orderLike } from './config-entry-decode.ts';
+import { KIND_SHAPES, KIND_DEFAULTS, FIXED_NAMES } from './config-entry-kinds.ts';
+import { multiError, normalizeEntry, validateEntry } from './config-entry-validate.ts';
+
+type Obj = Record<string, unknown>;
+
+/** Consul's error for a kind it does not know. */
+export const invalidKind = (kind: string): string => `invalid config entry kind: ${kind}`;
+
+/** True when Consul knows the kind. */
+export function isConfigEntryKind(kind: string): boolean {
+  return Object.hasOwn(KIND_SHAPES, kind);
+}
+
+/** DecodeConfigEntry: a raw body to a kind's canonical fields; throws Consul's 400 texts. */
+export function decodeConfigEntry(raw: unknown): Obj {
+  const fail = (msg: string): never => {
+    throw new BadRequestError(`Request decoding failed: ${msg}`);
+  };
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return fail('Payload does not contain a kind/Kind key at the top level');
+  const body = raw as Obj;
+  const kind = 'Kind' in body ? body.Kind : body.kind;
+  if (kind === undefined) return fail('Payload does not contain a kind/Kind key at the top level');
+  if (typeof kind !== 'string') return fail('Kind value in payload is not a string');
+  if (!isConfigEntryKind(kind)) return fail(invalidKind(kind));
+  const errors: string[] = [];
+  const entry = decodeObject(KIND_SHAPES[kind], body, '', errors) as Obj;
+  delete entry.CreateIndex;
+  delete entry.ModifyIndex;
+  const err = multiError(errors.filter((e) => !/"(CreateIndex|ModifyIndex)"/.test(e)));
+  if (err) fail(err);
+  entry.Kind = kind;
+  return entry;
+}
+
+/** The entry as Consul renders it: fields in struct order, zero values filled in, indexes last. */
+export function renderEntry(e: ConfigEntry): ConfigEntry {
+  const { CreateIndex, ModifyIndex, ...rest } = e;
+  const withDefaults = { ...KIND_DEFAULTS[e.Kind], ...rest };
+  // The mesh entry has no Name field in Consul's JSON.
+  if (e.Kind === 'mesh') delete (withDefaults as Obj).Name;
+  return { ...orderLike(KIND_SHAPES[e.Kind] ?? {}, withDefaults), CreateIndex, ModifyIndex } as ConfigEntry;
+}
+
+/** The ACL method guarding reads or writes of an entry (Consul's CanRead/CanWrite), or null for none. */
+function permission(kind: string, write: boolean): AuthorizerMethod | null {
+  if (kind.startsWith('service-') && kind !== 'service-intentions') return write ? 'serviceWrite' : 'serviceRead';
+  if (kind === 'service-intentions') return write ? 'intentionWrite' : 'intentionRead';
+  if (kind === 'control-plane-request-limit') return write ? 'operatorWrite' : 'operatorRead';
+  if (write) return 'meshWrite';
+  return ['ingress-gateway', 'terminating-gateway', 'api-gateway', 'http-route', 'tcp-route'].includes(kind) ? 'serviceRead' : null;
+}
+
+function readable(id: AclIdentity | undefined, e: ConfigEntry): boolean {
+  const m = permission(e.Kind, false);
+  return !m || allowed(id, m, e.Name);
+}
+
+/** Config entry operations. */
+export class ConfigEntryEndpoint {
+  readonly #deps: EndpointDeps;
+
+  constructor(deps: EndpointDeps) {
+    this.#deps = deps;
+  }
+
+  /** Writes an entry; with `cas` only when its ModifyIndex matches (0: only when absent). */
+  async apply(raw: unknown, cas: number | undefined, authz?: AclIdentity): Promise<boolean> {
+    const entry = decodeConfigEntry(raw);
+    const kind = String(entry.Kind);
+    const err = normalizeEntry(kind, entry) ?? validateEntry(kind, entry);
+    if (err) throw new InternalError(err);
+    const name = String(entry.Name);
+    authorize(authz, permission(kind, true)!, name);
+    const key = configEntryKey(kind, name);
+    return commitPlanned<boolean>(this.#deps, (): Plan<boolean> => {
+      const put = { type: 'put' as const, key, value: encodeRecord(entry) };
+      if (cas === undefined) return { txn: { success: [put] }, done: () => true };
+      const cur = this.#deps.replica.configEntries.get(kind, name);
+      if ((cur?.ModifyIndex ?? 0) !== cas) return { answer: false };
+      const compare = cur
+        ? { key, target: 'modRevision' as const, op: '=' as const, value: cur.ModifyIndex }
+        : { key, target: 'createRevision' as const, op: '=' as const, value: 0 };
+      return { txn: { compares: [compare], success: [put] }, done: () => true };
+    });
+  }
+
+  /** Deletes an entry (idempotent); with `cas`, only when its ModifyIndex matches. */
+  async delete(kind: string, name: string, cas: number | undefined, authz?: AclIdentity): Promise<boolean> {
+    if (!isConfigEntryKind(kind)) throw new BadRequestError(invalidKind(kind));
+    if (kind === 'mesh') name = FIXED_NAMES.mesh;
+    else if (FIXED_NAMES[kind] && name !== FIXED_NAMES[kind]) {
+      throw new InternalError(`invalid name (${JSON.stringify(name)}), only ${JSON.stringify(FIXED_NAMES[kind])} is supported`);
+    }
+    authorize(authz, permission(kind, true)!, name);
+    const key = configEntryKey(kind, name);
+    return commitPlanned<boolean>(this.#deps, (): Plan<boolean> => {
+      const cur = this.#deps.replica.configEntries.get(kind, name);
+      if (cas !== undefined && (!cur || cur.ModifyIndex !== cas)) return { answer: false };
+      if (!cur) return { answer: true };
+      return {
+        txn: { compares: [{ key, target: 'modRevision', op: '=', value: cur.ModifyIndex }], success: [{ type: 'delete', key }] },
+        done: () => true,
+      };
+    });
+  }
+
+  /** One entry, or null when it does not exist; blocks on that entry. */
+  get(kind: string, name: string, opts: QueryOptions): Promise<QueryResult<ConfigEntry | null>> {
+    if (!isConfigEntryKind(kind)) throw new InternalError(invalidKind(kind));
+    const t = this.#deps.replica.configEntries;
+    return blockingQuery(this.#deps, opts, (ws) => {
+      ws.addKey(CONFIG_ENTRIES_TABLE, `${kind}/${name}`);
+      const e = t.get(kind, name);
+      if (e && !readable(opts.authz, e)) authorize(opts.authz, permission(kind, false)!, name);
+      return { index: t.kindIndex(kind), value: e ? renderEntry(e) : null };
+    });
+  }
+
+  /** Entries of a kind sorted by name ('' for every kind), with `?filter`; blocks on the kind. */
+  list(kind: string, opts: QueryOptions, filter?: string): Promise<QueryResult<ConfigEntry[]>> {
+    if (kind !== '' && !isConfigEntryKind(kind)) throw new InternalError(invalidKind(kind));
+    const t = this.#deps.replica.configEntries;
+    return blockingQuery(this.#deps, opts, (ws) => {
+      if (kind === '') ws.addTable(CONFIG_ENTRIES_TABLE);
+      else ws.addPrefix(CONFIG_ENTRIES_TABLE, `${kind}/`);
+      const rows = filterList(t.list(kind).map(renderEntry), filter);
+      const { items, filtered } = filterAllowed(opts.authz, rows, (e) => readable(opts.authz, e));
+      return { index: t.kindIndex(kind), value: items, filtered };
+    });
+  }
+}

@@ -1,0 +1,84 @@
+// Decoding a config entry body the way Consul's DecodeConfigEntry does: keys match field names
+// case-insensitively and in snake_case (HookTranslateKeys), HCL's one-element block lists become
+// objects where the field is an object (HookWeakDecodeFromSlice), and unknown keys are errors.
+
+/**
+ * The shape of an entry or nested object: field name → kind of value.
+ * `0` scalar, `'list'` list of scalars, `'map'` free-form map (Meta, Config), `'any'` structured
+ * but not modelled here (one-element block lists are still unwrapped), a Shape an object,
+ * `[Shape]` a list of objects.
+ */
+export type Shape = { readonly [field: string]: Field };
+/** One field's kind of value; see Shape. */
+export type Field = 0 | 'list' | 'map' | 'any' | Shape | readonly [Shape];
+
+/** Fields whose values are lists wherever they appear inside an 'any' field. */
+const LIST_FIELDS = new Set([
+  'routes', 'splits', 'sources', 'permissions', 'listeners', 'services', 'hosts', 'hostnames', 'consumers',
+  'overrides', 'rules', 'filters', 'matches', 'parents', 'certificates', 'paths', 'header', 'queryparam', 'methods',
+  'targets', 'addresses', 'locations', 'audiences', 'members', 'envoyextensions', 'ciphersuites', 'remove',
+  'verifyclaims', 'providers', 'datacenters', 'backendrefs', 'path', 'claim', 'ecdhcurves',
+]);
+
+const fold = (k: string): string => k.toLowerCase().replace(/_/g, '');
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** HookWeakDecodeFromSlice: a one-element list where an object is expected becomes the object. */
+function unwrap(v: unknown): unknown {
+  return Array.isArray(v) && v.length === 1 && isObject(v[0]) ? v[0] : v;
+}
+
+function decodeAny(v: unknown, list: boolean): unknown {
+  if (Array.isArray(v)) {
+    if (!list && v.length === 1 && isObject(v[0])) return decodeAny(v[0], false);
+    return v.map((x) => decodeAny(x, false));
+  }
+  if (!isObject(v)) return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) out[k] = decodeAny(x, LIST_FIELDS.has(fold(k)));
+  return out;
+}
+
+function decodeField(field: Field, v: unknown, path: string, errors: string[]): unknown {
+  if (field === 0 || field === 'list') return v;
+  if (field === 'map') return unwrap(v);
+  if (field === 'any') return decodeAny(v, false);
+  if (Array.isArray(field)) {
+    if (v === null || v === undefined) return v;
+    const items = Array.isArray(v) ? v : [v];
+    return items.map((x, i) => decodeObject(field[0] as Shape, x, `${path}[${i}]`, errors));
+  }
+  return decodeObject(field as Shape, unwrap(v), path, errors);
+}
+
+/** Decodes one object against its shape; unknown keys are appended to `errors` as Consul words them. */
+export function decodeObject(shape: Shape, v: unknown, path: string, errors: string[]): unknown {
+  if (!isObject(v)) return v;
+  const byFold = new Map(Object.keys(shape).map((f) => [fold(f), f]));
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) {
+    const name = byFold.get(fold(k));
+    const at = path ? `${path}.${k}` : k;
+    if (!name) {
+      if (/^(namespace|partition)$/.test(fold(k)) && (x === '' || x === 'default')) continue;
+      if (path === '' && fold(k) === 'kind') continue;
+      errors.push(fold(k).endsWith('namespace')
+        ? `invalid config key ${JSON.stringify(at)}, namespaces are a consul enterprise feature`
+        : `invalid config key ${JSON.stringify(at)}`);
+      continue;
+    }
+    out[name] = decodeField(shape[name], x, path ? `${path}.${name}` : name, errors);
+  }
+  return out;
+}
+
+/** Orders an object's keys as its shape lists them (Go's struct order), extra keys last. */
+export function orderLike(shape: Shape, v: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const f of Object.keys(shape)) if (f in v) out[f] = v[f];
+  for (const [k, x] of Object.entries(v)) if (!(k in out)) out[k] = x;
+  return out;
+}

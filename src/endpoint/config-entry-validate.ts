@@ -1,0 +1,236 @@
+// Normalize and Validate of config entries with Consul's texts (agent/structs/config_entry*.go):
+// defaults and lower-casing first, then the checks that reject an entry before it is stored.
+import { FIXED_NAMES } from './config-entry-kinds.ts';
+
+type Obj = Record<string, unknown>;
+type Check = (e: Obj) => string | null;
+
+const list = (v: unknown): Obj[] => (Array.isArray(v) ? (v as Obj[]) : []);
+const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+const lower = (o: Obj, f: string): void => {
+  if (typeof o[f] === 'string') o[f] = (o[f] as string).toLowerCase();
+};
+
+/** Go's multierror text, used where Consul collects several errors. */
+export function multiError(errors: string[]): string | null {
+  if (errors.length === 0) return null;
+  const n = errors.length;
+  return `${n} error${n === 1 ? '' : 's'} occurred:\n${errors.map((e) => `\t* ${e}`).join('\n')}\n\n`;
+}
+
+function metaErrors(meta: unknown): string[] {
+  const m = (meta && typeof meta === 'object' ? meta : {}) as Record<string, string>;
+  const out: string[] = [];
+  if (Object.keys(m).length > 64) out.push('Meta exceeds maximum element count 64');
+  for (const [k, v] of Object.entries(m)) {
+    if (k.length > 128) out.push(`Meta key ${JSON.stringify(k)} exceeds maximum length 128`);
+    if (String(v).length > 512) out.push(`Meta value for key ${JSON.stringify(k)} exceeds maximum length 512`);
+  }
+  return out;
+}
+
+function serviceDefaults(e: Obj): string | null {
+  if (!e.Name) return 'Name is required';
+  if (e.Name === '*') return 'service-defaults name must be the name of a service, and not a wildcard';
+  const errs = metaErrors(e.Meta);
+  const balance = str(e.BalanceInboundConnections);
+  if (balance !== '' && balance !== 'exact_balance') errs.push(`invalid value for balance_inbound_connections: ${balance}`);
+  const up = e.UpstreamConfig as Obj | undefined;
+  if (up && e.Destination) {
+    errs.push('UpstreamConfig and Destination are mutually exclusive for service defaults');
+    return multiError(errs);
+  }
+  for (const o of list(up?.Overrides)) {
+    if (!o.Name) errs.push('error in upstream override for : Name is required');
+    else if (o.Name === '*') errs.push(`error in upstream override for ${String(o.Name)}: Wildcard name is not supported`);
+  }
+  if ((up?.Defaults as Obj | undefined)?.Name) errs.push('error in upstream defaults: Name must be empty');
+  const dest = e.Destination as Obj | undefined;
+  if (dest) {
+    if (list(dest.Addresses).length === 0) errs.push('Destination must contain at least one valid address');
+    const port = Number(dest.Port ?? 0);
+    if (port < 1 || port > 65535) errs.push(`Invalid Port number ${port}`);
+  }
+  const mtls = str(e.MutualTLSMode);
+  if (!['', 'strict', 'permissive'].includes(mtls)) {
+    return `Invalid MutualTLSMode ${JSON.stringify(mtls)}. Must be one of "", "strict", or "permissive".`;
+  }
+  return multiError(errs);
+}
+
+function splitter(e: Obj): string | null {
+  const splits = list(e.Splits);
+  if (splits.length === 0) return 'no splits configured';
+  const seen = new Set<string>();
+  let sum = 0;
+  for (const s of splits) {
+    const service = str(s.Service) || str(e.Name);
+    const key = `${service}\0${str(s.ServiceSubset)}`;
+    if (seen.has(key)) {
+      return `split destination occurs more than once: service=${JSON.stringify(service)}, subset=${JSON.stringify(str(s.ServiceSubset))}, namespace="default", partition="default"`;
+    }
+    seen.add(key);
+    sum += Math.round(Number(s.Weight ?? 0) * 100);
+  }
+  if (sum !== 10000) return `the sum of all split weights must be 100, not ${(sum / 100).toFixed(6)}`;
+  return null;
+}
+
+function resolver(e: Obj): string | null {
+  const subsets = (e.Subsets ?? {}) as Record<string, unknown>;
+  for (const name of Object.keys(subsets)) {
+    if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(name)) return `Subset ${JSON.stringify(name)} is invalid`;
+  }
+  const def = str(e.DefaultSubset);
+  if (def && !(def in subsets)) return `DefaultSubset ${JSON.stringify(def)} is not a valid subset`;
+  return null;
+}
+
+function ingressListener(l: Obj): string | null {
+  const port = Number(l.Port ?? 0);
+  const protocol = str(l.Protocol);
+  if (!['tcp', 'http', 'http2', 'grpc'].includes(protocol)) {
+    return `protocol must be 'tcp', 'http', 'http2', or 'grpc'. '${protocol}' is an unsupported protocol`;
+  }
+  const services = list(l.Services);
+  if (services.length === 0) return `No service declared for listener with port ${port}`;
+  if (protocol === 'tcp' && services.length > 1) {
+    return `Multiple services per listener are only supported for L7 protocols, 'http', 'grpc' and 'http2' (listener on port ${port})`;
+  }
+  const names = new Set<string>();
+  const hosts = new Set<string>();
+  for (const s of services) {
+    const hs = list(s.Hosts) as unknown as string[];
+    if (protocol === 'tcp' && s.Name === '*') return `Wildcard service name is only valid for protocol = 'http' (listener on port ${port})`;
+    if (protocol === 'tcp' && hs.length) return `Associating hosts to a service is not supported for the tcp protocol (listener on port ${port})`;
+    if (!s.Name) return `Service name cannot be blank (listener on port ${port})`;
+    if (s.Name === '*' && hs.length) return `Associating hosts to a wildcard service is not supported (listener on port ${port})`;
+    if (names.has(str(s.Name))) return `Service ${str(s.Name)} cannot be added multiple times (listener on port ${port})`;
+    names.add(str(s.Name));
+    for (const h of hs) {
+      if (hosts.has(h)) return `Hosts must be unique within a specific listener (listener on port ${port})`;
+      hosts.add(h);
+    }
+  }
+  return null;
+}
+
+function ingress(e: Obj): string | null {
+  const meta = multiError(metaErrors(e.Meta));
+  if (meta) return meta;
+  const ports = new Set<number>();
+  for (const l of list(e.Listeners)) {
+    const port = Number(l.Port ?? 0);
+    if (ports.has(port)) return `port ${port} declared on two listeners`;
+    ports.add(port);
+    const err = ingressListener(l);
+    if (err) return err;
+  }
+  return null;
+}
+
+function terminating(e: Obj): string | null {
+  const meta = multiError(metaErrors(e.Meta));
+  if (meta) return meta;
+  const seen = new Set<string>();
+  for (const s of list(e.Services)) {
+    if (!s.Name) return 'Service name cannot be blank.';
+    if (seen.has(str(s.Name))) return `Service ${JSON.stringify(str(s.Name))} was specified more than once within a namespace`;
+    seen.add(str(s.Name));
+    if ((s.CertFile || s.KeyFile) && !(s.CAFile && s.CertFile && s.KeyFile)) {
+      return `Service ${JSON.stringify(str(s.Name))} must have a CertFile, CAFile, and KeyFile specified for TLS origination`;
+    }
+  }
+  return null;
+}
+
+function intentions(e: Obj): string | null {
+  const seen = new Set<string>();
+  for (const [i, s] of list(e.Sources).entries()) {
+    if (!s.Name) return `Sources[${i}].Name is required`;
+    const key = `${str(s.Peer)}\0${str(s.Name)}`;
+    if (seen.has(key)) return `Sources[${i}] defines ${JSON.stringify(str(s.Name))} more than once`;
+    seen.add(key);
+    const perms = list(s.Permissions);
+    if (perms.length && s.Action) return `Sources[${i}].Action must be omitted if Permissions are specified`;
+    if (!perms.length && s.Action !== 'allow' && s.Action !== 'deny') return `Sources[${i}].Action must be set to 'allow' or 'deny'`;
+  }
+  return multiError(metaErrors(e.Meta));
+}
+
+function exported(e: Obj): string | null {
+  if (e.Name === '*') return 'exported-services Name must be the name of a partition, and not a wildcard';
+  for (const [i, s] of list(e.Services).entries()) {
+    if (!s.Name) return `Services[${i}]: service name cannot be empty`;
+    if (list(s.Consumers).length === 0) return `Services[${i}]: must have at least one consumer`;
+  }
+  return multiError(metaErrors(e.Meta));
+}
+
+function apiGateway(e: Obj): string | null {
+  const listeners = list(e.Listeners);
+  if (listeners.length === 0) return 'api gateway must have at least one listener';
+  const names = new Set<string>();
+  for (const l of listeners) {
+    const name = str(l.Name);
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(name)) {
+      return `listener name ${JSON.stringify(name)} is invalid, must be at least 1 character and contain only letters, numbers, or dashes`;
+    }
+    if (names.has(name)) return `found multiple listeners with the name ${JSON.stringify(name)}`;
+    names.add(name);
+    const protocol = str(l.Protocol);
+    if (protocol !== 'http' && protocol !== 'tcp') return `unsupported listener protocol ${JSON.stringify(protocol)}, must be one of 'tcp', or 'http'`;
+    const port = Number(l.Port ?? 0);
+    if (port <= 0 || port > 65535) return `listener port ${port} not in the range 1-65535`;
+  }
+  return null;
+}
+
+const CHECKS: Record<string, Check> = {
+  'service-defaults': serviceDefaults,
+  'service-splitter': splitter,
+  'service-resolver': resolver,
+  'ingress-gateway': ingress,
+  'terminating-gateway': terminating,
+  'service-intentions': intentions,
+  'exported-services': exported,
+  'api-gateway': apiGateway,
+};
+
+/** Consul's Normalize: Kind set, fixed names filled in, protocols and actions lower-cased, defaults. */
+export function normalizeEntry(kind: string, e: Obj): string | null {
+  e.Kind = kind;
+  const fixed = FIXED_NAMES[kind];
+  if (fixed) {
+    if (e.Name && e.Name !== fixed) return `invalid name (${JSON.stringify(e.Name)}), only ${JSON.stringify(fixed)} is supported`;
+    e.Name = fixed;
+  }
+  if (kind === 'service-defaults') lower(e, 'Protocol');
+  for (const o of list((e.UpstreamConfig as Obj | undefined)?.Overrides)) lower(o, 'Protocol');
+  if (kind === 'ingress-gateway') {
+    for (const l of list(e.Listeners)) {
+      if (!l.Protocol) l.Protocol = 'tcp';
+      lower(l, 'Protocol');
+      for (const s of list(l.Services)) if (!('Hosts' in s)) s.Hosts = null;
+    }
+  }
+  if (kind === 'service-intentions') {
+    for (const s of list(e.Sources)) {
+      lower(s, 'Action');
+      s.Precedence = s.Name === '*' ? 8 : 9;
+      if (!s.Type) s.Type = 'consul';
+    }
+  }
+  if (kind === 'api-gateway') for (const l of list(e.Listeners)) lower(l, 'Protocol');
+  if (kind === 'service-splitter') {
+    for (const s of list(e.Splits)) s.Weight = Math.round(Number(s.Weight ?? 0) * 100) / 100;
+  }
+  return null;
+}
+
+/** Consul's Validate; returns the error text or null. */
+export function validateEntry(kind: string, e: Obj): string | null {
+  if (!e.Name) return 'Name is required';
+  const check = CHECKS[kind];
+  return check ? check(e) : multiError(metaErrors(e.Meta));
+}

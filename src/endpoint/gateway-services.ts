@@ -1,0 +1,116 @@
+// Services linked to gateways (Consul's gateway-services table, derived here from the
+// ingress-gateway and terminating-gateway entries): `catalog/gateway-services/:gateway` and the
+// ingress gateways fronting a service as CheckServiceNodes (`health/ingress/:service`).
+import { CONFIG_ENTRIES_TABLE, SERVICE_HEALTH, SERVICES_TABLE, type ConfigEntry, type WatchSet } from '../state/index.ts';
+import type { CheckServiceNode } from '../api/catalog-types.ts';
+import type { GatewayService } from '../api/config-entries.ts';
+import { filterList } from '../filter/index.ts';
+import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
+import type { EndpointDeps } from './deps.ts';
+import { allowed, authorize, filterAllowed } from './acl-enforce.ts';
+import { instanceReadable } from './catalog-acl.ts';
+
+type Obj = Record<string, unknown>;
+const INGRESS = 'ingress-gateway';
+const TERMINATING = 'terminating-gateway';
+
+const list = (v: unknown): Obj[] => (Array.isArray(v) ? (v as Obj[]) : []);
+
+/** The rows one gateway entry links, wildcards expanded over `typical` (explicit rows win). */
+function entryRows(e: ConfigEntry, typical: string[]): GatewayService[] {
+  const explicit = new Map<string, GatewayService>();
+  const wild = new Map<string, GatewayService>();
+  const idx = { CreateIndex: e.CreateIndex, ModifyIndex: e.ModifyIndex };
+  // Keys in Consul's struct order: Gateway, Service, GatewayKind, the link's fields, FromWildcard, indexes.
+  const row = (service: string, fields: Partial<GatewayService>, wildcard: boolean): GatewayService =>
+    ({ Gateway: { Name: e.Name }, Service: { Name: service }, GatewayKind: e.Kind, ...fields, ...(wildcard ? { FromWildcard: true } : {}), ...idx });
+  const add = (name: string, port: number, fields: Partial<GatewayService>): void => {
+    if (name !== '*') explicit.set(`${name}\0${port}`, row(name, fields, false));
+    else for (const s of typical) wild.set(`${s}\0${port}`, row(s, fields, true));
+  };
+  if (e.Kind === INGRESS) {
+    for (const l of list(e.Listeners)) {
+      for (const s of list(l.Services)) {
+        const hosts = list(s.Hosts) as unknown as string[];
+        add(String(s.Name), Number(l.Port), { Port: Number(l.Port), Protocol: String(l.Protocol), ...(hosts.length ? { Hosts: hosts } : {}) });
+      }
+    }
+  } else {
+    for (const s of list(e.Services)) {
+      const tls = Object.fromEntries(['CAFile', 'CertFile', 'KeyFile', 'SNI'].filter((f) => s[f]).map((f) => [f, s[f]]));
+      add(String(s.Name), 0, tls);
+    }
+  }
+  for (const [k, row] of wild) if (!explicit.has(k)) explicit.set(k, row);
+  return [...explicit.values()].sort((a, b) => cmp(a.Service.Name, b.Service.Name) || (a.Port ?? 0) - (b.Port ?? 0));
+}
+
+function hasWildcard(e: ConfigEntry): boolean {
+  const services = e.Kind === INGRESS ? list(e.Listeners).flatMap((l) => list(l.Services)) : list(e.Services);
+  return services.some((s) => s.Name === '*');
+}
+
+/** Gateway views over config entries and the catalog. */
+export class GatewayEndpoint {
+  readonly #deps: EndpointDeps;
+
+  constructor(deps: EndpointDeps) {
+    this.#deps = deps;
+  }
+
+  /** Names of typical services a wildcard links: every registered service but gateways, proxies and `consul`. */
+  #typical(ws: WatchSet): string[] {
+    ws.addTable(SERVICES_TABLE);
+    const cat = this.#deps.replica.catalog;
+    return [...cat.byName.keys()].filter((n) => n !== 'consul' && cat.instances(n).some((i) => !i.service.Kind)).sort();
+  }
+
+  /** Services linked to a gateway, blocking on its entries (and the catalog when a wildcard links). */
+  gatewayServices(gateway: string, opts: QueryOptions): Promise<QueryResult<GatewayService[]>> {
+    authorize(opts.authz, 'serviceRead', gateway);
+    const t = this.#deps.replica.configEntries;
+    return blockingQuery(this.#deps, opts, (ws) => {
+      let index = Math.max(t.kindIndex(INGRESS), t.kindIndex(TERMINATING));
+      const rows: GatewayService[] = [];
+      for (const kind of [INGRESS, TERMINATING]) {
+        ws.addKey(CONFIG_ENTRIES_TABLE, `${kind}/${gateway}`);
+        const e = t.get(kind, gateway);
+        if (!e) continue;
+        const typical = hasWildcard(e) ? this.#typical(ws) : [];
+        if (typical.length) index = Math.max(index, this.#deps.replica.catalog.index.services);
+        rows.push(...entryRows(e, typical));
+      }
+      const { items, filtered } = filterAllowed(opts.authz, rows, (r) => allowed(opts.authz, 'serviceRead', r.Service.Name));
+      return { index, value: items, filtered };
+    });
+  }
+
+  /** Instances of the ingress gateways fronting `service`, with their checks. */
+  ingress(service: string, opts: QueryOptions, f: { passing?: boolean; filter?: string } = {}): Promise<QueryResult<CheckServiceNode[]>> {
+    const t = this.#deps.replica.configEntries;
+    const cat = this.#deps.replica.catalog;
+    return blockingQuery(this.#deps, opts, (ws) => {
+      ws.addPrefix(CONFIG_ENTRIES_TABLE, `${INGRESS}/`);
+      let index = t.kindIndex(INGRESS);
+      const gateways: string[] = [];
+      for (const e of t.list(INGRESS)) {
+        const typical = hasWildcard(e) ? this.#typical(ws) : [];
+        if (typical.length) index = Math.max(index, cat.index.services);
+        if (entryRows(e, typical).some((r) => r.Service.Name === service)) gateways.push(e.Name);
+      }
+      let rows: CheckServiceNode[] = [];
+      for (const gw of gateways) {
+        ws.addKey(SERVICE_HEALTH, gw);
+        index = Math.max(index, cat.serviceIndex.get(gw) ?? 0);
+        for (const i of cat.instances(gw)) rows.push({ Node: i.node, Service: i.service, Checks: cat.instanceChecks(i.node.Node, i.service.ID) });
+      }
+      if (f.passing) rows = rows.filter((r) => r.Checks.every((c) => c.Status === 'passing'));
+      const { items, filtered } = filterAllowed(opts.authz, filterList(rows, f.filter), (r) => instanceReadable(opts.authz, r.Node.Node, r.Service.Service));
+      return { index, value: items, filtered };
+    });
+  }
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

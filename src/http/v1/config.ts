@@ -1,0 +1,47 @@
+// /v1/config: apply (PUT with ?cas), read one entry or list a kind (GET), delete (DELETE with
+// ?cas), with Consul's path rules and texts; the entry logic lives in endpoint/config-entries.ts.
+import type { ConfigEntryEndpoint } from '../../endpoint/config-entries.ts';
+import { NotFoundError } from '../../errors.ts';
+import type { HttpResult } from '../router.ts';
+import { parseJSON } from '../body.ts';
+import { queryOptions, checkDatacenter, checkTenancy, authzOf, uintParam, type HttpRequest, type RequestConfig } from '../request.ts';
+
+/** Splits `kind[/name]` the way Consul's SplitN(path, "/", 2) does. */
+function kindAndName(req: HttpRequest): { kind: string; name?: string } {
+  const rest = req.params.rest;
+  const slash = rest.indexOf('/');
+  return slash < 0 ? { kind: rest } : { kind: rest.slice(0, slash), name: rest.slice(slash + 1) };
+}
+
+/** Handlers for the config entry routes. */
+export function configHandlers(entries: ConfigEntryEndpoint, cfg: RequestConfig) {
+  return {
+    async apply(req: HttpRequest): Promise<HttpResult> {
+      checkDatacenter(req, cfg);
+      checkTenancy(req);
+      const raw = parseJSON(await req.body(), 'Request decoding failed');
+      return { body: await entries.apply(raw, uintParam(req, 'cas'), authzOf(req, cfg)) };
+    },
+    async get(req: HttpRequest): Promise<HttpResult> {
+      const opts = queryOptions(req, cfg);
+      const { kind, name } = kindAndName(req);
+      if (name === undefined) {
+        const { value, meta } = await entries.list(kind, opts, req.query.get('filter') ?? undefined);
+        return { body: value, meta };
+      }
+      const { value, meta } = await entries.get(kind, name, opts);
+      if (!value) throw Object.assign(new NotFoundError(`Config entry not found for ${JSON.stringify(kind)} / ${JSON.stringify(name)}`), { meta });
+      return { body: value, meta };
+    },
+    async delete(req: HttpRequest): Promise<HttpResult> {
+      checkDatacenter(req, cfg);
+      checkTenancy(req);
+      const { kind, name } = kindAndName(req);
+      if (name === undefined) throw new NotFoundError('Must provide both a kind and name to delete');
+      const cas = uintParam(req, 'cas');
+      const deleted = await entries.delete(kind, name, cas, authzOf(req, cfg));
+      // Consul answers true/false only to CAS deletes, `{}` otherwise.
+      return { body: cas === undefined ? {} : deleted };
+    },
+  };
+}

@@ -1,0 +1,27 @@
+// /v1/catalog/gateway-services/:gateway and /v1/health/ingress/:service: the gateway views
+// derived from ingress-gateway and terminating-gateway config entries.
+import type { GatewayEndpoint } from '../../endpoint/gateway-services.ts';
+import { BadRequestError } from '../../errors.ts';
+import type { HttpResult } from '../router.ts';
+import { queryOptions, type HttpRequest, type RequestConfig } from '../request.ts';
+
+function name(req: HttpRequest, what: string): string {
+  if (!req.params.rest) throw new BadRequestError(`Missing ${what}`);
+  return req.params.rest;
+}
+
+/** Handlers for the gateway routes. */
+export function gatewayHandlers(gateways: GatewayEndpoint, cfg: RequestConfig) {
+  return {
+    async gatewayServices(req: HttpRequest): Promise<HttpResult> {
+      const { value, meta } = await gateways.gatewayServices(name(req, 'gateway name'), queryOptions(req, cfg));
+      return { body: value, meta };
+    },
+    async ingress(req: HttpRequest): Promise<HttpResult> {
+      const passing = req.query.has('passing') && req.query.get('passing') !== 'false';
+      const filter = req.query.get('filter') ?? undefined;
+      const { value, meta } = await gateways.ingress(name(req, 'service name'), queryOptions(req, cfg), { passing, filter });
+      return { body: value, meta };
+    },
+  };
+}
