@@ -13,7 +13,7 @@ import type { SessionTimers } from '../leader/session-ttl.ts';
 import type { LeaderSide } from '../leader/duties.ts';
 import { HttpServer } from '../http/index.ts';
 import { DnsHandler, DnsServer, dnsConfigFrom, type DnsAddresses } from '../dns/index.ts';
-import { DnsView } from '../endpoint/index.ts';
+import { DnsView, type DnsAcl } from '../endpoint/index.ts';
 import { buildServer, type AgentHooks, type Endpoints } from './server.ts';
 import type { Local } from './local/index.ts';
 import { loadConfig } from './config/load.ts';
@@ -115,7 +115,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
     },
   });
   const dnsHandler = new DnsHandler({
-    cfg: dnsConfigFrom(config), view: new DnsView(replica), logger: logger.child({ '@module': 'dns' }),
+    cfg: dnsConfigFrom(config), view: new DnsView(replica, dnsAcl(config, local, endpoints)), logger: logger.child({ '@module': 'dns' }),
     random: deps.random ?? Math.random, now: () => clock.now(),
   });
   const dns = new DnsServer({ handler: dnsHandler, logger: logger.child({ '@module': 'dns' }) });
@@ -157,6 +157,12 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
     dnsHandler,
   };
   return agent;
+}
+
+// DNS answers under acl.tokens.dns, else the default token (both read live), when ACLs are on.
+function dnsAcl(config: RuntimeConfig, local: Local, endpoints: Endpoints): DnsAcl | undefined {
+  if (!config.acl.enabled) return undefined;
+  return { token: () => local.tokens.get('dns') || local.tokens.get('default'), resolve: (s) => endpoints.acl.resolver.resolve(s) };
 }
 
 // The default reload: the same config files read again, with the identity this agent already

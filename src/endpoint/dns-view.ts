@@ -1,9 +1,20 @@
 // The catalog as DNS sees it: instances of a service with their aggregated health, cached per
 // service name and rebuilt only when that service's index moves (its instances, their checks
 // or their nodes changed), plus case-insensitive node and address lookups for node and PTR
-// queries. No DNS query scans the whole catalog.
+// queries. No DNS query scans the whole catalog. With ACLs, answers keep only the nodes and
+// services the DNS token may read (Consul's dns token: node:read plus service:read).
+import { denyAll, type Authorizer } from '../acl/index.ts';
 import type { Replica } from '../state/index.ts';
 import type { Node, NodeService } from '../api/catalog-types.ts';
+import type { AclIdentity } from './acl-resolver.ts';
+
+/** How DNS queries are authorized when ACLs are on. */
+export interface DnsAcl {
+  /** The secret queries run under now: acl.tokens.dns, else acl.tokens.default ('' = anonymous). */
+  token(): string;
+  /** Resolves a secret; an unknown one answers nothing rather than failing the query. */
+  resolve(secret: string): AclIdentity;
+}
 
 /** A service instance with its node and the aggregate status of the checks that apply to it. */
 export interface DnsInstance {
@@ -25,9 +36,41 @@ export class DnsView {
   readonly #replica: Replica;
   readonly #services = new Map<string, Cached>();
   readonly #derived = new Map<string, { index: number; value: unknown }>();
+  readonly #acl: DnsAcl | undefined;
+  #secret = '';
+  #tokenChanges = 0;
 
-  constructor(replica: Replica) {
+  constructor(replica: Replica, acl?: DnsAcl) {
     this.#replica = replica;
+    this.#acl = acl;
+  }
+
+  // The DNS token's authorizer, or undefined when ACLs are off.
+  #authz(): Authorizer | undefined {
+    if (!this.#acl) return undefined;
+    this.#aclGeneration();
+    try {
+      return this.#acl.resolve(this.#secret).authorizer;
+    } catch {
+      return denyAll();
+    }
+  }
+
+  // Moves whenever what the DNS token may read can change: an ACL table write or a new token.
+  // Both parts only grow, so their sum changes whenever either does.
+  #aclGeneration(): number {
+    if (!this.#acl) return 0;
+    const secret = this.#acl.token();
+    if (secret !== this.#secret) [this.#secret, this.#tokenChanges] = [secret, this.#tokenChanges + 1];
+    return this.#replica.acl.index + this.#tokenChanges;
+  }
+
+  #nodeReadable(authz: Authorizer | undefined, node: string): boolean {
+    return !authz || authz.nodeRead(node) === 'allow';
+  }
+
+  #serviceReadable(authz: Authorizer | undefined, service: string): boolean {
+    return !authz || authz.serviceRead(service) === 'allow';
   }
 
   /** Instances of a service (or its mesh endpoints), critical ones excluded, warning too when `onlyPassing`. */
@@ -36,8 +79,10 @@ export class DnsView {
     if (actual === undefined) return [];
     const all = this.#cached(actual, opts.connect === true);
     const tag = opts.tag?.toLowerCase();
+    const authz = this.#authz();
     return all.filter((i) => i.status !== 'critical' && (!opts.onlyPassing || i.allPassing)
-      && (!tag || (i.service.Tags ?? []).some((t) => t.toLowerCase() === tag)));
+      && (!tag || (i.service.Tags ?? []).some((t) => t.toLowerCase() === tag))
+      && this.#serviceReadable(authz, i.service.Service) && this.#nodeReadable(authz, i.node.Node));
   }
 
   /** True when the catalog knows the service name (for NODATA vs NXDOMAIN decisions). */
@@ -56,10 +101,17 @@ export class DnsView {
 
   /** The index of a service key: it moves whenever that service's instances, checks or nodes change (0 when unknown). */
   version(key: string): number {
-    return this.#replica.catalog.serviceIndex.get(key) ?? 0;
+    const index = this.#replica.catalog.serviceIndex.get(key) ?? 0;
+    return index === 0 ? 0 : index + this.#aclGeneration();
   }
 
+  // A service the DNS token may not read is unknown to DNS (NXDOMAIN, as Consul answers).
   #serviceName(name: string, connect: boolean): string | undefined {
+    const actual = this.#catalogName(name, connect);
+    return actual !== undefined && this.#serviceReadable(this.#authz(), actual) ? actual : undefined;
+  }
+
+  #catalogName(name: string, connect: boolean): string | undefined {
     const cat = this.#replica.catalog;
     const table = connect ? cat.byConnect : cat.byName;
     if (table.has(name)) return name;
@@ -86,17 +138,20 @@ export class DnsView {
 
   /** A node by name, case-insensitively. */
   node(name: string): Node | undefined {
-    return this.#replica.catalog.nodes.get(name) ?? this.#nodes().map.get(name.toLowerCase());
+    const node = this.#replica.catalog.nodes.get(name) ?? this.#nodes().map.get(name.toLowerCase());
+    return node && this.#nodeReadable(this.#authz(), node.Node) ? node : undefined;
   }
 
   /** The node whose address is `ip` (for PTR). */
   nodeByAddress(ip: string): Node | undefined {
-    return this.#nodes().byAddr.get(ip);
+    const node = this.#nodes().byAddr.get(ip);
+    return node && this.#nodeReadable(this.#authz(), node.Node) ? node : undefined;
   }
 
   /** A service instance whose own address is `ip` (for PTR when no node matches). */
   serviceByAddress(ip: string): NodeService | undefined {
-    return this.#serviceAddrs().get(ip);
+    const svc = this.#serviceAddrs().get(ip);
+    return svc && this.#serviceReadable(this.#authz(), svc.Service) ? svc : undefined;
   }
 
   #nodes(): { map: Map<string, Node>; byAddr: Map<string, Node> } {
