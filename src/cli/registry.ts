@@ -10,6 +10,11 @@ import { catalogCommand } from './catalog.ts';
 import { catalogDatacentersCommand } from './catalog-datacenters.ts';
 import { catalogNodesCommand } from './catalog-nodes.ts';
 import { catalogServicesCommand } from './catalog-services.ts';
+import { configCommand } from './config.ts';
+import { configDeleteCommand } from './config-delete.ts';
+import { configListCommand } from './config-list.ts';
+import { configReadCommand } from './config-read.ts';
+import { configWriteCommand } from './config-write.ts';
 import { kvCommand } from './kv.ts';
 import { kvDeleteCommand } from './kv-delete.ts';
 import { kvExportCommand } from './kv-export.ts';
@@ -40,6 +45,11 @@ export const COMMANDS: readonly Command[] = [
   catalogDatacentersCommand,
   catalogNodesCommand,
   catalogServicesCommand,
+  configCommand,
+  configDeleteCommand,
+  configListCommand,
+  configReadCommand,
+  configWriteCommand,
   kvCommand,
   kvDeleteCommand,
   kvExportCommand,

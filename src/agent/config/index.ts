@@ -4,5 +4,5 @@ export { agentFlagDefs } from './flags.ts';
 export { ConfigError } from './error.ts';
 export { implementedKeys } from './implemented.ts';
 export type { RuntimeConfig, ListenAddr } from './runtime.ts';
-export { parseSource, type Source, type ParsedSource } from './parse.ts';
+export { parseSource, parseText, type Source, type ParsedSource } from './parse.ts';
 export { sourcesFromPath } from './sources.ts';
