@@ -30,7 +30,8 @@ export function configHandlers(entries: ConfigEntryEndpoint, cfg: RequestConfig)
         return { body: value, meta };
       }
       const { value, meta } = await entries.get(kind, name, opts);
-      if (!value) throw Object.assign(new NotFoundError(`Config entry not found for ${JSON.stringify(kind)} / ${JSON.stringify(name)}`), { meta });
+      // Consul sets the index headers before answering 404.
+      if (!value) return { status: 404, raw: `Config entry not found for ${JSON.stringify(kind)} / ${JSON.stringify(name)}`, contentType: 'text/plain; charset=utf-8', meta };
       return { body: value, meta };
     },
     async delete(req: HttpRequest): Promise<HttpResult> {
