@@ -112,6 +112,11 @@ export class DnsServer {
         const len = buf.readUInt16BE(0);
         const msg = buf.subarray(2, 2 + len);
         buf = buf.subarray(2 + len);
+        const now = this.#d.handler.answerNow(msg, 'tcp');
+        if (now !== undefined) {
+          if (now && !c.destroyed) c.write(frame(now));
+          continue;
+        }
         if (++inFlight >= this.#d.maxPipelined) c.pause();
         this.#d.handler.handle(Buffer.from(msg), 'tcp').then((reply) => {
           if (reply && !c.destroyed) c.write(frame(reply));
