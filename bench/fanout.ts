@@ -1,0 +1,182 @@
+// Blocking-query fan-out (issue 9 item 2): H concurrent blocking `GET /v1/health/service/<name>
+// ?index=N&wait=5m` queries (a quarter on one hot service, the rest spread over other services)
+// plus K KV key watchers (`GET /v1/kv/<key>?index=N&wait=5m`) against an agent in a child
+// process, each on its own connection, opened by generator processes (bench/support/watchers.ts).
+// Then one change to the hot service (a new instance via PUT /v1/catalog/register): time until
+// every hot watcher has its response (p50/p99/max from the PUT being sent), how many unaffected
+// watchers answered within a grace period (must be 0), and the agent's CPU and RSS idle and
+// during the wave. The reference, in the same run: a plain node:http server holding the same
+// long-polls and answering the hot ones with the same body on one request (bench/support/
+// longpoll-server.ts), the floor of fan-out cost in Node. Last line: agent/reference p99.
+//
+//   node bench/fanout.ts            # 10,000 health + 10,000 KV watchers (KV clamped to the fd limit)
+//   node bench/fanout.ts --quick    # 1,000 + 1,000, ~20 s
+//   node bench/fanout.ts --full     # 50,000 + 10,000 (needs RLIMIT_NOFILE > 60,000)
+//   options: --health N --kv N --services N (cold services) --keys N --grace MS --idle MS
+//            --backend memory|embedded --per-generator N --prof-agent (CPU-profile the agent child)
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { WatcherSpec } from './support/watchers.ts';
+import { runWave, type WaveResult, type WaveTarget } from './support/fanout-wave.ts';
+import { closeRequests, hardFdLimit, pool, request, startServerProcess, supportScript, type HttpReply, type ServerProcess } from './support/proc.ts';
+
+const { values: opts } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    full: { type: 'boolean', default: false },
+    health: { type: 'string' },
+    kv: { type: 'string' },
+    services: { type: 'string', default: '1000' },
+    keys: { type: 'string', default: '1000' },
+    grace: { type: 'string', default: '2000' },
+    idle: { type: 'string', default: '3000' },
+    backend: { type: 'string', default: 'memory' },
+    'per-generator': { type: 'string', default: '8000' },
+    'prof-agent': { type: 'boolean', default: false },
+  },
+});
+
+const log = (m: string): void => { process.stderr.write(m + '\n'); };
+const HOT = 'hot';
+const FD_SLACK = 200; // listeners, stdio, store files, the parent's setup connections
+const health = Number(opts.health ?? (opts.quick ? 1000 : opts.full ? 50_000 : 10_000));
+let kv = Number(opts.kv ?? (opts.quick ? 1000 : 10_000));
+const services = Math.min(Number(opts.services), Math.max(1, Math.floor(health * 0.75)));
+const keys = Math.min(Number(opts.keys), Math.max(1, kv));
+const fdLimit = hardFdLimit();
+const notes: string[] = [];
+if (health + FD_SLACK > fdLimit) {
+  console.log(`cannot run ${health} health watchers: the server process needs one file descriptor per connection ` +
+    `and the hard RLIMIT_NOFILE here is ${fdLimit} (raising it needs CAP_SYS_RESOURCE)`);
+  console.log('ratio: n/a (not run)');
+  process.exit(2);
+}
+if (health + kv + FD_SLACK > fdLimit) {
+  const was = kv;
+  kv = fdLimit - health - FD_SLACK;
+  notes.push(`KV watchers clamped from ${was} to ${kv}: hard RLIMIT_NOFILE is ${fdLimit} and the server holds one fd per watcher`);
+  log(notes[notes.length - 1]);
+}
+const total = health + kv;
+// Source addresses: the generators bind each socket to one (so bind(0) takes an ephemeral port
+// for that address whatever the destination), at most 20,000 per address of the 28k-port range,
+// a fresh set per wave (a random 127.x.y block per run) so the TIME_WAIT ports the previous wave
+// or run left behind are never needed again.
+const perWave = Math.ceil(total / 20_000);
+const block = 1 + Math.floor(Math.random() * 250);
+const sourceAddresses = (wave: number): string[] =>
+  Array.from({ length: perWave }, (_, i) => `127.${block}.${wave}.${i + 1}`);
+
+interface Indexes { hot: number; svc: number[]; kv: number[] }
+
+function watcherList(ix: Indexes): WatcherSpec[] {
+  const out: WatcherSpec[] = [];
+  const q = (i: number) => `?index=${i}&wait=5m`;
+  const hot = Math.floor(health / 4);
+  for (let i = 0; i < hot; i++) out.push({ path: `/v1/health/service/${HOT}${q(ix.hot)}`, group: 'hot' });
+  for (let i = hot; i < health; i++) out.push({ path: `/v1/health/service/svc-${i % services}${q(ix.svc[i % services])}`, group: 'cold' });
+  for (let i = 0; i < kv; i++) out.push({ path: `/v1/kv/k${i % keys}${q(ix.kv[i % keys])}`, group: 'kv' });
+  return out;
+}
+
+function http(addr: string, method: string, p: string, body?: unknown): Promise<HttpReply> {
+  return request(addr, method, p, body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body));
+}
+
+const reg = (node: string, i: number, service: string, id: string) => ({
+  Node: node, Address: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+  Service: { ID: id, Service: service, Port: 8000 + (i % 1000), Tags: ['bench'] },
+});
+
+async function agentTarget(profDir: string | null, root: string): Promise<{ target: WaveTarget; agent: ServerProcess }> {
+  const execArgv = profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
+  const agent = await startServerProcess(supportScript('scale-agent.ts'),
+    ['--backend', opts.backend, '--dir', root, '--max-conns', '0'], execArgv);
+  log(`[agent] at ${agent.httpAddr} (pid ${agent.pid}); registering ${services + 1} services and writing ${keys} keys`);
+  await http(agent.httpAddr, 'PUT', '/v1/catalog/register', reg('node-hot', 0, HOT, 'hot-1'));
+  await pool(services, 32, async (i) => { await http(agent.httpAddr, 'PUT', '/v1/catalog/register', reg(`node-${i}`, i + 1, `svc-${i}`, `svc-${i}-1`)); });
+  await pool(keys, 32, async (i) => { await http(agent.httpAddr, 'PUT', `/v1/kv/k${i}`, `value-${i}`); });
+  const index = async (p: string) => Number((await http(agent.httpAddr, 'GET', p)).headers['x-consul-index']);
+  const ix: Indexes = { hot: await index(`/v1/health/service/${HOT}`), svc: new Array(services), kv: new Array(keys) };
+  await pool(services, 32, async (i) => { ix.svc[i] = await index(`/v1/health/service/svc-${i}`); });
+  await pool(keys, 32, async (i) => { ix.kv[i] = await index(`/v1/kv/k${i}`); });
+  const target: WaveTarget = {
+    name: 'agent', httpAddr: agent.httpAddr, pid: agent.pid, watchers: watcherList(ix), affected: 'hot',
+    async held() {
+      const m = JSON.parse((await http(agent.httpAddr, 'GET', '/v1/agent/metrics')).body) as { Gauges: { Name: string; Value: number }[] };
+      return m.Gauges.find((g) => g.Name === 'consul.rpc.queries_blocking')?.Value ?? 0;
+    },
+    async change() { await http(agent.httpAddr, 'PUT', '/v1/catalog/register', reg('node-hot-2', 99_999, HOT, 'hot-2')); },
+  };
+  return { target, agent };
+}
+
+async function referenceTarget(body: string): Promise<{ target: WaveTarget; server: ServerProcess }> {
+  const server = await startServerProcess(supportScript('longpoll-server.ts'), []);
+  log(`[reference] plain node:http long-poll server at ${server.httpAddr} (pid ${server.pid})`);
+  const ix: Indexes = { hot: 1, svc: new Array(services).fill(1), kv: new Array(keys).fill(1) };
+  const target: WaveTarget = {
+    name: 'reference', httpAddr: server.httpAddr, pid: server.pid, watchers: watcherList(ix), affected: 'hot',
+    async held() { return Number((await http(server.httpAddr, 'GET', '/held')).body); },
+    async change() {
+      await http(server.httpAddr, 'PUT', `/fire?path=${encodeURIComponent(`/v1/health/service/${HOT}`)}`, body);
+    },
+  };
+  return { target, server };
+}
+
+const f = (n: number, d = 1): string => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
+
+function table(rows: WaveResult[]): string {
+  const head = ['server', 'watchers', 'affected', 'answered', 'p50 ms', 'p99 ms', 'max ms', 'change ms', 'unaffected woken',
+    'idle CPU %', 'idle RSS MiB', 'wave CPU ms', 'wave CPU %', 'peak RSS MiB'];
+  const body = rows.map((r) => [r.name, String(r.watchers), String(r.affected), String(r.answered), f(r.p50), f(r.p99), f(r.max),
+    f(r.changeMs), String(r.unaffectedWoken), f(r.idleCpuPct), f(r.idleRssMiB, 0), f(r.waveCpuMs, 0), f(r.waveCpuPct, 0), f(r.peakRssMiB, 0)]);
+  const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (c: string[]) => '| ' + c.map((x, i) => (i === 0 ? x.padEnd(w[i]) : x.padStart(w[i]))).join(' | ') + ' |';
+  return [line(head), '|' + w.map((n, i) => (i === 0 ? ':' + '-'.repeat(n + 1) : '-'.repeat(n + 1) + ':')).join('|') + '|', ...body.map(line)].join('\n');
+}
+
+const started = Date.now();
+const loadBefore = os.loadavg()[0];
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-bench-fanout-'));
+const profDir = opts['prof-agent'] ? fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-fanout-prof-')) : null;
+const waveOpts = (wave: number) => ({ perGenerator: Number(opts['per-generator']), localAddresses: sourceAddresses(wave), idleMs: Number(opts.idle), graceMs: Number(opts.grace), log });
+const rows: WaveResult[] = [];
+let hotBody = '[]';
+try {
+  const { target, agent } = await agentTarget(profDir, root);
+  try {
+    rows.push(await runWave(target, waveOpts(1)));
+    hotBody = (await http(agent.httpAddr, 'GET', `/v1/health/service/${HOT}`)).body;
+  } finally {
+    await agent.stop();
+  }
+  const { target: ref, server } = await referenceTarget(hotBody);
+  try {
+    rows.push(await runWave(ref, waveOpts(2)));
+  } finally {
+    await server.stop();
+  }
+} finally {
+  closeRequests();
+  fs.rmSync(root, { recursive: true, force: true });
+}
+
+console.log(`\nFan-out bench: ${health} blocking health/service queries (${Math.floor(health / 4)} on "${HOT}", the rest over ${services} services) ` +
+  `+ ${kv} KV watchers over ${keys} keys, one connection each from ${perWave} source address(es) per server; ` +
+  `one change = a new "${HOT}" instance (${hotBody.length}-byte response); grace ${opts.grace} ms; backend ${opts.backend}; ` +
+  `node ${process.version}, ${os.cpus().length} CPUs; total ${((Date.now() - started) / 1000).toFixed(0)} s; ` +
+  `1-min load average ${loadBefore.toFixed(2)} before, ${os.loadavg()[0].toFixed(2)} after. Latencies are from sending the change.`);
+for (const n of notes) console.log(`note: ${n}`);
+if (profDir) console.log(`agent CPU profile: ${profDir}`);
+for (const r of rows) {
+  console.log(`[${r.name}] opened in ${r.openSeconds.toFixed(1)} s; held after the wave ${r.heldAfter} (expected ${r.watchers - r.affected})` +
+    (r.errors.length ? `; errors: ${r.errors.slice(0, 5).join('; ')}` : ''));
+}
+console.log(table(rows));
+const [a, ref] = rows;
+console.log(`ratio: agent/reference p99 time-to-response = ${(a.p99 / ref.p99).toFixed(2)} (max ${(a.max / ref.max).toFixed(2)}); ` +
+  `unaffected woken ${a.unaffectedWoken}`);

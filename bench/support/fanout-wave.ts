@@ -1,0 +1,146 @@
+// One fan-out wave for bench/fanout.ts, against any server that holds long-polls: fork the
+// watcher generators, open every watcher, wait until the server holds them all, measure the
+// server idle, trigger one change, time the affected responses, count unaffected ones during a
+// grace period, and sample the server's CPU and RSS throughout.
+import { fork, type ChildProcess } from 'node:child_process';
+import type { Report, WatcherSpec } from './watchers.ts';
+import { cpuMs, monoMs, quantile, rssMiB, sleep, supportScript, until } from './proc.ts';
+
+/** How to drive one server through a wave. */
+export interface WaveTarget {
+  name: string;
+  httpAddr: string;
+  pid: number;
+  watchers: WatcherSpec[];
+  /** The group the change affects; every other group must stay silent. */
+  affected: string;
+  /** How many long-polls the server currently holds. */
+  held(): Promise<number>;
+  /** Makes the change; resolves when the server acknowledged it. */
+  change(): Promise<void>;
+}
+
+/** Wave options. */
+export interface WaveOptions {
+  perGenerator: number;
+  localAddresses: string[];
+  idleMs: number;
+  graceMs: number;
+  log: (msg: string) => void;
+}
+
+/** The measured outcome of one wave. */
+export interface WaveResult {
+  name: string;
+  watchers: number;
+  affected: number;
+  answered: number;
+  /** Time from the change request to each affected response, ms. */
+  p50: number;
+  p99: number;
+  max: number;
+  /** Latency of the change request itself, ms. */
+  changeMs: number;
+  unaffectedWoken: number;
+  errors: string[];
+  openSeconds: number;
+  idleCpuPct: number;
+  idleRssMiB: number;
+  waveCpuMs: number;
+  waveCpuPct: number;
+  peakRssMiB: number;
+  heldAfter: number;
+}
+
+interface Gen {
+  child: ChildProcess;
+  expect: number;
+  next<T>(type: string): Promise<T>;
+}
+
+function startGenerator(): Gen {
+  const child = fork(supportScript('watchers.ts'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const waiting = new Map<string, ((m: unknown) => void)[]>();
+  const early = new Map<string, unknown[]>();
+  child.on('message', (m: { type: string }) => {
+    const q = waiting.get(m.type);
+    if (q?.length) q.shift()!(m);
+    else early.set(m.type, [...(early.get(m.type) ?? []), m]);
+  });
+  return {
+    child, expect: 0,
+    next<T>(type: string): Promise<T> {
+      const e = early.get(type);
+      if (e?.length) return Promise.resolve(e.shift() as T);
+      return new Promise((resolve) => waiting.set(type, [...(waiting.get(type) ?? []), resolve as (m: unknown) => void]));
+    },
+  };
+}
+
+/** Runs one wave against `t`; generators are started and stopped here. */
+export async function runWave(t: WaveTarget, o: WaveOptions): Promise<WaveResult> {
+  const [host, port] = [t.httpAddr.slice(0, t.httpAddr.lastIndexOf(':')), Number(t.httpAddr.slice(t.httpAddr.lastIndexOf(':') + 1))];
+  const gens = Array.from({ length: Math.max(1, Math.ceil(t.watchers.length / o.perGenerator)) }, startGenerator);
+  const shares: WatcherSpec[][] = gens.map(() => []);
+  t.watchers.forEach((w, i) => shares[i % gens.length].push(w));
+  const affected = t.watchers.filter((w) => w.group === t.affected).length;
+  try {
+    const opened = monoMs();
+    gens.forEach((g, i) => {
+      g.expect = shares[i].filter((w) => w.group === t.affected).length;
+      g.child.send({ type: 'open', host, port, localAddresses: o.localAddresses, watchers: shares[i], notify: { [t.affected]: g.expect } });
+    });
+    await Promise.all(gens.map((g) => g.next('opened')));
+    await until(async () => (await t.held()) >= t.watchers.length, 180_000, `${t.name} to hold ${t.watchers.length} long-polls`, 250);
+    const openSeconds = (monoMs() - opened) / 1000;
+    o.log(`[${t.name}] ${t.watchers.length} long-polls held after ${openSeconds.toFixed(1)} s; measuring idle for ${o.idleMs} ms`);
+
+    await sleep(1000);
+    const idle0 = cpuMs(t.pid);
+    await sleep(o.idleMs);
+    const idleCpuPct = ((cpuMs(t.pid) - idle0) / o.idleMs) * 100;
+    const idleRssMiB = rssMiB(t.pid);
+
+    let peakRssMiB = idleRssMiB;
+    const sampler = setInterval(() => { peakRssMiB = Math.max(peakRssMiB, rssMiB(t.pid)); }, 10);
+    const done = Promise.all(gens.map((g) => (g.expect ? g.next('group-done') : null)));
+    const cpu0 = cpuMs(t.pid);
+    const t0 = monoMs();
+    await t.change();
+    const changeMs = monoMs() - t0;
+    let timer: NodeJS.Timeout | undefined;
+    const finished = await Promise.race([done.then(() => true), new Promise<boolean>((r) => { timer = setTimeout(() => r(false), 60_000); })]);
+    clearTimeout(timer);
+    const waveCpuMs = cpuMs(t.pid) - cpu0;
+    const waveWall = monoMs() - t0;
+    clearInterval(sampler);
+    if (!finished) o.log(`[${t.name}] not every affected watcher answered within 60 s`);
+    await sleep(o.graceMs);
+    const heldAfter = await t.held();
+
+    const reports = await Promise.all(gens.map((g) => { g.child.send({ type: 'report' }); return g.next<Report>('report'); }));
+    const lat: number[] = [];
+    let unaffectedWoken = 0;
+    const errors: string[] = [];
+    for (const r of reports) {
+      for (const [group, times] of Object.entries(r.arrivals)) {
+        if (group === t.affected) lat.push(...times.map((x) => x - t0));
+        else unaffectedWoken += times.length;
+      }
+      for (const [k, n] of Object.entries(r.statuses)) if (!k.endsWith(' 200')) errors.push(`${n}× ${k}`);
+      errors.push(...r.errors);
+    }
+    lat.sort((a, b) => a - b);
+    return {
+      name: t.name, watchers: t.watchers.length, affected, answered: lat.length,
+      p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), max: lat.length ? lat[lat.length - 1] : NaN, changeMs,
+      unaffectedWoken, errors, openSeconds, idleCpuPct, idleRssMiB,
+      waveCpuMs, waveCpuPct: (waveCpuMs / waveWall) * 100, peakRssMiB, heldAfter,
+    };
+  } finally {
+    for (const g of gens) {
+      if (g.child.connected) g.child.send({ type: 'close' });
+    }
+    await Promise.all(gens.map((g) => (g.child.exitCode === null ? new Promise((r) => g.child.once('exit', r)) : null)));
+  }
+}

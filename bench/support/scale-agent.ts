@@ -1,0 +1,47 @@
+// A dev agent in its own process for the fan-out and catalog benchmarks, with Consul's
+// per-client connection limit (`limits.http_max_conns_per_client`) configurable so tens of
+// thousands of loopback watchers can connect. Usage:
+//   node bench/support/scale-agent.ts --backend memory|embedded [--dir DIR] [--max-conns N]
+// Prints one JSON line `{"http":"127.0.0.1:PORT"}` once serving; stops cleanly on SIGTERM or when
+// stdin closes (so it never outlives the bench), which also lets --cpu-prof write its profile.
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { createAgent } from '../../src/index.ts';
+import { silentLogger } from '../../src/log.ts';
+import { MemoryStore, type Store } from '../../src/store/index.ts';
+import { EmbeddedStore } from '../../src/store/embedded/embedded.ts';
+import { devConfig } from '../../test/support/agent.ts';
+
+const { values: opts } = parseArgs({
+  options: {
+    backend: { type: 'string', default: 'memory' },
+    dir: { type: 'string' },
+    'max-conns': { type: 'string', default: '0' },
+  },
+});
+const backend = opts.backend;
+if (backend !== 'memory' && backend !== 'embedded') throw new Error(`unknown backend ${backend}`);
+if (backend === 'embedded' && !opts.dir) throw new Error('the embedded backend needs --dir');
+const store: Store = backend === 'memory' ? new MemoryStore({}) : new EmbeddedStore({ dir: path.join(opts.dir!, 'store') });
+const base = devConfig();
+const agent = createAgent(
+  devConfig({
+    store: { backend }, dataDir: opts.dir ?? null, nodeName: 'bench-node', logLevel: 'error',
+    limits: { ...base.limits, httpMaxConnsPerClient: Number(opts['max-conns']) },
+  }),
+  { logger: silentLogger(), store },
+);
+await agent.start();
+process.stdout.write(JSON.stringify({ http: agent.httpAddresses()[0] }) + '\n');
+
+let stopping = false;
+async function stop(): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  await agent.stop();
+  process.exit(0);
+}
+process.on('SIGTERM', () => void stop());
+process.on('SIGINT', () => void stop());
+process.stdin.on('end', () => void stop());
+process.stdin.resume();
