@@ -1,6 +1,7 @@
 // ACL requirements of the agent-level routes whose handlers live outside the endpoint layer
 // (Consul's agent_endpoint.go checks): agent:read for self, metrics and monitor, agent:write for
-// reload, leave and runtime tokens, operator:read for host; members filtered by node:read.
+// reload, leave, join and runtime tokens, operator:read for host, operator:write for force-leave;
+// members filtered by node:read.
 import type { AuthorizerMethod } from '../acl/index.ts';
 import { allowed, authorize } from '../endpoint/index.ts';
 import { authzOf, type Handler, type HttpResult, type HttpRequest, type RequestConfig, type RouteHandlers } from '../http/index.ts';
@@ -37,11 +38,14 @@ export function guardAgentRoutes(h: RouteHandlers, cfg: RequestConfig, nodeName:
     },
     agentControl: {
       ...h.agentControl,
-      members: membersFiltered(h.agentControl.members, cfg),
       reload: guard(h.agentControl.reload, cfg, 'agentWrite', nodeName),
       leave: guard(h.agentControl.leave, cfg, 'agentWrite', nodeName),
-      forceLeave: guard(h.agentControl.forceLeave, cfg, 'operatorWrite', ''),
       token: guard(h.agentControl.token, cfg, 'agentWrite', nodeName),
+    },
+    members: {
+      members: membersFiltered(h.members.members, cfg),
+      join: guard(h.members.join, cfg, 'agentWrite', nodeName),
+      forceLeave: guard(h.members.forceLeave, cfg, 'operatorWrite', ''),
     },
   };
 }

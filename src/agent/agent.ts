@@ -15,6 +15,9 @@ import { HttpServer } from '../http/index.ts';
 import { DnsHandler, DnsServer, dnsConfigFrom, type DnsAddresses } from '../dns/index.ts';
 import { DnsView, type DnsAcl } from '../endpoint/index.ts';
 import { buildServer, type AgentHooks, type Endpoints } from './server.ts';
+import { LanPool } from './lan-pool.ts';
+import { MemberReconciler } from '../leader/reconcile.ts';
+import type { Transport } from '../gossip/index.ts';
 import type { Local } from './local/index.ts';
 import { loadConfig } from './config/load.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
@@ -31,6 +34,10 @@ export interface AgentDeps {
   shutdown?: () => void | Promise<void>;
   /** Re-reads the configuration for PUT /v1/agent/reload (default: the same config files again). */
   reloadConfig?: () => Promise<RuntimeConfig>;
+  /** Gossip transport (default: UDP+TCP sockets on the serf LAN address). */
+  gossipTransport?: Transport;
+  /** retry_join gave up after retry_max attempts (default: logged). */
+  onJoinExhausted?: (err: Error) => void;
 }
 
 /** A running (or ready to run) agent. */
@@ -47,6 +54,10 @@ export interface Agent {
   readonly leaderSide: LeaderSide;
   /** This agent's own services and checks, with anti-entropy. */
   readonly local: Local;
+  /** The LAN gossip pool (no gossip node when the config has no `gossip` section). */
+  readonly pool: LanPool;
+  /** Leaves the gossip pool gracefully (peers see `left`, the leader deregisters the node). */
+  leave(): Promise<void>;
   /** Opens the store, runs leader start-up duties, binds listeners. */
   start(): Promise<void>;
   /** Closes listeners, stops following the store, closes it. Idempotent. */
@@ -83,10 +94,15 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   const telemetry = new Telemetry(clock);
   const log = logger.child({ '@module': 'agent' });
   const store: Store = deps.store ?? buildStore(config, clock, logger);
+  const pool = new LanPool(config, {
+    clock, logger, random: deps.random ?? Math.random, transport: deps.gossipTransport, onJoinExhausted: deps.onJoinExhausted,
+  });
   const hooks: AgentHooks = {
+    pool,
     reload: async () => local.reload(await (deps.reloadConfig ?? (() => reloadFromSources(config)))()),
     leave: async () => {
       await local.stop();
+      await pool.leave();
       await endpoints.catalog.deregister({ Node: config.nodeName });
       // Answer the request first, then shut down (Consul's Leave then ShutdownAgent).
       setImmediate(() => void (deps.shutdown ?? (() => agent.stop()))());
@@ -95,6 +111,12 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   const { epDeps, replica, endpoints, sessionTimers, router, local, aclReaper, leaderSide } = buildServer(
     config, store, clock, logger, deps.random ?? Math.random, { telemetry, hub }, hooks,
   );
+  if (pool.gossip) {
+    leaderSide.loops.add(new MemberReconciler({
+      gossip: pool.gossip, catalog: () => endpoints.catalog, replica, datacenter: config.datacenter,
+      nodeName: config.nodeName, clock, logger,
+    }));
+  }
   // ACL start-up and the expired-token reaper are leader duties like the others.
   if (config.acl.enabled) {
     leaderSide.loops.add({
@@ -123,12 +145,14 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   let stopped = false;
 
   const agent: Agent = {
-    config, logger, store, replica, http, endpoints, sessionTimers, local, leaderSide,
+    config, logger, store, replica, http, endpoints, sessionTimers, local, leaderSide, pool,
+    leave: () => pool.leave(),
     async start() {
       if (started) return;
       started = true;
       await store.open();
       await replica.start();
+      await pool.start();
       await leaderSide.election.start();
       // The leader's duties (cluster id, CA root, ACLs, members, session TTLs) finish before
       // the listeners open, so a single server answers its first request fully set up.
@@ -145,6 +169,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       await http.close();
       await dns.close();
       await local.stop();
+      await pool.shutdown();
       await leaderSide.loops.stop();
       await leaderSide.election.stop();
       replica.stop();

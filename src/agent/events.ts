@@ -1,6 +1,7 @@
 // User events (Consul's /v1/event): fired events kept in a 256-entry ring on the agent, with
 // node/service/tag filters applied on receipt and Consul's index derived from the last event's
-// UUID. Gossip propagation to other agents arrives with the gossip layer.
+// UUID. With a gossip pool, fired events travel through it and every agent (this one
+// included) receives them into its ring (agent/event-gossip.ts).
 import { randomUUID } from 'node:crypto';
 import { InternalError } from '../errors.ts';
 
@@ -40,9 +41,15 @@ export class EventBuffer {
   #ltime = 0;
   #waiters = new Set<() => void>();
   readonly #target: EventTarget;
+  #publish: ((ev: UserEvent) => void) | null = null;
 
   constructor(target: EventTarget) {
     this.#target = target;
+  }
+
+  /** Sends fired events through `publish` (the gossip pool) instead of straight into the ring. */
+  publishVia(publish: (ev: UserEvent) => void): void {
+    this.#publish = publish;
   }
 
   /** Fires an event; returns it as Consul's fire endpoint does. */
@@ -56,11 +63,13 @@ export class EventBuffer {
       ID: randomUUID(), Name: name, Payload: payload && payload.length ? payload.toString('base64') : null,
       NodeFilter: filters.node ?? '', ServiceFilter: filters.service ?? '', TagFilter: filters.tag ?? '', Version: 1, LTime: 0,
     };
-    this.#receive({ ...ev, LTime: ++this.#ltime });
+    if (this.#publish) this.#publish(ev);
+    else this.receive({ ...ev, LTime: ++this.#ltime });
     return ev;
   }
 
-  #receive(ev: UserEvent): void {
+  /** Takes in an event from the pool (or a local fire): kept when its filters match this agent. */
+  receive(ev: UserEvent): void {
     if (!this.#matches(ev)) return;
     this.#events.push(ev);
     if (this.#events.length > EVENT_BUFFER_SIZE) this.#events.shift();

@@ -21,6 +21,9 @@ import { GatewayEndpoint } from '../endpoint/gateway-services.ts';
 import { configHandlers } from '../http/v1/config.ts';
 import { gatewayHandlers } from '../http/v1/gateways.ts';
 import { EventBuffer } from './events.ts';
+import { bridgeEvents } from './event-gossip.ts';
+import type { LanPool } from './lan-pool.ts';
+import { poolHandlers, selfMember, serfLanStats } from './pool-routes.ts';
 import {
   buildRoutes, kvHandlers, txnHandlers, statusHandlers, agentSelfHandlers, agentStats, connectHandlers,
   sessionHandlers, catalogHandlers, healthHandlers, observeHandlers, eventHandlers, type Router,
@@ -74,6 +77,8 @@ export interface ServerParts {
 export interface AgentHooks {
   reload(): Promise<void>;
   leave(): Promise<void>;
+  /** The agent's LAN gossip pool (members, join, keyring; events travel through it). */
+  pool: LanPool;
 }
 
 /** Wires replica, endpoints, leader timers and routes for one server. */
@@ -100,7 +105,9 @@ export function buildServer(
     clock, logger: logger.child({ '@module': 'agent.leader' }),
     expire: (id) => endpoints.session.destroy(id),
   });
-  const leaderSide = buildLeaderSide({ config, epDeps, election, timers: sessionTimers, catalog: () => endpoints.catalog });
+  const leaderSide = buildLeaderSide({
+    config, epDeps, election, timers: sessionTimers, catalog: () => endpoints.catalog, gossipHealth: hooks.pool.gossip !== null,
+  });
   const endpoints: Endpoints = {
     kv: new KvEndpoint(epDeps, { enableKeyListPolicy: keyListPolicy(config) }), txn: new TxnEndpoint(epDeps), ca: new ConnectCAEndpoint(epDeps),
     session: new SessionEndpoint(epDeps, health, leaderSide.sessionHooks),
@@ -116,6 +123,7 @@ export function buildServer(
     nodeName: config.nodeName,
     services: () => [...(replica.catalog.services.get(config.nodeName)?.values() ?? [])],
   });
+  if (hooks.pool.gossip) bridgeEvents(events, hooks.pool.gossip);
   const local = createLocal({
     config, clock, random, logger, target: serverCatalogTarget(endpoints.catalog, replica, config, (secret) => endpoints.acl.resolver.resolve(secret)),
     remoteChecks: replicaNodeChecks(replica), clusterSize: () => replica.catalog.nodes.size,
@@ -127,7 +135,11 @@ export function buildServer(
     txn: txnHandlers(endpoints.txn, limits),
     status: statusHandlers(leadership, reqCfg),
     operator: operatorHandlers({ election, store, replica, clock, config, reqCfg }),
-    agent: agentSelfHandlers({ config, leadership, stats: () => agentStats(config, leadership, localCounts(local)) }),
+    agent: agentSelfHandlers({
+      config, leadership, member: () => selfMember(hooks.pool),
+      stats: () => agentStats(config, leadership, localCounts(local), serfLanStats(hooks.pool)),
+    }),
+    ...poolHandlers(config, hooks.pool, reqCfg),
     connect: connectHandlers(endpoints.ca, reqCfg),
     session: sessionHandlers(endpoints.session, { ...reqCfg, nodeName: config.nodeName }),
     catalog: catalogHandlers(endpoints.catalog, reqCfg),

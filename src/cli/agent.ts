@@ -8,6 +8,15 @@ import type { CliIO, Command } from './io.ts';
 
 /** How long a clean shutdown may take before the process exits anyway. */
 const SHUTDOWN_GRACE_MS = 5000;
+/** Consul's graceful-leave timeout: leaving the pool may take this long on top. */
+const LEAVE_GRACE_MS = 15_000;
+
+/** Whether a signal leaves the pool first (leave_on_terminate / skip_leave_on_interrupt). */
+function leavesOn(sig: string, c: RuntimeConfig): boolean {
+  if (!c.gossip) return false;
+  if (sig === 'interrupt') return !c.gossip.skipLeaveOnInterrupt;
+  return sig === 'terminated' && c.gossip.leaveOnTerminate;
+}
 
 function banner(c: RuntimeConfig): string {
   const rows: [string, string][] = [
@@ -20,7 +29,7 @@ function banner(c: RuntimeConfig): string {
     ['Client Addr', `[${c.clientAddrs.join(' ')}] (HTTP: ${c.ports.http}, HTTPS: ${c.ports.https}, gRPC: ${c.ports.grpc}, gRPC-TLS: ${c.ports.grpcTls}, DNS: ${c.ports.dns})`],
     ['Cluster Addr', `${c.advertiseAddr} (LAN: ${c.ports.serfLan}, WAN: ${c.ports.serfWan})`],
     ['Store', `${c.store.backend}${c.dataDir ? ` (${c.dataDir})` : ''}`],
-    ['Gossip Encryption', 'false'],
+    ['Gossip Encryption', String(Boolean(c.gossip?.encrypt))],
     ['ACL Enabled', String(c.acl.enabled)],
     ['ACL Default Policy', c.acl.defaultPolicy],
   ];
@@ -74,6 +83,11 @@ async function run(args: string[], io: CliIO): Promise<number> {
     logger, logHub,
     // PUT /v1/agent/leave ends the process the way a signal does.
     shutdown: () => requestLeave('leave'),
+    // retry_max exhausted: Consul's agent exits with an error.
+    onJoinExhausted: (err) => {
+      io.stderr(`==> ${err.message}\n`);
+      requestLeave('join-exhausted');
+    },
     reloadConfig: async () => (await loadConfig({ args, env: io.env })).config,
   });
   io.stdout(banner(config));
@@ -88,17 +102,22 @@ async function run(args: string[], io: CliIO): Promise<number> {
   const stopReload = reloadOnHangup(async () => agent.local.reload((await loadConfig({ args, env: io.env })).config), io);
   const sig = await Promise.race([nextSignal(), left]);
   stopReload();
-  io.stdout(sig === 'leave' ? '==> Graceful leave complete\n' : `==> Caught signal: ${sig}\n==> Gracefully shutting down agent...\n`);
+  const graceful = leavesOn(sig, config);
+  if (sig === 'leave') io.stdout('==> Graceful leave complete\n');
+  else if (sig !== 'join-exhausted') io.stdout(`==> Caught signal: ${sig}\n`);
+  if (graceful) io.stdout('==> Gracefully shutting down agent...\n');
+  else if (sig !== 'leave') io.stdout('==> Shutting down agent without leaving the cluster...\n');
   const forced = setTimeout(() => {
     io.stderr('==> Shutdown took too long; exiting\n');
     process.exit(1);
-  }, SHUTDOWN_GRACE_MS);
+  }, SHUTDOWN_GRACE_MS + (graceful ? LEAVE_GRACE_MS : 0));
   forced.unref();
   // A second signal during shutdown exits at once, as Consul does.
   void nextSignal().then(() => process.exit(1));
+  if (graceful) await agent.leave().catch((err: Error) => io.stderr(`==> Error leaving: ${err.message}\n`));
   await agent.stop();
   clearTimeout(forced);
-  return 0;
+  return sig === 'join-exhausted' ? 1 : 0;
 }
 
 /** The agent command. */

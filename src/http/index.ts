@@ -15,6 +15,8 @@ export { eventHandlers } from './v1/event.ts';
 export { agentServiceHandlers, agentService, contentHash, aggregatedStatus, type AgentLocalConfig } from './v1/agent-services.ts';
 export { agentCheckHandlers } from './v1/agent-checks.ts';
 export { agentControlHandlers, type AgentControlDeps } from './v1/agent-control.ts';
+export { membersHandlers, memberJson, type MemberView, type MembersDeps } from './v1/agent-members.ts';
+export { keyringHandlers, keyringResponse, type KeyringDeps } from './v1/operator-keyring.ts';
 export { aclTokenHandlers, type AclHandlerDeps } from './v1/acl.ts';
 export { aclPolicyHandlers, aclAuthHandlers } from './v1/acl-policies.ts';
 export { authzOf, parseToken, type HttpRequest, type RequestConfig } from './request.ts';

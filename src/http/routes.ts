@@ -31,7 +31,9 @@ export interface RouteHandlers {
     checks: Handler; register: Handler; deregister: Handler; pass: Handler; warn: Handler; fail: Handler;
     update: Handler; nodeMaintenance: Handler;
   };
-  agentControl: { members: Handler; reload: Handler; leave: Handler; forceLeave: Handler; token: Handler };
+  agentControl: { reload: Handler; leave: Handler; token: Handler };
+  members: { members: Handler; join: Handler; forceLeave: Handler };
+  keyring: { list: Handler; install: Handler; use: Handler; remove: Handler };
   config: { apply: Handler; get: Handler; delete: Handler };
   gateways: { gatewayServices: Handler; ingress: Handler };
   acl: ReturnType<typeof aclTokenHandlers>;
@@ -80,6 +82,10 @@ export function buildRoutes(h: RouteHandlers): Router {
     .route('PUT', '/v1/operator/autopilot/configuration', h.operator.autopilotSetConfig)
     .route('GET', '/v1/operator/autopilot/health', h.operator.autopilotHealth)
     .route('GET', '/v1/operator/autopilot/state', h.operator.autopilotState)
+    .route('GET', '/v1/operator/keyring', h.keyring.list)
+    .route('POST', '/v1/operator/keyring', h.keyring.install)
+    .route('PUT', '/v1/operator/keyring', h.keyring.use)
+    .route('DELETE', '/v1/operator/keyring', h.keyring.remove)
     .route('GET', '/v1/agent/self', h.agent.self)
     .route('GET', '/v1/agent/version', h.agent.version)
     .route('GET', '/v1/agent/services', h.agentServices.services)
@@ -97,10 +103,11 @@ export function buildRoutes(h: RouteHandlers): Router {
     .route('PUT', '/v1/agent/check/fail/*', h.agentChecks.fail)
     .route('PUT', '/v1/agent/check/update/*', h.agentChecks.update)
     .route('PUT', '/v1/agent/maintenance', h.agentChecks.nodeMaintenance)
-    .route('GET', '/v1/agent/members', h.agentControl.members)
+    .route('GET', '/v1/agent/members', h.members.members)
+    .route('PUT', '/v1/agent/join/*', h.members.join)
     .route('PUT', '/v1/agent/reload', h.agentControl.reload)
     .route('PUT', '/v1/agent/leave', h.agentControl.leave)
-    .route('PUT', '/v1/agent/force-leave/*', h.agentControl.forceLeave)
+    .route('PUT', '/v1/agent/force-leave/*', h.members.forceLeave)
     .route('PUT', '/v1/agent/token/*', h.agentControl.token)
     .route('GET', '/v1/agent/metrics', h.observe.metrics)
     .route('GET', '/v1/agent/monitor', h.observe.monitor)

@@ -49,6 +49,8 @@ export interface LeaderSideDeps {
   election: LeaderElection;
   timers: SessionTimers;
   catalog: () => CatalogEndpoint;
+  /** Gossip reconciles every member's serfHealth (leader/reconcile.ts); server records then only add their own node. */
+  gossipHealth?: boolean;
 }
 
 /** Wires the leader duties to the election; the duties run only while it leads. */
@@ -105,7 +107,7 @@ function membersDuty(d: LeaderSideDeps): { loop: LeaderLoop; observe(b: WatchBat
         if (ev.type === 'put' && rec) known.set(node, rec);
         else known.delete(node);
         const registered = d.epDeps.replica.catalog.nodes.has(node);
-        if (!running || !rec || node === d.config.nodeName || !registered) continue;
+        if (!running || !rec || node === d.config.nodeName || !registered || d.gossipHealth) continue;
         if (ev.type === 'delete' || ev.kv.version === 1) void health(rec, ev.type === 'put');
       }
     },

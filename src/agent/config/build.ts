@@ -4,6 +4,7 @@ import { ConfigError, multiError } from './error.ts';
 import type { Interfaces } from './addresses.ts';
 import type { ConfigTree } from './merge.ts';
 import { readNetwork } from './network.ts';
+import { readGossip } from './gossip.ts';
 import type { RuntimeConfig } from './runtime.ts';
 import { validateRuntime } from './validation.ts';
 import { TreeReader } from './values.ts';
@@ -29,16 +30,35 @@ function readLogLevel(r: TreeReader): RuntimeConfig['logLevel'] {
   return level;
 }
 
-/** Parses `memory`, `embedded` or `etcd://h1:p1,h2:p2` (Proconsul's `store` key / -store flag). */
+/** Parses `memory`, `embedded`, `managed` or `etcd://h1:p1,h2:p2` (Proconsul's `store` key / -store flag). */
 export function readStore(value: string, dev: boolean): RuntimeConfig['store'] {
   const v = value || (dev ? 'memory' : 'embedded');
-  if (v === 'memory' || v === 'embedded') return { backend: v };
+  if (v === 'memory' || v === 'embedded' || v === 'managed') return { backend: v };
   const m = /^etcd:\/\/(.+)$/.exec(v);
   const endpoints = m ? m[1].split(',').map((e) => e.trim()).filter(Boolean) : [];
   if (endpoints.length === 0 || endpoints.some((e) => !/^[^\s/:]+:\d+$/.test(e))) {
-    throw new ConfigError(`store: invalid value ${JSON.stringify(value)}: must be memory, embedded or etcd://host:port[,host:port...]`);
+    throw new ConfigError(`store: invalid value ${JSON.stringify(value)}: must be memory, embedded, managed or etcd://host:port[,host:port...]`);
   }
   return { backend: 'etcd', etcd: { endpoints: endpoints.map((e) => `http://${e}`) } };
+}
+
+/**
+ * The managed etcd member (`store = "managed"`, the default for a server with a data dir and
+ * bootstrap_expect > 1): binary and client/peer ports from `managed_etcd`, else etcd on PATH
+ * and the server port + 10 / + 11.
+ */
+function managedStore(r: TreeReader, g: ReturnType<typeof readGeneral>, serverPort: number): RuntimeConfig['store'] {
+  const byDefault = r.str('store') === '' && g.server && g.dataDir !== null && g.bootstrapExpect > 1;
+  if (g.store.backend !== 'managed' && !byDefault) return g.store;
+  if (!g.server) r.errors.push('store = "managed" requires server = true');
+  if (g.dataDir === null) r.errors.push('store = "managed" requires a data_dir');
+  return {
+    backend: 'managed',
+    managed: {
+      binary: r.str('managed_etcd.binary', 'etcd'),
+      clientPort: r.int('managed_etcd.client_port', serverPort + 10), peerPort: r.int('managed_etcd.peer_port', serverPort + 11),
+    },
+  };
 }
 
 function readAcl(r: TreeReader): RuntimeConfig['acl'] {
@@ -87,7 +107,7 @@ export function buildRuntime(tree: ConfigTree, valueErrors: string[], ctx: Build
   const general = readGeneral(r, ctx);
   const network = readNetwork(r, ctx.interfaces);
   const built: BuiltConfig = {
-    ...general, ...network, acl: readAcl(r), connect: readConnect(r),
+    ...general, ...network, store: managedStore(r, general, network.ports.server), acl: readAcl(r), connect: readConnect(r),
     limits: {
       kvMaxValueSize: r.int('limits.kv_max_value_size', 524288), txnMaxReqLen: r.int('limits.txn_max_req_len', 524288),
       httpMaxConnsPerClient: r.int('limits.http_max_conns_per_client', 200),
@@ -96,6 +116,7 @@ export function buildRuntime(tree: ConfigTree, valueErrors: string[], ctx: Build
       responseHeaders: r.stringMap('http_config.response_headers'),
       allowWriteHttpFrom: r.strings('http_config.allow_write_http_from'), useCache: r.bool('http_config.use_cache', true),
     },
+    gossip: readGossip(r, network.bindAddr, network.ports.serfLan, r.bool('server')),
     raw: tree,
   };
   validateRuntime(built, r);

@@ -10,7 +10,9 @@ export const implementedKeys: ReadonlySet<string> = new Set([
   'log_file', 'pid_file', 'ui_config.enabled', 'default_query_time', 'max_query_time',
   'limits.kv_max_value_size', 'limits.txn_max_req_len', 'limits.http_max_conns_per_client',
   'http_config.*', 'acl.*', 'connect.enabled', 'connect.ca_provider', 'connect.ca_config',
-  'session_ttl_min', 'disable_host_node_id', 'store',
+  'session_ttl_min', 'disable_host_node_id', 'store', 'managed_etcd.*',
+  'serf_lan', 'encrypt', 'encrypt_verify_incoming', 'encrypt_verify_outgoing', 'reconnect_timeout', 'rejoin_after_leave',
+  'retry_join', 'start_join', 'retry_interval', 'retry_max', 'leave_on_terminate', 'skip_leave_on_interrupt', 'gossip_lan.*',
 ]);
 
 /** Keys whose values are data (maps, lists of definitions): reported as a whole, not per entry. */

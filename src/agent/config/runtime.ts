@@ -1,5 +1,6 @@
 // The agent's runtime configuration: what the config loader produces from files and flags and
 // what createAgent() consumes. Durations are milliseconds; listeners are resolved addresses.
+import type { GossipSettings } from './gossip.ts';
 
 /** A resolved listener address: TCP host:port or a unix socket path. */
 export type ListenAddr = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string; mode?: string };
@@ -55,6 +56,8 @@ export interface RuntimeConfig {
   connect: { enabled: boolean; caProvider: string; caConfig: Record<string, unknown> };
   /** Milliseconds; session TTL floor (Consul's session_ttl_min, default 10s). */
   sessionTtlMin: number;
+  /** The LAN gossip pool; the loader always sets it. Absent: an in-process agent without a pool (its only member is itself). */
+  gossip?: GossipSettings;
   /** The merged raw configuration with Consul's snake_case keys, for /v1/agent/self DebugConfig. */
   raw: Record<string, unknown>;
   /** Config files that were read, in merge order (for `reload`). */

@@ -1,12 +1,11 @@
-// /v1/agent/members, reload, leave, force-leave and token/:type: the agent's membership view
-// (only itself until gossip lands), config reload, graceful leave and runtime ACL tokens.
+// /v1/agent/reload, leave and token/:type: config reload, graceful leave and runtime ACL
+// tokens (membership routes are in agent-members.ts).
 import type { RuntimeConfig } from '../../agent/config/runtime.ts';
 import { BadRequestError, NotFoundError } from '../../errors.ts';
 import { tokenKind, type TokenStore } from '../../agent/local/index.ts';
 import type { HttpResult } from '../router.ts';
 import { canonical, parseJSON } from '../body.ts';
 import type { HttpRequest } from '../request.ts';
-import { localMember } from './agent.ts';
 
 /** What the control handlers call. */
 export interface AgentControlDeps {
@@ -23,25 +22,12 @@ export interface AgentControlDeps {
 /** Handlers for the agent control routes. */
 export function agentControlHandlers(deps: AgentControlDeps) {
   return {
-    async members(req: HttpRequest): Promise<HttpResult> {
-      const wan = Boolean(req.query.get('wan'));
-      const segment = req.query.get('segment') ?? '';
-      if (wan && segment !== '' && segment !== '_all') throw new BadRequestError('Cannot provide a segment with wan=true');
-      if (wan && !deps.config.server) return { body: [] };
-      const member = localMember(deps.config);
-      if (wan) return { body: [{ ...member, Name: `${deps.config.nodeName}.${deps.config.datacenter}`, Port: deps.config.ports.serfWan }] };
-      return { body: [member] };
-    },
     async reload(): Promise<HttpResult> {
       await deps.reload();
       return {};
     },
     async leave(): Promise<HttpResult> {
       await deps.leave();
-      return {};
-    },
-    async forceLeave(): Promise<HttpResult> {
-      // No gossip pool yet: there is no failed member to remove.
       return {};
     },
     async token(req: HttpRequest): Promise<HttpResult> {

@@ -6,6 +6,7 @@ import type { Leadership } from '../../endpoint/index.ts';
 import { CONSUL_API_VERSION, gitRevision, buildDate } from '../../version.ts';
 import { formatGoDuration } from '../../duration.ts';
 import type { HttpResult } from '../router.ts';
+import { memberTags } from '../../agent/member-tags.ts';
 
 /** What the self handler reads. */
 export interface AgentSelfDeps {
@@ -13,20 +14,8 @@ export interface AgentSelfDeps {
   leadership: Leadership;
   /** Live stats sections computed per request (agent, consul, runtime, …). */
   stats: () => Record<string, Record<string, string>>;
-}
-
-function memberTags(c: RuntimeConfig): Record<string, string> {
-  const tags: Record<string, string> = {
-    build: `${CONSUL_API_VERSION}:${gitRevision().slice(0, 8)}`, dc: c.datacenter, id: c.nodeId,
-    role: c.server ? 'consul' : 'node', segment: '', vsn: '2', vsn_max: '3', vsn_min: '2',
-  };
-  if (c.server) {
-    Object.assign(tags, { port: String(c.ports.server), raft_vsn: '3', wan_join_port: String(c.ports.serfWan), ft_fs: '1', ft_si: '1' });
-    if (c.bootstrapExpect) tags.expect = String(c.bootstrapExpect);
-    if (c.bootstrap) tags.bootstrap = '1';
-    if (c.ports.grpcTls > 0) tags.grpc_tls_port = String(c.ports.grpcTls);
-  }
-  return tags;
+  /** This agent's gossip member as Consul's JSON (default: built from the config). */
+  member?: () => Record<string, unknown>;
 }
 
 function debugConfig(c: RuntimeConfig): Record<string, unknown> {
@@ -69,7 +58,7 @@ export function agentSelfHandlers(deps: AgentSelfDeps) {
           },
           DebugConfig: debugConfig(c),
           Coord: { Vec: [0, 0, 0, 0, 0, 0, 0, 0], Error: 1.5, Adjustment: 0, Height: 1e-5 },
-          Member: localMember(c),
+          Member: deps.member ? deps.member() : localMember(c),
           Stats: deps.stats(),
           Meta: c.nodeMeta,
           xDS: { SupportedProxies: { envoy: [] }, Port: c.ports.grpcTls > 0 ? c.ports.grpcTls : c.ports.grpc, Ports: { Plaintext: c.ports.grpc, TLS: c.ports.grpcTls } },
@@ -85,6 +74,7 @@ export function agentSelfHandlers(deps: AgentSelfDeps) {
 /** The Stats sections of agent/self. */
 export function agentStats(
   c: RuntimeConfig, leadership: Leadership, local: { services: number; checks: number; ttlChecks: number },
+  serfLan: Record<string, string> = { members: '1', failed: '0', left: '0', health_score: '0' },
 ): Record<string, Record<string, string>> {
   const mem = process.memoryUsage();
   return {
@@ -102,7 +92,7 @@ export function agentStats(
       arch: os.arch(), os: os.platform(), version: process.version, cpu_count: String(os.cpus().length),
       goroutines: '0', max_procs: String(os.availableParallelism()), heap_objects: String(mem.heapUsed),
     },
-    serf_lan: { members: '1', failed: '0', left: '0', health_score: '0' },
+    serf_lan: serfLan,
     serf_wan: { members: c.server ? '1' : '0', failed: '0', left: '0', health_score: '0' },
   };
 }

@@ -1,0 +1,117 @@
+// The agent's seat in the LAN gossip pool: builds the gossip node from the runtime config
+// (ports.serf_lan, encrypt, timings, `<data_dir>/serf` for the peer snapshot and keyring),
+// runs retry_join, and leaves or shuts down. Without config.gossip (an in-process agent built
+// from a bare RuntimeConfig) there is no pool and the agent is its own only member.
+import path from 'node:path';
+import type { Clock } from '../clock.ts';
+import type { Logger } from '../log.ts';
+import { createGossip, type Gossip, type GossipConfig, type Member, type Transport } from '../gossip/index.ts';
+import type { RuntimeConfig } from './config/runtime.ts';
+import { memberTags } from './member-tags.ts';
+import { retryJoin, type RetryJoin } from './retry-join.ts';
+
+/** Collaborators of the pool. */
+export interface LanPoolDeps {
+  clock: Clock;
+  logger: Logger;
+  random: () => number;
+  /** Default: real UDP+TCP sockets. */
+  transport?: Transport;
+  /** retry_max exhausted (Consul's agent exits). */
+  onJoinExhausted?: (err: Error) => void;
+}
+
+/** Maps the agent configuration to the gossip node's configuration. */
+export function gossipConfigFrom(c: RuntimeConfig): GossipConfig | null {
+  const g = c.gossip;
+  if (!g) return null;
+  const t = g.timings;
+  return {
+    name: c.nodeName, bindAddr: g.bindAddr, bindPort: g.bindPort, advertiseAddr: c.advertiseAddr,
+    tags: memberTags(c), defaultPort: g.bindPort,
+    probeIntervalMs: t.probeIntervalMs, probeTimeoutMs: t.probeTimeoutMs, suspicionMult: t.suspicionMult,
+    retransmitMult: t.retransmitMult, gossipIntervalMs: t.gossipIntervalMs, gossipNodes: t.gossipNodes,
+    reconnectTimeoutMs: g.reconnectTimeoutMs, rejoinAfterLeave: g.rejoinAfterLeave,
+    encryptKeys: g.encrypt ? [g.encrypt] : undefined,
+    encryptVerifyIncoming: g.encryptVerifyIncoming, encryptVerifyOutgoing: g.encryptVerifyOutgoing,
+    // Consul's event envelope (ID and filters) rides inside the serf payload; the 512-byte limit
+    // on name + payload is enforced before it is wrapped (agent/events.ts).
+    userEventSizeLimit: 1024,
+    dataDir: c.dataDir ? path.join(c.dataDir, 'serf') : undefined,
+  };
+}
+
+/** The agent's LAN pool membership. */
+export class LanPool {
+  /** The gossip node, or null when the agent runs without a pool. */
+  readonly gossip: Gossip | null;
+  readonly #config: RuntimeConfig;
+  readonly #deps: LanPoolDeps;
+  readonly #log: Logger;
+  #retry: RetryJoin | null = null;
+  #leaving = false;
+
+  constructor(config: RuntimeConfig, deps: LanPoolDeps) {
+    this.#config = config;
+    this.#deps = deps;
+    this.#log = deps.logger.child({ '@module': 'agent.gossip' });
+    const gc = gossipConfigFrom(config);
+    this.gossip = gc ? createGossip(gc, { clock: deps.clock, logger: deps.logger, random: deps.random, transport: deps.transport }) : null;
+  }
+
+  /** Binds the gossip sockets and starts retry_join in the background. */
+  async start(): Promise<void> {
+    const g = this.gossip;
+    const s = this.#config.gossip;
+    if (!g || !s) return;
+    await g.start();
+    this.#retry = retryJoin({
+      addrs: s.retryJoin, intervalMs: s.retryIntervalMs, max: s.retryMax, join: (a) => g.join(a),
+      clock: this.#deps.clock, logger: this.#log,
+      onExhausted: (err) => (this.#deps.onJoinExhausted ?? ((e: Error) => this.#log.error({ error: e.message }, 'retry_join gave up')))(err),
+    });
+  }
+
+  /** Resolves when the start-up retry_join has finished (joined, gave up or stopped). */
+  joined(): Promise<number> {
+    return this.#retry?.done ?? Promise.resolve(0);
+  }
+
+  /** Joins the given addresses now (PUT /v1/agent/join, `proconsul join`). */
+  join(addrs: string[]): Promise<number> {
+    if (!this.gossip) return Promise.reject(new Error('No gossip pool: this agent was started without one'));
+    return this.gossip.join(addrs);
+  }
+
+  /** Leaves the pool gracefully (peers see `left`); idempotent. */
+  async leave(): Promise<void> {
+    this.#retry?.stop();
+    if (!this.gossip || this.#leaving) return;
+    this.#leaving = true;
+    this.#log.info({}, 'Gracefully leaving the LAN pool');
+    await this.gossip.leave();
+  }
+
+  /** Stops gossiping without leaving (peers see `failed`). */
+  async shutdown(): Promise<void> {
+    this.#retry?.stop();
+    await this.gossip?.shutdown();
+  }
+
+  /** Whether a graceful leave has begun. */
+  get leaving(): boolean {
+    return this.#leaving;
+  }
+
+  /** Every known member (this agent alone without a pool). */
+  members(): Member[] {
+    return this.gossip ? this.gossip.members() : [this.localMember()];
+  }
+
+  /** This agent as a member. */
+  localMember(): Member {
+    if (this.gossip) return this.gossip.localMember();
+    const c = this.#config;
+    return { name: c.nodeName, addr: c.advertiseAddr, port: c.ports.serfLan, tags: memberTags(c), incarnation: 0, state: 'alive', stateChange: 0 };
+  }
+}

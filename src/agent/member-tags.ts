@@ -1,0 +1,19 @@
+// The serf member tags an agent gossips about itself (Consul's setupSerf tags): role, dc,
+// build, id, segment, protocol versions and, on servers, the server port and bootstrap mode.
+import type { RuntimeConfig } from './config/runtime.ts';
+import { CONSUL_API_VERSION, gitRevision } from '../version.ts';
+
+/** The tags this agent's gossip member carries. */
+export function memberTags(c: RuntimeConfig): Record<string, string> {
+  const tags: Record<string, string> = {
+    build: `${CONSUL_API_VERSION}:${gitRevision().slice(0, 8)}`, dc: c.datacenter, id: c.nodeId,
+    role: c.server ? 'consul' : 'node', segment: '', vsn: '2', vsn_max: '3', vsn_min: '2',
+  };
+  if (c.server) {
+    Object.assign(tags, { port: String(c.ports.server), raft_vsn: '3', wan_join_port: String(c.ports.serfWan), ft_fs: '1', ft_si: '1' });
+    if (c.bootstrapExpect) tags.expect = String(c.bootstrapExpect);
+    if (c.bootstrap) tags.bootstrap = '1';
+    if (c.ports.grpcTls > 0) tags.grpc_tls_port = String(c.ports.grpcTls);
+  }
+  return tags;
+}

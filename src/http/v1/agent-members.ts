@@ -1,0 +1,69 @@
+// /v1/agent/members, /v1/agent/join/:address and /v1/agent/force-leave/:node: the agent's
+// view of the LAN gossip pool in Consul's member JSON, joining more agents, and removing a
+// failed member (`?prune` erases it at once).
+import { BadRequestError, InternalError } from '../../errors.ts';
+import { serfStatus, serfStatusCode, type Member } from '../../gossip/index.ts';
+import type { HttpResult } from '../router.ts';
+import type { HttpRequest } from '../request.ts';
+
+/** The pool operations the handlers use (the agent's LanPool). */
+export interface MemberView {
+  members(): Member[];
+  localMember(): Member;
+  readonly leaving: boolean;
+  join(addrs: string[]): Promise<number>;
+  /** Null without a gossip pool. */
+  readonly gossip: { forceLeave(name: string, prune?: boolean): void } | null;
+}
+
+/** What the handlers need besides the pool. */
+export interface MembersDeps {
+  pool: MemberView;
+  nodeName: string;
+  datacenter: string;
+  server: boolean;
+  serfWanPort: number;
+}
+
+/** One member as Consul's api.AgentMember JSON; only this agent can be `leaving`. */
+export function memberJson(m: Member, leaving = false): Record<string, unknown> {
+  return {
+    Name: m.name, Addr: m.addr, Port: m.port, Tags: m.tags, Status: serfStatusCode(serfStatus(m, leaving)),
+    ProtocolMin: 1, ProtocolMax: 5, ProtocolCur: 2, DelegateMin: 2, DelegateMax: 5, DelegateCur: 4,
+  };
+}
+
+/** Handlers for the membership routes. */
+export function membersHandlers(deps: MembersDeps) {
+  const { pool } = deps;
+  return {
+    async members(req: HttpRequest): Promise<HttpResult> {
+      const wan = Boolean(req.query.get('wan'));
+      const segment = req.query.get('segment') ?? '';
+      if (wan && segment !== '' && segment !== '_all') throw new BadRequestError('Cannot provide a segment with wan=true');
+      // No WAN pool yet: a server is the only member of its own WAN pool, a client is in none.
+      if (wan && !deps.server) return { body: [] };
+      if (wan) return { body: [{ ...memberJson(pool.localMember()), Name: `${deps.nodeName}.${deps.datacenter}`, Port: deps.serfWanPort }] };
+      return { body: pool.members().map((m) => memberJson(m, m.name === deps.nodeName && pool.leaving)) };
+    },
+    async join(req: HttpRequest): Promise<HttpResult> {
+      if (req.query.has('wan')) throw new BadRequestError('WAN join is not supported yet: Proconsul has no WAN gossip pool');
+      const addr = req.params.rest;
+      if (!addr) throw new BadRequestError('Missing address');
+      try {
+        await pool.join([addr]);
+      } catch (err) {
+        throw new InternalError((err as Error).message);
+      }
+      return {};
+    },
+    async forceLeave(req: HttpRequest): Promise<HttpResult> {
+      if (req.query.has('wan')) throw new BadRequestError('WAN force-leave is not supported yet: Proconsul has no WAN gossip pool');
+      const node = req.params.rest;
+      const known = pool.members().some((m) => m.name === node);
+      // Serf semantics (which the Go API suite checks): an unknown node or this agent is a no-op.
+      if (pool.gossip && known && node !== deps.nodeName) pool.gossip.forceLeave(node, req.query.has('prune'));
+      return {};
+    },
+  };
+}

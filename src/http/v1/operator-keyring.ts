@@ -1,0 +1,96 @@
+// /v1/operator/keyring: list (GET), install (POST), use (PUT) and remove (DELETE) gossip
+// encryption keys across the LAN pool, answered in Consul's KeyringResponse shape with the
+// per-node failures turned into Consul's multi-error text.
+import { BadRequestError, InternalError } from '../../errors.ts';
+import { authorize } from '../../endpoint/index.ts';
+import type { GossipKeyring, KeyringReport, KeyList } from '../../gossip/index.ts';
+import type { HttpResult } from '../router.ts';
+import { canonical, parseJSON } from '../body.ts';
+import { authzOf, type HttpRequest, type RequestConfig } from '../request.ts';
+
+/** What the keyring handlers need. */
+export interface KeyringDeps {
+  /** Null without a gossip pool. */
+  keyring: () => GossipKeyring | null;
+  datacenter: string;
+  reqCfg: RequestConfig;
+}
+
+/** Consul's KeyringResponse for the LAN pool. */
+export function keyringResponse(dc: string, r: KeyringReport): Record<string, unknown> {
+  return {
+    WAN: false, Datacenter: dc, Segment: '', Partition: '', Keys: r.keys, PrimaryKeys: r.primaryKeys,
+    NumNodes: r.numNodes, Messages: r.messages,
+  };
+}
+
+function localReport(list: KeyList): KeyringReport {
+  return {
+    numNodes: 1, numResp: 1, numErr: 0, messages: {}, nodes: {},
+    keys: Object.fromEntries(list.keys.map((k) => [k, 1])), primaryKeys: { [list.primary]: 1 },
+  };
+}
+
+// Consul's keyringErrorsOrNil: "<dc> (LAN) error: …" followed by each node's message.
+function errorsOf(dc: string, r: KeyringReport): string | null {
+  if (r.numErr === 0) return null;
+  const errs = [`${dc} (LAN) error: ${r.numErr}/${r.numNodes} nodes reported failure`, ...Object.entries(r.messages).map(([n, m]) => `${n}: ${m}`)];
+  return `${errs.length} error${errs.length === 1 ? '' : 's'} occurred:\n${errs.map((e) => `\t* ${e}`).join('\n')}\n\n`;
+}
+
+function readOptions(req: HttpRequest): { localOnly: boolean } {
+  const relay = req.query.get('relay-factor');
+  if (relay) {
+    if (!/^-?\d+$/.test(relay)) throw new BadRequestError(`Error parsing relay factor: strconv.Atoi: parsing ${JSON.stringify(relay)}: invalid syntax`);
+    const n = Number(relay);
+    if (n < 0 || n > 5) throw new BadRequestError('Invalid relay-factor: Relay factor must be in range: [0, 5]');
+  }
+  const local = req.query.get('local-only');
+  const localOnly = local === 'true' || local === '1';
+  if (localOnly && req.method !== 'GET') throw new BadRequestError('local-only can only be set for GET requests');
+  return { localOnly };
+}
+
+async function keyOf(req: HttpRequest): Promise<string> {
+  const body = canonical(parseJSON(await req.body()) ?? {}, ['Key']);
+  return typeof body.Key === 'string' ? body.Key : '';
+}
+
+/** Handlers for the keyring routes. */
+export function keyringHandlers(deps: KeyringDeps) {
+  const ring = (): GossipKeyring => {
+    const k = deps.keyring();
+    if (!k) throw new InternalError('Gossip encryption is not enabled');
+    return k;
+  };
+  const run = async (req: HttpRequest, op: 'install' | 'use' | 'remove'): Promise<HttpResult> => {
+    readOptions(req);
+    authorize(authzOf(req, deps.reqCfg), 'keyringWrite');
+    const key = await keyOf(req);
+    let report: KeyringReport;
+    try {
+      report = await ring()[op](key);
+    } catch (err) {
+      throw new InternalError((err as Error).message);
+    }
+    const errors = errorsOf(deps.datacenter, report);
+    if (errors) throw new InternalError(errors);
+    return {};
+  };
+  return {
+    async list(req: HttpRequest): Promise<HttpResult> {
+      const { localOnly } = readOptions(req);
+      authorize(authzOf(req, deps.reqCfg), 'keyringRead');
+      const k = ring();
+      const local = k.local();
+      if (!local) throw new InternalError('Gossip encryption is not enabled');
+      const report = localOnly ? localReport(local) : await k.list();
+      const errors = errorsOf(deps.datacenter, report);
+      if (errors) throw new InternalError(errors);
+      return { body: [keyringResponse(deps.datacenter, report)] };
+    },
+    install: (req: HttpRequest) => run(req, 'install'),
+    use: (req: HttpRequest) => run(req, 'use'),
+    remove: (req: HttpRequest) => run(req, 'remove'),
+  };
+}

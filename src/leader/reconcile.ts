@@ -1,0 +1,153 @@
+// Leader duty: reconcile gossip members into the catalog (Consul's leader reconcileMember):
+// alive → node (plus the `consul` service for servers) with a passing serfHealth check,
+// failed → serfHealth critical, left or reaped → node deregistered. Member events are applied
+// as they arrive, all members on gaining leadership, and a full pass (including nodes gossip no
+// longer knows) every interval. Sessions tied to serfHealth are invalidated by the catalog write.
+import type { Clock, TimerHandle } from '../clock.ts';
+import type { Logger } from '../log.ts';
+import type { Gossip, Member } from '../gossip/index.ts';
+import type { CatalogEndpoint } from '../endpoint/index.ts';
+import type { Replica } from '../state/index.ts';
+import type { NodeService } from '../api/catalog-types.ts';
+import { SERF_CHECK_ID } from './self-register.ts';
+import type { LeaderLoop } from './loops.ts';
+
+/** Consul's reconcile_interval. */
+export const RECONCILE_INTERVAL_MS = 60_000;
+
+/** What the reconciler reads and writes. */
+export interface MemberReconcileDeps {
+  gossip: Gossip;
+  catalog: () => CatalogEndpoint;
+  replica: Replica;
+  datacenter: string;
+  /** This server: never deregistered by its own reconcile (a successor does it). */
+  nodeName: string;
+  clock: Clock;
+  logger: Logger;
+  intervalMs?: number;
+}
+
+/** Serf health as the reconciler sees a member. */
+type Health = 'alive' | 'failed' | 'left';
+
+function healthOf(m: Member): Health {
+  if (m.state === 'dead') return 'failed';
+  return m.state === 'left' ? 'left' : 'alive';
+}
+
+/** The `consul` service a server member is registered with. */
+function consulService(m: Member): Partial<NodeService> {
+  return {
+    ID: 'consul', Service: 'consul', Port: Number(m.tags.port) || 8300, Tags: [], Address: '',
+    Meta: {
+      raft_version: m.tags.raft_vsn ?? '3', serf_protocol_current: '2', serf_protocol_max: '5', serf_protocol_min: '1',
+      version: (m.tags.build ?? '').split(':')[0],
+    },
+    Weights: { Passing: 1, Warning: 1 },
+  };
+}
+
+/** Members → catalog, run only on the leader. */
+export class MemberReconciler implements LeaderLoop {
+  readonly name = 'member-reconcile';
+  readonly #d: MemberReconcileDeps;
+  readonly #log: Logger;
+  #unsubscribe: (() => void) | null = null;
+  #timer: TimerHandle | null = null;
+  #chain: Promise<void> = Promise.resolve();
+
+  constructor(deps: MemberReconcileDeps) {
+    this.#d = deps;
+    this.#log = deps.logger.child({ '@module': 'leader.reconcile' });
+  }
+
+  /** Follows member events and reconciles every current member. */
+  async start(): Promise<void> {
+    this.#unsubscribe = this.#d.gossip.on((e) => {
+      if (e.type === 'user') return;
+      if (e.type === 'member-reap') void this.#enqueue(() => this.#deregister(e.member.name));
+      else void this.#enqueue(() => this.reconcileMember(e.member));
+    });
+    await this.#enqueue(async () => {
+      for (const m of this.#d.gossip.members()) await this.reconcileMember(m);
+    });
+    this.#schedule();
+  }
+
+  /** Stops following events and the periodic pass. */
+  stop(): void {
+    this.#unsubscribe?.();
+    this.#unsubscribe = null;
+    this.#timer?.cancel();
+    this.#timer = null;
+  }
+
+  /** One full pass: every member, then catalog nodes with serfHealth that gossip no longer knows. */
+  reconcileAll(): Promise<void> {
+    return this.#enqueue(async () => {
+      const members = this.#d.gossip.members();
+      for (const m of members) await this.reconcileMember(m);
+      const known = new Set(members.map((m) => m.name));
+      for (const [node, checks] of this.#d.replica.catalog.checks) {
+        if (!known.has(node) && checks.has(SERF_CHECK_ID)) await this.#deregister(node);
+      }
+    });
+  }
+
+  /** Brings one member's catalog entry in line with its gossip state. */
+  async reconcileMember(m: Member): Promise<void> {
+    const role = m.tags.role;
+    if ((role !== 'consul' && role !== 'node') || m.tags.dc !== this.#d.datacenter) return;
+    try {
+      const h = healthOf(m);
+      if (h === 'left') await this.#deregister(m.name);
+      else await this.#register(m, h === 'alive');
+    } catch (err) {
+      this.#log.warn({ node: m.name, error: (err as Error).message }, 'member not reconciled');
+    }
+  }
+
+  async #register(m: Member, alive: boolean): Promise<void> {
+    const cat = this.#d.replica.catalog;
+    const node = cat.nodes.get(m.name);
+    const check = cat.checks.get(m.name)?.get(SERF_CHECK_ID);
+    const server = m.tags.role === 'consul' && alive;
+    const want = alive ? 'passing' : 'critical';
+    if (node && node.Address === m.addr && check?.Status === want && (!server || cat.services.get(m.name)?.has('consul'))) return;
+    const tagged = { lan: m.addr, lan_ipv4: m.addr, wan: m.addr, wan_ipv4: m.addr };
+    await this.#d.catalog().register({
+      ID: m.tags.id || undefined, Node: m.name, Address: m.addr,
+      TaggedAddresses: node?.TaggedAddresses ?? tagged, NodeMeta: node?.Meta ?? undefined,
+      ...(server ? { Service: consulService(m) } : {}),
+      Check: {
+        CheckID: SERF_CHECK_ID, Name: 'Serf Health Status', Status: want,
+        Output: alive ? 'Agent alive and reachable' : 'Agent not live or unreachable',
+      },
+    });
+    this.#log.info({ member: m.name, status: want }, alive ? 'member alive: registered' : 'member failed: marked critical');
+  }
+
+  async #deregister(node: string): Promise<void> {
+    // The leader never removes itself; whoever leads next does.
+    if (node === this.#d.nodeName || !this.#d.replica.catalog.nodes.has(node)) return;
+    try {
+      await this.#d.catalog().deregister({ Node: node });
+      this.#log.info({ member: node }, 'member left or reaped: deregistered');
+    } catch (err) {
+      this.#log.warn({ node, error: (err as Error).message }, 'member not deregistered');
+    }
+  }
+
+  #enqueue(step: () => Promise<void>): Promise<void> {
+    this.#chain = this.#chain.then(step, step);
+    return this.#chain;
+  }
+
+  #schedule(): void {
+    this.#timer = this.#d.clock.setTimer(this.#d.intervalMs ?? RECONCILE_INTERVAL_MS, () => {
+      if (!this.#unsubscribe) return;
+      void this.reconcileAll().finally(() => { if (this.#unsubscribe) this.#schedule(); });
+    });
+  }
+}
