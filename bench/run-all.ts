@@ -41,6 +41,8 @@ function run(b: Bench): Promise<{ code: number | null; ratio: string; seconds: n
 function shortRatio(line: string): string {
   const eq = /(?<![<>])=\s*([\d.]+|n\/a)/.exec(line);
   if (eq) return eq[1];
+  const unbound = /proconsul\/unbound:?\s*(?:A\s*)?([\d.]+)/.exec(line);
+  if (unbound) return `${unbound[1]} (vs unbound)`;
   const nums = line.match(/\d+\.\d+/g);
   return nums?.[0] ?? 'n/a';
 }
