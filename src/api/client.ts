@@ -5,6 +5,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { loadTls, resolveConfig, type ClientOptions, type ResolvedConfig } from './config.ts';
 import { ApiError, TransportError, goDialError } from './errors.ts';
+import { AclApi } from './acl.ts';
 import { AgentApi } from './agent.ts';
 import { CatalogApi } from './catalog.ts';
 import { HealthApi } from './health.ts';
@@ -84,6 +85,8 @@ export class ConsulClient {
   readonly catalog: CatalogApi;
   /** Checks and healthy service instances. */
   readonly health: HealthApi;
+  /** ACL bootstrap, tokens, policies, roles and login. */
+  readonly acl: AclApi;
   readonly #agent: http.Agent;
 
   /** Builds a client; throws ConfigError for an unknown scheme or an unreadable token file. */
@@ -98,6 +101,7 @@ export class ConsulClient {
     this.session = new SessionApi(this);
     this.catalog = new CatalogApi(this);
     this.health = new HealthApi(this);
+    this.acl = new AclApi(this);
   }
 
   /** A Lock on `key` with default options (Go's LockKey). */

@@ -4,6 +4,25 @@
 import type { CliIO, Command } from './io.ts';
 import { RUN_RESULT_HELP } from './io.ts';
 import { commandHelp, topUsage } from './usage.ts';
+import { aclCommand, aclPolicyCommand, aclRoleCommand, aclTokenCommand } from './acl.ts';
+import { aclBootstrapCommand } from './acl-bootstrap.ts';
+import { aclPolicyCreateCommand } from './acl-policy-create.ts';
+import { aclPolicyDeleteCommand } from './acl-policy-delete.ts';
+import { aclPolicyListCommand } from './acl-policy-list.ts';
+import { aclPolicyReadCommand } from './acl-policy-read.ts';
+import { aclPolicyUpdateCommand } from './acl-policy-update.ts';
+import { aclRoleCreateCommand } from './acl-role-create.ts';
+import { aclRoleDeleteCommand } from './acl-role-delete.ts';
+import { aclRoleListCommand } from './acl-role-list.ts';
+import { aclRoleReadCommand } from './acl-role-read.ts';
+import { aclRoleUpdateCommand } from './acl-role-update.ts';
+import { aclSetAgentTokenCommand } from './acl-set-agent-token.ts';
+import { aclTokenCloneCommand } from './acl-token-clone.ts';
+import { aclTokenCreateCommand } from './acl-token-create.ts';
+import { aclTokenDeleteCommand } from './acl-token-delete.ts';
+import { aclTokenListCommand } from './acl-token-list.ts';
+import { aclTokenReadCommand } from './acl-token-read.ts';
+import { aclTokenUpdateCommand } from './acl-token-update.ts';
 import { aclInitCommand } from './acl-init.ts';
 import { agentCommand } from './agent.ts';
 import { catalogCommand } from './catalog.ts';
@@ -15,6 +34,11 @@ import { configDeleteCommand } from './config-delete.ts';
 import { configListCommand } from './config-list.ts';
 import { configReadCommand } from './config-read.ts';
 import { configWriteCommand } from './config-write.ts';
+import { eventCommand } from './event.ts';
+import { forceLeaveCommand } from './force-leave.ts';
+import { joinCommand } from './join.ts';
+import { keygenCommand } from './keygen.ts';
+import { keyringCommand } from './keyring.ts';
 import { kvCommand } from './kv.ts';
 import { kvDeleteCommand } from './kv-delete.ts';
 import { kvExportCommand } from './kv-export.ts';
@@ -22,6 +46,7 @@ import { kvGetCommand } from './kv-get.ts';
 import { kvImportCommand } from './kv-import.ts';
 import { kvPutCommand } from './kv-put.ts';
 import { maintCommand } from './maint.ts';
+import { membersCommand } from './members.ts';
 import { operatorCommand, operatorRaftCommand, operatorAutopilotCommand } from './operator.ts';
 import { operatorRaftListPeersCommand } from './operator-raft-list-peers.ts';
 import { operatorRaftRemovePeerCommand } from './operator-raft-remove-peer.ts';
@@ -39,7 +64,29 @@ import { watchCommand } from './watch.ts';
 
 /** Every command, by full name. */
 export const COMMANDS: readonly Command[] = [
+  aclCommand,
+  aclBootstrapCommand,
   aclInitCommand,
+  aclPolicyCommand,
+  aclPolicyCreateCommand,
+  aclPolicyDeleteCommand,
+  aclPolicyListCommand,
+  aclPolicyReadCommand,
+  aclPolicyUpdateCommand,
+  aclRoleCommand,
+  aclRoleCreateCommand,
+  aclRoleDeleteCommand,
+  aclRoleListCommand,
+  aclRoleReadCommand,
+  aclRoleUpdateCommand,
+  aclSetAgentTokenCommand,
+  aclTokenCommand,
+  aclTokenCloneCommand,
+  aclTokenCreateCommand,
+  aclTokenDeleteCommand,
+  aclTokenListCommand,
+  aclTokenReadCommand,
+  aclTokenUpdateCommand,
   agentCommand,
   catalogCommand,
   catalogDatacentersCommand,
@@ -50,6 +97,11 @@ export const COMMANDS: readonly Command[] = [
   configListCommand,
   configReadCommand,
   configWriteCommand,
+  eventCommand,
+  forceLeaveCommand,
+  joinCommand,
+  keygenCommand,
+  keyringCommand,
   kvCommand,
   kvDeleteCommand,
   kvExportCommand,
@@ -57,6 +109,7 @@ export const COMMANDS: readonly Command[] = [
   kvImportCommand,
   kvPutCommand,
   maintCommand,
+  membersCommand,
   operatorCommand,
   operatorRaftCommand,
   operatorRaftListPeersCommand,

@@ -1,0 +1,46 @@
+// `proconsul acl policy delete`: removes a policy named by -id (unique prefix) or -name.
+import { ACL_HTTP_FLAGS, policyIDByName, policyIDFromPartial, runAcl } from './acl-flags.ts';
+import type { CliIO, Command } from './io.ts';
+
+/** The `acl policy delete` command. */
+export const aclPolicyDeleteCommand: Command = {
+  name: 'acl policy delete',
+  synopsis: 'Delete an ACL policy',
+  flags: [
+    { name: 'id', kind: 'string', usage: 'The ID of the policy to delete. It may be specified as a unique ID prefix but will error if the prefix matches multiple policy IDs' },
+    { name: 'name', kind: 'string', usage: 'The Name of the policy to delete.' },
+    ...ACL_HTTP_FLAGS,
+  ],
+  help: `
+Usage: proconsul acl policy delete [options] -id POLICY
+
+    Deletes an ACL policy by providing either the ID or a unique ID prefix.
+
+        Delete by prefix:
+
+          $ proconsul acl policy delete -id b6b85
+
+        Delete by full ID:
+
+          $ proconsul acl policy delete -id b6b856da-5193-4e78-845a-7d61ca8371ba
+`,
+  run(args: string[], io: CliIO): Promise<number> {
+    return runAcl(this.flags, args, io, async (r) => {
+      const [id, name] = [r.str('id'), r.str('name')];
+      if (id === '' && name === '') return r.fail('Must specify either the -id or -name parameters');
+      let policyID: string;
+      try {
+        policyID = id !== '' ? await policyIDFromPartial(r.client, id) : await policyIDByName(r.client, name);
+      } catch (err) {
+        return r.fail(`Error determining policy ID: ${(err as Error).message}`);
+      }
+      try {
+        await r.client.acl.policyDelete(policyID);
+      } catch (err) {
+        return r.fail(`Error deleting policy ${JSON.stringify(policyID)}: ${(err as Error).message}`);
+      }
+      r.info(`Policy ${JSON.stringify(policyID)} deleted successfully`);
+      return 0;
+    });
+  },
+};

@@ -1,0 +1,48 @@
+// `proconsul acl policy read`: one policy by -id (unique prefix) or -name.
+import { formatPolicy } from './acl-format.ts';
+import { ACL_HTTP_FLAGS, outputFlags, policyIDFromPartial, runAcl } from './acl-flags.ts';
+import type { CliIO, Command } from './io.ts';
+
+/** The `acl policy read` command. */
+export const aclPolicyReadCommand: Command = {
+  name: 'acl policy read',
+  synopsis: 'Read an ACL policy',
+  flags: [
+    { name: 'id', kind: 'string', usage: 'The ID of the policy to read. It may be specified as a unique ID prefix but will error if the prefix matches multiple policy IDs' },
+    { name: 'name', kind: 'string', usage: 'The name of the policy to read.' },
+    ...outputFlags('policy'), ...ACL_HTTP_FLAGS,
+  ],
+  help: `
+Usage: proconsul acl policy read [options] POLICY
+
+    This command will retrieve and print out the details
+    of a single policy.
+
+    Read:
+
+        $ proconsul acl policy read -id fdabbcb5-9de5-4b1a-961f-77214ae88cba
+
+    Read by name:
+
+        $ proconsul acl policy read -name my-policy
+`,
+  run(args: string[], io: CliIO): Promise<number> {
+    return runAcl(this.flags, args, io, async (r) => {
+      const [id, name] = [r.str('id'), r.str('name')];
+      if (id === '' && name === '') return r.fail('Must specify either the -id or -name parameters');
+      let policyID = name;
+      try {
+        if (id !== '') policyID = await policyIDFromPartial(r.client, id);
+      } catch (err) {
+        return r.fail(`Error determining policy ID: ${(err as Error).message}`);
+      }
+      try {
+        const p = id !== '' ? await r.client.acl.policyRead(policyID) : await r.client.acl.policyReadByName(name);
+        r.info(formatPolicy(p.data, r.format, r.meta));
+        return 0;
+      } catch (err) {
+        return r.fail(`Error reading policy ${JSON.stringify(policyID)}: ${(err as Error).message}`);
+      }
+    });
+  },
+};
