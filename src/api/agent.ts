@@ -17,4 +17,39 @@ export class AgentApi extends AgentServicesApi {
   self(options?: CallOptions): Promise<ApiResponse<AgentSelf>> {
     return this.#c.json<AgentSelf>({ method: 'GET', path: '/v1/agent/self', options });
   }
+
+  /** The gossip pool as this agent sees it (`wan`: the WAN pool). */
+  members(wan = false, options?: CallOptions): Promise<ApiResponse<AgentMember[]>> {
+    return this.#c.json<AgentMember[]>({ method: 'GET', path: '/v1/agent/members', query: { wan: wan ? '1' : undefined }, options });
+  }
+
+  /** Asks the agent to join the pool through `address`. */
+  async join(address: string, wan = false, options?: CallOptions): Promise<void> {
+    await this.#c.request({ method: 'PUT', path: `/v1/agent/join/${encodeURIComponent(address)}`, query: { wan: wan ? '1' : undefined }, options });
+  }
+
+  /** Marks a failed member as left (`prune`: removes it from the member list at once). */
+  async forceLeave(node: string, prune = false, options?: CallOptions): Promise<void> {
+    await this.#c.request({ method: 'PUT', path: `/v1/agent/force-leave/${encodeURIComponent(node)}`, query: { prune: prune ? '1' : undefined }, options });
+  }
+
+  /** Makes the agent leave the pool gracefully and shut down. */
+  async leave(options?: CallOptions): Promise<void> {
+    await this.#c.request({ method: 'PUT', path: '/v1/agent/leave', options });
+  }
+}
+
+/** One gossip pool member (Consul's api.AgentMember); Status 1 alive, 2 leaving, 3 left, 4 failed. */
+export interface AgentMember {
+  Name: string;
+  Addr: string;
+  Port: number;
+  Tags: Record<string, string>;
+  Status: number;
+  ProtocolMin: number;
+  ProtocolMax: number;
+  ProtocolCur: number;
+  DelegateMin: number;
+  DelegateMax: number;
+  DelegateCur: number;
 }

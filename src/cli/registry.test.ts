@@ -7,8 +7,8 @@ test('no arguments: usage on stderr listing top-level commands, exit 127 like Co
   const io = memoryIO();
   assert.equal(await runCli([], io), 127);
   assert.match(io.err, /^Usage: proconsul \[--version\] \[--help\] <command> \[<args>\]\n\nAvailable commands are:\n/);
-  assert.match(io.err, /\n {4}kv {6} {4}Interact with the key-value store\n/);
-  assert.match(io.err, /\n {4}version {5}Prints the Proconsul version\n/);
+  assert.match(io.err, /\n {4}kv {13}Interact with the key-value store\n/);
+  assert.match(io.err, /\n {4}version {8}Prints the Proconsul version\n/);
   assert.doesNotMatch(io.err, /kv get/);
   assert.equal(io.out, '');
 });

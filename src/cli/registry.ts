@@ -39,6 +39,11 @@ import { forceLeaveCommand } from './force-leave.ts';
 import { joinCommand } from './join.ts';
 import { keygenCommand } from './keygen.ts';
 import { keyringCommand } from './keyring.ts';
+import { eventCommand } from './event.ts';
+import { forceLeaveCommand } from './force-leave.ts';
+import { joinCommand } from './join.ts';
+import { keygenCommand } from './keygen.ts';
+import { keyringCommand } from './keyring.ts';
 import { kvCommand } from './kv.ts';
 import { kvDeleteCommand } from './kv-delete.ts';
 import { kvExportCommand } from './kv-export.ts';
@@ -46,6 +51,7 @@ import { kvGetCommand } from './kv-get.ts';
 import { kvImportCommand } from './kv-import.ts';
 import { kvPutCommand } from './kv-put.ts';
 import { maintCommand } from './maint.ts';
+import { membersCommand } from './members.ts';
 import { membersCommand } from './members.ts';
 import { operatorCommand, operatorRaftCommand, operatorAutopilotCommand } from './operator.ts';
 import { operatorRaftListPeersCommand } from './operator-raft-list-peers.ts';
@@ -102,6 +108,11 @@ export const COMMANDS: readonly Command[] = [
   joinCommand,
   keygenCommand,
   keyringCommand,
+  eventCommand,
+  forceLeaveCommand,
+  joinCommand,
+  keygenCommand,
+  keyringCommand,
   kvCommand,
   kvDeleteCommand,
   kvExportCommand,
@@ -109,6 +120,7 @@ export const COMMANDS: readonly Command[] = [
   kvImportCommand,
   kvPutCommand,
   maintCommand,
+  membersCommand,
   membersCommand,
   operatorCommand,
   operatorRaftCommand,
