@@ -105,15 +105,22 @@ export class CatalogEndpoint {
       ws.addTable(SERVICES_TABLE).addTable(NODES_TABLE);
       const out: Record<string, string[]> = {};
       let filtered = false;
+      // Without node-meta or filter the per-service tag cache answers in O(service names).
+      const plain = !f.nodeMeta && !f.filter;
       for (const name of [...cat.byName.keys()].sort()) {
-        const rows = cat.instances(name).filter((i) => nodeMetaMatches(i.node, f.nodeMeta));
-        const kept = filterList(rows.map((i) => toServiceNode(i.node, i.service)), f.filter);
-        if (kept.length === 0) continue;
+        let tags: string[];
+        if (plain) tags = cat.serviceTags(name);
+        else {
+          const rows = cat.instances(name).filter((i) => nodeMetaMatches(i.node, f.nodeMeta));
+          const kept = filterList(rows.map((i) => toServiceNode(i.node, i.service)), f.filter);
+          if (kept.length === 0) continue;
+          tags = [...new Set(kept.flatMap((s) => s.ServiceTags))];
+        }
         if (!allowed(opts.authz, 'serviceRead', name)) {
           filtered = true;
           continue;
         }
-        out[name] = [...new Set(kept.flatMap((s) => s.ServiceTags))];
+        out[name] = tags;
       }
       return { index: Math.max(cat.index.services, cat.index.nodes), value: out, filtered };
     });

@@ -161,6 +161,7 @@ export class CatalogTables {
     this.#connectTargetOfName.clear();
     this.checks.clear();
     this.serviceIndex.clear();
+    this.#tagCache.clear();
     this.index.nodes = this.index.services = this.index.checks = 0;
   }
 
@@ -174,6 +175,23 @@ export class CatalogTables {
       if (node && service) out.push({ node, service });
     }
     return out.sort((a, b) => cmp(a.node.Node, b.node.Node) || cmp(a.service.ID, b.service.ID));
+  }
+
+  #tagCache = new Map<string, { index: number; tags: string[] }>();
+
+  /** Union of the tags of a service's instances, in first-seen order; cached per service index. */
+  serviceTags(name: string): string[] {
+    const index = this.serviceIndex.get(name) ?? 0;
+    const hit = this.#tagCache.get(name);
+    if (hit && hit.index === index) return hit.tags;
+    const tags = new Set<string>();
+    for (const ref of this.byName.get(name) ?? []) {
+      const [n, id] = ref.split('\0');
+      for (const t of this.services.get(n)?.get(id)?.Tags ?? []) tags.add(t);
+    }
+    const entry = { index, tags: [...tags] };
+    this.#tagCache.set(name, entry);
+    return entry.tags;
   }
 
   /** Checks that apply to a service instance: the node's checks and the service's own. */

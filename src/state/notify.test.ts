@@ -4,7 +4,7 @@ import { Notifier } from './notify.ts';
 import { ManualClock } from '../clock.ts';
 
 function notifier(clock = new ManualClock()): { n: Notifier; clock: ManualClock } {
-  return { n: new Notifier((ms, fn) => clock.setTimer(ms, fn)), clock };
+  return { n: new Notifier(clock), clock };
 }
 
 test('a key change wakes the waiters of that key, its prefixes and its table, nobody else', async () => {
@@ -58,10 +58,28 @@ test('10,000 blocked queries on 10,000 keys: one write wakes exactly one', async
   const results: Promise<boolean>[] = [];
   for (let i = 0; i < 10_000; i++) results.push(n.watchSet().addKey('kvs', `svc/${i}/leader`).wait(600_000));
   assert.equal(n.blocked, 10_000);
+  assert.equal(n.timers, 1, 'one timer serves every blocked query');
   n.changed('kvs', 'svc/4242/leader');
   assert.equal(await results[4242], true);
   assert.equal(n.wakeups, 1);
   assert.equal(n.blocked, 9_999);
   n.changedAll();
   assert.equal(n.wakeups, 10_000);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(n.timers, 0, 'no timer is left once nothing waits');
+});
+
+test('timeouts fire in deadline order from a single timer, skipping waits that ended early', async () => {
+  const { n, clock } = notifier();
+  const order: number[] = [];
+  const waits = [3000, 1000, 2000, 1500].map((ms, i) => n.watchSet().addKey('kvs', `k${i}`).wait(ms).then((w) => { if (!w) order.push(ms); }));
+  n.changed('kvs', 'k3');
+  assert.equal(n.timers, 1);
+  clock.advance(2000);
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(order, [1000, 2000]);
+  clock.advance(1000);
+  await Promise.all(waits);
+  assert.deepEqual(order, [1000, 2000, 3000]);
+  assert.equal(n.timers, 0);
 });

@@ -49,17 +49,39 @@ export class WatchSet {
   }
 }
 
+/** The clock the notifier needs: current time and a cancellable timer. */
+export interface NotifierClock {
+  now(): number;
+  setTimer(ms: number, fn: () => void): { cancel(): void };
+}
+
+interface Deadline {
+  at: number;
+  waiter: Waiter;
+  expire: () => void;
+}
+
 /** The registry of blocked queries, fed by the replica after each applied batch. */
 export class Notifier {
   #tables = new Map<string, TableWaiters>();
-  #setTimer: (ms: number, fn: () => void) => { cancel(): void };
+  readonly #clock: NotifierClock;
+  // Timeouts live in one min-heap with a single armed timer, so idle blocked queries cost no
+  // timers of their own; entries of queries that ended early are dropped lazily.
+  #deadlines: Deadline[] = [];
+  #armed: { at: number; handle: { cancel(): void } } | null = null;
+  #stale = 0;
   /** Number of waiters woken by changes (not by timeouts); for tests and metrics. */
   wakeups = 0;
   /** Number of queries currently blocked. */
   blocked = 0;
 
-  constructor(setTimer: (ms: number, fn: () => void) => { cancel(): void }) {
-    this.#setTimer = setTimer;
+  constructor(clock: NotifierClock) {
+    this.#clock = clock;
+  }
+
+  /** Number of timers the notifier holds (0 or 1), for tests and metrics. */
+  get timers(): number {
+    return this.#armed ? 1 : 0;
   }
 
   /** Starts an empty watch set. */
@@ -80,17 +102,17 @@ export class Notifier {
   wait(items: { table: string; kind: 'any' | 'key' | 'prefix'; key: string }[], timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
     if (signal?.aborted) return Promise.resolve(false);
     return new Promise((resolve) => {
-      let timer: { cancel(): void } | null = null;
       const finish = (woken: boolean): void => {
         if (waiter.fired) return;
         waiter.fired = true;
         this.blocked--;
+        if (woken || signal?.aborted) this.#stale++;
+        if (this.blocked === 0) this.#clearDeadlines();
         for (const r of waiter.regs) {
           r.set.delete(waiter);
           // Drop empty per-key sets so that timed-out waits on unique keys leave nothing behind.
           if (r.map && r.set.size === 0 && r.map.get(r.key) === r.set) r.map.delete(r.key);
         }
-        timer?.cancel();
         signal?.removeEventListener('abort', onAbort);
         resolve(woken);
       };
@@ -104,9 +126,57 @@ export class Notifier {
         set.add(waiter);
         waiter.regs.push({ set, map, key: it.key });
       }
-      timer = this.#setTimer(timeoutMs, () => finish(false));
+      this.#schedule({ at: this.#clock.now() + timeoutMs, waiter, expire: () => finish(false) });
       signal?.addEventListener('abort', onAbort, { once: true });
     });
+  }
+
+  #schedule(d: Deadline): void {
+    heapPush(this.#deadlines, d);
+    if (this.#stale > 1024 && this.#stale > this.#deadlines.length / 2) this.#compact();
+    this.#arm();
+  }
+
+  #clearDeadlines(): void {
+    this.#deadlines = [];
+    this.#stale = 0;
+    this.#armed?.handle.cancel();
+    this.#armed = null;
+  }
+
+  #compact(): void {
+    const live = this.#deadlines.filter((d) => !d.waiter.fired);
+    this.#deadlines = [];
+    for (const d of live) heapPush(this.#deadlines, d);
+    this.#stale = 0;
+  }
+
+  #arm(): void {
+    while (this.#deadlines.length && this.#deadlines[0].waiter.fired) {
+      heapPop(this.#deadlines);
+      this.#stale = Math.max(0, this.#stale - 1);
+    }
+    const next = this.#deadlines[0];
+    if (!next) {
+      this.#armed?.handle.cancel();
+      this.#armed = null;
+      return;
+    }
+    if (this.#armed && this.#armed.at <= next.at) return;
+    this.#armed?.handle.cancel();
+    const at = next.at;
+    this.#armed = { at, handle: this.#clock.setTimer(Math.max(0, at - this.#clock.now()), () => this.#expire()) };
+  }
+
+  #expire(): void {
+    this.#armed = null;
+    const now = this.#clock.now();
+    while (this.#deadlines.length && this.#deadlines[0].at <= now) {
+      const d = heapPop(this.#deadlines)!;
+      if (d.waiter.fired) this.#stale = Math.max(0, this.#stale - 1);
+      else d.expire();
+    }
+    this.#arm();
   }
 
   /** Wakes the waiters interested in `key` of `table` (exact, prefix and table-wide). */
@@ -145,4 +215,35 @@ function getOrCreate(map: Map<string, Set<Waiter>>, key: string): Set<Waiter> {
 
 function fireAll(set: Set<Waiter>): void {
   for (const w of [...set]) w.fire();
+}
+
+function heapPush(h: Deadline[], d: Deadline): void {
+  h.push(d);
+  let i = h.length - 1;
+  while (i > 0) {
+    const p = (i - 1) >> 1;
+    if (h[p].at <= h[i].at) break;
+    [h[p], h[i]] = [h[i], h[p]];
+    i = p;
+  }
+}
+
+function heapPop(h: Deadline[]): Deadline | undefined {
+  const top = h[0];
+  const last = h.pop();
+  if (h.length && last) {
+    h[0] = last;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < h.length && h[l].at < h[m].at) m = l;
+      if (r < h.length && h[r].at < h[m].at) m = r;
+      if (m === i) break;
+      [h[m], h[i]] = [h[i], h[m]];
+      i = m;
+    }
+  }
+  return top;
 }

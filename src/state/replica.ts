@@ -52,7 +52,7 @@ export class Replica {
 
   constructor(deps: ReplicaDeps) {
     this.#deps = deps;
-    this.notifier = new Notifier((ms, fn) => deps.clock.setTimer(ms, fn));
+    this.notifier = new Notifier(deps.clock);
     this.#lastContact = deps.clock.now();
     const kvs = this.kvs;
     this.#appliers = [
