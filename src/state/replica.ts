@@ -133,8 +133,10 @@ export class Replica {
     }
     this.#applied = batch.revision;
     this.#lastContact = this.#deps.clock.now();
-    for (const [table, key] of changed) this.notifier.changed(table, key);
+    // Writers waiting for this revision go first, so a write is acknowledged before the
+    // (possibly thousands of) blocked queries it wakes are answered.
     this.#releaseRevWaiters();
+    for (const [table, key] of changed) this.notifier.changed(table, key);
   }
 
   /** Sessions deleted by this batch, with their lock-delay in ms. */
