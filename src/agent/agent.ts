@@ -21,6 +21,7 @@ import type { Transport } from '../gossip/index.ts';
 import type { Local } from './local/index.ts';
 import { loadConfig } from './config/load.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
+import { addAutopilot, buildManagedStore } from './managed-etcd.ts';
 
 /** Optional overrides of what createAgent would build itself. */
 export interface AgentDeps {
@@ -83,6 +84,7 @@ function buildStore(config: RuntimeConfig, clock: Clock, logger: Logger): Store 
       endpoints: config.store.etcd.endpoints, prefix: `/proconsul/${config.datacenter}/`, logger: logger.child({ '@module': 'store' }),
     });
   }
+  if (config.store.backend === 'managed') return buildManagedStore(config, logger.child({ '@module': 'store' }));
   throw new Error(`store backend ${config.store.backend} is not available yet`);
 }
 
@@ -117,6 +119,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       nodeName: config.nodeName, clock, logger,
     }));
   }
+  addAutopilot(store, leaderSide, config, clock, logger);
   // ACL start-up and the expired-token reaper are leader duties like the others.
   if (config.acl.enabled) {
     leaderSide.loops.add({

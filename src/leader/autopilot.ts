@@ -94,11 +94,11 @@ export async function writeConfig(store: Store, cfg: AutopilotConfig, cas?: numb
  * within two status periods) and its reported last contact is within the threshold plus one
  * heartbeat: the leader heartbeats every TTL/3, not at Raft's millisecond pace.
  */
-export function health(election: LeaderElection, cfg: AutopilotConfig, now: number): HealthReply {
+export function health(election: LeaderElection, cfg: AutopilotConfig, now: number, voter: (s: ServerRecord) => boolean = (s) => !s.ReadReplica): HealthReply {
   const leader = election.leader();
   const beat = election.heartbeatMs();
   const threshold = (parseGoDuration(cfg.LastContactThreshold) ?? 200) + beat;
-  const servers = election.servers().map((s) => serverHealth(s, s.Lease === leader?.Lease, election, threshold, now));
+  const servers = election.servers().map((s) => ({ ...serverHealth(s, s.Lease === leader?.Lease, election, threshold, now), Voter: voter(s) }));
   const voters = servers.filter((s) => s.Voter);
   const quorum = Math.floor(voters.length / 2) + 1;
   const healthyVoters = voters.filter((s) => s.Healthy).length;
@@ -130,13 +130,13 @@ export function state(election: LeaderElection, h: HealthReply): Record<string, 
     servers[s.ID] = {
       ID: s.ID, Name: s.Name, Address: s.Address, NodeStatus: s.SerfStatus, Version: s.Version,
       LastContact: s.LastContact, LastTerm: s.LastTerm, LastIndex: s.LastIndex, Healthy: s.Healthy,
-      StableSince: s.StableSince, ReadReplica: !s.Voter, Status: s.Leader ? 'leader' : s.Voter ? 'voter' : 'non-voter',
-      Meta: rec?.Tags ?? {}, NodeType: s.Voter ? 'voter' : 'read-replica',
+      StableSince: s.StableSince, ReadReplica: rec?.ReadReplica ?? !s.Voter, Status: s.Leader ? 'leader' : s.Voter ? 'voter' : 'non-voter',
+      Meta: rec?.Tags ?? {}, NodeType: (rec?.ReadReplica ?? !s.Voter) ? 'read-replica' : 'voter',
     };
   }
   const leader = h.Servers.find((s) => s.Leader);
   const voters = h.Servers.filter((s) => s.Voter);
-  const replicas = h.Servers.filter((s) => !s.Voter).map((s) => s.ID);
+  const replicas = h.Servers.filter((s) => election.servers().find((x) => x.ID === s.ID)?.ReadReplica ?? !s.Voter).map((s) => s.ID);
   return {
     Healthy: h.Healthy, FailureTolerance: h.FailureTolerance,
     OptimisticFailureTolerance: Math.max(0, voters.length - (Math.floor(voters.length / 2) + 1)),

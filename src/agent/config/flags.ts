@@ -81,7 +81,7 @@ const agentFlags: AgentFlag[] = [
   f('serf-wan-port', 'int', 'ports.serf_wan', 'Sets the Serf WAN port to listen on.'),
   f('server', 'bool', 'server', 'Switches agent to server mode.'),
   f('server-port', 'int', 'ports.server', 'Sets the server port to listen on.'),
-  f('store', 'string', 'store', 'Proconsul only: the state store backend: memory, embedded (in data-dir) or etcd://host:port,… .'),
+  f('store', 'string', 'store', 'Proconsul only: the state store backend: memory, embedded (in data-dir), managed (a supervised local etcd member; default with -bootstrap-expect > 1) or etcd://host:port,… .'),
   f('syslog', 'bool', 'enable_syslog', 'Enables logging to syslog.'),
   f('ui', 'bool', 'ui_config.enabled', 'Enables the built-in static web UI server.'),
   f('ui-content-path', 'string', 'ui_config.content_path', 'Sets the external UI path to a string. Defaults to: /ui/ '),

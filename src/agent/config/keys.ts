@@ -212,8 +212,10 @@ const scalars: BlockSpec['$block'] = {
   verify_incoming: 'bool', verify_incoming_https: 'bool', verify_incoming_rpc: 'bool',
   verify_outgoing: 'bool', verify_server_hostname: 'bool', tls_prefer_server_cipher_suites: 'bool',
   start_join: 'strings', start_join_wan: 'strings', non_voting_server: 'bool',
-  // Proconsul's own key: the store backend (memory | embedded | etcd://host:port,…).
+  // Proconsul's own key: the store backend (memory | embedded | managed | etcd://host:port,…).
   store: 'string',
+  // Proconsul's own block: the supervised etcd member of `store = "managed"`.
+  managed_etcd: block({ binary: 'string', client_port: 'int', peer_port: 'int' }),
 };
 
 /** The whole agent configuration file schema. */

@@ -18,8 +18,13 @@ export interface RuntimeConfig {
   nodeMeta: Record<string, string>;
   /** null in -dev (memory store). */
   dataDir: string | null;
-  /** Store backend: memory (dev), embedded (data_dir) or etcd (later). */
-  store: { backend: 'memory' | 'embedded' | 'etcd'; etcd?: { endpoints: string[] } };
+  /** Store backend: memory (dev), embedded (data_dir), etcd (external cluster) or managed (a supervised local etcd member). */
+  store: {
+    backend: 'memory' | 'embedded' | 'etcd' | 'managed';
+    etcd?: { endpoints: string[] };
+    /** The managed member: `etcd` binary and client/peer ports (default ports.server + 10 / + 11). */
+    managed?: { binary: string; clientPort: number; peerPort: number };
+  };
   bindAddr: string;
   advertiseAddr: string;
   advertiseAddrWan: string;

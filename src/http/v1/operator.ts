@@ -7,6 +7,7 @@ import type { Replica } from '../../state/index.ts';
 import type { RuntimeConfig } from '../../agent/config/runtime.ts';
 import type { LeaderElection } from '../../leader/election-types.ts';
 import { configFromAgent, decodeConfig, health, readConfig, state, writeConfig } from '../../leader/autopilot.ts';
+import { isVoter, readMembership } from '../../leader/autopilot-loop.ts';
 import type { HttpResult } from '../router.ts';
 import { parseJSON } from '../body.ts';
 import { checkDatacenter, flag, type HttpRequest, type RequestConfig } from '../request.ts';
@@ -30,15 +31,20 @@ export function operatorHandlers(d: OperatorDeps) {
     checkDatacenter(req, d.reqCfg);
     if (!flag(req, 'stale') && !election.knownLeader()) throw new InternalError('No cluster leader');
   };
-  const autopilotHealth = async () => health(election, await readConfig(d.store, agentDefault()), d.clock.now());
+  // A managed cluster's leader publishes which servers are etcd learners (non-voters).
+  const autopilotHealth = async () => {
+    const membership = await readMembership(d.store);
+    return health(election, await readConfig(d.store, agentDefault()), d.clock.now(), (s) => isVoter(s, membership));
+  };
   return {
     async raftConfiguration(req: HttpRequest): Promise<HttpResult> {
       leaderRead(req);
       const leader = election.leader();
       const applied = d.replica.appliedRevision;
+      const membership = await readMembership(d.store);
       const Servers = election.servers().map((s) => ({
         ID: s.ID, Node: s.Node, Address: s.Address, Leader: s.Lease === leader?.Lease, ProtocolVersion: '3',
-        Voter: !s.ReadReplica, LastIndex: s.Node === election.self().Node ? applied : s.LastIndex,
+        Voter: isVoter(s, membership), LastIndex: s.Node === election.self().Node ? applied : s.LastIndex,
       }));
       return { body: { Servers, Index: election.index() } };
     },

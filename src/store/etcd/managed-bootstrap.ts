@@ -1,0 +1,150 @@
+// How managed servers form their etcd cluster without operator steps: each server answers
+// `GET /v1/internal/etcd/peer` on its server port (Consul's 8300, the internal RPC port) and the
+// servers named by `retry_join` are asked until `bootstrap_expect` are known, then all start a
+// new cluster with the same sorted member list; a server that finds a running member instead
+// asks it (`POST /v1/internal/etcd/member`) to be added as a learner and starts as `existing`.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { ClosedError } from '../../errors.ts';
+import type { EtcdLogger } from './etcd.ts';
+import type { ClusterSpec } from './managed-process.ts';
+
+/** What a server says about its etcd member. */
+export interface PeerInfo {
+  Name: string;
+  Datacenter: string;
+  PeerURL: string;
+  ClientURL: string;
+  /** True once its member runs in a cluster with a leader: join it rather than bootstrap. */
+  Member: boolean;
+}
+
+/** The answer to a join request: the flags the joiner starts etcd with. */
+export interface JoinReply {
+  InitialCluster: string;
+  /** Client URLs of the voting members (a learner serves no client requests). */
+  ClientURLs: string[];
+}
+
+/** What the bootstrap endpoints need from the local member. */
+export interface PeerSide {
+  info(): PeerInfo;
+  /** Adds a server as a learner (or finds it added already); throws while that is impossible. */
+  admit(name: string, peerUrl: string): Promise<JoinReply>;
+}
+
+/** The cluster a server starts (or joins) and where its store connects. */
+export interface ClusterPlan {
+  spec: ClusterSpec;
+  clientUrls: string[];
+}
+
+/**
+ * Join targets of the bootstrap endpoints. A retry_join entry names a server's host and, when
+ * it has a port, either that server's server port (distinct ports on one host, as in tests) or,
+ * Consul-style, its serf LAN port: both `host:port` and `host:<this server's server port>` are
+ * asked (servers of a datacenter normally share one port layout); a bare host only the latter.
+ */
+export function joinTargets(retryJoin: string[], serverPort: number): string[] {
+  const out = new Set<string>();
+  for (const a of retryJoin) {
+    const m = /^(\[[^\]]+\]|[^:\[\]]+):(\d+)$/.exec(a);
+    const host = m ? m[1] : a.includes(':') ? `[${a}]` : a;
+    if (m) out.add(a);
+    out.add(`${host}:${serverPort}`);
+  }
+  return [...out];
+}
+
+/** The cluster token: one etcd cluster per datacenter. */
+export function clusterToken(datacenter: string): string {
+  return `proconsul-${datacenter}`;
+}
+
+async function fetchJson<T>(url: string, init?: RequestInit): Promise<T> {
+  const res = await fetch(url, { ...init, signal: AbortSignal.timeout(3000) });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${res.status} ${text.trim()}`);
+  return JSON.parse(text) as T;
+}
+
+/** Options of planCluster. */
+export interface PlanOptions {
+  self: PeerInfo;
+  targets: string[];
+  /** bootstrap_expect (1 with -bootstrap; 0: never bootstrap, only join). */
+  expect: number;
+  logger: EtcdLogger;
+  /** True once the agent is stopping: planning gives up. */
+  closed: () => boolean;
+  retryMs?: number;
+}
+
+/** Asks the join targets until a running member admits us or `expect` servers are known. */
+export async function planCluster(o: PlanOptions): Promise<ClusterPlan> {
+  const token = clusterToken(o.self.Datacenter);
+  for (let round = 0; ; round++) {
+    if (o.closed()) throw new ClosedError('etcd bootstrap');
+    const answers = await Promise.all(o.targets.map(async (t) => ({ t, p: await fetchJson<PeerInfo>(`http://${t}/v1/internal/etcd/peer`).catch(() => null) })));
+    const peers = answers.filter((a) => a.p && a.p.Datacenter === o.self.Datacenter && a.p.Name !== o.self.Name);
+    const running = peers.find((a) => a.p!.Member);
+    if (running) {
+      try {
+        const reply = await fetchJson<JoinReply>(`http://${running.t}/v1/internal/etcd/member`, { method: 'POST', body: JSON.stringify(o.self) });
+        o.logger.info({ via: running.t, initialCluster: reply.InitialCluster }, 'joining the running etcd cluster as a learner');
+        return { spec: { initialCluster: reply.InitialCluster, state: 'existing', token }, clientUrls: reply.ClientURLs };
+      } catch (err) {
+        o.logger.warn({ err, via: running.t }, 'etcd join refused; retrying');
+      }
+    } else {
+      const known = new Map([o.self, ...peers.map((a) => a.p!)].map((p) => [p.Name, p]));
+      if (o.expect > 0 && known.size >= o.expect) {
+        const members = [...known.values()].sort((a, b) => (a.Name < b.Name ? -1 : a.Name > b.Name ? 1 : 0));
+        const initialCluster = members.map((p) => `${p.Name}=${p.PeerURL}`).join(',');
+        o.logger.info({ initialCluster }, 'bootstrapping a new etcd cluster');
+        return { spec: { initialCluster, state: 'new', token }, clientUrls: members.map((p) => p.ClientURL) };
+      }
+      if (round % 10 === 0) o.logger.info({ known: [...known.keys()], expect: o.expect, targets: o.targets }, 'waiting for servers to bootstrap etcd');
+    }
+    await new Promise((r) => setTimeout(r, o.retryMs ?? 1000));
+  }
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req as AsyncIterable<Buffer>) {
+    size += c.length;
+    if (size > 64 * 1024) throw new Error('request body too large');
+    chunks.push(c);
+  }
+  return Buffer.concat(chunks).toString();
+}
+
+function reply(res: ServerResponse, status: number, body: unknown): void {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  res.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json' });
+  res.end(text);
+}
+
+async function handle(side: PeerSide, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const path = (req.url ?? '').split('?')[0];
+  if (path === '/v1/internal/etcd/peer' && req.method === 'GET') return reply(res, 200, side.info());
+  if (path !== '/v1/internal/etcd/member') return reply(res, 404, 'not found');
+  if (req.method !== 'POST') return reply(res, 405, 'method not allowed');
+  const body = JSON.parse(await readBody(req)) as Partial<PeerInfo>;
+  const self = side.info();
+  if (typeof body.Name !== 'string' || typeof body.PeerURL !== 'string' || !/^https?:\/\//.test(body.PeerURL)) return reply(res, 400, 'Name and PeerURL are required');
+  if (body.Datacenter !== self.Datacenter) return reply(res, 400, `datacenter ${body.Datacenter} is not ${self.Datacenter}`);
+  if (!self.Member) return reply(res, 503, 'this server has no running etcd member yet');
+  return reply(res, 200, await side.admit(body.Name, body.PeerURL));
+}
+
+/** The HTTP listener of the bootstrap endpoints (bound on the server port by the caller). */
+export function bootstrapServer(side: PeerSide, logger: EtcdLogger): Server {
+  return createServer((req, res) => {
+    handle(side, req, res).catch((err: unknown) => {
+      logger.warn({ err, path: req.url }, 'etcd bootstrap request failed');
+      if (!res.headersSent) reply(res, 503, err instanceof Error ? err.message : String(err));
+    });
+  });
+}

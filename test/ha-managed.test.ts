@@ -1,0 +1,151 @@
+// Managed mode on real processes: three identical `proconsul agent -server -bootstrap-expect 3`
+// commands form their etcd cluster through retry_join with no etcd steps; one leader, KV
+// replicated; kill -9 of the leader's machine (agent and its etcd) → a new leader with the data
+// intact; a fourth server joins as an etcd learner and autopilot promotes it; the dead member
+// is removed. Times are printed for the record.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { etcdBinary, freePort } from './support/etcd.ts';
+
+const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'proconsul.js');
+const base = fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
+const dir = fs.mkdtempSync(path.join(base, 'proconsul-managed-'));
+
+interface Server { node: string; child: ChildProcess; http: string; server: string; serf: string; etcdClient: string; dataDir: string }
+const servers: Server[] = [];
+
+function etcdPid(s: Server): number {
+  try {
+    return Number(fs.readFileSync(path.join(s.dataDir, 'etcd', 'etcd.pid'), 'utf8'));
+  } catch {
+    return 0;
+  }
+}
+
+function killHard(s: Server): void {
+  const pid = etcdPid(s);
+  if (s.child.exitCode === null) s.child.kill('SIGKILL');
+  if (pid) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+}
+
+after(async () => {
+  for (const s of servers) {
+    if (s.child.exitCode !== null) continue;
+    const exited = new Promise((r) => s.child.once('exit', r));
+    s.child.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 8000))]);
+  }
+  for (const s of servers) killHard(s);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+async function prepare(node: string): Promise<Omit<Server, 'child'> & { cfg: string }> {
+  const [http, server, serf, serfWan, client, peer] = await Promise.all([1, 2, 3, 4, 5, 6].map(() => freePort()));
+  const cfg = path.join(dir, `${node}.json`);
+  fs.writeFileSync(cfg, JSON.stringify({
+    ports: { http, dns: -1, grpc: -1, grpc_tls: -1, serf_lan: serf, serf_wan: serfWan, server },
+    managed_etcd: { client_port: client, peer_port: peer },
+    autopilot: { server_stabilization_time: '2s' },
+  }));
+  return { node, cfg, http: `http://127.0.0.1:${http}`, server: `127.0.0.1:${server}`, serf: `127.0.0.1:${serf}`, etcdClient: `http://127.0.0.1:${client}`, dataDir: path.join(dir, node) };
+}
+
+/** Starts `proconsul agent -server -bootstrap-expect 3` joining `peers` (server and serf addresses). */
+function launch(p: Awaited<ReturnType<typeof prepare>>, peers: { server: string; serf: string }[]): Server {
+  const join = peers.flatMap((x) => ['-retry-join', x.server, '-retry-join', x.serf]);
+  const child = spawn(process.execPath, [BIN, 'agent', '-server', '-bootstrap-expect', '3', '-node', p.node, '-bind', '127.0.0.1', '-client', '127.0.0.1',
+    '-data-dir', p.dataDir, '-config-file', p.cfg, '-log-level', 'warn', ...join], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const s = { ...p, child };
+  servers.push(s);
+  return s;
+}
+
+async function getJson<T>(url: string): Promise<T | undefined> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+    return res.ok ? ((await res.json()) as T) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function until<T>(what: string, ms: number, fn: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const agreedLeader = (among: Server[], not = '') => until('one agreed leader', 30_000, async () => {
+  const seen = await Promise.all(among.map((s) => getJson<string>(`${s.http}/v1/status/leader`)));
+  return seen[0] && seen[0] !== not && seen.every((x) => x === seen[0]) ? seen[0] : undefined;
+});
+
+type RaftConfig = { Servers: { Node: string; Leader: boolean; Voter: boolean }[] };
+type EtcdMembers = { members?: { name?: string; isLearner?: boolean }[] };
+const etcdMembers = async (s: Server) => {
+  const res = await fetch(`${s.etcdClient}/v3/cluster/member/list`, { method: 'POST', body: '{}' });
+  return ((await res.json()) as EtcdMembers).members ?? [];
+};
+
+test('three identical managed servers form a datacenter; leader crash; a fourth joins as a learner and is promoted', async () => {
+  etcdBinary();
+  const first = await Promise.all(['s1', 's2', 's3'].map((n) => prepare(n)));
+  const t0 = Date.now();
+  const three = first.map((p) => launch(p, first));
+  const leaderAddr = await agreedLeader(three);
+  process.stdout.write(`# 3 managed servers: agreed leader ${Date.now() - t0} ms after launch\n`);
+  assert.equal((await etcdMembers(three[0])).length, 3);
+  const cfg = (await getJson<RaftConfig>(`${three[1].http}/v1/operator/raft/configuration`))!;
+  assert.deepEqual(cfg.Servers.map((s) => [s.Node, s.Voter]), [['s1', true], ['s2', true], ['s3', true]]);
+
+  const put = await fetch(`${three[0].http}/v1/kv/managed/k`, { method: 'PUT', body: 'v1' });
+  assert.equal(await put.text(), 'true');
+  for (const s of three.slice(1)) {
+    const res = await fetch(`${s.http}/v1/kv/managed/k?raw&consistent`);
+    assert.equal(await res.text(), 'v1');
+  }
+
+  const leader = three.find((s) => s.server === leaderAddr)!;
+  const rest = three.filter((s) => s !== leader);
+  const t1 = Date.now();
+  killHard(leader);
+  const next = await agreedLeader(rest, leaderAddr);
+  const electedMs = Date.now() - t1;
+  const put2 = await fetch(`${rest[0].http}/v1/kv/managed/after`, { method: 'PUT', body: 'v2' });
+  assert.equal(await put2.text(), 'true');
+  const writeMs = Date.now() - t1;
+  process.stdout.write(`# managed leader kill -9 (agent + etcd) → new leader ${next} after ${electedMs} ms, write acknowledged at ${writeMs} ms\n`);
+  assert.ok(electedMs < 10_000, `new leader took ${electedMs} ms`);
+  assert.equal(await (await fetch(`${rest[1].http}/v1/kv/managed/k?raw&consistent`)).text(), 'v1');
+
+  const p4 = await prepare('s4');
+  const t2 = Date.now();
+  const s4 = launch(p4, first);
+  let sawLearner = false;
+  await until('s4 promoted to voter', 60_000, async () => {
+    const c = await getJson<RaftConfig>(`${rest[0].http}/v1/operator/raft/configuration`);
+    const me = c?.Servers.find((s) => s.Node === 's4');
+    if (me && !me.Voter) sawLearner = true;
+    return me?.Voter ? true : undefined;
+  });
+  process.stdout.write(`# s4 joined and was promoted ${Date.now() - t2} ms after launch (stabilization 2s)\n`);
+  assert.ok(sawLearner, 's4 was never reported as a non-voter');
+  const members = await etcdMembers(rest[0]);
+  assert.equal(members.find((m) => m.name === 's4')?.isLearner ?? false, false);
+  assert.equal(await (await fetch(`${s4.http}/v1/kv/managed/after?raw&consistent`)).text(), 'v2');
+  const state = (await getJson<{ Voters: string[] }>(`${rest[0].http}/v1/operator/autopilot/state`))!;
+  assert.equal(state.Voters.length, 3);
+
+  await until(`dead member ${leader.node} removed`, 30_000, async () => {
+    const names = (await etcdMembers(rest[0])).map((m) => m.name);
+    return names.includes(leader.node) ? undefined : names;
+  });
+});
