@@ -23,6 +23,7 @@ export {
   permissionDeniedByACL, permissionDeniedByACLUnnamed, permissionDeniedMessage, RulesError,
   type DenialFacts,
 } from './errors.ts';
+export { mapClaims, verifyJwt, type JwtMethodConfig, type VerifiedIdentity } from './jwt.ts';
 export { translateLegacyRules } from './legacy.ts';
 export { mergePolicies, mergeRules } from './merge.ts';
 export { PolicyAuthorizer } from './policy-authorizer.ts';

@@ -39,19 +39,15 @@ import { forceLeaveCommand } from './force-leave.ts';
 import { joinCommand } from './join.ts';
 import { keygenCommand } from './keygen.ts';
 import { keyringCommand } from './keyring.ts';
-import { eventCommand } from './event.ts';
-import { forceLeaveCommand } from './force-leave.ts';
-import { joinCommand } from './join.ts';
-import { keygenCommand } from './keygen.ts';
-import { keyringCommand } from './keyring.ts';
 import { kvCommand } from './kv.ts';
 import { kvDeleteCommand } from './kv-delete.ts';
 import { kvExportCommand } from './kv-export.ts';
 import { kvGetCommand } from './kv-get.ts';
 import { kvImportCommand } from './kv-import.ts';
 import { kvPutCommand } from './kv-put.ts';
+import { loginCommand } from './login.ts';
+import { logoutCommand } from './logout.ts';
 import { maintCommand } from './maint.ts';
-import { membersCommand } from './members.ts';
 import { membersCommand } from './members.ts';
 import { operatorCommand, operatorRaftCommand, operatorAutopilotCommand } from './operator.ts';
 import { operatorRaftListPeersCommand } from './operator-raft-list-peers.ts';
@@ -108,19 +104,15 @@ export const COMMANDS: readonly Command[] = [
   joinCommand,
   keygenCommand,
   keyringCommand,
-  eventCommand,
-  forceLeaveCommand,
-  joinCommand,
-  keygenCommand,
-  keyringCommand,
   kvCommand,
   kvDeleteCommand,
   kvExportCommand,
   kvGetCommand,
   kvImportCommand,
   kvPutCommand,
+  loginCommand,
+  logoutCommand,
   maintCommand,
-  membersCommand,
   membersCommand,
   operatorCommand,
   operatorRaftCommand,

@@ -1,8 +1,10 @@
 // ACL auth methods and binding rules (Consul's ACL.AuthMethodSet/Read/Delete/List and
 // BindingRuleSet/Read/Delete/List), stored and validated with Consul's texts; deleting a method
-// removes its binding rules and the tokens it issued. Login flows are not implemented yet.
+// removes its binding rules and the tokens it issued; login verifies a bearer token (acl-login.ts).
 import { randomUUID } from 'node:crypto';
-import type { ACLAuthMethod, ACLBindingRule, ACLBindType } from '../acl/index.ts';
+import type { ACLAuthMethod, ACLBindingRule, ACLBindType, ACLToken } from '../acl/index.ts';
+import { loginToken, verifyLogin, type LoginParams } from './acl-login.ts';
+import type { TokenInput } from './acl-tokens.ts';
 import { BadRequestError } from '../errors.ts';
 import {
   ACL_AUTH_METHOD_PREFIX, ACL_AUTH_METHODS_TABLE, ACL_BINDING_RULE_PREFIX, ACL_BINDING_RULES_TABLE, ACL_TOKEN_PREFIX,
@@ -152,11 +154,12 @@ export class AclAuthEndpoint {
     });
   }
 
-  /** `/v1/acl/login`: not available until the auth method validators land. */
-  login(methodName: string): never {
+  /** `/v1/acl/login`: verifies the bearer token and has `issue` create the token its binding rules grant. */
+  async login(params: LoginParams, issue: (input: TokenInput, method: string) => Promise<ACLToken>): Promise<ACLToken> {
     aclPreCheck(this.#resolver);
-    const m = this.#deps.replica.acl.authMethods.get(methodName);
-    if (!m) throw new BadRequestError(`auth method ${JSON.stringify(methodName)} not found`);
-    throw new BadRequestError(`login with auth method type ${JSON.stringify(m.Type)} is not supported by this server yet`);
+    const m = this.#deps.replica.acl.authMethods.get(params.AuthMethod);
+    if (!m) throw new BadRequestError(`auth method ${JSON.stringify(params.AuthMethod)} not found`);
+    const vars = verifyLogin(m, params.BearerToken, this.#deps.clock.now());
+    return issue(loginToken(this.#deps, m, vars, params.Meta), m.Name);
   }
 }

@@ -154,6 +154,17 @@ export class AclTokenEndpoint {
     });
   }
 
+  /** Creates the token of a successful login, linked to its auth method (no caller ACL check: the login is the proof). */
+  async createLoginToken(input: TokenInput, authMethod: string): Promise<ACLToken> {
+    let accessor = '';
+    await commitAcl(this.#deps, () => {
+      const rec = finishToken({ ...this.#planCreate({ ...input, AuthMethod: undefined }, undefined), AuthMethod: authMethod });
+      accessor = rec.AccessorID;
+      return { compares: [pinRecord(ACL_TOKEN_PREFIX + accessor, undefined)], ops: [putOp(ACL_TOKEN_PREFIX + accessor, rec)] };
+    });
+    return this.view(this.#deps.replica.acl.tokens.get(accessor)!);
+  }
+
   /** Copies a token's grants into a new token (optionally with a new Description). */
   async clone(accessor: string, description: string, id: AclIdentity | undefined): Promise<ACLToken> {
     aclPreCheck(this.#resolver);

@@ -65,7 +65,8 @@ export function aclTokenHandlers(ep: AclHandlerDeps, cfg: RequestConfig) {
     async login(req: HttpRequest): Promise<HttpResult> {
       checkDatacenter(req, cfg);
       const b = decodeObject(await req.body(), ['AuthMethod', 'BearerToken', 'Meta'], 'structs.ACLLoginParams');
-      return ep.auth.login(typeof b.AuthMethod === 'string' ? b.AuthMethod : '');
+      const params = { AuthMethod: String(b.AuthMethod ?? ''), BearerToken: String(b.BearerToken ?? ''), Meta: b.Meta as Record<string, string> | undefined };
+      return { body: await ep.auth.login(params, (input, method) => ep.tokens.createLoginToken(input, method)) };
     },
     async logout(req: HttpRequest): Promise<HttpResult> {
       checkDatacenter(req, cfg);
