@@ -106,8 +106,9 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       await local.stop();
       await pool.leave();
       await endpoints.catalog.deregister({ Node: config.nodeName });
-      // Answer the request first, then shut down (Consul's Leave then ShutdownAgent).
-      setImmediate(() => void (deps.shutdown ?? (() => agent.stop()))());
+      // Answer the request first, then shut down (Consul's Leave then ShutdownAgent): stop()
+      // aborts requests still in flight, this one included, so give its answer time to go out.
+      setTimeout(() => void (deps.shutdown ?? (() => agent.stop()))(), 100);
     },
   };
   const { epDeps, replica, endpoints, sessionTimers, router, local, aclReaper, leaderSide } = buildServer(

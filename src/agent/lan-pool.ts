@@ -5,7 +5,7 @@
 import path from 'node:path';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
-import { createGossip, type Gossip, type GossipConfig, type Member, type Transport } from '../gossip/index.ts';
+import { createGossip, parseAddress, type Gossip, type GossipConfig, type Member, type Transport } from '../gossip/index.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
 import { memberTags } from './member-tags.ts';
 import { retryJoin, type RetryJoin } from './retry-join.ts';
@@ -66,7 +66,8 @@ export class LanPool {
     if (!g || !s) return;
     await g.start();
     this.#retry = retryJoin({
-      addrs: s.retryJoin, intervalMs: s.retryIntervalMs, max: s.retryMax, join: (a) => g.join(a),
+      addrs: s.retryJoin, intervalMs: s.retryIntervalMs, max: s.retryMax, join: (a) => this.join(a),
+      inPool: () => g.members().some((m) => m.name !== this.#config.nodeName && m.state === 'alive'),
       clock: this.#deps.clock, logger: this.#log,
       onExhausted: (err) => (this.#deps.onJoinExhausted ?? ((e: Error) => this.#log.error({ error: e.message }, 'retry_join gave up')))(err),
     });
@@ -80,7 +81,19 @@ export class LanPool {
   /** Joins the given addresses now (PUT /v1/agent/join, `proconsul join`). */
   join(addrs: string[]): Promise<number> {
     if (!this.gossip) return Promise.reject(new Error('No gossip pool: this agent was started without one'));
-    return this.gossip.join(addrs);
+    // retry_join lists usually name every server, this one too; joining ourselves adds nothing
+    // but would move our event join horizon past events peers are about to fire.
+    const me = this.gossip.localMember();
+    const others = addrs.filter((a) => {
+      try {
+        const p = parseAddress(a, this.#config.gossip?.bindPort ?? 8301);
+        return !(p.port === me.port && (p.host === me.addr || p.host === this.#config.gossip?.bindAddr));
+      } catch {
+        return true;
+      }
+    });
+    if (others.length === 0) return Promise.resolve(1);
+    return this.gossip.join(others);
   }
 
   /** Leaves the pool gracefully (peers see `left`); idempotent. */

@@ -11,6 +11,8 @@ export interface RetryJoinOptions {
   /** Attempts before giving up; 0 retries forever. */
   max: number;
   join(addrs: string[]): Promise<number>;
+  /** True once a peer has joined us: later retries then stop (a redundant join only ratchets the event clock). */
+  inPool?: () => boolean;
   clock: Clock;
   logger: Logger;
   /** Called once when retry_max attempts all failed (Consul's agent then exits). */
@@ -40,6 +42,11 @@ export function retryJoin(o: RetryJoinOptions): RetryJoin {
   const tick = async (): Promise<void> => {
     if (stopped) return;
     attempt++;
+    if (attempt > 1 && o.inPool?.()) {
+      log.info({ cluster: 'LAN' }, 'Join cluster completed: already joined by a peer');
+      finish(0);
+      return;
+    }
     log.info({ cluster: 'LAN' }, 'Joining cluster...');
     try {
       const n = await o.join(addrs);
