@@ -58,7 +58,7 @@ async function prepare(node: string): Promise<Omit<Server, 'child'> & { cfg: str
 function launch(p: Awaited<ReturnType<typeof prepare>>, peers: { server: string; serf: string }[]): Server {
   const join = peers.flatMap((x) => ['-retry-join', x.server, '-retry-join', x.serf]);
   const child = spawn(process.execPath, [BIN, 'agent', '-server', '-bootstrap-expect', '3', '-node', p.node, '-bind', '127.0.0.1', '-client', '127.0.0.1',
-    '-data-dir', p.dataDir, '-config-file', p.cfg, '-log-level', 'warn', ...join], { stdio: ['ignore', 'ignore', 'inherit'] });
+    '-data-dir', p.dataDir, '-config-file', p.cfg, '-log-level', process.env.MANAGED_TEST_LOG ?? 'warn', ...join], { stdio: ['ignore', process.env.MANAGED_TEST_LOG ? fs.openSync(`/tmp/managed-${p.node}.log`, 'w') : 'ignore', 'inherit'] });
   const s = { ...p, child };
   servers.push(s);
   return s;

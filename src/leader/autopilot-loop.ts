@@ -45,9 +45,12 @@ export async function readMembership(store: Store): Promise<Membership | null> {
   return kv ? decodeJson<Membership>(kv.value) : null;
 }
 
-/** Whether a server votes: not a read replica, and not an etcd learner. */
+/**
+ * Whether a server votes: not a read replica and, on a managed cluster, a voting etcd member
+ * (a server missing from the published membership has not been seen as a member yet).
+ */
 export function isVoter(s: ServerRecord, membership: Membership | null): boolean {
-  return !s.ReadReplica && (membership?.[s.Node]?.Voter ?? true);
+  return !s.ReadReplica && (membership ? membership[s.Node]?.Voter === true : true);
 }
 
 /** The autopilot loop as a leader duty; `pass()` runs one pass (tests). */

@@ -55,12 +55,19 @@ const runOnce = {
   execute: <T>(fn: (ctx: { signal: AbortSignal }) => PromiseLike<T> | T) => Promise.resolve(fn({ signal: new AbortController().signal })),
 } as unknown as Policy;
 
+/** A host policy that only runs the call (asynchronously: the pool's markFailed throws inside it). */
+const passThrough = {
+  execute: async <T>(fn: (ctx: { signal: AbortSignal }) => PromiseLike<T> | T) => fn({ signal: new AbortController().signal }),
+} as unknown as Policy;
+
 function clientOptions(o: EtcdStoreOptions): IOptions {
   const timeout = o.requestTimeoutMs ?? 3_000;
   return {
     hosts: o.endpoints,
     auth: o.auth,
-    faultHandling: { global: runOnce },
+    // One endpoint (a managed server's own member) has nothing to fail over to: a host circuit
+    // breaker would only keep refusing calls for seconds after etcd recovered.
+    faultHandling: o.endpoints.length === 1 ? { global: runOnce, host: () => passThrough } : { global: runOnce },
     credentials: o.tls ? { rootCertificate: Buffer.from(o.tls.ca), privateKey: pem(o.tls.key), certChain: pem(o.tls.cert) } : undefined,
     // Streams (watch, keepalive) live until cancelled; unary calls get a deadline.
     defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + timeout }),

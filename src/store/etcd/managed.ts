@@ -4,7 +4,7 @@
 // leader's autopilot manages membership through members/promote/remove.
 import type { Server } from 'node:http';
 import { join } from 'node:path';
-import { Etcd3 } from 'etcd3';
+import { Etcd3, type IOptions } from 'etcd3';
 import { ClosedError } from '../../errors.ts';
 import type { KeyValue, LeaseGrant, RangeResult, Store, TxnRequest, TxnResponse, Watch, WatchHandlers } from '../store.ts';
 import { EtcdStore, type EtcdLogger } from './etcd.ts';
@@ -48,6 +48,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface MemberStatus { leader?: string; isLearner?: boolean }
 interface GatewayMember { name?: string; clientURLs?: string[]; isLearner?: boolean }
+
+/** Membership calls run once: autopilot and joiners retry on their own schedule. */
+const noRetry = {
+  execute: async <T>(fn: (ctx: { signal: AbortSignal }) => PromiseLike<T> | T) => fn({ signal: new AbortController().signal }),
+} as unknown as NonNullable<NonNullable<IOptions['faultHandling']>['global']>;
 
 async function post<T>(u: string): Promise<T> {
   const res = await fetch(u, { method: 'POST', body: '{}', signal: AbortSignal.timeout(2000) });
@@ -117,7 +122,7 @@ export class ManagedEtcdStore implements Store {
     const endpoints = learner ? await this.#voterUrls(clientUrls) : [this.#self.ClientURL];
     o.logger.info({ endpoints, learner }, 'managed etcd member ready');
     this.#inner = new EtcdStore({ endpoints, prefix: o.prefix, logger: o.logger });
-    this.#admin = new Etcd3({ hosts: endpoints, defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + 3000 }) });
+    this.#admin = new Etcd3({ hosts: endpoints, faultHandling: { host: () => noRetry, global: noRetry }, defaultCallOptions: () => ({ deadline: Date.now() + 3000 }) });
     await this.#inner.open();
   }
 
