@@ -18,9 +18,6 @@ const NODE = 'go-consul-api';
  * shrinks as the features land.
  */
 const ALLOWED_FAILURES: Record<string, string> = {
-  // Serf membership (gossip layer): PUT /v1/agent/join/127.0.0.1 answers 404 here.
-  TestAgent_Join: 'needs serf membership (/v1/agent/join)',
-
   // Pre-1.7 client: it wants the default session's deprecated `Checks` list. Consul 1.7+ (and
   // 1.16.1, which we follow) puts the default serfHealth in `NodeChecks` and omits `Checks`,
   // so real Consul fails this assertion too.
