@@ -2,7 +2,7 @@
 // commands form their etcd cluster through retry_join with no etcd steps; one leader, KV
 // replicated; kill -9 of the leader's machine (agent and its etcd) → a new leader with the data
 // intact; a fourth server joins as an etcd learner and autopilot promotes it; the dead member
-// is removed. Times are printed for the record.
+// is removed, and rejoins by itself when restarted with its data dir. Times are printed.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -148,4 +148,15 @@ test('three identical managed servers form a datacenter; leader crash; a fourth 
     const names = (await etcdMembers(rest[0])).map((m) => m.name);
     return names.includes(leader.node) ? undefined : names;
   });
+
+  // The removed server comes back with its old data dir: it rejoins as a new member by itself.
+  const t3 = Date.now();
+  const back = launch(first.find((p) => p.node === leader.node)!, first);
+  await until(`${leader.node} back as a voter`, 60_000, async () => {
+    const c = await getJson<RaftConfig>(`${rest[0].http}/v1/operator/raft/configuration`);
+    return c?.Servers.find((s) => s.Node === leader.node)?.Voter ? true : undefined;
+  });
+  process.stdout.write(`# removed server restarted with its data dir: voter again ${Date.now() - t3} ms after launch\n`);
+  assert.equal(await (await fetch(`${back.http}/v1/kv/managed/after?raw&consistent`)).text(), 'v2');
+  assert.equal((await etcdMembers(rest[0])).filter((m) => !m.isLearner).length, 4);
 });

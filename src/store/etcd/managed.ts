@@ -3,6 +3,7 @@
 // a new or existing cluster with the other servers), then opens an EtcdStore on the voters; the
 // leader's autopilot manages membership through members/promote/remove.
 import type { Server } from 'node:http';
+import { renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { Etcd3, type IOptions } from 'etcd3';
 import { ClosedError } from '../../errors.ts';
@@ -104,6 +105,12 @@ export class ManagedEtcdStore implements Store {
     await this.#listen();
     const targets = joinTargets(o.retryJoin, o.serverPort);
     let clientUrls: string[] = [];
+    if (this.#proc.hasData() && (await this.#removedFromCluster())) {
+      // Autopilot removed this server while it was down: its old member can never rejoin.
+      const aside = `${join(o.dataDir, 'etcd')}.removed-${Date.now()}`;
+      o.logger.warn({ movedTo: aside }, 'this server was removed from the etcd cluster; joining again as a new member');
+      renameSync(join(o.dataDir, 'etcd'), aside);
+    }
     if (this.#proc.hasData()) {
       // etcd ignores the initial-cluster flags once its data dir holds a member.
       this.#proc.start({ initialCluster: `${o.name}=${this.#self.PeerURL}`, state: 'existing', token: clusterToken(o.datacenter) });
@@ -159,6 +166,15 @@ export class ManagedEtcdStore implements Store {
       known = await this.#peerClientUrls();
       await sleep(500);
     }
+  }
+
+  /** True when a running member of the cluster lists no member with this server's peer URL. */
+  async #removedFromCluster(): Promise<boolean> {
+    for (const u of await this.#peerClientUrls()) {
+      const list = await post<{ members?: { peerURLs?: string[] }[] }>(`${u}/v3/cluster/member/list`).catch(() => null);
+      if (list?.members) return !list.members.some((m) => m.peerURLs?.includes(this.#self.PeerURL));
+    }
+    return false;
   }
 
   async #peerClientUrls(): Promise<string[]> {
