@@ -1,29 +1,35 @@
 // KV throughput and latency: PUT and GET (default and ?stale) over real HTTP on loopback against
-// an agent in a child process, side by side with the same operations issued directly against a
-// Store in this process (the ceiling the HTTP layer can reach), at several client concurrencies
-// with 256-byte values. Both stores are first prefilled with 100,000 revisions so every cell
-// runs with the watch history full, as in a long-running agent. Prints a table; the last line is
-// the headline ratio HTTP PUT / direct PUT.
+// an agent in a child process, side by side with the same operations on a Store in this process
+// (the ceiling the HTTP layer can reach), for the `embedded` backend and the `etcd` backend (agent
+// on a single-member etcd); plus the reference a user of raw etcd gets: the same PUT and GET
+// through the `etcd3` client against a single member and a 3-member cluster. 1/16/64/256 clients,
+// 256-byte values. Embedded stores are prefilled with 100,000 revisions so the watch history is
+// full, as in a long-running agent. etcd data dirs sit beside the embedded store (--dir), so both
+// pay the same disk's fsync. The last line is the headline ratio against the issue's targets.
 //
-//   npx node bench/kv.ts                 # ~2 min: 3 s per cell after 0.5 s warm-up
-//   npx node bench/kv.ts --quick         # ~25 s smoke run
-//   options: --clients 1,16,64,256  --backends embedded,memory  --duration MS  --warmup MS
-//            --dir DIR (where stores live; default the OS temp dir)  --prof-agent (CPU-profile the agent child)
-//            --prefill N (revisions written before measuring; default 100000)  --history-limit N (both stores)
+//   npx node bench/kv.ts                 # ~5 min: 3 s per cell after 0.5 s warm-up
+//   npx node bench/kv.ts --quick         # ~30 s smoke run (1/64/256 clients, 0.3 s cells)
+//   options: --clients 1,16,64,256  --backends embedded,etcd[,memory]  --no-etcd3
+//            --duration MS  --warmup MS  --dir DIR (stores and etcd data; default the OS temp dir)
+//            --prof-agent (CPU-profile the agent child)  --prefill N  --history-limit N
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { MemoryStore, type Store } from '../src/store/index.ts';
+import { MemoryStore, EtcdStore, type Store } from '../src/store/index.ts';
 import { EmbeddedStore } from '../src/store/embedded/embedded.ts';
+import { startEtcd, type EtcdCluster } from '../test/support/etcd.ts';
+import { etcdKvOps } from './support/etcd-kv.ts';
 import { KEYS, VALUE_SIZE, prefill, record, storeKey, value } from './support/kv-data.ts';
-import { BenchClient, runCell, startAgentProcess, type CellResult } from './support/load.ts';
+import { agentTable, etcdTable, fmtMs, fmtRate, targetLines, type AgentRow, type EtcdRow } from './support/kv-report.ts';
+import { BenchClient, runCell, startAgentProcess, type CellResult, type Operation } from './support/load.ts';
 
 const { values: opts } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
-    clients: { type: 'string', default: '1,16,64' },
-    backends: { type: 'string', default: 'embedded,memory' },
+    clients: { type: 'string' },
+    backends: { type: 'string', default: 'embedded,etcd' },
+    'no-etcd3': { type: 'boolean', default: false },
     duration: { type: 'string' },
     warmup: { type: 'string' },
     dir: { type: 'string', default: os.tmpdir() },
@@ -33,43 +39,46 @@ const { values: opts } = parseArgs({
   },
 });
 
-const durationMs = Number(opts.duration ?? (opts.quick ? 500 : 3000));
-const warmupMs = Number(opts.warmup ?? (opts.quick ? 150 : 500));
-const clients = opts.clients.split(',').map(Number);
+const durationMs = Number(opts.duration ?? (opts.quick ? 300 : 3000));
+const warmupMs = Number(opts.warmup ?? (opts.quick ? 100 : 500));
+const clients = (opts.clients ?? (opts.quick ? '1,64,256' : '1,16,64,256')).split(',').map(Number);
 const backends = opts.backends.split(',');
 const prefillN = Number(opts.prefill);
 const historyLimit = opts['history-limit'] ? Number(opts['history-limit']) : undefined;
-
-interface Row {
-  backend: string;
-  clients: number;
-  op: string;
-  direct: CellResult;
-  http: CellResult;
-}
-
-function openStore(backend: string, dir: string): Store {
-  if (backend === 'memory') return new MemoryStore({ historyLimit });
-  if (backend === 'embedded') return new EmbeddedStore({ dir: path.join(dir, 'store'), historyLimit });
-  throw new Error(`unknown backend ${backend}`);
-}
+/** Consul's default per-client limit is 200; the 256-client cells need more. */
+const maxConns = Math.max(200, ...clients) + 16;
 
 function progress(msg: string): void {
   process.stderr.write(msg + '\n');
 }
 
-async function benchBackend(backend: string, profDir: string | null): Promise<Row[]> {
+async function cell(tag: string, c: number, label: string, op: Operation): Promise<CellResult> {
+  const r = await runCell(c, warmupMs, durationMs, op);
+  progress(`[${tag}] ${String(c).padStart(3)} clients  ${label.padEnd(18)} ${fmtRate(r.opsPerSec).padStart(9)} ops/s  p50 ${fmtMs(r.p50).padStart(6)}  p99 ${fmtMs(r.p99).padStart(6)}`);
+  return r;
+}
+
+function openStore(backend: string, dir: string, etcd: EtcdCluster | null): Store {
+  if (backend === 'memory') return new MemoryStore({ historyLimit });
+  if (backend === 'embedded') return new EmbeddedStore({ dir: path.join(dir, 'store'), historyLimit });
+  if (backend === 'etcd') return new EtcdStore({ endpoints: etcd!.endpoints, prefix: '/bench-direct/' });
+  throw new Error(`unknown backend ${backend}`);
+}
+
+async function benchBackend(backend: string, etcd: EtcdCluster | null, profDir: string | null): Promise<AgentRow[]> {
   const root = fs.mkdtempSync(path.join(opts.dir, `proconsul-bench-${backend}-`));
-  const directDir = path.join(root, 'direct');
-  const agentDir = path.join(root, 'agent');
-  const store = openStore(backend, directDir);
+  const store = openStore(backend, path.join(root, 'direct'), etcd);
   await store.open();
+  // etcd keeps its own history (auto-compacted); the prefill targets the engine's watch history.
+  const fill = backend === 'etcd' ? KEYS : prefillN;
   const execArgv = profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
-  const agentArgs = ['--backend', backend, '--prefill', String(prefillN), ...(backend === 'embedded' ? ['--dir', agentDir] : []),
+  const agentArgs = ['--backend', backend, '--prefill', String(fill), '--max-conns', String(maxConns),
+    ...(backend === 'embedded' ? ['--dir', path.join(root, 'agent')] : []),
+    ...(backend === 'etcd' ? ['--endpoints', etcd!.endpoints.join(',')] : []),
     ...(historyLimit ? ['--history-limit', String(historyLimit)] : [])];
-  progress(`[${backend}] prefilling ${Math.max(prefillN, KEYS)} revisions in the agent and the direct store`);
-  const [agent] = await Promise.all([startAgentProcess(agentArgs, execArgv), prefill(store, prefillN)]);
-  const rows: Row[] = [];
+  progress(`[${backend}] prefilling ${Math.max(fill, KEYS)} revisions in the agent and the direct store`);
+  const [agent] = await Promise.all([startAgentProcess(agentArgs, execArgv), prefill(store, fill)]);
+  const rows: AgentRow[] = [];
   try {
     progress(`[${backend}] agent at ${agent.httpAddr}`);
     const directPut = (i: number) => store.txn({ success: [{ type: 'put', key: storeKey(i), value: record(i) }] }).then(() => {});
@@ -78,18 +87,12 @@ async function benchBackend(backend: string, profDir: string | null): Promise<Ro
     };
     for (const c of clients) {
       const client = new BenchClient(agent.httpAddr, c);
-      const httpPut = (i: number) => client.request('PUT', `/v1/kv/k${i % KEYS}`, value(i)).then(() => {});
       const httpGet = (q: string) => (i: number) => client.request('GET', `/v1/kv/k${i % KEYS}${q}`).then(() => {});
-      const cell = async (label: string, op: (i: number) => Promise<void>) => {
-        const r = await runCell(c, warmupMs, durationMs, op);
-        progress(`[${backend}] ${String(c).padStart(3)} clients  ${label.padEnd(18)} ${fmtRate(r.opsPerSec)} ops/s  p50 ${fmtMs(r.p50)}  p99 ${fmtMs(r.p99)}`);
-        return r;
-      };
-      const dPut = await cell('direct PUT', directPut);
-      const hPut = await cell('HTTP PUT', httpPut);
-      const dGet = await cell('direct GET', directGet);
-      const hGet = await cell('HTTP GET', httpGet(''));
-      const hStale = await cell('HTTP GET ?stale', httpGet('?stale'));
+      const dPut = await cell(backend, c, 'direct PUT', directPut);
+      const hPut = await cell(backend, c, 'HTTP PUT', (i) => client.request('PUT', `/v1/kv/k${i % KEYS}`, value(i)).then(() => {}));
+      const dGet = await cell(backend, c, 'direct GET', directGet);
+      const hGet = await cell(backend, c, 'HTTP GET', httpGet(''));
+      const hStale = await cell(backend, c, 'HTTP GET ?stale', httpGet('?stale'));
       client.close();
       rows.push({ backend, clients: c, op: 'PUT', direct: dPut, http: hPut });
       rows.push({ backend, clients: c, op: 'GET', direct: dGet, http: hGet });
@@ -103,42 +106,57 @@ async function benchBackend(backend: string, profDir: string | null): Promise<Ro
   return rows;
 }
 
-function fmtRate(n: number): string {
-  return Math.round(n).toLocaleString('en-US').padStart(8);
-}
-
-function fmtMs(n: number): string {
-  return (n < 10 ? n.toFixed(2) : n.toFixed(1)).padStart(6);
-}
-
-function table(rows: Row[]): string {
-  const head = ['backend', 'clients', 'op', 'direct ops/s', 'p50 ms', 'p99 ms', 'HTTP ops/s', 'p50 ms', 'p99 ms', 'HTTP/direct'];
-  const body = rows.map((r) => [
-    r.backend, String(r.clients), r.op,
-    fmtRate(r.direct.opsPerSec).trim(), fmtMs(r.direct.p50).trim(), fmtMs(r.direct.p99).trim(),
-    fmtRate(r.http.opsPerSec).trim(), fmtMs(r.http.p50).trim(), fmtMs(r.http.p99).trim(),
-    (r.http.opsPerSec / r.direct.opsPerSec).toFixed(2),
-  ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const line = (cells: string[]) => '| ' + cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ') + ' |';
-  const sep = '|' + widths.map((w, i) => (i < 3 ? ':' + '-'.repeat(w + 1) : '-'.repeat(w + 1) + ':')).join('|') + '|';
-  return [line(head), sep, ...body.map(line)].join('\n');
+async function benchEtcd3(cluster: EtcdRow['cluster'], etcd: EtcdCluster): Promise<EtcdRow[]> {
+  const ops = etcdKvOps(etcd.endpoints);
+  const rows: EtcdRow[] = [];
+  try {
+    await ops.fill();
+    const tag = `etcd3 ${cluster}`;
+    for (const c of clients) {
+      rows.push({ cluster, clients: c, op: 'PUT', r: await cell(tag, c, 'PUT', ops.put) });
+      rows.push({ cluster, clients: c, op: 'GET', r: await cell(tag, c, 'GET', ops.get) });
+      rows.push({ cluster, clients: c, op: 'GET serializable', r: await cell(tag, c, 'GET serializable', ops.getSerializable) });
+    }
+  } finally {
+    ops.close();
+  }
+  return rows;
 }
 
 const loadBefore = os.loadavg()[0];
 const started = Date.now();
 const profDir = opts['prof-agent'] ? fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-agent-prof-')) : null;
-const rows: Row[] = [];
-for (const b of backends) rows.push(...(await benchBackend(b, profDir)));
+const etcdOpts = { dataRoot: opts.dir, compactionRetention: 10_000 };
+const needSingle = backends.includes('etcd') || !opts['no-etcd3'];
+const single = needSingle ? await startEtcd(1, etcdOpts) : null;
+const agentRows: AgentRow[] = [];
+const etcdRows: EtcdRow[] = [];
+try {
+  for (const b of backends) agentRows.push(...(await benchBackend(b, single, profDir)));
+  if (!opts['no-etcd3']) {
+    etcdRows.push(...(await benchEtcd3('1 member', single!)));
+    await single?.stop();
+    const three = await startEtcd(3, etcdOpts);
+    try {
+      etcdRows.push(...(await benchEtcd3('3 members', three)));
+    } finally {
+      await three.stop();
+    }
+  }
+} finally {
+  await single?.stop();
+}
 
 console.log(`\nKV bench: ${VALUE_SIZE}-byte values, ${KEYS} keys, ${durationMs} ms per cell after ${warmupMs} ms warm-up, ` +
-  `prefill ${prefillN} revisions, history limit ${historyLimit ?? 'default'}, ` +
-  `node ${process.version}, ${os.cpus().length} CPUs; HTTP = agent in a child process over loopback keep-alive; ` +
-  `direct = the same ops on a Store in the bench process. Total ${((Date.now() - started) / 1000).toFixed(0)} s; ` +
+  `prefill ${prefillN} revisions (embedded/memory), history limit ${historyLimit ?? 'default'}, ` +
+  `node ${process.version}, ${os.cpus().length} CPUs; HTTP = agent in a child process over loopback keep-alive ` +
+  `(limits.http_max_conns_per_client ${maxConns}); direct = the same ops on a Store in the bench process; ` +
+  `etcd data in ${opts.dir}. Total ${((Date.now() - started) / 1000).toFixed(0)} s; ` +
   `1-min load average ${loadBefore.toFixed(2)} before, ${os.loadavg()[0].toFixed(2)} after (2 would mean both cores busy).`);
 if (profDir) console.log(`agent CPU profiles: ${profDir}`);
-console.log(table(rows));
-const headBackend = backends.includes('embedded') ? 'embedded' : backends[0];
+console.log(agentTable(agentRows));
+if (etcdRows.length) console.log('\n' + etcdTable(etcdRows));
 const headClients = clients.includes(64) ? 64 : Math.max(...clients);
-const head = rows.find((r) => r.backend === headBackend && r.clients === headClients && r.op === 'PUT')!;
-console.log(`ratio: HTTP PUT/direct PUT at ${headClients} clients = ${(head.http.opsPerSec / head.direct.opsPerSec).toFixed(2)} (${headBackend})`);
+const headBackend = backends.includes('embedded') ? 'embedded' : backends[0];
+console.log('');
+for (const l of targetLines(agentRows, etcdRows, headClients, headBackend)) console.log(l);

@@ -65,6 +65,8 @@ export interface EtcdOptions {
   compactionRetention?: number;
   /** Backend quota in bytes; default 256 MiB. */
   quotaBytes?: number;
+  /** Directory for the members' data dirs; default /dev/shm (tmpfs) when present. Benchmarks pass a disk path. */
+  dataRoot?: string;
 }
 
 function args(m: EtcdMember, cluster: string, state: 'new' | 'existing', token: string, opts: EtcdOptions): string[] {
@@ -124,7 +126,7 @@ async function memberStatus(url: string): Promise<{ member: string; leader: stri
 /** Starts an n-member etcd cluster (1 by default) and waits until every member is healthy. */
 export async function startEtcd(size = 1, opts: EtcdOptions = {}): Promise<EtcdCluster> {
   const bin = etcdBinary();
-  const base = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+  const base = opts.dataRoot ?? (existsSync('/dev/shm') ? '/dev/shm' : tmpdir());
   const members: EtcdMember[] = [];
   for (let i = 0; i < size; i++) {
     const [client, peer] = [await freePort(), await freePort()];
