@@ -1,0 +1,112 @@
+// Startup: `proconsul agent -dev` from spawn to the first 200 on /v1/status/leader (median of N),
+// against a reference measured by the same harness: a bare `node -e` HTTP server from spawn to
+// its first 200 (Node's own start-up floor on this machine). Then `createAgent(config).start()`
+// in this process (modules already loaded), median of N. Targets: ≤ 300 ms CLI, ≤ 50 ms
+// in-process. Every port is a free ephemeral one so other agents on the machine never collide.
+//
+//   npx node bench/startup.ts              # 10 runs each (~15 s)
+//   npx node bench/startup.ts --runs 3     # smoke run
+//   --prof DIR   also writes --cpu-prof profiles of the CLI runs into DIR
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { createAgent } from '../src/index.ts';
+import { silentLogger } from '../src/log.ts';
+import { devConfig } from '../test/support/agent.ts';
+import { freePort } from '../test/support/etcd.ts';
+import { quantile, sleep } from './support/proc.ts';
+
+const { values: opts } = parseArgs({
+  options: { runs: { type: 'string', default: '10' }, quick: { type: 'boolean', default: false }, prof: { type: 'string' } },
+});
+const runs = opts.quick ? 3 : Number(opts.runs);
+const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'proconsul.js');
+const REFERENCE = 'require("http").createServer((q, s) => s.end("\\"ok\\"")).listen(Number(process.argv[1]), "127.0.0.1")';
+
+/** One GET; resolves with the status, or 0 when the connection failed. */
+function status(port: number, p: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port, path: p, agent: false }, (res) => { res.resume(); resolve(res.statusCode ?? 0); });
+    req.on('error', () => resolve(0));
+  });
+}
+
+/** Spawns `args` and returns ms from spawn to the first 200 on `p` (polled every 2 ms), then kills it. */
+async function timeToFirst200(args: string[], port: number, p: string): Promise<number> {
+  const t0 = performance.now();
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  const exited = new Promise((r) => child.once('exit', r));
+  try {
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`${args.join(' ')} exited with ${child.exitCode}`);
+      if ((await status(port, p)) === 200) return performance.now() - t0;
+      if (performance.now() - t0 > 30_000) throw new Error(`${args.join(' ')}: no 200 within 30 s`);
+      await sleep(2);
+    }
+  } finally {
+    // SIGTERM, not SIGKILL, so a --cpu-prof run writes its profile.
+    child.kill('SIGTERM');
+    await exited;
+  }
+}
+
+async function cliArgs(port: number, run: number): Promise<string[]> {
+  const ports = ['-dns-port', '-grpc-port', '-grpc-tls-port', '-serf-lan-port', '-serf-wan-port', '-server-port'];
+  const flags: string[] = [];
+  for (const f of ports) flags.push(f, String(f.startsWith('-grpc') ? -1 : f === '-dns-port' ? -1 : await freePort()));
+  const prof = opts.prof ? ['--cpu-prof', `--cpu-prof-dir=${opts.prof}`, `--cpu-prof-name=cli-${run}.cpuprofile`] : [];
+  return [...prof, BIN, 'agent', '-dev', '-node', `startup-${run}`, '-bind', '127.0.0.1', '-client', '127.0.0.1', '-http-port', String(port), ...flags, '-log-level', 'error'];
+}
+
+async function inProcess(): Promise<{ build: number; start: number }> {
+  const t0 = performance.now();
+  const agent = createAgent(devConfig({ nodeName: 'startup', logLevel: 'error' }), { logger: silentLogger() });
+  const t1 = performance.now();
+  await agent.start();
+  const t2 = performance.now();
+  await agent.stop();
+  return { build: t1 - t0, start: t2 - t1 };
+}
+
+const median = (xs: number[]) => quantile([...xs].sort((a, b) => a - b), 0.5);
+const fmt = (n: number) => n.toFixed(1);
+const loadBefore = os.loadavg()[0];
+const cli: number[] = [];
+const ref: number[] = [];
+// Interleaved so a burst of load from elsewhere hits both series alike.
+for (let i = 0; i < runs; i++) {
+  const p1 = await freePort();
+  ref.push(await timeToFirst200(['-e', REFERENCE, String(p1)], p1, '/v1/status/leader'));
+  const p2 = await freePort();
+  cli.push(await timeToFirst200(await cliArgs(p2, i), p2, '/v1/status/leader'));
+  process.stderr.write(`[run ${i + 1}] node -e http server ${fmt(ref.at(-1)!)} ms, proconsul agent -dev ${fmt(cli.at(-1)!)} ms\n`);
+}
+const built: number[] = [];
+const started: number[] = [];
+const total: number[] = [];
+for (let i = 0; i < runs; i++) {
+  const r = await inProcess();
+  built.push(r.build);
+  started.push(r.start);
+  total.push(r.build + r.start);
+}
+
+const row = (name: string, xs: number[]) => `| ${name} | ${fmt(median(xs))} | ${fmt(Math.min(...xs))} | ${fmt(Math.max(...xs))} |`;
+console.log(`\nStartup bench: ${runs} runs each; node ${process.version}, ${os.cpus().length} CPUs; ` +
+  `1-min load average ${loadBefore.toFixed(2)} before, ${os.loadavg()[0].toFixed(2)} after.`);
+console.log('| measure | median ms | min ms | max ms |');
+console.log('|:--|--:|--:|--:|');
+console.log(row('`proconsul agent -dev` → first 200 on /v1/status/leader', cli));
+console.log(row('reference: `node -e` http server → first 200', ref));
+console.log(row('in-process createAgent(config)', built));
+console.log(row('in-process agent.start()', started));
+console.log(row('in-process createAgent(config).start() total', total));
+const cliMed = median(cli);
+const inMed = median(total);
+console.log(`\ntarget: CLI ${fmt(cliMed)} ms (≤ 300 ${cliMed <= 300 ? 'met' : 'MISSED'}), of which ${fmt(cliMed - median(ref))} ms above bare Node; ` +
+  `in-process ${fmt(inMed)} ms (≤ 50 ${inMed <= 50 ? 'met' : 'MISSED'})`);
+console.log(`ratio: proconsul agent -dev / bare node http server time to first 200 = ${(cliMed / median(ref)).toFixed(2)}; ` +
+  `CLI ${fmt(cliMed)} ms (target ≤ 300), in-process ${fmt(inMed)} ms (target ≤ 50)`);
