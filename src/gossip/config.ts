@@ -51,6 +51,8 @@ export interface GossipConfig {
   rejoinAfterLeave?: boolean;
   /** Port used for join addresses that omit one. */
   defaultPort?: number;
+  /** Serf's DisableCoordinates: no coordinate on acks, no Vivaldi updates. */
+  disableCoordinates?: boolean;
 }
 
 /** A config with every default applied. */
@@ -88,6 +90,7 @@ export const LAN_DEFAULTS = {
   encryptVerifyOutgoing: true,
   rejoinAfterLeave: false,
   defaultPort: 8301,
+  disableCoordinates: false,
 };
 
 /** Applies defaults to a config. */

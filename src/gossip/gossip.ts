@@ -1,5 +1,5 @@
 // One gossip node: wires transport, keyring, member state machine, prober, push-pull, user
-// events and the background loops together, and implements the public Gossip interface.
+// events, network coordinates and the background loops together; implements the Gossip interface.
 import { systemClock, type Clock } from '../clock.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { formatAddress, parseAddress, type Address } from './address.ts';
@@ -15,9 +15,10 @@ import { cloneMember, type Member } from './member.ts';
 import { Membership } from './membership.ts';
 import { Loops, pickReconnect, reap } from './maintenance.ts';
 import type { PacketMsg, StreamMsg } from './messages.ts';
+import { PingCoordinates } from './ping-coordinates.ts';
 import { Prober } from './probe.ts';
 import { answerPushPull, pushPull } from './push-pull.ts';
-import { pickRandom } from './random.ts';
+import { pickRandom, seededRandom, stringSeed } from './random.ts';
 import { PeerSnapshot } from './snapshot.ts';
 import { createNetTransport } from './transport-net.ts';
 import type { Transport } from './transport.ts';
@@ -31,12 +32,16 @@ export interface GossipDeps {
   /** Default: real UDP+TCP sockets on bindAddr:bindPort. */
   transport?: Transport;
   random?: () => number;
+  /** Monotonic ms for probe round trips (default: performance.now with the system clock, else clock.now). */
+  rttClock?: () => number;
 }
 
 /** A gossip pool member node (SWIM + Lifeguard + Serf semantics). */
 export class GossipNode {
   readonly config: ResolvedConfig;
   readonly keyring: GossipKeyring;
+  /** Our Vivaldi coordinate and the peers' last reported ones; null with disableCoordinates. */
+  readonly coordinates: PingCoordinates | null;
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #random: () => number;
@@ -73,7 +78,12 @@ export class GossipNode {
     const security = { keyring: this.#keys, verifyIncoming: c.encryptVerifyIncoming, verifyOutgoing: c.encryptVerifyOutgoing };
     const transport = deps.transport ?? createNetTransport({ bindAddr: c.bindAddr, bindPort: c.bindPort });
     this.#wire = new Wire({ transport, queue: this.#queue, security, log: this.#log, udpBufferSize: c.udpBufferSize, tcpTimeoutMs: c.tcpTimeoutMs });
-    this.#prober = new Prober({ config: c, clock: this.#clock, random: this.#random, membership: this.#m, wire: this.#wire, awareness: this.#awareness });
+    this.coordinates = c.disableCoordinates ? null : new PingCoordinates(c.name, this.#log, seededRandom(stringSeed(c.name)));
+    const rttClock = deps.rttClock ?? (this.#clock === systemClock ? () => performance.now() : undefined);
+    this.#prober = new Prober({
+      config: c, clock: this.#clock, random: this.#random, membership: this.#m, wire: this.#wire, awareness: this.#awareness,
+      coordinates: this.coordinates ?? undefined, rttClock,
+    });
     this.#loops = new Loops(this.#clock);
     this.keyring = new GossipKeyring(() => this.#keys, this.#m, this.#wire);
   }
@@ -234,6 +244,7 @@ export class GossipNode {
 
   #emit(e: GossipEvent): void {
     if (e.type !== 'user') this.#saveSnapshotSoon();
+    if (e.type === 'member-leave' || e.type === 'member-reap') this.coordinates?.forget(e.member.name);
     for (const l of this.#listeners) {
       try {
         l(e);

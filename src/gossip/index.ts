@@ -1,5 +1,6 @@
 // Public surface of the gossip module (SWIM membership with Lifeguard suspicion, Serf-style
-// member events, user events and an encrypted keyring). The agent and the leader import only this.
+// member events, user events, an encrypted keyring and Vivaldi network coordinates). The agent
+// and the leader import only this.
 import { GossipNode, type GossipDeps } from './gossip.ts';
 import type { GossipConfig } from './config.ts';
 
@@ -19,11 +20,14 @@ export type { Transport, TransportHandlers } from './transport.ts';
 export { createNetTransport } from './transport-net.ts';
 export { MemoryNetwork } from './transport-memory.ts';
 export { seededRandom } from './random.ts';
+export type { Coordinate, VivaldiConfig } from './coordinate.ts';
+export { VivaldiClient, VIVALDI_DEFAULTS, estimateRtt, newCoordinate, coordinateValid, coordinatesCompatible } from './coordinate.ts';
+export type { PingCoordinates } from './ping-coordinates.ts';
 
 /** A running gossip pool member: what the agent and the leader consume. */
 export type Gossip = Pick<GossipNode,
   | 'config' | 'keyring' | 'start' | 'join' | 'leave' | 'shutdown' | 'members' | 'localMember'
-  | 'setTags' | 'forceLeave' | 'userEvent' | 'eventClock' | 'on' | 'healthScore'>;
+  | 'setTags' | 'forceLeave' | 'userEvent' | 'eventClock' | 'on' | 'healthScore' | 'coordinates'>;
 
 /** Builds a gossip node; `start()` binds its sockets. */
 export function createGossip(config: GossipConfig, deps: GossipDeps = {}): Gossip {

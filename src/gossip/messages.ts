@@ -1,6 +1,7 @@
 // The gossip wire protocol: JSON messages. A UDP packet is `{ m: [...] }`, a primary message
 // (ping, ack, …) followed by piggybacked broadcasts; a TCP stream carries one request and
 // one response. Our own protocol, not memberlist's msgpack.
+import type { Coordinate } from './coordinate.ts';
 
 /** A member as it travels in alive messages and push-pull state. */
 export interface MemberWire {
@@ -24,8 +25,8 @@ export interface UserEventWire {
 export interface PingMsg { t: 'ping'; seq: number; node: string; from: string }
 /** Indirect probe request: probe `node` at host:port for me and relay the ack. */
 export interface IndirectPingMsg { t: 'ireq'; seq: number; node: string; host: string; port: number; from: string; nack: boolean }
-/** Probe answer. */
-export interface AckMsg { t: 'ack'; seq: number }
+/** Probe answer; a direct answer carries the target's network coordinate (`c`), a relayed one does not. */
+export interface AckMsg { t: 'ack'; seq: number; c?: Coordinate }
 /** Lifeguard negative ack: the relay reached me but the target did not answer it. */
 export interface NackMsg { t: 'nack'; seq: number }
 /** A member is alive at an incarnation (join, refute, tag update). */

@@ -1,13 +1,15 @@
 // SWIM failure detection: probe one member per interval in shuffled round-robin order, ask
 // k peers to probe indirectly when the direct ack is late, and suspect the member when no ack
 // arrives before the (awareness-scaled) interval ends. Lifeguard nacks feed local awareness.
+// Direct acks carry the target's network coordinate; their round trip feeds our Vivaldi client.
 import type { Clock, TimerHandle } from '../clock.ts';
 import type { Address } from './address.ts';
 import type { Awareness } from './awareness.ts';
 import type { ResolvedConfig } from './config.ts';
 import type { Member } from './member.ts';
 import type { Membership } from './membership.ts';
-import type { IndirectPingMsg, PacketMsg, PingMsg } from './messages.ts';
+import type { AckMsg, IndirectPingMsg, PacketMsg, PingMsg } from './messages.ts';
+import type { PingCoordinates } from './ping-coordinates.ts';
 import { pickRandom, shuffle } from './random.ts';
 import type { Wire } from './wire.ts';
 
@@ -19,10 +21,14 @@ export interface ProberDeps {
   membership: Membership;
   wire: Wire;
   awareness: Awareness;
+  /** Network coordinates (absent when disabled). */
+  coordinates?: PingCoordinates;
+  /** Monotonic milliseconds for round-trip times (default: clock.now). */
+  rttClock?: () => number;
 }
 
 interface Pending {
-  ack: () => void;
+  ack: (msg: AckMsg) => void;
   nack: () => void;
 }
 
@@ -50,7 +56,7 @@ export class Prober {
   handle(msg: PacketMsg, from: Address): void {
     if (msg.t === 'ping') this.#onPing(msg, from);
     else if (msg.t === 'ireq') this.#onIndirect(msg, from);
-    else if (msg.t === 'ack') this.#pending.get(msg.seq)?.ack();
+    else if (msg.t === 'ack') this.#pending.get(msg.seq)?.ack(msg);
     else if (msg.t === 'nack') this.#pending.get(msg.seq)?.nack();
   }
 
@@ -97,7 +103,12 @@ export class Prober {
         membership.handleSuspect({ t: 'suspect', node: cur.name, inc: cur.incarnation, from: membership.name });
       }
     };
-    this.#pending.set(seq, { ack: () => finish(true), nack: () => { nacks++; } });
+    const sent = this.#rttNow();
+    const ack = (msg: AckMsg) => {
+      if (msg.c) this.#d.coordinates?.observe(target.name, this.#rttNow() - sent, msg.c);
+      finish(true);
+    };
+    this.#pending.set(seq, { ack, nack: () => { nacks++; } });
     wire.send(addr, [{ t: 'ping', seq, node: target.name, from: membership.name }]);
     const timeout = awareness.scale(config.probeTimeoutMs);
     const deadline = awareness.scale(config.probeIntervalMs);
@@ -120,7 +131,8 @@ export class Prober {
 
   #onPing(msg: PingMsg, from: Address): void {
     if (msg.node !== this.#d.membership.name) return;
-    this.#d.wire.send(from, [{ t: 'ack', seq: msg.seq }]);
+    const c = this.#d.coordinates?.payload();
+    this.#d.wire.send(from, [c ? { t: 'ack', seq: msg.seq, c } : { t: 'ack', seq: msg.seq }]);
   }
 
   #onIndirect(msg: IndirectPingMsg, from: Address): void {
@@ -140,6 +152,10 @@ export class Prober {
       nack: () => {},
     });
     wire.send({ host: msg.host, port: msg.port }, [{ t: 'ping', seq, node: msg.node, from: membership.name }]);
+  }
+
+  #rttNow(): number {
+    return this.#d.rttClock ? this.#d.rttClock() : this.#d.clock.now();
   }
 
   #timer(ms: number, fn: () => void): TimerHandle {

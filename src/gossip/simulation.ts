@@ -7,7 +7,7 @@ import type { GossipConfig } from './config.ts';
 import type { GossipEvent } from './gossip-events.ts';
 import { createGossip, type Gossip } from './index.ts';
 import { seededRandom } from './random.ts';
-import { MemoryNetwork } from './transport-memory.ts';
+import { MemoryNetwork, type MemoryNetworkOptions } from './transport-memory.ts';
 
 /** One simulated node and everything it reported. */
 export interface SimNode {
@@ -27,7 +27,7 @@ export class Simulation {
   #count = 0;
 
   /** `base` applies to every node's config. */
-  constructor(opts: { seed?: number; base?: Partial<GossipConfig>; latencyMs?: number; logger?: Logger } = {}) {
+  constructor(opts: { seed?: number; base?: Partial<GossipConfig>; latencyMs?: MemoryNetworkOptions['latencyMs']; logger?: Logger } = {}) {
     this.#seed = opts.seed ?? 1;
     this.#base = opts.base ?? {};
     this.#log = opts.logger ?? silentLogger();

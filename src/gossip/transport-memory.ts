@@ -6,8 +6,8 @@ import type { Transport, TransportHandlers } from './transport.ts';
 
 /** Options for a simulated network. */
 export interface MemoryNetworkOptions {
-  /** One-way delivery delay for packets and stream legs (default 1 ms). */
-  latencyMs?: number;
+  /** One-way delivery delay for packets and stream legs (default 1 ms), or one per direction of a link. */
+  latencyMs?: number | ((from: Address, to: Address) => number);
   /** Random source for packet loss (default Math.random; pass a seeded one for determinism). */
   random?: () => number;
 }
@@ -15,7 +15,7 @@ export interface MemoryNetworkOptions {
 /** A simulated network joining in-memory transports by `host:port`. */
 export class MemoryNetwork {
   readonly #clock: Clock;
-  readonly #latency: number;
+  readonly #latency: (from: Address, to: Address) => number;
   readonly #random: () => number;
   readonly #nodes = new Map<string, TransportHandlers>();
   readonly #blocked = new Set<string>();
@@ -25,7 +25,8 @@ export class MemoryNetwork {
 
   constructor(clock: Clock, opts: MemoryNetworkOptions = {}) {
     this.#clock = clock;
-    this.#latency = opts.latencyMs ?? 1;
+    const l = opts.latencyMs ?? 1;
+    this.#latency = typeof l === 'number' ? () => l : l;
     this.#random = opts.random ?? Math.random;
   }
 
@@ -76,7 +77,7 @@ export class MemoryNetwork {
     this.packetsSent++;
     if (!this.reachable(from, to) || (this.#loss > 0 && this.#random() < this.#loss)) return;
     const copy = Buffer.from(data);
-    this.#clock.setTimer(this.#latency, () => this.#nodes.get(formatAddress(to))?.packet(copy, { ...from }));
+    this.#clock.setTimer(this.#latency(from, to), () => this.#nodes.get(formatAddress(to))?.packet(copy, { ...from }));
   }
 
   /** @internal Runs one stream request through the simulated network. */
@@ -84,7 +85,7 @@ export class MemoryNetwork {
     return new Promise((resolve, reject) => {
       const timeout = this.#clock.setTimer(timeoutMs, () => reject(new Error(`i/o timeout after ${timeoutMs}ms`)));
       if (!this.reachable(from, to)) return;
-      this.#clock.setTimer(this.#latency, () => {
+      this.#clock.setTimer(this.#latency(from, to), () => {
         const handlers = this.#nodes.get(formatAddress(to));
         if (!handlers) {
           timeout.cancel();
@@ -92,7 +93,7 @@ export class MemoryNetwork {
         }
         handlers.stream(Buffer.from(data), { ...from }).then((resp) => {
           if (!this.reachable(to, from)) return;
-          this.#clock.setTimer(this.#latency, () => {
+          this.#clock.setTimer(this.#latency(to, from), () => {
             timeout.cancel();
             resolve(Buffer.from(resp));
           });
