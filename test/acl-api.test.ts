@@ -30,7 +30,7 @@ test('bootstrap returns a management token once, then 403 with the reset index',
   assert.deepEqual(first.json.Policies, [{ ID: '00000000-0000-0000-0000-000000000001', Name: 'global-management' }]);
   const again = await call('PUT', '/v1/acl/bootstrap');
   assert.equal(again.status, 403);
-  assert.match(again.text, /^ACL bootstrap no longer allowed \(reset index: \d+\)$/);
+  assert.match(again.text, /^Permission denied: ACL bootstrap no longer allowed \(reset index: \d+\)$/);
   const self = await call('GET', '/v1/acl/token/self', first.json.SecretID);
   assert.equal(self.json.AccessorID, first.json.AccessorID);
 });

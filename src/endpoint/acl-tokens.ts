@@ -77,7 +77,7 @@ export class AclTokenEndpoint {
     });
     await commitAcl(this.#deps, () => {
       const done = this.#deps.replica.acl.bootstrap();
-      if (done) throw new PermissionDeniedError(`${ACL_BOOTSTRAP_NOT_ALLOWED} (reset index: ${done.ModifyIndex})`);
+      if (done) throw new PermissionDeniedError(`Permission denied: ${ACL_BOOTSTRAP_NOT_ALLOWED} (reset index: ${done.ModifyIndex})`);
       return {
         compares: [pinRecord(ACL_BOOTSTRAP_KEY, undefined)],
         ops: [putOp(ACL_TOKEN_PREFIX + rec.AccessorID, rec), putOp(ACL_BOOTSTRAP_KEY, { AccessorID: rec.AccessorID })],
