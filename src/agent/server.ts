@@ -10,6 +10,7 @@ import {
   type EndpointDeps, type SessionHealth, type Leadership,
 } from '../endpoint/index.ts';
 import { ConnectCAEndpoint } from '../endpoint/connect-ca.ts';
+import { SnapshotEndpoint } from '../endpoint/snapshot.ts';
 import { AclResolver, AclTokenEndpoint, AclPolicyEndpoint, AclAuthEndpoint, AclMiscEndpoint } from '../endpoint/index.ts';
 import { AclTokenReaper } from '../leader/acl.ts';
 import { guardAgentRoutes } from './acl-guards.ts';
@@ -28,6 +29,7 @@ import {
   buildRoutes, kvHandlers, txnHandlers, statusHandlers, agentSelfHandlers, agentStats, connectHandlers,
   sessionHandlers, catalogHandlers, healthHandlers, observeHandlers, eventHandlers, type Router,
   agentServiceHandlers, agentCheckHandlers, agentControlHandlers, aclTokenHandlers, aclPolicyHandlers, aclAuthHandlers,
+  snapshotHandlers,
 } from '../http/index.ts';
 import { createLocal, type Local } from './local/index.ts';
 import { serverCatalogTarget, replicaNodeChecks } from './local/catalog-target.ts';
@@ -46,6 +48,8 @@ export interface Endpoints {
   configEntries: ConfigEntryEndpoint;
   gateways: GatewayEndpoint;
   acl: AclEndpoints;
+  /** Snapshot save and restore. */
+  snapshot: SnapshotEndpoint;
 }
 
 /** The ACL endpoints and the token resolver they share. */
@@ -114,6 +118,7 @@ export function buildServer(
     catalog: new CatalogEndpoint(epDeps), health: new HealthEndpoint(epDeps),
     configEntries: new ConfigEntryEndpoint(epDeps), gateways: new GatewayEndpoint(epDeps),
     acl: aclEndpoints(epDeps, config, () => local.tokens.get('agent_recovery')),
+    snapshot: snapshotEndpoint(epDeps, leaderSide, () => local),
   };
   const reqCfg = {
     datacenter: config.datacenter, defaultToken: config.acl.tokens.default,
@@ -157,10 +162,28 @@ export function buildServer(
     acl: aclTokenHandlers(endpoints.acl, reqCfg),
     aclPolicies: aclPolicyHandlers(endpoints.acl.policies, reqCfg),
     aclAuth: aclAuthHandlers(endpoints.acl.auth, reqCfg),
+    snapshot: snapshotHandlers(endpoints.snapshot, reqCfg),
   }, reqCfg, config.nodeName));
   observe.telemetry.gauge('rpc.queries_blocking', 'Blocking queries waiting', () => replica.notifier.blocked);
   observe.telemetry.gauge('state.kv_entries', 'KV entries in the replica', () => replica.kvs.size);
   return { epDeps, replica, leadership, endpoints, sessionTimers, router, local, aclReaper: new AclTokenReaper(epDeps), leaderSide };
+}
+
+/** The snapshot endpoint; a restore re-runs the leader duties and the local agent's sync over the new state. */
+function snapshotEndpoint(deps: EndpointDeps, side: LeaderSide, local: () => Local): SnapshotEndpoint {
+  const { election, loops } = side;
+  return new SnapshotEndpoint(deps, {
+    term: () => election.term(),
+    servers: () => election.servers().filter((s) => !s.ReadReplica),
+    lastContact: () => election.lastContactMs(),
+    reassert: async () => {
+      if (loops.running) {
+        await loops.stop();
+        await loops.start();
+      }
+      void local().ae.syncFull().catch(() => {});
+    },
+  });
 }
 
 /** Consul's acl.enable_key_list_policy: `keys`/`recurse` then need `list` on the prefix. */

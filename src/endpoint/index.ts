@@ -20,3 +20,4 @@ export { AclPolicyEndpoint, finishPolicy, type PolicyInput, type RoleInput } fro
 export { AclAuthEndpoint, AUTH_METHOD_TYPES, type AuthMethodInput, type BindingRuleInput } from './acl-auth.ts';
 export { AclMiscEndpoint, type AuthorizationRequest, type AuthorizationResponse } from './acl.ts';
 export { commitAcl, pinRecord, putOp } from './acl-write.ts';
+export { SnapshotEndpoint, isServerLocalKey, type SnapshotHooks, type SavedSnapshot } from './snapshot.ts';

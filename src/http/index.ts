@@ -20,3 +20,4 @@ export { keyringHandlers, keyringResponse, type KeyringDeps } from './v1/operato
 export { aclTokenHandlers, type AclHandlerDeps } from './v1/acl.ts';
 export { aclPolicyHandlers, aclAuthHandlers } from './v1/acl-policies.ts';
 export { authzOf, parseToken, type HttpRequest, type RequestConfig } from './request.ts';
+export { snapshotHandlers } from './v1/snapshot.ts';

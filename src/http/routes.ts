@@ -39,6 +39,7 @@ export interface RouteHandlers {
   acl: ReturnType<typeof aclTokenHandlers>;
   aclPolicies: ReturnType<typeof aclPolicyHandlers>;
   aclAuth: ReturnType<typeof aclAuthHandlers>;
+  snapshot: { save: Handler; restore: Handler };
 }
 
 /** Builds the route table. */
@@ -48,6 +49,8 @@ export function buildRoutes(h: RouteHandlers): Router {
     .route('PUT', '/v1/kv/*', h.kv.put)
     .route('DELETE', '/v1/kv/*', h.kv.delete)
     .route('PUT', '/v1/txn', h.txn.put)
+    .route('GET', '/v1/snapshot', h.snapshot.save)
+    .route('PUT', '/v1/snapshot', h.snapshot.restore)
     .route('PUT', '/v1/session/create', h.session.create)
     .route('PUT', '/v1/session/destroy/*', h.session.destroy)
     .route('PUT', '/v1/session/renew/*', h.session.renew)

@@ -168,7 +168,11 @@ export class StoreElection implements LeaderElection {
       if (ev.kv.key === LEADER_KEY) this.#applyLeader(ev.type === 'put' ? ev.kv : null, b.revision);
       else if (ev.kv.key.startsWith(SERVERS_PREFIX)) {
         if (ev.type === 'put') this.#applyServer(ev.kv, ev.kv.version === 1);
-        else if (this.#servers.delete(ev.kv.key.slice(SERVERS_PREFIX.length))) this.#configIndex = b.revision;
+        else if (this.#servers.delete(ev.kv.key.slice(SERVERS_PREFIX.length))) {
+          this.#configIndex = b.revision;
+          // A snapshot restore replaces the keyspace without server records: write ours again.
+          if (this.#running && ev.kv.key === SERVERS_PREFIX + this.#self.Node) void this.#writeStatus().catch(() => undefined);
+        }
       }
     }
     for (const fn of this.#batchFns) fn(b);

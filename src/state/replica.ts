@@ -12,6 +12,7 @@ import { LockDelays } from './lock-delay.ts';
 import { CatalogTables, CATALOG_PREFIX } from './catalog.ts';
 import { AclTables, ACL_PREFIX } from './acl-tables.ts';
 import { ConfigEntriesTable, CONFIG_PREFIX, CONFIG_ENTRIES_TABLE } from './config-entries.ts';
+import { CoordinatesTable, COORDINATE_PREFIX } from './coordinates.ts';
 import type { CARootRecord, ClusterMeta } from './tables.ts';
 
 /** Dependencies of the replica. */
@@ -42,6 +43,8 @@ export class Replica {
   readonly acl = new AclTables();
   /** Config entries by kind and name (`config/<kind>/<name>`). */
   readonly configEntries = new ConfigEntriesTable();
+  /** LAN network coordinates by node and segment (`coordinate/<node>/<segment>`). */
+  readonly coordinates = new CoordinatesTable();
   readonly notifier: Notifier;
   #deps: ReplicaDeps;
   #appliers: Applier[];
@@ -60,6 +63,7 @@ export class Replica {
       { prefix: CATALOG_PREFIX, apply: (ev) => this.catalog.apply(ev), reset: () => this.catalog.reset() },
       { prefix: ACL_PREFIX, apply: (ev) => this.acl.apply(ev), reset: () => this.acl.reset() },
       { prefix: CONFIG_PREFIX, apply: (ev) => [[CONFIG_ENTRIES_TABLE, this.configEntries.apply(ev)]], reset: () => this.configEntries.reset() },
+      { prefix: COORDINATE_PREFIX, apply: (ev) => this.coordinates.apply(ev), reset: () => this.coordinates.reset() },
       tableApplier(this.caRoots),
       tableApplier(this.meta),
       tableApplier(this.sessions),
@@ -143,9 +147,11 @@ export class Replica {
   #invalidatedSessions(batch: WatchBatch): Map<string, number> {
     const out = new Map<string, number>();
     for (const ev of batch.events) {
-      if (ev.type !== 'delete' || !ev.kv.key.startsWith(SESSION_PREFIX)) continue;
+      if (!ev.kv.key.startsWith(SESSION_PREFIX)) continue;
       const s = this.sessions.get(ev.kv.key.slice(SESSION_PREFIX.length));
-      if (s) out.set(s.ID, s.LockDelay / 1e6);
+      // A snapshot restore deletes and re-puts every session in one batch: not an invalidation.
+      if (ev.type === 'put') out.delete(ev.kv.key.slice(SESSION_PREFIX.length));
+      else if (s) out.set(s.ID, s.LockDelay / 1e6);
     }
     return out;
   }
