@@ -23,7 +23,14 @@ export {
   permissionDeniedByACL, permissionDeniedByACLUnnamed, permissionDeniedMessage, RulesError,
   type DenialFacts,
 } from './errors.ts';
-export { mapClaims, verifyJwt, type JwtMethodConfig, type VerifiedIdentity } from './jwt.ts';
+export { authMethodConfigError } from './auth-method-config.ts';
+export { idpFetch, type IdpFetch } from './idp-fetch.ts';
+export { checkClaims, mapClaims, verifyJwt, type JwtMethodConfig, type VerifiedIdentity } from './jwt.ts';
+export { fetchDiscovery, RemoteKeySets, verifyRemoteJwt, type DiscoveryDocument, type JwtKeySourceConfig, type RemoteKeySource } from './jwt-keys.ts';
+export {
+  authorizationURL, claimsFromAuthCode, newFlowSecrets, OidcClients, OidcFlowError, validRedirect,
+  type OidcClaims, type OidcFlowSecrets, type OidcMethodConfig,
+} from './oidc.ts';
 export { translateLegacyRules } from './legacy.ts';
 export { mergePolicies, mergeRules } from './merge.ts';
 export { PolicyAuthorizer } from './policy-authorizer.ts';

@@ -1,6 +1,7 @@
 // The `jwt` auth method's validator (Consul's authmethod/ssoauth over hashicorp/cap/jwt) with
 // static keys: signature checked with node:crypto against JWTValidationPubKeys (RS*, PS*, ES*,
 // EdDSA), then expiry, not-before, issuer and audiences; claims mapped into selector variables.
+// Remote key sources (JWKSURL, OIDCDiscoveryURL) are in jwt-keys.ts.
 import { constants, createPublicKey, verify, type KeyObject } from 'node:crypto';
 
 /** The Config fields of a `jwt` auth method this validator reads. */
@@ -57,9 +58,14 @@ export function verifyJwt(token: string, cfg: JwtMethodConfig, nowMs: number): R
   if (!keys.some((k) => { try { return verifiesWith(alg, k, data, sig); } catch { return false; } })) {
     throw new Error('failed to verify id token signature');
   }
+  checkClaims(claims, cfg, nowMs);
+  return claims;
+}
+
+/** Checks expiry, not-before, BoundIssuer and BoundAudiences of verified claims; throws why not. */
+export function checkClaims(claims: Record<string, unknown>, cfg: JwtMethodConfig, nowMs: number): void {
   checkTimes(claims, cfg, nowMs);
   checkBound(claims, cfg);
-  return claims;
 }
 
 function leewaySeconds(cfg: JwtMethodConfig): number {

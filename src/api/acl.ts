@@ -1,7 +1,8 @@
-// The ACL area of the client (Consul's api.ACL): bootstrap, token, policy and role CRUD, login and
-// logout, plus setting the agent's runtime tokens (/v1/agent/token/:type).
+// The ACL area of the client (Consul's api.ACL): bootstrap, token, policy, role, auth method and
+// binding rule CRUD, login and logout (bearer token or OIDC), plus setting the agent's runtime
+// tokens (/v1/agent/token/:type).
 
-import type { ACLPolicy, ACLPolicyListStub, ACLRole, ACLToken, ACLTokenListStub } from '../acl/types.ts';
+import type { ACLAuthMethod, ACLBindingRule, ACLPolicy, ACLPolicyListStub, ACLRole, ACLToken, ACLTokenListStub } from '../acl/types.ts';
 import type { ApiResponse, CallOptions, ConsulClient, QueryOptions } from './client.ts';
 
 /** A token as sent to create or update: everything the server fills in is optional. */
@@ -10,6 +11,29 @@ export type ACLTokenInput = Partial<ACLToken>;
 export type ACLPolicyInput = Partial<ACLPolicy>;
 /** A role as sent to create or update. */
 export type ACLRoleInput = Partial<ACLRole>;
+
+/** An auth method as sent to create or update. */
+export type ACLAuthMethodInput = Partial<ACLAuthMethod>;
+/** An auth method as listed (no Config). */
+export type ACLAuthMethodListEntry = Omit<ACLAuthMethod, 'Config'>;
+/** A binding rule as sent to create or update. */
+export type ACLBindingRuleInput = Partial<ACLBindingRule>;
+
+/** The body of /v1/acl/oidc/auth-url. */
+export interface ACLOIDCAuthURLParams {
+  AuthMethod: string;
+  RedirectURI: string;
+  ClientNonce?: string;
+  Meta?: Record<string, string>;
+}
+
+/** The body of /v1/acl/oidc/callback. */
+export interface ACLOIDCCallbackParams {
+  AuthMethod: string;
+  State: string;
+  Code: string;
+  ClientNonce?: string;
+}
 
 /** The body of /v1/acl/login. */
 export interface ACLLoginParams {
@@ -125,6 +149,67 @@ export class AclApi {
   /** Lists roles. */
   roleList(options?: QueryOptions): Promise<ApiResponse<ACLRole[]>> {
     return this.#c.json({ method: 'GET', path: '/v1/acl/roles', options });
+  }
+
+  /** Creates an auth method. */
+  authMethodCreate(method: ACLAuthMethodInput, options?: CallOptions): Promise<ApiResponse<ACLAuthMethod>> {
+    return this.#c.json({ method: 'PUT', path: '/v1/acl/auth-method', json: method, options });
+  }
+
+  /** Updates the auth method named by `method.Name`. */
+  authMethodUpdate(method: ACLAuthMethodInput, options?: CallOptions): Promise<ApiResponse<ACLAuthMethod>> {
+    return this.#c.json({ method: 'PUT', path: `/v1/acl/auth-method/${seg(method.Name ?? '')}`, json: method, options });
+  }
+
+  /** Reads an auth method by name. */
+  authMethodRead(name: string, options?: QueryOptions): Promise<ApiResponse<ACLAuthMethod>> {
+    return this.#c.json({ method: 'GET', path: `/v1/acl/auth-method/${seg(name)}`, options });
+  }
+
+  /** Deletes an auth method (with its binding rules and tokens). */
+  async authMethodDelete(name: string, options?: CallOptions): Promise<void> {
+    await this.#c.request({ method: 'DELETE', path: `/v1/acl/auth-method/${seg(name)}`, options });
+  }
+
+  /** Lists auth methods. */
+  authMethodList(options?: QueryOptions): Promise<ApiResponse<ACLAuthMethodListEntry[]>> {
+    return this.#c.json({ method: 'GET', path: '/v1/acl/auth-methods', options });
+  }
+
+  /** Creates a binding rule. */
+  bindingRuleCreate(rule: ACLBindingRuleInput, options?: CallOptions): Promise<ApiResponse<ACLBindingRule>> {
+    return this.#c.json({ method: 'PUT', path: '/v1/acl/binding-rule', json: rule, options });
+  }
+
+  /** Updates the binding rule named by `rule.ID`. */
+  bindingRuleUpdate(rule: ACLBindingRuleInput, options?: CallOptions): Promise<ApiResponse<ACLBindingRule>> {
+    return this.#c.json({ method: 'PUT', path: `/v1/acl/binding-rule/${seg(rule.ID ?? '')}`, json: rule, options });
+  }
+
+  /** Reads a binding rule by ID. */
+  bindingRuleRead(id: string, options?: QueryOptions): Promise<ApiResponse<ACLBindingRule>> {
+    return this.#c.json({ method: 'GET', path: `/v1/acl/binding-rule/${seg(id)}`, options });
+  }
+
+  /** Deletes a binding rule. */
+  async bindingRuleDelete(id: string, options?: CallOptions): Promise<void> {
+    await this.#c.request({ method: 'DELETE', path: `/v1/acl/binding-rule/${seg(id)}`, options });
+  }
+
+  /** Lists binding rules, only those of `authMethod` when given. */
+  bindingRuleList(authMethod = '', options?: QueryOptions): Promise<ApiResponse<ACLBindingRule[]>> {
+    return this.#c.json({ method: 'GET', path: '/v1/acl/binding-rules', query: { authmethod: authMethod || undefined }, options });
+  }
+
+  /** Starts an OIDC login: the provider URL to send the user's browser to. */
+  async oidcAuthURL(params: ACLOIDCAuthURLParams, options?: CallOptions): Promise<string> {
+    const r = await this.#c.json<{ AuthURL: string }>({ method: 'POST', path: '/v1/acl/oidc/auth-url', json: params, options });
+    return r.data.AuthURL;
+  }
+
+  /** Completes an OIDC login with the provider's code and state; answers the new token. */
+  oidcCallback(params: ACLOIDCCallbackParams, options?: CallOptions): Promise<ApiResponse<ACLToken>> {
+    return this.#c.json({ method: 'POST', path: '/v1/acl/oidc/callback', json: params, options });
   }
 
   /** Exchanges an auth method's bearer token for a Consul token. */

@@ -1,9 +1,14 @@
 // ACL auth methods and binding rules (Consul's ACL.AuthMethodSet/Read/Delete/List and
 // BindingRuleSet/Read/Delete/List), stored and validated with Consul's texts; deleting a method
-// removes its binding rules and the tokens it issued; login verifies a bearer token (acl-login.ts).
+// removes its binding rules and the tokens it issued; login verifies a bearer token (acl-login.ts)
+// or completes an OIDC code flow (acl-oidc.ts).
 import { randomUUID } from 'node:crypto';
-import type { ACLAuthMethod, ACLBindingRule, ACLBindType, ACLToken } from '../acl/index.ts';
+import {
+  authMethodConfigError, RemoteKeySets,
+  type ACLAuthMethod, type ACLBindingRule, type ACLBindType, type ACLToken, type JwtKeySourceConfig, type OidcMethodConfig,
+} from '../acl/index.ts';
 import { loginToken, verifyLogin, type LoginParams } from './acl-login.ts';
+import { OidcLogin, type OidcAuthURLParams, type OidcCallbackParams } from './acl-oidc.ts';
 import type { TokenInput } from './acl-tokens.ts';
 import { BadRequestError } from '../errors.ts';
 import {
@@ -32,10 +37,13 @@ export type BindingRuleInput = Partial<Omit<ACLBindingRule, 'CreateIndex' | 'Mod
 export class AclAuthEndpoint {
   readonly #deps: EndpointDeps;
   readonly #resolver: AclResolver;
+  readonly #keys = new RemoteKeySets();
+  readonly #oidc: OidcLogin;
 
   constructor(deps: EndpointDeps, resolver: AclResolver) {
     this.#deps = deps;
     this.#resolver = resolver;
+    this.#oidc = new OidcLogin(deps);
   }
 
   #check(id: AclIdentity | undefined, write: boolean): void {
@@ -53,6 +61,7 @@ export class AclAuthEndpoint {
     if (!(AUTH_METHOD_TYPES as readonly string[]).includes(input.Type)) {
       throw new BadRequestError(`Invalid Auth Method: Type should be one of: [${AUTH_METHOD_TYPES.join(' ')}]`);
     }
+    await this.#checkConfig(input.Type, input.Config ?? {});
     const methods = this.#deps.replica.acl.authMethods;
     await commitAcl(this.#deps, () => {
       const existing = methods.get(name);
@@ -65,6 +74,20 @@ export class AclAuthEndpoint {
       return { compares: [pinRecord(ACL_AUTH_METHOD_PREFIX + name, existing)], ops: [putOp(ACL_AUTH_METHOD_PREFIX + name, rec)] };
     });
     return methods.get(name)!;
+  }
+
+  // Consul builds the method's validator on write: static checks, then the provider must answer.
+  async #checkConfig(type: string, cfg: Record<string, unknown>): Promise<void> {
+    const why = authMethodConfigError(type, cfg);
+    if (why) throw new BadRequestError(`Invalid Auth Method: ${why}`);
+    try {
+      if (type === 'oidc') await this.#oidc.checkProvider(cfg as unknown as OidcMethodConfig);
+      if (type === 'jwt' && cfg.JWKSURL) await (await this.#keys.source(cfg as JwtKeySourceConfig)).keys.reload();
+      if (type === 'jwt' && cfg.OIDCDiscoveryURL) await this.#keys.source(cfg as JwtKeySourceConfig);
+    } catch (err) {
+      const msg = (err as Error).message;
+      throw new BadRequestError(`Invalid Auth Method: ${type === 'jwt' && cfg.JWKSURL ? `error checking JWKSURL: ${msg}` : msg}`);
+    }
   }
 
   /** Deletes an auth method with its binding rules and the tokens it issued. */
@@ -159,7 +182,20 @@ export class AclAuthEndpoint {
     aclPreCheck(this.#resolver);
     const m = this.#deps.replica.acl.authMethods.get(params.AuthMethod);
     if (!m) throw new BadRequestError(`auth method ${JSON.stringify(params.AuthMethod)} not found`);
-    const vars = verifyLogin(m, params.BearerToken, this.#deps.clock.now());
+    const vars = await verifyLogin(m, params.BearerToken, this.#deps.clock.now(), this.#keys);
     return issue(loginToken(this.#deps, m, vars, params.Meta), m.Name);
+  }
+
+  /** `/v1/acl/oidc/auth-url`: the provider URL that starts an OIDC login. */
+  oidcAuthURL(params: OidcAuthURLParams): Promise<string> {
+    aclPreCheck(this.#resolver);
+    return this.#oidc.authURL(params);
+  }
+
+  /** `/v1/acl/oidc/callback`: completes an OIDC login; `issue` creates the token its binding rules grant. */
+  async oidcCallback(params: OidcCallbackParams, issue: (input: TokenInput, method: string) => Promise<ACLToken>): Promise<ACLToken> {
+    aclPreCheck(this.#resolver);
+    const { method, vars, meta } = await this.#oidc.callback(params);
+    return issue(loginToken(this.#deps, method, vars, meta), method.Name);
   }
 }

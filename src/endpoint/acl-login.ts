@@ -1,7 +1,10 @@
 // ACL.Login (Consul's acl_endpoint_login.go): a bearer token verified by its auth method becomes
 // selector variables; every binding rule whose selector matches adds a service or node identity,
 // a role, a policy or a templated policy to a new token linked to the auth method.
-import { mapClaims, permissionDenied, verifyJwt, type ACLBindingRule, type JwtMethodConfig, type VerifiedIdentity } from '../acl/index.ts';
+import {
+  mapClaims, permissionDenied, verifyJwt, verifyRemoteJwt,
+  type ACLBindingRule, type JwtKeySourceConfig, type RemoteKeySets, type VerifiedIdentity,
+} from '../acl/index.ts';
 import { BadRequestError } from '../errors.ts';
 import { compileFilter } from '../filter/index.ts';
 import { parseGoDuration } from '../duration.ts';
@@ -17,11 +20,14 @@ export interface LoginParams {
 }
 
 /** Verifies the bearer token with the method's validator; throws a permission denial saying why not. */
-export function verifyLogin(method: ACLAuthMethodRecord, bearer: string, nowMs: number): VerifiedIdentity {
+export async function verifyLogin(method: ACLAuthMethodRecord, bearer: string, nowMs: number, keys: RemoteKeySets): Promise<VerifiedIdentity> {
+  if (method.Type === 'oidc') throw new BadRequestError('ClaimsFromJWT is incompatible with type "oidc"');
   if (method.Type !== 'jwt') throw new BadRequestError(`login with auth method type ${JSON.stringify(method.Type)} is not supported by this server yet`);
-  const cfg = method.Config as JwtMethodConfig;
+  const cfg = method.Config as JwtKeySourceConfig;
   try {
-    return mapClaims(verifyJwt(bearer, cfg, nowMs), cfg);
+    const remote = cfg.JWKSURL || cfg.OIDCDiscoveryURL;
+    const claims = remote ? await verifyRemoteJwt(bearer, cfg, await keys.source(cfg), nowMs) : verifyJwt(bearer, cfg, nowMs);
+    return mapClaims(claims, cfg);
   } catch (err) {
     throw permissionDenied(`failed to validate bearer token: ${(err as Error).message}`);
   }

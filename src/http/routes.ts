@@ -128,6 +128,8 @@ function aclRoutes(r: Router, h: RouteHandlers): Router {
     .route('PUT', '/v1/acl/bootstrap', acl.bootstrap)
     .route('POST', '/v1/acl/login', acl.login)
     .route('POST', '/v1/acl/logout', acl.logout)
+    .route('POST', '/v1/acl/oidc/auth-url', acl.oidcAuthURL)
+    .route('POST', '/v1/acl/oidc/callback', acl.oidcCallback)
     .route('GET', '/v1/acl/replication', acl.replication)
     .route('GET', '/v1/acl/tokens', acl.list)
     .route('PUT', '/v1/acl/token', acl.create)

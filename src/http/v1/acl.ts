@@ -1,4 +1,4 @@
-// /v1/acl/bootstrap, tokens, login/logout, replication, templated policies and
+// /v1/acl/bootstrap, tokens, login/logout, OIDC auth-url/callback, replication, templated policies and
 // /v1/internal/acl/authorize: parse, call the ACL endpoint, return data.
 import type { AclTokenEndpoint, AclMiscEndpoint, AclAuthEndpoint, AuthorizationRequest } from '../../endpoint/index.ts';
 import { aclNotFoundError } from '../../acl/index.ts';
@@ -7,6 +7,8 @@ import type { HttpResult } from '../router.ts';
 import { parseJSON } from '../body.ts';
 import { authzOf, checkDatacenter, parseToken, queryOptions, type HttpRequest, type RequestConfig } from '../request.ts';
 import { decodeObject, decodeToken } from './acl-body.ts';
+
+const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 
 /** The ACL endpoints these handlers call. */
 export interface AclHandlerDeps {
@@ -67,6 +69,18 @@ export function aclTokenHandlers(ep: AclHandlerDeps, cfg: RequestConfig) {
       const b = decodeObject(await req.body(), ['AuthMethod', 'BearerToken', 'Meta'], 'structs.ACLLoginParams');
       const params = { AuthMethod: String(b.AuthMethod ?? ''), BearerToken: String(b.BearerToken ?? ''), Meta: b.Meta as Record<string, string> | undefined };
       return { body: await ep.auth.login(params, (input, method) => ep.tokens.createLoginToken(input, method)) };
+    },
+    async oidcAuthURL(req: HttpRequest): Promise<HttpResult> {
+      checkDatacenter(req, cfg);
+      const b = decodeObject(await req.body(), ['AuthMethod', 'RedirectURI', 'ClientNonce', 'Meta'], 'structs.ACLOIDCAuthURLParams');
+      const params = { AuthMethod: str(b.AuthMethod), RedirectURI: str(b.RedirectURI), ClientNonce: str(b.ClientNonce), Meta: b.Meta as Record<string, string> | undefined };
+      return { body: { AuthURL: await ep.auth.oidcAuthURL(params) } };
+    },
+    async oidcCallback(req: HttpRequest): Promise<HttpResult> {
+      checkDatacenter(req, cfg);
+      const b = decodeObject(await req.body(), ['AuthMethod', 'State', 'Code', 'ClientNonce'], 'structs.ACLOIDCCallbackParams');
+      const params = { AuthMethod: str(b.AuthMethod), State: str(b.State), Code: str(b.Code), ClientNonce: str(b.ClientNonce) };
+      return { body: await ep.auth.oidcCallback(params, (input, method) => ep.tokens.createLoginToken(input, method)) };
     },
     async logout(req: HttpRequest): Promise<HttpResult> {
       checkDatacenter(req, cfg);

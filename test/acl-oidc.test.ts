@@ -1,0 +1,161 @@
+// The `oidc` auth method against a tiny OpenID provider started here (support/oidc-provider.ts):
+// auth-url → the provider's redirect → callback → a token bound by binding rules from ID token and
+// userinfo claims; replayed or unknown state, wrong nonce, audience and client nonce are refused;
+// config validation; and the `jwt` method with JWKSURL and OIDCDiscoveryURL key sources.
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { startDevAgent, devConfig, type DevAgent } from './support/agent.ts';
+import { startProvider, type TestProvider } from './support/oidc-provider.ts';
+
+const ROOT = 'root';
+const REDIRECT = 'http://localhost:8550/oidc/callback';
+let a: DevAgent;
+let op: TestProvider;
+
+async function call(method: string, path: string, body?: unknown, token = ROOT) {
+  const res = await fetch(`http://${a.httpAddr}${path}`, { method, headers: token ? { 'X-Consul-Token': token } : {}, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  let json: any;
+  try { json = JSON.parse(text); } catch { json = undefined; }
+  return { status: res.status, text, json };
+}
+
+const oidcConfig = () => ({
+  OIDCDiscoveryURL: op.issuer, OIDCClientID: op.clientId, OIDCClientSecret: op.clientSecret,
+  AllowedRedirectURIs: [REDIRECT, 'https://consul.example/ui/oidc/callback'], OIDCScopes: ['profile', 'groups'],
+  ClaimMappings: { email: 'email', team: 'team' }, ListClaimMappings: { groups: 'groups' },
+});
+
+before(async () => {
+  op = await startProvider();
+  op.user = { groups: ['admins', 'dev'], email: 'alice@example.com' };
+  a = await startDevAgent({ config: { acl: { ...devConfig().acl, enabled: true, defaultPolicy: 'deny', tokens: { ...devConfig().acl.tokens, initialManagement: ROOT } } } });
+  const m = await call('PUT', '/v1/acl/auth-method', { Name: 'sso', Type: 'oidc', MaxTokenTTL: '10m', Config: oidcConfig() });
+  assert.equal(m.status, 200, m.text);
+  await call('PUT', '/v1/acl/policy', { Name: 'ops-policy', Rules: 'key_prefix "ops/" { policy = "write" }' });
+  await call('PUT', '/v1/acl/role', { Name: 'admin-role', Policies: [{ Name: 'ops-policy' }] });
+  for (const rule of [
+    { Selector: '"admins" in list.groups', BindType: 'role', BindName: 'admin-role' },
+    { Selector: 'value.team == "platform"', BindType: 'service', BindName: 'team-${value.team}' },
+  ]) assert.equal((await call('PUT', '/v1/acl/binding-rule', { AuthMethod: 'sso', ...rule })).status, 200);
+});
+after(async () => {
+  await a?.stop();
+  await op?.close();
+});
+
+/** auth-url, then the provider's authorize redirect; answers the code and state it carried. */
+async function authorize(extra: Record<string, unknown> = {}) {
+  const r = await call('POST', '/v1/acl/oidc/auth-url', { AuthMethod: 'sso', RedirectURI: REDIRECT, ClientNonce: 'cn-1', ...extra }, '');
+  assert.equal(r.status, 200, r.text);
+  const res = await fetch(r.json.AuthURL, { redirect: 'manual' });
+  assert.equal(res.status, 302);
+  const back = new URL(res.headers.get('location')!);
+  return { authURL: new URL(r.json.AuthURL), back, code: back.searchParams.get('code')!, state: back.searchParams.get('state')! };
+}
+
+const callback = (body: Record<string, unknown>) => call('POST', '/v1/acl/oidc/callback', { AuthMethod: 'sso', ClientNonce: 'cn-1', ...body }, '');
+
+test('auth-url → provider redirect → callback yields a token bound by the matching rules', async () => {
+  const { authURL, back, code, state } = await authorize({ Meta: { host: 'laptop' } });
+  assert.equal(`${authURL.origin}${authURL.pathname}`, `${op.issuer}/authorize`);
+  const q = authURL.searchParams;
+  assert.equal(q.get('client_id'), op.clientId);
+  assert.equal(q.get('redirect_uri'), REDIRECT);
+  assert.equal(q.get('scope'), 'openid profile groups');
+  assert.equal(q.get('code_challenge_method'), 'S256');
+  assert.ok(q.get('nonce') && q.get('state') && q.get('nonce') !== q.get('state'));
+  assert.equal(`${back.origin}${back.pathname}`, REDIRECT);
+
+  const r = await callback({ State: state, Code: code });
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.json.AuthMethod, 'sso');
+  assert.equal(r.json.Description, 'token created via login: {"host":"laptop"}');
+  assert.deepEqual(r.json.Roles.map((x: { Name: string }) => x.Name), ['admin-role']);
+  assert.deepEqual(r.json.ServiceIdentities, [{ ServiceName: 'team-platform' }], 'userinfo claims are mapped too');
+  assert.ok(op.tokenRequests.at(-1)?.get('code_verifier'), 'the code exchange carried the PKCE verifier');
+  assert.equal((await call('PUT', '/v1/kv/ops/db', 'v', r.json.SecretID)).status, 200, 'the role grants');
+  assert.equal((await call('PUT', '/v1/kv/other', 'v', r.json.SecretID)).status, 403);
+
+  const replay = await callback({ State: state, Code: code });
+  assert.equal(replay.status, 403);
+  assert.equal(replay.text, 'Permission denied: Provider login failed: Expired or missing OAuth state.');
+});
+
+test('unknown state, wrong nonce, wrong audience and wrong client nonce are refused', async () => {
+  const { code } = await authorize();
+  const unknown = await callback({ State: 'not-a-state', Code: code });
+  assert.equal(unknown.status, 403);
+  assert.match(unknown.text, /Expired or missing OAuth state\./);
+
+  op.next = { nonce: 'someone-elses-nonce' };
+  const n = await authorize();
+  const badNonce = await callback({ State: n.state, Code: n.code });
+  assert.equal(badNonce.status, 403, badNonce.text);
+  assert.equal(badNonce.text, 'Permission denied: Token verification failed: Invalid ID token nonce.');
+
+  op.next = { aud: 'another-client' };
+  const au = await authorize();
+  const badAud = await callback({ State: au.state, Code: au.code });
+  assert.equal(badAud.status, 403, badAud.text);
+  assert.match(badAud.text, /^Permission denied: Token verification failed: .*"aud"/);
+
+  const cn = await authorize();
+  const badClientNonce = await callback({ State: cn.state, Code: cn.code, ClientNonce: 'other' });
+  assert.equal(badClientNonce.status, 403);
+  assert.match(badClientNonce.text, /invalid client nonce/);
+
+  const noCode = await callback({ State: (await authorize()).state, Code: '' });
+  assert.match(noCode.text, /OAuth code parameter not provided/);
+});
+
+test('auth-url checks the method type and the redirect URI (loopback ports are free)', async () => {
+  const other = await call('POST', '/v1/acl/oidc/auth-url', { AuthMethod: 'sso', RedirectURI: 'https://evil.example/cb' }, '');
+  assert.equal(other.status, 400);
+  assert.equal(other.text, 'unauthorized redirect_uri: https://evil.example/cb');
+  const port = await call('POST', '/v1/acl/oidc/auth-url', { AuthMethod: 'sso', RedirectURI: 'http://localhost:43111/oidc/callback' }, '');
+  assert.equal(port.status, 200, port.text);
+  assert.equal((await call('POST', '/v1/acl/oidc/auth-url', { AuthMethod: 'sso', RedirectURI: '' }, '')).text, 'missing redirect_uri');
+  assert.equal((await call('POST', '/v1/acl/oidc/auth-url', { AuthMethod: 'nope', RedirectURI: REDIRECT }, '')).status, 400);
+  const login = await call('POST', '/v1/acl/login', { AuthMethod: 'sso', BearerToken: await op.sign({ sub: 'x' }) }, '');
+  assert.equal(login.status, 400);
+});
+
+test('oidc and jwt method configs are validated with Consul\'s texts', async () => {
+  const put = (Type: string, Config: Record<string, unknown>) => call('PUT', '/v1/acl/auth-method', { Name: 'bad', Type, Config });
+  const { OIDCClientSecret: _s, ...noSecret } = oidcConfig();
+  assert.equal((await put('oidc', noSecret)).text, 'Invalid Auth Method: \'OIDCClientSecret\' must be set for type "oidc"');
+  assert.equal((await put('oidc', { ...oidcConfig(), BoundIssuer: 'x' })).text, 'Invalid Auth Method: \'BoundIssuer\' must not be set for type "oidc"');
+  assert.equal((await put('oidc', { ...oidcConfig(), JWTSupportedAlgs: ['HS256'] })).text, 'Invalid Auth Method: Invalid supported algorithm: HS256');
+  assert.match((await put('oidc', { ...oidcConfig(), OIDCDiscoveryURL: 'http://127.0.0.1:1' })).text, /^Invalid Auth Method: error checking OIDCDiscoveryURL: /);
+  assert.equal((await put('jwt', { JWKSURL: `${op.issuer}/jwks`, OIDCDiscoveryURL: op.issuer })).text,
+    'Invalid Auth Method: exactly one of \'JWTValidationPubKeys\', \'JWKSURL\', or \'OIDCDiscoveryURL\' must be set for type "jwt"');
+  assert.equal((await put('jwt', { JWKSURL: `${op.issuer}/jwks`, OIDCClientID: 'x' })).text, 'Invalid Auth Method: \'OIDCClientID\' must not be set for type "jwt"');
+  assert.match((await put('jwt', { JWKSURL: `${op.issuer}/nothing-here` })).text, /^Invalid Auth Method: error checking JWKSURL: /);
+  assert.equal((await call('GET', '/v1/acl/auth-method/bad')).status, 404);
+});
+
+test('jwt methods verify against a JWKS URL and an OIDC discovery URL', async () => {
+  const now = Math.floor(Date.now() / 1000);
+  const base = { ListClaimMappings: { groups: 'groups' }, BoundAudiences: ['svc'] };
+  assert.equal((await call('PUT', '/v1/acl/auth-method', { Name: 'jwks', Type: 'jwt', Config: { JWKSURL: `${op.issuer}/jwks`, ...base } })).status, 200);
+  assert.equal((await call('PUT', '/v1/acl/auth-method', { Name: 'disco', Type: 'jwt', Config: { OIDCDiscoveryURL: op.issuer, ...base } })).status, 200);
+  for (const name of ['jwks', 'disco']) {
+    assert.equal((await call('PUT', '/v1/acl/binding-rule', { AuthMethod: name, Selector: '"admins" in list.groups', BindType: 'role', BindName: 'admin-role' })).status, 200);
+  }
+  const good = await op.sign({ iss: op.issuer, aud: 'svc', exp: now + 60, groups: ['admins'] });
+  for (const name of ['jwks', 'disco']) {
+    const r = await call('POST', '/v1/acl/login', { AuthMethod: name, BearerToken: good }, '');
+    assert.equal(r.status, 200, `${name}: ${r.text}`);
+    assert.deepEqual(r.json.Roles.map((x: { Name: string }) => x.Name), ['admin-role']);
+  }
+  const wrongIss = await op.sign({ iss: 'https://elsewhere', aud: 'svc', exp: now + 60, groups: ['admins'] });
+  assert.equal((await call('POST', '/v1/acl/login', { AuthMethod: 'jwks', BearerToken: wrongIss }, '')).status, 200, 'JWKS alone does not bind the issuer');
+  assert.match((await call('POST', '/v1/acl/login', { AuthMethod: 'disco', BearerToken: wrongIss }, '')).text, /invalid issuer \(iss\) claim/);
+  const wrongAud = await op.sign({ iss: op.issuer, aud: 'other', exp: now + 60, groups: ['admins'] });
+  assert.match((await call('POST', '/v1/acl/login', { AuthMethod: 'jwks', BearerToken: wrongAud }, '')).text, /invalid audience \(aud\) claim/);
+  const [h, p] = good.split('.');
+  const forged = `${h}.${p}.${Buffer.from('not the signature').toString('base64url')}`;
+  const bad = await call('POST', '/v1/acl/login', { AuthMethod: 'jwks', BearerToken: forged }, '');
+  assert.equal(bad.text, 'Permission denied: failed to validate bearer token: failed to verify id token signature');
+});
