@@ -67,6 +67,9 @@ export interface EtcdOptions {
   quotaBytes?: number;
   /** Directory for the members' data dirs; default /dev/shm (tmpfs) when present. Benchmarks pass a disk path. */
   dataRoot?: string;
+  /** Raft timings; default 50 ms heartbeat and 500 ms election timeout (fast failover tests; etcd's own defaults are 100/1000). */
+  heartbeatMs?: number;
+  electionTimeoutMs?: number;
 }
 
 function args(m: EtcdMember, cluster: string, state: 'new' | 'existing', token: string, opts: EtcdOptions): string[] {
@@ -79,7 +82,7 @@ function args(m: EtcdMember, cluster: string, state: 'new' | 'existing', token: 
     '--quota-backend-bytes', String(opts.quotaBytes ?? 256 * 1024 * 1024),
     // Snapshot restores are one transaction: allow many ops and large requests.
     '--max-txn-ops', '100000', '--max-request-bytes', String(32 * 1024 * 1024),
-    '--heartbeat-interval', '50', '--election-timeout', '500',
+    '--heartbeat-interval', String(opts.heartbeatMs ?? 50), '--election-timeout', String(opts.electionTimeoutMs ?? 500),
     '--logger', 'zap', '--log-level', 'error',
   ];
 }
