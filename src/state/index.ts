@@ -18,3 +18,6 @@ export {
   type ACLBootstrapRecord,
 } from './acl-tables.ts';
 export { ConfigEntriesTable, CONFIG_PREFIX, CONFIG_ENTRIES_TABLE, configEntryKey, type ConfigEntry } from './config-entries.ts';
+export {
+  CoordinatesTable, COORDINATE_PREFIX, COORDINATES_TABLE, coordinateKey, coordinateNodePrefix, type CoordinateSet,
+} from './coordinates.ts';
