@@ -103,5 +103,5 @@ test('set-agent-token sets the agent\'s tokens; argument errors as Consul words 
   assert.deepEqual(await cli(['acl', 'set-agent-token']), { code: 1, out: '', err: 'Error! Missing TYPE and TOKEN arguments\n' });
   assert.deepEqual(await cli(['acl', 'set-agent-token', 'bogus', 'x']), { code: 1, out: '', err: 'Unknown token type\n' });
   const denied = await cli(['acl', 'set-agent-token', 'dns', 'x'], t.SecretID);
-  assert.match(denied.err, /^Failed to set ACL token "dns": Unexpected response code: 403 \(Permission denied: token with AccessorID '\S+' lacks permission 'agent:write' on "test-node"\)/);
+  assert.match(denied.err, /^Failed to set ACL token "dns": Unexpected response code: 403 \(Permission denied: token with AccessorID '\S+' lacks permission 'acl:write'\)/);
 });

@@ -1,7 +1,7 @@
 // ACL requirements of the agent-level routes whose handlers live outside the endpoint layer
 // (Consul's agent_endpoint.go checks): agent:read for self, metrics and monitor, agent:write for
-// reload, leave, join and runtime tokens, operator:read for host, operator:write for force-leave;
-// members filtered by node:read.
+// reload, leave and join, acl:write for runtime tokens, operator:read for host, operator:write for
+// force-leave; members filtered by node:read.
 import type { AuthorizerMethod } from '../acl/index.ts';
 import { allowed, authorize } from '../endpoint/index.ts';
 import { authzOf, type Handler, type HttpResult, type HttpRequest, type RequestConfig, type RouteHandlers } from '../http/index.ts';
@@ -40,7 +40,7 @@ export function guardAgentRoutes(h: RouteHandlers, cfg: RequestConfig, nodeName:
       ...h.agentControl,
       reload: guard(h.agentControl.reload, cfg, 'agentWrite', nodeName),
       leave: guard(h.agentControl.leave, cfg, 'agentWrite', nodeName),
-      token: guard(h.agentControl.token, cfg, 'agentWrite', nodeName),
+      token: guard(h.agentControl.token, cfg, 'aclWrite', ''),
     },
     members: {
       members: membersFiltered(h.members.members, cfg),

@@ -55,3 +55,12 @@ export function instanceReadable(id: AclIdentity | undefined, node: string, serv
 export function checkReadable(id: AclIdentity | undefined, c: HealthCheck): boolean {
   return allowed(id, 'nodeRead', c.Node) && (!c.ServiceName || allowed(id, 'serviceRead', c.ServiceName));
 }
+
+/**
+ * Whether a mesh (connect or ingress) query for `service` answers nothing: Consul requires
+ * service:read on the service whose proxies or gateways are asked for, and otherwise returns an
+ * empty list without reporting it as filtered.
+ */
+export function meshTargetHidden(id: AclIdentity | undefined, service: string): boolean {
+  return !allowed(id, 'serviceRead', service);
+}

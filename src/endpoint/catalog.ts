@@ -10,7 +10,7 @@ import { planRegister, planDeregister } from './catalog-write.ts';
 import type { EndpointDeps } from './deps.ts';
 import type { AclIdentity } from './acl-resolver.ts';
 import { allowed, filterAllowed } from './acl-enforce.ts';
-import { instanceReadable, vetDeregister, vetRegister } from './catalog-acl.ts';
+import { instanceReadable, meshTargetHidden, vetDeregister, vetRegister } from './catalog-acl.ts';
 
 /** Read filters shared by catalog and health views. */
 export interface CatalogFilters {
@@ -132,11 +132,13 @@ export class CatalogEndpoint {
     return blockingQuery(this.#deps, opts, (ws) => {
       const view = serviceView(name, f.connect);
       ws.addKey(view.table, name);
+      const index = cat.serviceIndex.get(view.indexKey) ?? cat.index.services;
+      if (f.connect && meshTargetHidden(opts.authz, name)) return { index, value: [] };
       const rows = cat.instances(name, f.connect)
         .filter((i) => nodeMetaMatches(i.node, f.nodeMeta) && tagsMatch(i.service, f.tags))
         .map((i) => toServiceNode(i.node, i.service));
       const { items, filtered } = filterAllowed(opts.authz, filterList(rows, f.filter), (r) => instanceReadable(opts.authz, r.Node, r.ServiceName));
-      return { index: cat.serviceIndex.get(view.indexKey) ?? cat.index.services, value: items, filtered };
+      return { index, value: items, filtered };
     });
   }
 

@@ -8,7 +8,7 @@ import { filterList } from '../filter/index.ts';
 import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
 import type { EndpointDeps } from './deps.ts';
 import { allowed, authorize, filterAllowed } from './acl-enforce.ts';
-import { instanceReadable } from './catalog-acl.ts';
+import { instanceReadable, meshTargetHidden } from './catalog-acl.ts';
 
 type Obj = Record<string, unknown>;
 const INGRESS = 'ingress-gateway';
@@ -92,6 +92,7 @@ export class GatewayEndpoint {
     return blockingQuery(this.#deps, opts, (ws) => {
       ws.addPrefix(CONFIG_ENTRIES_TABLE, `${INGRESS}/`);
       let index = t.kindIndex(INGRESS);
+      if (meshTargetHidden(opts.authz, service)) return { index, value: [] };
       const gateways: string[] = [];
       for (const e of t.list(INGRESS)) {
         const typical = hasWildcard(e) ? this.#typical(ws) : [];

@@ -9,7 +9,7 @@ import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
 import { nodeMetaMatches, tagsMatch, serviceView, type CatalogFilters } from './catalog.ts';
 import type { EndpointDeps } from './deps.ts';
 import { filterAllowed } from './acl-enforce.ts';
-import { checkReadable, instanceReadable } from './catalog-acl.ts';
+import { checkReadable, instanceReadable, meshTargetHidden } from './catalog-acl.ts';
 
 /** The states `/v1/health/state/:state` accepts. */
 export const HEALTH_STATES = ['any', 'passing', 'warning', 'critical'] as const;
@@ -72,12 +72,14 @@ export class HealthEndpoint {
     return blockingQuery(this.#deps, opts, (ws) => {
       const view = serviceView(name, f.connect);
       ws.addKey(view.table, name);
+      const index = cat.serviceIndex.get(view.indexKey) ?? cat.index.services;
+      if (f.connect && meshTargetHidden(opts.authz, name)) return { index, value: [] };
       let rows: CheckServiceNode[] = cat.instances(name, f.connect)
         .filter((i) => nodeMetaMatches(i.node, f.nodeMeta) && tagsMatch(i.service, f.tags))
         .map((i) => ({ Node: i.node, Service: i.service, Checks: cat.instanceChecks(i.node.Node, i.service.ID) }));
       if (f.passing) rows = rows.filter((r) => r.Checks.every((c) => c.Status === 'passing'));
       const { items, filtered } = filterAllowed(opts.authz, filterList(rows, f.filter), (r) => instanceReadable(opts.authz, r.Node.Node, r.Service.Service));
-      return { index: cat.serviceIndex.get(view.indexKey) ?? cat.index.services, value: items, filtered };
+      return { index, value: items, filtered };
     });
   }
 }

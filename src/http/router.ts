@@ -48,6 +48,15 @@ export class Router {
     return this;
   }
 
+  /** Every registered method and pattern (prefix patterns end in `*`), in registration order per pattern. */
+  list(): { method: string; pattern: string }[] {
+    const out: { method: string; pattern: string }[] = [];
+    for (const r of [...this.#exact.values(), ...this.#prefixes]) {
+      for (const method of r.methods.keys()) out.push({ method, pattern: r.prefix ? `${r.pattern}*` : r.pattern });
+    }
+    return out;
+  }
+
   /** Finds the handler and path tail; null when no pattern matches; throws 405 on a method miss. */
   match(method: string, path: string): { handler: Handler; rest: string; pattern: string } | null {
     const r = this.#exact.get(path) ?? this.#prefixes.find((p) => path.startsWith(p.pattern));

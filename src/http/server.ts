@@ -88,6 +88,11 @@ export class HttpServer {
     this.#writers = writeAllowList(deps.config.allowWriteHttpFrom);
   }
 
+  /** The route table's methods and patterns (for tests that walk every route). */
+  routes(): { method: string; pattern: string }[] {
+    return this.#deps.router.list();
+  }
+
   /** Serves one request in-process (tests, embedding) through the same path as the sockets. */
   async handle(req: InjectRequest): Promise<InjectResponse> {
     const body = req.body === undefined ? Buffer.alloc(0) : Buffer.from(req.body);

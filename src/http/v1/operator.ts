@@ -1,5 +1,6 @@
 // /v1/operator/raft/* and /v1/operator/autopilot/*: the server set as Consul's Raft
-// configuration, peer removal, leadership transfer, and autopilot configuration and health.
+// configuration, peer removal, leadership transfer, and autopilot configuration and health;
+// reads need operator:read and changes operator:write, as in Consul's operator endpoints.
 import type { Clock } from '../../clock.ts';
 import { BadRequestError, InternalError } from '../../errors.ts';
 import type { Store } from '../../store/index.ts';
@@ -10,7 +11,8 @@ import { configFromAgent, decodeConfig, health, readConfig, state, writeConfig }
 import { isVoter, readMembership } from '../../leader/autopilot-loop.ts';
 import type { HttpResult } from '../router.ts';
 import { parseJSON } from '../body.ts';
-import { checkDatacenter, flag, type HttpRequest, type RequestConfig } from '../request.ts';
+import { authorize } from '../../endpoint/index.ts';
+import { authzOf, checkDatacenter, flag, type HttpRequest, type RequestConfig } from '../request.ts';
 
 /** What the operator handlers read. */
 export interface OperatorDeps {
@@ -26,12 +28,17 @@ export interface OperatorDeps {
 export function operatorHandlers(d: OperatorDeps) {
   const { election } = d;
   const agentDefault = () => configFromAgent(d.config.raw.autopilot as Record<string, unknown> | undefined);
-  // Consul forwards these reads to the leader; without one only ?stale answers.
+  // Consul forwards these reads to the leader; without one only ?stale answers. Reads need operator:read.
   const leaderRead = (req: HttpRequest) => {
     checkDatacenter(req, d.reqCfg);
+    authorize(authzOf(req, d.reqCfg), 'operatorRead');
     if (!flag(req, 'stale') && !election.knownLeader()) throw new InternalError('No cluster leader');
   };
   // A managed cluster's leader publishes which servers are etcd learners (non-voters).
+  const operatorWrite = (req: HttpRequest) => {
+    checkDatacenter(req, d.reqCfg);
+    authorize(authzOf(req, d.reqCfg), 'operatorWrite');
+  };
   const autopilotHealth = async () => {
     const membership = await readMembership(d.store);
     return health(election, await readConfig(d.store, agentDefault()), d.clock.now(), (s) => isVoter(s, membership));
@@ -49,7 +56,7 @@ export function operatorHandlers(d: OperatorDeps) {
       return { body: { Servers, Index: election.index() } };
     },
     async raftPeerDelete(req: HttpRequest): Promise<HttpResult> {
-      checkDatacenter(req, d.reqCfg);
+      operatorWrite(req);
       const id = req.query.get('id') ?? '';
       const address = req.query.get('address') ?? '';
       if (!id && !address) throw new BadRequestError("Must specify either ?id with the server's ID or ?address with IP:port of peer to remove");
@@ -57,7 +64,7 @@ export function operatorHandlers(d: OperatorDeps) {
       return { body: null };
     },
     async transferLeader(req: HttpRequest): Promise<HttpResult> {
-      checkDatacenter(req, d.reqCfg);
+      operatorWrite(req);
       await election.transfer(req.query.get('id') || undefined);
       return { body: { Success: true } };
     },
@@ -66,7 +73,7 @@ export function operatorHandlers(d: OperatorDeps) {
       return { body: await readConfig(d.store, agentDefault()) };
     },
     async autopilotSetConfig(req: HttpRequest): Promise<HttpResult> {
-      checkDatacenter(req, d.reqCfg);
+      operatorWrite(req);
       const body = parseJSON(await req.body(), 'Error parsing autopilot config');
       if (!body || typeof body !== 'object') throw new BadRequestError('Error parsing autopilot config: empty body');
       const cas = req.query.get('cas');

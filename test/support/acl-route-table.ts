@@ -1,0 +1,182 @@
+// The ACL decision of every HTTP route, for the generated route × token test (acl-routes.test.ts):
+// which permission a route needs, the concrete request that exercises it, and whether a missing
+// permission denies (403) or filters the answer. A route without an entry here fails that test.
+
+/** How one route is exercised and what ACL decision it must make. */
+export interface RouteCase {
+  /** The request path; `{name}` is replaced by the fixture of that name. */
+  path: string;
+  body?: unknown;
+  /** The permission needed, `resource:access` (`key:write`); absent for open routes. */
+  need?: string;
+  /** The segment the permission is checked on ('' for unlabelled resources such as operator). */
+  on?: string;
+  /** List routes: a missing permission filters; `sees` tells whether the covered item was kept. */
+  sees?: (body: any) => boolean;
+  /** Rules the covering token needs beyond `need` (e.g. node read to see a service instance). */
+  also?: string;
+  /** Why a route needs no permission at all. */
+  open?: string;
+  /** Open routes that still resolve the token answer an unknown one with `ACL not found`. */
+  resolves?: boolean;
+  /** Routes whose answer does not depend on rules: status and text prefix per caller. */
+  answers?: Record<'anonymous' | 'unknown' | 'management', [number, string]>;
+  /** A missing permission on the asked-for service empties the list without the filtered header. */
+  quiet?: boolean;
+  /** A /v1/txn write: the denial is reported per op in a 409. */
+  txn?: boolean;
+  /** A streamed answer, ended by the client after a moment. */
+  stream?: boolean;
+  /** Runs after every other route (it disturbs the agent: leave). */
+  last?: boolean;
+}
+
+const has = (name: string) => (b: any) => Array.isArray(b) && b.some((x) => x.Node === name || x.Name === name || x.Service === name);
+const keyed = (k: string) => (b: any) => b !== null && typeof b === 'object' && Object.hasOwn(b, k);
+const nonEmpty = (b: any) => Array.isArray(b) && b.length > 0;
+const NODE = 'test-node';
+const v64 = Buffer.from('v').toString('base64');
+const BOOTSTRAPPED: [number, string] = [403, 'Permission denied: ACL bootstrap no longer allowed'];
+const readAcl = (path: string): RouteCase => ({ path, need: 'acl:read', on: '' });
+const writeAcl = (path: string, body?: unknown): RouteCase => ({ path, body, need: 'acl:write', on: '' });
+
+/** The decision table, keyed `METHOD pattern` exactly as the route table lists routes. */
+export const ROUTE_CASES: Record<string, RouteCase> = {
+  'GET /v1/kv/*': { path: '/v1/kv/app/db', need: 'key:read', on: 'app/db' },
+  'PUT /v1/kv/*': { path: '/v1/kv/app/db', body: 'v2', need: 'key:write', on: 'app/db' },
+  'DELETE /v1/kv/*': { path: '/v1/kv/app/gone', need: 'key:write', on: 'app/gone' },
+  'PUT /v1/txn': { path: '/v1/txn', body: [{ KV: { Verb: 'set', Key: 'app/db', Value: v64 } }], need: 'key:write', on: 'app/db', txn: true },
+  'PUT /v1/session/create': { path: '/v1/session/create', body: { Node: NODE, Checks: [] }, need: 'session:write', on: NODE },
+  'PUT /v1/session/destroy/*': { path: '/v1/session/destroy/{session1}', need: 'session:write', on: NODE },
+  'PUT /v1/session/renew/*': { path: '/v1/session/renew/{session2}', need: 'session:write', on: NODE },
+  'GET /v1/session/info/*': { path: '/v1/session/info/{session3}', need: 'session:read', on: NODE, sees: nonEmpty },
+  'GET /v1/session/node/*': { path: `/v1/session/node/${NODE}`, need: 'session:read', on: NODE, sees: nonEmpty },
+  'GET /v1/session/list': { path: '/v1/session/list', need: 'session:read', on: NODE, sees: nonEmpty },
+  'PUT /v1/catalog/register': { path: '/v1/catalog/register', body: { Node: 'n1', Address: '10.0.0.9' }, need: 'node:write', on: 'n1' },
+  'PUT /v1/catalog/deregister': { path: '/v1/catalog/deregister', body: { Node: 'gone-node' }, need: 'node:write', on: 'gone-node' },
+  'GET /v1/catalog/datacenters': { path: '/v1/catalog/datacenters', open: 'datacenter names are public (Consul)' },
+  'GET /v1/catalog/nodes': { path: '/v1/catalog/nodes', need: 'node:read', on: 'n1', sees: has('n1') },
+  'GET /v1/catalog/services': { path: '/v1/catalog/services', need: 'service:read', on: 'api', sees: keyed('api') },
+  'GET /v1/catalog/service/*': { path: '/v1/catalog/service/api', need: 'service:read', on: 'api', also: 'node "n1" { policy = "read" }', sees: nonEmpty },
+  'GET /v1/catalog/connect/*': {
+    path: '/v1/catalog/connect/api', need: 'service:read', on: 'api', sees: nonEmpty, quiet: true,
+    also: 'service "api-proxy" { policy = "read" }\nnode "n1" { policy = "read" }',
+  },
+  'GET /v1/catalog/node/*': { path: '/v1/catalog/node/n1', need: 'node:read', on: 'n1', sees: (b) => b?.Node?.Node === 'n1' },
+  'GET /v1/catalog/node-services/*': { path: '/v1/catalog/node-services/n1', need: 'node:read', on: 'n1', sees: (b) => b?.Node?.Node === 'n1' },
+  'GET /v1/health/node/*': { path: '/v1/health/node/n1', need: 'node:read', on: 'n1', sees: nonEmpty },
+  'GET /v1/health/checks/*': { path: '/v1/health/checks/api', need: 'service:read', on: 'api', also: 'node "n1" { policy = "read" }', sees: nonEmpty },
+  'GET /v1/health/state/*': { path: '/v1/health/state/any', need: 'node:read', on: 'n1', also: 'service "api" { policy = "read" }', sees: has('n1') },
+  'GET /v1/health/service/*': { path: '/v1/health/service/api', need: 'service:read', on: 'api', also: 'node "n1" { policy = "read" }', sees: nonEmpty },
+  'GET /v1/health/connect/*': {
+    path: '/v1/health/connect/api', need: 'service:read', on: 'api', sees: nonEmpty, quiet: true,
+    also: 'service "api-proxy" { policy = "read" }\nnode "n1" { policy = "read" }',
+  },
+  'GET /v1/health/ingress/*': {
+    path: '/v1/health/ingress/api', need: 'service:read', on: 'api', sees: nonEmpty, quiet: true, also: 'service "igw" { policy = "read" }\nnode "n1" { policy = "read" }',
+  },
+  'GET /v1/catalog/gateway-services/*': { path: '/v1/catalog/gateway-services/igw', need: 'service:read', on: 'igw', also: 'service "api" { policy = "read" }' },
+  'PUT /v1/config': { path: '/v1/config', body: { Kind: 'service-defaults', Name: 'web2', Protocol: 'http' }, need: 'service:write', on: 'web2' },
+  'GET /v1/config/*': { path: '/v1/config/service-defaults/web', need: 'service:read', on: 'web' },
+  'DELETE /v1/config/*': { path: '/v1/config/service-defaults/web-del', need: 'service:write', on: 'web-del' },
+  'GET /v1/status/leader': { path: '/v1/status/leader', open: 'leader address is public (Consul)' },
+  'GET /v1/status/peers': { path: '/v1/status/peers', open: 'peer addresses are public (Consul)' },
+  'GET /v1/operator/raft/configuration': { path: '/v1/operator/raft/configuration', need: 'operator:read', on: '' },
+  'DELETE /v1/operator/raft/peer': { path: '/v1/operator/raft/peer?id=no-such-server', need: 'operator:write', on: '' },
+  'POST /v1/operator/raft/transfer-leader': { path: '/v1/operator/raft/transfer-leader?id=no-such-server', need: 'operator:write', on: '' },
+  'GET /v1/operator/autopilot/configuration': { path: '/v1/operator/autopilot/configuration', need: 'operator:read', on: '' },
+  'PUT /v1/operator/autopilot/configuration': {
+    path: '/v1/operator/autopilot/configuration', body: { CleanupDeadServers: true }, need: 'operator:write', on: '',
+  },
+  'GET /v1/operator/autopilot/health': { path: '/v1/operator/autopilot/health', need: 'operator:read', on: '' },
+  'GET /v1/operator/autopilot/state': { path: '/v1/operator/autopilot/state', need: 'operator:read', on: '' },
+  'GET /v1/operator/keyring': { path: '/v1/operator/keyring', need: 'keyring:read', on: '' },
+  'POST /v1/operator/keyring': { path: '/v1/operator/keyring', body: { Key: 'x' }, need: 'keyring:write', on: '' },
+  'PUT /v1/operator/keyring': { path: '/v1/operator/keyring', body: { Key: 'x' }, need: 'keyring:write', on: '' },
+  'DELETE /v1/operator/keyring': { path: '/v1/operator/keyring', body: { Key: 'x' }, need: 'keyring:write', on: '' },
+  'GET /v1/agent/self': { path: '/v1/agent/self', need: 'agent:read', on: NODE },
+  'GET /v1/agent/version': { path: '/v1/agent/version', open: 'the version is public (Consul)' },
+  'GET /v1/agent/services': { path: '/v1/agent/services', need: 'service:read', on: 'web', sees: keyed('web') },
+  'GET /v1/agent/service/*': { path: '/v1/agent/service/web', need: 'service:read', on: 'web' },
+  'PUT /v1/agent/service/register': { path: '/v1/agent/service/register', body: { Name: 'web3' }, need: 'service:write', on: 'web3' },
+  'PUT /v1/agent/service/deregister/*': { path: '/v1/agent/service/deregister/gone', need: 'service:write', on: 'gone' },
+  'PUT /v1/agent/service/maintenance/*': { path: '/v1/agent/service/maintenance/web?enable=false', need: 'service:write', on: 'web' },
+  'GET /v1/agent/health/service/id/*': { path: '/v1/agent/health/service/id/web', need: 'service:read', on: 'web' },
+  'GET /v1/agent/health/service/name/*': { path: '/v1/agent/health/service/name/web', need: 'service:read', on: 'web' },
+  'GET /v1/agent/checks': { path: '/v1/agent/checks', need: 'service:read', on: 'web', sees: keyed('ttl-pass') },
+  'PUT /v1/agent/check/register': { path: '/v1/agent/check/register', body: { Name: 'c-new', TTL: '30s', ServiceID: 'web' }, need: 'service:write', on: 'web' },
+  'PUT /v1/agent/check/deregister/*': { path: '/v1/agent/check/deregister/ttl-dereg', need: 'service:write', on: 'web' },
+  'PUT /v1/agent/check/pass/*': { path: '/v1/agent/check/pass/ttl-pass', need: 'service:write', on: 'web' },
+  'PUT /v1/agent/check/warn/*': { path: '/v1/agent/check/warn/ttl-warn', need: 'service:write', on: 'web' },
+  'PUT /v1/agent/check/fail/*': { path: '/v1/agent/check/fail/ttl-fail', need: 'service:write', on: 'web' },
+  'PUT /v1/agent/check/update/*': { path: '/v1/agent/check/update/ttl-update', body: { Status: 'passing' }, need: 'service:write', on: 'web' },
+  'PUT /v1/agent/maintenance': { path: '/v1/agent/maintenance?enable=false', need: 'node:write', on: NODE },
+  'GET /v1/agent/members': { path: '/v1/agent/members', need: 'node:read', on: NODE, sees: has(NODE) },
+  'PUT /v1/agent/join/*': { path: '/v1/agent/join/127.0.0.1:1', need: 'agent:write', on: NODE },
+  // Without a data dir a reload drops API-registered services, so it runs after the agent routes.
+  'PUT /v1/agent/reload': { path: '/v1/agent/reload', need: 'agent:write', on: NODE, last: true },
+  'PUT /v1/agent/leave': { path: '/v1/agent/leave', need: 'agent:write', on: NODE, last: true },
+  'PUT /v1/agent/force-leave/*': { path: '/v1/agent/force-leave/no-such-node', need: 'operator:write', on: '' },
+  'PUT /v1/agent/token/*': { path: '/v1/agent/token/replication', body: { Token: 'r' }, need: 'acl:write', on: '' },
+  'GET /v1/agent/metrics': { path: '/v1/agent/metrics', need: 'agent:read', on: NODE },
+  'GET /v1/agent/monitor': { path: '/v1/agent/monitor', need: 'agent:read', on: NODE, stream: true },
+  'GET /v1/agent/host': { path: '/v1/agent/host', need: 'operator:read', on: '' },
+  'PUT /v1/event/fire/*': { path: '/v1/event/fire/deploy', need: 'event:write', on: 'deploy' },
+  'GET /v1/event/list': { path: '/v1/event/list', need: 'event:read', on: 'deploy', sees: has('deploy') },
+  // Roots are public as in Consul, but a token that is sent is still resolved (Consul ignores it).
+  'GET /v1/connect/ca/roots': { path: '/v1/connect/ca/roots', open: 'CA roots are public', resolves: true },
+  'GET /v1/agent/connect/ca/roots': { path: '/v1/agent/connect/ca/roots', open: 'CA roots are public', resolves: true },
+  // Saving or restoring the whole state is management-only (Consul's Snapshot: acl:write).
+  'GET /v1/snapshot': { path: '/v1/snapshot', need: 'acl:write', on: '' },
+  'PUT /v1/snapshot': { path: '/v1/snapshot', body: 'not a snapshot', need: 'acl:write', on: '' },
+  ...ACL_CASES(),
+};
+
+function ACL_CASES(): Record<string, RouteCase> {
+  return {
+    'PUT /v1/acl/bootstrap': { path: '/v1/acl/bootstrap', answers: { anonymous: BOOTSTRAPPED, unknown: BOOTSTRAPPED, management: BOOTSTRAPPED } },
+    'POST /v1/acl/login': { path: '/v1/acl/login', body: { AuthMethod: 'no-such-method', BearerToken: 'x' }, open: 'the bearer token is the credential' },
+    // A token logs only itself out, and only one that a login created (Consul's ACL.Logout).
+    'POST /v1/acl/logout': {
+      path: '/v1/acl/logout',
+      answers: { anonymous: [403, 'ACL not found'], unknown: [403, 'ACL not found'], management: [403, 'Permission denied'] },
+    },
+    'POST /v1/acl/oidc/auth-url': { path: '/v1/acl/oidc/auth-url', body: { AuthMethod: 'no-such-method', RedirectURI: 'http://x/cb' }, open: 'starts a login' },
+    'POST /v1/acl/oidc/callback': { path: '/v1/acl/oidc/callback', body: { AuthMethod: 'no-such-method', State: 's', Code: 'c' }, open: 'finishes a login' },
+    'GET /v1/acl/replication': { path: '/v1/acl/replication', open: 'replication status is public (Consul)' },
+    'GET /v1/acl/tokens': readAcl('/v1/acl/tokens'),
+    'PUT /v1/acl/token': writeAcl('/v1/acl/token', { Description: 'new' }),
+    'GET /v1/acl/token/*': readAcl('/v1/acl/token/{token}'),
+    'PUT /v1/acl/token/*': writeAcl('/v1/acl/token/{token}', { Description: 'changed' }),
+    'DELETE /v1/acl/token/*': writeAcl('/v1/acl/token/{token}'),
+    'GET /v1/acl/policies': readAcl('/v1/acl/policies'),
+    'PUT /v1/acl/policy': writeAcl('/v1/acl/policy', { Name: 'p-new', Rules: '' }),
+    'GET /v1/acl/policy/*': readAcl('/v1/acl/policy/{policy}'),
+    'PUT /v1/acl/policy/*': writeAcl('/v1/acl/policy/{policy}', { Name: 'victim-policy', Description: 'changed' }),
+    'DELETE /v1/acl/policy/*': writeAcl('/v1/acl/policy/{policy}'),
+    'GET /v1/acl/policy/name/*': readAcl('/v1/acl/policy/name/global-management'),
+    'GET /v1/acl/roles': readAcl('/v1/acl/roles'),
+    'PUT /v1/acl/role': writeAcl('/v1/acl/role', { Name: 'r-new' }),
+    'GET /v1/acl/role/*': readAcl('/v1/acl/role/{role}'),
+    'PUT /v1/acl/role/*': writeAcl('/v1/acl/role/{role}', { Name: 'victim-role', Description: 'changed' }),
+    'DELETE /v1/acl/role/*': writeAcl('/v1/acl/role/{role}'),
+    'GET /v1/acl/role/name/*': readAcl('/v1/acl/role/name/victim-role'),
+    'GET /v1/acl/auth-methods': readAcl('/v1/acl/auth-methods'),
+    'PUT /v1/acl/auth-method': writeAcl('/v1/acl/auth-method', { Name: 'm-new', Type: 'jwt', Config: { JWTValidationPubKeys: ['{pem}'] } }),
+    'GET /v1/acl/auth-method/*': readAcl('/v1/acl/auth-method/victim-method'),
+    'PUT /v1/acl/auth-method/*': writeAcl('/v1/acl/auth-method/victim-method', { Name: 'victim-method', Type: 'jwt', Description: 'changed', Config: { JWTValidationPubKeys: ['{pem}'] } }),
+    'DELETE /v1/acl/auth-method/*': writeAcl('/v1/acl/auth-method/victim-method'),
+    'GET /v1/acl/binding-rules': readAcl('/v1/acl/binding-rules'),
+    'PUT /v1/acl/binding-rule': writeAcl('/v1/acl/binding-rule', { AuthMethod: 'keep-method', BindType: 'service', BindName: 'x' }),
+    'GET /v1/acl/binding-rule/*': readAcl('/v1/acl/binding-rule/{rule}'),
+    'PUT /v1/acl/binding-rule/*': writeAcl('/v1/acl/binding-rule/{rule}', { AuthMethod: 'keep-method', BindType: 'service', BindName: 'y' }),
+    'DELETE /v1/acl/binding-rule/*': writeAcl('/v1/acl/binding-rule/{rule}'),
+    'GET /v1/acl/templated-policies': readAcl('/v1/acl/templated-policies'),
+    'GET /v1/acl/templated-policy/name/*': readAcl('/v1/acl/templated-policy/name/builtin/service'),
+    'POST /v1/acl/templated-policy/preview/*': { ...readAcl('/v1/acl/templated-policy/preview/builtin/service'), body: { Name: 'web' } },
+    'POST /v1/internal/acl/authorize': {
+      path: '/v1/internal/acl/authorize', body: [{ Resource: 'key', Segment: 'app/db', Access: 'read' }],
+      open: 'answers for the caller\'s own token', resolves: true,
+    },
+  };
+}
