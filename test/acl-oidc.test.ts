@@ -1,9 +1,15 @@
 // The `oidc` auth method against a tiny OpenID provider started here (support/oidc-provider.ts):
 // auth-url → the provider's redirect → callback → a token bound by binding rules from ID token and
 // userinfo claims; replayed or unknown state, wrong nonce, audience and client nonce are refused;
-// config validation; and the `jwt` method with JWKSURL and OIDCDiscoveryURL key sources.
+// config validation; the `jwt` method with JWKSURL and OIDCDiscoveryURL key sources; and
+// `proconsul login -type=oidc` end to end with a stand-in browser.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { memoryIO } from '../src/cli/io.ts';
+import { runCli } from '../src/cli/registry.ts';
 import { startDevAgent, devConfig, type DevAgent } from './support/agent.ts';
 import { startProvider, type TestProvider } from './support/oidc-provider.ts';
 
@@ -158,4 +164,29 @@ test('jwt methods verify against a JWKS URL and an OIDC discovery URL', async ()
   const forged = `${h}.${p}.${Buffer.from('not the signature').toString('base64url')}`;
   const bad = await call('POST', '/v1/acl/login', { AuthMethod: 'jwks', BearerToken: forged }, '');
   assert.equal(bad.text, 'Permission denied: failed to validate bearer token: failed to verify id token signature');
+});
+
+test('proconsul login -type=oidc runs the browser flow through a local callback listener', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'proconsul-oidc-'));
+  const sink = join(dir, 'token');
+  let page = '';
+  const io = memoryIO({ env: { CONSUL_HTTP_ADDR: a.httpAddr } });
+  // The "browser": follows the provider's redirect back to the CLI's listener.
+  io.openBrowser = (url) => void fetch(url).then(async (res) => { page = await res.text(); });
+  const code = await runCli(['login', '-type=oidc', '-method=sso', '-oidc-callback-listen-addr=127.0.0.1:0', '-meta', 'via=cli', '-token-sink-file', sink], io);
+  assert.equal(code, 0, io.err);
+  assert.match(io.out, /^\nComplete the login via your OIDC provider\. Launching browser to:\n\n {4}http:\/\/127\.0\.0\.1:\d+\/authorize\?/);
+  const self = await call('GET', '/v1/acl/token/self', undefined, readFileSync(sink, 'utf8'));
+  assert.equal(self.status, 200, self.text);
+  assert.equal(self.json.AuthMethod, 'sso');
+  assert.equal(self.json.Description, 'token created via login: {"via":"cli"}');
+  for (let i = 0; i < 50 && !page; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.match(page, /Signed in via your OIDC provider/);
+
+  const noSink = memoryIO({ env: { CONSUL_HTTP_ADDR: a.httpAddr } });
+  assert.equal(await runCli(['login', '-type=oidc', '-method=sso'], noSink), 1);
+  assert.equal(noSink.err, 'Missing required \'-token-sink-file\' flag\n');
+  const badAddr = memoryIO({ env: { CONSUL_HTTP_ADDR: a.httpAddr } });
+  assert.equal(await runCli(['login', '-type=oidc', '-method=sso', '-oidc-callback-listen-addr=nonsense', '-token-sink-file', sink], badAddr), 1);
+  assert.match(badAddr.err, /^Error logging in: Invalid -oidc-callback-listen-addr "nonsense"/);
 });

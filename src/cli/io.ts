@@ -11,6 +11,8 @@ export interface CliIO {
   stderr(s: string): void;
   stdin: NodeJS.ReadableStream;
   env: NodeJS.ProcessEnv;
+  /** Opens a URL in the user's browser (`login -type=oidc`); absent in tests and embeddings. */
+  openBrowser?(url: string): void;
 }
 
 /** One CLI command (`name` is the full path, e.g. `kv get`). */

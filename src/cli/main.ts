@@ -2,12 +2,14 @@
 
 import { runCli } from './registry.ts';
 import type { CliIO } from './io.ts';
+import { openBrowser } from './browser.ts';
 
 const io: CliIO = {
   stdout: (s) => void process.stdout.write(s),
   stderr: (s) => void process.stderr.write(s),
   stdin: process.stdin,
   env: process.env,
+  openBrowser,
 };
 
 // exitCode rather than exit() so piped output is flushed before the process ends.
