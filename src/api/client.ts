@@ -13,6 +13,7 @@ import { KVApi } from './kv.ts';
 import { Lock, type LockOptions } from './lock.ts';
 import { Semaphore, type SemaphoreOptions } from './semaphore.ts';
 import { SessionApi } from './session.ts';
+import { SnapshotApi } from './snapshot.ts';
 import { StatusApi } from './status.ts';
 import { txn, type TxnReply } from './txn.ts';
 import type { TxnOp } from './types.ts';
@@ -87,6 +88,8 @@ export class ConsulClient {
   readonly health: HealthApi;
   /** ACL bootstrap, tokens, policies, roles and login. */
   readonly acl: AclApi;
+  /** Snapshot save and restore. */
+  readonly snapshot: SnapshotApi;
   readonly #agent: http.Agent;
 
   /** Builds a client; throws ConfigError for an unknown scheme or an unreadable token file. */
@@ -102,6 +105,7 @@ export class ConsulClient {
     this.catalog = new CatalogApi(this);
     this.health = new HealthApi(this);
     this.acl = new AclApi(this);
+    this.snapshot = new SnapshotApi(this);
   }
 
   /** A Lock on `key` with default options (Go's LockKey). */

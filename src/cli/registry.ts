@@ -57,6 +57,10 @@ import { operatorAutopilotGetConfigCommand } from './operator-autopilot-get-conf
 import { operatorAutopilotSetConfigCommand } from './operator-autopilot-set-config.ts';
 import { operatorAutopilotStateCommand } from './operator-autopilot-state.ts';
 import { servicesCommand } from './services.ts';
+import { snapshotCommand } from './snapshot.ts';
+import { snapshotInspectCommand } from './snapshot-inspect.ts';
+import { snapshotRestoreCommand } from './snapshot-restore.ts';
+import { snapshotSaveCommand } from './snapshot-save.ts';
 import { servicesDeregisterCommand } from './services-deregister.ts';
 import { servicesRegisterCommand } from './services-register.ts';
 import { lockCommand } from './lock.ts';
@@ -126,6 +130,10 @@ export const COMMANDS: readonly Command[] = [
   servicesCommand,
   servicesDeregisterCommand,
   servicesRegisterCommand,
+  snapshotCommand,
+  snapshotInspectCommand,
+  snapshotRestoreCommand,
+  snapshotSaveCommand,
   lockCommand,
   validateCommand,
   versionCommand,

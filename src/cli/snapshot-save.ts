@@ -1,0 +1,82 @@
+// `proconsul snapshot save`: downloads a snapshot to FILE.unverified, verifies the archive's
+// checksums, then renames it into place (Consul's command/snapshot/save).
+import fs from 'node:fs/promises';
+import type { ConsulClient } from '../api/index.ts';
+import { readArchive } from '../snapshot/index.ts';
+import { HTTP_FLAGS, openClient, staleFlag } from './http-flags.ts';
+import { parseCommandFlags, ui, type CliIO, type Command } from './io.ts';
+
+/** A CLI failure whose message is already in Consul's words. */
+class SaveError extends Error {}
+
+/** Saves a verified snapshot to `file` (via `file.unverified`); resolves to the snapshot's index. */
+export async function saveVerified(client: ConsulClient, file: string, stale: boolean): Promise<number> {
+  const snap = await client.snapshot.save({ stale }).catch((err: Error) => {
+    throw new SaveError(`Error saving snapshot: ${err.message}`);
+  });
+  const unverified = `${file}.unverified`;
+  try {
+    await fs.writeFile(unverified, snap.data, { mode: 0o600 }).catch((err: Error) => {
+      throw new SaveError(`Error writing unverified snapshot file: ${err.message}`);
+    });
+    await readArchive(await fs.readFile(unverified)).catch((err: Error) => {
+      throw new SaveError(`Error verifying snapshot file: ${err.message}`);
+    });
+    await fs.rename(unverified, file).catch((err: Error) => {
+      throw new SaveError(`Error renaming ${JSON.stringify(unverified)} to ${JSON.stringify(file)}: ${err.message}`);
+    });
+  } finally {
+    await fs.rm(unverified, { force: true });
+  }
+  return snap.meta.index;
+}
+
+/** The `snapshot save` command. */
+export const snapshotSaveCommand: Command = {
+  name: 'snapshot save',
+  synopsis: 'Saves snapshot of Consul server state',
+  flags: [...HTTP_FLAGS],
+  help: `
+Usage: proconsul snapshot save [options] FILE
+
+  Retrieves an atomic, point-in-time snapshot of the state of the Consul servers
+  which includes key/value entries, service catalog, prepared queries, sessions,
+  and ACLs.
+
+  If ACLs are enabled, a management token must be supplied in order to perform
+  snapshot operations.
+
+  To create a snapshot from the leader server and save it to "backup.snap":
+
+      $ proconsul snapshot save backup.snap
+
+  To create a potentially stale snapshot from any available server (useful if no
+  leader is available):
+
+      $ proconsul snapshot save -stale backup.snap
+
+  For a full list of options and examples, please see the Consul documentation.
+`,
+  async run(args: string[], io: CliIO): Promise<number> {
+    const out = ui(io);
+    const flags = parseCommandFlags(this.flags, args, io);
+    if (!flags) return 1;
+    if (flags.args.length !== 1) {
+      out.error(flags.args.length === 0 ? 'Missing FILE argument' : `Too many arguments (expected 1, got ${flags.args.length})`);
+      return 1;
+    }
+    const client = openClient(flags, io);
+    if (!client) return 1;
+    try {
+      const index = await saveVerified(client, flags.args[0], staleFlag(flags));
+      out.info(`Saved and verified snapshot to index ${index}`);
+      return 0;
+    } catch (err) {
+      if (!(err instanceof SaveError)) throw err;
+      out.error(err.message);
+      return 1;
+    } finally {
+      client.close();
+    }
+  },
+};
