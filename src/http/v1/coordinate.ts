@@ -1,0 +1,67 @@
+// /v1/coordinate/*: the WAN coordinates of each datacenter's servers, every node's LAN
+// coordinates (blocking, `?segment=` filter), one node's (404 when it has none), and the
+// update agents send. With disable_coordinates every route answers 401 as Consul does.
+import type { CoordinateEndpoint, CoordinateUpdate } from '../../endpoint/coordinate.ts';
+import type { CoordinateDatacenterMap, CoordinateEntry } from '../../api/coordinate-types.ts';
+import { BadRequestError, UnauthorizedError } from '../../errors.ts';
+import type { HttpResult } from '../router.ts';
+import { canonical, parseJSON } from '../body.ts';
+import { authzOf, checkDatacenter, queryOptions, type HttpRequest, type RequestConfig } from '../request.ts';
+
+/** What the coordinate routes need. */
+export interface CoordinateHandlerDeps {
+  endpoint: CoordinateEndpoint;
+  /** The WAN view: this datacenter's servers and their coordinates (one entry until WAN exists). */
+  datacenters: () => CoordinateDatacenterMap[];
+  /** Consul's disable_coordinates. */
+  disabled: boolean;
+  reqCfg: RequestConfig;
+}
+
+// Consul filters by segment only when the parameter is present (`?segment=` selects '').
+function bySegment(req: HttpRequest, entries: CoordinateEntry[]): CoordinateEntry[] {
+  if (!req.query.has('segment')) return entries;
+  const segment = req.query.get('segment') ?? '';
+  return entries.filter((e) => e.Segment === segment);
+}
+
+function decodeUpdate(body: Buffer): CoordinateUpdate {
+  const raw = parseJSON(body);
+  if (raw !== undefined && (raw === null || typeof raw !== 'object' || Array.isArray(raw))) {
+    throw new BadRequestError('Request decode failed: body must be an object');
+  }
+  const req = canonical(raw ?? {}, ['Node', 'Segment', 'Coord', 'Datacenter', 'Partition']);
+  const coord = req.Coord && typeof req.Coord === 'object' ? canonical(req.Coord, ['Vec', 'Error', 'Adjustment', 'Height']) : req.Coord;
+  return { Node: typeof req.Node === 'string' ? req.Node : '', Segment: typeof req.Segment === 'string' ? req.Segment : '', Coord: coord as CoordinateUpdate['Coord'] };
+}
+
+/** Handlers for the coordinate routes. */
+export function coordinateHandlers(d: CoordinateHandlerDeps) {
+  const enabled = () => {
+    if (d.disabled) throw new UnauthorizedError('Coordinate support disabled');
+  };
+  return {
+    async datacenters(): Promise<HttpResult> {
+      enabled();
+      return { body: d.datacenters() };
+    },
+    async nodes(req: HttpRequest): Promise<HttpResult> {
+      enabled();
+      const { value, meta } = await d.endpoint.nodes(queryOptions(req, d.reqCfg));
+      return { body: bySegment(req, value), meta };
+    },
+    async node(req: HttpRequest): Promise<HttpResult> {
+      enabled();
+      const { value, meta } = await d.endpoint.node(req.params.rest, queryOptions(req, d.reqCfg));
+      const entries = bySegment(req, value);
+      return entries.length === 0 ? { status: 404, meta } : { body: entries, meta };
+    },
+    async update(req: HttpRequest): Promise<HttpResult> {
+      enabled();
+      const body = decodeUpdate(await req.body());
+      checkDatacenter(req, d.reqCfg);
+      d.endpoint.update(body, authzOf(req, d.reqCfg));
+      return {};
+    },
+  };
+}
