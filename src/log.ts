@@ -58,7 +58,17 @@ export function hclogText(line: string): string {
   return (parts.length ? `${head}: ${parts.join(' ')}` : head) + '\n';
 }
 
-/** Creates the agent's root logger. Secrets under common token fields are redacted. */
+// Every field that can carry a secret: token fields at the top level and one level down, and the
+// token-bearing request headers wherever a request or its headers are logged.
+const SECRET_FIELDS = ['token', 'Token', 'SecretID', 'BearerToken', 'secret', 'BootstrapSecret'];
+const SECRET_HEADERS = ['headers["x-consul-token"]', 'headers.authorization', 'headers.cookie'];
+/** The redacted log paths (pino syntax). */
+export const REDACTED_PATHS = [
+  ...SECRET_FIELDS, ...SECRET_FIELDS.map((f) => `*.${f}`),
+  ...SECRET_HEADERS, ...SECRET_HEADERS.map((h) => `*.${h}`),
+];
+
+/** Creates the agent's root logger. Secrets under common token fields and headers are redacted. */
 export function createLogger(opts: LogOptions): Logger {
   const write = opts.write ?? ((s: string) => process.stdout.write(s));
   const dest: DestinationStream = {
@@ -74,7 +84,7 @@ export function createLogger(opts: LogOptions): Logger {
     errorKey: 'error',
     timestamp: () => `,"@timestamp":"${new Date().toISOString()}"`,
     formatters: { level: (label) => ({ '@level': label }) },
-    redact: { paths: ['token', '*.token', 'SecretID', '*.SecretID'], censor: '<hidden>' },
+    redact: { paths: REDACTED_PATHS, censor: '<hidden>' },
   }, dest);
 }
 

@@ -40,6 +40,7 @@ export {
   type ScalarResource, type SegmentedResource, type SegmentRule, type SegmentRules,
 } from './rules.ts';
 export { newPolicyAuthorizer, type HomeScope } from './scoped-authorizer.ts';
+export { secretDigest, secretsEqual } from './secret.ts';
 export { allowAll, chainedAuthorizer, denyAll, manageAll, rootAuthorizer } from './static.ts';
 export {
   ACL_TEMPLATED_POLICIES, templatedPolicyRules, templatedPolicySynthetic, validateTemplatedPolicy,

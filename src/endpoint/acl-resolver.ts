@@ -1,9 +1,10 @@
 // Token resolution (Consul's ACLResolver): a secret becomes an Authorizer built from the token's
 // policies, roles, service/node identities and templated policies, chained with the default
-// policy; cached per secret and dropped whenever any ACL table changes.
+// policy; cached per secret digest and dropped whenever any ACL table changes. Secrets are never
+// compared directly: lookups go by digest and the recovery token is checked in constant time.
 import {
   ACL_POLICY_GLOBAL_MANAGEMENT_ID, ANONYMOUS_TOKEN_ID, aclNotFoundError, allowAll, chainedAuthorizer, denyAll,
-  manageAll, newPolicyAuthorizer, nodeIdentityPolicy, parseRules, serviceIdentityPolicy, templatedPolicySynthetic,
+  manageAll, newPolicyAuthorizer, nodeIdentityPolicy, parseRules, secretDigest, secretsEqual, serviceIdentityPolicy, templatedPolicySynthetic,
   type ACLNodeIdentity, type ACLServiceIdentity, type ACLTemplatedPolicy, type Authorizer, type Policy,
 } from '../acl/index.ts';
 import type { ACLTokenRecord, Indexed } from '../state/index.ts';
@@ -73,21 +74,22 @@ export class AclResolver {
       this.#cacheIndex = acl.index;
     }
     const now = this.#deps.clock.now();
-    const hit = this.#cache.get(secret);
+    const key = secretDigest(secret);
+    const hit = this.#cache.get(key);
     if (hit && hit.expires > now) return hit.identity;
     if (hit) {
-      this.#cache.delete(secret);
+      this.#cache.delete(key);
       throw aclNotFoundError();
     }
     const identity = this.#build(secret, now);
     const exp = identity.token?.ExpirationTime;
-    this.#cache.set(secret, { index: acl.index, identity, expires: exp ? Date.parse(exp) : Infinity });
+    this.#cache.set(key, { index: acl.index, identity, expires: exp ? Date.parse(exp) : Infinity });
     return identity;
   }
 
   #build(secret: string, now: number): AclIdentity {
     const recovery = this.#cfg.agentRecovery();
-    if (recovery !== '' && secret === recovery) return this.#agentRecovery();
+    if (recovery !== '' && secretsEqual(secret, recovery)) return this.#agentRecovery();
     const acl = this.#deps.replica.acl;
     const token = secret === '' ? acl.tokens.get(ANONYMOUS_TOKEN_ID) : acl.tokens.by(secret);
     if (secret === '' && !token) {

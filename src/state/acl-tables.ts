@@ -2,7 +2,7 @@
 // acl-binding-rules and the bootstrap record) under one `acl/` prefix, with the secondary indexes
 // token resolution needs (secret → token, name → policy/role) and one combined ACL index.
 import type { WatchEvent } from '../store/index.ts';
-import type { ACLAuthMethod, ACLBindingRule, ACLPolicy, ACLRole, ACLToken } from '../acl/index.ts';
+import { secretDigest, type ACLAuthMethod, type ACLBindingRule, type ACLPolicy, type ACLRole, type ACLToken } from '../acl/index.ts';
 import { RecordTable, type Indexed } from './records.ts';
 
 /** Store prefix of every ACL table. */
@@ -41,23 +41,29 @@ export interface ACLBootstrapRecord {
   AccessorID: string;
 }
 
-/** A record table with a unique secondary key (Name for policies and roles, SecretID for tokens). */
+/**
+ * A record table with a unique secondary key (Name for policies and roles, SecretID for tokens);
+ * `keyOf` maps the key before indexing and lookup (tokens use a digest, so no secret is compared).
+ */
 export class UniqueIndexTable<T extends object> extends RecordTable<T> {
   readonly #field: keyof T;
+  readonly #keyOf: (value: string) => string;
   readonly #by = new Map<string, string>();
 
-  constructor(name: string, prefix: string, field: keyof T) {
+  constructor(name: string, prefix: string, field: keyof T, keyOf: (value: string) => string = (v) => v) {
     super(name, prefix);
     this.#field = field;
+    this.#keyOf = keyOf;
   }
 
   /** Applies an event and keeps the secondary index in step. */
   override apply(ev: WatchEvent): string {
     const old = this.get(ev.kv.key.slice(this.prefix.length));
     const id = super.apply(ev);
-    if (old && this.#by.get(String(old[this.#field])) === id) this.#by.delete(String(old[this.#field]));
+    const oldKey = old ? this.#keyOf(String(old[this.#field])) : undefined;
+    if (oldKey !== undefined && this.#by.get(oldKey) === id) this.#by.delete(oldKey);
     const now = this.get(id);
-    if (now) this.#by.set(String(now[this.#field]), id);
+    if (now) this.#by.set(this.#keyOf(String(now[this.#field])), id);
     return id;
   }
 
@@ -69,7 +75,7 @@ export class UniqueIndexTable<T extends object> extends RecordTable<T> {
 
   /** The record whose secondary key equals `value`. */
   by(value: string): Indexed<T> | undefined {
-    const id = this.#by.get(value);
+    const id = this.#by.get(this.#keyOf(value));
     return id === undefined ? undefined : this.get(id);
   }
 
@@ -86,7 +92,7 @@ function idOf(r: object): string {
 
 /** Every ACL table, applied from store events under `acl/`. */
 export class AclTables {
-  readonly tokens = new UniqueIndexTable<ACLTokenRecord>(ACL_TOKENS_TABLE, ACL_TOKEN_PREFIX, 'SecretID');
+  readonly tokens = new UniqueIndexTable<ACLTokenRecord>(ACL_TOKENS_TABLE, ACL_TOKEN_PREFIX, 'SecretID', secretDigest);
   readonly policies = new UniqueIndexTable<ACLPolicyRecord>(ACL_POLICIES_TABLE, ACL_POLICY_PREFIX, 'Name');
   readonly roles = new UniqueIndexTable<ACLRoleRecord>(ACL_ROLES_TABLE, ACL_ROLE_PREFIX, 'Name');
   readonly authMethods = new UniqueIndexTable<ACLAuthMethodRecord>(ACL_AUTH_METHODS_TABLE, ACL_AUTH_METHOD_PREFIX, 'Name');
