@@ -22,6 +22,7 @@ import type { Local } from './local/index.ts';
 import { loadConfig } from './config/load.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
 import { addAutopilot, buildManagedStore } from './managed-etcd.ts';
+import { CoordinateSync, coordinateSettings } from './coordinates.ts';
 
 /** Optional overrides of what createAgent would build itself. */
 export interface AgentDeps {
@@ -121,6 +122,11 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
     }));
   }
   addAutopilot(store, leaderSide, config, clock, logger);
+  const coordinateSync = new CoordinateSync({
+    pool, endpoint: endpoints.coordinate, settings: coordinateSettings(config), nodeName: config.nodeName, clock,
+    random: deps.random ?? Math.random, logger: logger.child({ '@module': 'agent.coordinate' }),
+    authz: () => (config.acl.enabled ? endpoints.acl.resolver.resolve(local.tokens.get('agent') || local.tokens.get('default')) : undefined),
+  });
   // ACL start-up and the expired-token reaper are leader duties like the others.
   if (config.acl.enabled) {
     leaderSide.loops.add({
@@ -162,6 +168,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       // the listeners open, so a single server answers its first request fully set up.
       if (leaderSide.election.isLeader()) await leaderSide.loops.start();
       await local.start();
+      coordinateSync.start();
       await http.listen(config.httpAddrs);
       await dns.listen(config.dnsAddrs);
       if (config.pidFile) fs.writeFileSync(config.pidFile, String(process.pid));
@@ -173,6 +180,8 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       await http.close();
       await dns.close();
       await local.stop();
+      coordinateSync.stop();
+      endpoints.coordinate.stop();
       await pool.shutdown();
       await leaderSide.loops.stop();
       await leaderSide.election.stop();

@@ -19,6 +19,9 @@ import { buildElection, buildLeaderSide, type LeaderSide } from '../leader/dutie
 import { operatorHandlers } from '../http/v1/operator.ts';
 import { ConfigEntryEndpoint } from '../endpoint/config-entries.ts';
 import { GatewayEndpoint } from '../endpoint/gateway-services.ts';
+import { CoordinateEndpoint } from '../endpoint/coordinate.ts';
+import { coordinateHandlers } from '../http/v1/coordinate.ts';
+import { coordinateSettings, datacenterCoordinates } from './coordinates.ts';
 import { configHandlers } from '../http/v1/config.ts';
 import { gatewayHandlers } from '../http/v1/gateways.ts';
 import { EventBuffer } from './events.ts';
@@ -50,6 +53,8 @@ export interface Endpoints {
   acl: AclEndpoints;
   /** Snapshot save and restore. */
   snapshot: SnapshotEndpoint;
+  /** Network coordinates (updates batched into the store, reads, ?near sorting). */
+  coordinate: CoordinateEndpoint;
 }
 
 /** The ACL endpoints and the token resolver they share. */
@@ -119,6 +124,7 @@ export function buildServer(
     configEntries: new ConfigEntryEndpoint(epDeps), gateways: new GatewayEndpoint(epDeps),
     acl: aclEndpoints(epDeps, config, () => local.tokens.get('agent_recovery')),
     snapshot: snapshotEndpoint(epDeps, leaderSide, () => local),
+    coordinate: new CoordinateEndpoint(epDeps, coordinateSettings(config).batching),
   };
   const reqCfg = {
     datacenter: config.datacenter, defaultToken: config.acl.tokens.default,
@@ -153,6 +159,10 @@ export function buildServer(
     gateways: gatewayHandlers(endpoints.gateways, reqCfg),
     observe: observeHandlers({ ...observe, prometheusRetentionMs: prometheusRetention(config) }),
     event: eventHandlers(events, { ...reqCfg, maxQueryTime: config.maxQueryTime }),
+    coordinate: coordinateHandlers({
+      endpoint: endpoints.coordinate, disabled: coordinateSettings(config).disabled, reqCfg,
+      datacenters: () => datacenterCoordinates(hooks.pool, replica, config.datacenter),
+    }),
     agentServices: agentServiceHandlers(local, localCfg, clock, random),
     agentChecks: agentCheckHandlers(local, reqCfg),
     agentControl: agentControlHandlers({

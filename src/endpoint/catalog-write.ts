@@ -3,7 +3,7 @@
 // check that turns critical or is removed, or to a removed node, invalidated in the same txn.
 import { randomUUID } from 'node:crypto';
 import { InternalError } from '../errors.ts';
-import { encodeRecord, nodeKey, serviceKey, checkKey } from '../state/index.ts';
+import { encodeRecord, nodeKey, serviceKey, checkKey, coordinateNodePrefix } from '../state/index.ts';
 import type { Node, NodeService, HealthCheck, RegisterRequest, DeregisterRequest } from '../api/catalog-types.ts';
 import type { Compare, Op } from '../store/index.ts';
 import { planInvalidate } from './locks.ts';
@@ -140,6 +140,10 @@ export function planDeregister(deps: EndpointDeps, req: DeregisterRequest): Cata
     del(nodeKey(req.Node), cat.nodes.get(req.Node));
     for (const s of cat.services.get(req.Node)?.values() ?? []) del(serviceKey(req.Node, s.ID), s);
     for (const c of checksOf()) del(checkKey(req.Node, c.CheckID), c);
+    // A node's coordinates go with it (Consul's deleteNodeTxn).
+    if (cat.nodes.has(req.Node) && deps.replica.coordinates.node(req.Node).length > 0) {
+      plan.ops.push({ type: 'deletePrefix', prefix: coordinateNodePrefix(req.Node) });
+    }
     invalidateSessions(deps, plan, req.Node);
   }
   return plan;

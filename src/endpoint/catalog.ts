@@ -11,6 +11,7 @@ import type { EndpointDeps } from './deps.ts';
 import type { AclIdentity } from './acl-resolver.ts';
 import { allowed, filterAllowed } from './acl-enforce.ts';
 import { instanceReadable, meshTargetHidden, vetDeregister, vetRegister } from './catalog-acl.ts';
+import { sortNear } from './near.ts';
 
 /** Read filters shared by catalog and health views. */
 export interface CatalogFilters {
@@ -22,6 +23,8 @@ export interface CatalogFilters {
   filter?: string;
   /** Mesh view: connect proxies for the service and native instances (`/connect/:service`). */
   connect?: boolean;
+  /** `?near=<node>|_agent`: sort by estimated round trip from that node. */
+  near?: string;
 }
 
 /** The notifier key and index key of a service view (plain or mesh). */
@@ -94,7 +97,7 @@ export class CatalogEndpoint {
       ws.addTable(NODES_TABLE);
       const nodes = [...cat.nodes.values()].filter((n) => nodeMetaMatches(n, f.nodeMeta)).sort((a, b) => (a.Node < b.Node ? -1 : 1));
       const { items, filtered } = filterAllowed(opts.authz, filterList(nodes, f.filter), (n) => allowed(opts.authz, 'nodeRead', n.Node));
-      return { index: cat.index.nodes, value: items, filtered };
+      return { index: cat.index.nodes, value: sortNear(this.#deps, f.near, items, (n) => n.Node), filtered };
     });
   }
 
@@ -138,7 +141,7 @@ export class CatalogEndpoint {
         .filter((i) => nodeMetaMatches(i.node, f.nodeMeta) && tagsMatch(i.service, f.tags))
         .map((i) => toServiceNode(i.node, i.service));
       const { items, filtered } = filterAllowed(opts.authz, filterList(rows, f.filter), (r) => instanceReadable(opts.authz, r.Node, r.ServiceName));
-      return { index, value: items, filtered };
+      return { index, value: sortNear(this.#deps, f.near, items, (r) => r.Node), filtered };
     });
   }
 

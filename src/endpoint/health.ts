@@ -10,6 +10,7 @@ import { nodeMetaMatches, tagsMatch, serviceView, type CatalogFilters } from './
 import type { EndpointDeps } from './deps.ts';
 import { filterAllowed } from './acl-enforce.ts';
 import { checkReadable, instanceReadable, meshTargetHidden } from './catalog-acl.ts';
+import { sortNear } from './near.ts';
 
 /** The states `/v1/health/state/:state` accepts. */
 export const HEALTH_STATES = ['any', 'passing', 'warning', 'critical'] as const;
@@ -43,7 +44,7 @@ export class HealthEndpoint {
         out.push(...cat.nodeChecks(node.Node).filter((c) => c.ServiceID === svc.ID));
       }
       const { items, filtered } = filterAllowed(opts.authz, filterList(out, f.filter), (c) => checkReadable(opts.authz, c));
-      return { index: cat.serviceIndex.get(service) ?? cat.index.checks, value: items, filtered };
+      return { index: cat.serviceIndex.get(service) ?? cat.index.checks, value: sortNear(this.#deps, f.near, items, (c) => c.Node), filtered };
     });
   }
 
@@ -62,7 +63,7 @@ export class HealthEndpoint {
         }
       }
       const { items, filtered } = filterAllowed(opts.authz, filterList(out, f.filter), (c) => checkReadable(opts.authz, c));
-      return { index: cat.index.checks, value: items, filtered };
+      return { index: cat.index.checks, value: sortNear(this.#deps, f.near, items, (c) => c.Node), filtered };
     });
   }
 
@@ -79,7 +80,7 @@ export class HealthEndpoint {
         .map((i) => ({ Node: i.node, Service: i.service, Checks: cat.instanceChecks(i.node.Node, i.service.ID) }));
       if (f.passing) rows = rows.filter((r) => r.Checks.every((c) => c.Status === 'passing'));
       const { items, filtered } = filterAllowed(opts.authz, filterList(rows, f.filter), (r) => instanceReadable(opts.authz, r.Node.Node, r.Service.Service));
-      return { index, value: items, filtered };
+      return { index, value: sortNear(this.#deps, f.near, items, (r) => r.Node.Node), filtered };
     });
   }
 }

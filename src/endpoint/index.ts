@@ -21,3 +21,5 @@ export { AclAuthEndpoint, AUTH_METHOD_TYPES, type AuthMethodInput, type BindingR
 export { AclMiscEndpoint, type AuthorizationRequest, type AuthorizationResponse } from './acl.ts';
 export { commitAcl, pinRecord, putOp } from './acl-write.ts';
 export { SnapshotEndpoint, isServerLocalKey, type SnapshotHooks, type SavedSnapshot } from './snapshot.ts';
+export { CoordinateEndpoint, COORDINATE_BATCHING, type CoordinateBatching, type CoordinateUpdate } from './coordinate.ts';
+export { sortNear, computeDistance, intersectCoordinates } from './near.ts';

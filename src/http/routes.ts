@@ -23,6 +23,7 @@ export interface RouteHandlers {
   health: { node: Handler; checks: Handler; state: Handler; service: Handler; connect: Handler };
   observe: { metrics: Handler; monitor: Handler; host: Handler };
   event: { fire: Handler; list: Handler };
+  coordinate: { datacenters: Handler; nodes: Handler; node: Handler; update: Handler };
   agentServices: {
     services: Handler; service: Handler; register: Handler; deregister: Handler; maintenance: Handler;
     healthById: Handler; healthByName: Handler;
@@ -117,6 +118,10 @@ export function buildRoutes(h: RouteHandlers): Router {
     .route('GET', '/v1/agent/host', h.observe.host)
     .route('PUT', '/v1/event/fire/*', h.event.fire)
     .route('GET', '/v1/event/list', h.event.list)
+    .route('GET', '/v1/coordinate/datacenters', h.coordinate.datacenters)
+    .route('GET', '/v1/coordinate/nodes', h.coordinate.nodes)
+    .route('GET', '/v1/coordinate/node/*', h.coordinate.node)
+    .route('PUT', '/v1/coordinate/update', h.coordinate.update)
     .route('GET', '/v1/connect/ca/roots', h.connect.roots)
     .route('GET', '/v1/agent/connect/ca/roots', h.connect.roots);
 }

@@ -13,6 +13,7 @@ export const implementedKeys: ReadonlySet<string> = new Set([
   'session_ttl_min', 'disable_host_node_id', 'store', 'managed_etcd.*',
   'serf_lan', 'encrypt', 'encrypt_verify_incoming', 'encrypt_verify_outgoing', 'reconnect_timeout', 'rejoin_after_leave',
   'retry_join', 'start_join', 'retry_interval', 'retry_max', 'leave_on_terminate', 'skip_leave_on_interrupt', 'gossip_lan.*',
+  'disable_coordinates',
 ]);
 
 /** Keys whose values are data (maps, lists of definitions): reported as a whole, not per entry. */

@@ -1,5 +1,5 @@
 // /v1/catalog/* and /v1/health/*: decode bodies and Consul's list parameters (node-meta, tag,
-// passing, filter), call the catalog or health endpoint, return data.
+// passing, filter, near), call the catalog or health endpoint, return data.
 import type { CatalogEndpoint, CatalogFilters } from '../../endpoint/catalog.ts';
 import type { HealthEndpoint } from '../../endpoint/health.ts';
 import type { RegisterRequest, DeregisterRequest } from '../../api/catalog-types.ts';
@@ -32,7 +32,7 @@ export function decodeRegister(body: Buffer): RegisterRequest {
   return req;
 }
 
-/** Parses `?node-meta=k:v` (repeatable), `?tag=` (repeatable) and `?filter=`. */
+/** Parses `?node-meta=k:v` (repeatable), `?tag=` (repeatable), `?filter=` and `?near=`. */
 export function catalogFilters(req: HttpRequest): CatalogFilters {
   const nodeMeta = req.query.getAll('node-meta').map((kv): [string, string] => {
     const i = kv.indexOf(':');
@@ -42,6 +42,7 @@ export function catalogFilters(req: HttpRequest): CatalogFilters {
     nodeMeta: nodeMeta.length ? nodeMeta : undefined,
     tags: req.query.getAll('tag'),
     filter: req.query.get('filter') ?? undefined,
+    near: req.query.get('near') || undefined,
   };
 }
 
