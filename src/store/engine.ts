@@ -68,7 +68,7 @@ export class StoreEngine {
   #nextLease = 1;
 
   constructor(opts: EngineOptions = {}) {
-    this.#historyLimit = opts.historyLimit ?? 100_000;
+    this.#historyLimit = opts.historyLimit ?? 10_000;
   }
 
   /** Revision of the last applied transaction (possibly not yet durable). */
