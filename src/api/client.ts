@@ -14,6 +14,7 @@ import { Lock, type LockOptions } from './lock.ts';
 import { Semaphore, type SemaphoreOptions } from './semaphore.ts';
 import { SessionApi } from './session.ts';
 import { SnapshotApi } from './snapshot.ts';
+import { CoordinateApi } from './coordinate.ts';
 import { StatusApi } from './status.ts';
 import { txn, type TxnReply } from './txn.ts';
 import type { TxnOp } from './types.ts';
@@ -90,6 +91,8 @@ export class ConsulClient {
   readonly acl: AclApi;
   /** Snapshot save and restore. */
   readonly snapshot: SnapshotApi;
+  /** Network coordinates of nodes and datacenters. */
+  readonly coordinate: CoordinateApi;
   readonly #agent: http.Agent;
 
   /** Builds a client; throws ConfigError for an unknown scheme or an unreadable token file. */
@@ -106,6 +109,7 @@ export class ConsulClient {
     this.health = new HealthApi(this);
     this.acl = new AclApi(this);
     this.snapshot = new SnapshotApi(this);
+    this.coordinate = new CoordinateApi(this);
   }
 
   /** A Lock on `key` with default options (Go's LockKey). */

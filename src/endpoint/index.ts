@@ -22,4 +22,4 @@ export { AclMiscEndpoint, type AuthorizationRequest, type AuthorizationResponse 
 export { commitAcl, pinRecord, putOp } from './acl-write.ts';
 export { SnapshotEndpoint, isServerLocalKey, type SnapshotHooks, type SavedSnapshot } from './snapshot.ts';
 export { CoordinateEndpoint, COORDINATE_BATCHING, type CoordinateBatching, type CoordinateUpdate } from './coordinate.ts';
-export { sortNear, computeDistance, intersectCoordinates } from './near.ts';
+export { sortNear, computeDistance } from './near.ts';

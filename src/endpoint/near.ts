@@ -1,20 +1,9 @@
 // `?near=<node>` on catalog and health reads (Consul's sortNodesByDistanceFrom): a stable sort
 // by estimated RTT from the source node's coordinate; nodes without one keep their order at the
 // end, and without a source coordinate nothing moves. `_agent` names the answering agent.
-import { estimateRtt } from '../gossip/index.ts';
-import type { Coordinate } from '../api/coordinate-types.ts';
+import { estimateRtt, intersectCoordinates } from '../gossip/index.ts';
 import type { CoordinateSet } from '../state/index.ts';
 import type { EndpointDeps } from './deps.ts';
-
-/** The coordinates two nodes can be compared in (Consul's lib.CoordinateSet.Intersect). */
-export function intersectCoordinates(a: CoordinateSet, b: CoordinateSet): [Coordinate | undefined, Coordinate | undefined] {
-  // The default segment unless one side lives in a single segment: a client is in exactly one
-  // and servers are in all, so the single-segment side decides (the second one wins a tie).
-  let segment = '';
-  if (a.size === 1) segment = [...a.keys()][0];
-  if (b.size === 1) segment = [...b.keys()][0];
-  return [a.get(segment), b.get(segment)];
-}
 
 /** Estimated RTT in seconds between two coordinate sets, +Infinity when either lacks one. */
 export function computeDistance(a: CoordinateSet, b: CoordinateSet): number {

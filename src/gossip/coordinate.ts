@@ -63,6 +63,19 @@ export function coordinatesCompatible(a: Coordinate, b: Coordinate): boolean {
   return a.Vec.length === b.Vec.length;
 }
 
+/**
+ * The pair of coordinates two nodes can be compared in, from their coordinates by network
+ * segment (Consul's lib.CoordinateSet.Intersect).
+ */
+export function intersectCoordinates(a: Map<string, Coordinate>, b: Map<string, Coordinate>): [Coordinate | undefined, Coordinate | undefined] {
+  // The default segment unless one side lives in a single segment: a client is in exactly one
+  // and servers are in all, so the single-segment side decides (the second one wins a tie).
+  let segment = '';
+  if (a.size === 1) segment = [...a.keys()][0];
+  if (b.size === 1) segment = [...b.keys()][0];
+  return [a.get(segment), b.get(segment)];
+}
+
 function rawDistance(a: Coordinate, b: Coordinate): number {
   let sum = 0;
   for (let i = 0; i < a.Vec.length; i++) sum += (a.Vec[i] - b.Vec[i]) ** 2;

@@ -21,7 +21,9 @@ export { createNetTransport } from './transport-net.ts';
 export { MemoryNetwork } from './transport-memory.ts';
 export { seededRandom } from './random.ts';
 export type { Coordinate, VivaldiConfig } from './coordinate.ts';
-export { VivaldiClient, VIVALDI_DEFAULTS, estimateRtt, newCoordinate, coordinateValid, coordinatesCompatible } from './coordinate.ts';
+export {
+  VivaldiClient, VIVALDI_DEFAULTS, estimateRtt, newCoordinate, coordinateValid, coordinatesCompatible, intersectCoordinates,
+} from './coordinate.ts';
 export type { PingCoordinates } from './ping-coordinates.ts';
 
 /** A running gossip pool member: what the agent and the leader consume. */
