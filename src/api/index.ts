@@ -8,7 +8,10 @@ export { ApiError, ConfigError, TransportError } from './errors.ts';
 export type { KVApi, KVDeleteOptions, KVGetOptions, KVPutOptions } from './kv.ts';
 export type { StatusApi } from './status.ts';
 export type { SnapshotApi } from './snapshot.ts';
-export type { AclApi, ACLLoginParams, ACLPolicyInput, ACLRoleInput, ACLTokenInput } from './acl.ts';
+export type {
+  AclApi, ACLAuthMethodInput, ACLAuthMethodListEntry, ACLBindingRuleInput, ACLLoginParams, ACLOIDCAuthURLParams, ACLOIDCCallbackParams,
+  ACLPolicyInput, ACLRoleInput, ACLTokenInput,
+} from './acl.ts';
 export type { AgentApi } from './agent.ts';
 export type { AgentCheck, AgentService, AgentServiceCheck, AgentServiceRegistration, AgentServicesApi } from './agent-services.ts';
 export type { CatalogApi, CatalogNode, CatalogServiceOptions, ListOptions } from './catalog.ts';

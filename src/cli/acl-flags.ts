@@ -103,6 +103,12 @@ export async function roleIDFromPartial(client: ConsulClient, partial: string): 
   return uniquePrefix((await client.acl.roleList()).data.map((r) => r.ID), partial, 'role');
 }
 
+/** A binding rule ID from a unique prefix (Consul's GetBindingRuleIDFromPartial). */
+export async function bindingRuleIDFromPartial(client: ConsulClient, partial: string): Promise<string> {
+  if (partial.length === 36) return partial;
+  return uniquePrefix((await client.acl.bindingRuleList()).data.map((r) => r.ID), partial, 'binding rule');
+}
+
 /** A policy's ID by exact name (Consul's GetPolicyIDByName). */
 export async function policyIDByName(client: ConsulClient, name: string): Promise<string> {
   if (!name) throw new Error('No name specified');

@@ -1,5 +1,5 @@
-// `proconsul acl`, `acl policy`, `acl role` and `acl token`: parents of the ACL subcommands; on
-// their own they print their help (exit 1).
+// `proconsul acl`, `acl policy`, `acl role`, `acl token`, `acl auth-method` and
+// `acl binding-rule`: parents of the ACL subcommands; on their own they print their help (exit 1).
 import { RUN_RESULT_HELP, type Command } from './io.ts';
 
 function parent(name: string, synopsis: string, help: string): Command {
@@ -84,6 +84,49 @@ Usage: proconsul acl token <subcommand> [options] [args]
   List all tokens:
 
       $ proconsul acl token list
+
+  For more examples, ask for subcommand help or view the documentation.
+`);
+
+/** The `acl auth-method` command. */
+export const aclAuthMethodCommand: Command = parent('acl auth-method', 'Manage Consul\'s ACL auth methods', `
+Usage: proconsul acl auth-method <subcommand> [options] [args]
+
+  This command has subcommands for managing Consul's ACL auth methods.
+
+  Create a new auth method:
+
+      $ proconsul acl auth-method create -type "kubernetes" \\
+                              -name "my-k8s" \\
+                              -description "This is an example kube auth method" \\
+                              -kubernetes-host "https://apiserver.example.com:8443" \\
+                              -kubernetes-ca-cert @/path/to/kube.ca.crt \\
+                              -kubernetes-service-account-jwt "JWT_CONTENTS"
+
+  List all auth methods:
+
+      $ proconsul acl auth-method list
+
+  For more examples, ask for subcommand help or view the documentation.
+`);
+
+/** The `acl binding-rule` command. */
+export const aclBindingRuleCommand: Command = parent('acl binding-rule', 'Manage Consul\'s ACL binding rules', `
+Usage: proconsul acl binding-rule <subcommand> [options] [args]
+
+  This command has subcommands for managing Consul's ACL binding rules.
+
+  Create a new binding rule:
+
+      $ proconsul acl binding-rule create \\
+                 -method=minikube \\
+                 -bind-type=service \\
+                 -bind-name='k8s-\${serviceaccount.name}' \\
+                 -selector='serviceaccount.namespace==default and serviceaccount.name==web'
+
+  List all binding rules:
+
+      $ proconsul acl binding-rule list
 
   For more examples, ask for subcommand help or view the documentation.
 `);

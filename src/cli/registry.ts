@@ -4,7 +4,17 @@
 import type { CliIO, Command } from './io.ts';
 import { RUN_RESULT_HELP } from './io.ts';
 import { commandHelp, topUsage } from './usage.ts';
-import { aclCommand, aclPolicyCommand, aclRoleCommand, aclTokenCommand } from './acl.ts';
+import { aclAuthMethodCommand, aclBindingRuleCommand, aclCommand, aclPolicyCommand, aclRoleCommand, aclTokenCommand } from './acl.ts';
+import { aclAuthMethodCreateCommand } from './acl-auth-method-create.ts';
+import { aclAuthMethodDeleteCommand } from './acl-auth-method-delete.ts';
+import { aclAuthMethodListCommand } from './acl-auth-method-list.ts';
+import { aclAuthMethodReadCommand } from './acl-auth-method-read.ts';
+import { aclAuthMethodUpdateCommand } from './acl-auth-method-update.ts';
+import { aclBindingRuleCreateCommand } from './acl-binding-rule-create.ts';
+import { aclBindingRuleDeleteCommand } from './acl-binding-rule-delete.ts';
+import { aclBindingRuleListCommand } from './acl-binding-rule-list.ts';
+import { aclBindingRuleReadCommand } from './acl-binding-rule-read.ts';
+import { aclBindingRuleUpdateCommand } from './acl-binding-rule-update.ts';
 import { aclBootstrapCommand } from './acl-bootstrap.ts';
 import { aclPolicyCreateCommand } from './acl-policy-create.ts';
 import { aclPolicyDeleteCommand } from './acl-policy-delete.ts';
@@ -58,12 +68,14 @@ import { operatorAutopilotSetConfigCommand } from './operator-autopilot-set-conf
 import { operatorAutopilotStateCommand } from './operator-autopilot-state.ts';
 import { servicesCommand } from './services.ts';
 import { snapshotCommand } from './snapshot.ts';
+import { snapshotAgentCommand } from './snapshot-agent.ts';
 import { snapshotInspectCommand } from './snapshot-inspect.ts';
 import { snapshotRestoreCommand } from './snapshot-restore.ts';
 import { snapshotSaveCommand } from './snapshot-save.ts';
 import { servicesDeregisterCommand } from './services-deregister.ts';
 import { servicesRegisterCommand } from './services-register.ts';
 import { lockCommand } from './lock.ts';
+import { rttCommand } from './rtt.ts';
 import { validateCommand } from './validate.ts';
 import { versionCommand } from './version.ts';
 import { watchCommand } from './watch.ts';
@@ -71,6 +83,18 @@ import { watchCommand } from './watch.ts';
 /** Every command, by full name. */
 export const COMMANDS: readonly Command[] = [
   aclCommand,
+  aclAuthMethodCommand,
+  aclAuthMethodCreateCommand,
+  aclAuthMethodDeleteCommand,
+  aclAuthMethodListCommand,
+  aclAuthMethodReadCommand,
+  aclAuthMethodUpdateCommand,
+  aclBindingRuleCommand,
+  aclBindingRuleCreateCommand,
+  aclBindingRuleDeleteCommand,
+  aclBindingRuleListCommand,
+  aclBindingRuleReadCommand,
+  aclBindingRuleUpdateCommand,
   aclBootstrapCommand,
   aclInitCommand,
   aclPolicyCommand,
@@ -131,10 +155,12 @@ export const COMMANDS: readonly Command[] = [
   servicesDeregisterCommand,
   servicesRegisterCommand,
   snapshotCommand,
+  snapshotAgentCommand,
   snapshotInspectCommand,
   snapshotRestoreCommand,
   snapshotSaveCommand,
   lockCommand,
+  rttCommand,
   validateCommand,
   versionCommand,
   watchCommand,

@@ -1,0 +1,35 @@
+// `proconsul acl auth-method read`: one auth method by -name, with its Config.
+import { ApiError } from '../api/index.ts';
+import { formatAuthMethod } from './acl-auth-format.ts';
+import { ACL_HTTP_FLAGS, outputFlags, runAcl } from './acl-flags.ts';
+import type { CliIO, Command } from './io.ts';
+
+/** The `acl auth-method read` command. */
+export const aclAuthMethodReadCommand: Command = {
+  name: 'acl auth-method read',
+  synopsis: 'Read an ACL auth method',
+  flags: [
+    { name: 'name', kind: 'string', usage: 'The name of the auth method to read.' },
+    ...outputFlags('auth method'), ...ACL_HTTP_FLAGS,
+  ],
+  help: `
+Usage: proconsul acl auth-method read -name NAME [options]
+
+  Read an auth method:
+
+    $ proconsul acl auth-method read -name my-auth-method
+`,
+  run(args: string[], io: CliIO): Promise<number> {
+    return runAcl(this.flags, args, io, async (r) => {
+      const name = r.str('name');
+      if (name === '') return r.fail('Missing required \'-name\' flag');
+      try {
+        r.info(formatAuthMethod((await r.client.acl.authMethodRead(name)).data, r.format, r.meta));
+        return 0;
+      } catch (err) {
+        if (err instanceof ApiError && err.statusCode === 404) return r.fail(`Auth method not found with name ${JSON.stringify(name)}`);
+        return r.fail(`Error reading auth method ${JSON.stringify(name)}: ${(err as Error).message}`);
+      }
+    });
+  },
+};
