@@ -68,7 +68,6 @@ import { operatorAutopilotSetConfigCommand } from './operator-autopilot-set-conf
 import { operatorAutopilotStateCommand } from './operator-autopilot-state.ts';
 import { servicesCommand } from './services.ts';
 import { snapshotCommand } from './snapshot.ts';
-import { snapshotAgentCommand } from './snapshot-agent.ts';
 import { snapshotInspectCommand } from './snapshot-inspect.ts';
 import { snapshotRestoreCommand } from './snapshot-restore.ts';
 import { snapshotSaveCommand } from './snapshot-save.ts';
@@ -155,7 +154,6 @@ export const COMMANDS: readonly Command[] = [
   servicesDeregisterCommand,
   servicesRegisterCommand,
   snapshotCommand,
-  snapshotAgentCommand,
   snapshotInspectCommand,
   snapshotRestoreCommand,
   snapshotSaveCommand,
