@@ -34,6 +34,7 @@ import { aclTokenListCommand } from './acl-token-list.ts';
 import { aclTokenReadCommand } from './acl-token-read.ts';
 import { aclTokenUpdateCommand } from './acl-token-update.ts';
 import { aclInitCommand } from './acl-init.ts';
+import { aclExplainCommand } from './acl-explain.ts';
 import { agentCommand } from './agent.ts';
 import { catalogCommand } from './catalog.ts';
 import { catalogDatacentersCommand } from './catalog-datacenters.ts';
@@ -68,6 +69,7 @@ import { operatorAutopilotSetConfigCommand } from './operator-autopilot-set-conf
 import { operatorAutopilotStateCommand } from './operator-autopilot-state.ts';
 import { servicesCommand } from './services.ts';
 import { snapshotCommand } from './snapshot.ts';
+import { snapshotAgentCommand } from './snapshot-agent.ts';
 import { snapshotInspectCommand } from './snapshot-inspect.ts';
 import { snapshotRestoreCommand } from './snapshot-restore.ts';
 import { snapshotSaveCommand } from './snapshot-save.ts';
@@ -95,6 +97,7 @@ export const COMMANDS: readonly Command[] = [
   aclBindingRuleReadCommand,
   aclBindingRuleUpdateCommand,
   aclBootstrapCommand,
+  aclExplainCommand,
   aclInitCommand,
   aclPolicyCommand,
   aclPolicyCreateCommand,
@@ -154,6 +157,7 @@ export const COMMANDS: readonly Command[] = [
   servicesDeregisterCommand,
   servicesRegisterCommand,
   snapshotCommand,
+  snapshotAgentCommand,
   snapshotInspectCommand,
   snapshotRestoreCommand,
   snapshotSaveCommand,

@@ -1,0 +1,99 @@
+// `proconsul snapshot agent`: the automated-backup daemon (Consul Enterprise's, open here).
+// Several instances coordinate through a KV lock so one saves at a time; -interval=0 takes a
+// single snapshot and exits, for batch jobs.
+import { HTTP_FLAGS } from './http-flags.ts';
+import { parseCommandFlags, ui, type CliIO, type Command } from './io.ts';
+import { SnapshotAgent } from './snapshot-agent-daemon.ts';
+import { resolveSettings, settingsClient } from './snapshot-agent-config.ts';
+
+const LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'];
+
+/** Runs the agent with an explicit stop signal (tests stop it without process signals). */
+export async function runSnapshotAgent(args: string[], io: CliIO, stop: AbortSignal): Promise<number> {
+  const out = ui(io);
+  const flags = parseCommandFlags(snapshotAgentCommand.flags, args, io);
+  if (!flags) return 1;
+  let settings;
+  try {
+    settings = resolveSettings(flags);
+  } catch (err) {
+    out.error(`Error loading configuration: ${(err as Error).message}`);
+    return 1;
+  }
+  const min = LEVELS.indexOf(settings.logLevel.toUpperCase());
+  const log = (level: 'INFO' | 'WARN' | 'ERROR', message: string): void => {
+    if (LEVELS.indexOf(level) < min) return;
+    const line = `${new Date().toISOString()} [${level}] ${message}`;
+    if (level === 'ERROR') out.error(line);
+    else out.info(line);
+  };
+  let client;
+  try {
+    client = settingsClient(settings, io.env);
+  } catch (err) {
+    out.error(`Error connecting to Consul agent: ${(err as Error).message}`);
+    return 1;
+  }
+  try {
+    return await new SnapshotAgent({ client, settings, log }).run(stop);
+  } catch (err) {
+    out.error(`Snapshot agent failed: ${(err as Error).message}`);
+    return 1;
+  } finally {
+    client.close();
+  }
+}
+
+/** The `snapshot agent` command. */
+export const snapshotAgentCommand: Command = {
+  name: 'snapshot agent',
+  synopsis: 'Periodically saves snapshots of Consul server state',
+  flags: [
+    { name: 'config-file', kind: 'list', usage: 'File to read JSON configuration from (a "snapshot_agent" object). This can be specified multiple times.' },
+    { name: 'config-dir', kind: 'list', usage: 'Directory to look for JSON config files, read in alphabetical order. This can be specified multiple times.' },
+    { name: 'interval', kind: 'string', usage: 'Interval at which to perform snapshots as a time with a unit suffix ("s", "m", "h"). If 0 is provided, the agent will take a single snapshot and then exit. Defaults to "1h".' },
+    { name: 'retain', kind: 'int', usage: 'Number of snapshots to retain; 0 keeps them all. Defaults to 30.' },
+    { name: 'lock-key', kind: 'string', usage: 'The KV key used to elect one active agent among several. Defaults to "consul-snapshot/lock".' },
+    { name: 'max-failures', kind: 'int', usage: 'Number of snapshot failures after which the agent gives up leadership. Defaults to 3.' },
+    { name: 'service', kind: 'string', usage: 'The service name used when registering the agent with Consul. Defaults to "consul-snapshot".' },
+    { name: 'deregister-after', kind: 'string', usage: 'Deregister the agent\'s service after it has been critical this long; 0 disables it. Defaults to "72h".' },
+    { name: 'local-path', kind: 'string', usage: 'Directory to store snapshots in. Defaults to "." (the current directory).' },
+    { name: 'log-level', kind: 'string', usage: 'Log verbosity: "trace", "debug", "info", "warn", "error". Defaults to "info".' },
+    ...HTTP_FLAGS,
+  ],
+  help: `
+Usage: proconsul snapshot agent [options]
+
+  Starts a process that takes snapshots of the state of the Consul servers and
+  saves them locally as consul-<unix-ns>.snap files, keeping the newest
+  -retain of them.
+
+  As a long-running daemon, the agent registers itself as a service with a
+  "Consul Snapshot Agent Alive" check and elects one active instance among all
+  agents sharing the -lock-key; that one adds a "Consul Snapshot Agent Saving
+  Snapshots" check. With -interval=0 it takes one snapshot and exits.
+
+  If ACLs are enabled, the token needs acl = "write", key write on the lock
+  key, session write on the agent's node and service write on its name.
+
+  Take a snapshot every hour into /var/backups/consul, keeping 24:
+
+      $ proconsul snapshot agent -interval=1h -retain=24 -local-path=/var/backups/consul
+
+  Take a single snapshot from a config file's settings:
+
+      $ proconsul snapshot agent -config-file=snapshot.json -interval=0
+`,
+  async run(args: string[], io: CliIO): Promise<number> {
+    const ctl = new AbortController();
+    const onSignal = (sig: NodeJS.Signals): void => ctl.abort(sig);
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    try {
+      return await runSnapshotAgent(args, io, ctl.signal);
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  },
+};
