@@ -1,9 +1,10 @@
 // A tiny OpenID provider on 127.0.0.1 for auth-method tests: discovery document, JWKS, an
 // authorize endpoint that redirects straight back with a code (no login page), a token endpoint
-// (client_secret_basic, PKCE S256) issuing RS256 ID tokens, and userinfo. Knobs let a test make
-// the next ID token carry a wrong nonce or audience.
+// (client_secret_basic, PKCE S256) issuing RS256 ID tokens, and userinfo; over https when given a
+// certificate. Knobs let a test make the next ID token carry a wrong nonce or audience.
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 
@@ -41,13 +42,13 @@ async function readBody(req: IncomingMessage): Promise<string> {
 }
 
 /** Starts the provider on an ephemeral port. */
-export async function startProvider(opts: { clientId?: string; clientSecret?: string } = {}): Promise<TestProvider> {
+export async function startProvider(opts: { clientId?: string; clientSecret?: string; tls?: { cert: string; key: string } } = {}): Promise<TestProvider> {
   const { privateKey, publicKey } = await generateKeyPair('RS256');
   const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
   const grants = new Map<string, Grant>();
-  const server: Server = createServer();
+  const server: Server = opts.tls ? createTlsServer(opts.tls) : createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const issuer = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const op: TestProvider = {
     issuer, clientId: opts.clientId ?? 'consul-client', clientSecret: opts.clientSecret ?? 's3cret', next: {}, user: {}, tokenRequests: [],
     sign: (claims) => signWith(privateKey, claims),
