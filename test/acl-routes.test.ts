@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { startDevAgent, devConfig, type DevAgent } from './support/agent.ts';
-import { ROUTE_CASES, type RouteCase } from './support/acl-route-table.ts';
+import { COORD, ROUTE_CASES, type RouteCase } from './support/acl-route-table.ts';
 
 const ROOT = 'root';
 const ANON = '00000000-0000-0000-0000-000000000002';
@@ -82,6 +82,10 @@ async function fixtures(): Promise<void> {
   for (const name of ['web', 'web-del']) await ok('PUT', '/v1/config', { Kind: 'service-defaults', Name: name, Protocol: 'http' });
   await ok('PUT', '/v1/config', { Kind: 'ingress-gateway', Name: 'igw', Listeners: [{ Port: 8080, Protocol: 'tcp', Services: [{ Name: 'api' }] }] });
   await ok('PUT', '/v1/event/fire/deploy');
+  await ok('PUT', '/v1/coordinate/update', { Node: 'n1', Coord: COORD });
+  await a.agent.endpoints.coordinate.flush();
+  await ok('PUT', '/v1/coordinate/update', { Node: 'n1', Coord: COORD });
+  await a.agent.endpoints.coordinate.flush();
   fx.policy = (await ok('PUT', '/v1/acl/policy', { Name: 'victim-policy', Rules: '' })).ID;
   fx.role = (await ok('PUT', '/v1/acl/role', { Name: 'victim-role' })).ID;
   fx.token = (await ok('PUT', '/v1/acl/token', { Description: 'victim' })).AccessorID;

@@ -36,6 +36,8 @@ const keyed = (k: string) => (b: any) => b !== null && typeof b === 'object' && 
 const nonEmpty = (b: any) => Array.isArray(b) && b.length > 0;
 const NODE = 'test-node';
 const v64 = Buffer.from('v').toString('base64');
+/** A valid 8-dimensional network coordinate (the fixtures give n1 one). */
+export const COORD = { Vec: [0.001, 0, 0, 0, 0, 0, 0, 0], Error: 0.2, Adjustment: 0, Height: 10e-6 };
 const BOOTSTRAPPED: [number, string] = [403, 'Permission denied: ACL bootstrap no longer allowed'];
 const readAcl = (path: string): RouteCase => ({ path, need: 'acl:read', on: '' });
 const writeAcl = (path: string, body?: unknown): RouteCase => ({ path, body, need: 'acl:write', on: '' });
@@ -123,6 +125,10 @@ export const ROUTE_CASES: Record<string, RouteCase> = {
   'GET /v1/agent/host': { path: '/v1/agent/host', need: 'operator:read', on: '' },
   'PUT /v1/event/fire/*': { path: '/v1/event/fire/deploy', need: 'event:write', on: 'deploy' },
   'GET /v1/event/list': { path: '/v1/event/list', need: 'event:read', on: 'deploy', sees: has('deploy') },
+  'GET /v1/coordinate/datacenters': { path: '/v1/coordinate/datacenters', open: 'Consul\'s Coordinate.ListDatacenters checks no ACL' },
+  'GET /v1/coordinate/nodes': { path: '/v1/coordinate/nodes', need: 'node:read', on: 'n1', sees: has('n1') },
+  'GET /v1/coordinate/node/*': { path: '/v1/coordinate/node/n1', need: 'node:read', on: 'n1' },
+  'PUT /v1/coordinate/update': { path: '/v1/coordinate/update', body: { Node: 'n1', Coord: COORD }, need: 'node:write', on: 'n1' },
   // Roots are public as in Consul, but a token that is sent is still resolved (Consul ignores it).
   'GET /v1/connect/ca/roots': { path: '/v1/connect/ca/roots', open: 'CA roots are public', resolves: true },
   'GET /v1/agent/connect/ca/roots': { path: '/v1/agent/connect/ca/roots', open: 'CA roots are public', resolves: true },
