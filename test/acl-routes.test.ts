@@ -84,8 +84,6 @@ async function fixtures(): Promise<void> {
   await ok('PUT', '/v1/event/fire/deploy');
   await ok('PUT', '/v1/coordinate/update', { Node: 'n1', Coord: COORD });
   await a.agent.endpoints.coordinate.flush();
-  await ok('PUT', '/v1/coordinate/update', { Node: 'n1', Coord: COORD });
-  await a.agent.endpoints.coordinate.flush();
   fx.policy = (await ok('PUT', '/v1/acl/policy', { Name: 'victim-policy', Rules: '' })).ID;
   fx.role = (await ok('PUT', '/v1/acl/role', { Name: 'victim-role' })).ID;
   fx.token = (await ok('PUT', '/v1/acl/token', { Description: 'victim' })).AccessorID;
