@@ -19,6 +19,9 @@ export {
 } from './builtins.ts';
 export { denialFor, enforceResource, requireAllowed } from './enforce.ts';
 export {
+  explainSources, governingRule, type ExplainOrigin, type ExplainRule, type ExplainSource, type Explanation,
+} from './explain.ts';
+export {
   ACL_ERROR_TEXT, aclNotFoundError, isACLNotFound, isPermissionDenied, permissionDenied,
   permissionDeniedByACL, permissionDeniedByACLUnnamed, permissionDeniedMessage, RulesError,
   type DenialFacts,

@@ -10,6 +10,8 @@ import {
   type EndpointDeps, type SessionHealth, type Leadership,
 } from '../endpoint/index.ts';
 import { ConnectCAEndpoint } from '../endpoint/connect-ca.ts';
+import { AclExplainEndpoint } from '../endpoint/acl-explain.ts';
+import { explainHandlers } from '../http/v1/explain.ts';
 import { SnapshotEndpoint } from '../endpoint/snapshot.ts';
 import { AclResolver, AclTokenEndpoint, AclPolicyEndpoint, AclAuthEndpoint, AclMiscEndpoint } from '../endpoint/index.ts';
 import { AclTokenReaper } from '../leader/acl.ts';
@@ -64,6 +66,8 @@ export interface AclEndpoints {
   policies: AclPolicyEndpoint;
   auth: AclAuthEndpoint;
   misc: AclMiscEndpoint;
+  /** /v1/acl/explain: which rule decided (beyond Consul). */
+  explain: AclExplainEndpoint;
 }
 
 /** What buildServer returns. */
@@ -172,6 +176,7 @@ export function buildServer(
     acl: aclTokenHandlers(endpoints.acl, reqCfg),
     aclPolicies: aclPolicyHandlers(endpoints.acl.policies, reqCfg),
     aclAuth: aclAuthHandlers(endpoints.acl.auth, reqCfg),
+    aclExplain: explainHandlers(endpoints.acl.explain, reqCfg),
     snapshot: snapshotHandlers(endpoints.snapshot, reqCfg),
   }, reqCfg, config.nodeName));
   observe.telemetry.gauge('rpc.queries_blocking', 'Blocking queries waiting', () => replica.notifier.blocked);
@@ -211,6 +216,7 @@ function aclEndpoints(deps: EndpointDeps, config: RuntimeConfig, agentRecovery: 
   return {
     resolver, tokens: new AclTokenEndpoint(deps, resolver), policies: new AclPolicyEndpoint(deps, resolver),
     auth: new AclAuthEndpoint(deps, resolver), misc: new AclMiscEndpoint(deps, resolver),
+    explain: new AclExplainEndpoint(resolver),
   };
 }
 

@@ -34,6 +34,7 @@ import { aclTokenListCommand } from './acl-token-list.ts';
 import { aclTokenReadCommand } from './acl-token-read.ts';
 import { aclTokenUpdateCommand } from './acl-token-update.ts';
 import { aclInitCommand } from './acl-init.ts';
+import { aclExplainCommand } from './acl-explain.ts';
 import { agentCommand } from './agent.ts';
 import { catalogCommand } from './catalog.ts';
 import { catalogDatacentersCommand } from './catalog-datacenters.ts';
@@ -96,6 +97,7 @@ export const COMMANDS: readonly Command[] = [
   aclBindingRuleReadCommand,
   aclBindingRuleUpdateCommand,
   aclBootstrapCommand,
+  aclExplainCommand,
   aclInitCommand,
   aclPolicyCommand,
   aclPolicyCreateCommand,

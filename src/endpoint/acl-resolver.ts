@@ -3,12 +3,15 @@
 // policy; cached per secret digest and dropped whenever any ACL table changes. Secrets are never
 // compared directly: lookups go by digest and the recovery token is checked in constant time.
 import {
-  ACL_POLICY_GLOBAL_MANAGEMENT_ID, ANONYMOUS_TOKEN_ID, aclNotFoundError, allowAll, chainedAuthorizer, denyAll,
-  manageAll, newPolicyAuthorizer, nodeIdentityPolicy, parseRules, secretDigest, secretsEqual, serviceIdentityPolicy, templatedPolicySynthetic,
-  type ACLNodeIdentity, type ACLServiceIdentity, type ACLTemplatedPolicy, type Authorizer, type Policy,
+  ANONYMOUS_TOKEN_ID, aclNotFoundError, allowAll, chainedAuthorizer, denyAll, manageAll, newPolicyAuthorizer,
+  parseRules, secretDigest, secretsEqual, type Authorizer,
 } from '../acl/index.ts';
 import type { ACLTokenRecord, Indexed } from '../state/index.ts';
 import type { EndpointDeps } from './deps.ts';
+import { agentRecoveryRules, tokenSources, type TokenSources } from './acl-sources.ts';
+
+/** The AccessorID permission errors name for the agent recovery token. */
+export const AGENT_RECOVERY_ACCESSOR = 'agent-recovery-token';
 
 /** Who is asking and what they may do; endpoints receive it next to the token. */
 export interface AclIdentity {
@@ -101,46 +104,24 @@ export class AclResolver {
 
   // Consul's agent recovery token: agent write on this node and node read everywhere, nothing else.
   #agentRecovery(): AclIdentity {
-    const rules = `agent "${this.#cfg.nodeName}" { policy = "write" }\nnode_prefix "" { policy = "read" }`;
-    return { authorizer: chainedAuthorizer([newPolicyAuthorizer([parseRules(rules)]), denyAll()]), accessorID: 'agent-recovery-token', tokenGiven: true };
+    const authorizer = chainedAuthorizer([newPolicyAuthorizer([parseRules(agentRecoveryRules(this.#cfg.nodeName))]), denyAll()]);
+    return { authorizer, accessorID: AGENT_RECOVERY_ACCESSOR, tokenGiven: true };
+  }
+
+  /** The labelled policies behind an identity, for explaining its decisions. */
+  sourcesOf(identity: AclIdentity): TokenSources {
+    if (identity.accessorID === AGENT_RECOVERY_ACCESSOR) {
+      const origin = { Source: 'agent-recovery' as const, Identity: `agent:${this.#cfg.nodeName}` };
+      return { management: false, sources: [{ origin, policy: parseRules(agentRecoveryRules(this.#cfg.nodeName)) }] };
+    }
+    if (!identity.token) return { management: false, sources: [] };
+    return tokenSources(this.#deps.replica.acl, identity.token, this.#cfg.datacenter);
   }
 
   /** The authorizer of a token record: its own grants, then the default policy. */
   #authorizerFor(token: ACLTokenRecord): Authorizer {
-    const grants = this.#collect(token);
+    const grants = tokenSources(this.#deps.replica.acl, token, this.#cfg.datacenter);
     if (grants.management) return manageAll();
-    return chainedAuthorizer([newPolicyAuthorizer(grants.policies), this.defaultAuthorizer()]);
-  }
-
-  #collect(token: ACLTokenRecord): { management: boolean; policies: Policy[] } {
-    const acl = this.#deps.replica.acl;
-    const out = { management: false, policies: [] as Policy[] };
-    const policyIDs = (token.Policies ?? []).map((l) => l.ID);
-    const services: ACLServiceIdentity[] = [...(token.ServiceIdentities ?? [])];
-    const nodes: ACLNodeIdentity[] = [...(token.NodeIdentities ?? [])];
-    const templated: ACLTemplatedPolicy[] = [...(token.TemplatedPolicies ?? [])];
-    for (const link of token.Roles ?? []) {
-      const role = acl.roles.get(link.ID);
-      if (!role) continue;
-      policyIDs.push(...(role.Policies ?? []).map((l) => l.ID));
-      services.push(...(role.ServiceIdentities ?? []));
-      nodes.push(...(role.NodeIdentities ?? []));
-      templated.push(...(role.TemplatedPolicies ?? []));
-    }
-    for (const id of new Set(policyIDs)) {
-      const policy = acl.policies.get(id);
-      if (!policy || !this.#inDatacenter(policy.Datacenters)) continue;
-      if (id === ACL_POLICY_GLOBAL_MANAGEMENT_ID) out.management = true;
-      out.policies.push(parseRules(policy.Rules));
-    }
-    const synthetic = [
-      ...services.map(serviceIdentityPolicy), ...nodes.map(nodeIdentityPolicy), ...templated.map(templatedPolicySynthetic),
-    ];
-    for (const p of synthetic) if (this.#inDatacenter(p.Datacenters)) out.policies.push(parseRules(p.Rules));
-    return out;
-  }
-
-  #inDatacenter(dcs: string[] | undefined): boolean {
-    return !dcs || dcs.length === 0 || dcs.includes(this.#cfg.datacenter);
+    return chainedAuthorizer([newPolicyAuthorizer(grants.sources.map((s) => s.policy)), this.defaultAuthorizer()]);
   }
 }

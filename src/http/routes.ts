@@ -3,6 +3,7 @@
 import { Router, type Handler } from './router.ts';
 import type { aclTokenHandlers } from './v1/acl.ts';
 import type { aclPolicyHandlers, aclAuthHandlers } from './v1/acl-policies.ts';
+import type { explainHandlers } from './v1/explain.ts';
 
 /** Every handler the table references, grouped by area. */
 export interface RouteHandlers {
@@ -40,6 +41,8 @@ export interface RouteHandlers {
   acl: ReturnType<typeof aclTokenHandlers>;
   aclPolicies: ReturnType<typeof aclPolicyHandlers>;
   aclAuth: ReturnType<typeof aclAuthHandlers>;
+  /** /v1/acl/explain (beyond Consul). */
+  aclExplain: ReturnType<typeof explainHandlers>;
   snapshot: { save: Handler; restore: Handler };
 }
 
@@ -136,6 +139,8 @@ function aclRoutes(r: Router, h: RouteHandlers): Router {
     .route('POST', '/v1/acl/oidc/auth-url', acl.oidcAuthURL)
     .route('POST', '/v1/acl/oidc/callback', acl.oidcCallback)
     .route('GET', '/v1/acl/replication', acl.replication)
+    .route('GET', '/v1/acl/explain', h.aclExplain.get)
+    .route('POST', '/v1/acl/explain', h.aclExplain.post)
     .route('GET', '/v1/acl/tokens', acl.list)
     .route('PUT', '/v1/acl/token', acl.create)
     .route('GET', '/v1/acl/token/*', acl.get)

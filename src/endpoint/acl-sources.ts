@@ -1,0 +1,74 @@
+// The policies a token's authorizer is built from, each labelled with where it came from: linked
+// directly, through a role, from a service or node identity, or from a templated policy. The
+// resolver merges them; /v1/acl/explain evaluates them one by one.
+import {
+  ACL_POLICY_GLOBAL_MANAGEMENT_ID, nodeIdentityPolicy, parseRules, serviceIdentityPolicy, templatedPolicySynthetic,
+  type ACLNodeIdentity, type ACLServiceIdentity, type ACLTemplatedPolicy, type ExplainOrigin, type ExplainSource,
+  type SyntheticPolicy,
+} from '../acl/index.ts';
+import type { ACLTokenRecord, AclTables } from '../state/index.ts';
+
+/** A token's labelled policies, and whether global-management is among them. */
+export interface TokenSources {
+  management: boolean;
+  sources: ExplainSource[];
+}
+
+interface Grants {
+  links: { id: string; role?: { ID: string; Name: string } }[];
+  identities: { origin: ExplainOrigin; policy: SyntheticPolicy }[];
+}
+
+function identityGrants(
+  out: Grants, holder: { ServiceIdentities?: ACLServiceIdentity[]; NodeIdentities?: ACLNodeIdentity[]; TemplatedPolicies?: ACLTemplatedPolicy[] },
+  role?: { ID: string; Name: string },
+): void {
+  for (const s of holder.ServiceIdentities ?? []) {
+    out.identities.push({ origin: { Source: 'service-identity', Identity: `service:${s.ServiceName}`, Role: role }, policy: serviceIdentityPolicy(s) });
+  }
+  for (const n of holder.NodeIdentities ?? []) {
+    out.identities.push({ origin: { Source: 'node-identity', Identity: `node:${n.NodeName}`, Role: role }, policy: nodeIdentityPolicy(n) });
+  }
+  for (const t of holder.TemplatedPolicies ?? []) {
+    out.identities.push({ origin: { Source: 'templated-policy', Identity: t.TemplateName ?? '', Role: role }, policy: templatedPolicySynthetic(t) });
+  }
+}
+
+// What the token grants, directly and through its roles (unknown roles are skipped, as Consul does).
+function grantsOf(acl: AclTables, token: ACLTokenRecord): Grants {
+  const out: Grants = { links: (token.Policies ?? []).map((l) => ({ id: l.ID })), identities: [] };
+  identityGrants(out, token);
+  for (const link of token.Roles ?? []) {
+    const r = acl.roles.get(link.ID);
+    if (!r) continue;
+    const role = { ID: r.ID, Name: r.Name };
+    out.links.push(...(r.Policies ?? []).map((l) => ({ id: l.ID, role })));
+    identityGrants(out, r, role);
+  }
+  return out;
+}
+
+/** The token's labelled policies valid in `datacenter` (a policy linked twice counts once). */
+export function tokenSources(acl: AclTables, token: ACLTokenRecord, datacenter: string): TokenSources {
+  const here = (dcs: string[] | undefined) => !dcs || dcs.length === 0 || dcs.includes(datacenter);
+  const grants = grantsOf(acl, token);
+  const out: TokenSources = { management: false, sources: [] };
+  const seen = new Set<string>();
+  for (const { id, role } of grants.links) {
+    const p = acl.policies.get(id);
+    if (!p || seen.has(id) || !here(p.Datacenters)) continue;
+    seen.add(id);
+    if (id === ACL_POLICY_GLOBAL_MANAGEMENT_ID) out.management = true;
+    const origin: ExplainOrigin = { Source: role ? 'role' : 'policy', Policy: { ID: p.ID, Name: p.Name }, Role: role };
+    out.sources.push({ origin, policy: parseRules(p.Rules) });
+  }
+  for (const { origin, policy } of grants.identities) {
+    if (here(policy.Datacenters)) out.sources.push({ origin, policy: parseRules(policy.Rules) });
+  }
+  return out;
+}
+
+/** The rules of this agent's recovery token: agent write on the node and node read everywhere. */
+export function agentRecoveryRules(nodeName: string): string {
+  return `agent "${nodeName}" { policy = "write" }\nnode_prefix "" { policy = "read" }`;
+}
