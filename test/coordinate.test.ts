@@ -28,16 +28,10 @@ async function call(method: string, path: string, body?: unknown): Promise<{ sta
 }
 // A coordinate whose estimated RTT to the origin is x plus both minimal heights (20 µs).
 const coord = (x: number, y = 0) => ({ Vec: [x, y, 0, 0, 0, 0, 0, 0], Error: 0.2, Adjustment: 0, Height: 10e-6 });
-async function waitFor(cond: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  assert.fail('condition not met within 2 s');
-}
+// Sends an update and writes the pending batch now instead of waiting for the batch timer.
 async function setCoord(node: string, c: ReturnType<typeof coord>, segment = ''): Promise<void> {
   assert.equal((await call('PUT', '/v1/coordinate/update', { Node: node, Segment: segment, Coord: c })).status, 200);
-  await waitFor(async () => JSON.stringify((await call('GET', `/v1/coordinate/node/${node}`)).json?.find((e: any) => e.Segment === segment)?.Coord) === JSON.stringify(c));
+  await dev.agent.endpoints.coordinate.flush();
 }
 
 describe('coordinates', () => {
@@ -81,7 +75,7 @@ describe('coordinates', () => {
     const short = await call('PUT', '/v1/coordinate/update', { Node: 'alpha', Coord: { ...coord(0), Vec: [0, 0] } });
     assert.deepEqual([short.status, short.text], [500, 'incompatible coordinate']);
     assert.equal((await call('PUT', '/v1/coordinate/update', { Node: 'ghost', Coord: coord(1) })).status, 200);
-    await setCoord('alpha', coord(0.005));
+    await dev.agent.endpoints.coordinate.flush();
     assert.equal((await call('GET', '/v1/coordinate/node/ghost')).status, 404);
   });
 
@@ -90,6 +84,7 @@ describe('coordinates', () => {
     const blocked = call('GET', `/v1/coordinate/nodes?index=${index}&wait=5s`);
     await new Promise((r) => setTimeout(r, 50));
     await call('PUT', '/v1/coordinate/update', { node: 'charlie', coord: { vec: coord(0.021).Vec, error: 0.2, adjustment: 0, height: 10e-6 } });
+    // The batch timer (10 ms here) writes it; the blocked query wakes on that write.
     const res = await blocked;
     assert.ok(res.index > index);
     assert.deepEqual(res.json.find((e: any) => e.Node === 'charlie').Coord.Vec[0], 0.021);
@@ -135,6 +130,24 @@ describe('coordinates', () => {
     assert.equal((await call('PUT', '/v1/catalog/deregister', { Node: 'echo' })).status, 200);
     assert.equal((await call('GET', '/v1/coordinate/node/echo')).status, 404);
     assert.ok(!(await call('GET', '/v1/coordinate/nodes')).json.some((e: any) => e.Node === 'echo'));
+  });
+});
+
+describe('coordinate batching', () => {
+  test('only update_batch_size × update_max_batches updates are written per period; latest per node wins', async () => {
+    const raw = { consul: { coordinate: { update_period: '1h', update_batch_size: 1, update_max_batches: 2 } } };
+    const b = await startDevAgent({ config: { raw } });
+    try {
+      const put = (path: string, body: unknown) => fetch(`http://${b.httpAddr}${path}`, { method: 'PUT', body: JSON.stringify(body) });
+      for (const n of ['n1', 'n2', 'n3']) await put('/v1/catalog/register', { Node: n, Address: '10.0.0.1' });
+      await put('/v1/coordinate/update', { Node: 'n1', Coord: coord(0.9) });
+      for (const n of ['n1', 'n2', 'n3']) await put('/v1/coordinate/update', { Node: n, Coord: coord(0.001) });
+      await b.agent.endpoints.coordinate.flush();
+      const entries = await (await fetch(`http://${b.httpAddr}/v1/coordinate/nodes`)).json();
+      assert.deepEqual(entries.map((e: any) => [e.Node, e.Coord.Vec[0]]), [['n1', 0.001], ['n2', 0.001]]);
+    } finally {
+      await b.stop();
+    }
   });
 });
 
