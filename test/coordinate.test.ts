@@ -143,7 +143,7 @@ describe('coordinate batching', () => {
       await put('/v1/coordinate/update', { Node: 'n1', Coord: coord(0.9) });
       for (const n of ['n1', 'n2', 'n3']) await put('/v1/coordinate/update', { Node: n, Coord: coord(0.001) });
       await b.agent.endpoints.coordinate.flush();
-      const entries = await (await fetch(`http://${b.httpAddr}/v1/coordinate/nodes`)).json();
+      const entries = await (await fetch(`http://${b.httpAddr}/v1/coordinate/nodes`)).json() as any[];
       assert.deepEqual(entries.map((e: any) => [e.Node, e.Coord.Vec[0]]), [['n1', 0.001], ['n2', 0.001]]);
     } finally {
       await b.stop();
