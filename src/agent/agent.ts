@@ -22,6 +22,7 @@ import type { Local } from './local/index.ts';
 import { loadConfig } from './config/load.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
 import { addAutopilot, buildManagedStore } from './managed-etcd.ts';
+import { applyPersistedAcl } from './acl-enable.ts';
 import { CoordinateSync, coordinateSettings } from './coordinates.ts';
 
 /** Optional overrides of what createAgent would build itself. */
@@ -91,6 +92,7 @@ function buildStore(config: RuntimeConfig, clock: Clock, logger: Logger): Store 
 
 /** Builds an agent from a runtime configuration; nothing is bound until start(). */
 export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent {
+  applyPersistedAcl(config);
   const clock = deps.clock ?? systemClock;
   const hub = deps.logHub ?? new LogHub();
   const logger = deps.logger ?? createLogger({ level: config.logLevel, json: config.logJson, hub });
@@ -127,27 +129,29 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
     random: deps.random ?? Math.random, logger: logger.child({ '@module': 'agent.coordinate' }),
     authz: () => (config.acl.enabled ? endpoints.acl.resolver.resolve(local.tokens.get('agent') || local.tokens.get('default')) : undefined),
   });
-  // ACL start-up and the expired-token reaper are leader duties like the others.
-  if (config.acl.enabled) {
-    leaderSide.loops.add({
-      name: 'acl',
-      start: async () => {
-        await ensureAclBootstrap(epDeps, config.acl.tokens.initialManagement);
-        aclReaper.start();
-      },
-      stop: () => aclReaper.stop(),
-    });
-  }
+  // ACL start-up and the expired-token reaper are leader duties like the others; ACLs may also be
+  // turned on later (PUT /v1/agent/acl/enable), so the duty checks the setting when it starts.
+  leaderSide.loops.add({
+    name: 'acl',
+    start: async () => {
+      if (!config.acl.enabled) return;
+      await ensureAclBootstrap(epDeps, config.acl.tokens.initialManagement);
+      aclReaper.start();
+    },
+    stop: () => aclReaper.stop(),
+  });
   const http = new HttpServer({
     router, logger: logger.child({ '@module': 'agent.http' }), metrics: telemetry,
     config: {
-      defaultAclPolicy: config.acl.defaultPolicy, responseHeaders: config.http.responseHeaders,
+      // Read per request: enabling ACLs at runtime switches the policy to deny.
+      get defaultAclPolicy() { return config.acl.defaultPolicy; },
+      responseHeaders: config.http.responseHeaders,
       allowWriteHttpFrom: config.http.allowWriteHttpFrom, maxConnsPerClient: config.limits.httpMaxConnsPerClient,
       prettyAll: config.dev,
     },
   });
   const dnsHandler = new DnsHandler({
-    cfg: dnsConfigFrom(config), view: new DnsView(replica, dnsAcl(config, local, endpoints)), logger: logger.child({ '@module': 'dns' }),
+    cfg: dnsConfigFrom(config), view: new DnsView(replica, dnsAcl(local, endpoints)), logger: logger.child({ '@module': 'dns' }),
     random: deps.random ?? Math.random, now: () => clock.now(),
   });
   const dns = new DnsServer({ handler: dnsHandler, logger: logger.child({ '@module': 'dns' }) });
@@ -197,9 +201,9 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   return agent;
 }
 
-// DNS answers under acl.tokens.dns, else the default token (both read live), when ACLs are on.
-function dnsAcl(config: RuntimeConfig, local: Local, endpoints: Endpoints): DnsAcl | undefined {
-  if (!config.acl.enabled) return undefined;
+// DNS answers under acl.tokens.dns, else the default token (both read live); while ACLs are off
+// the resolver grants everything, and turning them on at runtime takes effect at once.
+function dnsAcl(local: Local, endpoints: Endpoints): DnsAcl {
   return { token: () => local.tokens.get('dns') || local.tokens.get('default'), resolve: (s) => endpoints.acl.resolver.resolve(s) };
 }
 

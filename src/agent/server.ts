@@ -14,7 +14,9 @@ import { AclExplainEndpoint } from '../endpoint/acl-explain.ts';
 import { explainHandlers } from '../http/v1/explain.ts';
 import { SnapshotEndpoint } from '../endpoint/snapshot.ts';
 import { AclResolver, AclTokenEndpoint, AclPolicyEndpoint, AclAuthEndpoint, AclMiscEndpoint } from '../endpoint/index.ts';
-import { AclTokenReaper } from '../leader/acl.ts';
+import { AclTokenReaper, ensureAclBootstrap } from '../leader/acl.ts';
+import { AclSwitch, isLoopback } from './acl-enable.ts';
+import { agentAclHandlers } from '../http/v1/agent-acl.ts';
 import { guardAgentRoutes } from './acl-guards.ts';
 import { SessionTimers } from '../leader/session-ttl.ts';
 import { buildElection, buildLeaderSide, type LeaderSide } from '../leader/duties.ts';
@@ -82,6 +84,8 @@ export interface ServerParts {
   local: Local;
   /** The leader's expired-token reaper (started only with ACLs enabled). */
   aclReaper: AclTokenReaper;
+  /** Turns ACLs on at runtime (PUT /v1/agent/acl/enable). */
+  aclSwitch: AclSwitch;
   /** Election and leader duties (createAgent starts and stops them). */
   leaderSide: LeaderSide;
 }
@@ -143,6 +147,12 @@ export function buildServer(
     config, clock, random, logger, target: serverCatalogTarget(endpoints.catalog, replica, config, (secret) => endpoints.acl.resolver.resolve(secret)),
     remoteChecks: replicaNodeChecks(replica), clusterSize: () => replica.catalog.nodes.size,
   });
+  const aclReaper = new AclTokenReaper(epDeps);
+  const aclSwitch = new AclSwitch({
+    config, resolver: endpoints.acl.resolver, tokens: local.tokens, logger: logger.child({ '@module': 'agent.acl' }),
+    bootstrap: () => ensureAclBootstrap(epDeps, config.acl.tokens.initialManagement),
+    leaderDuties: () => { if (election.isLeader()) aclReaper.start(); },
+  });
   const localCfg = { ...reqCfg, defaultQueryTime: config.defaultQueryTime, maxQueryTime: config.maxQueryTime };
   const limits = { ...reqCfg, kvMaxValueSize: config.limits.kvMaxValueSize, txnMaxReqLen: config.limits.txnMaxReqLen };
   const router = buildRoutes(guardAgentRoutes({
@@ -177,11 +187,12 @@ export function buildServer(
     aclPolicies: aclPolicyHandlers(endpoints.acl.policies, reqCfg),
     aclAuth: aclAuthHandlers(endpoints.acl.auth, reqCfg),
     aclExplain: explainHandlers(endpoints.acl.explain, reqCfg),
+    agentAcl: agentAclHandlers({ enable: () => aclSwitch.enable(), isLocal: isLoopback }, reqCfg),
     snapshot: snapshotHandlers(endpoints.snapshot, reqCfg),
   }, reqCfg, config.nodeName));
   observe.telemetry.gauge('rpc.queries_blocking', 'Blocking queries waiting', () => replica.notifier.blocked);
   observe.telemetry.gauge('state.kv_entries', 'KV entries in the replica', () => replica.kvs.size);
-  return { epDeps, replica, leadership, endpoints, sessionTimers, router, local, aclReaper: new AclTokenReaper(epDeps), leaderSide };
+  return { epDeps, replica, leadership, endpoints, sessionTimers, router, local, aclReaper, aclSwitch, leaderSide };
 }
 
 /** The snapshot endpoint; a restore re-runs the leader duties and the local agent's sync over the new state. */

@@ -46,6 +46,9 @@ export function tokenExpired(token: { ExpirationTime?: string }, now: number): b
   return token.ExpirationTime !== undefined && Date.parse(token.ExpirationTime) <= now;
 }
 
+// While ACLs are off every caller may do everything (shared: DNS resolves on every query).
+const DISABLED: AclIdentity = { authorizer: manageAll(), accessorID: '', tokenGiven: false };
+
 /** Resolves secrets to identities, with a per-secret cache invalidated by ACL table changes. */
 export class AclResolver {
   readonly #deps: EndpointDeps;
@@ -55,12 +58,24 @@ export class AclResolver {
 
   constructor(deps: EndpointDeps, cfg: AclResolverConfig) {
     this.#deps = deps;
-    this.#cfg = cfg;
+    this.#cfg = { ...cfg };
   }
 
   /** Whether ACLs are enforced. */
   get enabled(): boolean {
     return this.#cfg.enabled;
+  }
+
+  /** The default policy in force ('allow' or 'deny'). */
+  get defaultPolicy(): 'allow' | 'deny' {
+    return this.#cfg.defaultPolicy;
+  }
+
+  /** Starts enforcing at runtime with `defaultPolicy` (ACLs turned on without a restart). */
+  enable(defaultPolicy: 'allow' | 'deny'): void {
+    this.#cfg.enabled = true;
+    this.#cfg.defaultPolicy = defaultPolicy;
+    this.#cache.clear();
   }
 
   /** The default-policy authorizer that answers when no rule applies. */
@@ -70,7 +85,7 @@ export class AclResolver {
 
   /** Resolves a secret ('' = anonymous); throws `ACL not found` for unknown or expired secrets. */
   resolve(secret: string): AclIdentity {
-    if (!this.#cfg.enabled) return { authorizer: manageAll(), accessorID: '', tokenGiven: false };
+    if (!this.#cfg.enabled) return DISABLED;
     const acl = this.#deps.replica.acl;
     if (this.#cacheIndex !== acl.index) {
       this.#cache.clear();

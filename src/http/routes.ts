@@ -4,6 +4,7 @@ import { Router, type Handler } from './router.ts';
 import type { aclTokenHandlers } from './v1/acl.ts';
 import type { aclPolicyHandlers, aclAuthHandlers } from './v1/acl-policies.ts';
 import type { explainHandlers } from './v1/explain.ts';
+import type { agentAclHandlers } from './v1/agent-acl.ts';
 
 /** Every handler the table references, grouped by area. */
 export interface RouteHandlers {
@@ -43,6 +44,8 @@ export interface RouteHandlers {
   aclAuth: ReturnType<typeof aclAuthHandlers>;
   /** /v1/acl/explain (beyond Consul). */
   aclExplain: ReturnType<typeof explainHandlers>;
+  /** PUT /v1/agent/acl/enable (beyond Consul). */
+  agentAcl: ReturnType<typeof agentAclHandlers>;
   snapshot: { save: Handler; restore: Handler };
 }
 
@@ -116,6 +119,7 @@ export function buildRoutes(h: RouteHandlers): Router {
     .route('PUT', '/v1/agent/leave', h.agentControl.leave)
     .route('PUT', '/v1/agent/force-leave/*', h.members.forceLeave)
     .route('PUT', '/v1/agent/token/*', h.agentControl.token)
+    .route('PUT', '/v1/agent/acl/enable', h.agentAcl.enable)
     .route('GET', '/v1/agent/metrics', h.observe.metrics)
     .route('GET', '/v1/agent/monitor', h.observe.monitor)
     .route('GET', '/v1/agent/host', h.observe.host)

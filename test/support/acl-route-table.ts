@@ -119,6 +119,8 @@ export const ROUTE_CASES: Record<string, RouteCase> = {
   'PUT /v1/agent/reload': { path: '/v1/agent/reload', need: 'agent:write', on: NODE, last: true },
   'PUT /v1/agent/leave': { path: '/v1/agent/leave', need: 'agent:write', on: NODE, last: true },
   'PUT /v1/agent/force-leave/*': { path: '/v1/agent/force-leave/no-such-node', need: 'operator:write', on: '' },
+  // Turns ACLs on from the agent's own host (acl-init-runtime.test.ts); once they are on it changes nothing.
+  'PUT /v1/agent/acl/enable': { path: '/v1/agent/acl/enable', open: 'a no-op once ACLs are on; loopback callers only' },
   'PUT /v1/agent/token/*': { path: '/v1/agent/token/replication', body: { Token: 'r' }, need: 'acl:write', on: '' },
   'GET /v1/agent/metrics': { path: '/v1/agent/metrics', need: 'agent:read', on: NODE },
   'GET /v1/agent/monitor': { path: '/v1/agent/monitor', need: 'agent:read', on: NODE, stream: true },

@@ -27,7 +27,7 @@ const FILE = 'acl-tokens.json';
 /** Runtime ACL tokens of this agent. */
 export class TokenStore {
   readonly #tokens = new Map<TokenKind, string>();
-  readonly #file: string | undefined;
+  #file: string | undefined;
 
   /** `initial` comes from the config; `dataDir` enables persistence. */
   constructor(initial: Partial<Record<TokenKind, string>>, dataDir: string | undefined) {
@@ -44,14 +44,23 @@ export class TokenStore {
     return this.#tokens.get(kind) ?? '';
   }
 
+  /** Starts persisting to `<dataDir>/acl-tokens.json` (ACLs enabled at runtime), saving the current tokens now. */
+  persistIn(dataDir: string): void {
+    this.#file = path.join(dataDir, FILE);
+    this.#save();
+  }
+
   /** Sets a token; returns whether it changed. Persists when enabled. */
   set(kind: TokenKind, token: string): boolean {
     const changed = this.get(kind) !== token;
     this.#tokens.set(kind, token);
-    if (this.#file) {
-      fs.mkdirSync(path.dirname(this.#file), { recursive: true });
-      fs.writeFileSync(this.#file, JSON.stringify(Object.fromEntries(this.#tokens)), { mode: 0o600 });
-    }
+    this.#save();
     return changed;
+  }
+
+  #save(): void {
+    if (!this.#file) return;
+    fs.mkdirSync(path.dirname(this.#file), { recursive: true });
+    fs.writeFileSync(this.#file, JSON.stringify(Object.fromEntries(this.#tokens)), { mode: 0o600 });
   }
 }
