@@ -107,6 +107,28 @@ test('bad signatures, issuers, audiences, expired tokens and no matching rule ar
   assert.equal((await call('POST', '/v1/acl/login', { AuthMethod: 'nope', BearerToken: 'x' }, '')).status, 400);
 });
 
+test('ClaimAssertions are checked on write and must all hold at login', async () => {
+  const config = (ClaimAssertions: unknown) => ({
+    JWTValidationPubKeys: [pem(rsa.publicKey)], BoundIssuer: 'https://idp.test', ClaimMappings: { sub: 'user' }, ListClaimMappings: { groups: 'groups' }, ClaimAssertions,
+  });
+  const put = (ClaimAssertions: unknown) => call('PUT', '/v1/acl/auth-method', { Name: 'strict', Type: 'jwt', Config: config(ClaimAssertions) });
+  const bad = await put(['"ops" in list.groups', 'value.user =']);
+  assert.equal(bad.status, 400);
+  assert.match(bad.text, /^Invalid Auth Method: ClaimAssertions\[1\] is invalid: /);
+  assert.equal((await put('"ops" in list.groups')).text, "Invalid Auth Method: 'ClaimAssertions' must be a list of strings");
+  assert.equal((await put(['"ops" in list.groups', 'value.user != "mallory"'])).status, 200);
+  assert.equal((await call('PUT', '/v1/acl/binding-rule', { AuthMethod: 'strict', BindType: 'service', BindName: 'svc-${value.user}' })).status, 200);
+  const login = (claims: Record<string, unknown>) => call('POST', '/v1/acl/login', { AuthMethod: 'strict', BearerToken: jwt('RS256', rsa.privateKey, good(claims)) }, '');
+  const ok = await login({});
+  assert.equal(ok.status, 200, ok.text);
+  assert.deepEqual(ok.json.ServiceIdentities, [{ ServiceName: 'svc-alice' }]);
+  const noGroup = await login({ groups: ['dev'] });
+  assert.equal(noGroup.status, 403);
+  assert.equal(noGroup.text, 'Permission denied: failed to validate bearer token: claims do not satisfy ClaimAssertions[0]: "ops" in list.groups');
+  const mallory = await login({ sub: 'mallory' });
+  assert.equal(mallory.text, 'Permission denied: failed to validate bearer token: claims do not satisfy ClaimAssertions[1]: value.user != "mallory"');
+});
+
 test('proconsul login writes the token to the sink file; proconsul logout destroys it', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'proconsul-login-'));
   const bearer = join(dir, 'jwt');

@@ -1,7 +1,7 @@
 // The `oidc` auth method against a tiny OpenID provider started here (support/oidc-provider.ts):
 // auth-url → the provider's redirect → callback → a token bound by binding rules from ID token and
 // userinfo claims; replayed or unknown state, wrong nonce, audience and client nonce are refused;
-// config validation; the `jwt` method with JWKSURL and OIDCDiscoveryURL key sources; and
+// ClaimAssertions; config validation; the `jwt` method with JWKSURL and OIDCDiscoveryURL key sources; and
 // `proconsul login -type=oidc` end to end with a stand-in browser.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -113,6 +113,21 @@ test('unknown state, wrong nonce, wrong audience and wrong client nonce are refu
 
   const noCode = await callback({ State: (await authorize()).state, Code: '' });
   assert.match(noCode.text, /OAuth code parameter not provided/);
+});
+
+test('ClaimAssertions on an oidc method: validated on write, all must hold at the callback', async () => {
+  const put = (ClaimAssertions: unknown) => call('PUT', '/v1/acl/auth-method', { Name: 'sso-strict', Type: 'oidc', Config: { ...oidcConfig(), ClaimAssertions } });
+  assert.match((await put(['"admins" in list.groups', '(value.team'])).text, /^Invalid Auth Method: ClaimAssertions\[1\] is invalid: /);
+  assert.equal((await put(['"admins" in list.groups', 'value.team == "platform"'])).status, 200);
+  assert.equal((await call('PUT', '/v1/acl/binding-rule', { AuthMethod: 'sso-strict', BindType: 'role', BindName: 'admin-role' })).status, 200);
+  const ok = await authorize({ AuthMethod: 'sso-strict' });
+  const r = await callback({ AuthMethod: 'sso-strict', State: ok.state, Code: ok.code });
+  assert.equal(r.status, 200, `userinfo's team and the ID token's groups satisfy both: ${r.text}`);
+  op.next = { groups: ['dev'] };
+  const dev = await authorize({ AuthMethod: 'sso-strict' });
+  const refused = await callback({ AuthMethod: 'sso-strict', State: dev.state, Code: dev.code });
+  assert.equal(refused.status, 403);
+  assert.equal(refused.text, 'Permission denied: Token verification failed: claims do not satisfy ClaimAssertions[0]: "admins" in list.groups');
 });
 
 test('auth-url checks the method type and the redirect URI (loopback ports are free)', async () => {

@@ -1,7 +1,9 @@
 // Static validation of `jwt` and `oidc` auth method Config with Consul's texts (go-sso's
 // Config.Validate): required and forbidden fields per type, exactly one key source for `jwt`,
-// redirect URIs, static public keys, signing algorithms and duplicate claim-mapping targets.
+// redirect URIs, static public keys, signing algorithms and duplicate claim-mapping targets;
+// ClaimAssertions must each compile as bexpr over the mapped claims.
 import { createPublicKey } from 'node:crypto';
+import { claimAssertionsError } from './claim-assertions.ts';
 
 const ALGS = ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512', 'EdDSA'];
 
@@ -66,7 +68,7 @@ function checkCommon(cfg: Record<string, unknown>): string | null {
       seen.add(String(to));
     }
   }
-  return null;
+  return claimAssertionsError(cfg.ClaimAssertions);
 }
 
 /** Why a `jwt` or `oidc` method's Config is invalid (Consul's text), or null; other types pass. */

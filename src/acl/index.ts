@@ -27,6 +27,7 @@ export {
   type DenialFacts,
 } from './errors.ts';
 export { authMethodConfigError } from './auth-method-config.ts';
+export { assertClaims, claimAssertionsError } from './claim-assertions.ts';
 export { idpFetch, type IdpFetch } from './idp-fetch.ts';
 export { checkClaims, mapClaims, verifyJwt, type JwtMethodConfig, type VerifiedIdentity } from './jwt.ts';
 export { fetchDiscovery, RemoteKeySets, verifyRemoteJwt, type DiscoveryDocument, type JwtKeySourceConfig, type RemoteKeySource } from './jwt-keys.ts';

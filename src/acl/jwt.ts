@@ -12,6 +12,8 @@ export interface JwtMethodConfig {
   BoundAudiences?: string[];
   ClaimMappings?: Record<string, string>;
   ListClaimMappings?: Record<string, string>;
+  /** bexpr expressions over the mapped claims, all of which must hold for a login. */
+  ClaimAssertions?: string[];
   /** Seconds of allowed clock skew for exp/nbf (Consul's ClockSkewLeeway, 60s by default). */
   ClockSkewLeeway?: number | string;
 }

@@ -2,7 +2,7 @@
 // selector variables; every binding rule whose selector matches adds a service or node identity,
 // a role, a policy or a templated policy to a new token linked to the auth method.
 import {
-  mapClaims, permissionDenied, verifyJwt, verifyRemoteJwt,
+  assertClaims, mapClaims, permissionDenied, verifyJwt, verifyRemoteJwt,
   type ACLBindingRule, type JwtKeySourceConfig, type RemoteKeySets, type VerifiedIdentity,
 } from '../acl/index.ts';
 import { BadRequestError } from '../errors.ts';
@@ -27,7 +27,9 @@ export async function verifyLogin(method: ACLAuthMethodRecord, bearer: string, n
   try {
     const remote = cfg.JWKSURL || cfg.OIDCDiscoveryURL;
     const claims = remote ? await verifyRemoteJwt(bearer, cfg, await keys.source(cfg), nowMs) : verifyJwt(bearer, cfg, nowMs);
-    return mapClaims(claims, cfg);
+    const vars = mapClaims(claims, cfg);
+    assertClaims(cfg.ClaimAssertions, vars);
+    return vars;
   } catch (err) {
     throw permissionDenied(`failed to validate bearer token: ${(err as Error).message}`);
   }

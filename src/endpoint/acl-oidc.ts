@@ -2,7 +2,7 @@
 // keeps the flow's state, nonce and PKCE verifier in the store under a 10-minute lease so any
 // server can finish the callback, which takes the state exactly once and yields selector variables.
 import {
-  authorizationURL, claimsFromAuthCode, mapClaims, newFlowSecrets, OidcClients, OidcFlowError, permissionDenied, validRedirect,
+  assertClaims, authorizationURL, claimsFromAuthCode, mapClaims, newFlowSecrets, OidcClients, OidcFlowError, permissionDenied, validRedirect,
   type OidcFlowSecrets, type OidcMethodConfig, type VerifiedIdentity,
 } from '../acl/index.ts';
 import { BadRequestError } from '../errors.ts';
@@ -120,7 +120,9 @@ export class OidcLogin {
     if (result.userinfoError) log.warn({ error: result.userinfoError }, 'error reading /userinfo endpoint');
     if (cfg.VerboseOIDCLogging) log.debug({ claims: result.claims }, 'OIDC provider response');
     try {
-      return { method, vars: mapClaims(result.claims, cfg), ...(pending.Meta ? { meta: pending.Meta } : {}) };
+      const vars = mapClaims(result.claims, cfg);
+      assertClaims(cfg.ClaimAssertions, vars);
+      return { method, vars, ...(pending.Meta ? { meta: pending.Meta } : {}) };
     } catch (err) {
       throw permissionDenied(`Token verification failed: ${(err as Error).message}`);
     }
