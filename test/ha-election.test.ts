@@ -42,8 +42,20 @@ async function settledLeader(timeoutMs = 10_000): Promise<DevAgent> {
   }
 }
 
+/** Waits until every live agent lists `n` peers (server records propagate through the store). */
+async function settledPeers(n: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const counts = await Promise.all(live().map(async (a) => (await json<string[]>(a, '/v1/status/peers')).length));
+    if (counts.every((c) => c === n)) return;
+    if (Date.now() > deadline) throw new Error(`peers never settled at ${n}: ${counts.join(',')}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 test('exactly one leader; status/leader, peers and headers agree on every server', async () => {
   const leader = await settledLeader();
+  await settledPeers(3);
   for (const a of live()) {
     const peers = await json<string[]>(a, '/v1/status/peers');
     assert.deepEqual(peers.sort(), ['127.0.0.1:8300', '127.0.0.2:8300', '127.0.0.3:8300']);
@@ -57,6 +69,7 @@ test('exactly one leader; status/leader, peers and headers agree on every server
 
 test('operator raft configuration and list-peers show three voters and one leader', async () => {
   const leader = await settledLeader();
+  await settledPeers(3);
   const cfg = await json<{ Servers: { Node: string; Leader: boolean; Voter: boolean; Address: string }[]; Index: number }>(agents[1], '/v1/operator/raft/configuration');
   assert.deepEqual(cfg.Servers.map((s) => s.Node), ['s1', 's2', 's3']);
   assert.equal(cfg.Servers.filter((s) => s.Leader).length, 1);
