@@ -149,3 +149,17 @@ test('proconsul login writes the token to the sink file; proconsul logout destro
   assert.equal(bad.code, 1);
   assert.match(bad.err, /^Error logging in: Unexpected response code: 403 \(Permission denied: failed to validate bearer token: invalid audience/);
 });
+
+test('a binding rule with an unparseable selector is refused on write', async () => {
+  const { startDevAgent, devConfig } = await import('./support/agent.ts');
+  const dev = await startDevAgent({ config: { acl: { ...devConfig().acl, enabled: true, defaultPolicy: 'deny', tokens: { ...devConfig().acl.tokens, initialManagement: 'root' } } } });
+  try {
+    const put = (path: string, body: unknown) => fetch(`http://${dev.httpAddr}${path}`, { method: 'PUT', headers: { 'X-Consul-Token': 'root' }, body: JSON.stringify(body) });
+    // The selector is checked before anything else about the rule.
+    const r = await put('/v1/acl/binding-rule', { AuthMethod: 'm', BindType: 'service', BindName: 'x', Selector: 'value.a ==' });
+    assert.equal(r.status, 400);
+    assert.match(await r.text(), /^invalid Binding Rule: Selector is invalid: /);
+  } finally {
+    await dev.stop();
+  }
+});

@@ -11,6 +11,7 @@ import { loginToken, verifyLogin, type LoginParams } from './acl-login.ts';
 import { OidcLogin, type OidcAuthURLParams, type OidcCallbackParams } from './acl-oidc.ts';
 import type { TokenInput } from './acl-tokens.ts';
 import { BadRequestError } from '../errors.ts';
+import { compileFilter } from '../filter/index.ts';
 import {
   ACL_AUTH_METHOD_PREFIX, ACL_AUTH_METHODS_TABLE, ACL_BINDING_RULE_PREFIX, ACL_BINDING_RULES_TABLE, ACL_TOKEN_PREFIX,
   type ACLAuthMethodRecord,
@@ -132,6 +133,13 @@ export class AclAuthEndpoint {
     if (!input.BindType) throw new BadRequestError('Invalid Binding Rule: no BindType is set');
     if (!BIND_TYPES.includes(input.BindType)) throw new BadRequestError(`Invalid Binding Rule: unknown BindType ${JSON.stringify(input.BindType)}`);
     if (!input.BindName) throw new BadRequestError('Invalid Binding Rule: no BindName is set');
+    if (input.Selector) {
+      try {
+        compileFilter(input.Selector);
+      } catch (err) {
+        throw new BadRequestError(`invalid Binding Rule: Selector is invalid: ${(err as Error).message}`);
+      }
+    }
     let ruleID = '';
     await commitAcl(this.#deps, () => {
       if (!acl.authMethods.get(input.AuthMethod!)) throw new BadRequestError(`cannot find auth method with name ${JSON.stringify(input.AuthMethod)}`);
