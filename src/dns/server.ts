@@ -25,6 +25,9 @@ export interface DnsAddresses {
 }
 
 /** UDP + TCP DNS listeners around one handler. */
+/** UDP receive buffer asked for (unbound recommends 4 MiB on busy servers). */
+const UDP_RECV_BUFFER = 4 * 1024 * 1024;
+
 export class DnsServer {
   readonly #d: Required<DnsServerDeps>;
   readonly #udp: dgram.Socket[] = [];
@@ -62,7 +65,11 @@ export class DnsServer {
     return new Promise((resolve, reject) => {
       // Replies go to the sender's literal address: resolve it synchronously rather than through
       // dns.lookup, which defers every send by a tick.
-      const sock = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4', lookup: literalLookup as never });
+      // A larger receive buffer absorbs bursts while the event loop is busy (GC, a catalog
+      // rebuild) instead of dropping queries; the kernel caps it at net.core.rmem_max.
+      const sock = dgram.createSocket({
+        type: net.isIPv6(host) ? 'udp6' : 'udp4', lookup: literalLookup as never, recvBufferSize: UDP_RECV_BUFFER,
+      });
       sock.once('error', reject);
       sock.bind(port, host, () => {
         sock.off('error', reject);
