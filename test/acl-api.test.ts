@@ -34,3 +34,17 @@ test('bootstrap returns a management token once, then 403 with the reset index',
   const self = await call('GET', '/v1/acl/token/self', first.json.SecretID);
   assert.equal(self.json.AccessorID, first.json.AccessorID);
 });
+
+test('legacy rules translate to current syntax (POST /v1/acl/rules/translate, acl:read)', async () => {
+  const b = await startDevAgent({ config: { acl: { ...devConfig().acl, enabled: true, defaultPolicy: 'deny', tokens: { ...devConfig().acl.tokens, initialManagement: 'root' } } } });
+  try {
+    const url = `http://${b.httpAddr}/v1/acl/rules/translate`;
+    const res = await fetch(url, { method: 'POST', headers: { 'X-Consul-Token': 'root' }, body: 'key "app/" {\n  policy = "read"\n}\n' });
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), 'key_prefix "app/" {\n  policy = "read"\n}\n');
+    const anon = await fetch(url, { method: 'POST', body: 'key "" { policy = "read" }' });
+    assert.equal(anon.status, 403);
+  } finally {
+    await b.stop();
+  }
+});

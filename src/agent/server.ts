@@ -1,5 +1,6 @@
 // Server composition: the endpoints of every area over one store and replica, and the HTTP
 // route table that exposes them. createAgent() owns lifecycle; this file owns wiring.
+import { translateHandler } from '../http/v1/acl-translate.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger, LogHub } from '../log.ts';
 import type { Telemetry } from '../telemetry/metrics.ts';
@@ -187,6 +188,7 @@ export function buildServer(
     aclPolicies: aclPolicyHandlers(endpoints.acl.policies, reqCfg),
     aclAuth: aclAuthHandlers(endpoints.acl.auth, reqCfg),
     aclExplain: explainHandlers(endpoints.acl.explain, reqCfg),
+    aclTranslate: translateHandler(reqCfg),
     agentAcl: agentAclHandlers({ enable: () => aclSwitch.enable(), isLocal: isLoopback }, reqCfg),
     snapshot: snapshotHandlers(endpoints.snapshot, reqCfg),
   }, reqCfg, config.nodeName));

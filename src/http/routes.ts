@@ -44,6 +44,8 @@ export interface RouteHandlers {
   aclAuth: ReturnType<typeof aclAuthHandlers>;
   /** /v1/acl/explain (beyond Consul). */
   aclExplain: ReturnType<typeof explainHandlers>;
+  /** POST /v1/acl/rules/translate (legacy rules). */
+  aclTranslate: Handler;
   /** PUT /v1/agent/acl/enable (beyond Consul). */
   agentAcl: ReturnType<typeof agentAclHandlers>;
   snapshot: { save: Handler; restore: Handler };
@@ -143,6 +145,7 @@ function aclRoutes(r: Router, h: RouteHandlers): Router {
     .route('POST', '/v1/acl/oidc/auth-url', acl.oidcAuthURL)
     .route('POST', '/v1/acl/oidc/callback', acl.oidcCallback)
     .route('GET', '/v1/acl/replication', acl.replication)
+    .route('POST', '/v1/acl/rules/translate', h.aclTranslate)
     .route('GET', '/v1/acl/explain', h.aclExplain.get)
     .route('POST', '/v1/acl/explain', h.aclExplain.post)
     .route('GET', '/v1/acl/tokens', acl.list)

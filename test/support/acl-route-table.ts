@@ -152,6 +152,7 @@ function ACL_CASES(): Record<string, RouteCase> {
     'POST /v1/acl/oidc/auth-url': { path: '/v1/acl/oidc/auth-url', body: { AuthMethod: 'no-such-method', RedirectURI: 'http://x/cb' }, open: 'starts a login' },
     'POST /v1/acl/oidc/callback': { path: '/v1/acl/oidc/callback', body: { AuthMethod: 'no-such-method', State: 's', Code: 'c' }, open: 'finishes a login' },
     'GET /v1/acl/replication': { path: '/v1/acl/replication', open: 'replication status is public (Consul)' },
+    'POST /v1/acl/rules/translate': readAcl('/v1/acl/rules/translate'),
     // A token may explain its own decisions; POST with another token's secret needs acl:read (acl-explain.test.ts).
     'GET /v1/acl/explain': { path: '/v1/acl/explain?resource=key:app/db&access=read', open: 'explains the caller\'s own token', resolves: true },
     'POST /v1/acl/explain': { path: '/v1/acl/explain', body: { Resource: 'key:app/db', Access: 'read' }, open: 'explains the caller\'s own token', resolves: true },
