@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { memoryIO } from './io.ts';
-import { runCli } from './registry.ts';
+import { COMMANDS, runCli } from './registry.ts';
 
 test('no arguments: usage on stderr listing top-level commands, exit 127 like Consul', async () => {
   const io = memoryIO();
@@ -81,4 +81,12 @@ test('a flag error prints Go flag\'s message and defaults, exit 1', async () => 
   const io2 = memoryIO();
   assert.equal(await runCli(['kv', 'put', '-flags=-1', 'k'], io2), 1);
   assert.match(io2.err, /^invalid value "-1" for flag -flags: parse error\n/);
+});
+
+test('every lazily loaded command has the name and synopsis its registry entry lists', async () => {
+  for (const entry of COMMANDS) {
+    const cmd = await entry.load();
+    assert.equal(cmd.name, entry.name);
+    assert.equal(cmd.synopsis, entry.synopsis, entry.name);
+  }
 });

@@ -4,178 +4,110 @@
 import type { CliIO, Command } from './io.ts';
 import { RUN_RESULT_HELP } from './io.ts';
 import { commandHelp, topUsage } from './usage.ts';
-import { aclAuthMethodCommand, aclBindingRuleCommand, aclCommand, aclPolicyCommand, aclRoleCommand, aclTokenCommand } from './acl.ts';
-import { aclAuthMethodCreateCommand } from './acl-auth-method-create.ts';
-import { aclAuthMethodDeleteCommand } from './acl-auth-method-delete.ts';
-import { aclAuthMethodListCommand } from './acl-auth-method-list.ts';
-import { aclAuthMethodReadCommand } from './acl-auth-method-read.ts';
-import { aclAuthMethodUpdateCommand } from './acl-auth-method-update.ts';
-import { aclBindingRuleCreateCommand } from './acl-binding-rule-create.ts';
-import { aclBindingRuleDeleteCommand } from './acl-binding-rule-delete.ts';
-import { aclBindingRuleListCommand } from './acl-binding-rule-list.ts';
-import { aclBindingRuleReadCommand } from './acl-binding-rule-read.ts';
-import { aclBindingRuleUpdateCommand } from './acl-binding-rule-update.ts';
-import { aclBootstrapCommand } from './acl-bootstrap.ts';
-import { aclPolicyCreateCommand } from './acl-policy-create.ts';
-import { aclPolicyDeleteCommand } from './acl-policy-delete.ts';
-import { aclPolicyListCommand } from './acl-policy-list.ts';
-import { aclPolicyReadCommand } from './acl-policy-read.ts';
-import { aclPolicyUpdateCommand } from './acl-policy-update.ts';
-import { aclRoleCreateCommand } from './acl-role-create.ts';
-import { aclRoleDeleteCommand } from './acl-role-delete.ts';
-import { aclRoleListCommand } from './acl-role-list.ts';
-import { aclRoleReadCommand } from './acl-role-read.ts';
-import { aclRoleUpdateCommand } from './acl-role-update.ts';
-import { aclSetAgentTokenCommand } from './acl-set-agent-token.ts';
-import { aclTokenCloneCommand } from './acl-token-clone.ts';
-import { aclTokenCreateCommand } from './acl-token-create.ts';
-import { aclTokenDeleteCommand } from './acl-token-delete.ts';
-import { aclTokenListCommand } from './acl-token-list.ts';
-import { aclTokenReadCommand } from './acl-token-read.ts';
-import { aclTokenUpdateCommand } from './acl-token-update.ts';
-import { aclInitCommand } from './acl-init.ts';
-import { aclExplainCommand } from './acl-explain.ts';
-import { agentCommand } from './agent.ts';
-import { catalogCommand } from './catalog.ts';
-import { catalogDatacentersCommand } from './catalog-datacenters.ts';
-import { catalogNodesCommand } from './catalog-nodes.ts';
-import { catalogServicesCommand } from './catalog-services.ts';
-import { configCommand } from './config.ts';
-import { configDeleteCommand } from './config-delete.ts';
-import { configListCommand } from './config-list.ts';
-import { configReadCommand } from './config-read.ts';
-import { configWriteCommand } from './config-write.ts';
-import { eventCommand } from './event.ts';
-import { forceLeaveCommand } from './force-leave.ts';
-import { joinCommand } from './join.ts';
-import { keygenCommand } from './keygen.ts';
-import { keyringCommand } from './keyring.ts';
-import { kvCommand } from './kv.ts';
-import { kvDeleteCommand } from './kv-delete.ts';
-import { kvExportCommand } from './kv-export.ts';
-import { kvGetCommand } from './kv-get.ts';
-import { kvImportCommand } from './kv-import.ts';
-import { kvPutCommand } from './kv-put.ts';
-import { loginCommand } from './login.ts';
-import { logoutCommand } from './logout.ts';
-import { maintCommand } from './maint.ts';
-import { membersCommand } from './members.ts';
-import { operatorCommand, operatorRaftCommand, operatorAutopilotCommand } from './operator.ts';
-import { operatorRaftListPeersCommand } from './operator-raft-list-peers.ts';
-import { operatorRaftRemovePeerCommand } from './operator-raft-remove-peer.ts';
-import { operatorRaftTransferLeaderCommand } from './operator-raft-transfer-leader.ts';
-import { operatorAutopilotGetConfigCommand } from './operator-autopilot-get-config.ts';
-import { operatorAutopilotSetConfigCommand } from './operator-autopilot-set-config.ts';
-import { operatorAutopilotStateCommand } from './operator-autopilot-state.ts';
-import { servicesCommand } from './services.ts';
-import { snapshotCommand } from './snapshot.ts';
-import { snapshotAgentCommand } from './snapshot-agent.ts';
-import { snapshotInspectCommand } from './snapshot-inspect.ts';
-import { snapshotRestoreCommand } from './snapshot-restore.ts';
-import { snapshotSaveCommand } from './snapshot-save.ts';
-import { servicesDeregisterCommand } from './services-deregister.ts';
-import { servicesRegisterCommand } from './services-register.ts';
-import { lockCommand } from './lock.ts';
-import { rttCommand } from './rtt.ts';
-import { validateCommand } from './validate.ts';
-import { versionCommand } from './version.ts';
-import { watchCommand } from './watch.ts';
 
-/** Every command, by full name. */
-export const COMMANDS: readonly Command[] = [
-  aclCommand,
-  aclAuthMethodCommand,
-  aclAuthMethodCreateCommand,
-  aclAuthMethodDeleteCommand,
-  aclAuthMethodListCommand,
-  aclAuthMethodReadCommand,
-  aclAuthMethodUpdateCommand,
-  aclBindingRuleCommand,
-  aclBindingRuleCreateCommand,
-  aclBindingRuleDeleteCommand,
-  aclBindingRuleListCommand,
-  aclBindingRuleReadCommand,
-  aclBindingRuleUpdateCommand,
-  aclBootstrapCommand,
-  aclExplainCommand,
-  aclInitCommand,
-  aclPolicyCommand,
-  aclPolicyCreateCommand,
-  aclPolicyDeleteCommand,
-  aclPolicyListCommand,
-  aclPolicyReadCommand,
-  aclPolicyUpdateCommand,
-  aclRoleCommand,
-  aclRoleCreateCommand,
-  aclRoleDeleteCommand,
-  aclRoleListCommand,
-  aclRoleReadCommand,
-  aclRoleUpdateCommand,
-  aclSetAgentTokenCommand,
-  aclTokenCommand,
-  aclTokenCloneCommand,
-  aclTokenCreateCommand,
-  aclTokenDeleteCommand,
-  aclTokenListCommand,
-  aclTokenReadCommand,
-  aclTokenUpdateCommand,
-  agentCommand,
-  catalogCommand,
-  catalogDatacentersCommand,
-  catalogNodesCommand,
-  catalogServicesCommand,
-  configCommand,
-  configDeleteCommand,
-  configListCommand,
-  configReadCommand,
-  configWriteCommand,
-  eventCommand,
-  forceLeaveCommand,
-  joinCommand,
-  keygenCommand,
-  keyringCommand,
-  kvCommand,
-  kvDeleteCommand,
-  kvExportCommand,
-  kvGetCommand,
-  kvImportCommand,
-  kvPutCommand,
-  loginCommand,
-  logoutCommand,
-  maintCommand,
-  membersCommand,
-  operatorCommand,
-  operatorRaftCommand,
-  operatorRaftListPeersCommand,
-  operatorRaftRemovePeerCommand,
-  operatorRaftTransferLeaderCommand,
-  operatorAutopilotCommand,
-  operatorAutopilotGetConfigCommand,
-  operatorAutopilotSetConfigCommand,
-  operatorAutopilotStateCommand,
-  servicesCommand,
-  servicesDeregisterCommand,
-  servicesRegisterCommand,
-  snapshotCommand,
-  snapshotAgentCommand,
-  snapshotInspectCommand,
-  snapshotRestoreCommand,
-  snapshotSaveCommand,
-  lockCommand,
-  rttCommand,
-  validateCommand,
-  versionCommand,
-  watchCommand,
+/** A command as the dispatcher lists it: name and synopsis for usage, its module loaded only to run it or show its help. */
+export interface CommandEntry {
+  name: string;
+  synopsis: string;
+  load(): Promise<Command>;
+}
+
+/** Every command, by full name. Each module is imported on first use, so `proconsul version` or
+ *  `proconsul -h` loads no agent code (registry.test.ts checks name and synopsis against the module). */
+export const COMMANDS: readonly CommandEntry[] = [
+  { name: 'acl', synopsis: "Interact with Consul's ACLs", load: async () => (await import('./acl.ts')).aclCommand },
+  { name: 'acl auth-method', synopsis: "Manage Consul's ACL auth methods", load: async () => (await import('./acl.ts')).aclAuthMethodCommand },
+  { name: 'acl auth-method create', synopsis: 'Create an ACL auth method', load: async () => (await import('./acl-auth-method-create.ts')).aclAuthMethodCreateCommand },
+  { name: 'acl auth-method delete', synopsis: 'Delete an ACL auth method', load: async () => (await import('./acl-auth-method-delete.ts')).aclAuthMethodDeleteCommand },
+  { name: 'acl auth-method list', synopsis: 'Lists ACL auth methods', load: async () => (await import('./acl-auth-method-list.ts')).aclAuthMethodListCommand },
+  { name: 'acl auth-method read', synopsis: 'Read an ACL auth method', load: async () => (await import('./acl-auth-method-read.ts')).aclAuthMethodReadCommand },
+  { name: 'acl auth-method update', synopsis: 'Update an ACL auth method', load: async () => (await import('./acl-auth-method-update.ts')).aclAuthMethodUpdateCommand },
+  { name: 'acl binding-rule', synopsis: "Manage Consul's ACL binding rules", load: async () => (await import('./acl.ts')).aclBindingRuleCommand },
+  { name: 'acl binding-rule create', synopsis: 'Create an ACL binding rule', load: async () => (await import('./acl-binding-rule-create.ts')).aclBindingRuleCreateCommand },
+  { name: 'acl binding-rule delete', synopsis: 'Delete an ACL binding rule', load: async () => (await import('./acl-binding-rule-delete.ts')).aclBindingRuleDeleteCommand },
+  { name: 'acl binding-rule list', synopsis: 'Lists ACL binding rules', load: async () => (await import('./acl-binding-rule-list.ts')).aclBindingRuleListCommand },
+  { name: 'acl binding-rule read', synopsis: 'Read an ACL binding rule', load: async () => (await import('./acl-binding-rule-read.ts')).aclBindingRuleReadCommand },
+  { name: 'acl binding-rule update', synopsis: 'Update an ACL binding rule', load: async () => (await import('./acl-binding-rule-update.ts')).aclBindingRuleUpdateCommand },
+  { name: 'acl bootstrap', synopsis: "Bootstrap Consul's ACL system", load: async () => (await import('./acl-bootstrap.ts')).aclBootstrapCommand },
+  { name: 'acl explain', synopsis: 'Explain whether a token may access a resource, and which rule decides', load: async () => (await import('./acl-explain.ts')).aclExplainCommand },
+  { name: 'acl init', synopsis: 'Bootstrap ACLs and set the agent and DNS tokens in one step', load: async () => (await import('./acl-init.ts')).aclInitCommand },
+  { name: 'acl policy', synopsis: "Manage Consul's ACL policies", load: async () => (await import('./acl.ts')).aclPolicyCommand },
+  { name: 'acl policy create', synopsis: 'Create an ACL policy', load: async () => (await import('./acl-policy-create.ts')).aclPolicyCreateCommand },
+  { name: 'acl policy delete', synopsis: 'Delete an ACL policy', load: async () => (await import('./acl-policy-delete.ts')).aclPolicyDeleteCommand },
+  { name: 'acl policy list', synopsis: 'Lists ACL policies', load: async () => (await import('./acl-policy-list.ts')).aclPolicyListCommand },
+  { name: 'acl policy read', synopsis: 'Read an ACL policy', load: async () => (await import('./acl-policy-read.ts')).aclPolicyReadCommand },
+  { name: 'acl policy update', synopsis: 'Update an ACL policy', load: async () => (await import('./acl-policy-update.ts')).aclPolicyUpdateCommand },
+  { name: 'acl role', synopsis: "Manage Consul's ACL roles", load: async () => (await import('./acl.ts')).aclRoleCommand },
+  { name: 'acl role create', synopsis: 'Create an ACL role', load: async () => (await import('./acl-role-create.ts')).aclRoleCreateCommand },
+  { name: 'acl role delete', synopsis: 'Delete an ACL role', load: async () => (await import('./acl-role-delete.ts')).aclRoleDeleteCommand },
+  { name: 'acl role list', synopsis: 'Lists ACL roles', load: async () => (await import('./acl-role-list.ts')).aclRoleListCommand },
+  { name: 'acl role read', synopsis: 'Read an ACL role', load: async () => (await import('./acl-role-read.ts')).aclRoleReadCommand },
+  { name: 'acl role update', synopsis: 'Update an ACL role', load: async () => (await import('./acl-role-update.ts')).aclRoleUpdateCommand },
+  { name: 'acl set-agent-token', synopsis: "Assign tokens for the Consul Agent's usage", load: async () => (await import('./acl-set-agent-token.ts')).aclSetAgentTokenCommand },
+  { name: 'acl token', synopsis: "Manage Consul's ACL tokens", load: async () => (await import('./acl.ts')).aclTokenCommand },
+  { name: 'acl token clone', synopsis: 'Clone an ACL token', load: async () => (await import('./acl-token-clone.ts')).aclTokenCloneCommand },
+  { name: 'acl token create', synopsis: 'Create an ACL token', load: async () => (await import('./acl-token-create.ts')).aclTokenCreateCommand },
+  { name: 'acl token delete', synopsis: 'Delete an ACL token', load: async () => (await import('./acl-token-delete.ts')).aclTokenDeleteCommand },
+  { name: 'acl token list', synopsis: 'List ACL tokens', load: async () => (await import('./acl-token-list.ts')).aclTokenListCommand },
+  { name: 'acl token read', synopsis: 'Read an ACL token', load: async () => (await import('./acl-token-read.ts')).aclTokenReadCommand },
+  { name: 'acl token update', synopsis: 'Update an ACL token', load: async () => (await import('./acl-token-update.ts')).aclTokenUpdateCommand },
+  { name: 'agent', synopsis: 'Runs a Consul agent', load: async () => (await import('./agent.ts')).agentCommand },
+  { name: 'catalog', synopsis: 'Interact with the catalog', load: async () => (await import('./catalog.ts')).catalogCommand },
+  { name: 'catalog datacenters', synopsis: 'Lists all known datacenters', load: async () => (await import('./catalog-datacenters.ts')).catalogDatacentersCommand },
+  { name: 'catalog nodes', synopsis: 'Lists all nodes in the given datacenter', load: async () => (await import('./catalog-nodes.ts')).catalogNodesCommand },
+  { name: 'catalog services', synopsis: 'Lists all registered services in a datacenter', load: async () => (await import('./catalog-services.ts')).catalogServicesCommand },
+  { name: 'config', synopsis: "Interact with Consul's Centralized Configurations", load: async () => (await import('./config.ts')).configCommand },
+  { name: 'config delete', synopsis: 'Delete a centralized config entry', load: async () => (await import('./config-delete.ts')).configDeleteCommand },
+  { name: 'config list', synopsis: 'List centralized config entries of a given kind', load: async () => (await import('./config-list.ts')).configListCommand },
+  { name: 'config read', synopsis: 'Read a centralized config entry', load: async () => (await import('./config-read.ts')).configReadCommand },
+  { name: 'config write', synopsis: 'Create or update a centralized config entry', load: async () => (await import('./config-write.ts')).configWriteCommand },
+  { name: 'event', synopsis: 'Fire a new event', load: async () => (await import('./event.ts')).eventCommand },
+  { name: 'force-leave', synopsis: 'Forces a member of the cluster to enter the "left" state', load: async () => (await import('./force-leave.ts')).forceLeaveCommand },
+  { name: 'join', synopsis: 'Tell Consul agent to join cluster', load: async () => (await import('./join.ts')).joinCommand },
+  { name: 'keygen', synopsis: 'Generates a new encryption key', load: async () => (await import('./keygen.ts')).keygenCommand },
+  { name: 'keyring', synopsis: 'Manages gossip layer encryption keys', load: async () => (await import('./keyring.ts')).keyringCommand },
+  { name: 'kv', synopsis: 'Interact with the key-value store', load: async () => (await import('./kv.ts')).kvCommand },
+  { name: 'kv delete', synopsis: 'Removes data from the KV store', load: async () => (await import('./kv-delete.ts')).kvDeleteCommand },
+  { name: 'kv export', synopsis: 'Exports a tree from the KV store as JSON', load: async () => (await import('./kv-export.ts')).kvExportCommand },
+  { name: 'kv get', synopsis: 'Retrieves or lists data from the KV store', load: async () => (await import('./kv-get.ts')).kvGetCommand },
+  { name: 'kv import', synopsis: 'Imports a tree stored as JSON to the KV store', load: async () => (await import('./kv-import.ts')).kvImportCommand },
+  { name: 'kv put', synopsis: 'Sets or updates data in the KV store', load: async () => (await import('./kv-put.ts')).kvPutCommand },
+  { name: 'login', synopsis: 'Login to Consul using an auth method', load: async () => (await import('./login.ts')).loginCommand },
+  { name: 'logout', synopsis: 'Destroy a Consul token created with login', load: async () => (await import('./logout.ts')).logoutCommand },
+  { name: 'maint', synopsis: 'Controls node or service maintenance mode', load: async () => (await import('./maint.ts')).maintCommand },
+  { name: 'members', synopsis: 'Lists the members of a Consul cluster', load: async () => (await import('./members.ts')).membersCommand },
+  { name: 'operator', synopsis: 'Provides cluster-level tools for Consul operators', load: async () => (await import('./operator.ts')).operatorCommand },
+  { name: 'operator raft', synopsis: 'Provides cluster-level tools for Consul operators', load: async () => (await import('./operator.ts')).operatorRaftCommand },
+  { name: 'operator raft list-peers', synopsis: 'Display the current Raft peer configuration', load: async () => (await import('./operator-raft-list-peers.ts')).operatorRaftListPeersCommand },
+  { name: 'operator raft remove-peer', synopsis: 'Remove a Consul server from the Raft configuration', load: async () => (await import('./operator-raft-remove-peer.ts')).operatorRaftRemovePeerCommand },
+  { name: 'operator raft transfer-leader', synopsis: 'Transfer raft leadership to another node', load: async () => (await import('./operator-raft-transfer-leader.ts')).operatorRaftTransferLeaderCommand },
+  { name: 'operator autopilot', synopsis: 'Provides tools for modifying Autopilot configuration', load: async () => (await import('./operator.ts')).operatorAutopilotCommand },
+  { name: 'operator autopilot get-config', synopsis: 'Display the current Autopilot configuration', load: async () => (await import('./operator-autopilot-get-config.ts')).operatorAutopilotGetConfigCommand },
+  { name: 'operator autopilot set-config', synopsis: 'Modify the current Autopilot configuration', load: async () => (await import('./operator-autopilot-set-config.ts')).operatorAutopilotSetConfigCommand },
+  { name: 'operator autopilot state', synopsis: 'Display the current Autopilot state', load: async () => (await import('./operator-autopilot-state.ts')).operatorAutopilotStateCommand },
+  { name: 'services', synopsis: 'Interact with services', load: async () => (await import('./services.ts')).servicesCommand },
+  { name: 'services deregister', synopsis: 'Deregister services with the local agent', load: async () => (await import('./services-deregister.ts')).servicesDeregisterCommand },
+  { name: 'services register', synopsis: 'Register services with the local agent', load: async () => (await import('./services-register.ts')).servicesRegisterCommand },
+  { name: 'snapshot', synopsis: 'Saves, restores and inspects snapshots of Consul server state', load: async () => (await import('./snapshot.ts')).snapshotCommand },
+  { name: 'snapshot agent', synopsis: 'Periodically saves snapshots of Consul server state', load: async () => (await import('./snapshot-agent.ts')).snapshotAgentCommand },
+  { name: 'snapshot inspect', synopsis: 'Displays information about a Consul snapshot file', load: async () => (await import('./snapshot-inspect.ts')).snapshotInspectCommand },
+  { name: 'snapshot restore', synopsis: 'Restores snapshot of Consul server state', load: async () => (await import('./snapshot-restore.ts')).snapshotRestoreCommand },
+  { name: 'snapshot save', synopsis: 'Saves snapshot of Consul server state', load: async () => (await import('./snapshot-save.ts')).snapshotSaveCommand },
+  { name: 'lock', synopsis: 'Execute a command holding a lock', load: async () => (await import('./lock.ts')).lockCommand },
+  { name: 'rtt', synopsis: 'Estimates network round trip time between nodes', load: async () => (await import('./rtt.ts')).rttCommand },
+  { name: 'validate', synopsis: 'Validate config files/directories', load: async () => (await import('./validate.ts')).validateCommand },
+  { name: 'version', synopsis: 'Prints the Proconsul version', load: async () => (await import('./version.ts')).versionCommand },
+  { name: 'watch', synopsis: 'Watch for changes in Consul', load: async () => (await import('./watch.ts')).watchCommand },
 ];
 
-const BY_NAME = new Map<string, Command>();
+const BY_NAME = new Map<string, CommandEntry>();
 for (const c of COMMANDS) {
   if (BY_NAME.has(c.name)) throw new Error(`command registered twice: ${c.name}`);
   BY_NAME.set(c.name, c);
 }
 
 /** The immediate subcommands of `prefix` ('' for the top level). */
-function children(prefix: string): Command[] {
+function children(prefix: string): CommandEntry[] {
   const p = prefix ? `${prefix} ` : '';
   return COMMANDS.filter((c) => c.name.startsWith(p) && c.name.length > p.length && !c.name.slice(p.length).includes(' '));
 }
@@ -224,11 +156,12 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     io.stderr(`${topUsage(children(''))}\n`);
     return 0;
   }
-  const cmd = BY_NAME.get(d.command);
-  if (!cmd) {
+  const entry = BY_NAME.get(d.command);
+  if (!entry) {
     io.stderr(`${topUsage(children(''))}\n`);
     return 127;
   }
+  const cmd = await entry.load();
   const help = commandHelp(cmd, children(cmd.name));
   if (d.help) {
     io.stderr(help);

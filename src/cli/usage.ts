@@ -7,7 +7,7 @@ import type { Command } from './io.ts';
 import { HTTP_FLAG_NAMES } from './http-flags.ts';
 
 /** `Usage: proconsul [--version] [--help] <command> [<args>]` plus the aligned command list. */
-export function topUsage(commands: Command[]): string {
+export function topUsage(commands: readonly Pick<Command, 'name' | 'synopsis'>[]): string {
   const width = Math.max(0, ...commands.map((c) => c.name.length));
   const lines = [...commands]
     .sort((a, b) => (a.name < b.name ? -1 : 1))
@@ -16,7 +16,7 @@ export function topUsage(commands: Command[]): string {
 }
 
 /** A command's full help: usage text, option sections and any subcommands; ends with a newline. */
-export function commandHelp(cmd: Command, subcommands: Command[]): string {
+export function commandHelp(cmd: Command, subcommands: readonly Pick<Command, 'name' | 'synopsis'>[]): string {
   let out = usageWithFlags(cmd.help, cmd.flags);
   if (subcommands.length) {
     const prefix = `${cmd.name} `;
