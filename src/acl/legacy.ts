@@ -1,6 +1,6 @@
 // `rules/translate`: rewriting pre-1.4 rules, whose `key "app/"` meant a prefix, into the current
 // syntax (`key_prefix "app/"`), as Consul's TranslateLegacyRules renames bare object keys.
-import HCL from 'js-hcl-parser';
+import { parseHclText } from '../hcl.ts';
 import { RulesError } from './errors.ts';
 
 const RENAMED: Record<string, string> = {
@@ -50,7 +50,7 @@ function isObjectKey(text: string, end: number): boolean {
  * `session` and `event` keys gain `_prefix`. Formatting and comments are kept as written.
  */
 export function translateLegacyRules(rules: string): string {
-  const parsed = HCL.parse(rules);
+  const parsed = parseHclText(rules);
   if (parsed.startsWith('unable to')) {
     throw new RulesError(`Failed to parse rules: ${parsed.replace(/^unable to parse JSON: /, '')}`);
   }

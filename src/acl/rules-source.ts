@@ -1,6 +1,6 @@
 // Rules text to a plain tree (HCL v1 through js-hcl-parser, JSON through JSON.parse) and a
 // best-effort locator that finds where a rule was written, for error positions.
-import HCL from 'js-hcl-parser';
+import { parseHclText } from '../hcl.ts';
 import { RulesError } from './errors.ts';
 
 /** A rules text with its parsed tree. */
@@ -31,7 +31,7 @@ export function readRulesText(text: string): RulesSource {
 }
 
 function parseHCL(text: string): unknown {
-  const out = HCL.parse(text);
+  const out = parseHclText(text);
   if (!out.startsWith('unable to')) return JSON.parse(out);
   const message = out.startsWith(HCL_ERROR) ? out.slice(HCL_ERROR.length) : out;
   const at = /^At (\d+):(\d+):/.exec(message);

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { systemClock, type Clock } from '../clock.ts';
 import { createLogger, LogHub, type Logger } from '../log.ts';
 import { Telemetry } from '../telemetry/metrics.ts';
-import { MemoryStore, EmbeddedStore, EtcdStore, type Store } from '../store/index.ts';
+import { MemoryStore, EmbeddedStore, lazyEtcdStore, type Store } from '../store/index.ts';
 import type { Replica } from '../state/index.ts';
 import { ensureAclBootstrap } from '../leader/acl.ts';
 import type { SessionTimers } from '../leader/session-ttl.ts';
@@ -82,7 +82,7 @@ function buildStore(config: RuntimeConfig, clock: Clock, logger: Logger): Store 
   if (config.store.backend === 'etcd' && config.store.etcd) {
     // One namespace per datacenter. The etcd cluster should still serve one datacenter only:
     // foreign writes raise currentRevision() past anything this namespace's watch delivers.
-    return new EtcdStore({
+    return lazyEtcdStore({
       endpoints: config.store.etcd.endpoints, prefix: `/proconsul/${config.datacenter}/`, logger: logger.child({ '@module': 'store' }),
     });
   }

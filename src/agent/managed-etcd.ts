@@ -2,18 +2,18 @@
 // the runtime configuration, and the autopilot duty the leader runs on its membership.
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
-import { ManagedEtcdStore, type Store } from '../store/index.ts';
+import { LazyManagedEtcdStore, type Store } from '../store/index.ts';
 import { configFromAgent } from '../leader/autopilot.ts';
 import { autopilotLoop } from '../leader/autopilot-loop.ts';
 import type { LeaderSide } from '../leader/duties.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
 
 /** The managed store of a server (config.store.backend === 'managed'). */
-export function buildManagedStore(config: RuntimeConfig, logger: Logger): ManagedEtcdStore {
+export function buildManagedStore(config: RuntimeConfig, logger: Logger): LazyManagedEtcdStore {
   const m = config.store.managed;
   if (!m || !config.dataDir) throw new Error('store "managed" needs a data_dir');
   const raw = config.raw as { retry_join?: unknown };
-  return new ManagedEtcdStore({
+  return new LazyManagedEtcdStore({
     binary: m.binary, name: config.nodeName, datacenter: config.datacenter, dataDir: config.dataDir,
     bindAddr: config.bindAddr, advertiseAddr: config.advertiseAddr, clientPort: m.clientPort, peerPort: m.peerPort,
     serverPort: config.ports.server,
@@ -26,7 +26,7 @@ export function buildManagedStore(config: RuntimeConfig, logger: Logger): Manage
 
 /** Adds the autopilot duty to the leader's loops when the store is a managed cluster. */
 export function addAutopilot(store: Store, leaderSide: LeaderSide, config: RuntimeConfig, clock: Clock, logger: Logger): void {
-  if (!(store instanceof ManagedEtcdStore)) return;
+  if (!(store instanceof LazyManagedEtcdStore)) return;
   leaderSide.loops.add(autopilotLoop({
     admin: store, election: leaderSide.election, store, clock, logger,
     agentConfig: () => configFromAgent(config.raw.autopilot as Record<string, unknown> | undefined),

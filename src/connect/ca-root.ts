@@ -1,8 +1,7 @@
 // The built-in (`consul` provider) Connect CA root: the self-signed CA certificate Consul's leader
 // creates on first start in the primary datacenter, and the CARoot record that describes it.
 
-import 'reflect-metadata';
-import * as x509 from '@peculiar/x509';
+import type * as X509 from '@peculiar/x509';
 import { X509Certificate as NodeX509 } from 'node:crypto';
 import { caCommonName, compactUid } from './common-names.ts';
 import { certFingerprint, hexString, keyId } from './fingerprints.ts';
@@ -52,6 +51,15 @@ export interface GenerateRootOptions {
   serialNumber?: number;
 }
 
+let x509Module: Promise<typeof X509> | undefined;
+
+/** @peculiar/x509 (after the reflect-metadata polyfill its tsyringe stack needs), imported on first
+ *  use: loading it eagerly was ~10 % of every CLI start, `proconsul agent -dev` included. */
+function loadX509(): Promise<typeof X509> {
+  x509Module ??= import('reflect-metadata').then(() => import('@peculiar/x509'));
+  return x509Module;
+}
+
 /** RootCertTTL default: 87600h (10 years). */
 export const DEFAULT_ROOT_CERT_TTL_MS = 87_600 * 3_600_000;
 
@@ -61,6 +69,7 @@ export const DEFAULT_ROOT_CERT_TTL_MS = 87_600 * 3_600_000;
  * The private key PEM is returned separately: it belongs in provider state, never in CARoot.
  */
 export async function generateRoot(opts: GenerateRootOptions): Promise<{ root: CARoot; privateKeyPem: string }> {
+  const x509 = await loadX509();
   const key = await generatePrivateKey(opts.privateKeyType ?? 'ec', opts.privateKeyBits ?? 256);
   const spki = new Uint8Array(await globalThis.crypto.subtle.exportKey('spki', key.keys.publicKey));
   const kid = toHex(keyId(spki));
@@ -79,16 +88,17 @@ export async function generateRoot(opts: GenerateRootOptions): Promise<{ root: C
       publicKey: key.keys.publicKey,
       signingKey: key.keys.privateKey,
       signingAlgorithm: key.signingAlgorithm,
-      extensions: caExtensions(kid, signingUri(opts.clusterId)),
+      extensions: caExtensions(x509, kid, signingUri(opts.clusterId)),
     },
     globalThis.crypto,
   );
   const pem = new NodeX509(Buffer.from(cert.rawData)).toString();
-  return { root: caRootFromPem(pem, 'consul', opts.clusterId), privateKeyPem: key.pem };
+  return { root: await caRootFromPem(pem, 'consul', opts.clusterId), privateKeyPem: key.pem };
 }
 
 /** Builds the active CARoot for a root certificate PEM, as Consul's `newCARoot` does. */
-export function caRootFromPem(pem: string, provider: string, clusterId: string): CARoot {
+export async function caRootFromPem(pem: string, provider: string, clusterId: string): Promise<CARoot> {
+  const x509 = await loadX509();
   const cert = new x509.X509Certificate(pem);
   const node = new NodeX509(pem);
   const ski = cert.getExtension(x509.SubjectKeyIdentifierExtension);
@@ -116,7 +126,7 @@ export function goTime(d: Date): string {
   return d.toISOString().replace(/\.(\d*?)0*Z$/, (_m, frac: string) => (frac ? `.${frac}Z` : 'Z'));
 }
 
-function caExtensions(kidHex: string, uri: string): x509.Extension[] {
+function caExtensions(x509: typeof X509, kidHex: string, uri: string): X509.Extension[] {
   const usage = x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature;
   return [
     new x509.KeyUsagesExtension(usage, true),

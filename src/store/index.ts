@@ -3,5 +3,9 @@ export type * from './store.ts';
 export { MemoryStore } from './memory/memory.ts';
 export { readSnapshot, writeSnapshot, SNAPSHOT_FORMAT_VERSION } from './snapshot.ts';
 export { EmbeddedStore, type EmbeddedStoreDeps } from './embedded/embedded.ts';
-export { EtcdStore, type EtcdStoreOptions } from './etcd/etcd.ts';
-export { ManagedEtcdStore, type ManagedEtcdOptions, type ManagedMember } from './etcd/managed.ts';
+// The etcd backends are exported as types only so that importing the store layer never loads
+// etcd3/@grpc/grpc-js; the agent builds them through ./lazy.ts, code wanting the classes imports
+// ./etcd/etcd.ts or ./etcd/managed.ts directly.
+export type { EtcdStore, EtcdStoreOptions } from './etcd/etcd.ts';
+export type { ManagedEtcdStore, ManagedEtcdOptions, ManagedMember } from './etcd/managed.ts';
+export { LazyStore, LazyManagedEtcdStore, lazyEtcdStore } from './lazy.ts';

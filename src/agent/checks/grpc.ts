@@ -1,6 +1,6 @@
 // gRPC checks (Consul's CheckGRPC): the standard grpc.health.v1.Health/Check call against
 // `host:port[/service]`; SERVING is passing, any other answer or RPC error is critical.
-import * as grpc from '@grpc/grpc-js';
+import type * as Grpc from '@grpc/grpc-js';
 import type { Clock } from '../../clock.ts';
 import { DEFAULT_NET_TIMEOUT_MS } from './http.ts';
 import type { ProbeResult } from './script.ts';
@@ -67,11 +67,19 @@ export interface GrpcProbeDeps {
   ca?: string;
 }
 
-function channel(def: CheckType, server: string, ca?: string): grpc.Client {
+let grpcModule: Promise<typeof Grpc> | undefined;
+
+/** @grpc/grpc-js, imported when the first gRPC check runs rather than on every agent start. */
+function loadGrpc(): Promise<typeof Grpc> {
+  grpcModule ??= import('@grpc/grpc-js');
+  return grpcModule;
+}
+
+function channel(grpc: typeof Grpc, def: CheckType, server: string, ca?: string): Grpc.Client {
   const creds = def.GRPCUseTLS
     ? grpc.credentials.createSsl(ca ? Buffer.from(ca) : null, null, null, { rejectUnauthorized: !def.TLSSkipVerify })
     : grpc.credentials.createInsecure();
-  const options: grpc.ChannelOptions = def.TLSServerName ? { 'grpc.ssl_target_name_override': def.TLSServerName } : {};
+  const options: Grpc.ChannelOptions = def.TLSServerName ? { 'grpc.ssl_target_name_override': def.TLSServerName } : {};
   return new grpc.Client(server, creds, options);
 }
 
@@ -82,21 +90,24 @@ export function grpcProbe(def: CheckType, deps: GrpcProbeDeps): (signal: AbortSi
   const server = slash < 0 ? target : target.slice(0, slash);
   const service = slash < 0 ? '' : target.slice(slash + 1);
   const timeoutMs = (def.Timeout ?? 0) > 0 ? def.Timeout! : DEFAULT_NET_TIMEOUT_MS;
-  return (signal) => new Promise<ProbeResult>((resolve) => {
-    const client = channel(def, server, deps.ca);
-    let timedOut = false;
-    const call = client.makeUnaryRequest(HEALTH_CHECK_PATH, encodeHealthRequest, decodeHealthStatus, service,
-      new grpc.Metadata(), {}, (err, status) => {
-        timer.cancel();
-        signal.removeEventListener('abort', onStop);
-        client.close();
-        if (timedOut) resolve({ status: 'critical', output: 'rpc error: code = DeadlineExceeded desc = context deadline exceeded' });
-        else if (err) resolve({ status: 'critical', output: `rpc error: code = ${CODE_NAMES[err.code] ?? err.code} desc = ${err.details}` });
-        else if (status !== 1) resolve({ status: 'critical', output: `gRPC ${target} serving status: ${SERVING_STATUS[status ?? 0] ?? status}` });
-        else resolve({ status: 'passing', output: `gRPC check ${target}: success` });
-      });
-    const onStop = (): void => call.cancel();
-    const timer = deps.clock.setTimer(timeoutMs, () => { timedOut = true; call.cancel(); });
-    signal.addEventListener('abort', onStop, { once: true });
-  });
+  return async (signal) => {
+    const grpc = await loadGrpc();
+    return new Promise<ProbeResult>((resolve) => {
+      const client = channel(grpc, def, server, deps.ca);
+      let timedOut = false;
+      const call = client.makeUnaryRequest(HEALTH_CHECK_PATH, encodeHealthRequest, decodeHealthStatus, service,
+        new grpc.Metadata(), {}, (err, status) => {
+          timer.cancel();
+          signal.removeEventListener('abort', onStop);
+          client.close();
+          if (timedOut) resolve({ status: 'critical', output: 'rpc error: code = DeadlineExceeded desc = context deadline exceeded' });
+          else if (err) resolve({ status: 'critical', output: `rpc error: code = ${CODE_NAMES[err.code] ?? err.code} desc = ${err.details}` });
+          else if (status !== 1) resolve({ status: 'critical', output: `gRPC ${target} serving status: ${SERVING_STATUS[status ?? 0] ?? status}` });
+          else resolve({ status: 'passing', output: `gRPC check ${target}: success` });
+        });
+      const onStop = (): void => call.cancel();
+      const timer = deps.clock.setTimer(timeoutMs, () => { timedOut = true; call.cancel(); });
+      signal.addEventListener('abort', onStop, { once: true });
+    });
+  };
 }

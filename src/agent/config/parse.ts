@@ -1,6 +1,6 @@
 // Parsing one configuration source (a file, an -hcl fragment, the flags) into a decoded,
 // de-deprecated tree, failing with Consul's `failed to parse <source>: …` messages.
-import HCL from 'js-hcl-parser';
+import { parseHclText } from '../../hcl.ts';
 import { decodeDocument } from './decode.ts';
 import { applyDeprecated } from './deprecated.ts';
 import { ConfigError, multiError } from './error.ts';
@@ -31,7 +31,7 @@ export function parseText(data: string, format: 'json' | 'hcl'): ConfigTree {
   if (format === 'json') {
     doc = JSON.parse(data);
   } else {
-    const out = HCL.parse(data);
+    const out = parseHclText(data);
     if (out.startsWith(HCL_ERROR)) throw new Error(out.slice(HCL_ERROR.length));
     if (out.startsWith('unable to')) throw new Error(out);
     doc = JSON.parse(out);
