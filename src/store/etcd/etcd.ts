@@ -7,6 +7,7 @@ import type {
   KeyValue, LeaseGrant, RangeResult, Store, TxnRequest, TxnResponse, Watch, WatchHandlers,
 } from '../store.ts';
 import { isUnavailable, storeError } from './errors.ts';
+import { multiHostFaultHandling } from './faults.ts';
 import { Keyspace } from './keyspace.ts';
 import { EtcdLeases } from './lease.ts';
 import { needsOverlapPlan, overlappingTxn, type Pinned, type PinnedRunner } from './overlap.ts';
@@ -66,8 +67,9 @@ function clientOptions(o: EtcdStoreOptions): IOptions {
     hosts: o.endpoints,
     auth: o.auth,
     // One endpoint (a managed server's own member) has nothing to fail over to: a host circuit
-    // breaker would only keep refusing calls for seconds after etcd recovered.
-    faultHandling: o.endpoints.length === 1 ? { global: runOnce, host: () => passThrough } : { global: runOnce },
+    // breaker would only keep refusing calls for seconds after etcd recovered. Several fail over
+    // to a live member on connection failures only (faults.ts), never on timeouts.
+    faultHandling: o.endpoints.length === 1 ? { global: runOnce, host: () => passThrough } : multiHostFaultHandling(o.endpoints),
     credentials: o.tls ? { rootCertificate: Buffer.from(o.tls.ca), privateKey: pem(o.tls.key), certChain: pem(o.tls.cert) } : undefined,
     // Streams (watch, keepalive) live until cancelled; unary calls get a deadline.
     defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + timeout }),

@@ -1,14 +1,16 @@
 // Store leases on etcd leases: grant with an id we choose (etcd's own ids are 63-bit and would
 // not fit a JS number exactly), keepalive as one round trip on the keepalive stream, revoke.
 import { randomInt } from 'node:crypto';
-import type { Etcd3 } from 'etcd3';
-import { NotFoundError } from '../../errors.ts';
+import { castGrpcError, GRPCDeadlineExceededError, GRPCUnavailableError, type Etcd3 } from 'etcd3';
+import { NotFoundError, ProconsulError } from '../../errors.ts';
 import type { LeaseGrant } from '../store.ts';
 import { storeError } from './errors.ts';
 
 /** Largest lease id handed out: ids stay exact as JS numbers. */
 const MAX_ID = Number.MAX_SAFE_INTEGER;
-const KEEPALIVE_TIMEOUT_MS = 10_000;
+/** One keepalive attempt's deadline, and attempts per keepAlive (a 3 s lease is renewed every 1 s). */
+const KEEPALIVE_ATTEMPT_MS = 1_500;
+const KEEPALIVE_ATTEMPTS = 3;
 
 /** Lease operations for one etcd client. */
 export class EtcdLeases {
@@ -33,26 +35,34 @@ export class EtcdLeases {
     }
   }
 
-  /** One keepalive round trip; an expired or unknown lease answers TTL 0 (NotFoundError). */
+  /**
+   * One keepalive round trip; an expired or unknown lease answers TTL 0 (NotFoundError). A
+   * keepalive is idempotent, so one that fails on the connection or gets no answer within
+   * KEEPALIVE_ATTEMPT_MS (its member died, or lost its leader) is resent at once on a new
+   * stream, which the client's fault handling places on another member.
+   */
   async keepAlive(id: number): Promise<void> {
-    let stream;
-    try {
-      stream = await this.#client.leaseClient.leaseKeepAlive();
-    } catch (err) {
-      throw storeError(err, 'lease keepalive');
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#keepAliveOnce(id);
+      } catch (err) {
+        const e = storeError(err, 'lease keepalive');
+        if (attempt >= KEEPALIVE_ATTEMPTS || !(e instanceof ProconsulError && e.code === 'unavailable')) throw e;
+      }
     }
-    const s = stream;
+  }
+
+  async #keepAliveOnce(id: number): Promise<void> {
+    const s = await this.#client.leaseClient.leaseKeepAlive();
     try {
       const ttl = await new Promise<number>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('lease keepalive timed out')), KEEPALIVE_TIMEOUT_MS);
+        const timer = setTimeout(() => reject(new GRPCDeadlineExceededError('lease keepalive timed out')), KEEPALIVE_ATTEMPT_MS);
         s.on('data', (res) => { clearTimeout(timer); resolve(Number(res.TTL)); });
-        s.on('error', (err) => { clearTimeout(timer); reject(err); });
-        s.on('end', () => { clearTimeout(timer); reject(new Error('lease keepalive stream ended')); });
+        s.on('error', (err) => { clearTimeout(timer); reject(castGrpcError(err)); });
+        s.on('end', () => { clearTimeout(timer); reject(new GRPCUnavailableError('lease keepalive stream ended')); });
         s.write({ ID: id });
       });
       if (ttl <= 0) throw new NotFoundError(`lease ${id} not found`);
-    } catch (err) {
-      throw storeError(err, 'lease keepalive');
     } finally {
       try { s.cancel(); } catch { /* already closed */ }
     }
