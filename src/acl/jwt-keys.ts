@@ -1,7 +1,7 @@
 // Remote key sources of the `jwt` auth method: a JWKS URL (JWKSURL + JWKSCACert) or an OIDC
 // discovery document (OIDCDiscoveryURL + OIDCDiscoveryCACert, whose issuer then binds `iss`);
 // keys come from jose's createRemoteJWKSet (cached, refetched on an unknown `kid`).
-import { compactVerify, createRemoteJWKSet, customFetch, errors } from 'jose';
+import type * as Jose from 'jose';
 import { idpFetch, type IdpFetch } from './idp-fetch.ts';
 import { checkClaims, type JwtMethodConfig } from './jwt.ts';
 
@@ -15,7 +15,7 @@ export interface JwtKeySourceConfig extends JwtMethodConfig {
 
 /** A resolved remote key source: the key set, and the issuer when it came from discovery. */
 export interface RemoteKeySource {
-  keys: ReturnType<typeof createRemoteJWKSet>;
+  keys: ReturnType<typeof Jose.createRemoteJWKSet>;
   issuer?: string;
 }
 
@@ -62,7 +62,16 @@ export class RemoteKeySets {
   }
 }
 
+let joseModule: Promise<typeof Jose> | undefined;
+
+/** jose, imported when a remote key source is first used rather than on every agent start. */
+function loadJose(): Promise<typeof Jose> {
+  joseModule ??= import('jose');
+  return joseModule;
+}
+
 async function resolveSource(cfg: JwtKeySourceConfig): Promise<RemoteKeySource> {
+  const { createRemoteJWKSet, customFetch } = await loadJose();
   if (cfg.JWKSURL) {
     return { keys: createRemoteJWKSet(new URL(cfg.JWKSURL), { [customFetch]: idpFetch(cfg.JWKSCACert) }) };
   }
@@ -78,7 +87,7 @@ async function resolveSource(cfg: JwtKeySourceConfig): Promise<RemoteKeySource> 
 }
 
 /** Why jose refused a token, in the words the static-key path uses. */
-export function joseFailure(err: unknown): string {
+export function joseFailure(errors: typeof Jose.errors, err: unknown): string {
   if (err instanceof errors.JOSEAlgNotAllowed) return 'unsupported signing algorithm';
   if (err instanceof errors.JWSSignatureVerificationFailed || err instanceof errors.JWKSNoMatchingKey) return 'failed to verify id token signature';
   if (err instanceof errors.JWSInvalid) return `malformed token: ${err.message}`;
@@ -97,11 +106,12 @@ export async function verifyRemoteJwt(token: string, cfg: JwtKeySourceConfig, so
     throw new Error('malformed token: invalid header');
   }
   if (!algorithms.includes(alg)) throw new Error(`unsupported signing algorithm: ${alg}`);
+  const { compactVerify, errors } = await loadJose();
   let payload: Uint8Array;
   try {
     ({ payload } = await compactVerify(token, source.keys, { algorithms }));
   } catch (err) {
-    throw new Error(joseFailure(err));
+    throw new Error(joseFailure(errors, err));
   }
   const claims = JSON.parse(Buffer.from(payload).toString('utf8')) as Record<string, unknown>;
   if (!claims || typeof claims !== 'object' || Array.isArray(claims)) throw new Error('malformed token: invalid payload');

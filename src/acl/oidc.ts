@@ -2,7 +2,7 @@
 // here) on openid-client: discovery, the provider's authorize URL with state, nonce and PKCE, the
 // code exchange with the client secret, ID token checks (signature, iss, aud, exp, nonce,
 // JWTSupportedAlgs, BoundAudiences) and optional userinfo claims.
-import * as oidc from 'openid-client';
+import type * as OidcLib from 'openid-client';
 import { idpFetch } from './idp-fetch.ts';
 import type { JwtMethodConfig } from './jwt.ts';
 
@@ -42,8 +42,16 @@ export function validRedirect(uri: string, allowed: string[]): boolean {
   return allowed.some((a) => URL.canParse(a) && portless(new URL(a)) === portless(input));
 }
 
+let oidcModule: Promise<typeof OidcLib> | undefined;
+
+/** openid-client (with jose), imported on the first OIDC login rather than on every agent start. */
+function loadOidc(): Promise<typeof OidcLib> {
+  oidcModule ??= import('openid-client');
+  return oidcModule;
+}
+
 // client_secret_basic unless the provider says it only takes client_secret_post (the spec's default).
-function secretAuth(secret: string): oidc.ClientAuth {
+function secretAuth(oidc: typeof OidcLib, secret: string): OidcLib.ClientAuth {
   const basic = oidc.ClientSecretBasic(secret);
   const post = oidc.ClientSecretPost(secret);
   return (as, client, body, headers) => {
@@ -54,10 +62,10 @@ function secretAuth(secret: string): oidc.ClientAuth {
 
 /** openid-client configurations per method Config, owned by the login path (no module state). */
 export class OidcClients {
-  readonly #cache = new Map<string, Promise<oidc.Configuration>>();
+  readonly #cache = new Map<string, Promise<OidcLib.Configuration>>();
 
   /** The discovered client for a method Config; a failed discovery is not cached. */
-  client(cfg: OidcMethodConfig): Promise<oidc.Configuration> {
+  client(cfg: OidcMethodConfig): Promise<OidcLib.Configuration> {
     const key = JSON.stringify([cfg.OIDCDiscoveryURL, cfg.OIDCDiscoveryCACert, cfg.OIDCClientID, cfg.OIDCClientSecret]);
     let p = this.#cache.get(key);
     if (!p) {
@@ -70,11 +78,12 @@ export class OidcClients {
   }
 }
 
-async function discover(cfg: OidcMethodConfig): Promise<oidc.Configuration> {
+async function discover(cfg: OidcMethodConfig): Promise<OidcLib.Configuration> {
+  const oidc = await loadOidc();
   const url = new URL(cfg.OIDCDiscoveryURL);
   const execute = [oidc.enableNonRepudiationChecks, ...(url.protocol === 'http:' ? [oidc.allowInsecureRequests] : [])];
   try {
-    return await oidc.discovery(url, cfg.OIDCClientID, undefined, secretAuth(cfg.OIDCClientSecret), {
+    return await oidc.discovery(url, cfg.OIDCClientID, undefined, secretAuth(oidc, cfg.OIDCClientSecret), {
       execute, [oidc.customFetch]: idpFetch(cfg.OIDCDiscoveryCACert),
     });
   } catch (err) {
@@ -83,7 +92,8 @@ async function discover(cfg: OidcMethodConfig): Promise<oidc.Configuration> {
 }
 
 /** Fresh state, nonce and (with PKCE) code verifier for one authorization request. */
-export function newFlowSecrets(cfg: OidcMethodConfig, redirectURI: string): OidcFlowSecrets {
+export async function newFlowSecrets(cfg: OidcMethodConfig, redirectURI: string): Promise<OidcFlowSecrets> {
+  const oidc = await loadOidc();
   return {
     state: oidc.randomState(), nonce: oidc.randomNonce(), redirectURI,
     ...(cfg.OIDCClientUsePKCE === false ? {} : { codeVerifier: oidc.randomPKCECodeVerifier() }),
@@ -91,7 +101,8 @@ export function newFlowSecrets(cfg: OidcMethodConfig, redirectURI: string): Oidc
 }
 
 /** The provider's authorization URL for these secrets (scope `openid` plus OIDCScopes). */
-export async function authorizationURL(client: oidc.Configuration, cfg: OidcMethodConfig, s: OidcFlowSecrets): Promise<string> {
+export async function authorizationURL(client: OidcLib.Configuration, cfg: OidcMethodConfig, s: OidcFlowSecrets): Promise<string> {
+  const oidc = await loadOidc();
   const scopes = [...new Set(['openid', ...(cfg.OIDCScopes ?? [])])];
   const params: Record<string, string> = { redirect_uri: s.redirectURI, scope: scopes.join(' '), state: s.state, nonce: s.nonce };
   if (cfg.OIDCACRValues?.length) params.acr_values = cfg.OIDCACRValues.join(' ');
@@ -125,7 +136,7 @@ function flowFailure(err: unknown): OidcFlowError {
 }
 
 /** The callback URL as the provider redirected to it (with `iss` when the provider promises it). */
-function callbackURL(client: oidc.Configuration, s: OidcFlowSecrets, code: string): URL {
+function callbackURL(client: OidcLib.Configuration, s: OidcFlowSecrets, code: string): URL {
   const u = new URL(s.redirectURI);
   u.searchParams.set('code', code);
   u.searchParams.set('state', s.state);
@@ -155,8 +166,9 @@ export interface OidcClaims {
 }
 
 /** Exchanges the code, verifies the ID token against the stored secrets, and merges userinfo claims. */
-export async function claimsFromAuthCode(client: oidc.Configuration, cfg: OidcMethodConfig, s: OidcFlowSecrets, code: string): Promise<OidcClaims> {
-  let tokens: Awaited<ReturnType<typeof oidc.authorizationCodeGrant>>;
+export async function claimsFromAuthCode(client: OidcLib.Configuration, cfg: OidcMethodConfig, s: OidcFlowSecrets, code: string): Promise<OidcClaims> {
+  const oidc = await loadOidc();
+  let tokens: Awaited<ReturnType<typeof OidcLib.authorizationCodeGrant>>;
   try {
     tokens = await oidc.authorizationCodeGrant(client, callbackURL(client, s, code), {
       expectedState: s.state, expectedNonce: s.nonce, idTokenExpected: true, ...(s.codeVerifier ? { pkceCodeVerifier: s.codeVerifier } : {}),

@@ -76,7 +76,7 @@ export class OidcLogin {
     if (!p.RedirectURI) throw new BadRequestError('missing redirect_uri');
     if (!validRedirect(p.RedirectURI, cfg.AllowedRedirectURIs ?? [])) throw new BadRequestError(`unauthorized redirect_uri: ${p.RedirectURI}`);
     const client = await this.#clients.client(cfg);
-    const secrets = newFlowSecrets(cfg, p.RedirectURI);
+    const secrets = await newFlowSecrets(cfg, p.RedirectURI);
     const pending: PendingLogin = {
       ...secrets, AuthMethod: p.AuthMethod, ExpiresAt: this.#deps.clock.now() + OIDC_STATE_TTL_SECONDS * 1000,
       ...(p.ClientNonce ? { ClientNonce: p.ClientNonce } : {}), ...(p.Meta && Object.keys(p.Meta).length ? { Meta: p.Meta } : {}),
