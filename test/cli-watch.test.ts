@@ -1,7 +1,8 @@
 // `proconsul watch` end to end: a real `bin/proconsul.js watch` process with a script handler
 // against a dev agent (fires once at start and on every change of the key, never for other
 // writes; JSON on stdin, CONSUL_INDEX set; SIGINT exits 0), plus the print-once mode and
-// Consul's parameter errors in-process.
+// Consul's parameter errors in-process; -type=event fires per new event of its name with the
+// exact 64-bit event index in CONSUL_INDEX.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConsulClient } from '../src/api/index.ts';
+import { EventApi, eventIdToIndex } from '../src/api/event.ts';
 import { memoryIO } from '../src/cli/io.ts';
 import { runCli } from '../src/cli/registry.ts';
 import { startDevAgent, type DevAgent } from './support/agent.ts';
@@ -98,6 +100,51 @@ describe('watch against a dev agent', () => {
     }
     assert.equal(await exited, 0, stderr);
     assert.equal(stderr, '');
+  });
+
+  test('-type=event -name=deploy fires on each deploy event (only the new ones) and not for other names', async () => {
+    const log = join(dir, 'events.log');
+    const events = new EventApi(client);
+    // CONSUL_INDEX stays a decimal string: event indexes are 64-bit hashes beyond 2^53.
+    const got = () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').slice(0, -1).filter(Boolean) : [])
+      .map((line) => { const [index, json] = line.split('\t'); return { index, data: JSON.parse(json) }; });
+    const script = `printf '%s\\t' "$CONSUL_INDEX" >> ${log}; cat >> ${log}`;
+    const child: ChildProcess = spawn(process.execPath, [bin, 'watch', '-type=event', '-name=deploy', script], {
+      env: { ...process.env, CONSUL_HTTP_ADDR: agent.httpAddr, SHELL: '/bin/sh' }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.on('data', (c) => (stderr += c));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      await until('the initial call', () => got().length === 1);
+      assert.deepEqual(got()[0].data, []);
+
+      const first = await events.fire('deploy', 'v1');
+      await until('the first deploy', () => got().length === 2);
+      assert.deepEqual(got()[1].data.map((e: { ID: string }) => e.ID), [first]);
+      assert.equal(Buffer.from(got()[1].data[0].Payload, 'base64').toString(), 'v1');
+      assert.equal(got()[1].index, eventIdToIndex(first).toString(), 'CONSUL_INDEX is the exact 64-bit index');
+
+      await events.fire('other', 'x');
+      await events.fire('deployment', 'y');
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(got().length, 2, 'events with other names must not fire the handler');
+
+      const second = await events.fire('deploy', 'v2');
+      await until('the second deploy', () => got().length === 3);
+      assert.deepEqual(got()[2].data.map((e: { ID: string }) => e.ID), [second], 'only events newer than the previous index');
+      assert.equal(got()[2].index, eventIdToIndex(second).toString());
+      const third = await events.fire('deploy', 'v3');
+      await until('the third deploy', () => got().length === 4);
+      assert.deepEqual(got()[3].data.map((e: { ID: string }) => e.ID), [third]);
+    } finally {
+      child.kill('SIGINT');
+    }
+    assert.equal(await exited, 0, stderr);
+    assert.equal(stderr, '');
+    const printed = await cli(['watch', '-type=event', '-name=deploy']);
+    assert.equal(printed.code, 0);
+    assert.deepEqual(JSON.parse(printed.out).map((e: { Name: string }) => e.Name), ['deploy', 'deploy', 'deploy']);
   });
 
   test('without a handler the current value is printed as indented JSON and the watch ends', async () => {

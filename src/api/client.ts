@@ -70,6 +70,8 @@ export interface RawResponse {
   status: number;
   body: Buffer;
   meta: QueryMeta;
+  /** The response headers as received (e.g. an X-Consul-Index beyond 2^53). */
+  headers: http.IncomingHttpHeaders;
 }
 
 /** Client for a Consul-compatible agent's HTTP API. */
@@ -180,7 +182,7 @@ export class ConsulClient {
             reject(new ApiError(status, buf.toString('utf8').trim()));
             return;
           }
-          resolve({ status, body: buf, meta: parseMeta(res.headers) });
+          resolve({ status, body: buf, meta: parseMeta(res.headers), headers: res.headers });
         });
       });
       req.on('error', (err: NodeJS.ErrnoException) => {

@@ -19,11 +19,11 @@ export interface HandlerCommand {
 }
 
 /** Runs the handler once with the result; resolves to null on success or Consul's error text. */
-export function runHandler(cmd: HandlerCommand, index: number, result: unknown, io: CliIO): Promise<string | null> {
+export function runHandler(cmd: HandlerCommand, index: bigint, result: unknown, io: CliIO): Promise<string | null> {
   const [file, argv] = cmd.shell
     ? [io.env.SHELL || '/bin/sh', ['-c', cmd.args.join(' ')]]
     : [cmd.args[0], cmd.args.slice(1)];
-  const child = spawn(file, argv, { env: { ...io.env, CONSUL_INDEX: String(index) }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(file, argv, { env: { ...io.env, CONSUL_INDEX: index.toString() }, stdio: ['pipe', 'pipe', 'pipe'] });
   child.stdout.on('data', (c: Buffer) => io.stdout(c.toString('utf8')));
   child.stderr.on('data', (c: Buffer) => io.stderr(c.toString('utf8')));
   // A handler that exits without reading its input must not fail the watch.

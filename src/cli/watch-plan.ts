@@ -1,15 +1,17 @@
 // A watch plan as Consul's api/watch builds and runs it: parameters are checked per type
 // (funcs.go, watch.go's Parse) and the plan loops on blocking queries, calling the handler
 // only when the index moved and the result changed, backing off 5s×failures² on errors (plan.go).
+// Indexes are BigInts: an event watch's index is a 64-bit hash of the last event ID.
 
 import { isDeepStrictEqual } from 'node:util';
 import type { ConsulClient, KVPair, QueryMeta } from '../api/index.ts';
+import { EventApi, eventIdToIndex } from '../api/event.ts';
 
 /** The parameters the CLI collects (only flags that were given). */
 export type WatchParams = Record<string, string | boolean | string[]>;
 
 /** One blocking fetch: the index to wait past (0 = none) to the new index and result. */
-export type Watcher = (index: number, signal: AbortSignal) => Promise<{ index: number; result: unknown }>;
+export type Watcher = (last: bigint, signal: AbortSignal) => Promise<{ index: bigint; result: unknown }>;
 
 /** A parsed watch: its type and fetch function. */
 export interface WatchPlan {
@@ -58,7 +60,7 @@ function goKVPair(p: KVPair): Record<string, unknown> {
   return out;
 }
 
-const at = (meta: QueryMeta, result: unknown) => ({ index: meta.index, result });
+const at = (meta: QueryMeta, result: unknown) => ({ index: BigInt(meta.index), result });
 
 type Factory = (p: Params, c: ConsulClient) => Watcher;
 
@@ -67,7 +69,8 @@ const FACTORIES: Record<string, Factory> = {
     const stale = p.bool('stale');
     const key = p.str('key');
     if (!key) throw new Error('Must specify a single key to watch');
-    return async (index, signal) => {
+    return async (last, signal) => {
+      const index = Number(last);
       const { data, meta } = await c.kv.get(key, { index, stale, signal });
       return at(meta, data ? goKVPair(data) : null);
     };
@@ -76,7 +79,8 @@ const FACTORIES: Record<string, Factory> = {
     const stale = p.bool('stale');
     const prefix = p.str('prefix');
     if (!prefix) throw new Error('Must specify a single prefix to watch');
-    return async (index, signal) => {
+    return async (last, signal) => {
+      const index = Number(last);
       const { data, meta } = await c.kv.list(prefix, { index, stale, signal });
       // Go's client yields a nil slice (JSON null) when nothing is under the prefix.
       return at(meta, data.length ? data.map(goKVPair) : null);
@@ -85,7 +89,8 @@ const FACTORIES: Record<string, Factory> = {
   services(p, c) {
     const stale = p.bool('stale');
     const filter = p.str('filter');
-    return async (index, signal) => {
+    return async (last, signal) => {
+      const index = Number(last);
       const { data, meta } = await c.catalog.services({ index, stale, signal, filter });
       return at(meta, data);
     };
@@ -93,7 +98,8 @@ const FACTORIES: Record<string, Factory> = {
   nodes(p, c) {
     const stale = p.bool('stale');
     const filter = p.str('filter');
-    return async (index, signal) => {
+    return async (last, signal) => {
+      const index = Number(last);
       const { data, meta } = await c.catalog.nodes({ index, stale, signal, filter });
       return at(meta, data);
     };
@@ -105,7 +111,8 @@ const FACTORIES: Record<string, Factory> = {
     const tags = p.list('tag');
     const passing = p.bool('passingonly');
     const filter = p.str('filter');
-    return async (index, signal) => {
+    return async (last, signal) => {
+      const index = Number(last);
       const { data, meta } = await c.health.service(service, { index, stale, signal, tags, passing, filter });
       return at(meta, data);
     };
@@ -118,10 +125,22 @@ const FACTORIES: Record<string, Factory> = {
     if (!service && !state) state = 'any';
     p.list('tag');
     const filter = p.str('filter');
-    return async (index, signal) => {
+    return async (last, signal) => {
+      const index = Number(last);
       const opts = { index, stale, signal, filter };
       const { data, meta } = state ? await c.health.state(state as 'any', opts) : await c.health.checks(service, opts);
       return at(meta, data);
+    };
+  },
+  event(p, c) {
+    // The stale setting doesn't apply to events.
+    const name = p.str('name');
+    const events = new EventApi(c);
+    return async (last, signal) => {
+      const { data, index } = await events.listBlocking(name, { index: last, signal });
+      // Prune to only the events after the one the previous index was derived from.
+      const seen = last ? data.findIndex((e) => eventIdToIndex(e.ID) === last) : -1;
+      return { index, result: seen >= 0 ? data.slice(seen + 1) : data };
     };
   },
   connect_roots: () => unsupported,
@@ -157,15 +176,15 @@ export interface PlanRuntime {
 }
 
 /** Runs the plan until the signal aborts or the handler returns false. */
-export async function runPlan(plan: WatchPlan, handler: (index: number, result: unknown) => Promise<boolean>, rt: PlanRuntime): Promise<void> {
+export async function runPlan(plan: WatchPlan, handler: (index: bigint, result: unknown) => Promise<boolean>, rt: PlanRuntime): Promise<void> {
   const sleep = rt.sleep ?? abortableSleep;
-  let last: number | undefined;
+  let last: bigint | undefined;
   let lastResult: unknown;
   let failures = 0;
   while (!rt.signal.aborted) {
-    let got: { index: number; result: unknown };
+    let got: { index: bigint; result: unknown };
     try {
-      got = await plan.watcher(last ?? 0, rt.signal);
+      got = await plan.watcher(last ?? 0n, rt.signal);
     } catch (err) {
       if (rt.signal.aborted) break;
       failures++;

@@ -1,4 +1,4 @@
-// `proconsul watch`: watch a view of Consul (key, keyprefix, services, nodes, service, checks)
+// `proconsul watch`: watch a view of Consul (key, keyprefix, services, nodes, service, checks, event)
 // with blocking queries; with a child command it runs it on every change, otherwise it prints
 // the current value as indented JSON and exits, as `consul watch` does. SIGINT/SIGTERM stop it.
 
@@ -23,6 +23,7 @@ Usage: proconsul watch [options] [child...]
 
       $ proconsul watch -type=key -key=config/app
       $ proconsul watch -type=service -service=web -passingonly=true ./on-change.sh
+      $ proconsul watch -type=event -name=deploy ./on-deploy.sh
 `;
 
 /** The `watch` command. */
@@ -86,7 +87,7 @@ export const watchCommand: Command = {
 };
 
 /** Prints the first result and stops (no child), or runs the child on each; a failing child stops with exit 1. */
-function resultHandler(flags: ParsedFlags, io: CliIO, state: { exit: number }): (index: number, result: unknown) => Promise<boolean> {
+function resultHandler(flags: ParsedFlags, io: CliIO, state: { exit: number }): (index: bigint, result: unknown) => Promise<boolean> {
   const out = failUi(io);
   return async (index, result) => {
     if (flags.args.length === 0) {
