@@ -52,6 +52,9 @@ async function until<T>(what: string, ms: number, fn: () => Promise<T | undefine
   }
 }
 
+/** The same -retry-join list every server starts with (and restarts with). */
+const joins = (): string[] => procs.flatMap((p) => ['-retry-join', `127.0.0.1:${p.serf}`]);
+
 type MemberRow = { Name: string; Status: number };
 const statusOf = async (p: Proc, node: string) => (await get<MemberRow[]>(p, '/v1/agent/members'))?.find((m) => m.Name === node)?.Status;
 const serfHealth = async (p: Proc, node: string) =>
@@ -67,8 +70,7 @@ before(async () => {
       ports: { http, dns: -1, grpc: -1, grpc_tls: -1, serf_lan: serf, serf_wan: wan, server }, encrypt: KEY, retry_interval: '1s',
     }));
   }
-  const joins = procs.flatMap((p) => ['-retry-join', `127.0.0.1:${p.serf}`]);
-  for (const p of procs) launch(p, joins);
+  for (const p of procs) launch(p, joins());
 });
 
 test('three servers join through retry_join; members and the shared catalog show all three alive', async () => {
@@ -115,7 +117,8 @@ test('kill -9 → failed in members and serfHealth critical; restart → alive a
   });
   assert.equal(check.Output, 'Agent not live or unreachable');
   process.stdout.write(`# kill -9 → serfHealth critical after ${Date.now() - t0} ms\n`);
-  launch(c);
+  // Restarted with its usual command line (retry_join included), as a supervisor would.
+  launch(c, joins());
   await until('g3 alive again in g1 members', 20_000, async () => (await statusOf(a, 'g3')) === 1);
   await until('g3 serfHealth passing', 15_000, async () => (await serfHealth(a, 'g3'))?.Status === 'passing');
   await until('g3 answering HTTP', 15_000, () => get(c, '/v1/agent/self'));
