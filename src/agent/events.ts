@@ -4,28 +4,19 @@
 // included) receives them into its ring (agent/event-gossip.ts).
 import { randomUUID } from 'node:crypto';
 import { InternalError } from '../errors.ts';
+import { eventIdToIndex, type UserEventInfo } from '../api/event.ts';
 
-/** Consul's UserEvent JSON shape; Payload is base64 when present. */
-export interface UserEvent {
-  ID: string;
-  Name: string;
-  Payload: string | null;
-  NodeFilter: string;
-  ServiceFilter: string;
-  TagFilter: string;
-  Version: number;
-  LTime: number;
-}
+/** Consul's UserEvent JSON shape (the API client's wire type). */
+export type UserEvent = UserEventInfo;
 
 /** Serf's user event size limit (name plus payload). */
 export const USER_EVENT_SIZE_LIMIT = 512;
 /** Consul keeps this many recent events. */
 export const EVENT_BUFFER_SIZE = 256;
 
-/** XOR of the UUID's two 64-bit halves (Consul's uuidToUint64), as a decimal string. */
+/** Consul's index for an event list: the last event ID's halves XORed, as a decimal string. */
 export function eventIndex(id: string): string {
-  const hex = id.replaceAll('-', '');
-  return (BigInt(`0x${hex.slice(0, 16)}`) ^ BigInt(`0x${hex.slice(16, 32)}`)).toString();
+  return eventIdToIndex(id).toString();
 }
 
 /** What the agent knows about itself for filtering events. */
