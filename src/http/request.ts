@@ -9,6 +9,8 @@ import type { QueryOptions, Consistency, AclIdentity } from '../endpoint/index.t
 export interface HttpRequest {
   method: string;
   path: string;
+  /** The request target as received (path and query, still encoded), when the transport has one. */
+  url?: string;
   params: { rest: string };
   query: URLSearchParams;
   headers: IncomingHttpHeaders;

@@ -48,7 +48,7 @@ export interface HttpMetrics {
 
 /** Dependencies of the HTTP transport. */
 export interface HttpServerDeps {
-  router: Router;
+  router: Pick<Router, 'match' | 'list'>;
   logger: Logger;
   config: HttpServerConfig;
   metrics?: HttpMetrics;
@@ -135,7 +135,7 @@ export class HttpServer {
       const m = this.#deps.router.match(method, path);
       if (!m) return text(404, notFoundText(path), base);
       pretty = parsed.searchParams.has('pretty') || this.#deps.config.prettyAll === true;
-      const req: HttpRequest = { method, path, params: { rest: m.rest }, query: parsed.searchParams, headers, remoteAddr, signal, body };
+      const req: HttpRequest = { method, path, url: parsed.pathname + parsed.search, params: { rest: m.rest }, query: parsed.searchParams, headers, remoteAddr, signal, body };
       return { ...render(await m.handler(req), pretty, base), label: m.pattern.slice(1).replaceAll('/', '_') };
     } catch (err) {
       if (err instanceof MethodNotAllowedError) {

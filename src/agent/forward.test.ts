@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import net from 'node:net';
+import { test } from 'node:test';
+import { silentLogger } from '../log.ts';
+import { Forwarder, NO_SERVERS, type ServerSource } from './forward.ts';
+import { ServerList } from './server-list.ts';
+import type { Member } from '../gossip/index.ts';
+
+async function freeClosedPort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+function list(addrs: string[]): ServerSource & { failedOnes: string[] } {
+  const failedOnes: string[] = [];
+  return { servers: () => addrs, failed: (a) => failedOnes.push(a), failedOnes };
+}
+
+test('forwards method, path, query, headers and body; passes status and headers back; fails over on refused', async () => {
+  const seen: { method?: string; url?: string; token?: string; body: string }[] = [];
+  const srv = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => { body += c; });
+    req.on('end', () => {
+      seen.push({ method: req.method, url: req.url, token: req.headers['x-consul-token'] as string, body });
+      res.writeHead(201, { 'X-Consul-Index': '42', 'Content-Type': 'application/json' });
+      res.end('{"ok":true}');
+    });
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const good = `127.0.0.1:${(srv.address() as net.AddressInfo).port}`;
+  const dead = `127.0.0.1:${await freeClosedPort()}`;
+  const fwd = new Forwarder({ logger: silentLogger() });
+  try {
+    const src = list([dead, good]);
+    const res = await fwd.send(src, { method: 'PUT', url: '/v1/kv/a%20b?cas=3', headers: { 'x-consul-token': 't1' }, body: Buffer.from('v') });
+    assert.equal(res.status, 201);
+    assert.equal(res.headers['X-Consul-Index'], '42');
+    assert.equal(res.body.toString(), '{"ok":true}');
+    assert.equal(res.server, good);
+    assert.deepEqual(src.failedOnes, [dead]);
+    assert.deepEqual(seen, [{ method: 'PUT', url: '/v1/kv/a%20b?cas=3', token: 't1', body: 'v' }]);
+    await assert.rejects(fwd.send(list([]), { method: 'GET', url: '/v1/kv/x', headers: {} }), { message: NO_SERVERS });
+    await assert.rejects(fwd.send(list([dead]), { method: 'GET', url: '/v1/kv/x', headers: {} }), { message: /^rpc error making call: ECONNREFUSED/ });
+  } finally {
+    fwd.close();
+    srv.close();
+  }
+});
+
+test('the server list keeps alive servers of the datacenter and cycles a failed one to the back', () => {
+  const m = (name: string, tags: Record<string, string>, state: Member['state'] = 'alive'): Member =>
+    ({ name, addr: `127.0.0.${name.slice(1)}`, port: 8301, tags, incarnation: 1, state, stateChange: 0 });
+  const servers = new ServerList({ datacenter: 'dc1', random: () => 0.99 });
+  servers.update(m('s1', { role: 'consul', dc: 'dc1', port: '8300' }));
+  servers.update(m('s2', { role: 'consul', dc: 'dc1', port: '8300' }));
+  servers.update(m('s3', { role: 'consul', dc: 'dc2', port: '8300' }));
+  servers.update(m('s4', { role: 'node', dc: 'dc1' }));
+  assert.deepEqual(servers.servers(), ['127.0.0.1:8300', '127.0.0.2:8300']);
+  servers.failed('127.0.0.1:8300');
+  assert.deepEqual(servers.servers(), ['127.0.0.2:8300', '127.0.0.1:8300']);
+  servers.update(m('s2', { role: 'consul', dc: 'dc1', port: '8300' }, 'dead'));
+  assert.deepEqual(servers.servers(), ['127.0.0.1:8300']);
+});

@@ -1,0 +1,158 @@
+// The internal RPC client (DESIGN §6: HTTP/1.1 keep-alive with JSON): proxies a request to one
+// of a list of servers, moving on to the next when a connection fails before any answer came
+// back (Consul's client RPC retry), and passing status, headers and body through unchanged.
+import http from 'node:http';
+import { InternalError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import type { Handler, HttpRequest, HttpResult } from '../http/index.ts';
+
+/** Consul's structs.ErrNoServers text, answered with 500 when no server is known. */
+export const NO_SERVERS = 'No known Consul servers';
+
+/** The servers to try, in order, and where to report one that failed. */
+export interface ServerSource {
+  /** `host:port` of each server's internal RPC listener; the first is tried first. */
+  servers(): string[];
+  /** A connection to `addr` failed: Consul's router moves it to the back of the list. */
+  failed?(addr: string): void;
+}
+
+/** A request to send to a server. */
+export interface ForwardRequest {
+  method: string;
+  /** Path and query, already encoded (`/v1/kv/a%20b?recurse=`). */
+  url: string;
+  headers: Record<string, string>;
+  body?: Buffer;
+  /** Aborts the call (the caller left, e.g. during a blocking query). */
+  signal?: AbortSignal;
+}
+
+/** A server's complete answer. */
+export interface ForwardResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+  /** The server that answered. */
+  server: string;
+}
+
+// Hop-by-hop headers (RFC 9110 §7.6.1) and those the sender recomputes.
+const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host', 'content-length']);
+
+/** Connection failures after which the same request may go to another server. */
+const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ECONNABORTED']);
+
+/** Thrown when a connection failed before any answer; the next server may be tried. */
+class ConnectionFailed extends Error {}
+
+/** Proxies requests to servers over pooled keep-alive connections. */
+export class Forwarder {
+  readonly #agent: http.Agent;
+  readonly #log: Logger;
+
+  constructor(deps: { logger: Logger; agent?: http.Agent }) {
+    this.#log = deps.logger.child({ '@module': 'agent.rpc' });
+    this.#agent = deps.agent ?? new http.Agent({ keepAlive: true, maxFreeSockets: 16 });
+  }
+
+  /** Sends `req` to the first server that answers; throws 500 `No known Consul servers` when none is known. */
+  async send(source: ServerSource, req: ForwardRequest): Promise<ForwardResponse> {
+    const servers = source.servers();
+    if (servers.length === 0) throw new InternalError(NO_SERVERS);
+    let last: Error | undefined;
+    for (const addr of servers) {
+      try {
+        return await this.#once(addr, req);
+      } catch (err) {
+        if (!(err instanceof ConnectionFailed) || req.signal?.aborted) throw err;
+        last = err;
+        source.failed?.(addr);
+        this.#log.warn({ server: addr, error: err.message, method: req.method }, 'RPC failed to server, trying the next one');
+      }
+    }
+    throw new InternalError(`rpc error making call: ${last?.message ?? NO_SERVERS}`);
+  }
+
+  /** A route handler that answers every request by forwarding it; `defaultToken` fills in a missing token. */
+  handler(source: ServerSource, opts: { defaultToken?: () => string } = {}): Handler {
+    return async (req: HttpRequest): Promise<HttpResult> => {
+      const fwd = await forwardedRequest(req, opts.defaultToken?.() ?? '');
+      const res = await this.send(source, fwd);
+      const { 'Content-Type': contentType, ...headers } = res.headers;
+      if (contentType) return { status: res.status, raw: res.body, contentType, headers };
+      return res.body.length ? { status: res.status, raw: res.body, headers } : { status: res.status, headers };
+    };
+  }
+
+  /** Closes pooled connections. */
+  close(): void {
+    this.#agent.destroy();
+  }
+
+  #once(addr: string, req: ForwardRequest): Promise<ForwardResponse> {
+    const [host, port] = splitHostPort(addr);
+    return new Promise((resolve, reject) => {
+      let answered = false;
+      const out = http.request({
+        host, port, method: req.method, path: req.url, agent: this.#agent, signal: req.signal,
+        headers: { ...req.headers, 'content-length': String(req.body?.length ?? 0) },
+      }, (res) => {
+        answered = true;
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => resolve({ status: res.statusCode ?? 500, headers: responseHeaders(res.headers), body: Buffer.concat(chunks), server: addr }));
+      });
+      out.on('error', (err: NodeJS.ErrnoException) => {
+        if (!answered && (RETRYABLE.has(err.code ?? '') || err.message === 'socket hang up')) {
+          reject(new ConnectionFailed(`${err.code ?? 'error'} ${addr}: ${err.message}`));
+        } else reject(err);
+      });
+      out.end(req.body);
+    });
+  }
+}
+
+/** Builds the request to forward from an incoming one: method, raw path and query, end-to-end headers, body. */
+export async function forwardedRequest(req: HttpRequest, defaultToken = ''): Promise<ForwardRequest> {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) {
+    if (v === undefined || HOP.has(k)) continue;
+    headers[k] = Array.isArray(v) ? v.join(', ') : v;
+  }
+  // The agent's default token applies when the caller gave none, as a client agent's RPC does.
+  if (defaultToken && !req.query.get('token') && !headers['x-consul-token'] && !/^bearer\s/i.test(headers.authorization ?? '')) {
+    headers['x-consul-token'] = defaultToken;
+  }
+  const body = ['GET', 'HEAD'].includes(req.method) ? undefined : await req.body();
+  return { method: req.method, url: req.url ?? rebuildUrl(req), headers, body, signal: req.signal };
+}
+
+// Re-encodes the decoded path segment by segment (KV keys may hold `?`, `#`, `%` or spaces).
+function rebuildUrl(req: HttpRequest): string {
+  const path = req.path.split('/').map(encodeURIComponent).join('/');
+  const q = req.query.toString();
+  return q ? `${path}?${q}` : path;
+}
+
+function responseHeaders(h: http.IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) {
+    if (v === undefined || HOP.has(k) || k === 'date') continue;
+    out[canonicalHeader(k)] = Array.isArray(v) ? v.join(', ') : v;
+  }
+  return out;
+}
+
+// Go's canonical MIME header form (X-Consul-Index), which clients that compare case-sensitively expect.
+function canonicalHeader(k: string): string {
+  return k.replace(/(^|-)([a-z])/g, (_m, sep: string, c: string) => sep + c.toUpperCase());
+}
+
+/** Splits `host:port` or `[v6]:port`. */
+export function splitHostPort(addr: string): [string, number] {
+  const i = addr.lastIndexOf(':');
+  const host = addr.slice(0, i).replace(/^\[(.*)\]$/, '$1');
+  return [host, Number(addr.slice(i + 1))];
+}
