@@ -11,6 +11,7 @@ import { memoryIO } from '../src/cli/io.ts';
 import { SnapshotAgent } from '../src/cli/snapshot-agent-daemon.ts';
 import { defaultSettings, type SnapshotAgentSettings } from '../src/cli/snapshot-agent-config.ts';
 import { runSnapshotAgent } from '../src/cli/snapshot-agent.ts';
+import { LocalStorage } from '../src/cli/snapshot-agent-local.ts';
 import { readArchive } from '../src/snapshot/index.ts';
 import { startDevAgent, type DevAgent } from './support/agent.ts';
 
@@ -48,7 +49,7 @@ describe('snapshot agent', () => {
   function start(overrides: Partial<SnapshotAgentSettings>) {
     const settings = { ...defaultSettings(), interval: 100, retain: 2, localPath: tmp(), ...overrides };
     const logs: string[] = [];
-    const agent = new SnapshotAgent({ client, settings, log: (level, m) => logs.push(`[${level}] ${m}`), aliveTtlMs: 600 });
+    const agent = new SnapshotAgent({ client, settings, storage: new LocalStorage(settings.localPath), log: (level, m) => logs.push(`[${level}] ${m}`), aliveTtlMs: 600 });
     const ctl = new AbortController();
     const done = agent.run(ctl.signal);
     const saved = () => logs.filter((l) => l.startsWith('[INFO] Saved snapshot')).length;

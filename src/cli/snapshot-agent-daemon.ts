@@ -1,6 +1,7 @@
 // The snapshot agent's work (Consul Enterprise's automated backups, open here): register as a
 // service with a TTL "alive" check, contend for the `consul-snapshot/lock` KV lock, and while
-// holding it save a verified snapshot every interval as `consul-<unix ns>.snap`, pruning to `retain`.
+// holding it save a verified snapshot every interval as `consul-<unix ns>.snap` into the storage
+// backend (local directory or S3), rotating to `retain`.
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -9,13 +10,16 @@ import { systemClock, type Clock } from '../clock.ts';
 import { formatGoDuration } from '../duration.ts';
 import { saveVerified } from './snapshot-save.ts';
 import type { SnapshotAgentSettings } from './snapshot-agent-config.ts';
+import type { SnapshotStorage } from './snapshot-agent-storage.ts';
 
 /** Dependencies of a snapshot agent. */
 export interface SnapshotAgentDeps {
   client: ConsulClient;
   settings: SnapshotAgentSettings;
+  /** Where snapshots go (local directory or S3). */
+  storage: SnapshotStorage;
   /** Where log lines go (Consul's `[INFO] Saved snapshot …`). */
-  log(level: 'INFO' | 'WARN' | 'ERROR', message: string): void;
+  log(level: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR', message: string): void;
   clock?: Clock;
   /** TTL of the alive check in ms (default 30 s; it is refreshed every third of it). */
   aliveTtlMs?: number;
@@ -23,8 +27,6 @@ export interface SnapshotAgentDeps {
   lockSessionTTL?: string;
   lockDelayMs?: number;
 }
-
-const SNAP_FILE = /^consul-(\d+)\.snap$/;
 
 /** One snapshot agent instance. */
 export class SnapshotAgent {
@@ -40,28 +42,27 @@ export class SnapshotAgent {
     this.serviceId = `${deps.settings.service}-${randomBytes(4).toString('hex')}`;
   }
 
-  /** Takes one snapshot into the local path and prunes old ones; resolves to the snapshot ID. */
+  /** Takes one verified snapshot, hands it to the storage and rotates; resolves to the snapshot ID. */
   async saveOnce(): Promise<string> {
-    const { settings, client } = this.#d;
-    await fs.mkdir(settings.localPath, { recursive: true });
+    const { settings, client, storage, log } = this.#d;
+    await fs.mkdir(storage.scratchDir, { recursive: true });
     const id = this.#nextId();
-    await saveVerified(client, path.join(settings.localPath, `consul-${id}.snap`), settings.stale);
-    if (settings.retain > 0) await this.#prune(settings.retain);
+    const file = path.join(storage.scratchDir, `consul-${id}.snap`);
+    await saveVerified(client, file, settings.stale);
+    const where = await storage.store(id, file);
+    log('DEBUG', `Stored snapshot ${id} at ${where}`);
+    if (settings.retain > 0) {
+      const deleted = await storage.prune(settings.retain);
+      if (deleted > 0) log('DEBUG', `Rotated out ${deleted} old snapshot(s), keeping ${settings.retain}`);
+    }
     return id;
   }
 
-  // Unix nanoseconds, strictly increasing within the process so files sort by age.
+  // Unix nanoseconds, strictly increasing within the process so names sort by age.
   #nextId(): string {
     const now = BigInt(this.#clock.now()) * 1_000_000n;
     this.#lastId = now > this.#lastId ? now : this.#lastId + 1n;
     return this.#lastId.toString();
-  }
-
-  async #prune(retain: number): Promise<void> {
-    const dir = this.#d.settings.localPath;
-    const snaps = (await fs.readdir(dir)).filter((f) => SNAP_FILE.test(f))
-      .sort((a, b) => (BigInt(SNAP_FILE.exec(a)![1]) < BigInt(SNAP_FILE.exec(b)![1]) ? -1 : 1));
-    for (const f of snaps.slice(0, Math.max(0, snaps.length - retain))) await fs.rm(path.join(dir, f), { force: true });
   }
 
   /** Runs until `stop` aborts: one snapshot and exit when the interval is 0. Resolves to an exit code. */

@@ -4,7 +4,8 @@
 import { HTTP_FLAGS } from './http-flags.ts';
 import { parseCommandFlags, ui, type CliIO, type Command } from './io.ts';
 import { SnapshotAgent } from './snapshot-agent-daemon.ts';
-import { resolveSettings, settingsClient } from './snapshot-agent-config.ts';
+import { resolveSettings, settingsClient, SETTINGS_FLAGS } from './snapshot-agent-config.ts';
+import { openStorage } from './snapshot-agent-storage.ts';
 
 const LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'];
 
@@ -21,7 +22,7 @@ export async function runSnapshotAgent(args: string[], io: CliIO, stop: AbortSig
     return 1;
   }
   const min = LEVELS.indexOf(settings.logLevel.toUpperCase());
-  const log = (level: 'INFO' | 'WARN' | 'ERROR', message: string): void => {
+  const log = (level: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR', message: string): void => {
     if (LEVELS.indexOf(level) < min) return;
     const line = `${new Date().toISOString()} [${level}] ${message}`;
     if (level === 'ERROR') out.error(line);
@@ -35,7 +36,8 @@ export async function runSnapshotAgent(args: string[], io: CliIO, stop: AbortSig
     return 1;
   }
   try {
-    return await new SnapshotAgent({ client, settings, log }).run(stop);
+    const storage = await openStorage(settings, io.env);
+    return await new SnapshotAgent({ client, settings, storage, log }).run(stop);
   } catch (err) {
     out.error(`Snapshot agent failed: ${(err as Error).message}`);
     return 1;
@@ -49,24 +51,18 @@ export const snapshotAgentCommand: Command = {
   name: 'snapshot agent',
   synopsis: 'Periodically saves snapshots of Consul server state',
   flags: [
-    { name: 'config-file', kind: 'list', usage: 'File to read JSON configuration from (a "snapshot_agent" object). This can be specified multiple times.' },
-    { name: 'config-dir', kind: 'list', usage: 'Directory to look for JSON config files, read in alphabetical order. This can be specified multiple times.' },
-    { name: 'interval', kind: 'string', usage: 'Interval at which to perform snapshots as a time with a unit suffix ("s", "m", "h"). If 0 is provided, the agent will take a single snapshot and then exit. Defaults to "1h".' },
-    { name: 'retain', kind: 'int', usage: 'Number of snapshots to retain; 0 keeps them all. Defaults to 30.' },
-    { name: 'lock-key', kind: 'string', usage: 'The KV key used to elect one active agent among several. Defaults to "consul-snapshot/lock".' },
-    { name: 'max-failures', kind: 'int', usage: 'Number of snapshot failures after which the agent gives up leadership. Defaults to 3.' },
-    { name: 'service', kind: 'string', usage: 'The service name used when registering the agent with Consul. Defaults to "consul-snapshot".' },
-    { name: 'deregister-after', kind: 'string', usage: 'Deregister the agent\'s service after it has been critical this long; 0 disables it. Defaults to "72h".' },
-    { name: 'local-path', kind: 'string', usage: 'Directory to store snapshots in. Defaults to "." (the current directory).' },
-    { name: 'log-level', kind: 'string', usage: 'Log verbosity: "trace", "debug", "info", "warn", "error". Defaults to "info".' },
+    { name: 'config-file', kind: 'list', usage: 'File to read JSON (or, ending in ".hcl", HCL) configuration from: a "snapshot_agent" object. This can be specified multiple times.' },
+    { name: 'config-dir', kind: 'list', usage: 'Directory to look for ".json" and ".hcl" config files, read in alphabetical order. This can be specified multiple times.' },
+    ...SETTINGS_FLAGS,
     ...HTTP_FLAGS,
   ],
   help: `
 Usage: proconsul snapshot agent [options]
 
   Starts a process that takes snapshots of the state of the Consul servers and
-  saves them locally as consul-<unix-ns>.snap files, keeping the newest
-  -retain of them.
+  saves them locally as consul-<unix-ns>.snap files, or uploads them to an S3
+  bucket (any S3-compatible endpoint) under <-aws-s3-key-prefix>/consul-<unix-ns>.snap,
+  keeping the newest -retain of them.
 
   As a long-running daemon, the agent registers itself as a service with a
   "Consul Snapshot Agent Alive" check and elects one active instance among all
@@ -79,6 +75,12 @@ Usage: proconsul snapshot agent [options]
   Take a snapshot every hour into /var/backups/consul, keeping 24:
 
       $ proconsul snapshot agent -interval=1h -retain=24 -local-path=/var/backups/consul
+
+  Upload a snapshot every 30 minutes to a MinIO bucket, keeping 48:
+
+      $ AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=... proconsul snapshot agent \\
+          -interval=30m -retain=48 -aws-s3-bucket=backups -aws-s3-region=us-east-1 \\
+          -aws-s3-endpoint=https://minio.internal:9000 -aws-s3-force-path-style
 
   Take a single snapshot from a config file's settings:
 
