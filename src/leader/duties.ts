@@ -13,6 +13,7 @@ import { registerSelf, SERF_CHECK_ID } from './self-register.ts';
 import { SessionTimers } from './session-ttl.ts';
 import { SessionRenewRelay } from './session-renew.ts';
 import { StoreElection } from './election.ts';
+import { LivenessListener } from './liveness.ts';
 import { SoloElection, type LeaderElection, type ServerIdentity } from './election-types.ts';
 import { LeaderLoops, type LeaderLoop } from './loops.ts';
 import { SERVERS_PREFIX, decodeJson, type ServerRecord } from './servers.ts';
@@ -39,7 +40,9 @@ export function serverIdentity(config: RuntimeConfig): ServerIdentity {
 export function buildElection(config: RuntimeConfig, store: Store, clock: Clock, logger: Logger, replica: Replica, ttlSeconds?: number): LeaderElection {
   const self = serverIdentity(config);
   if (store.kind !== 'etcd') return new SoloElection(self, clock);
-  return new StoreElection({ store, clock, logger: logger.child({ '@module': 'agent.leader.election' }), self, replica, ttlSeconds });
+  const log = logger.child({ '@module': 'agent.leader.election' });
+  const liveness = new LivenessListener({ bindAddr: config.bindAddr, advertiseAddr: config.advertiseAddr, logger: log });
+  return new StoreElection({ store, clock, logger: log, self, replica, ttlSeconds, liveness });
 }
 
 /** Wiring for the leader duties. */

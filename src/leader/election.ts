@@ -2,7 +2,9 @@
 // registers `servers/<node>` on its own lease and campaigns for the `leader` key with a
 // create-only compare; the key lives on the winner's lease, so it vanishes when the winner dies
 // or resigns and the others campaign again. The leader re-puts the key every heartbeat (TTL/3)
-// so followers see its liveness in their watch; that is their "last contact".
+// so followers see its liveness in their watch; that is their "last contact". Followers also
+// stay connected to the leader's liveness listener (liveness.ts): when its process dies they
+// revoke its lease at once instead of waiting for the TTL.
 import type { Clock, TimerHandle } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { KeyValue, Store, Watch, WatchBatch } from '../store/index.ts';
@@ -11,6 +13,7 @@ import {
   LEADER_KEY, SERVERS_PREFIX, decodeJson, encodeJson, leaderRecordOf, type LeaderRecord, type ServerRecord,
 } from './servers.ts';
 import type { LeaderElection, ServerIdentity } from './election-types.ts';
+import { LeaderProbe, type LivenessListener } from './liveness.ts';
 
 /** Dependencies of an election. */
 export interface ElectionDeps {
@@ -23,10 +26,19 @@ export interface ElectionDeps {
   replica: { appliedRevision: number; lastContact: number };
   /** Lease TTL in seconds (default 3): a dead leader is replaced within about this long. */
   ttlSeconds?: number;
+  /** This server's liveness listener; without one, a dead leader is only noticed by its lease expiring. */
+  liveness?: LivenessListener;
 }
 
 /** Status records of followers are rewritten every this many heartbeats. */
 const STATUS_EVERY = 3;
+/**
+ * A leader stops leading this long before its lease could expire, counted from the sending of
+ * the last keepalive etcd answered (the lease runs at least TTL from there): room for a late timer.
+ */
+const STEP_DOWN_MARGIN_MS = 500;
+/** Revocations of a dead leader's lease are launched this often until one is answered. */
+const REVOKE_EVERY_MS = 100;
 
 /** An election on a shared Store (etcd). */
 export class StoreElection implements LeaderElection {
@@ -47,6 +59,9 @@ export class StoreElection implements LeaderElection {
   #ticks = 0;
   #running = false;
   #campaigning = false;
+  #stepDown: TimerHandle | null = null;
+  readonly #probe: LeaderProbe | null;
+  #revoking = 0;
   readonly #leadershipFns: ((leader: boolean) => void)[] = [];
   readonly #batchFns: ((b: WatchBatch) => void)[] = [];
 
@@ -55,11 +70,15 @@ export class StoreElection implements LeaderElection {
     this.#ttlMs = (deps.ttlSeconds ?? 3) * 1000;
     this.#lastContact = deps.clock.now();
     this.#self = { ...deps.self, Lease: 0, LastIndex: 0, LastContactMs: 0, StatusAt: 0, Since: 0 };
+    this.#probe = deps.liveness
+      ? new LeaderProbe({ clock: deps.clock, logger: deps.logger, onDead: (lease) => void this.#revokeDead(lease) })
+      : null;
   }
 
   /** Registers this server, follows the election keys and campaigns. */
   async start(): Promise<void> {
     this.#running = true;
+    if (this.#d.liveness) this.#self.Liveness = await this.#d.liveness.listen(this.#self.Node, () => this.#self.Lease);
     await this.#register();
     await this.#sync();
     await this.#campaign();
@@ -71,9 +90,13 @@ export class StoreElection implements LeaderElection {
     if (!this.#running) return;
     this.#running = false;
     this.#timer?.cancel();
+    this.#stepDown?.cancel();
     this.#watch?.cancel();
+    this.#probe?.stop();
     this.#setLeader(false);
     await this.#d.store.leaseRevoke(this.#self.Lease).catch(() => undefined);
+    // Only now: followers take a refused liveness port as proof that this lease may be revoked.
+    await this.#d.liveness?.close();
   }
 
   isLeader(): boolean { return this.#isLeader; }
@@ -132,8 +155,9 @@ export class StoreElection implements LeaderElection {
 
   async #register(): Promise<void> {
     const { store, clock } = this.#d;
+    const sent = clock.now();
     const lease = await store.leaseGrant(this.#ttlMs / 1000);
-    this.#keptAlive = clock.now();
+    this.#renewed(sent);
     this.#self = { ...this.#self, Lease: lease.id, Since: clock.now() };
     await this.#writeStatus();
   }
@@ -196,7 +220,9 @@ export class StoreElection implements LeaderElection {
     this.#leader = rec;
     this.#leaderMod = kv?.modRevision ?? 0;
     if (rec) this.#lastContact = this.#d.clock.now();
-    this.#setLeader(this.#running && rec !== null && rec.Lease === this.#self.Lease);
+    const ours = rec !== null && rec.Lease === this.#self.Lease;
+    this.#setLeader(this.#running && ours && this.#leaseFresh());
+    this.#probe?.follow(this.#running && rec && !ours && rec.Liveness ? { address: rec.Liveness, lease: rec.Lease } : null);
     if (!rec) void this.#campaign();
   }
 
@@ -232,6 +258,7 @@ export class StoreElection implements LeaderElection {
   async #tick(): Promise<void> {
     this.#ticks++;
     if (!(await this.#keepAlive())) return;
+    if (!this.#isLeader && this.#leader?.Lease === this.#self.Lease) await this.#reassert();
     if (this.#isLeader) await this.#beat();
     else if (this.#ticks % STATUS_EVERY === 0) await this.#writeStatus();
     if (!this.#leader) await this.#campaign();
@@ -240,9 +267,10 @@ export class StoreElection implements LeaderElection {
   /** Renews the lease; a lost lease means re-registering, an unreachable store stepping down in time. */
   async #keepAlive(): Promise<boolean> {
     const { store, clock, logger } = this.#d;
+    const sent = clock.now();
     try {
       await store.leaseKeepAlive(this.#self.Lease);
-      this.#keptAlive = clock.now();
+      this.#renewed(sent);
       return true;
     } catch (err) {
       if (!this.#running) return false;
@@ -252,9 +280,65 @@ export class StoreElection implements LeaderElection {
         await this.#register();
         return true;
       }
-      // The lease may expire at keptAlive + TTL: stop leading before another server can win.
-      if (clock.now() - this.#keptAlive >= (this.#ttlMs * 2) / 3) this.#setLeader(false);
       throw err;
+    }
+  }
+
+  /**
+   * Records a keepalive etcd answered (sent at `sent`): the lease lasts at least TTL from then,
+   * so leading is safe until the step-down timer, which fires however long the next keepalive
+   * hangs (an unreachable etcd) — before another server can win the expired lease's key.
+   */
+  #renewed(sent: number): void {
+    const { clock, logger } = this.#d;
+    this.#keptAlive = Math.max(this.#keptAlive, sent);
+    this.#stepDown?.cancel();
+    this.#stepDown = clock.setTimer(this.#keptAlive + this.#stepDownMs() - clock.now(), () => {
+      this.#stepDown = null;
+      if (!this.#isLeader || this.#leaseFresh()) return;
+      logger.warn({ lease: this.#self.Lease }, 'server lease not renewed in time; leader duties stop until it is');
+      this.#setLeader(false);
+    });
+  }
+
+  #stepDownMs(): number {
+    return this.#ttlMs - Math.max(STEP_DOWN_MARGIN_MS, this.#ttlMs / 6);
+  }
+
+  #leaseFresh(): boolean {
+    return this.#d.clock.now() - this.#keptAlive < this.#stepDownMs();
+  }
+
+  /** After a step-down whose lease survived (etcd answered again): lead again if the key is still ours. */
+  async #reassert(): Promise<void> {
+    const res = await this.#d.store.txn({ success: [{ type: 'get', key: LEADER_KEY }] });
+    const got = res.results[0];
+    if (got.type === 'get') this.#applyLeader(got.kv, res.revision);
+  }
+
+  /**
+   * Revokes the lease of a leader whose process is gone (the probe's proof: its liveness port
+   * refused a connection after having greeted us with this lease), while it still holds the
+   * leader key; etcd deletes the key and every server campaigns at once. Attempts overlap: one
+   * may wait on an etcd member that is itself electing, and revoking a revoked lease is harmless.
+   */
+  async #revokeDead(lease: number): Promise<void> {
+    const { store, clock, logger } = this.#d;
+    if (this.#revoking === lease) return;
+    this.#revoking = lease;
+    logger.warn({ leader: this.#leader?.Node, lease }, 'leader process is gone; revoking its lease');
+    let done = false;
+    const attempt = () => store.leaseRevoke(lease).then(
+      () => { done = true; },
+      (err) => { if (isNotFound(err)) done = true; else logger.debug({ err, lease }, 'revoking the dead leader\'s lease failed; retrying'); },
+    );
+    const limit = clock.now() + 2 * this.#ttlMs;
+    try {
+      while (!done && this.#running && this.#leader?.Lease === lease && clock.now() < limit) {
+        await Promise.race([attempt(), new Promise((r) => clock.setTimer(REVOKE_EVERY_MS, () => r(undefined)))]);
+      }
+    } finally {
+      this.#revoking = 0;
     }
   }
 

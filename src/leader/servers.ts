@@ -31,6 +31,8 @@ export interface ServerRecord {
   StatusAt: number;
   /** Wall-clock ms the server (re)registered. */
   Since: number;
+  /** `host:port` of its liveness listener (leader/liveness.ts), absent when it has none. */
+  Liveness?: string;
 }
 
 /** The leader key's value: who leads, and a heartbeat counter followers watch. */
@@ -41,6 +43,8 @@ export interface LeaderRecord {
   Lease: number;
   /** Bumped by every leader heartbeat; followers take each bump as contact. */
   Beat: number;
+  /** `host:port` of the leader's liveness listener, which followers stay connected to. */
+  Liveness?: string;
 }
 
 /** Encodes a record as the Store's JSON bytes. */
@@ -60,5 +64,5 @@ export function decodeJson<T>(value: Uint8Array): T | null {
 
 /** The leader record that names a server. */
 export function leaderRecordOf(s: ServerRecord, beat = 0): LeaderRecord {
-  return { ID: s.ID, Node: s.Node, Address: s.Address, Lease: s.Lease, Beat: beat };
+  return { ID: s.ID, Node: s.Node, Address: s.Address, Lease: s.Lease, Beat: beat, ...(s.Liveness ? { Liveness: s.Liveness } : {}) };
 }
