@@ -24,6 +24,7 @@ import type { RuntimeConfig } from './config/runtime.ts';
 import { addAutopilot, buildManagedStore } from './managed-etcd.ts';
 import { applyPersistedAcl } from './acl-enable.ts';
 import { CoordinateSync, coordinateSettings } from './coordinates.ts';
+import { createRpcServer, tokenHandlers } from './rpc-server.ts';
 
 /** Optional overrides of what createAgent would build itself. */
 export interface AgentDeps {
@@ -155,6 +156,14 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
     random: deps.random ?? Math.random, now: () => clock.now(),
   });
   const dns = new DnsServer({ handler: dnsHandler, logger: logger.child({ '@module': 'dns' }) });
+  // Client agents reach servers on ports.server; an agent built without a pool (in-process
+  // tests) has no clients and binds no RPC port.
+  const rpc = config.gossip ? createRpcServer({
+    config, router, dns: dnsHandler, logger,
+    dnsFor: tokenHandlers((token) => dnsHandler.derive({
+      view: new DnsView(replica, { token: () => token, resolve: (s) => endpoints.acl.resolver.resolve(s) }), fastPath: false,
+    })),
+  }) : null;
   let started = false;
   let stopped = false;
 
@@ -166,6 +175,8 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       started = true;
       await store.open();
       await replica.start();
+      // Before gossip announces this server, so clients that see it can reach it.
+      await rpc?.listenRpc();
       await pool.start();
       await leaderSide.election.start();
       // The leader's duties (cluster id, CA root, ACLs, members, session TTLs) finish before
@@ -182,6 +193,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       if (stopped) return;
       stopped = true;
       await http.close();
+      await rpc?.close();
       await dns.close();
       await local.stop();
       coordinateSync.stop();

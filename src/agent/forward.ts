@@ -145,9 +145,15 @@ function responseHeaders(h: http.IncomingHttpHeaders): Record<string, string> {
   return out;
 }
 
-// Go's canonical MIME header form (X-Consul-Index), which clients that compare case-sensitively expect.
+// Consul's header spellings, so a forwarded answer carries the same names as one from a server.
+const CONSUL_HEADERS = new Map([
+  'X-Consul-Index', 'X-Consul-KnownLeader', 'X-Consul-LastContact', 'X-Consul-Effective-Consistency',
+  'X-Consul-Default-ACL-Policy', 'X-Consul-Results-Filtered-By-ACLs', 'X-Consul-Query-Backend', 'X-Cache',
+].map((h) => [h.toLowerCase(), h]));
+
+// Otherwise Go's canonical MIME header form.
 function canonicalHeader(k: string): string {
-  return k.replace(/(^|-)([a-z])/g, (_m, sep: string, c: string) => sep + c.toUpperCase());
+  return CONSUL_HEADERS.get(k) ?? k.replace(/(^|-)([a-z])/g, (_m, sep: string, c: string) => sep + c.toUpperCase());
 }
 
 /** Splits `host:port` or `[v6]:port`. */

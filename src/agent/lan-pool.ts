@@ -3,8 +3,7 @@
 // runs retry_join, and leaves or shuts down. Without config.gossip (an in-process agent built
 // from a bare RuntimeConfig) there is no pool and the agent is its own only member.
 // Client agents (server = false) join the pool with role=node and the leader registers their
-// node and serfHealth; their own services and checks still sync into the store the agent opens
-// itself, so a client shares the catalog only with `-store etcd://…` (no forwarding to servers yet).
+// node and serfHealth; they find the servers to forward to among the members (server-list.ts).
 import path from 'node:path';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';

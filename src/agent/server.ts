@@ -234,14 +234,14 @@ function aclEndpoints(deps: EndpointDeps, config: RuntimeConfig, agentRecovery: 
 }
 
 /** telemetry.prometheus_retention_time in ms (0 when unset), read from the merged config. */
-function prometheusRetention(config: RuntimeConfig): number {
+export function prometheusRetention(config: RuntimeConfig): number {
   const t = (config.raw.telemetry as Record<string, unknown> | undefined)?.prometheus_retention_time;
   if (typeof t === 'number') return t;
   return typeof t === 'string' ? parseGoDuration(t) ?? 0 : 0;
 }
 
 /** Counts of the agent's own services and checks for agent/self Stats. */
-function localCounts(local: Local): { services: number; checks: number; ttlChecks: number } {
+export function localCounts(local: Local): { services: number; checks: number; ttlChecks: number } {
   const checks = local.state.checks();
   return { services: local.state.services().length, checks: checks.length, ttlChecks: checks.filter((c) => c.Type === 'ttl').length };
 }

@@ -2,6 +2,7 @@
 // Consul's start-up banner, then run until SIGINT/SIGTERM and shut down cleanly.
 import { loadConfig, agentFlagDefs, ConfigError, type RuntimeConfig } from '../agent/config/index.ts';
 import { createAgent } from '../agent/agent.ts';
+import { createClientAgent } from '../agent/client.ts';
 import { createLogger, LogHub } from '../log.ts';
 import { CONSUL_API_VERSION, PROCONSUL_VERSION, buildDate } from '../version.ts';
 import type { CliIO, Command } from './io.ts';
@@ -79,7 +80,8 @@ async function run(args: string[], io: CliIO): Promise<number> {
   const logger = createLogger({ level: config.logLevel, json: config.logJson, write: (s) => io.stdout(s), hub: logHub });
   let requestLeave: (why: string) => void = () => {};
   const left = new Promise<string>((resolve) => { requestLeave = resolve; });
-  const agent = createAgent(config, {
+  // Without -server the agent is a client: local services and checks, everything else forwarded.
+  const agent = (config.server ? createAgent : createClientAgent)(config, {
     logger, logHub,
     // PUT /v1/agent/leave ends the process the way a signal does.
     shutdown: () => requestLeave('leave'),

@@ -10,7 +10,7 @@ import type { DnsHandler } from './handler.ts';
 
 /** Options of the listeners. */
 export interface DnsServerDeps {
-  handler: DnsHandler;
+  handler: Pick<DnsHandler, 'answerNow' | 'handle'>;
   logger: Logger;
   maxTcpConns?: number;
   maxPipelined?: number;

@@ -4,21 +4,29 @@
 import type { RuntimeConfig } from '../agent/config/runtime.ts';
 import type { CatalogEndpoint } from '../endpoint/index.ts';
 import { CONSUL_API_VERSION } from '../version.ts';
+import type { RegisterRequest } from '../api/catalog-types.ts';
 
 /** Consul's serfHealth check id. */
 export const SERF_CHECK_ID = 'serfHealth';
 
-/** Registers (or refreshes) this agent's node, serfHealth and, for servers, the consul service. */
-export async function registerSelf(catalog: CatalogEndpoint, c: RuntimeConfig): Promise<void> {
+/** This agent's node as anti-entropy registers it (Consul's syncNodeInfo): ID, address, tagged addresses, meta. */
+export function nodeRegistration(c: RuntimeConfig): RegisterRequest & { TaggedAddresses: Record<string, string>; NodeMeta: Record<string, string> } {
   const addr = c.advertiseAddr;
   const wan = c.advertiseAddrWan || addr;
-  await catalog.register({
+  return {
     ID: c.nodeId,
     Node: c.nodeName,
     Address: addr,
     Datacenter: c.datacenter,
     TaggedAddresses: { lan: addr, lan_ipv4: addr, wan, wan_ipv4: wan },
     NodeMeta: { 'consul-network-segment': '', 'consul-version': CONSUL_API_VERSION, ...c.nodeMeta },
+  };
+}
+
+/** Registers (or refreshes) this agent's node, serfHealth and, for servers, the consul service. */
+export async function registerSelf(catalog: CatalogEndpoint, c: RuntimeConfig): Promise<void> {
+  await catalog.register({
+    ...nodeRegistration(c),
     ...(c.server ? {
       Service: {
         ID: 'consul', Service: 'consul', Port: c.ports.server, Tags: [], Address: '',

@@ -12,9 +12,9 @@ import { sameCheck, sameService, toNodeService } from './compare.ts';
 /** The catalog as anti-entropy sees it: in-process on a server, over RPC on a client. */
 export interface CatalogTarget {
   /** This node's services in the catalog, keyed by ID (undefined when the node is absent). */
-  nodeServices(node: string): Map<string, NodeService> | undefined;
+  nodeServices(node: string): Map<string, NodeService> | undefined | Promise<Map<string, NodeService> | undefined>;
   /** This node's checks in the catalog. */
-  nodeChecks(node: string): HealthCheck[];
+  nodeChecks(node: string): HealthCheck[] | Promise<HealthCheck[]>;
   /** Writes with the ACL token `token` ('' = anonymous); ACL denials throw Consul's errors. */
   register(req: RegisterRequest, token: string): Promise<boolean>;
   deregister(req: DeregisterRequest, token: string): Promise<boolean>;
@@ -159,7 +159,8 @@ export class AntiEntropy {
   async #syncFull(): Promise<void> {
     const { state, target, nodeName } = this.#o;
     await target.syncNode();
-    const remoteServices = target.nodeServices(nodeName) ?? new Map<string, NodeService>();
+    const remoteServices = (await target.nodeServices(nodeName)) ?? new Map<string, NodeService>();
+    const remoteChecks = await target.nodeChecks(nodeName);
     const services = state.serviceStates();
     for (const [id, rs] of remoteServices) {
       const ls = services.get(id);
@@ -174,7 +175,7 @@ export class AntiEntropy {
       ls.inSync = sameService(ls.service, rs);
     }
     for (const [id, ls] of services) if (!ls.deleted && !remoteServices.has(id)) ls.inSync = false;
-    this.#markChecks(target.nodeChecks(nodeName));
+    this.#markChecks(remoteChecks);
     await this.#syncChanges();
   }
 
@@ -198,7 +199,7 @@ export class AntiEntropy {
 
   async #syncChanges(): Promise<void> {
     const { state, target, nodeName } = this.#o;
-    if (target.nodeServices(nodeName) === undefined) await target.syncNode();
+    if ((await target.nodeServices(nodeName)) === undefined) await target.syncNode();
     for (const [id, s] of [...state.serviceStates()]) {
       if (s.deleted) {
         if (await this.#deregister({ Node: nodeName, ServiceID: id }, 'service', id)) state.forgetService(id);

@@ -1,0 +1,84 @@
+// The route table of a client agent: the same table servers use (http/routes.ts), with the
+// agent-local areas Consul answers on the agent itself (self, members, join/leave, local
+// services and checks, tokens, reload, metrics, monitor, host, user events) handled here and
+// every other route forwarded to a server.
+import type { Clock } from '../clock.ts';
+import type { Leadership } from '../endpoint/index.ts';
+import {
+  buildRoutes, agentSelfHandlers, agentStats, observeHandlers, eventHandlers, agentServiceHandlers, agentCheckHandlers,
+  agentControlHandlers, type Handler, type HttpRequest, type RequestConfig, type RouteHandlers, type Router, type ObserveDeps,
+} from '../http/index.ts';
+import { guardAgentRoutes } from './acl-guards.ts';
+import type { EventBuffer } from './events.ts';
+import type { LanPool } from './lan-pool.ts';
+import type { Local } from './local/index.ts';
+import { poolHandlers, selfMember, serfLanStats } from './pool-routes.ts';
+import { localCounts } from './server.ts';
+import type { RuntimeConfig } from './config/runtime.ts';
+
+/** What the client's local handlers use. */
+export interface ClientRouteDeps {
+  config: RuntimeConfig;
+  local: Local;
+  pool: LanPool;
+  events: EventBuffer;
+  observe: ObserveDeps;
+  /** A client never leads; it knows a leader when it knows a server. */
+  leadership: Leadership;
+  reqCfg: RequestConfig;
+  /** Answers by forwarding to a server. */
+  forward: Handler;
+  reload(): Promise<void>;
+  leave(): Promise<void>;
+  clock: Clock;
+  random: () => number;
+}
+
+// Every handler of a forwarded area is the forwarder, whatever the route table asks for, except
+// the few `own` ones that adjust the request first.
+function forwarded<T>(forward: Handler, own: Record<string, Handler> = {}): T {
+  return new Proxy({}, { get: (_t, key) => (typeof key === 'string' ? own[key] ?? forward : undefined) }) as T;
+}
+
+/** Session create without a Node is for this agent's node (Consul's agent fills it in before the RPC). */
+export function sessionOnThisNode(forward: Handler, nodeName: string): Handler {
+  return async (req: HttpRequest) => {
+    const raw = await req.body();
+    let body: unknown = raw.length ? undefined : {};
+    try {
+      body ??= JSON.parse(raw.toString('utf8'));
+    } catch {
+      // The server reports the malformed body in its words.
+    }
+    const obj = body as Record<string, unknown> | undefined;
+    const named = !obj || typeof obj !== 'object' || Array.isArray(obj) || Object.keys(obj).some((k) => k.toLowerCase() === 'node');
+    const sent = named ? raw : Buffer.from(JSON.stringify({ ...obj, Node: nodeName }));
+    return forward({ ...req, body: async () => sent });
+  };
+}
+
+/** The client agent's route table. */
+export function clientRoutes(d: ClientRouteDeps): Router {
+  const { config, local, reqCfg, forward } = d;
+  const f = <K extends keyof RouteHandlers>(): RouteHandlers[K] => forwarded<RouteHandlers[K]>(forward);
+  const handlers: RouteHandlers = {
+    kv: f<'kv'>(), txn: f<'txn'>(), status: f<'status'>(), operator: f<'operator'>(), connect: f<'connect'>(),
+    session: forwarded<RouteHandlers['session']>(forward, { create: sessionOnThisNode(forward, config.nodeName) }), catalog: f<'catalog'>(), health: f<'health'>(), config: f<'config'>(), gateways: f<'gateways'>(),
+    coordinate: f<'coordinate'>(), keyring: f<'keyring'>(), acl: f<'acl'>(), aclPolicies: f<'aclPolicies'>(),
+    aclAuth: f<'aclAuth'>(), aclExplain: f<'aclExplain'>(), aclTranslate: forward, agentAcl: f<'agentAcl'>(), snapshot: f<'snapshot'>(),
+    agent: agentSelfHandlers({
+      config, leadership: d.leadership, member: () => selfMember(d.pool),
+      stats: () => agentStats(config, d.leadership, localCounts(local), serfLanStats(d.pool)),
+    }),
+    members: poolHandlers(config, d.pool, reqCfg).members,
+    observe: observeHandlers(d.observe),
+    event: eventHandlers(d.events, { ...reqCfg, maxQueryTime: config.maxQueryTime }),
+    agentServices: agentServiceHandlers(local, { ...reqCfg, defaultQueryTime: config.defaultQueryTime, maxQueryTime: config.maxQueryTime }, d.clock, d.random),
+    agentChecks: agentCheckHandlers(local, reqCfg),
+    agentControl: agentControlHandlers({
+      config, tokens: local.tokens, reload: d.reload, leave: d.leave,
+      tokenChanged: () => void local.ae.syncFull().catch(() => {}),
+    }),
+  };
+  return buildRoutes(guardAgentRoutes(handlers, reqCfg, config.nodeName));
+}

@@ -1,0 +1,138 @@
+// The composition root of a client agent (`proconsul agent` without -server): no store, replica,
+// election or leader loops. It owns its node's services and checks, runs the checks, syncs them
+// to the catalog through a server (anti-entropy), answers agent-local routes itself, forwards
+// every other HTTP request and every DNS question to a server found in the LAN pool.
+import fs from 'node:fs';
+import { systemClock } from '../clock.ts';
+import { createLogger, LogHub, type Logger } from '../log.ts';
+import { Telemetry } from '../telemetry/metrics.ts';
+import { HttpServer } from '../http/index.ts';
+import { DnsServer, type DnsAddresses } from '../dns/index.ts';
+import type { Leadership } from '../endpoint/index.ts';
+import type { AgentDeps } from './agent.ts';
+import { clientRoutes } from './client-routes.ts';
+import { remoteDnsHandler } from './client-dns.ts';
+import type { RuntimeConfig } from './config/runtime.ts';
+import { bridgeEvents } from './event-gossip.ts';
+import { EventBuffer } from './events.ts';
+import { Forwarder } from './forward.ts';
+import { LanPool } from './lan-pool.ts';
+import { createLocal, type Local } from './local/index.ts';
+import { remoteCatalogTarget, type ServerCall } from './local/remote-target.ts';
+import { prometheusRetention } from './server.ts';
+import { ServerList } from './server-list.ts';
+
+/** A running (or ready to run) client agent. */
+export interface ClientAgent {
+  readonly config: RuntimeConfig;
+  readonly logger: Logger;
+  readonly http: HttpServer;
+  /** This agent's own services and checks, with anti-entropy through the servers. */
+  readonly local: Local;
+  readonly pool: LanPool;
+  /** The datacenter's servers, from gossip. */
+  readonly servers: ServerList;
+  /** Leaves the gossip pool gracefully. */
+  leave(): Promise<void>;
+  /** Joins the pool, binds the listeners and starts syncing. */
+  start(): Promise<void>;
+  /** Closes listeners and connections, stops checks and gossip. Idempotent. */
+  stop(): Promise<void>;
+  httpAddresses(): string[];
+  dnsAddresses(): DnsAddresses;
+}
+
+/** Builds a client agent; nothing is bound until start(). */
+export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): ClientAgent {
+  const clock = deps.clock ?? systemClock;
+  const random = deps.random ?? Math.random;
+  const hub = deps.logHub ?? new LogHub();
+  const logger = deps.logger ?? createLogger({ level: config.logLevel, json: config.logJson, hub });
+  const log = logger.child({ '@module': 'agent' });
+  const telemetry = new Telemetry(clock);
+  const pool = new LanPool(config, { clock, logger, random, transport: deps.gossipTransport, onJoinExhausted: deps.onJoinExhausted });
+  const servers = new ServerList({ datacenter: config.datacenter, random });
+  const forwarder = new Forwarder({ logger });
+  const call: ServerCall = (method, url, token, body) => forwarder.send(servers, {
+    method, url, body: body === undefined ? undefined : Buffer.from(JSON.stringify(body)),
+    headers: { 'content-type': 'application/json', ...(token ? { 'x-consul-token': token } : {}) },
+  });
+  const token = (kind: 'agent' | 'dns') => local.tokens.get(kind) || local.tokens.get('default');
+  const local: Local = createLocal({
+    config, clock, random, logger, target: remoteCatalogTarget(call, config, () => token('agent')),
+    remoteChecks: (node) => { throw new Error(`alias checks on another node (${node}) are not supported on client agents yet`); },
+    clusterSize: () => pool.members().length,
+  });
+  const events = new EventBuffer({ nodeName: config.nodeName, services: () => local.state.services() });
+  if (pool.gossip) bridgeEvents(events, pool.gossip);
+  const leadership: Leadership = {
+    isLeader: () => false, knownLeader: () => servers.servers().length > 0, leaderAddr: () => '', peers: () => [],
+  };
+  const reqCfg = { datacenter: config.datacenter, defaultToken: config.acl.tokens.default };
+  const router = clientRoutes({
+    config, local, pool, events, leadership, reqCfg, clock, random,
+    observe: { telemetry, hub, prometheusRetentionMs: prometheusRetention(config) },
+    forward: forwarder.handler(servers, { defaultToken: () => local.tokens.get('default') }),
+    reload: async () => local.reload(await (deps.reloadConfig ?? (async () => config))()),
+    leave: async () => {
+      await local.stop();
+      await pool.leave();
+      setTimeout(() => void (deps.shutdown ?? (() => agent.stop()))(), 100);
+    },
+  });
+  const http = new HttpServer({
+    router, logger: logger.child({ '@module': 'agent.http' }), metrics: telemetry,
+    config: {
+      defaultAclPolicy: config.acl.defaultPolicy, responseHeaders: config.http.responseHeaders,
+      allowWriteHttpFrom: config.http.allowWriteHttpFrom, maxConnsPerClient: config.limits.httpMaxConnsPerClient, prettyAll: config.dev,
+    },
+  });
+  const dns = new DnsServer({
+    handler: remoteDnsHandler({ forwarder, servers, token: () => token('dns'), logger: logger.child({ '@module': 'dns' }) }),
+    logger: logger.child({ '@module': 'dns' }),
+  });
+  let started = false;
+  let stopped = false;
+  const agent: ClientAgent = {
+    config, logger, http, local, pool, servers,
+    leave: () => pool.leave(),
+    async start() {
+      if (started) return;
+      started = true;
+      await pool.start();
+      if (pool.gossip) followServers(pool, servers, local, log);
+      await local.start();
+      await http.listen(config.httpAddrs);
+      await dns.listen(config.dnsAddrs);
+      if (config.pidFile) fs.writeFileSync(config.pidFile, String(process.pid));
+      log.info({ node: config.nodeName, datacenter: config.datacenter, http: http.addresses() }, 'client agent started');
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await http.close();
+      await dns.close();
+      await local.stop();
+      servers.stop();
+      await pool.shutdown();
+      forwarder.close();
+      if (config.pidFile) fs.rmSync(config.pidFile, { force: true });
+      log.info({}, 'agent stopped');
+    },
+    httpAddresses: () => http.addresses(),
+    dnsAddresses: () => dns.addresses(),
+  };
+  return agent;
+}
+
+// The first full sync usually runs before the pool has found a server; a server appearing when
+// none was known syncs at once instead of waiting for the failed sync's retry interval.
+function followServers(pool: LanPool, servers: ServerList, local: Local, log: Logger): void {
+  servers.follow(pool.gossip!);
+  pool.gossip!.on((e) => {
+    if (e.type !== 'member-join' && e.type !== 'member-update') return;
+    if (e.member.tags.role !== 'consul' || servers.servers().length !== 1) return;
+    log.info({ server: e.member.name }, 'adding server; syncing local state');
+    void local.ae.syncFull().catch((err: Error) => log.warn({ error: err.message }, 'full sync after a server joined failed'));
+  });
+}

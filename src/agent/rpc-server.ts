@@ -1,0 +1,70 @@
+// A server's internal RPC listener (DESIGN §6): HTTP/1.1 keep-alive on ports.server at the bind
+// address, serving the same route table as the HTTP API plus the internal routes client agents
+// need, e.g. DNS questions answered by this server's DnsHandler under the client's DNS token.
+import { HttpServer, Router, type HttpRequest, type HttpResult } from '../http/index.ts';
+import type { Logger } from '../log.ts';
+import type { DnsHandler } from '../dns/index.ts';
+import type { RuntimeConfig } from './config/runtime.ts';
+
+/** The route prefix reserved for agent-to-server calls. */
+export const INTERNAL_RPC_PREFIX = '/v1/internal/rpc/';
+/** Client agents post raw DNS messages here (`?transport=udp|tcp`, token in X-Consul-Token). */
+export const DNS_RPC_PATH = `${INTERNAL_RPC_PREFIX}dns`;
+/** Content type of a raw DNS message (RFC 8484). */
+export const DNS_MESSAGE_TYPE = 'application/dns-message';
+
+const MAX_DNS_MESSAGE = 65_535;
+const MAX_TOKEN_HANDLERS = 64;
+
+/** What the listener serves. */
+export interface RpcServerDeps {
+  config: RuntimeConfig;
+  /** The HTTP API's route table. */
+  router: Router;
+  /** This server's DNS handler. */
+  dns: DnsHandler;
+  /** The same handler answering under another ACL token. */
+  dnsFor(token: string): DnsHandler;
+  logger: Logger;
+}
+
+/** Answers a raw DNS message posted by a client agent. */
+function dnsRoute(d: RpcServerDeps): (req: HttpRequest) => Promise<HttpResult> {
+  return async (req) => {
+    const msg = await req.body(MAX_DNS_MESSAGE);
+    const token = req.headers['x-consul-token'];
+    const handler = typeof token === 'string' ? d.dnsFor(token) : d.dns;
+    const reply = await handler.handle(msg, req.query.get('transport') === 'tcp' ? 'tcp' : 'udp');
+    return reply ? { raw: reply, contentType: DNS_MESSAGE_TYPE } : { status: 204 };
+  };
+}
+
+/** Derived DNS handlers per token, bounded (oldest dropped first). */
+export function tokenHandlers(make: (token: string) => DnsHandler): (token: string) => DnsHandler {
+  const cache = new Map<string, DnsHandler>();
+  return (token) => {
+    let h = cache.get(token);
+    if (!h) {
+      if (cache.size >= MAX_TOKEN_HANDLERS) cache.delete(cache.keys().next().value!);
+      h = make(token);
+      cache.set(token, h);
+    }
+    return h;
+  };
+}
+
+/** Builds the internal RPC listener; listen() binds `bind_addr:ports.server`. */
+export function createRpcServer(d: RpcServerDeps): HttpServer & { listenRpc(): Promise<void> } {
+  const internal = new Router().route('POST', DNS_RPC_PATH, dnsRoute(d));
+  const router = {
+    match: (method: string, path: string) => (path.startsWith(INTERNAL_RPC_PREFIX) ? internal.match(method, path) : d.router.match(method, path)),
+    list: () => [...d.router.list(), ...internal.list()],
+  };
+  const server = new HttpServer({
+    router, logger: d.logger.child({ '@module': 'agent.rpc' }),
+    config: { get defaultAclPolicy() { return d.config.acl.defaultPolicy; }, responseHeaders: {}, maxConnsPerClient: 0 },
+  });
+  return Object.assign(server, {
+    listenRpc: () => server.listen([{ kind: 'tcp', host: d.config.bindAddr, port: d.config.ports.server }]),
+  });
+}
