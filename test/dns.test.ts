@@ -1,5 +1,5 @@
 // The DNS interface against real agents with real clients (`dig` and Node's resolver): every
-// query form, health filtering, UDP truncation with and without EDNS0, TCP, recursion to a
+// query form, health filtering, UDP truncation with and without EDNS0, name compression, TCP, recursion to a
 // test upstream, NXDOMAIN/NODATA with SOA, TTL settings and malformed packets.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -41,7 +41,7 @@ before(async () => {
     },
   });
   strict = await startDevAgent({ config: { dnsAddrs: DNS, raw: { dns_config: { enable_truncate: true, only_passing: true } } } });
-  limited = await startDevAgent({ config: { dnsAddrs: DNS, raw: { recursors: ['127.0.0.1:1'], dns_config: { a_record_limit: 2, recursor_timeout: '200ms' } } } });
+  limited = await startDevAgent({ config: { dnsAddrs: DNS, raw: { recursors: ['127.0.0.1:1'], dns_config: { a_record_limit: 2, recursor_timeout: '200ms', disable_compression: true } } } });
   for (const a of [main, strict, limited]) await seed(a);
 });
 after(async () => {
@@ -203,6 +203,20 @@ describe('DNS truncation and transports', () => {
     // The kept SRV answers keep their targets' A records in the additional section.
     const glue = small.additional.filter((r) => r[3] === 'A').map((r) => r[0]).sort();
     assert.deepEqual(glue, small.answer.map((r) => r[7]).sort());
+  });
+
+  test('answers are name-compressed unless disable_compression, and truncation counts the compressed size', async () => {
+    const size = (r: { raw: string }): number => Number(/MSG SIZE\s+rcvd: (\d+)/.exec(r.raw)?.[1]);
+    const packed = await dig(port(main), 'many.service.consul', 'SRV', '+tcp');
+    const plain = await dig(port(limited), 'many.service.consul', 'SRV', '+tcp');
+    const records = (r: { answer: string[][]; additional: string[][] }): string[] => [...r.answer, ...r.additional].map((x) => [x[0], ...x.slice(2)].join(' ')).sort();
+    // The same records (main's service_ttl aside).
+    assert.deepEqual(records(packed), records(plain));
+    // Each SRV owner becomes a 2-byte pointer to the question and each glue owner one to its SRV target.
+    assert.equal(size(plain) - size(packed), 10 * (21 - 2) + 10 * (20 - 2));
+    // 600 bytes hold all ten SRV answers and their glue compressed, five uncompressed.
+    assert.equal((await dig(port(main), 'many.service.consul', 'SRV', '+bufsize=600')).answer.length, 10);
+    assert.equal((await dig(port(limited), 'many.service.consul', 'SRV', '+bufsize=600')).answer.length, 5);
   });
 
   test('a_record_limit caps A answers on every transport but not SRV', async () => {

@@ -8,7 +8,8 @@ import type { DnsConfig } from './config.ts';
 import { parseName, type ParsedName } from './name.ts';
 import { answer, type Sections } from './answers.ts';
 import { soaRecord } from './records.ts';
-import { trimReply } from './truncate.ts';
+import { fitReply, syncExtra } from './truncate.ts';
+import { MessageWriter, packQuestion, packRecord } from './pack.ts';
 import { recurse, type Exchange } from './recursor.ts';
 import { RCODE, rcodeFor } from './errors.ts';
 import { PreparedAnswers } from './prepared.ts';
@@ -37,6 +38,7 @@ const EDNS_MAX = 65535 - 68;
 export class DnsHandler {
   readonly #d: Required<DnsHandlerDeps>;
   readonly #prepared: PreparedAnswers | null;
+  readonly #writer = new MessageWriter();
   #recursing = 0;
 
   constructor(deps: DnsHandlerDeps) {
@@ -111,30 +113,48 @@ export class DnsHandler {
       rcode = rcodeFor(err);
       if (rcode === RCODE.SERVFAIL) this.#d.logger.error({ err, name: q.name }, 'dns query failed');
     }
-    const out = this.#reply(req, rcode, true, q.name);
-    out.answers = sections.answers;
-    out.authorities = sections.authorities;
-    out.additionals = sections.additionals;
-    if ((rcode === RCODE.NOERROR || rcode === RCODE.NXDOMAIN) && out.answers.length === 0) {
-      out.authorities = [soaRecord(parsed.domain, cfg, this.#d.now())];
+    let authorities = sections.authorities;
+    if ((rcode === RCODE.NOERROR || rcode === RCODE.NXDOMAIN) && sections.answers.length === 0) {
+      authorities = [soaRecord(parsed.domain, cfg, this.#d.now())];
     }
     const edns = ednsOf(req);
-    if (edns) out.additionals.push(edns.opt);
-    const trimmed = trimReply(out, transport, edns?.size ?? null, cfg.udpAnswerLimit);
-    if (trimmed && cfg.enableTruncate) out.flags! |= dnsPacket.TRUNCATED_RESPONSE;
-    return encodeSafe(out, msg);
+    const additionals = edns ? [...sections.additionals, edns.opt] : sections.additionals;
+    try {
+      return this.#pack(req, rcode, q.name, { answers: sections.answers, authorities, additionals }, transport, edns?.size ?? null);
+    } catch {
+      return headerReply(msg, RCODE.SERVFAIL);
+    }
+  }
+
+  /** Fits the sections to the transport (truncate.ts) and writes them, compressed unless disable_compression. */
+  #pack(req: DecodedPacket, rcode: number, qname: string, s: Sections, transport: 'udp' | 'tcp', ednsSize: number | null): Buffer {
+    const { cfg } = this.#d;
+    const q = req.questions![0];
+    const question = packQuestion(qname, q.type, q.class ?? 'IN');
+    const answers = s.answers.map(packRecord);
+    const authorities = s.authorities.map(packRecord);
+    const extras = s.additionals.map(packRecord);
+    const compress = !cfg.disableCompression;
+    const head = { id: req.id ?? 0, flags: 0 };
+    const w = this.#writer;
+    const measure = (kept: number, synced: boolean, authority: boolean, c: boolean): number =>
+      w.write(head, question, answers, kept, authority ? authorities : [], synced ? syncExtra(answers, kept, extras) : extras, c);
+    const fit = fitReply(answers.length, { transport, ednsSize, udpAnswerLimit: cfg.udpAnswerLimit, srv: q.type === 'SRV', compress }, measure);
+    head.flags = QR | this.#flags(req, rcode, true) | (fit.truncated && cfg.enableTruncate ? dnsPacket.TRUNCATED_RESPONSE : 0);
+    return w.take(measure(fit.kept, fit.synced, fit.authority, compress));
   }
 
   /** A reply skeleton: the request's id, opcode, RD and question; AA for our names; RA when recursors exist. */
-  #reply(req: DecodedPacket, rcode: number, authoritative: boolean, qname?: string): Packet {
+  #reply(req: DecodedPacket, rcode: number, authoritative: boolean): Packet {
+    return { type: 'response', id: req.id, flags: this.#flags(req, rcode, authoritative), questions: req.questions, answers: [], authorities: [], additionals: [] };
+  }
+
+  /** Reply flags without QR (dns-packet adds it for responses; set below for our writer). */
+  #flags(req: DecodedPacket, rcode: number, authoritative: boolean): number {
     let flags = (req.flags ?? 0) & (OPCODE_MASK | dnsPacket.RECURSION_DESIRED);
     if (authoritative) flags |= dnsPacket.AUTHORITATIVE_ANSWER;
     if (this.#d.cfg.recursors.length > 0) flags |= dnsPacket.RECURSION_AVAILABLE;
-    const q = req.questions![0];
-    return {
-      type: 'response', id: req.id, flags: flags | rcode,
-      questions: [{ ...q, name: qname ?? q.name }], answers: [], authorities: [], additionals: [],
-    };
+    return flags | rcode;
   }
 
   async #recurse(msg: Buffer, req: DecodedPacket): Promise<Buffer> {

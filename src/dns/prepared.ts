@@ -1,8 +1,8 @@
 // Prepared service answers, the hot path for `<service>.service` A/AAAA/SRV questions: every
 // instance's records are encoded once and kept until the service's index moves; each query
 // shuffles the instances, picks records as answers.ts does (de-duplication, a_record_limit),
-// trims as truncate.ts does and copies bytes into the reply, byte for byte what the general
-// path would have sent (dns-packet never compresses names, so each record's size is fixed).
+// fits and writes them with the general path's truncate.ts and pack.ts, so the reply is byte for
+// byte what the general path would have sent.
 import dnsPacket, { type Answer } from 'dns-packet';
 import type { DnsView } from '../endpoint/dns-view.ts';
 import type { DnsConfig } from './config.ts';
@@ -10,15 +10,15 @@ import { serviceTtl } from './config.ts';
 import { checkLocal, instanceRecords, type Question } from './answers.ts';
 import { parseName } from './name.ts';
 import { recordKey, shuffle } from './records.ts';
-import { referencedNames, bareName } from './truncate.ts';
+import { fitReply, referencedNames, bareName } from './truncate.ts';
 import { keyName, type WireQuery } from './wire.ts';
+import { MessageWriter, packQuestion, packRecord, type PackedQuestion, type PackedRecord } from './pack.ts';
 
-/** One encoded record: its bytes, identity (for de-duplication), owner name and the names it refers to. */
-interface Rec {
-  buf: Buffer;
+/** One packed record with its identity (for de-duplication), owner name and the names it refers to, numbered. */
+interface Rec extends PackedRecord {
   id: number;
   name: number;
-  refs: number[];
+  refIds: number[];
 }
 
 /** A service question's records, valid while the service key keeps its index. */
@@ -31,20 +31,16 @@ interface Prepared {
   /** Per instance, in the view's order: its answer records and its additional records. */
   answers: Rec[][];
   extras: Rec[][];
-  question: Buffer;
+  question: PackedQuestion;
   /** False when the general path must answer (no records of this type, or unencodable). */
   usable: boolean;
-  /** How many distinct records and owner names the entry numbers. */
+  /** How many distinct records the entry numbers. */
   ids: number;
-  names: number;
 }
 
 const QTYPES = new Map<number, string>([[1, 'A'], [28, 'AAAA'], [33, 'SRV']]);
 const MAX_ENTRIES = 20_000;
-const codec = dnsPacket as unknown as {
-  answer: { encode(a: Answer): Buffer };
-  question: { encode(q: Question & { class: string }, buf: Buffer): unknown; encodingLength(q: Question): number };
-};
+const NONE: PackedRecord[] = [];
 
 /** Dependencies of the prepared answers. */
 export interface PreparedDeps {
@@ -57,25 +53,27 @@ export interface PreparedDeps {
 export class PreparedAnswers {
   readonly #d: PreparedDeps;
   readonly #cache = new Map<string, Prepared | null>();
-  readonly #enabled: boolean;
   #order: number[] = [];
   #ans: Rec[] = [];
   #ext: Rec[] = [];
   #mark = new Uint32Array(64);
-  #nameMark = new Uint32Array(64);
-  #nameSize = new Uint32Array(64);
   #gen = 0;
+  readonly #w = new MessageWriter();
+  readonly #head = { id: 0, flags: 0 };
+  #q: PackedQuestion | null = null;
+  #opt = -1;
+  #last = -1;
+  #lastLen = 0;
+  readonly #measure = (kept: number, synced: boolean, authority: boolean, compress: boolean): number => this.#size(kept, synced, authority, compress);
 
   constructor(deps: PreparedDeps) {
     this.#d = deps;
-    // Odd udp_answer_limit values (negative, fractional) follow Array.slice quirks: leave them to the general path.
-    this.#enabled = Number.isInteger(deps.cfg.udpAnswerLimit) && deps.cfg.udpAnswerLimit >= 0;
   }
 
   /** The reply to a plain query, or undefined when the general path must answer it. */
   reply(msg: Buffer, wq: WireQuery, transport: 'udp' | 'tcp'): Buffer | undefined {
     const type = QTYPES.get(wq.qtype);
-    if (!this.#enabled || type === undefined) return undefined;
+    if (type === undefined) return undefined;
     let p = this.#cache.get(wq.key);
     if (p === null) return undefined;
     if (p === undefined || this.#d.view.serviceKey(p.service, p.connect) !== p.skey || this.#d.view.version(p.skey) !== p.index) {
@@ -108,7 +106,7 @@ export class PreparedAnswers {
     const instances = view.instances(query.service, { connect, tag: query.kind === 'service' ? query.tag : '', onlyPassing: cfg.onlyPassing });
     if (instances.length === 0) return undefined;
     const q: Question = { name, type, domain: parsed.domain };
-    const p: Prepared = { service: query.service, connect, skey, index, srv: type === 'SRV', answers: [], extras: [], question: Buffer.alloc(0), usable: false, ids: 0, names: 0 };
+    const p: Prepared = { service: query.service, connect, skey, index, srv: type === 'SRV', answers: [], extras: [], question: packQuestion(name, type, 'IN'), usable: false, ids: 0 };
     try {
       encodeAll(p, q, instances.map((i) => instanceRecords(q, i, serviceTtl(cfg, query.service), cfg)));
     } catch {
@@ -127,7 +125,6 @@ export class PreparedAnswers {
     this.#ans.length = 0;
     this.#ext.length = 0;
     if (this.#mark.length < p.ids) this.#mark = new Uint32Array(p.ids * 2);
-    if (this.#nameMark.length < p.names) this.#nameMark = new Uint32Array(p.names * 2), this.#nameSize = new Uint32Array(p.names * 2);
     const gen = this.#next();
     const mark = this.#mark;
     let count = 0;
@@ -149,87 +146,45 @@ export class PreparedAnswers {
   #next(): number {
     if (++this.#gen === 0xffffffff) {
       this.#mark.fill(0);
-      this.#nameMark.fill(0);
       this.#gen = 1;
     }
     return this.#gen;
   }
 
-  /** Trims #ans/#ext to the transport (truncate.ts's rules) and writes the reply. */
+  /** Fits #ans/#ext to the transport (truncate.ts) and writes the reply, compressed unless disable_compression. */
   #write(msg: Buffer, p: Prepared, wq: WireQuery, transport: 'udp' | 'tcp'): Buffer {
     const { cfg } = this.#d;
-    const edns = wq.ednsPayload >= 0;
-    const base = 12 + p.question.length + (edns ? 11 : 0);
-    const max = transport === 'tcp' ? 65535 : Math.min(Math.max(512, edns ? wq.ednsPayload : 0), 65535 - 68);
-    const original = this.#ans.length;
-    let kept = original;
-    let synced = false;
-    const maxAnswers = Math.min(8, cfg.udpAnswerLimit);
-    if (transport === 'udp' && max === 512 && kept > maxAnswers) kept = maxAnswers, synced = true;
-    const full = this.#size(base, kept, synced);
-    if (kept > 1 && full > max) kept = this.#largestFit(base, kept, max), synced = true;
-    const extras = synced ? this.#referenced(kept) : this.#ext;
-    const size = synced ? this.#size(base, kept, true) : full;
-    const out = Buffer.allocUnsafe(size);
+    const compress = !cfg.disableCompression;
+    this.#q = p.question;
+    this.#opt = wq.ednsPayload;
+    this.#head.id = (msg[0] << 8) | msg[1];
+    this.#head.flags = 0;
+    this.#last = -1;
+    const count = this.#ans.length;
+    const fit = fitReply(count, { transport, ednsSize: wq.ednsPayload >= 0 ? wq.ednsPayload : null, udpAnswerLimit: cfg.udpAnswerLimit, srv: p.srv, compress }, this.#measure);
     let flags = 0x8000 | dnsPacket.AUTHORITATIVE_ANSWER | (wq.rd ? dnsPacket.RECURSION_DESIRED : 0);
     if (cfg.recursors.length > 0) flags |= dnsPacket.RECURSION_AVAILABLE;
-    if (kept < original && cfg.enableTruncate) flags |= dnsPacket.TRUNCATED_RESPONSE;
-    out[0] = msg[0];
-    out[1] = msg[1];
-    out.writeUInt16BE(flags, 2);
-    out.writeUInt16BE(1, 4);
-    out.writeUInt16BE(kept, 6);
-    out.writeUInt16BE(0, 8);
-    out.writeUInt16BE(extras.length + (edns ? 1 : 0), 10);
-    // TypedArray.set: Buffer.copy's argument handling costs more than these small copies.
-    out.set(p.question, 12);
-    let at = 12 + p.question.length;
-    for (let i = 0; i < kept; i++) out.set(this.#ans[i].buf, at), at += this.#ans[i].buf.length;
-    for (const e of extras) out.set(e.buf, at), at += e.buf.length;
-    if (edns) writeOpt(out, at, wq.ednsPayload);
-    return out;
+    if (fit.truncated && cfg.enableTruncate) flags |= dnsPacket.TRUNCATED_RESPONSE;
+    // The last measurement is usually the reply itself: patch the flags instead of writing it again.
+    const same = this.#last === lastKey(fit.kept, fit.synced, compress);
+    const len = same ? this.#lastLen : this.#size(fit.kept, fit.synced, fit.authority, compress);
+    this.#w.buf.writeUInt16BE(flags, 2);
+    return this.#w.take(len);
   }
 
-  /** Encoded size with the first `kept` answers (and only their additionals when `synced`). */
-  #size(base: number, kept: number, synced: boolean): number {
-    let size = base;
-    for (let i = 0; i < kept; i++) size += this.#ans[i].buf.length;
-    for (const e of synced ? this.#referenced(kept) : this.#ext) size += e.buf.length;
-    return size;
-  }
-
-  /** The largest answer count (at least 1) whose message, with its additionals, fits in `max`. */
-  #largestFit(base: number, upTo: number, max: number): number {
-    const gen = this.#sizeNames();
-    let size = base;
-    let best = 1;
-    for (let i = 0; i < upTo; i++) {
-      const a = this.#ans[i];
-      size += a.buf.length;
-      for (const n of a.refs) {
-        if (this.#nameMark[n] === gen) size += this.#nameSize[n], this.#nameSize[n] = 0;
-      }
-      if (size > max) break;
-      best = i + 1;
-    }
-    return best;
-  }
-
-  /** Sums the additionals' sizes per owner name (marked with the returned generation). */
-  #sizeNames(): number {
-    const gen = this.#next();
-    for (const e of this.#ext) {
-      if (this.#nameMark[e.name] !== gen) this.#nameMark[e.name] = gen, this.#nameSize[e.name] = 0;
-      this.#nameSize[e.name] += e.buf.length;
-    }
-    return gen;
+  /** Writes the reply with the first `kept` answers into the writer's buffer; returns its length. */
+  #size(kept: number, synced: boolean, _authority: boolean, compress: boolean): number {
+    const extras = synced ? this.#referenced(kept) : this.#ext;
+    this.#last = lastKey(kept, synced, compress);
+    this.#lastLen = this.#w.write(this.#head, this.#q!, this.#ans, kept, NONE, extras, compress, this.#opt);
+    return this.#lastLen;
   }
 
   /** The additionals whose owner the first `kept` answers refer to (truncate.ts's syncExtra). */
   #referenced(kept: number): Rec[] {
     if (this.#ext.length === 0) return this.#ext;
     const names = new Set<number>();
-    for (let i = 0; i < kept; i++) for (const n of this.#ans[i].refs) names.add(n);
+    for (let i = 0; i < kept; i++) for (const n of this.#ans[i].refIds) names.add(n);
     return this.#ext.filter((e) => names.has(e.name));
   }
 }
@@ -249,26 +204,18 @@ function encodeAll(p: Prepared, q: Question, perInstance: { answers: Answer[]; e
   const names = new Map<string, number>();
   const number = (m: Map<string, number>, k: string): number => m.get(k) ?? (m.set(k, m.size), m.size - 1);
   const rec = (r: Answer, answer: boolean): Rec => ({
-    buf: codec.answer.encode(r), id: number(ids, recordKey(r)), name: number(names, bareName(r.name)),
-    refs: answer ? referencedNames(r).map((n) => number(names, n)) : [],
+    ...packRecord(r), id: number(ids, recordKey(r)), name: number(names, bareName(r.name)),
+    refIds: answer ? referencedNames(r).map((n) => number(names, n)) : [],
   });
   for (const { answers, extras } of perInstance) {
     p.answers.push(answers.map((r) => rec(r, true)));
     p.extras.push(extras.map((r) => rec(r, false)));
   }
-  // question.encode returns the question, not the buffer: hand it one.
-  p.question = Buffer.alloc(codec.question.encodingLength(q));
-  codec.question.encode({ ...q, class: 'IN' }, p.question);
   p.ids = ids.size;
-  p.names = names.size;
   p.usable = p.answers.some((a) => a.length > 0);
 }
 
-/** An option-less OPT echoing the client's payload size (dns-packet writes 4096 for 0). */
-function writeOpt(out: Buffer, at: number, payload: number): void {
-  out[at] = 0;
-  out.writeUInt16BE(41, at + 1);
-  out.writeUInt16BE(payload || 4096, at + 3);
-  out.writeUInt32BE(0, at + 5);
-  out.writeUInt16BE(0, at + 9);
+/** A number naming one measurement (answer count, synced, compressed). */
+function lastKey(kept: number, synced: boolean, compress: boolean): number {
+  return kept * 4 + (synced ? 2 : 0) + (compress ? 1 : 0);
 }

@@ -1,57 +1,104 @@
-// Fitting answers to the transport as Consul does: over UDP without EDNS0 at most
-// min(8, udp_answer_limit) answers, then every transport trims whole answers until the
-// message fits (512 bytes, the EDNS0 size the client advertised, or 64 KiB over TCP),
-// keeping only the additional records that the remaining answers refer to.
-import dnsPacket, { type Answer, type Packet } from 'dns-packet';
+// Fitting answers to the transport as Consul does (trimUDPResponse / trimTCPResponse): over UDP
+// without EDNS0 at most min(8, udp_answer_limit) answers, measured uncompressed; then answers are
+// cut until the message, as it will be sent (compressed unless disable_compression), fits: the
+// advertised EDNS0 size (at least 512, at most 65467) less 8 over UDP, 65523 bytes over TCP (after
+// a cap of 4096 answers, 1024 for SRV). Once answers are cut, the authority section goes and only
+// the additional records the remaining answers refer to stay.
+import type { Answer } from 'dns-packet';
+import type { PackedRecord } from './pack.ts';
 
 /** Consul's cap on UDP answers regardless of udp_answer_limit. */
 const MAX_UDP_ANSWERS = 8;
 const DEFAULT_UDP_SIZE = 512;
-const MAX_TCP_SIZE = 65535;
+const MAX_UDP_SIZE = 65535 - 68;
+/** Consul's UDP budget leaves room for the UDP header. */
+const UDP_HEADER = 8;
+const MAX_TCP_SIZE = 65523;
+const TCP_MAX_ANSWERS = 4096;
+const TCP_MAX_SRV_ANSWERS = 1024;
+const OPT = 41;
 
-/** Trims a reply in place; returns true when answers were dropped. */
-export function trimReply(pkt: Packet, transport: 'udp' | 'tcp', ednsSize: number | null, udpAnswerLimit: number): boolean {
-  const answers = pkt.answers ?? [];
-  const original = answers.length;
+/** The size of the message with the first `kept` answers, its additionals synced to them or all, with or without its authority section. */
+export type Measure = (kept: number, synced: boolean, authority: boolean, compress: boolean) => number;
+
+/** What to send: the first `kept` answers, whether additionals are synced to them, whether the authority section stays, and whether answers were cut. */
+export interface Fit {
+  kept: number;
+  synced: boolean;
+  authority: boolean;
+  truncated: boolean;
+}
+
+/** The transport and limits a reply is fitted to. */
+export interface FitLimits {
+  transport: 'udp' | 'tcp';
+  /** The client's EDNS0 payload size, or null without EDNS0. */
+  ednsSize: number | null;
+  udpAnswerLimit: number;
+  /** The question is SRV (TCP caps SRV answers lower). */
+  srv: boolean;
+  /** Whether the reply will be sent compressed. */
+  compress: boolean;
+}
+
+/** Decides how many of `count` answers to send. */
+export function fitReply(count: number, l: FitLimits, measure: Measure): Fit {
+  const fit: Fit = { kept: count, synced: false, authority: true, truncated: false };
+  let compress = l.compress;
   let maxSize = MAX_TCP_SIZE;
-  if (transport === 'udp') {
-    maxSize = Math.min(Math.max(DEFAULT_UDP_SIZE, ednsSize ?? 0), MAX_TCP_SIZE - 68);
-    const maxAnswers = Math.min(MAX_UDP_ANSWERS, udpAnswerLimit);
-    if (maxSize === DEFAULT_UDP_SIZE && answers.length > maxAnswers) setAnswers(pkt, answers.slice(0, maxAnswers));
+  let budget = MAX_TCP_SIZE;
+  if (l.transport === 'udp') {
+    maxSize = Math.min(Math.max(DEFAULT_UDP_SIZE, l.ednsSize ?? 0), MAX_UDP_SIZE);
+    budget = maxSize - UDP_HEADER;
+    const maxAnswers = Math.min(MAX_UDP_ANSWERS, l.udpAnswerLimit);
+    if (maxSize === DEFAULT_UDP_SIZE && count > maxAnswers) {
+      // Consul measures these replies uncompressed (safe for resolvers that decompress) and sends them compressed.
+      compress = false;
+      fit.kept = sliceLength(count, maxAnswers);
+      fit.synced = true;
+    }
+  } else {
+    // Consul's cap on TCP answers does not count as truncation (nor sync the additionals).
+    fit.kept = Math.min(count, l.srv ? TCP_MAX_SRV_ANSWERS : TCP_MAX_ANSWERS);
   }
-  if ((pkt.answers ?? []).length > 1 && dnsPacket.encodingLength(pkt) > maxSize) {
-    pkt.authorities = [];
-    setAnswers(pkt, (pkt.answers ?? []).slice(0, largestFit(pkt, maxSize)));
+  while (fit.kept > 1 && measure(fit.kept, fit.synced, fit.authority, compress) > budget) {
+    fit.truncated = true;
+    fit.authority = false;
+    if (measure(fit.kept, fit.synced, false, compress) - maxSize > 100) fit.kept = binaryFit(fit.kept, maxSize, compress, measure);
+    else fit.kept--;
+    fit.synced = true;
   }
-  return (pkt.answers ?? []).length < original;
+  if (l.transport === 'udp') fit.truncated = fit.kept < count;
+  return fit;
 }
 
-/** Binary search for the largest answer count whose message fits (at least one answer). */
-function largestFit(pkt: Packet, maxSize: number): number {
-  const all = pkt.answers ?? [];
-  const extras = pkt.additionals ?? [];
-  let lo = 1;
-  let hi = all.length;
-  while (lo < hi) {
-    const mid = Math.ceil((lo + hi) / 2);
-    const trial: Packet = { ...pkt, answers: all.slice(0, mid), additionals: syncExtra(all.slice(0, mid), extras) };
-    if (dnsPacket.encodingLength(trial) <= maxSize) lo = mid;
-    else hi = mid - 1;
+/** Consul's dnsBinaryTruncate: the largest answer count whose message fits `maxSize` (0 when none does). */
+function binaryFit(count: number, maxSize: number, compress: boolean, measure: Measure): number {
+  let start = 0;
+  let end = count + 1;
+  while (end - start > 1) {
+    const median = start + ((end - start) >> 1);
+    const len = measure(median, true, false, compress);
+    if (len <= maxSize) {
+      if (maxSize - len < 10) return median;
+      start = median;
+    } else end = median;
   }
-  return lo;
+  return start;
 }
 
-function setAnswers(pkt: Packet, answers: Answer[]): void {
-  pkt.answers = answers;
-  pkt.additionals = syncExtra(answers, pkt.additionals ?? []);
+/** The length of `xs.slice(0, end)` for an array of `count` items (udp_answer_limit may be any number). */
+function sliceLength(count: number, end: number): number {
+  const e = Number.isNaN(end) ? 0 : Math.trunc(end);
+  return Math.max(0, Math.min(count, e < 0 ? count + e : e));
 }
 
-/** Additional records still referred to by the answers (OPT always kept). */
-export function syncExtra(answers: Answer[], extras: Answer[]): Answer[] {
-  if (extras.length === 0) return extras;
+/** Additional records still referred to by the first `kept` answers (OPT always kept). */
+export function syncExtra(answers: readonly PackedRecord[], kept: number, extras: readonly PackedRecord[]): PackedRecord[] {
+  if (extras.length === 0) return [];
   const names = new Set<string>();
-  for (const a of answers) for (const n of referencedNames(a)) names.add(n);
-  return extras.filter((e) => e.type === 'OPT' || names.has(bareName(e.name)));
+  for (let i = 0; i < kept; i++) for (const n of answers[i].refs) names.add(n);
+  return extras.filter((e) => e.type === OPT || names.has(e.key));
 }
 
 /** The names an answer refers to: its owner, an SRV target, a CNAME or NS host. */
