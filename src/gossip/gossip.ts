@@ -19,7 +19,7 @@ import { PingCoordinates } from './ping-coordinates.ts';
 import { Prober } from './probe.ts';
 import { answerPushPull, pushPull } from './push-pull.ts';
 import { pickRandom, seededRandom, stringSeed } from './random.ts';
-import { PeerSnapshot } from './snapshot.ts';
+import { PeerSnapshot, SNAPSHOT_MIN_INTERVAL_MS, type SnapshotData } from './snapshot.ts';
 import { createNetTransport } from './transport-net.ts';
 import type { Transport } from './transport.ts';
 import { UserEvents } from './user-events.ts';
@@ -57,6 +57,9 @@ export class GossipNode {
   readonly #listeners = new Set<GossipListener>();
   #keys: Keyring | undefined;
   #snapshotPending = false;
+  #lastSnapshotAt = -Infinity;
+  /** Peers read from the snapshot at start, kept in later snapshots until we are back in the pool. */
+  #carriedPeers: SnapshotData['peers'] = [];
   #closed = false;
 
   constructor(config: GossipConfig, deps: GossipDeps = {}) {
@@ -117,6 +120,7 @@ export class GossipNode {
       const n = errors.length;
       throw new Error(`${n} error${n === 1 ? '' : 's'} occurred:\n${errors.map((e) => `\t* ${e}`).join('\n')}`);
     }
+    if (ok > 0) this.#carriedPeers = [];
     this.#saveSnapshotSoon();
     return ok;
   }
@@ -243,7 +247,8 @@ export class GossipNode {
   }
 
   #emit(e: GossipEvent): void {
-    if (e.type !== 'user') this.#saveSnapshotSoon();
+    if (e.type === 'member-join') this.#carriedPeers = [];
+    this.#saveSnapshotSoon();
     if (e.type === 'member-leave' || e.type === 'member-reap') this.coordinates?.forget(e.member.name);
     for (const l of this.#listeners) {
       try {
@@ -259,29 +264,48 @@ export class GossipNode {
     if (!snap) return;
     this.#events.clock.witness(snap.eventClock);
     if (snap.left && !this.config.rejoinAfterLeave) return;
-    const peers = snap.peers.filter((p) => p.name !== this.#m.name).map((p) => formatAddress(p));
-    if (peers.length === 0) return;
-    this.join(peers).then(
+    const previous = snap.peers.filter((p) => p.name !== this.#m.name);
+    if (previous.length === 0) return;
+    // Until a rejoin succeeds, later snapshots keep these peers: a restart (or a crash) before we
+    // are back in the pool must not forget where the pool was.
+    this.#carriedPeers = previous;
+    this.#log.info({ peers: previous.length }, 'rejoining previous peers from the snapshot');
+    this.join(previous.map((p) => formatAddress(p))).then(
       (n) => this.#log.info({ joined: n }, 'rejoined previous peers from the snapshot'),
       (err: Error) => this.#log.warn({ error: err.message }, 'could not rejoin previous peers'),
     );
   }
 
+  // A change is written at the end of the current task when the last write is older than the
+  // minimum interval (so a crash right after a join still finds the new peers on disk), else
+  // once that interval has passed; a burst of changes (a push-pull merge) costs one write.
   #saveSnapshotSoon(): void {
     if (!this.#snapshot || this.#snapshotPending || this.#closed) return;
     this.#snapshotPending = true;
-    this.#clock.setTimer(500, () => {
+    const write = () => {
       this.#snapshotPending = false;
       if (!this.#closed) this.#saveSnapshot();
-    });
+    };
+    const wait = this.#lastSnapshotAt + SNAPSHOT_MIN_INTERVAL_MS - this.#clock.now();
+    if (wait <= 0) queueMicrotask(write);
+    else this.#clock.setTimer(wait, write);
   }
 
+  // Failed peers are kept after the live ones: after a partition or a full-cluster restart they
+  // may be the only way back (joining one that is still down just fails).
   #saveSnapshot(): void {
     if (!this.#snapshot) return;
-    const peers = [...this.#m.members.values()]
-      .filter((m) => m.name !== this.#m.name && (m.state === 'alive' || m.state === 'suspect'))
-      .map((m) => ({ name: m.name, host: m.addr, port: m.port }));
-    this.#snapshot.save({ peers, eventClock: this.#events.clock.time, left: this.#m.leaving });
+    const others = [...this.#m.members.values()].filter((m) => m.name !== this.#m.name);
+    const live = others.filter((m) => m.state === 'alive' || m.state === 'suspect');
+    const failed = others.filter((m) => m.state === 'dead');
+    const peers = [...live, ...failed].map((m) => ({ name: m.name, host: m.addr, port: m.port }));
+    for (const p of this.#carriedPeers) if (!this.#m.members.has(p.name)) peers.push(p);
+    this.#lastSnapshotAt = this.#clock.now();
+    try {
+      this.#snapshot.save({ peers, eventClock: this.#events.clock.time, left: this.#m.leaving });
+    } catch (err) {
+      this.#log.error({ error: (err as Error).message }, 'failed to write the peer snapshot');
+    }
   }
 }
 

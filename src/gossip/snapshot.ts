@@ -4,6 +4,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Address } from './address.ts';
 
+/** Shortest spell between two snapshot writes; the first change after a quiet spell is written at once. */
+export const SNAPSHOT_MIN_INTERVAL_MS = 500;
+
 /** What survives a restart. */
 export interface SnapshotData {
   peers: Array<{ name: string } & Address>;
