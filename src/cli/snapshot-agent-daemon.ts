@@ -23,7 +23,10 @@ export interface SnapshotAgentDeps {
   clock?: Clock;
   /** TTL of the alive check in ms (default 30 s; it is refreshed every third of it). */
   aliveTtlMs?: number;
-  /** Lock session TTL (default the API's 15s) and lock-delay in ms (default 0: handover at once). */
+  /**
+   * Lock session TTL (default the API's 15s) and lock-delay in ms (default 1: handover at once;
+   * 0 would be left out of the session request, as Go's api does, and get the server's 15s).
+   */
   lockSessionTTL?: string;
   lockDelayMs?: number;
 }
@@ -120,7 +123,7 @@ export class SnapshotAgent {
     const { client, settings, log } = this.#d;
     const lock: Lock = client.lockOpts({
       key: settings.lockKey, sessionName: 'Consul Snapshot Agent', sessionTTL: this.#d.lockSessionTTL,
-      lockDelay: this.#d.lockDelayMs ?? 0, monitorRetries: 3, monitorRetryTime: 1_000, clock: this.#d.clock,
+      lockDelay: this.#d.lockDelayMs ?? 1, monitorRetries: 3, monitorRetryTime: 1_000, clock: this.#d.clock,
     });
     while (!stop.aborted) {
       log('INFO', 'Waiting to obtain leadership...');

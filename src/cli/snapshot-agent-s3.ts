@@ -55,7 +55,8 @@ export class S3Bucket {
   /** The URL of an object (or of the bucket for an empty key). */
   url(key: string, query: Record<string, string> = {}): URL {
     const u = new URL(this.#base);
-    u.pathname = `${u.pathname.replace(/\/+$/, '')}/${encodeKey(key)}`;
+    // The bucket itself is /bucket path-style (no trailing slash) or / virtual-hosted.
+    if (key) u.pathname = `${u.pathname.replace(/\/+$/, '')}/${encodeKey(key)}`;
     for (const [k, v] of Object.entries(query)) u.searchParams.set(k, v);
     return u;
   }
