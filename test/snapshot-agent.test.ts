@@ -97,6 +97,54 @@ describe('snapshot agent', () => {
     assert.equal(await b.stop(), 0);
   });
 
+  /** Log lines after the last 'Lost leadership' up to the next 'Obtained leadership' must hold no save. */
+  function noSaveWhileLost(logs: string[]): void {
+    let leading = false;
+    for (const l of logs) {
+      if (l === '[INFO] Obtained leadership') leading = true;
+      if (l === '[WARN] Lost leadership' || l.startsWith('[ERROR] Too many snapshot failures')) leading = false;
+      if (l.startsWith('[INFO] Saved snapshot')) assert.ok(leading, `saved without the lock:\n${logs.join('\n')}`);
+    }
+  }
+
+  test('an agent whose lock session is invalidated stops saving; the lock key is -lock-key', async () => {
+    const a = start({ retain: 0, lockKey: 'backup/leader' });
+    await until('a saves twice', () => a.saved() >= 2);
+    const b = start({ retain: 0, lockKey: 'backup/leader' });
+    await until('b waits', () => b.logs.includes('[INFO] Waiting to obtain leadership...'));
+    assert.equal(((await client.kv.get('consul-snapshot/lock')).data as { Session?: string } | null)?.Session, undefined);
+    const held = (await client.kv.get('backup/leader')).data as { Session?: string } | null;
+    assert.ok(held?.Session);
+    await client.session.destroy(held.Session);
+    await until('a notices', () => a.logs.includes('[WARN] Lost leadership'));
+    // Someone holds the lock again and saves; the other one does not.
+    await until('a new holder', async () => Boolean(((await client.kv.get('backup/leader')).data as { Session?: string } | null)?.Session));
+    const holder = ((await client.kv.get('backup/leader')).data as { Session: string }).Session;
+    assert.notEqual(holder, held.Session);
+    const [leader, other] = b.logs.includes('[INFO] Obtained leadership') ? [b, a] : [a, b];
+    const otherSaved = other.saved();
+    const target = leader.saved() + 3;
+    await until('three more saves by the holder', () => leader.saved() >= target);
+    assert.equal(other.saved(), otherSaved);
+    noSaveWhileLost(a.logs);
+    noSaveWhileLost(b.logs);
+    await a.stop();
+    await b.stop();
+  });
+
+  test('after -max-failures failed saves in a row the agent gives up leadership and contends again', async () => {
+    const file = path.join(tmp(), 'not-a-dir');
+    fs.writeFileSync(file, '');
+    const a = start({ maxFailures: 2, interval: 50, localPath: path.join(file, 'snaps') });
+    await until('giving up', () => a.logs.includes('[ERROR] Too many snapshot failures, giving up leadership'));
+    const i = a.logs.indexOf('[ERROR] Too many snapshot failures, giving up leadership');
+    assert.match(a.logs[i - 2], /^\[ERROR\] Snapshot failed \(1\/2\): /);
+    assert.match(a.logs[i - 1], /^\[ERROR\] Snapshot failed \(2\/2\): /);
+    await until('contending again', () => a.logs.lastIndexOf('[INFO] Waiting to obtain leadership...') > i);
+    assert.equal(a.saved(), 0);
+    await a.stop();
+  });
+
   test('one-shot mode from a config file: a single snapshot, then exit 0', async () => {
     const dir = tmp();
     const cfg = path.join(tmp(), 'snapshot.json');
