@@ -71,7 +71,9 @@ export abstract class EngineStore implements Store {
     // than serve state that a restart would not have.
     durable.catch((err: unknown) => { this.#failure ??= err instanceof Error ? err : new Error(String(err)); });
     const done = this.#tail.then(() => durable).then(() => {
-      if (m.batch) this.engine.publish(m.batch);
+      if (!m.batch) return;
+      this.engine.release(m.batch);
+      this.engine.publish(m.batch);
     });
     this.#tail = done.catch(() => undefined);
     return done;
@@ -101,7 +103,7 @@ export abstract class EngineStore implements Store {
 
   async get(key: string): Promise<KeyValue | null> {
     this.#check();
-    const kv = this.engine.keys.get(key) ?? null;
+    const kv = this.engine.get(key);
     await this.durable();
     return kv;
   }

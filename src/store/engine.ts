@@ -1,6 +1,9 @@
 // The in-memory state machine behind the memory and embedded backends: current keys in a
 // B+tree, transactions evaluated and applied in order, a bounded history for watches, leases.
-// Backends decide when a batch is durable and then call `publish()`.
+// Backends decide when a batch is durable and then call `publish()`. A backend with a durable
+// copy of the values (embedded) passes a ValueSource and calls `release()` once a batch is
+// durable: the engine then keeps only revisions for that key and reads its value back on the
+// rare paths that need it (gets, ranges, value compares, previous values, snapshots).
 import { sortedMap, forPrefix } from '../sorted-map.ts';
 import { CompactedError, NotFoundError, BadRequestError } from '../errors.ts';
 import type {
@@ -28,21 +31,44 @@ export interface LeaseState {
   keys: Set<string>;
 }
 
+/** A current key as the engine keeps it: its revisions, and its value while resident. */
+export interface Entry {
+  createRevision: number;
+  modRevision: number;
+  version: number;
+  lease: number;
+  /** Null once released: the durable copy (the ValueSource) has it. */
+  value: Uint8Array | null;
+}
+
+/** Where released values are read back from; reads must see every durable write. */
+export interface ValueSource {
+  /** The durable value of a key the engine holds. */
+  get(key: string): Uint8Array;
+  /** The durable values of every key under a prefix. */
+  range(prefix: string): Map<string, Uint8Array>;
+}
+
 /** Options for the engine. */
 export interface EngineOptions {
-  /** How many revisions of history watches can replay (default 100,000). */
+  /** How many revisions of history watches can replay (default 1,000). */
   historyLimit?: number;
+  /** Durable values; without one, every value stays in memory. */
+  values?: ValueSource;
 }
+
+/** A key to load at start; a null value is read from the ValueSource when needed. */
+export type LoadedKey = Omit<KeyValue, 'value'> & { value: Uint8Array | null };
 
 function compareBytes(a: Uint8Array, b: Uint8Array): number {
   return Buffer.compare(a, b);
 }
 
-function holds(c: Compare, kv: KeyValue | undefined): boolean {
+function holds(c: Compare, kv: Entry | undefined, valueOf: () => Uint8Array): boolean {
   let cmp: number;
   if (c.target === 'value') {
     if (!kv) return false;
-    cmp = compareBytes(kv.value, c.value as Uint8Array);
+    cmp = compareBytes(valueOf(), c.value as Uint8Array);
   } else {
     const actual = kv ? kv[c.target] : 0;
     cmp = actual - (c.value as number);
@@ -57,7 +83,7 @@ function holds(c: Compare, kv: KeyValue | undefined): boolean {
 
 /** The ordered state machine shared by the memory and embedded backends. */
 export class StoreEngine {
-  readonly keys = sortedMap<string, KeyValue>();
+  readonly keys = sortedMap<string, Entry>();
   readonly leases = new Map<number, LeaseState>();
   #revision = 0;
   #published = 0;
@@ -66,9 +92,59 @@ export class StoreEngine {
   #watchers = new Set<Watcher>();
   #historyLimit: number;
   #nextLease = 1;
+  #values: ValueSource | undefined;
 
   constructor(opts: EngineOptions = {}) {
-    this.#historyLimit = opts.historyLimit ?? 10_000;
+    // Watchers in this process follow every batch as it is published, so the history only serves
+    // watches started from a recent revision (e.g. right after a range); it holds each value it
+    // covers, so it is kept short.
+    this.#historyLimit = opts.historyLimit ?? 1_000;
+    this.#values = opts.values;
+  }
+
+  /** Sets the durable value source (before `load()`); from then on `release()` drops values. */
+  useValues(values: ValueSource): void {
+    this.#values = values;
+  }
+
+  /** The value of a key the engine holds, read back from the ValueSource if released. */
+  #valueOf(key: string, e: Entry): Uint8Array {
+    return e.value ?? this.#values!.get(key);
+  }
+
+  #kv(key: string, e: Entry, value = this.#valueOf(key, e)): KeyValue {
+    return { key, value, createRevision: e.createRevision, modRevision: e.modRevision, version: e.version, lease: e.lease };
+  }
+
+  /** Every key under a prefix with its value, in key order (one read of released values). */
+  #rangeKvs(prefix: string): KeyValue[] {
+    const entries: [string, Entry][] = [];
+    let released = 0;
+    forPrefix(this.keys, prefix, (k, e) => {
+      entries.push([k, e]);
+      if (!e.value) released++;
+    });
+    const durable = released > 1 ? this.#values!.range(prefix) : null;
+    return entries.map(([k, e]) => this.#kv(k, e, e.value ?? durable?.get(k) ?? this.#values!.get(k)));
+  }
+
+  /** One key with its value, or null. */
+  get(key: string): KeyValue | null {
+    const e = this.keys.get(key);
+    return e ? this.#kv(key, e) : null;
+  }
+
+  /**
+   * Drops the values a durable batch wrote from memory (keys written again since keep theirs);
+   * a no-op without a ValueSource.
+   */
+  release(batch: WatchBatch): void {
+    if (!this.#values) return;
+    for (const ev of batch.events) {
+      if (ev.type !== 'put') continue;
+      const e = this.keys.get(ev.kv.key);
+      if (e && e.modRevision === batch.revision) e.value = null;
+    }
   }
 
   /** Revision of the last applied transaction (possibly not yet durable). */
@@ -86,7 +162,7 @@ export class StoreEngine {
    * the highest lease id ever granted, so ids of revoked leases are not handed out again.
    */
   load(
-    kvs: Iterable<KeyValue>,
+    kvs: Iterable<LoadedKey>,
     leases: Iterable<{ id: number; ttlSeconds: number }>,
     revision: number,
     lastLeaseId = 0,
@@ -97,7 +173,8 @@ export class StoreEngine {
       this.#nextLease = Math.max(this.#nextLease, l.id + 1);
     }
     for (const kv of kvs) {
-      this.keys.set(kv.key, kv);
+      if (kv.value === null && !this.#values) throw new BadRequestError(`no value for ${kv.key} and no value source`);
+      this.keys.set(kv.key, { createRevision: kv.createRevision, modRevision: kv.modRevision, version: kv.version, lease: kv.lease, value: kv.value });
       if (kv.lease) this.leases.get(kv.lease)?.keys.add(kv.key);
     }
     this.#revision = revision;
@@ -107,7 +184,10 @@ export class StoreEngine {
 
   /** Evaluates and applies a transaction synchronously, in commit order. */
   apply(req: TxnRequest): Committed {
-    const succeeded = (req.compares ?? []).every((c) => holds(c, this.keys.get(c.key)));
+    const succeeded = (req.compares ?? []).every((c) => {
+      const e = this.keys.get(c.key);
+      return holds(c, e, () => this.#valueOf(c.key, e!));
+    });
     const ops = succeeded ? req.success : (req.failure ?? []);
     // Validate before mutating so that a failing op never leaves a half-applied transaction.
     for (const op of ops) {
@@ -127,38 +207,35 @@ export class StoreEngine {
   #applyOp(op: Op, revision: number, events: WatchEvent[]): OpResult {
     switch (op.type) {
       case 'get':
-        return { type: 'get', kv: this.keys.get(op.key) ?? null };
-      case 'range': {
-        const kvs: KeyValue[] = [];
-        forPrefix(this.keys, op.prefix, (_k, v) => { kvs.push(v); });
-        return { type: 'range', kvs };
-      }
+        return { type: 'get', kv: this.get(op.key) };
+      case 'range':
+        return { type: 'range', kvs: this.#rangeKvs(op.prefix) };
       case 'put': {
         const lease = op.lease ?? 0;
-        const prev = this.keys.get(op.key) ?? null;
+        const old = this.keys.get(op.key);
+        const prev = old ? this.#kv(op.key, old) : null;
         const kv: KeyValue = {
           key: op.key,
           value: op.value,
-          createRevision: prev ? prev.createRevision : revision,
+          createRevision: old ? old.createRevision : revision,
           modRevision: revision,
-          version: prev ? prev.version + 1 : 1,
+          version: old ? old.version + 1 : 1,
           lease,
         };
-        if (prev?.lease) this.leases.get(prev.lease)?.keys.delete(op.key);
+        if (old?.lease) this.leases.get(old.lease)?.keys.delete(op.key);
         if (lease) this.leases.get(lease)!.keys.add(op.key);
-        this.keys.set(op.key, kv);
+        this.keys.set(op.key, { createRevision: kv.createRevision, modRevision: revision, version: kv.version, lease, value: op.value });
         events.push({ type: 'put', kv });
         return { type: 'put', prev };
       }
       case 'delete': {
-        const prev = this.keys.get(op.key);
+        const prev = this.get(op.key);
         if (!prev) return { type: 'delete', deleted: [] };
         this.#deleteKey(prev, revision, events);
         return { type: 'delete', deleted: [prev] };
       }
       case 'deletePrefix': {
-        const victims: KeyValue[] = [];
-        forPrefix(this.keys, op.prefix, (_k, v) => { victims.push(v); });
+        const victims = this.#rangeKvs(op.prefix);
         for (const v of victims) this.#deleteKey(v, revision, events);
         return { type: 'delete', deleted: victims };
       }
@@ -232,8 +309,6 @@ export class StoreEngine {
 
   /** Sorted keys under a prefix at the current applied revision. */
   range(prefix: string): KeyValue[] {
-    const kvs: KeyValue[] = [];
-    forPrefix(this.keys, prefix, (_k, v) => { kvs.push(v); });
-    return kvs;
+    return this.#rangeKvs(prefix);
   }
 }

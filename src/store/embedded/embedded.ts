@@ -1,12 +1,18 @@
 // The embedded backend: the engine persisted to SQLite (node:sqlite) in `<dir>/store.db`, WAL
-// journal with synchronous=FULL so a commit is fsynced before it is acknowledged. Mutations are
-// group-committed: everything queued while the event loop turns shares one transaction and fsync.
+// journal with synchronous=FULL so a commit is fsynced before it is acknowledged. A writer thread
+// (writer.ts) owns the write connection and group-commits: everything queued while the event
+// loop turns is one message, and every message that arrives while a commit syncs joins the next
+// commit. The event loop never waits for a disk. Values live on disk: the engine keeps only
+// revisions once a write is durable and reads values back here, on a read-only connection, for
+// gets, ranges and value compares. `<dir>/store.lock`, held exclusively, keeps a second process out.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { ClosedError, InternalError } from '../../errors.ts';
+import { ClosedError, InternalError, NotFoundError } from '../../errors.ts';
 import { EngineStore, type EngineStoreDeps, type Mutation } from '../engine-store.ts';
-import type { KeyValue } from '../store.ts';
+import type { LoadedKey } from '../engine.ts';
+import { encodeGroup, type WriterReply } from './writer-protocol.ts';
 
 /** On-disk format version kept in `meta`; bump with a tested migration. */
 export const EMBEDDED_FORMAT_VERSION = 1;
@@ -39,34 +45,39 @@ interface Pending {
   reject(err: Error): void;
 }
 
-interface Statements {
-  putKv: StatementSync;
-  deleteKv: StatementSync;
-  putLease: StatementSync;
-  deleteLease: StatementSync;
-  setMeta: StatementSync;
+interface Reads {
+  value: StatementSync;
+  from: StatementSync;
 }
 
-interface KvRow {
+interface KeyRow {
   key: string;
-  value: Uint8Array;
   create_rev: number;
   mod_rev: number;
   version: number;
   lease: number;
 }
 
-/** A durable single-server Store on SQLite with group commit. */
+// Written in the same language as this file, so that the built package finds writer.js.
+const WRITER = new URL(import.meta.url.endsWith('.ts') ? './writer.ts' : './writer.js', import.meta.url);
+
+/** A durable single-server Store on SQLite with group commit on a writer thread. */
 export class EmbeddedStore extends EngineStore {
   readonly kind = 'embedded';
   /** Path of the SQLite database file. */
   readonly path: string;
   readonly #dir: string;
   readonly #logger: StoreLogger | undefined;
+  #lock: DatabaseSync | null = null;
   #db: DatabaseSync | null = null;
-  #stmts: Statements | null = null;
+  #reads: Reads | null = null;
+  #writer: Worker | null = null;
+  #writerClosed: Promise<void> | null = null;
   #queue: Pending[] = [];
   #scheduled = false;
+  #seq = 0;
+  /** Posted groups awaiting their ack, oldest first. */
+  #inflight: { seq: number; items: Pending[] }[] = [];
   #failed: Error | null = null;
 
   constructor(deps: EmbeddedStoreDeps) {
@@ -76,26 +87,43 @@ export class EmbeddedStore extends EngineStore {
     this.#logger = deps.logger;
   }
 
-  /** Creates or opens the database, checks its format, loads it and re-arms leases. */
+  /** Takes the directory's lock, creates or opens the database, loads it and starts the writer. */
   async open(): Promise<void> {
     if (this.closed) throw new ClosedError();
     if (this.#db) return;
     mkdirSync(this.#dir, { recursive: true });
-    const db = new DatabaseSync(this.path);
+    const lock = new DatabaseSync(join(this.#dir, 'store.lock'));
+    let db: DatabaseSync | null = null;
     try {
-      // One process owns the data dir: a second opener fails fast instead of diverging.
-      db.exec('PRAGMA locking_mode = EXCLUSIVE');
+      // One process owns the data dir: a second opener fails fast ("database is locked") instead
+      // of diverging. The exclusive lock is held until close.
+      lock.exec('PRAGMA locking_mode = EXCLUSIVE');
+      lock.exec('BEGIN EXCLUSIVE');
+      lock.exec('COMMIT');
+      db = new DatabaseSync(this.path);
       const mode = db.prepare('PRAGMA journal_mode = WAL').get() as { journal_mode: string };
       if (mode.journal_mode !== 'wal') throw new InternalError(`${this.path}: cannot enable WAL journal`);
       db.exec('PRAGMA synchronous = FULL');
       this.#migrate(db);
+      db.exec('PRAGMA query_only = ON');
+      db.exec('PRAGMA busy_timeout = 5000');
+      this.#reads = {
+        value: db.prepare('SELECT value FROM kv WHERE key = ?'),
+        from: db.prepare('SELECT key, value FROM kv WHERE key >= ? ORDER BY key'),
+      };
+      this.engine.useValues({ get: (key) => this.#readValue(key), range: (prefix) => this.#readRange(prefix) });
       this.#load(db);
+      this.#writer = await startWriter(this.path, (r) => this.#onReply(r), (err) => {
+        if (this.#writer) this.#fail(err);
+      });
     } catch (err) {
-      db.close();
+      db?.close();
+      lock.close();
       throw err;
     }
+    this.#writerClosed = new Promise((resolve) => this.#writer!.once('exit', () => resolve()));
+    this.#lock = lock;
     this.#db = db;
-    this.#stmts = prepare(db);
     for (const lease of this.engine.leases.values()) this.armLease(lease);
     this.#logger?.info({ path: this.path, revision: this.engine.revision, keys: this.engine.keys.size }, 'embedded store opened');
   }
@@ -134,95 +162,118 @@ export class EmbeddedStore extends EngineStore {
     );
     const leases = (db.prepare('SELECT id, ttl_seconds FROM lease').all() as { id: number; ttl_seconds: number }[])
       .map((r) => ({ id: r.id, ttlSeconds: r.ttl_seconds }));
-    const kvs = (db.prepare('SELECT key, value, create_rev, mod_rev, version, lease FROM kv').iterate() as Iterable<KvRow>);
-    this.engine.load(mapRows(kvs), leases, meta.get('revision') ?? 0, meta.get('last_lease') ?? 0);
+    const rows = db.prepare('SELECT key, create_rev, mod_rev, version, lease FROM kv').iterate() as Iterable<KeyRow>;
+    this.engine.load(mapRows(rows), leases, meta.get('revision') ?? 0, meta.get('last_lease') ?? 0);
+  }
+
+  #readValue(key: string): Uint8Array {
+    const row = this.#reads!.value.get(key) as { value: Uint8Array } | undefined;
+    if (!row) throw new NotFoundError(`embedded store: no stored value for ${key}`);
+    return row.value;
+  }
+
+  #readRange(prefix: string): Map<string, Uint8Array> {
+    const out = new Map<string, Uint8Array>();
+    for (const row of this.#reads!.from.iterate(prefix) as Iterable<{ key: string; value: Uint8Array }>) {
+      if (!row.key.startsWith(prefix)) break;
+      out.set(row.key, row.value);
+    }
+    return out;
   }
 
   /** Queues a mutation for the next group commit; resolves once it is fsynced. */
   protected persist(m: Mutation): Promise<void> {
     if (this.#failed) return Promise.reject(this.#failed);
-    if (!this.#db) return Promise.reject(new InternalError('embedded store is not open'));
+    if (!this.#writer) return Promise.reject(new InternalError('embedded store is not open'));
     return new Promise<void>((resolve, reject) => {
       this.#queue.push({ m, resolve, reject });
       if (!this.#scheduled) {
         this.#scheduled = true;
-        // Let every writer that is ready in this turn of the event loop join the same commit.
-        setImmediate(() => this.#flush());
+        // Let every writer that is ready in this turn of the event loop join the same group.
+        setImmediate(() => this.#post());
       }
     });
   }
 
-  /** Writes every queued mutation in one SQLite transaction, then acknowledges them together. */
-  #flush(): void {
+  /** Sends the queued mutations to the writer as one group. */
+  #post(): void {
     this.#scheduled = false;
     const items = this.#queue;
     this.#queue = [];
-    if (items.length === 0) return;
-    try {
-      this.#write(items.map((p) => p.m));
-    } catch (cause) {
-      this.#failed = new InternalError('embedded store write failed; the store is stopped', { cause });
-      this.#logger?.error({ err: cause, path: this.path, pending: items.length }, 'embedded store write failed');
-      for (const p of [...items, ...this.#queue]) p.reject(this.#failed);
-      this.#queue = [];
-      return;
-    }
-    for (const p of items) p.resolve();
+    if (items.length === 0 || this.#failed || !this.#writer) return;
+    const group = encodeGroup(++this.#seq, items.map((p) => p.m));
+    this.#inflight.push({ seq: group.seq, items });
+    // Keep the process alive while writes are in flight, and only then.
+    this.#writer.ref();
+    this.#writer.postMessage(group, [group.values.buffer as ArrayBuffer]);
   }
 
-  #write(ms: Mutation[]): void {
-    const db = this.#db;
-    const s = this.#stmts;
-    if (!db || !s) throw new ClosedError();
-    db.exec('BEGIN IMMEDIATE');
-    try {
-      let revision = 0;
-      let lastLease = 0;
-      for (const m of ms) {
-        if (m.leasePut) {
-          s.putLease.run(m.leasePut.id, m.leasePut.ttlSeconds);
-          lastLease = Math.max(lastLease, m.leasePut.id);
-        }
-        for (const e of m.batch?.events ?? []) {
-          if (e.type === 'put') s.putKv.run(e.kv.key, e.kv.value, e.kv.createRevision, e.kv.modRevision, e.kv.version, e.kv.lease);
-          else s.deleteKv.run(e.kv.key);
-        }
-        if (m.batch) revision = m.batch.revision;
-        if (m.leaseDelete) s.deleteLease.run(m.leaseDelete);
+  #onReply(r: WriterReply): void {
+    if (r.type === 'ack') {
+      while (this.#inflight.length > 0 && this.#inflight[0].seq <= r.seq) {
+        for (const p of this.#inflight.shift()!.items) p.resolve();
       }
-      if (revision) s.setMeta.run(revision, 'revision');
-      if (lastLease) s.setMeta.run(lastLease, 'last_lease');
-      db.exec('COMMIT');
-    } catch (err) {
-      if (db.isTransaction) db.exec('ROLLBACK');
-      throw err;
+      if (this.#inflight.length === 0) this.#writer?.unref();
+    } else if (r.type === 'failed') {
+      const cause = Object.assign(new Error(r.message), { stack: r.stack });
+      this.#fail(cause);
     }
+  }
+
+  /** Stops the store: every queued and in-flight write is rejected, later ones too. */
+  #fail(cause: unknown): void {
+    if (this.#failed) return;
+    this.#failed = new InternalError('embedded store write failed; the store is stopped', { cause });
+    const pending = [...this.#inflight.flatMap((g) => g.items), ...this.#queue];
+    this.#logger?.error({ err: cause, path: this.path, pending: pending.length }, 'embedded store write failed');
+    this.#inflight = [];
+    this.#queue = [];
+    for (const p of pending) p.reject(this.#failed);
+    this.#writer?.unref();
   }
 
   /** Waits for every acknowledged-to-be write to be committed, then closes the database. */
   override async close(): Promise<void> {
     await super.close();
-    if (this.#queue.length > 0 && !this.#failed) this.#flush();
+    if (this.#queue.length > 0 && !this.#failed) this.#post();
+    const writer = this.#writer;
+    this.#writer = null;
+    if (writer) {
+      writer.ref();
+      writer.postMessage({ type: 'close' });
+      await this.#writerClosed;
+    }
     this.#db?.close();
     this.#db = null;
-    this.#stmts = null;
+    this.#reads = null;
+    this.#lock?.close();
+    this.#lock = null;
   }
 }
 
-function prepare(db: DatabaseSync): Statements {
-  return {
-    putKv: db.prepare(
-      'INSERT OR REPLACE INTO kv (key, value, create_rev, mod_rev, version, lease) VALUES (?, ?, ?, ?, ?, ?)',
-    ),
-    deleteKv: db.prepare('DELETE FROM kv WHERE key = ?'),
-    putLease: db.prepare('INSERT OR REPLACE INTO lease (id, ttl_seconds) VALUES (?, ?)'),
-    deleteLease: db.prepare('DELETE FROM lease WHERE id = ?'),
-    setMeta: db.prepare('UPDATE meta SET value = ? WHERE key = ?'),
-  };
+/** Starts the writer thread on `path` and resolves once it has opened the database. */
+function startWriter(path: string, onReply: (r: WriterReply) => void, onFail: (err: unknown) => void): Promise<Worker> {
+  const worker = new Worker(WRITER, { workerData: { path } });
+  return new Promise((resolve, reject) => {
+    let ready = false;
+    worker.on('message', (r: WriterReply) => {
+      if (r.type === 'ready') {
+        ready = true;
+        worker.unref();
+        resolve(worker);
+      } else if (r.type !== 'closed') onReply(r);
+    });
+    worker.on('error', (err) => (ready ? onFail(err) : reject(err)));
+    worker.on('exit', (code) => {
+      const err = new InternalError(`embedded store writer exited with code ${code}`);
+      if (ready) onFail(err);
+      else reject(err);
+    });
+  });
 }
 
-function* mapRows(rows: Iterable<KvRow>): Iterable<KeyValue> {
+function* mapRows(rows: Iterable<KeyRow>): Iterable<LoadedKey> {
   for (const r of rows) {
-    yield { key: r.key, value: r.value, createRevision: r.create_rev, modRevision: r.mod_rev, version: r.version, lease: r.lease };
+    yield { key: r.key, value: null, createRevision: r.create_rev, modRevision: r.mod_rev, version: r.version, lease: r.lease };
   }
 }

@@ -73,7 +73,7 @@ function simulate(seen: Map<string, KeyValue>, req: TxnRequest, revision: number
 function netWrites(ks: Keyspace, seen: Map<string, KeyValue>, engine: StoreEngine, touched: Set<string>): IRequestOp[] {
   const ops: IRequestOp[] = [];
   for (const key of touched) {
-    const after = engine.keys.get(key);
+    const after = engine.get(key);
     if (after) ops.push({ request_put: { key: ks.physical(key), value: Buffer.from(after.value), lease: after.lease } });
     else if (seen.has(key)) ops.push({ request_delete_range: { key: ks.physical(key) } });
   }
