@@ -152,7 +152,8 @@ describe('snapshot agent', () => {
     const io = memoryIO();
     assert.equal(await runSnapshotAgent([`-config-file=${cfg}`], io, new AbortController().signal), 0, io.err);
     assert.equal(snaps(dir).length, 1);
-    assert.match(io.out, /\[INFO\] Saved snapshot \d+\n$/);
+    // Consul's documented log line: Go's standard log time, level, message.
+    assert.match(io.out, /^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d \[INFO\] Saved snapshot \d+\n$/);
     const none = path.join(tmp(), 'none.json');
     fs.writeFileSync(none, '{}');
     const bad = memoryIO();

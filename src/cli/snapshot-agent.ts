@@ -9,6 +9,12 @@ import { openStorage } from './snapshot-agent-storage.ts';
 
 const LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'];
 
+/** Go's standard log prefix in local time, as Consul's documented output shows: `2016/11/16 21:21:13`. */
+export function goLogTime(d: Date): string {
+  const p = (n: number): string => String(n).padStart(2, '0');
+  return `${d.getFullYear()}/${p(d.getMonth() + 1)}/${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}
+
 /** Runs the agent with an explicit stop signal (tests stop it without process signals). */
 export async function runSnapshotAgent(args: string[], io: CliIO, stop: AbortSignal): Promise<number> {
   const out = ui(io);
@@ -24,7 +30,7 @@ export async function runSnapshotAgent(args: string[], io: CliIO, stop: AbortSig
   const min = LEVELS.indexOf(settings.logLevel.toUpperCase());
   const log = (level: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR', message: string): void => {
     if (LEVELS.indexOf(level) < min) return;
-    const line = `${new Date().toISOString()} [${level}] ${message}`;
+    const line = `${goLogTime(new Date())} [${level}] ${message}`;
     if (level === 'ERROR') out.error(line);
     else out.info(line);
   };
