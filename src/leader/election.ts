@@ -33,12 +33,18 @@ export interface ElectionDeps {
 /** Status records of followers are rewritten every this many heartbeats. */
 const STATUS_EVERY = 3;
 /**
+ * Lease keepalives per heartbeat (every TTL/6): the step-down timer counts from the last
+ * answered keepalive, so renewing often keeps an etcd election (about 1–1.6 s at etcd's default
+ * timings) from making the leader drop its duties while its lease is in fact safe.
+ */
+const KEEPALIVES_PER_BEAT = 2;
+/**
  * A leader stops leading this long before its lease could expire, counted from the sending of
  * the last keepalive etcd answered (the lease runs at least TTL from there): room for a late timer.
  */
 const STEP_DOWN_MARGIN_MS = 500;
 /** Revocations of a dead leader's lease are launched this often until one is answered. */
-const REVOKE_EVERY_MS = 100;
+const REVOKE_EVERY_MS = 50;
 
 /** An election on a shared Store (etcd). */
 export class StoreElection implements LeaderElection {
@@ -247,20 +253,25 @@ export class StoreElection implements LeaderElection {
     }
   }
 
-  #schedule(): void {
+  /** Ticks at a fixed rate: one that overran (a keepalive answered late) is followed at once. */
+  #schedule(delay = this.heartbeatMs() / KEEPALIVES_PER_BEAT): void {
     if (!this.#running) return;
-    this.#timer = this.#d.clock.setTimer(this.#ttlMs / 3, () => {
-      this.#tick().catch((err) => this.#d.logger.warn({ err }, 'election heartbeat failed')).finally(() => this.#schedule());
+    const { clock, logger } = this.#d;
+    this.#timer = clock.setTimer(delay, () => {
+      const started = clock.now();
+      this.#tick().catch((err) => logger.warn({ err }, 'election heartbeat failed'))
+        .finally(() => this.#schedule(Math.max(0, this.heartbeatMs() / KEEPALIVES_PER_BEAT - (clock.now() - started))));
     });
   }
 
-  /** One heartbeat: keep the lease, beat as leader or report status as follower, campaign if leaderless. */
+  /** One tick: keep the lease; every other one beat as leader or report status as follower; campaign if leaderless. */
   async #tick(): Promise<void> {
     this.#ticks++;
     if (!(await this.#keepAlive())) return;
     if (!this.#isLeader && this.#leader?.Lease === this.#self.Lease) await this.#reassert();
-    if (this.#isLeader) await this.#beat();
-    else if (this.#ticks % STATUS_EVERY === 0) await this.#writeStatus();
+    if (this.#isLeader) {
+      if (this.#ticks % KEEPALIVES_PER_BEAT === 0) await this.#beat();
+    } else if (this.#ticks % (STATUS_EVERY * KEEPALIVES_PER_BEAT) === 0) await this.#writeStatus();
     if (!this.#leader) await this.#campaign();
   }
 

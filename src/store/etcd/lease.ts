@@ -1,5 +1,5 @@
 // Store leases on etcd leases: grant with an id we choose (etcd's own ids are 63-bit and would
-// not fit a JS number exactly), keepalive as one round trip on the keepalive stream, revoke.
+// not fit a JS number exactly), keepalive as a round trip on keepalive streams, revoke.
 import { randomInt } from 'node:crypto';
 import { castGrpcError, GRPCDeadlineExceededError, GRPCUnavailableError, type Etcd3 } from 'etcd3';
 import { NotFoundError, ProconsulError } from '../../errors.ts';
@@ -8,9 +8,11 @@ import { storeError } from './errors.ts';
 
 /** Largest lease id handed out: ids stay exact as JS numbers. */
 const MAX_ID = Number.MAX_SAFE_INTEGER;
-/** One keepalive attempt's deadline, and attempts per keepAlive (a 3 s lease is renewed every 1 s). */
+/** One keepalive attempt's deadline. */
 const KEEPALIVE_ATTEMPT_MS = 1_500;
-const KEEPALIVE_ATTEMPTS = 3;
+/** While no attempt has answered, another is sent this often, for at most KEEPALIVE_SENDING_MS. */
+const KEEPALIVE_RESEND_MS = 250;
+const KEEPALIVE_SENDING_MS = 3_000;
 
 /** Lease operations for one etcd client. */
 export class EtcdLeases {
@@ -37,19 +39,39 @@ export class EtcdLeases {
 
   /**
    * One keepalive round trip; an expired or unknown lease answers TTL 0 (NotFoundError). A
-   * keepalive is idempotent, so one that fails on the connection or gets no answer within
-   * KEEPALIVE_ATTEMPT_MS (its member died, or lost its leader) is resent at once on a new
-   * stream, which the client's fault handling places on another member.
+   * keepalive is idempotent, so while none has answered a new one is sent every
+   * KEEPALIVE_RESEND_MS on a new stream (the client's fault handling places it on a live
+   * member) and the first answer counts: a member that lost its etcd leader may never answer a
+   * renewal it got during the election, while one sent after it is answered at once.
    */
-  async keepAlive(id: number): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.#keepAliveOnce(id);
-      } catch (err) {
-        const e = storeError(err, 'lease keepalive');
-        if (attempt >= KEEPALIVE_ATTEMPTS || !(e instanceof ProconsulError && e.code === 'unavailable')) throw e;
-      }
-    }
+  keepAlive(id: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const until = Date.now() + KEEPALIVE_SENDING_MS;
+      let pending = 0;
+      let settled = false;
+      let last: Error = new GRPCUnavailableError('lease keepalive not sent');
+      const finish = (err: Error | null) => {
+        if (settled) return;
+        settled = true;
+        clearInterval(timer);
+        if (err) reject(err);
+        else resolve();
+      };
+      const send = () => {
+        pending++;
+        this.#keepAliveOnce(id).then(() => finish(null), (err: unknown) => {
+          pending--;
+          last = storeError(err, 'lease keepalive');
+          if (!(last instanceof ProconsulError && last.code === 'unavailable')) finish(last);
+          else if (pending === 0 && Date.now() >= until) finish(last);
+        });
+      };
+      const timer = setInterval(() => {
+        if (Date.now() < until) send();
+        else if (pending === 0) finish(last);
+      }, KEEPALIVE_RESEND_MS);
+      send();
+    });
   }
 
   async #keepAliveOnce(id: number): Promise<void> {
