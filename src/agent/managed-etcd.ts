@@ -1,5 +1,6 @@
 // Composition of managed mode (`store = "managed"`): the supervised etcd member's options from
 // the runtime configuration, and the autopilot duty the leader runs on its membership.
+import type { RequestListener } from 'node:http';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import { LazyManagedEtcdStore, type Store } from '../store/index.ts';
@@ -8,15 +9,15 @@ import { autopilotLoop } from '../leader/autopilot-loop.ts';
 import type { LeaderSide } from '../leader/duties.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
 
-/** The managed store of a server (config.store.backend === 'managed'). */
-export function buildManagedStore(config: RuntimeConfig, logger: Logger): LazyManagedEtcdStore {
+/** The managed store of a server (config.store.backend === 'managed'); `otherRequests` serves the rest of the server port. */
+export function buildManagedStore(config: RuntimeConfig, logger: Logger, otherRequests?: RequestListener): LazyManagedEtcdStore {
   const m = config.store.managed;
   if (!m || !config.dataDir) throw new Error('store "managed" needs a data_dir');
   const raw = config.raw as { retry_join?: unknown };
   return new LazyManagedEtcdStore({
     binary: m.binary, name: config.nodeName, datacenter: config.datacenter, dataDir: config.dataDir,
     bindAddr: config.bindAddr, advertiseAddr: config.advertiseAddr, clientPort: m.clientPort, peerPort: m.peerPort,
-    serverPort: config.ports.server,
+    serverPort: config.ports.server, otherRequests,
     retryJoin: Array.isArray(raw.retry_join) ? raw.retry_join.map(String) : [],
     bootstrapExpect: config.bootstrap ? 1 : config.bootstrapExpect,
     // One namespace per datacenter, as with an external etcd.

@@ -2,7 +2,7 @@
 // open() serves the bootstrap endpoints, starts the member (restart from its data dir, or plan
 // a new or existing cluster with the other servers), then opens an EtcdStore on the voters; the
 // leader's autopilot manages membership through members/promote/remove.
-import type { Server } from 'node:http';
+import type { RequestListener, Server } from 'node:http';
 import { renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { Etcd3, type IOptions } from 'etcd3';
@@ -26,6 +26,8 @@ export interface ManagedEtcdOptions {
   peerPort: number;
   /** Port of the bootstrap endpoints (the server port). */
   serverPort: number;
+  /** Serves every other request on the server port (the agent's internal RPC shares the listener). */
+  otherRequests?: RequestListener;
   /** retry_join addresses (host:port, or host for this server's own server port). */
   retryJoin: string[];
   /** Servers to wait for before a new cluster starts (1 with -bootstrap, 0: only join). */
@@ -135,6 +137,12 @@ export class ManagedEtcdStore implements Store {
 
   #listen(): Promise<void> {
     const srv = bootstrapServer({ info: () => this.peerInfo(), admit: (n, p) => this.admit(n, p) }, this.#o.logger);
+    const others = this.#o.otherRequests;
+    if (others) {
+      const [bootstrap] = srv.listeners('request') as RequestListener[];
+      srv.removeAllListeners('request');
+      srv.on('request', (req, res) => ((req.url ?? '').startsWith('/v1/internal/etcd/') ? bootstrap(req, res) : others(req, res)));
+    }
     this.#listener = srv;
     return new Promise((resolve, reject) => {
       srv.once('error', reject);
