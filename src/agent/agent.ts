@@ -2,11 +2,12 @@
 // transports from a RuntimeConfig; start() opens the store, runs the leader's start-up duties
 // and binds the listeners; stop() releases everything.
 import fs from 'node:fs';
+import type { RequestListener } from 'node:http';
 import path from 'node:path';
 import { systemClock, type Clock } from '../clock.ts';
 import { createLogger, LogHub, type Logger } from '../log.ts';
 import { Telemetry } from '../telemetry/metrics.ts';
-import { MemoryStore, EmbeddedStore, lazyEtcdStore, type Store } from '../store/index.ts';
+import { MemoryStore, EmbeddedStore, LazyManagedEtcdStore, lazyEtcdStore, type Store } from '../store/index.ts';
 import type { Replica } from '../state/index.ts';
 import { ensureAclBootstrap } from '../leader/acl.ts';
 import type { SessionTimers } from '../leader/session-ttl.ts';
@@ -74,7 +75,7 @@ export interface Agent {
   readonly dnsHandler: DnsHandler;
 }
 
-function buildStore(config: RuntimeConfig, clock: Clock, logger: Logger): Store {
+function buildStore(config: RuntimeConfig, clock: Clock, logger: Logger, rpcRequests: RequestListener): Store {
   if (config.store.backend === 'memory') return new MemoryStore({ clock });
   if (config.store.backend === 'embedded') {
     if (!config.dataDir) throw new Error('data_dir cannot be empty');
@@ -87,7 +88,7 @@ function buildStore(config: RuntimeConfig, clock: Clock, logger: Logger): Store 
       endpoints: config.store.etcd.endpoints, prefix: `/proconsul/${config.datacenter}/`, logger: logger.child({ '@module': 'store' }),
     });
   }
-  if (config.store.backend === 'managed') return buildManagedStore(config, logger.child({ '@module': 'store' }));
+  if (config.store.backend === 'managed') return buildManagedStore(config, logger.child({ '@module': 'store' }), rpcRequests);
   throw new Error(`store backend ${config.store.backend} is not available yet`);
 }
 
@@ -99,7 +100,13 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   const logger = deps.logger ?? createLogger({ level: config.logLevel, json: config.logJson, hub });
   const telemetry = new Telemetry(clock);
   const log = logger.child({ '@module': 'agent' });
-  const store: Store = deps.store ?? buildStore(config, clock, logger);
+  // A managed store listens on the server port from the start (etcd bootstrap); the internal RPC
+  // then shares its listener and answers once the replica runs.
+  let rpcServe: RequestListener | null = null;
+  const store: Store = deps.store ?? buildStore(config, clock, logger, (req, res) => {
+    if (rpcServe) rpcServe(req, res);
+    else res.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8' }).end('agent is starting');
+  });
   const pool = new LanPool(config, {
     clock, logger, random: deps.random ?? Math.random, transport: deps.gossipTransport, onJoinExhausted: deps.onJoinExhausted,
   });
@@ -176,7 +183,8 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       await store.open();
       await replica.start();
       // Before gossip announces this server, so clients that see it can reach it.
-      await rpc?.listenRpc();
+      if (store instanceof LazyManagedEtcdStore) rpcServe = (req, res) => rpc?.serveRequest(req, res);
+      else await rpc?.listenRpc();
       await pool.start();
       await leaderSide.election.start();
       // The leader's duties (cluster id, CA root, ACLs, members, session TTLs) finish before

@@ -3,7 +3,7 @@
 // to the catalog through a server (anti-entropy), answers agent-local routes itself, forwards
 // every other HTTP request and every DNS question to a server found in the LAN pool.
 import fs from 'node:fs';
-import { systemClock } from '../clock.ts';
+import { systemClock, type Clock } from '../clock.ts';
 import { createLogger, LogHub, type Logger } from '../log.ts';
 import { Telemetry } from '../telemetry/metrics.ts';
 import { HttpServer } from '../http/index.ts';
@@ -52,7 +52,7 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
   const telemetry = new Telemetry(clock);
   const pool = new LanPool(config, { clock, logger, random, transport: deps.gossipTransport, onJoinExhausted: deps.onJoinExhausted });
   const servers = new ServerList({ datacenter: config.datacenter, random });
-  const forwarder = new Forwarder({ logger });
+  const forwarder = new Forwarder({ logger, localAddress: config.bindAddr });
   const call: ServerCall = (method, url, token, body) => forwarder.send(servers, {
     method, url, body: body === undefined ? undefined : Buffer.from(JSON.stringify(body)),
     headers: { 'content-type': 'application/json', ...(token ? { 'x-consul-token': token } : {}) },
@@ -100,7 +100,7 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
       if (started) return;
       started = true;
       await pool.start();
-      if (pool.gossip) followServers(pool, servers, local, log);
+      if (pool.gossip) followServers(pool, servers, local, clock, log);
       await local.start();
       await http.listen(config.httpAddrs);
       await dns.listen(config.dnsAddrs);
@@ -127,12 +127,30 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
 
 // The first full sync usually runs before the pool has found a server; a server appearing when
 // none was known syncs at once instead of waiting for the failed sync's retry interval.
-function followServers(pool: LanPool, servers: ServerList, local: Local, log: Logger): void {
+function followServers(pool: LanPool, servers: ServerList, local: Local, clock: Clock, log: Logger): void {
   servers.follow(pool.gossip!);
+  let syncing = false;
+  // A server that just joined may still be starting (no leader yet): retry briefly.
+  const sync = async (): Promise<void> => {
+    syncing = true;
+    for (let attempt = 1; attempt <= FIRST_SYNC_ATTEMPTS && servers.servers().length > 0; attempt++) {
+      try {
+        await local.ae.syncFull();
+        break;
+      } catch (err) {
+        log.warn({ error: (err as Error).message, attempt }, 'full sync after a server joined failed');
+        await new Promise((r) => clock.setTimer(FIRST_SYNC_RETRY_MS, () => r(undefined)));
+      }
+    }
+    syncing = false;
+  };
   pool.gossip!.on((e) => {
     if (e.type !== 'member-join' && e.type !== 'member-update') return;
-    if (e.member.tags.role !== 'consul' || servers.servers().length !== 1) return;
+    if (e.member.tags.role !== 'consul' || servers.servers().length !== 1 || syncing) return;
     log.info({ server: e.member.name }, 'adding server; syncing local state');
-    void local.ae.syncFull().catch((err: Error) => log.warn({ error: err.message }, 'full sync after a server joined failed'));
+    void sync();
   });
 }
+
+const FIRST_SYNC_ATTEMPTS = 15;
+const FIRST_SYNC_RETRY_MS = 2000;

@@ -51,9 +51,11 @@ export class Forwarder {
   readonly #agent: http.Agent;
   readonly #log: Logger;
 
-  constructor(deps: { logger: Logger; agent?: http.Agent }) {
+  /** `localAddress`: the address connections leave from (the agent's bind address), so servers see the agent's own IP. */
+  constructor(deps: { logger: Logger; agent?: http.Agent; localAddress?: string }) {
     this.#log = deps.logger.child({ '@module': 'agent.rpc' });
-    this.#agent = deps.agent ?? new http.Agent({ keepAlive: true, maxFreeSockets: 16 });
+    const local = deps.localAddress && !['0.0.0.0', '::', ''].includes(deps.localAddress) ? { localAddress: deps.localAddress } : {};
+    this.#agent = deps.agent ?? new http.Agent({ keepAlive: true, maxFreeSockets: 16, ...local });
   }
 
   /** Sends `req` to the first server that answers; throws 500 `No known Consul servers` when none is known. */

@@ -34,10 +34,11 @@ export class ServerList implements ServerSource {
     });
   }
 
-  /** Stops following the pool. */
+  /** Stops following the pool and forgets the servers. */
   stop(): void {
     this.#unsubscribe?.();
     this.#unsubscribe = null;
+    this.#order = [];
   }
 
   /** Applies one member's current state. */

@@ -197,6 +197,11 @@ export class HttpServer {
     });
   }
 
+  /** Serves a request that arrived on a listener this server does not own (e.g. a shared port). */
+  serveRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+    this.#serve(req, res);
+  }
+
   #serve(req: http.IncomingMessage, res: http.ServerResponse): void {
     const ac = new AbortController();
     this.#inflight.add(ac);

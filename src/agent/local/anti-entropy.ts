@@ -80,6 +80,8 @@ export class AntiEntropy {
   #changesQueued = false;
   #paused = 0;
   #stopped = true;
+  /** Consul's nodeInfoInSync: false until the node itself was synced once (and after a full sync fails). */
+  #nodeInSync = false;
 
   constructor(opts: AntiEntropyOptions) {
     this.#o = opts;
@@ -158,7 +160,9 @@ export class AntiEntropy {
 
   async #syncFull(): Promise<void> {
     const { state, target, nodeName } = this.#o;
+    this.#nodeInSync = false;
     await target.syncNode();
+    this.#nodeInSync = true;
     const remoteServices = (await target.nodeServices(nodeName)) ?? new Map<string, NodeService>();
     const remoteChecks = await target.nodeChecks(nodeName);
     const services = state.serviceStates();
@@ -199,7 +203,12 @@ export class AntiEntropy {
 
   async #syncChanges(): Promise<void> {
     const { state, target, nodeName } = this.#o;
-    if ((await target.nodeServices(nodeName)) === undefined) await target.syncNode();
+    // A client's first full sync may fail before it knows a server while the leader's reconcile
+    // registers the node: the node's own details still go out with the next change sync.
+    if (!this.#nodeInSync || (await target.nodeServices(nodeName)) === undefined) {
+      await target.syncNode();
+      this.#nodeInSync = true;
+    }
     for (const [id, s] of [...state.serviceStates()]) {
       if (s.deleted) {
         if (await this.#deregister({ Node: nodeName, ServiceID: id }, 'service', id)) state.forgetService(id);
