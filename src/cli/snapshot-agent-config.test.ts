@@ -36,6 +36,7 @@ test('the documented JSON file format, with its empty-string defaults meaning un
     snapshot_agent: {
       http_addr: '127.0.0.1:9500', token: 't', datacenter: '', ca_file: '', tls_server_name: 'srv',
       log: { level: 'DEBUG', enable_syslog: false },
+      login: { auth_method: 'kubernetes', bearer_token: '', bearer_token_file: '/var/run/token', meta: { pod: 'p-0' } },
       snapshot: { interval: '5m', retain: 7, stale: true, service: 'backups', deregister_after: '1h', lock_key: 'bk/lock', max_failures: 5, local_scratch_path: '/scratch' },
       local_storage: { path: '/var/snap' },
       aws_storage: {
@@ -53,6 +54,8 @@ test('the documented JSON file format, with its empty-string defaults meaning un
     [300_000, 7, true, 'backups', 3_600_000, 'bk/lock', 5, '/scratch', '/var/snap', 'DEBUG'],
   );
   assert.deepEqual(s.http, { address: '127.0.0.1:9500', token: 't', serverName: 'srv' });
+  assert.deepEqual(s.login, { authMethod: 'kubernetes', bearerToken: '', bearerTokenFile: '/var/run/token', meta: { pod: 'p-0' } });
+  assert.deepEqual(resolve(`-config-file=${f}`, '-login-meta=a=b=c', '-login-meta=d=').login.meta, { pod: 'p-0', a: 'b=c', d: '' });
   assert.deepEqual(s.aws, {
     ...defaultSettings().aws, accessKeyId: 'AK', secretAccessKey: 'SK', s3Region: 'eu-west-1', s3Bucket: 'b', s3KeyPrefix: 'p/q',
     s3ServerSideEncryption: true, s3ForcePathStyle: true, s3Endpoint: 'minio:9000', s3EnableKms: true, s3KmsKey: 'k1',
@@ -76,6 +79,7 @@ test('bad values and unsupported storage are refused with a message', () => {
   assert.throws(() => resolve('-interval=soon'), /^Error: Invalid -interval "soon"$/);
   assert.throws(() => resolve(`-config-file=${file('bad.json', '{"snapshot_agent":{"snapshot":{"deregister_after":"x"}}}')}`), /Invalid snapshot deregister_after "x"/);
   assert.throws(() => resolve('-aws-s3-bucket=b'), /S3 storage needs a region/);
+  assert.throws(() => resolve('-login-meta=novalue'), /Invalid -login-meta "novalue": expected key=value/);
   assert.throws(() => resolve(`-config-file=${file('az.json', '{"snapshot_agent":{"azure_blob_storage":{"container_name":"c"}}}')}`), /azure_blob_storage is not supported/);
   assert.throws(() => resolve(`-config-file=${file('none.json', '{}')}`), /No snapshot_agent object found/);
   assert.throws(() => resolve(`-config-file=${file('broken.hcl', 'snapshot_agent {')}`), /failed to parse .*broken\.hcl/);
@@ -87,7 +91,7 @@ test('every aws_storage key has its -aws-* flag', () => {
     's3-region', 's3-bucket', 's3-key-prefix', 's3-endpoint', 's3-server-side-encryption', 's3-static-snapshot-name', 's3-force-path-style', 's3-enable-kms', 's3-kms-key']) {
     assert.ok(names.has(`aws-${k}`), k);
   }
-  for (const k of ['interval', 'retain', 'lock-key', 'max-failures', 'service', 'deregister-after', 'local-path', 'local-scratch-path', 'log-level', 'stale', 'http-addr', 'token', 'token-file', 'config-file', 'config-dir']) {
+  for (const k of ['interval', 'retain', 'lock-key', 'max-failures', 'service', 'deregister-after', 'local-path', 'local-scratch-path', 'log-level', 'stale', 'login-auth-method', 'login-bearer-token', 'login-bearer-token-file', 'login-meta', 'http-addr', 'token', 'token-file', 'config-file', 'config-dir']) {
     assert.ok(names.has(k), k);
   }
 });

@@ -27,6 +27,8 @@ export interface SnapshotAgentSettings {
   localScratchPath: string;
   logLevel: string;
   http: { address?: string; token?: string; tokenFile?: string; datacenter?: string; caFile?: string; caPath?: string; clientCert?: string; clientKey?: string; serverName?: string };
+  /** `login`: an auth method to get the agent's token from (Consul Enterprise: kubernetes). */
+  login: { authMethod: string; bearerToken: string; bearerTokenFile: string; meta: Record<string, string> };
   /** `aws_storage`: S3 storage is on when s3Bucket is set. */
   aws: {
     accessKeyId: string; secretAccessKey: string; sessionToken: string; iamEndpoint: string;
@@ -41,6 +43,7 @@ export function defaultSettings(): SnapshotAgentSettings {
   return {
     interval: 3_600_000, retain: 30, stale: false, service: 'consul-snapshot', deregisterAfter: 72 * 3_600_000,
     lockKey: 'consul-snapshot/lock', maxFailures: 3, localPath: '.', localScratchPath: '', logLevel: 'INFO', http: {},
+    login: { authMethod: '', bearerToken: '', bearerTokenFile: '', meta: {} },
     aws: {
       accessKeyId: '', secretAccessKey: '', sessionToken: '', iamEndpoint: '', roleArn: '', roleSessionName: '',
       webIdentityTokenFile: '', stsEndpoint: '', s3Region: '', s3Bucket: '', s3KeyPrefix: 'consul-snapshot', s3Endpoint: '',
@@ -76,6 +79,9 @@ const ENTRIES: Entry[] = [
   entry('deregister-after', 'snapshot.deregister_after', 'duration', 'Deregister the agent\'s service after it has been critical this long; 0 disables it. Defaults to "72h".', (s, v) => { s.deregisterAfter = v as number; }),
   entry('local-scratch-path', 'snapshot.local_scratch_path', 'string', 'Location to store temporary snapshots before sending them to a remote storage backend. Defaults to the system temporary directory; local storage uses -local-path.', (s, v) => { s.localScratchPath = v as string; }),
   entry('local-path', 'local_storage.path', 'string', 'Directory to store snapshots in when no remote storage is configured. Defaults to "." (the current directory).', (s, v) => { s.localPath = v as string; }),
+  entry('login-auth-method', 'login.auth_method', 'string', 'Auth method to log in to Consul with; the token it grants is used instead of a static token.', (s, v) => { s.login.authMethod = v as string; }),
+  entry('login-bearer-token', 'login.bearer_token', 'string', 'Bearer token to log in with. Used only with -login-auth-method.', (s, v) => { s.login.bearerToken = v as string; }),
+  entry('login-bearer-token-file', 'login.bearer_token_file', 'string', 'File containing the bearer token to log in with; -login-bearer-token is ignored when this is given.', (s, v) => { s.login.bearerTokenFile = v as string; }),
   entry('log-level', 'log.level', 'string', 'Log verbosity: "trace", "debug", "info", "warn", "error". Defaults to "info".', (s, v) => { s.logLevel = v as string; }),
   aws('accessKeyId', 'access_key_id', 'string', 'Static AWS access key ID for S3 (also AWS_ACCESS_KEY_ID, the shared credentials file, ECS or EC2 role metadata).'),
   aws('secretAccessKey', 'secret_access_key', 'string', 'Static AWS secret access key for S3 (also AWS_SECRET_ACCESS_KEY).'),
@@ -97,7 +103,10 @@ const ENTRIES: Entry[] = [
 ];
 
 /** The flags of the settings table, for the command's flag list. */
-export const SETTINGS_FLAGS: FlagDef[] = ENTRIES.map((e) => ({ name: e.flag, kind: e.kind === 'duration' ? 'string' : e.kind, usage: e.usage }));
+export const SETTINGS_FLAGS: FlagDef[] = [
+  ...ENTRIES.map((e): FlagDef => ({ name: e.flag, kind: e.kind === 'duration' ? 'string' : e.kind, usage: e.usage })),
+  { name: 'login-meta', kind: 'list', usage: 'Metadata to set on the login token, formatted as key=value. This flag may be provided multiple times.' },
+];
 
 type Obj = Record<string, unknown>;
 // HCL yields each block as a list of objects: merge them.
@@ -142,6 +151,7 @@ function applyFile(s: S, sa: Obj): void {
     e.set(s, convert(e, v, e.key.replace('.', ' ')));
   }
   if (obj(sa.snapshot).stale !== undefined) s.stale = obj(sa.snapshot).stale === true;
+  for (const [k, v] of Object.entries(obj(obj(sa.login).meta))) s.login.meta[k] = String(v);
   for (const [k, field] of HTTP_KEYS) if (typeof sa[k] === 'string' && sa[k]) s.http[field] = sa[k];
   for (const remote of ['azure_blob_storage', 'google_storage']) {
     if (Object.values(obj(sa[remote])).some((v) => v !== '' && v !== false && v !== undefined)) {
@@ -186,6 +196,11 @@ export function resolveSettings(flags: ParsedFlags): SnapshotAgentSettings {
   if (!found) throw new Error('No snapshot_agent object found in the config files');
   for (const e of ENTRIES) if (flags.given.has(e.flag)) e.set(s, convert(e, flags.values[e.flag], `-${e.flag}`));
   if (flags.given.has('stale')) s.stale = flags.values.stale === true;
+  for (const kv of flags.values['login-meta'] as string[] ?? []) {
+    const eq = kv.indexOf('=');
+    if (eq <= 0) throw new Error(`Invalid -login-meta ${JSON.stringify(kv)}: expected key=value`);
+    s.login.meta[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
   for (const [flag, field] of [['http-addr', 'address'], ['token', 'token'], ['token-file', 'tokenFile'], ['datacenter', 'datacenter'], ['ca-file', 'caFile'], ['ca-path', 'caPath'], ['client-cert', 'clientCert'], ['client-key', 'clientKey'], ['tls-server-name', 'serverName']] as const) {
     if (flags.given.has(flag)) s.http[field] = String(flags.values[flag]);
   }
@@ -193,9 +208,13 @@ export function resolveSettings(flags: ParsedFlags): SnapshotAgentSettings {
   return s;
 }
 
-/** The API client for the settings; CONSUL_HTTP_* variables fill what neither file nor flag set. */
-export function settingsClient(s: SnapshotAgentSettings, env: NodeJS.ProcessEnv): ConsulClient {
+/**
+ * The API client for the settings; CONSUL_HTTP_* variables fill what neither file nor flag set.
+ * `loginToken`, from an auth-method login, replaces any configured token.
+ */
+export function settingsClient(s: SnapshotAgentSettings, env: NodeJS.ProcessEnv, loginToken?: string): ConsulClient {
   const { address, token, tokenFile, datacenter, ...tls } = s.http;
+  if (loginToken) return new ConsulClient({ address, token: loginToken, datacenter, tls, env });
   // As the other commands: a token file (flag or CONSUL_HTTP_TOKEN_FILE) beats any token.
   const file = tokenFile ?? env.CONSUL_HTTP_TOKEN_FILE;
   const fromFile = file ? readTokenFile(file) : '';

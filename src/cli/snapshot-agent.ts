@@ -6,6 +6,7 @@ import { parseCommandFlags, ui, type CliIO, type Command } from './io.ts';
 import { SnapshotAgent } from './snapshot-agent-daemon.ts';
 import { resolveSettings, settingsClient, SETTINGS_FLAGS } from './snapshot-agent-config.ts';
 import { openStorage } from './snapshot-agent-storage.ts';
+import { loginIfConfigured, type LoggedIn } from './snapshot-agent-login.ts';
 
 const LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'];
 
@@ -41,14 +42,22 @@ export async function runSnapshotAgent(args: string[], io: CliIO, stop: AbortSig
     out.error(`Error connecting to Consul agent: ${(err as Error).message}`);
     return 1;
   }
+  let session: LoggedIn;
+  try {
+    session = await loginIfConfigured(settings, client, io.env);
+  } catch (err) {
+    client.close();
+    out.error((err as Error).message);
+    return 1;
+  }
   try {
     const storage = await openStorage(settings, io.env);
-    return await new SnapshotAgent({ client, settings, storage, log }).run(stop);
+    return await new SnapshotAgent({ client: session.client, settings, storage, log }).run(stop);
   } catch (err) {
     out.error(`Snapshot agent failed: ${(err as Error).message}`);
     return 1;
   } finally {
-    client.close();
+    await session.close();
   }
 }
 
