@@ -1,11 +1,13 @@
 // Composition of managed mode (`store = "managed"`): the supervised etcd member's options from
-// the runtime configuration, and the autopilot duty the leader runs on its membership.
+// the runtime configuration, the autopilot duty the leader runs on its membership, and every
+// server's side of it: joining as the etcd learner when autopilot calls it in.
 import type { RequestListener } from 'node:http';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import { LazyManagedEtcdStore, type Store } from '../store/index.ts';
 import { configFromAgent } from '../leader/autopilot.ts';
-import { autopilotLoop } from '../leader/autopilot-loop.ts';
+import { autopilotLoop, JOIN_KEY, type JoinRequest } from '../leader/autopilot-loop.ts';
+import { decodeJson } from '../leader/servers.ts';
 import type { LeaderSide } from '../leader/duties.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
 
@@ -13,21 +15,44 @@ import type { RuntimeConfig } from './config/runtime.ts';
 export function buildManagedStore(config: RuntimeConfig, logger: Logger, otherRequests?: RequestListener): LazyManagedEtcdStore {
   const m = config.store.managed;
   if (!m || !config.dataDir) throw new Error('store "managed" needs a data_dir');
-  const raw = config.raw as { retry_join?: unknown };
+  const raw = config.raw as { retry_join?: unknown; read_replica?: unknown; non_voting_server?: unknown };
   return new LazyManagedEtcdStore({
     binary: m.binary, name: config.nodeName, datacenter: config.datacenter, dataDir: config.dataDir,
     bindAddr: config.bindAddr, advertiseAddr: config.advertiseAddr, clientPort: m.clientPort, peerPort: m.peerPort,
     serverPort: config.ports.server, otherRequests,
     retryJoin: Array.isArray(raw.retry_join) ? raw.retry_join.map(String) : [],
     bootstrapExpect: config.bootstrap ? 1 : config.bootstrapExpect,
+    readReplica: raw.read_replica === true || raw.non_voting_server === true,
     // One namespace per datacenter, as with an external etcd.
     prefix: `/proconsul/${config.datacenter}/`, logger,
   });
 }
 
-/** Adds the autopilot duty to the leader's loops when the store is a managed cluster. */
+/**
+ * Adds the autopilot duty to the leader's loops when the store is a managed cluster, and has
+ * this server join as the etcd learner when autopilot names it in `autopilot/join`.
+ */
 export function addAutopilot(store: Store, leaderSide: LeaderSide, config: RuntimeConfig, clock: Clock, logger: Logger): void {
   if (!(store instanceof LazyManagedEtcdStore)) return;
+  const log = logger.child({ sub: 'autopilot' });
+  // The latest call; etcd may refuse a member for a moment (reconfiguring): try again while it stands.
+  let called: JoinRequest | null = null;
+  let trying = false;
+  const tryJoin = () => {
+    if (trying || called?.Node !== config.nodeName || store.localRole() !== 'client' || clock.now() - called.At > 20_000) return;
+    trying = true;
+    store.joinAsLearner().catch((err: unknown) => {
+      log.warn({ err }, 'joining the etcd cluster as its learner failed; retrying');
+      clock.setTimer(2000, tryJoin);
+    }).finally(() => { trying = false; });
+  };
+  leaderSide.election.onBatch((b) => {
+    for (const ev of b.events) {
+      if (ev.kv.key !== JOIN_KEY) continue;
+      called = ev.type === 'put' ? decodeJson<JoinRequest>(ev.kv.value) : null;
+      tryJoin();
+    }
+  });
   leaderSide.loops.add(autopilotLoop({
     admin: store, election: leaderSide.election, store, clock, logger,
     agentConfig: () => configFromAgent(config.raw.autopilot as Record<string, unknown> | undefined),

@@ -11,7 +11,7 @@ import { authorize } from './acl-enforce.ts';
 
 // Keys that describe the live servers of *this* datacenter (election, server records, etcd
 // membership, follower renew relays): never saved, and left to the election after a restore.
-const SERVER_LOCAL_KEYS = new Set(['leader', 'autopilot/members']);
+const SERVER_LOCAL_KEYS = new Set(['leader', 'autopilot/members', 'autopilot/join']);
 const SERVER_LOCAL_PREFIXES = ['servers/', 'sessionrenew/'];
 
 /** Whether a Store key belongs to the running servers rather than to the restorable state. */

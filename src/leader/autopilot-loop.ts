@@ -1,21 +1,28 @@
-// Autopilot on the leader for a managed etcd cluster (DESIGN §3): promotes a learner once its
-// server has been stable for ServerStabilizationTime and etcd accepts it as caught up (one at a
-// time, etcd 3.4's limit), removes members whose server is gone past the dead threshold
-// (CleanupDeadServers, never below MinQuorum), and publishes the membership for every server.
+// Autopilot on the leader for a managed etcd cluster (DESIGN §3): each pass reads the etcd
+// members and the live servers, publishes the membership for every server, asks the planner
+// (autopilot-plan.ts) for the wanted voters and the one next step, and takes it: promote a
+// caught-up learner, remove a dead, demoted or evicted member, call a non-member server in as the
+// learner (through `autopilot/join`, which that server follows), or hand leadership over.
 import type { Clock, TimerHandle } from '../clock.ts';
 import { parseGoDuration } from '../duration.ts';
 import type { Logger } from '../log.ts';
 import type { ManagedMember, Store } from '../store/index.ts';
-import { health, readConfig, type AutopilotConfig } from './autopilot.ts';
+import { health, planServers, readConfig, type AutopilotConfig } from './autopilot.ts';
+import { desiredRoles, nextAction, type Action, type PlanMember } from './autopilot-plan.ts';
 import type { LeaderElection } from './election-types.ts';
 import type { LeaderLoop } from './loops.ts';
 import { decodeJson, encodeJson, type ServerRecord } from './servers.ts';
 
 /** Store key of the published etcd membership. */
 export const MEMBERSHIP_KEY = 'autopilot/members';
+/** Store key naming the non-member server autopilot wants as the etcd learner. */
+export const JOIN_KEY = 'autopilot/join';
 
-/** The published membership: node name → member id and whether it votes. */
-export type Membership = Record<string, { ID: string; Voter: boolean }>;
+/** The published membership: node name → member id, whether it votes, and its zone and upgrade version. */
+export type Membership = Record<string, { ID: string; Voter: boolean; Learner?: boolean; Zone?: string; Version?: string }>;
+
+/** The value of JOIN_KEY. */
+export interface JoinRequest { Node: string; At: number }
 
 /** The membership operations autopilot needs (ManagedEtcdStore provides them). */
 export interface MemberAdmin {
@@ -37,6 +44,8 @@ export interface AutopilotLoopDeps {
   intervalMs?: number;
   /** A member is dead after max(this, ServerStabilizationTime) without a live server (default 10 s). */
   deadAfterMs?: number;
+  /** A server called in as the learner that has not joined after this long may be replaced (default 20 s). */
+  joinTimeoutMs?: number;
 }
 
 /** Reads the published membership (null when no autopilot published one: not managed). */
@@ -47,48 +56,90 @@ export async function readMembership(store: Store): Promise<Membership | null> {
 
 /**
  * Whether a server votes: not a read replica and, on a managed cluster, a voting etcd member
- * (a server missing from the published membership has not been seen as a member yet).
+ * (a server missing from the published membership is not a member: a non-voter).
  */
 export function isVoter(s: ServerRecord, membership: Membership | null): boolean {
   return !s.ReadReplica && (membership ? membership[s.Node]?.Voter === true : true);
 }
 
-/** The autopilot loop as a leader duty; `pass()` runs one pass (tests). */
-export function autopilotLoop(d: AutopilotLoopDeps): LeaderLoop & { pass(): Promise<void> } {
+/** The autopilot loop as a leader duty; `pass()` runs one pass and returns the step taken (tests). */
+export function autopilotLoop(d: AutopilotLoopDeps): LeaderLoop & { pass(): Promise<Action> } {
   const lastAlive = new Map<string, number>();
   let published = '';
+  let known: Membership = {};
+  let pending: JoinRequest | null = null;
   let timer: TimerHandle | null = null;
   let running = false;
   const log = d.logger.child({ sub: 'autopilot' });
-  const schedule = () => {
+  // After a step the next pass comes sooner: migrations are chains of single steps.
+  const schedule = (acted = false) => {
     if (!running) return;
-    timer = d.clock.setTimer(d.intervalMs ?? 2000, () => {
-      pass().catch((err: unknown) => log.warn({ err }, 'autopilot pass failed')).finally(schedule);
+    timer = d.clock.setTimer(acted ? 500 : d.intervalMs ?? 2000, () => {
+      pass().then((a) => schedule(a.kind !== 'none' && a.kind !== 'promote'), (err: unknown) => {
+        log.warn({ err }, 'autopilot pass failed');
+        schedule();
+      });
     });
   };
-  const pass = async () => {
+  const pass = async (): Promise<Action> => {
     const cfg = await readConfig(d.store, d.agentConfig());
     const members = await d.admin.members();
     const now = d.clock.now();
     const live = new Map(d.election.servers().map((s) => [s.Node, s]));
     for (const m of members) if ((m.Name && live.has(m.Name)) || !lastAlive.has(m.ID)) lastAlive.set(m.ID, now);
     for (const id of [...lastAlive.keys()]) if (!members.some((m) => m.ID === id)) lastAlive.delete(id);
-    const next = JSON.stringify(membershipOf(members));
+    const membership = membershipOf(members, live, cfg, known);
+    known = membership;
+    const next = JSON.stringify(membership);
     if (next !== published) {
-      await d.store.txn({ success: [{ type: 'put', key: MEMBERSHIP_KEY, value: encodeJson(JSON.parse(next) as object) }] });
+      await d.store.txn({ success: [{ type: 'put', key: MEMBERSHIP_KEY, value: encodeJson(membership) }] });
       published = next;
     }
+    if (pending && (members.some((m) => m.Name === pending!.Node) || !live.has(pending.Node) || now - pending.At > (d.joinTimeoutMs ?? 20_000))) pending = null;
     const stabilizeMs = parseGoDuration(cfg.ServerStabilizationTime) ?? 10_000;
     const deadMs = Math.max(d.deadAfterMs ?? 10_000, stabilizeMs);
-    const dead = members.filter((m) => now - (lastAlive.get(m.ID) ?? now) > deadMs);
-    if (cfg.CleanupDeadServers && dead.length && (await removeDead(d, log, cfg, members, dead))) return;
-    await promoteOne(d, log, cfg, members, live, stabilizeMs, now);
+    const h = health(d.election, cfg, now, (s) => isVoter(s, membership));
+    const planMembers: PlanMember[] = members.map((m) => ({ ID: m.ID, Name: m.Name, Learner: m.Learner, Dead: now - (lastAlive.get(m.ID) ?? now) > deadMs }));
+    const unseen = new Set(planMembers.filter((m) => m.Name && !m.Dead && !live.has(m.Name)).map((m) => m.Name));
+    const servers = planServers(d.election, h, cfg, membership, now, unseen);
+    const plan = desiredRoles(servers, cfg);
+    const action = nextAction({ plan, servers, members: planMembers, cleanupDeadServers: cfg.CleanupDeadServers, minQuorum: cfg.MinQuorum, pendingJoin: pending?.Node ?? '' });
+    await act(action, servers.find((s) => s.Name === (action as { name?: string }).name)?.ID ?? '');
+    return action;
+  };
+  const act = async (a: Action, serverId: string) => {
+    switch (a.kind) {
+      case 'remove':
+        await d.admin.remove(a.id);
+        log.info({ member: a.name, id: a.id, why: a.why }, 'autopilot removed an etcd member');
+        return;
+      case 'promote':
+        try {
+          await d.admin.promote(a.id);
+          log.info({ member: a.name, id: a.id }, 'autopilot promoted a learner to voter');
+        } catch (err) {
+          log.debug({ err, member: a.name }, 'learner not promoted yet (not caught up)');
+        }
+        return;
+      case 'join':
+        pending = { Node: a.name, At: d.clock.now() };
+        await d.store.txn({ success: [{ type: 'put', key: JOIN_KEY, value: encodeJson(pending) }] });
+        log.info({ server: a.name }, 'autopilot called a server in as the etcd learner');
+        return;
+      case 'transfer':
+        await d.election.transfer(serverId);
+        log.info({ to: a.name }, 'autopilot moved leadership');
+        return;
+      case 'none':
+        log.debug({ why: a.why }, 'autopilot: nothing to do');
+    }
   };
   return {
     name: 'autopilot',
     start: async () => {
       running = true;
       published = '';
+      known = (await readMembership(d.store).catch(() => null)) ?? {};
       await pass().catch((err: unknown) => log.warn({ err }, 'autopilot pass failed'));
       schedule();
     },
@@ -100,50 +151,15 @@ export function autopilotLoop(d: AutopilotLoopDeps): LeaderLoop & { pass(): Prom
   };
 }
 
-function membershipOf(members: ManagedMember[]): Membership {
+/** Members by node name, with the zone and version of their server (remembered while it is gone). */
+function membershipOf(members: ManagedMember[], live: Map<string, ServerRecord>, cfg: AutopilotConfig, known: Membership): Membership {
   const out: Membership = {};
-  for (const m of [...members].sort((a, b) => (a.Name < b.Name ? -1 : 1))) if (m.Name) out[m.Name] = { ID: m.ID, Voter: !m.Learner };
+  for (const m of [...members].sort((a, b) => (a.Name < b.Name ? -1 : 1))) {
+    if (!m.Name) continue;
+    const s = live.get(m.Name);
+    const zone = s ? (cfg.RedundancyZoneTag ? s.Tags[cfg.RedundancyZoneTag] ?? '' : '') : known[m.Name]?.Zone ?? '';
+    const version = s ? (cfg.UpgradeVersionTag && s.Tags[cfg.UpgradeVersionTag]) || s.Version : known[m.Name]?.Version ?? '';
+    out[m.Name] = { ID: m.ID, Voter: !m.Learner, Learner: m.Learner, Zone: zone, Version: version };
+  }
   return out;
-}
-
-type Log = Pick<Logger, 'info' | 'warn' | 'debug'>;
-
-/** Removes one dead member; a voter only if quorum survives (Consul: never when half are dead). */
-async function removeDead(d: AutopilotLoopDeps, log: Log, cfg: AutopilotConfig, members: ManagedMember[], dead: ManagedMember[]): Promise<boolean> {
-  const voters = members.filter((m) => !m.Learner);
-  const deadVoters = dead.filter((m) => !m.Learner);
-  for (const m of [...dead.filter((x) => x.Learner), ...deadVoters]) {
-    if (!m.Learner) {
-      if (voters.length - 1 < Math.max(1, cfg.MinQuorum)) {
-        log.info({ member: m.Name, voters: voters.length, minQuorum: cfg.MinQuorum }, 'not removing a dead server: it would go below MinQuorum');
-        continue;
-      }
-      if (deadVoters.length * 2 >= voters.length) {
-        log.warn({ dead: deadVoters.map((x) => x.Name), voters: voters.length }, 'not removing dead servers: half or more of the voters are dead');
-        return false;
-      }
-    }
-    await d.admin.remove(m.ID);
-    log.info({ member: m.Name, id: m.ID, learner: m.Learner }, 'autopilot removed a dead server');
-    return true;
-  }
-  return false;
-}
-
-/** Promotes the first stable learner; etcd refuses one that has not caught up (tried again later). */
-async function promoteOne(d: AutopilotLoopDeps, log: Log, cfg: AutopilotConfig, members: ManagedMember[], live: Map<string, ServerRecord>, stabilizeMs: number, now: number): Promise<void> {
-  const learners = members.filter((m) => m.Learner && m.Name && live.has(m.Name));
-  if (learners.length === 0) return;
-  const healthy = new Map(health(d.election, cfg, now).Servers.map((s) => [s.Name, s.Healthy]));
-  for (const m of learners) {
-    const s = live.get(m.Name)!;
-    if (now - s.Since < stabilizeMs || !healthy.get(m.Name)) continue;
-    try {
-      await d.admin.promote(m.ID);
-      log.info({ member: m.Name, id: m.ID }, 'autopilot promoted a learner to voter');
-      return;
-    } catch (err) {
-      log.debug({ err, member: m.Name }, 'learner not promoted yet (not caught up)');
-    }
-  }
 }

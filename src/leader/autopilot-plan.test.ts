@@ -118,15 +118,22 @@ test('zones: a failed zone voter is replaced by its zone\'s spare (promoted if w
   const down = { s1: { Alive: false, Healthy: false, Leader: false }, s2: { Leader: true }, s4: { Voter: false }, s5: { Voter: false } };
   let r = step(fiveInThreeZones(down), zoned, { learners: ['s4'] });
   assert.deepEqual(sortedVoters(r.plan), ['s2', 's3', 's4']);
+  // The dead voter goes first (etcd adds no member while a voter is unreachable)…
+  assert.deepEqual(r.action, { kind: 'remove', id: 'm-s1', name: 's1', why: 'demote' });
+  const gone = fiveInThreeZones(down).filter((s) => s.Name !== 's1');
+  r = step(gone, zoned, { learners: ['s4'] });
   assert.deepEqual(r.action, { kind: 'promote', id: 'm-s4', name: 's4' });
   // The slot is held by another zone's standby: evict it, then s4 joins.
-  r = step(fiveInThreeZones(down), zoned, { learners: ['s5'] });
+  r = step(gone, zoned, { learners: ['s5'] });
   assert.deepEqual(r.action, { kind: 'remove', id: 'm-s5', name: 's5', why: 'evict' });
-  r = step(fiveInThreeZones(down), zoned);
+  r = step(gone, zoned);
   assert.deepEqual(r.action, { kind: 'join', name: 's4' });
-  // s4 promoted: the dead voter is demoted at once (before the dead-server threshold).
-  r = step(fiveInThreeZones({ ...down, s4: { Voter: true } }), zoned);
-  assert.deepEqual(r.action, { kind: 'remove', id: 'm-s1', name: 's1', why: 'demote' });
+  // A healthy unwanted voter, though, waits until the wanted ones vote.
+  const healthyExtra = fiveInThreeZones({ s1: { Leader: false }, s2: { Leader: true }, s4: { Voter: false }, s5: { Voter: false }, s3: { Alive: false, Healthy: false } })
+    .map((s) => (s.Name === 's3' ? { ...s, Voter: false } : s));
+  r = step([...healthyExtra, srv('s6', { Zone: 'z3', Voter: false })], zoned);
+  assert.deepEqual(sortedVoters(r.plan), ['s1', 's2', 's6']);
+  assert.deepEqual(r.action, { kind: 'join', name: 's6' });
   // A spare that is not stable yet does not take over; the zone keeps no voter until it is.
   r = step(fiveInThreeZones({ ...down, s4: { Voter: false, Stable: false } }), zoned);
   assert.deepEqual(sortedVoters(r.plan), ['s2', 's3']);
@@ -139,6 +146,9 @@ test('zones: a lost zone is covered by an extra voter from another zone, demoted
   assert.deepEqual(sortedVoters(r.plan), ['s1', 's2', 's4']);
   assert.equal(r.plan.nodeType.get('s4'), 'zone-extra-voter');
   assert.deepEqual(r.plan.zones.get('z1')?.voters, ['s1', 's4']);
+  assert.deepEqual(r.action, { kind: 'remove', id: 'm-s3', name: 's3', why: 'demote' });
+  r = step(fiveInThreeZones(lost).map((s) => (s.Name === 's3' ? { ...s, Voter: false } : s)), zoned);
+  assert.deepEqual(sortedVoters(r.plan), ['s1', 's2', 's4']);
   assert.deepEqual(r.action, { kind: 'join', name: 's4' });
   // After cleanup removed the dead zone entirely, the extra voter stays (three voters, not two).
   const cleaned = fiveInThreeZones({ s5: { Voter: false } }).filter((s) => s.Name !== 's3');

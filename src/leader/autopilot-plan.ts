@@ -251,6 +251,19 @@ function deadStep(i: ActionInput): Action | null {
   return { kind: 'remove', id: deadVoters[0].ID, name: deadVoters[0].Name, why: 'dead' };
 }
 
+/** Removes the first unwanted voter matching `which` if the healthy rest keeps quorum; null when there is none. */
+function demotion(i: ActionInput, votingMembers: PlanMember[], srv: Map<string, PlanServer>, which: (m: PlanMember) => boolean): Action | null {
+  const demote = votingMembers.filter((m) => !i.plan.voters.has(m.Name) && which(m))
+    .sort((a, b) => Number(b.Dead) - Number(a.Dead) || byName(a, b))[0];
+  if (!demote) return null;
+  const rest = votingMembers.filter((m) => m !== demote);
+  const healthy = rest.filter((m) => srv.get(m.Name)?.Alive && srv.get(m.Name)?.Healthy).length;
+  if (rest.length >= 1 && healthy >= Math.floor(rest.length / 2) + 1 && !srv.get(demote.Name)?.Leader) {
+    return { kind: 'remove', id: demote.ID, name: demote.Name, why: 'demote' };
+  }
+  return { kind: 'none', why: `not demoting ${demote.Name}: the rest would lose quorum` };
+}
+
 /**
  * The one step to take now, in Consul's order: clean up the dead, keep leadership on a voter,
  * promote wanted voters (a non-member first joins as the one learner, evicting a standby that
@@ -267,6 +280,10 @@ export function nextAction(i: ActionInput): Action {
   const leader = i.servers.find((s) => s.Leader);
   const want = [...i.plan.voters].map((n) => srv.get(n)).filter((s): s is PlanServer => s !== undefined).sort(byName);
   if (leader && !leader.Voter && i.plan.leaderTarget) return { kind: 'transfer', name: i.plan.leaderTarget };
+  // An unwanted voter that is down goes first: etcd refuses to add members while a voter is
+  // unreachable, and removing it keeps the same fault tolerance.
+  const downVoter = demotion(i, votingMembers, srv, (m) => !srv.get(m.Name)?.Alive || !srv.get(m.Name)?.Healthy);
+  if (downVoter) return downVoter;
   for (const s of want) {
     const m = member.get(s.Name);
     if (m?.Learner && s.Alive && s.Healthy && s.Stable) return { kind: 'promote', id: m.ID, name: s.Name };
@@ -278,16 +295,8 @@ export function nextAction(i: ActionInput): Action {
   }
   if (want.some((s) => !member.get(s.Name) || member.get(s.Name)!.Learner)) return { kind: 'none', why: 'waiting for wanted voters' };
   if (leader && !i.plan.voters.has(leader.Name) && i.plan.leaderTarget) return { kind: 'transfer', name: i.plan.leaderTarget };
-  const demote = votingMembers.filter((m) => !i.plan.voters.has(m.Name))
-    .sort((a, b) => Number(b.Dead) - Number(a.Dead) || byName(a, b))[0];
-  if (demote) {
-    const rest = votingMembers.filter((m) => m !== demote);
-    const healthy = rest.filter((m) => srv.get(m.Name)?.Alive && srv.get(m.Name)?.Healthy).length;
-    if (rest.length >= 1 && healthy >= Math.floor(rest.length / 2) + 1 && !srv.get(demote.Name)?.Leader) {
-      return { kind: 'remove', id: demote.ID, name: demote.Name, why: 'demote' };
-    }
-    return { kind: 'none', why: `not demoting ${demote.Name}: the rest would lose quorum` };
-  }
+  const demote = demotion(i, votingMembers, srv, () => true);
+  if (demote) return demote;
   const rr = learner && srv.get(learner.Name)?.ReadReplica;
   if (rr) return { kind: 'remove', id: learner.ID, name: learner.Name, why: 'evict' };
   if (!learner && !i.pendingJoin) {

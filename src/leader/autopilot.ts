@@ -6,6 +6,8 @@ import { BadRequestError } from '../errors.ts';
 import type { Store } from '../store/index.ts';
 import type { LeaderElection } from './election-types.ts';
 import type { ServerRecord } from './servers.ts';
+import { desiredRoles, type PlanServer } from './autopilot-plan.ts';
+import type { Membership } from './autopilot-loop.ts';
 
 /** Store key of the operator-written autopilot configuration. */
 export const AUTOPILOT_KEY = 'autopilot/config';
@@ -122,25 +124,82 @@ function serverHealth(s: ServerRecord, isLeader: boolean, election: LeaderElecti
   };
 }
 
-/** Consul's AutopilotState, derived from the health of the live servers. */
-export function state(election: LeaderElection, h: HealthReply): Record<string, unknown> {
+/** A server's redundancy zone and upgrade version under the configuration. */
+export function zoneAndVersion(s: ServerRecord, cfg: AutopilotConfig): { zone: string; version: string } {
+  return {
+    zone: cfg.RedundancyZoneTag ? s.Tags[cfg.RedundancyZoneTag] ?? '' : '',
+    version: (cfg.UpgradeVersionTag && s.Tags[cfg.UpgradeVersionTag]) || s.Version,
+  };
+}
+
+/**
+ * The planner's view: every live server with its health and stability, plus the etcd members
+ * whose server is gone (zone and version as last published). Members in `unseen` have no live
+ * server but are not dead yet (starting, or briefly without a record): they count as alive and
+ * unhealthy, so a voter is only replaced when a healthy spare exists, never dropped outright.
+ */
+export function planServers(election: LeaderElection, h: HealthReply, cfg: AutopilotConfig, membership: Membership | null, now: number, unseen: Set<string> = new Set()): PlanServer[] {
+  const stabilizeMs = parseGoDuration(cfg.ServerStabilizationTime) ?? 10_000;
+  const byId = new Map(h.Servers.map((x) => [x.ID, x]));
+  const out: PlanServer[] = election.servers().map((s) => {
+    const sh = byId.get(s.ID);
+    const { zone, version } = zoneAndVersion(s, cfg);
+    const healthy = sh?.Healthy ?? false;
+    return {
+      ID: s.ID, Name: s.Node, Zone: zone, Version: version, ReadReplica: s.ReadReplica, Alive: true, Healthy: healthy,
+      Stable: healthy && now - (s.Since || now) >= stabilizeMs, Voter: sh?.Voter ?? false, Leader: sh?.Leader ?? false,
+    };
+  });
+  for (const [name, m] of Object.entries(membership ?? {})) {
+    if (out.some((s) => s.Name === name)) continue;
+    out.push({ ID: m.ID, Name: name, Zone: m.Zone ?? '', Version: m.Version ?? '', ReadReplica: false, Alive: unseen.has(name), Healthy: false, Stable: false, Voter: m.Voter, Leader: false });
+  }
+  return out;
+}
+
+/** Consul's AutopilotState (with Consul Enterprise's zones, read replicas and upgrade), from the live servers' health. */
+export function state(election: LeaderElection, h: HealthReply, cfg: AutopilotConfig, membership: Membership | null, now: number): Record<string, unknown> {
+  const ps = planServers(election, h, cfg, membership, now);
+  const plan = desiredRoles(ps, cfg);
+  const idOf = new Map(ps.map((s) => [s.Name, s.ID]));
+  const ids = (names: string[]) => names.map((n) => idOf.get(n) ?? n);
   const servers: Record<string, unknown> = {};
   for (const s of h.Servers) {
     const rec = election.servers().find((x) => x.ID === s.ID);
+    const p = ps.find((x) => x.ID === s.ID);
     servers[s.ID] = {
       ID: s.ID, Name: s.Name, Address: s.Address, NodeStatus: s.SerfStatus, Version: s.Version,
-      LastContact: s.LastContact, LastTerm: s.LastTerm, LastIndex: s.LastIndex, Healthy: s.Healthy,
-      StableSince: s.StableSince, ReadReplica: rec?.ReadReplica ?? !s.Voter, Status: s.Leader ? 'leader' : s.Voter ? 'voter' : 'non-voter',
-      Meta: rec?.Tags ?? {}, NodeType: (rec?.ReadReplica ?? !s.Voter) ? 'read-replica' : 'voter',
+      LastContact: s.LastContact, LastTerm: s.LastTerm, LastIndex: s.LastIndex, Healthy: s.Healthy, StableSince: s.StableSince,
+      ...(p?.Zone ? { RedundancyZone: p.Zone } : {}), ...(p && cfg.UpgradeVersionTag ? { UpgradeVersion: p.Version } : {}),
+      ReadReplica: rec?.ReadReplica ?? false, Status: s.Leader ? 'leader' : s.Voter ? 'voter' : 'non-voter',
+      Meta: rec?.Tags ?? {}, NodeType: plan.nodeType.get(s.Name) ?? 'voter',
     };
   }
   const leader = h.Servers.find((s) => s.Leader);
   const voters = h.Servers.filter((s) => s.Voter);
-  const replicas = h.Servers.filter((s) => election.servers().find((x) => x.ID === s.ID)?.ReadReplica ?? !s.Voter).map((s) => s.ID);
+  const quorum = Math.floor(voters.length / 2) + 1;
+  const healthyEligible = ps.filter((s) => s.Alive && s.Healthy && !s.ReadReplica).length;
+  const replicas = ps.filter((s) => s.Alive && s.ReadReplica).map((s) => s.ID);
+  const zones: Record<string, unknown> = {};
+  for (const [name, z] of plan.zones) {
+    const inZone = ps.filter((s) => s.Zone === name && !s.ReadReplica);
+    zones[name] = {
+      Servers: ids(z.servers), Voters: inZone.filter((s) => s.Voter).map((s) => s.ID),
+      FailureTolerance: Math.max(0, inZone.filter((s) => s.Alive && s.Healthy).length - 1),
+    };
+  }
+  const u = plan.upgrade;
+  const upgrade = {
+    Status: u.Status, ...(u.TargetVersion ? { TargetVersion: u.TargetVersion } : {}),
+    ...Object.fromEntries((['TargetVersionVoters', 'TargetVersionNonVoters', 'TargetVersionReadReplicas', 'OtherVersionVoters', 'OtherVersionNonVoters', 'OtherVersionReadReplicas'] as const)
+      .filter((k) => u[k].length > 0).map((k) => [k, ids(u[k])])),
+  };
   return {
     Healthy: h.Healthy, FailureTolerance: h.FailureTolerance,
-    OptimisticFailureTolerance: Math.max(0, voters.length - (Math.floor(voters.length / 2) + 1)),
+    OptimisticFailureTolerance: Math.max(0, healthyEligible - quorum),
     Servers: servers, Leader: leader?.ID ?? '', Voters: voters.map((s) => s.ID),
     ...(replicas.length ? { ReadReplicas: replicas } : {}),
+    ...(plan.zones.size ? { RedundancyZones: zones } : {}),
+    Upgrade: upgrade,
   };
 }

@@ -3,7 +3,7 @@
 // every earlier write, cluster identity and CA root, member health, and session TTL timers.
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
-import type { Store, WatchBatch } from '../store/index.ts';
+import { LazyManagedEtcdStore, type Store, type WatchBatch } from '../store/index.ts';
 import type { Replica } from '../state/index.ts';
 import type { CatalogEndpoint, EndpointDeps } from '../endpoint/index.ts';
 import type { RuntimeConfig } from '../agent/config/runtime.ts';
@@ -42,7 +42,9 @@ export function buildElection(config: RuntimeConfig, store: Store, clock: Clock,
   if (store.kind !== 'etcd') return new SoloElection(self, clock);
   const log = logger.child({ '@module': 'agent.leader.election' });
   const liveness = new LivenessListener({ bindAddr: config.bindAddr, advertiseAddr: config.advertiseAddr, logger: log });
-  return new StoreElection({ store, clock, logger: log, self, replica, ttlSeconds, liveness });
+  // A managed server leads only while its etcd member votes (Consul: only voters lead).
+  const canLead = store instanceof LazyManagedEtcdStore ? () => store.localRole() === 'voter' : undefined;
+  return new StoreElection({ store, clock, logger: log, self, replica, ttlSeconds, liveness, canLead });
 }
 
 /** Wiring for the leader duties. */

@@ -28,6 +28,8 @@ export interface ElectionDeps {
   ttlSeconds?: number;
   /** This server's liveness listener; without one, a dead leader is only noticed by its lease expiring. */
   liveness?: LivenessListener;
+  /** Whether this server may lead now (a managed server: only while its etcd member votes). */
+  canLead?: () => boolean;
 }
 
 /** Status records of followers are rewritten every this many heartbeats. */
@@ -234,7 +236,7 @@ export class StoreElection implements LeaderElection {
 
   /** Tries to create the leader key on our lease; a loser learns the winner from the answer. */
   async #campaign(): Promise<void> {
-    if (!this.#running || this.#self.ReadReplica || this.#campaigning || this.#leader) return;
+    if (!this.#running || this.#self.ReadReplica || this.#campaigning || this.#leader || this.#d.canLead?.() === false) return;
     this.#campaigning = true;
     try {
       const res = await this.#d.store.txn({

@@ -7,5 +7,5 @@ export { EmbeddedStore, type EmbeddedStoreDeps } from './embedded/embedded.ts';
 // etcd3/@grpc/grpc-js; the agent builds them through ./lazy.ts, code wanting the classes imports
 // ./etcd/etcd.ts or ./etcd/managed.ts directly.
 export type { EtcdStore, EtcdStoreOptions } from './etcd/etcd.ts';
-export type { ManagedEtcdStore, ManagedEtcdOptions, ManagedMember } from './etcd/managed.ts';
+export type { ManagedEtcdStore, ManagedEtcdOptions, ManagedMember, LocalRole } from './etcd/managed.ts';
 export { LazyStore, LazyManagedEtcdStore, lazyEtcdStore } from './lazy.ts';

@@ -2,7 +2,7 @@
 // etcd3 and @grpc/grpc-js — about a tenth of a CLI start — load only for `store = "etcd"` or
 // `"managed"`, never for the memory (`-dev`) or embedded stores.
 import type { EtcdStore, EtcdStoreOptions } from './etcd/etcd.ts';
-import type { ManagedEtcdOptions, ManagedEtcdStore, ManagedMember } from './etcd/managed.ts';
+import type { LocalRole, ManagedEtcdOptions, ManagedEtcdStore, ManagedMember } from './etcd/managed.ts';
 import type { JoinReply } from './etcd/managed-bootstrap.ts';
 import type { KeyValue, LeaseGrant, RangeResult, Store, TxnRequest, TxnResponse, Watch, WatchHandlers } from './store.ts';
 
@@ -60,9 +60,17 @@ export function lazyEtcdStore(options: EtcdStoreOptions): LazyStore<EtcdStore> {
 
 /** A ManagedEtcdStore (store = "managed") imported on first use, with the membership calls autopilot makes. */
 export class LazyManagedEtcdStore extends LazyStore<ManagedEtcdStore> {
+  readonly #built: { store?: ManagedEtcdStore };
+
   constructor(options: ManagedEtcdOptions) {
-    super('etcd', async () => new (await import('./etcd/managed.ts')).ManagedEtcdStore(options));
+    const built: { store?: ManagedEtcdStore } = {};
+    super('etcd', async () => (built.store = new (await import('./etcd/managed.ts')).ManagedEtcdStore(options)));
+    this.#built = built;
   }
+
+  /** This server's place in the etcd cluster ('starting' until the backend is open). */
+  localRole(): LocalRole { return this.#built.store?.localRole() ?? 'starting'; }
+  async joinAsLearner(): Promise<void> { return (await this.backend()).joinAsLearner(); }
 
   async members(): Promise<ManagedMember[]> { return (await this.backend()).members(); }
   async promote(id: string): Promise<void> { return (await this.backend()).promote(id); }

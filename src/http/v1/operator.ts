@@ -88,7 +88,10 @@ export function operatorHandlers(d: OperatorDeps) {
     },
     async autopilotState(req: HttpRequest): Promise<HttpResult> {
       leaderRead(req);
-      return { body: state(election, await autopilotHealth()) };
+      const membership = await readMembership(d.store);
+      const cfg = await readConfig(d.store, agentDefault());
+      const now = d.clock.now();
+      return { body: state(election, health(election, cfg, now, (s) => isVoter(s, membership)), cfg, membership, now) };
     },
   };
 }

@@ -16,6 +16,8 @@ export interface PeerInfo {
   ClientURL: string;
   /** True once its member runs in a cluster with a leader: join it rather than bootstrap. */
   Member: boolean;
+  /** A read replica: never part of a new cluster's initial members. */
+  ReadReplica?: boolean;
 }
 
 /** The answer to a join request: the flags the joiner starts etcd with. */
@@ -34,7 +36,8 @@ export interface PeerSide {
 
 /** The cluster a server starts (or joins) and where its store connects. */
 export interface ClusterPlan {
-  spec: ClusterSpec;
+  /** null: no member of its own (a read replica, or the one learner slot is taken): an etcd client only. */
+  spec: ClusterSpec | null;
   clientUrls: string[];
 }
 
@@ -76,6 +79,8 @@ export interface PlanOptions {
   logger: EtcdLogger;
   /** True once the agent is stopping: planning gives up. */
   closed: () => boolean;
+  /** Never become a member: wait for a running cluster and use it as a client (read replicas). */
+  clientOnly?: boolean;
   retryMs?: number;
 }
 
@@ -87,17 +92,26 @@ export async function planCluster(o: PlanOptions): Promise<ClusterPlan> {
     const answers = await Promise.all(o.targets.map(async (t) => ({ t, p: await fetchJson<PeerInfo>(`http://${t}/v1/internal/etcd/peer`).catch(() => null) })));
     const peers = answers.filter((a) => a.p && a.p.Datacenter === o.self.Datacenter && a.p.Name !== o.self.Name);
     const running = peers.find((a) => a.p!.Member);
+    if (running && o.clientOnly) {
+      o.logger.info({ via: running.t }, 'using the running etcd cluster as a client (no member of our own)');
+      return { spec: null, clientUrls: [running.p!.ClientURL] };
+    }
     if (running) {
       try {
         const reply = await fetchJson<JoinReply>(`http://${running.t}/v1/internal/etcd/member`, { method: 'POST', body: JSON.stringify(o.self) });
         o.logger.info({ via: running.t, initialCluster: reply.InitialCluster }, 'joining the running etcd cluster as a learner');
         return { spec: { initialCluster: reply.InitialCluster, state: 'existing', token }, clientUrls: reply.ClientURLs };
       } catch (err) {
+        // etcd 3.4 allows one learner: until autopilot calls us in, serve as a client of the voters.
+        if (/too many learner/i.test(String(err))) {
+          o.logger.info({ via: running.t }, 'the etcd learner slot is taken: starting as a non-member server');
+          return { spec: null, clientUrls: [running.p!.ClientURL] };
+        }
         o.logger.warn({ err, via: running.t }, 'etcd join refused; retrying');
       }
     } else {
-      const known = new Map([o.self, ...peers.map((a) => a.p!)].map((p) => [p.Name, p]));
-      if (o.expect > 0 && known.size >= o.expect) {
+      const known = new Map([o.self, ...peers.map((a) => a.p!)].filter((p) => !p.ReadReplica).map((p) => [p.Name, p]));
+      if (o.expect > 0 && !o.clientOnly && known.size >= o.expect) {
         const members = [...known.values()].sort((a, b) => (a.Name < b.Name ? -1 : a.Name > b.Name ? 1 : 0));
         const initialCluster = members.map((p) => `${p.Name}=${p.PeerURL}`).join(',');
         o.logger.info({ initialCluster }, 'bootstrapping a new etcd cluster');

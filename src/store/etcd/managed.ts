@@ -1,9 +1,12 @@
 // The managed etcd backend (DESIGN §3): the Store of a server that runs its own etcd member.
 // open() serves the bootstrap endpoints, starts the member (restart from its data dir, or plan
 // a new or existing cluster with the other servers), then opens an EtcdStore on the voters; the
-// leader's autopilot manages membership through members/promote/remove.
+// leader's autopilot manages membership through members/promote/remove. A server may also be no
+// member at all (a read replica, a standby while another holds etcd's one learner slot, or a
+// demoted voter): its clients reach the voters through the local VoterProxy either way, and it
+// joins again as a learner when autopilot asks (joinAsLearner) or when its member was removed.
 import type { RequestListener, Server } from 'node:http';
-import { renameSync } from 'node:fs';
+import { renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Etcd3, type IOptions } from 'etcd3';
 import { ClosedError } from '../../errors.ts';
@@ -11,6 +14,7 @@ import type { KeyValue, LeaseGrant, RangeResult, Store, TxnRequest, TxnResponse,
 import { EtcdStore, type EtcdLogger } from './etcd.ts';
 import { bootstrapServer, clusterToken, joinTargets, planCluster, type JoinReply, type PeerInfo } from './managed-bootstrap.ts';
 import { EtcdProcess, type ClusterSpec } from './managed-process.ts';
+import { VoterProxy } from './managed-proxy.ts';
 
 /** Configuration of a managed member. */
 export interface ManagedEtcdOptions {
@@ -34,8 +38,15 @@ export interface ManagedEtcdOptions {
   bootstrapExpect: number;
   /** Key namespace inside etcd. */
   prefix: string;
+  /** A read replica never runs a member: it only uses the cluster as a client. */
+  readReplica?: boolean;
+  /** Interval of the membership check (voters for the proxy, our own removal), ms (default 2,000). */
+  refreshMs?: number;
   logger: EtcdLogger;
 }
+
+/** This server's place in the etcd cluster. */
+export type LocalRole = 'voter' | 'learner' | 'client' | 'starting';
 
 /** An etcd member as autopilot sees it. */
 export interface ManagedMember {
@@ -51,6 +62,15 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface MemberStatus { leader?: string; isLearner?: boolean }
 interface GatewayMember { name?: string; clientURLs?: string[]; isLearner?: boolean }
+
+/** A stable per-server rotation so non-voters spread their connections over the voters. */
+function rotate<T>(list: T[], by: string): T[] {
+  if (list.length < 2) return list;
+  let h = 0;
+  for (const c of by) h = (h * 31 + c.charCodeAt(0)) >>> 0;
+  const k = h % list.length;
+  return [...list.slice(k), ...list.slice(0, k)];
+}
 
 /** Membership calls run once: autopilot and joiners retry on their own schedule. */
 const noRetry = {
@@ -69,16 +89,21 @@ export class ManagedEtcdStore implements Store {
   readonly #o: ManagedEtcdOptions;
   readonly #proc: EtcdProcess;
   readonly #self: PeerInfo;
+  readonly #proxy = new VoterProxy();
   #listener: Server | null = null;
   #inner: EtcdStore | null = null;
   #admin: Etcd3 | null = null;
   #opening: Promise<void> | null = null;
   #closed = false;
+  #role: LocalRole = 'starting';
+  /** Serializes role changes (join, removal) with each other and with the refresh. */
+  #changing: Promise<void> = Promise.resolve();
+  #refreshTimer: NodeJS.Timeout | null = null;
 
   constructor(o: ManagedEtcdOptions) {
     this.#o = o;
     const [client, peer] = [url(o.advertiseAddr, o.clientPort), url(o.advertiseAddr, o.peerPort)];
-    this.#self = { Name: o.name, Datacenter: o.datacenter, PeerURL: peer, ClientURL: client, Member: false };
+    this.#self = { Name: o.name, Datacenter: o.datacenter, PeerURL: peer, ClientURL: client, Member: false, ReadReplica: o.readReplica === true };
     this.#proc = new EtcdProcess({
       binary: o.binary, name: o.name, dir: join(o.dataDir, 'etcd'), clientUrl: client, peerUrl: peer,
       listenClientUrl: url(o.bindAddr, o.clientPort), listenPeerUrl: url(o.bindAddr, o.peerPort), logger: o.logger,
@@ -90,9 +115,15 @@ export class ManagedEtcdStore implements Store {
     return this.#proc;
   }
 
-  /** This member's bootstrap record. */
+  /** This server's place in the cluster: a voting member, the learner, or a client of the voters. */
+  localRole(): LocalRole {
+    return this.#role;
+  }
+
+  /** This member's bootstrap record (a non-member names a voter's client URL). */
   peerInfo(): PeerInfo {
-    return { ...this.#self };
+    const client = this.#role === 'client' ? (this.#proxy.voters()[0] ?? this.#self.ClientURL) : this.#self.ClientURL;
+    return { ...this.#self, ClientURL: client };
   }
 
   /** Serves the bootstrap endpoints, starts the member, opens the store on the voters. */
@@ -105,14 +136,16 @@ export class ManagedEtcdStore implements Store {
   async #open(): Promise<void> {
     const o = this.#o;
     await this.#listen();
+    const front = await this.#proxy.listen();
     const targets = joinTargets(o.retryJoin, o.serverPort);
     let clientUrls: string[] = [];
-    if (this.#proc.hasData() && (await this.#removedFromCluster())) {
+    if (this.#proc.hasData() && (o.readReplica || (await this.#removedFromCluster()))) {
       // Autopilot removed this server while it was down: its old member can never rejoin.
       const aside = `${join(o.dataDir, 'etcd')}.removed-${Date.now()}`;
       o.logger.warn({ movedTo: aside }, 'this server was removed from the etcd cluster; joining again as a new member');
       renameSync(join(o.dataDir, 'etcd'), aside);
     }
+    let member = true;
     if (this.#proc.hasData()) {
       // etcd ignores the initial-cluster flags once its data dir holds a member.
       this.#proc.start({ initialCluster: `${o.name}=${this.#self.PeerURL}`, state: 'existing', token: clusterToken(o.datacenter) });
@@ -120,19 +153,28 @@ export class ManagedEtcdStore implements Store {
       const noPeers = targets.length === 0 && o.bootstrapExpect <= 1;
       const plan = noPeers
         ? { spec: { initialCluster: `${o.name}=${this.#self.PeerURL}`, state: 'new', token: clusterToken(o.datacenter) } as ClusterSpec, clientUrls: [this.#self.ClientURL] }
-        : await planCluster({ self: this.#self, targets, expect: o.bootstrapExpect, logger: o.logger, closed: () => this.#closed });
-      this.#proc.start(plan.spec);
+        : await planCluster({ self: this.#self, targets, expect: o.bootstrapExpect, logger: o.logger, closed: () => this.#closed, clientOnly: o.readReplica });
+      if (plan.spec) this.#proc.start(plan.spec);
+      member = plan.spec !== null;
       clientUrls = plan.clientUrls;
     }
-    const learner = await this.#ready();
+    const learner = member ? await this.#readyUnlessRemoved() : false;
+    if (learner === null) {
+      member = false;
+      clientUrls = await this.#peerClientUrls();
+    }
+    this.#role = !member ? 'client' : learner ? 'learner' : 'voter';
     this.#self.Member = true;
-    // A voter's store talks to its own member, which forwards to the etcd leader: no client-side
-    // failover needed when another server dies. A learner serves no client requests: use voters.
-    const endpoints = learner ? await this.#voterUrls(clientUrls) : [this.#self.ClientURL];
-    o.logger.info({ endpoints, learner }, 'managed etcd member ready');
-    this.#inner = new EtcdStore({ endpoints, prefix: o.prefix, logger: o.logger });
-    this.#admin = new Etcd3({ hosts: endpoints, faultHandling: { host: () => noRetry, global: noRetry }, defaultCallOptions: () => ({ deadline: Date.now() + 3000 }) });
+    // A voter's clients go to its own member, which forwards to the etcd leader; a learner serves
+    // no client requests and a non-member has none: those go to the voters.
+    const voters = this.#role === 'voter' ? [this.#self.ClientURL] : await this.#voterUrls(clientUrls);
+    this.#proxy.setVoters(voters);
+    o.logger.info({ voters, role: this.#role }, 'managed etcd ready');
+    this.#inner = new EtcdStore({ endpoints: [front], prefix: o.prefix, logger: o.logger });
+    this.#admin = new Etcd3({ hosts: [front], faultHandling: { host: () => noRetry, global: noRetry }, defaultCallOptions: () => ({ deadline: Date.now() + 3000 }) });
     await this.#inner.open();
+    await this.#refresh().catch(() => undefined);
+    this.#scheduleRefresh();
   }
 
   #listen(): Promise<void> {
@@ -151,13 +193,36 @@ export class ManagedEtcdStore implements Store {
   }
 
   /** Waits until the local member reports a leader; true when it is a learner. */
-  async #ready(): Promise<boolean> {
+  async #ready(deadlineMs = Infinity): Promise<boolean> {
+    const until = Date.now() + deadlineMs;
     for (let i = 0; ; i++) {
       if (this.#closed) throw new ClosedError('managed etcd');
       const s = await post<MemberStatus>(`${this.#self.ClientURL}/v3/maintenance/status`).catch(() => null);
       if (s?.leader && s.leader !== '0') return s.isLearner === true;
+      if (Date.now() > until) throw new Error('the etcd member did not join its cluster in time');
       if (i % 50 === 49) this.#o.logger.info({ member: this.#o.name }, 'waiting for the etcd member to join its cluster');
       await sleep(100);
+    }
+  }
+
+  /**
+   * #ready, except that a member removed while it was starting (autopilot demoted it before its
+   * server registered, or cleaned it up) is stopped and wiped: null, continue as a client.
+   */
+  async #readyUnlessRemoved(): Promise<boolean | null> {
+    for (;;) {
+      try {
+        return await this.#ready(20_000);
+      } catch (err) {
+        if (this.#closed || !(await this.#removedFromCluster())) {
+          if (this.#closed) throw err;
+          continue;
+        }
+        this.#o.logger.warn({ member: this.#o.name }, 'this server\'s etcd member was removed while starting; continuing as a non-voting server');
+        await this.#proc.stop();
+        rmSync(join(this.#o.dataDir, 'etcd'), { recursive: true, force: true });
+        return null;
+      }
     }
   }
 
@@ -167,7 +232,7 @@ export class ManagedEtcdStore implements Store {
       for (const u of known) {
         const list = await post<{ members?: GatewayMember[] }>(`${u}/v3/cluster/member/list`).catch(() => null);
         const voters = (list?.members ?? []).filter((m) => !m.isLearner && m.name).flatMap((m) => m.clientURLs ?? []);
-        if (voters.length) return voters;
+        if (voters.length) return rotate(voters, this.#o.name);
       }
       if (this.#closed) throw new ClosedError('managed etcd');
       // A restarted learner knows no voter yet: ask the join peers where their members are.
@@ -190,6 +255,65 @@ export class ManagedEtcdStore implements Store {
     const infos = await Promise.all(targets.map((t) => fetch(`http://${t}/v1/internal/etcd/peer`, { signal: AbortSignal.timeout(2000) })
       .then(async (r) => (await r.json()) as PeerInfo).catch(() => null)));
     return infos.filter((p): p is PeerInfo => p !== null && p.Member && p.Datacenter === this.#o.datacenter).map((p) => p.ClientURL);
+  }
+
+  #scheduleRefresh(): void {
+    if (this.#closed) return;
+    this.#refreshTimer = setTimeout(() => {
+      this.#refresh().catch((err: unknown) => this.#o.logger.warn({ err }, 'etcd membership check failed')).finally(() => this.#scheduleRefresh());
+    }, this.#o.refreshMs ?? 2000);
+    this.#refreshTimer.unref();
+  }
+
+  /** Reads the membership: the voters for the proxy, our own role, and whether we were removed. */
+  #refresh(): Promise<void> {
+    const run = this.#changing.then(async () => {
+      if (this.#closed || this.#role === 'starting') return;
+      const list = (await this.#cluster().cluster.memberList({ linearizable: true })).members;
+      const me = list.find((m) => m.peerURLs.includes(this.#self.PeerURL));
+      const others = list.filter((m) => !m.isLearner && m.name && m !== me).flatMap((m) => m.clientURLs);
+      const voting = me !== undefined && !me.isLearner;
+      this.#proxy.setVoters(voting ? [this.#self.ClientURL, ...rotate(others, this.#o.name)] : rotate(others, this.#o.name));
+      if (this.#role === 'client') return;
+      if (!me) return this.#dropMember();
+      this.#role = voting ? 'voter' : 'learner';
+    });
+    this.#changing = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Our member was removed (demoted, evicted or cleaned up): stop it, wipe it, stay a client. */
+  async #dropMember(): Promise<void> {
+    this.#o.logger.warn({ member: this.#o.name }, 'this server is no longer an etcd member; continuing as a non-voting server');
+    this.#role = 'client';
+    await this.#proc.stop();
+    rmSync(join(this.#o.dataDir, 'etcd'), { recursive: true, force: true });
+  }
+
+  /**
+   * Joins the cluster as its learner (autopilot asked: the slot is free): adds this server's
+   * member, starts it from an empty data dir and waits until it follows the etcd leader.
+   */
+  joinAsLearner(): Promise<void> {
+    const run = this.#changing.then(async () => {
+      if (this.#closed || this.#role !== 'client' || this.#o.readReplica) return;
+      const dir = join(this.#o.dataDir, 'etcd');
+      rmSync(dir, { recursive: true, force: true });
+      const reply = await this.admit(this.#o.name, this.#self.PeerURL);
+      this.#role = 'starting';
+      try {
+        this.#proc.start({ initialCluster: reply.InitialCluster, state: 'existing', token: clusterToken(this.#o.datacenter) });
+        await this.#ready(60_000);
+        this.#role = 'learner';
+        this.#o.logger.info({ member: this.#o.name }, 'joined the etcd cluster as its learner');
+      } catch (err) {
+        this.#role = 'client';
+        await this.#proc.stop();
+        throw err;
+      }
+    });
+    this.#changing = run.catch(() => undefined);
+    return run;
   }
 
   #cluster(): Etcd3 {
@@ -233,10 +357,13 @@ export class ManagedEtcdStore implements Store {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#refreshTimer) clearTimeout(this.#refreshTimer);
     await this.#opening?.catch(() => undefined);
+    await this.#changing;
     await this.#inner?.close();
     this.#admin?.close();
     await this.#proc.stop();
+    await this.#proxy.close();
     await new Promise((r) => (this.#listener ? this.#listener.close(r) : r(undefined)));
     this.#listener?.closeAllConnections();
   }
