@@ -17,6 +17,7 @@ import { DnsHandler, DnsServer, dnsConfigFrom, type DnsAddresses } from '../dns/
 import { DnsView, type DnsAcl } from '../endpoint/index.ts';
 import { buildServer, type AgentHooks, type Endpoints } from './server.ts';
 import { LanPool } from './lan-pool.ts';
+import { WanPool } from './wan-pool.ts';
 import { MemberReconciler } from '../leader/reconcile.ts';
 import type { Transport } from '../gossip/index.ts';
 import type { Local } from './local/index.ts';
@@ -110,11 +111,13 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   const pool = new LanPool(config, {
     clock, logger, random: deps.random ?? Math.random, transport: deps.gossipTransport, onJoinExhausted: deps.onJoinExhausted,
   });
+  const wan = new WanPool(config, { clock, logger, random: deps.random ?? Math.random, onJoinExhausted: deps.onJoinExhausted });
   const hooks: AgentHooks = {
-    pool,
+    pool, wan,
     reload: async () => local.reload(await (deps.reloadConfig ?? (() => reloadFromSources(config)))()),
     leave: async () => {
       await local.stop();
+      await wan.leave();
       await pool.leave();
       await endpoints.catalog.deregister({ Node: config.nodeName });
       // Answer the request first, then shut down (Consul's Leave then ShutdownAgent): stop()
@@ -176,7 +179,10 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
 
   const agent: Agent = {
     config, logger, store, replica, http, endpoints, sessionTimers, local, leaderSide, pool,
-    leave: () => pool.leave(),
+    leave: async () => {
+      await wan.leave();
+      await pool.leave();
+    },
     async start() {
       if (started) return;
       started = true;
@@ -186,6 +192,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       if (store instanceof LazyManagedEtcdStore) rpcServe = (req, res) => rpc?.serveRequest(req, res);
       else await rpc?.listenRpc();
       await pool.start();
+      await wan.start();
       await leaderSide.election.start();
       // The leader's duties (cluster id, CA root, ACLs, members, session TTLs) finish before
       // the listeners open, so a single server answers its first request fully set up.
@@ -206,6 +213,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       await local.stop();
       coordinateSync.stop();
       endpoints.coordinate.stop();
+      await wan.shutdown();
       await pool.shutdown();
       await leaderSide.loops.stop();
       await leaderSide.election.stop();

@@ -1,15 +1,17 @@
-// The HTTP handlers and agent/self figures that come from the agent's LAN pool: members,
-// join, force-leave, the operator keyring, and the serf_lan stats section.
+// The HTTP handlers and agent/self figures that come from the agent's gossip pools: members,
+// join, force-leave (LAN, or WAN with `?wan`), the operator keyring, the serf_lan stats section,
+// and the WAN-wide datacenter listings.
 import type { RequestConfig } from '../http/index.ts';
 import { keyringHandlers, memberJson, membersHandlers } from '../http/index.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
 import type { LanPool } from './lan-pool.ts';
+import type { WanPool } from './wan-pool.ts';
 
-/** Route handlers backed by the pool. */
-export function poolHandlers(config: RuntimeConfig, pool: LanPool, reqCfg: RequestConfig) {
+/** Route handlers backed by the pools. */
+export function poolHandlers(config: RuntimeConfig, pool: LanPool, reqCfg: RequestConfig, wan?: WanPool) {
   return {
     members: membersHandlers({
-      pool, nodeName: config.nodeName, datacenter: config.datacenter, server: config.server, serfWanPort: config.ports.serfWan,
+      pool, wan, nodeName: config.nodeName, datacenter: config.datacenter, server: config.server, serfWanPort: config.ports.serfWan,
     }),
     keyring: keyringHandlers({ keyring: () => pool.gossip?.keyring ?? null, datacenter: config.datacenter, reqCfg }),
   };
@@ -28,4 +30,9 @@ export function serfLanStats(pool: LanPool): Record<string, string> {
     members: String(members.length), failed: count('dead'), left: count('left'),
     health_score: String(pool.gossip?.healthScore() ?? 0),
   };
+}
+
+/** GET /v1/catalog/datacenters from the WAN pool: every known datacenter, nearest first. */
+export function wanDatacentersHandler(wan: WanPool | undefined, datacenter: string): () => Promise<{ body: string[] }> {
+  return async () => ({ body: wan ? wan.datacenters() : [datacenter] });
 }

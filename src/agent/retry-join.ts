@@ -11,6 +11,8 @@ export interface RetryJoinOptions {
   /** Attempts before giving up; 0 retries forever. */
   max: number;
   join(addrs: string[]): Promise<number>;
+  /** Which pool, for the logs and the exhaustion error (default LAN). */
+  cluster?: 'LAN' | 'WAN';
   /** True once a peer has joined us: later retries then stop (a redundant join only ratchets the event clock). */
   inPool?: () => boolean;
   clock: Clock;
@@ -29,6 +31,7 @@ export interface RetryJoin {
 /** Starts the loop; cloud auto-join (`provider=…`) entries are reported and skipped. */
 export function retryJoin(o: RetryJoinOptions): RetryJoin {
   const log = o.logger;
+  const cluster = o.cluster ?? 'LAN';
   const addrs = o.addrs.filter((a) => {
     if (!a.includes('provider=')) return true;
     log.warn({ address: a }, 'cloud auto-join (go-discover) is not supported; skipping this retry_join entry');
@@ -43,24 +46,24 @@ export function retryJoin(o: RetryJoinOptions): RetryJoin {
     if (stopped) return;
     attempt++;
     if (attempt > 1 && o.inPool?.()) {
-      log.info({ cluster: 'LAN' }, 'Join cluster completed: already joined by a peer');
+      log.info({ cluster }, 'Join cluster completed: already joined by a peer');
       finish(0);
       return;
     }
-    log.info({ cluster: 'LAN' }, 'Joining cluster...');
+    log.info({ cluster }, 'Joining cluster...');
     try {
       const n = await o.join(addrs);
-      log.info({ cluster: 'LAN', num_servers: n }, 'Join cluster completed. Synced with initial agents');
+      log.info({ cluster, num_servers: n }, 'Join cluster completed. Synced with initial agents');
       finish(n);
     } catch (err) {
       if (stopped) return;
       if (o.max > 0 && attempt >= o.max) {
-        log.error({ cluster: 'LAN', error: (err as Error).message }, 'max join retry exhausted, exiting');
+        log.error({ cluster, error: (err as Error).message }, 'max join retry exhausted, exiting');
         finish(0);
-        o.onExhausted(new Error(`agent: max join (LAN) retry exhausted: ${(err as Error).message}`));
+        o.onExhausted(new Error(`agent: max join (${cluster}) retry exhausted: ${(err as Error).message}`));
         return;
       }
-      log.warn({ cluster: 'LAN', retry_interval: formatGoDuration(o.intervalMs), error: (err as Error).message }, 'Join cluster failed, will retry');
+      log.warn({ cluster, retry_interval: formatGoDuration(o.intervalMs), error: (err as Error).message }, 'Join cluster failed, will retry');
       timer = o.clock.setTimer(o.intervalMs, () => void tick());
     }
   };

@@ -20,7 +20,7 @@ const MAX_TOKEN_HANDLERS = 64;
 export interface RpcServerDeps {
   config: RuntimeConfig;
   /** The HTTP API's route table. */
-  router: Router;
+  router: Pick<Router, 'match' | 'list'>;
   /** This server's DNS handler. */
   dns: DnsHandler;
   /** The same handler answering under another ACL token. */

@@ -32,7 +32,10 @@ import { gatewayHandlers } from '../http/v1/gateways.ts';
 import { EventBuffer } from './events.ts';
 import { bridgeEvents } from './event-gossip.ts';
 import type { LanPool } from './lan-pool.ts';
-import { poolHandlers, selfMember, serfLanStats } from './pool-routes.ts';
+import { poolHandlers, selfMember, serfLanStats, wanDatacentersHandler } from './pool-routes.ts';
+import type { WanPool } from './wan-pool.ts';
+import { forwardingRouter } from './dc-forward.ts';
+import { Forwarder } from './forward.ts';
 import {
   buildRoutes, kvHandlers, txnHandlers, statusHandlers, agentSelfHandlers, agentStats, connectHandlers,
   sessionHandlers, catalogHandlers, healthHandlers, observeHandlers, eventHandlers, type Router,
@@ -80,7 +83,8 @@ export interface ServerParts {
   leadership: Leadership;
   endpoints: Endpoints;
   sessionTimers: SessionTimers;
-  router: Router;
+  /** The route table (requests for another datacenter forwarded when the server is in a WAN pool). */
+  router: Pick<Router, 'match' | 'list'>;
   /** The agent's own services and checks with anti-entropy. */
   local: Local;
   /** The leader's expired-token reaper (started only with ACLs enabled). */
@@ -97,6 +101,8 @@ export interface AgentHooks {
   leave(): Promise<void>;
   /** The agent's LAN gossip pool (members, join, keyring; events travel through it). */
   pool: LanPool;
+  /** The server's WAN pool (datacenter listings, `?wan` membership). */
+  wan?: WanPool;
 }
 
 /** Wires replica, endpoints, leader timers and routes for one server. */
@@ -156,7 +162,7 @@ export function buildServer(
   });
   const localCfg = { ...reqCfg, defaultQueryTime: config.defaultQueryTime, maxQueryTime: config.maxQueryTime };
   const limits = { ...reqCfg, kvMaxValueSize: config.limits.kvMaxValueSize, txnMaxReqLen: config.limits.txnMaxReqLen };
-  const router = buildRoutes(guardAgentRoutes({
+  const routes = buildRoutes(guardAgentRoutes({
     kv: kvHandlers(endpoints.kv, limits),
     txn: txnHandlers(endpoints.txn, limits),
     status: statusHandlers(leadership, reqCfg),
@@ -165,10 +171,10 @@ export function buildServer(
       config, leadership, member: () => selfMember(hooks.pool),
       stats: () => agentStats(config, leadership, localCounts(local), serfLanStats(hooks.pool)),
     }),
-    ...poolHandlers(config, hooks.pool, reqCfg),
+    ...poolHandlers(config, hooks.pool, reqCfg, hooks.wan),
     connect: connectHandlers(endpoints.ca, reqCfg),
     session: sessionHandlers(endpoints.session, { ...reqCfg, nodeName: config.nodeName }),
-    catalog: catalogHandlers(endpoints.catalog, reqCfg),
+    catalog: { ...catalogHandlers(endpoints.catalog, reqCfg), datacenters: wanDatacentersHandler(hooks.wan, config.datacenter) },
     health: healthHandlers(endpoints.health, reqCfg),
     config: configHandlers(endpoints.configEntries, reqCfg),
     gateways: gatewayHandlers(endpoints.gateways, reqCfg),
@@ -176,7 +182,7 @@ export function buildServer(
     event: eventHandlers(events, { ...reqCfg, maxQueryTime: config.maxQueryTime }),
     coordinate: coordinateHandlers({
       endpoint: endpoints.coordinate, disabled: coordinateSettings(config).disabled, reqCfg,
-      datacenters: () => datacenterCoordinates(hooks.pool, replica, config.datacenter),
+      datacenters: () => hooks.wan?.coordinateMaps() ?? datacenterCoordinates(hooks.pool, replica, config.datacenter),
     }),
     agentServices: agentServiceHandlers(local, localCfg, clock, random),
     agentChecks: agentCheckHandlers(local, reqCfg),
@@ -192,6 +198,10 @@ export function buildServer(
     agentAcl: agentAclHandlers({ enable: () => aclSwitch.enable(), isLocal: isLoopback }, reqCfg),
     snapshot: snapshotHandlers(endpoints.snapshot, reqCfg),
   }, reqCfg, config.nodeName));
+  const router = hooks.wan?.enabled ? forwardingRouter(routes, {
+    datacenter: config.datacenter, routes: hooks.wan, defaultToken: () => local.tokens.get('default'),
+    forwarder: new Forwarder({ logger, localAddress: config.bindAddr }),
+  }) : routes;
   observe.telemetry.gauge('rpc.queries_blocking', 'Blocking queries waiting', () => replica.notifier.blocked);
   observe.telemetry.gauge('state.kv_entries', 'KV entries in the replica', () => replica.kvs.size);
   return { epDeps, replica, leadership, endpoints, sessionTimers, router, local, aclReaper, aclSwitch, leaderSide };

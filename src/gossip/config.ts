@@ -47,6 +47,8 @@ export interface GossipConfig {
   encryptVerifyOutgoing?: boolean;
   /** Where the peer snapshot and keyring are persisted (`<dataDir>/local.snapshot`, `local.keyring`). */
   dataDir?: string;
+  /** Name of those two files before the extension: `local` (LAN, default) or `remote` (Consul's WAN pool). */
+  fileStem?: string;
   /** Rejoin previous peers even after a graceful leave. */
   rejoinAfterLeave?: boolean;
   /** Port used for join addresses that omit one. */
@@ -91,6 +93,23 @@ export const LAN_DEFAULTS = {
   rejoinAfterLeave: false,
   defaultPort: 8301,
   disableCoordinates: false,
+  fileStem: 'local',
+};
+
+/** memberlist DefaultWANConfig: the LAN defaults with WAN-sized timeouts and intervals. */
+export const WAN_DEFAULTS = {
+  ...LAN_DEFAULTS,
+  bindPort: 8302,
+  defaultPort: 8302,
+  tcpTimeoutMs: 30_000,
+  suspicionMult: 6,
+  pushPullIntervalMs: 60_000,
+  probeTimeoutMs: 3000,
+  probeIntervalMs: 5000,
+  gossipNodes: 4,
+  gossipIntervalMs: 500,
+  gossipToTheDeadMs: 60_000,
+  fileStem: 'remote',
 };
 
 /** Applies defaults to a config. */

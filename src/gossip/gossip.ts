@@ -68,7 +68,7 @@ export class GossipNode {
     this.#clock = deps.clock ?? systemClock;
     this.#log = (deps.logger ?? silentLogger()).child({ '@module': 'gossip', node: c.name });
     this.#random = deps.random ?? Math.random;
-    this.#snapshot = c.dataDir ? new PeerSnapshot(c.dataDir) : undefined;
+    this.#snapshot = c.dataDir ? new PeerSnapshot(c.dataDir, c.fileStem) : undefined;
     this.#keys = loadKeyring(c);
     this.#queue = new BroadcastQueue(() => retransmitLimit(c.retransmitMult, this.#m.liveCount()));
     this.#awareness = new Awareness(c.awarenessMaxMultiplier);
@@ -310,7 +310,7 @@ export class GossipNode {
 }
 
 function loadKeyring(c: ResolvedConfig): Keyring | undefined {
-  const file = c.dataDir ? `${c.dataDir}/local.keyring` : undefined;
+  const file = c.dataDir ? `${c.dataDir}/${c.fileStem}.keyring` : undefined;
   const persisted = file ? Keyring.load(file) : undefined;
   if (persisted) return persisted;
   if (!c.encryptKeys || c.encryptKeys.length === 0) return undefined;

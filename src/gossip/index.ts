@@ -5,7 +5,7 @@ import { GossipNode, type GossipDeps } from './gossip.ts';
 import type { GossipConfig } from './config.ts';
 
 export type { GossipConfig, ResolvedConfig } from './config.ts';
-export { LAN_DEFAULTS, suspicionTimeout, retransmitLimit } from './config.ts';
+export { LAN_DEFAULTS, WAN_DEFAULTS, suspicionTimeout, retransmitLimit } from './config.ts';
 export type { GossipDeps } from './gossip.ts';
 export type { Member, MemberState, SerfStatus } from './member.ts';
 export { serfStatus, serfStatusCode } from './member.ts';

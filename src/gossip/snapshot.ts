@@ -18,8 +18,9 @@ export interface SnapshotData {
 export class PeerSnapshot {
   readonly file: string;
 
-  constructor(dataDir: string) {
-    this.file = path.join(dataDir, 'local.snapshot');
+  /** `<dataDir>/<stem>.snapshot` (Serf's local.snapshot, remote.snapshot for the WAN pool). */
+  constructor(dataDir: string, stem = 'local') {
+    this.file = path.join(dataDir, `${stem}.snapshot`);
   }
 
   /** The last snapshot, or undefined when there is none or it is unreadable. */

@@ -4,7 +4,7 @@ import { ConfigError, multiError } from './error.ts';
 import type { Interfaces } from './addresses.ts';
 import type { ConfigTree } from './merge.ts';
 import { readNetwork } from './network.ts';
-import { readGossip } from './gossip.ts';
+import { readGossip, readGossipWan } from './gossip.ts';
 import type { RuntimeConfig } from './runtime.ts';
 import { validateRuntime } from './validation.ts';
 import { TreeReader } from './values.ts';
@@ -117,6 +117,7 @@ export function buildRuntime(tree: ConfigTree, valueErrors: string[], ctx: Build
       allowWriteHttpFrom: r.strings('http_config.allow_write_http_from'), useCache: r.bool('http_config.use_cache', true),
     },
     gossip: readGossip(r, network.bindAddr, network.ports.serfLan, r.bool('server')),
+    gossipWan: readGossipWan(r, network.bindAddr, network.advertiseAddrWan, network.ports.serfWan, r.bool('server')),
     raw: tree,
   };
   validateRuntime(built, r);

@@ -17,7 +17,7 @@ export function defaultTree(): ConfigTree {
     tls: { defaults: { tls_min_version: 'TLSv1_2' } },
     autopilot: { cleanup_dead_servers: true, last_contact_threshold: '200ms', max_trailing_logs: 250, server_stabilization_time: '10s' },
     gossip_lan: { gossip_interval: '200ms', gossip_nodes: 3, retransmit_mult: 4, probe_interval: '1s', probe_timeout: '500ms', suspicion_mult: 4 },
-    gossip_wan: { gossip_interval: '500ms', gossip_nodes: 3, retransmit_mult: 4, probe_interval: '5s', probe_timeout: '3s', suspicion_mult: 6 },
+    gossip_wan: { gossip_interval: '500ms', gossip_nodes: 4, retransmit_mult: 4, probe_interval: '5s', probe_timeout: '3s', suspicion_mult: 6 },
     dns_config: { allow_stale: true, a_record_limit: 0, udp_answer_limit: 3, max_stale: '87600h', recursor_timeout: '2s' },
     limits: {
       http_max_conns_per_client: 200, https_handshake_timeout: '5s',

@@ -1,5 +1,6 @@
-// The LAN gossip part of the runtime configuration (Consul's serf_lan, encrypt, retry_join,
-// leave and reconnect settings and the gossip_lan timings), read from the merged tree.
+// The gossip parts of the runtime configuration: the LAN pool (Consul's serf_lan, encrypt,
+// retry_join, leave and reconnect settings and the gossip_lan timings) and the servers' WAN pool
+// (serf_wan, ports.serf_wan, retry_join_wan, reconnect_timeout_wan, gossip_wan), read from the merged tree.
 import { ConfigError } from './error.ts';
 import type { TreeReader } from './values.ts';
 
@@ -40,11 +41,46 @@ export interface GossipSettings {
 /** Consul's minimum reconnect_timeout. */
 const MIN_RECONNECT_MS = 8 * 3_600_000;
 
-function readTimings(r: TreeReader): GossipTimings {
+/** How a server takes part in the WAN pool (servers of every datacenter). */
+export interface WanGossipSettings {
+  /** Address the serf WAN sockets bind (`serf_wan`, else `bind_addr`). */
+  bindAddr: string;
+  bindPort: number;
+  /** advertise_addr_wan (else the LAN advertise address). */
+  advertiseAddr: string;
+  reconnectTimeoutMs: number;
+  /** retry_join_wan (start_join_wan folded in by the loader). */
+  retryJoin: string[];
+  retryIntervalMs: number;
+  /** 0: retry forever. */
+  retryMax: number;
+  timings: GossipTimings;
+}
+
+// Consul's gossip_lan / gossip_wan defaults (memberlist's DefaultLANConfig / DefaultWANConfig).
+const TIMING_DEFAULTS = {
+  gossip_lan: { gossip_interval: 200, gossip_nodes: 3, retransmit_mult: 4, probe_interval: 1000, probe_timeout: 500, suspicion_mult: 4 },
+  gossip_wan: { gossip_interval: 500, gossip_nodes: 4, retransmit_mult: 4, probe_interval: 5000, probe_timeout: 3000, suspicion_mult: 6 },
+};
+
+function readTimings(r: TreeReader, block: 'gossip_lan' | 'gossip_wan' = 'gossip_lan'): GossipTimings {
+  const d = TIMING_DEFAULTS[block];
   return {
-    gossipIntervalMs: r.durationMs('gossip_lan.gossip_interval', 200), gossipNodes: r.int('gossip_lan.gossip_nodes', 3),
-    retransmitMult: r.int('gossip_lan.retransmit_mult', 4), probeIntervalMs: r.durationMs('gossip_lan.probe_interval', 1000),
-    probeTimeoutMs: r.durationMs('gossip_lan.probe_timeout', 500), suspicionMult: r.int('gossip_lan.suspicion_mult', 4),
+    gossipIntervalMs: r.durationMs(`${block}.gossip_interval`, d.gossip_interval), gossipNodes: r.int(`${block}.gossip_nodes`, d.gossip_nodes),
+    retransmitMult: r.int(`${block}.retransmit_mult`, d.retransmit_mult), probeIntervalMs: r.durationMs(`${block}.probe_interval`, d.probe_interval),
+    probeTimeoutMs: r.durationMs(`${block}.probe_timeout`, d.probe_timeout), suspicionMult: r.int(`${block}.suspicion_mult`, d.suspicion_mult),
+  };
+}
+
+/** Reads the WAN pool settings; undefined for client agents and with ports.serf_wan = -1 (Consul's way to disable it). */
+export function readGossipWan(r: TreeReader, bindAddr: string, advertiseAddrWan: string, port: number, server: boolean): WanGossipSettings | undefined {
+  if (!server || port < 0) return undefined;
+  const reconnectTimeoutMs = r.durationMs('reconnect_timeout_wan', 72 * 3_600_000);
+  if (reconnectTimeoutMs < MIN_RECONNECT_MS) throw new ConfigError('reconnect_timeout_wan must be >= 8h0m0s');
+  return {
+    bindAddr: r.str('serf_wan') || bindAddr, bindPort: port, advertiseAddr: advertiseAddrWan, reconnectTimeoutMs,
+    retryJoin: r.strings('retry_join_wan'), retryIntervalMs: r.durationMs('retry_interval_wan', 30_000), retryMax: r.int('retry_max_wan'),
+    timings: readTimings(r, 'gossip_wan'),
   };
 }
 

@@ -14,6 +14,7 @@ export const implementedKeys: ReadonlySet<string> = new Set([
   'serf_lan', 'encrypt', 'encrypt_verify_incoming', 'encrypt_verify_outgoing', 'reconnect_timeout', 'rejoin_after_leave',
   'retry_join', 'start_join', 'retry_interval', 'retry_max', 'leave_on_terminate', 'skip_leave_on_interrupt', 'gossip_lan.*',
   'disable_coordinates',
+  'serf_wan', 'retry_join_wan', 'start_join_wan', 'retry_interval_wan', 'retry_max_wan', 'reconnect_timeout_wan', 'gossip_wan.*',
 ]);
 
 /** Keys whose values are data (maps, lists of definitions): reported as a whole, not per entry. */

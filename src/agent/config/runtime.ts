@@ -1,6 +1,6 @@
 // The agent's runtime configuration: what the config loader produces from files and flags and
 // what createAgent() consumes. Durations are milliseconds; listeners are resolved addresses.
-import type { GossipSettings } from './gossip.ts';
+import type { GossipSettings, WanGossipSettings } from './gossip.ts';
 
 /** A resolved listener address: TCP host:port or a unix socket path. */
 export type ListenAddr = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string; mode?: string };
@@ -63,6 +63,8 @@ export interface RuntimeConfig {
   sessionTtlMin: number;
   /** The LAN gossip pool; the loader always sets it. Absent: an in-process agent without a pool (its only member is itself). */
   gossip?: GossipSettings;
+  /** The WAN pool of servers; absent for clients, with ports.serf_wan = -1, and in-process agents built without it. */
+  gossipWan?: WanGossipSettings;
   /** The merged raw configuration with Consul's snake_case keys, for /v1/agent/self DebugConfig. */
   raw: Record<string, unknown>;
   /** Config files that were read, in merge order (for `reload`). */

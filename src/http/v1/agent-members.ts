@@ -1,6 +1,6 @@
 // /v1/agent/members, /v1/agent/join/:address and /v1/agent/force-leave/:node: the agent's
-// view of the LAN gossip pool in Consul's member JSON, joining more agents, and removing a
-// failed member (`?prune` erases it at once).
+// view of the LAN gossip pool (or with `?wan` the servers' WAN pool) in Consul's member JSON,
+// joining more agents, and removing a failed member (`?prune` erases it at once).
 import { BadRequestError, InternalError } from '../../errors.ts';
 import { serfStatus, serfStatusCode, type Member } from '../../gossip/index.ts';
 import type { HttpResult } from '../router.ts';
@@ -16,9 +16,21 @@ export interface MemberView {
   readonly gossip: { forceLeave(name: string, prune?: boolean): void } | null;
 }
 
+/** The server's WAN pool (Consul's serf WAN); `enabled` is false for clients and with ports.serf_wan = -1. */
+export interface WanMemberView {
+  readonly enabled: boolean;
+  members(): Member[];
+  localMember(): Member;
+  readonly leaving: boolean;
+  join(addrs: string[]): Promise<number>;
+  readonly gossip: { forceLeave(name: string, prune?: boolean): void } | null;
+}
+
 /** What the handlers need besides the pool. */
 export interface MembersDeps {
   pool: MemberView;
+  /** The WAN pool; without it a server lists only itself under `?wan`. */
+  wan?: WanMemberView;
   nodeName: string;
   datacenter: string;
   server: boolean;
@@ -41,25 +53,37 @@ export function membersHandlers(deps: MembersDeps) {
       const wan = Boolean(req.query.get('wan'));
       const segment = req.query.get('segment') ?? '';
       if (wan && segment !== '' && segment !== '_all') throw new BadRequestError('Cannot provide a segment with wan=true');
-      // No WAN pool yet: a server is the only member of its own WAN pool, a client is in none.
       if (wan && !deps.server) return { body: [] };
+      if (wan && deps.wan?.gossip) {
+        const w = deps.wan;
+        const self = w.localMember().name;
+        return { body: w.members().map((m) => memberJson(m, m.name === self && w.leaving)) };
+      }
+      // A server without a running WAN pool is the only member of its own.
       if (wan) return { body: [{ ...memberJson(pool.localMember()), Name: `${deps.nodeName}.${deps.datacenter}`, Port: deps.serfWanPort }] };
       return { body: pool.members().map((m) => memberJson(m, m.name === deps.nodeName && pool.leaving)) };
     },
     async join(req: HttpRequest): Promise<HttpResult> {
-      if (req.query.has('wan')) throw new BadRequestError('WAN join is not supported yet: Proconsul has no WAN gossip pool');
       const addr = req.params.rest;
       if (!addr) throw new BadRequestError('Missing address');
+      const wan = Boolean(req.query.get('wan'));
       try {
-        await pool.join([addr]);
+        if (wan && !deps.wan?.enabled) throw new Error('Must be a server to join WAN cluster');
+        await (wan ? deps.wan!.join([addr]) : pool.join([addr]));
       } catch (err) {
         throw new InternalError((err as Error).message);
       }
       return {};
     },
     async forceLeave(req: HttpRequest): Promise<HttpResult> {
-      if (req.query.has('wan')) throw new BadRequestError('WAN force-leave is not supported yet: Proconsul has no WAN gossip pool');
       const node = req.params.rest;
+      if (req.query.get('wan')) {
+        if (!deps.wan?.enabled) throw new InternalError('Must be a server to force-leave a node from the WAN cluster');
+        const w = deps.wan;
+        const known = w.members().some((m) => m.name === node);
+        if (w.gossip && known && node !== w.localMember().name) w.gossip.forceLeave(node, req.query.has('prune'));
+        return {};
+      }
       const known = pool.members().some((m) => m.name === node);
       // Serf semantics (which the Go API suite checks): an unknown node or this agent is a no-op.
       if (pool.gossip && known && node !== deps.nodeName) pool.gossip.forceLeave(node, req.query.has('prune'));

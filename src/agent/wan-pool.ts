@@ -1,0 +1,169 @@
+// A server's seat in the WAN gossip pool (Consul's serf WAN): the servers of every datacenter
+// on ports.serf_wan, named `<node>.<dc>`, with memberlist's WAN timings and gossip_wan, its own
+// peer snapshot and keyring (`<data_dir>/serf/remote.snapshot`, `remote.keyring`), and
+// retry_join_wan. It is the routing table for `?dc=` forwarding (each server's address and its
+// `port` tag, the internal RPC port) and for the datacenter listings.
+import path from 'node:path';
+import type { Clock } from '../clock.ts';
+import type { Logger } from '../log.ts';
+import { createGossip, formatAddress, parseAddress, WAN_DEFAULTS, type Gossip, type GossipConfig, type Member, type Transport } from '../gossip/index.ts';
+import type { CoordinateDatacenterMap } from '../api/coordinate-types.ts';
+import type { RuntimeConfig } from './config/runtime.ts';
+import { memberTags } from './member-tags.ts';
+import { retryJoin, type RetryJoin } from './retry-join.ts';
+import { datacenterMaps, datacentersByDistance, serversOf, type WanServer } from './wan-datacenters.ts';
+
+/** Collaborators of the pool. */
+export interface WanPoolDeps {
+  clock: Clock;
+  logger: Logger;
+  random: () => number;
+  /** Default: real UDP+TCP sockets on the serf WAN address. */
+  transport?: Transport;
+  /** retry_max_wan exhausted (Consul's agent exits). */
+  onJoinExhausted?: (err: Error) => void;
+}
+
+/** Consul's WAN serf tags: the LAN server tags without wan_join_port (`port` is the server RPC port forwarding uses). */
+export function wanTags(c: RuntimeConfig): Record<string, string> {
+  const tags = memberTags(c);
+  delete tags.wan_join_port;
+  return tags;
+}
+
+/** The WAN gossip node's configuration; null when this agent has no WAN pool. */
+export function wanGossipConfig(c: RuntimeConfig): GossipConfig | null {
+  const w = c.gossipWan;
+  if (!w) return null;
+  const t = w.timings;
+  return {
+    ...WAN_DEFAULTS,
+    name: `${c.nodeName}.${c.datacenter}`, bindAddr: w.bindAddr, bindPort: w.bindPort, advertiseAddr: w.advertiseAddr,
+    tags: wanTags(c), defaultPort: w.bindPort,
+    probeIntervalMs: t.probeIntervalMs, probeTimeoutMs: t.probeTimeoutMs, suspicionMult: t.suspicionMult,
+    retransmitMult: t.retransmitMult, gossipIntervalMs: t.gossipIntervalMs, gossipNodes: t.gossipNodes,
+    reconnectTimeoutMs: w.reconnectTimeoutMs, rejoinAfterLeave: c.gossip?.rejoinAfterLeave ?? false,
+    encryptKeys: c.gossip?.encrypt ? [c.gossip.encrypt] : undefined,
+    encryptVerifyIncoming: c.gossip?.encryptVerifyIncoming, encryptVerifyOutgoing: c.gossip?.encryptVerifyOutgoing,
+    dataDir: c.dataDir ? path.join(c.dataDir, 'serf') : undefined, fileStem: 'remote',
+  };
+}
+
+/** The server's WAN pool membership (a client or a disabled WAN port has none: every call is a no-op or empty). */
+export class WanPool {
+  readonly #config: RuntimeConfig;
+  readonly #deps: WanPoolDeps;
+  readonly #log: Logger;
+  #gossip: Gossip | null = null;
+  #retry: RetryJoin | null = null;
+  #leaving = false;
+
+  constructor(config: RuntimeConfig, deps: WanPoolDeps) {
+    this.#config = config;
+    this.#deps = deps;
+    this.#log = deps.logger.child({ '@module': 'agent.wan' });
+  }
+
+  /** Whether this agent takes part in a WAN pool at all. */
+  get enabled(): boolean {
+    return this.#config.gossipWan !== undefined;
+  }
+
+  /** The gossip node once started (null before, and without a WAN pool). */
+  get gossip(): Gossip | null {
+    return this.#gossip;
+  }
+
+  /** Binds the WAN sockets and starts retry_join_wan. */
+  async start(): Promise<void> {
+    const w = this.#config.gossipWan;
+    if (!w || this.#gossip) return;
+    const gc = wanGossipConfig(this.#config)!;
+    const d = this.#deps;
+    const g = createGossip(gc, { clock: d.clock, logger: d.logger.child({ pool: 'wan' }), random: d.random, transport: d.transport });
+    await g.start();
+    this.#gossip = g;
+    this.#retry = retryJoin({
+      addrs: w.retryJoin, intervalMs: w.retryIntervalMs, max: w.retryMax, join: (a) => this.join(a), cluster: 'WAN',
+      inPool: () => g.members().some((m) => m.name !== gc.name && m.state === 'alive'),
+      clock: d.clock, logger: this.#log,
+      onExhausted: (err) => (d.onJoinExhausted ?? ((e: Error) => this.#log.error({ error: e.message }, 'retry_join_wan gave up')))(err),
+    });
+  }
+
+  /** Joins servers of other datacenters now (PUT /v1/agent/join?wan, `proconsul join -wan`). */
+  join(addrs: string[]): Promise<number> {
+    const g = this.#gossip;
+    if (!g) return Promise.reject(new Error(this.enabled ? 'WAN pool not started' : 'Must be a server to join WAN cluster'));
+    const me = g.localMember();
+    const w = this.#config.gossipWan!;
+    const others = addrs.filter((a) => {
+      try {
+        const p = parseAddress(a, w.bindPort);
+        return !(p.port === me.port && (p.host === me.addr || p.host === w.bindAddr));
+      } catch {
+        return true;
+      }
+    });
+    if (others.length === 0) return Promise.resolve(1);
+    return g.join(others);
+  }
+
+  /** Leaves the WAN pool gracefully; idempotent. */
+  async leave(): Promise<void> {
+    this.#retry?.stop();
+    if (!this.#gossip || this.#leaving) return;
+    this.#leaving = true;
+    this.#log.info({}, 'Gracefully leaving the WAN pool');
+    await this.#gossip.leave();
+  }
+
+  /** Stops gossiping without leaving. */
+  async shutdown(): Promise<void> {
+    this.#retry?.stop();
+    await this.#gossip?.shutdown();
+  }
+
+  /** Whether a graceful leave has begun. */
+  get leaving(): boolean {
+    return this.#leaving;
+  }
+
+  /** Every WAN member (empty without a pool). */
+  members(): Member[] {
+    return this.#gossip?.members() ?? [];
+  }
+
+  /** This server as a WAN member; throws without a pool. */
+  localMember(): Member {
+    if (!this.#gossip) throw new Error('no WAN pool');
+    return this.#gossip.localMember();
+  }
+
+  /** Datacenters known in the pool, nearest first (just ours without a pool). */
+  datacenters(): string[] {
+    const g = this.#gossip;
+    if (!g) return [this.#config.datacenter];
+    const coords = g.coordinates;
+    const dcs = datacentersByDistance(g.members(), this.#config.datacenter, coords?.local(), (n) => coords?.cached(n));
+    return dcs.includes(this.#config.datacenter) ? dcs : [this.#config.datacenter, ...dcs];
+  }
+
+  /** WAN coordinates per datacenter, or null without a pool (the caller falls back to the LAN view). */
+  coordinateMaps(): CoordinateDatacenterMap[] | null {
+    const g = this.#gossip;
+    if (!g) return null;
+    const coords = g.coordinates;
+    return datacenterMaps(g.members(), (n) => coords?.cached(n));
+  }
+
+  /** The alive servers of `dc` in random order (empty for an unknown datacenter). */
+  servers(dc: string): WanServer[] {
+    return serversOf(this.members(), dc, this.#deps.random);
+  }
+
+  /** Internal RPC addresses (`addr:port` tag) of the alive servers of `dc`, in the order to try them. */
+  rpcAddresses(dc: string): string[] {
+    return this.servers(dc).filter((s) => s.member.tags.port).map((s) => formatAddress({ host: s.member.addr, port: Number(s.member.tags.port) }));
+  }
+}
