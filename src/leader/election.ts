@@ -342,7 +342,7 @@ export class StoreElection implements LeaderElection {
     logger.warn({ leader: this.#leader?.Node, lease }, 'leader process is gone; revoking its lease');
     let done = false;
     const attempt = () => store.leaseRevoke(lease).then(
-      () => { done = true; },
+      () => { if (!done) logger.info({ lease }, 'dead leader\'s lease revoked'); done = true; },
       (err) => { if (isNotFound(err)) done = true; else logger.debug({ err, lease }, 'revoking the dead leader\'s lease failed; retrying'); },
     );
     const limit = clock.now() + 2 * this.#ttlMs;
