@@ -33,6 +33,12 @@ async function seed(a: DevAgent): Promise<void> {
   }
   for (let i = 0; i < 200; i++) await reg(a, { Node: `big${i}`, Address: `10.1.${i >> 8}.${i & 255}`, Service: { ID: `big${i}`, Service: 'big', Port: 9000 } });
   await reg(a, { Node: 'solo', Address: '10.2.0.1', Service: { ID: 'solo', Service: 'solo', Port: 1, Connect: { Native: true } } });
+  // Names that defeat the simple compressed layout: a target that is a suffix of another target,
+  // a hostname spelled like a node's name in another case, a large service past 16 KiB over TCP.
+  for (const [node, address] of [['x.y', ''], ['y', ''], ['z', 'Y.node.dc1.consul'], ['w', 'y.node.dc1.consul']]) {
+    await reg(a, { Node: node, Address: `10.3.0.${node.length}`, NodeMeta: { k: node }, Service: { ID: `odd-${node}`, Service: 'odd', Port: 7, Address: address } });
+  }
+  for (let i = 0; i < 400; i++) await reg(a, { Node: `huge-node-with-a-long-name-${i}`, Address: `10.4.${i >> 8}.${i & 255}`, Service: { ID: `huge${i}`, Service: 'huge', Port: 9000 } });
 }
 
 before(async () => {
@@ -45,7 +51,7 @@ after(async () => {
 });
 
 const NAMES = ['web.service.consul', 'WEB.Service.Consul', 'blue.web.service.consul', 'green.web.service.dc1.consul', '_web._tcp.service.consul',
-  '_web._blue.consul', 'big.service.consul', 'solo.service.consul', 'solo.connect.consul', 'nope.service.consul', 'web.service.other.consul',
+  '_web._blue.consul', 'big.service.consul', 'odd.service.consul', 'huge.service.consul', 'solo.service.consul', 'solo.connect.consul', 'nope.service.consul', 'web.service.other.consul',
   'n1.node.consul', '1.0.0.10.in-addr.arpa'];
 const TYPES = ['A', 'AAAA', 'SRV', 'TXT', 'ANY'] as RecordType[];
 const EDNS = [-1, 0, 100, 512, 600, 1232, 4096, 65535];

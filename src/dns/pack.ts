@@ -2,27 +2,41 @@
 // object into wire parts (owner name, TYPE/CLASS/TTL, RDATA bytes and names), and one writer lays
 // out header, question and sections into a reusable buffer as miekg/dns packs a message: owner
 // names and the RDATA names of CNAME, NS, PTR and SOA are compressed; SRV targets never are
-// (RFC 2782) but later names may point into them.
+// (RFC 2782) but later names may point into them. Records without compressible RDATA are copied
+// whole after their owner name.
 import dnsPacket, { type Answer } from 'dns-packet';
 import { CompressionTable, wireName, type WireName } from './compress.ts';
 import { bareName, referencedNames } from './truncate.ts';
 
-/** A piece of RDATA: raw bytes, or a name and whether it may be compressed. */
-export type RdataPart = Buffer | { name: WireName; compress: boolean };
+/** A compressible name inside RDATA, or raw RDATA bytes (exactly one of the two is set). */
+export interface RdataPart {
+  name: WireName | null;
+  bytes: Buffer | null;
+}
 
 /** A record ready to be written. */
 export interface PackedRecord {
   type: number;
   owner: WireName;
-  /** TYPE, CLASS and TTL (8 bytes). */
-  head: Buffer;
-  rdata: RdataPart[];
+  /** Everything after the owner name, uncompressed: TYPE, CLASS, TTL, RDLENGTH, RDATA. */
+  wire: Buffer;
+  /** RDATA with names that may be compressed (CNAME, NS, PTR, SOA); null when `wire` is written as is. */
+  parts: RdataPart[] | null;
+  /** A name written in full inside `wire` (an SRV target) and its offset there: later names may point into it. */
+  inner: WireName | null;
+  innerAt: number;
   /** Uncompressed size of the whole record. */
   size: number;
   /** Lower-case owner without the trailing dot, as additionals are matched. */
   key: string;
   /** The names the record refers to (its owner, an SRV target, a CNAME or NS host). */
   refs: string[];
+  /** Numbers the prepared path gives the record's identity, owner and referenced names (-1 / empty elsewhere). */
+  id: number;
+  nameId: number;
+  refIds: number[];
+  /** The number layout.ts gives an SRV target or a glue owner by its exact spelling (-1 elsewhere). */
+  exact: number;
 }
 
 /** The question of a reply: its name, then QTYPE and QCLASS (4 bytes). */
@@ -42,28 +56,23 @@ const codec = dnsPacket as unknown as {
 export function packRecord(a: Answer): PackedRecord {
   const full = codec.answer.encode(a);
   const owner = wireName(a.name);
-  const at = owner.bytes.length;
-  const head = full.subarray(at, at + 8);
+  const wire = full.subarray(owner.bytes.length);
   const data = (a as { data?: unknown }).data;
-  let rdata: RdataPart[];
-  switch (a.type) {
-    case 'CNAME':
-    case 'NS':
-    case 'PTR':
-      rdata = [{ name: wireName(data as string), compress: true }];
-      break;
-    case 'SOA': {
-      const soa = data as { mname: string; rname: string };
-      rdata = [{ name: wireName(soa.mname), compress: true }, { name: wireName(soa.rname), compress: true }, full.subarray(full.length - 20)];
-      break;
-    }
-    case 'SRV':
-      rdata = [full.subarray(at + 10, at + 16), { name: wireName((data as { target: string }).target), compress: false }];
-      break;
-    default:
-      rdata = [full.subarray(at + 10)];
-  }
-  return { type: head.readUInt16BE(0), owner, head, rdata, size: full.length, key: bareName(a.name), refs: a.type === 'OPT' ? [] : referencedNames(a) };
+  let parts: RdataPart[] | null = null;
+  let inner: WireName | null = null;
+  if (a.type === 'CNAME' || a.type === 'NS' || a.type === 'PTR') parts = [named(data as string)];
+  else if (a.type === 'SOA') {
+    const soa = data as { mname: string; rname: string };
+    parts = [named(soa.mname), named(soa.rname), { name: null, bytes: full.subarray(full.length - 20) }];
+  } else if (a.type === 'SRV') inner = wireName((data as { target: string }).target);
+  return {
+    type: wire.readUInt16BE(0), owner, wire, parts, inner, innerAt: 16, size: full.length, key: bareName(a.name),
+    refs: a.type === 'OPT' ? [] : referencedNames(a), id: -1, nameId: -1, refIds: [], exact: -1,
+  };
+}
+
+function named(name: string): RdataPart {
+  return { name: wireName(name), bytes: null };
 }
 
 /** The question of a reply to `name` with the request's type and class. */
@@ -72,11 +81,6 @@ export function packQuestion(name: string, type: string, klass: string): PackedQ
   const full = Buffer.alloc(codec.question.encodingLength({ name }));
   codec.question.encode({ name, type, class: klass }, full);
   return { name: wireName(name), tail: full.subarray(full.length - 4) };
-}
-
-/** Whether a record is the EDNS0 OPT pseudo-record (kept whatever the answers refer to). */
-export function isOpt(r: PackedRecord): boolean {
-  return r.type === TYPE_OPT;
 }
 
 /** The header fields of a reply besides the counts. */
@@ -130,13 +134,20 @@ export class MessageWriter {
   #record(at: number, r: PackedRecord): number {
     this.#ensure(at + r.size);
     const b = this.buf;
-    at = this.#table.write(b, at, r.owner, true);
-    b.set(r.head, at);
+    const table = this.#table;
+    at = table.write(b, at, r.owner, true);
+    const wire = r.wire;
+    if (r.parts === null || !table.enabled) {
+      for (let j = 0; j < wire.length; j++) b[at + j] = wire[j];
+      if (r.inner !== null) table.remember(b, at + r.innerAt, r.inner);
+      return at + wire.length;
+    }
+    for (let j = 0; j < 8; j++) b[at + j] = wire[j];
     const start = at + 10;
     at = start;
-    for (const part of r.rdata) {
-      if (part instanceof Uint8Array) b.set(part, at), at += part.length;
-      else at = this.#table.write(b, at, part.name, part.compress);
+    for (const part of r.parts) {
+      if (part.name !== null) at = table.write(b, at, part.name, true);
+      else for (let j = 0; j < part.bytes!.length; j++) b[at++] = part.bytes![j];
     }
     b.writeUInt16BE(at - start, start - 2);
     return at;
@@ -151,7 +162,7 @@ export class MessageWriter {
 }
 
 /** An option-less OPT echoing the client's payload size (dns-packet writes 4096 for 0). */
-function writeOpt(out: Buffer, at: number, payload: number): void {
+export function writeOpt(out: Buffer, at: number, payload: number): void {
   out[at] = 0;
   out.writeUInt16BE(TYPE_OPT, at + 1);
   out.writeUInt16BE(payload || 4096, at + 3);

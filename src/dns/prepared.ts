@@ -13,13 +13,10 @@ import { recordKey, shuffle } from './records.ts';
 import { fitReply, referencedNames, bareName } from './truncate.ts';
 import { keyName, type WireQuery } from './wire.ts';
 import { MessageWriter, packQuestion, packRecord, type PackedQuestion, type PackedRecord } from './pack.ts';
+import { markSimple, SimpleLayout } from './layout.ts';
 
-/** One packed record with its identity (for de-duplication), owner name and the names it refers to, numbered. */
-interface Rec extends PackedRecord {
-  id: number;
-  name: number;
-  refIds: number[];
-}
+/** A packed record with its identity (for de-duplication), owner name and the names it refers to numbered. */
+type Rec = PackedRecord;
 
 /** A service question's records, valid while the service key keeps its index. */
 interface Prepared {
@@ -36,6 +33,8 @@ interface Prepared {
   usable: boolean;
   /** How many distinct records the entry numbers. */
   ids: number;
+  /** Distinct SRV targets when the records have layout.ts's simple layout, else -1. */
+  targets: number;
 }
 
 const QTYPES = new Map<number, string>([[1, 'A'], [28, 'AAAA'], [33, 'SRV']]);
@@ -60,7 +59,8 @@ export class PreparedAnswers {
   #gen = 0;
   readonly #w = new MessageWriter();
   readonly #head = { id: 0, flags: 0 };
-  #q: PackedQuestion | null = null;
+  #p: Prepared | null = null;
+  readonly #layout = new SimpleLayout();
   #opt = -1;
   #last = -1;
   #lastLen = 0;
@@ -106,9 +106,10 @@ export class PreparedAnswers {
     const instances = view.instances(query.service, { connect, tag: query.kind === 'service' ? query.tag : '', onlyPassing: cfg.onlyPassing });
     if (instances.length === 0) return undefined;
     const q: Question = { name, type, domain: parsed.domain };
-    const p: Prepared = { service: query.service, connect, skey, index, srv: type === 'SRV', answers: [], extras: [], question: packQuestion(name, type, 'IN'), usable: false, ids: 0 };
+    const p: Prepared = { service: query.service, connect, skey, index, srv: type === 'SRV', answers: [], extras: [], question: packQuestion(name, type, 'IN'), usable: false, ids: 0, targets: -1 };
     try {
       encodeAll(p, q, instances.map((i) => instanceRecords(q, i, serviceTtl(cfg, query.service), cfg)));
+      p.targets = markSimple(p.question, p.answers, p.extras);
     } catch {
       p.usable = false;
     }
@@ -155,28 +156,42 @@ export class PreparedAnswers {
   #write(msg: Buffer, p: Prepared, wq: WireQuery, transport: 'udp' | 'tcp'): Buffer {
     const { cfg } = this.#d;
     const compress = !cfg.disableCompression;
-    this.#q = p.question;
+    this.#p = p;
     this.#opt = wq.ednsPayload;
     this.#head.id = (msg[0] << 8) | msg[1];
-    this.#head.flags = 0;
     this.#last = -1;
-    const count = this.#ans.length;
-    const fit = fitReply(count, { transport, ednsSize: wq.ednsPayload >= 0 ? wq.ednsPayload : null, udpAnswerLimit: cfg.udpAnswerLimit, srv: p.srv, compress }, this.#measure);
+    const fit = fitReply(this.#ans.length, { transport, ednsSize: wq.ednsPayload >= 0 ? wq.ednsPayload : null, udpAnswerLimit: cfg.udpAnswerLimit, srv: p.srv, compress }, this.#measure);
     let flags = 0x8000 | dnsPacket.AUTHORITATIVE_ANSWER | (wq.rd ? dnsPacket.RECURSION_DESIRED : 0);
     if (cfg.recursors.length > 0) flags |= dnsPacket.RECURSION_AVAILABLE;
     if (fit.truncated && cfg.enableTruncate) flags |= dnsPacket.TRUNCATED_RESPONSE;
-    // The last measurement is usually the reply itself: patch the flags instead of writing it again.
+    const extras = fit.synced ? this.#referenced(fit.kept) : this.#ext;
+    if (p.targets >= 0 && compress) {
+      const size = this.#layout.size(p.question, this.#ans, fit.kept, extras, true, wq.ednsPayload >= 0);
+      const out = size < 0 ? null : Buffer.allocUnsafe(size);
+      if (out && this.#layout.write(out, p.question, this.#ans, fit.kept, extras, p.targets, wq.ednsPayload)) {
+        out[0] = msg[0];
+        out[1] = msg[1];
+        out.writeUInt16BE(flags, 2);
+        return out;
+      }
+    }
+    // The last measurement is often the reply itself: patch the flags instead of writing it again.
     const same = this.#last === lastKey(fit.kept, fit.synced, compress);
     const len = same ? this.#lastLen : this.#size(fit.kept, fit.synced, fit.authority, compress);
     this.#w.buf.writeUInt16BE(flags, 2);
     return this.#w.take(len);
   }
 
-  /** Writes the reply with the first `kept` answers into the writer's buffer; returns its length. */
+  /** The size of the reply with the first `kept` answers: summed for simple layouts, else written into the writer's buffer. */
   #size(kept: number, synced: boolean, _authority: boolean, compress: boolean): number {
+    const p = this.#p!;
     const extras = synced ? this.#referenced(kept) : this.#ext;
+    if (p.targets >= 0 || !compress) {
+      const size = this.#layout.size(p.question, this.#ans, kept, extras, compress, this.#opt >= 0);
+      if (size >= 0) return size;
+    }
     this.#last = lastKey(kept, synced, compress);
-    this.#lastLen = this.#w.write(this.#head, this.#q!, this.#ans, kept, NONE, extras, compress, this.#opt);
+    this.#lastLen = this.#w.write(this.#head, p.question, this.#ans, kept, NONE, extras, compress, this.#opt);
     return this.#lastLen;
   }
 
@@ -185,7 +200,7 @@ export class PreparedAnswers {
     if (this.#ext.length === 0) return this.#ext;
     const names = new Set<number>();
     for (let i = 0; i < kept; i++) for (const n of this.#ans[i].refIds) names.add(n);
-    return this.#ext.filter((e) => names.has(e.name));
+    return this.#ext.filter((e) => names.has(e.nameId));
   }
 }
 
@@ -203,10 +218,13 @@ function encodeAll(p: Prepared, q: Question, perInstance: { answers: Answer[]; e
   const ids = new Map<string, number>();
   const names = new Map<string, number>();
   const number = (m: Map<string, number>, k: string): number => m.get(k) ?? (m.set(k, m.size), m.size - 1);
-  const rec = (r: Answer, answer: boolean): Rec => ({
-    ...packRecord(r), id: number(ids, recordKey(r)), name: number(names, bareName(r.name)),
-    refIds: answer ? referencedNames(r).map((n) => number(names, n)) : [],
-  });
+  const rec = (r: Answer, answer: boolean): Rec => {
+    const p = packRecord(r);
+    p.id = number(ids, recordKey(r));
+    p.nameId = number(names, bareName(r.name));
+    if (answer) p.refIds = referencedNames(r).map((n) => number(names, n));
+    return p;
+  };
   for (const { answers, extras } of perInstance) {
     p.answers.push(answers.map((r) => rec(r, true)));
     p.extras.push(extras.map((r) => rec(r, false)));

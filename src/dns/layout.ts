@@ -1,0 +1,103 @@
+// The compressed layout of prepared service answers without a compression table. In a reply of
+// A/AAAA/SRV answers owned by the question name, with glue owned by SRV targets, compression
+// always comes out the same way: every answer owner is a pointer to the question (offset 12) and
+// every glue owner a pointer to the first SRV target spelling the same name, as long as the
+// message stays under 16 KiB (the pointer range) and no target is a suffix of another name. For
+// such entries sizes are sums and writing is copying; anything else takes pack.ts's writer.
+import { writeOpt, type PackedQuestion, type PackedRecord } from './pack.ts';
+
+/** Pointers reach only the first 16 KiB. */
+const MAX_POINTER = 0x4000;
+const OPT_SIZE = 11;
+const QUESTION_POINTER_HI = 0xc0;
+const QUESTION_OFFSET = 12;
+
+/**
+ * How many distinct SRV targets an entry has when its records have the simple layout, else -1;
+ * numbers each SRV target and glue owner (`exact`, by spelling) so the writer finds a glue owner's target.
+ */
+export function markSimple(question: PackedQuestion, answers: PackedRecord[][], extras: PackedRecord[][]): number {
+  const spelled = new Map<string, number>();
+  const suffixes = new Set<string>();
+  const qname = question.name.bytes.toString('latin1');
+  const addSuffixes = (bytes: Buffer, starts: number[]): void => {
+    for (let i = 1; i < starts.length; i++) suffixes.add(bytes.toString('latin1', starts[i]));
+  };
+  addSuffixes(question.name.bytes, question.name.starts);
+  for (const list of answers) {
+    for (const r of list) {
+      if (r.parts !== null || r.owner.bytes.toString('latin1') !== qname) return -1;
+      if (r.inner === null) continue;
+      const t = r.inner.bytes.toString('latin1');
+      if (t === qname) return -1;
+      if (!spelled.has(t)) spelled.set(t, spelled.size);
+      r.exact = spelled.get(t)!;
+      addSuffixes(r.inner.bytes, r.inner.starts);
+    }
+  }
+  for (const t of spelled.keys()) if (suffixes.has(t)) return -1;
+  for (const list of extras) {
+    for (const r of list) {
+      const id = spelled.get(r.owner.bytes.toString('latin1'));
+      if (r.parts !== null || id === undefined) return -1;
+      r.exact = id;
+    }
+  }
+  return spelled.size;
+}
+
+/** Sizes and writes simple-layout replies; one per handler (not re-entrant). */
+export class SimpleLayout {
+  #seen = new Uint32Array(64);
+  #at = new Uint16Array(64);
+  #gen = 0;
+
+  /** The reply's size, or -1 when compressed it would reach past the pointer range. */
+  size(q: PackedQuestion, answers: readonly PackedRecord[], kept: number, extras: readonly PackedRecord[], compress: boolean, opt: boolean): number {
+    let len = QUESTION_OFFSET + q.name.bytes.length + 4 + (opt ? OPT_SIZE : 0);
+    if (!compress) {
+      for (let i = 0; i < kept; i++) len += answers[i].size;
+      for (const e of extras) len += e.size;
+      return len;
+    }
+    for (let i = 0; i < kept; i++) len += answers[i].wire.length + 2;
+    for (const e of extras) len += e.wire.length + 2;
+    return len < MAX_POINTER ? len : -1;
+  }
+
+  /**
+   * Writes the compressed reply (counts, question, records, OPT; id and flags left to the caller)
+   * into `out`, exactly `size()` long; false when a glue owner's target is missing (use pack.ts).
+   */
+  write(out: Buffer, q: PackedQuestion, answers: readonly PackedRecord[], kept: number, extras: readonly PackedRecord[], targets: number, optPayload: number): boolean {
+    if (this.#seen.length < targets) this.#seen = new Uint32Array(targets * 2), this.#at = new Uint16Array(targets * 2);
+    if (++this.#gen === 0xffffffff) this.#seen.fill(0), this.#gen = 1;
+    const gen = this.#gen;
+    out.writeUInt16BE(1, 4);
+    out.writeUInt16BE(kept, 6);
+    out.writeUInt16BE(0, 8);
+    out.writeUInt16BE(extras.length + (optPayload >= 0 ? 1 : 0), 10);
+    out.set(q.name.bytes, QUESTION_OFFSET);
+    let at = QUESTION_OFFSET + q.name.bytes.length;
+    out.set(q.tail, at);
+    at += 4;
+    for (let i = 0; i < kept; i++) {
+      const r = answers[i];
+      out[at] = QUESTION_POINTER_HI;
+      out[at + 1] = QUESTION_OFFSET;
+      out.set(r.wire, at + 2);
+      if (r.exact >= 0 && this.#seen[r.exact] !== gen) this.#seen[r.exact] = gen, this.#at[r.exact] = at + 2 + r.innerAt;
+      at += 2 + r.wire.length;
+    }
+    for (const e of extras) {
+      if (this.#seen[e.exact] !== gen) return false;
+      const to = this.#at[e.exact];
+      out[at] = 0xc0 | (to >> 8);
+      out[at + 1] = to & 0xff;
+      out.set(e.wire, at + 2);
+      at += 2 + e.wire.length;
+    }
+    if (optPayload >= 0) writeOpt(out, at, optPayload);
+    return true;
+  }
+}
