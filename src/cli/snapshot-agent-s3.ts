@@ -1,7 +1,9 @@
 // S3 storage of the snapshot agent (Consul Enterprise's aws_storage, any S3-compatible endpoint):
 // each verified snapshot is uploaded as <s3_key_prefix>/consul-<id>.snap (or under the static
 // snapshot name, then never rotated), and rotation lists the prefix and deletes the oldest
-// objects beyond `retain`. Requests are signed with SigV4 by aws4fetch.
+// objects beyond `retain` — in a versioned bucket with all their versions, which is why Consul
+// lists ListBucketVersions among the permissions rotation needs. Requests are signed with SigV4
+// by aws4fetch.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import { AwsClient } from 'aws4fetch';
@@ -109,9 +111,35 @@ export class S3Bucket {
     }
   }
 
-  /** Deletes `key` (S3 answers 204 whether or not it existed). */
-  async delete(key: string): Promise<void> {
-    await (await this.#send(`DeleteObject ${key}`, this.url(key), { method: 'DELETE' })).arrayBuffer();
+  /** Deletes `key`, or one version of it (S3 answers 204 whether or not it existed). */
+  async delete(key: string, versionId?: string): Promise<void> {
+    const url = this.url(key, versionId === undefined ? {} : { versionId });
+    await (await this.#send(`DeleteObject ${key}`, url, { method: 'DELETE' })).arrayBuffer();
+  }
+
+  /**
+   * Every version and delete marker under `prefix` (ListObjectVersions, paginated); null when the
+   * server does not implement versions (405/501), as some S3-compatible servers do not.
+   */
+  async listVersions(prefix: string): Promise<{ key: string; versionId: string }[] | null> {
+    const out: { key: string; versionId: string }[] = [];
+    let marker: Record<string, string> = {};
+    for (;;) {
+      let xml: string;
+      try {
+        xml = await (await this.#send(`ListObjectVersions ${prefix}`, this.url('', { versions: '', prefix, ...marker }), { method: 'GET' })).text();
+      } catch (err) {
+        if (err instanceof S3Error && (err.status === 405 || err.status === 501)) return null;
+        throw err;
+      }
+      for (const m of xml.matchAll(/<(Version|DeleteMarker)>([\s\S]*?)<\/\1>/g)) {
+        const key = xmlAll(m[2], 'Key')[0];
+        const versionId = xmlAll(m[2], 'VersionId')[0];
+        if (key !== undefined && versionId !== undefined) out.push({ key, versionId });
+      }
+      if (xmlAll(xml, 'IsTruncated')[0] !== 'true') return out;
+      marker = { 'key-marker': xmlAll(xml, 'NextKeyMarker')[0] ?? '', 'version-id-marker': xmlAll(xml, 'NextVersionIdMarker')[0] ?? '' };
+    }
   }
 }
 
@@ -120,6 +148,8 @@ export class S3Storage implements SnapshotStorage {
   readonly scratchDir: string;
   readonly bucket: S3Bucket;
   readonly #s: AwsSettings;
+  /** The server answered that it has no ListObjectVersions. */
+  #noVersions = false;
 
   constructor(settings: AwsSettings, scratchDir: string, env: NodeJS.ProcessEnv) {
     this.#s = settings;
@@ -155,6 +185,18 @@ export class S3Storage implements SnapshotStorage {
     const ours = (await this.bucket.list(`${prefix}consul-`)).filter((k) => SNAPSHOT_NAME.test(k.slice(prefix.length)));
     const old = beyondRetain(ours, retain);
     for (const key of old) await this.bucket.delete(key);
+    if (old.length > 0) await this.#purgeVersions(`${prefix}consul-`, new Set(old));
     return old.length;
+  }
+
+  /** In a versioned bucket, also removes the rotated snapshots' older versions and delete markers. */
+  async #purgeVersions(prefix: string, keys: Set<string>): Promise<void> {
+    if (this.#noVersions) return;
+    const versions = await this.bucket.listVersions(prefix);
+    if (versions === null) {
+      this.#noVersions = true;
+      return;
+    }
+    for (const v of versions) if (keys.has(v.key)) await this.bucket.delete(v.key, v.versionId);
   }
 }
