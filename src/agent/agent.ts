@@ -18,6 +18,7 @@ import { DnsView, type DnsAcl } from '../endpoint/index.ts';
 import { buildServer, type AgentHooks, type Endpoints } from './server.ts';
 import { LanPool } from './lan-pool.ts';
 import { WanPool } from './wan-pool.ts';
+import { wanDnsWrapper } from './dc-dns.ts';
 import { MemberReconciler } from '../leader/reconcile.ts';
 import type { Transport } from '../gossip/index.ts';
 import type { Local } from './local/index.ts';
@@ -165,14 +166,16 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
     cfg: dnsConfigFrom(config), view: new DnsView(replica, dnsAcl(local, endpoints)), logger: logger.child({ '@module': 'dns' }),
     random: deps.random ?? Math.random, now: () => clock.now(),
   });
-  const dns = new DnsServer({ handler: dnsHandler, logger: logger.child({ '@module': 'dns' }) });
+  // Questions for another datacenter are answered there (servers in a WAN pool).
+  const dcDns = wanDnsWrapper(wan, { ...dnsConfigFrom(config), bindAddr: config.bindAddr }, logger);
+  const dns = new DnsServer({ handler: dcDns(dnsHandler, () => dnsAcl(local, endpoints).token()), logger: logger.child({ '@module': 'dns' }) });
   // Client agents reach servers on ports.server; an agent built without a pool (in-process
   // tests) has no clients and binds no RPC port.
   const rpc = config.gossip ? createRpcServer({
-    config, router, dns: dnsHandler, logger,
-    dnsFor: tokenHandlers((token) => dnsHandler.derive({
+    config, router, dns: dcDns(dnsHandler, () => dnsAcl(local, endpoints).token()), logger,
+    dnsFor: tokenHandlers((token) => dcDns(dnsHandler.derive({
       view: new DnsView(replica, { token: () => token, resolve: (s) => endpoints.acl.resolver.resolve(s) }), fastPath: false,
-    })),
+    }), () => token)),
   }) : null;
   let started = false;
   let stopped = false;

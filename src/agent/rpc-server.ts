@@ -22,9 +22,9 @@ export interface RpcServerDeps {
   /** The HTTP API's route table. */
   router: Pick<Router, 'match' | 'list'>;
   /** This server's DNS handler. */
-  dns: DnsHandler;
+  dns: Pick<DnsHandler, 'handle'>;
   /** The same handler answering under another ACL token. */
-  dnsFor(token: string): DnsHandler;
+  dnsFor(token: string): Pick<DnsHandler, 'handle'>;
   logger: Logger;
 }
 
@@ -40,8 +40,8 @@ function dnsRoute(d: RpcServerDeps): (req: HttpRequest) => Promise<HttpResult> {
 }
 
 /** Derived DNS handlers per token, bounded (oldest dropped first). */
-export function tokenHandlers(make: (token: string) => DnsHandler): (token: string) => DnsHandler {
-  const cache = new Map<string, DnsHandler>();
+export function tokenHandlers<H>(make: (token: string) => H): (token: string) => H {
+  const cache = new Map<string, H>();
   return (token) => {
     let h = cache.get(token);
     if (!h) {

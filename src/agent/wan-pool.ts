@@ -57,6 +57,8 @@ export class WanPool {
   #gossip: Gossip | null = null;
   #retry: RetryJoin | null = null;
   #leaving = false;
+  /** Whether servers of other datacenters are known; recomputed after a member event. */
+  #remoteDcs: boolean | null = null;
 
   constructor(config: RuntimeConfig, deps: WanPoolDeps) {
     this.#config = config;
@@ -81,6 +83,7 @@ export class WanPool {
     const gc = wanGossipConfig(this.#config)!;
     const d = this.#deps;
     const g = createGossip(gc, { clock: d.clock, logger: d.logger.child({ pool: 'wan' }), random: d.random, transport: d.transport });
+    g.on((e) => { if (e.type !== 'user') this.#remoteDcs = null; });
     await g.start();
     this.#gossip = g;
     this.#retry = retryJoin({
@@ -147,6 +150,13 @@ export class WanPool {
     const coords = g.coordinates;
     const dcs = datacentersByDistance(g.members(), this.#config.datacenter, coords?.local(), (n) => coords?.cached(n));
     return dcs.includes(this.#config.datacenter) ? dcs : [this.#config.datacenter, ...dcs];
+  }
+
+  /** True when the pool knows servers of another datacenter (cheap: cached between member events). */
+  hasRemoteDatacenters(): boolean {
+    if (!this.#gossip) return false;
+    this.#remoteDcs ??= this.#gossip.members().some((m) => m.tags.role === 'consul' && m.tags.dc !== undefined && m.tags.dc !== this.#config.datacenter);
+    return this.#remoteDcs;
   }
 
   /** WAN coordinates per datacenter, or null without a pool (the caller falls back to the LAN view). */

@@ -1,0 +1,84 @@
+// DNS questions for another datacenter (`web.service.dc2.consul`, `n1.node.dc2.consul`): a server
+// in a WAN pool passes the raw question to a server of that datacenter over the internal RPC and
+// relays its answer, so the records come from that datacenter's catalog; an unknown datacenter
+// stays NXDOMAIN as before. Every other question goes to the local handler untouched.
+import dnsPacket from 'dns-packet';
+import { parseName, type DnsHandler } from '../dns/index.ts';
+import type { Logger } from '../log.ts';
+import type { DatacenterRoutes } from './dc-forward.ts';
+import { Forwarder } from './forward.ts';
+import { DNS_MESSAGE_TYPE, DNS_RPC_PATH } from './rpc-server.ts';
+
+/** A DNS message handler as the listeners use it. */
+export type MessageHandler = Pick<DnsHandler, 'answerNow' | 'handle'>;
+
+/** What the wrapper needs. */
+export interface DatacenterDnsDeps {
+  datacenter: string;
+  domain: string;
+  altDomain: string;
+  routes: DatacenterRoutes & { hasRemoteDatacenters(): boolean };
+  forwarder: Forwarder;
+  logger: Logger;
+}
+
+/** The datacenter a question names when it is not ours, or null. */
+export function remoteDatacenter(msg: Buffer, d: Pick<DatacenterDnsDeps, 'datacenter' | 'domain' | 'altDomain'>): string | null {
+  let q: { name: string; type: string } | undefined;
+  try {
+    q = dnsPacket.decode(msg).questions?.[0];
+  } catch {
+    return null;
+  }
+  if (!q) return null;
+  const query = parseName(q.name, q.type, d.domain, d.altDomain)?.query;
+  if (!query || query.kind === 'ptr' || query.kind === 'apex' || query.kind === 'virtual') return null;
+  const l = query.locality;
+  if (l.peer || l.samenessGroup) return null;
+  const dc = l.datacenter || l.peerOrDatacenter;
+  return dc && dc !== d.datacenter.toLowerCase() ? dc : null;
+}
+
+/** Wraps `local` so questions for a known remote datacenter are answered there under `token()`. */
+export function datacenterDnsHandler(local: MessageHandler, token: () => string, d: DatacenterDnsDeps): MessageHandler {
+  // Decoding costs; skip it entirely while no other datacenter is known.
+  const remote = (msg: Buffer): string | null => (d.routes.hasRemoteDatacenters() ? remoteDatacenter(msg, d) : null);
+  return {
+    answerNow(msg, transport) {
+      const early = local.answerNow(msg, transport);
+      // Header rejections stand; a prepared answer is local by construction unless the name points elsewhere.
+      if (early === null || early === undefined) return early;
+      return remote(msg) ? undefined : early;
+    },
+    async handle(msg, transport) {
+      const dc = remote(msg);
+      const servers = dc ? d.routes.rpcAddresses(dc) : [];
+      if (servers.length === 0) return local.handle(msg, transport);
+      const t = token();
+      try {
+        const res = await d.forwarder.send({ servers: () => servers }, {
+          method: 'POST', url: `${DNS_RPC_PATH}?transport=${transport}`, body: msg,
+          headers: { 'content-type': DNS_MESSAGE_TYPE, ...(t ? { 'x-consul-token': t } : {}) },
+        });
+        if (res.status === 204) return null;
+        if (res.status === 200) return res.body;
+        d.logger.warn({ datacenter: dc, status: res.status, error: res.body.toString('utf8').trim() }, 'DNS query failed in the remote datacenter');
+      } catch (err) {
+        d.logger.warn({ datacenter: dc, error: (err as Error).message }, 'DNS query could not reach the remote datacenter');
+      }
+      return local.handle(msg, transport);
+    },
+  };
+}
+
+/** The wrapper for this agent's handlers: identity without a WAN pool, else remote questions go to their datacenter. */
+export function wanDnsWrapper(
+  wan: DatacenterDnsDeps['routes'] & { readonly enabled: boolean }, c: { datacenter: string; domain: string; altDomain: string; bindAddr: string }, logger: Logger,
+): (local: MessageHandler, token: () => string) => MessageHandler {
+  if (!wan.enabled) return (local) => local;
+  const deps: DatacenterDnsDeps = {
+    datacenter: c.datacenter, domain: c.domain, altDomain: c.altDomain, routes: wan, logger: logger.child({ '@module': 'dns' }),
+    forwarder: new Forwarder({ logger, localAddress: c.bindAddr }),
+  };
+  return (local, token) => datacenterDnsHandler(local, token, deps);
+}

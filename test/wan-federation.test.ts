@@ -1,0 +1,165 @@
+// Two datacenters on real processes: one `proconsul agent -server` per datacenter (embedded
+// store each) on 127.0.0.2 (dc1) and 127.0.0.3 (dc2), dc2 joined to dc1 over the WAN pool with
+// -retry-join-wan. Both see the WAN members and both datacenters (nearest first), requests with
+// ?dc=dc2 sent to dc1 are answered by dc2 (KV writes land there, its catalog is readable), an
+// unknown datacenter is Consul's 500, and dc1's DNS answers web.service.dc2.consul from dc2.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { Resolver } from 'node:dns/promises';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { freePort } from './support/etcd.ts';
+
+const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'proconsul.js');
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-wan-'));
+
+interface Proc { node: string; dc: string; ip: string; http: string; dns: number; wan: number; child?: ChildProcess; log: string }
+const procs: Proc[] = [];
+
+after(() => {
+  for (const p of procs) if (p.child && p.child.exitCode === null) p.child.kill('SIGKILL');
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function launch(p: Proc, extra: string[] = []): void {
+  const cfg = path.join(dir, `${p.node}.json`);
+  p.child = spawn(process.execPath, [BIN, 'agent', '-server', '-bootstrap', '-node', p.node, '-datacenter', p.dc, '-bind', p.ip, '-client', p.ip,
+    '-data-dir', path.join(dir, p.node), '-config-file', cfg, '-log-level', 'info', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+  p.child.stdout!.on('data', (c: Buffer) => { p.log += c.toString(); });
+  p.child.stderr!.on('data', (c: Buffer) => { p.log += c.toString(); });
+}
+
+async function call(p: Proc, method: string, urlPath: string, body?: string): Promise<{ status: number; text: string; headers: Headers }> {
+  const r = await fetch(`${p.http}${urlPath}`, { method, body, signal: AbortSignal.timeout(5000) });
+  return { status: r.status, text: await r.text(), headers: r.headers };
+}
+
+async function get<T>(p: Proc, urlPath: string): Promise<T | undefined> {
+  try {
+    const r = await call(p, 'GET', urlPath);
+    return r.status === 200 ? (JSON.parse(r.text) as T) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function until<T>(what: string, ms: number, fn: () => Promise<T | undefined | false>): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}\n${procs.map((p) => `--- ${p.node}\n${p.log.slice(-3000)}`).join('\n')}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function cli(args: string[]): Promise<{ code: number | null; out: string }> {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => { out += c.toString(); });
+  child.stderr!.on('data', (c: Buffer) => { out += c.toString(); });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  return { code, out };
+}
+
+type WanMember = { Name: string; Addr: string; Port: number; Status: number; Tags: Record<string, string> };
+
+before(async () => {
+  for (const [node, dc, ip] of [['s1', 'dc1', '127.0.0.2'], ['s2', 'dc2', '127.0.0.3']]) {
+    const [http, dns, lan, wan, server] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+    procs.push({ node, dc, ip, http: `http://${ip}:${http}`, dns, wan, log: '' });
+    fs.writeFileSync(path.join(dir, `${node}.json`), JSON.stringify({
+      ports: { http, dns, grpc: -1, grpc_tls: -1, serf_lan: lan, serf_wan: wan, server },
+      // Fast WAN probes so that the coordinates of the other datacenter arrive within the test.
+      gossip_wan: { probe_interval: '200ms', probe_timeout: '100ms' },
+    }));
+  }
+  const [dc1, dc2] = procs;
+  launch(dc1);
+  launch(dc2, ['-retry-join-wan', `${dc1.ip}:${dc1.wan}`, '-retry-interval-wan', '1s']);
+  for (const p of procs) {
+    await until(`${p.node} to list both WAN members alive`, 30_000, async () => {
+      const ms = await get<WanMember[]>(p, '/v1/agent/members?wan=1');
+      return ms?.length === 2 && ms.every((m) => m.Status === 1);
+    });
+  }
+});
+
+test('both servers list each other in the WAN pool as <node>.<dc> with Consul\'s server tags', async () => {
+  const [dc1, dc2] = procs;
+  const ms = (await get<WanMember[]>(dc1, '/v1/agent/members?wan=1'))!.sort((a, b) => a.Name.localeCompare(b.Name));
+  assert.deepEqual(ms.map((m) => [m.Name, m.Addr, m.Port, m.Tags.dc, m.Tags.role]), [
+    ['s1.dc1', dc1.ip, dc1.wan, 'dc1', 'consul'], ['s2.dc2', dc2.ip, dc2.wan, 'dc2', 'consul'],
+  ]);
+  assert.equal(ms[0].Tags.wan_join_port, undefined, 'wan_join_port is a LAN tag');
+  assert.ok(ms[0].Tags.port, 'the server RPC port');
+  // The LAN pool is untouched: each server is alone in its datacenter.
+  assert.deepEqual((await get<WanMember[]>(dc1, '/v1/agent/members'))!.map((m) => m.Name), ['s1']);
+  const out = await cli(['members', '-wan', `-http-addr=${dc2.http}`]);
+  assert.equal(out.code, 0, out.out);
+  assert.match(out.out, /^Node\s+Address\s+Status\s+Type\s+Build\s+Protocol\s+DC\s+Partition\s+Segment\n/);
+  assert.match(out.out, new RegExp(`\\ns1\\.dc1\\s+127\\.0\\.0\\.2:${dc1.wan}\\s+alive\\s+server\\s+\\S+\\s+2\\s+dc1\\s+default\\s+<all>\\n`));
+  assert.match(out.out, new RegExp(`\\ns2\\.dc2\\s+127\\.0\\.0\\.3:${dc2.wan}\\s+alive\\s+server\\s+\\S+\\s+2\\s+dc2\\s+default\\s+<all>`));
+  // Joining a server already in the pool again succeeds; the LAN join of a client-only endpoint is separate.
+  const join = await cli(['join', '-wan', `-http-addr=${dc2.http}`, `${dc1.ip}:${dc1.wan}`]);
+  assert.equal(join.out.trim(), 'Successfully joined cluster by contacting 1 nodes.');
+});
+
+test('catalog/datacenters lists both, the local datacenter first; coordinate/datacenters has each server', async () => {
+  const [dc1, dc2] = procs;
+  assert.deepEqual(await get(dc1, '/v1/catalog/datacenters'), ['dc1', 'dc2']);
+  assert.deepEqual(await get(dc2, '/v1/catalog/datacenters'), ['dc2', 'dc1']);
+  type DcMap = { Datacenter: string; AreaID: string; Coordinates: { Node: string; Segment: string; Coord: { Vec: number[] } }[] };
+  const maps = await until('both datacenters in coordinate/datacenters', 20_000, async () => {
+    const m = await get<DcMap[]>(dc1, '/v1/coordinate/datacenters');
+    return m?.length === 2 ? m : undefined;
+  });
+  assert.deepEqual(maps.map((m) => [m.Datacenter, m.AreaID, m.Coordinates.map((c) => c.Node)]), [['dc1', 'wan', ['s1']], ['dc2', 'wan', ['s2']]]);
+  assert.equal(maps[1].Coordinates[0].Coord.Vec.length, 8);
+  const out = await cli(['catalog', 'datacenters', `-http-addr=${dc1.http}`]);
+  assert.equal(out.out, 'dc1\ndc2\n');
+});
+
+test('a KV write with ?dc=dc2 sent to dc1 lands in dc2 only', async () => {
+  const [dc1, dc2] = procs;
+  const put = await call(dc1, 'PUT', '/v1/kv/federated/key?dc=dc2', 'from-dc1');
+  assert.equal(put.status, 200, put.text);
+  assert.equal(put.text, 'true');
+  assert.equal((await call(dc2, 'GET', '/v1/kv/federated/key?raw')).text, 'from-dc1');
+  assert.equal((await call(dc1, 'GET', '/v1/kv/federated/key')).status, 404);
+  const viaDc1 = await call(dc1, 'GET', '/v1/kv/federated/key?dc=dc2');
+  assert.equal(viaDc1.status, 200);
+  assert.equal(Buffer.from((JSON.parse(viaDc1.text) as { Value: string }[])[0].Value, 'base64').toString(), 'from-dc1');
+  assert.ok(Number(viaDc1.headers.get('x-consul-index')) > 0, 'dc2\'s index comes back');
+  const cliGet = await cli(['kv', 'get', '-datacenter=dc2', `-http-addr=${dc1.http}`, 'federated/key']);
+  assert.equal(cliGet.out, 'from-dc1\n');
+});
+
+test('a dc2 service is visible from dc1 with ?dc=dc2, and dc1\'s DNS answers web.service.dc2.consul', async () => {
+  const [dc1, dc2] = procs;
+  const reg = await call(dc2, 'PUT', '/v1/agent/service/register', JSON.stringify({ Name: 'web', ID: 'web-1', Address: '10.20.0.7', Port: 8080 }));
+  assert.equal(reg.status, 200, reg.text);
+  const svc = await until('web in dc2\'s catalog through dc1', 10_000, async () => {
+    const s = await get<{ Node: string; Datacenter: string; ServiceAddress: string; ServicePort: number }[]>(dc1, '/v1/catalog/service/web?dc=dc2');
+    return s?.length ? s : undefined;
+  });
+  assert.deepEqual(svc.map((s) => [s.Node, s.Datacenter, s.ServiceAddress, s.ServicePort]), [['s2', 'dc2', '10.20.0.7', 8080]]);
+  assert.deepEqual(await get(dc1, '/v1/catalog/service/web'), [], 'dc1 has no such service');
+  const resolver = new Resolver({ timeout: 2000, tries: 1 });
+  resolver.setServers([`${dc1.ip}:${dc1.dns}`]);
+  assert.deepEqual(await resolver.resolve4('web.service.dc2.consul'), ['10.20.0.7']);
+  assert.deepEqual(await resolver.resolveSrv('web.service.dc2.consul').then((r) => r.map((x) => x.port)), [8080]);
+  await assert.rejects(resolver.resolve4('web.service.dc1.consul'), { code: 'ENOTFOUND' });
+  await assert.rejects(resolver.resolve4('web.service.dc9.consul'), { code: 'ENOTFOUND' });
+});
+
+test('an unknown datacenter is Consul\'s 500 No path to datacenter; agent endpoints ignore ?dc', async () => {
+  const [dc1] = procs;
+  const r = await call(dc1, 'GET', '/v1/kv/x?dc=dc9');
+  assert.equal(r.status, 500);
+  assert.equal(r.text, 'No path to datacenter');
+  const self = await get<{ Config: { Datacenter: string } }>(dc1, '/v1/agent/self?dc=dc2');
+  assert.equal(self?.Config.Datacenter, 'dc1');
+});
