@@ -109,10 +109,6 @@ before(async () => {
   fs.writeFileSync(path.join(dir, 'agent.json'), JSON.stringify({
     ports: { http: ports.http, dns: ports.dns, grpc: -1, grpc_tls: -1, serf_lan: ports.serf, serf_wan: ports.wan, server: ports.server },
     managed_etcd: { client_port: ports.etcdClient, peer_port: ports.etcdPeer }, retry_interval: '1s',
-    // With Consul's LAN defaults a killed member is declared failed after ~8 s here (suspicion
-    // waits for confirmations from the few live members); faster probes and a lower suspicion
-    // multiplier keep the 10 s this test allows clear of a loaded machine.
-    gossip_lan: { probe_interval: '500ms', suspicion_mult: 3 },
   }));
   for (const a of agents) launch(a);
   await until('one leader agreed by the three servers', 45_000, async () => {

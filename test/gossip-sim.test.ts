@@ -34,6 +34,17 @@ test('a killed node is marked failed by every other node within the suspicion bo
   for (const n of names(sim)) assert.equal(eventsOf(sim, n, 'member-failed', 'node5').length, 1, n);
 });
 
+test("peers' own failed probes confirm a suspicion: a killed node is failed long before the maximum timeout", async () => {
+  const sim = new Simulation({ seed: 6 });
+  await sim.addMany(5);
+  await sim.until(() => sim.converged(), 10_000);
+  await sim.kill('node3');
+  // 5 nodes: suspicion 4 s with k = 2 confirmations, 24 s without any; probes every second.
+  const took = await sim.until(() => names(sim).every((n) => sim.stateOf(n, 'node3') === 'dead'), 30_000);
+  // Without confirmations the timeout decays slowly from 24 s (12.6 s with this seed); with them, ~5 s.
+  assert.ok(took >= 0 && took < 9_000, `detected in ${took}ms`);
+});
+
 test('no healthy node is declared failed at 5% packet loss', async () => {
   const sim = new Simulation({ seed: 4 });
   await sim.addMany(12);

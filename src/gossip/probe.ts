@@ -99,7 +99,9 @@ export class Prober {
       // With nack-capable relays, only their silence counts against us; otherwise any failure does.
       awareness.apply(expectedNacks > 0 ? Math.max(0, expectedNacks - nacks) : 1);
       const cur = membership.members.get(target.name);
-      if (cur && cur.state === 'alive') {
+      // A member someone else already suspects is suspected again: our failed probe is one of
+      // the independent confirmations that shorten its suspicion timeout (memberlist's suspectNode).
+      if (cur && (cur.state === 'alive' || cur.state === 'suspect')) {
         membership.handleSuspect({ t: 'suspect', node: cur.name, inc: cur.incarnation, from: membership.name });
       }
     };
