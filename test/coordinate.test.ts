@@ -116,9 +116,9 @@ describe('coordinates', () => {
     assert.deepEqual(await run('BRAVO'), { code: 0, out: 'Estimated BRAVO <-> test-node rtt: 1.020 ms (using LAN coordinates)\n', err: '' });
     const missing = await run('delta', 'alpha');
     assert.deepEqual([missing.code, missing.err], [1, 'Could not find a coordinate for node "delta"\n']);
-    const wan = await run('-wan', 'alpha.dc1');
-    assert.equal(wan.code, 1);
-    assert.match(wan.err, /no WAN pool/);
+    // WAN coordinates are the servers' only: alpha is a client node.
+    assert.deepEqual(await run('-wan', 'alpha.dc1'), { code: 1, out: '', err: 'Could not find a coordinate for node "alpha.dc1"\n' });
+    assert.deepEqual(await run('-wan', 'alpha'), { code: 1, out: '', err: 'Node names must be specified as <node name>.<datacenter> with -wan\n' });
     const none = await run();
     assert.equal(none.code, 1);
     assert.match(none.err, /^One or two node names must be specified\n\n[\s\S]*Usage: proconsul rtt/);

@@ -120,6 +120,8 @@ test('catalog/datacenters lists both, the local datacenter first; coordinate/dat
   assert.equal(maps[1].Coordinates[0].Coord.Vec.length, 8);
   const out = await cli(['catalog', 'datacenters', `-http-addr=${dc1.http}`]);
   assert.equal(out.out, 'dc1\ndc2\n');
+  const rtt = await cli(['rtt', '-wan', `-http-addr=${dc1.http}`, 's2.dc2']);
+  assert.match(rtt.out, /^Estimated s2\.dc2 <-> s1\.dc1 rtt: \d+\.\d{3} ms \(using WAN coordinates\)\n$/);
 });
 
 test('a KV write with ?dc=dc2 sent to dc1 lands in dc2 only', async () => {

@@ -1,6 +1,6 @@
 // `proconsul rtt`: estimates the round trip time between two nodes from their LAN network
-// coordinates (the second node defaults to the agent's own), printed as Consul prints it.
-// -wan needs a WAN pool, which Proconsul does not have yet.
+// coordinates (the second node defaults to the agent's own), printed as Consul prints it;
+// -wan compares servers' WAN coordinates, the nodes named `<node>.<dc>`.
 
 import type { Coordinate } from '../api/coordinate-types.ts';
 import { estimateRtt, intersectCoordinates } from '../gossip/index.ts';
@@ -52,12 +52,10 @@ Usage: proconsul rtt [options] node1 [node2]
     if (nodes.length < 1 || nodes.length > 2) {
       return out.fail(`One or two node names must be specified\n\n${commandHelp(this, [])}`);
     }
-    if (flags.values.wan === true) {
-      return out.fail('Error getting coordinates: WAN coordinates are not available, this agent has no WAN pool yet');
-    }
     const client = openClient(flags, io);
     if (!client) return 1;
     try {
+      if (flags.values.wan === true) return await wanRtt(client, nodes, io);
       if (nodes.length < 2) {
         try {
           nodes.push((await client.agent.self()).data.Config.NodeName);
@@ -92,4 +90,40 @@ async function lanRtt(client: NonNullable<ReturnType<typeof openClient>>, a: str
   if (!c2) return out.fail(`Could not find a coordinate for node ${JSON.stringify(b)}`);
   out.info(rttLine(a, b, c1, c2, 'LAN'));
   return 0;
+}
+
+// Consul's -wan branch: both nodes as <node>.<dc>, coordinates from /v1/coordinate/datacenters
+// compared only within one area; when the pair is not found both count as missing.
+async function wanRtt(client: NonNullable<ReturnType<typeof openClient>>, nodes: string[], io: CliIO): Promise<number> {
+  const out = failUi(io);
+  if (nodes.length < 2) {
+    try {
+      const { Config } = (await client.agent.self()).data;
+      nodes.push(`${Config.NodeName}.${Config.Datacenter}`);
+    } catch (err) {
+      return out.fail(`Unable to look up agent info: ${(err as Error).message}`);
+    }
+  }
+  const [p1, p2] = [nodes[0].split('.'), nodes[1].split('.')];
+  if (p1.length !== 2 || p2.length !== 2) return out.fail('Node names must be specified as <node name>.<datacenter> with -wan');
+  let dcs;
+  try {
+    dcs = await client.coordinate.datacenters();
+  } catch (err) {
+    return out.fail(`Error getting coordinates: ${(err as Error).message}`);
+  }
+  let [area1, area2] = ['', ''];
+  let c1: Coordinate | undefined;
+  let c2: Coordinate | undefined;
+  for (const dc of dcs) {
+    for (const e of dc.Coordinates) {
+      if (dc.Datacenter === p1[1] && e.Node.toLowerCase() === p1[0].toLowerCase()) [area1, c1] = [dc.AreaID, e.Coord];
+      if (dc.Datacenter === p2[1] && e.Node.toLowerCase() === p2[0].toLowerCase()) [area2, c2] = [dc.AreaID, e.Coord];
+      if (area1 === area2 && c1 && c2) {
+        out.info(rttLine(nodes[0], nodes[1], c1, c2, 'WAN'));
+        return 0;
+      }
+    }
+  }
+  return out.fail(`Could not find a coordinate for node ${JSON.stringify(nodes[0])}`);
 }
