@@ -3,13 +3,22 @@ import { HTTP_FLAGS, openClient, staleFlag } from './http-flags.ts';
 import { parseCommandFlags, ui, type CliIO, type Command } from './io.ts';
 
 interface ServerState {
-  ID: string; Name: string; Address: string; Version: string; Status: string; LastContact: string;
+  ID: string; Name: string; Address: string; Version: string; Status: string; LastContact: string; NodeStatus: string;
   LastTerm: number; LastIndex: number; Healthy: boolean; StableSince: string; NodeType: string;
+  RedundancyZone?: string; UpgradeVersion?: string; ReadReplica?: boolean; Meta?: Record<string, string>;
+}
+
+interface Zone { Servers: string[]; Voters: string[]; FailureTolerance: number }
+
+/** Consul Enterprise's AutopilotUpgrade (lists of server IDs). */
+interface Upgrade {
+  Status: string; TargetVersion?: string; TargetVersionVoters?: string[]; TargetVersionNonVoters?: string[];
+  TargetVersionReadReplicas?: string[]; OtherVersionVoters?: string[]; OtherVersionNonVoters?: string[]; OtherVersionReadReplicas?: string[];
 }
 
 interface State {
   Healthy: boolean; FailureTolerance: number; OptimisticFailureTolerance: number; Leader: string; Voters: string[];
-  Servers: Record<string, ServerState>;
+  Servers: Record<string, ServerState>; ReadReplicas?: string[]; RedundancyZones?: Record<string, Zone>; Upgrade?: Upgrade;
 }
 
 /** The `operator autopilot state` command. */
@@ -40,7 +49,7 @@ Usage: proconsul operator autopilot state [options]
     if (!client) return 1;
     try {
       const { data } = await client.json<State>({ method: 'GET', path: '/v1/operator/autopilot/state', options: { stale: staleFlag(flags) } });
-      out.info(format === 'json' ? JSON.stringify(data, null, 3) : pretty(data));
+      out.info(format === 'json' ? JSON.stringify(data, null, 4) : pretty(data));
       return 0;
     } catch (err) {
       out.error(`Error querying Autopilot state: ${(err as Error).message}`);
@@ -51,21 +60,51 @@ Usage: proconsul operator autopilot state [options]
   },
 };
 
+const byKey = <T>(m: Record<string, T>) => Object.entries(m).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+
+/** Consul's pretty formatter: read replicas, zones and upgrade sections only when present; servers and meta sorted. */
 function pretty(s: State): string {
   const lines = [
     `Healthy:                      ${s.Healthy}`,
     `Failure Tolerance:            ${s.FailureTolerance}`,
     `Optimistic Failure Tolerance: ${s.OptimisticFailureTolerance}`,
     `Leader:                       ${s.Leader}`,
-    'Voters:', ...s.Voters.map((v) => `   ${v}`), '', 'Servers:',
+    'Voters:', ...s.Voters.map((v) => `   ${v}`),
   ];
-  for (const v of Object.values(s.Servers)) {
+  if (s.ReadReplicas?.length) lines.push('Read Replicas:', ...s.ReadReplicas.map((v) => `   ${v}`));
+  if (s.RedundancyZones && Object.keys(s.RedundancyZones).length) {
+    lines.push('Redundancy Zones:');
+    for (const [name, z] of byKey(s.RedundancyZones)) {
+      lines.push(`   ${name}:`, `      Failure Tolerance: ${z.FailureTolerance}`, '      Voters:', ...z.Voters.map((v) => `         ${v}`),
+        '      Servers:', ...z.Servers.map((v) => `         ${v}`));
+    }
+  }
+  if (s.Upgrade) lines.push(...upgradeLines(s.Upgrade));
+  lines.push('Servers:');
+  for (const [, v] of byKey(s.Servers)) {
     lines.push(
       `   ${v.ID}`, `      Name:            ${v.Name}`, `      Address:         ${v.Address}`,
       `      Version:         ${v.Version}`, `      Status:          ${v.Status}`, `      Node Type:       ${v.NodeType}`,
-      `      Healthy:         ${v.Healthy}`, `      Last Contact:    ${v.LastContact}`, `      Last Term:       ${v.LastTerm}`,
-      `      Last Index:      ${v.LastIndex}`, `      Stable Since:    ${v.StableSince}`, '',
+      `      Node Status:     ${v.NodeStatus}`, `      Healthy:         ${v.Healthy}`, `      Last Contact:    ${v.LastContact}`,
+      `      Last Term:       ${v.LastTerm}`, `      Last Index:      ${v.LastIndex}`,
     );
+    if (v.RedundancyZone) lines.push(`      Redundancy Zone: ${v.RedundancyZone}`);
+    if (v.UpgradeVersion) lines.push(`      Upgrade Version: ${v.UpgradeVersion}`);
+    if (v.ReadReplica) lines.push('      Read Replica:    true');
+    if (v.Meta && Object.keys(v.Meta).length) {
+      lines.push('      Meta', ...byKey(v.Meta).map(([k, val]) => `         ${JSON.stringify(k)}: ${JSON.stringify(val)}`));
+    }
   }
-  return lines.join('\n').trimEnd();
+  return lines.join('\n');
+}
+
+function upgradeLines(u: Upgrade): string[] {
+  const out = ['Upgrade:', `   Status:         ${u.Status}`, `   Target Version: ${u.TargetVersion ?? ''}`];
+  const lists: [string, string[] | undefined][] = [
+    ['Target Version Voters', u.TargetVersionVoters], ['Target Version Non-Voters', u.TargetVersionNonVoters],
+    ['Target Version ReadReplicas', u.TargetVersionReadReplicas], ['Other Version Voters', u.OtherVersionVoters],
+    ['Other Version Non-Voters', u.OtherVersionNonVoters], ['Other Version ReadReplicas', u.OtherVersionReadReplicas],
+  ];
+  for (const [title, ids] of lists) if (ids?.length) out.push(`   ${title}:`, ...ids.map((v) => `      ${v}`));
+  return out;
 }

@@ -124,6 +124,12 @@ function serverHealth(s: ServerRecord, isLeader: boolean, election: LeaderElecti
   };
 }
 
+/** The node meta among a server record's tags (without the role, dc, port and id it adds). */
+function nodeMeta(tags: Record<string, string>): Record<string, string> {
+  const { role: _r, dc: _d, port: _p, id: _i, ...meta } = tags;
+  return meta;
+}
+
 /** A server's redundancy zone and upgrade version under the configuration. */
 export function zoneAndVersion(s: ServerRecord, cfg: AutopilotConfig): { zone: string; version: string } {
   return {
@@ -172,7 +178,7 @@ export function state(election: LeaderElection, h: HealthReply, cfg: AutopilotCo
       LastContact: s.LastContact, LastTerm: s.LastTerm, LastIndex: s.LastIndex, Healthy: s.Healthy, StableSince: s.StableSince,
       ...(p?.Zone ? { RedundancyZone: p.Zone } : {}), ...(p && cfg.UpgradeVersionTag ? { UpgradeVersion: p.Version } : {}),
       ReadReplica: rec?.ReadReplica ?? false, Status: s.Leader ? 'leader' : s.Voter ? 'voter' : 'non-voter',
-      Meta: rec?.Tags ?? {}, NodeType: plan.nodeType.get(s.Name) ?? 'voter',
+      Meta: nodeMeta(rec?.Tags ?? {}), NodeType: plan.nodeType.get(s.Name) ?? 'voter',
     };
   }
   const leader = h.Servers.find((s) => s.Leader);
