@@ -9,17 +9,19 @@
 // same run, interleaved trial by trial: raw etcd's own failover measured the same way (kill the
 // etcd leader, first acknowledged `etcd3` put) at the Raft timings of the mode it is compared
 // with. Every trial starts from fresh clusters. Last line: the headline ratio and the target
-// (failover ≤ etcd's election + 500 ms).
+// (failover ≤ etcd's election + 500 ms). Mode `frozen` (not run by default) SIGSTOPs the managed
+// leader's machine instead: nothing closes its connections, so followers cannot prove its
+// process dead (src/leader/liveness.ts) and the new agent leader waits for its lease TTL.
 //
 //   npx node bench/failover.ts             # 5 trials of each (~3 min)
 //   npx node bench/failover.ts --quick     # 2 trials, managed only
-//   --modes managed,external   which topologies to run (default both)
+//   --modes managed,external,frozen   which topologies to run (default managed,external)
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { Etcd3 } from 'etcd3';
 import { startEtcd, type EtcdCluster } from '../test/support/etcd.ts';
 import { agentPut, agreedLeader, firstAck, kill, startHaCluster, type ServerAgent } from './support/ha-cluster.ts';
-import { etcdLeaderIndex, killMachine, moveEtcdLeader, startManagedCluster, type ManagedServer } from './support/managed-cluster.ts';
+import { etcdLeaderIndex, freezeMachine, killMachine, moveEtcdLeader, startManagedCluster, type ManagedServer } from './support/managed-cluster.ts';
 import { monoMs, quantile, sleep } from './support/proc.ts';
 
 const { values: opts } = parseArgs({
@@ -33,7 +35,7 @@ const TIMEOUT_MS = 30_000;
 
 /** One trial's timings in ms after the kill; `agentLeaderMs` only for agent trials. */
 interface Trial {
-  kind: 'managed' | 'external' | 'etcd-default' | 'etcd-fast';
+  kind: 'managed' | 'frozen' | 'external' | 'etcd-default' | 'etcd-fast';
   etcdLeaderMs: number;
   firstWriteMs: number;
   agentLeaderMs?: number;
@@ -112,7 +114,7 @@ async function managedEtcdReelected(rest: ManagedServer[]): Promise<number> {
   return monoMs();
 }
 
-async function managedTrial(): Promise<Trial> {
+async function managedTrial(kind: 'managed' | 'frozen'): Promise<Trial> {
   const dc = await startManagedCluster();
   try {
     for (const a of dc.servers) await firstAck((_n, s) => agentPut(a, 'warm', s), 50, TIMEOUT_MS);
@@ -121,11 +123,11 @@ async function managedTrial(): Promise<Trial> {
     await moveEtcdLeader(dc.servers, leader);
     const rest = dc.servers.filter((a) => a !== leader);
     const t0 = monoMs();
-    const killed = killMachine(leader);
+    const killed = kind === 'frozen' ? (freezeMachine(leader), Promise.resolve()) : killMachine(leader);
     const elected = managedEtcdReelected(rest);
     const agentLeader = agreedLeader(rest, leaderAddr, TIMEOUT_MS).then(() => monoMs());
     const ack = await firstAck((n, s) => agentPut(rest[n % rest.length] as ServerAgent, `p${n}`, s), PROBE_EVERY_MS, TIMEOUT_MS);
-    const t: Trial = { kind: 'managed', etcdLeaderMs: (await elected) - t0, firstWriteMs: ack - t0, agentLeaderMs: (await agentLeader) - t0 };
+    const t: Trial = { kind, etcdLeaderMs: (await elected) - t0, firstWriteMs: ack - t0, agentLeaderMs: (await agentLeader) - t0 };
     await killed;
     return t;
   } finally {
@@ -141,7 +143,9 @@ const loadBefore = os.loadavg()[0];
 const results: Trial[] = [];
 for (let i = 0; i < trials; i++) {
   const runs = [
-    ...(modes.includes('managed') ? [() => etcdTrial('etcd-default'), managedTrial] : []),
+    ...(modes.includes('managed') || modes.includes('frozen') ? [() => etcdTrial('etcd-default')] : []),
+    ...(modes.includes('managed') ? [() => managedTrial('managed')] : []),
+    ...(modes.includes('frozen') ? [() => managedTrial('frozen')] : []),
     ...(modes.includes('external') ? [() => etcdTrial('etcd-fast'), agentTrial] : []),
   ];
   for (const run of runs) {
@@ -159,6 +163,7 @@ const stat = (k: Trial['kind'], f: (t: Trial) => number | undefined) => {
 };
 const KILLED = {
   'etcd-default': 'raw etcd (100/1000 ms): its leader member', managed: 'managed: leader agent + its etcd member (etcd leader)',
+  frozen: 'managed, SIGSTOP (no RST): leader agent + its etcd member (etcd leader)',
   'etcd-fast': 'raw etcd (50/500 ms): its leader member', external: 'etcd:// (50/500 ms): leader agent + etcd leader member',
 };
 console.log(`\nFailover bench: ${trials} trials each, interleaved; modes ${modes.join(', ')}; etcd 3.4 (managed members run etcd's ` +
@@ -171,20 +176,21 @@ console.log('|---:|:---|---:|---:|---:|');
 const perTrial = results.length / trials;
 results.forEach((t, i) => console.log(`| ${Math.floor(i / perTrial) + 1} | ${KILLED[t.kind]} | ` +
   `${ms(t.etcdLeaderMs)} | ${ms(t.firstWriteMs)} | ${ms(t.agentLeaderMs)} |`));
-for (const k of ['etcd-default', 'managed', 'etcd-fast', 'external'] as const) {
+for (const k of ['etcd-default', 'managed', 'frozen', 'etcd-fast', 'external'] as const) {
   if (!of(k).length) continue;
   console.log(`| **median (min–max)** | ${KILLED[k]} | ` + [stat(k, (t) => t.etcdLeaderMs), stat(k, (t) => t.firstWriteMs), stat(k, (t) => t.agentLeaderMs)].join(' | ') + ' |');
 }
-const headKind = of('managed').length ? 'managed' : 'external';
+const headKind = (['managed', 'external', 'frozen'] as const).find((k) => of(k).length) ?? 'managed';
 console.log('');
 let head = '';
-for (const k of ['managed', 'external'] as const) {
+for (const k of ['managed', 'frozen', 'external'] as const) {
   if (!of(k).length) continue;
-  const etcdWrite = median(of(k === 'managed' ? 'etcd-default' : 'etcd-fast').map((t) => t.firstWriteMs));
+  const etcdWrite = median(of(k === 'external' ? 'etcd-fast' : 'etcd-default').map((t) => t.firstWriteMs));
   const write = median(of(k).map((t) => t.firstWriteMs));
   const leader = median(of(k).map((t) => t.agentLeaderMs!));
   const verdict = (x: number) => `+${ms(x - etcdWrite)} ms, ${x - etcdWrite <= 500 ? 'met' : 'MISSED'}`;
-  console.log(`target (${k}): failover ≤ etcd's own + 500 ms (etcd ${ms(etcdWrite)} ms): first write ${ms(write)} ms (${verdict(write)}); ` +
+  const label = k === 'frozen' ? 'frozen (lease TTL path, not the kill -9 target)' : k;
+  console.log(`target (${label}): failover ≤ etcd's own + 500 ms (etcd ${ms(etcdWrite)} ms): first write ${ms(write)} ms (${verdict(write)}); ` +
     `new agent leader ${ms(leader)} ms (${verdict(leader)})`);
   if (k === headKind) {
     head = `ratio: ${k} proconsul/etcd failover (median ms to first acknowledged write) = ${(write / etcdWrite).toFixed(2)}; ` +

@@ -1,7 +1,8 @@
 // A 3-server managed datacenter for bench/failover.ts: three identical `proconsul agent -server
 // -bootstrap-expect 3 -retry-join …` processes, each supervising its own etcd member under its
 // data dir (as in test/ha-managed.test.ts). A "machine" is one agent plus its etcd member, so a
-// machine loss is SIGKILL of both; the etcd leader can be moved onto a chosen machine first.
+// machine loss is SIGKILL of both (or SIGSTOP: a machine that vanishes without closing its
+// connections); the etcd leader can be moved onto a chosen machine first.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -45,6 +46,17 @@ export async function killMachine(s: ManagedServer): Promise<void> {
     try { process.kill(pid, 0); } catch { break; }
     await sleep(5);
   }
+}
+
+/**
+ * SIGSTOPs the agent and its etcd member at once: a machine that stops answering without closing
+ * its connections (no RST, as on power loss or a partition), so only the lease TTL can tell.
+ * stop() SIGKILLs stopped processes as any other.
+ */
+export function freezeMachine(s: ManagedServer): void {
+  const pid = etcdPid(s);
+  s.child.kill('SIGSTOP');
+  if (pid) try { process.kill(pid, 'SIGSTOP'); } catch { /* gone */ }
 }
 
 /** `{member, leader}` ids as the member at `url` reports them, or null when it does not answer. */
