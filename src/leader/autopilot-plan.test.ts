@@ -180,6 +180,18 @@ test('zones: fewer than three zones still keep three voters; zoneless servers vo
   assert.deepEqual(sortedVoters(r.plan), ['s1', 's2', 's3']);
 });
 
+test('zones: a voter whose server has not registered yet (alive, unhealthy) keeps its zone unless a healthy spare can take it', () => {
+  // Bootstrap: s3's member votes but its server record is not there yet; nothing else in z3.
+  const starting = fiveInThreeZones({ s3: { Healthy: false, Stable: false } });
+  let r = step(starting, zoned);
+  assert.ok(r.plan.voters.has('s3'));
+  assert.notDeepEqual(r.action, { kind: 'remove', id: 'm-s3', name: 's3', why: 'demote' });
+  // Same in z1, where s4 is a healthy voter: s4 takes the zone and s1 is removed first.
+  r = step(fiveInThreeZones({ s1: { Healthy: false, Stable: false, Leader: false }, s2: { Leader: true } }), zoned);
+  assert.deepEqual(r.plan.zones.get('z1')?.voters, ['s4']);
+  assert.deepEqual(r.action, { kind: 'remove', id: 'm-s1', name: 's1', why: 'demote' });
+});
+
 test('zones: demotion never leaves the rest without a healthy quorum, nor demotes the leader before handing over', () => {
   const servers = fiveInThreeZones({ s2: { Healthy: false }, s3: { Healthy: false }, s5: { Healthy: false } });
   // s4 is an unwanted voter; removing it leaves s1,s2,s3,s5 with one healthy → refused.

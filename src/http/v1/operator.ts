@@ -65,7 +65,11 @@ export function operatorHandlers(d: OperatorDeps) {
     },
     async transferLeader(req: HttpRequest): Promise<HttpResult> {
       operatorWrite(req);
-      await election.transfer(req.query.get('id') || undefined);
+      // Without an ID, Consul hands leadership to another voter: on a managed cluster, an etcd voter.
+      let id = req.query.get('id') || undefined;
+      const membership = id ? null : await readMembership(d.store);
+      if (!id && membership) id = election.servers().find((s) => s.Lease !== election.leader()?.Lease && isVoter(s, membership))?.ID;
+      await election.transfer(id);
       return { body: { Success: true } };
     },
     async autopilotGetConfig(req: HttpRequest): Promise<HttpResult> {
