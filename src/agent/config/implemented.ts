@@ -13,7 +13,7 @@ export const implementedKeys: ReadonlySet<string> = new Set([
   'session_ttl_min', 'disable_host_node_id', 'store', 'managed_etcd.*',
   'serf_lan', 'encrypt', 'encrypt_verify_incoming', 'encrypt_verify_outgoing', 'reconnect_timeout', 'rejoin_after_leave',
   'retry_join', 'start_join', 'retry_interval', 'retry_max', 'leave_on_terminate', 'skip_leave_on_interrupt', 'gossip_lan.*',
-  'disable_coordinates',
+  'disable_coordinates', 'autopilot.*', 'read_replica', 'non_voting_server',
   'serf_wan', 'retry_join_wan', 'start_join_wan', 'retry_interval_wan', 'retry_max_wan', 'reconnect_timeout_wan', 'gossip_wan.*',
 ]);
 
