@@ -31,6 +31,12 @@ export function wanTags(c: RuntimeConfig): Record<string, string> {
   return tags;
 }
 
+/** Consul's wanMergeDelegate: only servers (role=consul with a dc tag) may enter the WAN pool. */
+export function wanMergeCheck(members: Array<{ name: string; tags: Record<string, string> }>): string | null {
+  const bad = members.find((m) => m.tags.role !== 'consul' || !m.tags.dc);
+  return bad ? `Member '${bad.name}' is not a server` : null;
+}
+
 /** The WAN gossip node's configuration; null when this agent has no WAN pool. */
 export function wanGossipConfig(c: RuntimeConfig): GossipConfig | null {
   const w = c.gossipWan;
@@ -45,7 +51,7 @@ export function wanGossipConfig(c: RuntimeConfig): GossipConfig | null {
     reconnectTimeoutMs: w.reconnectTimeoutMs, rejoinAfterLeave: c.gossip?.rejoinAfterLeave ?? false,
     encryptKeys: c.gossip?.encrypt ? [c.gossip.encrypt] : undefined,
     encryptVerifyIncoming: c.gossip?.encryptVerifyIncoming, encryptVerifyOutgoing: c.gossip?.encryptVerifyOutgoing,
-    dataDir: c.dataDir ? path.join(c.dataDir, 'serf') : undefined, fileStem: 'remote',
+    dataDir: c.dataDir ? path.join(c.dataDir, 'serf') : undefined, fileStem: 'remote', mergeCheck: wanMergeCheck,
   };
 }
 

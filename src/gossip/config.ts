@@ -47,6 +47,11 @@ export interface GossipConfig {
   encryptVerifyOutgoing?: boolean;
   /** Where the peer snapshot and keyring are persisted (`<dataDir>/local.snapshot`, `local.keyring`). */
   dataDir?: string;
+  /**
+   * Serf's merge delegate: vets members before they are added (joins, push-pull state, alive
+   * gossip); a returned message rejects them (the join fails with it, gossip is dropped).
+   */
+  mergeCheck?: (members: Array<{ name: string; tags: Record<string, string> }>) => string | null;
   /** Name of those two files before the extension: `local` (LAN, default) or `remote` (Consul's WAN pool). */
   fileStem?: string;
   /** Rejoin previous peers even after a graceful leave. */
@@ -58,8 +63,8 @@ export interface GossipConfig {
 }
 
 /** A config with every default applied. */
-export type ResolvedConfig = Required<Omit<GossipConfig, 'advertiseAddr' | 'advertisePort' | 'coalesce' | 'encryptKeys' | 'dataDir'>>
-  & Pick<GossipConfig, 'advertiseAddr' | 'advertisePort' | 'coalesce' | 'encryptKeys' | 'dataDir'>;
+export type ResolvedConfig = Required<Omit<GossipConfig, 'advertiseAddr' | 'advertisePort' | 'coalesce' | 'encryptKeys' | 'dataDir' | 'mergeCheck'>>
+  & Pick<GossipConfig, 'advertiseAddr' | 'advertisePort' | 'coalesce' | 'encryptKeys' | 'dataDir' | 'mergeCheck'>;
 
 const HOUR = 3_600_000;
 

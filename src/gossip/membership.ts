@@ -62,6 +62,11 @@ export class Membership {
   /** Applies an alive message. */
   handleAlive(a: AliveMsg): void {
     if (a.node === this.name) return this.#aliveAboutUs(a);
+    const refused = this.#d.config.mergeCheck?.([{ name: a.node, tags: a.tags }]);
+    if (refused) {
+      this.#d.log.debug({ node: a.node, error: refused }, 'ignoring an alive message the merge check refused');
+      return;
+    }
     const cur = this.members.get(a.node);
     if (!cur) return this.#addMember(a);
     if (a.inc <= cur.incarnation) return;
@@ -160,8 +165,10 @@ export class Membership {
     }));
   }
 
-  /** Merges a peer's table; its dead are only suspected here, as memberlist does. */
+  /** Merges a peer's table (all or nothing: a refused member throws); its dead are only suspected here, as memberlist does. */
   mergeRemote(members: MemberWire[], from: string): void {
+    const refused = this.#d.config.mergeCheck?.(members.filter((m) => m.state !== 'left').map((m) => ({ name: m.node, tags: m.tags })));
+    if (refused) throw new Error(refused);
     for (const m of members) {
       if (m.state === 'left') {
         this.handleDead({ t: 'dead', node: m.node, inc: m.inc, from, left: true, prune: false });
