@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import net from 'node:net';
+import { test } from 'node:test';
+import { silentLogger } from '../log.ts';
+import { Router, type HttpRequest } from '../http/index.ts';
+import { Forwarder } from './forward.ts';
+import { followsDatacenter, forwardingRouter } from './dc-forward.ts';
+
+async function closedPort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+const request = (method: string, path: string, query: string, headers: Record<string, string> = {}): HttpRequest => ({
+  method, path, url: `${path}?${query}`, params: { rest: '' }, query: new URLSearchParams(query), headers, remoteAddr: '127.0.0.1',
+  signal: new AbortController().signal, body: async () => Buffer.alloc(0),
+});
+
+test('?dc=<other> goes to a server of that datacenter, failing over past one that is down; the local dc and agent routes stay local', async () => {
+  const seen: { url?: string; token?: string }[] = [];
+  const remote = http.createServer((req, res) => {
+    seen.push({ url: req.url, token: req.headers['x-consul-token'] as string });
+    res.writeHead(200, { 'X-Consul-Index': '77', 'Content-Type': 'application/json' }).end('["remote"]');
+  });
+  await new Promise<void>((r) => remote.listen(0, '127.0.0.1', r));
+  const live = `127.0.0.1:${(remote.address() as net.AddressInfo).port}`;
+  const down = `127.0.0.1:${await closedPort()}`;
+  const local = new Router()
+    .route('GET', '/v1/kv/*', async () => ({ body: ['local'] }))
+    .route('GET', '/v1/agent/self', async () => ({ body: 'self' }));
+  const forwarder = new Forwarder({ logger: silentLogger() });
+  const router = forwardingRouter(local, {
+    datacenter: 'dc1', forwarder, defaultToken: () => 'agent-default',
+    routes: { rpcAddresses: (dc) => (dc === 'dc2' ? [down, live] : []) },
+  });
+  try {
+    const run = (path: string, query: string, headers?: Record<string, string>) => router.match('GET', path)!.handler(request('GET', path, query, headers));
+    const res = await run('/v1/kv/a', 'dc=dc2&recurse=');
+    assert.equal(res.status, 200);
+    assert.equal(Buffer.from(res.raw as Buffer).toString(), '["remote"]');
+    assert.equal(res.headers?.['X-Consul-Index'], '77');
+    assert.deepEqual(seen, [{ url: '/v1/kv/a?dc=dc2&recurse=', token: 'agent-default' }]);
+    await run('/v1/kv/a', 'dc=dc2', { 'x-consul-token': 'mine' });
+    assert.equal(seen[1].token, 'mine', 'the caller\'s token is kept');
+    assert.deepEqual((await run('/v1/kv/a', 'dc=dc1')).body, ['local']);
+    assert.deepEqual((await run('/v1/kv/a', '')).body, ['local']);
+    assert.equal((await run('/v1/agent/self', 'dc=dc2')).body, 'self');
+    await assert.rejects(run('/v1/kv/a', 'dc=dc9'), { message: 'No path to datacenter', name: 'InternalError' });
+    assert.deepEqual(router.list(), local.list());
+    assert.equal(router.match('GET', '/v1/nothing'), null);
+  } finally {
+    forwarder.close();
+    remote.close();
+  }
+});
+
+test('agent endpoints and the WAN-wide listings ignore ?dc; everything else follows it', () => {
+  for (const p of ['/v1/agent/members', '/v1/catalog/datacenters', '/v1/coordinate/datacenters', '/v1/event/list', '/v1/operator/keyring']) {
+    assert.equal(followsDatacenter(p), false, p);
+  }
+  for (const p of ['/v1/kv/x', '/v1/catalog/service/web', '/v1/health/service/web', '/v1/coordinate/nodes', '/v1/event/fire/x', '/v1/txn', '/v1/status/leader']) {
+    assert.equal(followsDatacenter(p), true, p);
+  }
+});
