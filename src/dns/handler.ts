@@ -91,8 +91,7 @@ export class DnsHandler {
     if (flags & QR) return null;
     const opcode = (flags & OPCODE_MASK) >> 11;
     if (opcode !== 0) return headerReply(msg, RCODE.NOTIMP);
-    const [qd, an, ns, ar] = [4, 6, 8, 10].map((o) => msg.readUInt16BE(o));
-    if (qd !== 1 || an > 1 || ns > 1 || ar > 2) return headerReply(msg, RCODE.FORMERR);
+    if (msg.readUInt16BE(4) !== 1 || msg.readUInt16BE(6) > 1 || msg.readUInt16BE(8) > 1 || msg.readUInt16BE(10) > 2) return headerReply(msg, RCODE.FORMERR);
     return undefined;
   }
 
@@ -137,8 +136,10 @@ export class DnsHandler {
     const compress = !cfg.disableCompression;
     const head = { id: req.id ?? 0, flags: 0 };
     const w = this.#writer;
-    const measure = (kept: number, synced: boolean, authority: boolean, c: boolean): number =>
-      w.write(head, question, answers, kept, authority ? authorities : [], synced ? syncExtra(answers, kept, extras) : extras, c);
+    const measure = (kept: number, synced: boolean, authority: boolean, c: boolean): number => {
+      const ar = synced ? syncExtra(answers, kept, extras) : extras;
+      return w.write(head, question, answers, kept, authority ? authorities : [], ar, ar.length, c);
+    };
     const fit = fitReply(answers.length, { transport, ednsSize, udpAnswerLimit: cfg.udpAnswerLimit, srv: q.type === 'SRV', compress }, measure);
     head.flags = QR | this.#flags(req, rcode, true) | (fit.truncated && cfg.enableTruncate ? dnsPacket.TRUNCATED_RESPONSE : 0);
     return w.take(measure(fit.kept, fit.synced, fit.authority, compress));

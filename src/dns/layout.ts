@@ -53,15 +53,15 @@ export class SimpleLayout {
   #gen = 0;
 
   /** The reply's size, or -1 when compressed it would reach past the pointer range. */
-  size(q: PackedQuestion, answers: readonly PackedRecord[], kept: number, extras: readonly PackedRecord[], compress: boolean, opt: boolean): number {
+  size(q: PackedQuestion, answers: readonly PackedRecord[], kept: number, extras: readonly PackedRecord[], ne: number, compress: boolean, opt: boolean): number {
     let len = QUESTION_OFFSET + q.name.bytes.length + 4 + (opt ? OPT_SIZE : 0);
     if (!compress) {
       for (let i = 0; i < kept; i++) len += answers[i].size;
-      for (const e of extras) len += e.size;
+      for (let i = 0; i < ne; i++) len += extras[i].size;
       return len;
     }
     for (let i = 0; i < kept; i++) len += answers[i].wire.length + 2;
-    for (const e of extras) len += e.wire.length + 2;
+    for (let i = 0; i < ne; i++) len += extras[i].wire.length + 2;
     return len < MAX_POINTER ? len : -1;
   }
 
@@ -69,14 +69,14 @@ export class SimpleLayout {
    * Writes the compressed reply (counts, question, records, OPT; id and flags left to the caller)
    * into `out`, exactly `size()` long; false when a glue owner's target is missing (use pack.ts).
    */
-  write(out: Buffer, q: PackedQuestion, answers: readonly PackedRecord[], kept: number, extras: readonly PackedRecord[], targets: number, optPayload: number): boolean {
+  write(out: Buffer, q: PackedQuestion, answers: readonly PackedRecord[], kept: number, extras: readonly PackedRecord[], ne: number, targets: number, optPayload: number): boolean {
     if (this.#seen.length < targets) this.#seen = new Uint32Array(targets * 2), this.#at = new Uint16Array(targets * 2);
     if (++this.#gen === 0xffffffff) this.#seen.fill(0), this.#gen = 1;
     const gen = this.#gen;
     out.writeUInt16BE(1, 4);
     out.writeUInt16BE(kept, 6);
     out.writeUInt16BE(0, 8);
-    out.writeUInt16BE(extras.length + (optPayload >= 0 ? 1 : 0), 10);
+    out.writeUInt16BE(ne + (optPayload >= 0 ? 1 : 0), 10);
     out.set(q.name.bytes, QUESTION_OFFSET);
     let at = QUESTION_OFFSET + q.name.bytes.length;
     out.set(q.tail, at);
@@ -89,7 +89,8 @@ export class SimpleLayout {
       if (r.exact >= 0 && this.#seen[r.exact] !== gen) this.#seen[r.exact] = gen, this.#at[r.exact] = at + 2 + r.innerAt;
       at += 2 + r.wire.length;
     }
-    for (const e of extras) {
+    for (let i = 0; i < ne; i++) {
+      const e = extras[i];
       if (this.#seen[e.exact] !== gen) return false;
       const to = this.#at[e.exact];
       out[at] = 0xc0 | (to >> 8);

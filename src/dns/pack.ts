@@ -95,11 +95,11 @@ export class MessageWriter {
   readonly #table = new CompressionTable();
 
   /**
-   * Writes a reply with the first `an` answers into `buf`; returns its length (which may exceed
+   * Writes a reply with the first `an` answers and `ar` additionals into `buf`; returns its length (which may exceed
    * 64 KiB while measuring). `optPayload` >= 0 appends an option-less OPT with that payload size.
    */
   write(head: ReplyHead, q: PackedQuestion, answers: readonly PackedRecord[], an: number, authorities: readonly PackedRecord[],
-    additionals: readonly PackedRecord[], compress: boolean, optPayload = -1): number {
+    additionals: readonly PackedRecord[], ar: number, compress: boolean, optPayload = -1): number {
     this.#table.reset(compress);
     this.#ensure(12 + q.name.bytes.length + 4 + 11);
     const b = this.buf;
@@ -108,13 +108,13 @@ export class MessageWriter {
     b.writeUInt16BE(1, 4);
     b.writeUInt16BE(an, 6);
     b.writeUInt16BE(authorities.length, 8);
-    b.writeUInt16BE(additionals.length + (optPayload >= 0 ? 1 : 0), 10);
+    b.writeUInt16BE(ar + (optPayload >= 0 ? 1 : 0), 10);
     let at = this.#table.write(b, 12, q.name, true);
     b.set(q.tail, at);
     at += 4;
     for (let i = 0; i < an; i++) at = this.#record(at, answers[i]);
     for (const r of authorities) at = this.#record(at, r);
-    for (const r of additionals) at = this.#record(at, r);
+    for (let i = 0; i < ar; i++) at = this.#record(at, additionals[i]);
     if (optPayload >= 0) {
       this.#ensure(at + 11);
       writeOpt(this.buf, at, optPayload);

@@ -10,7 +10,7 @@ import { serviceTtl } from './config.ts';
 import { checkLocal, instanceRecords, type Question } from './answers.ts';
 import { parseName } from './name.ts';
 import { recordKey, shuffle } from './records.ts';
-import { fitReply, referencedNames, bareName } from './truncate.ts';
+import { fitReply, referencedNames, bareName, type Fit } from './truncate.ts';
 import { keyName, type WireQuery } from './wire.ts';
 import { MessageWriter, packQuestion, packRecord, type PackedQuestion, type PackedRecord } from './pack.ts';
 import { markSimple, SimpleLayout } from './layout.ts';
@@ -55,6 +55,10 @@ export class PreparedAnswers {
   #order: number[] = [];
   #ans: Rec[] = [];
   #ext: Rec[] = [];
+  /** How many of #ans and #ext the current query uses. */
+  #na = 0;
+  #ne = 0;
+  readonly #fit: Fit = { kept: 0, synced: false, authority: true, truncated: false };
   #mark = new Uint32Array(64);
   #gen = 0;
   readonly #w = new MessageWriter();
@@ -123,8 +127,11 @@ export class PreparedAnswers {
     order.length = p.answers.length;
     for (let i = 0; i < order.length; i++) order[i] = i;
     shuffle(order, this.#d.random);
-    this.#ans.length = 0;
-    this.#ext.length = 0;
+    // Counts, not length = 0: emptying an array frees its store, and every query would regrow it.
+    const ans = this.#ans;
+    const ext = this.#ext;
+    let na = 0;
+    let ne = 0;
     if (this.#mark.length < p.ids) this.#mark = new Uint32Array(p.ids * 2);
     const gen = this.#next();
     const mark = this.#mark;
@@ -132,16 +139,18 @@ export class PreparedAnswers {
     for (const i of order) {
       const answers = p.answers[i];
       if (p.srv) {
-        for (const r of answers) this.#ans.push(r);
-        for (const r of p.extras[i]) if (mark[r.id] !== gen) mark[r.id] = gen, this.#ext.push(r);
+        for (const r of answers) ans[na++] = r;
+        for (const r of p.extras[i]) if (mark[r.id] !== gen) mark[r.id] = gen, ext[ne++] = r;
         continue;
       }
-      const start = this.#ans.length;
-      for (const r of answers) if (mark[r.id] !== gen) this.#ans.push(r);
-      if (this.#ans.length === start) continue;
-      for (let j = start; j < this.#ans.length; j++) mark[this.#ans[j].id] = gen;
+      const start = na;
+      for (const r of answers) if (mark[r.id] !== gen) ans[na++] = r;
+      if (na === start) continue;
+      for (let j = start; j < na; j++) mark[ans[j].id] = gen;
       if (++count === this.#d.cfg.aRecordLimit) break;
     }
+    this.#na = na;
+    this.#ne = ne;
   }
 
   #next(): number {
@@ -160,15 +169,16 @@ export class PreparedAnswers {
     this.#opt = wq.ednsPayload;
     this.#head.id = (msg[0] << 8) | msg[1];
     this.#last = -1;
-    const fit = fitReply(this.#ans.length, { transport, ednsSize: wq.ednsPayload >= 0 ? wq.ednsPayload : null, udpAnswerLimit: cfg.udpAnswerLimit, srv: p.srv, compress }, this.#measure);
+    const fit = fitReply(this.#na, { transport, ednsSize: wq.ednsPayload >= 0 ? wq.ednsPayload : null, udpAnswerLimit: cfg.udpAnswerLimit, srv: p.srv, compress }, this.#measure, this.#fit);
     let flags = 0x8000 | dnsPacket.AUTHORITATIVE_ANSWER | (wq.rd ? dnsPacket.RECURSION_DESIRED : 0);
     if (cfg.recursors.length > 0) flags |= dnsPacket.RECURSION_AVAILABLE;
     if (fit.truncated && cfg.enableTruncate) flags |= dnsPacket.TRUNCATED_RESPONSE;
     const extras = fit.synced ? this.#referenced(fit.kept) : this.#ext;
+    const ne = fit.synced ? extras.length : this.#ne;
     if (p.targets >= 0 && compress) {
-      const size = this.#layout.size(p.question, this.#ans, fit.kept, extras, true, wq.ednsPayload >= 0);
+      const size = this.#layout.size(p.question, this.#ans, fit.kept, extras, ne, true, wq.ednsPayload >= 0);
       const out = size < 0 ? null : Buffer.allocUnsafe(size);
-      if (out && this.#layout.write(out, p.question, this.#ans, fit.kept, extras, p.targets, wq.ednsPayload)) {
+      if (out && this.#layout.write(out, p.question, this.#ans, fit.kept, extras, ne, p.targets, wq.ednsPayload)) {
         out[0] = msg[0];
         out[1] = msg[1];
         out.writeUInt16BE(flags, 2);
@@ -186,21 +196,23 @@ export class PreparedAnswers {
   #size(kept: number, synced: boolean, _authority: boolean, compress: boolean): number {
     const p = this.#p!;
     const extras = synced ? this.#referenced(kept) : this.#ext;
+    const ne = synced ? extras.length : this.#ne;
     if (p.targets >= 0 || !compress) {
-      const size = this.#layout.size(p.question, this.#ans, kept, extras, compress, this.#opt >= 0);
+      const size = this.#layout.size(p.question, this.#ans, kept, extras, ne, compress, this.#opt >= 0);
       if (size >= 0) return size;
     }
     this.#last = lastKey(kept, synced, compress);
-    this.#lastLen = this.#w.write(this.#head, p.question, this.#ans, kept, NONE, extras, compress, this.#opt);
+    this.#lastLen = this.#w.write(this.#head, p.question, this.#ans, kept, NONE, extras, ne, compress, this.#opt);
     return this.#lastLen;
   }
 
   /** The additionals whose owner the first `kept` answers refer to (truncate.ts's syncExtra). */
   #referenced(kept: number): Rec[] {
-    if (this.#ext.length === 0) return this.#ext;
     const names = new Set<number>();
     for (let i = 0; i < kept; i++) for (const n of this.#ans[i].refIds) names.add(n);
-    return this.#ext.filter((e) => names.has(e.nameId));
+    const out: Rec[] = [];
+    for (let i = 0; i < this.#ne; i++) if (names.has(this.#ext[i].nameId)) out.push(this.#ext[i]);
+    return out;
   }
 }
 

@@ -41,9 +41,12 @@ export interface FitLimits {
   compress: boolean;
 }
 
-/** Decides how many of `count` answers to send. */
-export function fitReply(count: number, l: FitLimits, measure: Measure): Fit {
-  const fit: Fit = { kept: count, synced: false, authority: true, truncated: false };
+/** Decides how many of `count` answers to send (into `fit` when given, to spare an allocation). */
+export function fitReply(count: number, l: FitLimits, measure: Measure, fit: Fit = { kept: 0, synced: false, authority: true, truncated: false }): Fit {
+  fit.kept = count;
+  fit.synced = false;
+  fit.authority = true;
+  fit.truncated = false;
   let compress = l.compress;
   let maxSize = MAX_TCP_SIZE;
   let budget = MAX_TCP_SIZE;

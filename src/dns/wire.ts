@@ -18,8 +18,10 @@ const CLASS_IN = 1;
 const TYPE_OPT = 41;
 const MAX_NAME = 255;
 const scratch = Buffer.allocUnsafe(MAX_NAME + 2);
+/** The one WireQuery readQuery fills: callers use it before reading the next query (no allocation per query). */
+const parsed: WireQuery = { key: '', qtype: 0, rd: false, ednsPayload: -1 };
 
-/** Parses a query of the common shape; null sends it down the general path. */
+/** Parses a query of the common shape into a shared object (valid until the next call); null sends it down the general path. */
 export function readQuery(msg: Buffer): WireQuery | null {
   if (msg.length < 17 || msg[4] !== 0 || msg[5] !== 1 || msg[6] !== 0 || msg[7] !== 0 || msg[8] !== 0 || msg[9] !== 0) return null;
   if (msg[10] !== 0 || msg[11] > 1) return null;
@@ -33,10 +35,19 @@ export function readQuery(msg: Buffer): WireQuery | null {
   scratch[nameLen] = msg[end - 4];
   scratch[nameLen + 1] = msg[end - 3];
   const key = scratch.toString('latin1', 0, nameLen + 2);
-  if (msg[11] === 0) return end === msg.length ? { key, qtype, rd, ednsPayload: -1 } : null;
-  // An option-less OPT: root name, TYPE 41, CLASS = payload size, TTL, RDLENGTH 0.
-  if (msg.length !== end + 11 || msg[end] !== 0 || msg.readUInt16BE(end + 1) !== TYPE_OPT || msg.readUInt16BE(end + 9) !== 0) return null;
-  return { key, qtype, rd, ednsPayload: msg.readUInt16BE(end + 3) };
+  let ednsPayload = -1;
+  if (msg[11] === 0) {
+    if (end !== msg.length) return null;
+  } else {
+    // An option-less OPT: root name, TYPE 41, CLASS = payload size, TTL, RDLENGTH 0.
+    if (msg.length !== end + 11 || msg[end] !== 0 || msg.readUInt16BE(end + 1) !== TYPE_OPT || msg.readUInt16BE(end + 9) !== 0) return null;
+    ednsPayload = msg.readUInt16BE(end + 3);
+  }
+  parsed.key = key;
+  parsed.qtype = qtype;
+  parsed.rd = rd;
+  parsed.ednsPayload = ednsPayload;
+  return parsed;
 }
 
 /** Copies the name at `at` into `scratch`, lower-cased; returns the offset of its root label, or -1 if it is not plain. */
