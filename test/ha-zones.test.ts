@@ -1,7 +1,8 @@
 // Redundancy zones on a managed datacenter of real processes: five servers over three zones
 // (node_meta zone, autopilot redundancy_zone_tag = "zone") start as five etcd voters and end
 // with one voter per zone, the spares non-voters (one kept warm as the etcd learner); killing a
-// zone's voter (agent and etcd) promotes that zone's spare and demotes the dead one. Times printed.
+// zone's voter (agent and etcd) promotes that zone's spare and demotes the dead one; losing a
+// whole zone makes another zone's standby an extra voter. Times printed.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { ManagedDc, getJson, until, type ManagedServer, type RaftConfig } from './support/managed-dc.ts';
@@ -71,13 +72,26 @@ test('five servers in three zones keep one voter per zone; a dead zone voter is 
   const rest = all.filter((s) => s !== victim);
   const t1 = Date.now();
   dc.killHard(victim);
-  const after = await oneVoterPerZone(rest, 90_000).then(async (v) => (v.includes(spare.node) ? v : until('the spare voting', 60_000, async () => {
-    const again = await oneVoterPerZone(rest, 5_000).catch(() => undefined);
-    return again?.includes(spare.node) ? again : undefined;
-  })));
+  const after = await until(`${spare.node} voting in place of ${victim.node}`, 90_000, async () => {
+    const v = await oneVoterPerZone(rest, 2_000).catch(() => undefined);
+    return v?.includes(spare.node) && !v.includes(victim.node) ? v : undefined;
+  });
   process.stdout.write(`# zone ${zoneOf[victim.node]} voter ${victim.node} killed → its spare ${spare.node} voting ${Date.now() - t1} ms later (voters ${after.join(', ')})\n`);
   assert.ok(after.includes(spare.node));
   assert.ok(!after.includes(victim.node));
   assert.equal(await (await fetch(`${spare.http}/v1/kv/zones/k?raw&consistent`)).text(), 'v1');
   assert.equal(await (await fetch(`${rest[0].http}/v1/kv/zones/after`, { method: 'PUT', body: 'v2' })).text(), 'true');
+
+  // Lose zone z3 entirely: the remaining standby (other zone) votes as an extra voter.
+  const z3 = byName.get('s3')!;
+  const left = rest.filter((s) => s !== z3);
+  const t2 = Date.now();
+  dc.killHard(z3);
+  const extra = await until('an extra voter for the lost zone', 90_000, async () => {
+    const st = await getJson<AutopilotState>(`${left[0].http}/v1/operator/autopilot/state`);
+    const extras = Object.values(st?.Servers ?? {}).filter((x) => x.NodeType === 'zone-extra-voter' && x.Status !== 'non-voter');
+    return st && st.Voters.length === 3 && extras.length === 1 && !st.Voters.some((id) => st.Servers[id]?.Name === 's3') ? extras[0] : undefined;
+  });
+  process.stdout.write(`# zone z3 lost → ${extra.Name} (zone ${extra.RedundancyZone}) votes as an extra voter ${Date.now() - t2} ms later\n`);
+  assert.equal(await (await fetch(`${extra.Name === left[0].node ? left[1].http : left[0].http}/v1/kv/zones/k?raw&consistent`)).text(), 'v1');
 });
