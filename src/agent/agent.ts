@@ -172,7 +172,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   // Client agents reach servers on ports.server; an agent built without a pool (in-process
   // tests) has no clients and binds no RPC port.
   const rpc = config.gossip ? createRpcServer({
-    config, router, dns: dcDns(dnsHandler, () => dnsAcl(local, endpoints).token()), logger,
+    config, router, dns: dcDns(dnsHandler, () => dnsAcl(local, endpoints).token()), logger, acl: endpoints.acl.resolver,
     dnsFor: tokenHandlers((token) => dcDns(dnsHandler.derive({
       view: new DnsView(replica, { token: () => token, resolve: (s) => endpoints.acl.resolver.resolve(s) }), fastPath: false,
     }), () => token)),

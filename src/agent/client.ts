@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import { systemClock, type Clock } from '../clock.ts';
 import { createLogger, LogHub, type Logger } from '../log.ts';
 import { Telemetry } from '../telemetry/metrics.ts';
-import { HttpServer } from '../http/index.ts';
+import { HttpServer, type RequestConfig } from '../http/index.ts';
+import { ClientAclResolver } from './client-acl.ts';
 import { DnsServer, type DnsAddresses } from '../dns/index.ts';
 import type { Leadership } from '../endpoint/index.ts';
 import type { AgentDeps } from './agent.ts';
@@ -68,11 +69,18 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
   const leadership: Leadership = {
     isLeader: () => false, knownLeader: () => servers.servers().length > 0, leaderAddr: () => '', peers: () => [],
   };
-  const reqCfg = { datacenter: config.datacenter, defaultToken: config.acl.tokens.default };
-  const router = clientRoutes({
+  const acl = config.acl.enabled
+    ? new ClientAclResolver({ config, call, clock, logger: log, agentRecovery: () => local.tokens.get('agent_recovery') })
+    : null;
+  const reqCfg: RequestConfig = {
+    datacenter: config.datacenter, defaultToken: config.acl.tokens.default,
+    ...(acl ? { acl: { defaultToken: () => local.tokens.get('default'), resolve: (secret: string) => acl.resolve(secret) } } : {}),
+  };
+  const forward = forwarder.handler(servers, { defaultToken: () => local.tokens.get('default') });
+  const routes = clientRoutes({
     config, local, pool, events, leadership, reqCfg, clock, random,
     observe: { telemetry, hub, prometheusRetentionMs: prometheusRetention(config) },
-    forward: forwarder.handler(servers, { defaultToken: () => local.tokens.get('default') }),
+    forward,
     reload: async () => local.reload(await (deps.reloadConfig ?? (async () => config))()),
     leave: async () => {
       await local.stop();
@@ -80,6 +88,15 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
       setTimeout(() => void (deps.shutdown ?? (() => agent.stop()))(), 100);
     },
   });
+  // With ACLs on, the caller's token is resolved through a server before an agent route runs;
+  // forwarded routes are authorized by the server itself.
+  const router = acl ? {
+    match(method: string, path: string) {
+      const m = routes.match(method, path);
+      return m && m.handler !== forward ? { ...m, handler: acl.preload(m.handler, reqCfg) } : m;
+    },
+    list: () => routes.list(),
+  } : routes;
   const http = new HttpServer({
     router, logger: logger.child({ '@module': 'agent.http' }), metrics: telemetry,
     config: {

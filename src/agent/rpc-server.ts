@@ -4,12 +4,17 @@
 import { HttpServer, Router, type HttpRequest, type HttpResult } from '../http/index.ts';
 import type { Logger } from '../log.ts';
 import type { DnsHandler } from '../dns/index.ts';
+import type { AclIdentity } from '../endpoint/index.ts';
+import type { TokenSources } from '../endpoint/acl-sources.ts';
+import type { Policy } from '../acl/index.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
 
 /** The route prefix reserved for agent-to-server calls. */
 export const INTERNAL_RPC_PREFIX = '/v1/internal/rpc/';
 /** Client agents post raw DNS messages here (`?transport=udp|tcp`, token in X-Consul-Token). */
 export const DNS_RPC_PATH = `${INTERNAL_RPC_PREFIX}dns`;
+/** Client agents fetch what a token grants here (X-Consul-Token), to authorize agent routes themselves. */
+export const ACL_RPC_PATH = `${INTERNAL_RPC_PREFIX}acl/authorizer`;
 /** Content type of a raw DNS message (RFC 8484). */
 export const DNS_MESSAGE_TYPE = 'application/dns-message';
 
@@ -25,6 +30,8 @@ export interface RpcServerDeps {
   dns: Pick<DnsHandler, 'handle'>;
   /** The same handler answering under another ACL token. */
   dnsFor(token: string): Pick<DnsHandler, 'handle'>;
+  /** This server's token resolver (absent: the ACL route is not served). */
+  acl?: { resolve(secret: string): AclIdentity; sourcesOf(identity: AclIdentity): TokenSources; readonly enabled: boolean };
   logger: Logger;
 }
 
@@ -36,6 +43,31 @@ function dnsRoute(d: RpcServerDeps): (req: HttpRequest) => Promise<HttpResult> {
     const handler = typeof token === 'string' ? d.dnsFor(token) : d.dns;
     const reply = await handler.handle(msg, req.query.get('transport') === 'tcp' ? 'tcp' : 'udp');
     return reply ? { raw: reply, contentType: DNS_MESSAGE_TYPE } : { status: 204 };
+  };
+}
+
+/** What a token grants, as a client agent compiles it (Consul's ACL.TokenRead + ACL.PolicyResolve). */
+export interface TokenGrants {
+  /** False when ACLs are off on this server: the client allows everything. */
+  Enabled: boolean;
+  AccessorID: string;
+  /** Linked to global-management. */
+  Management: boolean;
+  /** The parsed policies valid in this datacenter, from links, roles and identities. */
+  Policies: Policy[];
+  ExpirationTime?: string;
+}
+
+function aclRoute(acl: NonNullable<RpcServerDeps['acl']>): (req: HttpRequest) => Promise<HttpResult> {
+  return async (req) => {
+    const token = req.headers['x-consul-token'];
+    const id = acl.resolve(typeof token === 'string' ? token : '');
+    const grants = acl.sourcesOf(id);
+    const body: TokenGrants = {
+      Enabled: acl.enabled, AccessorID: id.accessorID, Management: grants.management,
+      Policies: grants.sources.map((s) => s.policy), ExpirationTime: id.token?.ExpirationTime,
+    };
+    return { body };
   };
 }
 
@@ -56,6 +88,7 @@ export function tokenHandlers<H>(make: (token: string) => H): (token: string) =>
 /** Builds the internal RPC listener; listen() binds `bind_addr:ports.server`. */
 export function createRpcServer(d: RpcServerDeps): HttpServer & { listenRpc(): Promise<void> } {
   const internal = new Router().route('POST', DNS_RPC_PATH, dnsRoute(d));
+  if (d.acl) internal.route('GET', ACL_RPC_PATH, aclRoute(d.acl));
   const router = {
     match: (method: string, path: string) => (path.startsWith(INTERNAL_RPC_PREFIX) ? internal.match(method, path) : d.router.match(method, path)),
     list: () => [...d.router.list(), ...internal.list()],

@@ -1,0 +1,120 @@
+// ACLs on a client agent (Consul's client-side ACL resolver): what a token grants is fetched from
+// a server and compiled here, cached for acl.token_ttl, so the agent's own routes (services,
+// checks, tokens, leave, …) are authorized locally. When no server answers, down_policy decides:
+// extend-cache keeps using what was cached, allow and deny answer for tokens not cached.
+import {
+  ANONYMOUS_TOKEN_ID, aclNotFoundError, allowAll, chainedAuthorizer, denyAll, isACLNotFound, manageAll, newPolicyAuthorizer,
+  parseRules, type Authorizer,
+} from '../acl/index.ts';
+import type { Clock } from '../clock.ts';
+import { parseGoDuration } from '../duration.ts';
+import type { AclIdentity } from '../endpoint/index.ts';
+import { agentRecoveryRules } from '../endpoint/acl-sources.ts';
+import { parseToken, type Handler, type HttpRequest, type RequestConfig } from '../http/index.ts';
+import type { Logger } from '../log.ts';
+import type { RuntimeConfig } from './config/runtime.ts';
+import type { ServerCall } from './local/remote-target.ts';
+import { ACL_RPC_PATH, type TokenGrants } from './rpc-server.ts';
+
+const AGENT_RECOVERY_ACCESSOR = 'agent-recovery-token';
+
+interface Entry {
+  identity?: AclIdentity;
+  /** The server said `ACL not found`. */
+  notFound?: boolean;
+  fetchedAt: number;
+  /** The token's ExpirationTime (ms), if it has one. */
+  expiresAt?: number;
+}
+
+/** Settings of the client resolver. */
+export interface ClientAclDeps {
+  config: RuntimeConfig;
+  call: ServerCall;
+  clock: Clock;
+  logger: Logger;
+  /** acl.tokens.agent_recovery, read live. */
+  agentRecovery: () => string;
+}
+
+/** Resolves tokens through the servers; `load()` before the synchronous `resolve()`. */
+export class ClientAclResolver {
+  readonly #d: ClientAclDeps;
+  readonly #ttlMs: number;
+  readonly #cache = new Map<string, Entry>();
+
+  constructor(deps: ClientAclDeps) {
+    this.#d = deps;
+    const ttl = (deps.config.raw.acl as Record<string, unknown> | undefined)?.token_ttl;
+    this.#ttlMs = typeof ttl === 'string' ? parseGoDuration(ttl) ?? 30_000 : typeof ttl === 'number' ? ttl : 30_000;
+  }
+
+  /** Makes sure `secret` is resolved and fresh; failures follow down_policy. */
+  async load(secret: string): Promise<void> {
+    if (this.#recovery(secret)) return;
+    const now = this.#d.clock.now();
+    const cached = this.#cache.get(secret);
+    if (cached && now - cached.fetchedAt < this.#ttlMs) return;
+    try {
+      const res = await this.#d.call('GET', ACL_RPC_PATH, secret);
+      const text = res.body.toString('utf8');
+      if (res.status === 403 && isACLNotFound(new Error(text))) this.#cache.set(secret, { notFound: true, fetchedAt: now });
+      else if (res.status !== 200) throw new Error(text.trim() || `server answered ${res.status}`);
+      else {
+        const grants = JSON.parse(text) as TokenGrants;
+        const expiresAt = grants.ExpirationTime ? Date.parse(grants.ExpirationTime) : undefined;
+        this.#cache.set(secret, { identity: this.#identity(secret, grants), fetchedAt: now, expiresAt });
+      }
+    } catch (err) {
+      this.#down(secret, cached, err as Error);
+    }
+  }
+
+  /** The identity of a loaded secret; throws `ACL not found` when the server knows no such token. */
+  resolve(secret: string): AclIdentity {
+    if (this.#recovery(secret)) return this.#recoveryIdentity();
+    const e = this.#cache.get(secret);
+    if (!e || e.notFound || !e.identity) throw aclNotFoundError();
+    if (e.expiresAt !== undefined && e.expiresAt <= this.#d.clock.now()) throw aclNotFoundError();
+    return e.identity;
+  }
+
+  /** Wraps a handler so the caller's token is loaded before it runs. */
+  preload(h: Handler, cfg: RequestConfig): Handler {
+    return async (req: HttpRequest) => {
+      await this.load(parseToken(req, cfg));
+      return h(req);
+    };
+  }
+
+  #down(secret: string, cached: Entry | undefined, err: Error): void {
+    const policy = this.#d.config.acl.downPolicy;
+    this.#d.logger.warn({ error: err.message, down_policy: policy }, 'failed to resolve a token through the servers');
+    if (cached && (policy === 'extend-cache' || policy === 'async-cache')) return;
+    if (policy === 'allow' || policy === 'deny') {
+      const authorizer = policy === 'allow' ? allowAll() : denyAll();
+      this.#cache.set(secret, { identity: { authorizer, accessorID: '', tokenGiven: secret !== '' }, fetchedAt: 0 });
+      return;
+    }
+    throw err;
+  }
+
+  #identity(secret: string, g: TokenGrants): AclIdentity {
+    const tokenGiven = secret !== '';
+    if (!g.Enabled) return { authorizer: manageAll(), accessorID: '', tokenGiven: false };
+    const fallback = this.#d.config.acl.defaultPolicy === 'allow' ? allowAll() : denyAll();
+    const authorizer: Authorizer = g.Management ? manageAll() : chainedAuthorizer([newPolicyAuthorizer(g.Policies), fallback]);
+    return { authorizer, accessorID: g.AccessorID || ANONYMOUS_TOKEN_ID, tokenGiven };
+  }
+
+  #recovery(secret: string): boolean {
+    const r = this.#d.agentRecovery();
+    return r !== '' && secret === r;
+  }
+
+  // Consul's agent recovery token works without servers: agent write here, node read everywhere.
+  #recoveryIdentity(): AclIdentity {
+    const authorizer = chainedAuthorizer([newPolicyAuthorizer([parseRules(agentRecoveryRules(this.#d.config.nodeName))]), denyAll()]);
+    return { authorizer, accessorID: AGENT_RECOVERY_ACCESSOR, tokenGiven: true };
+  }
+}

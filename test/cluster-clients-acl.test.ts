@@ -1,0 +1,96 @@
+// ACLs on a client agent (real processes): a server with default-deny ACLs on 127.0.0.1 and a
+// client on 127.0.0.4. The client authorizes its own agent routes with what the servers say a
+// token grants (compiled locally), forwards the rest with the caller's token, and anti-entropy
+// registers a service under the token it was registered with.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { freePort } from './support/etcd.ts';
+
+const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'proconsul.js');
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-client-acl-'));
+const MGMT = 'b1b5f4b2-6c1a-4f1e-9f53-5c2f8d1d0a11';
+const ports = { http: 0, dns: 0, serf: 0, wan: 0, server: 0 };
+const children: ChildProcess[] = [];
+let log = '';
+const server = () => `http://127.0.0.1:${ports.http}`;
+const client = () => `http://127.0.0.4:${ports.http}`;
+
+after(() => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function launch(name: string, ip: string, extra: string[]): void {
+  const child = spawn(process.execPath, [BIN, 'agent', '-node', name, '-bind', ip, '-client', ip, '-data-dir', path.join(dir, name),
+    '-config-file', path.join(dir, 'agent.json'), '-log-level', 'info', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout!.on('data', (c: Buffer) => { log = (log + c.toString()).slice(-20_000); });
+  child.stderr!.on('data', (c: Buffer) => { log = (log + c.toString()).slice(-20_000); });
+  children.push(child);
+}
+
+async function call(base: string, urlPath: string, init: RequestInit & { token?: string } = {}): Promise<{ status: number; text: string }> {
+  const headers: Record<string, string> = init.token ? { 'X-Consul-Token': init.token } : {};
+  const r = await fetch(`${base}${urlPath}`, { ...init, headers, signal: AbortSignal.timeout(5000) });
+  return { status: r.status, text: await r.text() };
+}
+
+async function until<T>(what: string, ms: number, fn: () => Promise<T | undefined | false>): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn().catch(() => undefined);
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${log.slice(-4000)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+before(async () => {
+  for (const k of Object.keys(ports) as (keyof typeof ports)[]) ports[k] = await freePort();
+  fs.writeFileSync(path.join(dir, 'agent.json'), JSON.stringify({
+    ports: { http: ports.http, dns: ports.dns, grpc: -1, grpc_tls: -1, serf_lan: ports.serf, serf_wan: ports.wan, server: ports.server },
+    retry_interval: '1s', acl: { enabled: true, default_policy: 'deny', tokens: { initial_management: MGMT, agent: MGMT } },
+  }));
+  launch('srv', '127.0.0.1', ['-server', '-bootstrap']);
+  launch('cli', '127.0.0.4', ['-retry-join', `127.0.0.1:${ports.serf}`]);
+  await until('the client to reach the leader', 30_000, async () => (await call(client(), '/v1/status/leader')).text.includes(':'));
+});
+
+test('client agent routes are authorized with the token the servers resolve; the rest is forwarded with it', async () => {
+  const anonSelf = await call(client(), '/v1/agent/self');
+  assert.equal(anonSelf.status, 403);
+  assert.match(anonSelf.text, /Permission denied/);
+  assert.equal((await call(client(), '/v1/agent/self', { token: MGMT })).status, 200);
+  const unknown = await call(client(), '/v1/agent/self', { token: '00000000-0000-4000-8000-000000000000' });
+  assert.equal(unknown.status, 403);
+  assert.match(unknown.text, /ACL not found/);
+
+  // Created through the client (forwarded), used on the client (resolved through the server).
+  const created = await call(client(), '/v1/acl/token', {
+    method: 'PUT', token: MGMT, body: JSON.stringify({ ServiceIdentities: [{ ServiceName: 'web' }] }),
+  });
+  assert.equal(created.status, 200, created.text);
+  const webToken = (JSON.parse(created.text) as { SecretID: string }).SecretID;
+  const denied = await call(client(), '/v1/agent/service/register', { method: 'PUT', body: JSON.stringify({ Name: 'web', Port: 80 }) });
+  assert.equal(denied.status, 403);
+  const ok = await call(client(), '/v1/agent/service/register', { method: 'PUT', token: webToken, body: JSON.stringify({ Name: 'web', Port: 80 }) });
+  assert.equal(ok.status, 200, ok.text);
+  assert.deepEqual(Object.keys(JSON.parse((await call(client(), '/v1/agent/services', { token: webToken })).text)), ['web']);
+  assert.deepEqual(JSON.parse((await call(client(), '/v1/agent/services')).text), {});
+  // Anti-entropy registered it on the server with the service's token.
+  await until('web in the server catalog', 10_000, async () => {
+    const r = await call(server(), '/v1/catalog/service/web', { token: MGMT });
+    return (JSON.parse(r.text) as { Node: string }[]).some((s) => s.Node === 'cli');
+  });
+  // Runtime tokens need acl:write; the service token has none.
+  const setDefault = (token: string) => call(client(), '/v1/agent/token/default', { method: 'PUT', token, body: JSON.stringify({ Token: webToken }) });
+  assert.equal((await setDefault(webToken)).status, 403);
+  assert.equal((await setDefault(MGMT)).status, 200);
+  // Now the anonymous caller acts with the default token, locally and on the server.
+  assert.deepEqual(Object.keys(JSON.parse((await call(client(), '/v1/agent/services')).text)), ['web']);
+  const kv = await call(client(), '/v1/kv/x', { method: 'PUT', body: 'v' });
+  assert.equal(kv.status, 403);
+});
