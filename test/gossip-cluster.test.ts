@@ -1,7 +1,8 @@
 // Gossip on real processes: three `proconsul agent -server` processes on one etcd (one shared
-// catalog) with an encrypted LAN pool on 127.0.0.1, joined by retry_join. Members converge, the
-// leader reconciles them into the catalog with serfHealth, events reach every agent, kill -9 →
-// failed and critical, restart → alive, graceful leave → left and deregistered, wrong key → refused.
+// catalog) with an encrypted LAN pool on 127.0.0.1, joined by retry_join and flood-joined into
+// their WAN pool. Members converge, the leader reconciles them into the catalog with serfHealth,
+// events reach every agent, kill -9 → failed and critical, restart from the peer snapshot alone →
+// alive, graceful leave → left and deregistered, wrong key → refused.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -88,12 +89,19 @@ test('three servers join through retry_join; members and the shared catalog show
   const out = await cli(['members', `-http-addr=${procs[1].http}`]);
   assert.match(out, /^Node\s+Address\s+Status\s+Type\s+Build\s+Protocol\s+DC\s+Partition\s+Segment\n/);
   for (const p of procs) assert.match(out, new RegExp(`\\n${p.name}\\s+127\\.0\\.0\\.1:${p.serf}\\s+alive\\s+server\\s+\\S+\\s+2\\s+dc1\\s+default\\s+<all>`));
+  // Servers of one datacenter flood-join each other's WAN pool (no retry_join_wan needed).
+  for (const p of procs) {
+    await until(`${p.name} to see the three servers in the WAN pool`, 20_000, async () => {
+      const ms = await get<MemberRow[]>(p, '/v1/agent/members?wan=1');
+      return ms?.length === 3 && ms.every((m) => m.Status === 1 && m.Name.endsWith('.dc1'));
+    });
+  }
+  // The WAN pool is encrypted with the same key and reported first, as Consul does.
   const keys = await cli(['keyring', '-list', `-http-addr=${procs[0].http}`]);
-  assert.match(keys, /Gathering installed encryption keys\.\.\.\n\ndc1 \(LAN\):\n/);
+  assert.match(keys, /Gathering installed encryption keys\.\.\.\n\nWAN:\n  \S+ \[3\/3\]\n\ndc1 \(LAN\):\n/);
   assert.ok(keys.includes(`  ${KEY} [3/3]`), keys);
-  const ring = (await get<{ Keys: Record<string, number>; NumNodes: number }[]>(procs[0], '/v1/operator/keyring'))!;
-  assert.deepEqual(ring[0].Keys, { [KEY]: 3 });
-  assert.equal(ring[0].NumNodes, 3);
+  const ring = (await get<{ WAN: boolean; Keys: Record<string, number>; NumNodes: number }[]>(procs[0], '/v1/operator/keyring'))!;
+  assert.deepEqual(ring.map((r) => [r.WAN, r.Keys, r.NumNodes]), [[true, { [KEY]: 3 }, 3], [false, { [KEY]: 3 }, 3]]);
 });
 
 test('an event fired on one agent is listed on the others', async () => {

@@ -195,7 +195,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       if (store instanceof LazyManagedEtcdStore) rpcServe = (req, res) => rpc?.serveRequest(req, res);
       else await rpc?.listenRpc();
       await pool.start();
-      await wan.start();
+      await wan.start(pool.gossip);
       await leaderSide.election.start();
       // The leader's duties (cluster id, CA root, ACLs, members, session TTLs) finish before
       // the listeners open, so a single server answers its first request fully set up.

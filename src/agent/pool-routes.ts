@@ -13,7 +13,9 @@ export function poolHandlers(config: RuntimeConfig, pool: LanPool, reqCfg: Reque
     members: membersHandlers({
       pool, wan, nodeName: config.nodeName, datacenter: config.datacenter, server: config.server, serfWanPort: config.ports.serfWan,
     }),
-    keyring: keyringHandlers({ keyring: () => pool.gossip?.keyring ?? null, datacenter: config.datacenter, reqCfg }),
+    keyring: keyringHandlers({
+      keyring: () => pool.gossip?.keyring ?? null, wanKeyring: () => wan?.gossip?.keyring ?? null, datacenter: config.datacenter, reqCfg,
+    }),
   };
 }
 

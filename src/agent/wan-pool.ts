@@ -11,6 +11,7 @@ import type { CoordinateDatacenterMap } from '../api/coordinate-types.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
 import { memberTags } from './member-tags.ts';
 import { retryJoin, type RetryJoin } from './retry-join.ts';
+import { startFlood } from './wan-flood.ts';
 import { datacenterMaps, datacentersByDistance, serversOf, type WanServer } from './wan-datacenters.ts';
 
 /** Collaborators of the pool. */
@@ -62,6 +63,7 @@ export class WanPool {
   readonly #log: Logger;
   #gossip: Gossip | null = null;
   #retry: RetryJoin | null = null;
+  #flooder: { stop(): void } | null = null;
   #leaving = false;
   /** Whether servers of other datacenters are known; recomputed after a member event. */
   #remoteDcs: boolean | null = null;
@@ -82,8 +84,8 @@ export class WanPool {
     return this.#gossip;
   }
 
-  /** Binds the WAN sockets and starts retry_join_wan. */
-  async start(): Promise<void> {
+  /** Binds the WAN sockets, starts retry_join_wan and, given the LAN pool, the flood joins of this datacenter's servers. */
+  async start(lan?: Gossip | null): Promise<void> {
     const w = this.#config.gossipWan;
     if (!w || this.#gossip) return;
     const gc = wanGossipConfig(this.#config)!;
@@ -98,6 +100,7 @@ export class WanPool {
       clock: d.clock, logger: this.#log,
       onExhausted: (err) => (d.onJoinExhausted ?? ((e: Error) => this.#log.error({ error: e.message }, 'retry_join_wan gave up')))(err),
     });
+    if (lan) this.#flooder = startFlood({ lan, wan: g, datacenter: this.#config.datacenter, clock: d.clock, logger: this.#log });
   }
 
   /** Joins servers of other datacenters now (PUT /v1/agent/join?wan, `proconsul join -wan`). */
@@ -121,6 +124,7 @@ export class WanPool {
   /** Leaves the WAN pool gracefully; idempotent. */
   async leave(): Promise<void> {
     this.#retry?.stop();
+    this.#flooder?.stop();
     if (!this.#gossip || this.#leaving) return;
     this.#leaving = true;
     this.#log.info({}, 'Gracefully leaving the WAN pool');
@@ -130,6 +134,7 @@ export class WanPool {
   /** Stops gossiping without leaving. */
   async shutdown(): Promise<void> {
     this.#retry?.stop();
+    this.#flooder?.stop();
     await this.#gossip?.shutdown();
   }
 

@@ -1,6 +1,7 @@
 // /v1/operator/keyring: list (GET), install (POST), use (PUT) and remove (DELETE) gossip
-// encryption keys across the LAN pool, answered in Consul's KeyringResponse shape with the
-// per-node failures turned into Consul's multi-error text.
+// encryption keys across the WAN pool (on servers that have one, answered first as Consul does)
+// and the LAN pool, in Consul's KeyringResponse shape with the per-node failures turned into
+// Consul's multi-error text.
 import { BadRequestError, InternalError } from '../../errors.ts';
 import { authorize } from '../../endpoint/index.ts';
 import type { GossipKeyring, KeyringReport, KeyList } from '../../gossip/index.ts';
@@ -12,14 +13,16 @@ import { authzOf, type HttpRequest, type RequestConfig } from '../request.ts';
 export interface KeyringDeps {
   /** Null without a gossip pool. */
   keyring: () => GossipKeyring | null;
+  /** The WAN pool's keyring on a server in one (null otherwise). */
+  wanKeyring?: () => GossipKeyring | null;
   datacenter: string;
   reqCfg: RequestConfig;
 }
 
-/** Consul's KeyringResponse for the LAN pool. */
-export function keyringResponse(dc: string, r: KeyringReport): Record<string, unknown> {
+/** Consul's KeyringResponse for the LAN pool (or the WAN pool with `wan`). */
+export function keyringResponse(dc: string, r: KeyringReport, wan = false): Record<string, unknown> {
   return {
-    WAN: false, Datacenter: dc, Segment: '', Partition: '', Keys: r.keys, PrimaryKeys: r.primaryKeys,
+    WAN: wan, Datacenter: dc, Segment: '', Partition: '', Keys: r.keys, PrimaryKeys: r.primaryKeys,
     NumNodes: r.numNodes, Messages: r.messages,
   };
 }
@@ -31,10 +34,14 @@ function localReport(list: KeyList): KeyringReport {
   };
 }
 
-// Consul's keyringErrorsOrNil: "<dc> (LAN) error: …" followed by each node's message.
-function errorsOf(dc: string, r: KeyringReport): string | null {
-  if (r.numErr === 0) return null;
-  const errs = [`${dc} (LAN) error: ${r.numErr}/${r.numNodes} nodes reported failure`, ...Object.entries(r.messages).map(([n, m]) => `${n}: ${m}`)];
+// Consul's keyringErrorsOrNil: "WAN error: …" / "<dc> (LAN) error: …", each followed by its nodes' messages.
+function errorsOf(dc: string, reports: Array<{ r: KeyringReport; wan: boolean }>): string | null {
+  const errs: string[] = [];
+  for (const { r, wan } of reports) {
+    if (r.numErr === 0) continue;
+    errs.push(`${wan ? 'WAN' : `${dc} (LAN)`} error: ${r.numErr}/${r.numNodes} nodes reported failure`, ...Object.entries(r.messages).map(([n, m]) => `${n}: ${m}`));
+  }
+  if (errs.length === 0) return null;
   return `${errs.length} error${errs.length === 1 ? '' : 's'} occurred:\n${errs.map((e) => `\t* ${e}`).join('\n')}\n\n`;
 }
 
@@ -63,17 +70,25 @@ export function keyringHandlers(deps: KeyringDeps) {
     if (!k) throw new InternalError('Gossip encryption is not enabled');
     return k;
   };
+  // The WAN pool counts only when it exists and is encrypted.
+  const wanRing = (): GossipKeyring | null => {
+    const k = deps.wanKeyring?.();
+    return k?.local() ? k : null;
+  };
   const run = async (req: HttpRequest, op: 'install' | 'use' | 'remove'): Promise<HttpResult> => {
     readOptions(req);
     authorize(authzOf(req, deps.reqCfg), 'keyringWrite');
     const key = await keyOf(req);
-    let report: KeyringReport;
+    const reports: Array<{ r: KeyringReport; wan: boolean }> = [];
     try {
-      report = await ring()[op](key);
+      const lan = ring();
+      const wan = wanRing();
+      if (wan) reports.push({ r: await wan[op](key), wan: true });
+      reports.push({ r: await lan[op](key), wan: false });
     } catch (err) {
       throw new InternalError((err as Error).message);
     }
-    const errors = errorsOf(deps.datacenter, report);
+    const errors = errorsOf(deps.datacenter, reports);
     if (errors) throw new InternalError(errors);
     return {};
   };
@@ -85,9 +100,12 @@ export function keyringHandlers(deps: KeyringDeps) {
       const local = k.local();
       if (!local) throw new InternalError('Gossip encryption is not enabled');
       const report = localOnly ? localReport(local) : await k.list();
-      const errors = errorsOf(deps.datacenter, report);
+      // local-only stays on this agent's LAN keyring (no WAN traffic).
+      const wan = localOnly ? null : wanRing();
+      const wanReport = wan ? await wan.list() : null;
+      const errors = errorsOf(deps.datacenter, [...(wanReport ? [{ r: wanReport, wan: true }] : []), { r: report, wan: false }]);
       if (errors) throw new InternalError(errors);
-      return { body: [keyringResponse(deps.datacenter, report)] };
+      return { body: [...(wanReport ? [keyringResponse(deps.datacenter, wanReport, true)] : []), keyringResponse(deps.datacenter, report)] };
     },
     install: (req: HttpRequest) => run(req, 'install'),
     use: (req: HttpRequest) => run(req, 'use'),
