@@ -45,6 +45,31 @@ function progress(msg: string): void {
   process.stderr.write(msg + '\n');
 }
 
+/** A cluster that failed to start (on a shared machine, mostly a port taken between freePort() and the bind). */
+class SetupError extends Error {}
+let setupRetries = 0;
+
+async function setup<T>(start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (err) {
+    throw new SetupError(`cluster start failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+}
+
+/** Runs a trial; one whose clusters failed to start is run again (twice at most), a failover that fails is not. */
+async function retried(run: () => Promise<Trial>): Promise<Trial> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (err) {
+      if (!(err instanceof SetupError) || attempt > 2) throw err;
+      setupRetries++;
+      progress(`${err.message}; starting the trial again`);
+    }
+  }
+}
+
 /** Resolves with the monotonic time at which a surviving member reports itself leader. */
 async function etcdReelected(etcd: EtcdCluster, old: number): Promise<number> {
   const deadline = monoMs() + TIMEOUT_MS;
@@ -58,7 +83,7 @@ async function etcdReelected(etcd: EtcdCluster, old: number): Promise<number> {
 
 /** Raw etcd with etcd's default timings (as managed members run) or the test suite's fast ones (as `external` runs). */
 async function etcdTrial(kind: 'etcd-default' | 'etcd-fast'): Promise<Trial> {
-  const etcd = await startEtcd(3, kind === 'etcd-default' ? { heartbeatMs: 100, electionTimeoutMs: 1000 } : {});
+  const etcd = await setup(() => startEtcd(3, kind === 'etcd-default' ? { heartbeatMs: 100, electionTimeoutMs: 1000 } : {}));
   const client = new Etcd3({ hosts: etcd.endpoints });
   try {
     await client.put('/bench-failover/warm').value('x');
@@ -77,9 +102,9 @@ async function etcdTrial(kind: 'etcd-default' | 'etcd-fast'): Promise<Trial> {
 }
 
 async function agentTrial(): Promise<Trial> {
-  const etcd = await startEtcd(3);
+  const etcd = await setup(() => startEtcd(3));
   try {
-    const ha = await startHaCluster(etcd);
+    const ha = await setup(() => startHaCluster(etcd));
     try {
       for (const a of ha.agents) await firstAck((_n, s) => agentPut(a, 'warm', s), 50, TIMEOUT_MS);
       const leaderAddr = await agreedLeader(ha.agents, '', TIMEOUT_MS);
@@ -115,7 +140,7 @@ async function managedEtcdReelected(rest: ManagedServer[]): Promise<number> {
 }
 
 async function managedTrial(kind: 'managed' | 'frozen'): Promise<Trial> {
-  const dc = await startManagedCluster();
+  const dc = await setup(() => startManagedCluster());
   try {
     for (const a of dc.servers) await firstAck((_n, s) => agentPut(a, 'warm', s), 50, TIMEOUT_MS);
     const leaderAddr = await agreedLeader(dc.servers, '', TIMEOUT_MS);
@@ -149,7 +174,7 @@ for (let i = 0; i < trials; i++) {
     ...(modes.includes('external') ? [() => etcdTrial('etcd-fast'), agentTrial] : []),
   ];
   for (const run of runs) {
-    const t = await run();
+    const t = await retried(run);
     results.push(t);
     progress(`[trial ${i + 1}] ${t.kind.padEnd(9)} etcd leader ${ms(t.etcdLeaderMs)} ms, first write ${ms(t.firstWriteMs)} ms` +
       (t.agentLeaderMs === undefined ? '' : `, agent leader ${ms(t.agentLeaderMs)} ms`));
@@ -170,7 +195,7 @@ console.log(`\nFailover bench: ${trials} trials each, interleaved; modes ${modes
   `default heartbeat/election timeout 100/1000 ms, the external cluster the test suite's 50/500 ms; each mode is compared with ` +
   `raw etcd at the same timings), data on tmpfs; probes every ${PROBE_EVERY_MS} ms; ` +
   `node ${process.version}, ${os.cpus().length} CPUs; total ${((Date.now() - started) / 1000).toFixed(0)} s; ` +
-  `1-min load average ${loadBefore.toFixed(2)} before, ${os.loadavg()[0].toFixed(2)} after.`);
+  `1-min load average ${loadBefore.toFixed(2)} before, ${os.loadavg()[0].toFixed(2)} after; ${setupRetries} trial(s) restarted after a failed cluster start.`);
 console.log('| trial | killed | etcd leader re-elected ms | first acknowledged write ms | new agent leader agreed ms |');
 console.log('|---:|:---|---:|---:|---:|');
 const perTrial = results.length / trials;
