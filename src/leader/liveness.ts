@@ -3,7 +3,10 @@
 // connection to the leader's. When that connection closes and a new one is *refused* (the host
 // answers, nothing listens: the process is gone), the lease it greeted with belongs to a dead
 // process and may be revoked at once. A timeout or an unreachable host proves nothing (machine
-// loss, partition, a stopped process): those cases wait for the lease TTL as before.
+// loss, partition, a stopped process): those cases wait for the lease TTL as before. The
+// advertised address must reach the server itself: a proxy or virtual IP that refuses
+// connections on its own (e.g. a load balancer with no ready backend) would fake the proof.
+// The port is ephemeral unless configured, and published in the server and leader records.
 import net from 'node:net';
 import type { Clock, TimerHandle } from '../clock.ts';
 import type { Logger } from '../log.ts';
