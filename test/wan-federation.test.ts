@@ -95,6 +95,8 @@ test('both servers list each other in the WAN pool as <node>.<dc> with Consul\'s
   ]);
   assert.equal(ms[0].Tags.wan_join_port, undefined, 'wan_join_port is a LAN tag');
   assert.ok(ms[0].Tags.port, 'the server RPC port');
+  const stats = (await get<{ Stats: Record<string, Record<string, string>> }>(dc1, '/v1/agent/self'))!.Stats;
+  assert.deepEqual([stats.serf_wan.members, stats.serf_wan.failed, stats.consul.known_datacenters], ['2', '0', '2']);
   // The LAN pool is untouched: each server is alone in its datacenter.
   assert.deepEqual((await get<WanMember[]>(dc1, '/v1/agent/members'))!.map((m) => m.Name), ['s1']);
   const out = await cli(['members', '-wan', `-http-addr=${dc2.http}`]);

@@ -25,7 +25,7 @@ export function selfMember(pool: LanPool): Record<string, unknown> {
 }
 
 /** agent/self Stats.serf_lan: member counts by status and the Lifeguard health score. */
-export function serfLanStats(pool: LanPool): Record<string, string> {
+export function serfLanStats(pool: Pick<LanPool, 'members' | 'gossip'>): Record<string, string> {
   const members = pool.members();
   const count = (s: string) => String(members.filter((m) => m.state === s).length);
   return {
@@ -37,4 +37,10 @@ export function serfLanStats(pool: LanPool): Record<string, string> {
 /** GET /v1/catalog/datacenters from the WAN pool: every known datacenter, nearest first. */
 export function wanDatacentersHandler(wan: WanPool | undefined, datacenter: string): () => Promise<{ body: string[] }> {
   return async () => ({ body: wan ? wan.datacenters() : [datacenter] });
+}
+
+/** agent/self Stats.serf_wan and consul.known_datacenters from a running WAN pool (undefined otherwise). */
+export function wanStats(wan: WanPool | undefined): { serfWan: Record<string, string>; knownDatacenters: number } | undefined {
+  if (!wan?.gossip) return undefined;
+  return { serfWan: serfLanStats(wan), knownDatacenters: wan.datacenters().length };
 }

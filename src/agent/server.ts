@@ -32,7 +32,7 @@ import { gatewayHandlers } from '../http/v1/gateways.ts';
 import { EventBuffer } from './events.ts';
 import { bridgeEvents } from './event-gossip.ts';
 import type { LanPool } from './lan-pool.ts';
-import { poolHandlers, selfMember, serfLanStats, wanDatacentersHandler } from './pool-routes.ts';
+import { poolHandlers, selfMember, serfLanStats, wanDatacentersHandler, wanStats } from './pool-routes.ts';
 import type { WanPool } from './wan-pool.ts';
 import { forwardingRouter } from './dc-forward.ts';
 import { Forwarder } from './forward.ts';
@@ -169,7 +169,7 @@ export function buildServer(
     operator: operatorHandlers({ election, store, replica, clock, config, reqCfg }),
     agent: agentSelfHandlers({
       config, leadership, member: () => selfMember(hooks.pool),
-      stats: () => agentStats(config, leadership, localCounts(local), serfLanStats(hooks.pool)),
+      stats: () => agentStats(config, leadership, localCounts(local), serfLanStats(hooks.pool), wanStats(hooks.wan)),
     }),
     ...poolHandlers(config, hooks.pool, reqCfg, hooks.wan),
     connect: connectHandlers(endpoints.ca, reqCfg),

@@ -75,6 +75,7 @@ export function agentSelfHandlers(deps: AgentSelfDeps) {
 export function agentStats(
   c: RuntimeConfig, leadership: Leadership, local: { services: number; checks: number; ttlChecks: number },
   serfLan: Record<string, string> = { members: '1', failed: '0', left: '0', health_score: '0' },
+  wan?: { serfWan: Record<string, string>; knownDatacenters: number },
 ): Record<string, Record<string, string>> {
   const mem = process.memoryUsage();
   return {
@@ -84,7 +85,7 @@ export function agentStats(
     },
     build: { prerelease: '', revision: gitRevision().slice(0, 8), version: CONSUL_API_VERSION, version_metadata: '' },
     consul: {
-      acl: c.acl.enabled ? 'enabled' : 'disabled', bootstrap: String(c.bootstrap), known_datacenters: '1',
+      acl: c.acl.enabled ? 'enabled' : 'disabled', bootstrap: String(c.bootstrap), known_datacenters: String(wan?.knownDatacenters ?? 1),
       leader: String(leadership.isLeader()), leader_addr: leadership.leaderAddr(), server: String(c.server),
     },
     raft: { state: leadership.isLeader() ? 'Leader' : 'Follower', num_peers: String(Math.max(0, leadership.peers().length - 1)) },
@@ -93,6 +94,6 @@ export function agentStats(
       goroutines: '0', max_procs: String(os.availableParallelism()), heap_objects: String(mem.heapUsed),
     },
     serf_lan: serfLan,
-    serf_wan: { members: c.server ? '1' : '0', failed: '0', left: '0', health_score: '0' },
+    serf_wan: wan?.serfWan ?? { members: c.server ? '1' : '0', failed: '0', left: '0', health_score: '0' },
   };
 }
