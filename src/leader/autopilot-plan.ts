@@ -258,9 +258,8 @@ function demotion(i: ActionInput, votingMembers: PlanMember[], srv: Map<string, 
   if (!demote) return null;
   const rest = votingMembers.filter((m) => m !== demote);
   const healthy = rest.filter((m) => srv.get(m.Name)?.Alive && srv.get(m.Name)?.Healthy).length;
-  if (rest.length >= 1 && healthy >= Math.floor(rest.length / 2) + 1 && !srv.get(demote.Name)?.Leader) {
-    return { kind: 'remove', id: demote.ID, name: demote.Name, why: 'demote' };
-  }
+  if (srv.get(demote.Name)?.Leader) return { kind: 'none', why: `not demoting ${demote.Name}: it leads` };
+  if (rest.length >= 1 && healthy >= Math.floor(rest.length / 2) + 1) return { kind: 'remove', id: demote.ID, name: demote.Name, why: 'demote' };
   return { kind: 'none', why: `not demoting ${demote.Name}: the rest would lose quorum` };
 }
 
