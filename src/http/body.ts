@@ -6,11 +6,15 @@ import { BadRequestError } from '../errors.ts';
 export function parseJSON(body: Buffer, what = 'Request decode failed'): unknown {
   if (body.length === 0) return undefined;
   try {
-    return JSON.parse(body.toString('utf8'), keepBigIntegers);
+    const text = body.toString('utf8');
+    // A reviver costs a call per value; only a run of 16+ digits can be an integer beyond 2^53.
+    return BIG_DIGITS.test(text) ? JSON.parse(text, keepBigIntegers) : JSON.parse(text);
   } catch (err) {
     throw new BadRequestError(`${what}: ${(err as Error).message}`);
   }
 }
+
+const BIG_DIGITS = /\d{16}/;
 
 // Integers beyond 2^53 (uint64 fields such as KV Flags) come back as exact BigInts.
 function keepBigIntegers(_key: string, value: unknown, ctx?: { source?: string }): unknown {
@@ -23,8 +27,17 @@ function keepBigIntegers(_key: string, value: unknown, ctx?: { source?: string }
 /** Renames keys of a plain object to the canonical spelling in `fields` (case-insensitive). */
 export function canonical(obj: unknown, fields: readonly string[]): Record<string, unknown> {
   if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return {};
-  const byLower = new Map(fields.map((f) => [f.toLowerCase(), f]));
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(obj)) out[byLower.get(k.toLowerCase()) ?? k] = v;
+  for (const k in obj) {
+    if (!Object.hasOwn(obj, k)) continue;
+    // Clients almost always send the canonical spelling: look for that before lower-casing.
+    out[fields.includes(k) ? k : respell(k, fields)] = (obj as Record<string, unknown>)[k];
+  }
   return out;
+}
+
+function respell(key: string, fields: readonly string[]): string {
+  const lower = key.toLowerCase();
+  for (const f of fields) if (f.toLowerCase() === lower) return f;
+  return key;
 }

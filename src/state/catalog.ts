@@ -3,6 +3,7 @@
 // blocking health query wakes only when its service's instances, checks or nodes change.
 import type { WatchEvent } from '../store/index.ts';
 import type { Node, NodeService, HealthCheck } from '../api/catalog-types.ts';
+import { SharedValues } from './shared-values.ts';
 
 /** Store prefix of the catalog. */
 export const CATALOG_PREFIX = 'catalog/';
@@ -28,8 +29,10 @@ export const checkKey = (node: string, id: string): string =>
 
 type Change = [table: string, key: string];
 
+const utf8 = new TextDecoder();
+
 function decode<T>(ev: WatchEvent): T {
-  const rec = JSON.parse(Buffer.from(ev.kv.value).toString('utf8')) as T;
+  const rec = JSON.parse(utf8.decode(ev.kv.value)) as T;
   return { ...rec, CreateIndex: ev.kv.createRevision, ModifyIndex: ev.kv.modRevision };
 }
 
@@ -47,6 +50,7 @@ export class CatalogTables {
   readonly index = { nodes: 0, services: 0, checks: 0 };
   /** Highest revision that changed each service name's health view (kept after deletion). */
   readonly serviceIndex = new Map<string, number>();
+  readonly #shared = new SharedValues();
 
   /** Applies one store event; returns the notifier keys it changed. */
   apply(ev: WatchEvent): Change[] {
@@ -97,7 +101,10 @@ export class CatalogTables {
 
   #applyNode(ev: WatchEvent, node: string, rev: number): Change[] {
     const out: Change[] = [[NODES_TABLE, node], [NODE_VIEW, node]];
-    if (ev.type === 'put') this.nodes.set(node, decode<Node>(ev));
+    if (ev.type === 'put') {
+      const rec = decode<Node>(ev);
+      this.nodes.set(rec.Node === node ? rec.Node : node, rec);
+    }
     else this.nodes.delete(node);
     this.index.nodes = Math.max(this.index.nodes, rev);
     this.#touchNodeServices(node, rev, out);
@@ -111,12 +118,15 @@ export class CatalogTables {
     if (prev) {
       this.#linkConnect(prev, `${node}\0${id}`, false);
       this.byName.get(prev.Service)?.delete(`${node}\0${id}`);
-      if (this.byName.get(prev.Service)?.size === 0) this.byName.delete(prev.Service);
+      if (this.byName.get(prev.Service)?.size === 0) {
+        this.byName.delete(prev.Service);
+        this.#shared.forget(prev.Service);
+      }
       this.#touchService(prev.Service, rev, out);
     }
     if (ev.type === 'put') {
-      const svc = decode<NodeService>(ev);
-      if (!onNode) this.services.set(node, (onNode = new Map()));
+      const svc = this.#shared.service(decode<NodeService>(ev));
+      if (!onNode) this.services.set(this.nodes.get(node)?.Node ?? node, (onNode = new Map()));
       onNode.set(id, svc);
       let set = this.byName.get(svc.Service);
       if (!set) this.byName.set(svc.Service, (set = new Set()));
@@ -135,10 +145,15 @@ export class CatalogTables {
     const out: Change[] = [[CHECKS_TABLE, node], [NODE_VIEW, node]];
     let onNode = this.checks.get(node);
     const prev = onNode?.get(id);
-    const next = ev.type === 'put' ? decode<HealthCheck>(ev) : undefined;
+    let next: HealthCheck | undefined;
+    if (ev.type === 'put') {
+      const rec = decode<HealthCheck>(ev);
+      next = this.#shared.check(rec, this.nodes.get(node)?.Node ?? node, this.services.get(node)?.get(rec.ServiceID));
+    }
     if (next) {
-      if (!onNode) this.checks.set(node, (onNode = new Map()));
-      onNode.set(id, next);
+      if (!onNode) this.checks.set(this.nodes.get(node)?.Node ?? node, (onNode = new Map()));
+      // The record's own CheckID string doubles as the map key (one copy per check, not two).
+      onNode.set(next.CheckID === id ? next.CheckID : id, next);
     } else if (onNode) {
       onNode.delete(id);
       if (onNode.size === 0) this.checks.delete(node);
@@ -162,6 +177,7 @@ export class CatalogTables {
     this.checks.clear();
     this.serviceIndex.clear();
     this.#tagCache.clear();
+    this.#shared.reset();
     this.index.nodes = this.index.services = this.index.checks = 0;
   }
 

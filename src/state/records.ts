@@ -50,6 +50,8 @@ export class RecordTable<T extends object> {
 
 /** Encodes a record for the store; indexes are never stored. */
 export function encodeRecord<T extends object>(rec: T): Uint8Array {
+  // Planned records rarely carry indexes: copy (and drop them) only when they do.
+  if (!Object.hasOwn(rec, 'CreateIndex') && !Object.hasOwn(rec, 'ModifyIndex')) return Buffer.from(JSON.stringify(rec));
   const { CreateIndex: _c, ModifyIndex: _m, ...rest } = rec as T & { CreateIndex?: number; ModifyIndex?: number };
   return Buffer.from(JSON.stringify(rest));
 }
