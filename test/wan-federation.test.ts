@@ -167,3 +167,19 @@ test('an unknown datacenter is Consul\'s 500 No path to datacenter; agent endpoi
   const self = await get<{ Config: { Datacenter: string } }>(dc1, '/v1/agent/self?dc=dc2');
   assert.equal(self?.Config.Datacenter, 'dc1');
 });
+
+test('dc2 killed → failed in dc1\'s WAN pool and no path to dc2; force-leave -wan -prune removes it', async () => {
+  const [dc1, dc2] = procs;
+  dc2.child!.kill('SIGKILL');
+  await until('s2.dc2 failed in dc1\'s WAN members', 20_000, async () =>
+    (await get<WanMember[]>(dc1, '/v1/agent/members?wan=1'))?.find((m) => m.Name === 's2.dc2')?.Status === 4);
+  // A failed datacenter is still known (Consul lists it until it is reaped) but has no server to forward to.
+  assert.deepEqual(await get(dc1, '/v1/catalog/datacenters'), ['dc1', 'dc2']);
+  const r = await call(dc1, 'GET', '/v1/kv/federated/key?dc=dc2');
+  assert.deepEqual([r.status, r.text], [500, 'No path to datacenter']);
+  const fl = await cli(['force-leave', '-wan', '-prune', `-http-addr=${dc1.http}`, 's2.dc2']);
+  assert.equal(fl.code, 0, fl.out);
+  await until('s2.dc2 pruned from dc1\'s WAN members', 10_000, async () =>
+    (await get<WanMember[]>(dc1, '/v1/agent/members?wan=1'))?.map((m) => m.Name).join() === 's1.dc1');
+  assert.deepEqual(await get(dc1, '/v1/catalog/datacenters'), ['dc1']);
+});

@@ -30,7 +30,13 @@ export class AgentApi extends AgentServicesApi {
 
   /** Marks a failed member as left (`prune`: removes it from the member list at once). */
   async forceLeave(node: string, prune = false, options?: CallOptions): Promise<void> {
-    await this.#c.request({ method: 'PUT', path: `/v1/agent/force-leave/${encodeURIComponent(node)}`, query: { prune: prune ? '1' : undefined }, options });
+    await this.forceLeaveOpts(node, { prune }, options);
+  }
+
+  /** force-leave with Consul's ForceLeaveOpts: `prune`, and `wan` for the servers' WAN pool (node named `<node>.<dc>`). */
+  async forceLeaveOpts(node: string, opts: { prune?: boolean; wan?: boolean }, options?: CallOptions): Promise<void> {
+    const query = { prune: opts.prune ? '1' : undefined, wan: opts.wan ? '1' : undefined };
+    await this.#c.request({ method: 'PUT', path: `/v1/agent/force-leave/${encodeURIComponent(node)}`, query, options });
   }
 
   /** Makes the agent leave the pool gracefully and shut down. */

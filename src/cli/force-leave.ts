@@ -33,7 +33,7 @@ Usage: proconsul force-leave [options] name
     const client = openClient(flags, io);
     if (!client) return 1;
     try {
-      await client.agent.forceLeave(flags.args[0], flags.values.prune === true);
+      await client.agent.forceLeaveOpts(flags.args[0], { prune: flags.values.prune === true, wan: flags.values.wan === true });
       return 0;
     } catch (err) {
       return out.fail(`Error force leaving: ${(err as Error).message}`);
