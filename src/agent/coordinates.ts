@@ -1,7 +1,7 @@
 // The agent's side of network coordinates: the settings Consul reads (disable_coordinates,
 // sync_coordinate_rate_target/interval_min, consul.coordinate.*), the loop that sends this
 // agent's LAN coordinate to the servers, and the per-datacenter server view for
-// /v1/coordinate/datacenters (this datacenter only until a WAN pool exists).
+// /v1/coordinate/datacenters for agents without a WAN pool (this datacenter only).
 import type { Clock, TimerHandle } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import { parseGoDuration } from '../duration.ts';
@@ -52,7 +52,8 @@ export function rateScaledInterval(rate: number, minMs: number, n: number): numb
 /** What the sender needs. */
 export interface CoordinateSyncDeps {
   pool: LanPool;
-  endpoint: CoordinateEndpoint;
+  /** Where updates go: the endpoint on a server, a forwarding stand-in on a client agent. */
+  endpoint: Pick<CoordinateEndpoint, 'update'>;
   settings: CoordinateSettings;
   nodeName: string;
   clock: Clock;
