@@ -17,6 +17,8 @@ import type { RuntimeConfig } from './config/runtime.ts';
 import { bridgeEvents } from './event-gossip.ts';
 import { EventBuffer } from './events.ts';
 import { Forwarder } from './forward.ts';
+import { CoordinateSync, coordinateSettings } from './coordinates.ts';
+import type { CoordinateUpdate } from '../endpoint/coordinate.ts';
 import { LanPool } from './lan-pool.ts';
 import { createLocal, type Local } from './local/index.ts';
 import { remoteCatalogTarget, type ServerCall } from './local/remote-target.ts';
@@ -63,6 +65,10 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
     config, clock, random, logger, target: remoteCatalogTarget(call, config, () => token('agent')),
     remoteChecks: (node) => { throw new Error(`alias checks on another node (${node}) are not supported on client agents yet`); },
     clusterSize: () => pool.members().length,
+  });
+  const coordinateSync = new CoordinateSync({
+    pool, settings: coordinateSettings(config), nodeName: config.nodeName, clock, random, logger: logger.child({ '@module': 'agent.coordinate' }),
+    authz: () => undefined, endpoint: { update: (req) => sendCoordinate(call, req, token('agent'), log) },
   });
   const events = new EventBuffer({ nodeName: config.nodeName, services: () => local.state.services() });
   if (pool.gossip) bridgeEvents(events, pool.gossip);
@@ -119,6 +125,7 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
       await pool.start();
       if (pool.gossip) followServers(pool, servers, local, clock, log);
       await local.start();
+      coordinateSync.start();
       await http.listen(config.httpAddrs);
       await dns.listen(config.dnsAddrs);
       if (config.pidFile) fs.writeFileSync(config.pidFile, String(process.pid));
@@ -130,6 +137,7 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
       await http.close();
       await dns.close();
       await local.stop();
+      coordinateSync.stop();
       servers.stop();
       await pool.shutdown();
       forwarder.close();
@@ -167,6 +175,14 @@ function followServers(pool: LanPool, servers: ServerList, local: Local, clock: 
     log.info({ server: e.member.name }, 'adding server; syncing local state');
     void sync();
   });
+}
+
+// The client's coordinate goes to the servers as Consul's agent sends it (Coordinate.Update).
+function sendCoordinate(call: ServerCall, req: CoordinateUpdate, token: string, log: Logger): void {
+  call('PUT', '/v1/coordinate/update', token, req).then((res) => {
+    if (res.status === 403) log.warn({}, 'Coordinate update blocked by ACLs');
+    else if (res.status >= 300) log.error({ error: res.body.toString('utf8').trim() }, 'Coordinate update error');
+  }, (err: Error) => log.error({ error: err.message }, 'Coordinate update error'));
 }
 
 const FIRST_SYNC_ATTEMPTS = 15;
