@@ -10,7 +10,9 @@ export function memberTags(c: RuntimeConfig): Record<string, string> {
     role: c.server ? 'consul' : 'node', segment: '', vsn: '2', vsn_max: '3', vsn_min: '2',
   };
   if (c.server) {
-    Object.assign(tags, { port: String(c.ports.server), raft_vsn: '3', wan_join_port: String(c.ports.serfWan), ft_fs: '1', ft_si: '1' });
+    Object.assign(tags, { port: String(c.ports.server), raft_vsn: '3', ft_fs: '1', ft_si: '1' });
+    // Where the other servers of this datacenter flood-join our WAN pool; none when it is disabled.
+    if (c.ports.serfWan > 0) tags.wan_join_port = String(c.ports.serfWan);
     if (c.bootstrapExpect) tags.expect = String(c.bootstrapExpect);
     if (c.bootstrap) tags.bootstrap = '1';
     if (c.ports.grpcTls > 0) tags.grpc_tls_port = String(c.ports.grpcTls);
