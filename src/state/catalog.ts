@@ -4,6 +4,7 @@
 import type { WatchEvent } from '../store/index.ts';
 import type { Node, NodeService, HealthCheck } from '../api/catalog-types.ts';
 import { SharedValues } from './shared-values.ts';
+import { decodeRecord } from './records.ts';
 
 /** Store prefix of the catalog. */
 export const CATALOG_PREFIX = 'catalog/';
@@ -29,10 +30,8 @@ export const checkKey = (node: string, id: string): string =>
 
 type Change = [table: string, key: string];
 
-const utf8 = new TextDecoder();
-
 function decode<T>(ev: WatchEvent): T {
-  const rec = JSON.parse(utf8.decode(ev.kv.value)) as T;
+  const rec = decodeRecord<T>(ev.kv.value);
   return { ...rec, CreateIndex: ev.kv.createRevision, ModifyIndex: ev.kv.modRevision };
 }
 

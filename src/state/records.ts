@@ -22,7 +22,7 @@ export class RecordTable<T extends object> {
   apply(ev: WatchEvent): string {
     const id = ev.kv.key.slice(this.prefix.length);
     if (ev.type === 'put') {
-      const rec = JSON.parse(Buffer.from(ev.kv.value).toString('utf8')) as T;
+      const rec = JSON.parse(utf8.decode(ev.kv.value)) as T;
       this.#rows.set(id, { ...rec, CreateIndex: ev.kv.createRevision, ModifyIndex: ev.kv.modRevision });
     } else {
       this.#rows.delete(id);
@@ -48,10 +48,32 @@ export class RecordTable<T extends object> {
   }
 }
 
+/**
+ * Records this process encoded, by their bytes. A local write reaches the replica with the very
+ * bytes it was committed with (memory and embedded stores pass them through), so the replica can
+ * take the record instead of parsing it back: one JSON.parse less per record written here.
+ */
+const encoded = new WeakMap<Uint8Array, object>();
+const utf8 = new TextDecoder();
+
 /** Encodes a record for the store; indexes are never stored. */
 export function encodeRecord<T extends object>(rec: T): Uint8Array {
   // Planned records rarely carry indexes: copy (and drop them) only when they do.
-  if (!Object.hasOwn(rec, 'CreateIndex') && !Object.hasOwn(rec, 'ModifyIndex')) return Buffer.from(JSON.stringify(rec));
-  const { CreateIndex: _c, ModifyIndex: _m, ...rest } = rec as T & { CreateIndex?: number; ModifyIndex?: number };
-  return Buffer.from(JSON.stringify(rest));
+  let plain: object = rec;
+  if (Object.hasOwn(rec, 'CreateIndex') || Object.hasOwn(rec, 'ModifyIndex')) {
+    const { CreateIndex: _c, ModifyIndex: _m, ...rest } = rec as T & { CreateIndex?: number; ModifyIndex?: number };
+    plain = rest;
+  }
+  const bytes = Buffer.from(JSON.stringify(plain));
+  encoded.set(bytes, plain);
+  return bytes;
+}
+
+/**
+ * Decodes a stored record. Records encoded in this process come back as the object that was
+ * encoded: callers copy it and must not modify it, and it equals the parsed bytes only for
+ * plain JSON data (no Dates or other objects that JSON.stringify converts), as catalog records are.
+ */
+export function decodeRecord<T>(bytes: Uint8Array): T {
+  return (encoded.get(bytes) as T | undefined) ?? (JSON.parse(utf8.decode(bytes)) as T);
 }

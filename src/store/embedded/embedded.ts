@@ -195,12 +195,16 @@ export class EmbeddedStore extends EngineStore {
     });
   }
 
-  /** Sends the queued mutations to the writer as one group. */
+  /**
+   * Sends the queued mutations to the writer as one group. While a group is being committed the
+   * queue keeps growing instead: the writer could not start on it sooner, and one message per
+   * commit is cheaper than one per turn of the event loop.
+   */
   #post(): void {
     this.#scheduled = false;
+    if (this.#inflight.length > 0 || this.#queue.length === 0 || this.#failed || !this.#writer) return;
     const items = this.#queue;
     this.#queue = [];
-    if (items.length === 0 || this.#failed || !this.#writer) return;
     const group = encodeGroup(++this.#seq, items.map((p) => p.m));
     this.#inflight.push({ seq: group.seq, items });
     // Keep the process alive while writes are in flight, and only then.
@@ -214,6 +218,7 @@ export class EmbeddedStore extends EngineStore {
         for (const p of this.#inflight.shift()!.items) p.resolve();
       }
       if (this.#inflight.length === 0) this.#writer?.unref();
+      this.#post();
     } else if (r.type === 'failed') {
       const cause = Object.assign(new Error(r.message), { stack: r.stack });
       this.#fail(cause);
