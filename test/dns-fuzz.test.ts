@@ -42,6 +42,8 @@ function seedQueries(): Buffer[] {
       out.push(dnsPacket.encode(pkt));
       pkt.additionals = [{ type: 'OPT', name: '.', udpPayloadSize: 4096, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] } as never];
       out.push(dnsPacket.encode(pkt));
+      (pkt.additionals[0] as { options: unknown[] }).options = [{ code: 10, data: Buffer.from('0123456789abcdef', 'hex') }];
+      out.push(dnsPacket.encode(pkt));
     }
   }
   return out;

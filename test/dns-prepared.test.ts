@@ -1,6 +1,6 @@
 // The prepared-answer fast path against the general path: the same queries through two handlers
 // over the same catalog with the same random sequence must give byte-identical replies, across
-// types, EDNS0 sizes, transports, tags, shared nodes, duplicate addresses, hostnames, IPv6,
+// types, EDNS0 sizes and options, transports, tags, shared nodes, duplicate addresses, hostnames, IPv6,
 // a_record_limit / udp_answer_limit, and after the catalog changes (cache invalidation).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -43,7 +43,7 @@ async function seed(a: DevAgent): Promise<void> {
 
 before(async () => {
   plain = await startDevAgent({ config: { raw: { dns_config: { enable_truncate: true, service_ttl: { '*': '5s' } } } } });
-  limited = await startDevAgent({ config: { raw: { recursors: ['127.0.0.1:1'], dns_config: { a_record_limit: 3, udp_answer_limit: 10, only_passing: true, recursor_timeout: '20ms' } } } });
+  limited = await startDevAgent({ config: { raw: { recursors: ['127.0.0.1:1'], dns_config: { a_record_limit: 3, udp_answer_limit: 10, only_passing: true, recursor_timeout: '20ms', disable_compression: true } } } });
   for (const a of [plain, limited]) await seed(a);
 });
 after(async () => {
@@ -62,7 +62,10 @@ function queries(rnd: () => number): Buffer[] {
     for (const type of TYPES) {
       for (const size of EDNS) {
         const pkt: Packet = { type: 'query', id: Math.floor(rnd() * 65536), flags: rnd() < 0.5 ? dnsPacket.RECURSION_DESIRED : 0, questions: [{ type, name }] };
-        if (size >= 0) pkt.additionals = [{ type: 'OPT', name: '.', udpPayloadSize: size, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] } as never];
+        // Options as clients send them: none, a COOKIE (dig's default), padding, client subnet (echoed: general path).
+        const options = [[], [{ code: 10, data: Buffer.from('0123456789abcdef', 'hex') }], [{ code: 12, data: Buffer.alloc(9) }],
+          [{ code: 8, family: 1, sourcePrefixLength: 24, scopePrefixLength: 0, ip: '192.0.2.0' }]][Math.floor(rnd() * 4)];
+        if (size >= 0) pkt.additionals = [{ type: 'OPT', name: '.', udpPayloadSize: size, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options } as never];
         const msg = dnsPacket.encode(pkt);
         // dns-packet writes 4096 for a zero payload size: put the zero on the wire.
         if (size === 0) msg.writeUInt16BE(0, msg.length - 8);

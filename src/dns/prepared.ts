@@ -187,7 +187,7 @@ export class PreparedAnswers {
     }
     // The last measurement is often the reply itself: patch the flags instead of writing it again.
     const same = this.#last === lastKey(fit.kept, fit.synced, compress);
-    const len = same ? this.#lastLen : this.#size(fit.kept, fit.synced, fit.authority, compress);
+    const len = same ? this.#lastLen : this.#writeAll(fit.kept, fit.synced, compress);
     this.#w.buf.writeUInt16BE(flags, 2);
     return this.#w.take(len);
   }
@@ -201,8 +201,14 @@ export class PreparedAnswers {
       const size = this.#layout.size(p.question, this.#ans, kept, extras, ne, compress, this.#opt >= 0);
       if (size >= 0) return size;
     }
+    return this.#writeAll(kept, synced, compress);
+  }
+
+  /** Writes the reply with the first `kept` answers into the writer's buffer; returns its length. */
+  #writeAll(kept: number, synced: boolean, compress: boolean): number {
+    const extras = synced ? this.#referenced(kept) : this.#ext;
     this.#last = lastKey(kept, synced, compress);
-    this.#lastLen = this.#w.write(this.#head, p.question, this.#ans, kept, NONE, extras, ne, compress, this.#opt);
+    this.#lastLen = this.#w.write(this.#head, this.#p!.question, this.#ans, kept, NONE, extras, synced ? extras.length : this.#ne, compress, this.#opt);
     return this.#lastLen;
   }
 

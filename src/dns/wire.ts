@@ -1,6 +1,8 @@
 // Reading the common query shape straight from the wire, without dns-packet: one question of
 // class IN with a plain name (letters, digits, `-`, `_`), no answer or authority records and at
-// most an option-less EDNS0 OPT. Anything else returns null and takes the general path.
+// most an EDNS0 OPT whose options the reply does not echo (dig and BIND send a COOKIE; client
+// subnet, which is echoed, and options dns-packet parses take the general path). Anything else
+// returns null and takes the general path.
 
 /** A plain query as read from the wire. */
 export interface WireQuery {
@@ -16,6 +18,8 @@ export interface WireQuery {
 
 const CLASS_IN = 1;
 const TYPE_OPT = 41;
+/** EDNS0 options left to the general path: client subnet (echoed), keepalive and key-tag (parsed by dns-packet). */
+const GENERAL_OPTIONS = new Set([8, 11, 14]);
 const MAX_NAME = 255;
 const scratch = Buffer.allocUnsafe(MAX_NAME + 2);
 /** The one WireQuery readQuery fills: callers use it before reading the next query (no allocation per query). */
@@ -39,8 +43,9 @@ export function readQuery(msg: Buffer): WireQuery | null {
   if (msg[11] === 0) {
     if (end !== msg.length) return null;
   } else {
-    // An option-less OPT: root name, TYPE 41, CLASS = payload size, TTL, RDLENGTH 0.
-    if (msg.length !== end + 11 || msg[end] !== 0 || msg.readUInt16BE(end + 1) !== TYPE_OPT || msg.readUInt16BE(end + 9) !== 0) return null;
+    // The OPT: root name, TYPE 41, CLASS = payload size, TTL, RDLENGTH, then whole options to the end.
+    if (msg.length < end + 11 || msg[end] !== 0 || msg.readUInt16BE(end + 1) !== TYPE_OPT) return null;
+    if (msg.length !== end + 11 + msg.readUInt16BE(end + 9) || !plainOptions(msg, end + 11)) return null;
     ednsPayload = msg.readUInt16BE(end + 3);
   }
   parsed.key = key;
@@ -48,6 +53,15 @@ export function readQuery(msg: Buffer): WireQuery | null {
   parsed.rd = rd;
   parsed.ednsPayload = ednsPayload;
   return parsed;
+}
+
+/** True when the options from `at` to the end are whole and none needs the general path. */
+function plainOptions(msg: Buffer, at: number): boolean {
+  while (at < msg.length) {
+    if (at + 4 > msg.length || GENERAL_OPTIONS.has(msg.readUInt16BE(at))) return false;
+    at += 4 + msg.readUInt16BE(at + 2);
+  }
+  return at === msg.length;
 }
 
 /** Copies the name at `at` into `scratch`, lower-cased; returns the offset of its root label, or -1 if it is not plain. */
