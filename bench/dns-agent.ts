@@ -1,5 +1,10 @@
 // Child process of bench/dns.ts: an in-process dev agent with DNS on 127.0.0.1:0 and
 // `services` × `instances` registered through the catalog endpoint; prints the DNS port.
+// Each `stats` line on stdin is answered with one JSON line on stdout about the time since the
+// previous one: event-loop delay (p50/p99/max ms), CPU time (ms), and garbage collections (count,
+// total and longest pause ms per kind), to see what stalls the loop during a paced run.
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import readline from 'node:readline';
 import { startDevAgent } from '../test/support/agent.ts';
 
 const [services, instances] = process.argv.slice(2).map(Number);
@@ -10,5 +15,31 @@ for (let s = 0; s < services; s++) {
     await dev.agent.endpoints.catalog.register({ Node: `n${s}-${i}`, Address: ip, Service: { ID: `svc${s}-${i}`, Service: `svc${s}`, Port: 8000 + i } } as never);
   }
 }
+
+const GC_KINDS: Record<number, string> = { 1: 'minor', 2: 'major', 4: 'incremental', 8: 'weakcb' };
+const loop = monitorEventLoopDelay({ resolution: 1 });
+loop.enable();
+let gc: Record<string, { count: number; ms: number; max: number }> = {};
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    const kind = GC_KINDS[((e as unknown as { detail?: { kind?: number } }).detail)?.kind ?? 0] ?? 'other';
+    const g = (gc[kind] ??= { count: 0, ms: 0, max: 0 });
+    g.count++;
+    g.ms += e.duration;
+    g.max = Math.max(g.max, e.duration);
+  }
+}).observe({ entryTypes: ['gc'] });
+
+let cpu = process.cpuUsage();
+readline.createInterface({ input: process.stdin }).on('line', (line) => {
+  if (line.trim() !== 'stats') return;
+  const ms = (ns: number): number => Math.round(ns / 1e4) / 100;
+  const used = process.cpuUsage(cpu);
+  const out = { loopP50: ms(loop.percentile(50)), loopP99: ms(loop.percentile(99)), loopMax: ms(loop.max), cpuMs: Math.round((used.user + used.system) / 1000), gc };
+  loop.reset();
+  gc = {};
+  cpu = process.cpuUsage();
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+});
 process.stdout.write(`${dev.agent.dnsAddresses().udp[0].split(':').pop()}\n`);
 process.on('SIGTERM', () => void dev.stop().then(() => process.exit(0)));

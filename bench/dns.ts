@@ -4,12 +4,14 @@
 // Proconsul and unbound at half unbound's peak (open loop, the issue's latency target); the last
 // line prints the Proconsul/unbound ratios.
 // Each Proconsul and unbound measurement is the best of `rounds` runs, interleaved, because the
-// machine may be shared. Usage: node bench/dns.ts [seconds=3] [concurrency=32] [rounds=3]
+// machine may be shared. For each paced Proconsul run the agent reports its event-loop delay, GC
+// pauses and CPU time, and an idle Node process its own loop delay (the machine's noise), so a
+// slow tail can be told apart from a loaded machine. Usage: node bench/dns.ts [seconds=3] [concurrency=32] [rounds=3]
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { once } from 'node:events';
+import readline from 'node:readline';
 import { closedLoop, openLoop, type LoadResult } from './dns-load.ts';
 
 const SERVICES = 1000;
@@ -19,10 +21,18 @@ const concurrency = Number(process.argv[3] ?? 32);
 const rounds = Number(process.argv[4] ?? 3);
 const ip = (s: number, i: number): string => `10.${Math.floor(s / 250)}.${s % 250}.${i + 1}`;
 
-async function startProconsul(): Promise<{ port: number; proc: ChildProcess }> {
-  const proc = spawn(process.execPath, [path.join(import.meta.dirname, 'dns-agent.ts'), String(SERVICES), String(INSTANCES)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const [line] = await once(proc.stdout!, 'data');
-  return { port: Number(String(line).trim()), proc };
+/** A child speaking the `stats` line protocol of dns-agent.ts and loop-probe.ts; its first line is returned as `first`. */
+async function statsChild(script: string, args: string[]): Promise<{ proc: ChildProcess; first: string; stats(): Promise<Record<string, unknown>> }> {
+  const proc = spawn(process.execPath, [path.join(import.meta.dirname, script), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = readline.createInterface({ input: proc.stdout! })[Symbol.asyncIterator]();
+  const first = String((await lines.next()).value);
+  const stats = async (): Promise<Record<string, unknown>> => (proc.stdin!.write('stats\n'), JSON.parse(String((await lines.next()).value)));
+  return { proc, first, stats };
+}
+
+async function startProconsul(): Promise<{ port: number; proc: ChildProcess; stats(): Promise<Record<string, unknown>> }> {
+  const c = await statsChild('dns-agent.ts', [String(SERVICES), String(INSTANCES)]);
+  return { port: Number(c.first.trim()), proc: c.proc, stats: c.stats };
 }
 
 async function startDnsmasq(port: number): Promise<ChildProcess> {
@@ -57,10 +67,26 @@ async function startUnbound(port: number): Promise<ChildProcess> {
 }
 
 const pc = await startProconsul();
+const probe = await statsChild('loop-probe.ts', []);
 const ub = await startUnbound(pc.port + 2);
 const dm = await startDnsmasq(pc.port + 1);
 const rows: string[] = [];
 const summary: string[] = [];
+const notes: string[] = [];
+type GcStats = Record<string, { count: number; ms: number; max: number }>;
+/** The paced Proconsul run, with what the agent and the idle probe saw during it. */
+async function pacedProconsul(type: 'A' | 'SRV', rate: number): Promise<LoadResult> {
+  await pc.stats();
+  await probe.stats();
+  const r = await openLoop(spec(pc.port, type), rate);
+  const a = await pc.stats();
+  const p = await probe.stats();
+  const gc = Object.values(a.gc as GcStats);
+  notes.push(`${type} paced p99 ${r.p99.toFixed(2)} ms: agent loop delay p99/max ${a.loopP99}/${a.loopMax} ms, ` +
+    `${gc.reduce((n, g) => n + g.count, 0)} GCs (longest ${Math.max(0, ...gc.map((g) => g.max)).toFixed(1)} ms), agent CPU ${a.cpuMs} ms; ` +
+    `idle probe loop delay p99/max ${p.loopP99}/${p.loopMax} ms`);
+  return r;
+}
 const spec = (port: number, type: 'A' | 'SRV') => ({ port, type, services: SERVICES, minAnswers: INSTANCES, seconds });
 const row = (type: string, name: string, r: LoadResult): string =>
   `| ${type} | ${name} | ${r.qps.toLocaleString('en')} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.errors + r.lost} |`;
@@ -81,14 +107,16 @@ for (const type of ['A', 'SRV'] as const) {
   rows.push(row(type, 'proconsul', a), row(type, 'dnsmasq', b), row(type, 'unbound', c));
   rows.push(`| ${type} | ratio proconsul/dnsmasq ${(a.qps / b.qps).toFixed(2)}, proconsul/unbound ${(a.qps / c.qps).toFixed(2)} | | | | |`);
   const half = Math.round(c.qps / 2);
-  const [pa, pc2] = await best([() => openLoop(spec(pc.port, type), half), () => openLoop(spec(pc.port + 2, type), half)], (x, y) => x.p99 < y.p99);
+  const [pa, pc2] = await best([() => pacedProconsul(type, half), () => openLoop(spec(pc.port + 2, type), half)], (x, y) => x.p99 < y.p99);
   rows.push(row(type, `proconsul paced at ${half.toLocaleString('en')} qps`, pa), row(type, `unbound paced at ${half.toLocaleString('en')} qps`, pc2));
   summary.push(`${type} ${(a.qps / c.qps).toFixed(2)} (p99 ${pa.p99.toFixed(2)} ms at ${half.toLocaleString('en')} qps)`);
 }
 console.log(`${SERVICES} services × ${INSTANCES} instances, UDP+EDNS0 4096, ${concurrency} outstanding, ${seconds}s per run, best of ${rounds}, ${os.cpus().length} cores ${os.cpus()[0].model}`);
 console.log('| type | server | qps | p50 ms | p99 ms | short/err/lost |\n|---|---|---:|---:|---:|---:|');
 console.log(rows.join('\n'));
+console.log(notes.map((n) => `- ${n}`).join('\n'));
 console.log(`ratio proconsul/unbound: ${summary.join(', ')}; target >= 0.50 with p99 < 2 ms at half unbound's qps`);
 pc.proc.kill('SIGTERM');
+probe.proc.stdin!.end();
 dm.kill('SIGTERM');
 ub.kill('SIGTERM');
