@@ -41,6 +41,21 @@ export interface Entry {
   value: Uint8Array | null;
 }
 
+/**
+ * How the key map stores an entry: a released key at its first version without a lease, the
+ * common case for catalog records, is just its revision (a small integer, no object); any other
+ * key is its Entry.
+ */
+type Slot = Entry | number;
+
+function entryOf(slot: Slot): Entry;
+function entryOf(slot: Slot | undefined): Entry | undefined;
+function entryOf(slot: Slot | undefined): Entry | undefined {
+  return typeof slot === 'number'
+    ? { createRevision: slot, modRevision: slot, version: 1, lease: 0, value: null }
+    : slot;
+}
+
 /** Where released values are read back from; reads must see every durable write. */
 export interface ValueSource {
   /** The durable value of a key the engine holds. */
@@ -83,7 +98,7 @@ function holds(c: Compare, kv: Entry | undefined, valueOf: () => Uint8Array): bo
 
 /** The ordered state machine shared by the memory and embedded backends. */
 export class StoreEngine {
-  readonly keys = sortedMap<string, Entry>();
+  readonly keys = sortedMap<string, Slot>();
   readonly leases = new Map<number, LeaseState>();
   #revision = 0;
   #published = 0;
@@ -120,7 +135,8 @@ export class StoreEngine {
   #rangeKvs(prefix: string): KeyValue[] {
     const entries: [string, Entry][] = [];
     let released = 0;
-    forPrefix(this.keys, prefix, (k, e) => {
+    forPrefix(this.keys, prefix, (k, slot) => {
+      const e = entryOf(slot);
       entries.push([k, e]);
       if (!e.value) released++;
     });
@@ -130,7 +146,7 @@ export class StoreEngine {
 
   /** One key with its value, or null. */
   get(key: string): KeyValue | null {
-    const e = this.keys.get(key);
+    const e = entryOf(this.keys.get(key));
     return e ? this.#kv(key, e) : null;
   }
 
@@ -143,7 +159,9 @@ export class StoreEngine {
     for (const ev of batch.events) {
       if (ev.type !== 'put') continue;
       const e = this.keys.get(ev.kv.key);
-      if (e && e.modRevision === batch.revision) e.value = null;
+      if (e === undefined || typeof e === 'number' || e.modRevision !== batch.revision) continue;
+      if (e.version === 1 && e.lease === 0 && e.createRevision === e.modRevision) this.keys.set(ev.kv.key, e.modRevision);
+      else e.value = null;
     }
   }
 
@@ -174,7 +192,9 @@ export class StoreEngine {
     }
     for (const kv of kvs) {
       if (kv.value === null && !this.#values) throw new BadRequestError(`no value for ${kv.key} and no value source`);
-      this.keys.set(kv.key, { createRevision: kv.createRevision, modRevision: kv.modRevision, version: kv.version, lease: kv.lease, value: kv.value });
+      const compact = kv.value === null && kv.version === 1 && kv.lease === 0 && kv.createRevision === kv.modRevision;
+      this.keys.set(kv.key, compact ? kv.modRevision
+        : { createRevision: kv.createRevision, modRevision: kv.modRevision, version: kv.version, lease: kv.lease, value: kv.value });
       if (kv.lease) this.leases.get(kv.lease)?.keys.add(kv.key);
     }
     this.#revision = revision;
@@ -185,7 +205,7 @@ export class StoreEngine {
   /** Evaluates and applies a transaction synchronously, in commit order. */
   apply(req: TxnRequest): Committed {
     const succeeded = (req.compares ?? []).every((c) => {
-      const e = this.keys.get(c.key);
+      const e = entryOf(this.keys.get(c.key));
       return holds(c, e, () => this.#valueOf(c.key, e!));
     });
     const ops = succeeded ? req.success : (req.failure ?? []);
@@ -212,7 +232,7 @@ export class StoreEngine {
         return { type: 'range', kvs: this.#rangeKvs(op.prefix) };
       case 'put': {
         const lease = op.lease ?? 0;
-        const old = this.keys.get(op.key);
+        const old = entryOf(this.keys.get(op.key));
         const prev = old ? this.#kv(op.key, old) : null;
         const kv: KeyValue = {
           key: op.key,
