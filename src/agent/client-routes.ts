@@ -25,6 +25,8 @@ export interface ClientRouteDeps {
   observe: ObserveDeps;
   /** A client never leads; it knows a leader when it knows a server. */
   leadership: Leadership;
+  /** How many servers the client knows (agent/self Stats.consul.known_servers). */
+  knownServers: () => number;
   reqCfg: RequestConfig;
   /** Answers by forwarding to a server. */
   forward: Handler;
@@ -57,6 +59,12 @@ export function sessionOnThisNode(forward: Handler, nodeName: string): Handler {
   };
 }
 
+/** Consul's client Stats: no raft or WAN sections; `consul` names the known servers instead of a leader. */
+function clientStats(s: Record<string, Record<string, string>>, knownServers: number): Record<string, Record<string, string>> {
+  const { raft: _raft, serf_wan: _wan, ...rest } = s;
+  return { ...rest, consul: { acl: s.consul.acl, known_servers: String(knownServers), server: 'false' } };
+}
+
 /** The client agent's route table. */
 export function clientRoutes(d: ClientRouteDeps): Router {
   const { config, local, reqCfg, forward } = d;
@@ -68,7 +76,7 @@ export function clientRoutes(d: ClientRouteDeps): Router {
     aclAuth: f<'aclAuth'>(), aclExplain: f<'aclExplain'>(), aclTranslate: forward, agentAcl: f<'agentAcl'>(), snapshot: f<'snapshot'>(),
     agent: agentSelfHandlers({
       config, leadership: d.leadership, member: () => selfMember(d.pool),
-      stats: () => agentStats(config, d.leadership, localCounts(local), serfLanStats(d.pool)),
+      stats: () => clientStats(agentStats(config, d.leadership, localCounts(local), serfLanStats(d.pool)), d.knownServers()),
     }),
     members: poolHandlers(config, d.pool, reqCfg).members,
     observe: observeHandlers(d.observe),

@@ -84,7 +84,7 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
   };
   const forward = forwarder.handler(servers, { defaultToken: () => local.tokens.get('default') });
   const routes = clientRoutes({
-    config, local, pool, events, leadership, reqCfg, clock, random,
+    config, local, pool, events, leadership, reqCfg, clock, random, knownServers: () => servers.servers().length,
     observe: { telemetry, hub, prometheusRetentionMs: prometheusRetention(config) },
     forward,
     reload: async () => local.reload(await (deps.reloadConfig ?? (async () => config))()),

@@ -6,11 +6,13 @@
 import type { Clock, TimerHandle } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { Gossip, Member } from '../gossip/index.ts';
-import type { CatalogEndpoint } from '../endpoint/index.ts';
+import type { CatalogEndpoint, QueryOptions } from '../endpoint/index.ts';
 import type { Replica } from '../state/index.ts';
 import type { NodeService } from '../api/catalog-types.ts';
 import { SERF_CHECK_ID } from './self-register.ts';
 import type { LeaderLoop } from './loops.ts';
+
+const CONSISTENT: QueryOptions = { minIndex: 0, waitMs: 0, consistency: 'consistent', token: '' };
 
 /** Consul's reconcile_interval. */
 export const RECONCILE_INTERVAL_MS = 60_000;
@@ -110,15 +112,20 @@ export class MemberReconciler implements LeaderLoop {
 
   async #register(m: Member, alive: boolean): Promise<void> {
     const cat = this.#d.replica.catalog;
-    const node = cat.nodes.get(m.name);
+    let node = cat.nodes.get(m.name);
     const check = cat.checks.get(m.name)?.get(SERF_CHECK_ID);
     const server = m.tags.role === 'consul' && alive;
     const want = alive ? 'passing' : 'critical';
     if (node && node.Address === m.addr && check?.Status === want && (!server || cat.services.get(m.name)?.has('consul'))) return;
+    // A client agent's anti-entropy may have registered the node through another server moments
+    // ago: read through to the store before creating it, and leave an existing node's own details
+    // (meta, tagged addresses) to its agent.
+    if (!node) node = (await this.#d.catalog().node(m.name, CONSISTENT)).value?.Node;
     const tagged = { lan: m.addr, lan_ipv4: m.addr, wan: m.addr, wan_ipv4: m.addr };
+    const keep = node !== undefined && node.Address === m.addr;
     await this.#d.catalog().register({
       ID: m.tags.id || undefined, Node: m.name, Address: m.addr,
-      TaggedAddresses: node?.TaggedAddresses ?? tagged, NodeMeta: node?.Meta ?? undefined,
+      ...(keep ? { SkipNodeUpdate: true } : { TaggedAddresses: node?.TaggedAddresses ?? tagged, NodeMeta: node?.Meta ?? undefined }),
       ...(server ? { Service: consulService(m) } : {}),
       Check: {
         CheckID: SERF_CHECK_ID, Name: 'Serf Health Status', Status: want,
