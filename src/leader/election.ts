@@ -234,9 +234,13 @@ export class StoreElection implements LeaderElection {
     if (!rec) void this.#campaign();
   }
 
-  /** Tries to create the leader key on our lease; a loser learns the winner from the answer. */
-  async #campaign(): Promise<void> {
-    if (!this.#running || this.#self.ReadReplica || this.#campaigning || this.#leader || this.#d.canLead?.() === false) return;
+  /**
+   * Tries to create the leader key on our lease; a loser learns the winner from the answer.
+   * `revoked`: the lease of the leader we just revoked, whose record the watch has not yet removed.
+   */
+  async #campaign(revoked = 0): Promise<void> {
+    const leaderless = !this.#leader || (revoked !== 0 && this.#leader.Lease === revoked);
+    if (!this.#running || this.#self.ReadReplica || this.#campaigning || !leaderless || this.#d.canLead?.() === false) return;
     this.#campaigning = true;
     try {
       const res = await this.#d.store.txn({
@@ -341,10 +345,17 @@ export class StoreElection implements LeaderElection {
     this.#revoking = lease;
     logger.warn({ leader: this.#leader?.Node, lease }, 'leader process is gone; revoking its lease');
     let done = false;
-    const attempt = () => store.leaseRevoke(lease).then(
-      () => { if (!done) logger.info({ lease }, 'dead leader\'s lease revoked'); done = true; },
-      (err) => { if (isNotFound(err)) done = true; else logger.debug({ err, lease }, 'revoking the dead leader\'s lease failed; retrying'); },
-    );
+    const gone = () => {
+      if (done) return;
+      done = true;
+      logger.info({ lease }, 'dead leader\'s lease revoked');
+      // The key went with the lease: campaign now rather than when the watch reports the delete.
+      void this.#campaign(lease);
+    };
+    const attempt = () => store.leaseRevoke(lease).then(gone, (err) => {
+      if (isNotFound(err)) gone();
+      else logger.debug({ err, lease }, 'revoking the dead leader\'s lease failed; retrying');
+    });
     const limit = clock.now() + 2 * this.#ttlMs;
     try {
       while (!done && this.#running && this.#leader?.Lease === lease && clock.now() < limit) {
