@@ -10,6 +10,7 @@ import type { Logger } from '../log.ts';
 import { createGossip, parseAddress, type Gossip, type GossipConfig, type Member, type Transport } from '../gossip/index.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
 import { memberTags } from './member-tags.ts';
+import { lanMergeCheck } from './lan-merge.ts';
 import { retryJoin, type RetryJoin } from './retry-join.ts';
 
 /** Collaborators of the pool. */
@@ -40,6 +41,7 @@ export function gossipConfigFrom(c: RuntimeConfig): GossipConfig | null {
     // on name + payload is enforced before it is wrapped (agent/events.ts).
     userEventSizeLimit: 1024,
     dataDir: c.dataDir ? path.join(c.dataDir, 'serf') : undefined,
+    mergeCheck: lanMergeCheck(c),
   };
 }
 
