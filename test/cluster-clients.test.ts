@@ -166,6 +166,13 @@ test('services registered on clients reach the catalog on every server and DNS o
   assert.equal(node.Address, '127.0.0.4');
   assert.equal(node.TaggedAddresses.lan, '127.0.0.4');
   assert.ok(node.Meta['consul-version'], JSON.stringify(node));
+  // An alias check on c2 mirrors c1's node health, read through a server with a blocking query.
+  const alias = await req(c2, '/v1/agent/check/register', { method: 'PUT', body: JSON.stringify({ Name: 'c1-alive', AliasNode: 'c1' }) });
+  assert.equal(alias?.status, 200);
+  await until('the alias of node c1 passing on c2', 10_000, async () => {
+    const checks = await get<Record<string, { Status: string }>>(c2, '/v1/agent/checks');
+    return checks?.['c1-alive']?.Status === 'passing';
+  });
   const { stdout } = await run('dig', [`@${c2.ip}`, '-p', String(ports.dns), '+tries=1', '+time=3', '+short', 'web.service.consul']);
   assert.equal(stdout.trim(), '127.0.0.4');
   const srv = await run('dig', [`@${c2.ip}`, '-p', String(ports.dns), '+tries=1', '+time=3', '+short', 'api.service.consul', 'SRV']);

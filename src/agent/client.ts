@@ -8,6 +8,7 @@ import { createLogger, LogHub, type Logger } from '../log.ts';
 import { Telemetry } from '../telemetry/metrics.ts';
 import { HttpServer, type RequestConfig } from '../http/index.ts';
 import { ClientAclResolver } from './client-acl.ts';
+import { RemoteNodeChecks } from './client-alias.ts';
 import { DnsServer, type DnsAddresses } from '../dns/index.ts';
 import type { Leadership } from '../endpoint/index.ts';
 import type { AgentDeps } from './agent.ts';
@@ -61,9 +62,10 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
     headers: { 'content-type': 'application/json', ...(token ? { 'x-consul-token': token } : {}) },
   });
   const token = (kind: 'agent' | 'dns') => local.tokens.get(kind) || local.tokens.get('default');
+  const remoteNodes = new RemoteNodeChecks({ call, token: () => token('agent'), clock, logger: log });
   const local: Local = createLocal({
     config, clock, random, logger, target: remoteCatalogTarget(call, config, () => token('agent')),
-    remoteChecks: (node) => { throw new Error(`alias checks on another node (${node}) are not supported on client agents yet`); },
+    remoteChecks: (node) => remoteNodes.checks(node), remoteSubscribe: (node, onChange) => remoteNodes.subscribe(node, onChange),
     clusterSize: () => pool.members().length,
   });
   const coordinateSync = new CoordinateSync({

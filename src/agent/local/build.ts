@@ -21,6 +21,8 @@ export interface LocalDeps {
   target: CatalogTarget;
   /** Checks of another node, for alias checks that name one. */
   remoteChecks: (node: string) => AliasCheckInfo[];
+  /** Notifies `onChange` when another node's checks may have changed (a client watches them through a server). */
+  remoteSubscribe?: (node: string, onChange: () => void) => () => void;
   clusterSize: () => number;
 }
 
@@ -40,11 +42,18 @@ export interface Local {
   reload(config: RuntimeConfig): Promise<void>;
 }
 
-function aliasSource(state: LocalState, nodeName: string, remote: (node: string) => AliasCheckInfo[]): AliasSource {
+function aliasSource(state: LocalState, nodeName: string, d: Pick<LocalDeps, 'remoteChecks' | 'remoteSubscribe'>): AliasSource {
   return {
-    checks: (t) => (t.node && t.node !== nodeName ? remote(t.node) : state.checks()),
+    checks: (t) => (t.node && t.node !== nodeName ? d.remoteChecks(t.node) : state.checks()),
     serviceExists: (t) => Boolean(t.serviceID && state.service(t.serviceID)),
-    subscribe: (_t, onChange) => state.subscribe(onChange),
+    subscribe: (t, onChange) => {
+      const local = state.subscribe(onChange);
+      const remote = t.node && t.node !== nodeName ? d.remoteSubscribe?.(t.node, onChange) : undefined;
+      return () => {
+        local();
+        remote?.();
+      };
+    },
   };
 }
 
@@ -81,7 +90,7 @@ export function createLocal(d: LocalDeps): Local {
   });
   let agent: LocalAgent | undefined;
   const runners = new CheckRunners({
-    state, clock, random, logger, persistence, aliasSource: aliasSource(state, config.nodeName, d.remoteChecks),
+    state, clock, random, logger, persistence, aliasSource: aliasSource(state, config.nodeName, d),
     scripts: settings.scripts, checkOutputMaxSize: settings.checkOutputMaxSize, reapIntervalMs: settings.checkReapIntervalMs,
     reap: async (id) => {
       agent?.removeService(id);
