@@ -78,3 +78,14 @@ test('upgrade: with the new servers voting, leadership moves to one of them befo
   assert.deepEqual(h.calls, ['transfer id-n1']);
   assert.deepEqual(await h.loop.pass(), { kind: 'remove', id: 'm-o1', name: 'o1', why: 'demote' });
 });
+
+test('zones: a voter whose server was seen and is gone is replaced at once; one never seen yet is given time', async () => {
+  const servers = [record('s1', { zone: 'a' }), record('s2', { zone: 'b' }), record('s3', { zone: 'c' }), record('s4', { zone: 'a' })];
+  const members = ['s1', 's2', 's3'].map((n) => member(n));
+  const h = harness(servers, members, { redundancy_zone_tag: 'zone' });
+  assert.deepEqual(await h.loop.pass(), { kind: 'join', name: 's4' }, 'kept warm');
+  servers.splice(2, 1);
+  assert.deepEqual(await h.loop.pass(), { kind: 'remove', id: 'm-s3', name: 's3', why: 'demote' }, 'zone c lost: its voter goes');
+  members.push(member('s5'));
+  assert.equal((await h.loop.pass()).kind, 'none', 's5 is a voting member whose server has not registered: not removed');
+});

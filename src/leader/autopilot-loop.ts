@@ -65,6 +65,8 @@ export function isVoter(s: ServerRecord, membership: Membership | null): boolean
 /** The autopilot loop as a leader duty; `pass()` runs one pass and returns the step taken (tests). */
 export function autopilotLoop(d: AutopilotLoopDeps): LeaderLoop & { pass(): Promise<Action> } {
   const lastAlive = new Map<string, number>();
+  // Members whose server was live at some pass: when it is gone they count as down at once.
+  const everLive = new Set<string>();
   let published = '';
   let known: Membership = {};
   let pending: JoinRequest | null = null;
@@ -87,7 +89,8 @@ export function autopilotLoop(d: AutopilotLoopDeps): LeaderLoop & { pass(): Prom
     const now = d.clock.now();
     const live = new Map(d.election.servers().map((s) => [s.Node, s]));
     for (const m of members) if ((m.Name && live.has(m.Name)) || !lastAlive.has(m.ID)) lastAlive.set(m.ID, now);
-    for (const id of [...lastAlive.keys()]) if (!members.some((m) => m.ID === id)) lastAlive.delete(id);
+    for (const m of members) if (m.Name && live.has(m.Name)) everLive.add(m.ID);
+    for (const id of [...lastAlive.keys()]) if (!members.some((m) => m.ID === id)) { lastAlive.delete(id); everLive.delete(id); }
     const membership = membershipOf(members, live, cfg, known);
     known = membership;
     const next = JSON.stringify(membership);
@@ -100,7 +103,8 @@ export function autopilotLoop(d: AutopilotLoopDeps): LeaderLoop & { pass(): Prom
     const deadMs = Math.max(d.deadAfterMs ?? 10_000, stabilizeMs);
     const h = health(d.election, cfg, now, (s) => isVoter(s, membership));
     const planMembers: PlanMember[] = members.map((m) => ({ ID: m.ID, Name: m.Name, Learner: m.Learner, Dead: now - (lastAlive.get(m.ID) ?? now) > deadMs }));
-    const unseen = new Set(planMembers.filter((m) => m.Name && !m.Dead && !live.has(m.Name)).map((m) => m.Name));
+    // A member whose server never registered yet (starting) is given until the dead threshold.
+    const unseen = new Set(planMembers.filter((m) => m.Name && !m.Dead && !live.has(m.Name) && !everLive.has(m.ID)).map((m) => m.Name));
     const servers = planServers(d.election, h, cfg, membership, now, unseen);
     const plan = desiredRoles(servers, cfg);
     const action = nextAction({ plan, servers, members: planMembers, cleanupDeadServers: cfg.CleanupDeadServers, minQuorum: cfg.MinQuorum, pendingJoin: pending?.Node ?? '' });

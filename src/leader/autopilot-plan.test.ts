@@ -128,6 +128,13 @@ test('zones: a failed zone voter is replaced by its zone\'s spare (promoted if w
   assert.deepEqual(r.action, { kind: 'remove', id: 'm-s5', name: 's5', why: 'evict' });
   r = step(gone, zoned);
   assert.deepEqual(r.action, { kind: 'join', name: 's4' });
+  r = step(gone, zoned, { pendingJoin: 's5' });
+  assert.deepEqual(r.action, { kind: 'join', name: 's4' }, 'a standby called in before the failure does not hold up the spare');
+  r = step(gone, zoned, { pendingJoin: 's4' });
+  assert.equal(r.action.kind, 'none');
+  // No warm standby is called in while a voter is down (etcd would refuse it).
+  r = step(fiveInThreeZones({ s3: { Alive: false, Healthy: false }, s4: { Voter: false, Stable: false }, s5: { Voter: false, Stable: false } }), plain);
+  assert.equal(r.action.kind, 'none');
   // A healthy unwanted voter, though, waits until the wanted ones vote.
   const healthyExtra = fiveInThreeZones({ s1: { Leader: false }, s2: { Leader: true }, s4: { Voter: false }, s5: { Voter: false }, s3: { Alive: false, Healthy: false } })
     .map((s) => (s.Name === 's3' ? { ...s, Voter: false } : s));

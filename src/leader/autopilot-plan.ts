@@ -29,6 +29,8 @@ export interface PlanServer {
   Voter: boolean;
   /** Currently the Proconsul leader. */
   Leader: boolean;
+  /** An etcd member whose server has not registered yet (bootstrap): a voter keeps its vote meanwhile. */
+  Starting?: boolean;
 }
 
 /** The configuration fields the planner reads. */
@@ -90,6 +92,7 @@ export function desiredRoles(servers: PlanServer[], cfg: PlanConfig): Plan {
   const zoned = cfg.RedundancyZoneTag !== '' && cands.some((s) => s.Zone !== '');
   const zones = new Map<string, { servers: string[]; voters: string[] }>();
   const voters = zoned ? zoneVoters(up.pool, cands, nodeType, zones) : plainVoters(up.pool, cands, nodeType);
+  for (const s of cands) if (s.Starting && s.Voter) voters.add(s.Name);
   const upgrade = upgradeInfo(sorted, up, voters);
   const leader = sorted.find((s) => s.Leader);
   let leaderTarget = '';
@@ -289,7 +292,9 @@ export function nextAction(i: ActionInput): Action {
   }
   const joiner = want.find((s) => !member.has(s.Name) && s.Alive && s.Healthy && s.Stable);
   if (joiner) {
-    if (!learner) return i.pendingJoin ? { kind: 'none', why: `waiting for ${i.pendingJoin} to join` } : { kind: 'join', name: joiner.Name };
+    // A wanted voter's call replaces a standby's that has not joined yet.
+    const waiting = i.pendingJoin && i.plan.voters.has(i.pendingJoin);
+    if (!learner) return waiting ? { kind: 'none', why: `waiting for ${i.pendingJoin} to join` } : { kind: 'join', name: joiner.Name };
     if (!i.plan.voters.has(learner.Name)) return { kind: 'remove', id: learner.ID, name: learner.Name, why: 'evict' };
   }
   if (want.some((s) => !member.get(s.Name) || member.get(s.Name)!.Learner)) return { kind: 'none', why: 'waiting for wanted voters' };
@@ -298,7 +303,9 @@ export function nextAction(i: ActionInput): Action {
   if (demote) return demote;
   const rr = learner && srv.get(learner.Name)?.ReadReplica;
   if (rr) return { kind: 'remove', id: learner.ID, name: learner.Name, why: 'evict' };
-  if (!learner && !i.pendingJoin) {
+  // etcd adds no member while a voter is unreachable: no warm standby until they are all up.
+  const votersUp = votingMembers.every((m) => srv.get(m.Name)?.Alive && !srv.get(m.Name)?.Starting);
+  if (!learner && !i.pendingJoin && votersUp) {
     const standby = i.servers.filter((s) => !s.ReadReplica && s.Alive && s.Healthy && !member.has(s.Name)).sort(byName)[0];
     if (standby) return { kind: 'join', name: standby.Name };
   }

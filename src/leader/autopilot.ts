@@ -158,7 +158,7 @@ export function planServers(election: LeaderElection, h: HealthReply, cfg: Autop
   });
   for (const [name, m] of Object.entries(membership ?? {})) {
     if (out.some((s) => s.Name === name)) continue;
-    out.push({ ID: m.ID, Name: name, Zone: m.Zone ?? '', Version: m.Version ?? '', ReadReplica: false, Alive: unseen.has(name), Healthy: false, Stable: false, Voter: m.Voter, Leader: false });
+    out.push({ ID: m.ID, Name: name, Zone: m.Zone ?? '', Version: m.Version ?? '', ReadReplica: false, Alive: unseen.has(name), Healthy: false, Stable: false, Voter: m.Voter, Leader: false, Starting: unseen.has(name) });
   }
   return out;
 }
