@@ -95,8 +95,9 @@ export class WanPool {
     await g.start();
     this.#gossip = g;
     this.#retry = retryJoin({
+      // No "already joined by a peer" shortcut here: the flood join brings in servers of our own
+      // datacenter, which says nothing about reaching the others.
       addrs: w.retryJoin, intervalMs: w.retryIntervalMs, max: w.retryMax, join: (a) => this.join(a), cluster: 'WAN',
-      inPool: () => g.members().some((m) => m.name !== gc.name && m.state === 'alive'),
       clock: d.clock, logger: this.#log,
       onExhausted: (err) => (d.onJoinExhausted ?? ((e: Error) => this.#log.error({ error: e.message }, 'retry_join_wan gave up')))(err),
     });
