@@ -183,3 +183,16 @@ test('dc2 killed → failed in dc1\'s WAN pool and no path to dc2; force-leave -
     (await get<WanMember[]>(dc1, '/v1/agent/members?wan=1'))?.map((m) => m.Name).join() === 's1.dc1');
   assert.deepEqual(await get(dc1, '/v1/catalog/datacenters'), ['dc1']);
 });
+
+test('retry_join_wan that never reaches a server gives up after retry_max_wan and stops the agent', async () => {
+  const [http, lan, wan, server, closed] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+  const child = spawn(process.execPath, [BIN, 'agent', '-dev', '-node', 'lonely', '-datacenter', 'dc3', '-bind', '127.0.0.4', '-client', '127.0.0.4',
+    '-http-port', String(http), '-dns-port', '-1', '-grpc-port', '-1', '-serf-lan-port', String(lan), '-serf-wan-port', String(wan),
+    '-server-port', String(server), '-retry-join-wan', `127.0.0.4:${closed}`, '-retry-max-wan', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stdout!.on('data', (c: Buffer) => { log += c.toString(); });
+  child.stderr!.on('data', (c: Buffer) => { log += c.toString(); });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  assert.equal(code, 1, log);
+  assert.match(log, /agent: max join \(WAN\) retry exhausted/);
+});
