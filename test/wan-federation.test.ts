@@ -155,6 +155,8 @@ test('a dc2 service is visible from dc1 with ?dc=dc2, and dc1\'s DNS answers web
   resolver.setServers([`${dc1.ip}:${dc1.dns}`]);
   assert.deepEqual(await resolver.resolve4('web.service.dc2.consul'), ['10.20.0.7']);
   assert.deepEqual(await resolver.resolveSrv('web.service.dc2.consul').then((r) => r.map((x) => x.port)), [8080]);
+  assert.deepEqual(await resolver.resolve4('s2.node.dc2.consul'), [dc2.ip]);
+  assert.deepEqual(await resolver.resolve4('web.service.dc2.dc.consul'), ['10.20.0.7']);
   await assert.rejects(resolver.resolve4('web.service.dc1.consul'), { code: 'ENOTFOUND' });
   await assert.rejects(resolver.resolve4('web.service.dc9.consul'), { code: 'ENOTFOUND' });
 });
