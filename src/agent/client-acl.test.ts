@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ManualClock } from '../clock.ts';
+import { silentLogger } from '../log.ts';
+import { parseRules } from '../acl/index.ts';
+import { InternalError } from '../errors.ts';
+import { ClientAclResolver } from './client-acl.ts';
+import type { ForwardResponse } from './forward.ts';
+import type { TokenGrants } from './rpc-server.ts';
+import { devConfig } from '../../test/support/agent.ts';
+
+const grants = (g: Partial<TokenGrants>): TokenGrants => ({ Enabled: true, AccessorID: 'acc-1', Management: false, Policies: [], ...g });
+const ok = (body: unknown): ForwardResponse => ({ status: 200, headers: {}, body: Buffer.from(JSON.stringify(body)), server: 's1:8300' });
+
+function resolver(answer: (token: string) => ForwardResponse | Error, downPolicy = 'extend-cache') {
+  const clock = new ManualClock(0);
+  const calls: string[] = [];
+  const config = devConfig({ server: false });
+  config.acl = { ...config.acl, enabled: true, defaultPolicy: 'deny', downPolicy };
+  const r = new ClientAclResolver({
+    config, clock, logger: silentLogger(), agentRecovery: () => 'recovery-secret',
+    call: async (_m, url, token) => {
+      calls.push(`${url} ${token}`);
+      const a = answer(token);
+      if (a instanceof Error) throw a;
+      return a;
+    },
+  });
+  return { r, clock, calls };
+}
+
+test('a token is compiled from the policies the server returns and cached for token_ttl', async () => {
+  const { r, clock, calls } = resolver(() => ok(grants({ Policies: [parseRules('service "web" { policy = "write" }')] })));
+  await r.load('t1');
+  const id = r.resolve('t1');
+  assert.equal(id.accessorID, 'acc-1');
+  assert.equal(id.tokenGiven, true);
+  assert.equal(id.authorizer.serviceWrite('web'), 'allow');
+  assert.equal(id.authorizer.serviceWrite('db'), 'deny');
+  await r.load('t1');
+  assert.equal(calls.length, 1);
+  clock.advance(30_001);
+  await r.load('t1');
+  assert.deepEqual(calls, ['/v1/internal/rpc/acl/authorizer t1', '/v1/internal/rpc/acl/authorizer t1']);
+});
+
+test('management tokens, unknown tokens and the agent recovery token', async () => {
+  const { r, calls } = resolver((t) => (t === 'mgmt' ? ok(grants({ Management: true }))
+    : { status: 403, headers: {}, body: Buffer.from('ACL not found'), server: 's1:8300' }));
+  await r.load('mgmt');
+  assert.equal(r.resolve('mgmt').authorizer.aclWrite(), 'allow');
+  await r.load('nope');
+  assert.throws(() => r.resolve('nope'), { message: 'ACL not found' });
+  await r.load('recovery-secret');
+  const rec = r.resolve('recovery-secret').authorizer;
+  assert.equal(rec.agentWrite(devConfig().nodeName), 'allow');
+  assert.equal(rec.keyWrite('x'), 'deny');
+  assert.equal(calls.some((c) => c.endsWith('recovery-secret')), false);
+});
+
+test('without servers: extend-cache keeps the cached identity, deny denies, otherwise the error surfaces', async () => {
+  let up = true;
+  const down = () => new InternalError('No known Consul servers');
+  const ext = resolver(() => (up ? ok(grants({ Policies: [parseRules('key_prefix "" { policy = "read" }')] })) : down()));
+  await ext.r.load('t');
+  up = false;
+  ext.clock.advance(60_000);
+  await ext.r.load('t');
+  assert.equal(ext.r.resolve('t').authorizer.keyRead('a'), 'allow');
+  await assert.rejects(ext.r.load('other'), { message: 'No known Consul servers' });
+  const deny = resolver(down, 'deny');
+  await deny.r.load('t');
+  assert.equal(deny.r.resolve('t').authorizer.keyRead('a'), 'deny');
+});
