@@ -65,7 +65,10 @@ export function startFlood(d: FloodDeps): { stop(): void } {
   const tick = (): void => {
     timer = d.clock.setTimer(FLOOD_INTERVAL_MS, () => { void flood(); tick(); });
   };
-  const off = d.lan.on((e) => { if (e.type === 'member-join' || e.type === 'member-update') void flood(); });
+  // Only server events matter; client churn in a large LAN pool must not rescan the members.
+  const off = d.lan.on((e) => {
+    if ((e.type === 'member-join' || e.type === 'member-update') && e.member.tags.role === 'consul') void flood();
+  });
   void flood();
   tick();
   return { stop() { stopped = true; timer?.cancel(); retry?.cancel(); off(); } };
