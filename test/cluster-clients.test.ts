@@ -165,7 +165,7 @@ test('services registered on clients reach the catalog on every server and DNS o
   assert.equal(node.ID, self.Config.NodeID);
   assert.equal(node.Address, '127.0.0.4');
   assert.equal(node.TaggedAddresses.lan, '127.0.0.4');
-  assert.ok(node.Meta['consul-version'], JSON.stringify(node));
+  assert.ok(node.Meta?.['consul-version'], JSON.stringify(node));
   // An alias check on c2 mirrors c1's node health, read through a server with a blocking query.
   const alias = await req(c2, '/v1/agent/check/register', { method: 'PUT', body: JSON.stringify({ Name: 'c1-alive', AliasNode: 'c1' }) });
   assert.equal(alias?.status, 200);

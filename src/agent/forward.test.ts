@@ -66,3 +66,21 @@ test('the server list keeps alive servers of the datacenter and cycles a failed 
   servers.update(m('s2', { role: 'consul', dc: 'dc1', port: '8300' }, 'dead'));
   assert.deepEqual(servers.servers(), ['127.0.0.1:8300']);
 });
+
+test('a request the server may have seen is not resent: reads fail over, writes on a fresh connection do not', async () => {
+  const hangUp = http.createServer((req) => req.socket.destroy());
+  const fine = http.createServer((_req, res) => res.end('ok'));
+  await Promise.all([hangUp, fine].map((s) => new Promise<void>((r) => s.listen(0, '127.0.0.1', r))));
+  const addr = (s: http.Server) => `127.0.0.1:${(s.address() as net.AddressInfo).port}`;
+  const fwd = new Forwarder({ logger: silentLogger() });
+  try {
+    const read = await fwd.send(list([addr(hangUp), addr(fine)]), { method: 'GET', url: '/v1/kv/x', headers: {} });
+    assert.equal(read.body.toString(), 'ok');
+    await assert.rejects(fwd.send(list([addr(hangUp), addr(fine)]), { method: 'PUT', url: '/v1/kv/x', headers: {}, body: Buffer.from('v') }),
+      { message: 'rpc error making call: socket hang up' });
+  } finally {
+    fwd.close();
+    hangUp.close();
+    fine.close();
+  }
+});

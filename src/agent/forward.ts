@@ -40,8 +40,19 @@ export interface ForwardResponse {
 // Hop-by-hop headers (RFC 9110 §7.6.1) and those the sender recomputes.
 const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host', 'content-length']);
 
-/** Connection failures after which the same request may go to another server. */
-const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ECONNABORTED']);
+/** Failures to connect at all: the server never saw the request. */
+const NOT_CONNECTED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT']);
+/** A connection that broke before any answer. */
+const BROKEN = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
+
+// Another server may get the request when this one never saw it (no connection, or a pooled
+// connection found dead, as after a kill -9), or when repeating it is harmless (a read). A
+// write on a fresh connection that broke may already have been applied, so it is not resent.
+function retryable(err: NodeJS.ErrnoException, method: string, reusedSocket: boolean): boolean {
+  if (NOT_CONNECTED.has(err.code ?? '')) return true;
+  const broken = BROKEN.has(err.code ?? '') || err.message === 'socket hang up';
+  return broken && (reusedSocket || method === 'GET' || method === 'HEAD');
+}
 
 /** Thrown when a connection failed before any answer; the next server may be tried. */
 class ConnectionFailed extends Error {}
@@ -107,9 +118,9 @@ export class Forwarder {
         res.on('end', () => resolve({ status: res.statusCode ?? 500, headers: responseHeaders(res.headers), body: Buffer.concat(chunks), server: addr }));
       });
       out.on('error', (err: NodeJS.ErrnoException) => {
-        if (!answered && (RETRYABLE.has(err.code ?? '') || err.message === 'socket hang up')) {
+        if (!answered && retryable(err, req.method, out.reusedSocket)) {
           reject(new ConnectionFailed(`${err.code ?? 'error'} ${addr}: ${err.message}`));
-        } else reject(err);
+        } else reject(req.signal?.aborted ? err : new InternalError(`rpc error making call: ${err.message}`));
       });
       out.end(req.body);
     });

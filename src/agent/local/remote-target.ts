@@ -42,10 +42,15 @@ export function remoteCatalogTarget(call: ServerCall, config: RuntimeConfig, age
     const view = json<NodeView>(await call('GET', `/v1/catalog/node/${node}`, agentToken()));
     return view?.Node ? view : null;
   };
+  const want = nodeRegistration(config);
+  const current = (have: NodeView['Node'] | undefined): boolean => Boolean(have && have.ID === want.ID && have.Address === want.Address
+    && sameRecord(have.TaggedAddresses, want.TaggedAddresses) && sameRecord(have.Meta, want.NodeMeta));
   return {
+    // A node whose details drifted (another writer replaced them) reads as absent, so the next
+    // sync, change syncs included, registers the node again before its services.
     async nodeServices() {
       const view = await fetchNode();
-      return view ? new Map(Object.entries(view.Services ?? {})) : undefined;
+      return view && current(view.Node) ? new Map(Object.entries(view.Services ?? {})) : undefined;
     },
     async nodeChecks() {
       return json<HealthCheck[]>(await call('GET', `/v1/health/node/${node}`, agentToken())) ?? [];
@@ -58,10 +63,7 @@ export function remoteCatalogTarget(call: ServerCall, config: RuntimeConfig, age
     },
     // Consul's syncNodeInfo: register the node only when the catalog's copy differs.
     async syncNode() {
-      const want = nodeRegistration(config);
-      const have = (await fetchNode())?.Node;
-      if (have && have.ID === want.ID && have.Address === want.Address && sameRecord(have.TaggedAddresses, want.TaggedAddresses)
-        && sameRecord(have.Meta, want.NodeMeta)) return;
+      if (current((await fetchNode())?.Node)) return;
       json<boolean>(await call('PUT', '/v1/catalog/register', agentToken(), want));
     },
   };
