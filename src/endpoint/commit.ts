@@ -1,9 +1,12 @@
 // The write path shared by every endpoint: plan a Store txn from what the replica shows at
 // revision R (compares pin what was read), commit, retry on conflict, then wait until the
-// replica has applied the commit so the caller reads its own write.
+// replica has applied the commit so the caller reads its own write. An answer planned without a
+// txn (a failed CAS, a no-op write, a refusal) is only given from a replica caught up with the
+// Store during the call: this server may not have applied what another one committed.
 import { ConflictError } from '../errors.ts';
 import type { TxnRequest, TxnResponse } from '../store/index.ts';
 import type { EndpointDeps } from './deps.ts';
+import { consistentRead } from './query.ts';
 
 /** A planned write: a txn to commit, or an answer that needs no write. */
 export type Plan<T> =
@@ -14,13 +17,31 @@ const MAX_ATTEMPTS = 50;
 
 /** Plans and commits with optimistic concurrency; `plan` is re-run after every conflict. */
 export async function commitPlanned<T>(deps: EndpointDeps, plan: () => Plan<T>): Promise<T> {
+  // Whether the replica has caught up with the Store since this call began.
+  let current = false;
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const p = plan();
-    if ('answer' in p) return p.answer;
+    let p: Plan<T>;
+    try {
+      p = plan();
+    } catch (err) {
+      // Refusals read off the replica too (e.g. a session this server has not applied yet).
+      if (current) throw err;
+      await consistentRead(deps);
+      current = true;
+      continue;
+    }
+    if ('answer' in p) {
+      // No txn pins what the answer was read from: it is linearizable only from a current replica.
+      if (current) return p.answer;
+      await consistentRead(deps);
+      current = true;
+      continue;
+    }
     const res = await deps.store.txn(p.txn);
     // Wait for the replica either way: on success to read our own write, on conflict to re-plan
-    // against the state that beat us.
+    // against the state that beat us (the failed txn's revision is the Store's current one).
     await deps.replica.waitFor(res.revision);
+    current = true;
     if (res.succeeded) return p.done(res);
   }
   throw new ConflictError('too many concurrent conflicting writes; try again');
