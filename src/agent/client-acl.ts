@@ -10,7 +10,7 @@ import type { Clock } from '../clock.ts';
 import { parseGoDuration } from '../duration.ts';
 import type { AclIdentity } from '../endpoint/index.ts';
 import { agentRecoveryRules } from '../endpoint/acl-sources.ts';
-import { parseToken, type Handler, type HttpRequest, type RequestConfig } from '../http/index.ts';
+import { parseToken, type Handler, type HttpRequest, type RequestConfig, type Router } from '../http/index.ts';
 import type { Logger } from '../log.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
 import type { ServerCall } from './local/remote-target.ts';
@@ -84,6 +84,17 @@ export class ClientAclResolver {
     return async (req: HttpRequest) => {
       await this.load(parseToken(req, cfg));
       return h(req);
+    };
+  }
+
+  /** The route table with every agent route preloading the caller's token; `forward`ed routes are the servers' to authorize. */
+  routes(table: Pick<Router, 'match' | 'list'>, cfg: RequestConfig, forward: Handler): Pick<Router, 'match' | 'list'> {
+    return {
+      match: (method, path) => {
+        const m = table.match(method, path);
+        return m && m.handler !== forward ? { ...m, handler: this.preload(m.handler, cfg) } : m;
+      },
+      list: () => table.list(),
     };
   }
 

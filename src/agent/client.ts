@@ -96,17 +96,8 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
       setTimeout(() => void (deps.shutdown ?? (() => agent.stop()))(), 100);
     },
   });
-  // With ACLs on, the caller's token is resolved through a server before an agent route runs;
-  // forwarded routes are authorized by the server itself.
-  const router = acl ? {
-    match(method: string, path: string) {
-      const m = routes.match(method, path);
-      return m && m.handler !== forward ? { ...m, handler: acl.preload(m.handler, reqCfg) } : m;
-    },
-    list: () => routes.list(),
-  } : routes;
   const http = new HttpServer({
-    router, logger: logger.child({ '@module': 'agent.http' }), metrics: telemetry,
+    router: acl ? acl.routes(routes, reqCfg, forward) : routes, logger: logger.child({ '@module': 'agent.http' }), metrics: telemetry,
     config: {
       defaultAclPolicy: config.acl.defaultPolicy, responseHeaders: config.http.responseHeaders,
       allowWriteHttpFrom: config.http.allowWriteHttpFrom, maxConnsPerClient: config.limits.httpMaxConnsPerClient, prettyAll: config.dev,
