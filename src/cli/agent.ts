@@ -29,7 +29,8 @@ function banner(c: RuntimeConfig): string {
     ['Server', `${c.server} (Bootstrap: ${c.bootstrap})`],
     ['Client Addr', `[${c.clientAddrs.join(' ')}] (HTTP: ${c.ports.http}, HTTPS: ${c.ports.https}, gRPC: ${c.ports.grpc}, gRPC-TLS: ${c.ports.grpcTls}, DNS: ${c.ports.dns})`],
     ['Cluster Addr', `${c.advertiseAddr} (LAN: ${c.ports.serfLan}, WAN: ${c.ports.serfWan})`],
-    ['Store', `${c.store.backend}${c.dataDir ? ` (${c.dataDir})` : ''}`],
+    // A client agent keeps no store: it asks the servers.
+    ['Store', c.server ? `${c.store.backend}${c.dataDir ? ` (${c.dataDir})` : ''}` : 'none (client agent)'],
     ['Gossip Encryption', String(Boolean(c.gossip?.encrypt))],
     ['ACL Enabled', String(c.acl.enabled)],
     ['ACL Default Policy', c.acl.defaultPolicy],
