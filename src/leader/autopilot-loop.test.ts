@@ -85,7 +85,7 @@ test('zones: a voter whose server was seen and is gone is replaced at once; one 
   const h = harness(servers, members, { redundancy_zone_tag: 'zone' });
   assert.deepEqual(await h.loop.pass(), { kind: 'join', name: 's4' }, 'kept warm');
   servers.splice(2, 1);
-  assert.deepEqual(await h.loop.pass(), { kind: 'remove', id: 'm-s3', name: 's3', why: 'demote' }, 'zone c lost: its voter goes');
+  assert.deepEqual(await h.loop.pass(), { kind: 'remove', id: 'm-s3', name: 's3', why: 'dead' }, 'zone c lost: its voter goes');
   members.push(member('s5'));
   assert.equal((await h.loop.pass()).kind, 'none', 's5 is a voting member whose server has not registered: not removed');
 });

@@ -19,7 +19,7 @@ export const MEMBERSHIP_KEY = 'autopilot/members';
 export const JOIN_KEY = 'autopilot/join';
 
 /** The published membership: node name → member id, whether it votes, and its zone and upgrade version. */
-export type Membership = Record<string, { ID: string; Voter: boolean; Learner?: boolean; Zone?: string; Version?: string }>;
+export type Membership = Record<string, { ID: string; Voter: boolean; Learner?: boolean; Zone?: string; Version?: string; Seen?: boolean }>;
 
 /** The value of JOIN_KEY. */
 export interface JoinRequest { Node: string; At: number }
@@ -91,7 +91,7 @@ export function autopilotLoop(d: AutopilotLoopDeps): LeaderLoop & { pass(): Prom
     for (const m of members) if ((m.Name && live.has(m.Name)) || !lastAlive.has(m.ID)) lastAlive.set(m.ID, now);
     for (const m of members) if (m.Name && live.has(m.Name)) everLive.add(m.ID);
     for (const id of [...lastAlive.keys()]) if (!members.some((m) => m.ID === id)) { lastAlive.delete(id); everLive.delete(id); }
-    const membership = membershipOf(members, live, cfg, known);
+    const membership = membershipOf(members, live, cfg, known, everLive);
     known = membership;
     const next = JSON.stringify(membership);
     if (next !== published) {
@@ -144,6 +144,8 @@ export function autopilotLoop(d: AutopilotLoopDeps): LeaderLoop & { pass(): Prom
       running = true;
       published = '';
       known = (await readMembership(d.store).catch(() => null)) ?? {};
+      // A previous leader saw these servers live: gone now, they are down, not starting.
+      for (const m of Object.values(known)) if (m.Seen) everLive.add(m.ID);
       await pass().catch((err: unknown) => log.warn({ err }, 'autopilot pass failed'));
       schedule();
     },
@@ -156,14 +158,14 @@ export function autopilotLoop(d: AutopilotLoopDeps): LeaderLoop & { pass(): Prom
 }
 
 /** Members by node name, with the zone and version of their server (remembered while it is gone). */
-function membershipOf(members: ManagedMember[], live: Map<string, ServerRecord>, cfg: AutopilotConfig, known: Membership): Membership {
+function membershipOf(members: ManagedMember[], live: Map<string, ServerRecord>, cfg: AutopilotConfig, known: Membership, everLive: Set<string>): Membership {
   const out: Membership = {};
   for (const m of [...members].sort((a, b) => (a.Name < b.Name ? -1 : 1))) {
     if (!m.Name) continue;
     const s = live.get(m.Name);
     const zone = s ? (cfg.RedundancyZoneTag ? s.Tags[cfg.RedundancyZoneTag] ?? '' : '') : known[m.Name]?.Zone ?? '';
     const version = s ? (cfg.UpgradeVersionTag && s.Tags[cfg.UpgradeVersionTag]) || s.Version : known[m.Name]?.Version ?? '';
-    out[m.Name] = { ID: m.ID, Voter: !m.Learner, Learner: m.Learner, Zone: zone, Version: version };
+    out[m.Name] = { ID: m.ID, Voter: !m.Learner, Learner: m.Learner, Zone: zone, Version: version, Seen: everLive.has(m.ID) };
   }
   return out;
 }

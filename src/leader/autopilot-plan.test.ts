@@ -118,7 +118,10 @@ test('zones: a failed zone voter is replaced by its zone\'s spare (promoted if w
   const down = { s1: { Alive: false, Healthy: false, Leader: false }, s2: { Leader: true }, s4: { Voter: false }, s5: { Voter: false } };
   let r = step(fiveInThreeZones(down), zoned, { learners: ['s4'] });
   assert.deepEqual(sortedVoters(r.plan), ['s2', 's3', 's4']);
-  // The dead voter goes first (etcd adds no member while a voter is unreachable)…
+  // The failed voter goes first (Consul cleans up dead servers when a replacement joins; etcd adds
+  // no member while a voter is unreachable) — demoted as unwanted even without dead-server cleanup.
+  assert.deepEqual(r.action, { kind: 'remove', id: 'm-s1', name: 's1', why: 'dead' });
+  r = step(fiveInThreeZones(down), zoned, { learners: ['s4'], cleanupDeadServers: false });
   assert.deepEqual(r.action, { kind: 'remove', id: 'm-s1', name: 's1', why: 'demote' });
   const gone = fiveInThreeZones(down).filter((s) => s.Name !== 's1');
   r = step(gone, zoned, { learners: ['s4'] });
@@ -153,7 +156,7 @@ test('zones: a lost zone is covered by an extra voter from another zone, demoted
   assert.deepEqual(sortedVoters(r.plan), ['s1', 's2', 's4']);
   assert.equal(r.plan.nodeType.get('s4'), 'zone-extra-voter');
   assert.deepEqual(r.plan.zones.get('z1')?.voters, ['s1', 's4']);
-  assert.deepEqual(r.action, { kind: 'remove', id: 'm-s3', name: 's3', why: 'demote' });
+  assert.deepEqual(r.action, { kind: 'remove', id: 'm-s3', name: 's3', why: 'dead' });
   r = step(fiveInThreeZones(lost).map((s) => (s.Name === 's3' ? { ...s, Voter: false } : s)), zoned);
   assert.deepEqual(sortedVoters(r.plan), ['s1', 's2', 's4']);
   assert.deepEqual(r.action, { kind: 'join', name: 's4' });
@@ -268,4 +271,14 @@ test('upgrade migration with zones waits for a new server in every zone that has
   assert.equal(r.plan.upgrade.Status, 'disabled');
   assert.deepEqual(sortedVoters(r.plan), ['n1', 'o1', 'o2', 'o3']);
   assert.equal(step(old, plain).plan.upgrade.Status, 'idle');
+});
+
+test('plain: a failed voter is cleaned up as soon as a replacement waits to vote, not before', () => {
+  const servers = [srv('s1', { Leader: true }), srv('s2'), srv('s3', { Alive: false, Healthy: false }), srv('s4', { Voter: false })];
+  let r = step(servers, plain, { learners: ['s4'] });
+  assert.deepEqual(r.action, { kind: 'remove', id: 'm-s3', name: 's3', why: 'dead' });
+  r = step(servers.slice(0, 3), plain);
+  assert.equal(r.action.kind, 'none', 'no replacement: wait for the dead-server threshold');
+  r = step(servers.map((s) => (s.Name === 's3' ? { ...s, Alive: true, Starting: true } : s)), plain, { learners: ['s4'] });
+  assert.deepEqual(r.action, { kind: 'promote', id: 'm-s4', name: 's4' }, 'a starting member is not failed');
 });

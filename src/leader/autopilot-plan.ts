@@ -241,11 +241,19 @@ export interface ActionInput {
   pendingJoin: string;
 }
 
-/** Removes one dead member; a voter only when quorum survives and MinQuorum holds (Consul: never when half are dead). */
+/**
+ * Removes one dead member; a voter only when quorum survives and MinQuorum holds (Consul: never
+ * when half are dead). As in Consul, a failed server (gone, not merely starting) is also removed
+ * before the dead threshold when a replacement waits to vote.
+ */
 function deadStep(i: ActionInput): Action | null {
   if (!i.cleanupDeadServers) return null;
   const voters = i.members.filter((m) => !m.Learner);
-  const dead = i.members.filter((m) => m.Dead);
+  const srv = new Map(i.servers.map((s) => [s.Name, s]));
+  const named = new Set(i.members.map((m) => m.Name));
+  const replacing = [...i.plan.voters].some((n) => srv.get(n)?.Alive && (!named.has(n) || i.members.find((m) => m.Name === n)?.Learner));
+  const failed = (m: PlanMember) => m.Dead || (replacing && m.Name !== '' && srv.get(m.Name)?.Alive === false);
+  const dead = i.members.filter(failed);
   const deadVoters = dead.filter((m) => !m.Learner);
   const learner = dead.find((m) => m.Learner);
   if (learner) return { kind: 'remove', id: learner.ID, name: learner.Name, why: 'dead' };

@@ -102,9 +102,10 @@ export async function planCluster(o: PlanOptions): Promise<ClusterPlan> {
         o.logger.info({ via: running.t, initialCluster: reply.InitialCluster }, 'joining the running etcd cluster as a learner');
         return { spec: { initialCluster: reply.InitialCluster, state: 'existing', token }, clientUrls: reply.ClientURLs };
       } catch (err) {
-        // etcd 3.4 allows one learner: until autopilot calls us in, serve as a client of the voters.
-        if (/too many learner/i.test(String(err))) {
-          o.logger.info({ via: running.t }, 'the etcd learner slot is taken: starting as a non-member server');
+        // etcd 3.4 allows one learner and adds no member while a voter is unreachable: until
+        // autopilot calls us in (after cleaning up a dead voter), serve as a client of the voters.
+        if (/too many learner|unhealthy cluster/i.test(String(err))) {
+          o.logger.info({ via: running.t, reason: String(err) }, 'etcd adds no member now: starting as a non-member server');
           return { spec: null, clientUrls: [running.p!.ClientURL] };
         }
         o.logger.warn({ err, via: running.t }, 'etcd join refused; retrying');
