@@ -58,6 +58,9 @@ interface KeyRow {
   lease: number;
 }
 
+/** Groups posted to the writer and not yet acknowledged, at most. */
+const MAX_INFLIGHT = 2;
+
 // Written in the same language as this file, so that the built package finds writer.js.
 const WRITER = new URL(import.meta.url.endsWith('.ts') ? './writer.ts' : './writer.js', import.meta.url);
 
@@ -196,13 +199,14 @@ export class EmbeddedStore extends EngineStore {
   }
 
   /**
-   * Sends the queued mutations to the writer as one group. While a group is being committed the
-   * queue keeps growing instead: the writer could not start on it sooner, and one message per
-   * commit is cheaper than one per turn of the event loop.
+   * Sends the queued mutations to the writer as one group. At most two groups are in flight: the
+   * one being committed and the next, which the writer starts as soon as that commit returns;
+   * later writes queue here and go as one message on the next ack (one message per commit is
+   * cheaper than one per turn of the event loop, and the writer could not start on them sooner).
    */
   #post(): void {
     this.#scheduled = false;
-    if (this.#inflight.length > 0 || this.#queue.length === 0 || this.#failed || !this.#writer) return;
+    if (this.#inflight.length >= MAX_INFLIGHT || this.#queue.length === 0 || this.#failed || !this.#writer) return;
     const items = this.#queue;
     this.#queue = [];
     const group = encodeGroup(++this.#seq, items.map((p) => p.m));
