@@ -10,6 +10,12 @@
 //   node bench/catalog.ts --quick   # 1,000 nodes × 10 = 10,000 instances
 //   options: --nodes N --per-node N --services N (distinct names) --clients N --query-ms MS
 //            --backend embedded|memory --prof-agent (CPU-profile the agent child)
+//            --heap-snapshot PATH (the agent's heap at full size) --query-ms 0 (skip the queries)
+//            --smaps (the agent's largest memory mappings after GC, from /proc/PID/smaps)
+//            --node-client (register through node:http's client instead of the lean raw-socket one)
+// The registering client runs on the same cores as the agent, so by default it is the lean
+// keep-alive client of support/raw-http.ts; the queries use node:http's client.
+// Memory is read after a full GC in the agent (started with --expose-gc): RSS and V8's breakdown.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,7 +24,8 @@ import { MemoryStore, type Compare, type Op, type Store } from '../src/store/ind
 import { EmbeddedStore } from '../src/store/embedded/embedded.ts';
 import { checkKey, encodeRecord, nodeKey, serviceKey } from '../src/state/index.ts';
 import { BenchClient, runCell, type CellResult } from './support/load.ts';
-import { monoMs, pool, rssMiB, sleep, startServerProcess, supportScript } from './support/proc.ts';
+import { RawHttpClient } from './support/raw-http.ts';
+import { cpuMs, monoMs, threadCpuMs, pool, rssMiB, sleep, startServerProcess, supportScript, type ServerProcess } from './support/proc.ts';
 
 const { values: opts } = parseArgs({
   options: {
@@ -30,6 +37,9 @@ const { values: opts } = parseArgs({
     'query-ms': { type: 'string' },
     backend: { type: 'string', default: 'embedded' },
     'prof-agent': { type: 'boolean', default: false },
+    'heap-snapshot': { type: 'string' },
+    smaps: { type: 'boolean', default: false },
+    'node-client': { type: 'boolean', default: false },
   },
 });
 const nodes = Number(opts.nodes ?? (opts.quick ? 1000 : 10_000));
@@ -39,6 +49,7 @@ const clients = Number(opts.clients);
 const queryMs = Number(opts['query-ms'] ?? (opts.quick ? 1000 : 3000));
 const total = nodes * perNode;
 const log = (m: string): void => { process.stderr.write(m + '\n'); };
+const mib = (bytes: number): number => bytes / 1024 / 1024;
 
 /** Registration `i`: round-robin over nodes so concurrent writes never race on one node. */
 function registration(i: number) {
@@ -80,7 +91,47 @@ function directTxn(i: number): { compares: Compare[]; success: Op[] } {
   return { compares, success };
 }
 
-interface Phase { seconds: number; perSec: number }
+interface Phase {
+  seconds: number;
+  perSec: number;
+  /** Agent (child) CPU µs per registration: all threads, its main (event loop) thread, the rest by thread name. */
+  agentCpuUs?: number;
+  mainCpuUs?: number;
+  otherCpuUs?: Map<string, number>;
+  /** This process's CPU µs per registration. */
+  benchCpuUs?: number;
+}
+
+/** The agent's process.memoryUsage() after a full GC, in bytes. */
+interface Memory { rss: number; heapTotal: number; heapUsed: number; external: number; arrayBuffers: number }
+
+/** The 12 mappings of `pid` with the most resident memory, one per line. */
+function largestMappings(pid: number): string {
+  const maps: { name: string; rss: number }[] = [];
+  let cur: { name: string; rss: number } | null = null;
+  for (const line of fs.readFileSync(`/proc/${pid}/smaps`, 'latin1').split('\n')) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) maps.push((cur = { name: head[1] || '[anon]', rss: 0 }));
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss && cur) cur.rss += Number(rss[1]);
+  }
+  const byName = new Map<string, { n: number; rss: number }>();
+  for (const m of maps) {
+    const a = byName.get(m.name) ?? { n: 0, rss: 0 };
+    a.n++;
+    a.rss += m.rss;
+    byName.set(m.name, a);
+  }
+  const big = maps.filter((m) => m.name === '[anon]').sort((a, b) => b.rss - a.rss).slice(0, 12).map((m) => (m.rss / 1024).toFixed(1));
+  return [...byName].sort((a, b) => b[1].rss - a[1].rss).slice(0, 8)
+    .map(([name, a]) => `  ${(a.rss / 1024).toFixed(1)} MiB in ${a.n} mappings: ${name}`).join('\n') + `\n  largest anonymous (MiB): ${big.join(' ')}`;
+}
+
+async function agentMemory(agent: ServerProcess): Promise<Memory> {
+  const m = JSON.parse(await agent.command('memory')) as Memory & { gc: boolean };
+  if (!m.gc) throw new Error('the agent was not started with --expose-gc');
+  return m;
+}
 
 async function timed(fn: () => Promise<void>): Promise<Phase> {
   const t0 = monoMs();
@@ -104,27 +155,50 @@ let direct: Phase;
 let rssBase: number;
 let rssAfter: number;
 let rssPeak: number;
+let memBase: Memory;
+let memAfter: Memory;
 const queries: { label: string; r: CellResult; bytes: number }[] = [];
 try {
   const agent = await startServerProcess(supportScript('scale-agent.ts'),
     ['--backend', opts.backend, '--dir', path.join(root, 'agent'), '--max-conns', '0'],
-    profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []);
+    ['--expose-gc', ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])]);
   const client = new BenchClient(agent.httpAddr, clients);
+  const registrar = opts['node-client'] ? client : new RawHttpClient(agent.httpAddr, clients);
   try {
     await sleep(1000);
+    memBase = await agentMemory(agent);
     rssBase = rssMiB(agent.pid);
     log(`[agent] ${agent.httpAddr} (pid ${agent.pid}, ${opts.backend}); registering ${total} instances with ${clients} clients`);
     let done = 0;
     const ticker = setInterval(() => log(`[agent] ${done} registered`), 5000);
+    const cpu0 = cpuMs(agent.pid);
+    const threads0 = threadCpuMs(agent.pid);
+    const self0 = process.cpuUsage();
     http = await timed(() => pool(total, clients, async (i) => {
-      await client.request('PUT', '/v1/catalog/register', Buffer.from(JSON.stringify(registration(i).body)));
+      await registrar.request('PUT', '/v1/catalog/register', Buffer.from(JSON.stringify(registration(i).body)));
       done++;
     }));
+    const self1 = process.cpuUsage(self0);
+    http.agentCpuUs = ((cpuMs(agent.pid) - cpu0) * 1000) / total;
+    http.otherCpuUs = new Map();
+    for (const [t, ms] of threadCpuMs(agent.pid)) {
+      const us = ((ms - (threads0.get(t) ?? 0)) * 1000) / total;
+      if (t.startsWith(`${agent.pid} `)) http.mainCpuUs = us;
+      else {
+        const name = t.slice(t.indexOf(' ') + 1);
+        http.otherCpuUs.set(name, (http.otherCpuUs.get(name) ?? 0) + us);
+      }
+    }
+    http.benchCpuUs = (self1.user + self1.system) / total;
     clearInterval(ticker);
     await sleep(2000);
     rssAfter = rssMiB(agent.pid);
     rssPeak = rssMiB(agent.pid, 'VmHWM');
-    log(`[agent] ${http.perSec.toFixed(0)} registrations/s; RSS ${rssBase.toFixed(0)} → ${rssAfter.toFixed(0)} MiB`);
+    memAfter = await agentMemory(agent);
+    log(`[agent] ${http.perSec.toFixed(0)} registrations/s; RSS ${rssBase.toFixed(0)} → ${rssAfter.toFixed(0)} MiB, ` +
+      `${mib(memAfter.rss).toFixed(0)} MiB after GC (heap used ${mib(memAfter.heapUsed).toFixed(0)} MiB)`);
+    if (opts.smaps) log(largestMappings(agent.pid));
+    if (opts['heap-snapshot']) log(`[agent] heap snapshot: ${await agent.command(`heapsnapshot ${path.resolve(opts['heap-snapshot'])}`)}`);
     const names = Math.min(services, total);
     const q = async (label: string, p: (i: number) => string) => {
       const bytes = (await client.request('GET', p(0))).length;
@@ -132,10 +206,13 @@ try {
       queries.push({ label, r, bytes });
       log(`[agent] ${label}: ${r.opsPerSec.toFixed(0)}/s p50 ${r.p50.toFixed(2)} ms p99 ${r.p99.toFixed(2)} ms`);
     };
-    await q(`health/service/<name>?passing (${total / names} instances)`, (i) => `/v1/health/service/svc-${(i * 7919) % names}?passing`);
-    await q(`catalog/services (${names} names)`, () => '/v1/catalog/services');
+    if (queryMs > 0) {
+      await q(`health/service/<name>?passing (${total / names} instances)`, (i) => `/v1/health/service/svc-${(i * 7919) % names}?passing`);
+      await q(`catalog/services (${names} names)`, () => '/v1/catalog/services');
+    }
   } finally {
     client.close();
+    if (registrar !== client) registrar.close();
     await agent.stop();
   }
   const store = openStore(path.join(root, 'direct'));
@@ -156,14 +233,23 @@ try {
 const f = (n: number, d = 2): string => n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
 console.log(`\nCatalog bench: ${nodes} nodes × ${perNode} instances = ${total} (each with a passing service check) over ${services} ` +
   `service names, ${clients} concurrent clients, backend ${opts.backend}; HTTP = PUT /v1/catalog/register to an agent in a ` +
-  `child process; direct = the same txns on a Store in this process. node ${process.version}, ${os.cpus().length} CPUs; ` +
+  `child process (${opts['node-client'] ? "node:http's client" : 'lean raw-socket client'}); direct = the same txns on a Store in this process. node ${process.version}, ${os.cpus().length} CPUs; ` +
   `total ${((Date.now() - started) / 1000).toFixed(0)} s; 1-min load average ${loadBefore.toFixed(2)} before, ${os.loadavg()[0].toFixed(2)} after.`);
 if (profDir) console.log(`agent CPU profile: ${profDir}`);
 console.log('| measure | value |\n|:--|--:|');
 console.log(`| HTTP registrations/s | ${f(http!.perSec, 0)} (${f(http!.seconds, 1)} s) |`);
+console.log(`| CPU per registration: agent (all threads), bench client | ${f(http!.agentCpuUs!, 0)} µs, ${f(http!.benchCpuUs!, 0)} µs |`);
+const others = [...http!.otherCpuUs!].filter(([, us]) => us >= 0.5).sort((a, b) => b[1] - a[1]).map(([n, us]) => `${n} ${f(us, 0)}`).join(', ');
+console.log(`| agent CPU per registration by thread (µs) | main ${f(http!.mainCpuUs!, 0)}, ${others} |`);
 console.log(`| direct Store txns/s | ${f(direct!.perSec, 0)} (${f(direct!.seconds, 1)} s) |`);
 console.log(`| agent RSS before → after (peak) | ${f(rssBase!, 0)} → ${f(rssAfter!, 0)} MiB (${f(rssPeak!, 0)}) |`);
 console.log(`| agent RSS growth per 10,000 instances | ${f(((rssAfter! - rssBase!) / total) * 10_000, 1)} MiB |`);
+const per10k = (a: number, b: number): string => f((mib(b - a) / total) * 10_000, 1);
+console.log(`| after a full GC: RSS, heap total, heap used, external (per 10,000 instances) | ${f(mib(memBase!.rss), 0)} → ${f(mib(memAfter!.rss), 0)} MiB ` +
+  `(${per10k(memBase!.rss, memAfter!.rss)}), ${f(mib(memBase!.heapTotal), 0)} → ${f(mib(memAfter!.heapTotal), 0)} MiB ` +
+  `(${per10k(memBase!.heapTotal, memAfter!.heapTotal)}), ${f(mib(memBase!.heapUsed), 0)} → ${f(mib(memAfter!.heapUsed), 0)} MiB ` +
+  `(${per10k(memBase!.heapUsed, memAfter!.heapUsed)}), ${f(mib(memBase!.external), 0)} → ${f(mib(memAfter!.external), 0)} MiB ` +
+  `(${per10k(memBase!.external, memAfter!.external)}) |`);
 for (const { label, r, bytes } of queries) {
   console.log(`| ${label}: 16 clients, ${f(bytes / 1024, 1)} KiB | ${f(r.opsPerSec, 0)}/s, p50 ${f(r.p50)} ms, p99 ${f(r.p99)} ms |`);
 }

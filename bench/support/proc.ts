@@ -12,6 +12,8 @@ export interface ServerProcess {
   httpAddr: string;
   pid: number;
   child: ChildProcess;
+  /** Writes one command line to the child's stdin and resolves with its next stdout line. */
+  command(line: string): Promise<string>;
   /** Sends SIGTERM and resolves when the child has exited. */
   stop(): Promise<void>;
 }
@@ -25,14 +27,22 @@ export function supportScript(name: string): string {
 export async function startServerProcess(script: string, args: string[], execArgv: string[] = []): Promise<ServerProcess> {
   const child = spawn(process.execPath, [...execArgv, script, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const line = await new Promise<string>((resolve, reject) => {
-    const rl = createInterface({ input: child.stdout! });
-    rl.once('line', (l) => { rl.close(); resolve(l); });
-    child.once('exit', (code) => reject(new Error(`${script} exited early (code ${code})`)));
+  // One reader for the child's whole life: the first line is the address, later lines answer commands.
+  const waiting: { resolve(l: string): void; reject(e: Error): void }[] = [];
+  const rl = createInterface({ input: child.stdout! });
+  rl.on('line', (l) => waiting.shift()?.resolve(l));
+  child.once('exit', (code) => {
+    for (const w of waiting.splice(0)) w.reject(new Error(`${script} exited (code ${code})`));
   });
-  const { http: httpAddr } = JSON.parse(line) as { http: string };
+  const nextLine = () => new Promise<string>((resolve, reject) => waiting.push({ resolve, reject }));
+  const { http: httpAddr } = JSON.parse(await nextLine()) as { http: string };
   return {
     httpAddr, pid: child.pid!, child,
+    command(line: string) {
+      const answer = nextLine();
+      child.stdin!.write(line + '\n');
+      return answer;
+    },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;
@@ -47,6 +57,22 @@ export function cpuMs(pid: number): number {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) * TICK_MS; // utime, stime (fields 14, 15)
+}
+
+/** CPU milliseconds of each thread of `pid`, keyed by `tid name` (the main thread's tid is the pid). */
+export function threadCpuMs(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'latin1');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(`${tid} ${name}`, (Number(fields[11]) + Number(fields[12])) * TICK_MS);
+    } catch {
+      // the thread exited between the listing and the read
+    }
+  }
+  return out;
 }
 
 /** Resident set size of `pid` in MiB (VmRSS), or its peak (VmHWM). */

@@ -4,7 +4,13 @@
 //   node bench/support/scale-agent.ts --backend memory|embedded [--dir DIR] [--max-conns N]
 // Prints one JSON line `{"http":"127.0.0.1:PORT"}` once serving; stops cleanly on SIGTERM or when
 // stdin closes (so it never outlives the bench), which also lets --cpu-prof write its profile.
+// Commands, one per stdin line, each answered by one JSON line on stdout:
+//   memory            a memory-reducing full GC (when started with --expose-gc; what V8's memory
+//                     reducer does once an agent is idle), then process.memoryUsage()
+//   heapsnapshot PATH writes a V8 heap snapshot to PATH
 import path from 'node:path';
+import v8 from 'node:v8';
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { createAgent } from '../../src/index.ts';
 import { silentLogger } from '../../src/log.ts';
@@ -44,4 +50,15 @@ async function stop(): Promise<void> {
 process.on('SIGTERM', () => void stop());
 process.on('SIGINT', () => void stop());
 process.stdin.on('end', () => void stop());
-process.stdin.resume();
+createInterface({ input: process.stdin }).on('line', (line) => {
+  const [cmd, arg] = line.trim().split(/\s+/, 2);
+  const reply = (o: object) => process.stdout.write(JSON.stringify(o) + '\n');
+  if (cmd === 'memory') {
+    // 'last-resort' collects repeatedly and compacts, releasing emptied pages; then give the
+    // concurrent sweeper a moment to hand them back before reading RSS.
+    const gc = (globalThis as { gc?: (o?: object) => void }).gc;
+    gc?.({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+    setTimeout(() => reply({ gc: Boolean(gc), ...process.memoryUsage() }), 500);
+  } else if (cmd === 'heapsnapshot' && arg) reply({ path: v8.writeHeapSnapshot(arg) });
+  else reply({ error: `unknown command ${line}` });
+});
