@@ -1,0 +1,63 @@
+// What a client agent's forwarding costs: KV reads and writes sent to a server directly and
+// through a client agent (which forwards them over the internal RPC, HTTP/1.1 keep-alive), at
+// 1, 16 and 64 concurrent callers. Both agents are real `proconsul agent` processes; the server
+// is -dev (memory store) on 127.0.0.1, the client on 127.0.0.4.
+// Usage: node bench/client-forward.ts [seconds per cell, default 3]
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { BenchClient, runCell, type CellResult } from './support/load.ts';
+import { freePort } from '../test/support/etcd.ts';
+
+const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'proconsul.js');
+const seconds = Number(process.argv[2] ?? 3);
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-client-forward-'));
+const children: ChildProcess[] = [];
+
+function agent(args: string[]): void {
+  children.push(spawn(process.execPath, [BIN, 'agent', ...args, '-log-level', 'error'], { stdio: ['ignore', 'ignore', 'inherit'] }));
+}
+
+async function until(what: string, fn: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!(await fn().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const [http, serf, wan, rpc, chttp, cserf] = await Promise.all([1, 2, 3, 4, 5, 6].map(() => freePort()));
+agent(['-dev', '-node', 's1', '-bind', '127.0.0.1', '-client', '127.0.0.1', '-http-port', String(http), '-dns-port', '-1', '-grpc-port', '-1',
+  '-serf-lan-port', String(serf), '-serf-wan-port', String(wan), '-server-port', String(rpc)]);
+agent(['-node', 'c1', '-bind', '127.0.0.4', '-client', '127.0.0.4', '-http-port', String(chttp), '-dns-port', '-1', '-grpc-port', '-1',
+  '-serf-lan-port', String(cserf), '-server-port', String(rpc), '-data-dir', path.join(dir, 'c1'), '-retry-join', `127.0.0.1:${serf}`, '-retry-interval', '1s']);
+const targets = { server: `127.0.0.1:${http}`, client: `127.0.0.4:${chttp}` };
+try {
+  await until('the server', async () => (await fetch(`http://${targets.server}/v1/status/leader`)).ok);
+  await until('the client to reach the server', async () => (await fetch(`http://${targets.client}/v1/status/leader`)).ok);
+  const value = new Uint8Array(256).fill(120);
+  await fetch(`http://${targets.server}/v1/kv/bench/read`, { method: 'PUT', body: value });
+  const rows: string[] = [];
+  for (const concurrency of [1, 16, 64]) {
+    const cells: Record<string, CellResult> = {};
+    for (const [name, addr] of Object.entries(targets)) {
+      const c = new BenchClient(addr, concurrency);
+      cells[`${name} GET`] = await runCell(concurrency, 1000, seconds * 1000, async () => { await c.request('GET', '/v1/kv/bench/read'); });
+      cells[`${name} PUT`] = await runCell(concurrency, 1000, seconds * 1000, async (i) => { await c.request('PUT', `/v1/kv/bench/w${i % 512}`, value); });
+      c.close();
+    }
+    for (const op of ['GET', 'PUT']) {
+      const s = cells[`server ${op}`];
+      const v = cells[`client ${op}`];
+      rows.push(`| ${op} | ${concurrency} | ${s.opsPerSec.toFixed(0)} | ${v.opsPerSec.toFixed(0)} | ${(v.opsPerSec / s.opsPerSec).toFixed(2)} `
+        + `| ${s.p50.toFixed(2)} / ${s.p99.toFixed(2)} | ${v.p50.toFixed(2)} / ${v.p99.toFixed(2)} |`);
+    }
+  }
+  process.stdout.write(`${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, ${seconds} s per cell\n\n`
+    + '| op | callers | server ops/s | via client ops/s | ratio | server p50 / p99 ms | via client p50 / p99 ms |\n'
+    + '|---|---|---|---|---|---|---|\n' + rows.join('\n') + '\n');
+} finally {
+  for (const c of children) c.kill('SIGKILL');
+  fs.rmSync(dir, { recursive: true, force: true });
+}
