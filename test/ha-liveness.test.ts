@@ -1,7 +1,9 @@
 // Leader liveness on real loopback sockets (src/leader/liveness.ts): a follower's probe proves a
-// leader process dead only when its liveness port refuses a connection after having greeted it
+// leader process dead only when its server port refuses a connection after having greeted it
 // with the lease; a dropped connection to a live leader, a listener that greets with another
-// lease or not at all, and a refusal never preceded by a greeting prove nothing. With elections
+// lease or not at all, and a refusal never preceded by a greeting prove nothing. The greeting is
+// served by the internal RPC listener (ports.server, here port 0), or by an election's own
+// listener where there is none. With elections
 // on a shared store and a 60 s lease TTL (so nothing expires during the test), a follower that
 // loses its connection to a live leader revokes nothing, and one whose leader's listener is gone
 // revokes the lease so the election proceeds at once.
@@ -11,8 +13,11 @@ import { after, test } from 'node:test';
 import { systemClock } from '../src/clock.ts';
 import { silentLogger } from '../src/log.ts';
 import { StoreElection } from '../src/leader/election.ts';
-import { LeaderProbe, LivenessListener } from '../src/leader/liveness.ts';
+import { LeaderProbe, LivenessGreeter, LivenessListener, livenessAddress } from '../src/leader/liveness.ts';
 import { MemoryStore } from '../src/store/index.ts';
+import { Router } from '../src/http/index.ts';
+import { createRpcServer } from '../src/agent/rpc-server.ts';
+import type { RuntimeConfig } from '../src/agent/config/runtime.ts';
 
 const logger = silentLogger();
 const cleanup: (() => unknown)[] = [];
@@ -124,4 +129,95 @@ test('election: a leader whose liveness listener is gone loses its lease to the 
   await assert.rejects(store.leaseKeepAlive(lease), { code: 'not_found' });
   await until('a stepped down', () => !a.isLeader());
   assert.equal(a.leader()?.Node, 'b');
+});
+
+/** An internal RPC listener on an ephemeral server port, greeting through `greeter` when given. */
+async function rpcServer(greeter?: LivenessGreeter): Promise<{ close(): Promise<void>; address: string }> {
+  const config = { bindAddr: '127.0.0.1', ports: { server: 0 }, acl: { defaultPolicy: 'allow' } } as unknown as RuntimeConfig;
+  const dns = { handle: async () => null };
+  const rpc = createRpcServer({ config, router: new Router(), dns, dnsFor: () => dns, logger, liveness: greeter && (() => greeter.answer()) });
+  await rpc.listenRpc();
+  cleanup.push(() => rpc.close());
+  return { close: () => rpc.close(), address: rpc.addresses()[0] };
+}
+
+test('server port: the RPC listener greets with the election\'s lease at its bound address; dropped answers prove nothing; a refusal after the greeting proves death once', async () => {
+  let port = 0;
+  const greeter = new LivenessGreeter(() => livenessAddress('127.0.0.1', port));
+  const rpc = await rpcServer(greeter);
+  port = Number(rpc.address.split(':')[1]);
+  const address = await greeter.listen('n1', () => 7);
+  assert.equal(address, rpc.address);
+  const { p, dead } = probe();
+  p.follow({ address, lease: 7 });
+  await until('verified', () => p.verified() && greeter.connections() === 1);
+  for (let i = 0; i < 5; i++) {
+    greeter.dropConnections();
+    await pause(50);
+    await until('reconnected', () => greeter.connections() === 1);
+  }
+  assert.deepEqual(dead, []);
+  await rpc.close();
+  await until('death reported', () => dead.length > 0);
+  await pause(200);
+  assert.deepEqual(dead, [7]);
+});
+
+test('server port: an RPC listener without a greeting (no election there, or none yet) proves nothing when it refuses', async () => {
+  for (const greeter of [undefined, new LivenessGreeter(() => '')]) {
+    const rpc = await rpcServer(greeter);
+    const { p, dead } = probe();
+    p.follow({ address: rpc.address, lease: 7 });
+    await pause(300);
+    assert.equal(p.verified(), false);
+    await rpc.close();
+    await pause(300);
+    assert.deepEqual(dead, []);
+    p.stop();
+  }
+});
+
+test('server port: a greeting withdrawn before the port closes (the election stopped first, as the agent does) proves nothing', async () => {
+  let port = 0;
+  const greeter = new LivenessGreeter(() => livenessAddress('127.0.0.1', port));
+  const rpc = await rpcServer(greeter);
+  port = Number(rpc.address.split(':')[1]);
+  const { p, dead } = probe();
+  p.follow({ address: await greeter.listen('n1', () => 7), lease: 7 });
+  await until('verified', () => p.verified() && greeter.connections() === 1);
+  await greeter.close();
+  await until('the probe saw the greeting withdrawn', () => !p.verified());
+  await rpc.close();
+  await pause(300);
+  assert.deepEqual(dead, []);
+});
+
+test('election: a leader greeting on its RPC listener loses its lease at once when that listener is gone; a dropped answer revokes nothing', async () => {
+  const store = new MemoryStore();
+  const servers = await Promise.all(['a', 'b'].map(async (node) => {
+    let port = 0;
+    const greeter = new LivenessGreeter(() => livenessAddress('127.0.0.1', port));
+    const rpc = await rpcServer(greeter);
+    port = Number(rpc.address.split(':')[1]);
+    const e = new StoreElection({
+      store, clock: systemClock, logger, ttlSeconds: 60, liveness: greeter, replica: { appliedRevision: 0, lastContact: 0 },
+      self: { ID: `${node}-id`, Node: node, Address: rpc.address, Version: '1.21.0', Tags: {}, ReadReplica: false },
+    });
+    return { e, greeter, rpc };
+  }));
+  const [a, b] = servers;
+  await a.e.start();
+  await b.e.start();
+  cleanup.push(() => b.e.stop(), () => a.e.stop(), () => store.close());
+  await until('a leads and b follows it', () => a.e.isLeader() && b.e.leader()?.Node === 'a' && a.greeter.connections() === 1);
+  assert.equal(b.e.leader()?.Liveness, a.rpc.address);
+  const lease = a.e.self().Lease;
+  a.greeter.dropConnections();
+  await until('b reconnected', () => a.greeter.connections() === 1);
+  await pause(200);
+  await store.leaseKeepAlive(lease);
+  assert.equal(b.e.leader()?.Lease, lease);
+  await a.rpc.close();
+  await until('b leads', () => b.e.isLeader());
+  await assert.rejects(store.leaseKeepAlive(lease), { code: 'not_found' });
 });

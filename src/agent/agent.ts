@@ -28,6 +28,7 @@ import { addAutopilot, buildManagedStore } from './managed-etcd.ts';
 import { applyPersistedAcl } from './acl-enable.ts';
 import { CoordinateSync, coordinateSettings } from './coordinates.ts';
 import { createRpcServer, tokenHandlers } from './rpc-server.ts';
+import { LivenessGreeter, livenessAddress } from '../leader/liveness.ts';
 
 /** Optional overrides of what createAgent would build itself. */
 export interface AgentDeps {
@@ -113,8 +114,14 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
     clock, logger, random: deps.random ?? Math.random, transport: deps.gossipTransport, onJoinExhausted: deps.onJoinExhausted,
   });
   const wan = new WanPool(config, { clock, logger, random: deps.random ?? Math.random, onJoinExhausted: deps.onJoinExhausted });
+  // The election greets followers' liveness probes on the server port: the RPC listener's bound
+  // port, or ports.server where the managed store's listener serves the RPC. Without an RPC
+  // listener (no pool) the election opens a port of its own.
+  const liveness = config.gossip
+    ? new LivenessGreeter((): string => livenessAddress(config.advertiseAddr, Number(rpc?.addresses()[0]?.split(':').pop() ?? config.ports.server)))
+    : undefined;
   const hooks: AgentHooks = {
-    pool, wan,
+    pool, wan, liveness,
     reload: async () => local.reload(await (deps.reloadConfig ?? (() => reloadFromSources(config)))()),
     leave: async () => {
       await local.stop();
@@ -173,6 +180,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   // tests) has no clients and binds no RPC port.
   const rpc = config.gossip ? createRpcServer({
     config, router, dns: dcDns(dnsHandler, () => dnsAcl(local, endpoints).token()), logger, acl: endpoints.acl.resolver,
+    liveness: () => liveness?.answer() ?? null,
     dnsFor: tokenHandlers((token) => dcDns(dnsHandler.derive({
       view: new DnsView(replica, { token: () => token, resolve: (s) => endpoints.acl.resolver.resolve(s) }), fastPath: false,
     }), () => token)),
@@ -211,7 +219,6 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       if (stopped) return;
       stopped = true;
       await http.close();
-      await rpc?.close();
       await dns.close();
       await local.stop();
       coordinateSync.stop();
@@ -220,6 +227,9 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       await pool.shutdown();
       await leaderSide.loops.stop();
       await leaderSide.election.stop();
+      // Only after the election revoked its lease: a refused server port is the followers' proof
+      // that the leader's process is gone.
+      await rpc?.close();
       replica.stop();
       await store.close();
       if (config.pidFile) fs.rmSync(config.pidFile, { force: true });

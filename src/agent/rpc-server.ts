@@ -1,6 +1,7 @@
 // A server's internal RPC listener (DESIGN §6): HTTP/1.1 keep-alive on ports.server at the bind
 // address, serving the same route table as the HTTP API plus the internal routes client agents
-// need, e.g. DNS questions answered by this server's DnsHandler under the client's DNS token.
+// need, e.g. DNS questions answered by this server's DnsHandler under the client's DNS token,
+// and the election's liveness greeting that follower servers keep open to the leader.
 import { HttpServer, Router, type HttpRequest, type HttpResult } from '../http/index.ts';
 import type { Logger } from '../log.ts';
 import type { DnsHandler } from '../dns/index.ts';
@@ -8,6 +9,7 @@ import type { AclIdentity } from '../endpoint/index.ts';
 import type { TokenSources } from '../endpoint/acl-sources.ts';
 import type { Policy } from '../acl/index.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
+import { LIVENESS_PATH, type LivenessStream } from '../leader/liveness.ts';
 
 /** The route prefix reserved for agent-to-server calls. */
 export const INTERNAL_RPC_PREFIX = '/v1/internal/rpc/';
@@ -32,6 +34,8 @@ export interface RpcServerDeps {
   dnsFor(token: string): Pick<DnsHandler, 'handle'>;
   /** This server's token resolver (absent: the ACL route is not served). */
   acl?: { resolve(secret: string): AclIdentity; sourcesOf(identity: AclIdentity): TokenSources; readonly enabled: boolean };
+  /** The election's liveness greeting (leader/liveness.ts), null while no election greets here. */
+  liveness?: () => LivenessStream | null;
   logger: Logger;
 }
 
@@ -89,6 +93,13 @@ export function tokenHandlers<H>(make: (token: string) => H): (token: string) =>
 export function createRpcServer(d: RpcServerDeps): HttpServer & { listenRpc(): Promise<void> } {
   const internal = new Router().route('POST', DNS_RPC_PATH, dnsRoute(d));
   if (d.acl) internal.route('GET', ACL_RPC_PATH, aclRoute(d.acl));
+  const liveness = d.liveness;
+  if (liveness) {
+    internal.route('GET', LIVENESS_PATH, async () => {
+      const stream = liveness();
+      return stream ? { stream } : { status: 503, raw: 'no leader election greets on this server' };
+    });
+  }
   const router = {
     match: (method: string, path: string) => (path.startsWith(INTERNAL_RPC_PREFIX) ? internal.match(method, path) : d.router.match(method, path)),
     list: () => [...d.router.list(), ...internal.list()],

@@ -21,6 +21,7 @@ import { agentAclHandlers } from '../http/v1/agent-acl.ts';
 import { guardAgentRoutes } from './acl-guards.ts';
 import { SessionTimers } from '../leader/session-ttl.ts';
 import { buildElection, buildLeaderSide, type LeaderSide } from '../leader/duties.ts';
+import type { LivenessHost } from '../leader/liveness.ts';
 import { operatorHandlers } from '../http/v1/operator.ts';
 import { ConfigEntryEndpoint } from '../endpoint/config-entries.ts';
 import { GatewayEndpoint } from '../endpoint/gateway-services.ts';
@@ -103,6 +104,8 @@ export interface AgentHooks {
   pool: LanPool;
   /** The server's WAN pool (datacenter listings, `?wan` membership). */
   wan?: WanPool;
+  /** Where the election greets followers' liveness probes (the internal RPC listener); absent: a port of its own. */
+  liveness?: LivenessHost;
 }
 
 /** Wires replica, endpoints, leader timers and routes for one server. */
@@ -111,7 +114,7 @@ export function buildServer(
   observe: { telemetry: Telemetry; hub: LogHub }, hooks: AgentHooks,
 ): ServerParts {
   const replica = new Replica({ store, clock, logger: logger.child({ '@module': 'agent.replica' }) });
-  const election = buildElection(config, store, clock, logger, replica);
+  const election = buildElection(config, store, clock, logger, replica, { liveness: hooks.liveness });
   const leadership: Leadership = election;
   const epDeps: EndpointDeps = {
     store, replica, clock, logger: logger.child({ '@module': 'agent.endpoint' }), leadership, random,

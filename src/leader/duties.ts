@@ -13,7 +13,7 @@ import { registerSelf, SERF_CHECK_ID } from './self-register.ts';
 import { SessionTimers } from './session-ttl.ts';
 import { SessionRenewRelay } from './session-renew.ts';
 import { StoreElection } from './election.ts';
-import { LivenessListener } from './liveness.ts';
+import { LivenessListener, type LivenessHost } from './liveness.ts';
 import { SoloElection, type LeaderElection, type ServerIdentity } from './election-types.ts';
 import { LeaderLoops, type LeaderLoop } from './loops.ts';
 import { SERVERS_PREFIX, decodeJson, type ServerRecord } from './servers.ts';
@@ -36,12 +36,20 @@ export function serverIdentity(config: RuntimeConfig): ServerIdentity {
   };
 }
 
+/** Options of buildElection. */
+export interface ElectionOptions {
+  ttlSeconds?: number;
+  /** Where followers' liveness probes are greeted (the server port's RPC listener); absent: an ephemeral port of its own. */
+  liveness?: LivenessHost;
+}
+
 /** Builds the election for the store: an etcd store is shared and elects; others are private. */
-export function buildElection(config: RuntimeConfig, store: Store, clock: Clock, logger: Logger, replica: Replica, ttlSeconds?: number): LeaderElection {
+export function buildElection(config: RuntimeConfig, store: Store, clock: Clock, logger: Logger, replica: Replica, o: ElectionOptions = {}): LeaderElection {
   const self = serverIdentity(config);
   if (store.kind !== 'etcd') return new SoloElection(self, clock);
   const log = logger.child({ '@module': 'agent.leader.election' });
-  const liveness = new LivenessListener({ bindAddr: config.bindAddr, advertiseAddr: config.advertiseAddr, logger: log });
+  const liveness = o.liveness ?? new LivenessListener({ bindAddr: config.bindAddr, advertiseAddr: config.advertiseAddr, logger: log });
+  const ttlSeconds = o.ttlSeconds;
   // A managed server leads only while its etcd member votes (Consul: only voters lead).
   const canLead = store instanceof LazyManagedEtcdStore ? () => store.localRole() === 'voter' : undefined;
   return new StoreElection({ store, clock, logger: log, self, replica, ttlSeconds, liveness, canLead });

@@ -3,8 +3,8 @@
 // create-only compare; the key lives on the winner's lease, so it vanishes when the winner dies
 // or resigns and the others campaign again. The leader re-puts the key every heartbeat (TTL/3)
 // so followers see its liveness in their watch; that is their "last contact". Followers also
-// stay connected to the leader's liveness listener (liveness.ts): when its process dies they
-// revoke its lease at once instead of waiting for the TTL.
+// keep a liveness request open to the leader's server port (liveness.ts): when its process dies
+// they revoke its lease at once instead of waiting for the TTL.
 import type { Clock, TimerHandle } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { KeyValue, Store, Watch, WatchBatch } from '../store/index.ts';
@@ -13,7 +13,7 @@ import {
   LEADER_KEY, SERVERS_PREFIX, decodeJson, encodeJson, leaderRecordOf, type LeaderRecord, type ServerRecord,
 } from './servers.ts';
 import type { LeaderElection, ServerIdentity } from './election-types.ts';
-import { LeaderProbe, type LivenessListener } from './liveness.ts';
+import { LeaderProbe, type LivenessHost } from './liveness.ts';
 
 /** Dependencies of an election. */
 export interface ElectionDeps {
@@ -26,8 +26,8 @@ export interface ElectionDeps {
   replica: { appliedRevision: number; lastContact: number };
   /** Lease TTL in seconds (default 3): a dead leader is replaced within about this long. */
   ttlSeconds?: number;
-  /** This server's liveness listener; without one, a dead leader is only noticed by its lease expiring. */
-  liveness?: LivenessListener;
+  /** Where this server greets followers' probes; without one, a dead leader is only noticed by its lease expiring. */
+  liveness?: LivenessHost;
   /** Whether this server may lead now (a managed server: only while its etcd member votes). */
   canLead?: () => boolean;
 }
@@ -103,7 +103,7 @@ export class StoreElection implements LeaderElection {
     this.#probe?.stop();
     this.#setLeader(false);
     await this.#d.store.leaseRevoke(this.#self.Lease).catch(() => undefined);
-    // Only now: followers take a refused liveness port as proof that this lease may be revoked.
+    // Only now: followers take a refused connection after this lease's greeting as proof that it may be revoked.
     await this.#d.liveness?.close();
   }
 
@@ -334,7 +334,7 @@ export class StoreElection implements LeaderElection {
   }
 
   /**
-   * Revokes the lease of a leader whose process is gone (the probe's proof: its liveness port
+   * Revokes the lease of a leader whose process is gone (the probe's proof: its server port
    * refused a connection after having greeted us with this lease), while it still holds the
    * leader key; etcd deletes the key and every server campaigns at once. Attempts overlap: one
    * may wait on an etcd member that is itself electing, and revoking a revoked lease is harmless.

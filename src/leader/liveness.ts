@@ -1,27 +1,104 @@
-// Fast detection of a dead leader process, ahead of its lease TTL: every server serves a tiny TCP
-// listener that greets each connection with its node and current lease, and followers keep one
-// connection to the leader's. When that connection closes and a new one is *refused* (the host
-// answers, nothing listens: the process is gone), the lease it greeted with belongs to a dead
-// process and may be revoked at once. A timeout or an unreachable host proves nothing (machine
-// loss, partition, a stopped process): those cases wait for the lease TTL as before. The
+// Fast detection of a dead leader process, ahead of its lease TTL: every server answers
+// `GET /v1/internal/rpc/liveness` on its server port (the internal RPC listener) with its node
+// and current lease, and holds the answer open; followers keep one such request open to the
+// leader. When it ends and a new connection is *refused* (the host answers, nothing listens: the
+// process is gone), the lease it greeted with belongs to a dead process and may be revoked at
+// once. A timeout or an unreachable host proves nothing (machine loss, partition, a stopped
+// process): those cases wait for the lease TTL as before. The listener must refuse connections
+// only once the process is gone or its election has stopped (revoked its lease), and the
 // advertised address must reach the server itself: a proxy or virtual IP that refuses
 // connections on its own (e.g. a load balancer with no ready backend) would fake the proof.
-// The port is ephemeral unless configured, and published in the server and leader records.
+// The address is published as `Liveness` in the server and leader records.
+import http from 'node:http';
 import net from 'node:net';
 import type { Clock, TimerHandle } from '../clock.ts';
 import type { Logger } from '../log.ts';
 
-/** The greeting's prefix; a listener that does not send it is not a Proconsul server. */
+/** The path of the greeting on the server port. */
+export const LIVENESS_PATH = '/v1/internal/rpc/liveness';
+/** The greeting's prefix; an answer that does not start with it is not a Proconsul server's. */
 const HELLO = 'proconsul-leader ';
-/** A connection that sends no greeting within this long is dropped and retried later. */
+/** A connection that brings no greeting within this long is dropped and retried later. */
 const HELLO_TIMEOUT_MS = 2_000;
-const MAX_HELLO = 256;
+/** Longest answer head (status line, headers, chunk size) plus greeting a probe reads. */
+const MAX_HELLO = 4_096;
 
-/** Where a leader's liveness listener answers and the lease it must greet with. */
+/** Where a leader's greeting answers and the lease it must greet with. */
 export interface LivenessTarget {
   /** `host:port` as the leader advertises it. */
   address: string;
   lease: number;
+}
+
+/** Where an election serves its greeting: the server port's listener, or a listener of its own. */
+export interface LivenessHost {
+  /** Starts greeting with `node` and the lease `lease()` returns then; resolves to the advertised `host:port`. */
+  listen(node: string, lease: () => number): Promise<string>;
+  /** Stops greeting; the election calls it once its lease is revoked. */
+  close(): Promise<void>;
+}
+
+/** A streamed greeting: written once, then held open until `signal` aborts or the greeting is withdrawn. */
+export type LivenessStream = (write: (chunk: string) => void, signal: AbortSignal) => Promise<void>;
+
+/** `host:port`, with an IPv6 host in brackets. */
+export function livenessAddress(host: string, port: number): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/**
+ * The greeting served by a listener this election does not own (the agent's internal RPC on
+ * ports.server, whose route calls answer()); that listener refuses connections only after the
+ * election has stopped, so a refusal still proves the process gone or its lease revoked.
+ */
+export class LivenessGreeter implements LivenessHost {
+  readonly #address: () => string;
+  readonly #open = new Set<() => void>();
+  #hello: string | null = null;
+  #lease: () => number = () => 0;
+
+  /** `address`: the advertised `host:port` of the listener that calls answer(), read at listen(). */
+  constructor(address: () => string) {
+    this.#address = address;
+  }
+
+  async listen(node: string, lease: () => number): Promise<string> {
+    this.#hello = node;
+    this.#lease = lease;
+    return this.#address();
+  }
+
+  /** The answer to a probe now: null while no election greets here (not started, or stopped). */
+  answer(): LivenessStream | null {
+    const node = this.#hello;
+    if (node === null) return null;
+    return (write, signal) => new Promise<void>((resolve) => {
+      const end = () => {
+        this.#open.delete(end);
+        signal.removeEventListener('abort', end);
+        resolve();
+      };
+      if (signal.aborted) return resolve();
+      this.#open.add(end);
+      signal.addEventListener('abort', end);
+      write(`${HELLO}${JSON.stringify({ Node: node, Lease: this.#lease() })}\n`);
+    });
+  }
+
+  /** How many probes are connected now. */
+  connections(): number {
+    return this.#open.size;
+  }
+
+  /** Ends the open answers (probes reconnect); greeting goes on. */
+  dropConnections(): void {
+    for (const end of [...this.#open]) end();
+  }
+
+  async close(): Promise<void> {
+    this.#hello = null;
+    this.dropConnections();
+  }
 }
 
 /** Options of a liveness listener. */
@@ -35,27 +112,24 @@ export interface LivenessListenerOptions {
   logger: Logger;
 }
 
-/** The liveness listener of one server: open for the whole life of its election. */
-export class LivenessListener {
+/**
+ * A listener of the election's own, for a server with no internal RPC listener (an in-process
+ * agent built without a gossip pool): the same greeting on an ephemeral port, open for the
+ * whole life of its election.
+ */
+export class LivenessListener implements LivenessHost {
   readonly #o: LivenessListenerOptions;
-  readonly #sockets = new Set<net.Socket>();
-  #server: net.Server | null = null;
+  readonly #greeter = new LivenessGreeter(() => this.#address);
+  #server: http.Server | null = null;
   #address = '';
 
   constructor(o: LivenessListenerOptions) {
     this.#o = o;
   }
 
-  /** Starts listening; every connection is greeted with `node` and the lease `lease()` returns then. */
+  /** Starts listening; every probe is greeted with `node` and the lease `lease()` returns then. */
   listen(node: string, lease: () => number): Promise<string> {
-    const server = net.createServer((s) => {
-      this.#sockets.add(s);
-      s.on('close', () => this.#sockets.delete(s));
-      s.on('error', () => undefined);
-      s.on('data', () => undefined);
-      s.setKeepAlive(true, 1_000);
-      s.write(`${HELLO}${JSON.stringify({ Node: node, Lease: lease() })}\n`);
-    });
+    const server = http.createServer((req, res) => this.#serve(req, res));
     server.on('error', (err) => this.#o.logger.warn({ err }, 'leader liveness listener error'));
     server.unref();
     this.#server = server;
@@ -63,12 +137,23 @@ export class LivenessListener {
       server.once('error', reject);
       server.listen(this.#o.port ?? 0, this.#o.bindAddr, () => {
         server.off('error', reject);
-        const port = (server.address() as net.AddressInfo).port;
-        const host = this.#o.advertiseAddr.includes(':') ? `[${this.#o.advertiseAddr}]` : this.#o.advertiseAddr;
-        this.#address = `${host}:${port}`;
-        resolve(this.#address);
+        this.#address = livenessAddress(this.#o.advertiseAddr, (server.address() as net.AddressInfo).port);
+        resolve(this.#greeter.listen(node, lease));
       });
     });
+  }
+
+  #serve(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const stream = req.url === LIVENESS_PATH ? this.#greeter.answer() : null;
+    if (!stream) {
+      res.writeHead(404).end();
+      return;
+    }
+    const ac = new AbortController();
+    res.on('close', () => ac.abort());
+    res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
+    res.flushHeaders();
+    void stream((c) => res.write(c), ac.signal).then(() => res.end());
   }
 
   /** The advertised `host:port`, empty before listen(). */
@@ -78,12 +163,12 @@ export class LivenessListener {
 
   /** How many followers are connected now. */
   connections(): number {
-    return this.#sockets.size;
+    return this.#greeter.connections();
   }
 
-  /** Closes the accepted connections (followers reconnect); the listener stays open. */
+  /** Ends the open answers (followers reconnect); the listener stays open. */
   dropConnections(): void {
-    for (const s of this.#sockets) s.destroy();
+    this.#greeter.dropConnections();
   }
 
   /** Stops listening and closes every connection: call only after the election has stopped. */
@@ -92,7 +177,8 @@ export class LivenessListener {
     this.#server = null;
     if (!server) return;
     const closed = new Promise((r) => server.close(r));
-    this.dropConnections();
+    await this.#greeter.close();
+    server.closeAllConnections();
     await closed;
   }
 }
@@ -164,12 +250,20 @@ export class LeaderProbe {
     s.setNoDelay(true);
     s.setTimeout(HELLO_TIMEOUT_MS, () => s.destroy());
     s.on('error', (err) => { error = err; });
+    // Connection: close, so the server closes the connection when it ends the answer.
+    s.write(`GET ${LIVENESS_PATH} HTTP/1.1\r\nHost: ${target.address}\r\nConnection: close\r\n\r\n`);
     s.on('data', (chunk: Buffer) => {
       if (greeted) return;
       buf += chunk.toString('latin1');
-      const nl = buf.indexOf('\n');
-      if (nl < 0 && buf.length < MAX_HELLO) return;
-      if (this.#greeting(buf.slice(0, nl)) !== target.lease) { s.destroy(); return; }
+      const lease = greetedLease(buf);
+      if (lease === undefined) return;
+      if (lease !== target.lease) {
+        // Answered, but not by a process greeting with this lease (its election stopped, or
+        // another process took the port): a refusal from now on proves nothing about the lease.
+        this.#verified = false;
+        s.destroy();
+        return;
+      }
       greeted = true;
       s.setTimeout(0);
       s.setKeepAlive(true, 1_000);
@@ -183,21 +277,11 @@ export class LeaderProbe {
     });
   }
 
-  #greeting(line: string): number | null {
-    if (!line.startsWith(HELLO)) return null;
-    try {
-      const v = JSON.parse(line.slice(HELLO.length)) as { Lease?: unknown };
-      return typeof v.Lease === 'number' ? v.Lease : null;
-    } catch {
-      return null;
-    }
-  }
-
   /** After a connection ends: a refusal after a verified connection proves death; else try again. */
   #closed(target: LivenessTarget, greeted: boolean, error: NodeJS.ErrnoException | null): void {
     if (error?.code === 'ECONNREFUSED' && this.#verified) {
       this.#dead = true;
-      this.#d.logger.info({ address: target.address, lease: target.lease }, 'leader liveness port refuses connections: its process is gone');
+      this.#d.logger.info({ address: target.address, lease: target.lease }, 'leader\'s server port refuses connections after greeting with its lease: its process is gone');
       this.#d.onDead(target.lease);
       return;
     }
@@ -208,5 +292,29 @@ export class LeaderProbe {
       this.#timer = null;
       if (this.#target === target) this.#connect();
     });
+  }
+}
+
+/** The lease an answer greets with: undefined while its head is incomplete, null when it is no greeting. */
+function greetedLease(buf: string): number | null | undefined {
+  const more = buf.length < MAX_HELLO ? undefined : null;
+  const head = buf.indexOf('\r\n\r\n');
+  if (head < 0) return more;
+  if (!/^HTTP\/1\.[01] 200 /.test(buf)) return null;
+  let body = buf.slice(head + 4);
+  if (/\r\ntransfer-encoding: *chunked\r\n/i.test(buf.slice(0, head + 2))) {
+    const size = /^[0-9a-fA-F]+(;[^\r]*)?\r\n/.exec(body);
+    if (!size) return body.includes('\n') ? null : more;
+    body = body.slice(size[0].length);
+  }
+  const nl = body.indexOf('\n');
+  if (nl < 0) return more;
+  const line = body.slice(0, nl);
+  if (!line.startsWith(HELLO)) return null;
+  try {
+    const v = JSON.parse(line.slice(HELLO.length)) as { Lease?: unknown };
+    return typeof v.Lease === 'number' ? v.Lease : null;
+  } catch {
+    return null;
   }
 }
