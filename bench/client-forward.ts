@@ -39,6 +39,7 @@ try {
   const value = new Uint8Array(256).fill(120);
   await fetch(`http://${targets.server}/v1/kv/bench/read`, { method: 'PUT', body: value });
   const rows: string[] = [];
+  const oneCaller: string[] = [];
   for (const concurrency of [1, 16, 64]) {
     const cells: Record<string, CellResult> = {};
     for (const [name, addr] of Object.entries(targets)) {
@@ -50,13 +51,15 @@ try {
     for (const op of ['GET', 'PUT']) {
       const s = cells[`server ${op}`];
       const v = cells[`client ${op}`];
+      if (concurrency === 1) oneCaller.push(`${op} ${(v.opsPerSec / s.opsPerSec).toFixed(2)}`);
       rows.push(`| ${op} | ${concurrency} | ${s.opsPerSec.toFixed(0)} | ${v.opsPerSec.toFixed(0)} | ${(v.opsPerSec / s.opsPerSec).toFixed(2)} `
         + `| ${s.p50.toFixed(2)} / ${s.p99.toFixed(2)} | ${v.p50.toFixed(2)} / ${v.p99.toFixed(2)} |`);
     }
   }
   process.stdout.write(`${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, ${seconds} s per cell\n\n`
     + '| op | callers | server ops/s | via client ops/s | ratio | server p50 / p99 ms | via client p50 / p99 ms |\n'
-    + '|---|---|---|---|---|---|---|\n' + rows.join('\n') + '\n');
+    + '|---|---|---|---|---|---|---|\n' + rows.join('\n') + '\n'
+    + `\nratio through a client agent / direct to the server, one caller: ${oneCaller.join(', ')}\n`);
 } finally {
   for (const c of children) c.kill('SIGKILL');
   fs.rmSync(dir, { recursive: true, force: true });
