@@ -1,6 +1,6 @@
 // Leader crash on real processes: three `proconsul agent -server -store etcd://…` processes on
-// a 3-member etcd cluster; SIGKILL of the leader (no resignation: the others find its liveness
-// port refusing and revoke its lease) → the others elect a new leader and writes succeed; the
+// a 3-member etcd cluster; SIGKILL of the leader (no resignation: the others find its server
+// port, where they held its liveness greeting open, refusing and revoke its lease) → the others elect a new leader and writes succeed; the
 // time is printed for the record. SIGSTOP of the leader (alive, connections open): nobody
 // revokes its lease, the lease expires, another leads, and after SIGCONT the old one follows.
 import assert from 'node:assert/strict';
@@ -59,6 +59,12 @@ test('kill -9 of the leader process: a new leader within the lease TTL and write
   });
   const leader = procs.find((p) => p.server === leaderAddr)!;
   const rest = procs.filter((p) => p !== leader);
+  // The liveness greeting the followers hold open is served on the server port (no other port).
+  const greeting = await fetch(`http://${leader.server}/v1/internal/rpc/liveness`);
+  const reader = greeting.body!.getReader();
+  const first = Buffer.from((await reader.read()).value!).toString();
+  await reader.cancel();
+  assert.match(first, /^proconsul-leader \{"Node":"p\d","Lease":\d+\}\n$/);
   const t0 = Date.now();
   leader.child.kill('SIGKILL');
   const next = await until('a new leader', 15_000, async () => {
