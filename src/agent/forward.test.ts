@@ -63,6 +63,8 @@ test('the server list keeps alive servers of the datacenter and cycles a failed 
   assert.deepEqual(servers.servers(), ['127.0.0.1:8300', '127.0.0.2:8300']);
   servers.failed('127.0.0.1:8300');
   assert.deepEqual(servers.servers(), ['127.0.0.2:8300', '127.0.0.1:8300']);
+  servers.update(m('s2', { role: 'consul', dc: 'dc1', port: '8300' }, 'suspect'));
+  assert.deepEqual(servers.servers(), ['127.0.0.2:8300', '127.0.0.1:8300']);
   servers.update(m('s2', { role: 'consul', dc: 'dc1', port: '8300' }, 'dead'));
   assert.deepEqual(servers.servers(), ['127.0.0.1:8300']);
 });

@@ -1,4 +1,4 @@
-// A client agent's view of its datacenter's servers (Consul's agent/router manager): alive LAN
+// A client agent's view of its datacenter's servers (Consul's agent/router manager): live LAN
 // members with role=consul in this datacenter, addressed by their internal RPC port tag, kept
 // current from gossip events, shuffled once, and cycled past a server whose connection failed.
 import type { Gossip, Member } from '../gossip/index.ts';
@@ -6,7 +6,8 @@ import type { ServerSource } from './forward.ts';
 
 /** The internal RPC address of a server member, or null when the member is not a usable server of `dc`. */
 export function serverAddress(m: Member, dc: string): string | null {
-  if (m.tags.role !== 'consul' || m.tags.dc !== dc || m.state !== 'alive') return null;
+  // A suspect is still a member (Serf's alive): Consul's router drops servers only when they fail or leave.
+  if (m.tags.role !== 'consul' || m.tags.dc !== dc || (m.state !== 'alive' && m.state !== 'suspect')) return null;
   const port = Number(m.tags.port);
   if (!Number.isInteger(port) || port <= 0) return null;
   return m.addr.includes(':') ? `[${m.addr}]:${port}` : `${m.addr}:${port}`;
