@@ -130,9 +130,9 @@ export class DnsHandler {
     const { cfg } = this.#d;
     const q = req.questions![0];
     const question = packQuestion(qname, q.type, q.class ?? 'IN');
-    const answers = s.answers.map(packRecord);
-    const authorities = s.authorities.map(packRecord);
-    const extras = s.additionals.map(packRecord);
+    const answers = s.answers.map((a) => packRecord(a));
+    const authorities = s.authorities.map((a) => packRecord(a));
+    const extras = s.additionals.map((a) => packRecord(a));
     const compress = !cfg.disableCompression;
     const head = { id: req.id ?? 0, flags: 0 };
     const w = this.#writer;

@@ -20,8 +20,8 @@ function srvReply(n: number, owner = 'web.service.consul'): { answers: Answer[];
 
 function write(answers: Answer[], extras: Answer[], compress: boolean, owner = 'web.service.consul', type = 'SRV'): Buffer {
   const w = new MessageWriter();
-  const packed = answers.map(packRecord);
-  const len = w.write({ id: 7, flags: QR_AA }, packQuestion(owner, type, 'IN'), packed, packed.length, [], extras.map(packRecord), extras.length, compress);
+  const packed = answers.map((a) => packRecord(a));
+  const len = w.write({ id: 7, flags: QR_AA }, packQuestion(owner, type, 'IN'), packed, packed.length, [], extras.map((a) => packRecord(a)), extras.length, compress);
   return w.take(len);
 }
 
@@ -92,8 +92,8 @@ test('without compression the writer produces exactly what dns-packet encodes', 
   const opt = { type: 'OPT', name: '.', udpPayloadSize: 4096, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] } as unknown as Answer;
   const pkt: Packet = { type: 'response', id: 7, flags: QR_AA & 0x7fff, questions: [{ type: 'SRV', name: 'web.service.consul', class: 'IN' }], answers: [...answers, cname], authorities: [soa], additionals: [...extras, opt] };
   const w = new MessageWriter();
-  const packed = [...answers, cname].map(packRecord);
-  const len = w.write({ id: 7, flags: QR_AA }, packQuestion('web.service.consul', 'SRV', 'IN'), packed, packed.length, [packRecord(soa)], [...extras, opt].map(packRecord), extras.length + 1, false);
+  const packed = [...answers, cname].map((a) => packRecord(a));
+  const len = w.write({ id: 7, flags: QR_AA }, packQuestion('web.service.consul', 'SRV', 'IN'), packed, packed.length, [packRecord(soa)], [...extras, opt].map((a) => packRecord(a)), extras.length + 1, false);
   assert.equal(w.take(len).toString('hex'), dnsPacket.encode(pkt).toString('hex'));
 });
 

@@ -13,6 +13,7 @@ import { recordKey, shuffle } from './records.ts';
 import { fitReply, referencedNames, bareName, type Fit } from './truncate.ts';
 import { keyName, type WireQuery } from './wire.ts';
 import { MessageWriter, packQuestion, packRecord, type PackedQuestion, type PackedRecord } from './pack.ts';
+import type { WireName } from './compress.ts';
 import { markSimple, SimpleLayout } from './layout.ts';
 
 /** A packed record with its identity (for de-duplication), owner name and the names it refers to numbered. */
@@ -40,6 +41,7 @@ interface Prepared {
 const QTYPES = new Map<number, string>([[1, 'A'], [28, 'AAAA'], [33, 'SRV']]);
 const MAX_ENTRIES = 20_000;
 const NONE: PackedRecord[] = [];
+const NO_NAMES: string[] = [];
 
 /** Dependencies of the prepared answers. */
 export interface PreparedDeps {
@@ -68,6 +70,9 @@ export class PreparedAnswers {
   #opt = -1;
   #last = -1;
   #lastLen = 0;
+  /** The last size summed by layout.ts (same numbering as #last). */
+  #summed = -1;
+  #summedLen = 0;
   readonly #measure = (kept: number, synced: boolean, authority: boolean, compress: boolean): number => this.#size(kept, synced, authority, compress);
 
   constructor(deps: PreparedDeps) {
@@ -169,6 +174,7 @@ export class PreparedAnswers {
     this.#opt = wq.ednsPayload;
     this.#head.id = (msg[0] << 8) | msg[1];
     this.#last = -1;
+    this.#summed = -1;
     const fit = fitReply(this.#na, { transport, ednsSize: wq.ednsPayload >= 0 ? wq.ednsPayload : null, udpAnswerLimit: cfg.udpAnswerLimit, srv: p.srv, compress }, this.#measure, this.#fit);
     let flags = 0x8000 | dnsPacket.AUTHORITATIVE_ANSWER | (wq.rd ? dnsPacket.RECURSION_DESIRED : 0);
     if (cfg.recursors.length > 0) flags |= dnsPacket.RECURSION_AVAILABLE;
@@ -176,7 +182,8 @@ export class PreparedAnswers {
     const extras = fit.synced ? this.#referenced(fit.kept) : this.#ext;
     const ne = fit.synced ? extras.length : this.#ne;
     if (p.targets >= 0 && compress) {
-      const size = this.#layout.size(p.question, this.#ans, fit.kept, extras, ne, true, wq.ednsPayload >= 0);
+      const key = lastKey(fit.kept, fit.synced, true);
+      const size = this.#summed === key ? this.#summedLen : this.#layout.size(p.question, this.#ans, fit.kept, extras, ne, true, wq.ednsPayload >= 0);
       const out = size < 0 ? null : Buffer.allocUnsafe(size);
       if (out && this.#layout.write(out, p.question, this.#ans, fit.kept, extras, ne, p.targets, wq.ednsPayload)) {
         out[0] = msg[0];
@@ -199,6 +206,8 @@ export class PreparedAnswers {
     const ne = synced ? extras.length : this.#ne;
     if (p.targets >= 0 || !compress) {
       const size = this.#layout.size(p.question, this.#ans, kept, extras, ne, compress, this.#opt >= 0);
+      this.#summed = lastKey(kept, synced, compress);
+      this.#summedLen = size;
       if (size >= 0) return size;
     }
     return this.#writeAll(kept, synced, compress);
@@ -236,11 +245,14 @@ function encodeAll(p: Prepared, q: Question, perInstance: { answers: Answer[]; e
   const ids = new Map<string, number>();
   const names = new Map<string, number>();
   const number = (m: Map<string, number>, k: string): number => m.get(k) ?? (m.set(k, m.size), m.size - 1);
+  const spelled = new Map<string, WireName>();
   const rec = (r: Answer, answer: boolean): Rec => {
-    const p = packRecord(r);
+    const p = packRecord(r, spelled);
     p.id = number(ids, recordKey(r));
     p.nameId = number(names, bareName(r.name));
     if (answer) p.refIds = referencedNames(r).map((n) => number(names, n));
+    // The prepared path matches names by number; the strings would only take room.
+    p.refs = NO_NAMES;
     return p;
   };
   for (const { answers, extras } of perInstance) {
