@@ -72,12 +72,14 @@ export function autopilotLoop(d: AutopilotLoopDeps): LeaderLoop & { pass(): Prom
   let pending: JoinRequest | null = null;
   let timer: TimerHandle | null = null;
   let running = false;
+  /** Whether the last promotion was accepted (etcd refuses a learner that has not caught up). */
+  let promoted = false;
   const log = d.logger.child({ sub: 'autopilot' });
   // After a step the next pass comes sooner: migrations are chains of single steps.
   const schedule = (acted = false) => {
     if (!running) return;
     timer = d.clock.setTimer(acted ? 500 : d.intervalMs ?? 2000, () => {
-      pass().then((a) => schedule(a.kind !== 'none' && a.kind !== 'promote'), (err: unknown) => {
+      pass().then((a) => schedule(a.kind !== 'none' && !(a.kind === 'promote' && !promoted)), (err: unknown) => {
         log.warn({ err }, 'autopilot pass failed');
         schedule();
       });
@@ -118,8 +120,10 @@ export function autopilotLoop(d: AutopilotLoopDeps): LeaderLoop & { pass(): Prom
         log.info({ member: a.name, id: a.id, why: a.why }, 'autopilot removed an etcd member');
         return;
       case 'promote':
+        promoted = false;
         try {
           await d.admin.promote(a.id);
+          promoted = true;
           log.info({ member: a.name, id: a.id }, 'autopilot promoted a learner to voter');
         } catch (err) {
           log.debug({ err, member: a.name }, 'learner not promoted yet (not caught up)');
