@@ -1,7 +1,8 @@
 // Fault test on a 3-server managed datacenter (real processes, real HTTP): client workers run
 // CAS increments (GET ?consistent, then PUT ?cas=ModifyIndex), plain writes and reads, and
 // session lock acquisitions, some pinned to a server, some roaming between servers, while a
-// nemesis kill -9s Proconsul servers and their etcd members one at a time and restarts them.
+// nemesis kill -9s Proconsul servers and their etcd members one at a time and restarts them
+// (once after autopilot removed the dead member, so it rejoins as a new one).
 // Afterwards: no acknowledged increment is missing (acked ≤ counter ≤ acked + indeterminate),
 // every key's history of ?consistent reads and writes is linearizable (test/support/
 // linearizability.ts), default-mode reads never go back on one server and only show written
@@ -315,7 +316,8 @@ async function healthy(): Promise<string> {
   });
 }
 
-type Fault = 'machine' | 'etcd' | 'agent';
+/** machine: agent and etcd; etcd: the member only (the agent restarts it); agent: the agent only (its next start ends the orphaned member); long: a machine down past autopilot's dead-server threshold, so it is removed and rejoins as a new member. */
+type Fault = 'machine' | 'etcd' | 'agent' | 'long';
 
 /** One fault on one server, then waits until the datacenter is whole again; returns what it did. */
 async function inject(fault: Fault, target: 'leader' | 'follower'): Promise<string> {
@@ -327,9 +329,9 @@ async function inject(fault: Fault, target: 'leader' | 'follower'): Promise<stri
   } else {
     const exited = new Promise((r) => victim.child!.once('exit', r));
     killAgent(victim);
-    if (fault === 'machine') killEtcd(victim);
+    if (fault === 'machine' || fault === 'long') killEtcd(victim);
     await exited;
-    await sleep(1500);
+    await sleep(fault === 'long' ? 13_000 : 1500);
     launch(victim);
   }
   await healthy();
@@ -398,7 +400,7 @@ test('faults: kill -9 of servers and etcd members under concurrent CAS, writes a
 
   // The nemesis: one fault at a time, each followed by a healthy spell, so quorum stays possible.
   await sleep(2000);
-  const plan: [Fault, 'leader' | 'follower'][] = [['machine', 'follower'], ['etcd', 'leader'], ['agent', 'leader'], ['machine', 'leader'], ['etcd', 'follower'], ['agent', 'follower']];
+  const plan: [Fault, 'leader' | 'follower'][] = [['machine', 'follower'], ['etcd', 'leader'], ['agent', 'leader'], ['machine', 'leader'], ['etcd', 'follower'], ['long', 'follower']];
   for (const [fault, target] of plan) {
     t.diagnostic(await inject(fault, target));
     await sleep(2000);
