@@ -89,3 +89,17 @@ test('zones: a voter whose server was seen and is gone is replaced at once; one 
   members.push(member('s5'));
   assert.equal((await h.loop.pass()).kind, 'none', 's5 is a voting member whose server has not registered: not removed');
 });
+
+test('zones: a live voter is replaced only after staying unhealthy for ServerStabilizationTime', async () => {
+  const servers = [record('s1', { zone: 'a' }), record('s2', { zone: 'b' }), record('s3', { zone: 'c' }), record('s5', { zone: 'b' })];
+  const members = ['s1', 's2', 's3'].map((n) => member(n));
+  const h = harness(servers, members, { redundancy_zone_tag: 'zone' });
+  members.push(member('s5', true));
+  assert.equal((await h.loop.pass()).kind, 'none', 's5 kept warm');
+  servers[1] = { ...servers[1], StatusAt: T0 - 60_000 }; // s2's record is stale: unhealthy
+  h.clock.advance(500);
+  assert.equal((await h.loop.pass()).kind, 'none', 'a moment of ill health changes nothing');
+  h.clock.advance(1000);
+  assert.deepEqual(await h.loop.pass(), { kind: 'remove', id: 'm-s2', name: 's2', why: 'demote' }, 'then it is demoted for its spare');
+  assert.deepEqual(await h.loop.pass(), { kind: 'promote', id: 'm-s5', name: 's5' });
+});

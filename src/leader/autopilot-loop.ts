@@ -67,6 +67,7 @@ export function autopilotLoop(d: AutopilotLoopDeps): LeaderLoop & { pass(): Prom
   const lastAlive = new Map<string, number>();
   // Members whose server was live at some pass: when it is gone they count as down at once.
   const everLive = new Set<string>();
+  const unhealthySince = new Map<string, number>();
   let published = '';
   let known: Membership = {};
   let pending: JoinRequest | null = null;
@@ -107,7 +108,14 @@ export function autopilotLoop(d: AutopilotLoopDeps): LeaderLoop & { pass(): Prom
     const planMembers: PlanMember[] = members.map((m) => ({ ID: m.ID, Name: m.Name, Learner: m.Learner, Dead: now - (lastAlive.get(m.ID) ?? now) > deadMs }));
     // A member whose server never registered yet (starting) is given until the dead threshold.
     const unseen = new Set(planMembers.filter((m) => m.Name && !m.Dead && !live.has(m.Name) && !everLive.has(m.ID)).map((m) => m.Name));
-    const servers = planServers(d.election, h, cfg, membership, now, unseen);
+    const servers = planServers(d.election, h, cfg, membership, now, unseen).map((x) => {
+      // A live voter is only replaced after it stayed unhealthy for ServerStabilizationTime: a
+      // late status record must not swap a zone's voter.
+      if (x.Healthy || !x.Alive) unhealthySince.delete(x.Name);
+      else if (!unhealthySince.has(x.Name)) unhealthySince.set(x.Name, now);
+      const brief = !x.Healthy && x.Alive && x.Voter && !x.Starting && now - (unhealthySince.get(x.Name) ?? now) < stabilizeMs;
+      return brief ? { ...x, Healthy: true } : x;
+    });
     const plan = desiredRoles(servers, cfg);
     const action = nextAction({ plan, servers, members: planMembers, cleanupDeadServers: cfg.CleanupDeadServers, minQuorum: cfg.MinQuorum, pendingJoin: pending?.Node ?? '' });
     await act(action, servers.find((s) => s.Name === (action as { name?: string }).name)?.ID ?? '');
