@@ -207,6 +207,9 @@ test('zones: demotion never leaves the rest without a healthy quorum, nor demote
   // s4 is an unwanted voter; removing it leaves s1,s2,s3,s5 with one healthy → refused.
   const r = step(servers, zoned);
   assert.equal(r.action.kind, 'none');
+  // A down unwanted voter that cannot go yet does not hold up its zone's replacement.
+  const stuck = fiveInThreeZones({ s1: { Alive: false, Healthy: false, Leader: false }, s2: { Leader: true, Healthy: false }, s3: { Healthy: false }, s4: { Voter: false } });
+  assert.deepEqual(step(stuck, zoned, { learners: ['s4'], cleanupDeadServers: false }).action, { kind: 'promote', id: 'm-s4', name: 's4' });
   const leaderUnwanted = fiveInThreeZones({ s1: { Leader: false, Alive: false, Healthy: false }, s4: { Leader: true, Voter: true } });
   assert.deepEqual(sortedVoters(step(leaderUnwanted, zoned).plan), ['s2', 's3', 's4']);
 });

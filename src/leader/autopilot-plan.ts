@@ -293,7 +293,7 @@ export function nextAction(i: ActionInput): Action {
   // An unwanted voter that is down goes first: etcd refuses to add members while a voter is
   // unreachable, and removing it keeps the same fault tolerance.
   const downVoter = demotion(i, votingMembers, srv, (m) => !srv.get(m.Name)?.Alive || !srv.get(m.Name)?.Healthy);
-  if (downVoter) return downVoter;
+  if (downVoter?.kind === 'remove') return downVoter;
   for (const s of want) {
     const m = member.get(s.Name);
     if (m?.Learner && s.Alive && s.Healthy && s.Stable) return { kind: 'promote', id: m.ID, name: s.Name };
