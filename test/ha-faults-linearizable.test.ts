@@ -349,9 +349,10 @@ function prng(seed: number): () => number {
   };
 }
 
-/** Default reads: per client and server the index never goes back, and index → value is one function. */
+/** Default reads: per client and server the index never goes back, index → value is one function, every value was written. */
 function checkDefaultReads(): string[] {
   const problems: string[] = [];
+  const written = new Set(history.flatMap((o) => (o.op.f === 'write' ? [o.op.value] : [])));
   const last = new Map<string, number>();
   const valueAt = new Map<number, string | null>();
   for (const r of defaultReads) {
@@ -360,6 +361,7 @@ function checkDefaultReads(): string[] {
     last.set(k, Math.max(r.index, last.get(k) ?? 0));
     if (valueAt.has(r.index) && valueAt.get(r.index) !== r.value) problems.push(`index ${r.index} read as ${valueAt.get(r.index)} and ${r.value}`);
     valueAt.set(r.index, r.value);
+    if (r.value !== null && !written.has(r.value)) problems.push(`${k}: default read of ${r.value}, which nobody wrote`);
   }
   return problems;
 }
