@@ -133,3 +133,31 @@ test('embedded: a second store on the same directory is refused while the first 
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('embedded: groups larger than a shared slot, and non-ASCII keys, are written in order and survive reopening', async () => {
+  const dir = await tempDir();
+  try {
+    const first = new EmbeddedStore({ dir });
+    await first.open();
+    const big = Buffer.alloc(700 * 1024, 7);
+    // Concurrent writes: small groups through the shared slots, a 2.1 MB one that cannot fit.
+    await Promise.all([
+      first.txn({ success: [{ type: 'put', key: 'ключ/ü', value: enc('a') }] }),
+      first.txn({ success: [1, 2, 3].map((i) => ({ type: 'put' as const, key: `big/${i}`, value: big })) }),
+      first.txn({ success: [{ type: 'put', key: 'ключ/ü', value: enc('b') }, { type: 'delete', key: 'big/2' }] }),
+    ]);
+    const before = await first.range('');
+    await first.close();
+    const second = new EmbeddedStore({ dir });
+    await second.open();
+    const after = await second.range('');
+    assert.equal(after.revision, 3);
+    assert.deepEqual(after.kvs.map((kv) => [kv.key, kv.value.byteLength, kv.modRevision]), [['big/1', big.length, 2], ['big/3', big.length, 2], ['ключ/ü', 1, 3]]);
+    assert.deepEqual(after.kvs.map((kv) => Buffer.from(kv.value).toString('latin1').slice(0, 1)),
+      before.kvs.map((kv) => Buffer.from(kv.value).toString('latin1').slice(0, 1)));
+    assert.equal(Buffer.from((await second.get('ключ/ü'))!.value).toString(), 'b');
+    await second.close();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

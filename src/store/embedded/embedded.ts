@@ -12,7 +12,7 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { ClosedError, InternalError, NotFoundError } from '../../errors.ts';
 import { EngineStore, type EngineStoreDeps, type Mutation } from '../engine-store.ts';
 import type { LoadedKey } from '../engine.ts';
-import { encodeGroup, type WriterReply } from './writer-protocol.ts';
+import { encodeGroup, encodeIntoSlot, slotViews, SLOT_BYTES, type Slot, type WriterReply } from './writer-protocol.ts';
 
 /** On-disk format version kept in `meta`; bump with a tested migration. */
 export const EMBEDDED_FORMAT_VERSION = 1;
@@ -79,8 +79,11 @@ export class EmbeddedStore extends EngineStore {
   #queue: Pending[] = [];
   #scheduled = false;
   #seq = 0;
-  /** Posted groups awaiting their ack, oldest first. */
-  #inflight: { seq: number; items: Pending[] }[] = [];
+  /** Posted groups awaiting their ack, oldest first, with the shared slot each occupies (-1: none). */
+  #inflight: { seq: number; items: Pending[]; slot: number }[] = [];
+  /** One shared slot per group that can be in flight. */
+  readonly #shared = Array.from({ length: MAX_INFLIGHT }, () => new SharedArrayBuffer(SLOT_BYTES));
+  readonly #slots: Slot[] = this.#shared.map(slotViews);
   #failed: Error | null = null;
 
   constructor(deps: EmbeddedStoreDeps) {
@@ -116,7 +119,7 @@ export class EmbeddedStore extends EngineStore {
       };
       this.engine.useValues({ get: (key) => this.#readValue(key), range: (prefix) => this.#readRange(prefix) });
       this.#load(db);
-      this.#writer = await startWriter(this.path, (r) => this.#onReply(r), (err) => {
+      this.#writer = await startWriter(this.path, this.#shared, (r) => this.#onReply(r), (err) => {
         if (this.#writer) this.#fail(err);
       });
     } catch (err) {
@@ -209,10 +212,19 @@ export class EmbeddedStore extends EngineStore {
     if (this.#inflight.length >= MAX_INFLIGHT || this.#queue.length === 0 || this.#failed || !this.#writer) return;
     const items = this.#queue;
     this.#queue = [];
-    const group = encodeGroup(++this.#seq, items.map((p) => p.m));
-    this.#inflight.push({ seq: group.seq, items });
+    const seq = ++this.#seq;
+    const ms = items.map((p) => p.m);
     // Keep the process alive while writes are in flight, and only then.
     this.#writer.ref();
+    const slot = this.#slots.findIndex((_, i) => !this.#inflight.some((g) => g.slot === i));
+    const packed = slot >= 0 ? encodeIntoSlot(this.#slots[slot], ms) : null;
+    if (packed) {
+      this.#inflight.push({ seq, items, slot });
+      this.#writer.postMessage({ type: 'slot', seq, slot, ...packed });
+      return;
+    }
+    const group = encodeGroup(seq, ms);
+    this.#inflight.push({ seq, items, slot: -1 });
     this.#writer.postMessage(group, [group.values.buffer as ArrayBuffer]);
   }
 
@@ -261,8 +273,10 @@ export class EmbeddedStore extends EngineStore {
 }
 
 /** Starts the writer thread on `path` and resolves once it has opened the database. */
-function startWriter(path: string, onReply: (r: WriterReply) => void, onFail: (err: unknown) => void): Promise<Worker> {
-  const worker = new Worker(WRITER, { workerData: { path } });
+function startWriter(
+  path: string, slots: SharedArrayBuffer[], onReply: (r: WriterReply) => void, onFail: (err: unknown) => void,
+): Promise<Worker> {
+  const worker = new Worker(WRITER, { workerData: { path, slots } });
   return new Promise((resolve, reject) => {
     let ready = false;
     worker.on('message', (r: WriterReply) => {

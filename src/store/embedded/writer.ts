@@ -3,10 +3,13 @@
 // commit was syncing in one transaction, then acknowledges them: the ack follows the fsync.
 import { parentPort, workerData } from 'node:worker_threads';
 import { DatabaseSync } from 'node:sqlite';
-import { decodeGroup, type WriteGroup, type WriterReply, type WriterRequest } from './writer-protocol.ts';
+import {
+  decodeGroup, decodeSlot, slotViews, type GroupSink, type SlotGroup, type WriteGroup, type WriterReply, type WriterRequest,
+} from './writer-protocol.ts';
 
 const port = parentPort!;
-const { path } = workerData as { path: string };
+const { path, slots: shared } = workerData as { path: string; slots: SharedArrayBuffer[] };
+const slots = shared.map(slotViews);
 const db = new DatabaseSync(path);
 db.exec('PRAGMA journal_mode = WAL');
 db.exec('PRAGMA synchronous = FULL');
@@ -16,24 +19,28 @@ const putLease = db.prepare('INSERT OR REPLACE INTO lease (id, ttl_seconds) VALU
 const deleteLease = db.prepare('DELETE FROM lease WHERE id = ?');
 const setMeta = db.prepare('UPDATE meta SET value = ? WHERE key = ?');
 
-let queue: WriteGroup[] = [];
+let queue: (WriteGroup | SlotGroup)[] = [];
 let scheduled = false;
 let failed = false;
 
 const reply = (r: WriterReply): void => port.postMessage(r);
 
-function write(groups: WriteGroup[]): void {
+const sink: GroupSink = {
+  put: (key, value, createRev, modRev, version, lease) => putKv.run(key, value, createRev, modRev, version, lease),
+  delete: (key) => deleteKv.run(key),
+  leasePut: (id, ttl) => putLease.run(id, ttl),
+  leaseDelete: (id) => deleteLease.run(id),
+};
+
+function write(groups: (WriteGroup | SlotGroup)[]): void {
   db.exec('BEGIN IMMEDIATE');
   try {
     let revision = 0;
     let lastLease = 0;
     for (const g of groups) {
-      decodeGroup(g, {
-        put: (key, value, createRev, modRev, version, lease) => putKv.run(key, value, createRev, modRev, version, lease),
-        delete: (key) => deleteKv.run(key),
-        leasePut: (id, ttl) => putLease.run(id, ttl),
-        leaseDelete: (id) => deleteLease.run(id),
-      });
+      // A slot is read before the ack that lets the main thread reuse it.
+      if (g.type === 'slot') decodeSlot(slots[g.slot], sink);
+      else decodeGroup(g, sink);
       revision = Math.max(revision, g.revision);
       lastLease = Math.max(lastLease, g.lastLease);
     }
