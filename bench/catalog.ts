@@ -50,6 +50,7 @@ const queryMs = Number(opts['query-ms'] ?? (opts.quick ? 1000 : 3000));
 const total = nodes * perNode;
 const log = (m: string): void => { process.stderr.write(m + '\n'); };
 const mib = (bytes: number): number => bytes / 1024 / 1024;
+const IDLE_MS = 15_000;
 
 /** Registration `i`: round-robin over nodes so concurrent writes never race on one node. */
 function registration(i: number) {
@@ -154,6 +155,7 @@ let http: Phase;
 let direct: Phase;
 let rssBase: number;
 let rssAfter: number;
+let rssIdle: number;
 let rssPeak: number;
 let memBase: Memory;
 let memAfter: Memory;
@@ -193,6 +195,9 @@ try {
     clearInterval(ticker);
     await sleep(2000);
     rssAfter = rssMiB(agent.pid);
+    // What an idle agent settles at on its own (V8's memory reducer), before any forced GC.
+    await sleep(IDLE_MS - 2000);
+    rssIdle = rssMiB(agent.pid);
     rssPeak = rssMiB(agent.pid, 'VmHWM');
     memAfter = await agentMemory(agent);
     log(`[agent] ${http.perSec.toFixed(0)} registrations/s; RSS ${rssBase.toFixed(0)} → ${rssAfter.toFixed(0)} MiB, ` +
@@ -244,6 +249,8 @@ console.log(`| agent CPU per registration by thread (µs) | main ${f(http!.mainC
 console.log(`| direct Store txns/s | ${f(direct!.perSec, 0)} (${f(direct!.seconds, 1)} s) |`);
 console.log(`| agent RSS before → after (peak) | ${f(rssBase!, 0)} → ${f(rssAfter!, 0)} MiB (${f(rssPeak!, 0)}) |`);
 console.log(`| agent RSS growth per 10,000 instances | ${f(((rssAfter! - rssBase!) / total) * 10_000, 1)} MiB |`);
+console.log(`| agent RSS ${IDLE_MS / 1000} s after the last registration, no forced GC (per 10,000 instances) | ` +
+  `${f(rssIdle!, 0)} MiB (${f(((rssIdle! - rssBase!) / total) * 10_000, 1)}) |`);
 const per10k = (a: number, b: number): string => f((mib(b - a) / total) * 10_000, 1);
 console.log(`| after a full GC: RSS, heap total, heap used, external (per 10,000 instances) | ${f(mib(memBase!.rss), 0)} → ${f(mib(memAfter!.rss), 0)} MiB ` +
   `(${per10k(memBase!.rss, memAfter!.rss)}), ${f(mib(memBase!.heapTotal), 0)} → ${f(mib(memAfter!.heapTotal), 0)} MiB ` +
