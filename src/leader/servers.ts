@@ -31,7 +31,7 @@ export interface ServerRecord {
   StatusAt: number;
   /** Wall-clock ms the server (re)registered. */
   Since: number;
-  /** `host:port` of its liveness listener (leader/liveness.ts), absent when it has none. */
+  /** `host:port` where it serves its liveness greeting (leader/liveness.ts: its server port), absent when it has none. */
   Liveness?: string;
 }
 
@@ -43,7 +43,7 @@ export interface LeaderRecord {
   Lease: number;
   /** Bumped by every leader heartbeat; followers take each bump as contact. */
   Beat: number;
-  /** `host:port` of the leader's liveness listener, which followers stay connected to. */
+  /** `host:port` of the leader's liveness greeting, which followers keep a request open to. */
   Liveness?: string;
 }
 
