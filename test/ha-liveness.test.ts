@@ -1,12 +1,12 @@
 // Leader liveness on real loopback sockets (src/leader/liveness.ts): a follower's probe proves a
 // leader process dead only when its server port refuses a connection after having greeted it
 // with the lease; a dropped connection to a live leader, a listener that greets with another
-// lease or not at all, and a refusal never preceded by a greeting prove nothing. The greeting is
-// served by the internal RPC listener (ports.server, here port 0), or by an election's own
-// listener where there is none. With elections
-// on a shared store and a 60 s lease TTL (so nothing expires during the test), a follower that
-// loses its connection to a live leader revokes nothing, and one whose leader's listener is gone
-// revokes the lease so the election proceeds at once.
+// lease or not at all, a greeting withdrawn before the port closes, and a refusal never preceded
+// by a greeting prove nothing. The greeting is served by the internal RPC listener (ports.server,
+// here port 0) or, where there is none, by an election's own listener. With elections on a shared
+// store and a 60 s lease TTL (so nothing expires during the test), a follower that loses its
+// connection to a live leader revokes nothing, and one whose leader's listener is gone revokes
+// the lease so the election proceeds at once.
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, test } from 'node:test';
