@@ -56,14 +56,16 @@ before(async () => {
   }));
   launch('srv', '127.0.0.1', ['-server', '-bootstrap']);
   launch('cli', '127.0.0.4', ['-retry-join', `127.0.0.1:${ports.serf}`]);
-  await until('the client to reach the leader', 30_000, async () => (await call(client(), '/v1/status/leader')).text.includes(':'));
+  // Ready once the server's leader has created the initial management token.
+  await until('the management token to work through the client', 30_000, async () => (await call(client(), '/v1/acl/token/self', { token: MGMT })).status === 200);
 });
 
 test('client agent routes are authorized with the token the servers resolve; the rest is forwarded with it', async () => {
   const anonSelf = await call(client(), '/v1/agent/self');
   assert.equal(anonSelf.status, 403);
   assert.match(anonSelf.text, /Permission denied/);
-  assert.equal((await call(client(), '/v1/agent/self', { token: MGMT })).status, 200);
+  const mgmtSelf = await call(client(), '/v1/agent/self', { token: MGMT });
+  assert.equal(mgmtSelf.status, 200, mgmtSelf.text);
   const unknown = await call(client(), '/v1/agent/self', { token: '00000000-0000-4000-8000-000000000000' });
   assert.equal(unknown.status, 403);
   assert.match(unknown.text, /ACL not found/);

@@ -51,6 +51,9 @@ test('management tokens, unknown tokens and the agent recovery token', async () 
   assert.equal(r.resolve('mgmt').authorizer.aclWrite(), 'allow');
   await r.load('nope');
   assert.throws(() => r.resolve('nope'), { message: 'ACL not found' });
+  // Not found is asked again (the token may be created any moment), found tokens are cached.
+  await r.load('nope');
+  assert.equal(calls.filter((c) => c.endsWith(' nope')).length, 2);
   await r.load('recovery-secret');
   const rec = r.resolve('recovery-secret').authorizer;
   assert.equal(rec.agentWrite(devConfig().nodeName), 'allow');

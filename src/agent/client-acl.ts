@@ -54,7 +54,9 @@ export class ClientAclResolver {
     if (this.#recovery(secret)) return;
     const now = this.#d.clock.now();
     const cached = this.#cache.get(secret);
-    if (cached && now - cached.fetchedAt < this.#ttlMs) return;
+    // `ACL not found` is asked again every time: the token may be created any moment (a server
+    // still bootstrapping its initial management token, a token being replicated).
+    if (cached && !cached.notFound && now - cached.fetchedAt < this.#ttlMs) return;
     try {
       const res = await this.#d.call('GET', ACL_RPC_PATH, secret);
       const text = res.body.toString('utf8');
