@@ -316,8 +316,8 @@ async function healthy(): Promise<string> {
   });
 }
 
-/** machine: agent and etcd; etcd: the member only (the agent restarts it); agent: the agent only (its next start ends the orphaned member); long: a machine down past autopilot's dead-server threshold, so it is removed and rejoins as a new member. */
-type Fault = 'machine' | 'etcd' | 'agent' | 'long';
+/** machine: agent and etcd; etcd: the member only (the agent restarts it); agent: the agent only (its next start ends the orphaned member); long: a machine down past autopilot's dead-server threshold, so it is removed and rejoins as a new member; pause: SIGSTOP of agent and etcd for 4 s, then SIGCONT; etcd-pause: the same for 6 s of the member only. */
+type Fault = 'machine' | 'etcd' | 'agent' | 'long' | 'pause' | 'etcd-pause';
 
 /** One fault on one server, then waits until the datacenter is whole again; returns what it did. */
 async function inject(fault: Fault, target: 'leader' | 'follower'): Promise<string> {
@@ -326,6 +326,18 @@ async function inject(fault: Fault, target: 'leader' | 'follower'): Promise<stri
   const t0 = Date.now();
   if (fault === 'etcd') {
     killEtcd(victim); // the agent's supervisor restarts it
+  } else if (fault === 'pause') {
+    // A machine that stops answering for a while (a long GC pause, a VM migration) and resumes.
+    const pids = [victim.child!.pid!, etcdPid(victim)].filter((p) => p > 0);
+    for (const p of pids) process.kill(p, 'SIGSTOP');
+    await sleep(4000);
+    for (const p of pids) process.kill(p, 'SIGCONT');
+  } else if (fault === 'etcd-pause') {
+    // The server's own member stops answering: its store has no other member to ask.
+    const pid = etcdPid(victim);
+    process.kill(pid, 'SIGSTOP');
+    await sleep(6000);
+    process.kill(pid, 'SIGCONT');
   } else {
     const exited = new Promise((r) => victim.child!.once('exit', r));
     killAgent(victim);
@@ -335,7 +347,8 @@ async function inject(fault: Fault, target: 'leader' | 'follower'): Promise<stri
     launch(victim);
   }
   await healthy();
-  return `${fault} kill -9 of the ${target} ${victim.node}: whole again after ${Date.now() - t0} ms`;
+  const what = fault === 'pause' ? 'SIGSTOP (4 s) and SIGCONT' : fault === 'etcd-pause' ? 'etcd SIGSTOP (6 s) and SIGCONT' : `${fault} kill -9`;
+  return `${what} of the ${target} ${victim.node}: whole again after ${Date.now() - t0} ms`;
 }
 
 function prng(seed: number): () => number {
@@ -402,7 +415,7 @@ test('faults: kill -9 of servers and etcd members under concurrent CAS, writes a
 
   // The nemesis: one fault at a time, each followed by a healthy spell, so quorum stays possible.
   await sleep(2000);
-  const plan: [Fault, 'leader' | 'follower'][] = [['machine', 'follower'], ['etcd', 'leader'], ['agent', 'leader'], ['machine', 'leader'], ['etcd', 'follower'], ['long', 'follower']];
+  const plan: [Fault, 'leader' | 'follower'][] = [['machine', 'follower'], ['etcd', 'leader'], ['agent', 'leader'], ['machine', 'leader'], ['pause', 'leader'], ['etcd-pause', 'leader'], ['etcd', 'follower'], ['long', 'follower']];
   for (const [fault, target] of plan) {
     t.diagnostic(await inject(fault, target));
     await sleep(2000);
