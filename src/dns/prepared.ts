@@ -36,12 +36,16 @@ interface Prepared {
   ids: number;
   /** Distinct SRV targets when the records have layout.ts's simple layout, else -1. */
   targets: number;
+  /** Per instance, the size of its answers as written in full, and with owners as pointers (simple layout). */
+  ansSize: Float64Array;
+  ansPointed: Float64Array;
 }
 
 const QTYPES = new Map<number, string>([[1, 'A'], [28, 'AAAA'], [33, 'SRV']]);
 const MAX_ENTRIES = 20_000;
 const NONE: PackedRecord[] = [];
 const NO_NAMES: string[] = [];
+const NO_SIZES = new Float64Array(0);
 
 /** Dependencies of the prepared answers. */
 export interface PreparedDeps {
@@ -60,6 +64,9 @@ export class PreparedAnswers {
   /** How many of #ans and #ext the current query uses. */
   #na = 0;
   #ne = 0;
+  /** The picked records' sizes in full and with pointer owners. */
+  #full = 0;
+  #pointed = 0;
   readonly #fit: Fit = { kept: 0, synced: false, authority: true, truncated: false };
   #mark = new Uint32Array(64);
   #gen = 0;
@@ -115,7 +122,7 @@ export class PreparedAnswers {
     const instances = view.instances(query.service, { connect, tag: query.kind === 'service' ? query.tag : '', onlyPassing: cfg.onlyPassing });
     if (instances.length === 0) return undefined;
     const q: Question = { name, type, domain: parsed.domain };
-    const p: Prepared = { service: query.service, connect, skey, index, srv: type === 'SRV', answers: [], extras: [], question: packQuestion(name, type, 'IN'), usable: false, ids: 0, targets: -1 };
+    const p: Prepared = { service: query.service, connect, skey, index, srv: type === 'SRV', answers: [], extras: [], question: packQuestion(name, type, 'IN'), usable: false, ids: 0, targets: -1, ansSize: NO_SIZES, ansPointed: NO_SIZES };
     try {
       encodeAll(p, q, instances.map((i) => instanceRecords(q, i, serviceTtl(cfg, query.service), cfg)));
       p.targets = markSimple(p.question, p.answers, p.extras);
@@ -141,21 +148,29 @@ export class PreparedAnswers {
     const gen = this.#next();
     const mark = this.#mark;
     let count = 0;
+    // Sizes of the whole pick (every answer, every additional) in full and with pointer owners,
+    // summed while the records are at hand: most replies need no other measurement.
+    let full = 0;
+    let pointed = 0;
     for (const i of order) {
       const answers = p.answers[i];
       if (p.srv) {
         for (const r of answers) ans[na++] = r;
-        for (const r of p.extras[i]) if (mark[r.id] !== gen) mark[r.id] = gen, ext[ne++] = r;
+        full += p.ansSize[i];
+        pointed += p.ansPointed[i];
+        for (const r of p.extras[i]) if (mark[r.id] !== gen) mark[r.id] = gen, ext[ne++] = r, full += r.size, pointed += r.wire.length + 2;
         continue;
       }
       const start = na;
-      for (const r of answers) if (mark[r.id] !== gen) ans[na++] = r;
+      for (const r of answers) if (mark[r.id] !== gen) ans[na++] = r, full += r.size, pointed += r.wire.length + 2;
       if (na === start) continue;
       for (let j = start; j < na; j++) mark[ans[j].id] = gen;
       if (++count === this.#d.cfg.aRecordLimit) break;
     }
     this.#na = na;
     this.#ne = ne;
+    this.#full = full;
+    this.#pointed = pointed;
   }
 
   #next(): number {
@@ -202,6 +217,14 @@ export class PreparedAnswers {
   /** The size of the reply with the first `kept` answers: summed for simple layouts, else written into the writer's buffer. */
   #size(kept: number, synced: boolean, _authority: boolean, compress: boolean): number {
     const p = this.#p!;
+    if (kept === this.#na && !synced && (p.targets >= 0 || !compress)) {
+      const size = 12 + p.question.name.bytes.length + 4 + (this.#opt >= 0 ? 11 : 0) + (compress ? this.#pointed : this.#full);
+      if (!compress || size < 0x4000) {
+        this.#summed = lastKey(kept, synced, compress);
+        this.#summedLen = size;
+        return size;
+      }
+    }
     const extras = synced ? this.#referenced(kept) : this.#ext;
     const ne = synced ? extras.length : this.#ne;
     if (p.targets >= 0 || !compress) {
@@ -255,8 +278,12 @@ function encodeAll(p: Prepared, q: Question, perInstance: { answers: Answer[]; e
     p.refs = NO_NAMES;
     return p;
   };
+  p.ansSize = new Float64Array(perInstance.length);
+  p.ansPointed = new Float64Array(perInstance.length);
   for (const { answers, extras } of perInstance) {
-    p.answers.push(answers.map((r) => rec(r, true)));
+    const recs = answers.map((r) => rec(r, true));
+    for (const r of recs) p.ansSize[p.answers.length] += r.size, p.ansPointed[p.answers.length] += r.wire.length + 2;
+    p.answers.push(recs);
     p.extras.push(extras.map((r) => rec(r, false)));
   }
   p.ids = ids.size;
