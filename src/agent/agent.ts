@@ -28,6 +28,7 @@ import { addAutopilot, buildManagedStore } from './managed-etcd.ts';
 import { applyPersistedAcl } from './acl-enable.ts';
 import { CoordinateSync, coordinateSettings } from './coordinates.ts';
 import { createRpcServer, tokenHandlers } from './rpc-server.ts';
+import { AGENT_STARTING } from './forward.ts';
 import { LivenessGreeter, livenessAddress } from '../leader/liveness.ts';
 
 /** Optional overrides of what createAgent would build itself. */
@@ -108,7 +109,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   let rpcServe: RequestListener | null = null;
   const store: Store = deps.store ?? buildStore(config, clock, logger, (req, res) => {
     if (rpcServe) rpcServe(req, res);
-    else res.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8' }).end('agent is starting');
+    else res.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8' }).end(AGENT_STARTING);
   });
   const pool = new LanPool(config, {
     clock, logger, random: deps.random ?? Math.random, transport: deps.gossipTransport, onJoinExhausted: deps.onJoinExhausted,

@@ -69,6 +69,24 @@ test('the server list keeps alive servers of the datacenter and cycles a failed 
   assert.deepEqual(servers.servers(), ['127.0.0.1:8300']);
 });
 
+test('a server still starting (503 agent is starting) is passed over like a refused connection', async () => {
+  const starting = http.createServer((_req, res) => res.writeHead(503).end('agent is starting'));
+  const fine = http.createServer((_req, res) => res.end('ok'));
+  await Promise.all([starting, fine].map((s) => new Promise<void>((r) => s.listen(0, '127.0.0.1', r))));
+  const addr = (s: http.Server) => `127.0.0.1:${(s.address() as net.AddressInfo).port}`;
+  const fwd = new Forwarder({ logger: silentLogger() });
+  try {
+    const src = list([addr(starting), addr(fine)]);
+    const res = await fwd.send(src, { method: 'PUT', url: '/v1/kv/x', headers: {}, body: Buffer.from('v') });
+    assert.equal(res.body.toString(), 'ok');
+    assert.deepEqual(src.failedOnes, [addr(starting)]);
+  } finally {
+    fwd.close();
+    starting.close();
+    fine.close();
+  }
+});
+
 test('a request the server may have seen is not resent: reads fail over, writes on a fresh connection do not', async () => {
   const hangUp = http.createServer((req) => req.socket.destroy());
   const fine = http.createServer((_req, res) => res.end('ok'));

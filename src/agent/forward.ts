@@ -9,6 +9,9 @@ import type { Handler, HttpRequest, HttpResult } from '../http/index.ts';
 /** Consul's structs.ErrNoServers text, answered with 500 when no server is known. */
 export const NO_SERVERS = 'No known Consul servers';
 
+/** A server's answer while its internal RPC is not serving yet (managed mode binds the port early). */
+export const AGENT_STARTING = 'agent is starting';
+
 /** The servers to try, in order, and where to report one that failed. */
 export interface ServerSource {
   /** `host:port` of each server's internal RPC listener; the first is tried first. */
@@ -115,7 +118,12 @@ export class Forwarder {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', reject);
-        res.on('end', () => resolve({ status: res.statusCode ?? 500, headers: responseHeaders(res.headers), body: Buffer.concat(chunks), server: addr }));
+        res.on('end', () => {
+          const body = Buffer.concat(chunks);
+          // Not served at all: as good as a refused connection.
+          if (res.statusCode === 503 && body.toString() === AGENT_STARTING) reject(new ConnectionFailed(`${addr}: ${AGENT_STARTING}`));
+          else resolve({ status: res.statusCode ?? 500, headers: responseHeaders(res.headers), body, server: addr });
+        });
       });
       out.on('error', (err: NodeJS.ErrnoException) => {
         if (!answered && retryable(err, req.method, out.reusedSocket)) {
