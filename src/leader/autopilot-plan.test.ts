@@ -135,6 +135,9 @@ test('zones: a failed zone voter is replaced by its zone\'s spare (promoted if w
   assert.deepEqual(r.action, { kind: 'join', name: 's4' }, 'a standby called in before the failure does not hold up the spare');
   r = step(gone, zoned, { pendingJoin: 's4' });
   assert.equal(r.action.kind, 'none');
+  // s4 was added but its member has not started (no name yet): it is not evicted as a stranger.
+  const added: PlanMember[] = [...membersOf(gone), { ID: 'm-new', Name: '', Learner: true, Dead: false }];
+  assert.deepEqual(step(gone, zoned, { members: added, pendingJoin: 's4' }).action, { kind: 'none', why: 'waiting for the new learner to start' });
   // No warm standby is called in while a voter is down (etcd would refuse it).
   r = step(fiveInThreeZones({ s3: { Alive: false, Healthy: false }, s4: { Voter: false, Stable: false }, s5: { Voter: false, Stable: false } }), plain);
   assert.equal(r.action.kind, 'none');

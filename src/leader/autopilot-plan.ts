@@ -303,6 +303,9 @@ export function nextAction(i: ActionInput): Action {
     // A wanted voter's call replaces a standby's that has not joined yet.
     const waiting = i.pendingJoin && i.plan.voters.has(i.pendingJoin);
     if (!learner) return waiting ? { kind: 'none', why: `waiting for ${i.pendingJoin} to join` } : { kind: 'join', name: joiner.Name };
+    // A learner without a name has been added but not started yet (a joiner on its way): never
+    // evict it for that; if it never starts, dead-server cleanup removes it.
+    if (!learner.Name) return { kind: 'none', why: 'waiting for the new learner to start' };
     if (!i.plan.voters.has(learner.Name)) return { kind: 'remove', id: learner.ID, name: learner.Name, why: 'evict' };
   }
   if (want.some((s) => !member.get(s.Name) || member.get(s.Name)!.Learner)) return { kind: 'none', why: 'waiting for wanted voters' };
