@@ -87,6 +87,31 @@ test('a server still starting (503 agent is starting) is passed over like a refu
   }
 });
 
+test('a write on a pooled connection that breaks is not resent to another server (it may have been applied)', async () => {
+  let seen = 0;
+  // Answers its first request over keep-alive, then drops the connection on the next one after reading it.
+  const flaky = http.createServer((req, res) => {
+    seen++;
+    if (seen === 1) res.end('first');
+    else req.socket.destroy();
+  });
+  const fine = http.createServer((_req, res) => res.end('ok'));
+  await Promise.all([flaky, fine].map((s) => new Promise<void>((r) => s.listen(0, '127.0.0.1', r))));
+  const addr = (s: http.Server) => `127.0.0.1:${(s.address() as net.AddressInfo).port}`;
+  const fwd = new Forwarder({ logger: silentLogger() });
+  try {
+    const first = await fwd.send(list([addr(flaky), addr(fine)]), { method: 'GET', url: '/v1/kv/x', headers: {} });
+    assert.equal(first.body.toString(), 'first');
+    await assert.rejects(fwd.send(list([addr(flaky), addr(fine)]), { method: 'PUT', url: '/v1/kv/x', headers: {}, body: Buffer.from('v') }),
+      { message: 'rpc error making call: socket hang up' });
+    assert.equal(seen, 2, 'the pooled connection carried the write to the first server');
+  } finally {
+    fwd.close();
+    flaky.close();
+    fine.close();
+  }
+});
+
 test('a request the server may have seen is not resent: reads fail over, writes on a fresh connection do not', async () => {
   const hangUp = http.createServer((req) => req.socket.destroy());
   const fine = http.createServer((_req, res) => res.end('ok'));

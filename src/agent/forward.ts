@@ -48,13 +48,14 @@ const NOT_CONNECTED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'E
 /** A connection that broke before any answer. */
 const BROKEN = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 
-// Another server may get the request when this one never saw it (no connection, or a pooled
-// connection found dead, as after a kill -9), or when repeating it is harmless (a read). A
-// write on a fresh connection that broke may already have been applied, so it is not resent.
-function retryable(err: NodeJS.ErrnoException, method: string, reusedSocket: boolean): boolean {
+// Another server may get the request when this one never saw it (no connection), or when
+// repeating it is harmless (a read), as Consul's client retries only reads on EOF. A write on a
+// connection that broke, pooled or fresh, may already have been applied (a server killed after
+// its commit, before its answer), so it is never resent: the caller gets the error.
+function retryable(err: NodeJS.ErrnoException, method: string): boolean {
   if (NOT_CONNECTED.has(err.code ?? '')) return true;
   const broken = BROKEN.has(err.code ?? '') || err.message === 'socket hang up';
-  return broken && (reusedSocket || method === 'GET' || method === 'HEAD');
+  return broken && (method === 'GET' || method === 'HEAD');
 }
 
 /** Thrown when a connection failed before any answer; the next server may be tried. */
@@ -126,7 +127,7 @@ export class Forwarder {
         });
       });
       out.on('error', (err: NodeJS.ErrnoException) => {
-        if (!answered && retryable(err, req.method, out.reusedSocket)) {
+        if (!answered && retryable(err, req.method)) {
           reject(new ConnectionFailed(`${err.code ?? 'error'} ${addr}: ${err.message}`));
         } else reject(req.signal?.aborted ? err : new InternalError(`rpc error making call: ${err.message}`));
       });
