@@ -39,7 +39,9 @@ export function addAutopilot(store: Store, leaderSide: LeaderSide, config: Runti
   let called: JoinRequest | null = null;
   let trying = false;
   const tryJoin = () => {
-    if (trying || called?.Node !== config.nodeName || store.localRole() !== 'client' || clock.now() - called.At > 20_000) return;
+    if (trying || called?.Node !== config.nodeName || clock.now() - called.At > 20_000) return;
+    // Called while our own removal is still being noticed: try again once we are a client.
+    if (store.localRole() !== 'client') return void clock.setTimer(1000, tryJoin);
     trying = true;
     store.joinAsLearner().catch((err: unknown) => {
       log.warn({ err }, 'joining the etcd cluster as its learner failed; retrying');
