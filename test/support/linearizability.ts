@@ -143,73 +143,113 @@ function describeOp<Op>(m: Model<unknown, Op>, o: Timed<Op>): string {
   return `${what} by ${o.client ?? '?'} [${o.call} → ${end}]`;
 }
 
+/** The state of one depth-first search for a linearization (Wing & Gong, Lowe's memo). */
+class Search<S, Op> {
+  readonly #m: Model<S, Op>;
+  readonly #ops: Timed<Op>[];
+  readonly #e: Entries;
+  // Zobrist hashes of the determinate ops (indeterminate ones are compared as subsets by the memo).
+  readonly #z1: Uint32Array;
+  readonly #z2: Uint32Array;
+  readonly #bits: Uint32Array;
+  readonly #memo: Memo;
+  readonly #stack: { op: number; state: S; memo: MemoEntry }[] = [];
+  #state: S;
+  #h1 = 0;
+  #h2 = 0;
+  /** Once every determinate op is placed the rest (indeterminate) can all go last: linearizable. */
+  determinateLeft: number;
+  /** The deepest point reached, for the failure report. */
+  best: { depth: number; blocked: number; state: S };
+
+  constructor(model: Model<S, Op>, ops: Timed<Op>[]) {
+    this.#m = model;
+    this.#ops = ops;
+    this.#e = link(ops);
+    const rnd = mulberry(0x5eed);
+    this.#z1 = Uint32Array.from(ops, (o) => (o.ret === Infinity ? 0 : rnd()));
+    this.#z2 = Uint32Array.from(ops, (o) => (o.ret === Infinity ? 0 : rnd()));
+    this.#bits = new Uint32Array((ops.length + 31) >>> 5);
+    const indet = new Uint32Array(this.#bits.length);
+    ops.forEach((o, i) => { if (o.ret === Infinity) indet[i >>> 5] |= 1 << (i & 31); });
+    this.#memo = new Memo(indet);
+    this.#state = model.init;
+    this.best = { depth: -1, blocked: -1, state: model.init };
+    this.determinateLeft = ops.filter((o) => o.ret !== Infinity).length;
+  }
+
+  get depth(): number { return this.#stack.length; }
+  first(): number { return this.#e.next[0]; }
+  next(node: number): number { return this.#e.next[node]; }
+  isCall(node: number): boolean { return this.#e.isCall[node] === 1; }
+  opOf(node: number): number { return this.#e.op[node]; }
+
+  /**
+   * Two reductions, each sound because the op left out can go last instead (it never completes):
+   * an indeterminate op that changes nothing need not be placed now, and neither need the
+   * indeterminate op just placed if the next one does the same without it (a write overwrites it).
+   */
+  #pointless(op: number, after: S): boolean {
+    const m = this.#m;
+    if (this.#ops[op].ret === Infinity && m.id(after) === m.id(this.#state)) return true;
+    const top = this.#stack.at(-1);
+    if (!top || this.#ops[top.op].ret !== Infinity) return false;
+    const without = m.step(top.state, this.#ops[op].op);
+    return without !== undefined && m.id(without) === m.id(after);
+  }
+
+  /** Linearizes `op` next if its outcome fits and the configuration is new; true when placed. */
+  place(op: number): boolean {
+    const after = this.#m.step(this.#state, this.#ops[op].op);
+    if (after === undefined || this.#pointless(op, after)) return false;
+    const bits = this.#bits;
+    bits[op >>> 5] |= 1 << (op & 31);
+    const entry = this.#memo.add(this.#h1 ^ this.#z1[op], this.#h2 ^ this.#z2[op], this.#m.id(after), bits);
+    if (!entry) {
+      bits[op >>> 5] &= ~(1 << (op & 31));
+      return false;
+    }
+    this.#stack.push({ op, state: this.#state, memo: entry });
+    if (this.#ops[op].ret !== Infinity) this.determinateLeft--;
+    [this.#state, this.#h1, this.#h2] = [after, this.#h1 ^ this.#z1[op], this.#h2 ^ this.#z2[op]];
+    lift(this.#e, op);
+    return true;
+  }
+
+  /** `blocked` could not be placed before its return: undoes the latest choice; -1 when none is left, else where to go on. */
+  backtrack(blocked: number): number {
+    if (this.#stack.length > this.best.depth) this.best = { depth: this.#stack.length, blocked, state: this.#state };
+    const top = this.#stack.pop();
+    if (!top) return -1;
+    top.memo.open = false;
+    if (this.#ops[top.op].ret !== Infinity) this.determinateLeft++;
+    this.#bits[top.op >>> 5] &= ~(1 << (top.op & 31));
+    [this.#state, this.#h1, this.#h2] = [top.state, this.#h1 ^ this.#z1[top.op], this.#h2 ^ this.#z2[top.op]];
+    unlift(this.#e, top.op);
+    return this.#e.next[this.#e.callNode[top.op]];
+  }
+}
+
 /** Whether `ops` (one object) is linearizable under `model`. */
 export function checkLinearizable<S, Op>(model: Model<S, Op>, ops: Timed<Op>[], opts: CheckOptions = {}): Verdict {
   const maxSteps = opts.maxSteps ?? 5_000_000;
-  const e = link(ops);
-  const rnd = mulberry(0x5eed);
-  // Indeterminate ops do not enter the hash: the memo compares them as subsets.
-  const z1 = Uint32Array.from(ops, (o) => (o.ret === Infinity ? 0 : rnd()));
-  const z2 = Uint32Array.from(ops, (o) => (o.ret === Infinity ? 0 : rnd()));
-  const bits = new Uint32Array((ops.length + 31) >>> 5);
-  const indet = new Uint32Array(bits.length);
-  ops.forEach((o, i) => { if (o.ret === Infinity) indet[i >>> 5] |= 1 << (i & 31); });
-  const memo = new Memo(indet);
-  const stack: { op: number; state: S; memo: MemoEntry }[] = [];
-  // Once every determinate op is placed the rest (indeterminate) can all go last: linearizable.
-  let determinateLeft = ops.filter((o) => o.ret !== Infinity).length;
-  if (determinateLeft === 0) return { ok: true, steps: 0 };
-  let [h1, h2, state, steps] = [0, 0, model.init, 0];
-  // The deepest point reached, for the failure report.
-  let best = { depth: -1, blocked: -1, state: model.init };
-  // Two reductions, each sound because the op left out can go last instead (it never completes):
-  // an indeterminate op that changes nothing need not be placed now, and neither need the
-  // indeterminate op just placed if the next one does the same without it (a write overwrites it).
-  const pointless = (op: number, after: S): boolean => {
-    if (ops[op].ret === Infinity && model.id(after) === model.id(state)) return true;
-    const top = stack.at(-1);
-    if (!top || ops[top.op].ret !== Infinity) return false;
-    const without = model.step(top.state, ops[op].op);
-    return without !== undefined && model.id(without) === model.id(after);
-  };
-  let node = e.next[0];
-  while (determinateLeft > 0) {
-    if (++steps > maxSteps) return { ok: 'unknown', steps, reason: `gave up after ${maxSteps} steps (${stack.length} of ${ops.length} ops linearized)` };
-    const op = e.op[node];
-    if (e.isCall[node]) {
-      const after = model.step(state, ops[op].op);
-      if (after !== undefined && !pointless(op, after)) {
-        bits[op >>> 5] |= 1 << (op & 31);
-        const entry = memo.add(h1 ^ z1[op], h2 ^ z2[op], model.id(after), bits);
-        if (entry) {
-          stack.push({ op, state, memo: entry });
-          if (ops[op].ret !== Infinity && --determinateLeft === 0) return { ok: true, steps };
-          [state, h1, h2] = [after, h1 ^ z1[op], h2 ^ z2[op]];
-          lift(e, op);
-          node = e.next[0];
-          continue;
-        }
-        bits[op >>> 5] &= ~(1 << (op & 31));
-      }
-      node = e.next[node];
+  const s = new Search(model, ops);
+  let steps = 0;
+  let node = s.first();
+  while (s.determinateLeft > 0) {
+    if (++steps > maxSteps) return { ok: 'unknown', steps, reason: `gave up after ${maxSteps} steps (${s.depth} of ${ops.length} ops linearized)` };
+    const op = s.opOf(node);
+    if (s.isCall(node)) {
+      node = s.place(op) ? s.first() : s.next(node);
       continue;
     }
-    // A return reached: its op could not be placed before it. Undo the latest choice.
-    if (stack.length > best.depth) best = { depth: stack.length, blocked: op, state };
-    const top = stack.pop();
-    if (!top) break;
-    top.memo.open = false;
-    if (ops[top.op].ret !== Infinity) determinateLeft++;
-    bits[top.op >>> 5] &= ~(1 << (top.op & 31));
-    [state, h1, h2] = [top.state, h1 ^ z1[top.op], h2 ^ z2[top.op]];
-    unlift(e, top.op);
-    node = e.next[e.callNode[top.op]];
+    node = s.backtrack(op);
+    if (node === -1) {
+      const blocked = s.best.blocked >= 0 ? describeOp(model as Model<unknown, Op>, ops[s.best.blocked]) : '?';
+      return { ok: false, steps, reason: `not linearizable: at best ${s.best.depth} of ${ops.length} ops linearize, then ${blocked} cannot (state ${model.id(s.best.state)})` };
+    }
   }
-  const blocked = best.blocked >= 0 ? describeOp(model as Model<unknown, Op>, ops[best.blocked]) : '?';
-  return {
-    ok: false, steps,
-    reason: `not linearizable: at best ${best.depth} of ${ops.length} ops linearize, then ${blocked} cannot (state ${model.id(best.state)})`,
-  };
+  return { ok: true, steps };
 }
 
 /** A register value: a string, or null for an absent key. */
