@@ -264,6 +264,9 @@ test('upgrade migration: new servers wait as non-voters until they match the old
   assert.deepEqual(r.plan.upgrade.TargetVersionVoters, ['n1', 'n2', 'n3']);
   assert.deepEqual(r.plan.upgrade.OtherVersionNonVoters, ['o1', 'o2', 'o3']);
   assert.equal(step(done.filter((s) => s.Version === '2.0.0'), plain).plan.upgrade.Status, 'idle');
+  // Fewer new servers than old ones in all: the old voters are replaced, more servers are awaited.
+  const fewer = [...done, srv('o4', { Voter: false })];
+  assert.equal(step(fewer, plain).plan.upgrade.Status, 'await-new-servers');
 });
 
 test('upgrade migration with zones waits for a new server in every zone that has an old voter; disabled promotes as usual', () => {
