@@ -416,11 +416,15 @@ test('faults: kill -9 of servers and etcd members under concurrent CAS, writes a
   // The nemesis: one fault at a time, each followed by a healthy spell, so quorum stays possible.
   await sleep(2000);
   const plan: [Fault, 'leader' | 'follower'][] = [['machine', 'follower'], ['etcd', 'leader'], ['agent', 'leader'], ['machine', 'leader'], ['pause', 'leader'], ['etcd-pause', 'leader'], ['etcd', 'follower'], ['long', 'follower']];
-  for (const [fault, target] of plan) {
-    t.diagnostic(await inject(fault, target));
-    await sleep(2000);
+  try {
+    for (const [fault, target] of plan) {
+      t.diagnostic(await inject(fault, target));
+      await sleep(2000);
+    }
+  } finally {
+    stopping = true;
+    await Promise.allSettled(workers);
   }
-  stopping = true;
   await Promise.all(workers);
 
   // The final state, read linearizably, joins the histories.
