@@ -18,6 +18,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { etcdBinary, freePort } from './support/etcd.ts';
 import { checkRegisterHistory, type KeyedOp } from './support/linearizability.ts';
+import { seededRandom as prng } from '../src/gossip/random.ts';
 
 const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'proconsul.js');
 const base = fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
@@ -351,16 +352,6 @@ async function inject(fault: Fault, target: 'leader' | 'follower'): Promise<stri
   return `${what} of the ${target} ${victim.node}: whole again after ${Date.now() - t0} ms`;
 }
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Default reads: per client and server the index never goes back, index → value is one function, every value was written. */
 function checkDefaultReads(): string[] {

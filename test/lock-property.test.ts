@@ -7,20 +7,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../src/clock.ts';
 import { startDevAgent } from './support/agent.ts';
+import { seededRandom as prng } from '../src/gossip/random.ts';
 
 const KEY = 'election/leader';
 const TTL_MS = 10_000;
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Client { session: string | null; renewedAt: number; holds: boolean; delayMs: number }
 

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { checkRegisterHistory, registerModel, type KeyedOp, type RegisterOp, type RegisterValue } from './linearizability.ts';
+import { seededRandom as prng } from '../../src/gossip/random.ts';
 
 const I = Infinity;
 const op = (client: string, call: number, ret: number, o: RegisterOp, key = 'k'): KeyedOp => ({ key, client, call, ret, op: o });
@@ -75,16 +76,6 @@ test('keys are checked separately and initial values are honoured', () => {
   assert.equal(checkRegisterHistory([op('a', 0, 10, r('s'))], { initial: { k: 's' } }).ok, true);
 });
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * A simulated register: clients issue ops with random latency; each op takes effect at a random

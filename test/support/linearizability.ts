@@ -4,6 +4,8 @@
 // an op whose outcome is unknown (failed or timed out) is indeterminate: it may take effect at
 // any point after its invoke, or never. Histories are checked per key (P-compositionality).
 
+import { seededRandom } from '../../src/gossip/random.ts';
+
 /** A sequential specification: states are immutable; `id` names equal states equally. */
 export interface Model<S, Op> {
   init: S;
@@ -32,17 +34,6 @@ export interface CheckOptions {
   maxSteps?: number;
 }
 
-/** Deterministic 32-bit PRNG for the Zobrist hashes of linearized sets. */
-function mulberry(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
 
 interface Entries {
   /** Per list node (0 is the head sentinel): op index, and whether it is a call. */
@@ -166,7 +157,9 @@ class Search<S, Op> {
     this.#m = model;
     this.#ops = ops;
     this.#e = link(ops);
-    const rnd = mulberry(0x5eed);
+    // Deterministic 32-bit values for the Zobrist hashes of linearized sets.
+    const unit = seededRandom(0x5eed);
+    const rnd = () => Math.floor(unit() * 4294967296);
     this.#z1 = Uint32Array.from(ops, (o) => (o.ret === Infinity ? 0 : rnd()));
     this.#z2 = Uint32Array.from(ops, (o) => (o.ret === Infinity ? 0 : rnd()));
     this.#bits = new Uint32Array((ops.length + 31) >>> 5);
