@@ -49,32 +49,36 @@ export interface AgentDeps {
   onJoinExhausted?: (err: Error) => void;
 }
 
-/** A running (or ready to run) agent. */
-export interface Agent {
+/** What server and client agents have in common. */
+export interface AgentBase {
   readonly config: RuntimeConfig;
   readonly logger: Logger;
-  readonly store: Store;
-  readonly replica: Replica;
   readonly http: HttpServer;
-  readonly endpoints: Endpoints;
-  /** The leader's session TTL timers. */
-  readonly sessionTimers: SessionTimers;
-  /** The election among servers and the leader duties it starts and stops. */
-  readonly leaderSide: LeaderSide;
   /** This agent's own services and checks, with anti-entropy. */
   readonly local: Local;
   /** The LAN gossip pool (no gossip node when the config has no `gossip` section). */
   readonly pool: LanPool;
   /** Leaves the gossip pool gracefully (peers see `left`, the leader deregisters the node). */
   leave(): Promise<void>;
-  /** Opens the store, runs leader start-up duties, binds listeners. */
+  /** Binds the listeners and starts (a server opens its store and runs leader start-up duties first). */
   start(): Promise<void>;
-  /** Closes listeners, stops following the store, closes it. Idempotent. */
+  /** Closes listeners and connections, stops checks and gossip (a server also closes its store). Idempotent. */
   stop(): Promise<void>;
   /** Bound HTTP addresses (`ip:port` or socket paths). */
   httpAddresses(): string[];
   /** Bound DNS addresses (`ip:port`) per transport; empty when ports.dns is -1. */
   dnsAddresses(): DnsAddresses;
+}
+
+/** A running (or ready to run) server agent. */
+export interface Agent extends AgentBase {
+  readonly store: Store;
+  readonly replica: Replica;
+  readonly endpoints: Endpoints;
+  /** The leader's session TTL timers. */
+  readonly sessionTimers: SessionTimers;
+  /** The election among servers and the leader duties it starts and stops. */
+  readonly leaderSide: LeaderSide;
   /** The DNS message handler (socket-free), for in-process tests and benchmarks. */
   readonly dnsHandler: DnsHandler;
 }

@@ -9,9 +9,9 @@ import { Telemetry } from '../telemetry/metrics.ts';
 import { HttpServer, type RequestConfig } from '../http/index.ts';
 import { ClientAclResolver } from './client-acl.ts';
 import { RemoteNodeChecks } from './client-alias.ts';
-import { DnsServer, type DnsAddresses } from '../dns/index.ts';
+import { DnsServer } from '../dns/index.ts';
 import type { Leadership } from '../endpoint/index.ts';
-import type { AgentDeps } from './agent.ts';
+import type { AgentBase, AgentDeps } from './agent.ts';
 import { clientRoutes } from './client-routes.ts';
 import { remoteDnsHandler } from './client-dns.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
@@ -26,24 +26,10 @@ import { remoteCatalogTarget, type ServerCall } from './local/remote-target.ts';
 import { prometheusRetention } from './server.ts';
 import { ServerList } from './server-list.ts';
 
-/** A running (or ready to run) client agent. */
-export interface ClientAgent {
-  readonly config: RuntimeConfig;
-  readonly logger: Logger;
-  readonly http: HttpServer;
-  /** This agent's own services and checks, with anti-entropy through the servers. */
-  readonly local: Local;
-  readonly pool: LanPool;
+/** A running (or ready to run) client agent: anti-entropy and every other request go through the servers. */
+export interface ClientAgent extends AgentBase {
   /** The datacenter's servers, from gossip. */
   readonly servers: ServerList;
-  /** Leaves the gossip pool gracefully. */
-  leave(): Promise<void>;
-  /** Joins the pool, binds the listeners and starts syncing. */
-  start(): Promise<void>;
-  /** Closes listeners and connections, stops checks and gossip. Idempotent. */
-  stop(): Promise<void>;
-  httpAddresses(): string[];
-  dnsAddresses(): DnsAddresses;
 }
 
 /** Builds a client agent; nothing is bound until start(). */
