@@ -8,12 +8,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { ConsulClient } from '../src/api/index.ts';
 import { memoryIO } from '../src/cli/io.ts';
 import { runLock, type Shutdown } from '../src/cli/lock.ts';
 import { startDevAgent, type DevAgent } from './support/agent.ts';
+import { waitFor } from './support/wait.ts';
 
 const BIN = fileURLToPath(new URL('../bin/proconsul.js', import.meta.url));
 let dev: DevAgent;
@@ -71,11 +71,6 @@ function concurrency(file: string): { max: number; finished: number } {
   return { max, finished: events.filter((e) => e.what === 'end').length };
 }
 
-async function until(what: string, check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
-  for (const end = Date.now() + ms; Date.now() < end; await sleep(50)) if (await check()) return;
-  assert.fail(`timed out waiting for ${what}`);
-}
-
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -111,7 +106,7 @@ describe('proconsul lock', () => {
   test('-try times out on a held lock; SIGTERM kills the child and releases the lock', async () => {
     const pidFile = join(dir, 'held.pid');
     const holder = lock(['held/prefix', `echo $$ > ${pidFile}; exec sleep 30`]);
-    await until('the holder child', () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n'));
+    await waitFor('the holder child', () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n'), { every: 50 });
     const childPid = Number(readFileSync(pidFile, 'utf8'));
 
     const t0 = Date.now();
@@ -131,7 +126,7 @@ describe('proconsul lock', () => {
   test('a lost lock terminates the child (-verbose shows why)', async () => {
     const pidFile = join(dir, 'lost.pid');
     const holder = lock(['-verbose', 'lost/prefix', `echo $$ > ${pidFile}; exec sleep 30`]);
-    await until('the holder child', () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n'));
+    await waitFor('the holder child', () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n'), { every: 50 });
     const childPid = Number(readFileSync(pidFile, 'utf8'));
     const session = (await client.kv.get('lost/prefix/.lock')).data!.Session!;
     await client.session.destroy(session);

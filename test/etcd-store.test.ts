@@ -7,6 +7,7 @@ import { Etcd3 } from 'etcd3';
 import { EtcdStore } from '../src/store/etcd/etcd.ts';
 import type { WatchBatch } from '../src/store/store.ts';
 import { startEtcd, type EtcdCluster } from './support/etcd.ts';
+import { waitFor } from './support/wait.ts';
 
 let cluster: Promise<EtcdCluster> | null = null;
 const etcd = () => (cluster ??= startEtcd(1));
@@ -25,14 +26,6 @@ async function open(prefix: string): Promise<EtcdStore> {
 
 const put = (key: string, value: string) => ({ type: 'put' as const, key, value: Buffer.from(value) });
 
-async function until(what: string, check: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 test('a watch from a compacted revision gets onCompacted with the Store revision', async () => {
   const s = await open('/compact/');
   for (let i = 1; i <= 10; i++) await s.txn({ success: [put('c', String(i))] });
@@ -47,7 +40,7 @@ test('a watch from a compacted revision gets onCompacted with the Store revision
   const live: WatchBatch[] = [];
   const w = s.watch(compacted, { onBatch: (b) => live.push(b) });
   await s.txn({ success: [put('c', 'after')] });
-  await until('the re-listed watch to continue', () => live.at(-1)?.revision === 11);
+  await waitFor('the re-listed watch to continue', () => live.at(-1)?.revision === 11);
   w.cancel();
   assert.deepEqual(live.map((b) => b.revision), [8, 9, 10, 11]);
 });
@@ -66,7 +59,7 @@ test('two servers on one namespace share revisions, and a restore by one is seen
   // b still pins the old generation: its next read notices the swap and follows it.
   assert.deepEqual((await b.range('k/')).kvs.map((kv) => kv.key), ['k/1', 'k/2']);
   assert.equal((await b.range('k/')).revision, restoredAt);
-  await until('b to see the restore', () => seen.at(-1)?.revision === restoredAt);
+  await waitFor('b to see the restore', () => seen.at(-1)?.revision === restoredAt);
   w.cancel();
   const swap = seen.at(-1)!;
   assert.deepEqual(swap.events.map((e) => [e.type, e.kv.key]),

@@ -11,6 +11,7 @@ import { createAgent, type Agent } from '../src/index.ts';
 import { loadConfig } from '../src/agent/config/load.ts';
 import { silentLogger } from '../src/log.ts';
 import { freePort, startEtcd, type EtcdCluster } from './support/etcd.ts';
+import { waitFor } from './support/wait.ts';
 
 let etcd: EtcdCluster | undefined;
 const agents: Agent[] = [];
@@ -20,14 +21,6 @@ after(async () => {
   await etcd?.stop();
   fs.rmSync(dir, { recursive: true, force: true });
 });
-
-async function until(what: string, check: () => boolean, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** A server agent on the etcd cluster with its gossip pool (so it has an RPC listener) on ports.server 0. */
 async function server(node: string, store: string): Promise<Agent> {
@@ -57,7 +50,7 @@ test('servers greet on their RPC listener\'s bound address (ports.server 0), pub
   const store = `etcd://${etcd.endpoints.map((u) => new URL(u).host).join(',')}`;
   const a = await server('l1', store);
   const b = await server('l2', store);
-  await until('one leader both servers know', () => a.leaderSide.election.leader() !== null && b.leaderSide.election.leader()?.Node === a.leaderSide.election.leader()?.Node);
+  await waitFor('one leader both servers know', () => a.leaderSide.election.leader() !== null && b.leaderSide.election.leader()?.Node === a.leaderSide.election.leader()?.Node, { ms: 15_000 });
   for (const s of [a, b]) {
     const self = s.leaderSide.election.self();
     assert.match(self.Liveness ?? '', /^127\.0\.0\.1:\d+$/);

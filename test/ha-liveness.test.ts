@@ -18,18 +18,11 @@ import { MemoryStore } from '../src/store/index.ts';
 import { Router } from '../src/http/index.ts';
 import { createRpcServer } from '../src/agent/rpc-server.ts';
 import type { RuntimeConfig } from '../src/agent/config/runtime.ts';
+import { waitFor } from './support/wait.ts';
 
 const logger = silentLogger();
 const cleanup: (() => unknown)[] = [];
 after(async () => { for (const fn of cleanup.reverse()) await fn(); });
-
-async function until(what: string, check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function listener(lease: number): Promise<{ l: LivenessListener; address: string }> {
@@ -50,15 +43,15 @@ test('probe: connections dropped by a live leader are re-established and prove n
   const { l, address } = await listener(7);
   const { p, dead } = probe();
   p.follow({ address, lease: 7 });
-  await until('verified', () => p.verified() && l.connections() === 1);
+  await waitFor('verified', () => p.verified() && l.connections() === 1, { every: 10 });
   for (let i = 0; i < 5; i++) {
     l.dropConnections();
     await pause(50);
-    await until('reconnected', () => l.connections() === 1);
+    await waitFor('reconnected', () => l.connections() === 1, { every: 10 });
   }
   assert.deepEqual(dead, []);
   await l.close();
-  await until('death reported', () => dead.length > 0);
+  await waitFor('death reported', () => dead.length > 0, { every: 10 });
   await pause(200);
   assert.deepEqual(dead, [7]);
 });
@@ -101,7 +94,7 @@ async function pair(): Promise<{ store: MemoryStore; a: StoreElection; b: StoreE
   const b = mk('b', lb);
   await b.start();
   cleanup.push(() => b.stop(), () => a.stop(), () => store.close());
-  await until('a leads and b follows it', () => a.isLeader() && b.leader()?.Node === 'a' && la.connections() === 1);
+  await waitFor('a leads and b follows it', () => a.isLeader() && b.leader()?.Node === 'a' && la.connections() === 1, { every: 10 });
   return { store, a, b, la };
 }
 
@@ -111,7 +104,7 @@ test('election: a follower whose connection to a live leader drops does not revo
   for (let i = 0; i < 5; i++) {
     la.dropConnections();
     await pause(50);
-    await until('b reconnected', () => la.connections() === 1);
+    await waitFor('b reconnected', () => la.connections() === 1, { every: 10 });
   }
   await pause(300);
   await store.leaseKeepAlive(lease);
@@ -125,9 +118,9 @@ test('election: a leader whose liveness listener is gone loses its lease to the 
   const { store, a, b, la } = await pair();
   const lease = a.self().Lease;
   await la.close();
-  await until('b leads', () => b.isLeader());
+  await waitFor('b leads', () => b.isLeader(), { every: 10 });
   await assert.rejects(store.leaseKeepAlive(lease), { code: 'not_found' });
-  await until('a stepped down', () => !a.isLeader());
+  await waitFor('a stepped down', () => !a.isLeader(), { every: 10 });
   assert.equal(a.leader()?.Node, 'b');
 });
 
@@ -150,15 +143,15 @@ test('server port: the RPC listener greets with the election\'s lease at its bou
   assert.equal(address, rpc.address);
   const { p, dead } = probe();
   p.follow({ address, lease: 7 });
-  await until('verified', () => p.verified() && greeter.connections() === 1);
+  await waitFor('verified', () => p.verified() && greeter.connections() === 1, { every: 10 });
   for (let i = 0; i < 5; i++) {
     greeter.dropConnections();
     await pause(50);
-    await until('reconnected', () => greeter.connections() === 1);
+    await waitFor('reconnected', () => greeter.connections() === 1, { every: 10 });
   }
   assert.deepEqual(dead, []);
   await rpc.close();
-  await until('death reported', () => dead.length > 0);
+  await waitFor('death reported', () => dead.length > 0, { every: 10 });
   await pause(200);
   assert.deepEqual(dead, [7]);
 });
@@ -184,9 +177,9 @@ test('server port: a greeting withdrawn before the port closes (the election sto
   port = Number(rpc.address.split(':')[1]);
   const { p, dead } = probe();
   p.follow({ address: await greeter.listen('n1', () => 7), lease: 7 });
-  await until('verified', () => p.verified() && greeter.connections() === 1);
+  await waitFor('verified', () => p.verified() && greeter.connections() === 1, { every: 10 });
   await greeter.close();
-  await until('the probe saw the greeting withdrawn', () => !p.verified());
+  await waitFor('the probe saw the greeting withdrawn', () => !p.verified(), { every: 10 });
   await rpc.close();
   await pause(300);
   assert.deepEqual(dead, []);
@@ -209,15 +202,15 @@ test('election: a leader greeting on its RPC listener loses its lease at once wh
   await a.e.start();
   await b.e.start();
   cleanup.push(() => b.e.stop(), () => a.e.stop(), () => store.close());
-  await until('a leads and b follows it', () => a.e.isLeader() && b.e.leader()?.Node === 'a' && a.greeter.connections() === 1);
+  await waitFor('a leads and b follows it', () => a.e.isLeader() && b.e.leader()?.Node === 'a' && a.greeter.connections() === 1, { every: 10 });
   assert.equal(b.e.leader()?.Liveness, a.rpc.address);
   const lease = a.e.self().Lease;
   a.greeter.dropConnections();
-  await until('b reconnected', () => a.greeter.connections() === 1);
+  await waitFor('b reconnected', () => a.greeter.connections() === 1, { every: 10 });
   await pause(200);
   await store.leaseKeepAlive(lease);
   assert.equal(b.e.leader()?.Lease, lease);
   await a.rpc.close();
-  await until('b leads', () => b.e.isLeader());
+  await waitFor('b leads', () => b.e.isLeader(), { every: 10 });
   await assert.rejects(store.leaseKeepAlive(lease), { code: 'not_found' });
 });

@@ -14,6 +14,7 @@ import { runSnapshotAgent } from '../src/cli/snapshot-agent.ts';
 import { LocalStorage } from '../src/cli/snapshot-agent-local.ts';
 import { readArchive } from '../src/snapshot/index.ts';
 import { startDevAgent, type DevAgent } from './support/agent.ts';
+import { waitFor } from './support/wait.ts';
 
 const SNAP = /^consul-(\d+)\.snap$/;
 const dirs: string[] = [];
@@ -23,14 +24,6 @@ function tmp(): string {
   return d;
 }
 const snaps = (dir: string): string[] => fs.readdirSync(dir).filter((f) => SNAP.test(f)).sort();
-
-async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('snapshot agent', () => {
   let dev: DevAgent;
@@ -58,7 +51,7 @@ describe('snapshot agent', () => {
 
   test('saves verified snapshots every interval and keeps only `retain` of them', async () => {
     const a = start({ retain: 2 });
-    await until('four saves', () => a.saved() >= 4);
+    await waitFor('four saves', () => a.saved() >= 4);
     const checks = (await client.agent.checks()).data;
     const alive = checks[`${a.agent.serviceId}:alive`];
     assert.equal(alive.Name, 'Consul Snapshot Agent Alive');
@@ -80,10 +73,10 @@ describe('snapshot agent', () => {
 
   test('two agents take turns through the lock: one saves, the other takes over when it stops', async () => {
     const a = start({ retain: 0 });
-    await until('a leads', () => a.saved() >= 1);
+    await waitFor('a leads', () => a.saved() >= 1);
     const b = start({ retain: 0 });
-    await until('b registered', async () => (await client.agent.services()).data[b.agent.serviceId] !== undefined);
-    await until('a saves twice more', () => a.saved() >= 3);
+    await waitFor('b registered', async () => (await client.agent.services()).data[b.agent.serviceId] !== undefined);
+    await waitFor('a saves twice more', () => a.saved() >= 3);
     assert.equal(b.saved(), 0);
     assert.ok(b.logs.includes('[INFO] Waiting to obtain leadership...'));
     assert.equal(snaps(b.settings.localPath).length, 0);
@@ -91,7 +84,7 @@ describe('snapshot agent', () => {
     assert.ok(holder?.Session);
     await a.stop();
     const aCount = snaps(a.settings.localPath).length;
-    await until('b takes over', () => b.saved() >= 2);
+    await waitFor('b takes over', () => b.saved() >= 2);
     assert.ok(b.logs.includes('[INFO] Obtained leadership'));
     assert.equal(snaps(a.settings.localPath).length, aCount);
     assert.equal(await b.stop(), 0);
@@ -109,22 +102,22 @@ describe('snapshot agent', () => {
 
   test('an agent whose lock session is invalidated stops saving; the lock key is -lock-key', async () => {
     const a = start({ retain: 0, lockKey: 'backup/leader' });
-    await until('a saves twice', () => a.saved() >= 2);
+    await waitFor('a saves twice', () => a.saved() >= 2);
     const b = start({ retain: 0, lockKey: 'backup/leader' });
-    await until('b waits', () => b.logs.includes('[INFO] Waiting to obtain leadership...'));
+    await waitFor('b waits', () => b.logs.includes('[INFO] Waiting to obtain leadership...'));
     assert.equal(((await client.kv.get('consul-snapshot/lock')).data as { Session?: string } | null)?.Session, undefined);
     const held = (await client.kv.get('backup/leader')).data as { Session?: string } | null;
     assert.ok(held?.Session);
     await client.session.destroy(held.Session);
-    await until('a notices', () => a.logs.includes('[WARN] Lost leadership'));
+    await waitFor('a notices', () => a.logs.includes('[WARN] Lost leadership'));
     // Someone holds the lock again and saves; the other one does not.
-    await until('a new holder', async () => Boolean(((await client.kv.get('backup/leader')).data as { Session?: string } | null)?.Session));
+    await waitFor('a new holder', async () => Boolean(((await client.kv.get('backup/leader')).data as { Session?: string } | null)?.Session));
     const holder = ((await client.kv.get('backup/leader')).data as { Session: string }).Session;
     assert.notEqual(holder, held.Session);
     const [leader, other] = b.logs.includes('[INFO] Obtained leadership') ? [b, a] : [a, b];
     const otherSaved = other.saved();
     const target = leader.saved() + 3;
-    await until('three more saves by the holder', () => leader.saved() >= target);
+    await waitFor('three more saves by the holder', () => leader.saved() >= target);
     assert.equal(other.saved(), otherSaved);
     noSaveWhileLost(a.logs);
     noSaveWhileLost(b.logs);
@@ -136,11 +129,11 @@ describe('snapshot agent', () => {
     const file = path.join(tmp(), 'not-a-dir');
     fs.writeFileSync(file, '');
     const a = start({ maxFailures: 2, interval: 50, localPath: path.join(file, 'snaps') });
-    await until('giving up', () => a.logs.includes('[ERROR] Too many snapshot failures, giving up leadership'));
+    await waitFor('giving up', () => a.logs.includes('[ERROR] Too many snapshot failures, giving up leadership'));
     const i = a.logs.indexOf('[ERROR] Too many snapshot failures, giving up leadership');
     assert.match(a.logs[i - 2], /^\[ERROR\] Snapshot failed \(1\/2\): /);
     assert.match(a.logs[i - 1], /^\[ERROR\] Snapshot failed \(2\/2\): /);
-    await until('contending again', () => a.logs.lastIndexOf('[INFO] Waiting to obtain leadership...') > i);
+    await waitFor('contending again', () => a.logs.lastIndexOf('[INFO] Waiting to obtain leadership...') > i);
     assert.equal(a.saved(), 0);
     await a.stop();
   });

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { etcdBinary, freePort } from './etcd.ts';
+import { getJson, until } from './wait.ts';
 
 const BIN = path.resolve(import.meta.dirname, '..', '..', 'bin', 'proconsul.js');
 
@@ -28,26 +29,8 @@ export interface ManagedServer extends PreparedServer {
 /** Raft configuration as /v1/operator/raft/configuration answers. */
 export interface RaftConfig { Servers: { ID: string; Node: string; Leader: boolean; Voter: boolean }[] }
 
-/** GET as JSON; undefined on any failure or non-2xx. */
-export async function getJson<T>(url: string): Promise<T | undefined> {
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
-    return res.ok ? ((await res.json()) as T) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Polls `fn` every 100 ms until it returns a value, failing after `ms`. */
-export async function until<T>(what: string, ms: number, fn: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** Polling helpers, re-exported for the tests built on this datacenter. */
+export { getJson, until };
 
 /** Servers started by one test file, torn down by stop(). */
 export class ManagedDc {
