@@ -22,7 +22,11 @@ const codec = dnsPacket as unknown as { name: { encode(name: string): Buffer } }
 
 /** The wire form of a presentation name (dns-packet's label splitting); throws on labels over 63 bytes or names over 255. */
 export function wireName(name: string): WireName {
-  const bytes = codec.name.encode(name);
+  return wireNameOf(codec.name.encode(name), name);
+}
+
+/** A name already in uncompressed wire form (its own copy, ending with the root label); `name` only labels errors. */
+export function wireNameOf(bytes: Buffer, name = bytes.toString('latin1')): WireName {
   if (bytes.length > MAX_NAME) throw new RangeError(`name too long: ${name}`);
   const starts: number[] = [];
   for (let i = 0; bytes[i] !== 0; i += bytes[i] + 1) {

@@ -4,7 +4,8 @@
 // every glue owner a pointer to the first SRV target spelling the same name, as long as the
 // message stays under 16 KiB (the pointer range) and no target is a suffix of another name. For
 // such entries sizes are sums and writing is copying; anything else takes pack.ts's writer.
-import { writeOpt, type PackedQuestion, type PackedRecord } from './pack.ts';
+import { SRV_TARGET_AT, writeOpt, type PackedQuestion, type PackedRecord } from './pack.ts';
+import { EXACT, LEN, OFF, SIZE, STRIDE, type PackedEntry } from './entry.ts';
 
 /** Pointers reach only the first 16 KiB. */
 const MAX_POINTER = 0x4000;
@@ -46,22 +47,23 @@ export function markSimple(question: PackedQuestion, answers: PackedRecord[][], 
   return spelled.size;
 }
 
-/** Sizes and writes simple-layout replies; one per handler (not re-entrant). */
+/** Sizes and writes simple-layout replies from packed entries (entry.ts); one per handler (not re-entrant). */
 export class SimpleLayout {
   #seen = new Uint32Array(64);
   #at = new Uint16Array(64);
   #gen = 0;
 
-  /** The reply's size, or -1 when compressed it would reach past the pointer range. */
-  size(q: PackedQuestion, answers: readonly PackedRecord[], kept: number, extras: readonly PackedRecord[], ne: number, compress: boolean, opt: boolean): number {
+  /** The size of the reply with records `answers[0..kept)` and `extras[0..ne)` of `e`, or -1 when compressed it would reach past the pointer range. */
+  size(q: PackedQuestion, e: PackedEntry, answers: Int32Array, kept: number, extras: Int32Array, ne: number, compress: boolean, opt: boolean): number {
+    const { meta, rec } = e;
     let len = QUESTION_OFFSET + q.name.bytes.length + 4 + (opt ? OPT_SIZE : 0);
     if (!compress) {
-      for (let i = 0; i < kept; i++) len += answers[i].size;
-      for (let i = 0; i < ne; i++) len += extras[i].size;
+      for (let i = 0; i < kept; i++) len += meta[rec + STRIDE * answers[i] + SIZE];
+      for (let i = 0; i < ne; i++) len += meta[rec + STRIDE * extras[i] + SIZE];
       return len;
     }
-    for (let i = 0; i < kept; i++) len += answers[i].wire.length + 2;
-    for (let i = 0; i < ne; i++) len += extras[i].wire.length + 2;
+    for (let i = 0; i < kept; i++) len += meta[rec + STRIDE * answers[i] + LEN] + 2;
+    for (let i = 0; i < ne; i++) len += meta[rec + STRIDE * extras[i] + LEN] + 2;
     return len < MAX_POINTER ? len : -1;
   }
 
@@ -69,10 +71,11 @@ export class SimpleLayout {
    * Writes the compressed reply (counts, question, records, OPT; id and flags left to the caller)
    * into `out`, exactly `size()` long; false when a glue owner's target is missing (use pack.ts).
    */
-  write(out: Buffer, q: PackedQuestion, answers: readonly PackedRecord[], kept: number, extras: readonly PackedRecord[], ne: number, targets: number, optPayload: number): boolean {
+  write(out: Buffer, q: PackedQuestion, e: PackedEntry, answers: Int32Array, kept: number, extras: Int32Array, ne: number, targets: number, optPayload: number): boolean {
     if (this.#seen.length < targets) this.#seen = new Uint32Array(targets * 2), this.#at = new Uint16Array(targets * 2);
     if (++this.#gen === 0xffffffff) this.#seen.fill(0), this.#gen = 1;
     const gen = this.#gen;
+    const { bytes, meta, rec } = e;
     out.writeUInt16BE(1, 4);
     out.writeUInt16BE(kept, 6);
     out.writeUInt16BE(0, 8);
@@ -82,23 +85,29 @@ export class SimpleLayout {
     out.set(q.tail, at);
     at += 4;
     for (let i = 0; i < kept; i++) {
-      const r = answers[i];
+      const m = rec + STRIDE * answers[i];
       out[at] = QUESTION_POINTER_HI;
       out[at + 1] = QUESTION_OFFSET;
-      out.set(r.wire, at + 2);
-      if (r.exact >= 0 && this.#seen[r.exact] !== gen) this.#seen[r.exact] = gen, this.#at[r.exact] = at + 2 + r.innerAt;
-      at += 2 + r.wire.length;
+      const exact = meta[m + EXACT];
+      if (exact >= 0 && this.#seen[exact] !== gen) this.#seen[exact] = gen, this.#at[exact] = at + 2 + SRV_TARGET_AT;
+      at = copy(out, at + 2, bytes, meta[m + OFF], meta[m + LEN]);
     }
     for (let i = 0; i < ne; i++) {
-      const e = extras[i];
-      if (this.#seen[e.exact] !== gen) return false;
-      const to = this.#at[e.exact];
+      const m = rec + STRIDE * extras[i];
+      const exact = meta[m + EXACT];
+      if (this.#seen[exact] !== gen) return false;
+      const to = this.#at[exact];
       out[at] = 0xc0 | (to >> 8);
       out[at + 1] = to & 0xff;
-      out.set(e.wire, at + 2);
-      at += 2 + e.wire.length;
+      at = copy(out, at + 2, bytes, meta[m + OFF], meta[m + LEN]);
     }
     if (optPayload >= 0) writeOpt(out, at, optPayload);
     return true;
   }
+}
+
+/** Copies `len` bytes (a few dozen: a loop beats Buffer.copy's argument handling); returns the offset after them. */
+function copy(out: Buffer, at: number, from: Buffer, off: number, len: number): number {
+  for (let j = 0; j < len; j++) out[at + j] = from[off + j];
+  return at + len;
 }

@@ -46,6 +46,8 @@ export interface PackedQuestion {
 }
 
 const TYPE_OPT = 41;
+/** Where an SRV record's target starts in its `wire` (TYPE, CLASS, TTL, RDLENGTH, priority, weight, port). */
+export const SRV_TARGET_AT = 16;
 const MAX_MESSAGE = 65535;
 const codec = dnsPacket as unknown as {
   answer: { encode(a: Answer): Buffer };
@@ -75,7 +77,7 @@ export function packRecord(a: Answer, names?: Map<string, WireName>): PackedReco
     parts = [named(soa.mname), named(soa.rname), { name: null, bytes: full.subarray(full.length - 20) }];
   } else if (a.type === 'SRV') inner = wn((data as { target: string }).target);
   return {
-    type: wire.readUInt16BE(0), owner, wire, parts, inner, innerAt: 16, size: full.length, key: bareName(a.name),
+    type: wire.readUInt16BE(0), owner, wire, parts, inner, innerAt: SRV_TARGET_AT, size: full.length, key: bareName(a.name),
     refs: a.type === 'OPT' ? [] : referencedNames(a), id: -1, nameId: -1, refIds: [], exact: -1,
   };
 }
@@ -85,7 +87,7 @@ export function packRecord(a: Answer, names?: Map<string, WireName>): PackedReco
  * the heap into their own allocation, and reading thousands of scattered ones per second costs
  * cache misses on the hot path.
  */
-function tail(buf: Buffer, at: number): Buffer {
+export function tail(buf: Buffer, at: number): Buffer {
   const out = Buffer.alloc(buf.length - at);
   for (let j = at; j < buf.length; j++) out[j - at] = buf[j];
   return out;

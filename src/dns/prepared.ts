@@ -13,11 +13,9 @@ import { recordKey, shuffle } from './records.ts';
 import { fitReply, referencedNames, bareName, type Fit } from './truncate.ts';
 import { keyName, type WireQuery } from './wire.ts';
 import { MessageWriter, packQuestion, packRecord, type PackedQuestion, type PackedRecord } from './pack.ts';
+import { ID, LEN, NAME, packEntry, REF, SIZE, STRIDE, unpackEntry, type PackedEntry } from './entry.ts';
 import type { WireName } from './compress.ts';
 import { markSimple, SimpleLayout } from './layout.ts';
-
-/** A packed record with its identity (for de-duplication), owner name and the names it refers to numbered. */
-type Rec = PackedRecord;
 
 /** A service question's records, valid while the service key keeps its index. */
 interface Prepared {
@@ -26,9 +24,10 @@ interface Prepared {
   skey: string;
   index: number;
   srv: boolean;
-  /** Per instance, in the view's order: its answer records and its additional records. */
-  answers: Rec[][];
-  extras: Rec[][];
+  /** Every instance's answers and additionals, in the view's order (entry.ts). */
+  entry: PackedEntry;
+  /** The same as pack.ts records by record number, for the general writer: kept when the layout is not simple, else built on first need. */
+  recs: PackedRecord[] | null;
   question: PackedQuestion;
   /** False when the general path must answer (no records of this type, or unencodable). */
   usable: boolean;
@@ -36,16 +35,17 @@ interface Prepared {
   ids: number;
   /** Distinct SRV targets when the records have layout.ts's simple layout, else -1. */
   targets: number;
-  /** Per instance, the size of its answers as written in full, and with owners as pointers (simple layout). */
-  ansSize: Float64Array;
-  ansPointed: Float64Array;
 }
+
+/** What build() makes of an entry's records. */
+type Records = Pick<Prepared, 'entry' | 'recs' | 'usable' | 'ids' | 'targets'>;
 
 const QTYPES = new Map<number, string>([[1, 'A'], [28, 'AAAA'], [33, 'SRV']]);
 const MAX_ENTRIES = 20_000;
 const NONE: PackedRecord[] = [];
 const NO_NAMES: string[] = [];
-const NO_SIZES = new Float64Array(0);
+const NO_IDS: number[] = [];
+const UNUSABLE: Records = { entry: packEntry([], []), recs: null, usable: false, ids: 0, targets: -1 };
 
 /** Dependencies of the prepared answers. */
 export interface PreparedDeps {
@@ -59,8 +59,13 @@ export class PreparedAnswers {
   readonly #d: PreparedDeps;
   readonly #cache = new Map<string, Prepared | null>();
   #order: number[] = [];
-  #ans: Rec[] = [];
-  #ext: Rec[] = [];
+  /** The picked answers and additionals as record numbers of the entry, and the synced additionals. */
+  #ans = new Int32Array(64);
+  #ext = new Int32Array(64);
+  #synced = new Int32Array(64);
+  /** The same as pack.ts records for the general writer. */
+  readonly #ansRecs: PackedRecord[] = [];
+  readonly #extRecs: PackedRecord[] = [];
   /** How many of #ans and #ext the current query uses. */
   #na = 0;
   #ne = 0;
@@ -122,24 +127,26 @@ export class PreparedAnswers {
     const instances = view.instances(query.service, { connect, tag: query.kind === 'service' ? query.tag : '', onlyPassing: cfg.onlyPassing });
     if (instances.length === 0) return undefined;
     const q: Question = { name, type, domain: parsed.domain };
-    const p: Prepared = { service: query.service, connect, skey, index, srv: type === 'SRV', answers: [], extras: [], question: packQuestion(name, type, 'IN'), usable: false, ids: 0, targets: -1, ansSize: NO_SIZES, ansPointed: NO_SIZES };
+    const question = packQuestion(name, type, 'IN');
+    let records: Records;
     try {
-      encodeAll(p, q, instances.map((i) => instanceRecords(q, i, serviceTtl(cfg, query.service), cfg)));
-      p.targets = markSimple(p.question, p.answers, p.extras);
+      records = build(question, instances.map((i) => instanceRecords(q, i, serviceTtl(cfg, query.service), cfg)));
     } catch {
-      p.usable = false;
+      records = UNUSABLE;
     }
+    const p: Prepared = { service: query.service, connect, skey, index, srv: type === 'SRV', question, ...records };
     this.#remember(key, p);
     return p;
   }
 
   /** Shuffles the instances and picks answers and additionals as answers.ts does, into #ans/#ext. */
   #pick(p: Prepared): void {
+    const { meta, rec, instances: n, records } = p.entry;
     const order = this.#order;
-    order.length = p.answers.length;
-    for (let i = 0; i < order.length; i++) order[i] = i;
+    order.length = n;
+    for (let i = 0; i < n; i++) order[i] = i;
     shuffle(order, this.#d.random);
-    // Counts, not length = 0: emptying an array frees its store, and every query would regrow it.
+    if (this.#ans.length < records) this.#ans = new Int32Array(records * 2), this.#ext = new Int32Array(records * 2), this.#synced = new Int32Array(records * 2);
     const ans = this.#ans;
     const ext = this.#ext;
     let na = 0;
@@ -153,18 +160,25 @@ export class PreparedAnswers {
     let full = 0;
     let pointed = 0;
     for (const i of order) {
-      const answers = p.answers[i];
+      const a0 = meta[2 * i];
+      const e0 = meta[2 * i + 1];
       if (p.srv) {
-        for (const r of answers) ans[na++] = r;
-        full += p.ansSize[i];
-        pointed += p.ansPointed[i];
-        for (const r of p.extras[i]) if (mark[r.id] !== gen) mark[r.id] = gen, ext[ne++] = r, full += r.size, pointed += r.wire.length + 2;
+        for (let k = a0; k < e0; k++) ans[na++] = k;
+        full += meta[2 * n + 1 + i];
+        pointed += meta[3 * n + 1 + i];
+        for (let k = e0, e1 = meta[2 * i + 2]; k < e1; k++) {
+          const m = rec + STRIDE * k;
+          if (mark[meta[m + ID]] !== gen) mark[meta[m + ID]] = gen, ext[ne++] = k, full += meta[m + SIZE], pointed += meta[m + LEN] + 2;
+        }
         continue;
       }
       const start = na;
-      for (const r of answers) if (mark[r.id] !== gen) ans[na++] = r, full += r.size, pointed += r.wire.length + 2;
+      for (let k = a0; k < e0; k++) {
+        const m = rec + STRIDE * k;
+        if (mark[meta[m + ID]] !== gen) ans[na++] = k, full += meta[m + SIZE], pointed += meta[m + LEN] + 2;
+      }
       if (na === start) continue;
-      for (let j = start; j < na; j++) mark[ans[j].id] = gen;
+      for (let j = start; j < na; j++) mark[meta[rec + STRIDE * ans[j] + ID]] = gen;
       if (++count === this.#d.cfg.aRecordLimit) break;
     }
     this.#na = na;
@@ -194,13 +208,13 @@ export class PreparedAnswers {
     let flags = 0x8000 | dnsPacket.AUTHORITATIVE_ANSWER | (wq.rd ? dnsPacket.RECURSION_DESIRED : 0);
     if (cfg.recursors.length > 0) flags |= dnsPacket.RECURSION_AVAILABLE;
     if (fit.truncated && cfg.enableTruncate) flags |= dnsPacket.TRUNCATED_RESPONSE;
-    const extras = fit.synced ? this.#referenced(fit.kept) : this.#ext;
-    const ne = fit.synced ? extras.length : this.#ne;
+    const ne = fit.synced ? this.#referenced(fit.kept) : this.#ne;
+    const extras = fit.synced ? this.#synced : this.#ext;
     if (p.targets >= 0 && compress) {
       const key = lastKey(fit.kept, fit.synced, true);
-      const size = this.#summed === key ? this.#summedLen : this.#layout.size(p.question, this.#ans, fit.kept, extras, ne, true, wq.ednsPayload >= 0);
+      const size = this.#summed === key ? this.#summedLen : this.#layout.size(p.question, p.entry, this.#ans, fit.kept, extras, ne, true, wq.ednsPayload >= 0);
       const out = size < 0 ? null : Buffer.allocUnsafe(size);
-      if (out && this.#layout.write(out, p.question, this.#ans, fit.kept, extras, ne, p.targets, wq.ednsPayload)) {
+      if (out && this.#layout.write(out, p.question, p.entry, this.#ans, fit.kept, extras, ne, p.targets, wq.ednsPayload)) {
         out[0] = msg[0];
         out[1] = msg[1];
         out.writeUInt16BE(flags, 2);
@@ -225,10 +239,10 @@ export class PreparedAnswers {
         return size;
       }
     }
-    const extras = synced ? this.#referenced(kept) : this.#ext;
-    const ne = synced ? extras.length : this.#ne;
+    const ne = synced ? this.#referenced(kept) : this.#ne;
+    const extras = synced ? this.#synced : this.#ext;
     if (p.targets >= 0 || !compress) {
-      const size = this.#layout.size(p.question, this.#ans, kept, extras, ne, compress, this.#opt >= 0);
+      const size = this.#layout.size(p.question, p.entry, this.#ans, kept, extras, ne, compress, this.#opt >= 0);
       this.#summed = lastKey(kept, synced, compress);
       this.#summedLen = size;
       if (size >= 0) return size;
@@ -238,19 +252,33 @@ export class PreparedAnswers {
 
   /** Writes the reply with the first `kept` answers into the writer's buffer; returns its length. */
   #writeAll(kept: number, synced: boolean, compress: boolean): number {
-    const extras = synced ? this.#referenced(kept) : this.#ext;
+    const p = this.#p!;
+    const ne = synced ? this.#referenced(kept) : this.#ne;
+    const extras = synced ? this.#synced : this.#ext;
+    const recs = (p.recs ??= unpackEntry(p.entry, p.question));
+    const ansRecs = this.#ansRecs;
+    const extRecs = this.#extRecs;
+    for (let i = 0; i < kept; i++) ansRecs[i] = recs[this.#ans[i]];
+    for (let i = 0; i < ne; i++) extRecs[i] = recs[extras[i]];
     this.#last = lastKey(kept, synced, compress);
-    this.#lastLen = this.#w.write(this.#head, this.#p!.question, this.#ans, kept, NONE, extras, synced ? extras.length : this.#ne, compress, this.#opt);
+    this.#lastLen = this.#w.write(this.#head, p.question, ansRecs, kept, NONE, extRecs, ne, compress, this.#opt);
+    ansRecs.length = 0;
+    extRecs.length = 0;
     return this.#lastLen;
   }
 
-  /** The additionals whose owner the first `kept` answers refer to (truncate.ts's syncExtra). */
-  #referenced(kept: number): Rec[] {
+  /** Puts into #synced the additionals whose owner the first `kept` answers refer to (truncate.ts's syncExtra); returns how many. */
+  #referenced(kept: number): number {
+    const { meta, rec } = this.#p!.entry;
     const names = new Set<number>();
-    for (let i = 0; i < kept; i++) for (const n of this.#ans[i].refIds) names.add(n);
-    const out: Rec[] = [];
-    for (let i = 0; i < this.#ne; i++) if (names.has(this.#ext[i].nameId)) out.push(this.#ext[i]);
-    return out;
+    for (let i = 0; i < kept; i++) {
+      const m = rec + STRIDE * this.#ans[i];
+      names.add(meta[m + NAME]);
+      if (meta[m + REF] >= 0) names.add(meta[m + REF]);
+    }
+    let n = 0;
+    for (let i = 0; i < this.#ne; i++) if (names.has(meta[rec + STRIDE * this.#ext[i] + NAME])) this.#synced[n++] = this.#ext[i];
+    return n;
   }
 }
 
@@ -263,31 +291,28 @@ function isLocal(locality: Parameters<typeof checkLocal>[0], cfg: DnsConfig): bo
   }
 }
 
-/** Encodes every instance's records into `p`, numbering distinct records and owner names. */
-function encodeAll(p: Prepared, q: Question, perInstance: { answers: Answer[]; extras: Answer[] }[]): void {
+/** Encodes every instance's records, numbering distinct records and owner names, and packs them (entry.ts). */
+function build(question: PackedQuestion, perInstance: { answers: Answer[]; extras: Answer[] }[]): Records {
   const ids = new Map<string, number>();
   const names = new Map<string, number>();
   const number = (m: Map<string, number>, k: string): number => m.get(k) ?? (m.set(k, m.size), m.size - 1);
   const spelled = new Map<string, WireName>();
-  const rec = (r: Answer, answer: boolean): Rec => {
+  const rec = (r: Answer, answer: boolean): PackedRecord => {
     const p = packRecord(r, spelled);
     p.id = number(ids, recordKey(r));
     p.nameId = number(names, bareName(r.name));
-    if (answer) p.refIds = referencedNames(r).map((n) => number(names, n));
+    p.refIds = answer ? referencedNames(r).map((n) => number(names, n)) : NO_IDS;
     // The prepared path matches names by number; the strings would only take room.
     p.refs = NO_NAMES;
     return p;
   };
-  p.ansSize = new Float64Array(perInstance.length);
-  p.ansPointed = new Float64Array(perInstance.length);
-  for (const { answers, extras } of perInstance) {
-    const recs = answers.map((r) => rec(r, true));
-    for (const r of recs) p.ansSize[p.answers.length] += r.size, p.ansPointed[p.answers.length] += r.wire.length + 2;
-    p.answers.push(recs);
-    p.extras.push(extras.map((r) => rec(r, false)));
-  }
-  p.ids = ids.size;
-  p.usable = p.answers.some((a) => a.length > 0);
+  const answers = perInstance.map((i) => i.answers.map((r) => rec(r, true)));
+  const extras = perInstance.map((i) => i.extras.map((r) => rec(r, false)));
+  const targets = markSimple(question, answers, extras);
+  const entry = packEntry(answers, extras);
+  // Entries without the simple layout keep their records for the general writer; simple ones rebuild them if ever needed.
+  const recs = targets >= 0 ? null : answers.flatMap((list, i) => [...list, ...extras[i]]);
+  return { entry, recs, usable: answers.some((a) => a.length > 0), ids: ids.size, targets };
 }
 
 /** A number naming one measurement (answer count, synced, compressed). */
