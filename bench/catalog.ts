@@ -50,7 +50,7 @@ const queryMs = Number(opts['query-ms'] ?? (opts.quick ? 1000 : 3000));
 const total = nodes * perNode;
 const log = (m: string): void => { process.stderr.write(m + '\n'); };
 const mib = (bytes: number): number => bytes / 1024 / 1024;
-const IDLE_MS = 15_000;
+const IDLE_MS = opts.quick ? 5_000 : 15_000;
 
 /** Registration `i`: round-robin over nodes so concurrent writes never race on one node. */
 function registration(i: number) {
