@@ -19,11 +19,13 @@ const INSTANCES = 10;
 const seconds = Number(process.argv[2] ?? 3);
 const concurrency = Number(process.argv[3] ?? 32);
 const rounds = Number(process.argv[4] ?? 3);
+/** Node/V8 flags for the agent child only, e.g. PROCONSUL_BENCH_AGENT_FLAGS=--semi-space-growth-factor=1 */
+const AGENT_FLAGS = (process.env.PROCONSUL_BENCH_AGENT_FLAGS ?? '').split(' ').filter(Boolean);
 const ip = (s: number, i: number): string => `10.${Math.floor(s / 250)}.${s % 250}.${i + 1}`;
 
 /** A child speaking the `stats` line protocol of dns-agent.ts and loop-probe.ts; its first line is returned as `first`. */
-async function statsChild(script: string, args: string[]): Promise<{ proc: ChildProcess; first: string; stats(): Promise<Record<string, unknown>> }> {
-  const proc = spawn(process.execPath, [path.join(import.meta.dirname, script), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+async function statsChild(script: string, args: string[], flags: string[] = []): Promise<{ proc: ChildProcess; first: string; stats(): Promise<Record<string, unknown>> }> {
+  const proc = spawn(process.execPath, [...flags, path.join(import.meta.dirname, script), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = readline.createInterface({ input: proc.stdout! })[Symbol.asyncIterator]();
   const first = String((await lines.next()).value);
   const stats = async (): Promise<Record<string, unknown>> => (proc.stdin!.write('stats\n'), JSON.parse(String((await lines.next()).value)));
@@ -31,7 +33,7 @@ async function statsChild(script: string, args: string[]): Promise<{ proc: Child
 }
 
 async function startProconsul(): Promise<{ port: number; proc: ChildProcess; stats(): Promise<Record<string, unknown>> }> {
-  const c = await statsChild('dns-agent.ts', [String(SERVICES), String(INSTANCES)]);
+  const c = await statsChild('dns-agent.ts', [String(SERVICES), String(INSTANCES)], AGENT_FLAGS);
   return { port: Number(c.first.trim()), proc: c.proc, stats: c.stats };
 }
 
@@ -111,7 +113,8 @@ for (const type of ['A', 'SRV'] as const) {
   rows.push(row(type, `proconsul paced at ${half.toLocaleString('en')} qps`, pa), row(type, `unbound paced at ${half.toLocaleString('en')} qps`, pc2));
   summary.push(`${type} ${(a.qps / c.qps).toFixed(2)} (p99 ${pa.p99.toFixed(2)} ms at ${half.toLocaleString('en')} qps)`);
 }
-console.log(`${SERVICES} services × ${INSTANCES} instances, UDP+EDNS0 4096, ${concurrency} outstanding, ${seconds}s per run, best of ${rounds}, ${os.cpus().length} cores ${os.cpus()[0].model}`);
+console.log(`${SERVICES} services × ${INSTANCES} instances, UDP+EDNS0 4096, ${concurrency} outstanding, ${seconds}s per run, best of ${rounds}, ${os.cpus().length} cores ${os.cpus()[0].model}; ` +
+  `agent flags: ${AGENT_FLAGS.join(' ') || 'none'}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 console.log('| type | server | qps | p50 ms | p99 ms | short/err/lost |\n|---|---|---:|---:|---:|---:|');
 console.log(rows.join('\n'));
 console.log(notes.map((n) => `- ${n}`).join('\n'));
