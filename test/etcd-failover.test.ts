@@ -7,6 +7,7 @@ import { ConnectionPool } from 'etcd3/lib/connection-pool.js';
 import { EtcdStore } from '../src/store/etcd/etcd.ts';
 import type { Store, WatchBatch } from '../src/store/store.ts';
 import { startEtcd } from './support/etcd.ts';
+import { waitFor } from './support/wait.ts';
 
 const TOTAL = 300;
 const KILL_AT = 100;
@@ -36,14 +37,6 @@ function recorder(store: Store) {
   const errors: Error[] = [];
   const w = store.watch(0, { onBatch: (b) => batches.push(b), onError: (e) => errors.push(e), onCompacted: (r) => errors.push(new Error(`compacted ${r}`)) });
   return { batches, errors, cancel: () => w.cancel() };
-}
-
-async function until(what: string, check: () => boolean, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 test('etcd failover: writes resume after the leader is killed and watches lose and repeat nothing', { timeout: 120_000 }, async (t) => {
@@ -86,7 +79,7 @@ test('etcd failover: writes resume after the leader is killed and watches lose a
 
     const last = Math.max(...acked.values());
     for (const [name, rec] of [['leader', onLeader], ['follower', onFollower]] as const) {
-      await until(`${name} watcher to reach ${last}`, () => (rec.batches.at(-1)?.revision ?? 0) >= last);
+      await waitFor(`${name} watcher to reach ${last}`, () => (rec.batches.at(-1)?.revision ?? 0) >= last, { ms: 30_000 });
       rec.cancel();
       assert.deepEqual(rec.errors, []);
       const revs = rec.batches.map((b) => b.revision);

@@ -16,6 +16,7 @@ import { runCli } from '../src/cli/registry.ts';
 import { defaultSettings } from '../src/cli/snapshot-agent-config.ts';
 import { S3Bucket } from '../src/cli/snapshot-agent-s3.ts';
 import { startDevAgent, type DevAgent } from './support/agent.ts';
+import { waitFor } from './support/wait.ts';
 
 const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'proconsul.js');
 const BUCKET = 'consul-backups';
@@ -27,14 +28,6 @@ interface S3rverInstance {
   close(): Promise<void>;
 }
 const S3rver = createRequire(import.meta.url)('@20minutes/s3rver') as new (o: object) => S3rverInstance;
-
-async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** A snapshot agent process and the log lines it printed. */
 class AgentProcess {
@@ -133,13 +126,13 @@ describe('snapshot agent with S3 storage', () => {
   /** Waits for a moment when the bucket holds exactly the newest `RETAIN` snapshots `agent` logged (after at least `min` saves). */
   async function retained(agent: AgentProcess, min: number): Promise<string[]> {
     let last: string[] = [];
-    await until(`${RETAIN} objects after ${min} saves`, async () => {
+    await waitFor(`${RETAIN} objects after ${min} saves`, async () => {
       const before = agent.saved();
       last = await objects();
       const now = agent.saved();
       return before.length >= min && before.length === now.length
         && JSON.stringify(last) === JSON.stringify(before.slice(-RETAIN).map((id) => `${PREFIX}/consul-${id}.snap`).sort());
-    }, 30_000).catch((err: Error) => {
+    }, { ms: 30_000, every: 50 }).catch((err: Error) => {
       throw new Error(`${err.message}; bucket holds ${JSON.stringify(last)}; agent logged:\n${agent.out}`);
     });
     return last;
@@ -147,11 +140,11 @@ describe('snapshot agent with S3 storage', () => {
 
   test('only the lock holder uploads; the bucket keeps exactly `retain`; a snapshot restores; the lock moves on kill -9', { timeout: 120_000 }, async (t) => {
     const a = startA();
-    await until('agent A leads', () => a.has('Obtained leadership'));
+    await waitFor('agent A leads', () => a.has('Obtained leadership'), { ms: 20_000, every: 50 });
     assert.ok(a.has('Snapshot agent running'));
     assert.ok(a.has('Waiting to obtain leadership...'));
     const b = startB();
-    await until('agent B waits', () => b.has('Waiting to obtain leadership...'));
+    await waitFor('agent B waits', () => b.has('Waiting to obtain leadership...'), { ms: 20_000, every: 50 });
 
     const kept = await retained(a, RETAIN + 4);
     assert.equal(kept.length, RETAIN);
@@ -189,7 +182,7 @@ describe('snapshot agent with S3 storage', () => {
     const aLast = BigInt(a.saved().at(-1)!);
     const killedAt = Date.now();
     await a.kill();
-    await until('agent B takes over', () => b.has('Obtained leadership'), 60_000);
+    await waitFor('agent B takes over', () => b.has('Obtained leadership'), { ms: 60_000, every: 50 });
     t.diagnostic(`lock moved to agent B ${Date.now() - killedAt} ms after kill -9 of agent A`);
     const after = await retained(b, RETAIN + 1);
     assert.ok(after.every((k) => BigInt(/consul-(\d+)\.snap$/.exec(k)![1]) > aLast), 'only B\'s snapshots remain');

@@ -6,6 +6,7 @@ import { after, before, test } from 'node:test';
 import { readStore } from '../src/agent/config/build.ts';
 import { startDevAgent, type DevAgent } from './support/agent.ts';
 import { startEtcd, type EtcdCluster } from './support/etcd.ts';
+import { waitFor } from './support/wait.ts';
 
 let etcd: EtcdCluster;
 const agents: DevAgent[] = [];
@@ -23,17 +24,9 @@ after(async () => {
 
 const url = (a: DevAgent, path: string) => `http://${a.httpAddr}${path}`;
 
-async function until(what: string, cond: () => Promise<boolean>, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 test('restore on one etcd-backed server: the other wakes, the election recovers, writes continue', async () => {
   const [a, b] = agents;
-  await until('two peers', async () => ((await (await fetch(url(a, '/v1/status/peers'))).json()) as string[]).length === 2);
+  await waitFor('two peers', async () => ((await (await fetch(url(a, '/v1/status/peers'))).json()) as string[]).length === 2, { ms: 15_000, every: 50 });
   await fetch(url(a, '/v1/kv/app/config'), { method: 'PUT', body: 'saved' });
   const snap = await fetch(url(a, '/v1/snapshot'));
   assert.equal(snap.status, 200);
@@ -52,11 +45,11 @@ test('restore on one etcd-backed server: the other wakes, the election recovers,
   assert.equal(Buffer.from(pair.Value, 'base64').toString(), 'saved');
   assert.equal((await fetch(url(a, '/v1/kv/app/extra?consistent'))).status, 404);
   for (const s of agents) {
-    await until('a leader and two peers again', async () => {
+    await waitFor('a leader and two peers again', async () => {
       const leader = (await (await fetch(url(s, '/v1/status/leader'))).json()) as string;
       const peers = (await (await fetch(url(s, '/v1/status/peers'))).json()) as string[];
       return leader !== '' && peers.length === 2;
-    });
+    }, { ms: 15_000, every: 50 });
   }
   assert.equal(await (await fetch(url(b, '/v1/kv/app/after'), { method: 'PUT', body: 'ok' })).text(), 'true');
   assert.equal(await (await fetch(url(a, '/v1/kv/app/after?raw&consistent'))).text(), 'ok');
