@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { freePort } from './support/etcd.ts';
+import { until } from './support/wait.ts';
 
 const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'proconsul.js');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-client-acl-'));
@@ -38,15 +39,8 @@ async function call(base: string, urlPath: string, init: RequestInit & { token?:
   return { status: r.status, text: await r.text() };
 }
 
-async function until<T>(what: string, ms: number, fn: () => Promise<T | undefined | false>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${log.slice(-4000)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** Polls while the datacenter starts: a refused connection is "not yet"; a timeout shows the log. */
+const POLL = { retryErrors: true, context: () => log.slice(-4000) };
 
 before(async () => {
   for (const k of Object.keys(ports) as (keyof typeof ports)[]) ports[k] = await freePort();
@@ -57,7 +51,7 @@ before(async () => {
   launch('srv', '127.0.0.1', ['-server', '-bootstrap']);
   launch('cli', '127.0.0.4', ['-retry-join', `127.0.0.1:${ports.serf}`]);
   // Ready once the server's leader has created the initial management token.
-  await until('the management token to work through the client', 30_000, async () => (await call(client(), '/v1/acl/token/self', { token: MGMT })).status === 200);
+  await until('the management token to work through the client', 30_000, async () => (await call(client(), '/v1/acl/token/self', { token: MGMT })).status === 200, POLL);
 });
 
 test('client agent routes are authorized with the token the servers resolve; the rest is forwarded with it', async () => {
@@ -86,7 +80,7 @@ test('client agent routes are authorized with the token the servers resolve; the
   await until('web in the server catalog', 10_000, async () => {
     const r = await call(server(), '/v1/catalog/service/web', { token: MGMT });
     return (JSON.parse(r.text) as { Node: string }[]).some((s) => s.Node === 'cli');
-  });
+  }, POLL);
   // Runtime tokens need acl:write; the service token has none.
   const setDefault = (token: string) => call(client(), '/v1/agent/token/default', { method: 'PUT', token, body: JSON.stringify({ Token: webToken }) });
   assert.equal((await setDefault(webToken)).status, 403);

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import { etcdBinary, freePort } from './support/etcd.ts';
+import { logTails, until } from './support/wait.ts';
 
 const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'proconsul.js');
 const base = fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
@@ -74,15 +75,8 @@ async function get<T>(a: Agent, urlPath: string): Promise<T | undefined> {
   return r?.ok ? ((await r.json()) as T) : undefined;
 }
 
-async function until<T>(what: string, ms: number, fn: () => Promise<T | undefined | false>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}\n${agents.map((a) => `--- ${a.name}\n${a.log.slice(-2500)}`).join('\n')}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** A timeout shows the tail of every agent's log. */
+const POLL = { context: () => logTails(agents.map((a) => [a.name, a.log]), 2500) };
 
 type MemberRow = { Name: string; Status: number; Tags: Record<string, string> };
 const statusOf = async (a: Agent, node: string) => (await get<MemberRow[]>(a, '/v1/agent/members'))?.find((m) => m.Name === node)?.Status;
@@ -118,7 +112,7 @@ before(async () => {
   await until('one leader agreed by the three servers', 45_000, async () => {
     const seen = await Promise.all(servers.map((s) => get<string>(s, '/v1/status/leader')));
     return seen[0] && seen.every((x) => x === seen[0]) ? seen[0] : undefined;
-  });
+  }, POLL);
 });
 
 test('five agents alive in members on every agent; the CLI lists servers and clients', async () => {
@@ -126,7 +120,7 @@ test('five agents alive in members on every agent; the CLI lists servers and cli
     await until(`${a.name} to see five alive members`, 20_000, async () => {
       const ms = await get<MemberRow[]>(a, '/v1/agent/members');
       return ms?.length === 5 && ms.every((m) => m.Status === 1);
-    });
+    }, POLL);
   }
   const out = await cli(['members', `-http-addr=${http(c1)}`]);
   for (const a of agents) {
@@ -151,13 +145,13 @@ test('services registered on clients reach the catalog on every server and DNS o
     const rows = await until(`web in ${s.name}'s catalog`, 10_000, async () => {
       const r = await get<{ Node: string; Address: string; ServicePort: number }[]>(s, '/v1/catalog/service/web');
       return r?.length ? r : undefined;
-    });
+    }, POLL);
     assert.deepEqual(rows.map((x) => [x.Node, x.Address, x.ServicePort]), [['c1', '127.0.0.4', 8080]]);
   }
   const healthy = await until('web passing on a server', 10_000, async () => {
     const r = await get<{ Checks: { CheckID: string; Status: string }[] }[]>(s1, '/v1/health/service/web?passing');
     return r?.length ? r : undefined;
-  });
+  }, POLL);
   assert.ok(healthy[0].Checks.some((c) => c.CheckID === 'serfHealth' && c.Status === 'passing'));
   // Anti-entropy and the leader's reconcile write the same node.
   const node = (await get<{ Node: { ID: string; Address: string; TaggedAddresses: Record<string, string>; Meta: Record<string, string> } }>(s1, '/v1/catalog/node/c1'))!.Node;
@@ -172,7 +166,7 @@ test('services registered on clients reach the catalog on every server and DNS o
   await until('the alias of node c1 passing on c2', 10_000, async () => {
     const checks = await get<Record<string, { Status: string }>>(c2, '/v1/agent/checks');
     return checks?.['c1-alive']?.Status === 'passing';
-  });
+  }, POLL);
   const { stdout } = await run('dig', [`@${c2.ip}`, '-p', String(ports.dns), '+tries=1', '+time=3', '+short', 'web.service.consul']);
   assert.equal(stdout.trim(), '127.0.0.4');
   const srv = await run('dig', [`@${c2.ip}`, '-p', String(ports.dns), '+tries=1', '+time=3', '+short', 'api.service.consul', 'SRV']);
@@ -211,7 +205,7 @@ test('kill -9 of the server a client talks to: the client fails over and keeps w
     await req(c1, '/v1/kv/app/config');
     const p = rpcPeers(c1);
     return p.length ? p : undefined;
-  });
+  }, POLL);
   const victim = agents.find((a) => a.name === talking[0])!;
   const t0 = Date.now();
   killHard(victim);
@@ -223,14 +217,14 @@ test('kill -9 of the server a client talks to: the client fails over and keeps w
   const write = await until('a write through c1 after the kill', 30_000, async () => {
     const r = await req(c1, '/v1/kv/app/after', { method: 'PUT', body: 'ok' });
     return r?.status === 200 ? r : undefined;
-  });
+  }, POLL);
   assert.equal(await write.text(), 'true');
   process.stdout.write(`# killed ${victim.name}: first write through c1 accepted after ${Date.now() - t0} ms\n`);
   // Anti-entropy goes to another server too.
   const r = await req(c1, '/v1/agent/service/register', { method: 'PUT', body: JSON.stringify({ Name: 'late', Port: 9090 }) });
   assert.equal(r?.status, 200);
   const live = servers.find((s) => !s.dead)!;
-  await until('late in the catalog after the kill', 15_000, async () => (await get<unknown[]>(live, '/v1/catalog/service/late'))?.length === 1);
+  await until('late in the catalog after the kill', 15_000, async () => (await get<unknown[]>(live, '/v1/catalog/service/late'))?.length === 1, POLL);
   assert.equal(await (await req(c2, '/v1/kv/app/after?raw&consistent'))!.text(), 'ok');
   assert.equal(rpcPeers(c1).includes(victim.name), false);
 });
@@ -239,17 +233,17 @@ test('kill -9 of a client: failed everywhere and serfHealth critical; restart br
   const t0 = Date.now();
   killHard(c2);
   const watchers = agents.filter((a) => !a.dead);
-  for (const a of watchers) await until(`c2 failed in ${a.name}'s members`, 10_000 - (Date.now() - t0), async () => (await statusOf(a, 'c2')) === 4);
+  for (const a of watchers) await until(`c2 failed in ${a.name}'s members`, 10_000 - (Date.now() - t0), async () => (await statusOf(a, 'c2')) === 4, POLL);
   const live = servers.find((s) => !s.dead)!;
-  await until('c2 serfHealth critical', 10_000 - (Date.now() - t0), async () => (await serfHealth(live, 'c2')) === 'critical');
+  await until('c2 serfHealth critical', 10_000 - (Date.now() - t0), async () => (await serfHealth(live, 'c2')) === 'critical', POLL);
   process.stdout.write(`# client kill -9 → failed everywhere and serfHealth critical after ${Date.now() - t0} ms\n`);
   launch(c2);
-  for (const a of watchers) await until(`c2 alive again in ${a.name}'s members`, 20_000, async () => (await statusOf(a, 'c2')) === 1);
-  await until('c2 serfHealth passing', 15_000, async () => (await serfHealth(live, 'c2')) === 'passing');
+  for (const a of watchers) await until(`c2 alive again in ${a.name}'s members`, 20_000, async () => (await statusOf(a, 'c2')) === 1, POLL);
+  await until('c2 serfHealth passing', 15_000, async () => (await serfHealth(live, 'c2')) === 'passing', POLL);
   const api = await until('api back in the catalog', 15_000, async () => {
     const r = await get<{ Node: { Node: string } }[]>(live, '/v1/health/service/api?passing');
     return r?.length ? r : undefined;
-  });
+  }, POLL);
   assert.equal(api[0].Node.Node, 'c2');
-  assert.deepEqual(Object.keys((await until('c2 answering', 10_000, () => get<Record<string, unknown>>(c2, '/v1/agent/services')))), ['api']);
+  assert.deepEqual(Object.keys((await until('c2 answering', 10_000, () => get<Record<string, unknown>>(c2, '/v1/agent/services'), POLL))), ['api']);
 });

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { freePort, startEtcd, type EtcdCluster } from './support/etcd.ts';
+import { logTails, until } from './support/wait.ts';
 
 const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'proconsul.js');
 const KEY = Buffer.alloc(32, 7).toString('base64');
@@ -43,15 +44,8 @@ async function get<T>(p: Proc, urlPath: string): Promise<T | undefined> {
   }
 }
 
-async function until<T>(what: string, ms: number, fn: () => Promise<T | undefined | false>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}\n${procs.map((p) => `--- ${p.name}\n${p.log.slice(-3000)}`).join('\n')}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** A timeout shows the tail of every agent's log. */
+const POLL = { context: () => logTails(procs.map((p) => [p.name, p.log]), 3000) };
 
 /** The -retry-join list every server starts with. */
 const joins = (): string[] => procs.flatMap((p) => ['-retry-join', `127.0.0.1:${p.serf}`]);
@@ -79,10 +73,10 @@ test('three servers join through retry_join; members and the shared catalog show
     await until(`${p.name} to see three alive members`, 20_000, async () => {
       const ms = await get<MemberRow[]>(p, '/v1/agent/members');
       return ms?.length === 3 && ms.every((m) => m.Status === 1);
-    });
+    }, POLL);
   }
   for (const p of procs) {
-    const check = await until(`serfHealth of ${p.name}`, 10_000, () => serfHealth(procs[0], p.name));
+    const check = await until(`serfHealth of ${p.name}`, 10_000, () => serfHealth(procs[0], p.name), POLL);
     assert.equal(check.Status, 'passing');
     assert.equal(check.Output, 'Agent alive and reachable');
   }
@@ -94,7 +88,7 @@ test('three servers join through retry_join; members and the shared catalog show
     await until(`${p.name} to see the three servers in the WAN pool`, 20_000, async () => {
       const ms = await get<MemberRow[]>(p, '/v1/agent/members?wan=1');
       return ms?.length === 3 && ms.every((m) => m.Status === 1 && m.Name.endsWith('.dc1'));
-    });
+    }, POLL);
   }
   // The WAN pool is encrypted with the same key and reported first, as Consul does.
   const keys = await cli(['keyring', '-list', `-http-addr=${procs[0].http}`]);
@@ -108,7 +102,7 @@ test('an event fired on one agent is listed on the others', async () => {
   const r = await fetch(`${procs[1].http}/v1/event/fire/deploy`, { method: 'PUT', body: 'v2' });
   const { ID } = (await r.json()) as { ID: string };
   for (const p of procs) {
-    const ev = await until(`event on ${p.name}`, 5000, async () => (await get<{ ID: string; Payload: string; LTime: number }[]>(p, '/v1/event/list?name=deploy'))?.find((e) => e.ID === ID));
+    const ev = await until(`event on ${p.name}`, 5000, async () => (await get<{ ID: string; Payload: string; LTime: number }[]>(p, '/v1/event/list?name=deploy'))?.find((e) => e.ID === ID), POLL);
     assert.equal(Buffer.from(ev.Payload, 'base64').toString(), 'v2');
     assert.ok(ev.LTime > 0);
   }
@@ -118,18 +112,18 @@ test('kill -9 → failed in members and serfHealth critical; restart → alive a
   const [a, , c] = procs;
   const t0 = Date.now();
   c.child!.kill('SIGKILL');
-  await until('g3 failed in g1 members', 15_000, async () => (await statusOf(a, 'g3')) === 4);
+  await until('g3 failed in g1 members', 15_000, async () => (await statusOf(a, 'g3')) === 4, POLL);
   const check = await until('g3 serfHealth critical', 15_000, async () => {
     const h = await serfHealth(a, 'g3');
     return h?.Status === 'critical' ? h : undefined;
-  });
+  }, POLL);
   assert.equal(check.Output, 'Agent not live or unreachable');
   process.stdout.write(`# kill -9 → serfHealth critical after ${Date.now() - t0} ms\n`);
   // Restarted without retry_join: the peer snapshot in its data dir alone brings it back.
   launch(c);
-  await until('g3 alive again in g1 members', 20_000, async () => (await statusOf(a, 'g3')) === 1);
-  await until('g3 serfHealth passing', 15_000, async () => (await serfHealth(a, 'g3'))?.Status === 'passing');
-  await until('g3 answering HTTP', 15_000, () => get(c, '/v1/agent/self'));
+  await until('g3 alive again in g1 members', 20_000, async () => (await statusOf(a, 'g3')) === 1, POLL);
+  await until('g3 serfHealth passing', 15_000, async () => (await serfHealth(a, 'g3'))?.Status === 'passing', POLL);
+  await until('g3 answering HTTP', 15_000, () => get(c, '/v1/agent/self'), POLL);
   assert.match(c.log, /rejoined previous peers from the snapshot/);
 });
 
@@ -137,9 +131,9 @@ test('graceful leave → left in members and the node deregistered', async () =>
   const [a, b, c] = procs;
   const r = await fetch(`${c.http}/v1/agent/leave`, { method: 'PUT' });
   assert.equal(r.status, 200);
-  await until('g3 left in g1 members', 15_000, async () => (await statusOf(a, 'g3')) === 3);
-  await until('g3 deregistered', 15_000, async () => (await get<unknown>(b, '/v1/catalog/node/g3')) === null);
-  await until('g3 process exits', 20_000, async () => c.child!.exitCode !== null);
+  await until('g3 left in g1 members', 15_000, async () => (await statusOf(a, 'g3')) === 3, POLL);
+  await until('g3 deregistered', 15_000, async () => (await get<unknown>(b, '/v1/catalog/node/g3')) === null, POLL);
+  await until('g3 process exits', 20_000, async () => c.child!.exitCode !== null, POLL);
 });
 
 test('a node with the wrong key cannot join, and says so', async () => {

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { freePort, startEtcd, type EtcdCluster } from './support/etcd.ts';
+import { until } from './support/wait.ts';
 
 const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'proconsul.js');
 let etcd: EtcdCluster | undefined;
@@ -38,16 +39,6 @@ async function leaderOf(base: string): Promise<string> {
   }
 }
 
-async function until<T>(what: string, ms: number, fn: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 test('kill -9 of the leader process: a new leader within the lease TTL and writes succeed', async () => {
   etcd = await startEtcd(3);
   const store = `etcd://${etcd.endpoints.map((u) => new URL(u).host).join(',')}`;
@@ -56,7 +47,7 @@ test('kill -9 of the leader process: a new leader within the lease TTL and write
   const leaderAddr = await until('one agreed leader', 20_000, async () => {
     const seen = await Promise.all(procs.map((p) => leaderOf(p.http)));
     return seen[0] && seen.every((s) => s === seen[0]) ? seen[0] : undefined;
-  });
+  }, { every: 25 });
   const leader = procs.find((p) => p.server === leaderAddr)!;
   const rest = procs.filter((p) => p !== leader);
   // The liveness greeting the followers hold open is served on the server port (no other port).
@@ -70,7 +61,7 @@ test('kill -9 of the leader process: a new leader within the lease TTL and write
   const next = await until('a new leader', 15_000, async () => {
     const seen = await Promise.all(rest.map((p) => leaderOf(p.http)));
     return seen[0] && seen[0] !== leaderAddr && seen.every((s) => s === seen[0]) ? seen[0] : undefined;
-  });
+  }, { every: 25 });
   const electedMs = Date.now() - t0;
   assert.ok(rest.some((p) => p.server === next));
   const put = await fetch(`${rest[0].http}/v1/kv/after-crash`, { method: 'PUT', body: 'ok' });
@@ -94,7 +85,7 @@ test('SIGSTOP of the leader (alive, connections open): no early revocation; anot
     const seen = await Promise.all(set.map((p) => leaderOf(p.http)));
     // The first test's killed leader may still hold the key until its lease expires: wait for one of ours.
     return procs.some((p) => p.server === seen[0]) && seen[0] !== not && seen.every((s) => s === seen[0]) ? seen[0] : undefined;
-  });
+  }, { every: 25 });
   const leaderAddr = await agreed(procs, '');
   const leader = procs.find((p) => p.server === leaderAddr)!;
   const rest = procs.filter((p) => p !== leader);

@@ -18,6 +18,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { etcdBinary, freePort } from './support/etcd.ts';
 import { checkRegisterHistory, type KeyedOp } from './support/linearizability.ts';
+import { getJson, until } from './support/wait.ts';
 import { seededRandom as prng } from '../src/gossip/random.ts';
 
 const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'proconsul.js');
@@ -283,25 +284,6 @@ async function lockWorker(id: string, route: Route, stop: () => boolean): Promis
   }
   await destroy();
   c.close();
-}
-
-async function getJson<T>(url: string, init?: RequestInit): Promise<T | undefined> {
-  try {
-    const res = await fetch(url, { ...init, signal: AbortSignal.timeout(2000) });
-    return res.ok ? ((await res.json()) as T) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-async function until<T>(what: string, ms: number, fn: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(100);
-  }
 }
 
 /** Every server up and agreeing on a leader, and 3 healthy voting etcd members. */

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { etcdBinary, freePort } from './support/etcd.ts';
+import { getJson, until } from './support/wait.ts';
 
 const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'proconsul.js');
 const base = fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
@@ -64,29 +65,10 @@ function launch(p: Awaited<ReturnType<typeof prepare>>, peers: { server: string;
   return s;
 }
 
-async function getJson<T>(url: string): Promise<T | undefined> {
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
-    return res.ok ? ((await res.json()) as T) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-async function until<T>(what: string, ms: number, fn: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 const agreedLeader = (among: Server[], not = '') => until('one agreed leader', 30_000, async () => {
   const seen = await Promise.all(among.map((s) => getJson<string>(`${s.http}/v1/status/leader`)));
   return seen[0] && seen[0] !== not && seen.every((x) => x === seen[0]) ? seen[0] : undefined;
-});
+}, { every: 50 });
 
 type RaftConfig = { Servers: { Node: string; Leader: boolean; Voter: boolean }[] };
 type EtcdMembers = { members?: { name?: string; isLearner?: boolean }[] };
@@ -135,7 +117,7 @@ test('three identical managed servers form a datacenter; leader crash; a fourth 
     const me = c?.Servers.find((s) => s.Node === 's4');
     if (me && !me.Voter) sawLearner = true;
     return me?.Voter ? true : undefined;
-  });
+  }, { every: 50 });
   process.stdout.write(`# s4 joined and was promoted ${Date.now() - t2} ms after launch (stabilization 2s)\n`);
   assert.ok(sawLearner, 's4 was never reported as a non-voter');
   const members = await etcdMembers(rest[0]);
@@ -147,7 +129,7 @@ test('three identical managed servers form a datacenter; leader crash; a fourth 
   await until(`dead member ${leader.node} removed`, 30_000, async () => {
     const names = (await etcdMembers(rest[0])).map((m) => m.name);
     return names.includes(leader.node) ? undefined : names;
-  });
+  }, { every: 50 });
 
   // The removed server comes back with its old data dir: it rejoins as a new member by itself.
   const t3 = Date.now();
@@ -155,7 +137,7 @@ test('three identical managed servers form a datacenter; leader crash; a fourth 
   await until(`${leader.node} back as a voter`, 60_000, async () => {
     const c = await getJson<RaftConfig>(`${rest[0].http}/v1/operator/raft/configuration`);
     return c?.Servers.find((s) => s.Node === leader.node)?.Voter ? true : undefined;
-  });
+  }, { every: 50 });
   process.stdout.write(`# removed server restarted with its data dir: voter again ${Date.now() - t3} ms after launch\n`);
   assert.equal(await (await fetch(`${back.http}/v1/kv/managed/after?raw&consistent`)).text(), 'v2');
   assert.equal((await etcdMembers(rest[0])).filter((m) => !m.isLearner).length, 4);

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { freePort, startEtcd, type EtcdCluster } from './support/etcd.ts';
+import { logTails, until } from './support/wait.ts';
 
 const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'proconsul.js');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-wanfail-'));
@@ -30,15 +31,8 @@ function launch(p: Proc, extra: string[]): void {
   p.child.stderr!.on('data', (c: Buffer) => { p.log += c.toString(); });
 }
 
-async function until<T>(what: string, ms: number, fn: () => Promise<T | undefined | false>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}\n${procs.map((p) => `--- ${p.node}\n${p.log.slice(-3000)}`).join('\n')}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** Polls while servers start: a refused connection is "not yet"; a timeout shows the tail of every server's log. */
+const POLL = { retryErrors: true, context: () => logTails(procs.map((p) => [p.node, p.log]), 3000) };
 
 const wanMembers = async (p: Proc) =>
   (await (await fetch(`${p.http}/v1/agent/members?wan=1`, { signal: AbortSignal.timeout(2000) })).json()) as { Name: string; Status: number }[];
@@ -65,7 +59,7 @@ test('the second dc2 server is flood-joined into the WAN pool by the first', asy
     await until(`${p.node} to see three alive WAN members`, 30_000, async () => {
       const ms = await wanMembers(p);
       return ms.length === 3 && ms.every((m) => m.Status === 1);
-    });
+    }, POLL);
   }
   assert.deepEqual((await wanMembers(s1)).map((m) => m.Name).sort(), ['s1.dc1', 's2a.dc2', 's2b.dc2']);
   assert.match(procs[1].log, /Successfully performed flood-join for server/);
@@ -78,7 +72,7 @@ test('requests for dc2 fail over to the surviving server right after the other i
     const r = await fetch(`${s1.http}/v1/kv/fo/key?dc=dc2`, { method: 'PUT', body: 'v1', signal: AbortSignal.timeout(5000) });
     last = `${r.status} ${await r.text()}`;
     return r.status === 200 ? last : undefined;
-  }).catch((err: Error) => { throw new Error(`last answer: ${last}\n${err.message}`); });
+  }, POLL).catch((err: Error) => { throw new Error(`last answer: ${last}\n${err.message}`); });
   assert.equal(put, '200 true');
   s2a.child!.kill('SIGKILL');
   await new Promise((r) => s2a.child!.once('exit', r));

@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { freePort } from './support/etcd.ts';
+import { logTails, until } from './support/wait.ts';
 
 const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'proconsul.js');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-wan-'));
@@ -45,15 +46,8 @@ async function get<T>(p: Proc, urlPath: string): Promise<T | undefined> {
   }
 }
 
-async function until<T>(what: string, ms: number, fn: () => Promise<T | undefined | false>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}\n${procs.map((p) => `--- ${p.node}\n${p.log.slice(-3000)}`).join('\n')}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** A timeout shows the tail of every server's log. */
+const POLL = { context: () => logTails(procs.map((p) => [p.node, p.log]), 3000) };
 
 async function cli(args: string[]): Promise<{ code: number | null; out: string }> {
   const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -83,7 +77,7 @@ before(async () => {
     await until(`${p.node} to list both WAN members alive`, 30_000, async () => {
       const ms = await get<WanMember[]>(p, '/v1/agent/members?wan=1');
       return ms?.length === 2 && ms.every((m) => m.Status === 1);
-    });
+    }, POLL);
   }
 });
 
@@ -117,7 +111,7 @@ test('catalog/datacenters lists both, the local datacenter first; coordinate/dat
   const maps = await until('both datacenters in coordinate/datacenters', 20_000, async () => {
     const m = await get<DcMap[]>(dc1, '/v1/coordinate/datacenters');
     return m?.length === 2 ? m : undefined;
-  });
+  }, POLL);
   assert.deepEqual(maps.map((m) => [m.Datacenter, m.AreaID, m.Coordinates.map((c) => c.Node)]), [['dc1', 'wan', ['s1']], ['dc2', 'wan', ['s2']]]);
   assert.equal(maps[1].Coordinates[0].Coord.Vec.length, 8);
   const out = await cli(['catalog', 'datacenters', `-http-addr=${dc1.http}`]);
@@ -148,7 +142,7 @@ test('a dc2 service is visible from dc1 with ?dc=dc2, and dc1\'s DNS answers web
   const svc = await until('web in dc2\'s catalog through dc1', 10_000, async () => {
     const s = await get<{ Node: string; Datacenter: string; ServiceAddress: string; ServicePort: number }[]>(dc1, '/v1/catalog/service/web?dc=dc2');
     return s?.length ? s : undefined;
-  });
+  }, POLL);
   assert.deepEqual(svc.map((s) => [s.Node, s.Datacenter, s.ServiceAddress, s.ServicePort]), [['s2', 'dc2', '10.20.0.7', 8080]]);
   assert.deepEqual(await get(dc1, '/v1/catalog/service/web'), [], 'dc1 has no such service');
   const resolver = new Resolver({ timeout: 2000, tries: 1 });
@@ -174,7 +168,7 @@ test('dc2 killed → failed in dc1\'s WAN pool and no path to dc2; force-leave -
   const [dc1, dc2] = procs;
   dc2.child!.kill('SIGKILL');
   await until('s2.dc2 failed in dc1\'s WAN members', 20_000, async () =>
-    (await get<WanMember[]>(dc1, '/v1/agent/members?wan=1'))?.find((m) => m.Name === 's2.dc2')?.Status === 4);
+    (await get<WanMember[]>(dc1, '/v1/agent/members?wan=1'))?.find((m) => m.Name === 's2.dc2')?.Status === 4, POLL);
   // A failed datacenter is still known (Consul lists it until it is reaped) but has no server to forward to.
   assert.deepEqual(await get(dc1, '/v1/catalog/datacenters'), ['dc1', 'dc2']);
   const r = await call(dc1, 'GET', '/v1/kv/federated/key?dc=dc2');
@@ -182,7 +176,7 @@ test('dc2 killed → failed in dc1\'s WAN pool and no path to dc2; force-leave -
   const fl = await cli(['force-leave', '-wan', '-prune', `-http-addr=${dc1.http}`, 's2.dc2']);
   assert.equal(fl.code, 0, fl.out);
   await until('s2.dc2 pruned from dc1\'s WAN members', 10_000, async () =>
-    (await get<WanMember[]>(dc1, '/v1/agent/members?wan=1'))?.map((m) => m.Name).join() === 's1.dc1');
+    (await get<WanMember[]>(dc1, '/v1/agent/members?wan=1'))?.map((m) => m.Name).join() === 's1.dc1', POLL);
   assert.deepEqual(await get(dc1, '/v1/catalog/datacenters'), ['dc1']);
 });
 
