@@ -1,7 +1,8 @@
 // Agent metrics on prom-client: one registry rendered as Prometheus text and as Consul's JSON
 // summary ({Timestamp, Gauges, Points, Counters, Samples}), with Consul's metric names.
-import { Registry, Summary, Gauge, Counter, type MetricObjectWithValues, type MetricValue } from 'prom-client';
+import { Registry, Gauge, Counter, type Metric, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import type { Clock } from '../clock.ts';
+import { WindowSummary } from './window-summary.ts';
 
 /** Gauges read at scrape time (blocking queries, replica size, …). */
 export type GaugeSource = () => number;
@@ -9,7 +10,7 @@ export type GaugeSource = () => number;
 /** The agent's metric set. */
 export class Telemetry {
   readonly registry = new Registry();
-  readonly #http: Summary;
+  readonly #http: WindowSummary;
   readonly #clock: Clock;
   readonly #prefix: string;
   /** Prometheus name → Consul's dotted name (`consul_runtime_alloc_bytes` → `consul.runtime.alloc_bytes`). */
@@ -18,10 +19,12 @@ export class Telemetry {
   constructor(clock: Clock, prefix = 'consul') {
     this.#clock = clock;
     this.#prefix = prefix;
-    this.#http = new Summary({
+    // Quantiles over the last minute, computed at scrape time: observe() runs on every request.
+    this.#http = new WindowSummary({
       name: this.#name('api.http'), help: 'HTTP API request time in seconds', labelNames: ['method', 'path'],
-      percentiles: [0.5, 0.9, 0.99], maxAgeSeconds: 60, ageBuckets: 6, registers: [this.registry],
+      percentiles: [0.5, 0.9, 0.99], maxAgeSeconds: 60, ageBuckets: 6, clock,
     });
+    this.registry.registerMetric(this.#http as unknown as Metric);
     const mem = (field: 'heapUsed' | 'rss' | 'heapTotal') => () => process.memoryUsage()[field];
     this.gauge('runtime.alloc_bytes', 'Heap bytes in use', mem('heapUsed'));
     this.gauge('runtime.sys_bytes', 'Resident set size in bytes', mem('rss'));
@@ -49,7 +52,7 @@ export class Telemetry {
 
   /** Records one HTTP request (Consul's consul.api.http with method and path labels). */
   observe(method: string, path: string, seconds: number): void {
-    this.#http.observe({ method, path }, seconds);
+    this.#http.observe(method, path, seconds);
   }
 
   /** Prometheus text exposition. */
