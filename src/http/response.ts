@@ -8,7 +8,8 @@ import type { HttpResult } from './router.ts';
 export interface Outcome {
   status: number;
   headers: Record<string, string>;
-  body: Buffer;
+  /** A string is written as UTF-8. */
+  body: Buffer | string;
   stream?: HttpResult['stream'];
   /** Consul's metric path label, e.g. `v1_kv_`. */
   label?: string;
@@ -58,7 +59,7 @@ export function render(r: HttpResult, pretty: boolean, base: Record<string, stri
   if (r.body === undefined) return { status: r.status ?? 200, headers, body: Buffer.alloc(0) };
   headers['Content-Type'] = r.contentType ?? 'application/json';
   const json = pretty ? JSON.stringify(r.body, null, 4) + '\n' : JSON.stringify(r.body);
-  return { status: r.status ?? 200, headers, body: Buffer.from(json) };
+  return { status: r.status ?? 200, headers, body: json };
 }
 
 export function readBody(req: http.IncomingMessage, limit: number, msg?: (size: number) => string): Promise<Buffer> {

@@ -82,6 +82,7 @@ export class HttpServer {
   #inflight = new Set<AbortController>();
   #writers: BlockList | null;
   #conns = new Map<string, number>();
+  #labels = new Map<string, string>();
 
   constructor(deps: HttpServerDeps) {
     this.#deps = deps;
@@ -107,7 +108,8 @@ export class HttpServer {
       await out.stream((c) => chunks.push(Buffer.from(c)), signal);
       out.body = Buffer.concat(chunks);
     }
-    return { status: out.status, headers: out.headers, body: out.body, json: () => (out.body.length ? JSON.parse(out.body.toString('utf8')) : undefined) };
+    const answer = typeof out.body === 'string' ? Buffer.from(out.body) : out.body;
+    return { status: out.status, headers: out.headers, body: answer, json: () => (answer.length ? JSON.parse(answer.toString('utf8')) : undefined) };
   }
 
   async #dispatch(
@@ -115,17 +117,14 @@ export class HttpServer {
     body: HttpRequest['body'],
   ): Promise<Outcome> {
     const base = { 'X-Consul-Default-ACL-Policy': this.#deps.config.defaultAclPolicy, ...this.#deps.config.responseHeaders };
-    let parsed: URL;
-    let path: string;
-    try {
-      parsed = new URL(url, 'http://agent');
-      path = decodeURIComponent(parsed.pathname);
-    } catch {
-      return text(400, 'Invalid URL path', base);
-    }
-    const clean = cleanPath(path);
-    if (clean !== path) {
-      return { status: 301, headers: { ...base, Location: clean + parsed.search }, body: Buffer.alloc(0) };
+    const target = parseTarget(url);
+    if (!target) return text(400, 'Invalid URL path', base);
+    const { path, search, query } = target;
+    if (!target.clean) {
+      const clean = cleanPath(path);
+      if (clean !== path) {
+        return { status: 301, headers: { ...base, Location: clean + search }, body: Buffer.alloc(0) };
+      }
     }
     let pretty = false;
     try {
@@ -134,9 +133,11 @@ export class HttpServer {
       }
       const m = this.#deps.router.match(method, path);
       if (!m) return text(404, notFoundText(path), base);
-      pretty = parsed.searchParams.has('pretty') || this.#deps.config.prettyAll === true;
-      const req: HttpRequest = { method, path, url: parsed.pathname + parsed.search, params: { rest: m.rest }, query: parsed.searchParams, headers, remoteAddr, signal, body };
-      return { ...render(await m.handler(req), pretty, base), label: m.pattern.slice(1).replaceAll('/', '_') };
+      pretty = query.has('pretty') || this.#deps.config.prettyAll === true;
+      const req: HttpRequest = { method, path, url: target.pathname + search, params: { rest: m.rest }, query, headers, remoteAddr, signal, body };
+      const out = render(await m.handler(req), pretty, base);
+      out.label = this.#label(m.pattern);
+      return out;
     } catch (err) {
       if (err instanceof MethodNotAllowedError) {
         if (method === 'OPTIONS') return { status: 200, headers: { ...base, Allow: err.allow.join(',') }, body: Buffer.alloc(0) };
@@ -146,6 +147,13 @@ export class HttpServer {
       if (status >= 500) this.#deps.logger.error({ err, method, path }, 'request failed');
       return text(status, message, base);
     }
+  }
+
+  /** Consul's metric path label for a route pattern (`/v1/kv/` → `v1_kv_`), computed once per pattern. */
+  #label(pattern: string): string {
+    let label = this.#labels.get(pattern);
+    if (label === undefined) this.#labels.set(pattern, label = pattern.slice(1).replaceAll('/', '_'));
+    return label;
   }
 
   #writeAllowed(addr: string): boolean {
@@ -223,7 +231,10 @@ export class HttpServer {
           res.end();
           return;
         }
-        res.writeHead(out.status, { ...out.headers, 'Content-Length': String(out.body.length) });
+        // A string body goes out with the headers in one socket write (a Buffer takes a writev).
+        const headers = out.headers;
+        headers['Content-Length'] = String(typeof out.body === 'string' ? Buffer.byteLength(out.body) : out.body.length);
+        res.writeHead(out.status, headers);
         res.end(req.method === 'HEAD' ? undefined : out.body);
       })
       .catch((err) => {
@@ -241,6 +252,39 @@ export class HttpServer {
       setTimeout(() => s.closeAllConnections(), 100).unref();
     })));
     this.#servers = [];
+  }
+}
+
+/** A request target split into its decoded path, its query and whether the path is already clean. */
+interface Target {
+  /** The path as URL parsing leaves it (still percent-encoded). */
+  pathname: string;
+  path: string;
+  /** `?query`, or '' without one. */
+  search: string;
+  query: URLSearchParams;
+  /** True when cleanPath() would return `path` unchanged. */
+  clean: boolean;
+}
+
+// Targets that WHATWG URL parsing leaves as they are: no percent-escapes, dot segments, empty
+// segments, fragments or characters it would encode. Everything else goes through new URL().
+const PLAIN_PATH = /^\/[A-Za-z0-9\-_~:@!$&()*+,;=.\/]*$/;
+const PLAIN_QUERY = /^[A-Za-z0-9\-_~:@!$&()*+,;=.\/?%]*$/;
+
+/** Parses a request target like `new URL(url, 'http://agent')`, without building a URL for plain ones. */
+export function parseTarget(url: string): Target | null {
+  const q = url.indexOf('?');
+  const pathname = q < 0 ? url : url.slice(0, q);
+  const rawQuery = q < 0 ? '' : url.slice(q + 1);
+  if (PLAIN_PATH.test(pathname) && !pathname.includes('//') && !pathname.includes('/.') && PLAIN_QUERY.test(rawQuery)) {
+    return { pathname, path: pathname, search: rawQuery ? '?' + rawQuery : '', query: new URLSearchParams(rawQuery), clean: true };
+  }
+  try {
+    const parsed = new URL(url, 'http://agent');
+    return { pathname: parsed.pathname, path: decodeURIComponent(parsed.pathname), search: parsed.search, query: parsed.searchParams, clean: false };
+  } catch {
+    return null;
   }
 }
 

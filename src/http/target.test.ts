@@ -1,0 +1,24 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseTarget } from './server.ts';
+import { cleanPath } from './response.ts';
+
+test('parseTarget: the same path, search and query as new URL() for plain and unusual targets', () => {
+  const targets = [
+    '/', '/v1/catalog/register', '/v1/kv/a/b/?recurse&pretty', '/v1/kv/x?', '/v1/kv/a+b?key=a+b&dc=dc1', '/v1/kv/a:b@c',
+    "/v1/kv/it's?q='x'", '/v1/kv/a%20b?x=%zz', '/v1//kv', '/v1/./kv/../agent/self', '/v1/kv/.hidden', '/v1/kv/a b',
+    '/v1/kv/é?x=é', '/v1/kv/a#frag?x', '/v1/kv/a?x=1#f', '/v1/kv/a\\b', '/v1/kv/{x}?y=<z>', '/v1/kv/a|b^c`d',
+  ];
+  for (const url of targets) {
+    const u = new URL(url, 'http://agent');
+    const t = parseTarget(url);
+    assert.ok(t, url);
+    assert.equal(t.pathname, u.pathname, url);
+    assert.equal(t.path, decodeURIComponent(u.pathname), url);
+    assert.equal(t.search, u.search, url);
+    assert.deepEqual([...t.query], [...u.searchParams], url);
+    if (t.clean) assert.equal(cleanPath(t.path), t.path, url);
+  }
+  assert.equal(parseTarget('/v1/kv/a')?.clean, true);
+  assert.equal(parseTarget('/v1/kv/%zz'), null);
+});
