@@ -80,7 +80,8 @@ export function readBody(req: http.IncomingMessage, limit: number, msg?: (size: 
         reject(new TooLargeError(msg ? msg(size) : `Request body too large, max size: ${limit} bytes`));
       } else chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+    // A small body arrives in one chunk: no copy.
+    req.on('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }

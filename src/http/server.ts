@@ -83,6 +83,8 @@ export class HttpServer {
   #writers: BlockList | null;
   #conns = new Map<string, number>();
   #labels = new Map<string, string>();
+  /** Set by close(): signals made after it start aborted. */
+  #closing = false;
 
   constructor(deps: HttpServerDeps) {
     this.#deps = deps;
@@ -98,7 +100,7 @@ export class HttpServer {
   async handle(req: InjectRequest): Promise<InjectResponse> {
     const body = req.body === undefined ? Buffer.alloc(0) : Buffer.from(req.body);
     const signal = req.signal ?? new AbortController().signal;
-    const out = await this.#dispatch(req.method, req.url, lowerHeaders(req.headers ?? {}), '127.0.0.1', signal,
+    const out = await this.#dispatch(req.method, req.url, lowerHeaders(req.headers ?? {}), '127.0.0.1', () => signal,
       async (limit, msg) => {
         if (limit !== undefined && body.length > limit) throw new TooLargeError(msg ? msg(body.length) : 'Request body too large');
         return body;
@@ -113,7 +115,7 @@ export class HttpServer {
   }
 
   async #dispatch(
-    method: string, url: string, headers: http.IncomingHttpHeaders, remoteAddr: string, signal: AbortSignal,
+    method: string, url: string, headers: http.IncomingHttpHeaders, remoteAddr: string, signal: () => AbortSignal,
     body: HttpRequest['body'],
   ): Promise<Outcome> {
     const base = { 'X-Consul-Default-ACL-Policy': this.#deps.config.defaultAclPolicy, ...this.#deps.config.responseHeaders };
@@ -134,7 +136,11 @@ export class HttpServer {
       const m = this.#deps.router.match(method, path);
       if (!m) return text(404, notFoundText(path), base);
       pretty = query.has('pretty') || this.#deps.config.prettyAll === true;
-      const req: HttpRequest = { method, path, url: target.pathname + search, params: { rest: m.rest }, query, headers, remoteAddr, signal, body };
+      const req: HttpRequest = {
+        method, path, url: target.pathname + search, params: { rest: m.rest }, query, headers, remoteAddr, body,
+        // Most requests never look at it: the controller is made on first use.
+        get signal() { return signal(); },
+      };
       const out = render(await m.handler(req), pretty, base);
       out.label = this.#label(m.pattern);
       return out;
@@ -211,23 +217,34 @@ export class HttpServer {
   }
 
   #serve(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const ac = new AbortController();
-    this.#inflight.add(ac);
-    res.on('close', () => {
-      // Only a client that left early aborts its query; building an AbortError per finished
-      // request costs measurable CPU.
-      if (!res.writableFinished) ac.abort();
-      this.#inflight.delete(ac);
-    });
+    let ac: AbortController | undefined;
+    // The request's abort signal, made when a handler first asks for it: it aborts when the client
+    // leaves before the answer is complete, or when the server closes.
+    const signal = (): AbortSignal => {
+      if (ac) return ac.signal;
+      const ctl = ac = new AbortController();
+      if (this.#closing || (res.destroyed && !res.writableFinished)) {
+        ctl.abort();
+        return ctl.signal;
+      }
+      this.#inflight.add(ctl);
+      res.once('close', () => {
+        // Only a client that left early aborts its query; building an AbortError per finished
+        // request costs measurable CPU.
+        if (!res.writableFinished) ctl.abort();
+        this.#inflight.delete(ctl);
+      });
+      return ctl.signal;
+    };
     const read: HttpRequest['body'] = (limit = MAX_DEFAULT_BODY, msg) => readBody(req, limit, msg);
     const started = performance.now();
-    this.#dispatch(req.method ?? 'GET', req.url ?? '/', req.headers, req.socket.remoteAddress ?? '', ac.signal, read)
+    this.#dispatch(req.method ?? 'GET', req.url ?? '/', req.headers, req.socket.remoteAddress ?? '', signal, read)
       .then(async (out) => {
         if (out.label) this.#deps.metrics?.observe(req.method ?? 'GET', out.label, (performance.now() - started) / 1000);
         if (out.stream) {
           res.writeHead(out.status, out.headers);
           res.flushHeaders();
-          await out.stream((c) => res.write(c), ac.signal);
+          await out.stream((c) => res.write(c), signal());
           res.end();
           return;
         }
@@ -245,6 +262,7 @@ export class HttpServer {
 
   /** Stops listening, ends blocked queries and closes connections. */
   async close(): Promise<void> {
+    this.#closing = true;
     for (const ac of this.#inflight) ac.abort();
     await Promise.all(this.#servers.map((s) => new Promise<void>((resolve) => {
       s.close(() => resolve());

@@ -1,0 +1,79 @@
+// The request's abort signal: made on first use, aborted when the client leaves before the
+// answer (also when it asks only after the client left) or when the server closes.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { once } from 'node:events';
+import { silentLogger } from '../log.ts';
+import { Router } from './router.ts';
+import { HttpServer } from './server.ts';
+
+function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => void } {
+  let resolve!: (v: T) => void;
+  const promise = new Promise<T>((r) => { resolve = r; });
+  return { promise, resolve };
+}
+
+function serverWith(router: Router): HttpServer {
+  return new HttpServer({ router, logger: silentLogger(), config: { defaultAclPolicy: 'allow', responseHeaders: {} } });
+}
+
+async function leaveAfterSending(addr: string, path: string): Promise<void> {
+  const [host, port] = addr.split(':');
+  const sock = net.connect(Number(port), host);
+  await once(sock, 'connect');
+  sock.write(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`);
+  await new Promise((r) => setTimeout(r, 50));
+  sock.destroy();
+}
+
+test('a client that leaves aborts the signal, whether the handler asked before or after', async () => {
+  let early!: AbortSignal;
+  let lateAborted: boolean | undefined;
+  const left = { early: deferred(), late: deferred() };
+  const router = new Router()
+    .route('GET', '/early', async (req) => {
+      early = req.signal;
+      await new Promise<void>((resolve) => early.addEventListener('abort', () => resolve()));
+      left.early.resolve();
+      return { body: 1 };
+    })
+    .route('GET', '/late', async (req) => {
+      await new Promise((r) => setTimeout(r, 200));
+      lateAborted = req.signal.aborted;
+      left.late.resolve();
+      return { body: 1 };
+    })
+    .route('GET', '/done', async (req) => ({ body: req.signal.aborted }));
+  const srv = serverWith(router);
+  await srv.listen([{ kind: 'tcp', host: '127.0.0.1', port: 0 }]);
+  const [addr] = srv.addresses();
+  try {
+    await leaveAfterSending(addr, '/early');
+    await left.early.promise;
+    assert.equal(early.aborted, true);
+    await leaveAfterSending(addr, '/late');
+    await left.late.promise;
+    assert.equal(lateAborted, true);
+    const res = await fetch(`http://${addr}/done`);
+    assert.equal(await res.text(), 'false');
+  } finally {
+    await srv.close();
+  }
+});
+
+test('closing the server aborts the signals of requests in flight', async () => {
+  const seen = deferred<AbortSignal>();
+  const router = new Router().route('GET', '/wait', async (req) => {
+    seen.resolve(req.signal);
+    await new Promise<void>((resolve) => req.signal.addEventListener('abort', () => resolve()));
+    return { body: 1 };
+  });
+  const srv = serverWith(router);
+  await srv.listen([{ kind: 'tcp', host: '127.0.0.1', port: 0 }]);
+  const pending = fetch(`http://${srv.addresses()[0]}/wait`).catch(() => undefined);
+  const signal = await seen.promise;
+  await srv.close();
+  assert.equal(signal.aborted, true);
+  await pending;
+});
