@@ -27,14 +27,19 @@ function keepBigIntegers(_key: string, value: unknown, ctx?: { source?: string }
 /** Renames keys of a plain object to the canonical spelling in `fields` (case-insensitive). */
 export function canonical(obj: unknown, fields: readonly string[]): Record<string, unknown> {
   if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return {};
+  let known = spellings.get(fields);
+  if (!known) spellings.set(fields, known = new Set(fields));
   const out: Record<string, unknown> = {};
   for (const k in obj) {
     if (!Object.hasOwn(obj, k)) continue;
     // Clients almost always send the canonical spelling: look for that before lower-casing.
-    out[fields.includes(k) ? k : respell(k, fields)] = (obj as Record<string, unknown>)[k];
+    out[known.has(k) ? k : respell(k, fields)] = (obj as Record<string, unknown>)[k];
   }
   return out;
 }
+
+/** The canonical field names of each field list, as a set (one lookup per key instead of a scan). */
+const spellings = new WeakMap<readonly string[], Set<string>>();
 
 function respell(key: string, fields: readonly string[]): string {
   const lower = key.toLowerCase();
