@@ -49,15 +49,24 @@ function normalizeService(s: Partial<NodeService>, datacenter: string): Omit<Nod
   const name = s.Service ?? '';
   if (!name) throw new InternalError(s.ID ? 'Must provide service name with ID' : 'Must provide service name');
   if (s.Address === '0.0.0.0' || s.Address === '::' || s.Address === '[::]') throw new InternalError('Invalid service address');
-  return {
-    ...(s.Kind ? { Kind: s.Kind } : {}),
-    ID: s.ID || name, Service: name, Tags: s.Tags ?? null, Address: s.Address ?? '',
-    TaggedAddresses: s.TaggedAddresses ?? null, Meta: s.Meta ?? null, Port: s.Port ?? 0,
-    ...(s.SocketPath ? { SocketPath: s.SocketPath } : {}),
-    Weights: s.Weights ?? { Passing: 1, Warning: 1 }, EnableTagOverride: s.EnableTagOverride ?? false,
-    Proxy: s.Proxy ?? { Mode: '', MeshGateway: {}, Expose: {} }, Connect: s.Connect ?? {},
-    PeerName: '', Datacenter: datacenter,
-  };
+  // Built field by field (no spreads of throw-away objects); the order is the records' JSON order.
+  const out: Partial<Omit<NodeService, 'CreateIndex' | 'ModifyIndex'>> = {};
+  if (s.Kind) out.Kind = s.Kind;
+  out.ID = s.ID || name;
+  out.Service = name;
+  out.Tags = s.Tags ?? null;
+  out.Address = s.Address ?? '';
+  out.TaggedAddresses = s.TaggedAddresses ?? null;
+  out.Meta = s.Meta ?? null;
+  out.Port = s.Port ?? 0;
+  if (s.SocketPath) out.SocketPath = s.SocketPath;
+  out.Weights = s.Weights ?? { Passing: 1, Warning: 1 };
+  out.EnableTagOverride = s.EnableTagOverride ?? false;
+  out.Proxy = s.Proxy ?? { Mode: '', MeshGateway: {}, Expose: {} };
+  out.Connect = s.Connect ?? {};
+  out.PeerName = '';
+  out.Datacenter = datacenter;
+  return out as Omit<NodeService, 'CreateIndex' | 'ModifyIndex'>;
 }
 
 /** Plans a catalog registration; throws Consul's errors for invalid input. */
@@ -83,8 +92,8 @@ export function planRegister(deps: EndpointDeps, req: RegisterRequest): CatalogP
     service = normalizeService(req.Service, req.Datacenter || deps.config.datacenter);
     write(plan, serviceKey(req.Node, service.ID), cat.services.get(req.Node)?.get(service.ID), service);
   }
-  const checks = [...(req.Check ? [req.Check] : []), ...(req.Checks ?? [])];
-  for (const c of checks) planCheck(deps, plan, req.Node, c, service);
+  if (req.Check) planCheck(deps, plan, req.Node, req.Check, service);
+  for (const c of req.Checks ?? []) planCheck(deps, plan, req.Node, c, service);
   return plan;
 }
 

@@ -56,7 +56,9 @@ export class CatalogTables {
     const rest = ev.kv.key.slice(CATALOG_PREFIX.length);
     const slash = rest.indexOf('/');
     const kind = rest.slice(0, slash);
-    const parts = rest.slice(slash + 1).split('/').map(decodeURIComponent);
+    const parts = rest.slice(slash + 1).split('/');
+    // Most names need no decoding.
+    for (let i = 0; i < parts.length; i++) if (parts[i].includes('%')) parts[i] = decodeURIComponent(parts[i]);
     const rev = ev.kv.modRevision;
     if (kind === 'node') return this.#applyNode(ev, parts[0], rev);
     if (kind === 'service') return this.#applyService(ev, parts[0], parts[1], rev);
