@@ -3,10 +3,14 @@
 // Each `stats` line on stdin is answered with one JSON line on stdout about the time since the
 // previous one: event-loop delay (p50/p99/max ms), CPU time (ms), and garbage collections (count,
 // total and longest pause ms per kind), to see what stalls the loop during a paced run.
+// PROCONSUL_BENCH_AGENT_FLAGS (space-separated V8 flags) are applied at start with
+// v8.setFlagsFromString, as the CLI agent applies its own.
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import readline from 'node:readline';
+import v8 from 'node:v8';
 import { startDevAgent } from '../test/support/agent.ts';
 
+for (const flag of (process.env.PROCONSUL_BENCH_AGENT_FLAGS ?? '').split(' ').filter(Boolean)) v8.setFlagsFromString(flag);
 const [services, instances] = process.argv.slice(2).map(Number);
 const dev = await startDevAgent({ config: { dnsAddrs: [{ kind: 'tcp', host: '127.0.0.1', port: 0 }] } });
 for (let s = 0; s < services; s++) {
@@ -35,7 +39,8 @@ readline.createInterface({ input: process.stdin }).on('line', (line) => {
   if (line.trim() !== 'stats') return;
   const ms = (ns: number): number => Math.round(ns / 1e4) / 100;
   const used = process.cpuUsage(cpu);
-  const out = { loopP50: ms(loop.percentile(50)), loopP99: ms(loop.percentile(99)), loopMax: ms(loop.max), cpuMs: Math.round((used.user + used.system) / 1000), gc };
+  const young = v8.getHeapSpaceStatistics().find((sp) => sp.space_name === 'new_space')?.space_size ?? 0;
+  const out = { youngMiB: Math.round(young / 104857.6) / 10, loopP50: ms(loop.percentile(50)), loopP99: ms(loop.percentile(99)), loopMax: ms(loop.max), cpuMs: Math.round((used.user + used.system) / 1000), gc };
   loop.reset();
   gc = {};
   cpu = process.cpuUsage();

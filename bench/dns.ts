@@ -19,13 +19,17 @@ const INSTANCES = 10;
 const seconds = Number(process.argv[2] ?? 3);
 const concurrency = Number(process.argv[3] ?? 32);
 const rounds = Number(process.argv[4] ?? 3);
-/** Node/V8 flags for the agent child only, e.g. PROCONSUL_BENCH_AGENT_FLAGS=--semi-space-growth-factor=1 */
+/**
+ * V8 flags the agent child applies at start with v8.setFlagsFromString, as the CLI agent does
+ * (e.g. PROCONSUL_BENCH_AGENT_FLAGS=--semi-space-growth-factor=1; that one has no effect as a
+ * node command-line flag on Node 24, only at run time). The child inherits the variable.
+ */
 const AGENT_FLAGS = (process.env.PROCONSUL_BENCH_AGENT_FLAGS ?? '').split(' ').filter(Boolean);
 const ip = (s: number, i: number): string => `10.${Math.floor(s / 250)}.${s % 250}.${i + 1}`;
 
 /** A child speaking the `stats` line protocol of dns-agent.ts and loop-probe.ts; its first line is returned as `first`. */
-async function statsChild(script: string, args: string[], flags: string[] = []): Promise<{ proc: ChildProcess; first: string; stats(): Promise<Record<string, unknown>> }> {
-  const proc = spawn(process.execPath, [...flags, path.join(import.meta.dirname, script), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+async function statsChild(script: string, args: string[]): Promise<{ proc: ChildProcess; first: string; stats(): Promise<Record<string, unknown>> }> {
+  const proc = spawn(process.execPath, [path.join(import.meta.dirname, script), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = readline.createInterface({ input: proc.stdout! })[Symbol.asyncIterator]();
   const first = String((await lines.next()).value);
   const stats = async (): Promise<Record<string, unknown>> => (proc.stdin!.write('stats\n'), JSON.parse(String((await lines.next()).value)));
@@ -33,7 +37,7 @@ async function statsChild(script: string, args: string[], flags: string[] = []):
 }
 
 async function startProconsul(): Promise<{ port: number; proc: ChildProcess; stats(): Promise<Record<string, unknown>> }> {
-  const c = await statsChild('dns-agent.ts', [String(SERVICES), String(INSTANCES)], AGENT_FLAGS);
+  const c = await statsChild('dns-agent.ts', [String(SERVICES), String(INSTANCES)]);
   return { port: Number(c.first.trim()), proc: c.proc, stats: c.stats };
 }
 
@@ -85,7 +89,7 @@ async function pacedProconsul(type: 'A' | 'SRV', rate: number): Promise<LoadResu
   const p = await probe.stats();
   const gc = Object.values(a.gc as GcStats);
   notes.push(`${type} paced p99 ${r.p99.toFixed(2)} ms: agent loop delay p99/max ${a.loopP99}/${a.loopMax} ms, ` +
-    `${gc.reduce((n, g) => n + g.count, 0)} GCs (longest ${Math.max(0, ...gc.map((g) => g.max)).toFixed(1)} ms), agent CPU ${a.cpuMs} ms; ` +
+    `${gc.reduce((n, g) => n + g.count, 0)} GCs (longest ${Math.max(0, ...gc.map((g) => g.max)).toFixed(1)} ms, young generation ${a.youngMiB} MiB), agent CPU ${a.cpuMs} ms; ` +
     `idle probe loop delay p99/max ${p.loopP99}/${p.loopMax} ms`);
   return r;
 }
