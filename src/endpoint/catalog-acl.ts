@@ -10,9 +10,10 @@ import type { EndpointDeps } from './deps.ts';
 function nodeChanges(existing: Node | undefined, req: RegisterRequest): boolean {
   if (req.SkipNodeUpdate) return false;
   if (!existing) return true;
+  // A field the request leaves out keeps the node's value, so only a given one can differ.
   return existing.Address !== req.Address
-    || JSON.stringify(existing.Meta ?? {}) !== JSON.stringify(req.NodeMeta ?? existing.Meta ?? {})
-    || JSON.stringify(existing.TaggedAddresses ?? {}) !== JSON.stringify(req.TaggedAddresses ?? existing.TaggedAddresses ?? {});
+    || (req.NodeMeta != null && JSON.stringify(existing.Meta ?? {}) !== JSON.stringify(req.NodeMeta))
+    || (req.TaggedAddresses != null && JSON.stringify(existing.TaggedAddresses ?? {}) !== JSON.stringify(req.TaggedAddresses));
 }
 
 /** Throws unless the caller may make this registration. */

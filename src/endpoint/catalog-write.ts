@@ -27,8 +27,33 @@ export function pin(key: string, existing: Indexed | undefined): Compare {
 /** True when two records are equal apart from their indexes (Consul's IsSame). */
 export function sameRecord(a: object | undefined, b: object): boolean {
   if (!a) return false;
-  const strip = (r: object) => { const { CreateIndex: _c, ModifyIndex: _m, ...rest } = r as Indexed; return rest; };
-  return JSON.stringify(strip(a)) === JSON.stringify(strip(b));
+  // The same answer as comparing JSON.stringify of both without their indexes (same fields in the
+  // same order, equal JSON values), field by field: no stripped copies and no whole-record strings.
+  const ra = a as Record<string, unknown>;
+  const rb = b as Record<string, unknown>;
+  const ka = jsonKeys(ra);
+  const kb = jsonKeys(rb);
+  if (ka.length !== kb.length) return false;
+  for (let i = 0; i < ka.length; i++) {
+    const k = ka[i];
+    if (k !== kb[i]) return false;
+    const x = ra[k];
+    const y = rb[k];
+    if (x !== y && JSON.stringify(x) !== JSON.stringify(y)) return false;
+  }
+  return true;
+}
+
+/** The keys JSON.stringify writes for a record, in order, without the indexes. */
+function jsonKeys(r: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  for (const k of Object.keys(r)) {
+    if (k === 'CreateIndex' || k === 'ModifyIndex') continue;
+    const v = r[k];
+    if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
+    out.push(k);
+  }
+  return out;
 }
 
 /** Adds the invalidation of every session using `check` (or, with no check, every session of the node). */
