@@ -2,13 +2,14 @@
 // the runtime configuration, the autopilot duty the leader runs on its membership, and every
 // server's side of it: joining as the etcd learner when autopilot calls it in.
 import type { RequestListener } from 'node:http';
-import type { Clock } from '../clock.ts';
+import type { Clock, TimerHandle } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import { LazyManagedEtcdStore, type Store } from '../store/index.ts';
 import { configFromAgent } from '../leader/autopilot.ts';
 import { autopilotLoop, JOIN_KEY, type JoinRequest } from '../leader/autopilot-loop.ts';
 import { decodeJson } from '../leader/servers.ts';
 import type { LeaderSide } from '../leader/duties.ts';
+import type { LeaderLoop } from '../leader/loops.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
 
 /** The managed store of a server (config.store.backend === 'managed'); `otherRequests` serves the rest of the server port. */
@@ -55,8 +56,39 @@ export function addAutopilot(store: Store, leaderSide: LeaderSide, config: Runti
       tryJoin();
     }
   });
+  leaderSide.loops.add(etcdLeadership(store, clock, log));
   leaderSide.loops.add(autopilotLoop({
     admin: store, election: leaderSide.election, store, clock, logger,
     agentConfig: () => configFromAgent(config.raw.autopilot as Record<string, unknown> | undefined),
   }));
+}
+
+/** How often the leader checks that etcd's Raft leader is its own member. */
+const ETCD_LEADERSHIP_CHECK_MS = 2000;
+
+/**
+ * The leader duty that keeps etcd's Raft leadership on the Proconsul leader's own member (etcd
+ * elects its leader independently): checked when leadership starts and every 2 s while it lasts.
+ */
+function etcdLeadership(store: LazyManagedEtcdStore, clock: Clock, log: Logger): LeaderLoop {
+  let timer: TimerHandle | null = null;
+  // Each term of leadership runs its own chain of checks; a stopped term's chain ends.
+  let term = 0;
+  const check = async (t: number) => {
+    try {
+      await store.leadEtcd();
+    } catch (err) {
+      log.debug({ err }, 'moving etcd leadership to this server failed; will retry');
+    }
+    if (t === term) timer = clock.setTimer(ETCD_LEADERSHIP_CHECK_MS, () => void check(t));
+  };
+  return {
+    name: 'etcd-leadership',
+    start: async () => void check(++term),
+    stop: () => {
+      term++;
+      timer?.cancel();
+      timer = null;
+    },
+  };
 }

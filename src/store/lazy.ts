@@ -71,6 +71,8 @@ export class LazyManagedEtcdStore extends LazyStore<ManagedEtcdStore> {
   /** This server's place in the etcd cluster ('starting' until the backend is open). */
   localRole(): LocalRole { return this.#built.store?.localRole() ?? 'starting'; }
   async joinAsLearner(): Promise<void> { return (await this.backend()).joinAsLearner(); }
+  /** Moves etcd's leadership to this server's member (see ManagedEtcdStore.leadEtcd). */
+  async leadEtcd(): Promise<boolean> { return (await this.backend()).leadEtcd(); }
 
   async members(): Promise<ManagedMember[]> { return (await this.backend()).members(); }
   async promote(id: string): Promise<void> { return (await this.backend()).promote(id); }

@@ -60,8 +60,8 @@ export interface ManagedMember {
 const url = (host: string, port: number) => `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface MemberStatus { leader?: string; isLearner?: boolean }
-interface GatewayMember { name?: string; clientURLs?: string[]; isLearner?: boolean }
+interface MemberStatus { header?: { member_id?: string }; leader?: string; isLearner?: boolean }
+interface GatewayMember { ID?: string; name?: string; clientURLs?: string[]; isLearner?: boolean }
 
 /** A stable per-server rotation so non-voters spread their connections over the voters. */
 function rotate<T>(list: T[], by: string): T[] {
@@ -77,8 +77,8 @@ const noRetry = {
   execute: async <T>(fn: (ctx: { signal: AbortSignal }) => PromiseLike<T> | T) => fn({ signal: new AbortController().signal }),
 } as unknown as NonNullable<NonNullable<IOptions['faultHandling']>['global']>;
 
-async function post<T>(u: string): Promise<T> {
-  const res = await fetch(u, { method: 'POST', body: '{}', signal: AbortSignal.timeout(2000) });
+async function post<T>(u: string, body: object = {}): Promise<T> {
+  const res = await fetch(u, { method: 'POST', body: JSON.stringify(body), signal: AbortSignal.timeout(2000) });
   if (!res.ok) throw new Error(`${res.status}`);
   return (await res.json()) as T;
 }
@@ -326,6 +326,25 @@ export class ManagedEtcdStore implements Store {
   async members(): Promise<ManagedMember[]> {
     const res = await this.#cluster().cluster.memberList({ linearizable: true });
     return res.members.map((m) => ({ ID: m.ID, Name: m.name, PeerURLs: m.peerURLs, Learner: m.isLearner === true }));
+  }
+
+  /**
+   * Moves etcd's Raft leadership to this server's member when it votes and another member leads
+   * (etcd's MoveLeader, sent to the current leader), so that the Proconsul leader and etcd's
+   * leader are one machine, as Consul's leader is its Raft leader: losing a follower then never
+   * costs the datacenter an etcd election. True when leadership was moved.
+   */
+  async leadEtcd(): Promise<boolean> {
+    if (this.#role !== 'voter' || this.#closed) return false;
+    const status = await post<MemberStatus>(`${this.#self.ClientURL}/v3/maintenance/status`);
+    const me = status.header?.member_id;
+    if (!me || !status.leader || status.leader === '0' || status.leader === me) return false;
+    const list = await post<{ members?: GatewayMember[] }>(`${this.#self.ClientURL}/v3/cluster/member/list`);
+    const leaderUrl = list.members?.find((m) => m.ID === status.leader)?.clientURLs?.[0];
+    if (!leaderUrl) return false;
+    await post(`${leaderUrl}/v3/maintenance/transfer-leadership`, { targetID: me });
+    this.#o.logger.info({ member: this.#o.name }, 'moved etcd leadership to the Proconsul leader\'s member');
+    return true;
   }
 
   /** Promotes a learner; etcd refuses while it has not caught up with the leader. */
