@@ -3,14 +3,16 @@
 // Each `stats` line on stdin is answered with one JSON line on stdout about the time since the
 // previous one: event-loop delay (p50/p99/max ms), CPU time (ms), and garbage collections (count,
 // total and longest pause ms per kind), to see what stalls the loop during a paced run.
-// PROCONSUL_BENCH_AGENT_FLAGS (space-separated V8 flags) are applied at start with
-// v8.setFlagsFromString, as the CLI agent applies its own.
+// PROCONSUL_BENCH_AGENT_FLAGS (space-separated V8 flags) are applied with v8.setFlagsFromString
+// before the agent's modules load.
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import readline from 'node:readline';
 import v8 from 'node:v8';
-import { startDevAgent } from '../test/support/agent.ts';
 
 for (const flag of (process.env.PROCONSUL_BENCH_AGENT_FLAGS ?? '').split(' ').filter(Boolean)) v8.setFlagsFromString(flag);
+// Imported after the flags, as bin/proconsul.js imports the CLI: loading the agent's modules
+// already grows the young generation, and --semi-space-growth-factor=1 then keeps that size.
+const { startDevAgent } = await import('../test/support/agent.ts');
 const [services, instances] = process.argv.slice(2).map(Number);
 const dev = await startDevAgent({ config: { dnsAddrs: [{ kind: 'tcp', host: '127.0.0.1', port: 0 }] } });
 for (let s = 0; s < services; s++) {

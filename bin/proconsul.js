@@ -4,9 +4,23 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import module from 'node:module';
+import v8 from 'node:v8';
 
 // Cache compiled (type-stripped) modules across runs: most of a cold CLI start is compiling.
 module.enableCompileCache?.();
+
+// `agent` holds V8's young generation at its initial size (2 MiB new space). By default V8 grows
+// it to 64 MiB while many objects survive (start-up, a registration burst) and shrinks it only
+// after a while; scavenges of the grown space stop the event loop for 3–7 ms, and at tens of
+// thousands of DNS queries a second those pauses made the latency tail. Held small: ≈0.5 ms
+// scavenges, about 40 a second at 45k qps, the same agent CPU per UDP query (14.8–15.8 vs 14.8–15.4 µs at
+// 30k qps) and closed-loop DNS throughput still 0.52–0.89 of unbound; paced p99 at half unbound's
+// qps 4.8–34 ms vs 17–136 ms (shared 2-core VM): bench/RESULTS.md, 2026-11-25 19:53 UTC. Set here,
+// before the CLI's modules load (loading them grows the young generation and the flag keeps the
+// size it finds; as a node command-line flag it has no effect on Node 24), only for `agent`, and
+// not when the user gave a semi-space flag. Processes embedding agents keep V8's defaults.
+const semiSpaceGiven = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((f) => f.includes('semi-space'));
+if (process.argv[2] === 'agent' && !semiSpaceGiven) v8.setFlagsFromString('--semi-space-growth-factor=1');
 
 if (!process.features.typescript) {
   const self = fileURLToPath(import.meta.url);
