@@ -5,13 +5,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import dgram from 'node:dgram';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { startDevAgent, type DevAgent } from './support/agent.ts';
 import { dig } from './support/dns.ts';
+import { freePort } from './support/ports.ts';
 
 let dev: DevAgent;
 let dnsPort: number;
@@ -24,21 +24,6 @@ function requireBinary(bin: string, versionFlag: string, pkg: string): void {
   if (r.error) assert.fail(`${bin} is not installed (Debian package ${pkg}; .ci/run installs it): ${r.error.message}`);
 }
 
-/** A UDP and TCP port free on 127.0.0.1 at the time of the call. */
-async function freePort(): Promise<number> {
-  for (;;) {
-    const sock = dgram.createSocket('udp4');
-    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
-    const port = sock.address().port;
-    await new Promise<void>((r) => sock.close(() => r()));
-    const tcp = net.createServer();
-    const ok = await new Promise<boolean>((r) => tcp.once('error', () => r(false)).listen(port, '127.0.0.1', () => r(true)));
-    if (ok) {
-      await new Promise<void>((r) => tcp.close(() => r()));
-      return port;
-    }
-  }
-}
 
 /** Starts a foreground child; its output is kept for failure messages. */
 function run(bin: string, args: string[]): { proc: ChildProcess; output: () => string } {

@@ -1,15 +1,12 @@
 // Starts real etcd 3.4 members (Debian's `etcd-server`) for tests: one member or a 3-member
-// cluster on 127.0.0.1 with free ephemeral ports, data dirs on tmpfs, auto-compaction on and an
+// cluster on 127.0.0.1 with free ports, data dirs on tmpfs, auto-compaction on and an
 // explicit quota. Fails loudly, never skips, when the binary is missing.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-
-/** Ports other tests and Consul's defaults use; never handed to etcd. */
-const RESERVED = new Set([8300, 8301, 8302, 8500, 8501, 8502, 8503, 8600, 2379, 2380]);
+import { freePort } from './ports.ts';
 
 /** The etcd binary, or a thrown error explaining how to install it. */
 export function etcdBinary(): string {
@@ -20,20 +17,8 @@ export function etcdBinary(): string {
   return 'etcd';
 }
 
-/** A free TCP port on 127.0.0.1 (asked from the kernel, never a reserved one). */
-export async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const srv = createServer();
-      srv.once('error', reject);
-      srv.listen(0, '127.0.0.1', () => {
-        const addr = srv.address();
-        srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
-      });
-    });
-    if (port && !RESERVED.has(port)) return port;
-  }
-}
+/** Free ports (below the ephemeral range): see ports.ts. */
+export { freePort };
 
 /** One etcd member process. */
 export interface EtcdMember {
