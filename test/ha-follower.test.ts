@@ -44,6 +44,7 @@ function workload(name: string, base: string, ops: Op[]): { stop: () => Promise<
   const loop = (async () => {
     while (running) {
       const key = `ha-follower/${name}/${i}`;
+      // The read-back follows only an acknowledged write (a failed one may not have been applied).
       for (const [what, run] of [
         ['write', () => call(`${base}/v1/kv/${key}`, { method: 'PUT', body: String(i) }).then((r) => r.status === 200 && r.text === 'true' ? '' : `${r.status} ${r.text}`)],
         ['read', () => call(`${base}/v1/kv/${key}?raw&consistent`).then((r) => r.status === 200 && r.text === String(i) ? '' : `${r.status} ${r.text}`)],
@@ -51,6 +52,7 @@ function workload(name: string, base: string, ops: Op[]): { stop: () => Promise<
         const start = Date.now();
         const error = await run().catch((e: Error) => `${e.name}: ${e.message}`);
         ops.push({ what, start, ok: error === '', ...(error ? { error } : {}) });
+        if (error) break;
       }
       i++;
       await new Promise((r) => setTimeout(r, 20));
