@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { InternalError } from '../errors.ts';
 import { parseGoDuration, formatGoDuration } from '../duration.ts';
 import { SESSION_PREFIX, SESSIONS_TABLE, encodeRecord, type Session, type SessionRecord, type ServiceCheckRef } from '../state/index.ts';
-import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
+import { blockingQuery, consistentRead, type QueryOptions, type QueryResult } from './query.ts';
 import { commitPlanned } from './commit.ts';
 import { planInvalidate } from './locks.ts';
 import type { EndpointDeps } from './deps.ts';
@@ -97,7 +97,7 @@ export class SessionEndpoint {
 
   /** Invalidates a session (idempotent): releases or deletes its locks, starts lock-delays. */
   async destroy(id: string, authz?: AclIdentity): Promise<void> {
-    const existing = this.#deps.replica.sessions.get(id);
+    const existing = await this.#find(id);
     if (existing) authorize(authz, 'sessionWrite', existing.Node);
     await commitPlanned<boolean>(this.#deps, () => {
       const plan = planInvalidate(this.#deps, id);
@@ -109,11 +109,23 @@ export class SessionEndpoint {
 
   /** Renews a TTL session; null when it does not exist. */
   async renew(id: string, authz?: AclIdentity): Promise<Session[] | null> {
-    const s = this.#deps.replica.sessions.get(id);
+    const s = await this.#find(id);
     if (!s) return null;
     authorize(authz, 'sessionWrite', s.Node);
     if (s.TTL) this.#ttl.armed(s);
     return [s];
+  }
+
+  /**
+   * A session for a write (renew, destroy): this server's replica may not have applied a session
+   * another server just created (Consul answers these on the leader), so a miss is only believed
+   * once the replica has caught up with the Store.
+   */
+  async #find(id: string): Promise<Session | undefined> {
+    const s = this.#deps.replica.sessions.get(id);
+    if (s) return s;
+    await consistentRead(this.#deps);
+    return this.#deps.replica.sessions.get(id);
   }
 
   /** One session (`[]` when missing), blocking on the sessions table. */
