@@ -54,6 +54,20 @@ export function parseCommandFlags(flags: FlagDef[], args: string[], io: CliIO): 
   }
 }
 
+/**
+ * Parses flags and the one FILE argument of the snapshot commands (Consul's "Missing FILE
+ * argument" / "Too many arguments" errors); null after printing the error (exit 1).
+ */
+export function parseFileCommand(flagDefs: FlagDef[], args: string[], io: CliIO): { flags: ParsedFlags; file: string } | null {
+  const flags = parseCommandFlags(flagDefs, args, io);
+  if (!flags) return null;
+  if (flags.args.length !== 1) {
+    ui(io).error(flags.args.length === 0 ? 'Missing FILE argument' : `Too many arguments (expected 1, got ${flags.args.length})`);
+    return null;
+  }
+  return { flags, file: flags.args[0] };
+}
+
 /** An in-memory CliIO for running commands programmatically (tests, embedding); output is collected. */
 export function memoryIO(options: { stdin?: string | Buffer; env?: NodeJS.ProcessEnv } = {}): CliIO & { out: string; err: string } {
   const io = {

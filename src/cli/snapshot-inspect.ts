@@ -5,7 +5,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { goFileError } from '../api/errors.ts';
 import { byteSize, readArchive, summarize, type SnapshotMeta, type StateSummary, type TypeStats } from '../snapshot/index.ts';
-import { parseCommandFlags, ui, type CliIO, type Command } from './io.ts';
+import { parseFileCommand, ui, type CliIO, type Command } from './io.ts';
 
 /** Go text/tabwriter for tab-terminated cells: each column as wide as its widest cell plus padding. */
 function tabulate(rows: string[][], minWidth: number, padding: number, tail: string[] = []): string[] {
@@ -79,16 +79,13 @@ Usage: proconsul snapshot inspect [options] FILE
 `,
   async run(args: string[], io: CliIO): Promise<number> {
     const out = ui(io);
-    const flags = parseCommandFlags(this.flags, args, io);
-    if (!flags) return 1;
-    if (flags.args.length !== 1) {
-      out.error(flags.args.length === 0 ? 'Missing FILE argument' : `Too many arguments (expected 1, got ${flags.args.length})`);
-      return 1;
-    }
+    const parsed = parseFileCommand(this.flags, args, io);
+    if (!parsed) return 1;
+    const { flags, file } = parsed;
     const format = String(flags.values.format);
     try {
       if (format !== 'pretty' && format !== 'json') throw new Error(`Error outputting enhanced snapshot data: Unknown format: ${format}`);
-      const { meta, state } = await load(flags.args[0]);
+      const { meta, state } = await load(file);
       const kv = flags.values.kvdetails === true ? { depth: Number(flags.values.kvdepth), filter: String(flags.values.kvfilter ?? '') } : undefined;
       const sum = await summarize(state, kv).catch((err: Error) => { throw new Error(`Error extracting snapshot data: ${err.message}`); });
       out.info(format === 'json' ? formatJson(meta, sum) : formatPretty(meta, sum));

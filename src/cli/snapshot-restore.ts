@@ -3,7 +3,7 @@
 import fs from 'node:fs/promises';
 import { goFileError } from '../api/errors.ts';
 import { HTTP_FLAGS, openClient } from './http-flags.ts';
-import { parseCommandFlags, ui, type CliIO, type Command } from './io.ts';
+import { parseFileCommand, ui, type CliIO, type Command } from './io.ts';
 
 /** The `snapshot restore` command. */
 export const snapshotRestoreCommand: Command = {
@@ -31,13 +31,9 @@ Usage: proconsul snapshot restore [options] FILE
 `,
   async run(args: string[], io: CliIO): Promise<number> {
     const out = ui(io);
-    const flags = parseCommandFlags(this.flags, args, io);
-    if (!flags) return 1;
-    if (flags.args.length !== 1) {
-      out.error(flags.args.length === 0 ? 'Missing FILE argument' : `Too many arguments (expected 1, got ${flags.args.length})`);
-      return 1;
-    }
-    const file = flags.args[0];
+    const parsed = parseFileCommand(this.flags, args, io);
+    if (!parsed) return 1;
+    const { flags, file } = parsed;
     const client = openClient(flags, io);
     if (!client) return 1;
     try {

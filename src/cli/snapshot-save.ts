@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import type { ConsulClient } from '../api/index.ts';
 import { readArchive } from '../snapshot/index.ts';
 import { HTTP_FLAGS, openClient, staleFlag } from './http-flags.ts';
-import { parseCommandFlags, ui, type CliIO, type Command } from './io.ts';
+import { parseFileCommand, ui, type CliIO, type Command } from './io.ts';
 
 /** A CLI failure whose message is already in Consul's words. */
 class SaveError extends Error {}
@@ -59,16 +59,13 @@ Usage: proconsul snapshot save [options] FILE
 `,
   async run(args: string[], io: CliIO): Promise<number> {
     const out = ui(io);
-    const flags = parseCommandFlags(this.flags, args, io);
-    if (!flags) return 1;
-    if (flags.args.length !== 1) {
-      out.error(flags.args.length === 0 ? 'Missing FILE argument' : `Too many arguments (expected 1, got ${flags.args.length})`);
-      return 1;
-    }
+    const parsed = parseFileCommand(this.flags, args, io);
+    if (!parsed) return 1;
+    const { flags, file } = parsed;
     const client = openClient(flags, io);
     if (!client) return 1;
     try {
-      const index = await saveVerified(client, flags.args[0], staleFlag(flags));
+      const index = await saveVerified(client, file, staleFlag(flags));
       out.info(`Saved and verified snapshot to index ${index}`);
       return 0;
     } catch (err) {
