@@ -3,10 +3,14 @@
 // that keep the uint64 lock flags exact (they exceed 2^53, so a JS number would round them).
 
 import type { Clock } from '../clock.ts';
+import { parseGoDuration } from '../duration.ts';
 import type { ConsulClient, QueryOptions } from './client.ts';
 import { ApiError, TransportError } from './errors.ts';
 import { delay } from './session.ts';
 import type { KVPair, SessionEntry } from './types.ts';
+
+/** Pause between monitor retries, in milliseconds. */
+export const DEFAULT_MONITOR_RETRY_TIME = 2_000;
 
 /** Why a lock or semaphore call was refused (Go's ErrLockHeld, ErrLockNotHeld, ErrLockInUse, ErrLockConflict). */
 export type LockErrorCode = 'held' | 'not-held' | 'in-use' | 'conflict';
@@ -19,6 +23,24 @@ export class LockError extends Error {
     super(message);
     this.code = code;
   }
+}
+
+/** Runs `fn`, rethrowing its failure as Go's `fmt.Errorf("<what>: %v", err)` with the cause kept. */
+export async function wrapFailure<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw new Error(`${what}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/**
+ * Deletes an unheld lock or semaphore key if it is still at `modifyIndex` (the end of Go's
+ * Destroy); throws `failed to remove <what>: …`, or LockError `inUse` when the key changed.
+ */
+export async function removeUnheld(c: ConsulClient, key: string, modifyIndex: number, what: string, inUse: string): Promise<void> {
+  const removed = (await wrapFailure(`failed to remove ${what}`, () => c.kv.delete(key, { cas: modifyIndex }))).data;
+  if (!removed) throw new LockError('in-use', inUse);
 }
 
 /** A KV pair with its uint64 Flags read exactly. */
@@ -58,6 +80,29 @@ export function isRetryable(err: unknown): boolean {
   return err instanceof TransportError || (err instanceof ApiError && err.statusCode === 500);
 }
 
+/** The session and monitor options a Lock and a Semaphore both take. */
+export interface HoldOptions {
+  sessionName?: string;
+  sessionTTL?: string;
+  monitorRetries?: number;
+  monitorRetryTime?: number;
+}
+
+/**
+ * Fills the session and monitor defaults as Go's LockOpts and SemaphoreOpts do; throws
+ * `invalid SessionTTL: …` when the TTL is not a Go duration.
+ */
+export function resolveHoldOptions(options: HoldOptions, defaults: { sessionName: string; sessionTTL: string }): Required<HoldOptions> {
+  const ttl = options.sessionTTL || defaults.sessionTTL;
+  if (parseGoDuration(ttl) === null) throw new Error(`invalid SessionTTL: time: invalid duration ${JSON.stringify(ttl)}`);
+  return {
+    sessionName: options.sessionName || defaults.sessionName,
+    sessionTTL: ttl,
+    monitorRetries: options.monitorRetries ?? 0,
+    monitorRetryTime: options.monitorRetryTime || DEFAULT_MONITOR_RETRY_TIME,
+  };
+}
+
 /** One monitor read: whether we still hold the lock and the index to block on next. */
 export interface MonitorRead {
   holding: boolean;
@@ -89,6 +134,16 @@ export class Holding {
     return delay(ms, signal, this.#clock);
   }
 
+  /**
+   * The blocking wait of acquisition attempt `attempt` begun at `start`: `waitTime`, or with
+   * `tryOnce` what is left of it after the first attempt; null once that is used up.
+   */
+  waitLeft(start: number, attempt: number, waitTime: number, tryOnce: boolean): number | null {
+    if (!tryOnce || attempt === 0) return waitTime;
+    const elapsed = this.now() - start;
+    return elapsed > waitTime ? null : waitTime - elapsed;
+  }
+
   /** Runs calls one at a time, as the Go types hold their mutex for a whole call. */
   serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.#queue.then(fn, fn);
@@ -99,12 +154,7 @@ export class Holding {
   /** Uses `given`, or creates a session from `entry` and renews it every `ttl`/2 until closeSession. */
   async openSession(given: string | undefined, entry: SessionEntry, ttl: string): Promise<string> {
     if (given) return (this.session = given);
-    let id: string;
-    try {
-      id = (await this.#c.session.create(entry)).data;
-    } catch (err) {
-      throw new Error(`failed to create session: ${(err as Error).message}`, { cause: err });
-    }
+    const id = (await wrapFailure('failed to create session', () => this.#c.session.create(entry))).data;
     const ctl = new AbortController();
     // A renewal that gives up is not fatal here: the monitor sees the lock go and reports it lost.
     const done = this.#c.session.renewPeriodic(ttl, id, ctl.signal, { clock: this.#clock }).catch(() => undefined);
@@ -158,5 +208,15 @@ export class Holding {
   unwatch(): void {
     this.#monitor?.abort();
     this.#monitor = null;
+  }
+
+  /** Runs `release` with the held session, then stops the monitor and closes the session whatever happened. */
+  async letGo(release: (session: string) => Promise<void>): Promise<void> {
+    try {
+      await release(this.session);
+    } finally {
+      this.unwatch();
+      await this.closeSession();
+    }
   }
 }

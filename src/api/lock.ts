@@ -2,9 +2,8 @@
 // with LockFlagValue, blocking queries to wait for it, and a monitor that reports the lock lost.
 
 import type { Clock } from '../clock.ts';
-import { parseGoDuration } from '../duration.ts';
 import type { ConsulClient } from './client.ts';
-import { Holding, LockError, readExact, writeExact, type ExactKVPair } from './lock-holding.ts';
+import { Holding, LockError, readExact, removeUnheld, resolveHoldOptions, wrapFailure, writeExact, type ExactKVPair } from './lock-holding.ts';
 import type { SessionEntry } from './types.ts';
 
 /** Session name used when none is given (Go's DefaultLockSessionName). */
@@ -15,8 +14,7 @@ export const DEFAULT_LOCK_SESSION_TTL = '15s';
 export const DEFAULT_LOCK_WAIT_TIME = 15_000;
 /** Pause after an acquire refused by a lock-delay, in milliseconds. */
 export const DEFAULT_LOCK_RETRY_TIME = 5_000;
-/** Pause between monitor retries, in milliseconds. */
-export const DEFAULT_MONITOR_RETRY_TIME = 2_000;
+export { DEFAULT_MONITOR_RETRY_TIME } from './lock-holding.ts';
 /** The flags that mark a key as a Lock (Go's LockFlagValue, above 2^53, hence a BigInt). */
 export const LOCK_FLAG_VALUE = 0x2ddccbc058a50c18n;
 
@@ -57,15 +55,11 @@ export class Lock {
   /** Validates options as Go's LockOpts does; throws `missing key` or `invalid SessionTTL: …`. */
   constructor(client: ConsulClient, options: LockOptions) {
     if (!options.key) throw new Error('missing key');
-    const ttl = options.sessionTTL || DEFAULT_LOCK_SESSION_TTL;
-    if (parseGoDuration(ttl) === null) throw new Error(`invalid SessionTTL: time: invalid duration ${JSON.stringify(ttl)}`);
+    const hold = resolveHoldOptions(options, { sessionName: DEFAULT_LOCK_SESSION_NAME, sessionTTL: DEFAULT_LOCK_SESSION_TTL });
     this.#c = client;
     this.#o = {
       ...options,
-      sessionName: options.sessionName || DEFAULT_LOCK_SESSION_NAME,
-      sessionTTL: ttl,
-      monitorRetries: options.monitorRetries ?? 0,
-      monitorRetryTime: options.monitorRetryTime || DEFAULT_MONITOR_RETRY_TIME,
+      ...hold,
       lockWaitTime: options.lockWaitTime || DEFAULT_LOCK_WAIT_TIME,
       lockTryOnce: options.lockTryOnce ?? false,
     };
@@ -106,12 +100,8 @@ export class Lock {
     let index = 0;
     for (let attempts = 0; ; attempts++) {
       if (stop?.aborted) return false;
-      let wait = o.lockWaitTime;
-      if (o.lockTryOnce && attempts > 0) {
-        const elapsed = this.#h.now() - start;
-        if (elapsed > o.lockWaitTime) return false;
-        wait = o.lockWaitTime - elapsed;
-      }
+      const wait = this.#h.waitLeft(start, attempts, o.lockWaitTime, o.lockTryOnce);
+      if (wait === null) return false;
       const seen = await this.#read(index, wait, stop, 'failed to read lock');
       if (!seen) return false;
       if (seen.pair && seen.pair.Flags !== LOCK_FLAG_VALUE) throw new LockError('conflict', 'Existing key does not match lock use');
@@ -141,12 +131,9 @@ export class Lock {
     }
   }
 
-  async #tryAcquire(session: string): Promise<boolean> {
-    try {
-      return await writeExact(this.#c, this.#o.key, this.#o.value ?? '', { flags: LOCK_FLAG_VALUE, acquire: session });
-    } catch (err) {
-      throw new Error(`failed to acquire lock: ${(err as Error).message}`, { cause: err });
-    }
+  #tryAcquire(session: string): Promise<boolean> {
+    return wrapFailure('failed to acquire lock', () =>
+      writeExact(this.#c, this.#o.key, this.#o.value ?? '', { flags: LOCK_FLAG_VALUE, acquire: session }));
   }
 
   /** Releases the lock and destroys a session the Lock created; throws `Lock not held` when not held. */
@@ -154,15 +141,10 @@ export class Lock {
     return this.#h.serial(async () => {
       if (!this.#held) throw new LockError('not-held', 'Lock not held');
       this.#held = false;
-      const session = this.#h.session;
-      try {
-        await writeExact(this.#c, this.#o.key, this.#o.value ?? '', { flags: LOCK_FLAG_VALUE, release: session });
-      } catch (err) {
-        throw new Error(`failed to release lock: ${(err as Error).message}`, { cause: err });
-      } finally {
-        this.#h.unwatch();
-        await this.#h.closeSession();
-      }
+      await this.#h.letGo(async (session) => {
+        await wrapFailure('failed to release lock', () =>
+          writeExact(this.#c, this.#o.key, this.#o.value ?? '', { flags: LOCK_FLAG_VALUE, release: session }));
+      });
     });
   }
 
@@ -170,22 +152,11 @@ export class Lock {
   destroy(): Promise<void> {
     return this.#h.serial(async () => {
       if (this.#held) throw new LockError('held', 'Lock already held');
-      let pair: ExactKVPair | undefined;
-      try {
-        pair = (await readExact(this.#c, this.#o.key)).pairs[0];
-      } catch (err) {
-        throw new Error(`failed to read lock: ${(err as Error).message}`, { cause: err });
-      }
+      const pair = (await wrapFailure('failed to read lock', () => readExact(this.#c, this.#o.key))).pairs[0];
       if (!pair) return;
       if (pair.Flags !== LOCK_FLAG_VALUE) throw new LockError('conflict', 'Existing key does not match lock use');
       if (pair.Session) throw new LockError('in-use', 'Lock in use');
-      let removed: boolean;
-      try {
-        removed = (await this.#c.kv.delete(this.#o.key, { cas: pair.ModifyIndex })).data;
-      } catch (err) {
-        throw new Error(`failed to remove lock: ${(err as Error).message}`, { cause: err });
-      }
-      if (!removed) throw new LockError('in-use', 'Lock in use');
+      await removeUnheld(this.#c, this.#o.key, pair.ModifyIndex, 'lock', 'Lock in use');
     });
   }
 }

@@ -3,10 +3,8 @@
 
 import { posix } from 'node:path';
 import type { Clock } from '../clock.ts';
-import { parseGoDuration } from '../duration.ts';
 import type { ConsulClient } from './client.ts';
-import { DEFAULT_MONITOR_RETRY_TIME } from './lock.ts';
-import { Holding, LockError, readExact, writeExact, type ExactKVPair } from './lock-holding.ts';
+import { Holding, LockError, readExact, removeUnheld, resolveHoldOptions, wrapFailure, writeExact, type ExactKVPair } from './lock-holding.ts';
 
 /** Session name used when none is given. */
 export const DEFAULT_SEMAPHORE_SESSION_NAME = 'Consul API Semaphore';
@@ -56,15 +54,11 @@ export class Semaphore {
   constructor(client: ConsulClient, options: SemaphoreOptions) {
     if (!options.prefix) throw new Error('missing prefix');
     if (!(options.limit > 0)) throw new Error('semaphore limit must be positive');
-    const ttl = options.sessionTTL || DEFAULT_SEMAPHORE_SESSION_TTL;
-    if (parseGoDuration(ttl) === null) throw new Error(`invalid SessionTTL: time: invalid duration ${JSON.stringify(ttl)}`);
+    const hold = resolveHoldOptions(options, { sessionName: DEFAULT_SEMAPHORE_SESSION_NAME, sessionTTL: DEFAULT_SEMAPHORE_SESSION_TTL });
     this.#c = client;
     this.#o = {
       ...options,
-      sessionName: options.sessionName || DEFAULT_SEMAPHORE_SESSION_NAME,
-      sessionTTL: ttl,
-      monitorRetries: options.monitorRetries ?? 0,
-      monitorRetryTime: options.monitorRetryTime || DEFAULT_MONITOR_RETRY_TIME,
+      ...hold,
       semaphoreWaitTime: options.semaphoreWaitTime || DEFAULT_SEMAPHORE_WAIT_TIME,
       semaphoreTryOnce: options.semaphoreTryOnce ?? false,
     };
@@ -121,12 +115,8 @@ export class Semaphore {
     let index = 0;
     for (let attempts = 0; ; attempts++) {
       if (stop?.aborted) return false;
-      let wait = o.semaphoreWaitTime;
-      if (o.semaphoreTryOnce && attempts > 0) {
-        const elapsed = this.#h.now() - start;
-        if (elapsed > o.semaphoreWaitTime) return false;
-        wait = o.semaphoreWaitTime - elapsed;
-      }
+      const wait = this.#h.waitLeft(start, attempts, o.semaphoreWaitTime, o.semaphoreTryOnce);
+      if (wait === null) return false;
       let read: { pairs: ExactKVPair[]; index: number };
       try {
         read = await readExact(this.#c, o.prefix, { recurse: true, index, wait, signal: stop });
@@ -153,11 +143,7 @@ export class Semaphore {
   async #swap(lock: SemaphoreLock, modifyIndex: number): Promise<boolean> {
     const holders = Object.fromEntries(Object.keys(lock.Holders).sort().map((k) => [k, lock.Holders[k]]));
     const value = JSON.stringify({ Limit: lock.Limit, Holders: holders });
-    try {
-      return await writeExact(this.#c, this.#lockKey, value, { flags: SEMAPHORE_FLAG_VALUE, cas: modifyIndex });
-    } catch (err) {
-      throw new Error(`failed to update lock: ${(err as Error).message}`, { cause: err });
-    }
+    return wrapFailure('failed to update lock', () => writeExact(this.#c, this.#lockKey, value, { flags: SEMAPHORE_FLAG_VALUE, cas: modifyIndex }));
   }
 
   #find(pairs: ExactKVPair[]): ExactKVPair {
@@ -189,8 +175,7 @@ export class Semaphore {
     return this.#h.serial(async () => {
       if (!this.#held) throw new LockError('not-held', 'Semaphore not held');
       this.#held = false;
-      const session = this.#h.session;
-      try {
+      await this.#h.letGo(async (session) => {
         for (;;) {
           const pair = (await readExact(this.#c, this.#lockKey)).pairs[0] ?? this.#find([]);
           const lock = this.#decode(pair);
@@ -199,10 +184,7 @@ export class Semaphore {
           if (await this.#swap(lock, pair.ModifyIndex)) break;
         }
         await this.#c.kv.delete(join(this.#o.prefix, session));
-      } finally {
-        this.#h.unwatch();
-        await this.#h.closeSession();
-      }
+      });
     });
   }
 
@@ -210,24 +192,13 @@ export class Semaphore {
   destroy(): Promise<void> {
     return this.#h.serial(async () => {
       if (this.#held) throw new LockError('held', 'Semaphore already held');
-      let pairs: ExactKVPair[];
-      try {
-        pairs = (await readExact(this.#c, this.#o.prefix, { recurse: true })).pairs;
-      } catch (err) {
-        throw new Error(`failed to read prefix: ${(err as Error).message}`, { cause: err });
-      }
+      const { pairs } = await wrapFailure('failed to read prefix', () => readExact(this.#c, this.#o.prefix, { recurse: true }));
       const pair = this.#find(pairs);
       if (pair.ModifyIndex === 0) return;
       if (pair.Flags !== SEMAPHORE_FLAG_VALUE) throw new LockError('conflict', 'Existing key does not match semaphore use');
       const lock = this.#prune(this.#decode(pair), pairs);
       if (Object.keys(lock.Holders).length > 0) throw new LockError('in-use', 'Semaphore in use');
-      let removed: boolean;
-      try {
-        removed = (await this.#c.kv.delete(this.#lockKey, { cas: pair.ModifyIndex })).data;
-      } catch (err) {
-        throw new Error(`failed to remove semaphore: ${(err as Error).message}`, { cause: err });
-      }
-      if (!removed) throw new LockError('in-use', 'Semaphore in use');
+      await removeUnheld(this.#c, this.#lockKey, pair.ModifyIndex, 'semaphore', 'Semaphore in use');
     });
   }
 }
