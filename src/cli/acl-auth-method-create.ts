@@ -4,7 +4,7 @@ import type { ACLTokenLocality } from '../acl/types.ts';
 import type { ACLAuthMethodInput } from '../api/index.ts';
 import { parseGoDuration } from '../duration.ts';
 import { formatAuthMethod } from './acl-auth-format.ts';
-import { ACL_HTTP_FLAGS, outputFlags, runAcl, type AclRun } from './acl-flags.ts';
+import { ACL_HTTP_FLAGS, asIs, outputFlags, runAcl, type AclRun } from './acl-flags.ts';
 import { loadDataSource } from './catalog-flags.ts';
 import type { FlagDef } from './flags.ts';
 import type { CliIO, Command } from './io.ts';
@@ -106,18 +106,9 @@ Usage: proconsul acl auth-method create -name NAME -type TYPE [options]
     return runAcl(this.flags, args, io, async (r) => {
       if (r.str('type') === '') return r.fail('Missing required \'-type\' flag');
       if (r.str('name') === '') return r.fail('Missing required \'-name\' flag');
-      let m: ACLAuthMethodInput;
-      try {
-        m = await methodFromFlags(r, io);
-      } catch (err) {
-        return r.fail((err as Error).message);
-      }
-      try {
-        r.info(formatAuthMethod((await r.client.acl.authMethodCreate(m)).data, r.format, r.meta));
-        return 0;
-      } catch (err) {
-        return r.fail(`Failed to create new auth method: ${(err as Error).message}`);
-      }
+      const m = await r.or(asIs, () => methodFromFlags(r, io));
+      r.info(await r.or('Failed to create new auth method', async () => formatAuthMethod((await r.client.acl.authMethodCreate(m)).data, r.format, r.meta)));
+      return 0;
     });
   },
 };

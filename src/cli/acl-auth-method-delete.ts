@@ -22,11 +22,7 @@ Usage: proconsul acl auth-method delete -name NAME [options]
     return runAcl(this.flags, args, io, async (r) => {
       const name = r.str('name');
       if (name === '') return r.fail('Missing required \'-name\' flag');
-      try {
-        await r.client.acl.authMethodDelete(name);
-      } catch (err) {
-        return r.fail(`Error deleting auth method ${JSON.stringify(name)}: ${(err as Error).message}`);
-      }
+      await r.or(`Error deleting auth method ${JSON.stringify(name)}`, () => r.client.acl.authMethodDelete(name));
       r.info(`Auth method ${JSON.stringify(name)} deleted successfully`);
       return 0;
     });

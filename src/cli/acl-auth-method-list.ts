@@ -17,12 +17,8 @@ Usage: proconsul acl auth-method list [options]
 `,
   run(args: string[], io: CliIO): Promise<number> {
     return runAcl(this.flags, args, io, async (r) => {
-      try {
-        r.info(formatAuthMethodList((await r.client.acl.authMethodList()).data, r.format, r.meta));
-        return 0;
-      } catch (err) {
-        return r.fail(`Failed to retrieve the auth method list: ${(err as Error).message}`);
-      }
+      r.info(await r.or('Failed to retrieve the auth method list', async () => formatAuthMethodList((await r.client.acl.authMethodList()).data, r.format, r.meta)));
+      return 0;
     });
   },
 };

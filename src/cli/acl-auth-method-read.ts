@@ -1,7 +1,6 @@
 // `proconsul acl auth-method read`: one auth method by -name, with its Config.
-import { ApiError } from '../api/index.ts';
 import { formatAuthMethod } from './acl-auth-format.ts';
-import { ACL_HTTP_FLAGS, outputFlags, runAcl } from './acl-flags.ts';
+import { ACL_HTTP_FLAGS, missingOr, outputFlags, runAcl } from './acl-flags.ts';
 import type { CliIO, Command } from './io.ts';
 
 /** The `acl auth-method read` command. */
@@ -23,13 +22,9 @@ Usage: proconsul acl auth-method read -name NAME [options]
     return runAcl(this.flags, args, io, async (r) => {
       const name = r.str('name');
       if (name === '') return r.fail('Missing required \'-name\' flag');
-      try {
-        r.info(formatAuthMethod((await r.client.acl.authMethodRead(name)).data, r.format, r.meta));
-        return 0;
-      } catch (err) {
-        if (err instanceof ApiError && err.statusCode === 404) return r.fail(`Auth method not found with name ${JSON.stringify(name)}`);
-        return r.fail(`Error reading auth method ${JSON.stringify(name)}: ${(err as Error).message}`);
-      }
+      const failed = missingOr(`Auth method not found with name ${JSON.stringify(name)}`, `Error reading auth method ${JSON.stringify(name)}`);
+      r.info(await r.or(failed, async () => formatAuthMethod((await r.client.acl.authMethodRead(name)).data, r.format, r.meta)));
+      return 0;
     });
   },
 };

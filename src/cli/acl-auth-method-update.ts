@@ -1,11 +1,11 @@
 // `proconsul acl auth-method update`: changes an auth method by -name, merged with its current
 // state unless -no-merge (then only Name and Type are kept); -config replaces Config as a whole.
 import type { ACLTokenLocality } from '../acl/types.ts';
-import { ApiError, type ACLAuthMethodInput } from '../api/index.ts';
+import type { ACLAuthMethodInput } from '../api/index.ts';
 import { parseGoDuration } from '../duration.ts';
 import { formatAuthMethod } from './acl-auth-format.ts';
 import { configFlag, k8sCACert, k8sConfig, K8S_FLAGS } from './acl-auth-method-create.ts';
-import { ACL_HTTP_FLAGS, outputFlags, runAcl, type AclRun } from './acl-flags.ts';
+import { ACL_HTTP_FLAGS, asIs, missingOr, outputFlags, runAcl, type AclRun } from './acl-flags.ts';
 import type { CliIO, Command } from './io.ts';
 
 function scalarFields(r: AclRun, m: ACLAuthMethodInput): void {
@@ -71,25 +71,12 @@ Usage: proconsul acl auth-method update -name NAME [options]
     return runAcl(this.flags, args, io, async (r) => {
       const name = r.str('name');
       if (name === '') return r.fail('Cannot update an auth method without specifying the -name parameter');
-      let current: ACLAuthMethodInput;
-      try {
-        current = (await r.client.acl.authMethodRead(name)).data;
-      } catch (err) {
-        if (err instanceof ApiError && err.statusCode === 404) return r.fail(`Auth method not found with name ${JSON.stringify(name)}`);
-        return r.fail(`Error when retrieving current auth method: ${(err as Error).message}`);
-      }
-      let m: ACLAuthMethodInput;
-      try {
-        m = await updated(r, io, current);
-      } catch (err) {
-        return r.fail((err as Error).message);
-      }
-      try {
-        r.info(formatAuthMethod((await r.client.acl.authMethodUpdate(m)).data, r.format, r.meta));
-        return 0;
-      } catch (err) {
-        return r.fail(`Error updating auth method ${JSON.stringify(name)}: ${(err as Error).message}`);
-      }
+      const failed = missingOr(`Auth method not found with name ${JSON.stringify(name)}`, 'Error when retrieving current auth method');
+      const current: ACLAuthMethodInput = (await r.or(failed, () => r.client.acl.authMethodRead(name))).data;
+      const m = await r.or(asIs, () => updated(r, io, current));
+      r.info(await r.or(`Error updating auth method ${JSON.stringify(name)}`, async () =>
+        formatAuthMethod((await r.client.acl.authMethodUpdate(m)).data, r.format, r.meta)));
+      return 0;
     });
   },
 };

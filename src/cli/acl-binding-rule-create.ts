@@ -2,7 +2,7 @@
 // to a service, node, role, policy or templated policy on login tokens of one auth method.
 import type { ACLBindType, ACLTemplatedPolicyVariables } from '../acl/types.ts';
 import { formatBindingRule } from './acl-auth-format.ts';
-import { ACL_HTTP_FLAGS, listFlag, outputFlags, runAcl } from './acl-flags.ts';
+import { ACL_HTTP_FLAGS, asIs, listFlag, outputFlags, runAcl } from './acl-flags.ts';
 import type { FlagDef } from './flags.ts';
 import type { CliIO, Command } from './io.ts';
 
@@ -57,22 +57,13 @@ Usage: proconsul acl binding-rule create [options]
       if (r.str('method') === '') return r.fail('Missing required \'-method\' flag');
       if (r.str('bind-type') === '') return r.fail('Missing required \'-bind-type\' flag');
       if (r.str('bind-name') === '') return r.fail('Missing required \'-bind-name\' flag');
-      let vars: ACLTemplatedPolicyVariables | undefined;
-      try {
-        vars = bindVars(r.list('bind-vars'));
-      } catch (err) {
-        return r.fail((err as Error).message);
-      }
+      const vars = await r.or(asIs, () => bindVars(r.list('bind-vars')));
       const rule = {
         AuthMethod: r.str('method'), Description: r.str('description'), Selector: r.str('selector'),
         BindType: r.str('bind-type') as ACLBindType, BindName: r.str('bind-name'), ...(vars ? { BindVars: vars } : {}),
       };
-      try {
-        r.info(formatBindingRule((await r.client.acl.bindingRuleCreate(rule)).data, r.format, r.meta));
-        return 0;
-      } catch (err) {
-        return r.fail(`Failed to create new binding rule: ${(err as Error).message}`);
-      }
+      r.info(await r.or('Failed to create new binding rule', async () => formatBindingRule((await r.client.acl.bindingRuleCreate(rule)).data, r.format, r.meta)));
+      return 0;
     });
   },
 };

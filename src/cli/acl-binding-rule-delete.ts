@@ -26,17 +26,8 @@ Usage: proconsul acl binding-rule delete -id ID [options]
   run(args: string[], io: CliIO): Promise<number> {
     return runAcl(this.flags, args, io, async (r) => {
       if (r.str('id') === '') return r.fail('Must specify the -id parameter');
-      let id: string;
-      try {
-        id = await bindingRuleIDFromPartial(r.client, r.str('id'));
-      } catch (err) {
-        return r.fail(`Error determining binding rule ID: ${(err as Error).message}`);
-      }
-      try {
-        await r.client.acl.bindingRuleDelete(id);
-      } catch (err) {
-        return r.fail(`Error deleting binding rule ${JSON.stringify(id)}: ${(err as Error).message}`);
-      }
+      const id = await r.or('Error determining binding rule ID', () => bindingRuleIDFromPartial(r.client, r.str('id')));
+      await r.or(`Error deleting binding rule ${JSON.stringify(id)}`, () => r.client.acl.bindingRuleDelete(id));
       r.info(`Binding rule ${JSON.stringify(id)} deleted successfully`);
       return 0;
     });

@@ -26,12 +26,8 @@ Usage: proconsul acl binding-rule list [options]
 `,
   run(args: string[], io: CliIO): Promise<number> {
     return runAcl(this.flags, args, io, async (r) => {
-      try {
-        r.info(formatBindingRuleList((await r.client.acl.bindingRuleList(r.str('method'))).data, r.format, r.meta));
-        return 0;
-      } catch (err) {
-        return r.fail(`Failed to retrieve the binding rule list: ${(err as Error).message}`);
-      }
+      r.info(await r.or('Failed to retrieve the binding rule list', async () => formatBindingRuleList((await r.client.acl.bindingRuleList(r.str('method'))).data, r.format, r.meta)));
+      return 0;
     });
   },
 };

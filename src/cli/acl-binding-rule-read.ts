@@ -1,7 +1,6 @@
 // `proconsul acl binding-rule read`: one binding rule by -id (unique prefix).
-import { ApiError } from '../api/index.ts';
 import { formatBindingRule } from './acl-auth-format.ts';
-import { ACL_HTTP_FLAGS, bindingRuleIDFromPartial, outputFlags, runAcl } from './acl-flags.ts';
+import { ACL_HTTP_FLAGS, bindingRuleIDFromPartial, missingOr, outputFlags, runAcl } from './acl-flags.ts';
 import type { CliIO, Command } from './io.ts';
 
 /** The `acl binding-rule read` command. */
@@ -25,19 +24,10 @@ Usage: proconsul acl binding-rule read -id ID [options]
   run(args: string[], io: CliIO): Promise<number> {
     return runAcl(this.flags, args, io, async (r) => {
       if (r.str('id') === '') return r.fail('Must specify the -id parameter.');
-      let id: string;
-      try {
-        id = await bindingRuleIDFromPartial(r.client, r.str('id'));
-      } catch (err) {
-        return r.fail(`Error determining binding rule ID: ${(err as Error).message}`);
-      }
-      try {
-        r.info(formatBindingRule((await r.client.acl.bindingRuleRead(id)).data, r.format, r.meta));
-        return 0;
-      } catch (err) {
-        if (err instanceof ApiError && err.statusCode === 404) return r.fail(`Binding rule not found with ID ${JSON.stringify(id)}`);
-        return r.fail(`Error reading binding rule ${JSON.stringify(id)}: ${(err as Error).message}`);
-      }
+      const id = await r.or('Error determining binding rule ID', () => bindingRuleIDFromPartial(r.client, r.str('id')));
+      const failed = missingOr(`Binding rule not found with ID ${JSON.stringify(id)}`, `Error reading binding rule ${JSON.stringify(id)}`);
+      r.info(await r.or(failed, async () => formatBindingRule((await r.client.acl.bindingRuleRead(id)).data, r.format, r.meta)));
+      return 0;
     });
   },
 };

@@ -4,7 +4,7 @@ import type { ACLBindType, ACLBindingRule } from '../acl/types.ts';
 import { ApiError, type ACLBindingRuleInput } from '../api/index.ts';
 import { formatBindingRule } from './acl-auth-format.ts';
 import { bindVars, RULE_FLAGS } from './acl-binding-rule-create.ts';
-import { ACL_HTTP_FLAGS, bindingRuleIDFromPartial, outputFlags, runAcl, type AclRun } from './acl-flags.ts';
+import { ACL_HTTP_FLAGS, bindingRuleIDFromPartial, missingOr, outputFlags, runAcl, type AclRun } from './acl-flags.ts';
 import type { CliIO, Command } from './io.ts';
 
 function updated(r: AclRun, id: string, current: ACLBindingRule): ACLBindingRuleInput {
@@ -55,27 +55,14 @@ Usage: proconsul acl binding-rule update -id ID [options]
   run(args: string[], io: CliIO): Promise<number> {
     return runAcl(this.flags, args, io, async (r) => {
       if (r.str('id') === '') return r.fail('Cannot update a binding rule without specifying the -id parameter');
-      let id: string;
-      try {
-        id = await bindingRuleIDFromPartial(r.client, r.str('id'));
-      } catch (err) {
-        return r.fail(`Error determining binding rule ID: ${(err as Error).message}`);
-      }
-      let rule: ACLBindingRuleInput;
-      try {
-        rule = updated(r, id, (await r.client.acl.bindingRuleRead(id)).data);
-      } catch (err) {
-        if (err instanceof ApiError && err.statusCode === 404) return r.fail(`Binding rule not found with ID ${JSON.stringify(id)}`);
-        return r.fail(err instanceof ApiError ? `Error when retrieving current binding rule: ${err.message}` : (err as Error).message);
-      }
-      try {
-        const out = (await r.client.acl.bindingRuleUpdate(rule)).data;
-        r.info('Binding rule updated successfully');
-        r.info(formatBindingRule(out, r.format, r.meta));
-        return 0;
-      } catch (err) {
-        return r.fail(`Error updating binding rule ${JSON.stringify(id)}: ${(err as Error).message}`);
-      }
+      const id = await r.or('Error determining binding rule ID', () => bindingRuleIDFromPartial(r.client, r.str('id')));
+      const notFound = `Binding rule not found with ID ${JSON.stringify(id)}`;
+      const rule = await r.or((err) => (err instanceof ApiError ? missingOr(notFound, 'Error when retrieving current binding rule')(err) : err.message),
+        async () => updated(r, id, (await r.client.acl.bindingRuleRead(id)).data));
+      const out = (await r.or(`Error updating binding rule ${JSON.stringify(id)}`, () => r.client.acl.bindingRuleUpdate(rule))).data;
+      r.info('Binding rule updated successfully');
+      r.info(formatBindingRule(out, r.format, r.meta));
+      return 0;
     });
   },
 };

@@ -4,7 +4,7 @@
 
 import { ACL_POLICY_GLOBAL_MANAGEMENT_ID, ANONYMOUS_TOKEN_ID } from '../acl/builtins.ts';
 import type { ACLNodeIdentity, ACLServiceIdentity } from '../acl/types.ts';
-import type { ConsulClient } from '../api/index.ts';
+import { ApiError, type ConsulClient } from '../api/index.ts';
 import { ACL_FORMATS } from './acl-format.ts';
 import { failUi } from './catalog-flags.ts';
 import type { FlagDef, ParsedFlags } from './flags.ts';
@@ -32,6 +32,30 @@ export interface AclRun {
   meta: boolean;
   fail(msg: string): number;
   info(msg: string): void;
+  /** Awaits `fn`; a failure ends the command with exit 1 and `<what>: <message>` (or `what(err)`) on stderr. */
+  or<T>(what: FailureText, fn: () => Promise<T> | T): Promise<T>;
+}
+
+/** How a failed step reads: a prefix for the error's message, or the whole text made from the error. */
+export type FailureText = string | ((err: Error) => string);
+
+/** The error's own message, as the text of a failed step. */
+export const asIs = (err: Error): string => err.message;
+
+/** A failure text that says `missing` when the server answered 404, else `<what>: <message>`. */
+export function missingOr(missing: string, what: string): (err: Error) => string {
+  return (err) => (err instanceof ApiError && err.statusCode === 404 ? missing : `${what}: ${err.message}`);
+}
+
+/** A step that failed: runAcl prints its message and exits 1. */
+class AclFailure extends Error {}
+
+async function orFail<T>(what: FailureText, fn: () => Promise<T> | T): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw new AclFailure(typeof what === 'string' ? `${what}: ${(err as Error).message}` : what(err as Error));
+  }
 }
 
 /** Parses flags, opens the client, runs `body` and closes the client; exit 1 on flag or connect errors. */
@@ -44,12 +68,15 @@ export async function runAcl(defs: FlagDef[], args: string[], io: CliIO, body: (
   const client = openClient(flags, io);
   if (!client) return 1;
   const run: AclRun = {
-    flags, client, format, meta: flags.values.meta === true, fail: out.fail, info: out.info,
+    flags, client, format, meta: flags.values.meta === true, fail: out.fail, info: out.info, or: orFail,
     str: (name) => (flags.values[name] === undefined ? '' : String(flags.values[name])),
     list: (name) => (flags.values[name] as string[] | undefined) ?? [],
   };
   try {
     return await body(run);
+  } catch (err) {
+    if (err instanceof AclFailure) return out.fail(err.message);
+    throw err;
   } finally {
     client.close();
   }
@@ -123,6 +150,16 @@ export async function roleIDByName(client: ConsulClient, name: string): Promise<
   const hit = (await client.acl.roleList()).data.find((r) => r.Name === name);
   if (!hit) throw new Error(`No such role with name ${name}`);
   return hit.ID;
+}
+
+/**
+ * The ID of the policy or role named by -id (a unique prefix) or else by -name (exact); a miss
+ * fails the command with `Error determining <kind> ID: …`.
+ */
+export function idFromFlags(r: AclRun, kind: 'policy' | 'role'): Promise<string> {
+  const [id, name] = [r.str('id'), r.str('name')];
+  const [fromPartial, byName] = kind === 'policy' ? [policyIDFromPartial, policyIDByName] : [roleIDFromPartial, roleIDByName];
+  return r.or(`Error determining ${kind} ID`, () => (id !== '' ? fromPartial(r.client, id) : byName(r.client, name)));
 }
 
 /** A repeatable list flag. */

@@ -36,20 +36,13 @@ Usage: proconsul acl policy create -name NAME [options]
     return runAcl(this.flags, args, io, async (r) => {
       const name = r.str('name');
       if (name === '') return r.fail('Missing require \'-name\' flag');
-      let rules: string;
-      try {
-        rules = await loadDataSource(r.str('rules'), io.stdin);
-      } catch (err) {
-        return r.fail(`Error loading rules: ${(err as Error).message}`);
-      }
-      try {
+      const rules = await r.or('Error loading rules', () => loadDataSource(r.str('rules'), io.stdin));
+      r.info(await r.or('Failed to create new policy', async () => {
         const dcs = r.list('valid-datacenter');
         const p = (await r.client.acl.policyCreate({ Name: name, Description: r.str('description'), Rules: rules, ...(dcs.length ? { Datacenters: dcs } : {}) })).data;
-        r.info(formatPolicy(p, r.format, r.meta));
-        return 0;
-      } catch (err) {
-        return r.fail(`Failed to create new policy: ${(err as Error).message}`);
-      }
+        return formatPolicy(p, r.format, r.meta);
+      }));
+      return 0;
     });
   },
 };

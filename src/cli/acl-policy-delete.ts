@@ -1,5 +1,5 @@
 // `proconsul acl policy delete`: removes a policy named by -id (unique prefix) or -name.
-import { ACL_HTTP_FLAGS, policyIDByName, policyIDFromPartial, runAcl } from './acl-flags.ts';
+import { ACL_HTTP_FLAGS, idFromFlags, runAcl } from './acl-flags.ts';
 import type { CliIO, Command } from './io.ts';
 
 /** The `acl policy delete` command. */
@@ -26,19 +26,9 @@ Usage: proconsul acl policy delete [options] -id POLICY
 `,
   run(args: string[], io: CliIO): Promise<number> {
     return runAcl(this.flags, args, io, async (r) => {
-      const [id, name] = [r.str('id'), r.str('name')];
-      if (id === '' && name === '') return r.fail('Must specify either the -id or -name parameters');
-      let policyID: string;
-      try {
-        policyID = id !== '' ? await policyIDFromPartial(r.client, id) : await policyIDByName(r.client, name);
-      } catch (err) {
-        return r.fail(`Error determining policy ID: ${(err as Error).message}`);
-      }
-      try {
-        await r.client.acl.policyDelete(policyID);
-      } catch (err) {
-        return r.fail(`Error deleting policy ${JSON.stringify(policyID)}: ${(err as Error).message}`);
-      }
+      if (r.str('id') === '' && r.str('name') === '') return r.fail('Must specify either the -id or -name parameters');
+      const policyID = await idFromFlags(r, 'policy');
+      await r.or(`Error deleting policy ${JSON.stringify(policyID)}`, () => r.client.acl.policyDelete(policyID));
       r.info(`Policy ${JSON.stringify(policyID)} deleted successfully`);
       return 0;
     });

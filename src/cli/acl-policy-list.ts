@@ -17,13 +17,8 @@ Usage: proconsul acl policy list [options]
 `,
   run(args: string[], io: CliIO): Promise<number> {
     return runAcl(this.flags, args, io, async (r) => {
-      try {
-        const list = (await r.client.acl.policyList()).data;
-        r.info(formatPolicyList(list, r.format, r.meta));
-        return 0;
-      } catch (err) {
-        return r.fail(`Failed to retrieve the policy list: ${(err as Error).message}`);
-      }
+      r.info(await r.or('Failed to retrieve the policy list', async () => formatPolicyList((await r.client.acl.policyList()).data, r.format, r.meta)));
+      return 0;
     });
   },
 };

@@ -30,19 +30,12 @@ Usage: proconsul acl policy read [options] POLICY
     return runAcl(this.flags, args, io, async (r) => {
       const [id, name] = [r.str('id'), r.str('name')];
       if (id === '' && name === '') return r.fail('Must specify either the -id or -name parameters');
-      let policyID = name;
-      try {
-        if (id !== '') policyID = await policyIDFromPartial(r.client, id);
-      } catch (err) {
-        return r.fail(`Error determining policy ID: ${(err as Error).message}`);
-      }
-      try {
+      const policyID = id !== '' ? await r.or('Error determining policy ID', () => policyIDFromPartial(r.client, id)) : name;
+      r.info(await r.or(`Error reading policy ${JSON.stringify(policyID)}`, async () => {
         const p = id !== '' ? await r.client.acl.policyRead(policyID) : await r.client.acl.policyReadByName(name);
-        r.info(formatPolicy(p.data, r.format, r.meta));
-        return 0;
-      } catch (err) {
-        return r.fail(`Error reading policy ${JSON.stringify(policyID)}: ${(err as Error).message}`);
-      }
+        return formatPolicy(p.data, r.format, r.meta);
+      }));
+      return 0;
     });
   },
 };

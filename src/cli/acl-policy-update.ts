@@ -2,7 +2,7 @@
 // keeping what is not given unless -no-merge.
 import type { ACLPolicyInput } from '../api/index.ts';
 import { formatPolicy } from './acl-format.ts';
-import { ACL_HTTP_FLAGS, listFlag, outputFlags, policyIDByName, policyIDFromPartial, runAcl, type AclRun } from './acl-flags.ts';
+import { ACL_HTTP_FLAGS, idFromFlags, listFlag, outputFlags, runAcl, type AclRun } from './acl-flags.ts';
 import { loadDataSource } from './catalog-flags.ts';
 import type { CliIO, Command } from './io.ts';
 
@@ -52,27 +52,12 @@ Usage: proconsul acl policy update [options]
 `,
   run(args: string[], io: CliIO): Promise<number> {
     return runAcl(this.flags, args, io, async (r) => {
-      const [id, name] = [r.str('id'), r.str('name')];
-      if (id === '' && name === '') return r.fail('Cannot update a policy without specifying the -id or -name parameter');
-      let policyID: string;
-      try {
-        policyID = id !== '' ? await policyIDFromPartial(r.client, id) : await policyIDByName(r.client, name);
-      } catch (err) {
-        return r.fail(`Error determining policy ID: ${(err as Error).message}`);
-      }
-      let rules: string;
-      try {
-        rules = await loadDataSource(r.str('rules'), io.stdin);
-      } catch (err) {
-        return r.fail(`Error loading rules: ${(err as Error).message}`);
-      }
-      try {
-        const p = (await r.client.acl.policyUpdate(await updated(r, policyID, rules))).data;
-        r.info(formatPolicy(p, r.format, r.meta));
-        return 0;
-      } catch (err) {
-        return r.fail(`Failed to update policy ${policyID}: ${(err as Error).message}`);
-      }
+      if (r.str('id') === '' && r.str('name') === '') return r.fail('Cannot update a policy without specifying the -id or -name parameter');
+      const policyID = await idFromFlags(r, 'policy');
+      const rules = await r.or('Error loading rules', () => loadDataSource(r.str('rules'), io.stdin));
+      r.info(await r.or(`Failed to update policy ${policyID}`, async () =>
+        formatPolicy((await r.client.acl.policyUpdate(await updated(r, policyID, rules))).data, r.format, r.meta)));
+      return 0;
     });
   },
 };

@@ -3,7 +3,7 @@
 import type { ACLLink } from '../acl/types.ts';
 import { formatRole } from './acl-format.ts';
 import {
-  ACL_HTTP_FLAGS, listFlag, nodeIdentities, outputFlags, policyIDFromPartial, runAcl, serviceIdentities, type AclRun,
+  ACL_HTTP_FLAGS, asIs, listFlag, nodeIdentities, outputFlags, policyIDFromPartial, runAcl, serviceIdentities, type AclRun,
 } from './acl-flags.ts';
 import type { CliIO, Command } from './io.ts';
 
@@ -55,20 +55,12 @@ Usage: proconsul acl role create -name NAME [options]
       if (['policy-id', 'policy-name', 'service-identity', 'node-identity'].every((f) => r.list(f).length === 0)) {
         return r.fail('Cannot create a role without specifying -policy-name, -policy-id, -service-identity, or -node-identity at least once');
       }
-      try {
-        const role = {
-          Name: r.str('name'), Description: r.str('description'), Policies: await policyLinks(r),
-          ServiceIdentities: serviceIdentities(r.list('service-identity')), NodeIdentities: nodeIdentities(r.list('node-identity')),
-        };
-        try {
-          r.info(formatRole((await r.client.acl.roleCreate(role)).data, r.format, r.meta));
-        } catch (err) {
-          return r.fail(`Failed to create new role: ${(err as Error).message}`);
-        }
-        return 0;
-      } catch (err) {
-        return r.fail((err as Error).message);
-      }
+      const role = await r.or(asIs, async () => ({
+        Name: r.str('name'), Description: r.str('description'), Policies: await policyLinks(r),
+        ServiceIdentities: serviceIdentities(r.list('service-identity')), NodeIdentities: nodeIdentities(r.list('node-identity')),
+      }));
+      r.info(await r.or('Failed to create new role', async () => formatRole((await r.client.acl.roleCreate(role)).data, r.format, r.meta)));
+      return 0;
     });
   },
 };

@@ -1,5 +1,5 @@
 // `proconsul acl role delete`: removes a role named by -id (unique prefix) or -name.
-import { ACL_HTTP_FLAGS, roleIDByName, roleIDFromPartial, runAcl } from './acl-flags.ts';
+import { ACL_HTTP_FLAGS, idFromFlags, runAcl } from './acl-flags.ts';
 import type { CliIO, Command } from './io.ts';
 
 /** The `acl role delete` command. */
@@ -26,19 +26,9 @@ Usage: proconsul acl role delete [options] -id ROLE
 `,
   run(args: string[], io: CliIO): Promise<number> {
     return runAcl(this.flags, args, io, async (r) => {
-      const [id, name] = [r.str('id'), r.str('name')];
-      if (id === '' && name === '') return r.fail('Must specify either the -id or -name parameters');
-      let roleID: string;
-      try {
-        roleID = id !== '' ? await roleIDFromPartial(r.client, id) : await roleIDByName(r.client, name);
-      } catch (err) {
-        return r.fail(`Error determining role ID: ${(err as Error).message}`);
-      }
-      try {
-        await r.client.acl.roleDelete(roleID);
-      } catch (err) {
-        return r.fail(`Error deleting role ${JSON.stringify(roleID)}: ${(err as Error).message}`);
-      }
+      if (r.str('id') === '' && r.str('name') === '') return r.fail('Must specify either the -id or -name parameters');
+      const roleID = await idFromFlags(r, 'role');
+      await r.or(`Error deleting role ${JSON.stringify(roleID)}`, () => r.client.acl.roleDelete(roleID));
       r.info(`Role ${JSON.stringify(roleID)} deleted successfully`);
       return 0;
     });

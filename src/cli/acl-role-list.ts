@@ -17,12 +17,8 @@ Usage: proconsul acl role list [options]
 `,
   run(args: string[], io: CliIO): Promise<number> {
     return runAcl(this.flags, args, io, async (r) => {
-      try {
-        r.info(formatRoleList((await r.client.acl.roleList()).data, r.format, r.meta));
-        return 0;
-      } catch (err) {
-        return r.fail(`Failed to retrieve the role list: ${(err as Error).message}`);
-      }
+      r.info(await r.or('Failed to retrieve the role list', async () => formatRoleList((await r.client.acl.roleList()).data, r.format, r.meta)));
+      return 0;
     });
   },
 };

@@ -30,19 +30,12 @@ Usage: proconsul acl role read [options] ROLE
     return runAcl(this.flags, args, io, async (r) => {
       const [id, name] = [r.str('id'), r.str('name')];
       if (id === '' && name === '') return r.fail('Must specify either the -id or -name parameters');
-      let roleID = name;
-      try {
-        if (id !== '') roleID = await roleIDFromPartial(r.client, id);
-      } catch (err) {
-        return r.fail(`Error determining role ID: ${(err as Error).message}`);
-      }
-      try {
+      const roleID = id !== '' ? await r.or('Error determining role ID', () => roleIDFromPartial(r.client, id)) : name;
+      r.info(await r.or(`Error reading role ${JSON.stringify(roleID)}`, async () => {
         const role = id !== '' ? await r.client.acl.roleRead(roleID) : await r.client.acl.roleReadByName(name);
-        r.info(formatRole(role.data, r.format, r.meta));
-        return 0;
-      } catch (err) {
-        return r.fail(`Error reading role ${JSON.stringify(roleID)}: ${(err as Error).message}`);
-      }
+        return formatRole(role.data, r.format, r.meta);
+      }));
+      return 0;
     });
   },
 };

@@ -2,7 +2,7 @@
 // merging with its current state unless -no-merge.
 import type { ACLRoleInput } from '../api/index.ts';
 import { formatRole } from './acl-format.ts';
-import { ACL_HTTP_FLAGS, nodeIdentities, outputFlags, roleIDFromPartial, runAcl, serviceIdentities, type AclRun } from './acl-flags.ts';
+import { ACL_HTTP_FLAGS, asIs, nodeIdentities, outputFlags, roleIDFromPartial, runAcl, serviceIdentities, type AclRun } from './acl-flags.ts';
 import { policyLinks, ROLE_LINK_FLAGS } from './acl-role-create.ts';
 import type { CliIO, Command } from './io.ts';
 
@@ -62,24 +62,10 @@ Usage: proconsul acl role update [options]
   run(args: string[], io: CliIO): Promise<number> {
     return runAcl(this.flags, args, io, async (r) => {
       if (r.str('id') === '') return r.fail('Cannot update a role without specifying the -id parameter');
-      let roleID: string;
-      try {
-        roleID = await roleIDFromPartial(r.client, r.str('id'));
-      } catch (err) {
-        return r.fail(`Error determining role ID: ${(err as Error).message}`);
-      }
-      let input: ACLRoleInput;
-      try {
-        input = await updated(r, roleID);
-      } catch (err) {
-        return r.fail((err as Error).message);
-      }
-      try {
-        r.info(formatRole((await r.client.acl.roleUpdate(input)).data, r.format, r.meta));
-        return 0;
-      } catch (err) {
-        return r.fail(`Failed to update role ${roleID}: ${(err as Error).message}`);
-      }
+      const roleID = await r.or('Error determining role ID', () => roleIDFromPartial(r.client, r.str('id')));
+      const input = await r.or(asIs, () => updated(r, roleID));
+      r.info(await r.or(`Failed to update role ${roleID}`, async () => formatRole((await r.client.acl.roleUpdate(input)).data, r.format, r.meta)));
+      return 0;
     });
   },
 };

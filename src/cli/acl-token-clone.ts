@@ -27,18 +27,10 @@ Usage: proconsul acl token clone [options]
     return runAcl(this.flags, args, io, async (r) => {
       const partial = r.str('accessor-id') || r.str('id');
       if (partial === '') return r.fail('Cannot clone a token without specifying the -accessor-id parameter');
-      let accessor: string;
-      try {
-        accessor = await tokenAccessorFromPartial(r.client, partial);
-      } catch (err) {
-        return r.fail(`Error determining token ID: ${(err as Error).message}`);
-      }
-      try {
-        r.info(formatToken((await r.client.acl.tokenClone(accessor, r.str('description'))).data, r.format, r.meta));
-        return 0;
-      } catch (err) {
-        return r.fail(`Failed to clone token: ${(err as Error).message}`);
-      }
+      const accessor = await r.or('Error determining token ID', () => tokenAccessorFromPartial(r.client, partial));
+      r.info(await r.or('Failed to clone token', async () =>
+        formatToken((await r.client.acl.tokenClone(accessor, r.str('description'))).data, r.format, r.meta)));
+      return 0;
     });
   },
 };

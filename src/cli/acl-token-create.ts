@@ -4,7 +4,7 @@ import type { ACLLink } from '../acl/types.ts';
 import { formatGoDuration } from './flags.ts';
 import { formatToken } from './acl-format.ts';
 import {
-  ACL_HTTP_FLAGS, listFlag, nodeIdentities, outputFlags, roleIDFromPartial, runAcl, serviceIdentities, type AclRun,
+  ACL_HTTP_FLAGS, asIs, listFlag, nodeIdentities, outputFlags, roleIDFromPartial, runAcl, serviceIdentities, type AclRun,
 } from './acl-flags.ts';
 import { policyLinks, ROLE_LINK_FLAGS } from './acl-role-create.ts';
 import type { CliIO, Command } from './io.ts';
@@ -62,22 +62,13 @@ Usage: proconsul acl token create [options]
         return r.fail('Cannot create a token without specifying -policy-name, -policy-id, -role-name, -role-id, -service-identity, or -node-identity at least once');
       }
       const ttl = Number(r.flags.values['expires-ttl'] ?? 0);
-      let token;
-      try {
-        token = {
-          Description: r.str('description'), Local: r.flags.values.local === true, AccessorID: r.str('accessor'), SecretID: r.str('secret'),
-          ServiceIdentities: serviceIdentities(r.list('service-identity')), NodeIdentities: nodeIdentities(r.list('node-identity')),
-          Policies: await policyLinks(r), Roles: await roleLinks(r), ...(ttl > 0 ? { ExpirationTTL: formatGoDuration(ttl) } : {}),
-        };
-      } catch (err) {
-        return r.fail((err as Error).message);
-      }
-      try {
-        r.info(formatToken((await r.client.acl.tokenCreate(token)).data, r.format, r.meta));
-        return 0;
-      } catch (err) {
-        return r.fail(`Failed to create new token: ${(err as Error).message}`);
-      }
+      const token = await r.or(asIs, async () => ({
+        Description: r.str('description'), Local: r.flags.values.local === true, AccessorID: r.str('accessor'), SecretID: r.str('secret'),
+        ServiceIdentities: serviceIdentities(r.list('service-identity')), NodeIdentities: nodeIdentities(r.list('node-identity')),
+        Policies: await policyLinks(r), Roles: await roleLinks(r), ...(ttl > 0 ? { ExpirationTTL: formatGoDuration(ttl) } : {}),
+      }));
+      r.info(await r.or('Failed to create new token', async () => formatToken((await r.client.acl.tokenCreate(token)).data, r.format, r.meta)));
+      return 0;
     });
   },
 };

@@ -28,17 +28,8 @@ Usage: proconsul acl token delete [options] -accessor-id TOKEN
     return runAcl(this.flags, args, io, async (r) => {
       const partial = r.str('accessor-id') || r.str('id');
       if (partial === '') return r.fail('Must specify the -accessor-id parameter');
-      let accessor: string;
-      try {
-        accessor = await tokenAccessorFromPartial(r.client, partial);
-      } catch (err) {
-        return r.fail(`Error determining token ID: ${(err as Error).message}`);
-      }
-      try {
-        await r.client.acl.tokenDelete(accessor);
-      } catch (err) {
-        return r.fail(`Error deleting token ${JSON.stringify(accessor)}: ${(err as Error).message}`);
-      }
+      const accessor = await r.or('Error determining token ID', () => tokenAccessorFromPartial(r.client, partial));
+      await r.or(`Error deleting token ${JSON.stringify(accessor)}`, () => r.client.acl.tokenDelete(accessor));
       r.info(`Token ${JSON.stringify(accessor)} deleted successfully`);
       return 0;
     });

@@ -17,12 +17,8 @@ Usage: proconsul acl token list [options]
 `,
   run(args: string[], io: CliIO): Promise<number> {
     return runAcl(this.flags, args, io, async (r) => {
-      try {
-        r.info(formatTokenList((await r.client.acl.tokenList()).data, r.format, r.meta));
-        return 0;
-      } catch (err) {
-        return r.fail(`Failed to retrieve the token list: ${(err as Error).message}`);
-      }
+      r.info(await r.or('Failed to retrieve the token list', async () => formatTokenList((await r.client.acl.tokenList()).data, r.format, r.meta)));
+      return 0;
     });
   },
 };

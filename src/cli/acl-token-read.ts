@@ -32,19 +32,12 @@ Usage: proconsul acl token read [options] -accessor-id TOKENID
       const partial = r.str('accessor-id') || r.str('id');
       const self = r.flags.values.self === true;
       if (partial === '' && !self) return r.fail('Must specify the -accessor-id parameter');
-      let accessor = '';
-      try {
-        if (!self) accessor = await tokenAccessorFromPartial(r.client, partial);
-      } catch (err) {
-        return r.fail(`Error determining token ID: ${(err as Error).message}`);
-      }
-      try {
+      const accessor = self ? '' : await r.or('Error determining token ID', () => tokenAccessorFromPartial(r.client, partial));
+      r.info(await r.or(`Error reading token ${JSON.stringify(accessor)}`, async () => {
         const t = self ? await r.client.acl.tokenReadSelf() : await r.client.acl.tokenRead(accessor);
-        r.info(formatToken(t.data, r.format, r.meta));
-        return 0;
-      } catch (err) {
-        return r.fail(`Error reading token ${JSON.stringify(accessor)}: ${(err as Error).message}`);
-      }
+        return formatToken(t.data, r.format, r.meta);
+      }));
+      return 0;
     });
   },
 };

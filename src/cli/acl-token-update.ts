@@ -3,7 +3,7 @@
 import type { ACLTokenInput } from '../api/index.ts';
 import { formatToken } from './acl-format.ts';
 import {
-  ACL_HTTP_FLAGS, listFlag, nodeIdentities, outputFlags, policyIDFromPartial, runAcl, serviceIdentities,
+  ACL_HTTP_FLAGS, asIs, listFlag, nodeIdentities, outputFlags, policyIDFromPartial, runAcl, serviceIdentities,
   tokenAccessorFromPartial, type AclRun,
 } from './acl-flags.ts';
 import { roleLinks } from './acl-token-create.ts';
@@ -85,32 +85,13 @@ Usage: proconsul acl token update [options]
     return runAcl(this.flags, args, io, async (r) => {
       const partial = r.str('accessor-id') || r.str('id');
       if (partial === '') return r.fail('Cannot update a token without specifying the -accessor-id parameter');
-      let accessor: string;
-      try {
-        accessor = await tokenAccessorFromPartial(r.client, partial);
-      } catch (err) {
-        return r.fail(`Error determining token ID: ${(err as Error).message}`);
-      }
-      let current: ACLTokenInput;
-      try {
-        current = (await r.client.acl.tokenRead(accessor)).data;
-      } catch (err) {
-        return r.fail(`Error when retrieving current token: ${(err as Error).message}`);
-      }
+      const accessor = await r.or('Error determining token ID', () => tokenAccessorFromPartial(r.client, partial));
+      const current: ACLTokenInput = (await r.or('Error when retrieving current token', () => r.client.acl.tokenRead(accessor))).data;
       const clash = PAIRS.find(([set, add]) => given(r, set) && given(r, add));
       if (clash) return r.fail(clash[2]);
-      let input: ACLTokenInput;
-      try {
-        input = await updated(r, current);
-      } catch (err) {
-        return r.fail((err as Error).message);
-      }
-      try {
-        r.info(formatToken((await r.client.acl.tokenUpdate(input)).data, r.format, r.meta));
-        return 0;
-      } catch (err) {
-        return r.fail(`Failed to update token ${accessor}: ${(err as Error).message}`);
-      }
+      const input = await r.or(asIs, () => updated(r, current));
+      r.info(await r.or(`Failed to update token ${accessor}`, async () => formatToken((await r.client.acl.tokenUpdate(input)).data, r.format, r.meta)));
+      return 0;
     });
   },
 };
