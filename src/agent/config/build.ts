@@ -6,6 +6,7 @@ import type { ConfigTree } from './merge.ts';
 import { readNetwork } from './network.ts';
 import { readGossip, readGossipWan } from './gossip.ts';
 import type { RuntimeConfig } from './runtime.ts';
+import { readTls } from './tls.ts';
 import { validateRuntime } from './validation.ts';
 import { TreeReader } from './values.ts';
 
@@ -111,6 +112,7 @@ export function buildRuntime(tree: ConfigTree, valueErrors: string[], ctx: Build
     limits: {
       kvMaxValueSize: r.int('limits.kv_max_value_size', 524288), txnMaxReqLen: r.int('limits.txn_max_req_len', 524288),
       httpMaxConnsPerClient: r.int('limits.http_max_conns_per_client', 200),
+      httpsHandshakeTimeout: r.durationMs('limits.https_handshake_timeout', 5_000),
     },
     http: {
       responseHeaders: r.stringMap('http_config.response_headers'),
@@ -118,6 +120,7 @@ export function buildRuntime(tree: ConfigTree, valueErrors: string[], ctx: Build
     },
     gossip: readGossip(r, network.bindAddr, network.ports.serfLan, r.bool('server')),
     gossipWan: readGossipWan(r, network.bindAddr, network.advertiseAddrWan, network.ports.serfWan, r.bool('server')),
+    tls: readTls(r, { server: general.server, nodeName: general.nodeName, domain: general.domain }),
     raw: tree,
   };
   validateRuntime(built, r);

@@ -1,12 +1,12 @@
-// Resolving bind, advertise and client addresses and the HTTP/DNS listeners from the merged
+// Resolving bind, advertise and client addresses and the HTTP/HTTPS/DNS listeners from the merged
 // tree, with the error texts of Consul's builder.
 import { expandAddrs, expandIPs, isAnyAddr, makeListeners, privateIPv4s, type Interfaces } from './addresses.ts';
 import { ConfigError } from './error.ts';
-import type { RuntimeConfig } from './runtime.ts';
+import type { ListenAddr, RuntimeConfig } from './runtime.ts';
 import type { TreeReader } from './values.ts';
 
 /** The network part of RuntimeConfig. */
-export type NetworkConfig = Pick<RuntimeConfig, 'bindAddr' | 'advertiseAddr' | 'advertiseAddrWan' | 'clientAddrs' | 'ports' | 'httpAddrs' | 'dnsAddrs'>;
+export type NetworkConfig = Pick<RuntimeConfig, 'bindAddr' | 'advertiseAddr' | 'advertiseAddrWan' | 'clientAddrs' | 'ports' | 'httpAddrs' | 'dnsAddrs'> & { httpsAddrs: ListenAddr[] };
 
 function readPorts(r: TreeReader): RuntimeConfig['ports'] {
   const ports = {
@@ -64,7 +64,8 @@ export function readNetwork(r: TreeReader, ifaces: Interfaces): NetworkConfig {
   }
   const mode = r.str('unix_sockets.mode') || undefined;
   const httpAddrs = makeListeners(expandAddrs('addresses.http', r.str('addresses.http'), ifaces, r.errors), clientAddrs, ports.http, mode);
+  const httpsAddrs = makeListeners(expandAddrs('addresses.https', r.str('addresses.https'), ifaces, r.errors), clientAddrs, ports.https, mode);
   const dnsAddrs = makeListeners(expandAddrs('addresses.dns', r.str('addresses.dns'), ifaces, r.errors), clientAddrs, ports.dns);
   if (dnsAddrs.some((a) => a.kind === 'unix')) throw new ConfigError('DNS address cannot be a unix socket');
-  return { bindAddr, advertiseAddr, advertiseAddrWan, clientAddrs, ports, httpAddrs, dnsAddrs };
+  return { bindAddr, advertiseAddr, advertiseAddrWan, clientAddrs, ports, httpAddrs, httpsAddrs, dnsAddrs };
 }

@@ -1,6 +1,7 @@
 // The agent's runtime configuration: what the config loader produces from files and flags and
 // what createAgent() consumes. Durations are milliseconds; listeners are resolved addresses.
 import type { GossipSettings, WanGossipSettings } from './gossip.ts';
+import type { TlsConfig } from './tls.ts';
 
 /** A resolved listener address: TCP host:port or a unix socket path. */
 export type ListenAddr = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string; mode?: string };
@@ -35,6 +36,10 @@ export interface RuntimeConfig {
   };
   /** HTTP listeners resolved from addresses.http / client_addr and ports.http (empty if disabled). */
   httpAddrs: ListenAddr[];
+  /** HTTPS listeners from addresses.https / client_addr and ports.https (the loader always sets it; empty while ports.https is -1). */
+  httpsAddrs?: ListenAddr[];
+  /** TLS per protocol from the `tls` stanza and its legacy top-level keys (the loader always sets it). */
+  tls?: TlsConfig;
   /** DNS listeners resolved likewise (empty if ports.dns is -1). */
   dnsAddrs: ListenAddr[];
   domain: string;
@@ -47,7 +52,11 @@ export interface RuntimeConfig {
   /** Milliseconds. */
   defaultQueryTime: number;
   maxQueryTime: number;
-  limits: { kvMaxValueSize: number; txnMaxReqLen: number; httpMaxConnsPerClient: number };
+  limits: {
+    kvMaxValueSize: number; txnMaxReqLen: number; httpMaxConnsPerClient: number;
+    /** Milliseconds a new HTTPS connection has to finish its TLS handshake (limits.https_handshake_timeout, default 5s). */
+    httpsHandshakeTimeout?: number;
+  };
   http: { responseHeaders: Record<string, string>; allowWriteHttpFrom: string[]; useCache: boolean };
   acl: {
     enabled: boolean;

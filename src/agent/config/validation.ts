@@ -2,6 +2,7 @@
 // builder.validate: fatal mistakes throw, soft ones become warnings.
 import { statSync } from 'node:fs';
 import type { BuiltConfig } from './build.ts';
+import type { ListenAddr } from './runtime.ts';
 import { ConfigError } from './error.ts';
 import type { TreeReader } from './values.ts';
 
@@ -88,6 +89,25 @@ function bootstrapWarnings(c: BuiltConfig, r: TreeReader): void {
   if (c.server && !c.dev && !c.bootstrap && c.bootstrapExpect > 1) r.warnings.push(`bootstrap_expect > 0: expecting ${c.bootstrapExpect} servers`);
 }
 
+function addrKey(a: ListenAddr): [string, string] {
+  if (a.kind === 'unix') return [`unix:${a.path}`, a.path];
+  const shown = a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+  return [`tcp:${shown}`, shown];
+}
+
+/** Consul's addrsUnique over the DNS, HTTP and HTTPS listeners: no address serves two of them. */
+function validateListenersUnique(c: BuiltConfig): void {
+  const inuse = new Map<string, string>();
+  for (const [name, addrs] of [['DNS', c.dnsAddrs], ['HTTP', c.httpAddrs], ['HTTPS', c.httpsAddrs ?? []]] as const) {
+    for (const a of addrs) {
+      const [key, shown] = addrKey(a);
+      const other = inuse.get(key);
+      if (other !== undefined) throw new ConfigError(`${name} address ${shown} already configured for ${other}`);
+      inuse.set(key, name);
+    }
+  }
+}
+
 /** Validates `c` in place (bootstrap_expect = 1 becomes bootstrap); throws the first fatal error. */
 export function validateRuntime(c: BuiltConfig, r: TreeReader): void {
   // Consul's build step turns bootstrap_expect = 1 into bootstrap mode before validating.
@@ -101,5 +121,6 @@ export function validateRuntime(c: BuiltConfig, r: TreeReader): void {
   validateAltDomain(c);
   validateBootstrap(c);
   validateMisc(c, r);
+  validateListenersUnique(c);
   bootstrapWarnings(c, r);
 }
