@@ -8,6 +8,7 @@ import { createClientAgent, type ClientAgent } from '../src/index.ts';
 import { silentLogger } from '../src/log.ts';
 import { remoteDnsHandler } from '../src/agent/client-dns.ts';
 import { Forwarder } from '../src/agent/forward.ts';
+import { dnsConfigFrom } from '../src/dns/index.ts';
 import { devConfig } from './support/agent.ts';
 
 let agent: ClientAgent;
@@ -47,7 +48,7 @@ test('every other route is forwarded, and without a known server fails with Cons
 
 test('DNS questions that reach no server are answered SERVFAIL', async () => {
   const forwarder = new Forwarder({ logger: silentLogger() });
-  const handler = remoteDnsHandler({ forwarder, servers: { servers: () => [] }, token: () => '', logger: silentLogger() });
+  const handler = remoteDnsHandler({ forwarder, servers: { servers: () => [] }, cfg: dnsConfigFrom(devConfig()), token: () => '', logger: silentLogger() });
   const q = dnsPacket.encode({ type: 'query', id: 7, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'A', name: 'web.service.consul' }] });
   const reply = dnsPacket.decode((await handler.handle(q, 'udp'))!);
   assert.equal(reply.id, 7);

@@ -12,8 +12,10 @@ import type { Replica } from '../state/index.ts';
 import { ensureAclBootstrap } from '../leader/acl.ts';
 import type { SessionTimers } from '../leader/session-ttl.ts';
 import type { LeaderSide } from '../leader/duties.ts';
+import { httpsListener } from './tls.ts';
 import { HttpServer } from '../http/index.ts';
-import { DnsHandler, DnsServer, dnsConfigFrom, type DnsAddresses } from '../dns/index.ts';
+import { DnsHandler, DnsServer, delegateRecursion, dnsConfigFrom, type DnsAddresses } from '../dns/index.ts';
+import { decodeDnsConfig } from '../dns/config-wire.ts';
 import { DnsView, type DnsAcl } from '../endpoint/index.ts';
 import { buildServer, type AgentHooks, type Endpoints } from './server.ts';
 import { LanPool } from './lan-pool.ts';
@@ -181,6 +183,17 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   // Questions for another datacenter are answered there (servers in a WAN pool).
   const dcDns = wanDnsWrapper(wan, { ...dnsConfigFrom(config), bindAddr: config.bindAddr }, logger);
   const dns = new DnsServer({ handler: dcDns(dnsHandler, () => dnsAcl(local, endpoints).token()), logger: logger.child({ '@module': 'dns' }) });
+  // Handlers per client token and settings (tokens hold no newline), bounded like dnsFor's.
+  const clientDns = tokenHandlers((key) => {
+    const token = key.slice(0, key.indexOf('\n'));
+    const settings = key.slice(key.indexOf('\n') + 1);
+    const cfg = decodeDnsConfig(settings, config.datacenter);
+    const handler = dnsHandler.derive({
+      cfg, view: new DnsView(replica, { token: () => token, resolve: (s) => endpoints.acl.resolver.resolve(s) }),
+      fastPath: false, recursion: delegateRecursion,
+    });
+    return dcDns(handler, () => token, { domain: cfg.domain, altDomain: cfg.altDomain, settings });
+  });
   // Client agents reach servers on ports.server; an agent built without a pool (in-process
   // tests) has no clients and binds no RPC port.
   const rpc = config.gossip ? createRpcServer({
@@ -189,6 +202,8 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
     dnsFor: tokenHandlers((token) => dcDns(dnsHandler.derive({
       view: new DnsView(replica, { token: () => token, resolve: (s) => endpoints.acl.resolver.resolve(s) }), fastPath: false,
     }), () => token)),
+    // A client agent's question under its own settings and token; its recursors are its own.
+    dnsWith: (token, settings) => clientDns(`${token}\n${settings}`),
   }) : null;
   let started = false;
   let stopped = false;
@@ -202,6 +217,8 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
     async start() {
       if (started) return;
       started = true;
+      // TLS files and rules are checked before anything binds, as Consul's agent does.
+      const https = httpsListener(config);
       await store.open();
       await replica.start();
       // Before gossip announces this server, so clients that see it can reach it.
@@ -216,6 +233,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       await local.start();
       coordinateSync.start();
       await http.listen(config.httpAddrs);
+      if (https) await http.listen(config.httpsAddrs ?? [], https);
       await dns.listen(config.dnsAddrs);
       if (config.pidFile) fs.writeFileSync(config.pidFile, String(process.pid));
       log.info({ node: config.nodeName, datacenter: config.datacenter, store: store.kind, http: http.addresses() }, 'agent started');

@@ -1,11 +1,17 @@
-// DNS on a client agent: every question is posted, as the raw message, to a server's internal
-// RPC listener with the agent's DNS token and answered there by the server's DnsHandler; when no
-// server answers, the client replies SERVFAIL itself.
+// DNS on a client agent, answered under the client's own configuration as Consul's agents do:
+// header checks, names outside its domain and alt_domain (its recursors, else REFUSED) and
+// recursion run here in the same DnsHandler servers use; a question under its domains is posted,
+// as the raw message with the client's settings (config-wire.ts) and DNS token, to a server's
+// internal RPC listener, whose handler answers it under those settings from the server's catalog
+// replica (reverse names the catalog does not know come back for the client's recursors). When
+// no server answers, the client replies SERVFAIL itself.
 import dnsPacket from 'dns-packet';
-import type { DnsHandler } from '../dns/index.ts';
+import { DnsHandler, parseName, type DnsConfig } from '../dns/index.ts';
+import { DNS_CONFIG_HEADER, encodeDnsConfig } from '../dns/config-wire.ts';
+import { EMPTY_DNS_READER } from '../endpoint/dns-view.ts';
 import type { Logger } from '../log.ts';
 import type { Forwarder, ServerSource } from './forward.ts';
-import { DNS_MESSAGE_TYPE, DNS_RPC_PATH } from './rpc-server.ts';
+import { DNS_MESSAGE_TYPE, DNS_RECURSE_HEADER, DNS_RPC_PATH } from './rpc-server.ts';
 
 const SERVFAIL = 2;
 
@@ -13,38 +19,56 @@ const SERVFAIL = 2;
 export interface RemoteDnsDeps {
   forwarder: Forwarder;
   servers: ServerSource;
+  /** The client's DNS settings (dnsConfigFrom of its runtime configuration). */
+  cfg: DnsConfig;
   /** acl.tokens.dns, else the default token, read per query. */
   token(): string;
   logger: Logger;
+  random?: () => number;
+  now?: () => number;
 }
 
-/** A DnsServer handler that asks a server. */
+/** A DnsServer handler that answers the client's names through a server and recurses itself. */
 export function remoteDnsHandler(d: RemoteDnsDeps): Pick<DnsHandler, 'answerNow' | 'handle'> {
+  // Knows no catalog: it only ever rejects headers, recurses or refuses.
+  const own = new DnsHandler({ cfg: d.cfg, view: EMPTY_DNS_READER, logger: d.logger, random: d.random, now: d.now, fastPath: false });
+  const settings = encodeDnsConfig(d.cfg);
+  const ours = (msg: Buffer): boolean => {
+    try {
+      const q = dnsPacket.decode(msg).questions?.[0];
+      return !!q && parseName(q.name, q.type, d.cfg.domain, d.cfg.altDomain) !== null;
+    } catch {
+      return false;
+    }
+  };
   return {
-    // Runts are dropped without a round trip; everything else is the server's to judge.
-    answerNow: (msg) => (msg.length < 12 ? null : undefined),
+    answerNow: (msg, transport) => own.answerNow(msg, transport),
     async handle(msg, transport) {
+      if (!ours(msg)) return own.handle(msg, transport);
       const token = d.token();
       try {
         const res = await d.forwarder.send(d.servers, {
           method: 'POST', url: `${DNS_RPC_PATH}?transport=${transport}`, body: msg,
-          headers: { 'content-type': DNS_MESSAGE_TYPE, ...(token ? { 'x-consul-token': token } : {}) },
+          headers: { 'content-type': DNS_MESSAGE_TYPE, [DNS_CONFIG_HEADER]: settings, ...(token ? { 'x-consul-token': token } : {}) },
         });
+        // A reverse name the catalog does not know: the client's recursors answer it.
+        if (res.headers[DNS_RECURSE_HEADER] !== undefined) return own.handle(msg, transport);
         if (res.status === 204) return null;
         if (res.status === 200) return res.body;
         d.logger.warn({ status: res.status, error: res.body.toString('utf8').trim() }, 'DNS query failed on the server');
       } catch (err) {
         d.logger.warn({ error: (err as Error).message }, 'DNS query could not reach a server');
       }
-      return servfail(msg);
+      return servfail(msg, d.cfg.recursors.length > 0);
     },
   };
 }
 
-function servfail(msg: Buffer): Buffer | null {
+function servfail(msg: Buffer, recursion: boolean): Buffer | null {
   try {
     const q = dnsPacket.decode(msg);
-    return dnsPacket.encode({ type: 'response', id: q.id, flags: (q.flags ?? 0) & dnsPacket.RECURSION_DESIRED | SERVFAIL, questions: q.questions });
+    const flags = ((q.flags ?? 0) & dnsPacket.RECURSION_DESIRED) | (recursion ? dnsPacket.RECURSION_AVAILABLE : 0) | SERVFAIL;
+    return dnsPacket.encode({ type: 'response', id: q.id, flags, questions: q.questions });
   } catch {
     return null;
   }

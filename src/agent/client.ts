@@ -1,15 +1,17 @@
 // The composition root of a client agent (`proconsul agent` without -server): no store, replica,
 // election or leader loops. It owns its node's services and checks, runs the checks, syncs them
 // to the catalog through a server (anti-entropy), answers agent-local routes itself, forwards
-// every other HTTP request and every DNS question to a server found in the LAN pool.
+// every other HTTP request to a server found in the LAN pool, and answers DNS under its own
+// settings with the catalog data of a server (client-dns.ts).
 import fs from 'node:fs';
 import { systemClock, type Clock } from '../clock.ts';
 import { createLogger, LogHub, type Logger } from '../log.ts';
 import { Telemetry } from '../telemetry/metrics.ts';
+import { httpsListener } from './tls.ts';
 import { HttpServer, type RequestConfig } from '../http/index.ts';
 import { ClientAclResolver } from './client-acl.ts';
 import { RemoteNodeChecks } from './client-alias.ts';
-import { DnsServer } from '../dns/index.ts';
+import { DnsServer, dnsConfigFrom } from '../dns/index.ts';
 import type { Leadership } from '../endpoint/index.ts';
 import type { AgentBase, AgentDeps } from './agent.ts';
 import { clientRoutes } from './client-routes.ts';
@@ -90,7 +92,10 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
     },
   });
   const dns = new DnsServer({
-    handler: remoteDnsHandler({ forwarder, servers, token: () => token('dns'), logger: logger.child({ '@module': 'dns' }) }),
+    handler: remoteDnsHandler({
+      forwarder, servers, cfg: dnsConfigFrom(config), token: () => token('dns'), logger: logger.child({ '@module': 'dns' }),
+      random, now: () => clock.now(),
+    }),
     logger: logger.child({ '@module': 'dns' }),
   });
   let started = false;
@@ -101,11 +106,14 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
     async start() {
       if (started) return;
       started = true;
+      // TLS files and rules are checked before anything binds, as Consul's agent does.
+      const https = httpsListener(config);
       await pool.start();
       if (pool.gossip) followServers(pool, servers, local, clock, log);
       await local.start();
       coordinateSync.start();
       await http.listen(config.httpAddrs);
+      if (https) await http.listen(config.httpsAddrs ?? [], https);
       await dns.listen(config.dnsAddrs);
       if (config.pidFile) fs.writeFileSync(config.pidFile, String(process.pid));
       log.info({ node: config.nodeName, datacenter: config.datacenter, http: http.addresses() }, 'client agent started');

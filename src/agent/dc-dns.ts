@@ -1,13 +1,23 @@
 // DNS questions for another datacenter (`web.service.dc2.consul`, `n1.node.dc2.consul`): a server
 // in a WAN pool passes the raw question to a server of that datacenter over the internal RPC and
 // relays its answer, so the records come from that datacenter's catalog; an unknown datacenter
-// stays NXDOMAIN as before. Every other question goes to the local handler untouched.
+// stays NXDOMAIN as before. Every other question goes to the local handler untouched. A question
+// a client agent asked under its own settings is recognised by the client's domains and passed on
+// with those settings, so the remote server answers it as the client would.
 import dnsPacket from 'dns-packet';
 import { parseName, type DnsHandler } from '../dns/index.ts';
 import type { Logger } from '../log.ts';
 import type { DatacenterRoutes } from './dc-forward.ts';
 import { Forwarder } from './forward.ts';
-import { DNS_MESSAGE_TYPE, DNS_RPC_PATH } from './rpc-server.ts';
+import { DNS_MESSAGE_TYPE, DNS_RECURSE_HEADER, DNS_RPC_PATH } from './rpc-server.ts';
+import { DNS_CONFIG_HEADER } from '../dns/config-wire.ts';
+
+/** A client agent's DNS settings: its domains, and the header value they came in (config-wire.ts). */
+export interface ClientDnsSettings {
+  domain: string;
+  altDomain: string;
+  settings: string;
+}
 
 /** A DNS message handler as the listeners use it. */
 export type MessageHandler = Pick<DnsHandler, 'answerNow' | 'handle'>;
@@ -40,7 +50,9 @@ export function remoteDatacenter(msg: Buffer, d: Pick<DatacenterDnsDeps, 'datace
 }
 
 /** Wraps `local` so questions for a known remote datacenter are answered there under `token()`. */
-export function datacenterDnsHandler(local: MessageHandler, token: () => string, d: DatacenterDnsDeps): MessageHandler {
+export function datacenterDnsHandler(local: MessageHandler, token: () => string, deps: DatacenterDnsDeps, client?: ClientDnsSettings): MessageHandler {
+  const d = client ? { ...deps, domain: client.domain, altDomain: client.altDomain } : deps;
+  const settings: Record<string, string> = client ? { [DNS_CONFIG_HEADER]: client.settings } : {};
   // Decoding costs; skip it entirely while no other datacenter is known.
   const remote = (msg: Buffer): string | null => (d.routes.hasRemoteDatacenters() ? remoteDatacenter(msg, d) : null);
   return {
@@ -58,11 +70,13 @@ export function datacenterDnsHandler(local: MessageHandler, token: () => string,
       try {
         const res = await d.forwarder.send({ servers: () => servers }, {
           method: 'POST', url: `${DNS_RPC_PATH}?transport=${transport}`, body: msg,
-          headers: { 'content-type': DNS_MESSAGE_TYPE, ...(t ? { 'x-consul-token': t } : {}) },
+          headers: { 'content-type': DNS_MESSAGE_TYPE, ...settings, ...(t ? { 'x-consul-token': t } : {}) },
         });
-        if (res.status === 204) return null;
+        // Asked to recurse (never for a datacenter's name): the local handler decides.
+        const recurse = res.headers[DNS_RECURSE_HEADER] !== undefined;
+        if (res.status === 204 && !recurse) return null;
         if (res.status === 200) return res.body;
-        d.logger.warn({ datacenter: dc, status: res.status, error: res.body.toString('utf8').trim() }, 'DNS query failed in the remote datacenter');
+        if (!recurse) d.logger.warn({ datacenter: dc, status: res.status, error: res.body.toString('utf8').trim() }, 'DNS query failed in the remote datacenter');
       } catch (err) {
         d.logger.warn({ datacenter: dc, error: (err as Error).message }, 'DNS query could not reach the remote datacenter');
       }
@@ -74,11 +88,11 @@ export function datacenterDnsHandler(local: MessageHandler, token: () => string,
 /** The wrapper for this agent's handlers: identity without a WAN pool, else remote questions go to their datacenter. */
 export function wanDnsWrapper(
   wan: DatacenterDnsDeps['routes'] & { readonly enabled: boolean }, c: { datacenter: string; domain: string; altDomain: string; bindAddr: string }, logger: Logger,
-): (local: MessageHandler, token: () => string) => MessageHandler {
+): (local: MessageHandler, token: () => string, client?: ClientDnsSettings) => MessageHandler {
   if (!wan.enabled) return (local) => local;
   const deps: DatacenterDnsDeps = {
     datacenter: c.datacenter, domain: c.domain, altDomain: c.altDomain, routes: wan, logger: logger.child({ '@module': 'dns' }),
     forwarder: new Forwarder({ logger, localAddress: c.bindAddr }),
   };
-  return (local, token) => datacenterDnsHandler(local, token, deps);
+  return (local, token, client) => datacenterDnsHandler(local, token, deps, client);
 }

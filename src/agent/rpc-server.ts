@@ -4,7 +4,8 @@
 // and the election's liveness greeting that follower servers keep open to the leader.
 import { HttpServer, Router, type HttpRequest, type HttpResult } from '../http/index.ts';
 import type { Logger } from '../log.ts';
-import type { DnsHandler } from '../dns/index.ts';
+import { RecursionDelegated, type DnsHandler } from '../dns/index.ts';
+import { DNS_CONFIG_HEADER } from '../dns/config-wire.ts';
 import type { AclIdentity } from '../endpoint/index.ts';
 import type { TokenSources } from '../endpoint/acl-sources.ts';
 import type { Policy } from '../acl/index.ts';
@@ -17,6 +18,8 @@ export const INTERNAL_RPC_PREFIX = '/v1/internal/rpc/';
 export const DNS_RPC_PATH = `${INTERNAL_RPC_PREFIX}dns`;
 /** Client agents fetch what a token grants here (X-Consul-Token), to authorize agent routes themselves. */
 export const ACL_RPC_PATH = `${INTERNAL_RPC_PREFIX}acl/authorizer`;
+/** Set on a 204 answer to a client's DNS question the client's own recursors must answer. */
+export const DNS_RECURSE_HEADER = 'X-Proconsul-Dns-Recurse';
 /** Content type of a raw DNS message (RFC 8484). */
 export const DNS_MESSAGE_TYPE = 'application/dns-message';
 
@@ -32,6 +35,11 @@ export interface RpcServerDeps {
   dns: Pick<DnsHandler, 'handle'>;
   /** The same handler answering under another ACL token. */
   dnsFor(token: string): Pick<DnsHandler, 'handle'>;
+  /**
+   * A handler answering under a client agent's DNS settings (config-wire.ts) and token, leaving
+   * recursion to the client (it throws RecursionDelegated); throws BadRequestError on bad settings.
+   */
+  dnsWith?(token: string, settings: string): Pick<DnsHandler, 'handle'>;
   /** This server's token resolver (absent: the ACL route is not served). */
   acl?: { resolve(secret: string): AclIdentity; sourcesOf(identity: AclIdentity): TokenSources; readonly enabled: boolean };
   /** The election's liveness greeting (leader/liveness.ts), null while no election greets here. */
@@ -39,13 +47,29 @@ export interface RpcServerDeps {
   logger: Logger;
 }
 
-/** Answers a raw DNS message posted by a client agent. */
+/**
+ * Answers a raw DNS message posted by a client agent: under the client's settings and token
+ * (anonymous when it sent none) when it sent its settings, as current clients do; else under
+ * this server's settings, and this server's DNS token when no token came.
+ */
 function dnsRoute(d: RpcServerDeps): (req: HttpRequest) => Promise<HttpResult> {
   return async (req) => {
     const msg = await req.body(MAX_DNS_MESSAGE);
     const token = req.headers['x-consul-token'];
+    const settings = req.headers[DNS_CONFIG_HEADER];
+    const transport = req.query.get('transport') === 'tcp' ? 'tcp' : 'udp';
+    if (typeof settings === 'string' && d.dnsWith) {
+      const handler = d.dnsWith(typeof token === 'string' ? token : '', settings);
+      try {
+        const reply = await handler.handle(msg, transport);
+        return reply ? { raw: reply, contentType: DNS_MESSAGE_TYPE } : { status: 204 };
+      } catch (err) {
+        if (err instanceof RecursionDelegated) return { status: 204, headers: { [DNS_RECURSE_HEADER]: 'true' } };
+        throw err;
+      }
+    }
     const handler = typeof token === 'string' ? d.dnsFor(token) : d.dns;
-    const reply = await handler.handle(msg, req.query.get('transport') === 'tcp' ? 'tcp' : 'udp');
+    const reply = await handler.handle(msg, transport);
     return reply ? { raw: reply, contentType: DNS_MESSAGE_TYPE } : { status: 204 };
   };
 }
@@ -75,7 +99,7 @@ function aclRoute(acl: NonNullable<RpcServerDeps['acl']>): (req: HttpRequest) =>
   };
 }
 
-/** Derived DNS handlers per token, bounded (oldest dropped first). */
+/** Derived DNS handlers per token (or any other string key), bounded (oldest dropped first). */
 export function tokenHandlers<H>(make: (token: string) => H): (token: string) => H {
   const cache = new Map<string, H>();
   return (token) => {

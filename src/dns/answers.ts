@@ -4,7 +4,7 @@
 import type { Answer } from 'dns-packet';
 import { NotFoundError } from '../errors.ts';
 import { NotImplementedError } from './errors.ts';
-import type { DnsView, DnsInstance } from '../endpoint/dns-view.ts';
+import type { DnsReader, DnsInstance } from '../endpoint/dns-view.ts';
 import { serviceTtl, type DnsConfig } from './config.ts';
 import type { DnsQuery, Locality } from './name.ts';
 import {
@@ -22,7 +22,7 @@ export interface Sections {
 /** What answering needs besides the question. */
 export interface AnswerContext {
   cfg: DnsConfig;
-  view: DnsView;
+  view: DnsReader;
   random: () => number;
   now: () => number;
 }

@@ -3,7 +3,7 @@
 // EDNS0 echo, trimming to the transport, and encoding. Never throws on client input.
 import dnsPacket, { type Answer, type DecodedPacket, type Packet } from 'dns-packet';
 import type { Logger } from '../log.ts';
-import type { DnsView } from '../endpoint/dns-view.ts';
+import type { DnsReader } from '../endpoint/dns-view.ts';
 import type { DnsConfig } from './config.ts';
 import { parseName, type ParsedName } from './name.ts';
 import { answer, type Sections } from './answers.ts';
@@ -18,7 +18,7 @@ import { readQuery } from './wire.ts';
 /** Dependencies of the handler. */
 export interface DnsHandlerDeps {
   cfg: DnsConfig;
-  view: DnsView;
+  view: DnsReader;
   logger: Logger;
   random?: () => number;
   now?: () => number;
@@ -28,6 +28,11 @@ export interface DnsHandlerDeps {
   maxRecursions?: number;
   /** Prepared answers for plain service queries (default true; tests compare with the general path). */
   fastPath?: boolean;
+  /**
+   * Replaces asking `cfg.recursors` (the raw query in, the raw reply or null out): a server
+   * answering for a client agent rejects with RecursionDelegated, the client asks its own.
+   */
+  recursion?: (msg: Buffer) => Promise<Buffer | null>;
 }
 
 const QR = 0x8000;
@@ -36,7 +41,7 @@ const EDNS_MAX = 65535 - 68;
 
 /** Answers raw DNS messages. */
 export class DnsHandler {
-  readonly #d: Required<DnsHandlerDeps>;
+  readonly #d: Required<Omit<DnsHandlerDeps, 'recursion'>> & Pick<DnsHandlerDeps, 'recursion'>;
   readonly #prepared: PreparedAnswers | null;
   readonly #writer = new MessageWriter();
   #recursing = 0;
@@ -162,7 +167,8 @@ export class DnsHandler {
     if (this.#recursing >= this.#d.maxRecursions) return encodeSafe(this.#reply(req, RCODE.SERVFAIL, false), msg);
     this.#recursing++;
     try {
-      const got = await recurse(msg, this.#d.cfg, this.#d.random, this.#d.exchange);
+      const { recursion } = this.#d;
+      const got = await (recursion ? recursion(msg) : recurse(msg, this.#d.cfg, this.#d.random, this.#d.exchange));
       if (got) return got;
     } finally {
       this.#recursing--;

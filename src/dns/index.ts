@@ -4,4 +4,4 @@ export { DnsHandler, type DnsHandlerDeps } from './handler.ts';
 export { DnsServer, type DnsAddresses, type DnsServerDeps } from './server.ts';
 export { parseName, type DnsQuery, type ParsedName, type Locality } from './name.ts';
 export { RCODE, rcodeFor } from './errors.ts';
-export type { Exchange } from './recursor.ts';
+export { RecursionDelegated, delegateRecursion, type Exchange } from './recursor.ts';

@@ -4,7 +4,7 @@
 // fits and writes them with the general path's truncate.ts and pack.ts, so the reply is byte for
 // byte what the general path would have sent.
 import dnsPacket, { type Answer } from 'dns-packet';
-import type { DnsView } from '../endpoint/dns-view.ts';
+import type { DnsReader } from '../endpoint/dns-view.ts';
 import type { DnsConfig } from './config.ts';
 import { serviceTtl } from './config.ts';
 import { checkLocal, instanceRecords, type Question } from './answers.ts';
@@ -50,7 +50,7 @@ const UNUSABLE: Records = { entry: packEntry([], []), recs: null, usable: false,
 /** Dependencies of the prepared answers. */
 export interface PreparedDeps {
   cfg: DnsConfig;
-  view: DnsView;
+  view: DnsReader;
   random: () => number;
 }
 

@@ -7,6 +7,16 @@ import dnsPacket from 'dns-packet';
 import type { DnsConfig } from './config.ts';
 import { shuffle } from './records.ts';
 
+/** Thrown by a handler that leaves recursion to whoever asked it (a server answering for a client agent). */
+export class RecursionDelegated extends Error {
+  constructor() {
+    super('recursion is left to the asking agent');
+  }
+}
+
+/** A DnsHandler `recursion` that delegates every recursion. */
+export const delegateRecursion = (): Promise<never> => Promise.reject(new RecursionDelegated());
+
 /** Sends one query to one upstream and resolves with its raw reply (or rejects on timeout). */
 export type Exchange = (query: Buffer, to: { host: string; port: number }, timeoutMs: number) => Promise<Buffer>;
 

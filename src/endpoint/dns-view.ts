@@ -31,6 +31,15 @@ interface Cached {
   instances: DnsInstance[];
 }
 
+/** What DNS answering reads: a DnsView, or nothing at all (a client agent's recursion-only handler). */
+export type DnsReader = Pick<DnsView, 'instances' | 'hasService' | 'serviceKey' | 'version' | 'node' | 'nodeByAddress' | 'serviceByAddress'>;
+
+/** A reader that knows no service, node or address. */
+export const EMPTY_DNS_READER: DnsReader = {
+  instances: () => [], hasService: () => false, serviceKey: () => undefined, version: () => 0,
+  node: () => undefined, nodeByAddress: () => undefined, serviceByAddress: () => undefined,
+};
+
 /** Read views for the DNS transport over the replica's catalog tables. */
 export class DnsView {
   readonly #replica: Replica;

@@ -12,7 +12,7 @@ export { CatalogEndpoint, toServiceNode, type CatalogFilters } from './catalog.t
 export { HealthEndpoint, HEALTH_STATES } from './health.ts';
 export { planRegister, planDeregister, invalidateSessions, type CatalogPlan } from './catalog-write.ts';
 export type { CatalogTxnOp, CatalogResult } from './txn-catalog.ts';
-export { DnsView, type DnsAcl, type DnsInstance } from './dns-view.ts';
+export { DnsView, EMPTY_DNS_READER, type DnsAcl, type DnsInstance, type DnsReader } from './dns-view.ts';
 export { AclResolver, tokenExpired, type AclIdentity, type AclResolverConfig } from './acl-resolver.ts';
 export { allowed, authorize, filterAllowed, type Filtered } from './acl-enforce.ts';
 export { AclTokenEndpoint, finishToken, type TokenInput, type TokenListFilters } from './acl-tokens.ts';

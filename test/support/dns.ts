@@ -19,8 +19,13 @@ export interface DigResult {
 }
 
 /** Runs `dig @127.0.0.1 -p port …args` and parses its sections. */
-export async function dig(port: number, ...args: string[]): Promise<DigResult> {
-  const { stdout } = await run('dig', ['@127.0.0.1', '-p', String(port), '+tries=1', '+time=2', ...args]);
+export function dig(port: number, ...args: string[]): Promise<DigResult> {
+  return digAt('127.0.0.1', port, ...args);
+}
+
+/** Runs `dig @host -p port …args` and parses its sections. */
+export async function digAt(host: string, port: number, ...args: string[]): Promise<DigResult> {
+  const { stdout } = await run('dig', [`@${host}`, '-p', String(port), '+tries=1', '+time=2', ...args]);
   const status = /status: (\w+)/.exec(stdout)?.[1] ?? '';
   const flags = (/;; flags: ([^;]*);/.exec(stdout)?.[1] ?? '').trim().split(/\s+/);
   const section = (title: string): string[][] => {
@@ -37,8 +42,8 @@ export function resolverFor(port: number): Resolver {
   return r;
 }
 
-/** A UDP DNS server answering `records` by name (NXDOMAIN otherwise); `rcode` forces a failure code. */
-export async function upstream(records: Record<string, Answer[]>, rcode = 0): Promise<{ port: number; queries: number; close(): Promise<void> }> {
+/** A UDP DNS server on `host` answering `records` by name (NXDOMAIN otherwise); `rcode` forces a failure code. */
+export async function upstream(records: Record<string, Answer[]>, rcode = 0, host = '127.0.0.1'): Promise<{ port: number; queries: number; close(): Promise<void> }> {
   const sock = dgram.createSocket('udp4');
   const state = { port: 0, queries: 0, close: () => new Promise<void>((r) => sock.close(() => r())) };
   sock.on('message', (msg, rinfo) => {
@@ -49,7 +54,7 @@ export async function upstream(records: Record<string, Answer[]>, rcode = 0): Pr
     const code = rcode || (answers.length ? 0 : 3);
     sock.send(dnsPacket.encode({ type: 'response', id: q.id, flags: code, questions: q.questions, answers }), rinfo.port, rinfo.address);
   });
-  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+  await new Promise<void>((r) => sock.bind(0, host, () => r()));
   state.port = sock.address().port;
   return state;
 }
