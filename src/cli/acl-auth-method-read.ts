@@ -1,6 +1,7 @@
 // `proconsul acl auth-method read`: one auth method by -name, with its Config.
 import { formatAuthMethod } from './acl-auth-format.ts';
-import { ACL_HTTP_FLAGS, missingOr, outputFlags, runAcl } from './acl-flags.ts';
+import { ACL_HTTP_FLAGS, outputFlags, runAcl } from './acl-flags.ts';
+import { missingOr } from './client-command.ts';
 import type { CliIO, Command } from './io.ts';
 
 /** The `acl auth-method read` command. */

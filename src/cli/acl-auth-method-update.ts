@@ -5,7 +5,8 @@ import type { ACLAuthMethodInput } from '../api/index.ts';
 import { parseGoDuration } from '../duration.ts';
 import { formatAuthMethod } from './acl-auth-format.ts';
 import { configFlag, k8sCACert, k8sConfig, K8S_FLAGS } from './acl-auth-method-create.ts';
-import { ACL_HTTP_FLAGS, asIs, missingOr, outputFlags, runAcl, type AclRun } from './acl-flags.ts';
+import { ACL_HTTP_FLAGS, outputFlags, runAcl, type AclRun } from './acl-flags.ts';
+import { asIs, missingOr } from './client-command.ts';
 import type { CliIO, Command } from './io.ts';
 
 function scalarFields(r: AclRun, m: ACLAuthMethodInput): void {

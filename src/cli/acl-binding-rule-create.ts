@@ -2,7 +2,8 @@
 // to a service, node, role, policy or templated policy on login tokens of one auth method.
 import type { ACLBindType, ACLTemplatedPolicyVariables } from '../acl/types.ts';
 import { formatBindingRule } from './acl-auth-format.ts';
-import { ACL_HTTP_FLAGS, asIs, listFlag, outputFlags, runAcl } from './acl-flags.ts';
+import { ACL_HTTP_FLAGS, listFlag, outputFlags, runAcl } from './acl-flags.ts';
+import { asIs } from './client-command.ts';
 import type { FlagDef } from './flags.ts';
 import type { CliIO, Command } from './io.ts';
 

@@ -1,6 +1,7 @@
 // `proconsul acl binding-rule read`: one binding rule by -id (unique prefix).
 import { formatBindingRule } from './acl-auth-format.ts';
-import { ACL_HTTP_FLAGS, bindingRuleIDFromPartial, missingOr, outputFlags, runAcl } from './acl-flags.ts';
+import { ACL_HTTP_FLAGS, bindingRuleIDFromPartial, outputFlags, runAcl } from './acl-flags.ts';
+import { missingOr } from './client-command.ts';
 import type { CliIO, Command } from './io.ts';
 
 /** The `acl binding-rule read` command. */

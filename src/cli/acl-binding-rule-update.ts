@@ -4,7 +4,8 @@ import type { ACLBindType, ACLBindingRule } from '../acl/types.ts';
 import { ApiError, type ACLBindingRuleInput } from '../api/index.ts';
 import { formatBindingRule } from './acl-auth-format.ts';
 import { bindVars, RULE_FLAGS } from './acl-binding-rule-create.ts';
-import { ACL_HTTP_FLAGS, bindingRuleIDFromPartial, missingOr, outputFlags, runAcl, type AclRun } from './acl-flags.ts';
+import { ACL_HTTP_FLAGS, bindingRuleIDFromPartial, outputFlags, runAcl, type AclRun } from './acl-flags.ts';
+import { missingOr } from './client-command.ts';
 import type { CliIO, Command } from './io.ts';
 
 function updated(r: AclRun, id: string, current: ACLBindingRule): ACLBindingRuleInput {

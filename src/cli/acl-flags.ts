@@ -1,14 +1,15 @@
 // What the `acl` commands share (Consul's command/acl/acl_helpers.go): the -format and -meta
 // flags, -service-identity / -node-identity parsing, unique-prefix ID resolution and the
-// open-client-run-close frame every command uses.
+// frame every command runs in (client-command.ts, with the -format check).
 
 import { ACL_POLICY_GLOBAL_MANAGEMENT_ID, ANONYMOUS_TOKEN_ID } from '../acl/builtins.ts';
 import type { ACLNodeIdentity, ACLServiceIdentity } from '../acl/types.ts';
-import { ApiError, type ConsulClient } from '../api/index.ts';
+import type { ConsulClient } from '../api/index.ts';
 import { ACL_FORMATS } from './acl-format.ts';
 import { failUi } from './catalog-flags.ts';
+import { step, withClient, type FailureText } from './client-command.ts';
 import type { FlagDef, ParsedFlags } from './flags.ts';
-import { HTTP_FLAGS, openClient } from './http-flags.ts';
+import { HTTP_FLAGS } from './http-flags.ts';
 import { parseCommandFlags, type CliIO } from './io.ts';
 
 /** `-meta` and `-format`, as every acl read/write command takes them. */
@@ -36,28 +37,6 @@ export interface AclRun {
   or<T>(what: FailureText, fn: () => Promise<T> | T): Promise<T>;
 }
 
-/** How a failed step reads: a prefix for the error's message, or the whole text made from the error. */
-export type FailureText = string | ((err: Error) => string);
-
-/** The error's own message, as the text of a failed step. */
-export const asIs = (err: Error): string => err.message;
-
-/** A failure text that says `missing` when the server answered 404, else `<what>: <message>`. */
-export function missingOr(missing: string, what: string): (err: Error) => string {
-  return (err) => (err instanceof ApiError && err.statusCode === 404 ? missing : `${what}: ${err.message}`);
-}
-
-/** A step that failed: runAcl prints its message and exits 1. */
-class AclFailure extends Error {}
-
-async function orFail<T>(what: FailureText, fn: () => Promise<T> | T): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw new AclFailure(typeof what === 'string' ? `${what}: ${(err as Error).message}` : what(err as Error));
-  }
-}
-
 /** Parses flags, opens the client, runs `body` and closes the client; exit 1 on flag or connect errors. */
 export async function runAcl(defs: FlagDef[], args: string[], io: CliIO, body: (r: AclRun) => Promise<number>): Promise<number> {
   const out = failUi(io);
@@ -65,21 +44,11 @@ export async function runAcl(defs: FlagDef[], args: string[], io: CliIO, body: (
   if (!flags) return 1;
   const format = String(flags.values.format ?? 'pretty');
   if (!(ACL_FORMATS as readonly string[]).includes(format)) return out.fail(`Unknown format: ${format}`);
-  const client = openClient(flags, io);
-  if (!client) return 1;
-  const run: AclRun = {
-    flags, client, format, meta: flags.values.meta === true, fail: out.fail, info: out.info, or: orFail,
+  return withClient(flags, io, (client) => body({
+    flags, client, format, meta: flags.values.meta === true, fail: out.fail, info: out.info, or: step,
     str: (name) => (flags.values[name] === undefined ? '' : String(flags.values[name])),
     list: (name) => (flags.values[name] as string[] | undefined) ?? [],
-  };
-  try {
-    return await body(run);
-  } catch (err) {
-    if (err instanceof AclFailure) return out.fail(err.message);
-    throw err;
-  } finally {
-    client.close();
-  }
+  }));
 }
 
 /** `SERVICENAME` or `SERVICENAME:DC1,DC2` values (Consul's ExtractServiceIdentities). */

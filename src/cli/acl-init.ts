@@ -4,8 +4,9 @@
 // both set on the agent through /v1/agent/token/*, and everything printed.
 
 import type { ConsulClient } from '../api/index.ts';
-import { HTTP_CLIENT_FLAGS, openClient } from './http-flags.ts';
-import { parseCommandFlags, ui, type CliIO, type Command } from './io.ts';
+import { runWithClient } from './client-command.ts';
+import { HTTP_CLIENT_FLAGS } from './http-flags.ts';
+import { ui, type CliIO, type Command } from './io.ts';
 
 /** Consul's documented rules for a DNS token: discovery only. */
 export const DNS_TOKEN_RULES = 'node_prefix "" {\n  policy = "read"\n}\nservice_prefix "" {\n  policy = "read"\n}\nquery_prefix "" {\n  policy = "read"\n}\n';
@@ -57,11 +58,7 @@ Usage: proconsul acl init [options]
 `,
   async run(args: string[], io: CliIO): Promise<number> {
     const out = ui(io);
-    const flags = parseCommandFlags(this.flags, args, io);
-    if (!flags) return 1;
-    const client = openClient(flags, io);
-    if (!client) return 1;
-    try {
+    return runWithClient(this.flags, args, io, async (client) => {
       let mgmt = client.config.token;
       const enabled = await api(client, mgmt, 'PUT', '/v1/agent/acl/enable');
       if (!enabled.AlreadyEnabled) out.info(`ACLs enabled (default policy deny${enabled.Persisted ? ', saved in the data dir' : ''})`);
@@ -74,11 +71,6 @@ Usage: proconsul acl init [options]
       await api(client, mgmt, 'PUT', '/v1/agent/token/dns', { Token: dns });
       out.info(`Management token: ${mgmt}\nAgent token:      ${agent}\nDNS token:        ${dns}`);
       return 0;
-    } catch (err) {
-      out.error(`Failed to initialize ACLs: ${(err as Error).message}`);
-      return 1;
-    } finally {
-      client.close();
-    }
+    }, 'Failed to initialize ACLs');
   },
 };

@@ -3,8 +3,9 @@
 import type { ACLLink } from '../acl/types.ts';
 import { formatRole } from './acl-format.ts';
 import {
-  ACL_HTTP_FLAGS, asIs, listFlag, nodeIdentities, outputFlags, policyIDFromPartial, runAcl, serviceIdentities, type AclRun,
+  ACL_HTTP_FLAGS, listFlag, nodeIdentities, outputFlags, policyIDFromPartial, runAcl, serviceIdentities, type AclRun,
 } from './acl-flags.ts';
+import { asIs } from './client-command.ts';
 import type { CliIO, Command } from './io.ts';
 
 /** The flags that link a role to policies and identities (shared with `acl role update`). */

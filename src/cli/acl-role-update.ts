@@ -2,7 +2,8 @@
 // merging with its current state unless -no-merge.
 import type { ACLRoleInput } from '../api/index.ts';
 import { formatRole } from './acl-format.ts';
-import { ACL_HTTP_FLAGS, asIs, nodeIdentities, outputFlags, roleIDFromPartial, runAcl, serviceIdentities, type AclRun } from './acl-flags.ts';
+import { ACL_HTTP_FLAGS, nodeIdentities, outputFlags, roleIDFromPartial, runAcl, serviceIdentities, type AclRun } from './acl-flags.ts';
+import { asIs } from './client-command.ts';
 import { policyLinks, ROLE_LINK_FLAGS } from './acl-role-create.ts';
 import type { CliIO, Command } from './io.ts';
 

@@ -4,8 +4,9 @@ import type { ACLLink } from '../acl/types.ts';
 import { formatGoDuration } from './flags.ts';
 import { formatToken } from './acl-format.ts';
 import {
-  ACL_HTTP_FLAGS, asIs, listFlag, nodeIdentities, outputFlags, roleIDFromPartial, runAcl, serviceIdentities, type AclRun,
+  ACL_HTTP_FLAGS, listFlag, nodeIdentities, outputFlags, roleIDFromPartial, runAcl, serviceIdentities, type AclRun,
 } from './acl-flags.ts';
+import { asIs } from './client-command.ts';
 import { policyLinks, ROLE_LINK_FLAGS } from './acl-role-create.ts';
 import type { CliIO, Command } from './io.ts';
 

@@ -3,9 +3,10 @@
 import type { ACLTokenInput } from '../api/index.ts';
 import { formatToken } from './acl-format.ts';
 import {
-  ACL_HTTP_FLAGS, asIs, listFlag, nodeIdentities, outputFlags, policyIDFromPartial, runAcl, serviceIdentities,
+  ACL_HTTP_FLAGS, listFlag, nodeIdentities, outputFlags, policyIDFromPartial, runAcl, serviceIdentities,
   tokenAccessorFromPartial, type AclRun,
 } from './acl-flags.ts';
+import { asIs } from './client-command.ts';
 import { roleLinks } from './acl-token-create.ts';
 import type { CliIO, Command } from './io.ts';
 

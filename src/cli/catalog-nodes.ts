@@ -2,12 +2,12 @@
 // Consul's columnized table: Node, ID (up to the first dash), Address, DC; -detailed adds
 // the full ID, TaggedAddresses and Meta.
 
-import type { ListOptions, Node } from '../api/index.ts';
+import type { ConsulClient, ListOptions, Node } from '../api/index.ts';
 import { HTTP_FLAGS } from './http-flags.ts';
 import { parseCommandFlags, type CliIO, type Command } from './io.ts';
 import { columnize, mapToKV } from './catalog-columns.ts';
 import { failUi, loadDataSource, mapFlag } from './catalog-flags.ts';
-import { openClient } from './http-flags.ts';
+import { step, withClient } from './client-command.ts';
 
 /** Renders nodes as `consul catalog nodes` does. */
 export function nodesTable(nodes: Node[], detailed: boolean): string {
@@ -69,19 +69,10 @@ Usage: proconsul catalog nodes [options]
     const nodeMeta = mapFlag(flags, this.flags, 'node-meta', io);
     if (!nodeMeta) return 1;
     if (flags.args.length > 0) return out.fail(`Too many arguments (expected 0, got ${flags.args.length})`);
-    const client = openClient(flags, io);
-    if (!client) return 1;
-    try {
-      let filter: string;
-      try {
-        filter = await loadDataSource(String(flags.values.filter ?? ''), io.stdin);
-      } catch (err) {
-        return out.fail(`Could not process filter argument: ${(err as Error).message}`);
-      }
+    return withClient(flags, io, async (client) => {
+      const filter = await step('Could not process filter argument', () => loadDataSource(String(flags.values.filter ?? ''), io.stdin));
       const opts: ListOptions = { near: String(flags.values.near ?? ''), nodeMeta, filter };
-      const service = String(flags.values.service ?? '');
-      const nodes = await listNodes(client, service, opts, out);
-      if (!nodes) return 1;
+      const nodes = await listNodes(client, String(flags.values.service ?? ''), opts);
       // Consul treats an empty result as an error message with a zero exit.
       if (nodes.length === 0) {
         out.error('No nodes match the given query - try expanding your search.');
@@ -89,31 +80,15 @@ Usage: proconsul catalog nodes [options]
       }
       out.info(nodesTable(nodes, flags.values.detailed === true));
       return 0;
-    } finally {
-      client.close();
-    }
+    });
   },
 };
 
-async function listNodes(
-  client: NonNullable<ReturnType<typeof openClient>>, service: string, opts: ListOptions, out: ReturnType<typeof failUi>,
-): Promise<Node[] | null> {
-  if (service) {
-    try {
-      const { data } = await client.catalog.service(service, opts);
-      return data.map((s) => ({
-        ID: s.ID, Node: s.Node, Address: s.Address, Datacenter: s.Datacenter, TaggedAddresses: s.TaggedAddresses,
-        Meta: s.NodeMeta, CreateIndex: s.CreateIndex, ModifyIndex: s.ModifyIndex,
-      }));
-    } catch (err) {
-      out.fail(`Error listing nodes for service: ${(err as Error).message}`);
-      return null;
-    }
-  }
-  try {
-    return (await client.catalog.nodes(opts)).data ?? [];
-  } catch (err) {
-    out.fail(`Error listing nodes: ${(err as Error).message}`);
-    return null;
-  }
+/** The nodes of the catalog, or of one service's instances; a failed call fails the command. */
+function listNodes(client: ConsulClient, service: string, opts: ListOptions): Promise<Node[]> {
+  if (!service) return step('Error listing nodes', async () => (await client.catalog.nodes(opts)).data ?? []);
+  return step('Error listing nodes for service', async () => (await client.catalog.service(service, opts)).data.map((s) => ({
+    ID: s.ID, Node: s.Node, Address: s.Address, Datacenter: s.Datacenter, TaggedAddresses: s.TaggedAddresses,
+    Meta: s.NodeMeta, CreateIndex: s.CreateIndex, ModifyIndex: s.ModifyIndex,
+  })));
 }

@@ -6,7 +6,7 @@ import { HTTP_FLAGS } from './http-flags.ts';
 import { parseCommandFlags, type CliIO, type Command } from './io.ts';
 import { tabwriter } from './catalog-columns.ts';
 import { failUi, mapFlag } from './catalog-flags.ts';
-import { openClient } from './http-flags.ts';
+import { step, withClient } from './client-command.ts';
 
 /** Renders a name→tags map as `consul catalog services` does (sorted; tags sorted and comma-joined with -tags). */
 export function servicesList(services: Record<string, string[]>, tags: boolean): string {
@@ -56,41 +56,25 @@ Usage: proconsul catalog services [options]
     const nodeMeta = mapFlag(flags, this.flags, 'node-meta', io);
     if (!nodeMeta) return 1;
     if (flags.args.length > 0) return out.fail(`Too many arguments (expected 0, got ${flags.args.length})`);
-    const client = openClient(flags, io);
-    if (!client) return 1;
-    try {
-      const services = await listServices(client, String(flags.values.node ?? ''), nodeMeta, out);
-      if (!services) return 1;
+    return withClient(flags, io, async (client) => {
+      const services = await listServices(client, String(flags.values.node ?? ''), nodeMeta);
       if (Object.keys(services).length === 0) {
         out.error('No services match the given query - try expanding your search.');
         return 0;
       }
       out.info(servicesList(services, flags.values.tags === true));
       return 0;
-    } finally {
-      client.close();
-    }
+    });
   },
 };
 
-async function listServices(
-  client: ConsulClient, node: string, nodeMeta: Record<string, string>, out: ReturnType<typeof failUi>,
-): Promise<Record<string, string[]> | null> {
-  if (node) {
-    try {
-      const { data } = await client.catalog.node(node, { nodeMeta });
-      const services: Record<string, string[]> = {};
-      for (const s of Object.values(data?.Services ?? {})) services[s.Service] = [...(services[s.Service] ?? []), ...(s.Tags ?? [])];
-      return services;
-    } catch (err) {
-      out.fail(`Error listing services for node: ${(err as Error).message}`);
-      return null;
-    }
-  }
-  try {
-    return (await client.catalog.services({ nodeMeta })).data ?? {};
-  } catch (err) {
-    out.fail(`Error listing services: ${(err as Error).message}`);
-    return null;
-  }
+/** Service names and their tags, of the catalog or of one node; a failed call fails the command. */
+function listServices(client: ConsulClient, node: string, nodeMeta: Record<string, string>): Promise<Record<string, string[]>> {
+  if (!node) return step('Error listing services', async () => (await client.catalog.services({ nodeMeta })).data ?? {});
+  return step('Error listing services for node', async () => {
+    const { data } = await client.catalog.node(node, { nodeMeta });
+    const services: Record<string, string[]> = {};
+    for (const s of Object.values(data?.Services ?? {})) services[s.Service] = [...(services[s.Service] ?? []), ...(s.Tags ?? [])];
+    return services;
+  });
 }

@@ -1,8 +1,10 @@
 // `proconsul kv delete`: remove a key, a prefix (-recurse) or a key at a known index (-cas),
 // with `consul kv delete`'s checks, messages and exit codes.
 
-import { HTTP_FLAGS, openClient } from './http-flags.ts';
-import { parseCommandFlags, ui, type CliIO, type Command } from './io.ts';
+import { asIs, fail, step, withClient } from './client-command.ts';
+import { HTTP_FLAGS } from './http-flags.ts';
+import { ui, type CliIO, type Command } from './io.ts';
+import { parseKeyCommand } from './kv-key.ts';
 
 /** The `kv delete` command. */
 export const kvDeleteCommand: Command = {
@@ -32,15 +34,9 @@ Usage: proconsul kv delete [options] KEY_OR_PREFIX
   existed.
 `,
   async run(args: string[], io: CliIO): Promise<number> {
-    const out = ui(io);
-    const flags = parseCommandFlags(this.flags, args, io);
-    if (!flags) return 1;
-    if (flags.args.length > 1) {
-      out.error(`Too many arguments (expected 1, got ${flags.args.length})`);
-      return 1;
-    }
-    let key = flags.args[0] ?? '';
-    if (key.startsWith('/')) key = key.slice(1);
+    const parsed = parseKeyCommand(this.flags, args, io);
+    if (!parsed) return 1;
+    const { flags, key } = parsed;
     const cas = !!flags.values.cas;
     const recurse = !!flags.values.recurse;
     const modifyIndex = Number(flags.values['modify-index']);
@@ -50,41 +46,23 @@ Usage: proconsul kv delete [options] KEY_OR_PREFIX
       : modifyIndex !== 0 && !cas ? 'Cannot specify -modify-index without -cas!'
       : recurse && cas ? 'Cannot specify both -cas and -recurse!'
       : '';
-    if (problem) {
-      out.error(problem);
-      return 1;
-    }
-    const client = openClient(flags, io);
-    if (!client) return 1;
-    try {
+    if (problem) return fail(io, problem);
+    const out = ui(io);
+    return withClient(flags, io, async (client) => {
       if (recurse) {
-        await client.kv.delete(key, { recurse: true }).catch((err: Error) => {
-          throw new Error(`Error! Did not delete prefix ${key}: ${err.message}`);
-        });
+        await step(`Error! Did not delete prefix ${key}`, () => client.kv.delete(key, { recurse: true }));
         out.info(`Success! Deleted keys with prefix: ${key}`);
         return 0;
       }
       if (cas) {
-        const { data: ok } = await client.kv.delete(key, { cas: modifyIndex }).catch((err: Error) => {
-          throw new Error(`Error! Did not delete key ${key}: ${err.message}`);
-        });
-        if (!ok) {
-          out.error(`Error! Did not delete key ${key}: CAS failed`);
-          return 1;
-        }
+        const { data: ok } = await step(`Error! Did not delete key ${key}`, () => client.kv.delete(key, { cas: modifyIndex }));
+        if (!ok) return fail(io, `Error! Did not delete key ${key}: CAS failed`);
         out.info(`Success! Deleted key: ${key}`);
         return 0;
       }
-      await client.kv.delete(key).catch((err: Error) => {
-        throw new Error(`Error deleting key ${key}: ${err.message}`);
-      });
+      await step(`Error deleting key ${key}`, () => client.kv.delete(key));
       out.info(`Success! Deleted key: ${key}`);
       return 0;
-    } catch (err) {
-      out.error((err as Error).message);
-      return 1;
-    } finally {
-      client.close();
-    }
+    }, asIs);
   },
 };

@@ -1,9 +1,11 @@
 // `proconsul kv export`: a prefix as the JSON array `consul kv export` writes (tab-indented,
 // base64 values), ready for `kv import`.
 
-import { HTTP_FLAGS, openClient, staleFlag } from './http-flags.ts';
-import { parseCommandFlags, ui, type CliIO, type Command } from './io.ts';
+import { withClient } from './client-command.ts';
+import { HTTP_FLAGS, staleFlag } from './http-flags.ts';
+import { ui, type CliIO, type Command } from './io.ts';
 import { goJsonIndent, toEntry } from './kv-entry.ts';
+import { parseKeyCommand } from './kv-key.ts';
 
 /** The `kv export` command. */
 export const kvExportCommand: Command = {
@@ -22,26 +24,13 @@ Usage: proconsul kv export [KEY_OR_PREFIX]
   For a full list of options and examples, please see the Consul documentation.
 `,
   async run(args: string[], io: CliIO): Promise<number> {
-    const out = ui(io);
-    const flags = parseCommandFlags(this.flags, args, io);
-    if (!flags) return 1;
-    if (flags.args.length > 1) {
-      out.error(`Too many arguments (expected 1, got ${flags.args.length})`);
-      return 1;
-    }
-    let key = flags.args[0] ?? '';
-    if (key.startsWith('/')) key = key.slice(1);
-    const client = openClient(flags, io);
-    if (!client) return 1;
-    try {
+    const parsed = parseKeyCommand(this.flags, args, io);
+    if (!parsed) return 1;
+    const { flags, key } = parsed;
+    return withClient(flags, io, async (client) => {
       const { data } = await client.kv.list(key, { stale: staleFlag(flags) });
-      out.info(goJsonIndent(data.map(toEntry)));
+      ui(io).info(goJsonIndent(data.map(toEntry)));
       return 0;
-    } catch (err) {
-      out.error(`Error querying Consul agent: ${(err as Error).message}`);
-      return 1;
-    } finally {
-      client.close();
-    }
+    }, 'Error querying Consul agent');
   },
 };

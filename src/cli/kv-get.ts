@@ -2,8 +2,10 @@
 // -base64 renderings, exactly as `consul kv get` prints them.
 
 import type { ConsulClient, KVPair } from '../api/index.ts';
-import { HTTP_FLAGS, openClient, staleFlag } from './http-flags.ts';
-import { parseCommandFlags, ui, type CliIO, type Command } from './io.ts';
+import { fail, withClient } from './client-command.ts';
+import { HTTP_FLAGS, staleFlag } from './http-flags.ts';
+import { ui, type CliIO, type Command } from './io.ts';
+import { parseKeyCommand } from './kv-key.ts';
 
 /** Renders a pair as `-detailed` does: Go's tabwriter with padding 6 over the field names. */
 export function detailedPair(pair: KVPair, base64: boolean): string {
@@ -70,31 +72,13 @@ Usage: proconsul kv get [options] [KEY_OR_PREFIX]
   For a full list of options and examples, please see the Consul documentation.
 `,
   async run(args: string[], io: CliIO): Promise<number> {
-    const out = ui(io);
-    const flags = parseCommandFlags(this.flags, args, io);
-    if (!flags) return 1;
-    if (flags.args.length > 1) {
-      out.error(`Too many arguments (expected 1, got ${flags.args.length})`);
-      return 1;
-    }
-    // Pairs cannot start with a `/`, but users will type "/foo"; strip it as Consul does.
-    let key = flags.args[0] ?? '';
-    if (key.startsWith('/')) key = key.slice(1);
+    const parsed = parseKeyCommand(this.flags, args, io);
+    if (!parsed) return 1;
+    const { flags, key } = parsed;
     const v = flags.values;
-    if (key === '' && !(v.recurse || v.keys)) {
-      out.error('Error! Missing KEY argument');
-      return 1;
-    }
-    const client = openClient(flags, io);
-    if (!client) return 1;
-    try {
-      return await get(client, key, { keys: !!v.keys, recurse: !!v.recurse, detailed: !!v.detailed, base64: !!v.base64, separator: String(v.separator), stale: staleFlag(flags) }, out);
-    } catch (err) {
-      out.error(`Error querying Consul agent: ${(err as Error).message}`);
-      return 1;
-    } finally {
-      client.close();
-    }
+    if (key === '' && !(v.recurse || v.keys)) return fail(io, 'Error! Missing KEY argument');
+    const mode = { keys: !!v.keys, recurse: !!v.recurse, detailed: !!v.detailed, base64: !!v.base64, separator: String(v.separator), stale: staleFlag(flags) };
+    return withClient(flags, io, (client) => get(client, key, mode, ui(io)), 'Error querying Consul agent');
   },
 };
 

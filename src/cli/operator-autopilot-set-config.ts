@@ -1,8 +1,9 @@
 // `proconsul operator autopilot set-config`: changes the given settings with a check-and-set
 // on the configuration's ModifyIndex, as Consul does.
 import { formatGoDuration } from '../duration.ts';
-import { HTTP_FLAGS, openClient } from './http-flags.ts';
-import { parseCommandFlags, ui, type CliIO, type Command } from './io.ts';
+import { asIs, runWithClient, step } from './client-command.ts';
+import { HTTP_FLAGS } from './http-flags.ts';
+import { ui, type CliIO, type Command } from './io.ts';
 import { autopilotConfig, setAutopilotConfig } from './operator-api.ts';
 
 /** Flag name → configuration field. */
@@ -36,31 +37,16 @@ Usage: proconsul operator autopilot set-config [options]
       $ proconsul operator autopilot set-config -cleanup-dead-servers=false -max-trailing-logs=500
 `,
   async run(args: string[], io: CliIO): Promise<number> {
-    const out = ui(io);
-    const flags = parseCommandFlags(this.flags, args, io);
-    if (!flags) return 1;
-    const client = openClient(flags, io);
-    if (!client) return 1;
-    try {
-      const cfg = await autopilotConfig(client, false).catch((err: Error) => {
-        throw new Error(`Error querying Autopilot configuration: ${err.message}`);
-      });
+    return runWithClient(this.flags, args, io, async (client, flags) => {
+      const cfg = await step('Error querying Autopilot configuration', () => autopilotConfig(client, false));
       for (const [flag, field] of Object.entries(FLAG_FIELDS)) {
         if (!flags.given.has(flag)) continue;
         const v = flags.values[flag];
         cfg[field] = field === 'LastContactThreshold' || field === 'ServerStabilizationTime' ? formatGoDuration(Number(v)) : typeof v === 'bigint' ? Number(v) : v;
       }
-      const ok = await setAutopilotConfig(client, cfg, Number(cfg.ModifyIndex ?? 0)).catch((err: Error) => {
-        throw new Error(`Error setting Autopilot configuration: ${err.message}`);
-      });
-      if (ok) out.info('Configuration updated!');
-      else out.info('Configuration could not be atomically updated, please try again');
+      const ok = await step('Error setting Autopilot configuration', () => setAutopilotConfig(client, cfg, Number(cfg.ModifyIndex ?? 0)));
+      ui(io).info(ok ? 'Configuration updated!' : 'Configuration could not be atomically updated, please try again');
       return ok ? 0 : 1;
-    } catch (err) {
-      out.error((err as Error).message);
-      return 1;
-    } finally {
-      client.close();
-    }
+    }, asIs);
   },
 };

@@ -1,5 +1,6 @@
 // `proconsul operator autopilot state`: autopilot's view of the servers, as text or JSON.
-import { HTTP_FLAGS, openClient, staleFlag } from './http-flags.ts';
+import { withClient } from './client-command.ts';
+import { HTTP_FLAGS, staleFlag } from './http-flags.ts';
 import { parseCommandFlags, ui, type CliIO, type Command } from './io.ts';
 
 interface ServerState {
@@ -45,18 +46,11 @@ Usage: proconsul operator autopilot state [options]
       out.error(`Invalid format: ${format}`);
       return 1;
     }
-    const client = openClient(flags, io);
-    if (!client) return 1;
-    try {
+    return withClient(flags, io, async (client) => {
       const { data } = await client.json<State>({ method: 'GET', path: '/v1/operator/autopilot/state', options: { stale: staleFlag(flags) } });
       out.info(format === 'json' ? JSON.stringify(data, null, 4) : pretty(data));
       return 0;
-    } catch (err) {
-      out.error(`Error querying Autopilot state: ${(err as Error).message}`);
-      return 1;
-    } finally {
-      client.close();
-    }
+    }, 'Error querying Autopilot state');
   },
 };
 

@@ -1,7 +1,8 @@
 // `proconsul operator raft list-peers`: the Raft configuration as Consul's columns (Node, ID,
 // Address, State, Voter, RaftProtocol, Commit Index, Trails Leader By).
-import { HTTP_FLAGS, openClient, staleFlag } from './http-flags.ts';
-import { parseCommandFlags, ui, type CliIO, type Command } from './io.ts';
+import { runWithClient } from './client-command.ts';
+import { HTTP_FLAGS, staleFlag } from './http-flags.ts';
+import { ui, type CliIO, type Command } from './io.ts';
 import { columnize } from './catalog-columns.ts';
 import { autopilotHealth, raftConfiguration } from './operator-api.ts';
 
@@ -18,20 +19,10 @@ Usage: proconsul operator raft list-peers [options]
       $ proconsul operator raft list-peers -stale
 `,
   async run(args: string[], io: CliIO): Promise<number> {
-    const out = ui(io);
-    const flags = parseCommandFlags(this.flags, args, io);
-    if (!flags) return 1;
-    const client = openClient(flags, io);
-    if (!client) return 1;
-    try {
-      out.info(await listPeers(client, staleFlag(flags)));
+    return runWithClient(this.flags, args, io, async (client, flags) => {
+      ui(io).info(await listPeers(client, staleFlag(flags)));
       return 0;
-    } catch (err) {
-      out.error(`Error getting peers: ${(err as Error).message}`);
-      return 1;
-    } finally {
-      client.close();
-    }
+    }, 'Error getting peers');
   },
 };
 

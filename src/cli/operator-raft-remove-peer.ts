@@ -1,6 +1,7 @@
 // `proconsul operator raft remove-peer`: removes a server from the configuration by -id or
 // -address (a live server registers itself again, as Consul's reconcile re-adds it).
-import { HTTP_FLAGS, openClient } from './http-flags.ts';
+import { withClient } from './client-command.ts';
+import { HTTP_FLAGS } from './http-flags.ts';
 import { parseCommandFlags, ui, type CliIO, type Command } from './io.ts';
 
 /** The `operator raft remove-peer` command. */
@@ -35,17 +36,10 @@ Usage: proconsul operator raft remove-peer [options]
       out.error(`Error removing peer: ${problem}`);
       return 1;
     }
-    const client = openClient(flags, io);
-    if (!client) return 1;
-    try {
+    return withClient(flags, io, async (client) => {
       await client.json<unknown>({ method: 'DELETE', path: '/v1/operator/raft/peer', query: address ? { address } : { id } });
       out.info(address ? `Removed peer with address ${JSON.stringify(address)}` : `Removed peer with id ${JSON.stringify(id)}`);
       return 0;
-    } catch (err) {
-      out.error(`Error removing peer: ${(err as Error).message}`);
-      return 1;
-    } finally {
-      client.close();
-    }
+    }, 'Error removing peer');
   },
 };

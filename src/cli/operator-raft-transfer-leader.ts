@@ -1,7 +1,8 @@
 // `proconsul operator raft transfer-leader`: moves leadership to the server with -id, or to
 // any other voter.
-import { HTTP_FLAGS, openClient } from './http-flags.ts';
-import { parseCommandFlags, ui, type CliIO, type Command } from './io.ts';
+import { runWithClient } from './client-command.ts';
+import { HTTP_FLAGS } from './http-flags.ts';
+import { ui, type CliIO, type Command } from './io.ts';
 
 /** The `operator raft transfer-leader` command. */
 export const operatorRaftTransferLeaderCommand: Command = {
@@ -19,23 +20,13 @@ Usage: proconsul operator raft transfer-leader [options]
       $ proconsul operator raft transfer-leader -id=<server id>
 `,
   async run(args: string[], io: CliIO): Promise<number> {
-    const out = ui(io);
-    const flags = parseCommandFlags(this.flags, args, io);
-    if (!flags) return 1;
-    const client = openClient(flags, io);
-    if (!client) return 1;
-    try {
+    return runWithClient(this.flags, args, io, async (client, flags) => {
       const id = String(flags.values.id ?? '');
       const { data } = await client.json<{ Success: boolean }>({ method: 'POST', path: '/v1/operator/raft/transfer-leader', query: { id: id || undefined } })
         .catch((err: Error) => { throw new Error(`Failed to transfer leadership ${err.message}`); });
       if (!data.Success) throw new Error('Failed to transfer leadership');
-      out.info('Success');
+      ui(io).info('Success');
       return 0;
-    } catch (err) {
-      out.error(`Error transfering leadership: ${(err as Error).message}`);
-      return 1;
-    } finally {
-      client.close();
-    }
+    }, 'Error transfering leadership');
   },
 };

@@ -2,7 +2,8 @@
 // whole state with it atomically (Consul's command/snapshot/restore).
 import fs from 'node:fs/promises';
 import { goFileError } from '../api/errors.ts';
-import { HTTP_FLAGS, openClient } from './http-flags.ts';
+import { step, withClient } from './client-command.ts';
+import { HTTP_FLAGS } from './http-flags.ts';
 import { parseFileCommand, ui, type CliIO, type Command } from './io.ts';
 
 /** The `snapshot restore` command. */
@@ -30,28 +31,14 @@ Usage: proconsul snapshot restore [options] FILE
   For a full list of options and examples, please see the Consul documentation.
 `,
   async run(args: string[], io: CliIO): Promise<number> {
-    const out = ui(io);
     const parsed = parseFileCommand(this.flags, args, io);
     if (!parsed) return 1;
     const { flags, file } = parsed;
-    const client = openClient(flags, io);
-    if (!client) return 1;
-    try {
-      let archive: Buffer;
-      try {
-        archive = await fs.readFile(file);
-      } catch (err) {
-        out.error(`Error opening snapshot file: ${goFileError(err as NodeJS.ErrnoException, file)}`);
-        return 1;
-      }
-      await client.snapshot.restore(archive);
-      out.info('Restored snapshot');
+    return withClient(flags, io, async (client) => {
+      const opened = (err: Error) => `Error opening snapshot file: ${goFileError(err as NodeJS.ErrnoException, file)}`;
+      await client.snapshot.restore(await step(opened, () => fs.readFile(file)));
+      ui(io).info('Restored snapshot');
       return 0;
-    } catch (err) {
-      out.error(`Error restoring snapshot: ${(err as Error).message}`);
-      return 1;
-    } finally {
-      client.close();
-    }
+    }, 'Error restoring snapshot');
   },
 };

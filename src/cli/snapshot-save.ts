@@ -3,28 +3,23 @@
 import fs from 'node:fs/promises';
 import type { ConsulClient } from '../api/index.ts';
 import { readArchive } from '../snapshot/index.ts';
-import { HTTP_FLAGS, openClient, staleFlag } from './http-flags.ts';
+import { step, withClient } from './client-command.ts';
+import { HTTP_FLAGS, staleFlag } from './http-flags.ts';
 import { parseFileCommand, ui, type CliIO, type Command } from './io.ts';
 
 /** A CLI failure whose message is already in Consul's words. */
-class SaveError extends Error {}
-
-/** Saves a verified snapshot to `file` (via `file.unverified`); resolves to the snapshot's index. */
+/**
+ * Saves a verified snapshot to `file` (via `file.unverified`); resolves to the snapshot's index.
+ * A failed step throws a StepFailure with Consul's text.
+ */
 export async function saveVerified(client: ConsulClient, file: string, stale: boolean): Promise<number> {
-  const snap = await client.snapshot.save({ stale }).catch((err: Error) => {
-    throw new SaveError(`Error saving snapshot: ${err.message}`);
-  });
+  const snap = await step('Error saving snapshot', () => client.snapshot.save({ stale }));
   const unverified = `${file}.unverified`;
   try {
-    await fs.writeFile(unverified, snap.data, { mode: 0o600 }).catch((err: Error) => {
-      throw new SaveError(`Error writing unverified snapshot file: ${err.message}`);
-    });
-    await readArchive(await fs.readFile(unverified)).catch((err: Error) => {
-      throw new SaveError(`Error verifying snapshot file: ${err.message}`);
-    });
-    await fs.rename(unverified, file).catch((err: Error) => {
-      throw new SaveError(`Error renaming ${JSON.stringify(unverified)} to ${JSON.stringify(file)}: ${err.message}`);
-    });
+    await step('Error writing unverified snapshot file', () => fs.writeFile(unverified, snap.data, { mode: 0o600 }));
+    const written = await fs.readFile(unverified);
+    await step('Error verifying snapshot file', () => readArchive(written));
+    await step(`Error renaming ${JSON.stringify(unverified)} to ${JSON.stringify(file)}`, () => fs.rename(unverified, file));
   } finally {
     await fs.rm(unverified, { force: true });
   }
@@ -58,22 +53,13 @@ Usage: proconsul snapshot save [options] FILE
   For a full list of options and examples, please see the Consul documentation.
 `,
   async run(args: string[], io: CliIO): Promise<number> {
-    const out = ui(io);
     const parsed = parseFileCommand(this.flags, args, io);
     if (!parsed) return 1;
     const { flags, file } = parsed;
-    const client = openClient(flags, io);
-    if (!client) return 1;
-    try {
+    return withClient(flags, io, async (client) => {
       const index = await saveVerified(client, file, staleFlag(flags));
-      out.info(`Saved and verified snapshot to index ${index}`);
+      ui(io).info(`Saved and verified snapshot to index ${index}`);
       return 0;
-    } catch (err) {
-      if (!(err instanceof SaveError)) throw err;
-      out.error(err.message);
-      return 1;
-    } finally {
-      client.close();
-    }
+    });
   },
 };
