@@ -15,6 +15,8 @@ import type { LeaderSide } from '../leader/duties.ts';
 import { HttpServer } from '../http/index.ts';
 import { DnsHandler, DnsServer, delegateRecursion, dnsConfigFrom, type DnsAddresses } from '../dns/index.ts';
 import { decodeDnsConfig } from '../dns/config-wire.ts';
+import { consistentRead } from '../endpoint/query.ts';
+import { staleBounded, type StaleDeps } from './dns-stale.ts';
 import { DnsView, type DnsAcl } from '../endpoint/index.ts';
 import { buildServer, type AgentHooks, type Endpoints } from './server.ts';
 import { LanPool } from './lan-pool.ts';
@@ -181,7 +183,13 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   });
   // Questions for another datacenter are answered there (servers in a WAN pool).
   const dcDns = wanDnsWrapper(wan, { ...dnsConfigFrom(config), bindAddr: config.bindAddr }, logger);
-  const dns = new DnsServer({ handler: dcDns(dnsHandler, () => dnsAcl(local, endpoints).token()), logger: logger.child({ '@module': 'dns' }) });
+  // Answers no staler than dns_config.max_stale (the server's, or the asking client's).
+  const stale: StaleDeps = {
+    isLeader: () => epDeps.leadership.isLeader(), lastContact: () => replica.lastContact, now: () => clock.now(),
+    consistentRead: () => consistentRead(epDeps), logger: logger.child({ '@module': 'dns' }),
+  };
+  const ownDns = staleBounded(dcDns(dnsHandler, () => dnsAcl(local, endpoints).token()), dnsConfigFrom(config), stale);
+  const dns = new DnsServer({ handler: ownDns, logger: logger.child({ '@module': 'dns' }) });
   // Handlers per client token and settings (tokens hold no newline), bounded like dnsFor's.
   const clientDns = tokenHandlers((key) => {
     const token = key.slice(0, key.indexOf('\n'));
@@ -191,16 +199,16 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       cfg, view: new DnsView(replica, { token: () => token, resolve: (s) => endpoints.acl.resolver.resolve(s) }),
       fastPath: false, recursion: delegateRecursion,
     });
-    return dcDns(handler, () => token, { domain: cfg.domain, altDomain: cfg.altDomain, settings });
+    return staleBounded(dcDns(handler, () => token, { domain: cfg.domain, altDomain: cfg.altDomain, settings }), cfg, stale);
   });
   // Client agents reach servers on ports.server; an agent built without a pool (in-process
   // tests) has no clients and binds no RPC port.
   const rpc = config.gossip ? createRpcServer({
-    config, router, dns: dcDns(dnsHandler, () => dnsAcl(local, endpoints).token()), logger, acl: endpoints.acl.resolver,
+    config, router, dns: ownDns, logger, acl: endpoints.acl.resolver,
     liveness: () => liveness?.answer() ?? null,
-    dnsFor: tokenHandlers((token) => dcDns(dnsHandler.derive({
+    dnsFor: tokenHandlers((token) => staleBounded(dcDns(dnsHandler.derive({
       view: new DnsView(replica, { token: () => token, resolve: (s) => endpoints.acl.resolver.resolve(s) }), fastPath: false,
-    }), () => token)),
+    }), () => token), dnsConfigFrom(config), stale)),
     // A client agent's question under its own settings and token; its recursors are its own.
     dnsWith: (token, settings) => clientDns(`${token}\n${settings}`),
   }) : null;
