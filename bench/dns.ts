@@ -1,18 +1,22 @@
 // DNS benchmark: A and SRV lookups (UDP, EDNS0 4096) against Proconsul, dnsmasq and unbound serving
 // the same 1,000 services × 10 instances (dnsmasq host-record/srv-host and unbound local-data, static),
 // from one load generator in this process: peak qps with p50/p99 (closed loop), then p50/p99 of
-// Proconsul and unbound at half unbound's peak (open loop, the issue's latency target); the last
+// Proconsul and unbound at half unbound's peak (open loop, the issue's latency target), from the
+// Node generator and again from dnsperf (a C generator, bench/dns-perf.ts; skipped when it is not
+// installed: `apt-get install dnsperf`), whose timing carries no Node event-loop jitter; the last
 // line prints the Proconsul/unbound ratios.
 // Each Proconsul and unbound measurement is the best of `rounds` runs, interleaved, because the
 // machine may be shared. For each paced Proconsul run the agent reports its event-loop delay, GC
 // pauses and CPU time, and an idle Node process its own loop delay (the machine's noise), so a
 // slow tail can be told apart from a loaded machine. Usage: node bench/dns.ts [seconds=3] [concurrency=32] [rounds=3]
-import { spawn, type ChildProcess } from 'node:child_process';
+// (environment: PROCONSUL_BENCH_AGENT_FLAGS, PROCONSUL_BENCH_PIN, below)
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { closedLoop, openLoop, type LoadResult } from './dns-load.ts';
+import { dnsperfOpenLoop, hasDnsperf } from './dns-perf.ts';
 
 const SERVICES = 1000;
 const INSTANCES = 10;
@@ -20,16 +24,26 @@ const seconds = Number(process.argv[2] ?? 3);
 const concurrency = Number(process.argv[3] ?? 32);
 const rounds = Number(process.argv[4] ?? 3);
 /**
- * V8 flags the agent child applies at start with v8.setFlagsFromString, as the CLI agent does
- * (e.g. PROCONSUL_BENCH_AGENT_FLAGS=--semi-space-growth-factor=1; that one has no effect as a
- * node command-line flag on Node 24, only at run time). The child inherits the variable.
+ * V8 flags the agent child applies at start with v8.setFlagsFromString, as the CLI agent does.
+ * Unset, the child gets what `proconsul agent` sets (--semi-space-growth-factor=1, bin/proconsul.js;
+ * it has no effect as a node command-line flag on Node 24, only at run time); set it empty for
+ * V8's defaults. The child inherits the variable.
  */
-const AGENT_FLAGS = (process.env.PROCONSUL_BENCH_AGENT_FLAGS ?? '').split(' ').filter(Boolean);
+process.env.PROCONSUL_BENCH_AGENT_FLAGS ??= '--semi-space-growth-factor=1';
+const AGENT_FLAGS = process.env.PROCONSUL_BENCH_AGENT_FLAGS.split(' ').filter(Boolean);
+/**
+ * PROCONSUL_BENCH_PIN=GEN/SERVERS (taskset CPU lists, e.g. `0/1`) pins the load generators (this
+ * process and dnsperf) and the servers (agent, unbound, dnsmasq, the idle probe) to separate cores,
+ * so a generator's wake-ups do not preempt the server it measures; unpinned by default.
+ */
+const [GEN_CPUS, SERVER_CPUS] = (process.env.PROCONSUL_BENCH_PIN ?? '').split('/');
+const pinned = (cmd: string, args: string[]): [string, string[]] => (SERVER_CPUS ? ['taskset', ['-c', SERVER_CPUS, cmd, ...args]] : [cmd, args]);
+if (GEN_CPUS) execFileSync('taskset', ['-p', '-c', GEN_CPUS, String(process.pid)], { stdio: 'ignore' });
 const ip = (s: number, i: number): string => `10.${Math.floor(s / 250)}.${s % 250}.${i + 1}`;
 
 /** A child speaking the `stats` line protocol of dns-agent.ts and loop-probe.ts; its first line is returned as `first`. */
 async function statsChild(script: string, args: string[]): Promise<{ proc: ChildProcess; first: string; stats(): Promise<Record<string, unknown>> }> {
-  const proc = spawn(process.execPath, [path.join(import.meta.dirname, script), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const proc = spawn(...pinned(process.execPath, [path.join(import.meta.dirname, script), ...args]), { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = readline.createInterface({ input: proc.stdout! })[Symbol.asyncIterator]();
   const first = String((await lines.next()).value);
   const stats = async (): Promise<Record<string, unknown>> => (proc.stdin!.write('stats\n'), JSON.parse(String((await lines.next()).value)));
@@ -51,14 +65,14 @@ async function startDnsmasq(port: number): Promise<ChildProcess> {
   }
   const conf = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'dnsmasq-')), 'dnsmasq.conf');
   fs.writeFileSync(conf, `${lines.join('\n')}\n`);
-  const proc = spawn('dnsmasq', ['-k', '-C', conf, '-p', String(port), '--listen-address=127.0.0.1', '--bind-interfaces', '--no-resolv', '--no-hosts', '--cache-size=0', '--user=root'], { stdio: 'inherit' });
+  const proc = spawn(...pinned('dnsmasq', ['-k', '-C', conf, '-p', String(port), '--listen-address=127.0.0.1', '--bind-interfaces', '--no-resolv', '--no-hosts', '--cache-size=0', '--user=root']), { stdio: 'inherit' });
   await new Promise((r) => setTimeout(r, 1500));
   return proc;
 }
 
 async function startUnbound(port: number): Promise<ChildProcess> {
   const lines = ['server:', '  interface: 127.0.0.1', `  port: ${port}`, '  do-daemonize: no', '  username: ""', '  chroot: ""',
-    '  directory: ""', '  pidfile: ""', '  use-syslog: no', '  num-threads: 1', '  do-ip6: no', '  local-zone: "consul." static'];
+    '  directory: ""', '  pidfile: ""', '  use-syslog: no', '  num-threads: 1', '  so-rcvbuf: 4m', '  do-ip6: no', '  local-zone: "consul." static'];
   for (let s = 0; s < SERVICES; s++) {
     for (let i = 0; i < INSTANCES; i++) {
       lines.push(`  local-data: "svc${s}.service.consul. 0 IN A ${ip(s, i)}"`, `  local-data: "n${s}-${i}.node.dc1.consul. 0 IN A ${ip(s, i)}"`);
@@ -67,7 +81,7 @@ async function startUnbound(port: number): Promise<ChildProcess> {
   }
   const conf = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'unbound-')), 'unbound.conf');
   fs.writeFileSync(conf, `${lines.join('\n')}\n`);
-  const proc = spawn('unbound', ['-d', '-c', conf], { stdio: 'inherit' });
+  const proc = spawn(...pinned('unbound', ['-d', '-c', conf]), { stdio: 'inherit' });
   await new Promise((r) => setTimeout(r, 2500));
   return proc;
 }
@@ -76,19 +90,20 @@ const pc = await startProconsul();
 const probe = await statsChild('loop-probe.ts', []);
 const ub = await startUnbound(pc.port + 2);
 const dm = await startDnsmasq(pc.port + 1);
+const withDnsperf = hasDnsperf();
 const rows: string[] = [];
 const summary: string[] = [];
 const notes: string[] = [];
 type GcStats = Record<string, { count: number; ms: number; max: number }>;
 /** The paced Proconsul run, with what the agent and the idle probe saw during it. */
-async function pacedProconsul(type: 'A' | 'SRV', rate: number): Promise<LoadResult> {
+async function pacedProconsul(type: 'A' | 'SRV', rate: number, gen = 'node'): Promise<LoadResult> {
   await pc.stats();
   await probe.stats();
-  const r = await openLoop(spec(pc.port, type), rate);
+  const r = gen === 'node' ? await openLoop(spec(pc.port, type), rate) : await dnsperfOpenLoop(spec(pc.port, type), rate, GEN_CPUS);
   const a = await pc.stats();
   const p = await probe.stats();
   const gc = Object.values(a.gc as GcStats);
-  notes.push(`${type} paced p99 ${r.p99.toFixed(2)} ms: agent loop delay p99/max ${a.loopP99}/${a.loopMax} ms, ` +
+  notes.push(`${type} paced (${gen}) p99 ${r.p99.toFixed(2)} ms: agent loop delay p99/max ${a.loopP99}/${a.loopMax} ms, ` +
     `${gc.reduce((n, g) => n + g.count, 0)} GCs (longest ${Math.max(0, ...gc.map((g) => g.max)).toFixed(1)} ms, young generation ${a.youngMiB} MiB), agent CPU ${a.cpuMs} ms; ` +
     `idle probe loop delay p99/max ${p.loopP99}/${p.loopMax} ms`);
   return r;
@@ -115,12 +130,19 @@ for (const type of ['A', 'SRV'] as const) {
   const half = Math.round(c.qps / 2);
   const [pa, pc2] = await best([() => pacedProconsul(type, half), () => openLoop(spec(pc.port + 2, type), half)], (x, y) => x.p99 < y.p99);
   rows.push(row(type, `proconsul paced at ${half.toLocaleString('en')} qps`, pa), row(type, `unbound paced at ${half.toLocaleString('en')} qps`, pc2));
-  summary.push(`${type} ${(a.qps / c.qps).toFixed(2)} (p99 ${pa.p99.toFixed(2)} ms at ${half.toLocaleString('en')} qps)`);
+  let perf = '';
+  if (withDnsperf) {
+    const [da, du] = await best([() => pacedProconsul(type, half, 'dnsperf'), () => dnsperfOpenLoop(spec(pc.port + 2, type), half, GEN_CPUS)], (x, y) => x.p99 < y.p99);
+    rows.push(row(type, `proconsul paced at ${half.toLocaleString('en')} qps (dnsperf)`, da), row(type, `unbound paced at ${half.toLocaleString('en')} qps (dnsperf)`, du));
+    perf = `; dnsperf p99 ${da.p99.toFixed(2)} ms, unbound ${du.p99.toFixed(2)} ms`;
+  }
+  summary.push(`${type} ${(a.qps / c.qps).toFixed(2)} (p99 ${pa.p99.toFixed(2)} ms at ${half.toLocaleString('en')} qps, unbound ${pc2.p99.toFixed(2)} ms${perf})`);
 }
 console.log(`${SERVICES} services × ${INSTANCES} instances, UDP+EDNS0 4096, ${concurrency} outstanding, ${seconds}s per run, best of ${rounds}, ${os.cpus().length} cores ${os.cpus()[0].model}; ` +
   `agent flags: ${AGENT_FLAGS.join(' ') || 'none'}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 console.log('| type | server | qps | p50 ms | p99 ms | short/err/lost |\n|---|---|---:|---:|---:|---:|');
 console.log(rows.join('\n'));
+if (!withDnsperf) notes.push('dnsperf not installed (apt-get install dnsperf): no C-generator rows');
 console.log(notes.map((n) => `- ${n}`).join('\n'));
 console.log(`ratio proconsul/unbound: ${summary.join(', ')}; target >= 0.50 with p99 < 2 ms at half unbound's qps`);
 pc.proc.kill('SIGTERM');
