@@ -12,6 +12,7 @@ import type { Replica } from '../state/index.ts';
 import { ensureAclBootstrap } from '../leader/acl.ts';
 import type { SessionTimers } from '../leader/session-ttl.ts';
 import type { LeaderSide } from '../leader/duties.ts';
+import { httpsListener } from './tls.ts';
 import { HttpServer } from '../http/index.ts';
 import { DnsHandler, DnsServer, delegateRecursion, dnsConfigFrom, type DnsAddresses } from '../dns/index.ts';
 import { decodeDnsConfig } from '../dns/config-wire.ts';
@@ -224,6 +225,8 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
     async start() {
       if (started) return;
       started = true;
+      // TLS files and rules are checked before anything binds, as Consul's agent does.
+      const https = httpsListener(config);
       await store.open();
       await replica.start();
       // Before gossip announces this server, so clients that see it can reach it.
@@ -238,6 +241,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       await local.start();
       coordinateSync.start();
       await http.listen(config.httpAddrs);
+      if (https) await http.listen(config.httpsAddrs ?? [], https);
       await dns.listen(config.dnsAddrs);
       if (config.pidFile) fs.writeFileSync(config.pidFile, String(process.pid));
       log.info({ node: config.nodeName, datacenter: config.datacenter, store: store.kind, http: http.addresses() }, 'agent started');

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import { systemClock, type Clock } from '../clock.ts';
 import { createLogger, LogHub, type Logger } from '../log.ts';
 import { Telemetry } from '../telemetry/metrics.ts';
+import { httpsListener } from './tls.ts';
 import { HttpServer, type RequestConfig } from '../http/index.ts';
 import { ClientAclResolver } from './client-acl.ts';
 import { RemoteNodeChecks } from './client-alias.ts';
@@ -105,11 +106,14 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
     async start() {
       if (started) return;
       started = true;
+      // TLS files and rules are checked before anything binds, as Consul's agent does.
+      const https = httpsListener(config);
       await pool.start();
       if (pool.gossip) followServers(pool, servers, local, clock, log);
       await local.start();
       coordinateSync.start();
       await http.listen(config.httpAddrs);
+      if (https) await http.listen(config.httpsAddrs ?? [], https);
       await dns.listen(config.dnsAddrs);
       if (config.pidFile) fs.writeFileSync(config.pidFile, String(process.pid));
       log.info({ node: config.nodeName, datacenter: config.datacenter, http: http.addresses() }, 'client agent started');

@@ -1,5 +1,5 @@
 // Public surface of the HTTP transport.
-export { HttpServer, type InjectRequest, type InjectResponse, type HttpServerConfig } from './server.ts';
+export { HttpServer, H2_MAX_CONCURRENT_STREAMS, type InjectRequest, type InjectResponse, type HttpServerConfig, type HttpsListenOptions } from './server.ts';
 export { cleanPath } from './response.ts';
 export { buildRoutes, type RouteHandlers } from './routes.ts';
 export { Router, type Handler, type HttpResult } from './router.ts';

@@ -1,6 +1,7 @@
 // How the HTTP transport writes answers: path cleaning, Consul's text and JSON bodies with the
 // X-Consul-* headers from query meta, and bounded request-body reading with 413s.
 import type http from 'node:http';
+import type { Readable } from 'node:stream';
 import { TooLargeError } from '../errors.ts';
 import type { HttpResult } from './router.ts';
 
@@ -62,7 +63,7 @@ export function render(r: HttpResult, pretty: boolean, base: Record<string, stri
   return { status: r.status ?? 200, headers, body: json };
 }
 
-export function readBody(req: http.IncomingMessage, limit: number, msg?: (size: number) => string): Promise<Buffer> {
+export function readBody(req: Readable & { headers: http.IncomingHttpHeaders }, limit: number, msg?: (size: number) => string): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? -1);
   if (declared > limit) {
     req.resume();

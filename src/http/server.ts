@@ -1,7 +1,10 @@
-// The HTTP transport: node:http listeners (TCP and unix sockets) and an in-process `handle()`
-// sharing one dispatch path: path cleaning (301), routing (404/405), the handler call, and one
-// writer for status, Consul's headers, JSON (?pretty) and error bodies.
+// The HTTP transport: node:http listeners, HTTPS listeners speaking HTTP/1.1 and HTTP/2 (ALPN),
+// both on TCP or unix sockets, and an in-process `handle()`, sharing one dispatch path: path
+// cleaning (301), routing (404/405), the handler call, and one writer for status, Consul's
+// headers, JSON (?pretty) and error bodies.
 import http from 'node:http';
+import http2 from 'node:http2';
+import type { TlsOptions, TLSSocket } from 'node:tls';
 import fs from 'node:fs';
 import { BlockList, type AddressInfo, type Socket } from 'node:net';
 import { MethodNotAllowedError, TooLargeError } from '../errors.ts';
@@ -75,10 +78,56 @@ export interface InjectResponse {
 
 const MAX_DEFAULT_BODY = 32 * 1024 * 1024;
 
+/**
+ * Streams one HTTP/2 connection may carry at once. Consul enables HTTP/2 with
+ * http2.ConfigureServer(server, nil), i.e. Go's default of 250; clients that respect the
+ * setting open another connection past it.
+ */
+export const H2_MAX_CONCURRENT_STREAMS = 250;
+
+/** An HTTPS listener's settings: the TLS server options and the handshake deadline. */
+export interface HttpsListenOptions {
+  tls: TlsOptions;
+  /** Milliseconds a connection has to complete its handshake (Consul's https_handshake_timeout). */
+  handshakeTimeout: number;
+}
+
+type AnyServer = http.Server | http2.Http2SecureServer;
+type AnyRequest = http.IncomingMessage | http2.Http2ServerRequest;
+type AnyResponse = http.ServerResponse | http2.Http2ServerResponse;
+
+/** What answering needs of a response; HTTP/1.1's and HTTP/2's compatibility API both have it. */
+interface ResponseWriter {
+  writeHead(status: number, headers: Record<string, string>): unknown;
+  flushHeaders(): void;
+  write(chunk: string | Buffer): unknown;
+  end(body?: string | Buffer): unknown;
+  destroy(): void;
+  once(event: 'close', listener: () => void): unknown;
+  readonly writableFinished: boolean;
+}
+
+/** True once the response can no longer be written (the client left or the stream was reset). */
+function responseGone(res: AnyResponse): boolean {
+  const destroyed = res instanceof http2.Http2ServerResponse ? res.stream.destroyed : res.destroyed;
+  return destroyed && !res.writableFinished;
+}
+
+/** HTTP/1-style headers for an HTTP/2 request: no pseudo-headers, `:authority` as `host`. */
+function h1Headers(h: http2.IncomingHttpHeaders): http.IncomingHttpHeaders {
+  const out: http.IncomingHttpHeaders = {};
+  for (const [k, v] of Object.entries(h)) if (k[0] !== ':') out[k] = v;
+  if (out.host === undefined && typeof h[':authority'] === 'string') out.host = h[':authority'];
+  return out;
+}
+
 /** The HTTP API server. */
 export class HttpServer {
   readonly #deps: HttpServerDeps;
-  #servers: http.Server[] = [];
+  #servers: AnyServer[] = [];
+  /** Open sockets and HTTP/2 sessions of the HTTPS listeners, ended by close(). */
+  #tlsConns = new Set<Socket>();
+  #sessions = new Set<http2.ServerHttp2Session>();
   #inflight = new Set<AbortController>();
   #writers: BlockList | null;
   #conns = new Map<string, number>();
@@ -167,14 +216,18 @@ export class HttpServer {
     return this.#writers!.check(ip, ip.includes(':') ? 'ipv6' : 'ipv4');
   }
 
-  /** Consul's http_max_conns_per_client: excess connections get a raw 429 and are closed. */
-  #limitConnection(sock: Socket): void {
+  /**
+   * Consul's http_max_conns_per_client: excess connections get a raw 429 and are closed. On an
+   * HTTPS listener the 429 goes out once the handshake is done, over TLS, as Go's does.
+   */
+  #limitConnection(sock: Socket, overTls = false): void {
     const limit = this.#deps.config.maxConnsPerClient ?? 0;
     const ip = sock.remoteAddress;
     if (limit <= 0 || !ip) return;
     const n = (this.#conns.get(ip) ?? 0) + 1;
     if (n > limit) {
-      sock.write(TOO_MANY_CONNS_RESPONSE, () => sock.destroy());
+      if (overTls) (sock as Socket & { tooMany?: boolean }).tooMany = true;
+      else sock.write(TOO_MANY_CONNS_RESPONSE, () => sock.destroy());
       return;
     }
     this.#conns.set(ip, n);
@@ -185,11 +238,11 @@ export class HttpServer {
     });
   }
 
-  /** Binds every listener; resolves when all are listening. */
-  async listen(addrs: ListenAddr[]): Promise<void> {
+  /** Binds every listener, HTTPS ones when `https` is given; resolves when all are listening. */
+  async listen(addrs: ListenAddr[], https?: HttpsListenOptions): Promise<void> {
     for (const a of addrs) {
-      const srv = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => this.#serve(req, res));
-      if (a.kind === 'tcp') srv.on('connection', (sock: Socket) => this.#limitConnection(sock));
+      const srv = https ? this.#secureServer(https, a.kind === 'tcp') : http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => this.#serve(req, res));
+      if (a.kind === 'tcp' && !https) srv.on('connection', (sock: Socket) => this.#limitConnection(sock));
       if (a.kind === 'unix') {
         fs.rmSync(a.path, { force: true });
         await new Promise<void>((resolve, reject) => srv.once('error', reject).listen(a.path, resolve));
@@ -199,6 +252,38 @@ export class HttpServer {
       }
       this.#servers.push(srv);
     }
+  }
+
+  /**
+   * An HTTPS server as Consul's setupHTTPS makes it: HTTP/2 negotiated by ALPN (h2, then
+   * http/1.1) on the same handlers, a handshake deadline, and the per-client connection limit.
+   * Plain HTTP listeners stay HTTP/1.1 only: Consul serves h2c solely on its HCP SCADA listener.
+   */
+  #secureServer(opts: HttpsListenOptions, limit: boolean): http2.Http2SecureServer {
+    const srv = http2.createSecureServer({
+      ...opts.tls, allowHTTP1: true, handshakeTimeout: opts.handshakeTimeout,
+      settings: { maxConcurrentStreams: H2_MAX_CONCURRENT_STREAMS },
+    }, (req, res) => this.#serve(req, res));
+    // The HTTP/1.1 side would otherwise end requests after 5 minutes and idle sockets after 5 s:
+    // blocking queries last up to max_query_time, and plain listeners keep sockets for 65 s.
+    const h1 = srv as unknown as { requestTimeout: number; keepAliveTimeout: number };
+    h1.requestTimeout = 0;
+    h1.keepAliveTimeout = 65_000;
+    srv.on('connection', (sock: Socket) => {
+      this.#tlsConns.add(sock);
+      sock.once('close', () => this.#tlsConns.delete(sock));
+      if (limit) this.#limitConnection(sock, true);
+    });
+    srv.prependListener('secureConnection', (tls: TLSSocket) => {
+      const raw = (tls as TLSSocket & { _parent?: Socket })._parent ?? tls;
+      if (!(raw as Socket & { tooMany?: boolean }).tooMany && !(tls as Socket & { tooMany?: boolean }).tooMany) return;
+      tls.write(TOO_MANY_CONNS_RESPONSE, () => tls.destroy());
+    });
+    srv.on('session', (session: http2.ServerHttp2Session) => {
+      this.#sessions.add(session);
+      session.once('close', () => this.#sessions.delete(session));
+    });
+    return srv;
   }
 
   /** The bound addresses (`host:port` or socket path), in listen order. */
@@ -216,14 +301,15 @@ export class HttpServer {
     this.#serve(req, res);
   }
 
-  #serve(req: http.IncomingMessage, res: http.ServerResponse): void {
+  #serve(req: AnyRequest, response: AnyResponse): void {
+    const res = response as unknown as ResponseWriter;
     let ac: AbortController | undefined;
     // The request's abort signal, made when a handler first asks for it: it aborts when the client
     // leaves before the answer is complete, or when the server closes.
     const signal = (): AbortSignal => {
       if (ac) return ac.signal;
       const ctl = ac = new AbortController();
-      if (this.#closing || (res.destroyed && !res.writableFinished)) {
+      if (this.#closing || responseGone(response)) {
         ctl.abort();
         return ctl.signal;
       }
@@ -238,7 +324,8 @@ export class HttpServer {
     };
     const read: HttpRequest['body'] = (limit = MAX_DEFAULT_BODY, msg) => readBody(req, limit, msg);
     const started = performance.now();
-    this.#dispatch(req.method ?? 'GET', req.url ?? '/', req.headers, req.socket.remoteAddress ?? '', signal, read)
+    const headers = req.httpVersionMajor === 2 ? h1Headers(req.headers) : req.headers as http.IncomingHttpHeaders;
+    this.#dispatch(req.method ?? 'GET', req.url ?? '/', headers, req.socket.remoteAddress ?? '', signal, read)
       .then(async (out) => {
         if (out.label) this.#deps.metrics?.observe(req.method ?? 'GET', out.label, (performance.now() - started) / 1000);
         if (out.stream) {
@@ -264,10 +351,18 @@ export class HttpServer {
   async close(): Promise<void> {
     this.#closing = true;
     for (const ac of this.#inflight) ac.abort();
+    for (const session of this.#sessions) session.close();
     await Promise.all(this.#servers.map((s) => new Promise<void>((resolve) => {
       s.close(() => resolve());
-      s.closeIdleConnections();
-      setTimeout(() => s.closeAllConnections(), 100).unref();
+      if (s instanceof http.Server) {
+        s.closeIdleConnections();
+        setTimeout(() => s.closeAllConnections(), 100).unref();
+      } else {
+        setTimeout(() => {
+          for (const session of this.#sessions) session.destroy();
+          for (const sock of this.#tlsConns) sock.destroy();
+        }, 100).unref();
+      }
     })));
     this.#servers = [];
   }

@@ -1,7 +1,8 @@
 // /v1/agent/self and /v1/agent/version: the local agent's identity, config and stats, every
 // top-level member an object (clients decode it as map[string]map[string]any).
 import os from 'node:os';
-import type { RuntimeConfig } from '../../agent/config/runtime.ts';
+import type { ListenAddr, RuntimeConfig } from '../../agent/config/runtime.ts';
+import type { TlsProtocolConfig } from '../../agent/config/tls.ts';
 import type { Leadership } from '../../endpoint/index.ts';
 import { CONSUL_API_VERSION, gitRevision, buildDate } from '../../version.ts';
 import { formatGoDuration } from '../../duration.ts';
@@ -18,8 +19,35 @@ export interface AgentSelfDeps {
   member?: () => Record<string, unknown>;
 }
 
+/** One protocol as Consul's sanitized DebugConfig shows it: non-empty *Key* fields read "hidden". */
+function tlsProtocolJson(p: TlsProtocolConfig): Record<string, unknown> {
+  return {
+    VerifyIncoming: p.verifyIncoming, CAFile: p.caFile, CAPath: p.caPath, CertFile: p.certFile,
+    KeyFile: p.keyFile ? 'hidden' : '', TLSMinVersion: p.tlsMinVersion, CipherSuites: p.cipherSuites,
+    VerifyOutgoing: p.verifyOutgoing, VerifyServerHostname: p.verifyServerHostname, UseAutoCert: p.useAutoCert,
+  };
+}
+
+/** The HTTPS listeners and the TLS settings of every protocol (tlsutil.Config), when the loader set them. */
+function tlsDebug(c: RuntimeConfig): Record<string, unknown> {
+  const t = c.tls;
+  const addr = (a: ListenAddr) => (a.kind === 'unix' ? `unix://${a.path}` : `tcp://${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`);
+  return {
+    HTTPSAddrs: (c.httpsAddrs ?? []).map(addr),
+    HTTPSHandshakeTimeout: formatGoDuration(c.limits.httpsHandshakeTimeout ?? 5_000),
+    ...(t ? {
+      TLS: {
+        ServerMode: t.serverMode, InternalRPC: tlsProtocolJson(t.internalRpc), GRPC: tlsProtocolJson(t.grpc),
+        HTTPS: tlsProtocolJson(t.https), NodeName: t.nodeName, ServerName: t.serverName, Domain: t.domain,
+        EnableAgentTLSForChecks: t.enableAgentTlsForChecks, AutoTLS: t.autoTls,
+      },
+    } : {}),
+  };
+}
+
 function debugConfig(c: RuntimeConfig): Record<string, unknown> {
   return {
+    ...tlsDebug(c),
     Datacenter: c.datacenter, PrimaryDatacenter: c.primaryDatacenter, NodeName: c.nodeName, NodeID: c.nodeId,
     ServerMode: c.server, DevMode: c.dev, Bootstrap: c.bootstrap, BootstrapExpect: c.bootstrapExpect,
     DataDir: c.dataDir ?? '', BindAddr: c.bindAddr, AdvertiseAddrLAN: c.advertiseAddr, AdvertiseAddrWAN: c.advertiseAddrWan,
