@@ -6,17 +6,15 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { memoryIO } from '../src/cli/io.ts';
-import { runCli } from '../src/cli/registry.ts';
 import { startDevAgent, devConfig, type DevAgent } from './support/agent.ts';
+import { runCliCaptured } from './support/cli.ts';
 
 const ROOT = 'root';
 let a: DevAgent;
 const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
 
 async function run(...argv: string[]) {
-  const io = memoryIO({ env: { CONSUL_HTTP_ADDR: a.httpAddr, CONSUL_HTTP_TOKEN: ROOT } });
-  return { code: await runCli(argv, io), out: io.out, err: io.err };
+  return runCliCaptured(argv, { CONSUL_HTTP_ADDR: a.httpAddr, CONSUL_HTTP_TOKEN: ROOT });
 }
 
 before(async () => {

@@ -5,9 +5,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { memoryIO } from '../src/cli/io.ts';
-import { runCli } from '../src/cli/registry.ts';
 import { startDevAgent, devConfig, type DevAgent } from './support/agent.ts';
+import { runCliCaptured } from './support/cli.ts';
 
 let a: DevAgent;
 const dir = mkdtempSync(join(tmpdir(), 'proconsul-cli-acl-'));
@@ -18,9 +17,7 @@ before(async () => {
 after(() => a.stop());
 
 async function cli(argv: string[], token = 'root', stdin?: string) {
-  const io = memoryIO({ env: { CONSUL_HTTP_ADDR: a.httpAddr, CONSUL_HTTP_TOKEN: token }, stdin });
-  const code = await runCli(argv, io);
-  return { code, out: io.out, err: io.err };
+  return runCliCaptured(argv, { CONSUL_HTTP_ADDR: a.httpAddr, CONSUL_HTTP_TOKEN: token }, stdin);
 }
 
 test('acl bootstrap after the initial management token is refused with Consul\'s prefix', async () => {

@@ -2,47 +2,31 @@
 // dev agent whose catalog is filled through /v1/catalog/register, checking Consul's table
 // layouts, messages and exit codes.
 
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConsulClient } from '../src/api/index.ts';
 import { memoryIO } from '../src/cli/io.ts';
 import { runCli } from '../src/cli/registry.ts';
-import { startDevAgent, type DevAgent } from './support/agent.ts';
+import { cliAgent } from './support/cli.ts';
 
 describe('catalog commands against a dev agent', () => {
-  let agent: DevAgent;
-  let env: NodeJS.ProcessEnv;
+  const dev = cliAgent();
+  const { cli } = dev;
   let ownId: string;
 
   before(async () => {
-    agent = await startDevAgent();
-    env = { CONSUL_HTTP_ADDR: agent.httpAddr };
-    const client = new ConsulClient({ address: agent.httpAddr });
-    try {
-      await client.catalog.register({
-        Node: 'web-node-1', ID: '4b2e3c1a-1111-2222-3333-444455556666', Address: '10.0.0.11',
-        TaggedAddresses: { wan: '198.51.100.1', lan: '10.0.0.11' }, NodeMeta: { rack: 'r1', env: 'prod' },
-        Service: { ID: 'web-1', Service: 'web', Tags: ['v2', 'primary'], Port: 8080 },
-      });
-      await client.catalog.register({
-        Node: 'db-node-long-name', Address: '10.0.0.12', NodeMeta: { rack: 'r2' },
-        Service: { ID: 'db', Service: 'db', Tags: ['pg'], Port: 5432 },
-      });
-      await client.catalog.register({ Node: 'db-node-long-name', Address: '10.0.0.12', NodeMeta: { rack: 'r2' }, Service: { ID: 'web-2', Service: 'web', Tags: ['v1'], Port: 8081 } });
-      ownId = (await client.catalog.nodes()).data.find((n) => n.Node === 'test-node')!.ID;
-    } finally {
-      client.close();
-    }
+    const client = dev.client;
+    await client.catalog.register({
+      Node: 'web-node-1', ID: '4b2e3c1a-1111-2222-3333-444455556666', Address: '10.0.0.11',
+      TaggedAddresses: { wan: '198.51.100.1', lan: '10.0.0.11' }, NodeMeta: { rack: 'r1', env: 'prod' },
+      Service: { ID: 'web-1', Service: 'web', Tags: ['v2', 'primary'], Port: 8080 },
+    });
+    await client.catalog.register({
+      Node: 'db-node-long-name', Address: '10.0.0.12', NodeMeta: { rack: 'r2' },
+      Service: { ID: 'db', Service: 'db', Tags: ['pg'], Port: 5432 },
+    });
+    await client.catalog.register({ Node: 'db-node-long-name', Address: '10.0.0.12', NodeMeta: { rack: 'r2' }, Service: { ID: 'web-2', Service: 'web', Tags: ['v1'], Port: 8081 } });
+    ownId = (await client.catalog.nodes()).data.find((n) => n.Node === 'test-node')!.ID;
   });
-  after(async () => {
-    await agent?.stop();
-  });
-
-  async function cli(argv: string[], stdin?: string) {
-    const io = memoryIO({ env, stdin });
-    const code = await runCli(argv, io);
-    return { code, out: io.out, err: io.err };
-  }
 
   test('datacenters prints one per line', async () => {
     assert.deepEqual(await cli(['catalog', 'datacenters']), { code: 0, out: 'dc1\n', err: '' });

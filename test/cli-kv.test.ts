@@ -1,33 +1,20 @@
 // `proconsul kv …` end to end: the CLI runs in-process with a capturing io against a real dev
 // agent over HTTP, checking Consul's exact output texts and exit codes.
 
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { memoryIO } from '../src/cli/io.ts';
 import { runCli } from '../src/cli/registry.ts';
-import { startDevAgent, type DevAgent } from './support/agent.ts';
+import { startDevAgent } from './support/agent.ts';
+import { cliAgent } from './support/cli.ts';
 
 describe('kv commands against a dev agent', () => {
-  let agent: DevAgent;
-  let env: NodeJS.ProcessEnv;
+  const dev = cliAgent();
+  const { cli } = dev;
   const dir = mkdtempSync(join(tmpdir(), 'proconsul-cli-kv-'));
-
-  before(async () => {
-    agent = await startDevAgent();
-    env = { CONSUL_HTTP_ADDR: agent.httpAddr };
-  });
-  after(async () => {
-    await agent?.stop();
-  });
-
-  async function cli(argv: string[], stdin?: string) {
-    const io = memoryIO({ env, stdin });
-    const code = await runCli(argv, io);
-    return { code, out: io.out, err: io.err };
-  }
 
   test('put then get; a missing key is an error', async () => {
     assert.deepEqual(await cli(['kv', 'put', 'redis/config/connections', '5']), { code: 0, out: 'Success! Data written to: redis/config/connections\n', err: '' });
@@ -37,7 +24,7 @@ describe('kv commands against a dev agent', () => {
   });
 
   test('put -acquire/-release with -session: Consul\'s messages, exclusion and LockIndex', async () => {
-    const mk = async () => ((await (await fetch(`http://${agent.httpAddr}/v1/session/create`, { method: 'PUT', body: '{"LockDelay":"0s"}' })).json()) as { ID: string }).ID;
+    const mk = async () => ((await (await fetch(`http://${dev.agent.httpAddr}/v1/session/create`, { method: 'PUT', body: '{"LockDelay":"0s"}' })).json()) as { ID: string }).ID;
     const [a, b] = [await mk(), await mk()];
     assert.deepEqual(await cli(['kv', 'put', '-acquire', `-session=${a}`, 'locks/db', 'a']), { code: 0, out: 'Success! Lock acquired on: locks/db\n', err: '' });
     assert.deepEqual(await cli(['kv', 'put', '-acquire', `-session=${b}`, 'locks/db', 'b']), { code: 1, out: '', err: 'Error! Did not acquire lock\n' });
@@ -124,7 +111,7 @@ describe('kv commands against a dev agent', () => {
 
   test('-http-addr flag wins over CONSUL_HTTP_ADDR', async () => {
     const io = memoryIO({ env: { CONSUL_HTTP_ADDR: '127.0.0.1:1' } });
-    assert.equal(await runCli(['kv', 'put', `-http-addr=http://${agent.httpAddr}`, 'flag/addr', 'ok'], io), 0);
+    assert.equal(await runCli(['kv', 'put', `-http-addr=http://${dev.agent.httpAddr}`, 'flag/addr', 'ok'], io), 0);
     assert.equal(io.out, 'Success! Data written to: flag/addr\n');
   });
 });

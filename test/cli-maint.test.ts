@@ -1,13 +1,10 @@
 // `proconsul maint` end to end against a real dev agent: node and service maintenance on and
 // off, the list mode's exact format, and Consul's flag-combination errors.
 
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConsulClient } from '../src/api/index.ts';
-import { memoryIO } from '../src/cli/io.ts';
-import { runCli } from '../src/cli/registry.ts';
 import { maintenanceList } from '../src/cli/maint.ts';
-import { startDevAgent, type DevAgent } from './support/agent.ts';
+import { cliAgent } from './support/cli.ts';
 
 test('list mode renders node then service blocks, each followed by a blank line', () => {
   const check = (CheckID: string, ServiceID: string, Notes: string) => ({ CheckID, ServiceID, Notes, Node: 'n', Name: '', Status: 'critical', Output: '', ServiceName: '', Type: '' });
@@ -18,30 +15,13 @@ test('list mode renders node then service blocks, each followed by a blank line'
 });
 
 describe('maint against a dev agent', () => {
-  let agent: DevAgent;
-  let client: ConsulClient;
-  let env: NodeJS.ProcessEnv;
-
-  before(async () => {
-    agent = await startDevAgent();
-    client = new ConsulClient({ address: agent.httpAddr });
-    env = { CONSUL_HTTP_ADDR: agent.httpAddr };
-  });
-  after(async () => {
-    client?.close();
-    await agent?.stop();
-  });
-
-  async function cli(argv: string[]) {
-    const io = memoryIO({ env });
-    const code = await runCli(argv, io);
-    return { code, out: io.out, err: io.err };
-  }
+  const dev = cliAgent();
+  const { cli } = dev;
 
   test('node and service maintenance on, listed, and off again', async () => {
     assert.deepEqual(await cli(['maint']), { code: 0, out: '', err: '' });
     assert.deepEqual(await cli(['maint', '-enable', '-reason=kernel upgrade']), { code: 0, out: 'Node maintenance is now enabled\n', err: '' });
-    await client.agent.serviceRegister({ ID: 'web-1', Name: 'web', Port: 80 });
+    await dev.client.agent.serviceRegister({ ID: 'web-1', Name: 'web', Port: 80 });
     assert.deepEqual(await cli(['maint', '-enable', '-service=web-1', '-reason', 'deploy']), {
       code: 0, out: 'Service maintenance is now enabled for "web-1"\n', err: '',
     });
@@ -49,7 +29,7 @@ describe('maint against a dev agent', () => {
       code: 0, err: '',
       out: 'Node:\n  Name:   test-node\n  Reason: kernel upgrade\n\nService:\n  ID:     web-1\n  Reason: deploy\n\n',
     });
-    const node = (await client.health.node('test-node')).data.find((c) => c.CheckID === '_node_maintenance');
+    const node = (await dev.client.health.node('test-node')).data.find((c) => c.CheckID === '_node_maintenance');
     assert.equal(node?.Status, 'critical');
     assert.deepEqual(await cli(['maint', '-disable', '-service=web-1']), { code: 0, out: 'Service maintenance is now disabled for "web-1"\n', err: '' });
     assert.deepEqual(await cli(['maint', '-disable']), { code: 0, out: 'Node maintenance is now disabled\n', err: '' });

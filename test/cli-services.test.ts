@@ -2,16 +2,13 @@
 // (read with the agent's config parser) and from flags, registered with a real dev agent's
 // /v1/agent/service/register and removed again, with Consul's messages and exit codes.
 
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConsulClient } from '../src/api/index.ts';
-import { memoryIO } from '../src/cli/io.ts';
-import { runCli } from '../src/cli/registry.ts';
 import { servicesFromFiles } from '../src/cli/services-config.ts';
-import { startDevAgent, type DevAgent } from './support/agent.ts';
+import { cliAgent } from './support/cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'proconsul-cli-services-'));
 const jsonFile = join(dir, 'web.json');
@@ -62,57 +59,40 @@ describe('services definitions from files', () => {
 });
 
 describe('services commands against a dev agent', () => {
-  let agent: DevAgent;
-  let client: ConsulClient;
-  let env: NodeJS.ProcessEnv;
-
-  before(async () => {
-    agent = await startDevAgent();
-    client = new ConsulClient({ address: agent.httpAddr });
-    env = { CONSUL_HTTP_ADDR: agent.httpAddr };
-  });
-  after(async () => {
-    client?.close();
-    await agent?.stop();
-  });
-
-  async function cli(argv: string[]) {
-    const io = memoryIO({ env });
-    const code = await runCli(argv, io);
-    return { code, out: io.out, err: io.err };
-  }
+  const dev = cliAgent();
+  const { cli } = dev;
 
   test('register from a JSON and an HCL file, then deregister from the same files', async () => {
     assert.deepEqual(await cli(['services', 'register', jsonFile, hclFile]), {
       code: 0, out: 'Registered service: web\nRegistered service: db\nRegistered service: cache\n', err: '',
     });
-    const { data } = await client.agent.services();
+    const { data } = await dev.client.agent.services();
     assert.deepEqual(Object.keys(data).sort(), ['cache-1', 'db', 'web-1']);
     assert.equal(data['web-1'].Service, 'web');
     assert.equal(data['web-1'].Port, 8080);
     assert.deepEqual(data['web-1'].Meta, { team: 'edge' });
     assert.deepEqual(data.db.Tags, ['primary']);
     assert.equal(data.db.EnableTagOverride, true);
-    const checks = (await client.agent.checks()).data;
+    const checks = (await dev.client.agent.checks()).data;
     assert.equal(checks['web-ttl'].ServiceID, 'web-1');
     assert.equal(checks['db-tcp'].ServiceID, 'db');
 
     assert.deepEqual(await cli(['services', 'deregister', jsonFile, hclFile]), {
       code: 0, out: 'Deregistered service: web-1\nDeregistered service: db\nDeregistered service: cache-1\n', err: '',
     });
-    assert.deepEqual((await client.agent.services()).data, {});
+    assert.deepEqual((await dev.client.agent.services()).data, {});
   });
 
   test('register from flags (ID defaults to the name), deregister with -id', async () => {
     const r = await cli(['services', 'register', '-name=api', '-port=9000', '-address=10.1.1.1', '-tag=a', '-tag=b', '-meta=k=v', '-tagged-address=wan=192.0.2.1:80']);
     assert.deepEqual(r, { code: 0, out: 'Registered service: api\n', err: '' });
-    const svc = (await client.agent.services()).data.api;
+    const svc = (await dev.client.agent.services()).data.api;
     assert.equal(svc.Address, '10.1.1.1');
     assert.deepEqual(svc.Tags, ['a', 'b']);
     assert.deepEqual(svc.Meta, { k: 'v' });
     assert.deepEqual(svc.TaggedAddresses?.wan, { Address: '192.0.2.1', Port: 80 });
     assert.deepEqual(await cli(['services', 'deregister', '-id=api']), { code: 0, out: 'Deregistered service: api\n', err: '' });
-    assert.equal((await client.agent.services()).data.api, undefined);
+    assert.equal((await dev.client.agent.services()).data.api, undefined);
   });
 
   test("Consul's argument errors", async () => {

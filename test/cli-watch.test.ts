@@ -4,42 +4,24 @@
 // Consul's parameter errors in-process; -type=event fires per new event of its name with the
 // exact 64-bit event index in CONSUL_INDEX.
 
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConsulClient } from '../src/api/index.ts';
 import { EventApi, eventIdToIndex } from '../src/api/event.ts';
 import { memoryIO } from '../src/cli/io.ts';
 import { runCli } from '../src/cli/registry.ts';
-import { startDevAgent, type DevAgent } from './support/agent.ts';
+import { cliAgent } from './support/cli.ts';
 
 const bin = fileURLToPath(new URL('../bin/proconsul.js', import.meta.url));
 
 describe('watch against a dev agent', () => {
-  let agent: DevAgent;
-  let client: ConsulClient;
-  let env: NodeJS.ProcessEnv;
+  const dev = cliAgent();
+  const { cli } = dev;
   const dir = mkdtempSync(join(tmpdir(), 'proconsul-cli-watch-'));
-
-  before(async () => {
-    agent = await startDevAgent();
-    client = new ConsulClient({ address: agent.httpAddr });
-    env = { CONSUL_HTTP_ADDR: agent.httpAddr };
-  });
-  after(async () => {
-    client?.close();
-    await agent?.stop();
-  });
-
-  async function cli(argv: string[]) {
-    const io = memoryIO({ env });
-    const code = await runCli(argv, io);
-    return { code, out: io.out, err: io.err };
-  }
 
   /** The handler invocations recorded so far: CONSUL_INDEX and the parsed stdin of each. */
   function calls(file: string): { index: number; data: any }[] {
@@ -65,7 +47,7 @@ describe('watch against a dev agent', () => {
     // The handler writes one line per call: CONSUL_INDEX, a tab, the JSON it read on stdin.
     const script = `printf '%s\\t' "$CONSUL_INDEX" >> ${log}; cat >> ${log}`;
     const child: ChildProcess = spawn(process.execPath, [bin, 'watch', '-type=key', '-key=app/config', script], {
-      env: { ...process.env, CONSUL_HTTP_ADDR: agent.httpAddr, SHELL: '/bin/sh' }, stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, CONSUL_HTTP_ADDR: dev.agent.httpAddr, SHELL: '/bin/sh' }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
     child.stderr!.on('data', (c) => (stderr += c));
@@ -74,7 +56,7 @@ describe('watch against a dev agent', () => {
       await until('the initial call', () => calls(log).length === 1);
       assert.equal(calls(log)[0].data, null);
 
-      await client.kv.put('app/config', 'one');
+      await dev.client.kv.put('app/config', 'one');
       await until('the first change', () => calls(log).length === 2);
       const first = calls(log)[1];
       assert.equal(first.data.Key, 'app/config');
@@ -82,16 +64,16 @@ describe('watch against a dev agent', () => {
       assert.equal(first.index, first.data.ModifyIndex);
       assert.deepEqual(Object.keys(first.data), ['Key', 'CreateIndex', 'ModifyIndex', 'LockIndex', 'Flags', 'Value', 'Session']);
 
-      for (let i = 0; i < 5; i++) await client.kv.put(`app/other-${i}`, String(i));
-      await client.kv.put('app/configuration', 'a sibling with the key as prefix');
+      for (let i = 0; i < 5; i++) await dev.client.kv.put(`app/other-${i}`, String(i));
+      await dev.client.kv.put('app/configuration', 'a sibling with the key as prefix');
       await new Promise((r) => setTimeout(r, 500));
       assert.equal(calls(log).length, 2, 'writes to other keys must not fire the handler');
 
-      await client.kv.put('app/config', 'two');
+      await dev.client.kv.put('app/config', 'two');
       await until('the second change', () => calls(log).length === 3);
       assert.equal(Buffer.from(calls(log)[2].data.Value, 'base64').toString(), 'two');
 
-      await client.kv.delete('app/config');
+      await dev.client.kv.delete('app/config');
       await until('the delete', () => calls(log).length === 4);
       assert.equal(calls(log)[3].data, null);
       assert.ok(calls(log)[3].index > calls(log)[2].index);
@@ -104,13 +86,13 @@ describe('watch against a dev agent', () => {
 
   test('-type=event -name=deploy fires on each deploy event (only the new ones) and not for other names', async () => {
     const log = join(dir, 'events.log');
-    const events = new EventApi(client);
+    const events = new EventApi(dev.client);
     // CONSUL_INDEX stays a decimal string: event indexes are 64-bit hashes beyond 2^53.
     const got = () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').slice(0, -1).filter(Boolean) : [])
       .map((line) => { const [index, json] = line.split('\t'); return { index, data: JSON.parse(json) }; });
     const script = `printf '%s\\t' "$CONSUL_INDEX" >> ${log}; cat >> ${log}`;
     const child: ChildProcess = spawn(process.execPath, [bin, 'watch', '-type=event', '-name=deploy', script], {
-      env: { ...process.env, CONSUL_HTTP_ADDR: agent.httpAddr, SHELL: '/bin/sh' }, stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, CONSUL_HTTP_ADDR: dev.agent.httpAddr, SHELL: '/bin/sh' }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
     child.stderr!.on('data', (c) => (stderr += c));
@@ -148,8 +130,8 @@ describe('watch against a dev agent', () => {
   });
 
   test('without a handler the current value is printed as indented JSON and the watch ends', async () => {
-    await client.kv.put('print/a', '<&>');
-    await client.kv.put('print/b', 'B', { flags: 18446744073709551615n });
+    await dev.client.kv.put('print/a', '<&>');
+    await dev.client.kv.put('print/b', 'B', { flags: 18446744073709551615n });
     const r = await cli(['watch', '-type=keyprefix', '-prefix=print/']);
     assert.equal(r.code, 0);
     assert.equal(r.err, '');
