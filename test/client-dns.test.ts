@@ -1,8 +1,8 @@
 // DNS on a client agent answers under the client's own configuration (real processes): a server
 // on 127.0.0.1 with Consul's defaults (domain consul, TTLs 0, warning instances answered, no
-// recursors) and a client on 127.0.0.4 with domain `pc`, node_ttl, service_ttl, only_passing and
-// a recursor on 127.0.0.6 started here. The same catalog answers differently through each, and
-// health changes made on the client show in both.
+// recursors) and a client on 127.0.0.4 with domain `pc`, alt_domain, node_ttl, service_ttl,
+// only_passing, an SOA min_ttl and a recursor on 127.0.0.6 started here. The same catalog
+// answers differently through each, and health changes made on the client show in both.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -58,8 +58,8 @@ before(async () => {
     retry_interval: '1s',
   }));
   fs.writeFileSync(path.join(dir, 'client.json'), JSON.stringify({
-    domain: 'pc', recursors: [`${RECURSOR}:${recursor.port}`],
-    dns_config: { node_ttl: '7s', service_ttl: { '*': '11s', web: '13s' }, only_passing: true },
+    domain: 'pc', alt_domain: 'alt.test', recursors: [`${RECURSOR}:${recursor.port}`],
+    dns_config: { node_ttl: '7s', service_ttl: { '*': '11s', web: '13s' }, only_passing: true, soa: { min_ttl: 17 } },
   }));
   launch('srv', SERVER, ['-server', '-bootstrap']);
   launch('cli', CLIENT, ['-config-file', path.join(dir, 'client.json'), '-retry-join', `${SERVER}:${ports.serf}`]);
@@ -91,15 +91,20 @@ test('the client answers its own domain with its own TTLs; the server answers wi
   const srv = await ask(CLIENT, 'web.service.pc', 'SRV');
   assert.deepEqual(records(srv), [['web.service.pc.', '13', 'SRV', '1 1 8080 cli.node.dc1.pc.']]);
   assert.deepEqual(srv.additional.filter((a) => a[3] === 'A').map((a) => [a[0], a[1], a[4]]), [['cli.node.dc1.pc.', '13', CLIENT]]);
+  assert.deepEqual(records(await ask(CLIENT, 'web.service.alt.test')), [['web.service.alt.test.', '13', 'A', CLIENT]]);
   const soa = await ask(CLIENT, 'pc', 'SOA');
-  assert.match(soa.answer[0]?.join(' ') ?? '', /^pc\.\s.*SOA ns\.pc\. hostmaster\.pc\. /, soa.raw);
+  assert.match(soa.answer[0]?.join(' ') ?? '', /^pc\.\s.*SOA ns\.pc\. hostmaster\.pc\. \d+ 3600 600 86400 17$/, soa.raw);
+  const missing = await ask(CLIENT, 'nope.service.pc');
+  assert.equal(missing.status, 'NXDOMAIN');
+  assert.match(missing.authority[0]?.join(' ') ?? '', / 17$/, missing.raw);
 
   const server = await ask(SERVER, 'web.service.consul');
   assert.deepEqual(records(server), [['web.service.consul.', '0', 'A', CLIENT]]);
   assert.ok(!server.flags.includes('ra'), server.raw);
   assert.deepEqual(records(await ask(SERVER, 'cli.node.consul')), [['cli.node.consul.', '0', 'A', CLIENT]]);
-  // The server does not know the client's domain.
+  // The server does not know the client's domain, and keeps its own SOA.
   assert.equal((await ask(SERVER, 'web.service.pc')).status, 'REFUSED');
+  assert.match((await ask(SERVER, 'nope.service.consul')).authority[0]?.join(' ') ?? '', / 0$/);
 });
 
 test('names outside the client domain go to the client recursors, not to the servers', async () => {

@@ -1,7 +1,8 @@
 // ACLs on a client agent (real processes): a server with default-deny ACLs on 127.0.0.1 and a
 // client on 127.0.0.4. The client authorizes its own agent routes with what the servers say a
 // token grants (compiled locally), forwards the rest with the caller's token, and anti-entropy
-// registers a service under the token it was registered with.
+// registers a service under the token it was registered with. DNS on the client runs under the
+// client's own DNS token (acl.tokens.dns, else its default token), not the server's.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -9,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { freePort } from './support/etcd.ts';
+import { digAt } from './support/dns.ts';
 import { until } from './support/wait.ts';
 
 const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'proconsul.js');
@@ -89,4 +91,21 @@ test('client agent routes are authorized with the token the servers resolve; the
   assert.deepEqual(Object.keys(JSON.parse((await call(client(), '/v1/agent/services')).text)), ['web']);
   const kv = await call(client(), '/v1/kv/x', { method: 'PUT', body: 'v' });
   assert.equal(kv.status, 403);
+});
+
+test('DNS on the client runs under the client token: dns, else default; the server keeps its own (anonymous here)', async () => {
+  const ask = async (ip: string) => (await digAt(ip, ports.dns, 'web.service.consul')).answer.map((a) => a[4]);
+  // The client's default token (set above) reads web; the server has no DNS or default token.
+  assert.deepEqual(await ask('127.0.0.4'), ['127.0.0.4']);
+  assert.deepEqual(await ask('127.0.0.1'), []);
+  const created = await call(client(), '/v1/acl/token', { method: 'PUT', token: MGMT, body: JSON.stringify({ Description: 'reads nothing' }) });
+  assert.equal(created.status, 200, created.text);
+  const none = (JSON.parse(created.text) as { SecretID: string }).SecretID;
+  const set = await call(client(), '/v1/agent/token/dns', { method: 'PUT', token: MGMT, body: JSON.stringify({ Token: none }) });
+  assert.equal(set.status, 200, set.text);
+  assert.deepEqual(await ask('127.0.0.4'), [], 'acl.tokens.dns comes before the default token');
+  const setServer = await call(server(), '/v1/agent/token/dns', { method: 'PUT', token: MGMT, body: JSON.stringify({ Token: MGMT }) });
+  assert.equal(setServer.status, 200, setServer.text);
+  assert.deepEqual(await ask('127.0.0.1'), ['127.0.0.4']);
+  assert.deepEqual(await ask('127.0.0.4'), [], "the server's DNS token is not the client's");
 });
