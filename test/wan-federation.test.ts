@@ -2,7 +2,8 @@
 // store each) on 127.0.0.2 (dc1) and 127.0.0.3 (dc2), dc2 joined to dc1 over the WAN pool with
 // -retry-join-wan. Both see the WAN members and both datacenters (nearest first), requests with
 // ?dc=dc2 sent to dc1 are answered by dc2 (KV writes land there, its catalog is readable), an
-// unknown datacenter is Consul's 500, and dc1's DNS answers web.service.dc2.consul from dc2.
+// unknown datacenter is Consul's 500, and dc1's DNS answers web.service.dc2.consul from dc2, as
+// does a dc1 client agent under its own domain and TTLs.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Resolver } from 'node:dns/promises';
@@ -11,12 +12,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { freePort } from './support/etcd.ts';
+import { digAt } from './support/dns.ts';
 import { logTails, until } from './support/wait.ts';
 
 const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'proconsul.js');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-wan-'));
 
-interface Proc { node: string; dc: string; ip: string; http: string; dns: number; wan: number; child?: ChildProcess; log: string }
+interface Proc { node: string; dc: string; ip: string; http: string; dns: number; wan: number; lan?: number; child?: ChildProcess; log: string }
 const procs: Proc[] = [];
 
 after(() => {
@@ -63,7 +65,7 @@ type WanMember = { Name: string; Addr: string; Port: number; Status: number; Tag
 before(async () => {
   for (const [node, dc, ip] of [['s1', 'dc1', '127.0.0.2'], ['s2', 'dc2', '127.0.0.3']]) {
     const [http, dns, lan, wan, server] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
-    procs.push({ node, dc, ip, http: `http://${ip}:${http}`, dns, wan, log: '' });
+    procs.push({ node, dc, ip, http: `http://${ip}:${http}`, dns, wan, lan, log: '' });
     fs.writeFileSync(path.join(dir, `${node}.json`), JSON.stringify({
       ports: { http, dns, grpc: -1, grpc_tls: -1, serf_lan: lan, serf_wan: wan, server },
       // Fast WAN probes so that the coordinates of the other datacenter arrive within the test.
@@ -153,6 +155,29 @@ test('a dc2 service is visible from dc1 with ?dc=dc2, and dc1\'s DNS answers web
   assert.deepEqual(await resolver.resolve4('web.service.dc2.dc.consul'), ['10.20.0.7']);
   await assert.rejects(resolver.resolve4('web.service.dc1.consul'), { code: 'ENOTFOUND' });
   await assert.rejects(resolver.resolve4('web.service.dc9.consul'), { code: 'ENOTFOUND' });
+
+  // A dc1 client agent asks dc2 under its own domain and service_ttl (through dc1's server).
+  const [http, dns, lan] = [await freePort(), await freePort(), await freePort()];
+  const client: Proc = { node: 'c1', dc: 'dc1', ip: '127.0.0.5', http: `http://127.0.0.5:${http}`, dns, wan: 0, log: '' };
+  procs.push(client);
+  fs.writeFileSync(path.join(dir, 'c1.json'), JSON.stringify({
+    ports: { http, dns, grpc: -1, grpc_tls: -1, serf_lan: lan, serf_wan: -1, server: await freePort() },
+    domain: 'pc', dns_config: { service_ttl: { '*': '9s' } },
+  }));
+  client.child = spawn(process.execPath, [BIN, 'agent', '-node', 'c1', '-datacenter', 'dc1', '-bind', client.ip, '-client', client.ip,
+    '-data-dir', path.join(dir, 'c1'), '-config-file', path.join(dir, 'c1.json'), '-retry-join', `${dc1.ip}:${dc1.lan}`, '-retry-interval', '1s'],
+  { stdio: ['ignore', 'pipe', 'pipe'] });
+  client.child.stdout!.on('data', (c: Buffer) => { client.log += c.toString(); });
+  client.child.stderr!.on('data', (c: Buffer) => { client.log += c.toString(); });
+  const viaClient = await until('web.service.dc2.pc through the client', 20_000, async () => {
+    const r = await digAt(client.ip, dns, 'web.service.dc2.pc').catch(() => undefined);
+    return r?.answer.length ? r : undefined;
+  }, POLL);
+  assert.deepEqual(viaClient.answer.map((a) => [a[0], a[1], a[4]]), [['web.service.dc2.pc.', '9', '10.20.0.7']]);
+  const srv = await digAt(client.ip, dns, 'web.service.dc2.pc', 'SRV');
+  assert.deepEqual(srv.answer.map((a) => a.slice(4).join(' ')), ['1 1 8080 0a140007.addr.dc2.pc.']);
+  assert.equal((await digAt(client.ip, dns, 'web.service.dc2.consul')).status, 'REFUSED', 'consul is not the client domain');
+  client.child.kill('SIGKILL');
 });
 
 test('an unknown datacenter is Consul\'s 500 No path to datacenter; agent endpoints ignore ?dc', async () => {
