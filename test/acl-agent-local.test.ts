@@ -3,43 +3,23 @@
 // the local lists are filtered by read, and anti-entropy writes with the registration's token.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDevAgent, devConfig, type DevAgent } from './support/agent.ts';
+import { httpCaller, ROOT, startAclAgent, tokenWithRules } from './support/acl.ts';
+import type { DevAgent } from './support/agent.ts';
 
 let a: DevAgent;
-let base: string;
-const ROOT = 'root';
-
-async function call(method: string, path: string, token = '', body?: unknown) {
-  const res = await fetch(`${base}${path}`, {
-    method, headers: token ? { 'X-Consul-Token': token } : {},
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json: any;
-  try { json = JSON.parse(text); } catch { json = undefined; }
-  return { status: res.status, text, json, headers: res.headers };
-}
-
-async function tokenWithRules(rules: string): Promise<{ SecretID: string; AccessorID: string }> {
-  const p = await call('PUT', '/v1/acl/policy', ROOT, { Name: `p-${Math.random().toString(36).slice(2)}`, Rules: rules });
-  assert.equal(p.status, 200, p.text);
-  const t = await call('PUT', '/v1/acl/token', ROOT, { Policies: [{ ID: p.json.ID }] });
-  assert.equal(t.status, 200, t.text);
-  return t.json;
-}
+const call = httpCaller(() => a.httpAddr);
 
 const denied = (accessor: string, perm: string, on: string) => `Permission denied: token with AccessorID '${accessor}' lacks permission '${perm}' on "${on}"`;
 
 before(async () => {
-  a = await startDevAgent({ config: { acl: { ...devConfig().acl, enabled: true, defaultPolicy: 'deny', tokens: { ...devConfig().acl.tokens, initialManagement: ROOT } } } });
-  base = `http://${a.httpAddr}`;
+  a = await startAclAgent();
   assert.equal((await call('PUT', '/v1/agent/service/register', ROOT, { Name: 'db', ID: 'db1', Port: 5432, Check: { TTL: '30s' } })).status, 200);
   assert.equal((await call('PUT', '/v1/agent/check/register', ROOT, { Name: 'disk', ID: 'disk', TTL: '30s' })).status, 200);
 });
 after(() => a.stop());
 
 test('service register needs service:write on the service; the token registers it in the catalog', async () => {
-  const web = await tokenWithRules('service "web" { policy = "write" }');
+  const web = await tokenWithRules(call, 'service "web" { policy = "write" }');
   const r = await call('PUT', '/v1/agent/service/register', web.SecretID, { Name: 'web', ID: 'web1', Port: 80 });
   assert.equal(r.status, 200, r.text);
   const cat = await call('GET', '/v1/catalog/service/web', ROOT);
@@ -55,17 +35,17 @@ test('service register needs service:write on the service; the token registers i
 });
 
 test('a connect proxy also needs service:write on its destination', async () => {
-  const proxyOnly = await tokenWithRules('service "web-proxy" { policy = "write" }');
+  const proxyOnly = await tokenWithRules(call, 'service "web-proxy" { policy = "write" }');
   const def = { Name: 'web-proxy', Kind: 'connect-proxy', Port: 21000, Proxy: { DestinationServiceName: 'web' } };
   const r = await call('PUT', '/v1/agent/service/register', proxyOnly.SecretID, def);
   assert.equal(r.status, 403);
   assert.equal(r.text, denied(proxyOnly.AccessorID, 'service:write', 'web'));
-  const both = await tokenWithRules('service "web-proxy" { policy = "write" }\nservice "web" { policy = "write" }');
+  const both = await tokenWithRules(call, 'service "web-proxy" { policy = "write" }\nservice "web" { policy = "write" }');
   assert.equal((await call('PUT', '/v1/agent/service/register', both.SecretID, def)).status, 200);
 });
 
 test('deregister and service maintenance need service:write on the registered service', async () => {
-  const web = await tokenWithRules('service "web" { policy = "write" }');
+  const web = await tokenWithRules(call, 'service "web" { policy = "write" }');
   const m = await call('PUT', '/v1/agent/service/maintenance/db1?enable=true', web.SecretID);
   assert.equal(m.status, 403);
   assert.equal(m.text, denied(web.AccessorID, 'service:write', 'db'));
@@ -78,8 +58,8 @@ test('deregister and service maintenance need service:write on the registered se
 });
 
 test('checks: service checks need service:write, node checks node:write; TTL updates likewise', async () => {
-  const web = await tokenWithRules('service "db" { policy = "write" }');
-  const node = await tokenWithRules('node "test-node" { policy = "write" }');
+  const web = await tokenWithRules(call, 'service "db" { policy = "write" }');
+  const node = await tokenWithRules(call, 'node "test-node" { policy = "write" }');
   const svcCheck = { Name: 'db-extra', ServiceID: 'db1', TTL: '30s' };
   assert.equal((await call('PUT', '/v1/agent/check/register', node.SecretID, svcCheck)).text, denied(node.AccessorID, 'service:write', 'db'));
   assert.equal((await call('PUT', '/v1/agent/check/register', web.SecretID, svcCheck)).status, 200);
@@ -97,17 +77,17 @@ test('checks: service checks need service:write, node checks node:write; TTL upd
 });
 
 test('node maintenance needs node:write on this node', async () => {
-  const reader = await tokenWithRules('node "test-node" { policy = "read" }');
+  const reader = await tokenWithRules(call, 'node "test-node" { policy = "read" }');
   const r = await call('PUT', '/v1/agent/maintenance?enable=true', reader.SecretID);
   assert.equal(r.status, 403);
   assert.equal(r.text, denied(reader.AccessorID, 'node:write', 'test-node'));
-  const writer = await tokenWithRules('node "test-node" { policy = "write" }');
+  const writer = await tokenWithRules(call, 'node "test-node" { policy = "write" }');
   assert.equal((await call('PUT', '/v1/agent/maintenance?enable=true', writer.SecretID)).status, 200);
   assert.equal((await call('PUT', '/v1/agent/maintenance?enable=false', writer.SecretID)).status, 200);
 });
 
 test('agent services and checks are filtered by service:read / node:read, with the header for a token', async () => {
-  const t = await tokenWithRules('service "db" { policy = "read" }');
+  const t = await tokenWithRules(call, 'service "db" { policy = "read" }');
   const services = await call('GET', '/v1/agent/services', t.SecretID);
   assert.deepEqual(Object.keys(services.json), ['db1']);
   assert.equal(services.headers.get('x-consul-results-filtered-by-acls'), 'true');
@@ -123,13 +103,13 @@ test('agent services and checks are filtered by service:read / node:read, with t
 });
 
 test('local service details and health need service:read', async () => {
-  const t = await tokenWithRules('service "web" { policy = "read" }');
+  const t = await tokenWithRules(call, 'service "web" { policy = "read" }');
   const one = await call('GET', '/v1/agent/service/db1', t.SecretID);
   assert.equal(one.status, 403);
   assert.equal(one.text, `Permission denied: token with AccessorID '${t.AccessorID}' lacks permission 'service:read' on "db"`);
   assert.equal((await call('GET', '/v1/agent/health/service/id/db1', t.SecretID)).status, 403);
   assert.equal((await call('GET', '/v1/agent/health/service/name/db', t.SecretID)).status, 403);
-  const db = await tokenWithRules('service "db" { policy = "read" }');
+  const db = await tokenWithRules(call, 'service "db" { policy = "read" }');
   assert.equal((await call('GET', '/v1/agent/service/db1', db.SecretID)).status, 200);
   assert.notEqual((await call('GET', '/v1/agent/health/service/name/db', db.SecretID)).status, 403);
 });

@@ -2,24 +2,14 @@
 // shapes and texts, token self/clone/delete, list filters, templated policies and authorize.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { httpCaller } from './support/acl.ts';
 import { startDevAgent, devConfig, type DevAgent } from './support/agent.ts';
 
 let a: DevAgent;
-let base: string;
-
-async function call(method: string, path: string, token = '', body?: unknown) {
-  const res = await fetch(`${base}${path}`, {
-    method, headers: token ? { 'X-Consul-Token': token } : {}, body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json: unknown;
-  try { json = JSON.parse(text); } catch { json = undefined; }
-  return { status: res.status, text, json: json as any, headers: res.headers };
-}
+const call = httpCaller(() => a.httpAddr);
 
 before(async () => {
   a = await startDevAgent({ config: { acl: { ...devConfig().acl, enabled: true, defaultPolicy: 'deny' } } });
-  base = `http://${a.httpAddr}`;
 });
 after(() => a.stop());
 

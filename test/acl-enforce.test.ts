@@ -3,34 +3,14 @@
 // service identities, role-linked policies, anonymous denial and Consul's 403 texts.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDevAgent, devConfig, type DevAgent } from './support/agent.ts';
+import { httpCaller, ROOT, startAclAgent, tokenWithRules } from './support/acl.ts';
+import type { DevAgent } from './support/agent.ts';
 
 let a: DevAgent;
-let base: string;
-const ROOT = 'root';
-
-async function call(method: string, path: string, token = '', body?: unknown) {
-  const res = await fetch(`${base}${path}`, {
-    method, headers: token ? { 'X-Consul-Token': token } : {},
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json: any;
-  try { json = JSON.parse(text); } catch { json = undefined; }
-  return { status: res.status, text, json, headers: res.headers };
-}
-
-async function tokenWithRules(rules: string): Promise<{ SecretID: string; AccessorID: string }> {
-  const p = await call('PUT', '/v1/acl/policy', ROOT, { Name: `p-${Math.random().toString(36).slice(2)}`, Rules: rules });
-  assert.equal(p.status, 200, p.text);
-  const t = await call('PUT', '/v1/acl/token', ROOT, { Policies: [{ ID: p.json.ID }] });
-  assert.equal(t.status, 200, t.text);
-  return t.json;
-}
+const call = httpCaller(() => a.httpAddr);
 
 before(async () => {
-  a = await startDevAgent({ config: { acl: { ...devConfig().acl, enabled: true, defaultPolicy: 'deny', tokens: { ...devConfig().acl.tokens, initialManagement: ROOT } } } });
-  base = `http://${a.httpAddr}`;
+  a = await startAclAgent();
   for (const k of ['app/x', 'app/y', 'secret/z']) assert.equal((await call('PUT', `/v1/kv/${k}`, ROOT, 'v')).status, 200);
 });
 after(() => a.stop());
@@ -56,7 +36,7 @@ test('anonymous requests are denied under default deny; unknown tokens get ACL n
 });
 
 test('key_prefix read: reads app/, cannot write it, recurse is filtered with the header', async () => {
-  const t = await tokenWithRules('key_prefix "app/" { policy = "read" }');
+  const t = await tokenWithRules(call, 'key_prefix "app/" { policy = "read" }');
   assert.equal((await call('GET', '/v1/kv/app/x', t.SecretID)).status, 200);
   const w = await call('PUT', '/v1/kv/app/x', t.SecretID, 'new');
   assert.equal(w.status, 403);
@@ -72,7 +52,7 @@ test('key_prefix read: reads app/, cannot write it, recurse is filtered with the
 });
 
 test('txn: a denied op is reported per op and nothing is applied', async () => {
-  const t = await tokenWithRules('key_prefix "app/" { policy = "write" }');
+  const t = await tokenWithRules(call, 'key_prefix "app/" { policy = "write" }');
   const ops = [
     { KV: { Verb: 'set', Key: 'app/t', Value: Buffer.from('1').toString('base64') } },
     { KV: { Verb: 'set', Key: 'secret/t', Value: Buffer.from('1').toString('base64') } },
@@ -95,7 +75,7 @@ test('catalog and health: service identity tokens register their service and see
   assert.equal(denied.status, 403);
   assert.match(denied.text, /lacks permission 'service:write' on "db"/);
   assert.equal((await reg(ROOT, 'db')).status, 200);
-  const onlyWeb = await tokenWithRules('service "web" { policy = "read" }\nnode_prefix "" { policy = "read" }');
+  const onlyWeb = await tokenWithRules(call, 'service "web" { policy = "read" }\nnode_prefix "" { policy = "read" }');
   const services = await call('GET', '/v1/catalog/services', onlyWeb.SecretID);
   assert.deepEqual(Object.keys(services.json), ['web']);
   assert.equal(services.headers.get('x-consul-results-filtered-by-acls'), 'true');
@@ -118,10 +98,10 @@ test('role-linked policies grant through the role; agent/self needs agent:read',
 });
 
 test('sessions need session:write on the node and are filtered by session:read', async () => {
-  const t = await tokenWithRules('session_prefix "" { policy = "write" }\nnode_prefix "" { policy = "read" }');
+  const t = await tokenWithRules(call, 'session_prefix "" { policy = "write" }\nnode_prefix "" { policy = "read" }');
   const s = await call('PUT', '/v1/session/create', t.SecretID, { Node: 'test-node', Checks: [] });
   assert.equal(s.status, 200, s.text);
-  const other = await tokenWithRules('key_prefix "" { policy = "read" }');
+  const other = await tokenWithRules(call, 'key_prefix "" { policy = "read" }');
   assert.equal((await call('PUT', '/v1/session/create', other.SecretID, { Checks: [] })).status, 403);
   const list = await call('GET', '/v1/session/list', other.SecretID);
   assert.deepEqual(list.json, []);

@@ -5,9 +5,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { memoryIO } from '../src/cli/io.ts';
 import { runCli } from '../src/cli/registry.ts';
-import { startDevAgent, devConfig, type DevAgent } from './support/agent.ts';
+import { ROOT, startAclAgent } from './support/acl.ts';
+import type { DevAgent } from './support/agent.ts';
 
-const ROOT = 'root';
 let a: DevAgent;
 let dev: { SecretID: string; AccessorID: string };
 let denier: { SecretID: string };
@@ -31,7 +31,7 @@ const explain = (token: string, resource: string, access: string) =>
   call('GET', `/v1/acl/explain?resource=${encodeURIComponent(resource)}&access=${access}`, token);
 
 before(async () => {
-  a = await startDevAgent({ config: { acl: { ...devConfig().acl, enabled: true, defaultPolicy: 'deny', tokens: { ...devConfig().acl.tokens, initialManagement: ROOT } } } });
+  a = await startAclAgent();
   ids.reader = (await ok('PUT', '/v1/acl/policy', { Name: 'app-reader', Rules: 'key_prefix "app/" { policy = "read" }' })).ID;
   ids.writer = (await ok('PUT', '/v1/acl/policy', { Name: 'db-writer', Rules: 'key "app/db" { policy = "write" }' })).ID;
   ids.deny = (await ok('PUT', '/v1/acl/policy', { Name: 'db-deny', Rules: 'key "app/db" { policy = "deny" }' })).ID;

@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { memoryIO } from '../src/cli/io.ts';
 import { runCli } from '../src/cli/registry.ts';
+import { httpCaller, ROOT, startAclAgent } from './support/acl.ts';
 import { startDevAgent, devConfig, type DevAgent } from './support/agent.ts';
 
-const ROOT = 'root';
 let a: DevAgent;
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -26,19 +26,14 @@ function jwt(alg: 'RS256' | 'ES256' | 'EdDSA', key: KeyObject, claims: Record<st
   return `${data}.${sig.toString('base64url')}`;
 }
 
-async function call(method: string, path: string, body?: unknown, token = ROOT) {
-  const res = await fetch(`http://${a.httpAddr}${path}`, { method, headers: token ? { 'X-Consul-Token': token } : {}, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  let json: any;
-  try { json = JSON.parse(text); } catch { json = undefined; }
-  return { status: res.status, text, json };
-}
+const http = httpCaller(() => a.httpAddr);
+const call = (method: string, path: string, body?: unknown, token = ROOT) => http(method, path, token, body);
 
 const now = () => Math.floor(Date.now() / 1000);
 const good = (extra: Record<string, unknown> = {}) => ({ iss: 'https://idp.test', aud: ['consul'], exp: now() + 600, sub: 'alice', svc: 'web', groups: ['ops', 'dev'], ...extra });
 
 before(async () => {
-  a = await startDevAgent({ config: { acl: { ...devConfig().acl, enabled: true, defaultPolicy: 'deny', tokens: { ...devConfig().acl.tokens, initialManagement: ROOT } } } });
+  a = await startAclAgent();
   const m = await call('PUT', '/v1/acl/auth-method', {
     Name: 'idp', Type: 'jwt', MaxTokenTTL: '10m',
     Config: {

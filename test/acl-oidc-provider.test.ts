@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { memoryIO } from '../src/cli/io.ts';
 import { runCli } from '../src/cli/registry.ts';
-import { startDevAgent, devConfig, type DevAgent } from './support/agent.ts';
+import { httpCaller, ROOT, startAclAgent } from './support/acl.ts';
+import type { DevAgent } from './support/agent.ts';
 import { browse, startRealProvider, type BrowseResult, type RealProvider } from './support/node-oidc-provider.ts';
 
-const ROOT = 'root';
 const CLI_REDIRECT = 'http://localhost:8550/oidc/callback';
 const SVC_REDIRECT = 'http://localhost:8551/cb';
 const ALICE = { login: 'alice', password: 'wonderland' };
@@ -22,13 +22,8 @@ let a: DevAgent;
 let idp: RealProvider;
 const dir = mkdtempSync(join(tmpdir(), 'proconsul-oidc-provider-'));
 
-async function call(method: string, path: string, body?: unknown, token = ROOT) {
-  const res = await fetch(`http://${a.httpAddr}${path}`, { method, headers: token ? { 'X-Consul-Token': token } : {}, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  let json: any;
-  try { json = JSON.parse(text); } catch { json = undefined; }
-  return { status: res.status, text, json };
-}
+const http = httpCaller(() => a.httpAddr);
+const call = (method: string, path: string, body?: unknown, token = ROOT) => http(method, path, token, body);
 
 const client = (client_id: string, redirect: string) => ({
   client_id, client_secret: `${client_id}-secret`, application_type: 'native' as const, redirect_uris: [redirect],
@@ -40,7 +35,7 @@ before(async () => {
     alice: { password: ALICE.password, claims: { email: 'alice@example.com', email_verified: true, groups: ['admins', 'dev'], name: 'Alice' } },
     bob: { password: BOB.password, claims: { email: 'bob@example.com', email_verified: true, groups: ['contractors'], name: 'Bob' } },
   });
-  a = await startDevAgent({ config: { acl: { ...devConfig().acl, enabled: true, defaultPolicy: 'deny', tokens: { ...devConfig().acl.tokens, initialManagement: ROOT } } } });
+  a = await startAclAgent();
   const claims = { ClaimMappings: { email: 'email' }, ListClaimMappings: { groups: 'groups' }, ClaimAssertions: ['list.groups is not empty', '"contractors" not in list.groups'] };
   const methods = [
     { Name: 'corp', Type: 'oidc', Config: { OIDCDiscoveryURL: idp.issuer, OIDCClientID: 'proconsul', OIDCClientSecret: 'proconsul-secret', AllowedRedirectURIs: [CLI_REDIRECT], OIDCScopes: ['email', 'groups'], ...claims } },

@@ -3,29 +3,24 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { idpFetch } from '../src/acl/index.ts';
-import { startDevAgent, devConfig, type DevAgent } from './support/agent.ts';
+import { httpCaller, ROOT, startAclAgent } from './support/acl.ts';
+import type { DevAgent } from './support/agent.ts';
 import { startProvider, type TestProvider } from './support/oidc-provider.ts';
 import { selfSignedLocalhost, type TestCert } from './support/tls-cert.ts';
 
-const ROOT = 'root';
 const REDIRECT = 'http://localhost:8550/oidc/callback';
 let a: DevAgent;
 let op: TestProvider;
 let tls: TestCert;
 
-async function call(method: string, path: string, body?: unknown, token = ROOT) {
-  const res = await fetch(`http://${a.httpAddr}${path}`, { method, headers: token ? { 'X-Consul-Token': token } : {}, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  let json: any;
-  try { json = JSON.parse(text); } catch { json = undefined; }
-  return { status: res.status, text, json };
-}
+const http = httpCaller(() => a.httpAddr);
+const call = (method: string, path: string, body?: unknown, token = ROOT) => http(method, path, token, body);
 
 before(async () => {
   tls = await selfSignedLocalhost();
   op = await startProvider({ tls });
   op.user = { groups: ['admins'] };
-  a = await startDevAgent({ config: { acl: { ...devConfig().acl, enabled: true, defaultPolicy: 'deny', tokens: { ...devConfig().acl.tokens, initialManagement: ROOT } } } });
+  a = await startAclAgent();
   await call('PUT', '/v1/acl/policy', { Name: 'p', Rules: 'key_prefix "ops/" { policy = "write" }' });
 });
 after(async () => {

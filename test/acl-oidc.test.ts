@@ -10,21 +10,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { memoryIO } from '../src/cli/io.ts';
 import { runCli } from '../src/cli/registry.ts';
-import { startDevAgent, devConfig, type DevAgent } from './support/agent.ts';
+import { httpCaller, ROOT, startAclAgent } from './support/acl.ts';
+import type { DevAgent } from './support/agent.ts';
 import { startProvider, type TestProvider } from './support/oidc-provider.ts';
 
-const ROOT = 'root';
 const REDIRECT = 'http://localhost:8550/oidc/callback';
 let a: DevAgent;
 let op: TestProvider;
 
-async function call(method: string, path: string, body?: unknown, token = ROOT) {
-  const res = await fetch(`http://${a.httpAddr}${path}`, { method, headers: token ? { 'X-Consul-Token': token } : {}, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  let json: any;
-  try { json = JSON.parse(text); } catch { json = undefined; }
-  return { status: res.status, text, json };
-}
+const http = httpCaller(() => a.httpAddr);
+const call = (method: string, path: string, body?: unknown, token = ROOT) => http(method, path, token, body);
 
 const oidcConfig = () => ({
   OIDCDiscoveryURL: op.issuer, OIDCClientID: op.clientId, OIDCClientSecret: op.clientSecret,
@@ -35,7 +30,7 @@ const oidcConfig = () => ({
 before(async () => {
   op = await startProvider();
   op.user = { groups: ['admins', 'dev'], email: 'alice@example.com' };
-  a = await startDevAgent({ config: { acl: { ...devConfig().acl, enabled: true, defaultPolicy: 'deny', tokens: { ...devConfig().acl.tokens, initialManagement: ROOT } } } });
+  a = await startAclAgent();
   const m = await call('PUT', '/v1/acl/auth-method', { Name: 'sso', Type: 'oidc', MaxTokenTTL: '10m', Config: oidcConfig() });
   assert.equal(m.status, 200, m.text);
   await call('PUT', '/v1/acl/policy', { Name: 'ops-policy', Rules: 'key_prefix "ops/" { policy = "write" }' });

@@ -6,10 +6,10 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startDevAgent, devConfig, type DevAgent } from './support/agent.ts';
+import { ROOT, startAclAgent } from './support/acl.ts';
+import type { DevAgent } from './support/agent.ts';
 import { runCliCaptured } from './support/cli.ts';
 
-const ROOT = 'root';
 let a: DevAgent;
 const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
 
@@ -18,7 +18,7 @@ async function run(...argv: string[]) {
 }
 
 before(async () => {
-  a = await startDevAgent({ config: { acl: { ...devConfig().acl, enabled: true, defaultPolicy: 'deny', tokens: { ...devConfig().acl.tokens, initialManagement: ROOT } } } });
+  a = await startAclAgent();
 });
 after(() => a.stop());
 

@@ -5,14 +5,15 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startDevAgent, devConfig, type DevAgent } from './support/agent.ts';
+import { startAclAgent } from './support/acl.ts';
+import type { DevAgent } from './support/agent.ts';
 import { runCliCaptured } from './support/cli.ts';
 
 let a: DevAgent;
 const dir = mkdtempSync(join(tmpdir(), 'proconsul-cli-acl-'));
 
 before(async () => {
-  a = await startDevAgent({ config: { acl: { ...devConfig().acl, enabled: true, defaultPolicy: 'deny', tokens: { ...devConfig().acl.tokens, initialManagement: 'root' } } } });
+  a = await startAclAgent();
 });
 after(() => a.stop());
 

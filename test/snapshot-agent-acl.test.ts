@@ -9,9 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { memoryIO } from '../src/cli/io.ts';
 import { runSnapshotAgent } from '../src/cli/snapshot-agent.ts';
-import { devConfig, startDevAgent, type DevAgent } from './support/agent.ts';
+import { aclDenyConfig, ROOT } from './support/acl.ts';
+import { startDevAgent, type DevAgent } from './support/agent.ts';
 
-const ROOT = 'root';
 const NODE = 'server-1234';
 const key = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 let a: DevAgent;
@@ -31,7 +31,7 @@ async function call(method: string, p: string, body?: unknown) {
 }
 
 before(async () => {
-  a = await startDevAgent({ config: { nodeName: NODE, acl: { ...devConfig().acl, enabled: true, defaultPolicy: 'deny', tokens: { ...devConfig().acl.tokens, initialManagement: ROOT } } } });
+  a = await startDevAgent({ config: { nodeName: NODE, ...aclDenyConfig() } });
   await call('PUT', '/v1/acl/auth-method', {
     Name: 'k8s-like', Type: 'jwt', Config: { JWTValidationPubKeys: [key.publicKey.export({ type: 'spki', format: 'pem' }).toString()], BoundAudiences: ['consul'], JWTSupportedAlgs: ['ES256'] },
   });
