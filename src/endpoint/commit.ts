@@ -40,7 +40,8 @@ export async function commitPlanned<T>(deps: EndpointDeps, plan: () => Plan<T>):
     const res = await deps.store.txn(p.txn);
     // Wait for the replica either way: on success to read our own write, on conflict to re-plan
     // against the state that beat us (the failed txn's revision is the Store's current one).
-    await deps.replica.waitFor(res.revision);
+    // (A local Store has usually published it by the time txn() resolves: no wait then.)
+    if (deps.replica.appliedRevision < res.revision) await deps.replica.waitFor(res.revision);
     current = true;
     if (res.succeeded) return p.done(res);
   }

@@ -3,7 +3,7 @@
 // failed persist stops the store.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { EngineStore, type Mutation } from './engine-store.ts';
+import { EngineStore, type Mutation, type PendingMutation } from './engine-store.ts';
 import type { WatchBatch } from './store.ts';
 
 /** A backend whose persist() calls are settled by hand. */
@@ -13,8 +13,8 @@ class GatedStore extends EngineStore {
 
   async open(): Promise<void> {}
 
-  protected persist(m: Mutation): Promise<void> {
-    return new Promise((resolve, reject) => { this.pending.push({ m, resolve, reject }); });
+  protected persist(m: PendingMutation): void {
+    this.pending.push({ m, resolve: () => m.done(), reject: (err) => m.done(err) });
   }
 }
 
@@ -54,4 +54,61 @@ test('a failed persist rejects the write and stops the store', async () => {
   await tick();
   assert.equal(seen.length, 0);
   await s.close();
+});
+
+/** A backend that settles inside persist() itself: durable at once, failing, or throwing. */
+class InstantStore extends EngineStore {
+  readonly kind = 'instant';
+  mode: 'ok' | 'fail' | 'throw' = 'ok';
+
+  async open(): Promise<void> {}
+
+  protected persist(m: PendingMutation): void {
+    if (this.mode === 'throw') throw new Error('persist threw');
+    m.done(this.mode === 'fail' ? new Error('refused at once') : undefined);
+  }
+}
+
+test('a backend may settle during persist(); the write is still acknowledged and published once', async () => {
+  const s = new InstantStore();
+  const seen: number[] = [];
+  s.watch(0, { onBatch: (b) => seen.push(b.revision) });
+  await new Promise((r) => setImmediate(r));
+  const res = await s.txn(put('a', '1'));
+  assert.equal(res.revision, 1);
+  assert.deepEqual(seen, [1]);
+  assert.equal(Buffer.from((await s.get('a'))!.value).toString(), '1');
+  const lease = await s.leaseGrant(30);
+  assert.ok(lease.id > 0);
+  s.mode = 'fail';
+  await assert.rejects(s.txn(put('b', '1')), /refused at once/);
+  await assert.rejects(s.currentRevision(), /refused at once/);
+  assert.deepEqual(seen, [1]);
+  await s.close();
+});
+
+test('a persist() that throws fails the write and stops the store', async () => {
+  const s = new InstantStore();
+  s.mode = 'throw';
+  await assert.rejects(s.txn(put('a', '1')), /persist threw/);
+  await assert.rejects(s.txn(put('b', '1')), /persist threw/);
+  await s.close();
+});
+
+test('reads and close wait behind every commit before them, settled in any order', async () => {
+  const s = new GatedStore();
+  void s.txn(put('a', '1'));
+  void s.txn(put('b', '1'));
+  let read = false;
+  const rev = s.currentRevision().then((r) => { read = true; return r; });
+  let closed = false;
+  const closing = s.close().then(() => { closed = true; });
+  s.pending[1].resolve();
+  await tick();
+  assert.equal(read, false);
+  assert.equal(closed, false);
+  s.pending[0].resolve();
+  assert.equal(await rev, 2);
+  await closing;
+  assert.equal(closed, true);
 });

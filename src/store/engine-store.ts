@@ -16,6 +16,54 @@ export interface Mutation {
   leaseDelete?: number;
 }
 
+/**
+ * A mutation handed to `persist()`: the backend calls `done()` once it is durable, or
+ * `done(err)` if it cannot be made durable. Calls may come in any order and at any time (even
+ * during `persist()`); the store acknowledges and publishes in commit order regardless.
+ */
+export interface PendingMutation extends Mutation {
+  done(err?: Error): void;
+}
+
+/**
+ * A commit on its way to durability. One object per write carries the mutation, its
+ * acknowledgement and the reads waiting behind it: no promise chain per commit (each link a
+ * promise and a microtask, several per write).
+ */
+class Commit implements PendingMutation {
+  readonly batch: WatchBatch | null;
+  readonly leasePut: { id: number; ttlSeconds: number } | undefined;
+  readonly leaseDelete: number | undefined;
+  readonly response: unknown;
+  settled = false;
+  error: Error | null = null;
+  resolve: (value: unknown) => void = noop;
+  reject: (err: Error) => void = noop;
+  /** Reads (and close) waiting until everything up to this commit is durable. */
+  waiters: (() => void)[] | null = null;
+  readonly #settle: (c: Commit) => void;
+
+  constructor(
+    settle: (c: Commit) => void, batch: WatchBatch | null, response: unknown,
+    leasePut: { id: number; ttlSeconds: number } | undefined, leaseDelete: number | undefined,
+  ) {
+    this.#settle = settle;
+    this.batch = batch;
+    this.leasePut = leasePut;
+    this.leaseDelete = leaseDelete;
+    this.response = response;
+  }
+
+  done(err?: Error): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.error = err ?? null;
+    this.#settle(this);
+  }
+}
+
+function noop(): void {}
+
 /** Dependencies shared by engine-backed stores. */
 export interface EngineStoreDeps {
   clock?: Clock;
@@ -29,7 +77,13 @@ export abstract class EngineStore implements Store {
   protected readonly clock: Clock;
   #closed = false;
   #failure: Error | null = null;
-  #tail: Promise<void> = Promise.resolve();
+  /** Commits not yet acknowledged, oldest first (from #head on). */
+  #commits: Commit[] = [];
+  #head = 0;
+  readonly #settled = (c: Commit): void => {
+    if (c.error) this.#failure ??= c.error;
+    this.#drain();
+  };
   #leaseTimers = new Map<number, TimerHandle>();
 
   constructor(deps: EngineStoreDeps = {}) {
@@ -37,8 +91,8 @@ export abstract class EngineStore implements Store {
     this.clock = deps.clock ?? systemClock;
   }
 
-  /** Makes a mutation durable; resolves when it may be acknowledged. Called in commit order. */
-  protected abstract persist(m: Mutation): Promise<void>;
+  /** Makes a mutation durable and then calls `m.done()` (`m.done(err)` on failure). Called in commit order. */
+  protected abstract persist(m: PendingMutation): void;
 
   abstract open(): Promise<void>;
 
@@ -47,7 +101,7 @@ export abstract class EngineStore implements Store {
     this.#closed = true;
     for (const t of this.#leaseTimers.values()) t.cancel();
     this.#leaseTimers.clear();
-    await this.#tail.catch(() => undefined);
+    await this.durable().catch(() => undefined);
   }
 
   protected get closed(): boolean {
@@ -64,25 +118,57 @@ export abstract class EngineStore implements Store {
     if (this.#failure) throw this.#failure;
   }
 
-  /** Queues a mutation; publication follows durability, in order. */
-  #commit(m: Mutation): Promise<void> {
-    const durable = this.persist(m);
-    // The engine already holds the mutation, so memory and disk now disagree: fail-stop rather
-    // than serve state that a restart would not have.
-    durable.catch((err: unknown) => { this.#failure ??= err instanceof Error ? err : new Error(String(err)); });
-    const done = this.#tail.then(() => durable).then(() => {
-      if (!m.batch) return;
-      this.engine.release(m.batch);
-      this.engine.publish(m.batch);
+  /** Queues a mutation; resolves with `response` once durable. Publication follows durability, in order. */
+  #commit(
+    batch: WatchBatch | null, response: unknown,
+    leasePut?: { id: number; ttlSeconds: number }, leaseDelete?: number,
+  ): Promise<unknown> {
+    const c = new Commit(this.#settled, batch, response, leasePut, leaseDelete);
+    const acked = new Promise((resolve, reject) => {
+      c.resolve = resolve;
+      c.reject = reject;
     });
-    this.#tail = done.catch(() => undefined);
-    return done;
+    this.#commits.push(c);
+    try {
+      this.persist(c);
+    } catch (err) {
+      // The engine already holds the mutation, so memory and disk now disagree: fail-stop rather
+      // than serve state that a restart would not have.
+      c.done(err instanceof Error ? err : new Error(String(err)));
+    }
+    return acked;
+  }
+
+  /** Acknowledges and publishes every settled commit at the head of the queue, in order. */
+  #drain(): void {
+    const commits = this.#commits;
+    while (this.#head < commits.length && commits[this.#head].settled) {
+      const c = commits[this.#head];
+      commits[this.#head++] = undefined as unknown as Commit;
+      if (c.error) c.reject(c.error);
+      else {
+        if (c.batch) {
+          this.engine.release(c.batch);
+          this.engine.publish(c.batch);
+        }
+        c.resolve(c.response);
+      }
+      if (c.waiters) for (const w of c.waiters) w();
+    }
+    if (this.#head === commits.length) {
+      commits.length = 0;
+      this.#head = 0;
+    }
   }
 
   /** Waits until everything applied so far is durable; rejects if persistence has failed. */
-  protected async durable(): Promise<void> {
-    await this.#tail;
-    if (this.#failure) throw this.#failure;
+  protected durable(): Promise<void> {
+    const commits = this.#commits;
+    if (this.#head === commits.length) return this.#failure ? Promise.reject(this.#failure) : Promise.resolve();
+    const last = commits[commits.length - 1];
+    return new Promise((resolve, reject) => {
+      (last.waiters ??= []).push(() => (this.#failure ? reject(this.#failure) : resolve()));
+    });
   }
 
   // Reads capture the state synchronously and answer once everything they saw is durable: reading
@@ -108,12 +194,18 @@ export abstract class EngineStore implements Store {
     return kv;
   }
 
-  async txn(req: TxnRequest): Promise<TxnResponse> {
-    this.#check();
-    const { response, batch } = this.engine.apply(req);
-    if (batch) await this.#commit({ batch });
-    else await this.durable();
-    return response;
+  // Not async: a write is one promise (its acknowledgement), not a chain of them.
+  txn(req: TxnRequest): Promise<TxnResponse> {
+    let response: TxnResponse;
+    let batch: WatchBatch | null;
+    try {
+      this.#check();
+      ({ response, batch } = this.engine.apply(req));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (batch) return this.#commit(batch, response) as Promise<TxnResponse>;
+    return this.durable().then(() => response);
   }
 
   watch(afterRevision: number, handlers: WatchHandlers): Watch {
@@ -124,7 +216,7 @@ export abstract class EngineStore implements Store {
   async leaseGrant(ttlSeconds: number): Promise<LeaseGrant> {
     this.#check();
     const lease = this.engine.grantLease(ttlSeconds);
-    await this.#commit({ batch: null, leasePut: { id: lease.id, ttlSeconds } });
+    await this.#commit(null, undefined, { id: lease.id, ttlSeconds });
     this.armLease(lease);
     return { id: lease.id, ttlSeconds };
   }
@@ -144,7 +236,7 @@ export abstract class EngineStore implements Store {
     this.#leaseTimers.delete(id);
     const { batch } = this.engine.apply({ success: [...lease.keys].map((key) => ({ type: 'delete' as const, key })) });
     this.engine.leases.delete(id);
-    await this.#commit({ batch, leaseDelete: id });
+    await this.#commit(batch, undefined, undefined, id);
   }
 
   /** (Re)starts a lease's expiry timer at its full TTL. */

@@ -2,8 +2,9 @@
 // B+tree, transactions evaluated and applied in order, a bounded history for watches, leases.
 // Backends decide when a batch is durable and then call `publish()`. A backend with a durable
 // copy of the values (embedded) passes a ValueSource and calls `release()` once a batch is
-// durable: the engine then keeps only revisions for that key and reads its value back on the
-// rare paths that need it (gets, ranges, value compares, previous values, snapshots).
+// durable: the key map holds only revisions for such a backend, values not yet durable wait in a
+// side map until their batch is released, and the engine reads values back on the rare paths that
+// need them (gets, ranges, value compares, previous values, snapshots).
 import { sortedMap, forPrefix } from '../sorted-map.ts';
 import { CompactedError, NotFoundError, BadRequestError } from '../errors.ts';
 import type {
@@ -79,11 +80,12 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
   return Buffer.compare(a, b);
 }
 
-function holds(c: Compare, kv: Entry | undefined, valueOf: () => Uint8Array): boolean {
+/** Whether a compare holds; `value` is the key's value, read only for value compares on a present key. */
+function holds(c: Compare, kv: Entry | undefined, value: Uint8Array | null): boolean {
   let cmp: number;
   if (c.target === 'value') {
     if (!kv) return false;
-    cmp = compareBytes(valueOf(), c.value as Uint8Array);
+    cmp = compareBytes(value!, c.value as Uint8Array);
   } else {
     const actual = kv ? kv[c.target] : 0;
     cmp = actual - (c.value as number);
@@ -108,6 +110,15 @@ export class StoreEngine {
   #historyLimit: number;
   #nextLease = 1;
   #values: ValueSource | undefined;
+  /**
+   * With a ValueSource: the latest put of each key whose batch is not released yet (not yet
+   * durable, so not readable from the source), by key. The key map then never holds values, and
+   * release() only deletes from here: no key-map lookups per released key.
+   */
+  #pending = new Map<string, KeyValue>();
+  /** The slots the current transaction's compares looked up (key, slot), so its puts skip a lookup. */
+  #seenKeys: string[] = [];
+  #seenSlots: (Slot | undefined)[] = [];
 
   constructor(opts: EngineOptions = {}) {
     // Watchers in this process follow every batch as it is published, so the history only serves
@@ -124,7 +135,7 @@ export class StoreEngine {
 
   /** The value of a key the engine holds, read back from the ValueSource if released. */
   #valueOf(key: string, e: Entry): Uint8Array {
-    return e.value ?? this.#values!.get(key);
+    return e.value ?? this.#pending.get(key)?.value ?? this.#values!.get(key);
   }
 
   #kv(key: string, e: Entry, value = this.#valueOf(key, e)): KeyValue {
@@ -135,13 +146,14 @@ export class StoreEngine {
   #rangeKvs(prefix: string): KeyValue[] {
     const entries: [string, Entry][] = [];
     let released = 0;
+    const pending = this.#pending;
     forPrefix(this.keys, prefix, (k, slot) => {
       const e = entryOf(slot);
       entries.push([k, e]);
-      if (!e.value) released++;
+      if (!e.value && !pending.has(k)) released++;
     });
     const durable = released > 1 ? this.#values!.range(prefix) : null;
-    return entries.map(([k, e]) => this.#kv(k, e, e.value ?? durable?.get(k) ?? this.#values!.get(k)));
+    return entries.map(([k, e]) => this.#kv(k, e, e.value ?? pending.get(k)?.value ?? durable?.get(k) ?? this.#values!.get(k)));
   }
 
   /** One key with its value, or null. */
@@ -156,13 +168,15 @@ export class StoreEngine {
    */
   release(batch: WatchBatch): void {
     if (!this.#values) return;
+    const pending = this.#pending;
     for (const ev of batch.events) {
-      if (ev.type !== 'put') continue;
-      const e = this.keys.get(ev.kv.key);
-      if (e === undefined || typeof e === 'number' || e.modRevision !== batch.revision) continue;
-      if (e.version === 1 && e.lease === 0 && e.createRevision === e.modRevision) this.keys.set(ev.kv.key, e.modRevision);
-      else e.value = null;
+      if (ev.type === 'put' && pending.get(ev.kv.key) === ev.kv) pending.delete(ev.kv.key);
     }
+  }
+
+  /** How many puts wait for release() (with a ValueSource); for tests. */
+  get pendingValues(): number {
+    return this.#pending.size;
   }
 
   /** Revision of the last applied transaction (possibly not yet durable). */
@@ -204,10 +218,21 @@ export class StoreEngine {
 
   /** Evaluates and applies a transaction synchronously, in commit order. */
   apply(req: TxnRequest): Committed {
-    const succeeded = (req.compares ?? []).every((c) => {
-      const e = entryOf(this.keys.get(c.key));
-      return holds(c, e, () => this.#valueOf(c.key, e!));
-    });
+    const seenKeys = this.#seenKeys;
+    const seenSlots = this.#seenSlots;
+    seenKeys.length = 0;
+    seenSlots.length = 0;
+    let succeeded = true;
+    for (const c of req.compares ?? []) {
+      const slot = this.keys.get(c.key);
+      seenKeys.push(c.key);
+      seenSlots.push(slot);
+      const e = entryOf(slot);
+      if (!holds(c, e, c.target === 'value' && e ? this.#valueOf(c.key, e) : null)) {
+        succeeded = false;
+        break;
+      }
+    }
     const ops = succeeded ? req.success : (req.failure ?? []);
     // Validate before mutating so that a failing op never leaves a half-applied transaction.
     for (const op of ops) {
@@ -217,6 +242,8 @@ export class StoreEngine {
     const events: WatchEvent[] = [];
     const results: OpResult[] = [];
     for (const op of ops) results.push(this.#applyOp(op, revision, events));
+    seenKeys.length = 0;
+    seenSlots.length = 0;
     if (events.length === 0) {
       return { response: { succeeded, revision: this.#revision, results }, batch: null };
     }
@@ -232,7 +259,9 @@ export class StoreEngine {
         return { type: 'range', kvs: this.#rangeKvs(op.prefix) };
       case 'put': {
         const lease = op.lease ?? 0;
-        const old = entryOf(this.keys.get(op.key));
+        // The compares of this txn usually looked the key up already.
+        const seen = this.#seenKeys.indexOf(op.key);
+        const old = entryOf(seen >= 0 ? this.#seenSlots[seen] : this.keys.get(op.key));
         const prev = old ? this.#kv(op.key, old) : null;
         const kv: KeyValue = {
           key: op.key,
@@ -244,17 +273,31 @@ export class StoreEngine {
         };
         if (old?.lease) this.leases.get(old.lease)?.keys.delete(op.key);
         if (lease) this.leases.get(lease)!.keys.add(op.key);
-        this.keys.set(op.key, { createRevision: kv.createRevision, modRevision: revision, version: kv.version, lease, value: op.value });
+        let slot: Slot;
+        if (this.#values) {
+          // The value waits in #pending until release(); a first version without a lease is just
+          // its revision in the key map from the start.
+          this.#pending.set(op.key, kv);
+          slot = kv.version === 1 && lease === 0
+            ? revision
+            : { createRevision: kv.createRevision, modRevision: revision, version: kv.version, lease, value: null };
+        } else {
+          slot = { createRevision: kv.createRevision, modRevision: revision, version: kv.version, lease, value: op.value };
+        }
+        this.keys.set(op.key, slot);
+        if (seen >= 0) this.#seenSlots[seen] = slot;
         events.push({ type: 'put', kv });
         return { type: 'put', prev };
       }
       case 'delete': {
+        this.#forgetSeen();
         const prev = this.get(op.key);
         if (!prev) return { type: 'delete', deleted: [] };
         this.#deleteKey(prev, revision, events);
         return { type: 'delete', deleted: [prev] };
       }
       case 'deletePrefix': {
+        this.#forgetSeen();
         const victims = this.#rangeKvs(op.prefix);
         for (const v of victims) this.#deleteKey(v, revision, events);
         return { type: 'delete', deleted: victims };
@@ -262,6 +305,12 @@ export class StoreEngine {
       default:
         throw new BadRequestError(`unknown op ${(op as { type: string }).type}`);
     }
+  }
+
+  /** Drops the compares' lookups once an op may have removed keys. */
+  #forgetSeen(): void {
+    this.#seenKeys.length = 0;
+    this.#seenSlots.length = 0;
   }
 
   #deleteKey(prev: KeyValue, revision: number, events: WatchEvent[]): void {

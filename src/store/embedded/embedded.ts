@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { ClosedError, InternalError, NotFoundError } from '../../errors.ts';
-import { EngineStore, type EngineStoreDeps, type Mutation } from '../engine-store.ts';
+import { EngineStore, type EngineStoreDeps, type PendingMutation } from '../engine-store.ts';
 import type { LoadedKey } from '../engine.ts';
 import { encodeGroup, encodeIntoSlot, slotViews, SLOT_BYTES, type Slot, type WriterReply } from './writer-protocol.ts';
 
@@ -38,12 +38,6 @@ CREATE TABLE kv (
 ) WITHOUT ROWID;
 CREATE TABLE lease (id INTEGER PRIMARY KEY, ttl_seconds INTEGER NOT NULL);
 `;
-
-interface Pending {
-  m: Mutation;
-  resolve(): void;
-  reject(err: Error): void;
-}
 
 interface Reads {
   value: StatementSync;
@@ -76,11 +70,11 @@ export class EmbeddedStore extends EngineStore {
   #reads: Reads | null = null;
   #writer: Worker | null = null;
   #writerClosed: Promise<void> | null = null;
-  #queue: Pending[] = [];
+  #queue: PendingMutation[] = [];
   #scheduled = false;
   #seq = 0;
   /** Posted groups awaiting their ack, oldest first, with the shared slot each occupies (-1: none). */
-  #inflight: { seq: number; items: Pending[]; slot: number }[] = [];
+  #inflight: { seq: number; items: PendingMutation[]; slot: number }[] = [];
   /** One shared slot per group that can be in flight. */
   readonly #shared = Array.from({ length: MAX_INFLIGHT }, () => new SharedArrayBuffer(SLOT_BYTES));
   readonly #slots: Slot[] = this.#shared.map(slotViews);
@@ -187,19 +181,19 @@ export class EmbeddedStore extends EngineStore {
     return out;
   }
 
-  /** Queues a mutation for the next group commit; resolves once it is fsynced. */
-  protected persist(m: Mutation): Promise<void> {
-    if (this.#failed) return Promise.reject(this.#failed);
-    if (!this.#writer) return Promise.reject(new InternalError('embedded store is not open'));
-    return new Promise<void>((resolve, reject) => {
-      this.#queue.push({ m, resolve, reject });
-      if (!this.#scheduled) {
-        this.#scheduled = true;
-        // Let every writer that is ready in this turn of the event loop join the same group.
-        setImmediate(() => this.#post());
-      }
-    });
+  /** Queues a mutation for the next group commit; `m.done()` once it is fsynced. */
+  protected persist(m: PendingMutation): void {
+    if (this.#failed) return m.done(this.#failed);
+    if (!this.#writer) return m.done(new InternalError('embedded store is not open'));
+    this.#queue.push(m);
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      // Let every writer that is ready in this turn of the event loop join the same group.
+      setImmediate(this.#postNow);
+    }
   }
+
+  readonly #postNow = (): void => this.#post();
 
   /**
    * Sends the queued mutations to the writer as one group. At most two groups are in flight: the
@@ -213,28 +207,29 @@ export class EmbeddedStore extends EngineStore {
     const items = this.#queue;
     this.#queue = [];
     const seq = ++this.#seq;
-    const ms = items.map((p) => p.m);
     // Keep the process alive while writes are in flight, and only then.
     this.#writer.ref();
     const slot = this.#slots.findIndex((_, i) => !this.#inflight.some((g) => g.slot === i));
-    const packed = slot >= 0 ? encodeIntoSlot(this.#slots[slot], ms) : null;
+    const packed = slot >= 0 ? encodeIntoSlot(this.#slots[slot], items) : null;
     if (packed) {
       this.#inflight.push({ seq, items, slot });
       this.#writer.postMessage({ type: 'slot', seq, slot, ...packed });
       return;
     }
-    const group = encodeGroup(seq, ms);
+    const group = encodeGroup(seq, items);
     this.#inflight.push({ seq, items, slot: -1 });
     this.#writer.postMessage(group, [group.values.buffer as ArrayBuffer]);
   }
 
   #onReply(r: WriterReply): void {
     if (r.type === 'ack') {
-      while (this.#inflight.length > 0 && this.#inflight[0].seq <= r.seq) {
-        for (const p of this.#inflight.shift()!.items) p.resolve();
-      }
+      const acked: PendingMutation[][] = [];
+      while (this.#inflight.length > 0 && this.#inflight[0].seq <= r.seq) acked.push(this.#inflight.shift()!.items);
       if (this.#inflight.length === 0) this.#writer?.unref();
+      // Hand the writer its next group before acknowledging: done() publishes (the replica
+      // applies the batches) synchronously, and the writer need not wait for that.
       this.#post();
+      for (const items of acked) for (const m of items) m.done();
     } else if (r.type === 'failed') {
       const cause = Object.assign(new Error(r.message), { stack: r.stack });
       this.#fail(cause);
@@ -249,7 +244,7 @@ export class EmbeddedStore extends EngineStore {
     this.#logger?.error({ err: cause, path: this.path, pending: pending.length }, 'embedded store write failed');
     this.#inflight = [];
     this.#queue = [];
-    for (const p of pending) p.reject(this.#failed);
+    for (const m of pending) m.done(this.#failed);
     this.#writer?.unref();
   }
 
