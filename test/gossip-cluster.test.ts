@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { freePort, startEtcd, type EtcdCluster } from './support/etcd.ts';
+import { etcdStoreUrl, freePort, startEtcd, type EtcdCluster } from './support/etcd.ts';
 import { logTails, until } from './support/wait.ts';
 
 const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'proconsul.js');
@@ -57,7 +57,7 @@ const serfHealth = async (p: Proc, node: string) =>
 
 before(async () => {
   etcd = await startEtcd(1);
-  store = `etcd://${etcd.endpoints.map((u) => new URL(u).host).join(',')}`;
+  store = etcdStoreUrl(etcd);
   for (const name of ['g1', 'g2', 'g3']) {
     const [http, serf, wan, server] = [await freePort(), await freePort(), await freePort(), await freePort()];
     procs.push({ name, http: `http://127.0.0.1:${http}`, serf, cfg: path.join(dir, `${name}.json`), log: '' });

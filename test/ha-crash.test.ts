@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { freePort, startEtcd, type EtcdCluster } from './support/etcd.ts';
+import { etcdStoreUrl, freePort, startEtcd, type EtcdCluster } from './support/etcd.ts';
 import { until } from './support/wait.ts';
 
 const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'proconsul.js');
@@ -41,7 +41,7 @@ async function leaderOf(base: string): Promise<string> {
 
 test('kill -9 of the leader process: a new leader within the lease TTL and writes succeed', async () => {
   etcd = await startEtcd(3);
-  const store = `etcd://${etcd.endpoints.map((u) => new URL(u).host).join(',')}`;
+  const store = etcdStoreUrl(etcd);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-ha-'));
   for (const n of ['p1', 'p2', 'p3']) await startServer(n, store, dir);
   const leaderAddr = await until('one agreed leader', 20_000, async () => {

@@ -10,7 +10,7 @@ import { after, test } from 'node:test';
 import { createAgent, type Agent } from '../src/index.ts';
 import { loadConfig } from '../src/agent/config/load.ts';
 import { silentLogger } from '../src/log.ts';
-import { freePort, startEtcd, type EtcdCluster } from './support/etcd.ts';
+import { etcdStoreUrl, freePort, startEtcd, type EtcdCluster } from './support/etcd.ts';
 import { waitFor } from './support/wait.ts';
 
 let etcd: EtcdCluster | undefined;
@@ -47,7 +47,7 @@ async function greeting(address: string): Promise<string> {
 
 test('servers greet on their RPC listener\'s bound address (ports.server 0), published as Liveness in their records', async () => {
   etcd = await startEtcd(1);
-  const store = `etcd://${etcd.endpoints.map((u) => new URL(u).host).join(',')}`;
+  const store = etcdStoreUrl(etcd);
   const a = await server('l1', store);
   const b = await server('l2', store);
   await waitFor('one leader both servers know', () => a.leaderSide.election.leader() !== null && b.leaderSide.election.leader()?.Node === a.leaderSide.election.leader()?.Node, { ms: 15_000 });

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { freePort, startEtcd, type EtcdCluster } from './support/etcd.ts';
+import { etcdStoreUrl, freePort, startEtcd, type EtcdCluster } from './support/etcd.ts';
 import { logTails, until } from './support/wait.ts';
 
 const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'proconsul.js');
@@ -39,7 +39,7 @@ const wanMembers = async (p: Proc) =>
 
 before(async () => {
   etcd = await startEtcd(1);
-  const store = `etcd://${etcd.endpoints.map((u) => new URL(u).host).join(',')}`;
+  const store = etcdStoreUrl(etcd);
   for (const [node, dc, ip] of [['s1', 'dc1', '127.0.0.2'], ['s2a', 'dc2', '127.0.0.3'], ['s2b', 'dc2', '127.0.0.4']]) {
     const [http, lan, wan, server] = [await freePort(), await freePort(), await freePort(), await freePort()];
     procs.push({ node, dc, ip, http: `http://${ip}:${http}`, lan, wan, log: '' });

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, type EtcdCluster } from '../../test/support/etcd.ts';
+import { etcdStoreUrl, freePort, type EtcdCluster } from '../../test/support/etcd.ts';
 import { monoMs, sleep } from './proc.ts';
 
 const BIN = path.resolve(import.meta.dirname, '..', '..', 'bin', 'proconsul.js');
@@ -32,7 +32,7 @@ export interface HaCluster {
 
 /** Starts three server agents on `etcd` (all endpoints each) and resolves once they agree on a leader. */
 export async function startHaCluster(etcd: EtcdCluster): Promise<HaCluster> {
-  const store = `etcd://${etcd.endpoints.map((u) => new URL(u).host).join(',')}`;
+  const store = etcdStoreUrl(etcd);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-failover-'));
   const agents: ServerAgent[] = [];
   for (const node of ['s1', 's2', 's3']) {

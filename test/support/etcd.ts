@@ -44,6 +44,11 @@ export interface EtcdCluster {
   stop(): Promise<void>;
 }
 
+/** The agent's `-store` value for the cluster: `etcd://host:port,host:port`. */
+export function etcdStoreUrl(etcd: EtcdCluster): string {
+  return `etcd://${etcd.endpoints.map((u) => new URL(u).host).join(',')}`;
+}
+
 /** Options for starting etcd. */
 export interface EtcdOptions {
   /** Revisions kept by auto-compaction (mode `revision`); default 10,000. */
