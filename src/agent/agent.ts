@@ -196,9 +196,10 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
     const token = key.slice(0, key.indexOf('\n'));
     const settings = key.slice(key.indexOf('\n') + 1);
     const cfg = decodeDnsConfig(settings, config.datacenter);
+    // Prepared answers too: clients usually share one configuration, and token-less ones one handler.
     const handler = dnsHandler.derive({
       cfg, view: new DnsView(replica, { token: () => token, resolve: (s) => endpoints.acl.resolver.resolve(s) }),
-      fastPath: false, recursion: delegateRecursion,
+      fastPath: true, recursion: delegateRecursion,
     });
     return staleBounded(dcDns(handler, () => token, { domain: cfg.domain, altDomain: cfg.altDomain, settings }), cfg, stale);
   });
