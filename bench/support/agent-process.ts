@@ -5,13 +5,8 @@
 // cleanly on SIGTERM/SIGINT or when stdin closes (so it never outlives the bench), which also
 // lets --cpu-prof write its profile. --max-conns sets limits.http_max_conns_per_client (Consul's
 // default 200 would refuse the 256-client cells).
-import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createAgent } from '../../src/index.ts';
-import { silentLogger } from '../../src/log.ts';
-import { MemoryStore, type Store } from '../../src/store/index.ts';
-import { EmbeddedStore } from '../../src/store/embedded/embedded.ts';
-import { devConfig } from '../../test/support/agent.ts';
+import { benchAgent, localStore, serveUntilStopped } from './bench-agent.ts';
 import { prefill } from './kv-data.ts';
 
 const { values: opts } = parseArgs({
@@ -29,32 +24,14 @@ if (backend !== 'memory' && backend !== 'embedded' && backend !== 'etcd') throw 
 if (backend === 'embedded' && !opts.dir) throw new Error('the embedded backend needs --dir');
 if (backend === 'etcd' && !opts.endpoints) throw new Error('the etcd backend needs --endpoints');
 const historyLimit = opts['history-limit'] ? Number(opts['history-limit']) : undefined;
-// Built here rather than by createAgent only so the bench can set the history limit; the etcd
+// The memory and embedded stores are built here only so the bench can set the history limit; the etcd
 // store is built by createAgent from the config, as `-store etcd://…` does.
-const store: Store | undefined = backend === 'memory'
-  ? new MemoryStore({ historyLimit })
-  : backend === 'embedded' ? new EmbeddedStore({ dir: path.join(opts.dir!, 'store'), historyLimit }) : undefined;
-const base = devConfig();
-const agent = createAgent(
-  devConfig({
-    store: backend === 'etcd' ? { backend, etcd: { endpoints: opts.endpoints!.split(',') } } : { backend },
-    dataDir: opts.dir ?? null, nodeName: 'bench-node', logLevel: 'error',
-    limits: { ...base.limits, httpMaxConnsPerClient: Number(opts['max-conns']) },
-  }),
-  { logger: silentLogger(), ...(store ? { store } : {}) },
-);
+const agent = benchAgent({
+  storeConfig: backend === 'etcd' ? { backend, etcd: { endpoints: opts.endpoints!.split(',') } } : { backend },
+  store: backend === 'etcd' ? undefined : localStore(backend, opts.dir, historyLimit),
+  dir: opts.dir, maxConns: Number(opts['max-conns']),
+});
 await agent.start();
 await agent.replica.waitFor(await prefill(agent.store, Number(opts.prefill)));
-process.stdout.write(JSON.stringify({ http: agent.httpAddresses()[0] }) + '\n');
-
-let stopping = false;
-async function stop(): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  await agent.stop();
-  process.exit(0);
-}
-process.on('SIGTERM', () => void stop());
-process.on('SIGINT', () => void stop());
-process.stdin.on('end', () => void stop());
+serveUntilStopped(agent);
 process.stdin.resume();

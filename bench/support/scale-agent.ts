@@ -8,15 +8,10 @@
 //   memory            a memory-reducing full GC (when started with --expose-gc; what V8's memory
 //                     reducer does once an agent is idle), then process.memoryUsage()
 //   heapsnapshot PATH writes a V8 heap snapshot to PATH
-import path from 'node:path';
 import v8 from 'node:v8';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { createAgent } from '../../src/index.ts';
-import { silentLogger } from '../../src/log.ts';
-import { MemoryStore, type Store } from '../../src/store/index.ts';
-import { EmbeddedStore } from '../../src/store/embedded/embedded.ts';
-import { devConfig } from '../../test/support/agent.ts';
+import { benchAgent, localStore, serveUntilStopped } from './bench-agent.ts';
 
 const { values: opts } = parseArgs({
   options: {
@@ -28,28 +23,9 @@ const { values: opts } = parseArgs({
 const backend = opts.backend;
 if (backend !== 'memory' && backend !== 'embedded') throw new Error(`unknown backend ${backend}`);
 if (backend === 'embedded' && !opts.dir) throw new Error('the embedded backend needs --dir');
-const store: Store = backend === 'memory' ? new MemoryStore({}) : new EmbeddedStore({ dir: path.join(opts.dir!, 'store') });
-const base = devConfig();
-const agent = createAgent(
-  devConfig({
-    store: { backend }, dataDir: opts.dir ?? null, nodeName: 'bench-node', logLevel: 'error',
-    limits: { ...base.limits, httpMaxConnsPerClient: Number(opts['max-conns']) },
-  }),
-  { logger: silentLogger(), store },
-);
+const agent = benchAgent({ storeConfig: { backend }, store: localStore(backend, opts.dir), dir: opts.dir, maxConns: Number(opts['max-conns']) });
 await agent.start();
-process.stdout.write(JSON.stringify({ http: agent.httpAddresses()[0] }) + '\n');
-
-let stopping = false;
-async function stop(): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  await agent.stop();
-  process.exit(0);
-}
-process.on('SIGTERM', () => void stop());
-process.on('SIGINT', () => void stop());
-process.stdin.on('end', () => void stop());
+serveUntilStopped(agent);
 createInterface({ input: process.stdin }).on('line', (line) => {
   const [cmd, arg] = line.trim().split(/\s+/, 2);
   const reply = (o: object) => process.stdout.write(JSON.stringify(o) + '\n');
