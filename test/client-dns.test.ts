@@ -145,3 +145,14 @@ test('health changes: a warning instance leaves only the client answers (only_pa
   assert.deepEqual(records(await ask(CLIENT, 'web.service.pc')), [['web.service.pc.', '13', 'A', CLIENT]]);
   assert.deepEqual(records(await ask(SERVER, 'web.service.consul')), [['web.service.consul.', '0', 'A', CLIENT]]);
 });
+
+test('a reload takes the client new DNS settings', async () => {
+  fs.writeFileSync(path.join(dir, 'client.json'), JSON.stringify({
+    domain: 'pc', recursors: [`${RECURSOR}:${recursor.port}`], dns_config: { node_ttl: '8s', only_passing: true },
+  }));
+  const reload = await call(CLIENT, '/v1/agent/reload', { method: 'PUT' });
+  assert.equal(reload.status, 200, reload.text);
+  assert.deepEqual(records(await ask(CLIENT, 'cli.node.pc')), [['cli.node.pc.', '8', 'A', CLIENT]]);
+  assert.deepEqual(records(await ask(CLIENT, 'web.service.pc')), [['web.service.pc.', '0', 'A', CLIENT]]);
+  assert.equal((await ask(CLIENT, 'web.service.alt.test')).status, 'NXDOMAIN', 'alt_domain is gone: the recursor does not know it');
+});

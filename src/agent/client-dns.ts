@@ -19,7 +19,7 @@ const SERVFAIL = 2;
 export interface RemoteDnsDeps {
   forwarder: Forwarder;
   servers: ServerSource;
-  /** The client's DNS settings (dnsConfigFrom of its runtime configuration). */
+  /** The client's DNS settings at start (dnsConfigFrom of its runtime configuration). */
   cfg: DnsConfig;
   /** acl.tokens.dns, else the default token, read per query. */
   token(): string;
@@ -28,20 +28,32 @@ export interface RemoteDnsDeps {
   now?: () => number;
 }
 
+/** The client's DNS handler; reload() takes new settings (agent reload), as Consul's agent does. */
+export interface RemoteDnsHandler extends Pick<DnsHandler, 'answerNow' | 'handle'> {
+  reload(cfg: DnsConfig): void;
+}
+
 /** A DnsServer handler that answers the client's names through a server and recurses itself. */
-export function remoteDnsHandler(d: RemoteDnsDeps): Pick<DnsHandler, 'answerNow' | 'handle'> {
+export function remoteDnsHandler(d: RemoteDnsDeps): RemoteDnsHandler {
+  let cfg = d.cfg;
   // Knows no catalog: it only ever rejects headers, recurses or refuses.
-  const own = new DnsHandler({ cfg: d.cfg, view: EMPTY_DNS_READER, logger: d.logger, random: d.random, now: d.now, fastPath: false });
-  const settings = encodeDnsConfig(d.cfg);
+  const ownHandler = (): DnsHandler => new DnsHandler({ cfg, view: EMPTY_DNS_READER, logger: d.logger, random: d.random, now: d.now, fastPath: false });
+  let own = ownHandler();
+  let settings = encodeDnsConfig(cfg);
   const ours = (msg: Buffer): boolean => {
     try {
       const q = dnsPacket.decode(msg).questions?.[0];
-      return !!q && parseName(q.name, q.type, d.cfg.domain, d.cfg.altDomain) !== null;
+      return !!q && parseName(q.name, q.type, cfg.domain, cfg.altDomain) !== null;
     } catch {
       return false;
     }
   };
   return {
+    reload(next) {
+      cfg = next;
+      own = ownHandler();
+      settings = encodeDnsConfig(cfg);
+    },
     answerNow: (msg, transport) => own.answerNow(msg, transport),
     async handle(msg, transport) {
       if (!ours(msg)) return own.handle(msg, transport);
@@ -59,7 +71,7 @@ export function remoteDnsHandler(d: RemoteDnsDeps): Pick<DnsHandler, 'answerNow'
       } catch (err) {
         d.logger.warn({ error: (err as Error).message }, 'DNS query could not reach a server');
       }
-      return servfail(msg, d.cfg.recursors.length > 0);
+      return servfail(msg, cfg.recursors.length > 0);
     },
   };
 }

@@ -73,11 +73,19 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
     ...(acl ? { acl: { defaultToken: () => local.tokens.get('default'), resolve: (secret: string) => acl.resolve(secret) } } : {}),
   };
   const forward = forwarder.handler(servers, { defaultToken: () => local.tokens.get('default') });
+  const dnsHandler = remoteDnsHandler({
+    forwarder, servers, cfg: dnsConfigFrom(config), token: () => token('dns'), logger: logger.child({ '@module': 'dns' }),
+    random, now: () => clock.now(),
+  });
   const routes = clientRoutes({
     config, local, pool, events, leadership, reqCfg, clock, random, knownServers: () => servers.servers().length,
     observe: { telemetry, hub, prometheusRetentionMs: prometheusRetention(config) },
     forward,
-    reload: async () => local.reload(await (deps.reloadConfig ?? (async () => config))()),
+    reload: async () => {
+      const next = await (deps.reloadConfig ?? (async () => config))();
+      dnsHandler.reload(dnsConfigFrom(next));
+      await local.reload(next);
+    },
     leave: async () => {
       await local.stop();
       await pool.leave();
@@ -91,13 +99,7 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
       allowWriteHttpFrom: config.http.allowWriteHttpFrom, maxConnsPerClient: config.limits.httpMaxConnsPerClient, prettyAll: config.dev,
     },
   });
-  const dns = new DnsServer({
-    handler: remoteDnsHandler({
-      forwarder, servers, cfg: dnsConfigFrom(config), token: () => token('dns'), logger: logger.child({ '@module': 'dns' }),
-      random, now: () => clock.now(),
-    }),
-    logger: logger.child({ '@module': 'dns' }),
-  });
+  const dns = new DnsServer({ handler: dnsHandler, logger: logger.child({ '@module': 'dns' }) });
   let started = false;
   let stopped = false;
   const agent: ClientAgent = {
