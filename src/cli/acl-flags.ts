@@ -131,6 +131,33 @@ export function idFromFlags(r: AclRun, kind: 'policy' | 'role'): Promise<string>
   return r.or(`Error determining ${kind} ID`, () => (id !== '' ? fromPartial(r.client, id) : byName(r.client, name)));
 }
 
+/** How `acl policy read` / `acl role read` fetch one object by ID or by name and print it. */
+export interface ReadByIdOrName<T> {
+  byId(id: string): Promise<{ data: T }>;
+  byName(name: string): Promise<{ data: T }>;
+  format(v: T, format: string, meta: boolean): string;
+}
+
+/** Prints the policy or role named by -id (a unique prefix) or -name, with Consul's read errors. */
+export async function readByIdOrName<T>(r: AclRun, kind: 'policy' | 'role', read: ReadByIdOrName<T>): Promise<number> {
+  const [id, name] = [r.str('id'), r.str('name')];
+  if (id === '' && name === '') return r.fail('Must specify either the -id or -name parameters');
+  const fromPartial = kind === 'policy' ? policyIDFromPartial : roleIDFromPartial;
+  const objectID = id !== '' ? await r.or(`Error determining ${kind} ID`, () => fromPartial(r.client, id)) : name;
+  r.info(await r.or(`Error reading ${kind} ${JSON.stringify(objectID)}`, async () =>
+    read.format((id !== '' ? await read.byId(objectID) : await read.byName(name)).data, r.format, r.meta)));
+  return 0;
+}
+
+/** Deletes the policy or role named by -id (a unique prefix) or -name, with Consul's messages. */
+export async function deleteByIdOrName(r: AclRun, kind: 'policy' | 'role', remove: (id: string) => Promise<unknown>): Promise<number> {
+  if (r.str('id') === '' && r.str('name') === '') return r.fail('Must specify either the -id or -name parameters');
+  const objectID = await idFromFlags(r, kind);
+  await r.or(`Error deleting ${kind} ${JSON.stringify(objectID)}`, () => remove(objectID));
+  r.info(`${kind === 'policy' ? 'Policy' : 'Role'} ${JSON.stringify(objectID)} deleted successfully`);
+  return 0;
+}
+
 /** A repeatable list flag. */
 export function listFlag(name: string, usage: string): FlagDef {
   return { name, kind: 'list', usage };

@@ -1,5 +1,5 @@
 // `proconsul acl policy delete`: removes a policy named by -id (unique prefix) or -name.
-import { ACL_HTTP_FLAGS, idFromFlags, runAcl } from './acl-flags.ts';
+import { ACL_HTTP_FLAGS, deleteByIdOrName, runAcl } from './acl-flags.ts';
 import type { CliIO, Command } from './io.ts';
 
 /** The `acl policy delete` command. */
@@ -25,12 +25,6 @@ Usage: proconsul acl policy delete [options] -id POLICY
           $ proconsul acl policy delete -id b6b856da-5193-4e78-845a-7d61ca8371ba
 `,
   run(args: string[], io: CliIO): Promise<number> {
-    return runAcl(this.flags, args, io, async (r) => {
-      if (r.str('id') === '' && r.str('name') === '') return r.fail('Must specify either the -id or -name parameters');
-      const policyID = await idFromFlags(r, 'policy');
-      await r.or(`Error deleting policy ${JSON.stringify(policyID)}`, () => r.client.acl.policyDelete(policyID));
-      r.info(`Policy ${JSON.stringify(policyID)} deleted successfully`);
-      return 0;
-    });
+    return runAcl(this.flags, args, io, (r) => deleteByIdOrName(r, 'policy', (id) => r.client.acl.policyDelete(id)));
   },
 };

@@ -1,6 +1,6 @@
 // `proconsul acl policy read`: one policy by -id (unique prefix) or -name.
 import { formatPolicy } from './acl-format.ts';
-import { ACL_HTTP_FLAGS, outputFlags, policyIDFromPartial, runAcl } from './acl-flags.ts';
+import { ACL_HTTP_FLAGS, outputFlags, readByIdOrName, runAcl } from './acl-flags.ts';
 import type { CliIO, Command } from './io.ts';
 
 /** The `acl policy read` command. */
@@ -27,15 +27,8 @@ Usage: proconsul acl policy read [options] POLICY
         $ proconsul acl policy read -name my-policy
 `,
   run(args: string[], io: CliIO): Promise<number> {
-    return runAcl(this.flags, args, io, async (r) => {
-      const [id, name] = [r.str('id'), r.str('name')];
-      if (id === '' && name === '') return r.fail('Must specify either the -id or -name parameters');
-      const policyID = id !== '' ? await r.or('Error determining policy ID', () => policyIDFromPartial(r.client, id)) : name;
-      r.info(await r.or(`Error reading policy ${JSON.stringify(policyID)}`, async () => {
-        const p = id !== '' ? await r.client.acl.policyRead(policyID) : await r.client.acl.policyReadByName(name);
-        return formatPolicy(p.data, r.format, r.meta);
-      }));
-      return 0;
-    });
+    return runAcl(this.flags, args, io, (r) => readByIdOrName(r, 'policy', {
+      byId: (id) => r.client.acl.policyRead(id), byName: (name) => r.client.acl.policyReadByName(name), format: formatPolicy,
+    }));
   },
 };

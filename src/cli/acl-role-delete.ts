@@ -1,5 +1,5 @@
 // `proconsul acl role delete`: removes a role named by -id (unique prefix) or -name.
-import { ACL_HTTP_FLAGS, idFromFlags, runAcl } from './acl-flags.ts';
+import { ACL_HTTP_FLAGS, deleteByIdOrName, runAcl } from './acl-flags.ts';
 import type { CliIO, Command } from './io.ts';
 
 /** The `acl role delete` command. */
@@ -25,12 +25,6 @@ Usage: proconsul acl role delete [options] -id ROLE
           $ proconsul acl role delete -id b6b856da-5193-4e78-845a-7d61ca8371ba
 `,
   run(args: string[], io: CliIO): Promise<number> {
-    return runAcl(this.flags, args, io, async (r) => {
-      if (r.str('id') === '' && r.str('name') === '') return r.fail('Must specify either the -id or -name parameters');
-      const roleID = await idFromFlags(r, 'role');
-      await r.or(`Error deleting role ${JSON.stringify(roleID)}`, () => r.client.acl.roleDelete(roleID));
-      r.info(`Role ${JSON.stringify(roleID)} deleted successfully`);
-      return 0;
-    });
+    return runAcl(this.flags, args, io, (r) => deleteByIdOrName(r, 'role', (id) => r.client.acl.roleDelete(id)));
   },
 };

@@ -1,6 +1,6 @@
 // `proconsul acl role read`: one role by -id (unique prefix) or -name.
 import { formatRole } from './acl-format.ts';
-import { ACL_HTTP_FLAGS, outputFlags, roleIDFromPartial, runAcl } from './acl-flags.ts';
+import { ACL_HTTP_FLAGS, outputFlags, readByIdOrName, runAcl } from './acl-flags.ts';
 import type { CliIO, Command } from './io.ts';
 
 /** The `acl role read` command. */
@@ -27,15 +27,8 @@ Usage: proconsul acl role read [options] ROLE
         $ proconsul acl role read -name my-policy
 `,
   run(args: string[], io: CliIO): Promise<number> {
-    return runAcl(this.flags, args, io, async (r) => {
-      const [id, name] = [r.str('id'), r.str('name')];
-      if (id === '' && name === '') return r.fail('Must specify either the -id or -name parameters');
-      const roleID = id !== '' ? await r.or('Error determining role ID', () => roleIDFromPartial(r.client, id)) : name;
-      r.info(await r.or(`Error reading role ${JSON.stringify(roleID)}`, async () => {
-        const role = id !== '' ? await r.client.acl.roleRead(roleID) : await r.client.acl.roleReadByName(name);
-        return formatRole(role.data, r.format, r.meta);
-      }));
-      return 0;
-    });
+    return runAcl(this.flags, args, io, (r) => readByIdOrName(r, 'role', {
+      byId: (id) => r.client.acl.roleRead(id), byName: (name) => r.client.acl.roleReadByName(name), format: formatRole,
+    }));
   },
 };
