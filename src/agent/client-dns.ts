@@ -8,6 +8,7 @@
 import dnsPacket from 'dns-packet';
 import { DnsHandler, parseName, type DnsConfig } from '../dns/index.ts';
 import { DNS_CONFIG_HEADER, encodeDnsConfig } from '../dns/config-wire.ts';
+import { keyName, readQuery } from '../dns/wire.ts';
 import { EMPTY_DNS_READER } from '../endpoint/dns-view.ts';
 import type { Logger } from '../log.ts';
 import type { Forwarder, ServerSource } from './forward.ts';
@@ -40,13 +41,10 @@ export function remoteDnsHandler(d: RemoteDnsDeps): RemoteDnsHandler {
   const ownHandler = (): DnsHandler => new DnsHandler({ cfg, view: EMPTY_DNS_READER, logger: d.logger, random: d.random, now: d.now, fastPath: false });
   let own = ownHandler();
   let settings = encodeDnsConfig(cfg);
+  // Under the client's domains or arpa (the type changes what a name asks, never whether it is ours).
   const ours = (msg: Buffer): boolean => {
-    try {
-      const q = dnsPacket.decode(msg).questions?.[0];
-      return !!q && parseName(q.name, q.type, cfg.domain, cfg.altDomain) !== null;
-    } catch {
-      return false;
-    }
+    const name = questionName(msg);
+    return name !== null && parseName(name, 'A', cfg.domain, cfg.altDomain) !== null;
   };
   return {
     reload(next) {
@@ -74,6 +72,17 @@ export function remoteDnsHandler(d: RemoteDnsDeps): RemoteDnsHandler {
       return servfail(msg, cfg.recursors.length > 0);
     },
   };
+}
+
+/** The question's name: read in place for plain queries, else decoded; null when there is none. */
+function questionName(msg: Buffer): string | null {
+  const wq = readQuery(msg);
+  if (wq) return keyName(wq.key);
+  try {
+    return dnsPacket.decode(msg).questions?.[0]?.name ?? null;
+  } catch {
+    return null;
+  }
 }
 
 function servfail(msg: Buffer, recursion: boolean): Buffer | null {
