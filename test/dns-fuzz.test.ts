@@ -5,6 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import dnsPacket, { type Packet, type RecordType } from 'dns-packet';
+import { seededRandom as prng } from '../src/gossip/random.ts';
 import { startDevAgent, type DevAgent } from './support/agent.ts';
 
 let dev: DevAgent;
@@ -19,16 +20,6 @@ before(async () => {
 after(async () => {
   await dev.stop();
 });
-
-/** Deterministic PRNG (mulberry32) so failures reproduce. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const NAMES = ['web.service.consul', '_web._tcp.service.consul', 't.web.service.dc1.consul', 'n1.node.consul', '0a000001.addr.consul',
   'consul', '1.0.0.10.in-addr.arpa', 'web.connect.consul', 'web.service.a.ns.b.ap.dc1.dc.consul', 'x.example.com', 'q.query.consul'];

@@ -5,20 +5,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import dnsPacket, { type Packet, type RecordType } from 'dns-packet';
+import { seededRandom as prng } from '../src/gossip/random.ts';
 import { startDevAgent, type DevAgent } from './support/agent.ts';
 
 let plain: DevAgent;
 let limited: DevAgent;
-
-/** Deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const reg = (a: DevAgent, body: unknown): Promise<unknown> => a.agent.endpoints.catalog.register(body as never);
 
