@@ -50,12 +50,12 @@ interface Answer { status: number; headers: Record<string, string | string[] | u
 /** One HTTPS/1.1 request; rejects when the TLS handshake or the request fails. */
 function request(port: number, path: string, opts: https.RequestOptions & { ALPNProtocols?: string[]; body?: string } = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
+    let alpn: string | false | null = null;
     const req = https.request({ host: '127.0.0.1', port, path, agent: false, ...opts }, (res) => {
       let body = '';
-      res.setEncoding('utf8').on('data', (c) => (body += c)).on('end', () => resolve({
-        status: res.statusCode ?? 0, headers: res.headers, body, alpn: (res.socket as TLSSocket).alpnProtocol,
-      }));
+      res.setEncoding('utf8').on('data', (c) => (body += c)).on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body, alpn }));
     });
+    req.once('socket', (sock: TLSSocket) => sock.once('secureConnect', () => (alpn = sock.alpnProtocol)));
     req.on('error', reject);
     req.end(opts.body);
   });
@@ -265,11 +265,14 @@ test('http_max_conns_per_client applies to HTTPS: the excess connection gets a 4
   try {
     const ca = await import('node:fs').then((fs) => fs.readFileSync(files.ca, 'utf8'));
     const held = new https.Agent({ ca, keepAlive: true, maxSockets: 1 });
-    assert.equal((await request(port, '/v1/status/leader', { ca, agent: held })).status, 200);
-    const second = await request(port, '/v1/status/leader', { ca });
-    assert.equal(second.status, 429);
-    assert.equal(second.body, 'Your IP is issuing too many concurrent connections, please rate limit your calls\n');
-    held.destroy();
+    try {
+      assert.equal((await request(port, '/v1/status/leader', { ca, agent: held })).status, 200);
+      const second = await request(port, '/v1/status/leader', { ca });
+      assert.equal(second.status, 429);
+      assert.equal(second.body, 'Your IP is issuing too many concurrent connections, please rate limit your calls\n');
+    } finally {
+      held.destroy();
+    }
   } finally {
     await dev.stop();
   }
