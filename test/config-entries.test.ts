@@ -2,36 +2,32 @@
 // Consul's validation texts, every kind accepted, the gateway views (catalog/gateway-services,
 // health/ingress) and the `config` CLI round trip with an HCL file.
 
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { memoryIO } from '../src/cli/io.ts';
-import { runCli } from '../src/cli/registry.ts';
-import { startDevAgent, type DevAgent } from './support/agent.ts';
+import type { DevAgent } from './support/agent.ts';
+import { cliAgent } from './support/cli.ts';
 
 interface Res { status: number; index: number; body: any; text: string }
 
-describe('config entries against a dev agent', () => {
-  let agent: DevAgent;
-
-  before(async () => {
-    agent = await startDevAgent();
-  });
-  after(async () => {
-    await agent?.stop();
-  });
-
-  async function call(method: string, path: string, body?: unknown): Promise<Res> {
-    const res = await fetch(`http://${agent.httpAddr}${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body) });
+/** HTTP calls to the agent: status, X-Consul-Index, the body as JSON (null when it is not JSON) and its text. */
+function caller(agent: () => DevAgent) {
+  return async (method: string, path: string, body?: unknown): Promise<Res> => {
+    const res = await fetch(`http://${agent().httpAddr}${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body) });
     const text = await res.text();
     let parsed: unknown = null;
     try {
       parsed = JSON.parse(text);
     } catch { /* error texts are plain */ }
     return { status: res.status, index: Number(res.headers.get('x-consul-index') ?? 0), body: parsed, text };
-  }
+  };
+}
+
+describe('config entries against a dev agent', () => {
+  const dev = cliAgent();
+  const call = caller(() => dev.agent);
 
   test('apply, read, list and delete with indexes, case-insensitive keys and a 404 text', async () => {
     assert.equal((await call('PUT', '/v1/config', { kind: 'service-defaults', name: 'web', protocol: 'HTTP', meta: { team: 'a' } })).body, true);
@@ -145,21 +141,9 @@ describe('config entries against a dev agent', () => {
 });
 
 describe('gateway views and the config CLI', () => {
-  let agent: DevAgent;
+  const dev = cliAgent();
+  const call = caller(() => dev.agent);
   const dir = mkdtempSync(join(tmpdir(), 'proconsul-config-'));
-
-  before(async () => {
-    agent = await startDevAgent();
-  });
-  after(async () => {
-    await agent?.stop();
-  });
-
-  async function call(method: string, path: string, body?: unknown): Promise<Res> {
-    const res = await fetch(`http://${agent.httpAddr}${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body) });
-    const text = await res.text();
-    return { status: res.status, index: Number(res.headers.get('x-consul-index') ?? 0), body: text ? JSON.parse(text) : null, text };
-  }
 
   const register = (node: string, svc: Record<string, unknown>, status = 'passing') => call('PUT', '/v1/catalog/register', {
     Node: node, Address: '10.0.0.1', Service: svc,
@@ -204,11 +188,7 @@ describe('gateway views and the config CLI', () => {
   });
 
   test('config write/read/list/delete round trip with an HCL file', async () => {
-    const env = { CONSUL_HTTP_ADDR: agent.httpAddr };
-    const cli = async (argv: string[]) => {
-      const io = memoryIO({ env });
-      return { code: await runCli(argv, io), out: io.out, err: io.err };
-    };
+    const { cli } = dev;
     const file = join(dir, 'web.hcl');
     writeFileSync(file, 'Kind = "service-defaults"\nName = "web"\nProtocol = "http"\nMeta {\n  owner = "team-a"\n}\n');
     assert.deepEqual(await cli(['config', 'write', file]), { code: 0, out: 'Config entry written: service-defaults/web\n', err: '' });
