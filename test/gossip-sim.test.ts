@@ -59,6 +59,66 @@ test('default timings, 5 members: a killed member is failed everywhere within 10
   assert.ok(times.every((t) => t >= 0 && t < 10_000), `detection times (ms): ${times.join(' ')}`);
 });
 
+test('a member that refuted a suspicion some peers missed is still failed everywhere within 10 s, whichever side probes it last', async () => {
+  // Incarnation skew: the victim refutes (incarnation 2) and that alive message never reaches
+  // some watchers, so watchers disagree on its incarnation when it is killed. Each side ignores
+  // the other's suspicions and verdicts at the older incarnation unless they converge.
+  const times: string[] = [];
+  for (const lagging of [['node1', 'node2'], ['node0']]) {
+    for (let seed = 1; seed <= 20; seed++) {
+      const sim = new Simulation({ seed });
+      await sim.addMany(4);
+      await sim.until(() => sim.converged(), 10_000);
+      const missed = lagging.map((n) => sim.addr(n).host);
+      sim.dropMessages((m, _from, to) => m.t === 'alive' && m.node === 'node3' && missed.includes(to.host));
+      sim.inject('node3', [{ t: 'suspect', node: 'node3', inc: 1, from: 'node1' }]);
+      await sim.run(2_000);
+      sim.dropMessages(undefined);
+      assert.equal(sim.incarnationOf('node3', 'node3'), 2, 'refuted');
+      await sim.kill('node3');
+      const took = await sim.until(() => names(sim).every((n) => sim.stateOf(n, 'node3') === 'dead'), 30_000);
+      times.push(`${lagging.join('+')} missed, seed ${seed}: ${took}`);
+      assert.ok(took >= 0 && took < 10_000, times.join('\n'));
+    }
+  }
+});
+
+test('a peer that missed a refutation and suspects the old incarnation hears the alive message again instead of failing a live member', async () => {
+  // Without a periodic push-pull to repair it, the peer's suspicion of incarnation 1 would be
+  // ignored by everyone else (and by the member itself) and run out: a false failure there.
+  for (let seed = 1; seed <= 10; seed++) {
+    const sim = new Simulation({ seed, base: { pushPullIntervalMs: 600_000 } });
+    await sim.addMany(4);
+    await sim.until(() => sim.converged(), 10_000);
+    const lagging = sim.addr('node1').host;
+    sim.dropMessages((m, _from, to) => m.t === 'alive' && m.node === 'node3' && to.host === lagging);
+    sim.inject('node3', [{ t: 'suspect', node: 'node3', inc: 1, from: 'node2' }]);
+    await sim.run(2_000);
+    sim.dropMessages(undefined);
+    // node1's own probe of node3 fails once (a lost packet): it suspects the incarnation it knows.
+    sim.inject('node1', [{ t: 'suspect', node: 'node3', inc: sim.incarnationOf('node1', 'node3')!, from: 'node1' }]);
+    await sim.run(40_000);
+    for (const n of names(sim)) {
+      assert.deepEqual(eventsOf(sim, n, 'member-failed', 'node3'), [], `seed ${seed}: ${n}`);
+      assert.equal(sim.stateOf(n, 'node3'), 'alive', `seed ${seed}: ${n}`);
+    }
+  }
+});
+
+test('relays nack before the prober gives up: watchers that saw a member die keep a clean local health score', async () => {
+  // A nack sent only when the relay's full probe timeout has passed arrives after the prober's
+  // interval has ended; each missing nack is counted against the prober's own health, which
+  // then stretches its probes (and slows detection of the next failure).
+  for (let seed = 1; seed <= 5; seed++) {
+    const sim = new Simulation({ seed });
+    await sim.addMany(5);
+    await sim.until(() => sim.converged(), 10_000);
+    await sim.kill('node3');
+    await sim.until(() => names(sim).every((n) => sim.stateOf(n, 'node3') === 'dead'), 30_000);
+    for (const n of names(sim)) assert.equal(sim.nodes.get(n)!.gossip.healthScore(), 0, `seed ${seed}: ${n}`);
+  }
+});
+
 test('no healthy node is declared failed at 5% packet loss', async () => {
   const sim = new Simulation({ seed: 4 });
   await sim.addMany(12);

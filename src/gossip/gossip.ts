@@ -84,7 +84,7 @@ export class GossipNode {
     this.coordinates = c.disableCoordinates ? null : new PingCoordinates(c.name, this.#log, seededRandom(stringSeed(c.name)));
     const rttClock = deps.rttClock ?? (this.#clock === systemClock ? () => performance.now() : undefined);
     this.#prober = new Prober({
-      config: c, clock: this.#clock, random: this.#random, membership: this.#m, wire: this.#wire, awareness: this.#awareness,
+      config: c, clock: this.#clock, log: this.#log, random: this.#random, membership: this.#m, wire: this.#wire, awareness: this.#awareness,
       coordinates: this.coordinates ?? undefined, rttClock,
     });
     this.#loops = new Loops(this.#clock);

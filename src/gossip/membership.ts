@@ -25,6 +25,8 @@ export interface MembershipDeps {
 export class Membership {
   readonly members = new Map<string, Member>();
   readonly #suspicions = new Map<string, Suspicion>();
+  /** Per member held dead: the highest incarnation at which we answered a peer still suspecting it. */
+  readonly #answered = new Map<string, number>();
   readonly #d: MembershipDeps;
   readonly name: string;
   /** Set once we broadcast our own leave: rumours about us are no longer refuted. */
@@ -76,6 +78,7 @@ export class Membership {
       return;
     }
     this.#clearSuspicion(a.node);
+    this.#answered.delete(a.node);
     const changed = cur.addr !== a.host || cur.port !== a.port || !sameTags(cur.tags, a.tags);
     Object.assign(cur, { addr: a.host, port: a.port, tags: { ...a.tags }, incarnation: a.inc, state: 'alive' });
     this.#d.queue.enqueue(`m:${a.node}`, a);
@@ -86,12 +89,23 @@ export class Membership {
   /** Applies a suspicion. */
   handleSuspect(s: SuspectMsg): void {
     const cur = this.members.get(s.node);
-    if (!cur || s.inc < cur.incarnation) return;
-    const timer = this.#suspicions.get(s.node);
-    if (timer) {
-      if (timer.confirm(s.from)) this.#d.queue.enqueue(`m:${s.node}`, s);
+    if (!cur) return;
+    if (s.inc < cur.incarnation) {
+      if (s.node === this.name) return this.#refuteAgain(s.from);
+      this.#d.log.debug({ node: s.node, inc: s.inc, known: cur.incarnation, from: s.from }, 'ignoring a suspicion of an older incarnation');
       return;
     }
+    const timer = this.#suspicions.get(s.node);
+    if (timer) {
+      const newer = s.inc > cur.incarnation;
+      // A peer suspects a newer incarnation than ours: the member refuted an earlier rumour and
+      // the alive message missed us. We take that incarnation up, so that our verdict is one the
+      // peers who saw the refutation accept, and pass the suspicion on to others like us.
+      if (newer) cur.incarnation = s.inc;
+      if (timer.confirm(s.from) || newer) this.#d.queue.enqueue(`m:${s.node}`, s);
+      return;
+    }
+    if (cur.state === 'dead') return this.#answerLateSuspicion(cur, s);
     if (cur.state !== 'alive') return;
     if (s.node === this.name) {
       if (!this.leaving) this.refute(s.inc);
@@ -106,13 +120,22 @@ export class Membership {
   /** Applies a death or a leave (and a prune). */
   handleDead(d: DeadMsg): void {
     const cur = this.members.get(d.node);
-    if (!cur || d.inc < cur.incarnation) return;
+    if (!cur) return;
+    if (d.inc < cur.incarnation) {
+      if (d.node === this.name) return this.#refuteAgain(d.from);
+      this.#d.log.debug({ node: d.node, inc: d.inc, known: cur.incarnation, from: d.from }, 'ignoring a death of an older incarnation');
+      return;
+    }
     if (d.node === this.name) {
       if (!this.leaving) this.refute(d.inc);
       return;
     }
     const gone = cur.state === 'dead' || cur.state === 'left';
-    if (gone && !(d.left && cur.state === 'dead') && !d.prune) return;
+    if (gone && !(d.left && cur.state === 'dead') && !d.prune) {
+      // Already gone: a newer incarnation is only noted, so later rumours of it are not news.
+      cur.incarnation = d.inc;
+      return;
+    }
     this.#clearSuspicion(d.node);
     this.#d.queue.enqueue(`m:${d.node}`, d);
     cur.incarnation = d.inc;
@@ -121,11 +144,37 @@ export class Membership {
     if (d.prune) this.remove(d.node);
   }
 
+  // A peer still suspects a member we already hold dead. At our incarnation it missed our
+  // verdict: we send the death again. At a newer one (the member refuted a rumour whose alive
+  // message missed us) it ignores our verdict, and without confirmations its timer would run to
+  // the Lifeguard maximum: we confirm its suspicion instead, which shortens that timer to the
+  // minimum but never skips it, so a member that is in fact alive still has time to refute.
+  // Once per incarnation, so two peers holding it dead do not answer each other forever.
+  #answerLateSuspicion(cur: Member, s: SuspectMsg): void {
+    if (s.node === this.name || (this.#answered.get(cur.name) ?? 0) >= s.inc) return;
+    this.#answered.set(cur.name, s.inc);
+    const answer: SuspectMsg | DeadMsg = s.inc === cur.incarnation
+      ? { t: 'dead', node: cur.name, inc: cur.incarnation, from: this.name, left: false, prune: false }
+      : { t: 'suspect', node: cur.name, inc: s.inc, from: this.name };
+    this.#d.log.debug({ node: cur.name, inc: s.inc, known: cur.incarnation, from: s.from, answer: answer.t }, 'answering a late suspicion of a failed member');
+    this.#d.queue.enqueue(`m:${cur.name}`, answer);
+  }
+
   /** Answers a rumour about us at incarnation `inc` with a higher one. */
   refute(inc: number): void {
     const me = this.local();
     me.incarnation = Math.max(me.incarnation, inc) + 1;
+    this.#d.log.warn({ accused: inc, inc: me.incarnation }, 'refuting a rumour about us with a newer incarnation');
     this.#d.awareness.apply(1);
+    this.#d.queue.enqueue(`m:${this.name}`, this.localAlive());
+  }
+
+  // A rumour about us at an incarnation we already refuted: whoever spreads it missed our alive
+  // message, and would keep suspecting us (or hold us failed) until a push-pull. We announce the
+  // current incarnation again; it needs no new one, and says nothing about our health.
+  #refuteAgain(from: string): void {
+    if (this.leaving) return;
+    this.#d.log.debug({ from }, 'repeating our alive message to a rumour of an older incarnation');
     this.#d.queue.enqueue(`m:${this.name}`, this.localAlive());
   }
 
@@ -154,6 +203,7 @@ export class Membership {
     const cur = this.members.get(name);
     if (!cur || name === this.name) return;
     this.#clearSuspicion(name);
+    this.#answered.delete(name);
     this.members.delete(name);
     this.#emit('member-reap', cur);
   }
@@ -165,17 +215,19 @@ export class Membership {
     }));
   }
 
-  /** Merges a peer's table (all or nothing: a refused member throws); its dead are only suspected here, as memberlist does. */
+  /**
+   * Merges a peer's table (all or nothing: a refused member throws), as memberlist's mergeState:
+   * alive members go through the alive path, left ones through the death path, and suspect or
+   * dead ones are only suspected here (never revived first: a peer's older verdict must not
+   * resurrect a member we hold failed).
+   */
   mergeRemote(members: MemberWire[], from: string): void {
     const refused = this.#d.config.mergeCheck?.(members.filter((m) => m.state !== 'left').map((m) => ({ name: m.node, tags: m.tags })));
     if (refused) throw new Error(refused);
     for (const m of members) {
-      if (m.state === 'left') {
-        this.handleDead({ t: 'dead', node: m.node, inc: m.inc, from, left: true, prune: false });
-        continue;
-      }
-      this.handleAlive({ t: 'alive', node: m.node, host: m.host, port: m.port, tags: m.tags, inc: m.inc });
-      if (m.state !== 'alive') this.handleSuspect({ t: 'suspect', node: m.node, inc: m.inc, from });
+      if (m.state === 'alive') this.handleAlive({ t: 'alive', node: m.node, host: m.host, port: m.port, tags: m.tags, inc: m.inc });
+      else if (m.state === 'left') this.handleDead({ t: 'dead', node: m.node, inc: m.inc, from, left: true, prune: false });
+      else if (this.members.get(m.node)?.state !== 'dead') this.handleSuspect({ t: 'suspect', node: m.node, inc: m.inc, from });
     }
   }
 

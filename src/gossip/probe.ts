@@ -3,6 +3,7 @@
 // arrives before the (awareness-scaled) interval ends. Lifeguard nacks feed local awareness.
 // Direct acks carry the target's network coordinate; their round trip feeds our Vivaldi client.
 import type { Clock, TimerHandle } from '../clock.ts';
+import type { Logger } from '../log.ts';
 import type { Address } from './address.ts';
 import type { Awareness } from './awareness.ts';
 import type { ResolvedConfig } from './config.ts';
@@ -13,10 +14,14 @@ import type { PingCoordinates } from './ping-coordinates.ts';
 import { pickRandom, shuffle } from './random.ts';
 import type { Wire } from './wire.ts';
 
+/** Share of the probe timeout a relay waits before it nacks. */
+const NACK_FRACTION = 0.8;
+
 /** What the prober needs. */
 export interface ProberDeps {
   config: ResolvedConfig;
   clock: Clock;
+  log: Logger;
   random: () => number;
   membership: Membership;
   wire: Wire;
@@ -102,6 +107,7 @@ export class Prober {
       // A member someone else already suspects is suspected again: our failed probe is one of
       // the independent confirmations that shorten its suspicion timeout (memberlist's suspectNode).
       if (cur && (cur.state === 'alive' || cur.state === 'suspect')) {
+        this.#d.log.info({ node: cur.name, nacks, expectedNacks, health: awareness.score }, 'suspect member has failed, no acks received');
         membership.handleSuspect({ t: 'suspect', node: cur.name, inc: cur.incarnation, from: membership.name });
       }
     };
@@ -111,8 +117,14 @@ export class Prober {
       finish(true);
     };
     this.#pending.set(seq, { ack, nack: () => { nacks++; } });
-    wire.send(addr, [{ t: 'ping', seq, node: target.name, from: membership.name }]);
-    const timeout = awareness.scale(config.probeTimeoutMs);
+    const ping: PingMsg = { t: 'ping', seq, node: target.name, from: membership.name };
+    // A member we suspect gets the suspicion with the ping, so that it can refute at once.
+    wire.send(addr, target.state === 'suspect'
+      ? [ping, { t: 'suspect', node: target.name, inc: target.incarnation, from: membership.name }]
+      : [ping]);
+    // Local health stretches the whole probe (more time for indirect acks and nacks), not the
+    // wait for the direct ack: waiting longer would not get a UDP packet through (memberlist).
+    const timeout = config.probeTimeoutMs;
     const deadline = awareness.scale(config.probeIntervalMs);
     timers.push(this.#timer(timeout, () => {
       expectedNacks = this.#askIndirect(target, seq);
@@ -137,18 +149,25 @@ export class Prober {
     this.#d.wire.send(from, [c ? { t: 'ack', seq: msg.seq, c } : { t: 'ack', seq: msg.seq }]);
   }
 
+  // Relays a probe. The nack goes out before the originator's own deadline (at 80% of the probe
+  // timeout, Lifeguard's footnote): a nack sent only once the full timeout has passed reaches a
+  // healthy originator after it has given up, and each missing nack counts against its health;
+  // an ack that still comes later is relayed all the same.
   #onIndirect(msg: IndirectPingMsg, from: Address): void {
     const { wire, config, membership } = this.#d;
     const seq = ++this.#seq;
-    const timer = this.#timer(config.probeTimeoutMs, () => {
-      this.#pending.delete(seq);
-      if (msg.nack) wire.send(from, [{ t: 'nack', seq: msg.seq }]);
-    });
+    const nackTimer = msg.nack
+      ? this.#timer(Math.floor(config.probeTimeoutMs * NACK_FRACTION), () => wire.send(from, [{ t: 'nack', seq: msg.seq }]))
+      : undefined;
+    const expiry = this.#timer(config.probeTimeoutMs, () => this.#pending.delete(seq));
     this.#pending.set(seq, {
       ack: () => {
         this.#pending.delete(seq);
-        timer.cancel();
-        this.#timers.delete(timer);
+        for (const t of [nackTimer, expiry]) {
+          if (!t) continue;
+          t.cancel();
+          this.#timers.delete(t);
+        }
         wire.send(from, [{ t: 'ack', seq: msg.seq }]);
       },
       nack: () => {},

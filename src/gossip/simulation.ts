@@ -2,12 +2,18 @@
 // MemoryNetwork with seeded randomness, for tests of convergence, failure detection,
 // partitions and events (here and in the agent's tests).
 import { ManualClock } from '../clock.ts';
+import type { Address } from './address.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import type { GossipConfig } from './config.ts';
 import type { GossipEvent } from './gossip-events.ts';
 import { createGossip, type Gossip } from './index.ts';
+import { decodePacket, encodePacket, type PacketMsg } from './messages.ts';
 import { seededRandom } from './random.ts';
+import { open, seal, type WireSecurity } from './security.ts';
 import { MemoryNetwork, type MemoryNetworkOptions } from './transport-memory.ts';
+
+// Simulated nodes run without encryption: injected and filtered packets are plaintext frames.
+const PLAIN: WireSecurity = { keyring: undefined, verifyIncoming: false, verifyOutgoing: false };
 
 /** One simulated node and everything it reported. */
 export interface SimNode {
@@ -92,6 +98,33 @@ export class Simulation {
   async kill(name: string): Promise<void> {
     await this.nodes.get(name)!.gossip.shutdown();
     this.nodes.delete(name);
+  }
+
+  /** The gossip address of a running node. */
+  addr(name: string): Address {
+    const m = this.nodes.get(name)!.gossip.localMember();
+    return { host: m.addr, port: m.port };
+  }
+
+  /** Delivers a crafted packet to `to` only, as if sent from `from` (default an address no node uses). */
+  inject(to: string, msgs: PacketMsg[], from: Address = { host: '10.255.255.254', port: 8301 }): void {
+    this.net.send(from, this.addr(to), seal(PLAIN, encodePacket(msgs)));
+  }
+
+  /** Drops every gossip message matching `drop` (the rest of its packet still arrives); undefined stops dropping. */
+  dropMessages(drop: ((msg: PacketMsg, from: Address, to: Address) => boolean) | undefined): void {
+    if (!drop) return this.net.setFilter(undefined);
+    this.net.setFilter((from, to, data) => {
+      const msgs = decodePacket(open(PLAIN, data));
+      const kept = msgs.filter((m) => !drop(m, from, to));
+      if (kept.length === msgs.length) return data;
+      return kept.length === 0 ? null : seal(PLAIN, encodePacket(kept));
+    });
+  }
+
+  /** The incarnation `observer` holds for `subject`, or undefined when unknown. */
+  incarnationOf(observer: string, subject: string): number | undefined {
+    return this.nodes.get(observer)?.gossip.members().find((m) => m.name === subject)?.incarnation;
   }
 
   /** The state `observer` holds for `subject`, or undefined when unknown. */

@@ -12,6 +12,9 @@ export interface MemoryNetworkOptions {
   random?: () => number;
 }
 
+/** Rewrites a datagram in flight (selective loss in tests); null drops it. */
+export type PacketFilter = (from: Address, to: Address, data: Buffer) => Buffer | null;
+
 /** A simulated network joining in-memory transports by `host:port`. */
 export class MemoryNetwork {
   readonly #clock: Clock;
@@ -20,6 +23,7 @@ export class MemoryNetwork {
   readonly #nodes = new Map<string, TransportHandlers>();
   readonly #blocked = new Set<string>();
   #loss = 0;
+  #filter: PacketFilter | undefined;
   /** Datagrams handed to the network, delivered or not. */
   packetsSent = 0;
 
@@ -50,6 +54,11 @@ export class MemoryNetwork {
     }
   }
 
+  /** Passes every datagram through `filter` (which may rewrite or drop it); undefined removes it. */
+  setFilter(filter: PacketFilter | undefined): void {
+    this.#filter = filter;
+  }
+
   /** Removes every partition. */
   heal(): void {
     this.#blocked.clear();
@@ -76,7 +85,9 @@ export class MemoryNetwork {
   send(from: Address, to: Address, data: Buffer): void {
     this.packetsSent++;
     if (!this.reachable(from, to) || (this.#loss > 0 && this.#random() < this.#loss)) return;
-    const copy = Buffer.from(data);
+    const passed = this.#filter ? this.#filter(from, to, data) : data;
+    if (!passed) return;
+    const copy = Buffer.from(passed);
     this.#clock.setTimer(this.#latency(from, to), () => this.#nodes.get(formatAddress(to))?.packet(copy, { ...from }));
   }
 
