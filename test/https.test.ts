@@ -177,6 +177,19 @@ describe('HTTPS without client certificates', () => {
     }
   });
 
+  test('the CLI reaches it with CONSUL_HTTP_ADDR=https://… and CONSUL_CACERT, or CONSUL_HTTP_SSL_VERIFY=false', async () => {
+    const cli = async (env: NodeJS.ProcessEnv) => {
+      const io = memoryIO({ env });
+      return { code: await runCli(['kv', 'get', 'tls/hello'], io), out: io.out, err: io.err };
+    };
+    const addr = `https://127.0.0.1:${port}`;
+    assert.deepEqual(await cli({ CONSUL_HTTP_ADDR: addr, CONSUL_CACERT: files.ca }), { code: 0, out: 'world\n', err: '' });
+    assert.deepEqual(await cli({ CONSUL_HTTP_ADDR: addr, CONSUL_HTTP_SSL_VERIFY: 'false' }), { code: 0, out: 'world\n', err: '' });
+    const untrusted = await cli({ CONSUL_HTTP_ADDR: addr });
+    assert.equal(untrusted.code, 1);
+    assert.match(untrusted.err, /^Error querying Consul agent: /);
+  });
+
   test('the plain HTTP listener does not speak h2c, like Consul', async () => {
     const session = http2.connect(`http://${dev.httpAddr}`);
     session.on('error', () => {});

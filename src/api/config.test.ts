@@ -60,3 +60,24 @@ test('ApiError reads like Go api.StatusError', () => {
   assert.equal(e.message, 'Unexpected response code: 500 (No path to datacenter)');
   assert.equal(e.statusCode, 500);
 });
+
+test('CA files and directories load as go-rootcerts does, with its errors', async () => {
+  const { loadTls } = await import('./config.ts');
+  const { mkdirSync } = await import('node:fs');
+  const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+  const caDir = join(dir, 'cas');
+  mkdirSync(join(caDir, 'nested'), { recursive: true });
+  writeFileSync(join(caDir, 'a.crt'), pem);
+  writeFileSync(join(caDir, 'nested', 'b'), pem);
+  assert.equal(loadTls({ caPath: caDir, insecureSkipVerify: false }).ca?.length, 2);
+  writeFileSync(join(caDir, 'notes.txt'), 'not a certificate');
+  const fails = (opts: Parameters<typeof loadTls>[0], message: string) =>
+    assert.throws(() => loadTls(opts), (e: Error) => e instanceof ConfigError && e.message === message, message);
+  fails({ caPath: caDir }, `Error loading CA Path: Couldn't parse PEM in: ${join(caDir, 'notes.txt')}`);
+  fails({ caPath: join(dir, 'none') }, `lstat ${join(dir, 'none')}: no such file or directory`);
+  fails({ caFile: join(dir, 'none.pem') }, `Error loading CA File: open ${join(dir, 'none.pem')}: no such file or directory`);
+  fails({ caFile: tokenFile }, `Error loading CA File: Couldn't parse PEM in: ${tokenFile}`);
+  // CONSUL_HTTP_SSL_VERIFY=false skips server verification; CONSUL_TLS_SERVER_NAME sets SNI without a port.
+  const tls = resolveConfig({ env: { CONSUL_HTTP_SSL_VERIFY: 'false', CONSUL_TLS_SERVER_NAME: 'consul.example:8501' } }).tls;
+  assert.deepEqual(loadTls(tls), { ca: undefined, cert: undefined, key: undefined, servername: 'consul.example', rejectUnauthorized: false });
+});

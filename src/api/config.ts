@@ -1,7 +1,7 @@
 // Client configuration as Consul's Go api builds it: the address forms of CONSUL_HTTP_ADDR
 // (host:port, http://, https://, unix://), the token sources, basic auth and TLS settings.
 
-import { readFileSync, readdirSync } from 'node:fs';
+import { lstatSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, goFileError } from './errors.ts';
 
@@ -118,6 +118,56 @@ export function resolveConfig(opts: ClientOptions = {}): ResolvedConfig {
   return { ...where, token, datacenter: opts.datacenter ?? '', basicAuth, tls };
 }
 
+// Go's AppendCertsFromPEM accepts a file holding at least one certificate block.
+function hasCertificate(pem: Buffer): boolean {
+  return /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.test(pem.toString('utf8'));
+}
+
+/** go-rootcerts' LoadCAFile, with its error texts. */
+function loadCAFile(path: string): Buffer {
+  let pem: Buffer;
+  try {
+    pem = readFileSync(path);
+  } catch (err) {
+    throw new ConfigError(`Error loading CA File: ${goFileError(err as NodeJS.ErrnoException, path)}`, { cause: err });
+  }
+  if (!hasCertificate(pem)) throw new ConfigError(`Error loading CA File: Couldn't parse PEM in: ${path}`);
+  return pem;
+}
+
+/** go-rootcerts' LoadCAPath: every file under the directory (recursively, in lexical order) must hold a certificate. */
+function loadCAPath(dir: string): Buffer[] {
+  const out: Buffer[] = [];
+  const walk = (path: string): void => {
+    let entries: string[];
+    try {
+      if (!lstatSync(path).isDirectory()) {
+        out.push(readCAPathFile(path));
+        return;
+      }
+      entries = readdirSync(path).sort();
+    } catch (err) {
+      if (err instanceof ConfigError) throw err;
+      const e = err as NodeJS.ErrnoException;
+      throw new ConfigError(e.code === 'ENOENT' ? `lstat ${path}: no such file or directory` : e.message, { cause: err });
+    }
+    for (const name of entries) walk(join(path, name));
+  };
+  walk(dir);
+  return out;
+}
+
+function readCAPathFile(path: string): Buffer {
+  let pem: Buffer;
+  try {
+    pem = readFileSync(path);
+  } catch (err) {
+    throw new ConfigError(`Error loading file from CAPath: ${goFileError(err as NodeJS.ErrnoException, path)}`, { cause: err });
+  }
+  if (!hasCertificate(pem)) throw new ConfigError(`Error loading CA Path: Couldn't parse PEM in: ${path}`);
+  return pem;
+}
+
 /** Loads the CA bundle, client certificate and key named by TLS options, for node:https. */
 export function loadTls(tls: TlsOptions): { ca?: Buffer[]; cert?: Buffer; key?: Buffer; servername?: string; rejectUnauthorized: boolean } {
   const read = (path: string): Buffer => {
@@ -128,9 +178,7 @@ export function loadTls(tls: TlsOptions): { ca?: Buffer[]; cert?: Buffer; key?: 
     }
   };
   if (!!tls.clientCert !== !!tls.clientKey) throw new ConfigError('both client cert and client key must be provided');
-  const ca: Buffer[] = [];
-  if (tls.caFile) ca.push(read(tls.caFile));
-  else if (tls.caPath) for (const f of readdirSync(tls.caPath)) if (/\.(pem|crt)$/.test(f)) ca.push(read(join(tls.caPath, f)));
+  const ca = tls.caFile ? [loadCAFile(tls.caFile)] : tls.caPath ? loadCAPath(tls.caPath) : [];
   const serverName = tls.serverName?.replace(/:\d+$/, '');
   return {
     ca: ca.length ? ca : undefined,
