@@ -291,6 +291,27 @@ test('http_max_conns_per_client applies to HTTPS: the excess connection gets a 4
   }
 });
 
+test('handlers see HTTP/1-style headers over h2: no pseudo-headers, :authority as host (what forwarding copies)', async () => {
+  const { HttpServer, Router } = await import('../src/http/index.ts');
+  const { silentLogger } = await import('../src/log.ts');
+  const { serverTlsOptions, loadTls } = await import('../src/agent/tls.ts');
+  const router = new Router().route('GET', '/echo', async (req) => ({ body: { headers: req.headers, remote: req.remoteAddr } }));
+  const server = new HttpServer({ router, logger: silentLogger(), config: { defaultAclPolicy: 'allow', responseHeaders: {} } });
+  const tls = loadTls((await tlsConfig(`tls { defaults { cert_file = "${files.cert}" key_file = "${files.key}" } }`))!);
+  const port = await freePort();
+  await server.listen([{ kind: 'tcp', host: '127.0.0.1', port }], { tls: serverTlsOptions(tls.https), handshakeTimeout: 5_000 });
+  const session = http2.connect(`https://127.0.0.1:${port}`, { ca: await import('node:fs').then((fs) => fs.readFileSync(files.ca)) });
+  try {
+    const echo = JSON.parse((await h2(session, 'GET', '/echo')).body) as { headers: Record<string, string>; remote: string };
+    assert.deepEqual(Object.keys(echo.headers).filter((k) => k.startsWith(':')), []);
+    assert.equal(echo.headers.host, `127.0.0.1:${port}`);
+    assert.equal(echo.remote, '127.0.0.1');
+  } finally {
+    session.close();
+    await server.close();
+  }
+});
+
 describe('TLS configuration errors', () => {
   test('start-up refuses verify_incoming without a CA, and unreadable key pairs, in Consul words', async () => {
     await assert.rejects(startHttps(`tls { https { cert_file = "${files.cert}" key_file = "${files.key}" verify_incoming = true } }`),
