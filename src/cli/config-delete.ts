@@ -4,8 +4,9 @@
 import { readFile } from 'node:fs/promises';
 import { goFileError } from '../api/errors.ts';
 import { ConfigEntriesApi } from '../api/config-entries.ts';
+import { withClient } from './client-command.ts';
 import type { ParsedFlags } from './flags.ts';
-import { HTTP_FLAGS, openClient } from './http-flags.ts';
+import { HTTP_FLAGS } from './http-flags.ts';
 import { parseCommandFlags, ui, type CliIO, type Command } from './io.ts';
 import { parseEntryText } from './config-write.ts';
 
@@ -79,9 +80,7 @@ Usage: proconsul config delete [options] ([-kind <config kind> -name <config nam
     } catch (err) {
       return fail(out, (err as Error).message);
     }
-    const client = openClient(flags, io);
-    if (!client) return 1;
-    try {
+    return withClient(flags, io, async (client) => {
       const api = new ConfigEntriesApi(client);
       let deleted = true;
       if (v.cas) deleted = (await api.deleteCAS(t.kind, t.name, Number(v['modify-index']))).data;
@@ -89,11 +88,7 @@ Usage: proconsul config delete [options] ([-kind <config kind> -name <config nam
       if (!deleted) return fail(out, `Config entry not deleted: ${t.kind}/${t.name}`);
       out.info(`Config entry deleted: ${t.kind}/${t.name}`);
       return 0;
-    } catch (err) {
-      return fail(out, `Error deleting config entry ${t.kind}/${t.name}: ${(err as Error).message}`);
-    } finally {
-      client.close();
-    }
+    }, `Error deleting config entry ${t.kind}/${t.name}`);
   },
 };
 

@@ -2,7 +2,8 @@
 // one a line, as `consul config list` does.
 
 import { ConfigEntriesApi } from '../api/config-entries.ts';
-import { HTTP_FLAGS, openClient } from './http-flags.ts';
+import { withClient } from './client-command.ts';
+import { HTTP_FLAGS } from './http-flags.ts';
 import { parseCommandFlags, ui, type CliIO, type Command } from './io.ts';
 
 /** The `config list` command. */
@@ -34,18 +35,11 @@ Usage: proconsul config list [options] -kind <config kind>
       out.error('Must specify the -kind parameter');
       return 1;
     }
-    const client = openClient(flags, io);
-    if (!client) return 1;
-    try {
+    return withClient(flags, io, async (client) => {
       const filter = String(flags.values.filter ?? '');
       const { data } = await new ConfigEntriesApi(client).list(kind, { filter, stale: flags.values.stale === true });
       for (const e of data) out.info(e.Kind === 'mesh' ? 'mesh' : String(e.Name ?? ''));
       return 0;
-    } catch (err) {
-      out.error(`Error listing config entries for kind ${JSON.stringify(kind)}: ${(err as Error).message}`);
-      return 1;
-    } finally {
-      client.close();
-    }
+    }, `Error listing config entries for kind ${JSON.stringify(kind)}`);
   },
 };

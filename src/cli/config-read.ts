@@ -2,7 +2,8 @@
 // `consul config read` does.
 
 import { ConfigEntriesApi } from '../api/config-entries.ts';
-import { HTTP_FLAGS, openClient } from './http-flags.ts';
+import { withClient } from './client-command.ts';
+import { HTTP_FLAGS } from './http-flags.ts';
 import { parseCommandFlags, ui, type CliIO, type Command } from './io.ts';
 
 /** The `config read` command. */
@@ -32,17 +33,11 @@ Usage: proconsul config read [options] -kind <config kind> -name <config name>
     const name = String(flags.values.name ?? '');
     if (!kind) return fail(out, 'Must specify the -kind parameter');
     if (!name) return fail(out, 'Must specify the -name parameter');
-    const client = openClient(flags, io);
-    if (!client) return 1;
-    try {
+    return withClient(flags, io, async (client) => {
       const { data } = await new ConfigEntriesApi(client).get(kind, name, { stale: flags.values.stale === true });
       out.info(JSON.stringify(data, null, 4));
       return 0;
-    } catch (err) {
-      return fail(out, `Error reading config entry ${kind}/${name}: ${(err as Error).message}`);
-    } finally {
-      client.close();
-    }
+    }, `Error reading config entry ${kind}/${name}`);
   },
 };
 

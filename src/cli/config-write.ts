@@ -5,7 +5,8 @@ import { readFile } from 'node:fs/promises';
 import { goFileError } from '../api/errors.ts';
 import { ConfigEntriesApi, type ConfigEntryBody } from '../api/config-entries.ts';
 import { parseText } from '../agent/config/index.ts';
-import { HTTP_FLAGS, openClient } from './http-flags.ts';
+import { withClient } from './client-command.ts';
+import { HTTP_FLAGS } from './http-flags.ts';
 import { parseCommandFlags, readAll, ui, type CliIO, type Command } from './io.ts';
 
 /** Reads a file path or `-` (stdin), as Consul's LoadDataSourceNoRaw. */
@@ -77,10 +78,8 @@ Usage: proconsul config write [options] <configuration>
       out.error(`Failed to decode config entry input: ${(err as Error).message}`);
       return 1;
     }
-    const client = openClient(flags, io);
-    if (!client) return 1;
     const { entry, kind, name } = parsed;
-    try {
+    return withClient(flags, io, async (client) => {
       const api = new ConfigEntriesApi(client);
       const { data: written } = flags.values.cas ? await api.cas(entry, Number(flags.values['modify-index'])) : await api.set(entry);
       if (!written) {
@@ -89,11 +88,6 @@ Usage: proconsul config write [options] <configuration>
       }
       out.info(`Config entry written: ${kind}/${name}`);
       return 0;
-    } catch (err) {
-      out.error(`Error writing config entry ${kind}/${name}: ${(err as Error).message}`);
-      return 1;
-    } finally {
-      client.close();
-    }
+    }, `Error writing config entry ${kind}/${name}`);
   },
 };

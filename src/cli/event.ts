@@ -2,7 +2,8 @@
 // agent whose node name, services and tags match the filters.
 
 import { EventApi } from '../api/event.ts';
-import { HTTP_FLAGS, openClient } from './http-flags.ts';
+import { withClient } from './client-command.ts';
+import { HTTP_FLAGS } from './http-flags.ts';
 import { parseCommandFlags, type CliIO, type Command } from './io.ts';
 import { failUi } from './catalog-flags.ts';
 
@@ -48,16 +49,10 @@ Usage: proconsul event [options] [payload]
     }
     if (v('tag') && !v('service')) return out.fail('Cannot provide tag filter without service filter.');
     if (flags.args.length > 1) return out.fail('Too many command line arguments.');
-    const client = openClient(flags, io);
-    if (!client) return 1;
-    try {
+    return withClient(flags, io, async (client) => {
       const id = await new EventApi(client).fire(v('name'), flags.args[0] ?? null, { node: v('node'), service: v('service'), tag: v('tag') });
       out.info(`Event ID: ${id}`);
       return 0;
-    } catch (err) {
-      return out.fail(`Error firing event: ${(err as Error).message}`);
-    } finally {
-      client.close();
-    }
+    }, 'Error firing event');
   },
 };

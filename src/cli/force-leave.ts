@@ -1,7 +1,8 @@
 // `proconsul force-leave`: marks a failed member as left so the cluster stops trying to
 // reconnect to it; -prune removes it from the member list at once.
 
-import { HTTP_FLAGS, openClient } from './http-flags.ts';
+import { withClient } from './client-command.ts';
+import { HTTP_FLAGS } from './http-flags.ts';
 import { parseCommandFlags, type CliIO, type Command } from './io.ts';
 import { failUi } from './catalog-flags.ts';
 
@@ -30,15 +31,9 @@ Usage: proconsul force-leave [options] name
     const flags = parseCommandFlags(this.flags, args, io);
     if (!flags) return 1;
     if (flags.args.length !== 1) return out.fail('A node name must be specified to force leave.');
-    const client = openClient(flags, io);
-    if (!client) return 1;
-    try {
+    return withClient(flags, io, async (client) => {
       await client.agent.forceLeaveOpts(flags.args[0], { prune: flags.values.prune === true, wan: flags.values.wan === true });
       return 0;
-    } catch (err) {
-      return out.fail(`Error force leaving: ${(err as Error).message}`);
-    } finally {
-      client.close();
-    }
+    }, 'Error force leaving');
   },
 };

@@ -2,7 +2,8 @@
 // the cluster through the agent, printing Consul's per-pool report.
 
 import { OperatorKeyringApi, type KeyringResponse } from '../api/operator-keyring.ts';
-import { HTTP_FLAGS, openClient } from './http-flags.ts';
+import { withClient } from './client-command.ts';
+import { HTTP_FLAGS } from './http-flags.ts';
 import { parseCommandFlags, RUN_RESULT_HELP, type CliIO, type Command } from './io.ts';
 import { failUi } from './catalog-flags.ts';
 
@@ -68,10 +69,8 @@ Usage: proconsul keyring [options]
     if (localOnly && action.kind !== 'list' && action.kind !== 'list-primary') return out.fail('local-only can only be set for list queries');
     const relayFactor = Number(flags.values['relay-factor'] ?? 0);
     if (relayFactor < 0 || relayFactor > 5) return out.fail('Error parsing relay factor: Relay factor must be in range: [0, 5]');
-    const client = openClient(flags, io);
-    if (!client) return 1;
-    const api = new OperatorKeyringApi(client);
-    try {
+    return withClient(flags, io, async (client) => {
+      const api = new OperatorKeyringApi(client);
       if (action.kind === 'list' || action.kind === 'list-primary') {
         out.info(action.kind === 'list' ? 'Gathering installed encryption keys...' : 'Gathering installed primary encryption keys...');
         for (const r of await api.list({ localOnly, relayFactor: relayFactor || undefined })) {
@@ -83,10 +82,6 @@ Usage: proconsul keyring [options]
       out.info(VERB[action.kind]);
       await api[action.kind](action.key);
       return 0;
-    } catch (err) {
-      return out.fail(`error: ${(err as Error).message}`);
-    } finally {
-      client.close();
-    }
+    }, 'error');
   },
 };

@@ -3,9 +3,10 @@
 
 import { readFile } from 'node:fs/promises';
 import { goFileError } from '../api/errors.ts';
-import { HTTP_FLAGS, openClient } from './http-flags.ts';
+import { step, withClient } from './client-command.ts';
+import { HTTP_FLAGS } from './http-flags.ts';
 import { parseCommandFlags, readAll, ui, type CliIO, type Command } from './io.ts';
-import { decodeBase64Strict, parseEntries, type KVEntry } from './kv-entry.ts';
+import { decodeBase64Strict, parseEntries } from './kv-entry.ts';
 
 /** Resolves the single DATA argument: `@file`, `-` for stdin, or the JSON itself. */
 export async function importData(args: string[], stdin: NodeJS.ReadableStream): Promise<string> {
@@ -66,35 +67,14 @@ Usage: proconsul kv import [DATA]
       out.error(`Error! ${(err as Error).message}`);
       return 1;
     }
-    const client = openClient(flags, io);
-    if (!client) return 1;
-    try {
-      let entries: KVEntry[];
-      try {
-        entries = parseEntries(data);
-      } catch (err) {
-        out.error(`Cannot unmarshal data: ${(err as Error).message}`);
-        return 1;
-      }
+    return withClient(flags, io, async (client) => {
+      const entries = await step('Cannot unmarshal data', () => parseEntries(data));
       for (const entry of entries) {
-        let value: Buffer;
-        try {
-          value = decodeBase64Strict(entry.value);
-        } catch (err) {
-          out.error(`Error base 64 decoding value for key ${entry.key}: ${(err as Error).message}`);
-          return 1;
-        }
-        try {
-          await client.kv.put(entry.key, value, { flags: entry.flags });
-        } catch (err) {
-          out.error(`Error! Failed writing data for key ${entry.key}: ${(err as Error).message}`);
-          return 1;
-        }
+        const value = await step(`Error base 64 decoding value for key ${entry.key}`, () => decodeBase64Strict(entry.value));
+        await step(`Error! Failed writing data for key ${entry.key}`, () => client.kv.put(entry.key, value, { flags: entry.flags }));
         out.info(`Imported: ${entry.key}`);
       }
       return 0;
-    } finally {
-      client.close();
-    }
+    });
   },
 };

@@ -4,7 +4,8 @@
 import { readFile } from 'node:fs/promises';
 import type { ConsulClient } from '../api/index.ts';
 import { goFileError } from '../api/errors.ts';
-import { HTTP_FLAGS, openClient } from './http-flags.ts';
+import { withClient } from './client-command.ts';
+import { HTTP_FLAGS } from './http-flags.ts';
 import { parseCommandFlags, readAll, ui, type CliIO, type Command } from './io.ts';
 import { decodeBase64Strict } from './kv-entry.ts';
 
@@ -109,13 +110,9 @@ Usage: proconsul kv put [options] KEY [DATA]
       out.error('Must specify -modify-index with -cas!');
       return 1;
     }
-    const client = openClient(flags, io);
-    if (!client) return 1;
-    try {
+    return withClient(flags, io, async (client) => {
       return await put(client, key, data, { cas: !!v.cas, acquire: !!v.acquire, release: !!v.release, flags: typeof v.flags === 'bigint' ? v.flags : Number(v.flags), modifyIndex, session }, out);
-    } finally {
-      client.close();
-    }
+    });
   },
 };
 

@@ -2,10 +2,10 @@
 // or, without -enable/-disable, list what is in maintenance in Consul's format.
 
 import type { AgentCheck, ConsulClient } from '../api/index.ts';
+import { step, withClient } from './client-command.ts';
 import { HTTP_CLIENT_FLAGS } from './http-flags.ts';
 import { parseCommandFlags, type CliIO, type Command } from './io.ts';
 import { failUi } from './catalog-flags.ts';
-import { openClient } from './http-flags.ts';
 
 const NODE_MAINT = '_node_maintenance';
 const SERVICE_MAINT_PREFIX = '_service_maintenance:';
@@ -71,20 +71,11 @@ Usage: proconsul maint [options]
     if (enable && disable) return out.fail('Only one of -enable or -disable may be provided');
     if (!enable && reason) return out.fail('Reason may only be provided with -enable');
     if (!enable && !disable && service) return out.fail('Service requires either -enable or -disable');
-    const client = openClient(flags, io);
-    if (!client) return 1;
-    try {
-      let nodeName: string;
-      try {
-        nodeName = await client.agent.nodeName();
-      } catch (err) {
-        return out.fail(`Error querying Consul agent: ${(err as Error).message}`);
-      }
+    return withClient(flags, io, async (client) => {
+      const nodeName = await step('Error querying Consul agent', () => client.agent.nodeName());
       if (!enable && !disable) return await list(client, nodeName, out);
       return await toggle(client, enable, service, reason, out);
-    } finally {
-      client.close();
-    }
+    });
   },
 };
 

@@ -3,7 +3,8 @@
 // by a status regexp, -wan asks for the WAN pool.
 
 import type { AgentMember } from '../api/agent.ts';
-import { HTTP_FLAGS, openClient } from './http-flags.ts';
+import { withClient } from './client-command.ts';
+import { HTTP_FLAGS } from './http-flags.ts';
 import { parseCommandFlags, type CliIO, type Command } from './io.ts';
 import { columnize } from './catalog-columns.ts';
 import { failUi } from './catalog-flags.ts';
@@ -68,18 +69,12 @@ Usage: proconsul members [options]
     } catch (err) {
       return out.fail(`Failed to compile status regexp: ${(err as Error).message}`);
     }
-    const client = openClient(flags, io);
-    if (!client) return 1;
-    try {
+    return withClient(flags, io, async (client) => {
       const all = (await client.agent.members(flags.values.wan === true)).data;
       const members = all.filter((m) => statusRe.test(statusName(m.Status))).sort((a, b) => (a.Name < b.Name ? -1 : a.Name > b.Name ? 1 : 0));
       if (members.length === 0) return 2;
       out.info(flags.values.detailed === true ? membersDetailed(members) : membersTable(members));
       return 0;
-    } catch (err) {
-      return out.fail(`Error retrieving members: ${(err as Error).message}`);
-    } finally {
-      client.close();
-    }
+    }, 'Error retrieving members');
   },
 };

@@ -3,8 +3,10 @@
 // -wan compares servers' WAN coordinates, the nodes named `<node>.<dc>`.
 
 import type { Coordinate } from '../api/coordinate-types.ts';
+import type { ConsulClient } from '../api/index.ts';
 import { estimateRtt, intersectCoordinates } from '../gossip/index.ts';
-import { HTTP_CLIENT_FLAGS, openClient } from './http-flags.ts';
+import { step, withClient } from './client-command.ts';
+import { HTTP_CLIENT_FLAGS } from './http-flags.ts';
 import { parseCommandFlags, type CliIO, type Command } from './io.ts';
 import { failUi } from './catalog-flags.ts';
 import { commandHelp } from './usage.ts';
@@ -52,25 +54,15 @@ Usage: proconsul rtt [options] node1 [node2]
     if (nodes.length < 1 || nodes.length > 2) {
       return out.fail(`One or two node names must be specified\n\n${commandHelp(this, [])}`);
     }
-    const client = openClient(flags, io);
-    if (!client) return 1;
-    try {
+    return withClient(flags, io, async (client) => {
       if (flags.values.wan === true) return await wanRtt(client, nodes, io);
-      if (nodes.length < 2) {
-        try {
-          nodes.push((await client.agent.self()).data.Config.NodeName);
-        } catch (err) {
-          return out.fail(`Unable to look up agent info: ${(err as Error).message}`);
-        }
-      }
+      if (nodes.length < 2) nodes.push(await step('Unable to look up agent info', async () => (await client.agent.self()).data.Config.NodeName));
       return await lanRtt(client, nodes[0], nodes[1], io);
-    } finally {
-      client.close();
-    }
+    });
   },
 };
 
-async function lanRtt(client: NonNullable<ReturnType<typeof openClient>>, a: string, b: string, io: CliIO): Promise<number> {
+async function lanRtt(client: ConsulClient, a: string, b: string, io: CliIO): Promise<number> {
   const out = failUi(io);
   let entries;
   try {
@@ -94,7 +86,7 @@ async function lanRtt(client: NonNullable<ReturnType<typeof openClient>>, a: str
 
 // Consul's -wan branch: both nodes as <node>.<dc>, coordinates from /v1/coordinate/datacenters
 // compared only within one area; when the pair is not found both count as missing.
-async function wanRtt(client: NonNullable<ReturnType<typeof openClient>>, nodes: string[], io: CliIO): Promise<number> {
+async function wanRtt(client: ConsulClient, nodes: string[], io: CliIO): Promise<number> {
   const out = failUi(io);
   if (nodes.length < 2) {
     try {

@@ -1,10 +1,10 @@
 // `proconsul services deregister`: remove services from the local agent, by -id or by the
 // definitions in configuration files (ID, else Name), as `consul services deregister`.
 
+import { step, withClient } from './client-command.ts';
 import { HTTP_FLAGS } from './http-flags.ts';
 import { parseCommandFlags, type CliIO, type Command } from './io.ts';
 import { failUi } from './catalog-flags.ts';
-import { openClient } from './http-flags.ts';
 import { servicesFromFiles } from './services-config.ts';
 import type { AgentServiceRegistration } from '../api/index.ts';
 
@@ -47,23 +47,15 @@ Usage: proconsul services deregister [options] [FILE...]
         return out.fail(`Error: ${(err as Error).message}`);
       }
     }
-    const client = openClient(flags, io);
-    if (!client) return 1;
-    try {
+    return withClient(flags, io, async (client) => {
       for (const svc of svcs) {
         const target = svc.ID || svc.Name;
         if (!target) continue;
-        try {
-          await client.agent.serviceDeregister(target);
-        } catch (err) {
-          // Consul's message says "registering" here too.
-          return out.fail(`Error registering service ${JSON.stringify(svc.Name ?? '')}: ${(err as Error).message}`);
-        }
+        // Consul's message says "registering" here too.
+        await step(`Error registering service ${JSON.stringify(svc.Name ?? '')}`, () => client.agent.serviceDeregister(target));
         out.info(`Deregistered service: ${target}`);
       }
       return 0;
-    } finally {
-      client.close();
-    }
+    });
   },
 };

@@ -2,10 +2,10 @@
 // files (HCL or JSON) or from flags; flag values fill what a file leaves unset (Consul's CombineArgs).
 
 import type { AgentServiceRegistration, ServiceAddress } from '../api/index.ts';
+import { step, withClient } from './client-command.ts';
 import { HTTP_FLAGS } from './http-flags.ts';
 import { parseCommandFlags, type CliIO, type Command } from './io.ts';
 import { failUi, mapFlag } from './catalog-flags.ts';
-import { openClient } from './http-flags.ts';
 import { servicesFromFiles } from './services-config.ts';
 
 /** Go's api.ParseServiceAddr: `host:port`, where the port is required. */
@@ -73,21 +73,13 @@ Usage: proconsul services register [options] [FILE...]
       }
       for (const svc of svcs) combineArgs(svc, fromFlags);
     }
-    const client = openClient(flags, io);
-    if (!client) return 1;
-    try {
+    return withClient(flags, io, async (client) => {
       for (const svc of svcs) {
-        try {
-          await client.agent.serviceRegister(svc);
-        } catch (err) {
-          return out.fail(`Error registering service ${JSON.stringify(svc.Name ?? '')}: ${(err as Error).message}`);
-        }
+        await step(`Error registering service ${JSON.stringify(svc.Name ?? '')}`, () => client.agent.serviceRegister(svc));
         out.info(`Registered service: ${svc.Name ?? ''}`);
       }
       return 0;
-    } finally {
-      client.close();
-    }
+    });
   },
 };
 
