@@ -2,30 +2,17 @@
 // register/deregister and node/service maintenance, with Consul's Go client's wire names.
 
 import type { ApiResponse, CallOptions, ConsulClient, QueryOptions } from './client.ts';
-import type { HealthCheckDefinition, ServiceAddress, Weights } from './catalog-types.ts';
+import type { HealthCheckDefinition, NodeService, ServiceAddress, Weights } from './catalog-types.ts';
 
-/** A service as the local agent holds it (Consul's api.AgentService). */
-export interface AgentService {
-  Kind?: string;
-  ID: string;
-  Service: string;
-  Tags: string[] | null;
-  Meta: Record<string, string> | null;
-  Port: number;
-  Address: string;
-  SocketPath?: string;
+/**
+ * A service as the local agent holds it (Consul's api.AgentService): the catalog's NodeService
+ * with the indexes optional, non-null tagged addresses and the agent's ContentHash.
+ */
+export interface AgentService extends Omit<NodeService, 'TaggedAddresses' | 'CreateIndex' | 'ModifyIndex'> {
   TaggedAddresses?: Record<string, ServiceAddress>;
-  Weights: Weights;
-  EnableTagOverride: boolean;
   CreateIndex?: number;
   ModifyIndex?: number;
   ContentHash?: string;
-  Proxy?: Record<string, unknown>;
-  Connect?: Record<string, unknown>;
-  PeerName?: string;
-  Datacenter?: string;
-  Namespace?: string;
-  Partition?: string;
 }
 
 /** A check as the local agent holds it (Consul's api.AgentCheck). */
