@@ -291,11 +291,22 @@ test('http_max_conns_per_client applies to HTTPS: the excess connection gets a 4
   }
 });
 
-test('handlers see HTTP/1-style headers over h2: no pseudo-headers, :authority as host (what forwarding copies)', async () => {
+test('handlers see HTTP/1-style headers over h2: no pseudo-headers, :authority as host (what forwarding copies)', { timeout: 30_000 }, async () => {
   const { HttpServer, Router } = await import('../src/http/index.ts');
   const { silentLogger } = await import('../src/log.ts');
   const { serverTlsOptions, loadTls } = await import('../src/agent/tls.ts');
-  const router = new Router().route('GET', '/echo', async (req) => ({ body: { headers: req.headers, remote: req.remoteAddr } }));
+  let aborted!: () => void;
+  let entered!: () => void;
+  const abortSeen = new Promise<void>((resolve) => (aborted = resolve));
+  const blockEntered = new Promise<void>((resolve) => (entered = resolve));
+  const router = new Router()
+    .route('GET', '/echo', async (req) => ({ body: { headers: req.headers, remote: req.remoteAddr } }))
+    .route('GET', '/block', async (req) => {
+      entered();
+      await new Promise<void>((resolve) => req.signal.addEventListener('abort', () => resolve(), { once: true }));
+      aborted();
+      return { body: 'late' };
+    });
   const server = new HttpServer({ router, logger: silentLogger(), config: { defaultAclPolicy: 'allow', responseHeaders: {} } });
   const tls = loadTls((await tlsConfig(`tls { defaults { cert_file = "${files.cert}" key_file = "${files.key}" } }`))!);
   const port = await freePort();
@@ -306,6 +317,12 @@ test('handlers see HTTP/1-style headers over h2: no pseudo-headers, :authority a
     assert.deepEqual(Object.keys(echo.headers).filter((k) => k.startsWith(':')), []);
     assert.equal(echo.headers.host, `127.0.0.1:${port}`);
     assert.equal(echo.remote, '127.0.0.1');
+    // A client that resets its stream aborts the request's signal, as a closed HTTP/1.1 socket does.
+    const blocked = session.request({ ':path': '/block' });
+    blocked.on('error', () => {});
+    await blockEntered;
+    blocked.close(http2.constants.NGHTTP2_CANCEL);
+    await abortSeen;
   } finally {
     session.close();
     await server.close();

@@ -104,13 +104,17 @@ interface ResponseWriter {
   end(body?: string | Buffer): unknown;
   destroy(): void;
   once(event: 'close', listener: () => void): unknown;
-  readonly writableFinished: boolean;
+}
+
+/** True once the whole answer was handed over. HTTP/2 reports a reset stream as finished, so there it is end() having been called. */
+function answered(res: AnyResponse): boolean {
+  return res instanceof http2.Http2ServerResponse ? res.writableEnded : res.writableFinished;
 }
 
 /** True once the response can no longer be written (the client left or the stream was reset). */
 function responseGone(res: AnyResponse): boolean {
   const destroyed = res instanceof http2.Http2ServerResponse ? res.stream.destroyed : res.destroyed;
-  return destroyed && !res.writableFinished;
+  return destroyed && !answered(res);
 }
 
 /** HTTP/1-style headers for an HTTP/2 request: no pseudo-headers, `:authority` as `host`. */
@@ -317,7 +321,7 @@ export class HttpServer {
       res.once('close', () => {
         // Only a client that left early aborts its query; building an AbortError per finished
         // request costs measurable CPU.
-        if (!res.writableFinished) ctl.abort();
+        if (!answered(response)) ctl.abort();
         this.#inflight.delete(ctl);
       });
       return ctl.signal;
