@@ -1,0 +1,35 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createSecureContext } from 'node:tls';
+import { AGENT_CIPHER_SUITES, type TlsProtocolConfig } from './config/tls.ts';
+import { loadTls, serverTlsOptions, TlsSetupError } from './tls.ts';
+
+const proto = (over: Partial<TlsProtocolConfig> = {}): TlsProtocolConfig => ({
+  verifyIncoming: false, caFile: '', caPath: '', certFile: '', keyFile: '', tlsMinVersion: 'TLSv1_2',
+  cipherSuites: null, verifyOutgoing: false, verifyServerHostname: false, useAutoCert: false, ...over,
+});
+
+test('server options follow tlsutil: versions, suites (TLS 1.3 kept), client certificates only with verify_incoming', () => {
+  const plain = serverTlsOptions({ config: proto({ tlsMinVersion: 'TLS_AUTO' }), ca: null });
+  assert.equal(plain.minVersion, 'TLSv1.2');
+  assert.equal(plain.ciphers, undefined);
+  assert.equal(plain.requestCert, false);
+  const all = serverTlsOptions({ config: proto({ tlsMinVersion: 'TLSv1_3', cipherSuites: [...AGENT_CIPHER_SUITES], verifyIncoming: true }), ca: [Buffer.from('x')] });
+  assert.equal(all.minVersion, 'TLSv1.3');
+  assert.equal(all.requestCert, true);
+  assert.equal(all.rejectUnauthorized, true);
+  // Every agent suite has an OpenSSL name, and the TLS 1.3 suites stay on as Go keeps them.
+  assert.equal(all.ciphers?.split(':').length, 3 + AGENT_CIPHER_SUITES.size);
+  assert.ok(all.ciphers?.startsWith('TLS_AES_256_GCM_SHA384:'));
+  assert.doesNotThrow(() => createSecureContext({ ciphers: all.ciphers }));
+});
+
+test('start-up rules of tlsutil: verify_outgoing needs a CA; nothing configured loads nothing', () => {
+  const base = { serverMode: true, serverName: '', nodeName: 'n', domain: 'consul.', enableAgentTlsForChecks: false, autoTls: false };
+  const empty = loadTls({ ...base, internalRpc: proto(), https: proto(), grpc: proto() });
+  assert.deepEqual(empty.https, { config: proto(), ca: null });
+  assert.throws(() => loadTls({ ...base, internalRpc: proto({ verifyOutgoing: true }), https: proto(), grpc: proto() }),
+    (e: Error) => e instanceof TlsSetupError && e.message === 'VerifyOutgoing set but no CA certificates were provided');
+  assert.throws(() => loadTls({ ...base, internalRpc: proto(), https: proto({ caPath: '/nonexistent-proconsul' }), grpc: proto() }),
+    (e: Error) => e.message === 'lstat /nonexistent-proconsul: no such file or directory');
+});
