@@ -1,8 +1,8 @@
 // `proconsul catalog datacenters`: every known datacenter, one a line, nearest first.
 
+import { withClient } from './client-command.ts';
 import { HTTP_FLAGS } from './http-flags.ts';
 import { parseCommandFlags, ui, type CliIO, type Command } from './io.ts';
-import { openClient } from './http-flags.ts';
 
 /** The `catalog datacenters` command. */
 export const catalogDatacentersCommand: Command = {
@@ -30,16 +30,14 @@ Usage: proconsul catalog datacenters [options]
       out.error(`Too many arguments (expected 0, got ${flags.args.length})`);
       return 1;
     }
-    const client = openClient(flags, io);
-    if (!client) return 1;
-    try {
-      for (const dc of await client.catalog.datacenters()) out.info(dc);
-    } catch (err) {
-      // Consul reports the error and still exits 0 here.
-      out.error(`Error listing datacenters: ${(err as Error).message}`);
-    } finally {
-      client.close();
-    }
-    return 0;
+    return withClient(flags, io, async (client) => {
+      try {
+        for (const dc of await client.catalog.datacenters()) out.info(dc);
+      } catch (err) {
+        // Consul reports the error and still exits 0 here.
+        out.error(`Error listing datacenters: ${(err as Error).message}`);
+      }
+      return 0;
+    });
   },
 };

@@ -1,7 +1,8 @@
 // `proconsul join`: asks the local agent to join the gossip pool through one or more
 // addresses; succeeds when at least one answered.
 
-import { HTTP_FLAGS, openClient } from './http-flags.ts';
+import { withClient } from './client-command.ts';
+import { HTTP_FLAGS } from './http-flags.ts';
 import { parseCommandFlags, type CliIO, type Command } from './io.ts';
 import { failUi } from './catalog-flags.ts';
 
@@ -27,10 +28,8 @@ Usage: proconsul join [options] address ...
     const flags = parseCommandFlags(this.flags, args, io);
     if (!flags) return 1;
     if (flags.args.length === 0) return out.fail('At least one address to join must be specified.');
-    const client = openClient(flags, io);
-    if (!client) return 1;
-    let joined = 0;
-    try {
+    return withClient(flags, io, async (client) => {
+      let joined = 0;
       for (const addr of flags.args) {
         try {
           await client.agent.join(addr, flags.values.wan === true);
@@ -39,11 +38,9 @@ Usage: proconsul join [options] address ...
           out.error(`Error joining address '${addr}': ${(err as Error).message}`);
         }
       }
-    } finally {
-      client.close();
-    }
-    if (joined === 0) return out.fail('Failed to join any nodes.');
-    out.info(`Successfully joined cluster by contacting ${joined} nodes.`);
-    return 0;
+      if (joined === 0) return out.fail('Failed to join any nodes.');
+      out.info(`Successfully joined cluster by contacting ${joined} nodes.`);
+      return 0;
+    });
   },
 };

@@ -2,13 +2,13 @@
 // with blocking queries; with a child command it runs it on every change, otherwise it prints
 // the current value as indented JSON and exits, as `consul watch` does. SIGINT/SIGTERM stop it.
 
+import { asIs, step, withClient } from './client-command.ts';
 import { HTTP_FLAGS } from './http-flags.ts';
 import { parseCommandFlags, type CliIO, type Command } from './io.ts';
 import { usageWithFlags } from './usage.ts';
 import { failUi } from './catalog-flags.ts';
-import { openClient } from './http-flags.ts';
 import { goJson, runHandler } from './watch-handler.ts';
-import { parseWatch, runPlan, type WatchParams, type WatchPlan } from './watch-plan.ts';
+import { parseWatch, runPlan, type WatchParams } from './watch-plan.ts';
 import type { ParsedFlags } from './flags.ts';
 
 const HELP = `
@@ -56,33 +56,27 @@ export const watchCommand: Command = {
     }
     const params = watchParams(flags);
     if (typeof params === 'string') return out.fail(params);
-    const client = openClient(flags, io);
-    if (!client) return 1;
-    const stop = new AbortController();
-    const onSignal = () => stop.abort();
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    try {
-      let plan: WatchPlan;
+    return withClient(flags, io, async (client) => {
+      const stop = new AbortController();
+      const onSignal = () => stop.abort();
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
       try {
-        plan = parseWatch(params, client);
-      } catch (err) {
-        return out.fail((err as Error).message);
+        const plan = await step(asIs, () => parseWatch(params, client));
+        // Consul has no ping endpoint; the leader query needs no token and always answers.
+        try {
+          await client.status.leader({ signal: stop.signal });
+        } catch (err) {
+          return stop.signal.aborted ? 0 : out.fail(`Error querying Consul agent: ${(err as Error).message}`);
+        }
+        const state = { exit: 0 };
+        await runPlan(plan, resultHandler(flags, io, state), { signal: stop.signal, onError: (type, err, retry) => watchErrored(io, type, err, retry) });
+        return state.exit;
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
       }
-      // Consul has no ping endpoint; the leader query needs no token and always answers.
-      try {
-        await client.status.leader({ signal: stop.signal });
-      } catch (err) {
-        return stop.signal.aborted ? 0 : out.fail(`Error querying Consul agent: ${(err as Error).message}`);
-      }
-      const state = { exit: 0 };
-      await runPlan(plan, resultHandler(flags, io, state), { signal: stop.signal, onError: (type, err, retry) => watchErrored(io, type, err, retry) });
-      return state.exit;
-    } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      client.close();
-    }
+    });
   },
 };
 
