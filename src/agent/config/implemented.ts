@@ -38,11 +38,15 @@ export function isImplemented(path: string): boolean {
   return false;
 }
 
+// Values the legacy-key mapping writes itself (verify_incoming keeps gRPC unverified, as before
+// 1.12): not the user's setting, and what Proconsul does anyway.
+const implied: Record<string, unknown> = { 'tls.grpc.verify_incoming': false };
+
 function collect(tree: ConfigTree, prefix: string, out: Set<string>): void {
   for (const [k, v] of Object.entries(tree)) {
     const path = prefix ? `${prefix}.${k}` : k;
     if (isObject(v) && !opaque.has(path)) collect(v, path, out);
-    else if (!isImplemented(path)) out.add(path);
+    else if (!isImplemented(path) && !(path in implied && implied[path] === v)) out.add(path);
   }
 }
 

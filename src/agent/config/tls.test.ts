@@ -66,6 +66,8 @@ tls_prefer_server_cipher_suites = true`);
     "'tls_min_version' value 'tls13' is deprecated, please specify 'TLSv1_3' instead",
     "The 'tls_prefer_server_cipher_suites' field is deprecated and will be ignored.",
   ]) assert.ok(warnings.includes(w), w);
+  // The gRPC setting the mapping implies is not reported as a key the user set.
+  assert.ok(!warnings.some((w) => w.includes('tls.grpc')), warnings.join('\n'));
 });
 
 test('Consul TLS stanza and value errors', async () => {
