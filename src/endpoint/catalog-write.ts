@@ -31,8 +31,8 @@ export function sameRecord(a: object | undefined, b: object): boolean {
   // same order, equal JSON values), field by field: no stripped copies and no whole-record strings.
   const ra = a as Record<string, unknown>;
   const rb = b as Record<string, unknown>;
-  const ka = jsonKeys(ra);
-  const kb = jsonKeys(rb);
+  const ka = jsonKeys(ra, keysA);
+  const kb = jsonKeys(rb, keysB);
   if (ka.length !== kb.length) return false;
   for (let i = 0; i < ka.length; i++) {
     const k = ka[i];
@@ -44,11 +44,16 @@ export function sameRecord(a: object | undefined, b: object): boolean {
   return true;
 }
 
-/** The keys JSON.stringify writes for a record, in order, without the indexes. */
-function jsonKeys(r: Record<string, unknown>): string[] {
-  const out: string[] = [];
-  for (const k of Object.keys(r)) {
-    if (k === 'CreateIndex' || k === 'ModifyIndex') continue;
+// Scratch key lists for sameRecord (it never re-enters): no two arrays per registration.
+const keysA: string[] = [];
+const keysB: string[] = [];
+
+/** The keys JSON.stringify writes for a record, in order, without the indexes, into `out`. */
+function jsonKeys(r: Record<string, unknown>, out: string[]): string[] {
+  out.length = 0;
+  // for-in walks own keys in Object.keys order (inherited ones after: skipped) without a copy.
+  for (const k in r) {
+    if (k === 'CreateIndex' || k === 'ModifyIndex' || !Object.hasOwn(r, k)) continue;
     const v = r[k];
     if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
     out.push(k);

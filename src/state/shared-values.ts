@@ -17,15 +17,22 @@ function isEmptyObject(v: unknown): boolean {
   return true;
 }
 
+/** Object.keys(o).length without building the array. */
+function ownKeyCount(o: object): number {
+  let n = 0;
+  for (const k in o) if (Object.hasOwn(o, k)) n++;
+  return n;
+}
+
 function isDefaultWeights(v: unknown): boolean {
   const w = v as { Passing?: unknown; Warning?: unknown } | null;
-  return w !== null && typeof w === 'object' && w.Passing === 1 && w.Warning === 1 && Object.keys(w).length === 2;
+  return w !== null && typeof w === 'object' && w.Passing === 1 && w.Warning === 1 && ownKeyCount(w) === 2;
 }
 
 function isDefaultProxy(v: unknown): boolean {
   const p = v as { Mode?: unknown; MeshGateway?: unknown; Expose?: unknown } | null;
   return p !== null && typeof p === 'object' && p.Mode === '' && isEmptyObject(p.MeshGateway) && isEmptyObject(p.Expose)
-    && Object.keys(p).length === 3;
+    && ownKeyCount(p) === 3;
 }
 
 function sameTags(a: readonly string[], b: readonly string[]): boolean {
