@@ -264,8 +264,10 @@ export class HttpServer {
    * Plain HTTP listeners stay HTTP/1.1 only: Consul serves h2c solely on its HCP SCADA listener.
    */
   #secureServer(opts: HttpsListenOptions, limit: boolean): http2.Http2SecureServer {
+    // TCP_NODELAY as Go sets on every connection (and node:http on its own): with Nagle, the
+    // answers a wake-up writes one by one wait for the client's delayed ACKs (40+ ms).
     const srv = http2.createSecureServer({
-      ...opts.tls, allowHTTP1: true, handshakeTimeout: opts.handshakeTimeout,
+      ...opts.tls, allowHTTP1: true, handshakeTimeout: opts.handshakeTimeout, noDelay: true,
       settings: { maxConcurrentStreams: H2_MAX_CONCURRENT_STREAMS },
     }, (req, res) => this.#serve(req, res));
     // The HTTP/1.1 side would otherwise end requests after 5 minutes and idle sockets after 5 s:
