@@ -1,23 +1,31 @@
 // Blocking-query fan-out (issue 9 item 2): H concurrent blocking `GET /v1/health/service/<name>
 // ?index=N&wait=5m` queries (a quarter on one hot service, the rest spread over other services)
 // plus K KV key watchers (`GET /v1/kv/<key>?index=N&wait=5m`) against an agent in a child
-// process, each on its own connection, opened by generator processes (bench/support/watchers.ts).
+// process, each on its own connection, opened by generator processes (bench/support/watchers.ts);
+// with --h2, as streams multiplexed over HTTP/2-over-TLS connections to the agent's HTTPS
+// listener (at most 250 per connection, Consul's and Go's limit: what a Go client using HTTPS
+// does), so 60,000 watchers need a few hundred file descriptors instead of one each.
 // Then one change to the hot service (a new instance via PUT /v1/catalog/register): time until
 // every hot watcher has its response (p50/p99/max from the PUT being sent), how many unaffected
 // watchers answered within a grace period (must be 0), and the agent's CPU and RSS idle and
 // during the wave. The reference, in the same run: a plain node:http server holding the same
 // long-polls and answering the hot ones with the same body on one request (bench/support/
-// longpoll-server.ts), the floor of fan-out cost in Node. Last line: agent/reference p99.
+// longpoll-server.ts), the floor of fan-out cost in Node; with --h2 it speaks HTTP/2 over TLS
+// with the same certificate and stream limit. The agent's active timers while idle are listed
+// (none may be per watcher). Last line: agent/reference p99.
 //
-//   node bench/fanout.ts            # 10,000 health + 10,000 KV watchers (KV clamped to the fd limit)
-//   node bench/fanout.ts --quick    # 1,000 + 1,000, ~20 s
-//   node bench/fanout.ts --full     # 50,000 + 10,000 (needs RLIMIT_NOFILE > 60,000)
+//   node bench/fanout.ts                # 10,000 health + 10,000 KV watchers (KV clamped to the fd limit)
+//   node bench/fanout.ts --quick        # 1,000 + 1,000, ~20 s
+//   node bench/fanout.ts --quick --h2   # the same over HTTP/2 streams, ~20 s
+//   node bench/fanout.ts --full         # 50,000 + 10,000 over HTTP/2 streams (implies --h2)
 //   options: --health N --kv N --services N (cold services) --keys N --grace MS --idle MS
 //            --backend memory|embedded --per-generator N --prof-agent (CPU-profile the agent child)
+//            --h2 (watchers as HTTP/2 streams over TLS; certificates are made at start)
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { testCA } from '../test/support/tls-cert.ts';
 import type { WatcherSpec } from './support/watchers.ts';
 import { runWave, type WaveResult, type WaveTarget } from './support/fanout-wave.ts';
 import { closeRequests, hardFdLimit, pool, request, startServerProcess, supportScript, type HttpReply, type ServerProcess } from './support/proc.ts';
@@ -33,38 +41,50 @@ const { values: opts } = parseArgs({
     grace: { type: 'string', default: '2000' },
     idle: { type: 'string', default: '3000' },
     backend: { type: 'string', default: 'memory' },
-    'per-generator': { type: 'string', default: '8000' },
+    'per-generator': { type: 'string' },
     'prof-agent': { type: 'boolean', default: false },
+    h2: { type: 'boolean', default: false },
   },
 });
 
 const log = (m: string): void => { process.stderr.write(m + '\n'); };
 const HOT = 'hot';
 const FD_SLACK = 200; // listeners, stdio, store files, the parent's setup connections
+/** Streams per HTTP/2 connection: the agent's SETTINGS_MAX_CONCURRENT_STREAMS (Go's default, which Consul keeps). */
+const H2_STREAMS = 250;
+const h2 = opts.h2 || opts.full;
 const health = Number(opts.health ?? (opts.quick ? 1000 : opts.full ? 50_000 : 10_000));
 let kv = Number(opts.kv ?? (opts.quick ? 1000 : 10_000));
 const services = Math.min(Number(opts.services), Math.max(1, Math.floor(health * 0.75)));
 const keys = Math.min(Number(opts.keys), Math.max(1, kv));
 const fdLimit = hardFdLimit();
 const notes: string[] = [];
-if (health + FD_SLACK > fdLimit) {
+// Over HTTP/2 the server holds one fd per connection of up to 250 watchers.
+const fdsFor = (watchers: number) => (h2 ? Math.ceil(watchers / H2_STREAMS) : watchers);
+if (fdsFor(health) + FD_SLACK > fdLimit) {
   console.log(`cannot run ${health} health watchers: the server process needs one file descriptor per connection ` +
     `and the hard RLIMIT_NOFILE here is ${fdLimit} (raising it needs CAP_SYS_RESOURCE)`);
   console.log('ratio: n/a (not run)');
   process.exit(2);
 }
-if (health + kv + FD_SLACK > fdLimit) {
+if (!h2 && health + kv + FD_SLACK > fdLimit) {
   const was = kv;
   kv = fdLimit - health - FD_SLACK;
   notes.push(`KV watchers clamped from ${was} to ${kv}: hard RLIMIT_NOFILE is ${fdLimit} and the server holds one fd per watcher`);
   log(notes[notes.length - 1]);
 }
 const total = health + kv;
+const perGenerator = Number(opts['per-generator'] ?? (h2 ? 20_000 : 8000));
+// As runWave deals the watchers: round-robin over ceil(total / perGenerator) generators, each
+// opening ceil(share / 250) HTTP/2 connections.
+const generators = Math.max(1, Math.ceil(total / perGenerator));
+const connections = !h2 ? total : Array.from({ length: generators }, (_, g) => fdsFor(Math.floor(total / generators) + (g < total % generators ? 1 : 0)))
+  .reduce((x, y) => x + y, 0);
 // Source addresses: the generators bind each socket to one (so bind(0) takes an ephemeral port
 // for that address whatever the destination), at most 20,000 per address of the 28k-port range,
 // a fresh set per wave (a random 127.x.y block per run) so the TIME_WAIT ports the previous wave
 // or run left behind are never needed again.
-const perWave = Math.ceil(total / 20_000);
+const perWave = Math.ceil(connections / 20_000);
 const block = 1 + Math.floor(Math.random() * 250);
 const sourceAddresses = (wave: number): string[] =>
   Array.from({ length: perWave }, (_, i) => `127.${block}.${wave}.${i + 1}`);
@@ -90,11 +110,31 @@ const reg = (node: string, i: number, service: string, id: string) => ({
   Service: { ID: id, Service: service, Port: 8000 + (i % 1000), Tags: ['bench'] },
 });
 
-async function agentTarget(profDir: string | null, root: string): Promise<{ target: WaveTarget; agent: ServerProcess }> {
-  const execArgv = profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
+/** A CA and a server certificate for 127.0.0.1 in `dir` (ca.pem, server.pem, server-key.pem), made as the HTTPS test makes them. */
+async function makeCerts(dir: string): Promise<string> {
+  const ca = await testCA('Proconsul Bench CA');
+  const server = await ca.issue('server.dc1.consul', 'server', ['server.dc1.consul']);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'ca.pem'), ca.cert);
+  fs.writeFileSync(path.join(dir, 'server.pem'), server.cert);
+  fs.writeFileSync(path.join(dir, 'server-key.pem'), server.key);
+  return ca.cert;
+}
+
+/** Where the watchers connect: the HTTPS address in h2 mode, else the plain one. */
+function watchAddr(p: ServerProcess): string {
+  if (!h2) return p.httpAddr;
+  if (!p.httpsAddr) throw new Error('the server announced no HTTPS address');
+  return p.httpsAddr;
+}
+
+async function agentTarget(profDir: string | null, root: string, tlsDir: string | null): Promise<{ target: WaveTarget; agent: ServerProcess }> {
+  // --expose-internals lets the agent child list its timers (scale-agent.ts `timers`).
+  const execArgv = ['--expose-internals', ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])];
   const agent = await startServerProcess(supportScript('scale-agent.ts'),
-    ['--backend', opts.backend, '--dir', root, '--max-conns', '0'], execArgv);
-  log(`[agent] at ${agent.httpAddr} (pid ${agent.pid}); registering ${services + 1} services and writing ${keys} keys`);
+    ['--backend', opts.backend, '--dir', root, '--max-conns', '0', ...(tlsDir ? ['--tls-dir', tlsDir] : [])], execArgv);
+  log(`[agent] at ${agent.httpAddr}${agent.httpsAddr ? ` and https://${agent.httpsAddr}` : ''} (pid ${agent.pid}); ` +
+    `registering ${services + 1} services and writing ${keys} keys`);
   await http(agent.httpAddr, 'PUT', '/v1/catalog/register', reg('node-hot', 0, HOT, 'hot-1'));
   await pool(services, 32, async (i) => { await http(agent.httpAddr, 'PUT', '/v1/catalog/register', reg(`node-${i}`, i + 1, `svc-${i}`, `svc-${i}-1`)); });
   await pool(keys, 32, async (i) => { await http(agent.httpAddr, 'PUT', `/v1/kv/k${i}`, `value-${i}`); });
@@ -103,22 +143,23 @@ async function agentTarget(profDir: string | null, root: string): Promise<{ targ
   await pool(services, 32, async (i) => { ix.svc[i] = await index(`/v1/health/service/svc-${i}`); });
   await pool(keys, 32, async (i) => { ix.kv[i] = await index(`/v1/kv/k${i}`); });
   const target: WaveTarget = {
-    name: 'agent', httpAddr: agent.httpAddr, pid: agent.pid, watchers: watcherList(ix), affected: 'hot',
+    name: 'agent', httpAddr: watchAddr(agent), pid: agent.pid, watchers: watcherList(ix), affected: 'hot',
     async held() {
       const m = JSON.parse((await http(agent.httpAddr, 'GET', '/v1/agent/metrics')).body) as { Gauges: { Name: string; Value: number }[] };
       return m.Gauges.find((g) => g.Name === 'consul.rpc.queries_blocking')?.Value ?? 0;
     },
     async change() { await http(agent.httpAddr, 'PUT', '/v1/catalog/register', reg('node-hot-2', 99_999, HOT, 'hot-2')); },
+    async timers() { return (JSON.parse(await agent.command('timers')) as { timers: Record<string, number> | null }).timers; },
   };
   return { target, agent };
 }
 
-async function referenceTarget(body: string): Promise<{ target: WaveTarget; server: ServerProcess }> {
-  const server = await startServerProcess(supportScript('longpoll-server.ts'), []);
-  log(`[reference] plain node:http long-poll server at ${server.httpAddr} (pid ${server.pid})`);
+async function referenceTarget(body: string, tlsDir: string | null): Promise<{ target: WaveTarget; server: ServerProcess }> {
+  const server = await startServerProcess(supportScript('longpoll-server.ts'), tlsDir ? ['--tls-dir', tlsDir] : []);
+  log(`[reference] plain node:http${h2 ? ' + node:http2 (TLS)' : ''} long-poll server at ${watchAddr(server)} (pid ${server.pid})`);
   const ix: Indexes = { hot: 1, svc: new Array(services).fill(1), kv: new Array(keys).fill(1) };
   const target: WaveTarget = {
-    name: 'reference', httpAddr: server.httpAddr, pid: server.pid, watchers: watcherList(ix), affected: 'hot',
+    name: 'reference', httpAddr: watchAddr(server), pid: server.pid, watchers: watcherList(ix), affected: 'hot',
     async held() { return Number((await http(server.httpAddr, 'GET', '/held')).body); },
     async change() {
       await http(server.httpAddr, 'PUT', `/fire?path=${encodeURIComponent(`/v1/health/service/${HOT}`)}`, body);
@@ -143,18 +184,23 @@ const started = Date.now();
 const loadBefore = os.loadavg()[0];
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-bench-fanout-'));
 const profDir = opts['prof-agent'] ? fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-fanout-prof-')) : null;
-const waveOpts = (wave: number) => ({ perGenerator: Number(opts['per-generator']), localAddresses: sourceAddresses(wave), idleMs: Number(opts.idle), graceMs: Number(opts.grace), log });
+const tlsDir = h2 ? path.join(root, 'tls') : null;
+const ca = tlsDir ? await makeCerts(tlsDir) : '';
+const waveOpts = (wave: number) => ({
+  perGenerator, localAddresses: sourceAddresses(wave), idleMs: Number(opts.idle), graceMs: Number(opts.grace), log,
+  ...(h2 ? { h2: { ca, streams: H2_STREAMS } } : {}),
+});
 const rows: WaveResult[] = [];
 let hotBody = '[]';
 try {
-  const { target, agent } = await agentTarget(profDir, root);
+  const { target, agent } = await agentTarget(profDir, root, tlsDir);
   try {
     rows.push(await runWave(target, waveOpts(1)));
     hotBody = (await http(agent.httpAddr, 'GET', `/v1/health/service/${HOT}`)).body;
   } finally {
     await agent.stop();
   }
-  const { target: ref, server } = await referenceTarget(hotBody);
+  const { target: ref, server } = await referenceTarget(hotBody, tlsDir);
   try {
     rows.push(await runWave(ref, waveOpts(2)));
   } finally {
@@ -166,7 +212,9 @@ try {
 }
 
 console.log(`\nFan-out bench: ${health} blocking health/service queries (${Math.floor(health / 4)} on "${HOT}", the rest over ${services} services) ` +
-  `+ ${kv} KV watchers over ${keys} keys, one connection each from ${perWave} source address(es) per server; ` +
+  `+ ${kv} KV watchers over ${keys} keys, ` +
+  (h2 ? `as HTTP/2-over-TLS streams, at most ${H2_STREAMS} per connection (${connections} connections) ` : 'one connection each ') +
+  `from ${perWave} source address(es) per server; ` +
   `one change = a new "${HOT}" instance (${hotBody.length}-byte response); grace ${opts.grace} ms; backend ${opts.backend}; ` +
   `node ${process.version}, ${os.cpus().length} CPUs; total ${((Date.now() - started) / 1000).toFixed(0)} s; ` +
   `1-min load average ${loadBefore.toFixed(2)} before, ${os.loadavg()[0].toFixed(2)} after. Latencies are from sending the change.`);
@@ -176,7 +224,14 @@ for (const r of rows) {
   console.log(`[${r.name}] opened in ${r.openSeconds.toFixed(1)} s; held after the wave ${r.heldAfter} (expected ${r.watchers - r.affected})` +
     (r.errors.length ? `; errors: ${r.errors.slice(0, 5).join('; ')}` : ''));
 }
+const timers = rows[0].idleTimers;
+const timerCount = timers ? Object.values(timers).reduce((x, y) => x + y, 0) : NaN;
+console.log(timers
+  ? `[agent] active timers while idle with ${rows[0].watchers} watchers held: ${timerCount} ` +
+    `(${Object.entries(timers).map(([ms, n]) => `${n}× ${ms} ms`).join(', ') || 'none'})` +
+    (timerCount >= rows[0].watchers / 2 ? ' — PER-WATCHER TIMERS' : ' — none per watcher')
+  : '[agent] active timers: unknown (no --expose-internals)');
 console.log(table(rows));
 const [a, ref] = rows;
 console.log(`ratio: agent/reference p99 time-to-response = ${(a.p99 / ref.p99).toFixed(2)} (max ${(a.max / ref.max).toFixed(2)}); ` +
-  `unaffected woken ${a.unaffectedWoken}`);
+  `unaffected woken ${a.unaffectedWoken}; ${h2 ? 'HTTP/2' : 'HTTP/1.1'}; agent idle timers ${timerCount}`);

@@ -9,6 +9,7 @@ import { cpuMs, monoMs, quantile, rssMiB, sleep, supportScript, until } from './
 /** How to drive one server through a wave. */
 export interface WaveTarget {
   name: string;
+  /** Where the watchers connect: `host:port` (the HTTPS one with WaveOptions.h2). */
   httpAddr: string;
   pid: number;
   watchers: WatcherSpec[];
@@ -18,6 +19,8 @@ export interface WaveTarget {
   held(): Promise<number>;
   /** Makes the change; resolves when the server acknowledged it. */
   change(): Promise<void>;
+  /** The server's active timers by duration (ms), when it can tell. */
+  timers?(): Promise<Record<string, number> | null>;
 }
 
 /** Wave options. */
@@ -27,6 +30,8 @@ export interface WaveOptions {
   idleMs: number;
   graceMs: number;
   log: (msg: string) => void;
+  /** Watchers as HTTP/2-over-TLS streams: the CA (PEM) and streams per connection. */
+  h2?: { ca: string; streams: number };
 }
 
 /** The measured outcome of one wave. */
@@ -50,6 +55,8 @@ export interface WaveResult {
   waveCpuPct: number;
   peakRssMiB: number;
   heldAfter: number;
+  /** The server's active timers by duration (ms) while idle, null when it cannot tell. */
+  idleTimers: Record<string, number> | null;
 }
 
 interface Gen {
@@ -88,7 +95,7 @@ export async function runWave(t: WaveTarget, o: WaveOptions): Promise<WaveResult
     const opened = monoMs();
     gens.forEach((g, i) => {
       g.expect = shares[i].filter((w) => w.group === t.affected).length;
-      g.child.send({ type: 'open', host, port, localAddresses: o.localAddresses, watchers: shares[i], notify: { [t.affected]: g.expect } });
+      g.child.send({ type: 'open', host, port, localAddresses: o.localAddresses, watchers: shares[i], notify: { [t.affected]: g.expect }, h2: o.h2 });
     });
     await Promise.all(gens.map((g) => g.next('opened')));
     await until(async () => (await t.held()) >= t.watchers.length, 180_000, `${t.name} to hold ${t.watchers.length} long-polls`, 250);
@@ -100,6 +107,7 @@ export async function runWave(t: WaveTarget, o: WaveOptions): Promise<WaveResult
     await sleep(o.idleMs);
     const idleCpuPct = ((cpuMs(t.pid) - idle0) / o.idleMs) * 100;
     const idleRssMiB = rssMiB(t.pid);
+    const idleTimers = t.timers ? await t.timers() : null;
 
     let peakRssMiB = idleRssMiB;
     const sampler = setInterval(() => { peakRssMiB = Math.max(peakRssMiB, rssMiB(t.pid)); }, 10);
@@ -135,7 +143,7 @@ export async function runWave(t: WaveTarget, o: WaveOptions): Promise<WaveResult
       name: t.name, watchers: t.watchers.length, affected, answered: lat.length,
       p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), max: lat.length ? lat[lat.length - 1] : NaN, changeMs,
       unaffectedWoken, errors, openSeconds, idleCpuPct, idleRssMiB,
-      waveCpuMs, waveCpuPct: (waveCpuMs / waveWall) * 100, peakRssMiB, heldAfter,
+      waveCpuMs, waveCpuPct: (waveCpuMs / waveWall) * 100, peakRssMiB, heldAfter, idleTimers,
     };
   } finally {
     for (const g of gens) {

@@ -2,13 +2,26 @@
 // `index` parameter (a long-poll, as a blocking query) and answers those whose path is exactly
 // the one named by `PUT /fire?path=P` with the body of that PUT, all at once; the floor of
 // what answering N held requests costs in Node. `GET /held` returns how many it holds.
-// Prints `{"http":"127.0.0.1:PORT"}` once listening; exits on SIGTERM or when stdin closes.
+// With `--tls-dir DIR` (DIR/server.pem, server-key.pem) the same handler also serves
+// HTTPS with HTTP/2 negotiated by ALPN through node:http2's request/response API, at most 250
+// concurrent streams per connection and TCP_NODELAY, as the agent's HTTPS listener does.
+// Prints `{"http":"127.0.0.1:PORT"}` (plus `"https"`) once listening; exits on SIGTERM or when
+// stdin closes.
+import fs from 'node:fs';
 import http from 'node:http';
+import http2 from 'node:http2';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
 
-const held = new Map<string, Set<http.ServerResponse>>();
+type Req = http.IncomingMessage | http2.Http2ServerRequest;
+type Res = http.ServerResponse | http2.Http2ServerResponse;
+
+const { values: opts } = parseArgs({ options: { 'tls-dir': { type: 'string' } } });
+
+const held = new Map<string, Set<Res>>();
 let count = 0;
 
-const server = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
+function serve(req: Req, res: Res): void {
   const url = new URL(req.url ?? '/', 'http://x');
   if (req.method === 'GET' && url.pathname === '/held') {
     res.end(String(count));
@@ -28,7 +41,8 @@ const server = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }
       const body = Buffer.concat(chunks);
       const set = held.get(url.searchParams.get('path') ?? '') ?? new Set();
       const index = String(Date.now());
-      for (const r of set) {
+      // Both APIs' writeHead take (status, headers); the union of their overloads is not callable.
+      for (const r of set as Set<http.ServerResponse>) {
         r.writeHead(200, { 'Content-Type': 'application/json', 'X-Consul-Index': index, 'Content-Length': body.length });
         r.end(body);
       }
@@ -40,11 +54,21 @@ const server = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }
     res.statusCode = 404;
     res.end();
   }
-});
-server.listen(0, '127.0.0.1', () => {
-  const a = server.address() as { port: number };
-  process.stdout.write(JSON.stringify({ http: `127.0.0.1:${a.port}` }) + '\n');
-});
+}
+
+const listen = (s: http.Server | http2.Http2SecureServer): Promise<string> =>
+  new Promise((resolve) => s.listen(0, '127.0.0.1', () => resolve(`127.0.0.1:${(s.address() as { port: number }).port}`)));
+const server = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, serve);
+const addrs: { http: string; https?: string } = { http: await listen(server) };
+const tlsDir = opts['tls-dir'];
+if (tlsDir) {
+  const secure = http2.createSecureServer({
+    cert: fs.readFileSync(path.join(tlsDir, 'server.pem')), key: fs.readFileSync(path.join(tlsDir, 'server-key.pem')),
+    allowHTTP1: true, noDelay: true, settings: { maxConcurrentStreams: 250 }, // TCP_NODELAY as node:http and the agent
+  }, serve);
+  addrs.https = await listen(secure);
+}
+process.stdout.write(JSON.stringify(addrs) + '\n');
 process.on('SIGTERM', () => process.exit(0));
 process.stdin.on('end', () => process.exit(0));
 process.stdin.resume();

@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 /** A running server child and its HTTP address. */
 export interface ServerProcess {
   httpAddr: string;
+  /** The HTTPS (HTTP/2 by ALPN) address, when the child announced one. */
+  httpsAddr?: string;
   pid: number;
   child: ChildProcess;
   /** Writes one command line to the child's stdin and resolves with its next stdout line. */
@@ -23,7 +25,7 @@ export function supportScript(name: string): string {
   return fileURLToPath(new URL(`./${name}`, import.meta.url));
 }
 
-/** Spawns `node [execArgv] script [args]` and waits for its `{"http": addr}` line. */
+/** Spawns `node [execArgv] script [args]` and waits for its `{"http": addr}` line (`"https"` too, optionally). */
 export async function startServerProcess(script: string, args: string[], execArgv: string[] = []): Promise<ServerProcess> {
   const child = spawn(process.execPath, [...execArgv, script, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -35,9 +37,9 @@ export async function startServerProcess(script: string, args: string[], execArg
     for (const w of waiting.splice(0)) w.reject(new Error(`${script} exited (code ${code})`));
   });
   const nextLine = () => new Promise<string>((resolve, reject) => waiting.push({ resolve, reject }));
-  const { http: httpAddr } = JSON.parse(await nextLine()) as { http: string };
+  const { http: httpAddr, https: httpsAddr } = JSON.parse(await nextLine()) as { http: string; https?: string };
   return {
-    httpAddr, pid: child.pid!, child,
+    httpAddr, httpsAddr, pid: child.pid!, child,
     command(line: string) {
       const answer = nextLine();
       child.stdin!.write(line + '\n');

@@ -2,30 +2,60 @@
 // per-client connection limit (`limits.http_max_conns_per_client`) configurable so tens of
 // thousands of loopback watchers can connect. Usage:
 //   node bench/support/scale-agent.ts --backend memory|embedded [--dir DIR] [--max-conns N]
-// Prints one JSON line `{"http":"127.0.0.1:PORT"}` once serving; stops cleanly on SIGTERM or when
-// stdin closes (so it never outlives the bench), which also lets --cpu-prof write its profile.
+//     [--tls-dir DIR]   also an HTTPS listener (HTTP/2 by ALPN) with DIR/ca.pem, server.pem, server-key.pem
+// Prints one JSON line `{"http":"127.0.0.1:PORT"}` (plus `"https"` with --tls-dir) once serving;
+// stops cleanly on SIGTERM or when stdin closes (so it never outlives the bench), which also
+// lets --cpu-prof write its profile.
 // Commands, one per stdin line, each answered by one JSON line on stdout:
 //   memory            a memory-reducing full GC (when started with --expose-gc; what V8's memory
 //                     reducer does once an agent is idle), then process.memoryUsage()
 //   heapsnapshot PATH writes a V8 heap snapshot to PATH
+//   timers            the active timers (ref'd and unref'd, sockets' included) by duration in ms,
+//                     read from Node's timer lists when started with --expose-internals
+import path from 'node:path';
 import v8 from 'node:v8';
+import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { benchAgent, localStore, serveUntilStopped } from './bench-agent.ts';
+import { benchAgent, httpsConfig, localStore, serveUntilStopped } from './bench-agent.ts';
 
 const { values: opts } = parseArgs({
   options: {
     backend: { type: 'string', default: 'memory' },
     dir: { type: 'string' },
     'max-conns': { type: 'string', default: '0' },
+    'tls-dir': { type: 'string' },
   },
 });
 const backend = opts.backend;
 if (backend !== 'memory' && backend !== 'embedded') throw new Error(`unknown backend ${backend}`);
 if (backend === 'embedded' && !opts.dir) throw new Error('the embedded backend needs --dir');
-const agent = benchAgent({ storeConfig: { backend }, store: localStore(backend, opts.dir), dir: opts.dir, maxConns: Number(opts['max-conns']) });
+const tlsDir = opts['tls-dir'];
+const more = tlsDir
+  ? await httpsConfig({ caFile: path.join(tlsDir, 'ca.pem'), certFile: path.join(tlsDir, 'server.pem'), keyFile: path.join(tlsDir, 'server-key.pem') })
+  : undefined;
+const agent = benchAgent({ storeConfig: { backend }, store: localStore(backend, opts.dir), dir: opts.dir, maxConns: Number(opts['max-conns']), more });
 await agent.start();
-serveUntilStopped(agent);
+serveUntilStopped(agent, Boolean(tlsDir));
+
+interface TimerList { _idleNext: TimerList }
+
+/** Active timers by duration (ms), walking Node's internal timer lists; null without --expose-internals. */
+function activeTimers(): Record<string, number> | null {
+  let lists: Record<string, TimerList>;
+  try {
+    lists = (createRequire(import.meta.url)('internal/timers') as { timerListMap: Record<string, TimerList> }).timerListMap;
+  } catch {
+    return null;
+  }
+  const out: Record<string, number> = {};
+  for (const [ms, list] of Object.entries(lists)) {
+    let n = 0;
+    for (let t = list._idleNext; t !== list; t = t._idleNext) n++;
+    if (n) out[ms] = n;
+  }
+  return out;
+}
 createInterface({ input: process.stdin }).on('line', (line) => {
   const [cmd, arg] = line.trim().split(/\s+/, 2);
   const reply = (o: object) => process.stdout.write(JSON.stringify(o) + '\n');
@@ -36,5 +66,6 @@ createInterface({ input: process.stdin }).on('line', (line) => {
     gc?.({ type: 'major', execution: 'sync', flavor: 'last-resort' });
     setTimeout(() => reply({ gc: Boolean(gc), ...process.memoryUsage() }), 500);
   } else if (cmd === 'heapsnapshot' && arg) reply({ path: v8.writeHeapSnapshot(arg) });
+  else if (cmd === 'timers') reply({ timers: activeTimers() });
   else reply({ error: `unknown command ${line}` });
 });

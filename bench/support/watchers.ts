@@ -1,12 +1,17 @@
 // Load-generator child of bench/fanout.ts (started with fork, driven over IPC): opens one
-// long-poll GET per watcher on its own connection, records when each response has fully
-// arrived (CLOCK_MONOTONIC ms, comparable across processes), and reports per group. Several of
-// these share the watchers so no process needs more open files than its limit allows.
+// long-poll GET per watcher, each on its own HTTP/1.1 connection, or with `h2` as streams of
+// HTTP/2-over-TLS connections (node:http2, at most `streams` per connection, watchers dealt
+// round-robin over the connections so each carries a mix, as a Go client multiplexes); records
+// when each response has fully arrived (CLOCK_MONOTONIC ms, comparable across processes), and
+// reports per group. Several of these share the watchers so no process needs more open files
+// than its limit allows.
 //
-// Messages in: {type:'open', host, port, localAddresses, watchers:[{path, group}], notify:{group:n}}
+// Messages in: {type:'open', host, port, localAddresses, watchers:[{path, group}], notify:{group:n},
+//               h2?: {ca, streams}}
 //              {type:'report'}  {type:'close'}
 // Messages out: {type:'opened', n, errors}  {type:'group-done', group}  {type:'report', ...Report}
 import http from 'node:http';
+import http2 from 'node:http2';
 import { monoMs } from './proc.ts';
 
 /** One watcher: the request path (with index and wait) and the group it is counted in. */
@@ -29,13 +34,56 @@ interface OpenMsg {
   localAddresses: string[];
   watchers: WatcherSpec[];
   notify: Record<string, number>;
+  /** HTTP/2 over TLS: the CA (PEM) that issued the server's certificate, streams per connection. */
+  h2?: { ca: string; streams: number };
 }
 
 const report: Report = { arrivals: {}, statuses: {}, errors: [] };
 let agent: http.Agent | null = null;
+const sessions: http2.ClientHttp2Session[] = [];
 const send = (m: object): void => { process.send!(m); };
 
+function arrived(group: string, status: number | undefined, left: Record<string, number>): void {
+  const t = monoMs();
+  (report.arrivals[group] ??= []).push(t);
+  const k = `${group} ${status}`;
+  report.statuses[k] = (report.statuses[k] ?? 0) + 1;
+  if (left[group] !== undefined && --left[group] === 0) send({ type: 'group-done', group });
+}
+
+function failed(what: string, e: Error): void {
+  if (report.errors.length < 20) report.errors.push(`${what}: ${e.message}`);
+}
+
+/** HTTP/2: ceil(n / streams) TLS connections, 32 handshakes at a time, each then sending its streams. */
+async function openH2(msg: OpenMsg, h2: { ca: string; streams: number }): Promise<void> {
+  const left = { ...msg.notify };
+  const n = Math.ceil(msg.watchers.length / h2.streams);
+  const one = (c: number): Promise<void> => new Promise((done) => {
+    // tls.connect passes localAddress and noDelay (TCP_NODELAY, as Go's and node:http's clients
+    // set) on to the socket; the session options type omits them.
+    const tlsOpts = { ca: h2.ca, noDelay: true, localAddress: msg.localAddresses[c % msg.localAddresses.length] } as http2.SecureClientSessionOptions;
+    const session = http2.connect(`https://${msg.host}:${msg.port}`, tlsOpts);
+    sessions.push(session);
+    session.on('error', (e) => { failed(`connection ${c}`, e); done(); });
+    session.once('connect', () => {
+      for (let i = c; i < msg.watchers.length; i += n) {
+        const w = msg.watchers[i];
+        const stream = session.request({ ':path': w.path }, { endStream: true });
+        let status: number | undefined;
+        stream.once('response', (h) => { status = Number(h[':status']); });
+        stream.on('error', (e) => failed(w.path, e));
+        stream.on('end', () => arrived(w.group, status, left));
+        stream.resume();
+      }
+      done();
+    });
+  });
+  for (let c = 0; c < n; c += 32) await Promise.all(Array.from({ length: Math.min(32, n - c) }, (_, k) => one(c + k)));
+}
+
 function open(msg: OpenMsg): Promise<void> {
+  if (msg.h2) return openH2(msg, msg.h2);
   agent = new http.Agent({ keepAlive: true, maxSockets: msg.watchers.length, maxFreeSockets: 0 });
   const left = { ...msg.notify };
   const BATCH = 250;
@@ -43,15 +91,9 @@ function open(msg: OpenMsg): Promise<void> {
   const one = (w: WatcherSpec, localAddress: string): Promise<void> => new Promise((connected) => {
     const req = http.request({ agent: agent!, host: msg.host, port: msg.port, path: w.path, localAddress }, (res) => {
       res.resume();
-      res.on('end', () => {
-        const t = monoMs();
-        (report.arrivals[w.group] ??= []).push(t);
-        const k = `${w.group} ${res.statusCode}`;
-        report.statuses[k] = (report.statuses[k] ?? 0) + 1;
-        if (left[w.group] !== undefined && --left[w.group] === 0) send({ type: 'group-done', group: w.group });
-      });
+      res.on('end', () => arrived(w.group, res.statusCode, left));
     });
-    req.on('error', (e) => { if (report.errors.length < 20) report.errors.push(`${w.path}: ${e.message}`); connected(); });
+    req.on('error', (e) => { failed(w.path, e); connected(); });
     req.on('socket', (s) => { if (s.connecting) s.once('connect', () => connected()); else connected(); });
     req.end();
   });
@@ -71,6 +113,7 @@ process.on('message', (m: { type: string }) => {
     send({ type: 'report', ...report });
   } else if (m.type === 'close') {
     agent?.destroy();
+    for (const s of sessions) s.destroy();
     process.exit(0);
   }
 });
