@@ -59,6 +59,25 @@ test('default timings, 5 members: a killed member is failed everywhere within 10
   assert.ok(times.every((t) => t >= 0 && t < 10_000), `detection times (ms): ${times.join(' ')}`);
 });
 
+test('default timings, 5 members: a member killed soon after another failed is failed everywhere within 10 s for every one of 200 seeds', async () => {
+  // The first failed member still takes gossip (gossip to the dead) and the watchers are fewer:
+  // the second's dead message can miss a watcher, which must still get there on its own timer,
+  // and its own failed probes must keep the probe loop at one member per interval.
+  const slow: string[] = [];
+  for (let seed = 1; seed <= 200; seed++) {
+    const sim = new Simulation({ seed });
+    await sim.addMany(5);
+    assert.ok(await sim.until(() => sim.converged(), 60_000) >= 0, `seed ${seed} converged`);
+    await sim.kill('node1');
+    await sim.until(() => names(sim).every((n) => sim.stateOf(n, 'node1') === 'dead'), 30_000);
+    await sim.run((seed * 37) % 1000);
+    await sim.kill('node4');
+    const took = await sim.until(() => names(sim).every((n) => sim.stateOf(n, 'node4') === 'dead'), 30_000);
+    if (took < 0 || took >= 10_000) slow.push(`seed ${seed}: ${took} ms`);
+  }
+  assert.deepEqual(slow, []);
+});
+
 test('a member that refuted a suspicion some peers missed is still failed everywhere within 10 s, whichever side probes it last', async () => {
   // Incarnation skew: the victim refutes (incarnation 2) and that alive message never reaches
   // some watchers, so watchers disagree on its incarnation when it is killed. Each side ignores
@@ -102,20 +121,6 @@ test('a peer that missed a refutation and suspects the old incarnation hears the
       assert.deepEqual(eventsOf(sim, n, 'member-failed', 'node3'), [], `seed ${seed}: ${n}`);
       assert.equal(sim.stateOf(n, 'node3'), 'alive', `seed ${seed}: ${n}`);
     }
-  }
-});
-
-test('relays nack before the prober gives up: watchers that saw a member die keep a clean local health score', async () => {
-  // A nack sent only when the relay's full probe timeout has passed arrives after the prober's
-  // interval has ended; each missing nack is counted against the prober's own health, which
-  // then stretches its probes (and slows detection of the next failure).
-  for (let seed = 1; seed <= 5; seed++) {
-    const sim = new Simulation({ seed });
-    await sim.addMany(5);
-    await sim.until(() => sim.converged(), 10_000);
-    await sim.kill('node3');
-    await sim.until(() => names(sim).every((n) => sim.stateOf(n, 'node3') === 'dead'), 30_000);
-    for (const n of names(sim)) assert.equal(sim.nodes.get(n)!.gossip.healthScore(), 0, `seed ${seed}: ${n}`);
   }
 });
 

@@ -52,6 +52,11 @@ export class BroadcastQueue {
     return out;
   }
 
+  /** Whether a message is queued under `key`. */
+  has(key: string): boolean {
+    return this.#entries.has(key);
+  }
+
   /** Pending broadcasts. */
   get size(): number {
     return this.#entries.size;

@@ -47,15 +47,19 @@ test('a suspicion of a newer incarnation is taken up, so our verdict carries it 
   assert.deepEqual(verdict, { t: 'dead', node: 'x', inc: 2, from: 'a', left: false, prune: false });
 });
 
-test('a member held failed answers a late suspicion: a confirmation at a newer incarnation, once', () => {
+test('a member held failed confirms a late suspicion at a newer incarnation (which ignores its verdict), once per peer', () => {
   const { m, sent, x } = setup();
   m.handleDead({ t: 'dead', node: 'x', inc: 1, from: 'b', left: false, prune: false });
   sent();
   // c holds x at incarnation 2 and ignores our death at 1: without a confirmation its timer runs 24 s.
   m.handleSuspect({ t: 'suspect', node: 'x', inc: 2, from: 'c' });
   assert.deepEqual(sent(), [{ t: 'suspect', node: 'x', inc: 2, from: 'a' }]);
+  m.handleSuspect({ t: 'suspect', node: 'x', inc: 2, from: 'c' });
+  assert.deepEqual(sent(), [], 'answered once per incarnation and peer');
   m.handleSuspect({ t: 'suspect', node: 'x', inc: 2, from: 'd' });
-  assert.deepEqual(sent(), [], 'answered once per incarnation');
+  assert.deepEqual(sent(), [{ t: 'suspect', node: 'x', inc: 2, from: 'a' }]);
+  m.handleSuspect({ t: 'suspect', node: 'x', inc: 2, from: 'd' });
+  assert.deepEqual(sent(), []);
   assert.equal(x().state, 'dead');
   assert.equal(x().incarnation, 1, 'a suspicion does not change what we hold of a failed member');
   // c's verdict at 2 arrives: noted, not news.
@@ -64,16 +68,28 @@ test('a member held failed answers a late suspicion: a confirmation at a newer i
   assert.deepEqual(sent(), []);
 });
 
-test('a member held failed sends its death again to a peer still suspecting the same incarnation', () => {
+test('a member held failed confirms a late suspicion at its own incarnation too (its verdict missed that peer), once per peer', () => {
   const { m, sent, events } = setup();
   m.handleDead({ t: 'dead', node: 'x', inc: 1, from: 'b', left: false, prune: false });
   sent();
   events.length = 0;
-  m.handleSuspect({ t: 'suspect', node: 'x', inc: 1, from: 'c' });
-  assert.deepEqual(sent(), [{ t: 'dead', node: 'x', inc: 1, from: 'a', left: false, prune: false }]);
-  m.handleSuspect({ t: 'suspect', node: 'x', inc: 1, from: 'd' });
-  assert.deepEqual(sent(), []);
+  const confirmation = { t: 'suspect', node: 'x', inc: 1, from: 'a' };
+  for (const [from, answer] of [['c', [confirmation]], ['d', [confirmation]], ['c', []]] as const) {
+    m.handleSuspect({ t: 'suspect', node: 'x', inc: 1, from });
+    assert.deepEqual(sent(), answer, from);
+  }
   assert.deepEqual(events, []);
+});
+
+test('a failed probe of a member we already suspect repeats our suspicion unless a message about it is queued', () => {
+  const { m, sent } = setup();
+  m.probeFailed('x');
+  assert.deepEqual(sent(), [{ t: 'suspect', node: 'x', inc: 1, from: 'a' }]);
+  m.probeFailed('x');
+  assert.deepEqual(sent(), [{ t: 'suspect', node: 'x', inc: 1, from: 'a' }], 'said again: a peer holding x failed can answer');
+  m.handleSuspect({ t: 'suspect', node: 'x', inc: 1, from: 'b' });
+  m.probeFailed('x');
+  assert.deepEqual(sent(), [{ t: 'suspect', node: 'x', inc: 1, from: 'b' }], "b's confirmation still queued: not replaced");
 });
 
 test('our own failed probe after a newer-incarnation suspicion still confirms at most once', () => {

@@ -25,8 +25,8 @@ export interface MembershipDeps {
 export class Membership {
   readonly members = new Map<string, Member>();
   readonly #suspicions = new Map<string, Suspicion>();
-  /** Per member held dead: the highest incarnation at which we answered a peer still suspecting it. */
-  readonly #answered = new Map<string, number>();
+  /** Per member held dead: the newest incarnation at which we confirmed peers' late suspicions, and to whom. */
+  readonly #answered = new Map<string, { inc: number; peers: Set<string> }>();
   readonly #d: MembershipDeps;
   readonly name: string;
   /** Set once we broadcast our own leave: rumours about us are no longer refuted. */
@@ -117,6 +117,21 @@ export class Membership {
     this.#startSuspicion(cur, s.from);
   }
 
+  /**
+   * Our probe of `name` failed: we suspect it at the incarnation we hold, which also confirms a
+   * suspicion someone else started (memberlist's probeNode). When we suspected it already we say
+   * so again, unless a message about it is still queued: a peer that holds it failed by now
+   * answers with its verdict, whose own broadcast may have missed us.
+   */
+  probeFailed(name: string): void {
+    const cur = this.members.get(name);
+    if (!cur || (cur.state !== 'alive' && cur.state !== 'suspect')) return;
+    const s: SuspectMsg = { t: 'suspect', node: name, inc: cur.incarnation, from: this.name };
+    const again = this.#suspicions.has(name);
+    this.handleSuspect(s);
+    if (again && cur.state === 'suspect' && !this.#d.queue.has(`m:${name}`)) this.#d.queue.enqueue(`m:${name}`, s);
+  }
+
   /** Applies a death or a leave (and a prune). */
   handleDead(d: DeadMsg): void {
     const cur = this.members.get(d.node);
@@ -144,20 +159,20 @@ export class Membership {
     if (d.prune) this.remove(d.node);
   }
 
-  // A peer still suspects a member we already hold dead. At our incarnation it missed our
-  // verdict: we send the death again. At a newer one (the member refuted a rumour whose alive
-  // message missed us) it ignores our verdict, and without confirmations its timer would run to
-  // the Lifeguard maximum: we confirm its suspicion instead, which shortens that timer to the
-  // minimum but never skips it, so a member that is in fact alive still has time to refute.
-  // Once per incarnation, so two peers holding it dead do not answer each other forever.
+  // A peer still suspects a member we already hold dead: our verdict missed it, or it holds a
+  // newer incarnation (the member refuted a rumour whose alive message missed us) and ignores our
+  // verdict. Either way its timer, short of confirmations, may run to the Lifeguard maximum. We
+  // confirm its suspicion: that shortens its timer to the minimum but never skips it, so a member
+  // that is in fact alive (a false verdict here) still has time to refute. Once per incarnation
+  // and peer: peers holding the member dead would otherwise answer each other forever.
   #answerLateSuspicion(cur: Member, s: SuspectMsg): void {
-    if (s.node === this.name || (this.#answered.get(cur.name) ?? 0) >= s.inc) return;
-    this.#answered.set(cur.name, s.inc);
-    const answer: SuspectMsg | DeadMsg = s.inc === cur.incarnation
-      ? { t: 'dead', node: cur.name, inc: cur.incarnation, from: this.name, left: false, prune: false }
-      : { t: 'suspect', node: cur.name, inc: s.inc, from: this.name };
-    this.#d.log.debug({ node: cur.name, inc: s.inc, known: cur.incarnation, from: s.from, answer: answer.t }, 'answering a late suspicion of a failed member');
-    this.#d.queue.enqueue(`m:${cur.name}`, answer);
+    if (s.node === this.name || s.from === this.name) return;
+    let seen = this.#answered.get(cur.name);
+    if (!seen || seen.inc < s.inc) this.#answered.set(cur.name, seen = { inc: s.inc, peers: new Set() });
+    if (seen.inc > s.inc || seen.peers.has(s.from)) return;
+    seen.peers.add(s.from);
+    this.#d.log.debug({ node: cur.name, inc: s.inc, known: cur.incarnation, from: s.from }, 'confirming a late suspicion of a failed member');
+    this.#d.queue.enqueue(`m:${cur.name}`, { t: 'suspect', node: cur.name, inc: s.inc, from: this.name });
   }
 
   /** Answers a rumour about us at incarnation `inc` with a higher one. */
