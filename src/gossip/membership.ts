@@ -120,8 +120,8 @@ export class Membership {
   /**
    * Our probe of `name` failed: we suspect it at the incarnation we hold, which also confirms a
    * suspicion someone else started (memberlist's probeNode). When we suspected it already we say
-   * so again, unless a message about it is still queued: a peer that holds it failed by now
-   * answers with its verdict, whose own broadcast may have missed us.
+   * so again, unless a message about it is still queued: a peer that holds it failed by now (its
+   * verdict's broadcast may have missed us) confirms our suspicion in answer.
    */
   probeFailed(name: string): void {
     const cur = this.members.get(name);
