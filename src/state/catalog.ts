@@ -30,6 +30,17 @@ export const checkKey = (node: string, id: string): string =>
 
 type Change = [table: string, key: string];
 
+/** A name part of a catalog key; most need no decoding. */
+function name(part: string): string {
+  return part.includes('%') ? decodeURIComponent(part) : part;
+}
+
+/** End of the key part starting at `from`. */
+function nextSlash(key: string, from: number): number | undefined {
+  const i = key.indexOf('/', from);
+  return i < 0 ? undefined : i;
+}
+
 function decode<T>(ev: WatchEvent): T {
   const rec = decodeRecord<T>(ev.kv.value);
   return { ...rec, CreateIndex: ev.kv.createRevision, ModifyIndex: ev.kv.modRevision };
@@ -53,16 +64,17 @@ export class CatalogTables {
 
   /** Applies one store event; returns the notifier keys it changed. */
   apply(ev: WatchEvent): Change[] {
-    const rest = ev.kv.key.slice(CATALOG_PREFIX.length);
-    const slash = rest.indexOf('/');
-    const kind = rest.slice(0, slash);
-    const parts = rest.slice(slash + 1).split('/');
-    // Most names need no decoding.
-    for (let i = 0; i < parts.length; i++) if (parts[i].includes('%')) parts[i] = decodeURIComponent(parts[i]);
+    // `catalog/<kind>/<node>[/<id>]`, each name URI-encoded (so without a raw '/').
+    const key = ev.kv.key;
+    const slash = key.indexOf('/', CATALOG_PREFIX.length);
+    const kind = key.slice(CATALOG_PREFIX.length, slash);
+    const second = key.indexOf('/', slash + 1);
+    const node = name(key.slice(slash + 1, second < 0 ? undefined : second));
     const rev = ev.kv.modRevision;
-    if (kind === 'node') return this.#applyNode(ev, parts[0], rev);
-    if (kind === 'service') return this.#applyService(ev, parts[0], parts[1], rev);
-    if (kind === 'check') return this.#applyCheck(ev, parts[0], parts[1], rev);
+    if (kind === 'node') return this.#applyNode(ev, node, rev);
+    const id = second < 0 ? undefined : name(key.slice(second + 1, nextSlash(key, second + 1)));
+    if (kind === 'service') return this.#applyService(ev, node, id as string, rev);
+    if (kind === 'check') return this.#applyCheck(ev, node, id as string, rev);
     return [];
   }
 

@@ -143,22 +143,23 @@ export class Replica {
     for (const [table, key] of changed) this.notifier.changed(table, key);
   }
 
-  /** Sessions deleted by this batch, with their lock-delay in ms. */
-  #invalidatedSessions(batch: WatchBatch): Map<string, number> {
-    const out = new Map<string, number>();
+  /** Sessions deleted by this batch, with their lock-delay in ms (a shared empty map when it touches no session). */
+  #invalidatedSessions(batch: WatchBatch): ReadonlyMap<string, number> {
+    let out: Map<string, number> | null = null;
     for (const ev of batch.events) {
       if (!ev.kv.key.startsWith(SESSION_PREFIX)) continue;
+      out ??= new Map();
       const s = this.sessions.get(ev.kv.key.slice(SESSION_PREFIX.length));
       // A snapshot restore deletes and re-puts every session in one batch: not an invalidation.
       if (ev.type === 'put') out.delete(ev.kv.key.slice(SESSION_PREFIX.length));
       else if (s) out.set(s.ID, s.LockDelay / 1e6);
     }
-    return out;
+    return out ?? NO_SESSIONS;
   }
 
   // Consul starts the lock-delay on every key an invalidated session held (released or
   // deleted in the same transaction), using the applying server's clock.
-  #startLockDelay(ev: WatchEvent, invalidated: Map<string, number>): void {
+  #startLockDelay(ev: WatchEvent, invalidated: ReadonlyMap<string, number>): void {
     if (!ev.kv.key.startsWith(KV_PREFIX)) return;
     const key = ev.kv.key.slice(KV_PREFIX.length);
     const holder = this.kvs.get(key)?.Session;
@@ -182,6 +183,8 @@ export class Replica {
     return new Promise((resolve) => this.#revWaiters.push({ revision, resolve }));
   }
 }
+
+const NO_SESSIONS: ReadonlyMap<string, number> = new Map();
 
 function tableApplier(t: RecordTable<object>): Applier {
   return { prefix: t.prefix, apply: (ev) => [[t.name, t.apply(ev)]], reset: () => t.reset() };
