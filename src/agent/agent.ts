@@ -12,7 +12,7 @@ import type { Replica } from '../state/index.ts';
 import { ensureAclBootstrap } from '../leader/acl.ts';
 import type { SessionTimers } from '../leader/session-ttl.ts';
 import type { LeaderSide } from '../leader/duties.ts';
-import { httpsListener } from './tls.ts';
+import { reloadTls, startTls, TlsConfigurator } from './tls-configurator.ts';
 import { HttpServer } from '../http/index.ts';
 import { DnsHandler, DnsServer, delegateRecursion, dnsConfigFrom, type DnsAddresses } from '../dns/index.ts';
 import { decodeDnsConfig } from '../dns/config-wire.ts';
@@ -64,6 +64,11 @@ export interface AgentBase {
   readonly pool: LanPool;
   /** Leaves the gossip pool gracefully (peers see `left`, the leader deregisters the node). */
   leave(): Promise<void>;
+  /**
+   * Applies a reloaded configuration (PUT /v1/agent/reload, SIGHUP): TLS files read again, then
+   * services and checks; without `next`, the configuration is read again as the reload route does.
+   */
+  reload(next?: RuntimeConfig): Promise<void>;
   /** Binds the listeners and starts (a server opens its store and runs leader start-up duties first). */
   start(): Promise<void>;
   /** Closes listeners and connections, stops checks and gossip (a server also closes its store). Idempotent. */
@@ -112,6 +117,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   const logger = deps.logger ?? createLogger({ level: config.logLevel, json: config.logJson, hub });
   const telemetry = new Telemetry(clock);
   const log = logger.child({ '@module': 'agent' });
+  const tls = new TlsConfigurator(config.datacenter);
   // A managed store listens on the server port from the start (etcd bootstrap); the internal RPC
   // then shares its listener and answers once the replica runs.
   let rpcServe: RequestListener | null = null;
@@ -129,9 +135,13 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   const liveness = config.gossip
     ? new LivenessGreeter((): string => livenessAddress(config.advertiseAddr, Number(rpc?.addresses()[0]?.split(':').pop() ?? config.ports.server)))
     : undefined;
+  const reload = async (next?: RuntimeConfig): Promise<void> => {
+    next ??= await (deps.reloadConfig ?? (() => reloadFromSources(config)))();
+    reloadTls(tls, next, http);
+    await local.reload(next);
+  };
   const hooks: AgentHooks = {
-    pool, wan, liveness,
-    reload: async () => local.reload(await (deps.reloadConfig ?? (() => reloadFromSources(config)))()),
+    pool, wan, liveness, tls, reload: () => reload(),
     leave: async () => {
       await local.stop();
       await wan.leave();
@@ -183,7 +193,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
     random: deps.random ?? Math.random, now: () => clock.now(),
   });
   // Questions for another datacenter are answered there (servers in a WAN pool).
-  const dcDns = wanDnsWrapper(wan, { ...dnsConfigFrom(config), bindAddr: config.bindAddr }, logger);
+  const dcDns = wanDnsWrapper(wan, { ...dnsConfigFrom(config), bindAddr: config.bindAddr, tls }, logger);
   // Answers no staler than dns_config.max_stale (the server's, or the asking client's).
   const stale: StaleDeps = {
     isLeader: () => epDeps.leadership.isLeader(), lastContact: () => replica.lastContact, now: () => clock.now(),
@@ -206,7 +216,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   // Client agents reach servers on ports.server; an agent built without a pool (in-process
   // tests) has no clients and binds no RPC port.
   const rpc = config.gossip ? createRpcServer({
-    config, router, dns: ownDns, logger, acl: endpoints.acl.resolver,
+    config, router, dns: ownDns, logger, acl: endpoints.acl.resolver, tls,
     liveness: () => liveness?.answer() ?? null,
     dnsFor: tokenHandlers((token) => staleBounded(dcDns(dnsHandler.derive({
       view: new DnsView(replica, { token: () => token, resolve: (s) => endpoints.acl.resolver.resolve(s) }), fastPath: false,
@@ -218,7 +228,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   let stopped = false;
 
   const agent: Agent = {
-    config, logger, store, replica, http, endpoints, sessionTimers, local, leaderSide, pool,
+    config, logger, store, replica, http, endpoints, sessionTimers, local, leaderSide, pool, reload,
     leave: async () => {
       await wan.leave();
       await pool.leave();
@@ -227,12 +237,14 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       if (started) return;
       started = true;
       // TLS files and rules are checked before anything binds, as Consul's agent does.
-      const https = httpsListener(config);
+      const https = startTls(tls, config);
       await store.open();
       await replica.start();
       // Before gossip announces this server, so clients that see it can reach it.
-      if (store instanceof LazyManagedEtcdStore) rpcServe = (req, res) => rpc?.serveRequest(req, res);
-      else await rpc?.listenRpc();
+      if (store instanceof LazyManagedEtcdStore) {
+        rpcServe = (req, res) => rpc?.serveRequest(req, res);
+        if (tls.incomingRpc()) log.warn({}, 'tls.internal_rpc is not applied on the server port a managed store shares: it serves plaintext only');
+      } else await rpc?.listenRpc();
       await pool.start();
       await wan.start(pool.gossip);
       await leaderSide.election.start();

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { systemClock, type Clock } from '../clock.ts';
 import { createLogger, LogHub, type Logger } from '../log.ts';
 import { Telemetry } from '../telemetry/metrics.ts';
-import { httpsListener } from './tls.ts';
+import { reloadTls, startTls, TlsConfigurator } from './tls-configurator.ts';
 import { HttpServer, type RequestConfig } from '../http/index.ts';
 import { ClientAclResolver } from './client-acl.ts';
 import { RemoteNodeChecks } from './client-alias.ts';
@@ -44,7 +44,8 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
   const telemetry = new Telemetry(clock);
   const pool = new LanPool(config, { clock, logger, random, transport: deps.gossipTransport, onJoinExhausted: deps.onJoinExhausted });
   const servers = new ServerList({ datacenter: config.datacenter, random });
-  const forwarder = new Forwarder({ logger, localAddress: config.bindAddr });
+  const tls = new TlsConfigurator(config.datacenter);
+  const forwarder = new Forwarder({ logger, localAddress: config.bindAddr, tls });
   const call: ServerCall = (method, url, token, body) => forwarder.send(servers, {
     method, url, body: body === undefined ? undefined : Buffer.from(JSON.stringify(body)),
     headers: { 'content-type': 'application/json', ...(token ? { 'x-consul-token': token } : {}) },
@@ -81,11 +82,7 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
     config, local, pool, events, leadership, reqCfg, clock, random, knownServers: () => servers.servers().length,
     observe: { telemetry, hub, prometheusRetentionMs: prometheusRetention(config) },
     forward,
-    reload: async () => {
-      const next = await (deps.reloadConfig ?? (async () => config))();
-      dnsHandler.reload(dnsConfigFrom(next));
-      await local.reload(next);
-    },
+    reload: () => reload(),
     leave: async () => {
       await local.stop();
       await pool.leave();
@@ -100,16 +97,22 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
     },
   });
   const dns = new DnsServer({ handler: dnsHandler, logger: logger.child({ '@module': 'dns' }) });
+  const reload = async (next?: RuntimeConfig): Promise<void> => {
+    next ??= await (deps.reloadConfig ?? (async () => config))();
+    reloadTls(tls, next, http);
+    dnsHandler.reload(dnsConfigFrom(next));
+    await local.reload(next);
+  };
   let started = false;
   let stopped = false;
   const agent: ClientAgent = {
-    config, logger, http, local, pool, servers,
+    config, logger, http, local, pool, servers, reload,
     leave: () => pool.leave(),
     async start() {
       if (started) return;
       started = true;
       // TLS files and rules are checked before anything binds, as Consul's agent does.
-      const https = httpsListener(config);
+      const https = startTls(tls, config);
       await pool.start();
       if (pool.gossip) followServers(pool, servers, local, clock, log);
       await local.start();

@@ -9,6 +9,7 @@ import { parseName, type DnsHandler } from '../dns/index.ts';
 import type { Logger } from '../log.ts';
 import type { DatacenterRoutes } from './dc-forward.ts';
 import { Forwarder } from './forward.ts';
+import type { TlsConfigurator } from './tls-configurator.ts';
 import { DNS_MESSAGE_TYPE, DNS_RECURSE_HEADER, DNS_RPC_PATH } from './rpc-server.ts';
 import { DNS_CONFIG_HEADER } from '../dns/config-wire.ts';
 
@@ -68,7 +69,7 @@ export function datacenterDnsHandler(local: MessageHandler, token: () => string,
       if (servers.length === 0) return local.handle(msg, transport);
       const t = token();
       try {
-        const res = await d.forwarder.send({ servers: () => servers }, {
+        const res = await d.forwarder.send({ servers: () => servers, datacenter: dc! }, {
           method: 'POST', url: `${DNS_RPC_PATH}?transport=${transport}`, body: msg,
           headers: { 'content-type': DNS_MESSAGE_TYPE, ...settings, ...(t ? { 'x-consul-token': t } : {}) },
         });
@@ -87,12 +88,13 @@ export function datacenterDnsHandler(local: MessageHandler, token: () => string,
 
 /** The wrapper for this agent's handlers: identity without a WAN pool, else remote questions go to their datacenter. */
 export function wanDnsWrapper(
-  wan: DatacenterDnsDeps['routes'] & { readonly enabled: boolean }, c: { datacenter: string; domain: string; altDomain: string; bindAddr: string }, logger: Logger,
+  wan: DatacenterDnsDeps['routes'] & { readonly enabled: boolean },
+  c: { datacenter: string; domain: string; altDomain: string; bindAddr: string; tls?: Pick<TlsConfigurator, 'outgoingRpc'> }, logger: Logger,
 ): (local: MessageHandler, token: () => string, client?: ClientDnsSettings) => MessageHandler {
   if (!wan.enabled) return (local) => local;
   const deps: DatacenterDnsDeps = {
     datacenter: c.datacenter, domain: c.domain, altDomain: c.altDomain, routes: wan, logger: logger.child({ '@module': 'dns' }),
-    forwarder: new Forwarder({ logger, localAddress: c.bindAddr }),
+    forwarder: new Forwarder({ logger, localAddress: c.bindAddr, tls: c.tls }),
   };
   return (local, token, client) => datacenterDnsHandler(local, token, deps, client);
 }

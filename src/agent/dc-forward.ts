@@ -50,6 +50,6 @@ export function forwardToDatacenter(d: DcForwardingDeps, dc: string): Handler {
   return async (req) => {
     const servers = d.routes.rpcAddresses(dc);
     if (servers.length === 0) throw errNoPathToDatacenter();
-    return d.forwarder.handler({ servers: () => servers }, { defaultToken: d.defaultToken })(req);
+    return d.forwarder.handler({ servers: () => servers, datacenter: dc }, { defaultToken: d.defaultToken })(req);
   };
 }

@@ -1,10 +1,13 @@
 // The internal RPC client (DESIGN §6: HTTP/1.1 keep-alive with JSON): proxies a request to one
 // of a list of servers, moving on to the next when a connection fails before any answer came
 // back (Consul's client RPC retry), and passing status, headers and body through unchanged.
+// With tls.internal_rpc.verify_outgoing the connections are TLS (tls-configurator.ts).
 import http from 'node:http';
+import https from 'node:https';
 import { InternalError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Handler, HttpRequest, HttpResult } from '../http/index.ts';
+import type { TlsConfigurator } from './tls-configurator.ts';
 
 /** Consul's structs.ErrNoServers text, answered with 500 when no server is known. */
 export const NO_SERVERS = 'No known Consul servers';
@@ -18,6 +21,8 @@ export interface ServerSource {
   servers(): string[];
   /** A connection to `addr` failed: Consul's router moves it to the back of the list. */
   failed?(addr: string): void;
+  /** The servers' datacenter, when not the agent's own (the name their certificates must hold). */
+  datacenter?: string;
 }
 
 /** A request to send to a server. */
@@ -55,7 +60,14 @@ const BROKEN = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 function retryable(err: NodeJS.ErrnoException, method: string): boolean {
   if (NOT_CONNECTED.has(err.code ?? '')) return true;
   const broken = BROKEN.has(err.code ?? '') || err.message === 'socket hang up';
-  return broken && (method === 'GET' || method === 'HEAD');
+  return tlsFailure(err) || (broken && (method === 'GET' || method === 'HEAD'));
+}
+
+// A TLS handshake that failed on either side (certificate checks, alerts): no request was served.
+function tlsFailure(err: NodeJS.ErrnoException): boolean {
+  const code = err.code ?? '';
+  // OpenSSL's verify codes (UNABLE_TO_VERIFY_LEAF_SIGNATURE, CERT_HAS_EXPIRED, ...) or Node's TLS and SSL error codes.
+  return code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || (/^[A-Z_]+$/.test(code) && /CERT|SIGNATURE|ISSUER|VERIFY/.test(code));
 }
 
 /** Thrown when a connection failed before any answer; the next server may be tried. */
@@ -64,13 +76,21 @@ class ConnectionFailed extends Error {}
 /** Proxies requests to servers over pooled keep-alive connections. */
 export class Forwarder {
   readonly #agent: http.Agent;
+  readonly #tlsAgent: https.Agent;
+  readonly #tls: Pick<TlsConfigurator, 'outgoingRpc'> | undefined;
   readonly #log: Logger;
 
-  /** `localAddress`: the address connections leave from (the agent's bind address), so servers see the agent's own IP. */
-  constructor(deps: { logger: Logger; agent?: http.Agent; localAddress?: string }) {
+  /**
+   * `localAddress`: the address connections leave from (the agent's bind address), so servers see
+   * the agent's own IP. `tls`: the agent's TLS settings, read per request (absent: plaintext).
+   */
+  constructor(deps: { logger: Logger; agent?: http.Agent; localAddress?: string; tls?: Pick<TlsConfigurator, 'outgoingRpc'> }) {
     this.#log = deps.logger.child({ '@module': 'agent.rpc' });
     const local = deps.localAddress && !['0.0.0.0', '::', ''].includes(deps.localAddress) ? { localAddress: deps.localAddress } : {};
     this.#agent = deps.agent ?? new http.Agent({ keepAlive: true, maxFreeSockets: 16, ...local });
+    // Pooled per TLS material too: after a reload, new requests open connections with the new one.
+    this.#tlsAgent = new https.Agent({ keepAlive: true, maxFreeSockets: 16, ...local });
+    this.#tls = deps.tls;
   }
 
   /** Sends `req` to the first server that answers; throws 500 `No known Consul servers` when none is known. */
@@ -80,7 +100,7 @@ export class Forwarder {
     let last: Error | undefined;
     for (const addr of servers) {
       try {
-        return await this.#once(addr, req);
+        return await this.#once(addr, req, source.datacenter);
       } catch (err) {
         if (!(err instanceof ConnectionFailed) || req.signal?.aborted) throw err;
         last = err;
@@ -105,16 +125,19 @@ export class Forwarder {
   /** Closes pooled connections. */
   close(): void {
     this.#agent.destroy();
+    this.#tlsAgent.destroy();
   }
 
-  #once(addr: string, req: ForwardRequest): Promise<ForwardResponse> {
+  #once(addr: string, req: ForwardRequest, datacenter: string | undefined): Promise<ForwardResponse> {
     const [host, port] = splitHostPort(addr);
+    const tls = this.#tls?.outgoingRpc(datacenter);
     return new Promise((resolve, reject) => {
       let answered = false;
-      const out = http.request({
-        host, port, method: req.method, path: req.url, agent: this.#agent, signal: req.signal,
+      const opts: http.RequestOptions = {
+        host, port, method: req.method, path: req.url, signal: req.signal,
         headers: { ...req.headers, 'content-length': String(req.body?.length ?? 0) },
-      }, (res) => {
+      };
+      const onResponse = (res: http.IncomingMessage): void => {
         answered = true;
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -125,7 +148,10 @@ export class Forwarder {
           if (res.statusCode === 503 && body.toString() === AGENT_STARTING) reject(new ConnectionFailed(`${addr}: ${AGENT_STARTING}`));
           else resolve({ status: res.statusCode ?? 500, headers: responseHeaders(res.headers), body, server: addr });
         });
-      });
+      };
+      const out = tls
+        ? https.request({ ...opts, ...tls, agent: this.#tlsAgent }, onResponse)
+        : http.request({ ...opts, agent: this.#agent }, onResponse);
       out.on('error', (err: NodeJS.ErrnoException) => {
         if (!answered && retryable(err, req.method)) {
           reject(new ConnectionFailed(`${err.code ?? 'error'} ${addr}: ${err.message}`));

@@ -1,7 +1,9 @@
 // A server's internal RPC listener (DESIGN §6): HTTP/1.1 keep-alive on ports.server at the bind
 // address, serving the same route table as the HTTP API plus the internal routes client agents
 // need, e.g. DNS questions answered by this server's DnsHandler under the client's DNS token,
-// and the election's liveness greeting that follower servers keep open to the leader.
+// and the election's liveness greeting that follower servers keep open to the leader. With
+// tls.internal_rpc the port also takes TLS connections (rpc-listener.ts).
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpServer, Router, type HttpRequest, type HttpResult } from '../http/index.ts';
 import type { Logger } from '../log.ts';
 import { RecursionDelegated, type DnsHandler } from '../dns/index.ts';
@@ -11,6 +13,8 @@ import type { TokenSources } from '../endpoint/acl-sources.ts';
 import type { Policy } from '../acl/index.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
 import { LIVENESS_PATH, type LivenessStream } from '../leader/liveness.ts';
+import { RpcListener } from './rpc-listener.ts';
+import type { TlsConfigurator } from './tls-configurator.ts';
 
 /** The route prefix reserved for agent-to-server calls. */
 export const INTERNAL_RPC_PREFIX = '/v1/internal/rpc/';
@@ -44,8 +48,25 @@ export interface RpcServerDeps {
   acl?: { resolve(secret: string): AclIdentity; sourcesOf(identity: AclIdentity): TokenSources; readonly enabled: boolean };
   /** The election's liveness greeting (leader/liveness.ts), null while no election greets here. */
   liveness?: () => LivenessStream | null;
+  /** The agent's TLS settings (absent: plaintext only). */
+  tls?: Pick<TlsConfigurator, 'incomingRpc' | 'verifyIncomingRpc' | 'version'>;
   logger: Logger;
 }
+
+/** The internal RPC server: its request handling, and the server port's listener. */
+export interface RpcServer {
+  readonly http: HttpServer;
+  /** Binds `bind_addr:ports.server`. */
+  listenRpc(): Promise<void>;
+  /** The bound `host:port`, none before listenRpc(). */
+  addresses(): string[];
+  /** Serves a request that arrived on a listener shared with another service (managed mode). */
+  serveRequest(req: IncomingMessage, res: ServerResponse): void;
+  /** Ends open requests, then closes the port: new connections are refused from then on. */
+  close(): Promise<void>;
+}
+
+const NO_TLS = { incomingRpc: () => null, verifyIncomingRpc: () => false, version: 0 };
 
 /**
  * Answers a raw DNS message posted by a client agent: under the client's settings and token
@@ -113,8 +134,8 @@ export function tokenHandlers<H>(make: (token: string) => H): (token: string) =>
   };
 }
 
-/** Builds the internal RPC listener; listen() binds `bind_addr:ports.server`. */
-export function createRpcServer(d: RpcServerDeps): HttpServer & { listenRpc(): Promise<void> } {
+/** Builds the internal RPC server; nothing is bound until listenRpc(). */
+export function createRpcServer(d: RpcServerDeps): RpcServer {
   const internal = new Router().route('POST', DNS_RPC_PATH, dnsRoute(d));
   if (d.acl) internal.route('GET', ACL_RPC_PATH, aclRoute(d.acl));
   const liveness = d.liveness;
@@ -128,11 +149,20 @@ export function createRpcServer(d: RpcServerDeps): HttpServer & { listenRpc(): P
     match: (method: string, path: string) => (path.startsWith(INTERNAL_RPC_PREFIX) ? internal.match(method, path) : d.router.match(method, path)),
     list: () => [...d.router.list(), ...internal.list()],
   };
+  const logger = d.logger.child({ '@module': 'agent.rpc' });
   const server = new HttpServer({
-    router, logger: d.logger.child({ '@module': 'agent.rpc' }),
+    router, logger,
     config: { get defaultAclPolicy() { return d.config.acl.defaultPolicy; }, responseHeaders: {}, maxConnsPerClient: 0 },
   });
-  return Object.assign(server, {
-    listenRpc: () => server.listen([{ kind: 'tcp', host: d.config.bindAddr, port: d.config.ports.server }]),
-  });
+  const listener = new RpcListener({ serve: (req, res) => server.serveRequest(req, res), tls: d.tls ?? NO_TLS, logger });
+  return {
+    http: server,
+    listenRpc: () => listener.listen(d.config.bindAddr, d.config.ports.server),
+    addresses: () => listener.addresses(),
+    serveRequest: (req, res) => server.serveRequest(req, res),
+    close: async () => {
+      await server.close();
+      await listener.close();
+    },
+  };
 }

@@ -22,6 +22,7 @@ import { guardAgentRoutes } from './acl-guards.ts';
 import { SessionTimers } from '../leader/session-ttl.ts';
 import { buildElection, buildLeaderSide, type LeaderSide } from '../leader/duties.ts';
 import type { LivenessHost } from '../leader/liveness.ts';
+import type { TlsConfigurator } from './tls-configurator.ts';
 import { operatorHandlers } from '../http/v1/operator.ts';
 import { ConfigEntryEndpoint } from '../endpoint/config-entries.ts';
 import { GatewayEndpoint } from '../endpoint/gateway-services.ts';
@@ -106,6 +107,8 @@ export interface AgentHooks {
   wan?: WanPool;
   /** Where the election greets followers' liveness probes (the internal RPC listener); absent: a port of its own. */
   liveness?: LivenessHost;
+  /** The agent's TLS settings, for its outgoing RPC (cross-datacenter forwarding, liveness probes). */
+  tls?: Pick<TlsConfigurator, 'outgoingRpc'>;
 }
 
 /** Wires replica, endpoints, leader timers and routes for one server. */
@@ -114,7 +117,8 @@ export function buildServer(
   observe: { telemetry: Telemetry; hub: LogHub }, hooks: AgentHooks,
 ): ServerParts {
   const replica = new Replica({ store, clock, logger: logger.child({ '@module': 'agent.replica' }) });
-  const election = buildElection(config, store, clock, logger, replica, { liveness: hooks.liveness });
+  const tls = hooks.tls;
+  const election = buildElection(config, store, clock, logger, replica, { liveness: hooks.liveness, probeTls: tls && (() => tls.outgoingRpc()) });
   const leadership: Leadership = election;
   const epDeps: EndpointDeps = {
     store, replica, clock, logger: logger.child({ '@module': 'agent.endpoint' }), leadership, random,
@@ -203,7 +207,7 @@ export function buildServer(
   }, reqCfg, config.nodeName));
   const router = hooks.wan?.enabled ? forwardingRouter(routes, {
     datacenter: config.datacenter, routes: hooks.wan, defaultToken: () => local.tokens.get('default'),
-    forwarder: new Forwarder({ logger, localAddress: config.bindAddr }),
+    forwarder: new Forwarder({ logger, localAddress: config.bindAddr, tls }),
   }) : routes;
   observe.telemetry.gauge('rpc.queries_blocking', 'Blocking queries waiting', () => replica.notifier.blocked);
   observe.telemetry.gauge('state.kv_entries', 'KV entries in the replica', () => replica.kvs.size);

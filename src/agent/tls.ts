@@ -1,13 +1,11 @@
 // The agent's TLS material, loaded and checked as Consul's tlsutil.Configurator does at start-up
 // (key pairs, CA files and directories, the verify_incoming/verify_outgoing rules), and the
-// node:tls server options of the HTTPS listener built from it.
+// node:tls server options built from it (tls-configurator.ts holds the live settings).
 import { readFileSync, readdirSync, lstatSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
 import { createSecureContext, type SecureVersion, type TlsOptions } from 'node:tls';
 import { goFileError } from '../api/errors.ts';
-import type { HttpsListenOptions } from '../http/index.ts';
-import type { RuntimeConfig } from './config/runtime.ts';
 import type { TlsConfig, TlsProtocolConfig } from './config/tls.ts';
 
 /** One protocol's loaded certificate, key and CA bundle (null without CAs, as Go's nil pool). */
@@ -152,15 +150,4 @@ export function serverTlsOptions(p: LoadedProtocol): TlsOptions {
     requestCert: p.config.verifyIncoming,
     rejectUnauthorized: p.config.verifyIncoming,
   };
-}
-
-/**
- * Loads the TLS material at start-up, as Consul's agent does before binding anything (bad files
- * or rules stop the agent), and returns the HTTPS listener settings when HTTPS listeners exist.
- */
-export function httpsListener(config: RuntimeConfig): HttpsListenOptions | null {
-  if (!config.tls) return null;
-  const loaded = loadTls(config.tls);
-  if (!config.httpsAddrs?.length) return null;
-  return { tls: serverTlsOptions(loaded.https), handshakeTimeout: config.limits.httpsHandshakeTimeout ?? 5_000 };
 }

@@ -102,7 +102,7 @@ async function run(args: string[], io: CliIO): Promise<number> {
     return 1;
   }
   io.stdout('==> Consul agent running!\n');
-  const stopReload = reloadOnHangup(async () => agent.local.reload((await loadConfig({ args, env: io.env })).config), io);
+  const stopReload = reloadOnHangup(async () => agent.reload((await loadConfig({ args, env: io.env })).config), io);
   const sig = await Promise.race([nextSignal(), left]);
   stopReload();
   const graceful = leavesOn(sig, config);

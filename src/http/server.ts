@@ -292,6 +292,16 @@ export class HttpServer {
     return srv;
   }
 
+  /** New TLS settings for the HTTPS listeners' new connections (a reload); open ones keep theirs. */
+  updateTls(options: TlsOptions): void {
+    for (const srv of this.#servers) {
+      if (srv instanceof http.Server) continue;
+      srv.setSecureContext(options);
+      // Read by each new connection, which setSecureContext leaves as they were.
+      Object.assign(srv, { requestCert: options.requestCert === true, rejectUnauthorized: options.rejectUnauthorized === true });
+    }
+  }
+
   /** The bound addresses (`host:port` or socket path), in listen order. */
   addresses(): string[] {
     return this.#servers.map((s) => {

@@ -1,6 +1,7 @@
 // The leader side of a server, wired once: its election (shared store: etcd lease election;
 // private store: itself) and the duties that run while it leads: a barrier so the replica holds
 // every earlier write, cluster identity and CA root, member health, and session TTL timers.
+import type { ConnectionOptions } from 'node:tls';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import { LazyManagedEtcdStore, type Store, type WatchBatch } from '../store/index.ts';
@@ -41,6 +42,8 @@ export interface ElectionOptions {
   ttlSeconds?: number;
   /** Where followers' liveness probes are greeted (the server port's RPC listener); absent: an ephemeral port of its own. */
   liveness?: LivenessHost;
+  /** TLS options of this server's probes to the leader's server port (null: plain TCP). */
+  probeTls?: () => ConnectionOptions | null;
 }
 
 /** Builds the election for the store: an etcd store is shared and elects; others are private. */
@@ -52,7 +55,7 @@ export function buildElection(config: RuntimeConfig, store: Store, clock: Clock,
   const ttlSeconds = o.ttlSeconds;
   // A managed server leads only while its etcd member votes (Consul: only voters lead).
   const canLead = store instanceof LazyManagedEtcdStore ? () => store.localRole() === 'voter' : undefined;
-  return new StoreElection({ store, clock, logger: log, self, replica, ttlSeconds, liveness, canLead });
+  return new StoreElection({ store, clock, logger: log, self, replica, ttlSeconds, liveness, canLead, probeTls: o.probeTls });
 }
 
 /** Wiring for the leader duties. */

@@ -13,6 +13,7 @@ import {
   LEADER_KEY, SERVERS_PREFIX, decodeJson, encodeJson, leaderRecordOf, type LeaderRecord, type ServerRecord,
 } from './servers.ts';
 import type { LeaderElection, ServerIdentity } from './election-types.ts';
+import type { ConnectionOptions } from 'node:tls';
 import { LeaderProbe, type LivenessHost } from './liveness.ts';
 
 /** Dependencies of an election. */
@@ -30,6 +31,8 @@ export interface ElectionDeps {
   liveness?: LivenessHost;
   /** Whether this server may lead now (a managed server: only while its etcd member votes). */
   canLead?: () => boolean;
+  /** TLS options of the probes to the leader's server port (null: plain TCP). */
+  probeTls?: () => ConnectionOptions | null;
 }
 
 /** Status records of followers are rewritten every this many heartbeats. */
@@ -79,7 +82,7 @@ export class StoreElection implements LeaderElection {
     this.#lastContact = deps.clock.now();
     this.#self = { ...deps.self, Lease: 0, LastIndex: 0, LastContactMs: 0, StatusAt: 0, Since: 0 };
     this.#probe = deps.liveness
-      ? new LeaderProbe({ clock: deps.clock, logger: deps.logger, onDead: (lease) => void this.#revokeDead(lease) })
+      ? new LeaderProbe({ clock: deps.clock, logger: deps.logger, onDead: (lease) => void this.#revokeDead(lease), tls: deps.probeTls })
       : null;
   }
 

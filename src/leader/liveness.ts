@@ -11,6 +11,7 @@
 // The address is published as `Liveness` in the server and leader records.
 import http from 'node:http';
 import net from 'node:net';
+import tls, { type ConnectionOptions } from 'node:tls';
 import type { Clock, TimerHandle } from '../clock.ts';
 import type { Logger } from '../log.ts';
 
@@ -191,6 +192,8 @@ export interface LeaderProbeDeps {
   onDead(lease: number): void;
   /** Longest wait between connection attempts that failed without proof (default 1 s). */
   retryMs?: number;
+  /** TLS options for the leader's server port (tls.internal_rpc.verify_outgoing), read per connection; null: plain TCP. */
+  tls?: () => ConnectionOptions | null;
 }
 
 /** A follower's connection to the leader's liveness listener. */
@@ -241,7 +244,9 @@ export class LeaderProbe {
     if (!target || this.#dead) return;
     const m = /^\[?([^\]]*)\]?:(\d+)$/.exec(target.address);
     if (!m) return;
-    const s = net.connect({ host: m[1], port: Number(m[2]) });
+    const secure = this.#d.tls?.();
+    // Over TLS the request waits for the handshake; a refused connection still fails with ECONNREFUSED.
+    const s = secure ? tls.connect({ ...secure, host: m[1], port: Number(m[2]) }) : net.connect({ host: m[1], port: Number(m[2]) });
     s.unref();
     this.#socket = s;
     let greeted = false;

@@ -9,8 +9,8 @@ export const implementedKeys: ReadonlySet<string> = new Set([
   'client_addr', 'addresses.*', 'ports.*', 'domain', 'alt_domain', 'log_level', 'log_json',
   'log_file', 'pid_file', 'ui_config.enabled', 'default_query_time', 'max_query_time',
   'limits.kv_max_value_size', 'limits.txn_max_req_len', 'limits.http_max_conns_per_client', 'limits.https_handshake_timeout',
-  // TLS for the HTTPS listener; tls.internal_rpc and tls.grpc are validated but not applied yet.
-  'tls.defaults.*', 'tls.https.*',
+  // TLS for the HTTPS listener and internal RPC; tls.grpc is validated but not applied yet.
+  'tls.defaults.*', 'tls.https.*', 'tls.internal_rpc.*',
   'http_config.*', 'acl.*', 'connect.enabled', 'connect.ca_provider', 'connect.ca_config',
   'session_ttl_min', 'disable_host_node_id', 'store', 'managed_etcd.*',
   'serf_lan', 'encrypt', 'encrypt_verify_incoming', 'encrypt_verify_outgoing', 'reconnect_timeout', 'rejoin_after_leave',

@@ -1,0 +1,129 @@
+// The server port's front door (Consul's handleConn for tls.internal_rpc): each connection's
+// first byte tells a TLS handshake (0x16) from plaintext HTTP. TLS is served with the agent's
+// internal RPC key pair, requiring a client certificate from the CA with verify_incoming;
+// plaintext is refused with verify_incoming, else served as before. Both end up as HTTP/1.1
+// keep-alive connections of one request listener. The TLS settings are read per connection, so
+// a reload applies to new connections at once.
+import http, { type RequestListener } from 'node:http';
+import net, { type AddressInfo, type Socket } from 'node:net';
+import tls, { type TLSSocket } from 'node:tls';
+import type { Logger } from '../log.ts';
+import type { TlsConfigurator } from './tls-configurator.ts';
+
+/** A TLS record's first byte (handshake content type). */
+const TLS_HANDSHAKE = 0x16;
+/** Milliseconds a connection has to send its first byte, then to finish its TLS handshake. */
+const FIRST_BYTE_TIMEOUT_MS = 5_000;
+
+/** Options of the front door. */
+export interface RpcListenerOptions {
+  /** Answers every request, over plaintext or TLS. */
+  serve: RequestListener;
+  tls: Pick<TlsConfigurator, 'incomingRpc' | 'verifyIncomingRpc' | 'version'>;
+  logger: Logger;
+}
+
+/** Accepts plaintext and TLS connections on one port and hands them to one HTTP/1.1 server. */
+export class RpcListener {
+  readonly #o: RpcListenerOptions;
+  readonly #http: http.Server;
+  readonly #sockets = new Set<Socket>();
+  #net: net.Server | null = null;
+  #tls: tls.Server | null = null;
+  /** The TlsConfigurator version #tls was made from. */
+  #tlsVersion = -1;
+
+  constructor(o: RpcListenerOptions) {
+    this.#o = o;
+    this.#http = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, o.serve);
+  }
+
+  /** Binds `host:port` (0: an ephemeral port). */
+  listen(host: string, port: number): Promise<void> {
+    const srv = net.createServer((sock) => this.accept(sock));
+    this.#net = srv;
+    return new Promise((resolve, reject) => {
+      srv.once('error', reject);
+      srv.listen(port, host, () => {
+        srv.off('error', reject);
+        srv.on('error', (err) => this.#o.logger.warn({ err }, 'internal RPC listener error'));
+        resolve();
+      });
+    });
+  }
+
+  /** The bound `host:port`, or none before listen(). */
+  addresses(): string[] {
+    const a = this.#net?.address() as AddressInfo | null | undefined;
+    if (!a) return [];
+    return [a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`];
+  }
+
+  /** Takes over a connection accepted elsewhere (a listener shared with another service). */
+  accept(sock: Socket): void {
+    this.#sockets.add(sock);
+    sock.once('close', () => this.#sockets.delete(sock));
+    sock.on('error', () => undefined);
+    sock.setTimeout(FIRST_BYTE_TIMEOUT_MS, () => sock.destroy());
+    sock.once('data', (chunk: Buffer) => {
+      sock.pause();
+      sock.unshift(chunk);
+      sock.setTimeout(0);
+      this.#route(sock, chunk[0] === TLS_HANDSHAKE);
+      process.nextTick(() => sock.resume());
+    });
+  }
+
+  #route(sock: Socket, overTls: boolean): void {
+    const conn = `from=${sock.remoteAddress}:${sock.remotePort}`;
+    if (!overTls) {
+      if (this.#o.tls.verifyIncomingRpc()) {
+        this.#o.logger.warn({ conn }, 'Non-TLS connection attempted with VerifyIncoming set');
+        sock.destroy();
+        return;
+      }
+      this.#http.emit('connection', sock);
+      return;
+    }
+    const server = this.#tlsServer();
+    if (!server) {
+      this.#o.logger.warn({ conn }, 'TLS connection attempted, server not configured for TLS');
+      sock.destroy();
+      return;
+    }
+    server.emit('connection', sock);
+  }
+
+  /** The TLS side with the current settings, null without an internal RPC key pair. */
+  #tlsServer(): tls.Server | null {
+    const { tls: t } = this.#o;
+    if (this.#tls && this.#tlsVersion === t.version) return this.#tls;
+    const opts = t.incomingRpc();
+    this.#tlsVersion = t.version;
+    if (!opts) return (this.#tls = null);
+    if (this.#tls) {
+      // A reload: new connections use the new key pair, CAs and client-certificate rule.
+      this.#tls.setSecureContext(opts);
+      Object.assign(this.#tls, { requestCert: opts.requestCert === true, rejectUnauthorized: opts.rejectUnauthorized === true });
+      return this.#tls;
+    }
+    const server = tls.createServer({ ...opts, handshakeTimeout: FIRST_BYTE_TIMEOUT_MS });
+    server.on('secureConnection', (s: TLSSocket) => this.#http.emit('connection', s));
+    server.on('tlsClientError', (err, s: TLSSocket) => {
+      this.#o.logger.warn({ conn: `from=${s.remoteAddress}:${s.remotePort}`, error: err.message }, 'failed TLS handshake on the internal RPC port');
+    });
+    return (this.#tls = server);
+  }
+
+  /** Stops accepting (new connections are refused) and closes every connection. */
+  async close(): Promise<void> {
+    const srv = this.#net;
+    this.#net = null;
+    if (!srv) return;
+    const closed = new Promise<void>((resolve) => srv.close(() => resolve()));
+    this.#http.closeIdleConnections();
+    for (const s of this.#sockets) s.destroy();
+    this.#http.closeAllConnections();
+    await closed;
+  }
+}
