@@ -9,8 +9,9 @@ import { serviceTtl, type DnsConfig } from './config.ts';
 import type { DnsQuery, Locality } from './name.ts';
 import {
   addressRecords, metaTxt, nodeFqdn, nsRecords, recordKey, serviceAddressRecords, serviceFqdn,
-  shuffle, soaRecord, srvTarget, srvWeight,
+  shuffle, soaRecord, srvTarget, srvWeight, wanInstance,
 } from './records.ts';
+import { ACCEPT, wanNodeAddress } from '../endpoint/translate-addr.ts';
 
 /** The sections of a reply. */
 export interface Sections {
@@ -104,7 +105,8 @@ function nodeAnswer(q: Question, name: string, ctx: AnswerContext): Sections {
   if (!node) throw new NotFoundError(`no node ${name}`);
   const out = empty();
   const ttl = ctx.cfg.nodeTtl;
-  out.answers.push(...addressRecords(q.name, node.Address, q.type, ttl));
+  const address = ctx.cfg.wanAddresses ? wanNodeAddress(node.Address, node.TaggedAddresses, ACCEPT.any) : node.Address;
+  out.answers.push(...addressRecords(q.name, address, q.type, ttl));
   if (q.type === 'TXT' || q.type === 'ANY') out.answers.push(...metaTxt(q.name, node, ttl));
   else if (ctx.cfg.nodeMetaTxt && out.answers.length) out.additionals.push(...metaTxt(q.name, node, ttl));
   return out;
@@ -119,7 +121,8 @@ function serviceAnswer(q: Question, service: string, tag: string, connect: boole
 }
 
 /** The records one instance contributes to a service answer: its answers and the additional records resolving them. */
-export function instanceRecords(q: Question, i: DnsInstance, ttl: number, cfg: DnsConfig): { answers: Answer[]; extras: Answer[] } {
+export function instanceRecords(q: Question, instance: DnsInstance, ttl: number, cfg: DnsConfig): { answers: Answer[]; extras: Answer[] } {
+  const i = cfg.wanAddresses ? wanInstance(instance, q.type) : instance;
   if (q.type === 'SRV') {
     const { target, extra } = srvTarget(i, cfg, q.domain, ttl);
     return { answers: [{ type: 'SRV', name: q.name, ttl, data: { priority: 1, weight: srvWeight(i), port: i.service.Port, target } }], extras: extra };

@@ -18,12 +18,15 @@ export function encodeDnsConfig(cfg: DnsConfig): string {
     onlyPassing: cfg.onlyPassing, udpAnswerLimit: cfg.udpAnswerLimit, aRecordLimit: cfg.aRecordLimit,
     enableTruncate: cfg.enableTruncate, nodeMetaTxt: cfg.nodeMetaTxt, disableCompression: cfg.disableCompression,
     recursors: cfg.recursors, recursorStrategy: cfg.recursorStrategy, recursorTimeoutMs: cfg.recursorTimeoutMs, soa: cfg.soa,
+    translateWanAddrs: cfg.translateWanAddrs, wanAddresses: cfg.wanAddresses,
   };
   return Buffer.from(JSON.stringify(w)).toString('base64url');
 }
 
 const NUMBERS = ['nodeTtl', 'maxStaleMs', 'udpAnswerLimit', 'aRecordLimit', 'recursorTimeoutMs'] as const;
 const BOOLEANS = ['allowStale', 'onlyPassing', 'enableTruncate', 'nodeMetaTxt', 'disableCompression'] as const;
+// Absent in the settings of agents from before WAN translation: false.
+const OPTIONAL_BOOLEANS = ['translateWanAddrs', 'wanAddresses'] as const;
 
 /** Settings from a header value, for `datacenter`; throws BadRequestError on anything malformed. */
 export function decodeDnsConfig(value: string, datacenter: string): DnsConfig {
@@ -41,6 +44,7 @@ export function decodeDnsConfig(value: string, datacenter: string): DnsConfig {
   if (w.domain === '') bad('domain');
   for (const k of NUMBERS) if (typeof w[k] !== 'number' || !Number.isFinite(w[k]) || w[k] < 0) bad(k);
   for (const k of BOOLEANS) if (typeof w[k] !== 'boolean') bad(k);
+  for (const k of OPTIONAL_BOOLEANS) if (w[k] !== undefined && typeof w[k] !== 'boolean') bad(k);
   const pairs = (v: unknown): v is [string, number][] => Array.isArray(v)
     && v.every((p) => Array.isArray(p) && p.length === 2 && typeof p[0] === 'string' && typeof p[1] === 'number' && p[1] >= 0);
   if (!pairs(w.serviceTtl)) bad('serviceTtl');
@@ -57,5 +61,6 @@ export function decodeDnsConfig(value: string, datacenter: string): DnsConfig {
     recursors: w.recursors.map((r) => ({ host: r.host, port: r.port })), recursorStrategy: w.recursorStrategy,
     recursorTimeoutMs: w.recursorTimeoutMs,
     soa: { refresh: w.soa.refresh, retry: w.soa.retry, expire: w.soa.expire, minTtl: w.soa.minTtl },
+    translateWanAddrs: w.translateWanAddrs === true, wanAddresses: w.wanAddresses === true,
   };
 }

@@ -36,6 +36,14 @@ export interface DnsConfig {
   recursorStrategy: 'sequential' | 'random';
   recursorTimeoutMs: number;
   soa: SoaConfig;
+  /** The agent's translate_wan_addrs: answers from another datacenter use WAN addresses. */
+  translateWanAddrs: boolean;
+  /**
+   * Set only on the settings an agent sends with a question for another datacenter when it
+   * translates: every answer of this handler shows WAN addresses (the answering datacenter is
+   * remote to the asker, though it is the handler's own).
+   */
+  wanAddresses: boolean;
 }
 
 function ms(v: unknown, dflt: number): number {
@@ -91,6 +99,7 @@ export function dnsConfigFrom(config: RuntimeConfig): DnsConfig {
     recursorStrategy: d.recursor_strategy === 'random' ? 'random' : 'sequential',
     recursorTimeoutMs: ms(d.recursor_timeout, 2000),
     soa: { refresh: num(soa.refresh, 3600), retry: num(soa.retry, 600), expire: num(soa.expire, 86400), minTtl: num(soa.min_ttl, 0) },
+    translateWanAddrs: config.translateWanAddrs === true, wanAddresses: false,
   };
 }
 

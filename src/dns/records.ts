@@ -6,6 +6,7 @@ import type { Node, NodeService } from '../api/catalog-types.ts';
 import type { DnsInstance } from '../endpoint/dns-view.ts';
 import type { DnsConfig } from './config.ts';
 import { ipToHex } from './name.ts';
+import { acceptFor, translateNode, translateService } from '../endpoint/translate-addr.ts';
 
 /** Address records of `address` under `name` for the question type (A, AAAA, CNAME for hostnames). */
 export function addressRecords(name: string, address: string, qtype: string, ttl: number): Answer[] {
@@ -21,6 +22,12 @@ export function addressRecords(name: string, address: string, qtype: string, ttl
 /** The address clients should use for an instance: the service's, else its node's. */
 export function instanceAddress(i: DnsInstance): string {
   return i.service.Address || i.node.Address;
+}
+
+/** An instance as an agent of another datacenter that translates WAN addresses sees it, for a question of `qtype`. */
+export function wanInstance(i: DnsInstance, qtype: string): DnsInstance {
+  const accept = acceptFor(qtype);
+  return { ...i, node: translateNode(i.node, accept), service: translateService(i.service, accept) };
 }
 
 /** SRV weight: Weights.Warning when a check is warning, Weights.Passing otherwise. */

@@ -68,6 +68,8 @@ export interface RuntimeConfig {
     };
   };
   connect: { enabled: boolean; caProvider: string; caConfig: Record<string, unknown> };
+  /** translate_wan_addrs: DNS and HTTP results from another datacenter show WAN addresses (the loader always sets it). */
+  translateWanAddrs?: boolean;
   /** Milliseconds; session TTL floor (Consul's session_ttl_min, default 10s). */
   sessionTtlMin: number;
   /** The LAN gossip pool; the loader always sets it. Absent: an in-process agent without a pool (its only member is itself). */

@@ -60,6 +60,7 @@ function debugConfig(c: RuntimeConfig): Record<string, unknown> {
     MaxQueryTime: formatGoDuration(c.maxQueryTime), ACLsEnabled: c.acl.enabled,
     ACLResolverSettings: { ACLDefaultPolicy: c.acl.defaultPolicy, ACLDownPolicy: c.acl.downPolicy },
     ConnectEnabled: c.connect.enabled, ConnectCAProvider: c.connect.caProvider, NodeMeta: c.nodeMeta,
+    TranslateWANAddrs: c.translateWanAddrs === true,
     Version: CONSUL_API_VERSION, Revision: gitRevision(),
   };
 }
