@@ -23,6 +23,7 @@ import { buildServer, type AgentHooks, type Endpoints } from './server.ts';
 import { LanPool } from './lan-pool.ts';
 import { WanPool } from './wan-pool.ts';
 import { wanDnsWrapper } from './dc-dns.ts';
+import { translateHeaders, translatingRouter, wanDnsSettings } from './translate-wan.ts';
 import { MemberReconciler } from '../leader/reconcile.ts';
 import type { Transport } from '../gossip/index.ts';
 import type { Local } from './local/index.ts';
@@ -178,12 +179,14 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
     },
     stop: () => aclReaper.stop(),
   });
+  // Translation is this agent's setting: only its own HTTP listeners translate, never the RPC one.
+  const translate = { datacenter: config.datacenter, enabled: config.translateWanAddrs === true };
   const http = new HttpServer({
-    router, logger: logger.child({ '@module': 'agent.http' }), metrics: telemetry,
+    router: translatingRouter(router, translate), logger: logger.child({ '@module': 'agent.http' }), metrics: telemetry,
     config: {
       // Read per request: enabling ACLs at runtime switches the policy to deny.
       get defaultAclPolicy() { return config.acl.defaultPolicy; },
-      responseHeaders: config.http.responseHeaders,
+      responseHeaders: { ...config.http.responseHeaders, ...translateHeaders(translate.enabled) },
       allowWriteHttpFrom: config.http.allowWriteHttpFrom, maxConnsPerClient: config.limits.httpMaxConnsPerClient,
       prettyAll: config.dev,
     },
@@ -199,7 +202,8 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
     isLeader: () => epDeps.leadership.isLeader(), lastContact: () => replica.lastContact, now: () => clock.now(),
     consistentRead: () => consistentRead(epDeps), logger: logger.child({ '@module': 'dns' }),
   };
-  const ownDns = staleBounded(dcDns(dnsHandler, () => dnsAcl(local, endpoints).token()), dnsConfigFrom(config), stale);
+  // Translating, questions for another datacenter go there under this agent's settings asking for WAN addresses.
+  const ownDns = staleBounded(dcDns(dnsHandler, () => dnsAcl(local, endpoints).token(), wanDnsSettings(dnsConfigFrom(config))), dnsConfigFrom(config), stale);
   const dns = new DnsServer({ handler: ownDns, logger: logger.child({ '@module': 'dns' }) });
   // Handlers per client token and settings (tokens hold no newline), bounded like dnsFor's.
   const clientDns = tokenHandlers((key) => {
@@ -211,7 +215,8 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       cfg, view: new DnsView(replica, { token: () => token, resolve: (s) => endpoints.acl.resolver.resolve(s) }),
       fastPath: true, recursion: delegateRecursion,
     });
-    return staleBounded(dcDns(handler, () => token, { domain: cfg.domain, altDomain: cfg.altDomain, settings }), cfg, stale);
+    const client = wanDnsSettings(cfg) ?? { domain: cfg.domain, altDomain: cfg.altDomain, settings };
+    return staleBounded(dcDns(handler, () => token, client), cfg, stale);
   });
   // Client agents reach servers on ports.server; an agent built without a pool (in-process
   // tests) has no clients and binds no RPC port.
