@@ -2,7 +2,8 @@
 // on, dc2's (127.0.0.3) has it off, both catalogs hold `web` on nodes with `wan` tagged addresses.
 // dc1 answers dig web.service.dc2.consul (A, SRV target and port, node) and ?dc=dc2 catalog and
 // health reads with dc2's WAN addresses and says X-Consul-Translate-Addresses; its own results
-// keep the LAN ones; dc2 translates nothing, for either datacenter.
+// keep the LAN ones; dc2 translates nothing, for either datacenter. dc1 client agents translate
+// by their own setting, not their server's.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -16,7 +17,7 @@ import { logTails, until } from './support/wait.ts';
 const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'proconsul.js');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-wan-translate-'));
 
-interface Proc { node: string; dc: string; ip: string; http: string; dns: number; wan: number; child?: ChildProcess; log: string }
+interface Proc { node: string; dc: string; ip: string; http: string; dns: number; wan: number; lan?: number; child?: ChildProcess; log: string }
 const procs: Proc[] = [];
 
 after(() => {
@@ -65,7 +66,7 @@ async function seed(p: Proc, n: number): Promise<void> {
 before(async () => {
   for (const [node, dc, ip, translate] of [['s1', 'dc1', '127.0.0.2', true], ['s2', 'dc2', '127.0.0.3', false]] as const) {
     const [http, dns, lan, wan, server] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
-    procs.push({ node, dc, ip, http: `http://${ip}:${http}`, dns, wan, log: '' });
+    procs.push({ node, dc, ip, http: `http://${ip}:${http}`, dns, wan, lan, log: '' });
     fs.writeFileSync(path.join(dir, `${node}.json`), JSON.stringify({
       ports: { http, dns, grpc: -1, grpc_tls: -1, serf_lan: lan, serf_wan: wan, server }, translate_wan_addrs: translate,
     }));
@@ -157,4 +158,48 @@ test('dc2 (not translating) answers ?dc=dc1 and dc1 names with LAN addresses and
   }, POLL);
   assert.deepEqual(sorted(a), ['10.1.0.2', '10.1.0.7']);
   assert.deepEqual(sorted(await digAt(dc2.ip, dc2.dns, 'web.service.dc1.consul', 'SRV')), ['1 1 8080 0a010007.addr.dc1.consul.', '1 1 9090 nb.node.dc1.consul.']);
+});
+
+async function startClient(node: string, ip: string, translate: boolean): Promise<Proc> {
+  const [dc1] = procs;
+  const [http, dns, lan] = [await freePort(), await freePort(), await freePort()];
+  const client: Proc = { node, dc: 'dc1', ip, http: `http://${ip}:${http}`, dns, wan: 0, log: '' };
+  procs.push(client);
+  fs.writeFileSync(path.join(dir, `${node}.json`), JSON.stringify({
+    ports: { http, dns, grpc: -1, grpc_tls: -1, serf_lan: lan, serf_wan: -1, server: await freePort() }, translate_wan_addrs: translate,
+  }));
+  client.child = spawn(process.execPath, [BIN, 'agent', '-node', node, '-datacenter', 'dc1', '-bind', ip, '-client', ip,
+    '-data-dir', path.join(dir, node), '-config-file', path.join(dir, `${node}.json`), '-retry-join', `${dc1.ip}:${dc1.lan}`, '-retry-interval', '1s'],
+  { stdio: ['ignore', 'pipe', 'pipe'] });
+  client.child.stdout!.on('data', (c: Buffer) => { client.log += c.toString(); });
+  client.child.stderr!.on('data', (c: Buffer) => { client.log += c.toString(); });
+  return client;
+}
+
+test('dc1 client agents translate by their own setting, whatever their server\'s, over HTTP and DNS', async () => {
+  const [on, off] = [await startClient('c1', '127.0.0.5', true), await startClient('c2', '127.0.0.6', false)];
+  for (const c of [on, off]) {
+    await until(`web.service.dc2.consul through ${c.node}`, 20_000, async () =>
+      (await digAt(c.ip, c.dns, 'web.service.dc2.consul').catch(() => undefined))?.answer.length === 2, POLL);
+  }
+  assert.deepEqual(sorted(await digAt(on.ip, on.dns, 'web.service.dc2.consul')), ['198.51.100.22', '203.0.113.27']);
+  assert.deepEqual(sorted(await digAt(on.ip, on.dns, 'web.service.dc2.consul', 'SRV')), ['1 1 18080 cb00711b.addr.dc2.consul.', '1 1 9090 nb.node.dc2.consul.']);
+  assert.deepEqual(sorted(await digAt(on.ip, on.dns, 'web.service.consul')), ['10.1.0.2', '10.1.0.7']);
+  assert.deepEqual(sorted(await digAt(off.ip, off.dns, 'web.service.dc2.consul')), ['10.2.0.2', '10.2.0.7']);
+  assert.deepEqual(sorted(await digAt(off.ip, off.dns, 'web.service.dc2.consul', 'SRV')), ['1 1 8080 0a020007.addr.dc2.consul.', '1 1 9090 nb.node.dc2.consul.']);
+
+  const cat = await call(on, 'GET', '/v1/catalog/service/web?dc=dc2');
+  assert.equal(cat.status, 200, cat.text);
+  assert.equal(cat.headers.get('x-consul-translate-addresses'), 'true');
+  assert.deepEqual((JSON.parse(cat.text) as ServiceNode[]).map((s) => [s.Node, s.Address, s.ServiceAddress, s.ServicePort]).sort(),
+    [['na', '198.51.100.21', '203.0.113.27', 18080], ['nb', '198.51.100.22', '', 9090]]);
+  assert.deepEqual((await get<Health>(on, '/v1/health/service/web?dc=dc2'))!.map((e) => [e.Node.Address, e.Service.Address, e.Service.Port]).sort(),
+    [['198.51.100.21', '203.0.113.27', 18080], ['198.51.100.22', '', 9090]]);
+  assert.deepEqual((await get<Health>(on, '/v1/health/service/web'))!.map((e) => [e.Node.Address, e.Service.Port]).sort(),
+    [['10.1.0.1', 8080], ['10.1.0.2', 9090]]);
+  const plain = await call(off, 'GET', '/v1/catalog/service/web?dc=dc2');
+  assert.equal(plain.headers.get('x-consul-translate-addresses'), null);
+  assert.deepEqual((JSON.parse(plain.text) as ServiceNode[]).map((s) => [s.Node, s.Address, s.ServiceAddress, s.ServicePort]).sort(),
+    [['na', '10.2.0.1', '10.2.0.7', 8080], ['nb', '10.2.0.2', '', 9090]]);
+  for (const c of [on, off]) c.child!.kill('SIGKILL');
 });

@@ -27,6 +27,7 @@ import { createLocal, type Local } from './local/index.ts';
 import { remoteCatalogTarget, type ServerCall } from './local/remote-target.ts';
 import { prometheusRetention } from './server.ts';
 import { ServerList } from './server-list.ts';
+import { translateHeaders, translatingRouter } from './translate-wan.ts';
 
 /** A running (or ready to run) client agent: anti-entropy and every other request go through the servers. */
 export interface ClientAgent extends AgentBase {
@@ -89,10 +90,11 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
       setTimeout(() => void (deps.shutdown ?? (() => agent.stop()))(), 100);
     },
   });
+  const translate = { datacenter: config.datacenter, enabled: config.translateWanAddrs === true };
   const http = new HttpServer({
-    router: acl ? acl.routes(routes, reqCfg, forward) : routes, logger: logger.child({ '@module': 'agent.http' }), metrics: telemetry,
+    router: translatingRouter(acl ? acl.routes(routes, reqCfg, forward) : routes, translate), logger: logger.child({ '@module': 'agent.http' }), metrics: telemetry,
     config: {
-      defaultAclPolicy: config.acl.defaultPolicy, responseHeaders: config.http.responseHeaders,
+      defaultAclPolicy: config.acl.defaultPolicy, responseHeaders: { ...config.http.responseHeaders, ...translateHeaders(translate.enabled) },
       allowWriteHttpFrom: config.http.allowWriteHttpFrom, maxConnsPerClient: config.limits.httpMaxConnsPerClient, prettyAll: config.dev,
     },
   });
