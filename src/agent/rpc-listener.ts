@@ -28,6 +28,8 @@ export class RpcListener {
   readonly #o: RpcListenerOptions;
   readonly #http: http.Server;
   readonly #sockets = new Set<Socket>();
+  /** `from=ip:port` of each connection, for logs written after its socket is gone. */
+  readonly #peers = new WeakMap<Socket, string>();
   #net: net.Server | null = null;
   #tls: tls.Server | null = null;
   /** The TlsConfigurator version #tls was made from. */
@@ -76,6 +78,7 @@ export class RpcListener {
 
   #route(sock: Socket, overTls: boolean): void {
     const conn = `from=${sock.remoteAddress}:${sock.remotePort}`;
+    this.#peers.set(sock, conn);
     if (!overTls) {
       if (this.#o.tls.verifyIncomingRpc()) {
         this.#o.logger.warn({ conn }, 'Non-TLS connection attempted with VerifyIncoming set');
@@ -104,15 +107,28 @@ export class RpcListener {
     if (this.#tls) {
       // A reload: new connections use the new key pair, CAs and client-certificate rule.
       this.#tls.setSecureContext(opts);
-      Object.assign(this.#tls, { requestCert: opts.requestCert === true, rejectUnauthorized: opts.rejectUnauthorized === true });
+      Object.assign(this.#tls, { requestCert: opts.requestCert === true });
       return this.#tls;
     }
-    const server = tls.createServer({ ...opts, handshakeTimeout: FIRST_BYTE_TIMEOUT_MS });
-    server.on('secureConnection', (s: TLSSocket) => this.#http.emit('connection', s));
+    // Client certificates are checked here rather than by node:tls, to log why one was refused.
+    const server = tls.createServer({ ...opts, rejectUnauthorized: false, handshakeTimeout: FIRST_BYTE_TIMEOUT_MS });
+    server.on('secureConnection', (s: TLSSocket) => {
+      if (this.#o.tls.verifyIncomingRpc() && !s.authorized) {
+        this.#o.logger.warn({ conn: this.#peer(s), error: String(s.authorizationError) }, 'internal RPC client certificate refused');
+        s.destroy();
+        return;
+      }
+      this.#http.emit('connection', s);
+    });
     server.on('tlsClientError', (err, s: TLSSocket) => {
-      this.#o.logger.warn({ conn: `from=${s.remoteAddress}:${s.remotePort}`, error: err.message }, 'failed TLS handshake on the internal RPC port');
+      this.#o.logger.warn({ conn: this.#peer(s), error: err.message }, 'failed TLS handshake on the internal RPC port');
     });
     return (this.#tls = server);
+  }
+
+  #peer(s: TLSSocket): string {
+    const raw = (s as TLSSocket & { _parent?: Socket })._parent;
+    return (raw && this.#peers.get(raw)) ?? `from=${s.remoteAddress}:${s.remotePort}`;
   }
 
   /** Stops accepting (new connections are refused) and closes every connection. */
