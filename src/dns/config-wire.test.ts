@@ -32,3 +32,14 @@ test('malformed settings are a bad request', () => {
     assert.throws(() => decodeDnsConfig(bad, 'dc1'), BadRequestError, bad);
   }
 });
+
+test('the WAN translation flags survive the header; settings without them decode as off', () => {
+  const cfg = { ...dnsConfigFrom(devConfig({ translateWanAddrs: true })), wanAddresses: true };
+  assert.deepEqual(decodeDnsConfig(encodeDnsConfig(cfg), 'dc2'), { ...cfg, datacenter: 'dc2' });
+  const w = JSON.parse(Buffer.from(encodeDnsConfig(cfg), 'base64url').toString()) as Record<string, unknown>;
+  delete w.translateWanAddrs;
+  delete w.wanAddresses;
+  const old = decodeDnsConfig(Buffer.from(JSON.stringify(w)).toString('base64url'), 'dc2');
+  assert.deepEqual([old.translateWanAddrs, old.wanAddresses], [false, false]);
+  assert.throws(() => decodeDnsConfig(Buffer.from(JSON.stringify({ ...w, wanAddresses: 'yes' })).toString('base64url'), 'dc2'), BadRequestError);
+});

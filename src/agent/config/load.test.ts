@@ -175,3 +175,10 @@ test('flags map onto config keys, including -node-meta and durations', async () 
   assert.equal(config.defaultQueryTime, 60_000);
   assert.deepEqual(config.store, { backend: 'etcd', etcd: { endpoints: ['http://h1:2379', 'http://h2:2379'] } });
 });
+
+test('translate_wan_addrs is off by default and implemented when set', async () => {
+  assert.equal((await load(['-dev'])).config.translateWanAddrs, false);
+  const { config, warnings } = await load(['-dev', '-hcl', 'translate_wan_addrs = true']);
+  assert.equal(config.translateWanAddrs, true);
+  assert.ok(!warnings.some((w) => w.includes('translate_wan_addrs')), warnings.join('\n'));
+});
