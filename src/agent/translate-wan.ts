@@ -94,10 +94,13 @@ export function translatingRouter(router: Pick<Router, 'match' | 'list'>, d: Tra
       const shape = m ? translatedShape(method, path) : undefined;
       if (!m || !shape) return m;
       const handler: Handler = async (req) => {
+        const dc = req.query.get('dc') ?? '';
+        // Only a prepared query can come back from elsewhere unasked; skip parsing local answers.
+        if (shape !== 'query' && (!dc || dc === d.datacenter)) return m.handler(req);
         const res = await m.handler(req);
         const json = jsonOf(res);
         if (json === undefined) return res;
-        const out = translateBody(shape, json, req.query.get('dc') ?? '', d.datacenter);
+        const out = translateBody(shape, json, dc, d.datacenter);
         if (out === json) return res;
         const { raw: _raw, ...rest } = res;
         return { ...rest, body: out };
