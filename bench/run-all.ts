@@ -1,6 +1,6 @@
 // `npm run bench`: every benchmark in sequence, each in its own Node process at a size that
 // keeps the whole run to a few minutes on 2 cores (KV --quick, DNS 1 s per run and 1 round, fan-out at
-// 10,000 health watchers, catalog at 10,000 instances, failover 3 trials, startup 10 runs, client forwarding 2 s cells). Each script's output streams through;
+// 10,000 health watchers over HTTP/1.1 and 50,000 over HTTP/2 streams (--full, ~30 s), catalog at 10,000 instances, failover 3 trials, startup 10 runs, client forwarding 2 s cells). Each script's output streams through;
 // at the end one line per benchmark with its ratio line, the last line naming all of them.
 //
 //   node bench/run-all.ts            # ~2–3 min
@@ -21,6 +21,7 @@ const BENCHES: Bench[] = [
   { name: 'kv', script: 'kv.ts', args: ['--quick'] },
   { name: 'dns', script: 'dns.ts', args: ['1', '32', '1'] },
   { name: 'fanout', script: 'fanout.ts', args: opts.quick ? ['--quick'] : [] },
+  { name: 'fanout-h2', script: 'fanout.ts', args: opts.quick ? ['--quick', '--h2'] : ['--full'] },
   { name: 'catalog', script: 'catalog.ts', args: ['--quick'] },
   { name: 'failover', script: 'failover.ts', args: opts.quick ? ['--quick'] : ['--trials', '3'] },
   { name: 'startup', script: 'startup.ts', args: opts.quick ? ['--quick'] : [] },
