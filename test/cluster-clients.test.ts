@@ -103,11 +103,14 @@ before(async () => {
   fs.writeFileSync(path.join(dir, 'agent.json'), JSON.stringify({
     ports: { http: ports.http, dns: ports.dns, grpc: -1, grpc_tls: -1, serf_lan: ports.serf, serf_wan: ports.wan, server: ports.server },
     managed_etcd: { client_port: ports.etcdClient, peer_port: ports.etcdPeer }, retry_interval: '1s',
-    // With Consul's LAN defaults (1 s probes, suspicion_mult 4) a killed member of this pool was
-    // failed everywhere in 6.9-8.6 s over six runs, and the simulation's 40 seeds reach 9.1 s
-    // (test/gossip-sim.test.ts asserts the 10 s bound there, deterministically); faster probes
+    // With Consul's LAN defaults (1 s probes, 500 ms probe timeout, suspicion_mult 4) a killed client
+    // is failed everywhere in 5.4-8 s on a loaded machine, once 10 s at a load average near 30: the
+    // minimum suspicion timeout is 4 s, and the last watcher's first probe of the victim can come
+    // 5-6 s after the kill. test/gossip-sim.test.ts holds the default timings to the issue's 10 s
+    // bound deterministically (single kills, a kill soon after another failure, incarnation skew);
+    // here probes twice as fast, with the probe timeout at half the interval as in the defaults,
     // and one confirmation fewer keep this multi-process test clear of its 10 s deadline.
-    gossip_lan: { probe_interval: '500ms', suspicion_mult: 3 },
+    gossip_lan: { probe_interval: '500ms', probe_timeout: '250ms', suspicion_mult: 3 },
   }));
   for (const a of agents) launch(a);
   await until('one leader agreed by the three servers', 45_000, async () => {
@@ -231,6 +234,11 @@ test('kill -9 of the server a client talks to: the client fails over and keeps w
 });
 
 test('kill -9 of a client: failed everywhere and serfHealth critical; restart brings it back with its services', async () => {
+  // The server killed in the previous step is failed everywhere first: probes of a member that is
+  // still suspect take whole probe intervals, and this step times the client's detection alone.
+  for (const a of agents.filter((x) => !x.dead)) {
+    for (const s of servers.filter((x) => x.dead)) await until(`${s.name} failed in ${a.name}'s members`, 30_000, async () => (await statusOf(a, s.name)) === 4, POLL);
+  }
   const t0 = Date.now();
   killHard(c2);
   const watchers = agents.filter((a) => !a.dead);
