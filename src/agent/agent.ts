@@ -2,7 +2,8 @@
 // transports from a RuntimeConfig; start() opens the store, runs the leader's start-up duties
 // and binds the listeners; stop() releases everything.
 import fs from 'node:fs';
-import type { RequestListener } from 'node:http';
+import type { RequestListener, Server } from 'node:http';
+import type { Socket } from 'node:net';
 import path from 'node:path';
 import { systemClock, type Clock } from '../clock.ts';
 import { createLogger, LogHub, type Logger } from '../log.ts';
@@ -33,6 +34,7 @@ import { addAutopilot, buildManagedStore } from './managed-etcd.ts';
 import { applyPersistedAcl } from './acl-enable.ts';
 import { CoordinateSync, coordinateSettings } from './coordinates.ts';
 import { createRpcServer, tokenHandlers } from './rpc-server.ts';
+import { RpcListener } from './rpc-listener.ts';
 import { AGENT_STARTING } from './forward.ts';
 import { LivenessGreeter, livenessAddress } from '../leader/liveness.ts';
 
@@ -93,7 +95,9 @@ export interface Agent extends AgentBase {
   readonly dnsHandler: DnsHandler;
 }
 
-function buildStore(config: RuntimeConfig, clock: Clock, logger: Logger, rpcRequests: RequestListener): Store {
+function buildStore(
+  config: RuntimeConfig, clock: Clock, logger: Logger, rpcRequests: RequestListener, acceptConnection: (sock: Socket, server: Server) => void,
+): Store {
   if (config.store.backend === 'memory') return new MemoryStore({ clock });
   if (config.store.backend === 'embedded') {
     if (!config.dataDir) throw new Error('data_dir cannot be empty');
@@ -106,7 +110,7 @@ function buildStore(config: RuntimeConfig, clock: Clock, logger: Logger, rpcRequ
       endpoints: config.store.etcd.endpoints, prefix: `/proconsul/${config.datacenter}/`, logger: logger.child({ '@module': 'store' }),
     });
   }
-  if (config.store.backend === 'managed') return buildManagedStore(config, logger.child({ '@module': 'store' }), rpcRequests);
+  if (config.store.backend === 'managed') return buildManagedStore(config, logger.child({ '@module': 'store' }), rpcRequests, acceptConnection);
   throw new Error(`store backend ${config.store.backend} is not available yet`);
 }
 
@@ -122,10 +126,17 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   // A managed store listens on the server port from the start (etcd bootstrap); the internal RPC
   // then shares its listener and answers once the replica runs.
   let rpcServe: RequestListener | null = null;
+  // Its connections come through the same TLS front door as a server port of the agent's own,
+  // except that the etcd bootstrap between servers stays plaintext (verify_incoming cannot refuse it).
+  let front: RpcListener | null = null;
+  const acceptConnection = (sock: Socket, server: Server): void => {
+    front ??= new RpcListener({ server, tls, logger: logger.child({ '@module': 'agent.rpc' }), plaintextPeers: true });
+    front.accept(sock);
+  };
   const store: Store = deps.store ?? buildStore(config, clock, logger, (req, res) => {
     if (rpcServe) rpcServe(req, res);
     else res.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8' }).end(AGENT_STARTING);
-  });
+  }, acceptConnection);
   const pool = new LanPool(config, {
     clock, logger, random: deps.random ?? Math.random, transport: deps.gossipTransport, onJoinExhausted: deps.onJoinExhausted,
   });
@@ -248,7 +259,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       // Before gossip announces this server, so clients that see it can reach it.
       if (store instanceof LazyManagedEtcdStore) {
         rpcServe = (req, res) => rpc?.serveRequest(req, res);
-        if (tls.incomingRpc()) log.warn({}, 'tls.internal_rpc is not applied on the server port a managed store shares: it serves plaintext only');
+        if (tls.verifyIncomingRpc()) log.warn({}, 'tls.internal_rpc.verify_incoming cannot refuse plaintext on the server port a managed store shares (its etcd bootstrap is plaintext): client certificates are required over TLS only');
       } else await rpc?.listenRpc();
       await pool.start();
       await wan.start(pool.gossip);

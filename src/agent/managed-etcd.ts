@@ -4,7 +4,7 @@
 import type { RequestListener } from 'node:http';
 import type { Clock, TimerHandle } from '../clock.ts';
 import type { Logger } from '../log.ts';
-import { LazyManagedEtcdStore, type Store } from '../store/index.ts';
+import { LazyManagedEtcdStore, type ManagedEtcdOptions, type Store } from '../store/index.ts';
 import { configFromAgent } from '../leader/autopilot.ts';
 import { autopilotLoop, JOIN_KEY, type JoinRequest } from '../leader/autopilot-loop.ts';
 import { decodeJson } from '../leader/servers.ts';
@@ -12,15 +12,20 @@ import type { LeaderSide } from '../leader/duties.ts';
 import type { LeaderLoop } from '../leader/loops.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
 
-/** The managed store of a server (config.store.backend === 'managed'); `otherRequests` serves the rest of the server port. */
-export function buildManagedStore(config: RuntimeConfig, logger: Logger, otherRequests?: RequestListener): LazyManagedEtcdStore {
+/**
+ * The managed store of a server (config.store.backend === 'managed'); `otherRequests` serves the
+ * rest of the server port, whose connections `acceptConnection` takes first (TLS front door).
+ */
+export function buildManagedStore(
+  config: RuntimeConfig, logger: Logger, otherRequests?: RequestListener, acceptConnection?: ManagedEtcdOptions['acceptConnection'],
+): LazyManagedEtcdStore {
   const m = config.store.managed;
   if (!m || !config.dataDir) throw new Error('store "managed" needs a data_dir');
   const raw = config.raw as { retry_join?: unknown; read_replica?: unknown; non_voting_server?: unknown };
   return new LazyManagedEtcdStore({
     binary: m.binary, name: config.nodeName, datacenter: config.datacenter, dataDir: config.dataDir,
     bindAddr: config.bindAddr, advertiseAddr: config.advertiseAddr, clientPort: m.clientPort, peerPort: m.peerPort,
-    serverPort: config.ports.server, otherRequests,
+    serverPort: config.ports.server, otherRequests, acceptConnection,
     retryJoin: Array.isArray(raw.retry_join) ? raw.retry_join.map(String) : [],
     bootstrapExpect: config.bootstrap ? 1 : config.bootstrapExpect,
     readReplica: raw.read_replica === true || raw.non_voting_server === true,

@@ -17,8 +17,15 @@ const FIRST_BYTE_TIMEOUT_MS = 5_000;
 
 /** Options of the front door. */
 export interface RpcListenerOptions {
-  /** Answers every request, over plaintext or TLS. */
-  serve: RequestListener;
+  /** Answers every request, over plaintext or TLS; or `server` takes the connections. */
+  serve?: RequestListener;
+  /** The HTTP/1.1 server connections go to (a listener shared with another service). */
+  server?: http.Server;
+  /**
+   * The port also carries plaintext peers that cannot speak TLS (managed etcd's bootstrap):
+   * verify_incoming then cannot refuse plaintext; client certificates are still required over TLS.
+   */
+  plaintextPeers?: boolean;
   tls: Pick<TlsConfigurator, 'incomingRpc' | 'verifyIncomingRpc' | 'version'>;
   logger: Logger;
 }
@@ -37,7 +44,7 @@ export class RpcListener {
 
   constructor(o: RpcListenerOptions) {
     this.#o = o;
-    this.#http = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, o.serve);
+    this.#http = o.server ?? http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, o.serve);
   }
 
   /** Binds `host:port` (0: an ephemeral port). */
@@ -80,7 +87,7 @@ export class RpcListener {
     const conn = `from=${sock.remoteAddress}:${sock.remotePort}`;
     this.#peers.set(sock, conn);
     if (!overTls) {
-      if (this.#o.tls.verifyIncomingRpc()) {
+      if (this.#o.tls.verifyIncomingRpc() && !this.#o.plaintextPeers) {
         this.#o.logger.warn({ conn }, 'Non-TLS connection attempted with VerifyIncoming set');
         sock.destroy();
         return;

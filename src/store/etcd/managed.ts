@@ -6,6 +6,7 @@
 // demoted voter): its clients reach the voters through the local VoterProxy either way, and it
 // joins again as a learner when autopilot asks (joinAsLearner) or when its member was removed.
 import type { RequestListener, Server } from 'node:http';
+import net, { type Socket } from 'node:net';
 import { renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Etcd3, type IOptions } from 'etcd3';
@@ -32,6 +33,11 @@ export interface ManagedEtcdOptions {
   serverPort: number;
   /** Serves every other request on the server port (the agent's internal RPC shares the listener). */
   otherRequests?: RequestListener;
+  /**
+   * Takes every connection on the server port first (the agent's TLS front door), handing
+   * plaintext ones to `server`; absent: `server` listens itself.
+   */
+  acceptConnection?: (sock: Socket, server: Server) => void;
   /** retry_join addresses (host:port, or host for this server's own server port). */
   retryJoin: string[];
   /** Servers to wait for before a new cluster starts (1 with -bootstrap, 0: only join). */
@@ -91,6 +97,8 @@ export class ManagedEtcdStore implements Store {
   readonly #self: PeerInfo;
   readonly #proxy = new VoterProxy();
   #listener: Server | null = null;
+  /** The server port's listener when acceptConnection fronts #listener. */
+  #front: net.Server | null = null;
   #inner: EtcdStore | null = null;
   #admin: Etcd3 | null = null;
   #opening: Promise<void> | null = null;
@@ -186,9 +194,11 @@ export class ManagedEtcdStore implements Store {
       srv.on('request', (req, res) => ((req.url ?? '').startsWith('/v1/internal/etcd/') ? bootstrap(req, res) : others(req, res)));
     }
     this.#listener = srv;
+    const accept = this.#o.acceptConnection;
+    const port = accept ? (this.#front = net.createServer((sock) => accept(sock, srv))) : srv;
     return new Promise((resolve, reject) => {
-      srv.once('error', reject);
-      srv.listen(this.#o.serverPort, this.#o.bindAddr, () => resolve());
+      port.once('error', reject);
+      port.listen(this.#o.serverPort, this.#o.bindAddr, () => resolve());
     });
   }
 
@@ -383,7 +393,8 @@ export class ManagedEtcdStore implements Store {
     this.#admin?.close();
     await this.#proc.stop();
     await this.#proxy.close();
-    await new Promise((r) => (this.#listener ? this.#listener.close(r) : r(undefined)));
+    const port = this.#front ?? this.#listener;
+    await new Promise((r) => (port ? port.close(r) : r(undefined)));
     this.#listener?.closeAllConnections();
   }
 
