@@ -1,10 +1,10 @@
 // A C load generator for bench/dns.ts: Debian's dnsperf (`apt-get install dnsperf`, 2.10), paced
 // with `-Q rate` and up to 10,000 queries outstanding (so it stays an open loop: a slow server
 // does not slow the sender), EDNS0 on (`-e`, 4096-byte payload), one random `svc<N>.service.consul`
-// per query from a pre-shuffled file. dnsperf 2.10 has no latency histogram, so it runs with `-v`,
+// per query from a pre-drawn file. dnsperf 2.10 has no latency histogram, so it runs with `-v`,
 // which prints one line per reply (`> NOERROR name type seconds`, `> T ...` on a timeout) into a
-// file; percentiles are taken from those lines afterwards, so the generator's timing is C's
-// (its own send and receive threads), not a Node event loop's.
+// file; percentiles are taken from those lines afterwards, so the timing is C's (dnsperf's own
+// send and receive threads), not a Node event loop's. A reply later than the 1 s timeout is lost.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,28 +18,51 @@ export function hasDnsperf(): boolean {
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dnsperf-'));
 
-/**
- * Sends `rate` queries per second for `spec.seconds` with dnsperf; latencies from its per-reply
- * lines. With `cpus` (a taskset list) dnsperf runs pinned to those cores.
- */
-export async function dnsperfOpenLoop(spec: LoadSpec, rate: number, cpus?: string): Promise<LoadResult> {
-  const total = Math.round(rate * spec.seconds);
-  const queries = path.join(dir, `${spec.type}.txt`);
+/** Writes `count` random questions of the spec's type to a dnsperf input file; returns its path. */
+function queryFile(spec: LoadSpec, count: number): string {
+  const file = path.join(dir, `${spec.type}.txt`);
   const lines: string[] = [];
-  for (let i = 0; i < total; i++) lines.push(`svc${Math.floor(Math.random() * spec.services)}.service.consul ${spec.type}`);
-  fs.writeFileSync(queries, `${lines.join('\n')}\n`);
+  for (let i = 0; i < count; i++) lines.push(`svc${Math.floor(Math.random() * spec.services)}.service.consul ${spec.type}`);
+  fs.writeFileSync(file, `${lines.join('\n')}\n`);
+  return file;
+}
+
+/** Runs dnsperf (through `prefix`) with `args`; resolves with its standard output, written to a file. */
+async function run(prefix: string[], args: string[]): Promise<string> {
   const out = path.join(dir, 'out.txt');
   const fd = fs.openSync(out, 'w');
-  const args = ['-s', '127.0.0.1', '-p', String(spec.port), '-d', queries, '-n', '1', '-Q', String(rate),
-    '-q', '10000', '-t', '1', '-e', '-v', '-b', '4096'];
-  const proc = spawn(cpus ? 'taskset' : 'dnsperf', cpus ? ['-c', cpus, 'dnsperf', ...args] : args, { stdio: ['ignore', fd, 'inherit'] });
+  const [cmd, ...rest] = [...prefix, 'dnsperf', ...args, '-e', '-t', '1', '-b', '4096', '-O', 'suppress=unexpected,congestion,sockready'];
+  const proc = spawn(cmd, rest, { stdio: ['ignore', fd, 'inherit'] });
   const code = await new Promise<number | null>((r) => proc.on('exit', r));
   fs.closeSync(fd);
   if (code !== 0) throw new Error(`dnsperf exited with ${code}`);
+  return fs.readFileSync(out, 'utf8');
+}
+
+/**
+ * Keeps `concurrency` queries outstanding for `spec.seconds` (`-q`, no rate limit): the server's
+ * peak as a C client sees it. Latencies are dnsperf's average only (no `-v`: printing a line per
+ * reply would slow the generator at this rate), so p50 and p99 are NaN.
+ */
+export async function dnsperfClosedLoop(spec: LoadSpec, concurrency: number, prefix: string[] = []): Promise<LoadResult> {
+  const text = await run(prefix, ['-s', '127.0.0.1', '-p', String(spec.port), '-d', queryFile(spec, 100_000), '-l', String(spec.seconds), '-q', String(concurrency)]);
+  const num = (re: RegExp): number => Number(re.exec(text)?.[1] ?? NaN);
+  const completed = num(/Queries completed:\s+(\d+)/);
+  const noerror = num(/NOERROR (\d+)/);
+  return { qps: Math.round(num(/Queries per second:\s+([\d.]+)/)), p50: NaN, p99: NaN, errors: completed - (Number.isNaN(noerror) ? 0 : noerror), lost: num(/Queries lost:\s+(\d+)/) };
+}
+
+/**
+ * Sends `rate` queries per second for `spec.seconds` with dnsperf; latencies from its per-reply
+ * lines. `prefix` runs it through other commands (e.g. `['taskset', '-c', '0']`).
+ */
+export async function dnsperfOpenLoop(spec: LoadSpec, rate: number, prefix: string[] = []): Promise<LoadResult> {
+  const total = Math.round(rate * spec.seconds);
+  const text = await run(prefix, ['-s', '127.0.0.1', '-p', String(spec.port), '-d', queryFile(spec, total), '-n', '1', '-Q', String(rate), '-q', '10000', '-v']);
   const lat: number[] = [];
   let errors = 0;
   let lost = 0;
-  for (const line of fs.readFileSync(out, 'utf8').split('\n')) {
+  for (const line of text.split('\n')) {
     if (!line.startsWith('> ')) continue;
     const f = line.split(' ');
     if (f[1] === 'T') lost++;
@@ -50,5 +73,8 @@ export async function dnsperfOpenLoop(spec: LoadSpec, rate: number, cpus?: strin
   }
   lat.sort((a, b) => a - b);
   const sent = lat.length + lost;
-  return { qps: Math.round(lat.length / spec.seconds), p50: lat[Math.floor(lat.length * 0.5)] ?? NaN, p99: lat[Math.floor(lat.length * 0.99)] ?? NaN, errors, lost: Math.max(lost, total - sent) };
+  // dnsperf stops sending while 10,000 queries are outstanding, so an overloaded server stretches
+  // the run past `spec.seconds`: the rate answered is over dnsperf's own run time.
+  const runTime = Number(/Run time \(s\):\s+([\d.]+)/.exec(text)?.[1] ?? spec.seconds);
+  return { qps: Math.round(lat.length / Math.max(runTime, spec.seconds)), p50: lat[Math.floor(lat.length * 0.5)] ?? NaN, p99: lat[Math.floor(lat.length * 0.99)] ?? NaN, errors, lost: Math.max(lost, total - sent) };
 }

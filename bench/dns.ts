@@ -3,8 +3,9 @@
 // from one load generator in this process: peak qps with p50/p99 (closed loop), then p50/p99 of
 // Proconsul and unbound at half unbound's peak (open loop, the issue's latency target), from the
 // Node generator and again from dnsperf (a C generator, bench/dns-perf.ts; skipped when it is not
-// installed: `apt-get install dnsperf`), whose timing carries no Node event-loop jitter; the last
-// line prints the Proconsul/unbound ratios.
+// installed: `apt-get install dnsperf`), whose timing carries no Node event-loop jitter; then, with
+// dnsperf as the client, both servers' peak (unbound's is not capped by a Node generator) and both
+// paced at half of unbound's dnsperf peak. The last line prints the Proconsul/unbound ratios.
 // Each Proconsul and unbound measurement is the best of `rounds` runs, interleaved, because the
 // machine may be shared. For each paced Proconsul run the agent reports its event-loop delay, GC
 // pauses and CPU time, and an idle Node process its own loop delay (the machine's noise), so a
@@ -16,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { closedLoop, openLoop, type LoadResult } from './dns-load.ts';
-import { dnsperfOpenLoop, hasDnsperf } from './dns-perf.ts';
+import { dnsperfClosedLoop, dnsperfOpenLoop, hasDnsperf } from './dns-perf.ts';
 
 const SERVICES = 1000;
 const INSTANCES = 10;
@@ -34,10 +35,18 @@ const AGENT_FLAGS = process.env.PROCONSUL_BENCH_AGENT_FLAGS.split(' ').filter(Bo
 /**
  * PROCONSUL_BENCH_PIN=GEN/SERVERS (taskset CPU lists, e.g. `0/1`) pins the load generators (this
  * process and dnsperf) and the servers (agent, unbound, dnsmasq, the idle probe) to separate cores,
- * so a generator's wake-ups do not preempt the server it measures; unpinned by default.
+ * so a generator's wake-ups do not preempt the server it measures. PROCONSUL_BENCH_RT=PRIO runs the
+ * servers, the probe and dnsperf (not the busy-looping Node generator) under SCHED_FIFO at that
+ * priority (`chrt -f`, needs root): on a machine shared with other work, both servers and the C
+ * generator then run as on a quiet one, whatever the other tenants do. Both are off by default.
  */
 const [GEN_CPUS, SERVER_CPUS] = (process.env.PROCONSUL_BENCH_PIN ?? '').split('/');
-const pinned = (cmd: string, args: string[]): [string, string[]] => (SERVER_CPUS ? ['taskset', ['-c', SERVER_CPUS, cmd, ...args]] : [cmd, args]);
+const RT = process.env.PROCONSUL_BENCH_RT;
+const RT_PREFIX = RT ? ['chrt', '-f', RT] : [];
+const SERVER_PREFIX = [...(SERVER_CPUS ? ['taskset', '-c', SERVER_CPUS] : []), ...RT_PREFIX];
+const DNSPERF_PREFIX = [...(GEN_CPUS ? ['taskset', '-c', GEN_CPUS] : []), ...RT_PREFIX];
+const pinned = (cmd: string, args: string[]): [string, string[]] =>
+  (SERVER_PREFIX.length ? [SERVER_PREFIX[0], [...SERVER_PREFIX.slice(1), cmd, ...args]] : [cmd, args]);
 if (GEN_CPUS) execFileSync('taskset', ['-p', '-c', GEN_CPUS, String(process.pid)], { stdio: 'ignore' });
 const ip = (s: number, i: number): string => `10.${Math.floor(s / 250)}.${s % 250}.${i + 1}`;
 
@@ -99,7 +108,7 @@ type GcStats = Record<string, { count: number; ms: number; max: number }>;
 async function pacedProconsul(type: 'A' | 'SRV', rate: number, gen = 'node'): Promise<LoadResult> {
   await pc.stats();
   await probe.stats();
-  const r = gen === 'node' ? await openLoop(spec(pc.port, type), rate) : await dnsperfOpenLoop(spec(pc.port, type), rate, GEN_CPUS);
+  const r = gen === 'node' ? await openLoop(spec(pc.port, type), rate) : await dnsperfOpenLoop(spec(pc.port, type), rate, DNSPERF_PREFIX);
   const a = await pc.stats();
   const p = await probe.stats();
   const gc = Object.values(a.gc as GcStats);
@@ -109,8 +118,9 @@ async function pacedProconsul(type: 'A' | 'SRV', rate: number, gen = 'node'): Pr
   return r;
 }
 const spec = (port: number, type: 'A' | 'SRV') => ({ port, type, services: SERVICES, minAnswers: INSTANCES, seconds });
+const ms = (x: number): string => (Number.isNaN(x) ? '–' : x.toFixed(2));
 const row = (type: string, name: string, r: LoadResult): string =>
-  `| ${type} | ${name} | ${r.qps.toLocaleString('en')} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.errors + r.lost} |`;
+  `| ${type} | ${name} | ${r.qps.toLocaleString('en')} | ${ms(r.p50)} | ${ms(r.p99)} | ${r.errors + r.lost} |`;
 /** Runs `runs` interleaved, `rounds` times; keeps each one's best result by `better`. */
 async function best(runs: (() => Promise<LoadResult>)[], better: (x: LoadResult, y: LoadResult) => boolean): Promise<LoadResult[]> {
   const out: LoadResult[] = [];
@@ -132,14 +142,21 @@ for (const type of ['A', 'SRV'] as const) {
   rows.push(row(type, `proconsul paced at ${half.toLocaleString('en')} qps`, pa), row(type, `unbound paced at ${half.toLocaleString('en')} qps`, pc2));
   let perf = '';
   if (withDnsperf) {
-    const [da, du] = await best([() => pacedProconsul(type, half, 'dnsperf'), () => dnsperfOpenLoop(spec(pc.port + 2, type), half, GEN_CPUS)], (x, y) => x.p99 < y.p99);
+    const [da, du] = await best([() => pacedProconsul(type, half, 'dnsperf'), () => dnsperfOpenLoop(spec(pc.port + 2, type), half, DNSPERF_PREFIX)], (x, y) => x.p99 < y.p99);
     rows.push(row(type, `proconsul paced at ${half.toLocaleString('en')} qps (dnsperf)`, da), row(type, `unbound paced at ${half.toLocaleString('en')} qps (dnsperf)`, du));
-    perf = `; dnsperf p99 ${da.p99.toFixed(2)} ms, unbound ${du.p99.toFixed(2)} ms`;
+    // The same two measurements with dnsperf as the client: its peak for unbound is not capped by a Node generator.
+    const [xa, xu] = await best([() => dnsperfClosedLoop(spec(pc.port, type), concurrency, DNSPERF_PREFIX), () => dnsperfClosedLoop(spec(pc.port + 2, type), concurrency, DNSPERF_PREFIX)], (x, y) => x.qps > y.qps);
+    rows.push(row(type, 'proconsul peak (dnsperf)', xa), row(type, 'unbound peak (dnsperf)', xu));
+    const cHalf = Math.round(xu.qps / 2);
+    const [ha, hu] = await best([() => pacedProconsul(type, cHalf, 'dnsperf'), () => dnsperfOpenLoop(spec(pc.port + 2, type), cHalf, DNSPERF_PREFIX)], (x, y) => x.p99 < y.p99);
+    rows.push(row(type, `proconsul paced at ${cHalf.toLocaleString('en')} qps (dnsperf)`, ha), row(type, `unbound paced at ${cHalf.toLocaleString('en')} qps (dnsperf)`, hu));
+    perf = `; dnsperf: p99 ${da.p99.toFixed(2)} ms at ${half.toLocaleString('en')} qps (unbound ${du.p99.toFixed(2)} ms), peak ratio ${(xa.qps / xu.qps).toFixed(2)}, ` +
+      `p99 ${ha.p99.toFixed(2)} ms at half its unbound peak ${cHalf.toLocaleString('en')} qps (unbound ${hu.p99.toFixed(2)} ms, lost ${ha.lost} vs ${hu.lost})`;
   }
   summary.push(`${type} ${(a.qps / c.qps).toFixed(2)} (p99 ${pa.p99.toFixed(2)} ms at ${half.toLocaleString('en')} qps, unbound ${pc2.p99.toFixed(2)} ms${perf})`);
 }
 console.log(`${SERVICES} services × ${INSTANCES} instances, UDP+EDNS0 4096, ${concurrency} outstanding, ${seconds}s per run, best of ${rounds}, ${os.cpus().length} cores ${os.cpus()[0].model}; ` +
-  `agent flags: ${AGENT_FLAGS.join(' ') || 'none'}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  `agent flags: ${AGENT_FLAGS.join(' ') || 'none'}; pinning ${process.env.PROCONSUL_BENCH_PIN ?? 'none'}; SCHED_FIFO ${RT ?? 'no'}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 console.log('| type | server | qps | p50 ms | p99 ms | short/err/lost |\n|---|---|---:|---:|---:|---:|');
 console.log(rows.join('\n'));
 if (!withDnsperf) notes.push('dnsperf not installed (apt-get install dnsperf): no C-generator rows');
