@@ -2,16 +2,17 @@
 // and verify_server_hostname, and client agents (127.0.0.2-4) joined over gossip, with
 // certificates made at test time. A client with a CA-signed certificate forwards KV and catalog
 // requests over TLS; plaintext on the server port and a client certificate from another CA are
-// refused with the server saying why; a reload (/v1/agent/reload, then SIGHUP) makes the server present
+// refused with the server saying why; a reload (`proconsul reload`, then SIGHUP) makes the server present
 // a new certificate, and one without server.dc1.consul is refused by a client that checks it.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { X509Certificate } from 'node:crypto';
+import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import { freePort } from './support/ports.ts';
 import { testCA, type TestCA } from './support/tls-cert.ts';
@@ -19,6 +20,7 @@ import { logTails, until } from './support/wait.ts';
 
 const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'proconsul.js');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-rpc-tls-'));
+const run = promisify(execFile);
 const ports = { http: 0, serf: 0, wan: 0, server: 0 };
 
 interface Agent { name: string; ip: string; server: boolean; child?: ChildProcess; log: string }
@@ -157,7 +159,8 @@ test('a reload makes the server present a new certificate; one without server.dc
   assert.notEqual(renewed, before);
   // Until the reload the old certificate stays.
   assert.equal(await presentedSerial(), before);
-  assert.equal((await req(s1, '/v1/agent/reload', { method: 'PUT' }))?.status, 200);
+  const reloaded = await run(process.execPath, [BIN, 'reload', `-http-addr=${s1.ip}:${ports.http}`]);
+  assert.equal(reloaded.stdout, 'Configuration reload triggered\n');
   assert.equal(await presentedSerial(), renewed);
 
   // SIGHUP does the same; this certificate is not valid for server.dc1.consul.
@@ -179,5 +182,8 @@ test('a reload whose files are bad fails and keeps the loaded certificate', asyn
   const res = await req(s1, '/v1/agent/reload', { method: 'PUT' });
   assert.equal(res?.status, 500);
   assert.match(res!.body, /^Failed reloading tls configuration: Failed to load cert\/key pair: /);
+  const cli = await run(process.execPath, [BIN, 'reload', `-http-addr=${s1.ip}:${ports.http}`]).catch((err: { code: number; stderr: string }) => err);
+  assert.equal((cli as { code?: number }).code, 1);
+  assert.match((cli as { stderr: string }).stderr, /^Error reloading: Unexpected response code: 500 \(Failed reloading tls configuration: /);
   assert.equal(await presentedSerial(), current);
 });

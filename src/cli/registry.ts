@@ -94,6 +94,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'snapshot restore', synopsis: 'Restores snapshot of Consul server state', load: async () => (await import('./snapshot-restore.ts')).snapshotRestoreCommand },
   { name: 'snapshot save', synopsis: 'Saves snapshot of Consul server state', load: async () => (await import('./snapshot-save.ts')).snapshotSaveCommand },
   { name: 'lock', synopsis: 'Execute a command holding a lock', load: async () => (await import('./lock.ts')).lockCommand },
+  { name: 'reload', synopsis: 'Triggers the agent to reload configuration files', load: async () => (await import('./reload.ts')).reloadCommand },
   { name: 'rtt', synopsis: 'Estimates network round trip time between nodes', load: async () => (await import('./rtt.ts')).rttCommand },
   { name: 'validate', synopsis: 'Validate config files/directories', load: async () => (await import('./validate.ts')).validateCommand },
   { name: 'version', synopsis: 'Prints the Proconsul version', load: async () => (await import('./version.ts')).versionCommand },
