@@ -44,7 +44,7 @@ export class AgentApi extends AgentServicesApi {
     await this.#c.request({ method: 'PUT', path: '/v1/agent/reload', options });
   }
 
-    /** Makes the agent leave the pool gracefully and shut down. */
+  /** Makes the agent leave the pool gracefully and shut down. */
   async leave(options?: CallOptions): Promise<void> {
     await this.#c.request({ method: 'PUT', path: '/v1/agent/leave', options });
   }
