@@ -27,6 +27,9 @@ import { operatorHandlers } from '../http/v1/operator.ts';
 import { ConfigEntryEndpoint } from '../endpoint/config-entries.ts';
 import { GatewayEndpoint } from '../endpoint/gateway-services.ts';
 import { CoordinateEndpoint } from '../endpoint/coordinate.ts';
+import { PreparedQueryEndpoint } from '../endpoint/prepared-query.ts';
+import { queryHandlers } from '../http/v1/query.ts';
+import { queryFailover } from './query-failover.ts';
 import { coordinateHandlers } from '../http/v1/coordinate.ts';
 import { coordinateSettings, datacenterCoordinates } from './coordinates.ts';
 import { configHandlers } from '../http/v1/config.ts';
@@ -65,6 +68,8 @@ export interface Endpoints {
   snapshot: SnapshotEndpoint;
   /** Network coordinates (updates batched into the store, reads, ?near sorting). */
   coordinate: CoordinateEndpoint;
+  /** Prepared queries (Consul's PreparedQuery.*). */
+  query: PreparedQueryEndpoint;
 }
 
 /** The ACL endpoints and the token resolver they share. */
@@ -147,6 +152,10 @@ export function buildServer(
     acl: aclEndpoints(epDeps, config, () => local.tokens.get('agent_recovery')),
     snapshot: snapshotEndpoint(epDeps, leaderSide, () => local),
     coordinate: new CoordinateEndpoint(epDeps, coordinateSettings(config).batching),
+    query: new PreparedQueryEndpoint(epDeps, {
+      resolve: (secret) => endpoints.acl.resolver.resolve(secret), segment: '',
+      failover: hooks.wan?.enabled ? queryFailover(hooks.wan, config, logger, tls) : undefined,
+    }),
   };
   const reqCfg = {
     datacenter: config.datacenter, defaultToken: config.acl.tokens.default,
@@ -204,6 +213,7 @@ export function buildServer(
     aclTranslate: translateHandler(reqCfg),
     agentAcl: agentAclHandlers({ enable: () => aclSwitch.enable(), isLocal: isLoopback }, reqCfg),
     snapshot: snapshotHandlers(endpoints.snapshot, reqCfg),
+    query: queryHandlers(endpoints.query, { ...reqCfg, nodeName: config.nodeName }),
   }, reqCfg, config.nodeName));
   const router = hooks.wan?.enabled ? forwardingRouter(routes, {
     datacenter: config.datacenter, routes: hooks.wan, defaultToken: () => local.tokens.get('default'),

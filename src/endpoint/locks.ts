@@ -1,7 +1,7 @@
 // Session locks on KV keys (Consul's kvsLockTxn/kvsUnlockTxn and session invalidation), as
 // plans composable into any Store txn: acquiring touches a per-session guard key so that a
 // concurrent invalidation, which pins that guard, can never leave a lock held by a dead session.
-import { KV_PREFIX, SESSION_PREFIX, encodeKV, encodeRecord, type KVEntry, type KVRecord } from '../state/index.ts';
+import { KV_PREFIX, QUERY_PREFIX, SESSION_PREFIX, encodeKV, encodeRecord, type KVEntry, type KVRecord } from '../state/index.ts';
 import type { Compare, Op } from '../store/index.ts';
 import { pinKey } from './kv.ts';
 import type { EndpointDeps } from './deps.ts';
@@ -58,6 +58,11 @@ export function planInvalidate(deps: EndpointDeps, id: string): { compares: Comp
       : { key: SESSION_LOCKS_PREFIX + id, target: 'createRevision', op: '=', value: 0 },
   ];
   const ops: Op[] = [{ type: 'delete', key: SESSION_PREFIX + id }, { type: 'delete', key: SESSION_LOCKS_PREFIX + id }];
+  // Consul deletes the prepared queries bound to the session with it.
+  for (const q of deps.replica.preparedQueries.bySession(id)) {
+    compares.push({ key: QUERY_PREFIX + q.ID, target: 'modRevision', op: '=', value: q.ModifyIndex });
+    ops.push({ type: 'delete', key: QUERY_PREFIX + q.ID });
+  }
   for (const e of kvs.heldBy(id)) {
     compares.push(pinKey(e.Key, e));
     if (s.Behavior === 'delete') ops.push({ type: 'delete', key: KV_PREFIX + e.Key });

@@ -5,6 +5,7 @@ import type { aclTokenHandlers } from './v1/acl.ts';
 import type { aclPolicyHandlers, aclAuthHandlers } from './v1/acl-policies.ts';
 import type { explainHandlers } from './v1/explain.ts';
 import type { agentAclHandlers } from './v1/agent-acl.ts';
+import type { queryHandlers } from './v1/query.ts';
 
 /** Every handler the table references, grouped by area. */
 export interface RouteHandlers {
@@ -49,6 +50,8 @@ export interface RouteHandlers {
   /** PUT /v1/agent/acl/enable (beyond Consul). */
   agentAcl: ReturnType<typeof agentAclHandlers>;
   snapshot: { save: Handler; restore: Handler };
+  /** Prepared queries (/v1/query) and the internal ExecuteRemote route. */
+  query: ReturnType<typeof queryHandlers>;
 }
 
 /** Builds the route table. */
@@ -66,6 +69,12 @@ export function buildRoutes(h: RouteHandlers): Router {
     .route('GET', '/v1/session/info/*', h.session.info)
     .route('GET', '/v1/session/node/*', h.session.node)
     .route('GET', '/v1/session/list', h.session.list)
+    .route('POST', '/v1/query', h.query.create)
+    .route('GET', '/v1/query', h.query.list)
+    .route('GET', '/v1/query/*', h.query.get)
+    .route('PUT', '/v1/query/*', h.query.update)
+    .route('DELETE', '/v1/query/*', h.query.delete)
+    .route('POST', '/v1/internal/query/execute-remote', h.query.executeRemote)
     .route('PUT', '/v1/catalog/register', h.catalog.register)
     .route('PUT', '/v1/catalog/deregister', h.catalog.deregister)
     .route('GET', '/v1/catalog/datacenters', h.catalog.datacenters)

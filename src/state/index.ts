@@ -21,3 +21,7 @@ export { ConfigEntriesTable, CONFIG_PREFIX, CONFIG_ENTRIES_TABLE, configEntryKey
 export {
   CoordinatesTable, COORDINATE_PREFIX, COORDINATES_TABLE, coordinateKey, coordinateNodePrefix, type CoordinateSet,
 } from './coordinates.ts';
+export {
+  PreparedQueriesTable, QUERY_PREFIX, PREPARED_QUERIES_TABLE,
+  type PreparedQuery, type PreparedQueryRecord, type ServiceQuery, type QueryFailoverTarget,
+} from './prepared-queries.ts';

@@ -13,6 +13,7 @@ import { CatalogTables, CATALOG_PREFIX } from './catalog.ts';
 import { AclTables, ACL_PREFIX } from './acl-tables.ts';
 import { ConfigEntriesTable, CONFIG_PREFIX, CONFIG_ENTRIES_TABLE } from './config-entries.ts';
 import { CoordinatesTable, COORDINATE_PREFIX } from './coordinates.ts';
+import { PreparedQueriesTable } from './prepared-queries.ts';
 import type { CARootRecord, ClusterMeta } from './tables.ts';
 
 /** Dependencies of the replica. */
@@ -45,6 +46,8 @@ export class Replica {
   readonly configEntries = new ConfigEntriesTable();
   /** LAN network coordinates by node and segment (`coordinate/<node>/<segment>`). */
   readonly coordinates = new CoordinatesTable();
+  /** Prepared queries by id (`query/<id>`). */
+  readonly preparedQueries = new PreparedQueriesTable();
   readonly notifier: Notifier;
   #deps: ReplicaDeps;
   #appliers: Applier[];
@@ -68,6 +71,7 @@ export class Replica {
       tableApplier(this.meta),
       tableApplier(this.sessions),
       tableApplier(this.sessionLocks),
+      tableApplier(this.preparedQueries),
     ];
   }
 

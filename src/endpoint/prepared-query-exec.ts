@@ -1,0 +1,146 @@
+// Running a prepared query (Consul's PreparedQuery.execute, Execute and queryFailover): the
+// healthy instances of the query's service in this datacenter, filtered by tags (`!tag` forbids),
+// node and service meta; then ACL filtering, shuffle, distance sort from the query source, the
+// source node first, the limit; and when nothing is left, failover to other datacenters
+// (NearestN by RTT, then Datacenters in order, or Targets), each run there by ExecuteRemote.
+import type { CheckServiceNode } from '../api/catalog-types.ts';
+import type { Logger } from '../log.ts';
+import type { PreparedQueryRecord } from '../state/index.ts';
+import type { EndpointDeps } from './deps.ts';
+import type { AclIdentity } from './acl-resolver.ts';
+import { instanceReadable } from './catalog-acl.ts';
+import { sortNear } from './near.ts';
+
+/** The JSON of an execute answer (Consul's PreparedQueryExecuteResponse without its meta). */
+export interface ExecuteResult {
+  Service: string;
+  Nodes: CheckServiceNode[];
+  DNS: { TTL: string };
+  Datacenter: string;
+  Failovers: number;
+}
+
+/** What ExecuteRemote receives: the whole query, since the remote datacenter does not hold it. */
+export interface RemoteExecuteRequest {
+  Query: PreparedQueryRecord;
+  Limit: number;
+  Connect: boolean;
+}
+
+/** How failover reaches other datacenters (the WAN pool and the internal RPC). */
+export interface QueryFailover {
+  /** Other datacenters known in the WAN pool, nearest first. */
+  datacentersByDistance(): string[];
+  /** Runs the query in `dc` under `token` (Consul's ExecuteRemote). */
+  executeRemote(dc: string, req: RemoteExecuteRequest, token: string): Promise<ExecuteResult>;
+}
+
+/** Where an execute request comes from (Consul's QuerySource plus the agent's node). */
+export interface ExecuteSource {
+  /** `?near`, or '' to use the query's Near. */
+  near: string;
+  /** The caller's IP, for Near `_ip`. */
+  ip: string;
+  /** The agent's node name (`_agent`). */
+  agentNode: string;
+}
+
+/** The query's matching healthy instances in this datacenter, unsorted and unfiltered by ACLs. */
+export function runLocal(deps: EndpointDeps, q: PreparedQueryRecord, connect: boolean): ExecuteResult {
+  const cat = deps.replica.catalog;
+  const svc = q.Service;
+  const ignore = new Set(svc.IgnoreCheckIDs ?? []);
+  let nodes: CheckServiceNode[] = cat.instances(svc.Service, svc.Connect || connect)
+    .map((i) => ({ Node: i.node, Service: i.service, Checks: cat.instanceChecks(i.node.Node, i.service.ID) }))
+    .filter((n) => n.Checks.every((c) => ignore.has(c.CheckID) || !(c.Status === 'critical' || (svc.OnlyPassing && c.Status !== 'passing'))));
+  if (svc.NodeMeta && Object.keys(svc.NodeMeta).length) nodes = nodes.filter((n) => metaSatisfies(n.Node.Meta, svc.NodeMeta!));
+  if (svc.ServiceMeta && Object.keys(svc.ServiceMeta).length) nodes = nodes.filter((n) => metaSatisfies(n.Service.Meta, svc.ServiceMeta!));
+  if (svc.Tags && svc.Tags.length) nodes = nodes.filter((n) => tagsSatisfy(n.Service.Tags, svc.Tags!));
+  return { Service: svc.Service, Nodes: nodes, DNS: { TTL: q.DNS.TTL }, Datacenter: deps.config.datacenter, Failovers: 0 };
+}
+
+function metaSatisfies(have: Record<string, string> | undefined | null, want: Record<string, string>): boolean {
+  return Object.entries(want).every(([k, v]) => have?.[k] === v);
+}
+
+/** Consul's tagFilter: every required tag present and no `!tag` present, case-insensitively. */
+export function tagsSatisfy(have: string[] | null | undefined, tags: string[]): boolean {
+  const index = new Set((have ?? []).map((t) => t.toLowerCase()));
+  return tags.every((t) => {
+    const l = t.toLowerCase();
+    return l.startsWith('!') ? !index.has(l.slice(1)) : index.has(l);
+  });
+}
+
+/** Drops the instances the identity may not read (node:read and service:read). */
+export function readableNodes(id: AclIdentity | undefined, nodes: CheckServiceNode[]): CheckServiceNode[] {
+  return id ? nodes.filter((n) => instanceReadable(id, n.Node.Node, n.Service.Service)) : nodes;
+}
+
+function shuffle<T>(items: T[], random: () => number): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [items[i], items[j]] = [items[j], items[i]];
+  }
+  return items;
+}
+
+/** Shuffles, sorts by distance from the query source and moves the source node first (Consul's Execute after the local run). */
+export function orderLocal(deps: EndpointDeps, q: PreparedQueryRecord, res: ExecuteResult, src: ExecuteSource, log: Logger): void {
+  shuffle(res.Nodes, deps.random);
+  let node = src.near || q.Service.Near;
+  if (node === '_agent') node = src.agentNode;
+  else if (node === '_ip') {
+    if (src.ip) node = [...deps.replica.catalog.nodes.values()].find((n) => n.Address === src.ip)?.Node ?? '';
+    else log.warn('Prepared Query using near=_ip requires the source IP to be set but none was provided. No distance sorting will be done.');
+    if (node === '_ip') node = '';
+  }
+  if (!node) return;
+  sortNear(deps, node, res.Nodes, (n) => n.Node.Node);
+  // The source node itself first when it is among the nearest results (a node without coordinates sorts last).
+  const i = res.Nodes.slice(0, 10).findIndex((n) => n.Node.Node === node);
+  if (i > 0) [res.Nodes[0], res.Nodes[i]] = [res.Nodes[i], res.Nodes[0]];
+}
+
+/** Consul's queryFailover: tries the selected datacenters in order until one has results; counts the attempts. */
+export async function failover(
+  q: PreparedQueryRecord, fo: QueryFailover | undefined, req: Omit<RemoteExecuteRequest, 'Query'>, token: string, res: ExecuteResult, log: Logger,
+): Promise<ExecuteResult> {
+  const f = q.Service.Failover;
+  if (!fo || (f.NearestN === 0 && !f.Datacenters?.length && !f.Targets?.length)) return res;
+  const nearest = fo.datacentersByDistance();
+  const known = new Set(nearest);
+  const dcs: string[] = f.NearestN > 0 ? nearest.slice(0, f.NearestN) : [];
+  const wanted = f.Targets?.length ? f.Targets.filter((t) => {
+    if (t.Peer) log.debug({ peer: t.Peer }, 'Skipping cluster peer failover target (peering is not supported)');
+    return !t.Peer && t.Datacenter;
+  }).map((t) => t.Datacenter) : f.Datacenters ?? [];
+  for (const dc of wanted) {
+    if (!known.has(dc)) {
+      log.debug({ datacenter: dc }, 'Skipping unknown datacenter in prepared query');
+      continue;
+    }
+    if (!dcs.includes(dc)) dcs.push(dc);
+  }
+  let out = res;
+  let failovers = 0;
+  for (const dc of dcs) {
+    failovers++;
+    try {
+      out = await fo.executeRemote(dc, { Query: q, ...req }, token);
+    } catch (err) {
+      log.warn({ service: q.Service.Service, datacenter: dc, error: (err as Error).message }, 'Failed querying for service in datacenter');
+      continue;
+    }
+    if (out.Nodes.length > 0) break;
+  }
+  return { ...out, Nodes: out.Nodes ?? [], Failovers: failovers };
+}
+
+/** ExecuteRemote's local part: run, filter by ACLs, shuffle, limit (no distance sort: the caller is elsewhere). */
+export function executeHere(deps: EndpointDeps, req: RemoteExecuteRequest, id: AclIdentity | undefined): ExecuteResult {
+  const res = runLocal(deps, req.Query, req.Connect);
+  res.Nodes = shuffle(readableNodes(id, res.Nodes), deps.random);
+  if (req.Limit > 0) res.Nodes = res.Nodes.slice(0, req.Limit);
+  return res;
+}

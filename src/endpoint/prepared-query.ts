@@ -1,0 +1,221 @@
+// The prepared query endpoint (Consul's PreparedQuery.Apply/Get/List/Explain/Execute/
+// ExecuteRemote): writes validated with Consul's texts and guarded by `query` write rules on the
+// query's name, reads filtered by `query` read rules with tokens redacted for non-management
+// callers, and resolution by ID, exact name or the longest template prefix.
+import { randomUUID } from 'node:crypto';
+import { InternalError, NotFoundError, PermissionDeniedError } from '../errors.ts';
+import { PREPARED_QUERIES_TABLE, QUERY_PREFIX, SESSION_PREFIX, encodeRecord, type PreparedQuery, type PreparedQueryRecord } from '../state/index.ts';
+import type { Compare } from '../store/index.ts';
+import { blockingQuery, consistentRead, queryMeta, type QueryMeta, type QueryOptions, type QueryResult } from './query.ts';
+import { commitPlanned } from './commit.ts';
+import type { EndpointDeps } from './deps.ts';
+import type { AclIdentity } from './acl-resolver.ts';
+import { allowed } from './acl-enforce.ts';
+import { REDACTED_TOKEN, checkIntegrity, isUUID, validateQuery } from './prepared-query-validate.ts';
+import { compileTemplate, isTemplate, renderTemplate } from './prepared-query-template.ts';
+import {
+  executeHere, failover, orderLocal, readableNodes, runLocal,
+  type ExecuteResult, type ExecuteSource, type QueryFailover, type RemoteExecuteRequest,
+} from './prepared-query-exec.ts';
+
+/** Consul's ErrQueryNotFound text (404 on the HTTP API). */
+export const QUERY_NOT_FOUND = 'Query not found';
+
+/** What the endpoint needs besides the common deps. */
+export interface PreparedQueryOptions {
+  /** Resolves a query's own Token for execution. */
+  resolve(secret: string): AclIdentity;
+  /** Cross-datacenter failover; absent without a WAN pool. */
+  failover?: QueryFailover;
+  /** The agent's network segment (`${agent.segment}`). */
+  segment?: string;
+}
+
+/** Execution arguments besides the query's name. */
+export interface ExecuteArgs extends ExecuteSource {
+  limit: number;
+  connect: boolean;
+}
+
+/** The ACL prefix of a query: its name when it has one or is a template (Consul's GetACLPrefix). */
+function aclPrefix(q: Pick<PreparedQueryRecord, 'Name' | 'Template'>): string | null {
+  return q.Name !== '' || q.Template.Type !== '' ? q.Name : null;
+}
+
+/** Prepared query operations. */
+export class PreparedQueryEndpoint {
+  readonly #deps: EndpointDeps;
+  readonly #o: PreparedQueryOptions;
+  readonly #log;
+
+  constructor(deps: EndpointDeps, o: PreparedQueryOptions) {
+    this.#deps = deps;
+    this.#o = o;
+    this.#log = deps.logger.child({ '@module': 'agent.prepared_query' });
+  }
+
+  /** Creates a query; returns its new ID. */
+  async create(q: PreparedQueryRecord, authz?: AclIdentity): Promise<string> {
+    if (q.ID !== '') throw new InternalError('ID must be empty when creating a new prepared query');
+    let id = randomUUID();
+    while (this.#deps.replica.preparedQueries.get(id)) id = randomUUID();
+    const rec = { ...q, ID: id };
+    this.#writeAllowed(rec, authz);
+    validateQuery(rec);
+    await this.#put(rec, true);
+    return id;
+  }
+
+  /** Replaces a query (the ID comes from the URL). */
+  async update(id: string, q: PreparedQueryRecord, authz?: AclIdentity): Promise<void> {
+    const rec = { ...q, ID: id };
+    this.#writeAllowed(rec, authz);
+    await this.#existing(id, authz);
+    validateQuery(rec);
+    await this.#put(rec, false);
+  }
+
+  /** Deletes a query. */
+  async delete(id: string, authz?: AclIdentity): Promise<void> {
+    await this.#existing(id, authz);
+    await commitPlanned(this.#deps, () => {
+      const cur = this.#deps.replica.preparedQueries.get(id);
+      if (!cur) return { answer: undefined };
+      return {
+        txn: { compares: [{ key: QUERY_PREFIX + id, target: 'modRevision', op: '=', value: cur.ModifyIndex }], success: [{ type: 'delete', key: QUERY_PREFIX + id }] },
+        done: () => undefined,
+      };
+    });
+  }
+
+  #writeAllowed(q: PreparedQueryRecord, authz?: AclIdentity): void {
+    const prefix = aclPrefix(q);
+    if (prefix !== null && !allowed(authz, 'preparedQueryWrite', prefix)) {
+      this.#log.warn({ query: q.ID }, 'Operation on prepared query denied due to ACLs');
+      throw new PermissionDeniedError('Permission denied');
+    }
+  }
+
+  /** The query a change names; Consul's "Cannot modify non-existent" error, and write rules on its current name. */
+  async #existing(id: string, authz?: AclIdentity): Promise<PreparedQuery> {
+    let cur = this.#deps.replica.preparedQueries.get(id);
+    if (!cur) {
+      await consistentRead(this.#deps);
+      cur = this.#deps.replica.preparedQueries.get(id);
+    }
+    if (!cur) throw new InternalError(`Cannot modify non-existent prepared query: '${id}'`);
+    this.#writeAllowed(cur, authz);
+    return cur;
+  }
+
+  async #put(rec: PreparedQueryRecord, create: boolean): Promise<void> {
+    const { replica } = this.#deps;
+    await commitPlanned(this.#deps, () => {
+      checkIntegrity(rec, replica.preparedQueries, replica.sessions);
+      const cur = replica.preparedQueries.get(rec.ID);
+      if (!create && !cur) throw new InternalError(`Cannot modify non-existent prepared query: '${rec.ID}'`);
+      const compares: Compare[] = [cur
+        ? { key: QUERY_PREFIX + rec.ID, target: 'modRevision', op: '=', value: cur.ModifyIndex }
+        : { key: QUERY_PREFIX + rec.ID, target: 'createRevision', op: '=', value: 0 }];
+      const s = rec.Session ? replica.sessions.get(rec.Session) : undefined;
+      if (s) compares.push({ key: SESSION_PREFIX + s.ID, target: 'modRevision', op: '=', value: s.ModifyIndex });
+      return { txn: { compares, success: [{ type: 'put', key: QUERY_PREFIX + rec.ID, value: encodeRecord(rec) }] }, done: () => undefined };
+    });
+  }
+
+  /** One query by ID (404 when missing; 403 when its name's read rule denies it). */
+  get(id: string, opts: QueryOptions): Promise<QueryResult<PreparedQuery[]>> {
+    const t = this.#deps.replica.preparedQueries;
+    return blockingQuery(this.#deps, opts, (ws) => {
+      ws.addTable(PREPARED_QUERIES_TABLE);
+      const q = t.get(id);
+      if (!q) throw new NotFoundError(QUERY_NOT_FOUND);
+      // A query no prefix rule covers is visible to whoever has its ID; only its token is hidden.
+      if (aclPrefix(q) === null) return { index: t.index, value: [redact(opts.authz, q)] };
+      const value = readable(opts.authz, [q]);
+      if (value.length === 0) {
+        this.#log.warn({ query: id }, 'Request to get prepared query denied due to ACLs');
+        throw new PermissionDeniedError('Permission denied');
+      }
+      return { index: t.index, value };
+    });
+  }
+
+  /** Every query the caller may read. */
+  list(opts: QueryOptions): Promise<QueryResult<PreparedQuery[]>> {
+    const t = this.#deps.replica.preparedQueries;
+    return blockingQuery(this.#deps, opts, (ws) => {
+      ws.addTable(PREPARED_QUERIES_TABLE);
+      const all = t.list();
+      const value = readable(opts.authz, all);
+      const named = all.filter((q) => aclPrefix(q) !== null).length;
+      return { index: t.index, value, filtered: value.length < named };
+    });
+  }
+
+  /** Finds a query by ID, exact name, or longest template prefix, rendering templates (Consul's PreparedQueryResolve). */
+  resolve(idOrName: string): PreparedQueryRecord {
+    const t = this.#deps.replica.preparedQueries;
+    if (idOrName === '') throw new InternalError('Query ID must be provided');
+    if (isUUID(idOrName)) {
+      const q = t.get(idOrName.toLowerCase()) ?? t.get(idOrName);
+      if (q) {
+        if (isTemplate(q)) throw new InternalError('prepared query templates can only be resolved up by name, not by ID');
+        return q;
+      }
+    }
+    const q = t.byName(idOrName) ?? t.longestTemplate(idOrName);
+    if (!q) throw new NotFoundError(QUERY_NOT_FOUND);
+    if (!isTemplate(q)) return q;
+    try {
+      return { ...renderTemplate(compileTemplate(q), idOrName, { segment: this.#o.segment ?? '' }), CreateIndex: q.CreateIndex, ModifyIndex: q.ModifyIndex } as PreparedQueryRecord;
+    } catch (err) {
+      throw new InternalError((err as Error).message);
+    }
+  }
+
+  /** The query a name resolves to, rendered (403 unless the caller may read it). */
+  async explain(idOrName: string, opts: QueryOptions): Promise<{ Query: PreparedQueryRecord; meta: QueryMeta }> {
+    if (opts.consistency === 'consistent') await consistentRead(this.#deps);
+    const q = this.resolve(idOrName);
+    const out = readable(opts.authz, [q as PreparedQuery]);
+    if (out.length === 0) {
+      this.#log.warn({ query: q.ID }, 'Explain on prepared query denied due to ACLs');
+      throw new PermissionDeniedError('Permission denied');
+    }
+    return { Query: out[0], meta: queryMeta(this.#deps, this.#deps.replica.preparedQueries.index, opts.consistency) };
+  }
+
+  /** Runs a query here, failing over to other datacenters when nothing healthy is found. */
+  async execute(idOrName: string, opts: QueryOptions, args: ExecuteArgs): Promise<ExecuteResult & { meta: QueryMeta }> {
+    if (opts.consistency === 'consistent') await consistentRead(this.#deps);
+    const q = this.resolve(idOrName);
+    let res = runLocal(this.#deps, q, args.connect);
+    res.Nodes = readableNodes(q.Token ? this.#o.resolve(q.Token) : opts.authz, res.Nodes);
+    orderLocal(this.#deps, q, res, args, this.#log);
+    if (args.limit > 0) res.Nodes = res.Nodes.slice(0, args.limit);
+    if (res.Nodes.length === 0) res = await failover(q, this.#o.failover, { Limit: args.limit, Connect: args.connect }, opts.token, res, this.#log);
+    return { ...res, meta: queryMeta(this.#deps, 0, opts.consistency) };
+  }
+
+  /** Runs a query another datacenter sent (Consul's ExecuteRemote): no failover, no distance sort. */
+  async executeRemote(req: RemoteExecuteRequest, opts: QueryOptions): Promise<ExecuteResult & { meta: QueryMeta }> {
+    if (opts.consistency === 'consistent') await consistentRead(this.#deps);
+    const id = req.Query.Token ? this.#o.resolve(req.Query.Token) : opts.authz;
+    return { ...executeHere(this.#deps, req, id), meta: queryMeta(this.#deps, 0, opts.consistency) };
+  }
+}
+
+/** Consul's prepared query ACL filter: management sees all; others see named queries their read rules allow, tokens hidden. */
+function readable(id: AclIdentity | undefined, queries: PreparedQuery[]): PreparedQuery[] {
+  if (!id || allowed(id, 'aclWrite')) return queries;
+  return queries.filter((q) => {
+    const prefix = aclPrefix(q);
+    return prefix !== null && allowed(id, 'preparedQueryRead', prefix);
+  }).map((q) => redact(id, q));
+}
+
+function redact(id: AclIdentity | undefined, q: PreparedQuery): PreparedQuery {
+  if (!id || allowed(id, 'aclWrite') || q.Token === '') return q;
+  return { ...q, Token: REDACTED_TOKEN };
+}
