@@ -352,3 +352,36 @@ describe('TLS configuration errors', () => {
     assert.match(bad.stderr, /tls\.defaults\.tls_min_version: invalid TLS version: no matching TLS version found for ssl3/);
   });
 });
+
+test('a reload reads the TLS files again: new HTTPS connections get the renewed certificate, a bad file keeps the old one', { timeout: 30_000 }, async () => {
+  const { X509Certificate } = await import('node:crypto');
+  const ca = await testCA('Reload CA');
+  const first = await ca.issue('server.dc1.consul', 'server');
+  const renewed = await ca.issue('server.dc1.consul', 'server');
+  const cert = file('reload.pem', first.cert);
+  const key = file('reload-key.pem', first.key);
+  const { dev, port } = await startHttps(`tls { defaults { cert_file = "${cert}" key_file = "${key}" } }`);
+  const presented = () => new Promise<string>((resolve, reject) => {
+    const req = https.request({ host: '127.0.0.1', port, path: '/v1/status/leader', agent: false, ca: ca.cert }, (res) => {
+      resolve((res.socket as TLSSocket).getPeerCertificate().serialNumber);
+      res.resume();
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  try {
+    assert.equal(await presented(), new X509Certificate(first.cert).serialNumber);
+    file('reload.pem', renewed.cert);
+    file('reload-key.pem', renewed.key);
+    assert.equal(await presented(), new X509Certificate(first.cert).serialNumber, 'nothing changes before the reload');
+    assert.equal((await dev.agent.http.handle({ method: 'PUT', url: '/v1/agent/reload' })).status, 200);
+    assert.equal(await presented(), new X509Certificate(renewed.cert).serialNumber);
+    file('reload.pem', 'garbage');
+    const bad = await dev.agent.http.handle({ method: 'PUT', url: '/v1/agent/reload' });
+    assert.equal(bad.status, 500);
+    assert.match(bad.body.toString(), /^Failed reloading tls configuration: Failed to load cert\/key pair: /);
+    assert.equal(await presented(), new X509Certificate(renewed.cert).serialNumber);
+  } finally {
+    await dev.stop();
+  }
+});
