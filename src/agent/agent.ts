@@ -25,6 +25,7 @@ import { LanPool } from './lan-pool.ts';
 import { WanPool } from './wan-pool.ts';
 import { wanDnsWrapper } from './dc-dns.ts';
 import { translateHeaders, translatingRouter, wanDnsSettings } from './translate-wan.ts';
+import { dnsQueryExecutor } from './query-dns.ts';
 import { MemberReconciler } from '../leader/reconcile.ts';
 import type { Transport } from '../gossip/index.ts';
 import type { Local } from './local/index.ts';
@@ -205,6 +206,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   const dnsHandler = new DnsHandler({
     cfg: dnsConfigFrom(config), view: new DnsView(replica, dnsAcl(local, endpoints)), logger: logger.child({ '@module': 'dns' }),
     random: deps.random ?? Math.random, now: () => clock.now(),
+    queries: dnsQueryExecutor(endpoints.query, (s) => endpoints.acl.resolver.resolve(s), config.nodeName),
   });
   // Questions for another datacenter are answered there (servers in a WAN pool).
   const dcDns = wanDnsWrapper(wan, { ...dnsConfigFrom(config), bindAddr: config.bindAddr, tls }, logger);

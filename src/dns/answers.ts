@@ -3,6 +3,7 @@
 // NODATA is an empty answer (the handler adds the SOA to the authority section for both).
 import type { Answer } from 'dns-packet';
 import { NotFoundError } from '../errors.ts';
+import { parseGoDuration } from '../duration.ts';
 import { NotImplementedError } from './errors.ts';
 import type { DnsReader, DnsInstance } from '../endpoint/dns-view.ts';
 import { serviceTtl, type DnsConfig } from './config.ts';
@@ -26,6 +27,15 @@ export interface AnswerContext {
   view: DnsReader;
   random: () => number;
   now: () => number;
+  /** The prepared query a `.query` question names, executed beforehand (execution may fail over, answering may not wait). */
+  execution?: QueryExecution | Error;
+}
+
+/** A prepared query's results as DNS answers them: its service, instances in answer order, and its DNS TTL ('' = service_ttl). */
+export interface QueryExecution {
+  service: string;
+  instances: DnsInstance[];
+  ttl: string;
 }
 
 /** A question: its canonical name (no trailing dot), type and the domain it used. */
@@ -59,7 +69,7 @@ export function answer(q: Question, query: DnsQuery | null, ctx: AnswerContext):
       throw new NotFoundError(`no ingress gateway for ${query.service}`);
     case 'query':
       checkLocal(query.locality, ctx.cfg, false);
-      throw new NotFoundError(`no prepared query ${query.query}`);
+      return queryAnswer(q, query.query, ctx);
   }
 }
 
@@ -118,6 +128,16 @@ function serviceAnswer(q: Question, service: string, tag: string, connect: boole
   const instances = shuffle(found.slice(), ctx.random);
   const ttl = serviceTtl(ctx.cfg, service);
   return q.type === 'SRV' ? srvAnswer(q, instances, ttl, ctx) : addressAnswer(q, instances, ttl, ctx);
+}
+
+function queryAnswer(q: Question, name: string, ctx: AnswerContext): Sections {
+  const ex = ctx.execution;
+  if (ex instanceof Error) throw ex;
+  if (!ex || ex.instances.length === 0) throw new NotFoundError(`no prepared query results for ${name}`);
+  // Execution already shuffled and sorted the instances (near); keep its order.
+  const ms = ex.ttl ? parseGoDuration(ex.ttl) : null;
+  const ttl = ms !== null && ms >= 0 ? Math.floor(ms / 1000) : serviceTtl(ctx.cfg, ex.service);
+  return q.type === 'SRV' ? srvAnswer(q, ex.instances, ttl, ctx) : addressAnswer(q, ex.instances, ttl, ctx);
 }
 
 /** The records one instance contributes to a service answer: its answers and the additional records resolving them. */

@@ -6,7 +6,7 @@ import type { Logger } from '../log.ts';
 import type { DnsReader } from '../endpoint/dns-view.ts';
 import type { DnsConfig } from './config.ts';
 import { parseName, type ParsedName } from './name.ts';
-import { answer, type Sections } from './answers.ts';
+import { answer, checkLocal, type QueryExecution, type Sections } from './answers.ts';
 import { soaRecord } from './records.ts';
 import { fitReply, syncExtra } from './truncate.ts';
 import { MessageWriter, packQuestion, packRecord } from './pack.ts';
@@ -33,6 +33,8 @@ export interface DnsHandlerDeps {
    * answering for a client agent rejects with RecursionDelegated, the client asks its own.
    */
   recursion?: (msg: Buffer) => Promise<Buffer | null>;
+  /** Executes a prepared query for `.query` questions under the view's DNS token; absent: such names are NXDOMAIN. */
+  queries?: (name: string, token: string) => Promise<QueryExecution>;
 }
 
 const QR = 0x8000;
@@ -41,7 +43,7 @@ const EDNS_MAX = 65535 - 68;
 
 /** Answers raw DNS messages. */
 export class DnsHandler {
-  readonly #d: Required<Omit<DnsHandlerDeps, 'recursion'>> & Pick<DnsHandlerDeps, 'recursion'>;
+  readonly #d: Required<Omit<DnsHandlerDeps, 'recursion' | 'queries'>> & Pick<DnsHandlerDeps, 'recursion' | 'queries'>;
   readonly #prepared: PreparedAnswers | null;
   readonly #writer = new MessageWriter();
   #recursing = 0;
@@ -86,7 +88,19 @@ export class DnsHandler {
     // Reverse names Consul does not know are passed on to the recursors.
     const arpa = parsed.name.endsWith('arpa.');
     if (arpa && canRecurse && !this.#hasPtr(parsed)) return this.#recurse(msg, req);
-    return this.#answer(msg, req, parsed, transport);
+    const execution = parsed.query?.kind === 'query' ? await this.#execute(parsed.query) : undefined;
+    return this.#answer(msg, req, parsed, transport, execution);
+  }
+
+  /** Runs the prepared query a `.query` name names (locally held ones only: other datacenters were forwarded before). */
+  async #execute(query: Extract<NonNullable<ParsedName['query']>, { kind: 'query' }>): Promise<QueryExecution | Error | undefined> {
+    if (!this.#d.queries) return undefined;
+    try {
+      checkLocal(query.locality, this.#d.cfg, false);
+      return await this.#d.queries(query.query, this.#d.view.token?.() ?? '');
+    } catch (err) {
+      return err as Error;
+    }
   }
 
   /** miekg's accept rules: drop responses and runts; NOTIMP other opcodes; FORMERR odd counts. */
@@ -106,13 +120,13 @@ export class DnsHandler {
     return !!(this.#d.view.nodeByAddress(ip) ?? this.#d.view.serviceByAddress(ip));
   }
 
-  #answer(msg: Buffer, req: DecodedPacket, parsed: ParsedName, transport: 'udp' | 'tcp'): Buffer {
+  #answer(msg: Buffer, req: DecodedPacket, parsed: ParsedName, transport: 'udp' | 'tcp', execution?: QueryExecution | Error): Buffer {
     const { cfg } = this.#d;
     const q = { name: parsed.name.replace(/\.$/, ''), type: req.questions![0].type, domain: parsed.domain };
     let rcode: number = RCODE.NOERROR;
     let sections: Sections = { answers: [], authorities: [], additionals: [] };
     try {
-      sections = answer(q, parsed.query, { cfg, view: this.#d.view, random: this.#d.random, now: this.#d.now });
+      sections = answer(q, parsed.query, { cfg, view: this.#d.view, random: this.#d.random, now: this.#d.now, execution });
     } catch (err) {
       rcode = rcodeFor(err);
       if (rcode === RCODE.SERVFAIL) this.#d.logger.error({ err, name: q.name }, 'dns query failed');

@@ -32,7 +32,7 @@ interface Cached {
 }
 
 /** What DNS answering reads: a DnsView, or nothing at all (a client agent's recursion-only handler). */
-export type DnsReader = Pick<DnsView, 'instances' | 'hasService' | 'serviceKey' | 'version' | 'node' | 'nodeByAddress' | 'serviceByAddress'>;
+export type DnsReader = Pick<DnsView, 'instances' | 'hasService' | 'serviceKey' | 'version' | 'node' | 'nodeByAddress' | 'serviceByAddress'> & Partial<Pick<DnsView, 'token'>>;
 
 /** A reader that knows no service, node or address. */
 export const EMPTY_DNS_READER: DnsReader = {
@@ -52,6 +52,11 @@ export class DnsView {
   constructor(replica: Replica, acl?: DnsAcl) {
     this.#replica = replica;
     this.#acl = acl;
+  }
+
+  /** The secret DNS queries run under now ('' without ACLs): prepared queries execute with it. */
+  token(): string {
+    return this.#acl?.token() ?? '';
   }
 
   // The DNS token's authorizer, or undefined when ACLs are off.

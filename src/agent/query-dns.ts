@@ -1,0 +1,23 @@
+// `.query` DNS questions (Consul's preparedQueryLookup): the prepared query executed under the
+// DNS token as this agent, its healthy instances handed to the DNS answers with its DNS TTL.
+import type { DnsInstance } from '../endpoint/index.ts';
+import type { AclIdentity } from '../endpoint/index.ts';
+import type { PreparedQueryEndpoint } from '../endpoint/prepared-query.ts';
+import type { QueryExecution } from '../dns/answers.ts';
+
+/** The executor a DnsHandler's `queries` dependency takes. */
+export function dnsQueryExecutor(
+  ep: PreparedQueryEndpoint, resolve: (secret: string) => AclIdentity, nodeName: string,
+): (name: string, token: string) => Promise<QueryExecution> {
+  return async (name, token) => {
+    const res = await ep.execute(name, { minIndex: 0, waitMs: 0, consistency: 'default', token, authz: resolve(token) }, {
+      limit: 0, connect: false, near: '', ip: '', agentNode: nodeName,
+    });
+    const instances: DnsInstance[] = res.Nodes.map((n) => {
+      const critical = n.Checks.some((c) => c.Status === 'critical');
+      const allPassing = n.Checks.every((c) => c.Status === 'passing');
+      return { node: n.Node, service: n.Service, status: critical ? 'critical' : allPassing ? 'passing' : 'warning', allPassing };
+    });
+    return { service: res.Service, instances, ttl: res.DNS.TTL };
+  };
+}
