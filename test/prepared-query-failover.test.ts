@@ -1,0 +1,107 @@
+// Prepared query failover across two datacenters on real processes (dc1 on 127.0.0.4, dc2 on
+// 127.0.0.5, WAN-joined): a query held in dc1 whose service lives only in dc2 is run there by
+// ExecuteRemote (Datacenters, NearestN and Targets), names the datacenter and counts the
+// failovers; unknown datacenters are skipped; dc1's DNS answers the query with dc2's instances.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { freePort } from './support/etcd.ts';
+import { digAt } from './support/dns.ts';
+import { logTails, until } from './support/wait.ts';
+
+const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'proconsul.js');
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-pq-wan-'));
+
+interface Proc { node: string; dc: string; ip: string; http: string; dns: number; wan: number; child?: ChildProcess; log: string }
+const procs: Proc[] = [];
+
+after(() => {
+  for (const p of procs) if (p.child && p.child.exitCode === null) p.child.kill('SIGKILL');
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function launch(p: Proc, extra: string[] = []): void {
+  p.child = spawn(process.execPath, [BIN, 'agent', '-server', '-bootstrap', '-node', p.node, '-datacenter', p.dc, '-bind', p.ip, '-client', p.ip,
+    '-data-dir', path.join(dir, p.node), '-config-file', path.join(dir, `${p.node}.json`), '-log-level', 'info', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+  p.child.stdout!.on('data', (c: Buffer) => { p.log += c.toString(); });
+  p.child.stderr!.on('data', (c: Buffer) => { p.log += c.toString(); });
+}
+
+async function call(p: Proc, method: string, urlPath: string, body?: unknown): Promise<{ status: number; text: string; json: any }> {
+  const r = await fetch(`${p.http}${urlPath}`, { method, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(5000) });
+  const text = await r.text();
+  let json: unknown;
+  try { json = JSON.parse(text); } catch { json = undefined; }
+  return { status: r.status, text, json };
+}
+
+const POLL = { context: () => logTails(procs.map((p) => [p.node, p.log]), 3000) };
+
+before(async () => {
+  for (const [node, dc, ip] of [['s1', 'dc1', '127.0.0.4'], ['s2', 'dc2', '127.0.0.5']]) {
+    const [http, dns, lan, wan, server] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+    procs.push({ node, dc, ip, http: `http://${ip}:${http}`, dns, wan, log: '' });
+    fs.writeFileSync(path.join(dir, `${node}.json`), JSON.stringify({
+      ports: { http, dns, grpc: -1, grpc_tls: -1, serf_lan: lan, serf_wan: wan, server },
+      gossip_wan: { probe_interval: '200ms', probe_timeout: '100ms' },
+    }));
+  }
+  const [dc1, dc2] = procs;
+  launch(dc1);
+  launch(dc2, ['-retry-join-wan', `${dc1.ip}:${dc1.wan}`, '-retry-interval-wan', '1s']);
+  for (const p of procs) {
+    await until(`${p.node} to know both datacenters`, 30_000, async () => {
+      try {
+        const r = await call(p, 'GET', '/v1/catalog/datacenters');
+        return r.status === 200 && r.json.length === 2;
+      } catch {
+        return false;
+      }
+    }, POLL);
+  }
+  await until('dc2 to accept a registration', 20_000, async () => {
+    try {
+      return (await call(dc2, 'PUT', '/v1/catalog/register', { Node: 'db1', Address: '10.5.0.1', Service: { ID: 'db', Service: 'db', Port: 5432 } })).status === 200;
+    } catch {
+      return false;
+    }
+  }, POLL);
+});
+
+test('Datacenters, NearestN and Targets fail over to dc2', async () => {
+  const [dc1] = procs;
+  for (const [Name, Failover] of [
+    ['dbq', { Datacenters: ['dc9', 'dc2'] }], ['dbn', { NearestN: 1 }], ['dbt', { Targets: [{ Datacenter: 'dc2' }] }],
+  ] as const) {
+    const c = await call(dc1, 'POST', '/v1/query', { Name, Service: { Service: 'db', Failover }, DNS: { TTL: '4s' } });
+    assert.equal(c.status, 200, c.text);
+    const r = await call(dc1, 'GET', `/v1/query/${Name}/execute`);
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.Datacenter, 'dc2', Name);
+    assert.equal(r.json.Failovers, 1, Name);
+    assert.deepEqual(r.json.Nodes.map((n: { Node: { Node: string } }) => n.Node.Node), ['db1'], Name);
+    assert.deepEqual(r.json.DNS, { TTL: '4s' });
+  }
+});
+
+test('no failover without targets, and unknown datacenters are skipped', async () => {
+  const [dc1] = procs;
+  await call(dc1, 'POST', '/v1/query', { Name: 'local', Service: { Service: 'db' } });
+  await call(dc1, 'POST', '/v1/query', { Name: 'nowhere', Service: { Service: 'db', Failover: { Datacenters: ['dc9'] } } });
+  for (const name of ['local', 'nowhere']) {
+    const r = await call(dc1, 'GET', `/v1/query/${name}/execute`);
+    assert.deepEqual([r.json.Datacenter, r.json.Failovers, r.json.Nodes.length], ['dc1', 0, 0], name);
+  }
+});
+
+test('a query held in dc1 is unknown in dc2; dc1 DNS answers it from dc2', async () => {
+  const [dc1] = procs;
+  const r = await call(dc1, 'GET', '/v1/query/dbq/execute?dc=dc2');
+  assert.equal(r.status, 404);
+  const d = await digAt(dc1.ip, dc1.dns, 'dbq.query.consul', 'A');
+  assert.equal(d.status, 'NOERROR');
+  assert.deepEqual(d.answer.map((a) => [a[1], a[4]]), [['4', '10.5.0.1']]);
+});
