@@ -147,6 +147,20 @@ describe('prepared queries', () => {
     assert.equal((await call('GET', `/v1/query/${q.json.ID}`)).status, 404);
   });
 
+  test('snapshots carry prepared queries', async () => {
+    const c = await call('POST', '/v1/query', { Name: 'snap-q', Service: { Service: 'web' } });
+    const save = await fetch(`${base}/v1/snapshot`);
+    assert.equal(save.status, 200);
+    const archive = Buffer.from(await save.arrayBuffer());
+    await call('DELETE', `/v1/query/${c.json.ID}`);
+    assert.equal((await call('GET', `/v1/query/${c.json.ID}`)).status, 404);
+    assert.equal((await fetch(`${base}/v1/snapshot`, { method: 'PUT', body: archive })).status, 200);
+    const back = await call('GET', `/v1/query/${c.json.ID}`);
+    assert.equal(back.status, 200);
+    assert.equal(back.json[0].Name, 'snap-q');
+    assert.deepEqual(nodesOf(await call('GET', '/v1/query/snap-q/execute')), ['n1', 'n2', 'n4']);
+  });
+
   test('blocking list wakes on a new query', async () => {
     const first = await call('GET', '/v1/query');
     const waiting = call('GET', `/v1/query?index=${first.index}&wait=5s`);
