@@ -107,6 +107,15 @@ describe('prepared queries', () => {
     assert.equal((await call('GET', '/v1/query/e-all/execute?limit=1')).json.Nodes.length, 1);
     const near = await call('GET', '/v1/query/e-all/execute?near=n4');
     assert.equal(near.json.Nodes[0].Node.Node, 'n4');
+    // Near _agent is the agent the request came through (a client agent names itself), _ip the asking address's node.
+    await mk('e-agent', { Service: 'web', Near: '_agent' });
+    await mk('e-ip', { Service: 'web', Near: '_ip' });
+    for (let i = 0; i < 5; i++) {
+      const viaClient = await fetch(`${base}/v1/query/e-agent/execute`, { headers: { 'X-Proconsul-Query-Agent': 'n4' } });
+      assert.equal(((await viaClient.json()) as { Nodes: { Node: { Node: string } }[] }).Nodes[0].Node.Node, 'n4');
+      const fromIp = await fetch(`${base}/v1/query/e-ip/execute`, { headers: { 'X-Forwarded-For': '10.0.0.2' } });
+      assert.equal(((await fromIp.json()) as { Nodes: { Node: { Node: string } }[] }).Nodes[0].Node.Node, 'n2');
+    }
     const missing = await call('GET', '/v1/query/nothing-here/execute');
     assert.equal(missing.status, 404);
     assert.equal(missing.text, 'Query not found');

@@ -6,7 +6,7 @@ import type { Clock } from '../clock.ts';
 import type { Leadership } from '../endpoint/index.ts';
 import {
   buildRoutes, agentSelfHandlers, agentStats, observeHandlers, eventHandlers, agentServiceHandlers, agentCheckHandlers,
-  agentControlHandlers, type Handler, type HttpRequest, type RequestConfig, type RouteHandlers, type Router, type ObserveDeps,
+  agentControlHandlers, QUERY_AGENT_HEADER, type Handler, type HttpRequest, type RequestConfig, type RouteHandlers, type Router, type ObserveDeps,
 } from '../http/index.ts';
 import { guardAgentRoutes } from './acl-guards.ts';
 import type { EventBuffer } from './events.ts';
@@ -42,6 +42,18 @@ function forwarded<T>(forward: Handler, own: Record<string, Handler> = {}): T {
   return new Proxy({}, { get: (_t, key) => (typeof key === 'string' ? own[key] ?? forward : undefined) }) as T;
 }
 
+/**
+ * Prepared query reads as this agent asks them (Consul's client fills in Agent and Source before
+ * the RPC): `_agent` means this node, and `_ip` the address that asked this agent.
+ */
+export function queryFromThisAgent(forward: Handler, nodeName: string): Handler {
+  return (req: HttpRequest) => {
+    const xff = req.headers['x-forwarded-for'];
+    const ip = typeof xff === 'string' && xff ? xff : req.remoteAddr.replace(/^::ffff:/, '');
+    return forward({ ...req, headers: { ...req.headers, [QUERY_AGENT_HEADER]: nodeName, 'x-forwarded-for': ip } });
+  };
+}
+
 /** Session create without a Node is for this agent's node (Consul's agent fills it in before the RPC). */
 export function sessionOnThisNode(forward: Handler, nodeName: string): Handler {
   return async (req: HttpRequest) => {
@@ -73,7 +85,8 @@ export function clientRoutes(d: ClientRouteDeps): Router {
     kv: f<'kv'>(), txn: f<'txn'>(), status: f<'status'>(), operator: f<'operator'>(), connect: f<'connect'>(),
     session: forwarded<RouteHandlers['session']>(forward, { create: sessionOnThisNode(forward, config.nodeName) }), catalog: f<'catalog'>(), health: f<'health'>(), config: f<'config'>(), gateways: f<'gateways'>(),
     coordinate: f<'coordinate'>(), keyring: f<'keyring'>(), acl: f<'acl'>(), aclPolicies: f<'aclPolicies'>(),
-    aclAuth: f<'aclAuth'>(), aclExplain: f<'aclExplain'>(), aclTranslate: forward, agentAcl: f<'agentAcl'>(), snapshot: f<'snapshot'>(), query: f<'query'>(),
+    aclAuth: f<'aclAuth'>(), aclExplain: f<'aclExplain'>(), aclTranslate: forward, agentAcl: f<'agentAcl'>(), snapshot: f<'snapshot'>(),
+    query: forwarded<RouteHandlers['query']>(forward, { get: queryFromThisAgent(forward, config.nodeName) }),
     agent: agentSelfHandlers({
       config, leadership: d.leadership, member: () => selfMember(d.pool),
       stats: () => clientStats(agentStats(config, d.leadership, localCounts(local), serfLanStats(d.pool)), d.knownServers()),
