@@ -79,6 +79,8 @@ async function fixtures(): Promise<void> {
     await ok('PUT', '/v1/agent/check/register', { ID: id, Name: id, TTL: '10m', ServiceID: 'web' });
   }
   for (const n of [1, 2, 3]) fx[`session${n}`] = (await ok('PUT', '/v1/session/create', { Node: 'test-node', Checks: [] })).ID;
+  fx.query = (await ok('POST', '/v1/query', { Name: 'acl-q', Service: { Service: 'api', IgnoreCheckIDs: ['n1-check', 'api-check'] } })).ID;
+  fx.queryDel = (await ok('POST', '/v1/query', { Name: 'acl-q-del', Service: { Service: 'api' } })).ID;
   for (const name of ['web', 'web-del']) await ok('PUT', '/v1/config', { Kind: 'service-defaults', Name: name, Protocol: 'http' });
   await ok('PUT', '/v1/config', { Kind: 'ingress-gateway', Name: 'igw', Listeners: [{ Port: 8080, Protocol: 'tcp', Services: [{ Name: 'api' }] }] });
   await ok('PUT', '/v1/event/fire/deploy');

@@ -25,7 +25,7 @@ test('writes need query write on the name; reads are filtered and tokens hidden'
   assert.equal(ok.status, 200, ok.text);
   const denied = await call('POST', '/v1/query', w.SecretID, { Name: 'ops-web', Service: { Service: 'web' } });
   assert.equal(denied.status, 403);
-  assert.equal(denied.text, 'Permission denied');
+  assert.equal(denied.text, `Permission denied: token with AccessorID '${w.AccessorID}' lacks permission 'query:write' on "ops-web"`);
   const other = await call('POST', '/v1/query', ROOT, { Name: 'ops-web', Service: { Service: 'web' } });
   assert.equal(other.status, 200);
   assert.equal((await call('PUT', `/v1/query/${other.json.ID}`, w.SecretID, { Name: 'app-stolen', Service: { Service: 'web' } })).status, 403);
@@ -49,6 +49,7 @@ test('writes need query write on the name; reads are filtered and tokens hidden'
   assert.equal(byId.json[0].Token, '<hidden>');
   const ex = await call('GET', '/v1/query/app-web/explain');
   assert.equal(ex.status, 403);
+  assert.equal(ex.text, 'Permission denied');
   assert.equal((await call('GET', '/v1/query/app-web/explain', w.SecretID)).json.Query.Token, '<hidden>');
 });
 
@@ -59,5 +60,9 @@ test('execution filters by the query token, else the caller', async () => {
   const without = await call('GET', '/v1/query/ops-web/execute');
   assert.equal(without.status, 200);
   assert.deepEqual(without.json.Nodes, []);
+  const w = await tokenWithRules(call, 'node_prefix "" { policy = "read" }');
+  const filtered = await call('GET', '/v1/query/ops-web/execute', w.SecretID);
+  assert.deepEqual(filtered.json.Nodes, []);
+  assert.equal(filtered.headers.get('x-consul-results-filtered-by-acls'), 'true');
   assert.equal((await call('GET', '/v1/query/ops-web/execute', reader)).json.Nodes.length, 1);
 });

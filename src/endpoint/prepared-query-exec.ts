@@ -138,9 +138,11 @@ export async function failover(
 }
 
 /** ExecuteRemote's local part: run, filter by ACLs, shuffle, limit (no distance sort: the caller is elsewhere). */
-export function executeHere(deps: EndpointDeps, req: RemoteExecuteRequest, id: AclIdentity | undefined): ExecuteResult {
+export function executeHere(deps: EndpointDeps, req: RemoteExecuteRequest, id: AclIdentity | undefined): { result: ExecuteResult; filtered: boolean } {
   const res = runLocal(deps, req.Query, req.Connect);
+  const found = res.Nodes.length;
   res.Nodes = shuffle(readableNodes(id, res.Nodes), deps.random);
+  const filtered = res.Nodes.length < found;
   if (req.Limit > 0) res.Nodes = res.Nodes.slice(0, req.Limit);
-  return res;
+  return { result: res, filtered };
 }

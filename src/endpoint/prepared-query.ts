@@ -10,7 +10,7 @@ import { blockingQuery, consistentRead, queryMeta, type QueryMeta, type QueryOpt
 import { commitPlanned } from './commit.ts';
 import type { EndpointDeps } from './deps.ts';
 import type { AclIdentity } from './acl-resolver.ts';
-import { allowed } from './acl-enforce.ts';
+import { allowed, authorize } from './acl-enforce.ts';
 import { REDACTED_TOKEN, checkIntegrity, isUUID, validateQuery } from './prepared-query-validate.ts';
 import { compileTemplate, isTemplate, renderTemplate } from './prepared-query-template.ts';
 import {
@@ -92,7 +92,7 @@ export class PreparedQueryEndpoint {
     const prefix = aclPrefix(q);
     if (prefix !== null && !allowed(authz, 'preparedQueryWrite', prefix)) {
       this.#log.warn({ query: q.ID }, 'Operation on prepared query denied due to ACLs');
-      throw new PermissionDeniedError('Permission denied');
+      authorize(authz, 'preparedQueryWrite', prefix);
     }
   }
 
@@ -191,18 +191,24 @@ export class PreparedQueryEndpoint {
     if (opts.consistency === 'consistent') await consistentRead(this.#deps);
     const q = this.resolve(idOrName);
     let res = runLocal(this.#deps, q, args.connect);
-    res.Nodes = readableNodes(q.Token ? this.#o.resolve(q.Token) : opts.authz, res.Nodes);
+    const id = q.Token ? this.#o.resolve(q.Token) : opts.authz;
+    const found = res.Nodes.length;
+    res.Nodes = readableNodes(id, res.Nodes);
+    // Consul reports the filtering (X-Consul-Results-Filtered-By-ACLs) to callers that presented a token.
+    const filtered = res.Nodes.length < found && id?.tokenGiven === true;
     orderLocal(this.#deps, q, res, args, this.#log);
     if (args.limit > 0) res.Nodes = res.Nodes.slice(0, args.limit);
     if (res.Nodes.length === 0) res = await failover(q, this.#o.failover, { Limit: args.limit, Connect: args.connect }, opts.token, res, this.#log);
-    return { ...res, meta: queryMeta(this.#deps, 0, opts.consistency) };
+    return { ...res, meta: { ...queryMeta(this.#deps, 0, opts.consistency), ...(filtered ? { filteredByACLs: true } : {}) } };
   }
 
   /** Runs a query another datacenter sent (Consul's ExecuteRemote): no failover, no distance sort. */
   async executeRemote(req: RemoteExecuteRequest, opts: QueryOptions): Promise<ExecuteResult & { meta: QueryMeta }> {
     if (opts.consistency === 'consistent') await consistentRead(this.#deps);
     const id = req.Query.Token ? this.#o.resolve(req.Query.Token) : opts.authz;
-    return { ...executeHere(this.#deps, req, id), meta: queryMeta(this.#deps, 0, opts.consistency) };
+    const { result, filtered } = executeHere(this.#deps, req, id);
+    const meta = queryMeta(this.#deps, 0, opts.consistency);
+    return { ...result, meta: filtered && id?.tokenGiven ? { ...meta, filteredByACLs: true } : meta };
   }
 }
 

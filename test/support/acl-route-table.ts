@@ -54,6 +54,16 @@ export const ROUTE_CASES: Record<string, RouteCase> = {
   'GET /v1/session/info/*': { path: '/v1/session/info/{session3}', need: 'session:read', on: NODE, sees: nonEmpty },
   'GET /v1/session/node/*': { path: `/v1/session/node/${NODE}`, need: 'session:read', on: NODE, sees: nonEmpty },
   'GET /v1/session/list': { path: '/v1/session/list', need: 'session:read', on: NODE, sees: nonEmpty },
+  'POST /v1/query': { path: '/v1/query', body: { Name: 'acl-q-new', Service: { Service: 'api' } }, need: 'query:write', on: 'acl-q-new' },
+  'GET /v1/query': { path: '/v1/query', need: 'query:read', on: 'acl-q', sees: has('acl-q') },
+  // Executing needs no query rule (the name is the secret); the instances are filtered by the caller's service and node rules.
+  'GET /v1/query/*': { path: '/v1/query/acl-q/execute', need: 'service:read', on: 'api', also: 'node "n1" { policy = "read" }', sees: (b) => b?.Nodes?.length > 0 },
+  'PUT /v1/query/*': { path: '/v1/query/{query}', body: { Name: 'acl-q', Service: { Service: 'api', IgnoreCheckIDs: ['n1-check', 'api-check'] } }, need: 'query:write', on: 'acl-q' },
+  'DELETE /v1/query/*': { path: '/v1/query/{queryDel}', need: 'query:write', on: 'acl-q-del' },
+  'POST /v1/internal/query/execute-remote': {
+    path: '/v1/internal/query/execute-remote', body: { Query: { Name: 'r', Service: { Service: 'api', IgnoreCheckIDs: ['n1-check', 'api-check'] } }, Limit: 0 },
+    need: 'service:read', on: 'api', also: 'node "n1" { policy = "read" }', sees: (b) => b?.Nodes?.length > 0,
+  },
   'PUT /v1/catalog/register': { path: '/v1/catalog/register', body: { Node: 'n1', Address: '10.0.0.9' }, need: 'node:write', on: 'n1' },
   'PUT /v1/catalog/deregister': { path: '/v1/catalog/deregister', body: { Node: 'gone-node' }, need: 'node:write', on: 'gone-node' },
   'GET /v1/catalog/datacenters': { path: '/v1/catalog/datacenters', open: 'datacenter names are public (Consul)' },
