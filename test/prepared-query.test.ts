@@ -170,6 +170,16 @@ describe('prepared queries', () => {
     assert.deepEqual(nodesOf(await call('GET', '/v1/query/snap-q/execute')), ['n1', 'n2', 'n4']);
   });
 
+  test('concurrent creates of one name: exactly one wins', async () => {
+    // In-process, so that every create plans before any commit is applied.
+    const ep = dev.agent.endpoints.query;
+    const body = (await import('../src/http/v1/query.ts')).decodeQuery({ Name: 'race-q', Service: { Service: 'web' } });
+    const all = await Promise.allSettled(Array.from({ length: 6 }, () => ep.create({ ...body })));
+    assert.equal(all.filter((r) => r.status === 'fulfilled').length, 1);
+    for (const r of all) if (r.status === 'rejected') assert.equal((r.reason as Error).message, "name 'race-q' aliases an existing query name");
+    assert.equal((await call('GET', '/v1/query')).json.filter((q: { Name: string }) => q.Name === 'race-q').length, 1);
+  });
+
   test('blocking list wakes on a new query', async () => {
     const first = await call('GET', '/v1/query');
     const waiting = call('GET', `/v1/query?index=${first.index}&wait=5s`);

@@ -4,7 +4,7 @@
 // callers, and resolution by ID, exact name or the longest template prefix.
 import { randomUUID } from 'node:crypto';
 import { InternalError, NotFoundError, PermissionDeniedError } from '../errors.ts';
-import { PREPARED_QUERIES_TABLE, QUERY_PREFIX, SESSION_PREFIX, encodeRecord, type PreparedQuery, type PreparedQueryRecord } from '../state/index.ts';
+import { PREPARED_QUERIES_TABLE, QUERY_GUARD_KEY, QUERY_PREFIX, SESSION_PREFIX, encodeRecord, type PreparedQuery, type PreparedQueryRecord } from '../state/index.ts';
 import type { Compare } from '../store/index.ts';
 import { blockingQuery, consistentRead, queryMeta, type QueryMeta, type QueryOptions, type QueryResult } from './query.ts';
 import { commitPlanned } from './commit.ts';
@@ -119,7 +119,14 @@ export class PreparedQueryEndpoint {
         : { key: QUERY_PREFIX + rec.ID, target: 'createRevision', op: '=', value: 0 }];
       const s = rec.Session ? replica.sessions.get(rec.Session) : undefined;
       if (s) compares.push({ key: SESSION_PREFIX + s.ID, target: 'modRevision', op: '=', value: s.ModifyIndex });
-      return { txn: { compares, success: [{ type: 'put', key: QUERY_PREFIX + rec.ID, value: encodeRecord(rec) }] }, done: () => undefined };
+      const guard = replica.queryGuard.get(QUERY_GUARD_KEY.slice(replica.queryGuard.prefix.length));
+      compares.push(guard
+        ? { key: QUERY_GUARD_KEY, target: 'modRevision', op: '=', value: guard.ModifyIndex }
+        : { key: QUERY_GUARD_KEY, target: 'createRevision', op: '=', value: 0 });
+      return {
+        txn: { compares, success: [{ type: 'put', key: QUERY_PREFIX + rec.ID, value: encodeRecord(rec) }, { type: 'put', key: QUERY_GUARD_KEY, value: encodeRecord({}) }] },
+        done: () => undefined,
+      };
     });
   }
 

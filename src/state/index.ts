@@ -22,6 +22,6 @@ export {
   CoordinatesTable, COORDINATE_PREFIX, COORDINATES_TABLE, coordinateKey, coordinateNodePrefix, type CoordinateSet,
 } from './coordinates.ts';
 export {
-  PreparedQueriesTable, QUERY_PREFIX, PREPARED_QUERIES_TABLE,
+  PreparedQueriesTable, QUERY_PREFIX, QUERY_GUARD_KEY, PREPARED_QUERIES_TABLE,
   type PreparedQuery, type PreparedQueryRecord, type ServiceQuery, type QueryFailoverTarget,
 } from './prepared-queries.ts';

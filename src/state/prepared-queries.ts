@@ -8,6 +8,13 @@ export const QUERY_PREFIX = 'query/';
 /** Notifier table name. */
 export const PREPARED_QUERIES_TABLE = 'prepared-queries';
 
+/**
+ * The key every create and update of a prepared query rewrites, compared on its revision: names
+ * must stay unique across servers committing at once (Consul's Raft log orders them; here the
+ * Store's compare on this one key does).
+ */
+export const QUERY_GUARD_KEY = 'querylock/names';
+
 /** A failover target: a datacenter or a cluster peer. */
 export interface QueryFailoverTarget {
   Peer: string;

@@ -48,6 +48,8 @@ export class Replica {
   readonly coordinates = new CoordinatesTable();
   /** Prepared queries by id (`query/<id>`). */
   readonly preparedQueries = new PreparedQueriesTable();
+  /** The prepared query name guard (`querylock/names`), rewritten by every query create and update. */
+  readonly queryGuard = new RecordTable<object>('prepared-query-guard', 'querylock/');
   readonly notifier: Notifier;
   #deps: ReplicaDeps;
   #appliers: Applier[];
@@ -72,6 +74,7 @@ export class Replica {
       tableApplier(this.sessions),
       tableApplier(this.sessionLocks),
       tableApplier(this.preparedQueries),
+      tableApplier(this.queryGuard),
     ];
   }
 
