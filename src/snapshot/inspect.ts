@@ -29,7 +29,7 @@ const TYPES: [string, string][] = [
   ['kv/', 'KVS'], ['catalog/', 'Register'], ['session/', 'Session'], ['sessionlocks/', 'SessionLock'],
   ['acl/token/', 'ACLToken'], ['acl/policy/', 'ACLPolicy'], ['acl/role/', 'ACLRole'],
   ['acl/auth-method/', 'ACLAuthMethod'], ['acl/binding-rule/', 'ACLBindingRule'], ['acl/', 'ACLBootstrap'],
-  ['config/', 'ConfigEntry'], ['ca/', 'ConnectCA'], ['intention/', 'Intention'], ['query/', 'PreparedQuery'],
+  ['config/', 'ConfigEntry'], ['ca/', 'ConnectCA'], ['intention/', 'Intention'], ['query/', 'PreparedQuery'], ['querylock/', 'PreparedQueryLock'],
   ['coordinate/', 'Coordinate'], ['autopilot/', 'Autopilot'], ['meta/', 'SystemMetadata'],
 ];
 
