@@ -1,7 +1,8 @@
 // Prepared query failover across two datacenters on real processes (dc1 on 127.0.0.4, dc2 on
 // 127.0.0.5, WAN-joined): a query held in dc1 whose service lives only in dc2 is run there by
 // ExecuteRemote (Datacenters, NearestN and Targets), names the datacenter and counts the
-// failovers; unknown datacenters are skipped; dc1's DNS answers the query with dc2's instances.
+// failovers; unknown datacenters are skipped; dc1's DNS answers the query with dc2's instances;
+// dc1 translates WAN addresses, so failover results show dc2's WAN addresses over HTTP and DNS.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -47,6 +48,8 @@ before(async () => {
     fs.writeFileSync(path.join(dir, `${node}.json`), JSON.stringify({
       ports: { http, dns, grpc: -1, grpc_tls: -1, serf_lan: lan, serf_wan: wan, server },
       gossip_wan: { probe_interval: '200ms', probe_timeout: '100ms' },
+      // dc1 shows other datacenters' WAN addresses, failover results included.
+      ...(dc === 'dc1' ? { translate_wan_addrs: true } : {}),
     }));
   }
   const [dc1, dc2] = procs;
@@ -64,7 +67,7 @@ before(async () => {
   }
   await until('dc2 to accept a registration', 20_000, async () => {
     try {
-      return (await call(dc2, 'PUT', '/v1/catalog/register', { Node: 'db1', Address: '10.5.0.1', Service: { ID: 'db', Service: 'db', Port: 5432 } })).status === 200;
+      return (await call(dc2, 'PUT', '/v1/catalog/register', { Node: 'db1', Address: '10.5.0.1', TaggedAddresses: { wan: '198.51.100.1' }, Service: { ID: 'db', Service: 'db', Port: 5432 } })).status === 200;
     } catch {
       return false;
     }
@@ -84,6 +87,7 @@ test('Datacenters, NearestN and Targets fail over to dc2', async () => {
     assert.equal(r.json.Failovers, 1, Name);
     assert.deepEqual(r.json.Nodes.map((n: { Node: { Node: string } }) => n.Node.Node), ['db1'], Name);
     assert.deepEqual(r.json.DNS, { TTL: '4s' });
+    assert.equal(r.json.Nodes[0].Node.Address, '198.51.100.1', `${Name}: translate_wan_addrs`);
   }
 });
 
@@ -103,5 +107,5 @@ test('a query held in dc1 is unknown in dc2; dc1 DNS answers it from dc2', async
   assert.equal(r.status, 404);
   const d = await digAt(dc1.ip, dc1.dns, 'dbq.query.consul', 'A');
   assert.equal(d.status, 'NOERROR');
-  assert.deepEqual(d.answer.map((a) => [a[1], a[4]]), [['4', '10.5.0.1']]);
+  assert.deepEqual(d.answer.map((a) => [a[1], a[4]]), [['4', '198.51.100.1']]);
 });

@@ -18,6 +18,6 @@ export function dnsQueryExecutor(
       const allPassing = n.Checks.every((c) => c.Status === 'passing');
       return { node: n.Node, service: n.Service, status: critical ? 'critical' : allPassing ? 'passing' : 'warning', allPassing };
     });
-    return { service: res.Service, instances, ttl: res.DNS.TTL };
+    return { service: res.Service, instances, ttl: res.DNS.TTL, datacenter: res.Datacenter };
   };
 }

@@ -36,6 +36,8 @@ export interface QueryExecution {
   service: string;
   instances: DnsInstance[];
   ttl: string;
+  /** The datacenter the results came from (failover may leave this one). */
+  datacenter: string;
 }
 
 /** A question: its canonical name (no trailing dot), type and the domain it used. */
@@ -137,7 +139,10 @@ function queryAnswer(q: Question, name: string, ctx: AnswerContext): Sections {
   // Execution already shuffled and sorted the instances (near); keep its order.
   const ms = ex.ttl ? parseGoDuration(ex.ttl) : null;
   const ttl = ms !== null && ms >= 0 ? Math.floor(ms / 1000) : serviceTtl(ctx.cfg, ex.service);
-  return q.type === 'SRV' ? srvAnswer(q, ex.instances, ttl, ctx) : addressAnswer(q, ex.instances, ttl, ctx);
+  // Results another datacenter gave (failover) show its WAN addresses under translate_wan_addrs.
+  const remote = ctx.cfg.translateWanAddrs && ex.datacenter !== '' && ex.datacenter !== ctx.cfg.datacenter;
+  const c = remote && !ctx.cfg.wanAddresses ? { ...ctx, cfg: { ...ctx.cfg, wanAddresses: true } } : ctx;
+  return q.type === 'SRV' ? srvAnswer(q, ex.instances, ttl, c) : addressAnswer(q, ex.instances, ttl, c);
 }
 
 /** The records one instance contributes to a service answer: its answers and the additional records resolving them. */
