@@ -22,15 +22,18 @@ export function vetRegister(deps: EndpointDeps, id: AclIdentity | undefined, req
   const cat = deps.replica.catalog;
   if (nodeChanges(cat.nodes.get(req.Node), req)) authorize(id, 'nodeWrite', req.Node);
   if (req.Service?.Service) authorize(id, 'serviceWrite', req.Service.Service);
-  for (const c of [...(req.Check ? [req.Check] : []), ...(req.Checks ?? [])]) {
-    if (!c.ServiceID) {
-      authorize(id, 'nodeWrite', req.Node);
-      continue;
-    }
-    const svc = req.Service && (req.Service.ID || req.Service.Service) === c.ServiceID
-      ? req.Service.Service : cat.services.get(req.Node)?.get(c.ServiceID)?.Service;
-    authorize(id, 'serviceWrite', svc ?? c.ServiceID);
+  if (req.Check) vetCheck(deps, id, req, req.Check);
+  for (const c of req.Checks ?? []) vetCheck(deps, id, req, c);
+}
+
+function vetCheck(deps: EndpointDeps, id: AclIdentity, req: RegisterRequest, c: Partial<HealthCheck>): void {
+  if (!c.ServiceID) {
+    authorize(id, 'nodeWrite', req.Node);
+    return;
   }
+  const svc = req.Service && (req.Service.ID || req.Service.Service) === c.ServiceID
+    ? req.Service.Service : deps.replica.catalog.services.get(req.Node)?.get(c.ServiceID)?.Service;
+  authorize(id, 'serviceWrite', svc ?? c.ServiceID);
 }
 
 /** Throws unless the caller may make this deregistration. */

@@ -38,6 +38,20 @@ export function canonical(obj: unknown, fields: readonly string[]): Record<strin
   return out;
 }
 
+/**
+ * canonical() for an object the caller owns outright (fresh from JSON.parse, referenced nowhere
+ * else): when every key is already spelled canonically, as clients almost always send them, the
+ * object itself is the answer (no copy); otherwise the canonical copy.
+ */
+export function canonicalOwned(obj: unknown, fields: readonly string[]): Record<string, unknown> {
+  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return {};
+  let known = spellings.get(fields);
+  if (!known) spellings.set(fields, known = new Set(fields));
+  // An own `__proto__` key (JSON.parse makes one) is never canonical, so the copy handles it as before.
+  for (const k in obj) if (!known.has(k) || !Object.hasOwn(obj, k)) return canonical(obj, fields);
+  return obj as Record<string, unknown>;
+}
+
 /** The canonical field names of each field list, as a set (one lookup per key instead of a scan). */
 const spellings = new WeakMap<readonly string[], Set<string>>();
 

@@ -5,7 +5,7 @@ import type { HealthEndpoint } from '../../endpoint/health.ts';
 import type { RegisterRequest, DeregisterRequest } from '../../api/catalog-types.ts';
 import { BadRequestError } from '../../errors.ts';
 import type { HttpResult } from '../router.ts';
-import { canonical, parseJSON } from '../body.ts';
+import { canonical, canonicalOwned, parseJSON } from '../body.ts';
 import { queryOptions, checkDatacenter, authzOf, type HttpRequest, type RequestConfig } from '../request.ts';
 
 const REGISTER = ['ID', 'Node', 'Address', 'Datacenter', 'TaggedAddresses', 'NodeMeta', 'Service', 'Check', 'Checks', 'SkipNodeUpdate', 'Partition', 'Locality'];
@@ -20,15 +20,16 @@ function object(v: unknown, what: string): Record<string, unknown> {
 
 /** Decodes a catalog/register body with case-insensitive field names. */
 export function decodeRegister(body: Buffer): RegisterRequest {
-  const raw = canonical(object(parseJSON(body) ?? {}, 'body'), REGISTER);
+  // Every object here is fresh from JSON.parse: canonicalOwned may keep it instead of copying.
+  const raw = canonicalOwned(object(parseJSON(body) ?? {}, 'body'), REGISTER);
   const req = raw as unknown as RegisterRequest;
   if (raw.Service !== undefined && raw.Service !== null) {
-    const svc = canonical(object(raw.Service, 'Service'), SERVICE);
-    if (svc.Weights) svc.Weights = canonical(svc.Weights, ['Passing', 'Warning']);
+    const svc = canonicalOwned(object(raw.Service, 'Service'), SERVICE);
+    if (svc.Weights) svc.Weights = canonicalOwned(svc.Weights, ['Passing', 'Warning']);
     req.Service = svc;
   } else delete req.Service;
-  if (raw.Check) req.Check = canonical(object(raw.Check, 'Check'), CHECK);
-  if (Array.isArray(raw.Checks)) req.Checks = raw.Checks.map((c) => canonical(object(c, 'Checks'), CHECK));
+  if (raw.Check) req.Check = canonicalOwned(object(raw.Check, 'Check'), CHECK);
+  if (Array.isArray(raw.Checks)) req.Checks = raw.Checks.map((c) => canonicalOwned(object(c, 'Checks'), CHECK));
   return req;
 }
 
