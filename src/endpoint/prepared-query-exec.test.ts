@@ -1,0 +1,57 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { failover, tagsSatisfy, type ExecuteResult, type QueryFailover } from './prepared-query-exec.ts';
+import type { PreparedQueryRecord } from '../state/index.ts';
+import { silentLogger } from '../log.ts';
+
+function query(f: Partial<PreparedQueryRecord['Service']['Failover']>): PreparedQueryRecord {
+  return {
+    ID: 'q', Name: 'q', Session: '', Token: 't', Template: { Type: '', Regexp: '', RemoveEmptyTags: false },
+    Service: {
+      Service: 'db', SamenessGroup: '', Failover: { NearestN: 0, Datacenters: null, Targets: null, ...f }, OnlyPassing: false,
+      IgnoreCheckIDs: null, Near: '', Tags: null, NodeMeta: null, ServiceMeta: null, Peer: '', Connect: false,
+    },
+    DNS: { TTL: '' },
+  };
+}
+
+const local: ExecuteResult = { Service: 'db', Nodes: [], DNS: { TTL: '' }, Datacenter: 'dc1', Failovers: 0 };
+
+/** dc2..dc5 by distance; dc3 fails, dc4 has results. */
+function routes(asked: string[]): QueryFailover {
+  return {
+    datacentersByDistance: () => ['dc2', 'dc3', 'dc4', 'dc5'],
+    async executeRemote(dc, req, token) {
+      asked.push(`${dc}:${token}:${req.Limit}`);
+      if (dc === 'dc3') throw new Error('unreachable');
+      const nodes = dc === 'dc4' ? [{ Node: { Node: 'x' } }] : [];
+      return { ...local, Datacenter: dc, Nodes: nodes as never };
+    },
+  };
+}
+
+test('NearestN then Datacenters (deduplicated, unknown skipped) until one has results; errors move on', async () => {
+  const asked: string[] = [];
+  const r = await failover(query({ NearestN: 2, Datacenters: ['dc9', 'dc2', 'dc4', 'dc5'] }), routes(asked), { Limit: 3, Connect: false }, 'tok', local, silentLogger());
+  assert.deepEqual(asked, ['dc2:tok:3', 'dc3:tok:3', 'dc4:tok:3']);
+  assert.equal(r.Datacenter, 'dc4');
+  assert.equal(r.Failovers, 3);
+  assert.equal(r.Nodes.length, 1);
+});
+
+test('Targets in order, peers skipped; nothing to try leaves the local answer', async () => {
+  const asked: string[] = [];
+  const r = await failover(query({ Targets: [{ Peer: 'p1', Datacenter: '' }, { Peer: '', Datacenter: 'dc5' }] }), routes(asked), { Limit: 0, Connect: false }, '', local, silentLogger());
+  assert.deepEqual(asked, ['dc5::0']);
+  assert.deepEqual([r.Datacenter, r.Failovers, r.Nodes.length], ['dc5', 1, 0]);
+  const none = await failover(query({}), routes(asked), { Limit: 0, Connect: false }, '', local, silentLogger());
+  assert.equal(none, local);
+  assert.equal((await failover(query({ NearestN: 2 }), undefined, { Limit: 0, Connect: false }, '', local, silentLogger())), local);
+});
+
+test('tags: all required, none of the !forbidden, case-insensitive', () => {
+  assert.equal(tagsSatisfy(['V1', 'stable'], ['v1', '!canary']), true);
+  assert.equal(tagsSatisfy(['v1', 'Canary'], ['v1', '!canary']), false);
+  assert.equal(tagsSatisfy(null, ['!canary']), true);
+  assert.equal(tagsSatisfy([], ['v1']), false);
+});
