@@ -4,6 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startDevAgent, type DevAgent } from './support/agent.ts';
+import { ConsulClient } from '../src/api/index.ts';
 
 let dev: DevAgent;
 let base: string;
@@ -178,6 +179,19 @@ describe('prepared queries', () => {
     assert.equal(all.filter((r) => r.status === 'fulfilled').length, 1);
     for (const r of all) if (r.status === 'rejected') assert.equal((r.reason as Error).message, "name 'race-q' aliases an existing query name");
     assert.equal((await call('GET', '/v1/query')).json.filter((q: { Name: string }) => q.Name === 'race-q').length, 1);
+  });
+
+  test('the API client defines, executes, explains and deletes queries', async () => {
+    const c = new ConsulClient({ address: base, env: {} });
+    const { data: id } = await c.preparedQuery.create({ Name: 'api-q', Service: { Service: 'web', OnlyPassing: true } });
+    assert.equal((await c.preparedQuery.get(id)).data[0].Name, 'api-q');
+    await c.preparedQuery.update({ ID: id, Name: 'api-q', Service: { Service: 'web', Tags: ['v2'] } });
+    const ex = await c.preparedQuery.execute('api-q', { limit: 5, near: '_agent' });
+    assert.deepEqual(ex.data.Nodes.map((n) => n.Node.Node), ['n4']);
+    assert.deepEqual((await c.preparedQuery.explain('api-q')).data.Service.Tags, ['v2']);
+    assert.ok((await c.preparedQuery.list()).data.some((q) => q.ID === id));
+    await c.preparedQuery.delete(id);
+    assert.equal((await c.preparedQuery.list()).data.some((q) => q.ID === id), false);
   });
 
   test('blocking list wakes on a new query', async () => {

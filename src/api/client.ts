@@ -13,6 +13,7 @@ import { KVApi } from './kv.ts';
 import { Lock, type LockOptions } from './lock.ts';
 import { Semaphore, type SemaphoreOptions } from './semaphore.ts';
 import { SessionApi } from './session.ts';
+import { PreparedQueryApi } from './prepared-query.ts';
 import { SnapshotApi } from './snapshot.ts';
 import { CoordinateApi } from './coordinate.ts';
 import { StatusApi } from './status.ts';
@@ -95,6 +96,8 @@ export class ConsulClient {
   readonly snapshot: SnapshotApi;
   /** Network coordinates of nodes and datacenters. */
   readonly coordinate: CoordinateApi;
+  /** Prepared queries: define, execute, explain. */
+  readonly preparedQuery: PreparedQueryApi;
   readonly #agent: http.Agent;
 
   /** Builds a client; throws ConfigError for an unknown scheme or an unreadable token file. */
@@ -112,6 +115,7 @@ export class ConsulClient {
     this.acl = new AclApi(this);
     this.snapshot = new SnapshotApi(this);
     this.coordinate = new CoordinateApi(this);
+    this.preparedQuery = new PreparedQueryApi(this);
   }
 
   /** A Lock on `key` with default options (Go's LockKey). */

@@ -21,6 +21,8 @@ export type { CoordinateApi } from './coordinate.ts';
 export type { Coordinate, CoordinateEntry, CoordinateDatacenterMap } from './coordinate-types.ts';
 export type { TxnReply } from './txn.ts';
 export { SessionApi, SessionExpiredError } from './session.ts';
+export { PreparedQueryApi, type PreparedQueryDefinition, type PreparedQueryEntry, type ExecuteOptions } from './prepared-query.ts';
+export type { PreparedQueryRecord, PreparedQueryExecuteResponse, ServiceQuery, QueryFailoverTarget } from './prepared-query-types.ts';
 export type { RenewOptions } from './session.ts';
 export { Lock, LOCK_FLAG_VALUE, DEFAULT_LOCK_SESSION_NAME, DEFAULT_LOCK_SESSION_TTL, DEFAULT_LOCK_WAIT_TIME, DEFAULT_LOCK_RETRY_TIME, DEFAULT_MONITOR_RETRY_TIME } from './lock.ts';
 export type { LockOptions } from './lock.ts';

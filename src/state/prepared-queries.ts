@@ -2,6 +2,9 @@
 // the lookups resolution needs (exact name, case-insensitive; the longest template name prefix)
 // and the per-session view that session invalidation deletes.
 import { RecordTable, type Indexed } from './records.ts';
+import type { PreparedQueryRecord } from '../api/prepared-query-types.ts';
+
+export type { PreparedQueryRecord, ServiceQuery, QueryFailoverTarget } from '../api/prepared-query-types.ts';
 
 /** Store prefix of the prepared queries table. */
 export const QUERY_PREFIX = 'query/';
@@ -14,38 +17,6 @@ export const PREPARED_QUERIES_TABLE = 'prepared-queries';
  * Store's compare on this one key does).
  */
 export const QUERY_GUARD_KEY = 'querylock/names';
-
-/** A failover target: a datacenter or a cluster peer. */
-export interface QueryFailoverTarget {
-  Peer: string;
-  Datacenter: string;
-}
-
-/** A prepared query's service part (Consul's structs.ServiceQuery). */
-export interface ServiceQuery {
-  Service: string;
-  SamenessGroup: string;
-  Failover: { NearestN: number; Datacenters: string[] | null; Targets: QueryFailoverTarget[] | null };
-  OnlyPassing: boolean;
-  IgnoreCheckIDs: string[] | null;
-  Near: string;
-  Tags: string[] | null;
-  NodeMeta: Record<string, string> | null;
-  ServiceMeta: Record<string, string> | null;
-  Peer: string;
-  Connect: boolean;
-}
-
-/** A prepared query as stored (Consul's structs.PreparedQuery minus indexes). */
-export interface PreparedQueryRecord {
-  ID: string;
-  Name: string;
-  Session: string;
-  Token: string;
-  Template: { Type: string; Regexp: string; RemoveEmptyTags: boolean };
-  Service: ServiceQuery;
-  DNS: { TTL: string };
-}
 
 /** A prepared query with its indexes, as the API returns it. */
 export type PreparedQuery = Indexed<PreparedQueryRecord>;
