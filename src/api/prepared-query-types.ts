@@ -19,8 +19,8 @@ export interface ServiceQuery {
   Tags: string[] | null;
   NodeMeta: Record<string, string> | null;
   ServiceMeta: Record<string, string> | null;
-  Peer: string;
   Connect: boolean;
+  Peer: string;
 }
 
 /** A prepared query as stored (Consul's structs.PreparedQuery minus indexes). */

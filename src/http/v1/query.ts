@@ -48,7 +48,7 @@ function decodeService(raw: unknown): ServiceQuery {
     Failover: { NearestN: n, Datacenters: strs(f.Datacenters, 'Datacenters'), Targets: targets },
     OnlyPassing: bool(s.OnlyPassing, 'OnlyPassing'), IgnoreCheckIDs: strs(s.IgnoreCheckIDs, 'IgnoreCheckIDs'), Near: str(s.Near, 'Near'),
     Tags: strs(s.Tags, 'Tags'), NodeMeta: strMap(s.NodeMeta, 'NodeMeta'), ServiceMeta: strMap(s.ServiceMeta, 'ServiceMeta'),
-    Peer: str(s.Peer, 'Peer'), Connect: bool(s.Connect, 'Connect'),
+    Connect: bool(s.Connect, 'Connect'), Peer: str(s.Peer, 'Peer'),
   };
 }
 
