@@ -123,6 +123,18 @@ describe('prepared queries', () => {
     assert.equal((await call('PUT', '/v1/query/e-all/execute')).status, 405);
   });
 
+  test('connect: the query\'s Connect or ?connect returns mesh-capable instances (native services and proxies)', async () => {
+    await call('PUT', '/v1/catalog/register', { Node: 'm1', Address: '10.0.1.1', Service: { ID: 'pay', Service: 'pay', Port: 1, Connect: { Native: true } } });
+    await call('PUT', '/v1/catalog/register', { Node: 'm2', Address: '10.0.1.2', Service: { ID: 'api', Service: 'api', Port: 2 } });
+    await call('PUT', '/v1/catalog/register', { Node: 'm2', Address: '10.0.1.2', Service: { ID: 'api-proxy', Service: 'api-proxy', Kind: 'connect-proxy', Port: 3, Proxy: { DestinationServiceName: 'api' } } });
+    await call('POST', '/v1/query', { Name: 'c-pay', Service: { Service: 'pay', Connect: true } });
+    await call('POST', '/v1/query', { Name: 'c-api', Service: { Service: 'api' } });
+    assert.deepEqual(nodesOf(await call('GET', '/v1/query/c-pay/execute')), ['m1']);
+    assert.equal((await call('GET', '/v1/query/c-api/execute')).json.Nodes[0].Service.ID, 'api');
+    const viaProxy = await call('GET', '/v1/query/c-api/execute?connect=true');
+    assert.deepEqual(viaProxy.json.Nodes.map((n: { Service: { ID: string } }) => n.Service.ID), ['api-proxy']);
+  });
+
   test('templates: longest prefix, regexp, interpolation and explain', async () => {
     assert.equal((await call('POST', '/v1/query', { Name: '', Template: { Type: 'name_prefix_match' }, Service: { Service: '${name.full}' } })).status, 200);
     const dup = await call('POST', '/v1/query', { Name: '', Template: { Type: 'name_prefix_match' }, Service: { Service: 'x' } });
