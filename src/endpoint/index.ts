@@ -23,3 +23,5 @@ export { commitAcl, pinRecord, putOp } from './acl-write.ts';
 export { SnapshotEndpoint, isServerLocalKey, type SnapshotHooks, type SavedSnapshot } from './snapshot.ts';
 export { CoordinateEndpoint, COORDINATE_BATCHING, type CoordinateBatching, type CoordinateUpdate } from './coordinate.ts';
 export { sortNear, computeDistance } from './near.ts';
+export { PreparedQueryEndpoint, QUERY_NOT_FOUND, type ExecuteArgs, type PreparedQueryOptions } from './prepared-query.ts';
+export type { ExecuteResult, QueryFailover, RemoteExecuteRequest } from './prepared-query-exec.ts';
