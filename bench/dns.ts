@@ -38,10 +38,13 @@ const AGENT_FLAGS = process.env.PROCONSUL_BENCH_AGENT_FLAGS.split(' ').filter(Bo
  * so a generator's wake-ups do not preempt the server it measures. PROCONSUL_BENCH_RT=PRIO runs the
  * servers, the probe and dnsperf (not the busy-looping Node generator) under SCHED_FIFO at that
  * priority (`chrt -f`, needs root): on a machine shared with other work, both servers and the C
- * generator then run as on a quiet one, whatever the other tenants do. Both are off by default.
+ * generator then run as on a quiet one, whatever the other tenants do. Both are off by default,
+ * and they do not combine: a SCHED_FIFO agent held to one core starves its own helper threads
+ * (its start-up never finished in a trial).
  */
 const [GEN_CPUS, SERVER_CPUS] = (process.env.PROCONSUL_BENCH_PIN ?? '').split('/');
 const RT = process.env.PROCONSUL_BENCH_RT;
+if (RT && SERVER_CPUS) throw new Error('PROCONSUL_BENCH_RT and PROCONSUL_BENCH_PIN do not combine (see above)');
 const RT_PREFIX = RT ? ['chrt', '-f', RT] : [];
 const SERVER_PREFIX = [...(SERVER_CPUS ? ['taskset', '-c', SERVER_CPUS] : []), ...RT_PREFIX];
 const DNSPERF_PREFIX = [...(GEN_CPUS ? ['taskset', '-c', GEN_CPUS] : []), ...RT_PREFIX];
