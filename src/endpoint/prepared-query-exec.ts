@@ -98,7 +98,8 @@ export function orderLocal(deps: EndpointDeps, q: PreparedQueryRecord, res: Exec
   if (!node) return;
   sortNear(deps, node, res.Nodes, (n) => n.Node.Node);
   // The source node itself first when it is among the nearest results (a node without coordinates sorts last).
-  const i = res.Nodes.slice(0, 10).findIndex((n) => n.Node.Node === node);
+  const lower = node.toLowerCase();
+  const i = res.Nodes.slice(0, 10).findIndex((n) => n.Node.Node.toLowerCase() === lower);
   if (i > 0) [res.Nodes[0], res.Nodes[i]] = [res.Nodes[i], res.Nodes[0]];
 }
 
