@@ -1,6 +1,6 @@
 // `.query` DNS lookups with `dig` against a real agent: A and SRV answers from a prepared query's
 // healthy instances, the query's DNS TTL over service_ttl, RFC 2782 names, templates, and
-// NXDOMAIN for unknown queries and queries without results.
+// NXDOMAIN for unknown queries and queries without results, and Near _ip from the asker's address.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startDevAgent, type DevAgent } from './support/agent.ts';
@@ -26,7 +26,11 @@ before(async () => {
     });
     assert.equal(r.status, 200, r.text);
   }
+  for (const [node, address] of [['i1', '10.0.9.1'], ['i2', '127.0.0.7'], ['i3', '10.0.9.3']]) {
+    assert.equal((await call('PUT', '/v1/catalog/register', { Node: node, Address: address, Service: { ID: 'ipsvc', Service: 'ipsvc', Port: 1 } })).status, 200);
+  }
   for (const body of [
+    { Name: 'nearq', Service: { Service: 'ipsvc', Near: '_ip' } },
     { Name: 'webq', Service: { Service: 'web' }, DNS: { TTL: '12s' } },
     { Name: 'v1q', Service: { Service: 'web', Tags: ['v1'] } },
     { Name: 'emptyq', Service: { Service: 'nothing' } },
@@ -61,4 +65,13 @@ test('templates resolve by name, unknown and empty queries are NXDOMAIN', async 
   assert.equal((await dig(port(), 'nope.query.consul', 'A')).status, 'NXDOMAIN');
   assert.equal((await dig(port(), 'emptyq.query.consul', 'A')).status, 'NXDOMAIN');
   assert.equal((await dig(port(), 'webq.query.dc9.consul', 'A')).status, 'NXDOMAIN');
+});
+
+test('Near _ip puts the node with the asking address first', async () => {
+  for (let i = 0; i < 8; i++) {
+    // Asked from 127.0.0.7 (i2's address).
+    const r = await dig(port(), '-b', '127.0.0.7', 'nearq.query.consul', 'A');
+    assert.equal(r.answer.length, 3);
+    assert.equal(r.answer[0][4], '127.0.0.7');
+  }
 });

@@ -63,10 +63,10 @@ export function datacenterDnsHandler(local: MessageHandler, token: () => string,
       if (early === null || early === undefined) return early;
       return remote(msg) ? undefined : early;
     },
-    async handle(msg, transport) {
+    async handle(msg, transport, source) {
       const dc = remote(msg);
       const servers = dc ? d.routes.rpcAddresses(dc) : [];
-      if (servers.length === 0) return local.handle(msg, transport);
+      if (servers.length === 0) return local.handle(msg, transport, source);
       const t = token();
       try {
         const res = await d.forwarder.send({ servers: () => servers, datacenter: dc! }, {
@@ -81,7 +81,7 @@ export function datacenterDnsHandler(local: MessageHandler, token: () => string,
       } catch (err) {
         d.logger.warn({ datacenter: dc, error: (err as Error).message }, 'DNS query could not reach the remote datacenter');
       }
-      return local.handle(msg, transport);
+      return local.handle(msg, transport, source);
     },
   };
 }

@@ -29,7 +29,7 @@ export function staleBounded(h: MessageHandler, cfg: Pick<DnsConfig, 'allowStale
       // Header rejections stand; a prepared answer waits for the consistent read.
       return early && tooStale() ? undefined : early;
     },
-    async handle(msg, transport) {
+    async handle(msg, transport, source) {
       if (tooStale()) {
         try {
           await d.consistentRead();
@@ -37,7 +37,7 @@ export function staleBounded(h: MessageHandler, cfg: Pick<DnsConfig, 'allowStale
           d.logger.warn({ error: (err as Error).message }, 'DNS results too stale and the consistent read failed; answering from the replica');
         }
       }
-      return h.handle(msg, transport);
+      return h.handle(msg, transport, source);
     },
   };
 }

@@ -8,10 +8,10 @@ import type { QueryExecution } from '../dns/answers.ts';
 /** The executor a DnsHandler's `queries` dependency takes. */
 export function dnsQueryExecutor(
   ep: PreparedQueryEndpoint, resolve: (secret: string) => AclIdentity, nodeName: string,
-): (name: string, token: string) => Promise<QueryExecution> {
-  return async (name, token) => {
+): (name: string, token: string, ip: string) => Promise<QueryExecution> {
+  return async (name, token, ip) => {
     const res = await ep.execute(name, { minIndex: 0, waitMs: 0, consistency: 'default', token, authz: resolve(token) }, {
-      limit: 0, connect: false, near: '', ip: '', agentNode: nodeName,
+      limit: 0, connect: false, near: '', ip, agentNode: nodeName,
     });
     const instances: DnsInstance[] = res.Nodes.map((n) => {
       const critical = n.Checks.some((c) => c.Status === 'critical');

@@ -34,7 +34,7 @@ export interface DnsHandlerDeps {
    */
   recursion?: (msg: Buffer) => Promise<Buffer | null>;
   /** Executes a prepared query for `.query` questions under the view's DNS token; absent: such names are NXDOMAIN. */
-  queries?: (name: string, token: string) => Promise<QueryExecution>;
+  queries?: (name: string, token: string, ip: string) => Promise<QueryExecution>;
 }
 
 const QR = 0x8000;
@@ -69,8 +69,8 @@ export class DnsHandler {
     return wq ? this.#prepared.reply(msg, wq, transport) : undefined;
   }
 
-  /** Replies to one message; null means send nothing (too short, or not a query). */
-  async handle(msg: Buffer, transport: 'udp' | 'tcp'): Promise<Buffer | null> {
+  /** Replies to one message (`source`: the asker's IP, for prepared queries near `_ip`); null means send nothing (too short, or not a query). */
+  async handle(msg: Buffer, transport: 'udp' | 'tcp', source = ''): Promise<Buffer | null> {
     const now = this.answerNow(msg, transport);
     // Past answerNow the header is known to be acceptable.
     if (now !== undefined) return now;
@@ -88,16 +88,16 @@ export class DnsHandler {
     // Reverse names Consul does not know are passed on to the recursors.
     const arpa = parsed.name.endsWith('arpa.');
     if (arpa && canRecurse && !this.#hasPtr(parsed)) return this.#recurse(msg, req);
-    const execution = parsed.query?.kind === 'query' ? await this.#execute(parsed.query) : undefined;
+    const execution = parsed.query?.kind === 'query' ? await this.#execute(parsed.query, source) : undefined;
     return this.#answer(msg, req, parsed, transport, execution);
   }
 
   /** Runs the prepared query a `.query` name names (locally held ones only: other datacenters were forwarded before). */
-  async #execute(query: Extract<NonNullable<ParsedName['query']>, { kind: 'query' }>): Promise<QueryExecution | Error | undefined> {
+  async #execute(query: Extract<NonNullable<ParsedName['query']>, { kind: 'query' }>, source: string): Promise<QueryExecution | Error | undefined> {
     if (!this.#d.queries) return undefined;
     try {
       checkLocal(query.locality, this.#d.cfg, false);
-      return await this.#d.queries(query.query, this.#d.view.token?.() ?? '');
+      return await this.#d.queries(query.query, this.#d.view.token?.() ?? '', source.replace(/^::ffff:/, ''));
     } catch (err) {
       return err as Error;
     }

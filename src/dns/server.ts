@@ -86,7 +86,7 @@ export class DnsServer {
       if (now) sock.send(now, rinfo.port, rinfo.address);
       return;
     }
-    this.#d.handler.handle(msg, 'udp').then((reply) => {
+    this.#d.handler.handle(msg, 'udp', rinfo.address).then((reply) => {
       if (reply) sock.send(reply, rinfo.port, rinfo.address);
     }, (err: unknown) => this.#d.logger.error({ err }, 'dns udp handler failed'));
   }
@@ -125,7 +125,7 @@ export class DnsServer {
           continue;
         }
         if (++inFlight >= this.#d.maxPipelined) c.pause();
-        this.#d.handler.handle(Buffer.from(msg), 'tcp').then((reply) => {
+        this.#d.handler.handle(Buffer.from(msg), 'tcp', c.remoteAddress).then((reply) => {
           if (reply && !c.destroyed) c.write(frame(reply));
         }, (err: unknown) => this.#d.logger.error({ err }, 'dns tcp handler failed')).finally(() => {
           if (--inFlight < this.#d.maxPipelined) c.resume();
