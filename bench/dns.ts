@@ -10,7 +10,7 @@
 // machine may be shared. For each paced Proconsul run the agent reports its event-loop delay, GC
 // pauses and CPU time, and an idle Node process its own loop delay (the machine's noise), so a
 // slow tail can be told apart from a loaded machine. Usage: node bench/dns.ts [seconds=3] [concurrency=32] [rounds=3]
-// (environment: PROCONSUL_BENCH_AGENT_FLAGS, PROCONSUL_BENCH_PIN, below)
+// (environment: PROCONSUL_BENCH_AGENT_FLAGS, PROCONSUL_BENCH_PIN, PROCONSUL_BENCH_RT, below)
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
