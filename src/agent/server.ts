@@ -14,7 +14,7 @@ import { ConnectCAEndpoint } from '../endpoint/connect-ca.ts';
 import { AclExplainEndpoint } from '../endpoint/acl-explain.ts';
 import { explainHandlers } from '../http/v1/explain.ts';
 import { SnapshotEndpoint } from '../endpoint/snapshot.ts';
-import { AclResolver, AclTokenEndpoint, AclPolicyEndpoint, AclAuthEndpoint, AclMiscEndpoint } from '../endpoint/index.ts';
+import { SharedReads, AclResolver, AclTokenEndpoint, AclPolicyEndpoint, AclAuthEndpoint, AclMiscEndpoint } from '../endpoint/index.ts';
 import { AclTokenReaper, ensureAclBootstrap } from '../leader/acl.ts';
 import { AclSwitch, isLoopback } from './acl-enable.ts';
 import { agentAclHandlers } from '../http/v1/agent-acl.ts';
@@ -127,6 +127,7 @@ export function buildServer(
   const leadership: Leadership = election;
   const epDeps: EndpointDeps = {
     store, replica, clock, logger: logger.child({ '@module': 'agent.endpoint' }), leadership, random,
+    sharedReads: new SharedReads(() => replica.appliedRevision),
     config: {
       datacenter: config.datacenter, nodeName: config.nodeName, kvMaxValueSize: config.limits.kvMaxValueSize,
       txnMaxReqLen: config.limits.txnMaxReqLen, defaultQueryTime: config.defaultQueryTime,

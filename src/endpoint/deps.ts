@@ -3,6 +3,7 @@ import type { Store } from '../store/index.ts';
 import type { Replica } from '../state/index.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
+import type { SharedReads } from './shared-reads.ts';
 
 /** Who leads, as far as this server knows. Single servers always lead; etcd HA elects. */
 export interface Leadership {
@@ -36,6 +37,8 @@ export interface EndpointDeps {
   config: EndpointConfig;
   /** Uniform [0,1) source; injectable for deterministic tests. */
   random: () => number;
+  /** Results shared by identical reads at one revision (QueryOptions.shareKey); absent: none shared. */
+  sharedReads?: SharedReads;
 }
 
 /** A leadership for a single self-elected server. */

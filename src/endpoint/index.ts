@@ -5,6 +5,7 @@ export {
   blockingQuery, queryMeta, defaultQueryOptions,
   type QueryOptions, type QueryMeta, type QueryResult, type Consistency,
 } from './query.ts';
+export { SharedReads } from './shared-reads.ts';
 export { soloLeadership, type EndpointDeps, type EndpointConfig, type Leadership } from './deps.ts';
 export { SessionEndpoint, SESSION_TTL_MAX_MS, type SessionCreate, type SessionHealth, type SessionTtlHooks } from './session.ts';
 export { planAcquire, planInvalidate, SESSION_LOCKS_PREFIX } from './locks.ts';

@@ -19,6 +19,12 @@ export interface QueryOptions {
   authz?: AclIdentity;
   /** Aborted when the client goes away. */
   signal?: AbortSignal;
+  /**
+   * Identifies this read among identical ones (route, parameters other than index and wait, and
+   * token): reads with the same key at the same replica revision share one result
+   * (endpoint/shared-reads.ts). Only set by reads whose answer depends on nothing else.
+   */
+  shareKey?: string;
 }
 
 /** Metadata of a read answer, written by transports as X-Consul-* headers. */
@@ -35,6 +41,7 @@ export interface QueryMeta {
 
 /** A read result and its meta. */
 export interface QueryResult<T> {
+  /** With a share key, the same object other reads got: never mutate it. */
   value: T;
   meta: QueryMeta;
 }
@@ -78,14 +85,18 @@ export async function consistentRead(deps: EndpointDeps): Promise<void> {
 }
 
 /**
- * Runs `run` once, or, with a min index, until its index passes it or the wait times out.
- * `run` must register in `ws` everything its answer depends on.
+ * Runs `compute` once, or, with a min index, until its index passes it or the wait times out;
+ * with a share key, identical reads at the same revision take one computed result.
+ * `compute` must register in `ws` everything its answer depends on.
  */
 export async function blockingQuery<T>(
   deps: EndpointDeps,
   opts: QueryOptions,
-  run: (ws: WatchSet) => QueryRun<T>,
+  compute: (ws: WatchSet) => QueryRun<T>,
 ): Promise<QueryResult<T>> {
+  const shared = deps.sharedReads;
+  const key = opts.shareKey;
+  const run = shared && key !== undefined ? (ws: WatchSet) => shared.run(key, ws, compute) : compute;
   if (opts.consistency === 'consistent') await consistentRead(deps);
   let res = run(deps.replica.notifier.watchSet());
   if (opts.minIndex === 0 || res.index > opts.minIndex) return answer(deps, opts, res);

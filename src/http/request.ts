@@ -120,6 +120,28 @@ export function queryOptions(req: HttpRequest, cfg: RequestConfig, opts: { tenan
   return { minIndex, waitMs, consistency: consistency(req), token, authz: cfg.acl?.resolve(token), signal: req.signal };
 }
 
+/** Parameters that never change a read's answer: blocking, rendering and the token (keyed by its value). */
+const UNSHARED_PARAMS = ['index', 'wait', 'pretty', 'token'];
+
+/**
+ * The key under which identical reads share one result (QueryOptions.shareKey): path, the other
+ * parameters in a stable order, and the token in effect. Only for reads whose answer depends on
+ * nothing else of the request (no agent-local state, no other headers).
+ */
+export function shareKey(req: HttpRequest, token: string): string {
+  const params = new URLSearchParams(req.query);
+  for (const p of UNSHARED_PARAMS) params.delete(p);
+  params.sort();
+  return `${req.path}?${params.toString()}\n${token}`;
+}
+
+/** queryOptions() for a read whose identical copies at one revision may share their result. */
+export function sharedQueryOptions(req: HttpRequest, cfg: RequestConfig): QueryOptions {
+  const opts = queryOptions(req, cfg);
+  opts.shareKey = shareKey(req, opts.token);
+  return opts;
+}
+
 /** Parses an unsigned integer query parameter the way Go's strconv.ParseUint reports errors. */
 export function uintParam(req: HttpRequest, name: string): number | undefined {
   const v = uint64Param(req, name);

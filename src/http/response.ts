@@ -4,6 +4,7 @@ import type http from 'node:http';
 import type { Readable } from 'node:stream';
 import { TooLargeError } from '../errors.ts';
 import type { HttpResult } from './router.ts';
+import { renderJson, type RenderedBodies } from './rendered-bodies.ts';
 
 /** A complete answer before it is written. */
 export interface Outcome {
@@ -40,7 +41,8 @@ export function text(status: number, message: string, headers: Record<string, st
   return { status, headers: { ...headers, 'Content-Type': 'text/plain; charset=utf-8' }, body: Buffer.from(message) };
 }
 
-export function render(r: HttpResult, pretty: boolean, base: Record<string, string>): Outcome {
+/** Builds the answer of a handler's result; shared bodies are rendered through `rendered` once. */
+export function render(r: HttpResult, pretty: boolean, base: Record<string, string>, rendered?: RenderedBodies): Outcome {
   const headers: Record<string, string> = { ...base, ...r.headers };
   if (r.meta) {
     headers['X-Consul-Index'] = String(r.meta.index);
@@ -59,7 +61,8 @@ export function render(r: HttpResult, pretty: boolean, base: Record<string, stri
   }
   if (r.body === undefined) return { status: r.status ?? 200, headers, body: Buffer.alloc(0) };
   headers['Content-Type'] = r.contentType ?? 'application/json';
-  const json = pretty ? JSON.stringify(r.body, null, 4) + '\n' : JSON.stringify(r.body);
+  const json = rendered && r.shared && typeof r.body === 'object' && r.body !== null
+    ? rendered.json(r.body, pretty) : renderJson(r.body, pretty);
   return { status: r.status ?? 200, headers, body: json };
 }
 

@@ -15,6 +15,8 @@ export interface HttpResult {
   contentType?: string;
   headers?: Record<string, string>;
   meta?: QueryMeta;
+  /** `body` is a shared value other answers may carry too (never mutated): its JSON is rendered once. */
+  shared?: boolean;
 }
 
 /** A route handler. */

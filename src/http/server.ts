@@ -14,6 +14,7 @@ import type { Router } from './router.ts';
 import type { HttpRequest } from './request.ts';
 import { errorResponse } from './errors.ts';
 import { cleanPath, notFoundText, readBody, render, text, type Outcome } from './response.ts';
+import { RenderedBodies } from './rendered-bodies.ts';
 
 /** Settings of the HTTP transport. */
 export interface HttpServerConfig {
@@ -55,6 +56,8 @@ export interface HttpServerDeps {
   logger: Logger;
   config: HttpServerConfig;
   metrics?: HttpMetrics;
+  /** JSON of shared answer bodies, rendered once (default: a cache of this server's own). */
+  rendered?: RenderedBodies;
 }
 
 /** A request for the in-process `handle()`. */
@@ -138,9 +141,11 @@ export class HttpServer {
   #labels = new Map<string, string>();
   /** Set by close(): signals made after it start aborted. */
   #closing = false;
+  readonly #rendered: RenderedBodies;
 
   constructor(deps: HttpServerDeps) {
     this.#deps = deps;
+    this.#rendered = deps.rendered ?? new RenderedBodies();
     this.#writers = writeAllowList(deps.config.allowWriteHttpFrom);
   }
 
@@ -194,7 +199,7 @@ export class HttpServer {
         // Most requests never look at it: the controller is made on first use.
         get signal() { return signal(); },
       };
-      const out = render(await m.handler(req), pretty, base);
+      const out = render(await m.handler(req), pretty, base, this.#rendered);
       out.label = this.#label(m.pattern);
       return out;
     } catch (err) {

@@ -43,6 +43,12 @@ export class WatchSet {
     return this;
   }
 
+  /** Adds every item of `other` (a query taking another run's shared result takes its interest too). */
+  include(other: WatchSet): this {
+    for (const it of other.#items) this.#items.push(it);
+    return this;
+  }
+
   /** Resolves `true` when woken, `false` on timeout or abort. */
   wait(timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
     return this.#notifier.wait(this.#items, timeoutMs, signal);

@@ -1,12 +1,13 @@
 // /v1/catalog/* and /v1/health/*: decode bodies and Consul's list parameters (node-meta, tag,
-// passing, filter, near), call the catalog or health endpoint, return data.
+// passing, filter, near), call the catalog or health endpoint, return data. The service views
+// that discovery clients block on by the thousand share one result per identical read.
 import type { CatalogEndpoint, CatalogFilters } from '../../endpoint/catalog.ts';
 import type { HealthEndpoint } from '../../endpoint/health.ts';
 import type { RegisterRequest, DeregisterRequest } from '../../api/catalog-types.ts';
 import { BadRequestError } from '../../errors.ts';
 import type { HttpResult } from '../router.ts';
 import { canonical, canonicalOwned, parseJSON } from '../body.ts';
-import { queryOptions, checkDatacenter, authzOf, type HttpRequest, type RequestConfig } from '../request.ts';
+import { queryOptions, sharedQueryOptions, checkDatacenter, authzOf, type HttpRequest, type RequestConfig } from '../request.ts';
 
 const REGISTER = ['ID', 'Node', 'Address', 'Datacenter', 'TaggedAddresses', 'NodeMeta', 'Service', 'Check', 'Checks', 'SkipNodeUpdate', 'Partition', 'Locality'];
 const SERVICE = ['Kind', 'ID', 'Service', 'Tags', 'Address', 'TaggedAddresses', 'Meta', 'Port', 'SocketPath', 'Weights', 'EnableTagOverride', 'Proxy', 'Connect', 'Namespace', 'Partition', 'Locality'];
@@ -76,16 +77,16 @@ export function catalogHandlers(catalog: CatalogEndpoint, cfg: RequestConfig) {
       return { body: value, meta };
     },
     async service(req: HttpRequest): Promise<HttpResult> {
-      const { value, meta } = await catalog.service(name(req, 'service name'), queryOptions(req, cfg), catalogFilters(req));
-      return { body: value, meta };
+      const { value, meta } = await catalog.service(name(req, 'service name'), sharedQueryOptions(req, cfg), catalogFilters(req));
+      return { body: value, meta, shared: true };
     },
     async node(req: HttpRequest): Promise<HttpResult> {
       const { value, meta } = await catalog.node(name(req, 'node name'), queryOptions(req, cfg));
       return { body: value, meta };
     },
     async connect(req: HttpRequest): Promise<HttpResult> {
-      const { value, meta } = await catalog.service(name(req, 'service name'), queryOptions(req, cfg), { ...catalogFilters(req), connect: true });
-      return { body: value, meta };
+      const { value, meta } = await catalog.service(name(req, 'service name'), sharedQueryOptions(req, cfg), { ...catalogFilters(req), connect: true });
+      return { body: value, meta, shared: true };
     },
     async nodeServices(req: HttpRequest): Promise<HttpResult> {
       const { value, meta } = await catalog.nodeServices(name(req, 'node name'), queryOptions(req, cfg), catalogFilters(req));
@@ -111,13 +112,13 @@ export function healthHandlers(health: HealthEndpoint, cfg: RequestConfig) {
     },
     async service(req: HttpRequest): Promise<HttpResult> {
       const passing = req.query.has('passing') && req.query.get('passing') !== 'false';
-      const { value, meta } = await health.service(name(req, 'service name'), queryOptions(req, cfg), { ...catalogFilters(req), passing });
-      return { body: value, meta };
+      const { value, meta } = await health.service(name(req, 'service name'), sharedQueryOptions(req, cfg), { ...catalogFilters(req), passing });
+      return { body: value, meta, shared: true };
     },
     async connect(req: HttpRequest): Promise<HttpResult> {
       const passing = req.query.has('passing') && req.query.get('passing') !== 'false';
-      const { value, meta } = await health.service(name(req, 'service name'), queryOptions(req, cfg), { ...catalogFilters(req), passing, connect: true });
-      return { body: value, meta };
+      const { value, meta } = await health.service(name(req, 'service name'), sharedQueryOptions(req, cfg), { ...catalogFilters(req), passing, connect: true });
+      return { body: value, meta, shared: true };
     },
   };
 }
