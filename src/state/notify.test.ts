@@ -64,6 +64,9 @@ test('10,000 blocked queries on 10,000 keys: one write wakes exactly one', async
   assert.equal(n.wakeups, 1);
   assert.equal(n.blocked, 9_999);
   n.changedAll();
+  // Released in batches, one per event-loop turn.
+  assert.ok(n.wakeups < 10_000);
+  assert.deepEqual(new Set(await Promise.all(results)), new Set([true]));
   assert.equal(n.wakeups, 10_000);
   await new Promise((r) => setImmediate(r));
   assert.equal(n.timers, 0, 'no timer is left once nothing waits');
@@ -82,4 +85,20 @@ test('timeouts fire in deadline order from a single timer, skipping waits that e
   await Promise.all(waits);
   assert.deepEqual(order, [1000, 2000, 3000]);
   assert.equal(n.timers, 0);
+});
+
+test('a wave of wake-ups is released in batches, one per deferred turn, skipping waiters that ended meanwhile', async () => {
+  const deferred: (() => void)[] = [];
+  const n = new Notifier(new ManualClock(), { batch: 2, defer: (fn) => deferred.push(fn) });
+  const ac = new AbortController();
+  const results = Array.from({ length: 5 }, (_, i) => n.watchSet().addKey('services', 'hot').wait(60_000, i === 3 ? ac.signal : undefined));
+  n.changed('services', 'hot');
+  assert.equal(n.wakeups, 2);
+  assert.equal(deferred.length, 1);
+  ac.abort();
+  deferred.shift()!();
+  assert.equal(n.wakeups, 4, 'the aborted waiter is skipped: the second batch is waiters 2 and 4');
+  assert.equal(deferred.length, 0);
+  assert.deepEqual(await Promise.all(results), [true, true, true, false, true]);
+  assert.equal(n.blocked, 0);
 });

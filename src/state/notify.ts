@@ -67,10 +67,27 @@ interface Deadline {
   expire: () => void;
 }
 
+/** How woken waiters are released: at most `batch` per turn of the event loop, the rest after `defer`. */
+export interface WakeOptions {
+  batch: number;
+  defer: (fn: () => void) => void;
+}
+
+/**
+ * Wake-ups released per event-loop turn: the answers of one batch reach the sockets (HTTP/2
+ * sessions flush from an immediate) while the next batch is built.
+ */
+export const DEFAULT_WAKE: WakeOptions = { batch: 500, defer: (fn) => setImmediate(fn) };
+
 /** The registry of blocked queries, fed by the replica after each applied batch. */
 export class Notifier {
   #tables = new Map<string, TableWaiters>();
   readonly #clock: NotifierClock;
+  readonly #wake: WakeOptions;
+  /** Waiters a change woke that are not released yet, from #next on. */
+  #queue: Waiter[] = [];
+  #next = 0;
+  #releasing = false;
   // Timeouts live in one min-heap with a single armed timer, so idle blocked queries cost no
   // timers of their own; entries of queries that ended early are dropped lazily.
   #deadlines: Deadline[] = [];
@@ -81,8 +98,9 @@ export class Notifier {
   /** Number of queries currently blocked. */
   blocked = 0;
 
-  constructor(clock: NotifierClock) {
+  constructor(clock: NotifierClock, wake: WakeOptions = DEFAULT_WAKE) {
     this.#clock = clock;
+    this.#wake = wake;
   }
 
   /** Number of timers the notifier holds (0 or 1), for tests and metrics. */
@@ -189,24 +207,54 @@ export class Notifier {
   changed(table: string, key: string): void {
     const t = this.#tables.get(table);
     if (!t) return;
-    fireAll(t.any);
+    this.#enqueue(t.any);
     const exact = t.keys.get(key);
-    if (exact) fireAll(exact);
-    if (t.prefixes.size === 0) return;
-    for (let i = 0; i <= key.length; i++) {
-      const p = key.slice(0, i);
-      const set = t.prefixes.get(p);
-      if (set) fireAll(set);
+    if (exact) this.#enqueue(exact);
+    if (t.prefixes.size > 0) {
+      for (let i = 0; i <= key.length; i++) {
+        const set = t.prefixes.get(key.slice(0, i));
+        if (set) this.#enqueue(set);
+      }
     }
+    this.#release();
   }
 
   /** Wakes every waiter of every table (e.g. after a snapshot restore or a re-list). */
   changedAll(): void {
     for (const t of this.#tables.values()) {
-      fireAll(t.any);
-      for (const s of t.keys.values()) fireAll(s);
-      for (const s of t.prefixes.values()) fireAll(s);
+      this.#enqueue(t.any);
+      for (const s of t.keys.values()) this.#enqueue(s);
+      for (const s of t.prefixes.values()) this.#enqueue(s);
     }
+    this.#release();
+  }
+
+  /** Queues every waiter of `set` for release. */
+  #enqueue(set: Set<Waiter>): void {
+    for (const w of set) this.#queue.push(w);
+  }
+
+  /** Fires queued waiters, `batch` per turn; a waiter that ended meanwhile (timeout, abort, another change) is skipped. */
+  #release(): void {
+    if (this.#releasing) return;
+    let n = 0;
+    while (this.#next < this.#queue.length) {
+      if (n === this.#wake.batch) {
+        this.#releasing = true;
+        this.#wake.defer(() => {
+          this.#releasing = false;
+          this.#release();
+        });
+        return;
+      }
+      const w = this.#queue[this.#next++];
+      if (!w.fired) {
+        w.fire();
+        n++;
+      }
+    }
+    this.#queue = [];
+    this.#next = 0;
   }
 }
 
@@ -217,10 +265,6 @@ function getOrCreate(map: Map<string, Set<Waiter>>, key: string): Set<Waiter> {
     map.set(key, s);
   }
   return s;
-}
-
-function fireAll(set: Set<Waiter>): void {
-  for (const w of [...set]) w.fire();
 }
 
 function heapPush(h: Deadline[], d: Deadline): void {
