@@ -4,57 +4,26 @@
 // failovers; unknown datacenters are skipped; dc1's DNS answers the query with dc2's instances;
 // dc1 translates WAN addresses, so failover results show dc2's WAN addresses over HTTP and DNS.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { after, before, test } from 'node:test';
-import { freePort } from './support/etcd.ts';
+import { before, test } from 'node:test';
+import { call, DcProcs } from './support/dc-procs.ts';
 import { digAt } from './support/dns.ts';
-import { logTails, until } from './support/wait.ts';
+import { until } from './support/wait.ts';
 
-const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'proconsul.js');
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-pq-wan-'));
-
-interface Proc { node: string; dc: string; ip: string; http: string; dns: number; wan: number; child?: ChildProcess; log: string }
-const procs: Proc[] = [];
-
-after(() => {
-  for (const p of procs) if (p.child && p.child.exitCode === null) p.child.kill('SIGKILL');
-  fs.rmSync(dir, { recursive: true, force: true });
-});
-
-function launch(p: Proc, extra: string[] = []): void {
-  p.child = spawn(process.execPath, [BIN, 'agent', '-server', '-bootstrap', '-node', p.node, '-datacenter', p.dc, '-bind', p.ip, '-client', p.ip,
-    '-data-dir', path.join(dir, p.node), '-config-file', path.join(dir, `${p.node}.json`), '-log-level', 'info', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
-  p.child.stdout!.on('data', (c: Buffer) => { p.log += c.toString(); });
-  p.child.stderr!.on('data', (c: Buffer) => { p.log += c.toString(); });
-}
-
-async function call(p: Proc, method: string, urlPath: string, body?: unknown): Promise<{ status: number; text: string; json: any }> {
-  const r = await fetch(`${p.http}${urlPath}`, { method, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(5000) });
-  const text = await r.text();
-  let json: unknown;
-  try { json = JSON.parse(text); } catch { json = undefined; }
-  return { status: r.status, text, json };
-}
-
-const POLL = { context: () => logTails(procs.map((p) => [p.node, p.log]), 3000) };
+const dcs = new DcProcs('pq-wan');
+const procs = dcs.procs;
+const POLL = dcs.poll;
 
 before(async () => {
   for (const [node, dc, ip] of [['s1', 'dc1', '127.0.0.4'], ['s2', 'dc2', '127.0.0.5']]) {
-    const [http, dns, lan, wan, server] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
-    procs.push({ node, dc, ip, http: `http://${ip}:${http}`, dns, wan, log: '' });
-    fs.writeFileSync(path.join(dir, `${node}.json`), JSON.stringify({
-      ports: { http, dns, grpc: -1, grpc_tls: -1, serf_lan: lan, serf_wan: wan, server },
+    await dcs.add(node, dc, ip, {
       gossip_wan: { probe_interval: '200ms', probe_timeout: '100ms' },
       // dc1 shows other datacenters' WAN addresses, failover results included.
       ...(dc === 'dc1' ? { translate_wan_addrs: true } : {}),
-    }));
+    });
   }
   const [dc1, dc2] = procs;
-  launch(dc1);
-  launch(dc2, ['-retry-join-wan', `${dc1.ip}:${dc1.wan}`, '-retry-interval-wan', '1s']);
+  dcs.launchServer(dc1);
+  dcs.launchServer(dc2, ['-retry-join-wan', `${dc1.ip}:${dc1.wan}`, '-retry-interval-wan', '1s']);
   for (const p of procs) {
     await until(`${p.node} to know both datacenters`, 30_000, async () => {
       try {

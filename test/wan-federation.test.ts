@@ -5,57 +5,22 @@
 // unknown datacenter is Consul's 500, and dc1's DNS answers web.service.dc2.consul from dc2, as
 // does a dc1 client agent under its own domain and TTLs.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { Resolver } from 'node:dns/promises';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { after, before, test } from 'node:test';
-import { freePort } from './support/etcd.ts';
+import { before, test } from 'node:test';
+import { call, DcProcs, get } from './support/dc-procs.ts';
 import { digAt } from './support/dns.ts';
-import { logTails, until } from './support/wait.ts';
+import { freePort } from './support/ports.ts';
+import { spawnProconsul } from './support/procs.ts';
+import { until } from './support/wait.ts';
 
-const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'proconsul.js');
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-wan-'));
-
-interface Proc { node: string; dc: string; ip: string; http: string; dns: number; wan: number; lan?: number; child?: ChildProcess; log: string }
-const procs: Proc[] = [];
-
-after(() => {
-  for (const p of procs) if (p.child && p.child.exitCode === null) p.child.kill('SIGKILL');
-  fs.rmSync(dir, { recursive: true, force: true });
-});
-
-function launch(p: Proc, extra: string[] = []): void {
-  const cfg = path.join(dir, `${p.node}.json`);
-  p.child = spawn(process.execPath, [BIN, 'agent', '-server', '-bootstrap', '-node', p.node, '-datacenter', p.dc, '-bind', p.ip, '-client', p.ip,
-    '-data-dir', path.join(dir, p.node), '-config-file', cfg, '-log-level', 'info', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
-  p.child.stdout!.on('data', (c: Buffer) => { p.log += c.toString(); });
-  p.child.stderr!.on('data', (c: Buffer) => { p.log += c.toString(); });
-}
-
-async function call(p: Proc, method: string, urlPath: string, body?: string): Promise<{ status: number; text: string; headers: Headers }> {
-  const r = await fetch(`${p.http}${urlPath}`, { method, body, signal: AbortSignal.timeout(5000) });
-  return { status: r.status, text: await r.text(), headers: r.headers };
-}
-
-async function get<T>(p: Proc, urlPath: string): Promise<T | undefined> {
-  try {
-    const r = await call(p, 'GET', urlPath);
-    return r.status === 200 ? (JSON.parse(r.text) as T) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
+const dcs = new DcProcs('wan');
+const procs = dcs.procs;
 /** A timeout shows the tail of every server's log. */
-const POLL = { context: () => logTails(procs.map((p) => [p.node, p.log]), 3000) };
+const POLL = dcs.poll;
 
 async function cli(args: string[]): Promise<{ code: number | null; out: string }> {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout!.on('data', (c: Buffer) => { out += c.toString(); });
-  child.stderr!.on('data', (c: Buffer) => { out += c.toString(); });
+  const child = spawnProconsul(args, (text) => { out += text; });
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   return { code, out };
 }
@@ -64,17 +29,12 @@ type WanMember = { Name: string; Addr: string; Port: number; Status: number; Tag
 
 before(async () => {
   for (const [node, dc, ip] of [['s1', 'dc1', '127.0.0.2'], ['s2', 'dc2', '127.0.0.3']]) {
-    const [http, dns, lan, wan, server] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
-    procs.push({ node, dc, ip, http: `http://${ip}:${http}`, dns, wan, lan, log: '' });
-    fs.writeFileSync(path.join(dir, `${node}.json`), JSON.stringify({
-      ports: { http, dns, grpc: -1, grpc_tls: -1, serf_lan: lan, serf_wan: wan, server },
-      // Fast WAN probes so that the coordinates of the other datacenter arrive within the test.
-      gossip_wan: { probe_interval: '200ms', probe_timeout: '100ms' },
-    }));
+    // Fast WAN probes so that the coordinates of the other datacenter arrive within the test.
+    await dcs.add(node, dc, ip, { gossip_wan: { probe_interval: '200ms', probe_timeout: '100ms' } });
   }
   const [dc1, dc2] = procs;
-  launch(dc1);
-  launch(dc2, ['-retry-join-wan', `${dc1.ip}:${dc1.wan}`, '-retry-interval-wan', '1s']);
+  dcs.launchServer(dc1);
+  dcs.launchServer(dc2, ['-retry-join-wan', `${dc1.ip}:${dc1.wan}`, '-retry-interval-wan', '1s']);
   for (const p of procs) {
     await until(`${p.node} to list both WAN members alive`, 30_000, async () => {
       const ms = await get<WanMember[]>(p, '/v1/agent/members?wan=1');
@@ -157,18 +117,9 @@ test('a dc2 service is visible from dc1 with ?dc=dc2, and dc1\'s DNS answers web
   await assert.rejects(resolver.resolve4('web.service.dc9.consul'), { code: 'ENOTFOUND' });
 
   // A dc1 client agent asks dc2 under its own domain and service_ttl (through dc1's server).
-  const [http, dns, lan] = [await freePort(), await freePort(), await freePort()];
-  const client: Proc = { node: 'c1', dc: 'dc1', ip: '127.0.0.5', http: `http://127.0.0.5:${http}`, dns, wan: 0, log: '' };
-  procs.push(client);
-  fs.writeFileSync(path.join(dir, 'c1.json'), JSON.stringify({
-    ports: { http, dns, grpc: -1, grpc_tls: -1, serf_lan: lan, serf_wan: -1, server: await freePort() },
-    domain: 'pc', dns_config: { service_ttl: { '*': '9s' } },
-  }));
-  client.child = spawn(process.execPath, [BIN, 'agent', '-node', 'c1', '-datacenter', 'dc1', '-bind', client.ip, '-client', client.ip,
-    '-data-dir', path.join(dir, 'c1'), '-config-file', path.join(dir, 'c1.json'), '-retry-join', `${dc1.ip}:${dc1.lan}`, '-retry-interval', '1s'],
-  { stdio: ['ignore', 'pipe', 'pipe'] });
-  client.child.stdout!.on('data', (c: Buffer) => { client.log += c.toString(); });
-  client.child.stderr!.on('data', (c: Buffer) => { client.log += c.toString(); });
+  const client = await dcs.add('c1', 'dc1', '127.0.0.5', { domain: 'pc', dns_config: { service_ttl: { '*': '9s' } } }, { wan: false });
+  const dns = client.dns;
+  dcs.launchClient(client, dc1);
   const viaClient = await until('web.service.dc2.pc through the client', 20_000, async () => {
     const r = await digAt(client.ip, dns, 'web.service.dc2.pc').catch(() => undefined);
     return r?.answer.length ? r : undefined;
@@ -177,7 +128,7 @@ test('a dc2 service is visible from dc1 with ?dc=dc2, and dc1\'s DNS answers web
   const srv = await digAt(client.ip, dns, 'web.service.dc2.pc', 'SRV');
   assert.deepEqual(srv.answer.map((a) => a.slice(4).join(' ')), ['1 1 8080 0a140007.addr.dc2.pc.']);
   assert.equal((await digAt(client.ip, dns, 'web.service.dc2.consul')).status, 'REFUSED', 'consul is not the client domain');
-  client.child.kill('SIGKILL');
+  client.child!.kill('SIGKILL');
 });
 
 test('an unknown datacenter is Consul\'s 500 No path to datacenter; agent endpoints ignore ?dc', async () => {
@@ -207,12 +158,10 @@ test('dc2 killed → failed in dc1\'s WAN pool and no path to dc2; force-leave -
 
 test('retry_join_wan that never reaches a server gives up after retry_max_wan and stops the agent', async () => {
   const [http, lan, wan, server, closed] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
-  const child = spawn(process.execPath, [BIN, 'agent', '-dev', '-node', 'lonely', '-datacenter', 'dc3', '-bind', '127.0.0.4', '-client', '127.0.0.4',
-    '-http-port', String(http), '-dns-port', '-1', '-grpc-port', '-1', '-serf-lan-port', String(lan), '-serf-wan-port', String(wan),
-    '-server-port', String(server), '-retry-join-wan', `127.0.0.4:${closed}`, '-retry-max-wan', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
-  child.stdout!.on('data', (c: Buffer) => { log += c.toString(); });
-  child.stderr!.on('data', (c: Buffer) => { log += c.toString(); });
+  const child = spawnProconsul(['agent', '-dev', '-node', 'lonely', '-datacenter', 'dc3', '-bind', '127.0.0.4', '-client', '127.0.0.4',
+    '-http-port', String(http), '-dns-port', '-1', '-grpc-port', '-1', '-serf-lan-port', String(lan), '-serf-wan-port', String(wan),
+    '-server-port', String(server), '-retry-join-wan', `127.0.0.4:${closed}`, '-retry-max-wan', '1'], (text) => { log += text; });
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   assert.equal(code, 1, log);
   assert.match(log, /agent: max join \(WAN\) retry exhausted/);

@@ -5,48 +5,14 @@
 // keep the LAN ones; dc2 translates nothing, for either datacenter. dc1 client agents translate
 // by their own setting, not their server's.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { after, before, test } from 'node:test';
-import { freePort } from './support/etcd.ts';
+import { before, test } from 'node:test';
+import { call, DcProcs, get, type Proc } from './support/dc-procs.ts';
 import { digAt, type DigResult } from './support/dns.ts';
-import { logTails, until } from './support/wait.ts';
+import { until } from './support/wait.ts';
 
-const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'proconsul.js');
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-wan-translate-'));
-
-interface Proc { node: string; dc: string; ip: string; http: string; dns: number; wan: number; lan?: number; child?: ChildProcess; log: string }
-const procs: Proc[] = [];
-
-after(() => {
-  for (const p of procs) if (p.child && p.child.exitCode === null) p.child.kill('SIGKILL');
-  fs.rmSync(dir, { recursive: true, force: true });
-});
-
-function launch(p: Proc, extra: string[] = []): void {
-  p.child = spawn(process.execPath, [BIN, 'agent', '-server', '-bootstrap', '-node', p.node, '-datacenter', p.dc, '-bind', p.ip, '-client', p.ip,
-    '-data-dir', path.join(dir, p.node), '-config-file', path.join(dir, `${p.node}.json`), '-log-level', 'info', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
-  p.child.stdout!.on('data', (c: Buffer) => { p.log += c.toString(); });
-  p.child.stderr!.on('data', (c: Buffer) => { p.log += c.toString(); });
-}
-
-async function call(p: Proc, method: string, urlPath: string, body?: string): Promise<{ status: number; text: string; headers: Headers }> {
-  const r = await fetch(`${p.http}${urlPath}`, { method, body, signal: AbortSignal.timeout(5000) });
-  return { status: r.status, text: await r.text(), headers: r.headers };
-}
-
-async function get<T>(p: Proc, urlPath: string): Promise<T | undefined> {
-  try {
-    const r = await call(p, 'GET', urlPath);
-    return r.status === 200 ? (JSON.parse(r.text) as T) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-const POLL = { context: () => logTails(procs.map((p) => [p.node, p.log]), 3000) };
+const dcs = new DcProcs('wan-translate');
+const procs = dcs.procs;
+const POLL = dcs.poll;
 
 /** `web` on two nodes of `dc` (10.<n>.0.x LAN, 198.51.100.<n>x WAN): one with its own WAN address and port, one without. */
 async function seed(p: Proc, n: number): Promise<void> {
@@ -65,15 +31,11 @@ async function seed(p: Proc, n: number): Promise<void> {
 
 before(async () => {
   for (const [node, dc, ip, translate] of [['s1', 'dc1', '127.0.0.2', true], ['s2', 'dc2', '127.0.0.3', false]] as const) {
-    const [http, dns, lan, wan, server] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
-    procs.push({ node, dc, ip, http: `http://${ip}:${http}`, dns, wan, lan, log: '' });
-    fs.writeFileSync(path.join(dir, `${node}.json`), JSON.stringify({
-      ports: { http, dns, grpc: -1, grpc_tls: -1, serf_lan: lan, serf_wan: wan, server }, translate_wan_addrs: translate,
-    }));
+    await dcs.add(node, dc, ip, { translate_wan_addrs: translate });
   }
   const [dc1, dc2] = procs;
-  launch(dc1);
-  launch(dc2, ['-retry-join-wan', `${dc1.ip}:${dc1.wan}`, '-retry-interval-wan', '1s']);
+  dcs.launchServer(dc1);
+  dcs.launchServer(dc2, ['-retry-join-wan', `${dc1.ip}:${dc1.wan}`, '-retry-interval-wan', '1s']);
   for (const p of procs) {
     await until(`${p.node} to see both datacenters`, 30_000, async () => (await get<string[]>(p, '/v1/catalog/datacenters'))?.length === 2, POLL);
   }
@@ -162,17 +124,8 @@ test('dc2 (not translating) answers ?dc=dc1 and dc1 names with LAN addresses and
 
 async function startClient(node: string, ip: string, translate: boolean): Promise<Proc> {
   const [dc1] = procs;
-  const [http, dns, lan] = [await freePort(), await freePort(), await freePort()];
-  const client: Proc = { node, dc: 'dc1', ip, http: `http://${ip}:${http}`, dns, wan: 0, log: '' };
-  procs.push(client);
-  fs.writeFileSync(path.join(dir, `${node}.json`), JSON.stringify({
-    ports: { http, dns, grpc: -1, grpc_tls: -1, serf_lan: lan, serf_wan: -1, server: await freePort() }, translate_wan_addrs: translate,
-  }));
-  client.child = spawn(process.execPath, [BIN, 'agent', '-node', node, '-datacenter', 'dc1', '-bind', ip, '-client', ip,
-    '-data-dir', path.join(dir, node), '-config-file', path.join(dir, `${node}.json`), '-retry-join', `${dc1.ip}:${dc1.lan}`, '-retry-interval', '1s'],
-  { stdio: ['ignore', 'pipe', 'pipe'] });
-  client.child.stdout!.on('data', (c: Buffer) => { client.log += c.toString(); });
-  client.child.stderr!.on('data', (c: Buffer) => { client.log += c.toString(); });
+  const client = await dcs.add(node, 'dc1', ip, { translate_wan_addrs: translate }, { wan: false });
+  dcs.launchClient(client, dc1);
   return client;
 }
 
