@@ -3,39 +3,35 @@
 // certificate from the CA forward over it, another CA's certificate is refused; plaintext stays
 // open for the bootstrap, and the server says verify_incoming cannot refuse it.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { etcdBinary, freePort } from './support/etcd.ts';
+import { killAll } from './support/procs.ts';
+import { agentReq, startTlsAgents, writeIn, type TlsAgent as Agent } from './support/tls-agents.ts';
 import { testCA } from './support/tls-cert.ts';
 import { logTails, until } from './support/wait.ts';
 
-const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'proconsul.js');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-rpc-tls-managed-'));
 const ports = { http: 0, serf: 0, wan: 0, server: 0, etcdClient: 0, etcdPeer: 0 };
 
-interface Agent { name: string; ip: string; server: boolean; child?: ChildProcess; log: string }
 const m1: Agent = { name: 'm1', ip: '127.0.0.1', server: true, log: '' };
 const good: Agent = { name: 'good', ip: '127.0.0.2', server: false, log: '' };
 const rogue: Agent = { name: 'rogue', ip: '127.0.0.3', server: false, log: '' };
 const agents = [m1, good, rogue];
 const POLL = { context: () => logTails(agents.map((a) => [a.name, a.log]), 2500) };
-const file = (name: string, content: string): string => {
-  fs.writeFileSync(path.join(dir, name), content);
-  return path.join(dir, name);
-};
+const file = (name: string, content: string): string => writeIn(dir, name, content);
 
 after(() => {
-  for (const a of agents) if (a.child && a.child.exitCode === null) a.child.kill('SIGKILL');
+  killAll(agents.map((a) => a.child));
   try {
     process.kill(Number(fs.readFileSync(path.join(dir, 'm1', 'etcd', 'etcd.pid'), 'utf8')), 'SIGKILL');
   } catch { /* gone */ }
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-function launch(a: Agent): void {
+function writeHcl(a: Agent): void {
   const f = (ext: string) => path.join(dir, `${a.name}.${ext}`);
   file(`${a.name}.hcl`, `tls {
   defaults { ca_file = "${path.join(dir, 'ca.pem')}" cert_file = "${f('pem')}" key_file = "${f('key')}" }
@@ -44,21 +40,9 @@ function launch(a: Agent): void {
 ports { http = ${ports.http} dns = -1 grpc = -1 grpc_tls = -1 serf_lan = ${ports.serf} serf_wan = ${ports.wan} server = ${ports.server} }
 ${a.server ? `store = "managed"\nmanaged_etcd { client_port = ${ports.etcdClient} peer_port = ${ports.etcdPeer} }` : ''}
 `);
-  const role = a.server ? ['-server', '-bootstrap'] : ['-retry-join', `${m1.ip}:${ports.serf}`];
-  a.child = spawn(process.execPath, [BIN, 'agent', ...role, '-node', a.name, '-bind', a.ip, '-client', a.ip,
-    '-data-dir', path.join(dir, a.name), '-config-file', f('hcl'), '-log-level', 'info'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  a.child.stdout!.on('data', (c: Buffer) => { a.log = (a.log + c.toString()).slice(-50_000); });
-  a.child.stderr!.on('data', (c: Buffer) => { a.log = (a.log + c.toString()).slice(-50_000); });
 }
 
-async function req(a: Agent, urlPath: string, init: RequestInit = {}): Promise<{ status: number; body: string } | undefined> {
-  try {
-    const r = await fetch(`http://${a.ip}:${ports.http}${urlPath}`, { signal: AbortSignal.timeout(10_000), ...init });
-    return { status: r.status, body: await r.text() };
-  } catch {
-    return undefined;
-  }
-}
+const req = (a: Agent, urlPath: string, init?: RequestInit) => agentReq(a, ports.http, urlPath, init);
 
 before(async () => {
   etcdBinary();
@@ -70,16 +54,8 @@ before(async () => {
     file(`${a.name}.pem`, leaf.cert);
     file(`${a.name}.key`, leaf.key);
   }
-  launch(m1);
-  await until('the managed server leads', 60_000, async () => (await req(m1, '/v1/status/leader'))?.body.includes(':'), POLL);
-  launch(good);
-  launch(rogue);
-  for (const a of [good, rogue]) {
-    await until(`${a.name} knows the server`, 60_000, async () => {
-      const self = await req(a, '/v1/agent/self');
-      return self?.status === 200 && (JSON.parse(self.body) as { Stats: { consul: { known_servers: string } } }).Stats.consul.known_servers === '1';
-    }, POLL);
-  }
+  for (const a of agents) writeHcl(a);
+  await startTlsAgents(dir, ports, m1, [good, rogue], POLL);
 });
 
 test('clients forward over TLS to a managed server; another CA\'s certificate is refused; plaintext stays open for the etcd bootstrap', async () => {

@@ -5,7 +5,7 @@
 // refused with the server saying why; a reload (`proconsul reload`, then SIGHUP) makes the server present
 // a new certificate, and one without server.dc1.consul is refused by a client that checks it.
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -15,15 +15,15 @@ import { X509Certificate } from 'node:crypto';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import { freePort } from './support/ports.ts';
+import { BIN, killAll } from './support/procs.ts';
+import { agentReq, knowsServer as knowsServerAt, launchTlsAgent, startTlsAgents, writeIn, type TlsAgent as Agent } from './support/tls-agents.ts';
 import { testCA, type TestCA } from './support/tls-cert.ts';
 import { logTails, until } from './support/wait.ts';
 
-const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'proconsul.js');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-rpc-tls-'));
 const run = promisify(execFile);
 const ports = { http: 0, serf: 0, wan: 0, server: 0 };
 
-interface Agent { name: string; ip: string; server: boolean; child?: ChildProcess; log: string }
 const s1: Agent = { name: 's1', ip: '127.0.0.1', server: true, log: '' };
 /** A client with a certificate from the CA. */
 const good: Agent = { name: 'good', ip: '127.0.0.2', server: false, log: '' };
@@ -35,13 +35,10 @@ const agents = [s1, good, rogue, late];
 const POLL = { context: () => logTails(agents.map((a) => [a.name, a.log]), 2500) };
 
 let ca: TestCA;
-const file = (name: string, content: string): string => {
-  fs.writeFileSync(path.join(dir, name), content);
-  return path.join(dir, name);
-};
+const file = (name: string, content: string): string => writeIn(dir, name, content);
 
 after(() => {
-  for (const a of agents) if (a.child && a.child.exitCode === null) a.child.kill('SIGKILL');
+  killAll(agents.map((a) => a.child));
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -57,27 +54,12 @@ ports { http = ${ports.http} dns = -1 grpc = -1 grpc_tls = -1 serf_lan = ${ports
 
 function launch(a: Agent): void {
   file(`${a.name}.hcl`, tlsHcl(a));
-  const role = a.server ? ['-server', '-bootstrap'] : ['-retry-join', `${s1.ip}:${ports.serf}`];
-  a.child = spawn(process.execPath, [BIN, 'agent', ...role, '-node', a.name, '-bind', a.ip, '-client', a.ip,
-    '-data-dir', path.join(dir, a.name), '-config-file', path.join(dir, `${a.name}.hcl`), '-log-level', 'info'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  a.child.stdout!.on('data', (c: Buffer) => { a.log = (a.log + c.toString()).slice(-50_000); });
-  a.child.stderr!.on('data', (c: Buffer) => { a.log = (a.log + c.toString()).slice(-50_000); });
+  launchTlsAgent(a, dir, `${s1.ip}:${ports.serf}`);
 }
 
-async function req(a: Agent, urlPath: string, init: RequestInit = {}): Promise<{ status: number; body: string } | undefined> {
-  try {
-    const r = await fetch(`http://${a.ip}:${ports.http}${urlPath}`, { signal: AbortSignal.timeout(10_000), ...init });
-    return { status: r.status, body: await r.text() };
-  } catch {
-    return undefined;
-  }
-}
-
+const req = (a: Agent, urlPath: string, init?: RequestInit) => agentReq(a, ports.http, urlPath, init);
 /** Until the client knows the server from gossip (its requests go somewhere). */
-const knowsServer = (a: Agent) => until(`${a.name} knows the server`, 60_000, async () => {
-  const self = await req(a, '/v1/agent/self');
-  return self?.status === 200 && (JSON.parse(self.body) as { Stats: { consul: { known_servers: string } } }).Stats.consul.known_servers === '1';
-}, POLL);
+const knowsServer = (a: Agent) => knowsServerAt(a, ports.http, POLL);
 
 /** The serial of the certificate the server port presents now, over a fresh TLS connection with the good client's files. */
 function presentedSerial(): Promise<string> {
@@ -111,12 +93,8 @@ before(async () => {
     file(`${a.name}.pem`, leaf.cert);
     file(`${a.name}.key`, leaf.key);
   }
-  launch(s1);
-  await until('the server leads', 60_000, async () => (await req(s1, '/v1/status/leader'))?.body.includes(':'), POLL);
-  launch(good);
-  launch(rogue);
-  await knowsServer(good);
-  await knowsServer(rogue);
+  for (const a of [s1, good, rogue]) file(`${a.name}.hcl`, tlsHcl(a));
+  await startTlsAgents(dir, ports, s1, [good, rogue], POLL);
 });
 
 test('a client with a certificate from the CA forwards KV and catalog requests to the server over TLS', async () => {
