@@ -4,16 +4,16 @@
 // only_passing, an SOA min_ttl and a recursor on 127.0.0.6 started here. The same catalog
 // answers differently through each, and health changes made on the client show in both.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { freePort } from './support/etcd.ts';
+import { killAll, spawnAgent } from './support/procs.ts';
 import { digAt, upstream, type DigResult } from './support/dns.ts';
 import { until } from './support/wait.ts';
 
-const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'proconsul.js');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-client-dns-'));
 const ports = { http: 0, dns: 0, serf: 0, wan: 0, server: 0 };
 const children: ChildProcess[] = [];
@@ -24,17 +24,14 @@ const RECURSOR = '127.0.0.6';
 let recursor: Awaited<ReturnType<typeof upstream>>;
 
 after(async () => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  killAll(children);
   await recursor?.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
 function launch(name: string, ip: string, extra: string[]): void {
-  const child = spawn(process.execPath, [BIN, 'agent', '-node', name, '-bind', ip, '-client', ip, '-data-dir', path.join(dir, name),
-    '-config-file', path.join(dir, 'agent.json'), '-log-level', 'info', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.on('data', (c: Buffer) => { log = (log + c.toString()).slice(-20_000); });
-  child.stderr!.on('data', (c: Buffer) => { log = (log + c.toString()).slice(-20_000); });
-  children.push(child);
+  children.push(spawnAgent({ node: name, ip, dataDir: path.join(dir, name), configFile: path.join(dir, 'agent.json'), extra },
+    (text) => { log = (log + text).slice(-20_000); }));
 }
 
 async function call(ip: string, urlPath: string, init: RequestInit = {}): Promise<{ status: number; text: string }> {

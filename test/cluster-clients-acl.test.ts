@@ -4,16 +4,16 @@
 // registers a service under the token it was registered with. DNS on the client runs under the
 // client's own DNS token (acl.tokens.dns, else its default token), not the server's.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { freePort } from './support/etcd.ts';
+import { killAll, spawnAgent } from './support/procs.ts';
 import { digAt } from './support/dns.ts';
 import { until } from './support/wait.ts';
 
-const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'proconsul.js');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-client-acl-'));
 const MGMT = 'b1b5f4b2-6c1a-4f1e-9f53-5c2f8d1d0a11';
 const ports = { http: 0, dns: 0, serf: 0, wan: 0, server: 0 };
@@ -23,16 +23,13 @@ const server = () => `http://127.0.0.1:${ports.http}`;
 const client = () => `http://127.0.0.4:${ports.http}`;
 
 after(() => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  killAll(children);
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
 function launch(name: string, ip: string, extra: string[]): void {
-  const child = spawn(process.execPath, [BIN, 'agent', '-node', name, '-bind', ip, '-client', ip, '-data-dir', path.join(dir, name),
-    '-config-file', path.join(dir, 'agent.json'), '-log-level', 'info', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.on('data', (c: Buffer) => { log = (log + c.toString()).slice(-20_000); });
-  child.stderr!.on('data', (c: Buffer) => { log = (log + c.toString()).slice(-20_000); });
-  children.push(child);
+  children.push(spawnAgent({ node: name, ip, dataDir: path.join(dir, name), configFile: path.join(dir, 'agent.json'), extra },
+    (text) => { log = (log + text).slice(-20_000); }));
 }
 
 async function call(base: string, urlPath: string, init: RequestInit & { token?: string } = {}): Promise<{ status: number; text: string }> {
