@@ -3,10 +3,11 @@
 // node removal, and the /v1/txn Node/Service/Check verbs.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDevAgent, type DevAgent } from './support/agent.ts';
+import { apiCaller, startDevAgent, type DevAgent } from './support/agent.ts';
 
 let dev: DevAgent;
 let base: string;
+const call = apiCaller(() => base);
 
 before(async () => {
   dev = await startDevAgent();
@@ -16,13 +17,6 @@ after(async () => {
   await dev.stop();
 });
 
-async function call(method: string, path: string, body?: unknown): Promise<{ status: number; index: number; json: any; text: string }> {
-  const res = await fetch(`${base}${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  let json: unknown;
-  try { json = JSON.parse(text); } catch { json = undefined; }
-  return { status: res.status, index: Number(res.headers.get('x-consul-index')), json, text };
-}
 const register = (body: unknown) => call('PUT', '/v1/catalog/register', body);
 
 describe('catalog', () => {

@@ -3,11 +3,12 @@
 // (name prefix and regexp), explain, and deletion with the session a query is bound to.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDevAgent, type DevAgent } from './support/agent.ts';
+import { apiCaller, startDevAgent, type DevAgent } from './support/agent.ts';
 import { ConsulClient } from '../src/api/index.ts';
 
 let dev: DevAgent;
 let base: string;
+const call = apiCaller(() => base);
 
 before(async () => {
   dev = await startDevAgent();
@@ -27,13 +28,6 @@ after(async () => {
   await dev?.stop();
 });
 
-async function call(method: string, path: string, body?: unknown): Promise<{ status: number; index: number; json: any; text: string }> {
-  const res = await fetch(`${base}${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  let json: unknown;
-  try { json = JSON.parse(text); } catch { json = undefined; }
-  return { status: res.status, index: Number(res.headers.get('x-consul-index')), json, text };
-}
 const nodesOf = (r: { json: { Nodes: { Node: { Node: string } }[] } }) => r.json.Nodes.map((n) => n.Node.Node).sort();
 
 describe('prepared queries', () => {
