@@ -1,21 +1,11 @@
 // Catalog and health HTTP API against a real agent: registration semantics and errors, the
 // read views and their parameters, per-service blocking, session invalidation by checks and
 // node removal, and the /v1/txn Node/Service/Check verbs.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { apiCaller, startDevAgent, type DevAgent } from './support/agent.ts';
+import { apiAgent } from './support/api-agent.ts';
 
-let dev: DevAgent;
-let base: string;
-const call = apiCaller(() => base);
-
-before(async () => {
-  dev = await startDevAgent();
-  base = `http://${dev.httpAddr}`;
-});
-after(async () => {
-  await dev.stop();
-});
+const { call } = apiAgent();
 
 const register = (body: unknown) => call('PUT', '/v1/catalog/register', body);
 

@@ -1,18 +1,12 @@
 // Prepared queries over HTTP against a real agent: CRUD with Consul's validation texts and
 // indexes, execute (health, tags with negation, node/service meta, limit, near), templates
 // (name prefix and regexp), explain, and deletion with the session a query is bound to.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { apiCaller, startDevAgent, type DevAgent } from './support/agent.ts';
+import { apiAgent } from './support/api-agent.ts';
 import { ConsulClient } from '../src/api/index.ts';
 
-let dev: DevAgent;
-let base: string;
-const call = apiCaller(() => base);
-
-before(async () => {
-  dev = await startDevAgent();
-  base = `http://${dev.httpAddr}`;
+const api = apiAgent({}, async ({ call }) => {
   const reg = (body: unknown) => call('PUT', '/v1/catalog/register', body);
   for (let i = 1; i <= 4; i++) {
     await reg({
@@ -24,9 +18,7 @@ before(async () => {
   await reg({ Node: 'n5', Address: '10.0.0.5', Service: { ID: 'mysql-customer', Service: 'mysql-customer', Port: 3306, Tags: ['primary'] } });
   await reg({ Node: 'n6', Address: '10.0.0.6', Service: { ID: 'mysql-customer', Service: 'mysql-customer', Port: 3306, Tags: ['replica'] } });
 });
-after(async () => {
-  await dev?.stop();
-});
+const { call } = api;
 
 const nodesOf = (r: { json: { Nodes: { Node: { Node: string } }[] } }) => r.json.Nodes.map((n) => n.Node.Node).sort();
 
@@ -106,9 +98,9 @@ describe('prepared queries', () => {
     await mk('e-agent', { Service: 'web', Near: '_agent' });
     await mk('e-ip', { Service: 'web', Near: '_ip' });
     for (let i = 0; i < 5; i++) {
-      const viaClient = await fetch(`${base}/v1/query/e-agent/execute`, { headers: { 'X-Proconsul-Query-Agent': 'n4' } });
+      const viaClient = await fetch(`${api.base}/v1/query/e-agent/execute`, { headers: { 'X-Proconsul-Query-Agent': 'n4' } });
       assert.equal(((await viaClient.json()) as { Nodes: { Node: { Node: string } }[] }).Nodes[0].Node.Node, 'n4');
-      const fromIp = await fetch(`${base}/v1/query/e-ip/execute`, { headers: { 'X-Forwarded-For': '10.0.0.2' } });
+      const fromIp = await fetch(`${api.base}/v1/query/e-ip/execute`, { headers: { 'X-Forwarded-For': '10.0.0.2' } });
       assert.equal(((await fromIp.json()) as { Nodes: { Node: { Node: string } }[] }).Nodes[0].Node.Node, 'n2');
     }
     const missing = await call('GET', '/v1/query/nothing-here/execute');
@@ -165,12 +157,12 @@ describe('prepared queries', () => {
 
   test('snapshots carry prepared queries', async () => {
     const c = await call('POST', '/v1/query', { Name: 'snap-q', Service: { Service: 'web' } });
-    const save = await fetch(`${base}/v1/snapshot`);
+    const save = await fetch(`${api.base}/v1/snapshot`);
     assert.equal(save.status, 200);
     const archive = Buffer.from(await save.arrayBuffer());
     await call('DELETE', `/v1/query/${c.json.ID}`);
     assert.equal((await call('GET', `/v1/query/${c.json.ID}`)).status, 404);
-    assert.equal((await fetch(`${base}/v1/snapshot`, { method: 'PUT', body: archive })).status, 200);
+    assert.equal((await fetch(`${api.base}/v1/snapshot`, { method: 'PUT', body: archive })).status, 200);
     const back = await call('GET', `/v1/query/${c.json.ID}`);
     assert.equal(back.status, 200);
     assert.equal(back.json[0].Name, 'snap-q');
@@ -179,7 +171,7 @@ describe('prepared queries', () => {
 
   test('concurrent creates of one name: exactly one wins', async () => {
     // In-process, so that every create plans before any commit is applied.
-    const ep = dev.agent.endpoints.query;
+    const ep = api.dev.agent.endpoints.query;
     const body = (await import('../src/http/v1/query.ts')).decodeQuery({ Name: 'race-q', Service: { Service: 'web' } });
     const all = await Promise.allSettled(Array.from({ length: 6 }, () => ep.create({ ...body })));
     assert.equal(all.filter((r) => r.status === 'fulfilled').length, 1);
@@ -188,7 +180,7 @@ describe('prepared queries', () => {
   });
 
   test('the API client defines, executes, explains and deletes queries', async () => {
-    const c = new ConsulClient({ address: base, env: {} });
+    const c = new ConsulClient({ address: api.base, env: {} });
     const { data: id } = await c.preparedQuery.create({ Name: 'api-q', Service: { Service: 'web', OnlyPassing: true } });
     assert.equal((await c.preparedQuery.get(id)).data[0].Name, 'api-q');
     await c.preparedQuery.update({ ID: id, Name: 'api-q', Service: { Service: 'web', Tags: ['v2'] } });

@@ -40,17 +40,3 @@ export async function startDevAgent(opts: { config?: Partial<RuntimeConfig>; dep
   await agent.start();
   return { agent, httpAddr: agent.httpAddresses()[0], stop: () => agent.stop() };
 }
-
-/** One answer from an agent's HTTP API: status, X-Consul-Index, the body as JSON (undefined when it is not JSON) and as text. */
-export interface ApiAnswer { status: number; index: number; json: any; text: string }
-
-/** Requests to the agent at the base URL `base()` (read per call, so it may be set in a before hook); a body is sent as JSON. */
-export function apiCaller(base: () => string): (method: string, path: string, body?: unknown) => Promise<ApiAnswer> {
-  return async (method, path, body) => {
-    const res = await fetch(`${base()}${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body) });
-    const text = await res.text();
-    let json: unknown;
-    try { json = JSON.parse(text); } catch { json = undefined; }
-    return { status: res.status, index: Number(res.headers.get('x-consul-index')), json, text };
-  };
-}
