@@ -85,7 +85,9 @@ test('three identical managed servers form a datacenter; leader crash; a fourth 
   const leaderAddr = await agreedLeader(three);
   process.stdout.write(`# 3 managed servers: agreed leader ${Date.now() - t0} ms after launch\n`);
   assert.equal((await etcdMembers(three[0])).length, 3);
-  const cfg = (await getJson<RaftConfig>(`${three[1].http}/v1/operator/raft/configuration`))!;
+  // Just after the election the leader moves etcd's Raft leadership to its own member, and a
+  // store read in that window can take longer than one 2 s request (CI once saw it): poll.
+  const cfg = await until('the raft configuration from a follower', 15_000, () => getJson<RaftConfig>(`${three[1].http}/v1/operator/raft/configuration`));
   assert.deepEqual(cfg.Servers.map((s) => [s.Node, s.Voter]), [['s1', true], ['s2', true], ['s3', true]]);
 
   const put = await fetch(`${three[0].http}/v1/kv/managed/k`, { method: 'PUT', body: 'v1' });
