@@ -203,20 +203,21 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       prettyAll: config.dev,
     },
   });
+  const dnsCfg = dnsConfigFrom(config);
   const dnsHandler = new DnsHandler({
-    cfg: dnsConfigFrom(config), view: new DnsView(replica, dnsAcl(local, endpoints)), logger: logger.child({ '@module': 'dns' }),
+    cfg: dnsCfg, view: new DnsView(replica, dnsAcl(local, endpoints)), logger: logger.child({ '@module': 'dns' }),
     random: deps.random ?? Math.random, now: () => clock.now(),
     queries: dnsQueryExecutor(endpoints.query, (s) => endpoints.acl.resolver.resolve(s), config.nodeName),
   });
   // Questions for another datacenter are answered there (servers in a WAN pool).
-  const dcDns = wanDnsWrapper(wan, { ...dnsConfigFrom(config), bindAddr: config.bindAddr, tls }, logger);
+  const dcDns = wanDnsWrapper(wan, { ...dnsCfg, bindAddr: config.bindAddr, tls }, logger);
   // Answers no staler than dns_config.max_stale (the server's, or the asking client's).
   const stale: StaleDeps = {
     isLeader: () => epDeps.leadership.isLeader(), lastContact: () => replica.lastContact, now: () => clock.now(),
     consistentRead: () => consistentRead(epDeps), logger: logger.child({ '@module': 'dns' }),
   };
   // Translating, questions for another datacenter go there under this agent's settings asking for WAN addresses.
-  const ownDns = staleBounded(dcDns(dnsHandler, () => dnsAcl(local, endpoints).token(), wanDnsSettings(dnsConfigFrom(config))), dnsConfigFrom(config), stale);
+  const ownDns = staleBounded(dcDns(dnsHandler, () => dnsAcl(local, endpoints).token(), wanDnsSettings(dnsCfg)), dnsCfg, stale);
   const dns = new DnsServer({ handler: ownDns, logger: logger.child({ '@module': 'dns' }) });
   // Handlers per client token and settings (tokens hold no newline), bounded like dnsFor's.
   const clientDns = tokenHandlers((key) => {
@@ -238,7 +239,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
     liveness: () => liveness?.answer() ?? null,
     dnsFor: tokenHandlers((token) => staleBounded(dcDns(dnsHandler.derive({
       view: new DnsView(replica, { token: () => token, resolve: (s) => endpoints.acl.resolver.resolve(s) }), fastPath: false,
-    }), () => token), dnsConfigFrom(config), stale)),
+    }), () => token), dnsCfg, stale)),
     // A client agent's question under its own settings and token; its recursors are its own.
     dnsWith: (token, settings) => clientDns(`${token}\n${settings}`),
   }) : null;
