@@ -2,7 +2,7 @@
 // at start-up, replaced as a whole by a reload (a bad file keeps the previous material), and read
 // afresh by every new connection: the HTTPS listener, the internal RPC listener on the server
 // port (incoming) and the agent's own RPC to servers (outgoing).
-import { checkServerIdentity, type ConnectionOptions, type TlsOptions } from 'node:tls';
+import { checkServerIdentity, createSecureContext, type ConnectionOptions, type TlsOptions } from 'node:tls';
 import type { HttpsListenOptions } from '../http/index.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
 import type { TlsConfig } from './config/tls.ts';
@@ -19,6 +19,8 @@ export class TlsConfigurator {
   #cfg: TlsConfig | null = null;
   #loaded: LoadedTls | null = null;
   #version = 0;
+  /** Outgoing RPC options per target datacenter, built once per update (every forwarded request reads them). */
+  #outgoing = new Map<string, ConnectionOptions | null>();
 
   /** `datacenter`: the agent's own, the default target of outgoing RPC. */
   constructor(datacenter: string) {
@@ -33,6 +35,7 @@ export class TlsConfigurator {
     const loaded = cfg ? loadTls(cfg) : null;
     this.#cfg = cfg ?? null;
     this.#loaded = loaded;
+    this.#outgoing.clear();
     this.#version++;
   }
 
@@ -64,16 +67,31 @@ export class TlsConfigurator {
    * as Consul checks the chain only), and the agent's own key pair offered as client certificate.
    */
   outgoingRpc(datacenter = this.#datacenter): ConnectionOptions | null {
+    let options = this.#outgoing.get(datacenter);
+    if (options === undefined) {
+      options = this.#buildOutgoing(datacenter);
+      this.#outgoing.set(datacenter, options);
+    }
+    return options;
+  }
+
+  #buildOutgoing(datacenter: string): ConnectionOptions | null {
     const p = this.#loaded?.internalRpc;
     const cfg = this.#cfg;
     if (!p || !cfg || !p.config.verifyOutgoing) return null;
     const server = serverTlsOptions(p);
     const hostname = p.config.verifyServerHostname ? serverHostname(datacenter, cfg.domain) : undefined;
-    return {
+    const material = {
       ...(p.ca ? { ca: p.ca } : {}),
       ...(p.cert ? { cert: p.cert, key: p.key } : {}),
       minVersion: server.minVersion,
       ...(server.ciphers ? { ciphers: server.ciphers } : {}),
+    };
+    // One secure context for every connection until the next update (tls.connect uses it instead
+    // of building one from the material); the material stays in the options for the agent's pool key.
+    return {
+      ...material,
+      secureContext: createSecureContext(material),
       rejectUnauthorized: true,
       ...(hostname ? { servername: hostname } : {}),
       checkServerIdentity: hostname ? (_host, cert) => checkServerIdentity(hostname, cert) : () => undefined,
