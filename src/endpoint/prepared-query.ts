@@ -12,7 +12,7 @@ import type { EndpointDeps } from './deps.ts';
 import type { AclIdentity } from './acl-resolver.ts';
 import { allowed, authorize } from './acl-enforce.ts';
 import { REDACTED_TOKEN, checkIntegrity, isUUID, validateQuery } from './prepared-query-validate.ts';
-import { compileTemplate, isTemplate, renderTemplate } from './prepared-query-template.ts';
+import { compileTemplate, isTemplate, renderTemplate, type CompiledTemplate } from './prepared-query-template.ts';
 import {
   executeHere, failover, orderLocal, readableNodes, runLocal,
   type ExecuteResult, type ExecuteSource, type QueryFailover, type RemoteExecuteRequest,
@@ -43,6 +43,18 @@ function aclPrefix(q: Pick<PreparedQueryRecord, 'Name' | 'Template'>): string | 
 }
 
 /** Prepared query operations. */
+/** Compiled templates by stored record (a replaced record is a new object), as Consul keeps them beside the query. */
+const compiledTemplates = new WeakMap<PreparedQueryRecord, CompiledTemplate>();
+
+function compiled(q: PreparedQueryRecord): CompiledTemplate {
+  let ct = compiledTemplates.get(q);
+  if (!ct) {
+    ct = compileTemplate(q);
+    compiledTemplates.set(q, ct);
+  }
+  return ct;
+}
+
 export class PreparedQueryEndpoint {
   readonly #deps: EndpointDeps;
   readonly #o: PreparedQueryOptions;
@@ -175,7 +187,7 @@ export class PreparedQueryEndpoint {
     if (!q) throw new NotFoundError(QUERY_NOT_FOUND);
     if (!isTemplate(q)) return q;
     try {
-      return { ...renderTemplate(compileTemplate(q), idOrName, { segment: this.#o.segment ?? '' }), CreateIndex: q.CreateIndex, ModifyIndex: q.ModifyIndex } as PreparedQueryRecord;
+      return { ...renderTemplate(compiled(q), idOrName, { segment: this.#o.segment ?? '' }), CreateIndex: q.CreateIndex, ModifyIndex: q.ModifyIndex } as PreparedQueryRecord;
     } catch (err) {
       throw new InternalError((err as Error).message);
     }
