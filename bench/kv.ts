@@ -5,13 +5,17 @@
 // through the `etcd3` client against a single member and a 3-member cluster. 1/16/64/256 clients,
 // 256-byte values. Embedded stores are prefilled with 100,000 revisions so the watch history is
 // full, as in a long-running agent. etcd data dirs sit beside the embedded store (--dir), so both
-// pay the same disk's fsync. The last line is the headline ratio against the issue's targets.
+// pay the same disk's fsync. A second ceiling runs in the same bench: a bare node:http server in a
+// child process (bench/support/bare-http.ts) answering GET with a fixed KV-shaped body and PUT with
+// `true`, driven by the same client, so HTTP/bare says how much of Node's own HTTP ceiling the agent
+// reaches; the agent's and the bare server's CPU µs per request come from /proc. The last line is
+// the headline ratio against the issue's targets.
 //
 //   npx node bench/kv.ts                 # ~5 min: 3 s per cell after 0.5 s warm-up
 //   npx node bench/kv.ts --quick         # ~30 s smoke run (1/64/256 clients, 0.3 s cells)
 //   options: --clients 1,16,64,256  --backends embedded,etcd[,memory]  --no-etcd3
 //            --duration MS  --warmup MS  --dir DIR (stores and etcd data; default the OS temp dir)
-//            --prof-agent (CPU-profile the agent child)  --prefill N  --history-limit N
+//            --prof-agent (CPU-profile the agent child)  --prefill N  --history-limit N  --no-bare
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,8 +26,9 @@ import { EmbeddedStore } from '../src/store/embedded/embedded.ts';
 import { startEtcd, type EtcdCluster } from '../test/support/etcd.ts';
 import { etcdKvOps } from './support/etcd-kv.ts';
 import { KEYS, VALUE_SIZE, prefill, record, storeKey, value } from './support/kv-data.ts';
-import { agentTable, etcdTable, fmtMs, fmtRate, targetLines, type AgentRow, type EtcdRow } from './support/kv-report.ts';
+import { agentTable, bareTable, etcdTable, fmtMs, fmtRate, targetLines, type AgentRow, type BareRow, type EtcdRow } from './support/kv-report.ts';
 import { BenchClient, runCell, startAgentProcess, type CellResult, type Operation } from './support/load.ts';
+import { cpuMs, startServerProcess, supportScript } from './support/proc.ts';
 
 const { values: opts } = parseArgs({
   options: {
@@ -31,6 +36,7 @@ const { values: opts } = parseArgs({
     clients: { type: 'string' },
     backends: { type: 'string', default: 'embedded,etcd' },
     'no-etcd3': { type: 'boolean', default: false },
+    'no-bare': { type: 'boolean', default: false },
     duration: { type: 'string' },
     warmup: { type: 'string' },
     dir: { type: 'string', default: os.tmpdir() },
@@ -53,10 +59,31 @@ function progress(msg: string): void {
   process.stderr.write(msg + '\n');
 }
 
-async function cell(tag: string, c: number, label: string, op: Operation): Promise<CellResult> {
+/** One timed cell; with `pid`, that server process's CPU per operation (warm-up included) too. */
+async function cell(tag: string, c: number, label: string, op: Operation, pid?: number): Promise<CellResult> {
+  const cpu0 = pid ? cpuMs(pid) : 0;
   const r = await runCell(c, warmupMs, durationMs, op);
-  progress(`[${tag}] ${String(c).padStart(3)} clients  ${label.padEnd(18)} ${fmtRate(r.opsPerSec).padStart(9)} ops/s  p50 ${fmtMs(r.p50).padStart(6)}  p99 ${fmtMs(r.p99).padStart(6)}`);
+  if (pid) r.cpuUs = ((cpuMs(pid) - cpu0) * 1000) / r.total;
+  const cpu = r.cpuUs === undefined ? '' : `  server CPU ${r.cpuUs.toFixed(1).padStart(5)} µs/req`;
+  progress(`[${tag}] ${String(c).padStart(3)} clients  ${label.padEnd(18)} ${fmtRate(r.opsPerSec).padStart(9)} ops/s  p50 ${fmtMs(r.p50).padStart(6)}  p99 ${fmtMs(r.p99).padStart(6)}${cpu}`);
   return r;
+}
+
+/** The node:http ceiling: GET and PUT against bench/support/bare-http.ts at each client count. */
+async function benchBare(): Promise<BareRow[]> {
+  const bare = await startServerProcess(supportScript('bare-http.ts'), []);
+  const rows: BareRow[] = [];
+  try {
+    for (const c of clients) {
+      const client = new BenchClient(bare.httpAddr, c);
+      rows.push({ clients: c, op: 'PUT', r: await cell('bare node:http', c, 'PUT', (i) => client.request('PUT', `/v1/kv/k${i % KEYS}`, value(i)).then(() => {}), bare.pid) });
+      rows.push({ clients: c, op: 'GET', r: await cell('bare node:http', c, 'GET', (i) => client.request('GET', `/v1/kv/k${i % KEYS}`).then(() => {}), bare.pid) });
+      client.close();
+    }
+  } finally {
+    await bare.stop();
+  }
+  return rows;
 }
 
 function openStore(backend: string, dir: string, etcd: EtcdCluster | null): Store {
@@ -80,6 +107,7 @@ async function benchBackend(backend: string, etcd: EtcdCluster | null, profDir: 
   progress(`[${backend}] prefilling ${Math.max(fill, KEYS)} revisions in the agent and the direct store`);
   const [agent] = await Promise.all([startAgentProcess(agentArgs, execArgv), prefill(store, fill)]);
   const rows: AgentRow[] = [];
+  const pid = agent.child.pid!;
   try {
     progress(`[${backend}] agent at ${agent.httpAddr}`);
     const directPut = (i: number) => store.txn({ success: [{ type: 'put', key: storeKey(i), value: record(i) }] }).then(() => {});
@@ -90,10 +118,10 @@ async function benchBackend(backend: string, etcd: EtcdCluster | null, profDir: 
       const client = new BenchClient(agent.httpAddr, c);
       const httpGet = (q: string) => (i: number) => client.request('GET', `/v1/kv/k${i % KEYS}${q}`).then(() => {});
       const dPut = await cell(backend, c, 'direct PUT', directPut);
-      const hPut = await cell(backend, c, 'HTTP PUT', (i) => client.request('PUT', `/v1/kv/k${i % KEYS}`, value(i)).then(() => {}));
+      const hPut = await cell(backend, c, 'HTTP PUT', (i) => client.request('PUT', `/v1/kv/k${i % KEYS}`, value(i)).then(() => {}), pid);
       const dGet = await cell(backend, c, 'direct GET', directGet);
-      const hGet = await cell(backend, c, 'HTTP GET', httpGet(''));
-      const hStale = await cell(backend, c, 'HTTP GET ?stale', httpGet('?stale'));
+      const hGet = await cell(backend, c, 'HTTP GET', httpGet(''), pid);
+      const hStale = await cell(backend, c, 'HTTP GET ?stale', httpGet('?stale'), pid);
       client.close();
       rows.push({ backend, clients: c, op: 'PUT', direct: dPut, http: hPut });
       rows.push({ backend, clients: c, op: 'GET', direct: dGet, http: hGet });
@@ -132,6 +160,7 @@ const needSingle = backends.includes('etcd') || !opts['no-etcd3'];
 const single = needSingle ? await startEtcd(1, etcdOpts) : null;
 const agentRows: AgentRow[] = [];
 const etcdRows: EtcdRow[] = [];
+const bareRows: BareRow[] = opts['no-bare'] ? [] : await benchBare();
 try {
   for (const b of backends) agentRows.push(...(await benchBackend(b, single, profDir)));
   if (!opts['no-etcd3']) {
@@ -155,9 +184,10 @@ console.log(`\nKV bench: ${VALUE_SIZE}-byte values, ${KEYS} keys, ${durationMs} 
   `etcd data in ${opts.dir}. Total ${((Date.now() - started) / 1000).toFixed(0)} s; ` +
   `1-min load average ${loadBefore.toFixed(2)} before, ${os.loadavg()[0].toFixed(2)} after (2 would mean both cores busy).`);
 if (profDir) console.log(`agent CPU profiles: ${profDir}`);
-console.log(agentTable(agentRows));
+console.log(agentTable(agentRows, bareRows));
+if (bareRows.length) console.log('\n' + bareTable(bareRows));
 if (etcdRows.length) console.log('\n' + etcdTable(etcdRows));
 const headClients = clients.includes(64) ? 64 : Math.max(...clients);
 const headBackend = backends.includes('embedded') ? 'embedded' : backends[0];
 console.log('');
-for (const l of targetLines(agentRows, etcdRows, headClients, headBackend)) console.log(l);
+for (const l of targetLines(agentRows, etcdRows, headClients, headBackend, bareRows)) console.log(l);

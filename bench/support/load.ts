@@ -11,10 +11,14 @@ import { performance } from 'node:perf_hooks';
 /** The outcome of one timed cell. */
 export interface CellResult {
   ops: number;
+  /** Operations completed over the whole cell, warm-up included (the divisor of CPU per operation). */
+  total: number;
   opsPerSec: number;
   /** Latency percentiles in milliseconds. */
   p50: number;
   p99: number;
+  /** The server process's CPU (user + system) per operation over the whole cell, µs, when measured. */
+  cpuUs?: number;
 }
 
 /** One operation; `i` is a global sequence number unique to this call. */
@@ -27,18 +31,20 @@ export async function runCell(concurrency: number, warmupMs: number, durationMs:
   const t0 = start + warmupMs;
   const t1 = t0 + durationMs;
   const lat: number[] = [];
+  let total = 0;
   async function worker(): Promise<void> {
     for (;;) {
       const s = performance.now();
       if (s >= t1) return;
       await op(seq++);
+      total++;
       const e = performance.now();
       if (s >= t0 && e <= t1) lat.push(e - s);
     }
   }
   await Promise.all(Array.from({ length: concurrency }, worker));
   lat.sort((a, b) => a - b);
-  return { ops: lat.length, opsPerSec: lat.length / (durationMs / 1000), p50: pct(lat, 0.5), p99: pct(lat, 0.99) };
+  return { ops: lat.length, total, opsPerSec: lat.length / (durationMs / 1000), p50: pct(lat, 0.5), p99: pct(lat, 0.99) };
 }
 
 function pct(sorted: number[], q: number): number {
