@@ -21,6 +21,8 @@
 //   options: --health N --kv N --services N (cold services) --keys N --grace MS --idle MS
 //            --backend memory|embedded --per-generator N --prof-agent (CPU-profile the agent child)
 //            --h2 (watchers as HTTP/2 streams over TLS; certificates are made at start)
+//            --node-http (HTTP/1.1 watchers through node:http's client instead of raw sockets,
+//            for comparison: it costs the generators several times the CPU per answer)
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -44,6 +46,7 @@ const { values: opts } = parseArgs({
     'per-generator': { type: 'string' },
     'prof-agent': { type: 'boolean', default: false },
     h2: { type: 'boolean', default: false },
+    'node-http': { type: 'boolean', default: false },
   },
 });
 
@@ -172,9 +175,9 @@ const f = (n: number, d = 1): string => (Number.isFinite(n) ? n.toFixed(d) : 'n/
 
 function table(rows: WaveResult[]): string {
   const head = ['server', 'watchers', 'affected', 'answered', 'p50 ms', 'p99 ms', 'max ms', 'change ms', 'unaffected woken',
-    'idle CPU %', 'idle RSS MiB', 'wave CPU ms', 'wave CPU %', 'peak RSS MiB'];
+    'idle CPU %', 'idle RSS MiB', 'wave CPU ms', 'wave CPU %', 'generators\' wave CPU ms', 'peak RSS MiB'];
   const body = rows.map((r) => [r.name, String(r.watchers), String(r.affected), String(r.answered), f(r.p50), f(r.p99), f(r.max),
-    f(r.changeMs), String(r.unaffectedWoken), f(r.idleCpuPct), f(r.idleRssMiB, 0), f(r.waveCpuMs, 0), f(r.waveCpuPct, 0), f(r.peakRssMiB, 0)]);
+    f(r.changeMs), String(r.unaffectedWoken), f(r.idleCpuPct), f(r.idleRssMiB, 0), f(r.waveCpuMs, 0), f(r.waveCpuPct, 0), f(r.genCpuMs, 0), f(r.peakRssMiB, 0)]);
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (c: string[]) => '| ' + c.map((x, i) => (i === 0 ? x.padEnd(w[i]) : x.padStart(w[i]))).join(' | ') + ' |';
   return [line(head), '|' + w.map((n, i) => (i === 0 ? ':' + '-'.repeat(n + 1) : '-'.repeat(n + 1) + ':')).join('|') + '|', ...body.map(line)].join('\n');
@@ -188,6 +191,7 @@ const tlsDir = h2 ? path.join(root, 'tls') : null;
 const ca = tlsDir ? await makeCerts(tlsDir) : '';
 const waveOpts = (wave: number) => ({
   perGenerator, localAddresses: sourceAddresses(wave), idleMs: Number(opts.idle), graceMs: Number(opts.grace), log,
+  client: opts['node-http'] ? 'node' as const : 'raw' as const,
   ...(h2 ? { h2: { ca, streams: H2_STREAMS } } : {}),
 });
 const rows: WaveResult[] = [];
@@ -234,4 +238,5 @@ console.log(timers
 console.log(table(rows));
 const [a, ref] = rows;
 console.log(`ratio: agent/reference p99 time-to-response = ${(a.p99 / ref.p99).toFixed(2)} (max ${(a.max / ref.max).toFixed(2)}); ` +
-  `unaffected woken ${a.unaffectedWoken}; ${h2 ? 'HTTP/2' : 'HTTP/1.1'}; agent idle timers ${timerCount}`);
+  `unaffected woken ${a.unaffectedWoken}; ${h2 ? 'HTTP/2' : opts['node-http'] ? 'HTTP/1.1 (node:http watchers)' : 'HTTP/1.1 (raw-socket watchers)'}; ` +
+  `generators' wave CPU ${f(a.genCpuMs, 0)} / ${f(ref.genCpuMs, 0)} ms; agent idle timers ${timerCount}`);

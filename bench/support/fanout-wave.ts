@@ -32,6 +32,8 @@ export interface WaveOptions {
   log: (msg: string) => void;
   /** Watchers as HTTP/2-over-TLS streams: the CA (PEM) and streams per connection. */
   h2?: { ca: string; streams: number };
+  /** HTTP/1.1 watchers on raw sockets (default) or through node:http's client. */
+  client?: 'raw' | 'node';
 }
 
 /** The measured outcome of one wave. */
@@ -53,6 +55,8 @@ export interface WaveResult {
   idleRssMiB: number;
   waveCpuMs: number;
   waveCpuPct: number;
+  /** CPU the watcher generators used from the change until the last affected answer arrived, ms. */
+  genCpuMs: number;
   peakRssMiB: number;
   heldAfter: number;
   /** The server's active timers by duration (ms) while idle, null when it cannot tell. */
@@ -95,7 +99,7 @@ export async function runWave(t: WaveTarget, o: WaveOptions): Promise<WaveResult
     const opened = monoMs();
     gens.forEach((g, i) => {
       g.expect = shares[i].filter((w) => w.group === t.affected).length;
-      g.child.send({ type: 'open', host, port, localAddresses: o.localAddresses, watchers: shares[i], notify: { [t.affected]: g.expect }, h2: o.h2 });
+      g.child.send({ type: 'open', host, port, localAddresses: o.localAddresses, watchers: shares[i], notify: { [t.affected]: g.expect }, h2: o.h2, client: o.client });
     });
     await Promise.all(gens.map((g) => g.next('opened')));
     await until(async () => (await t.held()) >= t.watchers.length, 180_000, `${t.name} to hold ${t.watchers.length} long-polls`, 250);
@@ -112,6 +116,8 @@ export async function runWave(t: WaveTarget, o: WaveOptions): Promise<WaveResult
     let peakRssMiB = idleRssMiB;
     const sampler = setInterval(() => { peakRssMiB = Math.max(peakRssMiB, rssMiB(t.pid)); }, 10);
     const done = Promise.all(gens.map((g) => (g.expect ? g.next('group-done') : null)));
+    const genCpu = (): number => gens.reduce((sum, g) => sum + cpuMs(g.child.pid!), 0);
+    const gen0 = genCpu();
     const cpu0 = cpuMs(t.pid);
     const t0 = monoMs();
     await t.change();
@@ -120,6 +126,7 @@ export async function runWave(t: WaveTarget, o: WaveOptions): Promise<WaveResult
     const finished = await Promise.race([done.then(() => true), new Promise<boolean>((r) => { timer = setTimeout(() => r(false), 60_000); })]);
     clearTimeout(timer);
     const waveCpuMs = cpuMs(t.pid) - cpu0;
+    const genCpuMs = genCpu() - gen0;
     const waveWall = monoMs() - t0;
     clearInterval(sampler);
     if (!finished) o.log(`[${t.name}] not every affected watcher answered within 60 s`);
@@ -143,7 +150,7 @@ export async function runWave(t: WaveTarget, o: WaveOptions): Promise<WaveResult
       name: t.name, watchers: t.watchers.length, affected, answered: lat.length,
       p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), max: lat.length ? lat[lat.length - 1] : NaN, changeMs,
       unaffectedWoken, errors, openSeconds, idleCpuPct, idleRssMiB,
-      waveCpuMs, waveCpuPct: (waveCpuMs / waveWall) * 100, peakRssMiB, heldAfter, idleTimers,
+      waveCpuMs, waveCpuPct: (waveCpuMs / waveWall) * 100, genCpuMs, peakRssMiB, heldAfter, idleTimers,
     };
   } finally {
     for (const g of gens) {

@@ -1,6 +1,8 @@
 // A lean HTTP/1.1 load client for benchmarks whose load generator shares the machine with the
 // server: N keep-alive connections on raw sockets, one request in flight per connection, responses
-// framed by Content-Length (chunked responses are refused). node:http's client spends about as
+// framed by Content-Length (chunked responses are refused); and RawResponse, which frames one
+// response fed chunk by chunk (Content-Length or chunked), for clients that hold one request per
+// socket (bench/support/watchers.ts). node:http's client spends about as
 // much CPU per request as the agent does serving a small one; this spends a fraction of that.
 import net from 'node:net';
 
@@ -99,5 +101,55 @@ export class RawHttpClient {
 
   close(): void {
     for (const c of this.#all) c.close();
+  }
+}
+
+const CRLF = Buffer.from('\r\n');
+
+/**
+ * One HTTP/1.1 response read off a raw socket: the head up to the blank line, then the body by
+ * Content-Length or by chunked framing. `feed` returns the status once the response is complete,
+ * 0 while more is needed, -1 when the response cannot be framed.
+ */
+export class RawResponse {
+  #buf: Buffer | null = null;
+  /** Bytes of body still expected (Content-Length framing), or -1 while chunked / before the head. */
+  #left = -1;
+  #chunked = false;
+  #status = 0;
+
+  feed(chunk: Buffer): number {
+    let buf = this.#buf ? Buffer.concat([this.#buf, chunk]) : chunk;
+    if (this.#status === 0) {
+      const end = buf.indexOf(HEADER_END);
+      if (end < 0) {
+        this.#buf = buf;
+        return 0;
+      }
+      const head = buf.toString('latin1', 0, end);
+      this.#status = Number(head.slice(9, 12));
+      const len = /\r\ncontent-length:[ \t]*(\d+)/i.exec(head);
+      if (len) this.#left = Number(len[1]);
+      else if (/\r\ntransfer-encoding:[ \t]*chunked/i.test(head)) this.#chunked = true;
+      else return -1;
+      buf = buf.subarray(end + 4);
+    }
+    if (!this.#chunked) {
+      this.#left -= buf.length;
+      this.#buf = null;
+      return this.#left <= 0 ? this.#status : 0;
+    }
+    // Chunked: skip whole chunks; keep an incomplete one (with its size line) for the next read.
+    for (;;) {
+      const eol = buf.indexOf(CRLF);
+      if (eol < 0) break;
+      const size = parseInt(buf.toString('latin1', 0, eol), 16);
+      if (Number.isNaN(size)) return -1;
+      if (size === 0) return this.#status; // the last chunk; no trailers are sent to us
+      if (buf.length < eol + 2 + size + 2) break;
+      buf = buf.subarray(eol + 2 + size + 2);
+    }
+    this.#buf = buf.length ? buf : null;
+    return 0;
   }
 }

@@ -1,5 +1,8 @@
 // Load-generator child of bench/fanout.ts (started with fork, driven over IPC): opens one
-// long-poll GET per watcher, each on its own HTTP/1.1 connection, or with `h2` as streams of
+// long-poll GET per watcher, each on its own HTTP/1.1 connection (by default a raw `net` socket
+// that writes the request and frames the response itself, by Content-Length or chunked; with
+// `client: 'node'` through node:http's client, which costs a request object, an IncomingMessage
+// and agent bookkeeping per watcher and several times the CPU per answer), or with `h2` as streams of
 // HTTP/2-over-TLS connections (node:http2, at most `streams` per connection, watchers dealt
 // round-robin over the connections so each carries a mix, as a Go client multiplexes); records
 // when each response has fully arrived (CLOCK_MONOTONIC ms, comparable across processes), and
@@ -7,12 +10,14 @@
 // than its limit allows.
 //
 // Messages in: {type:'open', host, port, localAddresses, watchers:[{path, group}], notify:{group:n},
-//               h2?: {ca, streams}}
+//               h2?: {ca, streams}, client?: 'raw'|'node'}
 //              {type:'report'}  {type:'close'}
 // Messages out: {type:'opened', n, errors}  {type:'group-done', group}  {type:'report', ...Report}
 import http from 'node:http';
 import http2 from 'node:http2';
+import net from 'node:net';
 import { monoMs } from './proc.ts';
+import { RawResponse } from './raw-http.ts';
 
 /** One watcher: the request path (with index and wait) and the group it is counted in. */
 export interface WatcherSpec {
@@ -36,11 +41,14 @@ interface OpenMsg {
   notify: Record<string, number>;
   /** HTTP/2 over TLS: the CA (PEM) that issued the server's certificate, streams per connection. */
   h2?: { ca: string; streams: number };
+  /** HTTP/1.1 client: raw sockets (default) or node:http. */
+  client?: 'raw' | 'node';
 }
 
 const report: Report = { arrivals: {}, statuses: {}, errors: [] };
 let agent: http.Agent | null = null;
 const sessions: http2.ClientHttp2Session[] = [];
+const sockets: net.Socket[] = [];
 const send = (m: object): void => { process.send!(m); };
 
 function arrived(group: string, status: number | undefined, left: Record<string, number>): void {
@@ -82,8 +90,39 @@ async function openH2(msg: OpenMsg, h2: { ca: string; streams: number }): Promis
   for (let c = 0; c < n; c += 32) await Promise.all(Array.from({ length: Math.min(32, n - c) }, (_, k) => one(c + k)));
 }
 
+/** HTTP/1.1 on raw sockets: connect, write the GET, time the response's last byte; the connection stays open (kept alive, as a Go client keeps it for its next blocking query). */
+function openRaw(msg: OpenMsg): Promise<void> {
+  const left = { ...msg.notify };
+  const hostHeader = `\r\nHost: ${msg.host}:${msg.port}\r\n\r\n`;
+  const BATCH = 250;
+  const one = (w: WatcherSpec, localAddress: string): Promise<void> => new Promise((connected) => {
+    const res = new RawResponse();
+    const sock = net.connect({ host: msg.host, port: msg.port, localAddress, noDelay: true }, () => {
+      sock.write(`GET ${w.path} HTTP/1.1${hostHeader}`);
+      connected();
+    });
+    sockets.push(sock);
+    let done = false;
+    sock.on('data', (c: Buffer) => {
+      if (done) return;
+      const status = res.feed(c);
+      if (status === 0) return;
+      done = true;
+      if (status < 0) failed(w.path, new Error('response without Content-Length or chunked framing'));
+      else arrived(w.group, status, left);
+    });
+    sock.on('error', (e) => { failed(w.path, e); connected(); });
+  });
+  return (async () => {
+    for (let i = 0; i < msg.watchers.length; i += BATCH) {
+      await Promise.all(msg.watchers.slice(i, i + BATCH).map((w, k) => one(w, msg.localAddresses[(i + k) % msg.localAddresses.length])));
+    }
+  })();
+}
+
 function open(msg: OpenMsg): Promise<void> {
   if (msg.h2) return openH2(msg, msg.h2);
+  if (msg.client !== 'node') return openRaw(msg);
   agent = new http.Agent({ keepAlive: true, maxSockets: msg.watchers.length, maxFreeSockets: 0 });
   const left = { ...msg.notify };
   const BATCH = 250;
@@ -114,6 +153,7 @@ process.on('message', (m: { type: string }) => {
   } else if (m.type === 'close') {
     agent?.destroy();
     for (const s of sessions) s.destroy();
+    for (const s of sockets) s.destroy();
     process.exit(0);
   }
 });
