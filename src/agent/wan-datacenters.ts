@@ -3,6 +3,7 @@
 // datacenter's servers (the local one counts as zero; no coordinate is +Inf; ties by name), the
 // raw WAN coordinates per datacenter, and the servers of one datacenter to forward to.
 import { estimateRtt, type Coordinate, type Member } from '../gossip/index.ts';
+import { shuffle } from '../shuffle.ts';
 import type { CoordinateDatacenterMap, CoordinateEntry } from '../api/coordinate-types.ts';
 
 /** A WAN member that is a Consul server, with its datacenter and its short (LAN) name. */
@@ -79,9 +80,5 @@ export function datacenterMaps(members: Member[], coordinateOf: (name: string) =
 /** The alive servers of `dc`, in random order (the forwarding order, Consul's manager shuffles too). */
 export function serversOf(members: Member[], dc: string, random: () => number): WanServer[] {
   const out = members.map(wanServer).filter((s): s is WanServer => s !== null && s.datacenter === dc && s.member.state === 'alive');
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
+  return shuffle(out, random);
 }

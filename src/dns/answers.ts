@@ -10,8 +10,9 @@ import { serviceTtl, type DnsConfig } from './config.ts';
 import type { DnsQuery, Locality } from './name.ts';
 import {
   addressRecords, metaTxt, nodeFqdn, nsRecords, recordKey, serviceAddressRecords, serviceFqdn,
-  shuffle, soaRecord, srvTarget, srvWeight, wanInstance,
+  soaRecord, srvTarget, srvWeight, wanInstance,
 } from './records.ts';
+import { shuffle } from '../shuffle.ts';
 import { ACCEPT, wanNodeAddress } from '../endpoint/translate-addr.ts';
 
 /** The sections of a reply. */

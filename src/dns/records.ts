@@ -105,24 +105,6 @@ export function serviceAddressRecords(name: string, i: DnsInstance, qtype: strin
   return addressRecords(name, instanceAddress(i), qtype, ttl);
 }
 
-/**
- * Fisher–Yates shuffle in place. One draw of the injected random source seeds a xorshift32
- * sequence for the swaps: a fresh double per swap costs an allocation each on the hot path.
- */
-export function shuffle<T>(xs: T[], random: () => number): T[] {
-  let x = Math.floor(random() * 0x100000000) >>> 0 || 0x9e3779b9;
-  for (let i = xs.length - 1; i > 0; i--) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    const j = (x >>> 0) % (i + 1);
-    const t = xs[i];
-    xs[i] = xs[j];
-    xs[j] = t;
-  }
-  return xs;
-}
-
 /** The record's identity for de-duplication. */
 export function recordKey(r: Answer): string {
   return `${r.type}|${r.name}|${JSON.stringify((r as { data?: unknown }).data)}`;

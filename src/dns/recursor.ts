@@ -5,7 +5,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import dnsPacket from 'dns-packet';
 import type { DnsConfig } from './config.ts';
-import { shuffle } from './records.ts';
+import { shuffle } from '../shuffle.ts';
 
 /** Thrown by a handler that leaves recursion to whoever asked it (a server answering for a client agent). */
 export class RecursionDelegated extends Error {

@@ -10,6 +10,7 @@ import type { EndpointDeps } from './deps.ts';
 import type { AclIdentity } from './acl-resolver.ts';
 import { instanceReadable } from './catalog-acl.ts';
 import { sortNear } from './near.ts';
+import { shuffle } from '../shuffle.ts';
 
 /** The JSON of an execute answer (Consul's PreparedQueryExecuteResponse without its meta). */
 export interface ExecuteResult {
@@ -31,8 +32,8 @@ export interface RemoteExecuteRequest {
 export interface QueryFailover {
   /** Other datacenters known in the WAN pool, nearest first. */
   datacentersByDistance(): string[];
-  /** Runs the query in `dc` under `token` (Consul's ExecuteRemote). */
-  executeRemote(dc: string, req: RemoteExecuteRequest, token: string): Promise<ExecuteResult>;
+  /** Runs the query in `dc` under `token` (Consul's ExecuteRemote), with whether ACLs filtered it there. */
+  executeRemote(dc: string, req: RemoteExecuteRequest, token: string): Promise<ExecuteResult & { ResultsFilteredByACLs?: boolean }>;
 }
 
 /** Where an execute request comes from (Consul's QuerySource plus the agent's node). */
@@ -77,14 +78,6 @@ export function readableNodes(id: AclIdentity | undefined, nodes: CheckServiceNo
   return id ? nodes.filter((n) => instanceReadable(id, n.Node.Node, n.Service.Service)) : nodes;
 }
 
-function shuffle<T>(items: T[], random: () => number): T[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [items[i], items[j]] = [items[j], items[i]];
-  }
-  return items;
-}
-
 /** Shuffles, sorts by distance from the query source and moves the source node first (Consul's Execute after the local run). */
 export function orderLocal(deps: EndpointDeps, q: PreparedQueryRecord, res: ExecuteResult, src: ExecuteSource, log: Logger): void {
   shuffle(res.Nodes, deps.random);
@@ -103,10 +96,14 @@ export function orderLocal(deps: EndpointDeps, q: PreparedQueryRecord, res: Exec
   if (i > 0) [res.Nodes[0], res.Nodes[i]] = [res.Nodes[i], res.Nodes[0]];
 }
 
-/** Consul's queryFailover: tries the selected datacenters in order until one has results; counts the attempts. */
+/**
+ * Consul's queryFailover: tries the selected datacenters in order until one has results; counts
+ * the attempts. `remoteFiltered` is set when a datacenter answered: Consul's reply then carries
+ * that datacenter's QueryMeta, ResultsFilteredByACLs included.
+ */
 export async function failover(
   q: PreparedQueryRecord, fo: QueryFailover | undefined, req: Omit<RemoteExecuteRequest, 'Query'>, token: string, res: ExecuteResult, log: Logger,
-): Promise<ExecuteResult> {
+): Promise<ExecuteResult & { remoteFiltered?: boolean }> {
   const f = q.Service.Failover;
   if (!fo || (f.NearestN === 0 && !f.Datacenters?.length && !f.Targets?.length)) return res;
   const nearest = fo.datacentersByDistance();
@@ -124,18 +121,21 @@ export async function failover(
     if (!dcs.includes(dc)) dcs.push(dc);
   }
   let out = res;
+  let remoteFiltered: boolean | undefined;
   let failovers = 0;
   for (const dc of dcs) {
     failovers++;
     try {
-      out = await fo.executeRemote(dc, { Query: q, ...req }, token);
+      const { ResultsFilteredByACLs, ...answer } = await fo.executeRemote(dc, { Query: q, ...req }, token);
+      out = answer;
+      remoteFiltered = ResultsFilteredByACLs === true;
     } catch (err) {
       log.warn({ service: q.Service.Service, datacenter: dc, error: (err as Error).message }, 'Failed querying for service in datacenter');
       continue;
     }
     if (out.Nodes.length > 0) break;
   }
-  return { ...out, Nodes: out.Nodes ?? [], Failovers: failovers };
+  return { ...out, Nodes: out.Nodes ?? [], Failovers: failovers, ...(remoteFiltered === undefined ? {} : { remoteFiltered }) };
 }
 
 /** ExecuteRemote's local part: run, filter by ACLs, shuffle, limit (no distance sort: the caller is elsewhere). */

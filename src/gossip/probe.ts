@@ -11,7 +11,8 @@ import type { Member } from './member.ts';
 import type { Membership } from './membership.ts';
 import type { AckMsg, IndirectPingMsg, PacketMsg, PingMsg } from './messages.ts';
 import type { PingCoordinates } from './ping-coordinates.ts';
-import { pickRandom, shuffle } from './random.ts';
+import { shuffle } from '../shuffle.ts';
+import { pickRandom } from './random.ts';
 import type { Wire } from './wire.ts';
 
 /** What the prober needs. */

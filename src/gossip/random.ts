@@ -1,15 +1,6 @@
 // Random choices for gossip (probe order, indirect probe relays, gossip targets) through an
 // injectable random source, so simulations are reproducible.
-
-/** Returns a shuffled copy (Fisher–Yates). */
-export function shuffle<T>(items: T[], random: () => number): T[] {
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
-}
+import { shuffle } from '../shuffle.ts';
 
 /** Picks up to `k` distinct items accepted by `keep`, uniformly at random. */
 export function pickRandom<T>(items: T[], k: number, random: () => number, keep: (t: T) => boolean): T[] {
