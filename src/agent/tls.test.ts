@@ -1,8 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { AGENT_CIPHER_SUITES, type TlsProtocolConfig } from './config/tls.ts';
-import { loadTls, serverTlsOptions, TlsSetupError } from './tls.ts';
+import { loadCAs, loadTls, serverTlsOptions, TlsSetupError } from './tls.ts';
+import { testCA } from '../../test/support/tls-cert.ts';
 
 const proto = (over: Partial<TlsProtocolConfig> = {}): TlsProtocolConfig => ({
   verifyIncoming: false, caFile: '', caPath: '', certFile: '', keyFile: '', tlsMinVersion: 'TLSv1_2',
@@ -32,4 +36,26 @@ test('start-up rules of tlsutil: verify_outgoing needs a CA; nothing configured 
     (e: Error) => e instanceof TlsSetupError && e.message === 'VerifyOutgoing set but no CA certificates were provided');
   assert.throws(() => loadTls({ ...base, internalRpc: proto(), https: proto({ caPath: '/nonexistent-proconsul' }), grpc: proto() }),
     (e: Error) => e.message === 'lstat /nonexistent-proconsul: no such file or directory');
+});
+
+test('ca_path naming a plain file loads that file as the CA, as filepath.Walk visits a file root; a directory is walked', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'proconsul-capath-'));
+  try {
+    const [a, b] = [await testCA('CA A'), await testCA('CA B')];
+    const ca = join(dir, 'ca.pem');
+    writeFileSync(ca, a.cert);
+    mkdirSync(join(dir, 'more'));
+    writeFileSync(join(dir, 'more', 'b.pem'), b.cert);
+    assert.deepEqual(loadCAs('', ca), [readFileSync(ca)]);
+    assert.deepEqual(loadCAs('', dir)?.map(String), [a.cert, b.cert]);
+    const leaf = await a.issue('server.dc1.consul', 'server');
+    writeFileSync(join(dir, 's.pem'), leaf.cert);
+    writeFileSync(join(dir, 's.key'), leaf.key);
+    const base = { serverMode: true, serverName: '', nodeName: 'n', domain: 'consul.', enableAgentTlsForChecks: false, autoTls: false };
+    const https = proto({ caPath: ca, certFile: join(dir, 's.pem'), keyFile: join(dir, 's.key'), verifyIncoming: true });
+    assert.deepEqual(loadTls({ ...base, internalRpc: proto(), https, grpc: proto() }).https.ca, [readFileSync(ca)]);
+    assert.throws(() => loadCAs('', join(ca, 'x')), { message: `lstat ${join(ca, 'x')}: not a directory` });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -51,13 +51,27 @@ function loadKeyPair(certFile: string, keyFile: string): { cert?: Buffer; key?: 
   return { cert, key };
 }
 
-// filepath.Walk order: lexical, directories entered in place, symlinks not followed.
-function walkFiles(dir: string, out: string[]): void {
-  for (const name of readdirSync(dir).sort()) {
-    const path = join(dir, name);
-    if (lstatSync(path).isDirectory()) walkFiles(path, out);
-    else out.push(path);
+// filepath.Walk: the root itself when it is not a directory (so a ca_path naming a file loads
+// that one file), else lexical order with directories entered in place; symlinks, the root's
+// included, are not followed. Errors read as Go's (`lstat <path>: …`, `open <dir>: …`).
+function walkFiles(path: string, out: string[]): void {
+  let isDir: boolean;
+  try {
+    isDir = lstatSync(path).isDirectory();
+  } catch (err) {
+    throw new TlsSetupError(goFileError(err as NodeJS.ErrnoException, path).replace(/^open /, 'lstat '), { cause: err });
   }
+  if (!isDir) {
+    out.push(path);
+    return;
+  }
+  let names: string[];
+  try {
+    names = readdirSync(path).sort();
+  } catch (err) {
+    throw new TlsSetupError(goFileError(err as NodeJS.ErrnoException, path), { cause: err });
+  }
+  for (const name of names) walkFiles(join(path, name), out);
 }
 
 /** Consul's LoadCAs: ca_file wins over ca_path, whose every file is read. */
@@ -66,12 +80,7 @@ export function loadCAs(caFile: string, caPath: string): Buffer[] | null {
   const wrap = (path: string) => (m: string) => `Error loading from ${path}: ${m}`;
   if (caFile !== '') return checkPems([readOrThrow(caFile, wrap(caFile))]);
   const files: string[] = [];
-  try {
-    walkFiles(caPath, files);
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    throw new TlsSetupError(e.code === 'ENOENT' ? `lstat ${caPath}: no such file or directory` : e.message, { cause: err });
-  }
+  walkFiles(caPath, files);
   if (files.length === 0) throw new TlsSetupError('Error loading from CAPath: no CAs found');
   return checkPems(files.map((f) => readOrThrow(f, wrap(f))));
 }

@@ -53,6 +53,7 @@ export function goFileError(err: NodeJS.ErrnoException, path: string): string {
   const what = err.code === 'ENOENT' ? 'no such file or directory'
     : err.code === 'EACCES' ? 'permission denied'
     : err.code === 'EISDIR' ? 'is a directory'
+    : err.code === 'ENOTDIR' ? 'not a directory'
     : err.message;
   return err.code === 'EISDIR' ? `read ${path}: ${what}` : `open ${path}: ${what}`;
 }
