@@ -60,9 +60,12 @@ test('execution filters by the query token, else the caller', async () => {
   const without = await call('GET', '/v1/query/ops-web/execute');
   assert.equal(without.status, 200);
   assert.deepEqual(without.json.Nodes, []);
+  // Filtering is reported only to callers that presented a token (Consul's maskResultsFilteredByACLs).
+  assert.equal(without.json.ResultsFilteredByACLs, false);
   const w = await tokenWithRules(call, 'node_prefix "" { policy = "read" }');
   const filtered = await call('GET', '/v1/query/ops-web/execute', w.SecretID);
   assert.deepEqual(filtered.json.Nodes, []);
   assert.equal(filtered.headers.get('x-consul-results-filtered-by-acls'), 'true');
+  assert.equal(filtered.json.ResultsFilteredByACLs, true);
   assert.equal((await call('GET', '/v1/query/ops-web/execute', reader)).json.Nodes.length, 1);
 });

@@ -85,6 +85,15 @@ describe('prepared queries', () => {
     assert.deepEqual(all.json.DNS, { TTL: '3s' });
     assert.equal(all.json.Datacenter, 'dc1');
     assert.equal(all.json.Failovers, 0);
+    // Consul's PreparedQueryExecuteResponse with its embedded QueryMeta; Execute is not a blocking
+    // query, so the body's Index is 0 and X-Consul-Index says 1.
+    assert.deepEqual(Object.keys(all.json), [
+      'Service', 'Nodes', 'DNS', 'Datacenter', 'PeerName', 'Failovers',
+      'Index', 'LastContact', 'KnownLeader', 'ConsistencyLevel', 'NotModified', 'Backend', 'ResultsFilteredByACLs',
+    ]);
+    assert.equal(all.json.Index, 0);
+    assert.equal(all.index, 1);
+    assert.equal(all.json.ResultsFilteredByACLs, false);
     assert.ok(Array.isArray(all.json.Nodes[0].Checks));
     assert.ok(all.json.Nodes[0].Service.Port > 8000);
     assert.deepEqual(nodesOf(await call('GET', '/v1/query/e-passing/execute')), ['n1', 'n4']);
@@ -141,6 +150,10 @@ describe('prepared queries', () => {
     assert.deepEqual(ex.json.Query.Service.Tags, ['replica']);
     assert.equal(ex.json.Query.Name, 'geo-db-');
     assert.equal(ex.json.Query.Template.Regexp, '^geo-db-(.*?)-([^\\-]+?)$');
+    assert.deepEqual(Object.keys(ex.json), ['Query', 'Index', 'LastContact', 'KnownLeader', 'ConsistencyLevel', 'NotModified', 'Backend', 'ResultsFilteredByACLs']);
+    assert.equal(ex.json.Index, 0);
+    assert.equal(ex.index, 1);
+    assert.equal(ex.json.ResultsFilteredByACLs, false);
     const byId = await call('GET', `/v1/query/${t.json.ID}/execute`);
     assert.equal(byId.text, 'prepared query templates can only be resolved up by name, not by ID');
   });

@@ -25,7 +25,7 @@ function routes(asked: string[]): QueryFailover {
       asked.push(`${dc}:${token}:${req.Limit}`);
       if (dc === 'dc3') throw new Error('unreachable');
       const nodes = dc === 'dc4' ? [{ Node: { Node: 'x' } }] : [];
-      return { ...local, Datacenter: dc, Nodes: nodes as never };
+      return { ...local, Datacenter: dc, Nodes: nodes as never, ResultsFilteredByACLs: dc === 'dc4' };
     },
   };
 }
@@ -37,13 +37,16 @@ test('NearestN then Datacenters (deduplicated, unknown skipped) until one has re
   assert.equal(r.Datacenter, 'dc4');
   assert.equal(r.Failovers, 3);
   assert.equal(r.Nodes.length, 1);
+  // The answering datacenter's ACL filtering is reported, as Consul's reply takes its QueryMeta.
+  assert.equal(r.remoteFiltered, true);
+  assert.equal('ResultsFilteredByACLs' in r, false);
 });
 
 test('Targets in order, peers skipped; nothing to try leaves the local answer', async () => {
   const asked: string[] = [];
   const r = await failover(query({ Targets: [{ Peer: 'p1', Datacenter: '' }, { Peer: '', Datacenter: 'dc5' }] }), routes(asked), { Limit: 0, Connect: false }, '', local, silentLogger());
   assert.deepEqual(asked, ['dc5::0']);
-  assert.deepEqual([r.Datacenter, r.Failovers, r.Nodes.length], ['dc5', 1, 0]);
+  assert.deepEqual([r.Datacenter, r.Failovers, r.Nodes.length, r.remoteFiltered], ['dc5', 1, 0, false]);
   const none = await failover(query({}), routes(asked), { Limit: 0, Connect: false }, '', local, silentLogger());
   assert.equal(none, local);
   assert.equal((await failover(query({ NearestN: 2 }), undefined, { Limit: 0, Connect: false }, '', local, silentLogger())), local);

@@ -202,7 +202,8 @@ export class PreparedQueryEndpoint {
       this.#log.warn({ query: q.ID }, 'Explain on prepared query denied due to ACLs');
       throw new PermissionDeniedError('Permission denied');
     }
-    return { Query: out[0], meta: queryMeta(this.#deps, this.#deps.replica.preparedQueries.index, opts.consistency) };
+    // Like execute, not a blocking query: Consul leaves its Index unset.
+    return { Query: out[0], meta: queryMeta(this.#deps, 0, opts.consistency) };
   }
 
   /** Runs a query here, failing over to other datacenters when nothing healthy is found. */
@@ -214,10 +215,14 @@ export class PreparedQueryEndpoint {
     const found = res.Nodes.length;
     res.Nodes = readableNodes(id, res.Nodes);
     // Consul reports the filtering (X-Consul-Results-Filtered-By-ACLs) to callers that presented a token.
-    const filtered = res.Nodes.length < found && id?.tokenGiven === true;
+    let filtered = res.Nodes.length < found && id?.tokenGiven === true;
     orderLocal(this.#deps, q, res, args, this.#log);
     if (args.limit > 0) res.Nodes = res.Nodes.slice(0, args.limit);
-    if (res.Nodes.length === 0) res = await failover(q, this.#o.failover, { Limit: args.limit, Connect: args.connect }, opts.token, res, this.#log);
+    if (res.Nodes.length === 0) {
+      const { remoteFiltered, ...remote } = await failover(q, this.#o.failover, { Limit: args.limit, Connect: args.connect }, opts.token, res, this.#log);
+      res = remote;
+      filtered = remoteFiltered ?? filtered;
+    }
     return { ...res, meta: { ...queryMeta(this.#deps, 0, opts.consistency), ...(filtered ? { filteredByACLs: true } : {}) } };
   }
 

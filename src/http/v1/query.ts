@@ -66,11 +66,14 @@ export function decodeQuery(raw: unknown): PreparedQueryRecord {
   };
 }
 
-/** The QueryMeta fields Consul's execute and explain answers carry in their JSON. */
+/**
+ * The QueryMeta Consul's execute and explain answers embed in their JSON. Index stays 0 there:
+ * those RPCs are not blocking queries and never set it (the X-Consul-Index header says 1).
+ */
 function metaJson(meta: QueryMeta): Record<string, unknown> {
   return {
-    Index: meta.index, LastContact: Math.round(meta.lastContact * 1e6), KnownLeader: meta.knownLeader,
-    ConsistencyLevel: meta.consistency, NotModified: false, Backend: 0,
+    Index: 0, LastContact: Math.round(meta.lastContact * 1e6), KnownLeader: meta.knownLeader,
+    ConsistencyLevel: meta.consistency, NotModified: false, Backend: 0, ResultsFilteredByACLs: meta.filteredByACLs === true,
   };
 }
 
