@@ -103,7 +103,7 @@ export class GatewayEndpoint {
       for (const gw of gateways) {
         ws.addKey(SERVICE_HEALTH, gw);
         index = Math.max(index, cat.serviceIndex.get(gw) ?? 0);
-        for (const i of cat.instances(gw)) rows.push({ Node: i.node, Service: i.service, Checks: cat.instanceChecks(i.node.Node, i.service.ID) });
+        for (const i of cat.instances(gw)) rows.push(cat.checkServiceNode(i));
       }
       if (f.passing) rows = rows.filter((r) => r.Checks.every((c) => c.Status === 'passing'));
       const { items, filtered } = filterAllowed(opts.authz, filterList(rows, f.filter), (r) => instanceReadable(opts.authz, r.Node.Node, r.Service.Service));

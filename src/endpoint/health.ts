@@ -77,7 +77,7 @@ export class HealthEndpoint {
       if (f.connect && meshTargetHidden(opts.authz, name)) return { index, value: [] };
       let rows: CheckServiceNode[] = cat.instances(name, f.connect)
         .filter((i) => nodeMetaMatches(i.node, f.nodeMeta) && tagsMatch(i.service, f.tags))
-        .map((i) => ({ Node: i.node, Service: i.service, Checks: cat.instanceChecks(i.node.Node, i.service.ID) }));
+        .map((i) => cat.checkServiceNode(i));
       if (f.passing) rows = rows.filter((r) => r.Checks.every((c) => c.Status === 'passing'));
       const { items, filtered } = filterAllowed(opts.authz, filterList(rows, f.filter), (r) => instanceReadable(opts.authz, r.Node.Node, r.Service.Service));
       return { index, value: sortNear(this.#deps, f.near, items, (r) => r.Node.Node), filtered };

@@ -52,7 +52,7 @@ export function runLocal(deps: EndpointDeps, q: PreparedQueryRecord, connect: bo
   const svc = q.Service;
   const ignore = new Set(svc.IgnoreCheckIDs ?? []);
   let nodes: CheckServiceNode[] = cat.instances(svc.Service, svc.Connect || connect)
-    .map((i) => ({ Node: i.node, Service: i.service, Checks: cat.instanceChecks(i.node.Node, i.service.ID) }))
+    .map((i) => cat.checkServiceNode(i))
     .filter((n) => n.Checks.every((c) => ignore.has(c.CheckID) || !(c.Status === 'critical' || (svc.OnlyPassing && c.Status !== 'passing'))));
   if (svc.NodeMeta && Object.keys(svc.NodeMeta).length) nodes = nodes.filter((n) => metaSatisfies(n.Node.Meta, svc.NodeMeta!));
   if (svc.ServiceMeta && Object.keys(svc.ServiceMeta).length) nodes = nodes.filter((n) => metaSatisfies(n.Service.Meta, svc.ServiceMeta!));

@@ -2,7 +2,7 @@
 // by-name service index, table indexes, and per-service and per-node indexes so that a
 // blocking health query wakes only when its service's instances, checks or nodes change.
 import type { WatchEvent } from '../store/index.ts';
-import type { Node, NodeService, HealthCheck } from '../api/catalog-types.ts';
+import type { CheckServiceNode, Node, NodeService, HealthCheck } from '../api/catalog-types.ts';
 import { SharedValues } from './shared-values.ts';
 import { decodeRecord } from './records.ts';
 
@@ -227,6 +227,11 @@ export class CatalogTables {
   instanceChecks(node: string, serviceId: string): HealthCheck[] {
     const all = [...(this.checks.get(node)?.values() ?? [])];
     return all.filter((c) => c.ServiceID === '' || c.ServiceID === serviceId).sort((a, b) => cmp(a.CheckID, b.CheckID));
+  }
+
+  /** An instance with its node and service checks, in Consul's CheckServiceNode shape. */
+  checkServiceNode(i: { node: Node; service: NodeService }): CheckServiceNode {
+    return { Node: i.node, Service: i.service, Checks: this.instanceChecks(i.node.Node, i.service.ID) };
   }
 
   /** Every check of a node, sorted by id. */
