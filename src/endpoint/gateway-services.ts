@@ -4,11 +4,11 @@
 import { CONFIG_ENTRIES_TABLE, SERVICE_HEALTH, SERVICES_TABLE, type ConfigEntry, type WatchSet } from '../state/index.ts';
 import type { CheckServiceNode } from '../api/catalog-types.ts';
 import type { GatewayService } from '../api/config-entries.ts';
-import { filterList } from '../filter/index.ts';
 import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
 import type { EndpointDeps } from './deps.ts';
 import { allowed, authorize, filterAllowed } from './acl-enforce.ts';
-import { instanceReadable, meshTargetHidden } from './catalog-acl.ts';
+import { meshTargetHidden } from './catalog-acl.ts';
+import { answerInstances } from './health.ts';
 
 type Obj = Record<string, unknown>;
 const INGRESS = 'ingress-gateway';
@@ -99,14 +99,13 @@ export class GatewayEndpoint {
         if (typical.length) index = Math.max(index, cat.index.services);
         if (entryRows(e, typical).some((r) => r.Service.Name === service)) gateways.push(e.Name);
       }
-      let rows: CheckServiceNode[] = [];
+      const rows: CheckServiceNode[] = [];
       for (const gw of gateways) {
         ws.addKey(SERVICE_HEALTH, gw);
         index = Math.max(index, cat.serviceIndex.get(gw) ?? 0);
         for (const i of cat.instances(gw)) rows.push(cat.checkServiceNode(i));
       }
-      if (f.passing) rows = rows.filter((r) => r.Checks.every((c) => c.Status === 'passing'));
-      const { items, filtered } = filterAllowed(opts.authz, filterList(rows, f.filter), (r) => instanceReadable(opts.authz, r.Node.Node, r.Service.Service));
+      const { items, filtered } = answerInstances(opts.authz, rows, f);
       return { index, value: items, filtered };
     });
   }

@@ -8,7 +8,8 @@ import { filterList } from '../filter/index.ts';
 import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
 import { nodeMetaMatches, tagsMatch, serviceView, type CatalogFilters } from './catalog.ts';
 import type { EndpointDeps } from './deps.ts';
-import { filterAllowed } from './acl-enforce.ts';
+import { filterAllowed, type Filtered } from './acl-enforce.ts';
+import type { AclIdentity } from './acl-resolver.ts';
 import { checkReadable, instanceReadable, meshTargetHidden } from './catalog-acl.ts';
 import { sortNear } from './near.ts';
 
@@ -75,12 +76,20 @@ export class HealthEndpoint {
       ws.addKey(view.table, name);
       const index = cat.serviceIndex.get(view.indexKey) ?? cat.index.services;
       if (f.connect && meshTargetHidden(opts.authz, name)) return { index, value: [] };
-      let rows: CheckServiceNode[] = cat.instances(name, f.connect)
+      const rows = cat.instances(name, f.connect)
         .filter((i) => nodeMetaMatches(i.node, f.nodeMeta) && tagsMatch(i.service, f.tags))
         .map((i) => cat.checkServiceNode(i));
-      if (f.passing) rows = rows.filter((r) => r.Checks.every((c) => c.Status === 'passing'));
-      const { items, filtered } = filterAllowed(opts.authz, filterList(rows, f.filter), (r) => instanceReadable(opts.authz, r.Node.Node, r.Service.Service));
+      const { items, filtered } = answerInstances(opts.authz, rows, f);
       return { index, value: sortNear(this.#deps, f.near, items, (r) => r.Node.Node), filtered };
     });
   }
+}
+
+/**
+ * The instances a CheckServiceNode query answers: `?passing` drops any with a non-passing
+ * check, then `?filter`, then those the caller may not read (node:read and service:read).
+ */
+export function answerInstances(id: AclIdentity | undefined, rows: CheckServiceNode[], f: { passing?: boolean; filter?: string }): Filtered<CheckServiceNode> {
+  const passing = f.passing ? rows.filter((r) => r.Checks.every((c) => c.Status === 'passing')) : rows;
+  return filterAllowed(id, filterList(passing, f.filter), (r) => instanceReadable(id, r.Node.Node, r.Service.Service));
 }
