@@ -9,6 +9,7 @@ import net, { type AddressInfo, type Socket } from 'node:net';
 import tls, { type TLSSocket } from 'node:tls';
 import type { Logger } from '../log.ts';
 import type { TlsConfigurator } from './tls-configurator.ts';
+import { createHttp1Server, endConnections, hostPort, rawSocket, reloadTls } from '../http/index.ts';
 
 /** A TLS record's first byte (handshake content type). */
 const TLS_HANDSHAKE = 0x16;
@@ -44,7 +45,7 @@ export class RpcListener {
 
   constructor(o: RpcListenerOptions) {
     this.#o = o;
-    this.#http = o.server ?? http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, o.serve);
+    this.#http = o.server ?? createHttp1Server(o.serve);
   }
 
   /** Binds `host:port` (0: an ephemeral port). */
@@ -65,7 +66,7 @@ export class RpcListener {
   addresses(): string[] {
     const a = this.#net?.address() as AddressInfo | null | undefined;
     if (!a) return [];
-    return [a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`];
+    return [hostPort(a)];
   }
 
   /** Takes over a connection accepted elsewhere (a listener shared with another service). */
@@ -113,8 +114,7 @@ export class RpcListener {
     if (!opts) return (this.#tls = null);
     if (this.#tls) {
       // A reload: new connections use the new key pair, CAs and client-certificate rule.
-      this.#tls.setSecureContext(opts);
-      Object.assign(this.#tls, { requestCert: opts.requestCert === true });
+      reloadTls(this.#tls, opts, false);
       return this.#tls;
     }
     // Client certificates are checked here rather than by node:tls, to log why one was refused.
@@ -134,7 +134,7 @@ export class RpcListener {
   }
 
   #peer(s: TLSSocket): string {
-    const raw = (s as TLSSocket & { _parent?: Socket })._parent;
+    const raw = rawSocket(s);
     return (raw && this.#peers.get(raw)) ?? `from=${s.remoteAddress}:${s.remotePort}`;
   }
 
@@ -144,9 +144,8 @@ export class RpcListener {
     this.#net = null;
     if (!srv) return;
     const closed = new Promise<void>((resolve) => srv.close(() => resolve()));
-    this.#http.closeIdleConnections();
+    endConnections(this.#http, 0);
     for (const s of this.#sockets) s.destroy();
-    this.#http.closeAllConnections();
     await closed;
   }
 }

@@ -1,6 +1,7 @@
 // Public surface of the HTTP transport.
 export { HttpServer, H2_MAX_CONCURRENT_STREAMS, type InjectRequest, type InjectResponse, type HttpServerConfig, type HttpsListenOptions } from './server.ts';
 export { cleanPath } from './response.ts';
+export { createHttp1Server, endConnections, hostPort, HTTP1_TIMEOUTS, rawSocket, reloadTls } from './listener.ts';
 export { buildRoutes, type RouteHandlers } from './routes.ts';
 export { Router, type Handler, type HttpResult } from './router.ts';
 export { kvHandlers, toKVPair } from './v1/kv.ts';
@@ -23,3 +24,4 @@ export { aclPolicyHandlers, aclAuthHandlers } from './v1/acl-policies.ts';
 export { authzOf, parseToken, type HttpRequest, type RequestConfig } from './request.ts';
 export { snapshotHandlers } from './v1/snapshot.ts';
 export { queryHandlers, decodeQuery, EXECUTE_REMOTE_PATH, QUERY_AGENT_HEADER } from './v1/query.ts';
+export { sourceAddr, goIpString } from './source.ts';

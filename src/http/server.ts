@@ -15,6 +15,7 @@ import type { HttpRequest } from './request.ts';
 import { errorResponse } from './errors.ts';
 import { cleanPath, notFoundText, readBody, render, text, type Outcome } from './response.ts';
 import { RenderedBodies } from './rendered-bodies.ts';
+import { createHttp1Server, endConnections, hostPort, HTTP1_TIMEOUTS, rawSocket, reloadTls } from './listener.ts';
 
 /** Settings of the HTTP transport. */
 export interface HttpServerConfig {
@@ -250,7 +251,7 @@ export class HttpServer {
   /** Binds every listener, HTTPS ones when `https` is given; resolves when all are listening. */
   async listen(addrs: ListenAddr[], https?: HttpsListenOptions): Promise<void> {
     for (const a of addrs) {
-      const srv = https ? this.#secureServer(https, a.kind === 'tcp') : http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => this.#serve(req, res));
+      const srv = https ? this.#secureServer(https, a.kind === 'tcp') : createHttp1Server((req, res) => this.#serve(req, res));
       if (a.kind === 'tcp' && !https) srv.on('connection', (sock: Socket) => this.#limitConnection(sock));
       if (a.kind === 'unix') {
         fs.rmSync(a.path, { force: true });
@@ -275,18 +276,15 @@ export class HttpServer {
       ...opts.tls, allowHTTP1: true, handshakeTimeout: opts.handshakeTimeout, noDelay: true,
       settings: { maxConcurrentStreams: H2_MAX_CONCURRENT_STREAMS },
     }, (req, res) => this.#serve(req, res));
-    // The HTTP/1.1 side would otherwise end requests after 5 minutes and idle sockets after 5 s:
-    // blocking queries last up to max_query_time, and plain listeners keep sockets for 65 s.
-    const h1 = srv as unknown as { requestTimeout: number; keepAliveTimeout: number };
-    h1.requestTimeout = 0;
-    h1.keepAliveTimeout = 65_000;
+    // The HTTP/1.1 side with the plain listeners' timeouts (http2 takes no such options).
+    Object.assign(srv, HTTP1_TIMEOUTS);
     srv.on('connection', (sock: Socket) => {
       this.#tlsConns.add(sock);
       sock.once('close', () => this.#tlsConns.delete(sock));
       if (limit) this.#limitConnection(sock, true);
     });
     srv.prependListener('secureConnection', (tls: TLSSocket) => {
-      const raw = (tls as TLSSocket & { _parent?: Socket })._parent ?? tls;
+      const raw = rawSocket(tls) ?? tls;
       if (!(raw as Socket & { tooMany?: boolean }).tooMany && !(tls as Socket & { tooMany?: boolean }).tooMany) return;
       tls.write(TOO_MANY_CONNS_RESPONSE, () => tls.destroy());
     });
@@ -301,9 +299,7 @@ export class HttpServer {
   updateTls(options: TlsOptions): void {
     for (const srv of this.#servers) {
       if (srv instanceof http.Server) continue;
-      srv.setSecureContext(options);
-      // Read by each new connection, which setSecureContext leaves as they were.
-      Object.assign(srv, { requestCert: options.requestCert === true, rejectUnauthorized: options.rejectUnauthorized === true });
+      reloadTls(srv, options);
     }
   }
 
@@ -311,9 +307,7 @@ export class HttpServer {
   addresses(): string[] {
     return this.#servers.map((s) => {
       const a = s.address();
-      if (typeof a === 'string') return a;
-      const info = a as AddressInfo;
-      return info.family === 'IPv6' ? `[${info.address}]:${info.port}` : `${info.address}:${info.port}`;
+      return typeof a === 'string' ? a : hostPort(a as AddressInfo);
     });
   }
 
@@ -375,10 +369,8 @@ export class HttpServer {
     for (const session of this.#sessions) session.close();
     await Promise.all(this.#servers.map((s) => new Promise<void>((resolve) => {
       s.close(() => resolve());
-      if (s instanceof http.Server) {
-        s.closeIdleConnections();
-        setTimeout(() => s.closeAllConnections(), 100).unref();
-      } else {
+      if (s instanceof http.Server) endConnections(s, 100);
+      else {
         setTimeout(() => {
           for (const session of this.#sessions) session.destroy();
           for (const sock of this.#tlsConns) sock.destroy();
