@@ -211,9 +211,11 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   });
   // Questions for another datacenter are answered there (servers in a WAN pool).
   const dcDns = wanDnsWrapper(wan, { ...dnsCfg, bindAddr: config.bindAddr, tls }, logger);
-  // Answers no staler than dns_config.max_stale (the server's, or the asking client's).
+  // Answers no staler than dns_config.max_stale, or consistent reads under allow_stale = false
+  // (the server's settings, or the asking client's).
   const stale: StaleDeps = {
-    isLeader: () => epDeps.leadership.isLeader(), lastContact: () => replica.lastContact, now: () => clock.now(),
+    isLeader: () => epDeps.leadership.isLeader(), knownLeader: () => epDeps.leadership.knownLeader(),
+    lastContact: () => replica.lastContact, now: () => clock.now(),
     consistentRead: () => consistentRead(epDeps), logger: logger.child({ '@module': 'dns' }),
   };
   // Translating, questions for another datacenter go there under this agent's settings asking for WAN addresses.

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import dnsPacket from 'dns-packet';
 import { silentLogger } from '../log.ts';
 import { staleBounded, type StaleDeps } from './dns-stale.ts';
 
@@ -7,12 +8,12 @@ const reply = Buffer.from('prepared');
 
 function setup(cfg: { allowStale: boolean; maxStaleMs: number }, over: Partial<StaleDeps> = {}) {
   const calls: string[] = [];
-  const state = { now: 10_000, lastContact: 9_000, leader: false };
+  const state = { now: 10_000, lastContact: 9_000, leader: false, known: true };
   const h = staleBounded({
     answerNow: (msg) => (msg.length < 12 ? null : reply),
     handle: async () => (calls.push('handle'), reply),
   }, cfg, {
-    isLeader: () => state.leader, lastContact: () => state.lastContact, now: () => state.now,
+    isLeader: () => state.leader, knownLeader: () => state.known, lastContact: () => state.lastContact, now: () => state.now,
     consistentRead: async () => void calls.push('consistent'), logger: silentLogger(), ...over,
   });
   return { h, calls, state };
@@ -33,11 +34,34 @@ test('within max_stale the replica answers at once; past it a consistent read co
   assert.equal(h.answerNow(msg, 'udp'), reply, 'the leader is never stale');
 });
 
-test('a failed consistent read still answers; allow_stale false reads as the default mode', async () => {
+test('a failed consistent read still answers when stale reads are allowed', async () => {
   const failing = setup({ allowStale: true, maxStaleMs: 0 }, { consistentRead: async () => { throw new Error('store down'); } });
   assert.equal(await failing.h.handle(Buffer.alloc(20), 'udp'), reply);
-  const strict = setup({ allowStale: false, maxStaleMs: 0 });
-  assert.equal(strict.h.answerNow(Buffer.alloc(20), 'udp'), reply);
-  await strict.h.handle(Buffer.alloc(20), 'udp');
-  assert.deepEqual(strict.calls, ['handle']);
+});
+
+/** A query message for `web.service.consul` A with RD set. */
+function query(): Buffer {
+  return dnsPacket.encode({ type: 'query', id: 42, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'A', name: 'web.service.consul' }] });
+}
+
+test('allow_stale false: every answer waits for a consistent read, even on the leader', async () => {
+  const strict = setup({ allowStale: false, maxStaleMs: 87600 * 3600_000 });
+  strict.state.leader = true;
+  strict.state.lastContact = strict.state.now;
+  assert.equal(strict.h.answerNow(query(), 'udp'), undefined, 'no prepared answer before the read');
+  assert.equal(strict.h.answerNow(Buffer.alloc(4), 'udp'), null, 'runts are still dropped at once');
+  assert.equal(await strict.h.handle(query(), 'udp'), reply);
+  assert.deepEqual(strict.calls, ['consistent', 'handle']);
+});
+
+test('allow_stale false: no known leader or a failed consistent read is SERVFAIL, never a stale answer', async () => {
+  const leaderless = setup({ allowStale: false, maxStaleMs: 0 });
+  leaderless.state.known = false;
+  const out = dnsPacket.decode((await leaderless.h.handle(query(), 'udp'))!);
+  assert.equal((out.flags ?? 0) & 0xf, 2, 'SERVFAIL');
+  assert.equal(out.id, 42);
+  assert.deepEqual(leaderless.calls, [], 'neither read nor answer');
+  const failing = setup({ allowStale: false, maxStaleMs: 0 }, { consistentRead: async () => { throw new Error('store down'); } });
+  assert.equal((dnsPacket.decode((await failing.h.handle(query(), 'udp'))!).flags ?? 0) & 0xf, 2, 'SERVFAIL');
+  assert.deepEqual(failing.calls, []);
 });

@@ -1,16 +1,22 @@
-// dns_config.allow_stale and max_stale on a server: DNS reads the replica (any server may answer,
-// as Consul's stale reads do) unless the replica has heard nothing from the store for longer than
-// max_stale, when the question waits for a consistent read first, as Consul re-asks the leader
-// when a stale result's LastContact passes max_stale. With allow_stale false the read is the
-// HTTP API's default mode, which here is the replica too. Should the consistent read fail, the
-// replica answers anyway (logged) rather than no answer at all.
-import type { DnsConfig } from '../dns/index.ts';
+// dns_config.allow_stale and max_stale on a server. Stale reads allowed (the default): DNS reads
+// the replica (any server may answer, as Consul's stale reads do) unless the replica has heard
+// nothing from the store for longer than max_stale, when the question waits for a consistent
+// read first, as Consul re-asks the leader when a stale result's LastContact passes max_stale;
+// should that read fail, the replica answers anyway (logged). allow_stale false: every question
+// is a default-consistency read, which Consul serves on the leader with every acknowledged write
+// applied. Here the store orders writes, so the question waits until the replica holds every
+// committed write; with no known leader, or when that read fails, the answer is SERVFAIL, as
+// Consul's DNS answers when the leader cannot be reached.
+import dnsPacket from 'dns-packet';
+import { RCODE, type DnsConfig } from '../dns/index.ts';
 import type { Logger } from '../log.ts';
 import type { MessageHandler } from './dc-dns.ts';
 
 /** What the guard reads. */
 export interface StaleDeps {
   isLeader(): boolean;
+  /** Whether a leader is known (default-consistency reads need one). */
+  knownLeader(): boolean;
   /** Wall-clock ms of the replica's last batch from the store (Replica.lastContact). */
   lastContact(): number;
   now(): number;
@@ -19,9 +25,9 @@ export interface StaleDeps {
   logger: Logger;
 }
 
-/** Wraps `h` so answers are never staler than `cfg.maxStaleMs` when stale reads are allowed. */
+/** Wraps `h` so answers honour `cfg.allowStale` and, when stale reads are allowed, `cfg.maxStaleMs`. */
 export function staleBounded(h: MessageHandler, cfg: Pick<DnsConfig, 'allowStale' | 'maxStaleMs'>, d: StaleDeps): MessageHandler {
-  if (!cfg.allowStale) return h;
+  if (!cfg.allowStale) return leaderRead(h, d);
   const tooStale = (): boolean => !d.isLeader() && d.now() - d.lastContact() > cfg.maxStaleMs;
   return {
     answerNow(msg, transport) {
@@ -40,4 +46,38 @@ export function staleBounded(h: MessageHandler, cfg: Pick<DnsConfig, 'allowStale
       return h.handle(msg, transport, source);
     },
   };
+}
+
+// allow_stale = false: nothing is answered before the replica caught up with the store.
+function leaderRead(h: MessageHandler, d: StaleDeps): MessageHandler {
+  return {
+    // Messages that get no reply at all are settled at once; everything else waits in handle().
+    answerNow: (msg) => (dropped(msg) ? null : undefined),
+    async handle(msg, transport, source) {
+      if (dropped(msg)) return null;
+      try {
+        if (!d.knownLeader()) throw new Error('No cluster leader');
+        await d.consistentRead();
+      } catch (err) {
+        d.logger.warn({ error: (err as Error).message }, 'DNS lookup with allow_stale = false could not read consistently');
+        return servfail(msg);
+      }
+      return h.handle(msg, transport, source);
+    },
+  };
+}
+
+// Runts and responses, which no handler answers (miekg's accept rules).
+function dropped(msg: Buffer): boolean {
+  return msg.length < 12 || (msg.readUInt16BE(2) & 0x8000) !== 0;
+}
+
+function servfail(msg: Buffer): Buffer | null {
+  try {
+    const q = dnsPacket.decode(msg);
+    const flags = ((q.flags ?? 0) & dnsPacket.RECURSION_DESIRED) | dnsPacket.AUTHORITATIVE_ANSWER | RCODE.SERVFAIL;
+    return dnsPacket.encode({ type: 'response', id: q.id, flags, questions: q.questions });
+  } catch {
+    return null;
+  }
 }

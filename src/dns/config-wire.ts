@@ -8,7 +8,8 @@ import type { DnsConfig } from './config.ts';
 /** The header carrying a client's DNS settings on the internal DNS RPC. */
 export const DNS_CONFIG_HEADER = 'x-proconsul-dns-config';
 
-type Wire = Omit<DnsConfig, 'datacenter' | 'serviceTtl'> & { serviceTtl: [string, number][] };
+// The cache settings stay with the client: its cache is filled from the server's answers.
+type Wire = Omit<DnsConfig, 'datacenter' | 'serviceTtl' | 'useCache' | 'cacheMaxAgeMs'> & { serviceTtl: [string, number][] };
 
 /** The header value for `cfg` (stable for equal settings, so servers can share handlers per value). */
 export function encodeDnsConfig(cfg: DnsConfig): string {
@@ -56,7 +57,7 @@ export function decodeDnsConfig(value: string, datacenter: string): DnsConfig {
   return {
     domain: w.domain.toLowerCase(), altDomain: w.altDomain.toLowerCase(), datacenter, nodeTtl: w.nodeTtl,
     serviceTtl: new Map(w.serviceTtl), serviceTtlPrefixes: w.serviceTtlPrefixes.slice().sort((a, b) => b[0].length - a[0].length),
-    allowStale: w.allowStale, maxStaleMs: w.maxStaleMs, onlyPassing: w.onlyPassing, udpAnswerLimit: w.udpAnswerLimit,
+    allowStale: w.allowStale, maxStaleMs: w.maxStaleMs, useCache: false, cacheMaxAgeMs: 0, onlyPassing: w.onlyPassing, udpAnswerLimit: w.udpAnswerLimit,
     aRecordLimit: w.aRecordLimit, enableTruncate: w.enableTruncate, nodeMetaTxt: w.nodeMetaTxt, disableCompression: w.disableCompression,
     recursors: w.recursors.map((r) => ({ host: r.host, port: r.port })), recursorStrategy: w.recursorStrategy,
     recursorTimeoutMs: w.recursorTimeoutMs,

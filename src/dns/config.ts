@@ -26,6 +26,10 @@ export interface DnsConfig {
   serviceTtlPrefixes: [prefix: string, ttl: number][];
   allowStale: boolean;
   maxStaleMs: number;
+  /** dns_config.use_cache: a client agent answers service, node and prepared-query lookups from its cache. */
+  useCache: boolean;
+  /** dns_config.cache_max_age in ms; 0 means no max age. */
+  cacheMaxAgeMs: number;
   onlyPassing: boolean;
   udpAnswerLimit: number;
   aRecordLimit: number;
@@ -92,6 +96,7 @@ export function dnsConfigFrom(config: RuntimeConfig): DnsConfig {
     domain: fqdn(config.domain || 'consul.'), altDomain: fqdn(config.altDomain), datacenter: config.datacenter,
     nodeTtl: Math.floor(ms(d.node_ttl, 0) / 1000), ...serviceTtls(d.service_ttl),
     allowStale: d.allow_stale !== false, maxStaleMs: ms(d.max_stale, 87600 * 3600_000),
+    useCache: d.use_cache === true, cacheMaxAgeMs: Math.max(0, ms(d.cache_max_age, 0)),
     onlyPassing: d.only_passing === true, udpAnswerLimit: num(d.udp_answer_limit, 3),
     aRecordLimit: num(d.a_record_limit, 0), enableTruncate: d.enable_truncate === true,
     nodeMetaTxt: d.enable_additional_node_meta_txt !== false, disableCompression: d.disable_compression === true,

@@ -8,6 +8,7 @@ import { CONSUL_API_VERSION, gitRevision, buildDate } from '../../version.ts';
 import { formatGoDuration } from '../../duration.ts';
 import type { HttpResult } from '../router.ts';
 import { memberTags } from '../../agent/member-tags.ts';
+import { dnsConfigFrom } from '../../dns/index.ts';
 
 /** What the self handler reads. */
 export interface AgentSelfDeps {
@@ -46,6 +47,7 @@ function tlsDebug(c: RuntimeConfig): Record<string, unknown> {
 }
 
 function debugConfig(c: RuntimeConfig): Record<string, unknown> {
+  const dns = dnsConfigFrom(c);
   return {
     ...tlsDebug(c),
     Datacenter: c.datacenter, PrimaryDatacenter: c.primaryDatacenter, NodeName: c.nodeName, NodeID: c.nodeId,
@@ -53,7 +55,9 @@ function debugConfig(c: RuntimeConfig): Record<string, unknown> {
     DataDir: c.dataDir ?? '', BindAddr: c.bindAddr, AdvertiseAddrLAN: c.advertiseAddr, AdvertiseAddrWAN: c.advertiseAddrWan,
     ClientAddrs: c.clientAddrs, HTTPPort: c.ports.http, HTTPSPort: c.ports.https, DNSPort: c.ports.dns,
     GRPCPort: c.ports.grpc, GRPCTLSPort: c.ports.grpcTls, SerfPortLAN: c.ports.serfLan, SerfPortWAN: c.ports.serfWan,
-    ServerPort: c.ports.server, DNSDomain: c.domain, DNSAltDomain: c.altDomain, LogLevel: c.logLevel.toUpperCase(),
+    ServerPort: c.ports.server, DNSDomain: c.domain, DNSAltDomain: c.altDomain,
+    DNSAllowStale: dns.allowStale, DNSMaxStale: formatGoDuration(dns.maxStaleMs), DNSUseCache: dns.useCache,
+    DNSCacheMaxAge: formatGoDuration(dns.cacheMaxAgeMs), LogLevel: c.logLevel.toUpperCase(),
     LogJSON: c.logJson, PidFile: c.pidFile, UIConfig: { Enabled: c.uiEnabled },
     SessionTTLMin: formatGoDuration(c.sessionTtlMin), KVMaxValueSize: c.limits.kvMaxValueSize,
     TxnMaxReqLen: c.limits.txnMaxReqLen, DefaultQueryTime: formatGoDuration(c.defaultQueryTime),
