@@ -22,6 +22,15 @@ export function parseGoDuration(s: string): number | null {
   return sign * total;
 }
 
+/**
+ * A duration setting of the merged configuration in milliseconds: a number is already in
+ * milliseconds, a string is a Go duration; anything else, or an invalid string, is `fallback`.
+ */
+export function durationSetting(v: unknown, fallback: number): number {
+  if (typeof v === 'number') return v;
+  return typeof v === 'string' ? parseGoDuration(v) ?? fallback : fallback;
+}
+
 /** Formats milliseconds as a Go duration string (`15s`, `1m30s`, `500ms`, `0s`). */
 export function formatGoDuration(ms: number): string {
   if (ms === 0) return '0s';

@@ -7,7 +7,7 @@ import {
   parseRules, type Authorizer,
 } from '../acl/index.ts';
 import type { Clock } from '../clock.ts';
-import { parseGoDuration } from '../duration.ts';
+import { durationSetting } from '../duration.ts';
 import type { AclIdentity } from '../endpoint/index.ts';
 import { agentRecoveryRules } from '../endpoint/acl-sources.ts';
 import { parseToken, type Handler, type HttpRequest, type RequestConfig, type Router } from '../http/index.ts';
@@ -46,7 +46,7 @@ export class ClientAclResolver {
   constructor(deps: ClientAclDeps) {
     this.#d = deps;
     const ttl = (deps.config.raw.acl as Record<string, unknown> | undefined)?.token_ttl;
-    this.#ttlMs = typeof ttl === 'string' ? parseGoDuration(ttl) ?? 30_000 : typeof ttl === 'number' ? ttl : 30_000;
+    this.#ttlMs = durationSetting(ttl, 30_000);
   }
 
   /** Makes sure `secret` is resolved and fresh; failures follow down_policy. */

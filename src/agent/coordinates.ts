@@ -4,7 +4,7 @@
 // /v1/coordinate/datacenters for agents without a WAN pool (this datacenter only).
 import type { Clock, TimerHandle } from '../clock.ts';
 import type { Logger } from '../log.ts';
-import { parseGoDuration } from '../duration.ts';
+import { durationSetting } from '../duration.ts';
 import type { CoordinateDatacenterMap, CoordinateEntry } from '../api/coordinate-types.ts';
 import { COORDINATE_BATCHING, type CoordinateBatching, type CoordinateEndpoint } from '../endpoint/coordinate.ts';
 import type { AclIdentity } from '../endpoint/index.ts';
@@ -22,11 +22,6 @@ export interface CoordinateSettings {
   batching: CoordinateBatching;
 }
 
-function duration(v: unknown, fallback: number): number {
-  if (typeof v === 'number') return v;
-  return typeof v === 'string' ? parseGoDuration(v) ?? fallback : fallback;
-}
-
 /** Reads the coordinate settings (Consul's defaults where the config has none). */
 export function coordinateSettings(c: RuntimeConfig): CoordinateSettings {
   const raw = c.raw;
@@ -34,9 +29,9 @@ export function coordinateSettings(c: RuntimeConfig): CoordinateSettings {
   return {
     disabled: raw.disable_coordinates === true,
     rateTarget: typeof raw.sync_coordinate_rate_target === 'number' ? raw.sync_coordinate_rate_target : 64,
-    intervalMinMs: duration(raw.sync_coordinate_interval_min, 15_000),
+    intervalMinMs: durationSetting(raw.sync_coordinate_interval_min, 15_000),
     batching: {
-      updatePeriodMs: duration(consul.update_period, c.dev ? 100 : COORDINATE_BATCHING.updatePeriodMs),
+      updatePeriodMs: durationSetting(consul.update_period, c.dev ? 100 : COORDINATE_BATCHING.updatePeriodMs),
       batchSize: typeof consul.update_batch_size === 'number' ? consul.update_batch_size : COORDINATE_BATCHING.batchSize,
       maxBatches: typeof consul.update_max_batches === 'number' ? consul.update_max_batches : COORDINATE_BATCHING.maxBatches,
     },

@@ -50,7 +50,7 @@ import {
 import { createLocal, type Local } from './local/index.ts';
 import { serverCatalogTarget, replicaNodeChecks } from './local/catalog-target.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
-import { parseGoDuration } from '../duration.ts';
+import { durationSetting } from '../duration.ts';
 
 /** Every endpoint of a server. */
 export interface Endpoints {
@@ -264,8 +264,7 @@ function aclEndpoints(deps: EndpointDeps, config: RuntimeConfig, agentRecovery: 
 /** telemetry.prometheus_retention_time in ms (0 when unset), read from the merged config. */
 export function prometheusRetention(config: RuntimeConfig): number {
   const t = (config.raw.telemetry as Record<string, unknown> | undefined)?.prometheus_retention_time;
-  if (typeof t === 'number') return t;
-  return typeof t === 'string' ? parseGoDuration(t) ?? 0 : 0;
+  return durationSetting(t, 0);
 }
 
 /** Counts of the agent's own services and checks for agent/self Stats. */

@@ -2,7 +2,7 @@
 // `recursors`, `domain` and `alt_domain`, with Consul's defaults. Durations become seconds (TTLs)
 // or milliseconds (timeouts).
 import type { RuntimeConfig } from '../agent/config/runtime.ts';
-import { parseGoDuration } from '../cli/flags.ts';
+import { durationSetting } from '../duration.ts';
 
 /** SOA timers (seconds). */
 export interface SoaConfig {
@@ -50,12 +50,6 @@ export interface DnsConfig {
   wanAddresses: boolean;
 }
 
-function ms(v: unknown, dflt: number): number {
-  if (typeof v === 'number') return v;
-  if (typeof v === 'string') return parseGoDuration(v) ?? dflt;
-  return dflt;
-}
-
 /** Canonical FQDN: lower case with exactly one trailing dot ('' stays ''). */
 export function fqdn(name: string): string {
   if (!name) return '';
@@ -79,7 +73,7 @@ function serviceTtls(raw: unknown): Pick<DnsConfig, 'serviceTtl' | 'serviceTtlPr
   const serviceTtl = new Map<string, number>();
   const prefixes: [string, number][] = [];
   for (const [k, v] of Object.entries((raw ?? {}) as Record<string, unknown>)) {
-    const secs = Math.floor(ms(v, 0) / 1000);
+    const secs = Math.floor(durationSetting(v, 0) / 1000);
     if (k.endsWith('*')) prefixes.push([k.slice(0, -1), secs]);
     else serviceTtl.set(k, secs);
   }
@@ -94,15 +88,15 @@ export function dnsConfigFrom(config: RuntimeConfig): DnsConfig {
   const num = (v: unknown, dflt: number): number => (typeof v === 'number' ? v : dflt);
   return {
     domain: fqdn(config.domain || 'consul.'), altDomain: fqdn(config.altDomain), datacenter: config.datacenter,
-    nodeTtl: Math.floor(ms(d.node_ttl, 0) / 1000), ...serviceTtls(d.service_ttl),
-    allowStale: d.allow_stale !== false, maxStaleMs: ms(d.max_stale, 87600 * 3600_000),
-    useCache: d.use_cache === true, cacheMaxAgeMs: Math.max(0, ms(d.cache_max_age, 0)),
+    nodeTtl: Math.floor(durationSetting(d.node_ttl, 0) / 1000), ...serviceTtls(d.service_ttl),
+    allowStale: d.allow_stale !== false, maxStaleMs: durationSetting(d.max_stale, 87600 * 3600_000),
+    useCache: d.use_cache === true, cacheMaxAgeMs: Math.max(0, durationSetting(d.cache_max_age, 0)),
     onlyPassing: d.only_passing === true, udpAnswerLimit: num(d.udp_answer_limit, 3),
     aRecordLimit: num(d.a_record_limit, 0), enableTruncate: d.enable_truncate === true,
     nodeMetaTxt: d.enable_additional_node_meta_txt !== false, disableCompression: d.disable_compression === true,
     recursors: ((config.raw.recursors ?? []) as string[]).map(parseRecursor),
     recursorStrategy: d.recursor_strategy === 'random' ? 'random' : 'sequential',
-    recursorTimeoutMs: ms(d.recursor_timeout, 2000),
+    recursorTimeoutMs: durationSetting(d.recursor_timeout, 2000),
     soa: { refresh: num(soa.refresh, 3600), retry: num(soa.retry, 600), expire: num(soa.expire, 86400), minTtl: num(soa.min_ttl, 0) },
     translateWanAddrs: config.translateWanAddrs === true, wanAddresses: false,
   };
