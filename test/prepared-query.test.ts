@@ -111,6 +111,15 @@ describe('prepared queries', () => {
       assert.equal(((await viaClient.json()) as { Nodes: { Node: { Node: string } }[] }).Nodes[0].Node.Node, 'n4');
       const fromIp = await fetch(`${api.base}/v1/query/e-ip/execute`, { headers: { 'X-Forwarded-For': '10.0.0.2' } });
       assert.equal(((await fromIp.json()) as { Nodes: { Node: { Node: string } }[] }).Nodes[0].Node.Node, 'n2');
+      // Parsed as Go's net.ParseIP does: trimmed, and an IPv4-mapped address is the IPv4 one.
+      const mapped = await fetch(`${api.base}/v1/query/e-ip/execute`, { headers: { 'X-Forwarded-For': ' ::ffff:10.0.0.4 , 10.0.0.1' } });
+      assert.equal(((await mapped.json()) as { Nodes: { Node: { Node: string } }[] }).Nodes[0].Node.Node, 'n4');
+    }
+    // A first entry that is not an IP falls back to the peer address (no node here): answered, unsorted.
+    for (const junk of ['10.0.0.2x', 'fe80::1%eth0', ',', 'garbage, 10.0.0.2']) {
+      const r = await fetch(`${api.base}/v1/query/e-ip/execute`, { headers: { 'X-Forwarded-For': junk } });
+      assert.equal(r.status, 200, junk);
+      assert.equal(((await r.json()) as { Nodes: unknown[] }).Nodes.length, 3, junk);
     }
     const missing = await call('GET', '/v1/query/nothing-here/execute');
     assert.equal(missing.status, 404);

@@ -6,7 +6,7 @@ import type { Clock } from '../clock.ts';
 import type { Leadership } from '../endpoint/index.ts';
 import {
   buildRoutes, agentSelfHandlers, agentStats, observeHandlers, eventHandlers, agentServiceHandlers, agentCheckHandlers,
-  agentControlHandlers, QUERY_AGENT_HEADER, type Handler, type HttpRequest, type RequestConfig, type RouteHandlers, type Router, type ObserveDeps,
+  agentControlHandlers, QUERY_AGENT_HEADER, sourceAddr, type Handler, type HttpRequest, type RequestConfig, type RouteHandlers, type Router, type ObserveDeps,
 } from '../http/index.ts';
 import { guardAgentRoutes } from './acl-guards.ts';
 import type { EventBuffer } from './events.ts';
@@ -48,9 +48,10 @@ function forwarded<T>(forward: Handler, own: Record<string, Handler> = {}): T {
  */
 export function queryFromThisAgent(forward: Handler, nodeName: string): Handler {
   return (req: HttpRequest) => {
-    const xff = req.headers['x-forwarded-for'];
-    const ip = typeof xff === 'string' && xff ? xff : req.remoteAddr.replace(/^::ffff:/, '');
-    return forward({ ...req, headers: { ...req.headers, [QUERY_AGENT_HEADER]: nodeName, 'x-forwarded-for': ip } });
+    // The server reads the address this agent parsed (Consul ships it as Source.Ip); with none, it sees this agent's.
+    const { 'x-forwarded-for': _xff, ...headers } = req.headers;
+    const ip = sourceAddr(req);
+    return forward({ ...req, headers: { ...headers, [QUERY_AGENT_HEADER]: nodeName, ...(ip ? { 'x-forwarded-for': ip } : {}) } });
   };
 }
 

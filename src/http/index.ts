@@ -24,3 +24,4 @@ export { aclPolicyHandlers, aclAuthHandlers } from './v1/acl-policies.ts';
 export { authzOf, parseToken, type HttpRequest, type RequestConfig } from './request.ts';
 export { snapshotHandlers } from './v1/snapshot.ts';
 export { queryHandlers, decodeQuery, EXECUTE_REMOTE_PATH, QUERY_AGENT_HEADER } from './v1/query.ts';
+export { sourceAddr, goIpString } from './source.ts';

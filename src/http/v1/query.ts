@@ -9,6 +9,7 @@ import { BadRequestError, MethodNotAllowedError } from '../../errors.ts';
 import type { HttpResult } from '../router.ts';
 import { canonical, parseJSON } from '../body.ts';
 import { authzOf, checkDatacenter, queryOptions, type HttpRequest, type RequestConfig } from '../request.ts';
+import { sourceAddr } from '../source.ts';
 
 /** The internal route ExecuteRemote is served on. */
 export const EXECUTE_REMOTE_PATH = '/v1/internal/query/execute-remote';
@@ -93,13 +94,6 @@ function limitOf(req: HttpRequest): number {
 /** The node of the client agent a prepared query read came through (`_agent` means that node). */
 export const QUERY_AGENT_HEADER = 'x-proconsul-query-agent';
 
-/** The caller's IP for Near `_ip`: the first X-Forwarded-For hop, else the peer address. */
-function sourceIp(req: HttpRequest): string {
-  const xff = req.headers['x-forwarded-for'];
-  const first = typeof xff === 'string' ? xff.split(',')[0].trim() : '';
-  return first || req.remoteAddr.replace(/^::ffff:/, '');
-}
-
 function agentNode(req: HttpRequest, own: string): string {
   const h = req.headers[QUERY_AGENT_HEADER];
   return typeof h === 'string' && h ? h : own;
@@ -135,7 +129,7 @@ export function queryHandlers(ep: PreparedQueryEndpoint, cfg: RequestConfig & { 
         return { body: value, meta };
       }
       const limit = limitOf(req);
-      const args = { limit, connect: req.query.has('connect') && req.query.get('connect') !== 'false', near: req.query.get('near') ?? '', ip: sourceIp(req), agentNode: agentNode(req, cfg.nodeName) };
+      const args = { limit, connect: req.query.has('connect') && req.query.get('connect') !== 'false', near: req.query.get('near') ?? '', ip: sourceAddr(req), agentNode: agentNode(req, cfg.nodeName) };
       if (op === 'explain') {
         const { Query, meta } = await ep.explain(id, opts);
         return { body: { Query, ...metaJson(meta) }, meta };
