@@ -1,7 +1,7 @@
 // The catalog endpoint (Consul's Catalog.*): register/deregister through planned Store txns,
 // and the read views (nodes, services, service instances, one node) with blocking, tag,
 // node-meta and filter support.
-import { NODES_TABLE, SERVICES_TABLE, SERVICE_HEALTH, CONNECT_HEALTH, NODE_VIEW } from '../state/index.ts';
+import { NODES_TABLE, SERVICES_TABLE, SERVICE_HEALTH, CONNECT_HEALTH, NODE_VIEW, type CatalogTables, type WatchSet } from '../state/index.ts';
 import type { Node, NodeService, ServiceNode, RegisterRequest, DeregisterRequest } from '../api/catalog-types.ts';
 import { filterList } from '../filter/index.ts';
 import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
@@ -27,9 +27,20 @@ export interface CatalogFilters {
   near?: string;
 }
 
-/** The notifier key and index key of a service view (plain or mesh). */
-export function serviceView(name: string, connect: boolean | undefined): { table: string; indexKey: string } {
-  return connect ? { table: CONNECT_HEALTH, indexKey: `connect:${name}` } : { table: SERVICE_HEALTH, indexKey: name };
+/**
+ * What catalog/service and health/service read: the instances of a service (or, with
+ * `connect`, its mesh endpoints) whose node has the node meta and which have the tags, at the
+ * view's index, watching the view. Instances are null when the caller may not see the mesh
+ * target: Consul answers an empty list then, not reported as filtered.
+ */
+export function serviceInstances(
+  cat: CatalogTables, ws: WatchSet, name: string, f: CatalogFilters, authz: AclIdentity | undefined,
+): { index: number; instances: { node: Node; service: NodeService }[] | null } {
+  ws.addKey(f.connect ? CONNECT_HEALTH : SERVICE_HEALTH, name);
+  const index = cat.serviceIndex.get(f.connect ? `connect:${name}` : name) ?? cat.index.services;
+  if (f.connect && meshTargetHidden(authz, name)) return { index, instances: null };
+  const instances = cat.instances(name, f.connect).filter((i) => nodeMetaMatches(i.node, f.nodeMeta) && tagsMatch(i.service, f.tags));
+  return { index, instances };
 }
 
 /** True when the node carries every `key:value` pair. */
@@ -133,13 +144,9 @@ export class CatalogEndpoint {
   service(name: string, opts: QueryOptions, f: CatalogFilters = {}): Promise<QueryResult<ServiceNode[]>> {
     const cat = this.#deps.replica.catalog;
     return blockingQuery(this.#deps, opts, (ws) => {
-      const view = serviceView(name, f.connect);
-      ws.addKey(view.table, name);
-      const index = cat.serviceIndex.get(view.indexKey) ?? cat.index.services;
-      if (f.connect && meshTargetHidden(opts.authz, name)) return { index, value: [] };
-      const rows = cat.instances(name, f.connect)
-        .filter((i) => nodeMetaMatches(i.node, f.nodeMeta) && tagsMatch(i.service, f.tags))
-        .map((i) => toServiceNode(i.node, i.service));
+      const { index, instances } = serviceInstances(cat, ws, name, f, opts.authz);
+      if (!instances) return { index, value: [] };
+      const rows = instances.map((i) => toServiceNode(i.node, i.service));
       const { items, filtered } = filterAllowed(opts.authz, filterList(rows, f.filter), (r) => instanceReadable(opts.authz, r.Node, r.ServiceName));
       return { index, value: sortNear(this.#deps, f.near, items, (r) => r.Node), filtered };
     });

@@ -6,11 +6,11 @@ import type { HealthCheck, CheckServiceNode } from '../api/catalog-types.ts';
 import { BadRequestError } from '../errors.ts';
 import { filterList } from '../filter/index.ts';
 import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
-import { nodeMetaMatches, tagsMatch, serviceView, type CatalogFilters } from './catalog.ts';
+import { nodeMetaMatches, serviceInstances, type CatalogFilters } from './catalog.ts';
 import type { EndpointDeps } from './deps.ts';
 import { filterAllowed, type Filtered } from './acl-enforce.ts';
 import type { AclIdentity } from './acl-resolver.ts';
-import { checkReadable, instanceReadable, meshTargetHidden } from './catalog-acl.ts';
+import { checkReadable, instanceReadable } from './catalog-acl.ts';
 import { sortNear } from './near.ts';
 
 /** The states `/v1/health/state/:state` accepts. */
@@ -72,14 +72,9 @@ export class HealthEndpoint {
   service(name: string, opts: QueryOptions, f: CatalogFilters & { passing?: boolean } = {}): Promise<QueryResult<CheckServiceNode[]>> {
     const cat = this.#deps.replica.catalog;
     return blockingQuery(this.#deps, opts, (ws) => {
-      const view = serviceView(name, f.connect);
-      ws.addKey(view.table, name);
-      const index = cat.serviceIndex.get(view.indexKey) ?? cat.index.services;
-      if (f.connect && meshTargetHidden(opts.authz, name)) return { index, value: [] };
-      const rows = cat.instances(name, f.connect)
-        .filter((i) => nodeMetaMatches(i.node, f.nodeMeta) && tagsMatch(i.service, f.tags))
-        .map((i) => cat.checkServiceNode(i));
-      const { items, filtered } = answerInstances(opts.authz, rows, f);
+      const { index, instances } = serviceInstances(cat, ws, name, f, opts.authz);
+      if (!instances) return { index, value: [] };
+      const { items, filtered } = answerInstances(opts.authz, instances.map((i) => cat.checkServiceNode(i)), f);
       return { index, value: sortNear(this.#deps, f.near, items, (r) => r.Node.Node), filtered };
     });
   }
