@@ -4,23 +4,12 @@
 import { BadRequestError } from '../../errors.ts';
 import { parseGoDuration } from '../../cli/flags.ts';
 import type { CheckStatus, CheckType } from '../checks/types.ts';
-import type { ServiceAddress, Weights } from '../../api/catalog-types.ts';
+import type { NodeService, ServiceAddress, Weights } from '../../api/catalog-types.ts';
 
-/** A service as the agent owns it: Consul's NodeService without Raft indexes. */
-export interface LocalService {
-  Kind?: string;
-  ID: string;
-  Service: string;
-  Tags: string[] | null;
-  Address: string;
+/** A service as the agent owns it: Consul's NodeService without Raft indexes or tenancy, plus its locality. */
+export interface LocalService
+  extends Omit<NodeService, 'TaggedAddresses' | 'PeerName' | 'Datacenter' | 'Namespace' | 'Partition' | 'CreateIndex' | 'ModifyIndex'> {
   TaggedAddresses: Record<string, ServiceAddress> | null;
-  Meta: Record<string, string> | null;
-  Port: number;
-  SocketPath?: string;
-  Weights: Weights;
-  EnableTagOverride: boolean;
-  Proxy?: Record<string, unknown>;
-  Connect?: Record<string, unknown>;
   Locality?: Record<string, unknown>;
 }
 
