@@ -55,6 +55,20 @@ export function queryFromThisAgent(forward: Handler, nodeName: string): Handler 
   };
 }
 
+/**
+ * Catalog and health reads as this agent asks them: `?near=_agent` names this node, as Consul's
+ * parseSource rewrites it on the agent before the RPC (a server would sort from its own node).
+ */
+export function nearThisAgent(forward: Handler, nodeName: string): Handler {
+  return (req: HttpRequest) => {
+    if (req.query.get('near') !== '_agent') return forward(req);
+    const query = new URLSearchParams(req.query);
+    query.set('near', nodeName);
+    // Without a raw target the forwarder rebuilds it from the path and this query.
+    return forward({ ...req, signal: req.signal, query, url: undefined });
+  };
+}
+
 /** Session create without a Node is for this agent's node (Consul's agent fills it in before the RPC). */
 export function sessionOnThisNode(forward: Handler, nodeName: string): Handler {
   return async (req: HttpRequest) => {
@@ -82,9 +96,10 @@ function clientStats(s: Record<string, Record<string, string>>, knownServers: nu
 export function clientRoutes(d: ClientRouteDeps): Router {
   const { config, local, reqCfg, forward } = d;
   const f = <K extends keyof RouteHandlers>(): RouteHandlers[K] => forwarded<RouteHandlers[K]>(forward);
+  const near = nearThisAgent(forward, config.nodeName);
   const handlers: RouteHandlers = {
     kv: f<'kv'>(), txn: f<'txn'>(), status: f<'status'>(), operator: f<'operator'>(), connect: f<'connect'>(),
-    session: forwarded<RouteHandlers['session']>(forward, { create: sessionOnThisNode(forward, config.nodeName) }), catalog: f<'catalog'>(), health: f<'health'>(), config: f<'config'>(), gateways: f<'gateways'>(),
+    session: forwarded<RouteHandlers['session']>(forward, { create: sessionOnThisNode(forward, config.nodeName) }), catalog: forwarded<RouteHandlers['catalog']>(near), health: forwarded<RouteHandlers['health']>(near), config: f<'config'>(), gateways: f<'gateways'>(),
     coordinate: f<'coordinate'>(), keyring: f<'keyring'>(), acl: f<'acl'>(), aclPolicies: f<'aclPolicies'>(),
     aclAuth: f<'aclAuth'>(), aclExplain: f<'aclExplain'>(), aclTranslate: forward, agentAcl: f<'agentAcl'>(), snapshot: f<'snapshot'>(),
     query: forwarded<RouteHandlers['query']>(forward, { get: queryFromThisAgent(forward, config.nodeName) }),
