@@ -237,7 +237,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   // Client agents reach servers on ports.server; an agent built without a pool (in-process
   // tests) has no clients and binds no RPC port.
   const rpc = config.gossip ? createRpcServer({
-    config, router, dns: ownDns, logger, acl: endpoints.acl.resolver, tls,
+    config, router, dns: ownDns, logger, acl: endpoints.acl.resolver, tls, revision: () => replica.appliedRevision,
     liveness: () => liveness?.answer() ?? null,
     dnsFor: tokenHandlers((token) => staleBounded(dcDns(dnsHandler.derive({
       view: new DnsView(replica, { token: () => token, resolve: (s) => endpoints.acl.resolver.resolve(s) }), fastPath: false,

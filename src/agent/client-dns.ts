@@ -4,11 +4,16 @@
 // as the raw message with the client's settings (config-wire.ts) and DNS token, to a server's
 // internal RPC listener, whose handler answers it under those settings from the server's catalog
 // replica (reverse names the catalog does not know come back for the client's recursors). When
-// no server answers, the client replies SERVFAIL itself.
+// no server answers, the client replies SERVFAIL itself. With dns_config.use_cache, service, node
+// and prepared-query lookups are answered from the client's cache (dns-cache.ts) of the server's
+// answers, asked with stale reads allowed as Consul's cache asks them.
 import dnsPacket from 'dns-packet';
 import { DnsHandler, parseName, type DnsConfig } from '../dns/index.ts';
 import { DNS_CONFIG_HEADER, encodeDnsConfig } from '../dns/config-wire.ts';
 import { keyName, readQuery } from '../dns/wire.ts';
+import { systemClock, type Clock } from '../clock.ts';
+import { DnsCache, type Fetched, type WatchSpec } from './dns-cache.ts';
+import { cachedAnswer, cacheQuestion, fillQuery, replaySections, type CachedAnswer, type CacheableQuestion } from './dns-cached-answer.ts';
 import { EMPTY_DNS_READER } from '../endpoint/dns-view.ts';
 import type { Logger } from '../log.ts';
 import type { Forwarder, ServerSource } from './forward.ts';
@@ -27,35 +32,63 @@ export interface RemoteDnsDeps {
   logger: Logger;
   random?: () => number;
   now?: () => number;
+  /** The DNS cache's clock (default: the system clock). */
+  clock?: Clock;
+  /** Most answers the DNS cache holds. */
+  cacheEntries?: number;
 }
 
 /** The client's DNS handler; reload() takes new settings (agent reload), as Consul's agent does. */
 export interface RemoteDnsHandler extends Pick<DnsHandler, 'answerNow' | 'handle'> {
   reload(cfg: DnsConfig): void;
+  /** Stops the DNS cache's background refreshes. */
+  close(): void;
 }
 
 /** A DnsServer handler that answers the client's names through a server and recurses itself. */
 export function remoteDnsHandler(d: RemoteDnsDeps): RemoteDnsHandler {
   let cfg = d.cfg;
-  // Knows no catalog: it only ever rejects headers, recurses or refuses.
+  // Knows no catalog: it only ever rejects headers, recurses, refuses or replays cached answers.
   const ownHandler = (): DnsHandler => new DnsHandler({ cfg, view: EMPTY_DNS_READER, logger: d.logger, random: d.random, now: d.now, fastPath: false });
   let own = ownHandler();
   let settings = encodeDnsConfig(cfg);
+  let cache = cfg.useCache ? answerCache(d, cfg) : null;
   // Under the client's domains or arpa (the type changes what a name asks, never whether it is ours).
   const ours = (msg: Buffer): boolean => {
     const name = questionName(msg);
     return name !== null && parseName(name, 'A', cfg.domain, cfg.altDomain) !== null;
   };
+  const cached = async (c: DnsCache<CachedAnswer>, q: CacheableQuestion, msg: Buffer, transport: 'udp' | 'tcp'): Promise<Buffer | null> => {
+    try {
+      const a = await c.get(q);
+      return own.replyWith(msg, a.rcode, replaySections(a, q.name, cfg, d.random ?? Math.random), transport);
+    } catch (err) {
+      d.logger.warn({ error: (err as Error).message, name: q.name }, 'DNS lookup from the agent cache failed');
+      return servfail(msg, cfg.recursors.length > 0);
+    }
+  };
   return {
     reload(next) {
+      const was = cfg;
       cfg = next;
       own = ownHandler();
       settings = encodeDnsConfig(cfg);
+      if (!cache && !cfg.useCache) return;
+      // Cached answers were asked under the old settings: start afresh.
+      if (was.useCache !== cfg.useCache || was.cacheMaxAgeMs !== cfg.cacheMaxAgeMs || encodeDnsConfig(was) !== settings) {
+        cache?.close();
+        cache = cfg.useCache ? answerCache(d, cfg) : null;
+      }
+    },
+    close() {
+      cache?.close();
     },
     answerNow: (msg, transport) => own.answerNow(msg, transport),
     async handle(msg, transport) {
       if (!ours(msg)) return own.handle(msg, transport);
       const token = d.token();
+      const q = cache ? cacheable(msg, cfg, token) : null;
+      if (cache && q) return cached(cache, q, msg, transport);
       try {
         const res = await d.forwarder.send(d.servers, {
           method: 'POST', url: `${DNS_RPC_PATH}?transport=${transport}`, body: msg,
@@ -72,6 +105,48 @@ export function remoteDnsHandler(d: RemoteDnsDeps): RemoteDnsHandler {
       return servfail(msg, cfg.recursors.length > 0);
     },
   };
+}
+
+/** The cache question of a lookup Consul's DNS answers from its agent cache, else null. */
+function cacheable(msg: Buffer, cfg: DnsConfig, token: string): CacheableQuestion | null {
+  try {
+    const q = dnsPacket.decode(msg).questions?.[0];
+    if (!q) return null;
+    const parsed = parseName(q.name, q.type, cfg.domain, cfg.altDomain);
+    return parsed ? cacheQuestion(parsed, q.type, q.class ?? 'IN', token, cfg.datacenter) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The client's cache of server answers: filled by asking over TCP without a_record_limit and with
+ * stale reads allowed (use_cache implies allow_stale), refreshed by blocking reads of the catalog.
+ */
+function answerCache(d: RemoteDnsDeps, cfg: DnsConfig): DnsCache<CachedAnswer> {
+  const fill = encodeDnsConfig({ ...cfg, allowStale: true, aRecordLimit: 0 });
+  const tokenHeader = (token: string): Record<string, string> => (token ? { 'x-consul-token': token } : {});
+  return new DnsCache<CachedAnswer>({
+    clock: d.clock ?? systemClock, maxAgeMs: cfg.cacheMaxAgeMs, maxEntries: d.cacheEntries, logger: d.logger, random: d.random,
+    async fetch(cq): Promise<Fetched<CachedAnswer>> {
+      const q = cq as CacheableQuestion;
+      const res = await d.forwarder.send(d.servers, {
+        method: 'POST', url: `${DNS_RPC_PATH}?transport=tcp`, body: fillQuery(q),
+        headers: { 'content-type': DNS_MESSAGE_TYPE, [DNS_CONFIG_HEADER]: fill, ...tokenHeader(q.token) },
+      });
+      if (res.status !== 200) throw new Error(`DNS query failed on the server: ${res.status} ${res.body.toString('utf8').trim()}`);
+      const value = cachedAnswer(res.body, q);
+      if (!value) throw new Error('the server could not answer the DNS query');
+      // The server's replica revision before it answered: its watch starts there.
+      const index = q.ownDatacenter ? Number(res.headers['X-Consul-Index'] ?? 0) || 0 : 0;
+      return { value, index };
+    },
+    async watch(w: WatchSpec, index: number, signal: AbortSignal): Promise<number> {
+      const res = await d.forwarder.send(d.servers, { method: 'GET', url: `${w.path}&index=${index}&wait=10m`, headers: w.headers, signal });
+      if (res.status !== 200) throw new Error(`blocking read failed: ${res.status} ${res.body.toString('utf8').trim()}`);
+      return Number(res.headers['X-Consul-Index'] ?? 0) || 0;
+    },
+  });
 }
 
 /** The question's name: read in place for plain queries, else decoded; null when there is none. */

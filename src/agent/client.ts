@@ -77,7 +77,7 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
   const forward = forwarder.handler(servers, { defaultToken: () => local.tokens.get('default') });
   const dnsHandler = remoteDnsHandler({
     forwarder, servers, cfg: dnsConfigFrom(config), token: () => token('dns'), logger: logger.child({ '@module': 'dns' }),
-    random, now: () => clock.now(),
+    random, now: () => clock.now(), clock,
   });
   const routes = clientRoutes({
     config, local, pool, events, leadership, reqCfg, clock, random, knownServers: () => servers.servers().length,
@@ -130,6 +130,7 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
       stopped = true;
       await http.close();
       await dns.close();
+      dnsHandler.close();
       await local.stop();
       coordinateSync.stop();
       servers.stop();

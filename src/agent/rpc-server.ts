@@ -44,6 +44,8 @@ export interface RpcServerDeps {
    * recursion to the client (it throws RecursionDelegated); throws BadRequestError on bad settings.
    */
   dnsWith?(token: string, settings: string): Pick<DnsHandler, 'handle'>;
+  /** The replica's applied revision, sent with DNS answers as X-Consul-Index (a client's cache watches from it). */
+  revision?: () => number;
   /** This server's token resolver (absent: the ACL route is not served). */
   acl?: { resolve(secret: string): AclIdentity; sourcesOf(identity: AclIdentity): TokenSources; readonly enabled: boolean };
   /** The election's liveness greeting (leader/liveness.ts), null while no election greets here. */
@@ -79,11 +81,14 @@ function dnsRoute(d: RpcServerDeps): (req: HttpRequest) => Promise<HttpResult> {
     const token = req.headers['x-consul-token'];
     const settings = req.headers[DNS_CONFIG_HEADER];
     const transport = req.query.get('transport') === 'tcp' ? 'tcp' : 'udp';
+    // Read before answering: the answer holds at least every write up to it.
+    const rev = d.revision?.();
+    const headers: Record<string, string> = rev === undefined ? {} : { 'X-Consul-Index': String(Math.max(1, rev)) };
     if (typeof settings === 'string' && d.dnsWith) {
       const handler = d.dnsWith(typeof token === 'string' ? token : '', settings);
       try {
         const reply = await handler.handle(msg, transport);
-        return reply ? { raw: reply, contentType: DNS_MESSAGE_TYPE } : { status: 204 };
+        return reply ? { raw: reply, contentType: DNS_MESSAGE_TYPE, headers } : { status: 204 };
       } catch (err) {
         if (err instanceof RecursionDelegated) return { status: 204, headers: { [DNS_RECURSE_HEADER]: 'true' } };
         throw err;
@@ -91,7 +96,7 @@ function dnsRoute(d: RpcServerDeps): (req: HttpRequest) => Promise<HttpResult> {
     }
     const handler = typeof token === 'string' ? d.dnsFor(token) : d.dns;
     const reply = await handler.handle(msg, transport);
-    return reply ? { raw: reply, contentType: DNS_MESSAGE_TYPE } : { status: 204 };
+    return reply ? { raw: reply, contentType: DNS_MESSAGE_TYPE, headers } : { status: 204 };
   };
 }
 

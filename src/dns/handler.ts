@@ -103,6 +103,31 @@ export class DnsHandler {
     }
   }
 
+  /**
+   * A reply to `msg` carrying `sections` another handler answered earlier (a client agent's DNS
+   * cache): this handler's flags, the request's id and EDNS0 echo, fitted to the transport.
+   * Header rejections and unparsable messages are answered as handle() answers them.
+   */
+  replyWith(msg: Buffer, rcode: number, sections: Sections, transport: 'udp' | 'tcp'): Buffer | null {
+    const early = this.#checkHeader(msg);
+    if (early !== undefined) return early;
+    let req: DecodedPacket;
+    try {
+      req = dnsPacket.decode(msg);
+      validate(req);
+    } catch {
+      return headerReply(msg, RCODE.FORMERR);
+    }
+    const edns = ednsOf(req);
+    const additionals = edns ? [...sections.additionals, edns.opt] : sections.additionals;
+    const qname = req.questions![0].name.toLowerCase().replace(/\.$/, '');
+    try {
+      return this.#pack(req, rcode, qname, { ...sections, additionals }, transport, edns?.size ?? null);
+    } catch {
+      return headerReply(msg, RCODE.SERVFAIL);
+    }
+  }
+
   /** miekg's accept rules: drop responses and runts; NOTIMP other opcodes; FORMERR odd counts. */
   #checkHeader(msg: Buffer): Buffer | null | undefined {
     if (msg.length < 12) return null;

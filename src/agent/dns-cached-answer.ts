@@ -1,0 +1,106 @@
+// What a client agent's DNS cache holds and how a cached answer is replayed. Cached are the
+// lookups Consul's DNS serves from its agent cache: services (also connect and ingress) and nodes
+// in a datacenter, background-refreshed on the blocking read Consul's cache types watch
+// (health service nodes, a node's services), and prepared queries as simple entries. A cached
+// answer is the server's whole answer, asked over TCP without EDNS0 and without a_record_limit
+// (so nothing was cut), stored as its sections; each lookup replays it under the client's own
+// handler, which fits it to the transport and echoes EDNS0 as for any answer. Service answers
+// are shuffled instance by instance on every replay, as Consul shuffles cached service nodes for
+// each lookup, and a_record_limit then counts instances; prepared-query answers keep the order
+// the query's execution gave them, as Consul's do.
+import dnsPacket, { type Answer } from 'dns-packet';
+import type { DnsConfig, ParsedName } from '../dns/index.ts';
+import type { Sections } from '../dns/answers.ts';
+import { shuffle } from '../shuffle.ts';
+import type { CacheQuestion } from './dns-cache.ts';
+
+/** A cached answer: its RCODE and sections. */
+export interface CachedAnswer {
+  rcode: number;
+  sections: Sections;
+  /** Replay shuffles instances (service lookups). */
+  shuffle: boolean;
+  /** Replay applies a_record_limit to instances (service and prepared-query address answers). */
+  limit: boolean;
+}
+
+/** A cacheable question, as the cache and the fetch see it. */
+export interface CacheableQuestion extends CacheQuestion {
+  /** The DNS token the answer is asked under. */
+  token: string;
+  name: string;
+  type: string;
+  class: string;
+  /** Whether the server's index (X-Consul-Index) applies to the watch: questions for its own datacenter. */
+  ownDatacenter: boolean;
+  shuffle: boolean;
+  limit: boolean;
+}
+
+/** The cache question for a parsed name, or null when Consul's DNS does not cache such lookups. */
+export function cacheQuestion(parsed: ParsedName, type: string, klass: string, token: string, datacenter: string): CacheableQuestion | null {
+  const q = parsed.query;
+  if (!q || (q.kind !== 'service' && q.kind !== 'connect' && q.kind !== 'ingress' && q.kind !== 'node' && q.kind !== 'query')) return null;
+  const l = q.locality;
+  // Peers, namespaces, partitions and sameness groups are not cached here: asked as before.
+  if (l.peer || l.namespace || l.partition || l.samenessGroup) return null;
+  const dc = l.datacenter || l.peerOrDatacenter;
+  const ownDatacenter = !dc || dc === datacenter.toLowerCase();
+  const base = { token, name: parsed.name, type, class: klass, ownDatacenter, key: [token, type, klass, parsed.name].join('\n') };
+  const dcParam = dc ? `&dc=${encodeURIComponent(dc)}` : '';
+  const headers: Record<string, string> = token ? { 'x-consul-token': token } : {};
+  const watch = (path: string) => ({ key: `${token}\n${path}${dcParam}`, path: `${path}?stale${dcParam}`, headers });
+  const srv = type === 'SRV';
+  switch (q.kind) {
+    case 'node':
+      return { ...base, watch: watch(`/v1/catalog/node/${encodeURIComponent(q.node)}`), shuffle: false, limit: false };
+    case 'query':
+      return { ...base, shuffle: false, limit: !srv };
+    default: {
+      const area = q.kind === 'service' ? 'service' : q.kind;
+      return { ...base, watch: watch(`/v1/health/${area}/${encodeURIComponent(q.service)}`), shuffle: true, limit: !srv };
+    }
+  }
+}
+
+/** The question a cache fill asks the server: id 0, recursion desired, no EDNS0. */
+export function fillQuery(q: Pick<CacheableQuestion, 'name' | 'type' | 'class'>): Buffer {
+  return dnsPacket.encode({
+    type: 'query', id: 0, flags: dnsPacket.RECURSION_DESIRED,
+    questions: [{ name: q.name.replace(/\.$/, ''), type: q.type as 'A', class: q.class as 'IN' }],
+  });
+}
+
+/** The server's reply as a cached answer; null when it is not one to keep (not NOERROR or NXDOMAIN). */
+export function cachedAnswer(reply: Buffer, q: Pick<CacheableQuestion, 'shuffle' | 'limit'>): CachedAnswer | null {
+  const p = dnsPacket.decode(reply);
+  const rcode = (p.flags ?? 0) & 0xf;
+  if (rcode !== 0 && rcode !== 3) return null;
+  const noOpt = (a: Answer) => a.type !== 'OPT';
+  return {
+    rcode, shuffle: q.shuffle, limit: q.limit,
+    sections: { answers: p.answers ?? [], authorities: p.authorities ?? [], additionals: (p.additionals ?? []).filter(noOpt) },
+  };
+}
+
+/** The sections one lookup replays: instances shuffled and limited as the answer asks. */
+export function replaySections(a: CachedAnswer, qname: string, cfg: Pick<DnsConfig, 'aRecordLimit'>, random: () => number): Sections {
+  if (!a.shuffle && !(a.limit && cfg.aRecordLimit > 0)) return a.sections;
+  let groups = instanceGroups(a.sections.answers, qname);
+  if (a.shuffle) groups = shuffle(groups, random);
+  if (a.limit && cfg.aRecordLimit > 0) groups = groups.slice(0, cfg.aRecordLimit);
+  return { ...a.sections, answers: groups.flat() };
+}
+
+// An instance's records start with one owned by the question name (its address, CNAME or SRV);
+// records of other names (a CNAME target's addresses) and its node's TXT records follow it.
+function instanceGroups(answers: Answer[], qname: string): Answer[][] {
+  const owner = qname.replace(/\.$/, '').toLowerCase();
+  const groups: Answer[][] = [];
+  for (const r of answers) {
+    const starts = r.name.replace(/\.$/, '').toLowerCase() === owner && r.type !== 'TXT';
+    if (starts || groups.length === 0) groups.push([r]);
+    else groups[groups.length - 1].push(r);
+  }
+  return groups;
+}
