@@ -1,6 +1,7 @@
 // HTTP to identity providers (JWKS, OIDC discovery, token and userinfo endpoints) as a fetch
 // function, trusting only a configured PEM CA (Consul's JWKSCACert / OIDCDiscoveryCACert) when
-// one is set; both jose and openid-client take it through their `customFetch` option.
+// one is set; both jose and openid-client take it through their `customFetch` option. What was
+// discovered is cached per configuration.
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 
@@ -40,4 +41,26 @@ export function idpFetch(caPem?: string): IdpFetch {
     req.on('error', reject);
     req.end(body);
   });
+}
+
+/**
+ * What was discovered from identity providers (key sets, OIDC clients), one promise per
+ * configuration key, owned by the login path (no module state). A failed discovery is dropped
+ * so the next login retries; old configurations linger after a method update, so a small bound
+ * clears the lot.
+ */
+export class IdpCache<T> {
+  readonly #cache = new Map<string, Promise<T>>();
+
+  /** The cached promise for `key`, else the one `discover` starts. */
+  get(key: string, discover: () => Promise<T>): Promise<T> {
+    let p = this.#cache.get(key);
+    if (!p) {
+      if (this.#cache.size >= 64) this.#cache.clear();
+      p = discover();
+      p.catch(() => this.#cache.delete(key));
+      this.#cache.set(key, p);
+    }
+    return p;
+  }
 }

@@ -2,7 +2,7 @@
 // discovery document (OIDCDiscoveryURL + OIDCDiscoveryCACert, whose issuer then binds `iss`);
 // keys come from jose's createRemoteJWKSet (cached, refetched on an unknown `kid`).
 import type * as Jose from 'jose';
-import { idpFetch, type IdpFetch } from './idp-fetch.ts';
+import { IdpCache, idpFetch, type IdpFetch } from './idp-fetch.ts';
 import { checkClaims, type JwtMethodConfig } from './jwt.ts';
 
 /** A `jwt` method's Config with the key-source fields. */
@@ -45,20 +45,12 @@ export async function fetchDiscovery(base: string, fetchFn: IdpFetch): Promise<D
 
 /** Remote key sources per method config, kept by whoever owns the login path (no module state). */
 export class RemoteKeySets {
-  readonly #cache = new Map<string, Promise<RemoteKeySource>>();
+  readonly #cache = new IdpCache<RemoteKeySource>();
 
   /** The key source a config names; a failed discovery is not cached. */
   source(cfg: JwtKeySourceConfig): Promise<RemoteKeySource> {
     const key = JSON.stringify([cfg.JWKSURL, cfg.JWKSCACert, cfg.OIDCDiscoveryURL, cfg.OIDCDiscoveryCACert]);
-    let p = this.#cache.get(key);
-    if (!p) {
-      // Old configs linger after a method update; a small bound keeps that harmless.
-      if (this.#cache.size >= 64) this.#cache.clear();
-      p = resolveSource(cfg);
-      p.catch(() => this.#cache.delete(key));
-      this.#cache.set(key, p);
-    }
-    return p;
+    return this.#cache.get(key, () => resolveSource(cfg));
   }
 }
 

@@ -3,7 +3,7 @@
 // code exchange with the client secret, ID token checks (signature, iss, aud, exp, nonce,
 // JWTSupportedAlgs, BoundAudiences) and optional userinfo claims.
 import type * as OidcLib from 'openid-client';
-import { idpFetch } from './idp-fetch.ts';
+import { IdpCache, idpFetch } from './idp-fetch.ts';
 import type { JwtMethodConfig } from './jwt.ts';
 
 /** The Config of an `oidc` auth method. */
@@ -62,19 +62,12 @@ function secretAuth(oidc: typeof OidcLib, secret: string): OidcLib.ClientAuth {
 
 /** openid-client configurations per method Config, owned by the login path (no module state). */
 export class OidcClients {
-  readonly #cache = new Map<string, Promise<OidcLib.Configuration>>();
+  readonly #cache = new IdpCache<OidcLib.Configuration>();
 
   /** The discovered client for a method Config; a failed discovery is not cached. */
   client(cfg: OidcMethodConfig): Promise<OidcLib.Configuration> {
     const key = JSON.stringify([cfg.OIDCDiscoveryURL, cfg.OIDCDiscoveryCACert, cfg.OIDCClientID, cfg.OIDCClientSecret]);
-    let p = this.#cache.get(key);
-    if (!p) {
-      if (this.#cache.size >= 64) this.#cache.clear();
-      p = discover(cfg);
-      p.catch(() => this.#cache.delete(key));
-      this.#cache.set(key, p);
-    }
-    return p;
+    return this.#cache.get(key, () => discover(cfg));
   }
 }
 
