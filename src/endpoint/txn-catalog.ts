@@ -101,42 +101,65 @@ function casFails(existing: Rec | undefined, index: number): boolean {
   return (index === 0 && !!existing) || (index !== 0 && (!existing || existing.ModifyIndex !== index));
 }
 
+/** What one catalog op's verbs act on: the record `existing`, how to write and remove it. */
+interface VerbTarget<K extends keyof CatalogResult> {
+  /** The result member: `Node`, `Service` or `Check`. */
+  kind: K;
+  /** How Consul's error texts name the record (`"web" on node "n1"`). */
+  where: string;
+  existing: NonNullable<CatalogResult[K]> | undefined;
+  /** The op's ModifyIndex, for the cas verbs. */
+  modifyIndex: number;
+  /** set and cas: writes the record and pushes the result, or returns an error text. */
+  write: () => string | null;
+  remove: () => void;
+}
+
+/** Consul's catalog txn verbs (get, set, cas, delete, delete-cas) over one record; returns Consul's error text or null. */
+function runVerb<K extends keyof CatalogResult>(ov: CatalogTxnOverlay, verb: string, t: VerbTarget<K>): string | null {
+  const noun = t.kind.toLowerCase();
+  switch (verb) {
+    case 'get':
+      if (!t.existing) return `${noun} ${t.where} doesn't exist`;
+      ov.results.push({ [t.kind]: t.existing });
+      return null;
+    case 'cas':
+      if (casFails(t.existing, t.modifyIndex)) return `failed to set ${noun} ${t.where}, index is stale`;
+      return t.write();
+    case 'set':
+      return t.write();
+    case 'delete-cas':
+      if (t.existing && t.existing.ModifyIndex !== t.modifyIndex) return `failed to delete ${noun} ${t.where}, index is stale`;
+      t.remove();
+      return null;
+    case 'delete':
+      t.remove();
+      return null;
+    default:
+      return `unknown ${t.kind} verb ${JSON.stringify(verb)}`;
+  }
+}
+
 /** Runs a Node op; returns Consul's error text or null. */
 export function runNodeOp(ov: CatalogTxnOverlay, op: CatalogTxnOp, datacenter: string): string | null {
   const n = (typeof op.Node === 'object' && op.Node) || {};
   const name = n.Node ?? '';
   const key = nodeKey(name);
-  const existing = ov.get<Node>(key);
-  const rec = (): Omit<Node, 'CreateIndex' | 'ModifyIndex'> => ({
-    ID: n.ID ?? '', Node: name, Address: n.Address ?? '', Datacenter: n.Datacenter || datacenter,
-    TaggedAddresses: n.TaggedAddresses ?? null, Meta: n.Meta ?? null,
+  return runVerb(ov, op.Verb, {
+    kind: 'Node', where: JSON.stringify(name), existing: ov.get<Node>(key), modifyIndex: n.ModifyIndex ?? 0,
+    write: () => {
+      ov.results.push({ Node: ov.put<Node>(key, {
+        ID: n.ID ?? '', Node: name, Address: n.Address ?? '', Datacenter: n.Datacenter || datacenter,
+        TaggedAddresses: n.TaggedAddresses ?? null, Meta: n.Meta ?? null,
+      }) });
+      return null;
+    },
+    remove: () => {
+      for (const k of ov.nodeChildren(name)) ov.delete(k);
+      ov.delete(key);
+      ov.invalidateSessions(name);
+    },
   });
-  switch (op.Verb) {
-    case 'get':
-      if (!existing) return `node ${JSON.stringify(name)} doesn't exist`;
-      ov.results.push({ Node: existing });
-      return null;
-    case 'cas':
-      if (casFails(existing, n.ModifyIndex ?? 0)) return `failed to set node ${JSON.stringify(name)}, index is stale`;
-      ov.results.push({ Node: ov.put<Node>(key, rec()) });
-      return null;
-    case 'set':
-      ov.results.push({ Node: ov.put<Node>(key, rec()) });
-      return null;
-    case 'delete-cas':
-      if (existing && existing.ModifyIndex !== (n.ModifyIndex ?? 0)) return `failed to delete node ${JSON.stringify(name)}, index is stale`;
-      for (const k of ov.nodeChildren(name)) ov.delete(k);
-      ov.delete(key);
-      ov.invalidateSessions(name);
-      return null;
-    case 'delete':
-      for (const k of ov.nodeChildren(name)) ov.delete(k);
-      ov.delete(key);
-      ov.invalidateSessions(name);
-      return null;
-    default:
-      return `unknown Node verb ${JSON.stringify(op.Verb)}`;
-  }
 }
 
 /** Runs a Service op; returns Consul's error text or null. */
@@ -145,38 +168,20 @@ export function runServiceOp(ov: CatalogTxnOverlay, op: CatalogTxnOp, datacenter
   const s = op.Service ?? {};
   const id = s.ID || s.Service || '';
   const key = serviceKey(node, id);
-  const existing = ov.get<NodeService>(key);
-  const write = (): string | null => {
-    if (!ov.get(nodeKey(node))) return 'Missing node registration';
-    ov.results.push({ Service: ov.put<NodeService>(key, {
-      ID: id, Service: s.Service ?? id, Tags: s.Tags ?? null, Address: s.Address ?? '', TaggedAddresses: s.TaggedAddresses ?? null,
-      Meta: s.Meta ?? null, Port: s.Port ?? 0, Weights: s.Weights ?? { Passing: 1, Warning: 1 },
-      EnableTagOverride: s.EnableTagOverride ?? false, Proxy: s.Proxy ?? { Mode: '', MeshGateway: {}, Expose: {} },
-      Connect: s.Connect ?? {}, PeerName: '', Datacenter: datacenter,
-    }) });
-    return null;
-  };
-  const where = `${JSON.stringify(id)} on node ${JSON.stringify(node)}`;
-  switch (op.Verb) {
-    case 'get':
-      if (!existing) return `service ${where} doesn't exist`;
-      ov.results.push({ Service: existing });
+  return runVerb(ov, op.Verb, {
+    kind: 'Service', where: `${JSON.stringify(id)} on node ${JSON.stringify(node)}`, existing: ov.get<NodeService>(key), modifyIndex: s.ModifyIndex ?? 0,
+    write: () => {
+      if (!ov.get(nodeKey(node))) return 'Missing node registration';
+      ov.results.push({ Service: ov.put<NodeService>(key, {
+        ID: id, Service: s.Service ?? id, Tags: s.Tags ?? null, Address: s.Address ?? '', TaggedAddresses: s.TaggedAddresses ?? null,
+        Meta: s.Meta ?? null, Port: s.Port ?? 0, Weights: s.Weights ?? { Passing: 1, Warning: 1 },
+        EnableTagOverride: s.EnableTagOverride ?? false, Proxy: s.Proxy ?? { Mode: '', MeshGateway: {}, Expose: {} },
+        Connect: s.Connect ?? {}, PeerName: '', Datacenter: datacenter,
+      }) });
       return null;
-    case 'cas':
-      if (casFails(existing, s.ModifyIndex ?? 0)) return `failed to set service ${where}, index is stale`;
-      return write();
-    case 'set':
-      return write();
-    case 'delete-cas':
-      if (existing && existing.ModifyIndex !== (s.ModifyIndex ?? 0)) return `failed to delete service ${where}, index is stale`;
-      ov.delete(key);
-      return null;
-    case 'delete':
-      ov.delete(key);
-      return null;
-    default:
-      return `unknown Service verb ${JSON.stringify(op.Verb)}`;
-  }
+    },
+    remove: () => ov.delete(key),
+  });
 }
 
 /** Runs a Check op; returns Consul's error text or null. */
@@ -186,39 +191,23 @@ export function runCheckOp(ov: CatalogTxnOverlay, op: CatalogTxnOp): string | nu
   const id = c.CheckID ?? '';
   const key = checkKey(node, id);
   const existing = ov.get<HealthCheck>(key);
-  const write = (): string | null => {
-    if (!ov.get(nodeKey(node))) return 'Missing node registration';
-    const svc = c.ServiceID ? ov.get<NodeService>(serviceKey(node, c.ServiceID)) : undefined;
-    if (c.ServiceID && !svc) return 'Missing service registration';
-    if ((c.Status || 'critical') === 'critical' && existing?.Status !== 'critical') ov.invalidateSessions(node, id);
-    ov.results.push({ Check: ov.put<HealthCheck>(key, {
-      Node: node, CheckID: id, Name: c.Name || id, Status: c.Status || 'critical', Notes: c.Notes ?? '', Output: c.Output ?? '',
-      ServiceID: c.ServiceID ?? '', ServiceName: svc?.Service ?? '', ServiceTags: svc?.Tags ?? [], Type: c.Type ?? '',
-      Interval: c.Interval ?? '', Timeout: c.Timeout ?? '', ExposedPort: 0, Definition: c.Definition ?? {},
-    }) });
-    return null;
-  };
-  const where = `${JSON.stringify(id)} on node ${JSON.stringify(node)}`;
-  switch (op.Verb) {
-    case 'get':
-      if (!existing) return `check ${where} doesn't exist`;
-      ov.results.push({ Check: existing });
+  return runVerb(ov, op.Verb, {
+    kind: 'Check', where: `${JSON.stringify(id)} on node ${JSON.stringify(node)}`, existing, modifyIndex: c.ModifyIndex ?? 0,
+    write: () => {
+      if (!ov.get(nodeKey(node))) return 'Missing node registration';
+      const svc = c.ServiceID ? ov.get<NodeService>(serviceKey(node, c.ServiceID)) : undefined;
+      if (c.ServiceID && !svc) return 'Missing service registration';
+      if ((c.Status || 'critical') === 'critical' && existing?.Status !== 'critical') ov.invalidateSessions(node, id);
+      ov.results.push({ Check: ov.put<HealthCheck>(key, {
+        Node: node, CheckID: id, Name: c.Name || id, Status: c.Status || 'critical', Notes: c.Notes ?? '', Output: c.Output ?? '',
+        ServiceID: c.ServiceID ?? '', ServiceName: svc?.Service ?? '', ServiceTags: svc?.Tags ?? [], Type: c.Type ?? '',
+        Interval: c.Interval ?? '', Timeout: c.Timeout ?? '', ExposedPort: 0, Definition: c.Definition ?? {},
+      }) });
       return null;
-    case 'cas':
-      if (casFails(existing, c.ModifyIndex ?? 0)) return `failed to set check ${where}, index is stale`;
-      return write();
-    case 'set':
-      return write();
-    case 'delete-cas':
-      if (existing && existing.ModifyIndex !== (c.ModifyIndex ?? 0)) return `failed to delete check ${where}, index is stale`;
+    },
+    remove: () => {
       ov.delete(key);
       ov.invalidateSessions(node, id);
-      return null;
-    case 'delete':
-      ov.delete(key);
-      ov.invalidateSessions(node, id);
-      return null;
-    default:
-      return `unknown Check verb ${JSON.stringify(op.Verb)}`;
-  }
+    },
+  });
 }
