@@ -11,7 +11,7 @@ import http2 from 'node:http2';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TLSSocket } from 'node:tls';
+import tls, { type TLSSocket } from 'node:tls';
 import Consul from 'consul';
 import { loadConfig } from '../src/agent/config/index.ts';
 import type { RuntimeConfig } from '../src/index.ts';
@@ -20,6 +20,7 @@ import { runCli } from '../src/cli/registry.ts';
 import { startDevAgent, type DevAgent } from './support/agent.ts';
 import { freePort } from './support/ports.ts';
 import { testCA } from './support/tls-cert.ts';
+import { until } from './support/wait.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'proconsul-https-'));
 const file = (name: string, content: string) => {
@@ -287,6 +288,76 @@ test('http_max_conns_per_client applies to HTTPS: the excess connection gets a 4
       held.destroy();
     }
   } finally {
+    await dev.stop();
+  }
+});
+
+/** HPACK literal (never indexed) of a static-table name index and a value: enough for a hand-made HEADERS frame. */
+const hpackLiteral = (nameIndex: number, value: string) => Buffer.concat([Buffer.from([0x10 | nameIndex, value.length]), Buffer.from(value)]);
+
+/**
+ * A raw TLS connection that negotiates h2, sends the client preface, an empty SETTINGS frame and a
+ * HEADERS frame for `PUT path` (stream 1, no body), and collects every byte the server sends until
+ * it closes.
+ */
+function rawH2Put(port: number, ca: string, path: string): Promise<{ alpn: string | false; received: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let alpn: string | false = false;
+    const sock = tls.connect({ host: '127.0.0.1', port, ca, ALPNProtocols: ['h2'] }, () => {
+      alpn = sock.alpnProtocol ?? false;
+      const block = Buffer.concat([Buffer.from([0x87]), hpackLiteral(2, 'PUT'), hpackLiteral(1, '127.0.0.1'), hpackLiteral(4, path)]);
+      const headers = Buffer.concat([Buffer.from([0, 0, block.length, 0x1, 0x5, 0, 0, 0, 1]), block]);
+      sock.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), Buffer.from([0, 0, 0, 0x4, 0, 0, 0, 0, 0]), headers]));
+    });
+    sock.on('data', (c: Buffer) => chunks.push(c));
+    sock.on('error', () => {});
+    sock.on('close', () => resolve({ alpn, received: Buffer.concat(chunks) }));
+    setTimeout(() => {
+      sock.destroy();
+      reject(new Error(`the connection stayed open; received ${JSON.stringify(Buffer.concat(chunks).toString('latin1'))}`));
+    }, 10_000).unref();
+  });
+}
+
+test('http_max_conns_per_client on HTTPS with HTTP/2: the third h2 connection gets only the raw 429 and is closed, no session or stream served', { timeout: 30_000 }, async () => {
+  const { dev, port } = await startHttps(`tls { defaults { cert_file = "${files.cert}" key_file = "${files.key}" } }`, {
+    limits: { kvMaxValueSize: 512 * 1024, txnMaxReqLen: 512 * 1024, httpMaxConnsPerClient: 2 },
+  });
+  const ca = (await import('node:fs')).readFileSync(files.ca, 'utf8');
+  const held: http2.ClientHttp2Session[] = [];
+  try {
+    for (let i = 0; i < 2; i++) {
+      const s = http2.connect(`https://127.0.0.1:${port}`, { ca });
+      s.on('error', () => {});
+      held.push(s);
+      assert.equal((await h2(s, 'GET', '/v1/status/leader')).status, 200);
+    }
+    // Consul (go-connlimit in the ConnState hook) finishes the handshake, writes the 429 over TLS
+    // and closes: the h2 client's preface and request are never read by an HTTP/2 server.
+    const over = await rawH2Put(port, ca, '/v1/kv/h2/over-limit');
+    assert.equal(over.alpn, 'h2');
+    assert.equal(over.received.toString('latin1'), 'HTTP/1.1 429 Too Many Requests\r\nContent-Type: text/plain\r\nContent-Length: 81\r\nConnection: close\r\n\r\n'
+      + 'Your IP is issuing too many concurrent connections, please rate limit your calls\n');
+    // An h2 client library sees the connection fail, and its request is not served either.
+    const third = http2.connect(`https://127.0.0.1:${port}`, { ca });
+    third.on('error', () => {});
+    await assert.rejects(h2(third, 'PUT', '/v1/kv/h2/over-limit-2', 'x'));
+    third.destroy();
+    for (const key of ['over-limit', 'over-limit-2']) assert.equal((await h2(held[0], 'GET', `/v1/kv/h2/${key}`)).status, 404, key);
+    // A slot freed by a closed connection is usable again.
+    held.pop()!.close();
+    await until('a freed slot', 5_000, async () => {
+      const s = http2.connect(`https://127.0.0.1:${port}`, { ca });
+      s.on('error', () => {});
+      try {
+        return (await h2(s, 'GET', '/v1/status/leader').catch(() => undefined))?.status === 200;
+      } finally {
+        s.destroy();
+      }
+    });
+  } finally {
+    for (const s of held) s.destroy();
     await dev.stop();
   }
 });

@@ -33,6 +33,24 @@ const TOO_MANY_CONNS = 'Your IP is issuing too many concurrent connections, plea
 const TOO_MANY_CONNS_RESPONSE = 'HTTP/1.1 429 Too Many Requests\r\nContent-Type: text/plain\r\n'
   + `Content-Length: ${Buffer.byteLength(TOO_MANY_CONNS)}\r\nConnection: close\r\n\r\n${TOO_MANY_CONNS}`;
 
+/**
+ * Consul's answer to a connection over http_max_conns_per_client once TLS is up (go-connlimit in
+ * the ConnState hook): the raw 429 over TLS, then the connection closed, whatever protocol ALPN
+ * chose. What the client already sent is read and dropped, so closing does not reset the
+ * connection before the 429 arrives; a client that does not close its side is cut off soon after.
+ */
+function refuseTooMany(tls: TLSSocket): void {
+  tls.on('error', () => {});
+  tls.on('data', () => {});
+  const cut = setTimeout(() => tls.destroy(), REFUSED_LINGER_MS);
+  cut.unref();
+  tls.once('close', () => clearTimeout(cut));
+  tls.end(TOO_MANY_CONNS_RESPONSE);
+}
+
+/** How long a refused connection may stay half-closed, waiting for the client's side to close. */
+const REFUSED_LINGER_MS = 1000;
+
 /** Builds the allow-list of write sources, or null when writes are open to all. */
 function writeAllowList(cidrs: string[] | undefined): BlockList | null {
   if (!cidrs || cidrs.length === 0) return null;
@@ -283,10 +301,16 @@ export class HttpServer {
       sock.once('close', () => this.#tlsConns.delete(sock));
       if (limit) this.#limitConnection(sock, true);
     });
-    srv.prependListener('secureConnection', (tls: TLSSocket) => {
+    // An over-limit connection must never reach the server's own 'secureConnection' listener:
+    // it would start an HTTP/2 session (or HTTP/1.1 parser) that reads the client's requests and
+    // writes beside the 429, and two writers on one TLS socket abort the process. So the server's
+    // listeners run only for connections within the limit.
+    const serve = srv.listeners('secureConnection') as ((tls: TLSSocket) => void)[];
+    srv.removeAllListeners('secureConnection');
+    srv.on('secureConnection', (tls: TLSSocket) => {
       const raw = rawSocket(tls) ?? tls;
-      if (!(raw as Socket & { tooMany?: boolean }).tooMany && !(tls as Socket & { tooMany?: boolean }).tooMany) return;
-      tls.write(TOO_MANY_CONNS_RESPONSE, () => tls.destroy());
+      if ((raw as Socket & { tooMany?: boolean }).tooMany || (tls as Socket & { tooMany?: boolean }).tooMany) refuseTooMany(tls);
+      else for (const l of serve) l.call(srv, tls);
     });
     srv.on('session', (session: http2.ServerHttp2Session) => {
       this.#sessions.add(session);
