@@ -51,7 +51,7 @@ export function queryFromThisAgent(forward: Handler, nodeName: string): Handler 
     // The server reads the address this agent parsed (Consul ships it as Source.Ip); with none, it sees this agent's.
     const { 'x-forwarded-for': _xff, ...headers } = req.headers;
     const ip = sourceAddr(req);
-    return forward({ ...req, headers: { ...headers, [QUERY_AGENT_HEADER]: nodeName, ...(ip ? { 'x-forwarded-for': ip } : {}) } });
+    return forward({ ...req, signal: req.signal, headers: { ...headers, [QUERY_AGENT_HEADER]: nodeName, ...(ip ? { 'x-forwarded-for': ip } : {}) } });
   };
 }
 
@@ -82,7 +82,7 @@ export function sessionOnThisNode(forward: Handler, nodeName: string): Handler {
     const obj = body as Record<string, unknown> | undefined;
     const named = !obj || typeof obj !== 'object' || Array.isArray(obj) || Object.keys(obj).some((k) => k.toLowerCase() === 'node');
     const sent = named ? raw : Buffer.from(JSON.stringify({ ...obj, Node: nodeName }));
-    return forward({ ...req, body: async () => sent });
+    return forward({ ...req, signal: req.signal, body: async () => sent });
   };
 }
 

@@ -15,6 +15,7 @@ export interface HttpRequest {
   query: URLSearchParams;
   headers: IncomingHttpHeaders;
   remoteAddr: string;
+  /** Aborted when the client leaves. On the transport's requests an accessor (made on first use): a spread copy must carry it explicitly. */
   signal: AbortSignal;
   /** Reads the body, rejecting past `limit` bytes with `tooLarge(size)`'s message. */
   body(limit?: number, tooLarge?: (size: number) => string): Promise<Buffer>;
@@ -71,12 +72,18 @@ export function checkDatacenter(req: HttpRequest, cfg: RequestConfig): void {
  * (even "default"), the namespace header first, then its query parameter, then partitions.
  */
 export function checkTenancy(req: HttpRequest): void {
-  for (const [param, header, what] of [['ns', 'X-Consul-Namespace', 'Namespaces'], ['partition', 'X-Consul-Partition', 'Partitions']] as const) {
-    const h = req.headers[header.toLowerCase()];
-    if (typeof h === 'string' && h !== '') throw new BadRequestError(`Invalid header: "${header}" - ${what} are a Consul Enterprise feature`);
-    if (req.query.get(param)) throw new BadRequestError(`Invalid query parameter: "${param}" - ${what} are a Consul Enterprise feature`);
+  for (const t of TENANCY) {
+    const h = req.headers[t.lower];
+    if (typeof h === 'string' && h !== '') throw new BadRequestError(`Invalid header: "${t.header}" - ${t.what} are a Consul Enterprise feature`);
+    if (req.query.get(t.param)) throw new BadRequestError(`Invalid query parameter: "${t.param}" - ${t.what} are a Consul Enterprise feature`);
   }
 }
+
+/** The tenancy inputs checkTenancy rejects, in Consul's order, with their header names lower-cased once. */
+const TENANCY = [
+  { param: 'ns', header: 'X-Consul-Namespace', lower: 'x-consul-namespace', what: 'Namespaces' },
+  { param: 'partition', header: 'X-Consul-Partition', lower: 'x-consul-partition', what: 'Partitions' },
+] as const;
 
 /** The datacenter and tenancy checks of endpoints that take enterprise meta (KV, catalog, …). */
 export function checkTarget(req: HttpRequest, cfg: RequestConfig): void {
@@ -117,7 +124,35 @@ export function queryOptions(req: HttpRequest, cfg: RequestConfig, opts: { tenan
     minIndex = Number(index);
   }
   const token = parseToken(req, cfg);
-  return { minIndex, waitMs, consistency: consistency(req), token, authz: cfg.acl?.resolve(token), signal: req.signal };
+  return new RequestQueryOptions(req, minIndex, waitMs, consistency(req), token, cfg.acl?.resolve(token));
+}
+
+/**
+ * The QueryOptions of one request. Its abort signal is the request's, taken only when a query
+ * actually waits: most reads answer at once, and the transport makes a request's abort wiring
+ * (a controller and a close listener) only on first use.
+ */
+class RequestQueryOptions implements QueryOptions {
+  readonly #req: HttpRequest;
+  minIndex: number;
+  waitMs: number;
+  consistency: Consistency;
+  token: string;
+  authz: AclIdentity | undefined;
+  shareKey: string | undefined = undefined;
+
+  constructor(req: HttpRequest, minIndex: number, waitMs: number, consistency: Consistency, token: string, authz: AclIdentity | undefined) {
+    this.#req = req;
+    this.minIndex = minIndex;
+    this.waitMs = waitMs;
+    this.consistency = consistency;
+    this.token = token;
+    this.authz = authz;
+  }
+
+  get signal(): AbortSignal {
+    return this.#req.signal;
+  }
 }
 
 /** Parameters that never change a read's answer: blocking, rendering and the token (keyed by its value). */

@@ -59,6 +59,10 @@ export function render(r: HttpResult, pretty: boolean, base: Record<string, stri
     headers['Content-Type'] = r.contentType ?? 'text/plain';
     return { status: r.status ?? 200, headers, body: Buffer.from(r.raw) };
   }
+  if (r.json !== undefined) {
+    headers['Content-Type'] = r.contentType ?? 'application/json';
+    return { status: r.status ?? 200, headers, body: pretty ? renderJson(r.json.value(), true) : r.json.text() };
+  }
   if (r.body === undefined) return { status: r.status ?? 200, headers, body: Buffer.alloc(0) };
   headers['Content-Type'] = r.contentType ?? 'application/json';
   const json = rendered && r.shared && typeof r.body === 'object' && r.body !== null

@@ -17,6 +17,14 @@ export interface HttpResult {
   meta?: QueryMeta;
   /** `body` is a shared value other answers may carry too (never mutated): its JSON is rendered once. */
   shared?: boolean;
+  /** The body as JSON its handler writes directly, instead of `body` (compact answers then build no objects). */
+  json?: DirectJson;
+}
+
+/** A JSON body written by its handler: `text()` is exactly `JSON.stringify(value())`; ?pretty indents `value()`. */
+export interface DirectJson {
+  text(): string;
+  value(): unknown;
 }
 
 /** A route handler. */
@@ -28,10 +36,30 @@ interface Route {
   methods: Map<string, Handler>;
 }
 
+/**
+ * The path up to and including its third `/` (`/v1/kv/` of `/v1/kv/a/b`), or null with fewer:
+ * a prefix pattern that has a head can only match paths with the same head.
+ */
+function headOf(path: string): string | null {
+  let i = -1;
+  for (let n = 0; n < 3; n++) {
+    i = path.indexOf('/', i + 1);
+    if (i < 0) return null;
+  }
+  return path.slice(0, i + 1);
+}
+
+function longestFirst(list: Route[]): void {
+  list.sort((a, b) => b.pattern.length - a.pattern.length);
+}
+
 /** The route table. */
 export class Router {
   #exact = new Map<string, Route>();
   #prefixes: Route[] = [];
+  /** Prefix routes by head, longest first; those without a head (shorter than any headed match) apart. */
+  #byHead = new Map<string, Route[]>();
+  #headless: Route[] = [];
 
   /** Registers `handler` for `method` on `pattern` (`/v1/kv/*` matches the tail). */
   route(method: string, pattern: string, handler: Handler): this {
@@ -42,7 +70,12 @@ export class Router {
       r = { pattern: key, prefix, methods: new Map() };
       if (prefix) {
         this.#prefixes.push(r);
-        this.#prefixes.sort((a, b) => b.pattern.length - a.pattern.length);
+        longestFirst(this.#prefixes);
+        const head = headOf(key);
+        let list = head === null ? this.#headless : this.#byHead.get(head);
+        if (!list) this.#byHead.set(head!, list = []);
+        list.push(r);
+        longestFirst(list);
       } else this.#exact.set(key, r);
     }
     if (r.methods.has(method)) throw new Error(`route registered twice: ${method} ${pattern}`);
@@ -61,11 +94,20 @@ export class Router {
 
   /** Finds the handler and path tail; null when no pattern matches; throws 405 on a method miss. */
   match(method: string, path: string): { handler: Handler; rest: string; pattern: string } | null {
-    const r = this.#exact.get(path) ?? this.#prefixes.find((p) => path.startsWith(p.pattern));
+    const r = this.#exact.get(path) ?? this.#prefixMatch(path);
     if (!r) return null;
     const handler = r.methods.get(method);
     // Consul lists OPTIONS first in Allow: every registered endpoint answers it.
     if (!handler) throw new MethodNotAllowedError(['OPTIONS', ...r.methods.keys()]);
     return { handler, rest: r.prefix ? path.slice(r.pattern.length) : '', pattern: r.pattern };
+  }
+
+  /** The longest prefix route of `path`: among those with its head, then the headless ones. */
+  #prefixMatch(path: string): Route | undefined {
+    const head = headOf(path);
+    const same = head === null ? undefined : this.#byHead.get(head);
+    if (same) for (const r of same) if (path.startsWith(r.pattern)) return r;
+    for (const r of this.#headless) if (path.startsWith(r.pattern)) return r;
+    return undefined;
   }
 }

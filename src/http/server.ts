@@ -161,6 +161,7 @@ export class HttpServer {
   /** Set by close(): signals made after it start aborted. */
   #closing = false;
   readonly #rendered: RenderedBodies;
+  #base: { policy: string; headers: Record<string, string> } | null = null;
 
   constructor(deps: HttpServerDeps) {
     this.#deps = deps;
@@ -195,7 +196,7 @@ export class HttpServer {
     method: string, url: string, headers: http.IncomingHttpHeaders, remoteAddr: string, signal: () => AbortSignal,
     body: HttpRequest['body'],
   ): Promise<Outcome> {
-    const base = { 'X-Consul-Default-ACL-Policy': this.#deps.config.defaultAclPolicy, ...this.#deps.config.responseHeaders };
+    const base = this.#baseHeaders();
     const target = parseTarget(url);
     if (!target) return text(400, 'Invalid URL path', base);
     const { path, search, query } = target;
@@ -213,11 +214,7 @@ export class HttpServer {
       const m = this.#deps.router.match(method, path);
       if (!m) return text(404, notFoundText(path), base);
       pretty = query.has('pretty') || this.#deps.config.prettyAll === true;
-      const req: HttpRequest = {
-        method, path, url: target.pathname + search, params: { rest: m.rest }, query, headers, remoteAddr, body,
-        // Most requests never look at it: the controller is made on first use.
-        get signal() { return signal(); },
-      };
+      const req = new DispatchedRequest(method, path, target.pathname + search, m.rest, query, headers, remoteAddr, body, signal);
       const out = render(await m.handler(req), pretty, base, this.#rendered);
       out.label = this.#label(m.pattern);
       return out;
@@ -230,6 +227,18 @@ export class HttpServer {
       if (status >= 500) this.#deps.logger.error({ err, method, path }, 'request failed');
       return text(status, message, base);
     }
+  }
+
+  /**
+   * The headers every answer starts from, built once per default ACL policy (it is read per
+   * request: enabling ACLs at runtime switches it to deny). Callers copy before adding to it.
+   */
+  #baseHeaders(): Record<string, string> {
+    const policy = this.#deps.config.defaultAclPolicy;
+    if (this.#base?.policy !== policy) {
+      this.#base = { policy, headers: { 'X-Consul-Default-ACL-Policy': policy, ...this.#deps.config.responseHeaders } };
+    }
+    return this.#base.headers;
   }
 
   /** Consul's metric path label for a route pattern (`/v1/kv/` → `v1_kv_`), computed once per pattern. */
@@ -402,6 +411,38 @@ export class HttpServer {
       }
     })));
     this.#servers = [];
+  }
+}
+
+/** A request as dispatch hands it to a handler; the abort signal is made on first use (most requests never look at it). */
+class DispatchedRequest implements HttpRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly url: string;
+  readonly params: { rest: string };
+  readonly query: URLSearchParams;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly remoteAddr: string;
+  readonly body: HttpRequest['body'];
+  readonly #signal: () => AbortSignal;
+
+  constructor(
+    method: string, path: string, url: string, rest: string, query: URLSearchParams,
+    headers: http.IncomingHttpHeaders, remoteAddr: string, body: HttpRequest['body'], signal: () => AbortSignal,
+  ) {
+    this.method = method;
+    this.path = path;
+    this.url = url;
+    this.params = { rest };
+    this.query = query;
+    this.headers = headers;
+    this.remoteAddr = remoteAddr;
+    this.body = body;
+    this.#signal = signal;
+  }
+
+  get signal(): AbortSignal {
+    return this.#signal();
   }
 }
 

@@ -3,7 +3,7 @@ import type { KvEndpoint } from '../../endpoint/index.ts';
 import type { KVEntry } from '../../state/index.ts';
 import type { KVPair } from '../../api/types.ts';
 import { BadRequestError } from '../../errors.ts';
-import type { HttpResult } from '../router.ts';
+import type { DirectJson, HttpResult } from '../router.ts';
 import { flag, queryOptions, checkTarget, uintParam, uint64Param, kvTooLarge, authzOf, type HttpRequest, type RequestConfig } from '../request.ts';
 
 /** The wire form of an entry: base64 value, Session only when locked. */
@@ -16,6 +16,36 @@ export function toKVPair(e: KVEntry, withValue = true): KVPair {
     ...(e.Session ? { Session: e.Session } : {}),
     CreateIndex: e.CreateIndex, ModifyIndex: e.ModifyIndex,
   };
+}
+
+/** toKVPair's JSON text written directly: the same text `JSON.stringify(toKVPair(e))` gives, without the object. */
+export function kvPairJson(e: KVEntry): string {
+  // Base64 needs no escaping; numbers and the uint64 Flags print as JSON writes them.
+  const value = e.Value ? `"${e.Value.toString('base64')}"` : 'null';
+  const session = e.Session ? `,"Session":${JSON.stringify(e.Session)}` : '';
+  return `{"LockIndex":${e.LockIndex},"Key":${JSON.stringify(e.Key)},"Flags":${e.Flags},"Value":${value}${session},` +
+    `"CreateIndex":${e.CreateIndex},"ModifyIndex":${e.ModifyIndex}}`;
+}
+
+/** A KV read's body: the pairs' JSON written directly; the wire objects are built only for ?pretty. */
+class KvPairsJson implements DirectJson {
+  readonly #entries: KVEntry[];
+
+  constructor(entries: KVEntry[]) {
+    this.#entries = entries;
+  }
+
+  text(): string {
+    const entries = this.#entries;
+    if (entries.length === 1) return `[${kvPairJson(entries[0])}]`;
+    let out = '[';
+    for (let i = 0; i < entries.length; i++) out += (i ? ',' : '') + kvPairJson(entries[i]);
+    return out + ']';
+  }
+
+  value(): KVPair[] {
+    return this.#entries.map((e) => toKVPair(e));
+  }
 }
 
 function conflicting(req: HttpRequest, ...names: string[]): void {
@@ -40,7 +70,7 @@ export function kvHandlers(kv: KvEndpoint, cfg: RequestConfig & { kvMaxValueSize
       if (flag(req, 'recurse')) {
         const { value, meta } = await kv.list(key, opts);
         if (value.length === 0) return { status: 404, meta };
-        return { body: value.map((e) => toKVPair(e)), meta };
+        return { json: new KvPairsJson(value), meta };
       }
       if (key === '') throw new BadRequestError('Missing key name');
       const { value, meta } = await kv.get(key, opts);
@@ -51,7 +81,7 @@ export function kvHandlers(kv: KvEndpoint, cfg: RequestConfig & { kvMaxValueSize
           headers: { 'X-Content-Type-Options': 'nosniff', 'Content-Security-Policy': 'sandbox' },
         };
       }
-      return { body: [toKVPair(value)], meta };
+      return { json: new KvPairsJson([value]), meta };
     },
 
     async put(req: HttpRequest): Promise<HttpResult> {

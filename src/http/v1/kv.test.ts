@@ -1,0 +1,31 @@
+// The KV read body written directly (kvPairJson) against the JSON of the wire objects (toKVPair),
+// which is what the answer was before: every field, escaping, uint64 flags, sessions, empty values.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { KVEntry } from '../../state/index.ts';
+import { kvPairJson, toKVPair } from './kv.ts';
+
+const base: KVEntry = { Key: 'k', Flags: 0n, LockIndex: 0, Session: '', Value: Buffer.from('v'), CreateIndex: 1, ModifyIndex: 2 };
+
+const cases: [string, Partial<KVEntry>][] = [
+  ['a plain entry', {}],
+  ['a 256-byte value', { Value: Buffer.alloc(256, 'proconsul-bench-value-') }],
+  ['binary value bytes', { Value: Buffer.from([0, 255, 128, 10, 13, 34, 92]) }],
+  ['no value (null)', { Value: null }],
+  ['an empty value buffer', { Value: Buffer.alloc(0) }],
+  ['flags above 2^53', { Flags: (1n << 64n) - 1n }],
+  ['flags 2^53 + 1', { Flags: 9007199254740993n }],
+  ['a locked key', { Session: 'adf4238a-882b-9ddc-4a9d-5b6758e4159e', LockIndex: 3 }],
+  ['a session needing escapes', { Session: 'a"b\\c\u2028' }],
+  ['keys needing escapes', { Key: 'dir/quote"back\\slash\nnew\tline\u0001\u007f' }],
+  ['unicode and lone surrogates', { Key: 'ключ/🔑/\ud800/\udfff' }],
+  ['an empty key', { Key: '' }],
+  ['large indexes', { CreateIndex: 2 ** 40, ModifyIndex: Number.MAX_SAFE_INTEGER }],
+];
+
+for (const [name, fields] of cases) {
+  test(`kvPairJson equals the JSON of toKVPair: ${name}`, () => {
+    const e = { ...base, ...fields };
+    assert.equal(kvPairJson(e), JSON.stringify(toKVPair(e)));
+  });
+}
