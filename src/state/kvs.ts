@@ -24,29 +24,44 @@ export interface KVEntry {
 /** The stored part of an entry (revisions live in the store, not in the value). */
 export type KVRecord = Pick<KVEntry, 'Flags' | 'LockIndex' | 'Session' | 'Value'>;
 
-/** Encodes a KV record: a JSON header line, then the raw value bytes. */
+/**
+ * Encodes a KV record: a JSON header line `{"Flags":…,"LockIndex":…,"Session":…}` (written
+ * directly, the text JSON.stringify gives), then the raw value bytes, in one buffer.
+ */
 export function encodeKV(rec: KVRecord): Uint8Array {
-  const flags = JSON.rawJSON(rec.Flags.toString());
-  const head = Buffer.from(JSON.stringify({ Flags: flags, LockIndex: rec.LockIndex, Session: rec.Session }) + '\n');
-  return rec.Value && rec.Value.length ? Buffer.concat([head, rec.Value]) : head;
+  const head = `{"Flags":${rec.Flags},"LockIndex":${rec.LockIndex},"Session":${JSON.stringify(rec.Session)}}\n`;
+  const value = rec.Value;
+  if (!value || value.length === 0) return Buffer.from(head);
+  const headBytes = Buffer.byteLength(head);
+  const out = Buffer.allocUnsafe(headBytes + value.length);
+  out.write(head, 0, 'utf8');
+  value.copy(out, headBytes);
+  return out;
 }
 
 /** Decodes a stored `kv/<key>` record into an entry. */
 export function decodeKV(key: string, bytes: Uint8Array, createIndex: number, modifyIndex: number): KVEntry {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const nl = buf.indexOf(0x0a);
-  const head = JSON.parse(buf.subarray(0, nl).toString('utf8'), (k, v, ctx?: { source?: string }) =>
-    (k === 'Flags' ? BigInt(ctx?.source ?? v) : v)) as { Flags: bigint; LockIndex: number; Session: string };
+  const text = buf.toString('utf8', 0, nl);
+  const head = JSON.parse(text) as { Flags: number | bigint; LockIndex: number; Session: string };
+  // Flags is a uint64: read as a number when that is exact, from its digits (a reviver) when not.
+  const flags = Number.isSafeInteger(head.Flags) ? BigInt(head.Flags) : exactFlags(text);
   const value = buf.subarray(nl + 1);
   return {
     Key: key,
-    Flags: head.Flags,
+    Flags: flags,
     LockIndex: head.LockIndex,
     Session: head.Session,
     Value: value.length ? value : null,
     CreateIndex: createIndex,
     ModifyIndex: modifyIndex,
   };
+}
+
+function exactFlags(text: string): bigint {
+  const head = JSON.parse(text, (k, v, ctx?: { source?: string }) => (k === 'Flags' ? BigInt(ctx?.source ?? v) : v)) as { Flags: bigint };
+  return head.Flags;
 }
 
 /** True when a write would not change the entry (Consul then skips it). */
