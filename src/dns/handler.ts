@@ -74,13 +74,8 @@ export class DnsHandler {
     const now = this.answerNow(msg, transport);
     // Past answerNow the header is known to be acceptable.
     if (now !== undefined) return now;
-    let req: DecodedPacket;
-    try {
-      req = dnsPacket.decode(msg);
-      validate(req);
-    } catch {
-      return headerReply(msg, RCODE.FORMERR);
-    }
+    const req = decodeRequest(msg);
+    if (!req) return headerReply(msg, RCODE.FORMERR);
     const q = req.questions![0];
     const parsed = parseName(q.name, q.type, this.#d.cfg.domain, this.#d.cfg.altDomain);
     const canRecurse = this.#d.cfg.recursors.length > 0;
@@ -111,13 +106,8 @@ export class DnsHandler {
   replyWith(msg: Buffer, rcode: number, sections: Sections, transport: 'udp' | 'tcp'): Buffer | null {
     const early = this.#checkHeader(msg);
     if (early !== undefined) return early;
-    let req: DecodedPacket;
-    try {
-      req = dnsPacket.decode(msg);
-      validate(req);
-    } catch {
-      return headerReply(msg, RCODE.FORMERR);
-    }
+    const req = decodeRequest(msg);
+    if (!req) return headerReply(msg, RCODE.FORMERR);
     const edns = ednsOf(req);
     const additionals = edns ? [...sections.additionals, edns.opt] : sections.additionals;
     const qname = req.questions![0].name.toLowerCase().replace(/\.$/, '');
@@ -216,12 +206,20 @@ export class DnsHandler {
   }
 }
 
-/** Rejects what dns-packet decodes but cannot re-encode faithfully: dots inside labels, labels over 63 bytes, long names. */
-function validate(req: DecodedPacket): void {
-  const name = req.questions![0].name;
-  if (name === '' || name === '.') return;
-  const labels = name.replace(/\.$/, '').split('.');
-  if (Buffer.byteLength(name) > 253 || labels.some((l) => l === '' || Buffer.byteLength(l) > 63)) throw new Error('bad name');
+/**
+ * The request decoded, or null (FORMERR) when dns-packet cannot decode it or could not re-encode
+ * its name faithfully: dots inside labels, labels over 63 bytes, long names.
+ */
+function decodeRequest(msg: Buffer): DecodedPacket | null {
+  try {
+    const req = dnsPacket.decode(msg);
+    const name = req.questions![0].name;
+    if (name === '' || name === '.') return req;
+    const labels = name.replace(/\.$/, '').split('.');
+    return Buffer.byteLength(name) > 253 || labels.some((l) => l === '' || Buffer.byteLength(l) > 63) ? null : req;
+  } catch {
+    return null;
+  }
 }
 
 /** The EDNS0 OPT of the request and the OPT to echo (payload size and client subnet). */
