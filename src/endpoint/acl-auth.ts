@@ -20,7 +20,7 @@ import type { Op } from '../store/index.ts';
 import type { AclIdentity, AclResolver } from './acl-resolver.ts';
 import { authorize } from './acl-enforce.ts';
 import { aclPreCheck, isUUID } from './acl-links.ts';
-import { commitAcl, pinRecord, putOp } from './acl-write.ts';
+import { commitAcl, pinRecord, putPlan, deletePlan } from './acl-write.ts';
 import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
 import type { EndpointDeps } from './deps.ts';
 
@@ -72,7 +72,7 @@ export class AclAuthEndpoint {
         ...(input.DisplayName ? { DisplayName: input.DisplayName } : {}), ...(input.Description ? { Description: input.Description } : {}),
         ...(input.MaxTokenTTL ? { MaxTokenTTL: input.MaxTokenTTL } : {}), ...(input.TokenLocality ? { TokenLocality: input.TokenLocality } : {}),
       };
-      return { compares: [pinRecord(ACL_AUTH_METHOD_PREFIX + name, existing)], ops: [putOp(ACL_AUTH_METHOD_PREFIX + name, rec)] };
+      return putPlan(ACL_AUTH_METHOD_PREFIX + name, existing, rec);
     });
     return methods.get(name)!;
   }
@@ -151,7 +151,7 @@ export class AclAuthEndpoint {
         ID: ruleID, Description: input.Description ?? '', AuthMethod: input.AuthMethod!, Selector: input.Selector ?? '',
         BindType: input.BindType!, BindName: input.BindName!, ...(input.BindVars ? { BindVars: input.BindVars } : {}),
       };
-      return { compares: [pinRecord(ACL_BINDING_RULE_PREFIX + ruleID, existing)], ops: [putOp(ACL_BINDING_RULE_PREFIX + ruleID, rec)] };
+      return putPlan(ACL_BINDING_RULE_PREFIX + ruleID, existing, rec);
     });
     return acl.bindingRules.get(ruleID)!;
   }
@@ -161,7 +161,7 @@ export class AclAuthEndpoint {
     this.#check(id, true);
     await commitAcl(this.#deps, () => {
       const r = this.#deps.replica.acl.bindingRules.get(ruleID);
-      return r ? { compares: [pinRecord(ACL_BINDING_RULE_PREFIX + ruleID, r)], ops: [{ type: 'delete', key: ACL_BINDING_RULE_PREFIX + ruleID }] } : null;
+      return r ? deletePlan(ACL_BINDING_RULE_PREFIX + ruleID, r) : null;
     });
   }
 

@@ -15,7 +15,7 @@ import {
   aclPreCheck, checkNodeIdentities, checkServiceIdentities, checkTemplatedPolicies, contentHash, isUUID,
   resolvePolicyLinks, withLinkNames,
 } from './acl-links.ts';
-import { commitAcl, pinRecord, putOp } from './acl-write.ts';
+import { commitAcl, putPlan, deletePlan } from './acl-write.ts';
 import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
 import type { EndpointDeps } from './deps.ts';
 
@@ -64,7 +64,7 @@ export class AclPolicyEndpoint {
       parseRules(input.Rules ?? '');
       policyID = input.ID || randomUUID();
       const rec = finishPolicy({ ID: policyID, Name: name, Description: input.Description ?? '', Rules: input.Rules ?? '', Datacenters: input.Datacenters, Hash: '' });
-      return { compares: [pinRecord(ACL_POLICY_PREFIX + policyID, existing)], ops: [putOp(ACL_POLICY_PREFIX + policyID, rec)] };
+      return putPlan(ACL_POLICY_PREFIX + policyID, existing, rec);
     });
     return policies.get(policyID)!;
   }
@@ -75,7 +75,7 @@ export class AclPolicyEndpoint {
     if (policyID === ACL_POLICY_GLOBAL_MANAGEMENT_ID) throw new BadRequestError('Delete operation not permitted on the builtin global-management policy');
     await commitAcl(this.#deps, () => {
       const p = this.#deps.replica.acl.policies.get(policyID);
-      return p ? { compares: [pinRecord(ACL_POLICY_PREFIX + policyID, p)], ops: [{ type: 'delete', key: ACL_POLICY_PREFIX + policyID }] } : null;
+      return p ? deletePlan(ACL_POLICY_PREFIX + policyID, p) : null;
     });
   }
 
@@ -127,7 +127,7 @@ export class AclPolicyEndpoint {
         NodeIdentities: checkNodeIdentities(input.NodeIdentities, 'role'),
         TemplatedPolicies: checkTemplatedPolicies(input.TemplatedPolicies),
       });
-      return { compares: [pinRecord(ACL_ROLE_PREFIX + roleID, existing)], ops: [putOp(ACL_ROLE_PREFIX + roleID, rec)] };
+      return putPlan(ACL_ROLE_PREFIX + roleID, existing, rec);
     });
     return withLinkNames(acl, acl.roles.get(roleID)!) as ACLRole;
   }
@@ -137,7 +137,7 @@ export class AclPolicyEndpoint {
     this.#write(id);
     await commitAcl(this.#deps, () => {
       const r = this.#deps.replica.acl.roles.get(roleID);
-      return r ? { compares: [pinRecord(ACL_ROLE_PREFIX + roleID, r)], ops: [{ type: 'delete', key: ACL_ROLE_PREFIX + roleID }] } : null;
+      return r ? deletePlan(ACL_ROLE_PREFIX + roleID, r) : null;
     });
   }
 

@@ -15,7 +15,7 @@ import {
   aclPreCheck, checkNodeIdentities, checkServiceIdentities, checkTemplatedPolicies, contentHash, isUUID,
   resolvePolicyLinks, resolveRoleLinks, withLinkNames,
 } from './acl-links.ts';
-import { commitAcl, pinRecord, putOp } from './acl-write.ts';
+import { commitAcl, pinRecord, putOp, putPlan, deletePlan } from './acl-write.ts';
 import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
 import type { EndpointDeps } from './deps.ts';
 
@@ -96,7 +96,7 @@ export class AclTokenEndpoint {
       const existing = input.AccessorID ? this.#deps.replica.acl.tokens.get(input.AccessorID) : undefined;
       const rec = create || !input.AccessorID ? this.#planCreate(input, existing) : this.#planUpdate(input, existing);
       accessor = rec.AccessorID;
-      return { compares: [pinRecord(ACL_TOKEN_PREFIX + rec.AccessorID, existing)], ops: [putOp(ACL_TOKEN_PREFIX + rec.AccessorID, rec)] };
+      return putPlan(ACL_TOKEN_PREFIX + rec.AccessorID, existing, rec);
     });
     return this.view(this.#deps.replica.acl.tokens.get(accessor)!, id);
   }
@@ -160,7 +160,7 @@ export class AclTokenEndpoint {
     await commitAcl(this.#deps, () => {
       const rec = finishToken({ ...this.#planCreate({ ...input, AuthMethod: undefined }, undefined), AuthMethod: authMethod });
       accessor = rec.AccessorID;
-      return { compares: [pinRecord(ACL_TOKEN_PREFIX + accessor, undefined)], ops: [putOp(ACL_TOKEN_PREFIX + accessor, rec)] };
+      return putPlan(ACL_TOKEN_PREFIX + accessor, undefined, rec);
     });
     return this.view(this.#deps.replica.acl.tokens.get(accessor)!);
   }
@@ -186,7 +186,7 @@ export class AclTokenEndpoint {
       const t = this.#deps.replica.acl.tokens.get(accessor);
       if (!t) return null;
       if (t.SecretID === callerSecret) throw new BadRequestError("Deletion of the request's authorization token is not permitted");
-      return { compares: [pinRecord(ACL_TOKEN_PREFIX + accessor, t)], ops: [{ type: 'delete', key: ACL_TOKEN_PREFIX + accessor }] };
+      return deletePlan(ACL_TOKEN_PREFIX + accessor, t);
     });
   }
 

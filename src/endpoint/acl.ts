@@ -10,7 +10,7 @@ import { ACL_TOKEN_PREFIX } from '../state/index.ts';
 import type { AclIdentity, AclResolver } from './acl-resolver.ts';
 import { authorize } from './acl-enforce.ts';
 import { aclPreCheck } from './acl-links.ts';
-import { commitAcl, pinRecord } from './acl-write.ts';
+import { commitAcl, deletePlan } from './acl-write.ts';
 import type { EndpointDeps } from './deps.ts';
 
 /** One access question of /v1/internal/acl/authorize. */
@@ -79,7 +79,7 @@ export class AclMiscEndpoint {
       const t = this.#deps.replica.acl.tokens.by(secret);
       if (!t) throw aclNotFoundError();
       if (!t.AuthMethod) throw permissionDenied('token was not created by an auth method');
-      return { compares: [pinRecord(ACL_TOKEN_PREFIX + t.AccessorID, t)], ops: [{ type: 'delete', key: ACL_TOKEN_PREFIX + t.AccessorID }] };
+      return deletePlan(ACL_TOKEN_PREFIX + t.AccessorID, t);
     });
   }
 
