@@ -126,6 +126,20 @@ test('bounded: the least recently used entry goes first, and its watch stops wit
   assert.equal(watches.every((w) => w.signal.aborted), true);
 });
 
+test('a blocking read without an index counts as a failure, so the refresh backs off instead of spinning', async () => {
+  const { clock, watches, cache } = setup({ maxAgeMs: 0 });
+  await cache.get(refreshed('web A'));
+  for (let i = 0; i < 4; i++) {
+    watches[watches.length - 1].resolve(0);
+    await tick();
+  }
+  assert.equal(watches.length, 4, 'three quick retries, then a back-off timer');
+  clock.advance(4_000);
+  await tick();
+  assert.equal(watches.length, 5, 'retried once the back-off passed');
+  cache.close();
+});
+
 test('concurrent misses for one question fetch once', async () => {
   const { server, cache } = setup({ maxAgeMs: 0 });
   const got = await Promise.all([cache.get(simple('q')), cache.get(simple('q')), cache.get(simple('q'))]);

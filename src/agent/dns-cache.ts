@@ -184,6 +184,8 @@ export class DnsCache<V> {
       let next: number;
       try {
         next = await this.#d.watch(w.spec, w.index, signal);
+        // Without an index the read cannot block: a hot loop unless treated as a failure.
+        if (!(next > 0)) throw new Error('the blocking read returned no index');
       } catch (err) {
         if (signal.aborted) return;
         failures++;
