@@ -63,13 +63,15 @@ export interface WaveResult {
   idleTimers: Record<string, number> | null;
 }
 
-interface Gen {
+/** A watcher generator child (bench/support/watchers.ts) and its message queue. */
+export interface Gen {
   child: ChildProcess;
   expect: number;
   next<T>(type: string): Promise<T>;
 }
 
-function startGenerator(): Gen {
+/** Forks a watcher generator; `next(type)` resolves with its next message of that type. */
+export function startGenerator(): Gen {
   const child = fork(supportScript('watchers.ts'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const waiting = new Map<string, ((m: unknown) => void)[]>();
   const early = new Map<string, unknown[]>();

@@ -6,11 +6,13 @@
 // HTTPS with HTTP/2 negotiated by ALPN through node:http2's request/response API, at most 250
 // concurrent streams per connection and TCP_NODELAY, as the agent's HTTPS listener does.
 // Prints `{"http":"127.0.0.1:PORT"}` (plus `"https"`) once listening; exits on SIGTERM or when
-// stdin closes.
+// stdin closes. The stdin line `memory` answers with one JSON line: process.memoryUsage() after a
+// full GC when started with --expose-gc (as scale-agent.ts's command).
 import fs from 'node:fs';
 import http from 'node:http';
 import http2 from 'node:http2';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 
 type Req = http.IncomingMessage | http2.Http2ServerRequest;
@@ -71,4 +73,9 @@ if (tlsDir) {
 process.stdout.write(JSON.stringify(addrs) + '\n');
 process.on('SIGTERM', () => process.exit(0));
 process.stdin.on('end', () => process.exit(0));
-process.stdin.resume();
+createInterface({ input: process.stdin }).on('line', (line) => {
+  if (line.trim() !== 'memory') return void process.stdout.write(JSON.stringify({ error: `unknown command ${line}` }) + '\n');
+  const gc = (globalThis as { gc?: (o?: object) => void }).gc;
+  gc?.({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+  setTimeout(() => process.stdout.write(JSON.stringify({ gc: Boolean(gc), ...process.memoryUsage() }) + '\n'), 500);
+});

@@ -1,14 +1,18 @@
 // Blocking-query wake-ups. A query registers interest in exact keys, key prefixes or whole
 // tables of the replica; a change wakes only the waiters registered on what changed, so one
-// change costs O(affected waiters + key length), never O(all waiters).
+// change costs O(affected waiters + key length), never O(all waiters). A blocked query is held
+// by one Waiter object (no closures, timers or registration records of its own): tens of
+// thousands of them sit idle between changes.
 
-interface Registration {
-  set: Set<Waiter>;
-  map: Map<string, Set<Waiter>> | null;
+/** One item of interest: a whole table, an exact key, or a key prefix. */
+interface WatchItem {
+  table: string;
+  kind: 'any' | 'key' | 'prefix';
   key: string;
 }
 
-type Waiter = { fire: () => void; fired: boolean; regs: Registration[] };
+/** Items of a set that has none yet; never added to (a set copies before its first add). */
+const NO_ITEMS: readonly WatchItem[] = Object.freeze([]);
 
 interface TableWaiters {
   any: Set<Waiter>;
@@ -19,38 +23,54 @@ interface TableWaiters {
 /** Interest collected while a query runs; `wait()` resolves on the first relevant change. */
 export class WatchSet {
   readonly #notifier: Notifier;
-  readonly #items: { table: string; kind: 'any' | 'key' | 'prefix'; key: string }[] = [];
+  #items: readonly WatchItem[] = NO_ITEMS;
+  /** True while #items may also be another set's or a waiter's: the next add copies it first. */
+  #shared = true;
 
   constructor(notifier: Notifier) {
     this.#notifier = notifier;
   }
 
+  #add(item: WatchItem): this {
+    if (this.#shared) {
+      // An exact-size copy: most sets hold one item, and a pushed-to empty array reserves 17.
+      this.#items = this.#items.length === 0 ? [item] : [...this.#items, item];
+      this.#shared = false;
+    } else (this.#items as WatchItem[]).push(item);
+    return this;
+  }
+
   /** Wakes on any change to the table. */
   addTable(table: string): this {
-    this.#items.push({ table, kind: 'any', key: '' });
-    return this;
+    return this.#add({ table, kind: 'any', key: '' });
   }
 
   /** Wakes when this exact key is created, updated or deleted. */
   addKey(table: string, key: string): this {
-    this.#items.push({ table, kind: 'key', key });
-    return this;
+    return this.#add({ table, kind: 'key', key });
   }
 
   /** Wakes when any key starting with `prefix` changes. */
   addPrefix(table: string, prefix: string): this {
-    this.#items.push({ table, kind: 'prefix', key: prefix });
-    return this;
+    return this.#add({ table, kind: 'prefix', key: prefix });
   }
 
   /** Adds every item of `other` (a query taking another run's shared result takes its interest too). */
   include(other: WatchSet): this {
-    for (const it of other.#items) this.#items.push(it);
+    if (this.#items.length === 0) {
+      // Share the other set's items until either set adds one.
+      this.#items = other.#items;
+      this.#shared = true;
+      other.#shared = true;
+      return this;
+    }
+    for (const it of other.#items) this.#add(it);
     return this;
   }
 
   /** Resolves `true` when woken, `false` on timeout or abort. */
   wait(timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    this.#shared = true; // the waiter keeps these items to unregister them
     return this.#notifier.wait(this.#items, timeoutMs, signal);
   }
 }
@@ -61,10 +81,34 @@ export interface NotifierClock {
   setTimer(ms: number, fn: () => void): { cancel(): void };
 }
 
-interface Deadline {
-  at: number;
-  waiter: Waiter;
-  expire: () => void;
+/** Ends a waiter (Notifier's, keyed so only this module calls it). */
+const END = Symbol('end');
+
+/**
+ * A blocked query: in the waiter sets of its items and in the notifier's deadline heap until it
+ * is woken, times out or its signal aborts (it is its own abort listener).
+ */
+class Waiter {
+  fired = false;
+  readonly notifier: Notifier;
+  readonly items: readonly WatchItem[];
+  /** Clock time at which the wait times out. */
+  readonly at: number;
+  readonly signal: AbortSignal | undefined;
+  readonly resolve: (woken: boolean) => void;
+
+  constructor(notifier: Notifier, items: readonly WatchItem[], at: number, signal: AbortSignal | undefined, resolve: (woken: boolean) => void) {
+    this.notifier = notifier;
+    this.items = items;
+    this.at = at;
+    this.signal = signal;
+    this.resolve = resolve;
+  }
+
+  /** The signal's abort. */
+  handleEvent(): void {
+    this.notifier[END](this, false);
+  }
 }
 
 /** How woken waiters are released: at most `batch` per turn of the event loop, the rest after `defer`. */
@@ -90,7 +134,7 @@ export class Notifier {
   #releasing = false;
   // Timeouts live in one min-heap with a single armed timer, so idle blocked queries cost no
   // timers of their own; entries of queries that ended early are dropped lazily.
-  #deadlines: Deadline[] = [];
+  #deadlines: Waiter[] = [];
   #armed: { at: number; handle: { cancel(): void } } | null = null;
   #stale = 0;
   /** Number of waiters woken by changes (not by timeouts); for tests and metrics. */
@@ -122,40 +166,48 @@ export class Notifier {
     return t;
   }
 
-  /** Registers a waiter on every item; see WatchSet.wait. */
-  wait(items: { table: string; kind: 'any' | 'key' | 'prefix'; key: string }[], timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+  /** Registers a waiter on every item; see WatchSet.wait. `items` must not change while it waits. */
+  wait(items: readonly WatchItem[], timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
     if (signal?.aborted) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const finish = (woken: boolean): void => {
-        if (waiter.fired) return;
-        waiter.fired = true;
-        this.blocked--;
-        if (woken || signal?.aborted) this.#stale++;
-        if (this.blocked === 0) this.#clearDeadlines();
-        for (const r of waiter.regs) {
-          r.set.delete(waiter);
-          // Drop empty per-key sets so that timed-out waits on unique keys leave nothing behind.
-          if (r.map && r.set.size === 0 && r.map.get(r.key) === r.set) r.map.delete(r.key);
-        }
-        signal?.removeEventListener('abort', onAbort);
-        resolve(woken);
-      };
-      const onAbort = (): void => finish(false);
-      const waiter: Waiter = { fire: () => { this.wakeups++; finish(true); }, fired: false, regs: [] };
-      this.blocked++;
-      for (const it of items) {
-        const t = this.#table(it.table);
-        const map = it.kind === 'any' ? null : it.kind === 'key' ? t.keys : t.prefixes;
-        const set = map ? getOrCreate(map, it.key) : t.any;
-        set.add(waiter);
-        waiter.regs.push({ set, map, key: it.key });
-      }
-      this.#schedule({ at: this.#clock.now() + timeoutMs, waiter, expire: () => finish(false) });
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    let resolve!: (woken: boolean) => void;
+    const done = new Promise<boolean>((r) => { resolve = r; });
+    const waiter = new Waiter(this, items, this.#clock.now() + timeoutMs, signal, resolve);
+    this.blocked++;
+    for (const it of items) {
+      const t = this.#table(it.table);
+      if (it.kind === 'any') t.any.add(waiter);
+      else getOrCreate(it.kind === 'key' ? t.keys : t.prefixes, it.key).add(waiter);
+    }
+    this.#schedule(waiter);
+    signal?.addEventListener('abort', waiter, { once: true });
+    return done;
   }
 
-  #schedule(d: Deadline): void {
+  /** Ends a waiter once: unregisters it everywhere and resolves its wait with `woken`. */
+  [END](waiter: Waiter, woken: boolean): void {
+    if (waiter.fired) return;
+    waiter.fired = true;
+    this.blocked--;
+    const signal = waiter.signal;
+    if (woken || signal?.aborted) this.#stale++;
+    if (this.blocked === 0) this.#clearDeadlines();
+    for (const it of waiter.items) {
+      const t = this.#tables.get(it.table)!;
+      if (it.kind === 'any') {
+        t.any.delete(waiter);
+        continue;
+      }
+      // A set holding the waiter is still the map's (sets leave the map only once empty); drop
+      // emptied per-key sets so that timed-out waits on unique keys leave nothing behind.
+      const map = it.kind === 'key' ? t.keys : t.prefixes;
+      const set = map.get(it.key);
+      if (set?.delete(waiter) && set.size === 0) map.delete(it.key);
+    }
+    signal?.removeEventListener('abort', waiter);
+    waiter.resolve(woken);
+  }
+
+  #schedule(d: Waiter): void {
     heapPush(this.#deadlines, d);
     if (this.#stale > 1024 && this.#stale > this.#deadlines.length / 2) this.#compact();
     this.#arm();
@@ -169,14 +221,14 @@ export class Notifier {
   }
 
   #compact(): void {
-    const live = this.#deadlines.filter((d) => !d.waiter.fired);
+    const live = this.#deadlines.filter((d) => !d.fired);
     this.#deadlines = [];
     for (const d of live) heapPush(this.#deadlines, d);
     this.#stale = 0;
   }
 
   #arm(): void {
-    while (this.#deadlines.length && this.#deadlines[0].waiter.fired) {
+    while (this.#deadlines.length && this.#deadlines[0].fired) {
       heapPop(this.#deadlines);
       this.#stale = Math.max(0, this.#stale - 1);
     }
@@ -197,8 +249,8 @@ export class Notifier {
     const now = this.#clock.now();
     while (this.#deadlines.length && this.#deadlines[0].at <= now) {
       const d = heapPop(this.#deadlines)!;
-      if (d.waiter.fired) this.#stale = Math.max(0, this.#stale - 1);
-      else d.expire();
+      if (d.fired) this.#stale = Math.max(0, this.#stale - 1);
+      else this[END](d, false);
     }
     this.#arm();
   }
@@ -249,7 +301,8 @@ export class Notifier {
       }
       const w = this.#queue[this.#next++];
       if (!w.fired) {
-        w.fire();
+        this.wakeups++;
+        this[END](w, true);
         n++;
       }
     }
@@ -267,7 +320,7 @@ function getOrCreate(map: Map<string, Set<Waiter>>, key: string): Set<Waiter> {
   return s;
 }
 
-function heapPush(h: Deadline[], d: Deadline): void {
+function heapPush(h: Waiter[], d: Waiter): void {
   h.push(d);
   let i = h.length - 1;
   while (i > 0) {
@@ -278,7 +331,7 @@ function heapPush(h: Deadline[], d: Deadline): void {
   }
 }
 
-function heapPop(h: Deadline[]): Deadline | undefined {
+function heapPop(h: Waiter[]): Waiter | undefined {
   const top = h[0];
   const last = h.pop();
   if (h.length && last) {
