@@ -20,7 +20,8 @@ import type { Op } from '../store/index.ts';
 import type { AclIdentity, AclResolver } from './acl-resolver.ts';
 import { authorize } from './acl-enforce.ts';
 import { aclPreCheck, isUUID } from './acl-links.ts';
-import { commitAcl, pinRecord, putPlan, deletePlan } from './acl-write.ts';
+import { commitAcl, putPlan, deletePlan } from './acl-write.ts';
+import { pinRecord } from './commit.ts';
 import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
 import type { EndpointDeps } from './deps.ts';
 

@@ -15,7 +15,8 @@ import {
   aclPreCheck, checkNodeIdentities, checkServiceIdentities, checkTemplatedPolicies, contentHash, isUUID,
   resolvePolicyLinks, resolveRoleLinks, withLinkNames,
 } from './acl-links.ts';
-import { commitAcl, pinRecord, putOp, putPlan, deletePlan } from './acl-write.ts';
+import { commitAcl, putOp, putPlan, deletePlan } from './acl-write.ts';
+import { pinRecord } from './commit.ts';
 import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
 import type { EndpointDeps } from './deps.ts';
 

@@ -2,17 +2,10 @@
 // committed through commitPlanned, and the reply read back from the replica.
 import type { Compare, Op } from '../store/index.ts';
 import { encodeRecord } from '../state/index.ts';
-import { commitPlanned } from './commit.ts';
+import { commitPlanned, pinRecord } from './commit.ts';
 import type { EndpointDeps } from './deps.ts';
 
 type Indexed = { CreateIndex: number; ModifyIndex: number };
-
-/** Pins a store key to the record the planner saw (or to its absence). */
-export function pinRecord(key: string, existing: Indexed | undefined): Compare {
-  return existing
-    ? { key, target: 'modRevision', op: '=', value: existing.ModifyIndex }
-    : { key, target: 'createRevision', op: '=', value: 0 };
-}
 
 /** A put of a record (indexes stripped). */
 export function putOp(key: string, rec: object): Op {

@@ -6,6 +6,7 @@ import { InternalError } from '../errors.ts';
 import { encodeRecord, nodeKey, serviceKey, checkKey, coordinateNodePrefix } from '../state/index.ts';
 import type { Node, NodeService, HealthCheck, RegisterRequest, DeregisterRequest } from '../api/catalog-types.ts';
 import type { Compare, Op } from '../store/index.ts';
+import { pinRecord } from './commit.ts';
 import { planInvalidate } from './locks.ts';
 import type { EndpointDeps } from './deps.ts';
 
@@ -16,13 +17,6 @@ export interface CatalogPlan {
 }
 
 type Indexed = { CreateIndex: number; ModifyIndex: number };
-
-/** Pins a store key to the record the planner saw (or to its absence). */
-export function pin(key: string, existing: Indexed | undefined): Compare {
-  return existing
-    ? { key, target: 'modRevision', op: '=', value: existing.ModifyIndex }
-    : { key, target: 'createRevision', op: '=', value: 0 };
-}
 
 /** True when two records are equal apart from their indexes (Consul's IsSame). */
 export function sameRecord(a: object | undefined, b: object): boolean {
@@ -129,7 +123,7 @@ export function planRegister(deps: EndpointDeps, req: RegisterRequest): CatalogP
 
 function write(plan: CatalogPlan, key: string, existing: (object & Indexed) | undefined, rec: object): void {
   if (sameRecord(existing, rec)) return;
-  plan.compares.push(pin(key, existing));
+  plan.compares.push(pinRecord(key, existing));
   plan.ops.push({ type: 'put', key, value: encodeRecord(rec) });
 }
 
@@ -162,7 +156,7 @@ export function planDeregister(deps: EndpointDeps, req: DeregisterRequest): Cata
   const plan: CatalogPlan = { compares: [], ops: [] };
   const del = (key: string, existing: Indexed | undefined): void => {
     if (!existing) return;
-    plan.compares.push(pin(key, existing));
+    plan.compares.push(pinRecord(key, existing));
     plan.ops.push({ type: 'delete', key });
   };
   const checksOf = (sid?: string) => cat.nodeChecks(req.Node).filter((c) => sid === undefined || c.ServiceID === sid);

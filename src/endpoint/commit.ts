@@ -4,7 +4,7 @@
 // txn (a failed CAS, a no-op write, a refusal) is only given from a replica caught up with the
 // Store during the call: this server may not have applied what another one committed.
 import { ConflictError } from '../errors.ts';
-import type { TxnRequest, TxnResponse } from '../store/index.ts';
+import type { Compare, TxnRequest, TxnResponse } from '../store/index.ts';
 import type { EndpointDeps } from './deps.ts';
 import { consistentRead } from './query.ts';
 
@@ -12,6 +12,13 @@ import { consistentRead } from './query.ts';
 export type Plan<T> =
   | { txn: TxnRequest; done: (res: TxnResponse) => T }
   | { answer: T };
+
+/** Pins a store key to the record the planner saw (or to its absence). */
+export function pinRecord(key: string, existing: { ModifyIndex: number } | undefined): Compare {
+  return existing
+    ? { key, target: 'modRevision', op: '=', value: existing.ModifyIndex }
+    : { key, target: 'createRevision', op: '=', value: 0 };
+}
 
 const MAX_ATTEMPTS = 50;
 

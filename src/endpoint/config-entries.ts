@@ -6,7 +6,7 @@ import { CONFIG_ENTRIES_TABLE, configEntryKey, encodeRecord, type ConfigEntry } 
 import type { AuthorizerMethod } from '../acl/index.ts';
 import { filterList } from '../filter/index.ts';
 import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
-import { commitPlanned, type Plan } from './commit.ts';
+import { commitPlanned, pinRecord, type Plan } from './commit.ts';
 import type { EndpointDeps } from './deps.ts';
 import type { AclIdentity } from './acl-resolver.ts';
 import { allowed, authorize, filterAllowed } from './acl-enforce.ts';
@@ -111,7 +111,7 @@ export class ConfigEntryEndpoint {
       if (cas !== undefined && (!cur || cur.ModifyIndex !== cas)) return { answer: false };
       if (!cur) return { answer: true };
       return {
-        txn: { compares: [{ key, target: 'modRevision', op: '=', value: cur.ModifyIndex }], success: [{ type: 'delete', key }] },
+        txn: { compares: [pinRecord(key, cur)], success: [{ type: 'delete', key }] },
         done: () => true,
       };
     });

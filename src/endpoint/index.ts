@@ -20,7 +20,8 @@ export { AclTokenEndpoint, finishToken, type TokenInput, type TokenListFilters }
 export { AclPolicyEndpoint, finishPolicy, type PolicyInput, type RoleInput } from './acl-policies.ts';
 export { AclAuthEndpoint, AUTH_METHOD_TYPES, type AuthMethodInput, type BindingRuleInput } from './acl-auth.ts';
 export { AclMiscEndpoint, type AuthorizationRequest, type AuthorizationResponse } from './acl.ts';
-export { commitAcl, pinRecord, putOp } from './acl-write.ts';
+export { commitAcl, putOp } from './acl-write.ts';
+export { pinRecord } from './commit.ts';
 export { SnapshotEndpoint, isServerLocalKey, type SnapshotHooks, type SavedSnapshot } from './snapshot.ts';
 export { CoordinateEndpoint, COORDINATE_BATCHING, type CoordinateBatching, type CoordinateUpdate } from './coordinate.ts';
 export { sortNear, computeDistance } from './near.ts';

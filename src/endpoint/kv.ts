@@ -5,7 +5,7 @@ import { KVS_TABLE, KV_PREFIX, encodeKV, sameKV, type KVEntry, type KVRecord } f
 import { InternalError } from '../errors.ts';
 import type { Compare } from '../store/index.ts';
 import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
-import { commitPlanned, type Plan } from './commit.ts';
+import { commitPlanned, pinRecord, type Plan } from './commit.ts';
 import type { EndpointDeps } from './deps.ts';
 import { planAcquire } from './locks.ts';
 import { authorize, filterAllowed, allowed } from './acl-enforce.ts';
@@ -31,9 +31,7 @@ export interface KVDeleteOptions {
 
 /** The compare that pins a key to the state the planner read. */
 export function pinKey(key: string, existing: KVEntry | undefined): Compare {
-  return existing
-    ? { key: KV_PREFIX + key, target: 'modRevision', op: '=', value: existing.ModifyIndex }
-    : { key: KV_PREFIX + key, target: 'createRevision', op: '=', value: 0 };
+  return pinRecord(KV_PREFIX + key, existing);
 }
 
 /** KV settings: Consul's acl.enable_key_list_policy makes `keys`/`recurse` require `list`. */

@@ -4,6 +4,7 @@
 import { KV_PREFIX, QUERY_PREFIX, SESSION_PREFIX, encodeKV, encodeRecord, type KVEntry, type KVRecord } from '../state/index.ts';
 import type { Compare, Op } from '../store/index.ts';
 import { pinKey } from './kv.ts';
+import { pinRecord } from './commit.ts';
 import type { EndpointDeps } from './deps.ts';
 
 /** Store prefix of the per-session lock guards. */
@@ -52,15 +53,13 @@ export function planInvalidate(deps: EndpointDeps, id: string): { compares: Comp
   if (!s) return null;
   const guard = sessionLocks.get(id);
   const compares: Compare[] = [
-    { key: SESSION_PREFIX + id, target: 'modRevision', op: '=', value: s.ModifyIndex },
-    guard
-      ? { key: SESSION_LOCKS_PREFIX + id, target: 'modRevision', op: '=', value: guard.ModifyIndex }
-      : { key: SESSION_LOCKS_PREFIX + id, target: 'createRevision', op: '=', value: 0 },
+    pinRecord(SESSION_PREFIX + id, s),
+    pinRecord(SESSION_LOCKS_PREFIX + id, guard),
   ];
   const ops: Op[] = [{ type: 'delete', key: SESSION_PREFIX + id }, { type: 'delete', key: SESSION_LOCKS_PREFIX + id }];
   // Consul deletes the prepared queries bound to the session with it.
   for (const q of deps.replica.preparedQueries.bySession(id)) {
-    compares.push({ key: QUERY_PREFIX + q.ID, target: 'modRevision', op: '=', value: q.ModifyIndex });
+    compares.push(pinRecord(QUERY_PREFIX + q.ID, q));
     ops.push({ type: 'delete', key: QUERY_PREFIX + q.ID });
   }
   for (const e of kvs.heldBy(id)) {

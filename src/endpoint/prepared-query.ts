@@ -7,7 +7,7 @@ import { InternalError, NotFoundError, PermissionDeniedError } from '../errors.t
 import { PREPARED_QUERIES_TABLE, QUERY_GUARD_KEY, QUERY_PREFIX, SESSION_PREFIX, encodeRecord, type PreparedQuery, type PreparedQueryRecord } from '../state/index.ts';
 import type { Compare } from '../store/index.ts';
 import { blockingQuery, consistentRead, queryMeta, type QueryMeta, type QueryOptions, type QueryResult } from './query.ts';
-import { commitPlanned } from './commit.ts';
+import { commitPlanned, pinRecord } from './commit.ts';
 import type { EndpointDeps } from './deps.ts';
 import type { AclIdentity } from './acl-resolver.ts';
 import { allowed, authorize } from './acl-enforce.ts';
@@ -94,7 +94,7 @@ export class PreparedQueryEndpoint {
       const cur = this.#deps.replica.preparedQueries.get(id);
       if (!cur) return { answer: undefined };
       return {
-        txn: { compares: [{ key: QUERY_PREFIX + id, target: 'modRevision', op: '=', value: cur.ModifyIndex }], success: [{ type: 'delete', key: QUERY_PREFIX + id }] },
+        txn: { compares: [pinRecord(QUERY_PREFIX + id, cur)], success: [{ type: 'delete', key: QUERY_PREFIX + id }] },
         done: () => undefined,
       };
     });
@@ -126,15 +126,11 @@ export class PreparedQueryEndpoint {
       checkIntegrity(rec, replica.preparedQueries, replica.sessions);
       const cur = replica.preparedQueries.get(rec.ID);
       if (!create && !cur) throw new InternalError(`Cannot modify non-existent prepared query: '${rec.ID}'`);
-      const compares: Compare[] = [cur
-        ? { key: QUERY_PREFIX + rec.ID, target: 'modRevision', op: '=', value: cur.ModifyIndex }
-        : { key: QUERY_PREFIX + rec.ID, target: 'createRevision', op: '=', value: 0 }];
+      const compares: Compare[] = [pinRecord(QUERY_PREFIX + rec.ID, cur)];
       const s = rec.Session ? replica.sessions.get(rec.Session) : undefined;
-      if (s) compares.push({ key: SESSION_PREFIX + s.ID, target: 'modRevision', op: '=', value: s.ModifyIndex });
+      if (s) compares.push(pinRecord(SESSION_PREFIX + s.ID, s));
       const guard = replica.queryGuard.get(QUERY_GUARD_KEY.slice(replica.queryGuard.prefix.length));
-      compares.push(guard
-        ? { key: QUERY_GUARD_KEY, target: 'modRevision', op: '=', value: guard.ModifyIndex }
-        : { key: QUERY_GUARD_KEY, target: 'createRevision', op: '=', value: 0 });
+      compares.push(pinRecord(QUERY_GUARD_KEY, guard));
       return {
         txn: { compares, success: [{ type: 'put', key: QUERY_PREFIX + rec.ID, value: encodeRecord(rec) }, { type: 'put', key: QUERY_GUARD_KEY, value: encodeRecord({}) }] },
         done: () => undefined,

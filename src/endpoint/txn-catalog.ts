@@ -4,7 +4,8 @@
 import { encodeRecord, nodeKey, serviceKey, checkKey } from '../state/index.ts';
 import type { Node, NodeService, HealthCheck } from '../api/catalog-types.ts';
 import type { Compare, Op } from '../store/index.ts';
-import { pin, sameRecord, invalidateSessions } from './catalog-write.ts';
+import { sameRecord, invalidateSessions } from './catalog-write.ts';
+import { pinRecord } from './commit.ts';
 import type { EndpointDeps } from './deps.ts';
 
 /** Stands for "the commit's revision" until the commit is known. */
@@ -85,7 +86,7 @@ export class CatalogTxnOverlay {
 
   /** Compares pinning every record read from the replica. */
   compares(): Compare[] {
-    return [...[...this.#read].map(([k, e]) => pin(k, e)), ...this.#extraCompares];
+    return [...[...this.#read].map(([k, e]) => pinRecord(k, e)), ...this.#extraCompares];
   }
 
   /** Results with pending indexes replaced by the commit revision. */
