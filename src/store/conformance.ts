@@ -120,7 +120,7 @@ function revisionCases(it: It): void {
   it('tracks createRevision, modRevision and version; re-create after delete resets them', async (s) => {
     await putOne(s, 'k', 'v1');
     await putOne(s, 'other', 'x');
-    const second = await putOne(s, 'k', 'v2');
+    const second = await s.txn({ success: [{ ...put('k', 'v2'), prevKv: true }] });
     assert.ok(second.results[0].type === 'put');
     assert.deepEqual(norm(second.results[0].prev), { key: 'k', value: enc('v1'), createRevision: 1, modRevision: 1, version: 1, lease: 0 });
     assert.deepEqual(norm(await s.get('k')), { key: 'k', value: enc('v2'), createRevision: 1, modRevision: 3, version: 2, lease: 0 });
@@ -131,6 +131,9 @@ function revisionCases(it: It): void {
     assert.equal(await s.get('k'), null);
     await putOne(s, 'k', 'v3');
     assert.deepEqual(norm(await s.get('k')), { key: 'k', value: enc('v3'), createRevision: 5, modRevision: 5, version: 1, lease: 0 });
+    const unasked = await putOne(s, 'k', 'v4');
+    assert.ok(unasked.results[0].type === 'put');
+    assert.equal(unasked.results[0].prev, null, 'a put returns the previous key only when asked (prevKv)');
   });
 
   it('stores arbitrary bytes and empty values exactly', async (s) => {

@@ -73,7 +73,7 @@ test('value compares and previous values see writes that are not released yet', 
   applyOk(e, { success: [{ type: 'put', key: 'k', value: bytes('v1'), lease: 0 }] });
   const { response } = e.apply({
     compares: [{ key: 'k', target: 'value', op: '=', value: bytes('v1') }],
-    success: [{ type: 'put', key: 'k', value: bytes('v2') }],
+    success: [{ type: 'put', key: 'k', value: bytes('v2'), prevKv: true }],
   });
   assert.ok(response.succeeded);
   assert.deepEqual(response.results.map((r) => r.type === 'put' && text(r.prev?.value)), ['v1']);
@@ -85,8 +85,8 @@ test("a txn's puts reuse its compare lookups and still see its own earlier ops",
     const { response, batch } = e.apply({
       compares: [{ key: 'x', target: 'createRevision', op: '=', value: 0 }],
       success: [
-        { type: 'put', key: 'x', value: bytes('1') },
-        { type: 'put', key: 'x', value: bytes('2') },
+        { type: 'put', key: 'x', value: bytes('1'), prevKv: true },
+        { type: 'put', key: 'x', value: bytes('2'), prevKv: true },
       ],
     });
     assert.ok(response.succeeded);

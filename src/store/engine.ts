@@ -262,7 +262,7 @@ export class StoreEngine {
         // The compares of this txn usually looked the key up already.
         const seen = this.#seenKeys.indexOf(op.key);
         const old = entryOf(seen >= 0 ? this.#seenSlots[seen] : this.keys.get(op.key));
-        const prev = old ? this.#kv(op.key, old) : null;
+        const prev = old && op.prevKv ? this.#kv(op.key, old) : null;
         const kv: KeyValue = {
           key: op.key,
           value: op.value,

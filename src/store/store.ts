@@ -28,9 +28,13 @@ export interface Compare {
   value: number | Uint8Array;
 }
 
-/** A transaction step. Reads see the writes of earlier steps in the same branch. */
+/**
+ * A transaction step. Reads see the writes of earlier steps in the same branch. A put returns the
+ * key's previous state only when asked (`prevKv`, etcd's prev_kv): reading it back costs a value
+ * read the backend may keep on disk, and writers rarely need it.
+ */
 export type Op =
-  | { type: 'put'; key: string; value: Uint8Array; lease?: number }
+  | { type: 'put'; key: string; value: Uint8Array; lease?: number; prevKv?: boolean }
   | { type: 'delete'; key: string }
   | { type: 'deletePrefix'; prefix: string }
   | { type: 'get'; key: string }
@@ -38,6 +42,7 @@ export type Op =
 
 /** The outcome of one op, in op order. */
 export type OpResult =
+  /** `prev` is the key before the put when the op asked for it (`prevKv`), else null. */
   | { type: 'put'; prev: KeyValue | null }
   | { type: 'delete'; deleted: KeyValue[] }
   | { type: 'get'; kv: KeyValue | null }

@@ -32,7 +32,7 @@ export function toCompare(ks: Keyspace, c: Compare): ICompare {
 export function toRequestOp(ks: Keyspace, op: Op): IRequestOp {
   switch (op.type) {
     case 'put':
-      return { request_put: { key: ks.physical(op.key), value: Buffer.from(op.value), lease: op.lease ?? 0, prev_kv: true } };
+      return { request_put: { key: ks.physical(op.key), value: Buffer.from(op.value), lease: op.lease ?? 0, prev_kv: op.prevKv === true } };
     case 'delete':
       return { request_delete_range: { key: ks.physical(op.key), prev_kv: true } };
     case 'deletePrefix':
