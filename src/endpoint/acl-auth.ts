@@ -20,8 +20,8 @@ import type { Op } from '../store/index.ts';
 import type { AclIdentity, AclResolver } from './acl-resolver.ts';
 import { authorize } from './acl-enforce.ts';
 import { aclPreCheck, isUUID } from './acl-links.ts';
-import { commitAcl, putPlan, deletePlan } from './acl-write.ts';
-import { pinRecord } from './commit.ts';
+import { putPlan, deletePlan } from './acl-write.ts';
+import { commitWrite, pinRecord } from './commit.ts';
 import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
 import type { EndpointDeps } from './deps.ts';
 
@@ -65,7 +65,7 @@ export class AclAuthEndpoint {
     }
     await this.#checkConfig(input.Type, input.Config ?? {});
     const methods = this.#deps.replica.acl.authMethods;
-    await commitAcl(this.#deps, () => {
+    await commitWrite(this.#deps, () => {
       const existing = methods.get(name);
       if (existing && existing.Type !== input.Type) throw new BadRequestError(`the Type field is immutable: ${existing.Type} vs ${input.Type}`);
       const rec: ACLAuthMethodRecord = {
@@ -96,7 +96,7 @@ export class AclAuthEndpoint {
   async deleteMethod(name: string, id: AclIdentity | undefined): Promise<void> {
     this.#check(id, true);
     const acl = this.#deps.replica.acl;
-    await commitAcl(this.#deps, () => {
+    await commitWrite(this.#deps, () => {
       const m = acl.authMethods.get(name);
       if (!m) return null;
       const ops: Op[] = [{ type: 'delete', key: ACL_AUTH_METHOD_PREFIX + name }];
@@ -142,7 +142,7 @@ export class AclAuthEndpoint {
       }
     }
     let ruleID = '';
-    await commitAcl(this.#deps, () => {
+    await commitWrite(this.#deps, () => {
       if (!acl.authMethods.get(input.AuthMethod!)) throw new BadRequestError(`cannot find auth method with name ${JSON.stringify(input.AuthMethod)}`);
       const existing = input.ID ? acl.bindingRules.get(input.ID) : undefined;
       if (input.ID && (!isUUID(input.ID) || !existing)) throw new BadRequestError(`cannot find binding rule ${input.ID}`);
@@ -160,7 +160,7 @@ export class AclAuthEndpoint {
   /** Deletes a binding rule. */
   async deleteRule(ruleID: string, id: AclIdentity | undefined): Promise<void> {
     this.#check(id, true);
-    await commitAcl(this.#deps, () => {
+    await commitWrite(this.#deps, () => {
       const r = this.#deps.replica.acl.bindingRules.get(ruleID);
       return r ? deletePlan(ACL_BINDING_RULE_PREFIX + ruleID, r) : null;
     });

@@ -15,7 +15,8 @@ import {
   aclPreCheck, checkNodeIdentities, checkServiceIdentities, checkTemplatedPolicies, contentHash, isUUID,
   resolvePolicyLinks, withLinkNames,
 } from './acl-links.ts';
-import { commitAcl, putPlan, deletePlan } from './acl-write.ts';
+import { putPlan, deletePlan } from './acl-write.ts';
+import { commitWrite } from './commit.ts';
 import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
 import type { EndpointDeps } from './deps.ts';
 
@@ -50,7 +51,7 @@ export class AclPolicyEndpoint {
     if (!POLICY_NAME.test(name)) throw new BadRequestError("Invalid Policy: invalid Name. Only alphanumeric characters, '-' and '_' are allowed");
     const policies = this.#deps.replica.acl.policies;
     let policyID = '';
-    await commitAcl(this.#deps, () => {
+    await commitWrite(this.#deps, () => {
       const existing = input.ID ? policies.get(input.ID) : undefined;
       const byName = policies.by(name);
       if (!input.ID) {
@@ -73,7 +74,7 @@ export class AclPolicyEndpoint {
   async deletePolicy(policyID: string, id: AclIdentity | undefined): Promise<void> {
     this.#write(id);
     if (policyID === ACL_POLICY_GLOBAL_MANAGEMENT_ID) throw new BadRequestError('Delete operation not permitted on the builtin global-management policy');
-    await commitAcl(this.#deps, () => {
+    await commitWrite(this.#deps, () => {
       const p = this.#deps.replica.acl.policies.get(policyID);
       return p ? deletePlan(ACL_POLICY_PREFIX + policyID, p) : null;
     });
@@ -110,7 +111,7 @@ export class AclPolicyEndpoint {
     if (!ROLE_NAME.test(name)) throw new BadRequestError("Invalid Role: invalid Name. Only alphanumeric characters, '-' and '_' are allowed");
     const acl = this.#deps.replica.acl;
     let roleID = '';
-    await commitAcl(this.#deps, () => {
+    await commitWrite(this.#deps, () => {
       const existing = input.ID ? acl.roles.get(input.ID) : undefined;
       const byName = acl.roles.by(name);
       if (!input.ID && byName) throw new BadRequestError(`Invalid Role: A Role with Name ${JSON.stringify(name)} already exists`);
@@ -135,7 +136,7 @@ export class AclPolicyEndpoint {
   /** Deletes a role. */
   async deleteRole(roleID: string, id: AclIdentity | undefined): Promise<void> {
     this.#write(id);
-    await commitAcl(this.#deps, () => {
+    await commitWrite(this.#deps, () => {
       const r = this.#deps.replica.acl.roles.get(roleID);
       return r ? deletePlan(ACL_ROLE_PREFIX + roleID, r) : null;
     });

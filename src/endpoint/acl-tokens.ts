@@ -15,8 +15,8 @@ import {
   aclPreCheck, checkNodeIdentities, checkServiceIdentities, checkTemplatedPolicies, contentHash, isUUID,
   resolvePolicyLinks, resolveRoleLinks, withLinkNames,
 } from './acl-links.ts';
-import { commitAcl, putOp, putPlan, deletePlan } from './acl-write.ts';
-import { pinRecord } from './commit.ts';
+import { putOp, putPlan, deletePlan } from './acl-write.ts';
+import { commitWrite, pinRecord } from './commit.ts';
 import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
 import type { EndpointDeps } from './deps.ts';
 
@@ -76,7 +76,7 @@ export class AclTokenEndpoint {
       AccessorID: randomUUID(), SecretID: secret || randomUUID(), Description: 'Bootstrap Token (Global Management)',
       Policies: [{ ID: ACL_POLICY_GLOBAL_MANAGEMENT_ID }], Local: false, CreateTime: this.#now(), Hash: '',
     });
-    await commitAcl(this.#deps, () => {
+    await commitWrite(this.#deps, () => {
       const done = this.#deps.replica.acl.bootstrap();
       if (done) throw new PermissionDeniedError(`Permission denied: ${ACL_BOOTSTRAP_NOT_ALLOWED} (reset index: ${done.ModifyIndex})`);
       return {
@@ -93,7 +93,7 @@ export class AclTokenEndpoint {
     aclPreCheck(this.#resolver);
     authorize(id, 'aclWrite');
     let accessor = '';
-    await commitAcl(this.#deps, () => {
+    await commitWrite(this.#deps, () => {
       const existing = input.AccessorID ? this.#deps.replica.acl.tokens.get(input.AccessorID) : undefined;
       const rec = create || !input.AccessorID ? this.#planCreate(input, existing) : this.#planUpdate(input, existing);
       accessor = rec.AccessorID;
@@ -158,7 +158,7 @@ export class AclTokenEndpoint {
   /** Creates the token of a successful login, linked to its auth method (no caller ACL check: the login is the proof). */
   async createLoginToken(input: TokenInput, authMethod: string): Promise<ACLToken> {
     let accessor = '';
-    await commitAcl(this.#deps, () => {
+    await commitWrite(this.#deps, () => {
       const rec = finishToken({ ...this.#planCreate({ ...input, AuthMethod: undefined }, undefined), AuthMethod: authMethod });
       accessor = rec.AccessorID;
       return putPlan(ACL_TOKEN_PREFIX + accessor, undefined, rec);
@@ -183,7 +183,7 @@ export class AclTokenEndpoint {
     authorize(id, 'aclWrite');
     if (!isUUID(accessor)) throw new BadRequestError('Accessor ID is missing or an invalid UUID');
     if (accessor === ANONYMOUS_TOKEN_ID) throw new BadRequestError('Delete operation not permitted on the anonymous token');
-    await commitAcl(this.#deps, () => {
+    await commitWrite(this.#deps, () => {
       const t = this.#deps.replica.acl.tokens.get(accessor);
       if (!t) return null;
       if (t.SecretID === callerSecret) throw new BadRequestError("Deletion of the request's authorization token is not permitted");

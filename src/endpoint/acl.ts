@@ -10,7 +10,8 @@ import { ACL_TOKEN_PREFIX } from '../state/index.ts';
 import type { AclIdentity, AclResolver } from './acl-resolver.ts';
 import { authorize } from './acl-enforce.ts';
 import { aclPreCheck } from './acl-links.ts';
-import { commitAcl, deletePlan } from './acl-write.ts';
+import { deletePlan } from './acl-write.ts';
+import { commitWrite } from './commit.ts';
 import type { EndpointDeps } from './deps.ts';
 
 /** One access question of /v1/internal/acl/authorize. */
@@ -75,7 +76,7 @@ export class AclMiscEndpoint {
   async logout(secret: string): Promise<void> {
     aclPreCheck(this.#resolver);
     if (secret === '') throw aclNotFoundError();
-    await commitAcl(this.#deps, () => {
+    await commitWrite(this.#deps, () => {
       const t = this.#deps.replica.acl.tokens.by(secret);
       if (!t) throw aclNotFoundError();
       if (!t.AuthMethod) throw permissionDenied('token was not created by an auth method');

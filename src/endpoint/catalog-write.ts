@@ -5,16 +5,9 @@ import { randomUUID } from 'node:crypto';
 import { InternalError } from '../errors.ts';
 import { encodeRecord, nodeKey, serviceKey, checkKey, coordinateNodePrefix } from '../state/index.ts';
 import type { Node, NodeService, HealthCheck, RegisterRequest, DeregisterRequest } from '../api/catalog-types.ts';
-import type { Compare, Op } from '../store/index.ts';
-import { pinRecord } from './commit.ts';
+import { pinRecord, type WritePlan } from './commit.ts';
 import { planInvalidate } from './locks.ts';
 import type { EndpointDeps } from './deps.ts';
-
-/** A planned set of catalog writes. */
-export interface CatalogPlan {
-  compares: Compare[];
-  ops: Op[];
-}
 
 type Indexed = { CreateIndex: number; ModifyIndex: number };
 
@@ -56,7 +49,7 @@ function jsonKeys(r: Record<string, unknown>, out: string[]): string[] {
 }
 
 /** Adds the invalidation of every session using `check` (or, with no check, every session of the node). */
-export function invalidateSessions(deps: EndpointDeps, plan: CatalogPlan, node: string, checkId?: string): void {
+export function invalidateSessions(deps: EndpointDeps, plan: WritePlan, node: string, checkId?: string): void {
   for (const s of deps.replica.sessions.byNode(node)) {
     const uses = checkId === undefined
       || (s.NodeChecks ?? []).includes(checkId) || (s.ServiceChecks ?? []).some((c) => c.ID === checkId);
@@ -94,14 +87,14 @@ function normalizeService(s: Partial<NodeService>, datacenter: string): Omit<Nod
 }
 
 /** Plans a catalog registration; throws Consul's errors for invalid input. */
-export function planRegister(deps: EndpointDeps, req: RegisterRequest): CatalogPlan {
+export function planRegister(deps: EndpointDeps, req: RegisterRequest): WritePlan {
   const cat = deps.replica.catalog;
   if (!req.Node) throw new InternalError('Must provide node');
   if (!req.Address && !req.SkipNodeUpdate) throw new InternalError('Must provide address if SkipNodeUpdate is not set');
   if (req.ID && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(req.ID)) {
     throw new InternalError(`Bad node ID: uuid string is wrong length`);
   }
-  const plan: CatalogPlan = { compares: [], ops: [] };
+  const plan: WritePlan = { compares: [], ops: [] };
   const existingNode = cat.nodes.get(req.Node);
   if (!req.SkipNodeUpdate) {
     const node: Omit<Node, 'CreateIndex' | 'ModifyIndex'> = {
@@ -121,14 +114,14 @@ export function planRegister(deps: EndpointDeps, req: RegisterRequest): CatalogP
   return plan;
 }
 
-function write(plan: CatalogPlan, key: string, existing: (object & Indexed) | undefined, rec: object): void {
+function write(plan: WritePlan, key: string, existing: (object & Indexed) | undefined, rec: object): void {
   if (sameRecord(existing, rec)) return;
   plan.compares.push(pinRecord(key, existing));
   plan.ops.push({ type: 'put', key, value: encodeRecord(rec) });
 }
 
 function planCheck(
-  deps: EndpointDeps, plan: CatalogPlan, node: string, c: Partial<HealthCheck>,
+  deps: EndpointDeps, plan: WritePlan, node: string, c: Partial<HealthCheck>,
   service: Omit<NodeService, 'CreateIndex' | 'ModifyIndex'> | undefined,
 ): void {
   const cat = deps.replica.catalog;
@@ -150,10 +143,10 @@ function planCheck(
 }
 
 /** Plans a deregistration of a check, a service (with its checks) or a whole node. */
-export function planDeregister(deps: EndpointDeps, req: DeregisterRequest): CatalogPlan {
+export function planDeregister(deps: EndpointDeps, req: DeregisterRequest): WritePlan {
   if (!req.Node) throw new InternalError('Must provide node');
   const cat = deps.replica.catalog;
-  const plan: CatalogPlan = { compares: [], ops: [] };
+  const plan: WritePlan = { compares: [], ops: [] };
   const del = (key: string, existing: Indexed | undefined): void => {
     if (!existing) return;
     plan.compares.push(pinRecord(key, existing));

@@ -5,7 +5,7 @@ import { NODES_TABLE, SERVICES_TABLE, SERVICE_HEALTH, CONNECT_HEALTH, NODE_VIEW,
 import type { Node, NodeService, ServiceNode, RegisterRequest, DeregisterRequest } from '../api/catalog-types.ts';
 import { filterList } from '../filter/index.ts';
 import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
-import { commitPlanned } from './commit.ts';
+import { commitWrite } from './commit.ts';
 import { planRegister, planDeregister } from './catalog-write.ts';
 import type { EndpointDeps } from './deps.ts';
 import type { AclIdentity } from './acl-resolver.ts';
@@ -79,21 +79,13 @@ export class CatalogEndpoint {
   /** Registers a node and optionally a service and checks; always true on success. */
   register(req: RegisterRequest, authz?: AclIdentity): Promise<boolean> {
     vetRegister(this.#deps, authz, req);
-    return commitPlanned<boolean>(this.#deps, () => {
-      const plan = planRegister(this.#deps, req);
-      if (plan.ops.length === 0) return { answer: true };
-      return { txn: { compares: plan.compares, success: plan.ops }, done: () => true };
-    });
+    return commitWrite(this.#deps, () => planRegister(this.#deps, req)).then(() => true);
   }
 
   /** Deregisters a check, a service or a node. */
   deregister(req: DeregisterRequest, authz?: AclIdentity): Promise<boolean> {
     vetDeregister(this.#deps, authz, req);
-    return commitPlanned<boolean>(this.#deps, () => {
-      const plan = planDeregister(this.#deps, req);
-      if (plan.ops.length === 0) return { answer: true };
-      return { txn: { compares: plan.compares, success: plan.ops }, done: () => true };
-    });
+    return commitWrite(this.#deps, () => planDeregister(this.#deps, req)).then(() => true);
   }
 
   /** Known datacenters (federation adds more). */

@@ -4,7 +4,7 @@
 // txn (a failed CAS, a no-op write, a refusal) is only given from a replica caught up with the
 // Store during the call: this server may not have applied what another one committed.
 import { ConflictError } from '../errors.ts';
-import type { Compare, TxnRequest, TxnResponse } from '../store/index.ts';
+import type { Compare, Op, TxnRequest, TxnResponse } from '../store/index.ts';
 import type { EndpointDeps } from './deps.ts';
 import { consistentRead } from './query.ts';
 
@@ -12,6 +12,12 @@ import { consistentRead } from './query.ts';
 export type Plan<T> =
   | { txn: TxnRequest; done: (res: TxnResponse) => T }
   | { answer: T };
+
+/** Compares that pin what a planner read from the replica, and the ops to commit if they hold. */
+export interface WritePlan {
+  compares: Compare[];
+  ops: Op[];
+}
 
 /** Pins a store key to the record the planner saw (or to its absence). */
 export function pinRecord(key: string, existing: { ModifyIndex: number } | undefined): Compare {
@@ -53,4 +59,16 @@ export async function commitPlanned<T>(deps: EndpointDeps, plan: () => Plan<T>):
     if (res.succeeded) return p.done(res);
   }
   throw new ConflictError('too many concurrent conflicting writes; try again');
+}
+
+/**
+ * Commits the plan `plan` makes from the replica, re-made after every conflict; nothing is
+ * written when it is null or has no ops.
+ */
+export function commitWrite(deps: EndpointDeps, plan: () => WritePlan | null): Promise<void> {
+  return commitPlanned<void>(deps, () => {
+    const p = plan();
+    if (!p || p.ops.length === 0) return { answer: undefined };
+    return { txn: { compares: p.compares, success: p.ops }, done: () => undefined };
+  });
 }

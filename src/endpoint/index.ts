@@ -11,7 +11,7 @@ export { SessionEndpoint, SESSION_TTL_MAX_MS, type SessionCreate, type SessionHe
 export { planAcquire, planInvalidate, SESSION_LOCKS_PREFIX } from './locks.ts';
 export { CatalogEndpoint, toServiceNode, type CatalogFilters } from './catalog.ts';
 export { HealthEndpoint, HEALTH_STATES } from './health.ts';
-export { planRegister, planDeregister, invalidateSessions, type CatalogPlan } from './catalog-write.ts';
+export { planRegister, planDeregister, invalidateSessions } from './catalog-write.ts';
 export type { CatalogTxnOp, CatalogResult } from './txn-catalog.ts';
 export { DnsView, EMPTY_DNS_READER, type DnsAcl, type DnsInstance, type DnsReader } from './dns-view.ts';
 export { AclResolver, tokenExpired, type AclIdentity, type AclResolverConfig } from './acl-resolver.ts';
@@ -20,8 +20,8 @@ export { AclTokenEndpoint, finishToken, type TokenInput, type TokenListFilters }
 export { AclPolicyEndpoint, finishPolicy, type PolicyInput, type RoleInput } from './acl-policies.ts';
 export { AclAuthEndpoint, AUTH_METHOD_TYPES, type AuthMethodInput, type BindingRuleInput } from './acl-auth.ts';
 export { AclMiscEndpoint, type AuthorizationRequest, type AuthorizationResponse } from './acl.ts';
-export { commitAcl, putOp } from './acl-write.ts';
-export { pinRecord } from './commit.ts';
+export { putOp } from './acl-write.ts';
+export { commitWrite, pinRecord, type WritePlan } from './commit.ts';
 export { SnapshotEndpoint, isServerLocalKey, type SnapshotHooks, type SavedSnapshot } from './snapshot.ts';
 export { CoordinateEndpoint, COORDINATE_BATCHING, type CoordinateBatching, type CoordinateUpdate } from './coordinate.ts';
 export { sortNear, computeDistance } from './near.ts';

@@ -4,17 +4,15 @@
 import { KV_PREFIX, QUERY_PREFIX, SESSION_PREFIX, encodeKV, encodeRecord, type KVEntry, type KVRecord } from '../state/index.ts';
 import type { Compare, Op } from '../store/index.ts';
 import { pinKey } from './kv.ts';
-import { pinRecord } from './commit.ts';
+import { pinRecord, type WritePlan } from './commit.ts';
 import type { EndpointDeps } from './deps.ts';
 
 /** Store prefix of the per-session lock guards. */
 export const SESSION_LOCKS_PREFIX = 'sessionlocks/';
 
 /** Store writes and guards of a planned lock change. */
-export interface LockPlan {
+export interface LockPlan extends WritePlan {
   rec: KVRecord;
-  compares: Compare[];
-  ops: Op[];
 }
 
 /** Outcome of planning an acquire: an error text (Consul's), `false` (held or delayed), or a plan. */
@@ -47,7 +45,7 @@ export function planAcquire(
 }
 
 /** Plans invalidating a session: delete it and release (or delete) every key it holds. */
-export function planInvalidate(deps: EndpointDeps, id: string): { compares: Compare[]; ops: Op[] } | null {
+export function planInvalidate(deps: EndpointDeps, id: string): WritePlan | null {
   const { sessions, kvs, sessionLocks } = deps.replica;
   const s = sessions.get(id);
   if (!s) return null;

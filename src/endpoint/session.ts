@@ -6,7 +6,7 @@ import { InternalError } from '../errors.ts';
 import { parseGoDuration, formatGoDuration } from '../duration.ts';
 import { SESSION_PREFIX, SESSIONS_TABLE, encodeRecord, type Session, type SessionRecord, type ServiceCheckRef } from '../state/index.ts';
 import { blockingQuery, consistentRead, type QueryOptions, type QueryResult } from './query.ts';
-import { commitPlanned } from './commit.ts';
+import { commitPlanned, commitWrite } from './commit.ts';
 import { planInvalidate } from './locks.ts';
 import type { EndpointDeps } from './deps.ts';
 import type { AclIdentity } from './acl-resolver.ts';
@@ -99,11 +99,7 @@ export class SessionEndpoint {
   async destroy(id: string, authz?: AclIdentity): Promise<void> {
     const existing = await this.#find(id);
     if (existing) authorize(authz, 'sessionWrite', existing.Node);
-    await commitPlanned<boolean>(this.#deps, () => {
-      const plan = planInvalidate(this.#deps, id);
-      if (!plan) return { answer: true };
-      return { txn: { compares: plan.compares, success: plan.ops }, done: () => true };
-    });
+    await commitWrite(this.#deps, () => planInvalidate(this.#deps, id));
     this.#ttl.cleared(id);
   }
 

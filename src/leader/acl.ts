@@ -10,14 +10,14 @@ import { ACL_BOOTSTRAP_KEY, ACL_POLICY_PREFIX, ACL_TOKEN_PREFIX } from '../state
 import type { Compare, Op } from '../store/index.ts';
 import type { TimerHandle } from '../clock.ts';
 import type { EndpointDeps } from '../endpoint/index.ts';
-import { finishPolicy, finishToken, pinRecord, putOp, tokenExpired, commitAcl } from '../endpoint/index.ts';
+import { finishPolicy, finishToken, pinRecord, putOp, tokenExpired, commitWrite } from '../endpoint/index.ts';
 
 /** How often the leader looks for expired tokens. */
 export const TOKEN_REAP_INTERVAL_MS = 30_000;
 
 /** Creates what an ACL-enabled cluster needs before its first request; idempotent. */
 export async function ensureAclBootstrap(deps: EndpointDeps, initialManagement: string): Promise<void> {
-  await commitAcl(deps, () => {
+  await commitWrite(deps, () => {
     const acl = deps.replica.acl;
     const compares: Compare[] = [];
     const ops: Op[] = [];
@@ -79,7 +79,7 @@ export class AclTokenReaper {
   /** Deletes every token whose ExpirationTime has passed; returns how many. */
   async reap(): Promise<number> {
     let n = 0;
-    await commitAcl(this.#deps, () => {
+    await commitWrite(this.#deps, () => {
       const now = this.#deps.clock.now();
       const expired = this.#deps.replica.acl.tokens.all().filter((t) => tokenExpired(t, now));
       n = expired.length;
