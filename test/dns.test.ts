@@ -147,6 +147,23 @@ describe('DNS query forms', () => {
     assert.ok(any.answer.some((x) => x[3] === 'AAAA'));
   });
 
+  test('service TXT is NODATA with SOA and service ANY has no node-meta TXT (node meta only in SRV additionals)', async () => {
+    const p = port(main);
+    const txt = await dig(p, 'web.service.consul', 'TXT');
+    assert.equal(txt.status, 'NOERROR');
+    assert.deepEqual(txt.answer, []);
+    assert.deepEqual(txt.authority.map((x) => x[3]), ['SOA']);
+    const any = await dig(p, 'v1.web.service.consul', 'ANY');
+    assert.deepEqual(any.answer.map((x) => [x[3], x[4]]), [['A', '10.0.0.1']]);
+  });
+
+  test('service AAAA of IPv4-only instances is NODATA with SOA', async () => {
+    const r = await dig(port(main), 'web.service.consul', 'AAAA');
+    assert.equal(r.status, 'NOERROR');
+    assert.deepEqual(r.answer, []);
+    assert.deepEqual(r.authority.map((x) => x[3]), ['SOA']);
+  });
+
   test('TTLs: node_ttl and service_ttl (exact > longest prefix > *)', async () => {
     const p = port(main);
     assert.equal((await dig(p, 'n1.node.consul', 'A')).answer[0][1], '3');

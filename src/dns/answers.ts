@@ -153,9 +153,8 @@ export function instanceRecords(q: Question, instance: DnsInstance, ttl: number,
     const { target, extra } = srvTarget(i, cfg, q.domain, ttl);
     return { answers: [{ type: 'SRV', name: q.name, ttl, data: { priority: 1, weight: srvWeight(i), port: i.service.Port, target } }], extras: extra };
   }
-  const records = serviceAddressRecords(q.name, i, q.type, ttl);
-  if (q.type === 'TXT' || q.type === 'ANY') records.push(...metaTxt(q.name, i.node, ttl));
-  return { answers: records, extras: [] };
+  // Node meta goes only into SRV additionals: a service TXT question is NODATA, ANY answers addresses (Consul's shouldAppendTXTRecord).
+  return { answers: serviceAddressRecords(q.name, i, q.type, ttl), extras: [] };
 }
 
 function srvAnswer(q: Question, instances: DnsInstance[], ttl: number, ctx: AnswerContext): Sections {
