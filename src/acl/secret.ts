@@ -1,10 +1,11 @@
 // Secret handling without timing leaks: secrets are compared as fixed-length SHA-256 digests with
 // crypto.timingSafeEqual, and tables index tokens by digest so a lookup never compares secrets.
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, hash, timingSafeEqual } from 'node:crypto';
 
 /** The SHA-256 digest of a secret (hex): the key tokens are indexed and cached under. */
 export function secretDigest(secret: string): string {
-  return createHash('sha256').update(secret, 'utf8').digest('hex');
+  // One-shot: every request with ACLs on resolves its token by digest, and a Hash object costs ~4x.
+  return hash('sha256', secret, 'hex');
 }
 
 /**
