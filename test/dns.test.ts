@@ -125,7 +125,34 @@ describe('DNS query forms', () => {
     const cname = await dig(p, 'ext.service.consul', 'A');
     assert.deepEqual(cname.answer.map((x) => [x[3], x[4]]), [['CNAME', 'api.example.test.']]);
     assert.deepEqual(await resolverFor(p).resolve4('mesh.connect.consul'), ['10.0.0.4']);
-    for (const n of ['web.ingress.consul', 'web.virtual.consul', 'q1.query.consul']) assert.equal((await dig(p, n, 'A')).status, 'NXDOMAIN', n);
+    for (const n of ['dbx.ingress.consul', 'web.virtual.consul', 'q1.query.consul']) assert.equal((await dig(p, n, 'A')).status, 'NXDOMAIN', n);
+  });
+
+  test('<service>.ingress answers the healthy ingress gateways whose entries link the service (explicitly or by *)', async () => {
+    const gateway = (a: DevAgent, node: string, ip: string, name: string, status = 'passing') => register(a, {
+      Node: node, Address: ip, Service: { ID: name, Service: name, Kind: 'ingress-gateway', Port: 8443 },
+      Check: { CheckID: `${name}-c`, Name: 'c', ServiceID: name, Status: status },
+    });
+    const entry = async (a: DevAgent, name: string, services: string[]) => {
+      const res = await fetch(`http://${a.httpAddr}/v1/config`, { method: 'PUT', body: JSON.stringify({ Kind: 'ingress-gateway', Name: name, Listeners: [{ Port: 8080, Protocol: services.includes('*') ? 'http' : 'tcp', Services: services.map((Name) => ({ Name })) }] }) });
+      assert.equal(res.status, 200, await res.text());
+    };
+    const p = port(main);
+    await gateway(main, 'g1', '10.3.0.1', 'igw');
+    await entry(main, 'igw', ['web']);
+    assert.deepEqual(await resolverFor(p).resolve4('web.ingress.consul'), ['10.3.0.1']);
+    const srv = await dig(p, 'web.ingress.dc1.consul', 'SRV');
+    assert.deepEqual(srv.answer.map((x) => x.slice(4).join(' ')), ['1 1 8443 g1.node.dc1.consul.']);
+    assert.equal(srv.answer[0][1], '5', 'the TTL is service_ttl of the service looked up');
+    assert.equal((await dig(p, 'many.ingress.consul', 'A')).status, 'NXDOMAIN', 'no gateway links many');
+    await gateway(main, 'g1', '10.3.0.1', 'igw', 'critical');
+    assert.equal((await dig(p, 'web.ingress.consul', 'A')).status, 'NXDOMAIN', 'a critical gateway is left out');
+    await gateway(main, 'g1', '10.3.0.1', 'igw');
+    // A wildcard entry links every typical service.
+    await gateway(strict, 'g2', '10.3.0.2', 'igw2');
+    await entry(strict, 'igw2', ['*']);
+    assert.deepEqual(await resolverFor(port(strict)).resolve4('many.ingress.consul'), ['10.3.0.2']);
+    assert.equal((await dig(port(strict), 'nothere.ingress.consul', 'A')).status, 'NXDOMAIN');
   });
 
   test('alt_domain answers with the domain the question used', async () => {

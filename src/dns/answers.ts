@@ -1,5 +1,5 @@
-// Answers for questions under the Consul domain: services (A/AAAA/CNAME/ANY/SRV/TXT), mesh
-// endpoints, nodes, `.addr`, PTR, SOA and NS. NXDOMAIN is thrown as a typed not-found error;
+// Answers for questions under the Consul domain: services (A/AAAA/CNAME/ANY/SRV), mesh
+// endpoints, ingress gateways, nodes, `.addr`, PTR, SOA and NS. NXDOMAIN is thrown as a typed not-found error;
 // NODATA is an empty answer (the handler adds the SOA to the authority section for both).
 import type { Answer } from 'dns-packet';
 import { NotFoundError } from '../errors.ts';
@@ -67,9 +67,11 @@ export function answer(q: Question, query: DnsQuery | null, ctx: AnswerContext):
     case 'virtual':
       checkLocal(query.locality, ctx.cfg, true);
       throw new NotFoundError(`no virtual IP for ${query.service}`);
-    case 'ingress':
+    case 'ingress': {
       checkLocal(query.locality, ctx.cfg, false);
-      throw new NotFoundError(`no ingress gateway for ${query.service}`);
+      const gateways = ctx.view.ingress?.(query.service, { onlyPassing: ctx.cfg.onlyPassing }) ?? [];
+      return instancesAnswer(q, query.service, gateways, ctx);
+    }
     case 'query':
       checkLocal(query.locality, ctx.cfg, false);
       return queryAnswer(q, query.query, ctx);
@@ -126,7 +128,11 @@ function nodeAnswer(q: Question, name: string, ctx: AnswerContext): Sections {
 }
 
 function serviceAnswer(q: Question, service: string, tag: string, connect: boolean, ctx: AnswerContext): Sections {
-  const found = ctx.view.instances(service, { connect, tag, onlyPassing: ctx.cfg.onlyPassing });
+  return instancesAnswer(q, service, ctx.view.instances(service, { connect, tag, onlyPassing: ctx.cfg.onlyPassing }), ctx);
+}
+
+/** The answer for the healthy instances found for `service` (its own, its mesh endpoints or its ingress gateways); NXDOMAIN when none. */
+function instancesAnswer(q: Question, service: string, found: DnsInstance[], ctx: AnswerContext): Sections {
   if (found.length === 0) throw new NotFoundError(`no healthy instance of ${service}`);
   const instances = shuffle(found.slice(), ctx.random);
   const ttl = serviceTtl(ctx.cfg, service);

@@ -7,6 +7,7 @@ import { denyAll, type Authorizer } from '../acl/index.ts';
 import type { Replica } from '../state/index.ts';
 import type { Node, NodeService } from '../api/catalog-types.ts';
 import type { AclIdentity } from './acl-resolver.ts';
+import { ingressGateways } from './gateway-services.ts';
 
 /** How DNS queries are authorized when ACLs are on. */
 export interface DnsAcl {
@@ -32,7 +33,7 @@ interface Cached {
 }
 
 /** What DNS answering reads: a DnsView, or nothing at all (a client agent's recursion-only handler). */
-export type DnsReader = Pick<DnsView, 'instances' | 'hasService' | 'serviceKey' | 'version' | 'node' | 'nodeByAddress' | 'serviceByAddress'> & Partial<Pick<DnsView, 'token'>>;
+export type DnsReader = Pick<DnsView, 'instances' | 'hasService' | 'serviceKey' | 'version' | 'node' | 'nodeByAddress' | 'serviceByAddress'> & Partial<Pick<DnsView, 'token' | 'ingress'>>;
 
 /** A reader that knows no service, node or address. */
 export const EMPTY_DNS_READER: DnsReader = {
@@ -97,6 +98,15 @@ export class DnsView {
     return all.filter((i) => i.status !== 'critical' && (!opts.onlyPassing || i.allPassing)
       && (!tag || (i.service.Tags ?? []).some((t) => t.toLowerCase() === tag))
       && this.#serviceReadable(authz, i.service.Service) && this.#nodeReadable(authz, i.node.Node));
+  }
+
+  /**
+   * Instances of the ingress gateways fronting a service (Consul's `.ingress` lookup), filtered as
+   * instances() filters them; nothing when the DNS token may not read the service.
+   */
+  ingress(name: string, opts: { onlyPassing?: boolean } = {}): DnsInstance[] {
+    if (!this.#serviceReadable(this.#authz(), name)) return [];
+    return ingressGateways(this.#replica, name).flatMap((gw) => this.instances(gw, { onlyPassing: opts.onlyPassing }));
   }
 
   /** True when the catalog knows the service name (for NODATA vs NXDOMAIN decisions). */

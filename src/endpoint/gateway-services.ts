@@ -1,7 +1,7 @@
 // Services linked to gateways (Consul's gateway-services table, derived here from the
 // ingress-gateway and terminating-gateway entries): `catalog/gateway-services/:gateway` and the
 // ingress gateways fronting a service as CheckServiceNodes (`health/ingress/:service`).
-import { CONFIG_ENTRIES_TABLE, SERVICE_HEALTH, SERVICES_TABLE, type ConfigEntry, type WatchSet } from '../state/index.ts';
+import { CONFIG_ENTRIES_TABLE, SERVICE_HEALTH, SERVICES_TABLE, type ConfigEntry, type Replica, type WatchSet } from '../state/index.ts';
 import type { CheckServiceNode } from '../api/catalog-types.ts';
 import type { GatewayService } from '../api/config-entries.ts';
 import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
@@ -43,6 +43,20 @@ function entryRows(e: ConfigEntry, typical: string[]): GatewayService[] {
   }
   for (const [k, row] of wild) if (!explicit.has(k)) explicit.set(k, row);
   return [...explicit.values()].sort((a, b) => cmp(a.Service.Name, b.Service.Name) || (a.Port ?? 0) - (b.Port ?? 0));
+}
+
+/**
+ * Names of the ingress gateways whose entries link `service`, compared case-insensitively (a `*`
+ * entry links every typical service), for DNS `.ingress` lookups; reads only the ingress entries.
+ */
+export function ingressGateways(replica: Replica, service: string): string[] {
+  const name = service.toLowerCase();
+  let typical: boolean | undefined;
+  const isTypical = (): boolean => (typical ??= name !== 'consul'
+    && replica.catalog.instances([...replica.catalog.byName.keys()].find((k) => k.toLowerCase() === name) ?? name).some((i) => !i.service.Kind));
+  return replica.configEntries.list(INGRESS)
+    .filter((e) => list(e.Listeners).some((l) => list(l.Services).some((s) => String(s.Name).toLowerCase() === name || (s.Name === '*' && isTypical()))))
+    .map((e) => e.Name);
 }
 
 function hasWildcard(e: ConfigEntry): boolean {
