@@ -13,7 +13,7 @@ import type { TokenInput } from './acl-tokens.ts';
 import { BadRequestError } from '../errors.ts';
 import { compileFilter } from '../filter/index.ts';
 import {
-  ACL_AUTH_METHOD_PREFIX, ACL_AUTH_METHODS_TABLE, ACL_BINDING_RULE_PREFIX, ACL_BINDING_RULES_TABLE, ACL_TOKEN_PREFIX,
+  ACL_AUTH_METHOD_PREFIX, ACL_BINDING_RULE_PREFIX, ACL_TOKEN_PREFIX,
   type ACLAuthMethodRecord,
 } from '../state/index.ts';
 import type { Op } from '../store/index.ts';
@@ -22,7 +22,8 @@ import { authorize } from './acl-enforce.ts';
 import { aclPreCheck, isUUID } from './acl-links.ts';
 import { putPlan, deletePlan } from './acl-write.ts';
 import { commitWrite, pinRecord } from './commit.ts';
-import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
+import type { QueryOptions, QueryResult } from './query.ts';
+import { tableQuery } from './table-query.ts';
 import type { EndpointDeps } from './deps.ts';
 
 const METHOD_NAME = /^[A-Za-z0-9\-_]{1,128}$/;
@@ -110,20 +111,14 @@ export class AclAuthEndpoint {
   readMethod(name: string, opts: QueryOptions): Promise<QueryResult<ACLAuthMethod | null>> {
     this.#check(opts.authz, false);
     const methods = this.#deps.replica.acl.authMethods;
-    return blockingQuery(this.#deps, opts, (ws) => {
-      ws.addTable(ACL_AUTH_METHODS_TABLE);
-      return { index: methods.index, value: methods.get(name) ?? null };
-    });
+    return tableQuery(this.#deps, opts, methods, () => ({ value: methods.get(name) ?? null }));
   }
 
   /** Every auth method as a stub (no Config). */
   listMethods(opts: QueryOptions): Promise<QueryResult<Omit<ACLAuthMethod, 'Config'>[]>> {
     this.#check(opts.authz, false);
     const methods = this.#deps.replica.acl.authMethods;
-    return blockingQuery(this.#deps, opts, (ws) => {
-      ws.addTable(ACL_AUTH_METHODS_TABLE);
-      return { index: methods.index, value: methods.sorted().map(({ Config: _c, ...stub }) => stub) };
-    });
+    return tableQuery(this.#deps, opts, methods, () => ({ value: methods.sorted().map(({ Config: _c, ...stub }) => stub) }));
   }
 
   /** Creates (no ID) or updates a binding rule. */
@@ -170,20 +165,14 @@ export class AclAuthEndpoint {
   readRule(ruleID: string, opts: QueryOptions): Promise<QueryResult<ACLBindingRule | null>> {
     this.#check(opts.authz, false);
     const rules = this.#deps.replica.acl.bindingRules;
-    return blockingQuery(this.#deps, opts, (ws) => {
-      ws.addTable(ACL_BINDING_RULES_TABLE);
-      return { index: rules.index, value: rules.get(ruleID) ?? null };
-    });
+    return tableQuery(this.#deps, opts, rules, () => ({ value: rules.get(ruleID) ?? null }));
   }
 
   /** Binding rules, optionally of one auth method. */
   listRules(method: string, opts: QueryOptions): Promise<QueryResult<ACLBindingRule[]>> {
     this.#check(opts.authz, false);
     const rules = this.#deps.replica.acl.bindingRules;
-    return blockingQuery(this.#deps, opts, (ws) => {
-      ws.addTable(ACL_BINDING_RULES_TABLE);
-      return { index: rules.index, value: rules.sorted().filter((r) => !method || r.AuthMethod === method) };
-    });
+    return tableQuery(this.#deps, opts, rules, () => ({ value: rules.sorted().filter((r) => !method || r.AuthMethod === method) }));
   }
 
   /** `/v1/acl/login`: verifies the bearer token and has `issue` create the token its binding rules grant. */

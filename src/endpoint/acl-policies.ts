@@ -7,7 +7,7 @@ import {
 } from '../acl/index.ts';
 import { BadRequestError } from '../errors.ts';
 import {
-  ACL_POLICIES_TABLE, ACL_POLICY_PREFIX, ACL_ROLE_PREFIX, ACL_ROLES_TABLE, type ACLPolicyRecord, type ACLRoleRecord,
+  ACL_POLICY_PREFIX, ACL_ROLE_PREFIX, type ACLPolicyRecord, type ACLRoleRecord,
 } from '../state/index.ts';
 import type { AclIdentity, AclResolver } from './acl-resolver.ts';
 import { authorize } from './acl-enforce.ts';
@@ -17,7 +17,8 @@ import {
 } from './acl-links.ts';
 import { putPlan, deletePlan } from './acl-write.ts';
 import { commitWrite } from './commit.ts';
-import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
+import type { QueryOptions, QueryResult } from './query.ts';
+import { tableQuery } from './table-query.ts';
 import type { EndpointDeps } from './deps.ts';
 
 const POLICY_NAME = /^[A-Za-z0-9\-_]{1,128}$/;
@@ -85,10 +86,7 @@ export class AclPolicyEndpoint {
     aclPreCheck(this.#resolver);
     authorize(opts.authz, 'aclRead');
     const policies = this.#deps.replica.acl.policies;
-    return blockingQuery(this.#deps, opts, (ws) => {
-      ws.addTable(ACL_POLICIES_TABLE);
-      return { index: policies.index, value: (byName ? policies.by(key) : policies.get(key)) ?? null };
-    });
+    return tableQuery(this.#deps, opts, policies, () => ({ value: (byName ? policies.by(key) : policies.get(key)) ?? null }));
   }
 
   /** Every policy as a list stub. */
@@ -96,11 +94,9 @@ export class AclPolicyEndpoint {
     aclPreCheck(this.#resolver);
     authorize(opts.authz, 'aclRead');
     const policies = this.#deps.replica.acl.policies;
-    return blockingQuery(this.#deps, opts, (ws) => {
-      ws.addTable(ACL_POLICIES_TABLE);
-      const stubs = policies.sorted().map(({ Rules: _r, Datacenters, ...rest }) => ({ ...rest, Datacenters: Datacenters ?? null }));
-      return { index: policies.index, value: stubs };
-    });
+    return tableQuery(this.#deps, opts, policies, () => ({
+      value: policies.sorted().map(({ Rules: _r, Datacenters, ...rest }) => ({ ...rest, Datacenters: Datacenters ?? null })),
+    }));
   }
 
   /** Creates (no ID) or updates a role. */
@@ -147,10 +143,9 @@ export class AclPolicyEndpoint {
     aclPreCheck(this.#resolver);
     authorize(opts.authz, 'aclRead');
     const acl = this.#deps.replica.acl;
-    return blockingQuery(this.#deps, opts, (ws) => {
-      ws.addTable(ACL_ROLES_TABLE);
+    return tableQuery(this.#deps, opts, acl.roles, () => {
       const r = byName ? acl.roles.by(key) : acl.roles.get(key);
-      return { index: acl.roles.index, value: r ? (withLinkNames(acl, r) as ACLRole) : null };
+      return { value: r ? (withLinkNames(acl, r) as ACLRole) : null };
     });
   }
 
@@ -159,10 +154,9 @@ export class AclPolicyEndpoint {
     aclPreCheck(this.#resolver);
     authorize(opts.authz, 'aclRead');
     const acl = this.#deps.replica.acl;
-    return blockingQuery(this.#deps, opts, (ws) => {
-      ws.addTable(ACL_ROLES_TABLE);
+    return tableQuery(this.#deps, opts, acl.roles, () => {
       const rows = acl.roles.sorted().filter((r) => !policy || (r.Policies ?? []).some((l) => l.ID === policy));
-      return { index: acl.roles.index, value: rows.map((r) => withLinkNames(acl, r) as ACLRole) };
+      return { value: rows.map((r) => withLinkNames(acl, r) as ACLRole) };
     });
   }
 }

@@ -8,7 +8,7 @@ import {
 } from '../acl/index.ts';
 import { BadRequestError, PermissionDeniedError } from '../errors.ts';
 import { formatGoDuration } from '../duration.ts';
-import { ACL_BOOTSTRAP_KEY, ACL_TOKEN_PREFIX, ACL_TOKENS_TABLE, type ACLTokenRecord, type Indexed } from '../state/index.ts';
+import { ACL_BOOTSTRAP_KEY, ACL_TOKEN_PREFIX, type ACLTokenRecord, type Indexed } from '../state/index.ts';
 import { tokenExpired, type AclIdentity, type AclResolver } from './acl-resolver.ts';
 import { allowed, authorize, filterAllowed } from './acl-enforce.ts';
 import {
@@ -17,7 +17,8 @@ import {
 } from './acl-links.ts';
 import { putOp, putPlan, deletePlan } from './acl-write.ts';
 import { commitWrite, pinRecord } from './commit.ts';
-import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
+import type { QueryOptions, QueryResult } from './query.ts';
+import { tableQuery } from './table-query.ts';
 import type { EndpointDeps } from './deps.ts';
 
 /** A token write as the API carries it; ExpirationTTL already in milliseconds. */
@@ -196,11 +197,10 @@ export class AclTokenEndpoint {
     aclPreCheck(this.#resolver);
     authorize(opts.authz, 'aclRead');
     const tokens = this.#deps.replica.acl.tokens;
-    return blockingQuery(this.#deps, opts, (ws) => {
-      ws.addTable(ACL_TOKENS_TABLE);
+    return tableQuery(this.#deps, opts, tokens, () => {
       const t = tokens.get(accessor);
       const live = t && !tokenExpired(t, this.#deps.clock.now());
-      return { index: tokens.index, value: live ? this.view(t, opts.authz) : null };
+      return { value: live ? this.view(t, opts.authz) : null };
     });
   }
 
@@ -217,12 +217,11 @@ export class AclTokenEndpoint {
     aclPreCheck(this.#resolver);
     authorize(opts.authz, 'aclRead');
     const acl = this.#deps.replica.acl;
-    return blockingQuery(this.#deps, opts, (ws) => {
-      ws.addTable(ACL_TOKENS_TABLE);
+    return tableQuery(this.#deps, opts, acl.tokens, () => {
       const now = this.#deps.clock.now();
       const rows = acl.tokens.sorted().filter((t) => !tokenExpired(t, now) && matches(t, f));
       const { items, filtered } = filterAllowed(opts.authz, rows, () => true);
-      return { index: acl.tokens.index, value: items.map((t) => this.view(t, opts.authz)), filtered };
+      return { value: items.map((t) => this.view(t, opts.authz)), filtered };
     });
   }
 

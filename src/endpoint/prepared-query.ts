@@ -4,10 +4,11 @@
 // callers, and resolution by ID, exact name or the longest template prefix.
 import { randomUUID } from 'node:crypto';
 import { InternalError, NotFoundError, PermissionDeniedError } from '../errors.ts';
-import { PREPARED_QUERIES_TABLE, QUERY_GUARD_KEY, QUERY_PREFIX, SESSION_PREFIX, encodeRecord, type PreparedQuery, type PreparedQueryRecord } from '../state/index.ts';
+import { QUERY_GUARD_KEY, QUERY_PREFIX, SESSION_PREFIX, encodeRecord, type PreparedQuery, type PreparedQueryRecord } from '../state/index.ts';
 import type { Compare } from '../store/index.ts';
-import { blockingQuery, consistentRead, queryMeta, type QueryMeta, type QueryOptions, type QueryResult } from './query.ts';
+import { consistentRead, queryMeta, type QueryMeta, type QueryOptions, type QueryResult } from './query.ts';
 import { commitPlanned, pinRecord } from './commit.ts';
+import { tableQuery } from './table-query.ts';
 import type { EndpointDeps } from './deps.ts';
 import type { AclIdentity } from './acl-resolver.ts';
 import { allowed, authorize } from './acl-enforce.ts';
@@ -141,30 +142,28 @@ export class PreparedQueryEndpoint {
   /** One query by ID (404 when missing; 403 when its name's read rule denies it). */
   get(id: string, opts: QueryOptions): Promise<QueryResult<PreparedQuery[]>> {
     const t = this.#deps.replica.preparedQueries;
-    return blockingQuery(this.#deps, opts, (ws) => {
-      ws.addTable(PREPARED_QUERIES_TABLE);
+    return tableQuery(this.#deps, opts, t, () => {
       const q = t.get(id);
       if (!q) throw new NotFoundError(QUERY_NOT_FOUND);
       // A query no prefix rule covers is visible to whoever has its ID; only its token is hidden.
-      if (aclPrefix(q) === null) return { index: t.index, value: [redact(opts.authz, q)] };
+      if (aclPrefix(q) === null) return { value: [redact(opts.authz, q)] };
       const value = readable(opts.authz, [q]);
       if (value.length === 0) {
         this.#log.warn({ query: id }, 'Request to get prepared query denied due to ACLs');
         throw new PermissionDeniedError('Permission denied');
       }
-      return { index: t.index, value };
+      return { value };
     });
   }
 
   /** Every query the caller may read. */
   list(opts: QueryOptions): Promise<QueryResult<PreparedQuery[]>> {
     const t = this.#deps.replica.preparedQueries;
-    return blockingQuery(this.#deps, opts, (ws) => {
-      ws.addTable(PREPARED_QUERIES_TABLE);
+    return tableQuery(this.#deps, opts, t, () => {
       const all = t.list();
       const value = readable(opts.authz, all);
       const named = all.filter((q) => aclPrefix(q) !== null).length;
-      return { index: t.index, value, filtered: value.length < named };
+      return { value, filtered: value.length < named };
     });
   }
 

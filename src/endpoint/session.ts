@@ -4,8 +4,9 @@
 import { randomUUID } from 'node:crypto';
 import { InternalError } from '../errors.ts';
 import { parseGoDuration, formatGoDuration } from '../duration.ts';
-import { SESSION_PREFIX, SESSIONS_TABLE, encodeRecord, type Session, type SessionRecord, type ServiceCheckRef } from '../state/index.ts';
-import { blockingQuery, consistentRead, type QueryOptions, type QueryResult } from './query.ts';
+import { SESSION_PREFIX, encodeRecord, type Session, type SessionRecord, type ServiceCheckRef } from '../state/index.ts';
+import { consistentRead, type QueryOptions, type QueryResult } from './query.ts';
+import { tableQuery } from './table-query.ts';
 import { commitPlanned, commitWrite } from './commit.ts';
 import { planInvalidate } from './locks.ts';
 import type { EndpointDeps } from './deps.ts';
@@ -127,29 +128,22 @@ export class SessionEndpoint {
   /** One session (`[]` when missing), blocking on the sessions table. */
   info(id: string, opts: QueryOptions): Promise<QueryResult<Session[]>> {
     const t = this.#deps.replica.sessions;
-    return blockingQuery(this.#deps, opts, (ws) => {
-      ws.addTable(SESSIONS_TABLE);
+    return tableQuery(this.#deps, opts, t, () => {
       const s = t.get(id);
-      return { index: t.index, ...readable(opts.authz, s ? [s] : []) };
+      return readable(opts.authz, s ? [s] : []);
     });
   }
 
   /** Sessions of a node. */
   node(node: string, opts: QueryOptions): Promise<QueryResult<Session[]>> {
     const t = this.#deps.replica.sessions;
-    return blockingQuery(this.#deps, opts, (ws) => {
-      ws.addTable(SESSIONS_TABLE);
-      return { index: t.index, ...readable(opts.authz, t.byNode(node)) };
-    });
+    return tableQuery(this.#deps, opts, t, () => readable(opts.authz, t.byNode(node)));
   }
 
   /** Every session. */
   list(opts: QueryOptions): Promise<QueryResult<Session[]>> {
     const t = this.#deps.replica.sessions;
-    return blockingQuery(this.#deps, opts, (ws) => {
-      ws.addTable(SESSIONS_TABLE);
-      return { index: t.index, ...readable(opts.authz, t.list()) };
-    });
+    return tableQuery(this.#deps, opts, t, () => readable(opts.authz, t.list()));
   }
 }
 
