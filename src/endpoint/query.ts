@@ -89,7 +89,7 @@ export async function consistentRead(deps: EndpointDeps): Promise<void> {
  * with a share key, identical reads at the same revision take one computed result.
  * `compute` must register in `ws` everything its answer depends on.
  */
-export async function blockingQuery<T>(
+export function blockingQuery<T>(
   deps: EndpointDeps,
   opts: QueryOptions,
   compute: (ws: WatchSet) => QueryRun<T>,
@@ -97,7 +97,74 @@ export async function blockingQuery<T>(
   const shared = deps.sharedReads;
   const key = opts.shareKey;
   const run = shared && key !== undefined ? (ws: WatchSet) => shared.run(key, ws, compute) : compute;
-  if (opts.consistency === 'consistent') await consistentRead(deps);
+  if (opts.consistency === 'consistent') return consistentBlockingQuery(deps, opts, run);
+  try {
+    const res = run(deps.replica.notifier.watchSet());
+    if (opts.minIndex === 0 || res.index > opts.minIndex) return Promise.resolve(answer(deps, opts, res));
+  } catch (err) {
+    return Promise.reject(err); // as an async function would: callers always get a promise
+  }
+  return new Promise((resolve, reject) => new BlockedQuery(deps, opts, run, deps.clock.now() + queryTimeout(deps, opts.waitMs), resolve, reject).step());
+}
+
+/**
+ * One blocked read between runs: all it holds while it waits (the watch set's waiter calls
+ * woken()), so that tens of thousands of idle blocking queries cost one small object each
+ * instead of a suspended async function and its promise chain.
+ */
+class BlockedQuery<T> {
+  readonly #deps: EndpointDeps;
+  readonly #opts: QueryOptions;
+  readonly #run: (ws: WatchSet) => QueryRun<T>;
+  readonly #deadline: number;
+  readonly #resolve: (r: QueryResult<T>) => void;
+  readonly #reject: (err: unknown) => void;
+
+  constructor(
+    deps: EndpointDeps, opts: QueryOptions, run: (ws: WatchSet) => QueryRun<T>, deadline: number,
+    resolve: (r: QueryResult<T>) => void, reject: (err: unknown) => void,
+  ) {
+    this.#deps = deps;
+    this.#opts = opts;
+    this.#run = run;
+    this.#deadline = deadline;
+    this.#resolve = resolve;
+    this.#reject = reject;
+  }
+
+  /** Runs the query; answers when its index passed the min index, the time is up or the client left, else waits. */
+  step(): void {
+    try {
+      const ws = this.#deps.replica.notifier.watchSet();
+      const res = this.#run(ws);
+      if (res.index > this.#opts.minIndex) return this.#resolve(answer(this.#deps, this.#opts, res));
+      const left = this.#deadline - this.#deps.clock.now();
+      const signal = left > 0 ? this.#opts.signal : undefined; // the transport makes a signal on first use
+      if (left <= 0 || signal?.aborted) this.#resolve(answer(this.#deps, this.#opts, res));
+      else ws.notify(left, signal, this);
+    } catch (err) {
+      this.#reject(err);
+    }
+  }
+
+  /** The wait's end. The re-run happens in a microtask, as an awaited wake-up would: after the wake-up that woke it returns. */
+  woken(woken: boolean): void {
+    queueMicrotask(() => (woken ? this.step() : this.#last()));
+  }
+
+  /** After a timeout or abort: one more run, answered whatever its index. */
+  #last(): void {
+    try {
+      this.#resolve(answer(this.#deps, this.#opts, this.#run(this.#deps.replica.notifier.watchSet())));
+    } catch (err) {
+      this.#reject(err);
+    }
+  }
+}
+
+/** blockingQuery for `?consistent` reads: each run waits until the replica holds every committed write. */
+async function consistentBlockingQuery<T>(deps: EndpointDeps, opts: QueryOptions, run: (ws: WatchSet) => QueryRun<T>): Promise<QueryResult<T>> {
+  await consistentRead(deps);
   let res = run(deps.replica.notifier.watchSet());
   if (opts.minIndex === 0 || res.index > opts.minIndex) return answer(deps, opts, res);
   const deadline = deps.clock.now() + queryTimeout(deps, opts.waitMs);
@@ -111,7 +178,7 @@ export async function blockingQuery<T>(
       res = run(deps.replica.notifier.watchSet());
       break;
     }
-    if (opts.consistency === 'consistent') await consistentRead(deps);
+    await consistentRead(deps);
   }
   return answer(deps, opts, res);
 }

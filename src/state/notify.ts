@@ -70,8 +70,19 @@ export class WatchSet {
 
   /** Resolves `true` when woken, `false` on timeout or abort. */
   wait(timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    let resolve!: (woken: boolean) => void;
+    const done = new Promise<boolean>((r) => { resolve = r; });
+    this.notify(timeoutMs, signal, resolve);
+    return done;
+  }
+
+  /**
+   * As wait(), but calls `then` (synchronously, from the wake-up, timeout or abort) instead of
+   * resolving a promise: a caller that keeps one object per blocked query passes that object.
+   */
+  notify(timeoutMs: number, signal: AbortSignal | undefined, then: WaitCallback): void {
     this.#shared = true; // the waiter keeps these items to unregister them
-    return this.#notifier.wait(this.#items, timeoutMs, signal);
+    this.#notifier.wait(this.#items, timeoutMs, signal, then);
   }
 }
 
@@ -80,6 +91,9 @@ export interface NotifierClock {
   now(): number;
   setTimer(ms: number, fn: () => void): { cancel(): void };
 }
+
+/** What a wait calls when it ends: `true` when woken by a change, `false` on timeout or abort. */
+export type WaitCallback = ((woken: boolean) => void) | { woken(woken: boolean): void };
 
 /** Ends a waiter (Notifier's, keyed so only this module calls it). */
 const END = Symbol('end');
@@ -95,14 +109,14 @@ class Waiter {
   /** Clock time at which the wait times out. */
   readonly at: number;
   readonly signal: AbortSignal | undefined;
-  readonly resolve: (woken: boolean) => void;
+  readonly then: WaitCallback;
 
-  constructor(notifier: Notifier, items: readonly WatchItem[], at: number, signal: AbortSignal | undefined, resolve: (woken: boolean) => void) {
+  constructor(notifier: Notifier, items: readonly WatchItem[], at: number, signal: AbortSignal | undefined, then: WaitCallback) {
     this.notifier = notifier;
     this.items = items;
     this.at = at;
     this.signal = signal;
-    this.resolve = resolve;
+    this.then = then;
   }
 
   /** The signal's abort. */
@@ -166,12 +180,16 @@ export class Notifier {
     return t;
   }
 
-  /** Registers a waiter on every item; see WatchSet.wait. `items` must not change while it waits. */
-  wait(items: readonly WatchItem[], timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
-    if (signal?.aborted) return Promise.resolve(false);
-    let resolve!: (woken: boolean) => void;
-    const done = new Promise<boolean>((r) => { resolve = r; });
-    const waiter = new Waiter(this, items, this.#clock.now() + timeoutMs, signal, resolve);
+  /**
+   * Registers a waiter on every item; see WatchSet.notify. `items` must not change while it
+   * waits. An already aborted signal calls `then(false)` at once.
+   */
+  wait(items: readonly WatchItem[], timeoutMs: number, signal: AbortSignal | undefined, then: WaitCallback): void {
+    if (signal?.aborted) {
+      call(then, false);
+      return;
+    }
+    const waiter = new Waiter(this, items, this.#clock.now() + timeoutMs, signal, then);
     this.blocked++;
     for (const it of items) {
       const t = this.#table(it.table);
@@ -179,8 +197,8 @@ export class Notifier {
       else getOrCreate(it.kind === 'key' ? t.keys : t.prefixes, it.key).add(waiter);
     }
     this.#schedule(waiter);
-    signal?.addEventListener('abort', waiter, { once: true });
-    return done;
+    // Not `once`: that wraps the listener in a closure; ending the waiter removes it anyway.
+    signal?.addEventListener('abort', waiter);
   }
 
   /** Ends a waiter once: unregisters it everywhere and resolves its wait with `woken`. */
@@ -204,7 +222,7 @@ export class Notifier {
       if (set?.delete(waiter) && set.size === 0) map.delete(it.key);
     }
     signal?.removeEventListener('abort', waiter);
-    waiter.resolve(woken);
+    call(waiter.then, woken);
   }
 
   #schedule(d: Waiter): void {
@@ -309,6 +327,11 @@ export class Notifier {
     this.#queue = [];
     this.#next = 0;
   }
+}
+
+function call(then: WaitCallback, woken: boolean): void {
+  if (typeof then === 'function') then(woken);
+  else then.woken(woken);
 }
 
 function getOrCreate(map: Map<string, Set<Waiter>>, key: string): Set<Waiter> {
