@@ -101,6 +101,15 @@ interface Phase {
   otherCpuUs?: Map<string, number>;
   /** This process's CPU µs per registration. */
   benchCpuUs?: number;
+  /** The agent main thread's GC pauses during the phase, by kind: count and total ms. */
+  gc?: Record<string, { n: number; ms: number }>;
+}
+
+type GcPauses = Record<string, { n: number; ms: number }>;
+
+/** The agent main thread's GC pauses so far (scale-agent.ts 'gcpauses'). */
+async function gcPauses(agent: ServerProcess): Promise<GcPauses> {
+  return JSON.parse(await agent.command('gcpauses')) as GcPauses;
 }
 
 /** The agent's process.memoryUsage() after a full GC, in bytes. */
@@ -176,11 +185,14 @@ try {
     const cpu0 = cpuMs(agent.pid);
     const threads0 = threadCpuMs(agent.pid);
     const self0 = process.cpuUsage();
+    const gc0 = await gcPauses(agent);
     http = await timed(() => pool(total, clients, async (i) => {
       await registrar.request('PUT', '/v1/catalog/register', Buffer.from(JSON.stringify(registration(i).body)));
       done++;
     }));
     const self1 = process.cpuUsage(self0);
+    const gc1 = await gcPauses(agent);
+    http.gc = Object.fromEntries(Object.entries(gc1).map(([k, a]) => [k, { n: a.n - (gc0[k]?.n ?? 0), ms: a.ms - (gc0[k]?.ms ?? 0) }]));
     http.agentCpuUs = ((cpuMs(agent.pid) - cpu0) * 1000) / total;
     http.otherCpuUs = new Map();
     for (const [t, ms] of threadCpuMs(agent.pid)) {
@@ -246,6 +258,9 @@ console.log(`| HTTP registrations/s | ${f(http!.perSec, 0)} (${f(http!.seconds, 
 console.log(`| CPU per registration: agent (all threads), bench client | ${f(http!.agentCpuUs!, 0)} µs, ${f(http!.benchCpuUs!, 0)} µs |`);
 const others = [...http!.otherCpuUs!].filter(([, us]) => us >= 0.5).sort((a, b) => b[1] - a[1]).map(([n, us]) => `${n} ${f(us, 0)}`).join(', ');
 console.log(`| agent CPU per registration by thread (µs) | main ${f(http!.mainCpuUs!, 0)}, ${others} |`);
+const pauses = Object.entries(http!.gc!).filter(([, a]) => a.n > 0).sort((a, b) => b[1].ms - a[1].ms)
+  .map(([k, a]) => `${k} ${f(a.ms * 1000 / total, 1)} (${a.n})`).join(', ');
+console.log(`| agent main-thread GC pauses per registration (µs), by kind (count) | ${pauses} |`);
 console.log(`| direct Store txns/s | ${f(direct!.perSec, 0)} (${f(direct!.seconds, 1)} s) |`);
 console.log(`| agent RSS before → after (peak) | ${f(rssBase!, 0)} → ${f(rssAfter!, 0)} MiB (${f(rssPeak!, 0)}) |`);
 console.log(`| agent RSS growth per 10,000 instances | ${f(((rssAfter! - rssBase!) / total) * 10_000, 1)} MiB |`);

@@ -12,9 +12,12 @@
 //   heapsnapshot PATH writes a V8 heap snapshot to PATH
 //   timers            the active timers (ref'd and unref'd, sockets' included) by duration in ms,
 //                     read from Node's timer lists when started with --expose-internals
+//   gcpauses          the main thread's GC pauses since start, by kind: count and total ms
+//                     (PerformanceObserver 'gc' entries; concurrent marking on helper threads is not in them)
 import path from 'node:path';
 import v8 from 'node:v8';
 import { createRequire } from 'node:module';
+import { PerformanceObserver, constants as perf } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { benchAgent, httpsConfig, localStore, serveUntilStopped } from './bench-agent.ts';
@@ -37,6 +40,21 @@ const more = tlsDir
 const agent = benchAgent({ storeConfig: { backend }, store: localStore(backend, opts.dir), dir: opts.dir, maxConns: Number(opts['max-conns']), more });
 await agent.start();
 serveUntilStopped(agent, Boolean(tlsDir));
+
+/** GC pauses by kind since start: count and total milliseconds. */
+const gcPauses: Record<string, { n: number; ms: number }> = {};
+const GC_KINDS: Record<number, string> = {
+  [perf.NODE_PERFORMANCE_GC_MINOR]: 'scavenge', [perf.NODE_PERFORMANCE_GC_MAJOR]: 'mark-compact',
+  [perf.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental marking', [perf.NODE_PERFORMANCE_GC_WEAKCB]: 'weak callbacks',
+};
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    const kind = GC_KINDS[((e as { detail?: unknown } as { detail?: { kind: number } }).detail?.kind ?? -1)] ?? 'other';
+    const a = (gcPauses[kind] ??= { n: 0, ms: 0 });
+    a.n++;
+    a.ms += e.duration;
+  }
+}).observe({ entryTypes: ['gc'] });
 
 interface TimerList { _idleNext: TimerList }
 
@@ -67,5 +85,6 @@ createInterface({ input: process.stdin }).on('line', (line) => {
     setTimeout(() => reply({ gc: Boolean(gc), ...process.memoryUsage() }), 500);
   } else if (cmd === 'heapsnapshot' && arg) reply({ path: v8.writeHeapSnapshot(arg) });
   else if (cmd === 'timers') reply({ timers: activeTimers() });
+  else if (cmd === 'gcpauses') reply(gcPauses);
   else reply({ error: `unknown command ${line}` });
 });
