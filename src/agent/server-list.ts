@@ -3,6 +3,7 @@
 // current from gossip events, shuffled once, and cycled past a server whose connection failed.
 import type { Gossip, Member } from '../gossip/index.ts';
 import type { ServerSource } from './forward.ts';
+import { joinHostPort } from '../host-port.ts';
 
 /** The internal RPC address of a server member, or null when the member is not a usable server of `dc`. */
 export function serverAddress(m: Member, dc: string): string | null {
@@ -10,7 +11,7 @@ export function serverAddress(m: Member, dc: string): string | null {
   if (m.tags.role !== 'consul' || m.tags.dc !== dc || (m.state !== 'alive' && m.state !== 'suspect')) return null;
   const port = Number(m.tags.port);
   if (!Number.isInteger(port) || port <= 0) return null;
-  return m.addr.includes(':') ? `[${m.addr}]:${port}` : `${m.addr}:${port}`;
+  return joinHostPort(m.addr, port);
 }
 
 /** The datacenter's known servers in the order requests try them. */

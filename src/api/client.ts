@@ -19,6 +19,7 @@ import { CoordinateApi } from './coordinate.ts';
 import { StatusApi } from './status.ts';
 import { txn, type TxnReply } from './txn.ts';
 import type { TxnOp } from './types.ts';
+import { joinHostPort } from '../host-port.ts';
 
 /** What every response carries, from X-Consul-Index / -KnownLeader / -LastContact. */
 export interface QueryMeta {
@@ -220,8 +221,7 @@ export class ConsulClient {
   #displayUrl(path: string): string {
     const c = this.config;
     if (c.socketPath) return `http://${c.host}${path}`;
-    const host = c.host.includes(':') ? `[${c.host}]` : c.host;
-    return `${c.scheme}://${host}:${c.port}${path}`;
+    return `${c.scheme}://${joinHostPort(c.host, c.port)}${path}`;
   }
 }
 

@@ -1,5 +1,6 @@
 // Errors the API client throws, with the messages Consul's Go client produces so that CLI
 // output and callers matching on text see the same words.
+import { joinHostPort } from '../host-port.ts';
 
 /** A response with an unexpected status; message as Go's `api.StatusError`. */
 export class ApiError extends Error {
@@ -43,7 +44,7 @@ const GO_ERRNO: Record<string, string> = {
 export function goDialError(err: NodeJS.ErrnoException, target: { socketPath?: string; host: string; port: number }): string {
   const code = err.code ?? '';
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `dial tcp: lookup ${target.host}: no such host`;
-  const where = target.socketPath ? `dial unix ${target.socketPath}` : `dial tcp ${hostPort(target.host, target.port)}`;
+  const where = target.socketPath ? `dial unix ${target.socketPath}` : `dial tcp ${joinHostPort(target.host, target.port)}`;
   const what = GO_ERRNO[code];
   return what ? `${where}: ${what}` : `${where}: ${err.message}`;
 }
@@ -56,8 +57,4 @@ export function goFileError(err: NodeJS.ErrnoException, path: string): string {
     : err.code === 'ENOTDIR' ? 'not a directory'
     : err.message;
   return err.code === 'EISDIR' ? `read ${path}: ${what}` : `open ${path}: ${what}`;
-}
-
-function hostPort(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }

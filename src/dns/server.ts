@@ -7,6 +7,7 @@ import net from 'node:net';
 import type { Logger } from '../log.ts';
 import type { ListenAddr } from '../agent/config/runtime.ts';
 import type { DnsHandler } from './handler.ts';
+import { joinHostPort } from '../host-port.ts';
 
 /** Options of the listeners. */
 export interface DnsServerDeps {
@@ -136,12 +137,11 @@ export class DnsServer {
 
   /** Bound `host:port` of every UDP and TCP listener. */
   addresses(): DnsAddresses {
-    const fmt = (host: string, port: number): string => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
     return {
-      udp: this.#udp.map((s) => fmt(s.address().address, s.address().port)),
+      udp: this.#udp.map((s) => joinHostPort(s.address().address, s.address().port)),
       tcp: this.#tcp.map((s) => {
         const a = s.address() as net.AddressInfo;
-        return fmt(a.address, a.port);
+        return joinHostPort(a.address, a.port);
       }),
     };
   }

@@ -1,5 +1,6 @@
 // Gossip peer addresses: a host and a port, parsed from and formatted as `host:port`
 // (IPv6 hosts in brackets), the form join lists and snapshots use.
+import { joinHostPort } from '../host-port.ts';
 
 /** Where a gossip peer listens for UDP packets and TCP streams (same port for both). */
 export interface Address {
@@ -9,7 +10,7 @@ export interface Address {
 
 /** Formats an address as `host:port` (`[v6]:port` for IPv6 hosts). */
 export function formatAddress(a: Address): string {
-  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+  return joinHostPort(a.host, a.port);
 }
 
 /** Parses `host`, `host:port`, `[v6]` or `[v6]:port`; a missing port becomes `defaultPort`. */

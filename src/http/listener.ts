@@ -4,6 +4,7 @@
 import http, { type RequestListener } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Server as TlsServer, TlsOptions, TLSSocket } from 'node:tls';
+import { joinHostPort } from '../host-port.ts';
 
 /**
  * HTTP/1.1 timeouts: no per-request deadline (node's default ends requests after 5 minutes,
@@ -19,7 +20,7 @@ export function createHttp1Server(listener?: RequestListener): http.Server {
 
 /** `host:port` of a bound TCP address, IPv6 hosts in brackets. */
 export function hostPort(a: AddressInfo): string {
-  return a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
+  return joinHostPort(a.address, a.port);
 }
 
 /**

@@ -14,6 +14,7 @@ import net from 'node:net';
 import tls, { type ConnectionOptions } from 'node:tls';
 import type { Clock, TimerHandle } from '../clock.ts';
 import type { Logger } from '../log.ts';
+import { joinHostPort } from '../host-port.ts';
 
 /** The path of the greeting on the server port. */
 export const LIVENESS_PATH = '/v1/internal/rpc/liveness';
@@ -44,7 +45,7 @@ export type LivenessStream = (write: (chunk: string) => void, signal: AbortSigna
 
 /** `host:port`, with an IPv6 host in brackets. */
 export function livenessAddress(host: string, port: number): string {
-  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return joinHostPort(host, port);
 }
 
 /**

@@ -5,6 +5,7 @@ import type { BuiltConfig } from './build.ts';
 import type { ListenAddr } from './runtime.ts';
 import { ConfigError } from './error.ts';
 import type { TreeReader } from './values.ts';
+import { joinHostPort } from '../../host-port.ts';
 
 const BASIC_NAME = /^[a-z0-9_-]+$/;
 const DNS_INVALID = /[^A-Za-z0-9\\-]+/;
@@ -91,7 +92,7 @@ function bootstrapWarnings(c: BuiltConfig, r: TreeReader): void {
 
 function addrKey(a: ListenAddr): [string, string] {
   if (a.kind === 'unix') return [`unix:${a.path}`, a.path];
-  const shown = a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+  const shown = joinHostPort(a.host, a.port);
   return [`tcp:${shown}`, shown];
 }
 

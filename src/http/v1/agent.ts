@@ -9,6 +9,7 @@ import { formatGoDuration } from '../../duration.ts';
 import type { HttpResult } from '../router.ts';
 import { memberTags } from '../../agent/member-tags.ts';
 import { dnsConfigFrom } from '../../dns/index.ts';
+import { joinHostPort } from '../../host-port.ts';
 
 /** What the self handler reads. */
 export interface AgentSelfDeps {
@@ -32,7 +33,7 @@ function tlsProtocolJson(p: TlsProtocolConfig): Record<string, unknown> {
 /** The HTTPS listeners and the TLS settings of every protocol (tlsutil.Config), when the loader set them. */
 function tlsDebug(c: RuntimeConfig): Record<string, unknown> {
   const t = c.tls;
-  const addr = (a: ListenAddr) => (a.kind === 'unix' ? `unix://${a.path}` : `tcp://${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`);
+  const addr = (a: ListenAddr) => (a.kind === 'unix' ? `unix://${a.path}` : `tcp://${joinHostPort(a.host, a.port)}`);
   return {
     HTTPSAddrs: (c.httpsAddrs ?? []).map(addr),
     HTTPSHandshakeTimeout: formatGoDuration(c.limits.httpsHandshakeTimeout ?? 5_000),
