@@ -4,6 +4,7 @@
 // source node first, the limit; and when nothing is left, failover to other datacenters
 // (NearestN by RTT, then Datacenters in order, or Targets), each run there by ExecuteRemote.
 import type { CheckServiceNode } from '../api/catalog-types.ts';
+import type { PreparedQueryExecuteResponse } from '../api/prepared-query-types.ts';
 import type { Logger } from '../log.ts';
 import type { PreparedQueryRecord } from '../state/index.ts';
 import type { EndpointDeps } from './deps.ts';
@@ -12,14 +13,8 @@ import { instanceReadable } from './catalog-acl.ts';
 import { sortNear } from './near.ts';
 import { shuffle } from '../shuffle.ts';
 
-/** The JSON of an execute answer (Consul's PreparedQueryExecuteResponse without its meta). */
-export interface ExecuteResult {
-  Service: string;
-  Nodes: CheckServiceNode[];
-  DNS: { TTL: string };
-  Datacenter: string;
-  Failovers: number;
-}
+/** The JSON of an execute answer (Consul's PreparedQueryExecuteResponse without its meta; no peers here). */
+export type ExecuteResult = Omit<PreparedQueryExecuteResponse, 'PeerName'>;
 
 /** What ExecuteRemote receives: the whole query, since the remote datacenter does not hold it. */
 export interface RemoteExecuteRequest {
