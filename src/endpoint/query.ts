@@ -94,17 +94,21 @@ export function blockingQuery<T>(
   opts: QueryOptions,
   compute: (ws: WatchSet) => QueryRun<T>,
 ): Promise<QueryResult<T>> {
-  const shared = deps.sharedReads;
-  const key = opts.shareKey;
-  const run = shared && key !== undefined ? (ws: WatchSet) => shared.run(key, ws, compute) : compute;
-  if (opts.consistency === 'consistent') return consistentBlockingQuery(deps, opts, run);
+  if (opts.consistency === 'consistent') return consistentBlockingQuery(deps, opts, compute);
   try {
-    const res = run(deps.replica.notifier.watchSet());
+    const res = runShared(deps, opts, compute, deps.replica.notifier.watchSet());
     if (opts.minIndex === 0 || res.index > opts.minIndex) return Promise.resolve(answer(deps, opts, res));
   } catch (err) {
     return Promise.reject(err); // as an async function would: callers always get a promise
   }
-  return new Promise((resolve, reject) => new BlockedQuery(deps, opts, run, deps.clock.now() + queryTimeout(deps, opts.waitMs), resolve, reject).step());
+  return new Promise((resolve, reject) => new BlockedQuery(deps, opts, compute, deps.clock.now() + queryTimeout(deps, opts.waitMs), resolve, reject).step());
+}
+
+/** One run of `compute`; with a share key, identical reads at the same revision take one computed result. */
+function runShared<T>(deps: EndpointDeps, opts: QueryOptions, compute: (ws: WatchSet) => QueryRun<T>, ws: WatchSet): QueryRun<T> {
+  const shared = deps.sharedReads;
+  const key = opts.shareKey;
+  return shared && key !== undefined ? shared.run(key, ws, compute) : compute(ws);
 }
 
 /**
@@ -115,21 +119,25 @@ export function blockingQuery<T>(
 class BlockedQuery<T> {
   readonly #deps: EndpointDeps;
   readonly #opts: QueryOptions;
-  readonly #run: (ws: WatchSet) => QueryRun<T>;
+  readonly #compute: (ws: WatchSet) => QueryRun<T>;
   readonly #deadline: number;
   readonly #resolve: (r: QueryResult<T>) => void;
   readonly #reject: (err: unknown) => void;
 
   constructor(
-    deps: EndpointDeps, opts: QueryOptions, run: (ws: WatchSet) => QueryRun<T>, deadline: number,
+    deps: EndpointDeps, opts: QueryOptions, compute: (ws: WatchSet) => QueryRun<T>, deadline: number,
     resolve: (r: QueryResult<T>) => void, reject: (err: unknown) => void,
   ) {
     this.#deps = deps;
     this.#opts = opts;
-    this.#run = run;
+    this.#compute = compute;
     this.#deadline = deadline;
     this.#resolve = resolve;
     this.#reject = reject;
+  }
+
+  #run(ws: WatchSet): QueryRun<T> {
+    return runShared(this.#deps, this.#opts, this.#compute, ws);
   }
 
   /** Runs the query; answers when its index passed the min index, the time is up or the client left, else waits. */
@@ -163,7 +171,8 @@ class BlockedQuery<T> {
 }
 
 /** blockingQuery for `?consistent` reads: each run waits until the replica holds every committed write. */
-async function consistentBlockingQuery<T>(deps: EndpointDeps, opts: QueryOptions, run: (ws: WatchSet) => QueryRun<T>): Promise<QueryResult<T>> {
+async function consistentBlockingQuery<T>(deps: EndpointDeps, opts: QueryOptions, compute: (ws: WatchSet) => QueryRun<T>): Promise<QueryResult<T>> {
+  const run = (ws: WatchSet): QueryRun<T> => runShared(deps, opts, compute, ws);
   await consistentRead(deps);
   let res = run(deps.replica.notifier.watchSet());
   if (opts.minIndex === 0 || res.index > opts.minIndex) return answer(deps, opts, res);

@@ -126,6 +126,7 @@ interface ResponseWriter {
   end(body?: string | Buffer): unknown;
   destroy(): void;
   once(event: 'close', listener: () => void): unknown;
+  on(event: 'close', listener: () => void): unknown;
 }
 
 /** True once the whole answer was handed over. HTTP/2 reports a reset stream as finished, so there it is end() having been called. */
@@ -362,11 +363,13 @@ export class HttpServer {
         return ctl.signal;
       }
       this.#inflight.add(ctl);
-      res.once('close', () => {
+      // 'close' comes once: on() spares the wrapper closure and context once() would add to
+      // every held blocking query (and this listener reads `ac`, so it needs no context of its own).
+      res.on('close', () => {
         // Only a client that left early aborts its query; building an AbortError per finished
         // request costs measurable CPU.
-        if (!answered(response)) ctl.abort();
-        this.#inflight.delete(ctl);
+        if (!answered(response)) ac!.abort();
+        this.#inflight.delete(ac!);
       });
       return ctl.signal;
     };
