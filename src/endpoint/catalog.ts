@@ -1,7 +1,9 @@
 // The catalog endpoint (Consul's Catalog.*): register/deregister through planned Store txns,
 // and the read views (nodes, services, service instances, one node) with blocking, tag,
 // node-meta and filter support.
-import { NODES_TABLE, SERVICES_TABLE, SERVICE_HEALTH, CONNECT_HEALTH, NODE_VIEW, type CatalogTables, type WatchSet } from '../state/index.ts';
+import {
+  NODES_TABLE, SERVICES_TABLE, SERVICE_HEALTH, CONNECT_HEALTH, NODE_VIEW, foldName, type CatalogTables, type WatchSet,
+} from '../state/index.ts';
 import type { Node, NodeService, ServiceNode, RegisterRequest, DeregisterRequest } from '../api/catalog-types.ts';
 import { filterList } from '../filter/index.ts';
 import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
@@ -30,14 +32,16 @@ export interface CatalogFilters {
 /**
  * What catalog/service and health/service read: the instances of a service (or, with
  * `connect`, its mesh endpoints) whose node has the node meta and which have the tags, at the
- * view's index, watching the view. Instances are null when the caller may not see the mesh
- * target: Consul answers an empty list then, not reported as filtered.
+ * view's index, watching the view. The name matches case-insensitively, as Consul's service
+ * index does. Instances are null when the caller may not see the mesh target: Consul answers an
+ * empty list then, not reported as filtered.
  */
 export function serviceInstances(
   cat: CatalogTables, ws: WatchSet, name: string, f: CatalogFilters, authz: AclIdentity | undefined,
 ): { index: number; instances: { node: Node; service: NodeService }[] | null } {
-  ws.addKey(f.connect ? CONNECT_HEALTH : SERVICE_HEALTH, name);
-  const index = cat.serviceIndex.get(f.connect ? `connect:${name}` : name) ?? cat.index.services;
+  const key = foldName(name);
+  ws.addKey(f.connect ? CONNECT_HEALTH : SERVICE_HEALTH, key);
+  const index = cat.serviceIndex.get(f.connect ? `connect:${key}` : key) ?? cat.index.services;
   if (f.connect && meshTargetHidden(authz, name)) return { index, instances: null };
   const instances = cat.instances(name, f.connect).filter((i) => nodeMetaMatches(i.node, f.nodeMeta) && tagsMatch(i.service, f.tags));
   return { index, instances };
@@ -53,6 +57,18 @@ export function tagsMatch(svc: NodeService, tags: string[] | undefined): boolean
   if (!tags || tags.length === 0) return true;
   const have = new Set((svc.Tags ?? []).map((t) => t.toLowerCase()));
   return tags.every((t) => have.has(t.toLowerCase()));
+}
+
+/** The stored spellings of a service name with the tags of their instances that pass the node-meta and bexpr filters. */
+function filteredTags(cat: CatalogTables, key: string, f: CatalogFilters): [string, string[]][] {
+  const byName = new Map<string, Set<string>>();
+  const rows = cat.instances(key).filter((i) => nodeMetaMatches(i.node, f.nodeMeta));
+  for (const s of filterList(rows.map((i) => toServiceNode(i.node, i.service)), f.filter)) {
+    let tags = byName.get(s.ServiceName);
+    if (!tags) byName.set(s.ServiceName, (tags = new Set()));
+    for (const t of s.ServiceTags) tags.add(t);
+  }
+  return [...byName].map(([n, t]) => [n, [...t]]);
 }
 
 /** Flattens a node and one of its services into Consul's ServiceNode. */
@@ -109,25 +125,19 @@ export class CatalogEndpoint {
     const cat = this.#deps.replica.catalog;
     return blockingQuery(this.#deps, opts, (ws) => {
       ws.addTable(SERVICES_TABLE).addTable(NODES_TABLE);
-      const out: Record<string, string[]> = {};
+      const rows: [string, string[]][] = [];
       let filtered = false;
       // Without node-meta or filter the per-service tag cache answers in O(service names).
       const plain = !f.nodeMeta && !f.filter;
-      for (const name of [...cat.byName.keys()].sort()) {
-        let tags: string[];
-        if (plain) tags = cat.serviceTags(name);
-        else {
-          const rows = cat.instances(name).filter((i) => nodeMetaMatches(i.node, f.nodeMeta));
-          const kept = filterList(rows.map((i) => toServiceNode(i.node, i.service)), f.filter);
-          if (kept.length === 0) continue;
-          tags = [...new Set(kept.flatMap((s) => s.ServiceTags))];
+      // Keys are the stored spellings: `Web` and `web` are two entries, as in Consul.
+      for (const key of cat.byName.keys()) {
+        for (const [name, tags] of plain ? cat.serviceTags(key) : filteredTags(cat, key, f)) {
+          if (allowed(opts.authz, 'serviceRead', name)) rows.push([name, tags]);
+          else filtered = true;
         }
-        if (!allowed(opts.authz, 'serviceRead', name)) {
-          filtered = true;
-          continue;
-        }
-        out[name] = tags;
       }
+      const out: Record<string, string[]> = {};
+      for (const [name, tags] of rows.sort(([a], [b]) => (a < b ? -1 : 1))) out[name] = tags;
       return { index: Math.max(cat.index.services, cat.index.nodes), value: out, filtered };
     });
   }
@@ -144,16 +154,16 @@ export class CatalogEndpoint {
     });
   }
 
-  /** One node with its services keyed by ID, or null. */
+  /** One node (named case-insensitively) with its services keyed by ID, or null. */
   node(name: string, opts: QueryOptions): Promise<QueryResult<{ Node: Node; Services: Record<string, NodeService> } | null>> {
     const cat = this.#deps.replica.catalog;
     return blockingQuery(this.#deps, opts, (ws) => {
-      ws.addKey(NODE_VIEW, name);
-      const node = cat.nodes.get(name);
+      ws.addKey(NODE_VIEW, foldName(name));
+      const node = cat.node(name);
       const index = Math.max(cat.index.nodes, cat.index.services);
       if (!node) return { index, value: null };
-      if (!allowed(opts.authz, 'nodeRead', name)) return { index, value: null, filtered: true };
-      const all = [...(cat.services.get(name)?.values() ?? [])].sort((a, b) => (a.ID < b.ID ? -1 : 1));
+      if (!allowed(opts.authz, 'nodeRead', node.Node)) return { index, value: null, filtered: true };
+      const all = [...(cat.services.get(node.Node)?.values() ?? [])].sort((a, b) => (a.ID < b.ID ? -1 : 1));
       const { items: services, filtered } = filterAllowed(opts.authz, all, (s) => allowed(opts.authz, 'serviceRead', s.Service));
       return { index, value: { Node: node, Services: Object.fromEntries(services.map((s) => [s.ID, s])) }, filtered };
     });

@@ -4,7 +4,7 @@
 // queries. No DNS query scans the whole catalog. With ACLs, answers keep only the nodes and
 // services the DNS token may read (Consul's dns token: node:read plus service:read).
 import { denyAll, type Authorizer } from '../acl/index.ts';
-import type { Replica } from '../state/index.ts';
+import { foldName, type Replica } from '../state/index.ts';
 import type { Node, NodeService } from '../api/catalog-types.ts';
 import type { AclIdentity } from './acl-resolver.ts';
 import { ingressGateways } from './gateway-services.ts';
@@ -115,7 +115,7 @@ export class DnsView {
   }
 
   /**
-   * The cache key of a service's instances (`name` or `connect:name`, resolved case-insensitively),
+   * The cache key of a service's instances (folded `name` or `connect:name`, as the catalog's service index keys it),
    * undefined when unknown; with `version` it stamps anything derived from `instances()`.
    */
   serviceKey(name: string, connect = false): string | undefined {
@@ -129,18 +129,16 @@ export class DnsView {
     return index === 0 ? 0 : index + this.#aclGeneration();
   }
 
-  // A service the DNS token may not read is unknown to DNS (NXDOMAIN, as Consul answers).
+  // The catalog's folded key of a known service name. A service the DNS token may not read
+  // (under any of its stored spellings) is unknown to DNS (NXDOMAIN, as Consul answers).
   #serviceName(name: string, connect: boolean): string | undefined {
-    const actual = this.#catalogName(name, connect);
-    return actual !== undefined && this.#serviceReadable(this.#authz(), actual) ? actual : undefined;
-  }
-
-  #catalogName(name: string, connect: boolean): string | undefined {
     const cat = this.#replica.catalog;
-    const table = connect ? cat.byConnect : cat.byName;
-    if (table.has(name)) return name;
-    if (connect) return [...table.keys()].find((k) => k.toLowerCase() === name);
-    return this.#names().get(name.toLowerCase());
+    const key = foldName(name);
+    if (!(connect ? cat.byConnect : cat.byName).has(key)) return undefined;
+    const authz = this.#authz();
+    if (!authz) return key;
+    const spellings = connect ? [name] : cat.serviceTags(key).map(([n]) => n);
+    return spellings.some((n) => this.#serviceReadable(authz, n)) ? key : undefined;
   }
 
   #cached(name: string, connect: boolean): DnsInstance[] {
@@ -162,13 +160,13 @@ export class DnsView {
 
   /** A node by name, case-insensitively. */
   node(name: string): Node | undefined {
-    const node = this.#replica.catalog.nodes.get(name) ?? this.#nodes().map.get(name.toLowerCase());
+    const node = this.#replica.catalog.node(name);
     return node && this.#nodeReadable(this.#authz(), node.Node) ? node : undefined;
   }
 
   /** The node whose address is `ip` (for PTR). */
   nodeByAddress(ip: string): Node | undefined {
-    const node = this.#nodes().byAddr.get(ip);
+    const node = this.#nodesByAddress().get(ip);
     return node && this.#nodeReadable(this.#authz(), node.Node) ? node : undefined;
   }
 
@@ -178,23 +176,11 @@ export class DnsView {
     return svc && this.#serviceReadable(this.#authz(), svc.Service) ? svc : undefined;
   }
 
-  #nodes(): { map: Map<string, Node>; byAddr: Map<string, Node> } {
+  #nodesByAddress(): Map<string, Node> {
     return this.#lazy('nodes', this.#replica.catalog.index.nodes, () => {
-      const map = new Map<string, Node>();
       const byAddr = new Map<string, Node>();
-      for (const n of this.#replica.catalog.nodes.values()) {
-        map.set(n.Node.toLowerCase(), n);
-        if (!byAddr.has(n.Address)) byAddr.set(n.Address, n);
-      }
-      return { map, byAddr };
-    });
-  }
-
-  #names(): Map<string, string> {
-    return this.#lazy('names', this.#replica.catalog.index.services, () => {
-      const names = new Map<string, string>();
-      for (const n of this.#replica.catalog.byName.keys()) names.set(n.toLowerCase(), n);
-      return names;
+      for (const n of this.#replica.catalog.nodes.values()) if (!byAddr.has(n.Address)) byAddr.set(n.Address, n);
+      return byAddr;
     });
   }
 

@@ -1,7 +1,7 @@
 // Services linked to gateways (Consul's gateway-services table, derived here from the
 // ingress-gateway and terminating-gateway entries): `catalog/gateway-services/:gateway` and the
 // ingress gateways fronting a service as CheckServiceNodes (`health/ingress/:service`).
-import { CONFIG_ENTRIES_TABLE, SERVICE_HEALTH, SERVICES_TABLE, type ConfigEntry, type Replica, type WatchSet } from '../state/index.ts';
+import { CONFIG_ENTRIES_TABLE, SERVICE_HEALTH, SERVICES_TABLE, foldName, type ConfigEntry, type Replica, type WatchSet } from '../state/index.ts';
 import type { CheckServiceNode } from '../api/catalog-types.ts';
 import type { GatewayService } from '../api/config-entries.ts';
 import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
@@ -53,7 +53,7 @@ export function ingressGateways(replica: Replica, service: string): string[] {
   const name = service.toLowerCase();
   let typical: boolean | undefined;
   const isTypical = (): boolean => (typical ??= name !== 'consul'
-    && replica.catalog.instances([...replica.catalog.byName.keys()].find((k) => k.toLowerCase() === name) ?? name).some((i) => !i.service.Kind));
+    && replica.catalog.instances(name).some((i) => !i.service.Kind));
   return replica.configEntries.list(INGRESS)
     .filter((e) => list(e.Listeners).some((l) => list(l.Services).some((s) => String(s.Name).toLowerCase() === name || (s.Name === '*' && isTypical()))))
     .map((e) => e.Name);
@@ -72,11 +72,16 @@ export class GatewayEndpoint {
     this.#deps = deps;
   }
 
-  /** Names of typical services a wildcard links: every registered service but gateways, proxies and `consul`. */
+  /** Names (as stored) of typical services a wildcard links: every registered service but gateways, proxies and `consul`. */
   #typical(ws: WatchSet): string[] {
     ws.addTable(SERVICES_TABLE);
     const cat = this.#deps.replica.catalog;
-    return [...cat.byName.keys()].filter((n) => n !== 'consul' && cat.instances(n).some((i) => !i.service.Kind)).sort();
+    const names = new Set<string>();
+    for (const key of cat.byName.keys()) {
+      if (key === 'consul') continue;
+      for (const i of cat.instances(key)) if (!i.service.Kind) names.add(i.service.Service);
+    }
+    return [...names].sort();
   }
 
   /** Services linked to a gateway, blocking on its entries (and the catalog when a wildcard links). */
@@ -115,8 +120,8 @@ export class GatewayEndpoint {
       }
       const rows: CheckServiceNode[] = [];
       for (const gw of gateways) {
-        ws.addKey(SERVICE_HEALTH, gw);
-        index = Math.max(index, cat.serviceIndex.get(gw) ?? 0);
+        ws.addKey(SERVICE_HEALTH, foldName(gw));
+        index = Math.max(index, cat.serviceIndex.get(foldName(gw)) ?? 0);
         for (const i of cat.instances(gw)) rows.push(cat.checkServiceNode(i));
       }
       const { items, filtered } = answerInstances(opts.authz, rows, f);

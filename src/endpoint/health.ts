@@ -1,7 +1,7 @@
 // The health endpoint (Consul's Health.*): checks of a node, of a service, in a state, and
 // the CheckServiceNode view that discovery clients block on (`?passing` drops any instance
 // with a non-passing node or service check).
-import { CHECKS_TABLE, SERVICE_HEALTH, NODE_VIEW } from '../state/index.ts';
+import { CHECKS_TABLE, SERVICE_HEALTH, NODE_VIEW, foldName } from '../state/index.ts';
 import type { HealthCheck, CheckServiceNode } from '../api/catalog-types.ts';
 import { BadRequestError } from '../errors.ts';
 import { filterList } from '../filter/index.ts';
@@ -24,28 +24,29 @@ export class HealthEndpoint {
     this.#deps = deps;
   }
 
-  /** Checks of one node. */
+  /** Checks of one node (named case-insensitively). */
   node(name: string, opts: QueryOptions, f: CatalogFilters = {}): Promise<QueryResult<HealthCheck[]>> {
     const cat = this.#deps.replica.catalog;
     return blockingQuery(this.#deps, opts, (ws) => {
-      ws.addKey(NODE_VIEW, name);
+      ws.addKey(NODE_VIEW, foldName(name));
       const { items, filtered } = filterAllowed(opts.authz, filterList(cat.nodeChecks(name), f.filter), (c) => checkReadable(opts.authz, c));
       return { index: cat.index.checks, value: items, filtered };
     });
   }
 
-  /** Checks of every instance of a service (service checks only, as Consul). */
+  /** Checks of every instance of a service (named case-insensitively; service checks only, as Consul). */
   checks(service: string, opts: QueryOptions, f: CatalogFilters = {}): Promise<QueryResult<HealthCheck[]>> {
     const cat = this.#deps.replica.catalog;
     return blockingQuery(this.#deps, opts, (ws) => {
-      ws.addKey(SERVICE_HEALTH, service);
+      const key = foldName(service);
+      ws.addKey(SERVICE_HEALTH, key);
       const out: HealthCheck[] = [];
       for (const { node, service: svc } of cat.instances(service)) {
         if (!nodeMetaMatches(node, f.nodeMeta)) continue;
         out.push(...cat.nodeChecks(node.Node).filter((c) => c.ServiceID === svc.ID));
       }
       const { items, filtered } = filterAllowed(opts.authz, filterList(out, f.filter), (c) => checkReadable(opts.authz, c));
-      return { index: cat.serviceIndex.get(service) ?? cat.index.checks, value: sortNear(this.#deps, f.near, items, (c) => c.Node), filtered };
+      return { index: cat.serviceIndex.get(key) ?? cat.index.checks, value: sortNear(this.#deps, f.near, items, (c) => c.Node), filtered };
     });
   }
 

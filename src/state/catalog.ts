@@ -1,6 +1,8 @@
 // The catalog tables of the replica (Consul's nodes, services, checks): records by node, the
 // by-name service index, table indexes, and per-service and per-node indexes so that a
 // blocking health query wakes only when its service's instances, checks or nodes change.
+// Names are matched as Consul's lower-cased memdb indexes match them: node names, service IDs,
+// check IDs and service names case-insensitively; records keep the casing they were stored with.
 import type { WatchEvent } from '../store/index.ts';
 import type { CheckServiceNode, Node, NodeService, HealthCheck } from '../api/catalog-types.ts';
 import { SharedValues } from './shared-values.ts';
@@ -30,6 +32,13 @@ export const checkKey = (node: string, id: string): string =>
 
 type Change = [table: string, key: string];
 
+/**
+ * The key a catalog name has in the case-insensitive indexes and watch keys (Consul's lowercase
+ * node, service-name, service-ID and check-ID indexes): service names in `byName`, `byConnect`
+ * and `serviceIndex`, and the SERVICE_HEALTH, CONNECT_HEALTH and NODE_VIEW notifier keys.
+ */
+export const foldName = (name: string): string => name.toLowerCase();
+
 /** A name part of a catalog key; most need no decoding. */
 function name(part: string): string {
   return part.includes('%') ? decodeURIComponent(part) : part;
@@ -51,16 +60,24 @@ export class CatalogTables {
   readonly nodes = new Map<string, Node>();
   /** node → service id → instance */
   readonly services = new Map<string, Map<string, NodeService>>();
-  /** service name → set of `node\0id` */
+  /** folded service name → set of `node\0id` */
   readonly byName = new Map<string, Set<string>>();
-  /** mesh destination name → set of `node\0id` (connect proxies for it, or itself when native) */
+  /** folded mesh destination name → set of `node\0id` (connect proxies for it, or itself when native) */
   readonly byConnect = new Map<string, Set<string>>();
   /** node → check id → check */
   readonly checks = new Map<string, Map<string, HealthCheck>>();
   readonly index = { nodes: 0, services: 0, checks: 0 };
-  /** Highest revision that changed each service name's health view (kept after deletion). */
+  /** Highest revision that changed each folded service name's health view (kept after deletion). */
   readonly serviceIndex = new Map<string, number>();
   readonly #shared = new SharedValues();
+  /**
+   * Stored names that are not already lower case, by their folded form: `node` for nodes,
+   * `node\0id` for service and check IDs. A lookup tries the name, then its folded form, then
+   * these, so all-lower-case catalogs (the common case) keep no entries here.
+   */
+  readonly #nodeAlias = new Map<string, string>();
+  readonly #serviceAlias = new Map<string, string>();
+  readonly #checkAlias = new Map<string, string>();
 
   /** Applies one store event; returns the notifier keys it changed. */
   apply(ev: WatchEvent): Change[] {
@@ -78,11 +95,50 @@ export class CatalogTables {
     return [];
   }
 
+  /** Records (or, on delete, forgets) a stored name that is not all lower case under its folded form. */
+  static #alias(aliases: Map<string, string>, prefix: string, stored: string, put: boolean): void {
+    const folded = foldName(stored);
+    if (folded === stored) return;
+    if (put) aliases.set(prefix + folded, stored);
+    else if (aliases.get(prefix + folded) === stored) aliases.delete(prefix + folded);
+  }
+
+  /** The stored form of `id` among `has`'s keys, matched case-insensitively; `id` itself when none. */
+  static #resolve(has: (k: string) => boolean, aliases: Map<string, string>, prefix: string, id: string): string {
+    if (has(id)) return id;
+    const folded = foldName(id);
+    if (folded !== id && has(folded)) return folded;
+    return aliases.get(prefix + folded) ?? id;
+  }
+
+  /** A node's name as stored, matched case-insensitively (Consul's node index); `name` itself when unknown. */
+  nodeName(name: string): string {
+    return CatalogTables.#resolve((k) => this.nodes.has(k), this.#nodeAlias, '', name);
+  }
+
+  /** A node by name, case-insensitively. */
+  node(name: string): Node | undefined {
+    return this.nodes.get(name) ?? this.nodes.get(this.nodeName(name));
+  }
+
+  /** A service ID on a node (its stored name) as stored, matched case-insensitively; `id` itself when unknown. */
+  serviceId(node: string, id: string): string {
+    const onNode = this.services.get(node);
+    return onNode ? CatalogTables.#resolve((k) => onNode.has(k), this.#serviceAlias, `${node}\0`, id) : id;
+  }
+
+  /** A check ID on a node (its stored name) as stored, matched case-insensitively; `id` itself when unknown. */
+  checkId(node: string, id: string): string {
+    const onNode = this.checks.get(node);
+    return onNode ? CatalogTables.#resolve((k) => onNode.has(k), this.#checkAlias, `${node}\0`, id) : id;
+  }
+
   #touchNodeServices(node: string, rev: number, out: Change[]): void {
     for (const s of this.services.get(node)?.values() ?? []) this.#touchService(s.Service, rev, out);
   }
 
-  #touchService(name: string, rev: number, out: Change[]): void {
+  #touchService(service: string, rev: number, out: Change[]): void {
+    const name = foldName(service);
     this.serviceIndex.set(name, Math.max(this.serviceIndex.get(name) ?? 0, rev));
     out.push([SERVICE_HEALTH, name]);
     const dest = this.#connectTargetOfName.get(name);
@@ -92,19 +148,21 @@ export class CatalogTables {
     }
   }
 
-  /** service name → mesh destinations it serves (maintained with byConnect). */
+  /** folded service name → folded mesh destinations it serves (maintained with byConnect). */
   #connectTargetOfName = new Map<string, Set<string>>();
 
   #linkConnect(svc: NodeService, ref: string, add: boolean): void {
-    const dest = svc.Kind === 'connect-proxy' ? String(svc.Proxy?.DestinationServiceName ?? '')
+    const target = svc.Kind === 'connect-proxy' ? String(svc.Proxy?.DestinationServiceName ?? '')
       : (svc.Connect as { Native?: boolean } | undefined)?.Native ? svc.Service : '';
-    if (!dest) return;
+    if (!target) return;
+    const dest = foldName(target);
     let set = this.byConnect.get(dest);
     if (add) {
       if (!set) this.byConnect.set(dest, (set = new Set()));
       set.add(ref);
-      let targets = this.#connectTargetOfName.get(svc.Service);
-      if (!targets) this.#connectTargetOfName.set(svc.Service, (targets = new Set()));
+      const name = foldName(svc.Service);
+      let targets = this.#connectTargetOfName.get(name);
+      if (!targets) this.#connectTargetOfName.set(name, (targets = new Set()));
       targets.add(dest);
     } else {
       set?.delete(ref);
@@ -113,36 +171,41 @@ export class CatalogTables {
   }
 
   #applyNode(ev: WatchEvent, node: string, rev: number): Change[] {
-    const out: Change[] = [[NODES_TABLE, node], [NODE_VIEW, node]];
+    const out: Change[] = [[NODES_TABLE, node], [NODE_VIEW, foldName(node)]];
     if (ev.type === 'put') {
       const rec = decode<Node>(ev);
       this.nodes.set(rec.Node === node ? rec.Node : node, rec);
     }
     else this.nodes.delete(node);
+    CatalogTables.#alias(this.#nodeAlias, '', node, ev.type === 'put');
     this.index.nodes = Math.max(this.index.nodes, rev);
     this.#touchNodeServices(node, rev, out);
     return out;
   }
 
   #applyService(ev: WatchEvent, node: string, id: string, rev: number): Change[] {
-    const out: Change[] = [[SERVICES_TABLE, node], [NODE_VIEW, node]];
+    const out: Change[] = [[SERVICES_TABLE, node], [NODE_VIEW, foldName(node)]];
     let onNode = this.services.get(node);
     const prev = onNode?.get(id);
     if (prev) {
       this.#linkConnect(prev, `${node}\0${id}`, false);
-      this.byName.get(prev.Service)?.delete(`${node}\0${id}`);
-      if (this.byName.get(prev.Service)?.size === 0) {
-        this.byName.delete(prev.Service);
+      const was = foldName(prev.Service);
+      const set = this.byName.get(was);
+      set?.delete(`${node}\0${id}`);
+      if (set?.size === 0) {
+        this.byName.delete(was);
         this.#shared.forget(prev.Service);
       }
       this.#touchService(prev.Service, rev, out);
     }
+    CatalogTables.#alias(this.#serviceAlias, `${node}\0`, id, ev.type === 'put');
     if (ev.type === 'put') {
       const svc = this.#shared.service(decode<NodeService>(ev));
       if (!onNode) this.services.set(this.nodes.get(node)?.Node ?? node, (onNode = new Map()));
       onNode.set(id, svc);
-      let set = this.byName.get(svc.Service);
-      if (!set) this.byName.set(svc.Service, (set = new Set()));
+      const folded = foldName(svc.Service);
+      let set = this.byName.get(folded);
+      if (!set) this.byName.set(folded, (set = new Set()));
       set.add(`${node}\0${id}`);
       this.#linkConnect(svc, `${node}\0${id}`, true);
       this.#touchService(svc.Service, rev, out);
@@ -155,7 +218,8 @@ export class CatalogTables {
   }
 
   #applyCheck(ev: WatchEvent, node: string, id: string, rev: number): Change[] {
-    const out: Change[] = [[CHECKS_TABLE, node], [NODE_VIEW, node]];
+    const out: Change[] = [[CHECKS_TABLE, node], [NODE_VIEW, foldName(node)]];
+    CatalogTables.#alias(this.#checkAlias, `${node}\0`, id, ev.type === 'put');
     let onNode = this.checks.get(node);
     const prev = onNode?.get(id);
     let next: HealthCheck | undefined;
@@ -189,15 +253,21 @@ export class CatalogTables {
     this.#connectTargetOfName.clear();
     this.checks.clear();
     this.serviceIndex.clear();
+    this.#nodeAlias.clear();
+    this.#serviceAlias.clear();
+    this.#checkAlias.clear();
     this.#tagCache.clear();
     this.#shared.reset();
     this.index.nodes = this.index.services = this.index.checks = 0;
   }
 
-  /** Instances of a service name (or, with `connect`, its mesh endpoints), sorted by node then id. */
+  /**
+   * Instances of a service name (or, with `connect`, its mesh endpoints), matched
+   * case-insensitively, sorted by node then id.
+   */
   instances(name: string, connect = false): { node: Node; service: NodeService }[] {
     const out: { node: Node; service: NodeService }[] = [];
-    for (const ref of (connect ? this.byConnect : this.byName).get(name) ?? []) {
+    for (const ref of (connect ? this.byConnect : this.byName).get(foldName(name)) ?? []) {
       const [n, id] = ref.split('\0');
       const node = this.nodes.get(n);
       const service = this.services.get(n)?.get(id);
@@ -206,20 +276,29 @@ export class CatalogTables {
     return out.sort((a, b) => cmp(a.node.Node, b.node.Node) || cmp(a.service.ID, b.service.ID));
   }
 
-  #tagCache = new Map<string, { index: number; tags: string[] }>();
+  #tagCache = new Map<string, { index: number; tags: [string, string[]][] }>();
 
-  /** Union of the tags of a service's instances, in first-seen order; cached per service index. */
-  serviceTags(name: string): string[] {
-    const index = this.serviceIndex.get(name) ?? 0;
-    const hit = this.#tagCache.get(name);
+  /**
+   * The stored spellings of a service name (`Web` and `web` stay apart, as in Consul's
+   * catalog/services) with the union of their instances' tags in first-seen order; cached per
+   * service index.
+   */
+  serviceTags(name: string): [name: string, tags: string[]][] {
+    const folded = foldName(name);
+    const index = this.serviceIndex.get(folded) ?? 0;
+    const hit = this.#tagCache.get(folded);
     if (hit && hit.index === index) return hit.tags;
-    const tags = new Set<string>();
-    for (const ref of this.byName.get(name) ?? []) {
+    const byStored = new Map<string, Set<string>>();
+    for (const ref of this.byName.get(folded) ?? []) {
       const [n, id] = ref.split('\0');
-      for (const t of this.services.get(n)?.get(id)?.Tags ?? []) tags.add(t);
+      const svc = this.services.get(n)?.get(id);
+      if (!svc) continue;
+      let tags = byStored.get(svc.Service);
+      if (!tags) byStored.set(svc.Service, (tags = new Set()));
+      for (const t of svc.Tags ?? []) tags.add(t);
     }
-    const entry = { index, tags: [...tags] };
-    this.#tagCache.set(name, entry);
+    const entry = { index, tags: [...byStored].map(([n, t]): [string, string[]] => [n, [...t]]) };
+    this.#tagCache.set(folded, entry);
     return entry.tags;
   }
 
@@ -234,9 +313,10 @@ export class CatalogTables {
     return { Node: i.node, Service: i.service, Checks: this.instanceChecks(i.node.Node, i.service.ID) };
   }
 
-  /** Every check of a node, sorted by id. */
+  /** Every check of a node (named case-insensitively), sorted by id. */
   nodeChecks(node: string): HealthCheck[] {
-    return [...(this.checks.get(node)?.values() ?? [])].sort((a, b) => cmp(a.CheckID, b.CheckID));
+    const checks = this.checks.get(node) ?? this.checks.get(this.nodeName(node));
+    return [...(checks?.values() ?? [])].sort((a, b) => cmp(a.CheckID, b.CheckID));
   }
 
   /** The catalog-wide index (max of the three tables). */
