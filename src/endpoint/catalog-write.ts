@@ -3,7 +3,7 @@
 // check that turns critical or is removed, or to a removed node, invalidated in the same txn.
 import { randomUUID } from 'node:crypto';
 import { InternalError } from '../errors.ts';
-import { encodeRecord, nodeKey, serviceKey, checkKey, coordinateNodePrefix } from '../state/index.ts';
+import { encodeRecord, nodeKey, serviceKey, checkKey, coordinateNodePrefix, foldName } from '../state/index.ts';
 import type { Node, NodeService, HealthCheck, RegisterRequest, DeregisterRequest } from '../api/catalog-types.ts';
 import { pinRecord, type WritePlan } from './commit.ts';
 import { planInvalidate } from './locks.ts';
@@ -95,22 +95,26 @@ export function planRegister(deps: EndpointDeps, req: RegisterRequest): WritePla
     throw new InternalError(`Bad node ID: uuid string is wrong length`);
   }
   const plan: WritePlan = { compares: [], ops: [] };
-  const existingNode = cat.nodes.get(req.Node);
+  const existingNode = cat.node(req.Node);
+  // Names that differ only in case name the same node, service and check (Consul's catalog
+  // indexes are lower-cased); the records keep the spelling they were first stored with.
+  const nodeName = existingNode?.Node ?? req.Node;
   if (!req.SkipNodeUpdate) {
     const node: Omit<Node, 'CreateIndex' | 'ModifyIndex'> = {
-      ID: req.ID ?? existingNode?.ID ?? '', Node: req.Node, Address: req.Address, Datacenter: req.Datacenter || deps.config.datacenter,
+      ID: req.ID ?? existingNode?.ID ?? '', Node: nodeName, Address: req.Address, Datacenter: req.Datacenter || deps.config.datacenter,
       TaggedAddresses: req.TaggedAddresses ?? null, Meta: req.NodeMeta ?? null,
     };
-    write(plan, nodeKey(req.Node), existingNode, node);
+    write(plan, nodeKey(nodeName), existingNode, node);
   } else if (!existingNode) throw new InternalError('Missing node registration');
 
   let service: Omit<NodeService, 'CreateIndex' | 'ModifyIndex'> | undefined;
   if (req.Service) {
     service = normalizeService(req.Service, req.Datacenter || deps.config.datacenter);
-    write(plan, serviceKey(req.Node, service.ID), cat.services.get(req.Node)?.get(service.ID), service);
+    service.ID = cat.serviceId(nodeName, service.ID);
+    write(plan, serviceKey(nodeName, service.ID), cat.services.get(nodeName)?.get(service.ID), service);
   }
-  if (req.Check) planCheck(deps, plan, req.Node, req.Check, service);
-  for (const c of req.Checks ?? []) planCheck(deps, plan, req.Node, c, service);
+  if (req.Check) planCheck(deps, plan, nodeName, req.Check, service);
+  for (const c of req.Checks ?? []) planCheck(deps, plan, nodeName, c, service);
   return plan;
 }
 
@@ -125,11 +129,17 @@ function planCheck(
   service: Omit<NodeService, 'CreateIndex' | 'ModifyIndex'> | undefined,
 ): void {
   const cat = deps.replica.catalog;
-  const id = c.CheckID || c.Name || '';
-  if (!id) throw new InternalError('Must provide a CheckID or Name');
-  if (c.Node && c.Node !== node) throw new InternalError(`Check node ${JSON.stringify(c.Node)} does not match registration node ${JSON.stringify(node)}`);
-  const sid = c.ServiceID ?? '';
-  const svc = sid ? (service?.ID === sid ? service : cat.services.get(node)?.get(sid)) : undefined;
+  const given = c.CheckID || c.Name || '';
+  if (!given) throw new InternalError('Must provide a CheckID or Name');
+  if (c.Node && c.Node !== node && foldName(c.Node) !== foldName(node)) {
+    throw new InternalError(`Check node ${JSON.stringify(c.Node)} does not match registration node ${JSON.stringify(node)}`);
+  }
+  const id = cat.checkId(node, given);
+  // The check's service, named case-insensitively: the one in this request, else one on the node.
+  const asked = c.ServiceID ?? '';
+  const inRequest = service !== undefined && asked !== '' && (service.ID === asked || foldName(service.ID) === foldName(asked));
+  const sid = inRequest ? service!.ID : asked && cat.serviceId(node, asked);
+  const svc = sid ? (inRequest ? service : cat.services.get(node)?.get(sid)) : undefined;
   if (sid && !svc) throw new InternalError('Missing service registration');
   const existing = cat.checks.get(node)?.get(id);
   const check: Omit<HealthCheck, 'CreateIndex' | 'ModifyIndex'> = {
@@ -146,31 +156,35 @@ function planCheck(
 export function planDeregister(deps: EndpointDeps, req: DeregisterRequest): WritePlan {
   if (!req.Node) throw new InternalError('Must provide node');
   const cat = deps.replica.catalog;
+  // Node, service and check named case-insensitively (their stored spelling), as Consul matches them.
+  const node = cat.nodeName(req.Node);
+  const checkId = req.CheckID && cat.checkId(node, req.CheckID);
+  const serviceId = req.ServiceID && cat.serviceId(node, req.ServiceID);
   const plan: WritePlan = { compares: [], ops: [] };
   const del = (key: string, existing: Indexed | undefined): void => {
     if (!existing) return;
     plan.compares.push(pinRecord(key, existing));
     plan.ops.push({ type: 'delete', key });
   };
-  const checksOf = (sid?: string) => cat.nodeChecks(req.Node).filter((c) => sid === undefined || c.ServiceID === sid);
-  if (req.CheckID) {
-    del(checkKey(req.Node, req.CheckID), cat.checks.get(req.Node)?.get(req.CheckID));
-    invalidateSessions(deps, plan, req.Node, req.CheckID);
-  } else if (req.ServiceID) {
-    del(serviceKey(req.Node, req.ServiceID), cat.services.get(req.Node)?.get(req.ServiceID));
-    for (const c of checksOf(req.ServiceID)) {
-      del(checkKey(req.Node, c.CheckID), c);
-      invalidateSessions(deps, plan, req.Node, c.CheckID);
+  const checksOf = (sid?: string) => cat.nodeChecks(node).filter((c) => sid === undefined || c.ServiceID === sid);
+  if (checkId) {
+    del(checkKey(node, checkId), cat.checks.get(node)?.get(checkId));
+    invalidateSessions(deps, plan, node, checkId);
+  } else if (serviceId) {
+    del(serviceKey(node, serviceId), cat.services.get(node)?.get(serviceId));
+    for (const c of checksOf(serviceId)) {
+      del(checkKey(node, c.CheckID), c);
+      invalidateSessions(deps, plan, node, c.CheckID);
     }
   } else {
-    del(nodeKey(req.Node), cat.nodes.get(req.Node));
-    for (const s of cat.services.get(req.Node)?.values() ?? []) del(serviceKey(req.Node, s.ID), s);
-    for (const c of checksOf()) del(checkKey(req.Node, c.CheckID), c);
+    del(nodeKey(node), cat.nodes.get(node));
+    for (const s of cat.services.get(node)?.values() ?? []) del(serviceKey(node, s.ID), s);
+    for (const c of checksOf()) del(checkKey(node, c.CheckID), c);
     // A node's coordinates go with it (Consul's deleteNodeTxn).
-    if (cat.nodes.has(req.Node) && deps.replica.coordinates.node(req.Node).length > 0) {
-      plan.ops.push({ type: 'deletePrefix', prefix: coordinateNodePrefix(req.Node) });
+    if (cat.nodes.has(node) && deps.replica.coordinates.node(node).length > 0) {
+      plan.ops.push({ type: 'deletePrefix', prefix: coordinateNodePrefix(node) });
     }
-    invalidateSessions(deps, plan, req.Node);
+    invalidateSessions(deps, plan, node);
   }
   return plan;
 }

@@ -1,0 +1,102 @@
+// Catalog names are case-insensitive as in Consul (its memdb indexes are lower-cased): service
+// names in health/catalog reads, blocking queries, DNS and prepared queries; node names in node
+// reads; registrations and deregistrations that differ only in case address the same node,
+// service instance and check, whose records keep the spelling they were stored with.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { apiAgent } from './support/api-agent.ts';
+import { resolverFor } from './support/dns.ts';
+
+const a = apiAgent({ config: { dnsAddrs: [{ kind: 'tcp', host: '127.0.0.1', port: 0 }] } });
+const { call } = a;
+const register = async (body: unknown): Promise<void> => {
+  const r = await call('PUT', '/v1/catalog/register', body);
+  assert.equal(r.status, 200, r.text);
+};
+const webOn = (status: string) => ({
+  Node: 'Case-Node', Address: '10.7.0.1', Service: { ID: 'Web-1', Service: 'Web', Port: 8080, Tags: ['Blue'] },
+  Check: { CheckID: 'Web-Check', ServiceID: 'Web-1', Status: status },
+});
+
+describe('catalog names are case-insensitive', () => {
+  test('health/service, catalog/service and health/checks find a service registered as Web by any spelling', async () => {
+    await register(webOn('passing'));
+    const health = await call('GET', '/v1/health/service/web');
+    assert.equal(health.json.length, 1);
+    assert.equal(health.json[0].Service.Service, 'Web', 'the stored spelling is answered');
+    assert.equal(health.json[0].Node.Node, 'Case-Node');
+    assert.deepEqual(health.json[0].Checks.map((c: { CheckID: string }) => c.CheckID), ['Web-Check']);
+    const svc = await call('GET', '/v1/catalog/service/WEB');
+    assert.deepEqual(svc.json.map((s: { ServiceName: string; ServiceID: string }) => [s.ServiceName, s.ServiceID]), [['Web', 'Web-1']]);
+    assert.equal((await call('GET', '/v1/catalog/service/wEb?tag=blue')).json.length, 1);
+    assert.deepEqual((await call('GET', '/v1/health/checks/WEB')).json.map((c: { CheckID: string }) => c.CheckID), ['Web-Check']);
+  });
+
+  test('a blocking health/service on web wakes on a health change of Web', async () => {
+    const first = await call('GET', '/v1/health/service/web');
+    assert.ok(first.index > 0);
+    const waiting = call('GET', `/v1/health/service/web?index=${first.index}&wait=10s`);
+    // Let the query block before the change (it would also answer at once if the change came first).
+    await new Promise((r) => setTimeout(r, 100));
+    await register(webOn('critical'));
+    const woke = await waiting;
+    assert.ok(woke.index > first.index, `index moved: ${first.index} -> ${woke.index}`);
+    assert.equal(woke.json[0].Checks[0].Status, 'critical');
+  });
+
+  test('node reads and their blocking queries match the node name case-insensitively', async () => {
+    const node = await call('GET', '/v1/catalog/node/case-node');
+    assert.equal(node.json?.Node.Node, 'Case-Node');
+    assert.deepEqual(Object.keys(node.json.Services), ['Web-1']);
+    assert.deepEqual((await call('GET', '/v1/catalog/node-services/CASE-NODE')).json.Services.map((s: { ID: string }) => s.ID), ['Web-1']);
+    assert.deepEqual((await call('GET', '/v1/health/node/CASE-NODE')).json.map((c: { CheckID: string }) => c.CheckID), ['Web-Check']);
+    const first = await call('GET', '/v1/health/node/case-node');
+    const waiting = call('GET', `/v1/health/node/case-node?index=${first.index}&wait=10s`);
+    await new Promise((r) => setTimeout(r, 100));
+    await register(webOn('passing'));
+    const woke = await waiting;
+    assert.ok(woke.index > first.index);
+    assert.equal(woke.json[0].Status, 'passing');
+  });
+
+  test('a registration differing only in case updates the same node, instance and check', async () => {
+    await register({
+      Node: 'CASE-NODE', Address: '10.7.0.1', Service: { ID: 'web-1', Service: 'Web', Port: 9090, Tags: ['Blue'] },
+      Check: { CheckID: 'web-check', ServiceID: 'WEB-1', Status: 'warning' },
+    });
+    const nodes = (await call('GET', '/v1/catalog/nodes')).json.map((n: { Node: string }) => n.Node);
+    assert.deepEqual(nodes.filter((n: string) => n.toLowerCase() === 'case-node'), ['Case-Node']);
+    const health = (await call('GET', '/v1/health/service/web')).json;
+    assert.equal(health.length, 1);
+    assert.equal(health[0].Service.ID, 'Web-1');
+    assert.equal(health[0].Service.Port, 9090);
+    assert.deepEqual(health[0].Checks.map((c: { CheckID: string; Status: string }) => [c.CheckID, c.Status]), [['Web-Check', 'warning']]);
+  });
+
+  test('catalog/services keeps each stored spelling apart, as Consul does', async () => {
+    await register({ Node: 'other-node', Address: '10.7.0.2', Service: { ID: 'web', Service: 'web', Tags: ['green'] } });
+    const services = (await call('GET', '/v1/catalog/services')).json;
+    assert.deepEqual(services.Web, ['Blue']);
+    assert.deepEqual(services.web, ['green']);
+    assert.deepEqual((await call('GET', '/v1/health/service/WEB')).json.map((e: { Node: { Node: string } }) => e.Node.Node), ['Case-Node', 'other-node']);
+  });
+
+  test('DNS and prepared queries find the service by any spelling', async () => {
+    const port = Number(a.dev.agent.dnsAddresses().udp[0].split(':').pop());
+    const srv = await resolverFor(port).resolveSrv('WEB.service.consul');
+    assert.deepEqual(srv.map((r) => r.port).sort(), [0, 9090]);
+    const q = await call('POST', '/v1/query', { Name: 'case-q', Service: { Service: 'wEB' } });
+    assert.equal(q.status, 200, q.text);
+    const exec = await call('GET', '/v1/query/case-q/execute');
+    assert.deepEqual(exec.json.Nodes.map((n: { Node: { Node: string } }) => n.Node.Node).sort(), ['Case-Node', 'other-node']);
+  });
+
+  test('deregistering by another spelling removes the check, the instance and the node', async () => {
+    await call('PUT', '/v1/catalog/deregister', { Node: 'case-node', CheckID: 'WEB-CHECK' });
+    assert.deepEqual((await call('GET', '/v1/health/node/Case-Node')).json, []);
+    await call('PUT', '/v1/catalog/deregister', { Node: 'CASE-node', ServiceID: 'web-1' });
+    assert.deepEqual((await call('GET', '/v1/catalog/service/Web')).json.map((s: { Node: string }) => s.Node), ['other-node']);
+    await call('PUT', '/v1/catalog/deregister', { Node: 'case-NODE' });
+    assert.equal((await call('GET', '/v1/catalog/node/Case-Node')).json, null);
+  });
+});
