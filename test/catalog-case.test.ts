@@ -1,7 +1,7 @@
 // Catalog names are case-insensitive as in Consul (its memdb indexes are lower-cased): service
 // names in health/catalog reads, blocking queries, DNS and prepared queries; node names in node
-// reads; registrations and deregistrations that differ only in case address the same node,
-// service instance and check, whose records keep the spelling they were stored with.
+// reads and sessions; registrations and deregistrations that differ only in case address the same
+// node, service instance and check, whose records keep the spelling they were stored with.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { apiAgent } from './support/api-agent.ts';
@@ -91,12 +91,16 @@ describe('catalog names are case-insensitive', () => {
     assert.deepEqual(exec.json.Nodes.map((n: { Node: { Node: string } }) => n.Node.Node).sort(), ['Case-Node', 'other-node']);
   });
 
-  test('deregistering by another spelling removes the check, the instance and the node', async () => {
+  test('sessions and deregistration name the node, instance and check by any spelling', async () => {
     await call('PUT', '/v1/catalog/deregister', { Node: 'case-node', CheckID: 'WEB-CHECK' });
     assert.deepEqual((await call('GET', '/v1/health/node/Case-Node')).json, []);
     await call('PUT', '/v1/catalog/deregister', { Node: 'CASE-node', ServiceID: 'web-1' });
     assert.deepEqual((await call('GET', '/v1/catalog/service/Web')).json.map((s: { Node: string }) => s.Node), ['other-node']);
+    const session = await call('PUT', '/v1/session/create', { Node: 'CASE-NODE', Checks: [] });
+    assert.equal(session.status, 200, session.text);
+    assert.deepEqual((await call('GET', '/v1/session/node/case-node')).json.map((x: { ID: string }) => x.ID), [session.json.ID]);
     await call('PUT', '/v1/catalog/deregister', { Node: 'case-NODE' });
     assert.equal((await call('GET', '/v1/catalog/node/Case-Node')).json, null);
+    assert.deepEqual((await call('GET', `/v1/session/info/${session.json.ID}`)).json, [], 'the node\'s session went with it');
   });
 });

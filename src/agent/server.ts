@@ -135,8 +135,13 @@ export function buildServer(
     },
   };
   const health: SessionHealth = {
-    nodeExists: (node) => replica.catalog.nodes.has(node),
-    checkStatus: (node, check) => replica.catalog.checks.get(node)?.get(check)?.Status ?? null,
+    // Node and check named case-insensitively, as Consul's catalog indexes match them.
+    nodeExists: (node) => replica.catalog.node(node) !== undefined,
+    checkStatus: (node, check) => {
+      const cat = replica.catalog;
+      const stored = cat.nodeName(node);
+      return cat.checks.get(stored)?.get(cat.checkId(stored, check))?.Status ?? null;
+    },
   };
   const sessionTimers = new SessionTimers({
     clock, logger: logger.child({ '@module': 'agent.leader' }),

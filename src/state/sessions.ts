@@ -1,6 +1,7 @@
 // The sessions table of the replica (Consul's `sessions`): session records by id, with the
 // per-node view that /v1/session/node and node invalidation need.
 import { RecordTable, type Indexed } from './records.ts';
+import { foldName } from './catalog.ts';
 
 /** Store prefix of the sessions table. */
 export const SESSION_PREFIX = 'session/';
@@ -35,9 +36,10 @@ export class SessionsTable extends RecordTable<SessionRecord> {
     super(SESSIONS_TABLE, SESSION_PREFIX);
   }
 
-  /** Sessions of one node, in id order. */
+  /** Sessions of one node (named case-insensitively, as Consul's session node index), in id order. */
   byNode(node: string): Session[] {
-    return this.all().filter((s) => s.Node === node).sort((a, b) => (a.ID < b.ID ? -1 : 1));
+    const folded = foldName(node);
+    return this.all().filter((s) => s.Node === node || foldName(s.Node) === folded).sort((a, b) => (a.ID < b.ID ? -1 : 1));
   }
 
   /** Every session in id order (Consul lists by id). */
