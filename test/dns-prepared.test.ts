@@ -87,7 +87,8 @@ async function compare(a: DevAgent, seedValue: number): Promise<number> {
 }
 
 test('prepared answers are byte-identical to the general path', async () => {
-  for (const a of [plain, limited]) assert.ok(await compare(a, 7) > 1000);
+  // Of 3,600 queries each: SRV questions whose hostname targets are resolved (hostnames.ts) take the general path.
+  for (const a of [plain, limited]) assert.ok(await compare(a, 7) > 600);
 });
 
 test('prepared answers follow catalog changes: registration, critical and warning checks, deregistration', async () => {

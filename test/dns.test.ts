@@ -27,13 +27,20 @@ async function seed(a: DevAgent): Promise<void> {
   await register(a, { Node: 'n3', Address: 'fd00::3', Service: { ID: 'db1', Service: 'dbx', Port: 5432 } });
   await register(a, { Node: 'n4', Address: '10.0.0.4', Service: { ID: 'ext', Service: 'ext', Port: 443, Address: 'api.example.test' } });
   await register(a, { Node: 'n4', Address: '10.0.0.4', Service: { ID: 'mesh', Service: 'mesh', Port: 9000, Connect: { Native: true } } });
+  // Hostname addresses: mixed with an IP instance, and one naming a service under our domain.
+  await register(a, { Node: 'n5', Address: '10.0.0.5', Service: { ID: 'mixed1', Service: 'mixed', Port: 1 } });
+  await register(a, { Node: 'n6', Address: '10.0.0.6', Service: { ID: 'mixed2', Service: 'mixed', Port: 2, Address: 'api.example.test' } });
+  await register(a, { Node: 'n7', Address: '10.0.0.7', Service: { ID: 'alias', Service: 'alias', Port: 3, Address: 'primary.web.service.consul' } });
   for (let i = 0; i < 10; i++) {
     await register(a, { Node: `m${i}`, Address: `10.2.0.${i + 1}`, Service: { ID: `many${i}`, Service: 'many', Port: 9000 + i } });
   }
 }
 
 before(async () => {
-  up = await upstream({ 'example.test': [{ type: 'A', name: 'example.test', ttl: 60, data: '192.0.2.7' }] });
+  up = await upstream({
+    'example.test': [{ type: 'A', name: 'example.test', ttl: 60, data: '192.0.2.7' }],
+    'api.example.test': [{ type: 'CNAME', name: 'api.example.test', ttl: 60, data: 'lb.example.test' }, { type: 'A', name: 'lb.example.test', ttl: 60, data: '192.0.2.8' }],
+  });
   main = await startDevAgent({
     config: {
       dnsAddrs: DNS, altDomain: 'alt.test.',
@@ -122,7 +129,7 @@ describe('DNS query forms', () => {
 
   test('hostname service address answers CNAME; connect finds mesh-native services; ingress/virtual/query are NXDOMAIN', async () => {
     const p = port(main);
-    const cname = await dig(p, 'ext.service.consul', 'A');
+    const cname = await dig(port(limited), 'ext.service.consul', 'A');
     assert.deepEqual(cname.answer.map((x) => [x[3], x[4]]), [['CNAME', 'api.example.test.']]);
     assert.deepEqual(await resolverFor(p).resolve4('mesh.connect.consul'), ['10.0.0.4']);
     for (const n of ['dbx.ingress.consul', 'web.virtual.consul', 'q1.query.consul']) assert.equal((await dig(p, n, 'A')).status, 'NXDOMAIN', n);
@@ -153,6 +160,28 @@ describe('DNS query forms', () => {
     await entry(strict, 'igw2', ['*']);
     assert.deepEqual(await resolverFor(port(strict)).resolve4('many.ingress.consul'), ['10.3.0.2']);
     assert.equal((await dig(port(strict), 'nothere.ingress.consul', 'A')).status, 'NXDOMAIN');
+  });
+
+  test('a hostname address is resolved through the recursors (CNAME then its records, TTL of the answer; SRV: in additional)', async () => {
+    const p = port(main);
+    const a = await dig(p, 'ext.service.consul', 'A');
+    assert.deepEqual(a.answer.map((x) => [x[0], x[1], x[3], x[4]]), [
+      ['ext.service.consul.', '5', 'CNAME', 'api.example.test.'], ['api.example.test.', '5', 'CNAME', 'lb.example.test.'], ['lb.example.test.', '5', 'A', '192.0.2.8'],
+    ]);
+    assert.deepEqual(await resolverFor(p).resolve4('ext.service.consul'), ['192.0.2.8']);
+    const srv = await dig(p, 'ext.service.consul', 'SRV');
+    assert.deepEqual(srv.answer.map((x) => x.slice(4).join(' ')), ['1 1 443 api.example.test.']);
+    assert.deepEqual(srv.additional.map((x) => [x[0], x[3], x[4]]), [['api.example.test.', 'CNAME', 'lb.example.test.'], ['lb.example.test.', 'A', '192.0.2.8']]);
+    // A name under our domain is answered here.
+    const alias = await dig(p, 'alias.service.consul', 'A');
+    assert.deepEqual(alias.answer.map((x) => [x[0], x[3], x[4]]), [['alias.service.consul.', 'CNAME', 'primary.web.service.consul.'], ['primary.web.service.consul.', 'A', '10.0.0.1']]);
+  });
+
+  test('a CNAME answers only when no instance has an IP address', async () => {
+    for (let i = 0; i < 5; i++) {
+      const r = await dig(port(main), 'mixed.service.consul', 'A', '+tcp');
+      assert.deepEqual(r.answer.map((x) => [x[3], x[4]]), [['A', '10.0.0.5']]);
+    }
   });
 
   test('alt_domain answers with the domain the question used', async () => {

@@ -177,16 +177,27 @@ function srvAnswer(q: Question, instances: DnsInstance[], ttl: number, ctx: Answ
   return out;
 }
 
+/**
+ * Address answers, one instance's records at a time (de-duplicated, a_record_limit instances).
+ * Instances with a hostname address (a CNAME) count only when no instance has an IP: then the
+ * first CNAME is the answer (a name may own a CNAME and nothing else), as Consul answers.
+ */
 function addressAnswer(q: Question, instances: DnsInstance[], ttl: number, ctx: AnswerContext): Sections {
   const out = empty();
   const seen = new Set<string>();
+  let cname: Answer[] | null = null;
   let count = 0;
   for (const i of instances) {
     const fresh = instanceRecords(q, i, ttl, ctx.cfg).answers.filter((r) => !seen.has(recordKey(r)));
     if (fresh.length === 0) continue;
     for (const r of fresh) seen.add(recordKey(r));
+    if (fresh[0].type === 'CNAME') {
+      cname ??= fresh;
+      continue;
+    }
     out.answers.push(...fresh);
     if (++count === ctx.cfg.aRecordLimit) break;
   }
+  if (out.answers.length === 0 && cname) out.answers.push(...cname);
   return out;
 }

@@ -1,6 +1,7 @@
 // One DNS message in, one reply out, with no sockets: header checks as miekg/dns does them
 // (FORMERR, NOTIMP), routing by domain (Consul, arpa, recursors, else REFUSED), the answer,
 // EDNS0 echo, trimming to the transport, and encoding. Never throws on client input.
+import { randomInt } from 'node:crypto';
 import dnsPacket, { type Answer, type DecodedPacket, type Packet } from 'dns-packet';
 import type { Logger } from '../log.ts';
 import type { DnsReader } from '../endpoint/dns-view.ts';
@@ -14,6 +15,7 @@ import { recurse, type Exchange } from './recursor.ts';
 import { RCODE, rcodeFor } from './errors.ts';
 import { PreparedAnswers } from './prepared.ts';
 import { readQuery } from './wire.ts';
+import { hostnamesOf, MAX_RECURSION_LEVEL, withHostnames } from './hostnames.ts';
 
 /** Dependencies of the handler. */
 export interface DnsHandlerDeps {
@@ -135,7 +137,8 @@ export class DnsHandler {
     return !!(this.#d.view.nodeByAddress(ip) ?? this.#d.view.serviceByAddress(ip));
   }
 
-  #answer(msg: Buffer, req: DecodedPacket, parsed: ParsedName, transport: 'udp' | 'tcp', execution?: QueryExecution | Error): Buffer {
+  /** The reply for a name under our domain; it waits only when a hostname address is to be resolved (hostnames.ts). */
+  #answer(msg: Buffer, req: DecodedPacket, parsed: ParsedName, transport: 'udp' | 'tcp', execution?: QueryExecution | Error): Buffer | Promise<Buffer> {
     const { cfg } = this.#d;
     const q = { name: parsed.name.replace(/\.$/, ''), type: req.questions![0].type, domain: parsed.domain };
     let rcode: number = RCODE.NOERROR;
@@ -146,6 +149,35 @@ export class DnsHandler {
       rcode = rcodeFor(err);
       if (rcode === RCODE.SERVFAIL) this.#d.logger.error({ err, name: q.name }, 'dns query failed');
     }
+    if (rcode === RCODE.NOERROR && hostnamesOf(sections, q.type).length > 0) {
+      return withHostnames(sections, q.type, ednsOf(req) !== null, MAX_RECURSION_LEVEL, this.#resolveHostname)
+        .then((s) => this.#finish(msg, req, parsed, transport, rcode, s));
+    }
+    return this.#finish(msg, req, parsed, transport, rcode, sections);
+  }
+
+  /**
+   * What a hostname address resolves to, as Consul's resolveCNAME: a name under our domain is
+   * answered here as an ANY question (`level` deep at most), any other is asked of the recursors
+   * as an A question; [] when there are none or none answers.
+   */
+  readonly #resolveHostname = async (name: string, level: number): Promise<Answer[]> => {
+    const { cfg } = this.#d;
+    const parsed = parseName(name, 'ANY', cfg.domain, cfg.altDomain);
+    if (parsed) {
+      if (level < 1) return [];
+      const q = { name: parsed.name.replace(/\.$/, ''), type: 'ANY', domain: parsed.domain };
+      const s = answer(q, parsed.query, { cfg, view: this.#d.view, random: this.#d.random, now: this.#d.now });
+      return (await withHostnames(s, 'ANY', true, level - 1, this.#resolveHostname)).answers;
+    }
+    if (cfg.recursors.length === 0) return [];
+    const query = dnsPacket.encode({ type: 'query', id: randomInt(0x10000), flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'A', name }] });
+    const reply = await this.#upstream(query);
+    return reply ? dnsPacket.decode(reply).answers ?? [] : [];
+  };
+
+  #finish(msg: Buffer, req: DecodedPacket, parsed: ParsedName, transport: 'udp' | 'tcp', rcode: number, sections: Sections): Buffer {
+    const { cfg } = this.#d;
     let authorities = sections.authorities;
     if ((rcode === RCODE.NOERROR || rcode === RCODE.NXDOMAIN) && sections.answers.length === 0) {
       authorities = [soaRecord(parsed.domain, cfg, this.#d.now())];
@@ -153,7 +185,7 @@ export class DnsHandler {
     const edns = ednsOf(req);
     const additionals = edns ? [...sections.additionals, edns.opt] : sections.additionals;
     try {
-      return this.#pack(req, rcode, q.name, { answers: sections.answers, authorities, additionals }, transport, edns?.size ?? null);
+      return this.#pack(req, rcode, parsed.name.replace(/\.$/, ''), { answers: sections.answers, authorities, additionals }, transport, edns?.size ?? null);
     } catch {
       return headerReply(msg, RCODE.SERVFAIL);
     }
@@ -193,16 +225,19 @@ export class DnsHandler {
   }
 
   async #recurse(msg: Buffer, req: DecodedPacket): Promise<Buffer> {
-    if (this.#recursing >= this.#d.maxRecursions) return encodeSafe(this.#reply(req, RCODE.SERVFAIL, false), msg);
+    return (await this.#upstream(msg)) ?? encodeSafe(this.#reply(req, RCODE.SERVFAIL, false), msg);
+  }
+
+  /** The recursors' raw reply to `msg` (or the recursion override's); null when none answers or maxRecursions are waiting already. */
+  async #upstream(msg: Buffer): Promise<Buffer | null> {
+    if (this.#recursing >= this.#d.maxRecursions) return null;
     this.#recursing++;
     try {
       const { recursion } = this.#d;
-      const got = await (recursion ? recursion(msg) : recurse(msg, this.#d.cfg, this.#d.random, this.#d.exchange));
-      if (got) return got;
+      return await (recursion ? recursion(msg) : recurse(msg, this.#d.cfg, this.#d.random, this.#d.exchange));
     } finally {
       this.#recursing--;
     }
-    return encodeSafe(this.#reply(req, RCODE.SERVFAIL, false), msg);
   }
 }
 

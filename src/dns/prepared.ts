@@ -131,7 +131,8 @@ export class PreparedAnswers {
     const question = packQuestion(name, type, 'IN');
     let records: Records;
     try {
-      records = build(question, instances.map((i) => instanceRecords(q, i, serviceTtl(cfg, query.service), cfg)));
+      const per = answerable(instances.map((i) => instanceRecords(q, i, serviceTtl(cfg, query.service), cfg)), type, cfg);
+      records = per ? build(question, per) : UNUSABLE;
     } catch {
       records = UNUSABLE;
     }
@@ -281,6 +282,26 @@ export class PreparedAnswers {
     for (let i = 0; i < this.#ne; i++) if (names.has(meta[rec + STRIDE * this.#ext[i] + NAME])) this.#synced[n++] = this.#ext[i];
     return n;
   }
+}
+
+type InstanceRecords = ReturnType<typeof instanceRecords>;
+
+/**
+ * The instances' records as the fast path may answer them, or null when a hostname address makes
+ * the general path answer (it resolves hostnames, hostnames.ts): an address question is answered
+ * by a CNAME only when no instance has an address, so CNAME instances are dropped beside others
+ * (answers.ts); an SRV target without glue is left as it is when there is nothing to resolve it with.
+ */
+function answerable(per: InstanceRecords[], type: string, cfg: DnsConfig): InstanceRecords[] | null {
+  if (type === 'SRV') {
+    const ours = (target: string): boolean => parseName(target, 'ANY', cfg.domain, cfg.altDomain) !== null;
+    const resolvable = per.some((r) => r.extras.length === 0 && r.answers.some((a) => a.type === 'SRV' && (cfg.recursors.length > 0 || ours(a.data.target))));
+    return resolvable ? null : per;
+  }
+  const cname = (r: InstanceRecords): boolean => r.answers.length > 0 && r.answers[0].type === 'CNAME';
+  if (!per.some(cname)) return per;
+  if (!per.some((r) => r.answers.length > 0 && !cname(r))) return null;
+  return per.map((r) => (cname(r) ? { answers: [], extras: [] } : r));
 }
 
 function isLocal(locality: Parameters<typeof checkLocal>[0], cfg: DnsConfig): boolean {
