@@ -172,6 +172,11 @@ describe('DNS query forms', () => {
     const srv = await dig(p, 'ext.service.consul', 'SRV');
     assert.deepEqual(srv.answer.map((x) => x.slice(4).join(' ')), ['1 1 443 api.example.test.']);
     assert.deepEqual(srv.additional.map((x) => [x[0], x[3], x[4]]), [['api.example.test.', 'CNAME', 'lb.example.test.'], ['lb.example.test.', 'A', '192.0.2.8']]);
+    // Cut to udp_answer_limit without EDNS0, the kept SRV answers keep the whole chain of their target.
+    for (let i = 0; i < 4; i++) await register(main, { Node: `h${i}`, Address: `10.5.0.${i}`, Service: { ID: `exth${i}`, Service: 'exth', Port: 500 + i, Address: 'api.example.test' } });
+    const cut = await dig(p, 'exth.service.consul', 'SRV', '+noedns', '+ignore');
+    assert.equal(cut.answer.length, 3);
+    assert.deepEqual(cut.additional.map((x) => [x[0], x[3], x[4]]), [['api.example.test.', 'CNAME', 'lb.example.test.'], ['lb.example.test.', 'A', '192.0.2.8']]);
     // A name under our domain is answered here.
     const alias = await dig(p, 'alias.service.consul', 'A');
     assert.deepEqual(alias.answer.map((x) => [x[0], x[3], x[4]]), [['alias.service.consul.', 'CNAME', 'primary.web.service.consul.'], ['primary.web.service.consul.', 'A', '10.0.0.1']]);

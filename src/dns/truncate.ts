@@ -17,6 +17,7 @@ const MAX_TCP_SIZE = 65523;
 const TCP_MAX_ANSWERS = 4096;
 const TCP_MAX_SRV_ANSWERS = 1024;
 const OPT = 41;
+const CNAME = 5;
 
 /** The size of the message with the first `kept` answers, its additionals synced to them or all, with or without its authority section. */
 export type Measure = (kept: number, synced: boolean, authority: boolean, compress: boolean) => number;
@@ -96,11 +97,13 @@ function sliceLength(count: number, end: number): number {
   return Math.max(0, Math.min(count, e < 0 ? count + e : e));
 }
 
-/** Additional records still referred to by the first `kept` answers (OPT always kept). */
+/** Additional records still referred to by the first `kept` answers, directly or through a CNAME (OPT always kept). */
 export function syncExtra(answers: readonly PackedRecord[], kept: number, extras: readonly PackedRecord[]): PackedRecord[] {
   if (extras.length === 0) return [];
   const names = new Set<string>();
   for (let i = 0; i < kept; i++) for (const n of answers[i].refs) names.add(n);
+  // A CNAME kept for an SRV target keeps the records of its target (hostnames.ts adds them in chain order).
+  for (const e of extras) if (e.type === CNAME && names.has(e.key)) for (const n of e.refs) names.add(n);
   return extras.filter((e) => e.type === OPT || names.has(e.key));
 }
 
