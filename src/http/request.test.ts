@@ -56,6 +56,16 @@ describe('queryOptions', () => {
     assert.throws(() => queryOptions(mk('max_stale=abc'), cfg), /Invalid max_stale value "abc"/);
   });
 
+  test("the abort signal is the request's, taken only when the query asks for it", () => {
+    const ctl = new AbortController();
+    let taken = 0;
+    const req = { ...mk('index=5'), get signal() { taken++; return ctl.signal; } };
+    const o = queryOptions(req, cfg);
+    assert.equal(taken, 0, 'parsing must not make the request build its abort wiring');
+    assert.equal(o.signal, ctl.signal);
+    assert.equal(taken, 1);
+  });
+
   test('tenancy can be left to the endpoint (txn and status do not take enterprise meta)', () => {
     assert.throws(() => queryOptions(mk('ns=foo'), cfg), /Namespaces are a Consul Enterprise feature/);
     assert.doesNotThrow(() => queryOptions(mk('ns=foo'), cfg, { tenancy: false }));
