@@ -178,6 +178,7 @@ describe('gateway views and the config CLI', () => {
     assert.deepEqual(first.body.map((r: { Service: { ID: string } }) => r.Service.ID), ['ig-1']);
     assert.equal(first.body[0].Checks[0].Status, 'passing');
     assert.deepEqual((await call('GET', '/v1/health/ingress/api')).body.length, 1, 'wildcard fronts api');
+    assert.equal((await call('GET', '/v1/health/ingress/WEB')).body.length, 1, 'the service name matches case-insensitively');
     assert.deepEqual((await call('GET', '/v1/health/ingress/db')).body, []);
     const blocked = call('GET', `/v1/health/ingress/web?index=${first.index}&wait=5s&passing`);
     await new Promise((r) => setTimeout(r, 150));

@@ -116,7 +116,7 @@ export class GatewayEndpoint {
       for (const e of t.list(INGRESS)) {
         const typical = hasWildcard(e) ? this.#typical(ws) : [];
         if (typical.length) index = Math.max(index, cat.index.services);
-        if (entryRows(e, typical).some((r) => r.Service.Name === service)) gateways.push(e.Name);
+        if (entryRows(e, typical).some((r) => foldName(r.Service.Name) === foldName(service))) gateways.push(e.Name);
       }
       const rows: CheckServiceNode[] = [];
       for (const gw of gateways) {
