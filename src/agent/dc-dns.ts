@@ -5,7 +5,7 @@
 // a client agent asked under its own settings is recognised by the client's domains and passed on
 // with those settings, so the remote server answers it as the client would.
 import dnsPacket from 'dns-packet';
-import { parseName, type DnsHandler } from '../dns/index.ts';
+import { parseName, preferringNamespace, type DnsHandler } from '../dns/index.ts';
 import type { Logger } from '../log.ts';
 import type { DatacenterRoutes } from './dc-forward.ts';
 import { Forwarder } from './forward.ts';
@@ -28,13 +28,15 @@ export interface DatacenterDnsDeps {
   datacenter: string;
   domain: string;
   altDomain: string;
+  /** dns_config.prefer_namespace: a lone locality label is a namespace, never a datacenter. */
+  preferNamespace?: boolean;
   routes: DatacenterRoutes & { hasRemoteDatacenters(): boolean };
   forwarder: Forwarder;
   logger: Logger;
 }
 
 /** The datacenter a question names when it is not ours, or null. */
-export function remoteDatacenter(msg: Buffer, d: Pick<DatacenterDnsDeps, 'datacenter' | 'domain' | 'altDomain'>): string | null {
+export function remoteDatacenter(msg: Buffer, d: Pick<DatacenterDnsDeps, 'datacenter' | 'domain' | 'altDomain' | 'preferNamespace'>): string | null {
   let q: { name: string; type: string } | undefined;
   try {
     q = dnsPacket.decode(msg).questions?.[0];
@@ -44,7 +46,7 @@ export function remoteDatacenter(msg: Buffer, d: Pick<DatacenterDnsDeps, 'datace
   if (!q) return null;
   const query = parseName(q.name, q.type, d.domain, d.altDomain)?.query;
   if (!query || query.kind === 'ptr' || query.kind === 'apex' || query.kind === 'virtual') return null;
-  const l = query.locality;
+  const l = preferringNamespace(query.locality, d.preferNamespace === true);
   if (l.peer || l.samenessGroup) return null;
   const dc = l.datacenter || l.peerOrDatacenter;
   return dc && dc !== d.datacenter.toLowerCase() ? dc : null;
@@ -89,11 +91,11 @@ export function datacenterDnsHandler(local: MessageHandler, token: () => string,
 /** The wrapper for this agent's handlers: identity without a WAN pool, else remote questions go to their datacenter. */
 export function wanDnsWrapper(
   wan: DatacenterDnsDeps['routes'] & { readonly enabled: boolean },
-  c: { datacenter: string; domain: string; altDomain: string; bindAddr: string; tls?: Pick<TlsConfigurator, 'outgoingRpc'> }, logger: Logger,
+  c: { datacenter: string; domain: string; altDomain: string; preferNamespace?: boolean; bindAddr: string; tls?: Pick<TlsConfigurator, 'outgoingRpc'> }, logger: Logger,
 ): (local: MessageHandler, token: () => string, client?: ClientDnsSettings) => MessageHandler {
   if (!wan.enabled) return (local) => local;
   const deps: DatacenterDnsDeps = {
-    datacenter: c.datacenter, domain: c.domain, altDomain: c.altDomain, routes: wan, logger: logger.child({ '@module': 'dns' }),
+    datacenter: c.datacenter, domain: c.domain, altDomain: c.altDomain, preferNamespace: c.preferNamespace, routes: wan, logger: logger.child({ '@module': 'dns' }),
     forwarder: new Forwarder({ logger, localAddress: c.bindAddr, tls: c.tls }),
   };
   return (local, token, client) => datacenterDnsHandler(local, token, deps, client);

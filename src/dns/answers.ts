@@ -7,7 +7,7 @@ import { parseGoDuration } from '../duration.ts';
 import { NotImplementedError } from './errors.ts';
 import type { DnsReader, DnsInstance } from '../endpoint/dns-view.ts';
 import { serviceTtl, type DnsConfig } from './config.ts';
-import type { DnsQuery, Locality } from './name.ts';
+import { preferringNamespace, type DnsQuery, type Locality } from './name.ts';
 import {
   addressRecords, metaTxt, nodeFqdn, nsRecords, recordKey, serviceAddressRecords, serviceFqdn,
   soaRecord, srvTarget, srvWeight, wanInstance,
@@ -79,7 +79,8 @@ export function answer(q: Question, query: DnsQuery | null, ctx: AnswerContext):
 }
 
 /** Only this datacenter, the default namespace and partition, and no peers or sameness groups exist here; throws NXDOMAIN otherwise. */
-export function checkLocal(l: Locality, cfg: DnsConfig, virtual: boolean): void {
+export function checkLocal(locality: Locality, cfg: DnsConfig, virtual: boolean): void {
+  const l = virtual ? locality : preferringNamespace(locality, cfg.preferNamespace);
   const dc = l.datacenter || (virtual ? '' : l.peerOrDatacenter);
   const peer = l.peer || (virtual ? l.peerOrDatacenter : '');
   const ok = (!dc || dc === cfg.datacenter.toLowerCase()) && !peer && !l.samenessGroup

@@ -14,6 +14,7 @@ test('a client configuration survives the header, with the server datacenter', (
         node_ttl: '7s', service_ttl: { '*': '11s', 'we*': '12s', web: '13s', 'ünï': '1s' }, only_passing: true, allow_stale: false,
         max_stale: '5s', udp_answer_limit: 2, a_record_limit: 1, enable_truncate: true, enable_additional_node_meta_txt: false,
         disable_compression: true, recursor_strategy: 'random', recursor_timeout: '3s', soa: { refresh: 1, retry: 2, expire: 3, min_ttl: 4 },
+        prefer_namespace: true,
       },
     },
   }));

@@ -19,15 +19,15 @@ export function encodeDnsConfig(cfg: DnsConfig): string {
     onlyPassing: cfg.onlyPassing, udpAnswerLimit: cfg.udpAnswerLimit, aRecordLimit: cfg.aRecordLimit,
     enableTruncate: cfg.enableTruncate, nodeMetaTxt: cfg.nodeMetaTxt, disableCompression: cfg.disableCompression,
     recursors: cfg.recursors, recursorStrategy: cfg.recursorStrategy, recursorTimeoutMs: cfg.recursorTimeoutMs, soa: cfg.soa,
-    translateWanAddrs: cfg.translateWanAddrs, wanAddresses: cfg.wanAddresses,
+    translateWanAddrs: cfg.translateWanAddrs, wanAddresses: cfg.wanAddresses, preferNamespace: cfg.preferNamespace,
   };
   return Buffer.from(JSON.stringify(w)).toString('base64url');
 }
 
 const NUMBERS = ['nodeTtl', 'maxStaleMs', 'udpAnswerLimit', 'aRecordLimit', 'recursorTimeoutMs'] as const;
 const BOOLEANS = ['allowStale', 'onlyPassing', 'enableTruncate', 'nodeMetaTxt', 'disableCompression'] as const;
-// Absent in the settings of agents from before WAN translation: false.
-const OPTIONAL_BOOLEANS = ['translateWanAddrs', 'wanAddresses'] as const;
+// Absent in the settings of agents from before WAN translation (or prefer_namespace): false.
+const OPTIONAL_BOOLEANS = ['translateWanAddrs', 'wanAddresses', 'preferNamespace'] as const;
 
 /** Settings from a header value, for `datacenter`; throws BadRequestError on anything malformed. */
 export function decodeDnsConfig(value: string, datacenter: string): DnsConfig {
@@ -62,6 +62,6 @@ export function decodeDnsConfig(value: string, datacenter: string): DnsConfig {
     recursors: w.recursors.map((r) => ({ host: r.host, port: r.port })), recursorStrategy: w.recursorStrategy,
     recursorTimeoutMs: w.recursorTimeoutMs,
     soa: { refresh: w.soa.refresh, retry: w.soa.retry, expire: w.soa.expire, minTtl: w.soa.minTtl },
-    translateWanAddrs: w.translateWanAddrs === true, wanAddresses: w.wanAddresses === true,
+    translateWanAddrs: w.translateWanAddrs === true, wanAddresses: w.wanAddresses === true, preferNamespace: w.preferNamespace === true,
   };
 }

@@ -36,6 +36,8 @@ export interface DnsConfig {
   enableTruncate: boolean;
   nodeMetaTxt: boolean;
   disableCompression: boolean;
+  /** dns_config.prefer_namespace: `<svc>.service.<label>.<domain>` names a namespace, not a datacenter. */
+  preferNamespace: boolean;
   recursors: { host: string; port: number }[];
   recursorStrategy: 'sequential' | 'random';
   recursorTimeoutMs: number;
@@ -94,6 +96,7 @@ export function dnsConfigFrom(config: RuntimeConfig): DnsConfig {
     onlyPassing: d.only_passing === true, udpAnswerLimit: num(d.udp_answer_limit, 3),
     aRecordLimit: num(d.a_record_limit, 0), enableTruncate: d.enable_truncate === true,
     nodeMetaTxt: d.enable_additional_node_meta_txt !== false, disableCompression: d.disable_compression === true,
+    preferNamespace: d.prefer_namespace === true,
     recursors: ((config.raw.recursors ?? []) as string[]).map(parseRecursor),
     recursorStrategy: d.recursor_strategy === 'random' ? 'random' : 'sequential',
     recursorTimeoutMs: durationSetting(d.recursor_timeout, 2000),

@@ -2,6 +2,6 @@
 export { dnsConfigFrom, serviceTtl, type DnsConfig } from './config.ts';
 export { DnsHandler, type DnsHandlerDeps } from './handler.ts';
 export { DnsServer, type DnsAddresses, type DnsServerDeps } from './server.ts';
-export { parseName, type DnsQuery, type ParsedName, type Locality } from './name.ts';
+export { parseName, preferringNamespace, type DnsQuery, type ParsedName, type Locality } from './name.ts';
 export { RCODE, rcodeFor } from './errors.ts';
 export { RecursionDelegated, delegateRecursion, type Exchange } from './recursor.ts';

@@ -109,6 +109,14 @@ export function parseLocality(labels: string[]): Locality | null {
   return l;
 }
 
+/**
+ * The locality as dns_config.prefer_namespace reads it: a lone label after the kind names a
+ * namespace instead of a datacenter (Consul Enterprise's deprecated setting; virtual lookups keep theirs).
+ */
+export function preferringNamespace(l: Locality, prefer: boolean): Locality {
+  return prefer && l.peerOrDatacenter ? { ...l, namespace: l.peerOrDatacenter, peerOrDatacenter: '' } : l;
+}
+
 /** 8 hex digits → IPv4, 32 → IPv6; anything else null. */
 export function hexToIp(hex: string): string | null {
   if (!/^[0-9a-f]+$/.test(hex)) return null;

@@ -17,11 +17,12 @@ export const implementedKeys: ReadonlySet<string> = new Set([
   'retry_join', 'start_join', 'retry_interval', 'retry_max', 'leave_on_terminate', 'skip_leave_on_interrupt', 'gossip_lan.*',
   'disable_coordinates', 'autopilot.*', 'read_replica', 'non_voting_server',
   'serf_wan', 'retry_join_wan', 'start_join_wan', 'retry_interval_wan', 'retry_max_wan', 'reconnect_timeout_wan', 'gossip_wan.*',
-  // DNS (dns/config.ts); dns_config.prefer_namespace is not.
+  // DNS (dns/config.ts).
   'recursors', 'dns_config.allow_stale', 'dns_config.max_stale', 'dns_config.use_cache', 'dns_config.cache_max_age',
   'dns_config.node_ttl', 'dns_config.service_ttl', 'dns_config.only_passing', 'dns_config.udp_answer_limit',
   'dns_config.a_record_limit', 'dns_config.enable_truncate', 'dns_config.enable_additional_node_meta_txt',
   'dns_config.disable_compression', 'dns_config.recursor_strategy', 'dns_config.recursor_timeout', 'dns_config.soa.*',
+  'dns_config.prefer_namespace',
 ]);
 
 /** Keys whose values are data (maps, lists of definitions): reported as a whole, not per entry. */

@@ -152,7 +152,7 @@ test('accepted but unimplemented keys warn with their name', async () => {
   assert.ok(warnings.includes('config key "telemetry.statsd_address" is accepted but not implemented yet'));
   assert.ok(!warnings.some((w) => w.includes('ports.http')));
   const dns = await load(['-dev', '-hcl', 'dns_config { use_cache = true cache_max_age = "5s" allow_stale = false node_ttl = "3s" soa { min_ttl = 5 } prefer_namespace = true }']);
-  assert.deepEqual(dns.warnings, ['config key "dns_config.prefer_namespace" is accepted but not implemented yet']);
+  assert.deepEqual(dns.warnings, []);
 });
 
 test('Consul validation errors for common mistakes', async () => {
