@@ -201,6 +201,13 @@ describe('DNS query forms', () => {
     const soa = await resolverFor(p).resolveSoa('consul');
     assert.deepEqual([soa.nsname, soa.hostmaster, soa.refresh, soa.retry, soa.expire, soa.minttl], ['ns.consul', 'hostmaster.consul', 3600, 600, 86400, 0]);
     assert.deepEqual(await resolverFor(p).resolveNs('consul'), ['test-node.node.dc1.consul']);
+    // Any name under the domain (or a reverse name) asks about the domain.
+    for (const name of ['web.service.consul', 'no.such.thing.consul', '1.0.0.10.in-addr.arpa']) {
+      const r = await dig(p, name, 'SOA');
+      assert.equal(r.status, 'NOERROR', name);
+      assert.deepEqual(r.answer.map((x) => [x[0], x[3], x[4]]), [['consul.', 'SOA', 'ns.consul.']], name);
+      assert.deepEqual((await dig(p, name, 'NS')).answer.map((x) => [x[0], x[3], x[4]]), [['consul.', 'NS', 'test-node.node.dc1.consul.']], name);
+    }
     const nx = await dig(p, 'missing.service.consul', 'A');
     assert.equal(nx.status, 'NXDOMAIN');
     assert.deepEqual(nx.authority.map((x) => x[3]), ['SOA']);

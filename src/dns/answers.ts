@@ -53,8 +53,9 @@ const empty = (): Sections => ({ answers: [], authorities: [], additionals: [] }
 /** Answers one parsed question; throws NotFoundError for NXDOMAIN. */
 export function answer(q: Question, query: DnsQuery | null, ctx: AnswerContext): Sections {
   if (q.type === 'AXFR' || q.type === 'IXFR') throw new NotImplementedError('zone transfers are not supported');
+  // SOA and NS questions are answered for the domain whatever name under it (or under arpa.) they ask about.
+  if (q.type === 'SOA' || q.type === 'NS') return authority(q, ctx);
   if (!query) throw new NotFoundError(`invalid name ${q.name}`);
-  if (query.kind !== 'ptr' && (q.type === 'SOA' || q.type === 'NS')) return authority(q, ctx);
   switch (query.kind) {
     case 'apex': throw new NotFoundError(`invalid name ${q.name}`);
     case 'ptr': return ptr(q, query.ip, ctx);
