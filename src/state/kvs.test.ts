@@ -7,6 +7,8 @@ import { decodeKV, encodeKV, type KVRecord } from './kvs.ts';
 const records: [string, KVRecord][] = [
   ['a plain record', { Flags: 0n, LockIndex: 0, Session: '', Value: Buffer.from('hello') }],
   ['no value', { Flags: 42n, LockIndex: 1, Session: '', Value: null }],
+  ['a plain record without a value', { Flags: 0n, LockIndex: 0, Session: '', Value: null }],
+  ['only LockIndex set', { Flags: 0n, LockIndex: 1, Session: '', Value: Buffer.from('v') }],
   ['flags 2^64 - 1 and a session', { Flags: (1n << 64n) - 1n, LockIndex: 7, Session: 'adf4238a-882b-9ddc-4a9d-5b6758e4159e', Value: Buffer.from([0, 10, 255]) }],
   ['flags 2^53 + 1', { Flags: 9007199254740993n, LockIndex: 0, Session: '', Value: Buffer.from('x') }],
   ['a session needing escapes', { Flags: 3n, LockIndex: 2, Session: 'a"b\\c\n\u2028ключ', Value: Buffer.alloc(300, 7) }],

@@ -29,13 +29,14 @@ export type KVRecord = Pick<KVEntry, 'Flags' | 'LockIndex' | 'Session' | 'Value'
  * directly, the text JSON.stringify gives), then the raw value bytes, in one buffer.
  */
 export function encodeKV(rec: KVRecord): Uint8Array {
-  const head = `{"Flags":${rec.Flags},"LockIndex":${rec.LockIndex},"Session":${JSON.stringify(rec.Session)}}\n`;
+  const plain = rec.Flags === 0n && rec.LockIndex === 0 && rec.Session === '';
+  const head = plain ? '' : `{"Flags":${rec.Flags},"LockIndex":${rec.LockIndex},"Session":${JSON.stringify(rec.Session)}}\n`;
+  const headBytes = plain ? PLAIN_LINE.length : Buffer.byteLength(head);
   const value = rec.Value;
-  if (!value || value.length === 0) return Buffer.from(head);
-  const headBytes = Buffer.byteLength(head);
-  const out = Buffer.allocUnsafe(headBytes + value.length);
-  out.write(head, 0, 'utf8');
-  value.copy(out, headBytes);
+  const out = Buffer.allocUnsafe(headBytes + (value ? value.length : 0));
+  if (plain) PLAIN_LINE.copy(out, 0);
+  else out.write(head, 0, 'utf8');
+  if (value) value.copy(out, headBytes);
   return out;
 }
 
@@ -43,20 +44,31 @@ export function encodeKV(rec: KVRecord): Uint8Array {
 export function decodeKV(key: string, bytes: Uint8Array, createIndex: number, modifyIndex: number): KVEntry {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const nl = buf.indexOf(0x0a);
-  const text = buf.toString('utf8', 0, nl);
-  const head = JSON.parse(text) as { Flags: number | bigint; LockIndex: number; Session: string };
-  // Flags is a uint64: read as a number when that is exact, from its digits (a reviver) when not.
-  const flags = Number.isSafeInteger(head.Flags) ? BigInt(head.Flags) : exactFlags(text);
+  const head = nl === PLAIN_HEAD.length && buf.compare(PLAIN_HEAD, 0, nl, 0, nl) === 0 ? PLAIN : parseHead(buf.toString('utf8', 0, nl));
   const value = buf.subarray(nl + 1);
   return {
     Key: key,
-    Flags: flags,
+    Flags: head.Flags,
     LockIndex: head.LockIndex,
     Session: head.Session,
     Value: value.length ? value : null,
     CreateIndex: createIndex,
     ModifyIndex: modifyIndex,
   };
+}
+
+type Head = Pick<KVEntry, 'Flags' | 'LockIndex' | 'Session'>;
+
+/** The header of most records (no flags, never locked), recognised by its bytes instead of parsed. */
+const PLAIN: Head = { Flags: 0n, LockIndex: 0, Session: '' };
+const PLAIN_HEAD = Buffer.from(`{"Flags":0,"LockIndex":0,"Session":""}`);
+const PLAIN_LINE = Buffer.from(`{"Flags":0,"LockIndex":0,"Session":""}\n`);
+
+function parseHead(text: string): Head {
+  const head = JSON.parse(text) as { Flags: number | bigint; LockIndex: number; Session: string };
+  // Flags is a uint64: read as a number when that is exact, from its digits (a reviver) when not.
+  const flags = Number.isSafeInteger(head.Flags) ? BigInt(head.Flags) : exactFlags(text);
+  return { Flags: flags, LockIndex: head.LockIndex, Session: head.Session };
 }
 
 function exactFlags(text: string): bigint {
