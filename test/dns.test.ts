@@ -125,6 +125,14 @@ describe('DNS query forms', () => {
     const res = resolverFor(port(main));
     assert.deepEqual(await res.reverse('10.0.0.1'), ['n1.node.dc1.consul']);
     assert.deepEqual(await res.reverse('10.1.0.2'), ['web.service.dc1.consul']);
+    assert.deepEqual(await res.reverse('fd00::3'), ['n3.node.dc1.consul'], 'ip6.arpa');
+    const alt = await dig(port(main), '-x', '10.0.0.1');
+    assert.ok(alt.flags.includes('aa'));
+    // Addresses nobody has: NXDOMAIN with SOA without recursors (with them the question is recursed).
+    const none = await dig(port(strict), '-x', '192.0.2.99');
+    assert.equal(none.status, 'NXDOMAIN');
+    assert.deepEqual(none.authority.map((x) => [x[0], x[3]]), [['consul.', 'SOA']]);
+    assert.equal((await dig(port(strict), '-x', 'fd00::99')).status, 'NXDOMAIN');
   });
 
   test('hostname service address answers CNAME; connect finds mesh-native services; ingress/virtual/query are NXDOMAIN', async () => {

@@ -164,22 +164,22 @@ export class DnsView {
     return node && this.#nodeReadable(this.#authz(), node.Node) ? node : undefined;
   }
 
-  /** The node whose address is `ip` (for PTR). */
+  /** The node whose address is `ip` (for PTR), however either spells an IPv6 address. */
   nodeByAddress(ip: string): Node | undefined {
-    const node = this.#nodesByAddress().get(ip);
+    const node = this.#nodesByAddress().get(ipKey(ip));
     return node && this.#nodeReadable(this.#authz(), node.Node) ? node : undefined;
   }
 
   /** A service instance whose own address is `ip` (for PTR when no node matches). */
   serviceByAddress(ip: string): NodeService | undefined {
-    const svc = this.#serviceAddrs().get(ip);
+    const svc = this.#serviceAddrs().get(ipKey(ip));
     return svc && this.#serviceReadable(this.#authz(), svc.Service) ? svc : undefined;
   }
 
   #nodesByAddress(): Map<string, Node> {
     return this.#lazy('nodes', this.#replica.catalog.index.nodes, () => {
       const byAddr = new Map<string, Node>();
-      for (const n of this.#replica.catalog.nodes.values()) if (!byAddr.has(n.Address)) byAddr.set(n.Address, n);
+      for (const n of this.#replica.catalog.nodes.values()) if (!byAddr.has(ipKey(n.Address))) byAddr.set(ipKey(n.Address), n);
       return byAddr;
     });
   }
@@ -188,7 +188,7 @@ export class DnsView {
     return this.#lazy('addrs', this.#replica.catalog.index.services, () => {
       const byAddr = new Map<string, NodeService>();
       for (const onNode of this.#replica.catalog.services.values()) {
-        for (const s of onNode.values()) if (s.Address && !byAddr.has(s.Address)) byAddr.set(s.Address, s);
+        for (const s of onNode.values()) if (s.Address && !byAddr.has(ipKey(s.Address))) byAddr.set(ipKey(s.Address), s);
       }
       return byAddr;
     });
@@ -201,5 +201,15 @@ export class DnsView {
     const value = build();
     this.#derived.set(key, { index, value });
     return value;
+  }
+}
+
+/** One spelling per IPv6 address (RFC 5952, as URL hosts are serialized) so PTR lookups match however it was registered; others as they are. */
+function ipKey(ip: string): string {
+  if (!ip.includes(':')) return ip;
+  try {
+    return new URL(`http://[${ip}]/`).hostname;
+  } catch {
+    return ip;
   }
 }
