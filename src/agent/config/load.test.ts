@@ -137,6 +137,15 @@ test('ports set to -1 disable listeners; out-of-range ports are errors', async (
   await assert.rejects(load(['-dev', '-http-port', '70000']), { message: '1 error occurred:\n\t* ports.http: invalid port: 70000\n\n' });
 });
 
+test('-dns-port and addresses.dns place the DNS listeners (UDP and TCP share them)', async () => {
+  assert.deepEqual((await load(['-dev', '-dns-port', '8653'])).config.dnsAddrs, [{ kind: 'tcp', host: '127.0.0.1', port: 8653 }]);
+  assert.equal((await load(['-dev', '-dns-port', '8653'])).config.ports.dns, 8653);
+  const { config } = await load(['-dev', '-hcl', 'addresses { dns = "127.0.0.2 [::1]" }\nports { dns = 8654 }']);
+  assert.deepEqual(config.dnsAddrs, [{ kind: 'tcp', host: '127.0.0.2', port: 8654 }, { kind: 'tcp', host: '::1', port: 8654 }]);
+  assert.deepEqual(config.httpAddrs, [{ kind: 'tcp', host: '127.0.0.1', port: 8500 }], 'addresses.dns moves only DNS');
+  assert.deepEqual((await load(['-dev', '-dns-port', '-1'])).config.dnsAddrs, []);
+});
+
 test('unix sockets and multiple client addresses resolve to listeners', async () => {
   const hcl = 'client_addr = "127.0.0.1 {{ GetInterfaceIP \\"eth0\\" }}"\naddresses { http = "unix:///tmp/pc.sock" }\nunix_sockets { mode = "0700" }';
   const { config } = await load(['-dev', '-hcl', hcl]);
