@@ -1,11 +1,21 @@
 // Enforcement helpers every endpoint shares: require a permission of the caller's identity (throwing
 // Consul's permission-denied text) or filter a result list, remembering whether anything was removed.
-import { callMethod, denialFor, type AuthorizerMethod } from '../acl/index.ts';
+import { callMethod, denialFor, manageAll, type AuthorizerMethod } from '../acl/index.ts';
 import type { AclIdentity } from './acl-resolver.ts';
+
+const MANAGE_ALL = manageAll();
+
+/**
+ * True when every permission check of `id` passes: no identity (internal callers), or the
+ * manage-all authorizer (ACLs off, or a management token), which allows every method on every name.
+ */
+export function unrestricted(id: AclIdentity | undefined): boolean {
+  return !id || id.authorizer === MANAGE_ALL;
+}
 
 /** Whether `id` may call `method` on `name`; no identity (internal callers) means yes. */
 export function allowed(id: AclIdentity | undefined, method: AuthorizerMethod, name = ''): boolean {
-  return !id || callMethod(id.authorizer, method, name) === 'allow';
+  return unrestricted(id) || callMethod(id!.authorizer, method, name) === 'allow';
 }
 
 /** Throws Consul's permission-denied error unless `id` may call `method` on `name`. */
