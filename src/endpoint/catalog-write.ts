@@ -3,7 +3,9 @@
 // check that turns critical or is removed, or to a removed node, invalidated in the same txn.
 import { randomUUID } from 'node:crypto';
 import { InternalError } from '../errors.ts';
-import { encodeRecord, nodeKey, serviceKey, checkKey, coordinateNodePrefix, foldName } from '../state/index.ts';
+import {
+  encodeOwnedRecord, nodeKey, serviceKey, checkKey, coordinateNodePrefix, DEFAULT_PROXY, DEFAULT_WEIGHTS, EMPTY_OBJECT, NO_TAGS, foldName,
+} from '../state/index.ts';
 import type { Node, NodeService, HealthCheck, RegisterRequest, DeregisterRequest } from '../api/catalog-types.ts';
 import { pinRecord, type WritePlan } from './commit.ts';
 import { planInvalidate } from './locks.ts';
@@ -18,12 +20,11 @@ export function sameRecord(a: object | undefined, b: object): boolean {
   // same order, equal JSON values), field by field: no stripped copies and no whole-record strings.
   const ra = a as Record<string, unknown>;
   const rb = b as Record<string, unknown>;
-  const ka = jsonKeys(ra, keysA);
-  const kb = jsonKeys(rb, keysB);
-  if (ka.length !== kb.length) return false;
-  for (let i = 0; i < ka.length; i++) {
-    const k = ka[i];
-    if (k !== kb[i]) return false;
+  const n = jsonKeys(ra, keysA);
+  if (jsonKeys(rb, keysB) !== n) return false;
+  for (let i = 0; i < n; i++) {
+    const k = keysA[i];
+    if (k !== keysB[i]) return false;
     const x = ra[k];
     const y = rb[k];
     if (x !== y && JSON.stringify(x) !== JSON.stringify(y)) return false;
@@ -31,21 +32,22 @@ export function sameRecord(a: object | undefined, b: object): boolean {
   return true;
 }
 
-// Scratch key lists for sameRecord (it never re-enters): no two arrays per registration.
+// Scratch key lists for sameRecord (it never re-enters): no two arrays per registration. Only the
+// first jsonKeys() entries count; the lists are never shortened, so they never reallocate.
 const keysA: string[] = [];
 const keysB: string[] = [];
 
-/** The keys JSON.stringify writes for a record, in order, without the indexes, into `out`. */
-function jsonKeys(r: Record<string, unknown>, out: string[]): string[] {
-  out.length = 0;
+/** Writes the keys JSON.stringify writes for a record, in order, without the indexes, into `out`; returns how many. */
+function jsonKeys(r: Record<string, unknown>, out: string[]): number {
+  let n = 0;
   // for-in walks own keys in Object.keys order (inherited ones after: skipped) without a copy.
   for (const k in r) {
     if (k === 'CreateIndex' || k === 'ModifyIndex' || !Object.hasOwn(r, k)) continue;
     const v = r[k];
     if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
-    out.push(k);
+    out[n++] = k;
   }
-  return out;
+  return n;
 }
 
 /** Adds the invalidation of every session using `check` (or, with no check, every session of the node). */
@@ -62,12 +64,29 @@ export function invalidateSessions(deps: EndpointDeps, plan: WritePlan, node: st
   }
 }
 
-function normalizeService(s: Partial<NodeService>, datacenter: string): Omit<NodeService, 'CreateIndex' | 'ModifyIndex'> {
+type Planned<T> = T & { CreateIndex: 0; ModifyIndex: 0 };
+
+/**
+ * A service instance record as the register endpoint stores it. Records are built whole, in their
+ * JSON order, with the index placeholders last (the shape the replica keeps them in, see
+ * encodeOwnedRecord) and Consul's defaults as the replica's shared copies.
+ */
+function normalizeService(s: Partial<NodeService>, datacenter: string): Planned<NodeService> {
   const name = s.Service ?? '';
   if (!name) throw new InternalError(s.ID ? 'Must provide service name with ID' : 'Must provide service name');
   if (s.Address === '0.0.0.0' || s.Address === '::' || s.Address === '[::]') throw new InternalError('Invalid service address');
-  // Built field by field (no spreads of throw-away objects); the order is the records' JSON order.
-  const out: Partial<Omit<NodeService, 'CreateIndex' | 'ModifyIndex'>> = {};
+  const weights = s.Weights ?? DEFAULT_WEIGHTS as NodeService['Weights'];
+  const proxy = s.Proxy ?? DEFAULT_PROXY as NodeService['Proxy'];
+  const connect = s.Connect ?? EMPTY_OBJECT;
+  if (!s.Kind && !s.SocketPath) {
+    return {
+      ID: s.ID || name, Service: name, Tags: s.Tags ?? null, Address: s.Address ?? '', TaggedAddresses: s.TaggedAddresses ?? null,
+      Meta: s.Meta ?? null, Port: s.Port ?? 0, Weights: weights, EnableTagOverride: s.EnableTagOverride ?? false, Proxy: proxy,
+      Connect: connect, PeerName: '', Datacenter: datacenter, CreateIndex: 0, ModifyIndex: 0,
+    };
+  }
+  // Kind first and SocketPath after Port, only when given: the same order, field by field.
+  const out: Partial<Planned<NodeService>> = {};
   if (s.Kind) out.Kind = s.Kind;
   out.ID = s.ID || name;
   out.Service = name;
@@ -77,13 +96,15 @@ function normalizeService(s: Partial<NodeService>, datacenter: string): Omit<Nod
   out.Meta = s.Meta ?? null;
   out.Port = s.Port ?? 0;
   if (s.SocketPath) out.SocketPath = s.SocketPath;
-  out.Weights = s.Weights ?? { Passing: 1, Warning: 1 };
+  out.Weights = weights;
   out.EnableTagOverride = s.EnableTagOverride ?? false;
-  out.Proxy = s.Proxy ?? { Mode: '', MeshGateway: {}, Expose: {} };
-  out.Connect = s.Connect ?? {};
+  out.Proxy = proxy;
+  out.Connect = connect;
   out.PeerName = '';
   out.Datacenter = datacenter;
-  return out as Omit<NodeService, 'CreateIndex' | 'ModifyIndex'>;
+  out.CreateIndex = 0;
+  out.ModifyIndex = 0;
+  return out as Planned<NodeService>;
 }
 
 /** Plans a catalog registration; throws Consul's errors for invalid input. */
@@ -100,33 +121,35 @@ export function planRegister(deps: EndpointDeps, req: RegisterRequest): WritePla
   // indexes are lower-cased); the records keep the spelling they were first stored with.
   const nodeName = existingNode?.Node ?? req.Node;
   if (!req.SkipNodeUpdate) {
-    const node: Omit<Node, 'CreateIndex' | 'ModifyIndex'> = {
+    const node: Planned<Node> = {
       ID: req.ID ?? existingNode?.ID ?? '', Node: nodeName, Address: req.Address, Datacenter: req.Datacenter || deps.config.datacenter,
-      TaggedAddresses: req.TaggedAddresses ?? null, Meta: req.NodeMeta ?? null,
+      TaggedAddresses: req.TaggedAddresses ?? null, Meta: req.NodeMeta ?? null, CreateIndex: 0, ModifyIndex: 0,
     };
-    write(plan, nodeKey(nodeName), existingNode, node);
+    // Agents re-register their node with every service: the key is only built for a change.
+    if (!sameRecord(existingNode, node)) put(plan, nodeKey(nodeName), existingNode, node);
   } else if (!existingNode) throw new InternalError('Missing node registration');
 
-  let service: Omit<NodeService, 'CreateIndex' | 'ModifyIndex'> | undefined;
+  let service: Planned<NodeService> | undefined;
   if (req.Service) {
     service = normalizeService(req.Service, req.Datacenter || deps.config.datacenter);
     service.ID = cat.serviceId(nodeName, service.ID);
-    write(plan, serviceKey(nodeName, service.ID), cat.services.get(nodeName)?.get(service.ID), service);
+    const existing = cat.services.get(nodeName)?.get(service.ID);
+    if (!sameRecord(existing, service)) put(plan, serviceKey(nodeName, service.ID), existing, service);
   }
   if (req.Check) planCheck(deps, plan, nodeName, req.Check, service);
   for (const c of req.Checks ?? []) planCheck(deps, plan, nodeName, c, service);
   return plan;
 }
 
-function write(plan: WritePlan, key: string, existing: (object & Indexed) | undefined, rec: object): void {
-  if (sameRecord(existing, rec)) return;
+/** Adds the put of a planned record, pinned to the record it replaces (or to its absence). */
+function put(plan: WritePlan, key: string, existing: Indexed | undefined, rec: Planned<object>): void {
   plan.compares.push(pinRecord(key, existing));
-  plan.ops.push({ type: 'put', key, value: encodeRecord(rec) });
+  plan.ops.push({ type: 'put', key, value: encodeOwnedRecord(rec) });
 }
 
 function planCheck(
   deps: EndpointDeps, plan: WritePlan, node: string, c: Partial<HealthCheck>,
-  service: Omit<NodeService, 'CreateIndex' | 'ModifyIndex'> | undefined,
+  service: Planned<NodeService> | undefined,
 ): void {
   const cat = deps.replica.catalog;
   const given = c.CheckID || c.Name || '';
@@ -142,13 +165,13 @@ function planCheck(
   const svc = sid ? (inRequest ? service : cat.services.get(node)?.get(sid)) : undefined;
   if (sid && !svc) throw new InternalError('Missing service registration');
   const existing = cat.checks.get(node)?.get(id);
-  const check: Omit<HealthCheck, 'CreateIndex' | 'ModifyIndex'> = {
+  const check: Planned<HealthCheck> = {
     Node: node, CheckID: id, Name: c.Name || id, Status: c.Status || 'critical', Notes: c.Notes ?? '',
-    Output: c.Output ?? '', ServiceID: sid, ServiceName: svc?.Service ?? '', ServiceTags: svc?.Tags ?? [],
+    Output: c.Output ?? '', ServiceID: sid, ServiceName: svc?.Service ?? '', ServiceTags: svc?.Tags ?? NO_TAGS as string[],
     Type: c.Type ?? '', Interval: c.Interval ?? '', Timeout: c.Timeout ?? '', ExposedPort: c.ExposedPort ?? 0,
-    Definition: c.Definition ?? {},
+    Definition: c.Definition ?? EMPTY_OBJECT as HealthCheck['Definition'], CreateIndex: 0, ModifyIndex: 0,
   };
-  write(plan, checkKey(node, id), existing, check);
+  if (!sameRecord(existing, check)) put(plan, checkKey(node, id), existing, check);
   if (check.Status === 'critical' && existing?.Status !== 'critical') invalidateSessions(deps, plan, node, id);
 }
 

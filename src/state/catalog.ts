@@ -6,7 +6,7 @@
 import type { WatchEvent } from '../store/index.ts';
 import type { CheckServiceNode, Node, NodeService, HealthCheck } from '../api/catalog-types.ts';
 import { SharedValues } from './shared-values.ts';
-import { decodeRecord } from './records.ts';
+import { decodeRecord, takeRecord } from './records.ts';
 
 /** Store prefix of the catalog. */
 export const CATALOG_PREFIX = 'catalog/';
@@ -51,6 +51,13 @@ function nextSlash(key: string, from: number): number | undefined {
 }
 
 function decode<T>(ev: WatchEvent): T {
+  // A record the register endpoint handed over becomes the table's record (no copy).
+  const own = takeRecord<T & { CreateIndex: number; ModifyIndex: number }>(ev.kv.value);
+  if (own) {
+    own.CreateIndex = ev.kv.createRevision;
+    own.ModifyIndex = ev.kv.modRevision;
+    return own;
+  }
   const rec = decodeRecord<T>(ev.kv.value);
   return { ...rec, CreateIndex: ev.kv.createRevision, ModifyIndex: ev.kv.modRevision };
 }

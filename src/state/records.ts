@@ -61,18 +61,30 @@ class Returns {
  * replica can take the record instead of parsing it back: one JSON.parse less per record written
  * here. The stamp is a private field added to the Buffer (via Returns): invisible to anything
  * else that reads the bytes, and cheaper than a WeakMap entry (no ephemeron for the GC to trace;
- * 0.15 against 0.42 µs per record).
+ * 0.15 against 0.42 µs per record). An owned record (encodeOwnedRecord) is handed over whole:
+ * the first takeRecord() gets it and drops the stamp, so later readers parse the bytes.
  */
 class Encoded extends Returns {
-  readonly #record: object;
+  #record: object | undefined;
+  readonly #owned: boolean;
 
-  constructor(bytes: Uint8Array, record: object) {
+  constructor(bytes: Uint8Array, record: object, owned: boolean) {
     super(bytes);
     this.#record = record;
+    this.#owned = owned;
   }
 
   static record(bytes: Uint8Array): object | undefined {
     return #record in bytes ? (bytes as unknown as Encoded).#record : undefined;
+  }
+
+  static take(bytes: Uint8Array): object | undefined {
+    if (!(#record in bytes)) return undefined;
+    const e = bytes as unknown as Encoded;
+    if (!e.#owned) return undefined;
+    const rec = e.#record;
+    e.#record = undefined;
+    return rec;
   }
 }
 
@@ -87,8 +99,33 @@ export function encodeRecord<T extends object>(rec: T): Uint8Array {
     plain = rest;
   }
   const bytes = Buffer.from(JSON.stringify(plain));
-  new Encoded(bytes, plain);
+  new Encoded(bytes, plain, false);
   return bytes;
+}
+
+/** What JSON.stringify ends an owned record with: its two index placeholders. */
+const INDEX_TAIL = ',"CreateIndex":0,"ModifyIndex":0}';
+
+/**
+ * Encodes a record the caller hands over: built with `CreateIndex: 0, ModifyIndex: 0` as its last
+ * two fields (so it already has the shape it will keep), never used by the caller again. The
+ * bytes are the record's JSON without the indexes, as encodeRecord() writes them; takeRecord()
+ * gives the object itself to the one reader that keeps it (the replica sets its indexes).
+ */
+export function encodeOwnedRecord<T extends { CreateIndex: number; ModifyIndex: number }>(rec: T): Uint8Array {
+  const json = JSON.stringify(rec);
+  if (!json.endsWith(INDEX_TAIL)) return encodeRecord(rec);
+  const bytes = Buffer.from(json.slice(0, json.length - INDEX_TAIL.length) + '}');
+  new Encoded(bytes, rec, true);
+  return bytes;
+}
+
+/**
+ * The record an encodeOwnedRecord() call handed over with these bytes, once: the caller keeps it
+ * (and may set its indexes); undefined for any other bytes, or when it was taken already.
+ */
+export function takeRecord<T>(bytes: Uint8Array): T | undefined {
+  return Encoded.take(bytes) as T | undefined;
 }
 
 /**

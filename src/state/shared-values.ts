@@ -7,7 +7,16 @@ import type { NodeService, HealthCheck } from '../api/catalog-types.ts';
 const EMPTY = Object.freeze({});
 const WEIGHTS = Object.freeze({ Passing: 1, Warning: 1 });
 const PROXY = Object.freeze({ Mode: '', MeshGateway: EMPTY, Expose: EMPTY });
-const NO_TAGS: readonly string[] = Object.freeze([]);
+const NO_TAGS_LIST: readonly string[] = Object.freeze([]);
+
+/** The shared (frozen) empty object records point at for empty Connect, Definition, MeshGateway and Expose. */
+export const EMPTY_OBJECT: Readonly<Record<string, never>> = EMPTY;
+/** The shared default Weights of a service instance (passing 1, warning 1). */
+export const DEFAULT_WEIGHTS: Readonly<{ Passing: number; Warning: number }> = WEIGHTS;
+/** The shared default Proxy of a service instance (no mode, empty mesh gateway and expose). */
+export const DEFAULT_PROXY: Readonly<{ Mode: string; MeshGateway: object; Expose: object }> = PROXY;
+/** The shared empty tag list. */
+export const NO_TAGS: readonly string[] = NO_TAGS_LIST;
 /** Distinct tag lists remembered per service name; names whose instances all differ stop here. */
 const MAX_TAG_LISTS = 8;
 
@@ -55,7 +64,7 @@ export class SharedValues {
   /** The shared copy of a service's tag list (or the list itself once the name has too many). */
   tags(service: string, tags: string[] | null): string[] | null {
     if (!Array.isArray(tags)) return tags;
-    if (tags.length === 0) return NO_TAGS as string[];
+    if (tags.length === 0) return NO_TAGS_LIST as string[];
     const lists = this.#entry(service).tags;
     for (const l of lists) if (sameTags(l, tags)) return l as string[];
     if (lists.length >= MAX_TAG_LISTS) return tags;
@@ -92,7 +101,7 @@ export class SharedValues {
       if (c.ServiceName === svc.Service) c.ServiceName = svc.Service;
       if (Array.isArray(c.ServiceTags) && Array.isArray(svc.Tags) && sameTags(c.ServiceTags, svc.Tags)) c.ServiceTags = svc.Tags;
     }
-    if (Array.isArray(c.ServiceTags) && c.ServiceTags.length === 0) c.ServiceTags = NO_TAGS as string[];
+    if (Array.isArray(c.ServiceTags) && c.ServiceTags.length === 0) c.ServiceTags = NO_TAGS_LIST as string[];
     else if (c.ServiceTags !== svc?.Tags && c.ServiceName) c.ServiceTags = this.tags(c.ServiceName, c.ServiceTags) ?? c.ServiceTags;
     if (isEmptyObject(c.Definition)) c.Definition = EMPTY as HealthCheck['Definition'];
     return c;
