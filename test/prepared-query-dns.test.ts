@@ -75,3 +75,14 @@ test('Near _ip puts the node with the asking address first', async () => {
     assert.equal(r.answer[0][4], '127.0.0.7');
   }
 });
+
+test('an EDNS0 client subnet is where the query runs near (_ip), and its echo is scoped to that subnet', async () => {
+  for (let i = 0; i < 8; i++) {
+    const r = await dig(port(), '+subnet=10.0.9.3/32', 'nearq.query.consul', 'A');
+    assert.equal(r.answer[0][4], '10.0.9.3');
+    assert.match(r.raw, /CLIENT-SUBNET: 10\.0\.9\.3\/32\/32/);
+  }
+  // Other answers, and failures, hold everywhere: scope 0.
+  assert.match((await dig(port(), '+subnet=10.0.9.0/24', 'web.service.consul', 'A')).raw, /CLIENT-SUBNET: 10\.0\.9\.0\/24\/0/);
+  assert.match((await dig(port(), '+subnet=10.0.9.0/24', 'nope.query.consul', 'A')).raw, /CLIENT-SUBNET: 10\.0\.9\.0\/24\/0/);
+});

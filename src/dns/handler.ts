@@ -85,7 +85,8 @@ export class DnsHandler {
     // Reverse names Consul does not know are passed on to the recursors.
     const arpa = parsed.name.endsWith('arpa.');
     if (arpa && canRecurse && !this.#hasPtr(parsed)) return this.#recurse(msg, req);
-    const execution = parsed.query?.kind === 'query' ? await this.#execute(parsed.query, source) : undefined;
+    // A prepared query runs near the EDNS0 client subnet's address when one is given, else the asker's (Consul's Source.Ip).
+    const execution = parsed.query?.kind === 'query' ? await this.#execute(parsed.query, clientSubnet(req) ?? source) : undefined;
     return this.#answer(msg, req, parsed, transport, execution);
   }
 
@@ -182,7 +183,8 @@ export class DnsHandler {
     if ((rcode === RCODE.NOERROR || rcode === RCODE.NXDOMAIN) && sections.answers.length === 0) {
       authorities = [soaRecord(parsed.domain, cfg, this.#d.now())];
     }
-    const edns = ednsOf(req);
+    // Prepared query answers depend on the asker's place: valid only for its subnet.
+    const edns = ednsOf(req, parsed.query?.kind === 'query' && rcode === RCODE.NOERROR);
     const additionals = edns ? [...sections.additionals, edns.opt] : sections.additionals;
     try {
       return this.#pack(req, rcode, parsed.name.replace(/\.$/, ''), { answers: sections.answers, authorities, additionals }, transport, edns?.size ?? null);
@@ -257,12 +259,36 @@ function decodeRequest(msg: Buffer): DecodedPacket | null {
   }
 }
 
-/** The EDNS0 OPT of the request and the OPT to echo (payload size and client subnet). */
-function ednsOf(req: DecodedPacket): { size: number; opt: Answer } | null {
+/** ECS as dns-packet decodes it. */
+interface SubnetOption {
+  code: 8;
+  family?: number;
+  ip?: string;
+  sourcePrefixLength?: number;
+  scopePrefixLength?: number;
+}
+
+function subnetOptions(req: DecodedPacket): SubnetOption[] {
+  const opt = (req.additionals ?? []).find((a) => a.type === 'OPT');
+  return opt && opt.type === 'OPT' ? (opt.options ?? []).filter((o) => o.code === 8) as unknown as SubnetOption[] : [];
+}
+
+/** The address of the request's EDNS0 client subnet, if it has one. */
+function clientSubnet(req: DecodedPacket): string | undefined {
+  return subnetOptions(req)[0]?.ip || undefined;
+}
+
+/**
+ * The EDNS0 OPT of the request and the OPT to echo: its payload size and client subnet, the
+ * subnet's scope its source prefix when the answer holds only for that subnet (`scoped`), else 0
+ * (valid everywhere), as Consul's setEDNS answers.
+ */
+function ednsOf(req: DecodedPacket, scoped = false): { size: number; opt: Answer } | null {
   const opt = (req.additionals ?? []).find((a) => a.type === 'OPT');
   if (!opt || opt.type !== 'OPT') return null;
   const size = Math.min(Math.max(opt.udpPayloadSize, 512), EDNS_MAX);
-  const ecs = (opt.options ?? []).filter((o) => o.code === 8);
+  // Without the decoded bytes (`data`), which dns-packet would write as they came.
+  const ecs = subnetOptions(req).map(({ code, family, ip, sourcePrefixLength = 0 }) => ({ code, family, ip, sourcePrefixLength, scopePrefixLength: scoped ? sourcePrefixLength : 0 }));
   return { size, opt: { type: 'OPT', name: '.', udpPayloadSize: opt.udpPayloadSize, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: ecs } as Answer };
 }
 
