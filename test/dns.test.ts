@@ -263,6 +263,22 @@ describe('DNS health filtering', () => {
     await check(main, 'passing');
   });
 
+  test('a critical node-level check hides every instance on the node', async () => {
+    const nodeCheck = (status: string) => register(main, { Node: 'm1', Address: '10.2.0.2', Check: { CheckID: 'node-c', Name: 'node-c', Status: status } });
+    const has = async () => (await dig(port(main), 'many.service.consul', 'A', '+tcp')).answer.some((x) => x[4] === '10.2.0.2');
+    await nodeCheck('critical');
+    assert.equal(await has(), false);
+    await nodeCheck('passing');
+    assert.equal(await has(), true);
+  });
+
+  test('<service>.connect answers sidecar proxies (their address and port) and mesh-native instances', async () => {
+    await register(main, { Node: 'p1', Address: '10.6.0.1', Service: { ID: 'db-proxy', Service: 'dbx-sidecar-proxy', Kind: 'connect-proxy', Port: 21000, Proxy: { DestinationServiceName: 'dbx' } } });
+    const srv = await dig(port(main), 'dbx.connect.consul', 'SRV');
+    assert.deepEqual(srv.answer.map((x) => x.slice(4).join(' ')), ['1 1 21000 p1.node.dc1.consul.']);
+    assert.deepEqual(await resolverFor(port(main)).resolve4('dbx.connect.consul'), ['10.6.0.1']);
+  });
+
   test('SRV weight is Weights.Warning while a check warns', async () => {
     await register(main, { Node: 'n1', Address: '10.0.0.1', Check: { CheckID: 'w', Name: 'w', ServiceID: 'web1', Status: 'warning' } });
     const r = await dig(port(main), 'v1.web.service.consul', 'SRV');
