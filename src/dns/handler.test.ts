@@ -1,0 +1,60 @@
+// The handler's message checks and its bound on recursion, without sockets: responses and runts
+// get no reply, other opcodes NOTIMP, odd section counts FORMERR (all with the request id), and
+// past maxRecursions a recursed question is SERVFAIL at once instead of waiting in line.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import dnsPacket from 'dns-packet';
+import { DnsHandler } from './handler.ts';
+import { dnsConfigFrom } from './config.ts';
+import { RCODE } from './errors.ts';
+import { EMPTY_DNS_READER } from '../endpoint/dns-view.ts';
+import { devConfig } from '../../test/support/agent.ts';
+import { silentLogger } from '../log.ts';
+import type { Exchange } from './recursor.ts';
+
+const cfg = dnsConfigFrom(devConfig({ raw: { recursors: ['127.0.0.1:5353'] } }));
+const query = (id: number, name = 'example.test'): Buffer => dnsPacket.encode({ type: 'query', id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'A', name }] });
+const rcode = (b: Buffer | null): number => b!.readUInt16BE(2) & 0xf;
+
+test('runts and responses get no reply; other opcodes NOTIMP; odd section counts FORMERR, with the request id', async () => {
+  const h = new DnsHandler({ cfg, view: EMPTY_DNS_READER, logger: silentLogger() });
+  assert.equal(await h.handle(Buffer.alloc(11), 'udp'), null);
+  const response = query(1);
+  response.writeUInt16BE(response.readUInt16BE(2) | 0x8000, 2);
+  assert.equal(await h.handle(response, 'udp'), null);
+  const notify = query(2);
+  notify.writeUInt16BE((4 << 11) | 0x0100, 2);
+  const ni = await h.handle(notify, 'udp');
+  assert.equal(ni!.readUInt16BE(0), 2);
+  assert.equal(rcode(ni), RCODE.NOTIMP);
+  const two = query(3);
+  two.writeUInt16BE(2, 4);
+  const fe = await h.handle(two, 'tcp');
+  assert.equal(fe!.readUInt16BE(0), 3);
+  assert.equal(rcode(fe), RCODE.FORMERR);
+  const none = query(4);
+  none.writeUInt16BE(0, 4);
+  assert.equal(rcode(await h.handle(none, 'udp')), RCODE.FORMERR);
+});
+
+test('past maxRecursions waiting on the recursors, a recursed question is SERVFAIL at once', async () => {
+  const waiting: (() => void)[] = [];
+  const exchange: Exchange = (q) => new Promise((resolve) => waiting.push(() => {
+    const req = dnsPacket.decode(q);
+    resolve(dnsPacket.encode({ type: 'response', id: req.id, flags: 0, questions: req.questions, answers: [{ type: 'A', name: 'example.test', data: '192.0.2.1' }] }));
+  }));
+  const h = new DnsHandler({ cfg, view: EMPTY_DNS_READER, logger: silentLogger(), exchange, maxRecursions: 2 });
+  const first = h.handle(query(10), 'udp');
+  const second = h.handle(query(11), 'udp');
+  const third = await h.handle(query(12), 'udp');
+  assert.equal(third!.readUInt16BE(0), 12);
+  assert.equal(rcode(third), RCODE.SERVFAIL);
+  assert.equal(waiting.length, 2);
+  for (const release of waiting) release();
+  assert.equal(rcode(await first), RCODE.NOERROR);
+  assert.equal(rcode(await second), RCODE.NOERROR);
+  // With the slots free again, recursion works.
+  const fourth = h.handle(query(13), 'udp');
+  waiting[2]();
+  assert.deepEqual(dnsPacket.decode((await fourth)!).answers!.map((a) => (a as { data?: unknown }).data), ['192.0.2.1']);
+});
