@@ -4,6 +4,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
+import net from 'node:net';
+import dnsPacket from 'dns-packet';
 import { startDevAgent, type DevAgent } from './support/agent.ts';
 import { dig, upstream } from './support/dns.ts';
 
@@ -97,6 +99,25 @@ describe('recursors', () => {
     const r = await dig(port(a), 'example.test', 'A');
     assert.equal(r.status, 'NOERROR');
     assert.deepEqual(r.answer.map((x) => x[4]), ['192.0.2.7']);
+  });
+
+  test('a question that came over TCP is forwarded over TCP', async () => {
+    // One port, two answers: 192.0.2.7 over UDP (the `good` upstream), 192.0.2.9 over TCP.
+    const tcp = net.createServer((c) => c.on('data', (d: Buffer) => {
+      const q = dnsPacket.decode(d.subarray(2));
+      const reply = dnsPacket.encode({ type: 'response', id: q.id, flags: 0, questions: q.questions, answers: [{ type: 'A', name: 'example.test', ttl: 60, data: '192.0.2.9' }] });
+      const len = Buffer.alloc(2);
+      len.writeUInt16BE(reply.length);
+      c.end(Buffer.concat([len, reply]));
+    }));
+    await new Promise<void>((r) => tcp.listen(good.port, '127.0.0.1', () => r()));
+    try {
+      const a = await agent({ recursors: [`127.0.0.1:${good.port}`] });
+      assert.deepEqual((await dig(port(a), 'example.test', 'A', '+tcp')).answer.map((x) => x[4]), ['192.0.2.9']);
+      assert.deepEqual((await dig(port(a), 'example.test', 'A')).answer.map((x) => x[4]), ['192.0.2.7']);
+    } finally {
+      await new Promise((r) => tcp.close(r));
+    }
   });
 
   test('SERVFAIL when every recursor fails', async () => {

@@ -11,7 +11,7 @@ import { answer, checkLocal, type QueryExecution, type Sections } from './answer
 import { soaRecord } from './records.ts';
 import { fitReply, syncExtra } from './truncate.ts';
 import { MessageWriter, packQuestion, packRecord } from './pack.ts';
-import { recurse, type Exchange } from './recursor.ts';
+import { recurse, tcpExchange, udpExchange, type Exchange } from './recursor.ts';
 import { RCODE, rcodeFor } from './errors.ts';
 import { PreparedAnswers } from './prepared.ts';
 import { readQuery } from './wire.ts';
@@ -81,10 +81,10 @@ export class DnsHandler {
     const q = req.questions![0];
     const parsed = parseName(q.name, q.type, this.#d.cfg.domain, this.#d.cfg.altDomain);
     const canRecurse = this.#d.cfg.recursors.length > 0;
-    if (!parsed) return canRecurse ? this.#recurse(msg, req) : encodeSafe(this.#reply(req, RCODE.REFUSED, false), msg);
+    if (!parsed) return canRecurse ? this.#recurse(msg, req, transport) : encodeSafe(this.#reply(req, RCODE.REFUSED, false), msg);
     // Reverse names Consul does not know are passed on to the recursors.
     const arpa = parsed.name.endsWith('arpa.');
-    if (arpa && canRecurse && !this.#hasPtr(parsed)) return this.#recurse(msg, req);
+    if (arpa && canRecurse && !this.#hasPtr(parsed)) return this.#recurse(msg, req, transport);
     // A prepared query runs near the EDNS0 client subnet's address when one is given, else the asker's (Consul's Source.Ip).
     const execution = parsed.query?.kind === 'query' ? await this.#execute(parsed.query, clientSubnet(req) ?? source) : undefined;
     return this.#answer(msg, req, parsed, transport, execution);
@@ -173,7 +173,7 @@ export class DnsHandler {
     }
     if (cfg.recursors.length === 0) return [];
     const query = dnsPacket.encode({ type: 'query', id: randomInt(0x10000), flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'A', name }] });
-    const reply = await this.#upstream(query);
+    const reply = await this.#upstream(query, 'udp');
     return reply ? dnsPacket.decode(reply).answers ?? [] : [];
   };
 
@@ -226,17 +226,19 @@ export class DnsHandler {
     return flags | rcode;
   }
 
-  async #recurse(msg: Buffer, req: DecodedPacket): Promise<Buffer> {
-    return (await this.#upstream(msg)) ?? encodeSafe(this.#reply(req, RCODE.SERVFAIL, false), msg);
+  /** Forwards a question over the transport it came by (Consul's handleRecurse), SERVFAIL when no recursor answers. */
+  async #recurse(msg: Buffer, req: DecodedPacket, transport: 'udp' | 'tcp'): Promise<Buffer> {
+    return (await this.#upstream(msg, transport)) ?? encodeSafe(this.#reply(req, RCODE.SERVFAIL, false), msg);
   }
 
   /** The recursors' raw reply to `msg` (or the recursion override's); null when none answers or maxRecursions are waiting already. */
-  async #upstream(msg: Buffer): Promise<Buffer | null> {
+  async #upstream(msg: Buffer, transport: 'udp' | 'tcp'): Promise<Buffer | null> {
     if (this.#recursing >= this.#d.maxRecursions) return null;
     this.#recursing++;
     try {
       const { recursion } = this.#d;
-      return await (recursion ? recursion(msg) : recurse(msg, this.#d.cfg, this.#d.random, this.#d.exchange));
+      const exchange = this.#d.exchange ?? (transport === 'tcp' ? tcpExchange : udpExchange);
+      return await (recursion ? recursion(msg) : recurse(msg, this.#d.cfg, this.#d.random, exchange));
     } finally {
       this.#recursing--;
     }

@@ -1,6 +1,7 @@
 // Forwarding of names outside the Consul domain to the configured recursors, in order or in
-// random order (`recursor_strategy`), each with `recursor_timeout`; an answer other than
-// NOERROR or NXDOMAIN falls through to the next recursor; null when all fail (SERVFAIL).
+// random order (`recursor_strategy`), each with `recursor_timeout`, over the transport the
+// question came by; an answer other than NOERROR or NXDOMAIN falls through to the next
+// recursor; null when all fail (SERVFAIL).
 import dgram from 'node:dgram';
 import net from 'node:net';
 import dnsPacket from 'dns-packet';
@@ -55,5 +56,30 @@ export function udpExchange(query: Buffer, to: { host: string; port: number }, t
       if (msg.length >= 2 && msg.readUInt16BE(0) === id) done(null, msg);
     });
     sock.send(query, to.port, to.host);
+  });
+}
+
+/** One TCP exchange (RFC 1035 two-byte length framing) on a fresh connection. */
+export function tcpExchange(query: Buffer, to: { host: string; port: number }, timeoutMs: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ host: to.host, port: to.port });
+    let got = Buffer.alloc(0);
+    const timer = setTimeout(() => done(new Error('recursor timeout')), timeoutMs);
+    const done = (err: Error | null, msg?: Buffer): void => {
+      clearTimeout(timer);
+      sock.destroy();
+      if (err) reject(err);
+      else resolve(msg!);
+    };
+    sock.on('error', (err) => done(err));
+    sock.on('close', () => done(new Error('recursor closed the connection')));
+    sock.on('data', (chunk: Buffer) => {
+      got = Buffer.concat([got, chunk]);
+      if (got.length >= 2 && got.length >= 2 + got.readUInt16BE(0)) done(null, got.subarray(2, 2 + got.readUInt16BE(0)));
+    });
+    const frame = Buffer.alloc(2 + query.length);
+    frame.writeUInt16BE(query.length, 0);
+    query.copy(frame, 2);
+    sock.write(frame);
   });
 }
