@@ -122,6 +122,9 @@ describe('recursors', () => {
 
   test('SERVFAIL when every recursor fails', async () => {
     const a = await agent({ recursors: [`127.0.0.1:${failing.port}`, `127.0.0.1:${silent.address().port}`], dns_config: { recursor_timeout: '200ms' } });
-    assert.equal((await dig(port(a), 'example.test', 'A')).status, 'SERVFAIL');
+    const r = await dig(port(a), 'example.test', 'A', '+bufsize=1400');
+    assert.equal(r.status, 'SERVFAIL');
+    assert.ok(r.flags.includes('ra'));
+    assert.match(r.raw, /EDNS: version: 0, flags:; udp: 1400/, 'the EDNS0 of the question is echoed');
   });
 });

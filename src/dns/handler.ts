@@ -228,7 +228,13 @@ export class DnsHandler {
 
   /** Forwards a question over the transport it came by (Consul's handleRecurse), SERVFAIL when no recursor answers. */
   async #recurse(msg: Buffer, req: DecodedPacket, transport: 'udp' | 'tcp'): Promise<Buffer> {
-    return (await this.#upstream(msg, transport)) ?? encodeSafe(this.#reply(req, RCODE.SERVFAIL, false), msg);
+    const got = await this.#upstream(msg, transport);
+    if (got) return got;
+    // Consul's SERVFAIL echoes the request's EDNS0 (its REFUSED does not).
+    const failed = this.#reply(req, RCODE.SERVFAIL, false);
+    const edns = ednsOf(req);
+    if (edns) failed.additionals = [edns.opt];
+    return encodeSafe(failed, msg);
   }
 
   /** The recursors' raw reply to `msg` (or the recursion override's); null when none answers or maxRecursions are waiting already. */
