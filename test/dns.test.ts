@@ -119,6 +119,8 @@ describe('DNS query forms', () => {
     assert.deepEqual(await resolverFor(p).resolve4('0a000001.addr.dc1.consul'), ['10.0.0.1']);
     assert.deepEqual(await resolverFor(p).resolve6('fd000000000000000000000000000003.addr.consul'), ['fd00::3']);
     assert.equal((await dig(p, 'xyz.addr.consul', 'A')).status, 'NXDOMAIN');
+    // The address is the name: locality labels do not matter (Consul ignores them).
+    for (const n of ['0a000001.addr.dc2.consul', '0a000001.addr.p1.peer.consul']) assert.deepEqual(await resolverFor(p).resolve4(n), ['10.0.0.1'], n);
   });
 
   test('PTR for node and service addresses; reverse with the primary domain', async () => {

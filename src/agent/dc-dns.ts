@@ -45,7 +45,7 @@ export function remoteDatacenter(msg: Buffer, d: Pick<DatacenterDnsDeps, 'datace
   }
   if (!q) return null;
   const query = parseName(q.name, q.type, d.domain, d.altDomain)?.query;
-  if (!query || query.kind === 'ptr' || query.kind === 'apex' || query.kind === 'virtual') return null;
+  if (!query || query.kind === 'ptr' || query.kind === 'apex' || query.kind === 'virtual' || query.kind === 'addr') return null;
   const l = preferringNamespace(query.locality, d.preferNamespace === true);
   if (l.peer || l.samenessGroup) return null;
   const dc = l.datacenter || l.peerOrDatacenter;

@@ -59,7 +59,8 @@ export function answer(q: Question, query: DnsQuery | null, ctx: AnswerContext):
   switch (query.kind) {
     case 'apex': throw new NotFoundError(`invalid name ${q.name}`);
     case 'ptr': return ptr(q, query.ip, ctx);
-    case 'addr': return checkLocal(query.locality, ctx.cfg, false), addrAnswer(q, query.ip, ctx.cfg);
+    // The address is in the name: Consul ignores the locality labels of `.addr` names (peers' SRV targets have none).
+    case 'addr': return addrAnswer(q, query.ip, ctx.cfg);
     case 'node': return checkLocal(query.locality, ctx.cfg, false), nodeAnswer(q, query.node, ctx);
     case 'service':
     case 'connect':
