@@ -194,11 +194,13 @@ export class CatalogTables {
     const out: Change[] = [[SERVICES_TABLE, node], [NODE_VIEW, foldName(node)]];
     let onNode = this.services.get(node);
     const prev = onNode?.get(id);
+    // The instance's entry in the by-name (and mesh) index sets, built once.
+    const ref = `${node}\0${id}`;
     if (prev) {
-      this.#linkConnect(prev, `${node}\0${id}`, false);
+      this.#linkConnect(prev, ref, false);
       const was = foldName(prev.Service);
       const set = this.byName.get(was);
-      set?.delete(`${node}\0${id}`);
+      set?.delete(ref);
       if (set?.size === 0) {
         this.byName.delete(was);
         this.#shared.forget(prev.Service);
@@ -213,8 +215,8 @@ export class CatalogTables {
       const folded = foldName(svc.Service);
       let set = this.byName.get(folded);
       if (!set) this.byName.set(folded, (set = new Set()));
-      set.add(`${node}\0${id}`);
-      this.#linkConnect(svc, `${node}\0${id}`, true);
+      set.add(ref);
+      this.#linkConnect(svc, ref, true);
       this.#touchService(svc.Service, rev, out);
     } else if (onNode) {
       onNode.delete(id);

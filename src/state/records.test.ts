@@ -32,13 +32,13 @@ test('the stamp is invisible on the bytes', () => {
 });
 
 test('an owned record is encoded without its index placeholders and handed over once', () => {
-  const rec = { Node: 'n1', Meta: { CreateIndex: 0, ModifyIndex: 0 }, Tags: ['a'], CreateIndex: 0, ModifyIndex: 0 };
+  const rec = { Node: 'n1', Meta: { CreateIndex: 0, ModifyIndex: 0 }, Tags: ['é✓'], CreateIndex: 0, ModifyIndex: 0 };
   const bytes = encodeOwnedRecord(rec);
-  assert.equal(Buffer.from(bytes).toString(), '{"Node":"n1","Meta":{"CreateIndex":0,"ModifyIndex":0},"Tags":["a"]}');
+  assert.equal(Buffer.from(bytes).toString(), '{"Node":"n1","Meta":{"CreateIndex":0,"ModifyIndex":0},"Tags":["é✓"]}');
   assert.equal(takeRecord(bytes), rec);
   // Taken: every later reader parses the bytes.
   assert.equal(takeRecord(bytes), undefined);
-  assert.deepEqual(decodeRecord(bytes), { Node: 'n1', Meta: { CreateIndex: 0, ModifyIndex: 0 }, Tags: ['a'] });
+  assert.deepEqual(decodeRecord(bytes), { Node: 'n1', Meta: { CreateIndex: 0, ModifyIndex: 0 }, Tags: ['é✓'] });
   assert.notEqual(decodeRecord(bytes), rec);
   // Records encodeRecord stamped, and plain bytes, are never handed over.
   assert.equal(takeRecord(encodeRecord({ ID: 'a' })), undefined);

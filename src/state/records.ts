@@ -115,7 +115,12 @@ const INDEX_TAIL = ',"CreateIndex":0,"ModifyIndex":0}';
 export function encodeOwnedRecord<T extends { CreateIndex: number; ModifyIndex: number }>(rec: T): Uint8Array {
   const json = JSON.stringify(rec);
   if (!json.endsWith(INDEX_TAIL)) return encodeRecord(rec);
-  const bytes = Buffer.from(json.slice(0, json.length - INDEX_TAIL.length) + '}');
+  // The JSON up to the placeholders and a closing brace, written straight into the buffer (the
+  // tail is ASCII: it is the last INDEX_TAIL.length bytes).
+  const size = Buffer.byteLength(json) - INDEX_TAIL.length + 1;
+  const bytes = Buffer.allocUnsafe(size);
+  bytes.write(json, 0, size - 1, 'utf8');
+  bytes[size - 1] = 0x7d;
   new Encoded(bytes, rec, true);
   return bytes;
 }
