@@ -82,6 +82,13 @@ describe('DNS query forms', () => {
     assert.ok(extra.includes('n1.node.dc1.consul. TXT "raw"'));
   });
 
+  test('SRV with a service address: A owned by the .addr target, node-meta TXT by the node name', async () => {
+    await register(main, { Node: 'tm', Address: '10.7.0.1', NodeMeta: { zone: 'z1' }, Service: { ID: 'metasvc', Service: 'metasvc', Port: 70, Address: '10.7.1.1' } });
+    const r = await dig(port(main), 'metasvc.service.consul', 'SRV');
+    assert.deepEqual(r.answer.map((x) => x.slice(4).join(' ')), ['1 1 70 0a070101.addr.dc1.consul.']);
+    assert.deepEqual(r.additional.map((x) => [x[0], x[3], x[4]]), [['0a070101.addr.dc1.consul.', 'A', '10.7.1.1'], ['tm.node.dc1.consul.', 'TXT', '"zone=z1"']]);
+  });
+
   test('RFC 2782: _svc._tcp (no tag filter), _svc._tag, and without the .service label', async () => {
     const res = resolverFor(port(main));
     assert.equal((await res.resolveSrv('_web._tcp.service.consul')).length, 2);

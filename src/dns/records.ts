@@ -54,7 +54,8 @@ export function srvTarget(i: DnsInstance, cfg: DnsConfig, domain: string, ttl: n
     target = nodeFqdn(i.node.Node, cfg, domain);
     extra = addressRecords(target, i.node.Address, 'ANY', ttl);
   }
-  if (cfg.nodeMetaTxt) extra.push(...metaTxt(target, i.node, ttl));
+  // Node meta is owned by the node's name, also beside an `.addr` target (Consul's TXT record header).
+  if (cfg.nodeMetaTxt) extra.push(...metaTxt(nodeFqdn(i.node.Node, cfg, domain), i.node, ttl));
   return { target: target.replace(/\.$/, ''), extra };
 }
 
