@@ -51,6 +51,13 @@ function refuseTooMany(tls: TLSSocket): void {
 /** How long a refused connection may stay half-closed, waiting for the client's side to close. */
 const REFUSED_LINGER_MS = 1000;
 
+/**
+ * Why a request's signal aborts when its client leaves before the answer: one shared AbortError.
+ * Building a DOMException (and its stack trace) per departed client was a fifth of the CPU when
+ * thousands of blocked watchers disconnect at once.
+ */
+const CLIENT_LEFT = new DOMException('This operation was aborted', 'AbortError');
+
 /** Builds the allow-list of write sources, or null when writes are open to all. */
 function writeAllowList(cidrs: string[] | undefined): BlockList | null {
   if (!cidrs || cidrs.length === 0) return null;
@@ -368,7 +375,7 @@ export class HttpServer {
       res.on('close', () => {
         // Only a client that left early aborts its query; building an AbortError per finished
         // request costs measurable CPU.
-        if (!answered(response)) ac!.abort();
+        if (!answered(response)) ac!.abort(CLIENT_LEFT);
         this.#inflight.delete(ac!);
       });
       return ctl.signal;
