@@ -20,6 +20,7 @@
 //   node bench/fanout.ts --full         # 50,000 + 10,000 over HTTP/2 streams (implies --h2)
 //   options: --health N --kv N --services N (cold services) --keys N --grace MS --idle MS
 //            --backend memory|embedded --per-generator N --prof-agent (CPU-profile the agent child)
+//            --prof-interval US (its sampling interval; V8's default is 1000 µs, too coarse for one wave)
 //            --h2 (watchers as HTTP/2 streams over TLS; certificates are made at start)
 //            --node-http (HTTP/1.1 watchers through node:http's client instead of raw sockets,
 //            for comparison: it costs the generators several times the CPU per answer)
@@ -45,6 +46,7 @@ const { values: opts } = parseArgs({
     backend: { type: 'string', default: 'memory' },
     'per-generator': { type: 'string' },
     'prof-agent': { type: 'boolean', default: false },
+    'prof-interval': { type: 'string' },
     h2: { type: 'boolean', default: false },
     'node-http': { type: 'boolean', default: false },
   },
@@ -133,7 +135,7 @@ function watchAddr(p: ServerProcess): string {
 
 async function agentTarget(profDir: string | null, root: string, tlsDir: string | null): Promise<{ target: WaveTarget; agent: ServerProcess }> {
   // --expose-internals lets the agent child list its timers (scale-agent.ts `timers`).
-  const execArgv = ['--expose-internals', ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])];
+  const execArgv = ['--expose-internals', ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, ...(opts['prof-interval'] ? [`--cpu-prof-interval=${opts['prof-interval']}`] : [])] : [])];
   const agent = await startServerProcess(supportScript('scale-agent.ts'),
     ['--backend', opts.backend, '--dir', root, '--max-conns', '0', ...(tlsDir ? ['--tls-dir', tlsDir] : [])], execArgv);
   log(`[agent] at ${agent.httpAddr}${agent.httpsAddr ? ` and https://${agent.httpsAddr}` : ''} (pid ${agent.pid}); ` +
