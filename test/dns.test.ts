@@ -89,6 +89,15 @@ describe('DNS query forms', () => {
     assert.deepEqual(r.additional.map((x) => [x[0], x[3], x[4]]), [['0a070101.addr.dc1.consul.', 'A', '10.7.1.1'], ['tm.node.dc1.consul.', 'TXT', '"zone=z1"']]);
   });
 
+  test('SRV: instances sharing node, address and port are one answer', async () => {
+    for (const id of ['dup1', 'dup2']) await register(main, { Node: 'd1', Address: '10.8.0.1', Service: { ID: id, Service: 'dup', Port: 8 } });
+    await register(main, { Node: 'd1', Address: '10.8.0.1', Service: { ID: 'dup3', Service: 'dup', Port: 9 } });
+    for (let i = 0; i < 3; i++) {
+      const r = await dig(port(main), 'dup.service.consul', 'SRV');
+      assert.deepEqual(r.answer.map((x) => x.slice(4).join(' ')).sort(), ['1 1 8 d1.node.dc1.consul.', '1 1 9 d1.node.dc1.consul.']);
+    }
+  });
+
   test('RFC 2782: _svc._tcp (no tag filter), _svc._tag, and without the .service label', async () => {
     const res = resolverFor(port(main));
     assert.equal((await res.resolveSrv('_web._tcp.service.consul')).length, 2);

@@ -166,10 +166,20 @@ export function instanceRecords(q: Question, instance: DnsInstance, ttl: number,
   return { answers: serviceAddressRecords(q.name, i, q.type, ttl), extras: [] };
 }
 
+/** What makes two instances one SRV answer (Consul's node:address:port tuple). */
+export function srvTuple(i: DnsInstance): string {
+  return `${i.node.Node}\0${i.service.Address}\0${i.service.Port}`;
+}
+
+/** SRV answers, one per node, address and port (the first in answer order of instances sharing them). */
 function srvAnswer(q: Question, instances: DnsInstance[], ttl: number, ctx: AnswerContext): Sections {
   const out = empty();
   const seen = new Set<string>();
+  const handled = new Set<string>();
   for (const i of instances) {
+    const tuple = srvTuple(i);
+    if (handled.has(tuple)) continue;
+    handled.add(tuple);
     const { answers, extras } = instanceRecords(q, i, ttl, ctx.cfg);
     out.answers.push(...answers);
     for (const r of extras) {

@@ -4,10 +4,10 @@
 // fits and writes them with the general path's truncate.ts and pack.ts, so the reply is byte for
 // byte what the general path would have sent.
 import dnsPacket, { type Answer } from 'dns-packet';
-import type { DnsReader } from '../endpoint/dns-view.ts';
+import type { DnsInstance, DnsReader } from '../endpoint/dns-view.ts';
 import type { DnsConfig } from './config.ts';
 import { serviceTtl } from './config.ts';
-import { checkLocal, instanceRecords, type Question } from './answers.ts';
+import { checkLocal, instanceRecords, srvTuple, type Question } from './answers.ts';
 import { parseName } from './name.ts';
 import { shuffle } from '../shuffle.ts';
 import { recordKey } from './records.ts';
@@ -36,12 +36,13 @@ interface Prepared {
   ids: number;
   /** Distinct SRV targets when the records have layout.ts's simple layout, else -1. */
   targets: number;
+  /** The view's stamp when the entry was last found current (-1: re-check on every query). */
+  stamp: number;
 }
 
 /** What build() makes of an entry's records. */
 type Records = Pick<Prepared, 'entry' | 'recs' | 'usable' | 'ids' | 'targets'>;
 
-const QTYPES = new Map<number, string>([[1, 'A'], [28, 'AAAA'], [33, 'SRV']]);
 const MAX_ENTRIES = 20_000;
 const NONE: PackedRecord[] = [];
 const NO_NAMES: string[] = [];
@@ -94,16 +95,26 @@ export class PreparedAnswers {
 
   /** The reply to a plain query, or undefined when the general path must answer it. */
   reply(msg: Buffer, wq: WireQuery, transport: 'udp' | 'tcp'): Buffer | undefined {
-    const type = QTYPES.get(wq.qtype);
+    const type = qtypeName(wq.qtype);
     if (type === undefined) return undefined;
     let p = this.#cache.get(wq.key);
     if (p === null) return undefined;
-    if (p === undefined || this.#d.view.serviceKey(p.service, p.connect) !== p.skey || this.#d.view.version(p.skey) !== p.index) {
-      p = this.#prepare(wq.key, type);
-    }
+    // While the view's stamp stays, nothing the entry was built from can have changed: two map
+    // lookups (service key, its index) saved on almost every query.
+    const view = this.#d.view;
+    const stamp = view.stamp ? view.stamp() : -1;
+    if (p === undefined || ((p.stamp !== stamp || stamp < 0) && !this.#current(p, stamp))) p = this.#prepare(wq.key, type, stamp);
     if (p === undefined || !p.usable) return undefined;
     this.#pick(p);
     return this.#write(msg, p, wq, transport);
+  }
+
+  /** Whether the entry's service key and index are still the view's (then it is stamped current). */
+  #current(p: Prepared, stamp: number): boolean {
+    const { view } = this.#d;
+    if (view.serviceKey(p.service, p.connect) !== p.skey || view.version(p.skey) !== p.index) return false;
+    p.stamp = stamp;
+    return true;
   }
 
   #remember(key: string, p: Prepared | null): void {
@@ -112,7 +123,7 @@ export class PreparedAnswers {
   }
 
   /** Builds (and caches) the entry of a question; undefined when this question cannot be prepared now. */
-  #prepare(key: string, type: string): Prepared | undefined {
+  #prepare(key: string, type: string, stamp: number): Prepared | undefined {
     const { cfg, view } = this.#d;
     const name = keyName(key);
     const parsed = parseName(name, type, cfg.domain, cfg.altDomain);
@@ -131,12 +142,12 @@ export class PreparedAnswers {
     const question = packQuestion(name, type, 'IN');
     let records: Records;
     try {
-      const per = answerable(instances.map((i) => instanceRecords(q, i, serviceTtl(cfg, query.service), cfg)), type, cfg);
+      const per = answerable(instances, instances.map((i) => instanceRecords(q, i, serviceTtl(cfg, query.service), cfg)), type, cfg);
       records = per ? build(question, per) : UNUSABLE;
     } catch {
       records = UNUSABLE;
     }
-    const p: Prepared = { service: query.service, connect, skey, index, srv: type === 'SRV', question, ...records };
+    const p: Prepared = { service: query.service, connect, skey, index, srv: type === 'SRV', question, ...records, stamp };
     this.#remember(key, p);
     return p;
   }
@@ -288,12 +299,14 @@ type InstanceRecords = ReturnType<typeof instanceRecords>;
 
 /**
  * The instances' records as the fast path may answer them, or null when a hostname address makes
- * the general path answer (it resolves hostnames, hostnames.ts): an address question is answered
+ * the general path answer (it resolves hostnames, hostnames.ts; it drops SRV duplicates): an address question is answered
  * by a CNAME only when no instance has an address, so CNAME instances are dropped beside others
  * (answers.ts); an SRV target without glue is left as it is when there is nothing to resolve it with.
  */
-function answerable(per: InstanceRecords[], type: string, cfg: DnsConfig): InstanceRecords[] | null {
+function answerable(instances: DnsInstance[], per: InstanceRecords[], type: string, cfg: DnsConfig): InstanceRecords[] | null {
   if (type === 'SRV') {
+    // Instances sharing node, address and port are one SRV answer (answers.ts), whichever comes first.
+    if (new Set(instances.map(srvTuple)).size !== instances.length) return null;
     const ours = (target: string): boolean => parseName(target, 'ANY', cfg.domain, cfg.altDomain) !== null;
     const resolvable = per.some((r) => r.extras.length === 0 && r.answers.some((a) => a.type === 'SRV' && (cfg.recursors.length > 0 || ours(a.data.target))));
     return resolvable ? null : per;
@@ -302,6 +315,11 @@ function answerable(per: InstanceRecords[], type: string, cfg: DnsConfig): Insta
   if (!per.some(cname)) return per;
   if (!per.some((r) => r.answers.length > 0 && !cname(r))) return null;
   return per.map((r) => (cname(r) ? { answers: [], extras: [] } : r));
+}
+
+/** The types the prepared path answers. */
+function qtypeName(qtype: number): 'A' | 'AAAA' | 'SRV' | undefined {
+  return qtype === 1 ? 'A' : qtype === 28 ? 'AAAA' : qtype === 33 ? 'SRV' : undefined;
 }
 
 function isLocal(locality: Parameters<typeof checkLocal>[0], cfg: DnsConfig): boolean {
