@@ -102,3 +102,34 @@ test('a wave of wake-ups is released in batches, one per deferred turn, skipping
   assert.deepEqual(await Promise.all(results), [true, true, true, false, true]);
   assert.equal(n.blocked, 0);
 });
+
+test('a set that took another set\'s items keeps its own additions to itself', async () => {
+  const { n } = notifier();
+  const first = n.watchSet().addKey('kvs', 'a');
+  const second = n.watchSet().include(first).addKey('kvs', 'b');
+  const woken: string[] = [];
+  void first.wait(60_000).then((w) => { if (w) woken.push('first'); });
+  void second.wait(60_000).then((w) => { if (w) woken.push('second'); });
+  n.changed('kvs', 'b');
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(woken, ['second']);
+  n.changed('kvs', 'a');
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(woken, ['second', 'first']);
+  assert.equal(n.blocked, 0);
+});
+
+test('notify() calls an object\'s woken() with true on a change and false on abort', () => {
+  const { n } = notifier();
+  const calls: boolean[] = [];
+  const target = { woken: (w: boolean) => { calls.push(w); } };
+  n.watchSet().addKey('kvs', 'x').notify(60_000, undefined, target);
+  const ac = new AbortController();
+  n.watchSet().addKey('kvs', 'y').notify(60_000, ac.signal, target);
+  n.changed('kvs', 'x');
+  ac.abort();
+  assert.deepEqual(calls, [true, false]);
+  assert.equal(n.blocked, 0);
+  n.changed('kvs', 'y');
+  assert.deepEqual(calls, [true, false]);
+});
