@@ -97,7 +97,7 @@ export function dnsConfigFrom(config: RuntimeConfig): DnsConfig {
     aRecordLimit: num(d.a_record_limit, 0), enableTruncate: d.enable_truncate === true,
     nodeMetaTxt: d.enable_additional_node_meta_txt !== false, disableCompression: d.disable_compression === true,
     preferNamespace: d.prefer_namespace === true,
-    recursors: ((config.raw.recursors ?? []) as string[]).map(parseRecursor),
+    recursors: (config.recursors ?? (config.raw.recursors ?? []) as string[]).map(parseRecursor),
     recursorStrategy: d.recursor_strategy === 'random' ? 'random' : 'sequential',
     recursorTimeoutMs: durationSetting(d.recursor_timeout, 2000),
     soa: { refresh: num(soa.refresh, 3600), retry: num(soa.retry, 600), expire: num(soa.expire, 86400), minTtl: num(soa.min_ttl, 0) },

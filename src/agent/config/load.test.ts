@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadConfig, ConfigError } from './index.ts';
 import { fakeInterfaces, fixtureDir } from './test-fixtures.ts';
+import { dnsConfigFrom } from '../../dns/config.ts';
 
 const load = (args: string[], cwd?: string) => loadConfig({ args, cwd, hostname: 'host-a', interfaces: fakeInterfaces });
 
@@ -144,6 +145,18 @@ test('-dns-port and addresses.dns place the DNS listeners (UDP and TCP share the
   assert.deepEqual(config.dnsAddrs, [{ kind: 'tcp', host: '127.0.0.2', port: 8654 }, { kind: 'tcp', host: '::1', port: 8654 }]);
   assert.deepEqual(config.httpAddrs, [{ kind: 'tcp', host: '127.0.0.1', port: 8500 }], 'addresses.dns moves only DNS');
   assert.deepEqual((await load(['-dev', '-dns-port', '-1'])).config.dnsAddrs, []);
+});
+
+test('recursors: go-sockaddr templates expand (to several addresses too), the any address and negative DNS limits are errors', async () => {
+  const { config } = await load(['-dev', '-hcl', 'recursors = ["127.0.0.53", "{{ GetInterfaceIP \\"eth0\\" }}:5353", "[::1]:54"]', '-recursor', '127.0.0.9']);
+  // Flags come before -hcl fragments, as Consul merges its sources.
+  assert.deepEqual(config.recursors, ['127.0.0.9', '127.0.0.53', '10.1.2.3:5353', '[::1]:54']);
+  assert.deepEqual(dnsConfigFrom(config).recursors, [{ host: '127.0.0.9', port: 53 }, { host: '127.0.0.53', port: 53 }, { host: '10.1.2.3', port: 5353 }, { host: '::1', port: 54 }]);
+  for (const any of ['0.0.0.0', '::', '[::]']) {
+    await assert.rejects(load(['-dev', '-hcl', `recursors = ["${any}"]`]), { message: 'DNS recursor address cannot be 0.0.0.0, :: or [::]' });
+  }
+  await assert.rejects(load(['-dev', '-hcl', 'dns_config { udp_answer_limit = -1 }']), { message: 'dns_config.udp_answer_limit cannot be -1. Must be greater than or equal to zero' });
+  await assert.rejects(load(['-dev', '-hcl', 'dns_config { a_record_limit = -2 }']), { message: 'dns_config.a_record_limit cannot be -2. Must be greater than or equal to zero' });
 });
 
 test('unix sockets and multiple client addresses resolve to listeners', async () => {

@@ -1,12 +1,12 @@
 // Resolving bind, advertise and client addresses and the HTTP/HTTPS/DNS listeners from the merged
 // tree, with the error texts of Consul's builder.
-import { expandAddrs, expandIPs, isAnyAddr, makeListeners, privateIPv4s, type Interfaces } from './addresses.ts';
+import { expandAddrs, expandIPs, expandTemplate, isAnyAddr, makeListeners, privateIPv4s, type Interfaces } from './addresses.ts';
 import { ConfigError } from './error.ts';
 import type { ListenAddr, RuntimeConfig } from './runtime.ts';
 import type { TreeReader } from './values.ts';
 
 /** The network part of RuntimeConfig. */
-export type NetworkConfig = Pick<RuntimeConfig, 'bindAddr' | 'advertiseAddr' | 'advertiseAddrWan' | 'clientAddrs' | 'ports' | 'httpAddrs' | 'dnsAddrs'> & { httpsAddrs: ListenAddr[] };
+export type NetworkConfig = Pick<RuntimeConfig, 'bindAddr' | 'advertiseAddr' | 'advertiseAddrWan' | 'clientAddrs' | 'ports' | 'httpAddrs' | 'dnsAddrs'> & { httpsAddrs: ListenAddr[]; recursors: string[] };
 
 function readPorts(r: TreeReader): RuntimeConfig['ports'] {
   const ports = {
@@ -67,5 +67,26 @@ export function readNetwork(r: TreeReader, ifaces: Interfaces): NetworkConfig {
   const httpsAddrs = makeListeners(expandAddrs('addresses.https', r.str('addresses.https'), ifaces, r.errors), clientAddrs, ports.https, mode);
   const dnsAddrs = makeListeners(expandAddrs('addresses.dns', r.str('addresses.dns'), ifaces, r.errors), clientAddrs, ports.dns);
   if (dnsAddrs.some((a) => a.kind === 'unix')) throw new ConfigError('DNS address cannot be a unix socket');
-  return { bindAddr, advertiseAddr, advertiseAddrWan, clientAddrs, ports, httpAddrs, httpsAddrs, dnsAddrs };
+  const recursors = readRecursors(r, ifaces);
+  return { bindAddr, advertiseAddr, advertiseAddrWan, clientAddrs, ports, httpAddrs, httpsAddrs, dnsAddrs, recursors };
+}
+
+/**
+ * `recursors` as Consul's expandAllOptionalAddrs reads them: an entry with a go-sockaddr template
+ * becomes the addresses it expands to, others stay as written; none may be the any address.
+ */
+function readRecursors(r: TreeReader, ifaces: Interfaces): string[] {
+  const out: string[] = [];
+  for (const a of r.strings('recursors')) {
+    let x: string;
+    try {
+      x = expandTemplate(a, ifaces);
+    } catch (err) {
+      r.errors.push(`recursors: error parsing ${JSON.stringify(a)}: ${(err as Error).message}`);
+      continue;
+    }
+    out.push(...(x !== a ? x.split(/\s+/).filter(Boolean) : [a]));
+  }
+  if (out.some((a) => a === '0.0.0.0' || a === '::' || a === '[::]')) throw new ConfigError('DNS recursor address cannot be 0.0.0.0, :: or [::]');
+  return out;
 }

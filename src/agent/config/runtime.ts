@@ -42,6 +42,8 @@ export interface RuntimeConfig {
   tls?: TlsConfig;
   /** DNS listeners resolved likewise (empty if ports.dns is -1). */
   dnsAddrs: ListenAddr[];
+  /** `recursors` with go-sockaddr templates expanded (the loader sets it; absent: read from raw). */
+  recursors?: string[];
   domain: string;
   altDomain: string;
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error';

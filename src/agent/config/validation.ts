@@ -66,6 +66,10 @@ function validateMisc(c: BuiltConfig, r: TreeReader): void {
   if (r.int('check_output_max_size', 4096) < 1) {
     throw new ConfigError('check_output_max_size must be positive, to discard check output use the discard_check_output flag');
   }
+  for (const key of ['dns_config.udp_answer_limit', 'dns_config.a_record_limit']) {
+    const n = r.int(key, 0);
+    if (n < 0) throw new ConfigError(`${key} cannot be ${n}. Must be greater than or equal to zero`);
+  }
   const mult = r.int('performance.raft_multiplier', 5);
   if (mult < 1 || mult > 10) throw new ConfigError(`performance.raft_multiplier cannot be ${mult}. Must be between 1 and 10`);
   validateBasicName('primary_datacenter', c.primaryDatacenter, true);
