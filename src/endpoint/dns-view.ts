@@ -33,7 +33,7 @@ interface Cached {
 }
 
 /** What DNS answering reads: a DnsView, or nothing at all (a client agent's recursion-only handler). */
-export type DnsReader = Pick<DnsView, 'instances' | 'hasService' | 'serviceKey' | 'version' | 'node' | 'nodeByAddress' | 'serviceByAddress'> & Partial<Pick<DnsView, 'token' | 'ingress'>>;
+export type DnsReader = Pick<DnsView, 'instances' | 'hasService' | 'serviceKey' | 'version' | 'node' | 'nodeByAddress' | 'serviceByAddress'> & Partial<Pick<DnsView, 'token' | 'ingress' | 'stamp'>>;
 
 /** A reader that knows no service, node or address. */
 export const EMPTY_DNS_READER: DnsReader = {
@@ -49,6 +49,9 @@ export class DnsView {
   readonly #acl: DnsAcl | undefined;
   #secret = '';
   #tokenChanges = 0;
+  /** The ACL generation stamp() last saw, and how many times it has moved (ACL indexes may go back after a re-list). */
+  #stampAcl = 0;
+  #aclChanges = 0;
 
   constructor(replica: Replica, acl?: DnsAcl) {
     this.#replica = replica;
@@ -121,6 +124,20 @@ export class DnsView {
   serviceKey(name: string, connect = false): string | undefined {
     const actual = this.#serviceName(name, connect);
     return actual === undefined || !connect ? actual : `connect:${actual}`;
+  }
+
+  /**
+   * A number that moves whenever anything serviceKey(), version() or instances() answer may have
+   * changed (any catalog event, an ACL table write, a new DNS token) and never returns to an
+   * earlier value: while it stays, results derived from them need no re-checking.
+   */
+  stamp(): number {
+    const acl = this.#aclGeneration();
+    if (acl !== this.#stampAcl) {
+      this.#stampAcl = acl;
+      this.#aclChanges++;
+    }
+    return this.#replica.catalog.generation + this.#aclChanges;
   }
 
   /** The index of a service key: it moves whenever that service's instances, checks or nodes change (0 when unknown). */

@@ -74,6 +74,8 @@ export class CatalogTables {
   /** node → check id → check */
   readonly checks = new Map<string, Map<string, HealthCheck>>();
   readonly index = { nodes: 0, services: 0, checks: 0 };
+  /** Moves on every applied event and every reset (unlike the indexes, never back): caches over these tables may skip re-checking while it stays. */
+  generation = 0;
   /** Highest revision that changed each folded service name's health view (kept after deletion). */
   readonly serviceIndex = new Map<string, number>();
   readonly #shared = new SharedValues();
@@ -88,6 +90,7 @@ export class CatalogTables {
 
   /** Applies one store event; returns the notifier keys it changed. */
   apply(ev: WatchEvent): Change[] {
+    this.generation++;
     // `catalog/<kind>/<node>[/<id>]`, each name URI-encoded (so without a raw '/').
     const key = ev.kv.key;
     const slash = key.indexOf('/', CATALOG_PREFIX.length);
@@ -255,6 +258,7 @@ export class CatalogTables {
 
   /** Empties every table (before a re-list). */
   reset(): void {
+    this.generation++;
     this.nodes.clear();
     this.services.clear();
     this.byName.clear();
