@@ -325,6 +325,11 @@ describe('DNS truncation and transports', () => {
     assert.equal((await dig(port(main), 'many.service.consul', 'A', '+bufsize=4096')).answer.length, 10);
     assert.equal((await dig(port(main), 'many.service.consul', 'SRV', '+bufsize=4096')).answer.length, 10);
     assert.equal((await dig(port(main), 'many.service.consul', 'SRV', '+tcp')).answer.length, 10);
+    // Cut to the advertised size (no answer-count cut above 512): TC only with enable_truncate.
+    const cut = await dig(port(strict), 'many.service.consul', 'SRV', '+bufsize=520', '+ignore');
+    assert.ok(cut.answer.length > 3 && cut.answer.length < 10 && cut.flags.includes('tc'), `${cut.answer.length} ${cut.flags}`);
+    const quiet = await dig(port(main), 'many.service.consul', 'SRV', '+bufsize=520', '+ignore');
+    assert.ok(quiet.answer.length > 3 && quiet.answer.length < 10 && !quiet.flags.includes('tc'), `${quiet.answer.length} ${quiet.flags}`);
     const small = await dig(port(strict), 'many.service.consul', 'SRV', '+noedns', '+ignore');
     assert.ok(small.answer.length <= 3 && small.flags.includes('tc'));
     // The kept SRV answers keep their targets' A records in the additional section.
