@@ -62,7 +62,12 @@ export interface TxnResponse {
   results: OpResult[];
 }
 
-/** One change in a committed transaction. Deletes carry the last value as `kv`. */
+/**
+ * One change in a committed transaction. A delete's `kv` names the key and carries the delete's
+ * revision as `modRevision`; its other fields are unspecified (the memory and embedded stores give
+ * the last record, the etcd store an empty value and zeros: the last record would cost etcd a read
+ * and a send per event), so no reader may rely on them. Readers hold the state they need.
+ */
 export interface WatchEvent {
   type: 'put' | 'delete';
   kv: KeyValue;

@@ -26,6 +26,8 @@ export function prefixEnd(prefix: Buffer): Buffer {
 export class Keyspace {
   readonly prefix: string;
   readonly metaKey: Buffer;
+  /** What every data key starts with: the prefix, then `g` and the generation. */
+  readonly #dataStart: string;
   /** etcd revision that is the Store's revision 0 (the meta key's create revision). */
   base = 0;
   /** Live data generation, as last read from the meta key. */
@@ -36,6 +38,7 @@ export class Keyspace {
   constructor(prefix: string) {
     this.prefix = prefix;
     this.metaKey = Buffer.from(`${prefix}meta`);
+    this.#dataStart = `${prefix}g`;
   }
 
   /** Prefix of every data key of a generation (the live one by default). */
@@ -57,12 +60,23 @@ export class Keyspace {
   /** The logical key of an etcd data key, or null for the meta key and foreign keys. */
   logical(physical: Buffer): { key: string; gen: number } | null {
     const s = physical.toString();
-    if (!s.startsWith(`${this.prefix}g`)) return null;
-    const rest = s.slice(this.prefix.length + 1);
-    const slash = rest.indexOf('/');
-    const gen = Number(rest.slice(0, slash));
-    if (slash <= 0 || !Number.isInteger(gen)) return null;
-    return { key: rest.slice(slash + 1), gen };
+    const at = this.#genEnd(s);
+    return at < 0 ? null : { key: s.slice(at + 1), gen: Number(s.slice(this.#dataStart.length, at)) };
+  }
+
+  /** The logical key alone (any generation), or null: what logical() gives without the generation. */
+  logicalKey(physical: Buffer): string | null {
+    const s = physical.toString();
+    const at = this.#genEnd(s);
+    return at < 0 ? null : s.slice(at + 1);
+  }
+
+  /** Index of the `/` after a data key's generation, or -1 when `s` is not a data key. */
+  #genEnd(s: string): number {
+    const start = this.#dataStart.length;
+    if (!s.startsWith(this.#dataStart)) return -1;
+    const slash = s.indexOf('/', start);
+    return slash > start && Number.isInteger(Number(s.slice(start, slash))) ? slash : -1;
   }
 
   /** Store revision for an etcd revision (never below 0). */
@@ -79,7 +93,7 @@ export class Keyspace {
   /** A Store record from an etcd record (revisions shifted, key stripped of the namespace). */
   kv(e: IKeyValue, key?: string): KeyValue {
     return {
-      key: key ?? this.logical(e.key)?.key ?? e.key.toString(),
+      key: key ?? this.logicalKey(e.key) ?? e.key.toString(),
       value: Buffer.from(e.value ?? []),
       createRevision: this.rev(e.create_revision),
       modRevision: this.rev(e.mod_revision),

@@ -5,6 +5,7 @@ import { castGrpcError, GRPCDeadlineExceededError, GRPCUnavailableError, type Et
 import { NotFoundError, ProconsulError } from '../../errors.ts';
 import type { LeaseGrant } from '../store.ts';
 import { storeError } from './errors.ts';
+import { endStream } from './watch.ts';
 
 /** Largest lease id handed out: ids stay exact as JS numbers. */
 const MAX_ID = Number.MAX_SAFE_INTEGER;
@@ -86,7 +87,7 @@ export class EtcdLeases {
       });
       if (ttl <= 0) throw new NotFoundError(`lease ${id} not found`);
     } finally {
-      try { s.cancel(); } catch { /* already closed */ }
+      endStream(s);
     }
   }
 

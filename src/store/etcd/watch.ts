@@ -1,5 +1,5 @@
-// A Store watch on etcd's raw watch stream: one stream per watch over the namespace's data with
-// prev_kv, events grouped into one batch per revision, delivered in order. When the stream
+// A Store watch on etcd's raw watch stream: one stream per watch over the namespace's data,
+// events grouped into one batch per revision, delivered in order. When the stream
 // breaks (member killed, leader change) it resumes from the revision after the last delivered
 // one, so nothing is lost or repeated; a compacted start is reported through onCompacted.
 import type { Etcd3, IDuplexStream, IEvent, IWatchRequest, IWatchResponse } from 'etcd3';
@@ -51,8 +51,7 @@ export class EtcdWatch implements Watch {
   #close(): void {
     const s = this.#stream;
     this.#stream = null;
-    if (!s) return;
-    try { s.cancel(); } catch { /* already gone */ }
+    if (s) endStream(s);
   }
 
   async #connect(): Promise<void> {
@@ -65,17 +64,19 @@ export class EtcdWatch implements Watch {
       return;
     }
     if (this.#cancelled) {
-      try { stream.cancel(); } catch { /* ignore */ }
+      endStream(stream);
       return;
     }
     this.#stream = stream;
     stream.on('data', (res) => { if (this.#stream === stream) this.#onResponse(res); });
     stream.on('error', (err) => { if (this.#stream === stream) this.#retry(err); });
     stream.on('end', () => { if (this.#stream === stream) this.#retry(new Error('watch stream ended')); });
-    // Data keys of every generation; the meta key alone never changes what a reader sees.
+    // Data keys of every generation; the meta key alone never changes what a reader sees. No
+    // prev_kv: it would make etcd read, and send, every changed key's previous record, values
+    // included, for deletes that the contract describes by key and revision only.
     const key = Buffer.from(`${this.#ks.prefix}g`);
     stream.write({ create_request: {
-      key, range_end: prefixEnd(key), start_revision: this.#ks.etcdRev(this.#next), prev_kv: true,
+      key, range_end: prefixEnd(key), start_revision: this.#ks.etcdRev(this.#next),
     } });
   }
 
@@ -138,17 +139,24 @@ export class EtcdWatch implements Watch {
   }
 
   #event(ev: IEvent, revision: number): WatchEvent | null {
-    const name = this.#ks.logical(ev.kv.key);
-    if (!name) return null;
-    if (ev.type === 'Put') return { type: 'put', kv: this.#ks.kv(ev.kv, name.key) };
-    // A delete carries the last value (prev_kv) and the delete's revision, as the contract says.
-    const prev = ev.prev_kv ? this.#ks.kv(ev.prev_kv, name.key) : null;
-    return {
-      type: 'delete',
-      kv: {
-        key: name.key, value: prev?.value ?? new Uint8Array(0), createRevision: prev?.createRevision ?? 0,
-        modRevision: revision, version: prev?.version ?? 0, lease: prev?.lease ?? 0,
-      },
-    };
+    const key = this.#ks.logicalKey(ev.kv.key);
+    if (key === null) return null;
+    if (ev.type === 'Put') return { type: 'put', kv: this.#ks.kv(ev.kv, key) };
+    // A delete carries its key and the delete's revision, as the contract says.
+    return { type: 'delete', kv: { key, value: EMPTY, createRevision: 0, modRevision: revision, version: 0, lease: 0 } };
   }
+}
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Ends a watch stream: half-closes it, then cancels it. Cancelling alone makes the stream fail
+ * with CANCELLED while still writable, which etcd3 counts against the member (markFailed): it
+ * closes every client of that member, so the next call of any kind opens a new connection.
+ */
+export function endStream(s: { end(): unknown; cancel(): void }): void {
+  try {
+    s.end();
+    s.cancel();
+  } catch { /* already gone */ }
 }
