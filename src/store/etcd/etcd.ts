@@ -12,7 +12,7 @@ import { Keyspace } from './keyspace.ts';
 import { EtcdLeases } from './lease.ts';
 import { needsOverlapPlan, overlappingTxn, type Pinned, type PinnedRunner } from './overlap.ts';
 import { restoreNamespace, snapshotNamespace } from './snapshot.ts';
-import { toEtcdTxn, toResult } from './txn.ts';
+import { toEtcdTxn, toResult, writesAny } from './txn.ts';
 import { EtcdWatch } from './watch.ts';
 
 /** The structured-logger subset the etcd store uses (a pino logger fits). */
@@ -47,18 +47,21 @@ const READ_ATTEMPTS = 20;
 
 type Policy = NonNullable<NonNullable<IOptions['faultHandling']>['global']>;
 
+/** The policies' context: etcd3 never reads it, and nothing aborts it, so one serves every call. */
+const CALL_CONTEXT = { signal: new AbortController().signal };
+
 /**
  * The client's default global policy resends failed calls up to three times, which could apply
  * a write twice when only its answer was lost. This one runs each call once; the store retries
  * reads itself and lets writes fail to the caller.
  */
 const runOnce = {
-  execute: <T>(fn: (ctx: { signal: AbortSignal }) => PromiseLike<T> | T) => Promise.resolve(fn({ signal: new AbortController().signal })),
+  execute: <T>(fn: (ctx: { signal: AbortSignal }) => PromiseLike<T> | T) => Promise.resolve(fn(CALL_CONTEXT)),
 } as unknown as Policy;
 
 /** A host policy that only runs the call (asynchronously: the pool's markFailed throws inside it). */
 const passThrough = {
-  execute: async <T>(fn: (ctx: { signal: AbortSignal }) => PromiseLike<T> | T) => fn({ signal: new AbortController().signal }),
+  execute: async <T>(fn: (ctx: { signal: AbortSignal }) => PromiseLike<T> | T) => fn(CALL_CONTEXT),
 } as unknown as Policy;
 
 function clientOptions(o: EtcdStoreOptions): IOptions {
@@ -205,7 +208,7 @@ export class EtcdStore implements Store {
   async txn(req: TxnRequest): Promise<TxnResponse> {
     this.#live();
     if (needsOverlapPlan(req)) return overlappingTxn(this.#ks, this.#runner, req);
-    const writes = [...req.success, ...(req.failure ?? [])].some((op) => op.type !== 'get' && op.type !== 'range');
+    const writes = writesAny(req.success) || (req.failure !== undefined && writesAny(req.failure));
     // A write whose answer was lost may have committed: never resend it blindly.
     const { revision, inner } = (await this.#pinned(() => toEtcdTxn(this.#ks, req), !writes))!;
     const ops = inner.succeeded ? req.success : (req.failure ?? []);

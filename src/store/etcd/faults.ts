@@ -19,6 +19,9 @@ import { GRPCGenericError, type IOptions } from 'etcd3';
 type Policy = NonNullable<NonNullable<IOptions['faultHandling']>['global']>;
 type Fn<T> = (ctx: { signal: AbortSignal }) => PromiseLike<T> | T;
 
+/** The policies' context: etcd3 never reads it, and nothing aborts it, so one serves every call. */
+const CALL_CONTEXT = { signal: new AbortController().signal };
+
 /** How long a host that refused a connection is skipped. */
 export const HOST_DOWN_MS = 2_000;
 
@@ -63,7 +66,7 @@ export function multiHostFaultHandling(endpoints: string[]): NonNullable<IOption
       const now = Date.now();
       if (isDown(name, now) && endpoints.some((e) => !isDown(e, now))) throw new HostDownError(name);
       try {
-        const res = await fn({ signal: new AbortController().signal });
+        const res = await fn(CALL_CONTEXT);
         downUntil.delete(name);
         return res;
       } catch (err) {
@@ -77,7 +80,7 @@ export function multiHostFaultHandling(endpoints: string[]): NonNullable<IOption
     execute: async <T>(fn: Fn<T>): Promise<T> => {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await fn({ signal: new AbortController().signal });
+          return await fn(CALL_CONTEXT);
         } catch (err) {
           if (attempt >= endpoints.length || !notSent(err)) throw err;
         }

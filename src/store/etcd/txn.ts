@@ -17,14 +17,23 @@ function etcdNumber(ks: Keyspace, c: Compare): number {
   return ks.etcdRev(v);
 }
 
+/**
+ * Bytes for the etcd client without a copy: the request is encoded before the call returns to
+ * the event loop's next task, and the other backends keep a txn's values by reference too.
+ */
+function bytes(v: Uint8Array): Buffer {
+  return Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+}
+
 /** One Store compare as an etcd compare (etcd, like the contract, fails every value compare on a missing key). */
 export function toCompare(ks: Keyspace, c: Compare): ICompare {
-  const base: ICompare = { key: ks.physical(c.key), result: RESULT[c.op] };
+  const key = ks.physical(c.key);
+  const result = RESULT[c.op];
   switch (c.target) {
-    case 'value': return { ...base, target: 'Value', value: Buffer.from(c.value as Uint8Array) };
-    case 'version': return { ...base, target: 'Version', version: etcdNumber(ks, c) };
-    case 'createRevision': return { ...base, target: 'Create', create_revision: etcdNumber(ks, c) };
-    case 'modRevision': return { ...base, target: 'Mod', mod_revision: etcdNumber(ks, c) };
+    case 'value': return { key, result, target: 'Value', value: bytes(c.value as Uint8Array) };
+    case 'version': return { key, result, target: 'Version', version: etcdNumber(ks, c) };
+    case 'createRevision': return { key, result, target: 'Create', create_revision: etcdNumber(ks, c) };
+    case 'modRevision': return { key, result, target: 'Mod', mod_revision: etcdNumber(ks, c) };
   }
 }
 
@@ -32,7 +41,7 @@ export function toCompare(ks: Keyspace, c: Compare): ICompare {
 export function toRequestOp(ks: Keyspace, op: Op): IRequestOp {
   switch (op.type) {
     case 'put':
-      return { request_put: { key: ks.physical(op.key), value: Buffer.from(op.value), lease: op.lease ?? 0, prev_kv: op.prevKv === true } };
+      return { request_put: { key: ks.physical(op.key), value: bytes(op.value), lease: op.lease ?? 0, prev_kv: op.prevKv === true } };
     case 'delete':
       return { request_delete_range: { key: ks.physical(op.key), prev_kv: true } };
     case 'deletePrefix':
@@ -77,6 +86,7 @@ export function toResult(ks: Keyspace, op: Op, res: IResponseOp): OpResult {
  * rejects such a txn with "duplicate key given in txn request".
  */
 export function writesOverlap(ops: Op[]): boolean {
+  if (ops.length < 2) return false;
   const puts = new Set<string>();
   const deletes: ((key: string) => boolean)[] = [];
   for (const op of ops) {
@@ -90,5 +100,11 @@ export function writesOverlap(ops: Op[]): boolean {
     }
   }
   for (const key of puts) if (deletes.some((hit) => hit(key))) return true;
+  return false;
+}
+
+/** Whether some op of a branch writes (puts or deletes). */
+export function writesAny(ops: Op[]): boolean {
+  for (const op of ops) if (op.type !== 'get' && op.type !== 'range') return true;
   return false;
 }
