@@ -9,6 +9,7 @@ import {
 import type { Node, NodeService, HealthCheck, RegisterRequest, DeregisterRequest } from '../api/catalog-types.ts';
 import { pinRecord, type WritePlan } from './commit.ts';
 import { planInvalidate } from './locks.ts';
+import { checkNodeId, replicaNodes } from './catalog-node-id.ts';
 import type { EndpointDeps } from './deps.ts';
 
 type Indexed = { CreateIndex: number; ModifyIndex: number };
@@ -121,6 +122,8 @@ export function planRegister(deps: EndpointDeps, req: RegisterRequest): WritePla
   // indexes are lower-cased); the records keep the spelling they were first stored with.
   const nodeName = existingNode?.Node ?? req.Node;
   if (!req.SkipNodeUpdate) {
+    // Only an ID the node does not already carry can clash (Consul checks it when the node changes).
+    if (req.ID && req.ID !== existingNode?.ID) planNodeId(deps, plan, req);
     const node: Planned<Node> = {
       ID: req.ID ?? existingNode?.ID ?? '', Node: nodeName, Address: req.Address, Datacenter: req.Datacenter || deps.config.datacenter,
       TaggedAddresses: req.TaggedAddresses ?? null, Meta: req.NodeMeta ?? null, CreateIndex: 0, ModifyIndex: 0,
@@ -139,6 +142,16 @@ export function planRegister(deps: EndpointDeps, req: RegisterRequest): WritePla
   if (req.Check) planCheck(deps, plan, nodeName, req.Check, service);
   for (const c of req.Checks ?? []) planCheck(deps, plan, nodeName, c, service);
   return plan;
+}
+
+/** Refuses a node ID or name another node holds, with Consul's text; a node renamed by its ID is deleted first. */
+function planNodeId(deps: EndpointDeps, plan: WritePlan, req: RegisterRequest): void {
+  const found = checkNodeId(replicaNodes(deps.replica.catalog), { ID: req.ID ?? '', Node: req.Node, Address: req.Address });
+  if (found.error) throw new InternalError(`failed inserting node: ${found.error}`);
+  if (!found.renames) return;
+  const removal = planDeregister(deps, { Node: found.renames.Node });
+  plan.compares.push(...removal.compares);
+  plan.ops.push(...removal.ops);
 }
 
 /** Adds the put of a planned record, pinned to the record it replaces (or to its absence). */

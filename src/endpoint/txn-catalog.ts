@@ -1,11 +1,12 @@
 // Node, Service and Check verbs of /v1/txn (Consul's txnNode/txnService/txnCheck): a catalog
 // overlay over the replica so later ops see earlier ones, Consul's error texts, and results
 // whose indexes are filled in with the commit revision.
-import { encodeRecord, nodeKey, serviceKey, checkKey } from '../state/index.ts';
+import { encodeRecord, nodeKey, serviceKey, checkKey, foldName } from '../state/index.ts';
 import type { Node, NodeService, HealthCheck } from '../api/catalog-types.ts';
 import type { Compare, Op } from '../store/index.ts';
 import { sameRecord, invalidateSessions } from './catalog-write.ts';
 import { pinRecord } from './commit.ts';
+import { checkNodeId, type NodeLookup } from './catalog-node-id.ts';
 import type { EndpointDeps } from './deps.ts';
 
 /** Stands for "the commit's revision" until the commit is known. */
@@ -33,10 +34,48 @@ export class CatalogTxnOverlay {
   readonly ops: Op[] = [];
   readonly results: CatalogResult[] = [];
   readonly #extraCompares: Compare[] = [];
+  /**
+   * Spellings written by this transaction, by folded form: `n\0<node>` for nodes, `s\0<node>\0<id>`
+   * and `c\0<node>\0<id>` for service and check IDs, and `i\0<id>` (node ID → node name).
+   */
+  readonly #names = new Map<string, string>();
 
   constructor(deps: EndpointDeps) {
     this.#deps = deps;
   }
+
+  /** A node's stored name, matched case-insensitively (this transaction's writes first). */
+  nodeName(name: string): string {
+    return this.#names.get(`n\0${foldName(name)}`) ?? this.#deps.replica.catalog.nodeName(name);
+  }
+
+  /** A service ID on a node as stored, matched case-insensitively. */
+  serviceId(node: string, id: string): string {
+    return this.#names.get(`s\0${node}\0${foldName(id)}`) ?? this.#deps.replica.catalog.serviceId(node, id);
+  }
+
+  /** A check ID on a node as stored, matched case-insensitively. */
+  checkId(node: string, id: string): string {
+    return this.#names.get(`c\0${node}\0${foldName(id)}`) ?? this.#deps.replica.catalog.checkId(node, id);
+  }
+
+  /** Remembers what a write of this transaction stored: a node (`n`), a node's ID (`i`), a service (`s`) or check (`c`) ID. */
+  named(kind: 'n' | 'i' | 's' | 'c', node: string, id = node): void {
+    if (kind === 'n') this.#names.set(`n\0${foldName(node)}`, node);
+    else if (kind === 'i') this.#names.set(`i\0${id.toLowerCase()}`, node);
+    else this.#names.set(`${kind}\0${node}\0${foldName(id)}`, id);
+  }
+
+  /** Nodes by name and ID and their checks as this transaction sees them. */
+  readonly nodes: NodeLookup = {
+    node: (name) => this.get<Node>(nodeKey(this.nodeName(name))),
+    nodeById: (id) => {
+      const name = this.#names.get(`i\0${id.toLowerCase()}`) ?? this.#deps.replica.catalog.nodeById(id)?.Node;
+      const node = name === undefined ? undefined : this.get<Node>(nodeKey(name));
+      return node && node.ID.toLowerCase() === id.toLowerCase() ? node : undefined;
+    },
+    checkStatus: (node, checkId) => this.get<HealthCheck>(checkKey(node, this.checkId(node, checkId)))?.Status,
+  };
 
   /** The record under a store key as this transaction sees it. */
   get<T extends Rec>(key: string): T | undefined {
@@ -145,32 +184,45 @@ function runVerb<K extends keyof CatalogResult>(ov: CatalogTxnOverlay, verb: str
 export function runNodeOp(ov: CatalogTxnOverlay, op: CatalogTxnOp, datacenter: string): string | null {
   const n = (typeof op.Node === 'object' && op.Node) || {};
   const name = n.Node ?? '';
-  const key = nodeKey(name);
+  // Named case-insensitively; a get with an ID finds the node by ID, as Consul's getNode does.
+  const stored = ov.nodeName(name);
+  const key = nodeKey(stored);
+  const remove = (node: string): void => {
+    for (const k of ov.nodeChildren(node)) ov.delete(k);
+    ov.delete(nodeKey(node));
+    ov.invalidateSessions(node);
+  };
   return runVerb(ov, op.Verb, {
-    kind: 'Node', where: JSON.stringify(name), existing: ov.get<Node>(key), modifyIndex: n.ModifyIndex ?? 0,
+    kind: 'Node', where: JSON.stringify(name), modifyIndex: n.ModifyIndex ?? 0,
+    existing: op.Verb === 'get' && n.ID ? ov.nodes.nodeById(n.ID) : ov.get<Node>(key),
     write: () => {
+      const id = n.ID ?? '';
+      const found = checkNodeId(ov.nodes, { ID: id, Node: name, Address: n.Address ?? '' });
+      if (found.error) return found.error;
+      if (found.renames) remove(found.renames.Node);
       ov.results.push({ Node: ov.put<Node>(key, {
-        ID: n.ID ?? '', Node: name, Address: n.Address ?? '', Datacenter: n.Datacenter || datacenter,
+        ID: id, Node: stored, Address: n.Address ?? '', Datacenter: n.Datacenter || datacenter,
         TaggedAddresses: n.TaggedAddresses ?? null, Meta: n.Meta ?? null,
       }) });
+      ov.named('n', stored);
+      if (id) ov.named('i', stored, id);
       return null;
     },
-    remove: () => {
-      for (const k of ov.nodeChildren(name)) ov.delete(k);
-      ov.delete(key);
-      ov.invalidateSessions(name);
-    },
+    remove: () => remove(stored),
   });
 }
 
 /** Runs a Service op; returns Consul's error text or null. */
 export function runServiceOp(ov: CatalogTxnOverlay, op: CatalogTxnOp, datacenter: string): string | null {
-  const node = typeof op.Node === 'string' ? op.Node : '';
+  const given = typeof op.Node === 'string' ? op.Node : '';
   const s = op.Service ?? {};
-  const id = s.ID || s.Service || '';
+  const asked = s.ID || s.Service || '';
+  // Node and service ID named case-insensitively, as Consul's indexes match them.
+  const node = ov.nodeName(given);
+  const id = ov.serviceId(node, asked);
   const key = serviceKey(node, id);
   return runVerb(ov, op.Verb, {
-    kind: 'Service', where: `${JSON.stringify(id)} on node ${JSON.stringify(node)}`, existing: ov.get<NodeService>(key), modifyIndex: s.ModifyIndex ?? 0,
+    kind: 'Service', where: `${JSON.stringify(asked)} on node ${JSON.stringify(given)}`, existing: ov.get<NodeService>(key), modifyIndex: s.ModifyIndex ?? 0,
     write: () => {
       if (!ov.get(nodeKey(node))) return 'Missing node registration';
       ov.results.push({ Service: ov.put<NodeService>(key, {
@@ -179,6 +231,7 @@ export function runServiceOp(ov: CatalogTxnOverlay, op: CatalogTxnOp, datacenter
         EnableTagOverride: s.EnableTagOverride ?? false, Proxy: s.Proxy ?? { Mode: '', MeshGateway: {}, Expose: {} },
         Connect: s.Connect ?? {}, PeerName: '', Datacenter: datacenter,
       }) });
+      ov.named('s', node, id);
       return null;
     },
     remove: () => ov.delete(key),
@@ -188,22 +241,26 @@ export function runServiceOp(ov: CatalogTxnOverlay, op: CatalogTxnOp, datacenter
 /** Runs a Check op; returns Consul's error text or null. */
 export function runCheckOp(ov: CatalogTxnOverlay, op: CatalogTxnOp): string | null {
   const c = op.Check ?? {};
-  const node = c.Node ?? '';
-  const id = c.CheckID ?? '';
+  const given = c.Node ?? '';
+  const asked = c.CheckID ?? '';
+  const node = ov.nodeName(given);
+  const id = ov.checkId(node, asked);
   const key = checkKey(node, id);
   const existing = ov.get<HealthCheck>(key);
   return runVerb(ov, op.Verb, {
-    kind: 'Check', where: `${JSON.stringify(id)} on node ${JSON.stringify(node)}`, existing, modifyIndex: c.ModifyIndex ?? 0,
+    kind: 'Check', where: `${JSON.stringify(asked)} on node ${JSON.stringify(given)}`, existing, modifyIndex: c.ModifyIndex ?? 0,
     write: () => {
       if (!ov.get(nodeKey(node))) return 'Missing node registration';
-      const svc = c.ServiceID ? ov.get<NodeService>(serviceKey(node, c.ServiceID)) : undefined;
+      const sid = c.ServiceID ? ov.serviceId(node, c.ServiceID) : '';
+      const svc = sid ? ov.get<NodeService>(serviceKey(node, sid)) : undefined;
       if (c.ServiceID && !svc) return 'Missing service registration';
       if ((c.Status || 'critical') === 'critical' && existing?.Status !== 'critical') ov.invalidateSessions(node, id);
       ov.results.push({ Check: ov.put<HealthCheck>(key, {
         Node: node, CheckID: id, Name: c.Name || id, Status: c.Status || 'critical', Notes: c.Notes ?? '', Output: c.Output ?? '',
-        ServiceID: c.ServiceID ?? '', ServiceName: svc?.Service ?? '', ServiceTags: svc?.Tags ?? [], Type: c.Type ?? '',
+        ServiceID: sid, ServiceName: svc?.Service ?? '', ServiceTags: svc?.Tags ?? [], Type: c.Type ?? '',
         Interval: c.Interval ?? '', Timeout: c.Timeout ?? '', ExposedPort: 0, Definition: c.Definition ?? {},
       }) });
+      ov.named('c', node, id);
       return null;
     },
     remove: () => {

@@ -76,3 +76,20 @@ test('mesh destinations match case-insensitively and wake the folded connect key
   assert.ok(changes.some(([table, key]) => table === CONNECT_HEALTH && key === 'web'), JSON.stringify(changes));
   assert.equal(t.serviceIndex.get('connect:web'), 4);
 });
+
+test('nodeById finds a node by its ID (any case) and follows ID changes and deletes', () => {
+  const t = new CatalogTables();
+  const id = 'AB3C6E42-1B52-4A1B-9F0E-5C7D2A9E8F01';
+  t.apply(put(nodeKey('Node-A'), { ...node('Node-A'), ID: id }, 2));
+  assert.equal(t.nodeById(id.toLowerCase())?.Node, 'Node-A');
+  assert.equal(t.nodeById(id)?.Node, 'Node-A');
+  const other = '11111111-2222-3333-4444-555555555555';
+  t.apply(put(nodeKey('Node-A'), { ...node('Node-A'), ID: other }, 3));
+  assert.equal(t.nodeById(id), undefined, 'the old ID is forgotten');
+  assert.equal(t.nodeById(other)?.Node, 'Node-A');
+  t.apply(del(nodeKey('Node-A'), 4));
+  assert.equal(t.nodeById(other), undefined);
+  t.apply(put(nodeKey('n2'), { ...node('n2'), ID: other }, 5));
+  t.reset();
+  assert.equal(t.nodeById(other), undefined);
+});

@@ -87,6 +87,8 @@ export class CatalogTables {
   readonly #nodeAlias = new Map<string, string>();
   readonly #serviceAlias = new Map<string, string>();
   readonly #checkAlias = new Map<string, string>();
+  /** Lower-cased node ID → the node's stored name (Consul's node uuid index). */
+  readonly #nodeIds = new Map<string, string>();
 
   /** Applies one store event; returns the notifier keys it changed. */
   apply(ev: WatchEvent): Change[] {
@@ -129,6 +131,12 @@ export class CatalogTables {
   /** A node by name, case-insensitively. */
   node(name: string): Node | undefined {
     return this.nodes.get(name) ?? this.nodes.get(this.nodeName(name));
+  }
+
+  /** The node holding a node ID (compared case-insensitively, as a UUID), if any. */
+  nodeById(id: string): Node | undefined {
+    const name = this.#nodeIds.get(id.toLowerCase());
+    return name === undefined ? undefined : this.nodes.get(name);
   }
 
   /** A service ID on a node (its stored name) as stored, matched case-insensitively; `id` itself when unknown. */
@@ -182,15 +190,24 @@ export class CatalogTables {
 
   #applyNode(ev: WatchEvent, node: string, rev: number): Change[] {
     const out: Change[] = [[NODES_TABLE, node], [NODE_VIEW, foldName(node)]];
+    const prevId = this.nodes.get(node)?.ID;
+    let id: string | undefined;
     if (ev.type === 'put') {
       const rec = decode<Node>(ev);
       this.nodes.set(rec.Node === node ? rec.Node : node, rec);
+      id = rec.ID;
     }
     else this.nodes.delete(node);
+    if (prevId !== id) this.#linkNodeId(node, prevId, id);
     CatalogTables.#alias(this.#nodeAlias, '', node, ev.type === 'put');
     this.index.nodes = Math.max(this.index.nodes, rev);
     this.#touchNodeServices(node, rev, out);
     return out;
+  }
+
+  #linkNodeId(node: string, prev: string | undefined, next: string | undefined): void {
+    if (prev && this.#nodeIds.get(prev.toLowerCase()) === node) this.#nodeIds.delete(prev.toLowerCase());
+    if (next) this.#nodeIds.set(next.toLowerCase(), node);
   }
 
   #applyService(ev: WatchEvent, node: string, id: string, rev: number): Change[] {
@@ -269,6 +286,7 @@ export class CatalogTables {
     this.#nodeAlias.clear();
     this.#serviceAlias.clear();
     this.#checkAlias.clear();
+    this.#nodeIds.clear();
     this.#tagCache.clear();
     this.#shared.reset();
     this.index.nodes = this.index.services = this.index.checks = 0;

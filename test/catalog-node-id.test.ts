@@ -1,0 +1,74 @@
+// Node IDs and names in catalog writes, as Consul's ensureNodeTxn: a name held by a live node
+// (serfHealth not critical) with another ID is refused with Consul's text (500 from
+// catalog/register, a 409 op error from /v1/txn); an ID registered under a new name renames the
+// node, dropping the old name's services and checks; unhealthy or gossip-less nodes give way.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { apiAgent } from './support/api-agent.ts';
+
+const a = apiAgent();
+const { call } = a;
+const ID1 = 'aaaaaaaa-1111-4111-8111-111111111111';
+const ID2 = 'bbbbbbbb-2222-4222-8222-222222222222';
+const ID3 = 'cccccccc-3333-4333-8333-333333333333';
+const serf = (status: string) => ({ CheckID: 'serfHealth', Name: 'Serf Health Status', Status: status });
+
+async function register(body: unknown): Promise<void> {
+  const r = await call('PUT', '/v1/catalog/register', body);
+  assert.equal(r.status, 200, r.text);
+}
+
+describe('node ID and name conflicts', () => {
+  test('a live node keeps its name against another ID (any case); the refusal changes nothing', async () => {
+    await register({ ID: ID1, Node: 'Live-Node', Address: '10.9.0.1', Check: serf('passing'), Service: { Service: 'db' } });
+    const r = await call('PUT', '/v1/catalog/register', { ID: ID2, Node: 'live-node', Address: '10.9.0.2' });
+    assert.equal(r.status, 500);
+    assert.equal(r.text.trim(),
+      `failed inserting node: Error while renaming Node ID: "${ID2}": Node name live-node is reserved by node ${ID1} with name Live-Node (10.9.0.1)`);
+    const node = (await call('GET', '/v1/catalog/node/live-node')).json;
+    assert.equal(node.Node.ID, ID1);
+    assert.equal(node.Node.Address, '10.9.0.1');
+    // The same ID in another case is the same node: no conflict.
+    await register({ ID: ID1.toUpperCase(), Node: 'LIVE-NODE', Address: '10.9.0.1' });
+  });
+
+  test('an ID registered under a new name renames its node unless a live node has that name', async () => {
+    await register({ ID: ID3, Node: 'other-live', Address: '10.9.0.3', Check: serf('passing') });
+    const refused = await call('PUT', '/v1/catalog/register', { ID: ID1, Node: 'Other-Live', Address: '10.9.0.9' });
+    assert.equal(refused.status, 500);
+    assert.equal(refused.text.trim(), `failed inserting node: Error while renaming Node ID: "${ID1}" (10.9.0.9): `
+      + `Node name Other-Live is reserved by node ${ID3} with name other-live (10.9.0.3)`);
+    assert.equal((await call('GET', '/v1/catalog/node/live-node')).json.Node.ID.toLowerCase(), ID1, 'the node was not renamed');
+
+    await register({ ID: ID1, Node: 'renamed-node', Address: '10.9.0.4' });
+    assert.equal((await call('GET', '/v1/catalog/node/Live-Node')).json, null, 'the old name is gone');
+    assert.deepEqual((await call('GET', '/v1/catalog/service/db')).json, [], 'with its services');
+    const renamed = (await call('GET', '/v1/catalog/node/renamed-node')).json;
+    assert.equal(renamed.Node.ID, ID1);
+    assert.deepEqual(renamed.Services, {});
+  });
+
+  test('a critical or gossip-less node gives its name to another ID', async () => {
+    await call('PUT', '/v1/catalog/register', { Node: 'other-live', Address: '10.9.0.3', Check: serf('critical') });
+    await register({ ID: ID2, Node: 'OTHER-LIVE', Address: '10.9.0.5' });
+    const node = (await call('GET', '/v1/catalog/node/other-live')).json.Node;
+    assert.deepEqual([node.Node, node.ID, node.Address], ['other-live', ID2, '10.9.0.5']);
+    await register({ ID: ID3, Node: 'external', Address: '10.9.0.6' });
+    await register({ ID: ID2.replace('b', 'd'), Node: 'external', Address: '10.9.0.7' });
+  });
+
+  test('/v1/txn node set reports the conflict as an op error and renames by ID as register does', async () => {
+    await register({ ID: ID3, Node: 'txn-live', Address: '10.9.1.1', Check: serf('passing') });
+    const r = await call('PUT', '/v1/txn', [{ Node: { Verb: 'set', Node: { ID: ID1, Node: 'TXN-live', Address: '10.9.1.2' } } }]);
+    assert.equal(r.status, 409, r.text);
+    assert.deepEqual(r.json.Errors, [{ OpIndex: 0, What: `Error while renaming Node ID: "${ID1}" (10.9.1.2): `
+      + `Node name TXN-live is reserved by node ${ID3} with name txn-live (10.9.1.1)` }]);
+    const ok = await call('PUT', '/v1/txn', [
+      { Node: { Verb: 'set', Node: { ID: ID1, Node: 'txn-renamed', Address: '10.9.1.3' } } },
+      { Node: { Verb: 'get', Node: { ID: ID1.toUpperCase() } } },
+    ]);
+    assert.equal(ok.status, 200, ok.text);
+    assert.deepEqual(ok.json.Results.map((x: { Node: { Node: string } }) => x.Node.Node), ['txn-renamed', 'txn-renamed']);
+    assert.equal((await call('GET', '/v1/catalog/node/renamed-node')).json, null, 'the ID\'s old name is gone');
+  });
+});
