@@ -104,3 +104,45 @@ describe('catalog names are case-insensitive', () => {
     assert.deepEqual((await call('GET', `/v1/session/info/${session.json.ID}`)).json, [], 'the node\'s session went with it');
   });
 });
+
+describe('/v1/txn catalog verbs match names as catalog register does', () => {
+  const txn = (ops: unknown) => call('PUT', '/v1/txn', ops);
+  test('service and check ops find the node, instance and check by any spelling and keep the stored spelling', async () => {
+    await register({
+      Node: 'Txn-Node', Address: '10.7.1.1', Service: { ID: 'Api-1', Service: 'Api' },
+      Check: { CheckID: 'Api-Check', ServiceID: 'Api-1', Status: 'passing' },
+    });
+    const got = await txn([
+      { Node: { Verb: 'get', Node: { Node: 'txn-node' } } },
+      { Service: { Verb: 'get', Node: 'TXN-NODE', Service: { ID: 'api-1' } } },
+      { Check: { Verb: 'get', Check: { Node: 'txn-NODE', CheckID: 'api-check' } } },
+    ]);
+    assert.equal(got.status, 200, got.text);
+    assert.deepEqual(got.json.Results.map((r: Record<string, { Node?: string; ID?: string; CheckID?: string }>) =>
+      r.Node?.Node ?? r.Service?.ID ?? r.Check?.CheckID), ['Txn-Node', 'Api-1', 'Api-Check']);
+
+    const set = await txn([
+      { Service: { Verb: 'set', Node: 'txn-node', Service: { ID: 'API-1', Service: 'Api', Port: 9000 } } },
+      { Check: { Verb: 'set', Check: { Node: 'TXN-node', CheckID: 'api-CHECK', ServiceID: 'api-1', Status: 'warning' } } },
+    ]);
+    assert.equal(set.status, 200, set.text);
+    const node = (await call('GET', '/v1/catalog/node/Txn-Node')).json;
+    assert.deepEqual(Object.keys(node.Services), ['Api-1'], 'the instance was updated, not duplicated');
+    assert.equal(node.Services['Api-1'].Port, 9000);
+    const checks = (await call('GET', '/v1/health/node/Txn-Node')).json;
+    assert.deepEqual(checks.map((c: { CheckID: string; Status: string; ServiceID: string }) => [c.CheckID, c.Status, c.ServiceID]),
+      [['Api-Check', 'warning', 'Api-1']]);
+  });
+
+  test('node set and delete by another spelling address the stored node', async () => {
+    const set = await txn([{ Node: { Verb: 'set', Node: { Node: 'TXN-NODE', Address: '10.7.1.2' } } }]);
+    assert.equal(set.status, 200, set.text);
+    assert.equal(set.json.Results[0].Node.Node, 'Txn-Node');
+    assert.deepEqual((await call('GET', '/v1/catalog/nodes')).json.filter((n: { Node: string }) => /^txn-node$/i.test(n.Node))
+      .map((n: { Node: string; Address: string }) => [n.Node, n.Address]), [['Txn-Node', '10.7.1.2']]);
+    const del = await txn([{ Node: { Verb: 'delete', Node: { Node: 'txn-node' } } }]);
+    assert.equal(del.status, 200, del.text);
+    assert.equal((await call('GET', '/v1/catalog/node/Txn-Node')).json, null);
+    assert.deepEqual((await call('GET', '/v1/catalog/service/api')).json, [], 'its services went with it');
+  });
+});
