@@ -113,3 +113,24 @@ test('policy Rules are validated with the parser text (400)', async () => {
   assert.equal(r.status, 400);
   assert.match(r.text, /Invalid key policy/);
 });
+
+test('catalog writes spelled in another case are vetted against the stored node and service', async () => {
+  const reg = { Node: 'ACL-Case-Node', Address: '10.8.0.1', Service: { ID: 'Pay-1', Service: 'pay' } };
+  assert.equal((await call('PUT', '/v1/catalog/register', ROOT, reg)).status, 200);
+  const t = await tokenWithRules(call, 'service "pay" { policy = "write" }');
+  // Nothing about the node changes, so no node:write is asked for, as in Consul.
+  const again = await call('PUT', '/v1/catalog/register', t.SecretID,
+    { Node: 'acl-case-node', Address: '10.8.0.1', Service: { ID: 'PAY-1', Service: 'pay', Port: 81 },
+      Check: { CheckID: 'pay-check', ServiceID: 'pay-1', Status: 'passing' } });
+  assert.equal(again.status, 200, again.text);
+  const other = await tokenWithRules(call, 'service "other" { policy = "write" }');
+  const takeover = await call('PUT', '/v1/catalog/register', other.SecretID,
+    { Node: 'acl-case-node', Address: '10.8.0.1', Service: { ID: 'pay-1', Service: 'other' } });
+  assert.equal(takeover.status, 403, 'replacing the pay instance needs service:write on pay');
+  const moved = await call('PUT', '/v1/catalog/register', t.SecretID, { Node: 'acl-case-node', Address: '10.8.0.2' });
+  assert.equal(moved.status, 403, 'changing the node still needs node:write');
+  const dereg = await call('PUT', '/v1/catalog/deregister', t.SecretID, { Node: 'ACL-CASE-NODE', ServiceID: 'pay-1' });
+  assert.equal(dereg.status, 200, dereg.text);
+  const svc = (await call('GET', '/v1/catalog/service/pay', ROOT)).json;
+  assert.deepEqual(svc, []);
+});

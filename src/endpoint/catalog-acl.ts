@@ -1,17 +1,19 @@
 // ACL rules of the catalog and health endpoints (Consul's vetRegisterWithACL,
 // vetDeregisterWithACL and the filters of catalog/health answers): writes need node or service
 // write; reads keep only the nodes, services and checks the caller may read.
+import { foldName } from '../state/index.ts';
 import type { HealthCheck, Node, RegisterRequest, DeregisterRequest } from '../api/catalog-types.ts';
 import { allowed, authorize, unrestricted } from './acl-enforce.ts';
 import type { AclIdentity } from './acl-resolver.ts';
 import type { EndpointDeps } from './deps.ts';
 
-// Consul asks for node:write only when the registration would change the node itself.
+// Consul asks for node:write only when the registration would change the node itself; the node
+// is found case-insensitively (Consul's ChangesNode compares names with EqualFold).
 function nodeChanges(existing: Node | undefined, req: RegisterRequest): boolean {
   if (req.SkipNodeUpdate) return false;
   if (!existing) return true;
   // A field the request leaves out keeps the node's value, so only a given one can differ.
-  return existing.Address !== req.Address
+  return existing.Address !== req.Address || (!!req.ID && req.ID !== existing.ID)
     || (req.NodeMeta != null && JSON.stringify(existing.Meta ?? {}) !== JSON.stringify(req.NodeMeta))
     || (req.TaggedAddresses != null && JSON.stringify(existing.TaggedAddresses ?? {}) !== JSON.stringify(req.TaggedAddresses));
 }
@@ -21,19 +23,28 @@ export function vetRegister(deps: EndpointDeps, id: AclIdentity | undefined, req
   // With ACLs off (or a management token) every check below passes: skip the lookups.
   if (!id || unrestricted(id)) return;
   const cat = deps.replica.catalog;
-  if (nodeChanges(cat.nodes.get(req.Node), req)) authorize(id, 'nodeWrite', req.Node);
-  if (req.Service?.Service) authorize(id, 'serviceWrite', req.Service.Service);
-  if (req.Check) vetCheck(deps, id, req, req.Check);
-  for (const c of req.Checks ?? []) vetCheck(deps, id, req, c);
+  // The node, its services and checks as the write will find them: named case-insensitively.
+  const existing = cat.node(req.Node);
+  const node = existing?.Node ?? req.Node;
+  if (nodeChanges(existing, req)) authorize(id, 'nodeWrite', req.Node);
+  if (req.Service?.Service) {
+    authorize(id, 'serviceWrite', req.Service.Service);
+    // Re-registering an instance under another name replaces it: that name needs write too.
+    const other = cat.services.get(node)?.get(cat.serviceId(node, req.Service.ID || req.Service.Service));
+    if (other && other.Service !== req.Service.Service) authorize(id, 'serviceWrite', other.Service);
+  }
+  if (req.Check) vetCheck(deps, id, req, node, req.Check);
+  for (const c of req.Checks ?? []) vetCheck(deps, id, req, node, c);
 }
 
-function vetCheck(deps: EndpointDeps, id: AclIdentity, req: RegisterRequest, c: Partial<HealthCheck>): void {
+function vetCheck(deps: EndpointDeps, id: AclIdentity, req: RegisterRequest, node: string, c: Partial<HealthCheck>): void {
   if (!c.ServiceID) {
     authorize(id, 'nodeWrite', req.Node);
     return;
   }
-  const svc = req.Service && (req.Service.ID || req.Service.Service) === c.ServiceID
-    ? req.Service.Service : deps.replica.catalog.services.get(req.Node)?.get(c.ServiceID)?.Service;
+  const cat = deps.replica.catalog;
+  const own = req.Service && foldName(req.Service.ID || req.Service.Service || '') === foldName(c.ServiceID);
+  const svc = own ? req.Service!.Service : cat.services.get(node)?.get(cat.serviceId(node, c.ServiceID))?.Service;
   authorize(id, 'serviceWrite', svc ?? c.ServiceID);
 }
 
@@ -41,11 +52,12 @@ function vetCheck(deps: EndpointDeps, id: AclIdentity, req: RegisterRequest, c: 
 export function vetDeregister(deps: EndpointDeps, id: AclIdentity | undefined, req: DeregisterRequest): void {
   if (!id || unrestricted(id)) return;
   const cat = deps.replica.catalog;
+  const node = cat.nodeName(req.Node);
   if (req.ServiceID) {
-    const svc = cat.services.get(req.Node)?.get(req.ServiceID);
+    const svc = cat.services.get(node)?.get(cat.serviceId(node, req.ServiceID));
     authorize(id, 'serviceWrite', svc?.Service ?? req.ServiceID);
   } else if (req.CheckID) {
-    const check = cat.checks.get(req.Node)?.get(req.CheckID);
+    const check = cat.checks.get(node)?.get(cat.checkId(node, req.CheckID));
     if (check?.ServiceID) authorize(id, 'serviceWrite', check.ServiceName);
     else authorize(id, 'nodeWrite', req.Node);
   } else authorize(id, 'nodeWrite', req.Node);
