@@ -103,8 +103,17 @@ export async function runWave(t: WaveTarget, o: WaveOptions): Promise<WaveResult
       g.expect = shares[i].filter((w) => w.group === t.affected).length;
       g.child.send({ type: 'open', host, port, localAddresses: o.localAddresses, watchers: shares[i], notify: { [t.affected]: g.expect }, h2: o.h2, client: o.client });
     });
-    await Promise.all(gens.map((g) => g.next('opened')));
-    await until(async () => (await t.held()) >= t.watchers.length, 180_000, `${t.name} to hold ${t.watchers.length} long-polls`, 250);
+    const openErrors = (await Promise.all(gens.map((g) => g.next<{ errors: number }>('opened')))).reduce((n, m) => n + m.errors, 0);
+    if (openErrors) o.log(`[${t.name}] ${openErrors} watcher(s) failed while opening (listed in the report)`);
+    let held = 0;
+    try {
+      await until(async () => (held = await t.held()) >= t.watchers.length, 180_000, `${t.name} to hold ${t.watchers.length} long-polls`, 250);
+    } catch (err) {
+      // Say how far it got and what the generators saw (e.g. TLS sessions cut during the handshake).
+      const reports = await Promise.all(gens.map((g) => { g.child.send({ type: 'report' }); return g.next<Report>('report'); }));
+      const errors = reports.flatMap((r) => r.errors).slice(0, 5);
+      throw new Error(`${(err as Error).message}: ${held} held` + (errors.length ? `; generator errors: ${errors.join('; ')}` : ''), { cause: err });
+    }
     const openSeconds = (monoMs() - opened) / 1000;
     o.log(`[${t.name}] ${t.watchers.length} long-polls held after ${openSeconds.toFixed(1)} s; measuring idle for ${o.idleMs} ms`);
 
