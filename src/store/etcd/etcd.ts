@@ -1,7 +1,7 @@
 // The etcd backend: the Store contract on an etcd 3.4 cluster (Raft replication for HA servers).
 // Store revisions are etcd revisions minus the namespace's base; every request is pinned to the
 // namespace's live generation (see keyspace.ts) so that a snapshot restore swaps it atomically.
-import { Etcd3, type IOptions, type ITxnRequest, type ITxnResponse } from 'etcd3';
+import { Etcd3, type ICallable, type IOptions, type ITxnRequest, type ITxnResponse } from 'etcd3';
 import { ClosedError } from '../../errors.ts';
 import type {
   KeyValue, LeaseGrant, RangeResult, Store, TxnRequest, TxnResponse, Watch, WatchHandlers,
@@ -79,13 +79,20 @@ function clientOptions(o: EtcdStoreOptions): IOptions {
   };
 }
 
+/** The etcd3 client, with its connection pool reachable for the calls this store makes below it (watch.ts). */
+class EtcdClient extends Etcd3 {
+  get calls(): ICallable<unknown> {
+    return this.pool;
+  }
+}
+
 /** A Store backed by an etcd 3.4 cluster. */
 export class EtcdStore implements Store {
   readonly kind = 'etcd';
   readonly #opts: EtcdStoreOptions;
   readonly #ks: Keyspace;
   readonly #log: EtcdLogger;
-  #client: Etcd3 | null = null;
+  #client: EtcdClient | null = null;
   #opening: Promise<void> | null = null;
   #closed = false;
   #leases: EtcdLeases | null = null;
@@ -106,7 +113,7 @@ export class EtcdStore implements Store {
   }
 
   async #open(): Promise<void> {
-    const client = new Etcd3(clientOptions(this.#opts));
+    const client = new EtcdClient(clientOptions(this.#opts));
     const ks = this.#ks;
     const res = await this.#retrying('open', () => client.kv.txn({
       compare: [{ key: ks.metaKey, target: 'Create', result: 'Equal', create_revision: 0 }],
@@ -136,7 +143,7 @@ export class EtcdStore implements Store {
     this.#client?.close();
   }
 
-  #live(): Etcd3 {
+  #live(): EtcdClient {
     if (this.#closed) throw new ClosedError();
     if (!this.#client) throw new ClosedError('etcd store (not opened)');
     return this.#client;
@@ -217,7 +224,7 @@ export class EtcdStore implements Store {
 
   watch(afterRevision: number, handlers: WatchHandlers): Watch {
     const client = this.#live();
-    const w = new EtcdWatch(client, this.#ks, afterRevision, handlers, {
+    const w = new EtcdWatch(client.calls, this.#ks, afterRevision, handlers, {
       log: this.#log,
       onEnd: (done) => this.#watches.delete(done),
     });

@@ -2,10 +2,12 @@
 // events grouped into one batch per revision, delivered in order. When the stream
 // breaks (member killed, leader change) it resumes from the revision after the last delivered
 // one, so nothing is lost or repeated; a compacted start is reported through onCompacted.
-import type { Etcd3, IDuplexStream, IEvent, IWatchRequest, IWatchResponse } from 'etcd3';
+import type { ClientDuplexStream } from '@grpc/grpc-js';
+import type { ICallable } from 'etcd3';
 import { CompactedError } from '../../errors.ts';
 import type { Watch, WatchBatch, WatchEvent, WatchHandlers } from '../store.ts';
 import { prefixEnd, type Keyspace } from './keyspace.ts';
+import { decodeWatchResponse, encodeWatchCreate, type WatchCreate, type WireEvent, type WireWatchResponse } from './watch-codec.ts';
 
 /** Minimal logger surface the watch reports reconnects to. */
 export interface WatchLogger {
@@ -13,24 +15,40 @@ export interface WatchLogger {
 }
 
 const RETRY_MIN_MS = 50;
+const WATCH_METHOD = '/etcdserverpb.Watch/Watch';
+
+type WatchStream = ClientDuplexStream<WatchCreate, WireWatchResponse>;
+
+/**
+ * Opens a Watch stream on a member through etcd3's connection pool (its fault handling and auth
+ * metadata), with this file's codec instead of etcd3's generic one; a stream error counts
+ * against the member as etcd3's own watch stream does. Streams get no deadline.
+ */
+function openStream(calls: ICallable<unknown>): Promise<WatchStream> {
+  return calls.withConnection('Watch', ({ resource, client, metadata }) => {
+    const stream = client.makeBidiStreamRequest(WATCH_METHOD, encodeWatchCreate, decodeWatchResponse, metadata, {});
+    stream.on('error', (err: Error) => { if (stream.writable) calls.markFailed(resource, err); });
+    return stream;
+  });
+}
 const RETRY_MAX_MS = 1000;
 
 /** One running watch; `cancel()` ends the stream and any pending reconnect. */
 export class EtcdWatch implements Watch {
-  readonly #client: Etcd3;
+  readonly #calls: ICallable<unknown>;
   readonly #ks: Keyspace;
   readonly #handlers: WatchHandlers;
   readonly #log: WatchLogger;
   readonly #onEnd: (w: EtcdWatch) => void;
   /** Next Store revision to deliver. */
   #next: number;
-  #stream: IDuplexStream<IWatchRequest, IWatchResponse> | null = null;
+  #stream: WatchStream | null = null;
   #cancelled = false;
   #retryMs = RETRY_MIN_MS;
   #timer: NodeJS.Timeout | null = null;
 
-  constructor(client: Etcd3, ks: Keyspace, afterRevision: number, handlers: WatchHandlers, deps: { log: WatchLogger; onEnd: (w: EtcdWatch) => void }) {
-    this.#client = client;
+  constructor(calls: ICallable<unknown>, ks: Keyspace, afterRevision: number, handlers: WatchHandlers, deps: { log: WatchLogger; onEnd: (w: EtcdWatch) => void }) {
+    this.#calls = calls;
     this.#ks = ks;
     this.#handlers = handlers;
     this.#log = deps.log;
@@ -56,9 +74,9 @@ export class EtcdWatch implements Watch {
 
   async #connect(): Promise<void> {
     if (this.#cancelled) return;
-    let stream: IDuplexStream<IWatchRequest, IWatchResponse>;
+    let stream: WatchStream;
     try {
-      stream = await this.#client.watchClient.watch();
+      stream = await openStream(this.#calls);
     } catch (err) {
       this.#retry(err);
       return;
@@ -75,9 +93,7 @@ export class EtcdWatch implements Watch {
     // prev_kv: it would make etcd read, and send, every changed key's previous record, values
     // included, for deletes that the contract describes by key and revision only.
     const key = Buffer.from(`${this.#ks.prefix}g`);
-    stream.write({ create_request: {
-      key, range_end: prefixEnd(key), start_revision: this.#ks.etcdRev(this.#next),
-    } });
+    stream.write({ key, rangeEnd: prefixEnd(key), startRevision: this.#ks.etcdRev(this.#next) });
   }
 
   #retry(err: unknown): void {
@@ -88,20 +104,20 @@ export class EtcdWatch implements Watch {
     this.#retryMs = Math.min(RETRY_MAX_MS, this.#retryMs * 2);
   }
 
-  #onResponse(res: IWatchResponse): void {
+  #onResponse(res: WireWatchResponse): void {
     if (this.#cancelled) return;
-    if (Number(res.compact_revision) > 0) {
-      this.#compacted(this.#ks.rev(res.compact_revision));
+    if (res.compactRevision > 0) {
+      this.#compacted(this.#ks.rev(res.compactRevision));
       return;
     }
     if (res.canceled) {
-      this.#retry(new Error(`etcd cancelled the watch: ${res.cancel_reason || 'no reason given'}`));
+      this.#retry(new Error(`etcd cancelled the watch: ${res.cancelReason || 'no reason given'}`));
       return;
     }
     if (res.created) this.#retryMs = RETRY_MIN_MS;
     // etcd 3.4 never splits one revision across responses unless `fragment` is requested
     // (watchable_store cuts batches only at revision boundaries), so every group is complete.
-    for (const batch of this.#group(res.events ?? [])) {
+    for (const batch of this.#group(res.events)) {
       if (this.#cancelled) return;
       if (batch.revision < this.#next) continue; // already delivered before a reconnect
       if (batch.events.length === 0) continue;
@@ -123,10 +139,10 @@ export class EtcdWatch implements Watch {
   }
 
   /** Groups events by revision, keeping data keys only. */
-  #group(events: IEvent[]): WatchBatch[] {
+  #group(events: WireEvent[]): WatchBatch[] {
     const out: WatchBatch[] = [];
     for (const ev of events) {
-      const revision = this.#ks.rev(ev.kv.mod_revision);
+      const revision = this.#ks.rev(ev.modRevision);
       let batch = out.at(-1);
       if (!batch || batch.revision !== revision) {
         batch = { revision, events: [] };
@@ -138,10 +154,13 @@ export class EtcdWatch implements Watch {
     return out;
   }
 
-  #event(ev: IEvent, revision: number): WatchEvent | null {
-    const key = this.#ks.logicalKey(ev.kv.key);
+  #event(ev: WireEvent, revision: number): WatchEvent | null {
+    const key = this.#ks.logicalKey(ev.key);
     if (key === null) return null;
-    if (ev.type === 'Put') return { type: 'put', kv: this.#ks.kv(ev.kv, key) };
+    if (ev.type === 'Put') {
+      const ks = this.#ks;
+      return { type: 'put', kv: { key, value: ev.value, createRevision: ks.rev(ev.createRevision), modRevision: revision, version: ev.version, lease: ev.lease } };
+    }
     // A delete carries its key and the delete's revision, as the contract says.
     return { type: 'delete', kv: { key, value: EMPTY, createRevision: 0, modRevision: revision, version: 0, lease: 0 } };
   }
