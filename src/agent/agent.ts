@@ -221,17 +221,17 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   // Translating, questions for another datacenter go there under this agent's settings asking for WAN addresses.
   const ownDns = staleBounded(dcDns(dnsHandler, () => dnsAcl(local, endpoints).token(), wanDnsSettings(dnsCfg)), dnsCfg, stale);
   const dns = new DnsServer({ handler: ownDns, logger: logger.child({ '@module': 'dns' }) });
-  // Handlers per client token and settings (tokens hold no newline), bounded like dnsFor's.
+  // Handlers per client token, settings and hostname resolution (tokens hold no newline), bounded like dnsFor's.
   const clientDns = tokenHandlers((key) => {
-    const token = key.slice(0, key.indexOf('\n'));
-    const settings = key.slice(key.indexOf('\n') + 1);
+    const [token, hostnames, settings] = key.split('\n');
     const cfg = decodeDnsConfig(settings, config.datacenter);
+    const delegateHostnames = hostnames === 'client';
     // Prepared answers too: clients usually share one configuration, and token-less ones one handler.
     const handler = dnsHandler.derive({
       cfg, view: new DnsView(replica, { token: () => token, resolve: (s) => endpoints.acl.resolver.resolve(s) }),
-      fastPath: true, recursion: delegateRecursion,
+      fastPath: true, recursion: delegateRecursion, delegateHostnames,
     });
-    const client = wanDnsSettings(cfg) ?? { domain: cfg.domain, altDomain: cfg.altDomain, settings };
+    const client = { ...(wanDnsSettings(cfg) ?? { domain: cfg.domain, altDomain: cfg.altDomain, settings }), delegateHostnames };
     return staleBounded(dcDns(handler, () => token, client), cfg, stale);
   });
   // Client agents reach servers on ports.server; an agent built without a pool (in-process
@@ -243,7 +243,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       view: new DnsView(replica, { token: () => token, resolve: (s) => endpoints.acl.resolver.resolve(s) }), fastPath: false,
     }), () => token), dnsCfg, stale)),
     // A client agent's question under its own settings and token; its recursors are its own.
-    dnsWith: (token, settings) => clientDns(`${token}\n${settings}`),
+    dnsWith: (token, settings, clientHostnames) => clientDns(`${token}\n${clientHostnames ? 'client' : 'server'}\n${settings}`),
   }) : null;
   let started = false;
   let stopped = false;

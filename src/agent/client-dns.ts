@@ -4,11 +4,16 @@
 // as the raw message with the client's settings (config-wire.ts) and DNS token, to a server's
 // internal RPC listener, whose handler answers it under those settings from the server's catalog
 // replica (reverse names the catalog does not know come back for the client's recursors). When
-// no server answers, the client replies SERVFAIL itself. With dns_config.use_cache, service, node
-// and prepared-query lookups are answered from the client's cache (dns-cache.ts) of the server's
-// answers, asked with stale reads allowed as Consul's cache asks them.
+// no server answers, the client replies SERVFAIL itself. Hostname addresses (CNAME answers, SRV
+// targets) are resolved here with the client's own recursors, as Consul's client agents resolve
+// them: the server leaves them to the client with the whole answer, which the client completes
+// (names under its domain asked of a server as ANY questions) and fits to the transport. With
+// dns_config.use_cache, service, node and prepared-query lookups are answered from the client's
+// cache (dns-cache.ts) of the server's answers, asked with stale reads allowed as Consul's cache
+// asks them; hostnames in a cached answer are resolved per lookup, as Consul resolves them.
 import dnsPacket from 'dns-packet';
 import { DnsHandler, parseName, type DnsConfig } from '../dns/index.ts';
+import type { Sections } from '../dns/answers.ts';
 import { DNS_CONFIG_HEADER, encodeDnsConfig } from '../dns/config-wire.ts';
 import { keyName, readQuery } from '../dns/wire.ts';
 import { systemClock, type Clock } from '../clock.ts';
@@ -17,9 +22,11 @@ import { cachedAnswer, cacheQuestion, fillQuery, replaySections, type CachedAnsw
 import { EMPTY_DNS_READER } from '../endpoint/dns-view.ts';
 import type { Logger } from '../log.ts';
 import type { Forwarder, ServerSource } from './forward.ts';
-import { DNS_MESSAGE_TYPE, DNS_RECURSE_HEADER, DNS_RPC_PATH } from './rpc-server.ts';
+import { DNS_HOSTNAMES_HEADER, DNS_MESSAGE_TYPE, DNS_RECURSE_HEADER, DNS_RPC_PATH } from './rpc-server.ts';
 
 const SERVFAIL = 2;
+/** Asks a server to leave hostname addresses to this agent (rpc-server.ts). */
+const RESOLVES_HOSTNAMES = { [DNS_HOSTNAMES_HEADER]: 'client' };
 
 /** What the remote handler needs. */
 export interface RemoteDnsDeps {
@@ -48,10 +55,20 @@ export interface RemoteDnsHandler extends Pick<DnsHandler, 'answerNow' | 'handle
 /** A DnsServer handler that answers the client's names through a server and recurses itself. */
 export function remoteDnsHandler(d: RemoteDnsDeps): RemoteDnsHandler {
   let cfg = d.cfg;
-  // Knows no catalog: it only ever rejects headers, recurses, refuses or replays cached answers.
-  const ownHandler = (): DnsHandler => new DnsHandler({ cfg, view: EMPTY_DNS_READER, logger: d.logger, random: d.random, now: d.now, fastPath: false });
-  let own = ownHandler();
   let settings = encodeDnsConfig(cfg);
+  const headers = (token: string): Record<string, string> => ({
+    'content-type': DNS_MESSAGE_TYPE, [DNS_CONFIG_HEADER]: settings, ...RESOLVES_HOSTNAMES, ...(token ? { 'x-consul-token': token } : {}),
+  });
+  // A hostname under the client's domains met while resolving hostnames: a server answers it.
+  const domainAnswer = async (name: string): Promise<Sections> => {
+    const res = await d.forwarder.send(d.servers, { method: 'POST', url: `${DNS_RPC_PATH}?transport=tcp`, body: fillQuery({ name, type: 'ANY', class: 'IN' }), headers: headers(d.token()) });
+    const a = res.status === 200 ? cachedAnswer(res.body, { shuffle: false, limit: false }) : null;
+    if (!a) throw new Error(`the server could not answer ${name}: ${res.status}`);
+    return a.sections;
+  };
+  // Knows no catalog: it only ever rejects headers, recurses, refuses, resolves hostnames or replays answers.
+  const ownHandler = (): DnsHandler => new DnsHandler({ cfg, view: EMPTY_DNS_READER, logger: d.logger, random: d.random, now: d.now, fastPath: false, domainAnswer });
+  let own = ownHandler();
   let cache = cfg.useCache ? answerCache(d, cfg) : null;
   // Under the client's domains or arpa (the type changes what a name asks, never whether it is ours).
   const ours = (msg: Buffer): boolean => {
@@ -61,7 +78,7 @@ export function remoteDnsHandler(d: RemoteDnsDeps): RemoteDnsHandler {
   const cached = async (c: DnsCache<CachedAnswer>, q: CacheableQuestion, msg: Buffer, transport: 'udp' | 'tcp'): Promise<Buffer | null> => {
     try {
       const a = await c.get(q);
-      return own.replyWith(msg, a.rcode, replaySections(a, q.name, cfg, d.random ?? Math.random), transport);
+      return await own.replyResolving(msg, a.rcode, replaySections(a, q.name, cfg, d.random ?? Math.random), transport);
     } catch (err) {
       d.logger.warn({ error: (err as Error).message, name: q.name }, 'DNS lookup from the agent cache failed');
       return servfail(msg, cfg.recursors.length > 0);
@@ -90,13 +107,13 @@ export function remoteDnsHandler(d: RemoteDnsDeps): RemoteDnsHandler {
       const q = cache ? cacheable(msg, cfg, token) : null;
       if (cache && q) return cached(cache, q, msg, transport);
       try {
-        const res = await d.forwarder.send(d.servers, {
-          method: 'POST', url: `${DNS_RPC_PATH}?transport=${transport}`, body: msg,
-          headers: { 'content-type': DNS_MESSAGE_TYPE, [DNS_CONFIG_HEADER]: settings, ...(token ? { 'x-consul-token': token } : {}) },
-        });
+        const res = await d.forwarder.send(d.servers, { method: 'POST', url: `${DNS_RPC_PATH}?transport=${transport}`, body: msg, headers: headers(token) });
         // A reverse name the catalog does not know: the client's recursors answer it.
         if (res.headers[DNS_RECURSE_HEADER] !== undefined) return own.handle(msg, transport);
         if (res.status === 204) return null;
+        // The whole answer, its hostname addresses left to this agent's recursors.
+        const whole = res.status === 200 && res.headers[DNS_HOSTNAMES_HEADER] !== undefined ? cachedAnswer(res.body, { shuffle: false, limit: false }) : null;
+        if (whole) return await own.replyResolving(msg, whole.rcode, whole.sections, transport);
         if (res.status === 200) return res.body;
         d.logger.warn({ status: res.status, error: res.body.toString('utf8').trim() }, 'DNS query failed on the server');
       } catch (err) {
@@ -130,9 +147,10 @@ function answerCache(d: RemoteDnsDeps, cfg: DnsConfig): DnsCache<CachedAnswer> {
     clock: d.clock ?? systemClock, maxAgeMs: cfg.cacheMaxAgeMs, maxEntries: d.cacheEntries, logger: d.logger, random: d.random,
     async fetch(cq): Promise<Fetched<CachedAnswer>> {
       const q = cq as CacheableQuestion;
+      // Hostname addresses stay unresolved in the cache: each lookup resolves them (replyResolving).
       const res = await d.forwarder.send(d.servers, {
         method: 'POST', url: `${DNS_RPC_PATH}?transport=tcp`, body: fillQuery(q),
-        headers: { 'content-type': DNS_MESSAGE_TYPE, [DNS_CONFIG_HEADER]: fill, ...tokenHeader(q.token) },
+        headers: { 'content-type': DNS_MESSAGE_TYPE, [DNS_CONFIG_HEADER]: fill, ...RESOLVES_HOSTNAMES, ...tokenHeader(q.token) },
       });
       if (res.status !== 200) throw new Error(`DNS query failed on the server: ${res.status} ${res.body.toString('utf8').trim()}`);
       const value = cachedAnswer(res.body, q);

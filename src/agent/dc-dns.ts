@@ -3,14 +3,15 @@
 // relays its answer, so the records come from that datacenter's catalog; an unknown datacenter
 // stays NXDOMAIN as before. Every other question goes to the local handler untouched. A question
 // a client agent asked under its own settings is recognised by the client's domains and passed on
-// with those settings, so the remote server answers it as the client would.
+// with those settings, so the remote server answers it as the client would (leaving hostname
+// addresses to the client when it resolves them itself).
 import dnsPacket from 'dns-packet';
-import { parseName, preferringNamespace, type DnsHandler } from '../dns/index.ts';
+import { HostnamesDelegated, parseName, preferringNamespace, type DnsHandler } from '../dns/index.ts';
 import type { Logger } from '../log.ts';
 import type { DatacenterRoutes } from './dc-forward.ts';
 import { Forwarder } from './forward.ts';
 import type { TlsConfigurator } from './tls-configurator.ts';
-import { DNS_MESSAGE_TYPE, DNS_RECURSE_HEADER, DNS_RPC_PATH } from './rpc-server.ts';
+import { DNS_HOSTNAMES_HEADER, DNS_MESSAGE_TYPE, DNS_RECURSE_HEADER, DNS_RPC_PATH } from './rpc-server.ts';
 import { DNS_CONFIG_HEADER } from '../dns/config-wire.ts';
 
 /** A client agent's DNS settings: its domains, and the header value they came in (config-wire.ts). */
@@ -18,6 +19,8 @@ export interface ClientDnsSettings {
   domain: string;
   altDomain: string;
   settings: string;
+  /** The client resolves hostname addresses itself: remote answers leave them to it (HostnamesDelegated). */
+  delegateHostnames?: boolean;
 }
 
 /** A DNS message handler as the listeners use it. */
@@ -56,6 +59,7 @@ export function remoteDatacenter(msg: Buffer, d: Pick<DatacenterDnsDeps, 'datace
 export function datacenterDnsHandler(local: MessageHandler, token: () => string, deps: DatacenterDnsDeps, client?: ClientDnsSettings): MessageHandler {
   const d = client ? { ...deps, domain: client.domain, altDomain: client.altDomain } : deps;
   const settings: Record<string, string> = client ? { [DNS_CONFIG_HEADER]: client.settings } : {};
+  if (client?.delegateHostnames) settings[DNS_HOSTNAMES_HEADER] = 'client';
   // Decoding costs; skip it entirely while no other datacenter is known.
   const remote = (msg: Buffer): string | null => (d.routes.hasRemoteDatacenters() ? remoteDatacenter(msg, d) : null);
   return {
@@ -70,6 +74,7 @@ export function datacenterDnsHandler(local: MessageHandler, token: () => string,
       const servers = dc ? d.routes.rpcAddresses(dc) : [];
       if (servers.length === 0) return local.handle(msg, transport, source);
       const t = token();
+      let delegated: Buffer | undefined;
       try {
         const res = await d.forwarder.send({ servers: () => servers, datacenter: dc! }, {
           method: 'POST', url: `${DNS_RPC_PATH}?transport=${transport}`, body: msg,
@@ -78,11 +83,14 @@ export function datacenterDnsHandler(local: MessageHandler, token: () => string,
         // Asked to recurse (never for a datacenter's name): the local handler decides.
         const recurse = res.headers[DNS_RECURSE_HEADER] !== undefined;
         if (res.status === 204 && !recurse) return null;
-        if (res.status === 200) return res.body;
-        if (!recurse) d.logger.warn({ datacenter: dc, status: res.status, error: res.body.toString('utf8').trim() }, 'DNS query failed in the remote datacenter');
+        if (res.status === 200 && res.headers[DNS_HOSTNAMES_HEADER] !== undefined) delegated = res.body;
+        else if (res.status === 200) return res.body;
+        else if (!recurse) d.logger.warn({ datacenter: dc, status: res.status, error: res.body.toString('utf8').trim() }, 'DNS query failed in the remote datacenter');
       } catch (err) {
         d.logger.warn({ datacenter: dc, error: (err as Error).message }, 'DNS query could not reach the remote datacenter');
       }
+      // The remote answer left its hostname addresses to the asking client agent: passed on to it.
+      if (delegated) throw new HostnamesDelegated(delegated);
       return local.handle(msg, transport, source);
     },
   };

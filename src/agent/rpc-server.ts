@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpServer, Router, type HttpRequest, type HttpResult } from '../http/index.ts';
 import type { Logger } from '../log.ts';
-import { RecursionDelegated, type DnsHandler } from '../dns/index.ts';
+import { HostnamesDelegated, RecursionDelegated, type DnsHandler } from '../dns/index.ts';
 import { DNS_CONFIG_HEADER } from '../dns/config-wire.ts';
 import type { AclIdentity } from '../endpoint/index.ts';
 import type { TokenSources } from '../endpoint/acl-sources.ts';
@@ -24,6 +24,11 @@ export const DNS_RPC_PATH = `${INTERNAL_RPC_PREFIX}dns`;
 export const ACL_RPC_PATH = `${INTERNAL_RPC_PREFIX}acl/authorizer`;
 /** Set on a 204 answer to a client's DNS question the client's own recursors must answer. */
 export const DNS_RECURSE_HEADER = 'X-Proconsul-Dns-Recurse';
+/**
+ * Sent by a client agent that resolves hostname addresses itself (with its own recursors), and set
+ * on an answer that left them to it: the whole answer, written for TCP, for the client to complete.
+ */
+export const DNS_HOSTNAMES_HEADER = 'X-Proconsul-Dns-Hostnames';
 /** Content type of a raw DNS message (RFC 8484). */
 export const DNS_MESSAGE_TYPE = 'application/dns-message';
 
@@ -41,9 +46,10 @@ export interface RpcServerDeps {
   dnsFor(token: string): Pick<DnsHandler, 'handle'>;
   /**
    * A handler answering under a client agent's DNS settings (config-wire.ts) and token, leaving
-   * recursion to the client (it throws RecursionDelegated); throws BadRequestError on bad settings.
+   * recursion to the client (it throws RecursionDelegated), and hostname addresses too when the
+   * client resolves them (HostnamesDelegated); throws BadRequestError on bad settings.
    */
-  dnsWith?(token: string, settings: string): Pick<DnsHandler, 'handle'>;
+  dnsWith?(token: string, settings: string, clientHostnames: boolean): Pick<DnsHandler, 'handle'>;
   /** The replica's applied revision, sent with DNS answers as X-Consul-Index (a client's cache watches from it). */
   revision?: () => number;
   /** This server's token resolver (absent: the ACL route is not served). */
@@ -85,12 +91,15 @@ function dnsRoute(d: RpcServerDeps): (req: HttpRequest) => Promise<HttpResult> {
     const rev = d.revision?.();
     const headers: Record<string, string> = rev === undefined ? {} : { 'X-Consul-Index': String(Math.max(1, rev)) };
     if (typeof settings === 'string' && d.dnsWith) {
-      const handler = d.dnsWith(typeof token === 'string' ? token : '', settings);
+      // Agents from before hostname resolution on clients send no such header: resolved here as before.
+      const clientHostnames = req.headers[DNS_HOSTNAMES_HEADER.toLowerCase()] !== undefined;
+      const handler = d.dnsWith(typeof token === 'string' ? token : '', settings, clientHostnames);
       try {
         const reply = await handler.handle(msg, transport);
         return reply ? { raw: reply, contentType: DNS_MESSAGE_TYPE, headers } : { status: 204 };
       } catch (err) {
         if (err instanceof RecursionDelegated) return { status: 204, headers: { [DNS_RECURSE_HEADER]: 'true' } };
+        if (err instanceof HostnamesDelegated) return { raw: err.reply, contentType: DNS_MESSAGE_TYPE, headers: { ...headers, [DNS_HOSTNAMES_HEADER]: 'true' } };
         throw err;
       }
     }

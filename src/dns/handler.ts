@@ -15,7 +15,7 @@ import { recurse, tcpExchange, udpExchange, type Exchange } from './recursor.ts'
 import { RCODE, rcodeFor } from './errors.ts';
 import { PreparedAnswers } from './prepared.ts';
 import { readQuery } from './wire.ts';
-import { hostnamesOf, MAX_RECURSION_LEVEL, withHostnames } from './hostnames.ts';
+import { HostnamesDelegated, hostnamesOf, MAX_RECURSION_LEVEL, withHostnames } from './hostnames.ts';
 
 /** Dependencies of the handler. */
 export interface DnsHandlerDeps {
@@ -37,7 +37,19 @@ export interface DnsHandlerDeps {
   recursion?: (msg: Buffer) => Promise<Buffer | null>;
   /** Executes a prepared query for `.query` questions under the view's DNS token; absent: such names are NXDOMAIN. */
   queries?: (name: string, token: string, ip: string) => Promise<QueryExecution>;
+  /**
+   * Leaves hostname addresses to the asker (a client agent resolving them with its own recursors):
+   * an answer with hostnames to resolve is thrown as HostnamesDelegated instead of resolved here.
+   */
+  delegateHostnames?: boolean;
+  /**
+   * The (unresolved) answer to an ANY question for a hostname under our domain met while resolving
+   * hostnames; absent: answered from the view. A client agent asks a server.
+   */
+  domainAnswer?: (name: string) => Promise<Sections>;
 }
+
+type Optional = 'recursion' | 'queries' | 'delegateHostnames' | 'domainAnswer';
 
 const QR = 0x8000;
 const OPCODE_MASK = 0x7800;
@@ -45,7 +57,7 @@ const EDNS_MAX = 65535 - 68;
 
 /** Answers raw DNS messages. */
 export class DnsHandler {
-  readonly #d: Required<Omit<DnsHandlerDeps, 'recursion' | 'queries'>> & Pick<DnsHandlerDeps, 'recursion' | 'queries'>;
+  readonly #d: Required<Omit<DnsHandlerDeps, Optional>> & Pick<DnsHandlerDeps, Optional>;
   readonly #prepared: PreparedAnswers | null;
   readonly #writer = new MessageWriter();
   #recursing = 0;
@@ -121,6 +133,21 @@ export class DnsHandler {
     }
   }
 
+  /**
+   * replyWith() after resolving the hostname addresses in `sections` as handle() resolves them
+   * (hostnames.ts): a client agent completes a server's answer that left them to it.
+   */
+  async replyResolving(msg: Buffer, rcode: number, sections: Sections, transport: 'udp' | 'tcp'): Promise<Buffer | null> {
+    // Only CNAME and SRV answers can name a hostname: spare the decode for the others.
+    const maybe = rcode === RCODE.NOERROR && sections.answers.some((a) => a.type === 'CNAME' || a.type === 'SRV');
+    const req = maybe && this.#checkHeader(msg) === undefined ? decodeRequest(msg) : null;
+    const type = req?.questions![0].type;
+    if (req && type && hostnamesOf(sections, type).length > 0) {
+      sections = await withHostnames(sections, type, ednsOf(req) !== null, MAX_RECURSION_LEVEL, this.#resolveHostname);
+    }
+    return this.replyWith(msg, rcode, sections, transport);
+  }
+
   /** miekg's accept rules: drop responses and runts; NOTIMP other opcodes; FORMERR odd counts. */
   #checkHeader(msg: Buffer): Buffer | null | undefined {
     if (msg.length < 12) return null;
@@ -151,6 +178,7 @@ export class DnsHandler {
       if (rcode === RCODE.SERVFAIL) this.#d.logger.error({ err, name: q.name }, 'dns query failed');
     }
     if (rcode === RCODE.NOERROR && hostnamesOf(sections, q.type).length > 0) {
+      if (this.#d.delegateHostnames) throw new HostnamesDelegated(this.#finish(msg, req, parsed, 'tcp', rcode, sections));
       return withHostnames(sections, q.type, ednsOf(req) !== null, MAX_RECURSION_LEVEL, this.#resolveHostname)
         .then((s) => this.#finish(msg, req, parsed, transport, rcode, s));
     }
@@ -168,7 +196,8 @@ export class DnsHandler {
     if (parsed) {
       if (level < 1) return [];
       const q = { name: parsed.name.replace(/\.$/, ''), type: 'ANY', domain: parsed.domain };
-      const s = answer(q, parsed.query, { cfg, view: this.#d.view, random: this.#d.random, now: this.#d.now });
+      const { domainAnswer } = this.#d;
+      const s = domainAnswer ? await domainAnswer(q.name) : answer(q, parsed.query, { cfg, view: this.#d.view, random: this.#d.random, now: this.#d.now });
       return (await withHostnames(s, 'ANY', true, level - 1, this.#resolveHostname)).answers;
     }
     if (cfg.recursors.length === 0) return [];

@@ -3,7 +3,8 @@
 // resolves to, and an SRV answer whose target is a hostname gets them in the additional section.
 // Without EDNS0 at most five records per hostname are kept; their TTL becomes the answer's.
 // The resolver (handler.ts) asks the recursors for an A record, or answers names under our
-// domain itself with an ANY question, up to three levels deep.
+// domain itself with an ANY question, up to three levels deep. A server answering for a client
+// agent leaves the resolving to the client (HostnamesDelegated), which uses its own recursors.
 import type { Answer } from 'dns-packet';
 import type { Sections } from './answers.ts';
 import { bareName } from './truncate.ts';
@@ -13,6 +14,20 @@ export const MAX_RECURSE_RECORDS = 5;
 
 /** Consul's default maxRecursionLevel: how deep names under our domain are followed. */
 export const MAX_RECURSION_LEVEL = 3;
+
+/**
+ * Thrown by a handler that leaves hostname addresses to whoever asked it (a server answering for
+ * a client agent, which resolves them with its own recursors, as Consul's client agents do):
+ * `reply` is the whole answer with its hostnames unresolved, written for TCP (nothing cut).
+ */
+export class HostnamesDelegated extends Error {
+  readonly reply: Buffer;
+
+  constructor(reply: Buffer) {
+    super('hostname addresses are left to the asking agent');
+    this.reply = reply;
+  }
+}
 
 /** The records a hostname resolves to ([] when nothing answers); `level` is the recursion depth left. */
 export type HostnameResolver = (name: string, level: number) => Promise<Answer[]>;

@@ -5,3 +5,4 @@ export { DnsServer, type DnsAddresses, type DnsServerDeps } from './server.ts';
 export { parseName, preferringNamespace, type DnsQuery, type ParsedName, type Locality } from './name.ts';
 export { RCODE, rcodeFor } from './errors.ts';
 export { RecursionDelegated, delegateRecursion, type Exchange } from './recursor.ts';
+export { HostnamesDelegated } from './hostnames.ts';
