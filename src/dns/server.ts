@@ -75,16 +75,18 @@ export class DnsServer {
       sock.bind(port, host, () => {
         sock.off('error', reject);
         sock.on('error', (err) => this.#d.logger.warn({ err }, 'dns udp socket error'));
-        sock.on('message', (msg, rinfo) => this.#onDatagram(sock, msg, rinfo));
+        const replies = new ReplyBatch(sock);
+        sock.on('close', () => replies.close());
+        sock.on('message', (msg, rinfo) => this.#onDatagram(sock, replies, msg, rinfo));
         resolve(sock);
       });
     });
   }
 
-  #onDatagram(sock: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo): void {
+  #onDatagram(sock: dgram.Socket, replies: ReplyBatch, msg: Buffer, rinfo: dgram.RemoteInfo): void {
     const now = this.#d.handler.answerNow(msg, 'udp');
     if (now !== undefined) {
-      if (now) sock.send(now, rinfo.port, rinfo.address);
+      if (now) replies.push(now, rinfo.port, rinfo.address);
       return;
     }
     this.#d.handler.handle(msg, 'udp', rinfo.address).then((reply) => {
@@ -155,6 +157,57 @@ export class DnsServer {
     ]);
     this.#udp.length = 0;
     this.#tcp.length = 0;
+  }
+}
+
+/**
+ * Replies answered while the loop reads one burst of datagrams (libuv reads up to 32 per poll),
+ * sent together once it is done (setImmediate): a client whose receiving thread sleeps is woken by
+ * the first and finds the rest waiting, instead of every send paying for a cross-CPU wake-up.
+ */
+class ReplyBatch {
+  readonly #sock: dgram.Socket;
+  readonly #bufs: (Buffer | undefined)[] = [];
+  readonly #ports: number[] = [];
+  readonly #addrs: string[] = [];
+  #n = 0;
+  #scheduled = false;
+  #closed = false;
+  readonly #flush = (): void => {
+    this.#scheduled = false;
+    const n = this.#n;
+    this.#n = 0;
+    for (let i = 0; i < n; i++) {
+      const buf = this.#bufs[i]!;
+      this.#bufs[i] = undefined;
+      if (this.#closed) continue;
+      try {
+        this.#sock.send(buf, this.#ports[i], this.#addrs[i]);
+      } catch {
+        // The socket closed under the batch (send throws ERR_SOCKET_DGRAM_NOT_RUNNING): nothing more to send.
+        this.#closed = true;
+      }
+    }
+  };
+
+  constructor(sock: dgram.Socket) {
+    this.#sock = sock;
+  }
+
+  push(buf: Buffer, port: number, address: string): void {
+    if (this.#closed) return;
+    const i = this.#n++;
+    this.#bufs[i] = buf;
+    this.#ports[i] = port;
+    this.#addrs[i] = address;
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(this.#flush);
+    }
+  }
+
+  close(): void {
+    this.#closed = true;
   }
 }
 
