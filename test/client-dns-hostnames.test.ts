@@ -133,6 +133,16 @@ test('a hostname under the domain is answered through a server, and its own host
   }
 });
 
+test('a prepared query answer completed on the client keeps the EDNS0 client subnet scope a server gives it', async () => {
+  const created = await call(SERVER, '/v1/query', { method: 'POST', body: JSON.stringify({ Name: 'extq', Service: { Service: 'ext' } }) });
+  assert.equal(created.status, 200, created.text);
+  for (const ip of [SERVER, PLAIN, CACHED]) {
+    const r = await ask(ip, 'extq.query.consul', 'A', '+subnet=10.0.9.0/24');
+    assert.deepEqual(rows(r.answer).slice(1), ip === SERVER ? SERVER_CHAIN : CLIENT_CHAIN, `${ip}: ${r.raw}`);
+    assert.match(r.raw, /CLIENT-SUBNET: 10\.0\.9\.0\/24\/24/, ip);
+  }
+});
+
 test('use_cache: the hostname is resolved per lookup, so a change at the recursor shows at once', async () => {
   const before = clientUp.queries;
   assert.deepEqual(rows((await ask(CACHED, 'ext.service.consul')).answer).slice(1), CLIENT_CHAIN);

@@ -123,7 +123,9 @@ export class DnsHandler {
     if (early !== undefined) return early;
     const req = decodeRequest(msg);
     if (!req) return headerReply(msg, RCODE.FORMERR);
-    const edns = ednsOf(req);
+    // A prepared query's answer holds only for the asker's subnet, as handle() echoes it.
+    const scoped = rcode === RCODE.NOERROR && clientSubnet(req) !== undefined && this.#isQuery(req);
+    const edns = ednsOf(req, scoped);
     const additionals = edns ? [...sections.additionals, edns.opt] : sections.additionals;
     const qname = req.questions![0].name.toLowerCase().replace(/\.$/, '');
     try {
@@ -157,6 +159,11 @@ export class DnsHandler {
     if (opcode !== 0) return headerReply(msg, RCODE.NOTIMP);
     if (msg.readUInt16BE(4) !== 1 || msg.readUInt16BE(6) > 1 || msg.readUInt16BE(8) > 1 || msg.readUInt16BE(10) > 2) return headerReply(msg, RCODE.FORMERR);
     return undefined;
+  }
+
+  #isQuery(req: DecodedPacket): boolean {
+    const q = req.questions![0];
+    return parseName(q.name, q.type, this.#d.cfg.domain, this.#d.cfg.altDomain)?.query?.kind === 'query';
   }
 
   #hasPtr(parsed: ParsedName): boolean {
