@@ -47,3 +47,65 @@ export function endConnections(srv: http.Server, graceMs: number): void {
   if (graceMs > 0) setTimeout(() => srv.closeAllConnections(), graceMs).unref();
   else srv.closeAllConnections();
 }
+
+/**
+ * Node's own handshake timer, made never to fire (its largest allowed delay): handshakeDeadline
+ * replaces it. Passing 0 would mean node's 120 s default.
+ */
+export const NODE_HANDSHAKE_TIMEOUT_OFF = 2 ** 31 - 1;
+
+const HANDSHAKE = Symbol('handshake deadline');
+type Handshaking = Socket & { [HANDSHAKE]?: HandshakeDeadline | null };
+
+/**
+ * Consul's https_handshake_timeout on a raw TLS connection: it is cut when its client sent
+ * nothing for `ms` before the handshake completed (handshakeDone). Node's handshakeTimeout is
+ * the same idle timer, but it fires in the timers phase, before the poll phase reads what arrived
+ * meanwhile: a server whose event loop was busy for longer than the timeout (thousands of HTTP/2
+ * streams opening at once on a loaded machine) cut clients that had answered in time, each with
+ * its up to 250 streams. Here the verdict waits until the loop has read what is there.
+ */
+class HandshakeDeadline {
+  readonly sock: Socket;
+  readonly ms: number;
+  seen: number;
+  timer: NodeJS.Timeout;
+
+  constructor(sock: Socket, ms: number) {
+    this.sock = sock;
+    this.ms = ms;
+    this.seen = sock.bytesRead;
+    this.timer = setTimeout(HandshakeDeadline.expired, ms, this).unref();
+  }
+
+  /** The timer fired: judge after the poll phase (setImmediate), once pending input was read. */
+  static expired(this: void, d: HandshakeDeadline): void {
+    setImmediate(HandshakeDeadline.judge, d);
+  }
+
+  static judge(this: void, d: HandshakeDeadline): void {
+    const sock = d.sock as Handshaking;
+    if (sock[HANDSHAKE] !== d || sock.destroyed) return;
+    const read = sock.bytesRead;
+    if (read !== d.seen) {
+      d.seen = read;
+      d.timer = setTimeout(HandshakeDeadline.expired, d.ms, d).unref();
+      return;
+    }
+    sock[HANDSHAKE] = null;
+    sock.destroy();
+  }
+}
+
+/** Starts the handshake deadline of a raw connection a TLS server accepted. */
+export function handshakeDeadline(sock: Socket, ms: number): void {
+  if (ms > 0) (sock as Handshaking)[HANDSHAKE] = new HandshakeDeadline(sock, ms);
+}
+
+/** The connection's handshake completed: its deadline ends. */
+export function handshakeDone(sock: Socket): void {
+  const d = (sock as Handshaking)[HANDSHAKE];
+  if (!d) return;
+  clearTimeout(d.timer);
+  (sock as Handshaking)[HANDSHAKE] = null;
+}

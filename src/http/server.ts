@@ -15,7 +15,9 @@ import type { HttpRequest } from './request.ts';
 import { errorResponse } from './errors.ts';
 import { cleanPath, notFoundText, readBody, render, text, type Outcome } from './response.ts';
 import { RenderedBodies } from './rendered-bodies.ts';
-import { createHttp1Server, endConnections, hostPort, HTTP1_TIMEOUTS, rawSocket, reloadTls } from './listener.ts';
+import {
+  createHttp1Server, endConnections, handshakeDeadline, handshakeDone, hostPort, HTTP1_TIMEOUTS, NODE_HANDSHAKE_TIMEOUT_OFF, rawSocket, reloadTls,
+} from './listener.ts';
 
 /** Settings of the HTTP transport. */
 export interface HttpServerConfig {
@@ -308,7 +310,8 @@ export class HttpServer {
     // TCP_NODELAY as Go sets on every connection (and node:http on its own): with Nagle, the
     // answers a wake-up writes one by one wait for the client's delayed ACKs (40+ ms).
     const srv = http2.createSecureServer({
-      ...opts.tls, allowHTTP1: true, handshakeTimeout: opts.handshakeTimeout, noDelay: true,
+      // The handshake deadline is handshakeDeadline's (node's fires early on a busy event loop).
+      ...opts.tls, allowHTTP1: true, handshakeTimeout: NODE_HANDSHAKE_TIMEOUT_OFF, noDelay: true,
       settings: { maxConcurrentStreams: H2_MAX_CONCURRENT_STREAMS },
     }, (req, res) => this.#serve(req, res));
     // The HTTP/1.1 side with the plain listeners' timeouts (http2 takes no such options).
@@ -316,6 +319,7 @@ export class HttpServer {
     srv.on('connection', (sock: Socket) => {
       this.#tlsConns.add(sock);
       sock.once('close', () => this.#tlsConns.delete(sock));
+      handshakeDeadline(sock, opts.handshakeTimeout);
       if (limit) this.#limitConnection(sock, true);
     });
     // An over-limit connection must never reach the server's own 'secureConnection' listener:
@@ -326,6 +330,7 @@ export class HttpServer {
     srv.removeAllListeners('secureConnection');
     srv.on('secureConnection', (tls: TLSSocket) => {
       const raw = rawSocket(tls) ?? tls;
+      handshakeDone(raw);
       if ((raw as Socket & { tooMany?: boolean }).tooMany || (tls as Socket & { tooMany?: boolean }).tooMany) refuseTooMany(tls);
       else for (const l of serve) l.call(srv, tls);
     });
