@@ -227,7 +227,7 @@ console.log(`\nFan-out bench: ${health} blocking health/service queries (${Math.
 for (const n of notes) console.log(`note: ${n}`);
 if (profDir) console.log(`agent CPU profile: ${profDir}`);
 for (const r of rows) {
-  console.log(`[${r.name}] opened in ${r.openSeconds.toFixed(1)} s; held after the wave ${r.heldAfter} (expected ${r.watchers - r.affected})` +
+  console.log(`[${r.name}] opened in ${r.openSeconds.toFixed(1)} s (${f(r.openCpuMs, 0)} ms CPU); held after the wave ${r.heldAfter} (expected ${r.watchers - r.affected})` +
     (r.errors.length ? `; errors: ${r.errors.slice(0, 5).join('; ')}` : ''));
 }
 const timers = rows[0].idleTimers;

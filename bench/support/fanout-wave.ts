@@ -51,6 +51,8 @@ export interface WaveResult {
   unaffectedWoken: number;
   errors: string[];
   openSeconds: number;
+  /** The server's CPU from the first watcher sent until it held them all, ms. */
+  openCpuMs: number;
   idleCpuPct: number;
   idleRssMiB: number;
   waveCpuMs: number;
@@ -99,6 +101,7 @@ export async function runWave(t: WaveTarget, o: WaveOptions): Promise<WaveResult
   const affected = t.watchers.filter((w) => w.group === t.affected).length;
   try {
     const opened = monoMs();
+    const open0 = cpuMs(t.pid);
     gens.forEach((g, i) => {
       g.expect = shares[i].filter((w) => w.group === t.affected).length;
       g.child.send({ type: 'open', host, port, localAddresses: o.localAddresses, watchers: shares[i], notify: { [t.affected]: g.expect }, h2: o.h2, client: o.client });
@@ -115,6 +118,7 @@ export async function runWave(t: WaveTarget, o: WaveOptions): Promise<WaveResult
       throw new Error(`${(err as Error).message}: ${held} held` + (errors.length ? `; generator errors: ${errors.join('; ')}` : ''), { cause: err });
     }
     const openSeconds = (monoMs() - opened) / 1000;
+    const openCpuMs = cpuMs(t.pid) - open0;
     o.log(`[${t.name}] ${t.watchers.length} long-polls held after ${openSeconds.toFixed(1)} s; measuring idle for ${o.idleMs} ms`);
 
     await sleep(1000);
@@ -160,7 +164,7 @@ export async function runWave(t: WaveTarget, o: WaveOptions): Promise<WaveResult
     return {
       name: t.name, watchers: t.watchers.length, affected, answered: lat.length,
       p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), max: lat.length ? lat[lat.length - 1] : NaN, changeMs,
-      unaffectedWoken, errors, openSeconds, idleCpuPct, idleRssMiB,
+      unaffectedWoken, errors, openSeconds, openCpuMs, idleCpuPct, idleRssMiB,
       waveCpuMs, waveCpuPct: (waveCpuMs / waveWall) * 100, genCpuMs, peakRssMiB, heldAfter, idleTimers,
     };
   } finally {
