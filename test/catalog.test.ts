@@ -118,6 +118,20 @@ describe('txn catalog verbs', () => {
     assert.equal(r.status, 200);
     assert.deepEqual((await call('GET', '/v1/catalog/service/api')).json, []);
   });
+
+  test('delete-cas of a node, service or check that is not there fails as stale (Consul\'s delete*CASTxn find nothing)', async () => {
+    const r = await call('PUT', '/v1/txn', [
+      { Node: { Verb: 'delete-cas', Node: { Node: 'ghost', ModifyIndex: 5 } } },
+      { Service: { Verb: 'delete-cas', Node: 'ghost', Service: { ID: 'nope', ModifyIndex: 5 } } },
+      { Check: { Verb: 'delete-cas', Check: { Node: 'ghost', CheckID: 'nope', ModifyIndex: 5 } } },
+    ]);
+    assert.equal(r.status, 409);
+    assert.deepEqual(r.json.Errors.map((e: { What: string }) => e.What), [
+      'failed to delete node "ghost", index is stale',
+      'failed to delete service "nope" on node "ghost", index is stale',
+      'failed to delete check "nope" on node "ghost", index is stale',
+    ]);
+  });
 });
 
 describe('mesh views', () => {

@@ -169,7 +169,8 @@ function runVerb<K extends keyof CatalogResult>(ov: CatalogTxnOverlay, verb: str
     case 'set':
       return t.write();
     case 'delete-cas':
-      if (t.existing && t.existing.ModifyIndex !== t.modifyIndex) return `failed to delete ${noun} ${t.where}, index is stale`;
+      // A record that is not there fails too (Consul's delete*CASTxn return false for it), unlike KV's.
+      if (!t.existing || t.existing.ModifyIndex !== t.modifyIndex) return `failed to delete ${noun} ${t.where}, index is stale`;
       t.remove();
       return null;
     case 'delete':
