@@ -103,6 +103,27 @@ describe('catalog names are case-insensitive', () => {
     assert.equal((await call('GET', '/v1/catalog/node/Case-Node')).json, null);
     assert.deepEqual((await call('GET', `/v1/session/info/${session.json.ID}`)).json, [], 'the node\'s session went with it');
   });
+
+  test('a session naming a check in another spelling is invalidated when the check turns critical or goes', async () => {
+    await register({ Node: 'Sess-Node', Address: '10.7.0.9', Checks: [{ CheckID: 'Alive', Status: 'passing' }, { CheckID: 'Up', Status: 'passing' }] });
+    const mk = async (check: string): Promise<string> => {
+      const s = await call('PUT', '/v1/session/create', { Node: 'sess-node', Checks: [check] });
+      assert.equal(s.status, 200, s.text);
+      return s.json.ID;
+    };
+    const gone = async (id: string): Promise<boolean> => (await call('GET', `/v1/session/info/${id}`)).json.length === 0;
+    const byRegister = await mk('ALIVE');
+    await register({ Node: 'Sess-Node', Address: '10.7.0.9', Check: { CheckID: 'Alive', Status: 'critical' } });
+    assert.ok(await gone(byRegister), 'catalog register of a critical check invalidates its sessions (Consul matches check IDs lower-cased)');
+    const byTxn = await mk('up');
+    const r = await call('PUT', '/v1/txn', [{ Check: { Verb: 'set', Check: { Node: 'Sess-Node', CheckID: 'Up', Status: 'critical' } } }]);
+    assert.equal(r.status, 200, r.text);
+    assert.ok(await gone(byTxn), 'a txn check set to critical invalidates its sessions');
+    await register({ Node: 'Sess-Node', Address: '10.7.0.9', Check: { CheckID: 'Alive', Status: 'passing' } });
+    const byDeregister = await mk('alive');
+    await call('PUT', '/v1/catalog/deregister', { Node: 'Sess-Node', CheckID: 'Alive' });
+    assert.ok(await gone(byDeregister), 'deregistering the check invalidates its sessions');
+  });
 });
 
 describe('/v1/txn catalog verbs match names as catalog register does', () => {

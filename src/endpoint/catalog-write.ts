@@ -51,11 +51,17 @@ function jsonKeys(r: Record<string, unknown>, out: string[]): number {
   return n;
 }
 
-/** Adds the invalidation of every session using `check` (or, with no check, every session of the node). */
+/**
+ * Adds the invalidation of every session using `check` (or, with no check, every session of the
+ * node). A session names its checks in any spelling session create accepted: they match
+ * case-insensitively, as in Consul's lower-cased session_checks index.
+ */
 export function invalidateSessions(deps: EndpointDeps, plan: WritePlan, node: string, checkId?: string): void {
+  const folded = checkId === undefined ? '' : foldName(checkId);
+  const names = (id: string): boolean => id === checkId || foldName(id) === folded;
   for (const s of deps.replica.sessions.byNode(node)) {
     const uses = checkId === undefined
-      || (s.NodeChecks ?? []).includes(checkId) || (s.ServiceChecks ?? []).some((c) => c.ID === checkId);
+      || (s.NodeChecks ?? []).some(names) || (s.ServiceChecks ?? []).some((c) => names(c.ID));
     if (!uses || plan.ops.some((o) => o.type === 'delete' && o.key === `session/${s.ID}`)) continue;
     const inv = planInvalidate(deps, s.ID);
     if (inv) {
