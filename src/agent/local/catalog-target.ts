@@ -17,7 +17,11 @@ export function serverCatalogTarget(
 ): CatalogTarget {
   const cat = replica.catalog;
   return {
-    nodeServices: (node) => (cat.nodes.has(node) ? new Map(cat.services.get(node) ?? []) : undefined),
+    // The node named case-insensitively, as nodeChecks and a client agent's catalog/node read find it.
+    nodeServices: (node) => {
+      const found = cat.node(node);
+      return found ? new Map(cat.services.get(found.Node) ?? []) : undefined;
+    },
     nodeChecks: (node) => cat.nodeChecks(node),
     register: async (req, token) => catalog.register(req, resolve(token)),
     deregister: async (req, token) => catalog.deregister(req, resolve(token)),
@@ -28,7 +32,7 @@ export function serverCatalogTarget(
 /** The checks of any node in the replica, for alias checks that name a node. */
 export function replicaNodeChecks(replica: Replica): (node: string) => AliasCheckInfo[] {
   return (node) => {
-    if (!replica.catalog.nodes.has(node)) throw new Error(`Node ${JSON.stringify(node)} not found`);
+    if (!replica.catalog.node(node)) throw new Error(`Node ${JSON.stringify(node)} not found`);
     return replica.catalog.nodeChecks(node);
   };
 }
