@@ -24,6 +24,9 @@
 //            --h2 (watchers as HTTP/2 streams over TLS; certificates are made at start)
 //            --node-http (HTTP/1.1 watchers through node:http's client instead of raw sockets,
 //            for comparison: it costs the generators several times the CPU per answer)
+//            --handshake-timeout MS (the agent's limits.https_handshake_timeout; Consul's 5 s by
+//            default: a short one shows whether its busy spells cut TLS sessions while watchers open)
+//            --open-timeout S (how long a server may take to hold every watcher; 180 by default)
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -49,6 +52,8 @@ const { values: opts } = parseArgs({
     'prof-interval': { type: 'string' },
     h2: { type: 'boolean', default: false },
     'node-http': { type: 'boolean', default: false },
+    'handshake-timeout': { type: 'string' },
+    'open-timeout': { type: 'string', default: '180' },
   },
 });
 
@@ -137,7 +142,8 @@ async function agentTarget(profDir: string | null, root: string, tlsDir: string 
   // --expose-internals lets the agent child list its timers (scale-agent.ts `timers`).
   const execArgv = ['--expose-internals', ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, ...(opts['prof-interval'] ? [`--cpu-prof-interval=${opts['prof-interval']}`] : [])] : [])];
   const agent = await startServerProcess(supportScript('scale-agent.ts'),
-    ['--backend', opts.backend, '--dir', root, '--max-conns', '0', ...(tlsDir ? ['--tls-dir', tlsDir] : [])], execArgv);
+    ['--backend', opts.backend, '--dir', root, '--max-conns', '0', ...(tlsDir ? ['--tls-dir', tlsDir] : []),
+      ...(opts['handshake-timeout'] ? ['--handshake-timeout', opts['handshake-timeout']] : [])], execArgv);
   log(`[agent] at ${agent.httpAddr}${agent.httpsAddr ? ` and https://${agent.httpsAddr}` : ''} (pid ${agent.pid}); ` +
     `registering ${services + 1} services and writing ${keys} keys`);
   await http(agent.httpAddr, 'PUT', '/v1/catalog/register', reg('node-hot', 0, HOT, 'hot-1'));
@@ -193,6 +199,7 @@ const tlsDir = h2 ? path.join(root, 'tls') : null;
 const ca = tlsDir ? await makeCerts(tlsDir) : '';
 const waveOpts = (wave: number) => ({
   perGenerator, localAddresses: sourceAddresses(wave), idleMs: Number(opts.idle), graceMs: Number(opts.grace), log,
+  openTimeoutMs: Number(opts['open-timeout']) * 1000,
   client: opts['node-http'] ? 'node' as const : 'raw' as const,
   ...(h2 ? { h2: { ca, streams: H2_STREAMS } } : {}),
 });

@@ -46,7 +46,7 @@ export function benchAgent(o: { storeConfig: RuntimeConfig['store']; store?: Sto
     devConfig({
       ...o.more,
       store: o.storeConfig, dataDir: o.dir ?? null, nodeName: 'bench-node', logLevel: 'error',
-      limits: { ...base.limits, httpMaxConnsPerClient: o.maxConns },
+      limits: { ...base.limits, ...o.more?.limits, httpMaxConnsPerClient: o.maxConns },
     }),
     { logger: silentLogger(), ...(o.store ? { store: o.store } : {}) },
   );

@@ -29,6 +29,8 @@ export interface WaveOptions {
   localAddresses: string[];
   idleMs: number;
   graceMs: number;
+  /** How long the server may take to hold every watcher (default 180 s). */
+  openTimeoutMs?: number;
   log: (msg: string) => void;
   /** Watchers as HTTP/2-over-TLS streams: the CA (PEM) and streams per connection. */
   h2?: { ca: string; streams: number };
@@ -110,11 +112,11 @@ export async function runWave(t: WaveTarget, o: WaveOptions): Promise<WaveResult
     if (openErrors) o.log(`[${t.name}] ${openErrors} watcher(s) failed while opening (listed in the report)`);
     let held = 0;
     try {
-      await until(async () => (held = await t.held()) >= t.watchers.length, 180_000, `${t.name} to hold ${t.watchers.length} long-polls`, 250);
+      await until(async () => (held = await t.held()) >= t.watchers.length, o.openTimeoutMs ?? 180_000, `${t.name} to hold ${t.watchers.length} long-polls`, 250);
     } catch (err) {
       // Say how far it got and what the generators saw (e.g. TLS sessions cut during the handshake).
       const reports = await Promise.all(gens.map((g) => { g.child.send({ type: 'report' }); return g.next<Report>('report'); }));
-      const errors = reports.flatMap((r) => r.errors).slice(0, 5);
+      const errors = [...reports.flatMap((r) => r.errors).slice(0, 5), ...reports.flatMap((r) => Object.entries(r.statuses).map(([k, n]) => `${n}× ${k}`))];
       throw new Error(`${(err as Error).message}: ${held} held` + (errors.length ? `; generator errors: ${errors.join('; ')}` : ''), { cause: err });
     }
     const openSeconds = (monoMs() - opened) / 1000;

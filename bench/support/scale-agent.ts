@@ -28,6 +28,7 @@ const { values: opts } = parseArgs({
     dir: { type: 'string' },
     'max-conns': { type: 'string', default: '0' },
     'tls-dir': { type: 'string' },
+    'handshake-timeout': { type: 'string' },
   },
 });
 const backend = opts.backend;
@@ -37,6 +38,9 @@ const tlsDir = opts['tls-dir'];
 const more = tlsDir
   ? await httpsConfig({ caFile: path.join(tlsDir, 'ca.pem'), certFile: path.join(tlsDir, 'server.pem'), keyFile: path.join(tlsDir, 'server-key.pem') })
   : undefined;
+// limits.https_handshake_timeout in ms (Consul's 5 s by default): a short one shows whether the
+// agent's own busy spells cut handshakes (bench/fanout.ts --handshake-timeout).
+if (more && opts['handshake-timeout']) more.limits = { httpsHandshakeTimeout: Number(opts['handshake-timeout']) } as NonNullable<typeof more.limits>;
 const agent = benchAgent({ storeConfig: { backend }, store: localStore(backend, opts.dir), dir: opts.dir, maxConns: Number(opts['max-conns']), more });
 await agent.start();
 serveUntilStopped(agent, Boolean(tlsDir));

@@ -63,31 +63,38 @@ function failed(what: string, e: Error): void {
   if (report.errors.length < 20) report.errors.push(`${what}: ${e.message}`);
 }
 
-/** HTTP/2: ceil(n / streams) TLS connections, 32 handshakes at a time, each then sending its streams. */
+/**
+ * HTTP/2: ceil(n / streams) TLS connections, 32 handshakes at a time; a batch sends its streams
+ * once all its handshakes are done, so that this process is not busy sending requests while the
+ * server waits for its handshake records (the server cuts a handshake silent for its deadline).
+ */
 async function openH2(msg: OpenMsg, h2: { ca: string; streams: number }): Promise<void> {
   const left = { ...msg.notify };
   const n = Math.ceil(msg.watchers.length / h2.streams);
-  const one = (c: number): Promise<void> => new Promise((done) => {
+  const one = (c: number): Promise<http2.ClientHttp2Session | null> => new Promise((done) => {
     // tls.connect passes localAddress and noDelay (TCP_NODELAY, as Go's and node:http's clients
     // set) on to the socket; the session options type omits them.
     const tlsOpts = { ca: h2.ca, noDelay: true, localAddress: msg.localAddresses[c % msg.localAddresses.length] } as http2.SecureClientSessionOptions;
     const session = http2.connect(`https://${msg.host}:${msg.port}`, tlsOpts);
     sessions.push(session);
-    session.on('error', (e) => { failed(`connection ${c}`, e); done(); });
-    session.once('connect', () => {
-      for (let i = c; i < msg.watchers.length; i += n) {
-        const w = msg.watchers[i];
-        const stream = session.request({ ':path': w.path }, { endStream: true });
-        let status: number | undefined;
-        stream.once('response', (h) => { status = Number(h[':status']); });
-        stream.on('error', (e) => failed(w.path, e));
-        stream.on('end', () => arrived(w.group, status, left));
-        stream.resume();
-      }
-      done();
-    });
+    session.on('error', (e) => { failed(`connection ${c}`, e); done(null); });
+    session.once('connect', () => done(session));
   });
-  for (let c = 0; c < n; c += 32) await Promise.all(Array.from({ length: Math.min(32, n - c) }, (_, k) => one(c + k)));
+  const send = (c: number, session: http2.ClientHttp2Session): void => {
+    for (let i = c; i < msg.watchers.length; i += n) {
+      const w = msg.watchers[i];
+      const stream = session.request({ ':path': w.path }, { endStream: true });
+      let status: number | undefined;
+      stream.once('response', (h) => { status = Number(h[':status']); });
+      stream.on('error', (e) => failed(w.path, e));
+      stream.on('end', () => arrived(w.group, status, left));
+      stream.resume();
+    }
+  };
+  for (let c = 0; c < n; c += 32) {
+    const batch = await Promise.all(Array.from({ length: Math.min(32, n - c) }, (_, k) => one(c + k)));
+    batch.forEach((session, k) => { if (session && !session.closed) send(c + k, session); });
+  }
 }
 
 /** HTTP/1.1 on raw sockets: connect, write the GET, time the response's last byte; the connection stays open (kept alive, as a Go client keeps it for its next blocking query). */
@@ -149,6 +156,9 @@ process.on('message', (m: { type: string }) => {
   if (m.type === 'open') {
     void open(m as OpenMsg).then(() => send({ type: 'opened', n: (m as OpenMsg).watchers.length, errors: report.errors.length }));
   } else if (m.type === 'report') {
+    // HTTP/2 sessions that ended without an error event would otherwise leave no trace.
+    const ended = sessions.filter((x) => x.closed || x.destroyed).length;
+    if (ended) report.errors.push(`${ended} of ${sessions.length} HTTP/2 sessions closed`);
     send({ type: 'report', ...report });
   } else if (m.type === 'close') {
     agent?.destroy();
