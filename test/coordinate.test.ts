@@ -131,6 +131,18 @@ describe('coordinates', () => {
     assert.equal((await call('GET', '/v1/coordinate/node/echo')).status, 404);
     assert.ok(!(await call('GET', '/v1/coordinate/nodes')).json.some((e: any) => e.Node === 'echo'));
   });
+
+  test('an update naming its node in another spelling lands on the stored node and goes with it', async () => {
+    await call('PUT', '/v1/catalog/register', { Node: 'Foxtrot', Address: '10.0.0.6' });
+    // Two spellings in one batch are one node's coordinate: the latest wins (one put per key).
+    assert.equal((await call('PUT', '/v1/coordinate/update', { Node: 'foxtrot', Segment: '', Coord: coord(0.009) })).status, 200);
+    await setCoord('FOXTROT', coord(0.004));
+    const got = await call('GET', '/v1/coordinate/node/foxtrot');
+    assert.equal(got.status, 200, 'the catalog finds the node case-insensitively, as Consul\'s node index does');
+    assert.deepEqual(got.json.map((e: any) => [e.Node, e.Coord.Vec[0]]), [['Foxtrot', 0.004]]);
+    assert.equal((await call('PUT', '/v1/catalog/deregister', { Node: 'foxtrot' })).status, 200);
+    assert.ok(!(await call('GET', '/v1/coordinate/nodes')).json.some((e: any) => e.Node.toLowerCase() === 'foxtrot'));
+  });
 });
 
 describe('coordinate batching', () => {

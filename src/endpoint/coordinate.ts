@@ -55,7 +55,8 @@ export class CoordinateEndpoint {
     if (!coordinatesCompatible(REFERENCE, req.Coord)) throw new InternalError('incompatible coordinate');
     authorize(authz, 'nodeWrite', req.Node);
     const entry: CoordinateEntry = { Node: req.Node, Segment: req.Segment ?? '', Coord: req.Coord };
-    this.#pending.set(`${entry.Node}:${entry.Segment}`, entry);
+    // Keyed by the folded node name: spellings of one node are one coordinate (the latest wins).
+    this.#pending.set(`${entry.Node.toLowerCase()}:${entry.Segment}`, entry);
     this.#timer ??= this.#deps.clock.setTimer(this.#batching.updatePeriodMs, () => {
       this.#timer = null;
       this.flush().catch((err: Error) => this.#deps.logger.warn({ error: err.message }, 'coordinate batch update failed'));
@@ -115,12 +116,15 @@ export class CoordinateEndpoint {
     return commitPlanned<void>(this.#deps, () => {
       const compares: Compare[] = [];
       const ops: Op[] = [];
-      const nodes = this.#deps.replica.catalog.nodes;
+      const cat = this.#deps.replica.catalog;
       for (const e of batch) {
-        const node = nodes.get(e.Node);
+        // The node named case-insensitively (Consul's node index); stored under its stored
+        // spelling, so that deleting the node deletes its coordinates.
+        const node = cat.node(e.Node);
         if (!node) continue;
+        const entry = node.Node === e.Node ? e : { ...e, Node: node.Node };
         compares.push({ key: nodeKey(node.Node), target: 'createRevision', op: '=', value: node.CreateIndex });
-        ops.push({ type: 'put', key: coordinateKey(e.Node, e.Segment), value: Buffer.from(JSON.stringify(e)) });
+        ops.push({ type: 'put', key: coordinateKey(node.Node, e.Segment), value: Buffer.from(JSON.stringify(entry)) });
       }
       if (ops.length === 0) return { answer: undefined };
       return { txn: { compares, success: ops }, done: () => undefined };
