@@ -61,3 +61,28 @@ test('the periodic pass deregisters nodes with serfHealth that gossip no longer 
   r.stop();
   assert.equal(listeners.size, 0, 'stop() unsubscribes');
 });
+
+test('a node stored in another spelling is its member\'s: not re-registered on every pass, nor reaped', async () => {
+  members = [];
+  await dev.agent.endpoints.catalog.register({ Node: 'Foo-1', Address: '10.0.0.9', Check: { CheckID: 'serfHealth', Status: 'passing' } });
+  let writes = 0;
+  const a = dev.agent;
+  const counting = () => {
+    const c = a.endpoints.catalog;
+    return new Proxy(c, {
+      get: (t, k) => (k === 'register' || k === 'deregister'
+        ? (...args: unknown[]) => { writes++; return (t[k] as (...x: unknown[]) => unknown).apply(t, args); }
+        : Reflect.get(t, k)),
+    });
+  };
+  const r = new MemberReconciler({ gossip, catalog: counting as () => typeof a.endpoints.catalog, replica: a.replica, datacenter: 'dc1', nodeName: 'test-node', clock: new ManualClock(), logger: silentLogger() });
+  members = [member('foo-1', 'alive')];
+  await r.start();
+  await r.reconcileAll();
+  assert.equal(writes, 0, 'an up-to-date node in another spelling is left alone');
+  assert.equal(serf('Foo-1')?.Status, 'passing');
+  members = [member('foo-1', 'left')];
+  await r.reconcileAll();
+  assert.equal(dev.agent.replica.catalog.nodes.has('Foo-1'), false, 'a left member deregisters its node in any spelling');
+  r.stop();
+});

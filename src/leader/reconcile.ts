@@ -7,7 +7,7 @@ import type { Clock, TimerHandle } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { Gossip, Member } from '../gossip/index.ts';
 import type { CatalogEndpoint, QueryOptions } from '../endpoint/index.ts';
-import type { Replica } from '../state/index.ts';
+import { foldName, type Replica } from '../state/index.ts';
 import type { NodeService } from '../api/catalog-types.ts';
 import { SERF_CHECK_ID } from './self-register.ts';
 import type { LeaderLoop } from './loops.ts';
@@ -90,9 +90,10 @@ export class MemberReconciler implements LeaderLoop {
     return this.#enqueue(async () => {
       const members = this.#d.gossip.members();
       for (const m of members) await this.reconcileMember(m);
-      const known = new Set(members.map((m) => m.name));
+      // Lower-cased, as Consul's reconcileReaped: a node stored as Foo is gossip's member foo.
+      const known = new Set(members.map((m) => foldName(m.name)));
       for (const [node, checks] of this.#d.replica.catalog.checks) {
-        if (!known.has(node) && checks.has(SERF_CHECK_ID)) await this.#deregister(node);
+        if (!known.has(foldName(node)) && checks.has(SERF_CHECK_ID)) await this.#deregister(node);
       }
     });
   }
@@ -112,11 +113,13 @@ export class MemberReconciler implements LeaderLoop {
 
   async #register(m: Member, alive: boolean): Promise<void> {
     const cat = this.#d.replica.catalog;
-    let node = cat.nodes.get(m.name);
-    const check = cat.checks.get(m.name)?.get(SERF_CHECK_ID);
+    // Node names are case-insensitive (Consul's node index): a node stored as Foo is member foo's.
+    const stored = cat.nodeName(m.name);
+    let node = cat.nodes.get(stored);
+    const check = cat.checks.get(stored)?.get(SERF_CHECK_ID);
     const server = m.tags.role === 'consul' && alive;
     const want = alive ? 'passing' : 'critical';
-    if (node && node.Address === m.addr && check?.Status === want && (!server || cat.services.get(m.name)?.has('consul'))) return;
+    if (node && node.Address === m.addr && check?.Status === want && (!server || cat.services.get(stored)?.has('consul'))) return;
     // A client agent's anti-entropy may have registered the node through another server moments
     // ago: read through to the store before creating it, and leave an existing node's own details
     // (meta, tagged addresses) to its agent.
@@ -137,7 +140,9 @@ export class MemberReconciler implements LeaderLoop {
 
   async #deregister(node: string): Promise<void> {
     // The leader never removes itself; whoever leads next does.
-    if (node === this.#d.nodeName || !this.#d.replica.catalog.nodes.has(node)) return;
+    const cat = this.#d.replica.catalog;
+    if (foldName(node) === foldName(this.#d.nodeName) || !cat.node(node)) return;
+    node = cat.nodeName(node);
     try {
       await this.#d.catalog().deregister({ Node: node });
       this.#log.info({ member: node }, 'member left or reaped: deregistered');
