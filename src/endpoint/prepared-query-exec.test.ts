@@ -52,6 +52,20 @@ test('Targets in order, peers skipped; nothing to try leaves the local answer', 
   assert.equal((await failover(query({ NearestN: 2 }), undefined, { Limit: 0, Connect: false }, '', local, silentLogger())), local);
 });
 
+test('a remote answer with Nodes null (a Go nil slice) counts as no results: the next datacenter is tried, an empty list returned', async () => {
+  const asked: string[] = [];
+  const nil: QueryFailover = {
+    datacentersByDistance: () => ['dc2', 'dc3'],
+    async executeRemote(dc) {
+      asked.push(dc);
+      return { ...local, Datacenter: dc, Nodes: null as never };
+    },
+  };
+  const r = await failover(query({ Datacenters: ['dc2', 'dc3'] }), nil, { Limit: 0, Connect: false }, '', local, silentLogger());
+  assert.deepEqual(asked, ['dc2', 'dc3']);
+  assert.deepEqual([r.Datacenter, r.Failovers, r.Nodes], ['dc3', 2, []]);
+});
+
 test('tags: all required, none of the !forbidden, case-insensitive', () => {
   assert.equal(tagsSatisfy(['V1', 'stable'], ['v1', '!canary']), true);
   assert.equal(tagsSatisfy(['v1', 'Canary'], ['v1', '!canary']), false);

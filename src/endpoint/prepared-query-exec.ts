@@ -128,7 +128,8 @@ export async function failover(
       log.warn({ service: q.Service.Service, datacenter: dc, error: (err as Error).message }, 'Failed querying for service in datacenter');
       continue;
     }
-    if (out.Nodes.length > 0) break;
+    // A remote answer's Nodes may be null (Go's nil slice): no results there, try the next.
+    if ((out.Nodes?.length ?? 0) > 0) break;
   }
   return { ...out, Nodes: out.Nodes ?? [], Failovers: failovers, ...(remoteFiltered === undefined ? {} : { remoteFiltered }) };
 }
