@@ -110,15 +110,28 @@ export function healthHandlers(health: HealthEndpoint, cfg: RequestConfig) {
       const { value, meta } = await health.state(name(req, 'check state'), queryOptions(req, cfg), catalogFilters(req));
       return { body: value, meta };
     },
-    async service(req: HttpRequest): Promise<HttpResult> {
-      const passing = req.query.has('passing') && req.query.get('passing') !== 'false';
-      const { value, meta } = await health.service(name(req, 'service name'), sharedQueryOptions(req, cfg), { ...catalogFilters(req), passing });
-      return { body: value, meta, shared: true };
+    // service and connect are not async: a held blocking query keeps only the then() below, not
+    // a suspended frame (≈ 0.2 KiB each); throws still reach the caller as a rejection.
+    service(req: HttpRequest): Promise<HttpResult> {
+      try {
+        const passing = req.query.has('passing') && req.query.get('passing') !== 'false';
+        return health.service(name(req, 'service name'), sharedQueryOptions(req, cfg), { ...catalogFilters(req), passing }).then(sharedBody);
+      } catch (err) {
+        return Promise.reject(err);
+      }
     },
-    async connect(req: HttpRequest): Promise<HttpResult> {
-      const passing = req.query.has('passing') && req.query.get('passing') !== 'false';
-      const { value, meta } = await health.service(name(req, 'service name'), sharedQueryOptions(req, cfg), { ...catalogFilters(req), passing, connect: true });
-      return { body: value, meta, shared: true };
+    connect(req: HttpRequest): Promise<HttpResult> {
+      try {
+        const passing = req.query.has('passing') && req.query.get('passing') !== 'false';
+        return health.service(name(req, 'service name'), sharedQueryOptions(req, cfg), { ...catalogFilters(req), passing, connect: true }).then(sharedBody);
+      } catch (err) {
+        return Promise.reject(err);
+      }
     },
   };
+}
+
+/** A shared result's answer: its value as the body. */
+function sharedBody<T>({ value, meta }: { value: T; meta: HttpResult['meta'] }): HttpResult {
+  return { body: value, meta, shared: true };
 }
