@@ -1,5 +1,5 @@
-// limits.https_handshake_timeout on the HTTPS listener: a client silent for that long before its
-// handshake completes is cut, but one that answered in time is not cut because the server's own
+// limits.https_handshake_timeout on the HTTPS listener: a client whose handshake has not completed
+// that long after accept is cut (silent or trickling bytes: the deadline is absolute), but one that answered in time is not cut because the server's own
 // event loop was busy past the deadline (thousands of HTTP/2 streams opening at once did that to
 // whole sessions under load). The client runs in a child process so that it can answer while the
 // server's loop is blocked.
@@ -78,6 +78,29 @@ test('a client that sent its handshake in time is not cut because the server was
   }
 });
 
+test('a client whose handshake waited unread while the server was busy past the deadline from accept gets one more period', { timeout: 30_000 }, async () => {
+  const { server, port, ca } = await httpsServer();
+  const child = spawn(process.execPath, ['-e', CLIENT, String(port)], { env: { ...process.env, CA: ca }, stdio: ['pipe', 'pipe', 'inherit'] });
+  try {
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    const before = tcpSockets();
+    await until('the client connected', 10_000, async () => out.includes('tcp'));
+    await until('the server accepted', 10_000, async () => tcpSockets() > before);
+    // The client sends its ClientHello while this loop is blocked past the absolute deadline: the
+    // server reads it only after the deadline, so the client could not have finished in time.
+    child.stdin.write('go\n');
+    const end = performance.now() + 3 * TIMEOUT_MS;
+    while (performance.now() < end) { /* busy */ }
+    await exited;
+    assert.equal(out.trim().split('\n').pop(), 'answered');
+  } finally {
+    child.kill();
+    await server.close();
+  }
+});
+
 test('a client silent for https_handshake_timeout before its handshake is cut', { timeout: 30_000 }, async () => {
   const { server, port } = await httpsServer();
   const sock = net.connect(port, '127.0.0.1');
@@ -85,6 +108,32 @@ test('a client silent for https_handshake_timeout before its handshake is cut', 
     sock.on('error', () => {});
     await new Promise((resolve) => sock.once('close', resolve));
   } finally {
+    sock.destroy();
+    await server.close();
+  }
+});
+
+test('a client trickling its handshake a byte at a time is cut at the deadline from accept, not kept open by each byte', { timeout: 30_000 }, async () => {
+  const { server, port } = await httpsServer();
+  const sock = net.connect(port, '127.0.0.1');
+  const BYTES = 40; // one every 100 ms: four seconds, many deadlines of TIMEOUT_MS
+  let sent = 0;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    sock.on('error', () => {});
+    sock.once('connect', () => {
+      // A TLS handshake record header announcing 512 bytes: the server waits for the rest.
+      sock.write(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00]));
+      timer = setInterval(() => {
+        if (sent === BYTES) return clearInterval(timer);
+        sock.write(Buffer.from([0]));
+        sent++;
+      }, 100);
+    });
+    await new Promise((resolve) => sock.once('close', resolve));
+    assert.ok(sent < BYTES, `cut while still trickling (after ${sent} of ${BYTES} bytes)`);
+  } finally {
+    clearInterval(timer);
     sock.destroy();
     await server.close();
   }

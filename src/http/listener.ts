@@ -58,37 +58,46 @@ const HANDSHAKE = Symbol('handshake deadline');
 type Handshaking = Socket & { [HANDSHAKE]?: HandshakeDeadline | null };
 
 /**
- * Consul's https_handshake_timeout on a raw TLS connection: it is cut when its client sent
- * nothing for `ms` before the handshake completed (handshakeDone). Node's handshakeTimeout is
- * the same idle timer, but it fires in the timers phase, before the poll phase reads what arrived
- * meanwhile: a server whose event loop was busy for longer than the timeout (thousands of HTTP/2
- * streams opening at once on a loaded machine) cut clients that had answered in time, each with
- * its up to 250 streams. Here the verdict waits until the loop has read what is there.
+ * Consul's https_handshake_timeout on a raw TLS connection: one absolute deadline from accept, as
+ * Go's handshake under a deadline set once, so a client trickling bytes cannot hold its handshake
+ * open; handshakeDone ends it. Node's handshakeTimeout is an idle timer instead, and it fires in
+ * the timers phase, before the poll phase reads what arrived meanwhile: a server whose event loop
+ * was busy for longer than the timeout (thousands of HTTP/2 streams opening at once on a loaded
+ * machine) cut clients that had answered in time, each with its up to 250 streams. Here the
+ * verdict waits until the loop has read what is there, and a deadline the busy loop judged late
+ * (by a tenth of the timeout or more) gets one more period, once: the server, not the client,
+ * spent that time.
  */
 class HandshakeDeadline {
   readonly sock: Socket;
   readonly ms: number;
-  seen: number;
+  /** When the deadline falls (performance.now()). */
+  due: number;
+  /** The late deadline's one extra period was given. */
+  extended = false;
+  /** The timer fired this long after `due`. */
+  late = 0;
   timer: NodeJS.Timeout;
 
   constructor(sock: Socket, ms: number) {
     this.sock = sock;
     this.ms = ms;
-    this.seen = sock.bytesRead;
+    this.due = performance.now() + ms;
     this.timer = setTimeout(HandshakeDeadline.expired, ms, this).unref();
   }
 
   /** The timer fired: judge after the poll phase (setImmediate), once pending input was read. */
   static expired(this: void, d: HandshakeDeadline): void {
+    d.late = performance.now() - d.due;
     setImmediate(HandshakeDeadline.judge, d);
   }
 
   static judge(this: void, d: HandshakeDeadline): void {
     const sock = d.sock as Handshaking;
     if (sock[HANDSHAKE] !== d || sock.destroyed) return;
-    const read = sock.bytesRead;
-    if (read !== d.seen) {
-      d.seen = read;
+    if (!d.extended && d.late * 10 >= d.ms) {
+      d.extended = true;
+      d.due = performance.now() + d.ms;
       d.timer = setTimeout(HandshakeDeadline.expired, d.ms, d).unref();
       return;
     }
