@@ -1,8 +1,11 @@
 // Child process of bench/dns.ts: an in-process dev agent with DNS on 127.0.0.1:0 and
 // `services` × `instances` registered through the catalog endpoint; prints the DNS port.
-// Each `stats` line on stdin is answered with one JSON line on stdout about the time since the
-// previous one: event-loop delay (p50/p99/max ms), CPU time (ms), and garbage collections (count,
-// total and longest pause ms per kind), to see what stalls the loop during a paced run.
+// A `start` line on stdin starts measuring (answered with `{}`); the next `stats` line is answered
+// with one JSON line on stdout about the time since: event-loop delay (p50/p99/max ms), CPU time
+// (ms), and garbage collections (count, total and longest pause ms per kind), to see what stalls
+// the loop during a paced run, and stops measuring. The loop-delay monitor is a 1 ms timer that
+// costs the agent 15–30 ms of CPU per second, so it runs only between the two (never during the
+// peak runs: a real agent does not pay it).
 // PROCONSUL_BENCH_AGENT_FLAGS (space-separated V8 flags) are applied with v8.setFlagsFromString
 // before the agent's modules load.
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
@@ -24,7 +27,6 @@ for (let s = 0; s < services; s++) {
 
 const GC_KINDS: Record<number, string> = { 1: 'minor', 2: 'major', 4: 'incremental', 8: 'weakcb' };
 const loop = monitorEventLoopDelay({ resolution: 1 });
-loop.enable();
 let gc: Record<string, { count: number; ms: number; max: number }> = {};
 new PerformanceObserver((list) => {
   for (const e of list.getEntries()) {
@@ -38,14 +40,20 @@ new PerformanceObserver((list) => {
 
 let cpu = process.cpuUsage();
 readline.createInterface({ input: process.stdin }).on('line', (line) => {
+  if (line.trim() === 'start') {
+    loop.reset();
+    loop.enable();
+    gc = {};
+    cpu = process.cpuUsage();
+    process.stdout.write('{}\n');
+    return;
+  }
   if (line.trim() !== 'stats') return;
   const ms = (ns: number): number => Math.round(ns / 1e4) / 100;
   const used = process.cpuUsage(cpu);
   const young = v8.getHeapSpaceStatistics().find((sp) => sp.space_name === 'new_space')?.space_size ?? 0;
   const out = { youngMiB: Math.round(young / 104857.6) / 10, loopP50: ms(loop.percentile(50)), loopP99: ms(loop.percentile(99)), loopMax: ms(loop.max), cpuMs: Math.round((used.user + used.system) / 1000), gc };
-  loop.reset();
-  gc = {};
-  cpu = process.cpuUsage();
+  loop.disable();
   process.stdout.write(`${JSON.stringify(out)}\n`);
 });
 process.stdout.write(`${dev.agent.dnsAddresses().udp[0].split(':').pop()}\n`);

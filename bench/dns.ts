@@ -54,15 +54,15 @@ if (GEN_CPUS) execFileSync('taskset', ['-p', '-c', GEN_CPUS, String(process.pid)
 const ip = (s: number, i: number): string => `10.${Math.floor(s / 250)}.${s % 250}.${i + 1}`;
 
 /** A child speaking the `stats` line protocol of dns-agent.ts and loop-probe.ts; its first line is returned as `first`. */
-async function statsChild(script: string, args: string[]): Promise<{ proc: ChildProcess; first: string; stats(): Promise<Record<string, unknown>> }> {
+async function statsChild(script: string, args: string[]): Promise<{ proc: ChildProcess; first: string; stats(cmd?: string): Promise<Record<string, unknown>> }> {
   const proc = spawn(...pinned(process.execPath, [path.join(import.meta.dirname, script), ...args]), { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = readline.createInterface({ input: proc.stdout! })[Symbol.asyncIterator]();
   const first = String((await lines.next()).value);
-  const stats = async (): Promise<Record<string, unknown>> => (proc.stdin!.write('stats\n'), JSON.parse(String((await lines.next()).value)));
+  const stats = async (cmd = 'stats'): Promise<Record<string, unknown>> => (proc.stdin!.write(`${cmd}\n`), JSON.parse(String((await lines.next()).value)));
   return { proc, first, stats };
 }
 
-async function startProconsul(): Promise<{ port: number; proc: ChildProcess; stats(): Promise<Record<string, unknown>> }> {
+async function startProconsul(): Promise<{ port: number; proc: ChildProcess; stats(cmd?: string): Promise<Record<string, unknown>> }> {
   const c = await statsChild('dns-agent.ts', [String(SERVICES), String(INSTANCES)]);
   return { port: Number(c.first.trim()), proc: c.proc, stats: c.stats };
 }
@@ -109,7 +109,7 @@ const notes: string[] = [];
 type GcStats = Record<string, { count: number; ms: number; max: number }>;
 /** The paced Proconsul run, with what the agent and the idle probe saw during it. */
 async function pacedProconsul(type: 'A' | 'SRV', rate: number, gen = 'node'): Promise<LoadResult> {
-  await pc.stats();
+  await pc.stats('start');
   await probe.stats();
   const r = gen === 'node' ? await openLoop(spec(pc.port, type), rate) : await dnsperfOpenLoop(spec(pc.port, type), rate, DNSPERF_PREFIX);
   const a = await pc.stats();
