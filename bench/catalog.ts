@@ -275,4 +275,11 @@ console.log(`| after a full GC: RSS, heap total, heap used, external (per 10,000
 for (const { label, r, bytes } of queries) {
   console.log(`| ${label}: 16 clients, ${f(bytes / 1024, 1)} KiB | ${f(r.opsPerSec, 0)}/s, p50 ${f(r.p50)} ms, p99 ${f(r.p99)} ms |`);
 }
+// The issue's targets: ≥ 10,000 registrations/s; RSS ≤ 150 MB per 100,000 instances (after a full GC, and as it idles).
+const per100k = (mibs: number): number => (mibs / total) * 100_000;
+const gcRss = per100k(mib(memAfter!.rss - memBase!.rss));
+const idleRss = per100k(rssIdle! - rssBase!);
+const verdict = (ok: boolean): string => (ok ? 'met' : 'MISSED');
+console.log(`target: ${f(http!.perSec, 0)} registrations/s (≥ 10,000 ${verdict(http!.perSec >= 10_000)}); RSS per 100,000 instances ` +
+  `${f(gcRss, 0)} MiB after a full GC (≤ 150 ${verdict(gcRss <= 150)}), ${f(idleRss, 0)} MiB idle without one (${verdict(idleRss <= 150)})`);
 console.log(`ratio: HTTP/direct registrations per second = ${(http!.perSec / direct!.perSec).toFixed(2)} (${opts.backend})`);
