@@ -78,3 +78,41 @@ test('closing with replies waiting for their batch does not throw', async () => 
   assert.deepEqual(uncaught, []);
   assert.ok(answered >= 5);
 });
+
+test('a datagram from source port 0 (send throws ERR_SOCKET_BAD_PORT) is dropped; replies to others go on, answered now or later', async () => {
+  // Capture the listener's socket to deliver a datagram no real client can send from loopback.
+  const created: dgram.Socket[] = [];
+  const createSocket = dgram.createSocket;
+  dgram.createSocket = ((...args: Parameters<typeof createSocket>) => {
+    const s = createSocket(...args);
+    created.push(s);
+    return s;
+  }) as typeof createSocket;
+  const server = new DnsServer({ handler, logger: silentLogger() });
+  try {
+    await server.listen([{ kind: 'tcp', host: '127.0.0.1', port: 0 }]);
+  } finally {
+    dgram.createSocket = createSocket;
+  }
+  const port = Number(server.addresses().udp[0].split(':')[1]);
+  const a = await client();
+  const unhandled: unknown[] = [];
+  const onUnhandled = (err: unknown): void => void unhandled.push(err);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    const rinfo = { address: '127.0.0.1', family: 'IPv4' as const, port: 0, size: 12 };
+    created[0].emit('message', query(7), rinfo);
+    created[0].emit('message', query(1007), rinfo);
+    await new Promise((r) => setTimeout(r, 50));
+    a.sock.send(query(8), port, '127.0.0.1');
+    a.sock.send(query(1008), port, '127.0.0.1');
+    const deadline = Date.now() + 5_000;
+    while (a.got.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual([...a.got].sort((x, y) => x - y), [8, 1008]);
+    assert.deepEqual(unhandled, []);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+    a.sock.close();
+    await server.close();
+  }
+});

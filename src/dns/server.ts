@@ -90,7 +90,7 @@ export class DnsServer {
       return;
     }
     this.#d.handler.handle(msg, 'udp', rinfo.address).then((reply) => {
-      if (reply) sock.send(reply, rinfo.port, rinfo.address);
+      if (reply) sendTo(sock, reply, rinfo.port, rinfo.address);
     }, (err: unknown) => this.#d.logger.error({ err }, 'dns udp handler failed'));
   }
 
@@ -181,12 +181,8 @@ class ReplyBatch {
       const buf = this.#bufs[i]!;
       this.#bufs[i] = undefined;
       if (this.#closed) continue;
-      try {
-        this.#sock.send(buf, this.#ports[i], this.#addrs[i]);
-      } catch {
-        // The socket closed under the batch (send throws ERR_SOCKET_DGRAM_NOT_RUNNING): nothing more to send.
-        this.#closed = true;
-      }
+      // The socket closed under the batch: nothing more to send.
+      if (sendTo(this.#sock, buf, this.#ports[i], this.#addrs[i]) === 'closed') this.#closed = true;
     }
   };
 
@@ -208,6 +204,20 @@ class ReplyBatch {
 
   close(): void {
     this.#closed = true;
+  }
+}
+
+/**
+ * Sends one reply; a send that throws is dropped, never thrown: 'closed' when the socket is no
+ * longer running, otherwise the sender's own address was unusable (a datagram from source port 0
+ * makes send throw ERR_SOCKET_BAD_PORT), which must not stop replies to anyone else.
+ */
+function sendTo(sock: dgram.Socket, buf: Buffer, port: number, address: string): 'sent' | 'closed' | 'dropped' {
+  try {
+    sock.send(buf, port, address);
+    return 'sent';
+  } catch (err) {
+    return (err as { code?: string }).code === 'ERR_SOCKET_DGRAM_NOT_RUNNING' ? 'closed' : 'dropped';
   }
 }
 
