@@ -65,3 +65,24 @@ test('allow_stale false: no known leader or a failed consistent read is SERVFAIL
   assert.equal((dnsPacket.decode((await failing.h.handle(query(), 'udp'))!).flags ?? 0) & 0xf, 2, 'SERVFAIL');
   assert.deepEqual(failing.calls, []);
 });
+
+test('allow_stale false: questions arriving together share consistent reads (one running, one queued), not one store read each', async () => {
+  let reads = 0;
+  const releases: (() => void)[] = [];
+  const consistentRead = (): Promise<void> => (reads++, new Promise<void>((r) => releases.push(r)));
+  const strict = setup({ allowStale: false, maxStaleMs: 0 }, { consistentRead });
+  const first = strict.h.handle(query(), 'udp');
+  await new Promise((r) => setImmediate(r));
+  assert.equal(reads, 1);
+  // Arriving while that read runs: they need a read that starts after them, the next one, shared.
+  const later = Array.from({ length: 100 }, () => strict.h.handle(query(), 'udp'));
+  await new Promise((r) => setImmediate(r));
+  assert.equal(reads, 1, 'the others wait for the running read to settle');
+  releases[0]();
+  assert.equal(await first, reply);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(reads, 2, 'one more read for all who arrived during the first');
+  releases[1]();
+  for (const out of await Promise.all(later)) assert.equal(out, reply);
+  assert.equal(strict.calls.filter((c) => c === 'handle').length, 101);
+});

@@ -26,7 +26,8 @@ export interface StaleDeps {
 }
 
 /** Wraps `h` so answers honour `cfg.allowStale` and, when stale reads are allowed, `cfg.maxStaleMs`. */
-export function staleBounded(h: MessageHandler, cfg: Pick<DnsConfig, 'allowStale' | 'maxStaleMs'>, d: StaleDeps): MessageHandler {
+export function staleBounded(h: MessageHandler, cfg: Pick<DnsConfig, 'allowStale' | 'maxStaleMs'>, deps: StaleDeps): MessageHandler {
+  const d = { ...deps, consistentRead: sharedRead(deps) };
   if (!cfg.allowStale) return leaderRead(h, d);
   const tooStale = (): boolean => !d.isLeader() && d.now() - d.lastContact() > cfg.maxStaleMs;
   return {
@@ -66,6 +67,47 @@ function leaderRead(h: MessageHandler, d: StaleDeps): MessageHandler {
     },
   };
 }
+
+// Consistent reads shared by every handler wrapped with the same deps (the agent's own and each client's).
+const SHARED = new WeakMap<StaleDeps, () => Promise<void>>();
+
+/**
+ * The deps' consistent read, one at a time however many questions wait: a question arriving while
+ * a read runs joins the next one, which starts when that one settles (so its revision is read
+ * after the question came, as a read of its own would be). Under a flood of questions the store
+ * is asked at most about twice at once, not once per question.
+ */
+function sharedRead(d: StaleDeps): () => Promise<void> {
+  let shared = SHARED.get(d);
+  if (shared) return shared;
+  let running: Promise<void> | undefined;
+  let queued: Promise<void> | undefined;
+  const begin = (): Promise<void> => {
+    let p: Promise<void>;
+    try {
+      p = d.consistentRead();
+    } catch (err) {
+      p = Promise.reject(err as Error);
+    }
+    const settled: Promise<void> = p.finally(() => {
+      if (running === settled) running = undefined;
+    });
+    running = settled;
+    return settled;
+  };
+  shared = () => {
+    if (!running) return begin();
+    queued ??= running.then(noop, noop).then(() => {
+      queued = undefined;
+      return begin();
+    });
+    return queued;
+  };
+  SHARED.set(d, shared);
+  return shared;
+}
+
+function noop(): void {}
 
 // Runts and responses, which no handler answers (miekg's accept rules).
 function dropped(msg: Buffer): boolean {
