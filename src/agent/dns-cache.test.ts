@@ -146,3 +146,27 @@ test('concurrent misses for one question fetch once', async () => {
   assert.deepEqual(got, ['v1:q', 'v1:q', 'v1:q']);
   assert.equal(server.fetches, 1);
 });
+
+test('an answer fetched older than its path\'s watch (a lagging server answered it) is re-fetched when that read next returns, change or not', async () => {
+  const { server, watches, cache } = setup({ maxAgeMs: 0, index: 42 });
+  assert.equal(await cache.get(refreshed('web A')), 'v1:web A');
+  server.value = 'v2';
+  watches[0].resolve(50);
+  await tick();
+  await tick();
+  assert.equal(await cache.get(refreshed('web A')), 'v2:web A');
+  assert.equal(watches[1].index, 50);
+  // Another server, still at 45, answers a new question on the same path: from before the change.
+  server.value = 'v1';
+  server.index = 45;
+  assert.equal(await cache.get(refreshed('web SRV')), 'v1:web SRV');
+  server.value = 'v2';
+  const before = server.fetches;
+  // The blocking read times out with nothing new since 50.
+  watches[1].resolve(50);
+  await tick();
+  await tick();
+  assert.ok(server.fetches > before, 'the older answer is fetched again');
+  assert.equal(await cache.get(refreshed('web SRV')), 'v2:web SRV');
+  cache.close();
+});

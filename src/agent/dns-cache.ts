@@ -172,6 +172,10 @@ export class DnsCache<V> {
       w = { spec, index, lostContactAt: 0, entries: new Set(), abort: new AbortController() };
       this.#watches.set(spec.key, w);
       void this.#run(w);
+    } else if (index < w.index) {
+      // Fetched from before what the watch has seen (a lagging server, or no index known): the
+      // watch's next return, change or timeout, re-fetches its answers.
+      w.index = index;
     }
     w.entries.add(entryKey);
   }
