@@ -51,7 +51,7 @@ export function queryFromThisAgent(forward: Handler, nodeName: string): Handler 
     // The server reads the address this agent parsed (Consul ships it as Source.Ip); with none, it sees this agent's.
     const { 'x-forwarded-for': _xff, ...headers } = req.headers;
     const ip = sourceAddr(req);
-    return forward({ ...req, signal: req.signal, headers: { ...headers, [QUERY_AGENT_HEADER]: nodeName, ...(ip ? { 'x-forwarded-for': ip } : {}) } });
+    return forward({ ...req, signal: req.signal, body: (limit, tooLarge) => req.body(limit, tooLarge), headers: { ...headers, [QUERY_AGENT_HEADER]: nodeName, ...(ip ? { 'x-forwarded-for': ip } : {}) } });
   };
 }
 
@@ -65,7 +65,7 @@ export function nearThisAgent(forward: Handler, nodeName: string): Handler {
     const query = new URLSearchParams(req.query);
     query.set('near', nodeName);
     // Without a raw target the forwarder rebuilds it from the path and this query.
-    return forward({ ...req, signal: req.signal, query, url: undefined });
+    return forward({ ...req, signal: req.signal, body: (limit, tooLarge) => req.body(limit, tooLarge), query, url: undefined });
   };
 }
 

@@ -15,7 +15,7 @@ export interface HttpRequest {
   query: URLSearchParams;
   headers: IncomingHttpHeaders;
   remoteAddr: string;
-  /** Aborted when the client leaves. On the transport's requests an accessor (made on first use): a spread copy must carry it explicitly. */
+  /** Aborted when the client leaves. On the transport's requests an accessor (made on first use): a spread copy must carry it explicitly, and body() too (a method there). */
   signal: AbortSignal;
   /** Reads the body, rejecting past `limit` bytes with `tooLarge(size)`'s message. */
   body(limit?: number, tooLarge?: (size: number) => string): Promise<Buffer>;

@@ -164,19 +164,19 @@ export class HttpServer {
   /** Open sockets and HTTP/2 sessions of the HTTPS listeners, ended by close(). */
   #tlsConns = new Set<Socket>();
   #sessions = new Set<http2.ServerHttp2Session>();
-  #inflight = new Set<AbortController>();
   #writers: BlockList | null;
   #conns = new Map<string, number>();
   #labels = new Map<string, string>();
-  /** Set by close(): signals made after it start aborted. */
-  #closing = false;
   readonly #rendered: RenderedBodies;
+  /** What this server's exchanges share. */
+  readonly #live: Live;
   #base: { policy: string; headers: Record<string, string> } | null = null;
 
   constructor(deps: HttpServerDeps) {
     this.#deps = deps;
     this.#rendered = deps.rendered ?? new RenderedBodies();
     this.#writers = writeAllowList(deps.config.allowWriteHttpFrom);
+    this.#live = { closing: false, inflight: new Set(), logger: deps.logger, metrics: deps.metrics };
   }
 
   /** The route table's methods and patterns (for tests that walk every route). */
@@ -186,16 +186,12 @@ export class HttpServer {
 
   /** Serves one request in-process (tests, embedding) through the same path as the sockets. */
   async handle(req: InjectRequest): Promise<InjectResponse> {
-    const body = req.body === undefined ? Buffer.alloc(0) : Buffer.from(req.body);
-    const signal = req.signal ?? new AbortController().signal;
-    const out = await this.#dispatch(req.method, req.url, lowerHeaders(req.headers ?? {}), '127.0.0.1', () => signal,
-      async (limit, msg) => {
-        if (limit !== undefined && body.length > limit) throw new TooLargeError(msg ? msg(body.length) : 'Request body too large');
-        return body;
-      });
+    const injected = new Injected(req);
+    this.#dispatch(req.method, req.url, lowerHeaders(req.headers ?? {}), '127.0.0.1', injected);
+    const out = await injected.outcome;
     if (out.stream) {
       const chunks: Buffer[] = [];
-      await out.stream((c) => chunks.push(Buffer.from(c)), signal);
+      await out.stream((c) => chunks.push(Buffer.from(c)), injected.signal);
       out.body = Buffer.concat(chunks);
     }
     const answer = typeof out.body === 'string' ? Buffer.from(out.body) : out.body;
@@ -203,47 +199,50 @@ export class HttpServer {
   }
 
   /**
-   * Routes one request and renders its answer. Not an async function: a blocking query holds
-   * the handler's promise for minutes, and a suspended frame here (its registers, the await's
-   * closures) cost every held query ≈ 0.2 KiB more than the one reaction and closure of a then().
+   * Routes one request, renders its answer and hands it to `source.answer()` (once, now or when
+   * the handler settles). Neither an async function nor a promise of the answer: a blocking query
+   * holds the handler's promise for minutes, and each suspended frame, promise or closure here is
+   * kept by every held query (an async frame cost ≈ 0.2 KiB more than one then() reaction; the
+   * transport's own then() on a returned promise, ≈ 0.2 KiB more than calling `answer()`).
    */
-  #dispatch(
-    method: string, url: string, headers: http.IncomingHttpHeaders, remoteAddr: string, signal: () => AbortSignal,
-    body: HttpRequest['body'],
-  ): Promise<Outcome> {
+  #dispatch(method: string, url: string, headers: http.IncomingHttpHeaders, remoteAddr: string, source: RequestSource): void {
     const base = this.#baseHeaders();
     const target = parseTarget(url);
-    if (!target) return Promise.resolve(text(400, 'Invalid URL path', base));
+    if (!target) return source.answer(text(400, 'Invalid URL path', base));
     const { path, search, query } = target;
     if (!target.clean) {
       const clean = cleanPath(path);
       if (clean !== path) {
-        return Promise.resolve({ status: 301, headers: { ...base, Location: clean + search }, body: Buffer.alloc(0) });
+        return source.answer({ status: 301, headers: { ...base, Location: clean + search }, body: Buffer.alloc(0) });
       }
     }
+    let out: Outcome;
     try {
       if (this.#writers && !['GET', 'HEAD', 'OPTIONS'].includes(method) && !this.#writeAllowed(remoteAddr)) {
-        return Promise.resolve(text(403, 'Access is restricted', base));
+        return source.answer(text(403, 'Access is restricted', base));
       }
       const m = this.#deps.router.match(method, path);
-      if (!m) return Promise.resolve(text(404, notFoundText(path), base));
+      if (!m) return source.answer(text(404, notFoundText(path), base));
       const pretty = query.has('pretty') || this.#deps.config.prettyAll === true;
-      const req = new DispatchedRequest(method, path, target.pathname + search, m.rest, query, headers, remoteAddr, body, signal);
-      return Promise.resolve(m.handler(req)).then(
+      const req = new DispatchedRequest(method, path, target.pathname + search, m.rest, query, headers, remoteAddr, source);
+      Promise.resolve(m.handler(req)).then(
         (res) => {
+          let done: Outcome;
           try {
-            const out = render(res, pretty, base, this.#rendered);
-            out.label = this.#label(m.pattern);
-            return out;
+            done = render(res, pretty, base, this.#rendered);
+            done.label = this.#label(m.pattern);
           } catch (err) {
-            return this.#failed(err, method, path, base);
+            done = this.#failed(err, method, path, base);
           }
+          source.answer(done);
         },
-        (err: unknown) => this.#failed(err, method, path, base),
+        (err: unknown) => source.answer(this.#failed(err, method, path, base)),
       );
+      return;
     } catch (err) {
-      return Promise.resolve(this.#failed(err, method, path, base));
+      out = this.#failed(err, method, path, base);
     }
+    source.answer(out);
   }
 
   /** The answer to a request whose routing, handler or rendering threw. */
@@ -381,57 +380,14 @@ export class HttpServer {
   }
 
   #serve(req: AnyRequest, response: AnyResponse): void {
-    const res = response as unknown as ResponseWriter;
-    let ac: AbortController | undefined;
-    // The request's abort signal, made when a handler first asks for it: it aborts when the client
-    // leaves before the answer is complete, or when the server closes.
-    const signal = (): AbortSignal => {
-      if (ac) return ac.signal;
-      const ctl = ac = new AbortController();
-      if (this.#closing || responseGone(response)) {
-        ctl.abort();
-        return ctl.signal;
-      }
-      this.#inflight.add(ctl);
-      // 'close' comes once: on() spares the wrapper closure and context once() would add to
-      // every held blocking query (and this listener reads `ac`, so it needs no context of its own).
-      res.on('close', () => {
-        // Only a client that left early aborts its query; building an AbortError per finished
-        // request costs measurable CPU.
-        if (!answered(response)) ac!.abort(CLIENT_LEFT);
-        this.#inflight.delete(ac!);
-      });
-      return ctl.signal;
-    };
-    const read: HttpRequest['body'] = (limit = MAX_DEFAULT_BODY, msg) => readBody(req, limit, msg);
-    const started = performance.now();
     const headers = req.httpVersionMajor === 2 ? h1Headers(req.headers) : req.headers as http.IncomingHttpHeaders;
-    this.#dispatch(req.method ?? 'GET', req.url ?? '/', headers, req.socket.remoteAddress ?? '', signal, read)
-      .then(async (out) => {
-        if (out.label) this.#deps.metrics?.observe(req.method ?? 'GET', out.label, (performance.now() - started) / 1000);
-        if (out.stream) {
-          res.writeHead(out.status, out.headers);
-          res.flushHeaders();
-          await out.stream((c) => res.write(c), signal());
-          res.end();
-          return;
-        }
-        // A string body goes out with the headers in one socket write (a Buffer takes a writev).
-        const headers = out.headers;
-        headers['Content-Length'] = String(typeof out.body === 'string' ? Buffer.byteLength(out.body) : out.body.length);
-        res.writeHead(out.status, headers);
-        res.end(req.method === 'HEAD' ? undefined : out.body);
-      })
-      .catch((err) => {
-        this.#deps.logger.error({ err }, 'response failed');
-        res.destroy();
-      });
+    this.#dispatch(req.method ?? 'GET', req.url ?? '/', headers, req.socket.remoteAddress ?? '', new Exchange(this.#live, req, response));
   }
 
   /** Stops listening, ends blocked queries and closes connections. */
   async close(): Promise<void> {
-    this.#closing = true;
-    for (const ac of this.#inflight) ac.abort();
+    this.#live.closing = true;
+    for (const ac of this.#live.inflight) ac.abort();
     for (const session of this.#sessions) session.close();
     await Promise.all(this.#servers.map((s) => new Promise<void>((resolve) => {
       s.close(() => resolve());
@@ -447,7 +403,121 @@ export class HttpServer {
   }
 }
 
-/** A request as dispatch hands it to a handler; the abort signal is made on first use (most requests never look at it). */
+/** What every exchange of one server shares (one object per server, not per request). */
+interface Live {
+  /** Set by close(): signals made after it start aborted. */
+  closing: boolean;
+  /** The signals made and not yet settled, aborted by close(). */
+  inflight: Set<AbortController>;
+  logger: Logger;
+  metrics: HttpMetrics | undefined;
+}
+
+/** Where a dispatched request comes from and its answer goes: a socket's exchange, or handle(). */
+interface RequestSource {
+  readonly signal: AbortSignal;
+  body: HttpRequest['body'];
+  /** Takes the request's answer (called once). */
+  answer(out: Outcome): void;
+}
+
+/**
+ * One request over a socket: its lazily made abort signal, its body, and the writer of its answer,
+ * in one object (the closures and context this took before were kept by every held blocking query).
+ */
+class Exchange implements RequestSource {
+  readonly #live: Live;
+  readonly #req: AnyRequest;
+  readonly #response: AnyResponse;
+  readonly #started = performance.now();
+  #ac: AbortController | undefined;
+
+  constructor(live: Live, req: AnyRequest, response: AnyResponse) {
+    this.#live = live;
+    this.#req = req;
+    this.#response = response;
+  }
+
+  /**
+   * The request's abort signal, made when a handler first asks for it: it aborts when the client
+   * leaves before the answer is complete, or when the server closes.
+   */
+  get signal(): AbortSignal {
+    if (this.#ac) return this.#ac.signal;
+    const ctl = this.#ac = new AbortController();
+    const response = this.#response;
+    if (this.#live.closing || responseGone(response)) {
+      ctl.abort();
+      return ctl.signal;
+    }
+    this.#live.inflight.add(ctl);
+    // 'close' comes once: on() spares the wrapper closure and context once() would add to
+    // every held blocking query.
+    (response as unknown as ResponseWriter).on('close', () => this.#closed());
+    return ctl.signal;
+  }
+
+  #closed(): void {
+    // Only a client that left early aborts its query; building an AbortError per finished
+    // request costs measurable CPU.
+    if (!answered(this.#response)) this.#ac!.abort(CLIENT_LEFT);
+    this.#live.inflight.delete(this.#ac!);
+  }
+
+  body(limit = MAX_DEFAULT_BODY, msg?: (size: number) => string): Promise<Buffer> {
+    return readBody(this.#req, limit, msg);
+  }
+
+  answer(out: Outcome): void {
+    const req = this.#req;
+    const res = this.#response as unknown as ResponseWriter;
+    try {
+      if (out.label) this.#live.metrics?.observe(req.method ?? 'GET', out.label, (performance.now() - this.#started) / 1000);
+      if (out.stream) {
+        res.writeHead(out.status, out.headers);
+        res.flushHeaders();
+        out.stream((c) => res.write(c), this.signal).then(() => res.end()).catch((err: unknown) => this.#failed(err));
+        return;
+      }
+      // A string body goes out with the headers in one socket write (a Buffer takes a writev).
+      const headers = out.headers;
+      headers['Content-Length'] = String(typeof out.body === 'string' ? Buffer.byteLength(out.body) : out.body.length);
+      res.writeHead(out.status, headers);
+      res.end(req.method === 'HEAD' ? undefined : out.body);
+    } catch (err) {
+      this.#failed(err);
+    }
+  }
+
+  #failed(err: unknown): void {
+    this.#live.logger.error({ err }, 'response failed');
+    (this.#response as unknown as ResponseWriter).destroy();
+  }
+}
+
+/** A request served by handle(): its given signal (or one never aborted) and body. */
+class Injected implements RequestSource {
+  readonly signal: AbortSignal;
+  readonly #body: Buffer;
+  readonly outcome: Promise<Outcome>;
+  answer!: (out: Outcome) => void;
+
+  constructor(req: InjectRequest) {
+    this.signal = req.signal ?? new AbortController().signal;
+    this.#body = req.body === undefined ? Buffer.alloc(0) : Buffer.from(req.body);
+    this.outcome = new Promise((resolve) => { this.answer = resolve; });
+  }
+
+  async body(limit?: number, msg?: (size: number) => string): Promise<Buffer> {
+    if (limit !== undefined && this.#body.length > limit) throw new TooLargeError(msg ? msg(this.#body.length) : 'Request body too large');
+    return this.#body;
+  }
+}
+
+/**
+ * A request as dispatch hands it to a handler; the signal and body are its source's (the signal
+ * is made on first use: most requests never look at it). A spread copy must carry both explicitly.
+ */
 class DispatchedRequest implements HttpRequest {
   readonly method: string;
   readonly path: string;
@@ -456,12 +526,11 @@ class DispatchedRequest implements HttpRequest {
   readonly query: URLSearchParams;
   readonly headers: http.IncomingHttpHeaders;
   readonly remoteAddr: string;
-  readonly body: HttpRequest['body'];
-  readonly #signal: () => AbortSignal;
+  readonly #source: RequestSource;
 
   constructor(
     method: string, path: string, url: string, rest: string, query: URLSearchParams,
-    headers: http.IncomingHttpHeaders, remoteAddr: string, body: HttpRequest['body'], signal: () => AbortSignal,
+    headers: http.IncomingHttpHeaders, remoteAddr: string, source: RequestSource,
   ) {
     this.method = method;
     this.path = path;
@@ -470,12 +539,15 @@ class DispatchedRequest implements HttpRequest {
     this.query = query;
     this.headers = headers;
     this.remoteAddr = remoteAddr;
-    this.body = body;
-    this.#signal = signal;
+    this.#source = source;
   }
 
   get signal(): AbortSignal {
-    return this.#signal();
+    return this.#source.signal;
+  }
+
+  body(limit?: number, tooLarge?: (size: number) => string): Promise<Buffer> {
+    return this.#source.body(limit, tooLarge);
   }
 }
 
