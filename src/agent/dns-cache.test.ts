@@ -170,3 +170,40 @@ test('an answer fetched older than its path\'s watch (a lagging server answered 
   assert.equal(await cache.get(refreshed('web SRV')), 'v2:web SRV');
   cache.close();
 });
+
+test('a change seen while a fetch of the answer is running fetches it again after that one (which may predate the change)', async () => {
+  const clock = new ManualClock();
+  const fetches: { resolve: (v: string) => void }[] = [];
+  const watches: ((i: number) => void)[] = [];
+  const cache = new DnsCache<string>({
+    clock, maxAgeMs: 1_000, logger: silentLogger(), random: () => 0,
+    fetch: () => new Promise((resolve) => fetches.push({ resolve: (value) => resolve({ value, index: 10 }) })),
+    watch: (_spec, _index, signal) => new Promise((resolve) => {
+      watches.push(resolve);
+      signal.addEventListener('abort', () => resolve(0), { once: true });
+    }),
+  });
+  const first = cache.get(refreshed('web A'));
+  fetches[0].resolve('v1');
+  assert.equal(await first, 'v1');
+  // The watch loses contact long enough for the answer to be too old: a lookup fetches it again...
+  watches[0](0);
+  await tick();
+  clock.advance(2_000);
+  const lookup = cache.get(refreshed('web A'));
+  assert.equal(fetches.length, 2);
+  // ...and while that fetch runs (its server not yet at the change), the refresh sees the change.
+  await tick();
+  watches[watches.length - 1](11);
+  await tick();
+  fetches[1].resolve('v1');
+  assert.equal(await lookup, 'v1');
+  await tick();
+  await tick();
+  assert.equal(fetches.length, 3, 'fetched again after the change');
+  fetches[2].resolve('v2');
+  await tick();
+  clock.advance(0);
+  assert.equal(await cache.get(refreshed('web A')), 'v2');
+  cache.close();
+});

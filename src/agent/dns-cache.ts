@@ -212,6 +212,8 @@ export class DnsCache<V> {
       const e = this.#entries.get(key);
       if (!e) return;
       try {
+        // A fetch already running may have been answered from before the change: fetch again after it.
+        if (e.pending) await e.pending.catch(() => undefined);
         await this.#refetch(e);
       } catch (err) {
         // The last good answer stays, as in Consul's cache.
