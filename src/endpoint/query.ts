@@ -1,6 +1,7 @@
 // Read-side plumbing shared by every endpoint: query options, response meta, consistency modes
 // and Consul's blocking-query loop (run, compare index, wait on the watch set, re-run).
 import type { WatchSet } from '../state/index.ts';
+import type { Abortable } from '../state/notify.ts';
 import type { EndpointDeps } from './deps.ts';
 import type { AclIdentity } from './acl-resolver.ts';
 
@@ -17,8 +18,8 @@ export interface QueryOptions {
   token: string;
   /** The caller's resolved identity; absent for internal callers (no enforcement). */
   authz?: AclIdentity;
-  /** Aborted when the client goes away. */
-  signal?: AbortSignal;
+  /** Aborted when the client goes away (an AbortSignal, or the transport's lighter abort). */
+  signal?: Abortable;
   /**
    * Identifies this read among identical ones (route, parameters other than index and wait, and
    * token): reads with the same key at the same replica revision share one result

@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import { silentLogger } from '../log.ts';
 import { Router } from './router.ts';
 import { HttpServer } from './server.ts';
+import type { HttpRequest } from './request.ts';
 
 function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => void } {
   let resolve!: (v: T) => void;
@@ -75,5 +76,43 @@ test('closing the server aborts the signals of requests in flight', async () => 
   const signal = await seen.promise;
   await srv.close();
   assert.equal(signal.aborted, true);
+  await pending;
+});
+
+test("a request's lighter abort (what a blocking query waits on) fires as its signal: client gone, server closed; a signal made after it is aborted with the same reason", async () => {
+  const heard = { left: deferred<AbortSignal>(), closed: deferred<AbortSignal>() };
+  const waiting = deferred();
+  const listen = (req: HttpRequest, done: (s: AbortSignal) => void): Promise<{ body: number }> => new Promise((resolve) => {
+    const aborts = req.aborts!;
+    assert.equal(aborts.aborted, false);
+    const dropped = { handleEvent: () => assert.fail('a removed listener was called') };
+    aborts.addEventListener('abort', dropped);
+    aborts.addEventListener('abort', {
+      handleEvent() {
+        assert.equal(aborts.aborted, true);
+        done(req.signal); // asked only now
+        resolve({ body: 1 });
+      },
+    });
+    aborts.removeEventListener('abort', dropped);
+    waiting.resolve();
+  });
+  const router = new Router()
+    .route('GET', '/left', (req) => listen(req, heard.left.resolve))
+    .route('GET', '/closed', (req) => listen(req, heard.closed.resolve));
+  const srv = serverWith(router);
+  await srv.listen([{ kind: 'tcp', host: '127.0.0.1', port: 0 }]);
+  const [addr] = srv.addresses();
+  await leaveAfterSending(addr, '/left');
+  const left = await heard.left.promise;
+  assert.equal(left.aborted, true);
+  assert.equal((left.reason as DOMException).name, 'AbortError');
+  waiting.promise = new Promise<void>((r) => { waiting.resolve = r; });
+  const pending = fetch(`http://${addr}/closed`).catch(() => undefined);
+  await waiting.promise;
+  await srv.close();
+  const closed = await heard.closed.promise;
+  assert.equal(closed.aborted, true);
+  assert.notEqual(closed.reason, left.reason); // a server close: AbortController's own reason, as before
   await pending;
 });

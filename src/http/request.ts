@@ -4,6 +4,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { BadRequestError, TooLargeError, errNoPathToDatacenter } from '../errors.ts';
 import { parseGoDuration } from '../duration.ts';
 import type { QueryOptions, Consistency, AclIdentity } from '../endpoint/index.ts';
+import type { Abortable } from '../state/notify.ts';
 
 /** A request as handlers see it. `params.rest` is the decoded path tail matched by `*`. */
 export interface HttpRequest {
@@ -17,6 +18,11 @@ export interface HttpRequest {
   remoteAddr: string;
   /** Aborted when the client leaves. On the transport's requests an accessor (made on first use): a spread copy must carry it explicitly, and body() too (a method there). */
   signal: AbortSignal;
+  /**
+   * The same abort as `signal` as a lighter listener target (no AbortController made), when the
+   * transport has one: what a blocking query waits on.
+   */
+  readonly aborts?: Abortable;
   /** Reads the body, rejecting past `limit` bytes with `tooLarge(size)`'s message. */
   body(limit?: number, tooLarge?: (size: number) => string): Promise<Buffer>;
 }
@@ -128,9 +134,9 @@ export function queryOptions(req: HttpRequest, cfg: RequestConfig, opts: { tenan
 }
 
 /**
- * The QueryOptions of one request. Its abort signal is the request's, taken only when a query
- * actually waits: most reads answer at once, and the transport makes a request's abort wiring
- * (a controller and a close listener) only on first use.
+ * The QueryOptions of one request. Its abort is the request's (its lighter `aborts` when the
+ * transport has one), taken only when a query actually waits: most reads answer at once, and the
+ * transport wires a request's abort (a close listener) only on first use.
  */
 class RequestQueryOptions implements QueryOptions {
   readonly #req: HttpRequest;
@@ -150,8 +156,8 @@ class RequestQueryOptions implements QueryOptions {
     this.authz = authz;
   }
 
-  get signal(): AbortSignal {
-    return this.#req.signal;
+  get signal(): Abortable {
+    return this.#req.aborts ?? this.#req.signal;
   }
 }
 

@@ -12,6 +12,7 @@ import type { Logger } from '../log.ts';
 import type { ListenAddr } from '../agent/config/runtime.ts';
 import type { Router } from './router.ts';
 import type { HttpRequest } from './request.ts';
+import type { Abortable } from '../state/notify.ts';
 import { errorResponse } from './errors.ts';
 import { cleanPath, notFoundText, readBody, render, text, type Outcome } from './response.ts';
 import { RenderedBodies } from './rendered-bodies.ts';
@@ -387,7 +388,7 @@ export class HttpServer {
   /** Stops listening, ends blocked queries and closes connections. */
   async close(): Promise<void> {
     this.#live.closing = true;
-    for (const ac of this.#live.inflight) ac.abort();
+    for (const ex of this.#live.inflight) ex.abort();
     for (const session of this.#sessions) session.close();
     await Promise.all(this.#servers.map((s) => new Promise<void>((resolve) => {
       s.close(() => resolve());
@@ -408,29 +409,44 @@ interface Live {
   /** Set by close(): signals made after it start aborted. */
   closing: boolean;
   /** The signals made and not yet settled, aborted by close(). */
-  inflight: Set<AbortController>;
+  inflight: Set<Exchange>;
   logger: Logger;
   metrics: HttpMetrics | undefined;
 }
 
+/** A listener of an Exchange's abort (a blocked query's waiter). */
+type AbortListener = { handleEvent(): void };
+
 /** Where a dispatched request comes from and its answer goes: a socket's exchange, or handle(). */
 interface RequestSource {
   readonly signal: AbortSignal;
+  /** The same abort as a lighter listener target. */
+  readonly aborts: Abortable;
   body: HttpRequest['body'];
   /** Takes the request's answer (called once). */
   answer(out: Outcome): void;
 }
 
 /**
- * One request over a socket: its lazily made abort signal, its body, and the writer of its answer,
- * in one object (the closures and context this took before were kept by every held blocking query).
+ * One request over a socket: its abort, its body, and the writer of its answer, in one object
+ * (the closures and context this took before were kept by every held blocking query). The abort
+ * is wired on first use (most requests never look at it): it happens when the client leaves
+ * before the answer is complete, or when the server closes. A blocking query listens on the
+ * exchange itself (`aborts`); an AbortSignal is made only for a handler that asks for `signal`,
+ * and aborts with it, with the same reason.
  */
-class Exchange implements RequestSource {
+class Exchange implements RequestSource, Abortable {
   readonly #live: Live;
   readonly #req: AnyRequest;
   readonly #response: AnyResponse;
   readonly #started = performance.now();
-  #ac: AbortController | undefined;
+  #ac: AbortController | undefined = undefined;
+  /** 0: not wired yet; 1: wired, waiting; 2: aborted. */
+  #state = 0;
+  /** Why it aborted: undefined for a server close (AbortController's default reason). */
+  #reason: unknown = undefined;
+  /** Abort listeners: none, one, or several. */
+  #listeners: AbortListener | AbortListener[] | undefined = undefined;
 
   constructor(live: Live, req: AnyRequest, response: AnyResponse) {
     this.#live = live;
@@ -438,30 +454,68 @@ class Exchange implements RequestSource {
     this.#response = response;
   }
 
-  /**
-   * The request's abort signal, made when a handler first asks for it: it aborts when the client
-   * leaves before the answer is complete, or when the server closes.
-   */
+  get aborts(): Abortable {
+    return this;
+  }
+
   get signal(): AbortSignal {
     if (this.#ac) return this.#ac.signal;
     const ctl = this.#ac = new AbortController();
-    const response = this.#response;
-    if (this.#live.closing || responseGone(response)) {
-      ctl.abort();
-      return ctl.signal;
-    }
-    this.#live.inflight.add(ctl);
-    // 'close' comes once: on() spares the wrapper closure and context once() would add to
-    // every held blocking query.
-    (response as unknown as ResponseWriter).on('close', () => this.#closed());
+    if (this.#wire() === 2) ctl.abort(this.#reason);
     return ctl.signal;
+  }
+
+  get aborted(): boolean {
+    return this.#wire() === 2;
+  }
+
+  addEventListener(_type: 'abort', listener: AbortListener): void {
+    if (this.#wire() === 2) return; // as an aborted signal: added, never called
+    const ls = this.#listeners;
+    if (ls === undefined) this.#listeners = listener;
+    else if (Array.isArray(ls)) ls.push(listener);
+    else this.#listeners = [ls, listener];
+  }
+
+  removeEventListener(_type: 'abort', listener: AbortListener): void {
+    const ls = this.#listeners;
+    if (ls === listener) this.#listeners = undefined;
+    else if (Array.isArray(ls)) {
+      const i = ls.indexOf(listener);
+      if (i >= 0) ls.splice(i, 1);
+    }
+  }
+
+  /** Wires the abort on first use: aborted at once if the server is closing or the client left. */
+  #wire(): number {
+    if (this.#state !== 0) return this.#state;
+    const response = this.#response;
+    if (this.#live.closing || responseGone(response)) return this.#state = 2;
+    this.#state = 1;
+    this.#live.inflight.add(this);
+    // 'close' comes once: on() spares the wrapper closure and context once() would add.
+    (response as unknown as ResponseWriter).on('close', () => this.#closed());
+    return 1;
   }
 
   #closed(): void {
     // Only a client that left early aborts its query; building an AbortError per finished
     // request costs measurable CPU.
-    if (!answered(this.#response)) this.#ac!.abort(CLIENT_LEFT);
-    this.#live.inflight.delete(this.#ac!);
+    if (!answered(this.#response)) this.abort(CLIENT_LEFT);
+    this.#live.inflight.delete(this);
+  }
+
+  /** Aborts (once): the signal if made, then the listeners, as AbortController.abort() would. */
+  abort(reason?: unknown): void {
+    if (this.#state === 2) return;
+    this.#state = 2;
+    this.#reason = reason;
+    this.#ac?.abort(reason);
+    const ls = this.#listeners;
+    this.#listeners = undefined;
+    if (ls === undefined) return;
+    if (Array.isArray(ls)) for (const l of ls) l.handleEvent();
+    else ls.handleEvent();
   }
 
   body(limit = MAX_DEFAULT_BODY, msg?: (size: number) => string): Promise<Buffer> {
@@ -498,6 +552,10 @@ class Exchange implements RequestSource {
 /** A request served by handle(): its given signal (or one never aborted) and body. */
 class Injected implements RequestSource {
   readonly signal: AbortSignal;
+  get aborts(): Abortable {
+    return this.signal;
+  }
+
   readonly #body: Buffer;
   readonly outcome: Promise<Outcome>;
   answer!: (out: Outcome) => void;
@@ -544,6 +602,10 @@ class DispatchedRequest implements HttpRequest {
 
   get signal(): AbortSignal {
     return this.#source.signal;
+  }
+
+  get aborts(): Abortable {
+    return this.#source.aborts;
   }
 
   body(limit?: number, tooLarge?: (size: number) => string): Promise<Buffer> {

@@ -69,7 +69,7 @@ export class WatchSet {
   }
 
   /** Resolves `true` when woken, `false` on timeout or abort. */
-  wait(timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+  wait(timeoutMs: number, signal?: Abortable): Promise<boolean> {
     let resolve!: (woken: boolean) => void;
     const done = new Promise<boolean>((r) => { resolve = r; });
     this.notify(timeoutMs, signal, resolve);
@@ -80,7 +80,7 @@ export class WatchSet {
    * As wait(), but calls `then` (synchronously, from the wake-up, timeout or abort) instead of
    * resolving a promise: a caller that keeps one object per blocked query passes that object.
    */
-  notify(timeoutMs: number, signal: AbortSignal | undefined, then: WaitCallback): void {
+  notify(timeoutMs: number, signal: Abortable | undefined, then: WaitCallback): void {
     this.#shared = true; // the waiter keeps these items to unregister them
     this.#notifier.wait(this.#items, timeoutMs, signal, then);
   }
@@ -90,6 +90,17 @@ export class WatchSet {
 export interface NotifierClock {
   now(): number;
   setTimer(ms: number, fn: () => void): { cancel(): void };
+}
+
+/**
+ * What a wait listens to for its abort: an AbortSignal, or anything that calls its listeners'
+ * handleEvent() once when it aborts (the HTTP transport's exchange, which needs no AbortController
+ * per held query). Listeners added after the abort are not called.
+ */
+export interface Abortable {
+  readonly aborted: boolean;
+  addEventListener(type: 'abort', listener: { handleEvent(): void }): void;
+  removeEventListener(type: 'abort', listener: { handleEvent(): void }): void;
 }
 
 /** What a wait calls when it ends: `true` when woken by a change, `false` on timeout or abort. */
@@ -108,10 +119,10 @@ class Waiter {
   readonly items: readonly WatchItem[];
   /** Clock time at which the wait times out. */
   readonly at: number;
-  readonly signal: AbortSignal | undefined;
+  readonly signal: Abortable | undefined;
   readonly then: WaitCallback;
 
-  constructor(notifier: Notifier, items: readonly WatchItem[], at: number, signal: AbortSignal | undefined, then: WaitCallback) {
+  constructor(notifier: Notifier, items: readonly WatchItem[], at: number, signal: Abortable | undefined, then: WaitCallback) {
     this.notifier = notifier;
     this.items = items;
     this.at = at;
@@ -184,7 +195,7 @@ export class Notifier {
    * Registers a waiter on every item; see WatchSet.notify. `items` must not change while it
    * waits. An already aborted signal calls `then(false)` at once.
    */
-  wait(items: readonly WatchItem[], timeoutMs: number, signal: AbortSignal | undefined, then: WaitCallback): void {
+  wait(items: readonly WatchItem[], timeoutMs: number, signal: Abortable | undefined, then: WaitCallback): void {
     if (signal?.aborted) {
       call(then, false);
       return;
