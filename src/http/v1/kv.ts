@@ -1,5 +1,5 @@
 // /v1/kv/*: Consul's KVS HTTP handlers. Parse, call the KV endpoint, return data.
-import type { KvEndpoint, QueryOptions, QueryResult } from '../../endpoint/index.ts';
+import type { KvEndpoint, QueryResult } from '../../endpoint/index.ts';
 import type { KVEntry } from '../../state/index.ts';
 import type { KVPair } from '../../api/types.ts';
 import { BadRequestError } from '../../errors.ts';
@@ -55,14 +55,19 @@ function conflicting(req: HttpRequest, ...names: string[]): void {
   }
 }
 
-async function keysOf(kv: KvEndpoint, key: string, sep: string, opts: QueryOptions): Promise<HttpResult> {
-  const { value, meta } = await kv.keys(key, sep, opts);
-  if (value.length === 0 && key !== '') return { status: 404, meta };
+/** A ?keys answer: 404 when no key has the prefix (the root prefix answers an empty list). */
+function keysAnswer({ value, meta }: QueryResult<string[]>): HttpResult {
+  if (value.length === 0) return { status: 404, meta };
   return { body: value, meta };
 }
 
-async function listOf(kv: KvEndpoint, key: string, opts: QueryOptions): Promise<HttpResult> {
-  const { value, meta } = await kv.list(key, opts);
+/** A ?keys answer for the root prefix: the list, even empty. */
+function rootKeysAnswer({ value, meta }: QueryResult<string[]>): HttpResult {
+  return { body: value, meta };
+}
+
+/** A ?recurse answer: 404 when no key has the prefix. */
+function listAnswer({ value, meta }: QueryResult<KVEntry[]>): HttpResult {
   if (value.length === 0) return { status: 404, meta };
   return { json: new KvPairsJson(value), meta };
 }
@@ -85,14 +90,17 @@ function rawAnswer({ value, meta }: QueryResult<KVEntry | null>): HttpResult {
 /** Handlers for the KV routes. */
 export function kvHandlers(kv: KvEndpoint, cfg: RequestConfig & { kvMaxValueSize: number }) {
   return {
-    // Not async: a blocked read of one key holds only the then() below, not a suspended frame
-    // (≈ 0.2 KiB per held query); throws still reach the caller as a rejection.
+    // Not async: a blocked read (one key, ?keys, ?recurse) holds only a then() of a module-level
+    // function, not a suspended frame (≈ 0.2 KiB per held query); throws still reach the caller
+    // as a rejection.
     get(req: HttpRequest): Promise<HttpResult> {
       try {
         const key = req.params.rest;
         const opts = queryOptions(req, cfg);
-        if (flag(req, 'keys')) return keysOf(kv, key, req.query.get('separator') ?? req.query.get('seperator') ?? '', opts);
-        if (flag(req, 'recurse')) return listOf(kv, key, opts);
+        if (flag(req, 'keys')) {
+          return kv.keys(key, req.query.get('separator') ?? req.query.get('seperator') ?? '', opts).then(key === '' ? rootKeysAnswer : keysAnswer);
+        }
+        if (flag(req, 'recurse')) return kv.list(key, opts).then(listAnswer);
         if (key === '') throw new BadRequestError('Missing key name');
         return kv.get(key, opts).then(flag(req, 'raw') ? rawAnswer : jsonAnswer);
       } catch (err) {
