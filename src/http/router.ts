@@ -30,6 +30,20 @@ export interface DirectJson {
 /** A route handler. */
 export type Handler = (req: HttpRequest) => Promise<HttpResult>;
 
+/**
+ * A handler whose synchronous throw (a bad parameter) comes back as a rejection, as from an async
+ * function, without being one: a held blocking query then keeps no suspended async frame.
+ */
+export function settled(f: Handler): Handler {
+  return (req) => {
+    try {
+      return f(req);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  };
+}
+
 interface Route {
   pattern: string;
   prefix: boolean;

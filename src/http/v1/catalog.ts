@@ -5,7 +5,7 @@ import type { CatalogEndpoint, CatalogFilters } from '../../endpoint/catalog.ts'
 import type { HealthEndpoint } from '../../endpoint/health.ts';
 import type { RegisterRequest, DeregisterRequest } from '../../api/catalog-types.ts';
 import { BadRequestError } from '../../errors.ts';
-import type { HttpResult } from '../router.ts';
+import { settled, type HttpResult } from '../router.ts';
 import { canonical, canonicalOwned, parseJSON } from '../body.ts';
 import { queryOptions, sharedQueryOptions, checkDatacenter, authzOf, type HttpRequest, type RequestConfig } from '../request.ts';
 
@@ -72,94 +72,30 @@ export function catalogHandlers(catalog: CatalogEndpoint, cfg: RequestConfig) {
     async datacenters(): Promise<HttpResult> {
       return { body: catalog.datacenters() };
     },
-    nodes(req: HttpRequest): Promise<HttpResult> {
-      try {
-        return catalog.nodes(queryOptions(req, cfg), catalogFilters(req)).then(plainBody);
-      } catch (err) {
-        return Promise.reject(err);
-      }
-    },
-    services(req: HttpRequest): Promise<HttpResult> {
-      try {
-        return catalog.services(queryOptions(req, cfg), catalogFilters(req)).then(plainBody);
-      } catch (err) {
-        return Promise.reject(err);
-      }
-    },
-    service(req: HttpRequest): Promise<HttpResult> {
-      try {
-        return catalog.service(name(req, 'service name'), sharedQueryOptions(req, cfg), catalogFilters(req)).then(sharedBody);
-      } catch (err) {
-        return Promise.reject(err);
-      }
-    },
-    node(req: HttpRequest): Promise<HttpResult> {
-      try {
-        return catalog.node(name(req, 'node name'), queryOptions(req, cfg)).then(plainBody);
-      } catch (err) {
-        return Promise.reject(err);
-      }
-    },
-    connect(req: HttpRequest): Promise<HttpResult> {
-      try {
-        return catalog.service(name(req, 'service name'), sharedQueryOptions(req, cfg), { ...catalogFilters(req), connect: true }).then(sharedBody);
-      } catch (err) {
-        return Promise.reject(err);
-      }
-    },
-    nodeServices(req: HttpRequest): Promise<HttpResult> {
-      try {
-        return catalog.nodeServices(name(req, 'node name'), queryOptions(req, cfg), catalogFilters(req)).then(plainBody);
-      } catch (err) {
-        return Promise.reject(err);
-      }
-    },
+    nodes: settled((req) => catalog.nodes(queryOptions(req, cfg), catalogFilters(req)).then(plainBody)),
+    services: settled((req) => catalog.services(queryOptions(req, cfg), catalogFilters(req)).then(plainBody)),
+    service: settled((req) => catalog.service(name(req, 'service name'), sharedQueryOptions(req, cfg), catalogFilters(req)).then(sharedBody)),
+    node: settled((req) => catalog.node(name(req, 'node name'), queryOptions(req, cfg)).then(plainBody)),
+    connect: settled((req) => catalog.service(name(req, 'service name'), sharedQueryOptions(req, cfg), { ...catalogFilters(req), connect: true }).then(sharedBody)),
+    nodeServices: settled((req) => catalog.nodeServices(name(req, 'node name'), queryOptions(req, cfg), catalogFilters(req)).then(plainBody)),
   };
 }
 
 /** Handlers for the health routes. */
 export function healthHandlers(health: HealthEndpoint, cfg: RequestConfig) {
   return {
-    node(req: HttpRequest): Promise<HttpResult> {
-      try {
-        return health.node(name(req, 'node name'), queryOptions(req, cfg), catalogFilters(req)).then(plainBody);
-      } catch (err) {
-        return Promise.reject(err);
-      }
-    },
-    checks(req: HttpRequest): Promise<HttpResult> {
-      try {
-        return health.checks(name(req, 'service name'), queryOptions(req, cfg), catalogFilters(req)).then(plainBody);
-      } catch (err) {
-        return Promise.reject(err);
-      }
-    },
-    state(req: HttpRequest): Promise<HttpResult> {
-      try {
-        return health.state(name(req, 'check state'), queryOptions(req, cfg), catalogFilters(req)).then(plainBody);
-      } catch (err) {
-        return Promise.reject(err);
-      }
-    },
-    // service and connect are not async: a held blocking query keeps only the then() below, not
-    // a suspended frame (≈ 0.2 KiB each); throws still reach the caller as a rejection.
-    service(req: HttpRequest): Promise<HttpResult> {
-      try {
-        const passing = req.query.has('passing') && req.query.get('passing') !== 'false';
-        return health.service(name(req, 'service name'), sharedQueryOptions(req, cfg), { ...catalogFilters(req), passing }).then(sharedBody);
-      } catch (err) {
-        return Promise.reject(err);
-      }
-    },
-    connect(req: HttpRequest): Promise<HttpResult> {
-      try {
-        const passing = req.query.has('passing') && req.query.get('passing') !== 'false';
-        return health.service(name(req, 'service name'), sharedQueryOptions(req, cfg), { ...catalogFilters(req), passing, connect: true }).then(sharedBody);
-      } catch (err) {
-        return Promise.reject(err);
-      }
-    },
+    node: settled((req) => health.node(name(req, 'node name'), queryOptions(req, cfg), catalogFilters(req)).then(plainBody)),
+    checks: settled((req) => health.checks(name(req, 'service name'), queryOptions(req, cfg), catalogFilters(req)).then(plainBody)),
+    state: settled((req) => health.state(name(req, 'check state'), queryOptions(req, cfg), catalogFilters(req)).then(plainBody)),
+    // Not async (see settled): a held blocking query keeps only the then(), not a suspended frame.
+    service: settled((req) => health.service(name(req, 'service name'), sharedQueryOptions(req, cfg), { ...catalogFilters(req), passing: passingFlag(req) }).then(sharedBody)),
+    connect: settled((req) => health.service(name(req, 'service name'), sharedQueryOptions(req, cfg), { ...catalogFilters(req), passing: passingFlag(req), connect: true }).then(sharedBody)),
   };
+}
+
+/** health's ?passing: present and not `false`. */
+function passingFlag(req: HttpRequest): boolean {
+  return req.query.has('passing') && req.query.get('passing') !== 'false';
 }
 
 /** A result's answer: its value as the body. */

@@ -3,7 +3,7 @@ import type { KvEndpoint, QueryResult } from '../../endpoint/index.ts';
 import type { KVEntry } from '../../state/index.ts';
 import type { KVPair } from '../../api/types.ts';
 import { BadRequestError } from '../../errors.ts';
-import type { DirectJson, HttpResult } from '../router.ts';
+import { settled, type DirectJson, type HttpResult } from '../router.ts';
 import { flag, queryOptions, checkTarget, uintParam, uint64Param, kvTooLarge, authzOf, type HttpRequest, type RequestConfig } from '../request.ts';
 
 /** The wire form of an entry: base64 value, Session only when locked. */
@@ -93,20 +93,16 @@ export function kvHandlers(kv: KvEndpoint, cfg: RequestConfig & { kvMaxValueSize
     // Not async: a blocked read (one key, ?keys, ?recurse) holds only a then() of a module-level
     // function, not a suspended frame (≈ 0.2 KiB per held query); throws still reach the caller
     // as a rejection.
-    get(req: HttpRequest): Promise<HttpResult> {
-      try {
-        const key = req.params.rest;
-        const opts = queryOptions(req, cfg);
-        if (flag(req, 'keys')) {
-          return kv.keys(key, req.query.get('separator') ?? req.query.get('seperator') ?? '', opts).then(key === '' ? rootKeysAnswer : keysAnswer);
-        }
-        if (flag(req, 'recurse')) return kv.list(key, opts).then(listAnswer);
-        if (key === '') throw new BadRequestError('Missing key name');
-        return kv.get(key, opts).then(flag(req, 'raw') ? rawAnswer : jsonAnswer);
-      } catch (err) {
-        return Promise.reject(err);
+    get: settled((req) => {
+      const key = req.params.rest;
+      const opts = queryOptions(req, cfg);
+      if (flag(req, 'keys')) {
+        return kv.keys(key, req.query.get('separator') ?? req.query.get('seperator') ?? '', opts).then(key === '' ? rootKeysAnswer : keysAnswer);
       }
-    },
+      if (flag(req, 'recurse')) return kv.list(key, opts).then(listAnswer);
+      if (key === '') throw new BadRequestError('Missing key name');
+      return kv.get(key, opts).then(flag(req, 'raw') ? rawAnswer : jsonAnswer);
+    }),
 
     async put(req: HttpRequest): Promise<HttpResult> {
       checkTarget(req, cfg);
