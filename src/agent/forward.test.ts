@@ -129,3 +129,69 @@ test('a request the server may have seen is not resent: reads fail over, writes 
     fine.close();
   }
 });
+
+test('a caller that leaves ends the forwarded call and its connection, by AbortSignal or by a plain abort target', async () => {
+  const held: http.ServerResponse[] = [];
+  let closed = 0;
+  const srv = http.createServer((req, res) => {
+    held.push(res);
+    req.socket.once('close', () => { closed++; });
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const addr = `127.0.0.1:${(srv.address() as net.AddressInfo).port}`;
+  const fwd = new Forwarder({ logger: silentLogger() });
+  try {
+    const ac = new AbortController();
+    const bySignal = fwd.send(list([addr]), { method: 'GET', url: '/v1/kv/a?index=5', headers: {}, signal: ac.signal });
+    // The exchange's abort as the HTTP transport hands it over: no AbortController behind it.
+    const listeners = new Set<{ handleEvent(): void }>();
+    const target = {
+      aborted: false,
+      addEventListener: (_t: 'abort', l: { handleEvent(): void }) => { listeners.add(l); },
+      removeEventListener: (_t: 'abort', l: { handleEvent(): void }) => { listeners.delete(l); },
+    };
+    const byTarget = fwd.send(list([addr]), { method: 'GET', url: '/v1/kv/b?index=5', headers: {}, signal: target });
+    while (held.length < 2) await new Promise((r) => setTimeout(r, 5));
+    ac.abort();
+    target.aborted = true;
+    for (const l of listeners) l.handleEvent();
+    await assert.rejects(bySignal, { name: 'AbortError' });
+    await assert.rejects(byTarget, { name: 'AbortError' });
+    while (closed < 2) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(listeners.size, 0, 'the listener is removed once the call ended');
+    // Already aborted: nothing is sent.
+    await assert.rejects(fwd.send(list([addr]), { method: 'GET', url: '/v1/kv/c', headers: {}, signal: target }), { name: 'AbortError' });
+    assert.equal(held.length, 2);
+  } finally {
+    fwd.close();
+    srv.closeAllConnections();
+    srv.close();
+  }
+});
+
+test('connections opened by many concurrent callers stay pooled for the next requests', async () => {
+  const sockets = new Set<net.Socket>();
+  let pending: http.ServerResponse[] = [];
+  const srv = http.createServer((req, res) => {
+    sockets.add(req.socket);
+    pending.push(res);
+    // Answer once all 64 are in, so each needed its own connection.
+    if (pending.length === 64) {
+      for (const r of pending) r.end('ok');
+      pending = [];
+    }
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const addr = `127.0.0.1:${(srv.address() as net.AddressInfo).port}`;
+  const fwd = new Forwarder({ logger: silentLogger() });
+  try {
+    for (let round = 0; round < 3; round++) {
+      await Promise.all(Array.from({ length: 64 }, () => fwd.send(list([addr]), { method: 'GET', url: '/v1/kv/a', headers: {} })));
+    }
+    assert.equal(sockets.size, 64, 'three rounds of 64 callers used the same 64 connections');
+  } finally {
+    fwd.close();
+    srv.closeAllConnections();
+    srv.close();
+  }
+});

@@ -8,6 +8,7 @@ import { InternalError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Handler, HttpRequest, HttpResult } from '../http/index.ts';
 import type { TlsConfigurator } from './tls-configurator.ts';
+import type { Abortable } from '../state/notify.ts';
 
 /** Consul's structs.ErrNoServers text, answered with 500 when no server is known. */
 export const NO_SERVERS = 'No known Consul servers';
@@ -32,8 +33,11 @@ export interface ForwardRequest {
   url: string;
   headers: Record<string, string>;
   body?: Buffer;
-  /** Aborts the call (the caller left, e.g. during a blocking query). */
-  signal?: AbortSignal;
+  /**
+   * Aborts the call (the caller left, e.g. during a blocking query): an AbortSignal, or the HTTP
+   * exchange's lighter abort (no AbortController made per forwarded request).
+   */
+  signal?: Abortable;
 }
 
 /** A server's complete answer. */
@@ -70,8 +74,18 @@ function tlsFailure(err: NodeJS.ErrnoException): boolean {
   return code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || (/^[A-Z_]+$/.test(code) && /CERT|SIGNATURE|ISSUER|VERIFY/.test(code));
 }
 
+/** Why a call ends when its caller left: one shared AbortError, as an aborted request's. */
+const CALLER_LEFT = Object.assign(new Error('The operation was aborted'), { name: 'AbortError', code: 'ABORT_ERR' });
+
 /** Thrown when a connection failed before any answer; the next server may be tried. */
 class ConnectionFailed extends Error {}
+
+/**
+ * Idle connections kept per server. At 64 callers a limit of 16 closed 48 connections after each
+ * round of answers and opened as many again (bench/client-forward.ts); servers close idle ones
+ * after their keep-alive timeout anyway.
+ */
+const MAX_FREE_SOCKETS = 1024;
 
 /** Proxies requests to servers over pooled keep-alive connections. */
 export class Forwarder {
@@ -87,9 +101,11 @@ export class Forwarder {
   constructor(deps: { logger: Logger; agent?: http.Agent; localAddress?: string; tls?: Pick<TlsConfigurator, 'outgoingRpc'> }) {
     this.#log = deps.logger.child({ '@module': 'agent.rpc' });
     const local = deps.localAddress && !['0.0.0.0', '::', ''].includes(deps.localAddress) ? { localAddress: deps.localAddress } : {};
-    this.#agent = deps.agent ?? new http.Agent({ keepAlive: true, maxFreeSockets: 16, ...local });
+    // Every connection a burst of callers opened stays pooled (up to MAX_FREE_SOCKETS): a smaller
+    // limit closed those past it after each answer and opened new ones for the next requests.
+    this.#agent = deps.agent ?? new http.Agent({ keepAlive: true, maxFreeSockets: MAX_FREE_SOCKETS, ...local });
     // Pooled per TLS material too: after a reload, new requests open connections with the new one.
-    this.#tlsAgent = new https.Agent({ keepAlive: true, maxFreeSockets: 16, ...local });
+    this.#tlsAgent = new https.Agent({ keepAlive: true, maxFreeSockets: MAX_FREE_SOCKETS, ...local });
     this.#tls = deps.tls;
   }
 
@@ -131,18 +147,25 @@ export class Forwarder {
   #once(addr: string, req: ForwardRequest, datacenter: string | undefined): Promise<ForwardResponse> {
     const [host, port] = splitHostPort(addr);
     const tls = this.#tls?.outgoingRpc(datacenter);
+    const signal = req.signal;
+    if (signal?.aborted) return Promise.reject(CALLER_LEFT);
     return new Promise((resolve, reject) => {
       let answered = false;
+      // The caller leaving ends the call (and its connection), as http.request's `signal` would.
+      const onAbort = signal && { handleEvent: () => out.destroy(CALLER_LEFT) };
+      if (onAbort) signal.addEventListener('abort', onAbort);
+      const settle = (): void => { if (onAbort) signal.removeEventListener('abort', onAbort); };
       const opts: http.RequestOptions = {
-        host, port, method: req.method, path: req.url, signal: req.signal,
+        host, port, method: req.method, path: req.url,
         headers: { ...req.headers, 'content-length': String(req.body?.length ?? 0) },
       };
       const onResponse = (res: http.IncomingMessage): void => {
         answered = true;
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', reject);
+        res.on('error', (err) => { settle(); reject(signal?.aborted ? CALLER_LEFT : err); });
         res.on('end', () => {
+          settle();
           const body = Buffer.concat(chunks);
           // Not served at all: as good as a refused connection.
           if (res.statusCode === 503 && body.toString() === AGENT_STARTING) reject(new ConnectionFailed(`${addr}: ${AGENT_STARTING}`));
@@ -153,9 +176,10 @@ export class Forwarder {
         ? https.request({ ...opts, ...tls, agent: this.#tlsAgent }, onResponse)
         : http.request({ ...opts, agent: this.#agent }, onResponse);
       out.on('error', (err: NodeJS.ErrnoException) => {
+        settle();
         if (!answered && retryable(err, req.method)) {
           reject(new ConnectionFailed(`${err.code ?? 'error'} ${addr}: ${err.message}`));
-        } else reject(req.signal?.aborted ? err : new InternalError(`rpc error making call: ${err.message}`));
+        } else reject(signal?.aborted ? CALLER_LEFT : new InternalError(`rpc error making call: ${err.message}`));
       });
       out.end(req.body);
     });
@@ -174,7 +198,7 @@ export async function forwardedRequest(req: HttpRequest, defaultToken = ''): Pro
     headers['x-consul-token'] = defaultToken;
   }
   const body = ['GET', 'HEAD'].includes(req.method) ? undefined : await req.body();
-  return { method: req.method, url: req.url ?? rebuildUrl(req), headers, body, signal: req.signal };
+  return { method: req.method, url: req.url ?? rebuildUrl(req), headers, body, signal: req.aborts ?? req.signal };
 }
 
 // Re-encodes the decoded path segment by segment (KV keys may hold `?`, `#`, `%` or spaces).
