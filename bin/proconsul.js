@@ -6,9 +6,6 @@ import { fileURLToPath } from 'node:url';
 import module from 'node:module';
 import v8 from 'node:v8';
 
-// Cache compiled (type-stripped) modules across runs: most of a cold CLI start is compiling.
-module.enableCompileCache?.();
-
 // `agent` holds V8's young generation at its initial size (2 MiB new space). By default V8 grows
 // it to 64 MiB while many objects survive (start-up, a registration burst) and shrinks it only
 // after a while; scavenges of the grown space stop the event loop for 3–7 ms, and at tens of
@@ -21,6 +18,13 @@ module.enableCompileCache?.();
 // not when the user gave a semi-space flag. Processes embedding agents keep V8's defaults.
 const semiSpaceGiven = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((f) => f.includes('semi-space'));
 if (process.argv[2] === 'agent' && !semiSpaceGiven) v8.setFlagsFromString('--semi-space-growth-factor=1');
+
+// Cache compiled (type-stripped) modules across runs: most of a cold CLI start is compiling.
+// Enabled after the V8 flags above: the cache directory is named after V8's flag hash when it is
+// enabled, and V8 rejects code cached under another flag set. Enabled first, `agent` and every
+// other command shared one directory, so each rejected and rewrote the modules they have in common
+// (src/cli/*, ≈30 files) whenever the other had run last; now `agent` keeps its own.
+module.enableCompileCache?.();
 
 if (!process.features.typescript) {
   const self = fileURLToPath(import.meta.url);
