@@ -93,6 +93,7 @@ export class Forwarder {
   readonly #tlsAgent: https.Agent;
   readonly #tls: Pick<TlsConfigurator, 'outgoingRpc'> | undefined;
   readonly #log: Logger;
+  readonly #split = new Map<string, [string, number]>();
 
   /**
    * `localAddress`: the address connections leave from (the agent's bind address), so servers see
@@ -144,8 +145,18 @@ export class Forwarder {
     this.#tlsAgent.destroy();
   }
 
+  /** splitHostPort, remembered per server (a handful of addresses, asked per request). */
+  #hostPort(addr: string): [string, number] {
+    let hp = this.#split.get(addr);
+    if (!hp) {
+      if (this.#split.size >= 64) this.#split.clear();
+      this.#split.set(addr, hp = splitHostPort(addr));
+    }
+    return hp;
+  }
+
   #once(addr: string, req: ForwardRequest, datacenter: string | undefined): Promise<ForwardResponse> {
-    const [host, port] = splitHostPort(addr);
+    const [host, port] = this.#hostPort(addr);
     const tls = this.#tls?.outgoingRpc(datacenter);
     const signal = req.signal;
     if (signal?.aborted) return Promise.reject(CALLER_LEFT);
@@ -155,10 +166,7 @@ export class Forwarder {
       const onAbort = signal && { handleEvent: () => out.destroy(CALLER_LEFT) };
       if (onAbort) signal.addEventListener('abort', onAbort);
       const settle = (): void => { if (onAbort) signal.removeEventListener('abort', onAbort); };
-      const opts: http.RequestOptions = {
-        host, port, method: req.method, path: req.url,
-        headers: { ...req.headers, 'content-length': String(req.body?.length ?? 0) },
-      };
+      const headers = { ...req.headers, 'content-length': String(req.body?.length ?? 0) };
       const onResponse = (res: http.IncomingMessage): void => {
         answered = true;
         const chunks: Buffer[] = [];
@@ -173,8 +181,8 @@ export class Forwarder {
         });
       };
       const out = tls
-        ? https.request({ ...opts, ...tls, agent: this.#tlsAgent }, onResponse)
-        : http.request({ ...opts, agent: this.#agent }, onResponse);
+        ? https.request({ host, port, method: req.method, path: req.url, headers, ...tls, agent: this.#tlsAgent }, onResponse)
+        : http.request({ host, port, method: req.method, path: req.url, headers, agent: this.#agent }, onResponse);
       out.on('error', (err: NodeJS.ErrnoException) => {
         settle();
         if (!answered && retryable(err, req.method)) {
@@ -223,9 +231,17 @@ const CONSUL_HEADERS = new Map([
   'X-Consul-Default-ACL-Policy', 'X-Consul-Results-Filtered-By-ACLs', 'X-Consul-Query-Backend', 'X-Cache',
 ].map((h) => [h.toLowerCase(), h]));
 
+/** Canonical forms of other names seen, so each answer's headers are not rewritten by regex again. */
+const canonicalSeen = new Map<string, string>();
+const MAX_CANONICAL_SEEN = 256;
+
 // Otherwise Go's canonical MIME header form.
 function canonicalHeader(k: string): string {
-  return CONSUL_HEADERS.get(k) ?? k.replace(/(^|-)([a-z])/g, (_m, sep: string, c: string) => sep + c.toUpperCase());
+  const known = CONSUL_HEADERS.get(k) ?? canonicalSeen.get(k);
+  if (known !== undefined) return known;
+  const c = k.replace(/(^|-)([a-z])/g, (_m, sep: string, ch: string) => sep + ch.toUpperCase());
+  if (canonicalSeen.size < MAX_CANONICAL_SEEN) canonicalSeen.set(k, c);
+  return c;
 }
 
 /** Splits `host:port` or `[v6]:port`. */
