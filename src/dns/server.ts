@@ -160,10 +160,16 @@ export class DnsServer {
   }
 }
 
+/** Longest a reply waits in a batch for the ones after it, ms. */
+const BATCH_WAIT_MS = 0.1;
+
 /**
  * Replies answered while the loop reads one burst of datagrams (libuv reads up to 32 per poll),
- * sent together once it is done (setImmediate): a client whose receiving thread sleeps is woken by
- * the first and finds the rest waiting, instead of every send paying for a cross-CPU wake-up.
+ * sent together once it is done (setImmediate, the check phase right after the poll): a client
+ * whose receiving thread sleeps is woken once per burst, instead of every send paying for a
+ * cross-CPU wake-up. The first reply since the last flush goes at once (a lone datagram has
+ * nothing to be batched with, so a paced client sees no added delay), and a batch is sent as soon
+ * as its oldest reply has waited BATCH_WAIT_MS, so a long burst does not hold early replies back.
  */
 class ReplyBatch {
   readonly #sock: dgram.Socket;
@@ -171,19 +177,13 @@ class ReplyBatch {
   readonly #ports: number[] = [];
   readonly #addrs: string[] = [];
   #n = 0;
+  /** When the batch's oldest reply was queued (performance.now()). */
+  #since = 0;
   #scheduled = false;
   #closed = false;
   readonly #flush = (): void => {
     this.#scheduled = false;
-    const n = this.#n;
-    this.#n = 0;
-    for (let i = 0; i < n; i++) {
-      const buf = this.#bufs[i]!;
-      this.#bufs[i] = undefined;
-      if (this.#closed) continue;
-      // The socket closed under the batch: nothing more to send.
-      if (sendTo(this.#sock, buf, this.#ports[i], this.#addrs[i]) === 'closed') this.#closed = true;
-    }
+    this.#sendAll();
   };
 
   constructor(sock: dgram.Socket) {
@@ -192,18 +192,38 @@ class ReplyBatch {
 
   push(buf: Buffer, port: number, address: string): void {
     if (this.#closed) return;
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(this.#flush);
+      this.#send(buf, port, address);
+      return;
+    }
     const i = this.#n++;
     this.#bufs[i] = buf;
     this.#ports[i] = port;
     this.#addrs[i] = address;
-    if (!this.#scheduled) {
-      this.#scheduled = true;
-      setImmediate(this.#flush);
-    }
+    const now = performance.now();
+    if (i === 0) this.#since = now;
+    else if (now - this.#since >= BATCH_WAIT_MS) this.#sendAll();
   }
 
   close(): void {
     this.#closed = true;
+  }
+
+  #sendAll(): void {
+    const n = this.#n;
+    this.#n = 0;
+    for (let i = 0; i < n; i++) {
+      const buf = this.#bufs[i]!;
+      this.#bufs[i] = undefined;
+      this.#send(buf, this.#ports[i], this.#addrs[i]);
+    }
+  }
+
+  #send(buf: Buffer, port: number, address: string): void {
+    // Once the socket has closed under the batch there is nothing more to send.
+    if (!this.#closed && sendTo(this.#sock, buf, port, address) === 'closed') this.#closed = true;
   }
 }
 
