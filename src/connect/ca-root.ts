@@ -4,6 +4,7 @@
 import type * as X509 from '@peculiar/x509';
 import { X509Certificate as NodeX509 } from 'node:crypto';
 import { caCommonName, compactUid } from './common-names.ts';
+import { selfSignedCaCert } from './ca-cert.ts';
 import { certFingerprint, hexString, keyId } from './fingerprints.ts';
 import { generatePrivateKey, type PrivateKeyType } from './private-key.ts';
 import { signingUri } from './spiffe.ts';
@@ -53,8 +54,8 @@ export interface GenerateRootOptions {
 
 let x509Module: Promise<typeof X509> | undefined;
 
-/** @peculiar/x509 (after the reflect-metadata polyfill its tsyringe stack needs), imported on first
- *  use: loading it eagerly was ~10 % of every CLI start, `proconsul agent -dev` included. */
+/** @peculiar/x509 (after the reflect-metadata polyfill its tsyringe stack needs), imported only to
+ *  read a root certificate made elsewhere (`caRootFromPem`); the built-in root is written without it. */
 function loadX509(): Promise<typeof X509> {
   x509Module ??= import('reflect-metadata').then(() => import('@peculiar/x509'));
   return x509Module;
@@ -69,53 +70,64 @@ export const DEFAULT_ROOT_CERT_TTL_MS = 87_600 * 3_600_000;
  * The private key PEM is returned separately: it belongs in provider state, never in CARoot.
  */
 export async function generateRoot(opts: GenerateRootOptions): Promise<{ root: CARoot; privateKeyPem: string }> {
-  const x509 = await loadX509();
   const key = await generatePrivateKey(opts.privateKeyType ?? 'ec', opts.privateKeyBits ?? 256);
   const spki = new Uint8Array(await globalThis.crypto.subtle.exportKey('spki', key.keys.publicKey));
-  const kid = toHex(keyId(spki));
+  const kid = keyId(spki);
   // Go's x509 encodes validity with whole seconds; Consul's root starts at "now", no drift buffer.
   const now = Math.floor(opts.clock.now() / 1000) * 1000;
-  const ttl = opts.rootCertTtlMs ?? DEFAULT_ROOT_CERT_TTL_MS;
-  const cn = caCommonName('consul', compactUid(), opts.clusterId, true);
-  const name = new x509.Name([{ CN: [{ printableString: cn }] }]);
-  const cert = await x509.X509CertificateGenerator.create(
-    {
-      serialNumber: serialHex(opts.serialNumber ?? randomSerial()),
-      subject: name,
-      issuer: name,
-      notBefore: new Date(now),
-      notAfter: new Date(now + ttl),
-      publicKey: key.keys.publicKey,
-      signingKey: key.keys.privateKey,
-      signingAlgorithm: key.signingAlgorithm,
-      extensions: caExtensions(x509, kid, signingUri(opts.clusterId)),
-    },
-    globalThis.crypto,
-  );
-  const pem = new NodeX509(Buffer.from(cert.rawData)).toString();
-  return { root: await caRootFromPem(pem, 'consul', opts.clusterId), privateKeyPem: key.pem };
+  const notAfter = now + (opts.rootCertTtlMs ?? DEFAULT_ROOT_CERT_TTL_MS);
+  const serialNumber = opts.serialNumber ?? randomSerial();
+  if (!Number.isSafeInteger(serialNumber) || serialNumber <= 0) throw new RangeError(`invalid serial number: ${serialNumber}`);
+  const der = selfSignedCaCert({
+    serialNumber, commonName: caCommonName('consul', compactUid(), opts.clusterId, true),
+    notBeforeMs: now, notAfterMs: notAfter, spki, keyId: kid, uri: signingUri(opts.clusterId),
+  }, key.keys.privateKey);
+  const root = caRoot('consul', opts.clusterId, {
+    der, pem: new NodeX509(der).toString(), serialNumber, signingKeyId: hexString(kid),
+    notBefore: new Date(now), notAfter: new Date(notAfter), keyType: key.type, keyBits: key.bits,
+  });
+  return { root, privateKeyPem: key.pem };
 }
 
 /** Builds the active CARoot for a root certificate PEM, as Consul's `newCARoot` does. */
 export async function caRootFromPem(pem: string, provider: string, clusterId: string): Promise<CARoot> {
   const x509 = await loadX509();
   const cert = new x509.X509Certificate(pem);
-  const node = new NodeX509(pem);
   const ski = cert.getExtension(x509.SubjectKeyIdentifierExtension);
-  const keyInfo = keyInfoFromCert(node);
+  const keyInfo = keyInfoFromCert(new NodeX509(pem));
+  return caRoot(provider, clusterId, {
+    der: new Uint8Array(cert.rawData), pem, serialNumber: Number(BigInt.asUintN(64, BigInt(`0x${cert.serialNumber}`))),
+    signingKeyId: ski ? hexString(fromHex(ski.keyId)) : '', notBefore: cert.notBefore, notAfter: cert.notAfter,
+    keyType: keyInfo.type, keyBits: keyInfo.bits,
+  });
+}
+
+/** What a CARoot record is made of, read from or known about its certificate. */
+interface RootFacts {
+  der: Uint8Array;
+  pem: string;
+  serialNumber: number;
+  signingKeyId: string;
+  notBefore: Date;
+  notAfter: Date;
+  keyType: string;
+  keyBits: number;
+}
+
+function caRoot(provider: string, clusterId: string, f: RootFacts): CARoot {
   return {
-    ID: certFingerprint(new Uint8Array(cert.rawData)),
+    ID: certFingerprint(f.der),
     Name: `${providerPrettyName(provider)} CA Primary Cert`,
-    SerialNumber: Number(BigInt.asUintN(64, BigInt(`0x${cert.serialNumber}`))),
-    SigningKeyID: ski ? hexString(fromHex(ski.keyId)) : '',
+    SerialNumber: f.serialNumber,
+    SigningKeyID: f.signingKeyId,
     ExternalTrustDomain: clusterId,
-    NotBefore: goTime(cert.notBefore),
-    NotAfter: goTime(cert.notAfter),
-    RootCert: pem.endsWith('\n') ? pem : `${pem}\n`,
+    NotBefore: goTime(f.notBefore),
+    NotAfter: goTime(f.notAfter),
+    RootCert: f.pem.endsWith('\n') ? f.pem : `${f.pem}\n`,
     IntermediateCerts: null,
     Active: true,
-    PrivateKeyType: keyInfo.type,
-    PrivateKeyBits: keyInfo.bits,
+    PrivateKeyType: f.keyType,
+    PrivateKeyBits: f.keyBits,
     CreateIndex: 0,
     ModifyIndex: 0,
   };
@@ -124,17 +136,6 @@ export async function caRootFromPem(pem: string, provider: string, clusterId: st
 /** Formats a time as Go's `time.Time` marshals to JSON (RFC 3339, fraction only when non-zero). */
 export function goTime(d: Date): string {
   return d.toISOString().replace(/\.(\d*?)0*Z$/, (_m, frac: string) => (frac ? `.${frac}Z` : 'Z'));
-}
-
-function caExtensions(x509: typeof X509, kidHex: string, uri: string): X509.Extension[] {
-  const usage = x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature;
-  return [
-    new x509.KeyUsagesExtension(usage, true),
-    new x509.BasicConstraintsExtension(true, undefined, true),
-    new x509.SubjectKeyIdentifierExtension(kidHex),
-    new x509.AuthorityKeyIdentifierExtension(kidHex),
-    new x509.SubjectAlternativeNameExtension([{ type: 'url', value: uri }]),
-  ];
 }
 
 function keyInfoFromCert(cert: NodeX509): { type: string; bits: number } {
@@ -156,16 +157,6 @@ function providerPrettyName(provider: string): string {
 function randomSerial(): number {
   const [hi, lo] = globalThis.crypto.getRandomValues(new Uint32Array(2));
   return (hi & 0x1fffff) * 2 ** 32 + lo || 1;
-}
-
-function serialHex(n: number): string {
-  if (!Number.isSafeInteger(n) || n <= 0) throw new RangeError(`invalid serial number: ${n}`);
-  const hex = n.toString(16);
-  return hex.length % 2 ? `0${hex}` : hex;
-}
-
-function toHex(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString('hex');
 }
 
 function fromHex(hex: string): Uint8Array {

@@ -1,0 +1,69 @@
+// The built-in CA's self-signed root certificate, encoded as Go's x509.CreateCertificate encodes
+// the template of Consul's `generateCA`: v3, the CN as issuer and subject, critical key usage
+// (cert sign, CRL sign, digital signature) and CA basic constraints without a path length, the
+// key id as SKI and AKI, and the signing SPIFFE URI as the only SAN. Written with the small DER
+// writer and signed with node:crypto: the @peculiar/x509 stack (≈280 modules) cost every
+// `proconsul agent -dev` ≈100 ms of start-up CPU before its HTTP port answered.
+
+import { KeyObject, sign, type webcrypto } from 'node:crypto';
+import {
+  bitString, boolean, directoryString, explicit, implicit, integer, nullValue, octetString, oid, sequence, set, time,
+} from './der.ts';
+
+/** What the root certificate says; every value is chosen by the caller. */
+export interface CaCertTemplate {
+  serialNumber: number;
+  commonName: string;
+  notBeforeMs: number;
+  notAfterMs: number;
+  /** DER SubjectPublicKeyInfo of the CA key. */
+  spki: Uint8Array;
+  /** The key id (SHA-256 of the SPKI), for the SKI and AKI extensions. */
+  keyId: Uint8Array;
+  /** The signing SPIFFE URI. */
+  uri: string;
+}
+
+// Go's x509 signature algorithms for the keys Consul's CA makes: ECDSA with the curve's hash
+// (no parameters), RSA PKCS#1 v1.5 with SHA-256 (NULL parameters).
+const EC_SIGNATURE: Record<string, { oid: string; hash: string }> = {
+  'P-256': { oid: '1.2.840.10045.4.3.2', hash: 'sha256' },
+  'P-384': { oid: '1.2.840.10045.4.3.3', hash: 'sha384' },
+  'P-521': { oid: '1.2.840.10045.4.3.4', hash: 'sha512' },
+};
+const RSA_SHA256 = '1.2.840.113549.1.1.11';
+
+// keyCertSign | cRLSign | digitalSignature: bits 0, 5 and 6 of the first byte (0b10000110), the
+// trailing zero bit unused, as Go trims a key usage bit string.
+const CA_KEY_USAGE = bitString(Buffer.from([0x86]), 1);
+
+/** Encodes and signs the root certificate with `privateKey`; returns its DER. */
+export function selfSignedCaCert(t: CaCertTemplate, privateKey: webcrypto.CryptoKey): Buffer {
+  const key = KeyObject.from(privateKey);
+  const ec = key.asymmetricKeyType === 'ec' ? EC_SIGNATURE[(privateKey.algorithm as webcrypto.EcKeyAlgorithm).namedCurve] : undefined;
+  if (key.asymmetricKeyType === 'ec' && !ec) throw new Error(`unsupported CA key curve: ${(privateKey.algorithm as webcrypto.EcKeyAlgorithm).namedCurve}`);
+  const algorithm = ec ? sequence(oid(ec.oid)) : sequence(oid(RSA_SHA256), nullValue());
+  const name = sequence(set(sequence(oid('2.5.4.3'), directoryString(t.commonName))));
+  const tbs = sequence(
+    explicit(0, integer(2)),
+    integer(t.serialNumber),
+    algorithm,
+    name,
+    sequence(time(t.notBeforeMs), time(t.notAfterMs)),
+    name,
+    Buffer.from(t.spki),
+    explicit(3, sequence(
+      extension('2.5.29.15', true, CA_KEY_USAGE),
+      extension('2.5.29.19', true, sequence(boolean(true))),
+      extension('2.5.29.14', false, octetString(t.keyId)),
+      extension('2.5.29.35', false, sequence(implicit(0, t.keyId))),
+      extension('2.5.29.17', false, sequence(implicit(6, Buffer.from(t.uri, 'ascii')))),
+    )),
+  );
+  const signature = sign(ec?.hash ?? 'sha256', tbs, { key, dsaEncoding: 'der' });
+  return sequence(tbs, algorithm, bitString(signature));
+}
+
+function extension(id: string, critical: boolean, value: Buffer): Buffer {
+  return critical ? sequence(oid(id), boolean(true), octetString(value)) : sequence(oid(id), octetString(value));
+}
