@@ -10,6 +10,7 @@ import type { Node, NodeService, HealthCheck, RegisterRequest, DeregisterRequest
 import { pinRecord, type WritePlan } from './commit.ts';
 import { planInvalidate } from './locks.ts';
 import { checkNodeId, replicaNodes } from './catalog-node-id.ts';
+import { Guards, nodeIdGuard, nodeNameGuard } from './name-guards.ts';
 import type { EndpointDeps } from './deps.ts';
 
 type Indexed = { CreateIndex: number; ModifyIndex: number };
@@ -123,13 +124,15 @@ export function planRegister(deps: EndpointDeps, req: RegisterRequest): WritePla
     throw new InternalError(`Bad node ID: uuid string is wrong length`);
   }
   const plan: WritePlan = { compares: [], ops: [] };
+  const guards = new Guards(deps.replica.appliedRevision);
   const existingNode = cat.node(req.Node);
   // Names that differ only in case name the same node, service and check (Consul's catalog
   // indexes are lower-cased); the records keep the spelling they were first stored with.
   const nodeName = existingNode?.Node ?? req.Node;
   if (!req.SkipNodeUpdate) {
     // Only an ID the node does not already carry can clash (Consul checks it when the node changes).
-    if (req.ID && req.ID !== existingNode?.ID) planNodeId(deps, plan, req);
+    if (req.ID && req.ID !== existingNode?.ID) planNodeId(deps, plan, guards, req);
+    claimNode(guards, existingNode, nodeName, req.ID);
     const node: Planned<Node> = {
       ID: req.ID ?? existingNode?.ID ?? '', Node: nodeName, Address: req.Address, Datacenter: req.Datacenter || deps.config.datacenter,
       TaggedAddresses: req.TaggedAddresses ?? null, Meta: req.NodeMeta ?? null, CreateIndex: 0, ModifyIndex: 0,
@@ -147,17 +150,32 @@ export function planRegister(deps: EndpointDeps, req: RegisterRequest): WritePla
   }
   if (req.Check) planCheck(deps, plan, nodeName, req.Check, service);
   for (const c of req.Checks ?? []) planCheck(deps, plan, nodeName, c, service);
-  return plan;
+  return guards.addTo(plan);
+}
+
+/**
+ * Claims what a node write takes: the name of a node it creates and an ID the node did not
+ * carry, so that concurrent writes creating one node under two spellings, or giving one ID to two
+ * nodes, cannot both commit. Writes to an existing node with its own ID are pinned by its record.
+ */
+export function claimNode(guards: Guards, existing: Node | undefined, name: string, id: string | undefined): void {
+  if (!existing) guards.claim(nodeNameGuard(name));
+  if (!id || id.toLowerCase() === (existing?.ID ?? '').toLowerCase()) return;
+  if (existing?.ID) guards.release(nodeIdGuard(existing.ID));
+  guards.claim(nodeIdGuard(id));
+}
+
+/** Releases the name and ID guards of a node being deleted. */
+export function releaseNode(guards: Guards, node: Node): void {
+  guards.release(nodeNameGuard(node.Node));
+  if (node.ID) guards.release(nodeIdGuard(node.ID));
 }
 
 /** Refuses a node ID or name another node holds, with Consul's text; a node renamed by its ID is deleted first. */
-function planNodeId(deps: EndpointDeps, plan: WritePlan, req: RegisterRequest): void {
+function planNodeId(deps: EndpointDeps, plan: WritePlan, guards: Guards, req: RegisterRequest): void {
   const found = checkNodeId(replicaNodes(deps.replica.catalog), { ID: req.ID ?? '', Node: req.Node, Address: req.Address });
   if (found.error) throw new InternalError(`failed inserting node: ${found.error}`);
-  if (!found.renames) return;
-  const removal = planDeregister(deps, { Node: found.renames.Node });
-  plan.compares.push(...removal.compares);
-  plan.ops.push(...removal.ops);
+  if (found.renames) deregisterInto(deps, plan, guards, { Node: found.renames.Node });
 }
 
 /** Adds the put of a planned record, pinned to the record it replaces (or to its absence). */
@@ -196,13 +214,18 @@ function planCheck(
 
 /** Plans a deregistration of a check, a service (with its checks) or a whole node. */
 export function planDeregister(deps: EndpointDeps, req: DeregisterRequest): WritePlan {
+  const guards = new Guards(deps.replica.appliedRevision);
+  return guards.addTo(deregisterInto(deps, { compares: [], ops: [] }, guards, req));
+}
+
+/** Adds a deregistration to `plan`, its released guards to `guards`. */
+function deregisterInto(deps: EndpointDeps, plan: WritePlan, guards: Guards, req: DeregisterRequest): WritePlan {
   if (!req.Node) throw new InternalError('Must provide node');
   const cat = deps.replica.catalog;
   // Node, service and check named case-insensitively (their stored spelling), as Consul matches them.
   const node = cat.nodeName(req.Node);
   const checkId = req.CheckID && cat.checkId(node, req.CheckID);
   const serviceId = req.ServiceID && cat.serviceId(node, req.ServiceID);
-  const plan: WritePlan = { compares: [], ops: [] };
   const del = (key: string, existing: Indexed | undefined): void => {
     if (!existing) return;
     plan.compares.push(pinRecord(key, existing));
@@ -219,7 +242,9 @@ export function planDeregister(deps: EndpointDeps, req: DeregisterRequest): Writ
       invalidateSessions(deps, plan, node, c.CheckID);
     }
   } else {
-    del(nodeKey(node), cat.nodes.get(node));
+    const existing = cat.nodes.get(node);
+    del(nodeKey(node), existing);
+    if (existing) releaseNode(guards, existing);
     for (const s of cat.services.get(node)?.values() ?? []) del(serviceKey(node, s.ID), s);
     for (const c of checksOf()) del(checkKey(node, c.CheckID), c);
     // A node's coordinates go with it (Consul's deleteNodeTxn).

@@ -4,9 +4,10 @@
 import { encodeRecord, nodeKey, serviceKey, checkKey, foldName } from '../state/index.ts';
 import type { Node, NodeService, HealthCheck } from '../api/catalog-types.ts';
 import type { Compare, Op } from '../store/index.ts';
-import { sameRecord, invalidateSessions } from './catalog-write.ts';
+import { sameRecord, invalidateSessions, claimNode, releaseNode } from './catalog-write.ts';
 import { pinRecord } from './commit.ts';
 import { checkNodeId, type NodeLookup } from './catalog-node-id.ts';
+import { Guards } from './name-guards.ts';
 import type { EndpointDeps } from './deps.ts';
 
 /** Stands for "the commit's revision" until the commit is known. */
@@ -34,6 +35,8 @@ export class CatalogTxnOverlay {
   readonly ops: Op[] = [];
   readonly results: CatalogResult[] = [];
   readonly #extraCompares: Compare[] = [];
+  /** Node names and IDs this transaction claims or releases (see name-guards.ts). */
+  readonly guards: Guards;
   /**
    * Spellings written by this transaction, by folded form: `n\0<node>` for nodes, `s\0<node>\0<id>`
    * and `c\0<node>\0<id>` for service and check IDs, and `i\0<id>` (node ID → node name).
@@ -42,6 +45,7 @@ export class CatalogTxnOverlay {
 
   constructor(deps: EndpointDeps) {
     this.#deps = deps;
+    this.guards = new Guards(deps.replica.appliedRevision);
   }
 
   /** A node's stored name, matched case-insensitively (this transaction's writes first). */
@@ -123,9 +127,9 @@ export class CatalogTxnOverlay {
     invalidateSessions(this.#deps, plan, node, checkId);
   }
 
-  /** Compares pinning every record read from the replica. */
+  /** Compares pinning every record read from the replica, and the claimed guards. */
   compares(): Compare[] {
-    return [...[...this.#read].map(([k, e]) => pinRecord(k, e)), ...this.#extraCompares];
+    return [...[...this.#read].map(([k, e]) => pinRecord(k, e)), ...this.#extraCompares, ...this.guards.compares()];
   }
 
   /** Results with pending indexes replaced by the commit revision. */
@@ -190,6 +194,8 @@ export function runNodeOp(ov: CatalogTxnOverlay, op: CatalogTxnOp, datacenter: s
   const key = nodeKey(stored);
   const remove = (node: string): void => {
     for (const k of ov.nodeChildren(node)) ov.delete(k);
+    const existing = ov.get<Node>(nodeKey(node));
+    if (existing) releaseNode(ov.guards, existing);
     ov.delete(nodeKey(node));
     ov.invalidateSessions(node);
   };
@@ -201,6 +207,7 @@ export function runNodeOp(ov: CatalogTxnOverlay, op: CatalogTxnOp, datacenter: s
       const found = checkNodeId(ov.nodes, { ID: id, Node: name, Address: n.Address ?? '' });
       if (found.error) return found.error;
       if (found.renames) remove(found.renames.Node);
+      claimNode(ov.guards, ov.get<Node>(key), stored, id);
       ov.results.push({ Node: ov.put<Node>(key, {
         ID: id, Node: stored, Address: n.Address ?? '', Datacenter: n.Datacenter || datacenter,
         TaggedAddresses: n.TaggedAddresses ?? null, Meta: n.Meta ?? null,

@@ -127,7 +127,8 @@ export class TxnEndpoint {
       results: pick(ws.results, ov.results),
       errors,
       compares: [...ws.compares(), ...ov.compares()],
-      writes,
+      // Guard keys are the catalog's alone: their ops go last, one per key.
+      writes: [...writes, ...ov.guards.ops()],
       finish: (rev) => pick(ws.finish(rev), ov.finish(rev)),
     };
   }

@@ -1,0 +1,67 @@
+// Guard keys for uniqueness the store's keys cannot express: a node name compared case-insensitively,
+// a node ID, an ACL policy or role name (Consul's unique lower-cased memdb indexes). A write that
+// claims such a name pins its guard to "unchanged since the revision the plan read" and bumps it,
+// so of two concurrent writes claiming one name (in any spelling) only the first commits; the
+// other is re-planned against a replica that shows the winner. No table reads the guards.
+import { foldName } from '../state/index.ts';
+import type { Compare, Op } from '../store/index.ts';
+import type { WritePlan } from './commit.ts';
+
+/** Store prefix of every guard key. */
+export const GUARD_PREFIX = 'guard/';
+
+/** Guard of a node name, any spelling. */
+export const nodeNameGuard = (name: string): string => `${GUARD_PREFIX}node-name/${encodeURIComponent(foldName(name))}`;
+/** Guard of a node ID (compared case-insensitively, as a UUID). */
+export const nodeIdGuard = (id: string): string => `${GUARD_PREFIX}node-id/${encodeURIComponent(id.toLowerCase())}`;
+/** Guard of an ACL policy or role name, any spelling. */
+export const aclNameGuard = (kind: 'policy' | 'role', name: string): string =>
+  `${GUARD_PREFIX}acl-${kind}-name/${encodeURIComponent(foldName(name))}`;
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * The guards one write claims and releases, turned into compares and ops once at the end: a
+ * store txn may hold one op per key, and a write can release a guard and claim it again (a node
+ * renamed by its ID keeps the ID's guard).
+ */
+export class Guards {
+  /** The replica revision the plan was read at. */
+  readonly #revision: number;
+  /** key → claimed (true) or released (false), the last word winning. */
+  readonly #keys = new Map<string, boolean>();
+  readonly #claimed = new Set<string>();
+
+  constructor(revision: number) {
+    this.#revision = revision;
+  }
+
+  /** Claims a name: the write commits only if no other write claimed it after the plan's revision. */
+  claim(key: string): void {
+    this.#keys.set(key, true);
+    this.#claimed.add(key);
+  }
+
+  /** Releases a name whose record the write deletes (so guards do not outlive their records). */
+  release(key: string): void {
+    this.#keys.set(key, false);
+  }
+
+  /** The compares pinning every claimed guard. */
+  compares(): Compare[] {
+    return [...this.#claimed].map((key) => ({ key, target: 'modRevision', op: '<', value: this.#revision + 1 }));
+  }
+
+  /** The puts of claimed guards and deletes of released ones. */
+  ops(): Op[] {
+    return [...this.#keys].map(([key, claimed]): Op => (claimed ? { type: 'put', key, value: EMPTY } : { type: 'delete', key }));
+  }
+
+  /** Adds the compares and ops to a plan. */
+  addTo(plan: WritePlan): WritePlan {
+    if (this.#keys.size === 0) return plan;
+    plan.compares.push(...this.compares());
+    plan.ops.push(...this.ops());
+    return plan;
+  }
+}

@@ -1,0 +1,90 @@
+// Concurrent catalog registrations that name one node (names differing only in case, or different
+// names with one node ID) leave exactly one node, as Consul's serialised state store does: on the
+// embedded store, and on two servers sharing one etcd.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { startDevAgent, type DevAgent } from './support/agent.ts';
+import { agentUrl, etcdBackedAgents } from './support/etcd-agents.ts';
+
+const PARALLEL = 24;
+
+/** Every spelling of `name` differing only in case, cycled to `n` entries. */
+function spellings(name: string, n: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    out.push([...name].map((ch, j) => ((i >> (j % 8)) & 1 ? ch.toUpperCase() : ch.toLowerCase())).join(''));
+  }
+  return out;
+}
+
+async function register(a: DevAgent, body: unknown): Promise<number> {
+  const res = await fetch(agentUrl(a, '/v1/catalog/register'), { method: 'PUT', body: JSON.stringify(body) });
+  await res.text();
+  return res.status;
+}
+
+async function nodes(a: DevAgent): Promise<{ Node: string; ID: string; CreateIndex: number }[]> {
+  return (await fetch(agentUrl(a, '/v1/catalog/nodes?consistent'))).json() as Promise<{ Node: string; ID: string; CreateIndex: number }[]>;
+}
+
+function races(servers: () => DevAgent[]): void {
+  test('registrations of one node name in many spellings at once make one node', async () => {
+    const agents = servers();
+    const names = spellings('race-node', PARALLEL);
+    const statuses = await Promise.all(names.map((n, i) => register(agents[i % agents.length], { Node: n, Address: `10.5.0.${i + 1}` })));
+    assert.deepEqual(statuses, names.map(() => 200));
+    const found = (await nodes(agents[0])).filter((n) => n.Node.toLowerCase() === 'race-node');
+    assert.equal(found.length, 1, `one node, got ${JSON.stringify(found.map((n) => n.Node))}`);
+  });
+
+  test('registrations of one node ID under many names at once make one node', async () => {
+    const agents = servers();
+    const id = randomUUID();
+    // No serfHealth check: each name may take the ID over (a rename), but only one node may hold it.
+    const statuses = await Promise.all(Array.from({ length: PARALLEL }, (_, i) =>
+      register(agents[i % agents.length], { ID: id, Node: `id-race-${i}`, Address: `10.6.0.${i + 1}` })));
+    assert.deepEqual(statuses, statuses.map(() => 200));
+    const found = (await nodes(agents[0])).filter((n) => n.ID === id);
+    assert.equal(found.length, 1, `one node with the ID, got ${JSON.stringify(found.map((n) => n.Node))}`);
+    const leftovers = (await nodes(agents[0])).filter((n) => n.Node.startsWith('id-race-'));
+    assert.equal(leftovers.length, 1, 'the renamed names are gone');
+  });
+
+  test('/v1/txn node sets in many spellings at once make one node', async () => {
+    const agents = servers();
+    const names = spellings('txn-race', PARALLEL);
+    const statuses = await Promise.all(names.map(async (n, i) => {
+      const res = await fetch(agentUrl(agents[i % agents.length], '/v1/txn'), {
+        method: 'PUT', body: JSON.stringify([{ Node: { Verb: 'set', Node: { Node: n, Address: `10.7.0.${i + 1}` } } }]),
+      });
+      await res.text();
+      return res.status;
+    }));
+    assert.deepEqual(statuses, names.map(() => 200));
+    const found = (await nodes(agents[0])).filter((n) => n.Node.toLowerCase() === 'txn-race');
+    assert.equal(found.length, 1, `one node, got ${JSON.stringify(found.map((n) => n.Node))}`);
+  });
+}
+
+describe('embedded store', () => {
+  let dir = '';
+  let agent: DevAgent | undefined;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'catalog-race-'));
+    agent = await startDevAgent({ config: { store: { backend: 'embedded' }, dataDir: dir } });
+  });
+  after(async () => {
+    await agent?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+  races(() => [agent!]);
+});
+
+describe('two servers on one etcd', () => {
+  const agents = etcdBackedAgents();
+  races(() => agents);
+});
