@@ -72,3 +72,50 @@ describe('node ID and name conflicts', () => {
     assert.equal((await call('GET', '/v1/catalog/node/renamed-node')).json, null, 'the ID\'s old name is gone');
   });
 });
+
+describe('a node renamed by its ID keeps its CreateIndex (Consul\'s ensureNodeTxn)', () => {
+  const ID4 = 'dddddddd-4444-4444-8444-444444444444';
+  const ID5 = 'eeeeeeee-5555-4555-8555-555555555555';
+  const coord = { Vec: [0.1, 0, 0, 0, 0, 0, 0, 0], Error: 1.5, Adjustment: 0, Height: 1e-5 };
+  const nodeOf = async (name: string) => (await call('GET', `/v1/catalog/node/${name}`)).json?.Node;
+
+  test('catalog/register: through the rename and every later write of the node', async () => {
+    await register({ ID: ID4, Node: 'first-name', Address: '10.9.2.1' });
+    const before = await nodeOf('first-name');
+    await register({ Node: 'filler', Address: '10.9.2.9' });
+    await register({ ID: ID4, Node: 'second-name', Address: '10.9.2.2' });
+    const renamed = await nodeOf('second-name');
+    assert.equal(renamed.CreateIndex, before.CreateIndex);
+    assert.ok(renamed.ModifyIndex > before.ModifyIndex);
+    await register({ ID: ID4, Node: 'second-name', Address: '10.9.2.3', NodeMeta: { k: 'v' } });
+    const updated = await nodeOf('SECOND-name');
+    assert.deepEqual([updated.Address, updated.CreateIndex], ['10.9.2.3', before.CreateIndex]);
+    assert.ok(updated.ModifyIndex > renamed.ModifyIndex);
+    await register({ ID: ID4, Node: 'third-name', Address: '10.9.2.4' });
+    assert.equal((await nodeOf('third-name')).CreateIndex, before.CreateIndex, 'a second rename keeps it too');
+    const listed = (await call('GET', '/v1/catalog/nodes')).json.find((n: { Node: string }) => n.Node === 'third-name');
+    assert.equal(listed.CreateIndex, before.CreateIndex);
+  });
+
+  test('coordinates of a renamed node are stored', async () => {
+    const r = await call('PUT', '/v1/coordinate/update', { Node: 'third-name', Segment: '', Coord: coord });
+    assert.equal(r.status, 200, r.text);
+    await a.dev.agent.endpoints.coordinate.flush();
+    const got = await call('GET', '/v1/coordinate/node/third-name');
+    assert.equal(got.status, 200, got.text);
+    assert.deepEqual(got.json[0].Coord.Vec, coord.Vec);
+  });
+
+  test('/v1/txn: the result and the stored node keep the old CreateIndex', async () => {
+    await register({ ID: ID5, Node: 'txn-first', Address: '10.9.3.1' });
+    const before = await nodeOf('txn-first');
+    await register({ Node: 'filler', Address: '10.9.3.9' });
+    const r = await call('PUT', '/v1/txn', [{ Node: { Verb: 'set', Node: { ID: ID5, Node: 'txn-second', Address: '10.9.3.2' } } }]);
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.Results[0].Node.CreateIndex, before.CreateIndex);
+    assert.equal((await nodeOf('txn-second')).CreateIndex, before.CreateIndex);
+    const again = await call('PUT', '/v1/txn', [{ Node: { Verb: 'set', Node: { ID: ID5, Node: 'txn-second', Address: '10.9.3.3' } } }]);
+    assert.equal(again.json.Results[0].Node.CreateIndex, before.CreateIndex);
+    assert.equal((await nodeOf('txn-second')).CreateIndex, before.CreateIndex);
+  });
+});

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { InternalError } from '../errors.ts';
 import {
   encodeOwnedRecord, nodeKey, serviceKey, checkKey, coordinateNodePrefix, DEFAULT_PROXY, DEFAULT_WEIGHTS, EMPTY_OBJECT, NO_TAGS, foldName,
+  KEPT_CREATE_INDEX,
 } from '../state/index.ts';
 import type { Node, NodeService, HealthCheck, RegisterRequest, DeregisterRequest } from '../api/catalog-types.ts';
 import { pinRecord, type WritePlan } from './commit.ts';
@@ -131,14 +132,18 @@ export function planRegister(deps: EndpointDeps, req: RegisterRequest): WritePla
   const nodeName = existingNode?.Node ?? req.Node;
   if (!req.SkipNodeUpdate) {
     // Only an ID the node does not already carry can clash (Consul checks it when the node changes).
-    if (req.ID && req.ID !== existingNode?.ID) planNodeId(deps, plan, guards, req);
+    const renamed = req.ID && req.ID !== existingNode?.ID ? planNodeId(deps, plan, guards, req) : undefined;
     claimNode(guards, existingNode, nodeName, req.ID);
     const node: Planned<Node> = {
       ID: req.ID ?? existingNode?.ID ?? '', Node: nodeName, Address: req.Address, Datacenter: req.Datacenter || deps.config.datacenter,
       TaggedAddresses: req.TaggedAddresses ?? null, Meta: req.NodeMeta ?? null, CreateIndex: 0, ModifyIndex: 0,
     };
     // Agents re-register their node with every service: the key is only built for a change.
-    if (!sameRecord(existingNode, node)) put(plan, nodeKey(nodeName), existingNode, node);
+    if (!sameRecord(existingNode, node)) {
+      // A renamed node keeps its CreateIndex (see KEPT_CREATE_INDEX).
+      const kept = renamed ? renamed.CreateIndex : existingNode ? cat.carriedCreateIndex(existingNode.Node) : 0;
+      put(plan, nodeKey(nodeName), existingNode, kept ? keepCreateIndex(node, kept) : node);
+    }
   } else if (!existingNode) throw new InternalError('Missing node registration');
 
   let service: Planned<NodeService> | undefined;
@@ -171,11 +176,21 @@ export function releaseNode(guards: Guards, node: Node): void {
   if (node.ID) guards.release(nodeIdGuard(node.ID));
 }
 
-/** Refuses a node ID or name another node holds, with Consul's text; a node renamed by its ID is deleted first. */
-function planNodeId(deps: EndpointDeps, plan: WritePlan, guards: Guards, req: RegisterRequest): void {
+/**
+ * Refuses a node ID or name another node holds, with Consul's text; a node renamed by its ID is
+ * deleted first, and returned.
+ */
+function planNodeId(deps: EndpointDeps, plan: WritePlan, guards: Guards, req: RegisterRequest): Node | undefined {
   const found = checkNodeId(replicaNodes(deps.replica.catalog), { ID: req.ID ?? '', Node: req.Node, Address: req.Address });
   if (found.error) throw new InternalError(`failed inserting node: ${found.error}`);
   if (found.renames) deregisterInto(deps, plan, guards, { Node: found.renames.Node });
+  return found.renames;
+}
+
+/** A planned node that keeps `kept` as its CreateIndex, the field before the index placeholders. */
+function keepCreateIndex(node: Planned<Node>, kept: number): Planned<Node> {
+  const { CreateIndex: _c, ModifyIndex: _m, ...fields } = node;
+  return { ...fields, [KEPT_CREATE_INDEX]: kept, CreateIndex: 0, ModifyIndex: 0 } as Planned<Node>;
 }
 
 /** Adds the put of a planned record, pinned to the record it replaces (or to its absence). */

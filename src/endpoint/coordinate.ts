@@ -123,7 +123,8 @@ export class CoordinateEndpoint {
         const node = cat.node(e.Node);
         if (!node) continue;
         const entry = node.Node === e.Node ? e : { ...e, Node: node.Node };
-        compares.push({ key: nodeKey(node.Node), target: 'createRevision', op: '=', value: node.CreateIndex });
+        // Pinned by ModifyIndex: a renamed node's CreateIndex is older than its key.
+        compares.push({ key: nodeKey(node.Node), target: 'modRevision', op: '=', value: node.ModifyIndex });
         ops.push({ type: 'put', key: coordinateKey(node.Node, e.Segment), value: Buffer.from(JSON.stringify(entry)) });
       }
       if (ops.length === 0) return { answer: undefined };

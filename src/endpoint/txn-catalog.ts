@@ -1,7 +1,7 @@
 // Node, Service and Check verbs of /v1/txn (Consul's txnNode/txnService/txnCheck): a catalog
 // overlay over the replica so later ops see earlier ones, Consul's error texts, and results
 // whose indexes are filled in with the commit revision.
-import { encodeRecord, nodeKey, serviceKey, checkKey, foldName } from '../state/index.ts';
+import { encodeRecord, nodeKey, serviceKey, checkKey, foldName, KEPT_CREATE_INDEX } from '../state/index.ts';
 import type { Node, NodeService, HealthCheck } from '../api/catalog-types.ts';
 import type { Compare, Op } from '../store/index.ts';
 import { sameRecord, invalidateSessions, claimNode, releaseNode } from './catalog-write.ts';
@@ -91,15 +91,33 @@ export class CatalogTxnOverlay {
     return rec as T | undefined;
   }
 
-  /** Writes a record unless unchanged; returns what the result should show. */
-  put<T extends Rec>(key: string, rec: Omit<T, 'CreateIndex' | 'ModifyIndex'>): T {
+  /**
+   * Writes a record unless unchanged; returns what the result should show. `created` is a
+   * CreateIndex the record keeps (a renamed node's, see KEPT_CREATE_INDEX).
+   */
+  put<T extends Rec>(key: string, rec: Omit<T, 'CreateIndex' | 'ModifyIndex'>, created = 0): T {
     const existing = this.get<T>(key);
     if (existing && sameRecord(existing, rec)) return existing;
-    const next = { ...rec, CreateIndex: existing ? existing.CreateIndex : PENDING, ModifyIndex: PENDING } as unknown as T;
+    const next = { ...rec, CreateIndex: created || (existing ? existing.CreateIndex : PENDING), ModifyIndex: PENDING } as unknown as T;
     this.#overlay.set(key, next);
-    this.ops.push({ type: 'put', key, value: encodeRecord(rec) });
+    this.ops.push({ type: 'put', key, value: encodeRecord(created ? { ...rec, [KEPT_CREATE_INDEX]: created } : rec) });
     return next;
   }
+
+  /** The CreateIndex a write of node `name` must carry: a renamed node's, here or in the replica. */
+  carriedCreateIndex(name: string): number {
+    const key = nodeKey(name);
+    if (this.#overlay.has(key)) return this.#carried.get(key) ?? 0;
+    return this.#deps.replica.catalog.carriedCreateIndex(name);
+  }
+
+  /** Records the CreateIndex a node written by this transaction carries. */
+  carry(name: string, created: number): void {
+    if (created) this.#carried.set(nodeKey(name), created);
+    else this.#carried.delete(nodeKey(name));
+  }
+
+  readonly #carried = new Map<string, number>();
 
   /** Deletes a record if present. */
   delete(key: string): void {
@@ -206,12 +224,15 @@ export function runNodeOp(ov: CatalogTxnOverlay, op: CatalogTxnOp, datacenter: s
       const id = n.ID ?? '';
       const found = checkNodeId(ov.nodes, { ID: id, Node: name, Address: n.Address ?? '' });
       if (found.error) return found.error;
+      // A renamed node keeps its CreateIndex, as in Consul's ensureNodeTxn.
+      const created = found.renames ? found.renames.CreateIndex : ov.get<Node>(key) ? ov.carriedCreateIndex(stored) : 0;
       if (found.renames) remove(found.renames.Node);
       claimNode(ov.guards, ov.get<Node>(key), stored, id);
       ov.results.push({ Node: ov.put<Node>(key, {
         ID: id, Node: stored, Address: n.Address ?? '', Datacenter: n.Datacenter || datacenter,
         TaggedAddresses: n.TaggedAddresses ?? null, Meta: n.Meta ?? null,
-      }) });
+      }, created) });
+      ov.carry(stored, created);
       ov.named('n', stored);
       if (id) ov.named('i', stored, id);
       return null;

@@ -62,6 +62,22 @@ function decode<T>(ev: WatchEvent): T {
   return { ...rec, CreateIndex: ev.kv.createRevision, ModifyIndex: ev.kv.modRevision };
 }
 
+/**
+ * The field in which a node record keeps the CreateIndex it had before a rename. A node renamed by
+ * its ID moves to a new key but keeps its CreateIndex (Consul's ensureNodeTxn): the record, and
+ * every later write of it, stores the old index (the only revision-derived value ever stored;
+ * it is used only while below the key's own create revision).
+ */
+export const KEPT_CREATE_INDEX = 'KeptCreateIndex';
+
+/** A node record with its CreateIndex, the kept one of a renamed node (without the field). */
+function decodeNode(ev: WatchEvent): Node {
+  const rec = decode<Node & { [KEPT_CREATE_INDEX]?: number }>(ev);
+  if (rec[KEPT_CREATE_INDEX] === undefined) return rec;
+  const { [KEPT_CREATE_INDEX]: kept, ...node } = rec;
+  return { ...node, CreateIndex: kept > 0 && kept < ev.kv.createRevision ? kept : ev.kv.createRevision };
+}
+
 /** Nodes, services and checks with the indexes catalog and health queries need. */
 export class CatalogTables {
   readonly nodes = new Map<string, Node>();
@@ -89,6 +105,8 @@ export class CatalogTables {
   readonly #checkAlias = new Map<string, string>();
   /** Lower-cased node ID → the node's stored name (Consul's node uuid index). */
   readonly #nodeIds = new Map<string, string>();
+  /** Nodes whose CreateIndex their record carries (renamed ones), by stored name. */
+  readonly #carried = new Set<string>();
 
   /** Applies one store event; returns the notifier keys it changed. */
   apply(ev: WatchEvent): Change[] {
@@ -137,6 +155,14 @@ export class CatalogTables {
   nodeById(id: string): Node | undefined {
     const name = this.#nodeIds.get(id.toLowerCase());
     return name === undefined ? undefined : this.nodes.get(name);
+  }
+
+  /**
+   * The CreateIndex a write of node `name` (its stored name) must keep in its record (see
+   * KEPT_CREATE_INDEX): the node's own when it was renamed (its key is younger), else 0.
+   */
+  carriedCreateIndex(name: string): number {
+    return this.#carried.has(name) ? (this.nodes.get(name)?.CreateIndex ?? 0) : 0;
   }
 
   /** A service ID on a node (its stored name) as stored, matched case-insensitively; `id` itself when unknown. */
@@ -192,9 +218,11 @@ export class CatalogTables {
     const out: Change[] = [[NODES_TABLE, node], [NODE_VIEW, foldName(node)]];
     const prevId = this.nodes.get(node)?.ID;
     let id: string | undefined;
+    this.#carried.delete(node);
     if (ev.type === 'put') {
-      const rec = decode<Node>(ev);
+      const rec = decodeNode(ev);
       this.nodes.set(rec.Node === node ? rec.Node : node, rec);
+      if (rec.CreateIndex !== ev.kv.createRevision) this.#carried.add(node);
       id = rec.ID;
     }
     else this.nodes.delete(node);
@@ -287,6 +315,7 @@ export class CatalogTables {
     this.#serviceAlias.clear();
     this.#checkAlias.clear();
     this.#nodeIds.clear();
+    this.#carried.clear();
     this.#tagCache.clear();
     this.#shared.reset();
     this.index.nodes = this.index.services = this.index.checks = 0;
