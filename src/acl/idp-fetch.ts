@@ -2,8 +2,8 @@
 // function, trusting only a configured PEM CA (Consul's JWKSCACert / OIDCDiscoveryCACert) when
 // one is set; both jose and openid-client take it through their `customFetch` option. What was
 // discovered is cached per configuration.
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+
+import { nodeHttp, nodeHttps } from '../node-http.ts';
 
 /** The fetch shape jose and openid-client call: a URL and plain fetch options. */
 export type IdpFetch = (url: string, init: { method?: string; headers?: Headers | Record<string, string>; body?: unknown; signal?: AbortSignal | null }) => Promise<Response>;
@@ -25,7 +25,7 @@ export function idpFetch(caPem?: string): IdpFetch {
     const headers = Object.fromEntries(new Headers(init.headers ?? {}).entries());
     const body = bodyBytes(init.body);
     if (init.body instanceof URLSearchParams && !headers['content-type']) headers['content-type'] = 'application/x-www-form-urlencoded';
-    const send = u.protocol === 'https:' ? httpsRequest : httpRequest;
+    const send = u.protocol === 'https:' ? nodeHttps.request : nodeHttp.request;
     const req = send(u, { method: init.method ?? 'GET', headers, ca: caPem, signal: init.signal ?? undefined }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));

@@ -2,13 +2,14 @@
 // of a list of servers, moving on to the next when a connection fails before any answer came
 // back (Consul's client RPC retry), and passing status, headers and body through unchanged.
 // With tls.internal_rpc.verify_outgoing the connections are TLS (tls-configurator.ts).
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
+import type https from 'node:https';
 import { InternalError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Handler, HttpRequest, HttpResult } from '../http/index.ts';
 import type { TlsConfigurator } from './tls-configurator.ts';
 import type { Abortable } from '../state/notify.ts';
+import { nodeHttp, nodeHttps } from '../node-http.ts';
 
 /** Consul's structs.ErrNoServers text, answered with 500 when no server is known. */
 export const NO_SERVERS = 'No known Consul servers';
@@ -104,9 +105,9 @@ export class Forwarder {
     const local = deps.localAddress && !['0.0.0.0', '::', ''].includes(deps.localAddress) ? { localAddress: deps.localAddress } : {};
     // Every connection a burst of callers opened stays pooled (up to MAX_FREE_SOCKETS): a smaller
     // limit closed those past it after each answer and opened new ones for the next requests.
-    this.#agent = deps.agent ?? new http.Agent({ keepAlive: true, maxFreeSockets: MAX_FREE_SOCKETS, ...local });
+    this.#agent = deps.agent ?? new nodeHttp.Agent({ keepAlive: true, maxFreeSockets: MAX_FREE_SOCKETS, ...local });
     // Pooled per TLS material too: after a reload, new requests open connections with the new one.
-    this.#tlsAgent = new https.Agent({ keepAlive: true, maxFreeSockets: MAX_FREE_SOCKETS, ...local });
+    this.#tlsAgent = new nodeHttps.Agent({ keepAlive: true, maxFreeSockets: MAX_FREE_SOCKETS, ...local });
     this.#tls = deps.tls;
   }
 
@@ -181,8 +182,8 @@ export class Forwarder {
         });
       };
       const out = tls
-        ? https.request({ host, port, method: req.method, path: req.url, headers, ...tls, agent: this.#tlsAgent }, onResponse)
-        : http.request({ host, port, method: req.method, path: req.url, headers, agent: this.#agent }, onResponse);
+        ? nodeHttps.request({ host, port, method: req.method, path: req.url, headers, ...tls, agent: this.#tlsAgent }, onResponse)
+        : nodeHttp.request({ host, port, method: req.method, path: req.url, headers, agent: this.#agent }, onResponse);
       out.on('error', (err: NodeJS.ErrnoException) => {
         settle();
         if (!answered && retryable(err, req.method)) {

@@ -4,7 +4,8 @@
 // plaintext is refused with verify_incoming, else served as before. Both end up as HTTP/1.1
 // keep-alive connections of one request listener. The TLS settings are read per connection, so
 // a reload applies to new connections at once.
-import http, { type RequestListener } from 'node:http';
+import type http from 'node:http';
+import type { RequestListener } from 'node:http';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import tls, { type TLSSocket } from 'node:tls';
 import type { Logger } from '../log.ts';

@@ -1,8 +1,8 @@
 // The typed HTTP client: one keep-alive connection pool, Consul's request conventions (token
 // header, ?dc, blocking and consistency parameters) and response meta from X-Consul-* headers.
 
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
+import type https from 'node:https';
 import { loadTls, resolveConfig, type ClientOptions, type ResolvedConfig } from './config.ts';
 import { ApiError, TransportError, goDialError } from './errors.ts';
 import { AclApi } from './acl.ts';
@@ -20,6 +20,7 @@ import { StatusApi } from './status.ts';
 import { txn, type TxnReply } from './txn.ts';
 import type { TxnOp } from './types.ts';
 import { joinHostPort } from '../host-port.ts';
+import { nodeHttp, nodeHttps } from '../node-http.ts';
 
 /** What every response carries, from X-Consul-Index / -KnownLeader / -LastContact. */
 export interface QueryMeta {
@@ -105,8 +106,8 @@ export class ConsulClient {
   constructor(options: ClientOptions = {}) {
     this.config = resolveConfig(options);
     this.#agent = this.config.scheme === 'https'
-      ? new https.Agent({ keepAlive: true, ...loadTls(this.config.tls) })
-      : new http.Agent({ keepAlive: true });
+      ? new nodeHttps.Agent({ keepAlive: true, ...loadTls(this.config.tls) })
+      : new nodeHttp.Agent({ keepAlive: true });
     this.kv = new KVApi(this);
     this.status = new StatusApi(this);
     this.agent = new AgentApi(this);
@@ -170,7 +171,7 @@ export class ConsulClient {
       body = Buffer.isBuffer(spec.body) ? spec.body : Buffer.from(spec.body);
     }
     if (body) headers['Content-Length'] = String(body.length);
-    const transport = this.config.scheme === 'https' ? https : http;
+    const transport = this.config.scheme === 'https' ? nodeHttps : nodeHttp;
     const { host, port, socketPath } = this.config;
     return new Promise<RawResponse>((resolve, reject) => {
       const req = transport.request({

@@ -2,11 +2,12 @@
 // redirect (default 127.0.0.1:8550, path /oidc/callback), the auth URL printed and opened, then
 // the code and state handed to /v1/acl/oidc/callback together with this run's client nonce.
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ACLToken } from '../acl/types.ts';
 import type { ConsulClient } from '../api/index.ts';
 import type { CliIO } from './io.ts';
+import { nodeHttp } from '../node-http.ts';
 
 /** How long the command waits for the browser to come back from the provider. */
 const CALLBACK_TIMEOUT_MS = 5 * 60_000;
@@ -45,7 +46,7 @@ function page(res: ServerResponse, status: number, text: string): void {
 /** Runs one OIDC login and answers the token the callback created. */
 export async function oidcLogin(client: ConsulClient, io: CliIO, o: OidcLoginOptions): Promise<ACLToken> {
   const { host, port } = hostPort(o.listenAddr);
-  const server = createServer();
+  const server = nodeHttp.createServer();
   try {
     await listen(server, host, port);
   } catch (err) {

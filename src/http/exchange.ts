@@ -1,6 +1,6 @@
 // One request's life on the HTTP transport: the exchange of a socket request (its abort, body
 // and answer writer, in one object) and the in-process source handle() uses.
-import http from 'node:http';
+import type http from 'node:http';
 import http2 from 'node:http2';
 import { TooLargeError } from '../errors.ts';
 import type { Logger } from '../log.ts';

@@ -1,10 +1,12 @@
 // What every node:http listener of the agent shares, the HTTP API's and the internal RPC
 // port's: HTTP/1.1 timeouts fit for blocking queries, the bound address as Consul prints it, a
 // TLS reload for new connections, and the teardown of open connections.
-import http, { type RequestListener } from 'node:http';
+import type http from 'node:http';
+import type { RequestListener } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Server as TlsServer, TlsOptions, TLSSocket } from 'node:tls';
 import { joinHostPort } from '../host-port.ts';
+import { nodeHttp } from '../node-http.ts';
 
 /**
  * HTTP/1.1 timeouts: no per-request deadline (node's default ends requests after 5 minutes,
@@ -15,7 +17,7 @@ export const HTTP1_TIMEOUTS = { keepAliveTimeout: 65_000, requestTimeout: 0 } as
 
 /** An HTTP/1.1 server with HTTP1_TIMEOUTS. */
 export function createHttp1Server(listener?: RequestListener): http.Server {
-  return http.createServer({ ...HTTP1_TIMEOUTS }, listener);
+  return nodeHttp.createServer({ ...HTTP1_TIMEOUTS }, listener);
 }
 
 /** `host:port` of a bound TCP address, IPv6 hosts in brackets. */

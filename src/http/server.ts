@@ -2,7 +2,7 @@
 // both on TCP or unix sockets, and an in-process `handle()`, sharing one dispatch path: path
 // cleaning (301), routing (404/405), the handler call, and one writer for status, Consul's
 // headers, JSON (?pretty) and error bodies.
-import http from 'node:http';
+import type http from 'node:http';
 import http2 from 'node:http2';
 import type { TlsOptions, TLSSocket } from 'node:tls';
 import fs from 'node:fs';
@@ -20,6 +20,7 @@ import { Exchange, Injected, type AnyRequest, type AnyResponse, type Live, type 
 import {
   createHttp1Server, endConnections, handshakeDeadline, handshakeDone, hostPort, HTTP1_TIMEOUTS, NODE_HANDSHAKE_TIMEOUT_OFF, rawSocket, reloadTls,
 } from './listener.ts';
+import { nodeHttp } from '../node-http.ts';
 
 /** Settings of the HTTP transport. */
 export interface HttpServerConfig {
@@ -332,7 +333,7 @@ export class HttpServer {
   /** New TLS settings for the HTTPS listeners' new connections (a reload); open ones keep theirs. */
   updateTls(options: TlsOptions): void {
     for (const srv of this.#servers) {
-      if (srv instanceof http.Server) continue;
+      if (srv instanceof nodeHttp.Server) continue;
       reloadTls(srv, options);
     }
   }
@@ -362,7 +363,7 @@ export class HttpServer {
     for (const session of this.#sessions) session.close();
     await Promise.all(this.#servers.map((s) => new Promise<void>((resolve) => {
       s.close(() => resolve());
-      if (s instanceof http.Server) endConnections(s, 100);
+      if (s instanceof nodeHttp.Server) endConnections(s, 100);
       else {
         setTimeout(() => {
           for (const session of this.#sessions) session.destroy();

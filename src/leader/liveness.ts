@@ -9,12 +9,13 @@
 // advertised address must reach the server itself: a proxy or virtual IP that refuses
 // connections on its own (e.g. a load balancer with no ready backend) would fake the proof.
 // The address is published as `Liveness` in the server and leader records.
-import http from 'node:http';
+import type http from 'node:http';
 import net from 'node:net';
 import tls, { type ConnectionOptions } from 'node:tls';
 import type { Clock, TimerHandle } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import { joinHostPort } from '../host-port.ts';
+import { nodeHttp } from '../node-http.ts';
 
 /** The path of the greeting on the server port. */
 export const LIVENESS_PATH = '/v1/internal/rpc/liveness';
@@ -131,7 +132,7 @@ export class LivenessListener implements LivenessHost {
 
   /** Starts listening; every probe is greeted with `node` and the lease `lease()` returns then. */
   listen(node: string, lease: () => number): Promise<string> {
-    const server = http.createServer((req, res) => this.#serve(req, res));
+    const server = nodeHttp.createServer((req, res) => this.#serve(req, res));
     server.on('error', (err) => this.#o.logger.warn({ err }, 'leader liveness listener error'));
     server.unref();
     this.#server = server;

@@ -1,13 +1,12 @@
 // HTTP checks (Consul's CheckHTTP): one request per run without keep-alive, redirects followed
 // unless disabled; 2xx passing, 429 warning, else critical, with Consul's output line.
-import * as http from 'node:http';
-import * as https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import type { Clock } from '../../clock.ts';
 import { goDialError, type NodeError } from './go-errors.ts';
 import { createTailBuffer } from './output.ts';
 import type { ProbeResult } from './script.ts';
 import type { CheckType } from './types.ts';
+import { nodeHttp, nodeHttps } from '../../node-http.ts';
 
 /** Consul's default timeout for HTTP, TCP, UDP, gRPC and H2PING checks. */
 export const DEFAULT_NET_TIMEOUT_MS = 10_000;
@@ -60,7 +59,7 @@ function send(a: Attempt, def: CheckType, deps: HttpProbeDeps, signal: AbortSign
       reject(new Error(`unsupported protocol scheme "${u.protocol.slice(0, -1)}"`));
       return;
     }
-    const mod = u.protocol === 'https:' ? https : http;
+    const mod = u.protocol === 'https:' ? nodeHttps : nodeHttp;
     const req = mod.request(u, {
       method: a.method, headers: requestHeaders(def), agent: false, signal,
       rejectUnauthorized: !def.TLSSkipVerify, servername: def.TLSServerName || undefined, ca: deps.ca,
