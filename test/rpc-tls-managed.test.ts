@@ -1,7 +1,9 @@
 // tls.internal_rpc on a managed server (store = "managed"), whose server port also carries the
 // etcd bootstrap between servers: TLS is accepted there as on any server port, clients with a
-// certificate from the CA forward over it, another CA's certificate is refused; plaintext stays
-// open for the bootstrap, and the server says verify_incoming cannot refuse it.
+// certificate from the CA forward over it, another CA's certificate is refused. With
+// verify_incoming nothing answers plaintext: not the server port (bootstrap and RPC), not etcd's
+// client or peer port (HTTP or gRPC); TLS without a client certificate is refused on each, and
+// with verify_server_hostname a client agent's certificate reaches neither etcd nor the bootstrap.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -11,6 +13,7 @@ import { etcdBinary, freePort } from './support/etcd.ts';
 import { killAll } from './support/procs.ts';
 import { agentReq, startTlsAgents, writeIn, type TlsAgent as Agent } from './support/tls-agents.ts';
 import { testCA } from './support/tls-cert.ts';
+import { etcdRead, httpRequest, httpsJson, plaintextExchange, tlsExchange } from './support/tls-probes.ts';
 import { logTails, until } from './support/wait.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-rpc-tls-managed-'));
@@ -22,6 +25,7 @@ const rogue: Agent = { name: 'rogue', ip: '127.0.0.3', server: false, log: '' };
 const agents = [m1, good, rogue];
 const POLL = { context: () => logTails(agents.map((a) => [a.name, a.log]), 2500) };
 const file = (name: string, content: string): string => writeIn(dir, name, content);
+const pem = (name: string): Buffer => fs.readFileSync(path.join(dir, name));
 
 after(() => {
   killAll(agents.map((a) => a.child));
@@ -58,7 +62,7 @@ before(async () => {
   await startTlsAgents(dir, ports, m1, [good, rogue], POLL);
 });
 
-test('clients forward over TLS to a managed server; another CA\'s certificate is refused; plaintext stays open for the etcd bootstrap', async () => {
+test('clients forward over TLS to a managed server; another CA\'s certificate is refused', async () => {
   assert.deepEqual(await req(good, '/v1/kv/managed/tls', { method: 'PUT', body: 'yes' }), { status: 200, body: 'true' });
   assert.deepEqual(await req(good, '/v1/kv/managed/tls?raw'), { status: 200, body: 'yes' });
   await until('the good client in the catalog', 60_000, async () => (await req(good, '/v1/catalog/nodes'))?.body.includes('"Node":"good"'), POLL);
@@ -68,9 +72,51 @@ test('clients forward over TLS to a managed server; another CA\'s certificate is
   assert.match(put!.body, /^rpc error making call: /);
   await until('the server logs the refused certificate', 10_000, async () => /internal RPC client certificate refused: conn=from=127\.0\.0\.3:\d+/.test(m1.log), POLL);
   assert.equal((await req(m1, '/v1/kv/managed/rogue'))?.status, 404);
+  assert.doesNotMatch(m1.log, /verify_incoming cannot refuse plaintext/);
+});
 
-  // The bootstrap endpoints answer plaintext, and the server said verify_incoming cannot refuse it.
-  const peer = await fetch(`http://${m1.ip}:${ports.server}/v1/internal/etcd/peer`, { signal: AbortSignal.timeout(5_000) });
-  assert.equal(peer.status, 200);
-  assert.match(m1.log, /verify_incoming cannot refuse plaintext on the server port a managed store shares/);
+test('plaintext gets nothing from the server port, etcd\'s client port or its peer port', async () => {
+  const server = await plaintextExchange(m1.ip, ports.server, httpRequest('GET', '/v1/internal/etcd/peer'));
+  assert.equal(server.text, '', 'the server port answered plaintext');
+  await until('the server logs the refused plaintext', 10_000, async () => /Non-TLS connection attempted with VerifyIncoming set/.test(m1.log), POLL);
+
+  // etcd's HTTP gateway and its Raft transport over plaintext: at most Go's "HTTP request to an HTTPS server".
+  for (const [port, request] of [[ports.etcdClient, httpRequest('POST', '/v3/kv/range', '{"key":"AA==","range_end":"AA=="}')], [ports.etcdPeer, httpRequest('GET', '/members')]] as const) {
+    const { text } = await plaintextExchange(m1.ip, port, request);
+    assert.doesNotMatch(text, /^HTTP\/1\.[01] 2\d\d/, `port ${port} answered plaintext: ${text}`);
+    assert.doesNotMatch(text, /cluster_id|peerURLs|"kvs"/, `port ${port} leaked: ${text}`);
+  }
+  const grpc = await etcdRead(`http://${m1.ip}:${ports.etcdClient}`);
+  assert.ok('error' in grpc, 'etcd answered a plaintext gRPC read');
+});
+
+test('TLS without a client certificate is refused on the server port and by etcd', async () => {
+  const ca = pem('ca.pem');
+  const server = await tlsExchange(m1.ip, ports.server, httpRequest('GET', '/v1/internal/etcd/peer'), { ca, servername: 'server.dc1.consul' });
+  assert.doesNotMatch(server.text, /HTTP\/1\.1/, 'the server port answered TLS without a client certificate');
+  await until('the server logs the refused connection', 10_000, async () => /internal RPC client certificate refused/.test(m1.log), POLL);
+  for (const port of [ports.etcdClient, ports.etcdPeer]) {
+    const res = await httpsJson(`https://${m1.ip}:${port}/v3/maintenance/status`, {}, { ca });
+    assert.ok('error' in res, `port ${port} answered TLS without a client certificate: ${JSON.stringify(res)}`);
+  }
+  assert.ok('error' in await etcdRead(`https://${m1.ip}:${ports.etcdClient}`, { rootCertificate: ca }));
+});
+
+test('with verify_server_hostname a client agent\'s certificate reaches neither etcd\'s peer port nor the bootstrap; the server\'s own does', async () => {
+  const ca = pem('ca.pem');
+  const client = { ca, cert: pem('good.pem'), key: pem('good.key') };
+  const server = { ca, cert: pem('m1.pem'), key: pem('m1.key') };
+  const status = `https://${m1.ip}:${ports.etcdClient}/v3/maintenance/status`;
+  assert.ok('error' in await httpsJson(`https://${m1.ip}:${ports.etcdPeer}/members`, undefined, client), 'etcd\'s peer port served a client agent\'s certificate');
+  assert.deepEqual(await httpsJson(`https://${m1.ip}:${ports.server}/v1/internal/etcd/peer`, undefined, { ...client, servername: 'server.dc1.consul' }),
+    { status: 403, body: 'Permission denied: the etcd bootstrap is for servers only' });
+
+  const own = await httpsJson(status, {}, server);
+  assert.ok('status' in own && own.status === 200, `etcd refused the server's certificate: ${JSON.stringify(own)}`);
+  assert.deepEqual(await etcdRead(`https://${m1.ip}:${ports.etcdClient}`, { rootCertificate: ca, privateKey: server.key, certChain: server.cert }), { ok: true });
+  const peer = await httpsJson(`https://${m1.ip}:${ports.server}/v1/internal/etcd/peer`, undefined, { ...server, servername: 'server.dc1.consul' });
+  assert.ok('status' in peer && peer.status === 200, JSON.stringify(peer));
+  const info = JSON.parse(peer.body) as { PeerURL: string; ClientURL: string };
+  assert.equal(info.PeerURL, `https://${m1.ip}:${ports.etcdPeer}`);
+  assert.equal(info.ClientURL, `https://${m1.ip}:${ports.etcdClient}`);
 });

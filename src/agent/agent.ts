@@ -98,6 +98,7 @@ export interface Agent extends AgentBase {
 
 function buildStore(
   config: RuntimeConfig, clock: Clock, logger: Logger, rpcRequests: RequestListener, acceptConnection: (sock: Socket, server: Server) => void,
+  tls: TlsConfigurator,
 ): Store {
   if (config.store.backend === 'memory') return new MemoryStore({ clock });
   if (config.store.backend === 'embedded') {
@@ -111,7 +112,9 @@ function buildStore(
       endpoints: config.store.etcd.endpoints, prefix: `/proconsul/${config.datacenter}/`, logger: logger.child({ '@module': 'store' }),
     });
   }
-  if (config.store.backend === 'managed') return buildManagedStore(config, logger.child({ '@module': 'store' }), rpcRequests, acceptConnection);
+  if (config.store.backend === 'managed') {
+    return buildManagedStore(config, logger.child({ '@module': 'store' }), { otherRequests: rpcRequests, acceptConnection, tls: () => tls.managedTls() });
+  }
   throw new Error(`store backend ${config.store.backend} is not available yet`);
 }
 
@@ -127,17 +130,19 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   // A managed store listens on the server port from the start (etcd bootstrap); the internal RPC
   // then shares its listener and answers once the replica runs.
   let rpcServe: RequestListener | null = null;
-  // Its connections come through the same TLS front door as a server port of the agent's own,
-  // except that the etcd bootstrap between servers stays plaintext (verify_incoming cannot refuse it).
+  // Its connections come through the same TLS front door as a server port of the agent's own.
+  // With tls.internal_rpc's key pair and CA the etcd bootstrap between servers is TLS too, so
+  // verify_incoming refuses plaintext there as anywhere; without them the bootstrap is plaintext.
+  // The first connection comes once the store opens, after the TLS files are loaded.
   let front: RpcListener | null = null;
   const acceptConnection = (sock: Socket, server: Server): void => {
-    front ??= new RpcListener({ server, tls, logger: logger.child({ '@module': 'agent.rpc' }), plaintextPeers: true });
+    front ??= new RpcListener({ server, tls, logger: logger.child({ '@module': 'agent.rpc' }), plaintextPeers: tls.managedTls() === null });
     front.accept(sock);
   };
   const store: Store = deps.store ?? buildStore(config, clock, logger, (req, res) => {
     if (rpcServe) rpcServe(req, res);
     else res.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8' }).end(AGENT_STARTING);
-  }, acceptConnection);
+  }, acceptConnection, tls);
   const pool = new LanPool(config, {
     clock, logger, random: deps.random ?? Math.random, transport: deps.gossipTransport, onJoinExhausted: deps.onJoinExhausted,
   });
@@ -264,7 +269,6 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       // Before gossip announces this server, so clients that see it can reach it.
       if (store instanceof LazyManagedEtcdStore) {
         rpcServe = (req, res) => rpc?.serveRequest(req, res);
-        if (tls.verifyIncomingRpc()) log.warn({}, 'tls.internal_rpc.verify_incoming cannot refuse plaintext on the server port a managed store shares (its etcd bootstrap is plaintext): client certificates are required over TLS only');
       } else await rpc?.listenRpc();
       await pool.start();
       await wan.start(pool.gossip);

@@ -12,20 +12,26 @@ import type { LeaderSide } from '../leader/duties.ts';
 import type { LeaderLoop } from '../leader/loops.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
 
-/**
- * The managed store of a server (config.store.backend === 'managed'); `otherRequests` serves the
- * rest of the server port, whose connections `acceptConnection` takes first (TLS front door).
- */
-export function buildManagedStore(
-  config: RuntimeConfig, logger: Logger, otherRequests?: RequestListener, acceptConnection?: ManagedEtcdOptions['acceptConnection'],
-): LazyManagedEtcdStore {
+/** How a managed store shares the agent's server port and TLS. */
+export interface ManagedShare {
+  /** Serves the rest of the server port. */
+  otherRequests?: RequestListener;
+  /** Takes the server port's connections first (the TLS front door). */
+  acceptConnection?: ManagedEtcdOptions['acceptConnection'];
+  /** The servers' TLS (etcd peers and clients, the bootstrap), read when the store opens. */
+  tls?: ManagedEtcdOptions['tls'];
+}
+
+/** The managed store of a server (config.store.backend === 'managed'). */
+export function buildManagedStore(config: RuntimeConfig, logger: Logger, share: ManagedShare = {}): LazyManagedEtcdStore {
+  const { otherRequests, acceptConnection, tls } = share;
   const m = config.store.managed;
   if (!m || !config.dataDir) throw new Error('store "managed" needs a data_dir');
   const raw = config.raw as { retry_join?: unknown; read_replica?: unknown; non_voting_server?: unknown };
   return new LazyManagedEtcdStore({
     binary: m.binary, name: config.nodeName, datacenter: config.datacenter, dataDir: config.dataDir,
     bindAddr: config.bindAddr, advertiseAddr: config.advertiseAddr, clientPort: m.clientPort, peerPort: m.peerPort,
-    serverPort: config.ports.server, otherRequests, acceptConnection,
+    serverPort: config.ports.server, otherRequests, acceptConnection, tls,
     retryJoin: Array.isArray(raw.retry_join) ? raw.retry_join.map(String) : [],
     bootstrapExpect: config.bootstrap ? 1 : config.bootstrapExpect,
     readReplica: raw.read_replica === true || raw.non_voting_server === true,

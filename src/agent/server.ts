@@ -113,7 +113,7 @@ export interface AgentHooks {
   /** Where the election greets followers' liveness probes (the internal RPC listener); absent: a port of its own. */
   liveness?: LivenessHost;
   /** The agent's TLS settings, for its outgoing RPC (cross-datacenter forwarding, liveness probes). */
-  tls?: Pick<TlsConfigurator, 'outgoingRpc'>;
+  tls?: Pick<TlsConfigurator, 'outgoingRpc' | 'serverRpc'>;
 }
 
 /** Wires replica, endpoints, leader timers and routes for one server. */
@@ -123,7 +123,9 @@ export function buildServer(
 ): ServerParts {
   const replica = new Replica({ store, clock, logger: logger.child({ '@module': 'agent.replica' }) });
   const tls = hooks.tls;
-  const election = buildElection(config, store, clock, logger, replica, { liveness: hooks.liveness, probeTls: tls && (() => tls.outgoingRpc()) });
+  // Probes of a managed store's servers use its mutual TLS even without verify_outgoing.
+  const managed = config.store.backend === 'managed';
+  const election = buildElection(config, store, clock, logger, replica, { liveness: hooks.liveness, probeTls: tls && (() => tls.serverRpc(managed)) });
   const leadership: Leadership = election;
   const epDeps: EndpointDeps = {
     store, replica, clock, logger: logger.child({ '@module': 'agent.endpoint' }), leadership, random,

@@ -7,6 +7,7 @@ import type { HttpsListenOptions } from '../http/index.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
 import type { TlsConfig } from './config/tls.ts';
 import { loadTls, serverTlsOptions, type LoadedTls } from './tls.ts';
+import { managedClientOptions as clientOptions, type ManagedTls } from '../store/index.ts';
 
 /** The server name a server's certificate must hold with verify_server_hostname (Consul's ServerSNI without a node). */
 export function serverHostname(datacenter: string, domain: string): string {
@@ -21,6 +22,8 @@ export class TlsConfigurator {
   #version = 0;
   /** Outgoing RPC options per target datacenter, built once per update (every forwarded request reads them). */
   #outgoing = new Map<string, ConnectionOptions | null>();
+  #serverRpc: ConnectionOptions | null = null;
+  #serverRpcVersion = -1;
 
   /** `datacenter`: the agent's own, the default target of outgoing RPC. */
   constructor(datacenter: string) {
@@ -58,6 +61,35 @@ export class TlsConfigurator {
   /** tls.internal_rpc.verify_incoming: plaintext RPC is refused and client certificates are required. */
   verifyIncomingRpc(): boolean {
     return this.#loaded?.internalRpc.config.verifyIncoming ?? false;
+  }
+
+  /**
+   * The servers' TLS of a managed store (etcd peers and clients, the bootstrap requests between
+   * servers): tls.internal_rpc's key pair and CAs, required as a whole; null without any of them.
+   */
+  managedTls(): ManagedTls | null {
+    const p = this.#loaded?.internalRpc;
+    if (!p?.cert || !p.key || !p.ca || !this.#cfg) return null;
+    return {
+      cert: p.cert, key: p.key, ca: p.ca, verifyIncoming: p.config.verifyIncoming,
+      ...(p.config.verifyServerHostname ? { servername: serverHostname(this.#datacenter, this.#cfg.domain) } : {}),
+    };
+  }
+
+  /**
+   * Client options for a server's RPC to another server of its datacenter (liveness probes):
+   * outgoingRpc(), or with a managed store's TLS (`managed`) its mutual TLS even without
+   * verify_outgoing, as those servers' ports refuse plaintext with verify_incoming.
+   */
+  serverRpc(managed: boolean): ConnectionOptions | null {
+    const out = this.outgoingRpc();
+    if (out || !managed) return out;
+    if (!this.#serverRpc || this.#serverRpcVersion !== this.#version) {
+      const m = this.managedTls();
+      this.#serverRpcVersion = this.#version;
+      this.#serverRpc = m && { ...clientOptions(m), secureContext: createSecureContext({ ca: m.ca, cert: m.cert, key: m.key }) };
+    }
+    return this.#serverRpc;
   }
 
   /**

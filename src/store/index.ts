@@ -8,4 +8,5 @@ export { EmbeddedStore, type EmbeddedStoreDeps } from './embedded/embedded.ts';
 // ./etcd/etcd.ts or ./etcd/managed.ts directly.
 export type { EtcdStore, EtcdStoreOptions } from './etcd/etcd.ts';
 export type { ManagedEtcdStore, ManagedEtcdOptions, ManagedMember, LocalRole } from './etcd/managed.ts';
+export { clientOptions as managedClientOptions, type ManagedTls } from './etcd/managed-tls.ts';
 export { LazyStore, LazyManagedEtcdStore, lazyEtcdStore } from './lazy.ts';

@@ -30,14 +30,28 @@ export interface EtcdStoreOptions {
   prefix?: string;
   logger?: EtcdLogger;
   auth?: { username: string; password: string };
-  /** PEM contents for TLS endpoints (`https://`). */
-  tls?: { ca: Buffer | string; cert?: Buffer | string; key?: Buffer | string };
+  /**
+   * PEM contents for TLS endpoints (`https://`); `servername`: the name the members' certificates
+   * are checked against instead of the endpoint's host.
+   */
+  tls?: EtcdTls;
   /**
    * Deadline for one unary request in milliseconds (default 3,000). A write forwarded to a
    * leader that dies is only answered by etcd after 5 s + 2 election timeouts; the deadline
    * bounds that stall. A write that times out may still have committed (`unavailable`).
    */
   requestTimeoutMs?: number;
+}
+
+/** TLS of the etcd client: PEM contents, and the name the members' certificates must hold (default: the endpoint's host). */
+export interface EtcdTls { ca: Buffer | string; cert?: Buffer | string; key?: Buffer | string; servername?: string }
+
+/** The etcd3 client's TLS options for `tls`. */
+export function grpcTls(tls: EtcdTls): Pick<IOptions, 'credentials' | 'grpcOptions'> {
+  return {
+    credentials: { rootCertificate: Buffer.from(tls.ca), privateKey: pem(tls.key), certChain: pem(tls.cert) },
+    ...(tls.servername ? { grpcOptions: { 'grpc.ssl_target_name_override': tls.servername, 'grpc.default_authority': tls.servername } } : {}),
+  };
 }
 
 const quiet: EtcdLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -73,7 +87,7 @@ function clientOptions(o: EtcdStoreOptions): IOptions {
     // breaker would only keep refusing calls for seconds after etcd recovered. Several fail over
     // to a live member on connection failures only (faults.ts), never on timeouts.
     faultHandling: o.endpoints.length === 1 ? { global: runOnce, host: () => passThrough } : multiHostFaultHandling(o.endpoints),
-    credentials: o.tls ? { rootCertificate: Buffer.from(o.tls.ca), privateKey: pem(o.tls.key), certChain: pem(o.tls.cert) } : undefined,
+    ...(o.tls ? grpcTls(o.tls) : {}),
     // Streams (watch, keepalive) live until cancelled; unary calls get a deadline.
     defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + timeout }),
   };

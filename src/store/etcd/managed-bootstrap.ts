@@ -3,10 +3,12 @@
 // servers named by `retry_join` are asked until `bootstrap_expect` are known, then all start a
 // new cluster with the same sorted member list; a server that finds a running member instead
 // asks it (`POST /v1/internal/etcd/member`) to be added as a learner and starts as `existing`.
+// With the servers' TLS these requests go over TLS with the asking server's certificate.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { ClosedError } from '../../errors.ts';
 import type { EtcdLogger } from './etcd.ts';
 import type { ClusterSpec } from './managed-process.ts';
+import { requestJson, scheme, type ManagedTls } from './managed-tls.ts';
 
 /** What a server says about its etcd member. */
 export interface PeerInfo {
@@ -32,6 +34,8 @@ export interface PeerSide {
   info(): PeerInfo;
   /** Adds a server as a learner (or finds it added already); throws while that is impossible. */
   admit(name: string, peerUrl: string): Promise<JoinReply>;
+  /** Whether the request's connection may use these endpoints (a server's certificate); absent: any. */
+  authorize?(req: IncomingMessage): boolean;
 }
 
 /** The cluster a server starts (or joins) and where its store connects. */
@@ -63,11 +67,9 @@ export function clusterToken(datacenter: string): string {
   return `proconsul-${datacenter}`;
 }
 
-async function fetchJson<T>(url: string, init?: RequestInit): Promise<T> {
-  const res = await fetch(url, { ...init, signal: AbortSignal.timeout(3000) });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${res.status} ${text.trim()}`);
-  return JSON.parse(text) as T;
+/** Asks a server's bootstrap endpoints (over TLS with our certificate when the servers use TLS). */
+export function askServer<T>(tls: ManagedTls | null, target: string, path: string, body?: unknown, timeoutMs = 3000): Promise<T> {
+  return requestJson<T>(`${scheme(tls)}://${target}${path}`, { method: body === undefined ? 'GET' : 'POST', body, timeoutMs, tls });
 }
 
 /** Options of planCluster. */
@@ -82,6 +84,8 @@ export interface PlanOptions {
   /** Never become a member: wait for a running cluster and use it as a client (read replicas). */
   clientOnly?: boolean;
   retryMs?: number;
+  /** The servers' TLS (their server ports refuse plaintext with verify_incoming); null: plaintext. */
+  tls: ManagedTls | null;
 }
 
 /** Asks the join targets until a running member admits us or `expect` servers are known. */
@@ -89,7 +93,7 @@ export async function planCluster(o: PlanOptions): Promise<ClusterPlan> {
   const token = clusterToken(o.self.Datacenter);
   for (let round = 0; ; round++) {
     if (o.closed()) throw new ClosedError('etcd bootstrap');
-    const answers = await Promise.all(o.targets.map(async (t) => ({ t, p: await fetchJson<PeerInfo>(`http://${t}/v1/internal/etcd/peer`).catch(() => null) })));
+    const answers = await Promise.all(o.targets.map(async (t) => ({ t, p: await askServer<PeerInfo>(o.tls, t, '/v1/internal/etcd/peer').catch(() => null) })));
     const peers = answers.filter((a) => a.p && a.p.Datacenter === o.self.Datacenter && a.p.Name !== o.self.Name);
     const running = peers.find((a) => a.p!.Member);
     if (running && o.clientOnly) {
@@ -98,7 +102,7 @@ export async function planCluster(o: PlanOptions): Promise<ClusterPlan> {
     }
     if (running) {
       try {
-        const reply = await fetchJson<JoinReply>(`http://${running.t}/v1/internal/etcd/member`, { method: 'POST', body: JSON.stringify(o.self) });
+        const reply = await askServer<JoinReply>(o.tls, running.t, '/v1/internal/etcd/member', o.self);
         o.logger.info({ via: running.t, initialCluster: reply.InitialCluster }, 'joining the running etcd cluster as a learner');
         return { spec: { initialCluster: reply.InitialCluster, state: 'existing', token }, clientUrls: reply.ClientURLs };
       } catch (err) {
@@ -143,6 +147,7 @@ function reply(res: ServerResponse, status: number, body: unknown): void {
 
 async function handle(side: PeerSide, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const path = (req.url ?? '').split('?')[0];
+  if (side.authorize && !side.authorize(req)) return reply(res, 403, 'Permission denied: the etcd bootstrap is for servers only');
   if (path === '/v1/internal/etcd/peer' && req.method === 'GET') return reply(res, 200, side.info());
   if (path !== '/v1/internal/etcd/member') return reply(res, 404, 'not found');
   if (req.method !== 'POST') return reply(res, 405, 'method not allowed');

@@ -20,6 +20,8 @@ export interface EtcdProcessOptions {
   /** Listen URLs (`http://bind:port`). */
   listenClientUrl: string;
   listenPeerUrl: string;
+  /** etcd's TLS flags, made afresh for each spawn (it writes the PEM files they name); absent: plaintext. */
+  tlsArgs?: () => string[];
   logger: EtcdLogger;
 }
 
@@ -102,6 +104,7 @@ export class EtcdProcess {
       // Snapshot restores are one transaction: allow many ops and large requests.
       '--max-txn-ops', '100000', '--max-request-bytes', String(32 * 1024 * 1024),
       '--logger', 'zap', '--log-level', 'warn',
+      ...(o.tlsArgs?.() ?? []),
     ];
   }
 

@@ -12,10 +12,11 @@ import { join } from 'node:path';
 import { Etcd3, type IOptions } from 'etcd3';
 import { ClosedError } from '../../errors.ts';
 import type { KeyValue, LeaseGrant, RangeResult, Store, TxnRequest, TxnResponse, Watch, WatchHandlers } from '../store.ts';
-import { EtcdStore, type EtcdLogger } from './etcd.ts';
-import { bootstrapServer, clusterToken, joinTargets, planCluster, type JoinReply, type PeerInfo } from './managed-bootstrap.ts';
+import { EtcdStore, grpcTls, type EtcdLogger } from './etcd.ts';
+import { askServer, bootstrapServer, clusterToken, joinTargets, planCluster, type JoinReply, type PeerInfo } from './managed-bootstrap.ts';
 import { EtcdProcess, type ClusterSpec } from './managed-process.ts';
 import { VoterProxy } from './managed-proxy.ts';
+import { etcdTlsArgs, fromServer, requestJson, scheme, type ManagedTls } from './managed-tls.ts';
 
 /** Configuration of a managed member. */
 export interface ManagedEtcdOptions {
@@ -46,6 +47,11 @@ export interface ManagedEtcdOptions {
   prefix: string;
   /** A read replica never runs a member: it only uses the cluster as a client. */
   readReplica?: boolean;
+  /**
+   * The servers' TLS, read when the store opens: etcd's peer and client URLs, the bootstrap
+   * requests and the store's own client then use TLS (mutual with verify_incoming); null: plaintext.
+   */
+  tls?: () => ManagedTls | null;
   /** Interval of the membership check (voters for the proxy, our own removal), ms (default 2,000). */
   refreshMs?: number;
   logger: EtcdLogger;
@@ -63,7 +69,9 @@ export interface ManagedMember {
   Learner: boolean;
 }
 
-const url = (host: string, port: number) => `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+const url = (proto: string, host: string, port: number) => `${proto}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+/** `host:port` of a URL: a member is the same whichever scheme it was registered with. */
+const hostOf = (u: string) => u.replace(/^[a-z]+:\/\//, '');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface MemberStatus { header?: { member_id?: string }; leader?: string; isLearner?: boolean }
@@ -83,16 +91,12 @@ const noRetry = {
   execute: async <T>(fn: (ctx: { signal: AbortSignal }) => PromiseLike<T> | T) => fn({ signal: new AbortController().signal }),
 } as unknown as NonNullable<NonNullable<IOptions['faultHandling']>['global']>;
 
-async function post<T>(u: string, body: object = {}): Promise<T> {
-  const res = await fetch(u, { method: 'POST', body: JSON.stringify(body), signal: AbortSignal.timeout(2000) });
-  if (!res.ok) throw new Error(`${res.status}`);
-  return (await res.json()) as T;
-}
 
 /** A Store on a cluster whose local member this server supervises. */
 export class ManagedEtcdStore implements Store {
   readonly kind = 'etcd';
   readonly #o: ManagedEtcdOptions;
+  readonly #tls: ManagedTls | null;
   readonly #proc: EtcdProcess;
   readonly #self: PeerInfo;
   readonly #proxy = new VoterProxy();
@@ -110,12 +114,23 @@ export class ManagedEtcdStore implements Store {
 
   constructor(o: ManagedEtcdOptions) {
     this.#o = o;
-    const [client, peer] = [url(o.advertiseAddr, o.clientPort), url(o.advertiseAddr, o.peerPort)];
+    // The agent builds this store when it opens it, after loading its TLS files.
+    this.#tls = o.tls?.() ?? null;
+    const proto = scheme(this.#tls);
+    const [client, peer] = [url(proto, o.advertiseAddr, o.clientPort), url(proto, o.advertiseAddr, o.peerPort)];
     this.#self = { Name: o.name, Datacenter: o.datacenter, PeerURL: peer, ClientURL: client, Member: false, ReadReplica: o.readReplica === true };
+    const tls = this.#tls;
     this.#proc = new EtcdProcess({
       binary: o.binary, name: o.name, dir: join(o.dataDir, 'etcd'), clientUrl: client, peerUrl: peer,
-      listenClientUrl: url(o.bindAddr, o.clientPort), listenPeerUrl: url(o.bindAddr, o.peerPort), logger: o.logger,
+      listenClientUrl: url(proto, o.bindAddr, o.clientPort), listenPeerUrl: url(proto, o.bindAddr, o.peerPort), logger: o.logger,
+      // Beside the member's data dir, which a removal wipes.
+      tlsArgs: tls ? () => etcdTlsArgs(join(o.dataDir, 'etcd-tls'), tls) : undefined,
     });
+  }
+
+  /** A JSON call to a member's HTTP gateway (`<clientUrl>/v3/...`), with our certificate over TLS. */
+  #post<T>(u: string, body: object = {}): Promise<T> {
+    return requestJson<T>(u, { method: 'POST', body, timeoutMs: 2000, tls: this.#tls });
   }
 
   /** The supervised process (pid, spawn count) for observation. */
@@ -161,7 +176,9 @@ export class ManagedEtcdStore implements Store {
       const noPeers = targets.length === 0 && o.bootstrapExpect <= 1;
       const plan = noPeers
         ? { spec: { initialCluster: `${o.name}=${this.#self.PeerURL}`, state: 'new', token: clusterToken(o.datacenter) } as ClusterSpec, clientUrls: [this.#self.ClientURL] }
-        : await planCluster({ self: this.#self, targets, expect: o.bootstrapExpect, logger: o.logger, closed: () => this.#closed, clientOnly: o.readReplica });
+        : await planCluster({
+          self: this.#self, targets, expect: o.bootstrapExpect, logger: o.logger, closed: () => this.#closed, clientOnly: o.readReplica, tls: this.#tls,
+        });
       if (plan.spec) this.#proc.start(plan.spec);
       member = plan.spec !== null;
       clientUrls = plan.clientUrls;
@@ -178,15 +195,23 @@ export class ManagedEtcdStore implements Store {
     const voters = this.#role === 'voter' ? [this.#self.ClientURL] : await this.#voterUrls(clientUrls);
     this.#proxy.setVoters(voters);
     o.logger.info({ voters, role: this.#role }, 'managed etcd ready');
-    this.#inner = new EtcdStore({ endpoints: [front], prefix: o.prefix, logger: o.logger });
-    this.#admin = new Etcd3({ hosts: [front], faultHandling: { host: () => noRetry, global: noRetry }, defaultCallOptions: () => ({ deadline: Date.now() + 3000 }) });
+    // Over TLS the proxy only carries the bytes: the client's session is with the member itself.
+    const tls = this.#tls && { ca: Buffer.concat(this.#tls.ca), cert: this.#tls.cert, key: this.#tls.key, servername: this.#tls.servername };
+    const endpoint = tls ? front.replace(/^http:/, 'https:') : front;
+    this.#inner = new EtcdStore({ endpoints: [endpoint], prefix: o.prefix, logger: o.logger, tls: tls ?? undefined });
+    this.#admin = new Etcd3({
+      hosts: [endpoint], faultHandling: { host: () => noRetry, global: noRetry }, defaultCallOptions: () => ({ deadline: Date.now() + 3000 }),
+      ...(tls ? grpcTls(tls) : {}),
+    });
     await this.#inner.open();
     await this.#refresh().catch(() => undefined);
     this.#scheduleRefresh();
   }
 
   #listen(): Promise<void> {
-    const srv = bootstrapServer({ info: () => this.peerInfo(), admit: (n, p) => this.admit(n, p) }, this.#o.logger);
+    const srv = bootstrapServer({
+      info: () => this.peerInfo(), admit: (n, p) => this.admit(n, p), authorize: (req) => fromServer(this.#tls, req.socket),
+    }, this.#o.logger);
     const others = this.#o.otherRequests;
     if (others) {
       const [bootstrap] = srv.listeners('request') as RequestListener[];
@@ -207,7 +232,7 @@ export class ManagedEtcdStore implements Store {
     const until = Date.now() + deadlineMs;
     for (let i = 0; ; i++) {
       if (this.#closed) throw new ClosedError('managed etcd');
-      const s = await post<MemberStatus>(`${this.#self.ClientURL}/v3/maintenance/status`).catch(() => null);
+      const s = await this.#post<MemberStatus>(`${this.#self.ClientURL}/v3/maintenance/status`).catch(() => null);
       if (s?.leader && s.leader !== '0') return s.isLearner === true;
       if (Date.now() > until) throw new Error('the etcd member did not join its cluster in time');
       if (i % 50 === 49) this.#o.logger.info({ member: this.#o.name }, 'waiting for the etcd member to join its cluster');
@@ -240,7 +265,7 @@ export class ManagedEtcdStore implements Store {
   async #voterUrls(known: string[]): Promise<string[]> {
     for (;;) {
       for (const u of known) {
-        const list = await post<{ members?: GatewayMember[] }>(`${u}/v3/cluster/member/list`).catch(() => null);
+        const list = await this.#post<{ members?: GatewayMember[] }>(`${u}/v3/cluster/member/list`).catch(() => null);
         const voters = (list?.members ?? []).filter((m) => !m.isLearner && m.name).flatMap((m) => m.clientURLs ?? []);
         if (voters.length) return rotate(voters, this.#o.name);
       }
@@ -254,16 +279,23 @@ export class ManagedEtcdStore implements Store {
   /** True when a running member of the cluster lists no member with this server's peer URL. */
   async #removedFromCluster(): Promise<boolean> {
     for (const u of await this.#peerClientUrls()) {
-      const list = await post<{ members?: { peerURLs?: string[] }[] }>(`${u}/v3/cluster/member/list`).catch(() => null);
-      if (list?.members) return !list.members.some((m) => m.peerURLs?.includes(this.#self.PeerURL));
+      const list = await this.#post<{ members?: { peerURLs?: string[] }[] }>(`${u}/v3/cluster/member/list`).catch(() => null);
+      if (!list?.members) continue;
+      const me = hostOf(this.#self.PeerURL);
+      const registered = list.members.flatMap((m) => m.peerURLs ?? []).find((p) => hostOf(p) === me);
+      // Turning TLS on or off changes the peer URLs' scheme, which etcd keeps in its membership:
+      // the member is still ours (its data must not be put aside), but the cluster cannot re-form.
+      if (registered && registered !== this.#self.PeerURL) {
+        this.#o.logger.error({ registered, now: this.#self.PeerURL }, 'this server\'s etcd member is registered under another scheme: switching TLS on or off for an existing managed cluster is not supported (save a snapshot, start the servers with empty data dirs, restore it)');
+      }
+      return registered === undefined;
     }
     return false;
   }
 
   async #peerClientUrls(): Promise<string[]> {
     const targets = joinTargets(this.#o.retryJoin, this.#o.serverPort);
-    const infos = await Promise.all(targets.map((t) => fetch(`http://${t}/v1/internal/etcd/peer`, { signal: AbortSignal.timeout(2000) })
-      .then(async (r) => (await r.json()) as PeerInfo).catch(() => null)));
+    const infos = await Promise.all(targets.map((t) => askServer<PeerInfo>(this.#tls, t, '/v1/internal/etcd/peer', undefined, 2000).catch(() => null)));
     return infos.filter((p): p is PeerInfo => p !== null && p.Member && p.Datacenter === this.#o.datacenter).map((p) => p.ClientURL);
   }
 
@@ -280,7 +312,7 @@ export class ManagedEtcdStore implements Store {
     const run = this.#changing.then(async () => {
       if (this.#closed || this.#role === 'starting') return;
       const list = (await this.#cluster().cluster.memberList({ linearizable: true })).members;
-      const me = list.find((m) => m.peerURLs.includes(this.#self.PeerURL));
+      const me = list.find((m) => m.peerURLs.some((p) => hostOf(p) === hostOf(this.#self.PeerURL)));
       const others = list.filter((m) => !m.isLearner && m.name && m !== me).flatMap((m) => m.clientURLs);
       const voting = me !== undefined && !me.isLearner;
       this.#proxy.setVoters(voting ? [this.#self.ClientURL, ...rotate(others, this.#o.name)] : rotate(others, this.#o.name));
@@ -346,13 +378,13 @@ export class ManagedEtcdStore implements Store {
    */
   async leadEtcd(): Promise<boolean> {
     if (this.#role !== 'voter' || this.#closed) return false;
-    const status = await post<MemberStatus>(`${this.#self.ClientURL}/v3/maintenance/status`);
+    const status = await this.#post<MemberStatus>(`${this.#self.ClientURL}/v3/maintenance/status`);
     const me = status.header?.member_id;
     if (!me || !status.leader || status.leader === '0' || status.leader === me) return false;
-    const list = await post<{ members?: GatewayMember[] }>(`${this.#self.ClientURL}/v3/cluster/member/list`);
+    const list = await this.#post<{ members?: GatewayMember[] }>(`${this.#self.ClientURL}/v3/cluster/member/list`);
     const leaderUrl = list.members?.find((m) => m.ID === status.leader)?.clientURLs?.[0];
     if (!leaderUrl) return false;
-    await post(`${leaderUrl}/v3/maintenance/transfer-leadership`, { targetID: me });
+    await this.#post(`${leaderUrl}/v3/maintenance/transfer-leadership`, { targetID: me });
     this.#o.logger.info({ member: this.#o.name }, 'moved etcd leadership to the Proconsul leader\'s member');
     return true;
   }
