@@ -16,7 +16,8 @@ import {
   resolvePolicyLinks, withLinkNames,
 } from './acl-links.ts';
 import { putPlan, deletePlan } from './acl-write.ts';
-import { commitWrite } from './commit.ts';
+import { commitWrite, type WritePlan } from './commit.ts';
+import { Guards, aclNameGuard } from './name-guards.ts';
 import type { QueryOptions, QueryResult } from './query.ts';
 import { tableQuery } from './table-query.ts';
 import type { EndpointDeps } from './deps.ts';
@@ -66,7 +67,7 @@ export class AclPolicyEndpoint {
       parseRules(input.Rules ?? '');
       policyID = input.ID || randomUUID();
       const rec = finishPolicy({ ID: policyID, Name: name, Description: input.Description ?? '', Rules: input.Rules ?? '', Datacenters: input.Datacenters, Hash: '' });
-      return putPlan(ACL_POLICY_PREFIX + policyID, existing, rec);
+      return guardName(this.#deps, 'policy', existing?.Name, name, putPlan(ACL_POLICY_PREFIX + policyID, existing, rec));
     });
     return policies.get(policyID)!;
   }
@@ -77,7 +78,7 @@ export class AclPolicyEndpoint {
     if (policyID === ACL_POLICY_GLOBAL_MANAGEMENT_ID) throw new BadRequestError('Delete operation not permitted on the builtin global-management policy');
     await commitWrite(this.#deps, () => {
       const p = this.#deps.replica.acl.policies.get(policyID);
-      return p ? deletePlan(ACL_POLICY_PREFIX + policyID, p) : null;
+      return p ? guardName(this.#deps, 'policy', p.Name, undefined, deletePlan(ACL_POLICY_PREFIX + policyID, p)) : null;
     });
   }
 
@@ -124,7 +125,7 @@ export class AclPolicyEndpoint {
         NodeIdentities: checkNodeIdentities(input.NodeIdentities, 'role'),
         TemplatedPolicies: checkTemplatedPolicies(input.TemplatedPolicies),
       });
-      return putPlan(ACL_ROLE_PREFIX + roleID, existing, rec);
+      return guardName(this.#deps, 'role', existing?.Name, name, putPlan(ACL_ROLE_PREFIX + roleID, existing, rec));
     });
     return withLinkNames(acl, acl.roles.get(roleID)!) as ACLRole;
   }
@@ -134,7 +135,7 @@ export class AclPolicyEndpoint {
     this.#write(id);
     await commitWrite(this.#deps, () => {
       const r = this.#deps.replica.acl.roles.get(roleID);
-      return r ? deletePlan(ACL_ROLE_PREFIX + roleID, r) : null;
+      return r ? guardName(this.#deps, 'role', r.Name, undefined, deletePlan(ACL_ROLE_PREFIX + roleID, r)) : null;
     });
   }
 
@@ -159,6 +160,21 @@ export class AclPolicyEndpoint {
       return { value: rows.map((r) => withLinkNames(acl, r) as ACLRole) };
     });
   }
+}
+
+/**
+ * Adds the name guards of a policy or role write that takes name `next` (any spelling) from
+ * `prev` (undefined for a create or delete), so that two concurrent writes cannot both take one
+ * name: the unique name index is the replica's, and only the record's own key is pinned.
+ */
+function guardName(deps: EndpointDeps, kind: 'policy' | 'role', prev: string | undefined, next: string | undefined, plan: WritePlan): WritePlan {
+  const guards = new Guards(deps.replica.appliedRevision);
+  const fold = (n: string | undefined) => (n === undefined ? undefined : aclNameGuard(kind, n));
+  if (fold(prev) !== fold(next)) {
+    if (prev !== undefined) guards.release(aclNameGuard(kind, prev));
+    if (next !== undefined) guards.claim(aclNameGuard(kind, next));
+  }
+  return guards.addTo(plan);
 }
 
 function checkBuiltin(input: PolicyInput, existing: ACLPolicyRecord): void {

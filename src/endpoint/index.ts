@@ -22,6 +22,7 @@ export { AclAuthEndpoint, AUTH_METHOD_TYPES, type AuthMethodInput, type BindingR
 export { AclMiscEndpoint, type AuthorizationRequest, type AuthorizationResponse } from './acl.ts';
 export { putOp } from './acl-write.ts';
 export { commitWrite, pinRecord, type WritePlan } from './commit.ts';
+export { Guards, aclNameGuard, GUARD_PREFIX } from './name-guards.ts';
 export { SnapshotEndpoint, isServerLocalKey, type SnapshotHooks, type SavedSnapshot } from './snapshot.ts';
 export { CoordinateEndpoint, COORDINATE_BATCHING, type CoordinateBatching, type CoordinateUpdate } from './coordinate.ts';
 export { sortNear, computeDistance } from './near.ts';

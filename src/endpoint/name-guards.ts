@@ -3,7 +3,7 @@
 // claims such a name pins its guard to "unchanged since the revision the plan read" and bumps it,
 // so of two concurrent writes claiming one name (in any spelling) only the first commits; the
 // other is re-planned against a replica that shows the winner. No table reads the guards.
-import { foldName } from '../state/index.ts';
+import { foldAclName, foldName } from '../state/index.ts';
 import type { Compare, Op } from '../store/index.ts';
 import type { WritePlan } from './commit.ts';
 
@@ -16,7 +16,7 @@ export const nodeNameGuard = (name: string): string => `${GUARD_PREFIX}node-name
 export const nodeIdGuard = (id: string): string => `${GUARD_PREFIX}node-id/${encodeURIComponent(id.toLowerCase())}`;
 /** Guard of an ACL policy or role name, any spelling. */
 export const aclNameGuard = (kind: 'policy' | 'role', name: string): string =>
-  `${GUARD_PREFIX}acl-${kind}-name/${encodeURIComponent(foldName(name))}`;
+  `${GUARD_PREFIX}acl-${kind}-name/${encodeURIComponent(foldAclName(name))}`;
 
 const EMPTY = new Uint8Array(0);
 

@@ -10,7 +10,7 @@ import { ACL_BOOTSTRAP_KEY, ACL_POLICY_PREFIX, ACL_TOKEN_PREFIX } from '../state
 import type { Compare, Op } from '../store/index.ts';
 import type { TimerHandle } from '../clock.ts';
 import type { EndpointDeps } from '../endpoint/index.ts';
-import { finishPolicy, finishToken, pinRecord, putOp, tokenExpired, commitWrite } from '../endpoint/index.ts';
+import { finishPolicy, finishToken, pinRecord, putOp, tokenExpired, commitWrite, Guards, aclNameGuard } from '../endpoint/index.ts';
 
 /** How often the leader looks for expired tokens. */
 export const TOKEN_REAP_INTERVAL_MS = 30_000;
@@ -21,11 +21,15 @@ export async function ensureAclBootstrap(deps: EndpointDeps, initialManagement: 
     const acl = deps.replica.acl;
     const compares: Compare[] = [];
     const ops: Op[] = [];
+    const guards = new Guards(deps.replica.appliedRevision);
     for (const p of ACL_BUILTIN_POLICIES) {
       if (acl.policies.get(p.ID)) continue;
       compares.push(pinRecord(ACL_POLICY_PREFIX + p.ID, undefined));
       ops.push(putOp(ACL_POLICY_PREFIX + p.ID, finishPolicy({ ...p, Hash: '' })));
+      guards.claim(aclNameGuard('policy', p.Name));
     }
+    compares.push(...guards.compares());
+    ops.push(...guards.ops());
     const now = new Date(deps.clock.now()).toISOString();
     if (!acl.tokens.get(ANONYMOUS_TOKEN_ID)) {
       compares.push(pinRecord(ACL_TOKEN_PREFIX + ANONYMOUS_TOKEN_ID, undefined));

@@ -85,6 +85,11 @@ export class UniqueIndexTable<T extends object> extends RecordTable<T> {
   }
 }
 
+/** The key of a policy or role name in the name indexes (and their name guards): lower case. */
+export function foldAclName(name: string): string {
+  return name.toLowerCase();
+}
+
 function idOf(r: object): string {
   const rec = r as { ID?: string; AccessorID?: string; Name?: string };
   return rec.AccessorID ?? rec.ID ?? rec.Name ?? '';
@@ -93,8 +98,9 @@ function idOf(r: object): string {
 /** Every ACL table, applied from store events under `acl/`. */
 export class AclTables {
   readonly tokens = new UniqueIndexTable<ACLTokenRecord>(ACL_TOKENS_TABLE, ACL_TOKEN_PREFIX, 'SecretID', secretDigest);
-  readonly policies = new UniqueIndexTable<ACLPolicyRecord>(ACL_POLICIES_TABLE, ACL_POLICY_PREFIX, 'Name');
-  readonly roles = new UniqueIndexTable<ACLRoleRecord>(ACL_ROLES_TABLE, ACL_ROLE_PREFIX, 'Name');
+  /** Policies and roles by Name, case-insensitively (Consul's name indexes are Lowercase). */
+  readonly policies = new UniqueIndexTable<ACLPolicyRecord>(ACL_POLICIES_TABLE, ACL_POLICY_PREFIX, 'Name', foldAclName);
+  readonly roles = new UniqueIndexTable<ACLRoleRecord>(ACL_ROLES_TABLE, ACL_ROLE_PREFIX, 'Name', foldAclName);
   readonly authMethods = new UniqueIndexTable<ACLAuthMethodRecord>(ACL_AUTH_METHODS_TABLE, ACL_AUTH_METHOD_PREFIX, 'Name');
   readonly bindingRules = new UniqueIndexTable<ACLBindingRuleRecord>(ACL_BINDING_RULES_TABLE, ACL_BINDING_RULE_PREFIX, 'ID');
   readonly meta = new RecordTable<ACLBootstrapRecord>('acl-meta', 'acl/meta/');

@@ -12,7 +12,7 @@ export {
   nodeKey, serviceKey, checkKey, foldName, KEPT_CREATE_INDEX,
 } from './catalog.ts';
 export {
-  AclTables, UniqueIndexTable, ACL_PREFIX, ACL_TOKEN_PREFIX, ACL_TOKENS_TABLE, ACL_POLICY_PREFIX, ACL_POLICIES_TABLE,
+  AclTables, UniqueIndexTable, foldAclName, ACL_PREFIX, ACL_TOKEN_PREFIX, ACL_TOKENS_TABLE, ACL_POLICY_PREFIX, ACL_POLICIES_TABLE,
   ACL_ROLE_PREFIX, ACL_ROLES_TABLE, ACL_AUTH_METHOD_PREFIX, ACL_AUTH_METHODS_TABLE, ACL_BINDING_RULE_PREFIX,
   ACL_BINDING_RULES_TABLE, ACL_BOOTSTRAP_KEY,
   type ACLTokenRecord, type ACLPolicyRecord, type ACLRoleRecord, type ACLAuthMethodRecord, type ACLBindingRuleRecord,

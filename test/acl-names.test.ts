@@ -1,0 +1,89 @@
+// ACL policy and role names are unique case-insensitively, as Consul's Lowercase name indexes make
+// them: /v1/acl/policy/name/<n> and /v1/acl/role/name/<n> find them by any spelling, links by
+// name resolve by any spelling, a second spelling is refused, and concurrent creates of one name
+// in several spellings leave one record (on the embedded store, where writes really overlap).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startDevAgent, type DevAgent } from './support/agent.ts';
+import { ROOT, aclDenyConfig, httpCaller } from './support/acl.ts';
+
+let dir = '';
+let agent: DevAgent | undefined;
+const call = httpCaller(() => agent!.httpAddr);
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'acl-names-'));
+  agent = await startDevAgent({ config: { ...aclDenyConfig(), store: { backend: 'embedded' }, dataDir: dir } });
+});
+after(async () => {
+  await agent?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('policy names', () => {
+  test('read by name in any spelling; a second spelling is refused with Consul\'s text', async () => {
+    const p = await call('PUT', '/v1/acl/policy', ROOT, { Name: 'Web-Read', Rules: 'service "web" { policy = "read" }' });
+    assert.equal(p.status, 200, p.text);
+    const got = await call('GET', '/v1/acl/policy/name/web-READ', ROOT);
+    assert.equal(got.status, 200, got.text);
+    assert.deepEqual([got.json.ID, got.json.Name], [p.json.ID, 'Web-Read']);
+    const dup = await call('PUT', '/v1/acl/policy', ROOT, { Name: 'WEB-READ', Rules: '' });
+    assert.notEqual(dup.status, 200);
+    assert.match(dup.text, /Invalid Policy: A Policy with Name "WEB-READ" already exists/);
+    const other = await call('PUT', '/v1/acl/policy', ROOT, { Name: 'other-policy', Rules: '' });
+    const rename = await call('PUT', `/v1/acl/policy/${other.json.ID}`, ROOT, { ID: other.json.ID, Name: 'web-read', Rules: '' });
+    assert.notEqual(rename.status, 200);
+    assert.match(rename.text, /Invalid Policy: A policy with name "web-read" already exists/);
+  });
+
+  test('a token links a policy by name in any spelling', async () => {
+    const t = await call('PUT', '/v1/acl/token', ROOT, { Policies: [{ Name: 'WEB-read' }] });
+    assert.equal(t.status, 200, t.text);
+    const policy = (await call('GET', '/v1/acl/policy/name/Web-Read', ROOT)).json;
+    assert.deepEqual(t.json.Policies, [{ ID: policy.ID, Name: 'Web-Read' }]);
+  });
+
+  test('concurrent creates of one name in many spellings make one policy', async () => {
+    const names = ['race-pol', 'Race-Pol', 'RACE-POL', 'race-POL', 'rAce-pol', 'raCe-pol', 'racE-pol', 'race-Pol',
+      'race-pOl', 'race-poL', 'RAce-pol', 'rACe-pol', 'raCE-pol', 'racE-Pol', 'race-PoL', 'Race-poL'];
+    const res = await Promise.all(names.map((Name) => call('PUT', '/v1/acl/policy', ROOT, { Name, Rules: '' })));
+    assert.equal(res.filter((r) => r.status === 200).length, 1, res.map((r) => r.status).join(','));
+    const list = (await call('GET', '/v1/acl/policies', ROOT)).json as { Name: string }[];
+    assert.equal(list.filter((p) => p.Name.toLowerCase() === 'race-pol').length, 1);
+  });
+
+  test('a deleted policy\'s name can be taken again in another spelling', async () => {
+    const p = (await call('GET', '/v1/acl/policy/name/race-pol', ROOT)).json;
+    assert.equal((await call('DELETE', `/v1/acl/policy/${p.ID}`, ROOT)).status, 200);
+    const again = await call('PUT', '/v1/acl/policy', ROOT, { Name: 'RACE-pol', Rules: '' });
+    assert.equal(again.status, 200, again.text);
+  });
+});
+
+describe('role names', () => {
+  test('read by name in any spelling; a second spelling is refused; tokens link by any spelling', async () => {
+    const r = await call('PUT', '/v1/acl/role', ROOT, { Name: 'Ops-Role', Policies: [{ Name: 'web-read' }] });
+    assert.equal(r.status, 200, r.text);
+    const got = await call('GET', '/v1/acl/role/name/OPS-role', ROOT);
+    assert.equal(got.status, 200, got.text);
+    assert.deepEqual([got.json.ID, got.json.Name], [r.json.ID, 'Ops-Role']);
+    const dup = await call('PUT', '/v1/acl/role', ROOT, { Name: 'ops-role' });
+    assert.notEqual(dup.status, 200);
+    assert.match(dup.text, /Invalid Role: A Role with Name "ops-role" already exists/);
+    const t = await call('PUT', '/v1/acl/token', ROOT, { Roles: [{ Name: 'ops-ROLE' }] });
+    assert.equal(t.status, 200, t.text);
+    assert.deepEqual(t.json.Roles, [{ ID: r.json.ID, Name: 'Ops-Role' }]);
+  });
+
+  test('concurrent creates of one name in many spellings make one role', async () => {
+    const names = ['race-role', 'Race-Role', 'RACE-ROLE', 'race-ROLE', 'rAce-role', 'raCe-role', 'racE-role', 'race-Role',
+      'race-rOle', 'race-roLe', 'race-rolE', 'RAce-role', 'rACe-role', 'raCE-role', 'racE-Role', 'Race-rolE'];
+    const res = await Promise.all(names.map((Name) => call('PUT', '/v1/acl/role', ROOT, { Name })));
+    assert.equal(res.filter((r) => r.status === 200).length, 1, res.map((r) => r.status).join(','));
+    const list = (await call('GET', '/v1/acl/roles', ROOT)).json as { Name: string }[];
+    assert.equal(list.filter((x) => x.Name.toLowerCase() === 'race-role').length, 1);
+  });
+});
