@@ -2,7 +2,7 @@
 // needs write on its key, node, service or session node; reads are filtered out of the results.
 import { denialFor, type AuthorizerMethod } from '../acl/index.ts';
 import type { Node, NodeService, HealthCheck } from '../api/catalog-types.ts';
-import { allowed } from './acl-enforce.ts';
+import { allowed, unrestricted } from './acl-enforce.ts';
 import type { AclIdentity } from './acl-resolver.ts';
 import type { EndpointDeps } from './deps.ts';
 import type { TxnOpInput, TxnResultItem } from './txn.ts';
@@ -26,27 +26,55 @@ function kvNeed(verb: string, key: string): Need {
   }
 }
 
-function catalogNeed(op: TxnOpInput, deps: EndpointDeps): Need {
+/**
+ * What a catalog op needs. Consul's vet*TxnOp ask for write on the names the op gives, matched
+ * case-sensitively like every ACL rule (a rule for service "web" does not cover an op naming
+ * "WEB"). The write itself finds the node, instance and check case-insensitively, so, as the
+ * catalog register endpoint does (Consul's vetRegisterWithACL), the stored service an op would
+ * replace, delete or attach a check to needs write under its own name too.
+ */
+function catalogNeeds(op: TxnOpInput, deps: EndpointDeps): Need[] {
+  const cat = deps.replica.catalog;
   if (op.Node) {
     const node = typeof op.Node.Node === 'string' ? op.Node.Node : (op.Node.Node?.Node ?? '');
-    return op.Node.Verb === 'get' ? null : ['nodeWrite', node];
+    return op.Node.Verb === 'get' ? [] : [['nodeWrite', node]];
   }
-  if (op.Service) return op.Service.Verb === 'get' ? null : ['serviceWrite', op.Service.Service?.Service ?? ''];
+  if (op.Service) {
+    if (op.Service.Verb === 'get') return [];
+    const s = op.Service.Service ?? {};
+    const node = cat.nodeName(typeof op.Service.Node === 'string' ? op.Service.Node : '');
+    const stored = cat.services.get(node)?.get(cat.serviceId(node, s.ID || s.Service || ''));
+    return withStored(['serviceWrite', s.Service ?? ''], stored?.Service);
+  }
   if (op.Check) {
-    if (op.Check.Verb === 'get') return null;
+    if (op.Check.Verb === 'get') return [];
     const c = op.Check.Check ?? {};
-    return c.ServiceID ? ['serviceWrite', c.ServiceName ?? ''] : ['nodeWrite', c.Node ?? ''];
+    const node = cat.nodeName(c.Node ?? '');
+    if (op.Check.Verb === 'delete' || op.Check.Verb === 'delete-cas') {
+      const stored = cat.checks.get(node)?.get(cat.checkId(node, c.CheckID ?? ''));
+      if (stored?.ServiceID) return withStored(c.ServiceID ? ['serviceWrite', c.ServiceName ?? ''] : ['nodeWrite', c.Node ?? ''], stored.ServiceName);
+    }
+    if (!c.ServiceID) return [['nodeWrite', c.Node ?? '']];
+    const svc = cat.services.get(node)?.get(cat.serviceId(node, c.ServiceID));
+    return withStored(['serviceWrite', c.ServiceName ?? ''], svc?.Service);
   }
-  if (op.Session) return ['sessionWrite', deps.replica.sessions.get(op.Session.Session?.ID ?? '')?.Node ?? ''];
-  return null;
+  if (op.Session) return [['sessionWrite', deps.replica.sessions.get(op.Session.Session?.ID ?? '')?.Node ?? '']];
+  return [];
+}
+
+/** `given`, and service write on the stored service's name when there is one and `given` is not that. */
+function withStored(given: [AuthorizerMethod, string], stored: string | undefined): Need[] {
+  return stored === undefined || (given[0] === 'serviceWrite' && given[1] === stored) ? [given] : [given, ['serviceWrite', stored]];
 }
 
 /** The permission-denied text for op `op`, or null when the caller may run it. */
 export function txnOpDenied(deps: EndpointDeps, id: AclIdentity | undefined, op: TxnOpInput): string | null {
-  if (!id) return null;
-  const need = op.KV ? kvNeed(op.KV.Verb, op.KV.Key) : catalogNeed(op, deps);
-  if (!need || allowed(id, need[0], need[1])) return null;
-  return denialFor(id.accessorID, need[0], need[1]).message;
+  if (!id || unrestricted(id)) return null;
+  const needs = op.KV ? [kvNeed(op.KV.Verb, op.KV.Key)] : catalogNeeds(op, deps);
+  for (const need of needs) {
+    if (need && !allowed(id, need[0], need[1])) return denialFor(id.accessorID, need[0], need[1]).message;
+  }
+  return null;
 }
 
 /** Drops results the caller may not read (KV by key, catalog records by node and service). */
