@@ -11,18 +11,22 @@
 // dns_config.use_cache, service, node and prepared-query lookups are answered from the client's
 // cache (dns-cache.ts) of the server's answers, asked with stale reads allowed as Consul's cache
 // asks them; hostnames in a cached answer are resolved per lookup, as Consul resolves them.
+// Questions wait on the servers through one bounded queue (dns/upstream-queue.ts): identical
+// questions asked at once share one server request, at most 256 requests run at once, and under
+// a flood the oldest waiting questions are answered SERVFAIL and those older than 2 s dropped.
 import dnsPacket from 'dns-packet';
-import { DnsHandler, parseName, type DnsConfig } from '../dns/index.ts';
+import { DnsHandler, parseName, type DnsConfig, type ParsedName } from '../dns/index.ts';
 import type { Sections } from '../dns/answers.ts';
 import { DNS_CONFIG_HEADER, encodeDnsConfig } from '../dns/config-wire.ts';
 import { keyName, readQuery } from '../dns/wire.ts';
+import { QuestionExpired, QuestionShed, UpstreamQueue, questionBytes, shedReply, type UpstreamQueueOptions } from '../dns/index.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { DnsCache, type Fetched, type WatchSpec } from './dns-cache.ts';
 import { cachedAnswer, cacheQuestion, fillQuery, replaySections, type CachedAnswer, type CacheableQuestion } from './dns-cached-answer.ts';
 import { EMPTY_DNS_READER } from '../endpoint/dns-view.ts';
 import type { Logger } from '../log.ts';
 import type { Forwarder, ServerSource } from './forward.ts';
-import { DNS_HOSTNAMES_HEADER, DNS_MESSAGE_TYPE, DNS_RECURSE_HEADER, DNS_RPC_PATH } from './rpc-server.ts';
+import { DNS_HOSTNAMES_HEADER, DNS_MESSAGE_TYPE, DNS_RECURSE_HEADER, DNS_RPC_PATH, DNS_SOURCE_HEADER } from './rpc-server.ts';
 
 const SERVFAIL = 2;
 /** Asks a server to leave hostname addresses to this agent (rpc-server.ts). */
@@ -43,6 +47,8 @@ export interface RemoteDnsDeps {
   clock?: Clock;
   /** Most answers the DNS cache holds. */
   cacheEntries?: number;
+  /** Bounds of the questions waiting on the servers (dns/upstream-queue.ts defaults). */
+  queue?: Omit<UpstreamQueueOptions, 'clock'>;
 }
 
 /** The client's DNS handler; reload() takes new settings (agent reload), as Consul's agent does. */
@@ -60,8 +66,12 @@ export function remoteDnsHandler(d: RemoteDnsDeps): RemoteDnsHandler {
     'content-type': DNS_MESSAGE_TYPE, [DNS_CONFIG_HEADER]: settings, ...RESOLVES_HOSTNAMES, ...(token ? { 'x-consul-token': token } : {}),
   });
   // A hostname under the client's domains met while resolving hostnames: a server answers it.
+  const queue = new UpstreamQueue({ ...d.queue, clock: d.clock });
   const domainAnswer = async (name: string): Promise<Sections> => {
-    const res = await d.forwarder.send(d.servers, { method: 'POST', url: `${DNS_RPC_PATH}?transport=tcp`, body: fillQuery({ name, type: 'ANY', class: 'IN' }), headers: headers(d.token()) });
+    const token = d.token();
+    const res = await queue.run(`any\n${token}\n${name}`, (signal) => d.forwarder.send(d.servers, {
+      method: 'POST', url: `${DNS_RPC_PATH}?transport=tcp`, body: fillQuery({ name, type: 'ANY', class: 'IN' }), headers: headers(token), signal,
+    }));
     const a = res.status === 200 ? cachedAnswer(res.body, { shuffle: false, limit: false }) : null;
     if (!a) throw new Error(`the server could not answer ${name}: ${res.status}`);
     return a.sections;
@@ -70,16 +80,24 @@ export function remoteDnsHandler(d: RemoteDnsDeps): RemoteDnsHandler {
   const ownHandler = (): DnsHandler => new DnsHandler({ cfg, view: EMPTY_DNS_READER, logger: d.logger, random: d.random, now: d.now, fastPath: false, domainAnswer });
   let own = ownHandler();
   let cache = cfg.useCache ? answerCache(d, cfg) : null;
-  // Under the client's domains or arpa (the type changes what a name asks, never whether it is ours).
-  const ours = (msg: Buffer): boolean => {
+  // Under the client's domains or arpa (the type changes what a name asks, never whether it is ours): what it asks, else null.
+  const ours = (msg: Buffer): ParsedName | null => {
     const name = questionName(msg);
-    return name !== null && parseName(name, 'A', cfg.domain, cfg.altDomain) !== null;
+    return name === null ? null : parseName(name, 'A', cfg.domain, cfg.altDomain);
+  };
+  // A question the queue gave up on: SERVFAIL when shed, nothing when it waited too long.
+  const gaveUp = (err: unknown, msg: Buffer): Buffer | null | undefined => {
+    if (err instanceof QuestionExpired) return null;
+    if (err instanceof QuestionShed) return shedReply(msg, cfg.recursors.length > 0);
+    return undefined;
   };
   const cached = async (c: DnsCache<CachedAnswer>, q: CacheableQuestion, msg: Buffer, transport: 'udp' | 'tcp'): Promise<Buffer | null> => {
     try {
-      const a = await c.get(q);
+      const a = c.peek(q) ?? await queue.run(`cache\n${q.key}`, (signal) => c.get(q, signal));
       return await own.replyResolving(msg, a.rcode, replaySections(a, q.name, cfg, d.random ?? Math.random), transport);
     } catch (err) {
+      const given = gaveUp(err, msg);
+      if (given !== undefined) return given;
       d.logger.warn({ error: (err as Error).message, name: q.name }, 'DNS lookup from the agent cache failed');
       return servfail(msg, cfg.recursors.length > 0);
     }
@@ -101,22 +119,32 @@ export function remoteDnsHandler(d: RemoteDnsDeps): RemoteDnsHandler {
       cache?.close();
     },
     answerNow: (msg, transport) => own.answerNow(msg, transport),
-    async handle(msg, transport) {
-      if (!ours(msg)) return own.handle(msg, transport);
+    async handle(msg, transport, source = '') {
+      const parsed = ours(msg);
+      if (!parsed) return own.handle(msg, transport);
       const token = d.token();
+      // A prepared query runs near the asker (or its EDNS0 client subnet): the server is told who asked.
+      const from = parsed.query?.kind === 'query' ? source.replace(/^::ffff:/, '') : '';
       const q = cache ? cacheable(msg, cfg, token) : null;
       if (cache && q) return cached(cache, q, msg, transport);
       try {
-        const res = await d.forwarder.send(d.servers, { method: 'POST', url: `${DNS_RPC_PATH}?transport=${transport}`, body: msg, headers: headers(token) });
+        // Identical questions asked at once (all but the ID) share one server request.
+        const key = `fwd\n${transport}\n${token}\n${from}\n${questionBytes(msg)}`;
+        const hdrs = from ? { ...headers(token), [DNS_SOURCE_HEADER]: from } : headers(token);
+        const res = await queue.run(key, (signal) => d.forwarder.send(d.servers, {
+          method: 'POST', url: `${DNS_RPC_PATH}?transport=${transport}`, body: msg, headers: hdrs, signal,
+        }));
         // A reverse name the catalog does not know: the client's recursors answer it.
         if (res.headers[DNS_RECURSE_HEADER] !== undefined) return own.handle(msg, transport);
         if (res.status === 204) return null;
         // The whole answer, its hostname addresses left to this agent's recursors.
         const whole = res.status === 200 && res.headers[DNS_HOSTNAMES_HEADER] !== undefined ? cachedAnswer(res.body, { shuffle: false, limit: false }) : null;
         if (whole) return await own.replyResolving(msg, whole.rcode, whole.sections, transport);
-        if (res.status === 200) return res.body;
+        if (res.status === 200) return withId(res.body, msg);
         d.logger.warn({ status: res.status, error: res.body.toString('utf8').trim() }, 'DNS query failed on the server');
       } catch (err) {
+        const given = gaveUp(err, msg);
+        if (given !== undefined) return given;
         d.logger.warn({ error: (err as Error).message }, 'DNS query could not reach a server');
       }
       return servfail(msg, cfg.recursors.length > 0);
@@ -145,11 +173,11 @@ function answerCache(d: RemoteDnsDeps, cfg: DnsConfig): DnsCache<CachedAnswer> {
   const tokenHeader = (token: string): Record<string, string> => (token ? { 'x-consul-token': token } : {});
   return new DnsCache<CachedAnswer>({
     clock: d.clock ?? systemClock, maxAgeMs: cfg.cacheMaxAgeMs, maxEntries: d.cacheEntries, logger: d.logger, random: d.random,
-    async fetch(cq): Promise<Fetched<CachedAnswer>> {
+    async fetch(cq, signal): Promise<Fetched<CachedAnswer>> {
       const q = cq as CacheableQuestion;
       // Hostname addresses stay unresolved in the cache: each lookup resolves them (replyResolving).
       const res = await d.forwarder.send(d.servers, {
-        method: 'POST', url: `${DNS_RPC_PATH}?transport=tcp`, body: fillQuery(q),
+        method: 'POST', url: `${DNS_RPC_PATH}?transport=tcp`, body: fillQuery(q), signal,
         headers: { 'content-type': DNS_MESSAGE_TYPE, [DNS_CONFIG_HEADER]: fill, ...RESOLVES_HOSTNAMES, ...tokenHeader(q.token) },
       });
       if (res.status !== 200) throw new Error(`DNS query failed on the server: ${res.status} ${res.body.toString('utf8').trim()}`);
@@ -176,6 +204,13 @@ function questionName(msg: Buffer): string | null {
   } catch {
     return null;
   }
+}
+
+/** A server's reply shared by identical questions, under this question's ID. */
+function withId(reply: Buffer, msg: Buffer): Buffer {
+  const out = Buffer.from(reply);
+  if (out.length >= 2 && msg.length >= 2) out.writeUInt16BE(msg.readUInt16BE(0), 0);
+  return out;
 }
 
 function servfail(msg: Buffer, recursion: boolean): Buffer | null {

@@ -45,8 +45,11 @@ export interface DnsCacheDeps<V> {
   /** cache_max_age in ms (0: no max age). */
   maxAgeMs: number;
   maxEntries?: number;
-  /** Fetches the server's answer to a question (throws when no server answers). */
-  fetch(q: CacheQuestion): Promise<Fetched<V>>;
+  /**
+   * Fetches the server's answer to a question (throws when no server answers); `signal` is the
+   * asker's (absent for background refreshes).
+   */
+  fetch(q: CacheQuestion, signal?: AbortSignal): Promise<Fetched<V>>;
   /** A blocking read past `index`: resolves with the read's index then (throws on failure). */
   watch(w: WatchSpec, index: number, signal: AbortSignal): Promise<number>;
   logger: Logger;
@@ -92,19 +95,40 @@ export class DnsCache<V> {
     return this.#watches.size;
   }
 
-  /** The cached answer when fresh enough, else a fetched one (which is cached). */
-  async get(q: CacheQuestion): Promise<V> {
+  /**
+   * The cached answer when fresh enough, else a fetched one (which is cached). `signal` aborts
+   * the fetch this call starts (the asker left); a fetch already running for the question is joined.
+   */
+  async get(q: CacheQuestion, signal?: AbortSignal): Promise<V> {
+    const e = this.#lookup(q);
+    if (!e) return this.#miss(q, signal);
+    const max = this.#d.maxAgeMs;
+    if (max > 0 && this.#age(e, this.#d.clock.now()) > max) return this.#refetch(e, signal);
+    return e.value;
+  }
+
+  /** The cached answer when get() would answer it without fetching (counted as a use), else undefined. */
+  peek(q: CacheQuestion): V | undefined {
+    const e = this.#lookup(q);
+    if (!e) return undefined;
+    const max = this.#d.maxAgeMs;
+    return max > 0 && this.#age(e, this.#d.clock.now()) > max ? undefined : e.value;
+  }
+
+  /** The entry for `q`, marked used now; undefined when there is none (or it went unused too long). */
+  #lookup(q: CacheQuestion): Entry<V> | undefined {
     const now = this.#d.clock.now();
-    let e = this.#entries.get(q.key);
-    if (e && now - e.lastGet > LAST_GET_TTL_MS) this.#evict(q.key), (e = undefined);
-    if (!e) return this.#miss(q);
+    const e = this.#entries.get(q.key);
+    if (!e) return undefined;
+    if (now - e.lastGet > LAST_GET_TTL_MS) {
+      this.#evict(q.key);
+      return undefined;
+    }
     // Most recently used last.
     this.#entries.delete(q.key);
     this.#entries.set(q.key, e);
     e.lastGet = now;
-    const max = this.#d.maxAgeMs;
-    if (max > 0 && this.#age(e, now) > max) return this.#refetch(e);
-    return e.value;
+    return e;
   }
 
   /** Stops every watch and forgets every entry. */
@@ -123,10 +147,10 @@ export class DnsCache<V> {
     return lost === 0 ? 0 : now - Math.max(lost, e.fetchedAt);
   }
 
-  async #miss(q: CacheQuestion): Promise<V> {
+  async #miss(q: CacheQuestion, signal?: AbortSignal): Promise<V> {
     const inFlight = this.#misses.get(q.key);
     if (inFlight) return inFlight;
-    const p = this.#d.fetch(q).then((f) => {
+    const p = this.#d.fetch(q, signal).then((f) => {
       this.#store(q, f);
       return f.value;
     }).finally(() => this.#misses.delete(q.key));
@@ -143,8 +167,8 @@ export class DnsCache<V> {
     while (this.#entries.size > max) this.#evict(this.#entries.keys().next().value!);
   }
 
-  #refetch(e: Entry<V>): Promise<V> {
-    e.pending ??= this.#d.fetch(e.q).then((f) => {
+  #refetch(e: Entry<V>, signal?: AbortSignal): Promise<V> {
+    e.pending ??= this.#d.fetch(e.q, signal).then((f) => {
       e.value = f.value;
       e.fetchedAt = this.#d.clock.now();
       return f.value;

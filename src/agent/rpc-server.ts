@@ -29,10 +29,16 @@ export const DNS_RECURSE_HEADER = 'X-Proconsul-Dns-Recurse';
  * on an answer that left them to it: the whole answer, written for TCP, for the client to complete.
  */
 export const DNS_HOSTNAMES_HEADER = 'X-Proconsul-Dns-Hostnames';
+/**
+ * The asker's IP, sent by a client agent with a prepared-query question: the query runs near it
+ * (Consul's Source.Ip) unless the question carries an EDNS0 client subnet.
+ */
+export const DNS_SOURCE_HEADER = 'X-Proconsul-Dns-Source';
 /** Content type of a raw DNS message (RFC 8484). */
 export const DNS_MESSAGE_TYPE = 'application/dns-message';
 
 const MAX_DNS_MESSAGE = 65_535;
+const DNS_SOURCE_HEADER_LOWER = DNS_SOURCE_HEADER.toLowerCase();
 const MAX_TOKEN_HANDLERS = 64;
 
 /** What the listener serves. */
@@ -87,6 +93,7 @@ function dnsRoute(d: RpcServerDeps): (req: HttpRequest) => Promise<HttpResult> {
     const token = req.headers['x-consul-token'];
     const settings = req.headers[DNS_CONFIG_HEADER];
     const transport = req.query.get('transport') === 'tcp' ? 'tcp' : 'udp';
+    const source = req.headers[DNS_SOURCE_HEADER_LOWER];
     // Read before answering: the answer holds at least every write up to it.
     const rev = d.revision?.();
     const headers: Record<string, string> = rev === undefined ? {} : { 'X-Consul-Index': String(Math.max(1, rev)) };
@@ -95,7 +102,7 @@ function dnsRoute(d: RpcServerDeps): (req: HttpRequest) => Promise<HttpResult> {
       const clientHostnames = req.headers[DNS_HOSTNAMES_HEADER.toLowerCase()] !== undefined;
       const handler = d.dnsWith(typeof token === 'string' ? token : '', settings, clientHostnames);
       try {
-        const reply = await handler.handle(msg, transport);
+        const reply = await handler.handle(msg, transport, typeof source === 'string' ? source : '');
         return reply ? { raw: reply, contentType: DNS_MESSAGE_TYPE, headers } : { status: 204 };
       } catch (err) {
         if (err instanceof RecursionDelegated) return { status: 204, headers: { [DNS_RECURSE_HEADER]: 'true' } };

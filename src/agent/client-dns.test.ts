@@ -1,0 +1,124 @@
+// A client agent's DNS under load, without sockets: a stand-in forwarder counts the server
+// requests. Questions wait on the servers through a bounded queue: at most maxInFlight requests
+// at once, identical questions share one request (each reply under its own ID), past the bound
+// the oldest waiting questions are answered SERVFAIL, and a question older than 2 s is dropped.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import dnsPacket from 'dns-packet';
+import { ManualClock } from '../clock.ts';
+import { dnsConfigFrom } from '../dns/index.ts';
+import { silentLogger } from '../log.ts';
+import { devConfig } from '../../test/support/agent.ts';
+import { remoteDnsHandler } from './client-dns.ts';
+import type { ForwardRequest, ForwardResponse, Forwarder } from './forward.ts';
+import { DNS_SOURCE_HEADER } from './rpc-server.ts';
+
+/** A server that answers only when the test says so. */
+function stubServer() {
+  const requests: { req: ForwardRequest; answer: () => void; fail: (e: Error) => void }[] = [];
+  let inFlight = 0;
+  let peak = 0;
+  const forwarder = {
+    send: (_s: unknown, req: ForwardRequest) => new Promise<ForwardResponse>((resolve, reject) => {
+      peak = Math.max(peak, ++inFlight);
+      const done = () => { inFlight--; };
+      const q = dnsPacket.decode(req.body!);
+      const answer = () => {
+        done();
+        const body = dnsPacket.encode({
+          type: 'response', id: q.id, flags: dnsPacket.AUTHORITATIVE_ANSWER, questions: q.questions,
+          answers: [{ type: 'A', name: q.questions![0].name, ttl: 0, data: '10.0.0.1' }],
+        });
+        resolve({ status: 200, headers: {}, body, server: 's1' });
+      };
+      const fail = (e: Error) => { done(); reject(e); };
+      req.signal?.addEventListener('abort', { handleEvent: () => fail(Object.assign(new Error('aborted'), { name: 'AbortError' })) });
+      requests.push({ req, answer, fail });
+    }),
+  } as unknown as Forwarder;
+  return { forwarder, requests, peak: () => peak };
+}
+
+const cfg = dnsConfigFrom(devConfig());
+const query = (id: number, name: string): Buffer => dnsPacket.encode({ type: 'query', id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'A', name }] });
+const tick = () => new Promise((r) => setImmediate(r));
+
+function client(server: ReturnType<typeof stubServer>, clock = new ManualClock(), queue = { maxInFlight: 8, maxQuestions: 32 }) {
+  return remoteDnsHandler({
+    forwarder: server.forwarder, servers: { servers: () => ['127.0.0.1:8300'] }, cfg, token: () => '', logger: silentLogger(), clock, queue,
+  });
+}
+
+test('a flood of distinct questions: at most maxInFlight server requests; past the bound the oldest are SERVFAIL', async () => {
+  const server = stubServer();
+  const h = client(server);
+  const replies: (Buffer | null | 'pending')[] = [];
+  for (let i = 0; i < 200; i++) {
+    replies.push('pending');
+    void h.handle(query(i, `s${i}.service.consul`), 'udp', '127.0.0.9').then((r) => { replies[i] = r; });
+  }
+  await tick();
+  assert.equal(server.peak(), 8, 'at most 8 requests at once, not 200');
+  assert.equal(server.requests.filter((r) => !r.req.signal?.aborted).length, 8);
+  assert.ok(server.requests.length < 200);
+  const shed = replies.filter((r) => r !== 'pending');
+  assert.equal(shed.length, 200 - 32, 'everything past the 32 waiting questions was shed');
+  for (const r of shed) assert.equal((r as Buffer).readUInt16BE(2) & 0xf, 2, 'SERVFAIL');
+  // The oldest were shed (requests nobody waits for aborted): the newest 32 still wait.
+  assert.deepEqual(replies.map((r, i) => (r === 'pending' ? i : -1)).filter((i) => i >= 0), [...Array(32).keys()].map((i) => 168 + i));
+  assert.ok(server.requests.slice(0, 8).every((r) => r.req.signal?.aborted), 'the first requests were aborted');
+  const asked = server.requests.filter((r) => !r.req.signal?.aborted).map((r) => dnsPacket.decode(r.req.body!).id!);
+  assert.ok(asked.every((id) => id >= 168), `running: questions still waiting (${asked.join(',')})`);
+  h.close();
+});
+
+test('identical questions asked at once share one server request; each reply carries its own ID', async () => {
+  const server = stubServer();
+  const h = client(server);
+  const ps = [1, 2, 3, 4, 5].map((id) => h.handle(query(id, 'web.service.consul'), 'udp', '127.0.0.9'));
+  await tick();
+  assert.equal(server.requests.length, 1);
+  server.requests[0].answer();
+  const replies = (await Promise.all(ps)).map((r) => dnsPacket.decode(r!));
+  assert.deepEqual(replies.map((r) => r.id), [1, 2, 3, 4, 5]);
+  assert.ok(replies.every((r) => (r.answers?.[0] as { data?: unknown } | undefined)?.data === '10.0.0.1'));
+  // Another transport is another question (truncation differs).
+  void h.handle(query(6, 'web.service.consul'), 'tcp');
+  await tick();
+  assert.equal(server.requests.length, 2);
+  h.close();
+});
+
+test('a question unanswered after 2 s is dropped, not answered late, and its request aborted', async () => {
+  const clock = new ManualClock();
+  const server = stubServer();
+  const h = client(server, clock);
+  let reply: Buffer | null | 'pending' = 'pending';
+  void h.handle(query(1, 'web.service.consul'), 'udp', '127.0.0.9').then((r) => { reply = r; });
+  await tick();
+  clock.advance(1999);
+  await tick();
+  assert.equal(reply, 'pending');
+  clock.advance(1);
+  await tick();
+  assert.equal(reply, null, 'nothing is sent');
+  assert.ok(server.requests[0].req.signal?.aborted);
+  h.close();
+});
+
+test('prepared-query questions tell the server who asked, and askers from different places do not share', async () => {
+  const server = stubServer();
+  const h = client(server);
+  const a = h.handle(query(1, 'geo.query.consul'), 'udp', '::ffff:127.0.0.7');
+  const b = h.handle(query(2, 'geo.query.consul'), 'udp', '127.0.0.8');
+  const c = h.handle(query(3, 'geo.query.consul'), 'udp', '127.0.0.8');
+  await tick();
+  assert.deepEqual(server.requests.map((r) => r.req.headers[DNS_SOURCE_HEADER]), ['127.0.0.7', '127.0.0.8']);
+  server.requests.forEach((r) => r.answer());
+  assert.deepEqual((await Promise.all([a, b, c])).map((r) => dnsPacket.decode(r!).id), [1, 2, 3]);
+  // Service questions do not depend on the asker.
+  void h.handle(query(4, 'web.service.consul'), 'udp', '127.0.0.7');
+  await tick();
+  assert.equal(server.requests.at(-1)!.req.headers[DNS_SOURCE_HEADER], undefined);
+  h.close();
+});

@@ -1,0 +1,231 @@
+// DNS questions waiting on an upstream: a server over the internal RPC (a client agent), a server
+// of another datacenter, a consistent read of the store. Load is bounded three ways. At most
+// maxInFlight calls run at once, and questions with the same key share one call. At most
+// maxQuestions questions wait in all (queued, or on a running call): past that the oldest is shed
+// and answered SERVFAIL, as Consul answers a lookup whose RPC its agent's rate limit refused. A
+// question that has waited maxWaitMs is dropped, since its resolver has retried or given up by
+// then, and a call nobody waits for any more is aborted, freeing its slot. A free slot goes to the
+// newest queued call first: under overload the oldest askers are the likeliest to have left.
+import dnsPacket from 'dns-packet';
+import { systemClock, type Clock, type TimerHandle } from '../clock.ts';
+import { RCODE } from './errors.ts';
+
+/** Thrown to a question shed because too many were waiting: answer it SERVFAIL. */
+export class QuestionShed extends Error {
+  constructor() {
+    super('too many DNS questions waiting on the servers');
+    this.name = 'QuestionShed';
+  }
+}
+
+/** Thrown to a question that waited longer than its resolver would: send nothing. */
+export class QuestionExpired extends Error {
+  constructor() {
+    super('the DNS question waited too long for the servers');
+    this.name = 'QuestionExpired';
+  }
+}
+
+/** Bounds of a queue. */
+export interface UpstreamQueueOptions {
+  /** Calls running at once (default 256). */
+  maxInFlight?: number;
+  /** Questions waiting at once, queued or on a running call (default 4096). */
+  maxQuestions?: number;
+  /** Longest a question waits for its answer, ms (default 2000: dig, glibc and c-ares retry by then). */
+  maxWaitMs?: number;
+  clock?: Clock;
+}
+
+/** Defaults: 256 calls, 4096 questions, 2 s (Consul's recursor_timeout default; resolvers time out in 2–5 s). */
+export const QUEUE_DEFAULTS = { maxInFlight: 256, maxQuestions: 4096, maxWaitMs: 2000 } as const;
+
+interface Question {
+  call: Call;
+  arrivedAt: number;
+  resolve(v: unknown): void;
+  reject(err: Error): void;
+}
+
+interface Call {
+  key: string | undefined;
+  fn: (signal: AbortSignal) => Promise<unknown>;
+  questions: Set<Question>;
+  /** Set while running. */
+  abort?: AbortController;
+  /** Links of the queued list (newest at the tail). */
+  prev?: Call;
+  next?: Call;
+  queued: boolean;
+}
+
+/** The queue; `run` answers a question through it. */
+export class UpstreamQueue {
+  readonly #max: Required<Omit<UpstreamQueueOptions, 'clock'>>;
+  readonly #clock: Clock;
+  /** Every waiting question, oldest first. */
+  readonly #questions = new Set<Question>();
+  /** Calls by key, queued or running. */
+  readonly #calls = new Map<string, Call>();
+  #head: Call | undefined;
+  #tail: Call | undefined;
+  #running = 0;
+  #timer: TimerHandle | undefined;
+  #timerAt = 0;
+
+  constructor(opts: UpstreamQueueOptions = {}) {
+    this.#max = {
+      maxInFlight: opts.maxInFlight ?? QUEUE_DEFAULTS.maxInFlight,
+      maxQuestions: opts.maxQuestions ?? QUEUE_DEFAULTS.maxQuestions,
+      maxWaitMs: opts.maxWaitMs ?? QUEUE_DEFAULTS.maxWaitMs,
+    };
+    this.#clock = opts.clock ?? systemClock;
+  }
+
+  /** Calls running now. */
+  get running(): number {
+    return this.#running;
+  }
+
+  /** Questions waiting now (queued or on a running call). */
+  get waiting(): number {
+    return this.#questions.size;
+  }
+
+  /**
+   * `fn`'s result for this question, shared with every question of the same `key` waiting at
+   * the same time (undefined: never shared). Rejects with QuestionShed or QuestionExpired when
+   * the queue gives up on the question; `fn`'s signal aborts when no question waits for it.
+   */
+  run<T>(key: string | undefined, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    let call = key === undefined ? undefined : this.#calls.get(key);
+    if (!call) {
+      call = { key, fn, questions: new Set(), queued: false };
+      if (key !== undefined) this.#calls.set(key, call);
+      this.#enqueue(call);
+    }
+    const c = call;
+    return new Promise<T>((resolve, reject) => {
+      const q: Question = { call: c, arrivedAt: this.#clock.now(), resolve: resolve as (v: unknown) => void, reject };
+      c.questions.add(q);
+      this.#questions.add(q);
+      if (this.#questions.size > this.#max.maxQuestions) this.#leave(this.#questions.values().next().value!, new QuestionShed());
+      this.#schedule();
+      this.#pump();
+    });
+  }
+
+  #enqueue(call: Call): void {
+    call.queued = true;
+    call.prev = this.#tail;
+    if (this.#tail) this.#tail.next = call;
+    else this.#head = call;
+    this.#tail = call;
+  }
+
+  #unlink(call: Call): void {
+    if (!call.queued) return;
+    call.queued = false;
+    if (call.prev) call.prev.next = call.next;
+    else this.#head = call.next;
+    if (call.next) call.next.prev = call.prev;
+    else this.#tail = call.prev;
+    call.prev = call.next = undefined;
+  }
+
+  /** Starts the newest queued calls while slots are free. */
+  #pump(): void {
+    while (this.#running < this.#max.maxInFlight && this.#tail) {
+      const call = this.#tail;
+      this.#unlink(call);
+      this.#start(call);
+    }
+  }
+
+  #start(call: Call): void {
+    this.#running++;
+    const abort = new AbortController();
+    call.abort = abort;
+    let p: Promise<unknown>;
+    try {
+      p = call.fn(abort.signal);
+    } catch (err) {
+      p = Promise.reject(err as Error);
+    }
+    p.then((v) => this.#settle(call, abort, (q) => q.resolve(v)), (err: Error) => this.#settle(call, abort, (q) => q.reject(err)));
+  }
+
+  #settle(call: Call, abort: AbortController, each: (q: Question) => void): void {
+    // Aborted: its slot was freed and its questions answered when the last one left.
+    if (abort.signal.aborted) return;
+    this.#finish(call);
+    for (const q of call.questions) {
+      this.#questions.delete(q);
+      each(q);
+    }
+    call.questions.clear();
+    this.#pump();
+  }
+
+  /** The call leaves the queue's books: its key is free for a new call, its slot for the next. */
+  #finish(call: Call): void {
+    if (call.key !== undefined && this.#calls.get(call.key) === call) this.#calls.delete(call.key);
+    if (call.abort) {
+      call.abort = undefined;
+      this.#running--;
+    } else this.#unlink(call);
+  }
+
+  /** One question gives up; a call left without questions is dropped (aborted when running). */
+  #leave(q: Question, why: Error): void {
+    this.#questions.delete(q);
+    const call = q.call;
+    call.questions.delete(q);
+    q.reject(why);
+    if (call.questions.size > 0) return;
+    const abort = call.abort;
+    this.#finish(call);
+    abort?.abort();
+    this.#pump();
+  }
+
+  /** One timer, at the oldest question's deadline. */
+  #schedule(): void {
+    const oldest = this.#questions.values().next().value;
+    if (!oldest) return;
+    const at = oldest.arrivedAt + this.#max.maxWaitMs;
+    if (this.#timer && this.#timerAt <= at) return;
+    this.#timer?.cancel();
+    this.#timerAt = at;
+    this.#timer = this.#clock.setTimer(at - this.#clock.now(), () => this.#expire());
+  }
+
+  #expire(): void {
+    this.#timer = undefined;
+    const now = this.#clock.now();
+    for (const q of this.#questions) {
+      if (q.arrivedAt + this.#max.maxWaitMs > now) break;
+      this.#leave(q, new QuestionExpired());
+    }
+    this.#schedule();
+  }
+}
+
+/**
+ * A header-and-question SERVFAIL for a shed question (RD echoed, RA when the agent has
+ * recursors); null when the message has no readable question.
+ */
+export function shedReply(msg: Buffer, recursionAvailable: boolean): Buffer | null {
+  try {
+    const q = dnsPacket.decode(msg);
+    const flags = ((q.flags ?? 0) & dnsPacket.RECURSION_DESIRED) | (recursionAvailable ? dnsPacket.RECURSION_AVAILABLE : 0) | RCODE.SERVFAIL;
+    return dnsPacket.encode({ type: 'response', id: q.id, flags, questions: q.questions });
+  } catch {
+    return null;
+  }
+}
+
+/** The key part of a raw question shared by identical questions: every byte but the ID. */
+export function questionBytes(msg: Buffer): string {
+  return msg.toString('latin1', 2);
+}
