@@ -4,7 +4,7 @@
 
 import type { FlagDef } from './flags.ts';
 import type { Command } from './io.ts';
-import { HTTP_FLAG_NAMES } from './http-flags.ts';
+import { HTTP_FLAG_NAMES } from './http-flag-defs.ts';
 
 /** `Usage: proconsul [--version] [--help] <command> [<args>]` plus the aligned command list. */
 export function topUsage(commands: readonly Pick<Command, 'name' | 'synopsis'>[]): string {
