@@ -1,45 +1,77 @@
 // Agent metrics on prom-client: one registry rendered as Prometheus text and as Consul's JSON
-// summary ({Timestamp, Gauges, Points, Counters, Samples}), with Consul's metric names.
-import { Registry, Gauge, Counter, type Metric, type MetricObjectWithValues, type MetricValue } from 'prom-client';
+// summary ({Timestamp, Gauges, Points, Counters, Samples}), with Consul's metric names. The
+// registry is built on the first scrape: prom-client (with @opentelemetry/api, ≈80 modules) cost
+// every agent start ≈30 ms before its HTTP port answered, and most agents are never scraped.
+import type * as PromClient from 'prom-client';
+import type { Metric, MetricObjectWithValues, MetricValue, Registry } from 'prom-client';
 import type { Clock } from '../clock.ts';
 import { WindowSummary } from './window-summary.ts';
 
 /** Gauges read at scrape time (blocking queries, replica size, …). */
 export type GaugeSource = () => number;
 
+/** A metric definition, applied to the registry when it is built (or at once, once it is). */
+type Define = (prom: typeof PromClient, registry: Registry) => void;
+
 /** The agent's metric set. */
 export class Telemetry {
-  readonly registry = new Registry();
   readonly #http: WindowSummary;
   readonly #clock: Clock;
   readonly #prefix: string;
   /** Prometheus name → Consul's dotted name (`consul_runtime_alloc_bytes` → `consul.runtime.alloc_bytes`). */
   readonly #dotted = new Map<string, string>();
+  readonly #defined: Define[] = [];
+  #built: { prom: typeof PromClient; registry: Registry } | undefined;
+  #building: Promise<Registry> | undefined;
 
   constructor(clock: Clock, prefix = 'consul') {
     this.#clock = clock;
     this.#prefix = prefix;
     // Quantiles over the last minute, computed at scrape time: observe() runs on every request.
-    this.#http = new WindowSummary({
+    const http = new WindowSummary({
       name: this.#name('api.http'), help: 'HTTP API request time in seconds', labelNames: ['method', 'path'],
       percentiles: [0.5, 0.9, 0.99], maxAgeSeconds: 60, ageBuckets: 6, clock,
     });
-    this.registry.registerMetric(this.#http as unknown as Metric);
+    this.#http = http;
+    this.#define((_prom, registry) => registry.registerMetric(http as unknown as Metric));
     const mem = (field: 'heapUsed' | 'rss' | 'heapTotal') => () => process.memoryUsage()[field];
     this.gauge('runtime.alloc_bytes', 'Heap bytes in use', mem('heapUsed'));
     this.gauge('runtime.sys_bytes', 'Resident set size in bytes', mem('rss'));
     this.gauge('runtime.heap_objects', 'V8 heap size in bytes (Node exposes no object count)', mem('heapTotal'));
   }
 
+  /** The prom-client registry holding every metric, built on first use. */
+  registry(): Promise<Registry> {
+    this.#building ??= import('prom-client').then((prom) => {
+      const registry = new prom.Registry();
+      for (const define of this.#defined) define(prom, registry);
+      this.#built = { prom, registry };
+      return registry;
+    });
+    return this.#building;
+  }
+
   /** Registers a gauge computed on each scrape. */
   gauge(name: string, help: string, read: GaugeSource): void {
-    new Gauge({ name: this.#name(name), help, registers: [this.registry], collect() { this.set(read()); } });
+    const prom = this.#name(name);
+    this.#define((p, registry) => new p.Gauge({ name: prom, help, registers: [registry], collect() { this.set(read()); } }));
   }
 
   /** Registers a counter; returns its increment function. */
   counter(name: string, help: string): (n?: number) => void {
-    const c = new Counter({ name: this.#name(name), help, registers: [this.registry] });
-    return (n = 1) => c.inc(n);
+    const prom = this.#name(name);
+    let count = 0;
+    // The count lives here, so increments before the registry exists are kept; a scrape reads it.
+    this.#define((p, registry) => new p.Counter({ name: prom, help, registers: [registry], collect() { this.reset(); this.inc(count); } }));
+    return (n = 1) => {
+      if (n < 0) throw new Error('It is not possible to decrease a counter');
+      count += n;
+    };
+  }
+
+  #define(define: Define): void {
+    this.#defined.push(define);
+    if (this.#built) define(this.#built.prom, this.#built.registry);
   }
 
   /** Maps a Consul metric name (`runtime.alloc_bytes`) to its Prometheus name, remembering both. */
@@ -56,13 +88,13 @@ export class Telemetry {
   }
 
   /** Prometheus text exposition. */
-  prometheus(): Promise<string> {
-    return this.registry.metrics();
+  async prometheus(): Promise<string> {
+    return (await this.registry()).metrics();
   }
 
   /** Consul's JSON metrics summary, rendered from the same registry. */
   async consulJSON(): Promise<Record<string, unknown>> {
-    const metrics = (await this.registry.getMetricsAsJSON()) as MetricObjectWithValues<MetricValue<string>>[];
+    const metrics = (await (await this.registry()).getMetricsAsJSON()) as MetricObjectWithValues<MetricValue<string>>[];
     const out = { Timestamp: goTimestamp(this.#clock.now()), Gauges: [] as unknown[], Points: [] as unknown[], Counters: [] as unknown[], Samples: [] as unknown[] };
     for (const m of metrics) {
       const name = this.#dotted.get(m.name) ?? m.name;

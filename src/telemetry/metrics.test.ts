@@ -1,0 +1,38 @@
+// Tests for the agent's metric set: metrics defined or counted before the first scrape (which
+// builds the prom-client registry) and after it both appear, in both renderings.
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Telemetry } from './metrics.ts';
+
+const clock = { now: () => Date.UTC(2025, 0, 15, 12, 0, 0), setTimer: () => ({ cancel() {} }) } as never;
+
+describe('Telemetry', () => {
+  it('keeps counts and gauges defined before the first scrape', async () => {
+    const t = new Telemetry(clock);
+    const inc = t.counter('test.count', 'a counter');
+    inc();
+    inc(2);
+    t.gauge('test.level', 'a gauge', () => 7);
+    t.observe('GET', 'v1.kv', 0.002);
+    const text = await t.prometheus();
+    assert.match(text, /^consul_test_count 3$/m);
+    assert.match(text, /^consul_test_level 7$/m);
+    assert.match(text, /^consul_api_http_count\{method="GET",path="v1.kv"\} 1$/m);
+    const json = await t.consulJSON() as { Gauges: { Name: string; Value: number }[]; Counters: { Name: string; Count: number }[] };
+    assert.deepEqual(json.Counters.map((c) => [c.Name, c.Count]), [['consul.test.count', 3]]);
+    assert.ok(json.Gauges.some((g) => g.Name === 'consul.test.level' && g.Value === 7));
+  });
+
+  it('registers metrics defined after the registry exists, and counts on after a scrape', async () => {
+    const t = new Telemetry(clock);
+    const inc = t.counter('test.count', 'a counter');
+    await t.prometheus();
+    t.gauge('test.late', 'defined after the first scrape', () => 5);
+    inc(4);
+    const text = await t.prometheus();
+    assert.match(text, /^consul_test_late 5$/m);
+    assert.match(text, /^consul_test_count 4$/m);
+    assert.throws(() => inc(-1), /not possible to decrease/);
+  });
+});
