@@ -110,3 +110,24 @@ test("a txn's puts reuse its compare lookups and still see its own earlier ops",
     assert.deepEqual([e.get('x')!.version, text(e.get('x')!.value)], [2, '4']);
   }
 });
+
+test("a range or a value read later in a txn sees the txn's own unreleased puts", () => {
+  const disk = new Disk();
+  const e = new StoreEngine({ values: disk });
+  disk.persist(applyOk(e, { success: [{ type: 'put', key: 'p/a', value: bytes('old') }] }));
+  const { response } = e.apply({
+    success: [
+      { type: 'put', key: 'p/a', value: bytes('new') },
+      { type: 'put', key: 'p/b', value: bytes('b1') },
+      { type: 'range', prefix: 'p/' },
+      { type: 'put', key: 'p/b', value: bytes('b2'), prevKv: true },
+    ],
+  });
+  assert.ok(response.succeeded);
+  const range = response.results[2];
+  assert.deepEqual(range.type === 'range' && range.kvs.map((kv) => [kv.key, text(kv.value)]), [['p/a', 'new'], ['p/b', 'b1']]);
+  const put = response.results[3];
+  assert.equal(put.type === 'put' && text(put.prev?.value), 'b1');
+  assert.equal(disk.reads, 0, 'nothing read from the durable copy: every value was pending');
+  assert.equal(e.pendingValues, 2);
+});

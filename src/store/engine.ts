@@ -111,11 +111,19 @@ export class StoreEngine {
   #nextLease = 1;
   #values: ValueSource | undefined;
   /**
-   * With a ValueSource: the latest put of each key whose batch is not released yet (not yet
-   * durable, so not readable from the source), by key. The key map then never holds values, and
-   * release() only deletes from here: no key-map lookups per released key.
+   * With a ValueSource: the batches applied and not released yet (not yet durable, so their values
+   * are not readable from the source), oldest first. The key map then never holds values, and a
+   * write costs no per-key bookkeeping here: reads of values, which are rare on a write path, look
+   * in these batches (see #pendingPut).
    */
-  #pending = new Map<string, KeyValue>();
+  #unreleased: WatchBatch[] = [];
+  /**
+   * The latest unreleased put of each key, built from #unreleased by the first read that needs it
+   * and then kept up to date by apply() and release() until every batch is released.
+   */
+  #pendingIndex: Map<string, KeyValue> | null = null;
+  /** The events of the transaction being applied (its own earlier puts are readable by its later ops). */
+  #applying: WatchEvent[] | null = null;
   /** The slots the current transaction's compares looked up (key, slot), so its puts skip a lookup. */
   #seenKeys: string[] = [];
   #seenSlots: (Slot | undefined)[] = [];
@@ -135,7 +143,24 @@ export class StoreEngine {
 
   /** The value of a key the engine holds, read back from the ValueSource if released. */
   #valueOf(key: string, e: Entry): Uint8Array {
-    return e.value ?? this.#pending.get(key)?.value ?? this.#values!.get(key);
+    return e.value ?? this.#pendingPut(key)?.value ?? this.#values!.get(key);
+  }
+
+  /** The latest put of `key` not released yet (the running transaction's own first), if any. */
+  #pendingPut(key: string): KeyValue | undefined {
+    const own = this.#applying;
+    if (own) {
+      for (let i = own.length - 1; i >= 0; i--) if (own[i].type === 'put' && own[i].kv.key === key) return own[i].kv;
+    }
+    return this.#pending().get(key);
+  }
+
+  /** The index of unreleased puts by key (built on first use, then maintained). */
+  #pending(): Map<string, KeyValue> {
+    if (this.#pendingIndex) return this.#pendingIndex;
+    const index = new Map<string, KeyValue>();
+    for (const b of this.#unreleased) for (const ev of b.events) if (ev.type === 'put') index.set(ev.kv.key, ev.kv);
+    return (this.#pendingIndex = index);
   }
 
   #kv(key: string, e: Entry, value = this.#valueOf(key, e)): KeyValue {
@@ -145,15 +170,18 @@ export class StoreEngine {
   /** Every key under a prefix with its value, in key order (one read of released values). */
   #rangeKvs(prefix: string): KeyValue[] {
     const entries: [string, Entry][] = [];
+    const pending: (Uint8Array | undefined)[] = [];
     let released = 0;
-    const pending = this.#pending;
+    const values = this.#values;
     forPrefix(this.keys, prefix, (k, slot) => {
       const e = entryOf(slot);
+      const p = e.value || !values ? undefined : this.#pendingPut(k)?.value;
       entries.push([k, e]);
-      if (!e.value && !pending.has(k)) released++;
+      pending.push(p);
+      if (!e.value && !p) released++;
     });
-    const durable = released > 1 ? this.#values!.range(prefix) : null;
-    return entries.map(([k, e]) => this.#kv(k, e, e.value ?? pending.get(k)?.value ?? durable?.get(k) ?? this.#values!.get(k)));
+    const durable = released > 1 ? values!.range(prefix) : null;
+    return entries.map(([k, e], i) => this.#kv(k, e, e.value ?? pending[i] ?? durable?.get(k) ?? values!.get(k)));
   }
 
   /** One key with its value, or null. */
@@ -168,15 +196,25 @@ export class StoreEngine {
    */
   release(batch: WatchBatch): void {
     if (!this.#values) return;
-    const pending = this.#pending;
+    const unreleased = this.#unreleased;
+    // Batches are released in commit order: the oldest is almost always this one.
+    if (unreleased[0] === batch) unreleased.shift();
+    else {
+      const i = unreleased.indexOf(batch);
+      if (i < 0) return;
+      unreleased.splice(i, 1);
+    }
+    if (unreleased.length === 0) this.#pendingIndex = null;
+    const pending = this.#pendingIndex;
+    if (!pending) return;
     for (const ev of batch.events) {
       if (ev.type === 'put' && pending.get(ev.kv.key) === ev.kv) pending.delete(ev.kv.key);
     }
   }
 
-  /** How many puts wait for release() (with a ValueSource); for tests. */
+  /** How many keys have a put waiting for release() (with a ValueSource); for tests. */
   get pendingValues(): number {
-    return this.#pending.size;
+    return this.#values ? this.#pending().size : 0;
   }
 
   /** Revision of the last applied transaction (possibly not yet durable). */
@@ -241,14 +279,25 @@ export class StoreEngine {
     const revision = this.#revision + 1;
     const events: WatchEvent[] = [];
     const results: OpResult[] = [];
-    for (const op of ops) results.push(this.#applyOp(op, revision, events));
+    this.#applying = events;
+    try {
+      for (const op of ops) results.push(this.#applyOp(op, revision, events));
+    } finally {
+      this.#applying = null;
+    }
     seenKeys.length = 0;
     seenSlots.length = 0;
     if (events.length === 0) {
       return { response: { succeeded, revision: this.#revision, results }, batch: null };
     }
     this.#revision = revision;
-    return { response: { succeeded, revision, results }, batch: { revision, events } };
+    const batch: WatchBatch = { revision, events };
+    if (this.#values) {
+      this.#unreleased.push(batch);
+      const pending = this.#pendingIndex;
+      if (pending) for (const ev of events) if (ev.type === 'put') pending.set(ev.kv.key, ev.kv);
+    }
+    return { response: { succeeded, revision, results }, batch };
   }
 
   #applyOp(op: Op, revision: number, events: WatchEvent[]): OpResult {
@@ -275,9 +324,8 @@ export class StoreEngine {
         if (lease) this.leases.get(lease)!.keys.add(op.key);
         let slot: Slot;
         if (this.#values) {
-          // The value waits in #pending until release(); a first version without a lease is just
-          // its revision in the key map from the start.
-          this.#pending.set(op.key, kv);
+          // The value waits in this txn's batch until release(); a first version without a lease
+          // is just its revision in the key map from the start.
           slot = kv.version === 1 && lease === 0
             ? revision
             : { createRevision: kv.createRevision, modRevision: revision, version: kv.version, lease, value: null };
