@@ -1,57 +1,57 @@
-// Managed mode with tls.internal_rpc (certificates from one CA, verify_incoming, no
-// verify_outgoing): three servers form their etcd cluster over TLS (bootstrap on the server port,
-// etcd peers and clients with the servers' certificates), elect, replicate, and survive a kill -9
-// of the leader's machine; a fourth joins as a learner over TLS and is promoted; etcd and the
-// server port answer nothing over plaintext meanwhile.
+// Managed mode with tls.internal_rpc (certificates from one CA; verify_incoming alone, then with
+// verify_server_hostname): three servers form their etcd cluster over TLS (bootstrap on the
+// server port, etcd peers and clients with the servers' certificates), elect, replicate, and
+// survive a kill -9 of the leader's machine; a fourth joins as a learner over TLS and is
+// promoted; etcd and the server port answer nothing over plaintext meanwhile.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { ManagedDc, getJson, until, type ManagedServer, type PreparedServer, type RaftConfig } from './support/managed-dc.ts';
 import { testCA } from './support/tls-cert.ts';
-import { httpRequest, httpsJson, plaintextExchange } from './support/tls-probes.ts';
+import { etcdMembers, httpRequest, plaintextExchange } from './support/tls-probes.ts';
 
-const dc = new ManagedDc('managed-tls');
-const pem = (name: string): Buffer => fs.readFileSync(path.join(dc.dir, name));
-let first: PreparedServer[] = [];
-let issue: (node: string) => Promise<PreparedServer>;
+const pem = (dc: ManagedDc, name: string): Buffer => fs.readFileSync(path.join(dc.dir, name));
 
-after(() => dc.stop());
-
-before(async () => {
-  const ca = await testCA();
-  fs.writeFileSync(path.join(dc.dir, 'ca.pem'), ca.cert);
-  issue = async (node) => {
-    const leaf = await ca.issue(node, 'server', ['server.dc1.consul']);
-    fs.writeFileSync(path.join(dc.dir, `${node}.pem`), leaf.cert);
-    fs.writeFileSync(path.join(dc.dir, `${node}.key`), leaf.key);
-    return dc.prepare(node, {
-      tls: {
-        defaults: { ca_file: path.join(dc.dir, 'ca.pem'), cert_file: path.join(dc.dir, `${node}.pem`), key_file: path.join(dc.dir, `${node}.key`) },
-        internal_rpc: { verify_incoming: true },
-      },
-      autopilot: { server_stabilization_time: '2s' },
-    });
+/** A datacenter whose servers get certificates from one CA and `internalRpc` as tls.internal_rpc. */
+function tlsDc(name: string, internalRpc: Record<string, boolean>): { dc: ManagedDc; issue: (node: string) => Promise<PreparedServer> } {
+  const dc = new ManagedDc(name);
+  const ca = testCA();
+  return {
+    dc,
+    issue: async (node) => {
+      const authority = await ca;
+      fs.writeFileSync(path.join(dc.dir, 'ca.pem'), authority.cert);
+      const leaf = await authority.issue(node, 'server', ['server.dc1.consul']);
+      fs.writeFileSync(path.join(dc.dir, `${node}.pem`), leaf.cert);
+      fs.writeFileSync(path.join(dc.dir, `${node}.key`), leaf.key);
+      return dc.prepare(node, {
+        tls: {
+          defaults: { ca_file: path.join(dc.dir, 'ca.pem'), cert_file: path.join(dc.dir, `${node}.pem`), key_file: path.join(dc.dir, `${node}.key`) },
+          internal_rpc: internalRpc,
+        },
+        autopilot: { server_stabilization_time: '2s' },
+      });
+    },
   };
-  first = await Promise.all(['s1', 's2', 's3'].map((node) => issue(node)));
-});
+}
 
 /** host and port of a server's etcd client URL (the prepared one says http://). */
 const etcdClient = (s: PreparedServer) => new URL(s.etcdClient).host;
 
 /** The etcd members as one server's member lists them, asked over TLS with that server's certificate. */
-async function members(s: ManagedServer): Promise<{ name?: string; peerURLs?: string[] }[]> {
-  const res = await httpsJson(`https://${etcdClient(s)}/v3/cluster/member/list`, {}, { ca: pem('ca.pem'), cert: pem(`${s.node}.pem`), key: pem(`${s.node}.key`) });
-  assert.ok('status' in res && res.status === 200, JSON.stringify(res));
-  return (JSON.parse(res.body) as { members?: { name?: string; peerURLs?: string[] }[] }).members ?? [];
+function members(dc: ManagedDc, s: ManagedServer): Promise<{ name: string; peerURLs: string[] }[]> {
+  return etcdMembers(`https://${etcdClient(s)}`, { rootCertificate: pem(dc, 'ca.pem'), privateKey: pem(dc, `${s.node}.key`), certChain: pem(dc, `${s.node}.pem`) });
 }
 
-test('three managed servers with TLS form a datacenter, replicate and survive a leader kill; a fourth joins; plaintext gets nothing', async () => {
+/** The scenario on one datacenter. */
+async function formSurviveJoin(dc: ManagedDc, issue: (node: string) => Promise<PreparedServer>): Promise<void> {
+  const first = await Promise.all(['s1', 's2', 's3'].map((node) => issue(node)));
   const three = first.map((p) => dc.launch(p, first, 3));
   const leaderAddr = await dc.agreedLeader(three, 60_000);
-  const list = await members(three[0]);
+  const list = await members(dc, three[0]);
   assert.deepEqual(list.map((m) => m.name).sort(), ['s1', 's2', 's3']);
-  assert.ok(list.every((m) => m.peerURLs?.every((u) => u.startsWith('https://'))), JSON.stringify(list));
+  assert.ok(list.every((m) => m.peerURLs.every((u) => u.startsWith('https://'))), JSON.stringify(list));
   const cfg = await until('the raft configuration from a follower', 15_000, () => getJson<RaftConfig>(`${three[1].http}/v1/operator/raft/configuration`));
   assert.deepEqual(cfg.Servers.map((s) => [s.Node, s.Voter]), [['s1', true], ['s2', true], ['s3', true]]);
 
@@ -88,5 +88,23 @@ test('three managed servers with TLS form a datacenter, replicate and survive a 
     return c?.Servers.find((x) => x.Node === 's4')?.Voter ? true : undefined;
   });
   assert.equal(await (await fetch(`${s4.http}/v1/kv/managed/after?raw&consistent`)).text(), 'v2');
-  assert.ok((await members(s4)).some((m) => m.name === 's4' && m.peerURLs?.[0]?.startsWith('https://')));
+  assert.ok((await members(dc, s4)).some((m) => m.name === 's4' && m.peerURLs[0]?.startsWith('https://')));
+}
+
+test('three managed servers with TLS (verify_incoming) form a datacenter, replicate and survive a leader kill; a fourth joins; plaintext gets nothing', async () => {
+  const { dc, issue } = tlsDc('managed-tls', { verify_incoming: true });
+  try {
+    await formSurviveJoin(dc, issue);
+  } finally {
+    await dc.stop();
+  }
+});
+
+test('the same with verify_server_hostname (etcd takes only certificates for server.dc1.consul)', async () => {
+  const { dc, issue } = tlsDc('managed-tls-vsh', { verify_incoming: true, verify_server_hostname: true });
+  try {
+    await formSurviveJoin(dc, issue);
+  } finally {
+    await dc.stop();
+  }
 });

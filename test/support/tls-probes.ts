@@ -66,3 +66,13 @@ export async function etcdRead(url: string, credentials?: { rootCertificate: Buf
     client.close();
   }
 }
+
+/** The etcd members through the etcd3 gRPC client (the HTTP gateway may be off limits). */
+export async function etcdMembers(url: string, credentials: { rootCertificate: Buffer; privateKey?: Buffer; certChain?: Buffer }): Promise<{ name: string; peerURLs: string[] }[]> {
+  const client = new Etcd3({ hosts: [url], credentials, defaultCallOptions: () => ({ deadline: Date.now() + 3000 }) });
+  try {
+    return (await client.cluster.memberList({})).members.map((m) => ({ name: m.name, peerURLs: m.peerURLs }));
+  } finally {
+    client.close();
+  }
+}

@@ -6,6 +6,7 @@ import { nodeHttp as http, nodeHttps as https } from '../../node-http.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Socket } from 'node:net';
+import type { EtcdTls } from './etcd.ts';
 import { checkServerIdentity, TLSSocket, type ConnectionOptions, type PeerCertificate } from 'node:tls';
 
 /** The servers' TLS material and rules; absent: the managed cluster runs in plaintext. */
@@ -23,6 +24,11 @@ export interface ManagedTls {
 /** `http://` or `https://` for a managed cluster's URLs. */
 export function scheme(tls: ManagedTls | null): string {
   return tls ? 'https' : 'http';
+}
+
+/** The etcd3 client's TLS: our key pair, the CAs and the servers' name when it is checked. */
+export function etcdTls(tls: ManagedTls): EtcdTls {
+  return { ca: Buffer.concat(tls.ca.flatMap((p) => [p, Buffer.from('\n')])), cert: tls.cert, key: tls.key, servername: tls.servername };
 }
 
 /** Client options for https requests to servers and members: the CA, our key pair, the name rule. */
@@ -51,8 +57,10 @@ export function etcdTlsArgs(dir: string, tls: ManagedTls): string[] {
   };
   const [cert, key, ca] = [file('cert.pem', tls.cert), file('key.pem', tls.key), file('ca.pem', tls.ca)];
   const auth = String(tls.verifyIncoming);
-  // Consul authorizes Raft connections by a server certificate under these two settings: etcd is our Raft.
-  const onlyServers = tls.verifyIncoming && tls.servername ? ['--peer-cert-allowed-hostname', tls.servername] : [];
+  // Consul authorizes Raft connections by a server certificate under these two settings: etcd is
+  // our Raft. (etcd's HTTP gateway then stops working, its self-dial being refused: unused here.)
+  const onlyServers = tls.verifyIncoming && tls.servername
+    ? ['--client-cert-allowed-hostname', tls.servername, '--peer-cert-allowed-hostname', tls.servername] : [];
   return [
     '--cert-file', cert, '--key-file', key, '--trusted-ca-file', ca, `--client-cert-auth=${auth}`,
     '--peer-cert-file', cert, '--peer-key-file', key, '--peer-trusted-ca-file', ca, `--peer-client-cert-auth=${auth}`,

@@ -16,7 +16,8 @@ import { EtcdStore, grpcTls, type EtcdLogger } from './etcd.ts';
 import { askServer, bootstrapServer, clusterToken, joinTargets, planCluster, type JoinReply, type PeerInfo } from './managed-bootstrap.ts';
 import { EtcdProcess, type ClusterSpec } from './managed-process.ts';
 import { VoterProxy } from './managed-proxy.ts';
-import { etcdTlsArgs, fromServer, requestJson, scheme, type ManagedTls } from './managed-tls.ts';
+import { etcdTls, etcdTlsArgs, fromServer, scheme, type ManagedTls } from './managed-tls.ts';
+import { MemberCalls, noRetry } from './managed-members.ts';
 
 /** Configuration of a managed member. */
 export interface ManagedEtcdOptions {
@@ -74,8 +75,6 @@ const url = (proto: string, host: string, port: number) => `${proto}://${host.in
 const hostOf = (u: string) => u.replace(/^[a-z]+:\/\//, '');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface MemberStatus { header?: { member_id?: string }; leader?: string; isLearner?: boolean }
-interface GatewayMember { ID?: string; name?: string; clientURLs?: string[]; isLearner?: boolean }
 
 /** A stable per-server rotation so non-voters spread their connections over the voters. */
 function rotate<T>(list: T[], by: string): T[] {
@@ -86,12 +85,6 @@ function rotate<T>(list: T[], by: string): T[] {
   return [...list.slice(k), ...list.slice(0, k)];
 }
 
-/** Membership calls run once: autopilot and joiners retry on their own schedule. */
-const noRetry = {
-  execute: async <T>(fn: (ctx: { signal: AbortSignal }) => PromiseLike<T> | T) => fn({ signal: new AbortController().signal }),
-} as unknown as NonNullable<NonNullable<IOptions['faultHandling']>['global']>;
-
-
 /** A Store on a cluster whose local member this server supervises. */
 export class ManagedEtcdStore implements Store {
   readonly kind = 'etcd';
@@ -100,6 +93,8 @@ export class ManagedEtcdStore implements Store {
   readonly #proc: EtcdProcess;
   readonly #self: PeerInfo;
   readonly #proxy = new VoterProxy();
+  /** Status and membership calls to single members. */
+  readonly #members: MemberCalls;
   #listener: Server | null = null;
   /** The server port's listener when acceptConnection fronts #listener. */
   #front: net.Server | null = null;
@@ -120,6 +115,7 @@ export class ManagedEtcdStore implements Store {
     const [client, peer] = [url(proto, o.advertiseAddr, o.clientPort), url(proto, o.advertiseAddr, o.peerPort)];
     this.#self = { Name: o.name, Datacenter: o.datacenter, PeerURL: peer, ClientURL: client, Member: false, ReadReplica: o.readReplica === true };
     const tls = this.#tls;
+    this.#members = new MemberCalls(tls && etcdTls(tls));
     this.#proc = new EtcdProcess({
       binary: o.binary, name: o.name, dir: join(o.dataDir, 'etcd'), clientUrl: client, peerUrl: peer,
       listenClientUrl: url(proto, o.bindAddr, o.clientPort), listenPeerUrl: url(proto, o.bindAddr, o.peerPort), logger: o.logger,
@@ -128,10 +124,6 @@ export class ManagedEtcdStore implements Store {
     });
   }
 
-  /** A JSON call to a member's HTTP gateway (`<clientUrl>/v3/...`), with our certificate over TLS. */
-  #post<T>(u: string, body: object = {}): Promise<T> {
-    return requestJson<T>(u, { method: 'POST', body, timeoutMs: 2000, tls: this.#tls });
-  }
 
   /** The supervised process (pid, spawn count) for observation. */
   get process(): EtcdProcess {
@@ -196,7 +188,7 @@ export class ManagedEtcdStore implements Store {
     this.#proxy.setVoters(voters);
     o.logger.info({ voters, role: this.#role }, 'managed etcd ready');
     // Over TLS the proxy only carries the bytes: the client's session is with the member itself.
-    const tls = this.#tls && { ca: Buffer.concat(this.#tls.ca), cert: this.#tls.cert, key: this.#tls.key, servername: this.#tls.servername };
+    const tls = this.#tls && etcdTls(this.#tls);
     const endpoint = tls ? front.replace(/^http:/, 'https:') : front;
     this.#inner = new EtcdStore({ endpoints: [endpoint], prefix: o.prefix, logger: o.logger, tls: tls ?? undefined });
     this.#admin = new Etcd3({
@@ -232,8 +224,8 @@ export class ManagedEtcdStore implements Store {
     const until = Date.now() + deadlineMs;
     for (let i = 0; ; i++) {
       if (this.#closed) throw new ClosedError('managed etcd');
-      const s = await this.#post<MemberStatus>(`${this.#self.ClientURL}/v3/maintenance/status`).catch(() => null);
-      if (s?.leader && s.leader !== '0') return s.isLearner === true;
+      const s = await this.#members.status(this.#self.ClientURL).catch(() => null);
+      if (s?.leader && s.leader !== '0') return s.isLearner;
       if (Date.now() > until) throw new Error('the etcd member did not join its cluster in time');
       if (i % 50 === 49) this.#o.logger.info({ member: this.#o.name }, 'waiting for the etcd member to join its cluster');
       await sleep(100);
@@ -265,8 +257,8 @@ export class ManagedEtcdStore implements Store {
   async #voterUrls(known: string[]): Promise<string[]> {
     for (;;) {
       for (const u of known) {
-        const list = await this.#post<{ members?: GatewayMember[] }>(`${u}/v3/cluster/member/list`).catch(() => null);
-        const voters = (list?.members ?? []).filter((m) => !m.isLearner && m.name).flatMap((m) => m.clientURLs ?? []);
+        const list = await this.#members.list(u).catch(() => []);
+        const voters = list.filter((m) => !m.isLearner && m.name).flatMap((m) => m.clientURLs);
         if (voters.length) return rotate(voters, this.#o.name);
       }
       if (this.#closed) throw new ClosedError('managed etcd');
@@ -279,10 +271,10 @@ export class ManagedEtcdStore implements Store {
   /** True when a running member of the cluster lists no member with this server's peer URL. */
   async #removedFromCluster(): Promise<boolean> {
     for (const u of await this.#peerClientUrls()) {
-      const list = await this.#post<{ members?: { peerURLs?: string[] }[] }>(`${u}/v3/cluster/member/list`).catch(() => null);
-      if (!list?.members) continue;
+      const list = await this.#members.list(u).catch(() => null);
+      if (!list) continue;
       const me = hostOf(this.#self.PeerURL);
-      const registered = list.members.flatMap((m) => m.peerURLs ?? []).find((p) => hostOf(p) === me);
+      const registered = list.flatMap((m) => m.peerURLs).find((p) => hostOf(p) === me);
       // Turning TLS on or off changes the peer URLs' scheme, which etcd keeps in its membership:
       // the member is still ours (its data must not be put aside), but the cluster cannot re-form.
       if (registered && registered !== this.#self.PeerURL) {
@@ -378,13 +370,13 @@ export class ManagedEtcdStore implements Store {
    */
   async leadEtcd(): Promise<boolean> {
     if (this.#role !== 'voter' || this.#closed) return false;
-    const status = await this.#post<MemberStatus>(`${this.#self.ClientURL}/v3/maintenance/status`);
-    const me = status.header?.member_id;
+    const status = await this.#members.status(this.#self.ClientURL);
+    const me = status.id;
     if (!me || !status.leader || status.leader === '0' || status.leader === me) return false;
-    const list = await this.#post<{ members?: GatewayMember[] }>(`${this.#self.ClientURL}/v3/cluster/member/list`);
-    const leaderUrl = list.members?.find((m) => m.ID === status.leader)?.clientURLs?.[0];
+    const list = await this.#members.list(this.#self.ClientURL);
+    const leaderUrl = list.find((m) => m.ID === status.leader)?.clientURLs[0];
     if (!leaderUrl) return false;
-    await this.#post(`${leaderUrl}/v3/maintenance/transfer-leadership`, { targetID: me });
+    await this.#members.moveLeader(leaderUrl, me);
     this.#o.logger.info({ member: this.#o.name }, 'moved etcd leadership to the Proconsul leader\'s member');
     return true;
   }
@@ -423,6 +415,7 @@ export class ManagedEtcdStore implements Store {
     await this.#changing;
     await this.#inner?.close();
     this.#admin?.close();
+    this.#members.close();
     await this.#proc.stop();
     await this.#proxy.close();
     const port = this.#front ?? this.#listener;
