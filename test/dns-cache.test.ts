@@ -143,6 +143,32 @@ test('use_cache: a prepared query answer comes from the cache until cache_max_ag
   await until('the prepared query fetched again', 30_000, async () => addresses(await ask(CACHED, 'pq.query.consul'))[0] === '10.3.0.2', POLL);
 });
 
+test('use_cache: a prepared query running near the asker is cached per EDNS0 client subnet, never served to another', async () => {
+  for (const [node, address] of [['near1', '10.0.9.1'], ['near3', '10.0.9.3']]) {
+    const r = await call(SERVER, '/v1/catalog/register', { method: 'PUT', body: JSON.stringify({ Node: node, Address: address, Service: { Service: 'ipsvc', Port: 1 } }) });
+    assert.equal(r.status, 200, r.text);
+  }
+  const created = await call(SERVER, '/v1/query', { method: 'POST', body: JSON.stringify({ Name: 'nearq', Service: { Service: 'ipsvc', Near: '_ip' } }) });
+  assert.equal(created.status, 200, created.text);
+  const first = async (subnet: string): Promise<string | undefined> => {
+    const r = await digAt(CACHED, ports.dns, '+time=5', `+subnet=${subnet}/32`, 'nearq.query.consul', 'A');
+    return r.answer.find((a) => a[3] === 'A')?.[4];
+  };
+  for (let i = 0; i < 3; i++) {
+    assert.equal(await first('10.0.9.3'), '10.0.9.3');
+    assert.equal(await first('10.0.9.1'), '10.0.9.1', 'not the answer cached for 10.0.9.3');
+  }
+});
+
+test('use_cache: namespace and partition lookups are answered for their own names', async () => {
+  const dflt = await ask(CACHED, 'web.service.default.ns.consul');
+  assert.equal(dflt.status, 'NOERROR', dflt.raw);
+  assert.deepEqual(dflt.answer.map((a) => a[0]), ['web.service.default.ns.consul.']);
+  assert.equal((await ask(CACHED, 'web.service.ns1.ns.consul')).status, 'NXDOMAIN');
+  assert.equal((await ask(CACHED, 'web.service.p1.peer.consul')).status, 'NXDOMAIN');
+  assert.equal((await ask(CACHED, 'web.service.consul')).status, 'NOERROR', 'the plain name keeps its answer');
+});
+
 test('use_cache: with the server gone, cached answers are served until cache_max_age after contact was lost, then SERVFAIL', async () => {
   assert.deepEqual(addresses(await ask(CACHED, 'web.service.consul')), ['10.2.0.2']);
   stopped = true;

@@ -122,3 +122,56 @@ test('prepared-query questions tell the server who asked, and askers from differ
   assert.equal(server.requests.at(-1)!.req.headers[DNS_SOURCE_HEADER], undefined);
   h.close();
 });
+
+/** A use_cache client whose stand-in server answers at once (X-Consul-Index 5; watches never return). */
+function cachedClient() {
+  const fills: ForwardRequest[] = [];
+  const forwarder = {
+    send: (_s: unknown, req: ForwardRequest) => {
+      if (req.method === 'GET') return new Promise<ForwardResponse>(() => {});
+      fills.push(req);
+      const q = dnsPacket.decode(req.body!);
+      const name = q.questions![0].name;
+      const ns = /\.(ns|peer|sg|ap)\./.test(name) && !name.includes('.default.');
+      const data = req.headers[DNS_SOURCE_HEADER] ?? '10.0.0.1';
+      const body = dnsPacket.encode({
+        type: 'response', id: q.id, flags: dnsPacket.AUTHORITATIVE_ANSWER | (ns ? 3 : 0), questions: q.questions,
+        answers: ns ? [] : [{ type: 'A', name, ttl: 0, data }],
+      });
+      return Promise.resolve({ status: 200, headers: { 'X-Consul-Index': '5' }, body, server: 's1' });
+    },
+  } as unknown as Forwarder;
+  const h = remoteDnsHandler({
+    forwarder, servers: { servers: () => ['127.0.0.1:8300'] }, cfg: { ...cfg, useCache: true }, token: () => '', logger: silentLogger(), clock: new ManualClock(),
+  });
+  return { h, fills };
+}
+
+const withSubnet = (id: number, name: string, ip: string): Buffer => dnsPacket.encode({
+  type: 'query', id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'A', name }],
+  additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 4096, options: [{ code: 'CLIENT_SUBNET', ip, sourcePrefixLength: 32 }] } as never],
+});
+const firstA = (r: Buffer | null): string | undefined => (dnsPacket.decode(r!).answers?.find((a) => a.type === 'A') as { data?: string } | undefined)?.data;
+
+test('use_cache: a prepared query is cached per address it runs near (client subnet, else the asker)', async () => {
+  const { h, fills } = cachedClient();
+  assert.equal(firstA(await h.handle(withSubnet(1, 'geo.query.consul', '10.0.9.3'), 'udp', '127.0.0.9')), '10.0.9.3');
+  assert.equal(firstA(await h.handle(withSubnet(2, 'geo.query.consul', '10.0.9.1'), 'udp', '127.0.0.9')), '10.0.9.1', 'not the answer for 10.0.9.3');
+  assert.equal(firstA(await h.handle(query(3, 'geo.query.consul'), 'udp', '127.0.0.9')), '127.0.0.9', 'no subnet: the asker\'s address');
+  assert.equal(firstA(await h.handle(withSubnet(4, 'geo.query.consul', '10.0.9.3'), 'udp', '127.0.0.8')), '10.0.9.3');
+  assert.equal(fills.length, 3, 'the fourth came from the cache');
+  h.close();
+});
+
+test('use_cache: namespace, partition, peer and sameness-group lookups are cached under their own names', async () => {
+  const { h, fills } = cachedClient();
+  const names = ['web.service.consul', 'web.service.default.ns.consul', 'web.service.ns1.ns.consul', 'web.service.p1.peer.consul', 'web.service.sg1.sg.consul', 'web.service.p1.ap.consul'];
+  for (const round of [1, 2]) {
+    for (const [i, name] of names.entries()) {
+      const r = dnsPacket.decode((await h.handle(query(i, name), 'udp', '127.0.0.9'))!);
+      assert.equal(r.answers?.[0]?.name ?? 'NXDOMAIN', names.indexOf(name) < 2 ? name : 'NXDOMAIN', `${name}, round ${round}`);
+    }
+  }
+  assert.equal(fills.length, names.length, 'each asked once, then answered from the cache');
+  h.close();
+});

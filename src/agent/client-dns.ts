@@ -15,7 +15,7 @@
 // questions asked at once share one server request, at most 256 requests run at once, and under
 // a flood the oldest waiting questions are answered SERVFAIL and those older than 2 s dropped.
 import dnsPacket from 'dns-packet';
-import { DnsHandler, parseName, type DnsConfig, type ParsedName } from '../dns/index.ts';
+import { DnsHandler, clientSubnet, parseName, type DnsConfig, type ParsedName } from '../dns/index.ts';
 import type { Sections } from '../dns/answers.ts';
 import { DNS_CONFIG_HEADER, encodeDnsConfig } from '../dns/config-wire.ts';
 import { keyName, readQuery } from '../dns/wire.ts';
@@ -125,7 +125,7 @@ export function remoteDnsHandler(d: RemoteDnsDeps): RemoteDnsHandler {
       const token = d.token();
       // A prepared query runs near the asker (or its EDNS0 client subnet): the server is told who asked.
       const from = parsed.query?.kind === 'query' ? source.replace(/^::ffff:/, '') : '';
-      const q = cache ? cacheable(msg, cfg, token) : null;
+      const q = cache ? cacheable(msg, cfg, token, from) : null;
       if (cache && q) return cached(cache, q, msg, transport);
       try {
         // Identical questions asked at once (all but the ID) share one server request.
@@ -152,13 +152,17 @@ export function remoteDnsHandler(d: RemoteDnsDeps): RemoteDnsHandler {
   };
 }
 
-/** The cache question of a lookup Consul's DNS answers from its agent cache, else null. */
-function cacheable(msg: Buffer, cfg: DnsConfig, token: string): CacheableQuestion | null {
+/**
+ * The cache question of a lookup Consul's DNS answers from its agent cache, else null; `source`:
+ * the asker's IP for a prepared query, which runs near its EDNS0 client subnet when it has one.
+ */
+function cacheable(msg: Buffer, cfg: DnsConfig, token: string, source: string): CacheableQuestion | null {
   try {
-    const q = dnsPacket.decode(msg).questions?.[0];
+    const req = dnsPacket.decode(msg);
+    const q = req.questions?.[0];
     if (!q) return null;
     const parsed = parseName(q.name, q.type, cfg.domain, cfg.altDomain);
-    return parsed ? cacheQuestion(parsed, q.type, q.class ?? 'IN', token, cfg.datacenter) : null;
+    return parsed ? cacheQuestion(parsed, q.type, q.class ?? 'IN', token, cfg, clientSubnet(req) ?? source) : null;
   } catch {
     return null;
   }
@@ -175,10 +179,11 @@ function answerCache(d: RemoteDnsDeps, cfg: DnsConfig): DnsCache<CachedAnswer> {
     clock: d.clock ?? systemClock, maxAgeMs: cfg.cacheMaxAgeMs, maxEntries: d.cacheEntries, logger: d.logger, random: d.random,
     async fetch(cq, signal): Promise<Fetched<CachedAnswer>> {
       const q = cq as CacheableQuestion;
+      const source: Record<string, string> = q.source ? { [DNS_SOURCE_HEADER]: q.source } : {};
       // Hostname addresses stay unresolved in the cache: each lookup resolves them (replyResolving).
       const res = await d.forwarder.send(d.servers, {
         method: 'POST', url: `${DNS_RPC_PATH}?transport=tcp`, body: fillQuery(q), signal,
-        headers: { 'content-type': DNS_MESSAGE_TYPE, [DNS_CONFIG_HEADER]: fill, ...RESOLVES_HOSTNAMES, ...tokenHeader(q.token) },
+        headers: { 'content-type': DNS_MESSAGE_TYPE, [DNS_CONFIG_HEADER]: fill, ...RESOLVES_HOSTNAMES, ...tokenHeader(q.token), ...source },
       });
       if (res.status !== 200) throw new Error(`DNS query failed on the server: ${res.status} ${res.body.toString('utf8').trim()}`);
       const value = cachedAnswer(res.body, q);

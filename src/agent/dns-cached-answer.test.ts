@@ -4,7 +4,8 @@ import dnsPacket, { type Answer } from 'dns-packet';
 import { parseName } from '../dns/index.ts';
 import { cachedAnswer, cacheQuestion, fillQuery, replaySections } from './dns-cached-answer.ts';
 
-const q = (name: string, type = 'A', token = '') => cacheQuestion(parseName(name, type, 'consul.', '')!, type, 'IN', token, 'dc1');
+const q = (name: string, type = 'A', token = '', source = '', preferNamespace = false) =>
+  cacheQuestion(parseName(name, type, 'consul.', '')!, type, 'IN', token, { datacenter: 'dc1', preferNamespace }, source);
 
 test('services, connect, ingress and nodes are refreshed on their blocking reads; prepared queries are simple entries', () => {
   assert.deepEqual(q('web.service.consul')?.watch, { key: '\n/v1/health/service/web', path: '/v1/health/service/web?stale', headers: {} });
@@ -20,9 +21,43 @@ test('services, connect, ingress and nodes are refreshed on their blocking reads
   assert.ok(pq && !pq.watch, 'prepared queries: no background refresh');
   assert.notEqual(q('web.service.consul', 'A', 'a')?.key, q('web.service.consul', 'A', 'b')?.key, 'answers are per token');
   assert.notEqual(q('web.service.consul', 'A')?.key, q('web.service.consul', 'SRV')?.key, 'and per type');
-  for (const name of ['1.0.0.127.in-addr.arpa', 'web.virtual.consul', '7f000001.addr.dc1.consul', 'consul', 'web.service.ns1.dc1.consul', 'web.service.p1.peer.consul']) {
+  for (const name of ['1.0.0.127.in-addr.arpa', 'web.virtual.consul', '7f000001.addr.dc1.consul', 'consul']) {
     assert.equal(q(name), null, `${name} is not cached`);
   }
+});
+
+test('namespace, partition, peer and sameness-group lookups are cached under keys of their own', () => {
+  const plain = q('web.service.consul')!;
+  const names = ['web.service.default.ns.consul', 'web.service.default.ap.consul', 'web.service.ns1.ns.consul', 'web.service.ns1.dc1.consul',
+    'web.service.p1.ap.consul', 'web.service.p1.peer.consul', 'web.service.sg1.sg.consul', 'n1.node.p1.peer.consul', 'n1.node.p1.ap.consul'];
+  const keys = new Set([plain.key]);
+  for (const name of names) {
+    const c = q(name);
+    assert.ok(c, `${name} is cached`);
+    keys.add(c.key);
+  }
+  assert.equal(keys.size, names.length + 1, 'no two share an answer');
+  // The default namespace and partition are the catalog's: refreshed on its blocking read.
+  assert.equal(q('web.service.default.ns.consul')?.watch?.path, '/v1/health/service/web?stale');
+  assert.equal(q('web.service.default.ns.default.ap.dc2.dc.consul')?.watch?.path, '/v1/health/service/web?stale&dc=dc2');
+  // Others exist nowhere (answered NXDOMAIN without the catalog): nothing to watch.
+  for (const name of ['web.service.ns1.ns.consul', 'web.service.p1.peer.consul', 'web.service.sg1.sg.consul', 'n1.node.p1.ap.consul']) {
+    assert.equal(q(name)?.watch, undefined, name);
+  }
+  // prefer_namespace: a lone label is a namespace, not a datacenter to watch.
+  assert.equal(q('web.service.dc2.consul')?.watch?.path, '/v1/health/service/web?stale&dc=dc2');
+  assert.equal(q('web.service.dc2.consul', 'A', '', '', true)?.watch, undefined);
+  assert.equal(q('web.service.default.consul', 'A', '', '', true)?.watch?.path, '/v1/health/service/web?stale');
+});
+
+test('a prepared query\'s answer is keyed by the address it runs near; other answers are not', () => {
+  const a = q('geo.query.consul', 'A', '', '10.0.0.1')!;
+  const b = q('geo.query.consul', 'A', '', '10.0.0.2')!;
+  assert.notEqual(a.key, b.key);
+  assert.equal(a.source, '10.0.0.1');
+  assert.equal(q('geo.query.consul', 'A', '', '10.0.0.1')!.key, a.key);
+  assert.equal(q('web.service.consul', 'A', '', '10.0.0.1')!.key, q('web.service.consul', 'A', '', '10.0.0.2')!.key);
+  assert.equal(q('web.service.consul', 'A', '', '10.0.0.1')!.source, '');
 });
 
 function reply(answers: Answer[], rcode = 0): Buffer {

@@ -1,7 +1,11 @@
 // What a client agent's DNS cache holds and how a cached answer is replayed. Cached are the
 // lookups Consul's DNS serves from its agent cache: services (also connect and ingress) and nodes
 // in a datacenter, background-refreshed on the blocking read Consul's cache types watch
-// (health service nodes, a node's services), and prepared queries as simple entries. A cached
+// (health service nodes, a node's services), and prepared queries as simple entries. An answer
+// is keyed by everything it depends on, as Consul's cache keys are (token, datacenter, name,
+// namespace, partition, peer, sameness group: here the whole question name, type and class),
+// and a prepared query's also by the address it runs near (the asker's, or its EDNS0 client
+// subnet's), which Consul's key leaves out although the query's `near` depends on it. A cached
 // answer is the server's whole answer, asked over TCP without EDNS0 and without a_record_limit
 // (so nothing was cut), stored as its sections; each lookup replays it under the client's own
 // handler, which fits it to the transport and echoes EDNS0 as for any answer. Service answers
@@ -9,7 +13,7 @@
 // each lookup, and a_record_limit then counts instances; prepared-query answers keep the order
 // the query's execution gave them, as Consul's do.
 import dnsPacket, { type Answer } from 'dns-packet';
-import type { DnsConfig, ParsedName } from '../dns/index.ts';
+import { preferringNamespace, type DnsConfig, type Locality, type ParsedName } from '../dns/index.ts';
 import type { Sections } from '../dns/answers.ts';
 import { shuffle } from '../shuffle.ts';
 import type { CacheQuestion } from './dns-cache.ts';
@@ -33,34 +37,43 @@ export interface CacheableQuestion extends CacheQuestion {
   class: string;
   /** Whether the server's index (X-Consul-Index) applies to the watch: questions for its own datacenter. */
   ownDatacenter: boolean;
+  /** The address a prepared query runs near (sent to the server); '' for other lookups. */
+  source: string;
   shuffle: boolean;
   limit: boolean;
 }
 
-/** The cache question for a parsed name, or null when Consul's DNS does not cache such lookups. */
-export function cacheQuestion(parsed: ParsedName, type: string, klass: string, token: string, datacenter: string): CacheableQuestion | null {
+/**
+ * The cache question for a parsed name, or null when Consul's DNS does not cache such lookups.
+ * `source`: the address a prepared query runs near (its asker's, or its EDNS0 client subnet's).
+ */
+export function cacheQuestion(
+  parsed: ParsedName, type: string, klass: string, token: string, cfg: Pick<DnsConfig, 'datacenter' | 'preferNamespace'>, source = '',
+): CacheableQuestion | null {
   const q = parsed.query;
   if (!q || (q.kind !== 'service' && q.kind !== 'connect' && q.kind !== 'ingress' && q.kind !== 'node' && q.kind !== 'query')) return null;
-  const l = q.locality;
-  // Peers, namespaces, partitions and sameness groups are not cached here: asked as before.
-  if (l.peer || l.namespace || l.partition || l.samenessGroup) return null;
+  const l = preferringNamespace(q.locality, cfg.preferNamespace);
   const dc = l.datacenter || l.peerOrDatacenter;
-  const ownDatacenter = !dc || dc === datacenter.toLowerCase();
-  const base = { token, name: parsed.name, type, class: klass, ownDatacenter, key: [token, type, klass, parsed.name].join('\n') };
+  const ownDatacenter = !dc || dc === cfg.datacenter.toLowerCase();
+  const near = q.kind === 'query' ? source : '';
+  const key = [token, type, klass, parsed.name, near].join('\n');
+  const base = { token, name: parsed.name, type, class: klass, ownDatacenter, source: near, key };
+  const srv = type === 'SRV';
+  // Only the default namespace and partition exist, and no peers or sameness groups: the servers
+  // answer such names NXDOMAIN without reading the catalog, so there is nothing to watch.
+  if (q.kind === 'query' || !catalogLocality(l)) return { ...base, shuffle: false, limit: q.kind !== 'node' && !srv };
   const dcParam = dc ? `&dc=${encodeURIComponent(dc)}` : '';
   const headers: Record<string, string> = token ? { 'x-consul-token': token } : {};
   const watch = (path: string) => ({ key: `${token}\n${path}${dcParam}`, path: `${path}?stale${dcParam}`, headers });
-  const srv = type === 'SRV';
-  switch (q.kind) {
-    case 'node':
-      return { ...base, watch: watch(`/v1/catalog/node/${encodeURIComponent(q.node)}`), shuffle: false, limit: false };
-    case 'query':
-      return { ...base, shuffle: false, limit: !srv };
-    default: {
-      const area = q.kind === 'service' ? 'service' : q.kind;
-      return { ...base, watch: watch(`/v1/health/${area}/${encodeURIComponent(q.service)}`), shuffle: true, limit: !srv };
-    }
-  }
+  if (q.kind === 'node') return { ...base, watch: watch(`/v1/catalog/node/${encodeURIComponent(q.node)}`), shuffle: false, limit: false };
+  const area = q.kind === 'service' ? 'service' : q.kind;
+  return { ...base, watch: watch(`/v1/health/${area}/${encodeURIComponent(q.service)}`), shuffle: true, limit: !srv };
+}
+
+/** Whether a locality names this cluster's catalog: the default namespace and partition, no peer or sameness group. */
+function catalogLocality(l: Locality): boolean {
+  const dflt = (v: string): boolean => v === '' || v === 'default';
+  return dflt(l.namespace) && dflt(l.partition) && !l.peer && !l.samenessGroup;
 }
 
 /** The question a cache fill asks the server: id 0, recursion desired, no EDNS0. */

@@ -318,7 +318,7 @@ function subnetOptions(req: DecodedPacket): SubnetOption[] {
 }
 
 /** The address of the request's EDNS0 client subnet, if it has one. */
-function clientSubnet(req: DecodedPacket): string | undefined {
+export function clientSubnet(req: DecodedPacket): string | undefined {
   return subnetOptions(req)[0]?.ip || undefined;
 }
 
