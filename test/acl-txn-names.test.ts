@@ -65,5 +65,5 @@ test('rules match the given name case-sensitively, as Consul\'s authorizer does'
     What: `Permission denied: token with AccessorID '${web.AccessorID}' lacks permission 'service:write' on "WEB"` }]);
   const same = await txn(web.SecretID, [{ Service: { Verb: 'set', Node: 'TXN-ACL-NODE', Service: { ID: 'WEB-1', Service: 'web', Port: 82 } } }]);
   assert.equal(same.status, 200, same.text);
-  assert.deepEqual(await webInstance(), [['Web-1', 82]]);
+  assert.deepEqual(await webInstance(), [['WEB-1', 82]], 'the instance, its ID as the op spells it (as Consul stores it)');
 });

@@ -1,7 +1,8 @@
 // Catalog names are case-insensitive as in Consul (its memdb indexes are lower-cased): service
 // names in health/catalog reads, blocking queries, DNS and prepared queries; node names in node
 // reads and sessions; registrations and deregistrations that differ only in case address the same
-// node, service instance and check, whose records keep the spelling they were stored with.
+// node, service instance and check. As in Consul, the node keeps the spelling it was stored with
+// and service and check IDs take the latest registration's spelling (CreateIndex kept).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { apiAgent } from './support/api-agent.ts';
@@ -60,17 +61,35 @@ describe('catalog names are case-insensitive', () => {
   });
 
   test('a registration differing only in case updates the same node, instance and check', async () => {
+    const before = (await call('GET', '/v1/health/service/web')).json[0];
     await register({
       Node: 'CASE-NODE', Address: '10.7.0.1', Service: { ID: 'web-1', Service: 'Web', Port: 9090, Tags: ['Blue'] },
       Check: { CheckID: 'web-check', ServiceID: 'WEB-1', Status: 'warning' },
     });
+    // Consul: the node is unchanged (ChangesNode compares names with EqualFold), so it keeps its
+    // spelling; the instance and check IDs are compared exactly, so they are rewritten with the
+    // new spelling (the check's ServiceID as given), keeping their CreateIndex.
     const nodes = (await call('GET', '/v1/catalog/nodes')).json.map((n: { Node: string }) => n.Node);
     assert.deepEqual(nodes.filter((n: string) => n.toLowerCase() === 'case-node'), ['Case-Node']);
     const health = (await call('GET', '/v1/health/service/web')).json;
     assert.equal(health.length, 1);
+    assert.deepEqual([health[0].Service.ID, health[0].Service.Port], ['web-1', 9090]);
+    assert.equal(health[0].Service.CreateIndex, before.Service.CreateIndex);
+    assert.ok(health[0].Service.ModifyIndex > before.Service.ModifyIndex);
+    assert.deepEqual(health[0].Checks.map((c: { CheckID: string; Status: string; ServiceID: string }) => [c.CheckID, c.Status, c.ServiceID]),
+      [['web-check', 'warning', 'WEB-1']]);
+    assert.equal(health[0].Checks[0].CreateIndex, before.Checks[0].CreateIndex);
+    assert.deepEqual(Object.keys((await call('GET', '/v1/catalog/node/case-node')).json.Services), ['web-1'], 'one instance, not two');
+    assert.deepEqual((await call('GET', '/v1/health/checks/Web')).json.map((c: { CheckID: string }) => c.CheckID), ['web-check']);
+  });
+
+  test('a check naming its service in another case stays the instance\'s check; the instance re-spelled keeps its checks', async () => {
+    await register({ Node: 'Case-Node', Address: '10.7.0.1', Service: { ID: 'Web-1', Service: 'Web', Port: 9090, Tags: ['Blue'] } });
+    const health = (await call('GET', '/v1/health/service/WEB')).json;
     assert.equal(health[0].Service.ID, 'Web-1');
-    assert.equal(health[0].Service.Port, 9090);
-    assert.deepEqual(health[0].Checks.map((c: { CheckID: string; Status: string }) => [c.CheckID, c.Status]), [['Web-Check', 'warning']]);
+    assert.deepEqual(health[0].Checks.map((c: { CheckID: string; ServiceID: string; ServiceName: string }) => [c.CheckID, c.ServiceID, c.ServiceName]),
+      [['web-check', 'WEB-1', 'Web']]);
+    assert.deepEqual((await call('GET', '/v1/health/checks/web')).json.map((c: { CheckID: string }) => c.CheckID), ['web-check']);
   });
 
   test('catalog/services keeps each stored spelling apart, as Consul does', async () => {
@@ -92,10 +111,12 @@ describe('catalog names are case-insensitive', () => {
   });
 
   test('sessions and deregistration name the node, instance and check by any spelling', async () => {
+    await register({ Node: 'Case-Node', Address: '10.7.0.1', Check: { CheckID: 'Web-Check-2', ServiceID: 'WEB-1', Status: 'passing' } });
     await call('PUT', '/v1/catalog/deregister', { Node: 'case-node', CheckID: 'WEB-CHECK' });
-    assert.deepEqual((await call('GET', '/v1/health/node/Case-Node')).json, []);
+    assert.deepEqual((await call('GET', '/v1/health/node/Case-Node')).json.map((c: { CheckID: string }) => c.CheckID), ['Web-Check-2']);
     await call('PUT', '/v1/catalog/deregister', { Node: 'CASE-node', ServiceID: 'web-1' });
     assert.deepEqual((await call('GET', '/v1/catalog/service/Web')).json.map((s: { Node: string }) => s.Node), ['other-node']);
+    assert.deepEqual((await call('GET', '/v1/health/node/Case-Node')).json, [], 'the instance\'s check named it in another case and went with it');
     const session = await call('PUT', '/v1/session/create', { Node: 'CASE-NODE', Checks: [] });
     assert.equal(session.status, 200, session.text);
     assert.deepEqual((await call('GET', '/v1/session/node/case-node')).json.map((x: { ID: string }) => x.ID), [session.json.ID]);
@@ -128,7 +149,7 @@ describe('catalog names are case-insensitive', () => {
 
 describe('/v1/txn catalog verbs match names as catalog register does', () => {
   const txn = (ops: unknown) => call('PUT', '/v1/txn', ops);
-  test('service and check ops find the node, instance and check by any spelling and keep the stored spelling', async () => {
+  test('service and check ops find the node, instance and check by any spelling and store the IDs as spelled, as Consul does', async () => {
     await register({
       Node: 'Txn-Node', Address: '10.7.1.1', Service: { ID: 'Api-1', Service: 'Api' },
       Check: { CheckID: 'Api-Check', ServiceID: 'Api-1', Status: 'passing' },
@@ -147,12 +168,17 @@ describe('/v1/txn catalog verbs match names as catalog register does', () => {
       { Check: { Verb: 'set', Check: { Node: 'TXN-node', CheckID: 'api-CHECK', ServiceID: 'api-1', Status: 'warning' } } },
     ]);
     assert.equal(set.status, 200, set.text);
+    // As Consul stores them: IDs as the op spells them, the same records (CreateIndex kept).
     const node = (await call('GET', '/v1/catalog/node/Txn-Node')).json;
-    assert.deepEqual(Object.keys(node.Services), ['Api-1'], 'the instance was updated, not duplicated');
-    assert.equal(node.Services['Api-1'].Port, 9000);
+    assert.deepEqual(Object.keys(node.Services), ['API-1'], 'the instance was updated, not duplicated');
+    assert.equal(node.Services['API-1'].Port, 9000);
+    assert.equal(node.Services['API-1'].CreateIndex, set.json.Results[0].Service.CreateIndex);
+    assert.ok(set.json.Results[0].Service.CreateIndex < set.json.Results[0].Service.ModifyIndex);
     const checks = (await call('GET', '/v1/health/node/Txn-Node')).json;
     assert.deepEqual(checks.map((c: { CheckID: string; Status: string; ServiceID: string }) => [c.CheckID, c.Status, c.ServiceID]),
-      [['Api-Check', 'warning', 'Api-1']]);
+      [['api-CHECK', 'warning', 'api-1']]);
+    assert.ok(checks[0].CreateIndex < checks[0].ModifyIndex);
+    assert.deepEqual((await call('GET', '/v1/health/service/api')).json[0].Checks.map((c: { CheckID: string }) => c.CheckID), ['api-CHECK']);
   });
 
   test('node set and delete by another spelling address the stored node', async () => {

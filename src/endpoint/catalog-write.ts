@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { InternalError } from '../errors.ts';
 import {
   encodeOwnedRecord, nodeKey, serviceKey, checkKey, coordinateNodePrefix, DEFAULT_PROXY, DEFAULT_WEIGHTS, EMPTY_OBJECT, NO_TAGS, foldName,
-  KEPT_CREATE_INDEX,
+  sameId, KEPT_CREATE_INDEX,
 } from '../state/index.ts';
 import type { Node, NodeService, HealthCheck, RegisterRequest, DeregisterRequest } from '../api/catalog-types.ts';
 import { pinRecord, type WritePlan } from './commit.ts';
@@ -128,7 +128,8 @@ export function planRegister(deps: EndpointDeps, req: RegisterRequest): WritePla
   const guards = new Guards(deps.replica.appliedRevision);
   const existingNode = cat.node(req.Node);
   // Names that differ only in case name the same node, service and check (Consul's catalog
-  // indexes are lower-cased); the records keep the spelling they were first stored with.
+  // indexes are lower-cased). The node keeps the spelling it was stored with; service and check
+  // IDs take the spelling of the latest registration, as Consul stores them.
   const nodeName = existingNode?.Node ?? req.Node;
   if (!req.SkipNodeUpdate) {
     // Only an ID the node does not already carry can clash (Consul checks it when the node changes).
@@ -141,7 +142,7 @@ export function planRegister(deps: EndpointDeps, req: RegisterRequest): WritePla
     // Agents re-register their node with every service: the key is only built for a change.
     if (!sameRecord(existingNode, node)) {
       // A renamed node keeps its CreateIndex (see KEPT_CREATE_INDEX).
-      const kept = renamed ? renamed.CreateIndex : existingNode ? cat.carriedCreateIndex(existingNode.Node) : 0;
+      const kept = renamed ? renamed.CreateIndex : existingNode ? cat.keptCreateIndex(nodeKey(nodeName)) : 0;
       put(plan, nodeKey(nodeName), existingNode, kept ? keepCreateIndex(node, kept) : node);
     }
   } else if (!existingNode) throw new InternalError('Missing node registration');
@@ -149,9 +150,9 @@ export function planRegister(deps: EndpointDeps, req: RegisterRequest): WritePla
   let service: Planned<NodeService> | undefined;
   if (req.Service) {
     service = normalizeService(req.Service, req.Datacenter || deps.config.datacenter);
-    service.ID = cat.serviceId(nodeName, service.ID);
-    const existing = cat.services.get(nodeName)?.get(service.ID);
-    if (!sameRecord(existing, service)) put(plan, serviceKey(nodeName, service.ID), existing, service);
+    const storedId = cat.serviceId(nodeName, service.ID);
+    const existing = cat.services.get(nodeName)?.get(storedId);
+    write(deps, plan, (id) => serviceKey(nodeName, id), service.ID, storedId, existing, service);
   }
   if (req.Check) planCheck(deps, plan, nodeName, req.Check, service);
   for (const c of req.Checks ?? []) planCheck(deps, plan, nodeName, c, service);
@@ -187,10 +188,33 @@ function planNodeId(deps: EndpointDeps, plan: WritePlan, guards: Guards, req: Re
   return found.renames;
 }
 
-/** A planned node that keeps `kept` as its CreateIndex, the field before the index placeholders. */
-function keepCreateIndex(node: Planned<Node>, kept: number): Planned<Node> {
-  const { CreateIndex: _c, ModifyIndex: _m, ...fields } = node;
-  return { ...fields, [KEPT_CREATE_INDEX]: kept, CreateIndex: 0, ModifyIndex: 0 } as Planned<Node>;
+/** A planned record that keeps `kept` as its CreateIndex, the field before the index placeholders. */
+function keepCreateIndex<T extends object>(rec: Planned<T>, kept: number): Planned<T> {
+  const { CreateIndex: _c, ModifyIndex: _m, ...fields } = rec;
+  return { ...fields, [KEPT_CREATE_INDEX]: kept, CreateIndex: 0, ModifyIndex: 0 } as unknown as Planned<T>;
+}
+
+/**
+ * Writes a planned service or check unless unchanged. One the request names with its ID spelled
+ * in another case than the stored `storedId` moves to the key of the new spelling, keeping its
+ * CreateIndex: Consul's ensureServiceTxn and ensureCheckTxn find it case-insensitively but
+ * compare IDs exactly, so they store the ID as last registered.
+ */
+function write<T extends object>(
+  deps: EndpointDeps, plan: WritePlan, keyOf: (id: string) => string, id: string, storedId: string,
+  existing: Indexed | undefined, rec: Planned<T>,
+): void {
+  if (existing && id !== storedId) {
+    const from = keyOf(storedId);
+    plan.compares.push(pinRecord(from, existing));
+    plan.ops.push({ type: 'delete', key: from });
+    put(plan, keyOf(id), undefined, keepCreateIndex(rec, existing.CreateIndex));
+    return;
+  }
+  if (sameRecord(existing, rec)) return;
+  const key = keyOf(id);
+  const kept = existing ? deps.replica.catalog.keptCreateIndex(key) : 0;
+  put(plan, key, existing, kept ? keepCreateIndex(rec, kept) : rec);
 }
 
 /** Adds the put of a planned record, pinned to the record it replaces (or to its absence). */
@@ -209,21 +233,22 @@ function planCheck(
   if (c.Node && c.Node !== node && foldName(c.Node) !== foldName(node)) {
     throw new InternalError(`Check node ${JSON.stringify(c.Node)} does not match registration node ${JSON.stringify(node)}`);
   }
-  const id = cat.checkId(node, given);
+  const id = given;
+  const storedId = cat.checkId(node, given);
   // The check's service, named case-insensitively: the one in this request, else one on the node.
+  // Its ServiceID is stored as given, as Consul does (reads match it case-insensitively).
   const asked = c.ServiceID ?? '';
-  const inRequest = service !== undefined && asked !== '' && (service.ID === asked || foldName(service.ID) === foldName(asked));
-  const sid = inRequest ? service!.ID : asked && cat.serviceId(node, asked);
-  const svc = sid ? (inRequest ? service : cat.services.get(node)?.get(sid)) : undefined;
-  if (sid && !svc) throw new InternalError('Missing service registration');
-  const existing = cat.checks.get(node)?.get(id);
+  const inRequest = service !== undefined && asked !== '' && sameId(service.ID, asked);
+  const svc = !asked ? undefined : inRequest ? service : cat.services.get(node)?.get(cat.serviceId(node, asked));
+  if (asked && !svc) throw new InternalError('Missing service registration');
+  const existing = cat.checks.get(node)?.get(storedId);
   const check: Planned<HealthCheck> = {
     Node: node, CheckID: id, Name: c.Name || id, Status: c.Status || 'critical', Notes: c.Notes ?? '',
-    Output: c.Output ?? '', ServiceID: sid, ServiceName: svc?.Service ?? '', ServiceTags: svc?.Tags ?? NO_TAGS as string[],
+    Output: c.Output ?? '', ServiceID: asked, ServiceName: svc?.Service ?? '', ServiceTags: svc?.Tags ?? NO_TAGS as string[],
     Type: c.Type ?? '', Interval: c.Interval ?? '', Timeout: c.Timeout ?? '', ExposedPort: c.ExposedPort ?? 0,
     Definition: c.Definition ?? EMPTY_OBJECT as HealthCheck['Definition'], CreateIndex: 0, ModifyIndex: 0,
   };
-  if (!sameRecord(existing, check)) put(plan, checkKey(node, id), existing, check);
+  write(deps, plan, (i) => checkKey(node, i), id, storedId, existing, check);
   if (check.Status === 'critical' && existing?.Status !== 'critical') invalidateSessions(deps, plan, node, id);
 }
 
@@ -246,7 +271,7 @@ function deregisterInto(deps: EndpointDeps, plan: WritePlan, guards: Guards, req
     plan.compares.push(pinRecord(key, existing));
     plan.ops.push({ type: 'delete', key });
   };
-  const checksOf = (sid?: string) => cat.nodeChecks(node).filter((c) => sid === undefined || c.ServiceID === sid);
+  const checksOf = (sid?: string) => cat.nodeChecks(node).filter((c) => sid === undefined || (c.ServiceID !== '' && sameId(c.ServiceID, sid)));
   if (checkId) {
     del(checkKey(node, checkId), cat.checks.get(node)?.get(checkId));
     invalidateSessions(deps, plan, node, checkId);

@@ -1,7 +1,7 @@
 // The health endpoint (Consul's Health.*): checks of a node, of a service, in a state, and
 // the CheckServiceNode view that discovery clients block on (`?passing` drops any instance
 // with a non-passing node or service check).
-import { CHECKS_TABLE, SERVICE_HEALTH, NODE_VIEW, foldName } from '../state/index.ts';
+import { CHECKS_TABLE, SERVICE_HEALTH, NODE_VIEW, foldName, sameId } from '../state/index.ts';
 import type { HealthCheck, CheckServiceNode } from '../api/catalog-types.ts';
 import { BadRequestError } from '../errors.ts';
 import { filterList } from '../filter/index.ts';
@@ -43,7 +43,7 @@ export class HealthEndpoint {
       const out: HealthCheck[] = [];
       for (const { node, service: svc } of cat.instances(service)) {
         if (!nodeMetaMatches(node, f.nodeMeta)) continue;
-        out.push(...cat.nodeChecks(node.Node).filter((c) => c.ServiceID === svc.ID));
+        out.push(...cat.nodeChecks(node.Node).filter((c) => c.ServiceID !== '' && sameId(c.ServiceID, svc.ID)));
       }
       const { items, filtered } = filterAllowed(opts.authz, filterList(out, f.filter), (c) => checkReadable(opts.authz, c));
       return { index: cat.serviceIndex.get(key) ?? cat.index.checks, value: sortNear(this.#deps, f.near, items, (c) => c.Node), filtered };

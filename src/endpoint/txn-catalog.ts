@@ -93,31 +93,41 @@ export class CatalogTxnOverlay {
 
   /**
    * Writes a record unless unchanged; returns what the result should show. `created` is a
-   * CreateIndex the record keeps (a renamed node's, see KEPT_CREATE_INDEX).
+   * CreateIndex the record keeps (a moved record's, see KEPT_CREATE_INDEX).
    */
   put<T extends Rec>(key: string, rec: Omit<T, 'CreateIndex' | 'ModifyIndex'>, created = 0): T {
     const existing = this.get<T>(key);
     if (existing && sameRecord(existing, rec)) return existing;
     const next = { ...rec, CreateIndex: created || (existing ? existing.CreateIndex : PENDING), ModifyIndex: PENDING } as unknown as T;
     this.#overlay.set(key, next);
+    if (created) this.#kept.set(key, created);
+    else this.#kept.delete(key);
     this.ops.push({ type: 'put', key, value: encodeRecord(created ? { ...rec, [KEPT_CREATE_INDEX]: created } : rec) });
     return next;
   }
 
-  /** The CreateIndex a write of node `name` must carry: a renamed node's, here or in the replica. */
-  carriedCreateIndex(name: string): number {
-    const key = nodeKey(name);
-    if (this.#overlay.has(key)) return this.#carried.get(key) ?? 0;
-    return this.#deps.replica.catalog.carriedCreateIndex(name);
+  /**
+   * Writes a service or check whose ID the op spells `id` and the catalog holds as `storedId`:
+   * a new spelling moves the record to its key, keeping its CreateIndex, as Consul stores the ID
+   * as last written (see catalog-write's write).
+   */
+  write<T extends Rec>(keyOf: (id: string) => string, id: string, storedId: string, rec: Omit<T, 'CreateIndex' | 'ModifyIndex'>): T {
+    const existing = this.get<T>(keyOf(storedId));
+    if (existing && id !== storedId) {
+      this.delete(keyOf(storedId));
+      return this.put<T>(keyOf(id), rec, existing.CreateIndex);
+    }
+    const key = keyOf(id);
+    return this.put<T>(key, rec, existing ? this.keptCreateIndex(key) : 0);
   }
 
-  /** Records the CreateIndex a node written by this transaction carries. */
-  carry(name: string, created: number): void {
-    if (created) this.#carried.set(nodeKey(name), created);
-    else this.#carried.delete(nodeKey(name));
+  /** The CreateIndex a write of the record at `key` must keep: a moved record's, here or in the replica. */
+  keptCreateIndex(key: string): number {
+    if (this.#overlay.has(key)) return this.#kept.get(key) ?? 0;
+    return this.#deps.replica.catalog.keptCreateIndex(key);
   }
 
-  readonly #carried = new Map<string, number>();
+  readonly #kept = new Map<string, number>();
 
   /** Deletes a record if present. */
   delete(key: string): void {
@@ -225,14 +235,13 @@ export function runNodeOp(ov: CatalogTxnOverlay, op: CatalogTxnOp, datacenter: s
       const found = checkNodeId(ov.nodes, { ID: id, Node: name, Address: n.Address ?? '' });
       if (found.error) return found.error;
       // A renamed node keeps its CreateIndex, as in Consul's ensureNodeTxn.
-      const created = found.renames ? found.renames.CreateIndex : ov.get<Node>(key) ? ov.carriedCreateIndex(stored) : 0;
+      const created = found.renames ? found.renames.CreateIndex : ov.get<Node>(key) ? ov.keptCreateIndex(key) : 0;
       if (found.renames) remove(found.renames.Node);
       claimNode(ov.guards, ov.get<Node>(key), stored, id);
       ov.results.push({ Node: ov.put<Node>(key, {
         ID: id, Node: stored, Address: n.Address ?? '', Datacenter: n.Datacenter || datacenter,
         TaggedAddresses: n.TaggedAddresses ?? null, Meta: n.Meta ?? null,
       }, created) });
-      ov.carry(stored, created);
       ov.named('n', stored);
       if (id) ov.named('i', stored, id);
       return null;
@@ -254,13 +263,14 @@ export function runServiceOp(ov: CatalogTxnOverlay, op: CatalogTxnOp, datacenter
     kind: 'Service', where: `${JSON.stringify(asked)} on node ${JSON.stringify(given)}`, existing: ov.get<NodeService>(key), modifyIndex: s.ModifyIndex ?? 0,
     write: () => {
       if (!ov.get(nodeKey(node))) return 'Missing node registration';
-      ov.results.push({ Service: ov.put<NodeService>(key, {
-        ID: id, Service: s.Service ?? id, Tags: s.Tags ?? null, Address: s.Address ?? '', TaggedAddresses: s.TaggedAddresses ?? null,
+      // The ID as the op spells it (a new spelling moves the instance, as Consul stores it).
+      ov.results.push({ Service: ov.write<NodeService>((i) => serviceKey(node, i), asked, id, {
+        ID: asked, Service: s.Service ?? asked, Tags: s.Tags ?? null, Address: s.Address ?? '', TaggedAddresses: s.TaggedAddresses ?? null,
         Meta: s.Meta ?? null, Port: s.Port ?? 0, Weights: s.Weights ?? { Passing: 1, Warning: 1 },
         EnableTagOverride: s.EnableTagOverride ?? false, Proxy: s.Proxy ?? { Mode: '', MeshGateway: {}, Expose: {} },
         Connect: s.Connect ?? {}, PeerName: '', Datacenter: datacenter,
       }) });
-      ov.named('s', node, id);
+      ov.named('s', node, asked);
       return null;
     },
     remove: () => ov.delete(key),
@@ -280,16 +290,16 @@ export function runCheckOp(ov: CatalogTxnOverlay, op: CatalogTxnOp): string | nu
     kind: 'Check', where: `${JSON.stringify(asked)} on node ${JSON.stringify(given)}`, existing, modifyIndex: c.ModifyIndex ?? 0,
     write: () => {
       if (!ov.get(nodeKey(node))) return 'Missing node registration';
-      const sid = c.ServiceID ? ov.serviceId(node, c.ServiceID) : '';
-      const svc = sid ? ov.get<NodeService>(serviceKey(node, sid)) : undefined;
+      // The check's service named in any spelling; its ServiceID and CheckID stored as the op spells them, as Consul does.
+      const svc = c.ServiceID ? ov.get<NodeService>(serviceKey(node, ov.serviceId(node, c.ServiceID))) : undefined;
       if (c.ServiceID && !svc) return 'Missing service registration';
-      if ((c.Status || 'critical') === 'critical' && existing?.Status !== 'critical') ov.invalidateSessions(node, id);
-      ov.results.push({ Check: ov.put<HealthCheck>(key, {
-        Node: node, CheckID: id, Name: c.Name || id, Status: c.Status || 'critical', Notes: c.Notes ?? '', Output: c.Output ?? '',
-        ServiceID: sid, ServiceName: svc?.Service ?? '', ServiceTags: svc?.Tags ?? [], Type: c.Type ?? '',
+      if ((c.Status || 'critical') === 'critical' && existing?.Status !== 'critical') ov.invalidateSessions(node, asked);
+      ov.results.push({ Check: ov.write<HealthCheck>((i) => checkKey(node, i), asked, id, {
+        Node: node, CheckID: asked, Name: c.Name || asked, Status: c.Status || 'critical', Notes: c.Notes ?? '', Output: c.Output ?? '',
+        ServiceID: c.ServiceID ?? '', ServiceName: svc?.Service ?? '', ServiceTags: svc?.Tags ?? [], Type: c.Type ?? '',
         Interval: c.Interval ?? '', Timeout: c.Timeout ?? '', ExposedPort: 0, Definition: c.Definition ?? {},
       }) });
-      ov.named('c', node, id);
+      ov.named('c', node, asked);
       return null;
     },
     remove: () => {

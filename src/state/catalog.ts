@@ -63,19 +63,20 @@ function decode<T>(ev: WatchEvent): T {
 }
 
 /**
- * The field in which a node record keeps the CreateIndex it had before a rename. A node renamed by
- * its ID moves to a new key but keeps its CreateIndex (Consul's ensureNodeTxn): the record, and
- * every later write of it, stores the old index (the only revision-derived value ever stored;
- * it is used only while below the key's own create revision).
+ * The field in which a catalog record keeps the CreateIndex it had before it moved to another key:
+ * a node renamed by its ID, a service or check re-registered with its ID spelled in another case
+ * (Consul's ensureNodeTxn, ensureServiceTxn and ensureCheckTxn keep CreateIndex). The record, and
+ * every later write of it, stores the old index: the only revision-derived value ever stored, used
+ * only while below the key's own create revision.
  */
 export const KEPT_CREATE_INDEX = 'KeptCreateIndex';
 
-/** A node record with its CreateIndex, the kept one of a renamed node (without the field). */
-function decodeNode(ev: WatchEvent): Node {
-  const rec = decode<Node & { [KEPT_CREATE_INDEX]?: number }>(ev);
+/** A record with its CreateIndex, the kept one of a moved record (without the field). */
+function decodeKept<T extends { CreateIndex: number }>(ev: WatchEvent): T {
+  const rec = decode<T & { [KEPT_CREATE_INDEX]?: number }>(ev);
   if (rec[KEPT_CREATE_INDEX] === undefined) return rec;
-  const { [KEPT_CREATE_INDEX]: kept, ...node } = rec;
-  return { ...node, CreateIndex: kept > 0 && kept < ev.kv.createRevision ? kept : ev.kv.createRevision };
+  const { [KEPT_CREATE_INDEX]: kept, ...fields } = rec;
+  return { ...fields, CreateIndex: kept > 0 && kept < ev.kv.createRevision ? kept : ev.kv.createRevision } as unknown as T;
 }
 
 /** Nodes, services and checks with the indexes catalog and health queries need. */
@@ -105,8 +106,8 @@ export class CatalogTables {
   readonly #checkAlias = new Map<string, string>();
   /** Lower-cased node ID → the node's stored name (Consul's node uuid index). */
   readonly #nodeIds = new Map<string, string>();
-  /** Nodes whose CreateIndex their record carries (renamed ones), by stored name. */
-  readonly #carried = new Set<string>();
+  /** Store key → the CreateIndex its record keeps (moved records only). */
+  readonly #kept = new Map<string, number>();
 
   /** Applies one store event; returns the notifier keys it changed. */
   apply(ev: WatchEvent): Change[] {
@@ -158,11 +159,17 @@ export class CatalogTables {
   }
 
   /**
-   * The CreateIndex a write of node `name` (its stored name) must keep in its record (see
-   * KEPT_CREATE_INDEX): the node's own when it was renamed (its key is younger), else 0.
+   * The CreateIndex a write of the record at store key `key` must keep in it (see
+   * KEPT_CREATE_INDEX): the record's own when it moved there, else 0.
    */
-  carriedCreateIndex(name: string): number {
-    return this.#carried.has(name) ? (this.nodes.get(name)?.CreateIndex ?? 0) : 0;
+  keptCreateIndex(key: string): number {
+    return this.#kept.get(key) ?? 0;
+  }
+
+  /** Remembers whether the record an event wrote keeps an older CreateIndex than its key's. */
+  #keep(ev: WatchEvent, rec: { CreateIndex: number } | undefined): void {
+    if (rec && rec.CreateIndex !== ev.kv.createRevision) this.#kept.set(ev.kv.key, rec.CreateIndex);
+    else if (this.#kept.size > 0) this.#kept.delete(ev.kv.key);
   }
 
   /** A service ID on a node (its stored name) as stored, matched case-insensitively; `id` itself when unknown. */
@@ -218,14 +225,15 @@ export class CatalogTables {
     const out: Change[] = [[NODES_TABLE, node], [NODE_VIEW, foldName(node)]];
     const prevId = this.nodes.get(node)?.ID;
     let id: string | undefined;
-    this.#carried.delete(node);
     if (ev.type === 'put') {
-      const rec = decodeNode(ev);
+      const rec = decodeKept<Node>(ev);
       this.nodes.set(rec.Node === node ? rec.Node : node, rec);
-      if (rec.CreateIndex !== ev.kv.createRevision) this.#carried.add(node);
+      this.#keep(ev, rec);
       id = rec.ID;
+    } else {
+      this.nodes.delete(node);
+      this.#keep(ev, undefined);
     }
-    else this.nodes.delete(node);
     if (prevId !== id) this.#linkNodeId(node, prevId, id);
     CatalogTables.#alias(this.#nodeAlias, '', node, ev.type === 'put');
     this.index.nodes = Math.max(this.index.nodes, rev);
@@ -257,7 +265,8 @@ export class CatalogTables {
     }
     CatalogTables.#alias(this.#serviceAlias, `${node}\0`, id, ev.type === 'put');
     if (ev.type === 'put') {
-      const svc = this.#shared.service(decode<NodeService>(ev));
+      const svc = this.#shared.service(decodeKept<NodeService>(ev));
+      this.#keep(ev, svc);
       if (!onNode) this.services.set(this.nodes.get(node)?.Node ?? node, (onNode = new Map()));
       onNode.set(id, svc);
       const folded = foldName(svc.Service);
@@ -266,9 +275,12 @@ export class CatalogTables {
       set.add(ref);
       this.#linkConnect(svc, ref, true);
       this.#touchService(svc.Service, rev, out);
-    } else if (onNode) {
-      onNode.delete(id);
-      if (onNode.size === 0) this.services.delete(node);
+    } else {
+      this.#keep(ev, undefined);
+      if (onNode) {
+        onNode.delete(id);
+        if (onNode.size === 0) this.services.delete(node);
+      }
     }
     this.index.services = Math.max(this.index.services, rev);
     return out;
@@ -281,9 +293,10 @@ export class CatalogTables {
     const prev = onNode?.get(id);
     let next: HealthCheck | undefined;
     if (ev.type === 'put') {
-      const rec = decode<HealthCheck>(ev);
-      next = this.#shared.check(rec, this.nodes.get(node)?.Node ?? node, this.services.get(node)?.get(rec.ServiceID));
+      const rec = decodeKept<HealthCheck>(ev);
+      next = this.#shared.check(rec, this.nodes.get(node)?.Node ?? node, this.#checkService(node, rec.ServiceID));
     }
+    this.#keep(ev, next);
     if (next) {
       if (!onNode) this.checks.set(this.nodes.get(node)?.Node ?? node, (onNode = new Map()));
       // The record's own CheckID string doubles as the map key (one copy per check, not two).
@@ -294,7 +307,7 @@ export class CatalogTables {
     }
     const c = next ?? prev;
     if (c?.ServiceID) {
-      const svc = this.services.get(node)?.get(c.ServiceID);
+      const svc = this.#checkService(node, c.ServiceID);
       this.#touchService(svc?.Service ?? c.ServiceName, rev, out);
     } else this.#touchNodeServices(node, rev, out);
     this.index.checks = Math.max(this.index.checks, rev);
@@ -315,7 +328,7 @@ export class CatalogTables {
     this.#serviceAlias.clear();
     this.#checkAlias.clear();
     this.#nodeIds.clear();
-    this.#carried.clear();
+    this.#kept.clear();
     this.#tagCache.clear();
     this.#shared.reset();
     this.index.nodes = this.index.services = this.index.checks = 0;
@@ -362,10 +375,16 @@ export class CatalogTables {
     return entry.tags;
   }
 
-  /** Checks that apply to a service instance: the node's checks and the service's own. */
+  /** The instance a check on `node` belongs to: its ServiceID names it in any spelling (Consul's lower-cased node_service index). */
+  #checkService(node: string, serviceId: string): NodeService | undefined {
+    const onNode = this.services.get(node);
+    return serviceId && onNode ? onNode.get(serviceId) ?? onNode.get(this.serviceId(node, serviceId)) : undefined;
+  }
+
+  /** Checks that apply to a service instance: the node's checks and the service's own (named in any spelling). */
   instanceChecks(node: string, serviceId: string): HealthCheck[] {
     const all = [...(this.checks.get(node)?.values() ?? [])];
-    return all.filter((c) => c.ServiceID === '' || c.ServiceID === serviceId).sort((a, b) => cmp(a.CheckID, b.CheckID));
+    return all.filter((c) => c.ServiceID === '' || sameId(c.ServiceID, serviceId)).sort((a, b) => cmp(a.CheckID, b.CheckID));
   }
 
   /** An instance with its node and service checks, in Consul's CheckServiceNode shape. */
@@ -383,6 +402,11 @@ export class CatalogTables {
   get maxIndex(): number {
     return Math.max(this.index.nodes, this.index.services, this.index.checks);
   }
+}
+
+/** Whether two catalog IDs name the same record (case-insensitively, as Consul's indexes match them). */
+export function sameId(a: string, b: string): boolean {
+  return a === b || foldName(a) === foldName(b);
 }
 
 function cmp(a: string, b: string): number {
