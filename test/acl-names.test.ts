@@ -37,6 +37,13 @@ describe('policy names', () => {
     const rename = await call('PUT', `/v1/acl/policy/${other.json.ID}`, ROOT, { ID: other.json.ID, Name: 'web-read', Rules: '' });
     assert.notEqual(rename.status, 200);
     assert.match(rename.text, /Invalid Policy: A policy with name "web-read" already exists/);
+    // Consul's PolicySet compares the names exactly, then looks the new one up lower-cased and
+    // finds the policy itself: a case-only rename is refused too.
+    const own = await call('PUT', `/v1/acl/policy/${p.json.ID}`, ROOT, { ID: p.json.ID, Name: 'WEB-read', Rules: 'service "web" { policy = "read" }' });
+    assert.notEqual(own.status, 200);
+    assert.match(own.text, /Invalid Policy: A policy with name "WEB-read" already exists/);
+    const same = await call('PUT', `/v1/acl/policy/${p.json.ID}`, ROOT, { ID: p.json.ID, Name: 'Web-Read', Rules: '', Description: 'd' });
+    assert.equal(same.status, 200, same.text);
   });
 
   test('a token links a policy by name in any spelling', async () => {
