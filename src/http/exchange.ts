@@ -1,7 +1,7 @@
 // One request's life on the HTTP transport: the exchange of a socket request (its abort, body
 // and answer writer, in one object) and the in-process source handle() uses.
 import type http from 'node:http';
-import http2 from 'node:http2';
+import type http2 from 'node:http2';
 import { TooLargeError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { HttpRequest } from './request.ts';
@@ -34,12 +34,17 @@ interface ResponseWriter {
 
 /** True once the whole answer was handed over. HTTP/2 reports a reset stream as finished, so there it is end() having been called. */
 function answered(res: AnyResponse): boolean {
-  return res instanceof http2.Http2ServerResponse ? res.writableEnded : res.writableFinished;
+  return isHttp2(res) ? res.writableEnded : res.writableFinished;
+}
+
+// By shape, not instanceof: node:http2 is loaded only when an HTTPS listener starts.
+function isHttp2(res: AnyResponse): res is http2.Http2ServerResponse {
+  return 'stream' in res;
 }
 
 /** True once the response can no longer be written (the client left or the stream was reset). */
 function responseGone(res: AnyResponse): boolean {
-  const destroyed = res instanceof http2.Http2ServerResponse ? res.stream.destroyed : res.destroyed;
+  const destroyed = isHttp2(res) ? res.stream.destroyed : res.destroyed;
   return destroyed && !answered(res);
 }
 

@@ -3,7 +3,7 @@
 // cleaning (301), routing (404/405), the handler call, and one writer for status, Consul's
 // headers, JSON (?pretty) and error bodies.
 import type http from 'node:http';
-import http2 from 'node:http2';
+import type http2 from 'node:http2';
 import type { TlsOptions, TLSSocket } from 'node:tls';
 import fs from 'node:fs';
 import { BlockList, type AddressInfo, type Socket } from 'node:net';
@@ -20,7 +20,7 @@ import { Exchange, Injected, type AnyRequest, type AnyResponse, type Live, type 
 import {
   createHttp1Server, endConnections, handshakeDeadline, handshakeDone, hostPort, HTTP1_TIMEOUTS, NODE_HANDSHAKE_TIMEOUT_OFF, rawSocket, reloadTls,
 } from './listener.ts';
-import { nodeHttp } from '../node-http.ts';
+import { nodeHttp, nodeHttp2 } from '../node-http.ts';
 
 /** Settings of the HTTP transport. */
 export interface HttpServerConfig {
@@ -298,7 +298,7 @@ export class HttpServer {
   #secureServer(opts: HttpsListenOptions, limit: boolean): http2.Http2SecureServer {
     // TCP_NODELAY as Go sets on every connection (and node:http on its own): with Nagle, the
     // answers a wake-up writes one by one wait for the client's delayed ACKs (40+ ms).
-    const srv = http2.createSecureServer({
+    const srv = nodeHttp2().createSecureServer({
       // The handshake deadline is handshakeDeadline's (node's fires early on a busy event loop).
       ...opts.tls, allowHTTP1: true, handshakeTimeout: NODE_HANDSHAKE_TIMEOUT_OFF, noDelay: true,
       settings: { maxConcurrentStreams: H2_MAX_CONCURRENT_STREAMS },

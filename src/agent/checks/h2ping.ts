@@ -1,12 +1,12 @@
 // H2PING checks (Consul's CheckH2PING): open an HTTP/2 connection (TLS with ALPN h2 by default,
 // h2c when h2ping_use_tls is false) and send one PING frame; an ACK within the timeout is passing.
-import * as http2 from 'node:http2';
 import * as net from 'node:net';
 import type { Clock } from '../../clock.ts';
 import { goDialError, splitHostPort, type NodeError } from './go-errors.ts';
 import { DEFAULT_NET_TIMEOUT_MS } from './http.ts';
 import type { ProbeResult } from './script.ts';
 import { tlsClientOptions } from './tcp.ts';
+import { nodeHttp2 } from '../../node-http.ts';
 import type { CheckType } from './types.ts';
 
 /** What an H2PING probe needs. */
@@ -28,7 +28,7 @@ export function h2pingProbe(def: CheckType, deps: H2PingProbeDeps): (signal: Abo
       return;
     }
     const host = net.isIPv6(hp.host) ? `[${hp.host}]` : hp.host;
-    const session = http2.connect(`${useTls ? 'https' : 'http'}://${host}:${hp.port}`,
+    const session = nodeHttp2().connect(`${useTls ? 'https' : 'http'}://${host}:${hp.port}`,
       useTls ? tlsClientOptions(def, hp.host, deps.ca) : {});
     let connected = false;
     const finish = (r: ProbeResult): void => {
