@@ -30,7 +30,7 @@ const TYPES: [string, string][] = [
   ['acl/token/', 'ACLToken'], ['acl/policy/', 'ACLPolicy'], ['acl/role/', 'ACLRole'],
   ['acl/auth-method/', 'ACLAuthMethod'], ['acl/binding-rule/', 'ACLBindingRule'], ['acl/', 'ACLBootstrap'],
   ['config/', 'ConfigEntry'], ['ca/', 'ConnectCA'], ['intention/', 'Intention'], ['query/', 'PreparedQuery'], ['querylock/', 'PreparedQueryLock'],
-  ['coordinate/', 'Coordinate'], ['autopilot/', 'Autopilot'], ['meta/', 'SystemMetadata'],
+  ['coordinate/', 'Coordinate'], ['autopilot/', 'Autopilot'], ['meta/', 'SystemMetadata'], ['guard/', 'NameGuard'],
 ];
 
 function typeOf(key: string): string {
