@@ -98,3 +98,26 @@ test('a failed update keeps the loaded material; reloadTls says so in Consul\'s 
   assert.equal(updated.length, 1);
   assert.ok(updated[0].cert);
 });
+
+test('managedTls needs the key pair and a CA; servers of a managed store probe over it even without verify_outgoing', () => {
+  const t = new TlsConfigurator('dc1');
+  t.update(undefined);
+  assert.equal(t.managedTls(), null);
+  t.update(config({ caFile: files.ca }));
+  assert.equal(t.managedTls(), null, 'a CA without a key pair');
+  t.update(config({ certFile: files.cert, keyFile: files.key }));
+  assert.equal(t.managedTls(), null, 'a key pair without a CA');
+  t.update(config({ ...withFiles, verifyIncoming: true }));
+  const m = t.managedTls();
+  assert.ok(m);
+  assert.equal(m.verifyIncoming, true);
+  assert.equal(m.servername, undefined);
+  assert.equal(t.outgoingRpc(), null);
+  assert.equal(t.serverRpc(false), null, 'not a managed store: as outgoingRpc');
+  const probe = t.serverRpc(true);
+  assert.ok(probe?.secureContext && probe.cert && probe.rejectUnauthorized);
+  assert.equal(probe.checkServerIdentity?.('127.0.0.1', peer('DNS:other')), undefined, 'the chain only');
+  t.update(config({ ...withFiles, verifyIncoming: true, verifyServerHostname: true, verifyOutgoing: true }));
+  assert.equal(t.managedTls()?.servername, 'server.dc1.consul');
+  assert.equal(t.serverRpc(true), t.outgoingRpc());
+});

@@ -5,7 +5,8 @@
 import { nodeHttp as http, nodeHttps as https } from '../../node-http.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Socket } from 'node:net';
+import { X509Certificate } from 'node:crypto';
+import { isIP, type Socket } from 'node:net';
 import type { EtcdTls } from './etcd.ts';
 import { checkServerIdentity, TLSSocket, type ConnectionOptions, type PeerCertificate } from 'node:tls';
 
@@ -78,6 +79,19 @@ export function fromServer(tls: ManagedTls | null, socket: Socket): boolean {
   if (!(socket instanceof TLSSocket) || !socket.authorized) return false;
   const cert = socket.getPeerCertificate();
   return Boolean(cert?.raw) && checkServerIdentity(tls.servername, cert) === undefined;
+}
+
+/**
+ * Whether the server's certificate names `host` (its advertise address): etcd members check a
+ * peer's certificate against the address they dial, so without it the other members refuse ours.
+ */
+export function certificateNames(tls: ManagedTls, host: string): boolean {
+  try {
+    const cert = new X509Certificate(tls.cert);
+    return (isIP(host) ? cert.checkIP(host) : cert.checkHost(host)) !== undefined;
+  } catch {
+    return false;
+  }
 }
 
 /** Options of requestJson. */

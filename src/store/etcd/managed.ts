@@ -16,7 +16,7 @@ import { EtcdStore, grpcTls, type EtcdLogger } from './etcd.ts';
 import { askServer, bootstrapServer, clusterToken, joinTargets, planCluster, type JoinReply, type PeerInfo } from './managed-bootstrap.ts';
 import { EtcdProcess, type ClusterSpec } from './managed-process.ts';
 import { VoterProxy } from './managed-proxy.ts';
-import { etcdTls, etcdTlsArgs, fromServer, scheme, type ManagedTls } from './managed-tls.ts';
+import { certificateNames, etcdTls, etcdTlsArgs, fromServer, scheme, type ManagedTls } from './managed-tls.ts';
 import { MemberCalls, noRetry } from './managed-members.ts';
 
 /** Configuration of a managed member. */
@@ -150,6 +150,9 @@ export class ManagedEtcdStore implements Store {
 
   async #open(): Promise<void> {
     const o = this.#o;
+    if (this.#tls && !certificateNames(this.#tls, o.advertiseAddr)) {
+      o.logger.warn({ advertise: o.advertiseAddr }, 'the server certificate does not name this server\'s advertise address: the other etcd members will refuse its member (add the address to the certificate\'s SANs)');
+    }
     await this.#listen();
     const front = await this.#proxy.listen();
     const targets = joinTargets(o.retryJoin, o.serverPort);
