@@ -4,15 +4,19 @@
 // verify_incoming nothing answers plaintext: not the server port (bootstrap and RPC), not etcd's
 // client or peer port (HTTP or gRPC); TLS without a client certificate is refused on each, and
 // with verify_server_hostname a client agent's certificate reaches neither etcd nor the bootstrap.
+// A reload gives etcd the server's new key pair.
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
+import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import tls from 'node:tls';
 import { after, before, test } from 'node:test';
 import { etcdBinary, freePort } from './support/etcd.ts';
 import { killAll } from './support/procs.ts';
 import { agentReq, startTlsAgents, writeIn, type TlsAgent as Agent } from './support/tls-agents.ts';
-import { testCA } from './support/tls-cert.ts';
+import { testCA, type TestCA } from './support/tls-cert.ts';
 import { etcdRead, httpRequest, httpsJson, plaintextExchange, tlsExchange } from './support/tls-probes.ts';
 import { logTails, until } from './support/wait.ts';
 
@@ -26,6 +30,7 @@ const agents = [m1, good, rogue];
 const POLL = { context: () => logTails(agents.map((a) => [a.name, a.log]), 2500) };
 const file = (name: string, content: string): string => writeIn(dir, name, content);
 const pem = (name: string): Buffer => fs.readFileSync(path.join(dir, name));
+let ca: TestCA;
 
 after(() => {
   killAll(agents.map((a) => a.child));
@@ -51,7 +56,7 @@ const req = (a: Agent, urlPath: string, init?: RequestInit) => agentReq(a, ports
 before(async () => {
   etcdBinary();
   for (const k of Object.keys(ports) as (keyof typeof ports)[]) ports[k] = await freePort();
-  const ca = await testCA();
+  ca = await testCA();
   const other = await testCA('Rogue CA');
   file('ca.pem', ca.cert);
   for (const [a, leaf] of [[m1, await ca.issue('m1', 'server', ['server.dc1.consul'])], [good, await ca.issue('good', 'client')], [rogue, await other.issue('rogue', 'client')]] as const) {
@@ -118,4 +123,29 @@ test('with verify_server_hostname a client agent\'s certificate reaches neither 
   const info = JSON.parse(peer.body) as { PeerURL: string; ClientURL: string };
   assert.equal(info.PeerURL, `https://${m1.ip}:${ports.etcdPeer}`);
   assert.equal(info.ClientURL, `https://${m1.ip}:${ports.etcdClient}`);
+});
+
+/** The SHA-256 fingerprint of the certificate `port` presents to a client with m1's files. */
+async function presented(port: number): Promise<string> {
+  const s = tls.connect({ host: m1.ip, port, ca: pem('ca.pem'), cert: pem('m1.pem'), key: pem('m1.key'), servername: 'server.dc1.consul' });
+  try {
+    await once(s, 'secureConnect');
+    return s.getPeerCertificate().fingerprint256;
+  } finally {
+    s.destroy();
+  }
+}
+
+test('a reload gives etcd the server\'s new key pair; the store keeps working', async () => {
+  const before = await presented(ports.etcdClient);
+  assert.equal(before, new X509Certificate(pem('m1.pem')).fingerprint256);
+  const leaf = await ca.issue('m1', 'server', ['server.dc1.consul']);
+  file('m1.pem', leaf.cert);
+  file('m1.key', leaf.key);
+  assert.equal((await req(m1, '/v1/agent/reload', { method: 'PUT' }))?.status, 200);
+  const renewed = new X509Certificate(leaf.cert).fingerprint256;
+  assert.notEqual(renewed, before);
+  for (const port of [ports.etcdClient, ports.etcdPeer, ports.server]) assert.equal(await presented(port), renewed, `port ${port}`);
+  assert.deepEqual(await req(good, '/v1/kv/managed/after-reload', { method: 'PUT', body: 'yes' }), { status: 200, body: 'true' });
+  assert.deepEqual(await req(m1, '/v1/kv/managed/after-reload?raw&consistent'), { status: 200, body: 'yes' });
 });

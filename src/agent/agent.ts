@@ -156,6 +156,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   const reload = async (next?: RuntimeConfig): Promise<void> => {
     next ??= await (deps.reloadConfig ?? (() => reloadFromSources(config)))();
     reloadTls(tls, next, http);
+    if (store instanceof LazyManagedEtcdStore) store.reloadTls(tls.managedTls());
     await local.reload(next);
   };
   const hooks: AgentHooks = {

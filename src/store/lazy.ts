@@ -3,6 +3,7 @@
 // `"managed"`, never for the memory (`-dev`) or embedded stores.
 import type { EtcdStore, EtcdStoreOptions } from './etcd/etcd.ts';
 import type { LocalRole, ManagedEtcdOptions, ManagedEtcdStore, ManagedMember } from './etcd/managed.ts';
+import type { ManagedTls } from './etcd/managed-tls.ts';
 import type { JoinReply } from './etcd/managed-bootstrap.ts';
 import type { KeyValue, LeaseGrant, RangeResult, Store, TxnRequest, TxnResponse, Watch, WatchHandlers } from './store.ts';
 
@@ -73,6 +74,9 @@ export class LazyManagedEtcdStore extends LazyStore<ManagedEtcdStore> {
   async joinAsLearner(): Promise<void> { return (await this.backend()).joinAsLearner(); }
   /** Moves etcd's leadership to this server's member (see ManagedEtcdStore.leadEtcd). */
   async leadEtcd(): Promise<boolean> { return (await this.backend()).leadEtcd(); }
+
+  /** A reload's TLS material (see ManagedEtcdStore.reloadTls); before the backend exists, open() reads it. */
+  reloadTls(next: ManagedTls | null): void { this.#built.store?.reloadTls(next); }
 
   async members(): Promise<ManagedMember[]> { return (await this.backend()).members(); }
   async promote(id: string): Promise<void> { return (await this.backend()).promote(id); }

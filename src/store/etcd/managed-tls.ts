@@ -3,7 +3,7 @@
 // other servers' bootstrap endpoints and to members' HTTP gateways, over https with the
 // server's certificate offered when TLS is on, plain http otherwise.
 import { nodeHttp as http, nodeHttps as https } from '../../node-http.ts';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { isIP, type Socket } from 'node:net';
@@ -44,19 +44,28 @@ export function clientOptions(tls: ManagedTls): ConnectionOptions {
 }
 
 /**
- * Writes the PEM files etcd reads into `dir` (owner-only) and returns etcd's TLS flags: peer and
- * client listeners on https with the server's key pair, client certificates from the CA required
- * with verify_incoming. A peer's certificate is checked by its chain only, as Consul checks
- * incoming certificates (etcd would otherwise also match its SANs against the peer's address).
+ * Writes the PEM files etcd reads into `dir` (owner-only), each replaced whole (etcd reads the key
+ * pair at every handshake, the CA bundle when it starts); returns their paths.
  */
-export function etcdTlsArgs(dir: string, tls: ManagedTls): string[] {
+export function writeTlsFiles(dir: string, tls: ManagedTls): { cert: string; key: string; ca: string } {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = (name: string, pem: Buffer | Buffer[]) => {
     const path = join(dir, name);
-    writeFileSync(path, Array.isArray(pem) ? Buffer.concat(pem.flatMap((p) => [p, Buffer.from('\n')])) : pem, { mode: 0o600 });
+    writeFileSync(`${path}.tmp`, Array.isArray(pem) ? Buffer.concat(pem.flatMap((p) => [p, Buffer.from('\n')])) : pem, { mode: 0o600 });
+    renameSync(`${path}.tmp`, path);
     return path;
   };
-  const [cert, key, ca] = [file('cert.pem', tls.cert), file('key.pem', tls.key), file('ca.pem', tls.ca)];
+  return { cert: file('cert.pem', tls.cert), key: file('key.pem', tls.key), ca: file('ca.pem', tls.ca) };
+}
+
+/**
+ * Writes the PEM files etcd reads into `dir` and returns etcd's TLS flags: peer and client
+ * listeners on https with the server's key pair, client certificates from the CA required with
+ * verify_incoming. A peer's certificate is checked by its chain only, as Consul checks incoming
+ * certificates (etcd would otherwise also match its SANs against the peer's address).
+ */
+export function etcdTlsArgs(dir: string, tls: ManagedTls): string[] {
+  const { cert, key, ca } = writeTlsFiles(dir, tls);
   const auth = String(tls.verifyIncoming);
   // Consul authorizes Raft connections by a server certificate under these two settings: etcd is
   // our Raft. (etcd's HTTP gateway then stops working, its self-dial being refused: unused here.)

@@ -16,7 +16,7 @@ import { EtcdStore, grpcTls, type EtcdLogger } from './etcd.ts';
 import { askServer, bootstrapServer, clusterToken, joinTargets, planCluster, type JoinReply, type PeerInfo } from './managed-bootstrap.ts';
 import { EtcdProcess, type ClusterSpec } from './managed-process.ts';
 import { VoterProxy } from './managed-proxy.ts';
-import { certificateNames, etcdTls, etcdTlsArgs, fromServer, scheme, type ManagedTls } from './managed-tls.ts';
+import { certificateNames, etcdTls, etcdTlsArgs, fromServer, scheme, writeTlsFiles, type ManagedTls } from './managed-tls.ts';
 import { MemberCalls, noRetry } from './managed-members.ts';
 
 /** Configuration of a managed member. */
@@ -89,12 +89,12 @@ function rotate<T>(list: T[], by: string): T[] {
 export class ManagedEtcdStore implements Store {
   readonly kind = 'etcd';
   readonly #o: ManagedEtcdOptions;
-  readonly #tls: ManagedTls | null;
+  #tls: ManagedTls | null;
   readonly #proc: EtcdProcess;
   readonly #self: PeerInfo;
   readonly #proxy = new VoterProxy();
   /** Status and membership calls to single members. */
-  readonly #members: MemberCalls;
+  #members: MemberCalls;
   #listener: Server | null = null;
   /** The server port's listener when acceptConnection fronts #listener. */
   #front: net.Server | null = null;
@@ -119,8 +119,8 @@ export class ManagedEtcdStore implements Store {
     this.#proc = new EtcdProcess({
       binary: o.binary, name: o.name, dir: join(o.dataDir, 'etcd'), clientUrl: client, peerUrl: peer,
       listenClientUrl: url(proto, o.bindAddr, o.clientPort), listenPeerUrl: url(proto, o.bindAddr, o.peerPort), logger: o.logger,
-      // Beside the member's data dir, which a removal wipes.
-      tlsArgs: tls ? () => etcdTlsArgs(join(o.dataDir, 'etcd-tls'), tls) : undefined,
+      // Beside the member's data dir, which a removal wipes; each start takes the latest material.
+      tlsArgs: tls ? () => etcdTlsArgs(this.#tlsDir(), this.#tls ?? tls) : undefined,
     });
   }
 
@@ -128,6 +128,31 @@ export class ManagedEtcdStore implements Store {
   /** The supervised process (pid, spawn count) for observation. */
   get process(): EtcdProcess {
     return this.#proc;
+  }
+
+  #tlsDir(): string {
+    return join(this.#o.dataDir, 'etcd-tls');
+  }
+
+  /**
+   * A reload's TLS material (tls.internal_rpc read again): etcd's files are replaced, so its key
+   * pair changes at once (etcd reads it at every handshake) and its CA bundle and client
+   * certificate rules when it next starts; the bootstrap requests and member calls use the new
+   * material at once. The store's own etcd3 clients keep the key pair they opened with until the
+   * agent restarts. Turning TLS on or off is refused: the cluster's URLs would change scheme.
+   */
+  reloadTls(next: ManagedTls | null): void {
+    if ((next === null) !== (this.#tls === null)) {
+      this.#o.logger.warn({ tls: next !== null }, 'the reload turns TLS on or off for the managed store: ignored (it would need a new etcd cluster)');
+      return;
+    }
+    if (!next || this.#closed) return;
+    this.#tls = next;
+    writeTlsFiles(this.#tlsDir(), next);
+    const old = this.#members;
+    this.#members = new MemberCalls(etcdTls(next));
+    old.close();
+    this.#o.logger.info({}, 'managed etcd TLS material replaced');
   }
 
   /** This server's place in the cluster: a voting member, the learner, or a client of the voters. */
