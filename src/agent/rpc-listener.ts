@@ -24,8 +24,9 @@ export interface RpcListenerOptions {
   /** The HTTP/1.1 server connections go to (a listener shared with another service). */
   server?: http.Server;
   /**
-   * The port also carries plaintext peers that cannot speak TLS (managed etcd's bootstrap):
-   * verify_incoming then cannot refuse plaintext; client certificates are still required over TLS.
+   * The port also carries plaintext peers that cannot speak TLS (a managed store's etcd bootstrap
+   * when the servers have no TLS material): verify_incoming then cannot refuse plaintext; client
+   * certificates are still required over TLS.
    */
   plaintextPeers?: boolean;
   tls: Pick<TlsConfigurator, 'incomingRpc' | 'verifyIncomingRpc' | 'version'>;
