@@ -166,7 +166,7 @@ export function planRegister(deps: EndpointDeps, req: RegisterRequest): WritePla
  */
 export function claimNode(guards: Guards, existing: Node | undefined, name: string, id: string | undefined): void {
   if (!existing) guards.claim(nodeNameGuard(name));
-  if (!id || id.toLowerCase() === (existing?.ID ?? '').toLowerCase()) return;
+  if (!id || id === existing?.ID || id.toLowerCase() === (existing?.ID ?? '').toLowerCase()) return;
   if (existing?.ID) guards.release(nodeIdGuard(existing.ID));
   guards.claim(nodeIdGuard(id));
 }

@@ -28,9 +28,8 @@ const EMPTY = new Uint8Array(0);
 export class Guards {
   /** The replica revision the plan was read at. */
   readonly #revision: number;
-  /** key → claimed (true) or released (false), the last word winning. */
-  readonly #keys = new Map<string, boolean>();
-  readonly #claimed = new Set<string>();
+  /** key → claimed now (last word wins) and claimed at all (its compare stays); made on first use. */
+  #keys: Map<string, { now: boolean; ever: boolean }> | undefined;
 
   constructor(revision: number) {
     this.#revision = revision;
@@ -38,28 +37,32 @@ export class Guards {
 
   /** Claims a name: the write commits only if no other write claimed it after the plan's revision. */
   claim(key: string): void {
-    this.#keys.set(key, true);
-    this.#claimed.add(key);
+    (this.#keys ??= new Map()).set(key, { now: true, ever: true });
   }
 
   /** Releases a name whose record the write deletes (so guards do not outlive their records). */
   release(key: string): void {
-    this.#keys.set(key, false);
+    const keys = (this.#keys ??= new Map());
+    keys.set(key, { now: false, ever: keys.get(key)?.ever ?? false });
   }
 
   /** The compares pinning every claimed guard. */
   compares(): Compare[] {
-    return [...this.#claimed].map((key) => ({ key, target: 'modRevision', op: '<', value: this.#revision + 1 }));
+    const out: Compare[] = [];
+    for (const [key, k] of this.#keys ?? []) if (k.ever) out.push({ key, target: 'modRevision', op: '<', value: this.#revision + 1 });
+    return out;
   }
 
   /** The puts of claimed guards and deletes of released ones. */
   ops(): Op[] {
-    return [...this.#keys].map(([key, claimed]): Op => (claimed ? { type: 'put', key, value: EMPTY } : { type: 'delete', key }));
+    const out: Op[] = [];
+    for (const [key, k] of this.#keys ?? []) out.push(k.now ? { type: 'put', key, value: EMPTY } : { type: 'delete', key });
+    return out;
   }
 
   /** Adds the compares and ops to a plan. */
   addTo(plan: WritePlan): WritePlan {
-    if (this.#keys.size === 0) return plan;
+    if (!this.#keys) return plan;
     plan.compares.push(...this.compares());
     plan.ops.push(...this.ops());
     return plan;

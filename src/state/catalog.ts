@@ -384,7 +384,9 @@ export class CatalogTables {
   /** Checks that apply to a service instance: the node's checks and the service's own (named in any spelling). */
   instanceChecks(node: string, serviceId: string): HealthCheck[] {
     const all = [...(this.checks.get(node)?.values() ?? [])];
-    return all.filter((c) => c.ServiceID === '' || sameId(c.ServiceID, serviceId)).sort((a, b) => cmp(a.CheckID, b.CheckID));
+    let folded: string | undefined;
+    return all.filter((c) => c.ServiceID === '' || c.ServiceID === serviceId || foldName(c.ServiceID) === (folded ??= foldName(serviceId)))
+      .sort((a, b) => cmp(a.CheckID, b.CheckID));
   }
 
   /** An instance with its node and service checks, in Consul's CheckServiceNode shape. */
