@@ -1,8 +1,6 @@
-// Guard keys for uniqueness the store's keys cannot express: a node name compared case-insensitively,
-// a node ID, an ACL policy or role name (Consul's unique lower-cased memdb indexes). A write that
-// claims such a name pins its guard to "unchanged since the revision the plan read" and bumps it,
-// so of two concurrent writes claiming one name (in any spelling) only the first commits; the
-// other is re-planned against a replica that shows the winner. No table reads the guards.
+// Guard keys for uniqueness store keys cannot express (node names in any case, node IDs, ACL policy
+// and role names: Consul's unique lower-cased indexes): a write claiming a name pins its guard to
+// "unclaimed since the plan's revision" and bumps it, so of two concurrent claims one re-plans.
 import { foldAclName, foldName } from '../state/index.ts';
 import type { Compare, Op } from '../store/index.ts';
 import type { WritePlan } from './commit.ts';
