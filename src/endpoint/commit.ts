@@ -28,34 +28,55 @@ export function pinRecord(key: string, existing: { ModifyIndex: number } | undef
 
 const MAX_ATTEMPTS = 50;
 
-/** Plans and commits with optimistic concurrency; `plan` is re-run after every conflict. */
-export async function commitPlanned<T>(deps: EndpointDeps, plan: () => Plan<T>): Promise<T> {
-  // Whether the replica has caught up with the Store since this call began.
-  let current = false;
-  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    let p: Plan<T>;
-    try {
-      p = plan();
-    } catch (err) {
-      // Refusals read off the replica too (e.g. a session this server has not applied yet).
-      if (current) throw err;
-      await consistentRead(deps);
-      current = true;
-      continue;
+/**
+ * Plans and commits with optimistic concurrency; `plan` is re-run after every conflict. A plan that
+ * commits on its first attempt (nearly every write) takes no async frame: its txn's promise and one
+ * reaction; refusals, answers without a txn and conflicts continue in the loop.
+ */
+export function commitPlanned<T>(deps: EndpointDeps, plan: () => Plan<T>): Promise<T> {
+  let p: Plan<T>;
+  try {
+    p = plan();
+  } catch {
+    // Refusals read off the replica too (e.g. a session this server has not applied yet): plan
+    // again from a current replica, as the loop does.
+    return currentThenLoop(deps, plan);
+  }
+  // No txn pins what an answer was read from: it is linearizable only from a current replica.
+  if ('answer' in p) return currentThenLoop(deps, plan);
+  let committed: Promise<TxnResponse>;
+  try {
+    committed = deps.store.txn(p.txn);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  const done = p.done;
+  return committed.then((res) => {
+    // As in the loop: wait for the replica to show the commit (or what beat it), then answer or re-plan.
+    if (deps.replica.appliedRevision < res.revision) {
+      return deps.replica.waitFor(res.revision).then(() => (res.succeeded ? done(res) : planLoop(deps, plan, 1)));
     }
-    if ('answer' in p) {
-      // No txn pins what the answer was read from: it is linearizable only from a current replica.
-      if (current) return p.answer;
-      await consistentRead(deps);
-      current = true;
-      continue;
-    }
+    return res.succeeded ? done(res) : planLoop(deps, plan, 1);
+  });
+}
+
+/** The first attempt's refusal or answer came from a replica that may lag: catch up, then plan again. */
+async function currentThenLoop<T>(deps: EndpointDeps, plan: () => Plan<T>): Promise<T> {
+  await consistentRead(deps);
+  return planLoop(deps, plan, 1);
+}
+
+/** Attempts from `first` on, with a replica already caught up with the Store during the call. */
+async function planLoop<T>(deps: EndpointDeps, plan: () => Plan<T>, first: number): Promise<T> {
+  for (let attempt = first; attempt < MAX_ATTEMPTS; attempt++) {
+    // The replica is current here: refusals and answers stand.
+    const p = plan();
+    if ('answer' in p) return p.answer;
     const res = await deps.store.txn(p.txn);
     // Wait for the replica either way: on success to read our own write, on conflict to re-plan
     // against the state that beat us (the failed txn's revision is the Store's current one).
     // (A local Store has usually published it by the time txn() resolves: no wait then.)
     if (deps.replica.appliedRevision < res.revision) await deps.replica.waitFor(res.revision);
-    current = true;
     if (res.succeeded) return p.done(res);
   }
   throw new ConflictError('too many concurrent conflicting writes; try again');
