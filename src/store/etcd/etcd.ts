@@ -54,6 +54,31 @@ export function grpcTls(tls: EtcdTls): Pick<IOptions, 'credentials' | 'grpcOptio
   };
 }
 
+/** The parts of etcd3's connection pool that renewTls reaches (etcd3 1.1.2 is pinned for this). */
+interface PoolInternals {
+  options: IOptions;
+  hosts: { channelCredentials: unknown; channelOptions?: unknown }[];
+  buildAuthentication(): unknown;
+}
+
+/**
+ * Gives an etcd3 client new TLS material (a reload) for the connections it makes from now on:
+ * its open connections stay as they are, and when one fails the client rebuilds its channels
+ * (etcd3 resets a host's services on a recoverable error) with the new key pair. Built by the
+ * pool itself, as etcd3 bundles its own @grpc/grpc-js.
+ */
+export function renewTls(client: Etcd3, tls: EtcdTls): void {
+  const pool = (client as unknown as { pool: PoolInternals }).pool;
+  const { credentials: material, grpcOptions } = grpcTls(tls);
+  pool.options.credentials = material;
+  pool.options.grpcOptions = grpcOptions;
+  const credentials = pool.buildAuthentication();
+  for (const host of pool.hosts) {
+    host.channelCredentials = credentials;
+    host.channelOptions = pool.options.grpcOptions;
+  }
+}
+
 const quiet: EtcdLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const pem = (v: Buffer | string | undefined) => (v === undefined ? undefined : Buffer.from(v));
 /** Attempts for reads and pinned-generation retries while the cluster elects a leader. */
@@ -147,6 +172,12 @@ export class EtcdStore implements Store {
     this.#client = client;
     this.#leases = new EtcdLeases(client);
     this.#log.info({ prefix: ks.prefix, base: ks.base, gen: ks.gen }, 'etcd store opened');
+  }
+
+  /** New TLS material for the connections the store makes from now on (see renewTls). */
+  renewTls(tls: EtcdTls): void {
+    this.#opts.tls = tls;
+    if (this.#client) renewTls(this.#client, tls);
   }
 
   async close(): Promise<void> {

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Etcd3, type IOptions } from 'etcd3';
 import { ClosedError } from '../../errors.ts';
 import type { KeyValue, LeaseGrant, RangeResult, Store, TxnRequest, TxnResponse, Watch, WatchHandlers } from '../store.ts';
-import { EtcdStore, grpcTls, type EtcdLogger } from './etcd.ts';
+import { EtcdStore, grpcTls, renewTls, type EtcdLogger } from './etcd.ts';
 import { askServer, bootstrapServer, clusterToken, joinTargets, planCluster, type JoinReply, type PeerInfo } from './managed-bootstrap.ts';
 import { EtcdProcess, type ClusterSpec } from './managed-process.ts';
 import { VoterProxy } from './managed-proxy.ts';
@@ -138,8 +138,8 @@ export class ManagedEtcdStore implements Store {
    * A reload's TLS material (tls.internal_rpc read again): etcd's files are replaced, so its key
    * pair changes at once (etcd reads it at every handshake) and its CA bundle and client
    * certificate rules when it next starts; the bootstrap requests and member calls use the new
-   * material at once. The store's own etcd3 clients keep the key pair they opened with until the
-   * agent restarts. Turning TLS on or off is refused: the cluster's URLs would change scheme.
+   * material at once, the store's own etcd3 clients on their next connection (their open ones
+   * stay). Turning TLS on or off is refused: the cluster's URLs would change scheme.
    */
   reloadTls(next: ManagedTls | null): void {
     if ((next === null) !== (this.#tls === null)) {
@@ -152,6 +152,8 @@ export class ManagedEtcdStore implements Store {
     const old = this.#members;
     this.#members = new MemberCalls(etcdTls(next));
     old.close();
+    this.#inner?.renewTls(etcdTls(next));
+    if (this.#admin) renewTls(this.#admin, etcdTls(next));
     this.#o.logger.info({}, 'managed etcd TLS material replaced');
   }
 
