@@ -127,24 +127,30 @@ export class CatalogTables {
   }
 
   /** Records (or, on delete, forgets) a stored name that is not all lower case under its folded form. */
-  static #alias(aliases: Map<string, string>, prefix: string, stored: string, put: boolean): void {
+  static #alias(aliases: Map<string, string>, node: string | null, stored: string, put: boolean): void {
     const folded = foldName(stored);
     if (folded === stored) return;
-    if (put) aliases.set(prefix + folded, stored);
-    else if (aliases.get(prefix + folded) === stored) aliases.delete(prefix + folded);
+    const key = node === null ? folded : `${node}\0${folded}`;
+    if (put) aliases.set(key, stored);
+    else if (aliases.get(key) === stored) aliases.delete(key);
   }
 
-  /** The stored form of `id` among `has`'s keys, matched case-insensitively; `id` itself when none. */
-  static #resolve(has: (k: string) => boolean, aliases: Map<string, string>, prefix: string, id: string): string {
-    if (has(id)) return id;
+  /**
+   * The stored form of `id` among `map`'s keys, matched case-insensitively; `id` itself when none.
+   * `node` (with a NUL) prefixes the alias key; null for node names. No closure, and no alias key
+   * built while every stored name is lower case (no aliases).
+   */
+  static #resolve(map: ReadonlyMap<string, unknown>, aliases: Map<string, string>, node: string | null, id: string): string {
+    if (map.has(id)) return id;
     const folded = foldName(id);
-    if (folded !== id && has(folded)) return folded;
-    return aliases.get(prefix + folded) ?? id;
+    if (folded !== id && map.has(folded)) return folded;
+    if (aliases.size === 0) return id;
+    return aliases.get(node === null ? folded : `${node}\0${folded}`) ?? id;
   }
 
   /** A node's name as stored, matched case-insensitively (Consul's node index); `name` itself when unknown. */
   nodeName(name: string): string {
-    return CatalogTables.#resolve((k) => this.nodes.has(k), this.#nodeAlias, '', name);
+    return CatalogTables.#resolve(this.nodes, this.#nodeAlias, null, name);
   }
 
   /** A node by name, case-insensitively. */
@@ -175,13 +181,13 @@ export class CatalogTables {
   /** A service ID on a node (its stored name) as stored, matched case-insensitively; `id` itself when unknown. */
   serviceId(node: string, id: string): string {
     const onNode = this.services.get(node);
-    return onNode ? CatalogTables.#resolve((k) => onNode.has(k), this.#serviceAlias, `${node}\0`, id) : id;
+    return onNode ? CatalogTables.#resolve(onNode, this.#serviceAlias, node, id) : id;
   }
 
   /** A check ID on a node (its stored name) as stored, matched case-insensitively; `id` itself when unknown. */
   checkId(node: string, id: string): string {
     const onNode = this.checks.get(node);
-    return onNode ? CatalogTables.#resolve((k) => onNode.has(k), this.#checkAlias, `${node}\0`, id) : id;
+    return onNode ? CatalogTables.#resolve(onNode, this.#checkAlias, node, id) : id;
   }
 
   #touchNodeServices(node: string, rev: number, out: Change[]): void {
@@ -235,7 +241,7 @@ export class CatalogTables {
       this.#keep(ev, undefined);
     }
     if (prevId !== id) this.#linkNodeId(node, prevId, id);
-    CatalogTables.#alias(this.#nodeAlias, '', node, ev.type === 'put');
+    CatalogTables.#alias(this.#nodeAlias, null, node, ev.type === 'put');
     this.index.nodes = Math.max(this.index.nodes, rev);
     this.#touchNodeServices(node, rev, out);
     return out;
@@ -263,7 +269,7 @@ export class CatalogTables {
       }
       this.#touchService(prev.Service, rev, out);
     }
-    CatalogTables.#alias(this.#serviceAlias, `${node}\0`, id, ev.type === 'put');
+    CatalogTables.#alias(this.#serviceAlias, node, id, ev.type === 'put');
     if (ev.type === 'put') {
       const svc = this.#shared.service(decodeKept<NodeService>(ev));
       this.#keep(ev, svc);
@@ -288,7 +294,7 @@ export class CatalogTables {
 
   #applyCheck(ev: WatchEvent, node: string, id: string, rev: number): Change[] {
     const out: Change[] = [[CHECKS_TABLE, node], [NODE_VIEW, foldName(node)]];
-    CatalogTables.#alias(this.#checkAlias, `${node}\0`, id, ev.type === 'put');
+    CatalogTables.#alias(this.#checkAlias, node, id, ev.type === 'put');
     let onNode = this.checks.get(node);
     const prev = onNode?.get(id);
     let next: HealthCheck | undefined;
