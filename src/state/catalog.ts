@@ -31,6 +31,8 @@ export const checkKey = (node: string, id: string): string =>
   `${CATALOG_PREFIX}check/${encodeURIComponent(node)}/${encodeURIComponent(id)}`;
 
 type Change = [table: string, key: string];
+/** Changed notifier keys as flat pairs: table, key, table, key, ... (no tuple per change). */
+export type Changes = string[];
 
 /**
  * The key a catalog name has in the case-insensitive indexes and watch keys (Consul's lowercase
@@ -111,6 +113,15 @@ export class CatalogTables {
 
   /** Applies one store event; returns the notifier keys it changed. */
   apply(ev: WatchEvent): Change[] {
+    const flat: Changes = [];
+    this.applyInto(ev, flat);
+    const out: Change[] = [];
+    for (let i = 0; i < flat.length; i += 2) out.push([flat[i], flat[i + 1]]);
+    return out;
+  }
+
+  /** Applies one store event; appends the notifier keys it changed to `out` as (table, key) pairs. */
+  applyInto(ev: WatchEvent, out: Changes): void {
     this.generation++;
     // `catalog/<kind>/<node>[/<id>]`, each name URI-encoded (so without a raw '/').
     const key = ev.kv.key;
@@ -119,11 +130,10 @@ export class CatalogTables {
     const second = key.indexOf('/', slash + 1);
     const node = name(key.slice(slash + 1, second < 0 ? undefined : second));
     const rev = ev.kv.modRevision;
-    if (kind === 'node') return this.#applyNode(ev, node, rev);
+    if (kind === 'node') return this.#applyNode(ev, node, rev, out);
     const id = second < 0 ? undefined : name(key.slice(second + 1, nextSlash(key, second + 1)));
-    if (kind === 'service') return this.#applyService(ev, node, id as string, rev);
-    if (kind === 'check') return this.#applyCheck(ev, node, id as string, rev);
-    return [];
+    if (kind === 'service') return this.#applyService(ev, node, id as string, rev, out);
+    if (kind === 'check') return this.#applyCheck(ev, node, id as string, rev, out);
   }
 
   /** Records (or, on delete, forgets) a stored name that is not all lower case under its folded form. */
@@ -190,18 +200,22 @@ export class CatalogTables {
     return onNode ? CatalogTables.#resolve(onNode, this.#checkAlias, node, id) : id;
   }
 
-  #touchNodeServices(node: string, rev: number, out: Change[]): void {
+  #touchNodeServices(node: string, rev: number, out: Changes): void {
     for (const s of this.services.get(node)?.values() ?? []) this.#touchService(s.Service, rev, out);
   }
 
-  #touchService(service: string, rev: number, out: Change[]): void {
+  #touchService(service: string, rev: number, out: Changes): void {
     const name = foldName(service);
-    this.serviceIndex.set(name, Math.max(this.serviceIndex.get(name) ?? 0, rev));
-    out.push([SERVICE_HEALTH, name]);
-    const dest = this.#connectTargetOfName.get(name);
-    for (const d of dest ?? []) {
-      this.serviceIndex.set(`connect:${d}`, Math.max(this.serviceIndex.get(`connect:${d}`) ?? 0, rev));
-      out.push([CONNECT_HEALTH, d]);
+    const index = this.serviceIndex;
+    const was = index.get(name);
+    if (was === undefined || was < rev) index.set(name, rev);
+    out.push(SERVICE_HEALTH, name);
+    // Only mesh names (proxies' and native services') have destinations: no lookup without any.
+    const dest = this.#connectTargetOfName.size === 0 ? undefined : this.#connectTargetOfName.get(name);
+    if (dest === undefined) return;
+    for (const d of dest) {
+      index.set(`connect:${d}`, Math.max(index.get(`connect:${d}`) ?? 0, rev));
+      out.push(CONNECT_HEALTH, d);
     }
   }
 
@@ -227,8 +241,8 @@ export class CatalogTables {
     }
   }
 
-  #applyNode(ev: WatchEvent, node: string, rev: number): Change[] {
-    const out: Change[] = [[NODES_TABLE, node], [NODE_VIEW, foldName(node)]];
+  #applyNode(ev: WatchEvent, node: string, rev: number, out: Changes): void {
+    out.push(NODES_TABLE, node, NODE_VIEW, foldName(node));
     const prevId = this.nodes.get(node)?.ID;
     let id: string | undefined;
     if (ev.type === 'put') {
@@ -244,7 +258,6 @@ export class CatalogTables {
     CatalogTables.#alias(this.#nodeAlias, null, node, ev.type === 'put');
     this.index.nodes = Math.max(this.index.nodes, rev);
     this.#touchNodeServices(node, rev, out);
-    return out;
   }
 
   #linkNodeId(node: string, prev: string | undefined, next: string | undefined): void {
@@ -252,8 +265,8 @@ export class CatalogTables {
     if (next) this.#nodeIds.set(next.toLowerCase(), node);
   }
 
-  #applyService(ev: WatchEvent, node: string, id: string, rev: number): Change[] {
-    const out: Change[] = [[SERVICES_TABLE, node], [NODE_VIEW, foldName(node)]];
+  #applyService(ev: WatchEvent, node: string, id: string, rev: number, out: Changes): void {
+    out.push(SERVICES_TABLE, node, NODE_VIEW, foldName(node));
     let onNode = this.services.get(node);
     const prev = onNode?.get(id);
     // The instance's entry in the by-name (and mesh) index sets, built once.
@@ -289,11 +302,10 @@ export class CatalogTables {
       }
     }
     this.index.services = Math.max(this.index.services, rev);
-    return out;
   }
 
-  #applyCheck(ev: WatchEvent, node: string, id: string, rev: number): Change[] {
-    const out: Change[] = [[CHECKS_TABLE, node], [NODE_VIEW, foldName(node)]];
+  #applyCheck(ev: WatchEvent, node: string, id: string, rev: number, out: Changes): void {
+    out.push(CHECKS_TABLE, node, NODE_VIEW, foldName(node));
     CatalogTables.#alias(this.#checkAlias, node, id, ev.type === 'put');
     let onNode = this.checks.get(node);
     const prev = onNode?.get(id);
@@ -317,7 +329,6 @@ export class CatalogTables {
       this.#touchService(svc?.Service ?? c.ServiceName, rev, out);
     } else this.#touchNodeServices(node, rev, out);
     this.index.checks = Math.max(this.index.checks, rev);
-    return out;
   }
 
   /** Empties every table (before a re-list). */

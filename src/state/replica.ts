@@ -9,7 +9,7 @@ import { KvsTable, KV_PREFIX, KVS_TABLE } from './kvs.ts';
 import { RecordTable } from './records.ts';
 import { SessionsTable, SESSION_PREFIX } from './sessions.ts';
 import { LockDelays } from './lock-delay.ts';
-import { CatalogTables, CATALOG_PREFIX } from './catalog.ts';
+import { CatalogTables, CATALOG_PREFIX, type Changes } from './catalog.ts';
 import { AclTables, ACL_PREFIX } from './acl-tables.ts';
 import { ConfigEntriesTable, CONFIG_PREFIX, CONFIG_ENTRIES_TABLE } from './config-entries.ts';
 import { CoordinatesTable, COORDINATE_PREFIX } from './coordinates.ts';
@@ -25,8 +25,8 @@ export interface ReplicaDeps {
 
 interface Applier {
   prefix: string;
-  /** Applies an event; returns the (notifier table, key) pairs it changed. */
-  apply(ev: WatchEvent): [string, string][];
+  /** Applies an event; appends the notifier keys it changed to `out` as (table, key) pairs. */
+  apply(ev: WatchEvent, out: Changes): void;
   reset(): void;
 }
 
@@ -64,11 +64,11 @@ export class Replica {
     this.#lastContact = deps.clock.now();
     const kvs = this.kvs;
     this.#appliers = [
-      { prefix: KV_PREFIX, apply: (ev) => [[KVS_TABLE, kvs.apply(ev)]], reset: () => kvs.reset() },
-      { prefix: CATALOG_PREFIX, apply: (ev) => this.catalog.apply(ev), reset: () => this.catalog.reset() },
-      { prefix: ACL_PREFIX, apply: (ev) => this.acl.apply(ev), reset: () => this.acl.reset() },
-      { prefix: CONFIG_PREFIX, apply: (ev) => [[CONFIG_ENTRIES_TABLE, this.configEntries.apply(ev)]], reset: () => this.configEntries.reset() },
-      { prefix: COORDINATE_PREFIX, apply: (ev) => this.coordinates.apply(ev), reset: () => this.coordinates.reset() },
+      { prefix: KV_PREFIX, apply: (ev, out) => void out.push(KVS_TABLE, kvs.apply(ev)), reset: () => kvs.reset() },
+      { prefix: CATALOG_PREFIX, apply: (ev, out) => this.catalog.applyInto(ev, out), reset: () => this.catalog.reset() },
+      { prefix: ACL_PREFIX, apply: (ev, out) => pairs(this.acl.apply(ev), out), reset: () => this.acl.reset() },
+      { prefix: CONFIG_PREFIX, apply: (ev, out) => void out.push(CONFIG_ENTRIES_TABLE, this.configEntries.apply(ev)), reset: () => this.configEntries.reset() },
+      { prefix: COORDINATE_PREFIX, apply: (ev, out) => pairs(this.coordinates.apply(ev), out), reset: () => this.coordinates.reset() },
       tableApplier(this.caRoots),
       tableApplier(this.meta),
       tableApplier(this.sessions),
@@ -105,7 +105,11 @@ export class Replica {
     this.#watch?.cancel();
     const { kvs, revision } = await this.#deps.store.range('');
     for (const a of this.#appliers) a.reset();
-    for (const kv of kvs) this.#applyEvent({ type: 'put', kv });
+    const ignored: Changes = [];
+    for (const kv of kvs) {
+      this.#applyEvent({ type: 'put', kv }, ignored);
+      ignored.length = 0;
+    }
     this.#applied = revision;
     this.#lastContact = this.#deps.clock.now();
     this.notifier.changedAll();
@@ -120,34 +124,36 @@ export class Replica {
     });
   }
 
-  #applyEvent(ev: WatchEvent): [string, string][] {
+  /** Applies an event to its table; appends the notifier keys it changed to `out` (none if it failed midway). */
+  #applyEvent(ev: WatchEvent, out: Changes): void {
     for (const a of this.#appliers) {
       if (!ev.kv.key.startsWith(a.prefix)) continue;
+      const before = out.length;
       try {
-        return a.apply(ev);
+        a.apply(ev, out);
       } catch (err) {
+        out.length = before;
         this.#deps.logger.error({ err, key: ev.kv.key }, 'undecodable record skipped');
-        return [];
       }
+      return;
     }
-    return [];
   }
 
 
   #applyBatch(batch: WatchBatch): void {
     if (batch.revision <= this.#applied) return;
-    const changed: [string, string][] = [];
+    const changed: Changes = [];
     const invalidated = this.#invalidatedSessions(batch);
     for (const ev of batch.events) {
       if (invalidated.size) this.#startLockDelay(ev, invalidated);
-      for (const c of this.#applyEvent(ev)) changed.push(c);
+      this.#applyEvent(ev, changed);
     }
     this.#applied = batch.revision;
     this.#lastContact = this.#deps.clock.now();
     // Writers waiting for this revision go first, so a write is acknowledged before the
     // (possibly thousands of) blocked queries it wakes are answered.
     this.#releaseRevWaiters();
-    for (const [table, key] of changed) this.notifier.changed(table, key);
+    for (let i = 0; i < changed.length; i += 2) this.notifier.changed(changed[i], changed[i + 1]);
   }
 
   /** Sessions deleted by this batch, with their lock-delay in ms (a shared empty map when it touches no session). */
@@ -194,5 +200,10 @@ export class Replica {
 const NO_SESSIONS: ReadonlyMap<string, number> = new Map();
 
 function tableApplier(t: RecordTable<object>): Applier {
-  return { prefix: t.prefix, apply: (ev) => [[t.name, t.apply(ev)]], reset: () => t.reset() };
+  return { prefix: t.prefix, apply: (ev, out) => void out.push(t.name, t.apply(ev)), reset: () => t.reset() };
+}
+
+/** Appends (table, key) tuples to a flat change list. */
+function pairs(changes: [string, string][], out: Changes): void {
+  for (const [table, key] of changes) out.push(table, key);
 }
