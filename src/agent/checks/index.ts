@@ -6,9 +6,8 @@ export {
 } from './types.ts';
 export { createCheckRunner, isTtlRunner, type CheckRunner, type TtlCheckRunner, type CheckRunnerDeps } from './runner.ts';
 export { createStatusHandler, type StatusHandler, type StatusHandlerOptions } from './status-handler.ts';
-export { processRunner, type CommandRunner, type CommandOptions, type CommandResult } from './command.ts';
+export type { CommandRunner, CommandOptions, CommandResult } from './command.ts';
 export { aliasStatus, ALIAS_REFRESH_MS, type AliasSource, type AliasTarget, type AliasCheckInfo } from './alias.ts';
 export { type TtlControl } from './ttl.ts';
 export { type Lifecycle } from './schedule.ts';
 export { createTailBuffer, type TailBuffer } from './output.ts';
-export { USER_AGENT } from './http.ts';

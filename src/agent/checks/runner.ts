@@ -1,22 +1,17 @@
 // createCheckRunner: validates a definition, applies the agent's defaults (minimum interval,
 // output cap, FailuresBeforeWarning) and wires the right probe to the schedule and status handler.
+// Each kind's probe module is imported on its first run, so an agent loads only the kinds it runs
+// (most start with none: ten modules, child_process and dns/promises off every agent start).
 import type { Clock } from '../../clock.ts';
 import { BadRequestError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import { createAliasRunner, type AliasSource } from './alias.ts';
-import { processRunner, type CommandRunner } from './command.ts';
-import { dockerProbe } from './docker.ts';
-import { grpcProbe } from './grpc.ts';
-import { h2pingProbe } from './h2ping.ts';
-import { httpProbe } from './http.ts';
-import { osServiceProbe } from './os-service.ts';
+import type { CommandRunner } from './command.ts';
 import { goDuration } from './output.ts';
 import { periodic, type Lifecycle } from './schedule.ts';
-import { scriptProbe, type ProbeResult } from './script.ts';
+import type { ProbeResult } from './script.ts';
 import { createStatusHandler } from './status-handler.ts';
-import { tcpProbe } from './tcp.ts';
 import { createTtlRunner, type TtlControl } from './ttl.ts';
-import { udpProbe } from './udp.ts';
 import {
   checkKind, MIN_INTERVAL_MS, outputMaxSize, validateCheckType,
   type CheckKind, type CheckStatus, type CheckType, type UpdateFn,
@@ -72,18 +67,30 @@ function checkDefinition(def: CheckType, deps: CheckRunnerDeps): CheckKind {
 
 type Probe = (signal: AbortSignal) => Promise<ProbeResult>;
 
+/** A probe built on its first run, once `load` has imported its module. */
+function lazyProbe(load: () => Promise<Probe>): Probe {
+  let probe: Promise<Probe> | undefined;
+  return async (signal) => (await (probe ??= load()))(signal);
+}
+
+/** The default command runner (real processes), its module imported on the first command. */
+function lazyProcessRunner(clock: Clock): CommandRunner {
+  let runner: Promise<CommandRunner> | undefined;
+  return async (file, args, opts) => (await (runner ??= import('./command.ts').then((m) => m.processRunner(clock))))(file, args, opts);
+}
+
 function probeFor(kind: CheckKind, def: CheckType, deps: CheckRunnerDeps, maxOutput: number): Probe {
   const { clock, tlsCA: ca } = deps;
-  const runCommand = deps.commandRunner ?? processRunner(clock);
+  const runCommand = deps.commandRunner ?? lazyProcessRunner(clock);
   switch (kind) {
-    case 'http': return httpProbe(def, { clock, maxOutput, ca });
-    case 'tcp': return tcpProbe(def, { clock, ca });
-    case 'udp': return udpProbe(def, { clock });
-    case 'grpc': return grpcProbe(def, { clock, ca });
-    case 'h2ping': return h2pingProbe(def, { clock, ca });
-    case 'docker': return dockerProbe(def, { runCommand, maxOutput });
-    case 'os_service': return osServiceProbe(def, runCommand);
-    case 'script': return scriptProbe(def, { runCommand, maxOutput });
+    case 'http': return lazyProbe(async () => (await import('./http.ts')).httpProbe(def, { clock, maxOutput, ca }));
+    case 'tcp': return lazyProbe(async () => (await import('./tcp.ts')).tcpProbe(def, { clock, ca }));
+    case 'udp': return lazyProbe(async () => (await import('./udp.ts')).udpProbe(def, { clock }));
+    case 'grpc': return lazyProbe(async () => (await import('./grpc.ts')).grpcProbe(def, { clock, ca }));
+    case 'h2ping': return lazyProbe(async () => (await import('./h2ping.ts')).h2pingProbe(def, { clock, ca }));
+    case 'docker': return lazyProbe(async () => (await import('./docker.ts')).dockerProbe(def, { runCommand, maxOutput }));
+    case 'os_service': return lazyProbe(async () => (await import('./os-service.ts')).osServiceProbe(def, runCommand));
+    case 'script': return lazyProbe(async () => (await import('./script.ts')).scriptProbe(def, { runCommand, maxOutput }));
     default: throw new Error(`no probe for ${kind} checks`);
   }
 }
