@@ -6,8 +6,11 @@
 // the loop during a paced run, and stops measuring. The loop-delay monitor is a 1 ms timer that
 // costs the agent 15–30 ms of CPU per second, so it runs only between the two (never during the
 // peak runs: a real agent does not pay it).
-// PROCONSUL_BENCH_AGENT_FLAGS (space-separated V8 flags) are applied with v8.setFlagsFromString
-// before the agent's modules load.
+// A `mark` line does the same as `start` without the loop-delay monitor (CPU and GCs only, for
+// bench/dns-cpu.ts). PROCONSUL_BENCH_AGENT_FLAGS (space-separated V8 flags) are applied with
+// v8.setFlagsFromString before the agent's modules load; PROCONSUL_BENCH_TREE runs the agent of
+// another source tree (a `git archive` of an older commit) under this script.
+import path from 'node:path';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import readline from 'node:readline';
 import v8 from 'node:v8';
@@ -15,7 +18,8 @@ import v8 from 'node:v8';
 for (const flag of (process.env.PROCONSUL_BENCH_AGENT_FLAGS ?? '').split(' ').filter(Boolean)) v8.setFlagsFromString(flag);
 // Imported after the flags, as bin/proconsul.js imports the CLI: loading the agent's modules
 // already grows the young generation, and --semi-space-growth-factor=1 then keeps that size.
-const { startDevAgent } = await import('../test/support/agent.ts');
+const tree = process.env.PROCONSUL_BENCH_TREE || path.dirname(import.meta.dirname);
+const { startDevAgent } = await import(path.join(path.resolve(tree), 'test/support/agent.ts')) as typeof import('../test/support/agent.ts');
 const [services, instances] = process.argv.slice(2).map(Number);
 const dev = await startDevAgent({ config: { dnsAddrs: [{ kind: 'tcp', host: '127.0.0.1', port: 0 }] } });
 for (let s = 0; s < services; s++) {
@@ -40,9 +44,9 @@ new PerformanceObserver((list) => {
 
 let cpu = process.cpuUsage();
 readline.createInterface({ input: process.stdin }).on('line', (line) => {
-  if (line.trim() === 'start') {
+  if (line.trim() === 'start' || line.trim() === 'mark') {
     loop.reset();
-    loop.enable();
+    if (line.trim() === 'start') loop.enable();
     gc = {};
     cpu = process.cpuUsage();
     process.stdout.write('{}\n');
