@@ -12,8 +12,9 @@ import { parseName } from './name.ts';
 import { shuffle } from '../shuffle.ts';
 import { recordKey } from './records.ts';
 import { fitReply, referencedNames, bareName, type Fit } from './truncate.ts';
-import { keyName, type WireQuery } from './wire.ts';
+import { keyBytes, keyName, sameKey, type WireQuery } from './wire.ts';
 import { MessageWriter, packQuestion, packRecord, type PackedQuestion, type PackedRecord } from './pack.ts';
+import { laneOf, writeLane, type Lane } from './lane.ts';
 import { ID, LEN, NAME, packEntry, REF, SIZE, STRIDE, unpackEntry, type PackedEntry } from './entry.ts';
 import type { WireName } from './compress.ts';
 import { markSimple, SimpleLayout } from './layout.ts';
@@ -38,16 +39,25 @@ interface Prepared {
   targets: number;
   /** The view's stamp when the entry was last found current (-1: re-check on every query). */
   stamp: number;
+  /** Whole replies laid out by instance (lane.ts), or null when some reply needs the general assembly. */
+  lane: Lane | null;
+  /** The wire key (wire.ts) the entry is found by without making the key string, once it has answered one. */
+  wireKey: Uint8Array | null;
 }
 
 /** What build() makes of an entry's records. */
-type Records = Pick<Prepared, 'entry' | 'recs' | 'usable' | 'ids' | 'targets'>;
+type Records = Pick<Prepared, 'entry' | 'recs' | 'usable' | 'ids' | 'targets' | 'lane'>;
 
 const MAX_ENTRIES = 20_000;
 const NONE: PackedRecord[] = [];
 const NO_NAMES: string[] = [];
 const NO_IDS: number[] = [];
-const UNUSABLE: Records = { entry: packEntry([], []), recs: null, usable: false, ids: 0, targets: -1 };
+const UNUSABLE: Records = { entry: packEntry([], []), recs: null, usable: false, ids: 0, targets: -1, lane: null };
+const MAX_UDP_SIZE = 65535 - 68;
+const UDP_HEADER = 8;
+const MAX_UDP_ANSWERS = 8;
+const MAX_TCP_SIZE = 65523;
+const OPT_SIZE = 11;
 
 /** Dependencies of the prepared answers. */
 export interface PreparedDeps {
@@ -60,6 +70,8 @@ export interface PreparedDeps {
 export class PreparedAnswers {
   readonly #d: PreparedDeps;
   readonly #cache = new Map<string, Prepared | null>();
+  /** The usable entries by wire.ts's key hash (the key string is not made for these). */
+  readonly #wire = new Map<number, Prepared>();
   #order: number[] = [];
   /** The picked answers and additionals as record numbers of the entry, and the synced additionals. */
   #ans = new Int32Array(64);
@@ -97,16 +109,51 @@ export class PreparedAnswers {
   reply(msg: Buffer, wq: WireQuery, transport: 'udp' | 'tcp'): Buffer | undefined {
     const type = qtypeName(wq.qtype);
     if (type === undefined) return undefined;
-    let p = this.#cache.get(wq.key);
-    if (p === null) return undefined;
+    let p: Prepared | null | undefined = this.#wire.get(wq.hash);
+    if (p === undefined || !sameKey(p.wireKey!)) {
+      p = this.#cache.get(wq.key);
+      if (p === null) return undefined;
+    }
     // While the view's stamp stays, nothing the entry was built from can have changed: two map
     // lookups (service key, its index) saved on almost every query.
     const view = this.#d.view;
     const stamp = view.stamp ? view.stamp() : -1;
     if (p === undefined || ((p.stamp !== stamp || stamp < 0) && !this.#current(p, stamp))) p = this.#prepare(wq.key, type, stamp);
     if (p === undefined || !p.usable) return undefined;
+    if (p.wireKey === null) {
+      p.wireKey = keyBytes();
+      this.#wire.set(wq.hash, p);
+    }
+    if (p.lane !== null && !this.#d.cfg.disableCompression) {
+      const out = this.#laneReply(msg, p.lane, wq, transport);
+      if (out !== undefined) return out;
+    }
     this.#pick(p);
     return this.#write(msg, p, wq, transport);
+  }
+
+  /**
+   * The reply from the entry's lane when fitting it to the transport would keep every record
+   * (what fitReply() decides for this size and count), else undefined; the same shuffle as #pick.
+   */
+  #laneReply(msg: Buffer, lane: Lane, wq: WireQuery, transport: 'udp' | 'tcp'): Buffer | undefined {
+    const { cfg } = this.#d;
+    const opt = wq.ednsPayload >= 0;
+    const size = lane.size + (opt ? OPT_SIZE : 0);
+    if (!lane.srv && cfg.aRecordLimit >= 1 && cfg.aRecordLimit < lane.contributing) return undefined;
+    if (transport === 'udp') {
+      const maxSize = Math.min(Math.max(512, opt ? wq.ednsPayload : 0), MAX_UDP_SIZE);
+      if (maxSize === 512 && lane.answers > Math.min(MAX_UDP_ANSWERS, cfg.udpAnswerLimit)) return undefined;
+      if (lane.answers > 1 && size > maxSize - UDP_HEADER) return undefined;
+    } else if (lane.answers > (lane.srv ? 1024 : 4096) || (lane.answers > 1 && size > MAX_TCP_SIZE)) return undefined;
+    const order = this.#order;
+    const n = lane.instances;
+    order.length = n;
+    for (let i = 0; i < n; i++) order[i] = i;
+    shuffle(order, this.#d.random);
+    let flags = 0x8000 | dnsPacket.AUTHORITATIVE_ANSWER | (wq.rd ? dnsPacket.RECURSION_DESIRED : 0);
+    if (cfg.recursors.length > 0) flags |= dnsPacket.RECURSION_AVAILABLE;
+    return writeLane(lane, order, msg, flags, wq.ednsPayload);
   }
 
   /** Whether the entry's service key and index are still the view's (then it is stamped current). */
@@ -118,7 +165,7 @@ export class PreparedAnswers {
   }
 
   #remember(key: string, p: Prepared | null): void {
-    if (this.#cache.size >= MAX_ENTRIES) this.#cache.clear();
+    if (this.#cache.size >= MAX_ENTRIES) this.#cache.clear(), this.#wire.clear();
     this.#cache.set(key, p);
   }
 
@@ -143,11 +190,11 @@ export class PreparedAnswers {
     let records: Records;
     try {
       const per = answerable(instances, instances.map((i) => instanceRecords(q, i, serviceTtl(cfg, query.service), cfg)), type, cfg);
-      records = per ? build(question, per) : UNUSABLE;
+      records = per ? build(question, per, type === 'SRV') : UNUSABLE;
     } catch {
       records = UNUSABLE;
     }
-    const p: Prepared = { service: query.service, connect, skey, index, srv: type === 'SRV', question, ...records, stamp };
+    const p: Prepared = { service: query.service, connect, skey, index, srv: type === 'SRV', question, ...records, stamp, wireKey: null };
     this.#remember(key, p);
     return p;
   }
@@ -332,7 +379,7 @@ function isLocal(locality: Parameters<typeof checkLocal>[0], cfg: DnsConfig): bo
 }
 
 /** Encodes every instance's records, numbering distinct records and owner names, and packs them (entry.ts). */
-function build(question: PackedQuestion, perInstance: { answers: Answer[]; extras: Answer[] }[]): Records {
+function build(question: PackedQuestion, perInstance: { answers: Answer[]; extras: Answer[] }[], srv: boolean): Records {
   const ids = new Map<string, number>();
   const names = new Map<string, number>();
   const number = (m: Map<string, number>, k: string): number => m.get(k) ?? (m.set(k, m.size), m.size - 1);
@@ -352,7 +399,7 @@ function build(question: PackedQuestion, perInstance: { answers: Answer[]; extra
   const entry = packEntry(answers, extras);
   // Entries without the simple layout keep their records for the general writer; simple ones rebuild them if ever needed.
   const recs = targets >= 0 ? null : answers.flatMap((list, i) => [...list, ...extras[i]]);
-  return { entry, recs, usable: answers.some((a) => a.length > 0), ids: ids.size, targets };
+  return { entry, recs, usable: answers.some((a) => a.length > 0), ids: ids.size, targets, lane: laneOf(question, entry, srv, targets) };
 }
 
 /** A number naming one measurement (answer count, synced, compressed). */

@@ -1,0 +1,193 @@
+// Whole replies of a prepared entry laid out once, for the common case where nothing about the
+// reply but the order of its records depends on the query: every record distinct (nothing to
+// de-duplicate), a_record_limit and the transport cut nothing, compression on, the layout simple
+// (layout.ts). Each instance's answers sit in one block with their owners already written as
+// pointers to the question (offset 12), and its glue in another whose owner pointers are patched
+// per query to the instance's SRV target; a query copies the header and question, then the blocks
+// in the shuffled instance order. The bytes are those layout.ts writes for the same order.
+import { SRV_TARGET_AT, writeOpt, type PackedQuestion } from './pack.ts';
+import { EXACT, ID, LEN, OFF, STRIDE, type PackedEntry } from './entry.ts';
+
+const MAX_POINTER = 0x4000;
+const OPT_SIZE = 11;
+const QUESTION_OFFSET = 12;
+const TYPE_SRV = 33;
+
+/** An entry's reply laid out by instance (see above). */
+export interface Lane {
+  /** Instances, answer records, additional records, and instances with at least one answer (what a_record_limit counts). */
+  instances: number;
+  answers: number;
+  extras: number;
+  contributing: number;
+  srv: boolean;
+  /** The reply's size without an OPT. */
+  size: number;
+  /**
+   * Everything a query reads, in one array (one allocation to reach, not one per part): from 0,
+   * per block b two numbers, its first word in `data` and its length in bytes; from `glue`, per
+   * instance i + 1 numbers, where its glue pointer offsets (from the start of its glue block)
+   * start, then the offsets; then the blocks' bytes as big-endian 32-bit words, each block
+   * padded to whole words. Block 0 is the header (counts set but ARCOUNT's OPT, id and flags
+   * left to the writer) and question; block 1 + 2i holds instance i's answers, 2 + 2i its glue.
+   */
+  data: Int32Array;
+  glue: number;
+}
+
+/** The lane of a simple-layout entry (`targets` >= 0), or null when some reply would not be a plain concatenation of its blocks. */
+export function laneOf(q: PackedQuestion, e: PackedEntry, srv: boolean, targets: number): Lane | null {
+  if (targets < 0) return null;
+  const { meta, rec, instances: n, bytes: src } = e;
+  const ids = new Set<number>();
+  const extIds = new Set<number>();
+  const exacts = new Set<number>();
+  let answers = 0;
+  let extras = 0;
+  let contributing = 0;
+  let body = 0;
+  for (let i = 0; i < n; i++) {
+    const a0 = meta[2 * i];
+    const e0 = meta[2 * i + 1];
+    const e1 = meta[2 * i + 2];
+    if (e0 > a0) contributing++;
+    for (let k = a0; k < e0; k++) {
+      const m = rec + STRIDE * k;
+      if (ids.has(meta[m + ID])) return null;
+      ids.add(meta[m + ID]);
+      body += meta[m + LEN] + 2;
+    }
+    if (!srv) {
+      if (e1 > e0) return null;
+    } else {
+      // One SRV answer per instance, its target spelled by no other instance, owning all the instance's glue.
+      if (e0 - a0 > 1 || (e0 === a0 && e1 > e0)) return null;
+      if (e0 === a0) continue;
+      const m0 = rec + STRIDE * a0;
+      const exact = meta[m0 + EXACT];
+      if (src.readUInt16BE(meta[m0 + OFF]) !== TYPE_SRV || exact < 0 || exacts.has(exact)) return null;
+      exacts.add(exact);
+      for (let k = e0; k < e1; k++) {
+        const m = rec + STRIDE * k;
+        if (extIds.has(meta[m + ID]) || meta[m + EXACT] !== exact) return null;
+        extIds.add(meta[m + ID]);
+        body += meta[m + LEN] + 2;
+      }
+    }
+    answers += e0 - a0;
+    extras += e1 - e0;
+  }
+  const headLen = QUESTION_OFFSET + q.name.bytes.length + 4;
+  if (headLen + body + OPT_SIZE >= MAX_POINTER) return null;
+  // The blocks as bytes first, then their words.
+  const blocks = 2 * n + 1;
+  const bytes = Buffer.alloc(headLen + body + 4 * blocks);
+  const starts: number[] = [0];
+  const lens: number[] = [headLen];
+  const offsets: number[][] = [];
+  bytes.writeUInt16BE(1, 4);
+  bytes.writeUInt16BE(answers, 6);
+  bytes.writeUInt16BE(extras, 10);
+  q.name.bytes.copy(bytes, QUESTION_OFFSET);
+  q.tail.copy(bytes, QUESTION_OFFSET + q.name.bytes.length);
+  let w = padded(headLen);
+  const put = (k: number, owner: number): void => {
+    const m = rec + STRIDE * k;
+    bytes[w] = owner >> 8;
+    bytes[w + 1] = owner & 0xff;
+    src.copy(bytes, w + 2, meta[m + OFF], meta[m + OFF] + meta[m + LEN]);
+    w += 2 + meta[m + LEN];
+  };
+  for (let i = 0; i < n; i++) {
+    let start = w;
+    for (let k = meta[2 * i]; k < meta[2 * i + 1]; k++) put(k, 0xc000 | QUESTION_OFFSET);
+    starts.push(start);
+    lens.push(w - start);
+    w = start + padded(w - start);
+    start = w;
+    const own: number[] = [];
+    for (let k = meta[2 * i + 1]; k < meta[2 * i + 2]; k++) own.push(w - start), put(k, 0);
+    offsets.push(own);
+    starts.push(start);
+    lens.push(w - start);
+    w = start + padded(w - start);
+  }
+  const glue = 2 * blocks;
+  const wordsAt = glue + n + 1 + extras;
+  const data = new Int32Array(wordsAt + (w >> 2));
+  for (let b = 0; b < blocks; b++) data[2 * b] = wordsAt + (starts[b] >> 2), data[2 * b + 1] = lens[b];
+  let x = glue + n + 1;
+  for (let i = 0; i < n; i++) {
+    data[glue + i] = x;
+    for (const o of offsets[i]) data[x++] = o;
+  }
+  data[glue + n] = x;
+  for (let m = 0; m < w >> 2; m++) data[wordsAt + m] = bytes.readInt32BE(4 * m);
+  return { instances: n, answers, extras, contributing, srv, size: headLen + body, data, glue };
+}
+
+/** `len` rounded up to whole 32-bit words. */
+function padded(len: number): number {
+  return (len + 3) & ~3;
+}
+
+/** Where replies are assembled before their copy is taken (a lane reply stays under 16 KiB; room for a padded last word). */
+const scratch = Buffer.allocUnsafeSlow(MAX_POINTER + 4);
+const view = new DataView(scratch.buffer, scratch.byteOffset, scratch.length);
+/** scratch.subarray(0, n) by n, made once per reply size: taking a reply's copy allocates only the copy. */
+const views: (Buffer | undefined)[] = new Array<Buffer | undefined>(scratch.length + 1).fill(undefined);
+/** Where each instance's SRV target landed in the reply being written. */
+let targetAt = new Int32Array(64);
+
+/**
+ * Copies block `b` of `data` to `w` in the scratch buffer, whole words (the padding after it is
+ * overwritten by what follows); returns the offset after its bytes.
+ */
+function block(data: Int32Array, b: number, w: number): number {
+  const first = data[2 * b];
+  const len = data[2 * b + 1];
+  for (let m = first, end = first + ((len + 3) >> 2), o = w; m < end; m++, o += 4) view.setInt32(o, data[m]);
+  return w + len;
+}
+
+/**
+ * The lane's reply with the instances in `order`, the request's id (`msg[0..2)`), `flags`, and
+ * an OPT with `optPayload` when it is >= 0 (as pack.ts writes one).
+ */
+export function writeLane(lane: Lane, order: readonly number[], msg: Buffer, flags: number, optPayload: number): Buffer {
+  const n = lane.instances;
+  const data = lane.data;
+  let w = block(data, 0, 0);
+  scratch[0] = msg[0];
+  scratch[1] = msg[1];
+  scratch[2] = flags >> 8;
+  scratch[3] = flags & 0xff;
+  if (!lane.srv) {
+    for (let k = 0; k < n; k++) w = block(data, 1 + 2 * order[k], w);
+  } else {
+    if (targetAt.length < n) targetAt = new Int32Array(n * 2);
+    for (let k = 0; k < n; k++) {
+      const i = order[k];
+      targetAt[i] = w + 2 + SRV_TARGET_AT;
+      w = block(data, 1 + 2 * i, w);
+    }
+    const glue = lane.glue;
+    for (let k = 0; k < n; k++) {
+      const i = order[k];
+      const start = w;
+      w = block(data, 2 + 2 * i, w);
+      const hi = 0xc0 | (targetAt[i] >> 8);
+      const lo = targetAt[i] & 0xff;
+      for (let x = data[glue + i], end = data[glue + i + 1]; x < end; x++) scratch[start + data[x]] = hi, scratch[start + data[x] + 1] = lo;
+    }
+  }
+  if (optPayload >= 0) {
+    writeOpt(scratch, w, optPayload);
+    w += OPT_SIZE;
+    scratch[10] = (lane.extras + 1) >> 8;
+    scratch[11] = (lane.extras + 1) & 0xff;
+  }
+  const out = Buffer.allocUnsafe(w);
+  out.set((views[w] ??= scratch.subarray(0, w)));
+  return out;
+}
