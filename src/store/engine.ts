@@ -122,8 +122,14 @@ export class StoreEngine {
    * and then kept up to date by apply() and release() until every batch is released.
    */
   #pendingIndex: Map<string, KeyValue> | null = null;
-  /** The events of the transaction being applied (its own earlier puts are readable by its later ops). */
-  #applying: WatchEvent[] | null = null;
+  /**
+   * The events of the transaction being applied, the first #eventCount of them (its own earlier
+   * puts are readable by its later ops); the batch gets an exact-size copy. The list is never
+   * shortened (that would drop its storage, and an empty list reserves 16 slots on its first push).
+   */
+  #events: WatchEvent[] = [];
+  #eventCount = 0;
+  #applying = false;
   /** The slots the current transaction's compares looked up (key, slot), so its puts skip a lookup. */
   #seenKeys: string[] = [];
   #seenSlots: (Slot | undefined)[] = [];
@@ -148,9 +154,9 @@ export class StoreEngine {
 
   /** The latest put of `key` not released yet (the running transaction's own first), if any. */
   #pendingPut(key: string): KeyValue | undefined {
-    const own = this.#applying;
-    if (own) {
-      for (let i = own.length - 1; i >= 0; i--) if (own[i].type === 'put' && own[i].kv.key === key) return own[i].kv;
+    if (this.#applying) {
+      const own = this.#events;
+      for (let i = this.#eventCount - 1; i >= 0; i--) if (own[i].type === 'put' && own[i].kv.key === key) return own[i].kv;
     }
     return this.#pending().get(key);
   }
@@ -277,13 +283,19 @@ export class StoreEngine {
       if (op.type === 'put' && op.lease && !this.leases.has(op.lease)) throw new NotFoundError(`lease ${op.lease} not found`);
     }
     const revision = this.#revision + 1;
-    const events: WatchEvent[] = [];
-    const results: OpResult[] = [];
-    this.#applying = events;
+    const results: OpResult[] = new Array(ops.length);
+    this.#eventCount = 0;
+    this.#applying = true;
+    let events: WatchEvent[];
     try {
-      for (const op of ops) results.push(this.#applyOp(op, revision, events));
+      for (let i = 0; i < ops.length; i++) results[i] = this.#applyOp(ops[i], revision);
     } finally {
-      this.#applying = null;
+      this.#applying = false;
+      // The batch (kept in the watch history) gets exactly its events; the list lets go of them.
+      const n = this.#eventCount;
+      events = this.#events.slice(0, n);
+      this.#events.fill(undefined as unknown as WatchEvent, 0, n);
+      this.#eventCount = 0;
     }
     seenKeys.length = 0;
     seenSlots.length = 0;
@@ -300,7 +312,12 @@ export class StoreEngine {
     return { response: { succeeded, revision, results }, batch };
   }
 
-  #applyOp(op: Op, revision: number, events: WatchEvent[]): OpResult {
+  /** Adds an event of the transaction being applied. */
+  #emit(ev: WatchEvent): void {
+    this.#events[this.#eventCount++] = ev;
+  }
+
+  #applyOp(op: Op, revision: number): OpResult {
     switch (op.type) {
       case 'get':
         return { type: 'get', kv: this.get(op.key) };
@@ -334,20 +351,20 @@ export class StoreEngine {
         }
         this.keys.set(op.key, slot);
         if (seen >= 0) this.#seenSlots[seen] = slot;
-        events.push({ type: 'put', kv });
+        this.#emit({ type: 'put', kv });
         return { type: 'put', prev };
       }
       case 'delete': {
         this.#forgetSeen();
         const prev = this.get(op.key);
         if (!prev) return { type: 'delete', deleted: [] };
-        this.#deleteKey(prev, revision, events);
+        this.#deleteKey(prev, revision);
         return { type: 'delete', deleted: [prev] };
       }
       case 'deletePrefix': {
         this.#forgetSeen();
         const victims = this.#rangeKvs(op.prefix);
-        for (const v of victims) this.#deleteKey(v, revision, events);
+        for (const v of victims) this.#deleteKey(v, revision);
         return { type: 'delete', deleted: victims };
       }
       default:
@@ -361,10 +378,10 @@ export class StoreEngine {
     this.#seenSlots.length = 0;
   }
 
-  #deleteKey(prev: KeyValue, revision: number, events: WatchEvent[]): void {
+  #deleteKey(prev: KeyValue, revision: number): void {
     this.keys.delete(prev.key);
     if (prev.lease) this.leases.get(prev.lease)?.keys.delete(prev.key);
-    events.push({ type: 'delete', kv: { ...prev, modRevision: revision } });
+    this.#emit({ type: 'delete', kv: { ...prev, modRevision: revision } });
   }
 
   /** Creates a lease (id chosen here unless given, e.g. when loading). */
