@@ -7,6 +7,7 @@ import { readNetwork } from './network.ts';
 import { readGossip, readGossipWan } from './gossip.ts';
 import type { RuntimeConfig } from './runtime.ts';
 import { readTls } from './tls.ts';
+import { readAutoEncrypt, type AutoEncryptConfig } from './auto-encrypt.ts';
 import { validateRuntime } from './validation.ts';
 import { TreeReader } from './values.ts';
 
@@ -78,11 +79,12 @@ function readAcl(r: TreeReader): RuntimeConfig['acl'] {
   };
 }
 
-function readConnect(r: TreeReader): RuntimeConfig['connect'] {
+function readConnect(r: TreeReader, autoEncrypt: AutoEncryptConfig): RuntimeConfig['connect'] {
   const caProvider = r.str('connect.ca_provider');
   if (!['', 'consul', 'vault', 'aws-pca'].includes(caProvider)) throw new ConfigError(`${caProvider} is not a valid CA provider`);
   const caConfig = r.get('connect.ca_config');
-  return { enabled: r.bool('connect.enabled'), caProvider, caConfig: typeof caConfig === 'object' && caConfig !== null ? caConfig as Record<string, unknown> : {} };
+  // A server signing auto_encrypt requests needs the Connect CA: allow_tls turns Connect on.
+  return { enabled: r.bool('connect.enabled') || autoEncrypt.allowTls, caProvider, caConfig: typeof caConfig === 'object' && caConfig !== null ? caConfig as Record<string, unknown> : {} };
 }
 
 function readGeneral(r: TreeReader, ctx: BuildContext) {
@@ -107,8 +109,10 @@ export function buildRuntime(tree: ConfigTree, valueErrors: string[], ctx: Build
   r.errors.push(...valueErrors);
   const general = readGeneral(r, ctx);
   const network = readNetwork(r, ctx.interfaces);
+  const autoEncrypt = readAutoEncrypt(r);
   const built: BuiltConfig = {
-    ...general, ...network, store: managedStore(r, general, network.ports.server), acl: readAcl(r), connect: readConnect(r),
+    ...general, ...network, store: managedStore(r, general, network.ports.server), acl: readAcl(r), connect: readConnect(r, autoEncrypt),
+    autoEncrypt,
     limits: {
       kvMaxValueSize: r.int('limits.kv_max_value_size', 524288), txnMaxReqLen: r.int('limits.txn_max_req_len', 524288),
       httpMaxConnsPerClient: r.int('limits.http_max_conns_per_client', 200),

@@ -11,7 +11,7 @@ export const implementedKeys: ReadonlySet<string> = new Set([
   'limits.kv_max_value_size', 'limits.txn_max_req_len', 'limits.http_max_conns_per_client', 'limits.https_handshake_timeout',
   // TLS for the HTTPS listener and internal RPC; tls.grpc is validated but not applied yet.
   'tls.defaults.*', 'tls.https.*', 'tls.internal_rpc.*',
-  'http_config.*', 'acl.*', 'connect.enabled', 'connect.ca_provider', 'connect.ca_config',
+  'http_config.*', 'acl.*', 'auto_encrypt.*', 'connect.enabled', 'connect.ca_provider', 'connect.ca_config',
   'session_ttl_min', 'translate_wan_addrs', 'disable_host_node_id', 'store', 'managed_etcd.*',
   'serf_lan', 'encrypt', 'encrypt_verify_incoming', 'encrypt_verify_outgoing', 'reconnect_timeout', 'rejoin_after_leave',
   'retry_join', 'start_join', 'retry_interval', 'retry_max', 'leave_on_terminate', 'skip_leave_on_interrupt', 'gossip_lan.*',

@@ -2,6 +2,7 @@
 // what createAgent() consumes. Durations are milliseconds; listeners are resolved addresses.
 import type { GossipSettings, WanGossipSettings } from './gossip.ts';
 import type { TlsConfig } from './tls.ts';
+import type { AutoEncryptConfig } from './auto-encrypt.ts';
 
 /** A resolved listener address: TCP host:port or a unix socket path. */
 export type ListenAddr = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string; mode?: string };
@@ -70,6 +71,8 @@ export interface RuntimeConfig {
     };
   };
   connect: { enabled: boolean; caProvider: string; caConfig: Record<string, unknown> };
+  /** auto_encrypt: a client's certificate from the servers, a server's signing of them (absent: off). */
+  autoEncrypt?: AutoEncryptConfig;
   /** translate_wan_addrs: DNS and HTTP results from another datacenter show WAN addresses (the loader always sets it). */
   translateWanAddrs?: boolean;
   /** Milliseconds; session TTL floor (Consul's session_ttl_min, default 10s). */

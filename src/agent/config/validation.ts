@@ -5,6 +5,7 @@ import type { BuiltConfig } from './build.ts';
 import type { ListenAddr } from './runtime.ts';
 import { ConfigError } from './error.ts';
 import type { TreeReader } from './values.ts';
+import { validateAutoEncrypt } from './auto-encrypt.ts';
 import { joinHostPort } from '../../host-port.ts';
 
 const BASIC_NAME = /^[a-z0-9_-]+$/;
@@ -128,4 +129,5 @@ export function validateRuntime(c: BuiltConfig, r: TreeReader): void {
   validateMisc(c, r);
   validateListenersUnique(c);
   bootstrapWarnings(c, r);
+  if (c.autoEncrypt) validateAutoEncrypt({ ...c, autoEncrypt: c.autoEncrypt }, r);
 }
