@@ -3,7 +3,7 @@
 // indexes jump forward, blocked queries wake and CAS indexes taken before the restore fail.
 import { InternalError, ProconsulError } from '../errors.ts';
 import { readSnapshot, writeSnapshot, type KeyValue, type Store } from '../store/index.ts';
-import { readArchive, writeArchive, SnapshotFormatError, type SnapshotMeta } from '../snapshot/index.ts';
+import type { SnapshotMeta } from '../snapshot/index.ts';
 import type { EndpointDeps } from './deps.ts';
 import type { QueryMeta } from './query.ts';
 import type { AclIdentity } from './acl-resolver.ts';
@@ -37,6 +37,9 @@ export interface SavedSnapshot {
   meta: QueryMeta;
 }
 
+/** The archive format (tar, gzip, checksums), imported on the first save or restore: most agents never take one. */
+const archiveFormat = () => import('../snapshot/index.ts');
+
 /** Consul's Snapshot endpoint over the Store's snapshot/restore. */
 export class SnapshotEndpoint {
   readonly #d: EndpointDeps;
@@ -60,7 +63,7 @@ export class SnapshotEndpoint {
       Configuration: { Servers: this.#h.servers().map((s) => ({ Suffrage: 0, ID: s.ID, Address: s.Address })) },
       ConfigurationIndex: state.index,
     };
-    const archive = await writeArchive(meta, state.bytes, now);
+    const archive = await (await archiveFormat()).writeArchive(meta, state.bytes, now);
     return {
       archive,
       meta: { index: state.index, knownLeader: leadership.knownLeader(), lastContact: this.#h.lastContact(), consistency: opts.stale ? 'stale' : 'leader' },
@@ -71,6 +74,7 @@ export class SnapshotEndpoint {
   async restore(id: AclIdentity | undefined, archive: Buffer): Promise<number> {
     authorize(id, 'snapshot');
     const { store, replica, logger } = this.#d;
+    const { readArchive, SnapshotFormatError } = await archiveFormat();
     let data: Awaited<ReturnType<typeof readSnapshot>>;
     try {
       data = await readSnapshot(chunks((await readArchive(archive)).state));
