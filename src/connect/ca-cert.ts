@@ -64,6 +64,7 @@ export function selfSignedCaCert(t: CaCertTemplate, privateKey: webcrypto.Crypto
   return sequence(tbs, algorithm, bitString(signature));
 }
 
-function extension(id: string, critical: boolean, value: Buffer): Buffer {
+/** One X.509 extension: its OID, the critical flag when set, and the DER value. */
+export function extension(id: string, critical: boolean, value: Buffer): Buffer {
   return critical ? sequence(oid(id), boolean(true), octetString(value)) : sequence(oid(id), octetString(value));
 }

@@ -1,4 +1,4 @@
-// Public surface of the Connect CA layer: the built-in CA root, the roots list and CA configuration.
+// Public surface of the Connect CA layer: the built-in CA root, the roots list, CA configuration, and leaf signing.
 
 export {
   generateRoot,
@@ -21,3 +21,6 @@ export { generatePrivateKey, validateKeyConfig, type PrivateKeyType, type Genera
 export { trustDomain, signingUri } from './spiffe.ts';
 export { hexString, keyId, certFingerprint } from './fingerprints.ts';
 export { caCommonName, compactUid } from './common-names.ts';
+export { signLeaf, CERT_DRIFT_MS, type LeafTemplate, type SignedLeaf } from './leaf-cert.ts';
+export { createCsr, parseCsr, type ParsedCsr } from './csr.ts';
+export { agentUri, parseAgentUri, type AgentSpiffeId } from './spiffe.ts';

@@ -10,3 +10,23 @@ export function trustDomain(clusterId: string): string {
 export function signingUri(clusterId: string): string {
   return `spiffe://${trustDomain(clusterId)}`;
 }
+
+/** An agent's SPIFFE ID (Consul's SpiffeIDAgent in the default partition). */
+export interface AgentSpiffeId {
+  host: string;
+  datacenter: string;
+  agent: string;
+}
+
+const AGENT_PATH = /^spiffe:\/\/([^/]+)\/agent\/client\/dc\/([^/]+)\/id\/([^/]+)$/;
+
+/** `spiffe://<host>/agent/client/dc/<dc>/id/<node>`. */
+export function agentUri(id: AgentSpiffeId): string {
+  return `spiffe://${id.host}/agent/client/dc/${id.datacenter}/id/${encodeURIComponent(id.agent)}`;
+}
+
+/** Reads an agent SPIFFE ID; null for any other URI. */
+export function parseAgentUri(uri: string): AgentSpiffeId | null {
+  const m = AGENT_PATH.exec(uri);
+  return m ? { host: m[1], datacenter: decodeURIComponent(m[2]), agent: decodeURIComponent(m[3]) } : null;
+}

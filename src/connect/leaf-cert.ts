@@ -1,0 +1,139 @@
+// Leaf certificates signed by the built-in CA, as the `consul` provider's Sign writes them: the
+// CSR's key, URI, DNS and IP SANs, no subject (so the SAN extension is critical), key usage for
+// signatures, key and data encipherment and key agreement, client and server auth, the CA's key
+// id as AKI and the leaf key's as SKI, valid from one minute ago for the leaf TTL.
+import { createPrivateKey, randomBytes, sign, X509Certificate, type KeyObject } from 'node:crypto';
+import { isIPv4 } from 'node:net';
+import { bitString, explicit, implicit, integer, nullValue, octetString, oid, sequence, time } from './der.ts';
+import { extension } from './ca-cert.ts';
+import { keyId } from './fingerprints.ts';
+
+/** What a leaf certificate says besides its issuer. */
+export interface LeafTemplate {
+  /** DER SubjectPublicKeyInfo of the leaf key (from the CSR). */
+  spki: Uint8Array;
+  uris: string[];
+  dnsNames: string[];
+  ipAddresses: string[];
+  /** Milliseconds the certificate lasts from `nowMs` (the drift minute is not counted). */
+  ttlMs: number;
+  nowMs: number;
+}
+
+/** A signed leaf. */
+export interface SignedLeaf {
+  certPem: string;
+  /** Colon-hex serial number, as Consul's EncodeSerialNumber writes it. */
+  serialNumber: string;
+  validAfter: Date;
+  validBefore: Date;
+}
+
+/** Consul's CertificateTimeDriftBuffer: leaves are valid from a minute before they are signed. */
+export const CERT_DRIFT_MS = 60_000;
+
+const CURVE_SIGNATURE: Record<string, { oid: string; hash: string }> = {
+  prime256v1: { oid: '1.2.840.10045.4.3.2', hash: 'sha256' },
+  secp384r1: { oid: '1.2.840.10045.4.3.3', hash: 'sha384' },
+  secp521r1: { oid: '1.2.840.10045.4.3.4', hash: 'sha512' },
+};
+
+// digitalSignature, keyEncipherment, dataEncipherment, keyAgreement (bits 0, 2, 3, 4); the three
+// trailing zero bits unused, as Go trims the bit string.
+const LEAF_KEY_USAGE = bitString(Buffer.from([0xb8]), 3);
+const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
+const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
+
+/** Signs a leaf with the CA certificate and key (PEM); throws on a key it cannot use. */
+export function signLeaf(t: LeafTemplate, caCertPem: string, caKeyPem: string): SignedLeaf {
+  const ca = new X509Certificate(caCertPem);
+  const key = createPrivateKey(caKeyPem);
+  const alg = signatureAlgorithm(key);
+  const notBefore = Math.floor((t.nowMs - CERT_DRIFT_MS) / 1000) * 1000;
+  const notAfter = notBefore + t.ttlMs;
+  const serial = randomBytes(8);
+  serial[0] &= 0x7f;
+  const caSpki = ca.publicKey.export({ type: 'spki', format: 'der' });
+  const tbs = sequence(
+    explicit(0, integer(2)),
+    integer(serial),
+    alg.algorithm,
+    certSubject(ca.raw),
+    sequence(time(notBefore), time(notAfter)),
+    sequence(),
+    Buffer.from(t.spki),
+    explicit(3, sequence(
+      extension('2.5.29.15', true, LEAF_KEY_USAGE),
+      extension('2.5.29.37', false, sequence(oid(CLIENT_AUTH), oid(SERVER_AUTH))),
+      extension('2.5.29.19', true, sequence()),
+      extension('2.5.29.14', false, octetString(keyId(t.spki))),
+      extension('2.5.29.35', false, sequence(implicit(0, keyId(caSpki)))),
+      extension('2.5.29.17', true, sanValue(t)),
+    )),
+  );
+  const signature = sign(alg.hash, tbs, { key, dsaEncoding: 'der' });
+  const der = sequence(tbs, alg.algorithm, bitString(signature));
+  const cert = new X509Certificate(der);
+  return {
+    certPem: cert.toString(), serialNumber: serialHex(serial),
+    validAfter: new Date(notBefore), validBefore: new Date(notAfter),
+  };
+}
+
+// Go's marshalSANs order: DNS names, (emails), IP addresses, URIs.
+function sanValue(t: LeafTemplate): Buffer {
+  return sequence(
+    ...t.dnsNames.map((d) => implicit(2, Buffer.from(d, 'ascii'))),
+    ...t.ipAddresses.map((ip) => implicit(7, ipBytes(ip))),
+    ...t.uris.map((u) => implicit(6, Buffer.from(u, 'ascii'))),
+  );
+}
+
+function ipBytes(ip: string): Buffer {
+  if (isIPv4(ip)) return Buffer.from(ip.split('.').map(Number));
+  const [head, tail] = ip.split('::');
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
+  const out = Buffer.alloc(16);
+  groups.forEach((g, i) => out.writeUInt16BE(parseInt(g, 16), i * 2));
+  return out;
+}
+
+function signatureAlgorithm(key: KeyObject): { algorithm: Buffer; hash: string } {
+  if (key.asymmetricKeyType === 'rsa') return { algorithm: sequence(oid('1.2.840.113549.1.1.11'), nullValue()), hash: 'sha256' };
+  const curve = CURVE_SIGNATURE[key.asymmetricKeyDetails?.namedCurve ?? ''];
+  if (key.asymmetricKeyType !== 'ec' || !curve) throw new Error(`unsupported CA key: ${key.asymmetricKeyType}`);
+  return { algorithm: sequence(oid(curve.oid)), hash: curve.hash };
+}
+
+/** The subject Name of a DER certificate, as its raw DER (the leaf's issuer must match it byte for byte). */
+export function certSubject(der: Uint8Array): Buffer {
+  const cert = readTlv(der, 0);
+  const tbs = readTlv(der, cert.contentStart);
+  let at = tbs.contentStart;
+  // version [0] is optional; then serial, signature algorithm, issuer, validity, subject.
+  if (der[at] === 0xa0) at = readTlv(der, at).end;
+  for (let i = 0; i < 4; i++) at = readTlv(der, at).end;
+  const subject = readTlv(der, at);
+  return Buffer.from(der.subarray(at, subject.end));
+}
+
+function readTlv(der: Uint8Array, at: number): { contentStart: number; end: number } {
+  let len = der[at + 1];
+  let contentStart = at + 2;
+  if (len & 0x80) {
+    const n = len & 0x7f;
+    len = 0;
+    for (let i = 0; i < n; i++) len = len * 256 + der[at + 2 + i];
+    contentStart += n;
+  }
+  return { contentStart, end: contentStart + len };
+}
+
+function serialHex(serial: Uint8Array): string {
+  let start = 0;
+  while (start < serial.length - 1 && serial[start] === 0) start++;
+  return Array.from(serial.subarray(start), (b) => b.toString(16).padStart(2, '0')).join(':');
+}
+
