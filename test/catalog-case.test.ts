@@ -2,7 +2,8 @@
 // names in health/catalog reads, blocking queries, DNS and prepared queries; node names in node
 // reads and sessions; registrations and deregistrations that differ only in case address the same
 // node, service instance and check. As in Consul, the node keeps the spelling it was stored with
-// and service and check IDs take the latest registration's spelling (CreateIndex kept).
+// and service and check IDs take the latest registration's spelling; unlike Consul, a record so
+// moved gets the moving write's CreateIndex (no index is stored in a value: DESIGN.md §4).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { apiAgent } from './support/api-agent.ts';
@@ -68,17 +69,19 @@ describe('catalog names are case-insensitive', () => {
     });
     // Consul: the node is unchanged (ChangesNode compares names with EqualFold), so it keeps its
     // spelling; the instance and check IDs are compared exactly, so they are rewritten with the
-    // new spelling (the check's ServiceID as given), keeping their CreateIndex.
+    // new spelling (the check's ServiceID as given). Consul keeps their CreateIndex; here they are
+    // moved to the new spelling's keys, so both indexes are the moving write's (DESIGN.md §4).
     const nodes = (await call('GET', '/v1/catalog/nodes')).json.map((n: { Node: string }) => n.Node);
     assert.deepEqual(nodes.filter((n: string) => n.toLowerCase() === 'case-node'), ['Case-Node']);
     const health = (await call('GET', '/v1/health/service/web')).json;
     assert.equal(health.length, 1);
     assert.deepEqual([health[0].Service.ID, health[0].Service.Port], ['web-1', 9090]);
-    assert.equal(health[0].Service.CreateIndex, before.Service.CreateIndex);
-    assert.ok(health[0].Service.ModifyIndex > before.Service.ModifyIndex);
+    const moved = health[0].Service.CreateIndex;
+    assert.ok(moved > before.Service.ModifyIndex && moved > before.Checks[0].ModifyIndex, 'a new CreateIndex');
+    assert.equal(health[0].Service.ModifyIndex, moved);
     assert.deepEqual(health[0].Checks.map((c: { CheckID: string; Status: string; ServiceID: string }) => [c.CheckID, c.Status, c.ServiceID]),
       [['web-check', 'warning', 'WEB-1']]);
-    assert.equal(health[0].Checks[0].CreateIndex, before.Checks[0].CreateIndex);
+    assert.deepEqual([health[0].Checks[0].CreateIndex, health[0].Checks[0].ModifyIndex], [moved, moved], 'the same write moved the check');
     assert.deepEqual(Object.keys((await call('GET', '/v1/catalog/node/case-node')).json.Services), ['web-1'], 'one instance, not two');
     assert.deepEqual((await call('GET', '/v1/health/checks/Web')).json.map((c: { CheckID: string }) => c.CheckID), ['web-check']);
   });
@@ -168,16 +171,19 @@ describe('/v1/txn catalog verbs match names as catalog register does', () => {
       { Check: { Verb: 'set', Check: { Node: 'TXN-node', CheckID: 'api-CHECK', ServiceID: 'api-1', Status: 'warning' } } },
     ]);
     assert.equal(set.status, 200, set.text);
-    // As Consul stores them: IDs as the op spells them, the same records (CreateIndex kept).
+    // As Consul stores them: IDs as the op spells them, the same records (not duplicated); moved to
+    // the new spellings' keys, with the commit's CreateIndex (Consul keeps theirs; DESIGN.md §4).
     const node = (await call('GET', '/v1/catalog/node/Txn-Node')).json;
     assert.deepEqual(Object.keys(node.Services), ['API-1'], 'the instance was updated, not duplicated');
     assert.equal(node.Services['API-1'].Port, 9000);
-    assert.equal(node.Services['API-1'].CreateIndex, set.json.Results[0].Service.CreateIndex);
-    assert.ok(set.json.Results[0].Service.CreateIndex < set.json.Results[0].Service.ModifyIndex);
+    const commit = set.json.Results[0].Service.ModifyIndex;
+    assert.equal(set.json.Results[0].Service.CreateIndex, commit);
+    assert.deepEqual([node.Services['API-1'].CreateIndex, node.Services['API-1'].ModifyIndex], [commit, commit]);
+    assert.deepEqual([set.json.Results[1].Check.CreateIndex, set.json.Results[1].Check.ModifyIndex], [commit, commit]);
     const checks = (await call('GET', '/v1/health/node/Txn-Node')).json;
     assert.deepEqual(checks.map((c: { CheckID: string; Status: string; ServiceID: string }) => [c.CheckID, c.Status, c.ServiceID]),
       [['api-CHECK', 'warning', 'api-1']]);
-    assert.ok(checks[0].CreateIndex < checks[0].ModifyIndex);
+    assert.deepEqual([checks[0].CreateIndex, checks[0].ModifyIndex], [commit, commit]);
     assert.deepEqual((await call('GET', '/v1/health/service/api')).json[0].Checks.map((c: { CheckID: string }) => c.CheckID), ['api-CHECK']);
   });
 

@@ -73,28 +73,35 @@ describe('node ID and name conflicts', () => {
   });
 });
 
-describe('a node renamed by its ID keeps its CreateIndex (Consul\'s ensureNodeTxn)', () => {
+// Consul's ensureNodeTxn keeps a renamed node's CreateIndex; here the node moves to a new key and
+// no index is stored in a value (DESIGN.md §4), so its CreateIndex is the renaming write's.
+describe('a node renamed by its ID gets the renaming write\'s CreateIndex (not Consul\'s kept one)', () => {
   const ID4 = 'dddddddd-4444-4444-8444-444444444444';
   const ID5 = 'eeeeeeee-5555-4555-8555-555555555555';
   const coord = { Vec: [0.1, 0, 0, 0, 0, 0, 0, 0], Error: 1.5, Adjustment: 0, Height: 1e-5 };
   const nodeOf = async (name: string) => (await call('GET', `/v1/catalog/node/${name}`)).json?.Node;
 
-  test('catalog/register: through the rename and every later write of the node', async () => {
+  test('catalog/register: the rename creates the node anew; later writes keep that CreateIndex', async () => {
     await register({ ID: ID4, Node: 'first-name', Address: '10.9.2.1' });
     const before = await nodeOf('first-name');
     await register({ Node: 'filler', Address: '10.9.2.9' });
+    const filler = await nodeOf('filler');
     await register({ ID: ID4, Node: 'second-name', Address: '10.9.2.2' });
     const renamed = await nodeOf('second-name');
-    assert.equal(renamed.CreateIndex, before.CreateIndex);
-    assert.ok(renamed.ModifyIndex > before.ModifyIndex);
+    // The renaming write made the node's key and is its latest write: both indexes are that write's.
+    assert.ok(renamed.CreateIndex > filler.ModifyIndex, 'a new CreateIndex, after the writes before the rename');
+    assert.equal(renamed.ModifyIndex, renamed.CreateIndex);
+    assert.equal(await nodeOf('first-name'), undefined, 'the old name is gone');
     await register({ ID: ID4, Node: 'second-name', Address: '10.9.2.3', NodeMeta: { k: 'v' } });
     const updated = await nodeOf('SECOND-name');
-    assert.deepEqual([updated.Address, updated.CreateIndex], ['10.9.2.3', before.CreateIndex]);
+    assert.deepEqual([updated.Address, updated.CreateIndex], ['10.9.2.3', renamed.CreateIndex]);
     assert.ok(updated.ModifyIndex > renamed.ModifyIndex);
     await register({ ID: ID4, Node: 'third-name', Address: '10.9.2.4' });
-    assert.equal((await nodeOf('third-name')).CreateIndex, before.CreateIndex, 'a second rename keeps it too');
+    const third = await nodeOf('third-name');
+    assert.ok(third.CreateIndex > updated.ModifyIndex, 'a second rename gives a new one again');
+    assert.equal(third.ModifyIndex, third.CreateIndex);
     const listed = (await call('GET', '/v1/catalog/nodes')).json.find((n: { Node: string }) => n.Node === 'third-name');
-    assert.equal(listed.CreateIndex, before.CreateIndex);
+    assert.deepEqual([listed.CreateIndex, listed.ModifyIndex], [third.CreateIndex, third.ModifyIndex]);
   });
 
   test('coordinates of a renamed node are stored', async () => {
@@ -106,16 +113,20 @@ describe('a node renamed by its ID keeps its CreateIndex (Consul\'s ensureNodeTx
     assert.deepEqual(got.json[0].Coord.Vec, coord.Vec);
   });
 
-  test('/v1/txn: the result and the stored node keep the old CreateIndex', async () => {
+  test('/v1/txn: the result and the stored node carry the renaming commit\'s CreateIndex', async () => {
     await register({ ID: ID5, Node: 'txn-first', Address: '10.9.3.1' });
-    const before = await nodeOf('txn-first');
     await register({ Node: 'filler', Address: '10.9.3.9' });
+    const filler = await nodeOf('filler');
     const r = await call('PUT', '/v1/txn', [{ Node: { Verb: 'set', Node: { ID: ID5, Node: 'txn-second', Address: '10.9.3.2' } } }]);
     assert.equal(r.status, 200, r.text);
-    assert.equal(r.json.Results[0].Node.CreateIndex, before.CreateIndex);
-    assert.equal((await nodeOf('txn-second')).CreateIndex, before.CreateIndex);
+    const moved = r.json.Results[0].Node;
+    assert.ok(moved.CreateIndex > filler.ModifyIndex);
+    assert.equal(moved.ModifyIndex, moved.CreateIndex);
+    const stored = await nodeOf('txn-second');
+    assert.deepEqual([stored.CreateIndex, stored.ModifyIndex], [moved.CreateIndex, moved.ModifyIndex]);
     const again = await call('PUT', '/v1/txn', [{ Node: { Verb: 'set', Node: { ID: ID5, Node: 'txn-second', Address: '10.9.3.3' } } }]);
-    assert.equal(again.json.Results[0].Node.CreateIndex, before.CreateIndex);
-    assert.equal((await nodeOf('txn-second')).CreateIndex, before.CreateIndex);
+    assert.equal(again.json.Results[0].Node.CreateIndex, moved.CreateIndex);
+    assert.ok(again.json.Results[0].Node.ModifyIndex > moved.ModifyIndex);
+    assert.equal((await nodeOf('txn-second')).CreateIndex, moved.CreateIndex);
   });
 });

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { InternalError } from '../errors.ts';
 import {
   encodeOwnedRecord, nodeKey, serviceKey, checkKey, coordinateNodePrefix, DEFAULT_PROXY, DEFAULT_WEIGHTS, EMPTY_OBJECT, NO_TAGS, foldName,
-  sameId, KEPT_CREATE_INDEX,
+  sameId,
 } from '../state/index.ts';
 import type { Node, NodeService, HealthCheck, RegisterRequest, DeregisterRequest } from '../api/catalog-types.ts';
 import { pinRecord, type WritePlan } from './commit.ts';
@@ -133,18 +133,15 @@ export function planRegister(deps: EndpointDeps, req: RegisterRequest): WritePla
   const nodeName = existingNode?.Node ?? req.Node;
   if (!req.SkipNodeUpdate) {
     // Only an ID the node does not already carry can clash (Consul checks it when the node changes).
-    const renamed = req.ID && req.ID !== existingNode?.ID ? planNodeId(deps, plan, guards, req) : undefined;
+    if (req.ID && req.ID !== existingNode?.ID) planNodeId(deps, plan, guards, req);
     claimNode(guards, existingNode, nodeName, req.ID);
     const node: Planned<Node> = {
       ID: req.ID ?? existingNode?.ID ?? '', Node: nodeName, Address: req.Address, Datacenter: req.Datacenter || deps.config.datacenter,
       TaggedAddresses: req.TaggedAddresses ?? null, Meta: req.NodeMeta ?? null, CreateIndex: 0, ModifyIndex: 0,
     };
     // Agents re-register their node with every service: the key is only built for a change.
-    if (!sameRecord(existingNode, node)) {
-      // A renamed node keeps its CreateIndex (see KEPT_CREATE_INDEX).
-      const kept = renamed ? renamed.CreateIndex : existingNode ? cat.keptCreateIndex(nodeKey(nodeName)) : 0;
-      put(plan, nodeKey(nodeName), existingNode, kept ? keepCreateIndex(node, kept) : node);
-    }
+    // A node renamed by its ID gets this write's CreateIndex, not Consul's kept one: no index is stored in a value (DESIGN.md §4).
+    if (!sameRecord(existingNode, node)) put(plan, nodeKey(nodeName), existingNode, node);
   } else if (!existingNode) throw new InternalError('Missing node registration');
 
   let service: Planned<NodeService> | undefined;
@@ -152,7 +149,7 @@ export function planRegister(deps: EndpointDeps, req: RegisterRequest): WritePla
     service = normalizeService(req.Service, req.Datacenter || deps.config.datacenter);
     const storedId = cat.serviceId(nodeName, service.ID);
     const existing = cat.services.get(nodeName)?.get(storedId);
-    write(deps, plan, (id) => serviceKey(nodeName, id), service.ID, storedId, existing, service);
+    write(plan, (id) => serviceKey(nodeName, id), service.ID, storedId, existing, service);
   }
   if (req.Check) planCheck(deps, plan, nodeName, req.Check, service);
   for (const c of req.Checks ?? []) planCheck(deps, plan, nodeName, c, service);
@@ -177,44 +174,31 @@ export function releaseNode(guards: Guards, node: Node): void {
   if (node.ID) guards.release(nodeIdGuard(node.ID));
 }
 
-/**
- * Refuses a node ID or name another node holds, with Consul's text; a node renamed by its ID is
- * deleted first, and returned.
- */
-function planNodeId(deps: EndpointDeps, plan: WritePlan, guards: Guards, req: RegisterRequest): Node | undefined {
+/** Refuses a node ID or name another node holds, with Consul's text; a node renamed by its ID is deleted first. */
+function planNodeId(deps: EndpointDeps, plan: WritePlan, guards: Guards, req: RegisterRequest): void {
   const found = checkNodeId(replicaNodes(deps.replica.catalog), { ID: req.ID ?? '', Node: req.Node, Address: req.Address });
   if (found.error) throw new InternalError(`failed inserting node: ${found.error}`);
   if (found.renames) deregisterInto(deps, plan, guards, { Node: found.renames.Node });
-  return found.renames;
-}
-
-/** A planned record that keeps `kept` as its CreateIndex, the field before the index placeholders. */
-function keepCreateIndex<T extends object>(rec: Planned<T>, kept: number): Planned<T> {
-  const { CreateIndex: _c, ModifyIndex: _m, ...fields } = rec;
-  return { ...fields, [KEPT_CREATE_INDEX]: kept, CreateIndex: 0, ModifyIndex: 0 } as unknown as Planned<T>;
 }
 
 /**
  * Writes a planned service or check unless unchanged. One the request names with its ID spelled
- * in another case than the stored `storedId` moves to the key of the new spelling, keeping its
- * CreateIndex: Consul's ensureServiceTxn and ensureCheckTxn find it case-insensitively but
- * compare IDs exactly, so they store the ID as last registered.
+ * in another case than the stored `storedId` moves to the key of the new spelling: Consul's
+ * ensureServiceTxn and ensureCheckTxn find it case-insensitively but compare IDs exactly, so they
+ * store the ID as last registered.
  */
-function write<T extends object>(
-  deps: EndpointDeps, plan: WritePlan, keyOf: (id: string) => string, id: string, storedId: string,
-  existing: Indexed | undefined, rec: Planned<T>,
+function write(
+  plan: WritePlan, keyOf: (id: string) => string, id: string, storedId: string, existing: Indexed | undefined, rec: Planned<object>,
 ): void {
   if (existing && id !== storedId) {
     const from = keyOf(storedId);
     plan.compares.push(pinRecord(from, existing));
     plan.ops.push({ type: 'delete', key: from });
-    put(plan, keyOf(id), undefined, keepCreateIndex(rec, existing.CreateIndex));
+    // The moved record gets this write's CreateIndex, not Consul's kept one: no index is stored in a value (DESIGN.md §4).
+    put(plan, keyOf(id), undefined, rec);
     return;
   }
-  if (sameRecord(existing, rec)) return;
-  const key = keyOf(id);
-  const kept = existing ? deps.replica.catalog.keptCreateIndex(key) : 0;
-  put(plan, key, existing, kept ? keepCreateIndex(rec, kept) : rec);
+  if (!sameRecord(existing, rec)) put(plan, keyOf(id), existing, rec);
 }
 
 /** Adds the put of a planned record, pinned to the record it replaces (or to its absence). */
@@ -248,7 +232,7 @@ function planCheck(
     Type: c.Type ?? '', Interval: c.Interval ?? '', Timeout: c.Timeout ?? '', ExposedPort: c.ExposedPort ?? 0,
     Definition: c.Definition ?? EMPTY_OBJECT as HealthCheck['Definition'], CreateIndex: 0, ModifyIndex: 0,
   };
-  write(deps, plan, (i) => checkKey(node, i), id, storedId, existing, check);
+  write(plan, (i) => checkKey(node, i), id, storedId, existing, check);
   if (check.Status === 'critical' && existing?.Status !== 'critical') invalidateSessions(deps, plan, node, id);
 }
 

@@ -123,7 +123,7 @@ export class CoordinateEndpoint {
         const node = cat.node(e.Node);
         if (!node) continue;
         const entry = node.Node === e.Node ? e : { ...e, Node: node.Node };
-        // Pinned by ModifyIndex: a renamed node's CreateIndex is older than its key.
+        // Pinned to the node as read: no coordinate is stored for a node deleted or renamed meanwhile.
         compares.push({ key: nodeKey(node.Node), target: 'modRevision', op: '=', value: node.ModifyIndex });
         ops.push({ type: 'put', key: coordinateKey(node.Node, e.Segment), value: Buffer.from(JSON.stringify(entry)) });
       }

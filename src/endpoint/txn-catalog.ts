@@ -1,7 +1,7 @@
 // Node, Service and Check verbs of /v1/txn (Consul's txnNode/txnService/txnCheck): a catalog
 // overlay over the replica so later ops see earlier ones, Consul's error texts, and results
 // whose indexes are filled in with the commit revision.
-import { encodeRecord, nodeKey, serviceKey, checkKey, foldName, KEPT_CREATE_INDEX } from '../state/index.ts';
+import { encodeRecord, nodeKey, serviceKey, checkKey, foldName } from '../state/index.ts';
 import type { Node, NodeService, HealthCheck } from '../api/catalog-types.ts';
 import type { Compare, Op } from '../store/index.ts';
 import { sameRecord, invalidateSessions, claimNode, releaseNode } from './catalog-write.ts';
@@ -91,43 +91,26 @@ export class CatalogTxnOverlay {
     return rec as T | undefined;
   }
 
-  /**
-   * Writes a record unless unchanged; returns what the result should show. `created` is a
-   * CreateIndex the record keeps (a moved record's, see KEPT_CREATE_INDEX).
-   */
-  put<T extends Rec>(key: string, rec: Omit<T, 'CreateIndex' | 'ModifyIndex'>, created = 0): T {
+  /** Writes a record unless unchanged; returns what the result should show. */
+  put<T extends Rec>(key: string, rec: Omit<T, 'CreateIndex' | 'ModifyIndex'>): T {
     const existing = this.get<T>(key);
     if (existing && sameRecord(existing, rec)) return existing;
-    const next = { ...rec, CreateIndex: created || (existing ? existing.CreateIndex : PENDING), ModifyIndex: PENDING } as unknown as T;
+    const next = { ...rec, CreateIndex: existing ? existing.CreateIndex : PENDING, ModifyIndex: PENDING } as unknown as T;
     this.#overlay.set(key, next);
-    if (created) this.#kept.set(key, created);
-    else this.#kept.delete(key);
-    this.ops.push({ type: 'put', key, value: encodeRecord(created ? { ...rec, [KEPT_CREATE_INDEX]: created } : rec) });
+    this.ops.push({ type: 'put', key, value: encodeRecord(rec) });
     return next;
   }
 
   /**
    * Writes a service or check whose ID the op spells `id` and the catalog holds as `storedId`:
-   * a new spelling moves the record to its key, keeping its CreateIndex, as Consul stores the ID
-   * as last written (see catalog-write's write).
+   * a new spelling moves the record to its key, as Consul stores the ID as last written (see
+   * catalog-write's write).
    */
   write<T extends Rec>(keyOf: (id: string) => string, id: string, storedId: string, rec: Omit<T, 'CreateIndex' | 'ModifyIndex'>): T {
-    const existing = this.get<T>(keyOf(storedId));
-    if (existing && id !== storedId) {
-      this.delete(keyOf(storedId));
-      return this.put<T>(keyOf(id), rec, existing.CreateIndex);
-    }
-    const key = keyOf(id);
-    return this.put<T>(key, rec, existing ? this.keptCreateIndex(key) : 0);
+    // The moved record gets this commit's CreateIndex, not Consul's kept one: no index is stored in a value (DESIGN.md §4).
+    if (id !== storedId && this.get<T>(keyOf(storedId))) this.delete(keyOf(storedId));
+    return this.put<T>(keyOf(id), rec);
   }
-
-  /** The CreateIndex a write of the record at `key` must keep: a moved record's, here or in the replica. */
-  keptCreateIndex(key: string): number {
-    if (this.#overlay.has(key)) return this.#kept.get(key) ?? 0;
-    return this.#deps.replica.catalog.keptCreateIndex(key);
-  }
-
-  readonly #kept = new Map<string, number>();
 
   /** Deletes a record if present. */
   delete(key: string): void {
@@ -234,14 +217,13 @@ export function runNodeOp(ov: CatalogTxnOverlay, op: CatalogTxnOp, datacenter: s
       const id = n.ID ?? '';
       const found = checkNodeId(ov.nodes, { ID: id, Node: name, Address: n.Address ?? '' });
       if (found.error) return found.error;
-      // A renamed node keeps its CreateIndex, as in Consul's ensureNodeTxn.
-      const created = found.renames ? found.renames.CreateIndex : ov.get<Node>(key) ? ov.keptCreateIndex(key) : 0;
+      // A renamed node gets this commit's CreateIndex, not Consul's kept one: no index is stored in a value (DESIGN.md §4).
       if (found.renames) remove(found.renames.Node);
       claimNode(ov.guards, ov.get<Node>(key), stored, id);
       ov.results.push({ Node: ov.put<Node>(key, {
         ID: id, Node: stored, Address: n.Address ?? '', Datacenter: n.Datacenter || datacenter,
         TaggedAddresses: n.TaggedAddresses ?? null, Meta: n.Meta ?? null,
-      }, created) });
+      }) });
       ov.named('n', stored);
       if (id) ov.named('i', stored, id);
       return null;

@@ -93,3 +93,13 @@ test('nodeById finds a node by its ID (any case) and follows ID changes and dele
   t.reset();
   assert.equal(t.nodeById(other), undefined);
 });
+
+test('a stored KeptCreateIndex (values written by f05b630..88d8077) is dropped: indexes come from revisions only', () => {
+  const t = new CatalogTables();
+  const withKept = (rec: object) => ({ ...rec, KeptCreateIndex: 2 });
+  t.apply(put(nodeKey('moved'), withKept(node('moved')), 7));
+  t.apply(put(serviceKey('moved', 'Web-1'), withKept(service('Web-1', 'web')), 8));
+  t.apply(put(checkKey('moved', 'web-check'), withKept(check('moved', 'web-check', 'Web-1', 'web')), 9));
+  const got = [t.node('moved'), t.services.get('moved')?.get('Web-1'), t.checks.get('moved')?.get('web-check')];
+  assert.deepEqual(got.map((r) => [r && 'KeptCreateIndex' in r, r?.CreateIndex, r?.ModifyIndex]), [[false, 7, 7], [false, 8, 8], [false, 9, 9]]);
+});

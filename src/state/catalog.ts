@@ -60,25 +60,14 @@ function decode<T>(ev: WatchEvent): T {
     own.ModifyIndex = ev.kv.modRevision;
     return own;
   }
-  const rec = decodeRecord<T>(ev.kv.value);
+  const rec = decodeRecord<T & { KeptCreateIndex?: number }>(ev.kv.value);
+  // Values written by f05b630 and 88d8077 (never released) may hold KeptCreateIndex, an index that
+  // values never store (DESIGN.md §4): it is dropped.
+  if (rec.KeptCreateIndex !== undefined) {
+    const { KeptCreateIndex: _dropped, ...fields } = rec;
+    return { ...fields, CreateIndex: ev.kv.createRevision, ModifyIndex: ev.kv.modRevision } as T;
+  }
   return { ...rec, CreateIndex: ev.kv.createRevision, ModifyIndex: ev.kv.modRevision };
-}
-
-/**
- * The field in which a catalog record keeps the CreateIndex it had before it moved to another key:
- * a node renamed by its ID, a service or check re-registered with its ID spelled in another case
- * (Consul's ensureNodeTxn, ensureServiceTxn and ensureCheckTxn keep CreateIndex). The record, and
- * every later write of it, stores the old index: the only revision-derived value ever stored, used
- * only while below the key's own create revision.
- */
-export const KEPT_CREATE_INDEX = 'KeptCreateIndex';
-
-/** A record with its CreateIndex, the kept one of a moved record (without the field). */
-function decodeKept<T extends { CreateIndex: number }>(ev: WatchEvent): T {
-  const rec = decode<T & { [KEPT_CREATE_INDEX]?: number }>(ev);
-  if (rec[KEPT_CREATE_INDEX] === undefined) return rec;
-  const { [KEPT_CREATE_INDEX]: kept, ...fields } = rec;
-  return { ...fields, CreateIndex: kept > 0 && kept < ev.kv.createRevision ? kept : ev.kv.createRevision } as unknown as T;
 }
 
 /** Nodes, services and checks with the indexes catalog and health queries need. */
@@ -108,8 +97,6 @@ export class CatalogTables {
   readonly #checkAlias = new Map<string, string>();
   /** Lower-cased node ID → the node's stored name (Consul's node uuid index). */
   readonly #nodeIds = new Map<string, string>();
-  /** Store key → the CreateIndex its record keeps (moved records only). */
-  readonly #kept = new Map<string, number>();
 
   /** Applies one store event; returns the notifier keys it changed. */
   apply(ev: WatchEvent): Change[] {
@@ -174,20 +161,6 @@ export class CatalogTables {
     return name === undefined ? undefined : this.nodes.get(name);
   }
 
-  /**
-   * The CreateIndex a write of the record at store key `key` must keep in it (see
-   * KEPT_CREATE_INDEX): the record's own when it moved there, else 0.
-   */
-  keptCreateIndex(key: string): number {
-    return this.#kept.get(key) ?? 0;
-  }
-
-  /** Remembers whether the record an event wrote keeps an older CreateIndex than its key's. */
-  #keep(ev: WatchEvent, rec: { CreateIndex: number } | undefined): void {
-    if (rec && rec.CreateIndex !== ev.kv.createRevision) this.#kept.set(ev.kv.key, rec.CreateIndex);
-    else if (this.#kept.size > 0) this.#kept.delete(ev.kv.key);
-  }
-
   /** A service ID on a node (its stored name) as stored, matched case-insensitively; `id` itself when unknown. */
   serviceId(node: string, id: string): string {
     const onNode = this.services.get(node);
@@ -246,14 +219,10 @@ export class CatalogTables {
     const prevId = this.nodes.get(node)?.ID;
     let id: string | undefined;
     if (ev.type === 'put') {
-      const rec = decodeKept<Node>(ev);
+      const rec = decode<Node>(ev);
       this.nodes.set(rec.Node === node ? rec.Node : node, rec);
-      this.#keep(ev, rec);
       id = rec.ID;
-    } else {
-      this.nodes.delete(node);
-      this.#keep(ev, undefined);
-    }
+    } else this.nodes.delete(node);
     if (prevId !== id) this.#linkNodeId(node, prevId, id);
     CatalogTables.#alias(this.#nodeAlias, null, node, ev.type === 'put');
     this.index.nodes = Math.max(this.index.nodes, rev);
@@ -284,8 +253,7 @@ export class CatalogTables {
     }
     CatalogTables.#alias(this.#serviceAlias, node, id, ev.type === 'put');
     if (ev.type === 'put') {
-      const svc = this.#shared.service(decodeKept<NodeService>(ev));
-      this.#keep(ev, svc);
+      const svc = this.#shared.service(decode<NodeService>(ev));
       if (!onNode) this.services.set(this.nodes.get(node)?.Node ?? node, (onNode = new Map()));
       onNode.set(id, svc);
       const folded = foldName(svc.Service);
@@ -294,12 +262,9 @@ export class CatalogTables {
       set.add(ref);
       this.#linkConnect(svc, ref, true);
       this.#touchService(svc.Service, rev, out);
-    } else {
-      this.#keep(ev, undefined);
-      if (onNode) {
-        onNode.delete(id);
-        if (onNode.size === 0) this.services.delete(node);
-      }
+    } else if (onNode) {
+      onNode.delete(id);
+      if (onNode.size === 0) this.services.delete(node);
     }
     this.index.services = Math.max(this.index.services, rev);
   }
@@ -311,10 +276,9 @@ export class CatalogTables {
     const prev = onNode?.get(id);
     let next: HealthCheck | undefined;
     if (ev.type === 'put') {
-      const rec = decodeKept<HealthCheck>(ev);
+      const rec = decode<HealthCheck>(ev);
       next = this.#shared.check(rec, this.nodes.get(node)?.Node ?? node, this.#checkService(node, rec.ServiceID));
     }
-    this.#keep(ev, next);
     if (next) {
       if (!onNode) this.checks.set(this.nodes.get(node)?.Node ?? node, (onNode = new Map()));
       // The record's own CheckID string doubles as the map key (one copy per check, not two).
@@ -345,7 +309,6 @@ export class CatalogTables {
     this.#serviceAlias.clear();
     this.#checkAlias.clear();
     this.#nodeIds.clear();
-    this.#kept.clear();
     this.#tagCache.clear();
     this.#shared.reset();
     this.index.nodes = this.index.services = this.index.checks = 0;

@@ -9,7 +9,7 @@ export { SessionsTable, SESSION_PREFIX, SESSIONS_TABLE, type Session, type Sessi
 export { LockDelays } from './lock-delay.ts';
 export {
   CatalogTables, CATALOG_PREFIX, NODES_TABLE, SERVICES_TABLE, CHECKS_TABLE, SERVICE_HEALTH, NODE_VIEW, CONNECT_HEALTH,
-  nodeKey, serviceKey, checkKey, foldName, sameId, KEPT_CREATE_INDEX,
+  nodeKey, serviceKey, checkKey, foldName, sameId,
 } from './catalog.ts';
 export {
   AclTables, UniqueIndexTable, foldAclName, ACL_PREFIX, ACL_TOKEN_PREFIX, ACL_TOKENS_TABLE, ACL_POLICY_PREFIX, ACL_POLICIES_TABLE,
