@@ -15,7 +15,7 @@ import type { SessionTimers } from '../leader/session-ttl.ts';
 import type { LeaderSide } from '../leader/duties.ts';
 import { reloadTls, startTls, TlsConfigurator } from './tls-configurator.ts';
 import { HttpServer } from '../http/index.ts';
-import { DnsHandler, DnsServer, delegateRecursion, dnsConfigFrom, type DnsAddresses } from '../dns/index.ts';
+import { DnsHandler, DnsServer, UpstreamQueue, delegateRecursion, dnsConfigFrom, type DnsAddresses } from '../dns/index.ts';
 import { decodeDnsConfig } from '../dns/config-wire.ts';
 import { consistentRead } from '../endpoint/query.ts';
 import { staleBounded, type StaleDeps } from './dns-stale.ts';
@@ -213,7 +213,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   const dnsHandler = new DnsHandler({
     cfg: dnsCfg, view: new DnsView(replica, dnsAcl(local, endpoints)), logger: logger.child({ '@module': 'dns' }),
     random: deps.random ?? Math.random, now: () => clock.now(),
-    queries: dnsQueryExecutor(endpoints.query, (s) => endpoints.acl.resolver.resolve(s), config.nodeName),
+    queries: dnsQueryExecutor(endpoints.query, (s) => endpoints.acl.resolver.resolve(s), config.nodeName, new UpstreamQueue()),
   });
   // Questions for another datacenter are answered there (servers in a WAN pool).
   const dcDns = wanDnsWrapper(wan, { ...dnsCfg, bindAddr: config.bindAddr, tls }, logger);
@@ -237,7 +237,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       cfg, view: new DnsView(replica, { token: () => token, resolve: (s) => endpoints.acl.resolver.resolve(s) }),
       fastPath: true, recursion: delegateRecursion, delegateHostnames,
     });
-    const client = { ...(wanDnsSettings(cfg) ?? { domain: cfg.domain, altDomain: cfg.altDomain, settings }), delegateHostnames };
+    const client = { ...(wanDnsSettings(cfg) ?? { domain: cfg.domain, altDomain: cfg.altDomain, settings }), delegateHostnames, recursionAvailable: cfg.recursors.length > 0 };
     return staleBounded(dcDns(handler, () => token, client), cfg, stale);
   });
   // Client agents reach servers on ports.server; an agent built without a pool (in-process

@@ -19,7 +19,7 @@ import { DnsHandler, clientSubnet, parseName, type DnsConfig, type ParsedName } 
 import type { Sections } from '../dns/answers.ts';
 import { DNS_CONFIG_HEADER, encodeDnsConfig } from '../dns/config-wire.ts';
 import { keyName, readQuery } from '../dns/wire.ts';
-import { QuestionExpired, QuestionShed, UpstreamQueue, questionBytes, shedReply, type UpstreamQueueOptions } from '../dns/index.ts';
+import { QuestionExpired, QuestionShed, UpstreamQueue, questionBytes, replyWithId, shedReply, type UpstreamQueueOptions } from '../dns/index.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { DnsCache, type Fetched, type WatchSpec } from './dns-cache.ts';
 import { cachedAnswer, cacheQuestion, fillQuery, replaySections, type CachedAnswer, type CacheableQuestion } from './dns-cached-answer.ts';
@@ -140,7 +140,7 @@ export function remoteDnsHandler(d: RemoteDnsDeps): RemoteDnsHandler {
         // The whole answer, its hostname addresses left to this agent's recursors.
         const whole = res.status === 200 && res.headers[DNS_HOSTNAMES_HEADER] !== undefined ? cachedAnswer(res.body, { shuffle: false, limit: false }) : null;
         if (whole) return await own.replyResolving(msg, whole.rcode, whole.sections, transport);
-        if (res.status === 200) return withId(res.body, msg);
+        if (res.status === 200) return replyWithId(res.body, msg);
         d.logger.warn({ status: res.status, error: res.body.toString('utf8').trim() }, 'DNS query failed on the server');
       } catch (err) {
         const given = gaveUp(err, msg);
@@ -209,13 +209,6 @@ function questionName(msg: Buffer): string | null {
   } catch {
     return null;
   }
-}
-
-/** A server's reply shared by identical questions, under this question's ID. */
-function withId(reply: Buffer, msg: Buffer): Buffer {
-  const out = Buffer.from(reply);
-  if (out.length >= 2 && msg.length >= 2) out.writeUInt16BE(msg.readUInt16BE(0), 0);
-  return out;
 }
 
 function servfail(msg: Buffer, recursion: boolean): Buffer | null {

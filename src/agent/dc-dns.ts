@@ -4,9 +4,13 @@
 // stays NXDOMAIN as before. Every other question goes to the local handler untouched. A question
 // a client agent asked under its own settings is recognised by the client's domains and passed on
 // with those settings, so the remote server answers it as the client would (leaving hostname
-// addresses to the client when it resolves them itself).
+// addresses to the client when it resolves them itself). Forwarded questions wait through one
+// bounded queue per agent (dns/upstream-queue.ts): identical questions share one request, at most
+// 256 run at once, the oldest past 4,096 waiting are answered SERVFAIL, and after 2 s dropped.
 import dnsPacket from 'dns-packet';
-import { HostnamesDelegated, parseName, preferringNamespace, type DnsHandler } from '../dns/index.ts';
+import {
+  HostnamesDelegated, QuestionExpired, QuestionShed, UpstreamQueue, parseName, preferringNamespace, questionBytes, replyWithId, shedReply, type DnsHandler,
+} from '../dns/index.ts';
 import type { Logger } from '../log.ts';
 import type { DatacenterRoutes } from './dc-forward.ts';
 import { Forwarder } from './forward.ts';
@@ -21,6 +25,8 @@ export interface ClientDnsSettings {
   settings: string;
   /** The client resolves hostname addresses itself: remote answers leave them to it (HostnamesDelegated). */
   delegateHostnames?: boolean;
+  /** The client has recursors (RA on a shed question's SERVFAIL). */
+  recursionAvailable?: boolean;
 }
 
 /** A DNS message handler as the listeners use it. */
@@ -35,6 +41,10 @@ export interface DatacenterDnsDeps {
   preferNamespace?: boolean;
   routes: DatacenterRoutes & { hasRemoteDatacenters(): boolean };
   forwarder: Forwarder;
+  /** Questions waiting on remote datacenters (default: a queue of this handler's own). */
+  queue?: UpstreamQueue;
+  /** This agent has recursors (RA on a shed question's SERVFAIL). */
+  recursionAvailable?: boolean;
   logger: Logger;
 }
 
@@ -58,6 +68,8 @@ export function remoteDatacenter(msg: Buffer, d: Pick<DatacenterDnsDeps, 'datace
 /** Wraps `local` so questions for a known remote datacenter are answered there under `token()`. */
 export function datacenterDnsHandler(local: MessageHandler, token: () => string, deps: DatacenterDnsDeps, client?: ClientDnsSettings): MessageHandler {
   const d = client ? { ...deps, domain: client.domain, altDomain: client.altDomain } : deps;
+  const queue = deps.queue ?? new UpstreamQueue();
+  const recursionAvailable = client ? client.recursionAvailable === true : deps.recursionAvailable === true;
   const settings: Record<string, string> = client ? { [DNS_CONFIG_HEADER]: client.settings } : {};
   if (client?.delegateHostnames) settings[DNS_HOSTNAMES_HEADER] = 'client';
   // Decoding costs; skip it entirely while no other datacenter is known.
@@ -76,17 +88,21 @@ export function datacenterDnsHandler(local: MessageHandler, token: () => string,
       const t = token();
       let delegated: Buffer | undefined;
       try {
-        const res = await d.forwarder.send({ servers: () => servers, datacenter: dc! }, {
-          method: 'POST', url: `${DNS_RPC_PATH}?transport=${transport}`, body: msg,
+        // Identical questions asked at once under the same token and settings share one request.
+        const key = `${dc}\n${t}\n${settings[DNS_CONFIG_HEADER] ?? ''}\n${settings[DNS_HOSTNAMES_HEADER] ?? ''}\n${transport}\n${questionBytes(msg)}`;
+        const res = await queue.run(key, (signal) => d.forwarder.send({ servers: () => servers, datacenter: dc! }, {
+          method: 'POST', url: `${DNS_RPC_PATH}?transport=${transport}`, body: msg, signal,
           headers: { 'content-type': DNS_MESSAGE_TYPE, ...settings, ...(t ? { 'x-consul-token': t } : {}) },
-        });
+        }));
         // Asked to recurse (never for a datacenter's name): the local handler decides.
         const recurse = res.headers[DNS_RECURSE_HEADER] !== undefined;
         if (res.status === 204 && !recurse) return null;
-        if (res.status === 200 && res.headers[DNS_HOSTNAMES_HEADER] !== undefined) delegated = res.body;
-        else if (res.status === 200) return res.body;
+        if (res.status === 200 && res.headers[DNS_HOSTNAMES_HEADER] !== undefined) delegated = replyWithId(res.body, msg);
+        else if (res.status === 200) return replyWithId(res.body, msg);
         else if (!recurse) d.logger.warn({ datacenter: dc, status: res.status, error: res.body.toString('utf8').trim() }, 'DNS query failed in the remote datacenter');
       } catch (err) {
+        if (err instanceof QuestionExpired) return null;
+        if (err instanceof QuestionShed) return shedReply(msg, recursionAvailable);
         d.logger.warn({ datacenter: dc, error: (err as Error).message }, 'DNS query could not reach the remote datacenter');
       }
       // The remote answer left its hostname addresses to the asking client agent: passed on to it.
@@ -99,12 +115,14 @@ export function datacenterDnsHandler(local: MessageHandler, token: () => string,
 /** The wrapper for this agent's handlers: identity without a WAN pool, else remote questions go to their datacenter. */
 export function wanDnsWrapper(
   wan: DatacenterDnsDeps['routes'] & { readonly enabled: boolean },
-  c: { datacenter: string; domain: string; altDomain: string; preferNamespace?: boolean; bindAddr: string; tls?: Pick<TlsConfigurator, 'outgoingRpc'> }, logger: Logger,
+  c: { datacenter: string; domain: string; altDomain: string; preferNamespace?: boolean; recursors?: readonly unknown[]; bindAddr: string; tls?: Pick<TlsConfigurator, 'outgoingRpc'> }, logger: Logger,
 ): (local: MessageHandler, token: () => string, client?: ClientDnsSettings) => MessageHandler {
   if (!wan.enabled) return (local) => local;
   const deps: DatacenterDnsDeps = {
     datacenter: c.datacenter, domain: c.domain, altDomain: c.altDomain, preferNamespace: c.preferNamespace, routes: wan, logger: logger.child({ '@module': 'dns' }),
     forwarder: new Forwarder({ logger, localAddress: c.bindAddr, tls: c.tls }),
+    // One queue for the agent's own questions and every client's.
+    queue: new UpstreamQueue(), recursionAvailable: (c.recursors?.length ?? 0) > 0,
   };
   return (local, token, client) => datacenterDnsHandler(local, token, deps, client);
 }

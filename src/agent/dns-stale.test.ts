@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import dnsPacket from 'dns-packet';
 import { silentLogger } from '../log.ts';
+import { ManualClock } from '../clock.ts';
+import { UpstreamQueue } from '../dns/index.ts';
 import { staleBounded, type StaleDeps } from './dns-stale.ts';
 
 const reply = Buffer.from('prepared');
@@ -85,4 +87,37 @@ test('allow_stale false: questions arriving together share consistent reads (one
   releases[1]();
   for (const out of await Promise.all(later)) assert.equal(out, reply);
   assert.equal(strict.calls.filter((c) => c === 'handle').length, 101);
+});
+
+test('questions waiting for a stuck consistent read are bounded: the oldest past the bound SERVFAIL, all dropped after 2 s', async () => {
+  const clock = new ManualClock();
+  const reads: (() => void)[] = [];
+  const { h } = setup({ allowStale: false, maxStaleMs: 0 }, {
+    consistentRead: () => new Promise<void>((r) => reads.push(r)),
+    queue: new UpstreamQueue({ maxInFlight: 100, maxQuestions: 100, maxWaitMs: 2000, clock }),
+  });
+  const out: (Buffer | null | 'pending')[] = [];
+  for (let i = 0; i < 300; i++) {
+    out.push('pending');
+    void h.handle(query(), 'udp').then((r) => { out[i] = r; });
+  }
+  await new Promise((r) => setImmediate(r));
+  assert.equal(reads.length, 1, 'one store read however many wait (the rest join the next one)');
+  assert.equal(out.filter((r) => r === 'pending').length, 100, 'at most 100 wait');
+  assert.ok(out.slice(0, 200).every((r) => r !== 'pending' && (r!.readUInt16BE(2) & 0xf) === 2), 'the oldest 200 were SERVFAIL');
+  clock.advance(2000);
+  await new Promise((r) => setImmediate(r));
+  assert.ok(out.slice(200).every((r) => r === null), 'after 2 s the rest are dropped, not answered late');
+});
+
+test('too stale with a stuck consistent read: a shed question is answered from the replica', { timeout: 10_000 }, async () => {
+  const { h, calls } = setup({ allowStale: true, maxStaleMs: 0 }, {
+    consistentRead: () => new Promise<void>(() => {}),
+    queue: new UpstreamQueue({ maxInFlight: 1, maxQuestions: 1, clock: new ManualClock() }),
+  });
+  const first = h.handle(query(), 'udp');
+  const second = h.handle(query(), 'udp');
+  assert.equal(await first, reply, 'shed: the replica answers');
+  assert.deepEqual(calls, ['handle']);
+  void second;
 });

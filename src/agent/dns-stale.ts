@@ -6,9 +6,12 @@
 // is a default-consistency read, which Consul serves on the leader with every acknowledged write
 // applied. Here the store orders writes, so the question waits until the replica holds every
 // committed write; with no known leader, or when that read fails, the answer is SERVFAIL, as
-// Consul's DNS answers when the leader cannot be reached.
+// Consul's DNS answers when the leader cannot be reached. Questions waiting for a consistent read
+// are bounded (dns/upstream-queue.ts): past 4,096 the oldest is shed (SERVFAIL, or the replica's
+// answer when stale reads are allowed) and one that waited 2 s is dropped, so a slow or stuck
+// store read never piles up questions without limit.
 import dnsPacket from 'dns-packet';
-import { RCODE, type DnsConfig } from '../dns/index.ts';
+import { QUEUE_DEFAULTS, QuestionExpired, QuestionShed, RCODE, UpstreamQueue, type DnsConfig } from '../dns/index.ts';
 import type { Logger } from '../log.ts';
 import type { MessageHandler } from './dc-dns.ts';
 
@@ -22,12 +25,14 @@ export interface StaleDeps {
   now(): number;
   /** Waits until the replica holds every committed write. */
   consistentRead(): Promise<void>;
+  /** Questions waiting for consistent reads (default: one queue per deps, every question may wait on the shared read). */
+  queue?: UpstreamQueue;
   logger: Logger;
 }
 
 /** Wraps `h` so answers honour `cfg.allowStale` and, when stale reads are allowed, `cfg.maxStaleMs`. */
 export function staleBounded(h: MessageHandler, cfg: Pick<DnsConfig, 'allowStale' | 'maxStaleMs'>, deps: StaleDeps): MessageHandler {
-  const d = { ...deps, consistentRead: sharedRead(deps) };
+  const d = { ...deps, consistentRead: queuedRead(deps) };
   if (!cfg.allowStale) return leaderRead(h, d);
   const tooStale = (): boolean => !d.isLeader() && d.now() - d.lastContact() > cfg.maxStaleMs;
   return {
@@ -41,7 +46,9 @@ export function staleBounded(h: MessageHandler, cfg: Pick<DnsConfig, 'allowStale
         try {
           await d.consistentRead();
         } catch (err) {
-          d.logger.warn({ error: (err as Error).message }, 'DNS results too stale and the consistent read failed; answering from the replica');
+          if (err instanceof QuestionExpired) return null;
+          // Shed under a flood: the replica answers, unlogged (one line per question would add to the flood).
+          if (!(err instanceof QuestionShed)) d.logger.warn({ error: (err as Error).message }, 'DNS results too stale and the consistent read failed; answering from the replica');
         }
       }
       return h.handle(msg, transport, source);
@@ -60,7 +67,8 @@ function leaderRead(h: MessageHandler, d: StaleDeps): MessageHandler {
         if (!d.knownLeader()) throw new Error('No cluster leader');
         await d.consistentRead();
       } catch (err) {
-        d.logger.warn({ error: (err as Error).message }, 'DNS lookup with allow_stale = false could not read consistently');
+        if (err instanceof QuestionExpired) return null;
+        if (!(err instanceof QuestionShed)) d.logger.warn({ error: (err as Error).message }, 'DNS lookup with allow_stale = false could not read consistently');
         return servfail(msg);
       }
       return h.handle(msg, transport, source);
@@ -70,6 +78,21 @@ function leaderRead(h: MessageHandler, d: StaleDeps): MessageHandler {
 
 // Consistent reads shared by every handler wrapped with the same deps (the agent's own and each client's).
 const SHARED = new WeakMap<StaleDeps, () => Promise<void>>();
+const QUEUED = new WeakMap<StaleDeps, () => Promise<void>>();
+
+/**
+ * The shared read (sharedRead) as each question waits for it: through the deps' queue, one call
+ * per question (never joined by key: the shared read decides which read a question may take).
+ */
+function queuedRead(d: StaleDeps): () => Promise<void> {
+  let queued = QUEUED.get(d);
+  if (queued) return queued;
+  const read = sharedRead(d);
+  const queue = d.queue ?? new UpstreamQueue({ maxInFlight: QUEUE_DEFAULTS.maxQuestions });
+  queued = () => queue.run(undefined, read);
+  QUEUED.set(d, queued);
+  return queued;
+}
 
 /**
  * The deps' consistent read, one at a time however many questions wait: a question arriving while

@@ -1,15 +1,18 @@
 // `.query` DNS questions (Consul's preparedQueryLookup): the prepared query executed under the
 // DNS token as this agent, its healthy instances handed to the DNS answers with its DNS TTL.
+// Executions wait through a bounded queue (a failover waits on other datacenters): identical
+// questions at once share one, and under a flood the oldest are shed and stale ones dropped.
 import type { DnsInstance } from '../endpoint/index.ts';
 import type { AclIdentity } from '../endpoint/index.ts';
 import type { PreparedQueryEndpoint } from '../endpoint/prepared-query.ts';
 import type { QueryExecution } from '../dns/answers.ts';
+import type { UpstreamQueue } from '../dns/index.ts';
 
 /** The executor a DnsHandler's `queries` dependency takes. */
 export function dnsQueryExecutor(
-  ep: PreparedQueryEndpoint, resolve: (secret: string) => AclIdentity, nodeName: string,
+  ep: PreparedQueryEndpoint, resolve: (secret: string) => AclIdentity, nodeName: string, queue?: UpstreamQueue,
 ): (name: string, token: string, ip: string) => Promise<QueryExecution> {
-  return async (name, token, ip) => {
+  const execute = async (name: string, token: string, ip: string): Promise<QueryExecution> => {
     const res = await ep.execute(name, { minIndex: 0, waitMs: 0, consistency: 'default', token, authz: resolve(token) }, {
       limit: 0, connect: false, near: '', ip, agentNode: nodeName,
     });
@@ -20,4 +23,6 @@ export function dnsQueryExecutor(
     });
     return { service: res.Service, instances, ttl: res.DNS.TTL, datacenter: res.Datacenter };
   };
+  if (!queue) return execute;
+  return (name, token, ip) => queue.run(`${name}\n${token}\n${ip}`, () => execute(name, token, ip));
 }

@@ -225,6 +225,13 @@ export function shedReply(msg: Buffer, recursionAvailable: boolean): Buffer | nu
   }
 }
 
+/** A reply shared by identical questions, copied under this question's ID. */
+export function replyWithId(reply: Buffer, msg: Buffer): Buffer {
+  const out = Buffer.from(reply);
+  if (out.length >= 2 && msg.length >= 2) out.writeUInt16BE(msg.readUInt16BE(0), 0);
+  return out;
+}
+
 /** The key part of a raw question shared by identical questions: every byte but the ID. */
 export function questionBytes(msg: Buffer): string {
   return msg.toString('latin1', 2);
