@@ -35,6 +35,7 @@ import { addAutopilot, buildManagedStore } from './managed-etcd.ts';
 import { applyPersistedAcl } from './acl-enable.ts';
 import { CoordinateSync, coordinateSettings } from './coordinates.ts';
 import { createRpcServer, tokenHandlers } from './rpc-server.ts';
+import { followConnectRoots } from './connect-trust.ts';
 import { RpcListener } from './rpc-listener.ts';
 import { AGENT_STARTING } from './forward.ts';
 import { LivenessGreeter, livenessAddress } from '../leader/liveness.ts';
@@ -245,6 +246,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   const rpc = config.gossip ? createRpcServer({
     config, router, dns: ownDns, logger, acl: endpoints.acl.resolver, tls, revision: () => replica.appliedRevision,
     liveness: () => liveness?.answer() ?? null,
+    autoEncrypt: { sign: (args, id) => endpoints.autoEncrypt.sign(args, id), allowTls: config.autoEncrypt?.allowTls ?? false },
     dnsFor: tokenHandlers((token) => staleBounded(dcDns(dnsHandler.derive({
       view: new DnsView(replica, { token: () => token, resolve: (s) => endpoints.acl.resolver.resolve(s) }), fastPath: false,
     }), () => token), dnsCfg, stale)),
@@ -253,6 +255,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   }) : null;
   let started = false;
   let stopped = false;
+  const trust = new AbortController();
 
   const agent: Agent = {
     config, logger, store, replica, http, endpoints, sessionTimers, local, leaderSide, pool, reload,
@@ -267,6 +270,8 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       const https = startTls(tls, config);
       await store.open();
       await replica.start();
+      // Client certificates signed for auto_encrypt are trusted on the server port (Consul's connectCARootsMonitor).
+      if (config.autoEncrypt?.allowTls) followConnectRoots(replica, tls, trust.signal);
       // Before gossip announces this server, so clients that see it can reach it.
       if (store instanceof LazyManagedEtcdStore) {
         rpcServe = (req, res) => rpc?.serveRequest(req, res);
@@ -300,6 +305,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       // Only after the election revoked its lease: a refused server port is the followers' proof
       // that the leader's process is gone.
       await rpc?.close();
+      trust.abort();
       replica.stop();
       await store.close();
       if (config.pidFile) fs.rmSync(config.pidFile, { force: true });

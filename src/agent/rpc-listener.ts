@@ -1,7 +1,8 @@
 // The server port's front door (Consul's handleConn for tls.internal_rpc): each connection's
 // first byte tells a TLS handshake (0x16) from plaintext HTTP. TLS is served with the agent's
 // internal RPC key pair, requiring a client certificate from the CA with verify_incoming;
-// plaintext is refused with verify_incoming, else served as before. Both end up as HTTP/1.1
+// plaintext is refused with verify_incoming, else served as before. A TLS connection without any
+// client certificate may still reach a restricted listener (auto_encrypt's insecure path). All end up as HTTP/1.1
 // keep-alive connections of one request listener. The TLS settings are read per connection, so
 // a reload applies to new connections at once.
 import type http from 'node:http';
@@ -30,13 +31,23 @@ export interface RpcListenerOptions {
    */
   plaintextPeers?: boolean;
   tls: Pick<TlsConfigurator, 'incomingRpc' | 'verifyIncomingRpc' | 'version'>;
+  /**
+   * Answers requests on TLS connections that present no client certificate while verify_incoming
+   * requires one (Consul's insecure RPC, for auto_encrypt.allow_tls); absent: they are refused.
+   */
+  insecure?: RequestListener;
   logger: Logger;
+}
+
+function hasPeerCertificate(s: TLSSocket): boolean {
+  return Object.keys(s.getPeerCertificate() ?? {}).length > 0;
 }
 
 /** Accepts plaintext and TLS connections on one port and hands them to one HTTP/1.1 server. */
 export class RpcListener {
   readonly #o: RpcListenerOptions;
   readonly #http: http.Server;
+  readonly #insecure: http.Server | null;
   readonly #sockets = new Set<Socket>();
   /** `from=ip:port` of each connection, for logs written after its socket is gone. */
   readonly #peers = new WeakMap<Socket, string>();
@@ -48,6 +59,7 @@ export class RpcListener {
   constructor(o: RpcListenerOptions) {
     this.#o = o;
     this.#http = o.server ?? createHttp1Server(o.serve);
+    this.#insecure = o.insecure ? createHttp1Server(o.insecure) : null;
   }
 
   /** Binds `host:port` (0: an ephemeral port). */
@@ -126,6 +138,11 @@ export class RpcListener {
     const server = tls.createServer({ ...opts, rejectUnauthorized: false, handshakeTimeout: FIRST_BYTE_TIMEOUT_MS });
     server.on('secureConnection', (s: TLSSocket) => {
       if (this.#o.tls.verifyIncomingRpc() && !s.authorized) {
+        // No certificate at all (not a bad one): the auto_encrypt path, when the server offers it.
+        if (this.#insecure && !hasPeerCertificate(s)) {
+          this.#insecure.emit('connection', s);
+          return;
+        }
         this.#o.logger.warn({ conn: this.#peer(s), error: String(s.authorizationError) }, 'internal RPC client certificate refused');
         s.destroy();
         return;
@@ -150,6 +167,7 @@ export class RpcListener {
     if (!srv) return;
     const closed = new Promise<void>((resolve) => srv.close(() => resolve()));
     endConnections(this.#http, 0);
+    if (this.#insecure) endConnections(this.#insecure, 0);
     for (const s of this.#sockets) s.destroy();
     await closed;
   }

@@ -3,12 +3,13 @@
 // need, e.g. DNS questions answered by this server's DnsHandler under the client's DNS token,
 // and the election's liveness greeting that follower servers keep open to the leader. With
 // tls.internal_rpc the port also takes TLS connections (rpc-listener.ts).
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { HttpServer, Router, type HttpRequest, type HttpResult } from '../http/index.ts';
 import type { Logger } from '../log.ts';
 import { HostnamesDelegated, RecursionDelegated, type DnsHandler } from '../dns/index.ts';
 import { DNS_CONFIG_HEADER } from '../dns/config-wire.ts';
 import type { AclIdentity } from '../endpoint/index.ts';
+import type { CASignRequest, SignedResponse } from '../endpoint/auto-encrypt.ts';
 import type { TokenSources } from '../endpoint/acl-sources.ts';
 import type { Policy } from '../acl/index.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
@@ -22,6 +23,8 @@ export const INTERNAL_RPC_PREFIX = '/v1/internal/rpc/';
 export const DNS_RPC_PATH = `${INTERNAL_RPC_PREFIX}dns`;
 /** Client agents fetch what a token grants here (X-Consul-Token), to authorize agent routes themselves. */
 export const ACL_RPC_PATH = `${INTERNAL_RPC_PREFIX}acl/authorizer`;
+/** Client agents with auto_encrypt.tls post their CSR here (Consul's AutoEncrypt.Sign), token in X-Consul-Token. */
+export const AUTO_ENCRYPT_SIGN_PATH = `${INTERNAL_RPC_PREFIX}auto-encrypt/sign`;
 /** Set on a 204 answer to a client's DNS question the client's own recursors must answer. */
 export const DNS_RECURSE_HEADER = 'X-Proconsul-Dns-Recurse';
 /**
@@ -62,6 +65,11 @@ export interface RpcServerDeps {
   acl?: { resolve(secret: string): AclIdentity; sourcesOf(identity: AclIdentity): TokenSources; readonly enabled: boolean };
   /** The election's liveness greeting (leader/liveness.ts), null while no election greets here. */
   liveness?: () => LivenessStream | null;
+  /**
+   * AutoEncrypt.Sign (absent: not served). With `allowTls` the route is also served on TLS
+   * connections without a client certificate, and only it.
+   */
+  autoEncrypt?: { sign(args: CASignRequest, id: AclIdentity | undefined): Promise<SignedResponse>; allowTls: boolean };
   /** The agent's TLS settings (absent: plaintext only). */
   tls?: Pick<TlsConfigurator, 'incomingRpc' | 'verifyIncomingRpc' | 'version'>;
   logger: Logger;
@@ -116,6 +124,22 @@ function dnsRoute(d: RpcServerDeps): (req: HttpRequest) => Promise<HttpResult> {
   };
 }
 
+const MAX_SIGN_REQUEST = 64 * 1024;
+
+function autoEncryptRoute(d: RpcServerDeps, ae: NonNullable<RpcServerDeps['autoEncrypt']>): (req: HttpRequest) => Promise<HttpResult> {
+  return async (req) => {
+    const token = req.headers['x-consul-token'];
+    const id = d.acl?.resolve(typeof token === 'string' ? token : '');
+    let args: CASignRequest;
+    try {
+      args = JSON.parse((await req.body(MAX_SIGN_REQUEST)).toString('utf8')) as CASignRequest;
+    } catch {
+      return { status: 400, raw: 'Request decode failed' };
+    }
+    return { body: await ae.sign(args, id) };
+  };
+}
+
 /** What a token grants, as a client agent compiles it (Consul's ACL.TokenRead + ACL.PolicyResolve). */
 export interface TokenGrants {
   /** False when ACLs are off on this server: the client allows everything. */
@@ -155,10 +179,24 @@ export function tokenHandlers<H>(make: (token: string) => H): (token: string) =>
   };
 }
 
+// Without a client certificate only AutoEncrypt.Sign is served (Consul's insecureRPCServer has
+// nothing else an agent could call); anything else is refused on that connection.
+function insecureListener(server: HttpServer, logger: Logger): RequestListener {
+  return (req, res) => {
+    if (req.method === 'POST' && (req.url ?? '').split('?')[0] === AUTO_ENCRYPT_SIGN_PATH) {
+      server.serveRequest(req, res);
+      return;
+    }
+    logger.warn({ conn: `from=${req.socket.remoteAddress}:${req.socket.remotePort}`, method: req.method, path: req.url }, 'request without a client certificate refused: only AutoEncrypt.Sign is served');
+    res.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' }).end('Permission denied: a client certificate is required\n');
+  };
+}
+
 /** Builds the internal RPC server; nothing is bound until listenRpc(). */
 export function createRpcServer(d: RpcServerDeps): RpcServer {
   const internal = new Router().route('POST', DNS_RPC_PATH, dnsRoute(d));
   if (d.acl) internal.route('GET', ACL_RPC_PATH, aclRoute(d.acl));
+  if (d.autoEncrypt) internal.route('POST', AUTO_ENCRYPT_SIGN_PATH, autoEncryptRoute(d, d.autoEncrypt));
   const liveness = d.liveness;
   if (liveness) {
     internal.route('GET', LIVENESS_PATH, async () => {
@@ -175,7 +213,8 @@ export function createRpcServer(d: RpcServerDeps): RpcServer {
     router, logger,
     config: { get defaultAclPolicy() { return d.config.acl.defaultPolicy; }, responseHeaders: {}, maxConnsPerClient: 0 },
   });
-  const listener = new RpcListener({ serve: (req, res) => server.serveRequest(req, res), tls: d.tls ?? NO_TLS, logger });
+  const insecure = d.autoEncrypt?.allowTls ? insecureListener(server, logger) : undefined;
+  const listener = new RpcListener({ serve: (req, res) => server.serveRequest(req, res), insecure, tls: d.tls ?? NO_TLS, logger });
   return {
     http: server,
     listenRpc: () => listener.listen(d.config.bindAddr, d.config.ports.server),

@@ -11,6 +11,8 @@ import {
   type EndpointDeps, type SessionHealth, type Leadership,
 } from '../endpoint/index.ts';
 import { ConnectCAEndpoint } from '../endpoint/connect-ca.ts';
+import { AutoEncryptEndpoint } from '../endpoint/auto-encrypt.ts';
+import { DEFAULT_LEAF_CERT_TTL } from '../connect/index.ts';
 import { AclExplainEndpoint } from '../endpoint/acl-explain.ts';
 import { explainHandlers } from '../http/v1/explain.ts';
 import { SnapshotEndpoint } from '../endpoint/snapshot.ts';
@@ -70,6 +72,8 @@ export interface Endpoints {
   coordinate: CoordinateEndpoint;
   /** Prepared queries (Consul's PreparedQuery.*). */
   query: PreparedQueryEndpoint;
+  /** Client agents' certificates (AutoEncrypt.Sign). */
+  autoEncrypt: AutoEncryptEndpoint;
 }
 
 /** The ACL endpoints and the token resolver they share. */
@@ -113,7 +117,7 @@ export interface AgentHooks {
   /** Where the election greets followers' liveness probes (the internal RPC listener); absent: a port of its own. */
   liveness?: LivenessHost;
   /** The agent's TLS settings, for its outgoing RPC (cross-datacenter forwarding, liveness probes). */
-  tls?: Pick<TlsConfigurator, 'outgoingRpc' | 'serverRpc'>;
+  tls?: Pick<TlsConfigurator, 'outgoingRpc' | 'serverRpc' | 'manualCaPems' | 'verifyServerHostname'>;
 }
 
 /** Wires replica, endpoints, leader timers and routes for one server. */
@@ -160,6 +164,10 @@ export function buildServer(
     acl: aclEndpoints(epDeps, config, () => local.tokens.get('agent_recovery')),
     snapshot: snapshotEndpoint(epDeps, leaderSide, () => local),
     coordinate: new CoordinateEndpoint(epDeps, coordinateSettings(config).batching),
+    autoEncrypt: new AutoEncryptEndpoint(epDeps, {
+      connectEnabled: config.connect.enabled, allowTls: config.autoEncrypt?.allowTls ?? false, leafTtlMs: leafCertTtl(config),
+      manualCaPems: () => tls?.manualCaPems() ?? [], verifyServerHostname: () => tls?.verifyServerHostname() ?? false,
+    }),
     query: new PreparedQueryEndpoint(epDeps, {
       resolve: (secret) => endpoints.acl.resolver.resolve(secret), segment: '',
       failover: hooks.wan?.enabled ? queryFailover(hooks.wan, config, logger, tls) : undefined,
@@ -247,6 +255,12 @@ function snapshotEndpoint(deps: EndpointDeps, side: LeaderSide, local: () => Loc
       void local().ae.syncFull().catch(() => {});
     },
   });
+}
+
+/** connect.ca_config's leaf certificate TTL in ms (72h by default). */
+function leafCertTtl(config: RuntimeConfig): number {
+  const c = config.connect.caConfig;
+  return durationSetting(c.leaf_cert_ttl ?? c.LeafCertTTL ?? DEFAULT_LEAF_CERT_TTL, 72 * 3_600_000);
 }
 
 /** Consul's acl.enable_key_list_policy: `keys`/`recurse` then need `list` on the prefix. */

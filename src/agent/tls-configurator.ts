@@ -14,11 +14,26 @@ export function serverHostname(datacenter: string, domain: string): string {
   return `server.${datacenter}.${domain.replace(/\.$/, '')}`;
 }
 
+/**
+ * A client's auto_encrypt material (Consul's autoTLS): its signed certificate and key, the
+ * Connect CA roots and the servers' manual CAs it trusts, and the servers' hostname rule.
+ */
+export interface AutoTls {
+  certPem: string;
+  keyPem: string;
+  connectCaPems: string[];
+  manualCaPems: string[];
+  verifyServerHostname: boolean;
+}
+
 /** The agent's TLS material and rules, replaceable at runtime. */
 export class TlsConfigurator {
   readonly #datacenter: string;
   #cfg: TlsConfig | null = null;
   #loaded: LoadedTls | null = null;
+  #auto: AutoTls | null = null;
+  /** A server's Connect CA roots, trusted for incoming RPC client certificates (auto_encrypt clients). */
+  #connectCas: Buffer[] = [];
   #version = 0;
   /** Outgoing RPC options per target datacenter, built once per update (every forwarded request reads them). */
   #outgoing = new Map<string, ConnectionOptions | null>();
@@ -38,6 +53,55 @@ export class TlsConfigurator {
     const loaded = cfg ? loadTls(cfg) : null;
     this.#cfg = cfg ?? null;
     this.#loaded = loaded;
+    this.#changed();
+  }
+
+  /** A client's auto_encrypt certificate and trust (Consul's UpdateAutoTLS); new connections use them. */
+  updateAutoTls(auto: AutoTls): void {
+    this.#auto = auto;
+    this.#changed();
+  }
+
+  /** The client's auto_encrypt material, null before the first certificate. */
+  autoTls(): AutoTls | null {
+    return this.#auto;
+  }
+
+  /** A server's Connect CA roots (Consul's UpdateAutoTLSCA): incoming RPC accepts client certificates they signed. */
+  updateConnectCas(pems: string[]): void {
+    const next = pems.map((p) => Buffer.from(p));
+    if (next.length === this.#connectCas.length && next.every((b, i) => b.equals(this.#connectCas[i]))) return;
+    this.#connectCas = next;
+    this.#changed();
+  }
+
+  /** The internal RPC CA bundle from the configuration files, one PEM per file (Consul's ManualCAPems). */
+  manualCaPems(): string[] {
+    return (this.#loaded?.internalRpc.ca ?? []).map((b) => b.toString('utf8'));
+  }
+
+  /** tls.internal_rpc.verify_server_hostname, or what the servers told an auto_encrypt client. */
+  verifyServerHostname(): boolean {
+    return (this.#loaded?.internalRpc.config.verifyServerHostname ?? false) || (this.#auto?.verifyServerHostname ?? false);
+  }
+
+  /**
+   * Client options for AutoEncrypt.Sign before the agent has a certificate (Consul's insecure
+   * RPC TLS): the servers' chain checked against the configured CAs, with their hostname when
+   * verify_server_hostname is set; no client certificate. Null without CAs.
+   */
+  insecureRpc(): ConnectionOptions | null {
+    const p = this.#loaded?.internalRpc;
+    if (!p?.ca || !this.#cfg) return null;
+    const hostname = p.config.verifyServerHostname ? serverHostname(this.#datacenter, this.#cfg.domain) : undefined;
+    return {
+      ca: p.ca, minVersion: serverTlsOptions(p).minVersion, rejectUnauthorized: true,
+      ...(hostname ? { servername: hostname } : {}),
+      checkServerIdentity: hostname ? (_host, cert) => checkServerIdentity(hostname, cert) : () => undefined,
+    };
+  }
+
+  #changed(): void {
     this.#outgoing.clear();
     this.#version++;
   }
@@ -55,7 +119,9 @@ export class TlsConfigurator {
   /** The internal RPC listener's server options: null unless tls.internal_rpc has a key pair. */
   incomingRpc(): TlsOptions | null {
     const p = this.#loaded?.internalRpc;
-    return p?.cert ? serverTlsOptions(p) : null;
+    if (!p?.cert) return null;
+    const options = serverTlsOptions(p);
+    return this.#connectCas.length ? { ...options, ca: [...(p.ca ?? []), ...this.#connectCas] } : options;
   }
 
   /** tls.internal_rpc.verify_incoming: plaintext RPC is refused and client certificates are required. */
@@ -110,12 +176,15 @@ export class TlsConfigurator {
   #buildOutgoing(datacenter: string): ConnectionOptions | null {
     const p = this.#loaded?.internalRpc;
     const cfg = this.#cfg;
-    if (!p || !cfg || !p.config.verifyOutgoing) return null;
+    const auto = this.#auto;
+    const ca = [...(p?.ca ?? []), ...(auto ? [...auto.connectCaPems, ...auto.manualCaPems].map((pem) => Buffer.from(pem)) : [])];
+    // With auto_encrypt and a CA, outgoing RPC is verified TLS (Consul's verifyOutgoing).
+    if (!p || !cfg || !(p.config.verifyOutgoing || (cfg.autoTls && ca.length > 0))) return null;
     const server = serverTlsOptions(p);
-    const hostname = p.config.verifyServerHostname ? serverHostname(datacenter, cfg.domain) : undefined;
+    const hostname = this.verifyServerHostname() ? serverHostname(datacenter, cfg.domain) : undefined;
     const material = {
-      ...(p.ca ? { ca: p.ca } : {}),
-      ...(p.cert ? { cert: p.cert, key: p.key } : {}),
+      ...(ca.length ? { ca } : {}),
+      ...(p.cert ? { cert: p.cert, key: p.key } : auto ? { cert: Buffer.from(auto.certPem), key: Buffer.from(auto.keyPem) } : {}),
       minVersion: server.minVersion,
       ...(server.ciphers ? { ciphers: server.ciphers } : {}),
     };
