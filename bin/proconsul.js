@@ -1,8 +1,6 @@
 #!/usr/bin/env node
 // Launcher: runs the TypeScript CLI directly. Node 24 strips types by default; on Node 22/23
 // re-run this file with --experimental-strip-types.
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import module from 'node:module';
 import v8 from 'node:v8';
 
@@ -37,7 +35,9 @@ if (process.argv[2] === 'agent' && !semiSpaceGiven) {
 module.enableCompileCache?.();
 
 if (!process.features.typescript) {
-  const self = fileURLToPath(import.meta.url);
+  // Loaded only here: child_process is no part of a normal start.
+  const { spawnSync } = process.getBuiltinModule('node:child_process');
+  const self = process.getBuiltinModule('node:url').fileURLToPath(import.meta.url);
   const r = spawnSync(process.execPath, ['--experimental-strip-types', '--no-warnings=ExperimentalWarning', self, ...process.argv.slice(2)], { stdio: 'inherit' });
   process.exit(r.status ?? 1);
 } else {

@@ -1,6 +1,6 @@
 // Opening a URL in the user's browser for `proconsul login -type=oidc`, with the platform's
 // opener (open, xdg-open, start); failures are silent because the URL is printed anyway.
-import { spawn } from 'node:child_process';
+// node:child_process is taken when a browser is opened: every command imports this file.
 
 /** Launches the platform's URL opener detached from this process. */
 export function openBrowser(url: string): void {
@@ -8,7 +8,7 @@ export function openBrowser(url: string): void {
     : process.platform === 'win32' ? ['cmd', ['/c', 'start', '""', url.replaceAll('&', '^&')]]
       : ['xdg-open', [url]];
   try {
-    const child = spawn(cmd, args, { stdio: 'ignore', detached: true });
+    const child = process.getBuiltinModule('node:child_process').spawn(cmd, args, { stdio: 'ignore', detached: true });
     child.on('error', () => {});
     child.unref();
   } catch {
