@@ -20,6 +20,8 @@ import type { RuntimeConfig } from './config/runtime.ts';
 import { bridgeEvents } from './event-gossip.ts';
 import { EventBuffer } from './events.ts';
 import { Forwarder } from './forward.ts';
+import type { AutoEncrypt } from './auto-encrypt.ts';
+import { AUTO_ENCRYPT_SIGN_PATH } from './rpc-server.ts';
 import { CoordinateSync, coordinateSettings } from './coordinates.ts';
 import type { CoordinateUpdate } from '../endpoint/coordinate.ts';
 import { LanPool } from './lan-pool.ts';
@@ -52,6 +54,20 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
     headers: { 'content-type': 'application/json', ...(token ? { 'x-consul-token': token } : {}) },
   });
   const token = (kind: 'agent' | 'dns') => local.tokens.get(kind) || local.tokens.get('default');
+  // auto_encrypt.tls: the module (and the CSR library behind it) is loaded only when configured.
+  let autoEncrypt: AutoEncrypt | null = null;
+  const startAutoEncrypt = async (): Promise<void> => {
+    const { AutoEncrypt: Impl } = await import('./auto-encrypt.ts');
+    if (stopped) return;
+    autoEncrypt = new Impl({
+      config, tls, token: () => token('agent'), clock, random, logger,
+      call: (body, secret) => forwarder.send(servers, {
+        method: 'POST', url: AUTO_ENCRYPT_SIGN_PATH, body,
+        headers: { 'content-type': 'application/json', ...(secret ? { 'x-consul-token': secret } : {}) },
+      }),
+    });
+    await autoEncrypt.start();
+  };
   const remoteNodes = new RemoteNodeChecks({ call, token: () => token('agent'), clock, logger: log });
   const local: Local = createLocal({
     config, clock, random, logger, target: remoteCatalogTarget(call, config, () => token('agent')),
@@ -115,6 +131,8 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
       started = true;
       // TLS files and rules are checked before anything binds, as Consul's agent does.
       const https = startTls(tls, config);
+      // The agent's certificate comes first, as Consul's agent gets it before it starts.
+      if (config.autoEncrypt?.tls) await startAutoEncrypt();
       await pool.start();
       if (pool.gossip) followServers(pool, servers, local, clock, log);
       await local.start();
@@ -128,6 +146,7 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
     async stop() {
       if (stopped) return;
       stopped = true;
+      (autoEncrypt as AutoEncrypt | null)?.stop();
       await http.close();
       await dns.close();
       dnsHandler.close();
