@@ -7,6 +7,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Server as TlsServer, TlsOptions, TLSSocket } from 'node:tls';
 import { joinHostPort } from '../host-port.ts';
 import { nodeHttp } from '../node-http.ts';
+import { CAPTURING } from './incoming.ts';
 
 /**
  * HTTP/1.1 timeouts: no per-request deadline (node's default ends requests after 5 minutes,
@@ -15,9 +16,9 @@ import { nodeHttp } from '../node-http.ts';
  */
 export const HTTP1_TIMEOUTS = { keepAliveTimeout: 65_000, requestTimeout: 0 } as const;
 
-/** An HTTP/1.1 server with HTTP1_TIMEOUTS. */
+/** An HTTP/1.1 server with HTTP1_TIMEOUTS whose requests' bodies can be captured (incoming.ts). */
 export function createHttp1Server(listener?: RequestListener): http.Server {
-  return nodeHttp.createServer({ ...HTTP1_TIMEOUTS }, listener);
+  return nodeHttp.createServer({ ...HTTP1_TIMEOUTS, ...CAPTURING }, listener);
 }
 
 /** `host:port` of a bound TCP address, IPv6 hosts in brackets. */

@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream';
 import { TooLargeError } from '../errors.ts';
 import type { HttpResult } from './router.ts';
 import { renderJson, type RenderedBodies } from './rendered-bodies.ts';
+import { CapturingMessage, type BodySink } from './incoming.ts';
 
 /** A complete answer before it is written. */
 export interface Outcome {
@@ -75,6 +76,12 @@ export function readBody(req: Readable & { headers: http.IncomingHttpHeaders }, 
   if (declared > limit) {
     req.resume();
     return Promise.reject(new TooLargeError(msg ? msg(declared) : `Request body too large, max size: ${limit} bytes`));
+  }
+  if (req instanceof CapturingMessage) {
+    let sink!: BodySink;
+    const read = new Promise<Buffer>((resolve, reject) => { sink = { body: resolve, failed: reject }; });
+    const tooLarge = (size: number): void => sink.failed(new TooLargeError(msg ? msg(size) : `Request body too large, max size: ${limit} bytes`));
+    if (req.capture(limit, sink, tooLarge)) return read;
   }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
