@@ -188,7 +188,8 @@ function insecureListener(server: HttpServer, logger: Logger): RequestListener {
       return;
     }
     logger.warn({ conn: `from=${req.socket.remoteAddress}:${req.socket.remotePort}`, method: req.method, path: req.url }, 'request without a client certificate refused: only AutoEncrypt.Sign is served');
-    res.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' }).end('Permission denied: a client certificate is required\n');
+    const text = 'Permission denied: a client certificate is required\n';
+    res.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(text), Connection: 'close' }).end(text);
   };
 }
 
