@@ -21,7 +21,7 @@ import { logTails, until } from './support/wait.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-auto-encrypt-'));
 const run = promisify(execFile);
-const ports = { http: 0, serf: 0, wan: 0, server: 0 };
+const ports = { http: 0, https: 0, serf: 0, wan: 0, server: 0 };
 const MGMT = 'c2a8f5e4-6a3b-4f0e-9d2c-1b7e8a9f0d11';
 
 const s1: Agent = { name: 's1', ip: '127.0.0.1', server: true, log: '' };
@@ -39,7 +39,7 @@ after(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-const portsHcl = () => `ports { http = ${ports.http} dns = -1 grpc = -1 grpc_tls = -1 serf_lan = ${ports.serf} serf_wan = ${ports.wan} server = ${ports.server} }\n`;
+const portsHcl = (https = -1) => `ports { http = ${ports.http} https = ${https} dns = -1 grpc = -1 grpc_tls = -1 serf_lan = ${ports.serf} serf_wan = ${ports.wan} server = ${ports.server} }\n`;
 const aclHcl = (token: string) => `acl { enabled = true default_policy = "deny" tokens { ${token ? `agent = "${token}"` : ''} } }\n`;
 
 function serverHcl(): string {
@@ -55,7 +55,7 @@ ${portsHcl()}`;
 function clientHcl(token: string): string {
   return `tls { defaults { ca_file = "${path.join(dir, 'ca.pem')}" } }
 auto_encrypt { tls = true dns_san = ["client.example"] }
-${aclHcl(token)}${portsHcl()}`;
+${aclHcl(token)}${portsHcl(ports.https)}`;
 }
 
 async function req(a: Agent, urlPath: string, init: RequestInit = {}): Promise<{ status: number; body: string } | undefined> {
@@ -115,6 +115,23 @@ test('a client with only the CA file gets a certificate and forwards KV and cata
   await until('good in the catalog', 60_000, async () => (await req(good, '/v1/catalog/nodes'))?.body.includes('"Node":"good"'), POLL);
   assert.equal((await req(s1, '/v1/kv/ae/hello?raw'))?.body, 'world');
   assert.doesNotMatch(s1.log, /Non-TLS connection attempted|internal RPC client certificate refused/);
+});
+
+test('the client\'s HTTPS listener serves its automatic certificate; agent/self shows the settings', async () => {
+  const presented = await new Promise<tls.PeerCertificate>((resolve, reject) => {
+    const sock = tls.connect({ host: good.ip, port: ports.https, rejectUnauthorized: false }, () => {
+      resolve(sock.getPeerCertificate());
+      sock.end();
+    });
+    sock.on('error', reject);
+  });
+  const clusterId = JSON.parse((await req(s1, '/v1/connect/ca/roots'))!.body).TrustDomain as string;
+  assert.equal(presented.subjectaltname, `DNS:localhost, DNS:client.example, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1, URI:spiffe://${clusterId}/agent/client/dc/dc1/id/good`);
+  const debug = async (a: Agent) => JSON.parse((await req(a, '/v1/agent/self'))!.body).DebugConfig as Record<string, unknown>;
+  const c = await debug(good);
+  assert.deepEqual([c.AutoEncryptTLS, c.AutoEncryptDNSSAN, c.AutoEncryptIPSAN, c.AutoEncryptAllowTLS], [true, ['client.example'], [], false]);
+  const s = await debug(s1);
+  assert.deepEqual([s.AutoEncryptTLS, s.AutoEncryptAllowTLS], [false, true]);
 });
 
 test('a client without a token is refused its certificate and does not start', async () => {

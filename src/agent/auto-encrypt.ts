@@ -36,6 +36,8 @@ export interface AutoEncryptDeps {
   clock: Clock;
   random(): number;
   logger: Logger;
+  /** Called after each new certificate (the HTTPS listener takes it). */
+  onUpdate?(): void;
   /** Waits between attempts of the first request (a real, ref'd timer by default: nothing else keeps the process up yet). */
   sleep?(ms: number): Promise<void>;
 }
@@ -130,6 +132,7 @@ export class AutoEncrypt {
       certPem: cert.CertPEM, keyPem, connectCaPems: (res.ConnectCARoots.Roots ?? []).map((r) => r.RootCert),
       manualCaPems: res.ManualCARoots ?? [], verifyServerHostname: res.VerifyServerHostname,
     });
+    this.#d.onUpdate?.();
     this.#validBefore = Date.parse(cert.ValidBefore);
     this.#schedule(renewDelay(Date.parse(cert.ValidAfter), this.#validBefore, this.#d.clock.now(), this.#d.random()));
   }

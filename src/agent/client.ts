@@ -56,11 +56,17 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
   const token = (kind: 'agent' | 'dns') => local.tokens.get(kind) || local.tokens.get('default');
   // auto_encrypt.tls: the module (and the CSR library behind it) is loaded only when configured.
   let autoEncrypt: AutoEncrypt | null = null;
+  let httpsOn = false;
   const startAutoEncrypt = async (): Promise<void> => {
     const { AutoEncrypt: Impl } = await import('./auto-encrypt.ts');
     if (stopped) return;
     autoEncrypt = new Impl({
       config, tls, token: () => token('agent'), clock, random, logger,
+      // A renewed certificate reaches HTTPS connections made from then on.
+      onUpdate: () => {
+        const options = tls.httpsOptions();
+        if (options && httpsOn) http.updateTls(options);
+      },
       call: (body, secret) => forwarder.send(servers, {
         method: 'POST', url: AUTO_ENCRYPT_SIGN_PATH, body,
         headers: { 'content-type': 'application/json', ...(secret ? { 'x-consul-token': secret } : {}) },
@@ -130,15 +136,22 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
       if (started) return;
       started = true;
       // TLS files and rules are checked before anything binds, as Consul's agent does.
-      const https = startTls(tls, config);
-      // The agent's certificate comes first, as Consul's agent gets it before it starts.
-      if (config.autoEncrypt?.tls) await startAutoEncrypt();
+      let https = startTls(tls, config);
+      // The agent's certificate comes first, as Consul's agent gets it before it starts; HTTPS
+      // without a key pair of its own serves it.
+      if (config.autoEncrypt?.tls) {
+        await startAutoEncrypt();
+        if (https) https = { ...https, tls: tls.httpsOptions() ?? https.tls };
+      }
       await pool.start();
       if (pool.gossip) followServers(pool, servers, local, clock, log);
       await local.start();
       coordinateSync.start();
       await http.listen(config.httpAddrs);
-      if (https) await http.listen(config.httpsAddrs ?? [], https);
+      if (https) {
+        await http.listen(config.httpsAddrs ?? [], https);
+        httpsOn = true;
+      }
       await dns.listen(config.dnsAddrs);
       if (config.pidFile) fs.writeFileSync(config.pidFile, String(process.pid));
       log.info({ node: config.nodeName, datacenter: config.datacenter, http: http.addresses() }, 'client agent started');

@@ -113,7 +113,11 @@ export class TlsConfigurator {
 
   /** The HTTPS listener's server options; null before update() or without a `tls` stanza. */
   httpsOptions(): TlsOptions | null {
-    return this.#loaded ? serverTlsOptions(this.#loaded.https) : null;
+    if (!this.#loaded) return null;
+    const options = serverTlsOptions(this.#loaded.https);
+    // Without a key pair of its own, HTTPS serves the auto_encrypt certificate (Consul's Cert()).
+    const auto = this.#auto;
+    return options.cert || !auto ? options : { ...options, cert: auto.certPem, key: auto.keyPem };
   }
 
   /** The internal RPC listener's server options: null unless tls.internal_rpc has a key pair. */

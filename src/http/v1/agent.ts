@@ -65,6 +65,8 @@ function debugConfig(c: RuntimeConfig): Record<string, unknown> {
     MaxQueryTime: formatGoDuration(c.maxQueryTime), ACLsEnabled: c.acl.enabled,
     ACLResolverSettings: { ACLDefaultPolicy: c.acl.defaultPolicy, ACLDownPolicy: c.acl.downPolicy },
     ConnectEnabled: c.connect.enabled, ConnectCAProvider: c.connect.caProvider, NodeMeta: c.nodeMeta,
+    AutoEncryptTLS: c.autoEncrypt?.tls ?? false, AutoEncryptDNSSAN: c.autoEncrypt?.dnsSan ?? [],
+    AutoEncryptIPSAN: c.autoEncrypt?.ipSan ?? [], AutoEncryptAllowTLS: c.autoEncrypt?.allowTls ?? false,
     TranslateWANAddrs: c.translateWanAddrs === true,
     Version: CONSUL_API_VERSION, Revision: gitRevision(),
   };
