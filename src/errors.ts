@@ -68,6 +68,13 @@ export class TooLargeError extends ProconsulError {
   }
 }
 
+/** A request refused by a rate limit (Consul's ErrRateLimited): 429. */
+export class RateLimitedError extends ProconsulError {
+  constructor(message = 'Rate limit reached, try again later', options?: { cause?: unknown }) {
+    super('rate_limited', message, options);
+  }
+}
+
 /** Wrong HTTP method: 405 with the allowed methods. */
 export class MethodNotAllowedError extends ProconsulError {
   readonly allow: string[];

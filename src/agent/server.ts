@@ -167,6 +167,7 @@ export function buildServer(
     autoEncrypt: new AutoEncryptEndpoint(epDeps, {
       connectEnabled: config.connect.enabled, allowTls: config.autoEncrypt?.allowTls ?? false, leafTtlMs: leafCertTtl(config),
       manualCaPems: () => tls?.manualCaPems() ?? [], verifyServerHostname: () => tls?.verifyServerHostname() ?? false,
+      ...csrLimits(config),
     }),
     query: new PreparedQueryEndpoint(epDeps, {
       resolve: (secret) => endpoints.acl.resolver.resolve(secret), segment: '',
@@ -261,6 +262,15 @@ function snapshotEndpoint(deps: EndpointDeps, side: LeaderSide, local: () => Loc
 function leafCertTtl(config: RuntimeConfig): number {
   const c = config.connect.caConfig;
   return durationSetting(c.leaf_cert_ttl ?? c.LeafCertTTL ?? DEFAULT_LEAF_CERT_TTL, 72 * 3_600_000);
+}
+
+/** connect.ca_config's CSR limits (csr_max_per_second, csr_max_concurrent), when set. */
+function csrLimits(config: RuntimeConfig): { csrMaxPerSecond?: number; csrMaxConcurrent?: number } {
+  const c = config.connect.caConfig;
+  const num = (v: unknown): number | undefined => (v === undefined || v === '' || Number.isNaN(Number(v)) ? undefined : Number(v));
+  const perSecond = num(c.csr_max_per_second ?? c.CSRMaxPerSecond);
+  const concurrent = num(c.csr_max_concurrent ?? c.CSRMaxConcurrent);
+  return { ...(perSecond !== undefined ? { csrMaxPerSecond: perSecond } : {}), ...(concurrent !== undefined ? { csrMaxConcurrent: concurrent } : {}) };
 }
 
 /** Consul's acl.enable_key_list_policy: `keys`/`recurse` then need `list` on the prefix. */

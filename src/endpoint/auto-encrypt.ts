@@ -1,7 +1,7 @@
 // AutoEncrypt.Sign (Consul's auto_encrypt_endpoint.go with ConnectCA.Sign's agent path): a client
 // agent's CSR for its agent SPIFFE ID is checked (Connect on, allow_tls set, same datacenter, one
 // agent URI, node:write on the agent's node), its trust domain set to the cluster's, and signed
-// by the active built-in CA root; the answer carries the CA roots, the manually configured CAs
+// by the active built-in CA root (under the CSR rate limit); the answer carries the CA roots, the manually configured CAs
 // and whether servers check hostnames.
 import { X509Certificate } from 'node:crypto';
 import {
@@ -11,6 +11,7 @@ import { BadRequestError, InternalError } from '../errors.ts';
 import { authorize } from './acl-enforce.ts';
 import type { AclIdentity } from './acl-resolver.ts';
 import type { EndpointDeps } from './deps.ts';
+import { CsrLimiter, DEFAULT_CSR_MAX_PER_SECOND } from './csr-limit.ts';
 
 /** Consul's CASignRequest as a client sends it. */
 export interface CASignRequest {
@@ -47,6 +48,9 @@ export interface AutoEncryptSettings {
   /** The internal RPC CA bundle this server was configured with, PEM per file. */
   manualCaPems(): string[];
   verifyServerHostname(): boolean;
+  /** connect.ca_config's csr_max_per_second (50 by default) and csr_max_concurrent. */
+  csrMaxPerSecond?: number;
+  csrMaxConcurrent?: number;
 }
 
 /** Consul's ErrConnectNotEnabled text. */
@@ -58,10 +62,12 @@ export const ALLOW_TLS_NOT_ENABLED = 'AutoEncrypt.AllowTLS must be enabled in or
 export class AutoEncryptEndpoint {
   readonly #deps: EndpointDeps;
   readonly #s: AutoEncryptSettings;
+  readonly #limit: CsrLimiter;
 
   constructor(deps: EndpointDeps, settings: AutoEncryptSettings) {
     this.#deps = deps;
     this.#s = settings;
+    this.#limit = new CsrLimiter(deps.clock, settings.csrMaxPerSecond ?? DEFAULT_CSR_MAX_PER_SECOND, settings.csrMaxConcurrent ?? 0);
   }
 
   /** Checks and signs `args.CSR` for the caller `id`; throws BadRequestError or PermissionDeniedError with Consul's texts. */
@@ -85,7 +91,9 @@ export class AutoEncryptEndpoint {
     if (new X509Certificate(root.RootCert).validToDate.getTime() < now) {
       throw new InternalError(`root expired: certificate expired, expiration date: ${root.NotAfter}`);
     }
-    const leaf = signLeaf({ spki: csr.spki, uris: [uri], dnsNames: csr.dnsNames, ipAddresses: csr.ipAddresses, ttlMs: this.#s.leafTtlMs, nowMs: now }, root.RootCert, keyPem);
+    const leaf = await this.#limit.run(() => signLeaf({
+      spki: csr.spki, uris: [uri], dnsNames: csr.dnsNames, ipAddresses: csr.ipAddresses, ttlMs: this.#s.leafTtlMs, nowMs: now,
+    }, root.RootCert, keyPem));
     return {
       IssuedCert: {
         SerialNumber: leaf.serialNumber, CertPEM: leaf.certPem, PrivateKeyPEM: '', Agent: agent.agent, AgentURI: uri,
