@@ -108,6 +108,8 @@ before(async () => {
 test('a client with only the CA file gets a certificate and forwards KV and catalog requests over mutual TLS', async () => {
   await until('good started', 60_000, async () => (await req(good, '/v1/agent/self'))?.status === 200, POLL);
   assert.match(good.log, /automatically upgraded to TLS/);
+  assert.match(good.log, / Auto-Encrypt-TLS: true\n/);
+  assert.match(s1.log, / Auto-Encrypt-TLS: true\n/);
   const put = await req(good, '/v1/kv/ae/hello', { method: 'PUT', body: 'world' });
   assert.deepEqual(put, { status: 200, body: 'true' });
   assert.deepEqual(await req(good, '/v1/kv/ae/hello?raw'), { status: 200, body: 'world' });

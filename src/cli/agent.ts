@@ -32,6 +32,7 @@ function banner(c: RuntimeConfig): string {
     // A client agent keeps no store: it asks the servers.
     ['Store', c.server ? `${c.store.backend}${c.dataDir ? ` (${c.dataDir})` : ''}` : 'none (client agent)'],
     ['Gossip Encryption', String(Boolean(c.gossip?.encrypt))],
+    ['Auto-Encrypt-TLS', String(Boolean(c.autoEncrypt?.tls || c.autoEncrypt?.allowTls))],
     ['ACL Enabled', String(c.acl.enabled)],
     ['ACL Default Policy', c.acl.defaultPolicy],
   ];
