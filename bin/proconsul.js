@@ -22,8 +22,11 @@ if (process.argv[2] === 'agent' && !semiSpaceGiven) {
   // caches made under the default flags: each one loaded after this point is compiled from
   // source (≈2× the CPU). So the agent's big built-ins are loaded first. The young generation
   // still ends at 2 MiB as without them (V8's own first step), and the flag then holds it there.
-  for (const m of AGENT_BUILTINS) process.getBuiltinModule(m);
-  void globalThis.crypto; // WebCrypto, which node:crypto's ES facade and the CA root load anyway
+  // (Not on Node 22/23 without type stripping: that process only re-runs this file.)
+  if (process.features.typescript) {
+    for (const m of AGENT_BUILTINS) process.getBuiltinModule(m);
+    void globalThis.crypto; // WebCrypto, which node:crypto's ES facade and the CA root load anyway
+  }
   v8.setFlagsFromString('--semi-space-growth-factor=1');
 }
 
