@@ -2,7 +2,7 @@
 // transports from a RuntimeConfig; start() opens the store, runs the leader's start-up duties
 // and binds the listeners; stop() releases everything.
 import fs from 'node:fs';
-import type { RequestListener, Server } from 'node:http';
+import type { RequestListener, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import path from 'node:path';
 import { systemClock, type Clock } from '../clock.ts';
@@ -34,7 +34,7 @@ import type { RuntimeConfig } from './config/runtime.ts';
 import { addAutopilot, buildManagedStore } from './managed-etcd.ts';
 import { applyPersistedAcl } from './acl-enable.ts';
 import { CoordinateSync, coordinateSettings } from './coordinates.ts';
-import { createRpcServer, tokenHandlers } from './rpc-server.ts';
+import { autoEncryptOnly, createRpcServer, tokenHandlers } from './rpc-server.ts';
 import { followConnectRoots } from './connect-trust.ts';
 import { RpcListener } from './rpc-listener.ts';
 import { AGENT_STARTING } from './forward.ts';
@@ -137,12 +137,18 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   // The first connection comes once the store opens, after the TLS files are loaded.
   let front: RpcListener | null = null;
   const acceptConnection = (sock: Socket, server: Server): void => {
-    front ??= new RpcListener({ server, tls, logger: logger.child({ '@module': 'agent.rpc' }), plaintextPeers: tls.managedTls() === null });
+    const rpcLog = logger.child({ '@module': 'agent.rpc' });
+    front ??= new RpcListener({
+      server, tls, logger: rpcLog, plaintextPeers: tls.managedTls() === null,
+      // auto_encrypt.allow_tls: AutoEncrypt.Sign without a client certificate, once the RPC answers.
+      ...(config.autoEncrypt?.allowTls ? { insecure: autoEncryptOnly((req, res) => (rpcServe ? rpcServe(req, res) : notYet(res)), rpcLog) } : {}),
+    });
     front.accept(sock);
   };
+  const notYet = (res: ServerResponse): void => void res.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8' }).end(AGENT_STARTING);
   const store: Store = deps.store ?? buildStore(config, clock, logger, (req, res) => {
     if (rpcServe) rpcServe(req, res);
-    else res.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8' }).end(AGENT_STARTING);
+    else notYet(res);
   }, acceptConnection, tls);
   const pool = new LanPool(config, {
     clock, logger, random: deps.random ?? Math.random, transport: deps.gossipTransport, onJoinExhausted: deps.onJoinExhausted,

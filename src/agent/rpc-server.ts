@@ -179,12 +179,14 @@ export function tokenHandlers<H>(make: (token: string) => H): (token: string) =>
   };
 }
 
-// Without a client certificate only AutoEncrypt.Sign is served (Consul's insecureRPCServer has
-// nothing else an agent could call); anything else is refused on that connection.
-function insecureListener(server: HttpServer, logger: Logger): RequestListener {
+/**
+ * What a TLS connection without a client certificate may ask (Consul's insecureRPCServer has
+ * only AutoEncrypt.Sign an agent could call): that route goes to `serve`, anything else is refused.
+ */
+export function autoEncryptOnly(serve: RequestListener, logger: Logger): RequestListener {
   return (req, res) => {
     if (req.method === 'POST' && (req.url ?? '').split('?')[0] === AUTO_ENCRYPT_SIGN_PATH) {
-      server.serveRequest(req, res);
+      serve(req, res);
       return;
     }
     logger.warn({ conn: `from=${req.socket.remoteAddress}:${req.socket.remotePort}`, method: req.method, path: req.url }, 'request without a client certificate refused: only AutoEncrypt.Sign is served');
@@ -214,7 +216,7 @@ export function createRpcServer(d: RpcServerDeps): RpcServer {
     router, logger,
     config: { get defaultAclPolicy() { return d.config.acl.defaultPolicy; }, responseHeaders: {}, maxConnsPerClient: 0 },
   });
-  const insecure = d.autoEncrypt?.allowTls ? insecureListener(server, logger) : undefined;
+  const insecure = d.autoEncrypt?.allowTls ? autoEncryptOnly((req, res) => server.serveRequest(req, res), logger) : undefined;
   const listener = new RpcListener({ serve: (req, res) => server.serveRequest(req, res), insecure, tls: d.tls ?? NO_TLS, logger });
   return {
     http: server,
