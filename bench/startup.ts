@@ -1,6 +1,8 @@
 // Startup: `proconsul agent -dev` from spawn to the first 200 on /v1/status/leader (median of N),
 // against a reference measured by the same harness: a bare `node -e` HTTP server from spawn to
-// its first 200 (Node's own start-up floor on this machine). Then `createAgent(config).start()`
+// its first 200 (Node's own start-up floor on this machine), each with the CPU its main thread had
+// used by then (Linux /proc, 10 ms ticks; on a shared machine the steadier figure, since wall time
+// also counts waiting for a core). Then `createAgent(config).start()`
 // in this process (modules already loaded), median of N. Targets: ≤ 300 ms CLI, ≤ 50 ms
 // in-process. Every port is a free ephemeral one so other agents on the machine never collide.
 //
@@ -8,6 +10,7 @@
 //   npx node bench/startup.ts --runs 3     # smoke run
 //   --prof DIR   also writes --cpu-prof profiles of the CLI runs into DIR
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -34,15 +37,32 @@ function status(port: number, p: string): Promise<number> {
   });
 }
 
+/** CPU ms (user + system) the main thread of `pid` has used, from /proc; NaN where unreadable. */
+function mainThreadCpuMs(pid: number | undefined): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10; // utime + stime in USER_HZ (100) ticks
+  } catch {
+    return Number.NaN;
+  }
+}
+
+const cpuAt200 = new Map<string, number[]>();
+
 /** Spawns `args` and returns ms from spawn to the first 200 on `p` (polled every 2 ms), then kills it. */
-async function timeToFirst200(args: string[], port: number, p: string): Promise<number> {
+async function timeToFirst200(args: string[], port: number, p: string, series: string): Promise<number> {
   const t0 = performance.now();
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
   const exited = new Promise((r) => child.once('exit', r));
   try {
     for (;;) {
       if (child.exitCode !== null) throw new Error(`${args.join(' ')} exited with ${child.exitCode}`);
-      if ((await status(port, p)) === 200) return performance.now() - t0;
+      if ((await status(port, p)) === 200) {
+        const ms = performance.now() - t0;
+        cpuAt200.set(series, [...(cpuAt200.get(series) ?? []), mainThreadCpuMs(child.pid)]);
+        return ms;
+      }
       if (performance.now() - t0 > 30_000) throw new Error(`${args.join(' ')}: no 200 within 30 s`);
       await sleep(2);
     }
@@ -79,9 +99,9 @@ const ref: number[] = [];
 // Interleaved so a burst of load from elsewhere hits both series alike.
 for (let i = 0; i < runs; i++) {
   const p1 = await freePort();
-  ref.push(await timeToFirst200(['-e', REFERENCE, String(p1)], p1, '/v1/status/leader'));
+  ref.push(await timeToFirst200(['-e', REFERENCE, String(p1)], p1, '/v1/status/leader', 'ref'));
   const p2 = await freePort();
-  cli.push(await timeToFirst200(await cliArgs(p2, i), p2, '/v1/status/leader'));
+  cli.push(await timeToFirst200(await cliArgs(p2, i), p2, '/v1/status/leader', 'cli'));
   process.stderr.write(`[run ${i + 1}] node -e http server ${fmt(ref.at(-1)!)} ms, proconsul agent -dev ${fmt(cli.at(-1)!)} ms\n`);
 }
 const built: number[] = [];
@@ -101,6 +121,10 @@ console.log('| measure | median ms | min ms | max ms |');
 console.log('|:--|--:|--:|--:|');
 console.log(row('`proconsul agent -dev` → first 200 on /v1/status/leader', cli));
 console.log(row('reference: `node -e` http server → first 200', ref));
+if (!cpuAt200.get('cli')!.some(Number.isNaN)) {
+  console.log(row('`proconsul agent -dev`: main-thread CPU at the first 200', cpuAt200.get('cli')!));
+  console.log(row('reference: main-thread CPU at the first 200', cpuAt200.get('ref')!));
+}
 console.log(row('in-process createAgent(config)', built));
 console.log(row('in-process agent.start()', started));
 console.log(row('in-process createAgent(config).start() total', total));
