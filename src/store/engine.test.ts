@@ -131,3 +131,49 @@ test("a range or a value read later in a txn sees the txn's own unreleased puts"
   assert.equal(disk.reads, 0, 'nothing read from the durable copy: every value was pending');
   assert.equal(e.pendingValues, 2);
 });
+
+test('keys a txn compares absent and then creates are placed in one step; a failed or partial txn leaves none behind', () => {
+  const disk = new Disk();
+  const e = new StoreEngine({ values: disk });
+  const absent = (key: string) => ({ key, target: 'createRevision' as const, op: '=' as const, value: 0 });
+  // Created: present with the txn's revision, in order, readable.
+  const b1 = applyOk(e, { compares: [absent('a'), absent('b')], success: [{ type: 'put', key: 'b', value: bytes('B') }, { type: 'put', key: 'a', value: bytes('A') }] });
+  assert.deepEqual(e.range('').map((kv) => [kv.key, text(kv.value), kv.createRevision, kv.version]), [['a', 'A', 1, 1], ['b', 'B', 1, 1]]);
+  disk.persist(b1);
+  e.release(b1);
+  // A later compare fails: the key compared absent before it is not left in the key map, and the
+  // failure branch sees it absent.
+  const failed = e.apply({
+    compares: [absent('c'), { key: 'a', target: 'version', op: '=', value: 9 }],
+    success: [{ type: 'put', key: 'c', value: bytes('C') }],
+    failure: [{ type: 'range', prefix: '' }],
+  });
+  assert.equal(failed.response.succeeded, false);
+  const seen = failed.response.results[0];
+  assert.deepEqual(seen.type === 'range' && seen.kvs.map((kv) => kv.key), ['a', 'b']);
+  assert.equal(e.get('c'), null);
+  assert.equal(e.keys.size, 2);
+  // Compared absent but not put (the txn writes another key): not left behind.
+  applyOk(e, { compares: [absent('d')], success: [{ type: 'put', key: 'e', value: bytes('E') }] });
+  assert.equal(e.get('d'), null);
+  assert.deepEqual(e.range('').map((kv) => kv.key), ['a', 'b', 'e']);
+  // Compared twice, written twice: both compares see it absent, the second put is version 2.
+  applyOk(e, {
+    compares: [absent('f'), { key: 'f', target: 'version', op: '=', value: 0 }],
+    success: [{ type: 'put', key: 'f', value: bytes('1') }, { type: 'put', key: 'f', value: bytes('2') }],
+  });
+  const f = e.get('f')!;
+  assert.deepEqual([text(f.value), f.version, f.createRevision, f.modRevision], ['2', 2, 3, 3]);
+  // A lease put on a compared-absent key keeps its lease; a missing lease leaves nothing placed.
+  const lease = e.grantLease(10);
+  applyOk(e, { compares: [absent('g')], success: [{ type: 'put', key: 'g', value: bytes('G'), lease: lease.id }] });
+  assert.equal(e.get('g')?.lease, lease.id);
+  assert.deepEqual([...lease.keys], ['g']);
+  assert.throws(() => e.apply({ compares: [absent('h')], success: [{ type: 'put', key: 'h', value: bytes('H'), lease: 999 }] }), /lease 999 not found/);
+  assert.equal(e.get('h'), null);
+  // A present key fails the compare and is untouched.
+  const again = e.apply({ compares: [absent('a')], success: [{ type: 'put', key: 'a', value: bytes('X') }] });
+  assert.equal(again.response.succeeded, false);
+  assert.equal(text(e.get('a')?.value), 'A');
+  assert.equal(e.keys.size, 5);
+});

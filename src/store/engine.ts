@@ -80,6 +80,12 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
   return Buffer.compare(a, b);
 }
 
+/** True when every op is a put (no op reads the key map or removes from it). */
+function onlyPuts(ops: readonly Op[]): boolean {
+  for (const op of ops) if (op.type !== 'put') return false;
+  return true;
+}
+
 /** Whether a compare holds; `value` is the key's value, read only for value compares on a present key. */
 function holds(c: Compare, kv: Entry | undefined, value: Uint8Array | null): boolean {
   let cmp: number;
@@ -133,6 +139,13 @@ export class StoreEngine {
   /** The slots the current transaction's compares looked up (key, slot), so its puts skip a lookup. */
   #seenKeys: string[] = [];
   #seenSlots: (Slot | undefined)[] = [];
+  /**
+   * Whether compare i put its key in the key map already (see apply()): a create's one descent.
+   * These lists hold the first #seenCount entries and are never shortened (that would drop their
+   * storage, and an emptied list reserves 16 slots on its next push).
+   */
+  #placed: boolean[] = [];
+  #seenCount = 0;
 
   constructor(opts: EngineOptions = {}) {
     // Watchers in this process follow every batch as it is published, so the history only serves
@@ -262,27 +275,30 @@ export class StoreEngine {
 
   /** Evaluates and applies a transaction synchronously, in commit order. */
   apply(req: TxnRequest): Committed {
-    const seenKeys = this.#seenKeys;
-    const seenSlots = this.#seenSlots;
-    seenKeys.length = 0;
-    seenSlots.length = 0;
+    this.#seenCount = 0;
+    const revision = this.#revision + 1;
+    // A key created by this txn (compared absent, then put at its first version without a lease:
+    // the slot is this revision) goes into the key map when its compare finds it absent, in the
+    // same descent; the put then leaves it. Only with a ValueSource (slots are bare revisions) and
+    // when the txn only puts, so no op reads the key map before the puts; a placed key the txn
+    // does not put, or a failed txn's, is taken out again.
+    const place = this.#values !== undefined && onlyPuts(req.success);
     let succeeded = true;
-    for (const c of req.compares ?? []) {
-      const slot = this.keys.get(c.key);
-      seenKeys.push(c.key);
-      seenSlots.push(slot);
-      const e = entryOf(slot);
-      if (!holds(c, e, c.target === 'value' && e ? this.#valueOf(c.key, e) : null)) {
-        succeeded = false;
-        break;
-      }
+    try {
+      succeeded = this.#compare(req.compares ?? [], place, revision);
+    } catch (err) {
+      this.#forgetSeen();
+      throw err;
     }
+    if (!succeeded) this.#unplace();
     const ops = succeeded ? req.success : (req.failure ?? []);
     // Validate before mutating so that a failing op never leaves a half-applied transaction.
     for (const op of ops) {
-      if (op.type === 'put' && op.lease && !this.leases.has(op.lease)) throw new NotFoundError(`lease ${op.lease} not found`);
+      if (op.type === 'put' && op.lease && !this.leases.has(op.lease)) {
+        this.#unplace();
+        throw new NotFoundError(`lease ${op.lease} not found`);
+      }
     }
-    const revision = this.#revision + 1;
     const results: OpResult[] = new Array(ops.length);
     this.#eventCount = 0;
     this.#applying = true;
@@ -291,14 +307,14 @@ export class StoreEngine {
       for (let i = 0; i < ops.length; i++) results[i] = this.#applyOp(ops[i], revision);
     } finally {
       this.#applying = false;
+      this.#unplace();
       // The batch (kept in the watch history) gets exactly its events; the list lets go of them.
       const n = this.#eventCount;
       events = this.#events.slice(0, n);
       this.#events.fill(undefined as unknown as WatchEvent, 0, n);
       this.#eventCount = 0;
     }
-    seenKeys.length = 0;
-    seenSlots.length = 0;
+    this.#forgetSeen();
     if (events.length === 0) {
       return { response: { succeeded, revision: this.#revision, results }, batch: null };
     }
@@ -326,7 +342,7 @@ export class StoreEngine {
       case 'put': {
         const lease = op.lease ?? 0;
         // The compares of this txn usually looked the key up already.
-        const seen = this.#seenKeys.indexOf(op.key);
+        const seen = this.#seenIndex(op.key);
         const old = entryOf(seen >= 0 ? this.#seenSlots[seen] : this.keys.get(op.key));
         const prev = old && op.prevKv ? this.#kv(op.key, old) : null;
         const kv: KeyValue = {
@@ -349,7 +365,11 @@ export class StoreEngine {
         } else {
           slot = { createRevision: kv.createRevision, modRevision: revision, version: kv.version, lease, value: op.value };
         }
-        this.keys.set(op.key, slot);
+        // A key its compare placed (see apply()) is the put's now; it already holds a bare revision.
+        if (seen >= 0 && this.#placed[seen]) {
+          this.#placed[seen] = false;
+          if (slot !== revision) this.keys.set(op.key, slot);
+        } else this.keys.set(op.key, slot);
         if (seen >= 0) this.#seenSlots[seen] = slot;
         this.#emit({ type: 'put', kv });
         return { type: 'put', prev };
@@ -372,10 +392,55 @@ export class StoreEngine {
     }
   }
 
+  /** Evaluates the compares in order, recording each lookup (see apply()); false at the first that fails. */
+  #compare(compares: readonly Compare[], place: boolean, revision: number): boolean {
+    const seenKeys = this.#seenKeys;
+    const seenSlots = this.#seenSlots;
+    const placed = this.#placed;
+    for (const c of compares) {
+      const n = this.#seenCount;
+      let slot: Slot | undefined;
+      let wasPlaced = false;
+      if (place && c.target === 'createRevision' && c.op === '=' && c.value === 0 && this.#seenIndex(c.key) < 0) {
+        // Absent: now placed (the compare holds). Present: the compare fails on its real slot.
+        wasPlaced = this.keys.set(c.key, revision, false);
+        slot = wasPlaced ? undefined : this.keys.get(c.key);
+      } else {
+        // A key compared before keeps the slot it had before the txn (a placed one: absent).
+        const i = this.#seenIndex(c.key);
+        slot = i >= 0 ? seenSlots[i] : this.keys.get(c.key);
+      }
+      seenKeys[n] = c.key;
+      seenSlots[n] = slot;
+      placed[n] = wasPlaced;
+      this.#seenCount = n + 1;
+      const e = entryOf(slot);
+      if (!holds(c, e, c.target === 'value' && e ? this.#valueOf(c.key, e) : null)) return false;
+    }
+    return true;
+  }
+
+  /** Index of `key` among this txn's compare lookups, or -1. */
+  #seenIndex(key: string): number {
+    const keys = this.#seenKeys;
+    for (let i = 0; i < this.#seenCount; i++) if (keys[i] === key) return i;
+    return -1;
+  }
+
+  /** Takes out of the key map every key a compare placed that no put has taken. */
+  #unplace(): void {
+    const placed = this.#placed;
+    for (let i = 0; i < this.#seenCount; i++) {
+      if (!placed[i]) continue;
+      placed[i] = false;
+      this.keys.delete(this.#seenKeys[i]);
+    }
+  }
+
   /** Drops the compares' lookups once an op may have removed keys. */
   #forgetSeen(): void {
-    this.#seenKeys.length = 0;
-    this.#seenSlots.length = 0;
+    this.#unplace();
+    this.#seenCount = 0;
   }
 
   #deleteKey(prev: KeyValue, revision: number): void {
