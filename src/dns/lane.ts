@@ -131,17 +131,21 @@ function padded(len: number): number {
   return (len + 3) & ~3;
 }
 
-/** Where replies are assembled before their copy is taken (a lane reply stays under 16 KiB; room for a padded last word). */
-const scratch = Buffer.allocUnsafeSlow(MAX_POINTER + 4);
-const view = new DataView(scratch.buffer, scratch.byteOffset, scratch.length);
-/** scratch.subarray(0, n) by n, made once per reply size: taking a reply's copy allocates only the copy. */
-const views: (Buffer | undefined)[] = new Array<Buffer | undefined>(scratch.length + 1).fill(undefined);
+/**
+ * Replies are written straight into a slab and handed out as views of it: no copy, and one
+ * ArrayBuffer per SLAB bytes of replies instead of one per 8 KiB pool of Buffer.allocUnsafe (a
+ * young-generation GC sweeps every ArrayBuffer that died). A slab lives while a reply in it does.
+ */
+const SLAB = 256 * 1024;
+let slab = Buffer.allocUnsafeSlow(SLAB);
+let view = new DataView(slab.buffer, slab.byteOffset, slab.length);
+let used = 0;
 /** Where each instance's SRV target landed in the reply being written. */
 let targetAt = new Int32Array(64);
 
 /**
- * Copies block `b` of `data` to `w` in the scratch buffer, whole words (the padding after it is
- * overwritten by what follows); returns the offset after its bytes.
+ * Copies block `b` of `data` to `w` in the slab, whole words (the padding after it is overwritten
+ * by what follows); returns the offset after its bytes.
  */
 function block(data: Int32Array, b: number, w: number): number {
   const first = data[2 * b];
@@ -152,23 +156,32 @@ function block(data: Int32Array, b: number, w: number): number {
 
 /**
  * The lane's reply with the instances in `order`, the request's id (`msg[0..2)`), `flags`, and
- * an OPT with `optPayload` when it is >= 0 (as pack.ts writes one).
+ * an OPT with `optPayload` when it is >= 0 (as pack.ts writes one). The reply is a view of a
+ * shared slab: whoever keeps one for long should keep a copy instead.
  */
 export function writeLane(lane: Lane, order: readonly number[], msg: Buffer, flags: number, optPayload: number): Buffer {
   const n = lane.instances;
   const data = lane.data;
-  let w = block(data, 0, 0);
-  scratch[0] = msg[0];
-  scratch[1] = msg[1];
-  scratch[2] = flags >> 8;
-  scratch[3] = flags & 0xff;
+  // Room for the reply, its OPT and a padded last word; replies start 8-aligned.
+  if (used + lane.size + OPT_SIZE + 4 > SLAB) {
+    slab = Buffer.allocUnsafeSlow(SLAB);
+    view = new DataView(slab.buffer, slab.byteOffset, slab.length);
+    used = 0;
+  }
+  const at = used;
+  const b = slab;
+  let w = block(data, 0, at);
+  b[at] = msg[0];
+  b[at + 1] = msg[1];
+  b[at + 2] = flags >> 8;
+  b[at + 3] = flags & 0xff;
   if (!lane.srv) {
     for (let k = 0; k < n; k++) w = block(data, 1 + 2 * order[k], w);
   } else {
     if (targetAt.length < n) targetAt = new Int32Array(n * 2);
     for (let k = 0; k < n; k++) {
       const i = order[k];
-      targetAt[i] = w + 2 + SRV_TARGET_AT;
+      targetAt[i] = w - at + 2 + SRV_TARGET_AT;
       w = block(data, 1 + 2 * i, w);
     }
     const glue = lane.glue;
@@ -178,16 +191,15 @@ export function writeLane(lane: Lane, order: readonly number[], msg: Buffer, fla
       w = block(data, 2 + 2 * i, w);
       const hi = 0xc0 | (targetAt[i] >> 8);
       const lo = targetAt[i] & 0xff;
-      for (let x = data[glue + i], end = data[glue + i + 1]; x < end; x++) scratch[start + data[x]] = hi, scratch[start + data[x] + 1] = lo;
+      for (let x = data[glue + i], end = data[glue + i + 1]; x < end; x++) b[start + data[x]] = hi, b[start + data[x] + 1] = lo;
     }
   }
   if (optPayload >= 0) {
-    writeOpt(scratch, w, optPayload);
+    writeOpt(b, w, optPayload);
     w += OPT_SIZE;
-    scratch[10] = (lane.extras + 1) >> 8;
-    scratch[11] = (lane.extras + 1) & 0xff;
+    b[at + 10] = (lane.extras + 1) >> 8;
+    b[at + 11] = (lane.extras + 1) & 0xff;
   }
-  const out = Buffer.allocUnsafe(w);
-  out.set((views[w] ??= scratch.subarray(0, w)));
-  return out;
+  used = (w + 7) & ~7;
+  return b.subarray(at, w);
 }
