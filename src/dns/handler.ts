@@ -16,6 +16,7 @@ import { RCODE, rcodeFor } from './errors.ts';
 import { PreparedAnswers } from './prepared.ts';
 import { readQuery } from './wire.ts';
 import { HostnamesDelegated, hostnamesOf, MAX_RECURSION_LEVEL, withHostnames } from './hostnames.ts';
+import { QuestionExpired, QuestionShed, shedReply } from './upstream-queue.ts';
 
 /** Dependencies of the handler. */
 export interface DnsHandlerDeps {
@@ -99,6 +100,9 @@ export class DnsHandler {
     if (arpa && canRecurse && !this.#hasPtr(parsed)) return this.#recurse(msg, req, transport);
     // A prepared query runs near the EDNS0 client subnet's address when one is given, else the asker's (Consul's Source.Ip).
     const execution = parsed.query?.kind === 'query' ? await this.#execute(parsed.query, clientSubnet(req) ?? source) : undefined;
+    // The execution's queue gave up on the question (upstream-queue.ts).
+    if (execution instanceof QuestionExpired) return null;
+    if (execution instanceof QuestionShed) return shedReply(msg, canRecurse);
     return this.#answer(msg, req, parsed, transport, execution);
   }
 
@@ -152,12 +156,13 @@ export class DnsHandler {
 
   /** miekg's accept rules: drop responses and runts; NOTIMP other opcodes; FORMERR odd counts. */
   #checkHeader(msg: Buffer): Buffer | null | undefined {
+    // Byte reads: readUInt16BE's argument checks cost more than the rest on the hot path.
     if (msg.length < 12) return null;
-    const flags = msg.readUInt16BE(2);
+    const flags = (msg[2] << 8) | msg[3];
     if (flags & QR) return null;
     const opcode = (flags & OPCODE_MASK) >> 11;
     if (opcode !== 0) return headerReply(msg, RCODE.NOTIMP);
-    if (msg.readUInt16BE(4) !== 1 || msg.readUInt16BE(6) > 1 || msg.readUInt16BE(8) > 1 || msg.readUInt16BE(10) > 2) return headerReply(msg, RCODE.FORMERR);
+    if (msg[4] !== 0 || msg[5] !== 1 || msg[6] !== 0 || msg[7] > 1 || msg[8] !== 0 || msg[9] > 1 || msg[10] !== 0 || msg[11] > 2) return headerReply(msg, RCODE.FORMERR);
     return undefined;
   }
 
