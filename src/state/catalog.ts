@@ -275,12 +275,17 @@ export class CatalogTables {
     let onNode = this.checks.get(node);
     const prev = onNode?.get(id);
     let next: HealthCheck | undefined;
+    // The check's service instance and the node's stored name, looked up once for both uses.
+    let svc: NodeService | undefined;
+    let stored = node;
     if (ev.type === 'put') {
       const rec = decode<HealthCheck>(ev);
-      next = this.#shared.check(rec, this.nodes.get(node)?.Node ?? node, this.#checkService(node, rec.ServiceID));
+      svc = this.#checkService(node, rec.ServiceID);
+      stored = this.nodes.get(node)?.Node ?? node;
+      next = this.#shared.check(rec, stored, svc);
     }
     if (next) {
-      if (!onNode) this.checks.set(this.nodes.get(node)?.Node ?? node, (onNode = new Map()));
+      if (!onNode) this.checks.set(stored, (onNode = new Map()));
       // The record's own CheckID string doubles as the map key (one copy per check, not two).
       onNode.set(next.CheckID === id ? next.CheckID : id, next);
     } else if (onNode) {
@@ -289,7 +294,7 @@ export class CatalogTables {
     }
     const c = next ?? prev;
     if (c?.ServiceID) {
-      const svc = this.#checkService(node, c.ServiceID);
+      if (!next) svc = this.#checkService(node, c.ServiceID);
       this.#touchService(svc?.Service ?? c.ServiceName, rev, out);
     } else this.#touchNodeServices(node, rev, out);
     this.index.checks = Math.max(this.index.checks, rev);
