@@ -2,7 +2,6 @@
 // Consul's start-up banner, then run until SIGINT/SIGTERM and shut down cleanly.
 import { loadConfig, agentFlagDefs, ConfigError, type RuntimeConfig } from '../agent/config/index.ts';
 import { createAgent } from '../agent/agent.ts';
-import { createClientAgent } from '../agent/client.ts';
 import { createLogger, LogHub } from '../log.ts';
 import { CONSUL_API_VERSION, PROCONSUL_VERSION, buildDate } from '../version.ts';
 import type { CliIO, Command } from './io.ts';
@@ -83,7 +82,8 @@ async function run(args: string[], io: CliIO): Promise<number> {
   let requestLeave: (why: string) => void = () => {};
   const left = new Promise<string>((resolve) => { requestLeave = resolve; });
   // Without -server the agent is a client: local services and checks, everything else forwarded.
-  const agent = (config.server ? createAgent : createClientAgent)(config, {
+  // Its modules (forwarding, the DNS cache) are imported only then.
+  const agent = (config.server ? createAgent : (await import('../agent/client.ts')).createClientAgent)(config, {
     logger, logHub,
     // PUT /v1/agent/leave ends the process the way a signal does.
     shutdown: () => requestLeave('leave'),
