@@ -48,6 +48,8 @@ function serverHcl(): string {
   internal_rpc { verify_incoming = true verify_outgoing = true verify_server_hostname = true }
 }
 auto_encrypt { allow_tls = true }
+# Leaves valid for 30 s (90 s from a minute ago): the clients renew them while the test runs.
+connect { ca_config { leaf_cert_ttl = "90s" } }
 acl { enabled = true default_policy = "deny" tokens { initial_management = "${MGMT}" agent = "${MGMT}" } }
 ${portsHcl()}`;
 }
@@ -134,6 +136,24 @@ test('the client\'s HTTPS listener serves its automatic certificate; agent/self 
   assert.deepEqual([c.AutoEncryptTLS, c.AutoEncryptDNSSAN, c.AutoEncryptIPSAN, c.AutoEncryptAllowTLS], [true, ['client.example'], [], false]);
   const s = await debug(s1);
   assert.deepEqual([s.AutoEncryptTLS, s.AutoEncryptAllowTLS], [false, true]);
+});
+
+test('the client renews its certificate before it expires and keeps working after the first one expired', async () => {
+  const presented = (): Promise<tls.PeerCertificate> => new Promise((resolve, reject) => {
+    const sock = tls.connect({ host: good.ip, port: ports.https, rejectUnauthorized: false }, () => {
+      resolve(sock.getPeerCertificate());
+      sock.end();
+    });
+    sock.on('error', reject);
+  });
+  const first = await presented();
+  const expiry = Date.parse(first.valid_to);
+  assert.ok(expiry - Date.now() < 40_000, `a short leaf: ${first.valid_to}`);
+  await until('the first certificate expired', 60_000, async () => Date.now() > expiry + 1_000, POLL);
+  assert.match(good.log, /renewed the agent TLS certificate/);
+  assert.doesNotMatch(good.log, /failed to renew the agent TLS certificate/);
+  assert.notEqual((await presented()).serialNumber, first.serialNumber);
+  assert.deepEqual(await req(good, '/v1/kv/ae/renewed', { method: 'PUT', body: 'yes' }), { status: 200, body: 'true' });
 });
 
 test('a client without a token is refused its certificate and does not start', async () => {

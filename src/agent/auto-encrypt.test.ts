@@ -36,17 +36,23 @@ function signed(from: number, lifeMs: number, tag: string): SignedResponse {
   };
 }
 
-test('the first certificate comes from a join host without a client certificate; renewals go over RPC, and after expiry through the join hosts again', async () => {
+test('the first certificate comes from a join host without a client certificate; renewals go over RPC (the join hosts when that fails), back off, and after expiry use the join hosts only', async () => {
   const ca = await testCA();
   const leaf = await ca.issue('s1', 'server');
   const clock = new ManualClock(Date.UTC(2026, 0, 1));
   const seen: { token?: string; body: { Datacenter: string; CSR: string }; cert: boolean }[] = [];
   let answer = signed(clock.now(), 10_000, 'first');
+  let serverFails = false;
   const srv = https.createServer({ cert: leaf.cert, key: leaf.key, requestCert: true, rejectUnauthorized: false }, (req, res) => {
     let body = '';
     req.on('data', (c) => (body += c));
     req.on('end', () => {
       seen.push({ token: req.headers['x-consul-token'] as string | undefined, body: JSON.parse(body), cert: Object.keys((req.socket as import('node:tls').TLSSocket).getPeerCertificate()).length > 0 });
+      if (serverFails) {
+        res.statusCode = 500;
+        res.end('No cluster leader');
+        return;
+      }
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify(answer));
     });
@@ -95,15 +101,31 @@ test('the first certificate comes from a join host without a client certificate;
   assert.equal(updates[1].certPem, 'cert-renewed-1');
   assert.equal(seen.length, 1, 'a renewal goes over the agent RPC');
 
-  // Renewals failing until the certificate expires: then the join hosts again.
+  // The RPC failing (no server known, say): the join hosts answer the renewal.
   callFails = true;
-  answer = signed(clock.now() + 9_000, 10_000, 'fallback');
+  answer = signed(clock.now() + 9_000, 10_000, 'via-join');
   clock.advance(9_000);
-  await until(() => calls === 2);
-  clock.advance(1_000);
   await until(() => updates.length === 3);
-  assert.equal(updates[2].certPem, 'cert-fallback');
+  assert.equal(updates[2].certPem, 'cert-via-join');
+  assert.equal(calls, 2);
   assert.equal(seen.length, 2);
+
+  // Both failing: retries back off (1 s, 2 s, …) and stop at the expiry, where the expired path takes over.
+  serverFails = true;
+  clock.advance(9_000);
+  await until(() => calls === 3 && seen.length === 3);
+  // Expired now: only the join hosts are asked.
+  clock.advance(1_000);
+  await until(() => seen.length === 4);
+  assert.equal(calls, 3);
+  clock.advance(1_999);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(seen.length, 4, 'the second retry waits 2 s');
+  serverFails = false;
+  answer = signed(clock.now(), 10_000, 'after-expiry');
+  clock.advance(1);
+  await until(() => updates.length === 4);
+  assert.equal(updates[3].certPem, 'cert-after-expiry');
 });
 
 async function until(cond: () => boolean): Promise<void> {

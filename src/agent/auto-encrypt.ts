@@ -4,8 +4,8 @@
 // TLS checked against its configured CAs but without a client certificate, at each retry_join
 // host on ports.server until one answers. The signed certificate, the Connect roots, the servers'
 // CAs and their hostname rule go to the TlsConfigurator; the certificate is renewed over the
-// agent's mutual TLS RPC at a random point between 60% and 90% of its lifetime, and through the
-// certificate-less path again once it has expired.
+// agent's mutual TLS RPC (or the join hosts, when that fails) at a random point between 60% and
+// 90% of its lifetime, and through the certificate-less path again once it has expired.
 import https from 'node:https';
 import type { Clock, TimerHandle } from '../clock.ts';
 import type { Logger } from '../log.ts';
@@ -68,6 +68,8 @@ export class AutoEncrypt {
   #timer: TimerHandle | null = null;
   #stopped = false;
   #validBefore = 0;
+  /** Renewals failed in a row (the retry backoff). */
+  #failures = 0;
   /** Ends the wait between first attempts (stop()). */
   #wake: (() => void) | null = null;
 
@@ -144,24 +146,33 @@ export class AutoEncrypt {
   }
 
   async #renew(): Promise<void> {
-    const expired = this.#d.clock.now() >= this.#validBefore;
     try {
-      if (expired) {
+      if (this.#d.clock.now() >= this.#validBefore) {
         this.#log.warn({}, "agent's client certificate has expired");
         await this.#apply(await this.#viaJoinHosts());
       } else {
-        const { body, keyPem } = await this.#request();
-        const r = await this.#d.call(body, this.#d.token());
-        if (r.status !== 200) throw new Error(`Unexpected response code: ${r.status} (${r.body.toString('utf8').trim()})`);
-        await this.#apply({ res: parseSigned(r.body), keyPem });
+        await this.#apply(await this.#viaRpc().catch((err: Error) => {
+          // No server known yet, or none answering over RPC: the join hosts take the request too.
+          this.#log.warn({ error: err.message }, 'renewal over RPC failed; asking the join hosts');
+          return this.#viaJoinHosts();
+        }));
       }
+      this.#failures = 0;
       this.#log.info({}, 'renewed the agent TLS certificate');
     } catch (err) {
       this.#log.error({ error: (err as Error).message }, 'failed to renew the agent TLS certificate');
-      // Again soon, and at the latest when the certificate expires (then through the fallback).
+      // Again with backoff, and at the latest when the certificate expires (then through the fallback).
+      const backoff = Math.min(RETRY_MIN_MS * 2 ** this.#failures++, RETRY_MAX_MS);
       const left = this.#validBefore - this.#d.clock.now();
-      this.#schedule(left > 0 ? Math.min(RETRY_MAX_MS, left) : RETRY_MAX_MS);
+      this.#schedule(left > 0 ? Math.min(backoff, left) : backoff);
     }
+  }
+
+  async #viaRpc(): Promise<{ res: SignedResponse; keyPem: string }> {
+    const { body, keyPem } = await this.#request();
+    const r = await this.#d.call(body, this.#d.token());
+    if (r.status !== 200) throw new Error(`Unexpected response code: ${r.status} (${r.body.toString('utf8').trim()})`);
+    return { res: parseSigned(r.body), keyPem };
   }
 }
 
