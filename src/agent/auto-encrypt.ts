@@ -80,7 +80,14 @@ export class AutoEncrypt {
 
   /** Gets the first certificate, retrying (1 s doubling to 30 s) until a server signs it or stop(); then schedules renewal. */
   async start(): Promise<void> {
-    const sleep = this.#d.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+    // The default wait is a ref'd timer that stop() clears, so a stopped agent's process can exit.
+    const sleep = this.#d.sleep ?? ((ms: number) => new Promise<void>((r) => {
+      const t = setTimeout(r, ms);
+      this.#wake = () => {
+        clearTimeout(t);
+        r();
+      };
+    }));
     for (let wait = RETRY_MIN_MS; !this.#stopped; wait = Math.min(wait * 2, RETRY_MAX_MS)) {
       try {
         await this.#apply(await this.#viaJoinHosts());
@@ -89,7 +96,7 @@ export class AutoEncrypt {
       } catch (err) {
         this.#log.error({ error: (err as Error).message }, 'auto-encrypt request failed');
       }
-      await Promise.race([sleep(wait), new Promise<void>((r) => (this.#wake = r))]);
+      await sleep(wait);
       this.#wake = null;
     }
   }
