@@ -11,6 +11,8 @@ import { EMPTY_DNS_READER } from '../endpoint/dns-view.ts';
 import { devConfig } from '../../test/support/agent.ts';
 import { silentLogger } from '../log.ts';
 import type { Exchange } from './recursor.ts';
+import { ManualClock } from '../clock.ts';
+import { UpstreamQueue } from './upstream-queue.ts';
 
 const cfg = dnsConfigFrom(devConfig({ raw: { recursors: ['127.0.0.1:5353'] } }));
 const query = (id: number, name = 'example.test'): Buffer => dnsPacket.encode({ type: 'query', id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'A', name }] });
@@ -59,4 +61,18 @@ test('past maxRecursions waiting on the recursors, a recursed question is SERVFA
   const fourth = h.handle(query(13), 'udp');
   waiting[2]();
   assert.deepEqual(dnsPacket.decode((await fourth)!).answers!.map((a) => (a as { data?: unknown }).data), ['192.0.2.1']);
+});
+
+test('prepared-query executions wait through a bounded queue: a shed question is SERVFAIL, one that waited 2 s gets no reply', async () => {
+  const clock = new ManualClock();
+  const queue = new UpstreamQueue({ maxInFlight: 1, maxQuestions: 1, maxWaitMs: 2000, clock });
+  const stuck = new Promise<never>(() => {});
+  const h = new DnsHandler({ cfg, view: EMPTY_DNS_READER, logger: silentLogger(), queries: (name) => queue.run(name, () => stuck) });
+  const first = h.handle(query(20, 'a.query.consul'), 'udp');
+  const second = h.handle(query(21, 'b.query.consul'), 'udp');
+  const shed = await first;
+  assert.equal(shed!.readUInt16BE(0), 20);
+  assert.equal(rcode(shed), RCODE.SERVFAIL, 'the oldest was shed');
+  clock.advance(2000);
+  assert.equal(await second, null, 'not answered late');
 });
