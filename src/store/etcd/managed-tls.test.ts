@@ -4,7 +4,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { testCA } from '../../../test/support/tls-cert.ts';
-import { certificateNames, etcdTls, etcdTlsArgs, scheme, type ManagedTls } from './managed-tls.ts';
+import tls, { type TLSSocket } from 'node:tls';
+import type { AddressInfo } from 'node:net';
+import { certificateNames, etcdTls, etcdTlsArgs, fromServer, scheme, type ManagedTls } from './managed-tls.ts';
 
 async function material(verifyIncoming: boolean, servername?: string): Promise<ManagedTls> {
   const ca = await testCA();
@@ -54,4 +56,37 @@ test('certificateNames: the advertise address must be among the certificate\'s S
   assert.equal(certificateNames(tls, '127.0.0.1'), true);
   assert.equal(certificateNames(tls, 'localhost'), true);
   assert.equal(certificateNames(tls, '10.0.0.7'), false);
+});
+
+/** The server side of a TLS connection from a client offering `client`, its server trusting `trusted`. */
+async function serverSide(server: { cert: string; key: string }, trusted: string[], client: { cert: string; key: string }): Promise<{ socket: TLSSocket; close(): void }> {
+  const srv = tls.createServer({ ...server, ca: trusted, requestCert: true, rejectUnauthorized: false });
+  const accepted = new Promise<TLSSocket>((resolve) => srv.once('secureConnection', resolve));
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const { port } = srv.address() as AddressInfo;
+  const c = tls.connect({ host: '127.0.0.1', port, ...client, rejectUnauthorized: false });
+  c.on('error', () => undefined);
+  const socket = await accepted;
+  return { socket, close: () => { c.destroy(); socket.destroy(); srv.close(); } };
+}
+
+test('fromServer: a certificate naming the servers passes only when the manual CA signed it, not a Connect root the listener also trusts', async () => {
+  const manual = await testCA('Manual CA');
+  const connect = await testCA('Connect CA');
+  const server = await manual.issue('s1', 'server', ['server.dc1.consul']);
+  const rules: ManagedTls = { cert: Buffer.from(server.cert), key: Buffer.from(server.key), ca: [Buffer.from(manual.cert)], verifyIncoming: true, servername: 'server.dc1.consul' };
+  // An auto_encrypt client asks for the servers' DNS name in its CSR; the Connect CA signs it.
+  const rogue = await serverSide(server, [manual.cert, connect.cert], await connect.issue('c1', 'server', ['server.dc1.consul']));
+  const peer = await serverSide(server, [manual.cert, connect.cert], await manual.issue('s2', 'server', ['server.dc1.consul']));
+  const client = await serverSide(server, [manual.cert, connect.cert], await manual.issue('c2', 'server', ['client.dc1.consul']));
+  try {
+    assert.equal(rogue.socket.authorized, true);
+    assert.equal(fromServer(rules, rogue.socket), false);
+    assert.equal(fromServer(rules, peer.socket), true);
+    assert.equal(fromServer(rules, client.socket), false);
+  } finally {
+    rogue.close();
+    peer.close();
+    client.close();
+  }
 });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { isIP, type Socket } from 'node:net';
 import type { EtcdTls } from './etcd.ts';
-import { checkServerIdentity, TLSSocket, type ConnectionOptions, type PeerCertificate } from 'node:tls';
+import { checkServerIdentity, TLSSocket, type ConnectionOptions, type DetailedPeerCertificate, type PeerCertificate } from 'node:tls';
 
 /** The servers' TLS material and rules; absent: the managed cluster runs in plaintext. */
 export interface ManagedTls {
@@ -80,14 +80,49 @@ export function etcdTlsArgs(dir: string, tls: ManagedTls): string[] {
 
 /**
  * Whether a request to the bootstrap endpoints comes from a server: with verify_incoming and
- * verify_server_hostname its certificate must hold the servers' name (Consul's
- * AuthorizeServerConn for Raft); under other settings any connection the front door let in.
+ * verify_server_hostname its certificate must hold the servers' name and chain to the manual CA
+ * bundle (Consul's AuthorizeServerConn for Raft checks against the manual CA pool only: the
+ * front door also trusts the Connect roots, which sign any DNS SAN an auto_encrypt client asks
+ * for); under other settings any connection the front door let in.
  */
 export function fromServer(tls: ManagedTls | null, socket: Socket): boolean {
   if (!tls?.verifyIncoming || !tls.servername) return true;
   if (!(socket instanceof TLSSocket) || !socket.authorized) return false;
-  const cert = socket.getPeerCertificate();
-  return Boolean(cert?.raw) && checkServerIdentity(tls.servername, cert) === undefined;
+  const cert = socket.getPeerCertificate(true);
+  return Boolean(cert?.raw) && checkServerIdentity(tls.servername, cert) === undefined && chainsTo(cert, manualCas(tls));
+}
+
+const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+const parsedCas = new WeakMap<ManagedTls, X509Certificate[]>();
+
+function manualCas(tls: ManagedTls): X509Certificate[] {
+  let cas = parsedCas.get(tls);
+  if (!cas) {
+    cas = tls.ca.flatMap((b) => b.toString('latin1').match(PEM_CERT) ?? []).flatMap((pem) => {
+      try {
+        return [new X509Certificate(pem)];
+      } catch {
+        return [];
+      }
+    });
+    parsedCas.set(tls, cas);
+  }
+  return cas;
+}
+
+/** Whether `leaf` reaches one of `cas` through its presented chain, every link's signature checked. */
+function chainsTo(leaf: DetailedPeerCertificate, cas: X509Certificate[]): boolean {
+  let cert = leaf;
+  for (let depth = 0; depth < 8; depth++) {
+    const x = new X509Certificate(cert.raw);
+    if (cas.some((ca) => x.checkIssued(ca) && x.verify(ca.publicKey))) return true;
+    const up = cert.issuerCertificate;
+    if (!up?.raw || up.raw.equals(cert.raw)) return false;
+    const parent = new X509Certificate(up.raw);
+    if (!x.checkIssued(parent) || !x.verify(parent.publicKey)) return false;
+    cert = up;
+  }
+  return false;
 }
 
 /**
