@@ -141,6 +141,8 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
       // without a key pair of its own serves it.
       if (config.autoEncrypt?.tls) {
         await startAutoEncrypt();
+        // Stopped while it still waited for a server to sign: open nothing (stop() has run).
+        if (stopped) return;
         if (https) https = { ...https, tls: tls.httpsOptions() ?? https.tls };
       }
       await pool.start();
