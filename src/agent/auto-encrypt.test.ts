@@ -132,3 +132,19 @@ async function until(cond: () => boolean): Promise<void> {
   for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
   assert.ok(cond());
 }
+
+test('stop() while a first request is in flight ends start() without another wait', async () => {
+  const config = devConfig({ server: false, autoEncrypt: { tls: true, allowTls: false, dnsSan: [], ipSan: [] } });
+  config.gossip = { retryJoin: ['127.0.0.1:8301'] } as typeof config.gossip;
+  const sleeps: number[] = [];
+  let ae: AutoEncrypt | undefined;
+  ae = new AutoEncrypt({
+    config, clock: new ManualClock(0), random: () => 0, logger: silentLogger(), token: () => '',
+    // The request fails once stop() has been called during it.
+    tls: { updateAutoTls: () => undefined, insecureRpc: () => { ae!.stop(); return null; } },
+    call: () => Promise.reject(new Error('unused')),
+    sleep: async (ms) => void sleeps.push(ms),
+  });
+  await ae.start();
+  assert.deepEqual(sleeps, [], 'no wait after stop()');
+});

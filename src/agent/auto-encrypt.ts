@@ -96,6 +96,8 @@ export class AutoEncrypt {
       } catch (err) {
         this.#log.error({ error: (err as Error).message }, 'auto-encrypt request failed');
       }
+      // Stopped during the request: stop() found no wait to end, so none may start.
+      if (this.#stopped) return;
       await sleep(wait);
       this.#wake = null;
     }
