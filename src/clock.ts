@@ -14,15 +14,30 @@ export interface Clock {
   setTimer(ms: number, fn: () => void): TimerHandle;
 }
 
+/** setTimeout's longest delay (≈24.8 days): Node runs a longer one after 1 ms. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
 /** The real clock backed by Date.now and unref'd timers. */
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimer(ms, fn) {
+    if (ms > MAX_TIMEOUT_MS) return longTimer(ms, fn);
     const t = setTimeout(fn, Math.max(0, ms));
     t.unref();
     return { cancel: () => clearTimeout(t) };
   },
 };
+
+/** A timer past setTimeout's range (a long-lived certificate's renewal), re-armed in steps. */
+function longTimer(ms: number, fn: () => void): TimerHandle {
+  let t: NodeJS.Timeout;
+  const arm = (left: number): void => {
+    t = left > MAX_TIMEOUT_MS ? setTimeout(() => arm(left - MAX_TIMEOUT_MS), MAX_TIMEOUT_MS) : setTimeout(fn, left);
+    t.unref();
+  };
+  arm(ms);
+  return { cancel: () => clearTimeout(t) };
+}
 
 /** A manual clock for tests: time moves only when `advance()` is called. */
 export class ManualClock implements Clock {
