@@ -5,13 +5,14 @@
 // pointers to the question (offset 12), and its glue in another whose owner pointers are patched
 // per query to the instance's SRV target; a query copies the header and question, then the blocks
 // in the shuffled instance order. The bytes are those layout.ts writes for the same order.
-import { SRV_TARGET_AT, writeOpt, type PackedQuestion } from './pack.ts';
+import { SRV_TARGET_AT, type PackedQuestion } from './pack.ts';
 import { EXACT, ID, LEN, OFF, STRIDE, type PackedEntry } from './entry.ts';
 
 const MAX_POINTER = 0x4000;
 const OPT_SIZE = 11;
 const QUESTION_OFFSET = 12;
 const TYPE_SRV = 33;
+const TYPE_OPT = 41;
 
 /** An entry's reply laid out by instance (see above). */
 export interface Lane {
@@ -195,7 +196,14 @@ export function writeLane(lane: Lane, order: readonly number[], msg: Buffer, fla
     }
   }
   if (optPayload >= 0) {
-    writeOpt(b, w, optPayload);
+    // pack.ts's writeOpt, in byte stores (writeUInt16BE's argument checks cost more than the rest).
+    const payload = optPayload || 4096;
+    b[w] = 0;
+    b[w + 1] = 0;
+    b[w + 2] = TYPE_OPT;
+    b[w + 3] = payload >> 8;
+    b[w + 4] = payload & 0xff;
+    for (let j = 5; j < OPT_SIZE; j++) b[w + j] = 0;
     w += OPT_SIZE;
     b[at + 10] = (lane.extras + 1) >> 8;
     b[at + 11] = (lane.extras + 1) & 0xff;

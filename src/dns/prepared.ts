@@ -148,7 +148,7 @@ export class PreparedAnswers {
     } else if (lane.answers > (lane.srv ? 1024 : 4096) || (lane.answers > 1 && size > MAX_TCP_SIZE)) return undefined;
     const order = this.#order;
     const n = lane.instances;
-    order.length = n;
+    if (order.length !== n) order.length = n;
     for (let i = 0; i < n; i++) order[i] = i;
     shuffle(order, this.#d.random);
     let flags = 0x8000 | dnsPacket.AUTHORITATIVE_ANSWER | (wq.rd ? dnsPacket.RECURSION_DESIRED : 0);
@@ -203,7 +203,7 @@ export class PreparedAnswers {
   #pick(p: Prepared): void {
     const { meta, rec, instances: n, records } = p.entry;
     const order = this.#order;
-    order.length = n;
+    if (order.length !== n) order.length = n;
     for (let i = 0; i < n; i++) order[i] = i;
     shuffle(order, this.#d.random);
     if (this.#ans.length < records) this.#ans = new Int32Array(records * 2), this.#ext = new Int32Array(records * 2), this.#synced = new Int32Array(records * 2);
