@@ -311,6 +311,9 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       // Only after the election revoked its lease: a refused server port is the followers' proof
       // that the leader's process is gone.
       await rpc?.close();
+      // A managed store's server port: its connections (other servers', clients', certificate-less
+      // ones) end here, or its close() would wait for every keep-alive connection to time out.
+      await front?.close();
       trust.abort();
       replica.stop();
       await store.close();

@@ -198,3 +198,26 @@ test('the leader liveness probe greets over TLS and still proves a refused port'
   for (let i = 0; i < 200 && dead.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
   assert.deepEqual(dead, [7]);
 });
+
+test('close() also ends connections it took over from a shared listener (a managed store\'s server port)', async () => {
+  const { createHttp1Server } = await import('../http/index.ts');
+  const server = createHttp1Server((req, res) => res.end('shared'));
+  const l = new RpcListener({ server, tls: conf({ pair: 'dc1', verifyIncoming: true }), logger: silentLogger(), insecure: (_req, res) => res.end('insecure') });
+  const port = net.createServer((sock) => l.accept(sock));
+  await new Promise<void>((r) => port.listen(0, '127.0.0.1', r));
+  cleanup.push(() => new Promise((r) => port.close(r)));
+  const { port: p } = port.address() as net.AddressInfo;
+  // A keep-alive connection without a client certificate, left open after its answer.
+  const s = tls.connect({ host: '127.0.0.1', port: p, ca: fs.readFileSync(f('ca.pem')), checkServerIdentity: () => undefined });
+  s.on('error', () => undefined);
+  const closed = new Promise<boolean>((resolve) => {
+    s.on('close', () => resolve(true));
+    cleanup.push(() => s.destroy());
+  });
+  const answered = new Promise<string>((resolve) => s.on('data', (c) => resolve(c.toString())));
+  s.write('GET /x HTTP/1.1\r\nHost: x\r\n\r\n');
+  assert.match(await answered, /insecure$/);
+  await l.close();
+  const ended = await Promise.race([closed, new Promise<boolean>((r) => setTimeout(() => r(false), 2000))]);
+  assert.equal(ended, true, 'the connection was left open after close()');
+});

@@ -55,6 +55,7 @@ export class RpcListener {
   #tls: tls.Server | null = null;
   /** The TlsConfigurator version #tls was made from. */
   #tlsVersion = -1;
+  #closed = false;
 
   constructor(o: RpcListenerOptions) {
     this.#o = o;
@@ -85,6 +86,10 @@ export class RpcListener {
 
   /** Takes over a connection accepted elsewhere (a listener shared with another service). */
   accept(sock: Socket): void {
+    if (this.#closed) {
+      sock.destroy();
+      return;
+    }
     this.#sockets.add(sock);
     sock.once('close', () => this.#sockets.delete(sock));
     sock.on('error', () => undefined);
@@ -160,12 +165,15 @@ export class RpcListener {
     return (raw && this.#peers.get(raw)) ?? `from=${s.remoteAddress}:${s.remotePort}`;
   }
 
-  /** Stops accepting (new connections are refused) and closes every connection. */
+  /**
+   * Stops accepting (new connections are refused) and closes every connection, those accept()
+   * took over from a shared listener included (its port stays its owner's to close).
+   */
   async close(): Promise<void> {
+    this.#closed = true;
     const srv = this.#net;
     this.#net = null;
-    if (!srv) return;
-    const closed = new Promise<void>((resolve) => srv.close(() => resolve()));
+    const closed = srv ? new Promise<void>((resolve) => srv.close(() => resolve())) : Promise.resolve();
     endConnections(this.#http, 0);
     if (this.#insecure) endConnections(this.#insecure, 0);
     for (const s of this.#sockets) s.destroy();
