@@ -4,6 +4,8 @@
 // server process over each round (utime + stime), so a shared machine's noise weighs less than
 // wall-clock rates would. All three agents are real `proconsul agent` processes.
 // Usage: node bench/dns-client-cache.ts [lookups per round, default 20000] [rounds, default 3]
+//   [distinct names, default 1: `web.service.consul`; N > 1 cycles web0…web<N-1>, so that
+//   questions outstanding together differ and the forwarding client cannot share requests]
 import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
@@ -15,7 +17,9 @@ import { freePort } from '../test/support/etcd.ts';
 const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'proconsul.js');
 const lookups = Number(process.argv[2] ?? 20_000);
 const rounds = Number(process.argv[3] ?? 3);
+const names = Number(process.argv[4] ?? 1);
 const CONCURRENCY = 16;
+const service = (i: number): string => (names > 1 ? `web${i % names}` : 'web');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-dns-client-cache-'));
 const children: ChildProcess[] = [];
 const TICKS = 100; // USER_HZ
@@ -35,13 +39,13 @@ function cpu(pid: number): number {
 /** Asks `n` lookups of `ip:port` with CONCURRENCY outstanding; resolves with the NOERROR count. */
 function ask(ip: string, port: number, n: number): Promise<number> {
   const sock = dgram.createSocket('udp4');
-  const query = (id: number) => dnsPacket.encode({ type: 'query', id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'A', name: 'web.service.consul' }] });
+  const query = (id: number) => dnsPacket.encode({ type: 'query', id: id & 0xffff, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'A', name: `${service(id)}.service.consul` }] });
   let sent = 0;
   let ok = 0;
   let done = 0;
   return new Promise((resolve) => {
     const next = () => {
-      if (sent < n) sock.send(query(sent++ & 0xffff), port, ip);
+      if (sent < n) sock.send(query(sent++), port, ip);
     };
     sock.on('message', (msg) => {
       if ((msg.readUInt16BE(2) & 0xf) === 0) ok++;
@@ -70,14 +74,17 @@ try {
     if (Date.now() > deadline) throw new Error('timed out waiting for the server');
     await new Promise((r) => setTimeout(r, 100));
   }
-  for (let i = 0; i < 10; i++) {
-    await fetch(`http://127.0.0.1:${http}/v1/catalog/register`, {
-      method: 'PUT', body: JSON.stringify({ Node: `n${i}`, Address: `10.0.0.${i + 1}`, Service: { Service: 'web', Port: 80 } }),
-    });
+  for (let j = 0; j < names; j++) {
+    for (let i = 0; i < 10; i++) {
+      await fetch(`http://127.0.0.1:${http}/v1/catalog/register`, {
+        method: 'PUT', body: JSON.stringify({ Node: `n${i}`, Address: `10.0.0.${i + 1}`, Service: { ID: service(j), Service: service(j), Port: 80 } }),
+      });
+    }
   }
+  const ready = Date.now() + 30_000;
   for (const c of Object.values(clients)) {
     while ((await ask(c.ip, dns, 1)) !== 1) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${c.ip}`);
+      if (Date.now() > ready) throw new Error(`timed out waiting for ${c.ip}`);
       await new Promise((r) => setTimeout(r, 200));
     }
   }
@@ -91,7 +98,7 @@ try {
       rows.push(`| ${r + 1} | ${name} | ${ok}/${lookups} | ${us(c1 - c0)} | ${us(s1 - s0)} | ${us(c1 - c0 + s1 - s0)} | ${((lookups / (t1 - t0)) * 1000).toFixed(0)} |`);
     }
   }
-  process.stdout.write(`${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, ${lookups} lookups per round, ${CONCURRENCY} outstanding\n\n`
+  process.stdout.write(`${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, ${lookups} lookups per round, ${CONCURRENCY} outstanding, ${names} distinct name(s)\n\n`
     + '| round | client | NOERROR | client CPU µs/lookup | server CPU µs/lookup | total µs/lookup | lookups/s |\n|---|---|---|---|---|---|---|\n'
     + `${rows.join('\n')}\n`);
 } finally {

@@ -10,6 +10,7 @@
 // one timer.
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
+import type { Abortable } from '../state/notify.ts';
 
 /** Consul's cache LastGetTTL: an entry unused this long is dropped. */
 export const LAST_GET_TTL_MS = 72 * 3600_000;
@@ -49,7 +50,7 @@ export interface DnsCacheDeps<V> {
    * Fetches the server's answer to a question (throws when no server answers); `signal` is the
    * asker's (absent for background refreshes).
    */
-  fetch(q: CacheQuestion, signal?: AbortSignal): Promise<Fetched<V>>;
+  fetch(q: CacheQuestion, signal?: Abortable): Promise<Fetched<V>>;
   /** A blocking read past `index`: resolves with the read's index then (throws on failure). */
   watch(w: WatchSpec, index: number, signal: AbortSignal): Promise<number>;
   logger: Logger;
@@ -99,7 +100,7 @@ export class DnsCache<V> {
    * The cached answer when fresh enough, else a fetched one (which is cached). `signal` aborts
    * the fetch this call starts (the asker left); a fetch already running for the question is joined.
    */
-  async get(q: CacheQuestion, signal?: AbortSignal): Promise<V> {
+  async get(q: CacheQuestion, signal?: Abortable): Promise<V> {
     const e = this.#lookup(q);
     if (!e) return this.#miss(q, signal);
     const max = this.#d.maxAgeMs;
@@ -147,7 +148,7 @@ export class DnsCache<V> {
     return lost === 0 ? 0 : now - Math.max(lost, e.fetchedAt);
   }
 
-  async #miss(q: CacheQuestion, signal?: AbortSignal): Promise<V> {
+  async #miss(q: CacheQuestion, signal?: Abortable): Promise<V> {
     const inFlight = this.#misses.get(q.key);
     if (inFlight) return inFlight;
     const p = this.#d.fetch(q, signal).then((f) => {
@@ -167,7 +168,7 @@ export class DnsCache<V> {
     while (this.#entries.size > max) this.#evict(this.#entries.keys().next().value!);
   }
 
-  #refetch(e: Entry<V>, signal?: AbortSignal): Promise<V> {
+  #refetch(e: Entry<V>, signal?: Abortable): Promise<V> {
     e.pending ??= this.#d.fetch(e.q, signal).then((f) => {
       e.value = f.value;
       e.fetchedAt = this.#d.clock.now();

@@ -6,4 +6,4 @@ export { parseName, preferringNamespace, type DnsQuery, type ParsedName, type Lo
 export { RCODE, rcodeFor } from './errors.ts';
 export { RecursionDelegated, delegateRecursion, type Exchange } from './recursor.ts';
 export { HostnamesDelegated } from './hostnames.ts';
-export { UpstreamQueue, QuestionExpired, QuestionShed, QUEUE_DEFAULTS, questionBytes, replyWithId, shedReply, type UpstreamQueueOptions } from './upstream-queue.ts';
+export { UpstreamQueue, QuestionExpired, QuestionShed, QUEUE_DEFAULTS, questionBytes, replyWithId, shedReply, type CallSignal, type UpstreamQueueOptions } from './upstream-queue.ts';

@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import dnsPacket from 'dns-packet';
 import { ManualClock } from '../clock.ts';
-import { QuestionExpired, QuestionShed, UpstreamQueue, questionBytes, shedReply } from './upstream-queue.ts';
+import { QuestionExpired, QuestionShed, UpstreamQueue, questionBytes, shedReply, type CallSignal } from './upstream-queue.ts';
 
 /** Calls the test settles by hand, in the order they started. */
 function upstream() {
-  const started: { key: string; resolve: (v: string) => void; reject: (e: Error) => void; signal: AbortSignal }[] = [];
-  const call = (key: string) => (signal: AbortSignal) => new Promise<string>((resolve, reject) => started.push({ key, resolve, reject, signal }));
+  const started: { key: string; resolve: (v: string) => void; reject: (e: Error) => void; signal: CallSignal }[] = [];
+  const call = (key: string) => (signal: CallSignal) => new Promise<string>((resolve, reject) => started.push({ key, resolve, reject, signal }));
   return { started, call };
 }
 

@@ -40,6 +40,38 @@ export interface UpstreamQueueOptions {
 /** Defaults: 256 calls, 4096 questions, 2 s (Consul's recursor_timeout default; resolvers time out in 2–5 s). */
 export const QUEUE_DEFAULTS = { maxInFlight: 256, maxQuestions: 4096, maxWaitMs: 2000 } as const;
 
+/**
+ * Aborts a call nobody waits for (the agent Forwarder's Abortable shape): lighter than an
+ * AbortController and its AbortSignal, made once per server request on the hot path.
+ */
+export interface CallSignal {
+  readonly aborted: boolean;
+  addEventListener(type: 'abort', listener: { handleEvent(): void }): void;
+  removeEventListener(type: 'abort', listener: { handleEvent(): void }): void;
+}
+
+class CallAbort implements CallSignal {
+  aborted = false;
+  #listeners: { handleEvent(): void }[] = [];
+
+  addEventListener(_type: 'abort', listener: { handleEvent(): void }): void {
+    if (!this.aborted) this.#listeners.push(listener);
+  }
+
+  removeEventListener(_type: 'abort', listener: { handleEvent(): void }): void {
+    const i = this.#listeners.indexOf(listener);
+    if (i >= 0) this.#listeners.splice(i, 1);
+  }
+
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    const ls = this.#listeners;
+    this.#listeners = [];
+    for (const l of ls) l.handleEvent();
+  }
+}
+
 interface Question {
   call: Call;
   arrivedAt: number;
@@ -49,10 +81,10 @@ interface Question {
 
 interface Call {
   key: string | undefined;
-  fn: (signal: AbortSignal) => Promise<unknown>;
+  fn: (signal: CallSignal) => Promise<unknown>;
   questions: Set<Question>;
   /** Set while running. */
-  abort?: AbortController;
+  abort?: CallAbort;
   /** Links of the queued list (newest at the tail). */
   prev?: Call;
   next?: Call;
@@ -97,7 +129,7 @@ export class UpstreamQueue {
    * the same time (undefined: never shared). Rejects with QuestionShed or QuestionExpired when
    * the queue gives up on the question; `fn`'s signal aborts when no question waits for it.
    */
-  run<T>(key: string | undefined, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  run<T>(key: string | undefined, fn: (signal: CallSignal) => Promise<T>): Promise<T> {
     let call = key === undefined ? undefined : this.#calls.get(key);
     if (!call) {
       call = { key, fn, questions: new Set(), queued: false };
@@ -144,20 +176,20 @@ export class UpstreamQueue {
 
   #start(call: Call): void {
     this.#running++;
-    const abort = new AbortController();
+    const abort = new CallAbort();
     call.abort = abort;
     let p: Promise<unknown>;
     try {
-      p = call.fn(abort.signal);
+      p = call.fn(abort);
     } catch (err) {
       p = Promise.reject(err as Error);
     }
     p.then((v) => this.#settle(call, abort, (q) => q.resolve(v)), (err: Error) => this.#settle(call, abort, (q) => q.reject(err)));
   }
 
-  #settle(call: Call, abort: AbortController, each: (q: Question) => void): void {
+  #settle(call: Call, abort: CallAbort, each: (q: Question) => void): void {
     // Aborted: its slot was freed and its questions answered when the last one left.
-    if (abort.signal.aborted) return;
+    if (abort.aborted) return;
     this.#finish(call);
     for (const q of call.questions) {
       this.#questions.delete(q);
@@ -225,10 +257,11 @@ export function shedReply(msg: Buffer, recursionAvailable: boolean): Buffer | nu
   }
 }
 
-/** A reply shared by identical questions, copied under this question's ID. */
+/** A reply shared by identical questions, under this question's ID (copied when that differs; never changed in place). */
 export function replyWithId(reply: Buffer, msg: Buffer): Buffer {
+  if (reply.length < 2 || msg.length < 2 || (reply[0] === msg[0] && reply[1] === msg[1])) return reply;
   const out = Buffer.from(reply);
-  if (out.length >= 2 && msg.length >= 2) out.writeUInt16BE(msg.readUInt16BE(0), 0);
+  out.writeUInt16BE(msg.readUInt16BE(0), 0);
   return out;
 }
 
