@@ -112,3 +112,22 @@ test('DnsView.stamp moves on catalog events, ACL writes and token changes, never
   acl.index = 9;
   moved('ACL index back to an earlier value');
 });
+
+test('an entry that can no longer answer is not rebuilt on every query (the hash-found entry is dropped with it)', () => {
+  const f = fakeView();
+  const h = new DnsHandler({ cfg, view: f.view, logger: silentLogger() });
+  assert.deepEqual(addresses(h.answerNow(query(1), 'udp')), ['10.0.0.1']);
+  assert.deepEqual(addresses(h.answerNow(query(2), 'udp')), ['10.0.0.1']);
+  // The only instance moves to an IPv6 address: an A question has no records to prepare.
+  f.set(['fd00::1'], 6);
+  f.stamp++;
+  h.answerNow(query(3), 'udp');
+  const { builds } = f.asked;
+  for (let i = 0; i < 5; i++) h.answerNow(query(4 + i), 'udp');
+  assert.equal(f.asked.builds, builds, 'rebuilt while nothing changed');
+  // And it comes back once the service does.
+  f.set(['10.0.0.9'], 7);
+  f.stamp++;
+  assert.deepEqual(addresses(h.answerNow(query(20), 'udp')), ['10.0.0.9']);
+  assert.deepEqual(addresses(h.answerNow(query(21), 'udp')), ['10.0.0.9']);
+});

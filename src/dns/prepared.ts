@@ -118,8 +118,16 @@ export class PreparedAnswers {
     // lookups (service key, its index) saved on almost every query.
     const view = this.#d.view;
     const stamp = view.stamp ? view.stamp() : -1;
-    if (p === undefined || ((p.stamp !== stamp || stamp < 0) && !this.#current(p, stamp))) p = this.#prepare(wq.key, type, stamp);
-    if (p === undefined || !p.usable) return undefined;
+    if (p === undefined || ((p.stamp !== stamp || stamp < 0) && !this.#current(p, stamp))) {
+      p = this.#prepare(wq.key, type, stamp);
+      if (p === undefined || !p.usable) {
+        // A hash-found entry for this key is out of date: drop it, or every query would rebuild.
+        const found = this.#wire.get(wq.hash);
+        if (found !== undefined && sameKey(found.wireKey!)) this.#wire.delete(wq.hash);
+        return undefined;
+      }
+    }
+    if (!p.usable) return undefined;
     if (p.wireKey === null) {
       p.wireKey = keyBytes();
       this.#wire.set(wq.hash, p);
