@@ -2,11 +2,9 @@
 // Syntax errors carry go-bexpr's exact text and position; a schema, when an endpoint gives
 // one, rejects unknown selectors up front and types values as Consul's structs do.
 
-import { InternalError } from '../errors.ts';
+import { createRequire } from 'node:module';
 import type { Expression } from './ast.ts';
-import { evaluate, EvaluationError } from './evaluate.ts';
-import { validateSelectors, type FieldSchema } from './schema.ts';
-import { parseExpression } from './syntax.ts';
+import type { FieldSchema } from './schema.ts';
 
 export type { FieldSchema, FieldSpec, FieldType } from './schema.ts';
 export type { Expression } from './ast.ts';
@@ -27,24 +25,19 @@ export interface Filter {
   matches(value: unknown): boolean;
 }
 
+/**
+ * The grammar, selector checks and evaluator (7 modules, the peggy parser among them), loaded on
+ * the first expression: most requests carry no `?filter=`, and an agent answers its first request
+ * without them (issue #9). Loaded with require (synchronous, sharing the ES module cache) because
+ * compileFilter is called inside synchronous store reads.
+ */
+let compiler: typeof import('./compile.ts') | undefined;
+const require = createRequire(import.meta.url);
+
 /** Parses and checks `expr`; throws BadRequestError with Consul's text when it is invalid. */
 export function compileFilter(expr: string, options: CompileOptions = {}): Filter {
-  const ast = parseExpression(expr);
-  if (options.fields !== undefined) validateSelectors(ast, options.fields);
-  const schema = options.fields ?? 'any';
-  const regexes = new Map<string, RegExp>();
-  return {
-    expression: expr,
-    ast,
-    matches(value: unknown): boolean {
-      try {
-        return evaluate(ast, { datum: value, schema, locals: [], regexes });
-      } catch (err) {
-        if (err instanceof EvaluationError) throw new InternalError(err.message, { cause: err });
-        throw err;
-      }
-    },
-  };
+  compiler ??= require('./compile.ts') as typeof import('./compile.ts');
+  return compiler.compileFilter(expr, options);
 }
 
 /** The items `expr` matches, in order; an absent or empty expression keeps them all. */
