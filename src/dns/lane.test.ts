@@ -50,11 +50,11 @@ function viaLayout(x: ReturnType<typeof entry>, order: number[], opt: number): B
   return out;
 }
 
-function viaLane(x: ReturnType<typeof entry>, srvQ: boolean, order: number[], opt: number): Buffer {
+function viaLane(x: ReturnType<typeof entry>, srvQ: boolean, order: number[], opt: number, kept = order.length): Buffer {
   const lane = laneOf(x.q, x.e, srvQ, x.targets);
   assert.ok(lane);
-  const out = writeLane(lane, order, Buffer.from([0xab, 0xcd]), 0x8500, opt);
-  assert.equal(out.length, lane.size + (opt >= 0 ? 11 : 0));
+  const out = writeLane(lane, order, Buffer.from([0xab, 0xcd]), 0x8500, opt, kept);
+  if (kept === order.length) assert.equal(out.length, lane.size + (opt >= 0 ? 11 : 0));
   assert.deepEqual([...out.subarray(0, 4)], [0xab, 0xcd, 0x85, 0x00]);
   out[0] = out[1] = out[2] = out[3] = 0;
   return out;
@@ -65,6 +65,12 @@ const orders = [[0, 1, 2, 3], [3, 2, 1, 0], [2, 0, 3, 1], [1, 3, 0, 2]];
 test('A replies from the lane are the layout writer\'s bytes, with and without an OPT', () => {
   const x = entry('A', ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4'].map((ip) => ({ answers: [a(ip)], extras: [] })));
   for (const order of orders) for (const opt of [-1, 4096]) assert.deepEqual(viaLane(x, false, order, opt), viaLayout(x, order, opt));
+});
+
+test('A replies cut to their first answers (UDP without EDNS0) are the layout writer\'s bytes for those answers', () => {
+  const x = entry('A', ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4'].map((ip) => ({ answers: [a(ip)], extras: [] })));
+  assert.equal(laneOf(x.q, x.e, false, x.targets)!.full, Q.length + 2 + 14);
+  for (const order of orders) for (const kept of [1, 3]) assert.deepEqual(viaLane(x, false, order, -1, kept), viaLayout(x, order.slice(0, kept), -1));
 });
 
 test('SRV replies with glue from the lane are the layout writer\'s bytes (glue owners point at their own target wherever it lands)', () => {

@@ -6,7 +6,7 @@
 // per query to the instance's SRV target; a query copies the header and question, then the blocks
 // in the shuffled instance order. The bytes are those layout.ts writes for the same order.
 import { SRV_TARGET_AT, type PackedQuestion } from './pack.ts';
-import { EXACT, ID, LEN, OFF, STRIDE, type PackedEntry } from './entry.ts';
+import { EXACT, ID, LEN, OFF, SIZE, STRIDE, type PackedEntry } from './entry.ts';
 
 const MAX_POINTER = 0x4000;
 const OPT_SIZE = 11;
@@ -22,8 +22,15 @@ export interface Lane {
   extras: number;
   contributing: number;
   srv: boolean;
-  /** The reply's size without an OPT. */
+  /** The reply's size without an OPT, and its header and question's. */
   size: number;
+  head: number;
+  /**
+   * The uncompressed size of every answer when each instance has exactly one and they are all
+   * as long (A or AAAA, no additionals), else -1: then a reply cut to its first answers (UDP
+   * without EDNS0) is a lane reply too.
+   */
+  full: number;
   /**
    * Everything a query reads, in one array (one allocation to reach, not one per part): from 0,
    * per block b two numbers, its first word in `data` and its length in bytes; from `glue`, per
@@ -47,6 +54,7 @@ export function laneOf(q: PackedQuestion, e: PackedEntry, srv: boolean, targets:
   let extras = 0;
   let contributing = 0;
   let body = 0;
+  let full = srv || n === 0 ? -1 : meta[rec + SIZE];
   for (let i = 0; i < n; i++) {
     const a0 = meta[2 * i];
     const e0 = meta[2 * i + 1];
@@ -60,6 +68,7 @@ export function laneOf(q: PackedQuestion, e: PackedEntry, srv: boolean, targets:
     }
     if (!srv) {
       if (e1 > e0) return null;
+      if (e0 - a0 !== 1 || meta[rec + STRIDE * a0 + SIZE] !== full) full = -1;
     } else {
       // One SRV answer per instance, its target spelled by no other instance, owning all the instance's glue.
       if (e0 - a0 > 1 || (e0 === a0 && e1 > e0)) return null;
@@ -124,7 +133,7 @@ export function laneOf(q: PackedQuestion, e: PackedEntry, srv: boolean, targets:
   }
   data[glue + n] = x;
   for (let m = 0; m < w >> 2; m++) data[wordsAt + m] = bytes.readInt32BE(4 * m);
-  return { instances: n, answers, extras, contributing, srv, size: headLen + body, data, glue };
+  return { instances: n, answers, extras, contributing, srv, size: headLen + body, head: headLen, full, data, glue };
 }
 
 /** `len` rounded up to whole 32-bit words. */
@@ -156,12 +165,13 @@ function block(data: Int32Array, b: number, w: number): number {
 }
 
 /**
- * The lane's reply with the instances in `order`, the request's id (`msg[0..2)`), `flags`, and
+ * The lane's reply with the instances in `order` (only the first `kept`, each with one answer,
+ * when `kept` is less than all), the request's id (`msg[0..2)`), `flags`, and
  * an OPT with `optPayload` when it is >= 0 (as pack.ts writes one). The reply is a view of a
  * shared slab: whoever keeps one for long should keep a copy instead.
  */
-export function writeLane(lane: Lane, order: readonly number[], msg: Buffer, flags: number, optPayload: number): Buffer {
-  const n = lane.instances;
+export function writeLane(lane: Lane, order: readonly number[], msg: Buffer, flags: number, optPayload: number, kept = lane.instances): Buffer {
+  const n = kept;
   const data = lane.data;
   // Room for the reply, its OPT and a padded last word; replies start 8-aligned.
   if (used + lane.size + OPT_SIZE + 4 > SLAB) {
@@ -178,6 +188,7 @@ export function writeLane(lane: Lane, order: readonly number[], msg: Buffer, fla
   b[at + 3] = flags & 0xff;
   if (!lane.srv) {
     for (let k = 0; k < n; k++) w = block(data, 1 + 2 * order[k], w);
+    if (n < lane.instances) b[at + 6] = n >> 8, b[at + 7] = n & 0xff;
   } else {
     if (targetAt.length < n) targetAt = new Int32Array(n * 2);
     for (let k = 0; k < n; k++) {

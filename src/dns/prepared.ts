@@ -11,7 +11,7 @@ import { checkLocal, instanceRecords, srvTuple, type Question } from './answers.
 import { parseName } from './name.ts';
 import { shuffle } from '../shuffle.ts';
 import { recordKey } from './records.ts';
-import { fitReply, referencedNames, bareName, type Fit } from './truncate.ts';
+import { fitReply, referencedNames, bareName, sliceLength, type Fit } from './truncate.ts';
 import { keyBytes, keyName, sameKey, type WireQuery } from './wire.ts';
 import { MessageWriter, packQuestion, packRecord, type PackedQuestion, type PackedRecord } from './pack.ts';
 import { laneOf, writeLane, type Lane } from './lane.ts';
@@ -149,10 +149,16 @@ export class PreparedAnswers {
     const opt = wq.ednsPayload >= 0;
     const size = lane.size + (opt ? OPT_SIZE : 0);
     if (!lane.srv && cfg.aRecordLimit >= 1 && cfg.aRecordLimit < lane.contributing) return undefined;
+    let kept = lane.instances;
     if (transport === 'udp') {
       const maxSize = Math.min(Math.max(512, opt ? wq.ednsPayload : 0), MAX_UDP_SIZE);
-      if (maxSize === 512 && lane.answers > Math.min(MAX_UDP_ANSWERS, cfg.udpAnswerLimit)) return undefined;
-      if (lane.answers > 1 && size > maxSize - UDP_HEADER) return undefined;
+      const maxAnswers = Math.min(MAX_UDP_ANSWERS, cfg.udpAnswerLimit);
+      if (maxSize === 512 && lane.answers > maxAnswers) {
+        // The first udp_answer_limit answers (at most 8), measured uncompressed, then TC (truncate.ts).
+        if (lane.full < 0) return undefined;
+        kept = sliceLength(lane.answers, maxAnswers);
+        if (kept < 1 || (kept > 1 && lane.head + (opt ? OPT_SIZE : 0) + kept * lane.full > maxSize - UDP_HEADER)) return undefined;
+      } else if (lane.answers > 1 && size > maxSize - UDP_HEADER) return undefined;
     } else if (lane.answers > (lane.srv ? 1024 : 4096) || (lane.answers > 1 && size > MAX_TCP_SIZE)) return undefined;
     const order = this.#order;
     const n = lane.instances;
@@ -161,7 +167,8 @@ export class PreparedAnswers {
     shuffle(order, this.#d.random);
     let flags = 0x8000 | dnsPacket.AUTHORITATIVE_ANSWER | (wq.rd ? dnsPacket.RECURSION_DESIRED : 0);
     if (cfg.recursors.length > 0) flags |= dnsPacket.RECURSION_AVAILABLE;
-    return writeLane(lane, order, msg, flags, wq.ednsPayload);
+    if (kept < lane.instances && cfg.enableTruncate) flags |= dnsPacket.TRUNCATED_RESPONSE;
+    return writeLane(lane, order, msg, flags, wq.ednsPayload, kept);
   }
 
   /** Whether the entry's service key and index are still the view's (then it is stamped current). */

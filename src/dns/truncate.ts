@@ -92,7 +92,7 @@ function binaryFit(count: number, maxSize: number, compress: boolean, measure: M
 }
 
 /** The length of `xs.slice(0, end)` for an array of `count` items (udp_answer_limit may be any number). */
-function sliceLength(count: number, end: number): number {
+export function sliceLength(count: number, end: number): number {
   const e = Number.isNaN(end) ? 0 : Math.trunc(end);
   return Math.max(0, Math.min(count, e < 0 ? count + e : e));
 }
