@@ -2,7 +2,7 @@
 // trusted for discovery, JWKS, the token exchange and userinfo; without them the method is refused.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { idpFetch } from '../src/acl/index.ts';
+import { idpFetch } from '../src/acl/identity-providers.ts';
 import { httpCaller, ROOT, startAclAgent } from './support/acl.ts';
 import type { DevAgent } from './support/agent.ts';
 import { startProvider, type TestProvider } from './support/oidc-provider.ts';

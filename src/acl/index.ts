@@ -26,15 +26,12 @@ export {
   permissionDeniedByACL, permissionDeniedByACLUnnamed, permissionDeniedMessage, RulesError,
   type DenialFacts,
 } from './errors.ts';
-export { authMethodConfigError } from './auth-method-config.ts';
-export { assertClaims, claimAssertionsError } from './claim-assertions.ts';
-export { idpFetch, type IdpFetch } from './idp-fetch.ts';
-export { checkClaims, mapClaims, verifyJwt, type JwtMethodConfig, type VerifiedIdentity } from './jwt.ts';
-export { fetchDiscovery, RemoteKeySets, verifyRemoteJwt, type DiscoveryDocument, type JwtKeySourceConfig, type RemoteKeySource } from './jwt-keys.ts';
-export {
-  authorizationURL, claimsFromAuthCode, newFlowSecrets, OidcClients, OidcFlowError, validRedirect,
-  type OidcClaims, type OidcFlowSecrets, type OidcMethodConfig,
-} from './oidc.ts';
+// The auth-method side (JWT and OIDC validation, identity-provider fetches, claim assertions) is
+// in identity-providers.ts, imported by the endpoints on first use (issue #9); its types are here.
+export type { IdpFetch } from './idp-fetch.ts';
+export type { JwtMethodConfig, VerifiedIdentity } from './jwt.ts';
+export type { DiscoveryDocument, JwtKeySourceConfig, RemoteKeySets, RemoteKeySource } from './jwt-keys.ts';
+export type { OidcClaims, OidcClients, OidcFlowSecrets, OidcMethodConfig } from './oidc.ts';
 export { translateLegacyRules } from './legacy.ts';
 export { mergePolicies, mergeRules } from './merge.ts';
 export { PolicyAuthorizer } from './policy-authorizer.ts';

@@ -4,10 +4,9 @@
 // or completes an OIDC code flow (acl-oidc.ts).
 import { randomUUID } from 'node:crypto';
 import {
-  authMethodConfigError, RemoteKeySets,
-  type ACLAuthMethod, type ACLBindingRule, type ACLBindType, type ACLToken, type JwtKeySourceConfig, type OidcMethodConfig,
+  type ACLAuthMethod, type ACLBindingRule, type ACLBindType, type ACLToken, type JwtKeySourceConfig, type OidcMethodConfig, type RemoteKeySets,
 } from '../acl/index.ts';
-import { loginToken, verifyLogin, type LoginParams } from './acl-login.ts';
+import { identityProviders, loginToken, verifyLogin, type LoginParams } from './acl-login.ts';
 import { OidcLogin, type OidcAuthURLParams, type OidcCallbackParams } from './acl-oidc.ts';
 import type { TokenInput } from './acl-tokens.ts';
 import { BadRequestError } from '../errors.ts';
@@ -40,13 +39,18 @@ export type BindingRuleInput = Partial<Omit<ACLBindingRule, 'CreateIndex' | 'Mod
 export class AclAuthEndpoint {
   readonly #deps: EndpointDeps;
   readonly #resolver: AclResolver;
-  readonly #keys = new RemoteKeySets();
+  #keys: Promise<RemoteKeySets> | undefined;
   readonly #oidc: OidcLogin;
 
   constructor(deps: EndpointDeps, resolver: AclResolver) {
     this.#deps = deps;
     this.#resolver = resolver;
     this.#oidc = new OidcLogin(deps);
+  }
+
+  /** The remote JWT key sets, made on the first jwt method write or login (with the identity-provider modules). */
+  #keySets(): Promise<RemoteKeySets> {
+    return this.#keys ??= identityProviders().then((m) => new m.RemoteKeySets());
   }
 
   #check(id: AclIdentity | undefined, write: boolean): void {
@@ -81,12 +85,12 @@ export class AclAuthEndpoint {
 
   // Consul builds the method's validator on write: static checks, then the provider must answer.
   async #checkConfig(type: string, cfg: Record<string, unknown>): Promise<void> {
-    const why = authMethodConfigError(type, cfg);
+    const why = (await identityProviders()).authMethodConfigError(type, cfg);
     if (why) throw new BadRequestError(`Invalid Auth Method: ${why}`);
     try {
       if (type === 'oidc') await this.#oidc.checkProvider(cfg as unknown as OidcMethodConfig);
-      if (type === 'jwt' && cfg.JWKSURL) await (await this.#keys.source(cfg as JwtKeySourceConfig)).keys.reload();
-      if (type === 'jwt' && cfg.OIDCDiscoveryURL) await this.#keys.source(cfg as JwtKeySourceConfig);
+      if (type === 'jwt' && cfg.JWKSURL) await (await (await this.#keySets()).source(cfg as JwtKeySourceConfig)).keys.reload();
+      if (type === 'jwt' && cfg.OIDCDiscoveryURL) await (await this.#keySets()).source(cfg as JwtKeySourceConfig);
     } catch (err) {
       const msg = (err as Error).message;
       throw new BadRequestError(`Invalid Auth Method: ${type === 'jwt' && cfg.JWKSURL ? `error checking JWKSURL: ${msg}` : msg}`);
@@ -180,7 +184,7 @@ export class AclAuthEndpoint {
     aclPreCheck(this.#resolver);
     const m = this.#deps.replica.acl.authMethods.get(params.AuthMethod);
     if (!m) throw new BadRequestError(`auth method ${JSON.stringify(params.AuthMethod)} not found`);
-    const vars = await verifyLogin(m, params.BearerToken, this.#deps.clock.now(), this.#keys);
+    const vars = await verifyLogin(m, params.BearerToken, this.#deps.clock.now(), await this.#keySets());
     return issue(loginToken(this.#deps, m, vars, params.Meta), m.Name);
   }
 

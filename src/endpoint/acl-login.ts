@@ -2,7 +2,7 @@
 // selector variables; every binding rule whose selector matches adds a service or node identity,
 // a role, a policy or a templated policy to a new token linked to the auth method.
 import {
-  assertClaims, mapClaims, permissionDenied, verifyJwt, verifyRemoteJwt,
+  permissionDenied,
   type ACLBindingRule, type JwtKeySourceConfig, type RemoteKeySets, type VerifiedIdentity,
 } from '../acl/index.ts';
 import { BadRequestError } from '../errors.ts';
@@ -11,6 +11,9 @@ import { parseGoDuration } from '../duration.ts';
 import type { ACLAuthMethodRecord } from '../state/index.ts';
 import type { TokenInput } from './acl-tokens.ts';
 import type { EndpointDeps } from './deps.ts';
+
+/** JWT and OIDC validation (src/acl/identity-providers.ts), imported on the first auth-method write or login (issue #9). */
+export const identityProviders = () => import('../acl/identity-providers.ts');
 
 /** The body of /v1/acl/login. */
 export interface LoginParams {
@@ -24,6 +27,7 @@ export async function verifyLogin(method: ACLAuthMethodRecord, bearer: string, n
   if (method.Type === 'oidc') throw new BadRequestError('ClaimsFromJWT is incompatible with type "oidc"');
   if (method.Type !== 'jwt') throw new BadRequestError(`login with auth method type ${JSON.stringify(method.Type)} is not supported by this server yet`);
   const cfg = method.Config as JwtKeySourceConfig;
+  const { assertClaims, mapClaims, verifyJwt, verifyRemoteJwt } = await identityProviders();
   try {
     const remote = cfg.JWKSURL || cfg.OIDCDiscoveryURL;
     const claims = remote ? await verifyRemoteJwt(bearer, cfg, await keys.source(cfg), nowMs) : verifyJwt(bearer, cfg, nowMs);

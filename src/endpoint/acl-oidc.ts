@@ -2,11 +2,12 @@
 // keeps the flow's state, nonce and PKCE verifier in the store under a 10-minute lease so any
 // server can finish the callback, which takes the state exactly once and yields selector variables.
 import {
-  assertClaims, authorizationURL, claimsFromAuthCode, mapClaims, newFlowSecrets, OidcClients, OidcFlowError, permissionDenied, validRedirect,
-  type OidcFlowSecrets, type OidcMethodConfig, type VerifiedIdentity,
+  permissionDenied,
+  type OidcClients, type OidcFlowSecrets, type OidcMethodConfig, type VerifiedIdentity,
 } from '../acl/index.ts';
 import { BadRequestError } from '../errors.ts';
 import type { ACLAuthMethodRecord } from '../state/index.ts';
+import { identityProviders } from './acl-login.ts';
 import type { EndpointDeps } from './deps.ts';
 
 /**
@@ -52,15 +53,20 @@ const loginFailed = (why: string) => permissionDenied(`Provider login failed: ${
 /** The two halves of the OIDC code flow. */
 export class OidcLogin {
   readonly #deps: EndpointDeps;
-  readonly #clients = new OidcClients();
+  #clientCache: Promise<OidcClients> | undefined;
 
   constructor(deps: EndpointDeps) {
     this.#deps = deps;
   }
 
+  /** The provider clients, made on first use (with the identity-provider modules). */
+  #clients(): Promise<OidcClients> {
+    return this.#clientCache ??= identityProviders().then((m) => new m.OidcClients());
+  }
+
   /** Checks an `oidc` method Config against its provider (discovery), as a method write does. */
   async checkProvider(cfg: OidcMethodConfig): Promise<void> {
-    await this.#clients.client(cfg);
+    await (await this.#clients()).client(cfg);
   }
 
   #method(name: string): { method: ACLAuthMethodRecord; cfg: OidcMethodConfig } {
@@ -74,8 +80,9 @@ export class OidcLogin {
   async authURL(p: OidcAuthURLParams): Promise<string> {
     const { cfg } = this.#method(p.AuthMethod);
     if (!p.RedirectURI) throw new BadRequestError('missing redirect_uri');
+    const { authorizationURL, newFlowSecrets, validRedirect } = await identityProviders();
     if (!validRedirect(p.RedirectURI, cfg.AllowedRedirectURIs ?? [])) throw new BadRequestError(`unauthorized redirect_uri: ${p.RedirectURI}`);
-    const client = await this.#clients.client(cfg);
+    const client = await (await this.#clients()).client(cfg);
     const secrets = await newFlowSecrets(cfg, p.RedirectURI);
     const pending: PendingLogin = {
       ...secrets, AuthMethod: p.AuthMethod, ExpiresAt: this.#deps.clock.now() + OIDC_STATE_TTL_SECONDS * 1000,
@@ -109,10 +116,11 @@ export class OidcLogin {
       throw loginFailed('Expired or missing OAuth state.');
     }
     if (pending.ClientNonce && pending.ClientNonce !== p.ClientNonce) throw loginFailed('invalid client nonce');
+    const { assertClaims, claimsFromAuthCode, mapClaims, OidcFlowError } = await identityProviders();
     const log = this.#deps.logger.child({ sub: 'acl.oidc', method: method.Name });
     let result;
     try {
-      result = await claimsFromAuthCode(await this.#clients.client(cfg), cfg, pending, p.Code);
+      result = await claimsFromAuthCode(await (await this.#clients()).client(cfg), cfg, pending, p.Code);
     } catch (err) {
       if (err instanceof OidcFlowError) throw permissionDenied(err.message);
       throw err;
