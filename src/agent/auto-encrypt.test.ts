@@ -83,7 +83,7 @@ test('the first certificate comes from a join host without a client certificate;
   assert.equal(seen[0].token, 'agent-token');
   assert.equal(seen[0].cert, false);
   assert.equal(seen[0].body.Datacenter, 'dc1');
-  const { parseCsr } = await import('../connect/index.ts');
+  const { parseCsr } = await import('../connect/csr.ts');
   const csr = await parseCsr(seen[0].body.CSR);
   assert.deepEqual(csr.uris, ['spiffe://unknown/agent/client/dc/dc1/id/test-node']);
   assert.deepEqual(csr.dnsNames, ['localhost', 'extra.example']);

@@ -9,7 +9,8 @@
 import https from 'node:https';
 import type { Clock, TimerHandle } from '../clock.ts';
 import type { Logger } from '../log.ts';
-import { agentUri, createCsr } from '../connect/index.ts';
+import { agentUri } from '../connect/index.ts';
+import { createCsr } from '../connect/csr.ts';
 import type { SignedResponse } from '../endpoint/auto-encrypt.ts';
 import { joinHostPort } from '../host-port.ts';
 import type { RuntimeConfig } from './config/runtime.ts';

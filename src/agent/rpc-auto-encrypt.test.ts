@@ -14,7 +14,9 @@ import { Forwarder } from './forward.ts';
 import { RpcListener } from './rpc-listener.ts';
 import { TlsConfigurator } from './tls-configurator.ts';
 import { testCA } from '../../test/support/tls-cert.ts';
-import { agentUri, createCsr, generateRoot, parseCsr, signLeaf } from '../connect/index.ts';
+import { createCsr, parseCsr } from '../connect/csr.ts';
+import { agentUri, generateRoot } from '../connect/index.ts';
+import { signLeaf } from '../connect/leaf-cert.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-rpc-ae-'));
 const f = (name: string) => path.join(dir, name);

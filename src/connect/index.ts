@@ -21,6 +21,8 @@ export { generatePrivateKey, validateKeyConfig, type PrivateKeyType, type Genera
 export { trustDomain, signingUri } from './spiffe.ts';
 export { hexString, keyId, certFingerprint } from './fingerprints.ts';
 export { caCommonName, compactUid } from './common-names.ts';
-export { signLeaf, CERT_DRIFT_MS, type LeafTemplate, type SignedLeaf } from './leaf-cert.ts';
-export { createCsr, parseCsr, type ParsedCsr } from './csr.ts';
+// Leaf signing (leaf-cert.ts) and CSRs (csr.ts) are imported from their files where used, on the
+// first AutoEncrypt.Sign or client certificate request, so agents that never sign one skip them (issue #9).
+export type { LeafTemplate, SignedLeaf } from './leaf-cert.ts';
+export type { ParsedCsr } from './csr.ts';
 export { agentUri, parseAgentUri, type AgentSpiffeId } from './spiffe.ts';

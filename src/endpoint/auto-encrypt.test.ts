@@ -4,7 +4,8 @@ import { X509Certificate } from 'node:crypto';
 import { createAgent, type Agent, type RuntimeConfig } from '../index.ts';
 import { silentLogger } from '../log.ts';
 import { devConfig } from '../../test/support/agent.ts';
-import { agentUri, createCsr } from '../connect/index.ts';
+import { createCsr } from '../connect/csr.ts';
+import { agentUri } from '../connect/index.ts';
 import { ALLOW_TLS_NOT_ENABLED, CONNECT_NOT_ENABLED } from './auto-encrypt.ts';
 
 const MGMT = '2b778dd9-f5f1-6f29-b4b4-9a5fa948757a';

@@ -5,13 +5,13 @@
 // and whether servers check hostnames.
 import { X509Certificate } from 'node:crypto';
 import {
-  agentUri, goTime, parseAgentUri, parseCsr, rootsResponse, signLeaf, trustDomain, type CARoot, type CARootList,
+  agentUri, goTime, parseAgentUri, rootsResponse, trustDomain, type CARoot, type CARootList,
 } from '../connect/index.ts';
 import { BadRequestError, InternalError } from '../errors.ts';
 import { authorize } from './acl-enforce.ts';
 import type { AclIdentity } from './acl-resolver.ts';
 import type { EndpointDeps } from './deps.ts';
-import { CsrLimiter, DEFAULT_CSR_MAX_PER_SECOND } from './csr-limit.ts';
+import type { CsrLimiter } from './csr-limit.ts';
 
 /** Consul's CASignRequest as a client sends it. */
 export interface CASignRequest {
@@ -58,16 +58,22 @@ export const CONNECT_NOT_ENABLED = 'Connect must be enabled in order to use this
 /** Consul's ErrAutoEncryptAllowTLSNotEnabled text. */
 export const ALLOW_TLS_NOT_ENABLED = 'AutoEncrypt.AllowTLS must be enabled in order to use this endpoint';
 
+/**
+ * The CSR parser, the leaf signer and the CSR rate limiter, imported on the first AutoEncrypt.Sign
+ * that gets past the settings checks: most servers never sign one (issue #9).
+ */
+const signing = () => Promise.all([import('../connect/csr.ts'), import('../connect/leaf-cert.ts'), import('./csr-limit.ts')]);
+
 /** Signs client agents' certificates. */
 export class AutoEncryptEndpoint {
   readonly #deps: EndpointDeps;
   readonly #s: AutoEncryptSettings;
-  readonly #limit: CsrLimiter;
+  /** Made on the first signing; it starts with a full bucket (a burst of one), as when the server started. */
+  #limit: CsrLimiter | undefined;
 
   constructor(deps: EndpointDeps, settings: AutoEncryptSettings) {
     this.#deps = deps;
     this.#s = settings;
-    this.#limit = new CsrLimiter(deps.clock, settings.csrMaxPerSecond ?? DEFAULT_CSR_MAX_PER_SECOND, settings.csrMaxConcurrent ?? 0);
   }
 
   /** Checks and signs `args.CSR` for the caller `id`; throws BadRequestError or PermissionDeniedError with Consul's texts. */
@@ -78,6 +84,8 @@ export class AutoEncryptEndpoint {
     if (args.Datacenter !== dc) {
       throw new BadRequestError(`mismatched datacenter (client_dc='${args.Datacenter}' server_dc='${dc}'); check client has same datacenter set as servers`);
     }
+    const [{ parseCsr }, { signLeaf }, { CsrLimiter, DEFAULT_CSR_MAX_PER_SECOND }] = await signing();
+    this.#limit ??= new CsrLimiter(this.#deps.clock, this.#s.csrMaxPerSecond ?? DEFAULT_CSR_MAX_PER_SECOND, this.#s.csrMaxConcurrent ?? 0);
     const csr = await parseCsr(String(args.CSR ?? ''));
     if (csr.uris.length !== 1) throw new BadRequestError(`CSR SAN contains an invalid number of URIs: ${csr.uris.length}`);
     if (csr.emails.length > 0) throw new BadRequestError('CSR SAN does not allow specifying email addresses');
