@@ -175,3 +175,33 @@ test('use_cache: namespace, partition, peer and sameness-group lookups are cache
   assert.equal(fills.length, names.length, 'each asked once, then answered from the cache');
   h.close();
 });
+
+test('SERVFAIL made here (no server answered, or the question shed) echoes the EDNS0 OPT, subnet scope 0, with AA as Consul writes it', async () => {
+  const server = stubServer();
+  const h = client(server, new ManualClock(), { maxInFlight: 1, maxQuestions: 1 });
+  const edns = (id: number, name: string): Buffer => dnsPacket.encode({
+    type: 'query', id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'A', name }],
+    additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 4096, options: [{ code: 'CLIENT_SUBNET', ip: '10.1.2.0', sourcePrefixLength: 24 }] } as never],
+  });
+  const check = (raw: Buffer | null, what: string): void => {
+    const r = dnsPacket.decode(raw!);
+    assert.equal(raw!.readUInt16BE(2) & 0xf, 2, `${what}: SERVFAIL`);
+    assert.ok(r.flags! & dnsPacket.AUTHORITATIVE_ANSWER, `${what}: AA`);
+    const opt = r.additionals?.find((a) => a.type === 'OPT');
+    assert.ok(opt && opt.type === 'OPT', `${what}: the OPT is echoed`);
+    assert.equal(opt.udpPayloadSize, 4096);
+    const ecs = opt.options?.[0] as unknown as { ip: string; sourcePrefixLength: number; scopePrefixLength: number };
+    assert.deepEqual([ecs.ip, ecs.sourcePrefixLength, ecs.scopePrefixLength], ['10.1.2.0', 24, 0], `${what}: subnet echoed, valid everywhere`);
+  };
+  const failed = h.handle(edns(1, 'web.service.consul'), 'udp', '127.0.0.9');
+  await tick();
+  server.requests[0].fail(new Error('No known Consul servers'));
+  check(await failed, 'server failed');
+  const first = h.handle(edns(2, 'a.service.consul'), 'udp', '127.0.0.9');
+  const second = h.handle(edns(3, 'b.service.consul'), 'udp', '127.0.0.9');
+  check(await first, 'shed');
+  await tick();
+  server.requests.at(-1)!.answer();
+  assert.equal(dnsPacket.decode((await second)!).answers?.length, 1);
+  h.close();
+});

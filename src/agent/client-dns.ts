@@ -15,7 +15,7 @@
 // questions asked at once share one server request, at most 256 requests run at once, and under
 // a flood the oldest waiting questions are answered SERVFAIL and those older than 2 s dropped.
 import dnsPacket from 'dns-packet';
-import { DnsHandler, clientSubnet, parseName, type DnsConfig, type ParsedName } from '../dns/index.ts';
+import { DnsHandler, RCODE, clientSubnet, errorReply, parseName, type DnsConfig, type ParsedName } from '../dns/index.ts';
 import type { Sections } from '../dns/answers.ts';
 import { DNS_CONFIG_HEADER, encodeDnsConfig } from '../dns/config-wire.ts';
 import { keyName, readQuery } from '../dns/wire.ts';
@@ -28,7 +28,6 @@ import type { Logger } from '../log.ts';
 import type { Forwarder, ServerSource } from './forward.ts';
 import { DNS_HOSTNAMES_HEADER, DNS_MESSAGE_TYPE, DNS_RECURSE_HEADER, DNS_RPC_PATH, DNS_SOURCE_HEADER } from './rpc-server.ts';
 
-const SERVFAIL = 2;
 /** Asks a server to leave hostname addresses to this agent (rpc-server.ts). */
 const RESOLVES_HOSTNAMES = { [DNS_HOSTNAMES_HEADER]: 'client' };
 
@@ -211,12 +210,7 @@ function questionName(msg: Buffer): string | null {
   }
 }
 
+/** The SERVFAIL of a question under our domain no server answered, as Consul's handleQuery writes it (AA, EDNS0 echoed). */
 function servfail(msg: Buffer, recursion: boolean): Buffer | null {
-  try {
-    const q = dnsPacket.decode(msg);
-    const flags = ((q.flags ?? 0) & dnsPacket.RECURSION_DESIRED) | (recursion ? dnsPacket.RECURSION_AVAILABLE : 0) | SERVFAIL;
-    return dnsPacket.encode({ type: 'response', id: q.id, flags, questions: q.questions });
-  } catch {
-    return null;
-  }
+  return errorReply(msg, RCODE.SERVFAIL, { authoritative: true, recursionAvailable: recursion });
 }

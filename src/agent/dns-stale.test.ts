@@ -66,6 +66,16 @@ test('allow_stale false: no known leader or a failed consistent read is SERVFAIL
   const failing = setup({ allowStale: false, maxStaleMs: 0 }, { consistentRead: async () => { throw new Error('store down'); } });
   assert.equal((dnsPacket.decode((await failing.h.handle(query(), 'udp'))!).flags ?? 0) & 0xf, 2, 'SERVFAIL');
   assert.deepEqual(failing.calls, []);
+  // Consul's handleQuery SERVFAIL echoes the question's EDNS0 (setEDNS), and sets RA when there are recursors.
+  const withOpt = dnsPacket.encode({
+    type: 'query', id: 43, questions: [{ type: 'A', name: 'web.service.consul' }], additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 1232 } as never],
+  });
+  const recursing = setup({ allowStale: false, maxStaleMs: 0, recursors: [{ host: '127.0.0.1', port: 53 }] } as never);
+  recursing.state.known = false;
+  const echoed = dnsPacket.decode((await recursing.h.handle(withOpt, 'udp'))!);
+  const opt = echoed.additionals?.find((a) => a.type === 'OPT');
+  assert.ok(opt && opt.type === 'OPT' && opt.udpPayloadSize === 1232, 'the OPT is echoed');
+  assert.ok((echoed.flags ?? 0) & dnsPacket.RECURSION_AVAILABLE, 'RA with recursors');
 });
 
 test('allow_stale false: questions arriving together share consistent reads (one running, one queued), not one store read each', async () => {

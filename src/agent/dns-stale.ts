@@ -10,8 +10,7 @@
 // are bounded (dns/upstream-queue.ts): past 4,096 the oldest is shed (SERVFAIL, or the replica's
 // answer when stale reads are allowed) and one that waited 2 s is dropped, so a slow or stuck
 // store read never piles up questions without limit.
-import dnsPacket from 'dns-packet';
-import { QUEUE_DEFAULTS, QuestionExpired, QuestionShed, RCODE, UpstreamQueue, type DnsConfig } from '../dns/index.ts';
+import { QUEUE_DEFAULTS, QuestionExpired, QuestionShed, RCODE, UpstreamQueue, errorReply, type DnsConfig } from '../dns/index.ts';
 import type { Logger } from '../log.ts';
 import type { MessageHandler } from './dc-dns.ts';
 
@@ -31,9 +30,9 @@ export interface StaleDeps {
 }
 
 /** Wraps `h` so answers honour `cfg.allowStale` and, when stale reads are allowed, `cfg.maxStaleMs`. */
-export function staleBounded(h: MessageHandler, cfg: Pick<DnsConfig, 'allowStale' | 'maxStaleMs'>, deps: StaleDeps): MessageHandler {
+export function staleBounded(h: MessageHandler, cfg: Pick<DnsConfig, 'allowStale' | 'maxStaleMs'> & { recursors?: readonly unknown[] }, deps: StaleDeps): MessageHandler {
   const d = { ...deps, consistentRead: queuedRead(deps) };
-  if (!cfg.allowStale) return leaderRead(h, d);
+  if (!cfg.allowStale) return leaderRead(h, d, (cfg.recursors?.length ?? 0) > 0);
   const tooStale = (): boolean => !d.isLeader() && d.now() - d.lastContact() > cfg.maxStaleMs;
   return {
     answerNow(msg, transport) {
@@ -57,7 +56,7 @@ export function staleBounded(h: MessageHandler, cfg: Pick<DnsConfig, 'allowStale
 }
 
 // allow_stale = false: nothing is answered before the replica caught up with the store.
-function leaderRead(h: MessageHandler, d: StaleDeps): MessageHandler {
+function leaderRead(h: MessageHandler, d: StaleDeps, recursionAvailable: boolean): MessageHandler {
   return {
     // Messages that get no reply at all are settled at once; everything else waits in handle().
     answerNow: (msg) => (dropped(msg) ? null : undefined),
@@ -69,7 +68,7 @@ function leaderRead(h: MessageHandler, d: StaleDeps): MessageHandler {
       } catch (err) {
         if (err instanceof QuestionExpired) return null;
         if (!(err instanceof QuestionShed)) d.logger.warn({ error: (err as Error).message }, 'DNS lookup with allow_stale = false could not read consistently');
-        return servfail(msg);
+        return servfail(msg, recursionAvailable);
       }
       return h.handle(msg, transport, source);
     },
@@ -137,12 +136,7 @@ function dropped(msg: Buffer): boolean {
   return msg.length < 12 || (msg.readUInt16BE(2) & 0x8000) !== 0;
 }
 
-function servfail(msg: Buffer): Buffer | null {
-  try {
-    const q = dnsPacket.decode(msg);
-    const flags = ((q.flags ?? 0) & dnsPacket.RECURSION_DESIRED) | dnsPacket.AUTHORITATIVE_ANSWER | RCODE.SERVFAIL;
-    return dnsPacket.encode({ type: 'response', id: q.id, flags, questions: q.questions });
-  } catch {
-    return null;
-  }
+// Consul's handleQuery SERVFAIL when the leader cannot be reached: AA, RA with recursors, EDNS0 echoed.
+function servfail(msg: Buffer, recursionAvailable: boolean): Buffer | null {
+  return errorReply(msg, RCODE.SERVFAIL, { authoritative: true, recursionAvailable });
 }

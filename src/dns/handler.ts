@@ -17,6 +17,7 @@ import { PreparedAnswers } from './prepared.ts';
 import { readQuery } from './wire.ts';
 import { HostnamesDelegated, hostnamesOf, MAX_RECURSION_LEVEL, withHostnames } from './hostnames.ts';
 import { QuestionExpired, QuestionShed, shedReply } from './upstream-queue.ts';
+import { clientSubnet, ednsOf } from './edns.ts';
 
 /** Dependencies of the handler. */
 export interface DnsHandlerDeps {
@@ -54,7 +55,6 @@ type Optional = 'recursion' | 'queries' | 'delegateHostnames' | 'domainAnswer';
 
 const QR = 0x8000;
 const OPCODE_MASK = 0x7800;
-const EDNS_MAX = 65535 - 68;
 
 /** Answers raw DNS messages. */
 export class DnsHandler {
@@ -306,39 +306,6 @@ function decodeRequest(msg: Buffer): DecodedPacket | null {
   } catch {
     return null;
   }
-}
-
-/** ECS as dns-packet decodes it. */
-interface SubnetOption {
-  code: 8;
-  family?: number;
-  ip?: string;
-  sourcePrefixLength?: number;
-  scopePrefixLength?: number;
-}
-
-function subnetOptions(req: DecodedPacket): SubnetOption[] {
-  const opt = (req.additionals ?? []).find((a) => a.type === 'OPT');
-  return opt && opt.type === 'OPT' ? (opt.options ?? []).filter((o) => o.code === 8) as unknown as SubnetOption[] : [];
-}
-
-/** The address of the request's EDNS0 client subnet, if it has one. */
-export function clientSubnet(req: DecodedPacket): string | undefined {
-  return subnetOptions(req)[0]?.ip || undefined;
-}
-
-/**
- * The EDNS0 OPT of the request and the OPT to echo: its payload size and client subnet, the
- * subnet's scope its source prefix when the answer holds only for that subnet (`scoped`), else 0
- * (valid everywhere), as Consul's setEDNS answers.
- */
-function ednsOf(req: DecodedPacket, scoped = false): { size: number; opt: Answer } | null {
-  const opt = (req.additionals ?? []).find((a) => a.type === 'OPT');
-  if (!opt || opt.type !== 'OPT') return null;
-  const size = Math.min(Math.max(opt.udpPayloadSize, 512), EDNS_MAX);
-  // Without the decoded bytes (`data`), which dns-packet would write as they came.
-  const ecs = subnetOptions(req).map(({ code, family, ip, sourcePrefixLength = 0 }) => ({ code, family, ip, sourcePrefixLength, scopePrefixLength: scoped ? sourcePrefixLength : 0 }));
-  return { size, opt: { type: 'OPT', name: '.', udpPayloadSize: opt.udpPayloadSize, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: ecs } as Answer };
 }
 
 /** A header-only reply to a message that could not be parsed. */

@@ -1,6 +1,7 @@
 // Public surface of the DNS transport: configuration, the socket-free handler and the listeners.
 export { dnsConfigFrom, serviceTtl, type DnsConfig } from './config.ts';
-export { DnsHandler, clientSubnet, type DnsHandlerDeps } from './handler.ts';
+export { DnsHandler, type DnsHandlerDeps } from './handler.ts';
+export { clientSubnet, errorReply, type ErrorReplyFlags } from './edns.ts';
 export { DnsServer, type DnsAddresses, type DnsServerDeps } from './server.ts';
 export { parseName, preferringNamespace, type DnsQuery, type ParsedName, type Locality } from './name.ts';
 export { RCODE, rcodeFor } from './errors.ts';

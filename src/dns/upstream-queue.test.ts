@@ -116,7 +116,18 @@ test('shedReply is a SERVFAIL with the question, RD echoed and RA as asked; ques
   assert.equal(r.flags! & dnsPacket.RECURSION_DESIRED, dnsPacket.RECURSION_DESIRED);
   assert.equal(r.flags! & dnsPacket.RECURSION_AVAILABLE, dnsPacket.RECURSION_AVAILABLE);
   assert.equal(r.questions?.[0].name, 'web.service.consul');
+  assert.ok(r.flags! & dnsPacket.AUTHORITATIVE_ANSWER, 'AA: the question is under our domain');
+  assert.equal(r.additionals?.length ?? 0, 0, 'no OPT without one asked');
   assert.equal(shedReply(Buffer.from([1, 2, 3]), false), null);
+  // Consul's setEDNS: the asked OPT comes back with its payload size, the client subnet valid everywhere.
+  const edns = dnsPacket.encode({
+    type: 'query', id: 78, questions: [{ name: 'web.service.consul', type: 'A' }],
+    additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 1232, options: [{ code: 'CLIENT_SUBNET', ip: '10.1.2.0', sourcePrefixLength: 24 }] } as never],
+  });
+  const opt = dnsPacket.decode(shedReply(edns, false)!).additionals?.find((a) => a.type === 'OPT');
+  assert.ok(opt && opt.type === 'OPT', 'the OPT is echoed');
+  assert.equal(opt.udpPayloadSize, 1232);
+  assert.equal((opt.options?.[0] as unknown as { scopePrefixLength: number }).scopePrefixLength, 0);
   const other = Buffer.from(msg);
   other.writeUInt16BE(78, 0);
   assert.equal(questionBytes(other), questionBytes(msg));

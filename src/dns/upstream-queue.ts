@@ -6,9 +6,9 @@
 // question that has waited maxWaitMs is dropped, since its resolver has retried or given up by
 // then, and a call nobody waits for any more is aborted, freeing its slot. A free slot goes to the
 // newest queued call first: under overload the oldest askers are the likeliest to have left.
-import dnsPacket from 'dns-packet';
 import { systemClock, type Clock, type TimerHandle } from '../clock.ts';
 import { RCODE } from './errors.ts';
+import { errorReply } from './edns.ts';
 
 /** Thrown to a question shed because too many were waiting: answer it SERVFAIL. */
 export class QuestionShed extends Error {
@@ -244,17 +244,12 @@ export class UpstreamQueue {
 }
 
 /**
- * A header-and-question SERVFAIL for a shed question (RD echoed, RA when the agent has
- * recursors); null when the message has no readable question.
+ * A header-and-question SERVFAIL for a shed question under our domain (AA and the request's EDNS0
+ * echoed, as Consul's handleQuery answers a lookup whose RPC failed; RD echoed, RA when the agent
+ * has recursors); null when the message has no readable question.
  */
 export function shedReply(msg: Buffer, recursionAvailable: boolean): Buffer | null {
-  try {
-    const q = dnsPacket.decode(msg);
-    const flags = ((q.flags ?? 0) & dnsPacket.RECURSION_DESIRED) | (recursionAvailable ? dnsPacket.RECURSION_AVAILABLE : 0) | RCODE.SERVFAIL;
-    return dnsPacket.encode({ type: 'response', id: q.id, flags, questions: q.questions });
-  } catch {
-    return null;
-  }
+  return errorReply(msg, RCODE.SERVFAIL, { authoritative: true, recursionAvailable });
 }
 
 /** A reply shared by identical questions, under this question's ID (copied when that differs; never changed in place). */
