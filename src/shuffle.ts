@@ -19,3 +19,22 @@ export function shuffle<T>(xs: T[], random: () => number): T[] {
   }
   return xs;
 }
+
+/**
+ * Puts a shuffled order of the indexes 0..n-1 into the first `n` of `order`: the permutation
+ * shuffle() makes of [0, 1, …, n-1] for the same draw of `random`, without an array of numbers
+ * (the DNS hot path's per-query order).
+ */
+export function shuffleIndexes(order: Int32Array, n: number, random: () => number): void {
+  for (let i = 0; i < n; i++) order[i] = i;
+  let x = Math.floor(random() * 0x100000000) >>> 0 || 0x9e3779b9;
+  for (let i = n - 1; i > 0; i--) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    const j = (x >>> 0) % (i + 1);
+    const t = order[i];
+    order[i] = order[j];
+    order[j] = t;
+  }
+}

@@ -170,7 +170,7 @@ function block(data: Int32Array, b: number, w: number): number {
  * an OPT with `optPayload` when it is >= 0 (as pack.ts writes one). The reply is a view of a
  * shared slab: whoever keeps one for long should keep a copy instead.
  */
-export function writeLane(lane: Lane, order: readonly number[], msg: Buffer, flags: number, optPayload: number, kept = lane.instances): Buffer {
+export function writeLane(lane: Lane, order: ArrayLike<number>, msg: Buffer, flags: number, optPayload: number, kept = lane.instances): Buffer {
   const n = kept;
   const data = lane.data;
   // Room for the reply, its OPT and a padded last word; replies start 8-aligned.

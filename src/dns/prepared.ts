@@ -3,13 +3,13 @@
 // shuffles the instances, picks records as answers.ts does (de-duplication, a_record_limit),
 // fits and writes them with the general path's truncate.ts and pack.ts, so the reply is byte for
 // byte what the general path would have sent.
-import dnsPacket, { type Answer } from 'dns-packet';
+import type { Answer } from 'dns-packet';
 import type { DnsInstance, DnsReader } from '../endpoint/dns-view.ts';
 import type { DnsConfig } from './config.ts';
 import { serviceTtl } from './config.ts';
 import { checkLocal, instanceRecords, srvTuple, type Question } from './answers.ts';
 import { parseName } from './name.ts';
-import { shuffle } from '../shuffle.ts';
+import { shuffleIndexes } from '../shuffle.ts';
 import { recordKey } from './records.ts';
 import { fitReply, referencedNames, bareName, sliceLength, type Fit } from './truncate.ts';
 import { keyBytes, keyName, sameKey, type WireQuery } from './wire.ts';
@@ -58,6 +58,14 @@ const UDP_HEADER = 8;
 const MAX_UDP_ANSWERS = 8;
 const MAX_TCP_SIZE = 65523;
 const OPT_SIZE = 11;
+/** Slots of the table usable entries are found in by wire.ts's key hash (a power of two). */
+const SLOTS = 1 << 15;
+/** dns-packet's header flags, as numbers the compiler sees. */
+const QR = 0x8000;
+const AA = 1 << 10;
+const TC = 1 << 9;
+const RD = 1 << 8;
+const RA = 1 << 7;
 
 /** Dependencies of the prepared answers. */
 export interface PreparedDeps {
@@ -70,9 +78,14 @@ export interface PreparedDeps {
 export class PreparedAnswers {
   readonly #d: PreparedDeps;
   readonly #cache = new Map<string, Prepared | null>();
-  /** The usable entries by wire.ts's key hash (the key string is not made for these). */
-  readonly #wire = new Map<number, Prepared>();
-  #order: number[] = [];
+  /**
+   * Usable entries by wire.ts's key hash, one per slot (the key string is not made for these): a
+   * hit reads one array element, the entry and its key bytes. Two keys sharing a slot take turns
+   * in it; the other one is found by its key string meanwhile.
+   */
+  readonly #slots: (Prepared | undefined)[] = new Array<Prepared | undefined>(SLOTS).fill(undefined);
+  /** The shuffled instance order of the current query (its first `instances`). */
+  #order = new Int32Array(64);
   /** The picked answers and additionals as record numbers of the entry, and the synced additionals. */
   #ans = new Int32Array(64);
   #ext = new Int32Array(64);
@@ -107,9 +120,10 @@ export class PreparedAnswers {
 
   /** The reply to a plain query, or undefined when the general path must answer it. */
   reply(msg: Buffer, wq: WireQuery, transport: 'udp' | 'tcp'): Buffer | undefined {
-    const type = qtypeName(wq.qtype);
-    if (type === undefined) return undefined;
-    let p: Prepared | null | undefined = this.#wire.get(wq.hash);
+    const qtype = wq.qtype;
+    if (qtype !== 1 && qtype !== 28 && qtype !== 33) return undefined;
+    const slot = wq.hash & (SLOTS - 1);
+    let p: Prepared | null | undefined = this.#slots[slot];
     if (p === undefined || !sameKey(p.wireKey!)) {
       p = this.#cache.get(wq.key);
       if (p === null) return undefined;
@@ -119,18 +133,18 @@ export class PreparedAnswers {
     const view = this.#d.view;
     const stamp = view.stamp ? view.stamp() : -1;
     if (p === undefined || ((p.stamp !== stamp || stamp < 0) && !this.#current(p, stamp))) {
-      p = this.#prepare(wq.key, type, stamp);
+      p = this.#prepare(wq.key, qtypeName(qtype)!, stamp);
       if (p === undefined || !p.usable) {
         // A hash-found entry for this key is out of date: drop it, or every query would rebuild.
-        const found = this.#wire.get(wq.hash);
-        if (found !== undefined && sameKey(found.wireKey!)) this.#wire.delete(wq.hash);
+        const found = this.#slots[slot];
+        if (found !== undefined && sameKey(found.wireKey!)) this.#slots[slot] = undefined;
         return undefined;
       }
     }
     if (!p.usable) return undefined;
-    if (p.wireKey === null) {
-      p.wireKey = keyBytes();
-      this.#wire.set(wq.hash, p);
+    if (this.#slots[slot] !== p) {
+      p.wireKey ??= keyBytes();
+      this.#slots[slot] = p;
     }
     if (p.lane !== null && !this.#d.cfg.disableCompression) {
       const out = this.#laneReply(msg, p.lane, wq, transport);
@@ -160,14 +174,13 @@ export class PreparedAnswers {
         if (kept < 1 || (kept > 1 && lane.head + (opt ? OPT_SIZE : 0) + kept * lane.full > maxSize - UDP_HEADER)) return undefined;
       } else if (lane.answers > 1 && size > maxSize - UDP_HEADER) return undefined;
     } else if (lane.answers > (lane.srv ? 1024 : 4096) || (lane.answers > 1 && size > MAX_TCP_SIZE)) return undefined;
-    const order = this.#order;
     const n = lane.instances;
-    if (order.length !== n) order.length = n;
-    for (let i = 0; i < n; i++) order[i] = i;
-    shuffle(order, this.#d.random);
-    let flags = 0x8000 | dnsPacket.AUTHORITATIVE_ANSWER | (wq.rd ? dnsPacket.RECURSION_DESIRED : 0);
-    if (cfg.recursors.length > 0) flags |= dnsPacket.RECURSION_AVAILABLE;
-    if (kept < lane.instances && cfg.enableTruncate) flags |= dnsPacket.TRUNCATED_RESPONSE;
+    if (this.#order.length < n) this.#order = new Int32Array(n * 2);
+    const order = this.#order;
+    shuffleIndexes(order, n, this.#d.random);
+    let flags = QR | AA | (wq.rd ? RD : 0);
+    if (cfg.recursors.length > 0) flags |= RA;
+    if (kept < n && cfg.enableTruncate) flags |= TC;
     return writeLane(lane, order, msg, flags, wq.ednsPayload, kept);
   }
 
@@ -180,7 +193,7 @@ export class PreparedAnswers {
   }
 
   #remember(key: string, p: Prepared | null): void {
-    if (this.#cache.size >= MAX_ENTRIES) this.#cache.clear(), this.#wire.clear();
+    if (this.#cache.size >= MAX_ENTRIES) this.#cache.clear(), this.#slots.fill(undefined);
     this.#cache.set(key, p);
   }
 
@@ -217,10 +230,9 @@ export class PreparedAnswers {
   /** Shuffles the instances and picks answers and additionals as answers.ts does, into #ans/#ext. */
   #pick(p: Prepared): void {
     const { meta, rec, instances: n, records } = p.entry;
+    if (this.#order.length < n) this.#order = new Int32Array(n * 2);
     const order = this.#order;
-    if (order.length !== n) order.length = n;
-    for (let i = 0; i < n; i++) order[i] = i;
-    shuffle(order, this.#d.random);
+    shuffleIndexes(order, n, this.#d.random);
     if (this.#ans.length < records) this.#ans = new Int32Array(records * 2), this.#ext = new Int32Array(records * 2), this.#synced = new Int32Array(records * 2);
     const ans = this.#ans;
     const ext = this.#ext;
@@ -234,7 +246,8 @@ export class PreparedAnswers {
     // summed while the records are at hand: most replies need no other measurement.
     let full = 0;
     let pointed = 0;
-    for (const i of order) {
+    for (let o = 0; o < n; o++) {
+      const i = order[o];
       const a0 = meta[2 * i];
       const e0 = meta[2 * i + 1];
       if (p.srv) {
@@ -280,9 +293,9 @@ export class PreparedAnswers {
     this.#last = -1;
     this.#summed = -1;
     const fit = fitReply(this.#na, { transport, ednsSize: wq.ednsPayload >= 0 ? wq.ednsPayload : null, udpAnswerLimit: cfg.udpAnswerLimit, srv: p.srv, compress }, this.#measure, this.#fit);
-    let flags = 0x8000 | dnsPacket.AUTHORITATIVE_ANSWER | (wq.rd ? dnsPacket.RECURSION_DESIRED : 0);
-    if (cfg.recursors.length > 0) flags |= dnsPacket.RECURSION_AVAILABLE;
-    if (fit.truncated && cfg.enableTruncate) flags |= dnsPacket.TRUNCATED_RESPONSE;
+    let flags = QR | AA | (wq.rd ? RD : 0);
+    if (cfg.recursors.length > 0) flags |= RA;
+    if (fit.truncated && cfg.enableTruncate) flags |= TC;
     const ne = fit.synced ? this.#referenced(fit.kept) : this.#ne;
     const extras = fit.synced ? this.#synced : this.#ext;
     if (p.targets >= 0 && compress) {
