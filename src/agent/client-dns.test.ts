@@ -11,7 +11,7 @@ import { silentLogger } from '../log.ts';
 import { devConfig } from '../../test/support/agent.ts';
 import { remoteDnsHandler } from './client-dns.ts';
 import type { ForwardRequest, ForwardResponse, Forwarder } from './forward.ts';
-import { DNS_SOURCE_HEADER } from './rpc-server.ts';
+import { DNS_AGENT_HEADER, DNS_SOURCE_HEADER } from './rpc-server.ts';
 
 /** A server that answers only when the test says so. */
 function stubServer() {
@@ -203,5 +203,19 @@ test('SERVFAIL made here (no server answered, or the question shed) echoes the E
   await tick();
   server.requests.at(-1)!.answer();
   assert.equal(dnsPacket.decode((await second)!).answers?.length, 1);
+  h.close();
+});
+
+test('questions to the servers name this agent, so a prepared query near _agent sorts by this node, not the server\'s', async () => {
+  const server = stubServer();
+  const h = remoteDnsHandler({
+    forwarder: server.forwarder, servers: { servers: () => ['127.0.0.1:8300'] }, nodeName: 'client-7', cfg, token: () => '', logger: silentLogger(), clock: new ManualClock(),
+  });
+  const p = h.handle(query(1, 'webq.query.consul'), 'udp', '127.0.0.9');
+  await tick();
+  assert.equal(server.requests[0].req.headers[DNS_AGENT_HEADER], 'client-7');
+  assert.equal(server.requests[0].req.headers[DNS_SOURCE_HEADER], '127.0.0.9');
+  server.requests[0].answer();
+  await p;
   h.close();
 });

@@ -26,15 +26,22 @@ import { cachedAnswer, cacheQuestion, fillQuery, replaySections, type CachedAnsw
 import { EMPTY_DNS_READER } from '../endpoint/dns-view.ts';
 import type { Logger } from '../log.ts';
 import type { Forwarder, ServerSource } from './forward.ts';
-import { DNS_HOSTNAMES_HEADER, DNS_MESSAGE_TYPE, DNS_RECURSE_HEADER, DNS_RPC_PATH, DNS_SOURCE_HEADER } from './rpc-server.ts';
+import { DNS_AGENT_HEADER, DNS_HOSTNAMES_HEADER, DNS_MESSAGE_TYPE, DNS_RECURSE_HEADER, DNS_RPC_PATH, DNS_SOURCE_HEADER } from './rpc-server.ts';
 
 /** Asks a server to leave hostname addresses to this agent (rpc-server.ts). */
 const RESOLVES_HOSTNAMES = { [DNS_HOSTNAMES_HEADER]: 'client' };
+
+/** Headers every question to a server carries: hostnames left to this agent, and its node for `_agent`. */
+function agentHeaders(d: RemoteDnsDeps): Record<string, string> {
+  return d.nodeName ? { ...RESOLVES_HOSTNAMES, [DNS_AGENT_HEADER]: d.nodeName } : RESOLVES_HOSTNAMES;
+}
 
 /** What the remote handler needs. */
 export interface RemoteDnsDeps {
   forwarder: Forwarder;
   servers: ServerSource;
+  /** This agent's node name: a prepared query's Near `_agent` (sent to the servers with every question). */
+  nodeName?: string;
   /** The client's DNS settings at start (dnsConfigFrom of its runtime configuration). */
   cfg: DnsConfig;
   /** acl.tokens.dns, else the default token, read per query. */
@@ -61,8 +68,9 @@ export interface RemoteDnsHandler extends Pick<DnsHandler, 'answerNow' | 'handle
 export function remoteDnsHandler(d: RemoteDnsDeps): RemoteDnsHandler {
   let cfg = d.cfg;
   let settings = encodeDnsConfig(cfg);
+  const agent = agentHeaders(d);
   const headers = (token: string): Record<string, string> => ({
-    'content-type': DNS_MESSAGE_TYPE, [DNS_CONFIG_HEADER]: settings, ...RESOLVES_HOSTNAMES, ...(token ? { 'x-consul-token': token } : {}),
+    'content-type': DNS_MESSAGE_TYPE, [DNS_CONFIG_HEADER]: settings, ...agent, ...(token ? { 'x-consul-token': token } : {}),
   });
   // A hostname under the client's domains met while resolving hostnames: a server answers it.
   const queue = new UpstreamQueue({ ...d.queue, clock: d.clock });
@@ -182,7 +190,7 @@ function answerCache(d: RemoteDnsDeps, cfg: DnsConfig): DnsCache<CachedAnswer> {
       // Hostname addresses stay unresolved in the cache: each lookup resolves them (replyResolving).
       const res = await d.forwarder.send(d.servers, {
         method: 'POST', url: `${DNS_RPC_PATH}?transport=tcp`, body: fillQuery(q), signal,
-        headers: { 'content-type': DNS_MESSAGE_TYPE, [DNS_CONFIG_HEADER]: fill, ...RESOLVES_HOSTNAMES, ...tokenHeader(q.token), ...source },
+        headers: { 'content-type': DNS_MESSAGE_TYPE, [DNS_CONFIG_HEADER]: fill, ...agentHeaders(d), ...tokenHeader(q.token), ...source },
       });
       if (res.status !== 200) throw new Error(`DNS query failed on the server: ${res.status} ${res.body.toString('utf8').trim()}`);
       const value = cachedAnswer(res.body, q);

@@ -98,7 +98,7 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
   };
   const forward = forwarder.handler(servers, { defaultToken: () => local.tokens.get('default') });
   const dnsHandler = remoteDnsHandler({
-    forwarder, servers, cfg: dnsConfigFrom(config), token: () => token('dns'), logger: logger.child({ '@module': 'dns' }),
+    forwarder, servers, nodeName: config.nodeName, cfg: dnsConfigFrom(config), token: () => token('dns'), logger: logger.child({ '@module': 'dns' }),
     random, now: () => clock.now(), clock,
   });
   const routes = clientRoutes({

@@ -81,10 +81,10 @@ export function datacenterDnsHandler(local: MessageHandler, token: () => string,
       if (early === null || early === undefined) return early;
       return remote(msg) ? undefined : early;
     },
-    async handle(msg, transport, source) {
+    async handle(msg, transport, source, agentNode) {
       const dc = remote(msg);
       const servers = dc ? d.routes.rpcAddresses(dc) : [];
-      if (servers.length === 0) return local.handle(msg, transport, source);
+      if (servers.length === 0) return local.handle(msg, transport, source, agentNode);
       const t = token();
       let delegated: Buffer | undefined;
       try {
@@ -107,7 +107,7 @@ export function datacenterDnsHandler(local: MessageHandler, token: () => string,
       }
       // The remote answer left its hostname addresses to the asking client agent: passed on to it.
       if (delegated) throw new HostnamesDelegated(delegated);
-      return local.handle(msg, transport, source);
+      return local.handle(msg, transport, source, agentNode);
     },
   };
 }

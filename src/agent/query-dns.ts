@@ -11,10 +11,11 @@ import type { UpstreamQueue } from '../dns/index.ts';
 /** The executor a DnsHandler's `queries` dependency takes. */
 export function dnsQueryExecutor(
   ep: PreparedQueryEndpoint, resolve: (secret: string) => AclIdentity, nodeName: string, queue?: UpstreamQueue,
-): (name: string, token: string, ip: string) => Promise<QueryExecution> {
-  const execute = async (name: string, token: string, ip: string): Promise<QueryExecution> => {
+): (name: string, token: string, ip: string, agentNode?: string) => Promise<QueryExecution> {
+  // `_agent` is the agent the question was asked of: a client agent forwarding it, else this one (Consul's Agent.Node).
+  const execute = async (name: string, token: string, ip: string, agentNode: string): Promise<QueryExecution> => {
     const res = await ep.execute(name, { minIndex: 0, waitMs: 0, consistency: 'default', token, authz: resolve(token) }, {
-      limit: 0, connect: false, near: '', ip, agentNode: nodeName,
+      limit: 0, connect: false, near: '', ip, agentNode,
     });
     const instances: DnsInstance[] = res.Nodes.map((n) => {
       const critical = n.Checks.some((c) => c.Status === 'critical');
@@ -23,6 +24,9 @@ export function dnsQueryExecutor(
     });
     return { service: res.Service, instances, ttl: res.DNS.TTL, datacenter: res.Datacenter };
   };
-  if (!queue) return execute;
-  return (name, token, ip) => queue.run(`${name}\n${token}\n${ip}`, () => execute(name, token, ip));
+  if (!queue) return (name, token, ip, agentNode) => execute(name, token, ip, agentNode || nodeName);
+  return (name, token, ip, agentNode) => {
+    const node = agentNode || nodeName;
+    return queue.run(`${name}\n${token}\n${ip}\n${node}`, () => execute(name, token, ip, node));
+  };
 }

@@ -37,11 +37,17 @@ export const DNS_HOSTNAMES_HEADER = 'X-Proconsul-Dns-Hostnames';
  * (Consul's Source.Ip) unless the question carries an EDNS0 client subnet.
  */
 export const DNS_SOURCE_HEADER = 'X-Proconsul-Dns-Source';
+/**
+ * The asking client agent's node name, sent with its DNS questions: a prepared query whose Near is
+ * `_agent` sorts by that node, as Consul's DNS passes its own agent (Agent.Node) to the servers.
+ */
+export const DNS_AGENT_HEADER = 'X-Proconsul-Dns-Agent';
 /** Content type of a raw DNS message (RFC 8484). */
 export const DNS_MESSAGE_TYPE = 'application/dns-message';
 
 const MAX_DNS_MESSAGE = 65_535;
 const DNS_SOURCE_HEADER_LOWER = DNS_SOURCE_HEADER.toLowerCase();
+const DNS_AGENT_HEADER_LOWER = DNS_AGENT_HEADER.toLowerCase();
 const MAX_TOKEN_HANDLERS = 64;
 
 /** What the listener serves. */
@@ -102,6 +108,7 @@ function dnsRoute(d: RpcServerDeps): (req: HttpRequest) => Promise<HttpResult> {
     const settings = req.headers[DNS_CONFIG_HEADER];
     const transport = req.query.get('transport') === 'tcp' ? 'tcp' : 'udp';
     const source = req.headers[DNS_SOURCE_HEADER_LOWER];
+    const agent = req.headers[DNS_AGENT_HEADER_LOWER];
     // Read before answering: the answer holds at least every write up to it.
     const rev = d.revision?.();
     const headers: Record<string, string> = rev === undefined ? {} : { 'X-Consul-Index': String(Math.max(1, rev)) };
@@ -110,7 +117,7 @@ function dnsRoute(d: RpcServerDeps): (req: HttpRequest) => Promise<HttpResult> {
       const clientHostnames = req.headers[DNS_HOSTNAMES_HEADER.toLowerCase()] !== undefined;
       const handler = d.dnsWith(typeof token === 'string' ? token : '', settings, clientHostnames);
       try {
-        const reply = await handler.handle(msg, transport, typeof source === 'string' ? source : '');
+        const reply = await handler.handle(msg, transport, typeof source === 'string' ? source : '', typeof agent === 'string' ? agent : '');
         return reply ? { raw: reply, contentType: DNS_MESSAGE_TYPE, headers } : { status: 204 };
       } catch (err) {
         if (err instanceof RecursionDelegated) return { status: 204, headers: { [DNS_RECURSE_HEADER]: 'true' } };

@@ -37,8 +37,11 @@ export interface DnsHandlerDeps {
    * answering for a client agent rejects with RecursionDelegated, the client asks its own.
    */
   recursion?: (msg: Buffer) => Promise<Buffer | null>;
-  /** Executes a prepared query for `.query` questions under the view's DNS token; absent: such names are NXDOMAIN. */
-  queries?: (name: string, token: string, ip: string) => Promise<QueryExecution>;
+  /**
+   * Executes a prepared query for `.query` questions under the view's DNS token, near `ip` and, for
+   * Near `_agent`, the asking agent's node (`agentNode`, '' for this one); absent: such names are NXDOMAIN.
+   */
+  queries?: (name: string, token: string, ip: string, agentNode: string) => Promise<QueryExecution>;
   /**
    * Leaves hostname addresses to the asker (a client agent resolving them with its own recursors):
    * an answer with hostnames to resolve is thrown as HostnamesDelegated instead of resolved here.
@@ -84,8 +87,12 @@ export class DnsHandler {
     return wq ? this.#prepared.reply(msg, wq, transport) : undefined;
   }
 
-  /** Replies to one message (`source`: the asker's IP, for prepared queries near `_ip`); null means send nothing (too short, or not a query). */
-  async handle(msg: Buffer, transport: 'udp' | 'tcp', source = ''): Promise<Buffer | null> {
+  /**
+   * Replies to one message (`source`: the asker's IP, for prepared queries near `_ip`; `agentNode`:
+   * the client agent that asked, for `_agent`, '' for this one); null means send nothing (too
+   * short, or not a query).
+   */
+  async handle(msg: Buffer, transport: 'udp' | 'tcp', source = '', agentNode = ''): Promise<Buffer | null> {
     const now = this.answerNow(msg, transport);
     // Past answerNow the header is known to be acceptable.
     if (now !== undefined) return now;
@@ -99,7 +106,7 @@ export class DnsHandler {
     const arpa = parsed.name.endsWith('arpa.');
     if (arpa && canRecurse && !this.#hasPtr(parsed)) return this.#recurse(msg, req, transport);
     // A prepared query runs near the EDNS0 client subnet's address when one is given, else the asker's (Consul's Source.Ip).
-    const execution = parsed.query?.kind === 'query' ? await this.#execute(parsed.query, clientSubnet(req) ?? source) : undefined;
+    const execution = parsed.query?.kind === 'query' ? await this.#execute(parsed.query, clientSubnet(req) ?? source, agentNode) : undefined;
     // The execution's queue gave up on the question (upstream-queue.ts).
     if (execution instanceof QuestionExpired) return null;
     if (execution instanceof QuestionShed) return shedReply(msg, canRecurse);
@@ -107,11 +114,11 @@ export class DnsHandler {
   }
 
   /** Runs the prepared query a `.query` name names (locally held ones only: other datacenters were forwarded before). */
-  async #execute(query: Extract<NonNullable<ParsedName['query']>, { kind: 'query' }>, source: string): Promise<QueryExecution | Error | undefined> {
+  async #execute(query: Extract<NonNullable<ParsedName['query']>, { kind: 'query' }>, source: string, agentNode: string): Promise<QueryExecution | Error | undefined> {
     if (!this.#d.queries) return undefined;
     try {
       checkLocal(query.locality, this.#d.cfg, false);
-      return await this.#d.queries(query.query, this.#d.view.token?.() ?? '', source.replace(/^::ffff:/, ''));
+      return await this.#d.queries(query.query, this.#d.view.token?.() ?? '', source.replace(/^::ffff:/, ''), agentNode);
     } catch (err) {
       return err as Error;
     }

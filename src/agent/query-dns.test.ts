@@ -1,0 +1,47 @@
+// `.query` DNS questions as this agent executes them: Near `_agent` is the agent the question was
+// asked of (a client agent forwarding it, else this one), Near `_ip` the EDNS0 client subnet's
+// address before the asker's, as Consul's preparedQueryLookup fills Agent and Source.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import dnsPacket from 'dns-packet';
+import { DnsHandler, UpstreamQueue, dnsConfigFrom } from '../dns/index.ts';
+import { EMPTY_DNS_READER } from '../endpoint/dns-view.ts';
+import type { ExecuteArgs, PreparedQueryEndpoint } from '../endpoint/prepared-query.ts';
+import { silentLogger } from '../log.ts';
+import { devConfig } from '../../test/support/agent.ts';
+import { dnsQueryExecutor } from './query-dns.ts';
+
+function setup() {
+  const seen: ExecuteArgs[] = [];
+  const ep = {
+    execute: async (_name: string, _opts: unknown, args: ExecuteArgs) => {
+      seen.push(args);
+      return { Service: 'web', Nodes: [], DNS: { TTL: '' }, Datacenter: 'dc1', Failovers: 0, meta: {} };
+    },
+  } as unknown as PreparedQueryEndpoint;
+  const h = new DnsHandler({
+    cfg: dnsConfigFrom(devConfig()), view: EMPTY_DNS_READER, logger: silentLogger(),
+    queries: dnsQueryExecutor(ep, () => undefined as never, 'server-1', new UpstreamQueue()),
+  });
+  return { h, seen };
+}
+
+const query = (id: number, subnet?: string): Buffer => dnsPacket.encode({
+  type: 'query', id, questions: [{ type: 'A', name: 'webq.query.consul' }],
+  additionals: subnet ? [{ type: 'OPT', name: '.', udpPayloadSize: 4096, options: [{ code: 'CLIENT_SUBNET', ip: subnet, sourcePrefixLength: 32 }] } as never] : [],
+});
+
+test('Near _agent: the client agent that asked, else this agent', async () => {
+  const { h, seen } = setup();
+  await h.handle(query(1), 'udp', '10.0.0.5', 'client-7');
+  await h.handle(query(2), 'udp', '10.0.0.5');
+  assert.deepEqual(seen.map((a) => a.agentNode), ['client-7', 'server-1']);
+  assert.deepEqual(seen.map((a) => a.ip), ['10.0.0.5', '10.0.0.5']);
+});
+
+test('Near _ip: the EDNS0 client subnet before the asker, also for a client agent\'s question', async () => {
+  const { h, seen } = setup();
+  await h.handle(query(3, '10.9.9.9'), 'udp', '::ffff:10.0.0.5', 'client-7');
+  await h.handle(query(4), 'udp', '::ffff:10.0.0.5', 'client-7');
+  assert.deepEqual(seen.map((a) => [a.ip, a.agentNode]), [['10.9.9.9', 'client-7'], ['10.0.0.5', 'client-7']]);
+});
