@@ -35,9 +35,11 @@ export interface Lane {
    * Everything a query reads, in one array (one allocation to reach, not one per part): from 0,
    * per block b two numbers, its first word in `data` and its length in bytes; from `glue`, per
    * instance i + 1 numbers, where its glue pointer offsets (from the start of its glue block)
-   * start, then the offsets; then the blocks' bytes as big-endian 32-bit words, each block
-   * padded to whole words. Block 0 is the header (counts set but ARCOUNT's OPT, id and flags
-   * left to the writer) and question; block 1 + 2i holds instance i's answers, 2 + 2i its glue.
+   * start, then the offsets; then the blocks' bytes as 32-bit words in the machine's byte order,
+   * four copies of each block (one per alignment of where it lands: copy r has r zero bytes
+   * before the block's), each copy span(len) words. Block 0 is the header (counts set but
+   * ARCOUNT's OPT, id and flags left to the writer) and question; block 1 + 2i holds instance
+   * i's answers, 2 + 2i its glue.
    */
   data: Int32Array;
   glue: number;
@@ -124,21 +126,34 @@ export function laneOf(q: PackedQuestion, e: PackedEntry, srv: boolean, targets:
   }
   const glue = 2 * blocks;
   const wordsAt = glue + n + 1 + extras;
-  const data = new Int32Array(wordsAt + (w >> 2));
-  for (let b = 0; b < blocks; b++) data[2 * b] = wordsAt + (starts[b] >> 2), data[2 * b + 1] = lens[b];
+  let words = 0;
+  for (let b = 0; b < blocks; b++) words += 4 * span(lens[b]);
+  const data = new Int32Array(wordsAt + words);
+  // The shifted copies are laid out as bytes over data's own memory, so its words are in machine order.
+  const out = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  let at = wordsAt;
+  for (let b = 0; b < blocks; b++) {
+    data[2 * b] = at;
+    data[2 * b + 1] = lens[b];
+    for (let r = 0; r < 4; r++, at += span(lens[b])) out.set(bytes.subarray(starts[b], starts[b] + lens[b]), 4 * at + r);
+  }
   let x = glue + n + 1;
   for (let i = 0; i < n; i++) {
     data[glue + i] = x;
     for (const o of offsets[i]) data[x++] = o;
   }
   data[glue + n] = x;
-  for (let m = 0; m < w >> 2; m++) data[wordsAt + m] = bytes.readInt32BE(4 * m);
   return { instances: n, answers, extras, contributing, srv, size: headLen + body, head: headLen, full, data, glue };
 }
 
 /** `len` rounded up to whole 32-bit words. */
 function padded(len: number): number {
   return (len + 3) & ~3;
+}
+
+/** Words of one shifted copy of a block of `len` bytes: up to 3 leading zero bytes, then the block, padded. */
+function span(len: number): number {
+  return ((len + 3) >> 2) + 1;
 }
 
 /**
@@ -148,19 +163,33 @@ function padded(len: number): number {
  */
 const SLAB = 256 * 1024;
 let slab = Buffer.allocUnsafeSlow(SLAB);
-let view = new DataView(slab.buffer, slab.byteOffset, slab.length);
+let slabWords = new Int32Array(slab.buffer, slab.byteOffset, SLAB >> 2);
 let used = 0;
+/** Per alignment r, the mask of a word that keeps its first r bytes in memory (whatever the byte order). */
+const KEEP = ((): Int32Array => {
+  const keep = new Int32Array(4);
+  const bytes = new Uint8Array(keep.buffer);
+  for (let r = 1; r < 4; r++) bytes.fill(0xff, 4 * r, 4 * r + r);
+  return keep;
+})();
 /** Where each instance's SRV target landed in the reply being written. */
 let targetAt = new Int32Array(64);
 
 /**
- * Copies block `b` of `data` to `w` in the slab, whole words (the padding after it is overwritten
- * by what follows); returns the offset after its bytes.
+ * Copies block `b` of `data` to `w` in the slab in aligned whole words: the copy shifted by w's
+ * alignment, its first word merged with the bytes already before `w` (the padding after the
+ * block is overwritten by what follows); returns the offset after its bytes.
  */
 function block(data: Int32Array, b: number, w: number): number {
-  const first = data[2 * b];
   const len = data[2 * b + 1];
-  for (let m = first, end = first + ((len + 3) >> 2), o = w; m < end; m++, o += 4) view.setInt32(o, data[m]);
+  const r = w & 3;
+  const words = ((len + 3) >> 2) + 1;
+  const first = data[2 * b] + r * words;
+  const end = first + ((r + len + 3) >> 2);
+  const out = slabWords;
+  let x = w >> 2;
+  out[x] = (out[x] & KEEP[r]) | data[first];
+  for (let m = first + 1; m < end; m++) out[++x] = data[m];
   return w + len;
 }
 
@@ -176,7 +205,7 @@ export function writeLane(lane: Lane, order: ArrayLike<number>, msg: Buffer, fla
   // Room for the reply, its OPT and a padded last word; replies start 8-aligned.
   if (used + lane.size + OPT_SIZE + 4 > SLAB) {
     slab = Buffer.allocUnsafeSlow(SLAB);
-    view = new DataView(slab.buffer, slab.byteOffset, slab.length);
+    slabWords = new Int32Array(slab.buffer, slab.byteOffset, SLAB >> 2);
     used = 0;
   }
   const at = used;
