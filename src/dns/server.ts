@@ -4,6 +4,8 @@
 // bounded by the handler (recursion slots), so nothing queues without limit.
 import dgram from 'node:dgram';
 import net from 'node:net';
+// Imported rather than the global: the global is a lazy getter, read per batched reply.
+import { performance } from 'node:perf_hooks';
 import type { Logger } from '../log.ts';
 import type { ListenAddr } from '../agent/config/runtime.ts';
 import type { DnsHandler } from './handler.ts';
