@@ -8,6 +8,8 @@ import { DnsHandler, UpstreamQueue, dnsConfigFrom } from '../dns/index.ts';
 import { EMPTY_DNS_READER } from '../endpoint/dns-view.ts';
 import type { ExecuteArgs, PreparedQueryEndpoint } from '../endpoint/prepared-query.ts';
 import { silentLogger } from '../log.ts';
+import { ManualClock } from '../clock.ts';
+import type { Abortable } from '../state/notify.ts';
 import { devConfig } from '../../test/support/agent.ts';
 import { dnsQueryExecutor } from './query-dns.ts';
 
@@ -44,4 +46,26 @@ test('Near _ip: the EDNS0 client subnet before the asker, also for a client agen
   await h.handle(query(3, '10.9.9.9'), 'udp', '::ffff:10.0.0.5', 'client-7');
   await h.handle(query(4), 'udp', '::ffff:10.0.0.5', 'client-7');
   assert.deepEqual(seen.map((a) => [a.ip, a.agentNode]), [['10.9.9.9', 'client-7'], ['10.0.0.5', 'client-7']]);
+});
+
+test('a question its queue dropped aborts the execution, so a failover\'s remote call is cancelled', async () => {
+  const clock = new ManualClock();
+  const signals: (Abortable | undefined)[] = [];
+  const ep = {
+    execute: (_name: string, opts: { signal?: Abortable }) => {
+      signals.push(opts.signal);
+      return new Promise(() => {});
+    },
+  } as unknown as PreparedQueryEndpoint;
+  const h = new DnsHandler({
+    cfg: dnsConfigFrom(devConfig()), view: EMPTY_DNS_READER, logger: silentLogger(),
+    queries: dnsQueryExecutor(ep, () => undefined as never, 'server-1', new UpstreamQueue({ maxWaitMs: 2000, clock })),
+  });
+  const reply = h.handle(query(5), 'udp', '10.0.0.5');
+  await new Promise((r) => setImmediate(r));
+  assert.equal(signals.length, 1);
+  assert.equal(signals[0]?.aborted, false);
+  clock.advance(2000);
+  assert.equal(await reply, null, 'dropped: no reply');
+  assert.equal(signals[0]?.aborted, true, 'the execution was told its asker has gone');
 });

@@ -6,15 +6,16 @@ import type { DnsInstance } from '../endpoint/index.ts';
 import type { AclIdentity } from '../endpoint/index.ts';
 import type { PreparedQueryEndpoint } from '../endpoint/prepared-query.ts';
 import type { QueryExecution } from '../dns/answers.ts';
-import type { UpstreamQueue } from '../dns/index.ts';
+import type { CallSignal, UpstreamQueue } from '../dns/index.ts';
 
 /** The executor a DnsHandler's `queries` dependency takes. */
 export function dnsQueryExecutor(
   ep: PreparedQueryEndpoint, resolve: (secret: string) => AclIdentity, nodeName: string, queue?: UpstreamQueue,
 ): (name: string, token: string, ip: string, agentNode?: string) => Promise<QueryExecution> {
   // `_agent` is the agent the question was asked of: a client agent forwarding it, else this one (Consul's Agent.Node).
-  const execute = async (name: string, token: string, ip: string, agentNode: string): Promise<QueryExecution> => {
-    const res = await ep.execute(name, { minIndex: 0, waitMs: 0, consistency: 'default', token, authz: resolve(token) }, {
+  // `signal`: the queue gave up on every question waiting for it; a failover's remote call is cancelled.
+  const execute = async (name: string, token: string, ip: string, agentNode: string, signal?: CallSignal): Promise<QueryExecution> => {
+    const res = await ep.execute(name, { minIndex: 0, waitMs: 0, consistency: 'default', token, authz: resolve(token), signal }, {
       limit: 0, connect: false, near: '', ip, agentNode,
     });
     const instances: DnsInstance[] = res.Nodes.map((n) => {
@@ -27,6 +28,6 @@ export function dnsQueryExecutor(
   if (!queue) return (name, token, ip, agentNode) => execute(name, token, ip, agentNode || nodeName);
   return (name, token, ip, agentNode) => {
     const node = agentNode || nodeName;
-    return queue.run(`${name}\n${token}\n${ip}\n${node}`, () => execute(name, token, ip, node));
+    return queue.run(`${name}\n${token}\n${ip}\n${node}`, (signal) => execute(name, token, ip, node, signal));
   };
 }

@@ -2,6 +2,7 @@
 // the WAN pool nearest first, and ExecuteRemote sent to a server of the chosen datacenter over
 // the internal RPC, with the caller's token.
 import type { Logger } from '../log.ts';
+import type { Abortable } from '../state/notify.ts';
 import type { ExecuteResult, QueryFailover, RemoteExecuteRequest } from '../endpoint/prepared-query-exec.ts';
 import { EXECUTE_REMOTE_PATH } from '../http/v1/query.ts';
 import { InternalError, errNoPathToDatacenter } from '../errors.ts';
@@ -18,11 +19,11 @@ export function queryFailover(
   const forwarder = new Forwarder({ logger, localAddress: config.bindAddr, tls });
   return {
     datacentersByDistance: () => wan.datacenters().filter((dc) => dc !== config.datacenter),
-    async executeRemote(dc: string, req: RemoteExecuteRequest, token: string): Promise<ExecuteResult> {
+    async executeRemote(dc: string, req: RemoteExecuteRequest, token: string, signal?: Abortable): Promise<ExecuteResult> {
       const servers = wan.rpcAddresses(dc);
       if (servers.length === 0) throw errNoPathToDatacenter();
       const res = await forwarder.send({ servers: () => servers, datacenter: dc }, {
-        method: 'POST', url: EXECUTE_REMOTE_PATH, body: Buffer.from(JSON.stringify(req)),
+        method: 'POST', url: EXECUTE_REMOTE_PATH, body: Buffer.from(JSON.stringify(req)), signal,
         headers: { 'content-type': 'application/json', ...(token ? { 'x-consul-token': token } : {}) },
       });
       if (res.status !== 200) throw new InternalError(res.body.toString('utf8').trim() || `status ${res.status}`);

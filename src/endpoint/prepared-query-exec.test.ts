@@ -72,3 +72,23 @@ test('tags: all required, none of the !forbidden, case-insensitive', () => {
   assert.equal(tagsSatisfy(null, ['!canary']), true);
   assert.equal(tagsSatisfy([], ['v1']), false);
 });
+
+test('a caller that leaves cancels the running remote call, and no further datacenter is tried', async () => {
+  const asked: string[] = [];
+  const abort = new AbortController();
+  const hanging: QueryFailover = {
+    datacentersByDistance: () => ['dc2', 'dc3'],
+    executeRemote(dc, _req, _token, signal) {
+      asked.push(dc);
+      return new Promise((_resolve, reject) => {
+        signal?.addEventListener('abort', { handleEvent: () => reject(new Error('the caller left')) });
+      });
+    },
+  };
+  const p = failover(query({ Datacenters: ['dc2', 'dc3'] }), hanging, { Limit: 0, Connect: false }, '', local, silentLogger(), abort.signal);
+  await new Promise((r) => setImmediate(r));
+  abort.abort();
+  const r = await p;
+  assert.deepEqual(asked, ['dc2'], 'dc3 is not asked for a caller that has gone');
+  assert.deepEqual([r.Datacenter, r.Nodes.length], ['dc1', 0]);
+});

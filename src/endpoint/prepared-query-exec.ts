@@ -6,6 +6,7 @@
 import type { CheckServiceNode } from '../api/catalog-types.ts';
 import type { PreparedQueryExecuteResponse } from '../api/prepared-query-types.ts';
 import type { Logger } from '../log.ts';
+import type { Abortable } from '../state/notify.ts';
 import type { PreparedQueryRecord } from '../state/index.ts';
 import type { EndpointDeps } from './deps.ts';
 import type { AclIdentity } from './acl-resolver.ts';
@@ -27,8 +28,11 @@ export interface RemoteExecuteRequest {
 export interface QueryFailover {
   /** Other datacenters known in the WAN pool, nearest first. */
   datacentersByDistance(): string[];
-  /** Runs the query in `dc` under `token` (Consul's ExecuteRemote), with whether ACLs filtered it there. */
-  executeRemote(dc: string, req: RemoteExecuteRequest, token: string): Promise<ExecuteResult & { ResultsFilteredByACLs?: boolean }>;
+  /**
+   * Runs the query in `dc` under `token` (Consul's ExecuteRemote), with whether ACLs filtered it
+   * there; `signal` cancels the call when its caller has gone.
+   */
+  executeRemote(dc: string, req: RemoteExecuteRequest, token: string, signal?: Abortable): Promise<ExecuteResult & { ResultsFilteredByACLs?: boolean }>;
 }
 
 /** Where an execute request comes from (Consul's QuerySource plus the agent's node). */
@@ -94,10 +98,13 @@ export function orderLocal(deps: EndpointDeps, q: PreparedQueryRecord, res: Exec
 /**
  * Consul's queryFailover: tries the selected datacenters in order until one has results; counts
  * the attempts. `remoteFiltered` is set when a datacenter answered: Consul's reply then carries
- * that datacenter's QueryMeta, ResultsFilteredByACLs included.
+ * that datacenter's QueryMeta, ResultsFilteredByACLs included. Once `signal` aborts (the caller
+ * left: a DNS question its queue dropped), the running remote call is cancelled and no further
+ * datacenter is tried, as Consul's RPC context ends with its caller.
  */
 export async function failover(
   q: PreparedQueryRecord, fo: QueryFailover | undefined, req: Omit<RemoteExecuteRequest, 'Query'>, token: string, res: ExecuteResult, log: Logger,
+  signal?: Abortable,
 ): Promise<ExecuteResult & { remoteFiltered?: boolean }> {
   const f = q.Service.Failover;
   if (!fo || (f.NearestN === 0 && !f.Datacenters?.length && !f.Targets?.length)) return res;
@@ -119,12 +126,14 @@ export async function failover(
   let remoteFiltered: boolean | undefined;
   let failovers = 0;
   for (const dc of dcs) {
+    if (signal?.aborted) break;
     failovers++;
     try {
-      const { ResultsFilteredByACLs, ...answer } = await fo.executeRemote(dc, { Query: q, ...req }, token);
+      const { ResultsFilteredByACLs, ...answer } = await fo.executeRemote(dc, { Query: q, ...req }, token, signal);
       out = answer;
       remoteFiltered = ResultsFilteredByACLs === true;
     } catch (err) {
+      if (signal?.aborted) break;
       log.warn({ service: q.Service.Service, datacenter: dc, error: (err as Error).message }, 'Failed querying for service in datacenter');
       continue;
     }

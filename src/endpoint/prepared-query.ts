@@ -201,7 +201,7 @@ export class PreparedQueryEndpoint {
     return { Query: out[0], meta: queryMeta(this.#deps, 0, opts.consistency) };
   }
 
-  /** Runs a query here, failing over to other datacenters when nothing healthy is found. */
+  /** Runs a query here, failing over to other datacenters when nothing healthy is found (cancelled when `opts.signal` aborts). */
   async execute(idOrName: string, opts: QueryOptions, args: ExecuteArgs): Promise<ExecuteResult & { meta: QueryMeta }> {
     if (opts.consistency === 'consistent') await consistentRead(this.#deps);
     const q = this.resolve(idOrName);
@@ -214,7 +214,7 @@ export class PreparedQueryEndpoint {
     orderLocal(this.#deps, q, res, args, this.#log);
     if (args.limit > 0) res.Nodes = res.Nodes.slice(0, args.limit);
     if (res.Nodes.length === 0) {
-      const { remoteFiltered, ...remote } = await failover(q, this.#o.failover, { Limit: args.limit, Connect: args.connect }, opts.token, res, this.#log);
+      const { remoteFiltered, ...remote } = await failover(q, this.#o.failover, { Limit: args.limit, Connect: args.connect }, opts.token, res, this.#log, opts.signal);
       res = remote;
       filtered = remoteFiltered ?? filtered;
     }
