@@ -1,6 +1,7 @@
 // The config entry endpoint (Consul's ConfigEntry.Apply/Get/List/Delete): decoding with Consul's
 // rules, Normalize and Validate, check-and-set writes and deletes pinned by store compares, and
 // blocking reads of one entry or one kind, filtered by the caller's ACLs.
+import { createRequire } from 'node:module';
 import { BadRequestError, InternalError } from '../errors.ts';
 import { CONFIG_ENTRIES_TABLE, configEntryKey, encodeRecord, type ConfigEntry } from '../state/index.ts';
 import type { AuthorizerMethod } from '../acl/index.ts';
@@ -10,9 +11,24 @@ import { commitPlanned, pinRecord, type Plan } from './commit.ts';
 import type { EndpointDeps } from './deps.ts';
 import type { AclIdentity } from './acl-resolver.ts';
 import { allowed, authorize, filterAllowed } from './acl-enforce.ts';
-import { decodeObject, orderLike } from './config-entry-decode.ts';
-import { KIND_SHAPES, KIND_DEFAULTS, FIXED_NAMES } from './config-entry-kinds.ts';
-import { multiError, normalizeEntry, validateEntry } from './config-entry-validate.ts';
+
+type KindTables = typeof import('./config-entry-kinds.ts') & typeof import('./config-entry-decode.ts') & typeof import('./config-entry-validate.ts');
+let kindTables: KindTables | undefined;
+const require = createRequire(import.meta.url);
+
+/**
+ * The kinds' field shapes and defaults, their decoding and validation (3 modules), loaded on the
+ * first config entry request: an agent answers its first request without them (issue #9).
+ * Loaded with require (synchronous, sharing the ES module cache): reads run in synchronous
+ * blocking-query bodies.
+ */
+function kinds(): KindTables {
+  return kindTables ??= {
+    ...require('./config-entry-kinds.ts') as typeof import('./config-entry-kinds.ts'),
+    ...require('./config-entry-decode.ts') as typeof import('./config-entry-decode.ts'),
+    ...require('./config-entry-validate.ts') as typeof import('./config-entry-validate.ts'),
+  };
+}
 
 type Obj = Record<string, unknown>;
 
@@ -21,7 +37,7 @@ export const invalidKind = (kind: string): string => `invalid config entry kind:
 
 /** True when Consul knows the kind. */
 export function isConfigEntryKind(kind: string): boolean {
-  return Object.hasOwn(KIND_SHAPES, kind);
+  return Object.hasOwn(kinds().KIND_SHAPES, kind);
 }
 
 /** DecodeConfigEntry: a raw body to a kind's canonical fields; throws Consul's 400 texts. */
@@ -35,6 +51,7 @@ export function decodeConfigEntry(raw: unknown): Obj {
   if (kind === undefined) return fail('Payload does not contain a kind/Kind key at the top level');
   if (typeof kind !== 'string') return fail('Kind value in payload is not a string');
   if (!isConfigEntryKind(kind)) return fail(invalidKind(kind));
+  const { decodeObject, KIND_SHAPES, multiError } = kinds();
   const errors: string[] = [];
   const entry = decodeObject(KIND_SHAPES[kind], body, '', errors) as Obj;
   delete entry.CreateIndex;
@@ -47,6 +64,7 @@ export function decodeConfigEntry(raw: unknown): Obj {
 
 /** The entry as Consul renders it: fields in struct order, zero values filled in, indexes last. */
 export function renderEntry(e: ConfigEntry): ConfigEntry {
+  const { KIND_DEFAULTS, KIND_SHAPES, orderLike } = kinds();
   const { CreateIndex, ModifyIndex, ...rest } = e;
   const withDefaults = { ...KIND_DEFAULTS[e.Kind], ...rest };
   // The mesh entry has no Name field in Consul's JSON.
@@ -80,6 +98,7 @@ export class ConfigEntryEndpoint {
   async apply(raw: unknown, cas: number | undefined, authz?: AclIdentity): Promise<boolean> {
     const entry = decodeConfigEntry(raw);
     const kind = String(entry.Kind);
+    const { normalizeEntry, validateEntry } = kinds();
     const err = normalizeEntry(kind, entry) ?? validateEntry(kind, entry);
     if (err) throw new InternalError(err);
     const name = String(entry.Name);
@@ -100,6 +119,7 @@ export class ConfigEntryEndpoint {
   /** Deletes an entry (idempotent); with `cas`, only when its ModifyIndex matches. */
   async delete(kind: string, name: string, cas: number | undefined, authz?: AclIdentity): Promise<boolean> {
     if (!isConfigEntryKind(kind)) throw new BadRequestError(invalidKind(kind));
+    const { FIXED_NAMES } = kinds();
     if (kind === 'mesh') name = FIXED_NAMES.mesh;
     else if (FIXED_NAMES[kind] && name !== FIXED_NAMES[kind]) {
       throw new InternalError(`invalid name (${JSON.stringify(name)}), only ${JSON.stringify(FIXED_NAMES[kind])} is supported`);
