@@ -21,7 +21,17 @@ export const delegateRecursion = (): Promise<never> => Promise.reject(new Recurs
 /** Sends one query to one upstream and resolves with its raw reply (or rejects on timeout). */
 export type Exchange = (query: Buffer, to: { host: string; port: number }, timeoutMs: number) => Promise<Buffer>;
 
-/** Forwards a raw query; resolves with the first usable raw reply (the client's id restored) or null. */
+/**
+ * Forwards a raw query; resolves with the first usable raw reply (the client's id restored) or null.
+ *
+ * Each recursor gets the whole recursor_timeout and the recursion as a whole has no deadline of
+ * its own, as Consul's handleRecurse (miekg's Client.Timeout bounds one exchange): with
+ * recursor_strategy sequential and N recursors not answering, SERVFAIL comes after N timeouts, and
+ * a later recursor's answer is relayed however late in the sequence it comes. This is deliberate:
+ * an overall cap would turn answers Consul gives into SERVFAIL (a second recursor answering just
+ * after the first timed out at 2 s, while dig and glibc wait 5 s per try). Waiting recursions are
+ * bounded in number instead (DnsHandler's maxRecursions answers SERVFAIL at once past it).
+ */
 export async function recurse(query: Buffer, cfg: DnsConfig, random: () => number, exchange: Exchange = udpExchange): Promise<Buffer | null> {
   const order = cfg.recursorStrategy === 'random' ? shuffle(cfg.recursors.slice(), random) : cfg.recursors;
   for (const r of order) {
