@@ -3,6 +3,7 @@
 // query's name, reads filtered by `query` read rules with tokens redacted for non-management
 // callers, and resolution by ID, exact name or the longest template prefix.
 import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { InternalError, NotFoundError, PermissionDeniedError } from '../errors.ts';
 import { QUERY_GUARD_KEY, QUERY_PREFIX, SESSION_PREFIX, encodeRecord, type PreparedQuery, type PreparedQueryRecord } from '../state/index.ts';
 import type { Compare } from '../store/index.ts';
@@ -12,12 +13,25 @@ import { tableQuery } from './table-query.ts';
 import type { EndpointDeps } from './deps.ts';
 import type { AclIdentity } from './acl-resolver.ts';
 import { allowed, authorize } from './acl-enforce.ts';
-import { REDACTED_TOKEN, checkIntegrity, isUUID, validateQuery } from './prepared-query-validate.ts';
-import { compileTemplate, isTemplate, renderTemplate, type CompiledTemplate } from './prepared-query-template.ts';
-import {
-  executeHere, failover, orderLocal, readableNodes, runLocal,
-  type ExecuteResult, type ExecuteSource, type QueryFailover, type RemoteExecuteRequest,
-} from './prepared-query-exec.ts';
+import type { CompiledTemplate } from './prepared-query-template.ts';
+import type { ExecuteResult, ExecuteSource, QueryFailover, RemoteExecuteRequest } from './prepared-query-exec.ts';
+
+type QueryParts = typeof import('./prepared-query-validate.ts') & typeof import('./prepared-query-template.ts') & typeof import('./prepared-query-exec.ts');
+let queryParts: QueryParts | undefined;
+const require = createRequire(import.meta.url);
+
+/**
+ * Query validation, templates and execution (3 modules), loaded on the first prepared query
+ * request: an agent answers its first request without them (issue #9). Loaded with require
+ * (synchronous, sharing the ES module cache) because resolve() is synchronous.
+ */
+function parts(): QueryParts {
+  return queryParts ??= {
+    ...require('./prepared-query-validate.ts') as typeof import('./prepared-query-validate.ts'),
+    ...require('./prepared-query-template.ts') as typeof import('./prepared-query-template.ts'),
+    ...require('./prepared-query-exec.ts') as typeof import('./prepared-query-exec.ts'),
+  };
+}
 
 /** Consul's ErrQueryNotFound text (404 on the HTTP API). */
 export const QUERY_NOT_FOUND = 'Query not found';
@@ -50,7 +64,7 @@ const compiledTemplates = new WeakMap<PreparedQueryRecord, CompiledTemplate>();
 function compiled(q: PreparedQueryRecord): CompiledTemplate {
   let ct = compiledTemplates.get(q);
   if (!ct) {
-    ct = compileTemplate(q);
+    ct = parts().compileTemplate(q);
     compiledTemplates.set(q, ct);
   }
   return ct;
@@ -74,7 +88,7 @@ export class PreparedQueryEndpoint {
     while (this.#deps.replica.preparedQueries.get(id)) id = randomUUID();
     const rec = { ...q, ID: id };
     this.#writeAllowed(rec, authz);
-    validateQuery(rec);
+    parts().validateQuery(rec);
     await this.#put(rec, true);
     return id;
   }
@@ -84,7 +98,7 @@ export class PreparedQueryEndpoint {
     const rec = { ...q, ID: id };
     this.#writeAllowed(rec, authz);
     await this.#existing(id, authz);
-    validateQuery(rec);
+    parts().validateQuery(rec);
     await this.#put(rec, false);
   }
 
@@ -124,7 +138,7 @@ export class PreparedQueryEndpoint {
   async #put(rec: PreparedQueryRecord, create: boolean): Promise<void> {
     const { replica } = this.#deps;
     await commitPlanned(this.#deps, () => {
-      checkIntegrity(rec, replica.preparedQueries, replica.sessions);
+      parts().checkIntegrity(rec, replica.preparedQueries, replica.sessions);
       const cur = replica.preparedQueries.get(rec.ID);
       if (!create && !cur) throw new InternalError(`Cannot modify non-existent prepared query: '${rec.ID}'`);
       const compares: Compare[] = [pinRecord(QUERY_PREFIX + rec.ID, cur)];
@@ -171,6 +185,7 @@ export class PreparedQueryEndpoint {
   resolve(idOrName: string): PreparedQueryRecord {
     const t = this.#deps.replica.preparedQueries;
     if (idOrName === '') throw new InternalError('Query ID must be provided');
+    const { isTemplate, isUUID, renderTemplate } = parts();
     if (isUUID(idOrName)) {
       const q = t.get(idOrName.toLowerCase()) ?? t.get(idOrName);
       if (q) {
@@ -205,6 +220,7 @@ export class PreparedQueryEndpoint {
   async execute(idOrName: string, opts: QueryOptions, args: ExecuteArgs): Promise<ExecuteResult & { meta: QueryMeta }> {
     if (opts.consistency === 'consistent') await consistentRead(this.#deps);
     const q = this.resolve(idOrName);
+    const { failover, orderLocal, readableNodes, runLocal } = parts();
     let res = runLocal(this.#deps, q, args.connect);
     const id = q.Token ? this.#o.resolve(q.Token) : opts.authz;
     const found = res.Nodes.length;
@@ -225,7 +241,7 @@ export class PreparedQueryEndpoint {
   async executeRemote(req: RemoteExecuteRequest, opts: QueryOptions): Promise<ExecuteResult & { meta: QueryMeta }> {
     if (opts.consistency === 'consistent') await consistentRead(this.#deps);
     const id = req.Query.Token ? this.#o.resolve(req.Query.Token) : opts.authz;
-    const { result, filtered } = executeHere(this.#deps, req, id);
+    const { result, filtered } = parts().executeHere(this.#deps, req, id);
     const meta = queryMeta(this.#deps, 0, opts.consistency);
     return { ...result, meta: filtered && id?.tokenGiven ? { ...meta, filteredByACLs: true } : meta };
   }
@@ -242,5 +258,5 @@ function readable(id: AclIdentity | undefined, queries: PreparedQuery[]): Prepar
 
 function redact(id: AclIdentity | undefined, q: PreparedQuery): PreparedQuery {
   if (!id || allowed(id, 'aclWrite') || q.Token === '') return q;
-  return { ...q, Token: REDACTED_TOKEN };
+  return { ...q, Token: parts().REDACTED_TOKEN };
 }
