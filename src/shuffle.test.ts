@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { shuffle, shuffleIndexes } from './shuffle.ts';
+import { shuffle, shuffleIndexes, shuffleIndexesFrom, shuffleState } from './shuffle.ts';
 import { seededRandom } from './gossip/index.ts';
 
 test('shuffle permutes in place and keeps every item', () => {
@@ -28,4 +28,18 @@ test('shuffleIndexes makes the permutation shuffle() makes of 0..n-1 for the sam
     assert.deepEqual([...order.subarray(0, n)], shuffle(Array.from({ length: n }, (_, i) => i), b));
     assert.equal(order[15], -1);
   }
+});
+
+test('shuffleIndexesFrom draws every order of 3 about equally often and moves its state', () => {
+  const state = Int32Array.from([1, 2, 3, 4]);
+  const order = new Int32Array(3);
+  const counts = new Map<string, number>();
+  for (let k = 0; k < 60_000; k++) {
+    shuffleIndexesFrom(order, 3, state);
+    const key = order.join('');
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  assert.deepEqual([...counts.keys()].sort(), ['012', '021', '102', '120', '201', '210']);
+  for (const c of counts.values()) assert.ok(c > 9_500 && c < 10_500, `${c} of 60,000 for one order`);
+  assert.notDeepEqual([...shuffleState()], [0, 0, 0, 0]);
 });

@@ -26,8 +26,40 @@ export function shuffle<T>(xs: T[], random: () => number): T[] {
  * (the DNS hot path's per-query order).
  */
 export function shuffleIndexes(order: Int32Array, n: number, random: () => number): void {
+  permute(order, n, Math.floor(random() * 0x100000000) >>> 0 || 0x9e3779b9);
+}
+
+/**
+ * A xorshift128 state for shuffleIndexesFrom (four 32-bit words, not all zero), seeded from the
+ * system's CSPRNG once.
+ */
+export function shuffleState(): Int32Array {
+  const state = crypto.getRandomValues(new Int32Array(4));
+  if ((state[0] | state[1] | state[2] | state[3]) === 0) state[0] = 1;
+  return state;
+}
+
+/**
+ * shuffleIndexes with the draw taken from a xorshift128 `state` (shuffleState) advanced once, so
+ * no number leaves the compiled code as a boxed double (Math.random's draw is one heap number per
+ * call); as Consul shuffles with a non-cryptographic generator (Go's math/rand).
+ */
+export function shuffleIndexesFrom(order: Int32Array, n: number, state: Int32Array): void {
+  let t = state[3];
+  const s = state[0];
+  state[3] = state[2];
+  state[2] = state[1];
+  state[1] = s;
+  t ^= t << 11;
+  t ^= t >>> 8;
+  state[0] = t ^ s ^ (s >>> 19);
+  permute(order, n, state[0] >>> 0 || 0x9e3779b9);
+}
+
+/** shuffle()'s swaps seeded by the 32-bit `seed` (not 0), over the identity order. */
+function permute(order: Int32Array, n: number, seed: number): void {
   for (let i = 0; i < n; i++) order[i] = i;
-  let x = Math.floor(random() * 0x100000000) >>> 0 || 0x9e3779b9;
+  let x = seed;
   for (let i = n - 1; i > 0; i--) {
     x ^= x << 13;
     x ^= x >>> 17;

@@ -9,7 +9,7 @@ import type { DnsConfig } from './config.ts';
 import { serviceTtl } from './config.ts';
 import { checkLocal, instanceRecords, srvTuple, type Question } from './answers.ts';
 import { parseName } from './name.ts';
-import { shuffleIndexes } from '../shuffle.ts';
+import { shuffleIndexes, shuffleIndexesFrom, shuffleState } from '../shuffle.ts';
 import { recordKey } from './records.ts';
 import { fitReply, referencedNames, bareName, sliceLength, type Fit } from './truncate.ts';
 import { keyBytes, keyName, sameKey, type WireQuery } from './wire.ts';
@@ -86,6 +86,8 @@ export class PreparedAnswers {
   readonly #slots: (Prepared | undefined)[] = new Array<Prepared | undefined>(SLOTS).fill(undefined);
   /** The shuffled instance order of the current query (its first `instances`). */
   #order = new Int32Array(64);
+  /** With Math.random as the random source, the shuffles' own generator (no boxed draw per query); null: draw from deps.random. */
+  readonly #state: Int32Array | null;
   /** The picked answers and additionals as record numbers of the entry, and the synced additionals. */
   #ans = new Int32Array(64);
   #ext = new Int32Array(64);
@@ -116,6 +118,7 @@ export class PreparedAnswers {
 
   constructor(deps: PreparedDeps) {
     this.#d = deps;
+    this.#state = deps.random === Math.random ? shuffleState() : null;
   }
 
   /** The reply to a plain query, or undefined when the general path must answer it. */
@@ -177,7 +180,8 @@ export class PreparedAnswers {
     const n = lane.instances;
     if (this.#order.length < n) this.#order = new Int32Array(n * 2);
     const order = this.#order;
-    shuffleIndexes(order, n, this.#d.random);
+    if (this.#state !== null) shuffleIndexesFrom(order, n, this.#state);
+    else shuffleIndexes(order, n, this.#d.random);
     let flags = QR | AA | (wq.rd ? RD : 0);
     if (cfg.recursors.length > 0) flags |= RA;
     if (kept < n && cfg.enableTruncate) flags |= TC;
@@ -232,7 +236,8 @@ export class PreparedAnswers {
     const { meta, rec, instances: n, records } = p.entry;
     if (this.#order.length < n) this.#order = new Int32Array(n * 2);
     const order = this.#order;
-    shuffleIndexes(order, n, this.#d.random);
+    if (this.#state !== null) shuffleIndexesFrom(order, n, this.#state);
+    else shuffleIndexes(order, n, this.#d.random);
     if (this.#ans.length < records) this.#ans = new Int32Array(records * 2), this.#ext = new Int32Array(records * 2), this.#synced = new Int32Array(records * 2);
     const ans = this.#ans;
     const ext = this.#ext;
