@@ -18,9 +18,7 @@ export {
   serviceIdentityPolicy, serviceIdentityRules, syntheticPolicy, syntheticPolicyID, type SyntheticPolicy,
 } from './builtins.ts';
 export { denialFor, enforceResource, requireAllowed } from './enforce.ts';
-export {
-  explainSources, governingRule, type ExplainOrigin, type ExplainRule, type ExplainSource, type Explanation,
-} from './explain.ts';
+export type { ExplainOrigin, ExplainRule, ExplainSource, Explanation } from './explain.ts';
 export {
   ACL_ERROR_TEXT, aclNotFoundError, isACLNotFound, isPermissionDenied, permissionDenied,
   permissionDeniedByACL, permissionDeniedByACLUnnamed, permissionDeniedMessage, RulesError,
@@ -32,15 +30,15 @@ export type { IdpFetch } from './idp-fetch.ts';
 export type { JwtMethodConfig, VerifiedIdentity } from './jwt.ts';
 export type { DiscoveryDocument, JwtKeySourceConfig, RemoteKeySets, RemoteKeySource } from './jwt-keys.ts';
 export type { OidcClaims, OidcClients, OidcFlowSecrets, OidcMethodConfig } from './oidc.ts';
-export { translateLegacyRules } from './legacy.ts';
-export { mergePolicies, mergeRules } from './merge.ts';
-export { PolicyAuthorizer } from './policy-authorizer.ts';
-export {
-  emptyPolicy, emptyRules, parseRules, SCALARS, SEGMENTED,
-  type IntentionRule, type NamespaceRule, type PartitionRule, type Policy, type PolicyRules,
-  type ScalarResource, type SegmentedResource, type SegmentRule, type SegmentRules,
+// The policy compiler (rules parsing, HCL, legacy translation, merging, policy authorizers,
+// explain: 11 modules) is loaded through policyCompiler() on first use (issue #9).
+export { policyCompiler, type PolicyCompiler } from './policy-compiler.ts';
+export type { PolicyAuthorizer } from './policy-authorizer.ts';
+export type {
+  IntentionRule, NamespaceRule, PartitionRule, Policy, PolicyRules,
+  ScalarResource, SegmentedResource, SegmentRule, SegmentRules,
 } from './rules.ts';
-export { newPolicyAuthorizer, type HomeScope } from './scoped-authorizer.ts';
+export type { HomeScope } from './scoped-authorizer.ts';
 export { secretDigest, secretsEqual } from './secret.ts';
 export { allowAll, chainedAuthorizer, denyAll, manageAll, rootAuthorizer } from './static.ts';
 export {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ManualClock } from '../clock.ts';
 import { silentLogger } from '../log.ts';
-import { parseRules } from '../acl/index.ts';
+import { parseRules } from '../acl/compile.ts';
 import { InternalError } from '../errors.ts';
 import { ClientAclResolver } from './client-acl.ts';
 import type { ForwardResponse } from './forward.ts';

@@ -3,9 +3,9 @@
 // checks, tokens, leave, …) are authorized locally. When no server answers, down_policy decides:
 // extend-cache keeps using what was cached, allow and deny answer for tokens not cached.
 import {
-  ANONYMOUS_TOKEN_ID, aclNotFoundError, allowAll, chainedAuthorizer, denyAll, isACLNotFound, manageAll, newPolicyAuthorizer,
-  parseRules, type Authorizer,
+  ANONYMOUS_TOKEN_ID, aclNotFoundError, allowAll, chainedAuthorizer, denyAll, isACLNotFound, manageAll, type Authorizer,
 } from '../acl/index.ts';
+import { newPolicyAuthorizer, parseRules } from '../acl/compile.ts';
 import type { Clock } from '../clock.ts';
 import { durationSetting } from '../duration.ts';
 import type { AclIdentity } from '../endpoint/index.ts';

@@ -2,7 +2,7 @@
 // names what decided it — the policy (and the role it came through), the identity, the management
 // policy or the default policy — by evaluating the token's policies one at a time.
 import { BadRequestError } from '../errors.ts';
-import { enforceResource, explainSources, type ExplainRule } from '../acl/index.ts';
+import { enforceResource, policyCompiler, type ExplainRule } from '../acl/index.ts';
 import { authorize } from './acl-enforce.ts';
 import { aclPreCheck } from './acl-links.ts';
 import type { AclIdentity, AclResolver } from './acl-resolver.ts';
@@ -56,7 +56,7 @@ export class AclExplainEndpoint {
     const base = { Resource: req.Resource, Access: req.Access, AccessorID: who.accessorID };
     const grants = this.#resolver.sourcesOf(who);
     if (grants.management) return { ...base, Decision: actual, Rule: { Source: 'management', Match: 'default', Segment: '' } };
-    const explained = explainSources(grants.sources, this.#resolver.defaultAuthorizer(), resource, segment, req.Access);
+    const explained = policyCompiler().explainSources(grants.sources, this.#resolver.defaultAuthorizer(), resource, segment, req.Access);
     // The token's own authorizer is the truth; the explanation names the rule behind it.
     return { ...base, Decision: actual, Rule: explained.Rule };
   }

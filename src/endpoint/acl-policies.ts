@@ -3,7 +3,7 @@
 // policy protected, and list stubs.
 import { randomUUID } from 'node:crypto';
 import {
-  ACL_POLICY_GLOBAL_MANAGEMENT_ID, parseRules, type ACLPolicy, type ACLPolicyListStub, type ACLRole,
+  ACL_POLICY_GLOBAL_MANAGEMENT_ID, policyCompiler, type ACLPolicy, type ACLPolicyListStub, type ACLRole,
 } from '../acl/index.ts';
 import { BadRequestError } from '../errors.ts';
 import {
@@ -64,7 +64,7 @@ export class AclPolicyEndpoint {
         if (existing.Name !== name && byName) throw new BadRequestError(`Invalid Policy: A policy with name ${JSON.stringify(name)} already exists`);
         checkBuiltin(input, existing);
       }
-      parseRules(input.Rules ?? '');
+      policyCompiler().parseRules(input.Rules ?? '');
       policyID = input.ID || randomUUID();
       const rec = finishPolicy({ ID: policyID, Name: name, Description: input.Description ?? '', Rules: input.Rules ?? '', Datacenters: input.Datacenters, Hash: '' });
       return guardName(this.#deps, 'policy', existing?.Name, name, putPlan(ACL_POLICY_PREFIX + policyID, existing, rec));

@@ -3,8 +3,8 @@
 // policy; cached per secret digest and dropped whenever any ACL table changes. Secrets are never
 // compared directly: lookups go by digest and the recovery token is checked in constant time.
 import {
-  ANONYMOUS_TOKEN_ID, aclNotFoundError, allowAll, chainedAuthorizer, denyAll, manageAll, newPolicyAuthorizer,
-  parseRules, secretDigest, secretsEqual, type Authorizer,
+  ANONYMOUS_TOKEN_ID, aclNotFoundError, allowAll, chainedAuthorizer, denyAll, manageAll, policyCompiler,
+  secretDigest, secretsEqual, type Authorizer,
 } from '../acl/index.ts';
 import type { ACLTokenRecord, Indexed } from '../state/index.ts';
 import type { EndpointDeps } from './deps.ts';
@@ -119,6 +119,7 @@ export class AclResolver {
 
   // Consul's agent recovery token: agent write on this node and node read everywhere, nothing else.
   #agentRecovery(): AclIdentity {
+    const { newPolicyAuthorizer, parseRules } = policyCompiler();
     const authorizer = chainedAuthorizer([newPolicyAuthorizer([parseRules(agentRecoveryRules(this.#cfg.nodeName))]), denyAll()]);
     return { authorizer, accessorID: AGENT_RECOVERY_ACCESSOR, tokenGiven: true };
   }
@@ -127,7 +128,7 @@ export class AclResolver {
   sourcesOf(identity: AclIdentity): TokenSources {
     if (identity.accessorID === AGENT_RECOVERY_ACCESSOR) {
       const origin = { Source: 'agent-recovery' as const, Identity: `agent:${this.#cfg.nodeName}` };
-      return { management: false, sources: [{ origin, policy: parseRules(agentRecoveryRules(this.#cfg.nodeName)) }] };
+      return { management: false, sources: [{ origin, policy: policyCompiler().parseRules(agentRecoveryRules(this.#cfg.nodeName)) }] };
     }
     if (!identity.token) return { management: false, sources: [] };
     return tokenSources(this.#deps.replica.acl, identity.token, this.#cfg.datacenter);
@@ -137,6 +138,6 @@ export class AclResolver {
   #authorizerFor(token: ACLTokenRecord): Authorizer {
     const grants = tokenSources(this.#deps.replica.acl, token, this.#cfg.datacenter);
     if (grants.management) return manageAll();
-    return chainedAuthorizer([newPolicyAuthorizer(grants.sources.map((s) => s.policy)), this.defaultAuthorizer()]);
+    return chainedAuthorizer([policyCompiler().newPolicyAuthorizer(grants.sources.map((s) => s.policy)), this.defaultAuthorizer()]);
   }
 }

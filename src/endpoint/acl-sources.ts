@@ -2,7 +2,7 @@
 // directly, through a role, from a service or node identity, or from a templated policy. The
 // resolver merges them; /v1/acl/explain evaluates them one by one.
 import {
-  ACL_POLICY_GLOBAL_MANAGEMENT_ID, nodeIdentityPolicy, parseRules, serviceIdentityPolicy, templatedPolicySynthetic,
+  ACL_POLICY_GLOBAL_MANAGEMENT_ID, nodeIdentityPolicy, policyCompiler, serviceIdentityPolicy, templatedPolicySynthetic,
   type ACLNodeIdentity, type ACLServiceIdentity, type ACLTemplatedPolicy, type ExplainOrigin, type ExplainSource,
   type SyntheticPolicy,
 } from '../acl/index.ts';
@@ -60,10 +60,10 @@ export function tokenSources(acl: AclTables, token: ACLTokenRecord, datacenter: 
     seen.add(id);
     if (id === ACL_POLICY_GLOBAL_MANAGEMENT_ID) out.management = true;
     const origin: ExplainOrigin = { Source: role ? 'role' : 'policy', Policy: { ID: p.ID, Name: p.Name }, Role: role };
-    out.sources.push({ origin, policy: parseRules(p.Rules) });
+    out.sources.push({ origin, policy: policyCompiler().parseRules(p.Rules) });
   }
   for (const { origin, policy } of grants.identities) {
-    if (here(policy.Datacenters)) out.sources.push({ origin, policy: parseRules(policy.Rules) });
+    if (here(policy.Datacenters)) out.sources.push({ origin, policy: policyCompiler().parseRules(policy.Rules) });
   }
   return out;
 }

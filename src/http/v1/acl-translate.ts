@@ -1,6 +1,6 @@
 // POST /v1/acl/rules/translate (legacy): rewrites pre-1.4 ACL rules (bare `key`, `service`, …
 // blocks meaning prefixes) into the current syntax. Needs acl:read, as in Consul.
-import { translateLegacyRules } from '../../acl/index.ts';
+import { policyCompiler } from '../../acl/index.ts';
 import { authorize } from '../../endpoint/acl-enforce.ts';
 import { BadRequestError } from '../../errors.ts';
 import type { HttpResult } from '../router.ts';
@@ -13,7 +13,7 @@ export function translateHandler(cfg: RequestConfig) {
     authorize(authzOf(req, cfg), 'aclRead');
     const body = (await req.body()).toString('utf8');
     try {
-      return { raw: translateLegacyRules(body), contentType: 'text/plain; charset=utf-8' };
+      return { raw: policyCompiler().translateLegacyRules(body), contentType: 'text/plain; charset=utf-8' };
     } catch (err) {
       throw new BadRequestError((err as Error).message);
     }
