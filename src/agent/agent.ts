@@ -4,11 +4,12 @@
 import fs from 'node:fs';
 import type { RequestListener, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { systemClock, type Clock } from '../clock.ts';
 import { createLogger, LogHub, type Logger } from '../log.ts';
 import { Telemetry } from '../telemetry/metrics.ts';
-import { MemoryStore, EmbeddedStore, LazyManagedEtcdStore, lazyEtcdStore, type Store } from '../store/index.ts';
+import { MemoryStore, LazyManagedEtcdStore, lazyEtcdStore, type Store } from '../store/index.ts';
 import type { Replica } from '../state/index.ts';
 import { ensureAclBootstrap } from '../leader/acl.ts';
 import type { SessionTimers } from '../leader/session-ttl.ts';
@@ -97,6 +98,8 @@ export interface Agent extends AgentBase {
   readonly dnsHandler: DnsHandler;
 }
 
+const require = createRequire(import.meta.url);
+
 function buildStore(
   config: RuntimeConfig, clock: Clock, logger: Logger, rpcRequests: RequestListener, acceptConnection: (sock: Socket, server: Server) => void,
   tls: TlsConfigurator,
@@ -104,6 +107,8 @@ function buildStore(
   if (config.store.backend === 'memory') return new MemoryStore({ clock });
   if (config.store.backend === 'embedded') {
     if (!config.dataDir) throw new Error('data_dir cannot be empty');
+    // Loaded only for this backend (its writer protocol with it), synchronously as createAgent is (issue #9).
+    const { EmbeddedStore } = require('../store/embedded/embedded.ts') as typeof import('../store/embedded/embedded.ts');
     return new EmbeddedStore({ dir: path.join(config.dataDir, 'store'), clock, logger: logger.child({ '@module': 'store' }) });
   }
   if (config.store.backend === 'etcd' && config.store.etcd) {

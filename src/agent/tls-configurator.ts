@@ -2,12 +2,15 @@
 // at start-up, replaced as a whole by a reload (a bad file keeps the previous material), and read
 // afresh by every new connection: the HTTPS listener, the internal RPC listener on the server
 // port (incoming) and the agent's own RPC to servers (outgoing).
+import { createRequire } from 'node:module';
 import { checkServerIdentity, createSecureContext, type ConnectionOptions, type TlsOptions } from 'node:tls';
 import type { HttpsListenOptions } from '../http/index.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
 import type { TlsConfig } from './config/tls.ts';
 import { loadTls, serverTlsOptions, type LoadedTls } from './tls.ts';
-import { managedClientOptions as clientOptions, type ManagedTls } from '../store/index.ts';
+import type { ManagedTls } from '../store/index.ts';
+
+const require = createRequire(import.meta.url);
 
 /** The server name a server's certificate must hold with verify_server_hostname (Consul's ServerSNI without a node). */
 export function serverHostname(datacenter: string, domain: string): string {
@@ -157,6 +160,8 @@ export class TlsConfigurator {
     if (!this.#serverRpc || this.#serverRpcVersion !== this.#version) {
       const m = this.managedTls();
       this.#serverRpcVersion = this.#version;
+      // The managed store's TLS helpers, loaded only with a managed store's TLS (issue #9).
+      const { clientOptions } = require('../store/etcd/managed-tls.ts') as typeof import('../store/etcd/managed-tls.ts');
       this.#serverRpc = m && { ...clientOptions(m), secureContext: createSecureContext({ ca: m.ca, cert: m.cert, key: m.key }) };
     }
     return this.#serverRpc;
