@@ -18,7 +18,8 @@ export type { Address } from './address.ts';
 export { parseAddress, formatAddress } from './address.ts';
 export type { Transport, TransportHandlers } from './transport.ts';
 export { createNetTransport } from './transport-net.ts';
-export { MemoryNetwork } from './transport-memory.ts';
+// The in-memory network is for simulations and tests: they import transport-memory.ts itself (issue #9).
+export type { MemoryNetwork } from './transport-memory.ts';
 export { seededRandom } from './random.ts';
 export type { Coordinate, VivaldiConfig } from './coordinate.ts';
 export {

@@ -1,5 +1,6 @@
 // Builds the agent's local side (state, check runners, persistence, anti-entropy, tokens) over
 // a catalog target, and runs its lifecycle: load registrations, first full sync, reaper.
+import { createRequire } from 'node:module';
 import type { Clock } from '../../clock.ts';
 import type { Logger } from '../../log.ts';
 import type { AliasSource, AliasCheckInfo } from '../checks/index.ts';
@@ -7,7 +8,6 @@ import type { RuntimeConfig } from '../config/runtime.ts';
 import { AntiEntropy, type CatalogTarget } from './anti-entropy.ts';
 import { LocalAgent } from './local-agent.ts';
 import { loadRegistrations, localSettings, reloadRegistrations, type LocalSettings } from './load.ts';
-import { Persistence } from './persist.ts';
 import { CheckRunners } from './runners.ts';
 import { LocalState } from './state.ts';
 import { TokenStore } from './tokens.ts';
@@ -65,13 +65,16 @@ function tokenStore(c: RuntimeConfig, persist: boolean): TokenStore {
   }, persist && c.dataDir ? c.dataDir : undefined);
 }
 
+const require = createRequire(import.meta.url);
+
 /** Builds the local side; nothing runs until start(). */
 export function createLocal(d: LocalDeps): Local {
   const { config, clock, random } = d;
   const logger = d.logger.child({ '@module': 'agent.local' });
   const settings = localSettings(config.raw);
+  // Registrations persist only with a data_dir: agents without one (-dev) never load persist.ts (issue #9).
   const persistence = config.dataDir
-    ? new Persistence(config.dataDir, (file, err) => logger.error({ file, err }, 'Failed decoding persisted file'))
+    ? new (require('./persist.ts') as typeof import('./persist.ts')).Persistence(config.dataDir, (file, err) => logger.error({ file, err }, 'Failed decoding persisted file'))
     : undefined;
   let ae: AntiEntropy | undefined;
   const state = new LocalState({
