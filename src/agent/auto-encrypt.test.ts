@@ -64,11 +64,15 @@ test('the first certificate comes from a join host without a client certificate;
   const updates: AutoTls[] = [];
   let calls = 0;
   let callFails = false;
+  let armed = 0;
   const config = devConfig({ server: false, autoEncrypt: { tls: true, allowTls: false, dnsSan: ['extra.example'], ipSan: ['10.1.2.3'] } });
   config.ports.server = port;
   config.gossip = { retryJoin: ['127.0.0.1:8301'] } as typeof config.gossip;
   const ae = new AutoEncrypt({
-    config, clock, random: () => 1, logger: silentLogger(), token: () => 'agent-token',
+    // Each renewal or retry arms one timer; a failure arms it only after the refused answer came
+    // back, so the test waits for the arming before it moves the clock past the retry.
+    config, clock: { now: () => clock.now(), setTimer: (ms, fn) => (armed++, clock.setTimer(ms, fn)) },
+    random: () => 1, logger: silentLogger(), token: () => 'agent-token',
     tls: { updateAutoTls: (a) => void updates.push(a), insecureRpc: () => ({ ca: ca.cert, checkServerIdentity: () => undefined }) },
     call: async (body) => {
       calls++;
@@ -113,10 +117,10 @@ test('the first certificate comes from a join host without a client certificate;
   // Both failing: retries back off (1 s, 2 s, …) and stop at the expiry, where the expired path takes over.
   serverFails = true;
   clock.advance(9_000);
-  await until(() => calls === 3 && seen.length === 3);
+  await until(() => calls === 3 && seen.length === 3 && armed === 4);
   // Expired now: only the join hosts are asked.
   clock.advance(1_000);
-  await until(() => seen.length === 4);
+  await until(() => seen.length === 4 && armed === 5);
   assert.equal(calls, 3);
   clock.advance(1_999);
   await new Promise((r) => setTimeout(r, 50));
@@ -129,7 +133,8 @@ test('the first certificate comes from a join host without a client certificate;
 });
 
 async function until(cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+  // Up to 20 s of wall time: a bound for a stuck test only (CI runs test files side by side).
+  for (let i = 0; i < 2_000 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
   assert.ok(cond());
 }
 
