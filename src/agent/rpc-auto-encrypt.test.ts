@@ -17,6 +17,7 @@ import { testCA } from '../../test/support/tls-cert.ts';
 import { createCsr, parseCsr } from '../connect/csr.ts';
 import { agentUri, generateRoot } from '../connect/index.ts';
 import { signLeaf } from '../connect/leaf-cert.ts';
+import { tlsProtocol } from '../../test/support/tls-config.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-rpc-ae-'));
 const f = (name: string) => path.join(dir, name);
@@ -46,10 +47,7 @@ after(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-const proto = (over: Partial<TlsProtocolConfig> = {}): TlsProtocolConfig => ({
-  verifyIncoming: false, caFile: '', caPath: '', certFile: '', keyFile: '', tlsMinVersion: 'TLS_AUTO',
-  cipherSuites: null, verifyOutgoing: false, verifyServerHostname: false, useAutoCert: false, ...over,
-});
+const proto = tlsProtocol;
 const tlsConfig = (rpc: Partial<TlsProtocolConfig>, autoTls = false): TlsConfig => ({
   internalRpc: proto(rpc), https: proto(), grpc: proto(), serverMode: !autoTls, serverName: '', nodeName: 'n',
   domain: 'consul.', enableAgentTlsForChecks: false, autoTls,

@@ -19,6 +19,7 @@ import { RpcListener } from './rpc-listener.ts';
 import { createRpcServer } from './rpc-server.ts';
 import { TlsConfigurator } from './tls-configurator.ts';
 import { testCA } from '../../test/support/tls-cert.ts';
+import { tlsProtocol } from '../../test/support/tls-config.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-rpc-listener-'));
 const f = (name: string) => path.join(dir, name);
@@ -44,10 +45,7 @@ after(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-const proto = (over: Partial<TlsProtocolConfig> = {}): TlsProtocolConfig => ({
-  verifyIncoming: false, caFile: '', caPath: '', certFile: '', keyFile: '', tlsMinVersion: 'TLS_AUTO',
-  cipherSuites: null, verifyOutgoing: false, verifyServerHostname: false, useAutoCert: false, ...over,
-});
+const proto = tlsProtocol;
 const tlsConfig = (rpc: Partial<TlsProtocolConfig>): TlsConfig => ({
   internalRpc: proto(rpc), https: proto(), grpc: proto(), serverMode: true, serverName: '', nodeName: 'n',
   domain: 'consul.', enableAgentTlsForChecks: false, autoTls: false,

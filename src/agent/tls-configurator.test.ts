@@ -8,6 +8,7 @@ import type { TlsConfig, TlsProtocolConfig } from './config/tls.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
 import { reloadTls, serverHostname, TlsConfigurator } from './tls-configurator.ts';
 import { testCA } from '../../test/support/tls-cert.ts';
+import { tlsProtocol } from '../../test/support/tls-config.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-tlsconf-'));
 const files = { ca: path.join(dir, 'ca.pem'), cert: path.join(dir, 's.pem'), key: path.join(dir, 's.key') };
@@ -21,10 +22,7 @@ before(async () => {
 });
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-const proto = (over: Partial<TlsProtocolConfig> = {}): TlsProtocolConfig => ({
-  verifyIncoming: false, caFile: '', caPath: '', certFile: '', keyFile: '', tlsMinVersion: 'TLS_AUTO',
-  cipherSuites: null, verifyOutgoing: false, verifyServerHostname: false, useAutoCert: false, ...over,
-});
+const proto = tlsProtocol;
 const config = (rpc: Partial<TlsProtocolConfig>, https: Partial<TlsProtocolConfig> = {}): TlsConfig => ({
   internalRpc: proto(rpc), https: proto(https), grpc: proto(), serverMode: true, serverName: '', nodeName: 'n',
   domain: 'consul.', enableAgentTlsForChecks: false, autoTls: false,

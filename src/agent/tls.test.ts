@@ -7,11 +7,9 @@ import { createSecureContext } from 'node:tls';
 import { AGENT_CIPHER_SUITES, type TlsProtocolConfig } from './config/tls.ts';
 import { loadCAs, loadTls, serverTlsOptions, TlsSetupError } from './tls.ts';
 import { testCA } from '../../test/support/tls-cert.ts';
+import { tlsProtocol } from '../../test/support/tls-config.ts';
 
-const proto = (over: Partial<TlsProtocolConfig> = {}): TlsProtocolConfig => ({
-  verifyIncoming: false, caFile: '', caPath: '', certFile: '', keyFile: '', tlsMinVersion: 'TLSv1_2',
-  cipherSuites: null, verifyOutgoing: false, verifyServerHostname: false, useAutoCert: false, ...over,
-});
+const proto = (over: Partial<TlsProtocolConfig> = {}): TlsProtocolConfig => tlsProtocol({ tlsMinVersion: 'TLSv1_2', ...over });
 
 test('server options follow tlsutil: versions, suites (TLS 1.3 kept), client certificates only with verify_incoming', () => {
   const plain = serverTlsOptions({ config: proto({ tlsMinVersion: 'TLS_AUTO' }), ca: null });
