@@ -10,6 +10,7 @@ import { CompactedError, NotFoundError, BadRequestError } from '../errors.ts';
 import type {
   Compare, KeyValue, Op, OpResult, TxnRequest, TxnResponse, WatchBatch, WatchEvent, WatchHandlers, Watch,
 } from './store.ts';
+import { holds } from './compare.ts';
 
 interface Watcher {
   next: number;
@@ -76,32 +77,10 @@ export interface EngineOptions {
 /** A key to load at start; a null value is read from the ValueSource when needed. */
 export type LoadedKey = Omit<KeyValue, 'value'> & { value: Uint8Array | null };
 
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  return Buffer.compare(a, b);
-}
-
 /** True when every op is a put (no op reads the key map or removes from it). */
 function onlyPuts(ops: readonly Op[]): boolean {
   for (const op of ops) if (op.type !== 'put') return false;
   return true;
-}
-
-/** Whether a compare holds; `value` is the key's value, read only for value compares on a present key. */
-function holds(c: Compare, kv: Entry | undefined, value: Uint8Array | null): boolean {
-  let cmp: number;
-  if (c.target === 'value') {
-    if (!kv) return false;
-    cmp = compareBytes(value!, c.value as Uint8Array);
-  } else {
-    const actual = kv ? kv[c.target] : 0;
-    cmp = actual - (c.value as number);
-  }
-  switch (c.op) {
-    case '=': return cmp === 0;
-    case '!=': return cmp !== 0;
-    case '<': return cmp < 0;
-    case '>': return cmp > 0;
-  }
 }
 
 /** The ordered state machine shared by the memory and embedded backends. */
