@@ -16,6 +16,10 @@ import type { LeaderElection, ServerIdentity } from './election-types.ts';
 import type { ConnectionOptions } from 'node:tls';
 import { LeaderProbe, type LivenessHost } from './liveness.ts';
 
+/** Waits between attempts to register with a store that is not answering yet at start. */
+const START_RETRY_MIN_MS = 250;
+const START_RETRY_MAX_MS = 2_000;
+
 /** Dependencies of an election. */
 export interface ElectionDeps {
   store: Store;
@@ -90,8 +94,22 @@ export class StoreElection implements LeaderElection {
   async start(): Promise<void> {
     this.#running = true;
     if (this.#d.liveness) this.#self.Liveness = await this.#d.liveness.listen(this.#self.Node, () => this.#self.Lease);
-    await this.#register();
-    await this.#sync();
+    // A store that cannot answer yet (etcd still forming its cluster, a deadline passed) is waited
+    // for, as a Consul server starts without a leader and keeps trying: giving up here ended the
+    // agent. Only 'unavailable' errors are retried; registering again is harmless (the status put
+    // is the same value, a lease granted by a failed attempt expires with its TTL).
+    for (let wait = START_RETRY_MIN_MS; ; wait = Math.min(wait * 2, START_RETRY_MAX_MS)) {
+      try {
+        await this.#register();
+        await this.#sync();
+        break;
+      } catch (err) {
+        if (!this.#running || !(err instanceof ProconsulError) || err.code !== 'unavailable') throw err;
+        this.#d.logger.warn({ err, retryInMs: wait }, 'the store is not answering yet; retrying the server registration');
+        await new Promise<void>((r) => this.#d.clock.setTimer(wait, r));
+        if (!this.#running) return;
+      }
+    }
     await this.#campaign();
     this.#schedule();
   }
