@@ -110,13 +110,25 @@ describe('recursors', () => {
       len.writeUInt16BE(reply.length);
       c.end(Buffer.concat([len, reply]));
     }));
-    await new Promise<void>((r) => tcp.listen(good.port, '127.0.0.1', () => r()));
+    // The TCP server takes a free port first and the UDP upstream joins it there: taking the UDP
+    // port first left its TCP twin free for anything else on the machine to take (EADDRINUSE in CI).
+    let udp: Awaited<ReturnType<typeof upstream>> | undefined;
+    for (let attempt = 0; !udp; attempt++) {
+      await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', () => r()));
+      const p = (tcp.address() as net.AddressInfo).port;
+      udp = await upstream({ 'example.test': [{ type: 'A', name: 'example.test', ttl: 60, data: '192.0.2.7' }] }, 0, '127.0.0.1', p).catch((e: NodeJS.ErrnoException) => {
+        if (e.code !== 'EADDRINUSE' || attempt >= 20) throw e;
+        return undefined;
+      });
+      if (!udp) await new Promise((r) => tcp.close(r));
+    }
     try {
-      const a = await agent({ recursors: [`127.0.0.1:${good.port}`] });
+      const a = await agent({ recursors: [`127.0.0.1:${udp.port}`] });
       assert.deepEqual((await dig(port(a), 'example.test', 'A', '+tcp')).answer.map((x) => x[4]), ['192.0.2.9']);
       assert.deepEqual((await dig(port(a), 'example.test', 'A')).answer.map((x) => x[4]), ['192.0.2.7']);
     } finally {
       await new Promise((r) => tcp.close(r));
+      await udp.close();
     }
   });
 

@@ -42,8 +42,8 @@ export function resolverFor(port: number): Resolver {
   return r;
 }
 
-/** A UDP DNS server on `host` answering `records` by name (NXDOMAIN otherwise); `rcode` forces a failure code. */
-export async function upstream(records: Record<string, Answer[]>, rcode = 0, host = '127.0.0.1'): Promise<{ port: number; queries: number; close(): Promise<void> }> {
+/** A UDP DNS server on `host` answering `records` by name (NXDOMAIN otherwise); `rcode` forces a failure code; `port` 0 picks a free one (a taken one rejects with EADDRINUSE). */
+export async function upstream(records: Record<string, Answer[]>, rcode = 0, host = '127.0.0.1', port = 0): Promise<{ port: number; queries: number; close(): Promise<void> }> {
   const sock = dgram.createSocket('udp4');
   const state = { port: 0, queries: 0, close: () => new Promise<void>((r) => sock.close(() => r())) };
   sock.on('message', (msg, rinfo) => {
@@ -54,7 +54,10 @@ export async function upstream(records: Record<string, Answer[]>, rcode = 0, hos
     const code = rcode || (answers.length ? 0 : 3);
     sock.send(dnsPacket.encode({ type: 'response', id: q.id, flags: code, questions: q.questions, answers }), rinfo.port, rinfo.address);
   });
-  await new Promise<void>((r) => sock.bind(0, host, () => r()));
+  await new Promise<void>((resolve, reject) => {
+    sock.once('error', reject);
+    sock.bind(port, host, () => { sock.off('error', reject); resolve(); });
+  });
   state.port = sock.address().port;
   return state;
 }
