@@ -1,6 +1,7 @@
 // dns_config keys against real agents with `dig`: soa timers, enable_additional_node_meta_txt,
-// udp_answer_limit, prefer_namespace, recursor_strategy (sequential and random) and
-// recursor_timeout (a silent recursor is given up on and the next one answers).
+// udp_answer_limit, prefer_namespace, recursor_strategy (sequential and random),
+// recursor_timeout (a silent recursor is given up on and the next one answers) and which recursor
+// replies hostname resolution takes (any rcode) against forwarding (NOERROR/NXDOMAIN only).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
@@ -129,6 +130,36 @@ describe('recursors', () => {
     } finally {
       await new Promise((r) => tcp.close(r));
       await udp.close();
+    }
+  });
+
+  test('a hostname address takes the first recursor\'s reply whatever its rcode (Consul\'s resolveCNAME): its answers, the next not asked', async () => {
+    // A recursor whose SERVFAIL still carries the start of the chain (the target's zone failing).
+    const partial = await upstream({ 'api.example.test': [{ type: 'CNAME', name: 'api.example.test', ttl: 60, data: 'lb.example.test' }] }, 2);
+    const full = await upstream({ 'api.example.test': [{ type: 'CNAME', name: 'api.example.test', ttl: 60, data: 'lb.example.test' }, { type: 'A', name: 'lb.example.test', ttl: 60, data: '192.0.2.8' }] });
+    try {
+      const ext = { Node: 'n9', Address: '10.0.0.9', Service: { ID: 'ext', Service: 'ext', Port: 443, Address: 'api.example.test' } };
+      const a = await agent({ recursors: [`127.0.0.1:${partial.port}`, `127.0.0.1:${full.port}`] });
+      await a.agent.endpoints.catalog.register(ext as never);
+      const r = await dig(port(a), 'ext.service.consul', 'A');
+      assert.equal(r.status, 'NOERROR');
+      assert.deepEqual(r.answer.map((x) => [x[0], x[3], x[4]]), [['ext.service.consul.', 'CNAME', 'api.example.test.'], ['api.example.test.', 'CNAME', 'lb.example.test.']]);
+      const srv = await dig(port(a), 'ext.service.consul', 'SRV');
+      assert.deepEqual(srv.additional.map((x) => [x[0], x[3], x[4]]), [['api.example.test.', 'CNAME', 'lb.example.test.']]);
+      assert.equal(full.queries, 0, 'the second recursor is not asked');
+      // A SERVFAIL without records leaves the CNAME alone in a NOERROR answer.
+      const b = await agent({ recursors: [`127.0.0.1:${failing.port}`, `127.0.0.1:${full.port}`] });
+      await b.agent.endpoints.catalog.register(ext as never);
+      const bare = await dig(port(b), 'ext.service.consul', 'A');
+      assert.equal(bare.status, 'NOERROR');
+      assert.deepEqual(bare.answer.map((x) => [x[0], x[3], x[4]]), [['ext.service.consul.', 'CNAME', 'api.example.test.']]);
+      assert.equal(full.queries, 0);
+      // Names outside the domain still fall through a SERVFAIL to the next recursor (handleRecurse).
+      assert.deepEqual((await dig(port(b), 'api.example.test', 'A')).answer.map((x) => x[4]), ['lb.example.test.', '192.0.2.8']);
+      assert.equal(full.queries, 1);
+    } finally {
+      await partial.close();
+      await full.close();
     }
   });
 

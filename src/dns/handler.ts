@@ -11,7 +11,7 @@ import { answer, checkLocal, type QueryExecution, type Sections } from './answer
 import { soaRecord } from './records.ts';
 import { fitReply, syncExtra } from './truncate.ts';
 import { MessageWriter, packQuestion, packRecord } from './pack.ts';
-import { recurse, tcpExchange, udpExchange, type Exchange } from './recursor.ts';
+import { recurse, tcpExchange, udpExchange, type Acceptance, type Exchange } from './recursor.ts';
 import { RCODE, rcodeFor } from './errors.ts';
 import { PreparedAnswers } from './prepared.ts';
 import { readQuery } from './wire.ts';
@@ -207,7 +207,8 @@ export class DnsHandler {
   /**
    * What a hostname address resolves to, as Consul's resolveCNAME: a name under our domain is
    * answered here as an ANY question (`level` deep at most), any other is asked of the recursors
-   * as an A question; [] when there are none or none answers.
+   * as an A question, the first reply taken whatever its rcode (a SERVFAIL's answers, often none,
+   * and the next recursor not asked); [] when there are none or none replies.
    */
   readonly #resolveHostname = async (name: string, level: number): Promise<Answer[]> => {
     const { cfg } = this.#d;
@@ -221,7 +222,7 @@ export class DnsHandler {
     }
     if (cfg.recursors.length === 0) return [];
     const query = dnsPacket.encode({ type: 'query', id: randomInt(0x10000), flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'A', name }] });
-    const reply = await this.#upstream(query, 'udp');
+    const reply = await this.#upstream(query, 'udp', 'any');
     return reply ? dnsPacket.decode(reply).answers ?? [] : [];
   };
 
@@ -286,13 +287,13 @@ export class DnsHandler {
   }
 
   /** The recursors' raw reply to `msg` (or the recursion override's); null when none answers or maxRecursions are waiting already. */
-  async #upstream(msg: Buffer, transport: 'udp' | 'tcp'): Promise<Buffer | null> {
+  async #upstream(msg: Buffer, transport: 'udp' | 'tcp', accept: Acceptance = 'usable'): Promise<Buffer | null> {
     if (this.#recursing >= this.#d.maxRecursions) return null;
     this.#recursing++;
     try {
       const { recursion } = this.#d;
       const exchange = this.#d.exchange ?? (transport === 'tcp' ? tcpExchange : udpExchange);
-      return await (recursion ? recursion(msg) : recurse(msg, this.#d.cfg, this.#d.random, exchange));
+      return await (recursion ? recursion(msg) : recurse(msg, this.#d.cfg, this.#d.random, exchange, accept));
     } finally {
       this.#recursing--;
     }

@@ -1,6 +1,7 @@
 // Recursion as Consul's handleRecurse does it, without sockets: recursors in order, each given the
 // whole recursor_timeout (no shrinking budget across them), an answer other than NOERROR or
-// NXDOMAIN or an unparsable one falls through to the next, null (SERVFAIL) when all fail.
+// NXDOMAIN or an unparsable one falls through to the next, null (SERVFAIL) when all fail; hostname
+// resolution (accept 'any', Consul's resolveCNAME) takes the first reply that parses, any rcode.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import dnsPacket from 'dns-packet';
@@ -33,4 +34,19 @@ test('every recursor failing is null (SERVFAIL), NXDOMAIN is an answer', async (
   assert.equal(await recurse(query, cfg, Math.random, failing), null);
   const nx = await recurse(query, cfg, Math.random, async () => reply(3));
   assert.equal(nx!.readUInt16BE(2) & 0xf, 3);
+});
+
+test('accept any (hostname resolution, Consul\'s resolveCNAME): the first reply is taken whatever its rcode; unparsable ones still fall through', async () => {
+  const asked: number[] = [];
+  const exchange: Exchange = async (_q, to) => {
+    asked.push(to.port);
+    if (to.port === 5301) return Buffer.from([0, 9, 0x80, 0, 0, 0, 0, 1, 0, 0, 0, 0]); // one answer promised, none there
+    return reply(to.port === 5302 ? 2 : 0);
+  };
+  const got = await recurse(query, cfg, Math.random, exchange, 'any');
+  assert.equal(got!.readUInt16BE(2) & 0xf, 2, 'the SERVFAIL reply');
+  assert.deepEqual(asked, [5301, 5302]);
+  asked.length = 0;
+  assert.equal(dnsPacket.decode((await recurse(query, cfg, Math.random, exchange))!).answers?.[0]?.type, 'A', 'usable: the SERVFAIL falls through');
+  assert.deepEqual(asked, [5301, 5302, 5303]);
 });

@@ -1,7 +1,7 @@
 // Forwarding of names outside the Consul domain to the configured recursors, in order or in
 // random order (`recursor_strategy`), each with `recursor_timeout`, over the transport the
 // question came by; an answer other than NOERROR or NXDOMAIN falls through to the next
-// recursor; null when all fail (SERVFAIL).
+// recursor; null when all fail (SERVFAIL). Hostname resolution takes any rcode (see `recurse`).
 import dgram from 'node:dgram';
 import net from 'node:net';
 import dnsPacket from 'dns-packet';
@@ -18,6 +18,14 @@ export class RecursionDelegated extends Error {
 /** A DnsHandler `recursion` that delegates every recursion. */
 export const delegateRecursion = (): Promise<never> => Promise.reject(new RecursionDelegated());
 
+/**
+ * Which replies end the walk through the recursors: `usable` (NOERROR or NXDOMAIN; Consul's
+ * handleRecurse, names outside the domain) or `any` reply that parses (Consul's resolveCNAME,
+ * hostname addresses: miekg's Exchange fails only on transport and parse errors, so a recursor's
+ * SERVFAIL or REFUSED is taken, with whatever answers it holds, and the next is not asked).
+ */
+export type Acceptance = 'usable' | 'any';
+
 /** Sends one query to one upstream and resolves with its raw reply (or rejects on timeout). */
 export type Exchange = (query: Buffer, to: { host: string; port: number }, timeoutMs: number) => Promise<Buffer>;
 
@@ -32,13 +40,13 @@ export type Exchange = (query: Buffer, to: { host: string; port: number }, timeo
  * after the first timed out at 2 s, while dig and glibc wait 5 s per try). Waiting recursions are
  * bounded in number instead (DnsHandler's maxRecursions answers SERVFAIL at once past it).
  */
-export async function recurse(query: Buffer, cfg: DnsConfig, random: () => number, exchange: Exchange = udpExchange): Promise<Buffer | null> {
+export async function recurse(query: Buffer, cfg: DnsConfig, random: () => number, exchange: Exchange = udpExchange, accept: Acceptance = 'usable'): Promise<Buffer | null> {
   const order = cfg.recursorStrategy === 'random' ? shuffle(cfg.recursors.slice(), random) : cfg.recursors;
   for (const r of order) {
     try {
       const reply = await exchange(query, r, cfg.recursorTimeoutMs);
       const rcode = reply.length >= 4 ? reply.readUInt16BE(2) & 0xf : -1;
-      if (rcode === 0 || rcode === 3) {
+      if (rcode === 0 || rcode === 3 || (accept === 'any' && rcode >= 0)) {
         dnsPacket.decode(reply); // a reply we cannot parse is no answer
         return reply;
       }
