@@ -50,7 +50,10 @@ const queryMs = Number(opts['query-ms'] ?? (opts.quick ? 1000 : 3000));
 const total = nodes * perNode;
 const log = (m: string): void => { process.stderr.write(m + '\n'); };
 const mib = (bytes: number): number => bytes / 1024 / 1024;
-const IDLE_MS = opts.quick ? 5_000 : 15_000;
+// How long the agent is left idle after the burst before its RSS is read: the agent's idle-memory
+// policy (src/agent/idle-memory.ts) waits 3 idle seconds, then V8's memory reducer starts within
+// its own 8 s tick and collects three times 0.5 s apart.
+const IDLE_MS = opts.quick ? 5_000 : 30_000;
 
 /** Registration `i`: round-robin over nodes so concurrent writes never race on one node. */
 function registration(i: number) {
@@ -207,7 +210,7 @@ try {
     clearInterval(ticker);
     await sleep(2000);
     rssAfter = rssMiB(agent.pid);
-    // What an idle agent settles at on its own (V8's memory reducer), before any forced GC.
+    // What an idle agent settles at on its own (its idle-memory policy and V8's memory reducer), before any forced GC.
     await sleep(IDLE_MS - 2000);
     rssIdle = rssMiB(agent.pid);
     rssPeak = rssMiB(agent.pid, 'VmHWM');

@@ -2,6 +2,8 @@
 // Consul's start-up banner, then run until SIGINT/SIGTERM and shut down cleanly.
 import { loadConfig, agentFlagDefs, ConfigError, type RuntimeConfig } from '../agent/config/index.ts';
 import { createAgent } from '../agent/agent.ts';
+import { IdleMemory, processMemoryDeps } from '../agent/idle-memory.ts';
+import { systemClock } from '../clock.ts';
 import { createLogger, LogHub } from '../log.ts';
 import { CONSUL_API_VERSION, PROCONSUL_VERSION, buildDate } from '../version.ts';
 import type { CliIO, Command } from './io.ts';
@@ -103,6 +105,7 @@ async function run(args: string[], io: CliIO): Promise<number> {
     return 1;
   }
   io.stdout('==> Consul agent running!\n');
+  const idleMemory = io.setV8Flag ? new IdleMemory({ ...processMemoryDeps(), setFlag: io.setV8Flag, clock: systemClock, logger }) : undefined;
   const stopReload = reloadOnHangup(async () => agent.reload((await loadConfig({ args, env: io.env })).config), io);
   const sig = await Promise.race([nextSignal(), left]);
   stopReload();
@@ -119,6 +122,7 @@ async function run(args: string[], io: CliIO): Promise<number> {
   // A second signal during shutdown exits at once, as Consul does.
   void nextSignal().then(() => process.exit(1));
   if (graceful) await agent.leave().catch((err: Error) => io.stderr(`==> Error leaving: ${err.message}\n`));
+  idleMemory?.stop();
   await agent.stop();
   clearTimeout(forced);
   return sig === 'join-exhausted' ? 1 : 0;

@@ -13,6 +13,12 @@ export interface CliIO {
   env: NodeJS.ProcessEnv;
   /** Opens a URL in the user's browser (`login -type=oidc`); absent in tests and embeddings. */
   openBrowser?(url: string): void;
+  /**
+   * Sets a V8 flag in this process (v8.setFlagsFromString). Only the real CLI process has it:
+   * `agent` then runs process-wide memory tuning (src/agent/idle-memory.ts); tests and
+   * embeddings leave their process's V8 alone.
+   */
+  setV8Flag?(flag: string): void;
 }
 
 /** One CLI command (`name` is the full path, e.g. `kv get`). */

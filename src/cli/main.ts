@@ -10,6 +10,7 @@ const io: CliIO = {
   stdin: process.stdin,
   env: process.env,
   openBrowser,
+  setV8Flag: (flag) => process.getBuiltinModule('node:v8').setFlagsFromString(flag),
 };
 
 // exitCode rather than exit() so piped output is flushed before the process ends.

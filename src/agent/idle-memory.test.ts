@@ -1,0 +1,78 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ManualClock } from '../clock.ts';
+import { silentLogger } from '../log.ts';
+import { IdleMemory, NO_REDUCE_FLAG, REDUCE_FLAG } from './idle-memory.ts';
+
+const MiB = 1024 * 1024;
+
+/** A policy over a scripted heap and event loop: `load` is the utilization every tick reads. */
+function rig(heapMiB = 20) {
+  const clock = new ManualClock();
+  const s = { heap: heapMiB * MiB, load: 0, flags: [] as string[] };
+  const policy = new IdleMemory({
+    clock, logger: silentLogger(), heapTotal: () => s.heap, busy: () => s.load, setFlag: (f) => s.flags.push(f),
+  });
+  return { clock, s, policy };
+}
+
+test('a heap that has not grown is left alone however idle the agent is', () => {
+  const { clock, s, policy } = rig();
+  clock.advance(60_000);
+  assert.deepEqual(s.flags, []);
+  assert.equal(policy.reducing, false);
+  policy.stop();
+});
+
+test('after a burst grew the heap, three idle seconds set the reduce flag; 30 s later it is cleared and growth counts from there', () => {
+  const { clock, s, policy } = rig();
+  s.load = 0.9;
+  s.heap = 150 * MiB;
+  clock.advance(10_000);
+  assert.deepEqual(s.flags, [], 'never while busy');
+  s.load = 0;
+  clock.advance(2_000);
+  assert.deepEqual(s.flags, []);
+  clock.advance(1_000);
+  assert.deepEqual(s.flags, [REDUCE_FLAG]);
+  assert.equal(policy.reducing, true);
+  s.heap = 100 * MiB; // what V8's reducer gave back
+  clock.advance(30_000);
+  assert.deepEqual(s.flags, [REDUCE_FLAG, NO_REDUCE_FLAG]);
+  assert.equal(policy.reducing, false);
+  // 100 MiB is the new baseline: 130 MiB is under 100 × 1.25 + 16, so no second window.
+  s.heap = 130 * MiB;
+  clock.advance(60_000);
+  assert.equal(s.flags.length, 2);
+  s.heap = 150 * MiB;
+  clock.advance(3_000);
+  assert.deepEqual(s.flags.at(-1), REDUCE_FLAG);
+  policy.stop();
+  assert.deepEqual(s.flags.at(-1), NO_REDUCE_FLAG, 'stop() restores the flag');
+});
+
+test('work resuming clears the flag at once, and the next idle spell tries again', () => {
+  const { clock, s, policy } = rig();
+  s.heap = 150 * MiB;
+  clock.advance(3_000);
+  assert.deepEqual(s.flags, [REDUCE_FLAG]);
+  s.load = 0.5;
+  clock.advance(1_000);
+  assert.deepEqual(s.flags, [REDUCE_FLAG, NO_REDUCE_FLAG]);
+  // Moderate load (between the idle and busy thresholds) neither sets nor clears it.
+  s.load = 0.05;
+  clock.advance(20_000);
+  assert.equal(s.flags.length, 2);
+  s.load = 0;
+  clock.advance(3_000);
+  assert.deepEqual(s.flags, [REDUCE_FLAG, NO_REDUCE_FLAG, REDUCE_FLAG], 'interrupted, the baseline stayed where it was');
+  policy.stop();
+});
+
+test('stop() ends the ticks: no flag is set afterwards', () => {
+  const { clock, s, policy } = rig();
+  policy.stop();
+  s.heap = 500 * MiB;
+  clock.advance(60_000);
+  assert.deepEqual(s.flags, []);
+});

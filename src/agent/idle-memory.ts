@@ -1,0 +1,125 @@
+// Giving back the heap an agent grew during a burst (a registration wave, a snapshot restore)
+// once it is idle again, as Consul's Go runtime returns freed memory to the OS.
+//
+// V8 has a memory reducer for this: a few seconds after a heap-growing mark-compact it runs up to
+// three incremental, compacting collections, but only when it judges the process idle (a low
+// allocation rate) or told to favour memory. In Node its idleness test never passes: with nothing
+// allocated between its samples the computed mutator utilization is 0, read as "high allocation",
+// so an idle agent kept the heap of its busiest moment (268 MiB RSS per 100,000 instances 15 s after
+// a burst, 125 MiB after a collection: bench/catalog.ts). V8 also consults the optimize_for_size flag
+// at each of the reducer's ticks, so while the agent is idle after its heap has grown, this sets that
+// flag and lets V8's own reducer do its work; the flag is cleared as soon as the event loop gets busy
+// again, and after a bounded window in any case. Nothing here forces a collection: a forced full GC
+// would stop the loop for ≈ 100 ms at 100,000 instances, where the reducer's incremental steps
+// stay short.
+import type { Clock, TimerHandle } from '../clock.ts';
+import type { Logger } from '../log.ts';
+
+const MiB = 1024 * 1024;
+
+/** What the policy reads and sets; the process wiring is `processMemoryDeps()`. */
+export interface IdleMemoryDeps {
+  clock: Clock;
+  logger: Logger;
+  /** The V8 heap's committed size in bytes. */
+  heapTotal(): number;
+  /** The event loop's utilization (0–1) since the previous call. */
+  busy(): number;
+  /** Sets a V8 flag in this process (v8.setFlagsFromString). */
+  setFlag(flag: string): void;
+  /** Sampling period, ms (1 s). */
+  tickMs?: number;
+  /** Utilization under which a tick counts as idle (0.02). */
+  idleBelow?: number;
+  /** Utilization over which the agent is busy again and the flag is cleared (0.10). */
+  busyAbove?: number;
+  /** Idle ticks in a row before the flag is set (3). */
+  idleTicks?: number;
+  /** Longest the flag stays set, ms (30 s: the reducer waits ≤ 8 s, then collects 3 times 0.5 s apart). */
+  windowMs?: number;
+  /** The heap must have grown past baseline × growth + slack bytes since the last reduction (1.25, 16 MiB). */
+  growth?: number;
+  slack?: number;
+}
+
+/** The flag that makes V8's memory reducer treat the process as idle. */
+export const REDUCE_FLAG = '--optimize-for-size';
+export const NO_REDUCE_FLAG = '--no-optimize-for-size';
+
+/** Asks V8 to shrink the heap while the agent is idle after growing it; stop() restores the flag. */
+export class IdleMemory {
+  readonly #d: Required<IdleMemoryDeps>;
+  #timer: TimerHandle | undefined;
+  /** Heap size after the last reduction window (or at start): growth is measured from it. */
+  #baseline: number;
+  #idle = 0;
+  /** When the flag was set; undefined while it is not. */
+  #since: number | undefined;
+  #stopped = false;
+
+  constructor(deps: IdleMemoryDeps) {
+    this.#d = { tickMs: 1000, idleBelow: 0.02, busyAbove: 0.1, idleTicks: 3, windowMs: 30_000, growth: 1.25, slack: 16 * MiB, ...deps };
+    this.#baseline = this.#d.heapTotal();
+    this.#d.busy();
+    this.#arm();
+  }
+
+  /** Whether the reduce flag is set now. */
+  get reducing(): boolean {
+    return this.#since !== undefined;
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#timer?.cancel();
+    if (this.#since !== undefined) this.#end('stopped');
+  }
+
+  #arm(): void {
+    if (!this.#stopped) this.#timer = this.#d.clock.setTimer(this.#d.tickMs, () => this.#tick());
+  }
+
+  #tick(): void {
+    const d = this.#d;
+    const u = d.busy();
+    if (this.#since !== undefined) {
+      if (u > d.busyAbove) this.#end('busy');
+      else if (d.clock.now() - this.#since >= d.windowMs) this.#end('done');
+    } else {
+      this.#idle = u < d.idleBelow ? this.#idle + 1 : 0;
+      const total = d.heapTotal();
+      if (this.#idle >= d.idleTicks && total > this.#baseline * d.growth + d.slack) {
+        this.#since = d.clock.now();
+        d.setFlag(REDUCE_FLAG);
+        d.logger.debug({ heap_mib: Math.round(total / MiB), baseline_mib: Math.round(this.#baseline / MiB) }, 'idle with a grown heap: letting V8 reduce it');
+      }
+    }
+    this.#arm();
+  }
+
+  #end(why: 'busy' | 'done' | 'stopped'): void {
+    this.#d.setFlag(NO_REDUCE_FLAG);
+    this.#since = undefined;
+    this.#idle = 0;
+    const total = this.#d.heapTotal();
+    // Interrupted by work, the next idle spell tries again; finished, growth counts from here.
+    if (why === 'done') this.#baseline = total;
+    this.#d.logger.debug({ heap_mib: Math.round(total / MiB), why }, 'memory reduction window closed');
+  }
+}
+
+/** The real process's inputs: V8's heap statistics and the event loop's utilization. */
+export function processMemoryDeps(): Pick<IdleMemoryDeps, 'heapTotal' | 'busy'> {
+  const v8 = process.getBuiltinModule('node:v8');
+  const { performance } = process.getBuiltinModule('node:perf_hooks');
+  let last = performance.eventLoopUtilization();
+  return {
+    heapTotal: () => v8.getHeapStatistics().total_heap_size,
+    busy: () => {
+      const now = performance.eventLoopUtilization();
+      const u = performance.eventLoopUtilization(now, last).utilization;
+      last = now;
+      return u;
+    },
+  };
+}
