@@ -1,13 +1,13 @@
 // A dev agent in its own process for benchmarks, so the load generator never shares its event
 // loop. Usage: node bench/support/agent-process.ts --backend memory|embedded|etcd [--dir DIR]
-// [--endpoints URL,URL] [--history-limit N] [--prefill N] [--max-conns N]. Prefills its store
+// [--endpoints URL,URL] [--history-limit N] [--prefill N] [--max-conns N] [--v8-defaults] (V8 as
+// a plain node process has it; by default the process runs as `proconsul agent` does, cli-v8.ts). Prefills its store
 // (see kv-data.ts), then prints one JSON line `{"http":"127.0.0.1:PORT"}` on stdout; stops
 // cleanly on SIGTERM/SIGINT or when stdin closes (so it never outlives the bench), which also
 // lets --cpu-prof write its profile. --max-conns sets limits.http_max_conns_per_client (Consul's
 // default 200 would refuse the 256-client cells).
 import { parseArgs } from 'node:util';
-import { benchAgent, localStore, serveUntilStopped } from './bench-agent.ts';
-import { prefill } from './kv-data.ts';
+import { asCliAgent, cliIdleMemory } from './cli-v8.ts';
 
 const { values: opts } = parseArgs({
   options: {
@@ -17,8 +17,12 @@ const { values: opts } = parseArgs({
     prefill: { type: 'string', default: '0' },
     endpoints: { type: 'string' },
     'max-conns': { type: 'string', default: '200' },
+    'v8-defaults': { type: 'boolean', default: false },
   },
 });
+asCliAgent(opts['v8-defaults']);
+const { benchAgent, localStore, serveUntilStopped } = await import('./bench-agent.ts');
+const { prefill } = await import('./kv-data.ts');
 const backend = opts.backend;
 if (backend !== 'memory' && backend !== 'embedded' && backend !== 'etcd') throw new Error(`unknown backend ${backend}`);
 if (backend === 'embedded' && !opts.dir) throw new Error('the embedded backend needs --dir');
@@ -34,4 +38,5 @@ const agent = benchAgent({
 await agent.start();
 await agent.replica.waitFor(await prefill(agent.store, Number(opts.prefill)));
 serveUntilStopped(agent);
+await cliIdleMemory(opts['v8-defaults']);
 process.stdin.resume();

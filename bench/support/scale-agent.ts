@@ -3,7 +3,7 @@
 // thousands of loopback watchers can connect. Usage:
 //   node bench/support/scale-agent.ts --backend memory|embedded [--dir DIR] [--max-conns N]
 //     [--tls-dir DIR]   also an HTTPS listener (HTTP/2 by ALPN) with DIR/ca.pem, server.pem, server-key.pem
-//     [--v8-defaults]   V8 as a plain node process has it, instead of as `proconsul agent` runs (below)
+//     [--v8-defaults]   V8 as a plain node process has it, instead of as `proconsul agent` runs (cli-v8.ts)
 // Prints one JSON line `{"http":"127.0.0.1:PORT"}` (plus `"https"` with --tls-dir) once serving;
 // stops cleanly on SIGTERM or when stdin closes (so it never outlives the bench), which also
 // lets --cpu-prof write its profile.
@@ -21,6 +21,7 @@ import { createRequire } from 'node:module';
 import { PerformanceObserver, constants as perf } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { asCliAgent, cliIdleMemory } from './cli-v8.ts';
 
 const { values: opts } = parseArgs({
   options: {
@@ -32,14 +33,8 @@ const { values: opts } = parseArgs({
     'v8-defaults': { type: 'boolean', default: false },
   },
 });
-// The process runs as `proconsul agent` does (bin/proconsul.js, src/cli/agent.ts): V8's young
-// generation held at its initial size, set before the agent's modules load, and the idle-memory
-// policy once it serves. --v8-defaults leaves V8 as a plain `node` process has it.
-if (!opts['v8-defaults']) v8.setFlagsFromString('--semi-space-growth-factor=1');
+asCliAgent(opts['v8-defaults']);
 const { benchAgent, httpsConfig, localStore, serveUntilStopped } = await import('./bench-agent.ts');
-const { IdleMemory, processMemoryDeps } = await import('../../src/agent/idle-memory.ts');
-const { systemClock } = await import('../../src/clock.ts');
-const { silentLogger } = await import('../../src/log.ts');
 const backend = opts.backend;
 if (backend !== 'memory' && backend !== 'embedded') throw new Error(`unknown backend ${backend}`);
 if (backend === 'embedded' && !opts.dir) throw new Error('the embedded backend needs --dir');
@@ -53,7 +48,7 @@ if (more && opts['handshake-timeout']) more.limits = { httpsHandshakeTimeout: Nu
 const agent = benchAgent({ storeConfig: { backend }, store: localStore(backend, opts.dir), dir: opts.dir, maxConns: Number(opts['max-conns']), more });
 await agent.start();
 serveUntilStopped(agent, Boolean(tlsDir));
-if (!opts['v8-defaults']) new IdleMemory({ ...processMemoryDeps(), setFlag: (f) => v8.setFlagsFromString(f), clock: systemClock, logger: silentLogger() });
+await cliIdleMemory(opts['v8-defaults']);
 
 /** GC pauses by kind since start: count and total milliseconds. */
 const gcPauses: Record<string, { n: number; ms: number }> = {};
