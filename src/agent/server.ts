@@ -11,8 +11,8 @@ import {
   type EndpointDeps, type SessionHealth, type Leadership,
 } from '../endpoint/index.ts';
 import { ConnectCAEndpoint } from '../endpoint/connect-ca.ts';
-import { AutoEncryptEndpoint } from '../endpoint/auto-encrypt.ts';
-import { DEFAULT_LEAF_CERT_TTL } from '../connect/index.ts';
+import { AutoEncryptEndpoint, type AutoEncryptSettings } from '../endpoint/auto-encrypt.ts';
+import { agentCASettings } from '../connect/index.ts';
 import { AclExplainEndpoint } from '../endpoint/acl-explain.ts';
 import { explainHandlers } from '../http/v1/explain.ts';
 import { SnapshotEndpoint } from '../endpoint/snapshot.ts';
@@ -165,9 +165,8 @@ export function buildServer(
     snapshot: snapshotEndpoint(epDeps, leaderSide, () => local),
     coordinate: new CoordinateEndpoint(epDeps, coordinateSettings(config).batching),
     autoEncrypt: new AutoEncryptEndpoint(epDeps, {
-      connectEnabled: config.connect.enabled, allowTls: config.autoEncrypt?.allowTls ?? false, leafTtlMs: leafCertTtl(config),
+      connectEnabled: config.connect.enabled, allowTls: config.autoEncrypt?.allowTls ?? false, ...caSignSettings(config),
       manualCaPems: () => tls?.manualCaPems() ?? [], verifyServerHostname: () => tls?.verifyServerHostname() ?? false,
-      ...csrLimits(config),
     }),
     query: new PreparedQueryEndpoint(epDeps, {
       resolve: (secret) => endpoints.acl.resolver.resolve(secret), segment: '',
@@ -258,19 +257,14 @@ function snapshotEndpoint(deps: EndpointDeps, side: LeaderSide, local: () => Loc
   });
 }
 
-/** connect.ca_config's leaf certificate TTL in ms (72h by default). */
-function leafCertTtl(config: RuntimeConfig): number {
-  const c = config.connect.caConfig;
-  return durationSetting(c.leaf_cert_ttl ?? c.LeafCertTTL ?? DEFAULT_LEAF_CERT_TTL, 72 * 3_600_000);
-}
-
-/** connect.ca_config's CSR limits (csr_max_per_second, csr_max_concurrent), when set. */
-function csrLimits(config: RuntimeConfig): { csrMaxPerSecond?: number; csrMaxConcurrent?: number } {
-  const c = config.connect.caConfig;
-  const num = (v: unknown): number | undefined => (v === undefined || v === '' || Number.isNaN(Number(v)) ? undefined : Number(v));
-  const perSecond = num(c.csr_max_per_second ?? c.CSRMaxPerSecond);
-  const concurrent = num(c.csr_max_concurrent ?? c.CSRMaxConcurrent);
-  return { ...(perSecond !== undefined ? { csrMaxPerSecond: perSecond } : {}), ...(concurrent !== undefined ? { csrMaxConcurrent: concurrent } : {}) };
+/**
+ * AutoEncrypt.Sign's CA settings from the agent's connect stanza: leaf TTL and CSR limits, or,
+ * for a configuration Consul's CA would refuse, the reason no leaf is signed.
+ */
+function caSignSettings(config: RuntimeConfig): Pick<AutoEncryptSettings, 'leafTtlMs' | 'csrMaxPerSecond' | 'csrMaxConcurrent' | 'caError'> {
+  const ca = agentCASettings(config.connect);
+  if (!ca.ok) return { leafTtlMs: 0, caError: ca.error };
+  return { leafTtlMs: ca.config.leafCertTtlMs, csrMaxPerSecond: ca.config.csrMaxPerSecond, csrMaxConcurrent: ca.config.csrMaxConcurrent };
 }
 
 /** Consul's acl.enable_key_list_policy: `keys`/`recurse` then need `list` on the prefix. */

@@ -17,6 +17,16 @@ export {
   DEFAULT_ROOT_CERT_TTL,
   type CAConfiguration,
 } from './ca-config.ts';
+export {
+  parseCommonCAConfig,
+  translateCAConfigKeys,
+  agentCASettings,
+  CAConfigError,
+  MIN_LEAF_CERT_TTL_MS,
+  MAX_LEAF_CERT_TTL_MS,
+  type CommonCAConfig,
+  type AgentCASettings,
+} from './ca-common-config.ts';
 export { generatePrivateKey, validateKeyConfig, type PrivateKeyType, type GeneratedKey } from './private-key.ts';
 export { trustDomain, signingUri } from './spiffe.ts';
 export { hexString, keyId, certFingerprint } from './fingerprints.ts';

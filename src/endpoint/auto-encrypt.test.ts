@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { createAgent, type Agent, type RuntimeConfig } from '../index.ts';
-import { silentLogger } from '../log.ts';
+import { createLogger, silentLogger } from '../log.ts';
 import { devConfig } from '../../test/support/agent.ts';
 import { createCsr } from '../connect/csr.ts';
 import { agentUri } from '../connect/index.ts';
@@ -72,5 +72,33 @@ test('AutoEncrypt.Sign needs Connect and allow_tls', async () => {
     } finally {
       await a.stop();
     }
+  }
+});
+
+test('the CA uses the configured leaf TTL and key; a leaf TTL Consul refuses leaves the CA uninitialized', async () => {
+  const { csrPem } = await csrFor('client-1');
+  const allowTls = { tls: false, allowTls: true, dnsSan: [], ipSan: [] };
+  const rsa = createAgent(devConfig({ autoEncrypt: allowTls, connect: { enabled: true, caProvider: '', caConfig: { LeafCertTTL: '2h', PrivateKeyType: 'rsa', PrivateKeyBits: 2048 } } }),
+    { logger: silentLogger() });
+  await rsa.start();
+  try {
+    const res = await rsa.endpoints.autoEncrypt.sign({ Datacenter: 'dc1', CSR: csrPem }, undefined);
+    assert.equal(Date.parse(res.IssuedCert.ValidBefore) - Date.parse(res.IssuedCert.ValidAfter), 2 * 3_600_000);
+    assert.deepEqual([res.ConnectCARoots.Roots[0].PrivateKeyType, res.ConnectCARoots.Roots[0].PrivateKeyBits], ['rsa', 2048]);
+  } finally {
+    await rsa.stop();
+  }
+  const lines: string[] = [];
+  const logger = createLogger({ level: 'info', json: true, write: (s) => { lines.push(s); } });
+  const short = createAgent(devConfig({ autoEncrypt: allowTls, connect: { enabled: true, caProvider: '', caConfig: { LeafCertTTL: '90s' } } }), { logger });
+  await short.start();
+  try {
+    await assert.rejects(short.endpoints.autoEncrypt.sign({ Datacenter: 'dc1', CSR: csrPem }, undefined),
+      { message: 'CA is uninitialized and unable to sign certificates yet: provider is nil' });
+    assert.deepEqual(short.replica.caRoots.all(), []);
+    const failed = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l['@message'] === 'Failed to initialize Connect CA');
+    assert.equal(failed?.error, 'error configuring provider: leaf cert TTL must be greater or equal than 1h0m0s');
+  } finally {
+    await short.stop();
   }
 });

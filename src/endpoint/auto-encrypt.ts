@@ -45,6 +45,8 @@ export interface AutoEncryptSettings {
   allowTls: boolean;
   /** Milliseconds a leaf lasts (connect.ca_config leaf_cert_ttl, 72h by default). */
   leafTtlMs: number;
+  /** Why the CA refused its configuration (then it signs nothing, as Consul's uninitialized CA). */
+  caError?: string;
   /** The internal RPC CA bundle this server was configured with, PEM per file. */
   manualCaPems(): string[];
   verifyServerHostname(): boolean;
@@ -115,6 +117,7 @@ export class AutoEncryptEndpoint {
 
   async #signer(): Promise<{ root: CARoot; keyPem: string; clusterId: string }> {
     const { replica, store } = this.#deps;
+    if (this.#s.caError !== undefined) throw new InternalError('CA is uninitialized and unable to sign certificates yet: provider is nil');
     const root = (replica.caRoots.all() as unknown as CARoot[]).find((r) => r.Active);
     if (!root) throw new InternalError('CA is uninitialized and unable to sign certificates yet: no root certificate');
     const key = await store.get(`ca/key/${root.ID}`);

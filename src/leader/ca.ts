@@ -2,7 +2,7 @@
 // enabled, a built-in CA root, each written once with create-only compares so that
 // concurrent leaders or restarts never produce two.
 import { randomUUID } from 'node:crypto';
-import { generateRoot } from '../connect/index.ts';
+import { agentCASettings, generateRoot, type PrivateKeyType } from '../connect/index.ts';
 import { encodeRecord } from '../state/index.ts';
 import type { EndpointDeps } from '../endpoint/index.ts';
 
@@ -24,10 +24,23 @@ export async function ensureClusterId(deps: EndpointDeps): Promise<string> {
   return deps.replica.meta.get('cluster')!.ClusterID;
 }
 
-/** Ensures an active built-in CA root exists (Consul's consul provider at first leader start). */
-export async function ensureCARoot(deps: EndpointDeps, clusterId: string): Promise<void> {
+/**
+ * Ensures an active built-in CA root exists (Consul's consul provider at first leader start), made
+ * with the configured key type, size and root TTL. A configuration Consul's provider refuses leaves
+ * the CA uninitialized, as Consul's leader does (it logs and retries; here a restart with a fixed
+ * configuration retries).
+ */
+export async function ensureCARoot(deps: EndpointDeps, clusterId: string, connect: { caProvider: string; caConfig: Record<string, unknown> }): Promise<void> {
+  const ca = agentCASettings(connect);
+  if (!ca.ok) {
+    deps.logger.error({ error: `error configuring provider: ${ca.error}` }, 'Failed to initialize Connect CA');
+    return;
+  }
   if (deps.replica.caRoots.all().some((r) => r.Active)) return;
-  const { root, privateKeyPem } = await generateRoot({ clusterId, datacenter: deps.config.datacenter, clock: deps.clock });
+  const { root, privateKeyPem } = await generateRoot({
+    clusterId, datacenter: deps.config.datacenter, clock: deps.clock,
+    privateKeyType: ca.config.privateKeyType as PrivateKeyType, privateKeyBits: ca.config.privateKeyBits, rootCertTtlMs: ca.config.rootCertTtlMs,
+  });
   const res = await deps.store.txn({
     compares: [{ key: CA_ACTIVE_KEY, target: 'createRevision', op: '=', value: 0 }],
     success: [

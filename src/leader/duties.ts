@@ -81,7 +81,7 @@ export function buildLeaderSide(d: LeaderSideDeps): LeaderSide {
       name: 'cluster',
       start: async () => {
         const clusterId = await ensureClusterId(epDeps);
-        if (config.connect.enabled) await ensureCARoot(epDeps, clusterId);
+        if (config.connect.enabled) await ensureCARoot(epDeps, clusterId, config.connect);
       },
       stop: () => undefined,
     })

@@ -10,6 +10,7 @@ import { readTls } from './tls.ts';
 import { readAutoEncrypt, type AutoEncryptConfig } from './auto-encrypt.ts';
 import { validateRuntime } from './validation.ts';
 import { TreeReader } from './values.ts';
+import { CAConfigError, parseCommonCAConfig, translateCAConfigKeys } from '../../connect/index.ts';
 
 /** Inputs besides the tree. */
 export interface BuildContext {
@@ -82,9 +83,19 @@ function readAcl(r: TreeReader): RuntimeConfig['acl'] {
 function readConnect(r: TreeReader, autoEncrypt: AutoEncryptConfig): RuntimeConfig['connect'] {
   const caProvider = r.str('connect.ca_provider');
   if (!['', 'consul', 'vault', 'aws-pca'].includes(caProvider)) throw new ConfigError(`${caProvider} is not a valid CA provider`);
-  const caConfig = r.get('connect.ca_config');
+  const rawCaConfig = r.get('connect.ca_config');
+  const caConfig = translateCAConfigKeys(typeof rawCaConfig === 'object' && rawCaConfig !== null ? rawCaConfig as Record<string, unknown> : {});
+  // Like Consul's builder, only an explicitly named provider's config is checked at start-up; with
+  // ca_provider unset the leader refuses it when it initializes the CA (leader/ca.ts).
+  if (caProvider !== '') {
+    try {
+      parseCommonCAConfig(caProvider, caConfig);
+    } catch (err) {
+      throw err instanceof CAConfigError ? new ConfigError(err.message) : err;
+    }
+  }
   // A server signing auto_encrypt requests needs the Connect CA: allow_tls turns Connect on.
-  return { enabled: r.bool('connect.enabled') || autoEncrypt.allowTls, caProvider, caConfig: typeof caConfig === 'object' && caConfig !== null ? caConfig as Record<string, unknown> : {} };
+  return { enabled: r.bool('connect.enabled') || autoEncrypt.allowTls, caProvider, caConfig };
 }
 
 function readGeneral(r: TreeReader, ctx: BuildContext) {
