@@ -2,7 +2,8 @@
 // names in health/catalog reads, blocking queries, DNS and prepared queries; node names in node
 // reads and sessions; registrations and deregistrations that differ only in case address the same
 // node, service instance and check. As in Consul, the node keeps the spelling it was stored with
-// and service and check IDs take the latest registration's spelling; unlike Consul, a record so
+// (unless the registration also changes it: src/endpoint/catalog-write.test.ts) and service and
+// check IDs take the latest registration's spelling; unlike Consul, a record so
 // moved gets the moving write's CreateIndex (no index is stored in a value: DESIGN.md §4).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';

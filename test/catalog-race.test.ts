@@ -1,5 +1,6 @@
 // Concurrent catalog registrations that name one node (names differing only in case, or different
-// names with one node ID) leave exactly one node, as Consul's serialised state store does: on the
+// names with one node ID) leave exactly one node, as Consul's serialised state store does (one
+// re-spelling the node moves its services and checks with it, whichever commits last): on the
 // embedded store, and on two servers sharing one etcd. Also per backend (records read back from
 // stored bytes): a renamed node and a re-spelled service or check get the moving write's
 // CreateIndex (not Consul's kept one: no index is stored in a value, DESIGN.md §4), and no stored
@@ -42,6 +43,30 @@ function races(servers: () => DevAgent[]): void {
     assert.deepEqual(statuses, names.map(() => 200));
     const found = (await nodes(agents[0])).filter((n) => n.Node.toLowerCase() === 'race-node');
     assert.equal(found.length, 1, `one node, got ${JSON.stringify(found.map((n) => n.Node))}`);
+  });
+
+  test('re-registrations of one node in many spellings, each changing it, leave one node holding all its records', async () => {
+    const agents = servers();
+    assert.equal(await register(agents[0], {
+      Node: 'respell-race', Address: '10.9.1.1', Service: { ID: 'kept', Service: 'kept' }, Check: { CheckID: 'kept-check', ServiceID: 'kept', Status: 'passing' },
+    }), 200);
+    // Each changes the address, so each stores its own spelling (Consul's ensureNodeTxn) and moves the records.
+    const names = spellings('respell-race', PARALLEL);
+    const statuses = await Promise.all(names.map((n, i) => register(agents[i % agents.length], { Node: n, Address: `10.9.1.${i + 2}` })));
+    assert.deepEqual(statuses, names.map(() => 200));
+    const found = (await nodes(agents[0])).filter((n) => n.Node.toLowerCase() === 'respell-race');
+    assert.equal(found.length, 1, `one node, got ${JSON.stringify(found.map((n) => n.Node))}`);
+    const stored = found[0].Node;
+    for (const a of agents) {
+      const got = await (await fetch(agentUrl(a, '/v1/catalog/node/RESPELL-RACE?consistent'))).json() as any;
+      assert.equal(got.Node.Node, stored);
+      assert.deepEqual(Object.keys(got.Services), ['kept']);
+      const checks = await (await fetch(agentUrl(a, '/v1/health/node/respell-race?consistent'))).json() as any[];
+      assert.deepEqual(checks.map((c) => [c.Node, c.CheckID]), [[stored, 'kept-check']]);
+    }
+    const keys = (await agents[0].agent.store.range('catalog/')).kvs.map((kv) => decodeURIComponent(kv.key))
+      .filter((k) => k.toLowerCase().includes('/respell-race'));
+    assert.deepEqual(keys.sort(), [`catalog/check/${stored}/kept-check`, `catalog/node/${stored}`, `catalog/service/${stored}/kept`]);
   });
 
   test('registrations of one node ID under many names at once make one node', async () => {

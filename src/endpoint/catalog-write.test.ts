@@ -1,5 +1,8 @@
-import { test } from 'node:test';
+// Catalog register's record comparison, and a node re-registered in another spelling (Consul's
+// ensureNodeTxn stores a changed node as sent) moving its records to the new spelling.
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { startDevAgent, type DevAgent } from '../../test/support/agent.ts';
 import { sameRecord } from './catalog-write.ts';
 
 // The reference: the records' JSON without their indexes.
@@ -28,4 +31,53 @@ test('sameRecord: equal JSON apart from the indexes, field order included', () =
   assert.equal(sameRecord(undefined, base), false);
   assert.equal(sameRecord({ ...base, CreateIndex: 1, ModifyIndex: 2 }, base), true);
   assert.equal(sameRecord({ ...base, CreateIndex: 1, ModifyIndex: 2 }, { ...base, Port: 1 }), false);
+});
+
+describe('a node re-registered in another spelling', () => {
+  let dev: DevAgent;
+  before(async () => {
+    dev = await startDevAgent();
+  });
+  after(() => dev.stop());
+
+  test('keeps its spelling for a case-only difference; takes the new one with another change, its records alike', async () => {
+    const { catalog, session, coordinate } = dev.agent.endpoints;
+    const cat = dev.agent.replica.catalog;
+    await catalog.register({
+      Node: 'Respell-Node', Address: '10.9.0.1', Service: { ID: 'Web-1', Service: 'web', Port: 80 },
+      Checks: [{ CheckID: 'Web-Check', ServiceID: 'Web-1', Status: 'passing' }, { CheckID: 'alive', Status: 'passing' }],
+    });
+    await catalog.register({ Node: 'Respell-Node', Address: '10.9.0.1', SkipNodeUpdate: true, Service: { ID: 'db', Service: 'db' } });
+    coordinate.update({ Node: 'respell-node', Coord: { Vec: [0.1, 0, 0, 0, 0, 0, 0, 0], Error: 1.5, Adjustment: 0, Height: 1e-5 } });
+    await coordinate.flush();
+    const sid = await session.create({ Name: '', Node: 'RESPELL-NODE', LockDelay: 0, Behavior: 'release', TTL: '', NodeChecks: ['alive'], ServiceChecks: [] });
+    const folded = () => [...cat.nodes.keys()].filter((n) => n.toLowerCase() === 'respell-node');
+
+    await catalog.register({ Node: 'RESPELL-NODE', Address: '10.9.0.1' });
+    assert.deepEqual(folded(), ['Respell-Node'], 'a case-only difference changes nothing (Consul: EqualFold)');
+    await catalog.register({ Node: 'RESPELL-node', Address: '10.9.0.1', SkipNodeUpdate: true, NodeMeta: { a: 'b' } });
+    assert.deepEqual(folded(), ['Respell-Node'], 'SkipNodeUpdate leaves the node as stored');
+
+    await catalog.register({ Node: 'respell-NODE', Address: '10.9.0.2', Service: { ID: 'web-1', Service: 'web', Port: 81 } });
+    assert.deepEqual(folded(), ['respell-NODE'], 'the new spelling is stored, once');
+    assert.equal(cat.node('Respell-Node')?.Address, '10.9.0.2');
+    assert.equal(cat.services.has('Respell-Node') || cat.checks.has('Respell-Node'), false, 'nothing left under the old spelling');
+    assert.deepEqual([...cat.services.get('respell-NODE')!.keys()].sort(), ['db', 'web-1']);
+    assert.equal(cat.services.get('respell-NODE')!.get('web-1')!.Port, 81);
+    assert.deepEqual(cat.nodeChecks('respell-node').map((c) => [c.Node, c.CheckID, c.ServiceID]),
+      [['respell-NODE', 'Web-Check', 'Web-1'], ['respell-NODE', 'alive', '']]);
+    assert.deepEqual(cat.instances('web').map((i) => [i.node.Node, i.service.ID, cat.instanceChecks(i.node.Node, i.service.ID).length]),
+      [['respell-NODE', 'web-1', 2]]);
+    assert.deepEqual(dev.agent.replica.coordinates.node('respell-node').map((e) => e.Node), ['respell-NODE']);
+    assert.equal(dev.agent.replica.sessions.byNode('respell-node').length, 1, 'the node\'s session lives on');
+
+    // Deregistering the node in any spelling removes every moved record, coordinates and session too.
+    await catalog.deregister({ Node: 'RESPELL-node' });
+    assert.deepEqual(folded(), []);
+    assert.equal(cat.services.has('respell-NODE') || cat.checks.has('respell-NODE'), false);
+    assert.deepEqual(dev.agent.replica.coordinates.node('respell-node'), []);
+    assert.equal(dev.agent.replica.sessions.byNode('respell-node').some((s) => s.ID === sid), false);
+    const left = await dev.agent.store.range('coordinate/');
+    assert.equal(left.kvs.some((kv) => kv.key.toLowerCase().includes('respell-node')), false, 'no coordinate key left behind');
+  });
 });

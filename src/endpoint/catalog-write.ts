@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { InternalError } from '../errors.ts';
 import {
-  encodeOwnedRecord, nodeKey, serviceKey, checkKey, coordinateNodePrefix, DEFAULT_PROXY, DEFAULT_WEIGHTS, EMPTY_OBJECT, NO_TAGS, foldName,
+  encodeOwnedRecord, encodeRecord, nodeKey, serviceKey, checkKey, coordinateKey, coordinateNodePrefix, DEFAULT_PROXY, DEFAULT_WEIGHTS, EMPTY_OBJECT, NO_TAGS, foldName,
   sameId,
 } from '../state/index.ts';
 import type { Node, NodeService, HealthCheck, RegisterRequest, DeregisterRequest } from '../api/catalog-types.ts';
@@ -128,32 +128,85 @@ export function planRegister(deps: EndpointDeps, req: RegisterRequest): WritePla
   const guards = new Guards(deps.replica.appliedRevision);
   const existingNode = cat.node(req.Node);
   // Names that differ only in case name the same node, service and check (Consul's catalog
-  // indexes are lower-cased). The node keeps the spelling it was stored with; service and check
-  // IDs take the spelling of the latest registration, as Consul stores them.
-  const nodeName = existingNode?.Node ?? req.Node;
+  // indexes are lower-cased): the records are read under the node's stored name.
+  const at: NodeAt = { stored: existingNode?.Node ?? req.Node, name: existingNode?.Node ?? req.Node, moved: undefined };
   if (!req.SkipNodeUpdate) {
     // Only an ID the node does not already carry can clash (Consul checks it when the node changes).
     if (req.ID && req.ID !== existingNode?.ID) planNodeId(deps, plan, guards, req);
-    claimNode(guards, existingNode, nodeName, req.ID);
+    claimNode(guards, existingNode, at.stored, req.ID);
     const node: Planned<Node> = {
-      ID: req.ID ?? existingNode?.ID ?? '', Node: nodeName, Address: req.Address, Datacenter: req.Datacenter || deps.config.datacenter,
+      ID: req.ID ?? existingNode?.ID ?? '', Node: at.stored, Address: req.Address, Datacenter: req.Datacenter || deps.config.datacenter,
       TaggedAddresses: req.TaggedAddresses ?? null, Meta: req.NodeMeta ?? null, CreateIndex: 0, ModifyIndex: 0,
     };
     // Agents re-register their node with every service: the key is only built for a change.
     // A node renamed by its ID gets this write's CreateIndex, not Consul's kept one: no index is stored in a value (DESIGN.md §4).
-    if (!sameRecord(existingNode, node)) put(plan, nodeKey(nodeName), existingNode, node);
+    if (!sameRecord(existingNode, node)) {
+      // A case-only difference changes nothing (Consul's ChangesNode and IsSame compare names with
+      // EqualFold), but a node that changes otherwise is stored as sent, in the request's spelling.
+      if (existingNode && req.Node !== at.stored) respellNode(plan, at, node, req.Node, existingNode);
+      else put(plan, nodeKey(at.name), existingNode, node);
+    }
   } else if (!existingNode) throw new InternalError('Missing node registration');
 
+  // Service and check IDs take the spelling of the latest registration, as Consul stores them.
   let service: Planned<NodeService> | undefined;
   if (req.Service) {
     service = normalizeService(req.Service, req.Datacenter || deps.config.datacenter);
-    const storedId = cat.serviceId(nodeName, service.ID);
-    const existing = cat.services.get(nodeName)?.get(storedId);
-    write(plan, (id) => serviceKey(nodeName, id), service.ID, storedId, existing, service);
+    const storedId = cat.serviceId(at.stored, service.ID);
+    const existing = cat.services.get(at.stored)?.get(storedId);
+    write(plan, at, serviceKey(at.stored, storedId), serviceKey(at.name, service.ID), existing, service);
   }
-  if (req.Check) planCheck(deps, plan, nodeName, req.Check, service);
-  for (const c of req.Checks ?? []) planCheck(deps, plan, nodeName, c, service);
+  if (req.Check) planCheck(deps, plan, at, req.Check, service);
+  for (const c of req.Checks ?? []) planCheck(deps, plan, at, c, service);
+  if (at.moved) moveNodeRecords(deps, plan, at);
   return guards.addTo(plan);
+}
+
+/**
+ * Where a registration reads and writes its node's records: `stored` is the name the catalog holds
+ * them under, `name` the one they are written under (the same unless the node is re-spelled);
+ * `moved` holds the store keys of the records already moved to `name` while it is.
+ */
+interface NodeAt {
+  stored: string;
+  name: string;
+  moved: Set<string> | undefined;
+}
+
+/** Moves the node record to the key of its new spelling `name`; its services, checks and coordinates follow (moveNodeRecords). */
+function respellNode(plan: WritePlan, at: NodeAt, node: Planned<Node>, name: string, existing: Node): void {
+  const from = nodeKey(at.stored);
+  plan.compares.push(pinRecord(from, existing));
+  plan.ops.push({ type: 'delete', key: from });
+  node.Node = at.name = name;
+  // The moved node gets this write's CreateIndex, not Consul's kept one: no index is stored in a value (DESIGN.md §4).
+  put(plan, nodeKey(name), undefined, node);
+  at.moved = new Set();
+}
+
+/**
+ * Moves the records of a re-spelled node that this registration did not write itself to the keys
+ * of its new spelling, so that every record names the node as it is now stored: services, checks
+ * (their Node field too) and coordinates. The name guard is the folded name: it stays claimed.
+ */
+function moveNodeRecords(deps: EndpointDeps, plan: WritePlan, at: NodeAt): void {
+  const cat = deps.replica.catalog;
+  const move = (from: string, to: string, existing: Indexed, rec: object): void => {
+    if (at.moved?.has(from)) return;
+    plan.compares.push(pinRecord(from, existing), pinRecord(to, undefined));
+    plan.ops.push({ type: 'delete', key: from }, { type: 'put', key: to, value: encodeRecord(rec) });
+  };
+  for (const s of cat.services.get(at.stored)?.values() ?? []) move(serviceKey(at.stored, s.ID), serviceKey(at.name, s.ID), s, s);
+  for (const c of cat.checks.get(at.stored)?.values() ?? []) {
+    move(checkKey(at.stored, c.CheckID), checkKey(at.name, c.CheckID), c, { ...c, Node: at.name });
+  }
+  const coordinates = deps.replica.coordinates.node(at.stored);
+  if (coordinates.length === 0) return;
+  // Deleted before they are put again: the coordinates table keys them by the folded name.
+  plan.ops.push({ type: 'deletePrefix', prefix: coordinateNodePrefix(at.stored) });
+  for (const e of coordinates) {
+    plan.ops.push({ type: 'put', key: coordinateKey(at.name, e.Segment), value: Buffer.from(JSON.stringify({ ...e, Node: at.name })) });
+  }
 }
 
 /**
@@ -182,23 +235,21 @@ function planNodeId(deps: EndpointDeps, plan: WritePlan, guards: Guards, req: Re
 }
 
 /**
- * Writes a planned service or check unless unchanged. One the request names with its ID spelled
- * in another case than the stored `storedId` moves to the key of the new spelling: Consul's
- * ensureServiceTxn and ensureCheckTxn find it case-insensitively but compare IDs exactly, so they
- * store the ID as last registered.
+ * Writes a planned service or check unless unchanged. One stored under another key than the
+ * request's (`from`, `to`) moves: its ID spelled in another case (Consul's ensureServiceTxn and
+ * ensureCheckTxn find it case-insensitively but compare IDs exactly, so they store the ID as last
+ * registered), or its node re-spelled.
  */
-function write(
-  plan: WritePlan, keyOf: (id: string) => string, id: string, storedId: string, existing: Indexed | undefined, rec: Planned<object>,
-): void {
-  if (existing && id !== storedId) {
-    const from = keyOf(storedId);
+function write(plan: WritePlan, at: NodeAt, from: string, to: string, existing: Indexed | undefined, rec: Planned<object>): void {
+  if (existing && from !== to) {
     plan.compares.push(pinRecord(from, existing));
     plan.ops.push({ type: 'delete', key: from });
+    at.moved?.add(from);
     // The moved record gets this write's CreateIndex, not Consul's kept one: no index is stored in a value (DESIGN.md §4).
-    put(plan, keyOf(id), undefined, rec);
+    put(plan, to, undefined, rec);
     return;
   }
-  if (!sameRecord(existing, rec)) put(plan, keyOf(id), existing, rec);
+  if (!sameRecord(existing, rec)) put(plan, to, existing, rec);
 }
 
 /** Adds the put of a planned record, pinned to the record it replaces (or to its absence). */
@@ -208,10 +259,11 @@ function put(plan: WritePlan, key: string, existing: Indexed | undefined, rec: P
 }
 
 function planCheck(
-  deps: EndpointDeps, plan: WritePlan, node: string, c: Partial<HealthCheck>,
+  deps: EndpointDeps, plan: WritePlan, at: NodeAt, c: Partial<HealthCheck>,
   service: Planned<NodeService> | undefined,
 ): void {
   const cat = deps.replica.catalog;
+  const node = at.stored;
   const given = c.CheckID || c.Name || '';
   if (!given) throw new InternalError('Must provide a CheckID or Name');
   if (c.Node && c.Node !== node && foldName(c.Node) !== foldName(node)) {
@@ -227,12 +279,12 @@ function planCheck(
   if (asked && !svc) throw new InternalError('Missing service registration');
   const existing = cat.checks.get(node)?.get(storedId);
   const check: Planned<HealthCheck> = {
-    Node: node, CheckID: id, Name: c.Name || id, Status: c.Status || 'critical', Notes: c.Notes ?? '',
+    Node: at.name, CheckID: id, Name: c.Name || id, Status: c.Status || 'critical', Notes: c.Notes ?? '',
     Output: c.Output ?? '', ServiceID: asked, ServiceName: svc?.Service ?? '', ServiceTags: svc?.Tags ?? NO_TAGS as string[],
     Type: c.Type ?? '', Interval: c.Interval ?? '', Timeout: c.Timeout ?? '', ExposedPort: c.ExposedPort ?? 0,
     Definition: c.Definition ?? EMPTY_OBJECT as HealthCheck['Definition'], CreateIndex: 0, ModifyIndex: 0,
   };
-  write(plan, (i) => checkKey(node, i), id, storedId, existing, check);
+  write(plan, at, checkKey(node, storedId), checkKey(at.name, id), existing, check);
   if (check.Status === 'critical' && existing?.Status !== 'critical') invalidateSessions(deps, plan, node, id);
 }
 
