@@ -158,3 +158,19 @@ test('a binding rule with an unparseable selector is refused on write', async ()
     await dev.stop();
   }
 });
+
+test('login names the auth method in any spelling; binding rules naming it in another spelling apply (Consul\'s lower-cased indexes)', async () => {
+  const rule = await call('PUT', '/v1/acl/binding-rule', { AuthMethod: 'IDP', Selector: 'value.user == "alice"', BindType: 'node', BindName: 'cased-${value.user}' });
+  assert.equal(rule.status, 200, rule.text);
+  try {
+    const r = await call('POST', '/v1/acl/login', { AuthMethod: 'IdP', BearerToken: jwt('RS256', rsa.privateKey, good()) }, '');
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.AuthMethod, 'idp', 'the token names the method as stored');
+    assert.ok(r.json.NodeIdentities.some((n: { NodeName: string }) => n.NodeName === 'cased-alice'), JSON.stringify(r.json.NodeIdentities));
+    const listed = (await call('GET', '/v1/acl/tokens?authmethod=IDP')).json as { AccessorID: string }[];
+    assert.ok(listed.some((t) => t.AccessorID === r.json.AccessorID), 'tokens listed by the method in any spelling');
+    assert.equal((await call('POST', '/v1/acl/logout', undefined, r.json.SecretID)).status, 200);
+  } finally {
+    await call('DELETE', `/v1/acl/binding-rule/${rule.json.ID}`);
+  }
+});

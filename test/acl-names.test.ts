@@ -2,11 +2,15 @@
 // them: /v1/acl/policy/name/<n> and /v1/acl/role/name/<n> find them by any spelling, links by
 // name resolve by any spelling, a second spelling is refused, and concurrent creates of one name
 // in several spellings leave one record (on the embedded store, where writes really overlap).
+// Auth method names likewise (Consul's acl-auth-methods id index and the auth method indexes of
+// binding rules and tokens are lower-cased): read, updated and deleted by any spelling, an update
+// storing the name as given.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { generateKeyPairSync } from 'node:crypto';
 import { startDevAgent, type DevAgent } from './support/agent.ts';
 import { ROOT, aclDenyConfig, httpCaller } from './support/acl.ts';
 
@@ -92,5 +96,43 @@ describe('role names', () => {
     assert.equal(res.filter((r) => r.status === 200).length, 1, res.map((r) => r.status).join(','));
     const list = (await call('GET', '/v1/acl/roles', ROOT)).json as { Name: string }[];
     assert.equal(list.filter((x) => x.Name.toLowerCase() === 'race-role').length, 1);
+  });
+});
+
+describe('auth method names', () => {
+  const key = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  const method = (Name: string, extra: object = {}) => ({ Name, Type: 'jwt', Config: { JWTValidationPubKeys: [key] }, ...extra });
+  const methods = async () => ((await call('GET', '/v1/acl/auth-methods', ROOT)).json as { Name: string; Description?: string }[])
+    .filter((m) => m.Name.toLowerCase() === 'corp-idp');
+
+  test('read, updated and deleted by any spelling; binding rules name the method in any spelling', async () => {
+    assert.equal((await call('PUT', '/v1/acl/auth-method', ROOT, method('Corp-IdP'))).status, 200);
+    const got = await call('GET', '/v1/acl/auth-method/corp-idp', ROOT);
+    assert.equal(got.status, 200, got.text);
+    assert.equal(got.json.Name, 'Corp-IdP');
+    const rule = await call('PUT', '/v1/acl/binding-rule', ROOT, { AuthMethod: 'CORP-IDP', BindType: 'service', BindName: 'web' });
+    assert.equal(rule.status, 200, rule.text);
+    assert.equal(rule.json.AuthMethod, 'CORP-IDP', 'the rule keeps the name as given');
+    const rules = (await call('GET', '/v1/acl/binding-rules?authmethod=corp-IDP', ROOT)).json as { ID: string }[];
+    assert.deepEqual(rules.map((r) => r.ID), [rule.json.ID]);
+
+    // An update in another spelling updates the one method and stores the name as given (Consul's memdb insert replaces it).
+    const upd = await call('PUT', '/v1/acl/auth-method/corp-idp', ROOT, method('corp-idp', { Description: 'updated' }));
+    assert.equal(upd.status, 200, upd.text);
+    assert.deepEqual((await methods()).map((m) => [m.Name, m.Description]), [['corp-idp', 'updated']]);
+    assert.equal((await call('GET', '/v1/acl/auth-method/Corp-IdP', ROOT)).json.Description, 'updated');
+
+    assert.equal((await call('DELETE', '/v1/acl/auth-method/CORP-idp', ROOT)).status, 200);
+    assert.deepEqual(await methods(), []);
+    assert.equal((await call('GET', '/v1/acl/auth-method/corp-idp', ROOT)).status, 404);
+    assert.deepEqual((await call('GET', `/v1/acl/binding-rule/${rule.json.ID}`, ROOT)).status, 404, 'its binding rule went with it');
+  });
+
+  test('concurrent writes of one name in many spellings leave one method', async () => {
+    const names = ['corp-idp', 'Corp-Idp', 'CORP-IDP', 'corp-IDP', 'cOrp-idp', 'coRp-idp', 'corP-idp', 'corp-Idp',
+      'corp-iDp', 'corp-idP', 'COrp-idp', 'cORp-idp', 'coRP-idp', 'corP-Idp', 'corp-IdP', 'Corp-idP'];
+    const res = await Promise.all(names.map((n) => call('PUT', '/v1/acl/auth-method', ROOT, method(n))));
+    assert.deepEqual(res.map((r) => r.status), names.map(() => 200), 'each is an upsert of the one method');
+    assert.equal((await methods()).length, 1);
   });
 });

@@ -13,14 +13,15 @@ import { BadRequestError } from '../errors.ts';
 import { compileFilter } from '../filter/index.ts';
 import {
   ACL_AUTH_METHOD_PREFIX, ACL_BINDING_RULE_PREFIX, ACL_TOKEN_PREFIX,
-  type ACLAuthMethodRecord,
+  type ACLAuthMethodRecord, type Indexed,
 } from '../state/index.ts';
 import type { Op } from '../store/index.ts';
 import type { AclIdentity, AclResolver } from './acl-resolver.ts';
 import { authorize } from './acl-enforce.ts';
-import { aclPreCheck, isUUID } from './acl-links.ts';
+import { aclPreCheck, isUUID, sameAclName } from './acl-links.ts';
 import { putPlan, deletePlan } from './acl-write.ts';
-import { commitWrite, pinRecord } from './commit.ts';
+import { commitWrite, pinRecord, type WritePlan } from './commit.ts';
+import { aclNameGuard, Guards } from './name-guards.ts';
 import type { QueryOptions, QueryResult } from './query.ts';
 import { tableQuery } from './table-query.ts';
 import type { EndpointDeps } from './deps.ts';
@@ -58,7 +59,7 @@ export class AclAuthEndpoint {
     authorize(id, write ? 'aclWrite' : 'aclRead');
   }
 
-  /** Creates or updates an auth method (by Name). */
+  /** Creates or updates an auth method (by Name, any spelling: an update stores the name as now given, as Consul does). */
   async setMethod(input: AuthMethodInput, id: AclIdentity | undefined): Promise<ACLAuthMethod> {
     this.#check(id, true);
     const name = input.Name ?? '';
@@ -71,14 +72,14 @@ export class AclAuthEndpoint {
     await this.#checkConfig(input.Type, input.Config ?? {});
     const methods = this.#deps.replica.acl.authMethods;
     await commitWrite(this.#deps, () => {
-      const existing = methods.get(name);
+      const existing = methods.by(name);
       if (existing && existing.Type !== input.Type) throw new BadRequestError(`the Type field is immutable: ${existing.Type} vs ${input.Type}`);
       const rec: ACLAuthMethodRecord = {
         Name: name, Type: input.Type!, Config: input.Config ?? {},
         ...(input.DisplayName ? { DisplayName: input.DisplayName } : {}), ...(input.Description ? { Description: input.Description } : {}),
         ...(input.MaxTokenTTL ? { MaxTokenTTL: input.MaxTokenTTL } : {}), ...(input.TokenLocality ? { TokenLocality: input.TokenLocality } : {}),
       };
-      return putPlan(ACL_AUTH_METHOD_PREFIX + name, existing, rec);
+      return planMethodPut(this.#deps, existing, rec);
     });
     return methods.get(name)!;
   }
@@ -102,12 +103,14 @@ export class AclAuthEndpoint {
     this.#check(id, true);
     const acl = this.#deps.replica.acl;
     await commitWrite(this.#deps, () => {
-      const m = acl.authMethods.get(name);
+      const m = acl.authMethods.by(name);
       if (!m) return null;
-      const ops: Op[] = [{ type: 'delete', key: ACL_AUTH_METHOD_PREFIX + name }];
-      for (const r of acl.bindingRules.all()) if (r.AuthMethod === name) ops.push({ type: 'delete', key: ACL_BINDING_RULE_PREFIX + r.ID });
-      for (const t of acl.tokens.all()) if (t.AuthMethod === name) ops.push({ type: 'delete', key: ACL_TOKEN_PREFIX + t.AccessorID });
-      return { compares: [pinRecord(ACL_AUTH_METHOD_PREFIX + name, m)], ops };
+      const ops: Op[] = [{ type: 'delete', key: ACL_AUTH_METHOD_PREFIX + m.Name }];
+      for (const r of acl.bindingRules.all()) if (sameAclName(r.AuthMethod, m.Name)) ops.push({ type: 'delete', key: ACL_BINDING_RULE_PREFIX + r.ID });
+      for (const t of acl.tokens.all()) if (t.AuthMethod && sameAclName(t.AuthMethod, m.Name)) ops.push({ type: 'delete', key: ACL_TOKEN_PREFIX + t.AccessorID });
+      const guards = new Guards(this.#deps.replica.appliedRevision);
+      guards.release(aclNameGuard('auth-method', m.Name));
+      return guards.addTo({ compares: [pinRecord(ACL_AUTH_METHOD_PREFIX + m.Name, m)], ops });
     });
   }
 
@@ -115,7 +118,7 @@ export class AclAuthEndpoint {
   readMethod(name: string, opts: QueryOptions): Promise<QueryResult<ACLAuthMethod | null>> {
     this.#check(opts.authz, false);
     const methods = this.#deps.replica.acl.authMethods;
-    return tableQuery(this.#deps, opts, methods, () => ({ value: methods.get(name) ?? null }));
+    return tableQuery(this.#deps, opts, methods, () => ({ value: methods.by(name) ?? null }));
   }
 
   /** Every auth method as a stub (no Config). */
@@ -142,7 +145,7 @@ export class AclAuthEndpoint {
     }
     let ruleID = '';
     await commitWrite(this.#deps, () => {
-      if (!acl.authMethods.get(input.AuthMethod!)) throw new BadRequestError(`cannot find auth method with name ${JSON.stringify(input.AuthMethod)}`);
+      if (!acl.authMethods.by(input.AuthMethod!)) throw new BadRequestError(`cannot find auth method with name ${JSON.stringify(input.AuthMethod)}`);
       const existing = input.ID ? acl.bindingRules.get(input.ID) : undefined;
       if (input.ID && (!isUUID(input.ID) || !existing)) throw new BadRequestError(`cannot find binding rule ${input.ID}`);
       if (existing && existing.AuthMethod !== input.AuthMethod) throw new BadRequestError(`the AuthMethod field is immutable: ${existing.AuthMethod} vs ${input.AuthMethod}`);
@@ -176,13 +179,13 @@ export class AclAuthEndpoint {
   listRules(method: string, opts: QueryOptions): Promise<QueryResult<ACLBindingRule[]>> {
     this.#check(opts.authz, false);
     const rules = this.#deps.replica.acl.bindingRules;
-    return tableQuery(this.#deps, opts, rules, () => ({ value: rules.sorted().filter((r) => !method || r.AuthMethod === method) }));
+    return tableQuery(this.#deps, opts, rules, () => ({ value: rules.sorted().filter((r) => !method || sameAclName(r.AuthMethod, method)) }));
   }
 
   /** `/v1/acl/login`: verifies the bearer token and has `issue` create the token its binding rules grant. */
   async login(params: LoginParams, issue: (input: TokenInput, method: string) => Promise<ACLToken>): Promise<ACLToken> {
     aclPreCheck(this.#resolver);
-    const m = this.#deps.replica.acl.authMethods.get(params.AuthMethod);
+    const m = this.#deps.replica.acl.authMethods.by(params.AuthMethod);
     if (!m) throw new BadRequestError(`auth method ${JSON.stringify(params.AuthMethod)} not found`);
     const vars = await verifyLogin(m, params.BearerToken, this.#deps.clock.now(), await this.#keySets());
     return issue(loginToken(this.#deps, m, vars, params.Meta), m.Name);
@@ -200,4 +203,26 @@ export class AclAuthEndpoint {
     const { method, vars, meta } = await this.#oidc.callback(params);
     return issue(loginToken(this.#deps, method, vars, meta), method.Name);
   }
+}
+
+/**
+ * The write of auth method `rec` over `existing` (found by name in any spelling). A new name
+ * claims its guard, so that two concurrent creates in two spellings cannot both commit; a new
+ * spelling of an existing method moves it to the key of that spelling, as Consul stores the name
+ * as last written (the moved record gets this write's CreateIndex: no index is stored in a value,
+ * DESIGN.md §4).
+ */
+function planMethodPut(deps: EndpointDeps, existing: Indexed<ACLAuthMethodRecord> | undefined, rec: ACLAuthMethodRecord): WritePlan {
+  const key = ACL_AUTH_METHOD_PREFIX + rec.Name;
+  if (!existing) {
+    const guards = new Guards(deps.replica.appliedRevision);
+    guards.claim(aclNameGuard('auth-method', rec.Name));
+    return guards.addTo(putPlan(key, undefined, rec));
+  }
+  if (existing.Name === rec.Name) return putPlan(key, existing, rec);
+  const from = ACL_AUTH_METHOD_PREFIX + existing.Name;
+  const plan = putPlan(key, undefined, rec);
+  plan.compares.push(pinRecord(from, existing));
+  plan.ops.unshift({ type: 'delete', key: from });
+  return plan;
 }

@@ -1,18 +1,23 @@
 // Shared by token and role writes: policy/role links resolved from names to IDs (Consul's
 // texts for missing ones), identity and templated-policy validation, link names filled in on
-// read, content hashes, and the pre-check every ACL endpoint makes.
+// read, content hashes, auth method name matching, and the pre-check every ACL endpoint makes.
 import { createHash } from 'node:crypto';
 import {
   isValidNodeIdentityName, isValidServiceIdentityName, validateTemplatedPolicy,
   type ACLLink, type ACLNodeIdentity, type ACLServiceIdentity, type ACLTemplatedPolicy,
 } from '../acl/index.ts';
 import { BadRequestError, UnauthorizedError } from '../errors.ts';
-import type { AclTables } from '../state/index.ts';
+import { foldAclName, type AclTables } from '../state/index.ts';
 import type { AclResolver } from './acl-resolver.ts';
 
 /** Consul's aclPreCheck: ACL endpoints answer 401 `ACL support disabled` while ACLs are off. */
 export function aclPreCheck(resolver: AclResolver): void {
   if (!resolver.enabled) throw new UnauthorizedError();
+}
+
+/** Whether two auth method names name one method (Consul's auth method indexes of methods, binding rules and tokens are lower-cased). */
+export function sameAclName(a: string, b: string): boolean {
+  return a === b || foldAclName(a) === foldAclName(b);
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

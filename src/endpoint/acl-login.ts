@@ -9,6 +9,7 @@ import { BadRequestError } from '../errors.ts';
 import { compileFilter } from '../filter/index.ts';
 import { parseGoDuration } from '../duration.ts';
 import type { ACLAuthMethodRecord } from '../state/index.ts';
+import { sameAclName } from './acl-links.ts';
 import type { TokenInput } from './acl-tokens.ts';
 import type { EndpointDeps } from './deps.ts';
 
@@ -57,7 +58,7 @@ export function loginToken(deps: EndpointDeps, method: ACLAuthMethodRecord, vars
   const t: Required<Pick<TokenInput, 'ServiceIdentities' | 'NodeIdentities' | 'Roles' | 'Policies' | 'TemplatedPolicies'>> = {
     ServiceIdentities: [], NodeIdentities: [], Roles: [], Policies: [], TemplatedPolicies: [],
   };
-  for (const rule of acl.bindingRules.sorted().filter((r) => r.AuthMethod === method.Name && matches(r, vars))) {
+  for (const rule of acl.bindingRules.sorted().filter((r) => sameAclName(r.AuthMethod, method.Name) && matches(r, vars))) {
     const name = interpolate(rule.BindName, vars);
     if (rule.BindType === 'service') t.ServiceIdentities.push({ ServiceName: name });
     else if (rule.BindType === 'node') t.NodeIdentities.push({ NodeName: name, Datacenter: deps.config.datacenter });

@@ -7,6 +7,7 @@ import {
 } from '../acl/index.ts';
 import { BadRequestError } from '../errors.ts';
 import type { ACLAuthMethodRecord } from '../state/index.ts';
+import { sameAclName } from './acl-links.ts';
 import { identityProviders } from './acl-login.ts';
 import type { EndpointDeps } from './deps.ts';
 
@@ -70,7 +71,7 @@ export class OidcLogin {
   }
 
   #method(name: string): { method: ACLAuthMethodRecord; cfg: OidcMethodConfig } {
-    const method = this.#deps.replica.acl.authMethods.get(name);
+    const method = this.#deps.replica.acl.authMethods.by(name);
     if (!method) throw new BadRequestError(`auth method ${JSON.stringify(name)} not found`);
     if (method.Type !== 'oidc') throw new BadRequestError(`GetAuthCodeURL is incompatible with type ${JSON.stringify(method.Type)}`);
     return { method, cfg: method.Config as unknown as OidcMethodConfig };
@@ -112,7 +113,7 @@ export class OidcLogin {
     const { method, cfg } = this.#method(p.AuthMethod);
     if (!p.Code) throw loginFailed('OAuth code parameter not provided');
     const pending = await this.#take(p.State);
-    if (!pending || pending.AuthMethod !== method.Name || pending.ExpiresAt < this.#deps.clock.now()) {
+    if (!pending || !sameAclName(pending.AuthMethod, method.Name) || pending.ExpiresAt < this.#deps.clock.now()) {
       throw loginFailed('Expired or missing OAuth state.');
     }
     if (pending.ClientNonce && pending.ClientNonce !== p.ClientNonce) throw loginFailed('invalid client nonce');

@@ -13,7 +13,7 @@ import { tokenExpired, type AclIdentity, type AclResolver } from './acl-resolver
 import { allowed, authorize, filterAllowed } from './acl-enforce.ts';
 import {
   aclPreCheck, checkNodeIdentities, checkServiceIdentities, checkTemplatedPolicies, contentHash, isUUID,
-  resolvePolicyLinks, resolveRoleLinks, withLinkNames,
+  resolvePolicyLinks, resolveRoleLinks, sameAclName, withLinkNames,
 } from './acl-links.ts';
 import { putOp, putPlan, deletePlan } from './acl-write.ts';
 import { commitWrite, pinRecord } from './commit.ts';
@@ -239,7 +239,7 @@ function checkExpiration(ms: number): void {
 function matches(t: ACLTokenRecord, f: TokenListFilters): boolean {
   if (f.policy && !(t.Policies ?? []).some((l) => l.ID === f.policy)) return false;
   if (f.role && !(t.Roles ?? []).some((l) => l.ID === f.role)) return false;
-  if (f.authMethod && t.AuthMethod !== f.authMethod) return false;
+  if (f.authMethod && !(t.AuthMethod && sameAclName(t.AuthMethod, f.authMethod))) return false;
   if (f.serviceName && !(t.ServiceIdentities ?? []).some((s) => s.ServiceName === f.serviceName)) return false;
   return true;
 }

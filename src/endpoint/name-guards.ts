@@ -1,5 +1,5 @@
-// Guard keys for uniqueness store keys cannot express (node names in any case, node IDs, ACL policy
-// and role names: Consul's unique lower-cased indexes): a write claiming a name pins its guard to
+// Guard keys for uniqueness store keys cannot express (node names in any case, node IDs, ACL policy,
+// role and auth method names: Consul's unique lower-cased indexes): a write claiming a name pins its guard to
 // "unclaimed since the plan's revision" and bumps it, so of two concurrent claims one re-plans.
 import { foldAclName, foldName } from '../state/index.ts';
 import type { Compare, Op } from '../store/index.ts';
@@ -12,8 +12,8 @@ export const GUARD_PREFIX = 'guard/';
 export const nodeNameGuard = (name: string): string => `${GUARD_PREFIX}node-name/${encodeURIComponent(foldName(name))}`;
 /** Guard of a node ID (compared case-insensitively, as a UUID). */
 export const nodeIdGuard = (id: string): string => `${GUARD_PREFIX}node-id/${encodeURIComponent(id.toLowerCase())}`;
-/** Guard of an ACL policy or role name, any spelling. */
-export const aclNameGuard = (kind: 'policy' | 'role', name: string): string =>
+/** Guard of an ACL policy, role or auth method name, any spelling. */
+export const aclNameGuard = (kind: 'policy' | 'role' | 'auth-method', name: string): string =>
   `${GUARD_PREFIX}acl-${kind}-name/${encodeURIComponent(foldAclName(name))}`;
 
 const EMPTY = new Uint8Array(0);

@@ -85,7 +85,7 @@ export class UniqueIndexTable<T extends object> extends RecordTable<T> {
   }
 }
 
-/** The key of a policy or role name in the name indexes (and their name guards): lower case. */
+/** The key of a policy, role or auth method name in the name indexes (and their name guards): lower case. */
 export function foldAclName(name: string): string {
   return name.toLowerCase();
 }
@@ -101,7 +101,8 @@ export class AclTables {
   /** Policies and roles by Name, case-insensitively (Consul's name indexes are Lowercase). */
   readonly policies = new UniqueIndexTable<ACLPolicyRecord>(ACL_POLICIES_TABLE, ACL_POLICY_PREFIX, 'Name', foldAclName);
   readonly roles = new UniqueIndexTable<ACLRoleRecord>(ACL_ROLES_TABLE, ACL_ROLE_PREFIX, 'Name', foldAclName);
-  readonly authMethods = new UniqueIndexTable<ACLAuthMethodRecord>(ACL_AUTH_METHODS_TABLE, ACL_AUTH_METHOD_PREFIX, 'Name');
+  /** Auth methods by Name, case-insensitively (Consul's acl-auth-methods id index is lower-cased); `by()` finds any spelling. */
+  readonly authMethods = new UniqueIndexTable<ACLAuthMethodRecord>(ACL_AUTH_METHODS_TABLE, ACL_AUTH_METHOD_PREFIX, 'Name', foldAclName);
   readonly bindingRules = new UniqueIndexTable<ACLBindingRuleRecord>(ACL_BINDING_RULES_TABLE, ACL_BINDING_RULE_PREFIX, 'ID');
   readonly meta = new RecordTable<ACLBootstrapRecord>('acl-meta', 'acl/meta/');
   /** Highest revision that changed any ACL table: resolver caches compare against it. */
