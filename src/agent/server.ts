@@ -11,8 +11,7 @@ import {
   type EndpointDeps, type SessionHealth, type Leadership,
 } from '../endpoint/index.ts';
 import { ConnectCAEndpoint } from '../endpoint/connect-ca.ts';
-import { AutoEncryptEndpoint, type AutoEncryptSettings } from '../endpoint/auto-encrypt.ts';
-import { agentCASettings } from '../connect/index.ts';
+import { AutoEncryptEndpoint } from '../endpoint/auto-encrypt.ts';
 import { AclExplainEndpoint } from '../endpoint/acl-explain.ts';
 import { explainHandlers } from '../http/v1/explain.ts';
 import { SnapshotEndpoint } from '../endpoint/snapshot.ts';
@@ -22,6 +21,7 @@ import { AclSwitch, isLoopback } from './acl-enable.ts';
 import { agentAclHandlers } from '../http/v1/agent-acl.ts';
 import { guardAgentRoutes } from './acl-guards.ts';
 import { SessionTimers } from '../leader/session-ttl.ts';
+import { ensureCARoot, ensureClusterId } from '../leader/ca.ts';
 import { buildElection, buildLeaderSide, type LeaderSide } from '../leader/duties.ts';
 import type { LivenessHost } from '../leader/liveness.ts';
 import type { TlsConfigurator } from './tls-configurator.ts';
@@ -154,10 +154,10 @@ export function buildServer(
     expire: (id) => endpoints.session.destroy(id),
   });
   const leaderSide = buildLeaderSide({
-    config, epDeps, election, timers: sessionTimers, catalog: () => endpoints.catalog, gossipHealth: hooks.pool.gossip !== null,
+    config, epDeps, election, timers: sessionTimers, catalog: () => endpoints.catalog, ca: () => endpoints.ca, gossipHealth: hooks.pool.gossip !== null,
   });
   const endpoints: Endpoints = {
-    kv: new KvEndpoint(epDeps, { enableKeyListPolicy: keyListPolicy(config) }), txn: new TxnEndpoint(epDeps), ca: new ConnectCAEndpoint(epDeps),
+    kv: new KvEndpoint(epDeps, { enableKeyListPolicy: keyListPolicy(config) }), txn: new TxnEndpoint(epDeps), ca: connectCA(epDeps, config),
     session: new SessionEndpoint(epDeps, health, leaderSide.sessionHooks),
     catalog: new CatalogEndpoint(epDeps), health: new HealthEndpoint(epDeps),
     configEntries: new ConfigEntryEndpoint(epDeps), gateways: new GatewayEndpoint(epDeps),
@@ -165,7 +165,7 @@ export function buildServer(
     snapshot: snapshotEndpoint(epDeps, leaderSide, () => local),
     coordinate: new CoordinateEndpoint(epDeps, coordinateSettings(config).batching),
     autoEncrypt: new AutoEncryptEndpoint(epDeps, {
-      connectEnabled: config.connect.enabled, allowTls: config.autoEncrypt?.allowTls ?? false, ...caSignSettings(config),
+      connectEnabled: config.connect.enabled, allowTls: config.autoEncrypt?.allowTls ?? false, ca: () => endpoints.ca.settings(),
       manualCaPems: () => tls?.manualCaPems() ?? [], verifyServerHostname: () => tls?.verifyServerHostname() ?? false,
     }),
     query: new PreparedQueryEndpoint(epDeps, {
@@ -257,14 +257,13 @@ function snapshotEndpoint(deps: EndpointDeps, side: LeaderSide, local: () => Loc
   });
 }
 
-/**
- * AutoEncrypt.Sign's CA settings from the agent's connect stanza: leaf TTL and CSR limits, or,
- * for a configuration Consul's CA would refuse, the reason no leaf is signed.
- */
-function caSignSettings(config: RuntimeConfig): Pick<AutoEncryptSettings, 'leafTtlMs' | 'csrMaxPerSecond' | 'csrMaxConcurrent' | 'caError'> {
-  const ca = agentCASettings(config.connect);
-  if (!ca.ok) return { leafTtlMs: 0, caError: ca.error };
-  return { leafTtlMs: ca.config.leafCertTtlMs, csrMaxPerSecond: ca.config.csrMaxPerSecond, csrMaxConcurrent: ca.config.csrMaxConcurrent };
+/** The Connect CA endpoint; a configuration stored while the CA has no root yet makes one (the leader's duty). */
+function connectCA(deps: EndpointDeps, config: RuntimeConfig): ConnectCAEndpoint {
+  const ca: ConnectCAEndpoint = new ConnectCAEndpoint(deps, {
+    connectEnabled: config.connect.enabled, agent: config.connect,
+    initialize: async () => ensureCARoot(deps, await ensureClusterId(deps), ca),
+  });
+  return ca;
 }
 
 /** Consul's acl.enable_key_list_policy: `keys`/`recurse` then need `list` on the prefix. */

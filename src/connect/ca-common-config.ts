@@ -3,7 +3,7 @@
 // Consul's bounds and messages. Agent start-up, the leader's CA bootstrap and leaf signing all
 // read the CA configuration through this one check.
 import { formatGoDuration, parseGoDuration } from '../duration.ts';
-import { CONSUL_PROVIDER_DEFAULTS, defaultCAConfiguration } from './ca-config.ts';
+import { CONSUL_PROVIDER_DEFAULTS, defaultCAConfiguration, type CAConfiguration } from './ca-config.ts';
 
 /** A CA configuration Consul would refuse; the message is Consul's text. */
 export class CAConfigError extends Error {
@@ -191,19 +191,29 @@ export function translateCAConfigKeys(raw: Record<string, unknown>): Record<stri
   return out;
 }
 
-/** The common settings of the CA configuration an agent's `connect` stanza makes, or Consul's reason to refuse it. */
-export type AgentCASettings = { ok: true; config: CommonCAConfig } | { ok: false; error: string };
+/** A CA configuration's common settings, or Consul's reason to refuse it. */
+export type CASettings = { ok: true; config: CommonCAConfig } | { ok: false; error: string };
 
-/**
- * Checks the configuration a fresh cluster would store from the agent's `connect.ca_provider`
- * (`consul` when unset) and its translated `ca_config`, as the leader's CA initialization does.
- */
-export function agentCASettings(connect: { caProvider: string; caConfig: Record<string, unknown> }): AgentCASettings {
-  const provider = connect.caProvider || 'consul';
+/** parseCommonCAConfig as a result instead of an exception. */
+export function caSettings(provider: string, config: Record<string, unknown>): CASettings {
   try {
-    return { ok: true, config: parseCommonCAConfig(provider, defaultCAConfiguration(connect.caConfig).Config) };
+    return { ok: true, config: parseCommonCAConfig(provider, config) };
   } catch (err) {
     if (err instanceof CAConfigError) return { ok: false, error: err.message };
     throw err;
   }
+}
+
+/**
+ * The configuration a fresh cluster stores from the agent's `connect.ca_provider` (`consul` when
+ * unset) and its translated `ca_config` (Consul's RuntimeConfig.ConnectCAConfiguration).
+ */
+export function agentCAConfiguration(connect: { caProvider: string; caConfig: Record<string, unknown> }): CAConfiguration {
+  return { ...defaultCAConfiguration(connect.caConfig), Provider: connect.caProvider || 'consul' };
+}
+
+/** The settings of agentCAConfiguration, as the leader's CA initialization checks them. */
+export function agentCASettings(connect: { caProvider: string; caConfig: Record<string, unknown> }): CASettings {
+  const c = agentCAConfiguration(connect);
+  return caSettings(c.Provider, c.Config);
 }

@@ -21,11 +21,13 @@ export {
   parseCommonCAConfig,
   translateCAConfigKeys,
   agentCASettings,
+  agentCAConfiguration,
+  caSettings,
   CAConfigError,
   MIN_LEAF_CERT_TTL_MS,
   MAX_LEAF_CERT_TTL_MS,
   type CommonCAConfig,
-  type AgentCASettings,
+  type CASettings,
 } from './ca-common-config.ts';
 export { generatePrivateKey, validateKeyConfig, type PrivateKeyType, type GeneratedKey } from './private-key.ts';
 export { trustDomain, signingUri } from './spiffe.ts';

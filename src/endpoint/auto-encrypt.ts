@@ -5,7 +5,7 @@
 // and whether servers check hostnames.
 import { X509Certificate } from 'node:crypto';
 import {
-  agentUri, goTime, parseAgentUri, rootsResponse, trustDomain, type CARoot, type CARootList,
+  agentUri, goTime, parseAgentUri, rootsResponse, trustDomain, type CARoot, type CARootList, type CASettings,
 } from '../connect/index.ts';
 import { BadRequestError, InternalError } from '../errors.ts';
 import { authorize } from './acl-enforce.ts';
@@ -43,16 +43,14 @@ export interface SignedResponse {
 export interface AutoEncryptSettings {
   connectEnabled: boolean;
   allowTls: boolean;
-  /** Milliseconds a leaf lasts (connect.ca_config leaf_cert_ttl, 72h by default). */
-  leafTtlMs: number;
-  /** Why the CA refused its configuration (then it signs nothing, as Consul's uninitialized CA). */
-  caError?: string;
+  /**
+   * The CA configuration's common settings now (leaf TTL, CSR limits), or why the CA refuses its
+   * configuration: then it signs nothing, as Consul's uninitialized CA.
+   */
+  ca(): CASettings;
   /** The internal RPC CA bundle this server was configured with, PEM per file. */
   manualCaPems(): string[];
   verifyServerHostname(): boolean;
-  /** connect.ca_config's csr_max_per_second (50 by default) and csr_max_concurrent. */
-  csrMaxPerSecond?: number;
-  csrMaxConcurrent?: number;
 }
 
 /** Consul's ErrConnectNotEnabled text. */
@@ -72,6 +70,8 @@ export class AutoEncryptEndpoint {
   readonly #s: AutoEncryptSettings;
   /** Made on the first signing; it starts with a full bucket (a burst of one), as when the server started. */
   #limit: CsrLimiter | undefined;
+  /** The [per second, concurrent] limits #limit was made with. */
+  #limits: number[] = [];
 
   constructor(deps: EndpointDeps, settings: AutoEncryptSettings) {
     this.#deps = deps;
@@ -86,15 +86,21 @@ export class AutoEncryptEndpoint {
     if (args.Datacenter !== dc) {
       throw new BadRequestError(`mismatched datacenter (client_dc='${args.Datacenter}' server_dc='${dc}'); check client has same datacenter set as servers`);
     }
-    const [{ parseCsr }, { signLeaf }, { CsrLimiter, DEFAULT_CSR_MAX_PER_SECOND }] = await signing();
-    this.#limit ??= new CsrLimiter(this.#deps.clock, this.#s.csrMaxPerSecond ?? DEFAULT_CSR_MAX_PER_SECOND, this.#s.csrMaxConcurrent ?? 0);
+    const [{ parseCsr }, { signLeaf }, { CsrLimiter }] = await signing();
+    const ca = this.#s.ca();
+    // A changed configuration brings new limits (Consul re-reads them per request too).
+    const limits = ca.ok ? [ca.config.csrMaxPerSecond, ca.config.csrMaxConcurrent] : [0, 0];
+    if (!this.#limit || this.#limits[0] !== limits[0] || this.#limits[1] !== limits[1]) {
+      this.#limit = new CsrLimiter(this.#deps.clock, limits[0], limits[1]);
+      this.#limits = limits;
+    }
     const csr = await parseCsr(String(args.CSR ?? ''));
     if (csr.uris.length !== 1) throw new BadRequestError(`CSR SAN contains an invalid number of URIs: ${csr.uris.length}`);
     if (csr.emails.length > 0) throw new BadRequestError('CSR SAN does not allow specifying email addresses');
     const agent = parseAgentUri(csr.uris[0]);
     if (!agent) throw new BadRequestError('SPIFFE ID in CSR must be a service, mesh-gateway, or agent ID');
     authorize(id, 'nodeWrite', agent.agent);
-    const { root, keyPem, clusterId } = await this.#signer();
+    const { root, keyPem, clusterId } = await this.#signer(ca);
     // Agents ask before they know the cluster's trust domain; the server sets it.
     const uri = agentUri({ ...agent, host: trustDomain(clusterId) });
     const now = this.#deps.clock.now();
@@ -102,7 +108,7 @@ export class AutoEncryptEndpoint {
       throw new InternalError(`root expired: certificate expired, expiration date: ${root.NotAfter}`);
     }
     const leaf = await this.#limit.run(() => signLeaf({
-      spki: csr.spki, uris: [uri], dnsNames: csr.dnsNames, ipAddresses: csr.ipAddresses, ttlMs: this.#s.leafTtlMs, nowMs: now,
+      spki: csr.spki, uris: [uri], dnsNames: csr.dnsNames, ipAddresses: csr.ipAddresses, ttlMs: ca.ok ? ca.config.leafCertTtlMs : 0, nowMs: now,
     }, root.RootCert, keyPem));
     return {
       IssuedCert: {
@@ -115,9 +121,9 @@ export class AutoEncryptEndpoint {
     };
   }
 
-  async #signer(): Promise<{ root: CARoot; keyPem: string; clusterId: string }> {
+  async #signer(ca: CASettings): Promise<{ root: CARoot; keyPem: string; clusterId: string }> {
     const { replica, store } = this.#deps;
-    if (this.#s.caError !== undefined) throw new InternalError('CA is uninitialized and unable to sign certificates yet: provider is nil');
+    if (!ca.ok) throw new InternalError('CA is uninitialized and unable to sign certificates yet: provider is nil');
     const root = (replica.caRoots.all() as unknown as CARoot[]).find((r) => r.Active);
     if (!root) throw new InternalError('CA is uninitialized and unable to sign certificates yet: no root certificate');
     const key = await store.get(`ca/key/${root.ID}`);

@@ -1,15 +1,51 @@
-// The Connect CA read endpoint: the roots list (with blocking on the roots table) and the
-// trust domain derived from the cluster id.
-import { rootsResponse, type CARoot, type CARootList } from '../connect/index.ts';
+// The Connect CA endpoint: the roots list (with blocking on the roots table) and the trust domain
+// derived from the cluster id; the CA configuration (Consul's ConnectCA.ConfigurationGet/Set),
+// checked by the one common-settings check the agent's start-up and the leader also use.
+import { isDeepStrictEqual } from 'node:util';
+import {
+  agentCAConfiguration, CAConfigError, caSettings, parseCommonCAConfig, rootsResponse,
+  type CAConfiguration, type CARoot, type CARootList, type CASettings,
+} from '../connect/index.ts';
+import { BadRequestError, InternalError } from '../errors.ts';
+import { encodeRecord, type CAConfigRecord } from '../state/index.ts';
+import { authorize } from './acl-enforce.ts';
+import type { AclIdentity } from './acl-resolver.ts';
 import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
 import type { EndpointDeps } from './deps.ts';
 
-/** Connect CA reads. */
+/** Store key of the CA configuration record. */
+export const CA_CONFIG_KEY = 'ca/config/current';
+const CA_CONFIG_ID = 'current';
+/** Consul's ErrConnectNotEnabled text (a 500 on these routes). */
+const CONNECT_NOT_ENABLED = 'Connect must be enabled in order to use this endpoint';
+const KNOWN_PROVIDERS = ['consul', 'vault', 'aws-pca'];
+
+/** The server settings the CA configuration is answered by. */
+export interface ConnectCASettings {
+  connectEnabled: boolean;
+  /** The agent's connect stanza (what the first leader stores as the configuration). */
+  agent: { caProvider: string; caConfig: Record<string, unknown> };
+  /** Makes the CA root when there is none yet (the leader's CA initialization), after a configuration is stored. */
+  initialize?(): Promise<void>;
+}
+
+/** The body of PUT /v1/connect/ca/configuration. */
+export interface CAConfigurationUpdate {
+  Provider: string;
+  Config: Record<string, unknown>;
+  State: Record<string, string> | null;
+  ForceWithoutCrossSigning: boolean;
+}
+
+/** Connect CA reads and the CA configuration. */
 export class ConnectCAEndpoint {
   readonly #deps: EndpointDeps;
+  readonly #s: ConnectCASettings;
+  #memo: { index: number; settings: CASettings } | undefined;
 
-  constructor(deps: EndpointDeps) {
+  constructor(deps: EndpointDeps, settings: ConnectCASettings = { connectEnabled: true, agent: { caProvider: '', caConfig: {} } }) {
     this.#deps = deps;
+    this.#s = settings;
   }
 
   /** The cluster's CA roots, as GET /v1/connect/ca/roots serves them. */
@@ -21,5 +57,76 @@ export class ConnectCAEndpoint {
       const roots = caRoots.all() as unknown as CARoot[];
       return { index: Math.max(caRoots.index, 1), value: rootsResponse(roots, clusterId) };
     });
+  }
+
+  /** The stored CA configuration; before the first leader stored one, the agent's. */
+  current(): CAConfiguration {
+    const rec = this.#deps.replica.caConfig.get(CA_CONFIG_ID);
+    if (!rec) return agentCAConfiguration(this.#s.agent);
+    return { Provider: rec.Provider, Config: rec.Config, State: rec.State, ForceWithoutCrossSigning: rec.ForceWithoutCrossSigning, CreateIndex: rec.CreateIndex, ModifyIndex: rec.ModifyIndex };
+  }
+
+  /** The common settings the CA works with now, or why it refuses its configuration. */
+  settings(): CASettings {
+    const index = this.#deps.replica.caConfig.index;
+    if (this.#memo?.index !== index) {
+      const c = this.current();
+      this.#memo = { index, settings: caSettings(c.Provider, c.Config) };
+    }
+    return this.#memo.settings;
+  }
+
+  /** GET /v1/connect/ca/configuration: needs Connect and operator:read. */
+  configuration(id: AclIdentity | undefined): CAConfiguration {
+    if (!this.#s.connectEnabled) throw new InternalError(CONNECT_NOT_ENABLED);
+    authorize(id, 'operatorRead');
+    return this.current();
+  }
+
+  /**
+   * PUT /v1/connect/ca/configuration (Consul's CAManager.UpdateConfiguration): needs Connect and
+   * operator:write; a configuration the provider refuses is a 500 with Consul's message.
+   */
+  async setConfiguration(args: CAConfigurationUpdate, id: AclIdentity | undefined): Promise<void> {
+    if (!this.#s.connectEnabled) throw new InternalError(CONNECT_NOT_ENABLED);
+    authorize(id, 'operatorWrite');
+    const current = this.current();
+    if (args.State && Object.keys(args.State).length > 0 && !isDeepStrictEqual(args.State, current.State)) {
+      throw new BadRequestError('Provider State is read-only. It must be omitted or identical to the current value');
+    }
+    if (args.Provider === current.Provider && isDeepStrictEqual(args.Config, current.Config)) return;
+    if (!KNOWN_PROVIDERS.includes(args.Provider)) throw new InternalError(`could not initialize provider: unknown CA provider ${JSON.stringify(args.Provider)}`);
+    this.#check(args);
+    const rec: CAConfigRecord = {
+      Provider: args.Provider, Config: args.Config, State: args.Provider === current.Provider ? current.State : null,
+      ForceWithoutCrossSigning: args.ForceWithoutCrossSigning,
+    };
+    const res = await this.#deps.store.txn({
+      compares: [{ key: CA_CONFIG_KEY, target: 'modRevision', op: '=', value: current.ModifyIndex }],
+      success: [{ type: 'put', key: CA_CONFIG_KEY, value: encodeRecord(rec) }],
+    });
+    if (!res.succeeded) throw new InternalError('could not atomically update roots and config');
+    await this.#deps.replica.waitFor(res.revision);
+    if (!this.#deps.replica.caRoots.all().some((r) => r.Active)) await this.#s.initialize?.();
+  }
+
+  /** The provider's check of a new configuration, and what Proconsul cannot do with it yet. */
+  #check(args: CAConfigurationUpdate): void {
+    let common;
+    try {
+      common = parseCommonCAConfig(args.Provider, args.Config);
+    } catch (err) {
+      if (err instanceof CAConfigError) throw new InternalError(`error configuring provider: ${err.message}`);
+      throw err;
+    }
+    if (args.Provider !== 'consul') throw new InternalError(`error configuring provider: Proconsul does not implement the ${args.Provider} CA provider`);
+    const active = this.#deps.replica.caRoots.all().find((r) => r.Active) as CARoot | undefined;
+    const key = (name: string) => Object.entries(args.Config).find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
+    // The consul provider keys its root by PrivateKey, RootCert, key type and bits: a change means a new root.
+    const newRoot = Boolean(key('PrivateKey') || key('RootCert'))
+      || (active !== undefined && (active.PrivateKeyType !== common.privateKeyType || active.PrivateKeyBits !== common.privateKeyBits));
+    if (newRoot) {
+      throw new InternalError('error configuring provider: the change needs a CA root rotation (PrivateKey, RootCert, PrivateKeyType or PrivateKeyBits), which Proconsul does not implement yet');
+    }
   }
 }

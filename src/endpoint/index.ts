@@ -28,3 +28,4 @@ export { CoordinateEndpoint, COORDINATE_BATCHING, type CoordinateBatching, type 
 export { sortNear, computeDistance } from './near.ts';
 export { PreparedQueryEndpoint, QUERY_NOT_FOUND, type ExecuteArgs, type PreparedQueryOptions } from './prepared-query.ts';
 export type { ExecuteResult, QueryFailover, RemoteExecuteRequest } from './prepared-query-exec.ts';
+export { ConnectCAEndpoint, CA_CONFIG_KEY, type ConnectCASettings, type CAConfigurationUpdate } from './connect-ca.ts';

@@ -17,7 +17,7 @@ export interface RouteHandlers {
     autopilotSetConfig: Handler; autopilotHealth: Handler; autopilotState: Handler;
   };
   agent: { self: Handler; version: Handler };
-  connect: { roots: Handler };
+  connect: { roots: Handler; configuration: Handler; setConfiguration: Handler };
   session: { create: Handler; destroy: Handler; renew: Handler; info: Handler; node: Handler; list: Handler };
   catalog: {
     register: Handler; deregister: Handler; datacenters: Handler; nodes: Handler; services: Handler;
@@ -141,6 +141,8 @@ export function buildRoutes(h: RouteHandlers): Router {
     .route('GET', '/v1/coordinate/node/*', h.coordinate.node)
     .route('PUT', '/v1/coordinate/update', h.coordinate.update)
     .route('GET', '/v1/connect/ca/roots', h.connect.roots)
+    .route('GET', '/v1/connect/ca/configuration', h.connect.configuration)
+    .route('PUT', '/v1/connect/ca/configuration', h.connect.setConfiguration)
     .route('GET', '/v1/agent/connect/ca/roots', h.connect.roots);
 }
 

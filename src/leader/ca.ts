@@ -1,10 +1,10 @@
 // Leader duty at start-up: give the cluster its identity (cluster id) and, with Connect
-// enabled, a built-in CA root, each written once with create-only compares so that
+// enabled, its CA configuration and a built-in CA root, each written once with create-only compares so that
 // concurrent leaders or restarts never produce two.
 import { randomUUID } from 'node:crypto';
-import { agentCASettings, generateRoot, type PrivateKeyType } from '../connect/index.ts';
+import { agentCAConfiguration, generateRoot, type PrivateKeyType } from '../connect/index.ts';
 import { encodeRecord } from '../state/index.ts';
-import type { EndpointDeps } from '../endpoint/index.ts';
+import { CA_CONFIG_KEY, type ConnectCAEndpoint, type EndpointDeps } from '../endpoint/index.ts';
 
 /** Store key of the cluster identity. */
 export const CLUSTER_KEY = 'meta/cluster';
@@ -25,21 +25,35 @@ export async function ensureClusterId(deps: EndpointDeps): Promise<string> {
 }
 
 /**
- * Ensures an active built-in CA root exists (Consul's consul provider at first leader start), made
- * with the configured key type, size and root TTL. A configuration Consul's provider refuses leaves
- * the CA uninitialized, as Consul's leader does (it logs and retries; here a restart with a fixed
- * configuration retries).
+ * Ensures the CA configuration is stored (the agent's connect stanza, on the first leader start:
+ * Consul's initializeCAConfig), written create-only.
  */
-export async function ensureCARoot(deps: EndpointDeps, clusterId: string, connect: { caProvider: string; caConfig: Record<string, unknown> }): Promise<void> {
-  const ca = agentCASettings(connect);
-  if (!ca.ok) {
-    deps.logger.error({ error: `error configuring provider: ${ca.error}` }, 'Failed to initialize Connect CA');
+export async function ensureCAConfig(deps: EndpointDeps, connect: { caProvider: string; caConfig: Record<string, unknown> }): Promise<void> {
+  if (deps.replica.caConfig.get('current')) return;
+  const { Provider, Config, State, ForceWithoutCrossSigning } = agentCAConfiguration(connect);
+  const res = await deps.store.txn({
+    compares: [{ key: CA_CONFIG_KEY, target: 'createRevision', op: '=', value: 0 }],
+    success: [{ type: 'put', key: CA_CONFIG_KEY, value: encodeRecord({ Provider, Config, State, ForceWithoutCrossSigning }) }],
+  });
+  await deps.replica.waitFor(res.revision);
+}
+
+/**
+ * Ensures an active built-in CA root exists (Consul's consul provider at first leader start), made
+ * with the stored configuration's key type, size and root TTL. A configuration Consul's provider
+ * refuses leaves the CA uninitialized, as Consul's leader does (there it retries; here a valid
+ * PUT /v1/connect/ca/configuration, or a restart, initializes it).
+ */
+export async function ensureCARoot(deps: EndpointDeps, clusterId: string, ca: Pick<ConnectCAEndpoint, 'settings'>): Promise<void> {
+  const settings = ca.settings();
+  if (!settings.ok) {
+    deps.logger.error({ error: `error configuring provider: ${settings.error}` }, 'Failed to initialize Connect CA');
     return;
   }
   if (deps.replica.caRoots.all().some((r) => r.Active)) return;
   const { root, privateKeyPem } = await generateRoot({
     clusterId, datacenter: deps.config.datacenter, clock: deps.clock,
-    privateKeyType: ca.config.privateKeyType as PrivateKeyType, privateKeyBits: ca.config.privateKeyBits, rootCertTtlMs: ca.config.rootCertTtlMs,
+    privateKeyType: settings.config.privateKeyType as PrivateKeyType, privateKeyBits: settings.config.privateKeyBits, rootCertTtlMs: settings.config.rootCertTtlMs,
   });
   const res = await deps.store.txn({
     compares: [{ key: CA_ACTIVE_KEY, target: 'createRevision', op: '=', value: 0 }],

@@ -6,10 +6,10 @@ import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import { LazyManagedEtcdStore, type Store, type WatchBatch } from '../store/index.ts';
 import type { Replica } from '../state/index.ts';
-import type { CatalogEndpoint, EndpointDeps } from '../endpoint/index.ts';
+import type { CatalogEndpoint, ConnectCAEndpoint, EndpointDeps } from '../endpoint/index.ts';
 import type { RuntimeConfig } from '../agent/config/runtime.ts';
 import { CONSUL_API_VERSION } from '../version.ts';
-import { ensureCARoot, ensureClusterId } from './ca.ts';
+import { ensureCAConfig, ensureCARoot, ensureClusterId } from './ca.ts';
 import { registerSelf, SERF_CHECK_ID } from './self-register.ts';
 import { SessionTimers } from './session-ttl.ts';
 import { SessionRenewRelay } from './session-renew.ts';
@@ -65,6 +65,8 @@ export interface LeaderSideDeps {
   election: LeaderElection;
   timers: SessionTimers;
   catalog: () => CatalogEndpoint;
+  /** The CA settings the root is made with (the stored CA configuration). */
+  ca: () => ConnectCAEndpoint;
   /** Gossip reconciles every member's serfHealth (leader/reconcile.ts); server records then only add their own node. */
   gossipHealth?: boolean;
 }
@@ -81,7 +83,10 @@ export function buildLeaderSide(d: LeaderSideDeps): LeaderSide {
       name: 'cluster',
       start: async () => {
         const clusterId = await ensureClusterId(epDeps);
-        if (config.connect.enabled) await ensureCARoot(epDeps, clusterId, config.connect);
+        if (config.connect.enabled) {
+          await ensureCAConfig(epDeps, config.connect);
+          await ensureCARoot(epDeps, clusterId, d.ca());
+        }
       },
       stop: () => undefined,
     })

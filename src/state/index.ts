@@ -4,7 +4,7 @@ export { Notifier, WatchSet } from './notify.ts';
 export { KvsTable, KV_PREFIX, KVS_TABLE, encodeKV, decodeKV, sameKV, type KVEntry, type KVRecord } from './kvs.ts';
 export { RecordTable, encodeRecord, encodeOwnedRecord, type Indexed } from './records.ts';
 export { EMPTY_OBJECT, DEFAULT_WEIGHTS, DEFAULT_PROXY, NO_TAGS } from './shared-values.ts';
-export type { ClusterMeta, CARootRecord } from './tables.ts';
+export type { ClusterMeta, CARootRecord, CAConfigRecord } from './tables.ts';
 export { SessionsTable, SESSION_PREFIX, SESSIONS_TABLE, type Session, type SessionRecord, type ServiceCheckRef } from './sessions.ts';
 export { LockDelays } from './lock-delay.ts';
 export {

@@ -14,7 +14,7 @@ import { AclTables, ACL_PREFIX } from './acl-tables.ts';
 import { ConfigEntriesTable, CONFIG_PREFIX, CONFIG_ENTRIES_TABLE } from './config-entries.ts';
 import { CoordinatesTable, COORDINATE_PREFIX } from './coordinates.ts';
 import { PreparedQueriesTable } from './prepared-queries.ts';
-import type { CARootRecord, ClusterMeta } from './tables.ts';
+import type { CAConfigRecord, CARootRecord, ClusterMeta } from './tables.ts';
 
 /** Dependencies of the replica. */
 export interface ReplicaDeps {
@@ -34,6 +34,8 @@ interface Applier {
 export class Replica {
   readonly kvs = new KvsTable();
   readonly caRoots = new RecordTable<CARootRecord>('ca-roots', 'ca/root/');
+  /** The Connect CA configuration (one record, `ca/config/current`). */
+  readonly caConfig = new RecordTable<CAConfigRecord>('ca-config', 'ca/config/');
   readonly meta = new RecordTable<ClusterMeta>('meta', 'meta/');
   readonly sessions = new SessionsTable();
   /** Per-session lock guards (`sessionlocks/<id>`), bumped by every acquire. */
@@ -70,6 +72,7 @@ export class Replica {
       { prefix: CONFIG_PREFIX, apply: (ev, out) => void out.push(CONFIG_ENTRIES_TABLE, this.configEntries.apply(ev)), reset: () => this.configEntries.reset() },
       { prefix: COORDINATE_PREFIX, apply: (ev, out) => pairs(this.coordinates.apply(ev), out), reset: () => this.coordinates.reset() },
       tableApplier(this.caRoots),
+      tableApplier(this.caConfig),
       tableApplier(this.meta),
       tableApplier(this.sessions),
       tableApplier(this.sessionLocks),

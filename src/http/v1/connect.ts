@@ -1,8 +1,11 @@
-// /v1/connect/ca/roots and /v1/agent/connect/ca/roots: the CA roots (JSON, or ?pem=true).
+// /v1/connect/ca/roots and /v1/agent/connect/ca/roots: the CA roots (JSON, or ?pem=true);
+// /v1/connect/ca/configuration: the CA configuration, read and replaced.
 import { rootsPem, PEM_CHAIN_CONTENT_TYPE } from '../../connect/index.ts';
-import type { ConnectCAEndpoint } from '../../endpoint/connect-ca.ts';
+import type { CAConfigurationUpdate, ConnectCAEndpoint } from '../../endpoint/connect-ca.ts';
+import { BadRequestError } from '../../errors.ts';
 import type { HttpResult } from '../router.ts';
-import { queryOptions, type HttpRequest, type RequestConfig } from '../request.ts';
+import { parseJSON } from '../body.ts';
+import { authzOf, checkDatacenter, queryOptions, type HttpRequest, type RequestConfig } from '../request.ts';
 
 /** Handlers for the CA routes. */
 export function connectHandlers(ca: ConnectCAEndpoint, cfg: RequestConfig) {
@@ -12,5 +15,49 @@ export function connectHandlers(ca: ConnectCAEndpoint, cfg: RequestConfig) {
       if (req.query.get('pem') === 'true') return { raw: rootsPem(value), contentType: PEM_CHAIN_CONTENT_TYPE, meta };
       return { body: value, meta };
     },
+    async configuration(req: HttpRequest): Promise<HttpResult> {
+      checkDatacenter(req, cfg);
+      return { body: ca.configuration(authzOf(req, cfg)) };
+    },
+    async setConfiguration(req: HttpRequest): Promise<HttpResult> {
+      checkDatacenter(req, cfg);
+      const cas = req.query.get('cas');
+      if (cas !== null && !/^\d+$/.test(cas)) throw new BadRequestError(`Request decode failed: strconv.ParseUint: parsing ${JSON.stringify(cas)}: invalid syntax`);
+      await ca.setConfiguration(decodeUpdate(parseJSON(await req.body())), authzOf(req, cfg));
+      return { body: null };
+    },
   };
+}
+
+/**
+ * The PUT body as Go's JSON decoding of structs.CAConfiguration reads it: field names matched
+ * ignoring case, `force_without_cross_signing` also accepted, wrong types refused.
+ */
+function decodeUpdate(body: unknown): CAConfigurationUpdate {
+  if (body === undefined) throw new BadRequestError('Request decode failed: EOF');
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new BadRequestError(`Request decode failed: json: cannot unmarshal ${jsonKind(body)} into Go value of type structs.CAConfiguration`);
+  }
+  const get = (name: string): unknown => Object.entries(body).find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
+  const typed = <T>(name: string, goType: string, ok: (v: unknown) => boolean, empty: T): T => {
+    const v = get(name);
+    if (v === undefined || v === null) return empty;
+    if (!ok(v)) throw new BadRequestError(`Request decode failed: json: cannot unmarshal ${jsonKind(v)} into Go struct field CAConfiguration.${name} of type ${goType}`);
+    return v as T;
+  };
+  const isMap = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const update: CAConfigurationUpdate = {
+    Provider: typed('Provider', 'string', (v) => typeof v === 'string', ''),
+    Config: typed<Record<string, unknown>>('Config', 'map[string]interface {}', isMap, {}),
+    State: typed<Record<string, string> | null>('State', 'string', (v) => isMap(v) && Object.values(v as object).every((s) => typeof s === 'string'), null),
+    ForceWithoutCrossSigning: typed('ForceWithoutCrossSigning', 'bool', (v) => typeof v === 'boolean', false),
+  };
+  if ((body as Record<string, unknown>).force_without_cross_signing === true) update.ForceWithoutCrossSigning = true;
+  return update;
+}
+
+function jsonKind(v: unknown): string {
+  if (Array.isArray(v)) return 'array';
+  if (v === null) return 'null';
+  return typeof v === 'object' ? 'object' : typeof v;
 }

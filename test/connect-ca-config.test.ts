@@ -1,0 +1,111 @@
+// GET/PUT /v1/connect/ca/configuration over HTTP on an in-process dev agent: the configuration the
+// first leader stores from the agent's connect stanza, Consul's checks on a new one (leaf TTL
+// 1h..8760h, intermediate and root TTLs, key sizes: a 500 with Consul's message), decode errors
+// (400), the read-only provider state, and a CA left uninitialized by a refused agent config
+// being initialized by a valid PUT.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { createCsr } from '../src/connect/csr.ts';
+import { agentUri } from '../src/connect/index.ts';
+import { startDevAgent, type DevAgent } from './support/agent.ts';
+
+const allowTls = { tls: false, allowTls: true, dnsSan: [], ipSan: [] };
+let dev: DevAgent;
+
+before(async () => {
+  dev = await startDevAgent({ config: { autoEncrypt: allowTls, connect: { enabled: true, caProvider: 'consul', caConfig: { LeafCertTTL: '24h' } } } });
+});
+after(() => dev?.stop());
+
+async function call(a: DevAgent, method: string, body?: string): Promise<{ status: number; text: string }> {
+  const r = await fetch(`http://${a.httpAddr}/v1/connect/ca/configuration`, { method, body, signal: AbortSignal.timeout(10_000) });
+  return { status: r.status, text: await r.text() };
+}
+
+const put = (a: DevAgent, config: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+  call(a, 'PUT', JSON.stringify({ Provider: 'consul', Config: config, ...extra }));
+
+/** The leaf TTL AutoEncrypt.Sign gives an agent certificate now, in hours. */
+async function leafHours(a: DevAgent): Promise<number> {
+  const { csrPem } = await createCsr(agentUri({ host: 'unknown', datacenter: 'dc1', agent: 'c1' }), [], []);
+  const res = await a.agent.endpoints.autoEncrypt.sign({ Datacenter: 'dc1', CSR: csrPem }, undefined);
+  return (Date.parse(res.IssuedCert.ValidBefore) - Date.parse(res.IssuedCert.ValidAfter)) / 3_600_000;
+}
+
+test('GET answers the configuration the first leader stored from the agent\'s connect stanza', async () => {
+  const got = await call(dev, 'GET');
+  assert.equal(got.status, 200);
+  const cfg = JSON.parse(got.text) as Record<string, unknown>;
+  assert.deepEqual({ ...cfg, CreateIndex: 0, ModifyIndex: 0 }, {
+    Provider: 'consul', Config: { LeafCertTTL: '24h', IntermediateCertTTL: '8760h', RootCertTTL: '87600h' },
+    State: null, ForceWithoutCrossSigning: false, CreateIndex: 0, ModifyIndex: 0,
+  });
+  assert.ok((cfg.ModifyIndex as number) > 0);
+  assert.equal(await leafHours(dev), 24);
+});
+
+test('PUT refuses what Consul\'s CA refuses: 500 with its message, and the configuration stays', async () => {
+  const before = (await call(dev, 'GET')).text;
+  const cases: [Record<string, unknown>, string][] = [
+    [{ LeafCertTTL: '30s' }, 'leaf cert TTL must be greater or equal than 1h0m0s'],
+    [{ LeafCertTTL: '60s' }, 'leaf cert TTL must be greater or equal than 1h0m0s'],
+    [{ LeafCertTTL: '8761h', IntermediateCertTTL: '30000h' }, 'leaf cert TTL must be less than 8760h0m0s'],
+    [{ LeafCertTTL: '1h', IntermediateCertTTL: '2h' }, 'Intermediate Cert TTL must be greater or equal than 3h'],
+    [{ LeafCertTTL: '72h', IntermediateCertTTL: '100h' }, 'Intermediate Cert TTL must be greater or equal than 3 * LeafCertTTL (>=216h0m0s).'],
+    [{ RootCertTTL: '100h' }, 'root cert TTL is set and is not greater than intermediate cert ttl. root cert ttl: 100h0m0s, intermediate cert ttl: 8760h0m0s'],
+    [{ PrivateKeyType: 'rsa', PrivateKeyBits: 1024 }, 'RSA key length must be 2048 or 4096 bits'],
+    [{ PrivateKeyBits: 512 }, 'EC key length must be one of (224, 256, 384, 521) bits'],
+    [{ PrivateKeyType: 'dsa' }, "private key type must be either 'ec' or 'rsa'"],
+    [{ LeafCertTTL: 'soon' }, 'error decoding config: 1 error(s) decoding:\n\n* error decoding \'LeafCertTTL\': time: invalid duration "soon"'],
+  ];
+  for (const [config, message] of cases) {
+    assert.deepEqual(await put(dev, config), { status: 500, text: `error configuring provider: ${message}` }, JSON.stringify(config));
+  }
+  assert.deepEqual(await call(dev, 'PUT', JSON.stringify({ Provider: 'nope', Config: {} })), { status: 500, text: 'could not initialize provider: unknown CA provider "nope"' });
+  assert.equal((await call(dev, 'GET')).text, before);
+  assert.equal(await leafHours(dev), 24);
+});
+
+test('PUT refuses undecodable bodies and provider state changes with 400', async () => {
+  assert.equal((await call(dev, 'PUT', '')).text, 'Request decode failed: EOF');
+  const bad = await call(dev, 'PUT', '{"Provider": 5}');
+  assert.deepEqual(bad, { status: 400, text: 'Request decode failed: json: cannot unmarshal number into Go struct field CAConfiguration.Provider of type string' });
+  assert.equal((await call(dev, 'PUT', '{')).status, 400);
+  assert.deepEqual(await put(dev, { LeafCertTTL: '2h' }, { State: { foo: 'bar' } }),
+    { status: 400, text: 'Provider State is read-only. It must be omitted or identical to the current value' });
+});
+
+test('a valid PUT is stored as given and signs leaves with its TTL; the same config again is a no-op', async () => {
+  assert.equal((await put(dev, { LeafCertTTL: '2h', IntermediateCertTTL: '288h' }, { force_without_cross_signing: true })).status, 200);
+  const cfg = JSON.parse((await call(dev, 'GET')).text) as Record<string, unknown>;
+  assert.deepEqual([cfg.Config, cfg.ForceWithoutCrossSigning], [{ LeafCertTTL: '2h', IntermediateCertTTL: '288h' }, true]);
+  assert.equal(await leafHours(dev), 2);
+  assert.equal((await put(dev, { LeafCertTTL: '2h', IntermediateCertTTL: '288h' })).status, 200);
+  assert.equal(JSON.parse((await call(dev, 'GET')).text).ModifyIndex, cfg.ModifyIndex);
+});
+
+test('an agent ca_config Consul refuses leaves the CA uninitialized until a valid PUT', async () => {
+  const broken = await startDevAgent({ config: { autoEncrypt: allowTls, connect: { enabled: true, caProvider: '', caConfig: { LeafCertTTL: '90s' } } } });
+  try {
+    const roots = async () => (await (await fetch(`http://${broken.httpAddr}/v1/connect/ca/roots`)).json()) as { Roots: unknown[] };
+    assert.deepEqual((await roots()).Roots, []);
+    await assert.rejects(leafHours(broken), { message: 'CA is uninitialized and unable to sign certificates yet: provider is nil' });
+    assert.equal(JSON.parse((await call(broken, 'GET')).text).Config.LeafCertTTL, '90s');
+    assert.equal((await put(broken, { LeafCertTTL: '1h' })).status, 200);
+    assert.equal((await roots()).Roots.length, 1);
+    assert.equal(await leafHours(broken), 1);
+  } finally {
+    await broken.stop();
+  }
+});
+
+test('without Connect both methods answer Consul\'s 500', async () => {
+  const off = await startDevAgent({ config: { connect: { enabled: false, caProvider: '', caConfig: {} } } });
+  try {
+    const text = 'Connect must be enabled in order to use this endpoint';
+    assert.deepEqual(await call(off, 'GET'), { status: 500, text });
+    assert.deepEqual(await put(off, { LeafCertTTL: '2h' }), { status: 500, text });
+  } finally {
+    await off.stop();
+  }
+});
