@@ -189,11 +189,18 @@ describe('/v1/txn catalog verbs match names as catalog register does', () => {
   });
 
   test('node set and delete by another spelling address the stored node', async () => {
+    const same = await txn([{ Node: { Verb: 'set', Node: { Node: 'txn-node', Address: '10.7.1.1' } } }]);
+    assert.equal(same.status, 200, same.text);
+    assert.equal(same.json.Results[0].Node.Node, 'Txn-Node', 'a case-only difference changes nothing');
+    // A node set that changes the node stores it as sent (Consul's ensureNodeTxn); its records follow it.
     const set = await txn([{ Node: { Verb: 'set', Node: { Node: 'TXN-NODE', Address: '10.7.1.2' } } }]);
     assert.equal(set.status, 200, set.text);
-    assert.equal(set.json.Results[0].Node.Node, 'Txn-Node');
+    assert.equal(set.json.Results[0].Node.Node, 'TXN-NODE');
     assert.deepEqual((await call('GET', '/v1/catalog/nodes')).json.filter((n: { Node: string }) => /^txn-node$/i.test(n.Node))
-      .map((n: { Node: string; Address: string }) => [n.Node, n.Address]), [['Txn-Node', '10.7.1.2']]);
+      .map((n: { Node: string; Address: string }) => [n.Node, n.Address]), [['TXN-NODE', '10.7.1.2']]);
+    assert.deepEqual(Object.keys((await call('GET', '/v1/catalog/node/txn-node')).json.Services), ['API-1']);
+    assert.deepEqual((await call('GET', '/v1/health/node/Txn-Node')).json.map((c: { Node: string; CheckID: string }) => [c.Node, c.CheckID]),
+      [['TXN-NODE', 'api-CHECK']]);
     const del = await txn([{ Node: { Verb: 'delete', Node: { Node: 'txn-node' } } }]);
     assert.equal(del.status, 200, del.text);
     assert.equal((await call('GET', '/v1/catalog/node/Txn-Node')).json, null);

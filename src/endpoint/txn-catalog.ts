@@ -1,7 +1,7 @@
 // Node, Service and Check verbs of /v1/txn (Consul's txnNode/txnService/txnCheck): a catalog
 // overlay over the replica so later ops see earlier ones, Consul's error texts, and results
 // whose indexes are filled in with the commit revision.
-import { encodeRecord, nodeKey, serviceKey, checkKey, foldName } from '../state/index.ts';
+import { encodeRecord, nodeKey, serviceKey, checkKey, coordinateKey, coordinateNodePrefix, foldName } from '../state/index.ts';
 import type { Node, NodeService, HealthCheck } from '../api/catalog-types.ts';
 import type { Compare, Op } from '../store/index.ts';
 import { sameRecord, invalidateSessions, claimNode, releaseNode } from './catalog-write.ts';
@@ -132,6 +132,29 @@ export class CatalogTxnOverlay {
     return [...new Set(keys)];
   }
 
+  /**
+   * Moves the services, checks (their Node field too) and coordinates of node `from` to the keys of
+   * its new spelling `to` (the caller moves the node record), so every record names the node as stored.
+   */
+  respellChildren(from: string, to: string): void {
+    for (const k of this.nodeChildren(from)) {
+      const rec = this.get<Rec & { Node?: string }>(k);
+      if (!rec) continue;
+      const [, kind, , id] = k.split('/').map(decodeURIComponent);
+      this.delete(k);
+      if (kind === 'service') this.put(serviceKey(to, id), rec);
+      else this.put(checkKey(to, id), { ...rec, Node: to });
+      this.named(kind === 'service' ? 's' : 'c', to, id);
+    }
+    const coordinates = this.#deps.replica.coordinates.node(from);
+    if (coordinates.length === 0) return;
+    // Deleted before they are put again: the coordinates table keys them by the folded name.
+    this.ops.push({ type: 'deletePrefix', prefix: coordinateNodePrefix(from) });
+    for (const e of coordinates) {
+      this.ops.push({ type: 'put', key: coordinateKey(to, e.Segment), value: Buffer.from(JSON.stringify({ ...e, Node: to })) });
+    }
+  }
+
   /** Invalidates the sessions of a deleted node (or of one of its checks), as Consul does. */
   invalidateSessions(node: string, checkId?: string): void {
     const plan = { compares: this.#extraCompares, ops: this.ops };
@@ -219,13 +242,23 @@ export function runNodeOp(ov: CatalogTxnOverlay, op: CatalogTxnOp, datacenter: s
       if (found.error) return found.error;
       // A renamed node gets this commit's CreateIndex, not Consul's kept one: no index is stored in a value (DESIGN.md §4).
       if (found.renames) remove(found.renames.Node);
-      claimNode(ov.guards, ov.get<Node>(key), stored, id);
-      ov.results.push({ Node: ov.put<Node>(key, {
+      const existing = ov.get<Node>(key);
+      claimNode(ov.guards, existing, stored, id);
+      const rec = {
         ID: id, Node: stored, Address: n.Address ?? '', Datacenter: n.Datacenter || datacenter,
         TaggedAddresses: n.TaggedAddresses ?? null, Meta: n.Meta ?? null,
-      }) });
-      ov.named('n', stored);
-      if (id) ov.named('i', stored, id);
+      };
+      // A node that changes is stored as sent, in the op's spelling (Consul's ensureNodeTxn: IsSame
+      // compares names with EqualFold); a case-only difference changes nothing. Its records follow.
+      let at = stored;
+      if (existing && name !== stored && !sameRecord(existing, rec)) {
+        at = rec.Node = name;
+        ov.delete(key);
+        ov.respellChildren(stored, name);
+      }
+      ov.results.push({ Node: ov.put<Node>(nodeKey(at), rec) });
+      ov.named('n', at);
+      if (id) ov.named('i', at, id);
       return null;
     },
     remove: () => remove(stored),
