@@ -154,7 +154,7 @@ export function planRegister(deps: EndpointDeps, req: RegisterRequest): WritePla
     service = normalizeService(req.Service, req.Datacenter || deps.config.datacenter);
     const storedId = cat.serviceId(at.stored, service.ID);
     const existing = cat.services.get(at.stored)?.get(storedId);
-    write(plan, at, serviceKey(at.stored, storedId), serviceKey(at.name, service.ID), existing, service);
+    write(plan, at, serviceKey, storedId, service.ID, existing, service);
   }
   if (req.Check) planCheck(deps, plan, at, req.Check, service);
   for (const c of req.Checks ?? []) planCheck(deps, plan, at, c, service);
@@ -235,21 +235,26 @@ function planNodeId(deps: EndpointDeps, plan: WritePlan, guards: Guards, req: Re
 }
 
 /**
- * Writes a planned service or check unless unchanged. One stored under another key than the
- * request's (`from`, `to`) moves: its ID spelled in another case (Consul's ensureServiceTxn and
- * ensureCheckTxn find it case-insensitively but compare IDs exactly, so they store the ID as last
- * registered), or its node re-spelled.
+ * Writes a planned service or check unless unchanged (keys are built only for a write). One the
+ * catalog holds as `storedId` under `at.stored` moves to the key of `id` under `at.name` when
+ * either differs: its ID spelled in another case (Consul's ensureServiceTxn and ensureCheckTxn
+ * find it case-insensitively but compare IDs exactly, so they store the ID as last registered),
+ * or its node re-spelled.
  */
-function write(plan: WritePlan, at: NodeAt, from: string, to: string, existing: Indexed | undefined, rec: Planned<object>): void {
-  if (existing && from !== to) {
+function write(
+  plan: WritePlan, at: NodeAt, keyOf: (node: string, id: string) => string, storedId: string, id: string,
+  existing: Indexed | undefined, rec: Planned<object>,
+): void {
+  if (existing && (id !== storedId || at.name !== at.stored)) {
+    const from = keyOf(at.stored, storedId);
     plan.compares.push(pinRecord(from, existing));
     plan.ops.push({ type: 'delete', key: from });
     at.moved?.add(from);
     // The moved record gets this write's CreateIndex, not Consul's kept one: no index is stored in a value (DESIGN.md §4).
-    put(plan, to, undefined, rec);
+    put(plan, keyOf(at.name, id), undefined, rec);
     return;
   }
-  if (!sameRecord(existing, rec)) put(plan, to, existing, rec);
+  if (!sameRecord(existing, rec)) put(plan, keyOf(at.name, id), existing, rec);
 }
 
 /** Adds the put of a planned record, pinned to the record it replaces (or to its absence). */
@@ -284,7 +289,7 @@ function planCheck(
     Type: c.Type ?? '', Interval: c.Interval ?? '', Timeout: c.Timeout ?? '', ExposedPort: c.ExposedPort ?? 0,
     Definition: c.Definition ?? EMPTY_OBJECT as HealthCheck['Definition'], CreateIndex: 0, ModifyIndex: 0,
   };
-  write(plan, at, checkKey(node, storedId), checkKey(at.name, id), existing, check);
+  write(plan, at, checkKey, storedId, id, existing, check);
   if (check.Status === 'critical' && existing?.Status !== 'critical') invalidateSessions(deps, plan, node, id);
 }
 
