@@ -3,7 +3,8 @@
 // -retry-join-wan. Both see the WAN members and both datacenters (nearest first), requests with
 // ?dc=dc2 sent to dc1 are answered by dc2 (KV writes land there, its catalog is readable), an
 // unknown datacenter is Consul's 500, and dc1's DNS answers web.service.dc2.consul from dc2, as
-// does a dc1 client agent under its own domain and TTLs.
+// does a dc1 client agent under its own domain and TTLs; a prepared query asked for dc2 from dc1
+// runs there for the dc1 agent (no Near _agent sort).
 import assert from 'node:assert/strict';
 import { Resolver } from 'node:dns/promises';
 import { before, test } from 'node:test';
@@ -129,6 +130,47 @@ test('a dc2 service is visible from dc1 with ?dc=dc2, and dc1\'s DNS answers web
   assert.deepEqual(srv.answer.map((a) => a.slice(4).join(' ')), ['1 1 8080 0a140007.addr.dc2.pc.']);
   assert.equal((await digAt(client.ip, dns, 'web.service.dc2.consul')).status, 'REFUSED', 'consul is not the client domain');
   client.child!.kill('SIGKILL');
+});
+
+test('<query>.query.dc2 runs in dc2 for the asking dc1 agent: Near _agent or a node is not sorted there, as it is asked of dc2 itself', async () => {
+  const [dc1, dc2] = procs;
+  // pq on dc2's server and on four catalog nodes; the query sorts near the agent asked.
+  const reg = await call(dc2, 'PUT', '/v1/agent/service/register', JSON.stringify({ Name: 'pq', ID: 'pq-1', Address: '10.20.0.9', Port: 80 }));
+  assert.equal(reg.status, 200, reg.text);
+  for (let i = 1; i <= 4; i++) {
+    const r = await call(dc2, 'PUT', '/v1/catalog/register', JSON.stringify({ Node: `x${i}`, Address: `10.20.1.${i}`, Service: { ID: 'pq', Service: 'pq', Port: 80 } }));
+    assert.equal(r.status, 200, r.text);
+  }
+  for (const [name, near] of [['nearq', '_agent'], ['nearx', 'x3']]) {
+    const q = await call(dc2, 'POST', '/v1/query', JSON.stringify({ Name: name, Service: { Service: 'pq', Near: near } }));
+    assert.equal(q.status, 200, q.text);
+  }
+  const firsts = async (ip: string, port: number, name: string): Promise<Set<string>> => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 12; i++) {
+      const r = await digAt(ip, port, name);
+      assert.equal(r.answer.length, 5, r.raw);
+      seen.add(r.answer[0][4]);
+    }
+    return seen;
+  };
+  await until('pq on s2 in dc2\'s catalog', 10_000, async () => (await get<unknown[]>(dc2, '/v1/catalog/service/pq'))?.length === 5, POLL);
+  // Asked of dc2's server, _agent is that server: its own instance comes first every time, as x3's for Near x3.
+  assert.deepEqual([...await firsts(dc2.ip, dc2.dns, 'nearq.query.consul')], ['10.20.0.9']);
+  assert.deepEqual([...await firsts(dc2.ip, dc2.dns, 'nearx.query.consul')], ['10.20.1.3']);
+  // Forwarded from dc1, Consul's Execute gets the dc1 agent (Agent.Datacenter dc1, the query source's
+  // datacenter): no distance sort or source-first in dc2, only the shuffle, whatever Near names.
+  assert.ok((await firsts(dc1.ip, dc1.dns, 'nearq.query.dc2.consul')).size > 1, 'dc1\'s server, Near _agent: shuffled in dc2');
+  assert.ok((await firsts(dc1.ip, dc1.dns, 'nearx.query.dc2.consul')).size > 1, 'dc1\'s server, Near x3: shuffled in dc2');
+  const client = await dcs.add('c2', 'dc1', '127.0.0.6', { domain: 'pc' }, { wan: false });
+  dcs.launchClient(client, dc1);
+  await until('nearq.query.dc2.pc through the client', 20_000, async () => (await digAt(client.ip, client.dns, 'nearq.query.dc2.pc').catch(() => undefined))?.answer.length === 5, POLL);
+  try {
+    assert.ok((await firsts(client.ip, client.dns, 'nearq.query.dc2.pc')).size > 1, 'a dc1 client, Near _agent: shuffled in dc2');
+    assert.ok((await firsts(client.ip, client.dns, 'nearx.query.dc2.pc')).size > 1, 'a dc1 client, Near x3: shuffled in dc2');
+  } finally {
+    client.child!.kill('SIGKILL');
+  }
 });
 
 test('an unknown datacenter is Consul\'s 500 No path to datacenter; agent endpoints ignore ?dc', async () => {

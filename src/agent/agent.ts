@@ -228,7 +228,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
     queries: dnsQueryExecutor(endpoints.query, (s) => endpoints.acl.resolver.resolve(s), config.nodeName, new UpstreamQueue()),
   });
   // Questions for another datacenter are answered there (servers in a WAN pool).
-  const dcDns = wanDnsWrapper(wan, { ...dnsCfg, bindAddr: config.bindAddr, tls }, logger);
+  const dcDns = wanDnsWrapper(wan, { ...dnsCfg, nodeName: config.nodeName, bindAddr: config.bindAddr, tls }, logger);
   // Answers no staler than dns_config.max_stale, or consistent reads under allow_stale = false
   // (the server's settings, or the asking client's).
   const stale: StaleDeps = {

@@ -9,6 +9,7 @@ import { ManualClock } from '../clock.ts';
 import { UpstreamQueue } from '../dns/index.ts';
 import { silentLogger } from '../log.ts';
 import { datacenterDnsHandler } from './dc-dns.ts';
+import { DNS_AGENT_DATACENTER_HEADER, DNS_AGENT_HEADER, DNS_SOURCE_HEADER } from './rpc-server.ts';
 import type { ForwardRequest, ForwardResponse, Forwarder } from './forward.ts';
 
 function setup(clock = new ManualClock()) {
@@ -32,7 +33,7 @@ function setup(clock = new ManualClock()) {
   } as unknown as Forwarder;
   const local = { answerNow: () => undefined, handle: async () => Buffer.from('local') };
   const h = datacenterDnsHandler(local, () => '', {
-    datacenter: 'dc1', domain: 'consul.', altDomain: '', logger: silentLogger(), forwarder,
+    datacenter: 'dc1', nodeName: 's1', domain: 'consul.', altDomain: '', logger: silentLogger(), forwarder,
     routes: { rpcAddresses: (dc: string) => (dc === 'dc2' ? ['127.0.0.2:8300'] : []), hasRemoteDatacenters: () => true },
     queue: new UpstreamQueue({ maxInFlight: 4, maxQuestions: 16, maxWaitMs: 2000, clock }),
   });
@@ -74,4 +75,28 @@ test('identical questions for another datacenter share one request, each reply u
   assert.ok(requests[1].req.signal?.aborted);
   // Questions for this datacenter never queue.
   assert.deepEqual(await h.handle(query(5, 'web.service.consul'), 'udp', ''), Buffer.from('local'));
+});
+
+test('a question for another datacenter carries the asker\'s IP, the asking agent (a client\'s, else this one) and its datacenter, as Consul forwards Agent and Source', async () => {
+  const { h, requests } = setup();
+  const asked = (i: number): Record<string, string> => {
+    const hs = requests[i].req.headers;
+    return { agent: hs[DNS_AGENT_HEADER], dc: hs[DNS_AGENT_DATACENTER_HEADER], source: hs[DNS_SOURCE_HEADER] };
+  };
+  const viaClient = h.handle(query(1, 'webq.query.dc2.consul'), 'udp', '10.0.0.5', 'client-7');
+  await tick();
+  assert.deepEqual(asked(0), { agent: 'client-7', dc: 'dc1', source: '10.0.0.5' });
+  requests[0].answer();
+  await viaClient;
+  const own = h.handle(query(2, 'dbq.query.dc2.consul'), 'udp', '::ffff:10.0.0.6');
+  await tick();
+  assert.deepEqual(asked(1), { agent: 's1', dc: 'dc1', source: '::ffff:10.0.0.6' });
+  requests[1].answer();
+  await own;
+  // Without an asker's address (a question this agent asks itself) no source goes.
+  const none = h.handle(query(3, 'web.service.dc2.consul'), 'tcp', '');
+  await tick();
+  assert.deepEqual(asked(2), { agent: 's1', dc: 'dc1', source: undefined });
+  requests[2].answer();
+  await none;
 });

@@ -4,9 +4,12 @@
 // stays NXDOMAIN as before. Every other question goes to the local handler untouched. A question
 // a client agent asked under its own settings is recognised by the client's domains and passed on
 // with those settings, so the remote server answers it as the client would (leaving hostname
-// addresses to the client when it resolves them itself). Forwarded questions wait through one
-// bounded queue per agent (dns/upstream-queue.ts): identical questions share one request, at most
-// 256 run at once, the oldest past 4,096 waiting are answered SERVFAIL, and after 2 s dropped.
+// addresses to the client when it resolves them itself). The asker's IP, the asking agent and its
+// datacenter go along, as Consul forwards PreparedQuery.Execute with its Source and Agent: a
+// prepared query there runs for an agent of another datacenter (no distance sort). Forwarded
+// questions wait through one bounded queue per agent (dns/upstream-queue.ts): identical questions
+// share one request, at most 256 run at once, the oldest past 4,096 waiting are answered SERVFAIL,
+// and after 2 s dropped.
 import dnsPacket from 'dns-packet';
 import {
   HostnamesDelegated, QuestionExpired, QuestionShed, UpstreamQueue, parseName, preferringNamespace, questionBytes, replyWithId, shedReply, type DnsHandler,
@@ -15,7 +18,9 @@ import type { Logger } from '../log.ts';
 import type { DatacenterRoutes } from './dc-forward.ts';
 import { Forwarder } from './forward.ts';
 import type { TlsConfigurator } from './tls-configurator.ts';
-import { DNS_HOSTNAMES_HEADER, DNS_MESSAGE_TYPE, DNS_RECURSE_HEADER, DNS_RPC_PATH } from './rpc-server.ts';
+import {
+  DNS_AGENT_DATACENTER_HEADER, DNS_AGENT_HEADER, DNS_HOSTNAMES_HEADER, DNS_MESSAGE_TYPE, DNS_RECURSE_HEADER, DNS_RPC_PATH, DNS_SOURCE_HEADER,
+} from './rpc-server.ts';
 import { DNS_CONFIG_HEADER } from '../dns/config-wire.ts';
 
 /** A client agent's DNS settings: its domains, and the header value they came in (config-wire.ts). */
@@ -35,6 +40,8 @@ export type MessageHandler = Pick<DnsHandler, 'answerNow' | 'handle'>;
 /** What the wrapper needs. */
 export interface DatacenterDnsDeps {
   datacenter: string;
+  /** This agent's node name: the asking agent of its own questions (Consul's Agent.Node). */
+  nodeName: string;
   domain: string;
   altDomain: string;
   /** dns_config.prefer_namespace: a lone locality label is a namespace, never a datacenter. */
@@ -81,18 +88,24 @@ export function datacenterDnsHandler(local: MessageHandler, token: () => string,
       if (early === null || early === undefined) return early;
       return remote(msg) ? undefined : early;
     },
-    async handle(msg, transport, source, agentNode) {
+    async handle(msg, transport, source, agentNode, agentDatacenter) {
       const dc = remote(msg);
       const servers = dc ? d.routes.rpcAddresses(dc) : [];
-      if (servers.length === 0) return local.handle(msg, transport, source, agentNode);
+      if (servers.length === 0) return local.handle(msg, transport, source, agentNode, agentDatacenter);
       const t = token();
       let delegated: Buffer | undefined;
       try {
-        // Identical questions asked at once under the same token and settings share one request.
+        // Identical questions asked at once under the same token and settings share one request:
+        // the asker and its agent change nothing there, an agent of this datacenter being no source
+        // to sort by in that one (DNS_AGENT_DATACENTER_HEADER).
         const key = `${dc}\n${t}\n${settings[DNS_CONFIG_HEADER] ?? ''}\n${settings[DNS_HOSTNAMES_HEADER] ?? ''}\n${transport}\n${questionBytes(msg)}`;
+        const asker: Record<string, string> = {
+          [DNS_AGENT_HEADER]: agentNode || deps.nodeName, [DNS_AGENT_DATACENTER_HEADER]: agentDatacenter || deps.datacenter,
+          ...(source ? { [DNS_SOURCE_HEADER]: source } : {}),
+        };
         const res = await queue.run(key, (signal) => d.forwarder.send({ servers: () => servers, datacenter: dc! }, {
           method: 'POST', url: `${DNS_RPC_PATH}?transport=${transport}`, body: msg, signal,
-          headers: { 'content-type': DNS_MESSAGE_TYPE, ...settings, ...(t ? { 'x-consul-token': t } : {}) },
+          headers: { 'content-type': DNS_MESSAGE_TYPE, ...settings, ...asker, ...(t ? { 'x-consul-token': t } : {}) },
         }));
         // Asked to recurse (never for a datacenter's name): the local handler decides.
         const recurse = res.headers[DNS_RECURSE_HEADER] !== undefined;
@@ -107,7 +120,7 @@ export function datacenterDnsHandler(local: MessageHandler, token: () => string,
       }
       // The remote answer left its hostname addresses to the asking client agent: passed on to it.
       if (delegated) throw new HostnamesDelegated(delegated);
-      return local.handle(msg, transport, source, agentNode);
+      return local.handle(msg, transport, source, agentNode, agentDatacenter);
     },
   };
 }
@@ -115,11 +128,11 @@ export function datacenterDnsHandler(local: MessageHandler, token: () => string,
 /** The wrapper for this agent's handlers: identity without a WAN pool, else remote questions go to their datacenter. */
 export function wanDnsWrapper(
   wan: DatacenterDnsDeps['routes'] & { readonly enabled: boolean },
-  c: { datacenter: string; domain: string; altDomain: string; preferNamespace?: boolean; recursors?: readonly unknown[]; bindAddr: string; tls?: Pick<TlsConfigurator, 'outgoingRpc'> }, logger: Logger,
+  c: { datacenter: string; nodeName: string; domain: string; altDomain: string; preferNamespace?: boolean; recursors?: readonly unknown[]; bindAddr: string; tls?: Pick<TlsConfigurator, 'outgoingRpc'> }, logger: Logger,
 ): (local: MessageHandler, token: () => string, client?: ClientDnsSettings) => MessageHandler {
   if (!wan.enabled) return (local) => local;
   const deps: DatacenterDnsDeps = {
-    datacenter: c.datacenter, domain: c.domain, altDomain: c.altDomain, preferNamespace: c.preferNamespace, routes: wan, logger: logger.child({ '@module': 'dns' }),
+    datacenter: c.datacenter, nodeName: c.nodeName, domain: c.domain, altDomain: c.altDomain, preferNamespace: c.preferNamespace, routes: wan, logger: logger.child({ '@module': 'dns' }),
     forwarder: new Forwarder({ logger, localAddress: c.bindAddr, tls: c.tls }),
     // One queue for the agent's own questions and every client's.
     queue: new UpstreamQueue(), recursionAvailable: (c.recursors?.length ?? 0) > 0,

@@ -40,7 +40,7 @@ export function staleBounded(h: MessageHandler, cfg: Pick<DnsConfig, 'allowStale
       // Header rejections stand; a prepared answer waits for the consistent read.
       return early && tooStale() ? undefined : early;
     },
-    async handle(msg, transport, source, agentNode) {
+    async handle(msg, transport, source, agentNode, agentDatacenter) {
       if (tooStale()) {
         try {
           await d.consistentRead();
@@ -50,7 +50,7 @@ export function staleBounded(h: MessageHandler, cfg: Pick<DnsConfig, 'allowStale
           if (!(err instanceof QuestionShed)) d.logger.warn({ error: (err as Error).message }, 'DNS results too stale and the consistent read failed; answering from the replica');
         }
       }
-      return h.handle(msg, transport, source, agentNode);
+      return h.handle(msg, transport, source, agentNode, agentDatacenter);
     },
   };
 }
@@ -60,7 +60,7 @@ function leaderRead(h: MessageHandler, d: StaleDeps, recursionAvailable: boolean
   return {
     // Messages that get no reply at all are settled at once; everything else waits in handle().
     answerNow: (msg) => (dropped(msg) ? null : undefined),
-    async handle(msg, transport, source, agentNode) {
+    async handle(msg, transport, source, agentNode, agentDatacenter) {
       if (dropped(msg)) return null;
       try {
         if (!d.knownLeader()) throw new Error('No cluster leader');
@@ -70,7 +70,7 @@ function leaderRead(h: MessageHandler, d: StaleDeps, recursionAvailable: boolean
         if (!(err instanceof QuestionShed)) d.logger.warn({ error: (err as Error).message }, 'DNS lookup with allow_stale = false could not read consistently');
         return servfail(msg, recursionAvailable);
       }
-      return h.handle(msg, transport, source, agentNode);
+      return h.handle(msg, transport, source, agentNode, agentDatacenter);
     },
   };
 }

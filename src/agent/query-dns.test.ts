@@ -1,6 +1,7 @@
 // `.query` DNS questions as this agent executes them: Near `_agent` is the agent the question was
 // asked of (a client agent forwarding it, else this one), Near `_ip` the EDNS0 client subnet's
-// address before the asker's, as Consul's preparedQueryLookup fills Agent and Source.
+// address before the asker's, as Consul's preparedQueryLookup fills Agent and Source; a question
+// forwarded from another datacenter keeps its agent's datacenter.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import dnsPacket from 'dns-packet';
@@ -39,6 +40,13 @@ test('Near _agent: the client agent that asked, else this agent', async () => {
   await h.handle(query(2), 'udp', '10.0.0.5');
   assert.deepEqual(seen.map((a) => a.agentNode), ['client-7', 'server-1']);
   assert.deepEqual(seen.map((a) => a.ip), ['10.0.0.5', '10.0.0.5']);
+});
+
+test('a question a server of another datacenter forwarded runs for that datacenter\'s agent (no distance sort here)', async () => {
+  const { h, seen } = setup();
+  await h.handle(query(5), 'udp', '10.0.0.5', 'client-7', 'dc1');
+  await h.handle(query(6), 'udp', '10.0.0.5', 'client-7');
+  assert.deepEqual(seen.map((a) => [a.agentNode, a.ip, a.datacenter]), [['client-7', '10.0.0.5', 'dc1'], ['client-7', '10.0.0.5', '']]);
 });
 
 test('Near _ip: the EDNS0 client subnet before the asker, also for a client agent\'s question', async () => {

@@ -11,12 +11,13 @@ import type { CallSignal, UpstreamQueue } from '../dns/index.ts';
 /** The executor a DnsHandler's `queries` dependency takes. */
 export function dnsQueryExecutor(
   ep: PreparedQueryEndpoint, resolve: (secret: string) => AclIdentity, nodeName: string, queue?: UpstreamQueue,
-): (name: string, token: string, ip: string, agentNode?: string) => Promise<QueryExecution> {
-  // `_agent` is the agent the question was asked of: a client agent forwarding it, else this one (Consul's Agent.Node).
+): (name: string, token: string, ip: string, agentNode?: string, agentDatacenter?: string) => Promise<QueryExecution> {
+  // `_agent` is the agent the question was asked of: a client agent forwarding it, else this one (Consul's Agent.Node);
+  // `agentDatacenter` its datacenter when a server of another one forwarded the question ('' here: Agent.Datacenter).
   // `signal`: the queue gave up on every question waiting for it; a failover's remote call is cancelled.
-  const execute = async (name: string, token: string, ip: string, agentNode: string, signal?: CallSignal): Promise<QueryExecution> => {
+  const execute = async (name: string, token: string, ip: string, agentNode: string, agentDatacenter: string, signal?: CallSignal): Promise<QueryExecution> => {
     const res = await ep.execute(name, { minIndex: 0, waitMs: 0, consistency: 'default', token, authz: resolve(token), signal }, {
-      limit: 0, connect: false, near: '', ip, agentNode,
+      limit: 0, connect: false, near: '', ip, agentNode, datacenter: agentDatacenter,
     });
     const instances: DnsInstance[] = res.Nodes.map((n) => {
       const critical = n.Checks.some((c) => c.Status === 'critical');
@@ -25,9 +26,9 @@ export function dnsQueryExecutor(
     });
     return { service: res.Service, instances, ttl: res.DNS.TTL, datacenter: res.Datacenter };
   };
-  if (!queue) return (name, token, ip, agentNode) => execute(name, token, ip, agentNode || nodeName);
-  return (name, token, ip, agentNode) => {
+  if (!queue) return (name, token, ip, agentNode, agentDatacenter = '') => execute(name, token, ip, agentNode || nodeName, agentDatacenter);
+  return (name, token, ip, agentNode, agentDatacenter = '') => {
     const node = agentNode || nodeName;
-    return queue.run(`${name}\n${token}\n${ip}\n${node}`, (signal) => execute(name, token, ip, node, signal));
+    return queue.run(`${name}\n${token}\n${ip}\n${node}\n${agentDatacenter}`, (signal) => execute(name, token, ip, node, agentDatacenter, signal));
   };
 }

@@ -42,12 +42,20 @@ export const DNS_SOURCE_HEADER = 'X-Proconsul-Dns-Source';
  * `_agent` sorts by that node, as Consul's DNS passes its own agent (Agent.Node) to the servers.
  */
 export const DNS_AGENT_HEADER = 'X-Proconsul-Dns-Agent';
+/**
+ * The asking agent's datacenter, sent with a question a server passes to another datacenter along
+ * with the asker's IP and agent: Consul's PreparedQuery.Execute is forwarded there with the same
+ * Agent and Source, and as the agent's datacenter is not the one executing, nothing is sorted by
+ * distance there (coordinates are compared within a datacenter only).
+ */
+export const DNS_AGENT_DATACENTER_HEADER = 'X-Proconsul-Dns-Agent-Datacenter';
 /** Content type of a raw DNS message (RFC 8484). */
 export const DNS_MESSAGE_TYPE = 'application/dns-message';
 
 const MAX_DNS_MESSAGE = 65_535;
 const DNS_SOURCE_HEADER_LOWER = DNS_SOURCE_HEADER.toLowerCase();
 const DNS_AGENT_HEADER_LOWER = DNS_AGENT_HEADER.toLowerCase();
+const DNS_AGENT_DATACENTER_HEADER_LOWER = DNS_AGENT_DATACENTER_HEADER.toLowerCase();
 const MAX_TOKEN_HANDLERS = 64;
 
 /** What the listener serves. */
@@ -107,8 +115,12 @@ function dnsRoute(d: RpcServerDeps): (req: HttpRequest) => Promise<HttpResult> {
     const token = req.headers['x-consul-token'];
     const settings = req.headers[DNS_CONFIG_HEADER];
     const transport = req.query.get('transport') === 'tcp' ? 'tcp' : 'udp';
-    const source = req.headers[DNS_SOURCE_HEADER_LOWER];
-    const agent = req.headers[DNS_AGENT_HEADER_LOWER];
+    const h = (name: string): string => {
+      const v = req.headers[name];
+      return typeof v === 'string' ? v : '';
+    };
+    // The asker: its IP, its agent and that agent's datacenter when not ours (a server of another datacenter's question).
+    const asker = [h(DNS_SOURCE_HEADER_LOWER), h(DNS_AGENT_HEADER_LOWER), h(DNS_AGENT_DATACENTER_HEADER_LOWER)] as const;
     // Read before answering: the answer holds at least every write up to it.
     const rev = d.revision?.();
     const headers: Record<string, string> = rev === undefined ? {} : { 'X-Consul-Index': String(Math.max(1, rev)) };
@@ -117,7 +129,7 @@ function dnsRoute(d: RpcServerDeps): (req: HttpRequest) => Promise<HttpResult> {
       const clientHostnames = req.headers[DNS_HOSTNAMES_HEADER.toLowerCase()] !== undefined;
       const handler = d.dnsWith(typeof token === 'string' ? token : '', settings, clientHostnames);
       try {
-        const reply = await handler.handle(msg, transport, typeof source === 'string' ? source : '', typeof agent === 'string' ? agent : '');
+        const reply = await handler.handle(msg, transport, ...asker);
         return reply ? { raw: reply, contentType: DNS_MESSAGE_TYPE, headers } : { status: 204 };
       } catch (err) {
         if (err instanceof RecursionDelegated) return { status: 204, headers: { [DNS_RECURSE_HEADER]: 'true' } };
@@ -126,7 +138,7 @@ function dnsRoute(d: RpcServerDeps): (req: HttpRequest) => Promise<HttpResult> {
       }
     }
     const handler = typeof token === 'string' ? d.dnsFor(token) : d.dns;
-    const reply = await handler.handle(msg, transport);
+    const reply = await handler.handle(msg, transport, ...asker);
     return reply ? { raw: reply, contentType: DNS_MESSAGE_TYPE, headers } : { status: 204 };
   };
 }

@@ -39,9 +39,10 @@ export interface DnsHandlerDeps {
   recursion?: (msg: Buffer) => Promise<Buffer | null>;
   /**
    * Executes a prepared query for `.query` questions under the view's DNS token, near `ip` and, for
-   * Near `_agent`, the asking agent's node (`agentNode`, '' for this one); absent: such names are NXDOMAIN.
+   * Near `_agent`, the asking agent's node (`agentNode`, '' for this one) of `agentDatacenter` ('' for
+   * this one); absent: such names are NXDOMAIN.
    */
-  queries?: (name: string, token: string, ip: string, agentNode: string) => Promise<QueryExecution>;
+  queries?: (name: string, token: string, ip: string, agentNode: string, agentDatacenter: string) => Promise<QueryExecution>;
   /**
    * Leaves hostname addresses to the asker (a client agent resolving them with its own recursors):
    * an answer with hostnames to resolve is thrown as HostnamesDelegated instead of resolved here.
@@ -89,10 +90,11 @@ export class DnsHandler {
 
   /**
    * Replies to one message (`source`: the asker's IP, for prepared queries near `_ip`; `agentNode`:
-   * the client agent that asked, for `_agent`, '' for this one); null means send nothing (too
-   * short, or not a query).
+   * the client agent that asked, for `_agent`, '' for this one; `agentDatacenter`: the asking agent's
+   * datacenter when a server of another one forwarded the question, else ''); null means send
+   * nothing (too short, or not a query).
    */
-  async handle(msg: Buffer, transport: 'udp' | 'tcp', source = '', agentNode = ''): Promise<Buffer | null> {
+  async handle(msg: Buffer, transport: 'udp' | 'tcp', source = '', agentNode = '', agentDatacenter = ''): Promise<Buffer | null> {
     const now = this.answerNow(msg, transport);
     // Past answerNow the header is known to be acceptable.
     if (now !== undefined) return now;
@@ -106,7 +108,7 @@ export class DnsHandler {
     const arpa = parsed.name.endsWith('arpa.');
     if (arpa && canRecurse && !this.#hasPtr(parsed)) return this.#recurse(msg, req, transport);
     // A prepared query runs near the EDNS0 client subnet's address when one is given, else the asker's (Consul's Source.Ip).
-    const execution = parsed.query?.kind === 'query' ? await this.#execute(parsed.query, clientSubnet(req) ?? source, agentNode) : undefined;
+    const execution = parsed.query?.kind === 'query' ? await this.#execute(parsed.query, clientSubnet(req) ?? source, agentNode, agentDatacenter) : undefined;
     // The execution's queue gave up on the question (upstream-queue.ts).
     if (execution instanceof QuestionExpired) return null;
     if (execution instanceof QuestionShed) return shedReply(msg, canRecurse);
@@ -114,11 +116,11 @@ export class DnsHandler {
   }
 
   /** Runs the prepared query a `.query` name names (locally held ones only: other datacenters were forwarded before). */
-  async #execute(query: Extract<NonNullable<ParsedName['query']>, { kind: 'query' }>, source: string, agentNode: string): Promise<QueryExecution | Error | undefined> {
+  async #execute(query: Extract<NonNullable<ParsedName['query']>, { kind: 'query' }>, source: string, agentNode: string, agentDatacenter: string): Promise<QueryExecution | Error | undefined> {
     if (!this.#d.queries) return undefined;
     try {
       checkLocal(query.locality, this.#d.cfg, false);
-      return await this.#d.queries(query.query, this.#d.view.token?.() ?? '', source.replace(/^::ffff:/, ''), agentNode);
+      return await this.#d.queries(query.query, this.#d.view.token?.() ?? '', source.replace(/^::ffff:/, ''), agentNode, agentDatacenter);
     } catch (err) {
       return err as Error;
     }

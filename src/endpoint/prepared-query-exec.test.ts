@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { failover, tagsSatisfy, type ExecuteResult, type QueryFailover } from './prepared-query-exec.ts';
+import { failover, orderLocal, tagsSatisfy, type ExecuteResult, type QueryFailover } from './prepared-query-exec.ts';
+import type { EndpointDeps } from './deps.ts';
+import { shuffle } from '../shuffle.ts';
 import type { PreparedQueryRecord } from '../state/index.ts';
 import { silentLogger } from '../log.ts';
 
@@ -91,4 +93,28 @@ test('a caller that leaves cancels the running remote call, and no further datac
   const r = await p;
   assert.deepEqual(asked, ['dc2'], 'dc3 is not asked for a caller that has gone');
   assert.deepEqual([r.Datacenter, r.Nodes.length], ['dc1', 0]);
+});
+
+test('orderLocal: the source node first for a source in this datacenter; a source of another datacenter (a DNS question forwarded here) moves nothing', () => {
+  // No coordinates: past the shuffle only the source-first swap can move anything.
+  const deps = {
+    config: { datacenter: 'dc2' }, random: () => 0.99,
+    replica: { coordinates: { set: () => new Map() }, catalog: { nodes: new Map([['n3', { Node: 'n3', Address: '10.0.0.3' }]]) } },
+  } as unknown as EndpointDeps;
+  const names = (src: { agentNode: string; ip?: string; datacenter?: string }, near = '_agent'): string[] => {
+    const res: ExecuteResult = { ...local, Nodes: ['n1', 'n2', 'n3', 'n4'].map((n) => ({ Node: { Node: n } })) as ExecuteResult['Nodes'] };
+    const q = query({});
+    orderLocal(deps, { ...q, Service: { ...q.Service, Near: near } }, res, { near: '', ip: '', ...src }, silentLogger());
+    return res.Nodes.map((n) => n.Node.Node);
+  };
+  const unmoved = shuffle(['n1', 'n2', 'n3', 'n4'], deps.random);
+  const n3First = unmoved.map((n, i) => (n === 'n3' ? unmoved[0] : i === 0 ? 'n3' : n));
+  assert.notEqual(unmoved[0], 'n3');
+  assert.deepEqual(names({ agentNode: 'nobody' }), unmoved);
+  assert.deepEqual(names({ agentNode: 'n3' }), n3First);
+  assert.deepEqual(names({ agentNode: 'n3', datacenter: 'dc2' }), n3First, 'this datacenter named');
+  assert.deepEqual(names({ agentNode: 'c1', ip: '10.0.0.3' }, '_ip'), n3First);
+  assert.deepEqual(names({ agentNode: 'n3', datacenter: 'dc1' }), unmoved, 'Near _agent of another datacenter');
+  assert.deepEqual(names({ agentNode: 'c1', ip: '10.0.0.3', datacenter: 'dc1' }, '_ip'), unmoved, 'Near _ip of another datacenter');
+  assert.deepEqual(names({ agentNode: 'c1', datacenter: 'dc1' }, 'n3'), unmoved, 'a named Near node, the source in another datacenter');
 });

@@ -43,6 +43,12 @@ export interface ExecuteSource {
   ip: string;
   /** The agent's node name (`_agent`). */
   agentNode: string;
+  /**
+   * The query source's datacenter when it is not this one (Consul's QuerySource.Datacenter, else
+   * the agent's): a DNS question a server of another datacenter forwarded here. Distances are
+   * compared only within it, so then nothing is sorted and the source node not put first.
+   */
+  datacenter?: string;
 }
 
 /** The query's matching healthy instances in this datacenter, unsorted and unfiltered by ACLs. */
@@ -87,7 +93,8 @@ export function orderLocal(deps: EndpointDeps, q: PreparedQueryRecord, res: Exec
     else log.warn('Prepared Query using near=_ip requires the source IP to be set but none was provided. No distance sorting will be done.');
     if (node === '_ip') node = '';
   }
-  if (!node) return;
+  // Consul's sortNodesByDistanceFrom and the source-first swap both need the source in this datacenter.
+  if (!node || (src.datacenter && src.datacenter !== deps.config.datacenter)) return;
   sortNear(deps, node, res.Nodes, (n) => n.Node.Node);
   // The source node itself first when it is among the nearest results (a node without coordinates sorts last).
   const lower = node.toLowerCase();
