@@ -109,3 +109,25 @@ test('without Connect both methods answer Consul\'s 500', async () => {
     await off.stop();
   }
 });
+
+test('with ACLs the configuration needs operator:read to read and operator:write to change', async () => {
+  const mgmt = '5a0b2c4e-8f1d-4d8e-9a6b-3c2d1e0f9a8b';
+  const acl = await startDevAgent({ config: { acl: {
+    enabled: true, defaultPolicy: 'deny', downPolicy: 'extend-cache',
+    tokens: { initialManagement: mgmt, agent: '', agentRecovery: '', default: '', replication: '', configFileServiceRegistration: '', dns: '' },
+  } } });
+  try {
+    const req = async (method: string, token: string, body?: string) => {
+      const r = await fetch(`http://${acl.httpAddr}/v1/connect/ca/configuration`, { method, body, headers: token ? { 'X-Consul-Token': token } : {} });
+      return { status: r.status, text: await r.text() };
+    };
+    const denied = await req('GET', '');
+    assert.equal(denied.status, 403);
+    assert.match(denied.text, /lacks permission 'operator:read'/);
+    assert.match((await req('PUT', '', '{"Provider":"consul","Config":{"LeafCertTTL":"2h"}}')).text, /lacks permission 'operator:write'/);
+    assert.equal((await req('GET', mgmt)).status, 200);
+    assert.equal((await req('PUT', mgmt, '{"Provider":"consul","Config":{"LeafCertTTL":"2h"}}')).status, 200);
+  } finally {
+    await acl.stop();
+  }
+});
