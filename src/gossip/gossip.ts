@@ -262,7 +262,8 @@ export class GossipNode {
   #rejoinFromSnapshot(): void {
     const snap = this.#snapshot?.load();
     if (!snap) return;
-    this.#events.clock.witness(snap.eventClock);
+    // The snapshot holds the clock (the next time to use): no event has that time yet.
+    if (snap.eventClock > 0) this.#events.clock.witness(snap.eventClock - 1);
     if (snap.left && !this.config.rejoinAfterLeave) return;
     const previous = snap.peers.filter((p) => p.name !== this.#m.name);
     if (previous.length === 0) return;

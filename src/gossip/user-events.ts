@@ -1,23 +1,30 @@
 // Serf user events: a Lamport clock orders them, a ring of recent Lamport slots deduplicates
 // them (each event is delivered once per node however often it is gossiped), and events older
 // than the ring or from before our join are not delivered.
+//
+// The clock holds the next time to use, as Serf's does: it starts at 1, a fired event takes the
+// current time and advances it, and witnessing t moves it past t. A push-pull carries a clock
+// no event has used yet, so it is witnessed as clock - 1 and is itself the join horizon; idle
+// exchanges then leave every clock alone. (Witnessing the clock itself ratcheted clocks apart on
+// every push-pull, and a joiner's horizon of clock + 1 passed the next event of a member with a
+// lower clock, which the joiner then ignored for good.)
 import { createHash } from 'node:crypto';
 import type { BroadcastQueue } from './broadcast-queue.ts';
 import type { UserEvent } from './gossip-events.ts';
 import type { UserEventWire } from './messages.ts';
 
-/** A Lamport clock. */
+/** A Lamport clock (Serf's LamportClock): `time` is the next time to use. */
 export class LamportClock {
-  #time = 0;
+  #time = 1;
 
   /** Current time. */
   get time(): number {
     return this.#time;
   }
 
-  /** Advances the clock and returns the new time. */
-  increment(): number {
-    return ++this.#time;
+  /** Returns the current time and advances the clock past it. */
+  next(): number {
+    return this.#time++;
   }
 
   /** Moves the clock past a time seen from a peer. */
@@ -54,7 +61,7 @@ export class UserEvents {
     if (size > this.#sizeLimit) {
       throw new Error(`user event exceeds configured limit of ${this.#sizeLimit} bytes before encoding`);
     }
-    const ltime = this.clock.increment();
+    const ltime = this.clock.next();
     this.handle({ ltime, name, payload: payload.toString('base64'), cc: coalesce });
   }
 
@@ -87,10 +94,13 @@ export class UserEvents {
     return out;
   }
 
-  /** Merges a peer's event clock and recent events; on join, older events are only recorded. */
+  /**
+   * Merges a peer's push-pull state: its event clock (the next time it would use) and recent
+   * events. On a join that ignores old events, events before the peer's clock are not delivered.
+   */
   merge(remoteClock: number, events: UserEventWire[], join: boolean): void {
-    if (join) this.minTime = Math.max(this.minTime, remoteClock + 1);
-    this.clock.witness(remoteClock);
+    if (remoteClock > 0) this.clock.witness(remoteClock - 1);
+    if (join) this.minTime = Math.max(this.minTime, remoteClock);
     for (const e of events) this.handle(e);
   }
 }
