@@ -2,7 +2,12 @@
 // the agent's snake_case aliases, and the configuration an agent's connect stanza makes.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { agentCASettings, CAConfigError, parseCommonCAConfig, translateCAConfigKeys } from './ca-common-config.ts';
+import { agentCAConfiguration, CAConfigError, caSettings, parseCommonCAConfig, translateCAConfigKeys } from './ca-common-config.ts';
+
+const agentCASettings = (connect: { caProvider: string; caConfig: Record<string, unknown> }) => {
+  const c = agentCAConfiguration(connect);
+  return caSettings(c.Provider, c.Config);
+};
 
 const H = 3_600_000;
 const refused = (config: Record<string, unknown>, message: string, provider = 'consul') =>
@@ -66,7 +71,9 @@ test('agent aliases: snake_case keys (any case) become the API names; the CamelC
   assert.deepEqual(translateCAConfigKeys({ leaf_cert_ttl: '2h', LeafCertTTL: '3h' }), { LeafCertTTL: '3h' });
 });
 
-test('agent settings: the consul provider when unset; a refused config yields the reason', () => {
+test('the agent\'s configuration: the consul provider when unset; a refused config yields the reason', () => {
+  assert.equal(agentCAConfiguration({ caProvider: '', caConfig: {} }).Provider, 'consul');
+  assert.equal(agentCAConfiguration({ caProvider: 'vault', caConfig: {} }).Provider, 'vault');
   const ok = agentCASettings({ caProvider: '', caConfig: { LeafCertTTL: '24h', PrivateKeyType: 'rsa', PrivateKeyBits: 2048 } });
   assert.ok(ok.ok);
   assert.deepEqual([ok.config.leafCertTtlMs, ok.config.privateKeyType], [24 * H, 'rsa']);

@@ -1,7 +1,7 @@
 // The settings every CA provider shares (Consul's CommonCAProviderConfig): decoded from a CA
 // configuration's open `Config` map with the consul provider's defaults, then checked with
-// Consul's bounds and messages. Agent start-up, the leader's CA bootstrap and leaf signing all
-// read the CA configuration through this one check.
+// Consul's bounds and messages. Agent start-up, PUT /v1/connect/ca/configuration, the leader's
+// CA bootstrap and leaf signing all read the CA configuration through this one check.
 import { formatGoDuration, parseGoDuration } from '../duration.ts';
 import { CONSUL_PROVIDER_DEFAULTS, defaultCAConfiguration, type CAConfiguration } from './ca-config.ts';
 
@@ -210,10 +210,4 @@ export function caSettings(provider: string, config: Record<string, unknown>): C
  */
 export function agentCAConfiguration(connect: { caProvider: string; caConfig: Record<string, unknown> }): CAConfiguration {
   return { ...defaultCAConfiguration(connect.caConfig), Provider: connect.caProvider || 'consul' };
-}
-
-/** The settings of agentCAConfiguration, as the leader's CA initialization checks them. */
-export function agentCASettings(connect: { caProvider: string; caConfig: Record<string, unknown> }): CASettings {
-  const c = agentCAConfiguration(connect);
-  return caSettings(c.Provider, c.Config);
 }

@@ -20,7 +20,6 @@ export {
 export {
   parseCommonCAConfig,
   translateCAConfigKeys,
-  agentCASettings,
   agentCAConfiguration,
   caSettings,
   CAConfigError,
