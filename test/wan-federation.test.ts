@@ -4,7 +4,8 @@
 // ?dc=dc2 sent to dc1 are answered by dc2 (KV writes land there, its catalog is readable), an
 // unknown datacenter is Consul's 500, and dc1's DNS answers web.service.dc2.consul from dc2, as
 // does a dc1 client agent under its own domain and TTLs; a prepared query asked for dc2 from dc1
-// runs there for the dc1 agent (no Near _agent sort).
+// runs there for the dc1 agent (no Near _agent sort over DNS), over HTTP with dc1's agent and the
+// caller's address.
 import assert from 'node:assert/strict';
 import { Resolver } from 'node:dns/promises';
 import { before, test } from 'node:test';
@@ -171,6 +172,30 @@ test('<query>.query.dc2 runs in dc2 for the asking dc1 agent: Near _agent or a n
   } finally {
     client.child!.kill('SIGKILL');
   }
+});
+
+test('/v1/query/<q>/execute?dc=dc2 asked of dc1\'s server keeps its Agent and Source there: _agent is dc1\'s server, _ip the caller', async () => {
+  const [dc1, dc2] = procs;
+  // The caller (this test) reaches 127.0.0.2 from 127.0.0.1; y4 holds dc1's server address, what dc2 saw before.
+  for (const [node, address] of [['y1', '127.0.0.1'], ['y2', '10.20.2.2'], ['y3', '10.20.2.3'], ['y4', dc1.ip]]) {
+    const r = await call(dc2, 'PUT', '/v1/catalog/register', JSON.stringify({ Node: node, Address: address, Service: { ID: 'pqip', Service: 'pqip', Port: 80 } }));
+    assert.equal(r.status, 200, r.text);
+  }
+  const q = await call(dc2, 'POST', '/v1/query', JSON.stringify({ Name: 'nearip', Service: { Service: 'pqip', Near: '_ip' } }));
+  assert.equal(q.status, 200, q.text);
+  type Exec = { Datacenter: string; Nodes: { Node: { Node: string } }[] };
+  const firsts = async (name: string): Promise<Set<string>> => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 12; i++) {
+      const r = (await get<Exec>(dc1, `/v1/query/${name}/execute?dc=dc2`))!;
+      assert.equal(r.Datacenter, 'dc2');
+      seen.add(r.Nodes[0].Node.Node);
+    }
+    return seen;
+  };
+  assert.deepEqual([...await firsts('nearip')], ['y1'], 'the caller\'s address, not dc1\'s server\'s');
+  // _agent names dc1's server (Agent.Node): no such node in dc2, so nothing is put first (dc2's server was, as the agent).
+  assert.ok((await firsts('nearq')).size > 1, 'Near _agent: shuffled in dc2');
 });
 
 test('an unknown datacenter is Consul\'s 500 No path to datacenter; agent endpoints ignore ?dc', async () => {

@@ -34,7 +34,7 @@ test('?dc=<other> goes to a server of that datacenter, failing over past one tha
     .route('GET', '/v1/agent/self', async () => ({ body: 'self' }));
   const forwarder = new Forwarder({ logger: silentLogger() });
   const router = forwardingRouter(local, {
-    datacenter: 'dc1', forwarder, defaultToken: () => 'agent-default',
+    datacenter: 'dc1', nodeName: 's1', forwarder, defaultToken: () => 'agent-default',
     routes: { rpcAddresses: (dc) => (dc === 'dc2' ? [down, live] : []) },
   });
   try {
@@ -64,5 +64,32 @@ test('agent endpoints and the WAN-wide listings ignore ?dc; everything else foll
   }
   for (const p of ['/v1/kv/x', '/v1/catalog/service/web', '/v1/health/service/web', '/v1/coordinate/nodes', '/v1/event/fire/x', '/v1/txn', '/v1/status/leader']) {
     assert.equal(followsDatacenter(p), true, p);
+  }
+});
+
+test('a prepared query read sent to another datacenter keeps its agent (a client\'s, else this server) and the caller\'s address, as Consul\'s forwarded Execute does', async () => {
+  const seen: { path?: string; agent?: string; xff?: string }[] = [];
+  const remote = http.createServer((req, res) => {
+    seen.push({ path: req.url?.split('?')[0], agent: req.headers['x-proconsul-query-agent'] as string | undefined, xff: req.headers['x-forwarded-for'] as string | undefined });
+    res.writeHead(200, { 'Content-Type': 'application/json' }).end('{}');
+  });
+  await new Promise<void>((r) => remote.listen(0, '127.0.0.1', r));
+  const live = `127.0.0.1:${(remote.address() as net.AddressInfo).port}`;
+  const local = new Router().route('GET', '/v1/query/*', async () => ({ body: 'local' })).route('GET', '/v1/kv/*', async () => ({ body: 'local' }));
+  const forwarder = new Forwarder({ logger: silentLogger() });
+  const router = forwardingRouter(local, { datacenter: 'dc1', nodeName: 's1', forwarder, defaultToken: () => '', routes: { rpcAddresses: () => [live] } });
+  try {
+    const run = (path: string, headers: Record<string, string> = {}) => router.match('GET', path)!.handler({ ...request('GET', path, 'dc=dc2', headers), remoteAddr: '10.0.0.9' });
+    await run('/v1/query/q/execute');
+    await run('/v1/query/q/execute', { 'x-proconsul-query-agent': 'c1', 'x-forwarded-for': '10.0.0.7' });
+    await run('/v1/kv/a');
+    assert.deepEqual(seen, [
+      { path: '/v1/query/q/execute', agent: 's1', xff: '10.0.0.9' },
+      { path: '/v1/query/q/execute', agent: 'c1', xff: '10.0.0.7' },
+      { path: '/v1/kv/a', agent: undefined, xff: undefined },
+    ]);
+  } finally {
+    forwarder.close();
+    remote.close();
   }
 });

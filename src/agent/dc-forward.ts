@@ -1,9 +1,11 @@
 // Cross-datacenter forwarding (Consul's forwardDC): a request whose `?dc=` names another
 // datacenter is sent over the internal RPC to a server of that datacenter found in the WAN pool,
 // moving on to the next one when a server cannot be reached; a datacenter with no known server is
-// `No path to datacenter` (500). Agent endpoints and the WAN-wide listings ignore `?dc`.
+// `No path to datacenter` (500). Agent endpoints and the WAN-wide listings ignore `?dc`. A prepared
+// query read keeps its Agent and Source there: the asking agent (a client's, else this server) and
+// the caller's address.
 import { errNoPathToDatacenter } from '../errors.ts';
-import type { Handler, Router } from '../http/index.ts';
+import { QUERY_AGENT_HEADER, sourceAddr, type Handler, type HttpRequest, type Router } from '../http/index.ts';
 import type { Forwarder } from './forward.ts';
 
 /** Routes answered by this agent whatever `?dc` says (agent endpoints and the WAN-wide views). */
@@ -23,6 +25,8 @@ export interface DatacenterRoutes {
 /** What forwarding needs. */
 export interface DcForwardingDeps {
   datacenter: string;
+  /** This agent's node name: the agent of prepared query reads asked here (Consul's Agent.Node). */
+  nodeName: string;
   routes: DatacenterRoutes;
   forwarder: Forwarder;
   /** The agent's default token, sent when the caller gave none. */
@@ -50,6 +54,19 @@ export function forwardToDatacenter(d: DcForwardingDeps, dc: string): Handler {
   return async (req) => {
     const servers = d.routes.rpcAddresses(dc);
     if (servers.length === 0) throw errNoPathToDatacenter();
-    return d.forwarder.handler({ servers: () => servers, datacenter: dc }, { defaultToken: d.defaultToken })(req);
+    return d.forwarder.handler({ servers: () => servers, datacenter: dc }, { defaultToken: d.defaultToken })(withQuerySource(req, d.nodeName));
   };
+}
+
+/**
+ * A prepared query read as Consul's forwarded PreparedQuery.Execute carries it: the agent a
+ * client named, else this one, and the caller's address as this server read it (the remote server
+ * would see this server's); other requests unchanged.
+ */
+function withQuerySource(req: HttpRequest, nodeName: string): HttpRequest {
+  if (!req.path.startsWith('/v1/query/')) return req;
+  const ip = sourceAddr(req);
+  const { 'x-forwarded-for': _xff, ...headers } = req.headers;
+  const agent = typeof headers[QUERY_AGENT_HEADER] === 'string' && headers[QUERY_AGENT_HEADER] ? headers[QUERY_AGENT_HEADER] : nodeName;
+  return { ...req, headers: { ...headers, [QUERY_AGENT_HEADER]: agent, ...(ip ? { 'x-forwarded-for': ip } : {}) } };
 }

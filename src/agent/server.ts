@@ -232,7 +232,7 @@ export function buildServer(
     query: queryHandlers(endpoints.query, { ...reqCfg, nodeName: config.nodeName }),
   }, reqCfg, config.nodeName));
   const router = hooks.wan?.enabled ? forwardingRouter(routes, {
-    datacenter: config.datacenter, routes: hooks.wan, defaultToken: () => local.tokens.get('default'),
+    datacenter: config.datacenter, nodeName: config.nodeName, routes: hooks.wan, defaultToken: () => local.tokens.get('default'),
     forwarder: new Forwarder({ logger, localAddress: config.bindAddr, tls }),
   }) : routes;
   observe.telemetry.gauge('rpc.queries_blocking', 'Blocking queries waiting', () => replica.notifier.blocked);
