@@ -23,7 +23,7 @@ import { PeerSnapshot, SNAPSHOT_MIN_INTERVAL_MS, type SnapshotData } from './sna
 import { createNetTransport } from './transport-net.ts';
 import type { Transport } from './transport.ts';
 import { UserEvents } from './user-events.ts';
-import { Wire } from './wire.ts';
+import { broadcastBudget, Wire } from './wire.ts';
 
 /** Injected collaborators; all optional. */
 export interface GossipDeps {
@@ -77,7 +77,9 @@ export class GossipNode {
     this.#m = new Membership({ config: c, clock: this.#clock, log: this.#log, queue: this.#queue, awareness: this.#awareness, emit }, self);
     this.#coalescer = c.coalesce ? new EventCoalescer(this.#clock, c.coalesce, (event) => this.#emit({ type: 'user', event })) : undefined;
     const deliver = (event: UserEvent) => (this.#coalescer ? this.#coalescer.push(event) : this.#emit({ type: 'user', event }));
-    this.#events = new UserEvents({ bufferSize: c.eventBufferSize, sizeLimit: c.userEventSizeLimit, queue: this.#queue, deliver });
+    this.#events = new UserEvents({
+      bufferSize: c.eventBufferSize, sizeLimit: c.userEventSizeLimit, maxEncoded: broadcastBudget(c.udpBufferSize), queue: this.#queue, deliver,
+    });
     const security = { keyring: this.#keys, verifyIncoming: c.encryptVerifyIncoming, verifyOutgoing: c.encryptVerifyOutgoing };
     const transport = deps.transport ?? createNetTransport({ bindAddr: c.bindAddr, bindPort: c.bindPort });
     this.#wire = new Wire({ transport, queue: this.#queue, security, log: this.#log, udpBufferSize: c.udpBufferSize, tcpTimeoutMs: c.tcpTimeoutMs });

@@ -90,3 +90,15 @@ test('simulated pool: after idle push-pulls a joiner receives the next event of 
     }
   }
 });
+
+test('an event too large for any gossip packet once encoded is refused, not queued unsent', () => {
+  const queue = new BroadcastQueue(() => 4);
+  const got: string[] = [];
+  const ev = new UserEvents({ bufferSize: 512, sizeLimit: 1024, maxEncoded: 1336, queue, deliver: (e) => got.push(e.name) });
+  assert.throws(() => ev.fire('consul:event:deploy', Buffer.alloc(1000, 1), false), /encoded user event exceeds configured limit of 1336 bytes after encoding/);
+  assert.equal(queue.size, 0);
+  assert.equal(ev.clock.time, 1, 'no Lamport time used');
+  ev.fire('consul:event:deploy', Buffer.alloc(900, 1), false);
+  assert.deepEqual(got, ['consul:event:deploy']);
+  assert.ok(queue.take(1336).length === 1, 'the largest event that passes fits a packet');
+});

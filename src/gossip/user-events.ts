@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import type { BroadcastQueue } from './broadcast-queue.ts';
 import type { UserEvent } from './gossip-events.ts';
-import type { UserEventWire } from './messages.ts';
+import { packetSize, type UserEventWire } from './messages.ts';
 
 /** A Lamport clock (Serf's LamportClock): `time` is the next time to use. */
 export class LamportClock {
@@ -47,12 +47,15 @@ export class UserEvents {
   readonly #queue: BroadcastQueue;
   readonly #deliver: (e: UserEvent) => void;
   readonly #sizeLimit: number;
+  readonly #maxEncoded: number;
 
-  constructor(o: { bufferSize: number; sizeLimit: number; queue: BroadcastQueue; deliver: (e: UserEvent) => void }) {
+  /** `maxEncoded`: the largest encoded event a gossip packet carries (default: no check). */
+  constructor(o: { bufferSize: number; sizeLimit: number; maxEncoded?: number; queue: BroadcastQueue; deliver: (e: UserEvent) => void }) {
     this.#slots = new Array<Slot | undefined>(o.bufferSize);
     this.#queue = o.queue;
     this.#deliver = o.deliver;
     this.#sizeLimit = o.sizeLimit;
+    this.#maxEncoded = o.maxEncoded ?? Infinity;
   }
 
   /** Fires an event from this node: delivered locally and gossiped to everyone. */
@@ -61,8 +64,14 @@ export class UserEvents {
     if (size > this.#sizeLimit) {
       throw new Error(`user event exceeds configured limit of ${this.#sizeLimit} bytes before encoding`);
     }
-    const ltime = this.clock.next();
-    this.handle({ ltime, name, payload: payload.toString('base64'), cc: coalesce });
+    // Serf checks the encoded size too. Ours grows by a third (base64 in JSON): an event that
+    // no packet can carry would sit in the broadcast queue unsent, reaching peers only by push-pull.
+    const e = { ltime: this.clock.time, name, payload: payload.toString('base64'), cc: coalesce };
+    if (packetSize({ t: 'user', ...e }) > this.#maxEncoded) {
+      throw new Error(`encoded user event exceeds configured limit of ${this.#maxEncoded} bytes after encoding`);
+    }
+    this.clock.next();
+    this.handle(e);
   }
 
   /** Handles an event from anywhere; true when it was new to this node. */

@@ -19,6 +19,11 @@ export interface WireHandlers {
 // Room kept for the JSON envelope and the encryption header (kind, nonce, tag).
 const OVERHEAD = 64;
 
+/** Largest broadcast (packetSize) a packet of `udpBufferSize` can carry; a larger one would never be sent. */
+export function broadcastBudget(udpBufferSize: number): number {
+  return udpBufferSize - OVERHEAD;
+}
+
 /** Packets and streams for one gossip node. */
 export class Wire {
   readonly #transport: Transport;
@@ -60,7 +65,7 @@ export class Wire {
 
   /** Sends queued broadcasts only; false when there was nothing to send. */
   gossip(to: Address): boolean {
-    const msgs = this.#queue.take(this.#udpBuffer - OVERHEAD);
+    const msgs = this.#queue.take(broadcastBudget(this.#udpBuffer));
     if (msgs.length === 0) return false;
     this.#transport.sendPacket(to, seal(this.#sec, encodePacket(msgs)));
     return true;
