@@ -21,10 +21,12 @@ export function connectHandlers(ca: ConnectCAEndpoint, cfg: RequestConfig) {
     },
     async setConfiguration(req: HttpRequest): Promise<HttpResult> {
       checkDatacenter(req, cfg);
+      // An empty ?cas= is no CAS, as Consul reads it.
       const cas = req.query.get('cas');
-      if (cas !== null && !/^\d+$/.test(cas)) throw new BadRequestError(`Request decode failed: strconv.ParseUint: parsing ${JSON.stringify(cas)}: invalid syntax`);
+      if (cas && !/^\d+$/.test(cas)) throw new BadRequestError(`Request decode failed: strconv.ParseUint: parsing ${JSON.stringify(cas)}: invalid syntax`);
       await ca.setConfiguration(decodeUpdate(parseJSON(await req.body())), authzOf(req, cfg));
-      return { body: null };
+      // Consul's handler returns no object: 200 with an empty body.
+      return {};
     },
   };
 }
@@ -39,17 +41,23 @@ function decodeUpdate(body: unknown): CAConfigurationUpdate {
     throw new BadRequestError(`Request decode failed: json: cannot unmarshal ${jsonKind(body)} into Go value of type structs.CAConfiguration`);
   }
   const get = (name: string): unknown => Object.entries(body).find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
+  const refuse = (name: string, v: unknown, goType: string): never => {
+    throw new BadRequestError(`Request decode failed: json: cannot unmarshal ${jsonKind(v)} into Go struct field CAConfiguration.${name} of type ${goType}`);
+  };
   const typed = <T>(name: string, goType: string, ok: (v: unknown) => boolean, empty: T): T => {
     const v = get(name);
     if (v === undefined || v === null) return empty;
-    if (!ok(v)) throw new BadRequestError(`Request decode failed: json: cannot unmarshal ${jsonKind(v)} into Go struct field CAConfiguration.${name} of type ${goType}`);
-    return v as T;
+    return ok(v) ? v as T : refuse(name, v, goType);
   };
   const isMap = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const state = typed<Record<string, unknown> | null>('State', 'map[string]string', isMap, null);
+  // A map of another value type is refused for the first value that is not a string.
+  const notString = Object.values(state ?? {}).find((v) => typeof v !== 'string' && v !== null);
+  if (notString !== undefined) refuse('State', notString, 'string');
   const update: CAConfigurationUpdate = {
     Provider: typed('Provider', 'string', (v) => typeof v === 'string', ''),
     Config: typed<Record<string, unknown>>('Config', 'map[string]interface {}', isMap, {}),
-    State: typed<Record<string, string> | null>('State', 'string', (v) => isMap(v) && Object.values(v as object).every((s) => typeof s === 'string'), null),
+    State: state as Record<string, string> | null,
     ForceWithoutCrossSigning: typed('ForceWithoutCrossSigning', 'bool', (v) => typeof v === 'boolean', false),
   };
   if ((body as Record<string, unknown>).force_without_cross_signing === true) update.ForceWithoutCrossSigning = true;
