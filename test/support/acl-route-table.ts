@@ -142,6 +142,10 @@ export const ROUTE_CASES: Record<string, RouteCase> = {
   'GET /v1/coordinate/node/*': { path: '/v1/coordinate/node/n1', need: 'node:read', on: 'n1' },
   'PUT /v1/coordinate/update': { path: '/v1/coordinate/update', body: { Node: 'n1', Coord: COORD }, need: 'node:write', on: 'n1' },
   // Roots are public as in Consul, but a token that is sent is still resolved (Consul ignores it).
+  'GET /v1/connect/ca/configuration': { path: '/v1/connect/ca/configuration', need: 'operator:read', on: '' },
+  'PUT /v1/connect/ca/configuration': {
+    path: '/v1/connect/ca/configuration', body: { Provider: 'consul', Config: { LeafCertTTL: '72h' } }, need: 'operator:write', on: '',
+  },
   'GET /v1/connect/ca/roots': { path: '/v1/connect/ca/roots', open: 'CA roots are public', resolves: true },
   'GET /v1/agent/connect/ca/roots': { path: '/v1/agent/connect/ca/roots', open: 'CA roots are public', resolves: true },
   // Saving or restoring the whole state is management-only (Consul's Snapshot: acl:write).
