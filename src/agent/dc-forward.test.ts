@@ -93,3 +93,50 @@ test('a prepared query read sent to another datacenter keeps its agent (a client
     remote.close();
   }
 });
+
+test('a prepared query write sent to another datacenter keeps the transport request\'s body and abort signal', async () => {
+  const seen: { method?: string; body: string }[] = [];
+  const remote = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => { body += d; }).on('end', () => {
+      seen.push({ method: req.method, body });
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((r) => remote.listen(0, '127.0.0.1', r));
+  const live = `127.0.0.1:${(remote.address() as net.AddressInfo).port}`;
+  // As the transport hands requests over (http/server.ts): signal, aborts and body() on the prototype.
+  class TransportRequest {
+    readonly method: string;
+    readonly path: string;
+    readonly url: string;
+    readonly params = { rest: '' };
+    readonly query: URLSearchParams;
+    readonly headers = {};
+    readonly remoteAddr = '10.0.0.9';
+    readonly #controller = new AbortController();
+    constructor(method: string, path: string, query: string) {
+      this.method = method;
+      this.path = path;
+      this.url = `${path}?${query}`;
+      this.query = new URLSearchParams(query);
+    }
+    get signal(): AbortSignal {
+      return this.#controller.signal;
+    }
+    body(): Promise<Buffer> {
+      return Promise.resolve(Buffer.from('{"Name":"q2"}'));
+    }
+  }
+  const local = new Router().route('PUT', '/v1/query/*', async () => ({ body: 'local' }));
+  const forwarder = new Forwarder({ logger: silentLogger() });
+  const router = forwardingRouter(local, { datacenter: 'dc1', nodeName: 's1', forwarder, defaultToken: () => '', routes: { rpcAddresses: () => [live] } });
+  try {
+    const res = await router.match('PUT', '/v1/query/q')!.handler(new TransportRequest('PUT', '/v1/query/q', 'dc=dc2'));
+    assert.equal(res.status ?? 200, 200);
+    assert.deepEqual(seen, [{ method: 'PUT', body: '{"Name":"q2"}' }]);
+  } finally {
+    forwarder.close();
+    remote.close();
+  }
+});

@@ -68,5 +68,12 @@ function withQuerySource(req: HttpRequest, nodeName: string): HttpRequest {
   const ip = sourceAddr(req);
   const { 'x-forwarded-for': _xff, ...headers } = req.headers;
   const agent = typeof headers[QUERY_AGENT_HEADER] === 'string' && headers[QUERY_AGENT_HEADER] ? headers[QUERY_AGENT_HEADER] : nodeName;
-  return { ...req, headers: { ...headers, [QUERY_AGENT_HEADER]: agent, ...(ip ? { 'x-forwarded-for': ip } : {}) } };
+  // The transport's request has its signal, aborts and body() on its prototype, which a spread
+  // does not copy (http/request.ts): without them a PUT or DELETE /v1/query/<id>?dc= had no body().
+  return {
+    ...req, headers: { ...headers, [QUERY_AGENT_HEADER]: agent, ...(ip ? { 'x-forwarded-for': ip } : {}) },
+    get signal() { return req.signal; },
+    get aborts() { return req.aborts; },
+    body: (limit, tooLarge) => req.body(limit, tooLarge),
+  };
 }
