@@ -117,7 +117,7 @@ test('without Connect both methods answer Consul\'s 500', async () => {
   }
 });
 
-test('with ACLs the configuration needs operator:read to read and operator:write to change', async () => {
+test('with ACLs the configuration needs operator:write to read (Consul since CVE-2020-28053) and to change', async () => {
   const mgmt = '5a0b2c4e-8f1d-4d8e-9a6b-3c2d1e0f9a8b';
   const acl = await startDevAgent({ config: { acl: {
     enabled: true, defaultPolicy: 'deny', downPolicy: 'extend-cache',
@@ -130,8 +130,17 @@ test('with ACLs the configuration needs operator:read to read and operator:write
     };
     const denied = await req('GET', '');
     assert.equal(denied.status, 403);
-    assert.match(denied.text, /lacks permission 'operator:read'/);
+    assert.match(denied.text, /lacks permission 'operator:write'/);
     assert.match((await req('PUT', '', '{"Provider":"consul","Config":{"LeafCertTTL":"2h"}}')).text, /lacks permission 'operator:write'/);
+    // operator:read is not enough: the configuration can hold the CA's private key.
+    const aclPut = async (path: string, body: object) => (await fetch(`http://${acl.httpAddr}${path}`, {
+      method: 'PUT', headers: { 'X-Consul-Token': mgmt }, body: JSON.stringify(body),
+    })).json() as Promise<Record<string, string>>;
+    const policy = await aclPut('/v1/acl/policy', { Name: 'op-read', Rules: 'operator = "read"' });
+    const reader = (await aclPut('/v1/acl/token', { Policies: [{ ID: policy.ID }] })).SecretID;
+    const readOnly = await req('GET', reader);
+    assert.equal(readOnly.status, 403, readOnly.text);
+    assert.match(readOnly.text, /lacks permission 'operator:write'/);
     assert.equal((await req('GET', mgmt)).status, 200);
     assert.equal((await req('PUT', mgmt, '{"Provider":"consul","Config":{"LeafCertTTL":"2h"}}')).status, 200);
   } finally {

@@ -76,10 +76,13 @@ export class ConnectCAEndpoint {
     return this.#memo.settings;
   }
 
-  /** GET /v1/connect/ca/configuration: needs Connect and operator:read. */
+  /**
+   * GET /v1/connect/ca/configuration: needs Connect and operator:write, not read, as Consul has
+   * since CVE-2020-28053 (the configuration can hold the CA's private key or a Vault token).
+   */
   configuration(id: AclIdentity | undefined): CAConfiguration {
     if (!this.#s.connectEnabled) throw new InternalError(CONNECT_NOT_ENABLED);
-    authorize(id, 'operatorRead');
+    authorize(id, 'operatorWrite');
     return this.current();
   }
 
