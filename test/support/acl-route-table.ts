@@ -141,11 +141,12 @@ export const ROUTE_CASES: Record<string, RouteCase> = {
   'GET /v1/coordinate/nodes': { path: '/v1/coordinate/nodes', need: 'node:read', on: 'n1', sees: has('n1') },
   'GET /v1/coordinate/node/*': { path: '/v1/coordinate/node/n1', need: 'node:read', on: 'n1' },
   'PUT /v1/coordinate/update': { path: '/v1/coordinate/update', body: { Node: 'n1', Coord: COORD }, need: 'node:write', on: 'n1' },
-  // Roots are public as in Consul, but a token that is sent is still resolved (Consul ignores it).
-  'GET /v1/connect/ca/configuration': { path: '/v1/connect/ca/configuration', need: 'operator:read', on: '' },
+  // The CA configuration needs operator:write even to read, as in Consul since CVE-2020-28053 (it can hold the CA's private key).
+  'GET /v1/connect/ca/configuration': { path: '/v1/connect/ca/configuration', need: 'operator:write', on: '' },
   'PUT /v1/connect/ca/configuration': {
     path: '/v1/connect/ca/configuration', body: { Provider: 'consul', Config: { LeafCertTTL: '72h' } }, need: 'operator:write', on: '',
   },
+  // Roots are public as in Consul, but a token that is sent is still resolved (Consul ignores it).
   'GET /v1/connect/ca/roots': { path: '/v1/connect/ca/roots', open: 'CA roots are public', resolves: true },
   'GET /v1/agent/connect/ca/roots': { path: '/v1/agent/connect/ca/roots', open: 'CA roots are public', resolves: true },
   // Saving or restoring the whole state is management-only (Consul's Snapshot: acl:write).
