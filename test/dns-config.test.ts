@@ -103,7 +103,7 @@ describe('recursors', () => {
   });
 
   test('a question that came over TCP is forwarded over TCP', async () => {
-    // One port, two answers: 192.0.2.7 over UDP (the `good` upstream), 192.0.2.9 over TCP.
+    // One port, two answers: 192.0.2.7 over UDP (`udp` below), 192.0.2.9 over TCP.
     const tcp = net.createServer((c) => c.on('data', (d: Buffer) => {
       const q = dnsPacket.decode(d.subarray(2));
       const reply = dnsPacket.encode({ type: 'response', id: q.id, flags: 0, questions: q.questions, answers: [{ type: 'A', name: 'example.test', ttl: 60, data: '192.0.2.9' }] });
