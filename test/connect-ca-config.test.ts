@@ -147,3 +147,21 @@ test('with ACLs the configuration needs operator:write to read (Consul since CVE
     await acl.stop();
   }
 });
+
+test('PUT keeps the stored PrivateKey and RootCert as no change (GET, edit, PUT); a different key is refused', async () => {
+  const { generateKeyPairSync } = await import('node:crypto');
+  const pem = (): string => generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+  const key = pem();
+  const a = await startDevAgent({ config: { connect: { enabled: true, caProvider: 'consul', caConfig: { LeafCertTTL: '24h', PrivateKey: key } } } });
+  try {
+    const cfg = JSON.parse((await call(a, 'GET')).text) as { Config: Record<string, unknown> };
+    assert.equal(cfg.Config.PrivateKey, key);
+    assert.deepEqual(await put(a, { ...cfg.Config, LeafCertTTL: '48h' }), { status: 200, text: '' });
+    assert.equal((JSON.parse((await call(a, 'GET')).text) as { Config: Record<string, unknown> }).Config.LeafCertTTL, '48h');
+    const other = await put(a, { ...cfg.Config, PrivateKey: pem() });
+    assert.equal(other.status, 500);
+    assert.match(other.text, /needs a CA root rotation/);
+  } finally {
+    await a.stop();
+  }
+});

@@ -99,7 +99,7 @@ export class ConnectCAEndpoint {
     }
     if (args.Provider === current.Provider && isDeepStrictEqual(args.Config, current.Config)) return;
     if (!KNOWN_PROVIDERS.includes(args.Provider)) throw new InternalError(`could not initialize provider: unknown CA provider ${JSON.stringify(args.Provider)}`);
-    this.#check(args);
+    this.#check(args, current);
     const rec: CAConfigRecord = {
       Provider: args.Provider, Config: args.Config, State: args.Provider === current.Provider ? current.State : null,
       ForceWithoutCrossSigning: args.ForceWithoutCrossSigning,
@@ -114,7 +114,7 @@ export class ConnectCAEndpoint {
   }
 
   /** The provider's check of a new configuration, and what Proconsul cannot do with it yet. */
-  #check(args: CAConfigurationUpdate): void {
+  #check(args: CAConfigurationUpdate, current: { Config: Record<string, unknown> }): void {
     let common;
     try {
       common = parseCommonCAConfig(args.Provider, args.Config);
@@ -124,9 +124,11 @@ export class ConnectCAEndpoint {
     }
     if (args.Provider !== 'consul') throw new InternalError(`error configuring provider: Proconsul does not implement the ${args.Provider} CA provider`);
     const active = this.#deps.replica.caRoots.all().find((r) => r.Active) as CARoot | undefined;
-    const key = (name: string) => Object.entries(args.Config).find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
-    // The consul provider keys its root by PrivateKey, RootCert, key type and bits: a change means a new root.
-    const newRoot = Boolean(key('PrivateKey') || key('RootCert'))
+    const key = (config: Record<string, unknown>, name: string) => Object.entries(config).find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
+    // The consul provider keys its root by PrivateKey, RootCert, key type and bits: a change means a
+    // new root. The values already stored are no change (a GET then PUT of the same configuration).
+    const changed = (name: string) => Boolean(key(args.Config, name)) && !isDeepStrictEqual(key(args.Config, name), key(current.Config, name));
+    const newRoot = changed('PrivateKey') || changed('RootCert')
       || (active !== undefined && (active.PrivateKeyType !== common.privateKeyType || active.PrivateKeyBits !== common.privateKeyBits));
     if (newRoot) {
       throw new InternalError('error configuring provider: the change needs a CA root rotation (PrivateKey, RootCert, PrivateKeyType or PrivateKeyBits), which Proconsul does not implement yet');
