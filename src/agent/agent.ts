@@ -183,7 +183,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       setTimeout(() => void (deps.shutdown ?? (() => agent.stop()))(), 100);
     },
   };
-  const { epDeps, replica, endpoints, sessionTimers, router, local, aclReaper, leaderSide } = buildServer(
+  const { epDeps, replica, endpoints, sessionTimers, router, local, aclReaper, leaderSide, leafCerts } = buildServer(
     config, store, clock, logger, deps.random ?? Math.random, { telemetry, hub }, hooks,
   );
   if (pool.gossip) {
@@ -258,6 +258,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
     config, router, dns: ownDns, logger, acl: endpoints.acl.resolver, tls, revision: () => replica.appliedRevision,
     liveness: () => liveness?.answer() ?? null,
     autoEncrypt: { sign: (args, id) => endpoints.autoEncrypt.sign(args, id), allowTls: config.autoEncrypt?.allowTls ?? false },
+    connectSign: endpoints.connectSign,
     dnsFor: tokenHandlers((token) => staleBounded(dcDns(dnsHandler.derive({
       view: new DnsView(replica, { token: () => token, resolve: (s) => endpoints.acl.resolver.resolve(s) }), fastPath: false,
     }), () => token), dnsCfg, stale)),
@@ -307,6 +308,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       await http.close();
       await dns.close();
       await local.stop();
+      leafCerts.stop();
       coordinateSync.stop();
       endpoints.coordinate.stop();
       await wan.shutdown();

@@ -6,7 +6,7 @@ import type { Clock } from '../clock.ts';
 import type { Leadership } from '../endpoint/index.ts';
 import {
   buildRoutes, agentSelfHandlers, agentStats, observeHandlers, eventHandlers, agentServiceHandlers, agentCheckHandlers,
-  agentControlHandlers, QUERY_AGENT_HEADER, sourceAddr, type Handler, type HttpRequest, type RequestConfig, type RouteHandlers, type Router, type ObserveDeps,
+  agentControlHandlers, agentConnectHandlers, QUERY_AGENT_HEADER, type LeafSource, sourceAddr, type Handler, type HttpRequest, type RequestConfig, type RouteHandlers, type Router, type ObserveDeps,
 } from '../http/index.ts';
 import { guardAgentRoutes } from './acl-guards.ts';
 import type { EventBuffer } from './events.ts';
@@ -30,6 +30,8 @@ export interface ClientRouteDeps {
   reqCfg: RequestConfig;
   /** Answers by forwarding to a server. */
   forward: Handler;
+  /** This agent's service leaf certificates. */
+  leafCerts: LeafSource;
   reload(): Promise<void>;
   leave(): Promise<void>;
   clock: Clock;
@@ -112,6 +114,7 @@ export function clientRoutes(d: ClientRouteDeps): Router {
     event: eventHandlers(d.events, { ...reqCfg, maxQueryTime: config.maxQueryTime }),
     agentServices: agentServiceHandlers(local, { ...reqCfg, defaultQueryTime: config.defaultQueryTime, maxQueryTime: config.maxQueryTime }, d.clock, d.random),
     agentChecks: agentCheckHandlers(local, reqCfg),
+    agentConnect: agentConnectHandlers(d.leafCerts, { ...reqCfg, defaultQueryTime: config.defaultQueryTime, maxQueryTime: config.maxQueryTime }),
     agentControl: agentControlHandlers({
       config, tokens: local.tokens, reload: d.reload, leave: d.leave,
       tokenChanged: () => void local.ae.syncFull().catch(() => {}),

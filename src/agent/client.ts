@@ -20,6 +20,7 @@ import type { RuntimeConfig } from './config/runtime.ts';
 import { bridgeEvents } from './event-gossip.ts';
 import { EventBuffer } from './events.ts';
 import { Forwarder } from './forward.ts';
+import { clientLeafCerts } from './client-leaf.ts';
 import type { AutoEncrypt } from './auto-encrypt.ts';
 import { AUTO_ENCRYPT_SIGN_PATH } from './rpc-server.ts';
 import { CoordinateSync, coordinateSettings } from './coordinates.ts';
@@ -101,10 +102,14 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
     forwarder, servers, nodeName: config.nodeName, cfg: dnsConfigFrom(config), token: () => token('dns'), logger: logger.child({ '@module': 'dns' }),
     random, now: () => clock.now(), clock,
   });
+  const leafCerts = clientLeafCerts({
+    forwarder, servers, datacenter: config.datacenter, agentToken: () => token('agent'), maxQueryTimeMs: config.maxQueryTime,
+    clock, random, logger,
+  });
   const routes = clientRoutes({
     config, local, pool, events, leadership, reqCfg, clock, random, knownServers: () => servers.servers().length,
     observe: { telemetry, hub, prometheusRetentionMs: prometheusRetention(config) },
-    forward,
+    forward, leafCerts,
     reload: () => reload(),
     leave: async () => {
       await local.stop();
@@ -166,6 +171,7 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
       await dns.close();
       dnsHandler.close();
       await local.stop();
+      leafCerts.stop();
       coordinateSync.stop();
       servers.stop();
       await pool.shutdown();

@@ -10,6 +10,7 @@ import { HostnamesDelegated, RecursionDelegated, type DnsHandler } from '../dns/
 import { DNS_CONFIG_HEADER } from '../dns/config-wire.ts';
 import type { AclIdentity } from '../endpoint/index.ts';
 import type { CASignRequest, SignedResponse } from '../endpoint/auto-encrypt.ts';
+import type { ServiceLeaf } from '../endpoint/connect-ca-sign.ts';
 import type { TokenSources } from '../endpoint/acl-sources.ts';
 import type { Policy } from '../acl/index.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
@@ -25,6 +26,8 @@ export const DNS_RPC_PATH = `${INTERNAL_RPC_PREFIX}dns`;
 export const ACL_RPC_PATH = `${INTERNAL_RPC_PREFIX}acl/authorizer`;
 /** Client agents with auto_encrypt.tls post their CSR here (Consul's AutoEncrypt.Sign), token in X-Consul-Token. */
 export const AUTO_ENCRYPT_SIGN_PATH = `${INTERNAL_RPC_PREFIX}auto-encrypt/sign`;
+/** Client agents post a service's CSR here (Consul's ConnectCA.Sign), token in X-Consul-Token. */
+export const CONNECT_CA_SIGN_PATH = `${INTERNAL_RPC_PREFIX}connect-ca/sign`;
 /** Set on a 204 answer to a client's DNS question the client's own recursors must answer. */
 export const DNS_RECURSE_HEADER = 'X-Proconsul-Dns-Recurse';
 /**
@@ -84,6 +87,8 @@ export interface RpcServerDeps {
    * connections without a client certificate, and only it.
    */
   autoEncrypt?: { sign(args: CASignRequest, id: AclIdentity | undefined): Promise<SignedResponse>; allowTls: boolean };
+  /** ConnectCA.Sign for service leaf certificates (absent: not served). */
+  connectSign?: { sign(args: CASignRequest, id: AclIdentity | undefined): Promise<ServiceLeaf> };
   /** The agent's TLS settings (absent: plaintext only). */
   tls?: Pick<TlsConfigurator, 'incomingRpc' | 'verifyIncomingRpc' | 'version'>;
   logger: Logger;
@@ -145,7 +150,7 @@ function dnsRoute(d: RpcServerDeps): (req: HttpRequest) => Promise<HttpResult> {
 
 const MAX_SIGN_REQUEST = 64 * 1024;
 
-function autoEncryptRoute(d: RpcServerDeps, ae: NonNullable<RpcServerDeps['autoEncrypt']>): (req: HttpRequest) => Promise<HttpResult> {
+function signRoute(d: RpcServerDeps, ae: { sign(args: CASignRequest, id: AclIdentity | undefined): Promise<unknown> }): (req: HttpRequest) => Promise<HttpResult> {
   return async (req) => {
     const token = req.headers['x-consul-token'];
     const id = d.acl?.resolve(typeof token === 'string' ? token : '');
@@ -218,7 +223,8 @@ export function autoEncryptOnly(serve: RequestListener, logger: Logger): Request
 export function createRpcServer(d: RpcServerDeps): RpcServer {
   const internal = new Router().route('POST', DNS_RPC_PATH, dnsRoute(d));
   if (d.acl) internal.route('GET', ACL_RPC_PATH, aclRoute(d.acl));
-  if (d.autoEncrypt) internal.route('POST', AUTO_ENCRYPT_SIGN_PATH, autoEncryptRoute(d, d.autoEncrypt));
+  if (d.autoEncrypt) internal.route('POST', AUTO_ENCRYPT_SIGN_PATH, signRoute(d, d.autoEncrypt));
+  if (d.connectSign) internal.route('POST', CONNECT_CA_SIGN_PATH, signRoute(d, d.connectSign));
   const liveness = d.liveness;
   if (liveness) {
     internal.route('GET', LIVENESS_PATH, async () => {

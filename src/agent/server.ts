@@ -8,10 +8,14 @@ import type { Store } from '../store/index.ts';
 import { Replica } from '../state/index.ts';
 import {
   KvEndpoint, TxnEndpoint, SessionEndpoint, CatalogEndpoint, HealthEndpoint,
-  type EndpointDeps, type SessionHealth, type Leadership,
+  type EndpointDeps, type SessionHealth, type Leadership, type AclIdentity,
 } from '../endpoint/index.ts';
 import { ConnectCAEndpoint } from '../endpoint/connect-ca.ts';
 import { AutoEncryptEndpoint } from '../endpoint/auto-encrypt.ts';
+import { ConnectCASignEndpoint } from '../endpoint/connect-ca-sign.ts';
+import { CsrGate } from '../endpoint/csr-gate.ts';
+import { agentConnectHandlers } from '../http/v1/agent-connect.ts';
+import { LeafCertManager } from './leaf-certs.ts';
 import { AclExplainEndpoint } from '../endpoint/acl-explain.ts';
 import { explainHandlers } from '../http/v1/explain.ts';
 import { SnapshotEndpoint } from '../endpoint/snapshot.ts';
@@ -74,6 +78,8 @@ export interface Endpoints {
   query: PreparedQueryEndpoint;
   /** Client agents' certificates (AutoEncrypt.Sign). */
   autoEncrypt: AutoEncryptEndpoint;
+  /** Service leaf certificates (ConnectCA.Sign). */
+  connectSign: ConnectCASignEndpoint;
 }
 
 /** The ACL endpoints and the token resolver they share. */
@@ -104,6 +110,8 @@ export interface ServerParts {
   aclSwitch: AclSwitch;
   /** Election and leader duties (createAgent starts and stops them). */
   leaderSide: LeaderSide;
+  /** This agent's service leaf certificates (stopped with the agent). */
+  leafCerts: LeafCertManager;
 }
 
 /** Agent-level actions the agent routes trigger (createAgent supplies them). */
@@ -156,6 +164,8 @@ export function buildServer(
   const leaderSide = buildLeaderSide({
     config, epDeps, election, timers: sessionTimers, catalog: () => endpoints.catalog, ca: () => endpoints.ca, gossipHealth: hooks.pool.gossip !== null,
   });
+  // One CSR limit for every signing, as Consul's server-wide limiter.
+  const csrGate = new CsrGate(clock);
   const endpoints: Endpoints = {
     kv: new KvEndpoint(epDeps, { enableKeyListPolicy: keyListPolicy(config) }), txn: new TxnEndpoint(epDeps), ca: connectCA(epDeps, config),
     session: new SessionEndpoint(epDeps, health, leaderSide.sessionHooks),
@@ -167,7 +177,8 @@ export function buildServer(
     autoEncrypt: new AutoEncryptEndpoint(epDeps, {
       connectEnabled: config.connect.enabled, allowTls: config.autoEncrypt?.allowTls ?? false, ca: () => endpoints.ca.settings(),
       manualCaPems: () => tls?.manualCaPems() ?? [], verifyServerHostname: () => tls?.verifyServerHostname() ?? false,
-    }),
+    }, csrGate),
+    connectSign: new ConnectCASignEndpoint(epDeps, { connectEnabled: config.connect.enabled, ca: () => endpoints.ca.settings() }, csrGate),
     query: new PreparedQueryEndpoint(epDeps, {
       resolve: (secret) => endpoints.acl.resolver.resolve(secret), segment: '',
       failover: hooks.wan?.enabled ? queryFailover(hooks.wan, config, logger, tls) : undefined,
@@ -192,6 +203,7 @@ export function buildServer(
     bootstrap: () => ensureAclBootstrap(epDeps, config.acl.tokens.initialManagement),
     leaderDuties: () => { if (election.isLeader()) aclReaper.start(); },
   });
+  const leafCerts = serverLeafCerts(endpoints, config, clock, random, logger, (secret) => reqCfg.acl.resolve(secret));
   const localCfg = { ...reqCfg, defaultQueryTime: config.defaultQueryTime, maxQueryTime: config.maxQueryTime };
   const limits = { ...reqCfg, kvMaxValueSize: config.limits.kvMaxValueSize, txnMaxReqLen: config.limits.txnMaxReqLen };
   const routes = buildRoutes(guardAgentRoutes({
@@ -205,6 +217,7 @@ export function buildServer(
     }),
     ...poolHandlers(config, hooks.pool, reqCfg, hooks.wan),
     connect: connectHandlers(endpoints.ca, reqCfg),
+    agentConnect: agentConnectHandlers(leafCerts, localCfg),
     session: sessionHandlers(endpoints.session, { ...reqCfg, nodeName: config.nodeName }),
     catalog: { ...catalogHandlers(endpoints.catalog, reqCfg), datacenters: wanDatacentersHandler(hooks.wan, config.datacenter) },
     health: healthHandlers(endpoints.health, reqCfg),
@@ -237,7 +250,7 @@ export function buildServer(
   }) : routes;
   observe.telemetry.gauge('rpc.queries_blocking', 'Blocking queries waiting', () => replica.notifier.blocked);
   observe.telemetry.gauge('state.kv_entries', 'KV entries in the replica', () => replica.kvs.size);
-  return { epDeps, replica, leadership, endpoints, sessionTimers, router, local, aclReaper, aclSwitch, leaderSide };
+  return { epDeps, replica, leadership, endpoints, sessionTimers, router, local, aclReaper, aclSwitch, leaderSide, leafCerts };
 }
 
 /** The snapshot endpoint; a restore re-runs the leader duties and the local agent's sync over the new state. */
@@ -295,4 +308,20 @@ export function prometheusRetention(config: RuntimeConfig): number {
 export function localCounts(local: Local): { services: number; checks: number; ttlChecks: number } {
   const checks = local.state.checks();
   return { services: local.state.services().length, checks: checks.length, ttlChecks: checks.filter((c) => c.Type === 'ttl').length };
+}
+
+/** The agent's leaf certificates on a server: roots read and watched in the replica, signed by this server. */
+function serverLeafCerts(
+  endpoints: Endpoints, config: RuntimeConfig, clock: Clock, random: () => number, logger: Logger, resolve: (secret: string) => AclIdentity | undefined,
+): LeafCertManager {
+  const read = (minIndex: number, waitMs: number, signal?: AbortSignal) => endpoints.ca.roots({ minIndex, waitMs, consistency: 'default', token: '', signal });
+  return new LeafCertManager({
+    datacenter: config.datacenter, clock, random, logger,
+    roots: async () => (await read(0, 0)).value,
+    watchRoots: async (index, signal) => {
+      const { value, meta } = await read(index, config.maxQueryTime, signal);
+      return { value, index: meta.index };
+    },
+    sign: (csr, token) => endpoints.connectSign.sign({ Datacenter: config.datacenter, CSR: csr }, resolve(token)),
+  });
 }

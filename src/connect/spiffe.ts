@@ -30,3 +30,25 @@ export function parseAgentUri(uri: string): AgentSpiffeId | null {
   const m = AGENT_PATH.exec(uri);
   return m ? { host: m[1], datacenter: decodeURIComponent(m[2]), agent: decodeURIComponent(m[3]) } : null;
 }
+
+/** A service's SPIFFE ID (Consul's SpiffeIDService, default partition). */
+export interface ServiceSpiffeId {
+  host: string;
+  namespace: string;
+  datacenter: string;
+  service: string;
+}
+
+const SERVICE_PATH = /^spiffe:\/\/([^/]+)\/ns\/([^/]+)\/dc\/([^/]+)\/svc\/([^/]+)$/;
+
+/** `spiffe://<host>/ns/<ns>/dc/<dc>/svc/<service>`, as Consul's SpiffeIDService.URI writes it. */
+export function serviceUri(id: ServiceSpiffeId): string {
+  return `spiffe://${id.host}/ns/${encodeURIComponent(id.namespace)}/dc/${encodeURIComponent(id.datacenter)}/svc/${encodeURIComponent(id.service)}`;
+}
+
+/** Reads a service SPIFFE ID; null for any other URI. */
+export function parseServiceUri(uri: string): ServiceSpiffeId | null {
+  const m = SERVICE_PATH.exec(uri);
+  if (!m) return null;
+  return { host: m[1], namespace: decodeURIComponent(m[2]), datacenter: decodeURIComponent(m[3]), service: decodeURIComponent(m[4]) };
+}

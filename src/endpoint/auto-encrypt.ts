@@ -11,7 +11,8 @@ import { BadRequestError, InternalError } from '../errors.ts';
 import { authorize } from './acl-enforce.ts';
 import type { AclIdentity } from './acl-resolver.ts';
 import type { EndpointDeps } from './deps.ts';
-import type { CsrLimiter } from './csr-limit.ts';
+import { CsrGate } from './csr-gate.ts';
+import { activeSigner } from './connect-ca-sign.ts';
 
 /** Consul's CASignRequest as a client sends it. */
 export interface CASignRequest {
@@ -59,23 +60,22 @@ export const CONNECT_NOT_ENABLED = 'Connect must be enabled in order to use this
 export const ALLOW_TLS_NOT_ENABLED = 'AutoEncrypt.AllowTLS must be enabled in order to use this endpoint';
 
 /**
- * The CSR parser, the leaf signer and the CSR rate limiter, imported on the first AutoEncrypt.Sign
- * that gets past the settings checks: most servers never sign one (issue #9).
+ * The CSR parser and the leaf signer, imported on the first AutoEncrypt.Sign that gets past the
+ * settings checks: most servers never sign one (issue #9).
  */
-const signing = () => Promise.all([import('../connect/csr.ts'), import('../connect/leaf-cert.ts'), import('./csr-limit.ts')]);
+const signing = () => Promise.all([import('../connect/csr.ts'), import('../connect/leaf-cert.ts')]);
 
 /** Signs client agents' certificates. */
 export class AutoEncryptEndpoint {
   readonly #deps: EndpointDeps;
   readonly #s: AutoEncryptSettings;
-  /** Made on the first signing; it starts with a full bucket (a burst of one), as when the server started. */
-  #limit: CsrLimiter | undefined;
-  /** The [per second, concurrent] limits #limit was made with. */
-  #limits: number[] = [];
+  readonly #gate: CsrGate;
 
-  constructor(deps: EndpointDeps, settings: AutoEncryptSettings) {
+  /** `gate` is the server's CSR limit, shared with ConnectCA.Sign. */
+  constructor(deps: EndpointDeps, settings: AutoEncryptSettings, gate = new CsrGate(deps.clock)) {
     this.#deps = deps;
     this.#s = settings;
+    this.#gate = gate;
   }
 
   /** Checks and signs `args.CSR` for the caller `id`; throws BadRequestError or PermissionDeniedError with Consul's texts. */
@@ -86,28 +86,22 @@ export class AutoEncryptEndpoint {
     if (args.Datacenter !== dc) {
       throw new BadRequestError(`mismatched datacenter (client_dc='${args.Datacenter}' server_dc='${dc}'); check client has same datacenter set as servers`);
     }
-    const [{ parseCsr }, { signLeaf }, { CsrLimiter }] = await signing();
+    const [{ parseCsr }, { signLeaf }] = await signing();
     const ca = this.#s.ca();
-    // A changed configuration brings new limits (Consul re-reads them per request too).
-    const limits = ca.ok ? [ca.config.csrMaxPerSecond, ca.config.csrMaxConcurrent] : [0, 0];
-    if (!this.#limit || this.#limits[0] !== limits[0] || this.#limits[1] !== limits[1]) {
-      this.#limit = new CsrLimiter(this.#deps.clock, limits[0], limits[1]);
-      this.#limits = limits;
-    }
     const csr = await parseCsr(String(args.CSR ?? ''));
     if (csr.uris.length !== 1) throw new BadRequestError(`CSR SAN contains an invalid number of URIs: ${csr.uris.length}`);
     if (csr.emails.length > 0) throw new BadRequestError('CSR SAN does not allow specifying email addresses');
     const agent = parseAgentUri(csr.uris[0]);
     if (!agent) throw new BadRequestError('SPIFFE ID in CSR must be a service, mesh-gateway, or agent ID');
     authorize(id, 'nodeWrite', agent.agent);
-    const { root, keyPem, clusterId } = await this.#signer(ca);
+    const { root, keyPem, clusterId } = await activeSigner(this.#deps, ca);
     // Agents ask before they know the cluster's trust domain; the server sets it.
     const uri = agentUri({ ...agent, host: trustDomain(clusterId) });
     const now = this.#deps.clock.now();
     if (new X509Certificate(root.RootCert).validToDate.getTime() < now) {
       throw new InternalError(`root expired: certificate expired, expiration date: ${root.NotAfter}`);
     }
-    const leaf = await this.#limit.run(() => signLeaf({
+    const leaf = await this.#gate.run(ca, () => signLeaf({
       spki: csr.spki, uris: [uri], dnsNames: csr.dnsNames, ipAddresses: csr.ipAddresses, ttlMs: ca.ok ? ca.config.leafCertTtlMs : 0, nowMs: now,
     }, root.RootCert, keyPem));
     return {
@@ -119,15 +113,5 @@ export class AutoEncryptEndpoint {
       ManualCARoots: this.#s.manualCaPems(),
       VerifyServerHostname: this.#s.verifyServerHostname(),
     };
-  }
-
-  async #signer(ca: CASettings): Promise<{ root: CARoot; keyPem: string; clusterId: string }> {
-    const { replica, store } = this.#deps;
-    if (!ca.ok) throw new InternalError('CA is uninitialized and unable to sign certificates yet: provider is nil');
-    const root = (replica.caRoots.all() as unknown as CARoot[]).find((r) => r.Active);
-    if (!root) throw new InternalError('CA is uninitialized and unable to sign certificates yet: no root certificate');
-    const key = await store.get(`ca/key/${root.ID}`);
-    if (!key) throw new InternalError('CA is uninitialized and unable to sign certificates yet: provider is nil');
-    return { root, keyPem: Buffer.from(key.value).toString('utf8'), clusterId: replica.meta.get('cluster')?.ClusterID ?? '' };
   }
 }

@@ -9,6 +9,7 @@ export { txnHandlers } from './v1/txn.ts';
 export { statusHandlers } from './v1/status.ts';
 export { agentSelfHandlers, agentStats, localMember } from './v1/agent.ts';
 export { connectHandlers } from './v1/connect.ts';
+export { agentConnectHandlers, type LeafSource } from './v1/agent-connect.ts';
 export { sessionHandlers, decodeSessionCreate } from './v1/session.ts';
 export { catalogHandlers, healthHandlers, decodeRegister, catalogFilters } from './v1/catalog.ts';
 export { observeHandlers, hostInfo, type ObserveDeps } from './v1/agent-observe.ts';

@@ -18,6 +18,8 @@ export interface RouteHandlers {
   };
   agent: { self: Handler; version: Handler };
   connect: { roots: Handler; configuration: Handler; setConfiguration: Handler };
+  /** The agent's service leaf certificates. */
+  agentConnect: { leaf: Handler };
   session: { create: Handler; destroy: Handler; renew: Handler; info: Handler; node: Handler; list: Handler };
   catalog: {
     register: Handler; deregister: Handler; datacenters: Handler; nodes: Handler; services: Handler;
@@ -143,7 +145,8 @@ export function buildRoutes(h: RouteHandlers): Router {
     .route('GET', '/v1/connect/ca/roots', h.connect.roots)
     .route('GET', '/v1/connect/ca/configuration', h.connect.configuration)
     .route('PUT', '/v1/connect/ca/configuration', h.connect.setConfiguration)
-    .route('GET', '/v1/agent/connect/ca/roots', h.connect.roots);
+    .route('GET', '/v1/agent/connect/ca/roots', h.connect.roots)
+    .route('GET', '/v1/agent/connect/ca/leaf/*', h.agentConnect.leaf);
 }
 
 /** The ACL routes (Consul's /v1/acl/* and /v1/internal/acl/authorize). */

@@ -149,6 +149,7 @@ export const ROUTE_CASES: Record<string, RouteCase> = {
   // Roots are public as in Consul, but a token that is sent is still resolved (Consul ignores it).
   'GET /v1/connect/ca/roots': { path: '/v1/connect/ca/roots', open: 'CA roots are public', resolves: true },
   'GET /v1/agent/connect/ca/roots': { path: '/v1/agent/connect/ca/roots', open: 'CA roots are public', resolves: true },
+  'GET /v1/agent/connect/ca/leaf/*': { path: '/v1/agent/connect/ca/leaf/web', need: 'service:write', on: 'web' },
   // Saving or restoring the whole state is management-only (Consul's Snapshot: acl:write).
   'GET /v1/snapshot': { path: '/v1/snapshot', need: 'acl:write', on: '' },
   'PUT /v1/snapshot': { path: '/v1/snapshot', body: 'not a snapshot', need: 'acl:write', on: '' },

@@ -1,0 +1,28 @@
+// GET /v1/agent/connect/ca/leaf/<service>: the agent's certificate for a service (Consul's
+// AgentConnectCALeafCert), kept and renewed by the agent; `?index=` blocks until the next one.
+import type { ServiceLeaf } from '../../endpoint/connect-ca-sign.ts';
+import type { HttpResult } from '../router.ts';
+import { queryOptions, type HttpRequest, type RequestConfig } from '../request.ts';
+
+/** Where the agent's leaf certificates come from (agent/leaf-certs.ts). */
+export interface LeafSource {
+  get(service: string, token: string, opts: { minIndex: number; waitMs: number; signal?: AbortSignal }): Promise<{ value: ServiceLeaf; index: number; hit: boolean }>;
+}
+
+/** Consul's default and longest blocking wait. */
+const DEFAULT_WAIT_MS = 300_000;
+const MAX_WAIT_MS = 600_000;
+
+/** Handlers for the agent's Connect leaf route. */
+export function agentConnectHandlers(leaves: LeafSource, cfg: RequestConfig & { maxQueryTime?: number; defaultQueryTime?: number }) {
+  return {
+    async leaf(req: HttpRequest): Promise<HttpResult> {
+      const service = req.params.rest;
+      const opts = queryOptions(req, cfg);
+      const max = cfg.maxQueryTime ?? MAX_WAIT_MS;
+      const waitMs = Math.min(opts.waitMs || (cfg.defaultQueryTime ?? DEFAULT_WAIT_MS), max);
+      const { value, index, hit } = await leaves.get(service, opts.token, { minIndex: opts.minIndex, waitMs, signal: req.signal });
+      return { body: value, headers: { 'X-Consul-Index': String(index), 'X-Cache': hit ? 'HIT' : 'MISS' } };
+    },
+  };
+}
