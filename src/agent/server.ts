@@ -31,6 +31,8 @@ import type { LivenessHost } from '../leader/liveness.ts';
 import type { TlsConfigurator } from './tls-configurator.ts';
 import { operatorHandlers } from '../http/v1/operator.ts';
 import { ConfigEntryEndpoint } from '../endpoint/config-entries.ts';
+import { IntentionEndpoint } from '../endpoint/intentions.ts';
+import { intentionHandlers } from '../http/v1/intentions.ts';
 import { GatewayEndpoint } from '../endpoint/gateway-services.ts';
 import { CoordinateEndpoint } from '../endpoint/coordinate.ts';
 import { PreparedQueryEndpoint } from '../endpoint/prepared-query.ts';
@@ -69,6 +71,8 @@ export interface Endpoints {
   /** Config entries and the gateway views derived from them. */
   configEntries: ConfigEntryEndpoint;
   gateways: GatewayEndpoint;
+  /** Intentions (views over the service-intentions config entries). */
+  intentions: IntentionEndpoint;
   acl: AclEndpoints;
   /** Snapshot save and restore. */
   snapshot: SnapshotEndpoint;
@@ -171,6 +175,7 @@ export function buildServer(
     session: new SessionEndpoint(epDeps, health, leaderSide.sessionHooks),
     catalog: new CatalogEndpoint(epDeps), health: new HealthEndpoint(epDeps),
     configEntries: new ConfigEntryEndpoint(epDeps), gateways: new GatewayEndpoint(epDeps),
+    intentions: new IntentionEndpoint(epDeps, { connectEnabled: config.connect.enabled }),
     acl: aclEndpoints(epDeps, config, () => local.tokens.get('agent_recovery')),
     snapshot: snapshotEndpoint(epDeps, leaderSide, () => local),
     coordinate: new CoordinateEndpoint(epDeps, coordinateSettings(config).batching),
@@ -243,6 +248,7 @@ export function buildServer(
     agentAcl: agentAclHandlers({ enable: () => aclSwitch.enable(), isLocal: isLoopback }, reqCfg),
     snapshot: snapshotHandlers(endpoints.snapshot, reqCfg),
     query: queryHandlers(endpoints.query, { ...reqCfg, nodeName: config.nodeName }),
+    intentions: intentionHandlers(endpoints.intentions, reqCfg),
   }, reqCfg, config.nodeName));
   const router = hooks.wan?.enabled ? forwardingRouter(routes, {
     datacenter: config.datacenter, nodeName: config.nodeName, routes: hooks.wan, defaultToken: () => local.tokens.get('default'),

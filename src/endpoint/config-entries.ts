@@ -62,6 +62,12 @@ export function decodeConfigEntry(raw: unknown): Obj {
   return entry;
 }
 
+/** Normalize then Validate of a decoded entry of `kind` (in place); Consul's error text or null. */
+export function checkConfigEntry(kind: string, entry: Obj): string | null {
+  const { normalizeEntry, validateEntry } = kinds();
+  return normalizeEntry(kind, entry) ?? validateEntry(kind, entry);
+}
+
 /** The entry as Consul renders it: fields in struct order, zero values filled in, indexes last. */
 export function renderEntry(e: ConfigEntry): ConfigEntry {
   const { KIND_DEFAULTS, KIND_SHAPES, orderLike } = kinds();
@@ -98,8 +104,7 @@ export class ConfigEntryEndpoint {
   async apply(raw: unknown, cas: number | undefined, authz?: AclIdentity): Promise<boolean> {
     const entry = decodeConfigEntry(raw);
     const kind = String(entry.Kind);
-    const { normalizeEntry, validateEntry } = kinds();
-    const err = normalizeEntry(kind, entry) ?? validateEntry(kind, entry);
+    const err = checkConfigEntry(kind, entry);
     if (err) throw new InternalError(err);
     const name = String(entry.Name);
     authorize(authz, permission(kind, true)!, name);

@@ -1,6 +1,7 @@
 // Normalize and Validate of config entries with Consul's texts (agent/structs/config_entry*.go):
 // defaults and lower-casing first, then the checks that reject an entry before it is stored.
 import { FIXED_NAMES } from './config-entry-kinds.ts';
+import { normalizeIntentions, validateIntentions } from './config-entry-intentions.ts';
 
 type Obj = Record<string, unknown>;
 type Check = (e: Obj) => string | null;
@@ -144,20 +145,6 @@ function terminating(e: Obj): string | null {
   return null;
 }
 
-function intentions(e: Obj): string | null {
-  const seen = new Set<string>();
-  for (const [i, s] of list(e.Sources).entries()) {
-    if (!s.Name) return `Sources[${i}].Name is required`;
-    const key = `${str(s.Peer)}\0${str(s.Name)}`;
-    if (seen.has(key)) return `Sources[${i}] defines ${JSON.stringify(str(s.Name))} more than once`;
-    seen.add(key);
-    const perms = list(s.Permissions);
-    if (perms.length && s.Action) return `Sources[${i}].Action must be omitted if Permissions are specified`;
-    if (!perms.length && s.Action !== 'allow' && s.Action !== 'deny') return `Sources[${i}].Action must be set to 'allow' or 'deny'`;
-  }
-  return multiError(metaErrors(e.Meta));
-}
-
 function exported(e: Obj): string | null {
   if (e.Name === '*') return 'exported-services Name must be the name of a partition, and not a wildcard';
   for (const [i, s] of list(e.Services).entries()) {
@@ -192,7 +179,7 @@ const CHECKS: Record<string, Check> = {
   'service-resolver': resolver,
   'ingress-gateway': ingress,
   'terminating-gateway': terminating,
-  'service-intentions': intentions,
+  'service-intentions': (e) => validateIntentions(e),
   'exported-services': exported,
   'api-gateway': apiGateway,
 };
@@ -214,13 +201,7 @@ export function normalizeEntry(kind: string, e: Obj): string | null {
       for (const s of list(l.Services)) if (!('Hosts' in s)) s.Hosts = null;
     }
   }
-  if (kind === 'service-intentions') {
-    for (const s of list(e.Sources)) {
-      lower(s, 'Action');
-      s.Precedence = s.Name === '*' ? 8 : 9;
-      if (!s.Type) s.Type = 'consul';
-    }
-  }
+  if (kind === 'service-intentions') normalizeIntentions(e);
   if (kind === 'api-gateway') for (const l of list(e.Listeners)) lower(l, 'Protocol');
   if (kind === 'service-splitter') {
     for (const s of list(e.Splits)) s.Weight = Math.round(Number(s.Weight ?? 0) * 100) / 100;

@@ -6,6 +6,7 @@ import type { aclPolicyHandlers, aclAuthHandlers } from './v1/acl-policies.ts';
 import type { explainHandlers } from './v1/explain.ts';
 import type { agentAclHandlers } from './v1/agent-acl.ts';
 import type { queryHandlers } from './v1/query.ts';
+import type { intentionHandlers } from './v1/intentions.ts';
 
 /** Every handler the table references, grouped by area. */
 export interface RouteHandlers {
@@ -54,6 +55,8 @@ export interface RouteHandlers {
   snapshot: { save: Handler; restore: Handler };
   /** Prepared queries (/v1/query) and the internal ExecuteRemote route. */
   query: ReturnType<typeof queryHandlers>;
+  /** /v1/connect/intentions* (views over service-intentions config entries). */
+  intentions: ReturnType<typeof intentionHandlers>;
 }
 
 /** Builds the route table. */
@@ -145,6 +148,12 @@ export function buildRoutes(h: RouteHandlers): Router {
     .route('GET', '/v1/connect/ca/roots', h.connect.roots)
     .route('GET', '/v1/connect/ca/configuration', h.connect.configuration)
     .route('PUT', '/v1/connect/ca/configuration', h.connect.setConfiguration)
+    .route('GET', '/v1/connect/intentions', h.intentions.list)
+    .route('GET', '/v1/connect/intentions/match', h.intentions.match)
+    .route('GET', '/v1/connect/intentions/check', h.intentions.check)
+    .route('GET', '/v1/connect/intentions/exact', h.intentions.getExact)
+    .route('PUT', '/v1/connect/intentions/exact', h.intentions.putExact)
+    .route('DELETE', '/v1/connect/intentions/exact', h.intentions.deleteExact)
     .route('GET', '/v1/agent/connect/ca/roots', h.connect.roots)
     .route('GET', '/v1/agent/connect/ca/leaf/*', h.agentConnect.leaf);
 }

@@ -23,6 +23,8 @@ export interface RouteCase {
   answers?: Record<'anonymous' | 'unknown' | 'management', [number, string]>;
   /** A missing permission on the asked-for service empties the list without the filtered header. */
   quiet?: boolean;
+  /** The denial is Consul's bare `Permission denied` (acl.ErrPermissionDenied, as intention writes return it). */
+  bare?: boolean;
   /** A /v1/txn write: the denial is reported per op in a 409. */
   txn?: boolean;
   /** A streamed answer, ended by the client after a moment. */
@@ -146,6 +148,18 @@ export const ROUTE_CASES: Record<string, RouteCase> = {
   'PUT /v1/connect/ca/configuration': {
     path: '/v1/connect/ca/configuration', body: { Provider: 'consul', Config: { LeafCertTTL: '72h' } }, need: 'operator:write', on: '',
   },
+  'GET /v1/connect/intentions': {
+    path: '/v1/connect/intentions', need: 'intention:read', on: 'ixn-dst',
+    sees: (b: any) => Array.isArray(b) && b.some((x) => x.DestinationName === 'ixn-dst'),
+  },
+  'GET /v1/connect/intentions/match': { path: '/v1/connect/intentions/match?by=destination&name=ixn-dst', need: 'intention:read', on: 'ixn-dst' },
+  // Check answers only allow/deny, so it needs service:read on the destination, not intentions:read.
+  'GET /v1/connect/intentions/check': { path: '/v1/connect/intentions/check?source=ixn-src&destination=ixn-dst', need: 'service:read', on: 'ixn-dst' },
+  'GET /v1/connect/intentions/exact': { path: '/v1/connect/intentions/exact?source=ixn-src&destination=ixn-dst', need: 'intention:read', on: 'ixn-dst', bare: true },
+  'PUT /v1/connect/intentions/exact': {
+    path: '/v1/connect/intentions/exact?source=ixn-src2&destination=ixn-dst', body: { Action: 'deny' }, need: 'intention:write', on: 'ixn-dst', bare: true,
+  },
+  'DELETE /v1/connect/intentions/exact': { path: '/v1/connect/intentions/exact?source=ixn-gone&destination=ixn-dst', need: 'intention:write', on: 'ixn-dst', bare: true },
   // Roots are public as in Consul, but a token that is sent is still resolved (Consul ignores it).
   'GET /v1/connect/ca/roots': { path: '/v1/connect/ca/roots', open: 'CA roots are public', resolves: true },
   'GET /v1/agent/connect/ca/roots': { path: '/v1/agent/connect/ca/roots', open: 'CA roots are public', resolves: true },

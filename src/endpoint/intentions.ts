@@ -1,0 +1,212 @@
+// The intentions endpoint (Consul's Intention.Apply/Get/List/Match/Check, 1.9+): a view over the
+// service-intentions config entries. Writes upsert or remove one source of the destination's entry
+// (deleting the entry with its last source), pinned by store compares; reads derive intentions.
+import { InternalError, NotFoundError, PermissionDeniedError } from '../errors.ts';
+import { CONFIG_ENTRIES_TABLE, configEntryKey, encodeRecord, type ConfigEntry } from '../state/index.ts';
+import { filterList } from '../filter/index.ts';
+import {
+  entryIntentions, intentionDecision, matchIntentions, sortIntentions,
+  type Intention, type IntentionsEntry, type MatchType, type SourceIntention,
+} from '../connect/intentions.ts';
+import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
+import { commitPlanned, pinRecord, type Plan } from './commit.ts';
+import type { EndpointDeps } from './deps.ts';
+import type { AclIdentity } from './acl-resolver.ts';
+import { allowed, authorize, filterAllowed } from './acl-enforce.ts';
+import { checkConfigEntry } from './config-entries.ts';
+
+const KIND = 'service-intentions';
+/** Consul's ErrConnectNotEnabled text (a 500 on these routes). */
+const CONNECT_NOT_ENABLED = 'Connect must be enabled in order to use this endpoint';
+/** Consul's ErrIntentionNotFound text. */
+export const INTENTION_NOT_FOUND = 'Intention not found';
+
+/** Settings the intentions endpoint reads. */
+export interface IntentionSettings {
+  connectEnabled: boolean;
+}
+
+/** An intention write through the exact (by-name) API: the body fields Consul keeps. */
+export interface IntentionUpsert {
+  SourceName: string;
+  DestinationName: string;
+  SourcePeer?: string;
+  Action?: string;
+  Permissions?: unknown[] | null;
+  Description?: string;
+  Meta?: Record<string, string> | null;
+  SourceType?: string;
+}
+
+/** The bare permission-denied error Consul's intention writes and reads return (acl.ErrPermissionDenied). */
+const denied = (): PermissionDeniedError => new PermissionDeniedError('Permission denied');
+
+/** CanRead: intentions:read on the source or on the destination. */
+export function canReadIntention(id: AclIdentity | undefined, ixn: Intention): boolean {
+  return allowed(id, 'intentionRead', ixn.SourceName) || allowed(id, 'intentionRead', ixn.DestinationName);
+}
+
+/** Whether the caller's default for connections without a matching intention is allow. */
+export function defaultAllow(id: AclIdentity | undefined): boolean {
+  return !id || id.authorizer.intentionDefaultAllow() === 'allow';
+}
+
+function sameMeta(a: Record<string, string> | null | undefined, b: Record<string, string>): boolean {
+  const x = a ?? {};
+  const keys = Object.keys(x);
+  return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && x[k] === b[k]);
+}
+
+/** Intention operations. */
+export class IntentionEndpoint {
+  readonly #deps: EndpointDeps;
+  readonly #s: IntentionSettings;
+
+  constructor(deps: EndpointDeps, settings: IntentionSettings = { connectEnabled: true }) {
+    this.#deps = deps;
+    this.#s = settings;
+  }
+
+  #enabled(): void {
+    if (!this.#s.connectEnabled) throw new InternalError(CONNECT_NOT_ENABLED);
+  }
+
+  #entry(name: string): ConfigEntry | undefined {
+    return this.#deps.replica.configEntries.get(KIND, name);
+  }
+
+  #entries(): IntentionsEntry[] {
+    return this.#deps.replica.configEntries.list(KIND) as unknown as IntentionsEntry[];
+  }
+
+  /** Upserts the intention from `ixn.SourceName` to `ixn.DestinationName` (computeApplyChangesUpsert). */
+  async upsert(ixn: IntentionUpsert, authz?: AclIdentity): Promise<void> {
+    this.#enabled();
+    if (ixn.SourcePeer) throw new InternalError('SourcePeer field is not supported on this endpoint. Use config entries instead');
+    if (!allowed(authz, 'intentionWrite', ixn.DestinationName)) throw denied();
+    const src: SourceIntention = { Name: ixn.SourceName, Type: ixn.SourceType ?? '' };
+    if (ixn.Action) src.Action = ixn.Action;
+    if (ixn.Permissions?.length) src.Permissions = ixn.Permissions;
+    if (ixn.Description) src.Description = ixn.Description;
+    const meta = ixn.Meta && Object.keys(ixn.Meta).length ? ixn.Meta : undefined;
+    await this.#write(ixn.DestinationName, (cur) => {
+      if (meta && !cur) throw new InternalError('Meta must not be specified');
+      if (meta && !sameMeta(cur?.Meta as Record<string, string> | undefined, meta)) {
+        throw new InternalError('Meta must not be specified, or should be unchanged during an update.');
+      }
+      const sources = [...((cur?.Sources as SourceIntention[] | null) ?? [])];
+      const at = sources.findIndex((s) => !s.Peer && !s.SamenessGroup && s.Name === ixn.SourceName);
+      if (at >= 0) sources[at] = src;
+      else sources.push(src);
+      return sources;
+    });
+  }
+
+  /** Deletes the intention from `source` to `destination`; idempotent (computeApplyChangesDelete). */
+  async deleteExact(source: string, destination: string, authz?: AclIdentity): Promise<void> {
+    this.#enabled();
+    if (!allowed(authz, 'intentionWrite', destination)) throw denied();
+    await this.#write(destination, (cur) => {
+      const sources = (cur?.Sources as SourceIntention[] | null) ?? [];
+      const kept = sources.filter((s) => s.Peer || s.SamenessGroup || s.Name !== source);
+      return kept.length === sources.length ? null : kept;
+    });
+  }
+
+  /**
+   * Rewrites the destination's entry with the sources `change` returns (null: nothing to do; none
+   * left: the entry is deleted), normalized and validated as a config entry write.
+   */
+  #write(destination: string, change: (cur: ConfigEntry | undefined) => SourceIntention[] | null): Promise<void> {
+    const key = configEntryKey(KIND, destination);
+    return commitPlanned<void>(this.#deps, (): Plan<void> => {
+      const cur = this.#entry(destination);
+      const sources = change(cur);
+      if (sources === null) return { answer: undefined };
+      const pin = pinRecord(key, cur);
+      if (sources.length === 0) {
+        if (!cur) return { answer: undefined };
+        return { txn: { compares: [pin], success: [{ type: 'delete', key }] }, done: () => undefined };
+      }
+      const { CreateIndex: _c, ModifyIndex: _m, ...base } = cur ?? { Kind: KIND, Name: destination };
+      const entry: Record<string, unknown> = { ...base, Kind: KIND, Name: destination, Sources: sources.map((s) => ({ ...s })) };
+      const err = checkConfigEntry(KIND, entry);
+      if (err) throw new InternalError(err);
+      return { txn: { compares: [pin], success: [{ type: 'put', key, value: encodeRecord(entry) }] }, done: () => undefined };
+    });
+  }
+
+  /** The intention from `source` to `destination` (Intention.Get with Exact); 404 when absent. */
+  getExact(source: string, destination: string, opts: QueryOptions): Promise<QueryResult<Intention>> {
+    this.#enabled();
+    const t = this.#deps.replica.configEntries;
+    return blockingQuery(this.#deps, opts, (ws) => {
+      ws.addKey(CONFIG_ENTRIES_TABLE, `${KIND}/${destination}`);
+      const e = this.#entry(destination) as unknown as IntentionsEntry | undefined;
+      const ixn = e && entryIntentions(e).find((i) => !i.SourcePeer && !i.SourceSamenessGroup && i.SourceName === source);
+      if (!ixn) throw new NotFoundError(INTENTION_NOT_FOUND);
+      if (!canReadIntention(opts.authz, ixn)) throw denied();
+      return { index: Math.max(t.kindIndex(KIND), 1), value: ixn };
+    });
+  }
+
+  /** Every intention in precedence order, with `?filter`, filtered by intentions:read (Intention.List). */
+  list(opts: QueryOptions, filter?: string): Promise<QueryResult<Intention[]>> {
+    this.#enabled();
+    const t = this.#deps.replica.configEntries;
+    return blockingQuery(this.#deps, opts, (ws) => {
+      ws.addPrefix(CONFIG_ENTRIES_TABLE, `${KIND}/`);
+      const all = sortIntentions(this.#entries().flatMap(entryIntentions));
+      const rows = filterList(all, filter);
+      const { items, filtered } = filterAllowed(opts.authz, rows, (i) => canReadIntention(opts.authz, i));
+      return { index: Math.max(t.kindIndex(KIND), 1), value: items, filtered };
+    });
+  }
+
+  /** The intentions matching each name by source or destination (Intention.Match); intentions:read on each name. */
+  match(by: MatchType, names: string[], opts: QueryOptions): Promise<QueryResult<Record<string, Intention[]>>> {
+    this.#enabled();
+    for (const name of names) if (name !== '') authorize(opts.authz, 'intentionRead', name);
+    const t = this.#deps.replica.configEntries;
+    return blockingQuery(this.#deps, opts, (ws) => {
+      ws.addPrefix(CONFIG_ENTRIES_TABLE, `${KIND}/`);
+      const entries = this.#entries();
+      const out: Record<string, Intention[]> = {};
+      for (const name of names) out[name] = matchIntentions(entries, by, name);
+      return { index: Math.max(t.kindIndex(KIND), 1), value: out };
+    });
+  }
+
+  /** Whether a connection from `source` to `destination` is allowed (Intention.Check; L7 intentions deny). */
+  check(source: string, destination: string, sourceType: string, authz?: AclIdentity): { Allowed: boolean } {
+    this.#enabled();
+    if (sourceType !== 'consul') throw new InternalError(`unsupported SourceType: ${JSON.stringify(sourceType)}`);
+    if (destination !== '') authorize(authz, 'serviceRead', destination);
+    return { Allowed: this.decide(source, destination, defaultAllow(authz)).allowed };
+  }
+
+  /** The decision for a connection from `source` to `target` with the given default (shared with agent authorize). */
+  decide(source: string, target: string, dflt: boolean, allowPermissions = false) {
+    const bySource = matchIntentions(this.#entries(), 'source', source);
+    return intentionDecision(bySource, target, dflt, allowPermissions);
+  }
+}
+
+/**
+ * parseIntentionStringComponent for `[[partition/]ns/]name` (peers refused): the name, or Consul's
+ * texts; `nsLabel` names the namespace in the CE refusal (`source`, `match entry`, …).
+ */
+export function parseIntentionName(what: string, input: string, nsLabel: string): string {
+  const invalid = (why: string) => new InternalError(`${what} ${JSON.stringify(input)} is invalid: ${why}`);
+  if (input.startsWith('peer:')) throw invalid('cannot specify a peer here');
+  const parts = input.split('/');
+  if (parts.length > 3) throw invalid("input can contain at most two '/'");
+  if (parts.length === 3 && parts[0] !== '' && parts[0].toLowerCase() !== 'default') {
+    throw new InternalError(`Invalid ${nsLabel} partition ${JSON.stringify(parts[0])}: Partitions is a Consul Enterprise feature`);
+  }
+  const ns = parts.length > 1 ? parts[parts.length - 2] : '';
+  if (ns !== '' && ns.toLowerCase() !== 'default') {
+    throw new InternalError(`Invalid ${nsLabel} namespace ${JSON.stringify(ns)}: Namespaces is a Consul Enterprise feature`);
+  }
+  return parts[parts.length - 1];
+}

@@ -1,0 +1,122 @@
+// /v1/connect/intentions*: Consul's intention HTTP handlers (list, match, check, and the exact
+// by-name get/put/delete); query parameters and error texts as Consul's intentions_endpoint.go.
+import type { IntentionEndpoint, IntentionUpsert } from '../../endpoint/intentions.ts';
+import { parseIntentionName } from '../../endpoint/intentions.ts';
+import { BadRequestError, InternalError } from '../../errors.ts';
+import type { HttpResult } from '../router.ts';
+import { canonical, parseJSON } from '../body.ts';
+import { authzOf, checkTarget, queryOptions, type HttpRequest, type RequestConfig } from '../request.ts';
+
+const INTENTION_FIELDS = [
+  'ID', 'Description', 'SourcePeer', 'SourceNS', 'SourceName', 'DestinationNS', 'DestinationName', 'SourcePartition',
+  'DestinationPartition', 'SourceSamenessGroup', 'SourceType', 'Action', 'Permissions', 'Meta', 'Precedence',
+  'CreatedAt', 'UpdatedAt', 'Hash', 'CreateIndex', 'ModifyIndex',
+] as const;
+
+/** Go's name for a JSON value's type in unmarshal errors. */
+function jsonKind(v: unknown): string {
+  if (Array.isArray(v)) return 'array';
+  return typeof v === 'object' ? 'object' : typeof v;
+}
+
+const refuse = (v: unknown, field: string, goType: string): never => {
+  throw new BadRequestError(`Request decode failed: json: cannot unmarshal ${jsonKind(v)} into Go struct field Intention.${field} of type ${goType}`);
+};
+
+/** The body as Go's decoding of structs.Intention reads it: keys matched ignoring case, wrong types refused. */
+export function decodeIntention(raw: unknown): Record<string, unknown> {
+  if (raw === undefined) throw new BadRequestError('Request decode failed: EOF');
+  if (raw === null) return {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new BadRequestError(`Request decode failed: json: cannot unmarshal ${jsonKind(raw)} into Go value of type structs.Intention`);
+  }
+  const body = canonical(raw, INTENTION_FIELDS);
+  const strings: Record<string, string> = {
+    ID: 'string', Description: 'string', SourcePeer: 'string', SourceNS: 'string', SourceName: 'string', DestinationNS: 'string',
+    DestinationName: 'string', SourcePartition: 'string', DestinationPartition: 'string', SourceSamenessGroup: 'string',
+    SourceType: 'structs.IntentionSourceType', Action: 'structs.IntentionAction',
+  };
+  for (const [f, goType] of Object.entries(strings)) {
+    const v = body[f];
+    if (v !== undefined && v !== null && typeof v !== 'string') refuse(v, f, goType);
+  }
+  const perms = body.Permissions;
+  if (perms !== undefined && perms !== null && !Array.isArray(perms)) refuse(perms, 'Permissions', '[]*structs.IntentionPermission');
+  const meta = body.Meta;
+  if (meta !== undefined && meta !== null) {
+    if (typeof meta !== 'object' || Array.isArray(meta)) refuse(meta, 'Meta', 'map[string]string');
+    const bad = Object.values(meta as object).find((x) => typeof x !== 'string' && x !== null);
+    if (bad !== undefined) refuse(bad, 'Meta', 'string');
+  }
+  return body;
+}
+
+/** One required single-valued parameter (`!ok || len != 1`, and empty for the exact writes). */
+function required(req: HttpRequest, name: string, nonEmpty = false): string {
+  const all = req.query.getAll(name);
+  if (all.length !== 1 || (nonEmpty && all[0] === '')) throw new InternalError(`required query parameter '${name}' not set`);
+  return all[0];
+}
+
+/** The source and destination names of an exact request. */
+function exactPair(req: HttpRequest, nonEmpty: boolean): { source: string; destination: string } {
+  const src = required(req, 'source', nonEmpty);
+  const dst = required(req, 'destination', nonEmpty);
+  return { source: parseIntentionName('source', src, 'SourceNS'), destination: parseIntentionName('destination', dst, 'DestinationNS') };
+}
+
+/** Handlers for the intention routes. */
+export function intentionHandlers(ixns: IntentionEndpoint, cfg: RequestConfig) {
+  return {
+    async list(req: HttpRequest): Promise<HttpResult> {
+      const { value, meta } = await ixns.list(queryOptions(req, cfg), req.query.get('filter') ?? undefined);
+      return { body: value, meta };
+    },
+    async match(req: HttpRequest): Promise<HttpResult> {
+      const opts = queryOptions(req, cfg);
+      const by = req.query.getAll('by');
+      if (by.length !== 1) throw new InternalError("required query parameter 'by' not set");
+      if (by[0] !== 'source' && by[0] !== 'destination') throw new InternalError("'by' parameter must be one of 'source' or 'destination'");
+      const names = req.query.getAll('name');
+      if (names.length === 0) throw new InternalError("required query parameter 'name' not set");
+      const parsed = names.map((n) => parseIntentionName('name', n, 'match entry'));
+      const { value, meta } = await ixns.match(by[0], parsed, opts);
+      // Keyed by the names as asked (a repeated name answers once).
+      const body: Record<string, unknown> = {};
+      names.forEach((n, i) => { body[n] = value[parsed[i]]; });
+      return { body, meta };
+    },
+    async check(req: HttpRequest): Promise<HttpResult> {
+      queryOptions(req, cfg);
+      const sourceType = req.query.get('source-type') || 'consul';
+      const source = required(req, 'source');
+      const destination = required(req, 'destination');
+      const src = sourceType === 'consul' ? parseIntentionName('source', source, 'source') : source;
+      const dst = parseIntentionName('destination', destination, 'destination');
+      return { body: ixns.check(src, dst, sourceType, authzOf(req, cfg)) };
+    },
+    async getExact(req: HttpRequest): Promise<HttpResult> {
+      const opts = queryOptions(req, cfg);
+      const { source, destination } = exactPair(req, false);
+      const { value, meta } = await ixns.getExact(source, destination, opts);
+      return { body: value, meta };
+    },
+    async putExact(req: HttpRequest): Promise<HttpResult> {
+      checkTarget(req, cfg);
+      const { source, destination } = exactPair(req, true);
+      const body = decodeIntention(parseJSON(await req.body()));
+      const ixn: IntentionUpsert = {
+        ...(body as Partial<IntentionUpsert>),
+        SourceName: source, DestinationName: destination,
+      };
+      await ixns.upsert(ixn, authzOf(req, cfg));
+      return { body: true };
+    },
+    async deleteExact(req: HttpRequest): Promise<HttpResult> {
+      checkTarget(req, cfg);
+      const { source, destination } = exactPair(req, true);
+      await ixns.deleteExact(source, destination, authzOf(req, cfg));
+      return { body: true };
+    },
+  };
+}

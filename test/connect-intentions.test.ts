@@ -1,0 +1,144 @@
+// Intentions end to end against a dev agent over HTTP: the exact by-name API writing the
+// destination's service-intentions entry, list with ?filter, match in Consul's precedence order,
+// check with the default decision, Consul's texts, and ACLs (default deny) on a second agent.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startDevAgent, devConfig, type DevAgent } from './support/agent.ts';
+import { cliAgent } from './support/cli.ts';
+
+interface Res { status: number; index: number; body: any; text: string }
+
+function caller(agent: () => DevAgent) {
+  return async (method: string, path: string, body?: unknown, token?: string): Promise<Res> => {
+    const res = await fetch(`http://${agent().httpAddr}${path}`, {
+      method, body: body === undefined ? undefined : JSON.stringify(body), headers: token ? { 'X-Consul-Token': token } : {},
+    });
+    const text = await res.text();
+    let parsed: unknown = null;
+    try {
+      parsed = JSON.parse(text);
+    } catch { /* error texts are plain */ }
+    return { status: res.status, index: Number(res.headers.get('x-consul-index') ?? 0), body: parsed, text };
+  };
+}
+
+const exact = (src: string, dst: string) => `/v1/connect/intentions/exact?source=${encodeURIComponent(src)}&destination=${encodeURIComponent(dst)}`;
+
+describe('intentions against a dev agent', () => {
+  const dev = cliAgent();
+  const call = caller(() => dev.agent);
+
+  test('exact upsert, read and delete are a view over the destination service-intentions entry', async () => {
+    const put = await call('PUT', exact('web', 'db'), { Action: 'allow', Description: 'first', ID: 'ignored', SourceName: 'ignored' });
+    assert.equal(put.status, 200, put.text);
+    assert.equal(put.body, true);
+    const got = await call('GET', exact('web', 'db'));
+    assert.equal(got.status, 200);
+    const entry = (await call('GET', '/v1/config/service-intentions/db')).body;
+    assert.deepEqual(got.body, {
+      Description: 'first', SourceNS: 'default', SourceName: 'web', DestinationNS: 'default', DestinationName: 'db',
+      SourceType: 'consul', Action: 'allow', Precedence: 9, CreateIndex: entry.CreateIndex, ModifyIndex: entry.ModifyIndex,
+    });
+    assert.equal(got.index, entry.ModifyIndex);
+    assert.deepEqual(entry.Sources, [{ Name: 'web', Action: 'allow', Precedence: 9, Type: 'consul', Description: 'first' }]);
+    // A second source joins the same entry; an upsert replaces a source in place.
+    assert.equal((await call('PUT', exact('*', 'db'), { Action: 'deny' })).status, 200);
+    assert.equal((await call('PUT', exact('web', 'db'), { Action: 'deny' })).status, 200);
+    const sources = (await call('GET', '/v1/config/service-intentions/db')).body.Sources;
+    assert.deepEqual(sources.map((s: any) => [s.Name, s.Action, s.Precedence]), [['web', 'deny', 9], ['*', 'deny', 8]]);
+    assert.equal((await call('DELETE', exact('web', 'db'))).body, true);
+    assert.equal((await call('DELETE', exact('web', 'db'))).body, true, 'deletes are idempotent');
+    const missing = await call('GET', exact('web', 'db'));
+    assert.deepEqual([missing.status, missing.text], [404, 'Intention not found']);
+    // The last source's deletion removes the entry.
+    await call('DELETE', exact('*', 'db'));
+    assert.equal((await call('GET', '/v1/config/service-intentions/db')).status, 404);
+  });
+
+  test("Consul's parameter and validation texts", async () => {
+    const cases: [string, string, unknown, number, string][] = [
+      ['PUT', '/v1/connect/intentions/exact?destination=db', { Action: 'allow' }, 500, "required query parameter 'source' not set"],
+      ['PUT', '/v1/connect/intentions/exact?source=&destination=db', { Action: 'allow' }, 500, "required query parameter 'source' not set"],
+      ['GET', '/v1/connect/intentions/exact?source=web', undefined, 500, "required query parameter 'destination' not set"],
+      ['PUT', exact('web', 'db'), undefined, 400, 'Request decode failed: EOF'],
+      ['PUT', exact('web', 'db'), { Action: 1 }, 400, 'Request decode failed: json: cannot unmarshal number into Go struct field Intention.Action of type structs.IntentionAction'],
+      ['PUT', exact('web', 'db'), {}, 500, "Sources[0].Action must be set to 'allow' or 'deny'"],
+      ['PUT', exact('web', 'db'), { Action: 'allow', SourceType: 'x' }, 500, "Sources[0].Type must be set to 'consul'"],
+      ['PUT', exact('w*', 'db'), { Action: 'allow' }, 500, "Sources[0].Name: wildcard character '*' cannot be used with partial values"],
+      ['PUT', exact('web', 'db'), { Action: 'allow', Meta: { a: 'b' } }, 500, 'Meta must not be specified'],
+      ['PUT', exact('web', 'db'), { Action: 'allow', SourcePeer: 'p' }, 500, 'SourcePeer field is not supported on this endpoint. Use config entries instead'],
+      ['PUT', exact('peer:p/web', 'db'), { Action: 'allow' }, 500, 'source "peer:p/web" is invalid: cannot specify a peer here'],
+      ['PUT', exact('web', '*'), { Permissions: [{ Action: 'allow', HTTP: { PathPrefix: '/' } }] }, 500, 'Sources[0].Permissions cannot be specified on intentions with wildcarded destinations'],
+      ['GET', '/v1/connect/intentions/match?name=db', undefined, 500, "required query parameter 'by' not set"],
+      ['GET', '/v1/connect/intentions/match?by=x&name=db', undefined, 500, "'by' parameter must be one of 'source' or 'destination'"],
+      ['GET', '/v1/connect/intentions/match?by=source', undefined, 500, "required query parameter 'name' not set"],
+      ['GET', '/v1/connect/intentions/check?source=web', undefined, 500, "required query parameter 'destination' not set"],
+      ['GET', '/v1/connect/intentions/check?source=web&destination=db&source-type=x', undefined, 500, 'unsupported SourceType: "x"'],
+    ];
+    for (const [method, path, body, status, text] of cases) {
+      const r = await call(method, path, body);
+      assert.deepEqual([r.status, r.text], [status, text], `${method} ${path}`);
+    }
+    const meta = await call('PUT', '/v1/config', { Kind: 'service-intentions', Name: 'm', Meta: { a: 'b' }, Sources: [{ Name: 'x', Action: 'allow' }] });
+    assert.equal(meta.status, 200, meta.text);
+    assert.equal((await call('PUT', exact('y', 'm'), { Action: 'allow', Meta: { a: 'c' } })).text, 'Meta must not be specified, or should be unchanged during an update.');
+    assert.equal((await call('PUT', exact('y', 'm'), { Action: 'allow', Meta: { a: 'b' } })).status, 200);
+    assert.deepEqual((await call('GET', exact('y', 'm'))).body.Meta, { a: 'b' }, 'the entry meta shows on its intentions');
+    const bad = await call('POST', '/v1/connect/intentions/exact');
+    assert.equal(bad.status, 405);
+    await call('DELETE', '/v1/config/service-intentions/m');
+  });
+
+  test('list, match and check in precedence order with wildcards and the default decision', async () => {
+    for (const [src, dst, action] of [['web', 'db', 'allow'], ['*', 'db', 'deny'], ['web', '*', 'deny'], ['*', '*', 'allow'], ['api', 'db', 'allow']]) {
+      assert.equal((await call('PUT', exact(src, dst), { Action: action })).status, 200);
+    }
+    assert.equal((await call('PUT', exact('api', 'cache'), { Permissions: [{ Action: 'allow', HTTP: { PathPrefix: '/' } }] })).status, 200);
+    const list = await call('GET', '/v1/connect/intentions');
+    assert.deepEqual(list.body.map((i: any) => `${i.SourceName}>${i.DestinationName}:${i.Precedence}`), [
+      'api>cache:9', 'api>db:9', 'web>db:9', '*>db:8', 'web>*:6', '*>*:5',
+    ]);
+    assert.deepEqual(list.body[0].Permissions, [{ Action: 'allow', HTTP: { PathPrefix: '/' } }]);
+    assert.equal(list.body[0].Action, undefined);
+    const filtered = await call('GET', `/v1/connect/intentions?filter=${encodeURIComponent('Action == deny')}`);
+    assert.deepEqual(filtered.body.map((i: any) => `${i.SourceName}>${i.DestinationName}`), ['*>db', 'web>*']);
+    const byDst = await call('GET', '/v1/connect/intentions/match?by=destination&name=db&name=none');
+    assert.deepEqual(Object.keys(byDst.body), ['db', 'none']);
+    assert.deepEqual(byDst.body.db.map((i: any) => `${i.SourceName}>${i.DestinationName}`), ['api>db', 'web>db', '*>db', 'web>*', '*>*']);
+    assert.deepEqual(byDst.body.none.map((i: any) => `${i.SourceName}>${i.DestinationName}`), ['web>*', '*>*']);
+    const bySrc = await call('GET', '/v1/connect/intentions/match?by=source&name=web');
+    assert.deepEqual(bySrc.body.web.map((i: any) => `${i.SourceName}>${i.DestinationName}`), ['web>db', '*>db', 'web>*', '*>*']);
+    const check = async (s: string, d: string) => (await call('GET', `/v1/connect/intentions/check?source=${s}&destination=${d}`)).body;
+    assert.deepEqual(await check('web', 'db'), { Allowed: true });
+    assert.deepEqual(await check('other', 'db'), { Allowed: false });
+    assert.deepEqual(await check('web', 'other'), { Allowed: false });
+    assert.deepEqual(await check('other', 'other'), { Allowed: true });
+    assert.deepEqual(await check('api', 'cache'), { Allowed: false }, 'L7 intentions deny at L4');
+    await call('DELETE', exact('*', '*'));
+    assert.deepEqual(await check('other', 'other'), { Allowed: true }, 'no match: allowed without ACLs');
+  });
+});
+
+describe('intentions under ACLs with default deny', () => {
+  let a: DevAgent;
+  const call = caller(() => a);
+  before(async () => {
+    const acl = { ...devConfig().acl, enabled: true, defaultPolicy: 'deny' as const, tokens: { ...devConfig().acl.tokens, initialManagement: 'root' } };
+    a = await startDevAgent({ config: { acl }, deps: { shutdown: () => {} } });
+  });
+  after(() => a.stop());
+
+  test('the default decision follows the ACL default policy; intentions:write is needed on the destination', async () => {
+    const policy = (await call('PUT', '/v1/acl/policy', { Name: 'ixn', Rules: 'service "db" { policy = "read"\n intentions = "write" }' }, 'root')).body;
+    const token = (await call('PUT', '/v1/acl/token', { Policies: [{ ID: policy.ID }] }, 'root')).body.SecretID;
+    assert.deepEqual((await call('GET', '/v1/connect/intentions/check?source=web&destination=db', undefined, token)).body, { Allowed: false });
+    const denied = await call('PUT', exact('web', 'other'), { Action: 'allow' }, token);
+    assert.deepEqual([denied.status, denied.text], [403, 'Permission denied']);
+    assert.equal((await call('PUT', exact('web', 'db'), { Action: 'allow' }, token)).status, 200);
+    assert.deepEqual((await call('GET', '/v1/connect/intentions/check?source=web&destination=db', undefined, token)).body, { Allowed: true });
+    const list = await call('GET', '/v1/connect/intentions', undefined, token);
+    assert.equal(list.body.length, 1);
+    const anon = await call('GET', '/v1/connect/intentions');
+    assert.deepEqual(anon.body, []);
+  });
+});
