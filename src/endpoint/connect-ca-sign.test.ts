@@ -41,7 +41,7 @@ test('ConnectCA.Sign: a service CSR becomes a leaf for its SPIFFE ID with a fres
   const cert = new X509Certificate(a.CertPEM);
   assert.equal(cert.subjectAltName, `URI:${uri}`);
   const root = agent.replica.caRoots.all().find((r) => r.Active)!;
-  assert.ok(cert.verify(new X509Certificate(root.RootCert).publicKey));
+  assert.ok(cert.verify(new X509Certificate(String(root.RootCert)).publicKey));
   assert.equal(Date.parse(a.ValidBefore) - Date.parse(a.ValidAfter), 72 * 3_600_000);
 });
 
