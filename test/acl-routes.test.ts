@@ -86,6 +86,8 @@ async function fixtures(): Promise<void> {
   for (const name of ['web', 'web-del']) await ok('PUT', '/v1/config', { Kind: 'service-defaults', Name: name, Protocol: 'http' });
   await ok('PUT', '/v1/config', { Kind: 'ingress-gateway', Name: 'igw', Listeners: [{ Port: 8080, Protocol: 'tcp', Services: [{ Name: 'api' }] }] });
   await ok('PUT', '/v1/connect/intentions/exact?source=ixn-src&destination=ixn-dst', { Action: 'allow' });
+  fx.ixn = (await ok('POST', '/v1/connect/intentions', { SourceName: 'lsrc', DestinationName: 'ixn-legacy', Action: 'allow' })).ID;
+  fx.ixnDel = (await ok('POST', '/v1/connect/intentions', { SourceName: 'lsrc', DestinationName: 'ixn-legacy-del', Action: 'allow' })).ID;
   await ok('PUT', '/v1/event/fire/deploy');
   await ok('PUT', '/v1/coordinate/update', { Node: 'n1', Coord: COORD });
   await a.agent.endpoints.coordinate.flush();

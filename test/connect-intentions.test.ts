@@ -119,6 +119,46 @@ describe('intentions against a dev agent', () => {
   });
 });
 
+describe('deprecated ID-based intentions against a dev agent', () => {
+  const dev = cliAgent();
+  const call = caller(() => dev.agent);
+
+  test('create, read, update and delete by ID keep LegacyID, times and meta in the entry', async () => {
+    const created = await call('POST', '/v1/connect/intentions', { SourceName: 'web', DestinationName: 'db', Action: 'allow', Meta: { k: 'v' } });
+    assert.equal(created.status, 200, created.text);
+    const id = created.body.ID;
+    assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    const got = (await call('GET', `/v1/connect/intentions/${id}`)).body;
+    assert.equal(got.ID, id);
+    assert.deepEqual(got.Meta, { k: 'v' });
+    assert.equal(got.CreatedAt, got.UpdatedAt);
+    assert.ok(!Number.isNaN(Date.parse(got.CreatedAt)));
+    const src = (await call('GET', '/v1/config/service-intentions/db')).body.Sources[0];
+    assert.deepEqual([src.LegacyID, src.LegacyMeta], [id, { k: 'v' }]);
+    assert.equal((await call('GET', exact('web', 'db'))).body.ID, id, 'the exact API sees legacy intentions');
+    const upd = await call('PUT', `/v1/connect/intentions/${id}`, { SourceName: 'api', DestinationName: 'db', Action: 'deny' });
+    assert.deepEqual([upd.status, upd.body], [200, { ID: id }]);
+    const after = (await call('GET', `/v1/connect/intentions/${id}`)).body;
+    assert.deepEqual([after.SourceName, after.Action, after.CreatedAt, after.Meta], ['api', 'deny', got.CreatedAt, undefined]);
+    const moved = await call('PUT', `/v1/connect/intentions/${id}`, { SourceName: 'api', DestinationName: 'other', Action: 'deny' });
+    assert.equal(moved.text, 'Cannot modify Destination partition/namespace/name for an intention once it exists.');
+    assert.equal((await call('DELETE', `/v1/connect/intentions/${id}`)).body, true);
+    assert.deepEqual([(await call('GET', `/v1/connect/intentions/${id}`)).status], [404]);
+    assert.equal((await call('DELETE', `/v1/connect/intentions/${id}`)).text, `Cannot delete non-existent intention: '${id}'`);
+    assert.equal((await call('PUT', `/v1/connect/intentions/${id}`, { SourceName: 'a', DestinationName: 'db', Action: 'deny' })).text, `Cannot modify non-existent intention: '${id}'`);
+  });
+
+  test("Consul's legacy texts", async () => {
+    const r = await call('POST', '/v1/connect/intentions', { ID: 'x', SourceName: 'a', DestinationName: 'b', Action: 'allow' });
+    assert.deepEqual([r.status, r.text], [500, 'ID must be empty when creating a new intention']);
+    const bad = await call('POST', '/v1/connect/intentions', { SourceName: '', DestinationName: 'b', Action: 'x' });
+    assert.equal(bad.text, "2 errors occurred:\n\t* SourceName must be set\n\t* Action must be set to 'allow' or 'deny'\n\n");
+    await call('PUT', exact('web', 'cfg'), { Action: 'allow' });
+    const mixed = await call('POST', '/v1/connect/intentions', { SourceName: 'api', DestinationName: 'cfg', Action: 'allow' });
+    assert.equal(mixed.text, 'cannot use legacy intention API to edit intentions with a destination of "cfg" after editing them via a service-intentions config entry');
+  });
+});
+
 describe('intentions under ACLs with default deny', () => {
   let a: DevAgent;
   const call = caller(() => a);

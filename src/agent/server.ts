@@ -32,6 +32,7 @@ import type { TlsConfigurator } from './tls-configurator.ts';
 import { operatorHandlers } from '../http/v1/operator.ts';
 import { ConfigEntryEndpoint } from '../endpoint/config-entries.ts';
 import { IntentionEndpoint } from '../endpoint/intentions.ts';
+import { LegacyIntentionEndpoint } from '../endpoint/intentions-legacy.ts';
 import { intentionHandlers } from '../http/v1/intentions.ts';
 import { GatewayEndpoint } from '../endpoint/gateway-services.ts';
 import { CoordinateEndpoint } from '../endpoint/coordinate.ts';
@@ -73,6 +74,8 @@ export interface Endpoints {
   gateways: GatewayEndpoint;
   /** Intentions (views over the service-intentions config entries). */
   intentions: IntentionEndpoint;
+  /** The deprecated ID-based intention operations. */
+  legacyIntentions: LegacyIntentionEndpoint;
   acl: AclEndpoints;
   /** Snapshot save and restore. */
   snapshot: SnapshotEndpoint;
@@ -176,6 +179,7 @@ export function buildServer(
     catalog: new CatalogEndpoint(epDeps), health: new HealthEndpoint(epDeps),
     configEntries: new ConfigEntryEndpoint(epDeps), gateways: new GatewayEndpoint(epDeps),
     intentions: new IntentionEndpoint(epDeps, { connectEnabled: config.connect.enabled }),
+    legacyIntentions: new LegacyIntentionEndpoint(epDeps, { connectEnabled: config.connect.enabled }),
     acl: aclEndpoints(epDeps, config, () => local.tokens.get('agent_recovery')),
     snapshot: snapshotEndpoint(epDeps, leaderSide, () => local),
     coordinate: new CoordinateEndpoint(epDeps, coordinateSettings(config).batching),
@@ -248,7 +252,7 @@ export function buildServer(
     agentAcl: agentAclHandlers({ enable: () => aclSwitch.enable(), isLocal: isLoopback }, reqCfg),
     snapshot: snapshotHandlers(endpoints.snapshot, reqCfg),
     query: queryHandlers(endpoints.query, { ...reqCfg, nodeName: config.nodeName }),
-    intentions: intentionHandlers(endpoints.intentions, reqCfg),
+    intentions: intentionHandlers(endpoints.intentions, endpoints.legacyIntentions, reqCfg),
   }, reqCfg, config.nodeName));
   const router = hooks.wan?.enabled ? forwardingRouter(routes, {
     datacenter: config.datacenter, nodeName: config.nodeName, routes: hooks.wan, defaultToken: () => local.tokens.get('default'),

@@ -14,8 +14,11 @@ import type { EndpointDeps } from './deps.ts';
 import type { AclIdentity } from './acl-resolver.ts';
 import { allowed, authorize, filterAllowed } from './acl-enforce.ts';
 import { checkConfigEntry } from './config-entries.ts';
+import { normalizeIntentions, validateIntentions } from './config-entry-intentions.ts';
 
-const KIND = 'service-intentions';
+/** The config entry kind intentions live in. */
+export const INTENTIONS_KIND = 'service-intentions';
+const KIND = INTENTIONS_KIND;
 /** Consul's ErrConnectNotEnabled text (a 500 on these routes). */
 const CONNECT_NOT_ENABLED = 'Connect must be enabled in order to use this endpoint';
 /** Consul's ErrIntentionNotFound text. */
@@ -39,7 +42,7 @@ export interface IntentionUpsert {
 }
 
 /** The bare permission-denied error Consul's intention writes and reads return (acl.ErrPermissionDenied). */
-const denied = (): PermissionDeniedError => new PermissionDeniedError('Permission denied');
+export const denied = (): PermissionDeniedError => new PermissionDeniedError('Permission denied');
 
 /** CanRead: intentions:read on the source or on the destination. */
 export function canReadIntention(id: AclIdentity | undefined, ixn: Intention): boolean {
@@ -55,6 +58,39 @@ function sameMeta(a: Record<string, string> | null | undefined, b: Record<string
   const x = a ?? {};
   const keys = Object.keys(x);
   return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && x[k] === b[k]);
+}
+
+/**
+ * Rewrites the destination's service-intentions entry with the sources `change` returns (null:
+ * nothing to do; none left: the entry is deleted), normalized and validated as a config entry
+ * write (`legacy`: as an ID-based intention write), pinned to the entry `change` saw.
+ */
+export function writeIntentions(
+  deps: EndpointDeps, destination: string, legacy: boolean,
+  change: (cur: ConfigEntry | undefined) => SourceIntention[] | null,
+): Promise<void> {
+  const key = configEntryKey(KIND, destination);
+  return commitPlanned<void>(deps, (): Plan<void> => {
+    const cur = deps.replica.configEntries.get(KIND, destination);
+    const sources = change(cur);
+    if (sources === null) return { answer: undefined };
+    const pin = pinRecord(key, cur);
+    if (sources.length === 0) {
+      if (!cur) return { answer: undefined };
+      return { txn: { compares: [pin], success: [{ type: 'delete', key }] }, done: () => undefined };
+    }
+    const { CreateIndex: _c, ModifyIndex: _m, ...base } = cur ?? { Kind: KIND, Name: destination };
+    const entry: Record<string, unknown> = { ...base, Kind: KIND, Name: destination, Sources: sources.map((s) => ({ ...s })) };
+    let err: string | null;
+    if (legacy) {
+      normalizeIntentions(entry, true);
+      err = validateIntentions(entry, true);
+    } else {
+      err = checkConfigEntry(KIND, entry);
+    }
+    if (err) throw new InternalError(err);
+    return { txn: { compares: [pin], success: [{ type: 'put', key, value: encodeRecord(entry) }] }, done: () => undefined };
+  });
 }
 
 /** Intention operations. */
@@ -89,7 +125,7 @@ export class IntentionEndpoint {
     if (ixn.Permissions?.length) src.Permissions = ixn.Permissions;
     if (ixn.Description) src.Description = ixn.Description;
     const meta = ixn.Meta && Object.keys(ixn.Meta).length ? ixn.Meta : undefined;
-    await this.#write(ixn.DestinationName, (cur) => {
+    await writeIntentions(this.#deps, ixn.DestinationName, false, (cur) => {
       if (meta && !cur) throw new InternalError('Meta must not be specified');
       if (meta && !sameMeta(cur?.Meta as Record<string, string> | undefined, meta)) {
         throw new InternalError('Meta must not be specified, or should be unchanged during an update.');
@@ -106,33 +142,10 @@ export class IntentionEndpoint {
   async deleteExact(source: string, destination: string, authz?: AclIdentity): Promise<void> {
     this.#enabled();
     if (!allowed(authz, 'intentionWrite', destination)) throw denied();
-    await this.#write(destination, (cur) => {
+    await writeIntentions(this.#deps, destination, false, (cur) => {
       const sources = (cur?.Sources as SourceIntention[] | null) ?? [];
       const kept = sources.filter((s) => s.Peer || s.SamenessGroup || s.Name !== source);
       return kept.length === sources.length ? null : kept;
-    });
-  }
-
-  /**
-   * Rewrites the destination's entry with the sources `change` returns (null: nothing to do; none
-   * left: the entry is deleted), normalized and validated as a config entry write.
-   */
-  #write(destination: string, change: (cur: ConfigEntry | undefined) => SourceIntention[] | null): Promise<void> {
-    const key = configEntryKey(KIND, destination);
-    return commitPlanned<void>(this.#deps, (): Plan<void> => {
-      const cur = this.#entry(destination);
-      const sources = change(cur);
-      if (sources === null) return { answer: undefined };
-      const pin = pinRecord(key, cur);
-      if (sources.length === 0) {
-        if (!cur) return { answer: undefined };
-        return { txn: { compares: [pin], success: [{ type: 'delete', key }] }, done: () => undefined };
-      }
-      const { CreateIndex: _c, ModifyIndex: _m, ...base } = cur ?? { Kind: KIND, Name: destination };
-      const entry: Record<string, unknown> = { ...base, Kind: KIND, Name: destination, Sources: sources.map((s) => ({ ...s })) };
-      const err = checkConfigEntry(KIND, entry);
-      if (err) throw new InternalError(err);
-      return { txn: { compares: [pin], success: [{ type: 'put', key, value: encodeRecord(entry) }] }, done: () => undefined };
     });
   }
 

@@ -149,11 +149,15 @@ export function buildRoutes(h: RouteHandlers): Router {
     .route('GET', '/v1/connect/ca/configuration', h.connect.configuration)
     .route('PUT', '/v1/connect/ca/configuration', h.connect.setConfiguration)
     .route('GET', '/v1/connect/intentions', h.intentions.list)
+    .route('POST', '/v1/connect/intentions', h.intentions.create)
     .route('GET', '/v1/connect/intentions/match', h.intentions.match)
     .route('GET', '/v1/connect/intentions/check', h.intentions.check)
     .route('GET', '/v1/connect/intentions/exact', h.intentions.getExact)
     .route('PUT', '/v1/connect/intentions/exact', h.intentions.putExact)
     .route('DELETE', '/v1/connect/intentions/exact', h.intentions.deleteExact)
+    .route('GET', '/v1/connect/intentions/*', h.intentions.getById)
+    .route('PUT', '/v1/connect/intentions/*', h.intentions.updateById)
+    .route('DELETE', '/v1/connect/intentions/*', h.intentions.deleteById)
     .route('GET', '/v1/agent/connect/ca/roots', h.connect.roots)
     .route('GET', '/v1/agent/connect/ca/leaf/*', h.agentConnect.leaf);
 }

@@ -160,6 +160,14 @@ export const ROUTE_CASES: Record<string, RouteCase> = {
     path: '/v1/connect/intentions/exact?source=ixn-src2&destination=ixn-dst', body: { Action: 'deny' }, need: 'intention:write', on: 'ixn-dst', bare: true,
   },
   'DELETE /v1/connect/intentions/exact': { path: '/v1/connect/intentions/exact?source=ixn-gone&destination=ixn-dst', need: 'intention:write', on: 'ixn-dst', bare: true },
+  'POST /v1/connect/intentions': {
+    path: '/v1/connect/intentions', body: { SourceName: 'lsrc', DestinationName: 'ixn-legacy2', Action: 'allow' }, need: 'intention:write', on: 'ixn-legacy2', bare: true,
+  },
+  'GET /v1/connect/intentions/*': { path: '/v1/connect/intentions/{ixn}', need: 'intention:read', on: 'ixn-legacy', bare: true },
+  'PUT /v1/connect/intentions/*': {
+    path: '/v1/connect/intentions/{ixn}', body: { SourceName: 'lsrc', DestinationName: 'ixn-legacy', Action: 'deny' }, need: 'intention:write', on: 'ixn-legacy', bare: true,
+  },
+  'DELETE /v1/connect/intentions/*': { path: '/v1/connect/intentions/{ixnDel}', need: 'intention:write', on: 'ixn-legacy-del', bare: true },
   // Roots are public as in Consul, but a token that is sent is still resolved (Consul ignores it).
   'GET /v1/connect/ca/roots': { path: '/v1/connect/ca/roots', open: 'CA roots are public', resolves: true },
   'GET /v1/agent/connect/ca/roots': { path: '/v1/agent/connect/ca/roots', open: 'CA roots are public', resolves: true },

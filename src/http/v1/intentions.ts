@@ -2,10 +2,11 @@
 // by-name get/put/delete); query parameters and error texts as Consul's intentions_endpoint.go.
 import type { IntentionEndpoint, IntentionUpsert } from '../../endpoint/intentions.ts';
 import { parseIntentionName } from '../../endpoint/intentions.ts';
+import type { LegacyIntentionEndpoint, LegacyIntentionInput } from '../../endpoint/intentions-legacy.ts';
 import { BadRequestError, InternalError } from '../../errors.ts';
 import type { HttpResult } from '../router.ts';
 import { canonical, parseJSON } from '../body.ts';
-import { authzOf, checkTarget, queryOptions, type HttpRequest, type RequestConfig } from '../request.ts';
+import { authzOf, checkDatacenter, checkTarget, queryOptions, type HttpRequest, type RequestConfig } from '../request.ts';
 
 const INTENTION_FIELDS = [
   'ID', 'Description', 'SourcePeer', 'SourceNS', 'SourceName', 'DestinationNS', 'DestinationName', 'SourcePartition',
@@ -65,9 +66,43 @@ function exactPair(req: HttpRequest, nonEmpty: boolean): { source: string; desti
   return { source: parseIntentionName('source', src, 'SourceNS'), destination: parseIntentionName('destination', dst, 'DestinationNS') };
 }
 
-/** Handlers for the intention routes. */
-export function intentionHandlers(ixns: IntentionEndpoint, cfg: RequestConfig) {
+/** A legacy body: partitions other than the default refused as Consul's ID-based routes do. */
+function legacyBody(body: Record<string, unknown>): LegacyIntentionInput {
+  for (const [f, what] of [['DestinationPartition', 'destination'], ['SourcePartition', 'source']] as const) {
+    const v = body[f];
+    if (v && v !== 'default') throw new BadRequestError(`Cannot specify a ${what} partition with this endpoint`);
+  }
+  return body as LegacyIntentionInput;
+}
+
+/** Handlers for the intention routes (`legacy`: the deprecated ID-based ones). */
+export function intentionHandlers(ixns: IntentionEndpoint, legacy: LegacyIntentionEndpoint, cfg: RequestConfig) {
   return {
+    async create(req: HttpRequest): Promise<HttpResult> {
+      checkTarget(req, cfg);
+      let body: Record<string, unknown>;
+      try {
+        body = decodeIntention(parseJSON(await req.body()));
+      } catch (err) {
+        // The legacy create words decoding failures differently, as a 500.
+        throw new InternalError(`Failed to decode request body: ${(err as Error).message.replace(/^Request decode failed: /, '')}`);
+      }
+      return { body: { ID: await legacy.create(legacyBody(body), authzOf(req, cfg)) } };
+    },
+    async getById(req: HttpRequest): Promise<HttpResult> {
+      const { value, meta } = await legacy.get(req.params.rest, queryOptions(req, cfg));
+      return { body: value, meta };
+    },
+    async updateById(req: HttpRequest): Promise<HttpResult> {
+      checkTarget(req, cfg);
+      const body = legacyBody(decodeIntention(parseJSON(await req.body())));
+      return { body: { ID: await legacy.update(req.params.rest, body, authzOf(req, cfg)) } };
+    },
+    async deleteById(req: HttpRequest): Promise<HttpResult> {
+      checkDatacenter(req, cfg);
+      await legacy.delete(req.params.rest, authzOf(req, cfg));
+      return { body: true };
+    },
     async list(req: HttpRequest): Promise<HttpResult> {
       const { value, meta } = await ixns.list(queryOptions(req, cfg), req.query.get('filter') ?? undefined);
       return { body: value, meta };
