@@ -119,6 +119,38 @@ describe('intentions against a dev agent', () => {
   });
 });
 
+describe('agent connect authorize against a dev agent', () => {
+  const dev = cliAgent();
+  const call = caller(() => dev.agent);
+  const uri = (svc: string, ns = 'default') => `spiffe://11111111-2222-3333-4444-555555555555.consul/ns/${ns}/dc/dc1/svc/${svc}`;
+  const authz = async (target: string, client: string) => call('POST', '/v1/agent/connect/authorize', { Target: target, ClientCertURI: client, ClientCertSerial: '01' });
+
+  test("decides by the destination's intentions with Consul's reasons", async () => {
+    await call('PUT', exact('web', 'db'), { Action: 'allow' });
+    await call('PUT', exact('*', 'db'), { Action: 'deny' });
+    await call('PUT', exact('api', 'cache'), { Permissions: [{ Action: 'allow', HTTP: { PathPrefix: '/' } }] });
+    assert.deepEqual((await authz('db', uri('web'))).body, { Authorized: true, Reason: 'Matched L4 intention: web => db (Action: ALLOW, Precedence: 9)' });
+    assert.deepEqual((await authz('db', uri('other'))).body, { Authorized: false, Reason: 'Matched L4 intention: * => db (Action: DENY, Precedence: 8)' });
+    assert.deepEqual((await authz('cache', uri('api'))).body, { Authorized: false, Reason: 'Matched L7 intention: api => cache (Permissions: 1, Precedence: 9)' });
+    assert.deepEqual((await authz('none', uri('web'))).body, { Authorized: true, Reason: 'Default behavior configured by ACLs' });
+    // Another trust domain is not refused (Consul does not compare it).
+    assert.equal((await authz('db', 'spiffe://other.consul/ns/default/dc/dc1/svc/web')).body.Authorized, true);
+  });
+
+  test("Consul's request errors", async () => {
+    const cases: [unknown, string][] = [
+      [{ ClientCertURI: uri('web') }, 'Target service must be specified'],
+      [{ Target: 'db', ClientCertURI: 'http://x' }, 'ClientCertURI not a valid Connect identifier'],
+      [{ Target: 'db', ClientCertURI: 'spiffe://x.consul/agent/client/dc/dc1/id/n1' }, 'ClientCertURI not a valid Service identifier'],
+      [{ Target: 1 }, 'Request decode failed: json: cannot unmarshal number into Go struct field ConnectAuthorizeRequest.Target of type string'],
+    ];
+    for (const [body, text] of cases) {
+      const r = await call('POST', '/v1/agent/connect/authorize', body);
+      assert.deepEqual([r.status, r.text], [400, text], JSON.stringify(body));
+    }
+  });
+});
+
 describe('deprecated ID-based intentions against a dev agent', () => {
   const dev = cliAgent();
   const call = caller(() => dev.agent);
@@ -180,5 +212,10 @@ describe('intentions under ACLs with default deny', () => {
     assert.equal(list.body.length, 1);
     const anon = await call('GET', '/v1/connect/intentions');
     assert.deepEqual(anon.body, []);
+    const writer = (await call('PUT', '/v1/acl/policy', { Name: 'svc', Rules: 'service "api" { policy = "write" }' }, 'root')).body;
+    const wtoken = (await call('PUT', '/v1/acl/token', { Policies: [{ ID: writer.ID }] }, 'root')).body.SecretID;
+    const body = { Target: 'api', ClientCertURI: 'spiffe://x.consul/ns/default/dc/dc1/svc/web' };
+    assert.deepEqual((await call('POST', '/v1/agent/connect/authorize', body, wtoken)).body, { Authorized: false, Reason: 'Default behavior configured by ACLs' });
+    assert.equal((await call('POST', '/v1/agent/connect/authorize', { ...body, Target: 'db' }, wtoken)).status, 403);
   });
 });

@@ -1,13 +1,14 @@
 // The intentions endpoint (Consul's Intention.Apply/Get/List/Match/Check, 1.9+): a view over the
 // service-intentions config entries. Writes upsert or remove one source of the destination's entry
 // (deleting the entry with its last source), pinned by store compares; reads derive intentions.
-import { InternalError, NotFoundError, PermissionDeniedError } from '../errors.ts';
+import { BadRequestError, InternalError, NotFoundError, PermissionDeniedError } from '../errors.ts';
 import { CONFIG_ENTRIES_TABLE, configEntryKey, encodeRecord, type ConfigEntry } from '../state/index.ts';
 import { filterList } from '../filter/index.ts';
 import {
-  entryIntentions, intentionDecision, matchIntentions, sortIntentions,
+  entryIntentions, intentionDecision, matchIntentions, sortIntentions, WILDCARD,
   type Intention, type IntentionsEntry, type MatchType, type SourceIntention,
 } from '../connect/intentions.ts';
+import { parseAgentUri, parseServiceUri } from '../connect/spiffe.ts';
 import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
 import { commitPlanned, pinRecord, type Plan } from './commit.ts';
 import type { EndpointDeps } from './deps.ts';
@@ -43,6 +44,13 @@ export interface IntentionUpsert {
 
 /** The bare permission-denied error Consul's intention writes and reads return (acl.ErrPermissionDenied). */
 export const denied = (): PermissionDeniedError => new PermissionDeniedError('Permission denied');
+
+/** Intention.String(): `src => dst (ID: …, Action: ALLOW, Precedence: 9)` (Permissions: n for L7). */
+export function intentionString(ixn: Intention): string {
+  const id = ixn.ID ? `ID: ${ixn.ID}, ` : '';
+  const detail = ixn.Permissions?.length ? `Permissions: ${ixn.Permissions.length}` : `Action: ${(ixn.Action ?? '').toUpperCase()}`;
+  return `${ixn.SourceName} => ${ixn.DestinationName} (${id}${detail}, Precedence: ${ixn.Precedence})`;
+}
 
 /** CanRead: intentions:read on the source or on the destination. */
 export function canReadIntention(id: AclIdentity | undefined, ixn: Intention): boolean {
@@ -198,10 +206,29 @@ export class IntentionEndpoint {
     return { Allowed: this.decide(source, destination, defaultAllow(authz)).allowed };
   }
 
-  /** The decision for a connection from `source` to `target` with the given default (shared with agent authorize). */
+  /** The decision for a connection from `source` to `target` with the given default. */
   decide(source: string, target: string, dflt: boolean, allowPermissions = false) {
     const bySource = matchIntentions(this.#entries(), 'source', source);
     return intentionDecision(bySource, target, dflt, allowPermissions);
+  }
+
+  /**
+   * The agent's ConnectAuthorize: whether the client certificate's service may connect to `target`
+   * (service:write on it), with Consul's reason. The trust domain is not compared, as in Consul.
+   */
+  authorizeConnect(target: string, clientCertURI: string, authz?: AclIdentity): { Authorized: boolean; Reason: string } {
+    if (target === '') throw new BadRequestError('Target service must be specified');
+    const svc = parseServiceUri(clientCertURI);
+    if (!svc) {
+      const other = parseAgentUri(clientCertURI) || /^spiffe:\/\/[^/]+\/(gateway\/mesh|agent\/server)\/dc\/[^/]+$/.test(clientCertURI);
+      throw new BadRequestError(other ? 'ClientCertURI not a valid Service identifier' : 'ClientCertURI not a valid Connect identifier');
+    }
+    authorize(authz, 'serviceWrite', target);
+    const ixn = matchIntentions(this.#entries(), 'destination', target).find((i) => !i.SourcePeer && !i.SourceSamenessGroup
+      && (i.SourceName === WILDCARD || (i.SourceName === svc.service && svc.namespace === 'default')));
+    if (!ixn) return { Authorized: defaultAllow(authz), Reason: 'Default behavior configured by ACLs' };
+    if (ixn.Permissions?.length) return { Authorized: false, Reason: `Matched L7 intention: ${intentionString(ixn)}` };
+    return { Authorized: ixn.Action === 'allow', Reason: `Matched L4 intention: ${intentionString(ixn)}` };
   }
 }
 

@@ -158,6 +158,7 @@ export function buildRoutes(h: RouteHandlers): Router {
     .route('GET', '/v1/connect/intentions/*', h.intentions.getById)
     .route('PUT', '/v1/connect/intentions/*', h.intentions.updateById)
     .route('DELETE', '/v1/connect/intentions/*', h.intentions.deleteById)
+    .route('POST', '/v1/agent/connect/authorize', h.intentions.authorize)
     .route('GET', '/v1/agent/connect/ca/roots', h.connect.roots)
     .route('GET', '/v1/agent/connect/ca/leaf/*', h.agentConnect.leaf);
 }

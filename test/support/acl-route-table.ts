@@ -168,6 +168,10 @@ export const ROUTE_CASES: Record<string, RouteCase> = {
     path: '/v1/connect/intentions/{ixn}', body: { SourceName: 'lsrc', DestinationName: 'ixn-legacy', Action: 'deny' }, need: 'intention:write', on: 'ixn-legacy', bare: true,
   },
   'DELETE /v1/connect/intentions/*': { path: '/v1/connect/intentions/{ixnDel}', need: 'intention:write', on: 'ixn-legacy-del', bare: true },
+  'POST /v1/agent/connect/authorize': {
+    path: '/v1/agent/connect/authorize', body: { Target: 'api', ClientCertURI: 'spiffe://11111111-2222-3333-4444-555555555555.consul/ns/default/dc/dc1/svc/web' },
+    need: 'service:write', on: 'api',
+  },
   // Roots are public as in Consul, but a token that is sent is still resolved (Consul ignores it).
   'GET /v1/connect/ca/roots': { path: '/v1/connect/ca/roots', open: 'CA roots are public', resolves: true },
   'GET /v1/agent/connect/ca/roots': { path: '/v1/agent/connect/ca/roots', open: 'CA roots are public', resolves: true },

@@ -6,7 +6,7 @@ import type { LegacyIntentionEndpoint, LegacyIntentionInput } from '../../endpoi
 import { BadRequestError, InternalError } from '../../errors.ts';
 import type { HttpResult } from '../router.ts';
 import { canonical, parseJSON } from '../body.ts';
-import { authzOf, checkDatacenter, checkTarget, queryOptions, type HttpRequest, type RequestConfig } from '../request.ts';
+import { authzOf, checkDatacenter, checkTarget, checkTenancy, queryOptions, type HttpRequest, type RequestConfig } from '../request.ts';
 
 const INTENTION_FIELDS = [
   'ID', 'Description', 'SourcePeer', 'SourceNS', 'SourceName', 'DestinationNS', 'DestinationName', 'SourcePartition',
@@ -146,6 +146,23 @@ export function intentionHandlers(ixns: IntentionEndpoint, legacy: LegacyIntenti
       };
       await ixns.upsert(ixn, authzOf(req, cfg));
       return { body: true };
+    },
+    /** POST /v1/agent/connect/authorize (Consul's AgentConnectAuthorize). */
+    async authorize(req: HttpRequest): Promise<HttpResult> {
+      checkTenancy(req);
+      const raw = parseJSON(await req.body());
+      if (raw !== null && raw !== undefined && (typeof raw !== 'object' || Array.isArray(raw))) {
+        throw new BadRequestError(`Request decode failed: json: cannot unmarshal ${jsonKind(raw)} into Go value of type structs.ConnectAuthorizeRequest`);
+      }
+      if (raw === undefined) throw new BadRequestError('Request decode failed: EOF');
+      const body = canonical(raw, ['Target', 'ClientCertURI', 'ClientCertSerial']);
+      for (const f of ['Target', 'ClientCertURI', 'ClientCertSerial']) {
+        const v = body[f];
+        if (v !== undefined && v !== null && typeof v !== 'string') {
+          throw new BadRequestError(`Request decode failed: json: cannot unmarshal ${jsonKind(v)} into Go struct field ConnectAuthorizeRequest.${f} of type string`);
+        }
+      }
+      return { body: ixns.authorizeConnect(String(body.Target ?? ''), String(body.ClientCertURI ?? ''), authzOf(req, cfg)) };
     },
     async deleteExact(req: HttpRequest): Promise<HttpResult> {
       checkTarget(req, cfg);
