@@ -140,3 +140,21 @@ test('a refused first signing is the caller\'s error and nothing is kept; a fail
   assert.ok(res.index > first.index);
   c.manager.stop();
 });
+
+test('a leaf nobody asks for in 72 hours is dropped instead of renewed', async () => {
+  const clock = new ManualClock();
+  const c = await cluster(clock);
+  await c.manager.get('web', 't', { minIndex: 0, waitMs: 0 });
+  for (let h = 0; h < 84; h++) {
+    clock.advance(HOUR);
+    await settle(clock, new Promise((r) => setTimeout(r, 5)));
+  }
+  const renewals = c.signed();
+  assert.ok(renewals > 1 && renewals <= 14, `renewed while wanted (${renewals})`);
+  clock.advance(24 * HOUR);
+  await settle(clock, new Promise((r) => setTimeout(r, 20)));
+  assert.equal(c.signed(), renewals, 'no renewal once dropped');
+  const next = await c.manager.get('web', 't', { minIndex: 0, waitMs: 0 });
+  assert.equal(next.hit, false);
+  c.manager.stop();
+});

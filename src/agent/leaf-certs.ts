@@ -3,6 +3,7 @@
 // certificate and renews it in the background at a random moment between 60% and 90% of its
 // lifetime, or within a jittered 30 s window once the active CA root no longer signs it. A
 // blocking read (`?index=`) waits for the next certificate; each one's index is past the last.
+// A certificate nobody asked for in 72 hours is dropped instead of renewed (Consul's cache TTL).
 import { X509Certificate } from 'node:crypto';
 import type { Clock, TimerHandle } from '../clock.ts';
 import { serviceUri, type CARootList } from '../connect/index.ts';
@@ -41,11 +42,17 @@ interface Entry {
   pending?: Promise<void>;
   timer?: TimerHandle;
   waiters: Set<() => void>;
+  /** When the certificate was last asked for (epoch ms). */
+  lastGet: number;
+  /** The last root the certificate was checked against, and whether that root signed it. */
+  checked?: { rootId: string; signed: boolean };
 }
 
 const CA_CHANGE_JITTER_MS = 30_000;
 /** A failed renewal (not rate limited) is retried after this long. */
 const RETRY_MS = 60_000;
+/** A kept certificate not asked for in this long is dropped (Consul's leaf cache entry TTL). */
+const UNUSED_TTL_MS = 72 * 3_600_000;
 
 /**
  * Consul's calculateSoftExpiry: the window in which to renew a certificate valid over
@@ -66,6 +73,8 @@ export class LeafCertManager {
   readonly #entries = new Map<string, Entry>();
   readonly #log: Logger;
   #rootsWatch: AbortController | undefined;
+  /** The roots as the watch last saw them; read afresh while no watch runs. */
+  #roots: CARootList | undefined;
   #stopped = false;
 
   constructor(deps: LeafCertDeps) {
@@ -81,9 +90,10 @@ export class LeafCertManager {
     const key = `${token}\u0000${service}`;
     let e = this.#entries.get(key);
     if (!e) {
-      e = { service, token, index: 0, waiters: new Set() };
+      e = { service, token, index: 0, waiters: new Set(), lastGet: 0 };
       this.#entries.set(key, e);
     }
+    e.lastGet = this.#d.clock.now();
     if (!e.cert) {
       try {
         await this.#renew(e);
@@ -144,6 +154,7 @@ export class LeafCertManager {
     const index = Math.max(signed.ModifyIndex, e.index + 1);
     e.cert = { ...signed, PrivateKeyPEM: keyPem, CreateIndex: index, ModifyIndex: index };
     e.index = index;
+    e.checked = undefined;
     const now = this.#d.clock.now();
     const [min, max] = softExpiry(now, Date.parse(signed.ValidAfter), Date.parse(signed.ValidBefore));
     this.#schedule(e, min + this.#d.random() * (max - min) - now);
@@ -154,6 +165,10 @@ export class LeafCertManager {
     e.timer?.cancel();
     e.timer = this.#d.clock.setTimer(Math.max(0, ms), () => {
       e.timer = undefined;
+      if (this.#d.clock.now() - e.lastGet > UNUSED_TTL_MS && e.waiters.size === 0) {
+        this.#entries.delete(`${e.token}\u0000${e.service}`);
+        return;
+      }
       this.#renew(e).catch((err: unknown) => {
         const limited = err instanceof RateLimitedError;
         this.#log.warn({ service: e.service, error: (err as Error).message }, 'leaf certificate renewal failed');
@@ -166,11 +181,16 @@ export class LeafCertManager {
     return this.#d.random() * (this.#d.rootChangeJitterMs ?? CA_CHANGE_JITTER_MS);
   }
 
+  /** Whether the active root signed `e`'s certificate; checked once per certificate and root. */
   async #signedByActive(e: Entry, roots?: CARootList): Promise<boolean> {
-    const list = roots ?? await this.#d.roots();
+    const list = roots ?? this.#roots ?? await this.#d.roots();
     const active = list.Roots.find((r) => r.Active);
     if (!active || !e.cert) return false;
-    return new X509Certificate(e.cert.CertPEM).verify(new X509Certificate(active.RootCert).publicKey);
+    if (e.checked?.rootId !== active.ID) {
+      const signed = new X509Certificate(e.cert.CertPEM).verify(new X509Certificate(active.RootCert).publicKey);
+      e.checked = { rootId: active.ID, signed };
+    }
+    return e.checked.signed;
   }
 
   /** One roots watch while certificates are kept: a new active root renews each within the jitter window. */
@@ -185,12 +205,14 @@ export class LeafCertManager {
           next = await this.#d.watchRoots(index, ac.signal);
         } catch (err) {
           if (ac.signal.aborted) return;
+          this.#roots = undefined;
           this.#log.warn({ error: (err as Error).message }, 'CA roots watch failed');
           await new Promise<void>((r) => this.#d.clock.setTimer(5_000, r));
           continue;
         }
         if (next.index === index) continue;
         index = next.index;
+        this.#roots = next.value;
         for (const e of this.#entries.values()) {
           if (e.cert && !(await this.#signedByActive(e, next.value))) this.#schedule(e, this.#jitter());
         }
