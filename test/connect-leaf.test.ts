@@ -57,6 +57,7 @@ test('the agent keeps the leaf: the next read is a cache hit with the same certi
   const first = (await get('/v1/agent/connect/ca/leaf/api')).body as Leaf;
   const again = await get('/v1/agent/connect/ca/leaf/api');
   assert.equal(again.headers.get('x-cache'), 'HIT');
+  assert.match(again.headers.get('age') ?? '', /^\d+$/);
   assert.equal((again.body as Leaf).SerialNumber, first.SerialNumber);
   // A blocking read past the kept leaf's index answers the same leaf when its wait ends.
   const blocked = await get(`/v1/agent/connect/ca/leaf/api?index=${first.ModifyIndex}&wait=200ms`);

@@ -27,11 +27,12 @@ export interface LeafCertDeps {
   rootChangeJitterMs?: number;
 }
 
-/** A leaf read: the certificate with its key, its index, and whether it came from the cache. */
+/** A leaf read: the certificate with its key, its index, whether it was kept, and since when (ms). */
 export interface LeafRead {
   value: ServiceLeaf;
   index: number;
   hit: boolean;
+  ageMs: number;
 }
 
 interface Entry {
@@ -42,8 +43,9 @@ interface Entry {
   pending?: Promise<void>;
   timer?: TimerHandle;
   waiters: Set<() => void>;
-  /** When the certificate was last asked for (epoch ms). */
+  /** When the certificate was last asked for, and when it was signed (epoch ms). */
   lastGet: number;
+  fetchedAt: number;
   /** The last root the certificate was checked against, and whether that root signed it. */
   checked?: { rootId: string; signed: boolean };
 }
@@ -90,7 +92,7 @@ export class LeafCertManager {
     const key = `${token}\u0000${service}`;
     let e = this.#entries.get(key);
     if (!e) {
-      e = { service, token, index: 0, waiters: new Set(), lastGet: 0 };
+      e = { service, token, index: 0, waiters: new Set(), lastGet: 0, fetchedAt: 0 };
       this.#entries.set(key, e);
     }
     e.lastGet = this.#d.clock.now();
@@ -102,14 +104,14 @@ export class LeafCertManager {
         throw err;
       }
       this.#watchRoots();
-      return { value: e.cert!, index: e.index, hit: false };
+      return { value: e.cert!, index: e.index, hit: false, ageMs: 0 };
     }
     if (opts.minIndex > 0 && e.index <= opts.minIndex) await this.#wait(e, opts.minIndex, opts.waitMs, opts.signal);
     else if (opts.minIndex === 0 && !(await this.#signedByActive(e))) {
       // A non-blocking read never answers a certificate the active root did not sign (Consul's MustRevalidate).
       await this.#renew(e);
     }
-    return { value: e.cert!, index: e.index, hit: true };
+    return { value: e.cert!, index: e.index, hit: true, ageMs: this.#d.clock.now() - e.fetchedAt };
   }
 
   /** Cancels every renewal and the roots watch. */
@@ -156,6 +158,7 @@ export class LeafCertManager {
     e.index = index;
     e.checked = undefined;
     const now = this.#d.clock.now();
+    e.fetchedAt = now;
     const [min, max] = softExpiry(now, Date.parse(signed.ValidAfter), Date.parse(signed.ValidBefore));
     this.#schedule(e, min + this.#d.random() * (max - min) - now);
     for (const w of [...e.waiters]) w();
