@@ -191,6 +191,42 @@ describe('deprecated ID-based intentions against a dev agent', () => {
   });
 });
 
+describe('the intention CLI against a dev agent', () => {
+  const dev = cliAgent();
+
+  test('create, get, list, match, check and delete with Consul\'s output', async () => {
+    assert.deepEqual(await dev.cli(['intention', 'create', 'web', 'db']), { code: 0, out: 'Created: web => db (allow)\n', err: '' });
+    assert.equal((await dev.cli(['intention', 'create', '-deny', '-meta', 'team=a', '*', 'db'])).out, 'Created: * => db (deny)\n');
+    const both = await dev.cli(['intention', 'create', '-allow', '-deny', 'a', 'b']);
+    assert.deepEqual([both.code, both.err], [1, 'Only one of -allow or -deny may be specified.\n']);
+    assert.equal((await dev.cli(['intention', 'create', 'web'])).err, 'Error: Must specify two arguments: source and destination\n');
+    const dup = await dev.cli(['intention', 'create', 'web', 'db']);
+    assert.equal(dup.code, 1);
+    assert.match(dup.err, /^Error creating intention "web => db \(allow\)": Unexpected response code: 500 \(Sources\[\d\] defines "web" more than once\)/);
+    assert.deepEqual(await dev.cli(['intention', 'create', '-replace', '-deny', 'web', 'db']), { code: 0, out: '', err: '' });
+    const get = await dev.cli(['intention', 'get', 'web', 'db']);
+    assert.equal(get.code, 0, get.err);
+    const lines = get.out.trimEnd().split('\n');
+    assert.deepEqual(lines.slice(0, 3), ['Source:       web', 'Destination:  db', 'Action:       deny']);
+    assert.match(lines[3], /^ID:\s+[0-9a-f-]{36}$/);
+    assert.match(lines[4], /^Created At:\s+\w+day, \d\d-\w{3}-\d\d \d\d:\d\d:\d\d UTC$/);
+    const id = lines[3].split(/\s+/)[1];
+    const list = await dev.cli(['intention', 'list']);
+    assert.equal(list.out.split('\n')[0], `ID${' '.repeat(36)}Source  Action  Destination  Precedence`);
+    assert.match(list.out, new RegExp(`${id}  web     deny    db           9`));
+    assert.equal((await dev.cli(['intention', 'match', 'db'])).out, 'web => db (deny)\n* => db (deny)\n');
+    assert.equal((await dev.cli(['intention', 'match', '-source', 'api'])).out, '* => db (deny)\n');
+    assert.deepEqual(await dev.cli(['intention', 'check', 'web', 'db']), { code: 1, out: 'Denied\n', err: '' });
+    assert.deepEqual(await dev.cli(['intention', 'check', 'other', 'cache']), { code: 0, out: 'Allowed\n', err: '' });
+    assert.equal((await dev.cli(['intention', 'check', 'web'])).code, 2);
+    assert.deepEqual(await dev.cli(['intention', 'delete', id]), { code: 0, out: 'Intention deleted.\n', err: '' });
+    assert.equal((await dev.cli(['intention', 'get', 'web', 'db'])).err, 'Intention not found with source "web" and destination "db"\n');
+    assert.deepEqual(await dev.cli(['intention', 'delete', '*', 'db']), { code: 0, out: 'Intention deleted.\n', err: '' });
+    assert.deepEqual(await dev.cli(['intention', 'list']), { code: 2, out: '', err: 'There are no intentions.\n' });
+    assert.equal((await dev.cli(['intention', 'create', '-file', '-'], JSON.stringify({ SourceName: 'a', DestinationName: 'b', Action: 'allow' }))).out, 'Created: a => b (allow)\n');
+  });
+});
+
 describe('intentions under ACLs with default deny', () => {
   let a: DevAgent;
   const call = caller(() => a);

@@ -21,6 +21,7 @@ export type { CoordinateApi } from './coordinate.ts';
 export type { Coordinate, CoordinateEntry, CoordinateDatacenterMap } from './coordinate-types.ts';
 export type { TxnReply } from './txn.ts';
 export { SessionApi, SessionExpiredError } from './session.ts';
+export { IntentionsApi, intentionString, type Intention } from './intentions.ts';
 export { PreparedQueryApi, type PreparedQueryDefinition, type PreparedQueryEntry, type ExecuteOptions } from './prepared-query.ts';
 export type { PreparedQueryRecord, PreparedQueryExecuteResponse, ServiceQuery, QueryFailoverTarget } from './prepared-query-types.ts';
 export type { RenewOptions } from './session.ts';
