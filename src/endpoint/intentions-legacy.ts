@@ -163,7 +163,7 @@ export class LegacyIntentionEndpoint {
       const found = this.#find(id);
       if (!found) throw new NotFoundError(INTENTION_NOT_FOUND);
       if (!canReadIntention(opts.authz, found.ixn)) throw denied();
-      return { index: Math.max(t.kindIndex(INTENTIONS_KIND), 1), value: found.ixn };
+      return { index: Math.max(t.index, 1), value: found.ixn };
     });
   }
 }

@@ -167,7 +167,7 @@ export class IntentionEndpoint {
       const ixn = e && entryIntentions(e).find((i) => !i.SourcePeer && !i.SourceSamenessGroup && i.SourceName === source);
       if (!ixn) throw new NotFoundError(INTENTION_NOT_FOUND);
       if (!canReadIntention(opts.authz, ixn)) throw denied();
-      return { index: Math.max(t.kindIndex(KIND), 1), value: ixn };
+      return { index: Math.max(t.index, 1), value: ixn };
     });
   }
 
@@ -180,7 +180,7 @@ export class IntentionEndpoint {
       const all = sortIntentions(this.#entries().flatMap(entryIntentions));
       const rows = filterList(all, filter);
       const { items, filtered } = filterAllowed(opts.authz, rows, (i) => canReadIntention(opts.authz, i));
-      return { index: Math.max(t.kindIndex(KIND), 1), value: items, filtered };
+      return { index: Math.max(t.index, 1), value: items, filtered };
     });
   }
 
@@ -194,7 +194,7 @@ export class IntentionEndpoint {
       const entries = this.#entries();
       const out: Record<string, Intention[]> = {};
       for (const name of names) out[name] = matchIntentions(entries, by, name);
-      return { index: Math.max(t.kindIndex(KIND), 1), value: out };
+      return { index: Math.max(t.index, 1), value: out };
     });
   }
 

@@ -1,0 +1,28 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decodeIntention } from './intentions.ts';
+import { parseIntentionName, intentionString } from '../../endpoint/intentions.ts';
+
+test('intention bodies decode as Go does: keys in any case, wrong types refused with Go\'s text', () => {
+  assert.deepEqual(decodeIntention({ action: 'allow', sourcename: 'x', description: 'd' }), { Action: 'allow', SourceName: 'x', Description: 'd' });
+  assert.deepEqual(decodeIntention(null), {});
+  assert.throws(() => decodeIntention(undefined), { message: 'Request decode failed: EOF' });
+  assert.throws(() => decodeIntention([]), { message: 'Request decode failed: json: cannot unmarshal array into Go value of type structs.Intention' });
+  assert.throws(() => decodeIntention({ Meta: { a: 1 } }), { message: 'Request decode failed: json: cannot unmarshal number into Go struct field Intention.Meta of type string' });
+  assert.throws(() => decodeIntention({ Permissions: {} }), { message: 'Request decode failed: json: cannot unmarshal object into Go struct field Intention.Permissions of type []*structs.IntentionPermission' });
+});
+
+test('intention names: [[partition/]namespace/]name with only default tenancy, no peers', () => {
+  assert.equal(parseIntentionName('source', 'web', 'source'), 'web');
+  assert.equal(parseIntentionName('source', 'default/web', 'source'), 'web');
+  assert.equal(parseIntentionName('source', 'default/default/*', 'source'), '*');
+  assert.throws(() => parseIntentionName('source', 'a/b/c/d', 'source'), { message: `source "a/b/c/d" is invalid: input can contain at most two '/'` });
+  assert.throws(() => parseIntentionName('name', 'peer:p/web', 'match entry'), { message: 'name "peer:p/web" is invalid: cannot specify a peer here' });
+  assert.throws(() => parseIntentionName('source', 'team/web', 'source'), { message: 'Invalid source namespace "team": Namespaces is a Consul Enterprise feature' });
+});
+
+test('Intention.String() as the authorize reason shows it', () => {
+  const base = { SourceNS: 'default', SourceName: 'web', DestinationNS: 'default', DestinationName: 'db', SourceType: 'consul', Precedence: 9, CreateIndex: 1, ModifyIndex: 1 };
+  assert.equal(intentionString({ ...base, Action: 'allow' }), 'web => db (Action: ALLOW, Precedence: 9)');
+  assert.equal(intentionString({ ...base, ID: 'i', Permissions: [{}, {}] }), 'web => db (ID: i, Permissions: 2, Precedence: 9)');
+});
