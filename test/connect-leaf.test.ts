@@ -53,6 +53,12 @@ test('a service leaf chains to the active root, names the service\'s SPIFFE ID a
   assert.equal(Date.parse(leaf.ValidBefore), cert.validToDate.getTime());
 });
 
+test('a leaf for no service is refused as Consul\'s leafcert refuses it', async () => {
+  const res = await get('/v1/agent/connect/ca/leaf/');
+  assert.equal(res.status, 500);
+  assert.equal(res.body, 'URI must be either service, agent, server, or kind');
+});
+
 test('the agent keeps the leaf: the next read is a cache hit with the same certificate', async () => {
   const first = (await get('/v1/agent/connect/ca/leaf/api')).body as Leaf;
   const again = await get('/v1/agent/connect/ca/leaf/api');

@@ -89,6 +89,8 @@ export class LeafCertManager {
    * `minIndex`, waits up to `waitMs` for one whose index is past it.
    */
   async get(service: string, token: string, opts: { minIndex: number; waitMs: number; signal?: AbortSignal }): Promise<LeafRead> {
+    // Consul's leafcert names the request kinds it can sign when none is given.
+    if (!service) throw new InternalError('URI must be either service, agent, server, or kind');
     const key = `${token}\u0000${service}`;
     let e = this.#entries.get(key);
     if (!e) {
