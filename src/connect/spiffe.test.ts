@@ -1,0 +1,12 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseAgentUri, parseServiceUri, serviceUri } from './spiffe.ts';
+
+test('service SPIFFE IDs: written as Consul writes them and read back; other IDs are not services', () => {
+  const id = { host: 'abc.consul', namespace: 'default', datacenter: 'dc1', service: 'web' };
+  assert.equal(serviceUri(id), 'spiffe://abc.consul/ns/default/dc/dc1/svc/web');
+  assert.deepEqual(parseServiceUri(serviceUri(id)), id);
+  assert.equal(parseServiceUri('spiffe://abc.consul/agent/client/dc/dc1/id/n1'), null);
+  assert.equal(parseServiceUri('spiffe://abc.consul/ns/default/dc/dc1/svc/'), null);
+  assert.equal(parseAgentUri(serviceUri(id)), null);
+});
