@@ -102,6 +102,8 @@ describe('intentions against a dev agent', () => {
     assert.equal(list.body[0].Action, undefined);
     const filtered = await call('GET', `/v1/connect/intentions?filter=${encodeURIComponent('Action == deny')}`);
     assert.deepEqual(filtered.body.map((i: any) => `${i.SourceName}>${i.DestinationName}`), ['*>db', 'web>*']);
+    const undescribed = await call('GET', `/v1/connect/intentions?filter=${encodeURIComponent('Description == "" and Meta is empty')}`);
+    assert.equal(undescribed.body.length, 6, 'omitted fields filter as their zero values');
     const byDst = await call('GET', '/v1/connect/intentions/match?by=destination&name=db&name=none');
     assert.deepEqual(Object.keys(byDst.body), ['db', 'none']);
     assert.deepEqual(byDst.body.db.map((i: any) => `${i.SourceName}>${i.DestinationName}`), ['api>db', 'web>db', '*>db', 'web>*', '*>*']);

@@ -52,6 +52,19 @@ export function intentionString(ixn: Intention): string {
   return `${ixn.SourceName} => ${ixn.DestinationName} (${id}${detail}, Precedence: ${ixn.Precedence})`;
 }
 
+/** The Go zero values of the fields an intention's JSON omits when empty, which `?filter` still sees. */
+const ZERO_FIELDS = {
+  ID: '', Description: '', SourcePeer: '', SourcePartition: '', DestinationPartition: '', SourceSamenessGroup: '',
+  Action: '', Permissions: [], Meta: {},
+};
+
+/** `?filter` over intentions as bexpr sees structs.Intention: omitted fields hold their zero values. */
+function filterIntentions(list: Intention[], filter?: string): Intention[] {
+  if (!filter) return list;
+  const full = new Map(list.map((i) => [{ ...ZERO_FIELDS, ...i }, i] as const));
+  return filterList([...full.keys()], filter).map((f) => full.get(f)!);
+}
+
 /** CanRead: intentions:read on the source or on the destination. */
 export function canReadIntention(id: AclIdentity | undefined, ixn: Intention): boolean {
   return allowed(id, 'intentionRead', ixn.SourceName) || allowed(id, 'intentionRead', ixn.DestinationName);
@@ -178,7 +191,7 @@ export class IntentionEndpoint {
     return blockingQuery(this.#deps, opts, (ws) => {
       ws.addPrefix(CONFIG_ENTRIES_TABLE, `${KIND}/`);
       const all = sortIntentions(this.#entries().flatMap(entryIntentions));
-      const rows = filterList(all, filter);
+      const rows = filterIntentions(all, filter);
       const { items, filtered } = filterAllowed(opts.authz, rows, (i) => canReadIntention(opts.authz, i));
       return { index: Math.max(t.index, 1), value: items, filtered };
     });
