@@ -84,6 +84,12 @@ describe('intentions against a dev agent', () => {
     assert.equal((await call('PUT', exact('y', 'm'), { Action: 'allow', Meta: { a: 'c' } })).text, 'Meta must not be specified, or should be unchanged during an update.');
     assert.equal((await call('PUT', exact('y', 'm'), { Action: 'allow', Meta: { a: 'b' } })).status, 200);
     assert.deepEqual((await call('GET', exact('y', 'm'))).body.Meta, { a: 'b' }, 'the entry meta shows on its intentions');
+    assert.equal((await call('PUT', '/v1/config', { Kind: 'service-intentions', Name: 'pd', Sources: [{ Name: 'web', Peer: 'p1', Action: 'deny' }] })).status, 200);
+    const peered = await call('GET', exact('peer:p1/web', 'pd'));
+    assert.deepEqual([peered.body.SourcePeer, peered.body.Action], ['p1', 'deny']);
+    assert.equal((await call('GET', exact('web', 'pd'))).status, 404, 'a local source is not the peered one');
+    assert.equal((await call('PUT', exact('peer:p1/web', 'pd'), { Action: 'allow' })).text, 'source "peer:p1/web" is invalid: cannot specify a peer here');
+    await call('DELETE', '/v1/config/service-intentions/pd');
     const bad = await call('POST', '/v1/connect/intentions/exact');
     assert.equal(bad.status, 405);
     await call('DELETE', '/v1/config/service-intentions/m');

@@ -170,14 +170,14 @@ export class IntentionEndpoint {
     });
   }
 
-  /** The intention from `source` to `destination` (Intention.Get with Exact); 404 when absent. */
-  getExact(source: string, destination: string, opts: QueryOptions): Promise<QueryResult<Intention>> {
+  /** The intention from `source` (of `peer`, if given) to `destination` (Intention.Get with Exact); 404 when absent. */
+  getExact(source: string, destination: string, opts: QueryOptions, peer = ''): Promise<QueryResult<Intention>> {
     this.#enabled();
     const t = this.#deps.replica.configEntries;
     return blockingQuery(this.#deps, opts, (ws) => {
       ws.addKey(CONFIG_ENTRIES_TABLE, `${KIND}/${destination}`);
       const e = this.#entry(destination) as unknown as IntentionsEntry | undefined;
-      const ixn = e && entryIntentions(e).find((i) => !i.SourcePeer && !i.SourceSamenessGroup && i.SourceName === source);
+      const ixn = e && entryIntentions(e).find((i) => (i.SourcePeer ?? '') === peer && !i.SourceSamenessGroup && i.SourceName === source);
       if (!ixn) throw new NotFoundError(INTENTION_NOT_FOUND);
       if (!canReadIntention(opts.authz, ixn)) throw denied();
       return { index: Math.max(t.index, 1), value: ixn };
@@ -250,9 +250,23 @@ export class IntentionEndpoint {
  * texts; `nsLabel` names the namespace in the CE refusal (`source`, `match entry`, …).
  */
 export function parseIntentionName(what: string, input: string, nsLabel: string): string {
+  if (input.startsWith('peer:')) throw new InternalError(`${what} ${JSON.stringify(input)} is invalid: cannot specify a peer here`);
+  return parseIntentionPeerName(what, input, nsLabel).name;
+}
+
+/** parseIntentionStringComponent with the `peer:<peer>/[ns/]name` form allowed (exact reads' source). */
+export function parseIntentionPeerName(what: string, input: string, nsLabel: string): { peer: string; name: string } {
   const invalid = (why: string) => new InternalError(`${what} ${JSON.stringify(input)} is invalid: ${why}`);
-  if (input.startsWith('peer:')) throw invalid('cannot specify a peer here');
   const parts = input.split('/');
+  if (parts[0].startsWith('peer:')) {
+    if (parts.length === 1) throw invalid('need to specify the service name as well');
+    if (parts.length > 3) throw invalid("input can contain at most two '/'");
+    const ns = parts.length === 3 ? parts[1] : '';
+    if (ns !== '' && ns.toLowerCase() !== 'default') {
+      throw new InternalError(`Invalid ${nsLabel} namespace ${JSON.stringify(ns)}: Namespaces is a Consul Enterprise feature`);
+    }
+    return { peer: parts[0].slice('peer:'.length), name: parts[parts.length - 1] };
+  }
   if (parts.length > 3) throw invalid("input can contain at most two '/'");
   if (parts.length === 3 && parts[0] !== '' && parts[0].toLowerCase() !== 'default') {
     throw new InternalError(`Invalid ${nsLabel} partition ${JSON.stringify(parts[0])}: Partitions is a Consul Enterprise feature`);
@@ -261,5 +275,5 @@ export function parseIntentionName(what: string, input: string, nsLabel: string)
   if (ns !== '' && ns.toLowerCase() !== 'default') {
     throw new InternalError(`Invalid ${nsLabel} namespace ${JSON.stringify(ns)}: Namespaces is a Consul Enterprise feature`);
   }
-  return parts[parts.length - 1];
+  return { peer: '', name: parts[parts.length - 1] };
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeIntention } from './intentions.ts';
-import { parseIntentionName, intentionString } from '../../endpoint/intentions.ts';
+import { parseIntentionName, parseIntentionPeerName, intentionString } from '../../endpoint/intentions.ts';
 
 test('intention bodies decode as Go does: keys in any case, wrong types refused with Go\'s text', () => {
   assert.deepEqual(decodeIntention({ action: 'allow', sourcename: 'x', description: 'd' }), { Action: 'allow', SourceName: 'x', Description: 'd' });
@@ -19,6 +19,9 @@ test('intention names: [[partition/]namespace/]name with only default tenancy, n
   assert.throws(() => parseIntentionName('source', 'a/b/c/d', 'source'), { message: `source "a/b/c/d" is invalid: input can contain at most two '/'` });
   assert.throws(() => parseIntentionName('name', 'peer:p/web', 'match entry'), { message: 'name "peer:p/web" is invalid: cannot specify a peer here' });
   assert.throws(() => parseIntentionName('source', 'team/web', 'source'), { message: 'Invalid source namespace "team": Namespaces is a Consul Enterprise feature' });
+  assert.deepEqual(parseIntentionPeerName('source', 'peer:p1/web', 'SourceNS'), { peer: 'p1', name: 'web' });
+  assert.deepEqual(parseIntentionPeerName('source', 'peer:p1/default/web', 'SourceNS'), { peer: 'p1', name: 'web' });
+  assert.throws(() => parseIntentionPeerName('source', 'peer:p1', 'SourceNS'), { message: 'source "peer:p1" is invalid: need to specify the service name as well' });
 });
 
 test('Intention.String() as the authorize reason shows it', () => {

@@ -1,7 +1,7 @@
 // /v1/connect/intentions*: Consul's intention HTTP handlers (list, match, check, and the exact
 // by-name get/put/delete); query parameters and error texts as Consul's intentions_endpoint.go.
 import type { IntentionEndpoint, IntentionUpsert } from '../../endpoint/intentions.ts';
-import { parseIntentionName } from '../../endpoint/intentions.ts';
+import { parseIntentionName, parseIntentionPeerName } from '../../endpoint/intentions.ts';
 import type { LegacyIntentionEndpoint, LegacyIntentionInput } from '../../endpoint/intentions-legacy.ts';
 import { BadRequestError, InternalError } from '../../errors.ts';
 import type { HttpResult } from '../router.ts';
@@ -60,9 +60,9 @@ function required(req: HttpRequest, name: string, nonEmpty = false): string {
 }
 
 /** The source and destination names of an exact request. */
-function exactPair(req: HttpRequest, nonEmpty: boolean): { source: string; destination: string } {
-  const src = required(req, 'source', nonEmpty);
-  const dst = required(req, 'destination', nonEmpty);
+function exactPair(req: HttpRequest): { source: string; destination: string } {
+  const src = required(req, 'source', true);
+  const dst = required(req, 'destination', true);
   return { source: parseIntentionName('source', src, 'SourceNS'), destination: parseIntentionName('destination', dst, 'DestinationNS') };
 }
 
@@ -132,13 +132,15 @@ export function intentionHandlers(ixns: IntentionEndpoint, legacy: LegacyIntenti
     },
     async getExact(req: HttpRequest): Promise<HttpResult> {
       const opts = queryOptions(req, cfg);
-      const { source, destination } = exactPair(req, false);
-      const { value, meta } = await ixns.getExact(source, destination, opts);
+      // Only this read takes a peered source (`peer:<peer>/<name>`).
+      const src = parseIntentionPeerName('source', required(req, 'source'), 'SourceNS');
+      const destination = parseIntentionName('destination', required(req, 'destination'), 'DestinationNS');
+      const { value, meta } = await ixns.getExact(src.name, destination, opts, src.peer);
       return { body: value, meta };
     },
     async putExact(req: HttpRequest): Promise<HttpResult> {
       checkTarget(req, cfg);
-      const { source, destination } = exactPair(req, true);
+      const { source, destination } = exactPair(req);
       const body = decodeIntention(parseJSON(await req.body()));
       const ixn: IntentionUpsert = {
         ...(body as Partial<IntentionUpsert>),
@@ -166,7 +168,7 @@ export function intentionHandlers(ixns: IntentionEndpoint, legacy: LegacyIntenti
     },
     async deleteExact(req: HttpRequest): Promise<HttpResult> {
       checkTarget(req, cfg);
-      const { source, destination } = exactPair(req, true);
+      const { source, destination } = exactPair(req);
       await ixns.deleteExact(source, destination, authzOf(req, cfg));
       return { body: true };
     },
