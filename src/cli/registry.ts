@@ -65,6 +65,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'connect ca', synopsis: 'Interact with the Consul Connect Certificate Authority (CA)', load: async () => (await import('./connect.ts')).connectCaCommand },
   { name: 'connect ca get-config', synopsis: 'Display the current Connect Certificate Authority (CA) configuration', load: async () => (await import('./connect-ca-get-config.ts')).connectCaGetConfigCommand },
   { name: 'connect ca set-config', synopsis: 'Modify the current Connect CA configuration', load: async () => (await import('./connect-ca-set-config.ts')).connectCaSetConfigCommand },
+  { name: 'connect proxy', synopsis: 'Runs a Consul Connect proxy', load: async () => (await import('./connect-proxy.ts')).connectProxyCommand },
   { name: 'event', synopsis: 'Fire a new event', load: async () => (await import('./event.ts')).eventCommand },
   { name: 'force-leave', synopsis: 'Forces a member of the cluster to enter the "left" state', load: async () => (await import('./force-leave.ts')).forceLeaveCommand },
   { name: 'intention', synopsis: 'Interact with Connect service intentions', load: async () => (await import('./intention.ts')).intentionCommand },

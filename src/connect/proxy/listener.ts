@@ -1,0 +1,136 @@
+// The proxy's listeners (Consul's connect/proxy/listener.go): the public mTLS listener that
+// authorizes each client and forwards to the local application, and an upstream's plain TCP
+// listener that forwards over mTLS to a resolved instance; both splice bytes both ways.
+import net from 'node:net';
+import tls from 'node:tls';
+import type { Logger } from '../../log.ts';
+import type { PublicListenerConfig, UpstreamConfig } from './config.ts';
+import type { ConnectService, DialTarget } from './service.ts';
+
+/** A started listener. */
+export interface ProxyListener {
+  /** The bound address, `host:port`. */
+  readonly address: string;
+  close(): Promise<void>;
+}
+
+/** Pipes `a` and `b` into each other; either side closing or failing ends both. */
+export function splice(a: net.Socket, b: net.Socket, log: Logger): void {
+  const end = (err?: Error) => {
+    if (err && (err as NodeJS.ErrnoException).code !== 'ECONNRESET') log.error({ error: err.message }, 'connection failed');
+    a.destroy();
+    b.destroy();
+  };
+  a.on('error', end);
+  b.on('error', end);
+  a.on('close', () => b.end());
+  b.on('close', () => a.end());
+  a.pipe(b);
+  b.pipe(a);
+}
+
+function dialPlain(address: string, timeoutMs: number): Promise<net.Socket> {
+  const i = address.lastIndexOf(':');
+  const host = address.slice(0, i).replace(/^\[(.*)\]$/, '$1') || '127.0.0.1';
+  const socket = net.connect({ host, port: Number(address.slice(i + 1)) });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { socket.destroy(); reject(new Error(`dial tcp ${address}: i/o timeout`)); }, timeoutMs);
+    socket.once('connect', () => { clearTimeout(timer); socket.off('error', reject); resolve(socket); });
+    socket.once('error', (err) => { clearTimeout(timer); reject(new Error(`dial tcp ${address}: ${err.message}`)); });
+  });
+}
+
+function bound(server: net.Server): string {
+  const a = server.address() as net.AddressInfo;
+  return a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
+}
+
+function listen(server: net.Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => { server.off('error', reject); resolve(); });
+  });
+}
+
+function closer(server: net.Server, conns: Set<net.Socket>, cleanup: () => void): () => Promise<void> {
+  return () => new Promise((resolve) => {
+    cleanup();
+    for (const c of conns) c.destroy();
+    server.close(() => resolve());
+  });
+}
+
+function track(conns: Set<net.Socket>, s: net.Socket): void {
+  conns.add(s);
+  s.once('close', () => conns.delete(s));
+}
+
+/**
+ * Starts the public listener: a TLS server with the service's leaf that requires a client
+ * certificate chained to the roots, authorizes each client with the agent and forwards allowed
+ * connections to the local application. New connections use the latest leaf and roots.
+ */
+export async function startPublicListener(svc: ConnectService, cfg: PublicListenerConfig, log: Logger): Promise<ProxyListener> {
+  const options = (m: ReturnType<ConnectService['tlsMaterial']>): tls.SecureContextOptions => ({ ...m, minVersion: 'TLSv1.2' });
+  const server = tls.createServer({
+    ...options(svc.tlsMaterial()), requestCert: true, rejectUnauthorized: true, handshakeTimeout: cfg.HandshakeTimeoutMs,
+  });
+  const off = svc.onTlsChange((m) => server.setSecureContext(options(m)));
+  const conns = new Set<net.Socket>();
+  server.on('connection', (s) => track(conns, s));
+  server.on('tlsClientError', (err) => log.error({ error: err.message }, 'failed to handshake'));
+  server.on('secureConnection', (src) => {
+    // Bytes the client sends before it is authorized stay buffered in the paused socket.
+    src.on('error', () => src.destroy());
+    void (async () => {
+      try {
+        await svc.authorize(src);
+      } catch (err) {
+        log.error({ error: (err as Error).message }, 'failed to authorize');
+        src.destroy();
+        return;
+      }
+      let dst: net.Socket;
+      try {
+        dst = await dialPlain(cfg.LocalServiceAddress, cfg.LocalConnectTimeoutMs);
+      } catch (err) {
+        log.error({ error: (err as Error).message }, 'failed to dial');
+        src.destroy();
+        return;
+      }
+      track(conns, dst);
+      splice(src, dst, log);
+    })();
+  });
+  await listen(server, cfg.BindAddress, cfg.BindPort);
+  return { address: bound(server), close: closer(server, conns, off) };
+}
+
+/**
+ * Starts an upstream's local listener: each plain TCP connection is forwarded over mTLS to an
+ * instance `resolve` picks, whose certificate must carry the instance's SPIFFE URI.
+ */
+export async function startUpstreamListener(
+  svc: ConnectService, cfg: UpstreamConfig, resolve: () => Promise<DialTarget>, log: Logger,
+): Promise<ProxyListener> {
+  const conns = new Set<net.Socket>();
+  const server = net.createServer({ pauseOnConnect: true }, (src) => {
+    track(conns, src);
+    src.on('error', () => src.destroy());
+    void (async () => {
+      let dst: tls.TLSSocket;
+      try {
+        dst = await svc.dial(await resolve(), cfg.ConnectTimeoutMs);
+      } catch (err) {
+        log.error({ error: (err as Error).message }, 'failed to dial');
+        src.destroy();
+        return;
+      }
+      track(conns, dst);
+      splice(src, dst, log);
+      src.resume();
+    })();
+  });
+  await listen(server, cfg.LocalBindAddress, cfg.LocalBindPort);
+  return { address: bound(server), close: closer(server, conns, () => undefined) };
+}

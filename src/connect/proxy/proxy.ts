@@ -1,0 +1,94 @@
+// The built-in Connect proxy (Consul's connect/proxy/proxy.go): one service identity, its
+// public mTLS listener once the leaf and roots are known, and one local listener per upstream.
+import { X509Certificate } from 'node:crypto';
+import type { ConsulClient } from '../../api/index.ts';
+import type { Logger } from '../../log.ts';
+import { parseServiceUri } from '../spiffe.ts';
+import { upstreamString, type ProxyConfig } from './config.ts';
+import { startPublicListener, startUpstreamListener, type ProxyListener } from './listener.ts';
+import { resolveUpstream } from './resolver.ts';
+import { ConnectService } from './service.ts';
+
+/** What a proxy needs. */
+export interface ProxyDeps {
+  client: ConsulClient;
+  logger: Logger;
+}
+
+/** A running proxy: start() binds the listeners, close() stops everything. */
+export class Proxy {
+  readonly config: ProxyConfig;
+  readonly service: ConnectService;
+  #deps: ProxyDeps;
+  #log: Logger;
+  #listeners: ProxyListener[] = [];
+  #closed = false;
+  /** The public listener's bound address, once started. */
+  publicAddress: string | undefined;
+  /** Each upstream's bound address, by upstreamString(). */
+  readonly upstreamAddresses = new Map<string, string>();
+
+  constructor(config: ProxyConfig, deps: ProxyDeps) {
+    this.config = config;
+    this.#deps = deps;
+    this.#log = deps.logger;
+    this.service = new ConnectService(config.ProxiedServiceName, deps.client, deps.logger);
+  }
+
+  /** Starts the watches and the upstream listeners, then the public listener once the leaf is ready. */
+  async start(): Promise<void> {
+    this.service.start();
+    for (const u of this.config.Upstreams) {
+      const name = upstreamString(u);
+      if (u.LocalBindPort < 1) {
+        this.#log.error({ upstream: name }, "upstream has no local_bind_port. Can't start upstream.");
+        continue;
+      }
+      const resolve = () => {
+        const roots = this.service.caRoots;
+        const dc = parseServiceUri(this.service.leafCert?.ServiceURI ?? '')?.datacenter ?? '';
+        return resolveUpstream(this.#deps.client, u, roots?.TrustDomain ?? '', dc);
+      };
+      try {
+        await this.#add(name, startUpstreamListener(this.service, u, resolve, this.#log.child({ upstream: name })), (a) => this.upstreamAddresses.set(name, a));
+      } catch (err) {
+        this.#log.error({ upstream: name, error: (err as Error).message }, 'failed to start upstream');
+      }
+    }
+    await this.service.ready();
+    if (this.#closed) return;
+    this.#logIdentity();
+    const pl = this.config.PublicListener;
+    if (pl && pl.BindPort !== 0) {
+      await this.#add('public listener', startPublicListener(this.service, pl, this.#log.child({ listener: 'public' })), (a) => { this.publicAddress = a; });
+    }
+  }
+
+  async #add(name: string, started: Promise<ProxyListener>, bound: (address: string) => void): Promise<void> {
+    const l = await started;
+    if (this.#closed) return void (await l.close());
+    this.#listeners.push(l);
+    bound(l.address);
+    this.#log.info({ listener: name, bind_addr: l.address }, 'Starting listener');
+  }
+
+  #logIdentity(): void {
+    this.#log.info('Proxy loaded config and ready to serve');
+    const names = (this.service.caRoots?.Roots ?? []).map((r) => {
+      try {
+        return /(?:^|\n)CN=([^\n]*)/.exec(new X509Certificate(r.RootCert).subject)?.[1] ?? r.Name;
+      } catch {
+        return r.Name;
+      }
+    });
+    this.#log.info({ uri: this.service.leafCert?.ServiceURI, roots: `[${names.join(' ')}]` }, 'Parsed TLS identity');
+  }
+
+  /** Stops the watches, closes the listeners and every open connection. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.service.close();
+    await Promise.all(this.#listeners.map((l) => l.close()));
+    this.#listeners = [];
+  }
+}

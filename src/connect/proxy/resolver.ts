@@ -1,0 +1,26 @@
+// Where an upstream connection goes (Consul's connect.ConsulResolver for services): a random
+// passing mesh-capable instance of the destination, and the SPIFFE ID its certificate must carry.
+import type { ConsulClient } from '../../api/index.ts';
+import { serviceUri } from '../spiffe.ts';
+import { healthConnect } from './agent-calls.ts';
+import type { UpstreamConfig } from './config.ts';
+import type { DialTarget } from './service.ts';
+
+/** Resolves one upstream to a dial target; `trustDomain` and `localDc` come from the roots and the leaf. */
+export async function resolveUpstream(
+  c: ConsulClient, u: UpstreamConfig, trustDomain: string, localDc: string, random: () => number = Math.random,
+): Promise<DialTarget> {
+  if (u.DestinationType !== 'service') throw new Error(`unsupported upstream destination type: ${u.DestinationType}`);
+  const entries = await healthConnect(c, u.DestinationName, u.Datacenter);
+  if (entries.length === 0) throw new Error('no healthy instances found');
+  const e = entries[Math.floor(random() * entries.length)];
+  const service = e.Service.Kind === 'connect-proxy' ? (e.Service.Proxy?.DestinationServiceName || e.Service.Service) : e.Service.Service;
+  return {
+    host: e.Service.Address || e.Node.Address,
+    port: e.Service.Port,
+    certUri: serviceUri({
+      host: trustDomain, namespace: e.Service.Namespace || 'default',
+      datacenter: e.Node.Datacenter || u.Datacenter || localDc, service,
+    }),
+  };
+}

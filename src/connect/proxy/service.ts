@@ -1,0 +1,157 @@
+// A Connect service identity for the proxy (Consul's connect/service.go): its leaf certificate
+// and the CA roots kept fresh by blocking queries, the TLS settings built from them (each new
+// connection uses the latest), inbound authorization and outbound mTLS dials.
+import tls from 'node:tls';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ConsulClient } from '../../api/index.ts';
+import type { Logger } from '../../log.ts';
+import { authorize, leaf, roots, type CARoots, type LeafCert } from './agent-calls.ts';
+import { certUris, encodeSerial, serverIdentityCheck } from './tls-peer.ts';
+
+/** Where an upstream connection goes and whose certificate the server must present. */
+export interface DialTarget {
+  host: string;
+  port: number;
+  /** The SPIFFE URI the server's certificate must carry. */
+  certUri: string;
+}
+
+/** Why an inbound connection was refused (Consul's `connect: authz …` errors). */
+export class AuthzError extends Error {
+  override name = 'AuthzError';
+}
+
+/** The certificate material the TLS settings are built from. */
+export interface TlsMaterial {
+  cert: string;
+  key: string;
+  ca: string[];
+}
+
+const RETRY_MS = 1000;
+const WAIT = '10m';
+
+/** A Connect service: call start(), await ready(), then build TLS from tlsMaterial(). */
+export class ConnectService {
+  readonly name: string;
+  #client: ConsulClient;
+  #log: Logger;
+  #abort = new AbortController();
+  #leaf: LeafCert | undefined;
+  #roots: CARoots | undefined;
+  #ready: Promise<void>;
+  #markReady!: () => void;
+  #listeners = new Set<(m: TlsMaterial) => void>();
+  #clientContext: tls.SecureContext | undefined;
+
+  constructor(name: string, client: ConsulClient, log: Logger) {
+    this.name = name;
+    this.#client = client;
+    this.#log = log;
+    this.#ready = new Promise((resolve) => { this.#markReady = resolve; });
+  }
+
+  /** Starts the leaf and roots watches. */
+  start(): void {
+    void this.#watch('leaf', (index) => leaf(this.#client, this.name, this.#opts(index)), (l) => { this.#leaf = l; });
+    void this.#watch('roots', (index) => roots(this.#client, this.#opts(index)), (r) => { this.#roots = r; });
+  }
+
+  /** Resolves once both the leaf and the roots have been read. */
+  ready(): Promise<void> {
+    return this.#ready;
+  }
+
+  /** The current leaf certificate (after ready()). */
+  get leafCert(): LeafCert | undefined {
+    return this.#leaf;
+  }
+
+  /** The current CA roots (after ready()). */
+  get caRoots(): CARoots | undefined {
+    return this.#roots;
+  }
+
+  /** The current certificate, key and CA pool. */
+  tlsMaterial(): TlsMaterial {
+    if (!this.#leaf || !this.#roots) throw new Error('connect: service is not ready');
+    const ca = (this.#roots.Roots ?? []).flatMap((r) => [r.RootCert, ...(r.IntermediateCerts ?? [])]);
+    return { cert: this.#leaf.CertPEM, key: this.#leaf.PrivateKeyPEM, ca };
+  }
+
+  /** Calls `fn` with new material whenever the leaf or roots change; returns the unsubscribe. */
+  onTlsChange(fn: (m: TlsMaterial) => void): () => void {
+    this.#listeners.add(fn);
+    return () => this.#listeners.delete(fn);
+  }
+
+  /**
+   * Asks the agent whether the peer behind `socket` may connect to this service (Consul's
+   * server-side verifier); throws AuthzError when it may not.
+   */
+  async authorize(socket: tls.TLSSocket): Promise<void> {
+    const cert = socket.getPeerCertificate();
+    const uri = certUris(cert)[0];
+    if (!uri) throw new AuthzError('connect: client certificate has no URI SAN');
+    let res;
+    try {
+      res = await authorize(this.#client, this.name, uri, encodeSerial(cert.serialNumber ?? ''), this.#abort.signal);
+    } catch (err) {
+      throw new AuthzError(`connect: authz call failed: ${(err as Error).message}`);
+    }
+    if (!res.Authorized) throw new AuthzError(`connect: authz denied: ${res.Reason}`);
+  }
+
+  /** Opens an mTLS connection to `target` with this service's leaf; resolves once the handshake is done. */
+  async dial(target: DialTarget, timeoutMs: number): Promise<tls.TLSSocket> {
+    await this.#ready;
+    this.#clientContext ??= tls.createSecureContext({ ...this.tlsMaterial(), minVersion: 'TLSv1.2' });
+    const socket = tls.connect({
+      host: target.host, port: target.port, secureContext: this.#clientContext,
+      checkServerIdentity: serverIdentityCheck(target.certUri), ALPNProtocols: [],
+    });
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => { socket.destroy(); reject(new Error('i/o timeout')); }, timeoutMs);
+      socket.once('secureConnect', () => { clearTimeout(timer); socket.off('error', reject); resolve(socket); });
+      socket.once('error', (err) => { clearTimeout(timer); reject(err); });
+    });
+  }
+
+  /** Stops the watches. */
+  close(): void {
+    this.#abort.abort();
+  }
+
+  #opts(index: number) {
+    return { signal: this.#abort.signal, ...(index > 0 ? { index, wait: WAIT } : {}) };
+  }
+
+  #changed(): void {
+    if (!this.#leaf || !this.#roots) return;
+    this.#clientContext = undefined;
+    this.#markReady();
+    const m = this.tlsMaterial();
+    for (const fn of this.#listeners) fn(m);
+  }
+
+  // One blocking-query loop; an index that goes backwards restarts from 0 (Consul's watch rule).
+  async #watch<T>(what: string, read: (index: number) => Promise<{ data: T; meta: { index: number } }>, set: (v: T) => void): Promise<void> {
+    let index = 0;
+    const signal = this.#abort.signal;
+    while (!signal.aborted) {
+      try {
+        const res = await read(index);
+        if (res.meta.index === index) continue;
+        index = res.meta.index < index ? 0 : res.meta.index;
+        set(res.data);
+        this.#log.debug({ index }, `${what} updated`);
+        this.#changed();
+      } catch (err) {
+        if (signal.aborted) return;
+        this.#log.error({ error: (err as Error).message }, `${what} watch failed`);
+        index = 0;
+        await sleep(RETRY_MS, undefined, { signal }).catch(() => undefined);
+      }
+    }
+  }
+}

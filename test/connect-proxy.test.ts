@@ -1,0 +1,116 @@
+// `proconsul connect proxy` end to end on a dev agent: two plain TCP echo services, a public
+// proxy for `db` and a proxy for `web` with an upstream to db; bytes flow through mutual TLS, a
+// `web → db` deny intention closes the connection, and a client with another CA's cert is refused.
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import tls from 'node:tls';
+import { after, before, test } from 'node:test';
+import { memoryIO } from '../src/cli/io.ts';
+import { connectProxyCommand, runConnectProxy } from '../src/cli/connect-proxy.ts';
+import { parseFlags } from '../src/cli/flags.ts';
+import type { Proxy } from '../src/connect/proxy/index.ts';
+import { startDevAgent, type DevAgent } from './support/agent.ts';
+import { freePort } from './support/ports.ts';
+import { testCA } from './support/tls-cert.ts';
+
+let dev: DevAgent;
+const echoes: net.Server[] = [];
+const stops: (() => void)[] = [];
+const runs: Promise<number>[] = [];
+let dbPublic = 0;
+let webUpstream = 0;
+let dbEcho = 0;
+
+function echoServer(tag: string): Promise<number> {
+  const s = net.createServer((c) => c.on('data', (d) => c.write(`${tag}:${d.toString()}`)).on('error', () => c.destroy()));
+  echoes.push(s);
+  return new Promise((resolve) => s.listen(0, '127.0.0.1', () => resolve((s.address() as net.AddressInfo).port)));
+}
+
+function startProxy(args: string[]): Promise<{ proxy: Proxy; io: ReturnType<typeof memoryIO> }> {
+  const io = memoryIO({ env: { CONSUL_HTTP_ADDR: dev.httpAddr } });
+  let stop!: () => void;
+  stops.push(() => stop());
+  return new Promise((resolve, reject) => {
+    const run = runConnectProxy(parseFlags(connectProxyCommand.flags, args), io, new Promise<void>((r) => { stop = r; }), (proxy) => resolve({ proxy, io }));
+    runs.push(run);
+    run.then((code) => reject(new Error(`proxy exited ${code}: ${io.out}${io.err}`)), reject);
+  });
+}
+
+async function put(path: string, body: unknown): Promise<void> {
+  const r = await fetch(`http://${dev.httpAddr}${path}`, { method: 'PUT', body: JSON.stringify(body) });
+  assert.equal(r.status, 200, await r.text());
+}
+
+/** Sends `msg` and reads until the socket yields `want` bytes or closes; returns what it read. */
+function exchange(socket: net.Socket, msg: string, want: number): Promise<string> {
+  return new Promise((resolve) => {
+    let got = '';
+    socket.on('data', (d) => { got += d.toString(); if (got.length >= want) resolve(got); });
+    socket.on('close', () => resolve(got));
+    socket.on('error', () => undefined);
+    socket.write(msg);
+  });
+}
+
+before(async () => {
+  dev = await startDevAgent();
+  dbEcho = await echoServer('db');
+  await echoServer('web');
+  dbPublic = await freePort();
+  webUpstream = await freePort();
+  const db = await startProxy(['-service', 'db', '-service-addr', `127.0.0.1:${dbEcho}`, '-listen', `127.0.0.1:${dbPublic}`, '-register']);
+  assert.match(db.io.out, /Public listener: 127\.0\.0\.1:\d+ => 127\.0\.0\.1:\d+/);
+  await startProxy(['-service', 'web', '-upstream', `db:${webUpstream}`]);
+  // -register put db-proxy in the catalog as a passing connect-proxy for db.
+  for (let i = 0; i < 100; i++) {
+    const list = await (await fetch(`http://${dev.httpAddr}/v1/health/connect/db?passing`)).json() as unknown[];
+    if (list.length > 0) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+});
+
+after(async () => {
+  for (const s of stops) s();
+  await Promise.allSettled(runs);
+  for (const e of echoes) e.close();
+  await dev?.stop();
+});
+
+test('bytes flow from web\'s upstream listener through mTLS to db\'s echo service', async () => {
+  const socket = net.connect(webUpstream, '127.0.0.1');
+  const got = await exchange(socket, 'hello', 'db:hello'.length);
+  socket.destroy();
+  assert.equal(got, 'db:hello');
+});
+
+test('a web → db deny intention closes the connection; allowing it again lets bytes through', async () => {
+  await put('/v1/connect/intentions/exact?source=web&destination=db', { Action: 'deny' });
+  const denied = net.connect(webUpstream, '127.0.0.1');
+  assert.equal(await exchange(denied, 'blocked', 1), '');
+  await put('/v1/connect/intentions/exact?source=web&destination=db', { Action: 'allow' });
+  const allowed = net.connect(webUpstream, '127.0.0.1');
+  assert.equal(await exchange(allowed, 'again', 'db:again'.length), 'db:again');
+  allowed.destroy();
+});
+
+/** Opens mTLS to db's public listener with `cert`/`key`, sends a line; what came back, or the error. */
+function direct(cert: string, key: string, ca?: string): Promise<string | Error> {
+  return new Promise((resolve) => {
+    let got = '';
+    const s = tls.connect({ host: '127.0.0.1', port: dbPublic, cert, key, ca, rejectUnauthorized: false });
+    s.on('secureConnect', () => s.write('direct'));
+    s.on('data', (d) => { got += d.toString(); if (got.length >= 'db:direct'.length) { s.destroy(); resolve(got); } });
+    s.on('error', (e) => resolve(e));
+    s.on('close', () => resolve(got || new Error('closed')));
+  });
+}
+
+test('a client whose certificate comes from another CA is refused; web\'s own leaf is let through', async () => {
+  const leaf = await (await fetch(`http://${dev.httpAddr}/v1/agent/connect/ca/leaf/web`)).json() as { CertPEM: string; PrivateKeyPEM: string };
+  assert.equal(await direct(leaf.CertPEM, leaf.PrivateKeyPEM), 'db:direct');
+  const other = await (await testCA('Other CA')).issue('web', 'client');
+  const res = await direct(other.cert, other.key);
+  assert.ok(res instanceof Error, `refused, got ${String(res)}`);
+});
