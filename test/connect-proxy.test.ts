@@ -20,6 +20,7 @@ const runs: Promise<number>[] = [];
 let dbPublic = 0;
 let webUpstream = 0;
 let dbEcho = 0;
+let webEcho = 0;
 
 function echoServer(tag: string): Promise<number> {
   const s = net.createServer((c) => c.on('data', (d) => c.write(`${tag}:${d.toString()}`)).on('error', () => c.destroy()));
@@ -57,7 +58,7 @@ function exchange(socket: net.Socket, msg: string, want: number): Promise<string
 before(async () => {
   dev = await startDevAgent();
   dbEcho = await echoServer('db');
-  await echoServer('web');
+  webEcho = await echoServer('web');
   dbPublic = await freePort();
   webUpstream = await freePort();
   const db = await startProxy(['-service', 'db', '-service-addr', `127.0.0.1:${dbEcho}`, '-listen', `127.0.0.1:${dbPublic}`, '-register']);
@@ -95,11 +96,15 @@ test('a web → db deny intention closes the connection; allowing it again lets 
   allowed.destroy();
 });
 
-/** Opens mTLS to db's public listener with `cert`/`key`, sends a line; what came back, or the error. */
-function direct(cert: string, key: string, ca?: string): Promise<string | Error> {
+async function leafOf(service: string): Promise<{ CertPEM: string; PrivateKeyPEM: string }> {
+  return await (await fetch(`http://${dev.httpAddr}/v1/agent/connect/ca/leaf/${service}`)).json() as { CertPEM: string; PrivateKeyPEM: string };
+}
+
+/** Opens mTLS to a public listener (db's by default) with `cert`/`key`, sends a line; what came back, or the error. */
+function direct(cert: string, key: string, port = dbPublic): Promise<string | Error> {
   return new Promise((resolve) => {
     let got = '';
-    const s = tls.connect({ host: '127.0.0.1', port: dbPublic, cert, key, ca, rejectUnauthorized: false });
+    const s = tls.connect({ host: '127.0.0.1', port, cert, key, rejectUnauthorized: false });
     s.on('secureConnect', () => s.write('direct'));
     s.on('data', (d) => { got += d.toString(); if (got.length >= 'db:direct'.length) { s.destroy(); resolve(got); } });
     s.on('error', (e) => resolve(e));
@@ -108,9 +113,37 @@ function direct(cert: string, key: string, ca?: string): Promise<string | Error>
 }
 
 test('a client whose certificate comes from another CA is refused; web\'s own leaf is let through', async () => {
-  const leaf = await (await fetch(`http://${dev.httpAddr}/v1/agent/connect/ca/leaf/web`)).json() as { CertPEM: string; PrivateKeyPEM: string };
+  const leaf = await leafOf('web');
   assert.equal(await direct(leaf.CertPEM, leaf.PrivateKeyPEM), 'db:direct');
   const other = await (await testCA('Other CA')).issue('web', 'client');
   const res = await direct(other.cert, other.key);
   assert.ok(res instanceof Error, `refused, got ${String(res)}`);
+});
+
+test('-sidecar-for runs the connect-proxy registered for the service: its port, local service and upstreams', async () => {
+  const [pub, up] = [await freePort(), await freePort()];
+  await put('/v1/agent/service/register', { Name: 'api', ID: 'api-1', Port: webEcho });
+  await put('/v1/agent/service/register', {
+    Kind: 'connect-proxy', ID: 'api-1-sidecar-proxy', Name: 'api-sidecar-proxy', Address: '127.0.0.1', Port: pub,
+    Proxy: { DestinationServiceName: 'api', DestinationServiceID: 'api-1', LocalServiceAddress: '127.0.0.1', LocalServicePort: webEcho, Upstreams: [{ DestinationName: 'db', LocalBindPort: up }] },
+  });
+  const { io } = await startProxy(['-sidecar-for', 'api-1']);
+  assert.match(io.out, /Configuration mode: Agent API\n {8}Sidecar for ID: api-1\n {14}Proxy ID: api-1-sidecar-proxy\n/);
+  const dbLeaf = await leafOf('db');
+  assert.equal(await direct(dbLeaf.CertPEM, dbLeaf.PrivateKeyPEM, pub), 'web:direct');
+  const socket = net.connect(up, '127.0.0.1');
+  assert.equal(await exchange(socket, 'via-sidecar', 'db:via-sidecar'.length), 'db:via-sidecar');
+  socket.destroy();
+});
+
+test('-sidecar-for with no registered sidecar, or several, fails with Consul\'s texts', async () => {
+  const io = memoryIO({ env: { CONSUL_HTTP_ADDR: dev.httpAddr } });
+  assert.equal(await connectProxyCommand.run(['-sidecar-for', 'nobody'], io), 1);
+  assert.equal(io.err, '==> Error preparing configuration: No sidecar proxy registered for nobody\n');
+  for (const id of ['x-proxy-a', 'x-proxy-b']) {
+    await put('/v1/agent/service/register', { Kind: 'connect-proxy', ID: id, Name: 'x-proxy', Port: 1, Proxy: { DestinationServiceName: 'x', DestinationServiceID: 'x-1' } });
+  }
+  const io2 = memoryIO({ env: { CONSUL_HTTP_ADDR: dev.httpAddr } });
+  assert.equal(await connectProxyCommand.run(['-sidecar-for', 'x-1'], io2), 1);
+  assert.match(io2.err, /^==> Error preparing configuration: More than one sidecar proxy registered for x-1\.\n {4}Start proxy with -proxy-id and one of the following IDs: x-proxy-[ab], x-proxy-[ab]\n$/);
 });
