@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { AgentService } from '../../api/index.ts';
+import { configFromProxyService, parseUpstreamFlag, splitListen, upstreamDefaults, upstreamString } from './config.ts';
+
+test('-upstream values read as Consul\'s FlagUpstreams: name, optional type and bind address, port', () => {
+  assert.deepEqual(
+    [parseUpstreamFlag('db:8181'), parseUpstreamFlag('db:127.0.0.10:8282'), parseUpstreamFlag('q.query:0x10')].map((u) => [u.DestinationName, u.DestinationType, u.LocalBindAddress, u.LocalBindPort]),
+    [['db', 'service', '', 8181], ['db', 'service', '127.0.0.10', 8282], ['q', 'prepared_query', '', 16]],
+  );
+  assert.equal(parseUpstreamFlag('db.service:1').DestinationType, 'service');
+  assert.throws(() => parseUpstreamFlag('db'), { message: 'Upstream value should be name:addr in "db"' });
+  assert.throws(() => parseUpstreamFlag('db.bogus:1'), { message: 'Upstream type must be blank, \'service\', or \'query\'. Got: "bogus"' });
+  assert.throws(() => parseUpstreamFlag('db:port'), { message: 'strconv.ParseInt: parsing "port": invalid syntax' });
+});
+
+test('an upstream\'s defaults and log name follow Consul\'s UpstreamConfig', () => {
+  const u = upstreamDefaults({ DestinationName: 'db', LocalBindPort: 9191 });
+  assert.equal(upstreamString(u), '127.0.0.1:9191->service:default/db');
+  assert.equal(u.ConnectTimeoutMs, 10_000);
+});
+
+test('-listen splits as Go\'s SplitHostPort', () => {
+  assert.deepEqual(splitListen('127.0.0.1:21000'), { host: '127.0.0.1', port: 21000 });
+  assert.deepEqual(splitListen(':8443'), { host: '', port: 8443 });
+  assert.deepEqual(splitListen('[::1]:1'), { host: '::1', port: 1 });
+  assert.throws(() => splitListen('127.0.0.1'), { message: 'address 127.0.0.1: missing port in address' });
+});
+
+test('a connect-proxy registration becomes the public listener and upstreams', () => {
+  const svc = {
+    ID: 'web-sidecar-proxy', Service: 'web-sidecar-proxy', Kind: 'connect-proxy', Address: '', Port: 21000,
+    Proxy: {
+      DestinationServiceName: 'web', DestinationServiceID: 'web', LocalServiceAddress: '127.0.0.1', LocalServicePort: 8080,
+      Config: { handshake_timeout_ms: 500 },
+      Upstreams: [{ DestinationName: 'db', LocalBindPort: 9191, Config: { connect_timeout_ms: 250 } }],
+    },
+  } as unknown as AgentService;
+  const cfg = configFromProxyService(svc);
+  assert.equal(cfg.ProxiedServiceName, 'web');
+  assert.deepEqual(cfg.PublicListener, {
+    BindAddress: '0.0.0.0', BindPort: 21000, LocalServiceAddress: '127.0.0.1:8080', LocalConnectTimeoutMs: 1000, HandshakeTimeoutMs: 500,
+  });
+  assert.deepEqual(cfg.Upstreams.map((u) => [upstreamString(u), u.ConnectTimeoutMs]), [['127.0.0.1:9191->service:default/db', 250]]);
+});

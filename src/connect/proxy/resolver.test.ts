@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { ConsulClient } from '../../api/index.ts';
+import { upstreamDefaults } from './config.ts';
+import { resolveUpstream } from './resolver.ts';
+
+function fakeClient(entries: unknown[], seen: string[]): ConsulClient {
+  return { json: async (spec: { path: string; query?: Record<string, unknown> }) => {
+    seen.push(`${spec.path}?passing=${String(spec.query?.passing)}`);
+    return { data: entries, meta: { index: 1, knownLeader: true, lastContact: 0 } };
+  } } as unknown as ConsulClient;
+}
+
+test('an upstream resolves to a passing proxy\'s address and its destination\'s SPIFFE ID', async () => {
+  const seen: string[] = [];
+  const entries = [{
+    Node: { Node: 'n1', Address: '10.0.0.1', Datacenter: 'dc2' },
+    Service: { ID: 'db-sidecar-proxy', Service: 'db-sidecar-proxy', Kind: 'connect-proxy', Address: '', Port: 21000, Proxy: { DestinationServiceName: 'db' } },
+  }];
+  const t = await resolveUpstream(fakeClient(entries, seen), upstreamDefaults({ DestinationName: 'db' }), 'td.consul', 'dc1');
+  assert.deepEqual(t, { host: '10.0.0.1', port: 21000, certUri: 'spiffe://td.consul/ns/default/dc/dc2/svc/db' });
+  assert.deepEqual(seen, ['/v1/health/connect/db?passing=true']);
+});
+
+test('a native service is dialled at its own address; no instance is an error', async () => {
+  const native = [{ Node: { Node: 'n1', Address: '10.0.0.1' }, Service: { ID: 'db', Service: 'db', Address: '10.0.0.9', Port: 5432 } }];
+  const t = await resolveUpstream(fakeClient(native, []), upstreamDefaults({ DestinationName: 'db' }), 'td.consul', 'dc1');
+  assert.deepEqual(t, { host: '10.0.0.9', port: 5432, certUri: 'spiffe://td.consul/ns/default/dc/dc1/svc/db' });
+  await assert.rejects(resolveUpstream(fakeClient([], []), upstreamDefaults({ DestinationName: 'db' }), 'td.consul', 'dc1'), { message: 'no healthy instances found' });
+});
