@@ -27,11 +27,17 @@ export interface IdleMemoryDeps {
   busy(): number;
   /** Sets a V8 flag in this process (v8.setFlagsFromString). */
   setFlag(flag: string): void;
+  /** Releases what the inputs hold (called by stop()). */
+  close?(): void;
   /** Sampling period, ms (1 s). */
   tickMs?: number;
   /** Utilization under which a tick counts as idle (0.02). */
   idleBelow?: number;
-  /** Utilization over which the agent is busy again and the flag is cleared (0.10). */
+  /**
+   * Utilization over which the agent is busy again and the flag is cleared (0.5). The reducer's own
+   * incremental marking steps run on the loop and are not reported as GC pauses: they used ≈ 0.2 of
+   * a second's loop at 30,000 instances, so a lower bar read them as work resuming.
+   */
   busyAbove?: number;
   /** Idle ticks in a row before the flag is set (3). */
   idleTicks?: number;
@@ -58,7 +64,7 @@ export class IdleMemory {
   #stopped = false;
 
   constructor(deps: IdleMemoryDeps) {
-    this.#d = { tickMs: 1000, idleBelow: 0.02, busyAbove: 0.1, idleTicks: 3, windowMs: 30_000, growth: 1.25, slack: 16 * MiB, ...deps };
+    this.#d = { close: () => {}, tickMs: 1000, idleBelow: 0.02, busyAbove: 0.5, idleTicks: 3, windowMs: 30_000, growth: 1.25, slack: 16 * MiB, ...deps };
     this.#baseline = this.#d.heapTotal();
     this.#d.busy();
     this.#arm();
@@ -73,6 +79,7 @@ export class IdleMemory {
     this.#stopped = true;
     this.#timer?.cancel();
     if (this.#since !== undefined) this.#end('stopped');
+    this.#d.close();
   }
 
   #arm(): void {
@@ -83,8 +90,8 @@ export class IdleMemory {
     const d = this.#d;
     const u = d.busy();
     if (this.#since !== undefined) {
-      if (u > d.busyAbove) this.#end('busy');
-      else if (d.clock.now() - this.#since >= d.windowMs) this.#end('done');
+      if (u > d.busyAbove) this.#end('busy', u);
+      else if (d.clock.now() - this.#since >= d.windowMs) this.#end('done', u);
     } else {
       this.#idle = u < d.idleBelow ? this.#idle + 1 : 0;
       const total = d.heapTotal();
@@ -97,29 +104,42 @@ export class IdleMemory {
     this.#arm();
   }
 
-  #end(why: 'busy' | 'done' | 'stopped'): void {
+  #end(why: 'busy' | 'done' | 'stopped', utilization?: number): void {
     this.#d.setFlag(NO_REDUCE_FLAG);
     this.#since = undefined;
     this.#idle = 0;
     const total = this.#d.heapTotal();
     // Interrupted by work, the next idle spell tries again; finished, growth counts from here.
     if (why === 'done') this.#baseline = total;
-    this.#d.logger.debug({ heap_mib: Math.round(total / MiB), why }, 'memory reduction window closed');
+    this.#d.logger.debug({ heap_mib: Math.round(total / MiB), why, utilization: utilization?.toFixed(3) }, 'memory reduction window closed');
   }
 }
 
-/** The real process's inputs: V8's heap statistics and the event loop's utilization. */
-export function processMemoryDeps(): Pick<IdleMemoryDeps, 'heapTotal' | 'busy'> {
+/**
+ * The real process's inputs: V8's heap statistics and the event loop's utilization, less the time
+ * the loop spent in garbage collection (the reducer's own collections run on the loop, and must
+ * not read as work resuming).
+ */
+export function processMemoryDeps(): Pick<IdleMemoryDeps, 'heapTotal' | 'busy' | 'close'> {
   const v8 = process.getBuiltinModule('node:v8');
-  const { performance } = process.getBuiltinModule('node:perf_hooks');
+  const { performance, PerformanceObserver } = process.getBuiltinModule('node:perf_hooks');
   let last = performance.eventLoopUtilization();
+  let gcMs = 0;
+  const gc = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcMs += e.duration;
+  });
+  gc.observe({ entryTypes: ['gc'] });
   return {
     heapTotal: () => v8.getHeapStatistics().total_heap_size,
     busy: () => {
       const now = performance.eventLoopUtilization();
-      const u = performance.eventLoopUtilization(now, last).utilization;
+      const d = performance.eventLoopUtilization(now, last);
       last = now;
+      const spent = d.idle + d.active;
+      const u = spent > 0 ? Math.max(0, d.active - gcMs) / spent : 0;
+      gcMs = 0;
       return u;
     },
+    close: () => gc.disconnect(),
   };
 }
