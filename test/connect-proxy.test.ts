@@ -8,7 +8,12 @@ import { after, before, test } from 'node:test';
 import { memoryIO } from '../src/cli/io.ts';
 import { connectProxyCommand, runConnectProxy } from '../src/cli/connect-proxy.ts';
 import { parseFlags } from '../src/cli/flags.ts';
+import type { ConsulClient } from '../src/api/index.ts';
 import type { Proxy } from '../src/connect/proxy/index.ts';
+import { publicListenerDefaults } from '../src/connect/proxy/config.ts';
+import { startPublicListener } from '../src/connect/proxy/listener.ts';
+import { ConnectService } from '../src/connect/proxy/service.ts';
+import { silentLogger } from '../src/log.ts';
 import { startDevAgent, type DevAgent } from './support/agent.ts';
 import { freePort } from './support/ports.ts';
 import { testCA } from './support/tls-cert.ts';
@@ -146,4 +151,44 @@ test('-sidecar-for with no registered sidecar, or several, fails with Consul\'s 
   const io2 = memoryIO({ env: { CONSUL_HTTP_ADDR: dev.httpAddr } });
   assert.equal(await connectProxyCommand.run(['-sidecar-for', 'x-1'], io2), 1);
   assert.match(io2.err, /^==> Error preparing configuration: More than one sidecar proxy registered for x-1\.\n {4}Start proxy with -proxy-id and one of the following IDs: x-proxy-[ab], x-proxy-[ab]\n$/);
+});
+
+test('a renewed leaf (a blocking leaf read that answers) is presented to new connections', async () => {
+  const get = async (path: string): Promise<any> => await (await fetch(`http://${dev.httpAddr}${path}`)).json();
+  const [first, second, roots] = [await get('/v1/agent/connect/ca/leaf/db'), await get('/v1/agent/connect/ca/leaf/db-renewed'), await get('/v1/agent/connect/ca/roots')];
+  let renew!: () => void;
+  const renewed = new Promise<void>((r) => { renew = r; });
+  const idle = (signal?: AbortSignal) => new Promise<never>((_, reject) => signal?.addEventListener('abort', () => reject(new Error('aborted'))));
+  // The agent as the service sees it: a leaf whose blocking read answers once `renew()` is called.
+  const client = { json: async (spec: { path: string; options?: { index?: number; signal?: AbortSignal } }) => {
+    const meta = (index: number) => ({ index, knownLeader: true, lastContact: 0 });
+    if (spec.path.endsWith('/authorize')) return { data: { Authorized: true, Reason: '' }, meta: meta(1) };
+    const index = spec.options?.index ?? 0;
+    if (spec.path.includes('/roots')) return index ? idle(spec.options?.signal) : { data: roots, meta: meta(5) };
+    if (index === 0) return { data: first, meta: meta(10) };
+    if (index === 10) return renewed.then(() => ({ data: second, meta: meta(11) }));
+    return idle(spec.options?.signal);
+  } } as unknown as ConsulClient;
+  const svc = new ConnectService('db', client, silentLogger());
+  svc.start();
+  await svc.ready();
+  const listener = await startPublicListener(svc, publicListenerDefaults({ BindAddress: '127.0.0.1', LocalServiceAddress: `127.0.0.1:${dbEcho}` }), silentLogger());
+  const web = await leafOf('web');
+  const presented = () => new Promise<string>((resolve, reject) => {
+    const port = Number(listener.address.split(':')[1]);
+    const s = tls.connect({ host: '127.0.0.1', port, cert: web.CertPEM, key: web.PrivateKeyPEM, ca: roots.Roots.map((r: { RootCert: string }) => r.RootCert), checkServerIdentity: () => undefined });
+    s.on('secureConnect', () => { resolve(s.getPeerCertificate().serialNumber); s.destroy(); });
+    s.on('error', reject);
+  });
+  const serial = (leaf: { SerialNumber: string }) => leaf.SerialNumber.replaceAll(':', '').toUpperCase().replace(/^0+/, '');
+  try {
+    assert.equal((await presented()).replace(/^0+/, ''), serial(first));
+    const changed = new Promise<void>((r) => { const off = svc.onTlsChange(() => { off(); r(); }); });
+    renew();
+    await changed;
+    assert.equal((await presented()).replace(/^0+/, ''), serial(second));
+  } finally {
+    svc.close();
+    await listener.close();
+  }
 });

@@ -69,7 +69,7 @@ export async function runConnectProxy(flags: ParsedFlags, io: CliIO, stop: Promi
   const p = proxyUi(io);
   if (flags.args.length > 0) return (p.error('Should have no non-flag arguments.'), 1);
   const level = LEVELS[String(flags.values['log-level']).toLowerCase()];
-  if (!level) return (p.error(`Invalid log level: ${String(flags.values['log-level'])}`), 1);
+  if (!level) return (p.error(`Invalid log level: ${String(flags.values['log-level'])}. Valid log levels are: [TRACE DEBUG INFO WARN ERR]`), 1);
   const logger = createLogger({ level, json: flags.values['log-json'] === true, write: (s) => io.stdout(s) }).child({ '@module': 'proxy' });
   const client = openClient(flags, io);
   if (!client) return 1;
