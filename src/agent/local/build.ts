@@ -100,7 +100,10 @@ export function createLocal(d: LocalDeps): Local {
       await agent?.syncChanges();
     },
   });
-  agent = new LocalAgent({ nodeName: config.nodeName, state, runners, ae, persistence, logger, nowSeconds: () => Math.floor(clock.now() / 1000) });
+  agent = new LocalAgent({
+    nodeName: config.nodeName, state, runners, ae, persistence, logger, nowSeconds: () => Math.floor(clock.now() / 1000),
+    sidecarPorts: settings.sidecarPorts,
+  });
   const local: Local = {
     agent, state, ae, runners, settings, tokens,
     async start() {

@@ -3,6 +3,8 @@
 // config files (snake_case) alike, with Go duration strings turned into milliseconds.
 import { BadRequestError } from '../../errors.ts';
 import { parseGoDuration } from '../../cli/flags.ts';
+import { bool, fold, num, record, str, strings, type Folded } from './decode-keys.ts';
+import { decodeProxy } from './proxy.ts';
 import type { CheckStatus, CheckType } from '../checks/types.ts';
 import type { NodeService, ServiceAddress, Weights } from '../../api/catalog-types.ts';
 
@@ -11,6 +13,8 @@ export interface LocalService
   extends Omit<NodeService, 'TaggedAddresses' | 'PeerName' | 'Datacenter' | 'Namespace' | 'Partition' | 'CreateIndex' | 'ModifyIndex'> {
   TaggedAddresses: Record<string, ServiceAddress> | null;
   Locality?: Record<string, unknown>;
+  /** Registered from a parent's `connect.sidecar_service`: removed with the parent (never sent to the catalog). */
+  LocallyRegisteredAsSidecar?: boolean;
 }
 
 /** A check definition: the check's identity plus how it runs (its CheckType). */
@@ -29,56 +33,8 @@ export interface ServiceDefinition {
   service: LocalService;
   checks: CheckDefinition[];
   token: string;
-}
-
-type Folded = Map<string, unknown>;
-
-// Keys compare case- and underscore-insensitively: `EnableTagOverride`, `enabletagoverride`
-// and `enable_tag_override` are one field, as Consul's decoder plus TranslateKeys make them.
-function fold(v: unknown): Folded {
-  const out: Folded = new Map();
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) return out;
-  for (const [k, val] of Object.entries(v)) out.set(k.toLowerCase().replaceAll('_', ''), val);
-  return out;
-}
-
-function str(f: Folded, ...keys: string[]): string {
-  for (const k of keys) {
-    const v = f.get(k);
-    if (v === undefined || v === null) continue;
-    if (typeof v !== 'string') throw new BadRequestError(`Request decode failed: ${k}: expected a string, got ${JSON.stringify(v)}`);
-    return v;
-  }
-  return '';
-}
-
-function num(f: Folded, key: string): number {
-  const v = f.get(key);
-  if (v === undefined || v === null) return 0;
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new BadRequestError(`Request decode failed: ${key}: expected a number, got ${JSON.stringify(v)}`);
-  return v;
-}
-
-function bool(f: Folded, key: string): boolean | undefined {
-  const v = f.get(key);
-  if (v === undefined || v === null) return undefined;
-  return v === true || v === 'true';
-}
-
-function strings(f: Folded, ...keys: string[]): string[] | undefined {
-  for (const k of keys) {
-    const v = f.get(k);
-    if (v === undefined || v === null) continue;
-    if (!Array.isArray(v)) throw new BadRequestError(`Request decode failed: ${k}: expected a list of strings`);
-    return v.map(String);
-  }
-  return undefined;
-}
-
-function record<T>(f: Folded, key: string): Record<string, T> | null {
-  const v = f.get(key);
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) return null;
-  return v as Record<string, T>;
+  /** `Connect.SidecarService`: the nested definition and the ID it gave (Consul refuses one). */
+  sidecar?: { def: ServiceDefinition; givenId: string };
 }
 
 /** Parses a Go duration (string) or nanoseconds (number) into milliseconds; 0 when absent. */
@@ -147,19 +103,24 @@ export function decodeService(raw: unknown): ServiceDefinition {
   const name = str(f, 'name');
   const kind = str(f, 'kind');
   const socketPath = str(f, 'socketpath');
+  const connect = fold(f.get('connect'));
   const service: LocalService = {
     ...(kind ? { Kind: kind } : {}),
     ID: str(f, 'id') || name, Service: name, Tags: strings(f, 'tags') ?? null, Address: str(f, 'address'),
     TaggedAddresses: taggedAddresses(f), Meta: record<string>(f, 'meta'), Port: num(f, 'port'),
     ...(socketPath ? { SocketPath: socketPath } : {}),
     Weights: weights(f), EnableTagOverride: bool(f, 'enabletagoverride') ?? false,
-    ...(record(f, 'proxy') ? { Proxy: record<unknown>(f, 'proxy')! } : {}),
-    ...(record(f, 'connect') ? { Connect: record<unknown>(f, 'connect')! } : {}),
+    ...(record(f, 'proxy') ? { Proxy: decodeProxy(f.get('proxy')) as unknown as Record<string, unknown> } : {}),
+    // Only Native stays on the service: SidecarService is registration sugar, never stored.
+    ...(bool(connect, 'native') ? { Connect: { Native: true } } : {}),
     ...(record(f, 'locality') ? { Locality: record<unknown>(f, 'locality')! } : {}),
   };
   const checks: CheckDefinition[] = [];
   if (f.get('check') !== undefined && !emptyCheck(f.get('check'))) checks.push(decodeCheck(f.get('check')));
   const list = f.get('checks');
   if (Array.isArray(list)) for (const c of list) checks.push(decodeCheck(c));
-  return { service, checks, token: str(f, 'token') };
+  const def: ServiceDefinition = { service, checks, token: str(f, 'token') };
+  const sidecar = connect.get('sidecarservice');
+  if (sidecar !== undefined && sidecar !== null) def.sidecar = { def: decodeService(sidecar), givenId: str(fold(sidecar), 'id') };
+  return def;
 }

@@ -7,6 +7,9 @@ import { decodeCheck, decodeService } from './definition.ts';
 import type { LocalAgent } from './local-agent.ts';
 import type { Persistence } from './persist.ts';
 import type { LocalCheck } from './state.ts';
+import { sidecarFromDefinition, type SidecarPorts } from './sidecar.ts';
+import { serviceProblems } from './validate.ts';
+import { multiError } from '../config/error.ts';
 
 /** Agent settings read from the merged config (`raw`, snake_case). */
 export interface LocalSettings {
@@ -17,6 +20,8 @@ export interface LocalSettings {
   scripts: { remote: boolean; local: boolean };
   checkOutputMaxSize: number;
   tokenPersistence: boolean;
+  /** ports.sidecar_min_port … sidecar_max_port. */
+  sidecarPorts: SidecarPorts;
 }
 
 function dur(v: unknown, fallback: number): number {
@@ -28,6 +33,8 @@ function dur(v: unknown, fallback: number): number {
 export function localSettings(raw: Record<string, unknown>): LocalSettings {
   const acl = (raw.acl ?? {}) as Record<string, unknown>;
   const remote = raw.enable_script_checks === true;
+  const ports = (raw.ports ?? {}) as Record<string, unknown>;
+  const port = (v: unknown, fallback: number) => (typeof v === 'number' ? v : fallback);
   return {
     aeIntervalMs: dur(raw.ae_interval, 60_000),
     checkUpdateIntervalMs: dur(raw.check_update_interval, 300_000),
@@ -36,6 +43,7 @@ export function localSettings(raw: Record<string, unknown>): LocalSettings {
     scripts: { remote, local: remote || raw.enable_local_script_checks === true },
     checkOutputMaxSize: typeof raw.check_output_max_size === 'number' ? raw.check_output_max_size : 4096,
     tokenPersistence: acl.enable_token_persistence === true,
+    sidecarPorts: { min: port(ports.sidecar_min_port, 21000), max: port(ports.sidecar_max_port, 21255) },
   };
 }
 
@@ -47,10 +55,25 @@ function list(v: unknown): unknown[] {
 function loadConfigEntries(agent: LocalAgent, raw: Record<string, unknown>, snapshot: Map<string, LocalCheck>): void {
   for (const s of [...list(raw.services), ...list(raw.service)]) {
     const def = decodeService(s);
+    const name = JSON.stringify(def.service.Service);
+    const problems = serviceProblems(def, false);
+    if (problems.length) throw new Error(`service ${name}: ${multiError(problems)}`);
+    let sidecar;
+    try {
+      sidecar = sidecarFromDefinition(def, def.token);
+    } catch (err) {
+      throw new Error(`Failed to validate sidecar for service ${name}: ${(err as Error).message}`, { cause: err });
+    }
     try {
       agent.addService(def, { source: 'local', persist: false, token: def.token, snapshot });
     } catch (err) {
-      throw new Error(`Failed to register service ${JSON.stringify(def.service.Service)}: ${(err as Error).message}`, { cause: err });
+      throw new Error(`Failed to register service ${name}: ${(err as Error).message}`, { cause: err });
+    }
+    if (!sidecar) continue;
+    try {
+      agent.addService(sidecar.def, { source: 'local', persist: false, token: sidecar.token, snapshot });
+    } catch (err) {
+      throw new Error(`Failed to register sidecar for service ${name}: ${(err as Error).message}`, { cause: err });
     }
   }
   for (const c of [...list(raw.checks), ...list(raw.check)]) {

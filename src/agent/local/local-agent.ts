@@ -9,6 +9,7 @@ import type { AntiEntropy } from './anti-entropy.ts';
 import type { CheckDefinition, LocalService, ServiceDefinition } from './definition.ts';
 import type { Persistence } from './persist.ts';
 import type { CheckRunners } from './runners.ts';
+import { sidecarDefaultChecks, sidecarId, sidecarPort, type SidecarPorts } from './sidecar.ts';
 import type { ConfigSource, LocalCheck, LocalState } from './state.ts';
 
 /** Consul's structs.NodeMaint check ID. */
@@ -38,6 +39,8 @@ export interface LocalAgentParts {
   persistence?: Persistence;
   logger: Logger;
   nowSeconds: () => number;
+  /** Where sidecars without a port get one (ports.sidecar_min_port … sidecar_max_port). */
+  sidecarPorts: SidecarPorts;
 }
 
 function withDefaultTaggedAddresses(s: LocalService): LocalService {
@@ -78,6 +81,8 @@ export class LocalAgent {
   /** Registers a service with its checks (Consul's AddService). */
   addService(def: ServiceDefinition, o: RegisterOptions): void {
     const { state, ae } = this.#p;
+    // A sidecar's port and default checks are settled here, against the services registered now.
+    if (def.service.LocallyRegisteredAsSidecar) def = this.#sidecarDefaults(def);
     const service = withDefaultTaggedAddresses(def.service);
     const token = o.token || def.token;
     const existing = new Set(state.checksForService(service.ID, false).map((c) => c.CheckID));
@@ -103,6 +108,13 @@ export class LocalAgent {
     }
   }
 
+  #sidecarDefaults(def: ServiceDefinition): ServiceDefinition {
+    let service = def.service;
+    if (!(service.Port >= 1)) service = { ...service, Port: sidecarPort(this.#p.state.services(), service.ID, this.#p.sidecarPorts) };
+    const checks = def.checks.length ? def.checks : sidecarDefaultChecks(service);
+    return { ...def, service, checks };
+  }
+
   #runCheck(check: LocalCheck, type: CheckType | null, token: string, o: RegisterOptions): void {
     const { state, runners, persistence } = this.#p;
     const prev = o.snapshot?.get(check.CheckID) ?? state.check(check.CheckID);
@@ -124,6 +136,8 @@ export class LocalAgent {
     for (const c of state.checksForService(id, false)) this.removeCheck(c.CheckID, persist);
     state.removeService(id);
     if (persist) this.#p.persistence?.purgeService(id);
+    // The sidecar registered from this service's sidecar_service goes with it (removeServiceSidecars).
+    if (state.service(sidecarId(id))?.LocallyRegisteredAsSidecar) this.removeService(sidecarId(id), persist);
   }
 
   /** Registers a check (Consul's AddCheck); a static check when `type` is null. */
@@ -195,7 +209,7 @@ export class LocalAgent {
 
   /** Drops every service and check from memory only (before a reload re-adds them). */
   unloadAll(): void {
-    for (const s of this.#p.state.services()) this.removeService(s.ID, false);
+    for (const s of this.#p.state.services()) if (this.#p.state.service(s.ID)) this.removeService(s.ID, false);
     for (const c of this.#p.state.checks()) this.removeCheck(c.CheckID, false);
   }
 

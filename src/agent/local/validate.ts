@@ -2,7 +2,9 @@
 // (AgentRegisterService / AgentRegisterCheck and structs.ValidateWeights / ValidateServiceMetadata).
 import { BadRequestError } from '../../errors.ts';
 import { validateCheckType } from '../checks/types.ts';
+import { multiError } from '../config/error.ts';
 import type { CheckDefinition, ServiceDefinition } from './definition.ts';
+import { proxyProblems } from './proxy-validate.ts';
 
 const META_KEY = /^[a-zA-Z0-9_-]+$/;
 const META_MAX_PAIRS = 64;
@@ -49,14 +51,42 @@ export function validateServiceDefinition(def: ServiceDefinition): void {
   if (s.Weights.Warning < 0) throw new BadRequestError('Invalid Weights: Warning must be greater or equal than 0');
   const meta = serviceMetaProblem(s.Meta);
   if (meta) throw new BadRequestError(`Invalid Service Meta: ${meta}`);
-  if (s.Kind === 'connect-proxy' && !s.Proxy?.DestinationServiceName && !s.Proxy?.destination_service_name) {
-    throw new BadRequestError('Validation failed: Proxy.DestinationServiceName must be non-empty for Connect proxy services');
-  }
+  const problems = serviceProblems(def, false);
+  if (problems.length) throw new BadRequestError(`Validation failed: ${multiError(problems)}`);
   for (const c of def.checks) {
     const problem = validateCheckType(c.type);
     if (problem) throw new BadRequestError(`Invalid check: ${problem}`);
   }
   for (const c of def.checks) {
+    if (c.Status && !validStatus(c.Status)) throw new BadRequestError("Status for checks must 'passing', 'warning', 'critical'");
+  }
+}
+
+/**
+ * Consul's NodeService.Validate (`forAgent` false: a proxy needs its port) or ValidateForAgent
+ * (a sidecar, whose port the agent assigns): every problem, in Consul's order and words.
+ */
+export function serviceProblems(def: ServiceDefinition, forAgent: boolean): string[] {
+  const s = def.service;
+  const out: string[] = [];
+  if (!forAgent && s.Kind === 'connect-proxy' && !s.Port && !s.SocketPath) out.push(`Port or SocketPath must be set for a ${s.Kind}`);
+  out.push(...proxyProblems(s, def.sidecar !== undefined));
+  if (def.sidecar) {
+    if (def.sidecar.givenId) out.push('A SidecarService cannot specify an ID as this is managed by the agent');
+    if (def.sidecar.def.sidecar) out.push('A SidecarService cannot have a nested SidecarService');
+  }
+  if (s.Connect?.Native === true && !s.Port && !s.SocketPath) out.push('Port or SocketPath must be set for a Connect native service.');
+  return out;
+}
+
+/** Validates a sidecar's checks and statuses as AgentRegisterService does before registering. */
+export function validateSidecarChecks(def: ServiceDefinition): void {
+  if (!def.sidecar) return;
+  for (const c of def.sidecar.def.checks) {
+    const problem = validateCheckType(c.type);
+    if (problem) throw new BadRequestError(`Invalid check in sidecar_service: ${problem}`);
+  }
+  for (const c of def.sidecar.def.checks) {
     if (c.Status && !validStatus(c.Status)) throw new BadRequestError("Status for checks must 'passing', 'warning', 'critical'");
   }
 }

@@ -7,7 +7,7 @@ import { parseGoDuration } from '../../cli/flags.ts';
 import { BadRequestError, NotFoundError, ProconsulError } from '../../errors.ts';
 import { filterRecord } from '../../filter/index.ts';
 import {
-  canonicalJSON, decodeService, filteredHeader, serviceVisible, validateServiceDefinition, vetServiceRead,
+  agentProxy, canonicalJSON, decodeService, filteredHeader, registrableSidecar, serviceVisible, validateServiceDefinition, validateSidecarChecks, vetServiceRead,
   vetServiceRegister, vetServiceUpdate, NODE_MAINT_CHECK_ID, SERVICE_MAINT_PREFIX, type Local, type LocalCheck, type LocalService,
 } from '../../agent/local/index.ts';
 import type { HttpResult } from '../router.ts';
@@ -32,7 +32,7 @@ export function agentService(s: LocalService, datacenter: string): Record<string
     ...(tagged ? { TaggedAddresses: tagged } : {}),
     Weights: { Passing: s.Weights.Passing > 0 ? s.Weights.Passing : 1, Warning: s.Weights.Warning },
     EnableTagOverride: s.EnableTagOverride,
-    ...((s.Kind === 'connect-proxy' || GATEWAYS.has(s.Kind ?? '')) && s.Proxy ? { Proxy: s.Proxy } : {}),
+    ...(s.Kind === 'connect-proxy' || GATEWAYS.has(s.Kind ?? '') ? { Proxy: agentProxy(s.Proxy ?? {}) } : {}),
     ...(s.Connect?.Native === true ? { Connect: { Native: true } } : {}),
     Datacenter: datacenter,
   };
@@ -161,10 +161,16 @@ export function agentServiceHandlers(local: Local, cfg: AgentLocalConfig, clock:
       if (typeof body !== 'object' || Array.isArray(body)) throw new BadRequestError('Request decode failed: json: cannot unmarshal into Go value of type structs.ServiceDefinition');
       const def = decodeService(body);
       validateServiceDefinition(def);
+      validateSidecarChecks(def);
       vetServiceRegister(authzOf(req, cfg), local.state, def.service);
+      const token = parseToken(req, cfg);
+      const sidecar = registrableSidecar(def, token);
+      // The sidecar may carry its own token: it must allow the sidecar's registration.
+      if (sidecar) vetServiceRegister(cfg.acl?.resolve(sidecar.token), local.state, sidecar.def.service);
       const replace = req.query.getAll('replace-existing-checks');
       const replaceExistingChecks = replace.length > 0 && (replace[0] === '' || replace[0] === 'true');
-      local.agent.addService(def, { source: 'remote', persist: true, token: parseToken(req, cfg), replaceExistingChecks });
+      local.agent.addService(def, { source: 'remote', persist: true, token, replaceExistingChecks });
+      if (sidecar) local.agent.addService(sidecar.def, { source: 'remote', persist: true, token: sidecar.token, replaceExistingChecks });
       await local.agent.syncChanges();
       return {};
     },
