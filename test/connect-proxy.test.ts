@@ -141,6 +141,22 @@ test('-sidecar-for runs the connect-proxy registered for the service: its port, 
   socket.destroy();
 });
 
+test('-sidecar-for runs the sidecar a connect.sidecar_service registration made', async () => {
+  const [pub, up] = [await freePort(), await freePort()];
+  await put('/v1/agent/service/register', {
+    Name: 'pay', ID: 'pay', Port: webEcho,
+    Connect: { SidecarService: { Address: '127.0.0.1', Port: pub, Proxy: { Upstreams: [{ DestinationName: 'db', LocalBindPort: up }] } } },
+  });
+  const { io, proxy } = await startProxy(['-sidecar-for', 'pay']);
+  assert.match(io.out, / {14}Proxy ID: pay-sidecar-proxy\n/);
+  assert.equal(proxy.config.ProxiedServiceName, 'pay');
+  const dbLeaf = await leafOf('db');
+  assert.equal(await direct(dbLeaf.CertPEM, dbLeaf.PrivateKeyPEM, pub), 'web:direct');
+  const socket = net.connect(up, '127.0.0.1');
+  assert.equal(await exchange(socket, 'pay', 'db:pay'.length), 'db:pay');
+  socket.destroy();
+});
+
 test('-sidecar-for with no registered sidecar, or several, fails with Consul\'s texts', async () => {
   const io = memoryIO({ env: { CONSUL_HTTP_ADDR: dev.httpAddr } });
   assert.equal(await connectProxyCommand.run(['-sidecar-for', 'nobody'], io), 1);
