@@ -16,6 +16,7 @@ import { ConnectService } from '../src/connect/proxy/service.ts';
 import { silentLogger } from '../src/log.ts';
 import { startDevAgent, type DevAgent } from './support/agent.ts';
 import { freePort } from './support/ports.ts';
+import { until } from './support/wait.ts';
 import { testCA } from './support/tls-cert.ts';
 
 let dev: DevAgent;
@@ -155,6 +156,16 @@ test('-sidecar-for runs the sidecar a connect.sidecar_service registration made'
   const socket = net.connect(up, '127.0.0.1');
   assert.equal(await exchange(socket, 'pay', 'db:pay'.length), 'db:pay');
   socket.destroy();
+  // A re-registration that adds an upstream (to api, whose sidecar the test above started) reaches the running proxy through its blocking watch.
+  const up2 = await freePort();
+  await put('/v1/agent/service/register', {
+    Name: 'pay', ID: 'pay', Port: webEcho,
+    Connect: { SidecarService: { Address: '127.0.0.1', Port: pub, Proxy: { Upstreams: [{ DestinationName: 'db', LocalBindPort: up }, { DestinationName: 'api', LocalBindAddress: '127.0.0.3', LocalBindPort: up2 }] } } },
+  });
+  await until('the added upstream listens', 10_000, async () => proxy.upstreamAddresses.has(`127.0.0.3:${up2}->service:default/api`));
+  const second = net.connect(up2, '127.0.0.3');
+  assert.equal(await exchange(second, 'added', 'web:added'.length), 'web:added', 'api (the earlier test\'s sidecar) answers with the web echo');
+  second.destroy();
 });
 
 test('-sidecar-for with no registered sidecar, or several, fails with Consul\'s texts', async () => {

@@ -10,7 +10,8 @@ const noClient = {} as ConsulClient;
 test('flag mode prints Consul\'s configuration banner and builds the listener and sorted upstreams', async () => {
   const io = memoryIO();
   const flags = parseFlags(connectProxyCommand.flags, ['-service', 'web', '-service-addr', '127.0.0.1:8080', '-listen', '127.0.0.1:21000', '-upstream', 'db:9191', '-upstream', 'cache:127.0.0.2:9192']);
-  const cfg = await proxyConfigFromFlags(noClient, flags, io);
+  const { cfg, agent } = await proxyConfigFromFlags(noClient, flags, io);
+  assert.equal(agent, undefined);
   assert.equal(io.out, [
     '    Configuration mode: Flags',
     '               Service: web',

@@ -2,8 +2,9 @@
 // configured from flags (-service, -listen, -upstream) or from the local agent's sidecar
 // registration (-sidecar-for, -proxy-id), until SIGINT/SIGTERM.
 import type { ConsulClient } from '../api/index.ts';
+import { proxyConfigOf, watchProxyConfig } from '../connect/proxy/agent-config-watch.ts';
 import {
-  Proxy, configFromProxyService, findSidecarProxy, parseUpstreamFlag, publicListenerDefaults, splitListen, upstreamDefaults,
+  Proxy, findSidecarProxy, parseUpstreamFlag, publicListenerDefaults, splitListen, upstreamDefaults,
   type ProxyConfig,
 } from '../connect/proxy/index.ts';
 import { startRegisterMonitor } from '../connect/proxy/register.ts';
@@ -21,8 +22,14 @@ function proxyUi(io: CliIO) {
 
 const LEVELS: Record<string, LogOptions['level']> = { trace: 'trace', debug: 'debug', info: 'info', warn: 'warn', err: 'error', error: 'error' };
 
+/** A configuration and, in Agent API mode, the registration to keep watching (its ID and ContentHash). */
+export interface ProxySetup {
+  cfg: ProxyConfig;
+  agent?: { proxyId: string; hash: string };
+}
+
 /** The proxy configuration the flags (or the sidecar registration) describe; throws Consul's texts. */
-export async function proxyConfigFromFlags(client: ConsulClient, flags: ParsedFlags, io: CliIO): Promise<ProxyConfig> {
+export async function proxyConfigFromFlags(client: ConsulClient, flags: ParsedFlags, io: CliIO): Promise<ProxySetup> {
   const p = proxyUi(io);
   const str = (n: string) => String(flags.values[n] ?? '');
   let proxyId = str('proxy-id') || io.env.CONNECT_PROXY_ID || '';
@@ -33,9 +40,7 @@ export async function proxyConfigFromFlags(client: ConsulClient, flags: ParsedFl
     if (sidecarFor && !str('proxy-id') && !io.env.CONNECT_PROXY_ID) p.info(`    Sidecar for ID: ${sidecarFor}`);
     p.info(`          Proxy ID: ${proxyId}`);
     const svc = (await client.agent.service(proxyId)).data;
-    if (!svc) throw new Error(`unknown service ID: ${proxyId}`);
-    if (svc.Kind !== 'connect-proxy') throw new Error('service is not a valid connect proxy');
-    return configFromProxyService(svc);
+    return { cfg: proxyConfigOf(svc, proxyId), agent: { proxyId, hash: (svc as { ContentHash?: string }).ContentHash ?? '' } };
   }
   const service = str('service');
   if (!service) throw new Error('-service or -proxy-id must be specified so that proxy can configure itself.');
@@ -61,7 +66,7 @@ export async function proxyConfigFromFlags(client: ConsulClient, flags: ParsedFl
   } else {
     p.info('   Public listener: Disabled');
   }
-  return cfg;
+  return { cfg };
 }
 
 /** Runs the proxy until `stop` resolves (the command's body; tests pass their own `stop`). */
@@ -74,15 +79,17 @@ export async function runConnectProxy(flags: ParsedFlags, io: CliIO, stop: Promi
   const client = openClient(flags, io);
   if (!client) return 1;
   let stopRegister: (() => Promise<void>) | undefined;
+  const watchStop = new AbortController();
   let proxy: Proxy | undefined;
   try {
     p.output('Consul Connect proxy starting...');
-    let cfg: ProxyConfig;
+    let setup: ProxySetup;
     try {
-      cfg = await proxyConfigFromFlags(client, flags, io);
+      setup = await proxyConfigFromFlags(client, flags, io);
     } catch (err) {
       return (p.error(`Error preparing configuration: ${(err as Error).message}`), 1);
     }
+    const cfg = setup.cfg;
     if (flags.values.register === true) {
       const pl = cfg.PublicListener;
       if (!flags.values.service || !flags.values.listen || !pl) return (p.error('Failed initializing registration: -register may only be specified with -service and -listen'), 1);
@@ -92,12 +99,17 @@ export async function runConnectProxy(flags: ParsedFlags, io: CliIO, stop: Promi
     p.output('Log data will now stream in as it occurs:\n');
     proxy = new Proxy(cfg, { client, logger });
     const started = proxy.start().then(() => onStarted?.(proxy!));
+    if (setup.agent) {
+      const { proxyId, hash } = setup.agent;
+      void watchProxyConfig(client, proxyId, hash, (next) => proxy!.addUpstreams(next.Upstreams), logger.child({ service_id: proxyId }), watchStop.signal);
+    }
     const failed = await Promise.race([started.then(() => null, (err: Error) => err), stop.then(() => null)]);
     if (failed) p.error(`Failed running proxy: ${failed.message}`);
     else await stop;
     p.output('Consul Connect proxy shutdown');
     return 0;
   } finally {
+    watchStop.abort();
     await proxy?.close();
     await stopRegister?.();
     client.close();

@@ -4,7 +4,7 @@ import { X509Certificate } from 'node:crypto';
 import type { ConsulClient } from '../../api/index.ts';
 import type { Logger } from '../../log.ts';
 import { parseServiceUri } from '../spiffe.ts';
-import { upstreamString, type ProxyConfig } from './config.ts';
+import { upstreamString, type ProxyConfig, type UpstreamConfig } from './config.ts';
 import { startPublicListener, startUpstreamListener, type ProxyListener } from './listener.ts';
 import { resolveUpstream } from './resolver.ts';
 import { ConnectService } from './service.ts';
@@ -23,6 +23,7 @@ export class Proxy {
   #log: Logger;
   #listeners: ProxyListener[] = [];
   #closed = false;
+  #upstreamNames = new Set<string>();
   /** The public listener's bound address, once started. */
   publicAddress: string | undefined;
   /** Each upstream's bound address, by upstreamString(). */
@@ -38,29 +39,38 @@ export class Proxy {
   /** Starts the watches and the upstream listeners, then the public listener once the leaf is ready. */
   async start(): Promise<void> {
     this.service.start();
-    for (const u of this.config.Upstreams) {
-      const name = upstreamString(u);
-      if (u.LocalBindPort < 1) {
-        this.#log.error({ upstream: name }, "upstream has no local_bind_port. Can't start upstream.");
-        continue;
-      }
-      const resolve = () => {
-        const roots = this.service.caRoots;
-        const dc = parseServiceUri(this.service.leafCert?.ServiceURI ?? '')?.datacenter ?? '';
-        return resolveUpstream(this.#deps.client, u, roots?.TrustDomain ?? '', dc);
-      };
-      try {
-        await this.#add(name, startUpstreamListener(this.service, u, resolve, this.#log.child({ upstream: name })), (a) => this.upstreamAddresses.set(name, a));
-      } catch (err) {
-        this.#log.error({ upstream: name, error: (err as Error).message }, 'failed to start upstream');
-      }
-    }
+    await this.addUpstreams(this.config.Upstreams);
     await this.service.ready();
     if (this.#closed) return;
     this.#logIdentity();
     const pl = this.config.PublicListener;
     if (pl && pl.BindPort !== 0) {
       await this.#add('public listener', startPublicListener(this.service, pl, this.#log.child({ listener: 'public' })), (a) => { this.publicAddress = a; });
+    }
+  }
+
+  /**
+   * Starts listeners for the upstreams not running yet (a changed sidecar registration adds
+   * upstreams; as in Consul, running ones are neither changed nor stopped).
+   */
+  async addUpstreams(upstreams: UpstreamConfig[]): Promise<void> {
+    for (const u of upstreams) {
+      const name = upstreamString(u);
+      if (this.#upstreamNames.has(name) || this.#closed) continue;
+      if (u.LocalBindPort < 1) {
+        this.#log.error({ upstream: name }, "upstream has no local_bind_port. Can't start upstream.");
+        continue;
+      }
+      this.#upstreamNames.add(name);
+      const resolve = () => {
+        const dc = parseServiceUri(this.service.leafCert?.ServiceURI ?? '')?.datacenter ?? '';
+        return resolveUpstream(this.#deps.client, u, this.service.caRoots?.TrustDomain ?? '', dc);
+      };
+      try {
+        await this.#add(name, startUpstreamListener(this.service, u, resolve, this.#log.child({ upstream: name })), (a) => this.upstreamAddresses.set(name, a));
+      } catch (err) {
+        this.#log.error({ upstream: name, error: (err as Error).message }, 'failed to start upstream');
+      }
     }
   }
 
