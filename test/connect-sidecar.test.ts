@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { startDevAgent } from './support/agent.ts';
 import { dig } from './support/dns.ts';
 import { freePort } from './support/ports.ts';
 import { killAll, spawnProconsul } from './support/procs.ts';
@@ -162,4 +163,29 @@ test('a reload without the parent service removes its sidecar too', async () => 
   assert.equal(services.web, undefined);
   assert.equal(services['web-sidecar-proxy'], undefined);
   assert.ok(services['api-proxy'], 'the other config-file service stays');
+});
+
+test('an API sidecar is persisted with its parent: restored with its port after a restart, still removed with the parent', async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-sidecar-data-'));
+  const config = { dataDir, store: { backend: 'embedded' as const } };
+  const at = (addr: string) => async (method: string, p: string, body?: unknown) => {
+    const res = await fetch(`http://${addr}${p}`, { method, body: body === undefined ? undefined : JSON.stringify(body) });
+    return { status: res.status, json: res.headers.get('content-type')?.includes('json') ? await res.json() as any : await res.text() };
+  };
+  let dev = await startDevAgent({ config });
+  try {
+    let req = at(dev.httpAddr);
+    assert.equal((await req('PUT', '/v1/agent/service/register', { Name: 'db', Port: 5432, Connect: { SidecarService: { Port: 21999 } } })).status, 200);
+    await dev.stop();
+    dev = await startDevAgent({ config });
+    req = at(dev.httpAddr);
+    const sc = (await req('GET', '/v1/agent/service/db-sidecar-proxy')).json;
+    assert.equal(sc.Port, 21999);
+    assert.equal(sc.Proxy.DestinationServiceID, 'db');
+    assert.equal((await req('PUT', '/v1/agent/service/deregister/db')).status, 200);
+    assert.deepEqual(Object.keys((await req('GET', '/v1/agent/services')).json), []);
+  } finally {
+    await dev.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
 });
