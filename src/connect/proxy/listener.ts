@@ -21,6 +21,8 @@ export function splice(a: net.Socket, b: net.Socket, log: Logger): void {
     a.destroy();
     b.destroy();
   };
+  // A side that closed while the other was being dialled or authorized will not emit 'close' again.
+  if (a.destroyed || b.destroyed) return end();
   a.on('error', end);
   b.on('error', end);
   a.on('close', () => b.end());
