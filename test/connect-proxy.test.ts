@@ -219,3 +219,18 @@ test('a renewed leaf (a blocking leaf read that answers) is presented to new con
     await listener.close();
   }
 });
+
+test('-register -register-id registers <service>-proxy-<id> with a passing TTL check and deregisters it on shutdown', async () => {
+  const port = await freePort();
+  const { proxy } = await startProxy(['-service', 'cart', '-service-addr', `127.0.0.1:${webEcho}`, '-listen', `127.0.0.1:${port}`, '-register', '-register-id', 'a']);
+  const svc = await until('the proxy is registered', 10_000, async () => {
+    const r = await fetch(`http://${dev.httpAddr}/v1/agent/service/cart-proxy-a`);
+    return r.status === 200 ? await r.json() as { Kind: string; Service: string; Port: number; Proxy: { DestinationServiceName: string } } : undefined;
+  });
+  assert.deepEqual([svc.Kind, svc.Service, svc.Port, svc.Proxy.DestinationServiceName], ['connect-proxy', 'cart-proxy', port, 'cart']);
+  const checks = await (await fetch(`http://${dev.httpAddr}/v1/agent/checks`)).json() as Record<string, { Name: string; Status: string }>;
+  assert.deepEqual([checks['cart-proxy-a-ttl']?.Name, checks['cart-proxy-a-ttl']?.Status], ['proxy heartbeat', 'passing']);
+  assert.ok(proxy.publicAddress);
+  stops.at(-1)!();
+  await until('the proxy is deregistered', 10_000, async () => (await fetch(`http://${dev.httpAddr}/v1/agent/service/cart-proxy-a`)).status === 404);
+});
