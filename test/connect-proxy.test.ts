@@ -234,3 +234,13 @@ test('-register -register-id registers <service>-proxy-<id> with a passing TTL c
   stops.at(-1)!();
   await until('the proxy is deregistered', 10_000, async () => (await fetch(`http://${dev.httpAddr}/v1/agent/service/cart-proxy-a`)).status === 404);
 });
+
+test('an upstream of type query (-upstream dbq.query:<port>) dials the prepared query\'s mesh answer', async () => {
+  const r = await fetch(`http://${dev.httpAddr}/v1/query`, { method: 'POST', body: JSON.stringify({ Name: 'dbq', Service: { Service: 'db' } }) });
+  assert.equal(r.status, 200, await r.text());
+  const port = await freePort();
+  await startProxy(['-service', 'web', '-upstream', `dbq.query:${port}`]);
+  const socket = net.connect(port, '127.0.0.1');
+  assert.equal(await exchange(socket, 'q', 'db:q'.length), 'db:q');
+  socket.destroy();
+});

@@ -66,3 +66,10 @@ export async function healthConnect(c: ConsulClient, service: string, datacenter
   const res = await c.json<ConnectServiceEntry[] | null>({ method: 'GET', path: `/v1/health/connect/${encodeURIComponent(service)}`, query: { passing: true }, options });
   return res.data ?? [];
 }
+
+/** The mesh-capable instances a prepared query answers with (`?connect=true`). */
+export async function queryConnect(c: ConsulClient, query: string, datacenter: string, signal?: AbortSignal): Promise<ConnectServiceEntry[]> {
+  const options: QueryOptions = { signal, ...(datacenter ? { datacenter } : {}) };
+  const res = await c.json<{ Nodes: ConnectServiceEntry[] | null }>({ method: 'GET', path: `/v1/query/${encodeURIComponent(query)}/execute`, query: { connect: true }, options });
+  return res.data.Nodes ?? [];
+}

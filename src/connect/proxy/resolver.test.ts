@@ -6,8 +6,9 @@ import { resolveUpstream } from './resolver.ts';
 
 function fakeClient(entries: unknown[], seen: string[]): ConsulClient {
   return { json: async (spec: { path: string; query?: Record<string, unknown> }) => {
-    seen.push(`${spec.path}?passing=${String(spec.query?.passing)}`);
-    return { data: entries, meta: { index: 1, knownLeader: true, lastContact: 0 } };
+    seen.push(`${spec.path}?${Object.entries(spec.query ?? {}).map(([k, v]) => `${k}=${String(v)}`).join('&')}`);
+    const data = spec.path.startsWith('/v1/query/') ? { Service: 'db', Nodes: entries, Datacenter: 'dc1' } : entries;
+    return { data, meta: { index: 1, knownLeader: true, lastContact: 0 } };
   } } as unknown as ConsulClient;
 }
 
@@ -27,4 +28,12 @@ test('a native service is dialled at its own address; no instance is an error', 
   const t = await resolveUpstream(fakeClient(native, []), upstreamDefaults({ DestinationName: 'db' }), 'td.consul', 'dc1');
   assert.deepEqual(t, { host: '10.0.0.9', port: 5432, certUri: 'spiffe://td.consul/ns/default/dc/dc1/svc/db' });
   await assert.rejects(resolveUpstream(fakeClient([], []), upstreamDefaults({ DestinationName: 'db' }), 'td.consul', 'dc1'), { message: 'no healthy instances found' });
+});
+
+test('a prepared-query upstream resolves from the query\'s connect answer', async () => {
+  const seen: string[] = [];
+  const entries = [{ Node: { Node: 'n1', Address: '10.0.0.1', Datacenter: 'dc1' }, Service: { ID: 'db', Service: 'db', Address: '', Port: 5432 } }];
+  const t = await resolveUpstream(fakeClient(entries, seen), upstreamDefaults({ DestinationName: 'dbq', DestinationType: 'prepared_query' }), 'td.consul', 'dc1');
+  assert.deepEqual(t, { host: '10.0.0.1', port: 5432, certUri: 'spiffe://td.consul/ns/default/dc/dc1/svc/db' });
+  assert.deepEqual(seen, ['/v1/query/dbq/execute?connect=true']);
 });

@@ -1,8 +1,8 @@
-// Where an upstream connection goes (Consul's connect.ConsulResolver for services): a random
-// passing mesh-capable instance of the destination, and the SPIFFE ID its certificate must carry.
+// Where an upstream connection goes (Consul's connect.ConsulResolver): a random passing
+// mesh-capable instance of the destination service or prepared query's answer, and the SPIFFE ID its certificate must carry.
 import type { ConsulClient } from '../../api/index.ts';
 import { serviceUri } from '../spiffe.ts';
-import { healthConnect } from './agent-calls.ts';
+import { healthConnect, queryConnect } from './agent-calls.ts';
 import type { UpstreamConfig } from './config.ts';
 import type { DialTarget } from './service.ts';
 
@@ -10,8 +10,9 @@ import type { DialTarget } from './service.ts';
 export async function resolveUpstream(
   c: ConsulClient, u: UpstreamConfig, trustDomain: string, localDc: string, random: () => number = Math.random,
 ): Promise<DialTarget> {
-  if (u.DestinationType !== 'service') throw new Error(`unsupported upstream destination type: ${u.DestinationType}`);
-  const entries = await healthConnect(c, u.DestinationName, u.Datacenter);
+  const entries = u.DestinationType === 'prepared_query'
+    ? await queryConnect(c, u.DestinationName, u.Datacenter)
+    : await healthConnect(c, u.DestinationName, u.Datacenter);
   if (entries.length === 0) throw new Error('no healthy instances found');
   const e = entries[Math.floor(random() * entries.length)];
   const service = e.Service.Kind === 'connect-proxy' ? (e.Service.Proxy?.DestinationServiceName || e.Service.Service) : e.Service.Service;
