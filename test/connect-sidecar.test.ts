@@ -177,6 +177,10 @@ test('an API sidecar is persisted with its parent: restored with its port after 
     let req = at(dev.httpAddr);
     assert.equal((await req('PUT', '/v1/agent/service/register', { Name: 'db', Port: 5432, Connect: { SidecarService: { Port: 21999 } } })).status, 200);
     await dev.stop();
+    const files = fs.readdirSync(path.join(dataDir, 'services')).map((f) => JSON.parse(fs.readFileSync(path.join(dataDir, 'services', f), 'utf8')));
+    const saved = files.find((f) => f.Service.ID === 'db-sidecar-proxy');
+    assert.equal(saved.LocallyRegisteredAsSidecar, true, 'the flag sits beside the service, as in Consul\'s persistedService');
+    assert.equal(saved.Service.LocallyRegisteredAsSidecar, undefined);
     dev = await startDevAgent({ config });
     req = at(dev.httpAddr);
     const sc = (await req('GET', '/v1/agent/service/db-sidecar-proxy')).json;

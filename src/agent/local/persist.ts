@@ -1,5 +1,5 @@
 // Persistence of API-registered services and checks in the data dir, in Consul's layout:
-// `services/<sha256(id)>` ({Token, Service, Source}), `checks/<sha256(id)>` ({Check, ChkType,
+// `services/<sha256(id)>` ({Token, Service, Source, LocallyRegisteredAsSidecar}), `checks/<sha256(id)>` ({Check, ChkType,
 // Token, Source}) and `checks/state/<sha256(id)>` (TTL status until it would have expired).
 import fs from 'node:fs';
 import path from 'node:path';
@@ -88,7 +88,9 @@ export class Persistence {
 
   /** Writes a service definition. */
   saveService(p: PersistedService): void {
-    writeAtomic(this.#service(p.Service.ID), p);
+    // The sidecar flag sits beside the service, as in Consul's persistedService (NodeService never serializes it).
+    const { LocallyRegisteredAsSidecar: sidecar, ...service } = p.Service;
+    writeAtomic(this.#service(p.Service.ID), { Token: p.Token, Service: service, Source: p.Source, ...(sidecar ? { LocallyRegisteredAsSidecar: true } : {}) });
   }
 
   /** Removes a service definition. */
@@ -127,7 +129,9 @@ export class Persistence {
 
   /** Every persisted service. */
   services(): PersistedService[] {
-    return readDir<PersistedService>(path.join(this.#dir, 'services'), this.#onError).filter((p) => p?.Service?.ID);
+    return readDir<PersistedService & { LocallyRegisteredAsSidecar?: boolean }>(path.join(this.#dir, 'services'), this.#onError)
+      .filter((p) => p?.Service?.ID)
+      .map(({ LocallyRegisteredAsSidecar: sidecar, ...p }) => (sidecar ? { ...p, Service: { ...p.Service, LocallyRegisteredAsSidecar: true } } : p));
   }
 
   /** Every persisted check, durations back in milliseconds. */
