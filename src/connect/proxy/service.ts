@@ -104,7 +104,9 @@ export class ConnectService {
 
   /** Opens an mTLS connection to `target` with this service's leaf; resolves once the handshake is done. */
   async dial(target: DialTarget, timeoutMs: number): Promise<tls.TLSSocket> {
-    await this.#ready;
+    let waited: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<never>((_, reject) => { waited = setTimeout(() => reject(new Error('i/o timeout')), timeoutMs); });
+    await Promise.race([this.#ready, timedOut]).finally(() => clearTimeout(waited));
     this.#clientContext ??= tls.createSecureContext({ ...this.tlsMaterial(), minVersion: 'TLSv1.2' });
     const socket = tls.connect({
       host: target.host, port: target.port, secureContext: this.#clientContext,
