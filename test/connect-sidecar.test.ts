@@ -131,6 +131,20 @@ test('an HCL connect-proxy keeps its proxy block in the agent, the catalog and h
   assert.deepEqual(conn.map((e: any) => e.Service.ID), ['api-proxy']);
 });
 
+test('catalog/register takes a Proxy in any key spelling and answers Consul\'s ConnectProxyConfig JSON', async () => {
+  const reg = await call('PUT', '/v1/catalog/register', {
+    Node: 'ext', Address: '10.1.2.3',
+    Service: { Kind: 'connect-proxy', Service: 'ext-proxy', Port: 20001, Proxy: { destination_service_name: 'ext', upstreams: [{ destination_name: 'db', local_bind_port: 1 }] } },
+  });
+  assert.equal(reg.status, 200, reg.text);
+  const [entry] = (await call('GET', '/v1/catalog/service/ext-proxy')).json;
+  assert.deepEqual(entry.ServiceProxy, {
+    DestinationServiceName: 'ext', Mode: '', Upstreams: [{ DestinationType: '', DestinationName: 'db', Datacenter: '', LocalBindPort: 1, MeshGateway: {} }],
+    MeshGateway: {}, Expose: {},
+  });
+  assert.deepEqual((await call('GET', '/v1/health/connect/ext')).json.map((e: any) => e.Service.ID), ['ext-proxy']);
+});
+
 test('API registration: a second sidecar takes the next port, the range then runs out, deregistration removes both', async () => {
   const reg = await call('PUT', '/v1/agent/service/register', { name: 'pay', port: 7070, connect: { sidecarservice: {} } });
   assert.equal(reg.status, 200, reg.text);

@@ -45,10 +45,13 @@ function expose(raw: unknown): ExposeConfig {
   return out;
 }
 
-/** Decodes one upstream; the destination type defaults to `service`, as NodeService() sets it. */
-export function decodeUpstream(raw: unknown): Upstream {
+/**
+ * Decodes one upstream; the destination type defaults to `defaultType` (`service` for agent
+ * registrations, as ServiceDefinition.NodeService sets it; the catalog API keeps it empty).
+ */
+export function decodeUpstream(raw: unknown, defaultType = 'service'): Upstream {
   const f = fold(raw);
-  const out: Partial<Upstream> = { DestinationType: str(f, 'destinationtype') || 'service' };
+  const out: Partial<Upstream> = { DestinationType: str(f, 'destinationtype') || defaultType };
   put(out, 'DestinationNamespace', str(f, 'destinationnamespace'));
   put(out, 'DestinationPartition', str(f, 'destinationpartition'));
   put(out, 'DestinationPeer', str(f, 'destinationpeer'));
@@ -64,8 +67,8 @@ export function decodeUpstream(raw: unknown): Upstream {
   return out as Upstream;
 }
 
-/** Decodes a `Proxy` / `proxy` block into the catalog's ConnectProxyConfig JSON. */
-export function decodeProxy(raw: unknown): ConnectProxyConfig {
+/** Decodes a `Proxy` / `proxy` block into the catalog's ConnectProxyConfig JSON (`defaultType`: see decodeUpstream). */
+export function decodeProxy(raw: unknown, defaultType = 'service'): ConnectProxyConfig {
   const f = fold(raw);
   const out: Partial<ConnectProxyConfig> = {};
   const tp = fold(f.get('transparentproxy'));
@@ -82,7 +85,7 @@ export function decodeProxy(raw: unknown): ConnectProxyConfig {
   out.Mode = str(f, 'mode');
   put(out, 'Config', opaque(f, 'config'));
   const upstreams = list(f, 'upstreams');
-  if (upstreams.length) out.Upstreams = upstreams.map(decodeUpstream);
+  if (upstreams.length) out.Upstreams = upstreams.map((u) => decodeUpstream(u, defaultType));
   out.MeshGateway = meshGateway(f.get('meshgateway'));
   out.Expose = expose(f.get('expose'));
   return out as ConnectProxyConfig;

@@ -5,6 +5,7 @@ import type { CatalogEndpoint, CatalogFilters } from '../../endpoint/catalog.ts'
 import type { HealthEndpoint } from '../../endpoint/health.ts';
 import type { RegisterRequest, DeregisterRequest } from '../../api/catalog-types.ts';
 import { BadRequestError } from '../../errors.ts';
+import { decodeProxy } from '../../agent/local/index.ts';
 import { settled, type HttpResult } from '../router.ts';
 import { canonical, canonicalOwned, parseJSON } from '../body.ts';
 import { queryOptions, sharedQueryOptions, checkDatacenter, authzOf, type HttpRequest, type RequestConfig } from '../request.ts';
@@ -27,6 +28,8 @@ export function decodeRegister(body: Buffer): RegisterRequest {
   if (raw.Service !== undefined && raw.Service !== null) {
     const svc = canonicalOwned(object(raw.Service, 'Service'), SERVICE);
     if (svc.Weights) svc.Weights = canonicalOwned(svc.Weights, ['Passing', 'Warning']);
+    // Any key spelling in, Consul's ConnectProxyConfig JSON (Mode, MeshGateway, Expose always) stored.
+    if (svc.Proxy !== null && typeof svc.Proxy === 'object') svc.Proxy = decodeProxy(svc.Proxy, '');
     req.Service = svc;
   } else delete req.Service;
   if (raw.Check) req.Check = canonicalOwned(object(raw.Check, 'Check'), CHECK);
