@@ -18,3 +18,19 @@ test('an upstream server must present the expected SPIFFE URI', () => {
     'peer certificate mismatch got spiffe://t.consul/ns/default/dc/dc1/svc/db, want spiffe://t.consul/ns/default/dc/dc1/svc/web',
   );
 });
+
+test('the server identity check compares the first URI without case and with the certificate\'s trust domain (verifyServerCertMatchesURI)', () => {
+  const check = serverIdentityCheck('spiffe://11111111-2222.consul/ns/default/dc/dc1/svc/db');
+  const san = (s: string) => ({ subjectaltname: s }) as PeerCertificate;
+  assert.equal(check('h', san('URI:spiffe://other-domain.consul/ns/default/dc/dc1/svc/db')), undefined);
+  assert.equal(check('h', san('URI:spiffe://11111111-2222.consul/ns/default/dc/DC1/svc/DB')), undefined);
+  assert.equal(check('h', san('URI:spiffe://x.consul/ns/default/dc/dc1/svc/web, URI:spiffe://x.consul/ns/default/dc/dc1/svc/db'))?.message,
+    'peer certificate mismatch got spiffe://x.consul/ns/default/dc/dc1/svc/web, want spiffe://11111111-2222.consul/ns/default/dc/dc1/svc/db');
+  assert.equal(check('h', san('DNS:db'))?.message, 'peer certificate mismatch');
+});
+
+test('a URI SAN Node writes as a JSON string is one URI, its escaped commas kept', () => {
+  const cert = { subjectaltname: 'URI:"spiffe://evil/x\\u002c URI:spiffe://t.consul/ns/default/dc/dc1/svc/db", DNS:foo, URI:spiffe://a/b' } as PeerCertificate;
+  assert.deepEqual(certUris(cert), ['spiffe://evil/x, URI:spiffe://t.consul/ns/default/dc/dc1/svc/db', 'spiffe://a/b']);
+  assert.ok(serverIdentityCheck('spiffe://t.consul/ns/default/dc/dc1/svc/db')('h', cert));
+});
