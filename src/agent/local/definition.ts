@@ -97,6 +97,14 @@ function taggedAddresses(f: Folded): Record<string, ServiceAddress> | null {
   return out;
 }
 
+// Consul's structs.Locality in any key spelling (empty parts left out, as its JSON omits them).
+function locality(l: Folded): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (str(l, 'region')) out.Region = str(l, 'region');
+  if (str(l, 'zone')) out.Zone = str(l, 'zone');
+  return out;
+}
+
 /** Decodes a service definition (`/v1/agent/service/register` body or a config `service`). */
 export function decodeService(raw: unknown): ServiceDefinition {
   const f = fold(raw);
@@ -113,7 +121,7 @@ export function decodeService(raw: unknown): ServiceDefinition {
     ...(record(f, 'proxy') ? { Proxy: decodeProxy(f.get('proxy')) as unknown as Record<string, unknown> } : {}),
     // Only Native stays on the service: SidecarService is registration sugar, never stored.
     ...(bool(connect, 'native') ? { Connect: { Native: true } } : {}),
-    ...(record(f, 'locality') ? { Locality: record<unknown>(f, 'locality')! } : {}),
+    ...(record(f, 'locality') ? { Locality: locality(fold(f.get('locality'))) } : {}),
   };
   const checks: CheckDefinition[] = [];
   if (f.get('check') !== undefined && !emptyCheck(f.get('check'))) checks.push(decodeCheck(f.get('check')));

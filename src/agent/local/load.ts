@@ -9,6 +9,7 @@ import type { Persistence } from './persist.ts';
 import type { LocalCheck } from './state.ts';
 import { sidecarFromDefinition, type SidecarPorts } from './sidecar.ts';
 import { serviceProblems } from './validate.ts';
+import { proxyModeProblems } from './proxy-validate.ts';
 import { multiError } from '../config/error.ts';
 
 /** Agent settings read from the merged config (`raw`, snake_case). */
@@ -56,6 +57,9 @@ function loadConfigEntries(agent: LocalAgent, raw: Record<string, unknown>, snap
   for (const s of [...list(raw.services), ...list(raw.service)]) {
     const def = decodeService(s);
     const name = JSON.stringify(def.service.Service);
+    // Modes are checked while the config is built, before any registration (Consul's builder).
+    const modes = [...proxyModeProblems(def.service.Proxy), ...proxyModeProblems(def.sidecar?.def.service.Proxy)];
+    if (modes.length) throw new Error(multiError(modes));
     const problems = serviceProblems(def, false);
     if (problems.length) throw new Error(`service ${name}: ${multiError(problems)}`);
     let sidecar;

@@ -99,3 +99,23 @@ export function proxyProblems(s: LocalService, hasSidecar: boolean): string[] {
   out.push(...upstreamsProblems(p.Upstreams ?? []), ...exposeProblems(p as ConnectProxyConfig));
   return out;
 }
+
+const PROXY_MODES = ['', 'direct', 'transparent'];
+const MESH_GATEWAY_MODES = ['', 'none', 'local', 'remote'];
+
+/**
+ * The proxy and mesh gateway modes a config file's `proxy` block may name (Consul's config
+ * builder: ValidateProxyMode and ValidateMeshGatewayMode, on the proxy and each upstream).
+ */
+export function proxyModeProblems(proxy: Record<string, unknown> | undefined): string[] {
+  if (!proxy) return [];
+  const p = proxy as Partial<ConnectProxyConfig>;
+  const out: string[] = [];
+  const mode = p.Mode ?? '';
+  if (!PROXY_MODES.includes(mode)) out.push(`Invalid Proxy Mode: ${JSON.stringify(mode)}`);
+  for (const gw of [p.MeshGateway, ...(p.Upstreams ?? []).map((u) => u.MeshGateway)]) {
+    const m = gw?.Mode ?? '';
+    if (!MESH_GATEWAY_MODES.includes(m)) out.push(`Invalid Mesh Gateway Mode: ${JSON.stringify(m)}`);
+  }
+  return out;
+}

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { agentProxy, decodeProxy } from './proxy.ts';
 import { decodeService } from './definition.ts';
 import { serviceProblems } from './validate.ts';
+import { proxyModeProblems } from './proxy-validate.ts';
 
 test('a config-file proxy block (snake_case) decodes to Consul\'s ConnectProxyConfig JSON', () => {
   const p = decodeProxy({
@@ -49,4 +50,14 @@ test('proxy validation: Consul\'s texts for destinations, upstreams and exposed 
     ['upstreams cannot contain duplicates by local bind address and port or unix path; "127.0.0.1:1" is specified twice']);
   assert.deepEqual(problems({ DestinationServiceName: 'w', Expose: { Paths: [{ Path: '/x', ListenerPort: 0, Protocol: 'tcp' }] } }),
     ['expose.paths: invalid listener port: 0', "protocol 'tcp' not supported for path: /x, must be in: [http http2]"]);
+});
+
+test('config-file proxy and mesh gateway modes are checked with Consul\'s builder texts', () => {
+  const ok = decodeProxy({ mode: 'transparent', mesh_gateway: { mode: 'remote' }, upstreams: [{ destination_name: 'db', mesh_gateway: { mode: 'none' } }] });
+  assert.deepEqual(proxyModeProblems(ok as unknown as Record<string, unknown>), []);
+  assert.deepEqual(proxyModeProblems(decodeProxy({}) as unknown as Record<string, unknown>), []);
+  const bad = decodeProxy({ mode: 'tproxy', mesh_gateway: { mode: 'far' }, upstreams: [{ destination_name: 'db', mesh_gateway: { mode: 'LOCAL' } }] });
+  assert.deepEqual(proxyModeProblems(bad as unknown as Record<string, unknown>), [
+    'Invalid Proxy Mode: "tproxy"', 'Invalid Mesh Gateway Mode: "far"', 'Invalid Mesh Gateway Mode: "LOCAL"',
+  ]);
 });

@@ -79,3 +79,14 @@ test('default sidecar checks: TCP on the sidecar address (else the local service
   assert.deepEqual(alias.type, { AliasService: 'web-1' });
   assert.equal(sidecarDefaultChecks({ ...s, Address: '::1' })[0].type.TCP, '[::1]:21000');
 });
+
+test('the sidecar inherits its parent\'s locality unless it gives its own', () => {
+  const inherit = sidecarFromDefinition(decodeService({ name: 'web', port: 80, locality: { region: 'us-west-1', zone: 'a' }, connect: { sidecar_service: {} } }), '')!;
+  assert.deepEqual(inherit.def.service.Locality, { Region: 'us-west-1', Zone: 'a' });
+  const own = sidecarFromDefinition(decodeService({
+    Name: 'web', Port: 80, Locality: { Region: 'us-west-1' }, Connect: { SidecarService: { Locality: { Region: 'eu-1', Zone: 'b' } } },
+  }), '')!;
+  assert.deepEqual(own.def.service.Locality, { Region: 'eu-1', Zone: 'b' });
+  const none = sidecarFromDefinition(decodeService({ name: 'web', port: 80, connect: { sidecar_service: {} } }), '')!;
+  assert.equal(none.def.service.Locality, undefined);
+});

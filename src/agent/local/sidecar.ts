@@ -58,6 +58,8 @@ export function sidecarFromDefinition(parent: ServiceDefinition, token: string):
     ...given, Kind: given.Kind || 'connect-proxy', ID: sidecarId(ns.ID), Service: given.Service || ns.Service + SIDECAR_SUFFIX,
     Tags: tags, Address: given.Address || ns.Address, Meta: meta, Proxy: orderProxy(proxy), LocallyRegisteredAsSidecar: true,
   };
+  // The parent's locality, when the sidecar gives none (a copy: the two registrations never share it).
+  if (!given.Locality && ns.Locality) service.Locality = structuredClone(ns.Locality);
   return { def: { service, checks: nested.checks, token: nested.token }, token: nested.token || token };
 }
 

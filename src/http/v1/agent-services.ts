@@ -35,6 +35,7 @@ export function agentService(s: LocalService, datacenter: string): Record<string
     ...(s.Kind === 'connect-proxy' || GATEWAYS.has(s.Kind ?? '') ? { Proxy: agentProxy(s.Proxy ?? {}) } : {}),
     ...(s.Connect?.Native === true ? { Connect: { Native: true } } : {}),
     Datacenter: datacenter,
+    ...(s.Locality && Object.keys(s.Locality).length ? { Locality: s.Locality } : {}),
   };
 }
 
