@@ -47,10 +47,18 @@ function bound(server: net.Server): string {
   return a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
 }
 
-function listen(server: net.Server, host: string, port: number): Promise<void> {
+/**
+ * Binds `server`; once bound, a server error (an accept failing with EMFILE, say) is logged
+ * instead of being an unhandled 'error' event that ends the proxy process.
+ */
+export function listen(server: net.Server, host: string, port: number, log: Logger): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => { server.off('error', reject); resolve(); });
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      server.on('error', (err) => log.error({ error: err.message }, 'listener error'));
+      resolve();
+    });
   });
 }
 
@@ -104,7 +112,7 @@ export async function startPublicListener(svc: ConnectService, cfg: PublicListen
       splice(src, dst, log);
     })();
   });
-  await listen(server, cfg.BindAddress, cfg.BindPort);
+  await listen(server, cfg.BindAddress, cfg.BindPort, log);
   return { address: bound(server), close: closer(server, conns, off) };
 }
 
@@ -133,6 +141,6 @@ export async function startUpstreamListener(
       src.resume();
     })();
   });
-  await listen(server, cfg.LocalBindAddress, cfg.LocalBindPort);
+  await listen(server, cfg.LocalBindAddress, cfg.LocalBindPort, log);
   return { address: bound(server), close: closer(server, conns, () => undefined) };
 }
