@@ -331,3 +331,29 @@ describe('decoding and limits', () => {
     assert.match(r.headers.Allow, /PUT/);
   });
 });
+
+describe('catalog service ops', () => {
+  test('a Service op\'s Proxy is stored as Consul\'s convertOps keeps it: destination, local service, mesh gateway and tproxy only', async () => {
+    await ok([{ Node: { Verb: 'set', Node: { Node: 'txn-proxy-node', Address: '10.0.0.9' } } }]);
+    const body = await ok([{
+      Service: {
+        Verb: 'set', Node: 'txn-proxy-node',
+        Service: {
+          ID: 'web-proxy', Service: 'web-proxy', Kind: 'connect-proxy', Port: 21000,
+          Proxy: {
+            destinationServiceName: 'web', DestinationServiceID: 'web', LocalServicePort: 8080, Mode: 'transparent',
+            Config: { protocol: 'http' }, Upstreams: [{ DestinationName: 'db', LocalBindPort: 9191 }],
+            MeshGateway: { Mode: 'local' }, TransparentProxy: { OutboundListenerPort: 15001 }, Expose: { Checks: true },
+          },
+        },
+      },
+    }]) as unknown as { Results: { Service: { Proxy: unknown } }[] };
+    const want = {
+      TransparentProxy: { OutboundListenerPort: 15001 }, DestinationServiceName: 'web', DestinationServiceID: 'web', LocalServicePort: 8080,
+      Mode: '', MeshGateway: { Mode: 'local' }, Expose: {},
+    };
+    assert.deepEqual(body.Results[0].Service.Proxy, want);
+    const r = await dev.agent.http.handle({ method: 'GET', url: '/v1/catalog/service/web-proxy' });
+    assert.deepEqual((r.json() as { ServiceProxy: unknown }[])[0].ServiceProxy, want);
+  });
+});

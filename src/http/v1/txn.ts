@@ -7,6 +7,7 @@ import { canonical, parseJSON } from '../body.ts';
 import { toKVPair } from './kv.ts';
 import { queryOptions, checkDatacenter, parseToken, type HttpRequest, type RequestConfig, authzOf } from '../request.ts';
 import type { QueryOptions } from '../../endpoint/index.ts';
+import { decodeProxy } from '../../agent/local/index.ts';
 
 /** Consul's current cap on operations per transaction. */
 export const MAX_TXN_OPS = 128;
@@ -73,6 +74,21 @@ const NODE_FIELDS = ['ID', 'Node', 'Address', 'Datacenter', 'TaggedAddresses', '
 const SERVICE_FIELDS = ['ID', 'Service', 'Tags', 'Address', 'TaggedAddresses', 'Meta', 'Port', 'Weights', 'EnableTagOverride', 'Kind', 'Proxy', 'Connect', 'ModifyIndex', 'CreateIndex'];
 const CHECK_FIELDS = ['Node', 'CheckID', 'Name', 'Status', 'Notes', 'Output', 'ServiceID', 'ServiceName', 'ServiceTags', 'Type', 'Definition', 'Interval', 'Timeout', 'ModifyIndex', 'CreateIndex'];
 
+/**
+ * The Proxy a txn Service op stores: Consul's convertOps copies only the destination, the local
+ * service address, the mesh gateway mode and the transparent proxy settings of the API struct,
+ * so Mode, Config, Upstreams and Expose are dropped and stored as their zero values.
+ */
+export function txnProxy(raw: object): Record<string, unknown> {
+  const p = decodeProxy(raw, '');
+  const out: Record<string, unknown> = {};
+  if (p.TransparentProxy) out.TransparentProxy = p.TransparentProxy;
+  for (const k of ['DestinationServiceName', 'DestinationServiceID', 'LocalServiceAddress', 'LocalServicePort', 'LocalServiceSocketPath'] as const) {
+    if (p[k]) out[k] = p[k];
+  }
+  return { ...out, Mode: '', MeshGateway: p.MeshGateway, Expose: {} };
+}
+
 /** Decodes a Node/Service/Check op with case-insensitive field names. */
 function decodeCatalogOp(raw: unknown, kind: 'Node' | 'Service' | 'Check'): CatalogTxnOp {
   const op = canonical(raw, ['Verb', 'Node', 'Service', 'Check']);
@@ -81,6 +97,8 @@ function decodeCatalogOp(raw: unknown, kind: 'Node' | 'Service' | 'Check'): Cata
   if (kind === 'Service') {
     out.Node = typeof op.Node === 'string' ? op.Node : '';
     out.Service = canonical(op.Service, SERVICE_FIELDS);
+    const proxy = out.Service.Proxy;
+    if (proxy !== null && typeof proxy === 'object') out.Service.Proxy = txnProxy(proxy);
   }
   if (kind === 'Check') out.Check = canonical(op.Check, CHECK_FIELDS);
   return out;
