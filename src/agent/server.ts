@@ -42,6 +42,8 @@ import { queryFailover } from './query-failover.ts';
 import { coordinateHandlers } from '../http/v1/coordinate.ts';
 import { coordinateSettings, datacenterCoordinates } from './coordinates.ts';
 import { configHandlers } from '../http/v1/config.ts';
+import { discoveryChainHandlers } from '../http/v1/discovery-chain.ts';
+import { DiscoveryChainEndpoint } from '../endpoint/discovery-chain.ts';
 import { gatewayHandlers } from '../http/v1/gateways.ts';
 import { EventBuffer } from './events.ts';
 import { bridgeEvents } from './event-gossip.ts';
@@ -72,6 +74,8 @@ export interface Endpoints {
   /** Config entries and the gateway views derived from them. */
   configEntries: ConfigEntryEndpoint;
   gateways: GatewayEndpoint;
+  /** Compiled discovery chains. */
+  discoveryChain: DiscoveryChainEndpoint;
   /** Intentions (views over the service-intentions config entries). */
   intentions: IntentionEndpoint;
   /** The deprecated ID-based intention operations. */
@@ -177,7 +181,7 @@ export function buildServer(
     kv: new KvEndpoint(epDeps, { enableKeyListPolicy: keyListPolicy(config) }), txn: new TxnEndpoint(epDeps), ca: connectCA(epDeps, config),
     session: new SessionEndpoint(epDeps, health, leaderSide.sessionHooks),
     catalog: new CatalogEndpoint(epDeps), health: new HealthEndpoint(epDeps),
-    configEntries: new ConfigEntryEndpoint(epDeps), gateways: new GatewayEndpoint(epDeps),
+    configEntries: new ConfigEntryEndpoint(epDeps), gateways: new GatewayEndpoint(epDeps), discoveryChain: new DiscoveryChainEndpoint(epDeps),
     intentions: new IntentionEndpoint(epDeps, { connectEnabled: config.connect.enabled }),
     legacyIntentions: new LegacyIntentionEndpoint(epDeps, { connectEnabled: config.connect.enabled }),
     acl: aclEndpoints(epDeps, config, () => local.tokens.get('agent_recovery')),
@@ -231,6 +235,7 @@ export function buildServer(
     catalog: { ...catalogHandlers(endpoints.catalog, reqCfg), datacenters: wanDatacentersHandler(hooks.wan, config.datacenter) },
     health: healthHandlers(endpoints.health, reqCfg),
     config: configHandlers(endpoints.configEntries, reqCfg),
+    discoveryChain: discoveryChainHandlers(endpoints.discoveryChain, reqCfg),
     gateways: gatewayHandlers(endpoints.gateways, reqCfg),
     observe: observeHandlers({ ...observe, prometheusRetentionMs: prometheusRetention(config) }),
     event: eventHandlers(events, { ...reqCfg, maxQueryTime: config.maxQueryTime }),

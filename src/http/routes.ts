@@ -7,6 +7,7 @@ import type { explainHandlers } from './v1/explain.ts';
 import type { agentAclHandlers } from './v1/agent-acl.ts';
 import type { queryHandlers } from './v1/query.ts';
 import type { intentionHandlers } from './v1/intentions.ts';
+import type { discoveryChainHandlers } from './v1/discovery-chain.ts';
 
 /** Every handler the table references, grouped by area. */
 export interface RouteHandlers {
@@ -57,6 +58,8 @@ export interface RouteHandlers {
   query: ReturnType<typeof queryHandlers>;
   /** /v1/connect/intentions* (views over service-intentions config entries). */
   intentions: ReturnType<typeof intentionHandlers>;
+  /** /v1/discovery-chain/:service (compiled from the router, splitter and resolver entries). */
+  discoveryChain: ReturnType<typeof discoveryChainHandlers>;
 }
 
 /** Builds the route table. */
@@ -99,6 +102,8 @@ export function buildRoutes(h: RouteHandlers): Router {
     .route('PUT', '/v1/config', h.config.apply)
     .route('GET', '/v1/config/*', h.config.get)
     .route('DELETE', '/v1/config/*', h.config.delete)
+    .route('GET', '/v1/discovery-chain/*', h.discoveryChain.read)
+    .route('POST', '/v1/discovery-chain/*', h.discoveryChain.read)
     .route('GET', '/v1/status/leader', h.status.leader)
     .route('GET', '/v1/status/peers', h.status.peers)
     .route('GET', '/v1/operator/raft/configuration', h.operator.raftConfiguration)
