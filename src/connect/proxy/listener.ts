@@ -118,10 +118,12 @@ export async function startPublicListener(svc: ConnectService, cfg: PublicListen
 
 /**
  * Starts an upstream's local listener: each plain TCP connection is forwarded over mTLS to an
- * instance `resolve` picks, whose certificate must carry the instance's SPIFFE URI.
+ * instance `resolve` picks, whose certificate must carry the instance's SPIFFE URI. The connect
+ * timeout bounds the resolution and the dial together, as Consul's dial context does; `resolve`
+ * is aborted through its signal when the time is up.
  */
 export async function startUpstreamListener(
-  svc: ConnectService, cfg: UpstreamConfig, resolve: () => Promise<DialTarget>, log: Logger,
+  svc: Pick<ConnectService, 'dial'>, cfg: UpstreamConfig, resolve: (signal: AbortSignal) => Promise<DialTarget>, log: Logger,
 ): Promise<ProxyListener> {
   const conns = new Set<net.Socket>();
   const server = net.createServer({ pauseOnConnect: true }, (src) => {
@@ -129,8 +131,10 @@ export async function startUpstreamListener(
     src.on('error', () => src.destroy());
     void (async () => {
       let dst: tls.TLSSocket;
+      const started = Date.now();
       try {
-        dst = await svc.dial(await resolve(), cfg.ConnectTimeoutMs);
+        const target = await resolveWithin(resolve, cfg.ConnectTimeoutMs);
+        dst = await svc.dial(target, Math.max(1, cfg.ConnectTimeoutMs - (Date.now() - started)));
       } catch (err) {
         log.error({ error: (err as Error).message }, 'failed to dial');
         src.destroy();
@@ -143,4 +147,18 @@ export async function startUpstreamListener(
   });
   await listen(server, cfg.LocalBindAddress, cfg.LocalBindPort, log);
   return { address: bound(server), close: closer(server, conns, () => undefined) };
+}
+
+/** `resolve` under a deadline: aborted and refused with Consul's context error once `ms` pass. */
+async function resolveWithin(resolve: (signal: AbortSignal) => Promise<DialTarget>, ms: number): Promise<DialTarget> {
+  const ac = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => { ac.abort(); reject(new Error('context deadline exceeded')); }, ms);
+  });
+  try {
+    return await Promise.race([resolve(ac.signal), expired]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

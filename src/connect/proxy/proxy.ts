@@ -62,9 +62,9 @@ export class Proxy {
         continue;
       }
       this.#upstreamNames.add(name);
-      const resolve = () => {
+      const resolve = (signal: AbortSignal) => {
         const dc = parseServiceUri(this.service.leafCert?.ServiceURI ?? '')?.datacenter ?? '';
-        return resolveUpstream(this.#deps.client, u, this.service.caRoots?.TrustDomain ?? '', dc);
+        return resolveUpstream(this.#deps.client, u, this.service.caRoots?.TrustDomain ?? '', dc, Math.random, signal);
       };
       try {
         await this.#add(name, startUpstreamListener(this.service, u, resolve, this.#log.child({ upstream: name })), (a) => this.upstreamAddresses.set(name, a));

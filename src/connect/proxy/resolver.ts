@@ -8,11 +8,11 @@ import type { DialTarget } from './service.ts';
 
 /** Resolves one upstream to a dial target; `trustDomain` and `localDc` come from the roots and the leaf. */
 export async function resolveUpstream(
-  c: ConsulClient, u: UpstreamConfig, trustDomain: string, localDc: string, random: () => number = Math.random,
+  c: ConsulClient, u: UpstreamConfig, trustDomain: string, localDc: string, random: () => number = Math.random, signal?: AbortSignal,
 ): Promise<DialTarget> {
   const entries = u.DestinationType === 'prepared_query'
-    ? await queryConnect(c, u.DestinationName, u.Datacenter)
-    : await healthConnect(c, u.DestinationName, u.Datacenter);
+    ? await queryConnect(c, u.DestinationName, u.Datacenter, signal)
+    : await healthConnect(c, u.DestinationName, u.Datacenter, signal);
   if (entries.length === 0) throw new Error('no healthy instances found');
   const e = entries[Math.floor(random() * entries.length)];
   const service = e.Service.Kind === 'connect-proxy' ? (e.Service.Proxy?.DestinationServiceName || e.Service.Service) : e.Service.Service;
