@@ -209,6 +209,13 @@ export function buildServer(
   const local = createLocal({
     config, clock, random, logger, target: serverCatalogTarget(endpoints.catalog, replica, config, (secret) => endpoints.acl.resolver.resolve(secret)),
     remoteChecks: replicaNodeChecks(replica), clusterSize: () => replica.catalog.nodes.size,
+    serviceConfig: {
+      resolve: async (req, token, index, signal) => {
+        const opts = { minIndex: index, waitMs: config.maxQueryTime, consistency: 'default' as const, token, authz: endpoints.acl.resolver.resolve(token), signal };
+        const { value, meta } = await endpoints.configEntries.resolveServiceConfig(req, opts);
+        return { value, index: meta.index };
+      },
+    },
   });
   const aclReaper = new AclTokenReaper(epDeps);
   const aclSwitch = new AclSwitch({

@@ -11,6 +11,8 @@ import { commitPlanned, pinRecord, type Plan } from './commit.ts';
 import type { EndpointDeps } from './deps.ts';
 import type { AclIdentity } from './acl-resolver.ts';
 import { allowed, authorize, filterAllowed } from './acl-enforce.ts';
+import type { ServiceConfigRequest, ServiceConfigResponse } from '../api/service-config-types.ts';
+import { computeResolvedServiceConfig } from './service-config-resolve.ts';
 
 type KindTables = typeof import('./config-entry-kinds.ts') & typeof import('./config-entry-decode.ts') & typeof import('./config-entry-validate.ts');
 let kindTables: KindTables | undefined;
@@ -164,6 +166,24 @@ export class ConfigEntryEndpoint {
       const rows = filterList(t.list(kind).map(renderEntry), filter);
       const { items, filtered } = filterAllowed(opts.authz, rows, (e) => readable(opts.authz, e));
       return { index: t.kindIndex(kind), value: items, filtered };
+    });
+  }
+
+  /**
+   * The central defaults of a proxy or gateway registration (Consul's ConfigEntry.ResolveServiceConfig,
+   * RPC only): needs service:read on the name; blocks on the proxy-defaults and service-defaults kinds.
+   */
+  resolveServiceConfig(req: ServiceConfigRequest, opts: QueryOptions): Promise<QueryResult<ServiceConfigResponse>> {
+    authorize(opts.authz, 'serviceRead', req.Name);
+    const t = this.#deps.replica.configEntries;
+    return blockingQuery(this.#deps, opts, (ws) => {
+      ws.addPrefix(CONFIG_ENTRIES_TABLE, 'proxy-defaults/');
+      ws.addPrefix(CONFIG_ENTRIES_TABLE, 'service-defaults/');
+      const value = computeResolvedServiceConfig(req, {
+        proxyDefaults: () => t.get('proxy-defaults', 'global'),
+        serviceDefaults: (name) => t.get('service-defaults', name),
+      });
+      return { index: Math.max(1, t.kindIndex('proxy-defaults'), t.kindIndex('service-defaults')), value };
     });
   }
 }

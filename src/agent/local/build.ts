@@ -11,6 +11,7 @@ import { loadRegistrations, localSettings, reloadRegistrations, type LocalSettin
 import { CheckRunners } from './runners.ts';
 import { LocalState } from './state.ts';
 import { TokenStore } from './tokens.ts';
+import { ServiceManager, type ServiceConfigSource } from './service-manager.ts';
 
 /** What the local side needs from the composition root. */
 export interface LocalDeps {
@@ -24,6 +25,8 @@ export interface LocalDeps {
   /** Notifies `onChange` when another node's checks may have changed (a client watches them through a server). */
   remoteSubscribe?: (node: string, onChange: () => void) => () => void;
   clusterSize: () => number;
+  /** Resolved central service config (enable_central_service_config), from the replica or a server. */
+  serviceConfig?: ServiceConfigSource;
 }
 
 /** The agent's local side. */
@@ -100,9 +103,13 @@ export function createLocal(d: LocalDeps): Local {
       await agent?.syncChanges();
     },
   });
+  // enable_central_service_config (on by default): proxies and gateways merge their central defaults.
+  const serviceManager = d.serviceConfig && config.raw.enable_central_service_config !== false
+    ? new ServiceManager({ source: d.serviceConfig, clock, logger, agentToken: () => tokens.get('agent') || tokens.get('default') })
+    : undefined;
   agent = new LocalAgent({
     nodeName: config.nodeName, state, runners, ae, persistence, logger, nowSeconds: () => Math.floor(clock.now() / 1000),
-    sidecarPorts: settings.sidecarPorts,
+    sidecarPorts: settings.sidecarPorts, serviceManager,
   });
   const local: Local = {
     agent, state, ae, runners, settings, tokens,
@@ -112,6 +119,7 @@ export function createLocal(d: LocalDeps): Local {
       runners.startReaper();
     },
     async stop() {
+      serviceManager?.stopAll();
       runners.stopAll();
       state.close();
       await ae.stop();

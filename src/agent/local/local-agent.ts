@@ -10,6 +10,10 @@ import type { CheckDefinition, LocalService, ServiceDefinition } from './definit
 import type { Persistence } from './persist.ts';
 import type { CheckRunners } from './runners.ts';
 import { sidecarDefaultChecks, sidecarId, sidecarPort, type SidecarPorts } from './sidecar.ts';
+import { mergeServiceConfig, serviceConfigRequest } from './merge-service-config.ts';
+import type { ServiceManager } from './service-manager.ts';
+import { canonicalJSON } from './compare.ts';
+import type { ServiceConfigResponse } from '../../api/service-config-types.ts';
 import type { ConfigSource, LocalCheck, LocalState } from './state.ts';
 
 /** Consul's structs.NodeMaint check ID. */
@@ -41,6 +45,15 @@ export interface LocalAgentParts {
   nowSeconds: () => number;
   /** Where sidecars without a port get one (ports.sidecar_min_port … sidecar_max_port). */
   sidecarPorts: SidecarPorts;
+  /** Central service config for proxies and gateways (enable_central_service_config); absent when off. */
+  serviceManager?: ServiceManager;
+}
+
+/** A registration as it was made, before central defaults were merged in. */
+interface Registration {
+  service: LocalService;
+  token: string;
+  source: ConfigSource;
 }
 
 function withDefaultTaggedAddresses(s: LocalService): LocalService {
@@ -57,6 +70,7 @@ function withDefaultTaggedAddresses(s: LocalService): LocalService {
 /** The local agent's registrations. */
 export class LocalAgent {
   readonly #p: LocalAgentParts;
+  readonly #registrations = new Map<string, Registration>();
 
   constructor(parts: LocalAgentParts) {
     this.#p = parts;
@@ -93,7 +107,7 @@ export class LocalAgent {
     const isNew = !state.service(service.ID);
     ae.pause();
     try {
-      state.addService(service, token, o.source);
+      state.addService(this.#withCentralConfig(service, token, o.source), token, o.source);
       for (const { def: c, check } of checks) this.#runCheck(check, c.type, token, o);
       if (o.persist) this.#p.persistence?.saveService({ Token: token, Service: service, Source: o.source });
       if (o.replaceExistingChecks) {
@@ -106,6 +120,37 @@ export class LocalAgent {
     } finally {
       ae.resume();
     }
+  }
+
+  /** Central service config made ready before registering (Consul's blocking first fetch). */
+  prepare(def: ServiceDefinition, token: string): Promise<void> {
+    const m = this.#p.serviceManager;
+    return m ? m.prime(def.service, token || def.token) : Promise.resolve();
+  }
+
+  // The registration is kept as made (persisted so, and merged again whenever the central
+  // defaults change); local state and the catalog get it merged.
+  #withCentralConfig(service: LocalService, token: string, source: ConfigSource): LocalService {
+    const m = this.#p.serviceManager;
+    if (!m) return service;
+    const id = service.ID;
+    const defaults = m.track(service, token, (d) => this.#remerge(id, d));
+    if (!serviceConfigRequest(service)) {
+      this.#registrations.delete(id);
+      return service;
+    }
+    this.#registrations.set(id, { service, token, source });
+    return mergeServiceConfig(defaults, service);
+  }
+
+  #remerge(id: string, defaults: ServiceConfigResponse): void {
+    const reg = this.#registrations.get(id);
+    const current = this.#p.state.service(id);
+    if (!reg || !current) return;
+    const merged = mergeServiceConfig(defaults, reg.service);
+    if (canonicalJSON(merged) === canonicalJSON(current)) return;
+    this.#p.state.addService(merged, reg.token, reg.source);
+    this.#p.logger.debug({ service: id }, 'updated local registration for service');
   }
 
   #sidecarDefaults(def: ServiceDefinition): ServiceDefinition {
@@ -135,6 +180,8 @@ export class LocalAgent {
     }
     for (const c of state.checksForService(id, false)) this.removeCheck(c.CheckID, persist);
     state.removeService(id);
+    this.#p.serviceManager?.stop(id);
+    this.#registrations.delete(id);
     if (persist) this.#p.persistence?.purgeService(id);
     // The sidecar registered from this service's sidecar_service goes with it (removeServiceSidecars).
     if (state.service(sidecarId(id))?.LocallyRegisteredAsSidecar) this.removeService(sidecarId(id), persist);

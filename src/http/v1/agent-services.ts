@@ -170,6 +170,9 @@ export function agentServiceHandlers(local: Local, cfg: AgentLocalConfig, clock:
       if (sidecar) vetServiceRegister(cfg.acl?.resolve(sidecar.token), local.state, sidecar.def.service);
       const replace = req.query.getAll('replace-existing-checks');
       const replaceExistingChecks = replace.length > 0 && (replace[0] === '' || replace[0] === 'true');
+      // Proxies and gateways read their central defaults first: failures answer this request.
+      await local.agent.prepare(def, token);
+      if (sidecar) await local.agent.prepare(sidecar.def, sidecar.token);
       local.agent.addService(def, { source: 'remote', persist: true, token, replaceExistingChecks });
       if (sidecar) local.agent.addService(sidecar.def, { source: 'remote', persist: true, token: sidecar.token, replaceExistingChecks });
       await local.agent.syncChanges();

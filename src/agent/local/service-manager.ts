@@ -1,0 +1,139 @@
+// Central service config for the agent's proxies and gateways (Consul's agent/service_manager.go):
+// one watch per registration on its resolved defaults (a blocking query on the servers' config
+// entries), delivering each new answer so the registration is merged again.
+import type { Clock, TimerHandle } from '../../clock.ts';
+import { InternalError, PermissionDeniedError } from '../../errors.ts';
+import { isPermissionDenied } from '../../acl/index.ts';
+import type { Logger } from '../../log.ts';
+import type { ServiceConfigRequest, ServiceConfigResponse } from '../../api/service-config-types.ts';
+import type { LocalService } from './definition.ts';
+import { serviceConfigRequest } from './merge-service-config.ts';
+
+/** Where resolved defaults come from: the replica on a server, a server's RPC on a client. */
+export interface ServiceConfigSource {
+  /** Resolves `req` under `token`; with `index` > 0, waits until the answer's index passes it. */
+  resolve(req: ServiceConfigRequest, token: string, index: number, signal: AbortSignal): Promise<{ value: ServiceConfigResponse; index: number }>;
+}
+
+/** What the manager needs. */
+export interface ServiceManagerDeps {
+  source: ServiceConfigSource;
+  clock: Clock;
+  logger: Logger;
+  /** The agent token, used when a registration has none (Consul's makeConfigRequest). */
+  agentToken: () => string;
+}
+
+interface Watch {
+  key: string;
+  token: string;
+  abort: AbortController;
+  defaults?: ServiceConfigResponse;
+  /** Settles with the first answer (or its failure). */
+  first: Promise<ServiceConfigResponse>;
+  onUpdate?: (d: ServiceConfigResponse) => void;
+  retry?: TimerHandle;
+}
+
+const RETRY_MS = 1000;
+
+/** The watches of the agent's proxy and gateway registrations, by service ID. */
+export class ServiceManager {
+  readonly #d: ServiceManagerDeps;
+  readonly #watches = new Map<string, Watch>();
+
+  constructor(deps: ServiceManagerDeps) {
+    this.#d = deps;
+  }
+
+  /**
+   * Fetches the defaults of a registration before it is added, so errors (ACLs, no server)
+   * reach the caller as Consul's AddService reports them; the watch then keeps them current.
+   */
+  async prime(s: LocalService, token: string): Promise<void> {
+    const w = this.#ensure(s, token);
+    if (!w) return;
+    try {
+      await w.first;
+    } catch (err) {
+      this.stop(s.ID);
+      const message = `could not retrieve initial service_defaults config for service ${JSON.stringify(s.ID)}: ${(err as Error).message}`;
+      // Consul's HTTP layer answers 403 to any error that carries a permission denial.
+      throw isPermissionDenied(err) ? new PermissionDeniedError(message, { cause: err }) : new InternalError(message, { cause: err });
+    }
+  }
+
+  /**
+   * Starts (or keeps) the watch of a registration and returns the defaults known now; `onUpdate`
+   * gets every later answer. Undefined, and no watch, when central config does not apply.
+   */
+  track(s: LocalService, token: string, onUpdate: (d: ServiceConfigResponse) => void): ServiceConfigResponse | undefined {
+    const w = this.#ensure(s, token);
+    if (!w) return undefined;
+    w.onUpdate = onUpdate;
+    return w.defaults;
+  }
+
+  /** Ends the watch of a service. */
+  stop(id: string): void {
+    const w = this.#watches.get(id);
+    if (!w) return;
+    this.#watches.delete(id);
+    w.abort.abort();
+    w.retry?.cancel();
+  }
+
+  /** Ends every watch. */
+  stopAll(): void {
+    for (const id of [...this.#watches.keys()]) this.stop(id);
+  }
+
+  #ensure(s: LocalService, token: string): Watch | undefined {
+    const req = serviceConfigRequest(s);
+    if (!req) {
+      this.stop(s.ID);
+      return undefined;
+    }
+    const key = JSON.stringify(req);
+    const tok = token || this.#d.agentToken();
+    const cur = this.#watches.get(s.ID);
+    if (cur && cur.key === key && cur.token === tok) return cur;
+    this.stop(s.ID);
+    let settle!: { ok: (d: ServiceConfigResponse) => void; fail: (e: unknown) => void };
+    const first = new Promise<ServiceConfigResponse>((ok, fail) => { settle = { ok, fail }; });
+    first.catch(() => {});
+    const w: Watch = { key, token: tok, abort: new AbortController(), first };
+    this.#watches.set(s.ID, w);
+    void this.#run(s.ID, req, w, settle);
+    return w;
+  }
+
+  async #run(id: string, req: ServiceConfigRequest, w: Watch, settle: { ok: (d: ServiceConfigResponse) => void; fail: (e: unknown) => void }): Promise<void> {
+    let index = 0;
+    let settled = false;
+    while (!w.abort.signal.aborted) {
+      try {
+        const res = await this.#d.source.resolve(req, w.token, index, w.abort.signal);
+        if (w.abort.signal.aborted) return;
+        // An index that went backwards (a restore) starts over, as blocking clients do.
+        const fresh = res.index !== index || !settled;
+        index = res.index < index ? 0 : res.index;
+        if (!fresh) continue;
+        w.defaults = res.value;
+        if (!settled) {
+          settled = true;
+          settle.ok(res.value);
+        }
+        w.onUpdate?.(res.value);
+      } catch (err) {
+        if (w.abort.signal.aborted) return;
+        if (!settled) {
+          settled = true;
+          settle.fail(err);
+        }
+        this.#d.logger.error({ service: id, error: (err as Error).message }, 'error watching service config');
+        await new Promise<void>((resolve) => { w.retry = this.#d.clock.setTimer(RETRY_MS, resolve); });
+      }
+    }
+  }
+}
