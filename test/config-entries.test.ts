@@ -105,7 +105,8 @@ describe('config entries against a dev agent', () => {
 
   test('every kind is accepted with a minimal valid body and reads back', async () => {
     const bodies: Record<string, unknown>[] = [
-      { Kind: 'service-defaults', Name: 'k1' },
+      // http: Consul refuses a router or splitter on a tcp chain (k1's own defaults decide its protocol).
+      { Kind: 'service-defaults', Name: 'k1', Protocol: 'http' },
       { Kind: 'proxy-defaults', Name: 'global', Config: { protocol: 'http' } },
       { Kind: 'service-router', Name: 'k1' },
       { Kind: 'service-splitter', Name: 'k1', Splits: [{ Weight: 50 }, { Weight: 50, Service: 'k2' }] },

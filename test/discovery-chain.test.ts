@@ -49,11 +49,14 @@ describe('discovery chain against a dev agent', () => {
 
   test('a canary 90/10 split needs http: refused on tcp, compiled on http', async () => {
     await put({ Kind: 'service-resolver', Name: 'web', Subsets: { v1: { Filter: 'Service.Meta.version == v1' }, v2: { Filter: 'Service.Meta.version == v2' } } });
-    await put({ Kind: 'service-splitter', Name: 'web', Splits: [{ Weight: 90, ServiceSubset: 'v1' }, { Weight: 10, ServiceSubset: 'v2' }] });
-    const tcp = await call('GET', '/v1/discovery-chain/web');
-    assert.equal(tcp.status, 500);
-    assert.equal(tcp.text, 'failed to compile discovery chain: discovery chain "web" uses a protocol "tcp" that does not permit advanced routing or splitting behavior');
+    const splitter = { Kind: 'service-splitter', Name: 'web', Splits: [{ Weight: 90, ServiceSubset: 'v1' }, { Weight: 10, ServiceSubset: 'v2' }] };
+    const tcp = await call('PUT', '/v1/config', splitter);
+    assert.deepEqual([tcp.status, tcp.text], [500, 'discovery chain "web" uses a protocol "tcp" that does not permit advanced routing or splitting behavior']);
     await put({ Kind: 'service-defaults', Name: 'web', Protocol: 'http' });
+    await put(splitter);
+    // Back to tcp would break the chain: refused while the splitter exists.
+    const back = await call('PUT', '/v1/config', { Kind: 'service-defaults', Name: 'web', Protocol: 'tcp' });
+    assert.deepEqual([back.status, back.text], [500, 'discovery chain "web" uses a protocol "tcp" that does not permit advanced routing or splitting behavior']);
     const c = (await call('GET', '/v1/discovery-chain/web')).body.Chain;
     assert.equal(c.Protocol, 'http');
     assert.equal(c.StartNode, 'splitter:web.default.default');
@@ -125,10 +128,18 @@ describe('discovery chain against a dev agent', () => {
     assert.equal(woke.body.Chain.Nodes['resolver:blocky.default.default.dc1'].Resolver.ConnectTimeout, '7s');
   });
 
-  test('circular redirects and unknown subsets are Consul\'s compile errors (500)', async () => {
+  test('writes that would break a chain are refused with the compiler\'s texts (500)', async () => {
     await put({ Kind: 'service-resolver', Name: 'loop-a', Redirect: { Service: 'loop-b' } });
-    await put({ Kind: 'service-resolver', Name: 'loop-b', Redirect: { Service: 'loop-a' } });
-    const loop = await call('GET', '/v1/discovery-chain/loop-a');
-    assert.deepEqual([loop.status, loop.text], [500, 'failed to compile discovery chain: detected circular resolver redirect: [loop-a.default.default.dc1 -> loop-b.default.default.dc1 -> loop-a.default.default.dc1]']);
+    const loop = await call('PUT', '/v1/config', { Kind: 'service-resolver', Name: 'loop-b', Redirect: { Service: 'loop-a' } });
+    assert.deepEqual([loop.status, loop.text], [500, 'detected circular resolver redirect: [loop-a.default.default.dc1 -> loop-b.default.default.dc1 -> loop-a.default.default.dc1]']);
+    await put({ Kind: 'service-defaults', Name: 'shop', Protocol: 'http' });
+    const subset = await call('PUT', '/v1/config', { Kind: 'service-router', Name: 'shop', Routes: [{ Destination: { ServiceSubset: 'nope' } }] });
+    assert.deepEqual([subset.status, subset.text], [500, 'service "shop" does not have a subset named "nope"']);
+    // Deleting the subset a splitter uses is refused too.
+    await put({ Kind: 'service-resolver', Name: 'shop', Subsets: { v1: { Filter: 'Service.Meta.version == v1' } } });
+    await put({ Kind: 'service-splitter', Name: 'shop', Splits: [{ Weight: 100, ServiceSubset: 'v1' }] });
+    const del = await call('DELETE', '/v1/config/service-resolver/shop');
+    assert.deepEqual([del.status, del.text], [500, 'service "shop" does not have a subset named "v1"']);
+    assert.equal((await call('GET', '/v1/discovery-chain/loop-a')).body.Chain.StartNode, 'resolver:loop-b.default.default.dc1');
   });
 });

@@ -11,6 +11,7 @@ import { commitPlanned, pinRecord, type Plan } from './commit.ts';
 import type { EndpointDeps } from './deps.ts';
 import type { AclIdentity } from './acl-resolver.ts';
 import { allowed, authorize, filterAllowed } from './acl-enforce.ts';
+import { checkChainGraph } from './config-entry-graph.ts';
 import type { ServiceConfigRequest, ServiceConfigResponse } from '../api/service-config-types.ts';
 import { computeResolvedServiceConfig } from './service-config-resolve.ts';
 
@@ -112,6 +113,7 @@ export class ConfigEntryEndpoint {
     authorize(authz, permission(kind, true)!, name);
     const key = configEntryKey(kind, name);
     return commitPlanned<boolean>(this.#deps, (): Plan<boolean> => {
+      checkChainGraph(this.#deps.replica.configEntries, kind, name, entry);
       const put = { type: 'put' as const, key, value: encodeRecord(entry) };
       if (cas === undefined) return { txn: { success: [put] }, done: () => true };
       const cur = this.#deps.replica.configEntries.get(kind, name);
@@ -137,6 +139,7 @@ export class ConfigEntryEndpoint {
       const cur = this.#deps.replica.configEntries.get(kind, name);
       if (cas !== undefined && (!cur || cur.ModifyIndex !== cas)) return { answer: false };
       if (!cur) return { answer: true };
+      checkChainGraph(this.#deps.replica.configEntries, kind, name, null);
       return {
         txn: { compares: [pinRecord(key, cur)], success: [{ type: 'delete', key }] },
         done: () => true,

@@ -1,0 +1,81 @@
+// Consul's validateProposedConfigEntryInServiceGraph for the discovery chain kinds: before a
+// router, splitter, resolver, service-defaults or proxy-defaults entry is written or deleted,
+// every chain it can change is compiled with the proposed entry in place; a chain that no longer
+// compiles refuses the write with the compiler's text (a 500, as Consul answers it).
+import { createRequire } from 'node:module';
+import { InternalError } from '../errors.ts';
+import type { ConfigEntriesTable } from '../state/index.ts';
+import type { ChainEntry } from '../connect/discovery-chain/index.ts';
+
+type Compiler = typeof import('../connect/discovery-chain/index.ts');
+const require = createRequire(import.meta.url);
+let compiler: Compiler | undefined;
+const load = (): Compiler => (compiler ??= require('../connect/discovery-chain/index.ts') as Compiler);
+
+/** The kinds whose writes can change a compiled chain. */
+const GRAPH_KINDS = new Set(['service-router', 'service-splitter', 'service-resolver', 'service-defaults', 'proxy-defaults']);
+const CHAIN_ENTRY_KINDS = ['service-router', 'service-splitter', 'service-resolver'];
+/** Consul compiles proposed chains in a throwaway context: it does not change the graph. */
+const THROWAWAY_TRUST_DOMAIN = 'b6fc9da3-03d4-4b5a-9134-c045e9b20152.consul';
+
+type Obj = Record<string, unknown>;
+const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+const fold = (k: string): string => k.toLowerCase().replace(/_/g, '');
+const field = (o: unknown, name: string): unknown =>
+  o && typeof o === 'object' ? Object.entries(o as Obj).find(([k]) => fold(k) === fold(name))?.[1] : undefined;
+const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+
+/** The services a router, splitter or resolver entry sends traffic to (Consul's ListRelatedServices). */
+function relatedServices(e: ChainEntry): Set<string> {
+  const out = new Set<string>();
+  const add = (o: unknown) => {
+    const s = str(field(o, 'Service'));
+    if (s) out.add(s);
+  };
+  if (e.Kind === 'service-router') for (const r of list(e.Routes)) add(field(r, 'Destination'));
+  if (e.Kind === 'service-splitter') for (const s of list(e.Splits)) add(s);
+  if (e.Kind === 'service-resolver') {
+    add(field(e, 'Redirect'));
+    for (const f of Object.values((field(e, 'Failover') ?? {}) as Obj)) {
+      add(f);
+      for (const t of list(field(f, 'Targets'))) add(t);
+    }
+  }
+  out.delete(e.Name);
+  return out;
+}
+
+/** The chains a change to `kind`/`name` can affect: its own and those of entries that lead to it. */
+function affectedChains(table: ConfigEntriesTable, kind: string, name: string): Set<string> {
+  const chains = new Set<string>();
+  for (const k of CHAIN_ENTRY_KINDS) {
+    for (const e of table.list(k)) {
+      if (kind === 'proxy-defaults' || relatedServices(e).has(name)) chains.add(e.Name);
+    }
+  }
+  if (kind !== 'proxy-defaults') chains.add(name);
+  return chains;
+}
+
+/**
+ * Throws Consul's error when writing `proposed` (null: deleting) as `kind`/`name` would leave a
+ * discovery chain that does not compile; other kinds pass unchecked.
+ */
+export function checkChainGraph(table: ConfigEntriesTable, kind: string, name: string, proposed: Obj | null): void {
+  if (!GRAPH_KINDS.has(kind)) return;
+  const { compileChain, ChainGraphError } = load();
+  const entries = {
+    get: (k: string, n: string): ChainEntry | undefined => {
+      if (k === kind && n === name) return (proposed ?? undefined) as ChainEntry | undefined;
+      return table.get(k, n);
+    },
+  };
+  for (const chain of [...affectedChains(table, kind, name)].sort()) {
+    try {
+      compileChain({ serviceName: chain, datacenter: 'dc1', trustDomain: THROWAWAY_TRUST_DOMAIN, entries });
+    } catch (err) {
+      if (err instanceof ChainGraphError) throw new InternalError(err.message);
+      throw err;
+    }
+  }
+}
