@@ -21,7 +21,7 @@ import { decodeDnsConfig } from '../dns/config-wire.ts';
 import { consistentRead } from '../endpoint/query.ts';
 import { staleBounded, type StaleDeps } from './dns-stale.ts';
 import { DnsView, type DnsAcl } from '../endpoint/index.ts';
-import { buildServer, type AgentHooks, type Endpoints } from './server.ts';
+import { buildServer, serviceConfigSource, type AgentHooks, type Endpoints } from './server.ts';
 import { LanPool } from './lan-pool.ts';
 import { WanPool } from './wan-pool.ts';
 import { wanDnsWrapper } from './dc-dns.ts';
@@ -259,6 +259,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
     liveness: () => liveness?.answer() ?? null,
     autoEncrypt: { sign: (args, id) => endpoints.autoEncrypt.sign(args, id), allowTls: config.autoEncrypt?.allowTls ?? false },
     connectSign: endpoints.connectSign,
+    serviceConfig: serviceConfigSource(endpoints, config),
     dnsFor: tokenHandlers((token) => staleBounded(dcDns(dnsHandler.derive({
       view: new DnsView(replica, { token: () => token, resolve: (s) => endpoints.acl.resolver.resolve(s) }), fastPath: false,
     }), () => token), dnsCfg, stale)),

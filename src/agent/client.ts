@@ -28,6 +28,7 @@ import type { CoordinateUpdate } from '../endpoint/coordinate.ts';
 import { LanPool } from './lan-pool.ts';
 import { createLocal, type Local } from './local/index.ts';
 import { remoteCatalogTarget, type ServerCall } from './local/remote-target.ts';
+import { remoteServiceConfig } from './client-service-config.ts';
 import { prometheusRetention } from './server.ts';
 import { ServerList } from './server-list.ts';
 import { translateHeaders, translatingRouter } from './translate-wan.ts';
@@ -79,7 +80,7 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
   const local: Local = createLocal({
     config, clock, random, logger, target: remoteCatalogTarget(call, config, () => token('agent')),
     remoteChecks: (node) => remoteNodes.checks(node), remoteSubscribe: (node, onChange) => remoteNodes.subscribe(node, onChange),
-    clusterSize: () => pool.members().length,
+    clusterSize: () => pool.members().length, serviceConfig: remoteServiceConfig(call),
   });
   const coordinateSync = new CoordinateSync({
     pool, settings: coordinateSettings(config), nodeName: config.nodeName, clock, random, logger: logger.child({ '@module': 'agent.coordinate' }),

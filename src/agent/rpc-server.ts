@@ -16,6 +16,9 @@ import type { Policy } from '../acl/index.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
 import { LIVENESS_PATH, type LivenessStream } from '../leader/liveness.ts';
 import { RpcListener } from './rpc-listener.ts';
+import type { ServiceConfigSource } from './local/service-manager.ts';
+import type { ServiceConfigRequest } from '../api/service-config-types.ts';
+import { parseGoDuration } from '../cli/flags.ts';
 import type { TlsConfigurator } from './tls-configurator.ts';
 
 /** The route prefix reserved for agent-to-server calls. */
@@ -28,6 +31,8 @@ export const ACL_RPC_PATH = `${INTERNAL_RPC_PREFIX}acl/authorizer`;
 export const AUTO_ENCRYPT_SIGN_PATH = `${INTERNAL_RPC_PREFIX}auto-encrypt/sign`;
 /** Client agents post a service's CSR here (Consul's ConnectCA.Sign), token in X-Consul-Token. */
 export const CONNECT_CA_SIGN_PATH = `${INTERNAL_RPC_PREFIX}connect-ca/sign`;
+/** Client agents resolve a proxy's central defaults here (Consul's ConfigEntry.ResolveServiceConfig), `?index=&wait=` blocking. */
+export const SERVICE_CONFIG_RPC_PATH = `${INTERNAL_RPC_PREFIX}config/resolve-service`;
 /** Set on a 204 answer to a client's DNS question the client's own recursors must answer. */
 export const DNS_RECURSE_HEADER = 'X-Proconsul-Dns-Recurse';
 /**
@@ -89,6 +94,8 @@ export interface RpcServerDeps {
   autoEncrypt?: { sign(args: CASignRequest, id: AclIdentity | undefined): Promise<SignedResponse>; allowTls: boolean };
   /** ConnectCA.Sign for service leaf certificates (absent: not served). */
   connectSign?: { sign(args: CASignRequest, id: AclIdentity | undefined): Promise<ServiceLeaf> };
+  /** ConfigEntry.ResolveServiceConfig under a client's token (absent: not served). */
+  serviceConfig?: ServiceConfigSource;
   /** The agent's TLS settings (absent: plaintext only). */
   tls?: Pick<TlsConfigurator, 'incomingRpc' | 'verifyIncomingRpc' | 'version'>;
   logger: Logger;
@@ -149,6 +156,23 @@ function dnsRoute(d: RpcServerDeps): (req: HttpRequest) => Promise<HttpResult> {
 }
 
 const MAX_SIGN_REQUEST = 64 * 1024;
+
+// Blocks like any read: `index` from the last answer's X-Consul-Index, `wait` as a Go duration.
+function serviceConfigRoute(source: ServiceConfigSource): (req: HttpRequest) => Promise<HttpResult> {
+  return async (req) => {
+    const token = req.headers['x-consul-token'];
+    let args: ServiceConfigRequest;
+    try {
+      args = JSON.parse((await req.body(MAX_SIGN_REQUEST)).toString('utf8')) as ServiceConfigRequest;
+    } catch {
+      return { status: 400, raw: 'Request decode failed' };
+    }
+    const index = Number(req.query.get('index') ?? 0) || 0;
+    const wait = parseGoDuration(req.query.get('wait') ?? '') ?? 0;
+    const { value, index: at } = await source.resolve(args, typeof token === 'string' ? token : '', index, req.signal, wait);
+    return { body: value, headers: { 'X-Consul-Index': String(at) } };
+  };
+}
 
 function signRoute(d: RpcServerDeps, ae: { sign(args: CASignRequest, id: AclIdentity | undefined): Promise<unknown> }): (req: HttpRequest) => Promise<HttpResult> {
   return async (req) => {
@@ -225,6 +249,7 @@ export function createRpcServer(d: RpcServerDeps): RpcServer {
   if (d.acl) internal.route('GET', ACL_RPC_PATH, aclRoute(d.acl));
   if (d.autoEncrypt) internal.route('POST', AUTO_ENCRYPT_SIGN_PATH, signRoute(d, d.autoEncrypt));
   if (d.connectSign) internal.route('POST', CONNECT_CA_SIGN_PATH, signRoute(d, d.connectSign));
+  if (d.serviceConfig) internal.route('POST', SERVICE_CONFIG_RPC_PATH, serviceConfigRoute(d.serviceConfig));
   const liveness = d.liveness;
   if (liveness) {
     internal.route('GET', LIVENESS_PATH, async () => {

@@ -59,6 +59,7 @@ import {
   snapshotHandlers,
 } from '../http/index.ts';
 import { createLocal, type Local } from './local/index.ts';
+import type { ServiceConfigSource } from './local/service-manager.ts';
 import { serverCatalogTarget, replicaNodeChecks } from './local/catalog-target.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
 import { durationSetting } from '../duration.ts';
@@ -209,13 +210,7 @@ export function buildServer(
   const local = createLocal({
     config, clock, random, logger, target: serverCatalogTarget(endpoints.catalog, replica, config, (secret) => endpoints.acl.resolver.resolve(secret)),
     remoteChecks: replicaNodeChecks(replica), clusterSize: () => replica.catalog.nodes.size,
-    serviceConfig: {
-      resolve: async (req, token, index, signal) => {
-        const opts = { minIndex: index, waitMs: config.maxQueryTime, consistency: 'default' as const, token, authz: endpoints.acl.resolver.resolve(token), signal };
-        const { value, meta } = await endpoints.configEntries.resolveServiceConfig(req, opts);
-        return { value, index: meta.index };
-      },
-    },
+    serviceConfig: serviceConfigSource(endpoints, config),
   });
   const aclReaper = new AclTokenReaper(epDeps);
   const aclSwitch = new AclSwitch({
@@ -273,6 +268,20 @@ export function buildServer(
   observe.telemetry.gauge('rpc.queries_blocking', 'Blocking queries waiting', () => replica.notifier.blocked);
   observe.telemetry.gauge('state.kv_entries', 'KV entries in the replica', () => replica.kvs.size);
   return { epDeps, replica, leadership, endpoints, sessionTimers, router, local, aclReaper, aclSwitch, leaderSide, leafCerts };
+}
+
+/** Resolved central service config from this server's replica, under the caller's token. */
+export function serviceConfigSource(endpoints: Pick<Endpoints, 'configEntries' | 'acl'>, config: RuntimeConfig): ServiceConfigSource {
+  return {
+    resolve: async (req, token, index, signal, waitMs) => {
+      const opts = {
+        minIndex: index, waitMs: Math.min(waitMs || config.maxQueryTime, config.maxQueryTime), consistency: 'default' as const,
+        token, authz: endpoints.acl.resolver.resolve(token), signal,
+      };
+      const { value, meta } = await endpoints.configEntries.resolveServiceConfig(req, opts);
+      return { value, index: meta.index };
+    },
+  };
 }
 
 /** The snapshot endpoint; a restore re-runs the leader duties and the local agent's sync over the new state. */

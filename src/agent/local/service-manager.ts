@@ -11,8 +11,11 @@ import { serviceConfigRequest } from './merge-service-config.ts';
 
 /** Where resolved defaults come from: the replica on a server, a server's RPC on a client. */
 export interface ServiceConfigSource {
-  /** Resolves `req` under `token`; with `index` > 0, waits until the answer's index passes it. */
-  resolve(req: ServiceConfigRequest, token: string, index: number, signal: AbortSignal): Promise<{ value: ServiceConfigResponse; index: number }>;
+  /**
+   * Resolves `req` under `token`; with `index` > 0, waits until the answer's index passes it or
+   * `waitMs` (the source's longest wait when absent) has passed.
+   */
+  resolve(req: ServiceConfigRequest, token: string, index: number, signal: AbortSignal, waitMs?: number): Promise<{ value: ServiceConfigResponse; index: number }>;
 }
 
 /** What the manager needs. */
@@ -111,6 +114,7 @@ export class ServiceManager {
   async #run(id: string, req: ServiceConfigRequest, w: Watch, settle: { ok: (d: ServiceConfigResponse) => void; fail: (e: unknown) => void }): Promise<void> {
     let index = 0;
     let settled = false;
+    let failures = 0;
     while (!w.abort.signal.aborted) {
       try {
         const res = await this.#d.source.resolve(req, w.token, index, w.abort.signal);
@@ -118,6 +122,7 @@ export class ServiceManager {
         // An index that went backwards (a restore) starts over, as blocking clients do.
         const fresh = res.index !== index || !settled;
         index = res.index < index ? 0 : res.index;
+        failures = 0;
         if (!fresh) continue;
         w.defaults = res.value;
         if (!settled) {
@@ -131,7 +136,9 @@ export class ServiceManager {
           settled = true;
           settle.fail(err);
         }
-        this.#d.logger.error({ service: id, error: (err as Error).message }, 'error watching service config');
+        // A client agent without a server yet fails every second: said once, then quietly.
+        const log = ++failures === 1 ? this.#d.logger.error.bind(this.#d.logger) : this.#d.logger.debug.bind(this.#d.logger);
+        log({ service: id, error: (err as Error).message }, 'error watching service config');
         await new Promise<void>((resolve) => { w.retry = this.#d.clock.setTimer(RETRY_MS, resolve); });
       }
     }
