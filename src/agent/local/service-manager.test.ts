@@ -1,0 +1,54 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ManualClock } from '../../clock.ts';
+import { silentLogger } from '../../log.ts';
+import { PermissionDeniedError } from '../../errors.ts';
+import type { ServiceConfigResponse } from '../../api/service-config-types.ts';
+import { decodeService } from './definition.ts';
+import { ServiceManager, type ServiceConfigSource } from './service-manager.ts';
+
+const sidecar = decodeService({ Name: 'web-sidecar-proxy', ID: 'sc', Kind: 'connect-proxy', Port: 1, Proxy: { DestinationServiceName: 'web', DestinationServiceID: 'web' } }).service;
+const answer = (protocol: string): ServiceConfigResponse => ({ ProxyConfig: { protocol }, MeshGateway: {}, Expose: {}, TransparentProxy: {}, Mode: '' });
+
+// A source answering from a queue: each blocking call waits for the next pushed answer.
+function queued() {
+  const waiting: ((v: { value: ServiceConfigResponse; index: number }) => void)[] = [];
+  const calls: { token: string; index: number }[] = [];
+  const source: ServiceConfigSource = {
+    resolve: (_req, token, index) => {
+      calls.push({ token, index });
+      return new Promise((resolve) => waiting.push(resolve));
+    },
+  };
+  return { source, calls, push: (v: ServiceConfigResponse, index: number) => waiting.shift()!({ value: v, index }) };
+}
+
+test('prime waits for the first answer; later answers reach the tracker; the agent token stands in for none', async () => {
+  const q = queued();
+  const m = new ServiceManager({ source: q.source, clock: new ManualClock(), logger: silentLogger(), agentToken: () => 'agent-tok' });
+  const primed = m.prime(sidecar, '');
+  q.push(answer('http'), 5);
+  await primed;
+  const seen: string[] = [];
+  assert.deepEqual(m.track(sidecar, '', (d) => seen.push(String(d.ProxyConfig?.protocol)))?.ProxyConfig, { protocol: 'http' });
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(q.calls, [{ token: 'agent-tok', index: 0 }, { token: 'agent-tok', index: 5 }], 'then it blocks from the answer\'s index');
+  q.push(answer('grpc'), 7);
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(seen, ['grpc']);
+  m.stopAll();
+  assert.equal(m.track(decodeService({ Name: 'plain', Port: 80 }).service, '', () => {}), undefined, 'typical services are not watched');
+});
+
+test('a failed first fetch fails the registration with Consul\'s text; a permission denial stays a 403', async () => {
+  const denied: ServiceConfigSource = { resolve: async () => { throw new PermissionDeniedError('Permission denied: token lacks service:read on "web"'); } };
+  const m = new ServiceManager({ source: denied, clock: new ManualClock(), logger: silentLogger(), agentToken: () => '' });
+  await assert.rejects(m.prime(sidecar, 't'), (err: Error & { code?: string }) => {
+    assert.ok(err instanceof PermissionDeniedError);
+    assert.equal(err.message, 'could not retrieve initial service_defaults config for service "sc": Permission denied: token lacks service:read on "web"');
+    return true;
+  });
+  const down: ServiceConfigSource = { resolve: async () => { throw new Error('No known Consul servers'); } };
+  const m2 = new ServiceManager({ source: down, clock: new ManualClock(), logger: silentLogger(), agentToken: () => '' });
+  await assert.rejects(m2.prime(sidecar, 't'), { name: 'InternalError', message: 'could not retrieve initial service_defaults config for service "sc": No known Consul servers' });
+});
