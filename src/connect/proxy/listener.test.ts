@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import tls from 'node:tls';
 import { test } from 'node:test';
 import { silentLogger } from '../../log.ts';
-import { upstreamDefaults } from './config.ts';
-import { listen, splice, startUpstreamListener } from './listener.ts';
+import { testCA } from '../../../test/support/tls-cert.ts';
+import { publicListenerDefaults, upstreamDefaults } from './config.ts';
+import { listen, splice, startPublicListener, startUpstreamListener } from './listener.ts';
 
 test('splicing onto a side that already closed closes the other side too (no leaked dial)', () => {
   const closed = new net.Socket();
@@ -36,6 +38,31 @@ test('an upstream connection whose resolution hangs is closed at the connect tim
     c.on('error', () => undefined);
     c.resume();
     await Promise.all([new Promise((r) => c.once('close', r)), sawAbort]);
+  } finally {
+    await l.close();
+  }
+});
+
+test('the public listener bounds each authorization by the handshake timeout and closes the connection', { timeout: 20_000 }, async () => {
+  const ca = await testCA();
+  const [server, clientCert] = [await ca.issue('db', 'server'), await ca.issue('web', 'client')];
+  let deadlineSeen = false;
+  const svc = {
+    tlsMaterial: () => ({ cert: server.cert, key: server.key, ca: [ca.cert] }),
+    onTlsChange: () => () => true,
+    authorize: (_s: unknown, deadline?: AbortSignal) => new Promise<void>((_, reject) => {
+      deadline?.addEventListener('abort', () => { deadlineSeen = true; reject(new Error('connect: authz call failed: aborted')); });
+    }),
+  };
+  const cfg = publicListenerDefaults({ BindAddress: '127.0.0.1', BindPort: 0, LocalServiceAddress: '127.0.0.1:1', HandshakeTimeoutMs: 50 });
+  const l = await startPublicListener(svc, cfg, silentLogger());
+  try {
+    const i = l.address.lastIndexOf(':');
+    const c = tls.connect({ host: '127.0.0.1', port: Number(l.address.slice(i + 1)), cert: clientCert.cert, key: clientCert.key, ca: [ca.cert] });
+    c.on('error', () => undefined);
+    c.resume();
+    await new Promise((r) => c.once('close', r));
+    assert.equal(deadlineSeen, true);
   } finally {
     await l.close();
   }

@@ -77,10 +77,12 @@ function track(conns: Set<net.Socket>, s: net.Socket): void {
 
 /**
  * Starts the public listener: a TLS server with the service's leaf that requires a client
- * certificate chained to the roots, authorizes each client with the agent and forwards allowed
- * connections to the local application. New connections use the latest leaf and roots.
+ * certificate chained to the roots, authorizes each client with the agent (within the handshake
+ * timeout) and forwards allowed connections to the local application. New connections use the latest leaf and roots.
  */
-export async function startPublicListener(svc: ConnectService, cfg: PublicListenerConfig, log: Logger): Promise<ProxyListener> {
+export async function startPublicListener(
+  svc: Pick<ConnectService, 'tlsMaterial' | 'onTlsChange' | 'authorize'>, cfg: PublicListenerConfig, log: Logger,
+): Promise<ProxyListener> {
   const options = (m: ReturnType<ConnectService['tlsMaterial']>): tls.SecureContextOptions => ({ ...m, minVersion: 'TLSv1.2' });
   const server = tls.createServer({
     ...options(svc.tlsMaterial()), requestCert: true, rejectUnauthorized: true, handshakeTimeout: cfg.HandshakeTimeoutMs,
@@ -94,7 +96,9 @@ export async function startPublicListener(svc: ConnectService, cfg: PublicListen
     src.on('error', () => src.destroy());
     void (async () => {
       try {
-        await svc.authorize(src);
+        // The authorization call is part of the handshake in Consul (its verifier), so the
+        // handshake timeout bounds it too.
+        await svc.authorize(src, AbortSignal.timeout(cfg.HandshakeTimeoutMs));
       } catch (err) {
         log.error({ error: (err as Error).message }, 'failed to authorize');
         src.destroy();

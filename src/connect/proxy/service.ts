@@ -87,15 +87,16 @@ export class ConnectService {
 
   /**
    * Asks the agent whether the peer behind `socket` may connect to this service (Consul's
-   * server-side verifier); throws AuthzError when it may not.
+   * server-side verifier); throws AuthzError when it may not, or when `deadline` aborts first.
    */
-  async authorize(socket: tls.TLSSocket): Promise<void> {
+  async authorize(socket: tls.TLSSocket, deadline?: AbortSignal): Promise<void> {
     const cert = socket.getPeerCertificate();
     const uri = certUris(cert)[0];
     if (!uri) throw new AuthzError('connect: client certificate has no URI SAN');
     let res;
     try {
-      res = await authorize(this.#client, this.name, uri, encodeSerial(cert.serialNumber ?? ''), this.#abort.signal);
+      const signal = deadline ? AbortSignal.any([this.#abort.signal, deadline]) : this.#abort.signal;
+      res = await authorize(this.#client, this.name, uri, encodeSerial(cert.serialNumber ?? ''), signal);
     } catch (err) {
       throw new AuthzError(`connect: authz call failed: ${(err as Error).message}`);
     }
