@@ -164,3 +164,13 @@ test('service-defaults Meta and Envoy extensions are carried; an external SNI re
   assert.equal(c.Targets!['web.default.default.dc1'].SNI, 'web.example.com');
   assert.equal(c.Targets!['web.default.default.dc1'].External, true);
 });
+
+test('flattened splits merge header changes: request changes of the inner leg win, response changes of the outer leg', () => {
+  const c = compile('web', [http('web'), http('api'), http('a'),
+    { Kind: 'service-splitter', Name: 'web', Splits: [{ Weight: 100, Service: 'api', RequestHeaders: { Set: { x: 'outer', o: '1' } }, ResponseHeaders: { Set: { y: 'outer' } } }] },
+    { Kind: 'service-splitter', Name: 'api', Splits: [{ Weight: 100, Service: 'a', RequestHeaders: { Set: { x: 'inner' } }, ResponseHeaders: { Set: { y: 'inner' } } }] },
+  ]);
+  const def = c.Nodes!['splitter:web.default.default'].Splits![0].Definition;
+  assert.deepEqual(def.RequestHeaders, { Set: { x: 'inner', o: '1' } });
+  assert.deepEqual(def.ResponseHeaders, { Set: { y: 'outer' } });
+});

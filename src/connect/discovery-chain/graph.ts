@@ -33,11 +33,12 @@ export function normalizeWeight(w: number): number {
   return Math.round(w * 100) / 100;
 }
 
-function mergeHeaders(child: unknown, parent: unknown): unknown {
-  if (!parent) return child;
-  if (!child) return parent;
-  const c = child as Obj;
-  const p = parent as Obj;
+/** Header changes of `base` overridden by those of `over` (Add/Set merged, Remove joined). */
+function mergeHeaders(over: unknown, base: unknown): unknown {
+  if (!base) return over;
+  if (!over) return base;
+  const c = over as Obj;
+  const p = base as Obj;
   const out: Obj = { ...p, ...c };
   for (const k of ['Add', 'Set']) if (p[k] || c[k]) out[k] = { ...(p[k] as Obj), ...(c[k] as Obj) };
   if (p.Remove || c.Remove) out.Remove = [...new Set([...((p.Remove as string[]) ?? []), ...((c.Remove as string[]) ?? [])])];
@@ -47,10 +48,12 @@ function mergeHeaders(child: unknown, parent: unknown): unknown {
 /** The inner leg's definition with the outer leg's header changes merged under it (Consul's MergeParent). */
 function mergeParent(inner: Obj, outer: Obj): Obj {
   const out: Obj = { ...inner };
-  for (const k of ['RequestHeaders', 'ResponseHeaders']) {
-    const merged = mergeHeaders(inner[k], outer[k]);
-    if (merged) out[k] = merged;
-  }
+  // Requests pass the outer leg first, so the inner leg's changes win; responses flow back the
+  // other way, so the outer leg's win.
+  const request = mergeHeaders(inner.RequestHeaders, outer.RequestHeaders);
+  const response = mergeHeaders(outer.ResponseHeaders, inner.ResponseHeaders);
+  if (request) out.RequestHeaders = request;
+  if (response) out.ResponseHeaders = response;
   return out;
 }
 
