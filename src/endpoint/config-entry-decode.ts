@@ -17,7 +17,7 @@ const LIST_FIELDS = new Set([
   'routes', 'splits', 'sources', 'permissions', 'listeners', 'services', 'hosts', 'hostnames', 'consumers',
   'overrides', 'rules', 'filters', 'matches', 'parents', 'certificates', 'paths', 'header', 'queryparam', 'methods',
   'targets', 'addresses', 'locations', 'audiences', 'members', 'envoyextensions', 'ciphersuites', 'remove',
-  'verifyclaims', 'providers', 'datacenters', 'backendrefs', 'path', 'claim', 'ecdhcurves',
+  'verifyclaims', 'providers', 'datacenters', 'backendrefs', 'path', 'claim', 'ecdhcurves', 'hashpolicies',
 ]);
 
 const fold = (k: string): string => k.toLowerCase().replace(/_/g, '');
