@@ -2,6 +2,7 @@
 // defaults and lower-casing first, then the checks that reject an entry before it is stored.
 import { FIXED_NAMES } from './config-entry-kinds.ts';
 import { normalizeIntentions, validateIntentions } from './config-entry-intentions.ts';
+import { normalizeRouter, validateResolverRules, validateRouter } from './config-entry-chain-validate.ts';
 
 type Obj = Record<string, unknown>;
 type Check = (e: Obj) => string | null;
@@ -84,7 +85,7 @@ function resolver(e: Obj): string | null {
   }
   const def = str(e.DefaultSubset);
   if (def && !(def in subsets)) return `DefaultSubset ${JSON.stringify(def)} is not a valid subset`;
-  return null;
+  return validateResolverRules(e);
 }
 
 function ingressListener(l: Obj): string | null {
@@ -177,6 +178,7 @@ const CHECKS: Record<string, Check> = {
   'service-defaults': serviceDefaults,
   'service-splitter': splitter,
   'service-resolver': resolver,
+  'service-router': (e) => multiError(metaErrors(e.Meta)) ?? validateRouter(e),
   'ingress-gateway': ingress,
   'terminating-gateway': terminating,
   'service-intentions': (e) => validateIntentions(e),
@@ -203,6 +205,7 @@ export function normalizeEntry(kind: string, e: Obj): string | null {
   }
   if (kind === 'service-intentions') normalizeIntentions(e);
   if (kind === 'api-gateway') for (const l of list(e.Listeners)) lower(l, 'Protocol');
+  if (kind === 'service-router') normalizeRouter(e);
   if (kind === 'service-splitter') {
     for (const s of list(e.Splits)) s.Weight = Math.round(Number(s.Weight ?? 0) * 100) / 100;
   }

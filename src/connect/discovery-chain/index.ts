@@ -6,3 +6,4 @@ export {
   type ChainEntries, type ChainEntry, type CompileRequest, type CompiledDiscoveryChain, type DiscoveryGraphNode,
   type DiscoveryTarget, type DiscoveryResolver, type DiscoveryRoute, type DiscoverySplit,
 } from './types.ts';
+export { pick, pickStr, pickObj, pickList, durationMs } from './entry-fields.ts';
