@@ -3,6 +3,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentService, ConsulClient } from '../../api/index.ts';
 import type { Logger } from '../../log.ts';
+import { watchRetryMs } from './backoff.ts';
 import { configFromProxyService, type ProxyConfig } from './config.ts';
 
 /** The proxy configuration from a connect-proxy registration; throws Consul's texts when it is none. */
@@ -19,19 +20,24 @@ export function proxyConfigOf(svc: AgentService | null, proxyId: string): ProxyC
 export async function watchProxyConfig(
   c: ConsulClient, proxyId: string, hash: string, onChange: (cfg: ProxyConfig) => void | Promise<void>, log: Logger, signal: AbortSignal,
 ): Promise<void> {
+  let failures = 0;
   while (!signal.aborted) {
     try {
       const res = await c.request({
         method: 'GET', path: `/v1/agent/service/${encodeURIComponent(proxyId)}`, query: { hash, wait: '10m' }, accept: [404], options: { signal },
       });
       const svc = res.status === 404 ? null : (JSON.parse(res.body.toString('utf8')) as AgentService & { ContentHash?: string });
-      if (svc?.ContentHash === hash) continue;
+      if (svc?.ContentHash === hash) {
+        failures = 0;
+        continue;
+      }
       hash = svc?.ContentHash ?? '';
       await onChange(proxyConfigOf(svc, proxyId));
+      failures = 0;
     } catch (err) {
       if (signal.aborted) return;
       log.error({ service_id: proxyId, error: (err as Error).message }, 'proxy config watch failed');
-      await sleep(1000, undefined, { signal }).catch(() => undefined);
+      await sleep(watchRetryMs(++failures), undefined, { signal }).catch(() => undefined);
     }
   }
 }

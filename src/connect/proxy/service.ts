@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ConsulClient } from '../../api/index.ts';
 import type { Logger } from '../../log.ts';
 import { authorize, leaf, roots, type CARoots, type LeafCert } from './agent-calls.ts';
+import { watchRetryMs } from './backoff.ts';
 import { certUris, encodeSerial, serverIdentityCheck } from './tls-peer.ts';
 
 /** Where an upstream connection goes and whose certificate the server must present. */
@@ -28,7 +29,6 @@ export interface TlsMaterial {
   ca: string[];
 }
 
-const RETRY_MS = 1000;
 const WAIT = '10m';
 
 /** A Connect service: call start(), await ready(), then build TLS from tlsMaterial(). */
@@ -137,13 +137,16 @@ export class ConnectService {
     for (const fn of this.#listeners) fn(m);
   }
 
-  // One blocking-query loop; an index that goes backwards restarts from 0 (Consul's watch rule).
+  // One blocking-query loop; an index that goes backwards restarts from 0 and a failure waits
+  // longer each time (Consul's watch rules).
   async #watch<T>(what: string, read: (index: number) => Promise<{ data: T; meta: { index: number } }>, set: (v: T) => void): Promise<void> {
     let index = 0;
+    let failures = 0;
     const signal = this.#abort.signal;
     while (!signal.aborted) {
       try {
         const res = await read(index);
+        failures = 0;
         if (res.meta.index === index) continue;
         index = res.meta.index < index ? 0 : res.meta.index;
         set(res.data);
@@ -153,7 +156,7 @@ export class ConnectService {
         if (signal.aborted) return;
         this.#log.error({ error: (err as Error).message }, `${what} watch failed`);
         index = 0;
-        await sleep(RETRY_MS, undefined, { signal }).catch(() => undefined);
+        await sleep(watchRetryMs(++failures), undefined, { signal }).catch(() => undefined);
       }
     }
   }
