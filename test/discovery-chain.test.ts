@@ -1,9 +1,11 @@
 // Discovery chains end to end against a dev agent: entries written through PUT /v1/config, the
 // chain read from /v1/discovery-chain (GET with ?compile-dc and ?index blocking, POST with
 // overrides), with Consul's JSON shape, SNI from the CA roots' trust domain and its error texts.
-import { describe, test, before } from 'node:test';
+import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { cliAgent } from './support/cli.ts';
+import { ROOT, httpCaller, startAclAgent, tokenWithRules } from './support/acl.ts';
+import type { DevAgent } from './support/agent.ts';
 
 interface Res { status: number; index: number; body: any; text: string }
 
@@ -141,5 +143,30 @@ describe('discovery chain against a dev agent', () => {
     const del = await call('DELETE', '/v1/config/service-resolver/shop');
     assert.deepEqual([del.status, del.text], [500, 'service "shop" does not have a subset named "v1"']);
     assert.equal((await call('GET', '/v1/discovery-chain/loop-a')).body.Chain.StartNode, 'resolver:loop-b.default.default.dc1');
+  });
+});
+
+describe('discovery chain ACLs', () => {
+  let agent: DevAgent;
+  const call = httpCaller(() => agent.httpAddr);
+  before(async () => {
+    agent = await startAclAgent();
+  });
+  after(() => agent.stop());
+
+  test('reading a chain needs service:read on it; writing a splitter needs read on the services it sends to', async () => {
+    const reader = await tokenWithRules(call, 'service "web" { policy = "read" }');
+    for (let i = 0; i < 100 && (await call('GET', '/v1/discovery-chain/web', reader.SecretID)).status !== 200; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal((await call('GET', '/v1/discovery-chain/web', reader.SecretID)).status, 200);
+    const denied = await call('GET', '/v1/discovery-chain/other', reader.SecretID);
+    assert.deepEqual([denied.status, denied.text], [403, `Permission denied: token with AccessorID '${reader.AccessorID}' lacks permission 'service:read' on "other"`]);
+    assert.equal((await call('PUT', '/v1/config', ROOT, { Kind: 'service-defaults', Name: 'web', Protocol: 'http' })).status, 200);
+    assert.equal((await call('PUT', '/v1/config', ROOT, { Kind: 'service-defaults', Name: 'api', Protocol: 'http' })).status, 200);
+    const writer = await tokenWithRules(call, 'service "web" { policy = "write" }');
+    const splitter = { Kind: 'service-splitter', Name: 'web', Splits: [{ Weight: 50 }, { Weight: 50, Service: 'api' }] };
+    const refused = await call('PUT', '/v1/config', writer.SecretID, splitter);
+    assert.deepEqual([refused.status, refused.text], [403, `Permission denied: token with AccessorID '${writer.AccessorID}' lacks permission 'service:read' on "api"`]);
+    const both = await tokenWithRules(call, 'service "web" { policy = "write" }\nservice "api" { policy = "read" }');
+    assert.equal((await call('PUT', '/v1/config', both.SecretID, splitter)).status, 200);
   });
 });

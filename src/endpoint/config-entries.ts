@@ -11,7 +11,7 @@ import { commitPlanned, pinRecord, type Plan } from './commit.ts';
 import type { EndpointDeps } from './deps.ts';
 import type { AclIdentity } from './acl-resolver.ts';
 import { allowed, authorize, filterAllowed } from './acl-enforce.ts';
-import { checkChainGraph } from './config-entry-graph.ts';
+import { checkChainGraph, relatedServices } from './config-entry-graph.ts';
 import type { ServiceConfigRequest, ServiceConfigResponse } from '../api/service-config-types.ts';
 import { computeResolvedServiceConfig } from './service-config-resolve.ts';
 
@@ -111,6 +111,8 @@ export class ConfigEntryEndpoint {
     if (err) throw new InternalError(err);
     const name = String(entry.Name);
     authorize(authz, permission(kind, true)!, name);
+    // Sending traffic elsewhere needs read on where it goes (Consul's canWriteDiscoveryChain).
+    for (const svc of relatedServices(entry as ConfigEntry)) authorize(authz, 'serviceRead', svc);
     const key = configEntryKey(kind, name);
     return commitPlanned<boolean>(this.#deps, (): Plan<boolean> => {
       checkChainGraph(this.#deps.replica.configEntries, kind, name, entry);

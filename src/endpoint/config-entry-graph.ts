@@ -25,8 +25,8 @@ const field = (o: unknown, name: string): unknown =>
   o && typeof o === 'object' ? Object.entries(o as Obj).find(([k]) => fold(k) === fold(name))?.[1] : undefined;
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
-/** The services a router, splitter or resolver entry sends traffic to (Consul's ListRelatedServices). */
-function relatedServices(e: ChainEntry): Set<string> {
+/** The other services a router, splitter or resolver entry sends traffic to (Consul's ListRelatedServices); none for other kinds. */
+export function relatedServices(e: ChainEntry): Set<string> {
   const out = new Set<string>();
   const add = (o: unknown) => {
     const s = str(field(o, 'Service'));
@@ -38,7 +38,8 @@ function relatedServices(e: ChainEntry): Set<string> {
     add(field(e, 'Redirect'));
     for (const f of Object.values((field(e, 'Failover') ?? {}) as Obj)) {
       add(f);
-      for (const t of list(field(f, 'Targets'))) add(t);
+      // Targets on cluster peers are not known here.
+      for (const t of list(field(f, 'Targets'))) if (!str(field(t, 'Peer'))) add(t);
     }
   }
   out.delete(e.Name);
