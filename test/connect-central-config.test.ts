@@ -107,3 +107,19 @@ test('enable_central_service_config = false registers the proxy as given', async
     await off.stop();
   }
 });
+
+test('a config-file sidecar is merged once the first answer arrives, and stays merged across a reload', async () => {
+  const raw = { services: [{ name: 'files', port: 7070, connect: { sidecar_service: { proxy: { upstreams: [{ destination_name: 'db', local_bind_port: 9191 }] } } } }] };
+  const cf = await startDevAgent({ config: { raw } });
+  try {
+    const h = (method: string, url: string, b?: unknown) => cf.agent.http.handle({ method, url, body: b === undefined ? undefined : JSON.stringify(b) });
+    assert.equal((await h('PUT', '/v1/config', { Kind: 'proxy-defaults', Name: 'global', Config: { protocol: 'http' } })).status, 200);
+    const proxy = async () => ((await h('GET', '/v1/agent/service/files-sidecar-proxy')).json() as any).Proxy;
+    await until('the config-file sidecar merged', 5000, async () => (await proxy()).Config?.protocol === 'http');
+    assert.deepEqual((await proxy()).Upstreams[0].Config, { protocol: 'http' });
+    await cf.agent.reload({ ...cf.agent.config, raw });
+    assert.deepEqual((await proxy()).Config, { protocol: 'http' });
+  } finally {
+    await cf.stop();
+  }
+});

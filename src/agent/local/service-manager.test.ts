@@ -52,3 +52,15 @@ test('a failed first fetch fails the registration with Consul\'s text; a permiss
   const m2 = new ServiceManager({ source: down, clock: new ManualClock(), logger: silentLogger(), agentToken: () => '' });
   await assert.rejects(m2.prime(sidecar, 't'), { name: 'InternalError', message: 'could not retrieve initial service_defaults config for service "sc": No known Consul servers' });
 });
+
+test('a watch started again for the same request and token (a reload) starts from the last answer', async () => {
+  const q = queued();
+  const m = new ServiceManager({ source: q.source, clock: new ManualClock(), logger: silentLogger(), agentToken: () => '' });
+  assert.equal(m.track(sidecar, 't', () => {}), undefined, 'nothing known before the first answer');
+  q.push(answer('http'), 3);
+  await new Promise((r) => setImmediate(r));
+  m.stop(sidecar.ID);
+  assert.deepEqual(m.track(sidecar, 't', () => {})?.ProxyConfig, { protocol: 'http' });
+  assert.equal(m.track(sidecar, 'other', () => {}), undefined, 'answers are kept per token');
+  m.stopAll();
+});

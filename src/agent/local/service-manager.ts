@@ -39,11 +39,14 @@ interface Watch {
 }
 
 const RETRY_MS = 1000;
+/** Last answers kept by request and token, so a re-registration (a reload) merges at once. */
+const LAST_ANSWERS_MAX = 1024;
 
 /** The watches of the agent's proxy and gateway registrations, by service ID. */
 export class ServiceManager {
   readonly #d: ServiceManagerDeps;
   readonly #watches = new Map<string, Watch>();
+  readonly #last = new Map<string, ServiceConfigResponse>();
 
   constructor(deps: ServiceManagerDeps) {
     this.#d = deps;
@@ -91,6 +94,12 @@ export class ServiceManager {
     for (const id of [...this.#watches.keys()]) this.stop(id);
   }
 
+  #remember(key: string, value: ServiceConfigResponse): void {
+    this.#last.delete(key);
+    this.#last.set(key, value);
+    if (this.#last.size > LAST_ANSWERS_MAX) this.#last.delete(this.#last.keys().next().value!);
+  }
+
   #ensure(s: LocalService, token: string): Watch | undefined {
     const req = serviceConfigRequest(s);
     if (!req) {
@@ -105,7 +114,7 @@ export class ServiceManager {
     let settle!: { ok: (d: ServiceConfigResponse) => void; fail: (e: unknown) => void };
     const first = new Promise<ServiceConfigResponse>((ok, fail) => { settle = { ok, fail }; });
     first.catch(() => {});
-    const w: Watch = { key, token: tok, abort: new AbortController(), first };
+    const w: Watch = { key, token: tok, abort: new AbortController(), first, defaults: this.#last.get(`${tok}\n${key}`) };
     this.#watches.set(s.ID, w);
     void this.#run(s.ID, req, w, settle);
     return w;
@@ -125,6 +134,7 @@ export class ServiceManager {
         failures = 0;
         if (!fresh) continue;
         w.defaults = res.value;
+        this.#remember(`${w.token}\n${w.key}`, res.value);
         if (!settled) {
           settled = true;
           settle.ok(res.value);
