@@ -52,6 +52,9 @@ test('ConnectCA.Sign refuses what Consul refuses, with its texts', async () => {
   await assert.rejects(sign(svcCsr('web'), anon), /^PermissionDeniedError: Permission denied: token with AccessorID '00000000-0000-0000-0000-000000000002' lacks permission 'service:write' on "web"$/);
   await assert.rejects(sign(svcCsr('web', trust, 'dc2')), { message: 'SPIFFE ID in CSR from a different datacenter: dc2, we are dc1' });
   await assert.rejects(sign(svcCsr('web', 'other.consul')), { message: `SPIFFE ID in CSR from a different trust domain: other.consul, we are ${trust}` });
+  await assert.rejects(sign(createCsr(serviceUri({ host: trust, namespace: 'other', datacenter: 'dc1', service: 'web' }), [], [])), {
+    message: 'Non default partition or namespace is supported in Enterprise only.Provided namespace is other and partition is default',
+  });
   await assert.rejects(sign(createCsr(agentUri({ host: trust, datacenter: 'dc1', agent: 'n1' }), [], [])), { message: 'SPIFFE ID in CSR must be a service or agent ID' });
   await assert.rejects(agent.endpoints.connectSign.sign({ Datacenter: 'dc1', CSR: 'nope' }, mgmt), /Failed to parse CSR/);
 });

@@ -79,6 +79,10 @@ export class ConnectCASignEndpoint {
     if (svc.datacenter !== dc) throw new BadRequestError(`SPIFFE ID in CSR from a different datacenter: ${svc.datacenter}, we are ${dc}`);
     const ca = this.#s.ca();
     const { root, keyPem, clusterId } = await activeSigner(this.#deps, ca);
+    // validateSupportedIdentityScopesInCertificate: CE signs the default namespace only.
+    if (svc.namespace !== 'default') {
+      throw new BadRequestError(`Non default partition or namespace is supported in Enterprise only.Provided namespace is ${svc.namespace} and partition is default`);
+    }
     const domain = trustDomain(clusterId);
     if (svc.host.toLowerCase() !== domain) throw new InternalError(`SPIFFE ID in CSR from a different trust domain: ${svc.host}, we are ${domain}`);
     const now = this.#deps.clock.now();
