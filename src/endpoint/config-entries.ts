@@ -13,7 +13,6 @@ import type { AclIdentity } from './acl-resolver.ts';
 import { allowed, authorize, filterAllowed } from './acl-enforce.ts';
 import { checkChainGraph, relatedServices } from './config-entry-graph.ts';
 import type { ServiceConfigRequest, ServiceConfigResponse } from '../api/service-config-types.ts';
-import { computeResolvedServiceConfig } from './service-config-resolve.ts';
 
 type KindTables = typeof import('./config-entry-kinds.ts') & typeof import('./config-entry-decode.ts') & typeof import('./config-entry-validate.ts');
 let kindTables: KindTables | undefined;
@@ -184,6 +183,8 @@ export class ConfigEntryEndpoint {
     return blockingQuery(this.#deps, opts, (ws) => {
       ws.addPrefix(CONFIG_ENTRIES_TABLE, 'proxy-defaults/');
       ws.addPrefix(CONFIG_ENTRIES_TABLE, 'service-defaults/');
+      // Loaded on the first resolution: agents without proxies never need it (issue #9).
+      const { computeResolvedServiceConfig } = require('./service-config-resolve.ts') as typeof import('./service-config-resolve.ts');
       const value = computeResolvedServiceConfig(req, {
         proxyDefaults: () => t.get('proxy-defaults', 'global'),
         serviceDefaults: (name) => t.get('service-defaults', name),

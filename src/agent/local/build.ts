@@ -11,7 +11,7 @@ import { loadRegistrations, localSettings, reloadRegistrations, type LocalSettin
 import { CheckRunners } from './runners.ts';
 import { LocalState } from './state.ts';
 import { TokenStore } from './tokens.ts';
-import { ServiceManager, type ServiceConfigSource } from './service-manager.ts';
+import type { ServiceManager, ServiceConfigSource } from './service-manager.ts';
 
 /** What the local side needs from the composition root. */
 export interface LocalDeps {
@@ -104,9 +104,12 @@ export function createLocal(d: LocalDeps): Local {
     },
   });
   // enable_central_service_config (on by default): proxies and gateways merge their central defaults.
-  const serviceManager = d.serviceConfig && config.raw.enable_central_service_config !== false
-    ? new ServiceManager({ source: d.serviceConfig, clock, logger, agentToken: () => tokens.get('agent') || tokens.get('default') })
-    : undefined;
+  // Made (and its modules loaded) when the first proxy or gateway registers (issue #9).
+  let manager: ServiceManager | undefined;
+  const source = config.raw.enable_central_service_config !== false ? d.serviceConfig : undefined;
+  const serviceManager = source ? () => manager ??= new (require('./service-manager.ts') as typeof import('./service-manager.ts')).ServiceManager({
+    source, clock, logger, agentToken: () => tokens.get('agent') || tokens.get('default'),
+  }) : undefined;
   agent = new LocalAgent({
     nodeName: config.nodeName, state, runners, ae, persistence, logger, nowSeconds: () => Math.floor(clock.now() / 1000),
     sidecarPorts: settings.sidecarPorts, serviceManager,
@@ -119,7 +122,7 @@ export function createLocal(d: LocalDeps): Local {
       runners.startReaper();
     },
     async stop() {
-      serviceManager?.stopAll();
+      manager?.stopAll();
       runners.stopAll();
       state.close();
       await ae.stop();

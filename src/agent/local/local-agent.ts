@@ -10,11 +10,13 @@ import type { CheckDefinition, LocalService, ServiceDefinition } from './definit
 import type { Persistence } from './persist.ts';
 import type { CheckRunners } from './runners.ts';
 import { sidecarDefaultChecks, sidecarId, sidecarPort, type SidecarPorts } from './sidecar.ts';
-import { mergeServiceConfig, serviceConfigRequest } from './merge-service-config.ts';
 import type { ServiceManager } from './service-manager.ts';
 import { canonicalJSON } from './compare.ts';
 import type { ServiceConfigResponse } from '../../api/service-config-types.ts';
 import type { ConfigSource, LocalCheck, LocalState } from './state.ts';
+
+/** The kinds central service config can apply to (sidecar proxies and gateways). */
+const CENTRAL_KINDS = new Set(['connect-proxy', 'mesh-gateway', 'terminating-gateway', 'ingress-gateway', 'api-gateway']);
 
 /** Consul's structs.NodeMaint check ID. */
 export const NODE_MAINT_CHECK_ID = '_node_maintenance';
@@ -45,8 +47,8 @@ export interface LocalAgentParts {
   nowSeconds: () => number;
   /** Where sidecars without a port get one (ports.sidecar_min_port … sidecar_max_port). */
   sidecarPorts: SidecarPorts;
-  /** Central service config for proxies and gateways (enable_central_service_config); absent when off. */
-  serviceManager?: ServiceManager;
+  /** Central service config for proxies and gateways (enable_central_service_config), made on first use; absent when off. */
+  serviceManager?: () => ServiceManager;
 }
 
 /** A registration as it was made, before central defaults were merged in. */
@@ -124,30 +126,36 @@ export class LocalAgent {
 
   /** Central service config made ready before registering (Consul's blocking first fetch). */
   prepare(def: ServiceDefinition, token: string): Promise<void> {
-    const m = this.#p.serviceManager;
+    const m = this.#manager(def.service);
     return m ? m.prime(def.service, token || def.token) : Promise.resolve();
+  }
+
+  // Only proxies and gateways ever need the manager (and the modules behind it).
+  #manager(s: LocalService): ServiceManager | undefined {
+    if (!CENTRAL_KINDS.has(s.Kind ?? '') && !this.#registrations.has(s.ID)) return undefined;
+    return this.#p.serviceManager?.();
   }
 
   // The registration is kept as made (persisted so, and merged again whenever the central
   // defaults change); local state and the catalog get it merged.
   #withCentralConfig(service: LocalService, token: string, source: ConfigSource): LocalService {
-    const m = this.#p.serviceManager;
+    const m = this.#manager(service);
     if (!m) return service;
     const id = service.ID;
     const defaults = m.track(service, token, (d) => this.#remerge(id, d));
-    if (!serviceConfigRequest(service)) {
+    if (!m.applies(service)) {
       this.#registrations.delete(id);
       return service;
     }
     this.#registrations.set(id, { service, token, source });
-    return mergeServiceConfig(defaults, service);
+    return m.merge(defaults, service);
   }
 
   #remerge(id: string, defaults: ServiceConfigResponse): void {
     const reg = this.#registrations.get(id);
     const current = this.#p.state.service(id);
     if (!reg || !current) return;
-    const merged = mergeServiceConfig(defaults, reg.service);
+    const merged = this.#p.serviceManager!().merge(defaults, reg.service);
     if (canonicalJSON(merged) === canonicalJSON(current)) return;
     this.#p.state.addService(merged, reg.token, reg.source);
     this.#p.logger.debug({ service: id }, 'updated local registration for service');
@@ -180,8 +188,7 @@ export class LocalAgent {
     }
     for (const c of state.checksForService(id, false)) this.removeCheck(c.CheckID, persist);
     state.removeService(id);
-    this.#p.serviceManager?.stop(id);
-    this.#registrations.delete(id);
+    if (this.#registrations.delete(id)) this.#p.serviceManager?.().stop(id);
     if (persist) this.#p.persistence?.purgeService(id);
     // The sidecar registered from this service's sidecar_service goes with it (removeServiceSidecars).
     if (state.service(sidecarId(id))?.LocallyRegisteredAsSidecar) this.removeService(sidecarId(id), persist);

@@ -7,7 +7,7 @@ import { isPermissionDenied } from '../../acl/index.ts';
 import type { Logger } from '../../log.ts';
 import type { ServiceConfigRequest, ServiceConfigResponse } from '../../api/service-config-types.ts';
 import type { LocalService } from './definition.ts';
-import { serviceConfigRequest } from './merge-service-config.ts';
+import { mergeServiceConfig, serviceConfigRequest } from './merge-service-config.ts';
 
 /** Where resolved defaults come from: the replica on a server, a server's RPC on a client. */
 export interface ServiceConfigSource {
@@ -78,6 +78,16 @@ export class ServiceManager {
     if (!w) return undefined;
     w.onUpdate = onUpdate;
     return w.defaults;
+  }
+
+  /** True when central config applies to the registration (a sidecar proxy or a gateway). */
+  applies(s: LocalService): boolean {
+    return serviceConfigRequest(s) !== undefined;
+  }
+
+  /** The registration merged with `defaults` (Consul's MergeServiceConfig). */
+  merge(defaults: ServiceConfigResponse | undefined, s: LocalService): LocalService {
+    return mergeServiceConfig(defaults, s);
   }
 
   /** Ends the watch of a service. */
