@@ -123,3 +123,13 @@ test('a config-file sidecar is merged once the first answer arrives, and stays m
     await cf.stop();
   }
 });
+
+test('a gateway takes proxy-defaults and its own service-defaults too', async () => {
+  assert.equal((await call('PUT', '/v1/config', { Kind: 'proxy-defaults', Name: 'global', Config: { envoy_dns_discovery_type: 'STRICT_DNS' }, MeshGateway: { Mode: 'local' } })).status, 200);
+  assert.equal((await call('PUT', '/v1/config', { Kind: 'service-defaults', Name: 'edge', Protocol: 'http' })).status, 200);
+  const reg = await call('PUT', '/v1/agent/service/register', { Name: 'edge', Kind: 'mesh-gateway', Port: 8443 });
+  assert.equal(reg.status, 200, reg.text);
+  const p = await proxyOf('edge');
+  assert.deepEqual(p.Config, { envoy_dns_discovery_type: 'STRICT_DNS', protocol: 'http' });
+  assert.deepEqual(p.MeshGateway, { Mode: 'local' });
+});
