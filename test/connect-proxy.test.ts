@@ -2,6 +2,7 @@
 // proxy for `db` and a proxy for `web` with an upstream to db; bytes flow through mutual TLS, a
 // `web → db` deny intention closes the connection, and a client with another CA's cert is refused.
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
 import { after, before, test } from 'node:test';
@@ -121,7 +122,9 @@ function direct(cert: string, key: string, port = dbPublic): Promise<string | Er
 test('a client whose certificate comes from another CA is refused; web\'s own leaf is let through', async () => {
   const leaf = await leafOf('web');
   assert.equal(await direct(leaf.CertPEM, leaf.PrivateKeyPEM), 'db:direct');
-  const other = await (await testCA('Other CA')).issue('web', 'client');
+  // The same SPIFFE ID as web's leaf, which the agent would authorize: only the chain refuses it.
+  const uri = new X509Certificate(leaf.CertPEM).subjectAltName!.replace(/^URI:/, '');
+  const other = await (await testCA('Other CA')).issue('web', 'client', [], undefined, [uri]);
   const res = await direct(other.cert, other.key);
   assert.ok(res instanceof Error, `refused, got ${String(res)}`);
 });

@@ -43,8 +43,11 @@ async function pkcs8Pem(key: CryptoKey): Promise<string> {
 /** A CA that issues server and client certificates. */
 export interface TestCA {
   cert: string;
-  /** Issues a leaf for `cn`; server leaves get SANs 127.0.0.1, localhost and `dnsNames`; valid an hour, or `validForMs`. */
-  issue(cn: string, usage: 'server' | 'client', dnsNames?: string[], validForMs?: number): Promise<TestCert>;
+  /**
+   * Issues a leaf for `cn`; server leaves get SANs 127.0.0.1, localhost and `dnsNames`; valid an
+   * hour, or `validForMs`; `uris` are added as URI SANs (a SPIFFE ID, say).
+   */
+  issue(cn: string, usage: 'server' | 'client', dnsNames?: string[], validForMs?: number, uris?: string[]): Promise<TestCert>;
 }
 
 /** Creates an EC P-256 CA (what `consul tls ca create` makes, in miniature). */
@@ -61,11 +64,12 @@ export async function testCA(name = 'Proconsul Test CA'): Promise<TestCA> {
   let serial = 1;
   return {
     cert: ca.toString('pem'),
-    async issue(cn, usage, dnsNames = [], validForMs) {
+    async issue(cn, usage, dnsNames = [], validForMs, uris = []) {
       const leaf = await newKeys();
       const sans: x509.JsonGeneralName[] = usage === 'server'
         ? [{ type: 'ip', value: '127.0.0.1' }, { type: 'dns', value: 'localhost' }, ...dnsNames.map((d) => ({ type: 'dns' as const, value: d }))]
         : [{ type: 'dns', value: cn }];
+      sans.push(...uris.map((u) => ({ type: 'url' as const, value: u })));
       const cert = await x509.X509CertificateGenerator.create({
         serialNumber: (++serial).toString(16).padStart(2, '0'), subject: `CN=${cn}`, issuer: ca.subject,
         ...(validForMs === undefined ? window : { notBefore: window.notBefore, notAfter: new Date(Date.now() + validForMs) }),
