@@ -133,3 +133,28 @@ test('a gateway takes proxy-defaults and its own service-defaults too', async ()
   assert.deepEqual(p.Config, { envoy_dns_discovery_type: 'STRICT_DNS', protocol: 'http' });
   assert.deepEqual(p.MeshGateway, { Mode: 'local' });
 });
+
+test('?merge-central-config answers catalog and health reads of proxies merged, and wakes their blocking reads on entry changes', async () => {
+  assert.equal((await call('PUT', '/v1/config', { Kind: 'proxy-defaults', Name: 'global', Config: { protocol: 'http' } })).status, 200);
+  assert.equal((await call('PUT', '/v1/catalog/register', {
+    Node: 'ext-node', Address: '10.1.2.3',
+    Service: { ID: 'pay-proxy', Service: 'pay-proxy', Kind: 'connect-proxy', Port: 21000, Proxy: { DestinationServiceName: 'pay', DestinationServiceID: 'pay', Upstreams: [{ DestinationName: 'ledger', LocalBindPort: 9000 }] } },
+  })).status, 200);
+  assert.equal((await call('PUT', '/v1/catalog/register', { Node: 'ext-node', Address: '10.1.2.3', Service: { ID: 'pay', Service: 'pay', Port: 80 } })).status, 200);
+  const plain = await call('GET', '/v1/catalog/service/pay-proxy');
+  assert.equal(plain.json[0].ServiceProxy.Config, undefined, 'without the flag the catalog answers what was registered');
+  const merged = await call('GET', '/v1/catalog/service/pay-proxy?merge-central-config');
+  assert.deepEqual(merged.json[0].ServiceProxy.Config, { protocol: 'http' });
+  assert.deepEqual(merged.json[0].ServiceProxy.Upstreams[0].Config, { protocol: 'http' });
+  const health = await call('GET', '/v1/health/service/pay-proxy?merge-central-config');
+  assert.deepEqual(health.json[0].Service.Proxy.Config, { protocol: 'http' });
+  const connect = await call('GET', '/v1/health/connect/pay?merge-central-config');
+  assert.deepEqual(connect.json[0].Service.Proxy.Config, { protocol: 'http' });
+  const typical = await call('GET', '/v1/catalog/service/pay?merge-central-config');
+  assert.deepEqual(typical.json[0].ServiceProxy, { Mode: '', MeshGateway: {}, Expose: {} }, 'typical services are left as they are');
+  // A blocking merged read wakes when the entries change.
+  const index = Number((await dev.agent.http.handle({ method: 'GET', url: '/v1/catalog/service/pay-proxy?merge-central-config' })).headers['X-Consul-Index']);
+  const woken = call('GET', `/v1/catalog/service/pay-proxy?merge-central-config&index=${index}&wait=10s`);
+  assert.equal((await call('PUT', '/v1/config', { Kind: 'service-defaults', Name: 'ledger', Protocol: 'grpc' })).status, 200);
+  assert.deepEqual((await woken).json[0].ServiceProxy.Upstreams[0].Config, { protocol: 'grpc' });
+});

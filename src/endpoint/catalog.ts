@@ -1,8 +1,9 @@
 // The catalog endpoint (Consul's Catalog.*): register/deregister through planned Store txns,
 // and the read views (nodes, services, service instances, one node) with blocking, tag,
 // node-meta and filter support.
+import { createRequire } from 'node:module';
 import {
-  NODES_TABLE, SERVICES_TABLE, SERVICE_HEALTH, CONNECT_HEALTH, NODE_VIEW, foldName, type CatalogTables, type WatchSet,
+  NODES_TABLE, SERVICES_TABLE, SERVICE_HEALTH, CONNECT_HEALTH, NODE_VIEW, foldName, type CatalogTables, type ConfigEntriesTable, type WatchSet,
 } from '../state/index.ts';
 import type { Node, NodeService, ServiceNode, RegisterRequest, DeregisterRequest } from '../api/catalog-types.ts';
 import { filterList } from '../filter/index.ts';
@@ -14,6 +15,8 @@ import type { AclIdentity } from './acl-resolver.ts';
 import { allowed, filterAllowed } from './acl-enforce.ts';
 import { instanceReadable, meshTargetHidden, vetDeregister, vetRegister } from './catalog-acl.ts';
 import { sortNear } from './near.ts';
+
+const require = createRequire(import.meta.url);
 
 /** Read filters shared by catalog and health views. */
 export interface CatalogFilters {
@@ -27,6 +30,8 @@ export interface CatalogFilters {
   connect?: boolean;
   /** `?near=<node>|_agent`: sort by estimated round trip from that node. */
   near?: string;
+  /** `?merge-central-config`: proxies and gateways answered merged with their central defaults. */
+  mergeCentralConfig?: boolean;
 }
 
 /**
@@ -37,14 +42,17 @@ export interface CatalogFilters {
  * empty list then, not reported as filtered.
  */
 export function serviceInstances(
-  cat: CatalogTables, ws: WatchSet, name: string, f: CatalogFilters, authz: AclIdentity | undefined,
+  cat: CatalogTables, ws: WatchSet, name: string, f: CatalogFilters, authz: AclIdentity | undefined, entries?: ConfigEntriesTable,
 ): { index: number; instances: { node: Node; service: NodeService }[] | null } {
   const key = foldName(name);
   ws.addKey(f.connect ? CONNECT_HEALTH : SERVICE_HEALTH, key);
   const index = cat.serviceIndex.get(f.connect ? `connect:${key}` : key) ?? cat.index.services;
   if (f.connect && meshTargetHidden(authz, name)) return { index, instances: null };
   const instances = cat.instances(name, f.connect).filter((i) => nodeMetaMatches(i.node, f.nodeMeta) && tagsMatch(i.service, f.tags));
-  return { index, instances };
+  if (!f.mergeCentralConfig || !entries) return { index, instances };
+  // Loaded on the first merging read only (issue #9).
+  const { mergeInstances } = require('./merge-central-config.ts') as typeof import('./merge-central-config.ts');
+  return mergeInstances(entries, ws, index, instances);
 }
 
 /** True when the node carries every `key:value` pair. */
@@ -146,7 +154,7 @@ export class CatalogEndpoint {
   service(name: string, opts: QueryOptions, f: CatalogFilters = {}): Promise<QueryResult<ServiceNode[]>> {
     const cat = this.#deps.replica.catalog;
     return blockingQuery(this.#deps, opts, (ws) => {
-      const { index, instances } = serviceInstances(cat, ws, name, f, opts.authz);
+      const { index, instances } = serviceInstances(cat, ws, name, f, opts.authz, this.#deps.replica.configEntries);
       if (!instances) return { index, value: [] };
       const rows = instances.map((i) => toServiceNode(i.node, i.service));
       const { items, filtered } = filterAllowed(opts.authz, filterList(rows, f.filter), (r) => instanceReadable(opts.authz, r.Node, r.ServiceName));

@@ -73,7 +73,7 @@ export class HealthEndpoint {
   service(name: string, opts: QueryOptions, f: CatalogFilters & { passing?: boolean } = {}): Promise<QueryResult<CheckServiceNode[]>> {
     const cat = this.#deps.replica.catalog;
     return blockingQuery(this.#deps, opts, (ws) => {
-      const { index, instances } = serviceInstances(cat, ws, name, f, opts.authz);
+      const { index, instances } = serviceInstances(cat, ws, name, f, opts.authz, this.#deps.replica.configEntries);
       if (!instances) return { index, value: [] };
       const { items, filtered } = answerInstances(opts.authz, instances.map((i) => cat.checkServiceNode(i)), f);
       return { index, value: sortNear(this.#deps, f.near, items, (r) => r.Node.Node), filtered };

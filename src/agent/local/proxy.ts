@@ -3,6 +3,7 @@
 // api.AgentServiceConnectProxyConfig (Consul's ToAPI: empty Mode and Upstreams left out).
 import type { ConnectProxyConfig, ExposeConfig, ExposePath, MeshGatewayConfig, TransparentProxyConfig, Upstream } from '../../api/proxy-types.ts';
 import { bool, fold, num, str, type Folded } from './decode-keys.ts';
+export { orderProxy } from '../../api/proxy-json.ts';
 
 function opaque(f: Folded, key: string): Record<string, unknown> | undefined {
   const v = f.get(key);
@@ -131,21 +132,4 @@ export function agentProxy(p: Record<string, unknown>): Record<string, unknown> 
 /** The zero ConnectProxyConfig as the catalog stores it. */
 export function defaultProxy(): Record<string, unknown> {
   return { Mode: '', MeshGateway: {}, Expose: {} };
-}
-
-const PROXY_ORDER = [
-  'TransparentProxy', 'AccessLogs', 'DestinationServiceName', 'DestinationServiceID', 'LocalServiceAddress', 'LocalServicePort',
-  'LocalServiceSocketPath', 'Mode', 'Config', 'Upstreams', 'MeshGateway', 'Expose',
-];
-
-/** A proxy config with its fields in Consul's JSON order and zero values left out (omitempty). */
-export function orderProxy(p: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const k of PROXY_ORDER) {
-    const v = p[k];
-    if (k === 'Mode') out.Mode = v ?? '';
-    else if (k === 'MeshGateway' || k === 'Expose') out[k] = v ?? {};
-    else put(out, k, v);
-  }
-  return out;
 }

@@ -7,7 +7,7 @@ import { isPermissionDenied } from '../../acl/index.ts';
 import type { Logger } from '../../log.ts';
 import type { ServiceConfigRequest, ServiceConfigResponse } from '../../api/service-config-types.ts';
 import type { LocalService } from './definition.ts';
-import { mergeServiceConfig, serviceConfigRequest } from './merge-service-config.ts';
+import { mergeServiceConfig, serviceConfigRequest } from '../../endpoint/service-config-merge.ts';
 
 /** Where resolved defaults come from: the replica on a server, a server's RPC on a client. */
 export interface ServiceConfigSource {

@@ -37,7 +37,7 @@ export function decodeRegister(body: Buffer): RegisterRequest {
   return req;
 }
 
-/** Parses `?node-meta=k:v` (repeatable), `?tag=` (repeatable), `?filter=` and `?near=`. */
+/** Parses `?node-meta=k:v` (repeatable), `?tag=` (repeatable), `?filter=`, `?near=` and `?merge-central-config`. */
 export function catalogFilters(req: HttpRequest): CatalogFilters {
   const nodeMeta = req.query.getAll('node-meta').map((kv): [string, string] => {
     const i = kv.indexOf(':');
@@ -48,6 +48,7 @@ export function catalogFilters(req: HttpRequest): CatalogFilters {
     tags: req.query.getAll('tag'),
     filter: req.query.get('filter') ?? undefined,
     near: req.query.get('near') || undefined,
+    ...(req.query.has('merge-central-config') ? { mergeCentralConfig: true } : {}),
   };
 }
 

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeService, type LocalService } from './definition.ts';
-import { mergeServiceConfig, serviceConfigRequest } from './merge-service-config.ts';
-import type { ServiceConfigResponse } from '../../api/service-config-types.ts';
+import { decodeService, type LocalService } from '../agent/local/definition.ts';
+import { mergeServiceConfig, serviceConfigRequest } from './service-config-merge.ts';
+import type { ServiceConfigResponse } from '../api/service-config-types.ts';
 
 const sidecar = (proxy: Record<string, unknown>): LocalService => decodeService({
   Name: 'web-sidecar-proxy', Kind: 'connect-proxy', Port: 21000, Proxy: { DestinationServiceName: 'web', DestinationServiceID: 'web', ...proxy },

@@ -1,10 +1,16 @@
 // A registration merged with its central defaults (Consul's configentry.MergeServiceConfig and the
 // agent's makeConfigRequest): what the registration sets wins, central config fills the rest, and
 // in transparent mode the centrally configured upstreams join the registration's own.
-import type { ConnectProxyConfig, ExposeConfig, Upstream } from '../../api/proxy-types.ts';
-import type { PeeredServiceName, ServiceConfigRequest, ServiceConfigResponse } from '../../api/service-config-types.ts';
-import type { LocalService } from './definition.ts';
-import { orderProxy } from './proxy.ts';
+import type { ConnectProxyConfig, ExposeConfig, Upstream } from '../api/proxy-types.ts';
+import type { PeeredServiceName, ServiceConfigRequest, ServiceConfigResponse } from '../api/service-config-types.ts';
+import { orderProxy } from '../api/proxy-json.ts';
+
+/** The parts of a registration (an agent's LocalService or a catalog NodeService) the merge reads. */
+export interface ProxiedService {
+  Kind?: string;
+  Service: string;
+  Proxy?: Record<string, unknown>;
+}
 
 type Obj = Record<string, unknown>;
 
@@ -36,7 +42,7 @@ function idKey(p: PeeredServiceName): string {
  * The request for a registration's central defaults, or undefined when central config does not
  * apply: only sidecar proxies (a connect-proxy with a destination instance) and gateways get it.
  */
-export function serviceConfigRequest(s: LocalService): ServiceConfigRequest | undefined {
+export function serviceConfigRequest(s: ProxiedService): ServiceConfigRequest | undefined {
   const p = (s.Proxy ?? {}) as Partial<ConnectProxyConfig>;
   const sidecar = s.Kind === 'connect-proxy' && Boolean(p.DestinationServiceID);
   if (!sidecar && !GATEWAYS.has(s.Kind ?? '')) return undefined;
@@ -104,7 +110,7 @@ function mergeUpstreams(p: Partial<ConnectProxyConfig>, d: ServiceConfigResponse
 }
 
 /** The registration with its central defaults merged in (the registration itself is left as is). */
-export function mergeServiceConfig(d: ServiceConfigResponse | undefined, s: LocalService): LocalService {
+export function mergeServiceConfig<S extends ProxiedService>(d: ServiceConfigResponse | undefined, s: S): S {
   if (!d) return s;
   const p = structuredClone((s.Proxy ?? {}) as Partial<ConnectProxyConfig>);
   const config = fillMap(p.Config, d.ProxyConfig);
