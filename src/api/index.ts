@@ -18,6 +18,7 @@ export type { CatalogApi, CatalogNode, CatalogServiceOptions, ListOptions } from
 export type { HealthApi, HealthServiceOptions, HealthState } from './health.ts';
 export type * from './catalog-types.ts';
 export type * from './proxy-types.ts';
+export type * from './service-config-types.ts';
 export type { CoordinateApi } from './coordinate.ts';
 export type { Coordinate, CoordinateEntry, CoordinateDatacenterMap } from './coordinate-types.ts';
 export type { TxnReply } from './txn.ts';
