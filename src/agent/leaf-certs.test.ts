@@ -22,11 +22,13 @@ async function cluster(clock: ManualClock) {
   let fail: Error | null = null;
   let signed = 0;
   const rootWaiters: (() => void)[] = [];
+  const watchSignals: AbortSignal[] = [];
   const list = (): CARootList => rootsResponse([{ ...active.root, Active: true } as CARoot], CLUSTER);
   const manager = new LeafCertManager({
     datacenter: 'dc1', clock, random: () => 0, logger: silentLogger(),
     roots: async () => list(),
     watchRoots: (after, signal) => new Promise((resolve, reject) => {
+      watchSignals.push(signal);
       if (rootsIndex > after) return resolve({ value: list(), index: rootsIndex });
       rootWaiters.push(() => resolve({ value: list(), index: rootsIndex }));
       signal.addEventListener('abort', () => reject(new Error('aborted')));
@@ -47,6 +49,8 @@ async function cluster(clock: ManualClock) {
   return {
     manager,
     signed: () => signed,
+    /** Whether a roots watch is running (its latest read not aborted). */
+    watchingRoots: () => watchSignals.length > 0 && !watchSignals[watchSignals.length - 1].aborted,
     failWith: (err: Error | null) => { fail = err; },
     rotate: async () => {
       active = await make();
@@ -145,6 +149,8 @@ test('a leaf nobody asks for in 72 hours is dropped instead of renewed', async (
   const clock = new ManualClock();
   const c = await cluster(clock);
   await c.manager.get('web', 't', { minIndex: 0, waitMs: 0 });
+  await settle(clock, new Promise((r) => setTimeout(r, 5)));
+  assert.equal(c.watchingRoots(), true);
   for (let h = 0; h < 84; h++) {
     clock.advance(HOUR);
     await settle(clock, new Promise((r) => setTimeout(r, 5)));
@@ -154,7 +160,10 @@ test('a leaf nobody asks for in 72 hours is dropped instead of renewed', async (
   clock.advance(24 * HOUR);
   await settle(clock, new Promise((r) => setTimeout(r, 20)));
   assert.equal(c.signed(), renewals, 'no renewal once dropped');
+  assert.equal(c.watchingRoots(), false, 'the roots watch ends with the last leaf');
   const next = await c.manager.get('web', 't', { minIndex: 0, waitMs: 0 });
   assert.equal(next.hit, false);
+  await settle(clock, new Promise((r) => setTimeout(r, 5)));
+  assert.equal(c.watchingRoots(), true, 'a new leaf watches the roots again');
   c.manager.stop();
 });

@@ -172,6 +172,8 @@ export class LeafCertManager {
       e.timer = undefined;
       if (this.#d.clock.now() - e.lastGet > UNUSED_TTL_MS && e.waiters.size === 0) {
         this.#entries.delete(`${e.token}\u0000${e.service}`);
+        // No leaf left to keep current: the roots watch ends with the last one (Consul's rootWatcher).
+        if (this.#entries.size === 0) this.#stopRootsWatch();
         return;
       }
       this.#renew(e).catch((err: unknown) => {
@@ -198,6 +200,12 @@ export class LeafCertManager {
     return e.checked.signed;
   }
 
+  #stopRootsWatch(): void {
+    this.#rootsWatch?.abort();
+    this.#rootsWatch = undefined;
+    this.#roots = undefined;
+  }
+
   /** One roots watch while certificates are kept: a new active root renews each within the jitter window. */
   #watchRoots(): void {
     if (this.#rootsWatch || this.#stopped) return;
@@ -210,12 +218,12 @@ export class LeafCertManager {
           next = await this.#d.watchRoots(index, ac.signal);
         } catch (err) {
           if (ac.signal.aborted) return;
-          this.#roots = undefined;
+          if (this.#rootsWatch === ac) this.#roots = undefined;
           this.#log.warn({ error: (err as Error).message }, 'CA roots watch failed');
           await new Promise<void>((r) => this.#d.clock.setTimer(5_000, r));
           continue;
         }
-        if (next.index === index) continue;
+        if (next.index === index || ac.signal.aborted) continue;
         index = next.index;
         this.#roots = next.value;
         for (const e of this.#entries.values()) {
