@@ -64,3 +64,25 @@ test('a watch started again for the same request and token (a reload) starts fro
   assert.equal(m.track(sidecar, 'other', () => {}), undefined, 'answers are kept per token');
   m.stopAll();
 });
+
+test('a failing watch retries after 1 s three times, then waits twice as long each time, up to a minute', async () => {
+  let calls = 0;
+  const failing: ServiceConfigSource = { resolve: async () => { calls++; throw new PermissionDeniedError('Permission denied'); } };
+  const clock = new ManualClock();
+  const m = new ServiceManager({ source: failing, clock, logger: silentLogger(), agentToken: () => '' });
+  const flush = () => new Promise((r) => setImmediate(r));
+  m.track(sidecar, 't', () => {});
+  await flush();
+  const seen: number[] = [];
+  for (let s = 1; s <= 16; s++) {
+    clock.advance(1000);
+    await flush();
+    seen.push(calls);
+  }
+  // Calls at 0 s; retries at 1, 2, 3 s; then 2 s (5), 4 s (9), 8 s (17) later.
+  assert.deepEqual(seen, [2, 3, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 6, 6, 6, 6]);
+  m.stopAll();
+  clock.advance(120_000);
+  await flush();
+  assert.equal(calls, 6, 'a stopped watch makes no more calls');
+});

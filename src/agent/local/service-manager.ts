@@ -38,7 +38,20 @@ interface Watch {
   retry?: TimerHandle;
 }
 
+/** The wait after the first failures of a watch; doubling past them, up to RETRY_MAX_MS. */
 const RETRY_MS = 1000;
+const RETRY_MAX_MS = 60_000;
+/** Failures retried after RETRY_MS before the waits start doubling (Consul's CacheRefreshBackoffMin). */
+const RETRY_FLAT = 3;
+
+/**
+ * How long a watch waits after its `failures`-th failure in a row: Consul's agent cache retries
+ * a failing fetch a few times, then waits 2 s, 4 s, … up to a minute (backOffWait).
+ */
+export function retryWait(failures: number): number {
+  if (failures <= RETRY_FLAT) return RETRY_MS;
+  return Math.min(RETRY_MAX_MS, 2 ** Math.min(failures - RETRY_FLAT, 16) * 1000);
+}
 /** Last answers kept by request and token, so a re-registration (a reload) merges at once. */
 const LAST_ANSWERS_MAX = 1024;
 
@@ -156,10 +169,11 @@ export class ServiceManager {
           settled = true;
           settle.fail(err);
         }
-        // A client agent without a server yet fails every second: said once, then quietly.
+        // A client agent without a server yet fails until one joins: said once, then quietly, and
+        // retried less and less often (a revoked token must not cost a server call a second).
         const log = ++failures === 1 ? this.#d.logger.error.bind(this.#d.logger) : this.#d.logger.debug.bind(this.#d.logger);
         log({ service: id, error: (err as Error).message }, 'error watching service config');
-        await new Promise<void>((resolve) => { w.retry = this.#d.clock.setTimer(RETRY_MS, resolve); });
+        await new Promise<void>((resolve) => { w.retry = this.#d.clock.setTimer(retryWait(failures), resolve); });
       }
     }
   }
