@@ -105,6 +105,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'snapshot inspect', synopsis: 'Displays information about a Consul snapshot file', load: async () => (await import('./snapshot-inspect.ts')).snapshotInspectCommand },
   { name: 'snapshot restore', synopsis: 'Restores snapshot of Consul server state', load: async () => (await import('./snapshot-restore.ts')).snapshotRestoreCommand },
   { name: 'snapshot save', synopsis: 'Saves snapshot of Consul server state', load: async () => (await import('./snapshot-save.ts')).snapshotSaveCommand },
+  { name: 'leave', synopsis: 'Gracefully leaves the Consul cluster and shuts down', load: async () => (await import('./leave.ts')).leaveCommand },
   { name: 'lock', synopsis: 'Execute a command holding a lock', load: async () => (await import('./lock.ts')).lockCommand },
   { name: 'reload', synopsis: 'Triggers the agent to reload configuration files', load: async () => (await import('./reload.ts')).reloadCommand },
   { name: 'rtt', synopsis: 'Estimates network round trip time between nodes', load: async () => (await import('./rtt.ts')).rttCommand },
