@@ -12,8 +12,9 @@ const WAIT = '5m';
 /** A ServiceConfigSource that asks some server of the datacenter. */
 export function remoteServiceConfig(call: ServerCall): ServiceConfigSource {
   return {
-    async resolve(req, token, index) {
-      const res = await call('POST', `${SERVICE_CONFIG_RPC_PATH}?index=${index}&wait=${WAIT}`, token, req);
+    async resolve(req, token, index, signal) {
+      // The signal ends the blocking call when its watch stops (deregistration, agent stop).
+      const res = await call('POST', `${SERVICE_CONFIG_RPC_PATH}?index=${index}&wait=${WAIT}`, token, req, signal);
       const text = res.body.toString('utf8');
       if (res.status === 403) throw new PermissionDeniedError(text.trim());
       if (res.status !== 200) throw new InternalError(text.trim() || `server answered ${res.status}`);

@@ -51,9 +51,9 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
   const servers = new ServerList({ datacenter: config.datacenter, random });
   const tls = new TlsConfigurator(config.datacenter);
   const forwarder = new Forwarder({ logger, localAddress: config.bindAddr, tls });
-  const call: ServerCall = (method, url, token, body) => forwarder.send(servers, {
+  const call: ServerCall = (method, url, token, body, signal) => forwarder.send(servers, {
     method, url, body: body === undefined ? undefined : Buffer.from(JSON.stringify(body)),
-    headers: { 'content-type': 'application/json', ...(token ? { 'x-consul-token': token } : {}) },
+    headers: { 'content-type': 'application/json', ...(token ? { 'x-consul-token': token } : {}) }, signal,
   });
   const token = (kind: 'agent' | 'dns') => local.tokens.get(kind) || local.tokens.get('default');
   // auto_encrypt.tls: the module (and the CSR library behind it) is loaded only when configured.

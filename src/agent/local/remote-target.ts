@@ -10,7 +10,7 @@ import type { ForwardResponse } from '../forward.ts';
 import type { CatalogTarget } from './anti-entropy.ts';
 
 /** Sends one request to some server (failover is the caller's). */
-export type ServerCall = (method: string, url: string, token: string, body?: unknown) => Promise<ForwardResponse>;
+export type ServerCall = (method: string, url: string, token: string, body?: unknown, signal?: AbortSignal) => Promise<ForwardResponse>;
 
 interface NodeView {
   Node: { ID?: string; Address: string; TaggedAddresses?: Record<string, string> | null; Meta?: Record<string, string> | null } | null;
