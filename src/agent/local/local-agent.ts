@@ -96,6 +96,17 @@ export class LocalAgent {
 
   /** Registers a service with its checks (Consul's AddService). */
   addService(def: ServiceDefinition, o: RegisterOptions): void {
+    try {
+      this.#addService(def, o);
+    } catch (err) {
+      // The watch `prepare` started for a registration that did not happen (no sidecar port
+      // left, a bad check) would otherwise block on the servers until the agent stops.
+      if (CENTRAL_KINDS.has(def.service.Kind ?? '') && !this.#registrations.has(def.service.ID)) this.#p.serviceManager?.().stop(def.service.ID);
+      throw err;
+    }
+  }
+
+  #addService(def: ServiceDefinition, o: RegisterOptions): void {
     const { state, ae } = this.#p;
     // A sidecar's port and default checks are settled here, against the services registered now.
     if (def.service.LocallyRegisteredAsSidecar) def = this.#sidecarDefaults(def);
