@@ -24,13 +24,13 @@ export function selfMember(pool: LanPool): Record<string, unknown> {
   return memberJson(pool.localMember(), pool.leaving);
 }
 
-/** agent/self Stats.serf_lan: member counts by status and the Lifeguard health score. */
+/** agent/self Stats.serf_lan: member counts by status, the Lifeguard health score and whether gossip is encrypted. */
 export function serfLanStats(pool: Pick<LanPool, 'members' | 'gossip'>): Record<string, string> {
   const members = pool.members();
   const count = (s: string) => String(members.filter((m) => m.state === s).length);
   return {
     members: String(members.length), failed: count('dead'), left: count('left'),
-    health_score: String(pool.gossip?.healthScore() ?? 0),
+    health_score: String(pool.gossip?.healthScore() ?? 0), encrypted: String(pool.gossip?.keyring.local() !== undefined),
   };
 }
 

@@ -110,10 +110,9 @@ export function agentSelfHandlers(deps: AgentSelfDeps) {
 /** The Stats sections of agent/self. */
 export function agentStats(
   c: RuntimeConfig, leadership: Leadership, local: { services: number; checks: number; ttlChecks: number },
-  serfLan: Record<string, string> = { members: '1', failed: '0', left: '0', health_score: '0' },
+  serfLan: Record<string, string> = { members: '1', failed: '0', left: '0', health_score: '0', encrypted: 'false' },
   wan?: { serfWan: Record<string, string>; knownDatacenters: number },
 ): Record<string, Record<string, string>> {
-  const mem = process.memoryUsage();
   return {
     agent: {
       check_monitors: String(local.checks - local.ttlChecks), check_ttls: String(local.ttlChecks),
@@ -125,11 +124,12 @@ export function agentStats(
       leader: String(leadership.isLeader()), leader_addr: leadership.leaderAddr(), server: String(c.server),
     },
     raft: { state: leadership.isLeader() ? 'Leader' : 'Follower', num_peers: String(Math.max(0, leadership.peers().length - 1)) },
+    // Consul's runtime keys we can fill truthfully: there are no goroutines to count, so that key is left out.
     runtime: {
       arch: os.arch(), os: os.platform(), version: process.version, cpu_count: String(os.cpus().length),
-      goroutines: '0', max_procs: String(os.availableParallelism()), heap_objects: String(mem.heapUsed),
+      max_procs: String(os.availableParallelism()),
     },
     serf_lan: serfLan,
-    serf_wan: wan?.serfWan ?? { members: c.server ? '1' : '0', failed: '0', left: '0', health_score: '0' },
+    serf_wan: wan?.serfWan ?? { members: c.server ? '1' : '0', failed: '0', left: '0', health_score: '0', encrypted: 'false' },
   };
 }
