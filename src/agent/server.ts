@@ -9,6 +9,7 @@ import { Replica } from '../state/index.ts';
 import {
   KvEndpoint, TxnEndpoint, SessionEndpoint, CatalogEndpoint, HealthEndpoint,
   type EndpointDeps, type SessionHealth, type Leadership, type AclIdentity,
+  serviceUsage,
 } from '../endpoint/index.ts';
 import { ConnectCAEndpoint } from '../endpoint/connect-ca.ts';
 import { AutoEncryptEndpoint } from '../endpoint/auto-encrypt.ts';
@@ -50,7 +51,8 @@ import { bridgeEvents } from './event-gossip.ts';
 import type { LanPool } from './lan-pool.ts';
 import { poolHandlers, selfMember, serfLanStats, wanDatacentersHandler, wanStats } from './pool-routes.ts';
 import type { WanPool } from './wan-pool.ts';
-import { forwardingRouter } from './dc-forward.ts';
+import { forwardingRouter, forwardToDatacenter, type DcForwardingDeps } from './dc-forward.ts';
+import { operatorUsageHandler } from '../http/v1/operator-usage.ts';
 import { Forwarder } from './forward.ts';
 import {
   buildRoutes, kvHandlers, txnHandlers, statusHandlers, agentSelfHandlers, agentStats, connectHandlers,
@@ -221,11 +223,21 @@ export function buildServer(
   const leafCerts = serverLeafCerts(endpoints, config, clock, random, logger, (secret) => reqCfg.acl.resolve(secret));
   const localCfg = { ...reqCfg, defaultQueryTime: config.defaultQueryTime, maxQueryTime: config.maxQueryTime };
   const limits = { ...reqCfg, kvMaxValueSize: config.limits.kvMaxValueSize, txnMaxReqLen: config.limits.txnMaxReqLen };
+  const dcForward: DcForwardingDeps | undefined = hooks.wan?.enabled ? {
+    datacenter: config.datacenter, nodeName: config.nodeName, routes: hooks.wan, defaultToken: () => local.tokens.get('default'),
+    forwarder: new Forwarder({ logger, localAddress: config.bindAddr, tls }),
+  } : undefined;
   const routes = buildRoutes(guardAgentRoutes({
     kv: kvHandlers(endpoints.kv, limits),
     txn: txnHandlers(endpoints.txn, limits),
     status: statusHandlers(leadership, reqCfg),
-    operator: operatorHandlers({ election, store, replica, clock, config, reqCfg }),
+    operator: {
+      ...operatorHandlers({ election, store, replica, clock, config, reqCfg }),
+      usage: operatorUsageHandler({
+        usage: (opts) => serviceUsage(epDeps, opts), reqCfg, logger: logger.child({ '@module': 'agent.operator' }),
+        remotes: dcForward && hooks.wan ? { datacenters: () => hooks.wan!.datacenters(), ask: (dc, req) => forwardToDatacenter(dcForward, dc)(req) } : undefined,
+      }),
+    },
     agent: agentSelfHandlers({
       config, leadership, member: () => selfMember(hooks.pool),
       stats: () => agentStats(config, leadership, localCounts(local), serfLanStats(hooks.pool), wanStats(hooks.wan)),
@@ -261,10 +273,7 @@ export function buildServer(
     query: queryHandlers(endpoints.query, { ...reqCfg, nodeName: config.nodeName }),
     intentions: intentionHandlers(endpoints.intentions, endpoints.legacyIntentions, reqCfg),
   }, reqCfg, config.nodeName));
-  const router = hooks.wan?.enabled ? forwardingRouter(routes, {
-    datacenter: config.datacenter, nodeName: config.nodeName, routes: hooks.wan, defaultToken: () => local.tokens.get('default'),
-    forwarder: new Forwarder({ logger, localAddress: config.bindAddr, tls }),
-  }) : routes;
+  const router = dcForward ? forwardingRouter(routes, dcForward) : routes;
   observe.telemetry.gauge('rpc.queries_blocking', 'Blocking queries waiting', () => replica.notifier.blocked);
   observe.telemetry.gauge('state.kv_entries', 'KV entries in the replica', () => replica.kvs.size);
   return { epDeps, replica, leadership, endpoints, sessionTimers, router, local, aclReaper, aclSwitch, leaderSide, leafCerts };

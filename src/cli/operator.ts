@@ -66,3 +66,21 @@ Usage: proconsul operator autopilot <subcommand> [options]
     return RUN_RESULT_HELP;
   },
 };
+
+/** The `operator usage` command. */
+export const operatorUsageCommand: Command = {
+  name: 'operator usage',
+  synopsis: 'Provides cluster-level usage information',
+  flags: [],
+  help: `
+Usage: proconsul operator usage <subcommand> [options] [args]
+
+  This command has subcommands for displaying usage information. The subcommands
+  default to working with services registered with the local datacenter.
+
+      $ proconsul operator usage instances
+`,
+  async run() {
+    return RUN_RESULT_HELP;
+  },
+};

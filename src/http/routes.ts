@@ -17,6 +17,8 @@ export interface RouteHandlers {
   operator: {
     raftConfiguration: Handler; raftPeerDelete: Handler; transferLeader: Handler; autopilotGetConfig: Handler;
     autopilotSetConfig: Handler; autopilotHealth: Handler; autopilotState: Handler;
+    /** GET /v1/operator/usage. */
+    usage: Handler;
   };
   agent: { self: Handler; version: Handler };
   connect: { roots: Handler; configuration: Handler; setConfiguration: Handler };
@@ -113,6 +115,7 @@ export function buildRoutes(h: RouteHandlers): Router {
     .route('PUT', '/v1/operator/autopilot/configuration', h.operator.autopilotSetConfig)
     .route('GET', '/v1/operator/autopilot/health', h.operator.autopilotHealth)
     .route('GET', '/v1/operator/autopilot/state', h.operator.autopilotState)
+    .route('GET', '/v1/operator/usage', h.operator.usage)
     .route('GET', '/v1/operator/keyring', h.keyring.list)
     .route('POST', '/v1/operator/keyring', h.keyring.install)
     .route('PUT', '/v1/operator/keyring', h.keyring.use)

@@ -6,6 +6,7 @@
 import type { WatchEvent } from '../store/index.ts';
 import type { CheckServiceNode, Node, NodeService, HealthCheck } from '../api/catalog-types.ts';
 import { SharedValues } from './shared-values.ts';
+import { ServiceUsageCounts } from './service-usage.ts';
 import { decodeRecord, takeRecord } from './records.ts';
 
 /** Store prefix of the catalog. */
@@ -87,6 +88,8 @@ export class CatalogTables {
   /** Highest revision that changed each folded service name's health view (kept after deletion). */
   readonly serviceIndex = new Map<string, number>();
   readonly #shared = new SharedValues();
+  /** Running instance counts for the usage report. */
+  readonly usage = new ServiceUsageCounts();
   /**
    * Stored names that are not already lower case, by their folded form: `node` for nodes,
    * `node\0id` for service and check IDs. A lookup tries the name, then its folded form, then
@@ -241,6 +244,7 @@ export class CatalogTables {
     // The instance's entry in the by-name (and mesh) index sets, built once.
     const ref = `${node}\0${id}`;
     if (prev) {
+      this.usage.count(prev, -1);
       this.#linkConnect(prev, ref, false);
       const was = foldName(prev.Service);
       const set = this.byName.get(was);
@@ -260,6 +264,7 @@ export class CatalogTables {
       let set = this.byName.get(folded);
       if (!set) this.byName.set(folded, (set = new Set()));
       set.add(ref);
+      this.usage.count(svc, 1);
       this.#linkConnect(svc, ref, true);
       this.#touchService(svc.Service, rev, out);
     } else if (onNode) {
@@ -316,6 +321,7 @@ export class CatalogTables {
     this.#nodeIds.clear();
     this.#tagCache.clear();
     this.#shared.reset();
+    this.usage.reset();
     this.index.nodes = this.index.services = this.index.checks = 0;
   }
 
