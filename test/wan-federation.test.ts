@@ -198,6 +198,25 @@ test('/v1/query/<q>/execute?dc=dc2 asked of dc1\'s server keeps its Agent and So
   assert.ok((await firsts('nearq')).size > 1, 'Near _agent: shuffled in dc2');
 });
 
+test('/v1/operator/usage?global asked of dc1 carries dc2\'s own counts; without it only dc1\'s', async () => {
+  const [dc1, dc2] = procs;
+  const reg = await call(dc2, 'PUT', '/v1/catalog/register', { Node: 'usage-node', Address: '10.9.0.1', Service: { ID: 'u1', Service: 'usage-svc' } });
+  assert.equal(reg.status, 200, reg.text);
+  const own = JSON.parse((await call(dc2, 'GET', '/v1/operator/usage')).text) as { Usage: Record<string, { ServiceInstances: number }> };
+  const local = JSON.parse((await call(dc1, 'GET', '/v1/operator/usage')).text) as typeof own;
+  assert.deepEqual(Object.keys(local.Usage), ['dc1']);
+  const global = await call(dc1, 'GET', '/v1/operator/usage?global');
+  assert.equal(global.status, 200, global.text);
+  const g = JSON.parse(global.text) as typeof own;
+  assert.deepEqual(Object.keys(g.Usage).sort(), ['dc1', 'dc2']);
+  assert.deepEqual(g.Usage.dc2, own.Usage.dc2);
+  assert.deepEqual(g.Usage.dc1, local.Usage.dc1);
+  const out = await cli(['operator', 'usage', 'instances', '-all-datacenters', '-billable', `-http-addr=${dc1.http}`]);
+  assert.equal(out.code, 0, out.out);
+  assert.match(out.out, /\ndc2 Billable Service Instances: \d+\n/);
+  assert.match(out.out, /\nDatacenter {6}Services {6}Service instances\ndc1 .*\ndc2 .*\n {30}\nTotal /);
+});
+
 test('an unknown datacenter is Consul\'s 500 No path to datacenter; agent endpoints ignore ?dc', async () => {
   const [dc1] = procs;
   const r = await call(dc1, 'GET', '/v1/kv/x?dc=dc9');
