@@ -11,7 +11,7 @@ import { commitPlanned, pinRecord, type Plan } from './commit.ts';
 import type { EndpointDeps } from './deps.ts';
 import type { AclIdentity } from './acl-resolver.ts';
 import { allowed, authorize, filterAllowed } from './acl-enforce.ts';
-import { checkChainGraph, relatedServices } from './config-entry-graph.ts';
+import { chainGraphGuard, checkChainGraph, relatedServices } from './config-entry-graph.ts';
 import type { ServiceConfigRequest, ServiceConfigResponse } from '../api/service-config-types.ts';
 
 type KindTables = typeof import('./config-entry-kinds.ts') & typeof import('./config-entry-decode.ts') & typeof import('./config-entry-validate.ts');
@@ -115,14 +115,15 @@ export class ConfigEntryEndpoint {
     const key = configEntryKey(kind, name);
     return commitPlanned<boolean>(this.#deps, (): Plan<boolean> => {
       checkChainGraph(this.#deps.replica.configEntries, kind, name, entry);
+      const guard = chainGraphGuard(kind, this.#deps.replica.appliedRevision);
       const put = { type: 'put' as const, key, value: encodeRecord(entry) };
-      if (cas === undefined) return { txn: { success: [put] }, done: () => true };
+      if (cas === undefined) return { txn: { compares: guard.compares, success: [put, ...guard.ops] }, done: () => true };
       const cur = this.#deps.replica.configEntries.get(kind, name);
       if ((cur?.ModifyIndex ?? 0) !== cas) return { answer: false };
       const compare = cur
         ? { key, target: 'modRevision' as const, op: '=' as const, value: cur.ModifyIndex }
         : { key, target: 'createRevision' as const, op: '=' as const, value: 0 };
-      return { txn: { compares: [compare], success: [put] }, done: () => true };
+      return { txn: { compares: [compare, ...guard.compares], success: [put, ...guard.ops] }, done: () => true };
     });
   }
 
@@ -141,8 +142,9 @@ export class ConfigEntryEndpoint {
       if (cas !== undefined && (!cur || cur.ModifyIndex !== cas)) return { answer: false };
       if (!cur) return { answer: true };
       checkChainGraph(this.#deps.replica.configEntries, kind, name, null);
+      const guard = chainGraphGuard(kind, this.#deps.replica.appliedRevision);
       return {
-        txn: { compares: [pinRecord(key, cur)], success: [{ type: 'delete', key }] },
+        txn: { compares: [pinRecord(key, cur), ...guard.compares], success: [{ type: 'delete', key }, ...guard.ops] },
         done: () => true,
       };
     });

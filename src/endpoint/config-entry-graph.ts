@@ -6,6 +6,8 @@ import { createRequire } from 'node:module';
 import { InternalError } from '../errors.ts';
 import type { ConfigEntriesTable } from '../state/index.ts';
 import type { ChainEntry } from '../connect/discovery-chain/index.ts';
+import type { Compare, Op } from '../store/index.ts';
+import { GUARD_PREFIX } from './name-guards.ts';
 
 type Compiler = typeof import('../connect/discovery-chain/index.ts');
 const require = createRequire(import.meta.url);
@@ -56,6 +58,22 @@ function affectedChains(table: ConfigEntriesTable, kind: string, name: string): 
   }
   if (kind !== 'proxy-defaults') chains.add(name);
   return chains;
+}
+
+/** The guard every chain-kind write bumps (Consul checks the graph inside its serial FSM apply). */
+export const CHAIN_GRAPH_GUARD = `${GUARD_PREFIX}config-chain-graph`;
+
+/**
+ * The compare and op that serialize chain-kind writes planned at `revision`: the check reads many
+ * entries (and which chains lead where), so two writes each fine alone (a splitter on web, web's
+ * service-defaults set to tcp) could otherwise both commit a graph that does not compile.
+ */
+export function chainGraphGuard(kind: string, revision: number): { compares: Compare[]; ops: Op[] } {
+  if (!GRAPH_KINDS.has(kind)) return { compares: [], ops: [] };
+  return {
+    compares: [{ key: CHAIN_GRAPH_GUARD, target: 'modRevision', op: '<', value: revision + 1 }],
+    ops: [{ type: 'put', key: CHAIN_GRAPH_GUARD, value: new Uint8Array(0) }],
+  };
 }
 
 /**
