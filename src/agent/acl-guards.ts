@@ -1,5 +1,5 @@
 // ACL requirements of the agent-level routes whose handlers live outside the endpoint layer
-// (Consul's agent_endpoint.go checks): agent:read for self, metrics and monitor, agent:write for
+// (Consul's agent_endpoint.go checks): agent:read for self, metrics (and its stream) and monitor, agent:write for
 // reload, leave and join, acl:write for runtime tokens, operator:read for host, operator:write for
 // force-leave; members filtered by node:read.
 import type { AuthorizerMethod } from '../acl/index.ts';
@@ -33,6 +33,7 @@ export function guardAgentRoutes(h: RouteHandlers, cfg: RequestConfig, nodeName:
     observe: {
       ...h.observe,
       metrics: guard(h.observe.metrics, cfg, 'agentRead', nodeName),
+      metricsStream: guard(h.observe.metricsStream, cfg, 'agentRead', nodeName),
       monitor: guard(h.observe.monitor, cfg, 'agentRead', nodeName),
       host: guard(h.observe.host, cfg, 'operatorRead', ''),
     },

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { systemClock, type Clock } from '../clock.ts';
 import { createLogger, LogHub, type Logger } from '../log.ts';
 import { Telemetry } from '../telemetry/metrics.ts';
+import { MetricsStream } from '../telemetry/metrics-stream.ts';
 import { MemoryStore, LazyManagedEtcdStore, lazyEtcdStore, type Store } from '../store/index.ts';
 import type { Replica } from '../state/index.ts';
 import { ensureAclBootstrap } from '../leader/acl.ts';
@@ -57,6 +58,8 @@ export interface AgentDeps {
   gossipTransport?: Transport;
   /** retry_join gave up after retry_max attempts (default: logged). */
   onJoinExhausted?: (err: Error) => void;
+  /** The interval of /v1/agent/metrics/stream summaries (default: Consul's 10 s). */
+  metricsStreamIntervalMs?: number;
 }
 
 /** What server and client agents have in common. */
@@ -131,6 +134,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   const hub = deps.logHub ?? new LogHub();
   const logger = deps.logger ?? createLogger({ level: config.logLevel, json: config.logJson, hub });
   const telemetry = new Telemetry(clock);
+  const metricsStream = new MetricsStream(clock, () => telemetry.consulJSON(), deps.metricsStreamIntervalMs);
   const log = logger.child({ '@module': 'agent' });
   const tls = new TlsConfigurator(config.datacenter);
   // A managed store listens on the server port from the start (etcd bootstrap); the internal RPC
@@ -184,7 +188,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
     },
   };
   const { epDeps, replica, endpoints, sessionTimers, router, local, aclReaper, leaderSide, leafCerts } = buildServer(
-    config, store, clock, logger, deps.random ?? Math.random, { telemetry, hub }, hooks,
+    config, store, clock, logger, deps.random ?? Math.random, { telemetry, hub, stream: metricsStream }, hooks,
   );
   if (pool.gossip) {
     leaderSide.loops.add(new MemberReconciler({

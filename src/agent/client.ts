@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import { systemClock, type Clock } from '../clock.ts';
 import { createLogger, LogHub, type Logger } from '../log.ts';
 import { Telemetry } from '../telemetry/metrics.ts';
+import { MetricsStream } from '../telemetry/metrics-stream.ts';
 import { reloadTls, startTls, TlsConfigurator } from './tls-configurator.ts';
 import { HttpServer, type RequestConfig } from '../http/index.ts';
 import { ClientAclResolver } from './client-acl.ts';
@@ -47,6 +48,7 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
   const logger = deps.logger ?? createLogger({ level: config.logLevel, json: config.logJson, hub });
   const log = logger.child({ '@module': 'agent' });
   const telemetry = new Telemetry(clock);
+  const metricsStream = new MetricsStream(clock, () => telemetry.consulJSON(), deps.metricsStreamIntervalMs);
   const pool = new LanPool(config, { clock, logger, random, transport: deps.gossipTransport, onJoinExhausted: deps.onJoinExhausted });
   const servers = new ServerList({ datacenter: config.datacenter, random });
   const tls = new TlsConfigurator(config.datacenter);
@@ -109,7 +111,7 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
   });
   const routes = clientRoutes({
     config, local, pool, events, leadership, reqCfg, clock, random, knownServers: () => servers.servers().length,
-    observe: { telemetry, hub, prometheusRetentionMs: prometheusRetention(config) },
+    observe: { telemetry, hub, stream: metricsStream, prometheusRetentionMs: prometheusRetention(config) },
     forward, leafCerts,
     reload: () => reload(),
     leave: async () => {

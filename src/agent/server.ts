@@ -51,6 +51,7 @@ import { bridgeEvents } from './event-gossip.ts';
 import type { LanPool } from './lan-pool.ts';
 import { poolHandlers, selfMember, serfLanStats, wanDatacentersHandler, wanStats } from './pool-routes.ts';
 import type { WanPool } from './wan-pool.ts';
+import type { MetricsStream } from '../telemetry/metrics-stream.ts';
 import { forwardingRouter, forwardToDatacenter, type DcForwardingDeps } from './dc-forward.ts';
 import { operatorUsageHandler } from '../http/v1/operator-usage.ts';
 import { Forwarder } from './forward.ts';
@@ -145,7 +146,7 @@ export interface AgentHooks {
 /** Wires replica, endpoints, leader timers and routes for one server. */
 export function buildServer(
   config: RuntimeConfig, store: Store, clock: Clock, logger: Logger, random: () => number,
-  observe: { telemetry: Telemetry; hub: LogHub }, hooks: AgentHooks,
+  observe: { telemetry: Telemetry; hub: LogHub; stream: MetricsStream }, hooks: AgentHooks,
 ): ServerParts {
   const replica = new Replica({ store, clock, logger: logger.child({ '@module': 'agent.replica' }) });
   const tls = hooks.tls;

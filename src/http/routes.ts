@@ -30,7 +30,7 @@ export interface RouteHandlers {
     service: Handler; connect: Handler; node: Handler; nodeServices: Handler;
   };
   health: { node: Handler; checks: Handler; state: Handler; service: Handler; connect: Handler };
-  observe: { metrics: Handler; monitor: Handler; host: Handler };
+  observe: { metrics: Handler; metricsStream: Handler; monitor: Handler; host: Handler };
   event: { fire: Handler; list: Handler };
   coordinate: { datacenters: Handler; nodes: Handler; node: Handler; update: Handler };
   agentServices: {
@@ -145,6 +145,7 @@ export function buildRoutes(h: RouteHandlers): Router {
     .route('PUT', '/v1/agent/token/*', h.agentControl.token)
     .route('PUT', '/v1/agent/acl/enable', h.agentAcl.enable)
     .route('GET', '/v1/agent/metrics', h.observe.metrics)
+    .route('GET', '/v1/agent/metrics/stream', h.observe.metricsStream)
     .route('GET', '/v1/agent/monitor', h.observe.monitor)
     .route('GET', '/v1/agent/host', h.observe.host)
     .route('PUT', '/v1/event/fire/*', h.event.fire)

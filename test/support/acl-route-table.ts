@@ -139,6 +139,7 @@ export const ROUTE_CASES: Record<string, RouteCase> = {
   'PUT /v1/agent/token/*': { path: '/v1/agent/token/replication', body: { Token: 'r' }, need: 'acl:write', on: '' },
   'GET /v1/agent/metrics': { path: '/v1/agent/metrics', need: 'agent:read', on: NODE },
   'GET /v1/agent/monitor': { path: '/v1/agent/monitor', need: 'agent:read', on: NODE, stream: true },
+  'GET /v1/agent/metrics/stream': { path: '/v1/agent/metrics/stream', need: 'agent:read', on: NODE, stream: true },
   'GET /v1/agent/host': { path: '/v1/agent/host', need: 'operator:read', on: '' },
   'PUT /v1/event/fire/*': { path: '/v1/event/fire/deploy', need: 'event:write', on: 'deploy' },
   'GET /v1/event/list': { path: '/v1/event/list', need: 'event:read', on: 'deploy', sees: has('deploy') },

@@ -1,9 +1,11 @@
-// /v1/agent/metrics, /v1/agent/monitor and /v1/agent/host: the agent's observability surfaces
-// (metrics as Consul JSON or Prometheus text, a live log stream, host facts).
+// /v1/agent/metrics, /v1/agent/metrics/stream, /v1/agent/monitor and /v1/agent/host: the agent's
+// observability surfaces (metrics as Consul JSON or Prometheus text, interval summaries and log
+// lines streamed, host facts).
 import os from 'node:os';
 import fs from 'node:fs';
 import { BadRequestError } from '../../errors.ts';
 import type { Telemetry } from '../../telemetry/metrics.ts';
+import type { MetricsStream } from '../../telemetry/metrics-stream.ts';
 import type { LogHub } from '../../log.ts';
 import type { HttpResult } from '../router.ts';
 import type { HttpRequest } from '../request.ts';
@@ -14,6 +16,8 @@ export interface ObserveDeps {
   hub: LogHub;
   /** telemetry.prometheus_retention_time in ms (Prometheus output needs it > 0). */
   prometheusRetentionMs: number;
+  /** The interval summaries of /v1/agent/metrics/stream. */
+  stream: MetricsStream;
 }
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'];
@@ -46,6 +50,16 @@ export function hostInfo(now: number): Record<string, unknown> {
   };
 }
 
+/** Runs `start` and waits for `signal`; then calls the unsubscribe function it returned. */
+function untilAborted(signal: AbortSignal, start: () => () => void): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const off = start();
+    const done = (): void => { off(); resolve(); };
+    if (signal.aborted) done();
+    else signal.addEventListener('abort', done, { once: true });
+  });
+}
+
 /** Handlers for the observability routes. */
 export function observeHandlers(deps: ObserveDeps) {
   return {
@@ -56,18 +70,15 @@ export function observeHandlers(deps: ObserveDeps) {
       }
       return { raw: await deps.telemetry.prometheus(), contentType: 'text/plain; version=0.0.4; charset=utf-8' };
     },
+    /** Each interval's summary as indented JSON, until the client leaves (Consul's AgentMetricsStream). */
+    async metricsStream(): Promise<HttpResult> {
+      return { stream: (write, signal) => untilAborted(signal, () => deps.stream.subscribe(write)) };
+    },
     async monitor(req: HttpRequest): Promise<HttpResult> {
       const level = (req.query.get('loglevel') || 'info').toLowerCase();
       if (!LOG_LEVELS.includes(level)) throw new BadRequestError(`Unknown log level: ${level}`);
       const json = req.query.has('logjson');
-      return {
-        stream: (write, signal) => new Promise<void>((resolve) => {
-          const off = deps.hub.subscribe(level, json, write);
-          const done = (): void => { off(); resolve(); };
-          if (signal.aborted) done();
-          else signal.addEventListener('abort', done, { once: true });
-        }),
-      };
+      return { stream: (write, signal) => untilAborted(signal, () => deps.hub.subscribe(level, json, write)) };
     },
     async host(): Promise<HttpResult> {
       return { body: hostInfo(Date.now()) };
