@@ -48,6 +48,37 @@ export class AgentApi extends AgentServicesApi {
   async leave(options?: CallOptions): Promise<void> {
     await this.#c.request({ method: 'PUT', path: '/v1/agent/leave', options });
   }
+
+  /**
+   * Opens the agent's log stream at `level` and above (Go's Monitor, or MonitorJSON when `json`);
+   * resolves once the agent accepted it, with its lines (newline removed) until the agent closes
+   * the stream or `options.signal` aborts.
+   */
+  async monitor(level: string, json = false, options?: CallOptions): Promise<AsyncIterable<string>> {
+    const res = await this.#c.stream({
+      method: 'GET', path: '/v1/agent/monitor', query: { loglevel: level || undefined, logjson: json ? 'true' : undefined }, options,
+    });
+    return logLines(res);
+  }
+}
+
+async function* logLines(res: NodeJS.ReadableStream & { destroy(): void }): AsyncGenerator<string> {
+  // Decoded as a stream, so a character split across two chunks stays whole.
+  res.setEncoding('utf8');
+  let rest = '';
+  try {
+    for await (const chunk of res) {
+      const parts = (rest + (chunk as string)).split('\n');
+      rest = parts.pop() ?? '';
+      for (const line of parts) yield line.endsWith('\r') ? line.slice(0, -1) : line;
+    }
+    if (rest) yield rest;
+  } catch (err) {
+    // The agent going away mid-stream ends the monitor, as Go's scanner stops on a read error.
+    if ((err as Error).name !== 'AbortError' && (err as NodeJS.ErrnoException).code !== 'ECONNRESET') throw err;
+  } finally {
+    res.destroy();
+  }
 }
 
 /** One gossip pool member (Consul's api.AgentMember); Status 1 alive, 2 leaving, 3 left, 4 failed. */

@@ -158,6 +158,38 @@ export class ConsulClient {
 
   /** Sends a request; non-2xx statuses not listed in `accept` become ApiError. */
   request(spec: RequestSpec): Promise<RawResponse> {
+    return this.#send(spec, (res, resolve, reject) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        const status = res.statusCode ?? 0;
+        const buf = Buffer.concat(chunks);
+        if ((status < 200 || status > 299) && !spec.accept?.includes(status)) {
+          reject(new ApiError(status, buf.toString('utf8').trim()));
+          return;
+        }
+        resolve({ status, body: buf, meta: parseMeta(res.headers), headers: res.headers });
+      });
+    });
+  }
+
+  /**
+   * Sends a request and resolves with the response as it arrives (agent/monitor streams until
+   * closed); a non-2xx status is read to its end and becomes ApiError.
+   */
+  stream(spec: RequestSpec): Promise<http.IncomingMessage> {
+    return this.#send(spec, (res, resolve, reject) => {
+      const status = res.statusCode ?? 0;
+      if (status >= 200 && status <= 299) return resolve(res);
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => reject(new ApiError(status, Buffer.concat(chunks).toString('utf8').trim())));
+    });
+  }
+
+  #send<T>(spec: RequestSpec, onResponse: (res: http.IncomingMessage, resolve: (v: T) => void, reject: (e: Error) => void) => void): Promise<T> {
     const url = this.#url(spec);
     const headers: Record<string, string> = {};
     const token = spec.options?.token ?? this.config.token;
@@ -173,24 +205,11 @@ export class ConsulClient {
     if (body) headers['Content-Length'] = String(body.length);
     const transport = this.config.scheme === 'https' ? nodeHttps : nodeHttp;
     const { host, port, socketPath } = this.config;
-    return new Promise<RawResponse>((resolve, reject) => {
+    return new Promise<T>((resolve, reject) => {
       const req = transport.request({
         method: spec.method, path: url, headers, agent: this.#agent, signal: spec.options?.signal,
         ...(socketPath ? { socketPath } : { host, port }),
-      }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', reject);
-        res.on('end', () => {
-          const status = res.statusCode ?? 0;
-          const buf = Buffer.concat(chunks);
-          if ((status < 200 || status > 299) && !spec.accept?.includes(status)) {
-            reject(new ApiError(status, buf.toString('utf8').trim()));
-            return;
-          }
-          resolve({ status, body: buf, meta: parseMeta(res.headers), headers: res.headers });
-        });
-      });
+      }, (res) => onResponse(res, resolve, reject));
       req.on('error', (err: NodeJS.ErrnoException) => {
         if (err.name === 'AbortError') return reject(err);
         const op = spec.method[0] + spec.method.slice(1).toLowerCase();

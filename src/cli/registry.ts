@@ -89,6 +89,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'logout', synopsis: 'Destroy a Consul token created with login', load: async () => (await import('./logout.ts')).logoutCommand },
   { name: 'maint', synopsis: 'Controls node or service maintenance mode', load: async () => (await import('./maint.ts')).maintCommand },
   { name: 'members', synopsis: 'Lists the members of a Consul cluster', load: async () => (await import('./members.ts')).membersCommand },
+  { name: 'monitor', synopsis: 'Stream logs from a Consul agent', load: async () => (await import('./monitor.ts')).monitorCommand },
   { name: 'operator', synopsis: 'Provides cluster-level tools for Consul operators', load: async () => (await import('./operator.ts')).operatorCommand },
   { name: 'operator raft', synopsis: 'Provides cluster-level tools for Consul operators', load: async () => (await import('./operator.ts')).operatorRaftCommand },
   { name: 'operator raft list-peers', synopsis: 'Display the current Raft peer configuration', load: async () => (await import('./operator-raft-list-peers.ts')).operatorRaftListPeersCommand },
