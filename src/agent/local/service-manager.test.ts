@@ -86,3 +86,21 @@ test('a failing watch retries after 1 s three times, then waits twice as long ea
   await flush();
   assert.equal(calls, 6, 'a stopped watch makes no more calls');
 });
+
+test('a registration waiting for its first answer fails when its watch is stopped instead of waiting forever', async () => {
+  const q = queued();
+  const m = new ServiceManager({ source: q.source, clock: new ManualClock(), logger: silentLogger(), agentToken: () => '' });
+  let outcome = 'pending';
+  const primed = m.prime(sidecar, 't').then(() => { outcome = 'ok'; }, (err: Error) => { outcome = err.message; });
+  await new Promise((r) => setImmediate(r));
+  // A second registration of the same ID with another upstream replaces the watch.
+  const other = decodeService({ ...sidecar, Proxy: { ...sidecar.Proxy, Upstreams: [{ DestinationName: 'db', LocalBindPort: 9191 }] } }).service;
+  const second = m.prime(other, 't');
+  await new Promise((r) => setImmediate(r));
+  assert.equal(outcome, 'could not retrieve initial service_defaults config for service "sc": context canceled');
+  await primed;
+  q.push(answer('http'), 2);
+  q.push(answer('http'), 2);
+  await second;
+  m.stopAll();
+});

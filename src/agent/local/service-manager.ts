@@ -36,6 +36,8 @@ interface Watch {
   first: Promise<ServiceConfigResponse>;
   onUpdate?: (d: ServiceConfigResponse) => void;
   retry?: TimerHandle;
+  /** Fails `first` if it has not settled (the watch stopped while a registration waited on it). */
+  cancel: () => void;
 }
 
 /** The wait after the first failures of a watch; doubling past them, up to RETRY_MAX_MS. */
@@ -75,7 +77,8 @@ export class ServiceManager {
     try {
       await w.first;
     } catch (err) {
-      this.stop(s.ID);
+      // Only this registration's watch: a newer registration of the same ID may have replaced it.
+      if (this.#watches.get(s.ID) === w) this.stop(s.ID);
       const message = `could not retrieve initial service_defaults config for service ${JSON.stringify(s.ID)}: ${(err as Error).message}`;
       // Consul's HTTP layer answers 403 to any error that carries a permission denial.
       throw isPermissionDenied(err) ? new PermissionDeniedError(message, { cause: err }) : new InternalError(message, { cause: err });
@@ -110,6 +113,7 @@ export class ServiceManager {
     this.#watches.delete(id);
     w.abort.abort();
     w.retry?.cancel();
+    w.cancel();
   }
 
   /** Ends every watch. */
@@ -137,7 +141,10 @@ export class ServiceManager {
     let settle!: { ok: (d: ServiceConfigResponse) => void; fail: (e: unknown) => void };
     const first = new Promise<ServiceConfigResponse>((ok, fail) => { settle = { ok, fail }; });
     first.catch(() => {});
-    const w: Watch = { key, token: tok, abort: new AbortController(), first, defaults: this.#last.get(`${tok}\n${key}`) };
+    // A registration waiting in prime() must not wait forever on a watch that was stopped (a
+    // deregistration, a concurrent re-registration with other upstreams, the agent stopping).
+    const cancel = () => settle.fail(new InternalError('context canceled'));
+    const w: Watch = { key, token: tok, abort: new AbortController(), first, cancel, defaults: this.#last.get(`${tok}\n${key}`) };
     this.#watches.set(s.ID, w);
     void this.#run(s.ID, req, w, settle);
     return w;
