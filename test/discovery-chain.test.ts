@@ -6,21 +6,12 @@ import assert from 'node:assert/strict';
 import { cliAgent } from './support/cli.ts';
 import { ROOT, httpCaller, startAclAgent, tokenWithRules } from './support/acl.ts';
 import type { DevAgent } from './support/agent.ts';
-
-interface Res { status: number; index: number; body: any; text: string }
+import { apiCaller } from './support/api-agent.ts';
 
 describe('discovery chain against a dev agent', () => {
   const dev = cliAgent();
   let td = '';
-  const call = async (method: string, path: string, body?: unknown): Promise<Res> => {
-    const res = await fetch(`http://${dev.agent.httpAddr}${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body) });
-    const text = await res.text();
-    let parsed: unknown = null;
-    try {
-      parsed = JSON.parse(text);
-    } catch { /* error texts are plain */ }
-    return { status: res.status, index: Number(res.headers.get('x-consul-index') ?? 0), body: parsed, text };
-  };
+  const call = apiCaller(() => `http://${dev.agent.httpAddr}`);
   const put = async (entry: Record<string, unknown>) => {
     const r = await call('PUT', '/v1/config', entry);
     assert.equal(r.status, 200, r.text);
@@ -28,7 +19,7 @@ describe('discovery chain against a dev agent', () => {
 
   before(async () => {
     for (let i = 0; i < 100 && !td; i++) {
-      td = (await call('GET', '/v1/connect/ca/roots')).body?.TrustDomain ?? '';
+      td = (await call('GET', '/v1/connect/ca/roots')).json?.TrustDomain ?? '';
       if (!td) await new Promise((r) => setTimeout(r, 50));
     }
     assert.ok(td, 'the dev agent has a trust domain');
@@ -38,13 +29,13 @@ describe('discovery chain against a dev agent', () => {
     const r = await call('GET', '/v1/discovery-chain/plain');
     assert.equal(r.status, 200, r.text);
     assert.ok(r.index >= 1);
-    const c = r.body.Chain;
+    const c = r.json.Chain;
     assert.deepEqual(Object.keys(c), ['ServiceName', 'Namespace', 'Partition', 'Datacenter', 'Default', 'Protocol', 'StartNode', 'Nodes', 'Targets']);
     assert.equal(c.Protocol, 'tcp');
     assert.equal(c.StartNode, 'resolver:plain.default.default.dc1');
     assert.deepEqual(c.Nodes['resolver:plain.default.default.dc1'].Resolver, { ConnectTimeout: '5s', Default: true, Target: 'plain.default.default.dc1' });
     assert.equal(c.Targets['plain.default.default.dc1'].SNI, `plain.default.dc1.internal.${td}`);
-    const dc2 = (await call('GET', '/v1/discovery-chain/plain?compile-dc=dc2')).body.Chain;
+    const dc2 = (await call('GET', '/v1/discovery-chain/plain?compile-dc=dc2')).json.Chain;
     assert.equal(dc2.Datacenter, 'dc2');
     assert.deepEqual(Object.keys(dc2.Targets), ['plain.default.default.dc2']);
   });
@@ -59,7 +50,7 @@ describe('discovery chain against a dev agent', () => {
     // Back to tcp would break the chain: refused while the splitter exists.
     const back = await call('PUT', '/v1/config', { Kind: 'service-defaults', Name: 'web', Protocol: 'tcp' });
     assert.deepEqual([back.status, back.text], [500, 'discovery chain "web" uses a protocol "tcp" that does not permit advanced routing or splitting behavior']);
-    const c = (await call('GET', '/v1/discovery-chain/web')).body.Chain;
+    const c = (await call('GET', '/v1/discovery-chain/web')).json.Chain;
     assert.equal(c.Protocol, 'http');
     assert.equal(c.StartNode, 'splitter:web.default.default');
     assert.deepEqual(c.Nodes['splitter:web.default.default'].Splits.map((s: any) => [s.Weight, s.NextNode]), [
@@ -73,7 +64,7 @@ describe('discovery chain against a dev agent', () => {
     await put({ Kind: 'service-defaults', Name: 'front', Protocol: 'http' });
     await put({ Kind: 'service-defaults', Name: 'admin', Protocol: 'http' });
     await put({ Kind: 'service-router', Name: 'front', Routes: [{ Match: { HTTP: { PathPrefix: '/admin' } }, Destination: { Service: 'admin' } }] });
-    const c = (await call('GET', '/v1/discovery-chain/front')).body.Chain;
+    const c = (await call('GET', '/v1/discovery-chain/front')).json.Chain;
     assert.equal(c.StartNode, 'router:front.default.default');
     const routes = c.Nodes['router:front.default.default'].Routes;
     assert.deepEqual(routes[0], { Definition: { Match: { HTTP: { PathPrefix: '/admin' } }, Destination: { Service: 'admin' } }, NextNode: 'resolver:admin.default.default.dc1' });
@@ -83,7 +74,7 @@ describe('discovery chain against a dev agent', () => {
 
   test('a resolver subset by Service.Meta.version as the default subset', async () => {
     await put({ Kind: 'service-resolver', Name: 'api', DefaultSubset: 'v2', ConnectTimeout: '3s', Subsets: { v2: { Filter: 'Service.Meta.version == v2', OnlyPassing: true } } });
-    const c = (await call('GET', '/v1/discovery-chain/api')).body.Chain;
+    const c = (await call('GET', '/v1/discovery-chain/api')).json.Chain;
     assert.equal(c.StartNode, 'resolver:v2.api.default.default.dc1');
     assert.equal(c.Default, undefined);
     assert.deepEqual(c.Targets['v2.api.default.default.dc1'], {
@@ -95,7 +86,7 @@ describe('discovery chain against a dev agent', () => {
 
   test('failover to dc2: the failover target and its shape', async () => {
     await put({ Kind: 'service-resolver', Name: 'db', Failover: { '*': { Datacenters: ['dc2'] } } });
-    const c = (await call('GET', '/v1/discovery-chain/db')).body.Chain;
+    const c = (await call('GET', '/v1/discovery-chain/db')).json.Chain;
     assert.deepEqual(c.Nodes['resolver:db.default.default.dc1'].Resolver, {
       ConnectTimeout: '5s', Target: 'db.default.default.dc1', Failover: { Targets: ['db.default.default.dc2'] },
     });
@@ -109,7 +100,7 @@ describe('discovery chain against a dev agent', () => {
   test('POST overrides customize the chain; bad bodies get Consul\'s 400 texts', async () => {
     const r = await call('POST', '/v1/discovery-chain/web', { OverrideProtocol: 'tcp', override_connect_timeout: '2s', OverrideMeshGateway: { Mode: 'local' } });
     assert.equal(r.status, 200, r.text);
-    const c = r.body.Chain;
+    const c = r.json.Chain;
     assert.equal(c.Protocol, 'tcp');
     assert.match(c.CustomizationHash, /^[0-9a-f]{8}$/);
     assert.equal(c.StartNode, 'resolver:web.default.default.dc1');
@@ -127,7 +118,7 @@ describe('discovery chain against a dev agent', () => {
     await put({ Kind: 'service-resolver', Name: 'blocky', ConnectTimeout: '7s' });
     const woke = await waiting;
     assert.ok(woke.index > first.index);
-    assert.equal(woke.body.Chain.Nodes['resolver:blocky.default.default.dc1'].Resolver.ConnectTimeout, '7s');
+    assert.equal(woke.json.Chain.Nodes['resolver:blocky.default.default.dc1'].Resolver.ConnectTimeout, '7s');
   });
 
   test('writes that would break a chain are refused with the compiler\'s texts (500)', async () => {
@@ -142,7 +133,7 @@ describe('discovery chain against a dev agent', () => {
     await put({ Kind: 'service-splitter', Name: 'shop', Splits: [{ Weight: 100, ServiceSubset: 'v1' }] });
     const del = await call('DELETE', '/v1/config/service-resolver/shop');
     assert.deepEqual([del.status, del.text], [500, 'service "shop" does not have a subset named "v1"']);
-    assert.equal((await call('GET', '/v1/discovery-chain/loop-a')).body.Chain.StartNode, 'resolver:loop-b.default.default.dc1');
+    assert.equal((await call('GET', '/v1/discovery-chain/loop-a')).json.Chain.StartNode, 'resolver:loop-b.default.default.dc1');
   });
 });
 
