@@ -9,7 +9,7 @@ import { Replica } from '../state/index.ts';
 import {
   KvEndpoint, TxnEndpoint, SessionEndpoint, CatalogEndpoint, HealthEndpoint,
   type EndpointDeps, type SessionHealth, type Leadership, type AclIdentity,
-  serviceUsage,
+  serviceUsage, resolvedExportedServices,
 } from '../endpoint/index.ts';
 import { ConnectCAEndpoint } from '../endpoint/connect-ca.ts';
 import { AutoEncryptEndpoint } from '../endpoint/auto-encrypt.ts';
@@ -54,6 +54,7 @@ import type { WanPool } from './wan-pool.ts';
 import type { MetricsStream } from '../telemetry/metrics-stream.ts';
 import { forwardingRouter, forwardToDatacenter, type DcForwardingDeps } from './dc-forward.ts';
 import { operatorUsageHandler } from '../http/v1/operator-usage.ts';
+import { exportedServicesHandler } from '../http/v1/exported-services.ts';
 import { Forwarder } from './forward.ts';
 import {
   buildRoutes, kvHandlers, txnHandlers, statusHandlers, agentSelfHandlers, agentStats, connectHandlers,
@@ -249,7 +250,10 @@ export function buildServer(
     session: sessionHandlers(endpoints.session, { ...reqCfg, nodeName: config.nodeName }),
     catalog: { ...catalogHandlers(endpoints.catalog, reqCfg), datacenters: wanDatacentersHandler(hooks.wan, config.datacenter) },
     health: healthHandlers(endpoints.health, reqCfg),
-    config: configHandlers(endpoints.configEntries, reqCfg),
+    config: {
+      ...configHandlers(endpoints.configEntries, reqCfg),
+      exportedServices: exportedServicesHandler((opts) => resolvedExportedServices(epDeps, opts), reqCfg),
+    },
     discoveryChain: discoveryChainHandlers(endpoints.discoveryChain, reqCfg),
     gateways: gatewayHandlers(endpoints.gateways, reqCfg),
     observe: observeHandlers({ ...observe, prometheusRetentionMs: prometheusRetention(config) }),

@@ -44,7 +44,8 @@ export interface RouteHandlers {
   agentControl: { reload: Handler; leave: Handler; token: Handler };
   members: { members: Handler; join: Handler; forceLeave: Handler };
   keyring: { list: Handler; install: Handler; use: Handler; remove: Handler };
-  config: { apply: Handler; get: Handler; delete: Handler };
+  /** /v1/config and the exports resolved from its exported-services entry (/v1/exported-services). */
+  config: { apply: Handler; get: Handler; delete: Handler; exportedServices: Handler };
   gateways: { gatewayServices: Handler; ingress: Handler };
   acl: ReturnType<typeof aclTokenHandlers>;
   aclPolicies: ReturnType<typeof aclPolicyHandlers>;
@@ -104,6 +105,7 @@ export function buildRoutes(h: RouteHandlers): Router {
     .route('PUT', '/v1/config', h.config.apply)
     .route('GET', '/v1/config/*', h.config.get)
     .route('DELETE', '/v1/config/*', h.config.delete)
+    .route('GET', '/v1/exported-services', h.config.exportedServices)
     .route('GET', '/v1/discovery-chain/*', h.discoveryChain.read)
     .route('POST', '/v1/discovery-chain/*', h.discoveryChain.read)
     .route('GET', '/v1/status/leader', h.status.leader)

@@ -93,6 +93,7 @@ export const ROUTE_CASES: Record<string, RouteCase> = {
   'PUT /v1/config': { path: '/v1/config', body: { Kind: 'service-defaults', Name: 'web2', Protocol: 'http' }, need: 'service:write', on: 'web2' },
   'GET /v1/config/*': { path: '/v1/config/service-defaults/web', need: 'service:read', on: 'web' },
   'DELETE /v1/config/*': { path: '/v1/config/service-defaults/web-del', need: 'service:write', on: 'web-del' },
+  'GET /v1/exported-services': { path: '/v1/exported-services', need: 'mesh:read', on: '' },
   'GET /v1/discovery-chain/*': { path: '/v1/discovery-chain/web', need: 'service:read', on: 'web' },
   'POST /v1/discovery-chain/*': { path: '/v1/discovery-chain/web', body: { OverrideProtocol: 'http' }, need: 'service:read', on: 'web' },
   'GET /v1/status/leader': { path: '/v1/status/leader', open: 'leader address is public (Consul)' },
