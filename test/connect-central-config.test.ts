@@ -150,6 +150,9 @@ test('?merge-central-config answers catalog and health reads of proxies merged, 
   assert.deepEqual(health.json[0].Service.Proxy.Config, { protocol: 'http' });
   const connect = await call('GET', '/v1/health/connect/pay?merge-central-config');
   assert.deepEqual(connect.json[0].Service.Proxy.Config, { protocol: 'http' });
+  const onNode = await call('GET', '/v1/catalog/node-services/ext-node?merge-central-config');
+  assert.deepEqual(onNode.json.Services.find((s: any) => s.ID === 'pay-proxy').Proxy.Config, { protocol: 'http' }, 'node-services merges too (Consul\'s NodeServiceList)');
+  assert.equal((await call('GET', '/v1/catalog/node-services/ext-node')).json.Services.find((s: any) => s.ID === 'pay-proxy').Proxy.Config, undefined);
   const typical = await call('GET', '/v1/catalog/service/pay?merge-central-config');
   assert.deepEqual(typical.json[0].ServiceProxy, { Mode: '', MeshGateway: {}, Expose: {} }, 'typical services are left as they are');
   // A blocking merged read wakes when the entries change.

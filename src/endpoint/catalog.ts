@@ -162,24 +162,34 @@ export class CatalogEndpoint {
     });
   }
 
-  /** One node (named case-insensitively) with its services keyed by ID, or null. */
-  node(name: string, opts: QueryOptions): Promise<QueryResult<{ Node: Node; Services: Record<string, NodeService> } | null>> {
+  /**
+   * One node (named case-insensitively) with its services keyed by ID, or null; with `merge`,
+   * proxies and gateways merged with their central defaults (`?merge-central-config`).
+   */
+  node(name: string, opts: QueryOptions, merge = false): Promise<QueryResult<{ Node: Node; Services: Record<string, NodeService> } | null>> {
     const cat = this.#deps.replica.catalog;
     return blockingQuery(this.#deps, opts, (ws) => {
       ws.addKey(NODE_VIEW, foldName(name));
       const node = cat.node(name);
-      const index = Math.max(cat.index.nodes, cat.index.services);
+      let index = Math.max(cat.index.nodes, cat.index.services);
       if (!node) return { index, value: null };
       if (!allowed(opts.authz, 'nodeRead', node.Node)) return { index, value: null, filtered: true };
       const all = [...(cat.services.get(node.Node)?.values() ?? [])].sort((a, b) => (a.ID < b.ID ? -1 : 1));
-      const { items: services, filtered } = filterAllowed(opts.authz, all, (s) => allowed(opts.authz, 'serviceRead', s.Service));
+      let { items: services, filtered } = filterAllowed(opts.authz, all, (s) => allowed(opts.authz, 'serviceRead', s.Service));
+      if (merge) {
+        // Loaded on the first merging read only (issue #9).
+        const { mergeInstances } = require('./merge-central-config.ts') as typeof import('./merge-central-config.ts');
+        const m = mergeInstances(this.#deps.replica.configEntries, ws, index, services.map((service) => ({ service })));
+        index = m.index;
+        services = m.instances.map((i) => i.service);
+      }
       return { index, value: { Node: node, Services: Object.fromEntries(services.map((s) => [s.ID, s])) }, filtered };
     });
   }
 
-  /** One node with its services as a list (`node-services`), or null. */
+  /** One node with its services as a list (`node-services`, `?merge-central-config` honoured), or null. */
   nodeServices(name: string, opts: QueryOptions, f: CatalogFilters = {}): Promise<QueryResult<{ Node: Node; Services: NodeService[] } | null>> {
-    return this.node(name, opts).then(({ value, meta }) => ({
+    return this.node(name, opts, f.mergeCentralConfig === true).then(({ value, meta }) => ({
       meta,
       value: value && { Node: value.Node, Services: filterList(Object.values(value.Services), f.filter) },
     }));
