@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startDevAgent } from './support/agent.ts';
 import { httpCaller, ROOT, startAclAgent, tokenWithRules } from './support/acl.ts';
+import { runCliCaptured } from './support/cli.ts';
 
 test('exports come from the exported-services entry, and a blocking read wakes on its change', async () => {
   const dev = await startDevAgent();
@@ -31,6 +32,14 @@ test('exports come from the exported-services entry, and a blocking read wakes o
     const woke = await waiting;
     assert.ok(Number(woke.headers.get('x-consul-index')) > index);
     assert.deepEqual(woke.json, [{ Service: 'db', Consumers: { Peers: ['north'] } }]);
+    const env = { CONSUL_HTTP_ADDR: dev.httpAddr };
+    const table = await runCliCaptured(['services', 'exported-services'], env);
+    assert.equal(table.code, 0, table.err);
+    assert.equal(table.out, 'Service  Consumer\ndb       Peer: north\n');
+    const json = await runCliCaptured(['services', 'exported-services', '-format=json'], env);
+    assert.deepEqual(JSON.parse(json.out), [{ Service: 'db', Consumers: { Peers: ['north'] } }]);
+    assert.equal((await runCliCaptured(['services', 'exported-services', '-consumerPeer=south'], env)).out, 'No exported services found\n');
+    assert.equal((await runCliCaptured(['services', 'exported-services', '-format=yaml'], env)).err, 'Invalid format, valid formats are {pretty|json}\n');
   } finally {
     await dev.stop();
   }

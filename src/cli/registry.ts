@@ -102,6 +102,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'operator usage', synopsis: 'Provides cluster-level usage information', load: async () => (await import('./operator.ts')).operatorUsageCommand },
   { name: 'operator usage instances', synopsis: 'Display service instance usage information', load: async () => (await import('./operator-usage-instances.ts')).operatorUsageInstancesCommand },
   { name: 'services', synopsis: 'Interact with services', load: async () => (await import('./services.ts')).servicesCommand },
+  { name: 'services exported-services', synopsis: 'Lists exported services', load: async () => (await import('./services-exported-services.ts')).servicesExportedServicesCommand },
   { name: 'services deregister', synopsis: 'Deregister services with the local agent', load: async () => (await import('./services-deregister.ts')).servicesDeregisterCommand },
   { name: 'services register', synopsis: 'Register services with the local agent', load: async () => (await import('./services-register.ts')).servicesRegisterCommand },
   { name: 'snapshot', synopsis: 'Saves, restores and inspects snapshots of Consul server state', load: async () => (await import('./snapshot.ts')).snapshotCommand },
