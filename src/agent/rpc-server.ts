@@ -18,7 +18,7 @@ import { LIVENESS_PATH, type LivenessStream } from '../leader/liveness.ts';
 import { RpcListener } from './rpc-listener.ts';
 import type { ServiceConfigSource } from './local/service-manager.ts';
 import type { ServiceConfigRequest } from '../api/service-config-types.ts';
-import { parseGoDuration } from '../cli/flags.ts';
+import { parseGoDuration } from '../duration.ts';
 import type { TlsConfigurator } from './tls-configurator.ts';
 
 /** The route prefix reserved for agent-to-server calls. */
