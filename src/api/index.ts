@@ -34,3 +34,5 @@ export type { SemaphoreOptions } from './semaphore.ts';
 export { LockError } from './lock-holding.ts';
 export type { ExactKVPair, LockErrorCode } from './lock-holding.ts';
 export type * from './types.ts';
+export { operatorUsage, CONNECT_USAGE_KINDS, type ServiceUsage, type UsageReply } from './operator-usage.ts';
+export { exportedServices, type ResolvedExportedService, type ResolvedConsumers } from './exported-services.ts';
