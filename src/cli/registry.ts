@@ -66,6 +66,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'connect ca get-config', synopsis: 'Display the current Connect Certificate Authority (CA) configuration', load: async () => (await import('./connect-ca-get-config.ts')).connectCaGetConfigCommand },
   { name: 'connect ca set-config', synopsis: 'Modify the current Connect CA configuration', load: async () => (await import('./connect-ca-set-config.ts')).connectCaSetConfigCommand },
   { name: 'connect proxy', synopsis: 'Runs a Consul Connect proxy', load: async () => (await import('./connect-proxy.ts')).connectProxyCommand },
+  { name: 'debug', synopsis: 'Records a debugging archive for operators', load: async () => (await import('./debug.ts')).debugCommand },
   { name: 'event', synopsis: 'Fire a new event', load: async () => (await import('./event.ts')).eventCommand },
   { name: 'force-leave', synopsis: 'Forces a member of the cluster to enter the "left" state', load: async () => (await import('./force-leave.ts')).forceLeaveCommand },
   { name: 'info', synopsis: 'Provides debugging information for operators.', load: async () => (await import('./info.ts')).infoCommand },

@@ -1,6 +1,6 @@
-// A minimal ustar writer and reader for snapshot archives: regular files only, as Go's
-// archive/tar writes them for short names. The reader also skips PAX headers and honours GNU
-// long names, so archives made by other tar tools read back too.
+// A minimal ustar writer and reader for snapshot and debug archives: regular files (and the debug
+// bundle's directory entries) as Go's archive/tar writes them for short names. The reader also
+// skips PAX headers and honours GNU long names, so archives made by other tar tools read back too.
 
 const BLOCK = 512;
 
@@ -12,6 +12,8 @@ export interface TarEntry {
   mode?: number;
   /** Modification time, ms since the epoch (default now). */
   mtimeMs?: number;
+  /** A directory entry (no data) rather than a regular file; the debug bundle lists its folders. */
+  dir?: boolean;
 }
 
 function octal(value: number, width: number): string {
@@ -28,7 +30,7 @@ function header(e: TarEntry): Buffer {
   h.write(octal(e.data.length, 12), 124, 'ascii');
   h.write(octal(Math.floor((e.mtimeMs ?? Date.now()) / 1000), 12), 136, 'ascii');
   h.write('        ', 148, 'ascii');
-  h.write('0', 156, 'ascii');
+  h.write(e.dir ? '5' : '0', 156, 'ascii');
   h.write('ustar\u000000', 257, 'binary');
   h.write(octal(checksum(h), 7) + ' ', 148, 'ascii');
   return h;
