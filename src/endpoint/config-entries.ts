@@ -182,6 +182,7 @@ export class ConfigEntryEndpoint {
   resolveServiceConfig(req: ServiceConfigRequest, opts: QueryOptions): Promise<QueryResult<ServiceConfigResponse>> {
     authorize(opts.authz, 'serviceRead', req.Name);
     const t = this.#deps.replica.configEntries;
+    let first: string | undefined;
     return blockingQuery(this.#deps, opts, (ws) => {
       ws.addPrefix(CONFIG_ENTRIES_TABLE, 'proxy-defaults/');
       ws.addPrefix(CONFIG_ENTRIES_TABLE, 'service-defaults/');
@@ -191,7 +192,13 @@ export class ConfigEntryEndpoint {
         proxyDefaults: () => t.get('proxy-defaults', 'global'),
         serviceDefaults: (name) => t.get('service-defaults', name),
       });
-      return { index: Math.max(1, t.kindIndex('proxy-defaults'), t.kindIndex('service-defaults')), value };
+      const index = Math.max(1, t.kindIndex('proxy-defaults'), t.kindIndex('service-defaults'));
+      // A blocked resolution woken by a change that leaves its answer as it was keeps waiting
+      // (Consul's priorHash check): another service's defaults must not wake every proxy's watch.
+      const json = JSON.stringify(value);
+      if (first === undefined) first = json;
+      else if (opts.minIndex > 0 && json === first) return { index: Math.min(index, opts.minIndex), value };
+      return { index, value };
     });
   }
 }
