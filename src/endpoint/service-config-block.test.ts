@@ -24,6 +24,7 @@ test('a blocked resolution stays blocked through another service\'s defaults and
   assert.equal(settled, undefined, 'an unrelated service-defaults write does not answer the blocked read');
   await configEntries.apply({ Kind: 'service-defaults', Name: 'blk-db', Protocol: 'grpc' }, undefined);
   await blocked;
-  assert.equal(settled?.protocol, 'grpc');
-  assert.ok(settled!.index > now.meta.index);
+  const got = settled as { index: number; protocol: unknown } | undefined;
+  assert.equal(got?.protocol, 'grpc');
+  assert.ok(got!.index > now.meta.index);
 });
