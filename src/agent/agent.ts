@@ -39,6 +39,7 @@ import { CoordinateSync, coordinateSettings } from './coordinates.ts';
 import { autoEncryptOnly, createRpcServer, tokenHandlers } from './rpc-server.ts';
 import { followConnectRoots } from './connect-trust.ts';
 import { RpcListener } from './rpc-listener.ts';
+import { REMOTE_EXEC_EVENT, agentApiCall, remoteExecDisabled, remoteExecHandler } from './remote-exec.ts';
 import { AGENT_STARTING } from './forward.ts';
 import { LivenessGreeter, livenessAddress } from '../leader/liveness.ts';
 
@@ -187,7 +188,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       setTimeout(() => void (deps.shutdown ?? (() => agent.stop()))(), 100);
     },
   };
-  const { epDeps, replica, endpoints, sessionTimers, router, local, aclReaper, leaderSide, leafCerts } = buildServer(
+  const { epDeps, replica, endpoints, sessionTimers, router, local, aclReaper, leaderSide, leafCerts, events } = buildServer(
     config, store, clock, logger, deps.random ?? Math.random, { telemetry, hub, stream: metricsStream }, hooks,
   );
   if (pool.gossip) {
@@ -225,6 +226,9 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       prettyAll: config.dev,
     },
   });
+  events.handleInternal(REMOTE_EXEC_EVENT, remoteExecHandler({
+    nodeName: config.nodeName, api: agentApiCall(http, () => local.tokens.get('agent') || local.tokens.get('default')), logger: logger.child({ '@module': 'agent' }),
+  }, remoteExecDisabled(config)));
   const dnsCfg = dnsConfigFrom(config);
   const dnsHandler = new DnsHandler({
     cfg: dnsCfg, view: new DnsView(replica, dnsAcl(local, endpoints)), logger: logger.child({ '@module': 'dns' }),

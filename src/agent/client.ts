@@ -20,6 +20,7 @@ import { remoteDnsHandler } from './client-dns.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
 import { bridgeEvents } from './event-gossip.ts';
 import { EventBuffer } from './events.ts';
+import { REMOTE_EXEC_EVENT, agentApiCall, remoteExecDisabled, remoteExecHandler } from './remote-exec.ts';
 import { Forwarder } from './forward.ts';
 import { clientLeafCerts } from './client-leaf.ts';
 import type { AutoEncrypt } from './auto-encrypt.ts';
@@ -128,6 +129,9 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
       allowWriteHttpFrom: config.http.allowWriteHttpFrom, maxConnsPerClient: config.limits.httpMaxConnsPerClient, prettyAll: config.dev,
     },
   });
+  events.handleInternal(REMOTE_EXEC_EVENT, remoteExecHandler({
+    nodeName: config.nodeName, api: agentApiCall(http, () => token('agent')), logger: logger.child({ '@module': 'agent' }),
+  }, remoteExecDisabled(config)));
   const dns = new DnsServer({ handler: dnsHandler, logger: logger.child({ '@module': 'dns' }) });
   const reload = async (next?: RuntimeConfig): Promise<void> => {
     next ??= await (deps.reloadConfig ?? (async () => config))();

@@ -33,6 +33,7 @@ export class EventBuffer {
   #waiters = new Set<() => void>();
   readonly #target: EventTarget;
   #publish: ((ev: UserEvent) => void) | null = null;
+  #internal = new Map<string, (ev: UserEvent) => void>();
 
   constructor(target: EventTarget) {
     this.#target = target;
@@ -59,9 +60,16 @@ export class EventBuffer {
     return ev;
   }
 
+  /** Hands matching events named `name` to `handler` instead of the ring (Consul's internal events, such as `_rexec`). */
+  handleInternal(name: string, handler: (ev: UserEvent) => void): void {
+    this.#internal.set(name, handler);
+  }
+
   /** Takes in an event from the pool (or a local fire): kept when its filters match this agent. */
   receive(ev: UserEvent): void {
     if (!this.#matches(ev)) return;
+    const internal = this.#internal.get(ev.Name);
+    if (internal) return internal(ev);
     this.#events.push(ev);
     if (this.#events.length > EVENT_BUFFER_SIZE) this.#events.shift();
     for (const w of [...this.#waiters]) w();

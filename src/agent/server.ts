@@ -128,6 +128,8 @@ export interface ServerParts {
   leaderSide: LeaderSide;
   /** This agent's service leaf certificates (stopped with the agent). */
   leafCerts: LeafCertManager;
+  /** The agent's user events (remote exec hooks into them once the HTTP server exists). */
+  events: EventBuffer;
 }
 
 /** Agent-level actions the agent routes trigger (createAgent supplies them). */
@@ -281,7 +283,7 @@ export function buildServer(
   const router = dcForward ? forwardingRouter(routes, dcForward) : routes;
   observe.telemetry.gauge('rpc.queries_blocking', 'Blocking queries waiting', () => replica.notifier.blocked);
   observe.telemetry.gauge('state.kv_entries', 'KV entries in the replica', () => replica.kvs.size);
-  return { epDeps, replica, leadership, endpoints, sessionTimers, router, local, aclReaper, aclSwitch, leaderSide, leafCerts };
+  return { epDeps, replica, leadership, endpoints, sessionTimers, router, local, aclReaper, aclSwitch, leaderSide, leafCerts, events };
 }
 
 /** Resolved central service config from this server's replica, under the caller's token. */
