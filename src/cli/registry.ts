@@ -68,6 +68,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'connect proxy', synopsis: 'Runs a Consul Connect proxy', load: async () => (await import('./connect-proxy.ts')).connectProxyCommand },
   { name: 'debug', synopsis: 'Records a debugging archive for operators', load: async () => (await import('./debug.ts')).debugCommand },
   { name: 'event', synopsis: 'Fire a new event', load: async () => (await import('./event.ts')).eventCommand },
+  { name: 'exec', synopsis: 'Executes a command on Consul nodes', load: async () => (await import('./exec.ts')).execCommand },
   { name: 'force-leave', synopsis: 'Forces a member of the cluster to enter the "left" state', load: async () => (await import('./force-leave.ts')).forceLeaveCommand },
   { name: 'info', synopsis: 'Provides debugging information for operators.', load: async () => (await import('./info.ts')).infoCommand },
   { name: 'intention', synopsis: 'Interact with Connect service intentions', load: async () => (await import('./intention.ts')).intentionCommand },
