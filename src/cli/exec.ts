@@ -127,7 +127,7 @@ async function runExec(client: ConsulClient, conf: ExecConf, spec: object, io: C
       err(`Failed to create session: ${(e as Error).message}`);
       return 1;
     }
-    void client.session.renewPeriodic(TTL, session, stop.signal).catch((e: Error) => err(`Session renew failed: ${e.message}`));
+    renewEvery(client, session, stop.signal, err);
     if (conf.verbose) out(`Created remote execution session: ${session}`);
     const dir = `${conf.prefix}/${session}`;
     try {
@@ -165,6 +165,18 @@ async function runExec(client: ConsulClient, conf: ExecConf, spec: object, io: C
     process.off('SIGTERM', onSignal);
     if (session) await client.session.destroy(session).catch(() => undefined);
   }
+}
+
+/** Renews the session every 5 s until `signal`; the first failure is printed and ends the renewals. */
+function renewEvery(client: ConsulClient, session: string, signal: AbortSignal, err: (s: string) => void): void {
+  const timer = setInterval(() => {
+    client.session.renew(session).catch((e: Error) => {
+      if (signal.aborted) return;
+      clearInterval(timer);
+      err(`Session renew failed: ${e.message}`);
+    });
+  }, RENEW_MS);
+  signal.addEventListener('abort', () => clearInterval(timer), { once: true });
 }
 
 /** Consul's session: local ("Remote Exec") or, for another datacenter, bound to one of its servers. */
