@@ -120,12 +120,32 @@ async function jobSpec(deps: RemoteExecDeps, prefix: string, session: string): P
     deps.logger.error({ error: res.body.toString('utf8').trim() }, 'failed to get remote exec job');
     return null;
   }
+  let spec: unknown;
   try {
-    return JSON.parse(res.body.toString('utf8')) as ExecSpec;
+    spec = JSON.parse(res.body.toString('utf8'));
   } catch (err) {
     deps.logger.error({ error: (err as Error).message }, 'failed to decode remote exec spec');
     return null;
   }
+  const bad = specError(spec);
+  if (bad) {
+    deps.logger.error({ error: bad }, 'failed to decode remote exec spec');
+    return null;
+  }
+  return spec as ExecSpec;
+}
+
+/** What Go's json.Unmarshal into remoteExecSpec would refuse (wrong field types); null when the spec decodes. */
+function specError(spec: unknown): string | null {
+  if (spec === null) return null;
+  if (typeof spec !== 'object' || Array.isArray(spec)) return 'cannot unmarshal into remoteExecSpec';
+  const s = spec as Record<string, unknown>;
+  const str = (v: unknown): boolean => v === undefined || v === null || typeof v === 'string';
+  if (!str(s.Command)) return 'Command: not a string';
+  if (!str(s.Script)) return 'Script: not a string';
+  if (s.Args !== undefined && s.Args !== null && !(Array.isArray(s.Args) && s.Args.every((a) => typeof a === 'string'))) return 'Args: not a list of strings';
+  if (s.Wait !== undefined && s.Wait !== null && !(typeof s.Wait === 'number' && Number.isInteger(s.Wait))) return 'Wait: not an integer duration';
+  return null;
 }
 
 /** Runs the job, uploading output as it comes; resolves to the exit code (255 when it could not run). */
@@ -143,7 +163,7 @@ async function execute(deps: RemoteExecDeps, spec: ExecSpec, write: (suffix: str
     try {
       child = spec.Args && spec.Args.length > 0
         ? spawn(spec.Args[0], spec.Args.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
-        : spawn('/bin/sh', ['-c', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+        : spawn(process.env.SHELL || '/bin/sh', ['-c', script], { stdio: ['ignore', 'pipe', 'pipe'] });
     } catch (err) {
       deps.logger.debug({ error: (err as Error).message }, 'failed to start remote exec');
       return 255;
@@ -154,7 +174,12 @@ async function execute(deps: RemoteExecDeps, spec: ExecSpec, write: (suffix: str
   }
 }
 
-/** Chunks stdout and stderr together, writes each chunk (or a heartbeat per quiet Wait) under out/%05x. */
+/**
+ * Chunks stdout and stderr together, writes each chunk (or a heartbeat per quiet Wait) under
+ * out/%05x. A failed write ends the job at once with 255 but, as in Consul, leaves the command
+ * running (its output is still drained, no longer uploaded): the caller going away must not kill
+ * a half-done command on every node.
+ */
 function upload(child: ChildProcess, spec: ExecSpec, write: (suffix: string, value: Buffer) => Promise<void>, log: Logger): Promise<number> {
   return new Promise((resolve) => {
     let buf = Buffer.alloc(0);
@@ -165,6 +190,7 @@ function upload(child: ChildProcess, spec: ExecSpec, write: (suffix: string, val
     const waitMs = Math.floor((spec.Wait ?? 0) / 1e6);
     const heartbeatMs = waitMs > 0 ? waitMs : 2_000;
     const send = (chunk: Buffer): void => {
+      if (failed) return;
       const n = num++;
       chain = chain.then(async () => {
         if (failed) return;
@@ -173,7 +199,10 @@ function upload(child: ChildProcess, spec: ExecSpec, write: (suffix: string, val
         } catch (err) {
           failed = true;
           log.error({ error: (err as Error).message }, 'failed to write output for remote exec job');
-          child.kill();
+          clearInterval(beat);
+          if (idle) clearTimeout(idle);
+          idle = null;
+          resolve(255);
         }
       });
       beat.refresh();
@@ -189,6 +218,7 @@ function upload(child: ChildProcess, spec: ExecSpec, write: (suffix: string, val
     // Acts as a heartbeat while the command is quiet, as Consul's wait loop does.
     const beat = setInterval(() => send(Buffer.alloc(0)), heartbeatMs);
     const onData = (data: Buffer): void => {
+      if (failed) return;
       buf = Buffer.concat([buf, data]);
       while (buf.length >= OUTPUT_CHUNK) {
         send(buf.subarray(0, OUTPUT_CHUNK));
