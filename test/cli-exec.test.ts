@@ -2,6 +2,9 @@
 // ack/out/exit keys under the session) and the CLI's Consul output and exit codes; an agent with
 // remote exec disabled (the default) acknowledges nothing.
 
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventApi } from '../src/api/event.ts';
@@ -17,7 +20,7 @@ describe('exec against an agent with disable_remote_exec = false', () => {
   const dev = cliAgent({ config: { raw: { disable_remote_exec: false } } });
 
   test('a shell command: its output per node, the exit code, the summary; the KV tree and session are gone after', async () => {
-    const r = await dev.cli(['exec', '-wait=1s', 'echo hello; echo world']);
+    const r = await dev.cli(['exec', '-wait=2s', 'echo hello; echo world']);
     assert.equal(r.err, '');
     assert.equal(r.out, '    test-node: hello\n    test-node: world\n    test-node:\n==> test-node: finished with exit code 0\n1 / 1 node(s) completed / acknowledged\n');
     assert.equal(r.code, 0);
@@ -46,7 +49,8 @@ describe('exec against an agent with disable_remote_exec = false', () => {
   });
 
   test('a quiet command keeps the run alive with heartbeats (every -wait) until it finishes', async () => {
-    const r = await dev.cli(['exec', '-verbose', '-wait=300ms', 'sleep 1.5; echo late']);
+    // -wait=1s: the agent beats every second and the CLI gives a working node two (margin for a busy CI).
+    const r = await dev.cli(['exec', '-verbose', '-wait=1s', 'sleep 2.5; echo late']);
     assert.equal(r.code, 0, r.out + r.err);
     assert.ok(r.out.includes('==> test-node: heartbeat received\n'), r.out);
     assert.ok(r.out.includes('    test-node: late\n    test-node:\n==> test-node: finished with exit code 0\n1 / 1 node(s) completed / acknowledged\n'), r.out);
@@ -72,9 +76,13 @@ describe('exec against an agent with disable_remote_exec = false', () => {
 describe('exec against an agent with remote exec disabled (the default)', () => {
   const dev = cliAgent();
 
-  test('the event is ignored: nothing acknowledged', async () => {
-    const r = await dev.cli(['exec', '-wait=500ms', 'echo hi']);
+  test('the event is ignored: nothing acknowledged, nothing run', async (t) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exec-disabled-'));
+    t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const marker = path.join(dir, 'ran');
+    const r = await dev.cli(['exec', '-wait=2s', `touch ${marker}`]);
     assert.deepEqual([r.code, r.out, r.err], [0, '0 / 0 node(s) completed / acknowledged\n', '']);
+    assert.equal(fs.existsSync(marker), false, 'the command must not run');
     assert.deepEqual(await new EventApi(dev.client).list('_rexec'), [], 'internal events are not kept');
   });
 });
