@@ -27,14 +27,14 @@ export function remoteExecDisabled(config: Pick<RuntimeConfig, 'raw'>): boolean 
   return config.raw.disable_remote_exec !== false;
 }
 
-/** Calls the agent's own HTTP API in-process, with the token `token()` gives at call time. */
+/** Calls the agent's own HTTP API in-process, with the token `token()` gives at call time; allow_write_http_from does not apply (Consul's are RPCs). */
 export function agentApiCall(
-  http: { handle(req: { method: string; url: string; headers?: Record<string, string>; body?: Buffer }): Promise<{ status: number; body: Buffer }> },
+  http: { handle(req: { method: string; url: string; headers?: Record<string, string>; body?: Buffer; internal?: boolean }): Promise<{ status: number; body: Buffer }> },
   token: () => string,
 ): AgentApiCall {
   return async (method, url, body) => {
     const t = token();
-    const res = await http.handle({ method, url, headers: t ? { 'x-consul-token': t } : {}, body });
+    const res = await http.handle({ method, url, headers: t ? { 'x-consul-token': t } : {}, body, internal: true });
     return { status: res.status, body: res.body };
   };
 }

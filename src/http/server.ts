@@ -93,6 +93,11 @@ export interface InjectRequest {
   body?: Buffer | string;
   /** Ends a streamed answer (e.g. /v1/agent/monitor). */
   signal?: AbortSignal;
+  /**
+   * The agent's own call (remote exec's KV writes, which Consul makes as RPCs): not an HTTP
+   * client, so allow_write_http_from does not apply.
+   */
+  internal?: boolean;
 }
 
 /** A complete response. */
@@ -159,7 +164,7 @@ export class HttpServer {
   /** Serves one request in-process (tests, embedding) through the same path as the sockets. */
   async handle(req: InjectRequest): Promise<InjectResponse> {
     const injected = new Injected(req);
-    this.#dispatch(req.method, req.url, lowerHeaders(req.headers ?? {}), '127.0.0.1', injected);
+    this.#dispatch(req.method, req.url, lowerHeaders(req.headers ?? {}), '127.0.0.1', injected, req.internal === true);
     const out = await injected.outcome;
     if (out.stream) {
       const chunks: Buffer[] = [];
@@ -177,7 +182,7 @@ export class HttpServer {
    * kept by every held query (an async frame cost ≈ 0.2 KiB more than one then() reaction; the
    * transport's own then() on a returned promise, ≈ 0.2 KiB more than calling `answer()`).
    */
-  #dispatch(method: string, url: string, headers: http.IncomingHttpHeaders, remoteAddr: string, source: RequestSource): void {
+  #dispatch(method: string, url: string, headers: http.IncomingHttpHeaders, remoteAddr: string, source: RequestSource, internal = false): void {
     const base = this.#baseHeaders();
     const target = parseTarget(url);
     if (!target) return source.answer(text(400, 'Invalid URL path', base));
@@ -190,7 +195,7 @@ export class HttpServer {
     }
     let out: Outcome;
     try {
-      if (this.#writers && !['GET', 'HEAD', 'OPTIONS'].includes(method) && !this.#writeAllowed(remoteAddr)) {
+      if (this.#writers && !internal && !['GET', 'HEAD', 'OPTIONS'].includes(method) && !this.#writeAllowed(remoteAddr)) {
         return source.answer(text(403, 'Access is restricted', base));
       }
       const m = this.#deps.router.match(method, path);
