@@ -27,8 +27,9 @@ export interface OperatorUsageDeps {
 export function operatorUsageHandler(d: OperatorUsageDeps) {
   return async (req: HttpRequest): Promise<HttpResult> => {
     const opts = queryOptions(req, d.reqCfg);
-    const remote = flag(req, 'global') && d.remotes ? await remoteUsage(d, d.remotes, req) : {};
+    // The local read authorizes (operator:read) before any other datacenter is asked, as Consul's does.
     const { value, meta } = await d.usage(opts);
+    const remote = flag(req, 'global') && d.remotes ? await remoteUsage(d, d.remotes, req) : {};
     const body: UsageReply = {
       Usage: { ...remote, [d.reqCfg.datacenter]: value },
       Index: meta.index, LastContact: meta.lastContact * 1e6, KnownLeader: meta.knownLeader, ConsistencyLevel: meta.consistency,
