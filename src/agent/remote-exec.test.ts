@@ -76,3 +76,12 @@ test('a failed output write ends the job with 255 but leaves the command running
   assert.ok(f.kv.has(`_rexec/${SESSION}/n1/ack`));
   await until(() => fs.existsSync(marker), 'the command ran to its end after the upload failed');
 });
+
+test('a script that cannot be spilled to a temp file reports exit code 255, not success', async (t) => {
+  const prev = process.env.TMPDIR;
+  process.env.TMPDIR = path.join(os.tmpdir(), 'rexec-missing-dir', 'nested');
+  t.after(() => { if (prev === undefined) delete process.env.TMPDIR; else process.env.TMPDIR = prev; });
+  const f = fakeKv({ Script: Buffer.from('#!/bin/sh\necho hi\n').toString('base64'), Wait: 1e9 });
+  remoteExecHandler({ nodeName: 'n1', api: f.api, logger: silentLogger() }, false)(event());
+  assert.equal(await f.exited, '255');
+});

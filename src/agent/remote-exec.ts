@@ -96,7 +96,8 @@ async function runRemoteExec(deps: RemoteExecDeps, ev: UserEvent): Promise<void>
     log.error({ error: (err as Error).message }, 'failed to ack remote exec job');
     return;
   }
-  let exitCode = 0;
+  // A job that could not be started (no temp file for its script) reports 255, as Consul's does.
+  let exitCode = 255;
   try {
     exitCode = await execute(deps, spec, write);
   } finally {
