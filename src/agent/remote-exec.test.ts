@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { silentLogger } from '../log.ts';
+import { createLogger, silentLogger } from '../log.ts';
 import { remoteExecHandler, type AgentApiCall } from './remote-exec.ts';
 import type { UserEvent } from './events.ts';
 
@@ -47,9 +47,14 @@ async function until(cond: () => boolean, what: string): Promise<void> {
 
 test('a job whose fields Go could not decode (Wait not a duration) is not acknowledged or run', async () => {
   const f = fakeKv({ Command: 'true', Wait: 'soon' });
-  remoteExecHandler({ nodeName: 'n1', api: f.api, logger: silentLogger() }, false)(event());
-  await new Promise((r) => setTimeout(r, 300));
-  assert.deepEqual([...f.kv.keys()], [`_rexec/${SESSION}/job`]);
+  // The handler's last word on a job it refuses is this error line; acking would come before it.
+  const lines: string[] = [];
+  const refused = new Promise<void>((resolve) => {
+    const logger = createLogger({ level: 'debug', json: true, write: (l) => { lines.push(l); if (l.includes('failed to decode remote exec spec')) resolve(); } });
+    remoteExecHandler({ nodeName: 'n1', api: f.api, logger }, false)(event());
+  });
+  await Promise.race([refused, f.exited]);
+  assert.deepEqual([...f.kv.keys()], [`_rexec/${SESSION}/job`], lines.join(''));
 });
 
 test('the command runs under $SHELL -c, as Consul runs it', async (t) => {
