@@ -59,3 +59,19 @@ test('allow_write_http_from refuses writes from other sources with 403 Access is
     await open.stop();
   }
 });
+
+test('http_config.block_endpoints: paths under a blocked prefix get 403 Endpoint is blocked by agent configuration, whatever the method', async () => {
+  const dev = await startDevAgent({ config: { http: { ...devConfig().http, blockEndpoints: ['/v1/acl', '/v1/kv/secret'] } } });
+  try {
+    const base = `http://${dev.httpAddr}`;
+    for (const [method, path] of [['GET', '/v1/acl/policies'], ['PUT', '/v1/acl/bootstrap'], ['PUT', '/v1/kv/secret/x'], ['GET', '/v1/kv/secrets']]) {
+      const r = await fetch(`${base}${path}`, { method, body: method === 'PUT' ? 'y' : undefined });
+      assert.equal(r.status, 403, `${method} ${path}`);
+      assert.equal(await r.text(), 'Endpoint is blocked by agent configuration');
+    }
+    assert.equal((await fetch(`${base}/v1/kv/public`, { method: 'PUT', body: 'y' })).status, 200);
+    assert.equal((await fetch(`${base}/v1/kv/public?raw`)).status, 200);
+  } finally {
+    await dev.stop();
+  }
+});

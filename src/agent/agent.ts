@@ -222,7 +222,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       // Read per request: enabling ACLs at runtime switches the policy to deny.
       get defaultAclPolicy() { return config.acl.defaultPolicy; },
       responseHeaders: { ...config.http.responseHeaders, ...translateHeaders(translate.enabled) },
-      allowWriteHttpFrom: config.http.allowWriteHttpFrom, maxConnsPerClient: config.limits.httpMaxConnsPerClient,
+      allowWriteHttpFrom: config.http.allowWriteHttpFrom, blockEndpoints: config.http.blockEndpoints, maxConnsPerClient: config.limits.httpMaxConnsPerClient,
       prettyAll: config.dev,
     },
   });

@@ -126,7 +126,7 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
     router: translatingRouter(acl ? acl.routes(routes, reqCfg, forward) : routes, translate), logger: logger.child({ '@module': 'agent.http' }), metrics: telemetry,
     config: {
       defaultAclPolicy: config.acl.defaultPolicy, responseHeaders: { ...config.http.responseHeaders, ...translateHeaders(translate.enabled) },
-      allowWriteHttpFrom: config.http.allowWriteHttpFrom, maxConnsPerClient: config.limits.httpMaxConnsPerClient, prettyAll: config.dev,
+      allowWriteHttpFrom: config.http.allowWriteHttpFrom, blockEndpoints: config.http.blockEndpoints, maxConnsPerClient: config.limits.httpMaxConnsPerClient, prettyAll: config.dev,
     },
   });
   events.handleInternal(REMOTE_EXEC_EVENT, remoteExecHandler({

@@ -28,12 +28,16 @@ export interface HttpServerConfig {
   responseHeaders: Record<string, string>;
   /** CIDRs allowed to write (non GET/HEAD/OPTIONS); empty allows everyone. */
   allowWriteHttpFrom?: string[];
+  /** http_config.block_endpoints: paths starting with one of these get Consul's 403 before any handler runs. */
+  blockEndpoints?: string[];
   /** Pretty-print every JSON answer, as Consul does in -dev. */
   prettyAll?: boolean;
   /** Concurrent connections per client IP (0: unlimited). Consul's default is 200. */
   maxConnsPerClient?: number;
 }
 
+/** Consul's answer for a path in http_config.block_endpoints. */
+const BLOCKED = 'Endpoint is blocked by agent configuration';
 const TOO_MANY_CONNS = 'Your IP is issuing too many concurrent connections, please rate limit your calls\n';
 const TOO_MANY_CONNS_RESPONSE = 'HTTP/1.1 429 Too Many Requests\r\nContent-Type: text/plain\r\n'
   + `Content-Length: ${Buffer.byteLength(TOO_MANY_CONNS)}\r\nConnection: close\r\n\r\n${TOO_MANY_CONNS}`;
@@ -195,6 +199,10 @@ export class HttpServer {
     }
     let out: Outcome;
     try {
+      if (!internal && this.#deps.config.blockEndpoints?.some((p) => path.startsWith(p))) {
+        this.#deps.logger.error({ method, url: path, from: remoteAddr, error: BLOCKED }, 'Request error');
+        return source.answer(text(403, BLOCKED, base));
+      }
       if (this.#writers && !internal && !['GET', 'HEAD', 'OPTIONS'].includes(method) && !this.#writeAllowed(remoteAddr)) {
         return source.answer(text(403, 'Access is restricted', base));
       }

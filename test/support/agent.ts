@@ -15,7 +15,7 @@ export function devConfig(overrides: Partial<RuntimeConfig> = {}): RuntimeConfig
     logLevel: 'debug', logJson: false, logFile: '', pidFile: '', uiEnabled: true,
     defaultQueryTime: 300_000, maxQueryTime: 600_000,
     limits: { kvMaxValueSize: 512 * 1024, txnMaxReqLen: 512 * 1024, httpMaxConnsPerClient: 200 },
-    http: { responseHeaders: {}, allowWriteHttpFrom: [], useCache: true },
+    http: { responseHeaders: {}, allowWriteHttpFrom: [], blockEndpoints: [], useCache: true },
     acl: {
       enabled: false, defaultPolicy: 'allow', downPolicy: 'extend-cache',
       tokens: { initialManagement: '', agent: '', agentRecovery: '', default: '', replication: '', configFileServiceRegistration: '', dns: '' },

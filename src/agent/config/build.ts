@@ -131,7 +131,7 @@ export function buildRuntime(tree: ConfigTree, valueErrors: string[], ctx: Build
     },
     http: {
       responseHeaders: r.stringMap('http_config.response_headers'),
-      allowWriteHttpFrom: r.strings('http_config.allow_write_http_from'), useCache: r.bool('http_config.use_cache', true),
+      allowWriteHttpFrom: r.strings('http_config.allow_write_http_from'), blockEndpoints: r.strings('http_config.block_endpoints'), useCache: r.bool('http_config.use_cache', true),
     },
     gossip: readGossip(r, network.bindAddr, network.ports.serfLan, r.bool('server')),
     gossipWan: readGossipWan(r, network.bindAddr, network.advertiseAddrWan, network.ports.serfWan, r.bool('server')),

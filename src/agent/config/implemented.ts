@@ -23,6 +23,8 @@ export const implementedKeys: ReadonlySet<string> = new Set([
   'dns_config.a_record_limit', 'dns_config.enable_truncate', 'dns_config.enable_additional_node_meta_txt',
   'dns_config.disable_compression', 'dns_config.recursor_strategy', 'dns_config.recursor_timeout', 'dns_config.soa.*',
   'dns_config.prefer_namespace',
+  // Remote exec (agent/remote-exec.ts) and central service config for proxies (agent/local/build.ts).
+  'disable_remote_exec', 'enable_central_service_config',
 ]);
 
 /** Keys whose values are data (maps, lists of definitions): reported as a whole, not per entry. */

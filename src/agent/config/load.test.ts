@@ -175,6 +175,9 @@ test('accepted but unimplemented keys warn with their name', async () => {
   assert.ok(!warnings.some((w) => w.includes('ports.http')));
   const dns = await load(['-dev', '-hcl', 'dns_config { use_cache = true cache_max_age = "5s" allow_stale = false node_ttl = "3s" soa { min_ttl = 5 } prefer_namespace = true }']);
   assert.deepEqual(dns.warnings, []);
+  const acted = await load(['-dev', '-hcl', 'disable_remote_exec = false\nenable_central_service_config = false\nhttp_config { block_endpoints = ["/v1/acl", "/v1/kv/secret"] }']);
+  assert.deepEqual(acted.warnings, []);
+  assert.deepEqual(acted.config.http.blockEndpoints, ['/v1/acl', '/v1/kv/secret']);
 });
 
 test('Consul validation errors for common mistakes', async () => {

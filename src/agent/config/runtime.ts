@@ -60,7 +60,7 @@ export interface RuntimeConfig {
     /** Milliseconds a new HTTPS connection has to finish its TLS handshake (limits.https_handshake_timeout, default 5s). */
     httpsHandshakeTimeout?: number;
   };
-  http: { responseHeaders: Record<string, string>; allowWriteHttpFrom: string[]; useCache: boolean };
+  http: { responseHeaders: Record<string, string>; allowWriteHttpFrom: string[]; blockEndpoints: string[]; useCache: boolean };
   acl: {
     enabled: boolean;
     defaultPolicy: 'allow' | 'deny';
