@@ -51,6 +51,8 @@ const { values: opts } = parseArgs({
     'prof-agent': { type: 'boolean', default: false },
     'prof-interval': { type: 'string' },
     h2: { type: 'boolean', default: false },
+    // V8 as a plain node process has it in the agent, not as `proconsul agent` runs (support/cli-v8.ts).
+    'v8-defaults': { type: 'boolean', default: false },
     'node-http': { type: 'boolean', default: false },
     'handshake-timeout': { type: 'string' },
     'open-timeout': { type: 'string', default: '180' },
@@ -143,7 +145,7 @@ async function agentTarget(profDir: string | null, root: string, tlsDir: string 
   const execArgv = ['--expose-internals', ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, ...(opts['prof-interval'] ? [`--cpu-prof-interval=${opts['prof-interval']}`] : [])] : [])];
   const agent = await startServerProcess(supportScript('scale-agent.ts'),
     ['--backend', opts.backend, '--dir', root, '--max-conns', '0', ...(tlsDir ? ['--tls-dir', tlsDir] : []),
-      ...(opts['handshake-timeout'] ? ['--handshake-timeout', opts['handshake-timeout']] : [])], execArgv);
+      ...(opts['handshake-timeout'] ? ['--handshake-timeout', opts['handshake-timeout']] : []), ...(opts['v8-defaults'] ? ['--v8-defaults'] : [])], execArgv);
   log(`[agent] at ${agent.httpAddr}${agent.httpsAddr ? ` and https://${agent.httpsAddr}` : ''} (pid ${agent.pid}); ` +
     `registering ${services + 1} services and writing ${keys} keys`);
   await http(agent.httpAddr, 'PUT', '/v1/catalog/register', reg('node-hot', 0, HOT, 'hot-1'));
