@@ -9,22 +9,12 @@ import { BadRequestError, InternalError } from '../errors.ts';
 import { authorize } from './acl-enforce.ts';
 import type { AclIdentity } from './acl-resolver.ts';
 import type { CASignRequest } from './auto-encrypt.ts';
+import type { LeafCert } from '../api/connect-types.ts';
 import { CsrGate } from './csr-gate.ts';
 import type { EndpointDeps } from './deps.ts';
 
-/** Consul's IssuedCert for a service, as GET /v1/agent/connect/ca/leaf/:service answers it. */
-export interface ServiceLeaf {
-  SerialNumber: string;
-  CertPEM: string;
-  /** Empty from the server; the agent fills in the key it made. */
-  PrivateKeyPEM: string;
-  Service: string;
-  ServiceURI: string;
-  ValidAfter: string;
-  ValidBefore: string;
-  CreateIndex: number;
-  ModifyIndex: number;
-}
+/** The signed leaf (Consul's IssuedCert), as the agent API answers it. */
+export type ServiceLeaf = LeafCert;
 
 /** Store key written once per signed leaf: its revision is the leaf's index (no value is read). */
 export const CA_LEAF_INDEX_KEY = 'ca/leaf-index';

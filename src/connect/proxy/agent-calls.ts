@@ -1,17 +1,10 @@
 // The agent calls the proxy makes (Consul's api.Agent ConnectCALeaf, ConnectCARoots,
 // ConnectAuthorize and api.Health Connect), typed as the agent answers them.
 import type { ApiResponse, ConsulClient, QueryOptions } from '../../api/index.ts';
+import type { LeafCert } from '../../api/connect-types.ts';
 
 /** GET /v1/agent/connect/ca/leaf/<service>. */
-export interface LeafCert {
-  SerialNumber: string;
-  CertPEM: string;
-  PrivateKeyPEM: string;
-  Service: string;
-  ServiceURI: string;
-  ValidAfter: string;
-  ValidBefore: string;
-}
+export type { LeafCert } from '../../api/connect-types.ts';
 
 /** One CA root of GET /v1/agent/connect/ca/roots. */
 export interface CARootEntry {

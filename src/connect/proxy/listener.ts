@@ -104,16 +104,7 @@ export async function startPublicListener(
         src.destroy();
         return;
       }
-      let dst: net.Socket;
-      try {
-        dst = await dialPlain(cfg.LocalServiceAddress, cfg.LocalConnectTimeoutMs);
-      } catch (err) {
-        log.error({ error: (err as Error).message }, 'failed to dial');
-        src.destroy();
-        return;
-      }
-      track(conns, dst);
-      splice(src, dst, log);
+      await dialAndSplice(src, conns, log, () => dialPlain(cfg.LocalServiceAddress, cfg.LocalConnectTimeoutMs));
     })();
   });
   await listen(server, cfg.BindAddress, cfg.BindPort, log);
@@ -134,23 +125,31 @@ export async function startUpstreamListener(
     track(conns, src);
     src.on('error', () => src.destroy());
     void (async () => {
-      let dst: tls.TLSSocket;
       const started = Date.now();
-      try {
+      const dialed = await dialAndSplice(src, conns, log, async () => {
         const target = await resolveWithin(resolve, cfg.ConnectTimeoutMs);
-        dst = await svc.dial(target, Math.max(1, cfg.ConnectTimeoutMs - (Date.now() - started)));
-      } catch (err) {
-        log.error({ error: (err as Error).message }, 'failed to dial');
-        src.destroy();
-        return;
-      }
-      track(conns, dst);
-      splice(src, dst, log);
-      src.resume();
+        return svc.dial(target, Math.max(1, cfg.ConnectTimeoutMs - (Date.now() - started)));
+      });
+      if (dialed) src.resume();
     })();
   });
   await listen(server, cfg.LocalBindAddress, cfg.LocalBindPort, log);
   return { address: bound(server), close: closer(server, conns, () => undefined) };
+}
+
+/** Dials the far side for `src` and splices the two; a failed dial is logged and `src` closed (false). */
+async function dialAndSplice(src: net.Socket, conns: Set<net.Socket>, log: Logger, dial: () => Promise<net.Socket>): Promise<boolean> {
+  let dst: net.Socket;
+  try {
+    dst = await dial();
+  } catch (err) {
+    log.error({ error: (err as Error).message }, 'failed to dial');
+    src.destroy();
+    return false;
+  }
+  track(conns, dst);
+  splice(src, dst, log);
+  return true;
 }
 
 /** `resolve` under a deadline: aborted and refused with Consul's context error once `ms` pass. */
