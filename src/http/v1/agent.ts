@@ -107,6 +107,17 @@ export function agentSelfHandlers(deps: AgentSelfDeps) {
   };
 }
 
+/**
+ * Consul's `runtime.goroutines` for a Node process: the event loop's active resources
+ * (process.getActiveResourcesInfo: referenced handles such as listening and connected sockets,
+ * in-flight requests such as file system and DNS calls, and pending referenced timers and
+ * immediates). Like Go's goroutine count it is the concurrent work alive in the agent, growing
+ * with connections, blocking queries and check timers; unreferenced handles are not counted.
+ */
+export function activeResources(): number {
+  return process.getActiveResourcesInfo().length;
+}
+
 /** The Stats sections of agent/self. */
 export function agentStats(
   c: RuntimeConfig, leadership: Leadership, local: { services: number; checks: number; ttlChecks: number },
@@ -124,10 +135,9 @@ export function agentStats(
       leader: String(leadership.isLeader()), leader_addr: leadership.leaderAddr(), server: String(c.server),
     },
     raft: { state: leadership.isLeader() ? 'Leader' : 'Follower', num_peers: String(Math.max(0, leadership.peers().length - 1)) },
-    // Consul's runtime keys we can fill truthfully: there are no goroutines to count, so that key is left out.
     runtime: {
       arch: os.arch(), os: os.platform(), version: process.version, cpu_count: String(os.cpus().length),
-      max_procs: String(os.availableParallelism()),
+      max_procs: String(os.availableParallelism()), goroutines: String(activeResources()),
     },
     serf_lan: serfLan,
     serf_wan: wan?.serfWan ?? { members: c.server ? '1' : '0', failed: '0', left: '0', health_score: '0', encrypted: 'false' },
