@@ -25,11 +25,12 @@ export interface CaCertTemplate {
 }
 
 // Go's x509 signature algorithms for the keys Consul's CA makes: ECDSA with the curve's hash
-// (no parameters), RSA PKCS#1 v1.5 with SHA-256 (NULL parameters).
+// (SHA-256 for P-224 and P-256; no parameters), RSA PKCS#1 v1.5 with SHA-256 (NULL parameters).
 const EC_SIGNATURE: Record<string, { oid: string; hash: string }> = {
-  'P-256': { oid: '1.2.840.10045.4.3.2', hash: 'sha256' },
-  'P-384': { oid: '1.2.840.10045.4.3.3', hash: 'sha384' },
-  'P-521': { oid: '1.2.840.10045.4.3.4', hash: 'sha512' },
+  secp224r1: { oid: '1.2.840.10045.4.3.2', hash: 'sha256' },
+  prime256v1: { oid: '1.2.840.10045.4.3.2', hash: 'sha256' },
+  secp384r1: { oid: '1.2.840.10045.4.3.3', hash: 'sha384' },
+  secp521r1: { oid: '1.2.840.10045.4.3.4', hash: 'sha512' },
 };
 const RSA_SHA256 = '1.2.840.113549.1.1.11';
 
@@ -37,12 +38,18 @@ const RSA_SHA256 = '1.2.840.113549.1.1.11';
 // trailing zero bit unused, as Go trims a key usage bit string.
 const CA_KEY_USAGE = bitString(Buffer.from([0x86]), 1);
 
-/** Encodes and signs the root certificate with `privateKey`; returns its DER. */
-export function selfSignedCaCert(t: CaCertTemplate, privateKey: webcrypto.CryptoKey): Buffer {
-  const key = KeyObject.from(privateKey);
-  const ec = key.asymmetricKeyType === 'ec' ? EC_SIGNATURE[(privateKey.algorithm as webcrypto.EcKeyAlgorithm).namedCurve] : undefined;
-  if (key.asymmetricKeyType === 'ec' && !ec) throw new Error(`unsupported CA key curve: ${(privateKey.algorithm as webcrypto.EcKeyAlgorithm).namedCurve}`);
-  const algorithm = ec ? sequence(oid(ec.oid)) : sequence(oid(RSA_SHA256), nullValue());
+/** The DER AlgorithmIdentifier and hash Go's x509 signs a certificate with under `key`; throws on a key it cannot use. */
+export function caSignatureAlgorithm(key: KeyObject): { algorithm: Buffer; hash: string } {
+  if (key.asymmetricKeyType === 'rsa') return { algorithm: sequence(oid(RSA_SHA256), nullValue()), hash: 'sha256' };
+  const ec = key.asymmetricKeyType === 'ec' ? EC_SIGNATURE[key.asymmetricKeyDetails?.namedCurve ?? ''] : undefined;
+  if (!ec) throw new Error(`unsupported CA key: ${key.asymmetricKeyType} ${key.asymmetricKeyDetails?.namedCurve ?? ''}`.trimEnd());
+  return { algorithm: sequence(oid(ec.oid)), hash: ec.hash };
+}
+
+/** Encodes and signs the root certificate with `privateKey` (WebCrypto or node:crypto); returns its DER. */
+export function selfSignedCaCert(t: CaCertTemplate, privateKey: webcrypto.CryptoKey | KeyObject): Buffer {
+  const key = privateKey instanceof KeyObject ? privateKey : KeyObject.from(privateKey);
+  const { algorithm, hash } = caSignatureAlgorithm(key);
   const name = sequence(set(sequence(oid('2.5.4.3'), directoryString(t.commonName))));
   const tbs = sequence(
     explicit(0, integer(2)),
@@ -60,7 +67,7 @@ export function selfSignedCaCert(t: CaCertTemplate, privateKey: webcrypto.Crypto
       extension('2.5.29.17', false, sequence(implicit(6, Buffer.from(t.uri, 'ascii')))),
     )),
   );
-  const signature = sign(ec?.hash ?? 'sha256', tbs, { key, dsaEncoding: 'der' });
+  const signature = sign(hash, tbs, { key, dsaEncoding: 'der' });
   return sequence(tbs, algorithm, bitString(signature));
 }
 

@@ -162,3 +162,25 @@ describe('generateRoot options', () => {
     assert.notEqual(new X509Certificate(a.root.RootCert).subject, new X509Certificate(b.root.RootCert).subject);
   });
 });
+
+describe('generateRoot with a configured PrivateKey or RootCert', () => {
+  const base = { clusterId: CLUSTER, datacenter: 'dc1', clock };
+
+  it('makes the root on the configured key, with its type and size', async () => {
+    const { generateKeyPairSync } = await import('node:crypto');
+    const pem = generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey.export({ type: 'sec1', format: 'pem' }) as string;
+    const { root, privateKeyPem } = await generateRoot({ ...base, privateKeyPem: pem });
+    assert.equal(privateKeyPem, pem);
+    assert.deepEqual([root.PrivateKeyType, root.PrivateKeyBits], ['ec', 384]);
+    assert.ok(new X509Certificate(root.RootCert).checkPrivateKey(createPrivateKey(pem)));
+  });
+
+  it('takes a configured RootCert as it is, and refuses one that is not for the key', async () => {
+    const made = await generateRoot(base);
+    const { root } = await generateRoot({ ...base, privateKeyPem: made.privateKeyPem, rootCertPem: made.root.RootCert });
+    assert.equal(root.ID, made.root.ID);
+    assert.equal(root.RootCert, made.root.RootCert);
+    const other = await generateRoot(base);
+    await assert.rejects(generateRoot({ ...base, privateKeyPem: other.privateKeyPem, rootCertPem: made.root.RootCert }), /not for the PrivateKey/);
+  });
+});

@@ -2,7 +2,7 @@
 // creates on first start in the primary datacenter, and the CARoot record that describes it.
 
 import type * as X509 from '@peculiar/x509';
-import { X509Certificate as NodeX509 } from 'node:crypto';
+import { createPrivateKey, createPublicKey, X509Certificate as NodeX509, type KeyObject, type webcrypto } from 'node:crypto';
 import { caCommonName, compactUid } from './common-names.ts';
 import { selfSignedCaCert } from './ca-cert.ts';
 import { certFingerprint, hexString, keyId } from './fingerprints.ts';
@@ -50,6 +50,10 @@ export interface GenerateRootOptions {
   rootCertTtlMs?: number;
   /** Consul uses the provider's next serial counter value; random (≤ 2^53) when omitted. */
   serialNumber?: number;
+  /** The configuration's `PrivateKey` (PEM): the root is made on this key instead of a new one. */
+  privateKeyPem?: string;
+  /** The configuration's `RootCert` (PEM, with `privateKeyPem`): used as the root as it is. */
+  rootCertPem?: string;
 }
 
 let x509Module: Promise<typeof X509> | undefined;
@@ -65,14 +69,22 @@ function loadX509(): Promise<typeof X509> {
 export const DEFAULT_ROOT_CERT_TTL_MS = 87_600 * 3_600_000;
 
 /**
- * Creates a new CA key and self-signed root certificate exactly as the `consul` provider does
- * (`GenerateCAChain` + `generateCA`), and the active CARoot describing it (`newCARoot`).
- * The private key PEM is returned separately: it belongs in provider state, never in CARoot.
+ * Creates the root the `consul` provider's GenerateRoot makes: a new CA key (or the configured
+ * `PrivateKey`) and a self-signed root certificate on it (`generateCA`), or the configured
+ * `RootCert` as it is, and the active CARoot describing it (`newCARoot`). The private key PEM is
+ * returned separately: it belongs in provider state, never in CARoot.
  */
 export async function generateRoot(opts: GenerateRootOptions): Promise<{ root: CARoot; privateKeyPem: string }> {
-  const key = await generatePrivateKey(opts.privateKeyType ?? 'ec', opts.privateKeyBits ?? 256);
-  const spki = new Uint8Array(await globalThis.crypto.subtle.exportKey('spki', key.keys.publicKey));
-  const kid = keyId(spki);
+  if (opts.rootCertPem) {
+    if (!opts.privateKeyPem) throw new Error('must provide a private key when providing a root cert');
+    const root = await caRootFromPem(opts.rootCertPem, 'consul', opts.clusterId);
+    const certKey = new NodeX509(opts.rootCertPem).publicKey.export({ type: 'spki', format: 'der' });
+    const ownKey = createPublicKey(createPrivateKey(opts.privateKeyPem)).export({ type: 'spki', format: 'der' });
+    if (!certKey.equals(ownKey)) throw new Error('the RootCert is not for the PrivateKey');
+    return { root, privateKeyPem: opts.privateKeyPem };
+  }
+  const key = opts.privateKeyPem ? configuredKey(opts.privateKeyPem) : await generatedKey(opts.privateKeyType ?? 'ec', opts.privateKeyBits ?? 256);
+  const kid = keyId(key.spki);
   // Go's x509 encodes validity with whole seconds; Consul's root starts at "now", no drift buffer.
   const now = Math.floor(opts.clock.now() / 1000) * 1000;
   const notAfter = now + (opts.rootCertTtlMs ?? DEFAULT_ROOT_CERT_TTL_MS);
@@ -80,8 +92,8 @@ export async function generateRoot(opts: GenerateRootOptions): Promise<{ root: C
   if (!Number.isSafeInteger(serialNumber) || serialNumber <= 0) throw new RangeError(`invalid serial number: ${serialNumber}`);
   const der = selfSignedCaCert({
     serialNumber, commonName: caCommonName('consul', compactUid(), opts.clusterId, true),
-    notBeforeMs: now, notAfterMs: notAfter, spki, keyId: kid, uri: signingUri(opts.clusterId),
-  }, key.keys.privateKey);
+    notBeforeMs: now, notAfterMs: notAfter, spki: key.spki, keyId: kid, uri: signingUri(opts.clusterId),
+  }, key.signer);
   const root = caRoot('consul', opts.clusterId, {
     der, pem: new NodeX509(der).toString(), serialNumber, signingKeyId: hexString(kid),
     notBefore: new Date(now), notAfter: new Date(notAfter), keyType: key.type, keyBits: key.bits,
@@ -89,16 +101,38 @@ export async function generateRoot(opts: GenerateRootOptions): Promise<{ root: C
   return { root, privateKeyPem: key.pem };
 }
 
+/** A CA key to make a root on: its signer, DER SubjectPublicKeyInfo, PEM, type and size. */
+interface RootKey {
+  signer: webcrypto.CryptoKey | KeyObject;
+  spki: Uint8Array;
+  pem: string;
+  type: string;
+  bits: number;
+}
+
+async function generatedKey(type: PrivateKeyType, bits: number): Promise<RootKey> {
+  const key = await generatePrivateKey(type, bits);
+  const spki = new Uint8Array(await globalThis.crypto.subtle.exportKey('spki', key.keys.publicKey));
+  return { signer: key.keys.privateKey, spki, pem: key.pem, type: key.type, bits: key.bits };
+}
+
+function configuredKey(pem: string): RootKey {
+  const signer = createPrivateKey(pem);
+  const spki = new Uint8Array(createPublicKey(signer).export({ type: 'spki', format: 'der' }));
+  const info = keyInfo(signer);
+  return { signer, spki, pem, type: info.type, bits: info.bits };
+}
+
 /** Builds the active CARoot for a root certificate PEM, as Consul's `newCARoot` does. */
 export async function caRootFromPem(pem: string, provider: string, clusterId: string): Promise<CARoot> {
   const x509 = await loadX509();
   const cert = new x509.X509Certificate(pem);
   const ski = cert.getExtension(x509.SubjectKeyIdentifierExtension);
-  const keyInfo = keyInfoFromCert(new NodeX509(pem));
+  const info = keyInfo(new NodeX509(pem).publicKey);
   return caRoot(provider, clusterId, {
     der: new Uint8Array(cert.rawData), pem, serialNumber: Number(BigInt.asUintN(64, BigInt(`0x${cert.serialNumber}`))),
     signingKeyId: ski ? hexString(fromHex(ski.keyId)) : '', notBefore: cert.notBefore, notAfter: cert.notAfter,
-    keyType: keyInfo.type, keyBits: keyInfo.bits,
+    keyType: info.type, keyBits: info.bits,
   });
 }
 
@@ -138,8 +172,8 @@ export function goTime(d: Date): string {
   return d.toISOString().replace(/\.(\d*?)0*Z$/, (_m, frac: string) => (frac ? `.${frac}Z` : 'Z'));
 }
 
-function keyInfoFromCert(cert: NodeX509): { type: string; bits: number } {
-  const pub = cert.publicKey;
+/** Consul's KeyInfoFromCert: the algorithm and size of a (public or private) key. */
+function keyInfo(pub: KeyObject): { type: string; bits: number } {
   const details = pub.asymmetricKeyDetails ?? {};
   if (pub.asymmetricKeyType === 'ec') {
     const bits: Record<string, number> = { prime256v1: 256, secp384r1: 384, secp521r1: 521, secp224r1: 224 };

@@ -2,10 +2,10 @@
 // CSR's key, URI, DNS and IP SANs, no subject (so the SAN extension is critical), key usage for
 // signatures, key and data encipherment and key agreement, client and server auth, the CA's key
 // id as AKI and the leaf key's as SKI, valid from one minute ago for the leaf TTL.
-import { createPrivateKey, randomBytes, sign, X509Certificate, type KeyObject } from 'node:crypto';
+import { createPrivateKey, randomBytes, sign, X509Certificate } from 'node:crypto';
 import { isIPv4 } from 'node:net';
-import { bitString, explicit, implicit, integer, nullValue, octetString, oid, sequence, time } from './der.ts';
-import { extension } from './ca-cert.ts';
+import { bitString, explicit, implicit, integer, octetString, oid, sequence, time } from './der.ts';
+import { caSignatureAlgorithm, extension } from './ca-cert.ts';
 import { keyId } from './fingerprints.ts';
 
 /** What a leaf certificate says besides its issuer. */
@@ -32,12 +32,6 @@ export interface SignedLeaf {
 /** Consul's CertificateTimeDriftBuffer: leaves are valid from a minute before they are signed. */
 export const CERT_DRIFT_MS = 60_000;
 
-const CURVE_SIGNATURE: Record<string, { oid: string; hash: string }> = {
-  prime256v1: { oid: '1.2.840.10045.4.3.2', hash: 'sha256' },
-  secp384r1: { oid: '1.2.840.10045.4.3.3', hash: 'sha384' },
-  secp521r1: { oid: '1.2.840.10045.4.3.4', hash: 'sha512' },
-};
-
 // digitalSignature, keyEncipherment, dataEncipherment, keyAgreement (bits 0, 2, 3, 4); the three
 // trailing zero bits unused, as Go trims the bit string.
 const LEAF_KEY_USAGE = bitString(Buffer.from([0xb8]), 3);
@@ -48,7 +42,7 @@ const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
 export function signLeaf(t: LeafTemplate, caCertPem: string, caKeyPem: string): SignedLeaf {
   const ca = new X509Certificate(caCertPem);
   const key = createPrivateKey(caKeyPem);
-  const alg = signatureAlgorithm(key);
+  const alg = caSignatureAlgorithm(key);
   const notBefore = Math.floor((t.nowMs - CERT_DRIFT_MS) / 1000) * 1000;
   const notAfter = notBefore + t.ttlMs;
   const serial = randomBytes(8);
@@ -98,13 +92,6 @@ function ipBytes(ip: string): Buffer {
   const out = Buffer.alloc(16);
   groups.forEach((g, i) => out.writeUInt16BE(parseInt(g, 16), i * 2));
   return out;
-}
-
-function signatureAlgorithm(key: KeyObject): { algorithm: Buffer; hash: string } {
-  if (key.asymmetricKeyType === 'rsa') return { algorithm: sequence(oid('1.2.840.113549.1.1.11'), nullValue()), hash: 'sha256' };
-  const curve = CURVE_SIGNATURE[key.asymmetricKeyDetails?.namedCurve ?? ''];
-  if (key.asymmetricKeyType !== 'ec' || !curve) throw new Error(`unsupported CA key: ${key.asymmetricKeyType}`);
-  return { algorithm: sequence(oid(curve.oid)), hash: curve.hash };
 }
 
 /** The subject Name of a DER certificate, as its raw DER (the leaf's issuer must match it byte for byte). */

@@ -1,0 +1,98 @@
+// The consul provider's CrossSignCA: during a root rotation the old root signs the new root's key,
+// so a leaf signed under the new root chains, through this certificate, to the old root for every
+// client that trusts only the old one. The certificate copies the new root (subject, key and
+// extensions) with the old root as issuer, the old key's id as AKI, a new serial and a validity
+// from a minute ago for seven days (Consul's fixed cross-sign lifetime).
+import { createPrivateKey, randomBytes, sign, X509Certificate } from 'node:crypto';
+import { caSignatureAlgorithm, extension } from './ca-cert.ts';
+import { bitString, explicit, implicit, integer, sequence, time } from './der.ts';
+import { keyId } from './fingerprints.ts';
+import { CERT_DRIFT_MS } from './leaf-cert.ts';
+
+/** How long a cross-signed certificate lasts (Consul: 7 days, past the default 72 h leaves). */
+export const CROSS_SIGN_TTL_MS = 7 * 24 * 3_600_000;
+
+const AKI_OID = Buffer.from([0x06, 0x03, 0x55, 0x1d, 0x23]); // 2.5.29.35
+
+/** One DER element: where it starts, where its contents start, and where it ends. */
+interface Tlv {
+  tag: number;
+  start: number;
+  contentStart: number;
+  end: number;
+}
+
+function readTlv(der: Uint8Array, at: number): Tlv {
+  let len = der[at + 1];
+  let contentStart = at + 2;
+  if (len & 0x80) {
+    const n = len & 0x7f;
+    len = 0;
+    for (let i = 0; i < n; i++) len = len * 256 + der[at + 2 + i];
+    contentStart += n;
+  }
+  return { tag: der[at], start: at, contentStart, end: contentStart + len };
+}
+
+/** The elements inside a constructed element. */
+function children(der: Uint8Array, parent: Tlv): Tlv[] {
+  const out: Tlv[] = [];
+  for (let at = parent.contentStart; at < parent.end; at = out[out.length - 1].end) out.push(readTlv(der, at));
+  return out;
+}
+
+/** The parts of a certificate's TBSCertificate the cross-signed copy reuses, as raw DER. */
+interface TbsParts {
+  subject: Buffer;
+  spki: Buffer;
+  /** Each extension's DER, in order. */
+  extensions: Buffer[];
+}
+
+function tbsParts(der: Uint8Array): TbsParts {
+  const cert = readTlv(der, 0);
+  const tbs = children(der, children(der, cert)[0]);
+  // version [0] is optional; then serial, signature, issuer, validity, subject, spki, [1], [2], [3].
+  const fields = tbs[0].tag === 0xa0 ? tbs.slice(1) : tbs;
+  const raw = (t: Tlv) => Buffer.from(der.subarray(t.start, t.end));
+  const extsWrapper = fields.find((t) => t.tag === 0xa3);
+  const extensions = extsWrapper ? children(der, children(der, extsWrapper)[0]).map(raw) : [];
+  return { subject: raw(fields[4]), spki: raw(fields[5]), extensions };
+}
+
+function isAki(ext: Buffer): boolean {
+  const first = readTlv(ext, 0);
+  return Buffer.from(ext.subarray(first.contentStart, first.contentStart + AKI_OID.length)).equals(AKI_OID);
+}
+
+/**
+ * The new root `newRootPem` signed by the old root (`oldRootPem` and its key `oldKeyPem`) at
+ * `nowMs`: the certificate a rotation puts first in the new root's IntermediateCerts.
+ */
+export function crossSignCA(newRootPem: string, oldRootPem: string, oldKeyPem: string, nowMs: number): string {
+  const oldRoot = new X509Certificate(oldRootPem);
+  const key = createPrivateKey(oldKeyPem);
+  const alg = caSignatureAlgorithm(key);
+  const fresh = tbsParts(new X509Certificate(newRootPem).raw);
+  const old = tbsParts(oldRoot.raw);
+  const oldKeyId = keyId(oldRoot.publicKey.export({ type: 'spki', format: 'der' }));
+  // The AKI names the old key, in the place the new root had its own (Go's extension order).
+  const aki = extension('2.5.29.35', false, sequence(implicit(0, oldKeyId)));
+  const extensions = fresh.extensions.map((e) => (isAki(e) ? aki : e));
+  if (!fresh.extensions.some(isAki)) extensions.push(aki);
+  const notBefore = Math.floor((nowMs - CERT_DRIFT_MS) / 1000) * 1000;
+  const serial = randomBytes(8);
+  serial[0] &= 0x7f;
+  const tbs = sequence(
+    explicit(0, integer(2)),
+    integer(serial),
+    alg.algorithm,
+    old.subject,
+    sequence(time(notBefore), time(notBefore + CROSS_SIGN_TTL_MS)),
+    fresh.subject,
+    fresh.spki,
+    explicit(3, sequence(...extensions)),
+  );
+  const signature = sign(alg.hash, tbs, { key, dsaEncoding: 'der' });
+  return new X509Certificate(sequence(tbs, alg.algorithm, bitString(signature))).toString();
+}
