@@ -19,7 +19,7 @@ import { PingCoordinates } from './ping-coordinates.ts';
 import { Prober } from './probe.ts';
 import { answerPushPull, pushPull } from './push-pull.ts';
 import { pickRandom, seededRandom, stringSeed } from './random.ts';
-import { PeerSnapshot, SNAPSHOT_MIN_INTERVAL_MS, type SnapshotData } from './snapshot.ts';
+import { lastEventClock, PeerSnapshot, SNAPSHOT_MIN_INTERVAL_MS, type SnapshotData } from './snapshot.ts';
 import { createNetTransport } from './transport-net.ts';
 import type { Transport } from './transport.ts';
 import { UserEvents } from './user-events.ts';
@@ -76,7 +76,12 @@ export class GossipNode {
     const emit = (e: GossipEvent) => this.#emit(e);
     this.#m = new Membership({ config: c, clock: this.#clock, log: this.#log, queue: this.#queue, awareness: this.#awareness, emit }, self);
     this.#coalescer = c.coalesce ? new EventCoalescer(this.#clock, c.coalesce, (event) => this.#emit({ type: 'user', event })) : undefined;
-    const deliver = (event: UserEvent) => (this.#coalescer ? this.#coalescer.push(event) : this.#emit({ type: 'user', event }));
+    const deliver = (event: UserEvent) => {
+      // Serf records each delivered event's time in its snapshot, so a restart neither reuses it nor delivers it again.
+      this.#saveSnapshotSoon();
+      if (this.#coalescer) this.#coalescer.push(event);
+      else this.#emit({ type: 'user', event });
+    };
     this.#events = new UserEvents({
       bufferSize: c.eventBufferSize, sizeLimit: c.userEventSizeLimit, maxEncoded: broadcastBudget(c.udpBufferSize), queue: this.#queue, deliver,
     });
@@ -95,13 +100,16 @@ export class GossipNode {
 
   /** Binds the sockets, starts the loops and, with a snapshot, rejoins the previous peers in the background. */
   async start(): Promise<void> {
+    const snap = this.#snapshot?.load();
+    // Restored before any packet can bring an event, as Serf restores its clocks in Create.
+    if (snap) this.#events.restore(lastEventClock(snap));
     await this.#wire.start({ packet: (msg, from) => this.#onPacket(msg, from), stream: (msg) => this.#onStream(msg) });
     const bound = this.#wire.address();
     const me = this.#m.local();
     me.addr = this.config.advertiseAddr ?? bound.host;
     me.port = this.config.advertisePort ?? bound.port;
     this.#startLoops();
-    this.#rejoinFromSnapshot();
+    if (snap) this.#rejoinFromSnapshot(snap);
   }
 
   /** Joins the pool through the given `host[:port]` addresses; resolves how many answered. */
@@ -261,11 +269,7 @@ export class GossipNode {
     }
   }
 
-  #rejoinFromSnapshot(): void {
-    const snap = this.#snapshot?.load();
-    if (!snap) return;
-    // The snapshot holds the clock (the next time to use): no event has that time yet.
-    if (snap.eventClock > 0) this.#events.clock.witness(snap.eventClock - 1);
+  #rejoinFromSnapshot(snap: SnapshotData): void {
     if (snap.left && !this.config.rejoinAfterLeave) return;
     const previous = snap.peers.filter((p) => p.name !== this.#m.name);
     if (previous.length === 0) return;
@@ -305,7 +309,7 @@ export class GossipNode {
     for (const p of this.#carriedPeers) if (!this.#m.members.has(p.name)) peers.push(p);
     this.#lastSnapshotAt = this.#clock.now();
     try {
-      this.#snapshot.save({ peers, eventClock: this.#events.clock.time, left: this.#m.leaving });
+      this.#snapshot.save({ peers, lastEventClock: this.#events.lastEventTime, left: this.#m.leaving });
     } catch (err) {
       this.#log.error({ error: (err as Error).message }, 'failed to write the peer snapshot');
     }

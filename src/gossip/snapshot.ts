@@ -10,8 +10,25 @@ export const SNAPSHOT_MIN_INTERVAL_MS = 500;
 /** What survives a restart. */
 export interface SnapshotData {
   peers: Array<{ name: string } & Address>;
-  eventClock: number;
+  /** The latest Lamport time of a user event delivered here (Serf's `event-clock:` line). */
+  lastEventClock?: number;
+  /**
+   * Older files' user event clock, read but no longer written: before 59ee0ae it was the last
+   * time used or seen, since then the next time to use; which one a file holds is unknown.
+   */
+  eventClock?: number;
   left: boolean;
+}
+
+/**
+ * The latest user event time a snapshot vouches for, in Serf's sense, for either format. An
+ * older file's `eventClock` is taken as a time already used: for a file written before 59ee0ae
+ * it is one, and for a later file (the next time to use) restoring past it only skips a time,
+ * which a Lamport clock may do, where reading it as the next time could give two events one time.
+ */
+export function lastEventClock(data: SnapshotData): number {
+  const v = typeof data.lastEventClock === 'number' ? data.lastEventClock : data.eventClock;
+  return typeof v === 'number' && Number.isSafeInteger(v) && v > 0 ? v : 0;
 }
 
 /** Reads and writes the snapshot file. */

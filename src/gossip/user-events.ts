@@ -41,8 +41,10 @@ interface Slot {
 /** User event deduplication, delivery and re-gossip. */
 export class UserEvents {
   readonly clock = new LamportClock();
-  /** Events before this Lamport time are recorded but not delivered (set on join). */
+  /** Events before this Lamport time are recorded but not delivered (set on join and on restore). */
   minTime = 0;
+  /** The latest Lamport time of an event delivered here, fired or received (Serf's snapshot event-clock). */
+  lastEventTime = 0;
   readonly #slots: Array<Slot | undefined>;
   readonly #queue: BroadcastQueue;
   readonly #deliver: (e: UserEvent) => void;
@@ -89,6 +91,7 @@ export class UserEvents {
     }
     slot.events.push({ name: e.name, payload: e.payload, cc: e.cc });
     this.#queue.enqueue(eventKey(e), { t: 'user', ...e });
+    this.lastEventTime = Math.max(this.lastEventTime, e.ltime);
     this.#deliver({ ltime: e.ltime, name: e.name, payload: Buffer.from(e.payload, 'base64'), coalesce: e.cc });
     return true;
   }
@@ -101,6 +104,18 @@ export class UserEvents {
       for (const e of slot.events) out.push({ ltime: slot.ltime, name: e.name, payload: e.payload, cc: e.cc });
     }
     return out;
+  }
+
+  /**
+   * Restores the latest event time a snapshot recorded, as Serf's Create does: the clock moves
+   * past it (the next event gets a later time, never one already used) and events up to it are
+   * not delivered again.
+   */
+  restore(lastEventTime: number): void {
+    if (!(lastEventTime > 0)) return;
+    this.clock.witness(lastEventTime);
+    this.minTime = Math.max(this.minTime, lastEventTime + 1);
+    this.lastEventTime = Math.max(this.lastEventTime, lastEventTime);
   }
 
   /**
