@@ -2,7 +2,7 @@
 // first leader stores from the agent's connect stanza, Consul's checks on a new one (leaf TTL
 // 1h..8760h, intermediate and root TTLs, key sizes: a 500 with Consul's message), decode errors
 // (400), the read-only provider state, and a CA left uninitialized by a refused agent config
-// being initialized by a valid PUT.
+// being initialized by a valid PUT, and a configured PrivateKey used for the root (a new one rotates it).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createCsr } from '../src/connect/csr.ts';
@@ -148,7 +148,7 @@ test('with ACLs the configuration needs operator:write to read (Consul since CVE
   }
 });
 
-test('PUT keeps the stored PrivateKey and RootCert as no change (GET, edit, PUT); a different key is refused', async () => {
+test('PUT keeps the stored PrivateKey and RootCert as no change (GET, edit, PUT); a different key rotates the root onto it', async () => {
   const { generateKeyPairSync } = await import('node:crypto');
   const pem = (): string => generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
   const key = pem();
@@ -158,9 +158,17 @@ test('PUT keeps the stored PrivateKey and RootCert as no change (GET, edit, PUT)
     assert.equal(cfg.Config.PrivateKey, key);
     assert.deepEqual(await put(a, { ...cfg.Config, LeafCertTTL: '48h' }), { status: 200, text: '' });
     assert.equal((JSON.parse((await call(a, 'GET')).text) as { Config: Record<string, unknown> }).Config.LeafCertTTL, '48h');
-    const other = await put(a, { ...cfg.Config, PrivateKey: pem() });
-    assert.equal(other.status, 500);
-    assert.match(other.text, /needs a CA root rotation/);
+    const rootsNow = async () => (await (await fetch(`http://${a.httpAddr}/v1/connect/ca/roots`)).json()) as { ActiveRootID: string; Roots: { ID: string; RootCert: string }[] };
+    const { X509Certificate, createPrivateKey } = await import('node:crypto');
+    const first = await rootsNow();
+    assert.ok(new X509Certificate(first.Roots[0].RootCert).checkPrivateKey(createPrivateKey(key)), 'the first root is on the configured key');
+    const next = pem();
+    assert.deepEqual(await put(a, { ...cfg.Config, PrivateKey: next }), { status: 200, text: '' });
+    const after = await rootsNow();
+    assert.equal(after.Roots.length, 2);
+    const active = after.Roots.find((r) => r.ID === after.ActiveRootID)!;
+    assert.notEqual(active.ID, first.ActiveRootID);
+    assert.ok(new X509Certificate(active.RootCert).checkPrivateKey(createPrivateKey(next)), 'the new root is on the new key');
   } finally {
     await a.stop();
   }

@@ -27,6 +27,7 @@ import { agentAclHandlers } from '../http/v1/agent-acl.ts';
 import { guardAgentRoutes } from './acl-guards.ts';
 import { SessionTimers } from '../leader/session-ttl.ts';
 import { ensureCARoot, ensureClusterId } from '../leader/ca.ts';
+import { rotateCARoot } from '../leader/ca-rotation.ts';
 import { buildElection, buildLeaderSide, type LeaderSide } from '../leader/duties.ts';
 import type { LivenessHost } from '../leader/liveness.ts';
 import type { TlsConfigurator } from './tls-configurator.ts';
@@ -54,6 +55,8 @@ import type { WanPool } from './wan-pool.ts';
 import type { MetricsStream } from '../telemetry/metrics-stream.ts';
 import { forwardingRouter, forwardToDatacenter, type DcForwardingDeps } from './dc-forward.ts';
 import { operatorUsageHandler } from '../http/v1/operator-usage.ts';
+import { operatorLicenseHandler } from '../http/v1/operator-license.ts';
+import { operatorSegmentHandler } from '../http/v1/operator-segment.ts';
 import { exportedServicesHandler } from '../http/v1/exported-services.ts';
 import { Forwarder } from './forward.ts';
 import {
@@ -241,6 +244,7 @@ export function buildServer(
         usage: (opts) => serviceUsage(epDeps, opts), reqCfg, logger: logger.child({ '@module': 'agent.operator' }),
         remotes: dcForward && hooks.wan ? { datacenters: () => hooks.wan!.datacenters(), ask: (dc, req) => forwardToDatacenter(dcForward, dc)(req) } : undefined,
       }),
+      license: operatorLicenseHandler(reqCfg), segment: operatorSegmentHandler(reqCfg),
     },
     agent: agentSelfHandlers({
       config, leadership, member: () => selfMember(hooks.pool),
@@ -317,11 +321,12 @@ function snapshotEndpoint(deps: EndpointDeps, side: LeaderSide, local: () => Loc
   });
 }
 
-/** The Connect CA endpoint; a configuration stored while the CA has no root yet makes one (the leader's duty). */
+/** The Connect CA endpoint; a configuration stored while the CA has no root yet makes one, one with new key material rotates the root (the leader's CA duties). */
 function connectCA(deps: EndpointDeps, config: RuntimeConfig): ConnectCAEndpoint {
   const ca: ConnectCAEndpoint = new ConnectCAEndpoint(deps, {
     connectEnabled: config.connect.enabled, agent: config.connect,
     initialize: async () => ensureCARoot(deps, await ensureClusterId(deps), ca),
+    rotate: (r) => rotateCARoot(deps, r),
   });
   return ca;
 }

@@ -106,7 +106,9 @@ export class AutoEncryptEndpoint {
     }, root.RootCert, keyPem));
     return {
       IssuedCert: {
-        SerialNumber: leaf.serialNumber, CertPEM: leaf.certPem, PrivateKeyPEM: '', Agent: agent.agent, AgentURI: uri,
+        // The root's intermediates (after a rotation, its cross-signature) travel with the leaf, as in Consul's SignCertificate.
+        SerialNumber: leaf.serialNumber, CertPEM: leaf.certPem + (root.IntermediateCerts ?? []).map((p) => (p.endsWith('\n') ? p : `${p}\n`)).join(''),
+        PrivateKeyPEM: '', Agent: agent.agent, AgentURI: uri,
         ValidAfter: goTime(leaf.validAfter), ValidBefore: goTime(leaf.validBefore),
       },
       ConnectCARoots: rootsResponse(this.#deps.replica.caRoots.all() as unknown as CARoot[], clusterId),

@@ -4,7 +4,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import {
   agentCAConfiguration, CAConfigError, caSettings, parseCommonCAConfig, rootsResponse,
-  type CAConfiguration, type CARoot, type CARootList, type CASettings,
+  type CAConfiguration, type CARoot, type CARootList, type CASettings, type CommonCAConfig,
 } from '../connect/index.ts';
 import { BadRequestError, InternalError } from '../errors.ts';
 import { encodeRecord, type CAConfigRecord } from '../state/index.ts';
@@ -27,6 +27,11 @@ export interface ConnectCASettings {
   agent: { caProvider: string; caConfig: Record<string, unknown> };
   /** Makes the CA root when there is none yet (the leader's CA initialization), after a configuration is stored. */
   initialize?(): Promise<void>;
+  /**
+   * Stores `config` (replacing the configuration at `configIndex`) together with a new active root
+   * it describes, cross-signed by the current one (the leader's CA rotation, leader/ca-rotation.ts).
+   */
+  rotate?(args: { config: CAConfigRecord; configIndex: number; settings: CommonCAConfig }): Promise<void>;
 }
 
 /** The body of PUT /v1/connect/ca/configuration. */
@@ -99,11 +104,17 @@ export class ConnectCAEndpoint {
     }
     if (args.Provider === current.Provider && isDeepStrictEqual(args.Config, current.Config)) return;
     if (!KNOWN_PROVIDERS.includes(args.Provider)) throw new InternalError(`could not initialize provider: unknown CA provider ${JSON.stringify(args.Provider)}`);
-    this.#check(args, current);
+    const settings = this.#check(args);
     const rec: CAConfigRecord = {
       Provider: args.Provider, Config: args.Config, State: args.Provider === current.Provider ? current.State : null,
       ForceWithoutCrossSigning: args.ForceWithoutCrossSigning,
     };
+    const active = this.#deps.replica.caRoots.all().some((r) => r.Active);
+    if (active && needsNewRoot(args.Config, current.Config)) {
+      if (!this.#s.rotate) throw new InternalError('error configuring provider: this server cannot rotate the CA root');
+      await this.#s.rotate({ config: rec, configIndex: current.ModifyIndex, settings });
+      return;
+    }
     const res = await this.#deps.store.txn({
       compares: [{ key: CA_CONFIG_KEY, target: 'modRevision', op: '=', value: current.ModifyIndex }],
       success: [{ type: 'put', key: CA_CONFIG_KEY, value: encodeRecord(rec) }],
@@ -113,8 +124,8 @@ export class ConnectCAEndpoint {
     if (!this.#deps.replica.caRoots.all().some((r) => r.Active)) await this.#s.initialize?.();
   }
 
-  /** The provider's check of a new configuration, and what Proconsul cannot do with it yet. */
-  #check(args: CAConfigurationUpdate, current: { Config: Record<string, unknown> }): void {
+  /** The provider's check of a new configuration: its common settings, or Consul's refusal. */
+  #check(args: CAConfigurationUpdate): CommonCAConfig {
     let common;
     try {
       common = parseCommonCAConfig(args.Provider, args.Config);
@@ -123,15 +134,23 @@ export class ConnectCAEndpoint {
       throw err;
     }
     if (args.Provider !== 'consul') throw new InternalError(`error configuring provider: Proconsul does not implement the ${args.Provider} CA provider`);
-    const active = this.#deps.replica.caRoots.all().find((r) => r.Active) as CARoot | undefined;
-    const key = (config: Record<string, unknown>, name: string) => Object.entries(config).find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
-    // The consul provider keys its root by PrivateKey, RootCert, key type and bits: a change means a
-    // new root. The values already stored are no change (a GET then PUT of the same configuration).
-    const changed = (name: string) => Boolean(key(args.Config, name)) && !isDeepStrictEqual(key(args.Config, name), key(current.Config, name));
-    const newRoot = changed('PrivateKey') || changed('RootCert')
-      || (active !== undefined && (active.PrivateKeyType !== common.privateKeyType || active.PrivateKeyBits !== common.privateKeyBits));
-    if (newRoot) {
-      throw new InternalError('error configuring provider: the change needs a CA root rotation (PrivateKey, RootCert, PrivateKeyType or PrivateKeyBits), which Proconsul does not implement yet');
-    }
+    return common;
   }
+}
+
+/**
+ * Whether the consul provider makes a different root for `next` than for `prev`: Consul keys the
+ * provider's state (its key and root) by PrivateKey, RootCert, PrivateKeyType and PrivateKeyBits,
+ * with the provider's defaults for absent ones; the values already stored are no change (a GET
+ * then PUT of the same configuration).
+ */
+export function needsNewRoot(next: Record<string, unknown>, prev: Record<string, unknown>): boolean {
+  const key = (config: Record<string, unknown>, name: string): unknown => {
+    const v = Object.entries(config).find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
+    return v === undefined || v === null || v === '' ? '' : v;
+  };
+  if (['PrivateKey', 'RootCert'].some((n) => !isDeepStrictEqual(key(next, n), key(prev, n)))) return true;
+  const a = caSettings('consul', next);
+  const b = caSettings('consul', prev);
+  return a.ok && b.ok && (a.config.privateKeyType !== b.config.privateKeyType || a.config.privateKeyBits !== b.config.privateKeyBits);
 }

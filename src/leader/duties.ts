@@ -1,6 +1,6 @@
 // The leader side of a server, wired once: its election (shared store: etcd lease election;
 // private store: itself) and the duties that run while it leads: a barrier so the replica holds
-// every earlier write, cluster identity and CA root, member health, and session TTL timers.
+// every earlier write, cluster identity and CA root, member health, session TTL timers, and CA root pruning.
 import type { ConnectionOptions } from 'node:tls';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
@@ -10,6 +10,7 @@ import type { CatalogEndpoint, ConnectCAEndpoint, EndpointDeps } from '../endpoi
 import type { RuntimeConfig } from '../agent/config/runtime.ts';
 import { CONSUL_API_VERSION } from '../version.ts';
 import { ensureCAConfig, ensureCARoot, ensureClusterId } from './ca.ts';
+import { caRootPruning } from './ca-prune.ts';
 import { registerSelf, SERF_CHECK_ID } from './self-register.ts';
 import { SessionTimers } from './session-ttl.ts';
 import { SessionRenewRelay } from './session-renew.ts';
@@ -92,6 +93,7 @@ export function buildLeaderSide(d: LeaderSideDeps): LeaderSide {
     })
     .add(members.loop)
     .add({ name: 'session-ttl', start: async () => timers.start(replica.sessions.all()), stop: () => timers.stop() });
+  if (config.connect.enabled) loops.add(caRootPruning(epDeps, () => d.ca().settings()));
   election.onBatch((b) => {
     sessionHooks.observe(b);
     members.observe(b);

@@ -72,10 +72,16 @@ export class ConnectService {
     return this.#roots;
   }
 
-  /** The current certificate, key and CA pool. */
+  /**
+   * The current certificate (the leaf followed by its intermediates), key and CA pool. The pool is
+   * every listed root's certificate and nothing else, as Consul's proxies trust: during a rotation
+   * both roots, and a peer's new leaf reaches the old root through the cross-signed certificate it
+   * sends along. (A cross-signed certificate in the pool could be picked as the new leaf's issuer
+   * before the new root is, and its own issuer is gone once the old root is pruned.)
+   */
   tlsMaterial(): TlsMaterial {
     if (!this.#leaf || !this.#roots) throw new Error('connect: service is not ready');
-    const ca = (this.#roots.Roots ?? []).flatMap((r) => [r.RootCert, ...(r.IntermediateCerts ?? [])]);
+    const ca = (this.#roots.Roots ?? []).map((r) => r.RootCert);
     return { cert: this.#leaf.CertPEM, key: this.#leaf.PrivateKeyPEM, ca };
   }
 
