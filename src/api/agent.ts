@@ -18,9 +18,9 @@ export class AgentApi extends AgentServicesApi {
     return this.#c.json<AgentSelf>({ method: 'GET', path: '/v1/agent/self', options });
   }
 
-  /** The gossip pool as this agent sees it (`wan`: the WAN pool). */
-  members(wan = false, options?: CallOptions): Promise<ApiResponse<AgentMember[]>> {
-    return this.#c.json<AgentMember[]>({ method: 'GET', path: '/v1/agent/members', query: { wan: wan ? '1' : undefined }, options });
+  /** The gossip pool as this agent sees it (`wan`: the WAN pool; `segment`: one network segment, `_all` every one). */
+  members(wan = false, options?: CallOptions, segment?: string): Promise<ApiResponse<AgentMember[]>> {
+    return this.#c.json<AgentMember[]>({ method: 'GET', path: '/v1/agent/members', query: { wan: wan ? '1' : undefined, segment: segment || undefined }, options });
   }
 
   /** Asks the agent to join the pool through `address`. */

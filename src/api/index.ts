@@ -36,3 +36,5 @@ export type { ExactKVPair, LockErrorCode } from './lock-holding.ts';
 export type * from './types.ts';
 export { operatorUsage, CONNECT_USAGE_KINDS, type ServiceUsage, type UsageReply } from './operator-usage.ts';
 export { exportedServices, type ResolvedExportedService, type ResolvedConsumers } from './exported-services.ts';
+export { licenseGet, openLicense, OPEN_FEATURES, type License, type LicenseReply } from './operator-license.ts';
+export { segmentList } from './operator-segment.ts';

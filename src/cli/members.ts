@@ -47,7 +47,7 @@ export const membersCommand: Command = {
     { name: 'detailed', kind: 'bool', usage: 'Provides detailed information about nodes.' },
     { name: 'status', kind: 'string', default: '.*', usage: 'If provided, output is filtered to only nodes matching the regular expression for status.' },
     { name: 'wan', kind: 'bool', usage: 'If the agent is in server mode, this can be used to return the other peers in the WAN pool.' },
-    { name: 'segment', kind: 'string', usage: '(Enterprise-only) If provided, output is filtered to only nodes in the given segment.' },
+    { name: 'segment', kind: 'string', default: '_all', usage: '(Enterprise-only) If provided, output is filtered to only nodes in the given segment.' },
     ...HTTP_FLAGS,
   ],
   help: `
@@ -70,7 +70,7 @@ Usage: proconsul members [options]
       return out.fail(`Failed to compile status regexp: ${(err as Error).message}`);
     }
     return withClient(flags, io, async (client) => {
-      const all = (await client.agent.members(flags.values.wan === true)).data;
+      const all = (await client.agent.members(flags.values.wan === true, undefined, String(flags.values.segment))).data;
       const members = all.filter((m) => statusRe.test(statusName(m.Status))).sort((a, b) => (a.Name < b.Name ? -1 : a.Name > b.Name ? 1 : 0));
       if (members.length === 0) return 2;
       out.info(flags.values.detailed === true ? membersDetailed(members) : membersTable(members));

@@ -19,6 +19,9 @@ export interface RouteHandlers {
     autopilotSetConfig: Handler; autopilotHealth: Handler; autopilotState: Handler;
     /** GET /v1/operator/usage. */
     usage: Handler;
+    /** GET /v1/operator/license (the open licence) and GET /v1/operator/segment (Consul Enterprise). */
+    license: Handler;
+    segment: Handler;
   };
   agent: { self: Handler; version: Handler };
   connect: { roots: Handler; configuration: Handler; setConfiguration: Handler };
@@ -118,6 +121,8 @@ export function buildRoutes(h: RouteHandlers): Router {
     .route('GET', '/v1/operator/autopilot/health', h.operator.autopilotHealth)
     .route('GET', '/v1/operator/autopilot/state', h.operator.autopilotState)
     .route('GET', '/v1/operator/usage', h.operator.usage)
+    .route('GET', '/v1/operator/license', h.operator.license)
+    .route('GET', '/v1/operator/segment', h.operator.segment)
     .route('GET', '/v1/operator/keyring', h.keyring.list)
     .route('POST', '/v1/operator/keyring', h.keyring.install)
     .route('PUT', '/v1/operator/keyring', h.keyring.use)

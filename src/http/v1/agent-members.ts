@@ -1,5 +1,5 @@
 // /v1/agent/members, /v1/agent/join/:address and /v1/agent/force-leave/:node: the agent's
-// view of the LAN gossip pool (or with `?wan` the servers' WAN pool) in Consul's member JSON,
+// view of the LAN gossip pool (or with `?wan` the servers' WAN pool; `?segment` '' or `_all`) in Consul's member JSON,
 // joining more agents, and removing a failed member (`?prune` erases it at once).
 import { BadRequestError, InternalError } from '../../errors.ts';
 import { serfStatus, serfStatusCode, type Member } from '../../gossip/index.ts';
@@ -53,6 +53,11 @@ export function membersHandlers(deps: MembersDeps) {
       const wan = Boolean(req.query.get('wan'));
       const segment = req.query.get('segment') ?? '';
       if (wan && segment !== '' && segment !== '_all') throw new BadRequestError('Cannot provide a segment with wan=true');
+      // Every agent is in the default segment (network segments are not implemented): another
+      // segment gets the error Consul's own servers and clients give for one they are not in.
+      if (!wan && segment !== '' && segment !== '_all') {
+        throw new InternalError(deps.server ? 'Network segments are not supported in this version of Consul' : `segment ${JSON.stringify(segment)} not found`);
+      }
       if (wan && !deps.server) return { body: [] };
       if (wan && deps.wan?.gossip) {
         const w = deps.wan;
