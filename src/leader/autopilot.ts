@@ -65,13 +65,36 @@ export async function readConfig(store: Store, agentDefault: AutopilotConfig): P
   return { ...rec, CreateIndex: kv.createRevision, ModifyIndex: kv.modRevision };
 }
 
-/** Validates a PUT body (field names case-insensitive) into a configuration. */
-export function decodeConfig(body: Record<string, unknown>, base: AutopilotConfig): AutopilotConfig {
+/** The Go type of each plain field of Consul's api.AutopilotConfiguration (durations apart). */
+const GO_TYPES: Partial<Record<keyof AutopilotConfig, 'bool' | 'uint64' | 'uint' | 'string'>> = {
+  CleanupDeadServers: 'bool', MaxTrailingLogs: 'uint64', MinQuorum: 'uint', RedundancyZoneTag: 'string',
+  DisableUpgradeMigration: 'bool', UpgradeVersionTag: 'string', CreateIndex: 'uint64', ModifyIndex: 'uint64',
+};
+
+/** encoding/json's error for a value of the wrong type, or null when `v` fits the field. */
+function typeError(key: keyof AutopilotConfig, v: unknown): string | null {
+  const want = GO_TYPES[key];
+  if (!want || v === null || v === undefined) return null;
+  const kind = typeof v === 'boolean' ? 'bool' : typeof v === 'number' ? 'number' : typeof v === 'string' ? 'string' : Array.isArray(v) ? 'array' : 'object';
+  const fits = want === 'bool' ? kind === 'bool' : want === 'string' ? kind === 'string' : kind === 'number' && Number.isInteger(v) && (v as number) >= 0;
+  if (fits) return null;
+  // Go names the number only when it was bound for an integer field it does not fit.
+  const what = kind === 'number' && want.startsWith('uint') ? `number ${String(v)}` : kind;
+  return `json: cannot unmarshal ${what} into Go struct field AutopilotConfiguration.${key} of type ${want}`;
+}
+
+/**
+ * Validates a PUT body (field names case-insensitive) into a configuration. Consul decodes it over
+ * api.NewAutopilotConfiguration(), so `base` is those defaults: a field left out is reset, not kept.
+ */
+export function decodeConfig(body: Record<string, unknown>, base: AutopilotConfig = configFromAgent(undefined)): AutopilotConfig {
   const lower = new Map(Object.entries(body).map(([k, v]) => [k.toLowerCase(), v]));
   const out = { ...base };
   for (const key of Object.keys(base) as (keyof AutopilotConfig)[]) {
     const v = lower.get(key.toLowerCase());
-    if (v === undefined || key === 'CreateIndex' || key === 'ModifyIndex') continue;
+    const bad = typeError(key, v);
+    if (bad) throw new BadRequestError(`Error parsing autopilot config: ${bad}`);
+    if (v === undefined || v === null || key === 'CreateIndex' || key === 'ModifyIndex') continue;
     if (key === 'LastContactThreshold' || key === 'ServerStabilizationTime') {
       const ms = typeof v === 'number' ? v / 1e6 : parseGoDuration(String(v));
       if (ms === null) throw new BadRequestError(`Error parsing autopilot config: invalid duration ${JSON.stringify(v)}`);

@@ -82,7 +82,7 @@ export function operatorHandlers(d: OperatorDeps) {
       if (!body || typeof body !== 'object') throw new BadRequestError('Error parsing autopilot config: empty body');
       const cas = req.query.get('cas');
       if (cas !== null && !/^\d+$/.test(cas)) throw new BadRequestError(`Error parsing cas value: ${cas}`);
-      const next = decodeConfig(body as Record<string, unknown>, agentDefault());
+      const next = decodeConfig(body as Record<string, unknown>);
       return { body: await writeConfig(d.store, next, cas === null ? undefined : Number(cas)) };
     },
     async autopilotHealth(req: HttpRequest): Promise<HttpResult> {
