@@ -55,6 +55,8 @@ import type { WanPool } from './wan-pool.ts';
 import type { MetricsStream } from '../telemetry/metrics-stream.ts';
 import { forwardingRouter, forwardToDatacenter, type DcForwardingDeps } from './dc-forward.ts';
 import { operatorUsageHandler } from '../http/v1/operator-usage.ts';
+import { operatorLicenseHandler } from '../http/v1/operator-license.ts';
+import { operatorSegmentHandler } from '../http/v1/operator-segment.ts';
 import { exportedServicesHandler } from '../http/v1/exported-services.ts';
 import { Forwarder } from './forward.ts';
 import {
@@ -242,6 +244,7 @@ export function buildServer(
         usage: (opts) => serviceUsage(epDeps, opts), reqCfg, logger: logger.child({ '@module': 'agent.operator' }),
         remotes: dcForward && hooks.wan ? { datacenters: () => hooks.wan!.datacenters(), ask: (dc, req) => forwardToDatacenter(dcForward, dc)(req) } : undefined,
       }),
+      license: operatorLicenseHandler(reqCfg), segment: operatorSegmentHandler(reqCfg),
     },
     agent: agentSelfHandlers({
       config, leadership, member: () => selfMember(hooks.pool),
