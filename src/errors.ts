@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'method_not_allowed'
   | 'rate_limited'
   | 'unavailable'
+  | 'no_leader'
   | 'internal'
   | 'compacted'
   | 'closed';
@@ -88,6 +89,16 @@ export class MethodNotAllowedError extends ProconsulError {
 export class InternalError extends ProconsulError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('internal', message, options);
+  }
+}
+
+/**
+ * Consul's structs.ErrNoLeader: the store had no leader to take the request for the whole of
+ * performance.rpc_hold_timeout (an election that did not end): 500 `No cluster leader`.
+ */
+export class NoLeaderError extends ProconsulError {
+  constructor(options?: { cause?: unknown }) {
+    super('no_leader', 'No cluster leader', options);
   }
 }
 

@@ -10,7 +10,7 @@ import { systemClock, type Clock } from '../clock.ts';
 import { createLogger, LogHub, type Logger } from '../log.ts';
 import { Telemetry } from '../telemetry/metrics.ts';
 import { MetricsStream } from '../telemetry/metrics-stream.ts';
-import { MemoryStore, LazyManagedEtcdStore, lazyEtcdStore, type Store } from '../store/index.ts';
+import { MemoryStore, LazyManagedEtcdStore, lazyEtcdStore, type HoldOptions, type Store } from '../store/index.ts';
 import type { Replica } from '../state/index.ts';
 import { ensureAclBootstrap } from '../leader/acl.ts';
 import type { SessionTimers } from '../leader/session-ttl.ts';
@@ -104,6 +104,11 @@ export interface Agent extends AgentBase {
 
 const require = createRequire(import.meta.url);
 
+/** How etcd store requests wait out an election: performance.rpc_hold_timeout on the agent's clock. */
+function storeHold(config: RuntimeConfig, clock: Clock): HoldOptions {
+  return { clock, holdMs: config.rpcHoldTimeout ?? 7_000 };
+}
+
 function buildStore(
   config: RuntimeConfig, clock: Clock, logger: Logger, rpcRequests: RequestListener, acceptConnection: (sock: Socket, server: Server) => void,
   tls: TlsConfigurator,
@@ -120,10 +125,13 @@ function buildStore(
     // foreign writes raise currentRevision() past anything this namespace's watch delivers.
     return lazyEtcdStore({
       endpoints: config.store.etcd.endpoints, prefix: `/proconsul/${config.datacenter}/`, logger: logger.child({ '@module': 'store' }),
+      hold: storeHold(config, clock),
     });
   }
   if (config.store.backend === 'managed') {
-    return buildManagedStore(config, logger.child({ '@module': 'store' }), { otherRequests: rpcRequests, acceptConnection, tls: () => tls.managedTls() });
+    return buildManagedStore(config, logger.child({ '@module': 'store' }), {
+      otherRequests: rpcRequests, acceptConnection, tls: () => tls.managedTls(), hold: storeHold(config, clock),
+    });
   }
   throw new Error(`store backend ${config.store.backend} is not available yet`);
 }

@@ -20,18 +20,20 @@ export interface ManagedShare {
   acceptConnection?: ManagedEtcdOptions['acceptConnection'];
   /** The servers' TLS (etcd peers and clients, the bootstrap), read when the store opens. */
   tls?: ManagedEtcdOptions['tls'];
+  /** How store requests wait out an etcd election (performance.rpc_hold_timeout). */
+  hold?: ManagedEtcdOptions['hold'];
 }
 
 /** The managed store of a server (config.store.backend === 'managed'). */
 export function buildManagedStore(config: RuntimeConfig, logger: Logger, share: ManagedShare = {}): LazyManagedEtcdStore {
-  const { otherRequests, acceptConnection, tls } = share;
+  const { otherRequests, acceptConnection, tls, hold } = share;
   const m = config.store.managed;
   if (!m || !config.dataDir) throw new Error('store "managed" needs a data_dir');
   const raw = config.raw as { retry_join?: unknown; read_replica?: unknown; non_voting_server?: unknown };
   return new LazyManagedEtcdStore({
     binary: m.binary, name: config.nodeName, datacenter: config.datacenter, dataDir: config.dataDir,
     bindAddr: config.bindAddr, advertiseAddr: config.advertiseAddr, clientPort: m.clientPort, peerPort: m.peerPort,
-    serverPort: config.ports.server, otherRequests, acceptConnection, tls,
+    serverPort: config.ports.server, otherRequests, acceptConnection, tls, hold,
     retryJoin: Array.isArray(raw.retry_join) ? raw.retry_join.map(String) : [],
     bootstrapExpect: config.bootstrap ? 1 : config.bootstrapExpect,
     readReplica: raw.read_replica === true || raw.non_voting_server === true,

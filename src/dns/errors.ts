@@ -18,6 +18,7 @@ const BY_CODE: Partial<Record<ErrorCode, number>> = {
   permission_denied: RCODE.REFUSED,
   rate_limited: RCODE.REFUSED,
   unavailable: RCODE.SERVFAIL,
+  no_leader: RCODE.SERVFAIL,
   internal: RCODE.SERVFAIL,
 };
 

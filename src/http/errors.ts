@@ -12,6 +12,7 @@ const STATUS: Record<ErrorCode, number> = {
   too_large: 413,
   rate_limited: 429,
   internal: 500,
+  no_leader: 500,
   compacted: 500,
   closed: 503,
   unavailable: 503,

@@ -96,15 +96,16 @@ export class StoreElection implements LeaderElection {
     if (this.#d.liveness) this.#self.Liveness = await this.#d.liveness.listen(this.#self.Node, () => this.#self.Lease);
     // A store that cannot answer yet (etcd still forming its cluster, a deadline passed) is waited
     // for, as a Consul server starts without a leader and keeps trying: giving up here ended the
-    // agent. Only 'unavailable' errors are retried; registering again is harmless (the status put
-    // is the same value, a lease granted by a failed attempt expires with its TTL).
+    // agent. Only 'unavailable' and 'no_leader' (etcd's election outlasted the store's hold) errors
+    // are retried; registering again is harmless (the status put is the same value, a lease
+    // granted by a failed attempt expires with its TTL).
     for (let wait = START_RETRY_MIN_MS; ; wait = Math.min(wait * 2, START_RETRY_MAX_MS)) {
       try {
         await this.#register();
         await this.#sync();
         break;
       } catch (err) {
-        if (!this.#running || !(err instanceof ProconsulError) || err.code !== 'unavailable') throw err;
+        if (!this.#running || !(err instanceof ProconsulError) || (err.code !== 'unavailable' && err.code !== 'no_leader')) throw err;
         this.#d.logger.warn({ err, retryInMs: wait }, 'the store is not answering yet; retrying the server registration');
         await new Promise<void>((r) => this.#d.clock.setTimer(wait, r));
         if (!this.#running) return;

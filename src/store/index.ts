@@ -9,6 +9,7 @@ export type { EmbeddedStore, EmbeddedStoreDeps } from './embedded/embedded.ts';
 // etcd3/@grpc/grpc-js; the agent builds them through ./lazy.ts, code wanting the classes imports
 // ./etcd/etcd.ts or ./etcd/managed.ts directly.
 export type { EtcdStore, EtcdStoreOptions } from './etcd/etcd.ts';
+export type { HoldOptions } from './etcd/hold.ts';
 export type { ManagedEtcdStore, ManagedEtcdOptions, ManagedMember, LocalRole } from './etcd/managed.ts';
 export type { ManagedTls } from './etcd/managed-tls.ts';
 export { LazyStore, LazyManagedEtcdStore, lazyEtcdStore } from './lazy.ts';

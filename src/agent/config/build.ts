@@ -109,6 +109,7 @@ function readGeneral(r: TreeReader, ctx: BuildContext) {
     logJson: r.bool('log_json'), logFile: r.str('log_file'), pidFile: r.str('pid_file'),
     uiEnabled: r.bool('ui_config.enabled'), translateWanAddrs: r.bool('translate_wan_addrs'),
     defaultQueryTime: r.durationMs('default_query_time', 300_000), maxQueryTime: r.durationMs('max_query_time', 600_000),
+    rpcHoldTimeout: r.durationMs('performance.rpc_hold_timeout', 7_000),
     // Consul's agent applies its 10s session TTL floor when session_ttl_min is unset.
     sessionTtlMin: r.durationMs('session_ttl_min') || 10_000,
   };

@@ -55,6 +55,11 @@ export interface RuntimeConfig {
   /** Milliseconds. */
   defaultQueryTime: number;
   maxQueryTime: number;
+  /**
+   * Milliseconds a request waits out a store without a leader before failing with `No cluster
+   * leader` (performance.rpc_hold_timeout, default 7s; the loader always sets it).
+   */
+  rpcHoldTimeout?: number;
   limits: {
     kvMaxValueSize: number; txnMaxReqLen: number; httpMaxConnsPerClient: number;
     /** Milliseconds a new HTTPS connection has to finish its TLS handshake (limits.https_handshake_timeout, default 5s). */

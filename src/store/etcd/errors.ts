@@ -1,14 +1,35 @@
 // Maps etcd client and server errors onto the typed error catalog, once, for the etcd backend:
 // a missing lease is NotFoundError, a closed client ClosedError, compaction CompactedError,
-// connection trouble `unavailable`.
+// connection trouble `unavailable`. Also says which failures a request may be retried after
+// while etcd elects a leader (hold.ts): any for reads, only those before a proposal for writes.
 import { ClientClosedError, EtcdLeaseInvalidError, GRPCGenericError } from 'etcd3';
 import { BadRequestError, ClosedError, NotFoundError, ProconsulError, TooLargeError } from '../../errors.ts';
+import { notSent } from './faults.ts';
+
+/**
+ * etcd's refusals made before the request reached the Raft log: `no leader` (answered at once to
+ * a request that requires a leader, see etcd.ts), a proposal the local Raft node dropped (a leader
+ * handing its role over), a learner asked to serve, an overloaded member.
+ */
+const REFUSED_BEFORE_PROPOSAL = /etcdserver: no leader|raft proposal dropped|not supported for learner|etcdserver: too many requests/;
+
+/** Failures whose write may or may not have been applied: a deadline, a leader lost after the proposal, a member stopping. */
+const UNAVAILABLE = /unavailable|no leader|leader changed|timed out|deadline|connect|server stopped/i;
+
+/**
+ * Whether etcd refused the request before proposing it (or the client never sent it): nothing was
+ * applied, so even a write may be sent again.
+ */
+export function notProposed(err: unknown): boolean {
+  if (!(err instanceof GRPCGenericError)) return false;
+  return REFUSED_BEFORE_PROPOSAL.test(err.message) || notSent(err);
+}
 
 /** Whether an error means the etcd cluster could not be reached or had no leader (retry is safe for reads). */
 export function isUnavailable(err: unknown): boolean {
   if (err instanceof ProconsulError) return err.code === 'unavailable';
-  if (!(err instanceof Error)) return false;
-  return err instanceof GRPCGenericError && /unavailable|no leader|leader changed|timed out|deadline|connect/i.test(`${err.name} ${err.message}`);
+  if (!(err instanceof GRPCGenericError)) return false;
+  return notProposed(err) || UNAVAILABLE.test(`${err.name} ${err.message}`);
 }
 
 /** The catalog error for an etcd failure. */

@@ -1,13 +1,15 @@
 // The etcd backend: the Store contract on an etcd 3.4 cluster (Raft replication for HA servers).
 // Store revisions are etcd revisions minus the namespace's base; every request is pinned to the
 // namespace's live generation (see keyspace.ts) so that a snapshot restore swaps it atomically.
+import { InterceptingCall, type Interceptor } from '@grpc/grpc-js';
 import { Etcd3, type ICallable, type IOptions, type ITxnRequest, type ITxnResponse } from 'etcd3';
 import { ClosedError } from '../../errors.ts';
 import type {
   KeyValue, LeaseGrant, RangeResult, Store, TxnRequest, TxnResponse, Watch, WatchHandlers,
 } from '../store.ts';
-import { isUnavailable, storeError } from './errors.ts';
+import { isUnavailable, notProposed, storeError } from './errors.ts';
 import { multiHostFaultHandling } from './faults.ts';
+import { holdWhileNoLeader, type HoldOptions } from './hold.ts';
 import { Keyspace } from './keyspace.ts';
 import { EtcdLeases } from './lease.ts';
 import { needsOverlapPlan, overlappingTxn, type Pinned, type PinnedRunner } from './overlap.ts';
@@ -41,6 +43,12 @@ export interface EtcdStoreOptions {
    * bounds that stall. A write that times out may still have committed (`unavailable`).
    */
   requestTimeoutMs?: number;
+  /**
+   * How requests wait out an election (Consul's performance.rpc_hold_timeout, default 7 s, on
+   * the agent's clock): reads are retried after any unavailable failure, writes only after etcd
+   * refused them before proposing them (hold.ts).
+   */
+  hold?: HoldOptions;
 }
 
 /** TLS of the etcd client: PEM contents, and the name the members' certificates must hold (default: the endpoint's host). */
@@ -81,8 +89,21 @@ export function renewTls(client: Etcd3, tls: EtcdTls): void {
 
 const quiet: EtcdLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const pem = (v: Buffer | string | undefined) => (v === undefined ? undefined : Buffer.from(v));
-/** Attempts for reads and pinned-generation retries while the cluster elects a leader. */
-const READ_ATTEMPTS = 20;
+/** Attempts of the namespace's opening read while the cluster elects a leader (requests use the hold instead). */
+const OPEN_ATTEMPTS = 20;
+
+/**
+ * Asks etcd to refuse a request at once with `etcdserver: no leader` while the member has no
+ * leader (etcd's hasleader metadata, clientv3's WithRequireLeader): without it a write proposed
+ * to a leaderless member waits out the deadline, and a deadline leaves unknown whether it was
+ * applied. The refusal comes before any proposal, so the hold can send the write again.
+ */
+const requireLeader: Interceptor = (options, nextCall) => new InterceptingCall(nextCall(options), {
+  start(metadata, listener, next) {
+    metadata.set('hasleader', 'true');
+    next(metadata, listener);
+  },
+});
 
 type Policy = NonNullable<NonNullable<IOptions['faultHandling']>['global']>;
 
@@ -113,8 +134,9 @@ function clientOptions(o: EtcdStoreOptions): IOptions {
     // to a live member on connection failures only (faults.ts), never on timeouts.
     faultHandling: o.endpoints.length === 1 ? { global: runOnce, host: () => passThrough } : multiHostFaultHandling(o.endpoints),
     ...(o.tls ? grpcTls(o.tls) : {}),
-    // Streams (watch, keepalive) live until cancelled; unary calls get a deadline.
-    defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + timeout }),
+    // Streams (watch, keepalive) live until cancelled (etcd would end a require-leader stream
+    // during an election); unary calls get a deadline and require a leader.
+    defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + timeout, interceptors: [requireLeader] }),
   };
 }
 
@@ -194,16 +216,31 @@ export class EtcdStore implements Store {
     return this.#client;
   }
 
-  /** Retries while etcd is unreachable or electing a leader; only for requests safe to repeat. */
+  /** The opening read: retried while etcd is unreachable or electing a leader, longer than a request's hold. */
   async #retrying<T>(what: string, fn: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await fn();
       } catch (err) {
         if (this.#closed) throw new ClosedError();
-        if (!isUnavailable(err) || attempt >= READ_ATTEMPTS) throw storeError(err, what);
+        if (!isUnavailable(err) || attempt >= OPEN_ATTEMPTS) throw storeError(err, what);
         await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
       }
+    }
+  }
+
+  /**
+   * Runs a request, held while etcd has no leader (hold.ts). A read (`idempotent`) is sent again
+   * after any unavailable failure; a write only when etcd refused it before proposing it: one
+   * whose deadline passed may have been applied, and is never resent blindly.
+   */
+  async #held<T>(what: string, idempotent: boolean, fn: () => Promise<T>): Promise<T> {
+    const canRetry = (err: unknown) => !this.#closed && (idempotent ? isUnavailable(err) : notProposed(err));
+    try {
+      return await holdWhileNoLeader(this.#opts.hold ?? {}, fn, canRetry);
+    } catch (err) {
+      if (this.#closed) throw new ClosedError();
+      throw storeError(err, what);
     }
   }
 
@@ -223,8 +260,7 @@ export class EtcdStore implements Store {
         success: [{ request_txn: inner }],
         failure: [{ request_range: { key: ks.metaKey } }],
       };
-      const send = () => client.kv.txn(req);
-      const res = await (idempotent ? this.#retrying('etcd txn', send) : send().catch((err: unknown) => { throw storeError(err, 'etcd txn'); }));
+      const res = await this.#held('etcd txn', idempotent, () => client.kv.txn(req));
       if (res.succeeded) return { revision: ks.rev(res.header.revision), inner: res.responses[0].response_txn };
       const meta = res.responses[0].response_range.kvs[0];
       ks.metaMod = Number(meta.mod_revision);
@@ -242,7 +278,7 @@ export class EtcdStore implements Store {
 
   async currentRevision(): Promise<number> {
     const client = this.#live();
-    const res = await this.#retrying('current revision', () => client.kv.range({ key: this.#ks.metaKey, count_only: true }));
+    const res = await this.#held('current revision', true, () => client.kv.range({ key: this.#ks.metaKey, count_only: true }));
     return this.#ks.rev(res.header.revision);
   }
 

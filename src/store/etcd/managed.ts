@@ -13,6 +13,7 @@ import { Etcd3, type IOptions } from 'etcd3';
 import { ClosedError } from '../../errors.ts';
 import type { KeyValue, LeaseGrant, RangeResult, Store, TxnRequest, TxnResponse, Watch, WatchHandlers } from '../store.ts';
 import { EtcdStore, grpcTls, renewTls, type EtcdLogger } from './etcd.ts';
+import type { HoldOptions } from './hold.ts';
 import { askServer, bootstrapServer, clusterToken, joinTargets, planCluster, type JoinReply, type PeerInfo } from './managed-bootstrap.ts';
 import { EtcdProcess, type ClusterSpec } from './managed-process.ts';
 import { VoterProxy } from './managed-proxy.ts';
@@ -53,6 +54,8 @@ export interface ManagedEtcdOptions {
    * requests and the store's own client then use TLS (mutual with verify_incoming); null: plaintext.
    */
   tls?: () => ManagedTls | null;
+  /** How requests wait out an etcd election (EtcdStoreOptions.hold). */
+  hold?: HoldOptions;
   /** Interval of the membership check (voters for the proxy, our own removal), ms (default 2,000). */
   refreshMs?: number;
   logger: EtcdLogger;
@@ -220,7 +223,7 @@ export class ManagedEtcdStore implements Store {
     // Over TLS the proxy only carries the bytes: the client's session is with the member itself.
     const tls = this.#tls && etcdTls(this.#tls);
     const endpoint = tls ? front.replace(/^http:/, 'https:') : front;
-    this.#inner = new EtcdStore({ endpoints: [endpoint], prefix: o.prefix, logger: o.logger, tls: tls ?? undefined });
+    this.#inner = new EtcdStore({ endpoints: [endpoint], prefix: o.prefix, logger: o.logger, tls: tls ?? undefined, hold: o.hold });
     this.#admin = new Etcd3({
       hosts: [endpoint], faultHandling: { host: () => noRetry, global: noRetry }, defaultCallOptions: () => ({ deadline: Date.now() + 3000 }),
       ...(tls ? grpcTls(tls) : {}),
