@@ -1,0 +1,107 @@
+// CA root rotation and pruning on one server's store and replica, with a manual clock: the new
+// root becomes active with the old root's cross-signature, the old one stays listed with its
+// RotatedOutAt until the pruning duty drops it (and its key) once twice the leaf TTL has passed.
+import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
+import { setImmediate as tick } from 'node:timers/promises';
+import { test } from 'node:test';
+import { ManualClock } from '../clock.ts';
+import type { CARoot } from '../connect/index.ts';
+import { ConnectCAEndpoint, soloLeadership, type EndpointDeps } from '../endpoint/index.ts';
+import { silentLogger } from '../log.ts';
+import { Replica } from '../state/index.ts';
+import { MemoryStore } from '../store/index.ts';
+import { ensureCAConfig, ensureCARoot, ensureClusterId } from './ca.ts';
+import { caRootPruning, CA_ROOT_PRUNE_INTERVAL_MS } from './ca-prune.ts';
+import { CANNOT_CROSS_SIGN, rotateCARoot } from './ca-rotation.ts';
+
+const HOUR = 3_600_000;
+
+async function setup() {
+  const clock = new ManualClock(Date.now());
+  const store = new MemoryStore({ clock });
+  await store.open();
+  const logger = silentLogger();
+  const replica = new Replica({ store, clock, logger });
+  await replica.start();
+  const deps: EndpointDeps = {
+    store, replica, clock, logger, leadership: soloLeadership('127.0.0.1:8300'), random: Math.random,
+    config: { datacenter: 'dc1', nodeName: 'n1', kvMaxValueSize: 512 * 1024, txnMaxReqLen: 512 * 1024, defaultQueryTime: 300_000, maxQueryTime: 600_000, sessionTtlMin: 10_000 },
+  };
+  const connect = { caProvider: 'consul', caConfig: { LeafCertTTL: '10h', IntermediateCertTTL: '30h' } };
+  const ca: ConnectCAEndpoint = new ConnectCAEndpoint(deps, {
+    connectEnabled: true, agent: connect, rotate: (r) => rotateCARoot(deps, r),
+  });
+  const clusterId = await ensureClusterId(deps);
+  await ensureCAConfig(deps, connect);
+  await ensureCARoot(deps, clusterId, ca);
+  const roots = () => replica.caRoots.all() as unknown as CARoot[];
+  return { clock, store, replica, deps, ca, clusterId, roots, stop: () => replica.stop() };
+}
+
+test('a new PrivateKeyType rotates: new active root cross-signed by the old, which stays with RotatedOutAt; pruned after 2 x LeafCertTTL', async () => {
+  const s = await setup();
+  try {
+    const [old] = s.roots();
+    assert.equal(old.Active, true);
+    const rootsIndex = s.replica.caRoots.index;
+    const rotatedAt = s.clock.now();
+    await s.ca.setConfiguration({ Provider: 'consul', Config: { LeafCertTTL: '10h', IntermediateCertTTL: '30h', PrivateKeyType: 'rsa', PrivateKeyBits: 2048 }, State: null, ForceWithoutCrossSigning: false }, undefined);
+    assert.ok(s.replica.caRoots.index > rootsIndex, 'the roots index moved (blocking watchers wake)');
+    const [retired, fresh] = s.roots();
+    assert.equal(retired.ID, old.ID);
+    assert.equal(retired.Active, false);
+    assert.equal(Date.parse(retired.RotatedOutAt!), rotatedAt);
+    assert.equal(fresh.Active, true);
+    assert.deepEqual([fresh.PrivateKeyType, fresh.PrivateKeyBits], ['rsa', 2048]);
+    assert.equal(fresh.ExternalTrustDomain, s.clusterId);
+    assert.equal(fresh.IntermediateCerts?.length, 1);
+    const xc = new X509Certificate(fresh.IntermediateCerts![0]);
+    assert.ok(xc.verify(new X509Certificate(old.RootCert).publicKey), 'cross-signed by the old root');
+    assert.ok(xc.publicKey.equals(new X509Certificate(fresh.RootCert).publicKey));
+    assert.ok(await s.store.get(`ca/key/${fresh.ID}`));
+    assert.equal((s.ca.current().Config as Record<string, unknown>).PrivateKeyType, 'rsa');
+
+    // Leaf-TTL-only changes keep the root.
+    await s.ca.setConfiguration({ Provider: 'consul', Config: { LeafCertTTL: '11h', IntermediateCertTTL: '33h', PrivateKeyType: 'rsa', PrivateKeyBits: 2048 }, State: null, ForceWithoutCrossSigning: false }, undefined);
+    assert.deepEqual(s.roots().map((r) => r.ID), [old.ID, fresh.ID]);
+
+    const loop = caRootPruning(s.deps, () => s.ca.settings());
+    await loop.start();
+    const settle = async () => { for (let i = 0; i < 50; i++) await tick(); };
+    // 2 x LeafCertTTL (now 11h) = 22h: still listed after 22 hourly runs, gone after the 23rd.
+    for (let h = 1; h <= 22; h++) {
+      s.clock.advance(CA_ROOT_PRUNE_INTERVAL_MS);
+      await settle();
+    }
+    assert.equal(s.roots().length, 2);
+    s.clock.advance(CA_ROOT_PRUNE_INTERVAL_MS);
+    await settle();
+    assert.deepEqual(s.roots().map((r) => r.ID), [fresh.ID]);
+    assert.equal(await s.store.get(`ca/key/${old.ID}`), null);
+    assert.ok(await s.store.get(`ca/key/${fresh.ID}`));
+    await loop.stop();
+    assert.equal(s.clock.now() - rotatedAt, 23 * HOUR);
+  } finally {
+    s.stop();
+  }
+});
+
+test('without the old root\'s key the rotation is refused with Consul\'s cross-signing error, unless forced', async () => {
+  const s = await setup();
+  try {
+    const [old] = s.roots();
+    await s.store.txn({ compares: [], success: [{ type: 'delete', key: `ca/key/${old.ID}` }] });
+    const update = (force: boolean) => ({ Provider: 'consul', Config: { LeafCertTTL: '10h', IntermediateCertTTL: '30h', PrivateKeyBits: 384 }, State: null, ForceWithoutCrossSigning: force });
+    await assert.rejects(s.ca.setConfiguration(update(false), undefined), { name: 'InternalError', message: CANNOT_CROSS_SIGN });
+    assert.equal(s.roots().length, 1);
+    await s.ca.setConfiguration(update(true), undefined);
+    const [retired, fresh] = s.roots();
+    assert.equal(retired.Active, false);
+    assert.equal(fresh.Active, true);
+    assert.equal(fresh.IntermediateCerts, null);
+    assert.equal(fresh.PrivateKeyBits, 384);
+  } finally {
+    s.stop();
+  }
+});
