@@ -1,8 +1,6 @@
-// The consul provider's CrossSignCA: during a root rotation the old root signs the new root's key,
-// so a leaf signed under the new root chains, through this certificate, to the old root for every
-// client that trusts only the old one. The certificate copies the new root (subject, key and
-// extensions) with the old root as issuer, the old key's id as AKI, a new serial and a validity
-// from a minute ago for seven days (Consul's fixed cross-sign lifetime).
+// The consul provider's CrossSignCA: the old root signs a copy of the new root (its subject, key and
+// extensions; the old key's id as AKI; valid from a minute ago for 7 days), so leaves of the new
+// root chain to the old root for clients that trust only the old one.
 import { createPrivateKey, randomBytes, sign, X509Certificate } from 'node:crypto';
 import { caSignatureAlgorithm, extension } from './ca-cert.ts';
 import { bitString, explicit, implicit, integer, sequence, time } from './der.ts';

@@ -60,6 +60,7 @@ test('a new PrivateKeyType rotates: new active root cross-signed by the old, whi
     assert.ok(xc.verify(new X509Certificate(old.RootCert).publicKey), 'cross-signed by the old root');
     assert.ok(xc.publicKey.equals(new X509Certificate(fresh.RootCert).publicKey));
     assert.ok(await s.store.get(`ca/key/${fresh.ID}`));
+    assert.equal(await s.store.get(`ca/key/${old.ID}`), null, 'the old key is dropped with the rotation');
     assert.equal((s.ca.current().Config as Record<string, unknown>).PrivateKeyType, 'rsa');
 
     // Leaf-TTL-only changes keep the root.
@@ -78,7 +79,6 @@ test('a new PrivateKeyType rotates: new active root cross-signed by the old, whi
     s.clock.advance(CA_ROOT_PRUNE_INTERVAL_MS);
     await settle();
     assert.deepEqual(s.roots().map((r) => r.ID), [fresh.ID]);
-    assert.equal(await s.store.get(`ca/key/${old.ID}`), null);
     assert.ok(await s.store.get(`ca/key/${fresh.ID}`));
     await loop.stop();
     assert.equal(s.clock.now() - rotatedAt, 23 * HOUR);

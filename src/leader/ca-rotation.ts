@@ -1,10 +1,6 @@
-// CA root rotation (Consul's CAManager.primaryUpdateRootCA for the consul provider): a new CA
-// configuration whose key material differs makes a new root (generated, or from the configured
-// PrivateKey/RootCert), the old root cross-signs it (so leaves of the new root verify for clients
-// that trust only the old one), and one store transaction stores the new root as active with the
-// cross-signed certificate in its IntermediateCerts, marks the old root inactive with its
-// RotatedOutAt, and stores the new configuration. The trust domain stays the cluster's.
-// Agents watching the roots re-sign their leaves; pruning (ca-prune.ts) drops the old root later.
+// CA root rotation (Consul's primaryUpdateRootCA, consul provider): new key material makes a new
+// root, cross-signed by the old one and made active in one transaction with the configuration;
+// the old root stays listed (RotatedOutAt) until ca-prune.ts drops it, its key is dropped at once.
 import { goTime, type CARoot, type CommonCAConfig } from '../connect/index.ts';
 import { InternalError } from '../errors.ts';
 import type { Compare, Op } from '../store/index.ts';
@@ -49,6 +45,9 @@ export async function rotateCARoot(deps: EndpointDeps, r: RootRotation): Promise
     { type: 'put', key: `ca/root/${root.ID}`, value: encodeRecord(root) },
     { type: 'put', key: `ca/key/${root.ID}`, value: Buffer.from(privateKeyPem) },
     { type: 'put', key: CA_ACTIVE_KEY, value: Buffer.from(root.ID) },
+    // The old key has signed its last certificate (the cross-signature): dropped now, as Consul's
+    // provider Cleanup drops the old provider state.
+    { type: 'delete', key: `ca/key/${old.ID}` },
   ]);
   log.info({ provider: r.config.Provider, old: old.ID, new: root.ID }, 'CA rotated to new root under provider');
 }
