@@ -62,8 +62,8 @@ function rule(resource: string, access: string, on: string | undefined): string 
 function missRule(resource: string, access: string, on: string | undefined): string {
   if (access !== 'read') return rule(resource, 'read', on);
   if (on) return rule(resource, 'write', 'zz-other');
-  // operator rules also grant mesh (Consul's fallback), so mesh misses with keyring too.
-  return rule(resource === 'operator' || resource === 'mesh' ? 'keyring' : 'operator', 'write', '');
+  // operator rules also grant mesh and peering (Consul's fallback), so those miss with keyring too.
+  return rule(resource === 'operator' || resource === 'mesh' || resource === 'peering' ? 'keyring' : 'operator', 'write', '');
 }
 
 function denial(accessor: string, c: RouteCase): string {

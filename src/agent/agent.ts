@@ -42,6 +42,8 @@ import { RpcListener } from './rpc-listener.ts';
 import { REMOTE_EXEC_EVENT, agentApiCall, remoteExecDisabled, remoteExecHandler } from './remote-exec.ts';
 import { AGENT_STARTING } from './forward.ts';
 import { LivenessGreeter, livenessAddress } from '../leader/liveness.ts';
+import { auditSettings } from './audit-config.ts';
+import { agentAuditLog } from './audit-log.ts';
 
 /** Optional overrides of what createAgent would build itself. */
 export interface AgentDeps {
@@ -185,7 +187,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
     await local.reload(next);
   };
   const hooks: AgentHooks = {
-    pool, wan, liveness, tls, reload: () => reload(),
+    pool, wan, liveness, tls, reload: () => reload(), httpAddresses: () => http.addresses(),
     leave: async () => {
       await local.stop();
       await wan.leave();
@@ -224,8 +226,12 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   });
   // Translation is this agent's setting: only its own HTTP listeners translate, never the RPC one.
   const translate = { datacenter: config.datacenter, enabled: config.translateWanAddrs === true };
+  const audit = agentAuditLog(auditSettings(config.raw.audit), {
+    datacenter: config.datacenter, defaultToken: config.acl.tokens.default,
+    acl: { defaultToken: () => local.tokens.get('default'), resolve: (secret: string) => endpoints.acl.resolver.resolve(secret) },
+  }, clock, logger);
   const http = new HttpServer({
-    router: translatingRouter(router, translate), logger: logger.child({ '@module': 'agent.http' }), metrics: telemetry,
+    router: translatingRouter(router, translate), logger: logger.child({ '@module': 'agent.http' }), metrics: telemetry, audit: audit ?? undefined,
     config: {
       // Read per request: enabling ACLs at runtime switches the policy to deny.
       get defaultAclPolicy() { return config.acl.defaultPolicy; },
@@ -323,6 +329,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       if (stopped) return;
       stopped = true;
       await http.close();
+      audit?.close();
       await dns.close();
       await local.stop();
       leafCerts.stop();

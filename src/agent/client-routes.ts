@@ -104,7 +104,7 @@ export function clientRoutes(d: ClientRouteDeps): Router {
     session: forwarded<RouteHandlers['session']>(forward, { create: sessionOnThisNode(forward, config.nodeName) }), catalog: forwarded<RouteHandlers['catalog']>(near), health: forwarded<RouteHandlers['health']>(near), config: f<'config'>(), gateways: f<'gateways'>(),
     coordinate: f<'coordinate'>(), keyring: f<'keyring'>(), acl: f<'acl'>(), aclPolicies: f<'aclPolicies'>(),
     aclAuth: f<'aclAuth'>(), aclExplain: f<'aclExplain'>(), aclTranslate: forward, agentAcl: f<'agentAcl'>(), snapshot: f<'snapshot'>(),
-    intentions: f<'intentions'>(), discoveryChain: f<'discoveryChain'>(),
+    intentions: f<'intentions'>(), discoveryChain: f<'discoveryChain'>(), peering: f<'peering'>(), peerStream: f<'peerStream'>(),
     query: forwarded<RouteHandlers['query']>(forward, { get: queryFromThisAgent(forward, config.nodeName) }),
     agent: agentSelfHandlers({
       config, leadership: d.leadership, member: () => selfMember(d.pool),

@@ -58,6 +58,12 @@ import { operatorUsageHandler } from '../http/v1/operator-usage.ts';
 import { operatorLicenseHandler } from '../http/v1/operator-license.ts';
 import { operatorSegmentHandler } from '../http/v1/operator-segment.ts';
 import { exportedServicesHandler } from '../http/v1/exported-services.ts';
+import { PeeringEndpoint } from '../endpoint/peering.ts';
+import { PeeringTracker } from '../endpoint/peering-tracker.ts';
+import { importedCatalogService, importedHealth, importedServices } from '../endpoint/peering-imports.ts';
+import { peeringHandlers } from '../http/v1/peering.ts';
+import type { PeeredReads } from '../http/v1/catalog.ts';
+import { PeeringLeader, exchangeSecret, peerStreamHandlers, type PeerStreamDeps } from './peer-stream.ts';
 import { Forwarder } from './forward.ts';
 import {
   buildRoutes, kvHandlers, txnHandlers, statusHandlers, agentSelfHandlers, agentStats, connectHandlers,
@@ -99,6 +105,8 @@ export interface Endpoints {
   autoEncrypt: AutoEncryptEndpoint;
   /** Service leaf certificates (ConnectCA.Sign). */
   connectSign: ConnectCASignEndpoint;
+  /** Cluster peerings (Consul's PeeringService). */
+  peering: PeeringEndpoint;
 }
 
 /** The ACL endpoints and the token resolver they share. */
@@ -145,6 +153,8 @@ export interface AgentHooks {
   wan?: WanPool;
   /** Where the election greets followers' liveness probes (the internal RPC listener); absent: a port of its own. */
   liveness?: LivenessHost;
+  /** The bound HTTP(S) listeners as `host:port`, plain ones first (peering tokens name one). */
+  httpAddresses?: () => string[];
   /** The agent's TLS settings, for its outgoing RPC (cross-datacenter forwarding, liveness probes). */
   tls?: Pick<TlsConfigurator, 'outgoingRpc' | 'serverRpc' | 'manualCaPems' | 'verifyServerHostname'>;
 }
@@ -206,6 +216,17 @@ export function buildServer(
       resolve: (secret) => endpoints.acl.resolver.resolve(secret), segment: '',
       failover: hooks.wan?.enabled ? queryFailover(hooks.wan, config, logger, tls) : undefined,
     }),
+    peering: peeringEndpoint(epDeps, config, hooks),
+  };
+  const peerStream: PeerStreamDeps = {
+    epDeps, peering: endpoints.peering, clock, logger: logger.child({ '@module': 'agent.peering' }),
+    remote: { Partition: 'default', Datacenter: config.datacenter },
+  };
+  leaderSide.loops.add(new PeeringLeader(peerStream));
+  const peered: PeeredReads = {
+    services: (peer, opts) => importedServices(epDeps, peer, opts),
+    service: (peer, name, opts, f) => importedCatalogService(epDeps, peer, name, opts, f),
+    health: (peer, name, opts, f) => importedHealth(epDeps, peer, name, opts, f),
   };
   const reqCfg = {
     datacenter: config.datacenter, defaultToken: config.acl.tokens.default,
@@ -254,8 +275,8 @@ export function buildServer(
     connect: connectHandlers(endpoints.ca, reqCfg),
     agentConnect: agentConnectHandlers(leafCerts, localCfg),
     session: sessionHandlers(endpoints.session, { ...reqCfg, nodeName: config.nodeName }),
-    catalog: { ...catalogHandlers(endpoints.catalog, reqCfg), datacenters: wanDatacentersHandler(hooks.wan, config.datacenter) },
-    health: healthHandlers(endpoints.health, reqCfg),
+    catalog: { ...catalogHandlers(endpoints.catalog, reqCfg, peered), datacenters: wanDatacentersHandler(hooks.wan, config.datacenter) },
+    health: healthHandlers(endpoints.health, reqCfg, peered),
     config: {
       ...configHandlers(endpoints.configEntries, reqCfg),
       exportedServices: exportedServicesHandler((opts) => resolvedExportedServices(epDeps, opts), reqCfg),
@@ -283,6 +304,8 @@ export function buildServer(
     snapshot: snapshotHandlers(endpoints.snapshot, reqCfg),
     query: queryHandlers(endpoints.query, { ...reqCfg, nodeName: config.nodeName }),
     intentions: intentionHandlers(endpoints.intentions, endpoints.legacyIntentions, reqCfg),
+    peering: peeringHandlers(endpoints.peering, reqCfg),
+    peerStream: peerStreamHandlers(peerStream),
   }, reqCfg, config.nodeName));
   const router = dcForward ? forwardingRouter(routes, dcForward) : routes;
   observe.telemetry.gauge('rpc.queries_blocking', 'Blocking queries waiting', () => replica.notifier.blocked);
@@ -329,6 +352,25 @@ function connectCA(deps: EndpointDeps, config: RuntimeConfig): ConnectCAEndpoint
     rotate: (r) => rotateCARoot(deps, r),
   });
   return ca;
+}
+
+/**
+ * The peering endpoint: tokens name this server's HTTP listener (HTTPS with the agent's CA when
+ * plain HTTP is off) as where dialers reach the peer stream.
+ */
+function peeringEndpoint(deps: EndpointDeps, config: RuntimeConfig, hooks: AgentHooks): PeeringEndpoint {
+  const plain = config.httpAddrs.length > 0;
+  const port = (): number => {
+    const bound = hooks.httpAddresses?.()[0];
+    return bound ? Number(bound.slice(bound.lastIndexOf(':') + 1)) : plain ? config.ports.http : config.ports.https;
+  };
+  const host = config.advertiseAddr.includes(':') ? `[${config.advertiseAddr}]` : config.advertiseAddr;
+  return new PeeringEndpoint(deps, {
+    tracker: new PeeringTracker(deps.clock),
+    serverAddresses: () => [`${host}:${port()}`],
+    caPems: () => (plain ? null : hooks.tls?.manualCaPems() ?? null),
+    exchange: (p, secret) => exchangeSecret(p, secret, deps.clock),
+  });
 }
 
 /** Consul's acl.enable_key_list_policy: `keys`/`recurse` then need `list` on the prefix. */

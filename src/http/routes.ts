@@ -8,6 +8,7 @@ import type { agentAclHandlers } from './v1/agent-acl.ts';
 import type { queryHandlers } from './v1/query.ts';
 import type { intentionHandlers } from './v1/intentions.ts';
 import type { discoveryChainHandlers } from './v1/discovery-chain.ts';
+import type { peeringHandlers } from './v1/peering.ts';
 
 /** Every handler the table references, grouped by area. */
 export interface RouteHandlers {
@@ -66,6 +67,10 @@ export interface RouteHandlers {
   intentions: ReturnType<typeof intentionHandlers>;
   /** /v1/discovery-chain/:service (compiled from the router, splitter and resolver entries). */
   discoveryChain: ReturnType<typeof discoveryChainHandlers>;
+  /** /v1/peering/* and /v1/peerings (cluster peering). */
+  peering: ReturnType<typeof peeringHandlers>;
+  /** The peer stream's internal routes (agent/peer-stream.ts). */
+  peerStream: { exchange: Handler; stream: Handler; push: Handler };
 }
 
 /** Builds the route table. */
@@ -109,6 +114,14 @@ export function buildRoutes(h: RouteHandlers): Router {
     .route('GET', '/v1/config/*', h.config.get)
     .route('DELETE', '/v1/config/*', h.config.delete)
     .route('GET', '/v1/exported-services', h.config.exportedServices)
+    .route('POST', '/v1/peering/token', h.peering.generateToken)
+    .route('POST', '/v1/peering/establish', h.peering.establish)
+    .route('GET', '/v1/peering/*', h.peering.read)
+    .route('DELETE', '/v1/peering/*', h.peering.delete)
+    .route('GET', '/v1/peerings', h.peering.list)
+    .route('POST', '/v1/internal/peering/exchange', h.peerStream.exchange)
+    .route('GET', '/v1/internal/peering/stream', h.peerStream.stream)
+    .route('POST', '/v1/internal/peering/push', h.peerStream.push)
     .route('GET', '/v1/discovery-chain/*', h.discoveryChain.read)
     .route('POST', '/v1/discovery-chain/*', h.discoveryChain.read)
     .route('GET', '/v1/status/leader', h.status.leader)

@@ -26,3 +26,8 @@ export {
   PreparedQueriesTable, QUERY_PREFIX, QUERY_GUARD_KEY, PREPARED_QUERIES_TABLE,
   type PreparedQuery, type PreparedQueryRecord, type ServiceQuery, type QueryFailoverTarget,
 } from './prepared-queries.ts';
+export {
+  PeeringsTable, PeerImportsTable, PEERING_PREFIX, PEERINGS_TABLE, PEERING_SECRET_PREFIX, PEER_IMPORT_PREFIX, PEER_IMPORTS_TABLE,
+  peeringKey, peeringSecretKey, peerImportId, peerImportKey,
+  type StoredPeering, type PeeringSecrets, type PeerImportRecord,
+} from './peerings.ts';

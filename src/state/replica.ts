@@ -14,6 +14,7 @@ import { AclTables, ACL_PREFIX } from './acl-tables.ts';
 import { ConfigEntriesTable, CONFIG_PREFIX, CONFIG_ENTRIES_TABLE } from './config-entries.ts';
 import { CoordinatesTable, COORDINATE_PREFIX } from './coordinates.ts';
 import { PreparedQueriesTable } from './prepared-queries.ts';
+import { PeeringsTable, PeerImportsTable, type PeeringSecrets } from './peerings.ts';
 import type { CAConfigRecord, CARootRecord, ClusterMeta } from './tables.ts';
 
 /** Dependencies of the replica. */
@@ -52,6 +53,12 @@ export class Replica {
   readonly preparedQueries = new PreparedQueriesTable();
   /** The prepared query name guard (`querylock/names`), rewritten by every query create and update. */
   readonly queryGuard = new RecordTable<object>('prepared-query-guard', 'querylock/');
+  /** Cluster peerings by ID (`peering/<id>`). */
+  readonly peerings = new PeeringsTable();
+  /** Peering secrets by peering ID (`peeringsecret/<id>`); never answered to clients. */
+  readonly peeringSecrets = new RecordTable<PeeringSecrets>('peering-secrets', 'peeringsecret/');
+  /** Services imported from peers (`peerimport/<peer>/<service>`). */
+  readonly peerImports = new PeerImportsTable();
   readonly notifier: Notifier;
   #deps: ReplicaDeps;
   #appliers: Applier[];
@@ -78,6 +85,9 @@ export class Replica {
       tableApplier(this.sessionLocks),
       tableApplier(this.preparedQueries),
       tableApplier(this.queryGuard),
+      tableApplier(this.peerings),
+      tableApplier(this.peeringSecrets),
+      tableApplier(this.peerImports),
     ];
   }
 

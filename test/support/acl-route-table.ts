@@ -41,6 +41,11 @@ const v64 = Buffer.from('v').toString('base64');
 /** A valid 8-dimensional network coordinate (the fixtures give n1 one). */
 export const COORD = { Vec: [0.001, 0, 0, 0, 0, 0, 0, 0], Error: 0.2, Adjustment: 0, Height: 10e-6 };
 const BOOTSTRAPPED: [number, string] = [403, 'Permission denied: ACL bootstrap no longer allowed'];
+/** A peering token naming an acceptor nobody listens at (establish then fails after the ACL check). */
+const PEERING_TOKEN = Buffer.from(JSON.stringify({
+  CA: null, ManualServerAddresses: null, ServerAddresses: ['127.0.0.1:1'], ServerName: 'server.dc9.peering.x.consul',
+  PeerID: '00000000-0000-0000-0000-000000000001', EstablishmentSecret: 's', Remote: { Partition: 'default', Datacenter: 'dc9' },
+})).toString('base64');
 const readAcl = (path: string): RouteCase => ({ path, need: 'acl:read', on: '' });
 const writeAcl = (path: string, body?: unknown): RouteCase => ({ path, body, need: 'acl:write', on: '' });
 
@@ -94,6 +99,24 @@ export const ROUTE_CASES: Record<string, RouteCase> = {
   'GET /v1/config/*': { path: '/v1/config/service-defaults/web', need: 'service:read', on: 'web' },
   'DELETE /v1/config/*': { path: '/v1/config/service-defaults/web-del', need: 'service:write', on: 'web-del' },
   'GET /v1/exported-services': { path: '/v1/exported-services', need: 'mesh:read', on: '' },
+  'POST /v1/peering/token': { path: '/v1/peering/token', body: { PeerName: 'acl-peer' }, need: 'peering:write', on: '' },
+  // A well-formed token whose acceptor cannot be reached: allowed callers get the exchange's 500.
+  'POST /v1/peering/establish': { path: '/v1/peering/establish', body: { PeerName: 'acl-dialer', PeeringToken: PEERING_TOKEN }, need: 'peering:write', on: '' },
+  'GET /v1/peering/*': { path: '/v1/peering/acl-peer', need: 'peering:read', on: '' },
+  'DELETE /v1/peering/*': { path: '/v1/peering/acl-gone', need: 'peering:write', on: '' },
+  'GET /v1/peerings': { path: '/v1/peerings', need: 'peering:read', on: '' },
+  'POST /v1/internal/peering/exchange': {
+    path: '/v1/internal/peering/exchange', body: { PeerID: 'none', EstablishmentSecret: 'x' },
+    answers: { anonymous: [404, 'peering not found'], unknown: [404, 'peering not found'], management: [404, 'peering not found'] },
+  },
+  'GET /v1/internal/peering/stream': {
+    path: '/v1/internal/peering/stream',
+    answers: { anonymous: [404, 'peering not found'], unknown: [404, 'peering not found'], management: [404, 'peering not found'] },
+  },
+  'POST /v1/internal/peering/push': {
+    path: '/v1/internal/peering/push', body: { Type: 'heartbeat' },
+    answers: { anonymous: [403, 'invalid peering stream secret'], unknown: [403, 'invalid peering stream secret'], management: [403, 'invalid peering stream secret'] },
+  },
   'GET /v1/discovery-chain/*': { path: '/v1/discovery-chain/web', need: 'service:read', on: 'web' },
   'POST /v1/discovery-chain/*': { path: '/v1/discovery-chain/web', body: { OverrideProtocol: 'http' }, need: 'service:read', on: 'web' },
   'GET /v1/status/leader': { path: '/v1/status/leader', open: 'leader address is public (Consul)' },

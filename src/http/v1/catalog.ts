@@ -3,7 +3,8 @@
 // that discovery clients block on by the thousand share one result per identical read.
 import type { CatalogEndpoint, CatalogFilters } from '../../endpoint/catalog.ts';
 import type { HealthEndpoint } from '../../endpoint/health.ts';
-import type { RegisterRequest, DeregisterRequest } from '../../api/catalog-types.ts';
+import type { RegisterRequest, DeregisterRequest, CheckServiceNode, ServiceNode } from '../../api/catalog-types.ts';
+import type { QueryOptions, QueryResult } from '../../endpoint/index.ts';
 import { BadRequestError } from '../../errors.ts';
 import { decodeProxy } from '../../agent/local/index.ts';
 import { settled, type HttpResult } from '../router.ts';
@@ -57,12 +58,24 @@ function name(req: HttpRequest, what: string): string {
   return req.params.rest;
 }
 
+/** The `?peer=` reads: services imported from a cluster peer (endpoint/peering-imports.ts). */
+export interface PeeredReads {
+  services(peer: string, opts: QueryOptions): Promise<QueryResult<Record<string, string[]>>>;
+  service(peer: string, name: string, opts: QueryOptions, f: CatalogFilters): Promise<QueryResult<ServiceNode[]>>;
+  health(peer: string, name: string, opts: QueryOptions, f: CatalogFilters & { passing?: boolean }): Promise<QueryResult<CheckServiceNode[]>>;
+}
+
+/** `?peer=`, or '' for the local catalog. */
+function peerParam(req: HttpRequest): string {
+  return req.query.get('peer') ?? '';
+}
+
 /**
  * Handlers for the catalog routes. The reads are not async functions: a held blocking query keeps
  * only the then() of a module-level function, not a suspended frame (≈ 0.2 KiB each); throws
  * still reach the caller as a rejection.
  */
-export function catalogHandlers(catalog: CatalogEndpoint, cfg: RequestConfig) {
+export function catalogHandlers(catalog: CatalogEndpoint, cfg: RequestConfig, peered?: PeeredReads) {
   return {
     async register(req: HttpRequest): Promise<HttpResult> {
       checkDatacenter(req, cfg);
@@ -77,8 +90,12 @@ export function catalogHandlers(catalog: CatalogEndpoint, cfg: RequestConfig) {
       return { body: catalog.datacenters() };
     },
     nodes: settled((req) => catalog.nodes(queryOptions(req, cfg), catalogFilters(req)).then(plainBody)),
-    services: settled((req) => catalog.services(queryOptions(req, cfg), catalogFilters(req)).then(plainBody)),
-    service: settled((req) => catalog.service(name(req, 'service name'), sharedQueryOptions(req, cfg), catalogFilters(req)).then(sharedBody)),
+    services: settled((req) => (peered && peerParam(req)
+      ? peered.services(peerParam(req), queryOptions(req, cfg))
+      : catalog.services(queryOptions(req, cfg), catalogFilters(req))).then(plainBody)),
+    service: settled((req) => (peered && peerParam(req)
+      ? peered.service(peerParam(req), name(req, 'service name'), queryOptions(req, cfg), catalogFilters(req)).then(plainBody)
+      : catalog.service(name(req, 'service name'), sharedQueryOptions(req, cfg), catalogFilters(req)).then(sharedBody))),
     node: settled((req) => catalog.node(name(req, 'node name'), queryOptions(req, cfg)).then(plainBody)),
     connect: settled((req) => catalog.service(name(req, 'service name'), sharedQueryOptions(req, cfg), { ...catalogFilters(req), connect: true }).then(sharedBody)),
     nodeServices: settled((req) => catalog.nodeServices(name(req, 'node name'), queryOptions(req, cfg), catalogFilters(req)).then(plainBody)),
@@ -86,13 +103,15 @@ export function catalogHandlers(catalog: CatalogEndpoint, cfg: RequestConfig) {
 }
 
 /** Handlers for the health routes. */
-export function healthHandlers(health: HealthEndpoint, cfg: RequestConfig) {
+export function healthHandlers(health: HealthEndpoint, cfg: RequestConfig, peered?: PeeredReads) {
   return {
     node: settled((req) => health.node(name(req, 'node name'), queryOptions(req, cfg), catalogFilters(req)).then(plainBody)),
     checks: settled((req) => health.checks(name(req, 'service name'), queryOptions(req, cfg), catalogFilters(req)).then(plainBody)),
     state: settled((req) => health.state(name(req, 'check state'), queryOptions(req, cfg), catalogFilters(req)).then(plainBody)),
     // Not async (see settled): a held blocking query keeps only the then(), not a suspended frame.
-    service: settled((req) => health.service(name(req, 'service name'), sharedQueryOptions(req, cfg), { ...catalogFilters(req), passing: passingFlag(req) }).then(sharedBody)),
+    service: settled((req) => (peered && peerParam(req)
+      ? peered.health(peerParam(req), name(req, 'service name'), queryOptions(req, cfg), { ...catalogFilters(req), passing: passingFlag(req) }).then(plainBody)
+      : health.service(name(req, 'service name'), sharedQueryOptions(req, cfg), { ...catalogFilters(req), passing: passingFlag(req) }).then(sharedBody))),
     connect: settled((req) => health.service(name(req, 'service name'), sharedQueryOptions(req, cfg), { ...catalogFilters(req), passing: passingFlag(req), connect: true }).then(sharedBody)),
   };
 }

@@ -1,0 +1,100 @@
+// The peering stream tracker (Consul's peerstream.Tracker): what this server knows of each
+// peering's stream, in memory only: connected or not, the last error, when messages were last
+// sent and received, and which services went each way. Reads reconcile a peering's stored state
+// with it (ACTIVE while connected, FAILING after a disconnect with an error).
+import type { Clock } from '../clock.ts';
+import type { PeeringStreamStatus } from '../api/peering.ts';
+import { goTime } from '../connect/ca-root.ts';
+
+/** The tracked status of one peering's stream. */
+export interface StreamState {
+  connected: boolean;
+  disconnectError: string;
+  lastHeartbeat: number | null;
+  lastReceive: number | null;
+  lastSend: number | null;
+  imported: string[];
+  exported: string[];
+}
+
+/** Stream status by peering ID. */
+export class PeeringTracker {
+  readonly #clock: Clock;
+  readonly #streams = new Map<string, StreamState>();
+  /** Called after any change (reads that block on peerings do not see tracker changes; this is for observers). */
+  onChange: (id: string) => void = () => {};
+
+  constructor(clock: Clock) {
+    this.#clock = clock;
+  }
+
+  #state(id: string): StreamState {
+    let s = this.#streams.get(id);
+    if (!s) {
+      s = { connected: false, disconnectError: '', lastHeartbeat: null, lastReceive: null, lastSend: null, imported: [], exported: [] };
+      this.#streams.set(id, s);
+    }
+    return s;
+  }
+
+  /** The tracked state, if any. */
+  get(id: string): StreamState | undefined {
+    return this.#streams.get(id);
+  }
+
+  /** A stream for the peering opened. */
+  connected(id: string): void {
+    const s = this.#state(id);
+    s.connected = true;
+    s.disconnectError = '';
+    this.onChange(id);
+  }
+
+  /** The stream closed; `error` says why ('' for an orderly close). */
+  disconnected(id: string, error: string): void {
+    const s = this.#state(id);
+    s.connected = false;
+    s.disconnectError = error;
+    this.onChange(id);
+  }
+
+  /** A message arrived (a heartbeat when `heartbeat`). */
+  received(id: string, heartbeat: boolean): void {
+    const s = this.#state(id);
+    const now = this.#clock.now();
+    s.lastReceive = now;
+    if (heartbeat) s.lastHeartbeat = now;
+  }
+
+  /** A message was sent. */
+  sent(id: string): void {
+    this.#state(id).lastSend = this.#clock.now();
+  }
+
+  /** The services the peer exports to us, as last received. */
+  setImported(id: string, names: string[]): void {
+    this.#state(id).imported = [...names].sort();
+  }
+
+  /** The services we export to the peer, as last sent. */
+  setExported(id: string, names: string[]): void {
+    this.#state(id).exported = [...names].sort();
+  }
+
+  /** Forgets a peering (deleted). */
+  forget(id: string): void {
+    this.#streams.delete(id);
+  }
+
+  /** Consul's StreamStatus of a peering: null lists and times when nothing was tracked. */
+  status(id: string): PeeringStreamStatus {
+    const s = this.#streams.get(id);
+    const t = (ms: number | null) => (ms === null ? null : goTime(new Date(ms)));
+    if (!s) return { ImportedServices: null, ExportedServices: null, LastHeartbeat: null, LastReceive: null, LastSend: null };
+    return {
+      ImportedServices: s.imported.length ? s.imported : null,
+      ExportedServices: s.exported.length ? s.exported : null,
+      LastHeartbeat: t(s.lastHeartbeat), LastReceive: t(s.lastReceive), LastSend: t(s.lastSend),
+    };
+  }
+}

@@ -1,0 +1,283 @@
+// The peering endpoint (Consul's PeeringService: GenerateToken, Establish, PeeringRead/List/
+// Delete, and the acceptor's side of the secret exchange and stream authentication): peerings
+// and their secrets written through planned Store txns, reads reconciled with the stream tracker.
+import { randomUUID } from 'node:crypto';
+import { InternalError, NotFoundError, PermissionDeniedError } from '../errors.ts';
+import {
+  PEERINGS_TABLE, peeringKey, peeringSecretKey, peerImportKey, encodeRecord, type StoredPeering, type PeeringSecrets,
+} from '../state/index.ts';
+import type { Op } from '../store/index.ts';
+import type {
+  Peering, PeeringRecord, PeeringToken, PeeringGenerateTokenRequest, PeeringEstablishRequest, PeeringRemoteInfo,
+} from '../api/peering.ts';
+import type { EndpointDeps } from './deps.ts';
+import type { AclIdentity } from './acl-resolver.ts';
+import { authorize } from './acl-enforce.ts';
+import { commitPlanned, pinRecord } from './commit.ts';
+import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
+import type { PeeringTracker } from './peering-tracker.ts';
+import { decodePeeringToken, encodePeeringToken, validatePeerName, validatePeeringMeta, validatePeeringToken } from './peering-token.ts';
+import { goTime } from '../connect/ca-root.ts';
+
+/** What the endpoint needs besides the common deps. */
+export interface PeeringOptions {
+  tracker: PeeringTracker;
+  /** `host:port` where dialers reach this cluster's peer stream (the servers' HTTP listeners). */
+  serverAddresses(): string[];
+  /** CA PEMs dialers verify those addresses with; null for plain HTTP. */
+  caPems(): string[] | null;
+  /** The dialer's side of the secret exchange: the acceptor's stream secret for this establishment secret. */
+  exchange(peering: PeeringRecord, establishmentSecret: string): Promise<string>;
+}
+
+/** The key a peering's name claims while the peering exists (not a replica table: only compared on create). */
+const nameGuardKey = (name: string): string => `peeringname/${encodeURIComponent(name.toLowerCase())}`;
+
+/** True for a peering that dials (made by Establish): it knows its peer's server addresses. */
+export function shouldDial(p: Pick<PeeringRecord, 'PeerServerAddresses' | 'ManualServerAddresses'>): boolean {
+  return (p.PeerServerAddresses?.length ?? 0) > 0 || (p.ManualServerAddresses?.length ?? 0) > 0;
+}
+
+/** True unless the peering is terminated or marked for deletion. */
+export function peeringActive(p: Pick<PeeringRecord, 'State' | 'DeletedAt'>): boolean {
+  return p.State !== 'TERMINATED' && !p.DeletedAt;
+}
+
+/** Peering operations. */
+export class PeeringEndpoint {
+  readonly #deps: EndpointDeps;
+  readonly #o: PeeringOptions;
+
+  constructor(deps: EndpointDeps, o: PeeringOptions) {
+    this.#deps = deps;
+    this.#o = o;
+  }
+
+  /** The stream tracker the endpoint reconciles with. */
+  get tracker(): PeeringTracker {
+    return this.#o.tracker;
+  }
+
+  /** This cluster's peering server name (Consul's server.<dc>.peering.<trust domain>). */
+  serverName(): string {
+    const cluster = this.#deps.replica.meta.get('cluster')?.ClusterID ?? '';
+    return `server.${this.#deps.config.datacenter}.peering.${cluster}.consul`;
+  }
+
+  /** GenerateToken: makes (or keeps) the acceptor's peering and a fresh establishment secret. */
+  async generateToken(req: PeeringGenerateTokenRequest, authz?: AclIdentity): Promise<{ PeeringToken: string }> {
+    validatePeerName(req.PeerName);
+    validatePeeringMeta(req.Meta);
+    authorize(authz, 'peeringWrite');
+    const secret = randomUUID();
+    const id = await this.#write(() => {
+      const existing = this.#deps.replica.peerings.byName(req.PeerName);
+      if (existing && shouldDial(existing)) {
+        throw new InternalError(`cannot create peering with name: "${existing.Name}"; there is already an established peering`);
+      }
+      this.#writable(existing);
+      const rec: PeeringRecord = existing ?? {
+        ID: this.#newId(), Name: req.PeerName, ...(req.Meta && Object.keys(req.Meta).length ? { Meta: req.Meta } : {}),
+        State: 'PENDING', Remote: { Partition: '', Datacenter: '' },
+      };
+      const cur = this.#deps.replica.peeringSecrets.get(rec.ID);
+      const secrets: PeeringSecrets = { Establishment: secret, PendingStream: cur?.PendingStream, ActiveStream: cur?.ActiveStream };
+      return { existing, rec, secrets };
+    });
+    const tok: PeeringToken = {
+      CA: this.#o.caPems(), ManualServerAddresses: req.ServerExternalAddresses?.length ? req.ServerExternalAddresses : null,
+      ServerAddresses: this.#o.serverAddresses(), ServerName: this.serverName(), PeerID: id, EstablishmentSecret: secret,
+      Remote: { Partition: 'default', Datacenter: this.#deps.config.datacenter },
+    };
+    return { PeeringToken: encodePeeringToken(tok) };
+  }
+
+  /** Establish: records the dialer's peering, exchanges the secret with the acceptor, then marks it ESTABLISHING. */
+  async establish(req: PeeringEstablishRequest, authz?: AclIdentity): Promise<Record<string, never>> {
+    validatePeerName(req.PeerName);
+    const tok = decodePeeringToken(req.PeeringToken);
+    validatePeeringToken(tok);
+    validatePeeringMeta(req.Meta);
+    authorize(authz, 'peeringWrite');
+    if (tok.ServerName === this.serverName()) {
+      throw new InternalError(`cannot create a peering within the same cluster "${tok.ServerName}". Refer to the \`exported-services\` documentation if you want to export between partitions without peering`);
+    }
+    const build = (state?: 'ESTABLISHING') => () => {
+      const existing = this.#deps.replica.peerings.byName(req.PeerName);
+      if (existing && !shouldDial(existing)) {
+        throw new InternalError(`cannot create peering with name: "${existing.Name}"; there is an existing peering expecting to be dialed`);
+      }
+      this.#writable(existing);
+      const connected = existing ? this.#o.tracker.get(existing.ID)?.connected : false;
+      const rec: PeeringRecord = {
+        ID: existing?.ID ?? this.#newId(), Name: req.PeerName,
+        ...(req.Meta && Object.keys(req.Meta).length ? { Meta: req.Meta } : {}),
+        State: state ?? existing?.State ?? 'PENDING', PeerID: tok.PeerID,
+        ...(tok.CA?.length ? { PeerCAPems: tok.CA } : {}), PeerServerName: tok.ServerName,
+        PeerServerAddresses: connected && existing?.PeerServerAddresses ? existing.PeerServerAddresses : tok.ServerAddresses ?? [],
+        ...(tok.ManualServerAddresses?.length ? { ManualServerAddresses: tok.ManualServerAddresses } : {}),
+        Remote: tok.Remote,
+      };
+      return { existing, rec, secrets: state ? { ActiveStream: streamSecret } : undefined };
+    };
+    let streamSecret = '';
+    await this.#write(build());
+    const written = this.#deps.replica.peerings.byName(req.PeerName)!;
+    streamSecret = await this.#o.exchange(written, tok.EstablishmentSecret);
+    await this.#write(build('ESTABLISHING'));
+    return {};
+  }
+
+  /** One peering by name (404 `Peering not found for "<name>"`); needs peering:read. */
+  read(name: string, opts: QueryOptions): Promise<QueryResult<Peering>> {
+    authorize(opts.authz, 'peeringRead');
+    const t = this.#deps.replica.peerings;
+    return blockingQuery(this.#deps, opts, (ws) => {
+      ws.addTable(PEERINGS_TABLE);
+      const p = t.byName(name);
+      if (!p) throw new NotFoundError(`Peering not found for "${name}"`);
+      return { index: t.index, value: this.toAPI(p) };
+    });
+  }
+
+  /** Every peering, in ID order as Consul's table iterates; needs peering:read. */
+  list(opts: QueryOptions): Promise<QueryResult<Peering[]>> {
+    authorize(opts.authz, 'peeringRead');
+    const t = this.#deps.replica.peerings;
+    return blockingQuery(this.#deps, opts, (ws) => {
+      ws.addTable(PEERINGS_TABLE);
+      const all = t.all().sort((a, b) => (a.ID < b.ID ? -1 : a.ID > b.ID ? 1 : 0));
+      return { index: t.index, value: all.map((p) => this.toAPI(p)) };
+    });
+  }
+
+  /** Marks a peering for deletion (DELETING, DeletedAt); the leader then removes it and its imports. */
+  async delete(name: string, authz?: AclIdentity): Promise<void> {
+    authorize(authz, 'peeringWrite');
+    await commitPlanned(this.#deps, () => {
+      const existing = this.#deps.replica.peerings.byName(name);
+      if (!existing || existing.State === 'DELETING') return { answer: undefined };
+      const { CreateIndex: _c, ModifyIndex: _m, ...kept } = existing;
+      const rec: PeeringRecord = { ...kept, State: 'DELETING', DeletedAt: goTime(new Date(this.#deps.clock.now())) };
+      // The secrets stay until the leader removes the peering: a dialer still tells its acceptor.
+      const ops: Op[] = [{ type: 'put', key: peeringKey(rec.ID), value: encodeRecord(rec) }];
+      return { txn: { compares: [pinRecord(peeringKey(rec.ID), existing)], success: ops }, done: () => undefined };
+    });
+  }
+
+  /** Removes a peering marked for deletion, with the services imported from it (the leader's duty). */
+  async remove(id: string): Promise<void> {
+    await commitPlanned(this.#deps, () => {
+      const { peerings, peerImports } = this.#deps.replica;
+      const p = peerings.get(id);
+      if (!p || peeringActive(p)) return { answer: undefined };
+      const ops: Op[] = peerImports.ofPeer(p.Name).map((r) => ({ type: 'delete', key: peerImportKey(p.Name, r.Service) }));
+      ops.push({ type: 'delete', key: peeringKey(id) }, { type: 'delete', key: peeringSecretKey(id) }, { type: 'delete', key: nameGuardKey(p.Name) });
+      return { txn: { compares: [pinRecord(peeringKey(id), p)], success: ops }, done: () => undefined };
+    });
+    this.#o.tracker.forget(id);
+  }
+
+  /** The acceptor's ExchangeSecret: a valid establishment secret is spent for a pending stream secret. */
+  async exchangeSecret(peerId: string, establishmentSecret: string): Promise<string> {
+    const stream = randomUUID();
+    await commitPlanned(this.#deps, () => {
+      const { peerings, peeringSecrets } = this.#deps.replica;
+      const p = peerings.get(peerId);
+      if (!p || !peeringActive(p)) throw new NotFoundError('peering not found');
+      const cur = peeringSecrets.get(peerId);
+      if (!cur?.Establishment) throw new PermissionDeniedError('invalid establishment secret: peering was already established');
+      if (cur.Establishment !== establishmentSecret) throw new PermissionDeniedError('invalid establishment secret');
+      const next: PeeringSecrets = { PendingStream: stream, ActiveStream: cur.ActiveStream };
+      return {
+        txn: { compares: [pinRecord(peeringSecretKey(peerId), cur)], success: [{ type: 'put', key: peeringSecretKey(peerId), value: encodeRecord(next) }] },
+        done: () => undefined,
+      };
+    });
+    return stream;
+  }
+
+  /**
+   * The acceptor's check of a stream's credentials: the peering it names, with a pending secret
+   * promoted to active on first use, and the dialer's whereabouts recorded.
+   */
+  async openStream(peerId: string, secret: string, remote: PeeringRemoteInfo): Promise<StoredPeering> {
+    await commitPlanned(this.#deps, () => {
+      const { peerings, peeringSecrets } = this.#deps.replica;
+      const p = peerings.get(peerId);
+      if (!p) throw new NotFoundError('peering not found');
+      if (!peeringActive(p)) return { answer: undefined };
+      const cur = peeringSecrets.get(peerId);
+      if (!cur || (secret !== cur.ActiveStream && secret !== cur.PendingStream)) throw new PermissionDeniedError('invalid peering stream secret');
+      const ops: Op[] = [];
+      if (secret === cur.PendingStream) {
+        ops.push({ type: 'put', key: peeringSecretKey(peerId), value: encodeRecord({ Establishment: cur.Establishment, ActiveStream: secret }) });
+      }
+      if (p.Remote.Datacenter !== remote.Datacenter || p.Remote.Partition !== remote.Partition) {
+        ops.push({ type: 'put', key: peeringKey(peerId), value: encodeRecord({ ...p, Remote: remote }) });
+      }
+      if (ops.length === 0) return { answer: undefined };
+      return { txn: { compares: [pinRecord(peeringKey(peerId), p), pinRecord(peeringSecretKey(peerId), cur)], success: ops }, done: () => undefined };
+    });
+    return this.#deps.replica.peerings.get(peerId)!;
+  }
+
+  /** Marks a peering TERMINATED (its peer deleted its end); its secrets go. */
+  async terminate(id: string): Promise<void> {
+    await commitPlanned(this.#deps, () => {
+      const p = this.#deps.replica.peerings.get(id);
+      if (!p || !peeringActive(p)) return { answer: undefined };
+      const ops: Op[] = [{ type: 'put', key: peeringKey(id), value: encodeRecord({ ...p, State: 'TERMINATED' }) }, { type: 'delete', key: peeringSecretKey(id) }];
+      return { txn: { compares: [pinRecord(peeringKey(id), p)], success: ops }, done: () => undefined };
+    });
+  }
+
+  /** A peering as the API answers it: stored fields, the tracker's stream status and reconciled state. */
+  toAPI(p: StoredPeering): Peering {
+    const s = this.#o.tracker.get(p.ID);
+    let State = p.State;
+    if (s && peeringActive(p)) {
+      if (s.connected) State = 'ACTIVE';
+      else if (s.disconnectError) State = 'FAILING';
+    }
+    return {
+      ID: p.ID, Name: p.Name, ...(p.DeletedAt ? { DeletedAt: p.DeletedAt } : {}), ...(p.Meta ? { Meta: p.Meta } : {}), State,
+      ...(p.PeerID ? { PeerID: p.PeerID } : {}), ...(p.PeerCAPems?.length ? { PeerCAPems: p.PeerCAPems } : {}),
+      ...(p.PeerServerName ? { PeerServerName: p.PeerServerName } : {}),
+      ...(p.PeerServerAddresses?.length ? { PeerServerAddresses: p.PeerServerAddresses } : {}),
+      StreamStatus: this.#o.tracker.status(p.ID), CreateIndex: p.CreateIndex, ModifyIndex: p.ModifyIndex, Remote: p.Remote,
+    };
+  }
+
+  #newId(): string {
+    let id = randomUUID();
+    while (this.#deps.replica.peerings.get(id)) id = randomUUID();
+    return id;
+  }
+
+  /** Consul's store refusals for a write over an existing peering. */
+  #writable(existing: StoredPeering | undefined): void {
+    if (existing?.State === 'DELETING') throw new InternalError('failed to write peering: cannot write to peering that is marked for deletion');
+  }
+
+  /** Writes a planned peering (and its secrets), name-unique; returns its ID. */
+  async #write(plan: () => { existing: StoredPeering | undefined; rec: PeeringRecord; secrets?: PeeringSecrets }): Promise<string> {
+    return commitPlanned(this.#deps, () => {
+      const { existing, rec, secrets } = plan();
+      const { CreateIndex: _c, ModifyIndex: _m, ...plain } = rec as StoredPeering;
+      const ops: Op[] = [{ type: 'put', key: peeringKey(rec.ID), value: encodeRecord(plain) }];
+      const compares = [pinRecord(peeringKey(rec.ID), existing)];
+      if (secrets) {
+        compares.push(pinRecord(peeringSecretKey(rec.ID), this.#deps.replica.peeringSecrets.get(rec.ID)));
+        ops.push({ type: 'put', key: peeringSecretKey(rec.ID), value: encodeRecord(secrets) });
+      }
+      // Names are unique: a create also claims the name's guard key, which must not exist yet
+      // (two creates of one name planned at once, here or on another server, conflict there).
+      if (!existing) {
+        compares.push({ key: nameGuardKey(rec.Name), target: 'createRevision', op: '=', value: 0 });
+        ops.push({ type: 'put', key: nameGuardKey(rec.Name), value: encodeRecord({ ID: rec.ID }) });
+      }
+      return { txn: { compares, success: ops }, done: () => rec.ID };
+    });
+  }
+}

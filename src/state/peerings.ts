@@ -1,0 +1,84 @@
+// The cluster peering tables of the replica (Consul's `peering`, `peering-secrets` and the
+// catalog rows imported from peers): peerings by ID (`peering/<id>`) with a by-name lookup,
+// their secrets (`peeringsecret/<id>`), and the service instances each peer exports to us
+// (`peerimport/<peer>/<service>`), one record per imported service.
+import { RecordTable, type Indexed } from './records.ts';
+import type { PeeringRecord } from '../api/peering.ts';
+import type { CheckServiceNode } from '../api/catalog-types.ts';
+
+/** Store prefix of the peerings. */
+export const PEERING_PREFIX = 'peering/';
+/** Notifier table of the peerings (keys are peering IDs). */
+export const PEERINGS_TABLE = 'peerings';
+/** Store prefix of the peering secrets. */
+export const PEERING_SECRET_PREFIX = 'peeringsecret/';
+/** Store prefix of the imported services. */
+export const PEER_IMPORT_PREFIX = 'peerimport/';
+/** Notifier table of the imported services (keys are `<peer>/<folded service>`, URI-encoded). */
+export const PEER_IMPORTS_TABLE = 'peer-imports';
+
+/** A stored peering with its indexes. */
+export type StoredPeering = Indexed<PeeringRecord>;
+
+/**
+ * The secrets of one peering: the single-use establishment secret an acceptor's token carries,
+ * and the stream secrets a dialer presents (pending until its first stream, then active).
+ */
+export interface PeeringSecrets {
+  Establishment?: string;
+  PendingStream?: string;
+  ActiveStream?: string;
+}
+
+/** The instances of one service a peer exports to us, as the peer sent them. */
+export interface PeerImportRecord {
+  /** The local name of the peering it came over. */
+  Peer: string;
+  Service: string;
+  Nodes: CheckServiceNode[];
+}
+
+/** Store key of a peering. */
+export const peeringKey = (id: string): string => PEERING_PREFIX + id;
+/** Store key of a peering's secrets. */
+export const peeringSecretKey = (id: string): string => PEERING_SECRET_PREFIX + id;
+/** Notifier key (and store key tail) of one imported service: peer name and case-folded service name. */
+export const peerImportId = (peer: string, service: string): string =>
+  `${encodeURIComponent(peer)}/${encodeURIComponent(service.toLowerCase())}`;
+/** Store key of one imported service. */
+export const peerImportKey = (peer: string, service: string): string => PEER_IMPORT_PREFIX + peerImportId(peer, service);
+
+/** Peerings by ID, looked up by name case-insensitively as Consul's name index does. */
+export class PeeringsTable extends RecordTable<PeeringRecord> {
+  constructor() {
+    super(PEERINGS_TABLE, PEERING_PREFIX);
+  }
+
+  /** The peering with this name. */
+  byName(name: string): StoredPeering | undefined {
+    const lower = name.toLowerCase();
+    return this.all().find((p) => p.Name.toLowerCase() === lower);
+  }
+
+  /** Every peering sorted by name. */
+  list(): StoredPeering[] {
+    return this.all().sort((a, b) => (a.Name < b.Name ? -1 : a.Name > b.Name ? 1 : 0));
+  }
+}
+
+/** The services imported from peers. */
+export class PeerImportsTable extends RecordTable<PeerImportRecord> {
+  constructor() {
+    super(PEER_IMPORTS_TABLE, PEER_IMPORT_PREFIX);
+  }
+
+  /** One imported service of a peer. */
+  service(peer: string, service: string): Indexed<PeerImportRecord> | undefined {
+    return this.get(peerImportId(peer, service));
+  }
+
+  /** Every service imported from a peer, sorted by name. */
+  ofPeer(peer: string): Indexed<PeerImportRecord>[] {
+    return this.all().filter((r) => r.Peer === peer).sort((a, b) => (a.Service < b.Service ? -1 : a.Service > b.Service ? 1 : 0));
+  }
+}
