@@ -7,10 +7,8 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { after, before, test } from 'node:test';
 import { memoryIO } from '../src/cli/io.ts';
-import { connectProxyCommand, runConnectProxy } from '../src/cli/connect-proxy.ts';
-import { parseFlags } from '../src/cli/flags.ts';
+import { connectProxyCommand } from '../src/cli/connect-proxy.ts';
 import type { ConsulClient } from '../src/api/index.ts';
-import type { Proxy } from '../src/connect/proxy/index.ts';
 import { publicListenerDefaults } from '../src/connect/proxy/config.ts';
 import { startPublicListener } from '../src/connect/proxy/listener.ts';
 import { ConnectService } from '../src/connect/proxy/service.ts';
@@ -18,59 +16,31 @@ import { silentLogger } from '../src/log.ts';
 import { startDevAgent, type DevAgent } from './support/agent.ts';
 import { freePort } from './support/ports.ts';
 import { until } from './support/wait.ts';
+import { exchange, ProxyRig } from './support/connect-proxy.ts';
 import { testCA } from './support/tls-cert.ts';
 
 let dev: DevAgent;
-const echoes: net.Server[] = [];
-const stops: (() => void)[] = [];
-const runs: Promise<number>[] = [];
+let rig: ProxyRig;
 let dbPublic = 0;
 let webUpstream = 0;
 let dbEcho = 0;
 let webEcho = 0;
-
-function echoServer(tag: string): Promise<number> {
-  const s = net.createServer((c) => c.on('data', (d) => c.write(`${tag}:${d.toString()}`)).on('error', () => c.destroy()));
-  echoes.push(s);
-  return new Promise((resolve) => s.listen(0, '127.0.0.1', () => resolve((s.address() as net.AddressInfo).port)));
-}
-
-function startProxy(args: string[]): Promise<{ proxy: Proxy; io: ReturnType<typeof memoryIO> }> {
-  const io = memoryIO({ env: { CONSUL_HTTP_ADDR: dev.httpAddr } });
-  let stop!: () => void;
-  stops.push(() => stop());
-  return new Promise((resolve, reject) => {
-    const run = runConnectProxy(parseFlags(connectProxyCommand.flags, args), io, new Promise<void>((r) => { stop = r; }), (proxy) => resolve({ proxy, io }));
-    runs.push(run);
-    run.then((code) => reject(new Error(`proxy exited ${code}: ${io.out}${io.err}`)), reject);
-  });
-}
 
 async function put(path: string, body: unknown): Promise<void> {
   const r = await fetch(`http://${dev.httpAddr}${path}`, { method: 'PUT', body: JSON.stringify(body) });
   assert.equal(r.status, 200, await r.text());
 }
 
-/** Sends `msg` and reads until the socket yields `want` bytes or closes; returns what it read. */
-function exchange(socket: net.Socket, msg: string, want: number): Promise<string> {
-  return new Promise((resolve) => {
-    let got = '';
-    socket.on('data', (d) => { got += d.toString(); if (got.length >= want) resolve(got); });
-    socket.on('close', () => resolve(got));
-    socket.on('error', () => undefined);
-    socket.write(msg);
-  });
-}
-
 before(async () => {
   dev = await startDevAgent();
-  dbEcho = await echoServer('db');
-  webEcho = await echoServer('web');
+  rig = new ProxyRig(dev.httpAddr);
+  dbEcho = await rig.echo('db');
+  webEcho = await rig.echo('web');
   dbPublic = await freePort();
   webUpstream = await freePort();
-  const db = await startProxy(['-service', 'db', '-service-addr', `127.0.0.1:${dbEcho}`, '-listen', `127.0.0.1:${dbPublic}`, '-register']);
+  const db = await rig.proxy(['-service', 'db', '-service-addr', `127.0.0.1:${dbEcho}`, '-listen', `127.0.0.1:${dbPublic}`, '-register']);
   assert.match(db.io.out, /Public listener: 127\.0\.0\.1:\d+ => 127\.0\.0\.1:\d+/);
-  await startProxy(['-service', 'web', '-upstream', `db:${webUpstream}`]);
+  await rig.proxy(['-service', 'web', '-upstream', `db:${webUpstream}`]);
   // -register put db-proxy in the catalog as a passing connect-proxy for db.
   for (let i = 0; i < 100; i++) {
     const list = await (await fetch(`http://${dev.httpAddr}/v1/health/connect/db?passing`)).json() as unknown[];
@@ -80,9 +50,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const s of stops) s();
-  await Promise.allSettled(runs);
-  for (const e of echoes) e.close();
+  await rig?.close();
   await dev?.stop();
 });
 
@@ -136,7 +104,7 @@ test('-sidecar-for runs the connect-proxy registered for the service: its port, 
     Kind: 'connect-proxy', ID: 'api-1-sidecar-proxy', Name: 'api-sidecar-proxy', Address: '127.0.0.1', Port: pub,
     Proxy: { DestinationServiceName: 'api', DestinationServiceID: 'api-1', LocalServiceAddress: '127.0.0.1', LocalServicePort: webEcho, Upstreams: [{ DestinationName: 'db', LocalBindPort: up }] },
   });
-  const { io } = await startProxy(['-sidecar-for', 'api-1']);
+  const { io } = await rig.proxy(['-sidecar-for', 'api-1']);
   assert.match(io.out, /Configuration mode: Agent API\n {8}Sidecar for ID: api-1\n {14}Proxy ID: api-1-sidecar-proxy\n/);
   const dbLeaf = await leafOf('db');
   assert.equal(await direct(dbLeaf.CertPEM, dbLeaf.PrivateKeyPEM, pub), 'web:direct');
@@ -151,7 +119,7 @@ test('-sidecar-for runs the sidecar a connect.sidecar_service registration made'
     Name: 'pay', ID: 'pay', Port: webEcho,
     Connect: { SidecarService: { Address: '127.0.0.1', Port: pub, Proxy: { Upstreams: [{ DestinationName: 'db', LocalBindPort: up }] } } },
   });
-  const { io, proxy } = await startProxy(['-sidecar-for', 'pay']);
+  const { io, proxy } = await rig.proxy(['-sidecar-for', 'pay']);
   assert.match(io.out, / {14}Proxy ID: pay-sidecar-proxy\n/);
   assert.equal(proxy.config.ProxiedServiceName, 'pay');
   const dbLeaf = await leafOf('db');
@@ -225,7 +193,7 @@ test('a renewed leaf (a blocking leaf read that answers) is presented to new con
 
 test('-register -register-id registers <service>-proxy-<id> with a passing TTL check and deregisters it on shutdown', async () => {
   const port = await freePort();
-  const { proxy } = await startProxy(['-service', 'cart', '-service-addr', `127.0.0.1:${webEcho}`, '-listen', `127.0.0.1:${port}`, '-register', '-register-id', 'a']);
+  const { proxy, stop } = await rig.proxy(['-service', 'cart', '-service-addr', `127.0.0.1:${webEcho}`, '-listen', `127.0.0.1:${port}`, '-register', '-register-id', 'a']);
   const svc = await until('the proxy is registered', 10_000, async () => {
     const r = await fetch(`http://${dev.httpAddr}/v1/agent/service/cart-proxy-a`);
     return r.status === 200 ? await r.json() as { Kind: string; Service: string; Port: number; Proxy: { DestinationServiceName: string } } : undefined;
@@ -234,7 +202,7 @@ test('-register -register-id registers <service>-proxy-<id> with a passing TTL c
   const checks = await (await fetch(`http://${dev.httpAddr}/v1/agent/checks`)).json() as Record<string, { Name: string; Status: string }>;
   assert.deepEqual([checks['cart-proxy-a-ttl']?.Name, checks['cart-proxy-a-ttl']?.Status], ['proxy heartbeat', 'passing']);
   assert.ok(proxy.publicAddress);
-  stops.at(-1)!();
+  stop();
   await until('the proxy is deregistered', 10_000, async () => (await fetch(`http://${dev.httpAddr}/v1/agent/service/cart-proxy-a`)).status === 404);
 });
 
@@ -242,7 +210,7 @@ test('an upstream of type query (-upstream dbq.query:<port>) dials the prepared 
   const r = await fetch(`http://${dev.httpAddr}/v1/query`, { method: 'POST', body: JSON.stringify({ Name: 'dbq', Service: { Service: 'db' } }) });
   assert.equal(r.status, 200, await r.text());
   const port = await freePort();
-  await startProxy(['-service', 'web', '-upstream', `dbq.query:${port}`]);
+  await rig.proxy(['-service', 'web', '-upstream', `dbq.query:${port}`]);
   const socket = net.connect(port, '127.0.0.1');
   assert.equal(await exchange(socket, 'q', 'db:q'.length), 'db:q');
   socket.destroy();

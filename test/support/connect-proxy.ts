@@ -24,13 +24,13 @@ export class ProxyRig {
     return new Promise((resolve) => s.listen(0, '127.0.0.1', () => resolve((s.address() as net.AddressInfo).port)));
   }
 
-  /** Runs `proconsul connect proxy <args>` until close(); resolves once the proxy is up. */
-  proxy(args: string[]): Promise<{ proxy: Proxy; io: ReturnType<typeof memoryIO> }> {
+  /** Runs `proconsul connect proxy <args>` until `stop()` or close(); resolves once the proxy is up. */
+  proxy(args: string[]): Promise<{ proxy: Proxy; io: ReturnType<typeof memoryIO>; stop: () => void }> {
     const io = memoryIO({ env: { CONSUL_HTTP_ADDR: this.#httpAddr } });
     let stop!: () => void;
     this.#stops.push(() => stop());
     return new Promise((resolve, reject) => {
-      const run = runConnectProxy(parseFlags(connectProxyCommand.flags, args), io, new Promise<void>((r) => { stop = r; }), (proxy) => resolve({ proxy, io }));
+      const run = runConnectProxy(parseFlags(connectProxyCommand.flags, args), io, new Promise<void>((r) => { stop = r; }), (proxy) => resolve({ proxy, io, stop }));
       this.#runs.push(run);
       run.then((code) => reject(new Error(`proxy exited ${code}: ${io.out}${io.err}`)), reject);
     });
