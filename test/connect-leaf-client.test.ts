@@ -1,7 +1,8 @@
 // GET /v1/agent/connect/ca/leaf/<service> on a client agent (in-process, with ACLs): the client
 // makes the key and CSR and has a server sign it over the internal RPC under the caller's token,
 // so a token without service:write gets the server's 403 text, and a signed leaf is kept by the
-// client and chains to the servers' active root.
+// client and chains to the servers' active root; after a root rotation on the server the client
+// lists both roots and answers a leaf of the new one.
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
@@ -81,4 +82,22 @@ test('a client\'s leaf is signed by a server, chains to the active root, and is 
   const again = await leaf(MGMT);
   assert.equal(again.headers.get('x-cache'), 'HIT');
   assert.equal(((await again.json()) as { SerialNumber: string }).SerialNumber, body.SerialNumber);
+});
+
+test('after a CA root rotation on the server the client lists both roots and answers a leaf of the new root', async () => {
+  type Roots = { ActiveRootID: string; Roots: { ID: string; Active: boolean; RootCert: string }[] };
+  const before = await (await fetch(`http://${clientHttp}/v1/agent/connect/ca/roots`, { headers: { 'X-Consul-Token': MGMT } })).json() as Roots;
+  const put = await fetch(`http://${serverHttp}/v1/connect/ca/configuration`, {
+    method: 'PUT', headers: { 'X-Consul-Token': MGMT }, body: JSON.stringify({ Provider: 'consul', Config: { PrivateKeyType: 'ec', PrivateKeyBits: 384 } }),
+  });
+  assert.equal(put.status, 200, await put.text());
+  const after = await until('the client to list the rotated roots', 20_000, async () => {
+    const r = await (await fetch(`http://${clientHttp}/v1/agent/connect/ca/roots`, { headers: { 'X-Consul-Token': MGMT } })).json() as Roots;
+    return r.Roots.length === 2 ? r : undefined;
+  });
+  assert.notEqual(after.ActiveRootID, before.ActiveRootID);
+  const active = after.Roots.find((x) => x.ID === after.ActiveRootID)!;
+  assert.equal(new X509Certificate(active.RootCert).publicKey.asymmetricKeyDetails?.namedCurve, 'secp384r1');
+  const body = await (await leaf(MGMT)).json() as { CertPEM: string };
+  assert.ok(new X509Certificate(body.CertPEM).verify(new X509Certificate(active.RootCert).publicKey), 'the kept leaf was re-signed under the new root');
 });
