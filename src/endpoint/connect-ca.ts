@@ -1,6 +1,7 @@
 // The Connect CA endpoint: the roots list (with blocking on the roots table) and the trust domain
 // derived from the cluster id; the CA configuration (Consul's ConnectCA.ConfigurationGet/Set),
-// checked by the one common-settings check the agent's start-up and the leader also use.
+// checked by the one common-settings check the agent's start-up and the leader also use; new key
+// material rotates the root through the leader's CA rotation (leader/ca-rotation.ts, injected).
 import { isDeepStrictEqual } from 'node:util';
 import {
   agentCAConfiguration, CAConfigError, caSettings, parseCommonCAConfig, rootsResponse,
