@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { startDevAgent } from './support/agent.ts';
 import { devConfig } from './support/agent.ts';
+import { createLogger } from '../src/log.ts';
 
 function rawRequest(addr: string, req: string): Promise<string> {
   const [host, port] = addr.split(':');
@@ -42,13 +43,26 @@ test('connections past http_max_conns_per_client get Consul\'s raw 429 and are c
 });
 
 test('allow_write_http_from refuses writes from other sources with 403 Access is restricted; reads pass', async () => {
-  const dev = await startDevAgent({ config: { http: { ...devConfig().http, allowWriteHttpFrom: ['10.0.0.0/8'] } } });
+  const lines: string[] = [];
+  const logger = createLogger({ level: 'error', json: true, write: (l) => { lines.push(l); } });
+  const dev = await startDevAgent({ config: { http: { ...devConfig().http, allowWriteHttpFrom: ['10.0.0.0/8'] } }, deps: { logger } });
   try {
     const base = `http://${dev.httpAddr}`;
     const put = await fetch(`${base}/v1/kv/x`, { method: 'PUT', body: 'y' });
     assert.equal(put.status, 403);
     assert.equal(await put.text(), 'Access is restricted');
+    // Logged as Consul's handleErr logs it.
+    const logged = lines.map((l) => JSON.parse(l)).find((r) => r['@message'] === 'Request error' && r.error === 'Access is restricted');
+    assert.ok(logged, 'the refusal is logged as a request error');
+    assert.equal(logged.method, 'PUT');
     assert.equal((await fetch(`${base}/v1/kv/x`)).status, 404);
+    // Consul checks write access inside its endpoint wrapper: an unknown path is still a 404 and
+    // a method the endpoint does not take still a 405 with Allow, whoever sends it.
+    const unknown = await fetch(`${base}/v1/no-such-endpoint`, { method: 'PUT', body: 'y' });
+    assert.equal(unknown.status, 404);
+    const wrongMethod = await fetch(`${base}/v1/status/leader`, { method: 'PUT' });
+    assert.equal(wrongMethod.status, 405);
+    assert.equal(wrongMethod.headers.get('allow'), 'OPTIONS,GET');
   } finally {
     await dev.stop();
   }

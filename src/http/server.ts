@@ -21,6 +21,8 @@ import {
   createHttp1Server, endConnections, handshakeDeadline, handshakeDone, hostPort, HTTP1_TIMEOUTS, NODE_HANDSHAKE_TIMEOUT_OFF, rawSocket, reloadTls,
 } from './listener.ts';
 import { nodeHttp, nodeHttp2 } from '../node-http.ts';
+import { joinHostPort } from '../host-port.ts';
+import { AuditedSource, type AuditRecorder } from './audit.ts';
 
 /** Settings of the HTTP transport. */
 export interface HttpServerConfig {
@@ -36,6 +38,8 @@ export interface HttpServerConfig {
   maxConnsPerClient?: number;
 }
 
+/** Consul's answer to a write from outside http_config.allow_write_http_from. */
+const WRITE_RESTRICTED = 'Access is restricted';
 /** Consul's answer for a path in http_config.block_endpoints. */
 const BLOCKED = 'Endpoint is blocked by agent configuration';
 const TOO_MANY_CONNS = 'Your IP is issuing too many concurrent connections, please rate limit your calls\n';
@@ -87,6 +91,8 @@ export interface HttpServerDeps {
   metrics?: HttpMetrics;
   /** JSON of shared answer bodies, rendered once (default: a cache of this server's own). */
   rendered?: RenderedBodies;
+  /** The audit log of routed requests (audit.enabled); absent, nothing is recorded. */
+  audit?: AuditRecorder;
 }
 
 /** A request for the in-process `handle()`. */
@@ -186,7 +192,9 @@ export class HttpServer {
    * kept by every held query (an async frame cost ≈ 0.2 KiB more than one then() reaction; the
    * transport's own then() on a returned promise, ≈ 0.2 KiB more than calling `answer()`).
    */
-  #dispatch(method: string, url: string, headers: http.IncomingHttpHeaders, remoteAddr: string, source: RequestSource, internal = false): void {
+  #dispatch(
+    method: string, url: string, headers: http.IncomingHttpHeaders, remoteAddr: string, source: RequestSource, internal = false, remotePort?: number,
+  ): void {
     const base = this.#baseHeaders();
     const target = parseTarget(url);
     if (!target) return source.answer(text(400, 'Invalid URL path', base));
@@ -203,11 +211,19 @@ export class HttpServer {
         this.#deps.logger.error({ method, url: path, from: remoteAddr, error: BLOCKED }, 'Request error');
         return source.answer(text(403, BLOCKED, base));
       }
-      if (this.#writers && !internal && !['GET', 'HEAD', 'OPTIONS'].includes(method) && !this.#writeAllowed(remoteAddr)) {
-        return source.answer(text(403, 'Access is restricted', base));
-      }
       const m = this.#deps.router.match(method, path);
       if (!m) return source.answer(text(404, notFoundText(path), base));
+      // Consul's checkWriteAccess runs inside its endpoint wrapper: after an unknown path (404)
+      // or method (405), and its refusal is logged as a request error.
+      if (this.#writers && !internal && !['GET', 'HEAD', 'OPTIONS'].includes(method) && !this.#writeAllowed(remoteAddr)) {
+        this.#deps.logger.error({ method, url: path, from: remoteAddr, error: WRITE_RESTRICTED }, 'Request error');
+        return source.answer(text(403, WRITE_RESTRICTED, base));
+      }
+      // The agent's own calls (remote exec) are not HTTP API calls: Consul makes them as RPCs.
+      if (this.#deps.audit && !internal) {
+        const done = this.#deps.audit.begin({ method, path, query, headers, remoteAddr: remotePort === undefined ? remoteAddr : joinHostPort(remoteAddr, remotePort) });
+        source = new AuditedSource(source, done);
+      }
       const pretty = query.has('pretty') || this.#deps.config.prettyAll === true;
       const req = new DispatchedRequest(method, path, target.pathname + search, m.rest, query, headers, remoteAddr, source);
       Promise.resolve(m.handler(req)).then(
@@ -366,7 +382,7 @@ export class HttpServer {
 
   #serve(req: AnyRequest, response: AnyResponse): void {
     const headers = req.httpVersionMajor === 2 ? h1Headers(req.headers) : req.headers as http.IncomingHttpHeaders;
-    this.#dispatch(req.method ?? 'GET', req.url ?? '/', headers, req.socket.remoteAddress ?? '', new Exchange(this.#live, req, response));
+    this.#dispatch(req.method ?? 'GET', req.url ?? '/', headers, req.socket.remoteAddress ?? '', new Exchange(this.#live, req, response), false, req.socket.remotePort);
   }
 
   /** Stops listening, ends blocked queries and closes connections. */
