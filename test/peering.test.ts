@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { startDevAgent, type DevAgent } from './support/agent.ts';
 import { httpCaller, type HttpCall } from './support/acl.ts';
 import { until } from './support/wait.ts';
+import { runCliCaptured } from './support/cli.ts';
 
 describe('cluster peering between two agents', () => {
   let a: DevAgent;
@@ -140,6 +141,41 @@ describe('cluster peering between two agents', () => {
     assert.equal((await callA('PUT', '/v1/peering/zzz')).status, 405);
     assert.equal((await callA('DELETE', '/v1/peering/self')).status, 200);
     assert.equal((await callB('DELETE', '/v1/peering/other')).status, 200);
+  });
+
+  test('the peering CLI commands', async () => {
+    const onA = { CONSUL_HTTP_ADDR: a.httpAddr };
+    const onB = { CONSUL_HTTP_ADDR: b.httpAddr };
+    const list = await runCliCaptured(['peering', 'list'], onB);
+    assert.equal(list.code, 0, list.err);
+    assert.equal(list.out, 'Name       State   Imported Svcs  Exported Svcs  Meta\ncluster-a  ACTIVE  1              1\n');
+    const listed = JSON.parse((await runCliCaptured(['peering', 'list', '-format=json'], onB)).out) as { Name: string }[];
+    assert.deepEqual(listed.map((p) => p.Name), ['cluster-a']);
+    const read = await runCliCaptured(['peering', 'read', '-name', 'cluster-a'], onB);
+    assert.equal(read.code, 0, read.err);
+    assert.match(read.out, /^Name:         cluster-a\nID:           [0-9a-f-]{36}\nState:        ACTIVE\n\nPeer ID:               [0-9a-f-]{36}\n/);
+    assert.match(read.out, /\nPeer CA Pems:          0\nPeer Server Addresses:\n    127\.0\.0\.1:\d+\nImported Services: 1\nExported Services: 1\n\nLast Heartbeat:    \d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)? \+0000 UTC\n/);
+    assert.match(read.out, /\nCreate Index: \d+\nModify Index: \d+\n\n$/);
+    assert.deepEqual(await runCliCaptured(['peering', 'read', '-name', 'nope'], onB), { code: 1, out: '', err: 'No peering with name nope found.\n' });
+    assert.deepEqual(await runCliCaptured(['peering', 'read'], onB), { code: 1, out: '', err: 'Missing the required -name flag\n' });
+    assert.deepEqual(await runCliCaptured(['peering', 'exported-services', '-name', 'cluster-b'], onA), { code: 0, out: 'web\n', err: '' });
+    assert.equal((await runCliCaptured(['peering', 'exported-services', '-name', 'cluster-b', '-format=json'], onA)).out, '[{"ID":"web"}]\n');
+    assert.equal((await runCliCaptured(['peering', 'list', '-format=yaml'], onA)).err, 'Invalid format, valid formats are {json|pretty}\n');
+
+    const gen = await runCliCaptured(['peering', 'generate-token', '-name', 'cli-b', '-meta', 'team=edge'], onA);
+    assert.equal(gen.code, 0, gen.err);
+    const est = await runCliCaptured(['peering', 'establish', '-name', 'cli-a', '-peering-token', gen.out.trim()], onB);
+    assert.deepEqual(est, { code: 0, out: 'Successfully established peering connection with cli-a\n', err: '' });
+    assert.match((await runCliCaptured(['peering', 'list'], onA)).out, /\ncli-b +(PENDING|ACTIVE) +0 +\d +team=edge\n/);
+    const reused = await runCliCaptured(['peering', 'establish', '-name', 'cli-a2', '-peering-token', gen.out.trim()], onB);
+    assert.equal(reused.code, 1);
+    assert.match(reused.err, /^Error establishing peering for cli-a2: Unexpected response code: 403 \(a new peering token must be generated: /);
+    const json = JSON.parse((await runCliCaptured(['peering', 'generate-token', '-name', 'cli-b', '-format=json'], onA)).out) as { PeeringToken: string };
+    assert.ok(json.PeeringToken.length > 0);
+    assert.deepEqual(await runCliCaptured(['peering', 'delete', '-name', 'cli-a'], onB), { code: 0, out: 'Successfully submitted peering connection, cli-a, for deletion\n', err: '' });
+    assert.equal((await runCliCaptured(['peering', 'delete', '-name', 'cli-a2'], onB)).code, 0);
+    await until('cli-b is TERMINATED on A', 10_000, async () => ((await callA('GET', '/v1/peering/cli-b')).json as { State: string }).State === 'TERMINATED');
+    assert.equal((await callA('DELETE', '/v1/peering/cli-b')).status, 200);
   });
 
   test('deleting the peering on B removes its imports and terminates A\'s end', async () => {
