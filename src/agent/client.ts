@@ -34,6 +34,8 @@ import { remoteServiceConfig } from './client-service-config.ts';
 import { prometheusRetention } from './server.ts';
 import { ServerList } from './server-list.ts';
 import { translateHeaders, translatingRouter } from './translate-wan.ts';
+import { auditSettings } from './audit-config.ts';
+import { agentAuditLog } from './audit-log.ts';
 
 /** A running (or ready to run) client agent: anti-entropy and every other request go through the servers. */
 export interface ClientAgent extends AgentBase {
@@ -122,8 +124,9 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
     },
   });
   const translate = { datacenter: config.datacenter, enabled: config.translateWanAddrs === true };
+  const audit = agentAuditLog(auditSettings(config.raw.audit), reqCfg, clock, logger, acl ? (secret) => acl.load(secret) : undefined);
   const http = new HttpServer({
-    router: translatingRouter(acl ? acl.routes(routes, reqCfg, forward) : routes, translate), logger: logger.child({ '@module': 'agent.http' }), metrics: telemetry,
+    router: translatingRouter(acl ? acl.routes(routes, reqCfg, forward) : routes, translate), logger: logger.child({ '@module': 'agent.http' }), metrics: telemetry, audit: audit ?? undefined,
     config: {
       defaultAclPolicy: config.acl.defaultPolicy, responseHeaders: { ...config.http.responseHeaders, ...translateHeaders(translate.enabled) },
       allowWriteHttpFrom: config.http.allowWriteHttpFrom, blockEndpoints: config.http.blockEndpoints, maxConnsPerClient: config.limits.httpMaxConnsPerClient, prettyAll: config.dev,
@@ -175,6 +178,7 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
       stopped = true;
       (autoEncrypt as AutoEncrypt | null)?.stop();
       await http.close();
+      audit?.close();
       await dns.close();
       dnsHandler.close();
       await local.stop();

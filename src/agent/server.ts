@@ -57,6 +57,8 @@ import { forwardingRouter, forwardToDatacenter, type DcForwardingDeps } from './
 import { operatorUsageHandler } from '../http/v1/operator-usage.ts';
 import { operatorLicenseHandler } from '../http/v1/operator-license.ts';
 import { operatorSegmentHandler } from '../http/v1/operator-segment.ts';
+import { operatorAuditHashHandler } from '../http/v1/operator-audit.ts';
+import { auditHash } from '../endpoint/audit-hash.ts';
 import { exportedServicesHandler } from '../http/v1/exported-services.ts';
 import { PeeringEndpoint } from '../endpoint/peering.ts';
 import { PeeringTracker } from '../endpoint/peering-tracker.ts';
@@ -266,6 +268,7 @@ export function buildServer(
         remotes: dcForward && hooks.wan ? { datacenters: () => hooks.wan!.datacenters(), ask: (dc, req) => forwardToDatacenter(dcForward, dc)(req) } : undefined,
       }),
       license: operatorLicenseHandler(reqCfg), segment: operatorSegmentHandler(reqCfg),
+      auditHash: operatorAuditHashHandler(reqCfg, (input) => auditHash(store, input)),
     },
     agent: agentSelfHandlers({
       config, leadership, member: () => selfMember(hooks.pool),

@@ -38,3 +38,4 @@ export { operatorUsage, CONNECT_USAGE_KINDS, type ServiceUsage, type UsageReply 
 export { exportedServices, type ResolvedExportedService, type ResolvedConsumers } from './exported-services.ts';
 export { licenseGet, openLicense, OPEN_FEATURES, type License, type LicenseReply } from './operator-license.ts';
 export { segmentList } from './operator-segment.ts';
+export { auditHash } from './operator-audit.ts';

@@ -23,6 +23,8 @@ export interface RouteHandlers {
     /** GET /v1/operator/license (the open licence) and GET /v1/operator/segment (Consul Enterprise). */
     license: Handler;
     segment: Handler;
+    /** POST /v1/operator/audit-hash (Consul Enterprise). */
+    auditHash: Handler;
   };
   agent: { self: Handler; version: Handler };
   connect: { roots: Handler; configuration: Handler; setConfiguration: Handler };
@@ -136,6 +138,7 @@ export function buildRoutes(h: RouteHandlers): Router {
     .route('GET', '/v1/operator/usage', h.operator.usage)
     .route('GET', '/v1/operator/license', h.operator.license)
     .route('GET', '/v1/operator/segment', h.operator.segment)
+    .route('POST', '/v1/operator/audit-hash', h.operator.auditHash)
     .route('GET', '/v1/operator/keyring', h.keyring.list)
     .route('POST', '/v1/operator/keyring', h.keyring.install)
     .route('PUT', '/v1/operator/keyring', h.keyring.use)

@@ -21,6 +21,8 @@ import {
   createHttp1Server, endConnections, handshakeDeadline, handshakeDone, hostPort, HTTP1_TIMEOUTS, NODE_HANDSHAKE_TIMEOUT_OFF, rawSocket, reloadTls,
 } from './listener.ts';
 import { nodeHttp, nodeHttp2 } from '../node-http.ts';
+import { joinHostPort } from '../host-port.ts';
+import { AuditedSource, type AuditRecorder } from './audit.ts';
 
 /** Settings of the HTTP transport. */
 export interface HttpServerConfig {
@@ -89,6 +91,8 @@ export interface HttpServerDeps {
   metrics?: HttpMetrics;
   /** JSON of shared answer bodies, rendered once (default: a cache of this server's own). */
   rendered?: RenderedBodies;
+  /** The audit log of routed requests (audit.enabled); absent, nothing is recorded. */
+  audit?: AuditRecorder;
 }
 
 /** A request for the in-process `handle()`. */
@@ -188,7 +192,9 @@ export class HttpServer {
    * kept by every held query (an async frame cost ≈ 0.2 KiB more than one then() reaction; the
    * transport's own then() on a returned promise, ≈ 0.2 KiB more than calling `answer()`).
    */
-  #dispatch(method: string, url: string, headers: http.IncomingHttpHeaders, remoteAddr: string, source: RequestSource, internal = false): void {
+  #dispatch(
+    method: string, url: string, headers: http.IncomingHttpHeaders, remoteAddr: string, source: RequestSource, internal = false, remotePort?: number,
+  ): void {
     const base = this.#baseHeaders();
     const target = parseTarget(url);
     if (!target) return source.answer(text(400, 'Invalid URL path', base));
@@ -212,6 +218,11 @@ export class HttpServer {
       if (this.#writers && !internal && !['GET', 'HEAD', 'OPTIONS'].includes(method) && !this.#writeAllowed(remoteAddr)) {
         this.#deps.logger.error({ method, url: path, from: remoteAddr, error: WRITE_RESTRICTED }, 'Request error');
         return source.answer(text(403, WRITE_RESTRICTED, base));
+      }
+      // The agent's own calls (remote exec) are not HTTP API calls: Consul makes them as RPCs.
+      if (this.#deps.audit && !internal) {
+        const done = this.#deps.audit.begin({ method, path, query, headers, remoteAddr: remotePort === undefined ? remoteAddr : joinHostPort(remoteAddr, remotePort) });
+        source = new AuditedSource(source, done);
       }
       const pretty = query.has('pretty') || this.#deps.config.prettyAll === true;
       const req = new DispatchedRequest(method, path, target.pathname + search, m.rest, query, headers, remoteAddr, source);
@@ -371,7 +382,7 @@ export class HttpServer {
 
   #serve(req: AnyRequest, response: AnyResponse): void {
     const headers = req.httpVersionMajor === 2 ? h1Headers(req.headers) : req.headers as http.IncomingHttpHeaders;
-    this.#dispatch(req.method ?? 'GET', req.url ?? '/', headers, req.socket.remoteAddress ?? '', new Exchange(this.#live, req, response));
+    this.#dispatch(req.method ?? 'GET', req.url ?? '/', headers, req.socket.remoteAddress ?? '', new Exchange(this.#live, req, response), false, req.socket.remotePort);
   }
 
   /** Stops listening, ends blocked queries and closes connections. */

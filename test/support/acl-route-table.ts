@@ -132,6 +132,7 @@ export const ROUTE_CASES: Record<string, RouteCase> = {
   'GET /v1/operator/autopilot/state': { path: '/v1/operator/autopilot/state', need: 'operator:read', on: '' },
   'GET /v1/operator/usage': { path: '/v1/operator/usage', need: 'operator:read', on: '' },
   'GET /v1/operator/segment': { path: '/v1/operator/segment', need: 'operator:read', on: '' },
+  'POST /v1/operator/audit-hash': { path: '/v1/operator/audit-hash', body: { Input: 'x' }, need: 'operator:read', on: '' },
   'GET /v1/operator/license': { path: '/v1/operator/license', open: 'Consul Enterprise reads the licence without ACLs' },
   'GET /v1/operator/keyring': { path: '/v1/operator/keyring', need: 'keyring:read', on: '' },
   'POST /v1/operator/keyring': { path: '/v1/operator/keyring', body: { Key: 'x' }, need: 'keyring:write', on: '' },

@@ -25,6 +25,8 @@ export const implementedKeys: ReadonlySet<string> = new Set([
   'dns_config.prefer_namespace',
   // Remote exec (agent/remote-exec.ts) and central service config for proxies (agent/local/build.ts).
   'disable_remote_exec', 'enable_central_service_config',
+  // Audit logging of HTTP API calls (agent/audit-log.ts).
+  'audit.*',
 ]);
 
 /** Keys whose values are data (maps, lists of definitions): reported as a whole, not per entry. */

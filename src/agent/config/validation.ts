@@ -6,6 +6,7 @@ import type { ListenAddr } from './runtime.ts';
 import { ConfigError } from './error.ts';
 import type { TreeReader } from './values.ts';
 import { validateAutoEncrypt } from './auto-encrypt.ts';
+import { auditSettings } from '../audit-config.ts';
 import { joinHostPort } from '../../host-port.ts';
 
 const BASIC_NAME = /^[a-z0-9_-]+$/;
@@ -130,4 +131,6 @@ export function validateRuntime(c: BuiltConfig, r: TreeReader): void {
   validateListenersUnique(c);
   bootstrapWarnings(c, r);
   if (c.autoEncrypt) validateAutoEncrypt({ ...c, autoEncrypt: c.autoEncrypt }, r);
+  // Consul Enterprise wants ACLs with audit logging; without them the events cannot name the caller.
+  if (auditSettings(r.get('audit')) && !c.acl.enabled) r.warnings.push('audit logging is enabled without ACLs: its events name no caller');
 }
