@@ -3,7 +3,7 @@
 // namespace's live generation (see keyspace.ts) so that a snapshot restore swaps it atomically.
 import { InterceptingCall, type Interceptor } from '@grpc/grpc-js';
 import { Etcd3, type ICallable, type IOptions, type ITxnRequest, type ITxnResponse } from 'etcd3';
-import { ClosedError } from '../../errors.ts';
+import { ClosedError, ProconsulError } from '../../errors.ts';
 import type {
   KeyValue, LeaseGrant, RangeResult, Store, TxnRequest, TxnResponse, Watch, WatchHandlers,
 } from '../store.ts';
@@ -13,6 +13,7 @@ import { holdWhileNoLeader, type HoldOptions } from './hold.ts';
 import { Keyspace } from './keyspace.ts';
 import { EtcdLeases } from './lease.ts';
 import { needsOverlapPlan, overlappingTxn, type Pinned, type PinnedRunner } from './overlap.ts';
+import { appliedAfter, appliedAt, settleable, settledResponse, writtenKeys } from './settle.ts';
 import { restoreNamespace, snapshotNamespace } from './snapshot.ts';
 import { toEtcdTxn, toResult, writesAny } from './txn.ts';
 import { EtcdWatch } from './watch.ts';
@@ -107,6 +108,12 @@ const requireLeader: Interceptor = (options, nextCall) => new InterceptingCall(n
 
 type Policy = NonNullable<NonNullable<IOptions['faultHandling']>['global']>;
 
+/** Rounds of check-then-resend for a write whose outcome etcd left unknown (settle.ts). */
+const SETTLE_ROUNDS = 3;
+
+/** Whether a store error leaves a write's outcome unknown (a refusal before proposal was already held and retried). */
+const outcomeUnknown = (err: unknown) => err instanceof ProconsulError && err.code === 'unavailable';
+
 /** The policies' context: etcd3 never reads it, and nothing aborts it, so one serves every call. */
 const CALL_CONTEXT = { signal: new AbortController().signal };
 
@@ -158,6 +165,8 @@ export class EtcdStore implements Store {
   #closed = false;
   #leases: EtcdLeases | null = null;
   readonly #watches = new Set<EtcdWatch>();
+  /** The newest Store revision an answer has shown: a write sent now cannot have been applied at or below it. */
+  #seen = 0;
 
   constructor(opts: EtcdStoreOptions) {
     if (opts.endpoints.length === 0) throw new Error('etcd store needs at least one endpoint');
@@ -261,6 +270,7 @@ export class EtcdStore implements Store {
         failure: [{ request_range: { key: ks.metaKey } }],
       };
       const res = await this.#held('etcd txn', idempotent, () => client.kv.txn(req));
+      this.#seen = Math.max(this.#seen, ks.rev(res.header.revision));
       if (res.succeeded) return { revision: ks.rev(res.header.revision), inner: res.responses[0].response_txn };
       const meta = res.responses[0].response_range.kvs[0];
       ks.metaMod = Number(meta.mod_revision);
@@ -297,10 +307,49 @@ export class EtcdStore implements Store {
     this.#live();
     if (needsOverlapPlan(req)) return overlappingTxn(this.#ks, this.#runner, req);
     const writes = writesAny(req.success) || (req.failure !== undefined && writesAny(req.failure));
-    // A write whose answer was lost may have committed: never resend it blindly.
-    const { revision, inner } = (await this.#pinned(() => toEtcdTxn(this.#ks, req), !writes))!;
+    if (!writes) return this.#commit(req, true);
+    const floor = appliedAfter(req, this.#seen);
+    try {
+      return await this.#commit(req, false);
+    } catch (err) {
+      // A write whose answer was lost may have committed: never resend it blindly.
+      if (!outcomeUnknown(err) || !settleable(req)) throw err;
+      return this.#settle(req, err, floor);
+    }
+  }
+
+  /** Sends a txn once the generation is pinned (a write is resent only after a refusal before proposal). */
+  async #commit(req: TxnRequest, idempotent: boolean): Promise<TxnResponse> {
+    const { revision, inner } = (await this.#pinned(() => toEtcdTxn(this.#ks, req), idempotent))!;
     const ops = inner.succeeded ? req.success : (req.failure ?? []);
     return { succeeded: inner.succeeded, revision, results: ops.map((op, i) => toResult(this.#ks, op, inner.responses[i])) };
+  }
+
+  /**
+   * A write whose outcome is unknown (settle.ts): once etcd answers again (held), its keys show
+   * whether it was applied; if not, it is resent, and a resend that loses its compares is checked
+   * again (the first copy may have landed meanwhile) before its failure is answered.
+   */
+  async #settle(req: TxnRequest, firstErr: unknown, floor: number): Promise<TxnResponse> {
+    const keys = writtenKeys(req);
+    let lost: TxnResponse | null = null;
+    for (let round = 0; round < SETTLE_ROUNDS; round++) {
+      const read = await this.#commit({ success: keys.map((key) => ({ type: 'get' as const, key })) }, true);
+      const at = appliedAt(req, read.results.map((r) => (r.type === 'get' ? r.kv : null)), floor);
+      if (at !== null) {
+        this.#log.info({ revision: at }, 'a write whose answer was lost had been applied');
+        return settledResponse(req, at);
+      }
+      if (lost) return lost;
+      try {
+        const res = await this.#commit(req, false);
+        if (res.succeeded) return res;
+        lost = res;
+      } catch (err) {
+        if (!outcomeUnknown(err)) throw err;
+      }
+    }
+    throw firstErr;
   }
 
   watch(afterRevision: number, handlers: WatchHandlers): Watch {

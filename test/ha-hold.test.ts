@@ -1,0 +1,51 @@
+// Consul's RPC hold (performance.rpc_hold_timeout) on a managed datacenter of real processes:
+// KV writes sent the moment the datacenter has formed, and the moment its leader's machine
+// (agent and etcd member) is killed, are acknowledged without the test retrying anything,
+// while /v1/status/leader and ?stale reads keep answering.
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { ManagedDc, type ManagedServer } from './support/managed-dc.ts';
+
+const dc = new ManagedDc('hold');
+after(() => dc.stop());
+
+/** PUT `value` at `key` through `s`: the status and body, never retried. */
+async function put(s: ManagedServer, key: string, value: string): Promise<string> {
+  const res = await fetch(`${s.http}/v1/kv/${key}`, { method: 'PUT', body: value });
+  return `${res.status} ${await res.text()}`;
+}
+
+const read = async (s: ManagedServer, key: string, mode: string) => {
+  const res = await fetch(`${s.http}/v1/kv/${key}?raw&${mode}`);
+  return `${res.status} ${await res.text()}`;
+};
+
+test('writes sent right after formation and right after the leader dies are held, then acknowledged', { timeout: 180_000 }, async () => {
+  const prepared = await Promise.all(['h1', 'h2', 'h3'].map((n) => dc.prepare(n, { autopilot: { server_stabilization_time: '2s' } })));
+  const t0 = Date.now();
+  const three = prepared.map((p) => dc.launch(p, prepared, 3));
+  const leaderAddr = await dc.agreedLeader(three, 60_000);
+  // The moment the election agrees: every server takes a write at once (etcd's members may still
+  // be joining, its leadership moving to the Proconsul leader's member).
+  const formed = await Promise.all(three.map((s, i) => put(s, `hold/formed/${i}`, `v${i}`)));
+  process.stdout.write(`# writes right after formation acknowledged ${Date.now() - t0} ms after launch\n`);
+  assert.deepEqual(formed, ['200 true', '200 true', '200 true']);
+  for (const s of three) assert.equal(await read(s, 'hold/formed/2', 'consistent'), '200 v2');
+
+  const leader = three.find((s) => s.server === leaderAddr)!;
+  const rest = three.filter((s) => s !== leader);
+  const t1 = Date.now();
+  dc.killHard(leader);
+  // Sent before anyone has noticed the loss: writes, a consistent read, the leader and a stale read.
+  const writes = Promise.all(rest.map((s, i) => put(s, `hold/after/${i}`, `w${i}`)));
+  const consistent = read(rest[0], 'hold/formed/0', 'consistent');
+  assert.equal(await read(rest[1], 'hold/formed/1', 'stale'), '200 v1', 'a stale read answers without waiting');
+  const status = await fetch(`${rest[0].http}/v1/status/leader`);
+  assert.equal(status.status, 200);
+  assert.deepEqual(await writes, ['200 true', '200 true']);
+  assert.equal(await consistent, '200 v0');
+  process.stdout.write(`# writes sent right after the leader's kill -9 acknowledged ${Date.now() - t1} ms after it\n`);
+  const next = await dc.agreedLeader(rest);
+  assert.notEqual(next, leaderAddr);
+  for (const s of rest) assert.equal(await read(s, 'hold/after/1', 'consistent'), '200 w1');
+});
