@@ -25,6 +25,7 @@ export function validatePeeringMeta(meta: Record<string, string> | undefined): v
     if (k === '') why = 'Key cannot be blank';
     else if (!META_KEY.test(k)) why = 'Key contains invalid characters';
     else if (k.length > 128) why = 'Key is too long (limit: 128 characters)';
+    else if (k.startsWith('consul-')) why = "Key prefix 'consul-' is reserved for internal use";
     else if (String(v).length > 512) why = 'Value is too long (limit: 512 characters)';
     if (why) fail(`Couldn't load metadata pair ('${k}', '${v}'): ${why}`);
   }

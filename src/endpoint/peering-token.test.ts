@@ -1,0 +1,50 @@
+// Peer names, peering tokens and meta are refused with Consul's texts.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { decodePeeringToken, encodePeeringToken, validatePeerName, validatePeeringMeta, validatePeeringToken } from './peering-token.ts';
+import type { PeeringToken } from '../api/peering.ts';
+
+const TOKEN: PeeringToken = {
+  CA: null, ManualServerAddresses: null, ServerAddresses: ['10.0.0.1:8500'], ServerName: 'server.dc1.peering.x.consul',
+  PeerID: 'a0affd3e-f1c8-4bb9-9168-90fd902c441d', EstablishmentSecret: 's', Remote: { Partition: 'default', Datacenter: 'dc1' },
+};
+
+test('peer names are lower-case DNS labels', () => {
+  for (const ok of ['a', 'peer1-usw1', 'x'.repeat(63)]) validatePeerName(ok);
+  for (const bad of ['', '--AA--', 'Upper', 'under_score', '-lead', 'trail-', 'x'.repeat(64)]) {
+    assert.throws(() => validatePeerName(bad), { message: `${bad} is not a valid peer name: a valid peering name must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character` });
+  }
+});
+
+test('a token round-trips through base64 JSON with Consul\'s field order', () => {
+  const raw = encodePeeringToken(TOKEN);
+  assert.deepEqual(Object.keys(JSON.parse(Buffer.from(raw, 'base64').toString())), Object.keys(TOKEN));
+  assert.deepEqual(decodePeeringToken(raw), TOKEN);
+});
+
+test('undecodable tokens are refused as Go decodes them', () => {
+  assert.throws(() => decodePeeringToken('+++/+++'), { message: 'failed to decode token: illegal base64 data at input byte 4' });
+  assert.throws(() => decodePeeringToken('ab!c'), { message: 'failed to decode token: illegal base64 data at input byte 2' });
+  assert.throws(() => decodePeeringToken(''), { message: 'unexpected end of JSON input' });
+});
+
+test('token contents are validated in Consul\'s order', () => {
+  const bad = (patch: Partial<PeeringToken>, message: string) => assert.throws(() => validatePeeringToken({ ...TOKEN, ...patch }), { message });
+  bad({ CA: ['junk'] }, 'peering token invalid CA: no PEM data found');
+  bad({ ServerAddresses: [] }, 'peering token server addresses value is empty');
+  bad({ ServerAddresses: ['10.0.0.1'] }, '10.0.0.1 is not a valid peering server address');
+  bad({ ServerAddresses: ['10.0.0.1:0'] }, '10.0.0.1:0 is not a valid peering server address');
+  bad({ ServerAddresses: ['10.0.0.1:65536'] }, '10.0.0.1:65536 is not a valid peering server address');
+  bad({ CA: ['-----BEGIN CERTIFICATE-----\n'], ServerName: '' }, 'peering token server name value is empty');
+  bad({ PeerID: '' }, 'peering token peer ID value is empty');
+  validatePeeringToken({ ...TOKEN, ServerAddresses: null, ManualServerAddresses: ['lb.example.com:443'] });
+});
+
+test('meta is checked as ValidateMetaTags does', () => {
+  validatePeeringMeta({ env: 'prod', Team_1: 'edge' });
+  assert.throws(() => validatePeeringMeta({ 'consul-x': 'v' }), { message: "meta tags failed validation: Couldn't load metadata pair ('consul-x', 'v'): Key prefix 'consul-' is reserved for internal use" });
+  assert.throws(() => validatePeeringMeta({ 'bad key': 'v' }), { message: "meta tags failed validation: Couldn't load metadata pair ('bad key', 'v'): Key contains invalid characters" });
+  assert.throws(() => validatePeeringMeta({ k: 'v'.repeat(513) }), /Value is too long \(limit: 512 characters\)$/);
+  const many = Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, 'v']));
+  assert.throws(() => validatePeeringMeta(many), { message: 'meta tags failed validation: Node metadata cannot contain more than 64 key/value pairs' });
+});
