@@ -143,6 +143,23 @@ describe('Enterprise operator endpoints on a dev agent', () => {
     assert.equal(neg.text, 'Error parsing autopilot config: json: cannot unmarshal number -1 into Go struct field AutopilotConfiguration.MaxTrailingLogs of type uint64');
   });
 
+  test('control-plane-request-limit is stored with Consul\'s RateLimitIPConfigEntry shape', async () => {
+    const put = await call('PUT', '/v1/config', '', { kind: 'control-plane-request-limit', name: 'global', mode: 'enforcing', read_rate: 10, kv: { read_rate: 5, write_rate: 2 } });
+    assert.deepEqual([put.status, put.json], [200, true], put.text);
+    const got = (await call('GET', '/v1/config/control-plane-request-limit/global')).json;
+    assert.deepEqual({ ...got, CreateIndex: 0, ModifyIndex: 0 }, {
+      Kind: 'control-plane-request-limit', Name: 'global', Mode: 'enforcing', ReadRate: 10, WriteRate: 0,
+      KV: { ReadRate: 5, WriteRate: 2 }, CreateIndex: 0, ModifyIndex: 0,
+    });
+    // Mode, ReadRate and WriteRate have no omitempty in Consul's struct: they read back as zero values.
+    assert.equal((await call('PUT', '/v1/config', '', { Kind: 'control-plane-request-limit', Name: 'bare' })).status, 200);
+    const bare = (await call('GET', '/v1/config/control-plane-request-limit/bare')).json;
+    assert.deepEqual([bare.Mode, bare.ReadRate, bare.WriteRate, 'KV' in bare], ['', 0, 0, false]);
+    const bad = await call('PUT', '/v1/config', '', { Kind: 'control-plane-request-limit', Name: 'x', Catalog: { Bogus: 1 } });
+    assert.equal(bad.status, 400);
+    assert.match(bad.text, /invalid config key "Catalog\.Bogus"/);
+  });
+
   test('ns and partition still get Consul CE\'s 400 on tenancy-aware routes', async () => {
     const ns = await call('GET', '/v1/kv/a?ns=team');
     assert.deepEqual([ns.status, ns.text], [400, 'Invalid query parameter: "ns" - Namespaces are a Consul Enterprise feature']);

@@ -20,6 +20,8 @@ const INGRESS_SERVICE: Shape = {
 };
 const PARENT: Shape = { Kind: 0, Name: 0, SectionName: 0 };
 const COMMON_TAIL: Shape = { Meta: 'map' };
+/** A ReadWriteRatesConfig (control-plane-request-limit categories). */
+const RATES: Shape = { ReadRate: 0, WriteRate: 0 };
 
 /** Every kind Consul CE accepts plus the Enterprise kinds Proconsul opens, with its fields. */
 export const KIND_SHAPES: Readonly<Record<string, Shape>> = {
@@ -75,10 +77,11 @@ export const KIND_SHAPES: Readonly<Record<string, Shape>> = {
   'tcp-route': { Kind: 0, Name: 0, Services: [{ Name: 0 }], Parents: [PARENT], Status: 'any', ...COMMON_TAIL },
   'file-system-certificate': { Kind: 0, Name: 0, Certificate: 0, PrivateKey: 0, ...COMMON_TAIL },
   'inline-certificate': { Kind: 0, Name: 0, Certificate: 0, PrivateKey: 0, ...COMMON_TAIL },
+  // Consul's RateLimitIPConfigEntry: each category is a ReadWriteRatesConfig.
   'control-plane-request-limit': {
-    Kind: 0, Name: 0, Mode: 0, ReadRate: 0, WriteRate: 0, ACL: 'any', Catalog: 'any', ConfigEntry: 'any',
-    ConnectCA: 'any', Coordinate: 'any', DiscoveryChain: 'any', ServerDiscovery: 'any', Health: 'any', Intention: 'any',
-    KV: 'any', Tenancy: 'any', PreparedQuery: 'any', Session: 'any', Txn: 'any', ...COMMON_TAIL,
+    Kind: 0, Name: 0, Mode: 0, ReadRate: 0, WriteRate: 0, ACL: RATES, Catalog: RATES, ConfigEntry: RATES,
+    ConnectCA: RATES, Coordinate: RATES, DiscoveryChain: RATES, ServerDiscovery: RATES, Health: RATES, Intention: RATES,
+    KV: RATES, Tenancy: RATES, PreparedQuery: RATES, Session: RATES, Txn: RATES, ...COMMON_TAIL,
   },
   'jwt-provider': {
     Kind: 0, Name: 0, JSONWebKeySet: 'any', Issuer: 0, Audiences: 'list', Locations: 'any', Forwarding: 'any',
@@ -102,6 +105,7 @@ export const KIND_DEFAULTS: Readonly<Record<string, Readonly<Record<string, unkn
   'tcp-route': { Services: null, Parents: null, Status: {} },
   'file-system-certificate': { Certificate: '', PrivateKey: '' },
   'inline-certificate': { Certificate: '', PrivateKey: '' },
+  'control-plane-request-limit': { Mode: '', ReadRate: 0, WriteRate: 0 },
 };
 
 /** Kinds whose entry has exactly one allowed name. */
