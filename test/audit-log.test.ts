@@ -9,7 +9,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { aclDenyConfig, httpCaller, ROOT, tokenWithRules } from './support/acl.ts';
-import { startDevAgent, type DevAgent } from './support/agent.ts';
+import { devConfig, startDevAgent, type DevAgent } from './support/agent.ts';
+import { createClientAgent } from '../src/index.ts';
+import { silentLogger } from '../src/log.ts';
 import { runCliCaptured } from './support/cli.ts';
 import { freePort } from './support/ports.ts';
 
@@ -102,6 +104,27 @@ describe('an agent with ACLs and an audit sink', () => {
     assert.equal(denied.code, 1);
     assert.match(denied.err, /^Error computing audit hash: Unexpected response code: 403/);
   });
+});
+
+test('a client agent audits its own calls, in order, even when no server can name the token', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-audit-client-'));
+  const file = path.join(dir, 'audit.json');
+  const base = devConfig({ server: false, bootstrap: false, nodeName: 'lonely' });
+  const agent = createClientAgent({
+    ...base, acl: { ...base.acl, enabled: true, defaultPolicy: 'deny', tokens: { ...base.acl.tokens, agentRecovery: 'recovery' } },
+    raw: { audit: { enabled: true, sink: { s: { path: file } } } },
+  }, { logger: silentLogger() });
+  await agent.start();
+  try {
+    const res = await agent.http.handle({ method: 'GET', url: '/v1/agent/self', headers: { 'X-Consul-Token': 'recovery' } });
+    assert.equal(res.status, 200);
+    for (let i = 0; i < 50 && (!fs.existsSync(file) || readEvents(file).length < 2); i++) await new Promise((r) => setTimeout(r, 20));
+    const events = readEvents(file).filter((e) => e.payload.request.endpoint === '/v1/agent/self');
+    assert.deepEqual(events.map((e) => [e.payload.stage, e.payload.response?.status]), [['OperationStart', undefined], ['OperationComplete', '200']]);
+  } finally {
+    await agent.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 function exited(child: ChildProcess): Promise<number | null> {
