@@ -54,11 +54,13 @@ describe('cluster peering between two agents', () => {
     assert.equal(est.status, 200, est.text);
     assert.equal(est.text, '{}');
 
+    let seen = '';
     const rows = await until('web imported on B', 10_000, async () => {
       const r = await callB('GET', '/v1/health/service/web?peer=cluster-a');
+      seen = `health: ${r.text}\nB: ${(await callB('GET', '/v1/peerings')).text}\nA: ${(await callA('GET', '/v1/peerings')).text}`;
       const list = r.json as { Node: { Node: string; PeerName: string }; Service: { Service: string; PeerName: string }; Checks: { Status: string; PeerName: string }[] }[];
       return list.length === 1 ? list : undefined;
-    });
+    }, { context: () => seen });
     assert.equal(rows[0].Node.Node, 'node-web');
     assert.equal(rows[0].Node.PeerName, 'cluster-a');
     assert.equal(rows[0].Service.PeerName, 'cluster-a');
@@ -188,5 +190,40 @@ describe('cluster peering between two agents', () => {
     await until('A\'s end is TERMINATED', 10_000, async () => ((await callA('GET', '/v1/peering/cluster-b')).json as { State: string }).State === 'TERMINATED');
     // Deleting a peering that does not exist is not an error.
     assert.equal((await callB('DELETE', '/v1/peering/cluster-a')).status, 200);
+  });
+});
+
+describe('a dialer whose acceptor goes away', () => {
+  test('an acceptor\'s deletion terminates the dialer; an acceptor that stops leaves it FAILING', async () => {
+    const b = await startDevAgent({ config: { datacenter: 'dc2', primaryDatacenter: 'dc2', nodeName: 'node-b' } });
+    const c = await startDevAgent({ config: { datacenter: 'dc3', primaryDatacenter: 'dc3', nodeName: 'node-c' } });
+    let cStopped = false;
+    try {
+      const callB = httpCaller(() => b.httpAddr);
+      const callC = httpCaller(() => c.httpAddr);
+      const peer = async (acceptorName: string, dialerName: string) => {
+        const tok = ((await callC('POST', '/v1/peering/token', '', { PeerName: acceptorName })).json as { PeeringToken: string }).PeeringToken;
+        const est = await callB('POST', '/v1/peering/establish', '', { PeerName: dialerName, PeeringToken: tok });
+        assert.equal(est.status, 200, est.text);
+        await until(`${dialerName} ACTIVE`, 10_000, async () => ((await callB('GET', `/v1/peering/${dialerName}`)).json as { State: string }).State === 'ACTIVE');
+      };
+      await peer('to-b', 'cluster-c');
+      assert.equal((await callC('DELETE', '/v1/peering/to-b')).status, 200);
+      await until('the dialer TERMINATED', 10_000, async () => ((await callB('GET', '/v1/peering/cluster-c')).json as { State: string }).State === 'TERMINATED');
+      await until('the acceptor\'s end removed', 10_000, async () => (await callC('GET', '/v1/peering/to-b')).status === 404);
+
+      await peer('to-b2', 'cluster-c2');
+      assert.equal((await callB('POST', '/v1/peering/token', '', { PeerName: 'p', Partition: 'other' })).text, 'Partitions are a Consul Enterprise feature');
+      await c.stop();
+      cStopped = true;
+      const failing = await until('the dialer FAILING', 10_000, async () => {
+        const p = (await callB('GET', '/v1/peering/cluster-c2')).json as { State: string; StreamStatus: { LastReceive: string | null } };
+        return p.State === 'FAILING' ? p : undefined;
+      });
+      assert.ok(failing.StreamStatus.LastReceive);
+    } finally {
+      if (!cStopped) await c.stop();
+      await b.stop();
+    }
   });
 });

@@ -91,6 +91,9 @@ async function followExports(d: PeerStreamDeps, id: string, signal: AbortSignal,
       last = json;
       d.peering.tracker.setExported(id, Object.keys(exports));
       await send(exports);
+      // A watch set hears only changes after its wait() begins: what changed while sending is
+      // seen by computing again (unchanged answers then wait with no gap).
+      continue;
     }
     await ws.wait(600_000, signal);
   }
@@ -308,7 +311,7 @@ class DialedPeer {
       if (res.statusCode !== 200) throw new Error(`peer answered ${res.statusCode}: ${await readAll(res)}`);
       d.peering.tracker.connected(p.ID);
       quiet();
-      const pushLoop = this.#pushes(p, addr, session.signal);
+      const pushLoop = this.#pushes(p, addr, session);
       let buf = '';
       for await (const chunk of res) {
         quiet();
@@ -330,9 +333,10 @@ class DialedPeer {
     }
   }
 
-  /** Pushes our exports (on change) and heartbeats to the acceptor while the session lasts. */
-  async #pushes(p: StoredPeering, addr: string, signal: AbortSignal): Promise<void> {
+  /** Pushes our exports (on change) and heartbeats to the acceptor while the session lasts; a failed push ends the session. */
+  async #pushes(p: StoredPeering, addr: string, session: AbortController): Promise<void> {
     const d = this.#d;
+    const signal = session.signal;
     const push = async (m: PeerMessage) => {
       if (signal.aborted) return;
       const res = await peerRequest(p, addr, 'POST', PUSH_PATH, this.#headers(), JSON.stringify(m), signal);
@@ -345,7 +349,10 @@ class DialedPeer {
     try {
       await followExports(d, p.ID, signal, (e) => (e ? push({ Type: 'exports', Services: e }) : undefined));
     } catch (err) {
-      if (!signal.aborted) d.logger.debug({ err, peer: p.Name }, 'peering push failed');
+      if (!signal.aborted) {
+        d.logger.debug({ err, peer: p.Name }, 'peering push failed');
+        session.abort(err);
+      }
     } finally {
       beat.cancel();
     }

@@ -27,6 +27,12 @@ function stringMap(v: unknown): Record<string, string> | undefined {
   return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, String(x)]));
 }
 
+/** CE's EnterpriseCheckPartitions: a body may name only the default partition. */
+function checkPartition(body: Record<string, unknown>): void {
+  const p = String(body.Partition ?? '');
+  if (p !== '' && p.toLowerCase() !== 'default') throw new BadRequestError('Partitions are a Consul Enterprise feature');
+}
+
 function peerName(req: HttpRequest): string {
   if (!req.params.rest) throw new BadRequestError('Must specify a name to fetch.');
   return req.params.rest;
@@ -43,6 +49,7 @@ export function peeringHandlers(peering: PeeringEndpoint, cfg: RequestConfig) {
       };
       if (!args.PeerName) throw new BadRequestError('PeerName is required in the payload when generating a new peering token.');
       checkTenancy(req);
+      checkPartition(body);
       return { body: await peering.generateToken(args, authzOf(req, cfg)) };
     },
     async establish(req: HttpRequest): Promise<HttpResult> {
@@ -51,6 +58,7 @@ export function peeringHandlers(peering: PeeringEndpoint, cfg: RequestConfig) {
       if (!args.PeerName) throw new BadRequestError('PeerName is required in the payload when establishing a peering.');
       if (!args.PeeringToken) throw new BadRequestError('PeeringToken is required in the payload when establishing a peering.');
       checkTenancy(req);
+      checkPartition(body);
       return { body: await peering.establish(args, authzOf(req, cfg)) };
     },
     async read(req: HttpRequest): Promise<HttpResult> {
