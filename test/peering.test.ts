@@ -5,9 +5,17 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startDevAgent, type DevAgent } from './support/agent.ts';
+import { ConsulClient } from '../src/api/index.ts';
+import { peeringGenerateToken } from '../src/api/peering.ts';
 import { httpCaller, type HttpCall } from './support/acl.ts';
 import { until } from './support/wait.ts';
 import { runCliCaptured } from './support/cli.ts';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../src/agent/config/index.ts';
+import { freePort } from './support/ports.ts';
+import { testCA } from './support/tls-cert.ts';
 
 describe('cluster peering between two agents', () => {
   let a: DevAgent;
@@ -224,6 +232,48 @@ describe('a dialer whose acceptor goes away', () => {
     } finally {
       if (!cStopped) await c.stop();
       await b.stop();
+    }
+  });
+});
+
+describe('an acceptor that serves only HTTPS', () => {
+  test('its token carries its CA and the dialer verifies the stream with it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'proconsul-peering-'));
+    const ca = await testCA();
+    const leaf = await ca.issue('server.dc1.consul', 'server', ['server.dc1.consul']);
+    const file = (name: string, text: string) => (writeFileSync(join(dir, name), text), join(dir, name));
+    const hcl = `tls { defaults { ca_file = "${file('ca.pem', ca.cert)}" cert_file = "${file('s.pem', leaf.cert)}" key_file = "${file('s-key.pem', leaf.key)}" } }`;
+    const tls = (await loadConfig({ args: ['-dev', '-hcl', hcl] })).config.tls;
+    const port = await freePort();
+    const a = await startDevAgent({
+      config: {
+        datacenter: 'dc1', primaryDatacenter: 'dc1', nodeName: 'node-a', tls, httpAddrs: [], httpsAddrs: [{ kind: 'tcp', host: '127.0.0.1', port }],
+        ports: { http: -1, https: port, dns: -1, grpc: -1, grpcTls: -1, serfLan: 8301, serfWan: 8302, server: 8300 },
+      },
+    });
+    const b = await startDevAgent({ config: { datacenter: 'dc2', primaryDatacenter: 'dc2', nodeName: 'node-b' } });
+    try {
+      const callB = httpCaller(() => b.httpAddr);
+      const clientA = new ConsulClient({ address: `https://127.0.0.1:${port}`, tls: { caFile: join(dir, 'ca.pem') } });
+      try {
+        const { PeeringToken } = await peeringGenerateToken(clientA, { PeerName: 'plain-b' });
+        const token = JSON.parse(Buffer.from(PeeringToken, 'base64').toString());
+        assert.deepEqual(token.CA, [ca.cert]);
+        assert.deepEqual(token.ServerAddresses, [`127.0.0.1:${port}`]);
+        await clientA.catalog.register({ Node: 'n-tls', Address: '10.0.0.2', Service: { Service: 'secure', Port: 443 } });
+        await clientA.json({ method: 'PUT', path: '/v1/config', json: { Kind: 'exported-services', Name: 'default', Services: [{ Name: 'secure', Consumers: [{ Peer: 'plain-b' }] }] } });
+        const est = await callB('POST', '/v1/peering/establish', '', { PeerName: 'tls-a', PeeringToken });
+        assert.equal(est.status, 200, est.text);
+        await until('secure imported on B', 10_000, async () => ((await callB('GET', '/v1/health/service/secure?peer=tls-a')).json as unknown[]).length === 1);
+        const onB = (await callB('GET', '/v1/peering/tls-a')).json as { State: string; PeerCAPems: string[] };
+        assert.equal(onB.State, 'ACTIVE');
+        assert.deepEqual(onB.PeerCAPems, [ca.cert]);
+      } finally {
+        clientA.close();
+      }
+    } finally {
+      await b.stop();
+      await a.stop();
     }
   });
 });

@@ -21,6 +21,7 @@
 // stream tracker, from which reads report ACTIVE / FAILING and StreamStatus.
 import * as http from 'node:http';
 import * as https from 'node:https';
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { InternalError, PermissionDeniedError } from '../errors.ts';
 import type { Clock, TimerHandle } from '../clock.ts';
 import type { Logger } from '../log.ts';
@@ -179,6 +180,12 @@ function dialAddresses(p: PeeringRecord): string[] {
   return p.ManualServerAddresses?.length ? p.ManualServerAddresses : p.PeerServerAddresses ?? [];
 }
 
+/** Checks an acceptor's certificate against the dialed host, else `server.<its datacenter>.consul`. */
+function acceptorIdentity(p: PeeringRecord, host: string, cert: PeerCertificate): Error | undefined {
+  const byHost = checkServerIdentity(host, cert);
+  return byHost && p.Remote.Datacenter ? checkServerIdentity(`server.${p.Remote.Datacenter}.consul`, cert) : byHost;
+}
+
 /** One HTTP(S) request to a peer server; resolves with the response (body unread). */
 function peerRequest(
   p: PeeringRecord, addr: string, method: string, path: string, headers: Record<string, string>, body: string | null, signal?: AbortSignal,
@@ -188,7 +195,9 @@ function peerRequest(
   const opts: https.RequestOptions = {
     host, port, method, path, signal, agent: false,
     headers: { ...headers, ...(body !== null ? { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) } : {}) },
-    ...(tls ? { ca: p.PeerCAPems, servername: p.PeerServerName } : {}),
+    // The acceptor's HTTPS certificate is its agent's, not one made for peering: it must be valid
+    // for the address dialed or for Consul's server name of the acceptor's datacenter.
+    ...(tls ? { ca: p.PeerCAPems, checkServerIdentity: (h: string, cert: PeerCertificate) => acceptorIdentity(p, h, cert) } : {}),
   };
   return new Promise((resolve, reject) => {
     const req = (tls ? https : http).request(opts, resolve);
