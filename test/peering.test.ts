@@ -9,6 +9,7 @@ import { ConsulClient } from '../src/api/index.ts';
 import { peeringGenerateToken } from '../src/api/peering.ts';
 import { httpCaller, type HttpCall } from './support/acl.ts';
 import { until } from './support/wait.ts';
+import { dig } from './support/dns.ts';
 import { runCliCaptured } from './support/cli.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,7 +26,7 @@ describe('cluster peering between two agents', () => {
 
   before(async () => {
     a = await startDevAgent({ config: { datacenter: 'dc1', primaryDatacenter: 'dc1', nodeName: 'node-a' } });
-    b = await startDevAgent({ config: { datacenter: 'dc2', primaryDatacenter: 'dc2', nodeName: 'node-b' } });
+    b = await startDevAgent({ config: { datacenter: 'dc2', primaryDatacenter: 'dc2', nodeName: 'node-b', dnsAddrs: [{ kind: 'tcp', host: '127.0.0.1', port: 0 }] } });
     callA = httpCaller(() => a.httpAddr);
     callB = httpCaller(() => b.httpAddr);
   });
@@ -102,6 +103,17 @@ describe('cluster peering between two agents', () => {
     assert.deepEqual(svc.map((s) => [s.ServiceName, s.Node, s.PeerName]), [['web', 'node-web', 'cluster-a']]);
     assert.deepEqual((await callB('GET', '/v1/catalog/services?peer=cluster-a')).json, { web: ['v1'] });
     assert.deepEqual((await callB('GET', '/v1/health/service/web?peer=nobody')).json, []);
+  });
+
+  test('DNS answers <service>.service.<peer>.peer with the imported instances', async () => {
+    const port = Number(b.agent.dnsAddresses().udp[0].split(':').pop());
+    const a4 = await dig(port, 'web.service.cluster-a.peer.consul', 'A');
+    assert.equal(a4.status, 'NOERROR');
+    assert.deepEqual(a4.answer.map((r) => [r[0], r[3], r[4]]), [['web.service.cluster-a.peer.consul.', 'A', '10.0.0.1']]);
+    const srv = await dig(port, 'v1.web.service.cluster-a.peer.consul', 'SRV');
+    assert.deepEqual(srv.answer.map((r) => r.slice(3)), [['SRV', '1', '1', '8080', '0a000001.addr.dc2.consul.']]);
+    assert.equal((await dig(port, 'web.service.nobody.peer.consul', 'A')).status, 'NXDOMAIN');
+    assert.equal((await dig(port, 'web.service.consul', 'A')).status, 'NXDOMAIN');
   });
 
   test('a health change on A wakes a blocking read on B', async () => {

@@ -64,6 +64,7 @@ export function answer(q: Question, query: DnsQuery | null, ctx: AnswerContext):
     case 'node': return checkLocal(query.locality, ctx.cfg, false), nodeAnswer(q, query.node, ctx);
     case 'service':
     case 'connect':
+      if (query.kind === 'service' && query.locality.peer) return peerAnswer(q, query.service, query.tag, query.locality, ctx);
       checkLocal(query.locality, ctx.cfg, false);
       return serviceAnswer(q, query.service, query.kind === 'service' ? query.tag : '', query.kind === 'connect', ctx);
     case 'virtual':
@@ -88,6 +89,14 @@ export function checkLocal(locality: Locality, cfg: DnsConfig, virtual: boolean)
   const ok = (!dc || dc === cfg.datacenter.toLowerCase()) && !peer && !l.samenessGroup
     && (!l.namespace || l.namespace === 'default') && (!l.partition || l.partition === 'default');
   if (!ok) throw new NotFoundError('No path to datacenter');
+}
+
+/** `[tag.]<service>.service.<peer>.peer`: the instances the peer exports to this cluster (default namespace and partition only). */
+function peerAnswer(q: Question, service: string, tag: string, l: Locality, ctx: AnswerContext): Sections {
+  const ok = !l.datacenter && !l.peerOrDatacenter && !l.samenessGroup
+    && (!l.namespace || l.namespace === 'default') && (!l.partition || l.partition === 'default');
+  if (!ok || !ctx.view.peerInstances) throw new NotFoundError('No path to datacenter');
+  return instancesAnswer(q, service, ctx.view.peerInstances(l.peer, service, { tag, onlyPassing: ctx.cfg.onlyPassing }), ctx);
 }
 
 function authority(q: Question, ctx: AnswerContext): Sections {

@@ -39,10 +39,11 @@ export function srvWeight(i: DnsInstance): number {
 
 /** The SRV target of an instance and the additional records that resolve it. */
 export function srvTarget(i: DnsInstance, cfg: DnsConfig, domain: string, ttl: number): { target: string; extra: Answer[] } {
-  const svcAddr = i.service.Address;
+  // A peer's node names mean nothing here: its instances are targeted by address (`.addr`).
+  const svcAddr = i.node.PeerName ? i.service.Address || i.node.Address : i.service.Address;
   let target: string;
   let extra: Answer[];
-  if (svcAddr && svcAddr !== i.node.Address) {
+  if (svcAddr && (svcAddr !== i.node.Address || i.node.PeerName)) {
     if (net.isIP(svcAddr)) {
       target = `${ipToHex(svcAddr)}.addr.${cfg.datacenter}.${domain}`;
       extra = addressRecords(target, svcAddr, 'ANY', ttl);

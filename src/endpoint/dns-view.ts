@@ -33,7 +33,7 @@ interface Cached {
 }
 
 /** What DNS answering reads: a DnsView, or nothing at all (a client agent's recursion-only handler). */
-export type DnsReader = Pick<DnsView, 'instances' | 'hasService' | 'serviceKey' | 'version' | 'node' | 'nodeByAddress' | 'serviceByAddress'> & Partial<Pick<DnsView, 'token' | 'ingress' | 'stamp'>>;
+export type DnsReader = Pick<DnsView, 'instances' | 'hasService' | 'serviceKey' | 'version' | 'node' | 'nodeByAddress' | 'serviceByAddress'> & Partial<Pick<DnsView, 'token' | 'ingress' | 'stamp' | 'peerInstances'>>;
 
 /** A reader that knows no service, node or address. */
 export const EMPTY_DNS_READER: DnsReader = {
@@ -110,6 +110,27 @@ export class DnsView {
   ingress(name: string, opts: { onlyPassing?: boolean } = {}): DnsInstance[] {
     if (!this.#serviceReadable(this.#authz(), name)) return [];
     return ingressGateways(this.#replica, name).flatMap((gw) => this.instances(gw, { onlyPassing: opts.onlyPassing }));
+  }
+
+  /**
+   * Instances of a service imported from a cluster peer (`<service>.service.<peer>.peer`),
+   * filtered as instances() filters local ones.
+   */
+  peerInstances(peer: string, name: string, opts: { onlyPassing?: boolean; tag?: string } = {}): DnsInstance[] {
+    const rec = this.#replica.peerImports.service(peer, name);
+    if (!rec) return [];
+    const tag = opts.tag?.toLowerCase();
+    const authz = this.#authz();
+    const out: DnsInstance[] = [];
+    for (const n of rec.Nodes) {
+      const critical = n.Checks.some((c) => c.Status === 'critical');
+      const allPassing = n.Checks.every((c) => c.Status === 'passing');
+      if (critical || (opts.onlyPassing && !allPassing)) continue;
+      if (tag && !(n.Service.Tags ?? []).some((t) => t.toLowerCase() === tag)) continue;
+      if (!this.#serviceReadable(authz, n.Service.Service) || !this.#nodeReadable(authz, n.Node.Node)) continue;
+      out.push({ node: n.Node, service: n.Service, status: allPassing ? 'passing' : 'warning', allPassing });
+    }
+    return out;
   }
 
   /** True when the catalog knows the service name (for NODATA vs NXDOMAIN decisions). */
