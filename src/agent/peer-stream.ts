@@ -156,14 +156,27 @@ async function serveStream(d: PeerStreamDeps, p: StoredPeering, write: (chunk: s
     write(`${JSON.stringify(m)}\n`);
     tracker.sent(p.ID);
   };
+  // The stream also ends when the dialer's pushes (heartbeats included) stop arriving: a dialer
+  // gone without closing its connection is noticed as Consul's incoming heartbeat timeout does.
+  const ended = new AbortController();
+  const onLeave = () => ended.abort();
+  signal.addEventListener('abort', onLeave, { once: true });
+  const timeout = d.heartbeatTimeoutMs ?? 120_000;
+  let lastHeard = d.clock.now();
   tracker.connected(p.ID);
   send({ Type: 'heartbeat' });
-  const beat = every(d.clock, d.heartbeatMs ?? 15_000, () => send({ Type: 'heartbeat' }));
+  const beat = every(d.clock, d.heartbeatMs ?? 15_000, () => {
+    lastHeard = Math.max(lastHeard, tracker.get(p.ID)?.lastReceive ?? 0);
+    if (d.clock.now() - lastHeard > timeout) ended.abort();
+    else send({ Type: 'heartbeat' });
+  });
   try {
-    await followExports(d, p.ID, signal, (e) => send(e ? { Type: 'exports', Services: e } : { Type: 'terminated' }));
+    await followExports(d, p.ID, ended.signal, (e) => send(e ? { Type: 'exports', Services: e } : { Type: 'terminated' }));
   } finally {
     beat.cancel();
-    if (d.epDeps.replica.peerings.get(p.ID)) tracker.disconnected(p.ID, signal.aborted ? 'the peer stream was closed by the dialer' : '');
+    signal.removeEventListener('abort', onLeave);
+    const why = signal.aborted ? 'the peer stream was closed by the dialer' : ended.signal.aborted ? 'heartbeat timeout' : '';
+    if (d.epDeps.replica.peerings.get(p.ID)) tracker.disconnected(p.ID, why);
   }
 }
 
