@@ -105,6 +105,18 @@ describe('cluster peering between two agents', () => {
     assert.deepEqual((await callB('GET', '/v1/health/service/web?peer=nobody')).json, []);
   });
 
+  test('prepared queries run on a peer\'s exports: the query\'s Peer, or a failover target', async () => {
+    const make = async (body: object) => ((await callB('POST', '/v1/query', '', body)).json as { ID: string }).ID;
+    const failoverId = await make({ Name: 'web-fo', Service: { Service: 'web', Failover: { Targets: [{ Peer: 'nobody' }, { Peer: 'cluster-a' }] } } });
+    const ran = (await callB('GET', `/v1/query/${failoverId}/execute`)).json as { Nodes: { Node: { Node: string; PeerName: string } }[]; PeerName: string; Failovers: number; Datacenter: string };
+    assert.deepEqual([ran.PeerName, ran.Failovers, ran.Datacenter], ['cluster-a', 2, 'dc2']);
+    assert.deepEqual(ran.Nodes.map((n) => [n.Node.Node, n.Node.PeerName]), [['node-web', 'cluster-a']]);
+    const direct = await make({ Name: 'web-peer', Service: { Service: 'web', Peer: 'cluster-a' } });
+    const d = (await callB('GET', `/v1/query/${direct}/execute`)).json as { Nodes: unknown[]; PeerName: string; Failovers: number };
+    assert.deepEqual([d.Nodes.length, d.PeerName, d.Failovers], [1, 'cluster-a', 0]);
+    for (const id of [failoverId, direct]) assert.equal((await callB('DELETE', `/v1/query/${id}`)).status, 200);
+  });
+
   test('DNS answers <service>.service.<peer>.peer with the imported instances', async () => {
     const port = Number(b.agent.dnsAddresses().udp[0].split(':').pop());
     const a4 = await dig(port, 'web.service.cluster-a.peer.consul', 'A');

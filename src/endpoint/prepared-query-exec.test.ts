@@ -54,6 +54,23 @@ test('Targets in order, peers skipped; nothing to try leaves the local answer', 
   assert.equal((await failover(query({ NearestN: 2 }), undefined, { Limit: 0, Connect: false }, '', local, silentLogger())), local);
 });
 
+test('peer targets run here in their place among the targets, without a WAN pool too', async () => {
+  const asked: string[] = [];
+  const runPeer = (peer: string) => {
+    asked.push(`peer:${peer}`);
+    const nodes = peer === 'p2' ? [{ Node: { Node: 'y' } }] : [];
+    return { ...local, Nodes: nodes as never, PeerName: peer, filtered: peer === 'p2' };
+  };
+  const q = query({ Targets: [{ Peer: 'p1', Datacenter: '' }, { Peer: '', Datacenter: 'dc3' }, { Peer: 'p2', Datacenter: '' }, { Peer: '', Datacenter: 'dc4' }] });
+  const r = await failover(q, routes(asked), { Limit: 0, Connect: false }, 't', local, silentLogger(), undefined, runPeer);
+  assert.deepEqual(asked, ['peer:p1', 'dc3:t:0', 'peer:p2']);
+  assert.deepEqual([r.PeerName, r.Datacenter, r.Failovers, r.Nodes.length, r.remoteFiltered], ['p2', 'dc1', 3, 1, true]);
+  asked.length = 0;
+  const alone = await failover(q, undefined, { Limit: 0, Connect: false }, 't', local, silentLogger(), undefined, runPeer);
+  assert.deepEqual(asked, ['peer:p1', 'peer:p2']);
+  assert.equal(alone.PeerName, 'p2');
+});
+
 test('a remote answer with Nodes null (a Go nil slice) counts as no results: the next datacenter is tried, an empty list returned', async () => {
   const asked: string[] = [];
   const nil: QueryFailover = {

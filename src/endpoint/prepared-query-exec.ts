@@ -14,8 +14,8 @@ import { instanceReadable } from './catalog-acl.ts';
 import { sortNear } from './near.ts';
 import { shuffle } from '../shuffle.ts';
 
-/** The JSON of an execute answer (Consul's PreparedQueryExecuteResponse without its meta; no peers here). */
-export type ExecuteResult = Omit<PreparedQueryExecuteResponse, 'PeerName'>;
+/** The JSON of an execute answer (Consul's PreparedQueryExecuteResponse without its meta; PeerName set for a peer's results). */
+export type ExecuteResult = Omit<PreparedQueryExecuteResponse, 'PeerName'> & { PeerName?: string };
 
 /** What ExecuteRemote receives: the whole query, since the remote datacenter does not hold it. */
 export interface RemoteExecuteRequest {
@@ -51,18 +51,24 @@ export interface ExecuteSource {
   datacenter?: string;
 }
 
-/** The query's matching healthy instances in this datacenter, unsorted and unfiltered by ACLs. */
-export function runLocal(deps: EndpointDeps, q: PreparedQueryRecord, connect: boolean): ExecuteResult {
+/**
+ * The query's matching healthy instances in this datacenter, unsorted and unfiltered by ACLs: of
+ * the catalog, or of the services a cluster peer exports here (the query's Peer, or `peer`: a
+ * failover target); a peer's have no mesh endpoints here.
+ */
+export function runLocal(deps: EndpointDeps, q: PreparedQueryRecord, connect: boolean, peer = q.Service.Peer ?? ''): ExecuteResult {
   const cat = deps.replica.catalog;
   const svc = q.Service;
   const ignore = new Set(svc.IgnoreCheckIDs ?? []);
-  let nodes: CheckServiceNode[] = cat.instances(svc.Service, svc.Connect || connect)
-    .map((i) => cat.checkServiceNode(i))
+  const found: CheckServiceNode[] = !peer
+    ? cat.instances(svc.Service, svc.Connect || connect).map((i) => cat.checkServiceNode(i))
+    : svc.Connect || connect ? [] : deps.replica.peerImports.service(peer, svc.Service)?.Nodes ?? [];
+  let nodes = found
     .filter((n) => n.Checks.every((c) => ignore.has(c.CheckID) || !(c.Status === 'critical' || (svc.OnlyPassing && c.Status !== 'passing'))));
   if (svc.NodeMeta && Object.keys(svc.NodeMeta).length) nodes = nodes.filter((n) => metaSatisfies(n.Node.Meta, svc.NodeMeta!));
   if (svc.ServiceMeta && Object.keys(svc.ServiceMeta).length) nodes = nodes.filter((n) => metaSatisfies(n.Service.Meta, svc.ServiceMeta!));
   if (svc.Tags && svc.Tags.length) nodes = nodes.filter((n) => tagsSatisfy(n.Service.Tags, svc.Tags!));
-  return { Service: svc.Service, Nodes: nodes, DNS: { TTL: q.DNS.TTL }, Datacenter: deps.config.datacenter, Failovers: 0 };
+  return { Service: svc.Service, Nodes: nodes, DNS: { TTL: q.DNS.TTL }, Datacenter: deps.config.datacenter, ...(peer ? { PeerName: peer } : {}), Failovers: 0 };
 }
 
 function metaSatisfies(have: Record<string, string> | undefined | null, want: Record<string, string>): boolean {
@@ -111,38 +117,44 @@ export function orderLocal(deps: EndpointDeps, q: PreparedQueryRecord, res: Exec
  */
 export async function failover(
   q: PreparedQueryRecord, fo: QueryFailover | undefined, req: Omit<RemoteExecuteRequest, 'Query'>, token: string, res: ExecuteResult, log: Logger,
-  signal?: Abortable,
+  signal?: Abortable, runPeer?: (peer: string) => ExecuteResult & { filtered?: boolean },
 ): Promise<ExecuteResult & { remoteFiltered?: boolean }> {
   const f = q.Service.Failover;
-  if (!fo || (f.NearestN === 0 && !f.Datacenters?.length && !f.Targets?.length)) return res;
-  const nearest = fo.datacentersByDistance();
+  const peers = runPeer ? (f.Targets ?? []).some((t) => t.Peer) : false;
+  if ((!fo && !peers) || (f.NearestN === 0 && !f.Datacenters?.length && !f.Targets?.length)) return res;
+  const nearest = fo?.datacentersByDistance() ?? [];
   const known = new Set(nearest);
-  const dcs: string[] = f.NearestN > 0 ? nearest.slice(0, f.NearestN) : [];
-  const wanted = f.Targets?.length ? f.Targets.filter((t) => {
-    if (t.Peer) log.debug({ peer: t.Peer }, 'Skipping cluster peer failover target (peering is not supported)');
-    return !t.Peer && t.Datacenter;
-  }).map((t) => t.Datacenter) : f.Datacenters ?? [];
-  for (const dc of wanted) {
-    if (!known.has(dc)) {
-      log.debug({ datacenter: dc }, 'Skipping unknown datacenter in prepared query');
-      continue;
+  // Consul's target order: the NearestN datacenters, then the listed ones (known, not yet taken)
+  // and peers, in their order.
+  const targets: { dc?: string; peer?: string }[] = f.NearestN > 0 ? nearest.slice(0, f.NearestN).map((dc) => ({ dc })) : [];
+  const listed = f.Targets?.length ? f.Targets : (f.Datacenters ?? []).map((Datacenter) => ({ Datacenter, Peer: '' }));
+  for (const t of listed) {
+    if (t.Datacenter) {
+      if (!known.has(t.Datacenter)) log.debug({ datacenter: t.Datacenter }, 'Skipping unknown datacenter in prepared query');
+      else if (!targets.some((x) => x.dc === t.Datacenter)) targets.push({ dc: t.Datacenter });
     }
-    if (!dcs.includes(dc)) dcs.push(dc);
+    if (t.Peer && runPeer) targets.push({ peer: t.Peer });
   }
   let out = res;
   let remoteFiltered: boolean | undefined;
   let failovers = 0;
-  for (const dc of dcs) {
+  for (const t of targets) {
     if (signal?.aborted) break;
     failovers++;
-    try {
-      const { ResultsFilteredByACLs, ...answer } = await fo.executeRemote(dc, { Query: q, ...req }, token, signal);
+    if (t.peer) {
+      const { filtered, ...answer } = runPeer!(t.peer);
       out = answer;
-      remoteFiltered = ResultsFilteredByACLs === true;
-    } catch (err) {
-      if (signal?.aborted) break;
-      log.warn({ service: q.Service.Service, datacenter: dc, error: (err as Error).message }, 'Failed querying for service in datacenter');
-      continue;
+      remoteFiltered = filtered === true;
+    } else {
+      try {
+        const { ResultsFilteredByACLs, ...answer } = await fo!.executeRemote(t.dc!, { Query: q, ...req }, token, signal);
+        out = answer;
+        remoteFiltered = ResultsFilteredByACLs === true;
+      } catch (err) {
+        if (signal?.aborted) break;
+        log.warn({ service: q.Service.Service, datacenter: t.dc, error: (err as Error).message }, 'Failed querying for service in datacenter');
+        continue;
+      }
     }
     // A remote answer's Nodes may be null (Go's nil slice): no results there, try the next.
     if ((out.Nodes?.length ?? 0) > 0) break;
@@ -151,8 +163,8 @@ export async function failover(
 }
 
 /** ExecuteRemote's local part: run, filter by ACLs, shuffle, limit (no distance sort: the caller is elsewhere). */
-export function executeHere(deps: EndpointDeps, req: RemoteExecuteRequest, id: AclIdentity | undefined): { result: ExecuteResult; filtered: boolean } {
-  const res = runLocal(deps, req.Query, req.Connect);
+export function executeHere(deps: EndpointDeps, req: RemoteExecuteRequest, id: AclIdentity | undefined, peer?: string): { result: ExecuteResult; filtered: boolean } {
+  const res = runLocal(deps, req.Query, req.Connect, peer);
   const found = res.Nodes.length;
   res.Nodes = shuffle(readableNodes(id, res.Nodes), deps.random);
   const filtered = res.Nodes.length < found;

@@ -230,7 +230,12 @@ export class PreparedQueryEndpoint {
     orderLocal(this.#deps, q, res, args, this.#log);
     if (args.limit > 0) res.Nodes = res.Nodes.slice(0, args.limit);
     if (res.Nodes.length === 0) {
-      const { remoteFiltered, ...remote } = await failover(q, this.#o.failover, { Limit: args.limit, Connect: args.connect }, opts.token, res, this.#log, opts.signal);
+      // A peer target runs here, on what the peer exports (Consul's ExecuteRemote in the local datacenter).
+      const runPeer = (peer: string) => {
+        const { result, filtered: f } = parts().executeHere(this.#deps, { Query: q, Limit: args.limit, Connect: args.connect }, id, peer);
+        return { ...result, filtered: f && id?.tokenGiven === true };
+      };
+      const { remoteFiltered, ...remote } = await failover(q, this.#o.failover, { Limit: args.limit, Connect: args.connect }, opts.token, res, this.#log, opts.signal, runPeer);
       res = remote;
       filtered = remoteFiltered ?? filtered;
     }

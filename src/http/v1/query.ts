@@ -80,7 +80,7 @@ function metaJson(meta: QueryMeta): Record<string, unknown> {
 
 function executeBody(res: ExecuteResult & { meta: QueryMeta }): Record<string, unknown> {
   return {
-    Service: res.Service, Nodes: res.Nodes ?? [], DNS: res.DNS, Datacenter: res.Datacenter, PeerName: '', Failovers: res.Failovers, ...metaJson(res.meta),
+    Service: res.Service, Nodes: res.Nodes ?? [], DNS: res.DNS, Datacenter: res.Datacenter, PeerName: res.PeerName ?? '', Failovers: res.Failovers, ...metaJson(res.meta),
   };
 }
 
