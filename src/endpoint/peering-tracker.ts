@@ -9,6 +9,8 @@ import { goTime } from '../connect/ca-root.ts';
 /** The tracked status of one peering's stream. */
 export interface StreamState {
   connected: boolean;
+  /** Streams open now: a reconnect may open the next before the last has closed. */
+  open: number;
   disconnectError: string;
   lastHeartbeat: number | null;
   lastReceive: number | null;
@@ -31,7 +33,7 @@ export class PeeringTracker {
   #state(id: string): StreamState {
     let s = this.#streams.get(id);
     if (!s) {
-      s = { connected: false, disconnectError: '', lastHeartbeat: null, lastReceive: null, lastSend: null, imported: [], exported: [] };
+      s = { connected: false, open: 0, disconnectError: '', lastHeartbeat: null, lastReceive: null, lastSend: null, imported: [], exported: [] };
       this.#streams.set(id, s);
     }
     return s;
@@ -45,14 +47,20 @@ export class PeeringTracker {
   /** A stream for the peering opened. */
   connected(id: string): void {
     const s = this.#state(id);
+    s.open++;
     s.connected = true;
     s.disconnectError = '';
     this.onChange(id);
   }
 
-  /** The stream closed; `error` says why ('' for an orderly close). */
+  /**
+   * A stream closed (or a dial failed, when none was open); `error` says why ('' for an orderly
+   * close). The peering stays connected while another of its streams is open.
+   */
   disconnected(id: string, error: string): void {
     const s = this.#state(id);
+    if (s.open > 0) s.open--;
+    if (s.open > 0) return;
     s.connected = false;
     s.disconnectError = error;
     this.onChange(id);
