@@ -136,7 +136,8 @@ export class PeeringEndpoint {
       ws.addTable(PEERINGS_TABLE);
       const p = t.byName(name);
       if (!p) throw new NotFoundError(`Peering not found for "${name}"`);
-      return { index: t.index, value: this.toAPI(p) };
+      // Consul answers a peering at its own ModifyIndex (the table's only when there is none).
+      return { index: p.ModifyIndex, value: this.toAPI(p) };
     });
   }
 
