@@ -65,7 +65,8 @@ import { PeeringTracker } from '../endpoint/peering-tracker.ts';
 import { importedCatalogService, importedHealth, importedServices } from '../endpoint/peering-imports.ts';
 import { peeringHandlers } from '../http/v1/peering.ts';
 import type { PeeredReads } from '../http/v1/catalog.ts';
-import { PeeringLeader, exchangeSecret, peerStreamHandlers, type PeerStreamDeps } from './peer-stream.ts';
+import { peerStreamHandlers, type PeerStreamDeps } from './peer-stream.ts';
+import { PeeringLeader, exchangeSecret } from './peer-dialer.ts';
 import { Forwarder } from './forward.ts';
 import {
   buildRoutes, kvHandlers, txnHandlers, statusHandlers, agentSelfHandlers, agentStats, connectHandlers,
