@@ -237,7 +237,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       get defaultAclPolicy() { return config.acl.defaultPolicy; },
       responseHeaders: { ...config.http.responseHeaders, ...translateHeaders(translate.enabled) },
       allowWriteHttpFrom: config.http.allowWriteHttpFrom, blockEndpoints: config.http.blockEndpoints, maxConnsPerClient: config.limits.httpMaxConnsPerClient,
-      prettyAll: config.dev,
+      prettyAll: config.dev, useCache: config.http.useCache, maxHeaderBytes: config.http.maxHeaderBytes,
     },
   });
   events.handleInternal(REMOTE_EXEC_EVENT, remoteExecHandler({

@@ -130,6 +130,7 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
     config: {
       defaultAclPolicy: config.acl.defaultPolicy, responseHeaders: { ...config.http.responseHeaders, ...translateHeaders(translate.enabled) },
       allowWriteHttpFrom: config.http.allowWriteHttpFrom, blockEndpoints: config.http.blockEndpoints, maxConnsPerClient: config.limits.httpMaxConnsPerClient, prettyAll: config.dev,
+      useCache: config.http.useCache, maxHeaderBytes: config.http.maxHeaderBytes,
     },
   });
   events.handleInternal(REMOTE_EXEC_EVENT, remoteExecHandler({

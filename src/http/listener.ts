@@ -16,9 +16,25 @@ import { CAPTURING } from './incoming.ts';
  */
 export const HTTP1_TIMEOUTS = { keepAliveTimeout: 65_000, requestTimeout: 0 } as const;
 
-/** An HTTP/1.1 server with HTTP1_TIMEOUTS whose requests' bodies can be captured (incoming.ts). */
-export function createHttp1Server(listener?: RequestListener): http.Server {
-  return nodeHttp.createServer({ ...HTTP1_TIMEOUTS, ...CAPTURING }, listener);
+/** Go's http.DefaultMaxHeaderBytes: Consul's request header limit when max_header_bytes is unset. */
+export const GO_DEFAULT_MAX_HEADER_BYTES = 1 << 20;
+
+/**
+ * The request header limit for Consul's http_config.max_header_bytes. Go reads up to the limit
+ * plus 4096 bytes (its bufio slop) of request line and headers before answering 431; node's
+ * parser counts the URL and the header names and values against its limit, so the two refuse at
+ * nearly, not exactly, the same size. Node's own default (16 KiB) would refuse headers Consul takes.
+ */
+export function headerLimit(maxHeaderBytes = 0): number {
+  return (maxHeaderBytes > 0 ? maxHeaderBytes : GO_DEFAULT_MAX_HEADER_BYTES) + 4096;
+}
+
+/**
+ * An HTTP/1.1 server with HTTP1_TIMEOUTS whose requests' bodies can be captured (incoming.ts);
+ * `maxHeaderSize` unset keeps node's default (the internal RPC listener's).
+ */
+export function createHttp1Server(listener?: RequestListener, maxHeaderSize?: number): http.Server {
+  return nodeHttp.createServer({ ...HTTP1_TIMEOUTS, ...CAPTURING, ...(maxHeaderSize ? { maxHeaderSize } : {}) }, listener);
 }
 
 /** `host:port` of a bound TCP address, IPv6 hosts in brackets. */

@@ -18,7 +18,8 @@ import { cleanPath, notFoundText, render, text, type Outcome } from './response.
 import { RenderedBodies } from './rendered-bodies.ts';
 import { Exchange, Injected, type AnyRequest, type AnyResponse, type Live, type RequestSource } from './exchange.ts';
 import {
-  createHttp1Server, endConnections, handshakeDeadline, handshakeDone, hostPort, HTTP1_TIMEOUTS, NODE_HANDSHAKE_TIMEOUT_OFF, rawSocket, reloadTls,
+  createHttp1Server, endConnections, handshakeDeadline, handshakeDone, headerLimit, hostPort, HTTP1_TIMEOUTS, NODE_HANDSHAKE_TIMEOUT_OFF, rawSocket,
+  reloadTls,
 } from './listener.ts';
 import { nodeHttp, nodeHttp2 } from '../node-http.ts';
 import { joinHostPort } from '../host-port.ts';
@@ -36,6 +37,10 @@ export interface HttpServerConfig {
   prettyAll?: boolean;
   /** Concurrent connections per client IP (0: unlimited). Consul's default is 200. */
   maxConnsPerClient?: number;
+  /** http_config.use_cache; false makes `?cached` count as absent, as Consul never reads it then. */
+  useCache?: boolean;
+  /** http_config.max_header_bytes (0 or unset: Go's default, 1 MiB); see headerLimit(). */
+  maxHeaderBytes?: number;
 }
 
 /** Consul's answer to a write from outside http_config.allow_write_http_from. */
@@ -198,7 +203,7 @@ export class HttpServer {
     const base = this.#baseHeaders();
     const target = parseTarget(url);
     if (!target) return source.answer(text(400, 'Invalid URL path', base));
-    const { path, search, query } = target;
+    const { path, search, query } = this.#deps.config.useCache === false && target.query.has('cached') ? withoutCached(target) : target;
     if (!target.clean) {
       const clean = cleanPath(path);
       if (clean !== path) {
@@ -306,7 +311,7 @@ export class HttpServer {
   /** Binds every listener, HTTPS ones when `https` is given; resolves when all are listening. */
   async listen(addrs: ListenAddr[], https?: HttpsListenOptions): Promise<void> {
     for (const a of addrs) {
-      const srv = https ? this.#secureServer(https, a.kind === 'tcp') : createHttp1Server((req, res) => this.#serve(req, res));
+      const srv = https ? this.#secureServer(https, a.kind === 'tcp') : createHttp1Server((req, res) => this.#serve(req, res), headerLimit(this.#deps.config.maxHeaderBytes));
       if (a.kind === 'tcp' && !https) srv.on('connection', (sock: Socket) => this.#limitConnection(sock));
       if (a.kind === 'unix') {
         fs.rmSync(a.path, { force: true });
@@ -332,8 +337,8 @@ export class HttpServer {
       ...opts.tls, allowHTTP1: true, handshakeTimeout: NODE_HANDSHAKE_TIMEOUT_OFF, noDelay: true,
       settings: { maxConcurrentStreams: H2_MAX_CONCURRENT_STREAMS },
     }, (req, res) => this.#serve(req, res));
-    // The HTTP/1.1 side with the plain listeners' timeouts (http2 takes no such options).
-    Object.assign(srv, HTTP1_TIMEOUTS);
+    // The HTTP/1.1 side with the plain listeners' timeouts and header limit (http2 takes no such options).
+    Object.assign(srv, HTTP1_TIMEOUTS, { maxHeaderSize: headerLimit(this.#deps.config.maxHeaderBytes) });
     srv.on('connection', (sock: Socket) => {
       this.#tlsConns.add(sock);
       sock.once('close', () => this.#tlsConns.delete(sock));
@@ -447,6 +452,14 @@ class DispatchedRequest implements HttpRequest {
 }
 
 /** A request target split into its decoded path, its query and whether the path is already clean. */
+// The target without ?cached (http_config.use_cache = false), for the handler and any forward.
+function withoutCached(t: Target): Target {
+  const query = new URLSearchParams(t.query);
+  query.delete('cached');
+  const rest = query.toString();
+  return { ...t, query, search: rest ? `?${rest}` : '' };
+}
+
 interface Target {
   /** The path as URL parsing leaves it (still percent-encoded). */
   pathname: string;

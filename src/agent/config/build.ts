@@ -7,6 +7,7 @@ import { readNetwork } from './network.ts';
 import { readGossip, readGossipWan } from './gossip.ts';
 import type { RuntimeConfig } from './runtime.ts';
 import { readTls } from './tls.ts';
+import { readHttpConfig } from './http-config.ts';
 import { readAutoEncrypt, type AutoEncryptConfig } from './auto-encrypt.ts';
 import { validateRuntime } from './validation.ts';
 import { TreeReader } from './values.ts';
@@ -130,10 +131,7 @@ export function buildRuntime(tree: ConfigTree, valueErrors: string[], ctx: Build
       httpMaxConnsPerClient: r.int('limits.http_max_conns_per_client', 200),
       httpsHandshakeTimeout: r.durationMs('limits.https_handshake_timeout', 5_000),
     },
-    http: {
-      responseHeaders: r.stringMap('http_config.response_headers'),
-      allowWriteHttpFrom: r.strings('http_config.allow_write_http_from'), blockEndpoints: r.strings('http_config.block_endpoints'), useCache: r.bool('http_config.use_cache', true),
-    },
+    http: readHttpConfig(r),
     gossip: readGossip(r, network.bindAddr, network.ports.serfLan, r.bool('server')),
     gossipWan: readGossipWan(r, network.bindAddr, network.advertiseAddrWan, network.ports.serfWan, r.bool('server')),
     tls: readTls(r, { server: general.server, nodeName: general.nodeName, domain: general.domain }),

@@ -65,7 +65,13 @@ export interface RuntimeConfig {
     /** Milliseconds a new HTTPS connection has to finish its TLS handshake (limits.https_handshake_timeout, default 5s). */
     httpsHandshakeTimeout?: number;
   };
-  http: { responseHeaders: Record<string, string>; allowWriteHttpFrom: string[]; blockEndpoints: string[]; useCache: boolean };
+  http: {
+    responseHeaders: Record<string, string>; allowWriteHttpFrom: string[]; blockEndpoints: string[];
+    /** http_config.use_cache (default true): when false, `?cached` is ignored as if absent. */
+    useCache: boolean;
+    /** http_config.max_header_bytes: the request header limit; 0 or unset is Go's default, 1 MiB. */
+    maxHeaderBytes?: number;
+  };
   acl: {
     enabled: boolean;
     defaultPolicy: 'allow' | 'deny';

@@ -1,0 +1,30 @@
+// http_config as the agent builds it: Consul's defaults, the values set, and allow_write_http_from
+// entries that are not CIDRs failing the build with Consul's cidrsVal text.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadConfig } from './index.ts';
+import { fakeInterfaces } from './test-fixtures.ts';
+
+const load = (args: string[]) => loadConfig({ args, hostname: 'host-a', interfaces: fakeInterfaces });
+
+test('defaults: use_cache on, max_header_bytes unset (Go\'s 1 MiB), nothing restricted', async () => {
+  const { config } = await load(['-dev']);
+  assert.deepEqual(config.http, { responseHeaders: {}, allowWriteHttpFrom: [], blockEndpoints: [], useCache: true, maxHeaderBytes: 0 });
+});
+
+test('every key is read; CIDRs are trimmed, from the file and the -allow-write-http-from flag', async () => {
+  const hcl = 'http_config { use_cache = false, max_header_bytes = 4096, allow_write_http_from = [" 10.0.0.0/8 ", "::1/128"], response_headers { X-A = "b" } }';
+  const { config } = await load(['-dev', '-allow-write-http-from', '192.168.0.0/16', '-hcl', hcl]);
+  assert.equal(config.http.useCache, false);
+  assert.equal(config.http.maxHeaderBytes, 4096);
+  assert.deepEqual(config.http.allowWriteHttpFrom, ['192.168.0.0/16', '10.0.0.0/8', '::1/128']);
+  assert.deepEqual(config.http.responseHeaders, { 'X-A': 'b' });
+});
+
+test('an allow_write_http_from entry that is not a CIDR fails the build, as Consul\'s does', async () => {
+  for (const bad of ['10.0.0.1', '10.0.0.0/33', 'nope/8', '::1/129', '10.0.0.0/']) {
+    await assert.rejects(load(['-dev', '-hcl', `http_config { allow_write_http_from = ["${bad}"] }`]), {
+      message: `1 error occurred:\n\t* allow_write_http_from: invalid cidr: ${bad}\n\n`,
+    }, bad);
+  }
+});

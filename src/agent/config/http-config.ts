@@ -1,0 +1,29 @@
+// The http_config block (Consul's HTTPConfig): response headers, the write allow-list, the
+// endpoint denylist, use_cache and max_header_bytes, with Consul's CIDR check at build time.
+import { isIP } from 'node:net';
+import type { RuntimeConfig } from './runtime.ts';
+import type { TreeReader } from './values.ts';
+
+/** Reads http_config; an entry of allow_write_http_from that is not a CIDR fails as Consul's cidrsVal does. */
+export function readHttpConfig(r: TreeReader): RuntimeConfig['http'] {
+  return {
+    responseHeaders: r.stringMap('http_config.response_headers'),
+    allowWriteHttpFrom: r.strings('http_config.allow_write_http_from').map((c) => cidr(c, r.errors)),
+    blockEndpoints: r.strings('http_config.block_endpoints'),
+    useCache: r.bool('http_config.use_cache', true),
+    maxHeaderBytes: r.int('http_config.max_header_bytes', 0),
+  };
+}
+
+// Go's net.ParseCIDR after strings.TrimSpace: an address, a slash and a prefix length that fits it.
+// A bad entry is one of the build's errors, reported together as Consul's builder reports them.
+function cidr(raw: string, errors: string[]): string {
+  const v = raw.trim();
+  const slash = v.lastIndexOf('/');
+  const family = slash < 0 ? 0 : isIP(v.slice(0, slash));
+  const bits = v.slice(slash + 1);
+  if (family === 0 || !/^\d+$/.test(bits) || Number(bits) > (family === 4 ? 32 : 128)) {
+    errors.push(`allow_write_http_from: invalid cidr: ${raw}`);
+  }
+  return v;
+}
