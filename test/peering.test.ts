@@ -301,3 +301,16 @@ describe('an acceptor that serves only HTTPS', () => {
     }
   });
 });
+
+test('with peering.enabled = false every peering call is refused as Consul refuses it', async () => {
+  const off = await startDevAgent({ config: { raw: { peering: { enabled: false } } } });
+  try {
+    const call = httpCaller(() => off.httpAddr);
+    for (const [method, path, body] of [['POST', '/v1/peering/token', { PeerName: 'x' }], ['GET', '/v1/peerings', undefined], ['GET', '/v1/peering/x', undefined]] as const) {
+      const r = await call(method, path, '', body);
+      assert.deepEqual([r.status, r.text], [400, 'peering must be enabled to use this endpoint'], path);
+    }
+  } finally {
+    await off.stop();
+  }
+});

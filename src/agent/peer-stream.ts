@@ -139,6 +139,7 @@ export function peerStreamHandlers(d: PeerStreamDeps) {
       return { contentType: 'application/x-ndjson', stream: (write, signal) => serveStream(d, p, write, signal) };
     },
     async push(req: HttpRequest): Promise<HttpResult> {
+      d.peering.checkEnabled();
       const p = pushed(req);
       if (!p) return { status: 410, body: { Type: 'terminated' } };
       await receive(d, p, parseJSON(await req.body(64 << 20)) as PeerMessage);

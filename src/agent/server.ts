@@ -225,7 +225,7 @@ export function buildServer(
     epDeps, peering: endpoints.peering, clock, logger: logger.child({ '@module': 'agent.peering' }),
     remote: { Partition: 'default', Datacenter: config.datacenter },
   };
-  leaderSide.loops.add(new PeeringLeader(peerStream));
+  if (peeringEnabled(config)) leaderSide.loops.add(new PeeringLeader(peerStream));
   const peered: PeeredReads = {
     services: (peer, opts) => importedServices(epDeps, peer, opts),
     service: (peer, name, opts, f) => importedCatalogService(epDeps, peer, name, opts, f),
@@ -370,11 +370,16 @@ function peeringEndpoint(deps: EndpointDeps, config: RuntimeConfig, hooks: Agent
   };
   const host = config.advertiseAddr.includes(':') ? `[${config.advertiseAddr}]` : config.advertiseAddr;
   return new PeeringEndpoint(deps, {
-    tracker: new PeeringTracker(deps.clock),
+    tracker: new PeeringTracker(deps.clock), enabled: peeringEnabled(config),
     serverAddresses: () => [`${host}:${port()}`],
     caPems: () => (plain ? null : hooks.tls?.manualCaPems() ?? null),
     exchange: (p, secret) => exchangeSecret(p, secret, deps.clock),
   });
+}
+
+/** The agent's peering.enabled (Consul's default: true). */
+function peeringEnabled(config: RuntimeConfig): boolean {
+  return (config.raw.peering as { enabled?: unknown } | undefined)?.enabled !== false;
 }
 
 /** Consul's acl.enable_key_list_policy: `keys`/`recurse` then need `list` on the prefix. */

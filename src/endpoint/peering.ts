@@ -2,7 +2,7 @@
 // Delete, and the acceptor's side of the secret exchange and stream authentication): peerings
 // and their secrets written through planned Store txns, reads reconciled with the stream tracker.
 import { randomUUID } from 'node:crypto';
-import { InternalError, NotFoundError, PermissionDeniedError } from '../errors.ts';
+import { BadRequestError, InternalError, NotFoundError, PermissionDeniedError } from '../errors.ts';
 import {
   PEERINGS_TABLE, peeringKey, peeringSecretKey, peerImportKey, encodeRecord, type StoredPeering, type PeeringSecrets,
 } from '../state/index.ts';
@@ -22,6 +22,8 @@ import { goTime } from '../connect/ca-root.ts';
 /** What the endpoint needs besides the common deps. */
 export interface PeeringOptions {
   tracker: PeeringTracker;
+  /** The agent's peering.enabled (default true): off, every operation fails as Consul's does. */
+  enabled?: boolean;
   /** `host:port` where dialers reach this cluster's peer stream (the servers' HTTP listeners). */
   serverAddresses(): string[];
   /** CA PEMs dialers verify those addresses with; null for plain HTTP. */
@@ -53,6 +55,11 @@ export class PeeringEndpoint {
     this.#o = o;
   }
 
+  /** Consul's refusal of every peering call while peering.enabled is false. */
+  checkEnabled(): void {
+    if (this.#o.enabled === false) throw new BadRequestError('peering must be enabled to use this endpoint');
+  }
+
   /** The stream tracker the endpoint reconciles with. */
   get tracker(): PeeringTracker {
     return this.#o.tracker;
@@ -66,6 +73,7 @@ export class PeeringEndpoint {
 
   /** GenerateToken: makes (or keeps) the acceptor's peering and a fresh establishment secret. */
   async generateToken(req: PeeringGenerateTokenRequest, authz?: AclIdentity): Promise<{ PeeringToken: string }> {
+    this.checkEnabled();
     validatePeerName(req.PeerName);
     validatePeeringMeta(req.Meta);
     authorize(authz, 'peeringWrite');
@@ -94,6 +102,7 @@ export class PeeringEndpoint {
 
   /** Establish: records the dialer's peering, exchanges the secret with the acceptor, then marks it ESTABLISHING. */
   async establish(req: PeeringEstablishRequest, authz?: AclIdentity): Promise<Record<string, never>> {
+    this.checkEnabled();
     validatePeerName(req.PeerName);
     const tok = decodePeeringToken(req.PeeringToken);
     validatePeeringToken(tok);
@@ -130,6 +139,7 @@ export class PeeringEndpoint {
 
   /** One peering by name (404 `Peering not found for "<name>"`); needs peering:read. */
   read(name: string, opts: QueryOptions): Promise<QueryResult<Peering>> {
+    this.checkEnabled();
     authorize(opts.authz, 'peeringRead');
     const t = this.#deps.replica.peerings;
     return blockingQuery(this.#deps, opts, (ws) => {
@@ -143,6 +153,7 @@ export class PeeringEndpoint {
 
   /** Every peering, in ID order as Consul's table iterates; needs peering:read. */
   list(opts: QueryOptions): Promise<QueryResult<Peering[]>> {
+    this.checkEnabled();
     authorize(opts.authz, 'peeringRead');
     const t = this.#deps.replica.peerings;
     return blockingQuery(this.#deps, opts, (ws) => {
@@ -154,6 +165,7 @@ export class PeeringEndpoint {
 
   /** Marks a peering for deletion (DELETING, DeletedAt); the leader then removes it and its imports. */
   async delete(name: string, authz?: AclIdentity): Promise<void> {
+    this.checkEnabled();
     authorize(authz, 'peeringWrite');
     await commitPlanned(this.#deps, () => {
       const existing = this.#deps.replica.peerings.byName(name);
@@ -181,6 +193,7 @@ export class PeeringEndpoint {
 
   /** The acceptor's ExchangeSecret: a valid establishment secret is spent for a pending stream secret. */
   async exchangeSecret(peerId: string, establishmentSecret: string): Promise<string> {
+    this.checkEnabled();
     const stream = randomUUID();
     await commitPlanned(this.#deps, () => {
       const { peerings, peeringSecrets } = this.#deps.replica;
@@ -203,6 +216,7 @@ export class PeeringEndpoint {
    * promoted to active on first use, and the dialer's whereabouts recorded.
    */
   async openStream(peerId: string, secret: string, remote: PeeringRemoteInfo): Promise<StoredPeering> {
+    this.checkEnabled();
     await commitPlanned(this.#deps, () => {
       const { peerings, peeringSecrets } = this.#deps.replica;
       const p = peerings.get(peerId);

@@ -27,6 +27,8 @@ export const implementedKeys: ReadonlySet<string> = new Set([
   'disable_remote_exec', 'enable_central_service_config',
   // Audit logging of HTTP API calls (agent/audit-log.ts).
   'audit.*',
+  // Cluster peering on or off (agent/server.ts).
+  'peering.enabled',
 ]);
 
 /** Keys whose values are data (maps, lists of definitions): reported as a whole, not per entry. */
