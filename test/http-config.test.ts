@@ -1,9 +1,10 @@
 // http_config over real sockets: max_header_bytes (Consul's default takes headers far past node's
-// 16 KiB; a set limit refuses with 431) and use_cache = false (?cached is ignored, so it no longer
-// conflicts with ?consistent).
+// 16 KiB; a set limit refuses with 431), use_cache = false (?cached is ignored, so it no longer
+// conflicts with ?consistent) and response_headers as Go writes them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import net from 'node:net';
 import http from 'node:http';
 import https from 'node:https';
 import os from 'node:os';
@@ -100,5 +101,28 @@ test('use_cache = false: ?cached is ignored, so ?cached&consistent is a consiste
     assert.equal(r.headers.get('x-consul-effective-consistency'), 'consistent');
   } finally {
     await off.stop();
+  }
+});
+
+test('response_headers go out with canonical names on every answer; a name that is not a token is left out, not fatal', async () => {
+  const hcl = 'http_config { response_headers { access-control-allow-origin = "*", "bad name" = "x" } }';
+  const dev = await startDevAgent({ config: { http: (await loadConfig({ args: ['-dev', '-hcl', hcl] })).config.http } });
+  const [host, port] = dev.httpAddr.split(':');
+  const head = (p: string) => new Promise<string[]>((resolve, reject) => {
+    const s = net.connect(Number(port), host, () => s.write(`GET ${p} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`));
+    let out = '';
+    s.on('data', (c) => { out += c; });
+    s.on('close', () => resolve(out.split('\r\n\r\n')[0].split('\r\n')));
+    s.on('error', reject);
+  });
+  try {
+    for (const p of ['/v1/status/leader', '/v1/no-such-endpoint']) {
+      const lines = await head(p);
+      assert.match(lines[0] ?? '', /^HTTP\/1\.1 (200|404) /, p);
+      assert.ok(lines.includes('Access-Control-Allow-Origin: *'), `${p}: ${lines.join(' | ')}`);
+      assert.ok(!lines.some((l) => l.toLowerCase().startsWith('bad name')), p);
+    }
+  } finally {
+    await dev.stop();
   }
 });

@@ -12,13 +12,14 @@ test('defaults: use_cache on, max_header_bytes unset (Go\'s 1 MiB), nothing rest
   assert.deepEqual(config.http, { responseHeaders: {}, allowWriteHttpFrom: [], blockEndpoints: [], useCache: true, maxHeaderBytes: 0 });
 });
 
-test('every key is read; CIDRs are trimmed, from the file and the -allow-write-http-from flag', async () => {
-  const hcl = 'http_config { use_cache = false, max_header_bytes = 4096, allow_write_http_from = [" 10.0.0.0/8 ", "::1/128"], response_headers { X-A = "b" } }';
+test('every key is read; CIDRs are trimmed, from the file and the -allow-write-http-from flag; response headers as Go writes them', async () => {
+  const hcl = 'http_config { use_cache = false, max_header_bytes = 4096, allow_write_http_from = [" 10.0.0.0/8 ", "::1/128"], response_headers { x-a = "b", ACCESS-control-allow-ORIGIN = " * ", "bad name" = "dropped", X-Multi = "one\\ntwo" } }';
   const { config } = await load(['-dev', '-allow-write-http-from', '192.168.0.0/16', '-hcl', hcl]);
   assert.equal(config.http.useCache, false);
   assert.equal(config.http.maxHeaderBytes, 4096);
   assert.deepEqual(config.http.allowWriteHttpFrom, ['192.168.0.0/16', '10.0.0.0/8', '::1/128']);
-  assert.deepEqual(config.http.responseHeaders, { 'X-A': 'b' });
+  // As Go writes what Consul sets: canonical names, invalid names dropped, line breaks as spaces, values trimmed.
+  assert.deepEqual(config.http.responseHeaders, { 'X-A': 'b', 'Access-Control-Allow-Origin': '*', 'X-Multi': 'one two' });
 });
 
 test('an allow_write_http_from entry that is not a CIDR fails the build, as Consul\'s does', async () => {

@@ -4,10 +4,10 @@ import { isIP } from 'node:net';
 import type { RuntimeConfig } from './runtime.ts';
 import type { TreeReader } from './values.ts';
 
-/** Reads http_config; an entry of allow_write_http_from that is not a CIDR fails as Consul's cidrsVal does. */
+/** Reads http_config (response headers as Go writes them, see responseHeaders); an entry of allow_write_http_from that is not a CIDR fails as Consul's cidrsVal does. */
 export function readHttpConfig(r: TreeReader): RuntimeConfig['http'] {
   return {
-    responseHeaders: r.stringMap('http_config.response_headers'),
+    responseHeaders: responseHeaders(r.stringMap('http_config.response_headers')),
     allowWriteHttpFrom: r.strings('http_config.allow_write_http_from').map((c) => cidr(c, r.errors)),
     blockEndpoints: r.strings('http_config.block_endpoints'),
     useCache: r.bool('http_config.use_cache', true),
@@ -26,4 +26,20 @@ function cidr(raw: string, errors: string[]): string {
     errors.push(`allow_write_http_from: invalid cidr: ${raw}`);
   }
   return v;
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+// The headers as Go's server writes what Consul's setHeaders sets: names canonical (Go's
+// CanonicalHeaderKey: `access-control-allow-origin` → `Access-Control-Allow-Origin`), a name that
+// is not a token dropped (Go skips it when writing; node would refuse every response instead),
+// line breaks in a value turned into spaces and the value trimmed, control bytes node refuses dropped.
+function responseHeaders(raw: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(raw)) {
+    if (!TOKEN.test(name)) continue;
+    const key = name.toLowerCase().replace(/(^|-)([a-z])/g, (_, dash: string, c: string) => dash + c.toUpperCase());
+    out[key] = value.replace(/[\r\n]/g, ' ').replace(/[\x00-\x08\x0a-\x1f\x7f]/g, '').trim();
+  }
+  return out;
 }
