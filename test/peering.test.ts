@@ -90,7 +90,9 @@ describe('cluster peering between two agents', () => {
     assert.ok(statusB.LastHeartbeat && statusB.LastReceive);
     const onA = await until('A sees the peering ACTIVE with the dialer\'s datacenter', 10_000, async () => {
       const r = (await callA('GET', '/v1/peering/cluster-b')).json as Record<string, unknown>;
-      return r.State === 'ACTIVE' && (r.Remote as { Datacenter: string }).Datacenter === 'dc2' ? r : undefined;
+      // The dialer heartbeats at once, as the acceptor does.
+      const beat = (r.StreamStatus as { LastHeartbeat: string | null }).LastHeartbeat;
+      return r.State === 'ACTIVE' && (r.Remote as { Datacenter: string }).Datacenter === 'dc2' && beat ? r : undefined;
     });
     assert.deepEqual((onA.StreamStatus as Record<string, unknown>).ExportedServices, ['web']);
     assert.deepEqual(onA.Meta, { env: 'test' });

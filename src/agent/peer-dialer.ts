@@ -198,6 +198,8 @@ class DialedPeer {
       else if (res.statusCode !== 200) throw new Error(`peer refused a push (${res.statusCode}): ${text}`);
       d.peering.tracker.sent(p.ID);
     };
+    // A heartbeat at once, as the acceptor sends one, then every interval.
+    void push({ Type: 'heartbeat' }).catch(() => {});
     const beat = every(d.clock, d.heartbeatMs ?? 15_000, () => void push({ Type: 'heartbeat' }).catch(() => {}));
     try {
       await followExports(d, p.ID, signal, (e) => (e ? push({ Type: 'exports', Services: e }) : undefined));
