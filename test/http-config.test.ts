@@ -99,6 +99,11 @@ test('use_cache = false: ?cached is ignored, so ?cached&consistent is a consiste
     assert.equal(r.status, 200);
     assert.deepEqual(await r.json(), { consul: [] });
     assert.equal(r.headers.get('x-consul-effective-consistency'), 'consistent');
+    const debug = ((await (await fetch(`http://${off.httpAddr}/v1/agent/self`)).json()) as { DebugConfig: Record<string, unknown> }).DebugConfig;
+    assert.deepEqual(
+      [debug.HTTPUseCache, debug.HTTPMaxHeaderBytes, debug.HTTPBlockEndpoints, debug.AllowWriteHTTPFrom, debug.HTTPResponseHeaders],
+      [false, 0, [], [], {}],
+    );
   } finally {
     await off.stop();
   }

@@ -68,6 +68,10 @@ function debugConfig(c: RuntimeConfig): Record<string, unknown> {
     AutoEncryptTLS: c.autoEncrypt?.tls ?? false, AutoEncryptDNSSAN: c.autoEncrypt?.dnsSan ?? [],
     AutoEncryptIPSAN: c.autoEncrypt?.ipSan ?? [], AutoEncryptAllowTLS: c.autoEncrypt?.allowTls ?? false,
     TranslateWANAddrs: c.translateWanAddrs === true,
+    // http_config and the HTTP connection limit, under Consul's runtime names.
+    HTTPBlockEndpoints: c.http.blockEndpoints, HTTPResponseHeaders: c.http.responseHeaders, HTTPUseCache: c.http.useCache,
+    HTTPMaxHeaderBytes: c.http.maxHeaderBytes ?? 0, AllowWriteHTTPFrom: c.http.allowWriteHttpFrom,
+    HTTPMaxConnsPerClient: c.limits.httpMaxConnsPerClient,
     Version: CONSUL_API_VERSION, Revision: gitRevision(),
   };
 }
