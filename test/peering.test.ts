@@ -105,6 +105,10 @@ describe('cluster peering between two agents', () => {
     assert.deepEqual(svc.map((s) => [s.ServiceName, s.Node, s.PeerName]), [['web', 'node-web', 'cluster-a']]);
     assert.deepEqual((await callB('GET', '/v1/catalog/services?peer=cluster-a')).json, { web: ['v1'] });
     assert.deepEqual((await callB('GET', '/v1/health/service/web?peer=nobody')).json, []);
+    const checks = (await callB('GET', '/v1/health/checks/web?peer=cluster-a')).json as { CheckID: string; Node: string; PeerName: string }[];
+    assert.deepEqual(checks.map((c) => [c.CheckID, c.Node, c.PeerName]), [['web-check', 'node-web', 'cluster-a']]);
+    const nodes = (await callB('GET', '/v1/catalog/nodes?peer=cluster-a')).json as { Node: string; PeerName: string }[];
+    assert.deepEqual(nodes.map((n) => [n.Node, n.PeerName]), [['node-web', 'cluster-a']]);
   });
 
   test('prepared queries run on a peer\'s exports: the query\'s Peer, or a failover target', async () => {

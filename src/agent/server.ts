@@ -62,7 +62,7 @@ import { auditHash } from '../endpoint/audit-hash.ts';
 import { exportedServicesHandler } from '../http/v1/exported-services.ts';
 import { PeeringEndpoint } from '../endpoint/peering.ts';
 import { PeeringTracker } from '../endpoint/peering-tracker.ts';
-import { importedCatalogService, importedHealth, importedServices } from '../endpoint/peering-imports.ts';
+import { importedCatalogService, importedChecks, importedHealth, importedNodes, importedServices } from '../endpoint/peering-imports.ts';
 import { peeringHandlers } from '../http/v1/peering.ts';
 import type { PeeredReads } from '../http/v1/catalog.ts';
 import { peerStreamHandlers, type PeerStreamDeps } from './peer-stream.ts';
@@ -227,7 +227,9 @@ export function buildServer(
   };
   if (peeringEnabled(config)) leaderSide.loops.add(new PeeringLeader(peerStream));
   const peered: PeeredReads = {
+    nodes: (peer, opts, f) => importedNodes(epDeps, peer, opts, f),
     services: (peer, opts) => importedServices(epDeps, peer, opts),
+    checks: (peer, name, opts, f) => importedChecks(epDeps, peer, name, opts, f),
     service: (peer, name, opts, f) => importedCatalogService(epDeps, peer, name, opts, f),
     health: (peer, name, opts, f) => importedHealth(epDeps, peer, name, opts, f),
   };

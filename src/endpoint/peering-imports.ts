@@ -2,7 +2,7 @@
 // services for that peer, with their instances and health), storing what a peer exports to us,
 // and the `?peer=` reads of catalog and health served from those imports.
 import { PEER_IMPORTS_TABLE, SERVICE_HEALTH, encodeRecord, foldName, peerImportId, peerImportKey, peeringKey, type WatchSet } from '../state/index.ts';
-import type { CheckServiceNode, HealthCheck, ServiceNode } from '../api/catalog-types.ts';
+import type { CheckServiceNode, HealthCheck, Node, ServiceNode } from '../api/catalog-types.ts';
 import type { Op } from '../store/index.ts';
 import type { EndpointDeps } from './deps.ts';
 import { resolveExports } from './exported-services.ts';
@@ -95,6 +95,33 @@ export function importedCatalogService(deps: EndpointDeps, peer: string, name: s
     const kept = rows.filter((r) => nodeMetaMatches(r.Node, f.nodeMeta) && tagsMatch(r.Service, f.tags)).map((r) => ({ ...toServiceNode(r.Node, r.Service), PeerName: peer }));
     const value = filterList(kept, f.filter).filter((s) => allowed(opts.authz, 'serviceRead', s.ServiceName) && allowed(opts.authz, 'nodeRead', s.Node));
     return { index, value, filtered: value.length < kept.length };
+  });
+}
+
+/** `GET /v1/health/checks/:service?peer=`: the health checks of a peer's instances of the service. */
+export function importedChecks(deps: EndpointDeps, peer: string, name: string, opts: QueryOptions, f: CatalogFilters): Promise<QueryResult<HealthCheck[]>> {
+  return blockingQuery(deps, opts, (ws) => {
+    const { index, rows } = importedInstances(deps, ws, peer, name);
+    const checks = rows.filter((r) => nodeMetaMatches(r.Node, f.nodeMeta)).flatMap((r) => r.Checks.filter((c) => c.ServiceID !== ''));
+    const kept = filterList(checks, f.filter);
+    const value = kept.filter((c) => allowed(opts.authz, 'serviceRead', c.ServiceName) && allowed(opts.authz, 'nodeRead', c.Node));
+    return { index, value, filtered: value.length < kept.length };
+  });
+}
+
+/** `GET /v1/catalog/nodes?peer=`: the nodes behind what a peer exports, each once, by name. */
+export function importedNodes(deps: EndpointDeps, peer: string, opts: QueryOptions, f: CatalogFilters): Promise<QueryResult<Node[]>> {
+  const t = deps.replica.peerImports;
+  return blockingQuery(deps, opts, (ws) => {
+    ws.addTable(PEER_IMPORTS_TABLE);
+    const byName = new Map<string, Node>();
+    for (const r of t.ofPeer(peer)) {
+      for (const n of r.Nodes) if (!byName.has(n.Node.Node)) byName.set(n.Node.Node, { ...n.Node, CreateIndex: r.CreateIndex, ModifyIndex: r.ModifyIndex });
+    }
+    const nodes = [...byName.values()].filter((n) => nodeMetaMatches(n, f.nodeMeta)).sort((a, b) => (a.Node < b.Node ? -1 : 1));
+    const kept = filterList(nodes, f.filter);
+    const value = kept.filter((n) => allowed(opts.authz, 'nodeRead', n.Node));
+    return { index: t.index, value, filtered: value.length < kept.length };
   });
 }
 

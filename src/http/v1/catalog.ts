@@ -3,7 +3,7 @@
 // that discovery clients block on by the thousand share one result per identical read.
 import type { CatalogEndpoint, CatalogFilters } from '../../endpoint/catalog.ts';
 import type { HealthEndpoint } from '../../endpoint/health.ts';
-import type { RegisterRequest, DeregisterRequest, CheckServiceNode, ServiceNode } from '../../api/catalog-types.ts';
+import type { RegisterRequest, DeregisterRequest, CheckServiceNode, HealthCheck, Node, ServiceNode } from '../../api/catalog-types.ts';
 import type { QueryOptions, QueryResult } from '../../endpoint/index.ts';
 import { BadRequestError } from '../../errors.ts';
 import { decodeProxy } from '../../agent/local/index.ts';
@@ -60,7 +60,9 @@ function name(req: HttpRequest, what: string): string {
 
 /** The `?peer=` reads: services imported from a cluster peer (endpoint/peering-imports.ts). */
 export interface PeeredReads {
+  nodes(peer: string, opts: QueryOptions, f: CatalogFilters): Promise<QueryResult<Node[]>>;
   services(peer: string, opts: QueryOptions): Promise<QueryResult<Record<string, string[]>>>;
+  checks(peer: string, name: string, opts: QueryOptions, f: CatalogFilters): Promise<QueryResult<HealthCheck[]>>;
   service(peer: string, name: string, opts: QueryOptions, f: CatalogFilters): Promise<QueryResult<ServiceNode[]>>;
   health(peer: string, name: string, opts: QueryOptions, f: CatalogFilters & { passing?: boolean }): Promise<QueryResult<CheckServiceNode[]>>;
 }
@@ -89,7 +91,9 @@ export function catalogHandlers(catalog: CatalogEndpoint, cfg: RequestConfig, pe
     async datacenters(): Promise<HttpResult> {
       return { body: catalog.datacenters() };
     },
-    nodes: settled((req) => catalog.nodes(queryOptions(req, cfg), catalogFilters(req)).then(plainBody)),
+    nodes: settled((req) => (peered && peerParam(req)
+      ? peered.nodes(peerParam(req), queryOptions(req, cfg), catalogFilters(req))
+      : catalog.nodes(queryOptions(req, cfg), catalogFilters(req))).then(plainBody)),
     services: settled((req) => (peered && peerParam(req)
       ? peered.services(peerParam(req), queryOptions(req, cfg))
       : catalog.services(queryOptions(req, cfg), catalogFilters(req))).then(plainBody)),
@@ -106,7 +110,9 @@ export function catalogHandlers(catalog: CatalogEndpoint, cfg: RequestConfig, pe
 export function healthHandlers(health: HealthEndpoint, cfg: RequestConfig, peered?: PeeredReads) {
   return {
     node: settled((req) => health.node(name(req, 'node name'), queryOptions(req, cfg), catalogFilters(req)).then(plainBody)),
-    checks: settled((req) => health.checks(name(req, 'service name'), queryOptions(req, cfg), catalogFilters(req)).then(plainBody)),
+    checks: settled((req) => (peered && peerParam(req)
+      ? peered.checks(peerParam(req), name(req, 'service name'), queryOptions(req, cfg), catalogFilters(req))
+      : health.checks(name(req, 'service name'), queryOptions(req, cfg), catalogFilters(req))).then(plainBody)),
     state: settled((req) => health.state(name(req, 'check state'), queryOptions(req, cfg), catalogFilters(req)).then(plainBody)),
     // Not async (see settled): a held blocking query keeps only the then(), not a suspended frame.
     service: settled((req) => (peered && peerParam(req)
