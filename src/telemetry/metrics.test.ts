@@ -24,6 +24,17 @@ describe('Telemetry', () => {
     assert.ok(json.Gauges.some((g) => g.Name === 'consul.test.level' && g.Value === 7));
   });
 
+  it("reports Consul's runtime.num_goroutines as the event loop's active resources", async () => {
+    const t = new Telemetry(clock);
+    const timer = setInterval(() => {}, 60_000);
+    try {
+      const value = Number(/^consul_runtime_num_goroutines (\d+)$/m.exec(await t.prometheus())?.[1]);
+      assert.ok(value >= 1, `counts at least the pending timer, got ${value}`);
+    } finally {
+      clearInterval(timer);
+    }
+  });
+
   it('registers metrics defined after the registry exists, and counts on after a scrape', async () => {
     const t = new Telemetry(clock);
     const inc = t.counter('test.count', 'a counter');

@@ -6,6 +6,7 @@ import type * as PromClient from 'prom-client';
 import type { Metric, MetricObjectWithValues, MetricValue, Registry } from 'prom-client';
 import type { Clock } from '../clock.ts';
 import { WindowSummary } from './window-summary.ts';
+import { activeResources } from './runtime.ts';
 
 /** Gauges read at scrape time (blocking queries, replica size, …). */
 export type GaugeSource = () => number;
@@ -38,6 +39,7 @@ export class Telemetry {
     this.gauge('runtime.alloc_bytes', 'Heap bytes in use', mem('heapUsed'));
     this.gauge('runtime.sys_bytes', 'Resident set size in bytes', mem('rss'));
     this.gauge('runtime.heap_objects', 'V8 heap size in bytes (Node exposes no object count)', mem('heapTotal'));
+    this.gauge('runtime.num_goroutines', "The event loop's active resources (Node's count of concurrent work)", activeResources);
   }
 
   /** The prom-client registry holding every metric, built on first use. */

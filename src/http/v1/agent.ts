@@ -10,6 +10,7 @@ import type { HttpResult } from '../router.ts';
 import { memberTags } from '../../agent/member-tags.ts';
 import { dnsConfigFrom } from '../../dns/index.ts';
 import { joinHostPort } from '../../host-port.ts';
+import { activeResources } from '../../telemetry/runtime.ts';
 
 /** What the self handler reads. */
 export interface AgentSelfDeps {
@@ -109,17 +110,6 @@ export function agentSelfHandlers(deps: AgentSelfDeps) {
       return { body: { SHA: gitRevision(), BuildDate: buildDate(), HumanVersion: CONSUL_API_VERSION, FIPS: '' } };
     },
   };
-}
-
-/**
- * Consul's `runtime.goroutines` for a Node process: the event loop's active resources
- * (process.getActiveResourcesInfo: referenced handles such as listening and connected sockets,
- * in-flight requests such as file system and DNS calls, and pending referenced timers and
- * immediates). Like Go's goroutine count it is the concurrent work alive in the agent, growing
- * with connections, blocking queries and check timers; unreferenced handles are not counted.
- */
-export function activeResources(): number {
-  return process.getActiveResourcesInfo().length;
 }
 
 /** The Stats sections of agent/self. */
