@@ -202,11 +202,14 @@ describe('cluster peering between two agents', () => {
     assert.equal((await runCliCaptured(['peering', 'exported-services', '-name', 'cluster-b', '-format=json'], onA)).out, '[{"ID":"web"}]\n');
     assert.equal((await runCliCaptured(['peering', 'list', '-format=yaml'], onA)).err, 'Invalid format, valid formats are {json|pretty}\n');
 
-    const gen = await runCliCaptured(['peering', 'generate-token', '-name', 'cli-b', '-meta', 'team=edge'], onA);
+    // The token carries the external address, which the dialer then dials.
+    const gen = await runCliCaptured(['peering', 'generate-token', '-name', 'cli-b', '-meta', 'team=edge', '-server-external-addresses', `127.0.0.1:${a.httpAddr.split(':')[1]}`], onA);
     assert.equal(gen.code, 0, gen.err);
+    assert.deepEqual(JSON.parse(Buffer.from(gen.out.trim(), 'base64').toString()).ManualServerAddresses, [`127.0.0.1:${a.httpAddr.split(':')[1]}`]);
     const est = await runCliCaptured(['peering', 'establish', '-name', 'cli-a', '-peering-token', gen.out.trim()], onB);
     assert.deepEqual(est, { code: 0, out: 'Successfully established peering connection with cli-a\n', err: '' });
     assert.match((await runCliCaptured(['peering', 'list'], onA)).out, /\ncli-b +(PENDING|ACTIVE) +0 +\d +team=edge\n/);
+    await until('cli-a ACTIVE through the external address', 10_000, async () => ((await callB('GET', '/v1/peering/cli-a')).json as { State: string }).State === 'ACTIVE');
     const reused = await runCliCaptured(['peering', 'establish', '-name', 'cli-a2', '-peering-token', gen.out.trim()], onB);
     assert.equal(reused.code, 1);
     assert.match(reused.err, /^Error establishing peering for cli-a2: Unexpected response code: 403 \(a new peering token must be generated: /);
