@@ -4,7 +4,8 @@
 // texts, and a deletion that removes the imported data and terminates the other end.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDevAgent, type DevAgent } from './support/agent.ts';
+import http from 'node:http';
+import { devConfig, startDevAgent, type DevAgent } from './support/agent.ts';
 import { ConsulClient } from '../src/api/index.ts';
 import { peeringGenerateToken } from '../src/api/peering.ts';
 import { httpCaller, type HttpCall } from './support/acl.ts';
@@ -321,5 +322,32 @@ test('with peering.enabled = false every peering call is refused as Consul refus
     }
   } finally {
     await off.stop();
+  }
+});
+
+test('allow_write_http_from does not apply to the peer stream (Consul carries it over gRPC)', async () => {
+  const a = await startDevAgent({ config: { datacenter: 'dc1', primaryDatacenter: 'dc1', http: { ...devConfig().http, allowWriteHttpFrom: ['127.0.0.2/32'] } } });
+  const b = await startDevAgent({ config: { datacenter: 'dc2', primaryDatacenter: 'dc2' } });
+  try {
+    // The operator writes from the one allowed address; the dialer comes from 127.0.0.1.
+    const fromAllowed = (path: string, body: unknown) => new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const [host, port] = a.httpAddr.split(':');
+      const req = http.request({ host, port: Number(port), path, method: 'POST', localAddress: '127.0.0.2' }, (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (c) => (text += c)).on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      });
+      req.on('error', reject);
+      req.end(JSON.stringify(body));
+    });
+    assert.equal((await httpCaller(() => a.httpAddr)('POST', '/v1/peering/token', '', { PeerName: 'b' })).text, 'Access is restricted');
+    const tok = await fromAllowed('/v1/peering/token', { PeerName: 'b' });
+    assert.equal(tok.status, 200, tok.text);
+    const callB = httpCaller(() => b.httpAddr);
+    const est = await callB('POST', '/v1/peering/establish', '', { PeerName: 'a', PeeringToken: (JSON.parse(tok.text) as { PeeringToken: string }).PeeringToken });
+    assert.equal(est.status, 200, est.text);
+    await until('the peering ACTIVE', 10_000, async () => ((await callB('GET', '/v1/peering/a')).json as { State: string }).State === 'ACTIVE');
+  } finally {
+    await b.stop();
+    await a.stop();
   }
 });

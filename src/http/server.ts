@@ -45,6 +45,11 @@ export interface HttpServerConfig {
 
 /** Consul's answer to a write from outside http_config.allow_write_http_from. */
 const WRITE_RESTRICTED = 'Access is restricted';
+/**
+ * The peer stream's routes (agent/peer-stream.ts): authenticated by peering secrets, and in Consul
+ * gRPC rather than HTTP API calls, so allow_write_http_from does not apply to them.
+ */
+const PEER_STREAM_PREFIX = '/v1/internal/peering/';
 /** Consul's answer for a path in http_config.block_endpoints. */
 const BLOCKED = 'Endpoint is blocked by agent configuration';
 const TOO_MANY_CONNS = 'Your IP is issuing too many concurrent connections, please rate limit your calls\n';
@@ -220,7 +225,7 @@ export class HttpServer {
       if (!m) return source.answer(text(404, notFoundText(path), base));
       // Consul's checkWriteAccess runs inside its endpoint wrapper: after an unknown path (404)
       // or method (405), and its refusal is logged as a request error.
-      if (this.#writers && !internal && !['GET', 'HEAD', 'OPTIONS'].includes(method) && !this.#writeAllowed(remoteAddr)) {
+      if (this.#writers && !internal && !['GET', 'HEAD', 'OPTIONS'].includes(method) && !path.startsWith(PEER_STREAM_PREFIX) && !this.#writeAllowed(remoteAddr)) {
         this.#deps.logger.error({ method, url: path, from: remoteAddr, error: WRITE_RESTRICTED }, 'Request error');
         return source.answer(text(403, WRITE_RESTRICTED, base));
       }
