@@ -136,11 +136,22 @@ class DialedPeer {
         log.debug({ err, peer: p.Name, addr }, 'peering stream failed');
         this.#d.peering.tracker.disconnected(this.id, (err as Error).message || 'stream ended');
       }
-      await new Promise<void>((r) => {
-        const h = this.#d.clock.setTimer(this.#d.retryMs ?? 2000, r);
-        this.#stop.signal.addEventListener('abort', () => { h.cancel(); r(); }, { once: true });
-      });
+      await this.#pause();
     }
+  }
+
+  /** Waits out the redial delay, or until stopped (its abort listener removed either way: a long outage adds none). */
+  #pause(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const signal = this.#stop.signal;
+      const done = () => {
+        h.cancel();
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const h = this.#d.clock.setTimer(this.#d.retryMs ?? 2000, done);
+      signal.addEventListener('abort', done, { once: true });
+    });
   }
 
   /** One stream: read the acceptor's messages, push ours, until it ends, goes silent or is stopped. */
