@@ -351,3 +351,21 @@ test('allow_write_http_from does not apply to the peer stream (Consul carries it
     await a.stop();
   }
 });
+
+test('a dialer goes through the token\'s addresses in turn until one answers', async () => {
+  const a = await startDevAgent({ config: { datacenter: 'dc1', primaryDatacenter: 'dc1' } });
+  const b = await startDevAgent({ config: { datacenter: 'dc2', primaryDatacenter: 'dc2' } });
+  try {
+    const callA = httpCaller(() => a.httpAddr);
+    const callB = httpCaller(() => b.httpAddr);
+    const tok = await callA('POST', '/v1/peering/token', '', { PeerName: 'b', ServerExternalAddresses: ['127.0.0.1:1', a.httpAddr] });
+    const token = (tok.json as { PeeringToken: string }).PeeringToken;
+    assert.deepEqual(JSON.parse(Buffer.from(token, 'base64').toString()).ManualServerAddresses, ['127.0.0.1:1', a.httpAddr]);
+    const est = await callB('POST', '/v1/peering/establish', '', { PeerName: 'a', PeeringToken: token });
+    assert.equal(est.status, 200, est.text);
+    await until('the peering ACTIVE through the second address', 15_000, async () => ((await callB('GET', '/v1/peering/a')).json as { State: string }).State === 'ACTIVE');
+  } finally {
+    await b.stop();
+    await a.stop();
+  }
+});

@@ -219,7 +219,7 @@ export function buildServer(
       resolve: (secret) => endpoints.acl.resolver.resolve(secret), segment: '',
       failover: hooks.wan?.enabled ? queryFailover(hooks.wan, config, logger, tls) : undefined,
     }),
-    peering: peeringEndpoint(epDeps, config, hooks),
+    peering: peeringEndpoint(epDeps, config, hooks, () => election.servers()),
   };
   const peerStream: PeerStreamDeps = {
     epDeps, peering: endpoints.peering, clock, logger: logger.child({ '@module': 'agent.peering' }),
@@ -362,18 +362,23 @@ function connectCA(deps: EndpointDeps, config: RuntimeConfig): ConnectCAEndpoint
 
 /**
  * The peering endpoint: tokens name this server's HTTP listener (HTTPS with the agent's CA when
- * plain HTTP is off) as where dialers reach the peer stream.
+ * plain HTTP is off) as where dialers reach the peer stream, then the other servers of the
+ * datacenter at the same port (servers of one datacenter share their port settings), so a dialer
+ * still reaches the cluster when this server is down.
  */
-function peeringEndpoint(deps: EndpointDeps, config: RuntimeConfig, hooks: AgentHooks): PeeringEndpoint {
+function peeringEndpoint(deps: EndpointDeps, config: RuntimeConfig, hooks: AgentHooks, servers: () => { Node: string; Address: string }[]): PeeringEndpoint {
   const plain = config.httpAddrs.length > 0;
   const port = (): number => {
     const bound = hooks.httpAddresses?.()[0];
     return bound ? Number(bound.slice(bound.lastIndexOf(':') + 1)) : plain ? config.ports.http : config.ports.https;
   };
-  const host = config.advertiseAddr.includes(':') ? `[${config.advertiseAddr}]` : config.advertiseAddr;
+  const bracket = (h: string) => (h.includes(':') ? `[${h}]` : h);
   return new PeeringEndpoint(deps, {
     tracker: new PeeringTracker(deps.clock), enabled: peeringEnabled(config),
-    serverAddresses: () => [`${host}:${port()}`],
+    serverAddresses: () => {
+      const others = servers().filter((s) => s.Node !== config.nodeName).map((s) => s.Address.slice(0, s.Address.lastIndexOf(':')).replace(/^\[(.*)\]$/, '$1'));
+      return [...new Set([config.advertiseAddr, ...others])].map((h) => `${bracket(h)}:${port()}`);
+    },
     caPems: () => (plain ? null : hooks.tls?.manualCaPems() ?? null),
     exchange: (p, secret) => exchangeSecret(p, secret, deps.clock),
   });
