@@ -1,7 +1,8 @@
 // Consul's RPC hold (performance.rpc_hold_timeout) on a managed datacenter of real processes:
 // KV writes sent the moment the datacenter has formed, and the moment its leader's machine
 // (agent and etcd member) is killed, are acknowledged without the test retrying anything,
-// while /v1/status/leader and ?stale reads keep answering.
+// while /v1/status/leader and ?stale reads keep answering; with no quorum left, writes and
+// consistent reads answer Consul's 500 `No cluster leader` once the hold has run out.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { ManagedDc, type ManagedServer } from './support/managed-dc.ts';
@@ -48,4 +49,13 @@ test('writes sent right after formation and right after the leader dies are held
   const next = await dc.agreedLeader(rest);
   assert.notEqual(next, leaderAddr);
   for (const s of rest) assert.equal(await read(s, 'hold/after/1', 'consistent'), '200 w1');
+
+  // One server of three left: etcd has no quorum, so no leader; past the hold, Consul's answer.
+  const [last, other] = rest;
+  dc.killHard(other);
+  const [lost, lostRead] = await Promise.all([put(last, 'hold/lost', 'x'), read(last, 'hold/formed/0', 'consistent')]);
+  assert.equal(lost, '500 No cluster leader');
+  assert.equal(lostRead, '500 No cluster leader');
+  assert.equal(await read(last, 'hold/formed/0', 'stale'), '200 v0', 'a stale read still answers');
+  assert.equal((await fetch(`${last.http}/v1/status/leader`)).status, 200);
 });
