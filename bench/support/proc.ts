@@ -32,7 +32,7 @@ export async function startServerProcess(script: string, args: string[], execArg
   // One reader for the child's whole life: the first line is the address, later lines answer commands.
   const waiting: { resolve(l: string): void; reject(e: Error): void }[] = [];
   const rl = createInterface({ input: child.stdout! });
-  rl.on('line', (l) => waiting.shift()?.resolve(l));
+  rl.on('line', (l) => { if (l.startsWith('{') || l === 'null') waiting.shift()?.resolve(l); else process.stderr.write('[child] ' + l + '\n'); });
   child.once('exit', (code) => {
     for (const w of waiting.splice(0)) w.reject(new Error(`${script} exited (code ${code})`));
   });

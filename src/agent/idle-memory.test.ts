@@ -9,9 +9,10 @@ const MiB = 1024 * 1024;
 /** A policy over a scripted heap and event loop: `load` is the utilization every tick reads. */
 function rig(heapMiB = 20) {
   const clock = new ManualClock();
-  const s = { heap: heapMiB * MiB, load: 0, flags: [] as string[] };
+  const s = { heap: heapMiB * MiB, load: 0, flags: [] as string[], majors: 0, work: new Set<() => void>() };
   const policy = new IdleMemory({
-    clock, logger: silentLogger(), heapTotal: () => s.heap, busy: () => s.load, setFlag: (f) => s.flags.push(f),
+    clock, logger: silentLogger(), heapTotal: () => s.heap, busy: () => s.load, setFlag: (f) => s.flags.push(f), majorGcs: () => s.majors,
+    onWork: (fn) => { s.work.add(fn); return () => s.work.delete(fn); },
   });
   return { clock, s, policy };
 }
@@ -51,7 +52,7 @@ test('after a burst grew the heap, three idle seconds set the reduce flag; 30 s 
   assert.deepEqual(s.flags.at(-1), NO_REDUCE_FLAG, 'stop() restores the flag');
 });
 
-test('work resuming clears the flag at once, and the next idle spell tries again', () => {
+test('work resuming clears the flag, and a twice as long idle spell tries again', () => {
   const { clock, s, policy } = rig();
   s.heap = 150 * MiB;
   clock.advance(3_000);
@@ -65,7 +66,61 @@ test('work resuming clears the flag at once, and the next idle spell tries again
   assert.equal(s.flags.length, 2);
   s.load = 0;
   clock.advance(3_000);
+  assert.equal(s.flags.length, 2, 'after an interruption three idle seconds are not enough');
+  clock.advance(3_000);
   assert.deepEqual(s.flags, [REDUCE_FLAG, NO_REDUCE_FLAG, REDUCE_FLAG], 'interrupted, the baseline stayed where it was');
+  policy.stop();
+});
+
+test('work announced while the flag is set (a request, a wake-up wave) clears it at once; nobody listens otherwise', () => {
+  const { clock, s, policy } = rig();
+  s.heap = 150 * MiB;
+  assert.equal(s.work.size, 0);
+  clock.advance(3_000);
+  assert.deepEqual(s.flags, [REDUCE_FLAG]);
+  assert.equal(s.work.size, 1);
+  for (const fn of [...s.work]) fn();
+  assert.deepEqual(s.flags, [REDUCE_FLAG, NO_REDUCE_FLAG], 'before the next tick');
+  assert.equal(s.work.size, 0, 'unsubscribed with the flag');
+  policy.stop();
+});
+
+test('changes every few seconds stop the attempts instead of colliding with each one (the wait doubles up to a minute)', () => {
+  const { clock, s, policy } = rig();
+  s.heap = 150 * MiB;
+  // A change every 5 s: 4.9 s idle, 0.1 s busy.
+  for (let i = 0; i < 40; i++) {
+    s.load = 0;
+    clock.advance(4_900);
+    s.load = 0.9;
+    clock.advance(100);
+  }
+  assert.deepEqual(s.flags, [REDUCE_FLAG, NO_REDUCE_FLAG], 'one attempt, then the agent is never idle long enough');
+  s.load = 0;
+  clock.advance(5_000);
+  assert.equal(s.flags.length, 2);
+  clock.advance(1_000);
+  assert.deepEqual(s.flags.at(-1), REDUCE_FLAG, 'six idle seconds (the doubled wait) still get there');
+  policy.stop();
+});
+
+test("the window closes 2 s after V8's last full collection, and the next needs three idle seconds again", () => {
+  const { clock, s, policy } = rig();
+  s.heap = 150 * MiB;
+  clock.advance(3_000);
+  assert.deepEqual(s.flags, [REDUCE_FLAG]);
+  clock.advance(8_000);
+  s.majors = 1;
+  clock.advance(500);
+  s.majors = 2;
+  clock.advance(1_000); // the tick at 12 s sees the second collection
+  assert.equal(s.flags.length, 1, 'still settling');
+  s.heap = 100 * MiB;
+  clock.advance(1_600); // the tick at 14 s, 2 s after it
+  assert.deepEqual(s.flags, [REDUCE_FLAG, NO_REDUCE_FLAG]);
+  s.heap = 150 * MiB;
+  clock.advance(3_000);
+  assert.deepEqual(s.flags.at(-1), REDUCE_FLAG);
   policy.stop();
 });
 

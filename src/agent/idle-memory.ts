@@ -12,8 +12,17 @@
 // again, and after a bounded window in any case. Nothing here forces a collection: a forced full GC
 // would stop the loop for ≈ 100 ms at 100,000 instances, where the reducer's incremental steps
 // stay short.
+//
+// While the flag is set every full collection V8 makes is a memory-reducing, compacting one, and an
+// allocation-triggered one during a burst of work (a blocking-query wave) stopped the loop for
+// 130–160 ms (bench/fanout.ts). So the window is kept short: work arriving (an HTTP request, a
+// change waking blocked queries; `onWork`) closes it at once, before that work allocates; it also
+// closes once the reducer's collections are over (a full collection seen, then 2 s without another).
+// Work that keeps interrupting it (changes every few seconds) doubles the idle spell the next attempt
+// waits for, up to a minute.
 import type { Clock, TimerHandle } from '../clock.ts';
 import type { Logger } from '../log.ts';
+import { WAKE_CHANNEL } from '../state/notify.ts';
 
 const MiB = 1024 * 1024;
 
@@ -27,10 +36,18 @@ export interface IdleMemoryDeps {
   busy(): number;
   /** Sets a V8 flag in this process (v8.setFlagsFromString). */
   setFlag(flag: string): void;
+  /** Full (mark-compact) collections so far; without it the window ends only by work or windowMs. */
+  majorGcs?(): number;
+  /** Calls `fn` whenever work arrives (subscribed only while the flag is set); returns the unsubscribe. */
+  onWork?(fn: () => void): () => void;
   /** Releases what the inputs hold (called by stop()). */
   close?(): void;
   /** Sampling period, ms (1 s). */
   tickMs?: number;
+  /** Quiet time after the window's last full collection that ends it, ms (2 s; V8's reducer collects ≤ 3 times 0.5 s apart). */
+  settleMs?: number;
+  /** Longest idle spell, in ticks, that interruptions can make the next attempt wait for (60). */
+  maxIdleTicks?: number;
   /** Utilization under which a tick counts as idle (0.02). */
   idleBelow?: number;
   /**
@@ -54,17 +71,27 @@ export const NO_REDUCE_FLAG = '--no-optimize-for-size';
 
 /** Asks V8 to shrink the heap while the agent is idle after growing it; stop() restores the flag. */
 export class IdleMemory {
-  readonly #d: Required<IdleMemoryDeps>;
+  readonly #d: Required<Omit<IdleMemoryDeps, 'majorGcs' | 'onWork'>> & Pick<IdleMemoryDeps, 'majorGcs' | 'onWork'>;
   #timer: TimerHandle | undefined;
   /** Heap size after the last reduction window (or at start): growth is measured from it. */
   #baseline: number;
   #idle = 0;
+  /** Idle ticks the next window waits for: idleTicks, doubled by each interruption. */
+  #needTicks: number;
   /** When the flag was set; undefined while it is not. */
   #since: number | undefined;
+  /** Full collections counted when the flag was set or last seen to grow, and when that was. */
+  #gcs = 0;
+  #lastGcAt: number | undefined;
+  #unsubscribe: (() => void) | undefined;
   #stopped = false;
 
   constructor(deps: IdleMemoryDeps) {
-    this.#d = { close: () => {}, tickMs: 1000, idleBelow: 0.02, busyAbove: 0.5, idleTicks: 3, windowMs: 30_000, growth: 1.25, slack: 16 * MiB, ...deps };
+    this.#d = {
+      close: () => {}, tickMs: 1000, settleMs: 2000, maxIdleTicks: 60,
+      idleBelow: 0.02, busyAbove: 0.5, idleTicks: 3, windowMs: 30_000, growth: 1.25, slack: 16 * MiB, ...deps,
+    };
+    this.#needTicks = this.#d.idleTicks;
     this.#baseline = this.#d.heapTotal();
     this.#d.busy();
     this.#arm();
@@ -90,14 +117,25 @@ export class IdleMemory {
     const d = this.#d;
     const u = d.busy();
     if (this.#since !== undefined) {
+      const now = d.clock.now();
+      const gcs = d.majorGcs?.();
+      if (gcs !== undefined && gcs !== this.#gcs) {
+        this.#gcs = gcs;
+        this.#lastGcAt = now;
+      }
       if (u > d.busyAbove) this.#end('busy', u);
-      else if (d.clock.now() - this.#since >= d.windowMs) this.#end('done', u);
+      else if (now - this.#since >= d.windowMs || (this.#lastGcAt !== undefined && now - this.#lastGcAt >= d.settleMs)) this.#end('done', u);
     } else {
       this.#idle = u < d.idleBelow ? this.#idle + 1 : 0;
       const total = d.heapTotal();
-      if (this.#idle >= d.idleTicks && total > this.#baseline * d.growth + d.slack) {
+      if (this.#idle >= this.#needTicks && total > this.#baseline * d.growth + d.slack) {
         this.#since = d.clock.now();
+        this.#gcs = d.majorGcs?.() ?? 0;
+        this.#lastGcAt = undefined;
         d.setFlag(REDUCE_FLAG);
+        this.#unsubscribe = d.onWork?.(() => {
+          if (this.#since !== undefined) this.#end('busy');
+        });
         d.logger.debug({ heap_mib: Math.round(total / MiB), baseline_mib: Math.round(this.#baseline / MiB) }, 'idle with a grown heap: letting V8 reduce it');
       }
     }
@@ -106,11 +144,18 @@ export class IdleMemory {
 
   #end(why: 'busy' | 'done' | 'stopped', utilization?: number): void {
     this.#d.setFlag(NO_REDUCE_FLAG);
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
     this.#since = undefined;
     this.#idle = 0;
     const total = this.#d.heapTotal();
-    // Interrupted by work, the next idle spell tries again; finished, growth counts from here.
-    if (why === 'done') this.#baseline = total;
+    // Interrupted by work, a longer idle spell tries again; finished, growth counts from here.
+    if (why === 'done') {
+      this.#baseline = total;
+      this.#needTicks = this.#d.idleTicks;
+    } else if (why === 'busy') {
+      this.#needTicks = Math.min(this.#needTicks * 2, this.#d.maxIdleTicks);
+    }
     this.#d.logger.debug({ heap_mib: Math.round(total / MiB), why, utilization: utilization?.toFixed(3) }, 'memory reduction window closed');
   }
 }
@@ -120,13 +165,19 @@ export class IdleMemory {
  * the loop spent in garbage collection (the reducer's own collections run on the loop, and must
  * not read as work resuming).
  */
-export function processMemoryDeps(): Pick<IdleMemoryDeps, 'heapTotal' | 'busy' | 'close'> {
+export function processMemoryDeps(): Pick<IdleMemoryDeps, 'heapTotal' | 'busy' | 'majorGcs' | 'onWork' | 'close'> {
   const v8 = process.getBuiltinModule('node:v8');
+  const dc = process.getBuiltinModule('node:diagnostics_channel');
   const { performance, PerformanceObserver } = process.getBuiltinModule('node:perf_hooks');
   let last = performance.eventLoopUtilization();
   let gcMs = 0;
+  let major = 0;
+  const MAJOR = process.getBuiltinModule('node:perf_hooks').constants.NODE_PERFORMANCE_GC_MAJOR;
   const gc = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) gcMs += e.duration;
+    for (const e of list.getEntries()) {
+      gcMs += e.duration;
+      if ((e as { detail?: { kind?: number } }).detail?.kind === MAJOR) major++;
+    }
   });
   gc.observe({ entryTypes: ['gc'] });
   return {
@@ -139,6 +190,13 @@ export function processMemoryDeps(): Pick<IdleMemoryDeps, 'heapTotal' | 'busy' |
       const u = spent > 0 ? Math.max(0, d.active - gcMs) / spent : 0;
       gcMs = 0;
       return u;
+    },
+    majorGcs: () => major,
+    // Node publishes every HTTP request's start; the notifier publishes each wave of wake-ups.
+    onWork: (fn) => {
+      const names = ['http.server.request.start', WAKE_CHANNEL];
+      for (const n of names) dc.subscribe(n, fn);
+      return () => { for (const n of names) dc.unsubscribe(n, fn); };
     },
     close: () => gc.disconnect(),
   };

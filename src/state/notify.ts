@@ -3,6 +3,7 @@
 // change costs O(affected waiters + key length), never O(all waiters). A blocked query is held
 // by one Waiter object (no closures, timers or registration records of its own): tens of
 // thousands of them sit idle between changes.
+import { channel } from 'node:diagnostics_channel';
 
 /** One item of interest: a whole table, an exact key, or a key prefix. */
 interface WatchItem {
@@ -147,6 +148,13 @@ export interface WakeOptions {
  * sessions flush from an immediate) while the next batch is built.
  */
 export const DEFAULT_WAKE: WakeOptions = { batch: 500, defer: (fn) => setImmediate(fn) };
+
+/**
+ * The diagnostics channel on which each wave of wake-ups is announced (with the number of queued
+ * waiters), for process-wide policies that must step aside for work (src/agent/idle-memory.ts).
+ */
+export const WAKE_CHANNEL = 'proconsul.notify.wake';
+const wakeChannel = channel(WAKE_CHANNEL);
 
 /** The registry of blocked queries, fed by the replica after each applied batch. */
 export class Notifier {
@@ -318,6 +326,7 @@ export class Notifier {
   /** Fires queued waiters, `batch` per turn; a waiter that ended meanwhile (timeout, abort, another change) is skipped. */
   #release(): void {
     if (this.#releasing) return;
+    if (this.#next < this.#queue.length && wakeChannel.hasSubscribers) wakeChannel.publish(this.#queue.length - this.#next);
     let n = 0;
     while (this.#next < this.#queue.length) {
       if (n === this.#wake.batch) {
