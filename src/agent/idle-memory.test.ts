@@ -9,7 +9,7 @@ const MiB = 1024 * 1024;
 /** A policy over a scripted heap and event loop: `load` is the utilization every tick reads. */
 function rig(heapMiB = 20) {
   const clock = new ManualClock();
-  const s = { heap: heapMiB * MiB, load: 0, flags: [] as string[], majors: 0, work: new Set<() => void>() };
+  const s = { heap: heapMiB * MiB, load: 0, flags: [] as string[], majors: 0, work: new Set<(units: number) => void>() };
   const policy = new IdleMemory({
     clock, logger: silentLogger(), heapTotal: () => s.heap, busy: () => s.load, setFlag: (f) => s.flags.push(f), majorGcs: () => s.majors,
     onWork: (fn) => { s.work.add(fn); return () => s.work.delete(fn); },
@@ -72,14 +72,20 @@ test('work resuming clears the flag, and a twice as long idle spell tries again'
   policy.stop();
 });
 
-test('work announced while the flag is set (a request, a wake-up wave) clears it at once; nobody listens otherwise', () => {
+test('a burst of work announced while the flag is set (64 requests, a wake-up wave) clears it at once; a lone request does not; nobody listens otherwise', () => {
   const { clock, s, policy } = rig();
   s.heap = 150 * MiB;
   assert.equal(s.work.size, 0);
   clock.advance(3_000);
   assert.deepEqual(s.flags, [REDUCE_FLAG]);
   assert.equal(s.work.size, 1);
-  for (const fn of [...s.work]) fn();
+  const announce = (units: number) => { for (const fn of [...s.work]) fn(units); };
+  for (let i = 0; i < 5; i++) {
+    for (let j = 0; j < 40; j++) announce(1); // 40 requests a second: a scrape, a few clients
+    clock.advance(1_000);
+  }
+  assert.deepEqual(s.flags, [REDUCE_FLAG], 'fewer than 64 units within any tick');
+  announce(2_500);
   assert.deepEqual(s.flags, [REDUCE_FLAG, NO_REDUCE_FLAG], 'before the next tick');
   assert.equal(s.work.size, 0, 'unsubscribed with the flag');
   policy.stop();

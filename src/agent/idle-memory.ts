@@ -15,8 +15,9 @@
 //
 // While the flag is set every full collection V8 makes is a memory-reducing, compacting one, and an
 // allocation-triggered one during a burst of work (a blocking-query wave) stopped the loop for
-// 130–160 ms (bench/fanout.ts). So the window is kept short: work arriving (an HTTP request, a
-// change waking blocked queries; `onWork`) closes it at once, before that work allocates; it also
+// 130–160 ms (bench/fanout.ts). So the window is kept short: work arriving (64 HTTP requests within
+// a tick, or a change waking as many blocked queries; `onWork`) closes it at once, before that work
+// allocates, while a lone request (a metrics scrape) does not; it also
 // closes once the reducer's collections are over (a full collection seen, then 2 s without another).
 // Work that keeps interrupting it (changes every few seconds) doubles the idle spell the next attempt
 // waits for, up to a minute.
@@ -38,8 +39,10 @@ export interface IdleMemoryDeps {
   setFlag(flag: string): void;
   /** Full (mark-compact) collections so far; without it the window ends only by work or windowMs. */
   majorGcs?(): number;
-  /** Calls `fn` whenever work arrives (subscribed only while the flag is set); returns the unsubscribe. */
-  onWork?(fn: () => void): () => void;
+  /** Calls `fn(units)` whenever work arrives (subscribed only while the flag is set); returns the unsubscribe. */
+  onWork?(fn: (units: number) => void): () => void;
+  /** Work units within one tick that close the window at once (64). */
+  workBurst?: number;
   /** Releases what the inputs hold (called by stop()). */
   close?(): void;
   /** Sampling period, ms (1 s). */
@@ -84,11 +87,13 @@ export class IdleMemory {
   #gcs = 0;
   #lastGcAt: number | undefined;
   #unsubscribe: (() => void) | undefined;
+  /** Work units announced since the last tick. */
+  #work = 0;
   #stopped = false;
 
   constructor(deps: IdleMemoryDeps) {
     this.#d = {
-      close: () => {}, tickMs: 1000, settleMs: 2000, maxIdleTicks: 60,
+      close: () => {}, tickMs: 1000, workBurst: 64, settleMs: 2000, maxIdleTicks: 60,
       idleBelow: 0.02, busyAbove: 0.5, idleTicks: 3, windowMs: 30_000, growth: 1.25, slack: 16 * MiB, ...deps,
     };
     this.#needTicks = this.#d.idleTicks;
@@ -117,6 +122,7 @@ export class IdleMemory {
     const d = this.#d;
     const u = d.busy();
     if (this.#since !== undefined) {
+      this.#work = 0;
       const now = d.clock.now();
       const gcs = d.majorGcs?.();
       if (gcs !== undefined && gcs !== this.#gcs) {
@@ -133,8 +139,10 @@ export class IdleMemory {
         this.#gcs = d.majorGcs?.() ?? 0;
         this.#lastGcAt = undefined;
         d.setFlag(REDUCE_FLAG);
-        this.#unsubscribe = d.onWork?.(() => {
-          if (this.#since !== undefined) this.#end('busy');
+        this.#work = 0;
+        this.#unsubscribe = d.onWork?.((units) => {
+          this.#work += units;
+          if (this.#since !== undefined && this.#work >= d.workBurst) this.#end('busy');
         });
         d.logger.debug({ heap_mib: Math.round(total / MiB), baseline_mib: Math.round(this.#baseline / MiB) }, 'idle with a grown heap: letting V8 reduce it');
       }
@@ -194,9 +202,14 @@ export function processMemoryDeps(): Pick<IdleMemoryDeps, 'heapTotal' | 'busy' |
     majorGcs: () => major,
     // Node publishes every HTTP request's start; the notifier publishes each wave of wake-ups.
     onWork: (fn) => {
-      const names = ['http.server.request.start', WAKE_CHANNEL];
-      for (const n of names) dc.subscribe(n, fn);
-      return () => { for (const n of names) dc.unsubscribe(n, fn); };
+      const request = () => fn(1);
+      const wave = (waiters: unknown) => fn(typeof waiters === 'number' ? waiters : 1);
+      dc.subscribe('http.server.request.start', request);
+      dc.subscribe(WAKE_CHANNEL, wave);
+      return () => {
+        dc.unsubscribe('http.server.request.start', request);
+        dc.unsubscribe(WAKE_CHANNEL, wave);
+      };
     },
     close: () => gc.disconnect(),
   };
