@@ -13,7 +13,7 @@ import { holdWhileNoLeader, type HoldOptions } from './hold.ts';
 import { Keyspace } from './keyspace.ts';
 import { EtcdLeases } from './lease.ts';
 import { needsOverlapPlan, overlappingTxn, type Pinned, type PinnedRunner } from './overlap.ts';
-import { appliedAfter, appliedAt, settleable, settledResponse, writtenKeys } from './settle.ts';
+import { resendable } from './settle.ts';
 import { restoreNamespace, snapshotNamespace } from './snapshot.ts';
 import { toEtcdTxn, toResult, writesAny } from './txn.ts';
 import { EtcdWatch } from './watch.ts';
@@ -108,7 +108,7 @@ const requireLeader: Interceptor = (options, nextCall) => new InterceptingCall(n
 
 type Policy = NonNullable<NonNullable<IOptions['faultHandling']>['global']>;
 
-/** Rounds of check-then-resend for a write whose outcome etcd left unknown (settle.ts). */
+/** Resends of a write whose outcome etcd left unknown (settle.ts). */
 const SETTLE_ROUNDS = 3;
 
 /** Whether a store error leaves a write's outcome unknown (a refusal before proposal was already held and retried). */
@@ -165,8 +165,6 @@ export class EtcdStore implements Store {
   #closed = false;
   #leases: EtcdLeases | null = null;
   readonly #watches = new Set<EtcdWatch>();
-  /** The newest Store revision an answer has shown: a write sent now cannot have been applied at or below it. */
-  #seen = 0;
 
   constructor(opts: EtcdStoreOptions) {
     if (opts.endpoints.length === 0) throw new Error('etcd store needs at least one endpoint');
@@ -270,7 +268,6 @@ export class EtcdStore implements Store {
         failure: [{ request_range: { key: ks.metaKey } }],
       };
       const res = await this.#held('etcd txn', idempotent, () => client.kv.txn(req));
-      this.#seen = Math.max(this.#seen, ks.rev(res.header.revision));
       if (res.succeeded) return { revision: ks.rev(res.header.revision), inner: res.responses[0].response_txn };
       const meta = res.responses[0].response_range.kvs[0];
       ks.metaMod = Number(meta.mod_revision);
@@ -308,13 +305,12 @@ export class EtcdStore implements Store {
     if (needsOverlapPlan(req)) return overlappingTxn(this.#ks, this.#runner, req);
     const writes = writesAny(req.success) || (req.failure !== undefined && writesAny(req.failure));
     if (!writes) return this.#commit(req, true);
-    const floor = appliedAfter(req, this.#seen);
     try {
       return await this.#commit(req, false);
     } catch (err) {
       // A write whose answer was lost may have committed: never resend it blindly.
-      if (!outcomeUnknown(err) || !settleable(req)) throw err;
-      return this.#settle(req, err, floor);
+      if (!outcomeUnknown(err) || !resendable(req)) throw err;
+      return this.#settle(req, err);
     }
   }
 
@@ -326,28 +322,24 @@ export class EtcdStore implements Store {
   }
 
   /**
-   * A write whose outcome is unknown (settle.ts): once etcd answers again (held), its keys show
-   * whether it was applied; if not, it is resent, and a resend that loses its compares is checked
-   * again (the first copy may have landed meanwhile) before its failure is answered.
+   * A write whose outcome is unknown and that fails its own compares once applied (settle.ts):
+   * once etcd answers a read again (held), it is resent. Its success is the answer; a resend that
+   * loses its compares leaves the outcome unknown (the first copy may have landed) and the first
+   * failure is thrown.
    */
-  async #settle(req: TxnRequest, firstErr: unknown, floor: number): Promise<TxnResponse> {
-    const keys = writtenKeys(req);
-    let lost: TxnResponse | null = null;
+  async #settle(req: TxnRequest, firstErr: unknown): Promise<TxnResponse> {
     for (let round = 0; round < SETTLE_ROUNDS; round++) {
-      const read = await this.#commit({ success: keys.map((key) => ({ type: 'get' as const, key })) }, true);
-      const at = appliedAt(req, read.results.map((r) => (r.type === 'get' ? r.kv : null)), floor);
-      if (at !== null) {
-        this.#log.info({ revision: at }, 'a write whose answer was lost had been applied');
-        return settledResponse(req, at);
-      }
-      if (lost) return lost;
+      await this.currentRevision();
+      let res: TxnResponse;
       try {
-        const res = await this.#commit(req, false);
-        if (res.succeeded) return res;
-        lost = res;
+        res = await this.#commit(req, false);
       } catch (err) {
-        if (!outcomeUnknown(err)) throw err;
+        if (outcomeUnknown(err)) continue;
+        throw err;
       }
+      if (!res.succeeded) break;
+      this.#log.info({ revision: res.revision }, 'a write whose outcome etcd left unknown was sent again and applied');
+      return res;
     }
     throw firstErr;
   }
