@@ -312,13 +312,16 @@ describe('an acceptor that serves only HTTPS', () => {
   });
 });
 
-test('with peering.enabled = false every peering call is refused as Consul refuses it', async () => {
+test('with peering.enabled = false every peering call is refused as Consul refuses it (FailedPrecondition: 500)', async () => {
   const off = await startDevAgent({ config: { raw: { peering: { enabled: false } } } });
   try {
     const call = httpCaller(() => off.httpAddr);
-    for (const [method, path, body] of [['POST', '/v1/peering/token', { PeerName: 'x' }], ['GET', '/v1/peerings', undefined], ['GET', '/v1/peering/x', undefined]] as const) {
+    // Consul's HTTP layer answers a gRPC FailedPrecondition as any unmapped code: 500, the status's message as body.
+    const calls = [['POST', '/v1/peering/token', { PeerName: 'x' }], ['POST', '/v1/peering/establish', { PeerName: 'x', PeeringToken: 'e30=' }],
+      ['GET', '/v1/peerings', undefined], ['GET', '/v1/peering/x', undefined], ['DELETE', '/v1/peering/x', undefined]] as const;
+    for (const [method, path, body] of calls) {
       const r = await call(method, path, '', body);
-      assert.deepEqual([r.status, r.text], [400, 'peering must be enabled to use this endpoint'], path);
+      assert.deepEqual([r.status, r.text], [500, 'peering must be enabled to use this endpoint'], path);
     }
   } finally {
     await off.stop();

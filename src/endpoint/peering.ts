@@ -2,7 +2,7 @@
 // Delete, and the acceptor's side of the secret exchange and stream authentication): peerings
 // and their secrets written through planned Store txns, reads reconciled with the stream tracker.
 import { randomUUID } from 'node:crypto';
-import { BadRequestError, InternalError, NotFoundError, PermissionDeniedError } from '../errors.ts';
+import { InternalError, NotFoundError, PermissionDeniedError } from '../errors.ts';
 import {
   PEERINGS_TABLE, peeringKey, peeringSecretKey, peerImportKey, encodeRecord, type StoredPeering, type PeeringSecrets,
 } from '../state/index.ts';
@@ -55,9 +55,12 @@ export class PeeringEndpoint {
     this.#o = o;
   }
 
-  /** Consul's refusal of every peering call while peering.enabled is false. */
+  /**
+   * Consul's refusal of every peering call while peering.enabled is false: a gRPC FailedPrecondition,
+   * which Consul's HTTP layer answers as 500 (it maps only PermissionDenied, ResourceExhausted, Unavailable).
+   */
   checkEnabled(): void {
-    if (this.#o.enabled === false) throw new BadRequestError('peering must be enabled to use this endpoint');
+    if (this.#o.enabled === false) throw new InternalError('peering must be enabled to use this endpoint');
   }
 
   /** The stream tracker the endpoint reconciles with. */
