@@ -119,8 +119,8 @@ const CALL_CONTEXT = { signal: new AbortController().signal };
 
 /**
  * The client's default global policy resends failed calls up to three times, which could apply
- * a write twice when only its answer was lost. This one runs each call once; the store retries
- * reads itself and lets writes fail to the caller.
+ * a write twice when only its answer was lost. This one runs each call once; the store decides
+ * what may be sent again (hold.ts: reads, refusals before proposal; settle.ts: self-fencing writes).
  */
 const runOnce = {
   execute: <T>(fn: (ctx: { signal: AbortSignal }) => PromiseLike<T> | T) => Promise.resolve(fn(CALL_CONTEXT)),
