@@ -30,6 +30,15 @@ interface AuditEvent {
 
 const readEvents = (file: string): AuditEvent[] => fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as AuditEvent);
 
+/** The events once `ready` holds of them: the sink writes asynchronously, soon after the answer. */
+async function eventsWhen(file: string, ready: (events: AuditEvent[]) => boolean): Promise<AuditEvent[]> {
+  for (let i = 0; ; i++) {
+    const events = fs.existsSync(file) ? readEvents(file) : [];
+    if (ready(events) || i === 100) return events;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 describe('an agent with ACLs and an audit sink', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-audit-'));
   const file = path.join(dir, 'audit.json');
@@ -49,7 +58,8 @@ describe('an agent with ACLs and an audit sink', () => {
     const self = (await call('GET', '/v1/acl/token/self', ROOT)).json;
     const res = await fetch(`http://${a.httpAddr}/v1/kv/audited/key`, { headers: { 'X-Consul-Token': ROOT, 'User-Agent': 'audit-test/1.0' } });
     assert.equal(res.status, 404);
-    const events = readEvents(file).filter((e) => e.payload.request.endpoint === '/v1/kv/audited/key');
+    const mine = (all: AuditEvent[]) => all.filter((e) => e.payload.request.endpoint === '/v1/kv/audited/key');
+    const events = mine(await eventsWhen(file, (all) => mine(all).length >= 2));
     assert.deepEqual(events.map((e) => e.payload.stage), ['OperationStart', 'OperationComplete']);
     const [start, done] = events;
     for (const e of events) {
@@ -72,7 +82,8 @@ describe('an agent with ACLs and an audit sink', () => {
 
   test('a refused request is audited with its status and error text, as the anonymous token', async () => {
     assert.equal((await call('GET', '/v1/agent/self')).status, 403);
-    const done = readEvents(file).filter((e) => e.payload.request.endpoint === '/v1/agent/self' && e.payload.stage === 'OperationComplete').at(-1)!;
+    const completed = (all: AuditEvent[]) => all.filter((e) => e.payload.request.endpoint === '/v1/agent/self' && e.payload.stage === 'OperationComplete');
+    const done = completed(await eventsWhen(file, (all) => completed(all).length > 0)).at(-1)!;
     assert.equal(done.payload.response?.status, '403');
     assert.match(done.payload.response?.error ?? '', /^Permission denied: token with AccessorID '00000000-0000-0000-0000-000000000002'/);
     assert.equal(done.payload.auth?.accessor_id, '00000000-0000-0000-0000-000000000002');
@@ -118,8 +129,7 @@ test('a client agent audits its own calls, in order, even when no server can nam
   try {
     const res = await agent.http.handle({ method: 'GET', url: '/v1/agent/self', headers: { 'X-Consul-Token': 'recovery' } });
     assert.equal(res.status, 200);
-    for (let i = 0; i < 50 && (!fs.existsSync(file) || readEvents(file).length < 2); i++) await new Promise((r) => setTimeout(r, 20));
-    const events = readEvents(file).filter((e) => e.payload.request.endpoint === '/v1/agent/self');
+    const events = (await eventsWhen(file, (all) => all.length >= 2)).filter((e) => e.payload.request.endpoint === '/v1/agent/self');
     assert.deepEqual(events.map((e) => [e.payload.stage, e.payload.response?.status]), [['OperationStart', undefined], ['OperationComplete', '200']]);
   } finally {
     await agent.stop();
@@ -166,7 +176,8 @@ test('a proconsul agent process configured in HCL writes timestamp-named audit f
     assert.equal(files.length, 1);
     assert.match(files[0], /^audit-\d{19}\.json$/);
     assert.equal(fs.statSync(path.join(dir, 'logs', files[0])).mode & 0o777, 0o640);
-    const events = readEvents(path.join(dir, 'logs', files[0]));
+    const leaderRead = (e: AuditEvent) => e.payload.request.endpoint === '/v1/status/leader' && e.payload.response?.status === '200';
+    const events = await eventsWhen(path.join(dir, 'logs', files[0]), (all) => all.some(leaderRead));
     assert.ok(events.some((e) => e.payload.request.endpoint === '/v1/status/leader' && e.payload.response?.status === '200'));
     // Without ACLs the events name no caller, and the agent says so when it starts.
     assert.equal(events[0].payload.auth, undefined);

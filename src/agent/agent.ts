@@ -329,7 +329,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       if (stopped) return;
       stopped = true;
       await http.close();
-      audit?.close();
+      await audit?.close();
       await dns.close();
       await local.stop();
       leafCerts.stop();

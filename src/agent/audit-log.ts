@@ -35,11 +35,11 @@ type Stage = 'OperationStart' | 'OperationComplete';
 export class AuditLog implements AuditRecorder {
   readonly #d: AuditLogDeps;
   readonly #sinks: AuditFileSink[];
-  #failed = false;
 
   constructor(deps: AuditLogDeps) {
     this.#d = deps;
-    this.#sinks = deps.settings.sinks.map((s) => new AuditFileSink(s, deps.clock));
+    // Best-effort delivery: the request goes on whatever happens to its events; a failure is logged.
+    this.#sinks = deps.settings.sinks.map((s) => new AuditFileSink(s, deps.clock, (err) => deps.logger.error({ err, sink: s.name }, 'audit log write failed')));
   }
 
   begin(req: AuditedRequest): (status: number, error?: string) => void {
@@ -60,9 +60,14 @@ export class AuditLog implements AuditRecorder {
     return (status, error) => void started.then((a) => this.#write('OperationComplete', a, request, { status: String(status), ...(error ? { error } : {}) }));
   }
 
-  /** Closes every sink's file. */
-  close(): void {
-    for (const s of this.#sinks) s.close();
+  /** Resolves once every event recorded so far is written (or dropped). */
+  async flush(): Promise<void> {
+    await Promise.all(this.#sinks.map((s) => s.flush()));
+  }
+
+  /** Writes what is queued and closes every sink's file. */
+  async close(): Promise<void> {
+    await Promise.all(this.#sinks.map((s) => s.close()));
   }
 
   #write(stage: Stage, auth: AuditAuth | undefined, request: Record<string, string>, response?: Record<string, string>): void {
@@ -72,16 +77,7 @@ export class AuditLog implements AuditRecorder {
       ...(response ? { response } : {}), stage,
     };
     const line = `${JSON.stringify({ created_at: now, event_type: 'audit', payload })}\n`;
-    for (const sink of this.#sinks) {
-      try {
-        sink.write(line);
-        this.#failed = false;
-      } catch (err) {
-        // Best-effort delivery: the request goes on; the failure is logged once per failing streak.
-        if (!this.#failed) this.#d.logger.error({ err, sink: sink.currentFile }, 'audit log write failed');
-        this.#failed = true;
-      }
-    }
+    for (const sink of this.#sinks) sink.write(line);
   }
 }
 

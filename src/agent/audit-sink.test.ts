@@ -1,6 +1,7 @@
 // The audit file sink's eventlogger behaviour: timestamped names with rotation on, rotation by
-// size and by age, pruning to rotate_max_files, the sink's file mode, and config validation.
-import { test } from 'node:test';
+// size and by age, pruning to rotate_max_files, the sink's file mode, asynchronous ordered writes
+// that never throw into a request, and config validation.
+import { mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -9,31 +10,32 @@ import { ManualClock } from '../clock.ts';
 import { AuditFileSink } from './audit-sink.ts';
 import { auditSettings, type AuditSinkSettings } from './audit-config.ts';
 
-function sink(dir: string, s: Partial<AuditSinkSettings>, clock = new ManualClock(1_700_000_000_000)) {
-  return new AuditFileSink({ name: 's', path: path.join(dir, 'audit.json'), mode: 0o600, rotateBytes: 0, rotateDurationMs: 0, rotateMaxFiles: 0, ...s }, clock);
+function sink(dir: string, s: Partial<AuditSinkSettings>, clock = new ManualClock(1_700_000_000_000), onError?: (err: unknown) => void) {
+  return new AuditFileSink({ name: 's', path: path.join(dir, 'audit.json'), mode: 0o600, rotateBytes: 0, rotateDurationMs: 0, rotateMaxFiles: 0, ...s }, clock, onError);
 }
 
-test('without rotation the path itself is written, appended to, with mode 0600', () => {
+test('without rotation the path itself is written, appended to, with mode 0600', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'audit-sink-'));
   const s = sink(path.join(dir, 'sub'), {});
   s.write('a\n');
   s.write('b\n');
-  s.close();
+  await s.close();
   const file = path.join(dir, 'sub', 'audit.json');
   assert.equal(fs.readFileSync(file, 'utf8'), 'a\nb\n');
   assert.equal(fs.statSync(file).mode & 0o777, 0o600);
   assert.equal(fs.statSync(path.join(dir, 'sub')).mode & 0o777, 0o700);
 });
 
-test('rotation by size: every file is <name>-<unix ns><ext>; rotate_max_files keeps the newest old ones', () => {
+test('rotation by size: every file is <name>-<unix ns><ext>; rotate_max_files keeps the newest old ones', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'audit-sink-'));
   const clock = new ManualClock(1_700_000_000_000);
   const s = sink(dir, { rotateBytes: 4, rotateMaxFiles: 2, mode: 0o640 }, clock);
   for (const line of ['1111\n', '2222\n', '3333\n', '4444\n', '5555\n']) {
     s.write(line);
+    await s.flush();
     clock.advance(1);
   }
-  s.close();
+  await s.close();
   const files = fs.readdirSync(dir).sort();
   // Pruned to two old files before the fifth was opened, as eventlogger prunes.
   assert.equal(files.length, 3, files.join(','));
@@ -43,17 +45,61 @@ test('rotation by size: every file is <name>-<unix ns><ext>; rotate_max_files ke
   assert.equal(fs.statSync(path.join(dir, files[0])).mode & 0o777, 0o640);
 });
 
-test('rotation by age starts a new file once the current one is older than rotate_duration', () => {
+test('rotation by age starts a new file once the current one is older than rotate_duration', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'audit-sink-'));
   const clock = new ManualClock(1_700_000_000_000);
   const s = sink(dir, { rotateDurationMs: 60_000 }, clock);
   s.write('a\n');
+  await s.flush();
   clock.advance(60_000);
   s.write('b\n');
+  await s.flush();
   clock.advance(1);
   s.write('c\n');
-  s.close();
+  await s.close();
   assert.deepEqual(fs.readdirSync(dir).sort().map((f) => fs.readFileSync(path.join(dir, f), 'utf8')), ['a\nb\n', 'c\n']);
+});
+
+test('writes never block the event loop: write() only queues, and lines queued meanwhile go out together, in order', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'audit-sink-'));
+  const syncWrites = mock.method(fs, 'writeSync');
+  const writes = mock.method(fs, 'write');
+  try {
+    const s = sink(dir, {});
+    for (let i = 0; i < 100; i++) s.write(`${i}\n`);
+    assert.equal(syncWrites.mock.callCount(), 0, 'no synchronous write');
+    await s.close();
+    assert.equal(fs.readFileSync(path.join(dir, 'audit.json'), 'utf8'), Array.from({ length: 100 }, (_, i) => `${i}\n`).join(''));
+    assert.ok(writes.mock.callCount() <= 2, `${writes.mock.callCount()} writes for 100 lines`);
+  } finally {
+    syncWrites.mock.restore();
+    writes.mock.restore();
+  }
+});
+
+test('rotation by size splits a batch of queued lines where the file fills', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'audit-sink-'));
+  const s = sink(dir, { rotateBytes: 8 });
+  for (const line of ['1111\n', '2222\n', '3333\n', '4444\n', '5555\n']) s.write(line);
+  await s.close();
+  assert.deepEqual(fs.readdirSync(dir).sort().map((f) => fs.readFileSync(path.join(dir, f), 'utf8')), ['1111\n2222\n', '3333\n4444\n', '5555\n']);
+});
+
+test('best-effort: a sink that cannot be written never throws to its caller, reports once per spell, then recovers', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'audit-sink-'));
+  const blocker = path.join(dir, 'blocker');
+  fs.writeFileSync(blocker, ''); // a file where the sink's directory should be
+  const errors: unknown[] = [];
+  const s = sink(blocker, {}, undefined, (err) => errors.push(err));
+  s.write('lost\n');
+  await s.flush();
+  s.write('lost too\n');
+  await s.flush();
+  assert.equal(errors.length, 1);
+  fs.rmSync(blocker);
+  s.write('kept\n');
+  await s.close();
+  assert.equal(fs.readFileSync(path.join(blocker, 'audit.json'), 'utf8'), 'kept\n');
 });
 
 test('the audit block: off unless enabled; Consul\'s only type, format and guarantee; octal modes', () => {

@@ -179,7 +179,7 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
       stopped = true;
       (autoEncrypt as AutoEncrypt | null)?.stop();
       await http.close();
-      audit?.close();
+      await audit?.close();
       await dns.close();
       dnsHandler.close();
       await local.stop();
