@@ -213,7 +213,7 @@ describe('cluster peering between two agents', () => {
     await until('cli-a ACTIVE through the external address', 10_000, async () => ((await callB('GET', '/v1/peering/cli-a')).json as { State: string }).State === 'ACTIVE');
     const reused = await runCliCaptured(['peering', 'establish', '-name', 'cli-a2', '-peering-token', gen.out.trim()], onB);
     assert.equal(reused.code, 1);
-    assert.match(reused.err, /^Error establishing peering for cli-a2: Unexpected response code: 403 \(a new peering token must be generated: /);
+    assert.match(reused.err, /^Error establishing peering for cli-a2: Unexpected response code: 403 \(a new peering token must be generated: invalid peering establishment secret\)\n$/);
     const json = JSON.parse((await runCliCaptured(['peering', 'generate-token', '-name', 'cli-b', '-format=json'], onA)).out) as { PeeringToken: string };
     assert.ok(json.PeeringToken.length > 0);
     assert.deepEqual(await runCliCaptured(['peering', 'delete', '-name', 'cli-a'], onB), { code: 0, out: 'Successfully submitted peering connection, cli-a, for deletion\n', err: '' });

@@ -71,7 +71,7 @@ export async function exchangeSecret(p: PeeringRecord, establishmentSecret: stri
       const res = await peerRequest(p, addr, 'POST', EXCHANGE_PATH, {}, body, AbortSignal.timeout(2000));
       const text = await readAll(res);
       if (res.statusCode === 200) return String((JSON.parse(text) as { StreamSecret?: string }).StreamSecret ?? '');
-      if (res.statusCode === 403) throw new PermissionDeniedError(`a new peering token must be generated: ${text}`);
+      if (res.statusCode === 403) throw new PermissionDeniedError(text);
       errors.push(`failed to exchange peering secret through address "${addr}": ${text}`);
     } catch (err) {
       if (err instanceof PermissionDeniedError) throw err;

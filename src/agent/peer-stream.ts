@@ -3,7 +3,7 @@
 //
 //  1. Exchange. The dialer POSTs /v1/internal/peering/exchange {"PeerID", "EstablishmentSecret"}
 //     (the token's values) and gets {"StreamSecret"}; the establishment secret is then spent.
-//     403: wrong or spent secret; 404: no such peering.
+//     403 "invalid peering establishment secret": unknown peering, wrong or spent secret.
 //  2. Stream. The dialer GETs /v1/internal/peering/stream with the headers X-Proconsul-Peer-ID
 //     (the acceptor's peering ID), X-Proconsul-Stream-Secret and X-Proconsul-Peer-Remote (JSON
 //     {"Partition","Datacenter"} of the dialer). The acceptor promotes a pending secret to active,
@@ -25,7 +25,7 @@ import type { Clock, TimerHandle } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import { PEERINGS_TABLE, type StoredPeering } from '../state/index.ts';
 import type { EndpointDeps } from '../endpoint/deps.ts';
-import { peeringActive, type PeeringEndpoint } from '../endpoint/peering.ts';
+import { peeringActive, sameSecret, type PeeringEndpoint } from '../endpoint/peering.ts';
 import { exportsForPeer, storeImports, type PeerExports } from '../endpoint/peering-imports.ts';
 import type { PeeringRemoteInfo } from '../api/peering.ts';
 import type { HttpRequest } from '../http/request.ts';
@@ -119,7 +119,7 @@ export function peerStreamHandlers(d: PeerStreamDeps) {
     const p = d.epDeps.replica.peerings.get(id);
     const s = d.epDeps.replica.peeringSecrets.get(id);
     if (p && !peeringActive(p)) return undefined;
-    if (!p || !s || (secret !== s.ActiveStream && secret !== s.PendingStream)) throw new PermissionDeniedError('invalid peering stream secret');
+    if (!p || !s || !(sameSecret(s.ActiveStream, secret) || sameSecret(s.PendingStream, secret))) throw new PermissionDeniedError('invalid peering stream secret');
     return p;
   };
   return {

@@ -64,7 +64,9 @@ test('a token makes a PENDING acceptor peering; establishing spends its secret a
     const again = decodePeeringToken((await a.peering.generateToken({ PeerName: 'west' })).PeeringToken);
     assert.equal(again.PeerID, tok.PeerID);
     assert.notEqual(again.EstablishmentSecret, tok.EstablishmentSecret);
-    await assert.rejects(b.peering.establish({ PeerName: 'east', PeeringToken: PeeringToken }), { message: 'invalid establishment secret', code: 'permission_denied' });
+    await assert.rejects(b.peering.establish({ PeerName: 'east', PeeringToken: PeeringToken }), { message: 'a new peering token must be generated: invalid peering establishment secret', code: 'permission_denied' });
+    // Consul's acceptor answers an unknown peering as a wrong secret (PermissionDenied, same text).
+    await assert.rejects(a.peering.exchangeSecret('no-such-peering', 'x'), { message: 'invalid peering establishment secret', code: 'permission_denied' });
 
     const fresh = (await a.peering.generateToken({ PeerName: 'west' })).PeeringToken;
     assert.deepEqual(await b.peering.establish({ PeerName: 'east', PeeringToken: fresh }), {});
@@ -77,7 +79,7 @@ test('a token makes a PENDING acceptor peering; establishing spends its secret a
     assert.ok(streamSecret);
     assert.equal(a.replica.peeringSecrets.get(tok.PeerID)?.PendingStream, streamSecret);
     assert.equal(a.replica.peeringSecrets.get(tok.PeerID)?.Establishment, undefined);
-    await assert.rejects(b.peering.establish({ PeerName: 'east2', PeeringToken: fresh }), { message: 'invalid establishment secret: peering was already established' });
+    await assert.rejects(b.peering.establish({ PeerName: 'east2', PeeringToken: fresh }), { message: 'a new peering token must be generated: invalid peering establishment secret', code: 'permission_denied' });
 
     // The stream's first open promotes the pending secret and records the dialer's datacenter.
     await assert.rejects(a.peering.openStream(tok.PeerID, 'wrong', { Partition: 'default', Datacenter: 'dc2' }), { message: 'invalid peering stream secret' });

@@ -1,7 +1,7 @@
 // The peering endpoint (Consul's PeeringService: GenerateToken, Establish, PeeringRead/List/
 // Delete, and the acceptor's side of the secret exchange and stream authentication): peerings
 // and their secrets written through planned Store txns, reads reconciled with the stream tracker.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { InternalError, NotFoundError, PermissionDeniedError } from '../errors.ts';
 import {
   PEERINGS_TABLE, peeringKey, peeringSecretKey, peerImportKey, encodeRecord, type StoredPeering, type PeeringSecrets,
@@ -38,6 +38,16 @@ const nameGuardKey = (name: string): string => `peeringname/${encodeURIComponent
 /** True for a peering that dials (made by Establish): it knows its peer's server addresses. */
 export function shouldDial(p: Pick<PeeringRecord, 'PeerServerAddresses' | 'ManualServerAddresses'>): boolean {
   return (p.PeerServerAddresses?.length ?? 0) > 0 || (p.ManualServerAddresses?.length ?? 0) > 0;
+}
+
+/**
+ * Compares a stored secret with a presented one in constant time (digests of equal length, so
+ * neither the content nor the length leaks); an absent or empty stored secret matches nothing.
+ */
+export function sameSecret(stored: string | undefined, presented: string): boolean {
+  if (!stored) return false;
+  const digest = (s: string) => createHash('sha256').update(s).digest();
+  return timingSafeEqual(digest(stored), digest(presented));
 }
 
 /** True unless the peering is terminated or marked for deletion. */
@@ -135,7 +145,13 @@ export class PeeringEndpoint {
     let streamSecret = '';
     await this.#write(build());
     const written = this.#deps.replica.peerings.byName(req.PeerName)!;
-    streamSecret = await this.#o.exchange(written, tok.EstablishmentSecret);
+    try {
+      streamSecret = await this.#o.exchange(written, tok.EstablishmentSecret);
+    } catch (err) {
+      // A refused secret is not retried: only a new token can succeed (Consul's retryExchange).
+      if (err instanceof PermissionDeniedError) throw new PermissionDeniedError(`a new peering token must be generated: ${err.message}`);
+      throw err;
+    }
     await this.#write(build('ESTABLISHING'));
     return {};
   }
@@ -201,10 +217,11 @@ export class PeeringEndpoint {
     await commitPlanned(this.#deps, () => {
       const { peerings, peeringSecrets } = this.#deps.replica;
       const p = peerings.get(peerId);
-      if (!p || !peeringActive(p)) throw new NotFoundError('peering not found');
       const cur = peeringSecrets.get(peerId);
-      if (!cur?.Establishment) throw new PermissionDeniedError('invalid establishment secret: peering was already established');
-      if (cur.Establishment !== establishmentSecret) throw new PermissionDeniedError('invalid establishment secret');
+      // Unknown, spent or wrong are one answer, as Consul's ExchangeSecret gives (no hint which).
+      if (!p || !peeringActive(p) || !cur || !sameSecret(cur.Establishment, establishmentSecret)) {
+        throw new PermissionDeniedError('invalid peering establishment secret');
+      }
       const next: PeeringSecrets = { PendingStream: stream, ActiveStream: cur.ActiveStream };
       return {
         txn: { compares: [pinRecord(peeringSecretKey(peerId), cur)], success: [{ type: 'put', key: peeringSecretKey(peerId), value: encodeRecord(next) }] },
@@ -226,9 +243,10 @@ export class PeeringEndpoint {
       if (!p) throw new NotFoundError('peering not found');
       if (!peeringActive(p)) return { answer: undefined };
       const cur = peeringSecrets.get(peerId);
-      if (!cur || (secret !== cur.ActiveStream && secret !== cur.PendingStream)) throw new PermissionDeniedError('invalid peering stream secret');
+      const pending = !sameSecret(cur?.ActiveStream, secret) && sameSecret(cur?.PendingStream, secret);
+      if (!cur || (!pending && !sameSecret(cur.ActiveStream, secret))) throw new PermissionDeniedError('invalid peering stream secret');
       const ops: Op[] = [];
-      if (secret === cur.PendingStream) {
+      if (pending) {
         ops.push({ type: 'put', key: peeringSecretKey(peerId), value: encodeRecord({ Establishment: cur.Establishment, ActiveStream: secret }) });
       }
       if (p.Remote.Datacenter !== remote.Datacenter || p.Remote.Partition !== remote.Partition) {

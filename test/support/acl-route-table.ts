@@ -107,7 +107,7 @@ export const ROUTE_CASES: Record<string, RouteCase> = {
   'GET /v1/peerings': { path: '/v1/peerings', need: 'peering:read', on: '' },
   'POST /v1/internal/peering/exchange': {
     path: '/v1/internal/peering/exchange', body: { PeerID: 'none', EstablishmentSecret: 'x' },
-    answers: { anonymous: [404, 'peering not found'], unknown: [404, 'peering not found'], management: [404, 'peering not found'] },
+    answers: { anonymous: [403, 'invalid peering establishment secret'], unknown: [403, 'invalid peering establishment secret'], management: [403, 'invalid peering establishment secret'] },
   },
   'GET /v1/internal/peering/stream': {
     path: '/v1/internal/peering/stream',
