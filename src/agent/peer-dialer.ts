@@ -11,7 +11,7 @@ import { PEERINGS_TABLE, type StoredPeering } from '../state/index.ts';
 import { peeringActive, shouldDial } from '../endpoint/peering.ts';
 import type { PeeringRecord } from '../api/peering.ts';
 import type { LeaderLoop } from '../leader/loops.ts';
-import { EXCHANGE_PATH, PUSH_PATH, STREAM_PATH, every, followExports, receive, type PeerMessage, type PeerStreamDeps } from './peer-stream.ts';
+import { EXCHANGE_PATH, MAX_MESSAGE_BYTES, PUSH_PATH, STREAM_PATH, every, followExports, peerMessage, receive, type PeerMessage, type PeerStreamDeps } from './peer-stream.ts';
 
 /** `host:port` split for node:http (IPv6 in brackets). */
 function hostPort(addr: string): { host: string; port: number } {
@@ -184,8 +184,10 @@ class DialedPeer {
         while ((nl = buf.indexOf('\n')) >= 0) {
           const line = buf.slice(0, nl);
           buf = buf.slice(nl + 1);
-          if (line) await receive(d, p, JSON.parse(line) as PeerMessage);
+          if (line) await receive(d, p, peerMessage(JSON.parse(line)));
         }
+        // A peer that never ends its line would otherwise grow this buffer without bound.
+        if (buf.length > MAX_MESSAGE_BYTES) throw new Error('peering message too large');
       }
       session.abort();
       await pushLoop;

@@ -118,3 +118,42 @@ test('a stream whose peering is deleted says terminated and ends; pushes then ge
     s.stop();
   }
 });
+
+test('malformed pushes and stream headers are refused with 400 (or ignored) and store nothing', async () => {
+  const s = await acceptor();
+  try {
+    const tok = decodePeeringToken((await s.peering.generateToken({ PeerName: 'west' })).PeeringToken);
+    const ex = await s.handlers.exchange(request({}, { PeerID: tok.PeerID, EstablishmentSecret: tok.EstablishmentSecret }));
+    const creds = { 'x-proconsul-peer-id': tok.PeerID, 'x-proconsul-stream-secret': (ex.body as { StreamSecret: string }).StreamSecret };
+    const node = { Node: 'n1', Address: '10.0.0.1' };
+    const svc = { ID: 'web-1', Service: 'web', Tags: [], Port: 80 };
+    const bad: unknown[] = [
+      null, 123, 'garbage', [], {}, { Type: 'nonsense' }, { Type: 'exports' }, { Type: 'exports', Services: 'x' },
+      { Type: 'exports', Services: { web: 'x' } }, { Type: 'exports', Services: { web: [null] } }, { Type: 'exports', Services: { web: [{}] } },
+      { Type: 'exports', Services: { web: [{ Node: {}, Service: {} }] } },
+      { Type: 'exports', Services: { web: [{ Node: { ...node, Node: 5 }, Service: svc, Checks: [] }] } },
+      { Type: 'exports', Services: { web: [{ Node: node, Service: { ...svc, Tags: 'x' }, Checks: [] }] } },
+      { Type: 'exports', Services: { web: [{ Node: node, Service: svc, Checks: 'x' }] } },
+      { Type: 'exports', Services: { web: [{ Node: node, Service: svc, Checks: [null] }] } },
+    ];
+    for (const body of bad) {
+      await assert.rejects(s.handlers.push(request(creds, body)), { code: 'bad_request', message: /^malformed peering message: / }, JSON.stringify(body));
+    }
+    assert.deepEqual(s.replica.peerImports.ofPeer('west'), []);
+    assert.equal(s.peering.tracker.get(tok.PeerID)?.lastReceive ?? null, null, 'a refused message is not counted as received');
+    // A well-formed one is stored.
+    await s.handlers.push(request(creds, { Type: 'exports', Services: { web: [{ Node: node, Service: svc, Checks: [] }] } }));
+    assert.deepEqual(s.replica.peerImports.ofPeer('west').map((r) => r.Service), ['web']);
+
+    // A remote header that is JSON but not an object is ignored, not a 500.
+    for (const remote of ['null', '5', '"x"', '[1]', '{']) {
+      const res = await s.handlers.stream(request({ ...creds, 'x-proconsul-peer-remote': remote }));
+      const leave = new AbortController();
+      const done = res.stream!(() => {}, leave.signal);
+      leave.abort();
+      await done;
+    }
+  } finally {
+    s.stop();
+  }
+});

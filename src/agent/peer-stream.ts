@@ -20,7 +20,7 @@
 // (peer-dialer.ts, which also finishes deletions); the acceptor's handlers run on whichever
 // server the dialer reaches. Both ends record what they see in the stream tracker, from which
 // reads report ACTIVE / FAILING and StreamStatus.
-import { PermissionDeniedError } from '../errors.ts';
+import { BadRequestError, PermissionDeniedError } from '../errors.ts';
 import type { Clock, TimerHandle } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import { PEERINGS_TABLE, type StoredPeering } from '../state/index.ts';
@@ -42,6 +42,49 @@ const H_REMOTE = 'x-proconsul-peer-remote';
 
 /** One message of the stream. */
 export type PeerMessage = { Type: 'exports'; Services: PeerExports } | { Type: 'heartbeat' } | { Type: 'terminated' };
+
+/** The most a stream line or push body may hold (a large export set still fits). */
+export const MAX_MESSAGE_BYTES = 64 << 20;
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+const isStringList = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === 'string');
+
+/** Why an exported instance is unusable, or '' (what the `?peer=` reads, DNS and queries rely on). */
+function instanceFault(n: unknown): string {
+  if (!isObject(n) || !isObject(n.Node) || !isObject(n.Service)) return 'an instance needs Node and Service objects';
+  if (typeof n.Node.Node !== 'string' || typeof n.Node.Address !== 'string') return 'Node.Node and Node.Address must be strings';
+  const svc = n.Service;
+  if (typeof svc.Service !== 'string' || typeof svc.ID !== 'string') return 'Service.Service and Service.ID must be strings';
+  if (svc.Tags != null && !isStringList(svc.Tags)) return 'Service.Tags must be a list of strings';
+  if (svc.Port != null && typeof svc.Port !== 'number') return 'Service.Port must be a number';
+  if (svc.Address != null && typeof svc.Address !== 'string') return 'Service.Address must be a string';
+  if (n.Checks != null && !(Array.isArray(n.Checks) && n.Checks.every((c) => isObject(c) && typeof c.CheckID === 'string' && typeof c.Status === 'string'))) {
+    return 'Checks must be objects with CheckID and Status strings';
+  }
+  return '';
+}
+
+/**
+ * Checks a message received from a peer (either end) before anything acts on it: a peer holding
+ * the secret can still be buggy or hostile, and what it sends is stored and served.
+ */
+export function peerMessage(raw: unknown): PeerMessage {
+  const bad = (why: string): never => {
+    throw new BadRequestError(`malformed peering message: ${why}`);
+  };
+  if (!isObject(raw)) return bad('not a JSON object');
+  if (raw.Type === 'heartbeat' || raw.Type === 'terminated') return { Type: raw.Type };
+  if (raw.Type !== 'exports') return bad(`unknown Type ${JSON.stringify(raw.Type ?? null)}`);
+  if (!isObject(raw.Services)) return bad('Services must be an object');
+  for (const [name, nodes] of Object.entries(raw.Services)) {
+    if (!Array.isArray(nodes)) return bad(`service ${JSON.stringify(name)}: instances must be a list`);
+    for (const n of nodes) {
+      const why = instanceFault(n);
+      if (why) return bad(`service ${JSON.stringify(name)}: ${why}`);
+    }
+  }
+  return { Type: 'exports', Services: raw.Services as PeerExports };
+}
 
 /** Dependencies of both ends. */
 export interface PeerStreamDeps {
@@ -130,11 +173,12 @@ export function peerStreamHandlers(d: PeerStreamDeps) {
     },
     async stream(req: HttpRequest): Promise<HttpResult> {
       const { id, secret } = credentials(req);
-      let remote: PeeringRemoteInfo = { Partition: '', Datacenter: '' };
+      let remote: unknown;
       try {
-        remote = JSON.parse(String(req.headers[H_REMOTE] ?? '{}')) as PeeringRemoteInfo;
-      } catch { /* keep empty */ }
-      const p = await d.peering.openStream(id, secret, { Partition: String(remote.Partition ?? ''), Datacenter: String(remote.Datacenter ?? '') });
+        remote = JSON.parse(String(req.headers[H_REMOTE] ?? '{}'));
+      } catch { /* treated as empty */ }
+      const r = isObject(remote) ? remote : {};
+      const p = await d.peering.openStream(id, secret, { Partition: String(r.Partition ?? ''), Datacenter: String(r.Datacenter ?? '') });
       if (!peeringActive(p)) return { status: 410, body: { Type: 'terminated' } };
       return { contentType: 'application/x-ndjson', stream: (write, signal) => serveStream(d, p, write, signal) };
     },
@@ -142,7 +186,7 @@ export function peerStreamHandlers(d: PeerStreamDeps) {
       d.peering.checkEnabled();
       const p = pushed(req);
       if (!p) return { status: 410, body: { Type: 'terminated' } };
-      await receive(d, p, parseJSON(await req.body(64 << 20)) as PeerMessage);
+      await receive(d, p, peerMessage(parseJSON(await req.body(MAX_MESSAGE_BYTES))));
       return { body: {} };
     },
   };
