@@ -1,11 +1,10 @@
 // The consul provider's CrossSignCA: the old root signs a copy of the new root (its subject, key and
-// extensions; the old key's id as AKI; valid from a minute ago for 7 days), so leaves of the new
+// extensions; the old root's key id as AKI; valid from a minute ago for 7 days), so leaves of the new
 // root chain to the old root for clients that trust only the old one.
 import { createPrivateKey, randomBytes, sign, X509Certificate } from 'node:crypto';
 import { caSignatureAlgorithm, extension } from './ca-cert.ts';
 import { bitString, explicit, implicit, integer, sequence, time } from './der.ts';
-import { keyId } from './fingerprints.ts';
-import { CERT_DRIFT_MS } from './leaf-cert.ts';
+import { authorityKeyId, CERT_DRIFT_MS } from './leaf-cert.ts';
 
 /** How long a cross-signed certificate lasts (Consul: 7 days, past the default 72 h leaves). */
 export const CROSS_SIGN_TTL_MS = 7 * 24 * 3_600_000;
@@ -73,9 +72,8 @@ export function crossSignCA(newRootPem: string, oldRootPem: string, oldKeyPem: s
   const alg = caSignatureAlgorithm(key);
   const fresh = tbsParts(new X509Certificate(newRootPem).raw);
   const old = tbsParts(oldRoot.raw);
-  const oldKeyId = keyId(oldRoot.publicKey.export({ type: 'spki', format: 'der' }));
-  // The AKI names the old key, in the place the new root had its own (Go's extension order).
-  const aki = extension('2.5.29.35', false, sequence(implicit(0, oldKeyId)));
+  // The AKI names the old root's key (its SKI, as Go takes the parent's), in the place the new root had its own.
+  const aki = extension('2.5.29.35', false, sequence(implicit(0, authorityKeyId(oldRoot.raw))));
   const extensions = fresh.extensions.map((e) => (isAki(e) ? aki : e));
   if (!fresh.extensions.some(isAki)) extensions.push(aki);
   const notBefore = Math.floor((nowMs - CERT_DRIFT_MS) / 1000) * 1000;

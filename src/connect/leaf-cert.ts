@@ -1,7 +1,7 @@
 // Leaf certificates signed by the built-in CA, as the `consul` provider's Sign writes them: the
 // CSR's key, URI, DNS and IP SANs, no subject (so the SAN extension is critical), key usage for
-// signatures, key and data encipherment and key agreement, client and server auth, the CA's key
-// id as AKI and the leaf key's as SKI, valid from one minute ago for the leaf TTL.
+// signatures, key and data encipherment and key agreement, client and server auth, the CA certificate's
+// SKI as AKI and the leaf key's id as SKI, valid from one minute ago for the leaf TTL.
 import { createPrivateKey, randomBytes, sign, X509Certificate } from 'node:crypto';
 import { isIPv4 } from 'node:net';
 import { bitString, explicit, implicit, integer, octetString, oid, sequence, time } from './der.ts';
@@ -47,7 +47,6 @@ export function signLeaf(t: LeafTemplate, caCertPem: string, caKeyPem: string): 
   const notAfter = notBefore + t.ttlMs;
   const serial = randomBytes(8);
   serial[0] &= 0x7f;
-  const caSpki = ca.publicKey.export({ type: 'spki', format: 'der' });
   const tbs = sequence(
     explicit(0, integer(2)),
     integer(serial),
@@ -61,7 +60,7 @@ export function signLeaf(t: LeafTemplate, caCertPem: string, caKeyPem: string): 
       extension('2.5.29.37', false, sequence(oid(CLIENT_AUTH), oid(SERVER_AUTH))),
       extension('2.5.29.19', true, sequence()),
       extension('2.5.29.14', false, octetString(keyId(t.spki))),
-      extension('2.5.29.35', false, sequence(implicit(0, keyId(caSpki)))),
+      extension('2.5.29.35', false, sequence(implicit(0, authorityKeyId(ca.raw)))),
       extension('2.5.29.17', true, sanValue(t)),
     )),
   );
@@ -106,7 +105,40 @@ export function certSubject(der: Uint8Array): Buffer {
   return Buffer.from(der.subarray(at, subject.end));
 }
 
-function readTlv(der: Uint8Array, at: number): { contentStart: number; end: number } {
+const SKI_OID = Buffer.from([0x06, 0x03, 0x55, 0x1d, 0x0e]); // 2.5.29.14
+
+/**
+ * The key id a certificate issued by the CA certificate `der` names as its AKI: the CA's own
+ * Subject Key Identifier when it has one (Go's CreateCertificate takes the parent's, so a
+ * configured RootCert made by another tool, with RFC 5280's SHA-1 id, still chains), else the
+ * key id of its public key.
+ */
+export function authorityKeyId(der: Uint8Array): Uint8Array {
+  const cert = readTlv(der, 0);
+  const tbs = readTlv(der, cert.contentStart);
+  let at = tbs.contentStart;
+  if (der[at] === 0xa0) at = readTlv(der, at).end;
+  // serial, signature algorithm, issuer, validity, subject; then the key and the optional fields.
+  for (let i = 0; i < 5; i++) at = readTlv(der, at).end;
+  const spki = readTlv(der, at);
+  const spkiDer = der.subarray(at, spki.end);
+  for (at = spki.end; at < tbs.end; at = readTlv(der, at).end) {
+    if (der[at] !== 0xa3) continue;
+    const exts = readTlv(der, readTlv(der, at).contentStart);
+    for (let e = exts.contentStart; e < exts.end; e = readTlv(der, e).end) {
+      const id = readTlv(der, readTlv(der, e).contentStart);
+      if (!Buffer.from(der.subarray(id.start, id.end)).equals(SKI_OID)) continue;
+      // The extension's value: an OCTET STRING (after an optional critical flag) holding the key id's OCTET STRING.
+      let v = readTlv(der, id.end);
+      if (der[v.start] === 0x01) v = readTlv(der, v.end);
+      const inner = readTlv(der, v.contentStart);
+      return new Uint8Array(der.subarray(inner.contentStart, inner.end));
+    }
+  }
+  return keyId(spkiDer);
+}
+
+function readTlv(der: Uint8Array, at: number): { start: number; contentStart: number; end: number } {
   let len = der[at + 1];
   let contentStart = at + 2;
   if (len & 0x80) {
@@ -115,7 +147,7 @@ function readTlv(der: Uint8Array, at: number): { contentStart: number; end: numb
     for (let i = 0; i < n; i++) len = len * 256 + der[at + 2 + i];
     contentStart += n;
   }
-  return { contentStart, end: contentStart + len };
+  return { start: at, contentStart, end: contentStart + len };
 }
 
 function serialHex(serial: Uint8Array): string {
