@@ -6,7 +6,7 @@ import type http from 'node:http';
 import type http2 from 'node:http2';
 import type { TlsOptions, TLSSocket } from 'node:tls';
 import fs from 'node:fs';
-import { BlockList, type AddressInfo, type Socket } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { MethodNotAllowedError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { ListenAddr } from '../agent/config/runtime.ts';
@@ -24,6 +24,7 @@ import {
 import { nodeHttp, nodeHttp2 } from '../node-http.ts';
 import { joinHostPort } from '../host-port.ts';
 import { AuditedSource, type AuditRecorder } from './audit.ts';
+import { writeAccess } from './write-access.ts';
 
 /** Settings of the HTTP transport. */
 export interface HttpServerConfig {
@@ -74,19 +75,6 @@ function refuseTooMany(tls: TLSSocket): void {
 /** How long a refused connection may stay half-closed, waiting for the client's side to close. */
 const REFUSED_LINGER_MS = 1000;
 
-
-/** Builds the allow-list of write sources, or null when writes are open to all. */
-function writeAllowList(cidrs: string[] | undefined): BlockList | null {
-  if (!cidrs || cidrs.length === 0) return null;
-  const list = new BlockList();
-  for (const c of cidrs) {
-    const [ip, bits] = c.split('/');
-    const type = ip.includes(':') ? 'ipv6' : 'ipv4';
-    if (bits === undefined) list.addAddress(ip, type);
-    else list.addSubnet(ip, Number(bits), type);
-  }
-  return list;
-}
 
 /** Request timing sink (Consul's consul.api.http metric). */
 export interface HttpMetrics {
@@ -161,7 +149,7 @@ export class HttpServer {
   /** Open sockets and HTTP/2 sessions of the HTTPS listeners, ended by close(). */
   #tlsConns = new Set<Socket>();
   #sessions = new Set<http2.ServerHttp2Session>();
-  #writers: BlockList | null;
+  readonly #writeAllowed: ((remoteAddr: string) => boolean) | null;
   #conns = new Map<string, number>();
   #labels = new Map<string, string>();
   readonly #rendered: RenderedBodies;
@@ -172,7 +160,7 @@ export class HttpServer {
   constructor(deps: HttpServerDeps) {
     this.#deps = deps;
     this.#rendered = deps.rendered ?? new RenderedBodies();
-    this.#writers = writeAllowList(deps.config.allowWriteHttpFrom);
+    this.#writeAllowed = writeAccess(deps.config.allowWriteHttpFrom);
     this.#live = { closing: false, inflight: new Set(), logger: deps.logger, metrics: deps.metrics };
   }
 
@@ -225,7 +213,7 @@ export class HttpServer {
       if (!m) return source.answer(text(404, notFoundText(path), base));
       // Consul's checkWriteAccess runs inside its endpoint wrapper: after an unknown path (404)
       // or method (405), and its refusal is logged as a request error.
-      if (this.#writers && !internal && !['GET', 'HEAD', 'OPTIONS'].includes(method) && !path.startsWith(PEER_STREAM_PREFIX) && !this.#writeAllowed(remoteAddr)) {
+      if (this.#writeAllowed && !internal && !['GET', 'HEAD', 'OPTIONS'].includes(method) && !path.startsWith(PEER_STREAM_PREFIX) && !this.#writeAllowed(remoteAddr)) {
         this.#deps.logger.error({ method, url: path, from: remoteAddr, error: WRITE_RESTRICTED }, 'Request error');
         return source.answer(text(403, WRITE_RESTRICTED, base));
       }
@@ -284,11 +272,6 @@ export class HttpServer {
     let label = this.#labels.get(pattern);
     if (label === undefined) this.#labels.set(pattern, label = pattern.slice(1).replaceAll('/', '_'));
     return label;
-  }
-
-  #writeAllowed(addr: string): boolean {
-    const ip = addr.replace(/^::ffff:/, '');
-    return this.#writers!.check(ip, ip.includes(':') ? 'ipv6' : 'ipv4');
   }
 
   /**
