@@ -48,7 +48,7 @@ export interface HttpServerConfig {
 const WRITE_RESTRICTED = 'Access is restricted';
 /**
  * The peer stream's routes (agent/peer-stream.ts): authenticated by peering secrets, and in Consul
- * gRPC rather than HTTP API calls, so allow_write_http_from does not apply to them.
+ * gRPC rather than HTTP API calls, so neither allow_write_http_from nor the audit log applies to them.
  */
 const PEER_STREAM_PREFIX = '/v1/internal/peering/';
 /** Consul's answer for a path in http_config.block_endpoints. */
@@ -217,8 +217,9 @@ export class HttpServer {
         this.#deps.logger.error({ method, url: path, from: remoteAddr, error: WRITE_RESTRICTED }, 'Request error');
         return source.answer(text(403, WRITE_RESTRICTED, base));
       }
-      // The agent's own calls (remote exec) are not HTTP API calls: Consul makes them as RPCs.
-      if (this.#deps.audit && !internal) {
+      // The agent's own calls (remote exec) are not HTTP API calls: Consul makes them as RPCs; nor
+      // is the peer stream, gRPC in Consul (and its heartbeats would fill the log).
+      if (this.#deps.audit && !internal && !path.startsWith(PEER_STREAM_PREFIX)) {
         const done = this.#deps.audit.begin({ method, path, query, headers, remoteAddr: remotePort === undefined ? remoteAddr : joinHostPort(remoteAddr, remotePort) });
         source = new AuditedSource(source, done);
       }
