@@ -64,6 +64,50 @@ function hasWildcard(e: ConfigEntry): boolean {
   return services.some((s) => s.Name === '*');
 }
 
+/** Names (as stored) of typical services a wildcard links: every registered service but gateways, proxies and `consul`. */
+function typicalNames(replica: Replica, ws: WatchSet): string[] {
+  ws.addTable(SERVICES_TABLE);
+  const cat = replica.catalog;
+  const names = new Set<string>();
+  for (const key of cat.byName.keys()) {
+    if (key === 'consul') continue;
+    for (const i of cat.instances(key)) if (!i.service.Kind) names.add(i.service.Service);
+  }
+  return [...names].sort();
+}
+
+/** The services one gateway's entries link (Consul's GatewayServices state read), watching what it read. */
+export function gatewayLinks(replica: Replica, ws: WatchSet, gateway: string): { index: number; rows: GatewayService[] } {
+  const t = replica.configEntries;
+  let index = Math.max(t.kindIndex(INGRESS), t.kindIndex(TERMINATING));
+  const rows: GatewayService[] = [];
+  for (const kind of [INGRESS, TERMINATING]) {
+    ws.addKey(CONFIG_ENTRIES_TABLE, `${kind}/${gateway}`);
+    const e = t.get(kind, gateway);
+    if (!e) continue;
+    const typical = hasWildcard(e) ? typicalNames(replica, ws) : [];
+    if (typical.length) index = Math.max(index, replica.catalog.index.services);
+    rows.push(...entryRows(e, typical));
+  }
+  return { index, rows };
+}
+
+/** Every gateway's links (Consul's DumpGatewayServices), watching every gateway entry. */
+export function allGatewayLinks(replica: Replica, ws: WatchSet): { index: number; rows: GatewayService[] } {
+  const t = replica.configEntries;
+  let index = Math.max(t.kindIndex(INGRESS), t.kindIndex(TERMINATING));
+  const rows: GatewayService[] = [];
+  for (const kind of [INGRESS, TERMINATING]) {
+    ws.addPrefix(CONFIG_ENTRIES_TABLE, `${kind}/`);
+    for (const e of t.list(kind)) {
+      const typical = hasWildcard(e) ? typicalNames(replica, ws) : [];
+      if (typical.length) index = Math.max(index, replica.catalog.index.services);
+      rows.push(...entryRows(e, typical));
+    }
+  }
+  return { index, rows };
+}
+
 /** Gateway views over config entries and the catalog. */
 export class GatewayEndpoint {
   readonly #deps: EndpointDeps;
@@ -72,33 +116,11 @@ export class GatewayEndpoint {
     this.#deps = deps;
   }
 
-  /** Names (as stored) of typical services a wildcard links: every registered service but gateways, proxies and `consul`. */
-  #typical(ws: WatchSet): string[] {
-    ws.addTable(SERVICES_TABLE);
-    const cat = this.#deps.replica.catalog;
-    const names = new Set<string>();
-    for (const key of cat.byName.keys()) {
-      if (key === 'consul') continue;
-      for (const i of cat.instances(key)) if (!i.service.Kind) names.add(i.service.Service);
-    }
-    return [...names].sort();
-  }
-
   /** Services linked to a gateway, blocking on its entries (and the catalog when a wildcard links). */
   gatewayServices(gateway: string, opts: QueryOptions): Promise<QueryResult<GatewayService[]>> {
     authorize(opts.authz, 'serviceRead', gateway);
-    const t = this.#deps.replica.configEntries;
     return blockingQuery(this.#deps, opts, (ws) => {
-      let index = Math.max(t.kindIndex(INGRESS), t.kindIndex(TERMINATING));
-      const rows: GatewayService[] = [];
-      for (const kind of [INGRESS, TERMINATING]) {
-        ws.addKey(CONFIG_ENTRIES_TABLE, `${kind}/${gateway}`);
-        const e = t.get(kind, gateway);
-        if (!e) continue;
-        const typical = hasWildcard(e) ? this.#typical(ws) : [];
-        if (typical.length) index = Math.max(index, this.#deps.replica.catalog.index.services);
-        rows.push(...entryRows(e, typical));
-      }
+      const { index, rows } = gatewayLinks(this.#deps.replica, ws, gateway);
       const { items, filtered } = filterAllowed(opts.authz, rows, (r) => allowed(opts.authz, 'serviceRead', r.Service.Name));
       return { index, value: items, filtered };
     });
@@ -114,7 +136,7 @@ export class GatewayEndpoint {
       if (meshTargetHidden(opts.authz, service)) return { index, value: [] };
       const gateways: string[] = [];
       for (const e of t.list(INGRESS)) {
-        const typical = hasWildcard(e) ? this.#typical(ws) : [];
+        const typical = hasWildcard(e) ? typicalNames(this.#deps.replica, ws) : [];
         if (typical.length) index = Math.max(index, cat.index.services);
         if (entryRows(e, typical).some((r) => foldName(r.Service.Name) === foldName(service))) gateways.push(e.Name);
       }

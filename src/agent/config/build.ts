@@ -8,6 +8,7 @@ import { readGossip, readGossipWan } from './gossip.ts';
 import type { RuntimeConfig } from './runtime.ts';
 import { readTls } from './tls.ts';
 import { readHttpConfig } from './http-config.ts';
+import { readUiConfig, validateUiConfig } from './ui-config.ts';
 import { readAutoEncrypt, type AutoEncryptConfig } from './auto-encrypt.ts';
 import { validateRuntime } from './validation.ts';
 import { TreeReader } from './values.ts';
@@ -132,11 +133,13 @@ export function buildRuntime(tree: ConfigTree, valueErrors: string[], ctx: Build
       httpsHandshakeTimeout: r.durationMs('limits.https_handshake_timeout', 5_000),
     },
     http: readHttpConfig(r),
+    ui: readUiConfig(r),
     gossip: readGossip(r, network.bindAddr, network.ports.serfLan, r.bool('server')),
     gossipWan: readGossipWan(r, network.bindAddr, network.advertiseAddrWan, network.ports.serfWan, r.bool('server')),
     tls: readTls(r, { server: general.server, nodeName: general.nodeName, domain: general.domain }),
     raw: tree,
   };
+  validateUiConfig(built.ui!);
   validateRuntime(built, r);
   if (r.errors.length > 0) throw new ConfigError(multiError(r.errors));
   return { built, warnings: r.warnings };

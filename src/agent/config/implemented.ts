@@ -7,7 +7,7 @@ export const implementedKeys: ReadonlySet<string> = new Set([
   'datacenter', 'primary_datacenter', 'node_name', 'node_id', 'node_meta', 'data_dir',
   'server', 'bootstrap', 'bootstrap_expect', 'bind_addr', 'advertise_addr', 'advertise_addr_wan',
   'client_addr', 'addresses.*', 'ports.*', 'domain', 'alt_domain', 'log_level', 'log_json',
-  'log_file', 'pid_file', 'ui_config.enabled', 'default_query_time', 'max_query_time',
+  'log_file', 'pid_file', 'ui_config.*', 'default_query_time', 'max_query_time',
   'limits.kv_max_value_size', 'limits.txn_max_req_len', 'limits.http_max_conns_per_client', 'limits.https_handshake_timeout',
   // TLS for the HTTPS listener and internal RPC; tls.grpc is validated but not applied yet.
   'tls.defaults.*', 'tls.https.*', 'tls.internal_rpc.*',

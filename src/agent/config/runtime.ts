@@ -1,5 +1,6 @@
 // The agent's runtime configuration: what the config loader produces from files and flags and
 // what createAgent() consumes. Durations are milliseconds; listeners are resolved addresses.
+import type { UiConfig } from './ui-config.ts';
 import type { GossipSettings, WanGossipSettings } from './gossip.ts';
 import type { TlsConfig } from './tls.ts';
 import type { AutoEncryptConfig } from './auto-encrypt.ts';
@@ -52,6 +53,8 @@ export interface RuntimeConfig {
   logFile: string;
   pidFile: string;
   uiEnabled: boolean;
+  /** ui_config (the loader always sets it; absent: Consul's defaults with the UI off). */
+  ui?: UiConfig;
   /** Milliseconds. */
   defaultQueryTime: number;
   maxQueryTime: number;

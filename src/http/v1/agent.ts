@@ -11,6 +11,7 @@ import { memberTags } from '../../agent/member-tags.ts';
 import { dnsConfigFrom } from '../../dns/index.ts';
 import { joinHostPort } from '../../host-port.ts';
 import { activeResources } from '../../telemetry/runtime.ts';
+import { DEFAULT_UI_CONFIG, uiDebugConfig } from '../../agent/config/ui-config.ts';
 
 /** What the self handler reads. */
 export interface AgentSelfDeps {
@@ -60,7 +61,7 @@ function debugConfig(c: RuntimeConfig): Record<string, unknown> {
     ServerPort: c.ports.server, DNSDomain: c.domain, DNSAltDomain: c.altDomain,
     DNSAllowStale: dns.allowStale, DNSMaxStale: formatGoDuration(dns.maxStaleMs), DNSUseCache: dns.useCache,
     DNSCacheMaxAge: formatGoDuration(dns.cacheMaxAgeMs), LogLevel: c.logLevel.toUpperCase(),
-    LogJSON: c.logJson, PidFile: c.pidFile, UIConfig: { Enabled: c.uiEnabled },
+    LogJSON: c.logJson, PidFile: c.pidFile, UIConfig: uiDebugConfig(c.ui ?? { ...DEFAULT_UI_CONFIG, enabled: c.uiEnabled }),
     SessionTTLMin: formatGoDuration(c.sessionTtlMin), KVMaxValueSize: c.limits.kvMaxValueSize,
     TxnMaxReqLen: c.limits.txnMaxReqLen, DefaultQueryTime: formatGoDuration(c.defaultQueryTime),
     MaxQueryTime: formatGoDuration(c.maxQueryTime), ACLsEnabled: c.acl.enabled,
