@@ -14,6 +14,7 @@ import type { LanPool } from './lan-pool.ts';
 import type { Local } from './local/index.ts';
 import { poolHandlers, selfMember, serfLanStats } from './pool-routes.ts';
 import { localCounts } from './server.ts';
+import type { CacheTypeName, HttpCache } from './cache/http-cache.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
 
 /** What the client's local handlers use. */
@@ -32,6 +33,8 @@ export interface ClientRouteDeps {
   forward: Handler;
   /** This agent's service leaf certificates. */
   leafCerts: LeafSource;
+  /** The agent cache answering `?cached` reads (absent: they are forwarded like others). */
+  cache?: HttpCache;
   reload(): Promise<void>;
   leave(): Promise<void>;
   clock: Clock;
@@ -99,13 +102,22 @@ export function clientRoutes(d: ClientRouteDeps): Router {
   const { config, local, reqCfg, forward } = d;
   const f = <K extends keyof RouteHandlers>(): RouteHandlers[K] => forwarded<RouteHandlers[K]>(forward);
   const near = nearThisAgent(forward, config.nodeName);
+  // `?cached` reads of the types Consul's agent caches (Consul's agent/cache-types).
+  const cached = (type: CacheTypeName, applies?: (req: HttpRequest) => boolean): Handler => d.cache?.handler(type, forward, applies) ?? forward;
+  const nearCached = (type: CacheTypeName): Handler => nearThisAgent(cached(type), config.nodeName);
+  const catalog = forwarded<RouteHandlers['catalog']>(near, {
+    services: nearCached('catalog_list_services'), service: nearCached('catalog_services'), connect: nearCached('catalog_services'),
+    datacenters: cached('catalog_datacenters'),
+  });
+  const health = forwarded<RouteHandlers['health']>(near, { service: nearCached('health_services'), connect: nearCached('health_services') });
   const handlers: RouteHandlers = {
     kv: f<'kv'>(), txn: f<'txn'>(), status: f<'status'>(), operator: f<'operator'>(), connect: f<'connect'>(),
-    session: forwarded<RouteHandlers['session']>(forward, { create: sessionOnThisNode(forward, config.nodeName) }), catalog: forwarded<RouteHandlers['catalog']>(near), health: forwarded<RouteHandlers['health']>(near), config: f<'config'>(), gateways: f<'gateways'>(),
+    session: forwarded<RouteHandlers['session']>(forward, { create: sessionOnThisNode(forward, config.nodeName) }), catalog, health, config: f<'config'>(),
+    gateways: forwarded<RouteHandlers['gateways']>(forward, { ingress: nearCached('health_services') }),
     coordinate: f<'coordinate'>(), keyring: f<'keyring'>(), acl: f<'acl'>(), aclPolicies: f<'aclPolicies'>(),
     aclAuth: f<'aclAuth'>(), aclExplain: f<'aclExplain'>(), aclTranslate: forward, agentAcl: f<'agentAcl'>(), snapshot: f<'snapshot'>(),
-    intentions: f<'intentions'>(), discoveryChain: f<'discoveryChain'>(), peering: f<'peering'>(), peerStream: f<'peerStream'>(),
-    query: forwarded<RouteHandlers['query']>(forward, { get: queryFromThisAgent(forward, config.nodeName) }),
+    intentions: f<'intentions'>(), discoveryChain: forwarded<RouteHandlers['discoveryChain']>(forward, { read: cached('compiled_discovery_chain') }), peering: f<'peering'>(), peerStream: f<'peerStream'>(),
+    query: forwarded<RouteHandlers['query']>(forward, { get: queryFromThisAgent(cached('prepared_query', (req) => req.path.endsWith('/execute')), config.nodeName) }),
     agent: agentSelfHandlers({
       config, leadership: d.leadership, member: () => selfMember(d.pool),
       stats: () => clientStats(agentStats(config, d.leadership, localCounts(local), serfLanStats(d.pool)), d.knownServers()),

@@ -35,6 +35,7 @@ import { prometheusRetention } from './server.ts';
 import { ServerList } from './server-list.ts';
 import { translateHeaders, translatingRouter } from './translate-wan.ts';
 import { auditSettings } from './audit-config.ts';
+import { HttpCache } from './cache/http-cache.ts';
 import { agentAuditLog } from './audit-log.ts';
 
 /** A running (or ready to run) client agent: anti-entropy and every other request go through the servers. */
@@ -112,10 +113,15 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
     forwarder, servers, datacenter: config.datacenter, agentToken: () => token('agent'), maxQueryTimeMs: config.maxQueryTime,
     clock, random, logger,
   });
+  // The agent cache of `?cached` reads; with http_config.use_cache off none reaches it (http/server.ts drops the flag).
+  const cache = new HttpCache({
+    clock, random, send: (r) => forwarder.send(servers, r), defaultToken: () => local.tokens.get('default'),
+    defaultQueryTimeMs: config.defaultQueryTime, maxQueryTimeMs: config.maxQueryTime,
+  });
   const routes = clientRoutes({
     config, local, pool, events, leadership, reqCfg, clock, random, knownServers: () => servers.servers().length,
     observe: { telemetry, hub, stream: metricsStream, prometheusRetentionMs: prometheusRetention(config) },
-    forward, leafCerts,
+    forward, leafCerts, cache,
     reload: () => reload(),
     leave: async () => {
       await local.stop();
@@ -184,6 +190,7 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
       dnsHandler.close();
       await local.stop();
       leafCerts.stop();
+      cache.close();
       coordinateSync.stop();
       servers.stop();
       await pool.shutdown();

@@ -1,0 +1,155 @@
+// `?cached` reads on a client agent: the read routes Consul serves from its agent cache answer
+// from the AgentCache, whose entries are this agent's forwarded reads (the server's status,
+// headers and body), with Consul's X-Cache (HIT or MISS) and Age headers. Reads without
+// `?cached` are forwarded as before.
+import type { Clock } from '../../clock.ts';
+import { BadRequestError } from '../../errors.ts';
+import { parseGoDuration } from '../../duration.ts';
+import type { Handler, HttpRequest, HttpResult } from '../../http/index.ts';
+import { forwardedRequest, type ForwardRequest, type ForwardResponse } from '../forward.ts';
+import { AgentCache, type CacheTypeOptions, type FetchOptions, type FetchResult } from './cache.ts';
+import { parseCacheControl } from './cache-control.ts';
+
+/** A server's answer to a read, as kept in the cache. */
+export interface CachedAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+/** A fetch the server answered with something other than 200: passed on to the reader as it came. */
+export class ServerAnswerError extends Error {
+  readonly answer: ForwardResponse;
+  constructor(answer: ForwardResponse) {
+    super(`server answered ${answer.status}`);
+    this.answer = answer;
+  }
+}
+
+/** Blocking types, kept current by a background query (Consul's RegisterOptionsBlockingRefresh). */
+const REFRESH: CacheTypeOptions = { refresh: true, supportsBlocking: true, fatal: aclNotFound };
+/** Fetched on a miss only, Cache-Control applying (Consul's RegisterOptionsNoRefresh). */
+const SIMPLE: CacheTypeOptions = { refresh: false, supportsBlocking: false, fatal: aclNotFound };
+
+/** The cached read types, under Consul's cache-type names. */
+export const CACHE_TYPES = {
+  /** /v1/catalog/service/:s and /v1/catalog/connect/:s */
+  catalog_services: REFRESH,
+  /** /v1/catalog/services */
+  catalog_list_services: REFRESH,
+  /** /v1/health/service/:s, /v1/health/connect/:s, /v1/health/ingress/:s */
+  health_services: REFRESH,
+  /** /v1/discovery-chain/:s */
+  compiled_discovery_chain: REFRESH,
+  /** /v1/query/:id/execute */
+  prepared_query: SIMPLE,
+  /** /v1/catalog/datacenters */
+  catalog_datacenters: SIMPLE,
+} as const satisfies Record<string, CacheTypeOptions>;
+
+/** A cached read type's name. */
+export type CacheTypeName = keyof typeof CACHE_TYPES;
+
+// A token that no longer exists ends background refresh, as Consul's acl.IsErrNotFound does.
+function aclNotFound(err: unknown): boolean {
+  return err instanceof ServerAnswerError && err.answer.status === 403 && err.answer.body.toString('utf8').includes('ACL not found');
+}
+
+/** What the cached routes need. */
+export interface HttpCacheDeps {
+  clock: Clock;
+  random?: () => number;
+  /** Sends a request to a server (the Forwarder over the agent's server list). */
+  send: (req: ForwardRequest) => Promise<ForwardResponse>;
+  defaultToken: () => string;
+  /** The agent's blocking defaults: ?wait when absent, and its cap. */
+  defaultQueryTimeMs: number;
+  maxQueryTimeMs: number;
+}
+
+/** Parameters that never make a different entry: the cache flag and blocking. */
+const UNKEYED = ['cached', 'index', 'wait'];
+/** Request headers left out of the fetches: the reader's own cache directives. */
+const UNSENT = new Set(['cache-control']);
+
+/** The agent cache of forwarded reads and the route wrapper that uses it. */
+export class HttpCache {
+  readonly cache: AgentCache<CachedAnswer>;
+  readonly #deps: HttpCacheDeps;
+
+  constructor(deps: HttpCacheDeps) {
+    this.#deps = deps;
+    this.cache = new AgentCache<CachedAnswer>({ clock: deps.clock, random: deps.random, sizeOf: (a) => a.body.length + 512 });
+    for (const [name, opts] of Object.entries(CACHE_TYPES)) this.cache.registerType(name, opts);
+  }
+
+  /** `forward` for reads without `?cached` (or not GET); `?cached` reads through the cache as `type`. */
+  handler(type: CacheTypeName, forward: Handler, applies: (req: HttpRequest) => boolean = () => true): Handler {
+    return (req) => (req.method === 'GET' && req.query.has('cached') && applies(req) ? this.#read(type, req) : forward(req));
+  }
+
+  /** Stops background queries and drops every entry. */
+  close(): void {
+    this.cache.close();
+  }
+
+  async #read(type: CacheTypeName, req: HttpRequest): Promise<HttpResult> {
+    if (req.query.has('consistent')) throw new BadRequestError('Cannot specify ?cached with ?consistent, conflicting semantics.');
+    const cc = parseCacheControl(req.headers['cache-control']);
+    const { minIndex, waitMs } = this.#blocking(req);
+    const fwd = await forwardedRequest(req, this.#deps.defaultToken());
+    const headers = Object.fromEntries(Object.entries(fwd.headers).filter(([k]) => !UNSENT.has(k)));
+    const q = fwd.url.indexOf('?');
+    const path = q < 0 ? fwd.url : fwd.url.slice(0, q);
+    const query = new URLSearchParams(q < 0 ? '' : fwd.url.slice(q + 1));
+    for (const p of UNKEYED) query.delete(p);
+    query.sort();
+    const key = `${headers['x-consul-token'] ?? ''}/${headers.authorization ?? ''}/${path}?${query}`;
+    const fetch = (opts: FetchOptions) => this.#fetch(path, query, headers, opts);
+    try {
+      const { value, meta } = await this.cache.get({
+        type, key, minIndex, timeoutMs: minIndex > 0 ? waitMs : 0, maxAgeMs: cc.maxAgeMs, mustRevalidate: cc.mustRevalidate,
+        staleIfErrorMs: cc.staleIfErrorMs, signal: req.aborts ?? req.signal,
+      }, fetch);
+      // Consul's setCacheMeta: X-Cache always, Age (whole seconds) on a hit.
+      return answer(value, meta.hit ? { 'X-Cache': 'HIT', Age: Math.round(meta.ageMs / 1000).toFixed(0) } : { 'X-Cache': 'MISS' });
+    } catch (err) {
+      if (err instanceof ServerAnswerError) return answer(err.answer, {});
+      throw err;
+    }
+  }
+
+  /** ?index and ?wait as Consul's parseWait reads them; the wait defaults to, and is capped by, the agent's. */
+  #blocking(req: HttpRequest): { minIndex: number; waitMs: number } {
+    let waitMs = this.#deps.defaultQueryTimeMs;
+    const wait = req.query.get('wait');
+    if (wait) {
+      const ms = parseGoDuration(wait);
+      if (ms === null) throw new BadRequestError('Invalid wait time');
+      if (ms > 0) waitMs = Math.min(ms, this.#deps.maxQueryTimeMs);
+    }
+    const index = req.query.get('index');
+    if (index && (!/^\d+$/.test(index) || !Number.isSafeInteger(Number(index)))) throw new BadRequestError('Invalid index');
+    return { minIndex: index ? Number(index) : 0, waitMs };
+  }
+
+  /** One read from a server: a blocking one at the entry's index for background refresh. */
+  async #fetch(path: string, query: URLSearchParams, headers: Record<string, string>, opts: FetchOptions): Promise<FetchResult<CachedAnswer>> {
+    const q = new URLSearchParams(query);
+    if (opts.minIndex > 0) {
+      q.set('index', String(opts.minIndex));
+      q.set('wait', `${Math.ceil(opts.timeoutMs / 1000)}s`);
+    }
+    const qs = q.toString();
+    const res = await this.#deps.send({ method: 'GET', url: qs ? `${path}?${qs}` : path, headers, signal: opts.signal });
+    if (res.status !== 200) throw new ServerAnswerError(res);
+    return { value: { status: res.status, headers: res.headers, body: res.body }, index: Number(res.headers['X-Consul-Index'] ?? 0) || 0 };
+  }
+}
+
+function answer(a: CachedAnswer, extra: Record<string, string>): HttpResult {
+  const { 'Content-Type': contentType, ...headers } = a.headers;
+  const all = { ...headers, ...extra };
+  if (contentType) return { status: a.status, raw: a.body, contentType, headers: all };
+  return a.body.length ? { status: a.status, raw: a.body, headers: all } : { status: a.status, headers: all };
+}
