@@ -8,6 +8,7 @@ import type { CARoot, CASettings, ParsedCsr } from '../connect/index.ts';
 import { BadRequestError, InternalError } from '../errors.ts';
 import { CsrGate } from './csr-gate.ts';
 import type { EndpointDeps } from './deps.ts';
+import { consistentRead } from './query.ts';
 
 /** Consul's ErrConnectNotEnabled text. */
 export const CONNECT_NOT_ENABLED = 'Connect must be enabled in order to use this endpoint';
@@ -48,9 +49,18 @@ const signing = () => Promise.all([import('../connect/csr.ts'), import('../conne
 async function activeSigner(deps: EndpointDeps, ca: CASettings): Promise<ActiveSigner> {
   const { replica, store } = deps;
   if (!ca.ok) throw new InternalError(`${UNINITIALIZED}: provider is nil`);
-  const root = (replica.caRoots.all() as unknown as CARoot[]).find((r) => r.Active);
+  const activeRoot = (): CARoot | undefined => (replica.caRoots.all() as unknown as CARoot[]).find((r) => r.Active);
+  let root = activeRoot();
   if (!root) throw new InternalError(`${UNINITIALIZED}: no root certificate`);
-  const key = await store.get(`ca/key/${root.ID}`);
+  let key = await store.get(`ca/key/${root.ID}`);
+  if (!key) {
+    // A rotation committed after the replica was read (or the replica lags the store): the old
+    // root's key went with it. Read both again once the replica holds every committed write.
+    await consistentRead(deps);
+    root = activeRoot();
+    if (!root) throw new InternalError(`${UNINITIALIZED}: no root certificate`);
+    key = await store.get(`ca/key/${root.ID}`);
+  }
   if (!key) throw new InternalError(`${UNINITIALIZED}: provider is nil`);
   return { root, keyPem: Buffer.from(key.value).toString('utf8'), clusterId: replica.meta.get('cluster')?.ClusterID ?? '' };
 }

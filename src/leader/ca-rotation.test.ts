@@ -8,6 +8,9 @@ import { test } from 'node:test';
 import { ManualClock } from '../clock.ts';
 import type { CARoot } from '../connect/index.ts';
 import { ConnectCAEndpoint, soloLeadership, type EndpointDeps } from '../endpoint/index.ts';
+import { ConnectCASignEndpoint } from '../endpoint/connect-ca-sign.ts';
+import { serviceUri } from '../connect/index.ts';
+import { createCsr } from '../connect/csr.ts';
 import { silentLogger } from '../log.ts';
 import { Replica } from '../state/index.ts';
 import { MemoryStore } from '../store/index.ts';
@@ -101,6 +104,36 @@ test('without the old root\'s key the rotation is refused with Consul\'s cross-s
     assert.equal(fresh.Active, true);
     assert.equal(fresh.IntermediateCerts, null);
     assert.equal(fresh.PrivateKeyBits, 384);
+  } finally {
+    s.stop();
+  }
+});
+
+test('a leaf asked for while a rotation commits is signed under the new root, not refused for the old root\'s dropped key', async () => {
+  const s = await setup();
+  try {
+    const [old] = s.roots();
+    const rotate = () => s.ca.setConfiguration({ Provider: 'consul', Config: { LeafCertTTL: '10h', IntermediateCertTTL: '30h', PrivateKeyBits: 384 }, State: null, ForceWithoutCrossSigning: false }, undefined);
+    // The rotation commits between the signer's read of the active root and its read of that root's key.
+    let raced = false;
+    const get = async (key: string) => {
+      if (key === `ca/key/${old.ID}` && !raced) {
+        raced = true;
+        await rotate();
+      }
+      return s.store.get(key);
+    };
+    const store = new Proxy(s.store, {
+      get: (t, p) => (p === 'get' ? get : typeof Reflect.get(t, p) === 'function' ? Reflect.get(t, p).bind(t) : Reflect.get(t, p)),
+    });
+    const sign = new ConnectCASignEndpoint({ ...s.deps, store }, { connectEnabled: true, ca: () => s.ca.settings() });
+    const { csrPem } = await createCsr(serviceUri({ host: `${s.clusterId}.consul`, namespace: 'default', datacenter: 'dc1', service: 'web' }), [], []);
+    const leaf = await sign.sign({ Datacenter: 'dc1', CSR: csrPem }, undefined);
+    assert.ok(raced);
+    const fresh = s.roots().find((r) => r.Active)!;
+    assert.notEqual(fresh.ID, old.ID);
+    assert.ok(new X509Certificate(leaf.CertPEM).verify(new X509Certificate(fresh.RootCert).publicKey), 'signed by the new root');
+    assert.ok(leaf.CertPEM.endsWith(fresh.IntermediateCerts![0]), 'with the cross-signature');
   } finally {
     s.stop();
   }
