@@ -106,6 +106,34 @@ describe('tar', () => {
     }
   });
 
+  // An archive of one file 'a' ("data") after a PAX 'x' header holding `records` as they are.
+  function withPax(records: string): Buffer {
+    const file = writeTar([{ name: 'a', data: Buffer.from('data'), mtimeMs: 0 }]);
+    const h = Buffer.from(file.subarray(0, 512));
+    h.write('PaxHeaders.0/a\0', 0, 'ascii');
+    h.write(`${Buffer.byteLength(records).toString(8).padStart(11, '0')}\0`, 124, 'ascii');
+    h[156] = 'x'.charCodeAt(0);
+    h.write('        ', 148, 'ascii');
+    let sum = 0;
+    for (const b of h) sum += b;
+    h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'ascii');
+    const body = Buffer.from(records);
+    return Buffer.concat([h, body, Buffer.alloc((512 - (body.length % 512)) % 512), file]);
+  }
+
+  test('PAX records are read as Go reads them: decimal lengths and sizes only, no NUL in a path, no empty key', () => {
+    assert.deepEqual(readTar(withPax('11 path=bc\n')).map((e) => [e.name, e.data.toString()]), [['bc', 'data']]);
+    assert.deepEqual(readTar(withPax('9 size=2\n')).map((e) => e.data.toString()), ['da']);
+    for (const bad of ['0xc path=bc\n', '1e1 path=\n', '11 path=b\0\n', '6 =bc\n', '4 a\n\n']) {
+      assert.throws(() => readTar(withPax(bad)), /invalid tar header: bad PAX record/, JSON.stringify(bad));
+    }
+    for (const bad of ['8 size=\n', '12 size=1e1\n', '12 size=0x1\n', '11 size=-1\n']) {
+      assert.throws(() => readTar(withPax(bad)), /invalid tar header: bad size/, JSON.stringify(bad));
+    }
+    // A size past the archive is a truncated archive, not a read past its end.
+    assert.throws(() => readTar(withPax('15 size=999999\n')), /unexpected EOF/);
+  });
+
   test('a malformed PAX record is a malformed archive', () => {
     const archive = writeTar([{ name: unsplittable, data: Buffer.from('v') }]);
     archive.write('9', 512, 'ascii'); // the record's length no longer ends at its newline

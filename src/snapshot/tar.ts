@@ -139,22 +139,32 @@ function parseOctal(h: Buffer, start: number, len: number, what: string): number
   return s ? parseInt(s, 8) : 0;
 }
 
-// The records of a PAX extended header; a malformed one is a malformed archive, as in Go's reader.
+// The records of a PAX extended header; a malformed one is a malformed archive, as in Go's
+// reader (parsePAXRecord, validPAXRecord): a decimal length counting the whole record and ending
+// at its newline, a non-empty key, and no NUL in a key or a path.
 function parsePax(data: Buffer): Map<string, string> {
   const out = new Map<string, string>();
+  const bad = () => new Error('invalid tar header: bad PAX record');
   for (let off = 0; off < data.length; ) {
     const space = data.indexOf(0x20, off);
-    const len = space < 0 ? NaN : Number(data.toString('ascii', off, space));
-    if (!Number.isInteger(len) || len <= space - off || off + len > data.length || data[off + len - 1] !== 0x0a) {
-      throw new Error('invalid tar header: bad PAX record');
-    }
+    const digits = space < 0 ? '' : data.toString('ascii', off, space);
+    const len = /^\d{1,15}$/.test(digits) ? Number(digits) : NaN;
+    if (!(len > space - off) || off + len > data.length || data[off + len - 1] !== 0x0a) throw bad();
     const rec = data.toString('utf8', space + 1, off + len - 1);
     const eq = rec.indexOf('=');
-    if (eq <= 0) throw new Error('invalid tar header: bad PAX record');
-    out.set(rec.slice(0, eq), rec.slice(eq + 1));
+    if (eq <= 0) throw bad();
+    const key = rec.slice(0, eq);
+    const value = rec.slice(eq + 1);
+    if (key.includes('\0') || ((key === 'path' || key === 'linkpath') && value.includes('\0'))) throw bad();
+    out.set(key, value);
     off += len;
   }
   return out;
+}
+
+// A PAX size record: decimal digits only (Go's ParseInt, which refuses '', '1e3' and '0x10').
+function paxSize(v: string): number {
+  return /^\d{1,15}$/.test(v) ? Number(v) : NaN;
 }
 
 /** Decodes a tar archive into its regular files, in order; throws on a malformed archive. */
@@ -168,8 +178,8 @@ export function readTar(buf: Buffer): TarEntry[] {
     if (h.every((b) => b === 0)) return out;
     if (parseOctal(h, 148, 8, 'checksum') !== checksum(h)) throw new Error('invalid tar header: checksum mismatch');
     const type = String.fromCharCode(h[156] || 0x30);
-    const paxSize = pax.get('size');
-    const size = paxSize !== undefined && (type === '0' || type === '7') ? Number(paxSize) : parseOctal(h, 124, 12, 'size');
+    const paxSizeRecord = pax.get('size');
+    const size = paxSizeRecord !== undefined && (type === '0' || type === '7') ? paxSize(paxSizeRecord) : parseOctal(h, 124, 12, 'size');
     if (!Number.isSafeInteger(size) || size < 0) throw new Error('invalid tar header: bad size');
     const start = off + BLOCK;
     if (start + size > buf.length) throw new Error('unexpected EOF');
