@@ -2,7 +2,7 @@
 export { KvEndpoint, type KVPutOptions, type KVDeleteOptions } from './kv.ts';
 export { TxnEndpoint, isReadOnly, type TxnOpInput, type TxnKVOp, type TxnOutcome, type TxnError } from './txn.ts';
 export {
-  blockingQuery, queryMeta, defaultQueryOptions,
+  blockingQuery, consistentRead, queryMeta, defaultQueryOptions,
   type QueryOptions, type QueryMeta, type QueryResult, type Consistency,
 } from './query.ts';
 export { SharedReads } from './shared-reads.ts';

@@ -138,3 +138,34 @@ test('a leaf asked for while a rotation commits is signed under the new root, no
     s.stop();
   }
 });
+
+test('a rotation that finds the old root\'s key gone because another rotation won is refused as a conflict, not as a provider that cannot cross-sign', async () => {
+  const s = await setup();
+  try {
+    const [old] = s.roots();
+    const config = (bits: number) => ({ Provider: 'consul', Config: { LeafCertTTL: '10h', IntermediateCertTTL: '30h', PrivateKeyBits: bits }, State: null, ForceWithoutCrossSigning: false });
+    // Another server's rotation commits while this one is about to cross-sign with the old key.
+    let raced = false;
+    const get = async (key: string) => {
+      if (key === `ca/key/${old.ID}` && !raced) {
+        raced = true;
+        await s.ca.setConfiguration(config(521), undefined);
+      }
+      return s.store.get(key);
+    };
+    const store = new Proxy(s.store, {
+      get: (t, p) => (p === 'get' ? get : typeof Reflect.get(t, p) === 'function' ? Reflect.get(t, p).bind(t) : Reflect.get(t, p)),
+    });
+    const mine = new ConnectCAEndpoint({ ...s.deps, store }, {
+      connectEnabled: true, agent: { caProvider: 'consul', caConfig: {} }, rotate: (r) => rotateCARoot({ ...s.deps, store }, r),
+    });
+    await assert.rejects(mine.setConfiguration(config(384), undefined), { name: 'InternalError', message: 'could not atomically update roots and config' });
+    assert.ok(raced);
+    const roots = s.roots();
+    assert.equal(roots.length, 2);
+    assert.equal(roots.filter((r) => r.Active).length, 1);
+    assert.equal(roots.find((r) => r.Active)!.PrivateKeyBits, 521);
+  } finally {
+    s.stop();
+  }
+});

@@ -5,12 +5,15 @@ import { goTime, type CARoot, type CommonCAConfig } from '../connect/index.ts';
 import { InternalError } from '../errors.ts';
 import type { Compare, Op } from '../store/index.ts';
 import { encodeRecord, type CAConfigRecord } from '../state/index.ts';
-import { CA_CONFIG_KEY, type EndpointDeps } from '../endpoint/index.ts';
+import { CA_CONFIG_KEY, consistentRead, type EndpointDeps } from '../endpoint/index.ts';
 import { CA_ACTIVE_KEY, rootForConfig } from './ca.ts';
 
 /** Consul's text when the old CA cannot cross-sign and ForceWithoutCrossSigning is not set. */
 export const CANNOT_CROSS_SIGN = 'The current CA Provider does not support cross-signing. '
   + 'You can try again with ForceWithoutCrossSigningSet but this may cause disruption - see documentation for more.';
+
+/** Consul's text when the roots or the configuration changed between the read and the commit. */
+const CONFLICT = 'could not atomically update roots and config';
 
 /** What a rotation stores: the new configuration, the one it replaces (by index), and its settings. */
 export interface RootRotation {
@@ -61,7 +64,13 @@ async function crossSigned(deps: EndpointDeps, old: CARoot, root: CARoot, force:
   }
   // The old root's key is what signs; without it (a root stored by another provider) there is no cross-signing.
   const oldKey = await deps.store.get(`ca/key/${old.ID}`);
-  if (!oldKey) throw new InternalError(CANNOT_CROSS_SIGN);
+  if (!oldKey) {
+    // The key also goes when another rotation retired the root meanwhile (this server's replica
+    // had not seen it yet): that is the lost race the commit's compares would refuse.
+    await consistentRead(deps);
+    if (deps.replica.caRoots.get(old.ID)?.ModifyIndex !== old.ModifyIndex) throw new InternalError(CONFLICT);
+    throw new InternalError(CANNOT_CROSS_SIGN);
+  }
   const { crossSignCA } = await import('../connect/ca-cross-sign.ts');
   return [crossSignCA(root.RootCert, old.RootCert, Buffer.from(oldKey.value).toString('utf8'), deps.clock.now())];
 }
@@ -71,6 +80,6 @@ async function commit(deps: EndpointDeps, r: RootRotation, compares: Compare[], 
     compares: [{ key: CA_CONFIG_KEY, target: 'modRevision', op: '=', value: r.configIndex }, ...compares],
     success: [...ops, { type: 'put', key: CA_CONFIG_KEY, value: encodeRecord(r.config) }],
   });
-  if (!res.succeeded) throw new InternalError('could not atomically update roots and config');
+  if (!res.succeeded) throw new InternalError(CONFLICT);
   await deps.replica.waitFor(res.revision);
 }
