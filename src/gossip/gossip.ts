@@ -277,7 +277,9 @@ export class GossipNode {
     // are back in the pool must not forget where the pool was.
     this.#carriedPeers = previous;
     this.#log.info({ peers: previous.length }, 'rejoining previous peers from the snapshot');
-    this.join(previous.map((p) => formatAddress(p))).then(
+    // As Serf's handleRejoin (memberlist's Join, old events not ignored): events fired while this
+    // node was down are delivered; those it had before are held back by the restored event time.
+    this.join(previous.map((p) => formatAddress(p)), { replayEvents: true }).then(
       (n) => this.#log.info({ joined: n }, 'rejoined previous peers from the snapshot'),
       (err: Error) => this.#log.warn({ error: err.message }, 'could not rejoin previous peers'),
     );

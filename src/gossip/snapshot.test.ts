@@ -77,3 +77,26 @@ test('the snapshot records each delivered event, and a restart continues after i
   await sim.run(100);
   assert.deepEqual(userEvents(again).map((e) => [e.name, e.ltime]), [['after', 5]]);
 });
+
+test('restarted beside a live peer: events it had are not delivered again, one fired while it was down is delivered once', async () => {
+  const dir = tmp();
+  const sim = new Simulation({ seed: 33 });
+  const [seed] = await sim.addMany(1);
+  const n = await sim.add('phoenix', { dataDir: dir }, '10.0.9.4');
+  await sim.joinNow(n, [`${seed.gossip.localMember().addr}:8301`]);
+  for (let i = 0; i < 3; i++) seed.gossip.userEvent('e', Buffer.from(String(i)), false);
+  await sim.run(1_000);
+  n.gossip.userEvent('own', Buffer.from('x'), false);
+  await sim.run(1_000);
+  assert.deepEqual(userEvents(n).map((e) => e.ltime).sort(), [1, 2, 3, 4]);
+  await sim.kill('phoenix');
+  // The seed keeps every event in its buffer and hands them over in push-pull.
+  seed.gossip.userEvent('missed', Buffer.from('m'), false);
+  await sim.run(1_000);
+  // Back from its snapshot alone (no join asked): Serf's rejoin replays what it missed.
+  const again = await sim.add('phoenix', { dataDir: dir }, '10.0.9.4');
+  await sim.until(() => userEvents(again).length > 0, 10_000);
+  await sim.run(5_000);
+  assert.deepEqual(userEvents(again).map((e) => [e.name, e.ltime]), [['missed', 5]]);
+  assert.equal(again.gossip.members().find((m) => m.name === seed.name)?.state, 'alive');
+});
