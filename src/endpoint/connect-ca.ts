@@ -11,7 +11,7 @@ import { BadRequestError, InternalError } from '../errors.ts';
 import { encodeRecord, type CAConfigRecord } from '../state/index.ts';
 import { authorize } from './acl-enforce.ts';
 import type { AclIdentity } from './acl-resolver.ts';
-import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
+import { blockingQuery, consistentRead, type QueryOptions, type QueryResult } from './query.ts';
 import type { EndpointDeps } from './deps.ts';
 
 /** Store key of the CA configuration record. */
@@ -99,6 +99,10 @@ export class ConnectCAEndpoint {
   async setConfiguration(args: CAConfigurationUpdate, id: AclIdentity | undefined): Promise<void> {
     if (!this.#s.connectEnabled) throw new InternalError(CONNECT_NOT_ENABLED);
     authorize(id, 'operatorWrite');
+    // Consul runs this on the leader's state; any server runs it here, so it first catches up with
+    // every committed write: a stale replica would take a change for a no-op (and lose it) or
+    // refuse it as a conflict with a write it had not seen.
+    await consistentRead(this.#deps);
     const current = this.current();
     if (args.State && Object.keys(args.State).length > 0 && !isDeepStrictEqual(args.State, current.State)) {
       throw new BadRequestError('Provider State is read-only. It must be omitted or identical to the current value');

@@ -13,7 +13,7 @@ import { serviceUri } from '../connect/index.ts';
 import { createCsr } from '../connect/csr.ts';
 import { silentLogger } from '../log.ts';
 import { Replica } from '../state/index.ts';
-import { MemoryStore } from '../store/index.ts';
+import { MemoryStore, type Store, type WatchBatch, type WatchHandlers } from '../store/index.ts';
 import { ensureCAConfig, ensureCARoot, ensureClusterId } from './ca.ts';
 import { caRootPruning, CA_ROOT_PRUNE_INTERVAL_MS } from './ca-prune.ts';
 import { CANNOT_CROSS_SIGN, rotateCARoot } from './ca-rotation.ts';
@@ -166,6 +166,47 @@ test('a rotation that finds the old root\'s key gone because another rotation wo
     assert.equal(roots.filter((r) => r.Active).length, 1);
     assert.equal(roots.find((r) => r.Active)!.PrivateKeyBits, 521);
   } finally {
+    s.stop();
+  }
+});
+
+test('a configuration PUT on a server whose replica lags the store applies to the configuration stored, not to the one it last saw', async () => {
+  const s = await setup();
+  // Server B: the same store, with a replica whose watch delivers each batch a moment late.
+  const lagging = new Proxy(s.store, {
+    get: (t, p) => {
+      if (p === 'watch') {
+        return (after: number, h: WatchHandlers) => t.watch(after, { ...h, onBatch: (b: WatchBatch) => void setTimeout(() => h.onBatch(b), 20) });
+      }
+      const v = Reflect.get(t, p);
+      return typeof v === 'function' ? v.bind(t) : v;
+    },
+  }) as Store;
+  const replicaB = new Replica({ store: lagging, clock: s.clock, logger: s.deps.logger });
+  await replicaB.start();
+  await replicaB.waitFor(await s.store.currentRevision());
+  const depsB: EndpointDeps = { ...s.deps, store: lagging, replica: replicaB };
+  const caB = new ConnectCAEndpoint(depsB, { connectEnabled: true, agent: { caProvider: 'consul', caConfig: {} }, rotate: (r) => rotateCARoot(depsB, r) });
+  try {
+    const original = s.ca.current().Config;
+    const put = (ca: ConnectCAEndpoint, Config: Record<string, unknown>) => ca.setConfiguration({ Provider: 'consul', Config, State: null, ForceWithoutCrossSigning: false }, undefined);
+    await put(s.ca, { ...original, LeafCertTTL: '11h', IntermediateCertTTL: '33h' });
+    // Setting the original back through B is a change (not a no-op against B's stale view) and is stored.
+    await put(caB, original);
+    assert.deepEqual(s.ca.current().Config, original);
+    // A further change through B is not refused as a conflict with a write B had not seen.
+    await put(s.ca, { ...original, LeafCertTTL: '12h', IntermediateCertTTL: '36h' });
+    await put(caB, { ...original, LeafCertTTL: '13h', IntermediateCertTTL: '39h' });
+    assert.equal(s.ca.current().Config.LeafCertTTL, '13h');
+    // And a rotation through B right after one through A cross-signs with the root A made active.
+    await put(s.ca, { ...original, LeafCertTTL: '13h', IntermediateCertTTL: '39h', PrivateKeyBits: 384 });
+    await put(caB, { ...original, LeafCertTTL: '13h', IntermediateCertTTL: '39h', PrivateKeyBits: 521 });
+    const roots = s.roots();
+    assert.deepEqual(roots.map((r) => [r.Active, r.PrivateKeyBits]), [[false, 256], [false, 384], [true, 521]]);
+    const x = new X509Certificate(roots[2].IntermediateCerts![0]);
+    assert.ok(x.verify(new X509Certificate(roots[1].RootCert).publicKey));
+  } finally {
+    replicaB.stop();
     s.stop();
   }
 });
