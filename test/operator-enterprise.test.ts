@@ -34,6 +34,7 @@ describe('Enterprise operator endpoints on a dev agent', () => {
     assert.ok(Date.parse(l.termination_time) > Date.parse('9000-01-01T00:00:00Z'));
     assert.ok(Date.parse(l.start_time) <= Date.now());
     assert.ok(l.features.includes('Redundancy Zone'));
+    assert.ok(l.features.includes('Audit Logging'), 'audit logging is implemented');
     assert.equal(l.features.includes('Network Segments'), false, 'segments are not implemented');
     assert.equal(l.temporary, false);
     assert.equal((await call('GET', '/v1/operator/license?dc=dc9')).status, 500);
@@ -58,7 +59,7 @@ describe('Enterprise operator endpoints on a dev agent', () => {
       'Datacenter: *',
       'Package: open',
       'Licensed Features:',
-      '\tAutomated Backups', '\tAutomated Upgrades', '\tEnhanced Read Scalability', '\tRedundancy Zone', '\tSSO',
+      '\tAutomated Backups', '\tAutomated Upgrades', '\tEnhanced Read Scalability', '\tRedundancy Zone', '\tSSO', '\tAudit Logging',
       '',
     ].join('\n'));
     const put = await h.cli(['license', 'put', 'blob']);

@@ -27,12 +27,12 @@ export interface LicenseReply {
 }
 
 /**
- * Consul Enterprise feature names (as its licences spell them) that Proconsul implements in the
- * open. Network Segments, Advanced Network Federation (network areas) and Audit Logging are not
+ * Consul Enterprise feature names (as its licences spell them, in their order) that Proconsul
+ * implements in the open. Network Segments and Advanced Network Federation (network areas) are not
  * implemented; Namespaces and Admin Partitions join the list when they land.
  */
 export const OPEN_FEATURES: readonly string[] = [
-  'Automated Backups', 'Automated Upgrades', 'Enhanced Read Scalability', 'Redundancy Zone', 'SSO',
+  'Automated Backups', 'Automated Upgrades', 'Enhanced Read Scalability', 'Redundancy Zone', 'SSO', 'Audit Logging',
 ];
 
 /** The open licence every Proconsul agent reports: valid, permanent, no customer. */
