@@ -20,6 +20,8 @@ const CA_CONFIG_ID = 'current';
 /** Consul's ErrConnectNotEnabled text (a 500 on these routes). */
 const CONNECT_NOT_ENABLED = 'Connect must be enabled in order to use this endpoint';
 const KNOWN_PROVIDERS = ['consul', 'vault', 'aws-pca'];
+/** Consul's caStateError while UpdateConfiguration runs. */
+const CA_RECONFIGURING = 'CA is already in state "RECONFIGURING"';
 
 /** The server settings the CA configuration is answered by. */
 export interface ConnectCASettings {
@@ -48,6 +50,8 @@ export class ConnectCAEndpoint {
   readonly #deps: EndpointDeps;
   readonly #s: ConnectCASettings;
   #memo: { index: number; settings: CASettings } | undefined;
+  /** A configuration change is under way on this server (Consul's CA state RECONFIGURING). */
+  #reconfiguring = false;
 
   constructor(deps: EndpointDeps, settings: ConnectCASettings = { connectEnabled: true, agent: { caProvider: '', caConfig: {} } }) {
     this.#deps = deps;
@@ -99,6 +103,18 @@ export class ConnectCAEndpoint {
   async setConfiguration(args: CAConfigurationUpdate, id: AclIdentity | undefined): Promise<void> {
     if (!this.#s.connectEnabled) throw new InternalError(CONNECT_NOT_ENABLED);
     authorize(id, 'operatorWrite');
+    // One change at a time, as Consul's CAManager state allows (another server's is a failed compare).
+    if (this.#reconfiguring) throw new InternalError(CA_RECONFIGURING);
+    this.#reconfiguring = true;
+    try {
+      await this.#update(args);
+    } finally {
+      this.#reconfiguring = false;
+    }
+  }
+
+  /** The change itself: Consul's checks, then a rotation or the configuration alone. */
+  async #update(args: CAConfigurationUpdate): Promise<void> {
     // Consul runs this on the leader's state; any server runs it here, so it first catches up with
     // every committed write: a stale replica would take a change for a no-op (and lose it) or
     // refuse it as a conflict with a write it had not seen.

@@ -210,3 +210,20 @@ test('a configuration PUT on a server whose replica lags the store applies to th
     s.stop();
   }
 });
+
+test('a second configuration change while one is under way on the same server is refused with Consul\'s CA state error', async () => {
+  const s = await setup();
+  try {
+    const put = (bits: number) => s.ca.setConfiguration({ Provider: 'consul', Config: { LeafCertTTL: '10h', IntermediateCertTTL: '30h', PrivateKeyBits: bits }, State: null, ForceWithoutCrossSigning: false }, undefined);
+    const results = await Promise.allSettled([put(384), put(521)]);
+    assert.equal(results[0].status, 'fulfilled');
+    assert.equal(results[1].status, 'rejected');
+    assert.equal((results[1] as PromiseRejectedResult).reason.message, 'CA is already in state "RECONFIGURING"');
+    assert.deepEqual(s.roots().map((r) => [r.Active, r.PrivateKeyBits]), [[false, 256], [true, 384]]);
+    // Once it is done, the next change goes through.
+    await put(521);
+    assert.equal(s.roots().find((r) => r.Active)!.PrivateKeyBits, 521);
+  } finally {
+    s.stop();
+  }
+});
