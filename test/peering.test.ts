@@ -5,6 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import net from 'node:net';
 import { devConfig, startDevAgent, type DevAgent } from './support/agent.ts';
 import { ConsulClient } from '../src/api/index.ts';
 import { peeringGenerateToken } from '../src/api/peering.ts';
@@ -368,6 +369,40 @@ test('a dialer goes through the token\'s addresses in turn until one answers', a
     assert.equal(est.status, 200, est.text);
     await until('the peering ACTIVE through the second address', 15_000, async () => ((await callB('GET', '/v1/peering/a')).json as { State: string }).State === 'ACTIVE');
   } finally {
+    await b.stop();
+    await a.stop();
+  }
+});
+
+test('a dialer is not held by an acceptor address that accepts connections and never answers', async () => {
+  // A black hole: takes the connection, reads, never writes (a hung server or a middlebox).
+  const sockets = new Set<import('node:net').Socket>();
+  let accepted = 0;
+  const hole = net.createServer((sock) => {
+    accepted++;
+    sockets.add(sock);
+    sock.on('close', () => sockets.delete(sock));
+    sock.on('error', () => {});
+    sock.resume();
+  });
+  await new Promise<void>((r) => hole.listen(0, '127.0.0.1', r));
+  const holeAddr = `127.0.0.1:${(hole.address() as import('node:net').AddressInfo).port}`;
+  const a = await startDevAgent({ config: { datacenter: 'dc1', primaryDatacenter: 'dc1' } });
+  const b = await startDevAgent({ config: { datacenter: 'dc2', primaryDatacenter: 'dc2' } });
+  try {
+    const callA = httpCaller(() => a.httpAddr);
+    const callB = httpCaller(() => b.httpAddr);
+    const tok = await callA('POST', '/v1/peering/token', '', { PeerName: 'b', ServerExternalAddresses: [holeAddr, a.httpAddr] });
+    const est = await callB('POST', '/v1/peering/establish', '', { PeerName: 'a', PeeringToken: (tok.json as { PeeringToken: string }).PeeringToken });
+    assert.equal(est.status, 200, est.text);
+    // The stream's first dial goes to the black hole; it must give up and try the next address.
+    await until('the peering ACTIVE past the black hole', 40_000, async () => ((await callB('GET', '/v1/peering/a')).json as { State: string }).State === 'ACTIVE');
+    assert.ok(accepted >= 2, `the black hole saw the exchange and the stream (${accepted})`);
+    // What the dialer left at the black hole is closed, not kept open.
+    await until('the dialer closed its connections to the black hole', 10_000, async () => sockets.size === 0, { context: () => `${sockets.size} open` });
+  } finally {
+    for (const s of sockets) s.destroy();
+    hole.close();
     await b.stop();
     await a.stop();
   }

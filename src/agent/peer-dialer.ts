@@ -13,6 +13,9 @@ import type { PeeringRecord } from '../api/peering.ts';
 import type { LeaderLoop } from '../leader/loops.ts';
 import { EXCHANGE_PATH, MAX_MESSAGE_BYTES, PUSH_PATH, STREAM_PATH, every, followExports, peerMessage, receive, type PeerMessage, type PeerStreamDeps } from './peer-stream.ts';
 
+/** The longest one push to the acceptor may take. */
+const PUSH_TIMEOUT_MS = 30_000;
+
 /** `host:port` split for node:http (IPv6 in brackets). */
 function hostPort(addr: string): { host: string; port: number } {
   const i = addr.lastIndexOf(':');
@@ -165,8 +168,11 @@ class DialedPeer {
       silence?.cancel();
       silence = d.clock.setTimer(d.heartbeatTimeoutMs ?? 120_000, () => session.abort(new Error('heartbeat timeout')));
     };
+    // An address that takes the connection and never answers (a hung server, a middlebox) must
+    // not hold the dialer: without headers in time the attempt ends and the next address is tried.
+    const opening = d.clock.setTimer(d.streamOpenTimeoutMs ?? 10_000, () => session.abort(new Error('the peer did not answer the stream request')));
     try {
-      const res = await peerRequest(p, addr, 'GET', STREAM_PATH, this.#headers(), null, session.signal);
+      const res = await peerRequest(p, addr, 'GET', STREAM_PATH, this.#headers(), null, session.signal).finally(() => opening.cancel());
       if (res.statusCode === 410) {
         await readAll(res);
         await d.peering.terminate(p.ID);
@@ -193,6 +199,7 @@ class DialedPeer {
       await pushLoop;
       throw new Error('the peer stream ended');
     } finally {
+      opening.cancel();
       silence?.cancel();
       session.abort();
       this.#stop.signal.removeEventListener('abort', onStop);
@@ -205,7 +212,8 @@ class DialedPeer {
     const signal = session.signal;
     const push = async (m: PeerMessage) => {
       if (signal.aborted) return;
-      const res = await peerRequest(p, addr, 'POST', PUSH_PATH, this.#headers(), JSON.stringify(m), signal);
+      // Each push is bounded too: pushes that hang would otherwise pile up a socket per heartbeat.
+      const res = await peerRequest(p, addr, 'POST', PUSH_PATH, this.#headers(), JSON.stringify(m), AbortSignal.any([signal, AbortSignal.timeout(PUSH_TIMEOUT_MS)]));
       const text = await readAll(res);
       if (res.statusCode === 410) await d.peering.terminate(p.ID);
       else if (res.statusCode !== 200) throw new Error(`peer refused a push (${res.statusCode}): ${text}`);

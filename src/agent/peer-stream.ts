@@ -98,6 +98,8 @@ export interface PeerStreamDeps {
   heartbeatMs?: number;
   /** Silence after which a dialer drops the stream and redials (Consul: 2 min). */
   heartbeatTimeoutMs?: number;
+  /** How long a dialer waits for the acceptor to answer a stream request before trying the next address. */
+  streamOpenTimeoutMs?: number;
   /** Delay between redials. */
   retryMs?: number;
 }
