@@ -27,6 +27,7 @@ import { LanPool } from './lan-pool.ts';
 import { WanPool } from './wan-pool.ts';
 import { wanDnsWrapper } from './dc-dns.ts';
 import { translateHeaders, translatingRouter, wanDnsSettings } from './translate-wan.ts';
+import { HttpCache, cachingRouter, inProcessSend } from './cache/http-cache.ts';
 import { dnsQueryExecutor } from './query-dns.ts';
 import { MemberReconciler } from '../leader/reconcile.ts';
 import type { Transport } from '../gossip/index.ts';
@@ -230,8 +231,13 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
     datacenter: config.datacenter, defaultToken: config.acl.tokens.default,
     acl: { defaultToken: () => local.tokens.get('default'), resolve: (secret: string) => endpoints.acl.resolver.resolve(secret) },
   }, clock, logger);
+  // `?cached` reads answered from the agent cache, filled by this server's own reads in-process.
+  const cache = new HttpCache({
+    clock, random: deps.random, send: inProcessSend({ handle: (r) => http.handle(r) }), defaultToken: () => local.tokens.get('default'),
+    defaultQueryTimeMs: config.defaultQueryTime, maxQueryTimeMs: config.maxQueryTime,
+  });
   const http = new HttpServer({
-    router: translatingRouter(router, translate), logger: logger.child({ '@module': 'agent.http' }), metrics: telemetry, audit: audit ?? undefined,
+    router: translatingRouter(cachingRouter(router, cache), translate), logger: logger.child({ '@module': 'agent.http' }), metrics: telemetry, audit: audit ?? undefined,
     config: {
       // Read per request: enabling ACLs at runtime switches the policy to deny.
       get defaultAclPolicy() { return config.acl.defaultPolicy; },
@@ -329,6 +335,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       if (stopped) return;
       stopped = true;
       await http.close();
+      cache.close();
       await audit?.close();
       await dns.close();
       await local.stop();

@@ -14,7 +14,7 @@ import type { LanPool } from './lan-pool.ts';
 import type { Local } from './local/index.ts';
 import { poolHandlers, selfMember, serfLanStats } from './pool-routes.ts';
 import { localCounts } from './server.ts';
-import type { CacheTypeName, HttpCache } from './cache/http-cache.ts';
+import { isQueryExecute, type CacheTypeName, type HttpCache } from './cache/http-cache.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
 
 /** What the client's local handlers use. */
@@ -117,7 +117,7 @@ export function clientRoutes(d: ClientRouteDeps): Router {
     coordinate: f<'coordinate'>(), keyring: f<'keyring'>(), acl: f<'acl'>(), aclPolicies: f<'aclPolicies'>(),
     aclAuth: f<'aclAuth'>(), aclExplain: f<'aclExplain'>(), aclTranslate: forward, agentAcl: f<'agentAcl'>(), snapshot: f<'snapshot'>(),
     intentions: f<'intentions'>(), discoveryChain: forwarded<RouteHandlers['discoveryChain']>(forward, { read: cached('compiled_discovery_chain') }), peering: f<'peering'>(), peerStream: f<'peerStream'>(),
-    query: forwarded<RouteHandlers['query']>(forward, { get: queryFromThisAgent(cached('prepared_query', (req) => req.path.endsWith('/execute')), config.nodeName) }),
+    query: forwarded<RouteHandlers['query']>(forward, { get: queryFromThisAgent(cached('prepared_query', isQueryExecute), config.nodeName) }),
     agent: agentSelfHandlers({
       config, leadership: d.leadership, member: () => selfMember(d.pool),
       stats: () => clientStats(agentStats(config, d.leadership, localCounts(local), serfLanStats(d.pool)), d.knownServers()),

@@ -1,6 +1,7 @@
 // Public surface of the HTTP transport.
 export { HttpServer, H2_MAX_CONCURRENT_STREAMS, type InjectRequest, type InjectResponse, type HttpServerConfig, type HttpsListenOptions } from './server.ts';
 export { cleanPath } from './response.ts';
+export { parseCacheControl, INVALID_CACHE_CONTROL, type CacheControl } from './cache-control.ts';
 export { createHttp1Server, endConnections, hostPort, HTTP1_TIMEOUTS, rawSocket, reloadTls } from './listener.ts';
 export { buildRoutes, type RouteHandlers } from './routes.ts';
 export { Router, type Handler, type HttpResult } from './router.ts';

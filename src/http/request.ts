@@ -3,6 +3,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { BadRequestError, TooLargeError, errNoPathToDatacenter } from '../errors.ts';
 import { parseGoDuration } from '../duration.ts';
+import { parseCacheControl } from './cache-control.ts';
 import type { QueryOptions, Consistency, AclIdentity } from '../endpoint/index.ts';
 import type { Abortable } from '../state/notify.ts';
 
@@ -129,6 +130,8 @@ export function queryOptions(req: HttpRequest, cfg: RequestConfig, opts: { tenan
     if (!/^\d+$/.test(index) || !Number.isSafeInteger(Number(index))) throw new BadRequestError('Invalid index');
     minIndex = Number(index);
   }
+  // Consul's parse() rejects a Cache-Control it cannot read on every read, cached or not.
+  if (req.headers['cache-control'] !== undefined) parseCacheControl(req.headers['cache-control']);
   const token = parseToken(req, cfg);
   return new RequestQueryOptions(req, minIndex, waitMs, consistency(req), token, cfg.acl?.resolve(token));
 }

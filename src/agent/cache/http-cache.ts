@@ -1,14 +1,14 @@
-// `?cached` reads on a client agent: the read routes Consul serves from its agent cache answer
-// from the AgentCache, whose entries are this agent's forwarded reads (the server's status,
-// headers and body), with Consul's X-Cache (HIT or MISS) and Age headers. Reads without
-// `?cached` are forwarded as before.
+// `?cached` reads: the read routes Consul serves from its agent cache answer from the AgentCache,
+// whose entries are whole answers (status, headers, body) to this agent's reads, with Consul's
+// X-Cache (HIT or MISS) and Age headers. A client's entries are its forwarded reads (no round
+// trip to a server on a hit); a server's, its own reads made in-process. Reads without `?cached`
+// go on as before.
 import type { Clock } from '../../clock.ts';
 import { BadRequestError } from '../../errors.ts';
 import { parseGoDuration } from '../../duration.ts';
-import type { Handler, HttpRequest, HttpResult } from '../../http/index.ts';
+import { parseCacheControl, type Handler, type HttpRequest, type HttpResult, type HttpServer, type Router } from '../../http/index.ts';
 import { forwardedRequest, type ForwardRequest, type ForwardResponse } from '../forward.ts';
 import { AgentCache, type CacheTypeOptions, type FetchOptions, type FetchResult } from './cache.ts';
-import { parseCacheControl } from './cache-control.ts';
 
 /** A server's answer to a read, as kept in the cache. */
 export interface CachedAnswer {
@@ -72,7 +72,44 @@ const UNKEYED = ['cached', 'index', 'wait'];
 /** Request headers left out of the fetches: the reader's own cache directives. */
 const UNSENT = new Set(['cache-control']);
 
-/** The agent cache of forwarded reads and the route wrapper that uses it. */
+/** Route patterns (as the router reports them) of the cached reads, and their types. */
+const CACHED_ROUTES = new Map<string, CacheTypeName>([
+  ['/v1/catalog/services', 'catalog_list_services'], ['/v1/catalog/service/', 'catalog_services'], ['/v1/catalog/connect/', 'catalog_services'],
+  ['/v1/health/service/', 'health_services'], ['/v1/health/connect/', 'health_services'], ['/v1/health/ingress/', 'health_services'],
+  ['/v1/discovery-chain/', 'compiled_discovery_chain'], ['/v1/query/', 'prepared_query'], ['/v1/catalog/datacenters', 'catalog_datacenters'],
+]);
+
+/** Only a prepared query's execution is cached, not its definition. */
+export const isQueryExecute = (req: HttpRequest): boolean => req.path.endsWith('/execute');
+
+/**
+ * A server's router whose cached read routes answer `?cached` reads from `cache` (the wrapped
+ * handler made once per route handler).
+ */
+export function cachingRouter(router: Pick<Router, 'match' | 'list'>, cache: HttpCache): Pick<Router, 'match' | 'list'> {
+  const wrapped = new WeakMap<Handler, Handler>();
+  return {
+    list: () => router.list(),
+    match(method, path) {
+      const m = router.match(method, path);
+      const type = m && method === 'GET' ? CACHED_ROUTES.get(m.pattern) : undefined;
+      if (!m || type === undefined) return m;
+      let handler = wrapped.get(m.handler);
+      if (!handler) wrapped.set(m.handler, handler = cache.handler(type, m.handler, type === 'prepared_query' ? isQueryExecute : undefined));
+      return { ...m, handler };
+    },
+  };
+}
+
+/** A server's own read through its HTTP dispatch in-process (an agent call: no audit, no write rules). */
+export function inProcessSend(http: Pick<HttpServer, 'handle'>): (req: ForwardRequest) => Promise<ForwardResponse> {
+  return async (r) => {
+    const res = await http.handle({ method: r.method, url: r.url, headers: r.headers, signal: r.signal as AbortSignal | undefined, internal: true });
+    return { status: res.status, headers: res.headers, body: res.body, server: '' };
+  };
+}
+
+/** The agent cache of reads and the route wrapper that uses it. */
 export class HttpCache {
   readonly cache: AgentCache<CachedAnswer>;
   readonly #deps: HttpCacheDeps;

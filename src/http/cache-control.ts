@@ -1,6 +1,6 @@
 // The request's Cache-Control as Consul's parseCacheControl reads it for `?cached` reads:
 // max-age, must-revalidate (max-age=0 implies it) and stale-if-error, in whole seconds.
-import { BadRequestError } from '../../errors.ts';
+import { BadRequestError } from '../errors.ts';
 
 /** The directives a cached read honours. */
 export interface CacheControl {
