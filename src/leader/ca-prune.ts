@@ -33,20 +33,29 @@ export async function pruneCARoots(deps: EndpointDeps, ca: CASettings): Promise<
 /** The pruning loop as a leader duty: a run every CA_ROOT_PRUNE_INTERVAL_MS while this server leads. */
 export function caRootPruning(deps: EndpointDeps, ca: () => CASettings): LeaderLoop {
   let timer: TimerHandle | undefined;
-  const arm = (): void => {
+  // Each term of leadership arms its own chain of runs; a run that ends after its term is over
+  // (leadership lost, maybe regained meanwhile) arms nothing.
+  let terms = 0;
+  let term = 0;
+  const arm = (t: number): void => {
     timer = deps.clock.setTimer(CA_ROOT_PRUNE_INTERVAL_MS, () => {
       pruneCARoots(deps, ca())
         .catch((err: unknown) => deps.logger.error({ error: (err as Error).message }, 'error pruning CA roots'))
-        .finally(() => { if (timer) arm(); });
+        .finally(() => { if (term === t) arm(t); });
     });
+  };
+  const stop = (): void => {
+    term = 0;
+    timer?.cancel();
+    timer = undefined;
   };
   return {
     name: 'ca-root-pruning',
-    start: async () => arm(),
-    stop: () => {
-      const t = timer;
-      timer = undefined;
-      t?.cancel();
+    start: async () => {
+      stop();
+      term = ++terms;
+      arm(term);
     },
+    stop,
   };
 }

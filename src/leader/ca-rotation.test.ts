@@ -227,3 +227,33 @@ test('a second configuration change while one is under way on the same server is
     s.stop();
   }
 });
+
+test('the pruning duty leaves no timer behind when leadership is lost and regained while a run is under way', async () => {
+  const s = await setup();
+  try {
+    // Count the timers the duty has pending: armed, not yet fired nor cancelled.
+    const live = new Set<number>();
+    let next = 0;
+    const clock = {
+      now: () => s.clock.now(),
+      setTimer: (ms: number, fn: () => void) => {
+        const id = next++;
+        live.add(id);
+        const t = s.clock.setTimer(ms, () => { live.delete(id); fn(); });
+        return { cancel: () => { live.delete(id); t.cancel(); } };
+      },
+    };
+    const loop = caRootPruning({ ...s.deps, clock: clock as typeof s.clock }, () => s.ca.settings());
+    await loop.start();
+    s.clock.advance(CA_ROOT_PRUNE_INTERVAL_MS);
+    // The run has started; leadership goes and comes back before it ends.
+    loop.stop();
+    await loop.start();
+    for (let i = 0; i < 50; i++) await tick();
+    assert.equal(live.size, 1, 'one timer: the new term\'s');
+    loop.stop();
+    assert.equal(live.size, 0, 'none once stopped');
+  } finally {
+    s.stop();
+  }
+});
