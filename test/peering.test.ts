@@ -407,3 +407,34 @@ test('a dialer is not held by an acceptor address that accepts connections and n
     await a.stop();
   }
 });
+
+test('a large export with multi-byte text arrives whole (stream chunks split characters)', async () => {
+  const a = await startDevAgent({ config: { datacenter: 'dc1', primaryDatacenter: 'dc1' } });
+  const b = await startDevAgent({ config: { datacenter: 'dc2', primaryDatacenter: 'dc2' } });
+  try {
+    const callA = httpCaller(() => a.httpAddr);
+    const callB = httpCaller(() => b.httpAddr);
+    const meta = { note: 'é'.repeat(500), city: 'Zürich–東京' };
+    const count = 300;
+    for (let i = 0; i < count; i += 50) {
+      const ops = Array.from({ length: 50 }, (_, j) => ({
+        Service: { Verb: 'set', Node: 'node-big', Service: { ID: `big-${i + j}`, Service: 'big', Port: 8000 + i + j, Meta: meta } },
+      }));
+      if (i === 0) ops.unshift({ Node: { Verb: 'set', Node: { Node: 'node-big', Address: '10.0.0.9' } } } as never);
+      const r = await callA('PUT', '/v1/txn', '', ops);
+      assert.equal(r.status, 200, r.text);
+    }
+    assert.equal((await callA('PUT', '/v1/config', '', { Kind: 'exported-services', Name: 'default', Services: [{ Name: 'big', Consumers: [{ Peer: 'b' }] }] })).status, 200);
+    const tok = ((await callA('POST', '/v1/peering/token', '', { PeerName: 'b' })).json as { PeeringToken: string }).PeeringToken;
+    assert.equal((await callB('POST', '/v1/peering/establish', '', { PeerName: 'a', PeeringToken: tok })).status, 200);
+    const rows = await until('all instances imported on B', 20_000, async () => {
+      const list = (await callB('GET', '/v1/catalog/service/big?peer=a')).json as { ServiceMeta: Record<string, string> }[];
+      return list.length === count ? list : undefined;
+    });
+    const damaged = rows.filter((r) => r.ServiceMeta.note !== meta.note || r.ServiceMeta.city !== meta.city);
+    assert.equal(damaged.length, 0, `damaged meta, e.g. ${JSON.stringify(damaged[0]?.ServiceMeta)?.slice(0, 120)}`);
+  } finally {
+    await b.stop();
+    await a.stop();
+  }
+});

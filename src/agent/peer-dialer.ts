@@ -183,9 +183,11 @@ class DialedPeer {
       quiet();
       const pushLoop = this.#pushes(p, addr, session);
       let buf = '';
+      // Decoded across chunks: a character split between two reads must not become U+FFFD.
+      res.setEncoding('utf8');
       for await (const chunk of res) {
         quiet();
-        buf += (chunk as Buffer).toString('utf8');
+        buf += chunk as string;
         let nl: number;
         while ((nl = buf.indexOf('\n')) >= 0) {
           const line = buf.slice(0, nl);
