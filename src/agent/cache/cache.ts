@@ -84,7 +84,12 @@ export interface AgentCacheDeps<V> {
   limits?: Partial<CacheLimits>;
   /** The memory a value holds, for maxBytes (default: every value counts 0). */
   sizeOf?: (value: V) => number;
+  /** Counts Consul's consul.cache.* events (per type where Consul has the type in the name). */
+  count?: (event: CacheEvent, type: string) => void;
 }
+
+/** Events Consul counts as consul.cache.<type>.hit / miss_new / miss_block and consul.cache.fetch_success / fetch_error / evict_expired. */
+export type CacheEvent = 'hit' | 'miss_new' | 'miss_block' | 'fetch_success' | 'fetch_error' | 'evict_expired';
 
 /** Consul's defaults: entries live 3 days after their last read; background queries wait 10 minutes. */
 export const DEFAULT_LAST_GET_TTL_MS = 72 * 3600_000;
@@ -103,6 +108,7 @@ interface Waiter {
 
 interface Entry<V> {
   key: string;
+  typeName: string;
   type: Required<Omit<CacheTypeOptions, 'fatal'>> & Pick<CacheTypeOptions, 'fatal'>;
   fetch: Fetch<V>;
   valid: boolean;
@@ -141,6 +147,7 @@ export class AgentCache<V> {
   readonly #random: () => number;
   readonly #limits: CacheLimits;
   readonly #sizeOf: (value: V) => number;
+  readonly #count: (event: CacheEvent, type: string) => void;
   #bytes = 0;
   #sweep: { at: number; timer: TimerHandle } | null = null;
   #closed = false;
@@ -150,6 +157,7 @@ export class AgentCache<V> {
     this.#random = deps.random ?? Math.random;
     this.#limits = { ...DEFAULT_LIMITS, ...deps.limits };
     this.#sizeOf = deps.sizeOf ?? (() => 0);
+    this.#count = deps.count ?? (() => {});
   }
 
   /** Registers a cacheable type under `name`. */
@@ -182,6 +190,7 @@ export class AgentCache<V> {
       // After this read's own fetch failed, a simple type's entry answers only through stale-if-error.
       if (e && (first || e.error === undefined || e.type.refresh) && this.#usable(e, req, mustRevalidate)) {
         this.#touch(e);
+        if (first) this.#count('hit', req.type);
         return { value: e.value as V, meta: { hit: first, ageMs: this.#age(e), index: e.index } };
       }
       if (!first && e && e.error !== undefined) {
@@ -192,7 +201,8 @@ export class AgentCache<V> {
         }
         throw e.error;
       }
-      const done = this.#fetch(req.key, type, fetch);
+      if (first) this.#count((req.minIndex ?? 0) > 0 ? 'miss_block' : 'miss_new', req.type);
+      const done = this.#fetch(req.key, req.type, type, fetch);
       first = false;
       mustRevalidate = false;
       const outcome = await this.#wait(done, deadline, req.signal);
@@ -235,12 +245,12 @@ export class AgentCache<V> {
   }
 
   /** The running fetch's waiter for `key`, starting one (and the entry) when none runs. */
-  #fetch(key: string, type: Entry<V>['type'], fetch: Fetch<V>): Promise<void> {
+  #fetch(key: string, typeName: string, type: Entry<V>['type'], fetch: Fetch<V>): Promise<void> {
     let e = this.#entries.get(key);
     if (e?.fetching) return e.waiter.promise;
     if (!e) {
       e = {
-        key, type, fetch, valid: false, value: undefined, index: 0, error: undefined, fetchedAt: 0, lostContactAt: 0,
+        key, typeName, type, fetch, valid: false, value: undefined, index: 0, error: undefined, fetchedAt: 0, lostContactAt: 0,
         fetching: false, waiter: waiter(), abort: null, refreshTimer: null, attempt: 0, expiresAt: this.#clock.now() + type.lastGetTtlMs, size: 0, evicted: false,
       };
       this.#entries.set(key, e);
@@ -276,6 +286,7 @@ export class AgentCache<V> {
     const w = e.waiter;
     if (e.evicted) return w.resolve();
     const now = this.#clock.now();
+    this.#count(r ? 'fetch_success' : 'fetch_error', e.typeName);
     e.error = err;
     if (r) {
       this.#bytes -= e.size;
@@ -358,8 +369,10 @@ export class AgentCache<V> {
     const now = this.#clock.now();
     let next = Infinity;
     for (const e of [...this.#entries.values()]) {
-      if (e.expiresAt <= now) this.#evict(e);
-      else next = Math.min(next, e.expiresAt);
+      if (e.expiresAt <= now) {
+        this.#evict(e);
+        this.#count('evict_expired', e.typeName);
+      } else next = Math.min(next, e.expiresAt);
     }
     if (next !== Infinity && !this.#closed) this.#scheduleSweep(next);
   }

@@ -8,7 +8,8 @@ import { BadRequestError } from '../../errors.ts';
 import { parseGoDuration } from '../../duration.ts';
 import { parseCacheControl, type Handler, type HttpRequest, type HttpResult, type HttpServer, type Router } from '../../http/index.ts';
 import { forwardedRequest, type ForwardRequest, type ForwardResponse } from '../forward.ts';
-import { AgentCache, type CacheTypeOptions, type FetchOptions, type FetchResult } from './cache.ts';
+import type { Telemetry } from '../../telemetry/metrics.ts';
+import { AgentCache, type CacheEvent, type CacheTypeOptions, type FetchOptions, type FetchResult } from './cache.ts';
 
 /** A server's answer to a read, as kept in the cache. */
 export interface CachedAnswer {
@@ -65,6 +66,8 @@ export interface HttpCacheDeps {
   /** The agent's blocking defaults: ?wait when absent, and its cap. */
   defaultQueryTimeMs: number;
   maxQueryTimeMs: number;
+  /** Where consul.cache.* metrics go. */
+  telemetry?: Pick<Telemetry, 'counter' | 'gauge'>;
 }
 
 /** Parameters that never make a different entry: the cache flag and blocking. */
@@ -116,8 +119,9 @@ export class HttpCache {
 
   constructor(deps: HttpCacheDeps) {
     this.#deps = deps;
-    this.cache = new AgentCache<CachedAnswer>({ clock: deps.clock, random: deps.random, sizeOf: (a) => a.body.length + 512 });
+    this.cache = new AgentCache<CachedAnswer>({ clock: deps.clock, random: deps.random, sizeOf: (a) => a.body.length + 512, count: cacheCounters(deps.telemetry) });
     for (const [name, opts] of Object.entries(CACHE_TYPES)) this.cache.registerType(name, opts);
+    deps.telemetry?.gauge('cache.entries_count', 'Represents the number of entries in this cache.', () => this.cache.size);
   }
 
   /** `forward` for reads without `?cached` (or not GET); `?cached` reads through the cache as `type`. */
@@ -182,6 +186,22 @@ export class HttpCache {
     if (res.status !== 200) throw new ServerAnswerError(res);
     return { value: { status: res.status, headers: res.headers, body: res.body }, index: Number(res.headers['X-Consul-Index'] ?? 0) || 0 };
   }
+}
+
+// Consul's names: consul.cache.<type>.hit, miss_new and miss_block; consul.cache.fetch_success,
+// fetch_error and evict_expired (and the per-type fetch counts). Counters are made on first use.
+function cacheCounters(telemetry: Pick<Telemetry, 'counter'> | undefined): ((event: CacheEvent, type: string) => void) | undefined {
+  if (!telemetry) return undefined;
+  const counters = new Map<string, (n?: number) => void>();
+  const inc = (name: string): void => {
+    let c = counters.get(name);
+    if (!c) counters.set(name, c = telemetry.counter(name, `Counts ${name.split('.').pop()} events of the agent cache.`));
+    c();
+  };
+  return (event, type) => {
+    inc(`cache.${type}.${event}`);
+    if (event === 'fetch_success' || event === 'fetch_error' || event === 'evict_expired') inc(`cache.${event}`);
+  };
 }
 
 function answer(a: CachedAnswer, extra: Record<string, string>): HttpResult {
