@@ -29,12 +29,19 @@ describe('rootsResponse', () => {
   const old = root('01:aa', false, { RotatedOutAt: '2025-02-01T00:00:00Z', IntermediateCerts: ['INTER-1\n'] });
   const current = root('02:bb', true);
 
-  it('reports the active root and the lower-cased trust domain, keeping stored order', () => {
+  it('reports the active root and the lower-cased trust domain', () => {
     const list = rootsResponse([old, current], 'ABCD-1234');
     assert.equal(list.ActiveRootID, '02:bb');
     assert.equal(list.TrustDomain, 'abcd-1234.consul');
     assert.deepEqual(list.Roots.map((r) => r.ID), ['01:aa', '02:bb']);
     assert.deepEqual(Object.keys(JSON.parse(JSON.stringify(list))), ['ActiveRootID', 'TrustDomain', 'Roots']);
+  });
+
+  it('lists the roots by ID, as Consul\'s state store reads them, whatever order the replica holds them in', () => {
+    // A server that saw a rotation holds the new root last; one that listed the store after it, in key order.
+    const list = rootsResponse([root('f1:00', false), root('0a:00', true), root('5c:00', false)], 'c');
+    assert.deepEqual(list.Roots.map((r) => r.ID), ['0a:00', '5c:00', 'f1:00']);
+    assert.equal(list.ActiveRootID, '0a:00');
   });
 
   it('never exposes RotatedOutAt, like Consul\'s json:"-" field', () => {

@@ -18,11 +18,13 @@ export const PEM_CHAIN_CONTENT_TYPE = 'application/pem-certificate-chain';
 
 /**
  * Builds the roots response from stored roots, copying only the public fields like Consul's
- * `ConnectCA.Roots` allowlist (no RotatedOutAt, never any key material). Order is kept as stored.
+ * `ConnectCA.Roots` allowlist (no RotatedOutAt, never any key material), ordered by ID as
+ * Consul's state store reads them (a replica holds them in the order it saw them written).
  */
 export function rootsResponse(roots: readonly CARoot[], clusterId: string): CARootList {
   let active = '';
-  const out = roots.map((r): CARoot => {
+  const byId = [...roots].sort((a, b) => (a.ID < b.ID ? -1 : a.ID > b.ID ? 1 : 0));
+  const out = byId.map((r): CARoot => {
     if (r.Active) active = r.ID;
     return {
       ID: r.ID,
