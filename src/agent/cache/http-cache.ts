@@ -70,8 +70,8 @@ export interface HttpCacheDeps {
   telemetry?: Pick<Telemetry, 'counter' | 'gauge'>;
 }
 
-/** Parameters that never make a different entry: the cache flag and blocking. */
-const UNKEYED = ['cached', 'index', 'wait'];
+/** Parameters that never make a different entry: the cache flag, blocking and consistency (fetches read stale). */
+const UNKEYED = ['cached', 'index', 'wait', 'stale', 'max_stale', 'leader'];
 /** Request headers left out of the fetches: the reader's own cache directives. */
 const UNSENT = new Set(['cache-control']);
 
@@ -152,8 +152,10 @@ export class HttpCache {
         type, key, minIndex, timeoutMs: minIndex > 0 ? waitMs : 0, maxAgeMs: cc.maxAgeMs, mustRevalidate: cc.mustRevalidate,
         staleIfErrorMs: cc.staleIfErrorMs, signal: req.aborts ?? req.signal,
       }, fetch);
-      // Consul's setCacheMeta: X-Cache always, Age (whole seconds) on a hit.
-      return answer(value, meta.hit ? { 'X-Cache': 'HIT', Age: Math.round(meta.ageMs / 1000).toFixed(0) } : { 'X-Cache': 'MISS' });
+      // Consul's setCacheMeta: X-Cache always, Age (whole seconds) on a hit; the consistency is the reader's.
+      const cache = meta.hit ? { 'X-Cache': 'HIT', Age: Math.round(meta.ageMs / 1000).toFixed(0) } : { 'X-Cache': 'MISS' };
+      const consistency = 'X-Consul-Effective-Consistency' in value.headers ? { 'X-Consul-Effective-Consistency': readerConsistency(req) } : {};
+      return answer(value, { ...consistency, ...cache });
     } catch (err) {
       if (err instanceof ServerAnswerError) return answer(err.answer, {});
       throw err;
@@ -177,6 +179,8 @@ export class HttpCache {
   /** One read from a server: a blocking one at the entry's index for background refresh. */
   async #fetch(path: string, query: URLSearchParams, headers: Record<string, string>, opts: FetchOptions): Promise<FetchResult<CachedAnswer>> {
     const q = new URLSearchParams(query);
+    // Consul's cache types always read stale: an answer served from a cache gains nothing from the leader.
+    q.set('stale', '');
     if (opts.minIndex > 0) {
       q.set('index', String(opts.minIndex));
       q.set('wait', `${Math.ceil(opts.timeoutMs / 1000)}s`);
@@ -202,6 +206,12 @@ function cacheCounters(telemetry: Pick<Telemetry, 'counter'> | undefined): ((eve
     inc(`cache.${type}.${event}`);
     if (event === 'fetch_success' || event === 'fetch_error' || event === 'evict_expired') inc(`cache.${event}`);
   };
+}
+
+// What X-Consul-Effective-Consistency says for the reader's own options (the fetch itself reads stale).
+function readerConsistency(req: HttpRequest): string {
+  const maxStale = req.query.get('max_stale');
+  return req.query.has('stale') || (maxStale !== null && (parseGoDuration(maxStale) ?? 0) > 0) ? 'stale' : 'leader';
 }
 
 function answer(a: CachedAnswer, extra: Record<string, string>): HttpResult {
