@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ManualClock } from '../../clock.ts';
+import type { HttpRequest } from '../../http/index.ts';
+import type { ForwardRequest, ForwardResponse } from '../forward.ts';
+import { HttpCache } from './http-cache.ts';
+
+function request(url: string, headers: Record<string, string> = {}): HttpRequest {
+  const u = new URL(url, 'http://agent');
+  return {
+    method: 'GET', path: u.pathname, url, params: { rest: '' }, query: u.searchParams, headers, remoteAddr: '127.0.0.1',
+    signal: new AbortController().signal, body: async () => Buffer.alloc(0),
+  };
+}
+
+function setup(answer: (req: ForwardRequest) => ForwardResponse | Promise<ForwardResponse>) {
+  const sent: ForwardRequest[] = [];
+  const cache = new HttpCache({
+    clock: new ManualClock(), send: async (r) => (sent.push(r), answer(r)), defaultToken: () => 'dflt',
+    defaultQueryTimeMs: 300_000, maxQueryTimeMs: 600_000,
+  });
+  const forwarded: HttpRequest[] = [];
+  const forward = async (req: HttpRequest) => (forwarded.push(req), { body: 'forwarded' });
+  return { cache, sent, forwarded, forward };
+}
+
+const ok = (index: number, body = '[]'): ForwardResponse => ({
+  status: 200, headers: { 'Content-Type': 'application/json', 'X-Consul-Index': String(index), 'X-Consul-Effective-Consistency': 'stale' }, body: Buffer.from(body), server: 's',
+});
+
+test('reads without ?cached are forwarded; a cached read is fetched stale without the cache flag, then a refresh blocks at its index', async () => {
+  const { cache, sent, forwarded, forward } = setup((r) => (r.url.includes('index=') ? new Promise(() => {}) : ok(7)));
+  const h = cache.handler('catalog_services', forward);
+  assert.deepEqual(await h(request('/v1/catalog/service/web?tag=a')), { body: 'forwarded' });
+  assert.equal(forwarded.length, 1);
+  const miss = await h(request('/v1/catalog/service/web?cached&tag=a', { 'cache-control': 'max-age=5' }));
+  assert.equal(miss.headers?.['X-Cache'], 'MISS');
+  assert.equal(miss.headers?.['X-Consul-Effective-Consistency'], 'leader');
+  assert.equal(miss.contentType, 'application/json');
+  assert.equal(sent[0].url, '/v1/catalog/service/web?tag=a&stale=');
+  assert.equal(sent[0].headers['x-consul-token'], 'dflt', 'the agent default token');
+  assert.equal(sent[0].headers['cache-control'], undefined);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(sent[1].url, '/v1/catalog/service/web?tag=a&stale=&index=7&wait=600s');
+  const hit = await h(request('/v1/catalog/service/web?tag=a&cached'));
+  assert.deepEqual([hit.headers?.['X-Cache'], hit.headers?.Age], ['HIT', '0']);
+  assert.equal(sent.length, 2, 'a hit sends nothing');
+  cache.close();
+});
+
+test('entries are per token; a server error is answered as the server gave it, with no cache headers', async () => {
+  const { cache, sent, forward } = setup((r) => (r.headers['x-consul-token'] === 'bad'
+    ? { status: 403, headers: { 'Content-Type': 'text/plain' }, body: Buffer.from('Permission denied'), server: 's' }
+    : ok(3)));
+  const h = cache.handler('prepared_query', forward);
+  await h(request('/v1/query/q/execute?cached', { 'x-consul-token': 'a' }));
+  await h(request('/v1/query/q/execute?cached', { 'x-consul-token': 'b' }));
+  assert.equal(sent.length, 2);
+  assert.equal((await h(request('/v1/query/q/execute?cached', { 'x-consul-token': 'a' }))).headers?.['X-Cache'], 'HIT');
+  const denied = await h(request('/v1/query/q/execute?cached', { 'x-consul-token': 'bad' }));
+  assert.equal(denied.status, 403);
+  assert.equal(String(denied.raw), 'Permission denied');
+  assert.equal(denied.headers?.['X-Cache'], undefined);
+  cache.close();
+});
+
+test('bad ?index, ?wait and ?cached&consistent are 400s with Consul texts', async () => {
+  const { cache, forward } = setup(() => ok(1));
+  const h = cache.handler('health_services', forward);
+  await assert.rejects(h(request('/v1/health/service/web?cached&index=x')), { message: 'Invalid index' });
+  await assert.rejects(h(request('/v1/health/service/web?cached&wait=soon')), { message: 'Invalid wait time' });
+  await assert.rejects(h(request('/v1/health/service/web?cached&consistent')), { message: 'Cannot specify ?cached with ?consistent, conflicting semantics.' });
+  cache.close();
+});
