@@ -16,6 +16,7 @@ import { poolHandlers, selfMember, serfLanStats } from './pool-routes.ts';
 import { localCounts } from './server.ts';
 import { isQueryExecute, type CacheTypeName, type HttpCache } from './cache/http-cache.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
+import type { UiHandlers } from '../http/ui-server.ts';
 
 /** What the client's local handlers use. */
 export interface ClientRouteDeps {
@@ -39,6 +40,8 @@ export interface ClientRouteDeps {
   leave(): Promise<void>;
   clock: Clock;
   random: () => number;
+  /** The web UI and its metrics proxy (agent-local); absent: the UI routes are not served. */
+  ui?: { ui: UiHandlers; metricsProxy: Handler };
 }
 
 // Every handler of a forwarded area is the forwarder, whatever the route table asks for, except
@@ -117,6 +120,7 @@ export function clientRoutes(d: ClientRouteDeps): Router {
     coordinate: f<'coordinate'>(), keyring: f<'keyring'>(), acl: f<'acl'>(), aclPolicies: f<'aclPolicies'>(),
     aclAuth: f<'aclAuth'>(), aclExplain: f<'aclExplain'>(), aclTranslate: forward, agentAcl: f<'agentAcl'>(), snapshot: f<'snapshot'>(),
     intentions: f<'intentions'>(), discoveryChain: forwarded<RouteHandlers['discoveryChain']>(forward, { read: cached('compiled_discovery_chain') }), peering: f<'peering'>(), peerStream: f<'peerStream'>(),
+    internalUi: forwarded<RouteHandlers['internalUi']>(forward, d.ui ? { metricsProxy: d.ui.metricsProxy } : {}), ui: d.ui?.ui,
     query: forwarded<RouteHandlers['query']>(forward, { get: queryFromThisAgent(cached('prepared_query', isQueryExecute), config.nodeName) }),
     agent: agentSelfHandlers({
       config, leadership: d.leadership, member: () => selfMember(d.pool),

@@ -3,6 +3,7 @@
 // to the catalog through a server (anti-entropy), answers agent-local routes itself, forwards
 // every other HTTP request to a server found in the LAN pool, and answers DNS under its own
 // settings with the catalog data of a server (client-dns.ts).
+import { agentUi } from './ui-routes.ts';
 import fs from 'node:fs';
 import { systemClock, type Clock } from '../clock.ts';
 import { createLogger, LogHub, type Logger } from '../log.ts';
@@ -121,7 +122,7 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
   const routes = clientRoutes({
     config, local, pool, events, leadership, reqCfg, clock, random, knownServers: () => servers.servers().length,
     observe: { telemetry, hub, stream: metricsStream, prometheusRetentionMs: prometheusRetention(config) },
-    forward, leafCerts, cache,
+    forward, leafCerts, cache, ui: agentUi(config, reqCfg, logger),
     reload: () => reload(),
     leave: async () => {
       await local.stop();

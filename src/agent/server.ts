@@ -64,6 +64,9 @@ import { PeeringEndpoint } from '../endpoint/peering.ts';
 import { PeeringTracker } from '../endpoint/peering-tracker.ts';
 import { importedCatalogService, importedChecks, importedHealth, importedNodes, importedServices } from '../endpoint/peering-imports.ts';
 import { peeringHandlers } from '../http/v1/peering.ts';
+import { internalUiHandlers } from '../http/v1/internal-ui.ts';
+import { InternalUiEndpoint } from '../endpoint/internal-ui.ts';
+import { agentUi } from './ui-routes.ts';
 import type { PeeredReads } from '../http/v1/catalog.ts';
 import { peerStreamHandlers, type PeerStreamDeps } from './peer-stream.ts';
 import { PeeringLeader, exchangeSecret } from './peer-dialer.ts';
@@ -72,7 +75,7 @@ import {
   buildRoutes, kvHandlers, txnHandlers, statusHandlers, agentSelfHandlers, agentStats, connectHandlers,
   sessionHandlers, catalogHandlers, healthHandlers, observeHandlers, eventHandlers, type Router,
   agentServiceHandlers, agentCheckHandlers, agentControlHandlers, aclTokenHandlers, aclPolicyHandlers, aclAuthHandlers,
-  snapshotHandlers,
+  snapshotHandlers, type RouteHandlers, type RequestConfig,
 } from '../http/index.ts';
 import { createLocal, type Local } from './local/index.ts';
 import type { ServiceConfigSource } from './local/service-manager.ts';
@@ -312,6 +315,7 @@ export function buildServer(
     intentions: intentionHandlers(endpoints.intentions, endpoints.legacyIntentions, reqCfg),
     peering: peeringHandlers(endpoints.peering, reqCfg),
     peerStream: peerStreamHandlers(peerStream),
+    ...uiParts(config, epDeps, reqCfg, logger),
   }, reqCfg, config.nodeName));
   const router = dcForward ? forwardingRouter(routes, dcForward) : routes;
   observe.telemetry.gauge('rpc.queries_blocking', 'Blocking queries waiting', () => replica.notifier.blocked);
@@ -382,6 +386,13 @@ function peeringEndpoint(deps: EndpointDeps, config: RuntimeConfig, hooks: Agent
     caPems: () => (plain ? null : hooks.tls?.manualCaPems() ?? null),
     exchange: (p, secret) => exchangeSecret(p, secret, deps.clock),
   });
+}
+
+/** The web UI's reads (answered here) and the UI itself with its metrics proxy. */
+function uiParts(config: RuntimeConfig, deps: EndpointDeps, reqCfg: RequestConfig, logger: Logger): Pick<RouteHandlers, 'internalUi' | 'ui'> {
+  const { ui, metricsProxy } = agentUi(config, reqCfg, logger);
+  const endpoint = new InternalUiEndpoint(deps, { domain: config.domain, altDomain: config.altDomain });
+  return { internalUi: { ...internalUiHandlers(endpoint, reqCfg), metricsProxy }, ui };
 }
 
 /** The agent's peering.enabled (Consul's default: true). */

@@ -9,6 +9,8 @@ import type { queryHandlers } from './v1/query.ts';
 import type { intentionHandlers } from './v1/intentions.ts';
 import type { discoveryChainHandlers } from './v1/discovery-chain.ts';
 import type { peeringHandlers } from './v1/peering.ts';
+import type { internalUiHandlers } from './v1/internal-ui.ts';
+import type { UiHandlers } from './ui-server.ts';
 
 /** Every handler the table references, grouped by area. */
 export interface RouteHandlers {
@@ -73,11 +75,15 @@ export interface RouteHandlers {
   peering: ReturnType<typeof peeringHandlers>;
   /** The peer stream's internal routes (agent/peer-stream.ts). */
   peerStream: { exchange: Handler; stream: Handler; push: Handler };
+  /** /v1/internal/ui/* (the web UI's reads) and its metrics proxy (agent-local). */
+  internalUi: ReturnType<typeof internalUiHandlers> & { metricsProxy: Handler };
+  /** The web UI (`/`, the content path, /robots.txt); absent: none of those routes. */
+  ui?: UiHandlers;
 }
 
 /** Builds the route table. */
 export function buildRoutes(h: RouteHandlers): Router {
-  return aclRoutes(new Router(), h)
+  return uiRoutes(aclRoutes(new Router(), h), h)
     .route('GET', '/v1/kv/*', h.kv.get)
     .route('PUT', '/v1/kv/*', h.kv.put)
     .route('DELETE', '/v1/kv/*', h.kv.delete)
@@ -193,6 +199,28 @@ export function buildRoutes(h: RouteHandlers): Router {
     .route('POST', '/v1/agent/connect/authorize', h.intentions.authorize)
     .route('GET', '/v1/agent/connect/ca/roots', h.connect.roots)
     .route('GET', '/v1/agent/connect/ca/leaf/*', h.agentConnect.leaf);
+}
+
+/** The web UI's routes: its reads under /v1/internal/ui/, and the UI itself when the agent serves one. */
+function uiRoutes(r: Router, h: RouteHandlers): Router {
+  const i = h.internalUi;
+  r.route('GET', '/v1/internal/ui/nodes', i.nodes)
+    .route('GET', '/v1/internal/ui/node/*', i.node)
+    .route('GET', '/v1/internal/ui/services', i.services)
+    .route('GET', '/v1/internal/ui/exported-services', i.exportedServices)
+    .route('GET', '/v1/internal/ui/catalog-overview', i.catalogOverview)
+    .route('GET', '/v1/internal/ui/gateway-services-nodes/*', i.gatewayServicesNodes)
+    .route('GET', '/v1/internal/ui/gateway-intentions/*', i.gatewayIntentions)
+    .route('GET', '/v1/internal/ui/service-topology/*', i.serviceTopology)
+    .route('GET', '/v1/internal/ui/metrics-proxy/*', i.metricsProxy);
+  const ui = h.ui;
+  if (!ui) return r;
+  r.route('GET', '/', ui.index).route('HEAD', '/', ui.index);
+  if (!ui.served) return r;
+  const path = ui.contentPath;
+  r.route('GET', `${path}*`, ui.serve).route('HEAD', `${path}*`, ui.serve);
+  if (path.length > 1) r.route('GET', path.slice(0, -1), ui.bare).route('HEAD', path.slice(0, -1), ui.bare);
+  return r.route('GET', '/robots.txt', ui.robots).route('HEAD', '/robots.txt', ui.robots);
 }
 
 /** The ACL routes (Consul's /v1/acl/* and /v1/internal/acl/authorize). */

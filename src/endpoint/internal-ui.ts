@@ -1,0 +1,216 @@
+// The web UI's internal reads (Consul's Internal.* RPCs behind /v1/internal/ui/*): the node dump,
+// one node, the service listing with proxy and gateway links, the catalog overview, a gateway's
+// services and intentions, and the services exported to a peer. All but the overview block.
+import { CHECKS_TABLE, CONFIG_ENTRIES_TABLE, NODES_TABLE, SERVICES_TABLE, type CatalogTables } from '../state/index.ts';
+import type { HealthCheck, Node, NodeService } from '../api/catalog-types.ts';
+import type { Intention, IntentionsEntry } from '../connect/intentions.ts';
+import { matchIntentions } from '../connect/intentions.ts';
+import { filterList } from '../filter/index.ts';
+import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
+import type { EndpointDeps } from './deps.ts';
+import { allowed, authorize, filterAllowed } from './acl-enforce.ts';
+import type { AclIdentity } from './acl-resolver.ts';
+import { checkReadable, instanceReadable } from './catalog-acl.ts';
+import { canReadIntention } from './intentions.ts';
+import { allGatewayLinks, gatewayLinks } from './gateway-services.ts';
+import { resolveExports } from './exported-services.ts';
+import { bareSummary, prepSummaryOutput, summarizeServices, type DumpRow, type ServiceSummary } from './ui-summary.ts';
+import { catalogOverview, type CatalogSummary } from './ui-overview.ts';
+import { serviceTopology, type ServiceTopology } from './ui-topology.ts';
+
+/** Consul's NodeInfo: a node with its services and checks. */
+export interface NodeInfo {
+  ID: string;
+  Node: string;
+  Address: string;
+  TaggedAddresses: Record<string, string> | null;
+  Meta: Record<string, string> | null;
+  Services: NodeService[];
+  Checks: HealthCheck[];
+}
+
+/** A service of the UI's listing: its summary and whether proxies or gateways front it. */
+export type ServiceListingSummary = ServiceSummary & { ConnectedWithProxy: boolean; ConnectedWithGateway: boolean };
+
+/** What the UI reads need beyond the endpoint deps. */
+export interface InternalUiSettings {
+  domain: string;
+  altDomain: string;
+}
+
+const INTENTIONS = 'service-intentions';
+
+function watchCatalog(ws: { addTable(t: string): unknown }): void {
+  ws.addTable(NODES_TABLE);
+  ws.addTable(SERVICES_TABLE);
+  ws.addTable(CHECKS_TABLE);
+}
+
+/** One node's NodeInfo under the caller's ACLs (services by service:read, checks as health reads). */
+function nodeInfo(cat: CatalogTables, node: Node, id: AclIdentity | undefined): { info: NodeInfo; filtered: boolean } {
+  const all = [...(cat.services.get(node.Node)?.values() ?? [])].sort((a, b) => (a.ID < b.ID ? -1 : a.ID > b.ID ? 1 : 0));
+  const services = filterAllowed(id, all, (s) => allowed(id, 'serviceRead', s.Service));
+  const checks = filterAllowed(id, cat.nodeChecks(node.Node), (c) => checkReadable(id, c));
+  const info: NodeInfo = {
+    ID: node.ID, Node: node.Node, Address: node.Address, TaggedAddresses: node.TaggedAddresses, Meta: node.Meta,
+    Services: services.items, Checks: checks.items,
+  };
+  return { info, filtered: services.filtered || checks.filtered };
+}
+
+/** Every instance in the catalog with its node and checks (Consul's ServiceDump of all kinds). */
+function serviceDump(cat: CatalogTables): DumpRow[] {
+  const rows: DumpRow[] = [];
+  for (const [nodeName, services] of cat.services) {
+    const node = cat.nodes.get(nodeName);
+    if (!node) continue;
+    for (const service of services.values()) rows.push({ node, service, checks: cat.instanceChecks(nodeName, service.ID) });
+  }
+  return rows;
+}
+
+/** The /v1/internal/ui/* reads. */
+export class InternalUiEndpoint {
+  readonly #deps: EndpointDeps;
+  readonly #s: InternalUiSettings;
+
+  constructor(deps: EndpointDeps, settings: InternalUiSettings) {
+    this.#deps = deps;
+    this.#s = settings;
+  }
+
+  /** Every node with its services and checks, sorted by name (Internal.NodeDump); `?filter` applies to each NodeInfo. */
+  nodes(opts: QueryOptions, filter?: string): Promise<QueryResult<NodeInfo[]>> {
+    const cat = this.#deps.replica.catalog;
+    return blockingQuery(this.#deps, opts, (ws) => {
+      watchCatalog(ws);
+      let filtered = false;
+      const out: NodeInfo[] = [];
+      for (const node of [...cat.nodes.values()].sort((a, b) => (a.Node < b.Node ? -1 : 1))) {
+        if (!allowed(opts.authz, 'nodeRead', node.Node)) {
+          filtered = true;
+          continue;
+        }
+        const n = nodeInfo(cat, node, opts.authz);
+        filtered ||= n.filtered;
+        out.push(n.info);
+      }
+      return { index: cat.maxIndex, value: filterList(out, filter), filtered };
+    });
+  }
+
+  /** One node (named case-insensitively) as NodeInfo, or null when absent or hidden (Internal.NodeInfo). */
+  node(name: string, opts: QueryOptions): Promise<QueryResult<NodeInfo | null>> {
+    const cat = this.#deps.replica.catalog;
+    return blockingQuery(this.#deps, opts, (ws) => {
+      watchCatalog(ws);
+      const node = cat.node(name);
+      if (!node) return { index: cat.maxIndex, value: null };
+      if (!allowed(opts.authz, 'nodeRead', node.Node)) return { index: cat.maxIndex, value: null, filtered: true };
+      const { info, filtered } = nodeInfo(cat, node, opts.authz);
+      return { index: cat.maxIndex, value: info, filtered };
+    });
+  }
+
+  /** The service listing (Internal.ServiceDump summarized): `?filter` on each CheckServiceNode, then ACLs. */
+  services(opts: QueryOptions, filter?: string): Promise<QueryResult<ServiceListingSummary[]>> {
+    const { catalog: cat } = this.#deps.replica;
+    return blockingQuery(this.#deps, opts, (ws) => {
+      watchCatalog(ws);
+      const links = allGatewayLinks(this.#deps.replica, ws);
+      const rows = serviceDump(cat);
+      const csn = filterList(rows.map((r) => ({ Node: r.node!, Service: r.service!, Checks: r.checks, row: r })), filter);
+      const kept = filterAllowed(opts.authz, csn, (r) => instanceReadable(opts.authz, r.Node.Node, r.Service.Service));
+      const gws = filterAllowed(opts.authz, links.rows, (g) => allowed(opts.authz, 'serviceRead', g.Service.Name));
+      const gatewaysOf = new Map<string, string[]>();
+      const linked = new Map<string, number>();
+      for (const g of gws.items) {
+        gatewaysOf.set(g.Service.Name, [...(gatewaysOf.get(g.Service.Name) ?? []), g.Gateway.Name]);
+        linked.set(g.Gateway.Name, (linked.get(g.Gateway.Name) ?? 0) + 1);
+      }
+      const { summaries, hasProxy } = summarizeServices(kept.items.map((r) => r.row));
+      const value = prepSummaryOutput(summaries, false).map((s): ServiceListingSummary => {
+        const gateways = gatewaysOf.get(s.Name) ?? [];
+        const count = linked.get(s.Name);
+        return {
+          ...s, GatewayConfig: count ? { AssociatedServiceCount: count, ...s.GatewayConfig } : s.GatewayConfig,
+          ConnectedWithProxy: hasProxy.has(s.Name),
+          ConnectedWithGateway: s.InstanceCount > 0 && gateways.some((g) => summaries.has(g)),
+        };
+      });
+      return { index: Math.max(cat.maxIndex, links.index), value, filtered: kept.filtered || gws.filtered };
+    });
+  }
+
+  /** Health totals of nodes, services and checks (Internal.CatalogOverview); needs operator:read. */
+  catalogOverview(opts: QueryOptions): CatalogSummary {
+    authorize(opts.authz, 'operatorRead');
+    return catalogOverview(this.#deps.replica.catalog);
+  }
+
+  /** Summaries of the services a gateway links, with their addresses (Internal.GatewayServiceDump). */
+  gatewayServicesNodes(gateway: string, opts: QueryOptions): Promise<QueryResult<ServiceSummary[]>> {
+    authorize(opts.authz, 'serviceRead', gateway);
+    const { catalog: cat } = this.#deps.replica;
+    return blockingQuery(this.#deps, opts, (ws) => {
+      watchCatalog(ws);
+      const links = gatewayLinks(this.#deps.replica, ws, gateway);
+      const rows: DumpRow[] = [];
+      for (const gs of links.rows) {
+        const instances = cat.instances(gs.Service.Name);
+        for (const i of instances) rows.push({ node: i.node, service: i.service, checks: cat.instanceChecks(i.node.Node, i.service.ID), gateway: gs });
+        if (instances.length === 0) rows.push({ checks: [], gateway: gs });
+      }
+      const { items, filtered } = filterAllowed(opts.authz, rows, (r) => (r.service
+        ? instanceReadable(opts.authz, r.node!.Node, r.service.Service) : allowed(opts.authz, 'serviceRead', r.gateway!.Service.Name)));
+      const addressing = { datacenter: this.#deps.config.datacenter, domain: this.#s.domain, altDomain: this.#s.altDomain };
+      const value = prepSummaryOutput(summarizeServices(items, addressing).summaries, false);
+      return { index: Math.max(links.index, cat.maxIndex), value, filtered };
+    });
+  }
+
+  /** The intentions whose destination is a service the gateway links, each once (Internal.GatewayIntentions). */
+  gatewayIntentions(gateway: string, opts: QueryOptions): Promise<QueryResult<Intention[]>> {
+    authorize(opts.authz, 'serviceRead', gateway);
+    const t = this.#deps.replica.configEntries;
+    return blockingQuery(this.#deps, opts, (ws) => {
+      ws.addPrefix(CONFIG_ENTRIES_TABLE, `${INTENTIONS}/`);
+      const links = gatewayLinks(this.#deps.replica, ws, gateway);
+      const entries = t.list(INTENTIONS) as unknown as IntentionsEntry[];
+      const seen = new Set<string>();
+      const out: Intention[] = [];
+      for (const gs of links.rows) {
+        for (const ixn of matchIntentions(entries, 'destination', gs.Service.Name)) {
+          const key = ixn.ID ?? `${ixn.SourceName}\0${ixn.DestinationName}`;
+          if (!seen.has(key)) out.push(ixn);
+          seen.add(key);
+        }
+      }
+      const { items, filtered } = filterAllowed(opts.authz, out, (i) => canReadIntention(opts.authz, i));
+      return { index: Math.max(1, links.index, t.kindIndex(INTENTIONS)), value: items, filtered };
+    });
+  }
+
+  /** A service's upstreams and downstreams (Internal.ServiceTopology). */
+  serviceTopology(service: string, kind: string, opts: QueryOptions): Promise<QueryResult<ServiceTopology>> {
+    authorize(opts.authz, 'serviceRead', service);
+    return blockingQuery(this.#deps, opts, (ws) => serviceTopology(this.#deps.replica, ws, service, kind, opts.authz));
+  }
+
+  /** The services exported to `peer` as bare summaries (Internal.ExportedServicesForPeer); none for an unknown peer. */
+  exportedServices(peer: string, opts: QueryOptions): Promise<QueryResult<ServiceListingSummary[]>> {
+    const dc = this.#deps.config.datacenter;
+    return blockingQuery(this.#deps, opts, (ws) => {
+      const { peerings } = this.#deps.replica;
+      ws.addTable(peerings.name);
+      if (!peerings.byName(peer)) return { index: Math.max(1, peerings.index), value: [] };
+      const { index, value: exports } = resolveExports(this.#deps, ws);
+      const names = exports.filter((e) => e.Consumers.Peers?.includes(peer)).map((e) => e.Service);
+      // A mesh:write token (an operator) sees every export; others only what they may read.
+      const { items, filtered } = allowed(opts.authz, 'meshWrite')
+        ? { items: names, filtered: false } : filterAllowed(opts.authz, names, (n) => allowed(opts.authz, 'serviceRead', n));
+      const value = items.map((n): ServiceListingSummary => ({ ...bareSummary(n, dc), ConnectedWithProxy: false, ConnectedWithGateway: false }));
+      return { index: Math.max(1, index, peerings.index), value, filtered };
+    });
+  }
+}

@@ -1,0 +1,105 @@
+// GET /v1/internal/ui/metrics-proxy/*: the read-only proxy from the UI to one metrics backend
+// (Consul's UIMetricsProxy): only with the UI on and ui_config.metrics_proxy.base_url set, for
+// tokens that may read every node and service, to allowlisted paths only when a list is given.
+// The token is taken from headers only and never forwarded; configured headers are added.
+import http from 'node:http';
+import https from 'node:https';
+import path from 'node:path';
+import { BadRequestError, NotFoundError } from '../../errors.ts';
+import { authorize } from '../../endpoint/acl-enforce.ts';
+import type { Logger } from '../../log.ts';
+import type { HttpResult } from '../router.ts';
+import type { HttpRequest, RequestConfig } from '../request.ts';
+import type { UiMetricsProxyHeader } from '../../agent/config/ui-config.ts';
+
+/** What the proxy needs. */
+export interface MetricsProxyDeps {
+  uiServed: boolean;
+  proxy: { baseUrl: string; addHeaders: UiMetricsProxyHeader[]; pathAllowlist: string[] };
+  cfg: RequestConfig;
+  logger: Logger;
+}
+
+const PREFIX = '/v1/internal/ui/metrics-proxy';
+// Hop-by-hop headers a reverse proxy drops (Go's httputil.ReverseProxy), and the token carriers.
+const DROPPED = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'x-consul-token', 'authorization']);
+
+/** The token from X-Consul-Token or a bearer Authorization header only: other backends use ?token for themselves. */
+function headerToken(req: HttpRequest, cfg: RequestConfig): string {
+  const h = req.headers['x-consul-token'];
+  if (typeof h === 'string' && h) return h;
+  const auth = req.headers.authorization;
+  if (typeof auth === 'string') {
+    const [scheme, value] = auth.trim().split(/\s+/, 2);
+    if (scheme?.toLowerCase() === 'bearer' && value) return value;
+  }
+  return cfg.acl?.defaultToken() ?? cfg.defaultToken;
+}
+
+/** Go's path.Clean for the target path. */
+function clean(p: string): string {
+  const n = path.posix.normalize(p || '/');
+  return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n;
+}
+
+function forward(target: URL, req: HttpRequest, add: UiMetricsProxyHeader[]): Promise<HttpResult> {
+  const headers: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !DROPPED.has(k)) headers[k] = v;
+  let host = target.host;
+  for (const h of add) {
+    if (h.name.toLowerCase() === 'host') host = h.value;
+    else headers[h.name] = h.value;
+  }
+  headers.host = host;
+  const lib = target.protocol === 'https:' ? https : http;
+  return new Promise((resolve) => {
+    const out = lib.request(target, { method: 'GET', headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const pass: Record<string, string> = {};
+        for (const [k, v] of Object.entries(res.headers)) if (v !== undefined && !DROPPED.has(k) && k !== 'content-length') pass[k] = Array.isArray(v) ? v.join(', ') : v;
+        resolve({ status: res.statusCode ?? 502, raw: Buffer.concat(chunks), contentType: res.headers['content-type'] ?? 'application/octet-stream', headers: pass });
+      });
+      res.on('error', () => resolve({ status: 502, raw: '' }));
+    });
+    // Go's ReverseProxy answers a backend it cannot reach with a bare 502.
+    out.on('error', () => resolve({ status: 502, raw: '' }));
+    out.end();
+  });
+}
+
+/** The metrics proxy handler. */
+export function metricsProxyHandler(d: MetricsProxyDeps) {
+  const log = d.logger.child({ '@module': 'agent.ui_metrics_proxy' });
+  return async (req: HttpRequest): Promise<HttpResult> => {
+    if (!d.uiServed) throw new NotFoundError('UI is not enabled');
+    const { baseUrl, pathAllowlist, addHeaders } = d.proxy;
+    if (baseUrl === '') throw new NotFoundError('Metrics proxy is not enabled');
+    const token = headerToken(req, d.cfg);
+    const authz = d.cfg.acl?.resolve(token);
+    authorize(authz, 'nodeReadAll');
+    authorize(authz, 'serviceReadAll');
+    const sub = req.path.slice(PREFIX.length);
+    let target: URL;
+    try {
+      target = new URL(baseUrl + sub);
+    } catch {
+      log.error({ base_url: baseUrl, path: sub }, "couldn't parse target URL");
+      throw new BadRequestError('Invalid path.');
+    }
+    target.pathname = clean(target.pathname);
+    if (pathAllowlist.length > 0 && !pathAllowlist.includes(target.pathname)) {
+      log.error({ base_url: baseUrl, path: sub, target_url: target.href, path_allowlist: pathAllowlist }, 'target URL path is not allowed');
+      return { status: 403 };
+    }
+    const q = req.url?.indexOf('?') ?? -1;
+    target.search = q >= 0 ? req.url!.slice(q) : '';
+    if (!target.href.startsWith(new URL(baseUrl).href.replace(/\/$/, ''))) {
+      log.error({ base_url: baseUrl, path: sub, target_url: target.href }, 'target URL escaped from base path');
+      throw new BadRequestError('Invalid path.');
+    }
+    log.debug({ to: target.href }, 'proxying request');
+    return forward(target, req, addHeaders);
+  };
+}
