@@ -183,4 +183,16 @@ describe('generateRoot with a configured PrivateKey or RootCert', () => {
     const other = await generateRoot(base);
     await assert.rejects(generateRoot({ ...base, privateKeyPem: other.privateKeyPem, rootCertPem: made.root.RootCert }), /not for the PrivateKey/);
   });
+
+  it('refuses a RootCert or PrivateKey it cannot read with Consul\'s ParseCert and ParseSigner texts', async () => {
+    const made = await generateRoot(base);
+    const certErr = (rootCertPem: string) => generateRoot({ ...base, privateKeyPem: made.privateKeyPem, rootCertPem });
+    await assert.rejects(certErr('garbage'), { name: 'RootCertError', message: 'no PEM-encoded data found' });
+    await assert.rejects(certErr(made.privateKeyPem), { name: 'RootCertError', message: 'first PEM-block should be CERTIFICATE type' });
+    await assert.rejects(certErr('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n'), { name: 'RootCertError', message: /^x509: / });
+    await assert.rejects(generateRoot({ ...base, privateKeyPem: 'garbage' }), { message: 'error generating CA: error parsing private key: no PEM-encoded data found' });
+    await assert.rejects(generateRoot({ ...base, privateKeyPem: made.root.RootCert }), {
+      message: 'error generating CA: error parsing private key: unknown PEM block type for signing key: CERTIFICATE',
+    });
+  });
 });

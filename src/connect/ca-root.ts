@@ -77,9 +77,9 @@ export const DEFAULT_ROOT_CERT_TTL_MS = 87_600 * 3_600_000;
 export async function generateRoot(opts: GenerateRootOptions): Promise<{ root: CARoot; privateKeyPem: string }> {
   if (opts.rootCertPem) {
     if (!opts.privateKeyPem) throw new Error('must provide a private key when providing a root cert');
+    const certKey = parseCert(opts.rootCertPem).publicKey.export({ type: 'spki', format: 'der' });
     const root = await caRootFromPem(opts.rootCertPem, 'consul', opts.clusterId);
-    const certKey = new NodeX509(opts.rootCertPem).publicKey.export({ type: 'spki', format: 'der' });
-    const ownKey = createPublicKey(createPrivateKey(opts.privateKeyPem)).export({ type: 'spki', format: 'der' });
+    const ownKey = createPublicKey(parseSigner(opts.privateKeyPem, 'error parsing private key')).export({ type: 'spki', format: 'der' });
     if (!certKey.equals(ownKey)) throw new Error('the RootCert is not for the PrivateKey');
     return { root, privateKeyPem: opts.privateKeyPem };
   }
@@ -117,10 +117,54 @@ async function generatedKey(type: PrivateKeyType, bits: number): Promise<RootKey
 }
 
 function configuredKey(pem: string): RootKey {
-  const signer = createPrivateKey(pem);
+  // Consul's generateCA names the key it could not read (%q); its value is left out here.
+  const signer = parseSigner(pem, 'error generating CA: error parsing private key');
   const spki = new Uint8Array(createPublicKey(signer).export({ type: 'spki', format: 'der' }));
   const info = keyInfo(signer);
   return { signer, spki, pem, type: info.type, bits: info.bits };
+}
+
+/** A configured RootCert that is not a certificate; the message is Consul's ParseCert text, which it answers unprefixed. */
+export class RootCertError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RootCertError';
+  }
+}
+
+/** The first PEM block of `pem`, as Go's pem.Decode finds it. */
+function firstPemBlock(pem: string): { type: string; der: Buffer } | undefined {
+  const m = /-----BEGIN ([\x21-\x2c\x2e-\x7e](?:[\x20-\x2c\x2e-\x7e]*[\x21-\x2c\x2e-\x7e])?)-----\r?\n([\s\S]*?)-----END \1-----/.exec(pem);
+  if (!m) return undefined;
+  const body = m[2].split(/\r?\n/).filter((l) => !l.includes(':')).join('');
+  return { type: m[1], der: Buffer.from(body, 'base64') };
+}
+
+/** Consul's connect.ParseCert: the first PEM block, which must be a certificate. */
+function parseCert(pem: string): NodeX509 {
+  const block = firstPemBlock(pem);
+  if (!block) throw new RootCertError('no PEM-encoded data found');
+  if (block.type !== 'CERTIFICATE') throw new RootCertError('first PEM-block should be CERTIFICATE type');
+  try {
+    return new NodeX509(block.der);
+  } catch {
+    throw new RootCertError('x509: malformed certificate');
+  }
+}
+
+/** Consul's connect.ParseSigner: the first PEM block, an EC, RSA or PKCS #8 private key; errors under `prefix`. */
+function parseSigner(pem: string, prefix: string): KeyObject {
+  const block = firstPemBlock(pem);
+  const fail = (why: string): never => {
+    throw new Error(`${prefix}: ${why}`);
+  };
+  if (!block) return fail('no PEM-encoded data found');
+  if (!['EC PRIVATE KEY', 'RSA PRIVATE KEY', 'PRIVATE KEY'].includes(block.type)) return fail(`unknown PEM block type for signing key: ${block.type}`);
+  try {
+    return createPrivateKey(pem);
+  } catch {
+    return fail('private key is not a valid format');
+  }
 }
 
 /** Builds the active CARoot for a root certificate PEM, as Consul's `newCARoot` does. */

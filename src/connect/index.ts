@@ -4,6 +4,7 @@ export {
   generateRoot,
   caRootFromPem,
   goTime,
+  RootCertError,
   DEFAULT_ROOT_CERT_TTL_MS,
   type CARoot,
   type GenerateRootOptions,

@@ -257,3 +257,19 @@ test('the pruning duty leaves no timer behind when leadership is lost and regain
     s.stop();
   }
 });
+
+test('key material the provider cannot read is refused with Consul\'s texts and changes nothing', async () => {
+  const s = await setup();
+  try {
+    const [old] = s.roots();
+    const put = (extra: Record<string, unknown>) => s.ca.setConfiguration({ Provider: 'consul', Config: { LeafCertTTL: '10h', IntermediateCertTTL: '30h', ...extra }, State: null, ForceWithoutCrossSigning: false }, undefined);
+    const key = (await s.store.get(`ca/key/${old.ID}`))!.value.toString();
+    await assert.rejects(put({ PrivateKey: key, RootCert: 'not a certificate' }), { name: 'InternalError', message: 'no PEM-encoded data found' });
+    await assert.rejects(put({ PrivateKey: 'not a key' }), { name: 'InternalError', message: 'error generating CA root certificate: error generating CA: error parsing private key: no PEM-encoded data found' });
+    await assert.rejects(put({ RootCert: old.RootCert }), { name: 'InternalError', message: 'error configuring provider: must provide a private key when providing a root cert' });
+    assert.deepEqual(s.roots().map((r) => [r.ID, r.Active]), [[old.ID, true]]);
+    assert.equal(s.ca.current().Config.PrivateKey, undefined);
+  } finally {
+    s.stop();
+  }
+});

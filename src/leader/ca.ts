@@ -2,7 +2,7 @@
 // enabled, its CA configuration and a built-in CA root, each written once with create-only compares so that
 // concurrent leaders or restarts never produce two.
 import { randomUUID } from 'node:crypto';
-import { agentCAConfiguration, generateRoot, type CommonCAConfig, type PrivateKeyType } from '../connect/index.ts';
+import { agentCAConfiguration, generateRoot, RootCertError, type CommonCAConfig, type PrivateKeyType } from '../connect/index.ts';
 import { InternalError } from '../errors.ts';
 import { encodeRecord } from '../state/index.ts';
 import { CA_CONFIG_KEY, type ConnectCAEndpoint, type EndpointDeps } from '../endpoint/index.ts';
@@ -57,6 +57,8 @@ export async function rootForConfig(deps: EndpointDeps, clusterId: string, setti
       ...configuredKeyMaterial(config),
     });
   } catch (err) {
+    // Consul reads the root certificate after GenerateRoot returned, and answers its parse error as it is.
+    if (err instanceof RootCertError) throw new InternalError(err.message, { cause: err });
     throw new InternalError(`error generating CA root certificate: ${(err as Error).message}`, { cause: err });
   }
 }
