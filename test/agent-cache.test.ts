@@ -80,12 +80,22 @@ test('a cached catalog read misses, then hits with Age 0 while the background qu
   assert.equal(second.headers.get('age'), '0');
   assert.equal(second.headers.get('x-consul-index'), first.headers.get('x-consul-index'));
   assert.equal(second.text, first.text);
+  // The cache reads stale from the servers; the answer names the reader's consistency.
+  assert.equal(second.headers.get('x-consul-effective-consistency'), 'leader');
+  assert.equal((await get(clientHttp, '/v1/catalog/service/web?cached&stale')).headers.get('x-consul-effective-consistency'), 'stale');
   // The same read without ?cached is forwarded as before, with no cache headers.
   assert.equal((await get(clientHttp, '/v1/catalog/service/web')).headers.get('x-cache'), null);
   for (const p of ['/v1/health/service/web?cached', '/v1/catalog/services?cached']) {
     assert.equal((await get(clientHttp, p)).headers.get('x-cache'), 'MISS', p);
     assert.equal((await get(clientHttp, p)).headers.get('x-cache'), 'HIT', p);
   }
+  // Consul's cache metrics.
+  const metrics = (await get(clientHttp, '/v1/agent/metrics')).json() as { Counters: { Name: string; Count: number }[]; Gauges: { Name: string; Value: number }[] };
+  const counter = (name: string) => metrics.Counters.find((c) => c.Name === name)?.Count;
+  assert.equal(counter('consul.cache.catalog_services.hit'), 2, 'the ?stale read shares the entry');
+  assert.equal(counter('consul.cache.catalog_services.miss_new'), 1);
+  assert.ok((counter('consul.cache.fetch_success') ?? 0) >= 3);
+  assert.equal(metrics.Gauges.find((g) => g.Name === 'consul.cache.entries_count')?.Value, 3);
 });
 
 test('a change reaches the cached entry through the background refresh, and a cached blocking read waits for it', async () => {

@@ -117,7 +117,7 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
   // The agent cache of `?cached` reads; with http_config.use_cache off none reaches it (http/server.ts drops the flag).
   const cache = new HttpCache({
     clock, random, send: (r) => forwarder.send(servers, r), defaultToken: () => local.tokens.get('default'),
-    defaultQueryTimeMs: config.defaultQueryTime, maxQueryTimeMs: config.maxQueryTime,
+    defaultQueryTimeMs: config.defaultQueryTime, maxQueryTimeMs: config.maxQueryTime, telemetry,
   });
   const routes = clientRoutes({
     config, local, pool, events, leadership, reqCfg, clock, random, knownServers: () => servers.servers().length,

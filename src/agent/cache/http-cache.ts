@@ -153,9 +153,9 @@ export class HttpCache {
         staleIfErrorMs: cc.staleIfErrorMs, signal: req.aborts ?? req.signal,
       }, fetch);
       // Consul's setCacheMeta: X-Cache always, Age (whole seconds) on a hit; the consistency is the reader's.
-      const cache = meta.hit ? { 'X-Cache': 'HIT', Age: Math.round(meta.ageMs / 1000).toFixed(0) } : { 'X-Cache': 'MISS' };
-      const consistency = 'X-Consul-Effective-Consistency' in value.headers ? { 'X-Consul-Effective-Consistency': readerConsistency(req) } : {};
-      return answer(value, { ...consistency, ...cache });
+      const extra: Record<string, string> = meta.hit ? { 'X-Cache': 'HIT', Age: Math.round(meta.ageMs / 1000).toFixed(0) } : { 'X-Cache': 'MISS' };
+      if ('X-Consul-Effective-Consistency' in value.headers) extra['X-Consul-Effective-Consistency'] = readerConsistency(req);
+      return answer(value, extra);
     } catch (err) {
       if (err instanceof ServerAnswerError) return answer(err.answer, {});
       throw err;
