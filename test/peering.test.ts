@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
+import { randomUUID } from 'node:crypto';
 import { devConfig, startDevAgent, type DevAgent } from './support/agent.ts';
 import { ConsulClient } from '../src/api/index.ts';
 import { peeringGenerateToken } from '../src/api/peering.ts';
@@ -13,7 +14,7 @@ import { httpCaller, type HttpCall } from './support/acl.ts';
 import { until } from './support/wait.ts';
 import { dig } from './support/dns.ts';
 import { runCliCaptured } from './support/cli.ts';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/agent/config/index.ts';
@@ -436,5 +437,50 @@ test('a large export with multi-byte text arrives whole (stream chunks split cha
   } finally {
     await b.stop();
     await a.stop();
+  }
+});
+
+test('peerings, imports and the stream come back after both agents restart (embedded store)', async () => {
+  const dirA = mkdtempSync(join(tmpdir(), 'proconsul-peer-a-'));
+  const dirB = mkdtempSync(join(tmpdir(), 'proconsul-peer-b-'));
+  const portA = await freePort();
+  // The acceptor keeps its address across the restart: the token named it.
+  // Each agent keeps its node ID across the restart, as a real one does from its data dir.
+  const cfgA = { datacenter: 'dc1', primaryDatacenter: 'dc1', nodeName: 'node-a', nodeId: randomUUID(), dataDir: dirA, store: { backend: 'embedded' as const }, httpAddrs: [{ kind: 'tcp' as const, host: '127.0.0.1', port: portA }] };
+  const cfgB = { datacenter: 'dc2', primaryDatacenter: 'dc2', nodeName: 'node-b', nodeId: randomUUID(), dataDir: dirB, store: { backend: 'embedded' as const } };
+  let a = await startDevAgent({ config: cfgA });
+  let b = await startDevAgent({ config: cfgB });
+  const callA = httpCaller(() => a.httpAddr);
+  const callB = httpCaller(() => b.httpAddr);
+  try {
+    await callA('PUT', '/v1/catalog/register', '', { Node: 'node-web', Address: '10.0.0.1', Service: { ID: 'web-1', Service: 'web', Port: 80 } });
+    await callA('PUT', '/v1/config', '', { Kind: 'exported-services', Name: 'default', Services: [{ Name: 'web', Consumers: [{ Peer: 'b' }] }] });
+    const tok = ((await callA('POST', '/v1/peering/token', '', { PeerName: 'b' })).json as { PeeringToken: string }).PeeringToken;
+    assert.equal((await callB('POST', '/v1/peering/establish', '', { PeerName: 'a', PeeringToken: tok })).status, 200);
+    await until('web imported on B', 10_000, async () => ((await callB('GET', '/v1/health/service/web?peer=a')).json as unknown[]).length === 1);
+    const before = (await callB('GET', '/v1/peering/a')).json as { ID: string; PeerID: string };
+
+    await b.stop();
+    await a.stop();
+    b = await startDevAgent({ config: cfgB });
+    // With the acceptor still down, B keeps its peering and what it imported.
+    const kept = (await callB('GET', '/v1/peering/a')).json as { ID: string; PeerID: string; State: string };
+    assert.deepEqual([kept.ID, kept.PeerID], [before.ID, before.PeerID]);
+    assert.equal(((await callB('GET', '/v1/health/service/web?peer=a')).json as unknown[]).length, 1);
+    a = await startDevAgent({ config: cfgA });
+    let seen = '';
+    await until('the peering ACTIVE again on both ends', 30_000, async () => {
+      const [pb, pa] = [await callB('GET', '/v1/peering/a'), await callA('GET', '/v1/peering/b')];
+      seen = `B: ${pb.text}\nA: ${pa.text}`;
+      return (pb.json as { State: string }).State === 'ACTIVE' && (pa.json as { State: string }).State === 'ACTIVE';
+    }, { context: () => seen });
+    // A change after the restart still flows.
+    await callA('PUT', '/v1/catalog/register', '', { Node: 'node-web2', Address: '10.0.0.2', Service: { ID: 'web-2', Service: 'web', Port: 80 } });
+    await until('the new instance imported on B', 10_000, async () => ((await callB('GET', '/v1/health/service/web?peer=a')).json as unknown[]).length === 2);
+  } finally {
+    await b.stop();
+    await a.stop();
+    rmSync(dirA, { recursive: true, force: true });
+    rmSync(dirB, { recursive: true, force: true });
   }
 });
