@@ -16,7 +16,7 @@ const refused = (config: Record<string, unknown>, message: string, provider = 'c
 test('an empty config gets the consul provider defaults', () => {
   assert.deepEqual(parseCommonCAConfig('consul', {}), {
     leafCertTtlMs: 72 * H, intermediateCertTtlMs: 8760 * H, rootCertTtlMs: 87600 * H, privateKeyType: 'ec', privateKeyBits: 256,
-    csrMaxPerSecond: 50, csrMaxConcurrent: 0, skipValidate: false,
+    csrMaxPerSecond: 50, csrMaxConcurrent: 0, skipValidate: false, disableCrossSigning: false,
   });
 });
 

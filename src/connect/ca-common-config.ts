@@ -26,6 +26,8 @@ export interface CommonCAConfig {
   csrMaxConcurrent: number;
   /** Consul's undocumented test switch: every bound below is skipped. */
   skipValidate: boolean;
+  /** The consul provider's undocumented test switch: it does not cross-sign the root that replaces its own. */
+  disableCrossSigning: boolean;
 }
 
 const HOUR_MS = 3_600_000;
@@ -46,6 +48,7 @@ const FIELDS: Record<keyof CommonCAConfig, { name: string; kind: Kind; def: numb
   csrMaxPerSecond: { name: 'CSRMaxPerSecond', kind: 'float', def: 50 },
   csrMaxConcurrent: { name: 'CSRMaxConcurrent', kind: 'int', def: 0 },
   skipValidate: { name: 'SkipValidate', kind: 'bool', def: false },
+  disableCrossSigning: { name: 'DisableCrossSigning', kind: 'bool', def: false },
 };
 
 /**

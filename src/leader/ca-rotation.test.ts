@@ -273,3 +273,24 @@ test('key material the provider cannot read is refused with Consul\'s texts and 
     s.stop();
   }
 });
+
+test('a consul provider configured with DisableCrossSigning (Consul\'s test switch) refuses to cross-sign its successor unless forced', async () => {
+  const s = await setup();
+  try {
+    const config = (extra: Record<string, unknown>, force = false) => ({ Provider: 'consul', Config: { LeafCertTTL: '10h', IntermediateCertTTL: '30h', ...extra }, State: null, ForceWithoutCrossSigning: force });
+    await s.ca.setConfiguration(config({ DisableCrossSigning: true }), undefined);
+    const [old] = s.roots();
+    assert.equal(s.roots().length, 1, 'the switch alone is no new key material');
+    await assert.rejects(s.ca.setConfiguration(config({ PrivateKeyBits: 384 }), undefined), { name: 'InternalError', message: CANNOT_CROSS_SIGN });
+    assert.deepEqual(s.roots().map((r) => r.ID), [old.ID]);
+    await s.ca.setConfiguration(config({ PrivateKeyBits: 384 }, true), undefined);
+    const fresh = s.roots().find((r) => r.Active)!;
+    assert.equal(fresh.PrivateKeyBits, 384);
+    assert.equal(fresh.IntermediateCerts, null);
+    // The new configuration has no switch: the next rotation is cross-signed.
+    await s.ca.setConfiguration(config({ PrivateKeyBits: 521 }), undefined);
+    assert.equal(s.roots().find((r) => r.Active)!.IntermediateCerts?.length, 1);
+  } finally {
+    s.stop();
+  }
+});

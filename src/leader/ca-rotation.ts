@@ -1,7 +1,7 @@
 // CA root rotation (Consul's primaryUpdateRootCA, consul provider): new key material makes a new
 // root, cross-signed by the old one and made active in one transaction with the configuration;
 // the old root stays listed (RotatedOutAt) until ca-prune.ts drops it, its key is dropped at once.
-import { goTime, type CARoot, type CommonCAConfig } from '../connect/index.ts';
+import { caSettings, goTime, type CARoot, type CommonCAConfig } from '../connect/index.ts';
 import { InternalError } from '../errors.ts';
 import type { Compare, Op } from '../store/index.ts';
 import { encodeRecord, type CAConfigRecord } from '../state/index.ts';
@@ -58,6 +58,10 @@ export async function rotateCARoot(deps: EndpointDeps, r: RootRotation): Promise
 /** The new root's IntermediateCerts: the old root's cross-signature, or none when forced without. */
 async function crossSigned(deps: EndpointDeps, old: CARoot, root: CARoot, force: boolean): Promise<string[] | null> {
   const log = deps.logger.child({ sub: 'connect.ca' });
+  // The provider being replaced decides whether it can cross-sign (Consul's SupportsCrossSigning).
+  const current = deps.replica.caConfig.get('current');
+  const replaced = current ? caSettings(current.Provider, current.Config) : undefined;
+  if (replaced?.ok && replaced.config.disableCrossSigning && !force) throw new InternalError(CANNOT_CROSS_SIGN);
   if (force) {
     log.warn({}, 'ForceWithoutCrossSigning set, CA reconfiguration skipping cross-signing');
     return null;
