@@ -172,3 +172,37 @@ test('two tokens for a new name at once make one peering', async () => {
     stop();
   }
 });
+
+test('a blocking read of a missing peering waits for it, as Consul\'s PeeringRead blocks on ErrNotFound', async () => {
+  const s = await server('dc1', () => Promise.reject(new Error('no dial')));
+  try {
+    await s.peering.generateToken({ PeerName: 'first' });
+    const tableIndex = (await s.peering.list(defaultQueryOptions())).meta.index;
+    // Not blocking: 404 at once.
+    await assert.rejects(s.peering.read('later', defaultQueryOptions()), { code: 'not_found', message: 'Peering not found for "later"' });
+    // Blocking at the table's index: another peering's creation does not end it, this one's does.
+    let settled = false;
+    const blocked = s.peering.read('later', { ...defaultQueryOptions(), minIndex: tableIndex, waitMs: 60_000 }).finally(() => { settled = true; });
+    await s.peering.generateToken({ PeerName: 'other' });
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(settled, false, 'still waiting after an unrelated peering was written');
+    await s.peering.generateToken({ PeerName: 'later' });
+    const got = await blocked;
+    assert.equal(got.value.Name, 'later');
+    assert.equal(got.meta.index, got.value.ModifyIndex);
+    // A blocked read of a peering that is then removed ends with 404.
+    await s.peering.delete('later');
+    const marked = await s.peering.read('later', defaultQueryOptions());
+    assert.equal(marked.value.State, 'DELETING');
+    const gone = s.peering.read('later', { ...defaultQueryOptions(), minIndex: marked.meta.index, waitMs: 60_000 });
+    await s.peering.remove(marked.value.ID);
+    await assert.rejects(gone, { code: 'not_found' });
+    // Still missing when the wait runs out: 404.
+    const idx = (await s.peering.list(defaultQueryOptions())).meta.index;
+    const timedOut = s.peering.read('never', { ...defaultQueryOptions(), minIndex: idx, waitMs: 1000 });
+    s.clock.advance(2000);
+    await assert.rejects(timedOut, { code: 'not_found', message: 'Peering not found for "never"' });
+  } finally {
+    s.stop();
+  }
+});

@@ -157,17 +157,28 @@ export class PeeringEndpoint {
   }
 
   /** One peering by name (404 `Peering not found for "<name>"`); needs peering:read. */
-  read(name: string, opts: QueryOptions): Promise<QueryResult<Peering>> {
+  async read(name: string, opts: QueryOptions): Promise<QueryResult<Peering>> {
     this.checkEnabled();
     authorize(opts.authz, 'peeringRead');
     const t = this.#deps.replica.peerings;
-    return blockingQuery(this.#deps, opts, (ws) => {
+    let wasMissing = false;
+    const res = await blockingQuery(this.#deps, opts, (ws): { index: number; value: Peering | null } => {
       ws.addTable(PEERINGS_TABLE);
       const p = t.byName(name);
-      if (!p) throw new NotFoundError(`Peering not found for "${name}"`);
-      // Consul answers a peering at its own ModifyIndex (the table's only when there is none).
+      // Missing, Consul answers at the table's index; missing again after a wake-up, it keeps
+      // waiting (blockingquery's ErrNotFound), so a blocked read ends when the peering appears,
+      // goes away, or the wait runs out, not on another peering's write.
+      if (!p) {
+        const index = wasMissing ? Math.min(t.index, opts.minIndex) : t.index;
+        wasMissing = true;
+        return { index, value: null };
+      }
+      wasMissing = false;
+      // Consul answers a peering at its own ModifyIndex.
       return { index: p.ModifyIndex, value: this.toAPI(p) };
     });
+    if (!res.value) throw new NotFoundError(`Peering not found for "${name}"`);
+    return { ...res, value: res.value };
   }
 
   /** Every peering, in ID order as Consul's table iterates; needs peering:read. */
