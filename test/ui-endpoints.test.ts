@@ -170,6 +170,8 @@ describe('the internal UI endpoints under ACLs', () => {
     assert.equal(nodes.headers.get('x-consul-results-filtered-by-acls'), 'true');
     const anon = await call('GET', '/v1/internal/ui/nodes');
     assert.deepEqual(anon.json, []);
+    // A node the token may not read is hidden as a missing one, as Consul's filtered NodeInfo.
+    assert.deepEqual([(await call('GET', '/v1/internal/ui/node/n1')).status, (await call('GET', '/v1/internal/ui/node/n1', limited)).status], [404, 200]);
     const all = await call('GET', '/v1/internal/ui/services', ROOT);
     assert.ok(all.json.length > 3);
     assert.equal(all.headers.get('x-consul-results-filtered-by-acls'), null);

@@ -99,6 +99,32 @@ export const ROUTE_CASES: Record<string, RouteCase> = {
   'GET /v1/config/*': { path: '/v1/config/service-defaults/web', need: 'service:read', on: 'web' },
   'DELETE /v1/config/*': { path: '/v1/config/service-defaults/web-del', need: 'service:write', on: 'web-del' },
   'GET /v1/exported-services': { path: '/v1/exported-services', need: 'mesh:read', on: '' },
+  'GET /v1/internal/ui/nodes': { path: '/v1/internal/ui/nodes', need: 'node:read', on: 'n1', sees: has('n1') },
+  // Consul filters the NodeInfo away, then answers the empty dump with a bare 404.
+  'GET /v1/internal/ui/node/*': { path: '/v1/internal/ui/node/n1', open: 'an unreadable node is hidden (404), not denied', resolves: true },
+  'GET /v1/internal/ui/services': { path: '/v1/internal/ui/services', need: 'service:read', on: 'api', also: 'node "n1" { policy = "read" }', sees: has('api') },
+  'GET /v1/internal/ui/exported-services': {
+    path: '/v1/internal/ui/exported-services?peer=acl-peer', open: 'lists only the exports the token may read (Consul needs no rule)', resolves: true,
+  },
+  'GET /v1/internal/ui/catalog-overview': { path: '/v1/internal/ui/catalog-overview', need: 'operator:read', on: '' },
+  'GET /v1/internal/ui/gateway-services-nodes/*': {
+    path: '/v1/internal/ui/gateway-services-nodes/igw', need: 'service:read', on: 'igw', also: 'service "api" { policy = "read" }\nnode "n1" { policy = "read" }',
+  },
+  'GET /v1/internal/ui/gateway-intentions/*': { path: '/v1/internal/ui/gateway-intentions/igw', need: 'service:read', on: 'igw' },
+  'GET /v1/internal/ui/service-topology/*': { path: '/v1/internal/ui/service-topology/api?kind=', need: 'service:read', on: 'api' },
+  // This agent configures no metrics backend: Consul answers that before looking at the token.
+  'GET /v1/internal/ui/metrics-proxy/*': {
+    path: '/v1/internal/ui/metrics-proxy/api/v1/query',
+    answers: { anonymous: [404, 'Metrics proxy is not enabled'], unknown: [404, 'Metrics proxy is not enabled'], management: [404, 'Metrics proxy is not enabled'] },
+  },
+  'GET /': { path: '/', open: "the index redirects to the UI (Consul's Index reads no token)" },
+  'HEAD /': { path: '/', open: "the index redirects to the UI (Consul's Index reads no token)" },
+  'GET /ui': { path: '/ui', open: 'redirects to the UI' },
+  'HEAD /ui': { path: '/ui', open: 'redirects to the UI' },
+  'GET /ui/*': { path: '/ui/', open: 'the UI files are public, as in Consul' },
+  'HEAD /ui/*': { path: '/ui/', open: 'the UI files are public, as in Consul' },
+  'GET /robots.txt': { path: '/robots.txt', open: 'served from the UI files' },
+  'HEAD /robots.txt': { path: '/robots.txt', open: 'served from the UI files' },
   'POST /v1/peering/token': { path: '/v1/peering/token', body: { PeerName: 'acl-peer' }, need: 'peering:write', on: '' },
   // A well-formed token whose acceptor cannot be reached: allowed callers get the exchange's 500.
   'POST /v1/peering/establish': { path: '/v1/peering/establish', body: { PeerName: 'acl-dialer', PeeringToken: PEERING_TOKEN }, need: 'peering:write', on: '' },
