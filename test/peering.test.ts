@@ -325,6 +325,14 @@ test('with peering.enabled = false every peering call is refused as Consul refus
       const r = await call(method, path, '', body);
       assert.deepEqual([r.status, r.text], [500, 'peering must be enabled to use this endpoint'], path);
     }
+    // The CLI prints the agent's error after its own prefix, as Consul's commands do.
+    const env = { CONSUL_HTTP_ADDR: off.httpAddr };
+    assert.deepEqual(await runCliCaptured(['peering', 'list'], env), {
+      code: 1, out: '', err: 'Error listing peerings: Unexpected response code: 500 (peering must be enabled to use this endpoint)\n',
+    });
+    assert.deepEqual(await runCliCaptured(['peering', 'read', '-name=x'], env), {
+      code: 1, out: '', err: 'Error reading peering: Unexpected response code: 500 (peering must be enabled to use this endpoint)\n',
+    });
   } finally {
     await off.stop();
   }

@@ -31,8 +31,8 @@ Usage: proconsul peering list [options]
         out.error(INVALID_FORMAT);
         return 1;
       }
-      const list = await peeringList(client).catch(() => {
-        throw new Error('Error listing peerings');
+      const list = await peeringList(client).catch((err: Error) => {
+        throw new Error(`Error listing peerings: ${err.message}`);
       });
       list.sort((a, b) => (a.Name < b.Name ? -1 : a.Name > b.Name ? 1 : 0));
       if (format === 'json') {
