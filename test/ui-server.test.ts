@@ -8,7 +8,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startDevAgent, type DevAgent } from './support/agent.ts';
+import { startDevAgent, devConfig, type DevAgent } from './support/agent.ts';
+import { createClientAgent, type ClientAgent } from '../src/index.ts';
+import { silentLogger } from '../src/log.ts';
 import { DEFAULT_UI_CONFIG } from '../src/agent/config/ui-config.ts';
 
 const INDEX = `<!DOCTYPE html>
@@ -170,5 +172,24 @@ describe('agents without UI files or with the UI off', () => {
     assert.equal(await root.text(), 'Consul Agent: UI disabled. To enable, set ui_config.enabled=true in the agent configuration and restart.');
     assert.equal((await get(off, '/ui/')).status, 404);
     assert.equal((await get(off, '/anything')).status, 404);
+  });
+});
+
+describe('a client agent', () => {
+  let client: ClientAgent;
+  before(async () => {
+    client = createClientAgent(devConfig({ server: false, bootstrap: false, nodeName: 'lonely' }), { logger: silentLogger() });
+    await client.start();
+  });
+  after(() => client.stop());
+
+  test('serves the UI and its metrics proxy itself and forwards the UI reads to a server', async () => {
+    const root = await client.http.handle({ method: 'GET', url: '/' });
+    assert.deepEqual([root.status, root.headers.Location], [301, '/ui/']);
+    assert.equal((await client.http.handle({ method: 'GET', url: '/ui/services' })).status, 404);
+    const proxy = await client.http.handle({ method: 'GET', url: '/v1/internal/ui/metrics-proxy/api/v1/query' });
+    assert.deepEqual([proxy.status, proxy.body.toString()], [404, 'Metrics proxy is not enabled']);
+    const services = await client.http.handle({ method: 'GET', url: '/v1/internal/ui/services' });
+    assert.deepEqual([services.status, services.body.toString()], [500, 'No known Consul servers']);
   });
 });
