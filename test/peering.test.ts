@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { devConfig, startDevAgent, type DevAgent } from './support/agent.ts';
 import { ConsulClient } from '../src/api/index.ts';
 import { peeringGenerateToken } from '../src/api/peering.ts';
-import { httpCaller, type HttpCall } from './support/acl.ts';
+import { ROOT, aclDenyConfig, httpCaller, tokenWithRules, type HttpCall } from './support/acl.ts';
 import { until } from './support/wait.ts';
 import { dig } from './support/dns.ts';
 import { runCliCaptured } from './support/cli.ts';
@@ -490,5 +490,46 @@ test('peerings, imports and the stream come back after both agents restart (embe
     await a.stop();
     rmSync(dirA, { recursive: true, force: true });
     rmSync(dirB, { recursive: true, force: true });
+  }
+});
+
+test('imported data is filtered by the reader\'s service and node rules; peering reads need peering (or operator) rules', async () => {
+  const a = await startDevAgent({ config: { datacenter: 'dc1', primaryDatacenter: 'dc1' } });
+  const b = await startDevAgent({ config: { datacenter: 'dc2', primaryDatacenter: 'dc2', ...aclDenyConfig() } });
+  try {
+    const callA = httpCaller(() => a.httpAddr);
+    const callB = httpCaller(() => b.httpAddr);
+    for (const svc of ['web', 'db']) {
+      await callA('PUT', '/v1/catalog/register', '', { Node: `node-${svc}`, Address: '10.0.0.1', Service: { ID: `${svc}-1`, Service: svc, Port: 80 }, Check: { CheckID: `${svc}-c`, Name: 'c', Status: 'passing', ServiceID: `${svc}-1` } });
+    }
+    await callA('PUT', '/v1/config', '', { Kind: 'exported-services', Name: 'default', Services: ['web', 'db'].map((Name) => ({ Name, Consumers: [{ Peer: 'b' }] })) });
+    const tok = ((await callA('POST', '/v1/peering/token', '', { PeerName: 'b' })).json as { PeeringToken: string }).PeeringToken;
+    assert.equal((await callB('POST', '/v1/peering/establish', '', { PeerName: 'a', PeeringToken: tok })).status, 403, 'establish needs peering:write');
+    assert.equal((await callB('POST', '/v1/peering/establish', ROOT, { PeerName: 'a', PeeringToken: tok })).status, 200);
+    await until('both services imported on B', 10_000, async () => Object.keys((await callB('GET', '/v1/catalog/services?peer=a', ROOT)).json ?? {}).length === 2);
+
+    const webOnly = (await tokenWithRules(callB, 'service "web" { policy = "read" }\nnode_prefix "" { policy = "read" }')).SecretID;
+    assert.deepEqual(Object.keys((await callB('GET', '/v1/catalog/services?peer=a', webOnly)).json), ['web']);
+    assert.equal(((await callB('GET', '/v1/health/service/web?peer=a', webOnly)).json as unknown[]).length, 1);
+    const db = await callB('GET', '/v1/health/service/db?peer=a', webOnly);
+    assert.deepEqual(db.json, []);
+    assert.equal(db.headers.get('x-consul-results-filtered-by-acls'), 'true');
+    assert.deepEqual((await callB('GET', '/v1/catalog/service/db?peer=a', webOnly)).json, []);
+    // Without node rules the instances are hidden too, as Consul's filter drops them.
+    const noNodes = (await tokenWithRules(callB, 'service "web" { policy = "read" }')).SecretID;
+    assert.deepEqual((await callB('GET', '/v1/health/service/web?peer=a', noNodes)).json, []);
+    assert.deepEqual((await callB('GET', '/v1/health/service/web?peer=a')).json, [], 'anonymous sees nothing');
+
+    // Peering reads: peering:read, or operator:read when no peering rule is given; not service rules.
+    assert.equal((await callB('GET', '/v1/peerings', webOnly)).status, 403);
+    assert.equal((await callB('GET', '/v1/peering/a', webOnly)).status, 403);
+    const op = (await tokenWithRules(callB, 'operator = "read"')).SecretID;
+    assert.equal((await callB('GET', '/v1/peering/a', op)).status, 200);
+    assert.equal((await callB('DELETE', '/v1/peering/a', op)).status, 403, 'deletion needs write');
+    const peerDenied = (await tokenWithRules(callB, 'operator = "write"\npeering = "deny"')).SecretID;
+    assert.equal((await callB('GET', '/v1/peerings', peerDenied)).status, 403, 'a peering rule wins over operator');
+  } finally {
+    await b.stop();
+    await a.stop();
   }
 });
