@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { startDevAgent, type DevAgent } from './support/agent.ts';
 import { aclDenyConfig, httpCaller, ROOT, tokenWithRules, type HttpCall } from './support/acl.ts';
 import { DEFAULT_UI_CONFIG } from '../src/agent/config/ui-config.ts';
+import { until } from './support/wait.ts';
 
 /** web (tagged, external source, a passing check) with a sidecar upstream of db on n1, db (critical) on n2, ingress igw fronting web. */
 async function seed(call: HttpCall, token = ''): Promise<void> {
@@ -244,5 +245,47 @@ describe('the metrics proxy', () => {
     assert.equal(seen.length, 1, 'nothing reached the backend');
     const off = await fetch(`http://${plain.httpAddr}/v1/internal/ui/metrics-proxy/api/v1/query`);
     assert.deepEqual([off.status, await off.text()], [404, 'Metrics proxy is not enabled']);
+  });
+});
+
+describe('the internal UI endpoints across a cluster peering', () => {
+  let a: DevAgent;
+  let b: DevAgent;
+  const callA = httpCaller(() => a.httpAddr);
+  const callB = httpCaller(() => b.httpAddr);
+  before(async () => {
+    a = await startDevAgent({ config: { datacenter: 'dc1', primaryDatacenter: 'dc1', nodeName: 'node-a' } });
+    b = await startDevAgent({ config: { datacenter: 'dc2', primaryDatacenter: 'dc2', nodeName: 'node-b' } });
+  });
+  after(async () => {
+    await b.stop();
+    await a.stop();
+  });
+
+  test("exported-services lists a peer's exports; services lists imports with their peer, ?peer= only that peer's", async () => {
+    assert.equal((await callA('PUT', '/v1/catalog/register', '', {
+      Node: 'node-web', Address: '10.0.0.1', Service: { ID: 'web-1', Service: 'web', Port: 80 },
+      Check: { CheckID: 'web-check', Name: 'check', Status: 'passing', ServiceID: 'web-1' },
+    })).status, 200);
+    assert.equal((await callA('PUT', '/v1/config', '', { Kind: 'exported-services', Name: 'default', Services: [{ Name: 'web', Consumers: [{ Peer: 'cluster-b' }] }] })).status, 200);
+    const tok = await callA('POST', '/v1/peering/token', '', { PeerName: 'cluster-b' });
+    assert.equal(tok.status, 200, tok.text);
+    const exported = await callA('GET', '/v1/internal/ui/exported-services?peer=cluster-b');
+    assert.deepEqual(exported.json, [{
+      Name: 'web', Datacenter: 'dc1', Tags: null, Nodes: null, ExternalSources: null, InstanceCount: 0, ChecksPassing: 0, ChecksWarning: 0,
+      ChecksCritical: 0, GatewayConfig: {}, TransparentProxy: false, ConnectNative: false, ConnectedWithProxy: false, ConnectedWithGateway: false,
+    }]);
+    assert.equal((await callB('POST', '/v1/peering/establish', '', { PeerName: 'cluster-a', PeeringToken: tok.json.PeeringToken })).status, 200);
+    const imported = await until('web imported on B', 10_000, async () => {
+      const r = await callB('GET', '/v1/internal/ui/services');
+      return r.json.find((s: any) => s.Name === 'web' && s.PeerName === 'cluster-a');
+    });
+    assert.deepEqual(imported, {
+      Name: 'web', Datacenter: 'dc1', Tags: null, Nodes: ['node-web'], ExternalSources: null, InstanceCount: 1, ChecksPassing: 1, ChecksWarning: 0,
+      ChecksCritical: 0, GatewayConfig: {}, TransparentProxy: false, ConnectNative: false, PeerName: 'cluster-a', ConnectedWithProxy: false, ConnectedWithGateway: false,
+    });
+    const only = await callB('GET', '/v1/internal/ui/services?peer=cluster-a');
+    assert.deepEqual(only.json.map((s: any) => [s.Name, s.PeerName]), [['web', 'cluster-a']]);
+    assert.ok((await callB('GET', '/v1/internal/ui/services')).json.some((s: any) => s.Name === 'consul' && s.PeerName === undefined), 'local services stay listed');
   });
 });

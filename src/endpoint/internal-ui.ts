@@ -14,7 +14,7 @@ import { checkReadable, instanceReadable } from './catalog-acl.ts';
 import { canReadIntention } from './intentions.ts';
 import { allGatewayLinks, gatewayLinks } from './gateway-services.ts';
 import { resolveExports } from './exported-services.ts';
-import { bareSummary, prepSummaryOutput, summarizeServices, type DumpRow, type ServiceSummary } from './ui-summary.ts';
+import { bareSummary, prepSummaryOutput, summarizeServices, summaryKey, type DumpRow, type ServiceSummary } from './ui-summary.ts';
 import { catalogOverview, type CatalogSummary } from './ui-overview.ts';
 import { serviceTopology, type ServiceTopology } from './ui-topology.ts';
 
@@ -69,6 +69,11 @@ function serviceDump(cat: CatalogTables): DumpRow[] {
   return rows;
 }
 
+/** The instances a peer exports, as dump rows marked with the peer. */
+function importedDump(records: { Nodes: { Node: Node; Service: NodeService; Checks: HealthCheck[] }[] }[], peer: string): DumpRow[] {
+  return records.flatMap((r) => r.Nodes.map((n): DumpRow => ({ node: n.Node, service: n.Service, checks: n.Checks, peer })));
+}
+
 /** The /v1/internal/ui/* reads. */
 export class InternalUiEndpoint {
   readonly #deps: EndpointDeps;
@@ -112,13 +117,19 @@ export class InternalUiEndpoint {
     });
   }
 
-  /** The service listing (Internal.ServiceDump summarized): `?filter` on each CheckServiceNode, then ACLs. */
-  services(opts: QueryOptions, filter?: string): Promise<QueryResult<ServiceListingSummary[]>> {
-    const { catalog: cat } = this.#deps.replica;
+  /**
+   * The service listing (Internal.ServiceDump summarized): the local catalog with its gateway
+   * links and what every peer exports, or with `peer` only that peer's; `?filter` applies to
+   * each CheckServiceNode, then ACLs.
+   */
+  services(opts: QueryOptions, filter?: string, peer = ''): Promise<QueryResult<ServiceListingSummary[]>> {
+    const { catalog: cat, peerings, peerImports } = this.#deps.replica;
     return blockingQuery(this.#deps, opts, (ws) => {
       watchCatalog(ws);
-      const links = allGatewayLinks(this.#deps.replica, ws);
-      const rows = serviceDump(cat);
+      ws.addTable(peerings.name).addTable(peerImports.name);
+      const links = peer === '' ? allGatewayLinks(this.#deps.replica, ws) : { index: 0, rows: [] };
+      const rows = peer === '' ? serviceDump(cat) : [];
+      for (const p of peerings.list()) if (peer === '' || p.Name === peer) rows.push(...importedDump(peerImports.ofPeer(p.Name), p.Name));
       const csn = filterList(rows.map((r) => ({ Node: r.node!, Service: r.service!, Checks: r.checks, row: r })), filter);
       const kept = filterAllowed(opts.authz, csn, (r) => instanceReadable(opts.authz, r.Node.Node, r.Service.Service));
       const gws = filterAllowed(opts.authz, links.rows, (g) => allowed(opts.authz, 'serviceRead', g.Service.Name));
@@ -130,15 +141,17 @@ export class InternalUiEndpoint {
       }
       const { summaries, hasProxy } = summarizeServices(kept.items.map((r) => r.row));
       const value = prepSummaryOutput(summaries, false).map((s): ServiceListingSummary => {
-        const gateways = gatewaysOf.get(s.Name) ?? [];
-        const count = linked.get(s.Name);
+        const local = !s.PeerName;
+        const gateways = local ? gatewaysOf.get(s.Name) ?? [] : [];
+        const count = local ? linked.get(s.Name) : undefined;
         return {
           ...s, GatewayConfig: count ? { AssociatedServiceCount: count, ...s.GatewayConfig } : s.GatewayConfig,
-          ConnectedWithProxy: hasProxy.has(s.Name),
-          ConnectedWithGateway: s.InstanceCount > 0 && gateways.some((g) => summaries.has(g)),
+          ConnectedWithProxy: hasProxy.has(summaryKey(s.PeerName ?? '', s.Name)),
+          ConnectedWithGateway: s.InstanceCount > 0 && gateways.some((g) => summaries.has(summaryKey('', g))),
         };
       });
-      return { index: Math.max(cat.maxIndex, links.index), value, filtered: kept.filtered || gws.filtered };
+      const index = Math.max(cat.maxIndex, links.index, peerings.index, peerImports.index);
+      return { index, value, filtered: kept.filtered || gws.filtered };
     });
   }
 

@@ -28,6 +28,13 @@ export interface DumpRow {
   service?: NodeService;
   checks: HealthCheck[];
   gateway?: GatewayService;
+  /** The cluster peer the instance was imported from ('' or absent: local). */
+  peer?: string;
+}
+
+/** How summaries are keyed: by peer and service name (Consul's PeeredServiceName). */
+export function summaryKey(peer: string, name: string): string {
+  return `${peer}\0${name}`;
 }
 
 /** Settings for gateway addresses (modifySummaryForGatewayService); absent: none computed. */
@@ -45,12 +52,13 @@ interface Acc {
   tproxySet: boolean;
 }
 
-/** Consul's summarizeServices: summaries by service name, and the names that have a proxy. */
+/** Consul's summarizeServices: summaries by summaryKey(peer, name), and the keys of those that have a proxy. */
 export function summarizeServices(rows: DumpRow[], gw?: GatewayAddressing): { summaries: Map<string, Acc>; hasProxy: Set<string> } {
   const summaries = new Map<string, Acc>();
   const hasProxy = new Set<string>();
-  const get = (name: string): Acc => {
-    let a = summaries.get(name);
+  const get = (name: string, peer = ''): Acc => {
+    const key = summaryKey(peer, name);
+    let a = summaries.get(key);
     if (!a) {
       a = {
         sum: {
@@ -59,7 +67,8 @@ export function summarizeServices(rows: DumpRow[], gw?: GatewayAddressing): { su
         },
         checks: new Map(), sources: new Set(), addresses: new Set(), tproxySet: false,
       };
-      summaries.set(name, a);
+      if (peer) a.sum.PeerName = peer;
+      summaries.set(key, a);
     }
     return a;
   };
@@ -68,7 +77,8 @@ export function summarizeServices(rows: DumpRow[], gw?: GatewayAddressing): { su
     const svc = row.service;
     const node = row.node;
     if (!svc || !node) continue;
-    const a = get(svc.Service);
+    const peer = row.peer ?? '';
+    const a = get(svc.Service, peer);
     const s = a.sum;
     if (!(s.Nodes ??= []).includes(node.Node)) s.Nodes.push(node.Node);
     if (svc.Kind) s.Kind = svc.Kind;
@@ -76,7 +86,7 @@ export function summarizeServices(rows: DumpRow[], gw?: GatewayAddressing): { su
     s.Datacenter = node.Datacenter;
     s.InstanceCount++;
     if ((svc as { Connect?: { Native?: boolean } }).Connect?.Native) s.ConnectNative = true;
-    if (svc.Kind === 'connect-proxy') proxyInto(get, hasProxy, node, svc, row.checks);
+    if (svc.Kind === 'connect-proxy') proxyInto((n) => get(n, peer), (n) => hasProxy.add(summaryKey(peer, n)), node, svc, row.checks);
     for (const tag of svc.Tags ?? []) if (!(s.Tags ??= []).includes(tag)) s.Tags.push(tag);
     const source = svc.Meta?.['external-source'];
     if (source && !a.sources.has(source)) {
@@ -89,10 +99,10 @@ export function summarizeServices(rows: DumpRow[], gw?: GatewayAddressing): { su
 }
 
 /** A sidecar: its checks count for the service it fronts, which is transparent only when all its proxies are. */
-function proxyInto(get: (name: string) => Acc, hasProxy: Set<string>, node: Node, svc: NodeService, checks: HealthCheck[]): void {
+function proxyInto(get: (name: string) => Acc, proxied: (name: string) => void, node: Node, svc: NodeService, checks: HealthCheck[]): void {
   const proxy = (svc as { Proxy?: { DestinationServiceName?: string; Mode?: string } }).Proxy;
   const dest = proxy?.DestinationServiceName ?? '';
-  hasProxy.add(dest);
+  proxied(dest);
   const d = get(dest);
   for (const c of checks) d.checks.set(`${node.Node}/${c.CheckID}`, c);
   const transparent = proxy?.Mode === 'transparent';
@@ -133,7 +143,8 @@ export function prepSummaryOutput(summaries: Map<string, Acc>, excludeSidecars: 
     // Kind leads, as in Consul's struct.
     out.push(s.Kind ? { Kind: s.Kind, ...s } : s);
   }
-  return out.sort((x, y) => cmp(x.Name, y.Name));
+  // By name (Consul's CE order); a local service before a peer's of the same name.
+  return out.sort((x, y) => cmp(x.Name, y.Name) || cmp(x.PeerName ?? '', y.PeerName ?? ''));
 }
 
 /** A summary with nothing but a name and datacenter (exported services, routing-config upstreams). */

@@ -24,7 +24,7 @@ export function internalUiHandlers(ui: InternalUiEndpoint, cfg: RequestConfig) {
       return value ? { body: value, meta } : { status: 404, meta };
     },
     async services(req: HttpRequest): Promise<HttpResult> {
-      const { value, meta } = await ui.services(queryOptions(req, cfg), req.query.get('filter') ?? undefined);
+      const { value, meta } = await ui.services(queryOptions(req, cfg), req.query.get('filter') ?? undefined, req.query.get('peer') ?? '');
       return { body: value, meta };
     },
     async catalogOverview(req: HttpRequest): Promise<HttpResult> {
