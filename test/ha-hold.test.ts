@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { ManagedDc, type ManagedServer } from './support/managed-dc.ts';
+import { waitFor } from './support/wait.ts';
 
 const dc = new ManagedDc('hold');
 after(() => dc.stop());
@@ -14,6 +15,13 @@ after(() => dc.stop());
 async function put(s: ManagedServer, key: string, value: string): Promise<string> {
   const res = await fetch(`${s.http}/v1/kv/${key}`, { method: 'PUT', body: value });
   return `${res.status} ${await res.text()}`;
+}
+
+/** Whether `s`'s etcd member reports no leader (etcd's maintenance status, 0 = none). */
+async function leaderless(s: ManagedServer): Promise<boolean> {
+  const res = await fetch(`${s.etcdClient}/v3/maintenance/status`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(1000) }).catch(() => null);
+  const body = (await res?.json().catch(() => null)) as { leader?: string } | null;
+  return body !== null && (body.leader === undefined || body.leader === '0');
 }
 
 const read = async (s: ManagedServer, key: string, mode: string) => {
@@ -51,8 +59,10 @@ test('writes sent right after formation and right after the leader dies are held
   for (const s of rest) assert.equal(await read(s, 'hold/after/1', 'consistent'), '200 w1');
 
   // One server of three left: etcd has no quorum, so no leader; past the hold, Consul's answer.
+  // (A write sent before its member notices would end with its outcome unknown: a 503.)
   const [last, other] = rest;
   dc.killHard(other);
+  await waitFor('the last member without a leader', () => leaderless(last), { ms: 20_000, every: 100 });
   const [lost, lostRead] = await Promise.all([put(last, 'hold/lost', 'x'), read(last, 'hold/formed/0', 'consistent')]);
   assert.equal(lost, '500 No cluster leader');
   assert.equal(lostRead, '500 No cluster leader');

@@ -323,19 +323,20 @@ export class EtcdStore implements Store {
 
   /**
    * A write whose outcome is unknown and that fails its own compares once applied (settle.ts):
-   * once etcd answers a read again (held), it is resent. Its success is the answer; a resend that
-   * loses its compares leaves the outcome unknown (the first copy may have landed) and the first
-   * failure is thrown.
+   * once etcd answers a read again (held), it is resent. Its success is the answer. A resend that
+   * loses its compares, or etcd staying without a leader for the whole hold, leaves the outcome
+   * unknown: the first failure is thrown (never `No cluster leader`, which says nothing was applied).
    */
   async #settle(req: TxnRequest, firstErr: unknown): Promise<TxnResponse> {
     for (let round = 0; round < SETTLE_ROUNDS; round++) {
-      await this.currentRevision();
       let res: TxnResponse;
       try {
+        await this.currentRevision();
         res = await this.#commit(req, false);
       } catch (err) {
+        if (err instanceof ClosedError) throw err;
         if (outcomeUnknown(err)) continue;
-        throw err;
+        break;
       }
       if (!res.succeeded) break;
       this.#log.info({ revision: res.revision }, 'a write whose outcome etcd left unknown was sent again and applied');
