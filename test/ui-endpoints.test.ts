@@ -287,5 +287,11 @@ describe('the internal UI endpoints across a cluster peering', () => {
     const only = await callB('GET', '/v1/internal/ui/services?peer=cluster-a');
     assert.deepEqual(only.json.map((s: any) => [s.Name, s.PeerName]), [['web', 'cluster-a']]);
     assert.ok((await callB('GET', '/v1/internal/ui/services')).json.some((s: any) => s.Name === 'consul' && s.PeerName === undefined), 'local services stay listed');
+    const nodes = await callB('GET', '/v1/internal/ui/nodes');
+    const peerNode = nodes.json.find((n: any) => n.Node === 'node-web');
+    assert.deepEqual([peerNode.PeerName, Object.keys(peerNode).slice(0, 3), peerNode.Services.map((s: any) => s.ID)], ['cluster-a', ['ID', 'Node', 'PeerName'], ['web-1']]);
+    assert.ok(nodes.json.some((n: any) => n.Node === 'node-b' && n.PeerName === undefined));
+    assert.equal((await callB('GET', '/v1/internal/ui/node/node-web?peer=cluster-a')).json.PeerName, 'cluster-a');
+    assert.equal((await callB('GET', '/v1/internal/ui/node/node-web')).status, 404, 'not a local node');
   });
 });

@@ -9,25 +9,16 @@ import { filterList } from '../filter/index.ts';
 import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
 import type { EndpointDeps } from './deps.ts';
 import { allowed, authorize, filterAllowed } from './acl-enforce.ts';
-import type { AclIdentity } from './acl-resolver.ts';
-import { checkReadable, instanceReadable } from './catalog-acl.ts';
+import { instanceReadable } from './catalog-acl.ts';
 import { canReadIntention } from './intentions.ts';
 import { allGatewayLinks, gatewayLinks } from './gateway-services.ts';
 import { resolveExports } from './exported-services.ts';
 import { bareSummary, prepSummaryOutput, summarizeServices, summaryKey, type DumpRow, type ServiceSummary } from './ui-summary.ts';
 import { catalogOverview, type CatalogSummary } from './ui-overview.ts';
 import { serviceTopology, type ServiceTopology } from './ui-topology.ts';
+import { importedNodeInfos, localNodeInfo, type NodeInfo } from './ui-nodes.ts';
 
-/** Consul's NodeInfo: a node with its services and checks. */
-export interface NodeInfo {
-  ID: string;
-  Node: string;
-  Address: string;
-  TaggedAddresses: Record<string, string> | null;
-  Meta: Record<string, string> | null;
-  Services: NodeService[];
-  Checks: HealthCheck[];
-}
+export type { NodeInfo } from './ui-nodes.ts';
 
 /** A service of the UI's listing: its summary and whether proxies or gateways front it. */
 export type ServiceListingSummary = ServiceSummary & { ConnectedWithProxy: boolean; ConnectedWithGateway: boolean };
@@ -44,18 +35,6 @@ function watchCatalog(ws: { addTable(t: string): unknown }): void {
   ws.addTable(NODES_TABLE);
   ws.addTable(SERVICES_TABLE);
   ws.addTable(CHECKS_TABLE);
-}
-
-/** One node's NodeInfo under the caller's ACLs (services by service:read, checks as health reads). */
-function nodeInfo(cat: CatalogTables, node: Node, id: AclIdentity | undefined): { info: NodeInfo; filtered: boolean } {
-  const all = [...(cat.services.get(node.Node)?.values() ?? [])].sort((a, b) => (a.ID < b.ID ? -1 : a.ID > b.ID ? 1 : 0));
-  const services = filterAllowed(id, all, (s) => allowed(id, 'serviceRead', s.Service));
-  const checks = filterAllowed(id, cat.nodeChecks(node.Node), (c) => checkReadable(id, c));
-  const info: NodeInfo = {
-    ID: node.ID, Node: node.Node, Address: node.Address, TaggedAddresses: node.TaggedAddresses, Meta: node.Meta,
-    Services: services.items, Checks: checks.items,
-  };
-  return { info, filtered: services.filtered || checks.filtered };
 }
 
 /** Every instance in the catalog with its node and checks (Consul's ServiceDump of all kinds). */
@@ -84,11 +63,15 @@ export class InternalUiEndpoint {
     this.#s = settings;
   }
 
-  /** Every node with its services and checks, sorted by name (Internal.NodeDump); `?filter` applies to each NodeInfo. */
+  /**
+   * Every node with its services and checks, sorted by name, then the nodes behind peers'
+   * exports (Internal.NodeDump and its ImportedDump); `?filter` applies to each NodeInfo.
+   */
   nodes(opts: QueryOptions, filter?: string): Promise<QueryResult<NodeInfo[]>> {
-    const cat = this.#deps.replica.catalog;
+    const { catalog: cat, peerings, peerImports } = this.#deps.replica;
     return blockingQuery(this.#deps, opts, (ws) => {
       watchCatalog(ws);
+      ws.addTable(peerings.name).addTable(peerImports.name);
       let filtered = false;
       const out: NodeInfo[] = [];
       for (const node of [...cat.nodes.values()].sort((a, b) => (a.Node < b.Node ? -1 : 1))) {
@@ -96,23 +79,30 @@ export class InternalUiEndpoint {
           filtered = true;
           continue;
         }
-        const n = nodeInfo(cat, node, opts.authz);
+        const n = localNodeInfo(cat, node, opts.authz);
         filtered ||= n.filtered;
         out.push(n.info);
       }
-      return { index: cat.maxIndex, value: filterList(out, filter), filtered };
+      const imported = importedNodeInfos(peerings, peerImports, opts.authz);
+      const index = Math.max(cat.maxIndex, peerings.index, peerImports.index);
+      return { index, value: filterList([...out, ...imported.infos], filter), filtered: filtered || imported.filtered };
     });
   }
 
-  /** One node (named case-insensitively) as NodeInfo, or null when absent or hidden (Internal.NodeInfo). */
-  node(name: string, opts: QueryOptions): Promise<QueryResult<NodeInfo | null>> {
-    const cat = this.#deps.replica.catalog;
+  /** One node (named case-insensitively; with `peer`, one behind that peer's exports) as NodeInfo, or null when absent or hidden (Internal.NodeInfo). */
+  node(name: string, opts: QueryOptions, peer = ''): Promise<QueryResult<NodeInfo | null>> {
+    const { catalog: cat, peerings, peerImports } = this.#deps.replica;
     return blockingQuery(this.#deps, opts, (ws) => {
       watchCatalog(ws);
+      if (peer !== '') {
+        ws.addTable(peerings.name).addTable(peerImports.name);
+        const { infos, filtered } = importedNodeInfos(peerings, peerImports, opts.authz, peer);
+        return { index: Math.max(1, peerings.index, peerImports.index), value: infos.find((n) => n.Node === name) ?? null, filtered };
+      }
       const node = cat.node(name);
       if (!node) return { index: cat.maxIndex, value: null };
       if (!allowed(opts.authz, 'nodeRead', node.Node)) return { index: cat.maxIndex, value: null, filtered: true };
-      const { info, filtered } = nodeInfo(cat, node, opts.authz);
+      const { info, filtered } = localNodeInfo(cat, node, opts.authz);
       return { index: cat.maxIndex, value: info, filtered };
     });
   }

@@ -19,7 +19,7 @@ export function internalUiHandlers(ui: InternalUiEndpoint, cfg: RequestConfig) {
     },
     async node(req: HttpRequest): Promise<HttpResult> {
       const opts = queryOptions(req, cfg);
-      const { value, meta } = await ui.node(name(req, 'node name'), opts);
+      const { value, meta } = await ui.node(name(req, 'node name'), opts, req.query.get('peer') ?? '');
       // Consul answers a missing (or hidden) node with a bare 404.
       return value ? { body: value, meta } : { status: 404, meta };
     },
