@@ -48,3 +48,13 @@ test('meta is checked as ValidateMetaTags does', () => {
   const many = Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, 'v']));
   assert.throws(() => validatePeeringMeta(many), { message: 'meta tags failed validation: Node metadata cannot contain more than 64 key/value pairs' });
 });
+
+test('server addresses are split as Go\'s net.SplitHostPort does, manual ones checked first', () => {
+  const bad = (patch: Partial<PeeringToken>, message: string) => assert.throws(() => validatePeeringToken({ ...TOKEN, ...patch }), { message });
+  bad({ ServerAddresses: ['10.0.0.1:x'], ManualServerAddresses: ['lb:0'] }, 'lb:0 is not a valid peering server address');
+  bad({ ServerAddresses: ['::1:8500'] }, '::1:8500 is not a valid peering server address');
+  bad({ ServerAddresses: ['[::1]8500'] }, '[::1]8500 is not a valid peering server address');
+  bad({ ServerAddresses: ['[::1'] }, '[::1 is not a valid peering server address');
+  bad({ ServerAddresses: ['a]:80'] }, 'a]:80 is not a valid peering server address');
+  for (const ok of ['[::1]:8500', ':8500', 'host:+80', 'host:08500']) validatePeeringToken({ ...TOKEN, ServerAddresses: [ok] });
+});

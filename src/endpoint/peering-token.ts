@@ -62,19 +62,33 @@ export function decodePeeringToken(raw: string): PeeringToken {
   };
 }
 
+/** The port of `host:port` as Go's net.SplitHostPort and strconv.Atoi read it; null when they refuse it. */
+function portOf(addr: string): number | null {
+  let rest: string;
+  if (addr.startsWith('[')) {
+    const end = addr.indexOf(']');
+    if (end < 0 || addr[end + 1] !== ':') return null;
+    rest = addr.slice(end + 2);
+  } else {
+    const i = addr.lastIndexOf(':');
+    // Without brackets a host holds no colon ("too many colons") and no bracket.
+    if (i < 0 || addr.slice(0, i).includes(':') || /[[\]]/.test(addr.slice(0, i))) return null;
+    rest = addr.slice(i + 1);
+  }
+  if (/[[\]]/.test(rest) || !/^[+-]?\d+$/.test(rest)) return null;
+  return Number(rest);
+}
+
 /** Consul's validatePeeringToken. */
 export function validatePeeringToken(tok: PeeringToken): void {
   for (const ca of tok.CA ?? []) {
     if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw new InternalError('peering token invalid CA: no PEM data found');
   }
-  const addrs = [...(tok.ServerAddresses ?? []), ...(tok.ManualServerAddresses ?? [])];
+  const addrs = [...(tok.ManualServerAddresses ?? []), ...(tok.ServerAddresses ?? [])];
   if (addrs.length === 0) throw new InternalError('peering token server addresses value is empty');
   for (const addr of addrs) {
-    const i = addr.lastIndexOf(':');
-    const port = i < 0 ? NaN : Number(addr.slice(i + 1));
-    if (i <= 0 || !/^\d+$/.test(addr.slice(i + 1)) || port < 1 || port > 65535) {
-      throw new InternalError(`${addr} is not a valid peering server address`);
-    }
+    const port = portOf(addr);
+    if (port === null || port < 1 || port > 65535) throw new InternalError(`${addr} is not a valid peering server address`);
   }
   if ((tok.CA?.length ?? 0) > 0 && tok.ServerName === '') throw new InternalError('peering token server name value is empty');
   if (tok.PeerID === '') throw new InternalError('peering token peer ID value is empty');
