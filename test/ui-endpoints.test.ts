@@ -128,6 +128,24 @@ describe('the internal UI endpoints', () => {
     assert.deepEqual([bad.status, bad.text], [400, 'Unsupported service kind "mesh-gateway"']);
   });
 
+  test('service-topology of a transparent proxy: upstreams and downstreams from what intentions allow', async () => {
+    assert.equal((await call('PUT', '/v1/catalog/register', '', {
+      Node: 'n4', Address: '10.0.0.5', Service: { ID: 'api1', Service: 'api', Port: 81 },
+    })).status, 200);
+    assert.equal((await call('PUT', '/v1/catalog/register', '', {
+      Node: 'n4', Address: '10.0.0.5',
+      Service: { Kind: 'connect-proxy', ID: 'api1-sidecar', Service: 'api-sidecar-proxy', Port: 21000, Proxy: { DestinationServiceName: 'api', Mode: 'transparent' } },
+    })).status, 200);
+    const api = (await call('GET', '/v1/internal/ui/service-topology/api?kind=')).json;
+    assert.equal(api.TransparentProxy, true);
+    // web's intentions deny everyone but igw; db's name only web, so the default (allow, ACLs off) decides.
+    assert.deepEqual(api.Upstreams.map((u: any) => [u.Name, u.Source, u.Intention.Allowed, u.Intention.HasExact]), [['db', 'default-allow', true, false]]);
+    const db = (await call('GET', '/v1/internal/ui/service-topology/db?kind=')).json;
+    assert.deepEqual(db.Downstreams.map((d: any) => [d.Name, d.Source]), [['api', 'default-allow'], ['web', 'registration']]);
+    const web = (await call('GET', '/v1/internal/ui/service-topology/web?kind=')).json;
+    assert.ok(!web.Downstreams.some((d: any) => d.Name === 'api'), 'the wildcard deny keeps api out');
+  });
+
   test('exported-services needs a peer; an unknown peer has none', async () => {
     const none = await call('GET', '/v1/internal/ui/exported-services?peer=nowhere');
     assert.deepEqual([none.status, none.json], [200, []]);

@@ -54,80 +54,121 @@ function intentionSource(d: ReturnType<typeof intentionDecision>): string {
   return d.intention.SourceName === '*' || d.intention.DestinationName === '*' ? 'wildcard-intention' : 'specific-intention';
 }
 
-/** The computation under a blocking query; `kind` is the service kind the UI asks about. */
-export function serviceTopology(replica: Replica, ws: WatchSet, service: string, kind: string, id: AclIdentity | undefined): QueryRun<ServiceTopology> {
-  if (kind !== '' && kind !== 'ingress-gateway') throw new BadRequestError(`Unsupported service kind ${JSON.stringify(kind)}`);
-  const cat = replica.catalog;
-  ws.addTable(NODES_TABLE).addTable(SERVICES_TABLE).addTable(CHECKS_TABLE).addPrefix(CONFIG_ENTRIES_TABLE, `${INTENTIONS}/`);
-  const entries = replica.configEntries.list(INTENTIONS) as unknown as IntentionsEntry[];
-  const dflt = defaultAllow(id);
-  const decide = (src: string, dst: string): IntentionDecisionSummary => {
-    const bySource = matchIntentions(entries, 'source', src);
-    const d = intentionDecision(bySource, dst, dflt, true);
-    return {
-      DefaultAllow: dflt, Allowed: d.allowed, HasPermissions: d.hasPermissions,
-      ExternalSource: d.intention?.Meta?.['external-source'] ?? '', HasExact: bySource.some((i) => i.SourceName === src && i.DestinationName === dst),
-    };
-  };
-  const proxies = (name: string): NodeService[] => cat.instances(name, true).map((i) => i.service).filter((s) => s.Kind === 'connect-proxy');
-  const transparent = (name: string): boolean => {
-    const p = proxies(name);
-    return p.length > 0 && p.every((s) => proxyOf(s).Mode === 'transparent');
-  };
-  const meshServices = [...new Set([...cat.byConnect.keys()].flatMap((k) => proxies(k).map((s) => proxyOf(s).DestinationServiceName ?? '')))]
-    .filter((n) => n !== '' && n !== service);
-  const tproxy = transparent(service);
+/** What one topology read looks at: the catalog's mesh and the intentions, under the caller's default. */
+class MeshView {
+  readonly #replica: Replica;
+  readonly #entries: IntentionsEntry[];
+  readonly #dflt: boolean;
 
+  constructor(replica: Replica, id: AclIdentity | undefined) {
+    this.#replica = replica;
+    this.#entries = replica.configEntries.list(INTENTIONS) as unknown as IntentionsEntry[];
+    this.#dflt = defaultAllow(id);
+  }
+
+  /** The intention decision from `src` to `dst` (L7 intentions count as allowing, as in Consul's topology). */
+  decision(src: string, dst: string) {
+    return intentionDecision(matchIntentions(this.#entries, 'source', src), dst, this.#dflt, true);
+  }
+
+  /** IntentionDecisionSummary of a pair. */
+  summary(src: string, dst: string): IntentionDecisionSummary {
+    const d = this.decision(src, dst);
+    return {
+      DefaultAllow: this.#dflt, Allowed: d.allowed, HasPermissions: d.hasPermissions, ExternalSource: d.intention?.Meta?.['external-source'] ?? '',
+      HasExact: matchIntentions(this.#entries, 'source', src).some((i) => i.SourceName === src && i.DestinationName === dst),
+    };
+  }
+
+  /** The sidecar proxies registered for a service. */
+  proxies(name: string): NodeService[] {
+    return this.#replica.catalog.instances(name, true).map((i) => i.service).filter((s) => s.Kind === 'connect-proxy');
+  }
+
+  /** Whether every proxy of the service (at least one) is in transparent mode. */
+  transparent(name: string): boolean {
+    const p = this.proxies(name);
+    return p.length > 0 && p.every((s) => proxyOf(s).Mode === 'transparent');
+  }
+
+  /** Whether a proxy of `name` registers `target` as an upstream. */
+  registersUpstream(name: string, target: string): boolean {
+    return this.proxies(name).some((p) => (proxyOf(p).Upstreams ?? []).some((u) => u.DestinationName === target && u.DestinationType !== 'prepared_query'));
+  }
+
+  /** Names of the services that have sidecar proxies, but `except`. */
+  meshServices(except: string): string[] {
+    const names = [...this.#replica.catalog.byConnect.keys()].flatMap((k) => this.proxies(k).map((s) => proxyOf(s).DestinationServiceName ?? ''));
+    return [...new Set(names)].filter((n) => n !== '' && n !== except);
+  }
+}
+
+/** A service's upstreams and why: an ingress gateway's links, else its proxies' upstreams and, transparent, what intentions allow. */
+function upstreams(mesh: MeshView, replica: Replica, ws: WatchSet, service: string, kind: string): { index: number; up: Map<string, string> } {
   const up = new Map<string, string>();
-  let index = Math.max(cat.maxIndex, replica.configEntries.kindIndex(INTENTIONS));
   if (kind === 'ingress-gateway') {
     const links = gatewayLinks(replica, ws, service);
-    index = Math.max(index, links.index);
     for (const gs of links.rows) up.set(gs.Service.Name, 'registration');
-  } else {
-    for (const p of proxies(service)) {
-      for (const u of proxyOf(p).Upstreams ?? []) if (u.DestinationName && u.DestinationType !== 'prepared_query') up.set(u.DestinationName, 'registration');
-    }
-    if (tproxy) {
-      for (const other of meshServices) {
-        const d = intentionDecision(matchIntentions(entries, 'source', service), other, dflt, true);
-        if (d.allowed && !up.has(other)) up.set(other, intentionSource(d));
-      }
+    return { index: links.index, up };
+  }
+  for (const p of mesh.proxies(service)) {
+    for (const u of proxyOf(p).Upstreams ?? []) if (u.DestinationName && u.DestinationType !== 'prepared_query') up.set(u.DestinationName, 'registration');
+  }
+  if (mesh.transparent(service)) {
+    for (const other of mesh.meshServices(service)) {
+      const d = mesh.decision(service, other);
+      if (d.allowed && !up.has(other)) up.set(other, intentionSource(d));
     }
   }
+  return { index: 0, up };
+}
+
+/** A service's downstreams and why: ingress gateways linking it, proxies registering it, transparent ones intentions let in. */
+function downstreams(mesh: MeshView, replica: Replica, ws: WatchSet, service: string): { index: number; down: Map<string, string> } {
   const down = new Map<string, string>();
   // Ingress gateways linking the service are its downstreams, as their links enter Consul's mesh topology.
   ws.addPrefix(CONFIG_ENTRIES_TABLE, 'ingress-gateway/');
-  index = Math.max(index, replica.configEntries.kindIndex('ingress-gateway'));
   for (const gw of replica.configEntries.list('ingress-gateway')) {
-    const links = gatewayLinks(replica, ws, gw.Name);
-    if (links.rows.some((r) => r.Service.Name === service)) down.set(gw.Name, 'registration');
+    if (gatewayLinks(replica, ws, gw.Name).rows.some((r) => r.Service.Name === service)) down.set(gw.Name, 'registration');
   }
-  for (const name of meshServices) {
-    const registered = proxies(name).some((p) => (proxyOf(p).Upstreams ?? []).some((u) => u.DestinationName === service && u.DestinationType !== 'prepared_query'));
-    if (registered) down.set(name, 'registration');
-    else if (transparent(name)) {
-      const d = intentionDecision(matchIntentions(entries, 'source', name), service, dflt, true);
+  for (const name of mesh.meshServices(service)) {
+    if (mesh.registersUpstream(name, service)) down.set(name, 'registration');
+    else if (mesh.transparent(name)) {
+      const d = mesh.decision(name, service);
       if (d.allowed) down.set(name, intentionSource(d));
     }
   }
-  let filteredByAcls = false;
-  const summaries = (names: Map<string, string>, pair: (other: string) => IntentionDecisionSummary): ServiceTopologySummary[] => {
-    const rows: DumpRow[] = [];
-    for (const name of names.keys()) {
-      for (const i of [...cat.instances(name), ...cat.instances(name, true).filter((x) => x.service.Kind === 'connect-proxy')]) {
-        rows.push({ node: i.node, service: i.service, checks: cat.instanceChecks(i.node.Node, i.service.ID) });
-      }
+  return { index: replica.configEntries.kindIndex('ingress-gateway'), down };
+}
+
+/** Summaries of the named services (instances and their proxies' checks), sidecars left out, under the caller's ACLs. */
+function linked(replica: Replica, names: Map<string, string>, id: AclIdentity | undefined, pair: (other: string) => IntentionDecisionSummary) {
+  const cat = replica.catalog;
+  const rows: DumpRow[] = [];
+  for (const name of names.keys()) {
+    for (const i of [...cat.instances(name), ...cat.instances(name, true).filter((x) => x.service.Kind === 'connect-proxy')]) {
+      rows.push({ node: i.node, service: i.service, checks: cat.instanceChecks(i.node.Node, i.service.ID) });
     }
-    const { items, filtered } = filterAllowed(id, rows, (r) => instanceReadable(id, r.node!.Node, r.service!.Service));
-    filteredByAcls ||= filtered;
-    return prepSummaryOutput(summarizeServices(items).summaries, true)
-      .map((s) => ({ ...s, Source: names.get(s.Name) ?? '', Intention: pair(s.Name) }));
-  };
+  }
+  const { items, filtered } = filterAllowed(id, rows, (r) => instanceReadable(id, r.node!.Node, r.service!.Service));
+  const list = prepSummaryOutput(summarizeServices(items).summaries, true)
+    .map((s): ServiceTopologySummary => ({ ...s, Source: names.get(s.Name) ?? '', Intention: pair(s.Name) }));
+  return { list, filtered };
+}
+
+/** The computation under a blocking query; `kind` is the service kind the UI asks about. */
+export function serviceTopology(replica: Replica, ws: WatchSet, service: string, kind: string, id: AclIdentity | undefined): QueryRun<ServiceTopology> {
+  if (kind !== '' && kind !== 'ingress-gateway') throw new BadRequestError(`Unsupported service kind ${JSON.stringify(kind)}`);
+  ws.addTable(NODES_TABLE).addTable(SERVICES_TABLE).addTable(CHECKS_TABLE).addPrefix(CONFIG_ENTRIES_TABLE, `${INTENTIONS}/`);
+  const mesh = new MeshView(replica, id);
+  const { index: upIndex, up } = upstreams(mesh, replica, ws, service, kind);
+  const { index: downIndex, down } = downstreams(mesh, replica, ws, service);
+  const u = linked(replica, up, id, (other) => mesh.summary(service, other));
+  const d = linked(replica, down, id, (other) => mesh.summary(other, service));
   const value: ServiceTopology = {
-    Protocol: protocolOf(replica, ws, service), TransparentProxy: tproxy,
-    Upstreams: summaries(up, (u) => decide(service, u)), Downstreams: summaries(down, (d) => decide(d, service)), FilteredByACLs: false,
+    Protocol: protocolOf(replica, ws, service), TransparentProxy: mesh.transparent(service),
+    Upstreams: u.list, Downstreams: d.list, FilteredByACLs: u.filtered || d.filtered,
   };
-  value.FilteredByACLs = filteredByAcls;
+  const index = Math.max(replica.catalog.maxIndex, replica.configEntries.kindIndex(INTENTIONS), upIndex, downIndex);
   return { index, value };
 }
