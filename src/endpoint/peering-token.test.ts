@@ -26,6 +26,16 @@ test('undecodable tokens are refused as Go decodes them', () => {
   assert.throws(() => decodePeeringToken('+++/+++'), { message: 'failed to decode token: illegal base64 data at input byte 4' });
   assert.throws(() => decodePeeringToken('ab!c'), { message: 'failed to decode token: illegal base64 data at input byte 2' });
   assert.throws(() => decodePeeringToken(''), { message: 'unexpected end of JSON input' });
+  // A token cut short in copying, junk before or after the JSON: Go's encoding/json texts.
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  for (const cut of ['{"CA":null,"Man', '{"CA":null,', '{"CA":nu', '{"CA"', '{']) {
+    assert.throws(() => decodePeeringToken(b64(cut)), { message: 'unexpected end of JSON input' }, cut);
+  }
+  assert.throws(() => decodePeeringToken(b64('x{}')), { message: "invalid character 'x' looking for beginning of value" });
+  assert.throws(() => decodePeeringToken(b64('{}x')), { message: "invalid character 'x' after top-level value" });
+  assert.throws(() => decodePeeringToken(b64('[]')), { message: 'json: cannot unmarshal array into Go value of type structs.PeeringToken' });
+  assert.throws(() => decodePeeringToken(b64('"s"')), { message: 'json: cannot unmarshal string into Go value of type structs.PeeringToken' });
+  assert.throws(() => validatePeeringToken(decodePeeringToken(b64('null'))), { message: 'peering token server addresses value is empty' });
 });
 
 test('token contents are validated in Consul\'s order', () => {

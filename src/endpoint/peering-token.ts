@@ -48,11 +48,15 @@ export function decodePeeringToken(raw: string): PeeringToken {
   let tok: unknown;
   try {
     tok = JSON.parse(text);
-  } catch {
-    throw new InternalError(text.trim() === '' ? 'unexpected end of JSON input' : 'invalid character in peering token JSON');
+  } catch (err) {
+    throw new InternalError(goJSONError(text, (err as Error).message));
   }
-  if (tok === null || typeof tok !== 'object' || Array.isArray(tok)) throw new InternalError('json: cannot unmarshal peering token');
-  const t = tok as Partial<PeeringToken>;
+  // JSON null decodes to an empty token in Go (its contents are then refused by validation).
+  if (tok !== null && (typeof tok !== 'object' || Array.isArray(tok))) {
+    const kind = Array.isArray(tok) ? 'array' : typeof tok === 'boolean' ? 'bool' : typeof tok;
+    throw new InternalError(`json: cannot unmarshal ${kind} into Go value of type structs.PeeringToken`);
+  }
+  const t = (tok ?? {}) as Partial<PeeringToken>;
   return {
     CA: Array.isArray(t.CA) ? t.CA.map(String) : null,
     ManualServerAddresses: Array.isArray(t.ManualServerAddresses) ? t.ManualServerAddresses.map(String) : null,
@@ -77,6 +81,25 @@ function portOf(addr: string): number | null {
   }
   if (/[[\]]/.test(rest) || !/^[+-]?\d+$/.test(rest)) return null;
   return Number(rest);
+}
+
+/**
+ * Go's encoding/json text for the common ways a pasted token's JSON is broken: cut short (the
+ * usual copy-paste accident), junk before it, or junk after it.
+ */
+function goJSONError(text: string, message: string): string {
+  const at = /at position (\d+)/.exec(message);
+  const pos = at ? Number(at[1]) : -1;
+  if (text.trim() === '' || /Unexpected end of JSON input/.test(message) || pos >= text.length) return 'unexpected end of JSON input';
+  const first = text.search(/\S/);
+  if (/after JSON/.test(message) && pos >= 0) return `invalid character ${goChar(text[pos])} after top-level value`;
+  if (!/^[[{"\-0-9tfn]/.test(text[first])) return `invalid character ${goChar(text[first])} looking for beginning of value`;
+  return 'invalid character in peering token JSON';
+}
+
+/** A character quoted as Go's json scanner quotes it. */
+function goChar(c: string): string {
+  return c === "'" ? "'\\''" : c === '"' ? "'\"'" : `'${c}'`;
 }
 
 /** Consul's validatePeeringToken. */
