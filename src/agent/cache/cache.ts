@@ -18,6 +18,12 @@ export interface CacheTypeOptions {
   queryTimeoutMs?: number;
   /** An error that ends background refresh (Consul: ACL not found, the token is gone). */
   fatal?: (err: unknown) => boolean;
+  /**
+   * An error after which the value held must not be answered: the token was refused (deleted, or
+   * no longer allowed to read it). Consul keeps answering the last value; here the next reads
+   * fetch again and get the refusal.
+   */
+  revokes?: (err: unknown) => boolean;
 }
 
 /** What one fetch from the servers is asked for. */
@@ -109,7 +115,7 @@ interface Waiter {
 interface Entry<V> {
   key: string;
   typeName: string;
-  type: Required<Omit<CacheTypeOptions, 'fatal'>> & Pick<CacheTypeOptions, 'fatal'>;
+  type: Required<Omit<CacheTypeOptions, 'fatal' | 'revokes'>> & Pick<CacheTypeOptions, 'fatal' | 'revokes'>;
   fetch: Fetch<V>;
   valid: boolean;
   value: V | undefined;
@@ -163,7 +169,7 @@ export class AgentCache<V> {
   /** Registers a cacheable type under `name`. */
   registerType(name: string, opts: CacheTypeOptions): void {
     this.#types.set(name, {
-      refresh: opts.refresh, supportsBlocking: opts.supportsBlocking, fatal: opts.fatal,
+      refresh: opts.refresh, supportsBlocking: opts.supportsBlocking, fatal: opts.fatal, revokes: opts.revokes,
       lastGetTtlMs: opts.lastGetTtlMs || DEFAULT_LAST_GET_TTL_MS, queryTimeoutMs: opts.queryTimeoutMs || DEFAULT_QUERY_TIMEOUT_MS,
     });
   }
@@ -303,6 +309,11 @@ export class AgentCache<V> {
     } else {
       e.attempt++;
       if (e.type.refresh && !e.lostContactAt) e.lostContactAt = now;
+      // Refused: the value goes, and the next fetch asks afresh rather than blocking at its index.
+      if (e.valid && e.type.revokes?.(err)) {
+        this.#bytes -= e.size;
+        Object.assign(e, { valid: false, value: undefined, size: 0, index: 0, lostContactAt: 0 });
+      }
     }
     w.resolve();
     if (r) this.#bound(e);

@@ -72,3 +72,29 @@ test('bad ?index, ?wait and ?cached&consistent are 400s with Consul texts', asyn
   await assert.rejects(h(request('/v1/health/service/web?cached&consistent')), { message: 'Cannot specify ?cached with ?consistent, conflicting semantics.' });
   cache.close();
 });
+
+const denied = (text: string): ForwardResponse => ({ status: 403, headers: { 'Content-Type': 'text/plain' }, body: Buffer.from(text), server: 's' });
+const tick = () => new Promise((r) => setImmediate(r));
+
+for (const text of ['ACL not found', 'Permission denied: token with AccessorID \'x\' lacks permission \'service:read\' on "web"']) {
+  test(`a refresh entry whose background query is refused (${text.slice(0, 17)}) is no longer answered to that token`, async () => {
+    const pending: ((r: ForwardResponse) => void)[] = [];
+    let refused = false;
+    const { cache, sent, forward } = setup((r) => (refused ? denied(text) : r.url.includes('index=') ? new Promise((resolve) => pending.push(resolve)) : ok(7, '["web"]')));
+    const h = cache.handler('catalog_services', forward);
+    const read = () => h(request('/v1/catalog/service/web?cached', { 'x-consul-token': 't' }));
+    assert.equal((await read()).headers?.['X-Cache'], 'MISS');
+    await tick();
+    assert.equal(pending.length, 1, 'the background query runs');
+    // The token is deleted or loses its access: the background query's answer is a 403.
+    refused = true;
+    pending[0](denied(text));
+    await tick();
+    const after = await read();
+    assert.equal(after.status, 403, 'the refused token is not answered the value it read before');
+    assert.equal(String(after.raw), text);
+    assert.equal(after.headers?.['X-Cache'], undefined);
+    assert.ok(sent.length >= 3);
+    cache.close();
+  });
+}

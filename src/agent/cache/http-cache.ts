@@ -28,9 +28,9 @@ export class ServerAnswerError extends Error {
 }
 
 /** Blocking types, kept current by a background query (Consul's RegisterOptionsBlockingRefresh). */
-const REFRESH: CacheTypeOptions = { refresh: true, supportsBlocking: true, fatal: aclNotFound };
+const REFRESH: CacheTypeOptions = { refresh: true, supportsBlocking: true, fatal: aclNotFound, revokes: refused };
 /** Fetched on a miss only, Cache-Control applying (Consul's RegisterOptionsNoRefresh). */
-const SIMPLE: CacheTypeOptions = { refresh: false, supportsBlocking: false, fatal: aclNotFound };
+const SIMPLE: CacheTypeOptions = { refresh: false, supportsBlocking: false, fatal: aclNotFound, revokes: refused };
 
 /** The cached read types, under Consul's cache-type names. */
 export const CACHE_TYPES = {
@@ -54,6 +54,11 @@ export type CacheTypeName = keyof typeof CACHE_TYPES;
 // A token that no longer exists ends background refresh, as Consul's acl.IsErrNotFound does.
 function aclNotFound(err: unknown): boolean {
   return err instanceof ServerAnswerError && err.answer.status === 403 && err.answer.body.toString('utf8').includes('ACL not found');
+}
+
+// Any 403 (ACL not found, Permission denied): the token may no longer read what it read before.
+function refused(err: unknown): boolean {
+  return err instanceof ServerAnswerError && err.answer.status === 403;
 }
 
 /** What the cached routes need. */
