@@ -533,3 +533,28 @@ test('imported data is filtered by the reader\'s service and node rules; peering
     await a.stop();
   }
 });
+
+test('peering request bodies of the wrong JSON types are refused as Go decodes them (400), not coerced', async () => {
+  const a = await startDevAgent();
+  try {
+    const call = httpCaller(() => a.httpAddr);
+    const cases: [string, unknown, string][] = [
+      ['/v1/peering/token', [], 'json: cannot unmarshal array into Go value of type api.PeeringGenerateTokenRequest'],
+      ['/v1/peering/token', { PeerName: 5 }, 'json: cannot unmarshal number into Go struct field PeeringGenerateTokenRequest.PeerName of type string'],
+      ['/v1/peering/token', { PeerName: 'p', Meta: { k: 1 } }, 'json: cannot unmarshal number into Go struct field PeeringGenerateTokenRequest.Meta of type string'],
+      ['/v1/peering/token', { PeerName: 'p', Meta: ['k'] }, 'json: cannot unmarshal array into Go struct field PeeringGenerateTokenRequest.Meta of type map[string]string'],
+      ['/v1/peering/token', { PeerName: 'p', ServerExternalAddresses: 'a:1' }, 'json: cannot unmarshal string into Go struct field PeeringGenerateTokenRequest.ServerExternalAddresses of type []string'],
+      ['/v1/peering/establish', { PeerName: 'p', PeeringToken: true }, 'json: cannot unmarshal bool into Go struct field PeeringEstablishRequest.PeeringToken of type string'],
+    ];
+    for (const [path, body, text] of cases) {
+      const r = await call('POST', path, '', body);
+      assert.deepEqual([r.status, r.text], [400, `Body decoding failed: ${text}`], JSON.stringify(body));
+    }
+    // null is Go's zero value: the request then lacks its PeerName.
+    const r = await call('POST', '/v1/peering/token', '', 'null');
+    assert.deepEqual([r.status, r.text], [400, 'PeerName is required in the payload when generating a new peering token.']);
+    assert.deepEqual((await call('GET', '/v1/peerings')).json, [], 'nothing was created');
+  } finally {
+    await a.stop();
+  }
+});

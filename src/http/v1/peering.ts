@@ -11,20 +11,55 @@ import { authzOf, checkTenancy, queryOptions, type HttpRequest, type RequestConf
 const TOKEN_FIELDS = ['PeerName', 'Partition', 'Meta', 'ServerExternalAddresses'];
 const ESTABLISH_FIELDS = ['PeerName', 'PeeringToken', 'Partition', 'Meta'];
 
-/** Decodes a body as Consul's lib.DecodeJSON does (an empty body is EOF). */
-async function decodeBody(req: HttpRequest, fields: string[]): Promise<Record<string, unknown>> {
+/** The Go types of the request fields (api.PeeringGenerateTokenRequest, api.PeeringEstablishRequest). */
+const FIELD_TYPES: Record<string, 'string' | 'map[string]string' | '[]string'> = {
+  PeerName: 'string', PeeringToken: 'string', Partition: 'string', Meta: 'map[string]string', ServerExternalAddresses: '[]string',
+};
+
+/** A JSON value's kind as Go's json errors name it. */
+function jsonKind(v: unknown): string {
+  if (Array.isArray(v)) return 'array';
+  if (typeof v === 'boolean') return 'bool';
+  return typeof v === 'object' ? 'object' : typeof v;
+}
+
+/**
+ * Decodes a body as Consul's lib.DecodeJSON does into the typed request `goType` (an empty body
+ * is EOF; a value of the wrong JSON type is refused with Go's text, never coerced).
+ */
+async function decodeBody(req: HttpRequest, fields: string[], goType: string): Promise<Record<string, unknown>> {
   const buf = await req.body();
   if (buf.length === 0) throw new BadRequestError('Body decoding failed: EOF');
   const obj = parseJSON(buf, 'Body decoding failed');
-  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
-    throw new BadRequestError('Body decoding failed: json: cannot unmarshal into Go value of type api.PeeringRequest');
+  const fail = (v: unknown, into: string): never => {
+    throw new BadRequestError(`Body decoding failed: json: cannot unmarshal ${jsonKind(v)} into ${into}`);
+  };
+  // JSON null leaves Go's struct at its zero value.
+  if (obj === null) return {};
+  if (typeof obj !== 'object' || Array.isArray(obj)) fail(obj, `Go value of type api.${goType}`);
+  const body = canonical(obj, fields);
+  for (const f of fields) {
+    const v = body[f];
+    if (v === null || v === undefined) continue;
+    const at = (t: string) => `Go struct field ${goType}.${f} of type ${t}`;
+    const type = FIELD_TYPES[f];
+    if (type === 'string' && typeof v !== 'string') fail(v, at('string'));
+    if (type === 'map[string]string') {
+      if (typeof v !== 'object' || Array.isArray(v)) fail(v, at(type));
+      for (const x of Object.values(v as object)) if (x !== null && typeof x !== 'string') fail(x, at('string'));
+    }
+    if (type === '[]string') {
+      if (!Array.isArray(v)) fail(v, at(type));
+      for (const x of v as unknown[]) if (x !== null && typeof x !== 'string') fail(x, at('string'));
+    }
   }
-  return canonical(obj, fields);
+  return body;
 }
 
+/** A decoded map[string]string (a null value is Go's empty string). */
 function stringMap(v: unknown): Record<string, string> | undefined {
-  if (v === null || v === undefined || typeof v !== 'object') return undefined;
-  return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, String(x)]));
+  if (v === null || v === undefined) return undefined;
+  return Object.fromEntries(Object.entries(v as Record<string, string | null>).map(([k, x]) => [k, x ?? '']));
 }
 
 /** CE's EnterpriseCheckPartitions: a body may name only the default partition. */
@@ -42,10 +77,10 @@ function peerName(req: HttpRequest): string {
 export function peeringHandlers(peering: PeeringEndpoint, cfg: RequestConfig) {
   return {
     async generateToken(req: HttpRequest): Promise<HttpResult> {
-      const body = await decodeBody(req, TOKEN_FIELDS);
+      const body = await decodeBody(req, TOKEN_FIELDS, 'PeeringGenerateTokenRequest');
       const args: PeeringGenerateTokenRequest = {
         PeerName: String(body.PeerName ?? ''), Meta: stringMap(body.Meta),
-        ServerExternalAddresses: Array.isArray(body.ServerExternalAddresses) ? body.ServerExternalAddresses.map(String) : undefined,
+        ServerExternalAddresses: Array.isArray(body.ServerExternalAddresses) ? body.ServerExternalAddresses.map((a) => String(a ?? '')) : undefined,
       };
       if (!args.PeerName) throw new BadRequestError('PeerName is required in the payload when generating a new peering token.');
       checkTenancy(req);
@@ -53,7 +88,7 @@ export function peeringHandlers(peering: PeeringEndpoint, cfg: RequestConfig) {
       return { body: await peering.generateToken(args, authzOf(req, cfg)) };
     },
     async establish(req: HttpRequest): Promise<HttpResult> {
-      const body = await decodeBody(req, ESTABLISH_FIELDS);
+      const body = await decodeBody(req, ESTABLISH_FIELDS, 'PeeringEstablishRequest');
       const args: PeeringEstablishRequest = { PeerName: String(body.PeerName ?? ''), PeeringToken: String(body.PeeringToken ?? ''), Meta: stringMap(body.Meta) };
       if (!args.PeerName) throw new BadRequestError('PeerName is required in the payload when establishing a peering.');
       if (!args.PeeringToken) throw new BadRequestError('PeeringToken is required in the payload when establishing a peering.');
