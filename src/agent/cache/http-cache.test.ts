@@ -98,3 +98,15 @@ for (const text of ['ACL not found', 'Permission denied: token with AccessorID \
     cache.close();
   });
 }
+
+test('a cached prepared query is kept per caller address (Near "_ip" sorts by it) and fetched with it, on a server too', async () => {
+  const { cache, sent, forward } = setup(() => ok(3));
+  const h = cache.handler('prepared_query', forward);
+  const from = (addr: string, headers: Record<string, string> = {}) => h({ ...request('/v1/query/q/execute?cached&near=_ip', headers), remoteAddr: addr });
+  assert.equal((await from('10.0.0.1')).headers?.['X-Cache'], 'MISS');
+  assert.equal(sent[0].headers['x-forwarded-for'], '10.0.0.1', 'the server sorts from the caller, not from this agent');
+  assert.equal((await from('10.0.0.2')).headers?.['X-Cache'], 'MISS', 'another caller is not answered the first one\'s order');
+  assert.equal(sent[1].headers['x-forwarded-for'], '10.0.0.2');
+  assert.equal((await from('127.0.0.1', { 'x-forwarded-for': '10.0.0.1' })).headers?.['X-Cache'], 'HIT', 'X-Forwarded-For names the caller');
+  cache.close();
+});

@@ -7,6 +7,7 @@ import type { Clock } from '../../clock.ts';
 import { BadRequestError } from '../../errors.ts';
 import { parseGoDuration } from '../../duration.ts';
 import { parseCacheControl, type Handler, type HttpRequest, type HttpResult, type HttpServer, type Router } from '../../http/index.ts';
+import { sourceAddr } from '../../http/source.ts';
 import { forwardedRequest, type ForwardRequest, type ForwardResponse } from '../forward.ts';
 import type { Telemetry } from '../../telemetry/metrics.ts';
 import { AgentCache, type CacheEvent, type CacheTypeOptions, type FetchOptions, type FetchResult } from './cache.ts';
@@ -150,7 +151,15 @@ export class HttpCache {
     const query = new URLSearchParams(q < 0 ? '' : fwd.url.slice(q + 1));
     for (const p of UNKEYED) query.delete(p);
     query.sort();
-    const key = `${headers['x-consul-token'] ?? ''}/${headers.authorization ?? ''}/${path}?${query}`;
+    // A prepared query may sort by the caller's address (Near "_ip", asked or in its definition):
+    // the fetch carries it (a server's own read would come from 127.0.0.1) and it is in the key.
+    let source = '';
+    if (type === 'prepared_query') {
+      source = sourceAddr(req);
+      if (source) headers['x-forwarded-for'] = source;
+      else delete headers['x-forwarded-for'];
+    }
+    const key = `${headers['x-consul-token'] ?? ''}/${headers.authorization ?? ''}/${source}/${path}?${query}`;
     const fetch = (opts: FetchOptions) => this.#fetch(path, query, headers, opts);
     try {
       const { value, meta } = await this.cache.get({
