@@ -110,3 +110,12 @@ test('a cached prepared query is kept per caller address (Near "_ip" sorts by it
   assert.equal((await from('127.0.0.1', { 'x-forwarded-for': '10.0.0.1' })).headers?.['X-Cache'], 'HIT', 'X-Forwarded-For names the caller');
   cache.close();
 });
+
+test('key parts cannot run into each other: token "a/b" and token "a" with Authorization "b/" are different entries', async () => {
+  const { cache, sent, forward } = setup(() => ok(3));
+  const h = cache.handler('catalog_datacenters', forward);
+  await h(request('/v1/catalog/datacenters?cached', { 'x-consul-token': 'a/b' }));
+  assert.equal((await h(request('/v1/catalog/datacenters?cached', { 'x-consul-token': 'a', authorization: 'b/' }))).headers?.['X-Cache'], 'MISS');
+  assert.equal(sent.length, 2);
+  cache.close();
+});

@@ -159,7 +159,7 @@ export class HttpCache {
       if (source) headers['x-forwarded-for'] = source;
       else delete headers['x-forwarded-for'];
     }
-    const key = `${headers['x-consul-token'] ?? ''}/${headers.authorization ?? ''}/${source}/${path}?${query}`;
+    const key = JSON.stringify([headers['x-consul-token'] ?? '', headers.authorization ?? '', source, path, query.toString()]);
     const fetch = (opts: FetchOptions) => this.#fetch(path, query, headers, opts);
     try {
       const { value, meta } = await this.cache.get({
