@@ -116,13 +116,13 @@ describe('the internal UI endpoints', () => {
     assert.equal(web.json.TransparentProxy, false);
     assert.equal(web.json.FilteredByACLs, false);
     assert.deepEqual(web.json.Upstreams.map((u: any) => [u.Name, u.Source, u.Intention]), [
-      ['db', 'registration', { DefaultAllow: true, Allowed: true, HasPermissions: false, ExternalSource: '', HasExact: true }],
+      ['db', 'proxy-registration', { DefaultAllow: true, Allowed: true, HasPermissions: false, ExternalSource: '', HasExact: true }],
     ]);
-    assert.deepEqual(web.json.Downstreams.map((d: any) => [d.Name, d.Source, d.Intention.Allowed, d.Intention.HasExact]), [['igw', 'registration', true, true]]);
+    assert.deepEqual(web.json.Downstreams.map((d: any) => [d.Name, d.Source, d.Intention.Allowed, d.Intention.HasExact]), [['igw', 'proxy-registration', true, true]]);
     const db = await call('GET', '/v1/internal/ui/service-topology/db?kind=');
-    assert.deepEqual(db.json.Downstreams.map((d: any) => [d.Name, d.Source, d.ChecksPassing]), [['web', 'registration', 1]]);
+    assert.deepEqual(db.json.Downstreams.map((d: any) => [d.Name, d.Source, d.ChecksPassing]), [['web', 'proxy-registration', 1]]);
     const igw = await call('GET', '/v1/internal/ui/service-topology/igw?kind=ingress-gateway');
-    assert.deepEqual(igw.json.Upstreams.map((u: any) => [u.Name, u.Source]), [['web', 'registration']]);
+    assert.deepEqual(igw.json.Upstreams.map((u: any) => [u.Name, u.Source]), [['web', 'proxy-registration']]);
     assert.deepEqual([(await call('GET', '/v1/internal/ui/service-topology/web')).text], ['Missing service kind']);
     const bad = await call('GET', '/v1/internal/ui/service-topology/web?kind=mesh-gateway');
     assert.deepEqual([bad.status, bad.text], [400, 'Unsupported service kind "mesh-gateway"']);
@@ -141,9 +141,28 @@ describe('the internal UI endpoints', () => {
     // web's intentions deny everyone but igw; db's name only web, so the default (allow, ACLs off) decides.
     assert.deepEqual(api.Upstreams.map((u: any) => [u.Name, u.Source, u.Intention.Allowed, u.Intention.HasExact]), [['db', 'default-allow', true, false]]);
     const db = (await call('GET', '/v1/internal/ui/service-topology/db?kind=')).json;
-    assert.deepEqual(db.Downstreams.map((d: any) => [d.Name, d.Source]), [['api', 'default-allow'], ['web', 'registration']]);
+    assert.deepEqual(db.Downstreams.map((d: any) => [d.Name, d.Source]), [['api', 'default-allow'], ['web', 'proxy-registration']]);
     const web = (await call('GET', '/v1/internal/ui/service-topology/web?kind=')).json;
     assert.ok(!web.Downstreams.some((d: any) => d.Name === 'api'), 'the wildcard deny keeps api out');
+  });
+
+  test('service-topology: an upstream only routing entries define is routing-config; its targets see the caller downstream', async () => {
+    assert.equal((await call('PUT', '/v1/config', '', { Kind: 'service-resolver', Name: 'virtual', Redirect: { Service: 'db' } })).status, 200);
+    assert.equal((await call('PUT', '/v1/catalog/register', '', {
+      Node: 'n5', Address: '10.0.0.6', Service: { ID: 'dash1', Service: 'dashboard', Port: 82 },
+    })).status, 200);
+    assert.equal((await call('PUT', '/v1/catalog/register', '', {
+      Node: 'n5', Address: '10.0.0.6',
+      Service: { Kind: 'connect-proxy', ID: 'dash1-sidecar', Service: 'dashboard-sidecar-proxy', Port: 21000, Proxy: { DestinationServiceName: 'dashboard', Upstreams: [{ DestinationName: 'virtual', LocalBindPort: 9100 }] } },
+    })).status, 200);
+    const dash = (await call('GET', '/v1/internal/ui/service-topology/dashboard?kind=')).json;
+    assert.deepEqual(dash.Upstreams, [{
+      Name: 'virtual', Datacenter: 'dc1', Tags: null, Nodes: null, ExternalSources: null, InstanceCount: 0, ChecksPassing: 0, ChecksWarning: 0, ChecksCritical: 0,
+      GatewayConfig: {}, TransparentProxy: false, ConnectNative: false, Source: 'routing-config',
+      Intention: { DefaultAllow: true, Allowed: true, HasPermissions: false, ExternalSource: '', HasExact: false },
+    }]);
+    const db = (await call('GET', '/v1/internal/ui/service-topology/db?kind=')).json;
+    assert.deepEqual(db.Downstreams.map((d: any) => [d.Name, d.Source]), [['api', 'default-allow'], ['dashboard', 'proxy-registration'], ['web', 'proxy-registration']]);
   });
 
   test('exported-services needs a peer; an unknown peer has none', async () => {

@@ -197,7 +197,7 @@ export class InternalUiEndpoint {
   /** A service's upstreams and downstreams (Internal.ServiceTopology). */
   serviceTopology(service: string, kind: string, opts: QueryOptions): Promise<QueryResult<ServiceTopology>> {
     authorize(opts.authz, 'serviceRead', service);
-    return blockingQuery(this.#deps, opts, (ws) => serviceTopology(this.#deps.replica, ws, service, kind, opts.authz));
+    return blockingQuery(this.#deps, opts, (ws) => serviceTopology(this.#deps.replica, ws, service, kind, opts.authz, this.#deps.config.datacenter));
   }
 
   /** The services exported to `peer` as bare summaries (Internal.ExportedServicesForPeer); none for an unknown peer. */

@@ -1,8 +1,8 @@
 // A service's place in the mesh as the UI draws it (Consul's state.ServiceTopology and
 // UIServiceTopology): upstreams from its proxies' registrations (an ingress gateway's from its
 // links) and, for transparent proxies, from what intentions allow; downstreams likewise, with the
-// intention decision for each pair. Routing-config upstreams (discovery chain targets) are not
-// derived yet.
+// intention decision for each pair; upstreams that only routing entries define are listed as
+// routing-config, and a downstream reaches a service through its upstreams' discovery chains.
 import { CHECKS_TABLE, CONFIG_ENTRIES_TABLE, NODES_TABLE, SERVICES_TABLE, type Replica, type WatchSet } from '../state/index.ts';
 import type { NodeService } from '../api/catalog-types.ts';
 import { intentionDecision, matchIntentions, type IntentionsEntry } from '../connect/intentions.ts';
@@ -12,7 +12,7 @@ import type { AclIdentity } from './acl-resolver.ts';
 import { instanceReadable } from './catalog-acl.ts';
 import { defaultAllow } from './intentions.ts';
 import { gatewayLinks } from './gateway-services.ts';
-import { prepSummaryOutput, summarizeServices, type DumpRow, type ServiceSummary } from './ui-summary.ts';
+import { bareSummary, prepSummaryOutput, summarizeServices, type DumpRow, type ServiceSummary } from './ui-summary.ts';
 import { BadRequestError } from '../errors.ts';
 
 /** Consul's IntentionDecisionSummary. */
@@ -39,6 +39,12 @@ export interface ServiceTopology {
 type Proxy = { DestinationServiceName?: string; Mode?: string; Upstreams?: { DestinationName?: string; DestinationType?: string }[] };
 const proxyOf = (s: NodeService): Proxy => (s.Proxy ?? {}) as Proxy;
 const INTENTIONS = 'service-intentions';
+/** Consul's TopologySource labels. */
+const REGISTRATION = 'proxy-registration';
+const ROUTING_CONFIG = 'routing-config';
+const CHAIN_KINDS = ['service-router', 'service-splitter', 'service-resolver'];
+type Obj = Record<string, unknown>;
+const list = (v: unknown): Obj[] => (Array.isArray(v) ? (v as Obj[]) : []);
 
 /** The service's protocol for metrics: service-defaults, then proxy-defaults, else tcp. */
 function protocolOf(replica: Replica, ws: WatchSet, service: string): string {
@@ -91,9 +97,38 @@ class MeshView {
     return p.length > 0 && p.every((s) => proxyOf(s).Mode === 'transparent');
   }
 
-  /** Whether a proxy of `name` registers `target` as an upstream. */
+  /** Whether a proxy of `name` registers `target` as an upstream, directly or through the upstream's discovery chain. */
   registersUpstream(name: string, target: string): boolean {
-    return this.proxies(name).some((p) => (proxyOf(p).Upstreams ?? []).some((u) => u.DestinationName === target && u.DestinationType !== 'prepared_query'));
+    return this.registeredUpstreams(name).some((u) => u === target || this.chainTargets(u).has(target));
+  }
+
+  /** Whether router, splitter or resolver entries route the name (a virtual service when nothing is registered under it). */
+  routed(name: string): boolean {
+    return CHAIN_KINDS.some((k) => this.#replica.configEntries.get(k, name) !== undefined);
+  }
+
+  /** The services a name's discovery chain can send traffic to (routes, splits, redirects, failovers), itself included unless redirected. */
+  chainTargets(name: string, seen = new Set<string>()): Set<string> {
+    if (seen.has(name)) return seen;
+    seen.add(name);
+    const t = this.#replica.configEntries;
+    const next: string[] = [];
+    for (const r of list(t.get('service-router', name)?.Routes)) next.push(String((r.Destination as Obj | undefined)?.Service || name));
+    for (const sp of list(t.get('service-splitter', name)?.Splits)) next.push(String(sp.Service || name));
+    const resolver = t.get('service-resolver', name);
+    const redirect = (resolver?.Redirect as Obj | undefined)?.Service;
+    if (typeof redirect === 'string' && redirect) next.push(redirect);
+    for (const f of Object.values((resolver?.Failover as Record<string, Obj> | undefined) ?? {})) {
+      if (typeof f.Service === 'string' && f.Service) next.push(f.Service);
+      for (const target of list(f.Targets)) if (typeof target.Service === 'string' && target.Service) next.push(target.Service);
+    }
+    for (const n of next) this.chainTargets(n, seen);
+    return seen;
+  }
+
+  /** The upstream names a service's proxies register. */
+  registeredUpstreams(name: string): string[] {
+    return this.proxies(name).flatMap((p) => (proxyOf(p).Upstreams ?? []).filter((u) => u.DestinationName && u.DestinationType !== 'prepared_query').map((u) => u.DestinationName!));
   }
 
   /** Names of the services that have sidecar proxies, but `except`. */
@@ -108,11 +143,12 @@ function upstreams(mesh: MeshView, replica: Replica, ws: WatchSet, service: stri
   const up = new Map<string, string>();
   if (kind === 'ingress-gateway') {
     const links = gatewayLinks(replica, ws, service);
-    for (const gs of links.rows) up.set(gs.Service.Name, 'registration');
+    for (const gs of links.rows) up.set(gs.Service.Name, REGISTRATION);
     return { index: links.index, up };
   }
-  for (const p of mesh.proxies(service)) {
-    for (const u of proxyOf(p).Upstreams ?? []) if (u.DestinationName && u.DestinationType !== 'prepared_query') up.set(u.DestinationName, 'registration');
+  for (const u of mesh.registeredUpstreams(service)) {
+    // A name nothing is registered under but routing entries route is a virtual service (Consul's routing-config upstream).
+    up.set(u, replica.catalog.instances(u).length === 0 && mesh.routed(u) ? ROUTING_CONFIG : REGISTRATION);
   }
   if (mesh.transparent(service)) {
     for (const other of mesh.meshServices(service)) {
@@ -129,10 +165,10 @@ function downstreams(mesh: MeshView, replica: Replica, ws: WatchSet, service: st
   // Ingress gateways linking the service are its downstreams, as their links enter Consul's mesh topology.
   ws.addPrefix(CONFIG_ENTRIES_TABLE, 'ingress-gateway/');
   for (const gw of replica.configEntries.list('ingress-gateway')) {
-    if (gatewayLinks(replica, ws, gw.Name).rows.some((r) => r.Service.Name === service)) down.set(gw.Name, 'registration');
+    if (gatewayLinks(replica, ws, gw.Name).rows.some((r) => r.Service.Name === service)) down.set(gw.Name, REGISTRATION);
   }
   for (const name of mesh.meshServices(service)) {
-    if (mesh.registersUpstream(name, service)) down.set(name, 'registration');
+    if (mesh.registersUpstream(name, service)) down.set(name, REGISTRATION);
     else if (mesh.transparent(name)) {
       const d = mesh.decision(name, service);
       if (d.allowed) down.set(name, intentionSource(d));
@@ -157,18 +193,25 @@ function linked(replica: Replica, names: Map<string, string>, id: AclIdentity | 
 }
 
 /** The computation under a blocking query; `kind` is the service kind the UI asks about. */
-export function serviceTopology(replica: Replica, ws: WatchSet, service: string, kind: string, id: AclIdentity | undefined): QueryRun<ServiceTopology> {
+export function serviceTopology(
+  replica: Replica, ws: WatchSet, service: string, kind: string, id: AclIdentity | undefined, datacenter: string,
+): QueryRun<ServiceTopology> {
   if (kind !== '' && kind !== 'ingress-gateway') throw new BadRequestError(`Unsupported service kind ${JSON.stringify(kind)}`);
   ws.addTable(NODES_TABLE).addTable(SERVICES_TABLE).addTable(CHECKS_TABLE).addPrefix(CONFIG_ENTRIES_TABLE, `${INTENTIONS}/`);
+  for (const k of CHAIN_KINDS) ws.addPrefix(CONFIG_ENTRIES_TABLE, `${k}/`);
   const mesh = new MeshView(replica, id);
   const { index: upIndex, up } = upstreams(mesh, replica, ws, service, kind);
   const { index: downIndex, down } = downstreams(mesh, replica, ws, service);
   const u = linked(replica, up, id, (other) => mesh.summary(service, other));
+  // Virtual upstreams have no instances to summarize: Consul appends them bare, with their decision.
+  for (const [name, source] of [...up].filter(([, src]) => src === ROUTING_CONFIG).sort(([a], [b]) => (a < b ? -1 : 1))) {
+    u.list.push({ ...bareSummary(name, datacenter), Source: source, Intention: mesh.summary(service, name) });
+  }
   const d = linked(replica, down, id, (other) => mesh.summary(other, service));
   const value: ServiceTopology = {
     Protocol: protocolOf(replica, ws, service), TransparentProxy: mesh.transparent(service),
     Upstreams: u.list, Downstreams: d.list, FilteredByACLs: u.filtered || d.filtered,
   };
-  const index = Math.max(replica.catalog.maxIndex, replica.configEntries.kindIndex(INTENTIONS), upIndex, downIndex);
+  const index = Math.max(replica.catalog.maxIndex, replica.configEntries.kindIndex(INTENTIONS), upIndex, downIndex, ...CHAIN_KINDS.map((k) => replica.configEntries.kindIndex(k)));
   return { index, value };
 }
