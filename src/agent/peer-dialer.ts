@@ -82,7 +82,13 @@ export async function exchangeSecret(p: PeeringRecord, establishmentSecret: stri
     }
     await new Promise((r) => setTimeout(r, 150));
   }
-  throw new InternalError(errors.join('; '));
+  throw new InternalError(multiError(errors));
+}
+
+/** Errors listed as Go's hashicorp/go-multierror formats them (Consul returns its exchange errors so). */
+function multiError(errors: string[]): string {
+  if (errors.length === 1) return `1 error occurred:\n\t* ${errors[0]}\n\n`;
+  return `${errors.length} errors occurred:\n\t${errors.map((e) => `* ${e}`).join('\n\t')}\n\n`;
 }
 
 /** One dialer's connection to its acceptor, redialed until stopped. */
