@@ -138,15 +138,25 @@ test('imports are stored per peer, read with the peer name, and pinned to a live
 });
 
 test('deletion marks DELETING with DeletedAt, then removal takes the peering and its imports', async () => {
-  const { a, stop } = await pair();
+  const { a, b, stop } = await pair();
   try {
-    await a.peering.generateToken({ PeerName: 'west' });
+    await a.peering.generateToken({ PeerName: 'west', Meta: { env: 'x' } });
     const id = (await a.read('west')).ID;
     await storeImports(a.deps, 'west', { web: [instance('n9', 'passing')] });
     await a.peering.delete('west');
     const p = await a.read('west');
     assert.equal(p.State, 'DELETING');
     assert.equal(p.DeletedAt, '2026-01-02T03:04:05.678Z');
+    // Consul rewrites a peering marked for deletion with its name, addresses and remote only.
+    assert.equal(p.Meta, undefined);
+    // The same on the dialing side: its peer's ID, server name and meta are no longer shown.
+    const { PeeringToken } = await a.peering.generateToken({ PeerName: 'east' });
+    await b.peering.establish({ PeerName: 'to-a', PeeringToken, Meta: { m: '1' } });
+    await b.peering.delete('to-a');
+    const d = await b.read('to-a');
+    assert.deepEqual([d.State, d.PeerID, d.PeerServerName, d.Meta], ['DELETING', undefined, undefined, undefined]);
+    assert.deepEqual(d.PeerServerAddresses, ['127.0.0.1:8510']);
+    assert.deepEqual(d.Remote, { Partition: 'default', Datacenter: 'dc1' });
     await assert.rejects(a.peering.generateToken({ PeerName: 'west' }), { message: 'failed to write peering: cannot write to peering that is marked for deletion' });
     await storeImports(a.deps, 'west', { db: [] });
     assert.deepEqual(a.replica.peerImports.ofPeer('west').map((r) => r.Service), ['web']);

@@ -287,10 +287,13 @@ export class PeeringEndpoint {
       if (s.connected) State = 'ACTIVE';
       else if (s.disconnectError) State = 'FAILING';
     }
+    // Consul rewrites a peering marked for deletion with only its name, addresses and remote; the
+    // rest is kept here (the leader still tells the peer with it) but no longer shown.
+    const shown: Partial<StoredPeering> = p.DeletedAt ? {} : p;
     return {
-      ID: p.ID, Name: p.Name, ...(p.DeletedAt ? { DeletedAt: p.DeletedAt } : {}), ...(p.Meta ? { Meta: p.Meta } : {}), State,
-      ...(p.PeerID ? { PeerID: p.PeerID } : {}), ...(p.PeerCAPems?.length ? { PeerCAPems: p.PeerCAPems } : {}),
-      ...(p.PeerServerName ? { PeerServerName: p.PeerServerName } : {}),
+      ID: p.ID, Name: p.Name, ...(p.DeletedAt ? { DeletedAt: p.DeletedAt } : {}), ...(shown.Meta ? { Meta: shown.Meta } : {}), State,
+      ...(shown.PeerID ? { PeerID: shown.PeerID } : {}), ...(shown.PeerCAPems?.length ? { PeerCAPems: shown.PeerCAPems } : {}),
+      ...(shown.PeerServerName ? { PeerServerName: shown.PeerServerName } : {}),
       ...(p.PeerServerAddresses?.length ? { PeerServerAddresses: p.PeerServerAddresses } : {}),
       StreamStatus: this.#o.tracker.status(p.ID), CreateIndex: p.CreateIndex, ModifyIndex: p.ModifyIndex, Remote: p.Remote,
     };
