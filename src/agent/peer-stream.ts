@@ -25,7 +25,7 @@ import type { Clock, TimerHandle } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import { PEERINGS_TABLE, type StoredPeering } from '../state/index.ts';
 import type { EndpointDeps } from '../endpoint/deps.ts';
-import { peeringActive, sameSecret, type PeeringEndpoint } from '../endpoint/peering.ts';
+import { WRONG_END, peeringActive, sameSecret, shouldDial, type PeeringEndpoint } from '../endpoint/peering.ts';
 import { exportsForPeer, storeImports, type PeerExports } from '../endpoint/peering-imports.ts';
 import type { PeeringRemoteInfo } from '../api/peering.ts';
 import type { HttpRequest } from '../http/request.ts';
@@ -165,6 +165,7 @@ export function peerStreamHandlers(d: PeerStreamDeps) {
     const s = d.epDeps.replica.peeringSecrets.get(id);
     if (p && !peeringActive(p)) return undefined;
     if (!p || !s || !(sameSecret(s.ActiveStream, secret) || sameSecret(s.PendingStream, secret))) throw new PermissionDeniedError('invalid peering stream secret');
+    if (shouldDial(p)) throw new BadRequestError(WRONG_END);
     return p;
   };
   return {

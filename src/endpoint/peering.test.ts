@@ -87,6 +87,10 @@ test('a token makes a PENDING acceptor peering; establishing spends its secret a
     assert.equal(a.replica.peeringSecrets.get(tok.PeerID)?.ActiveStream, streamSecret);
     assert.equal(a.replica.peeringSecrets.get(tok.PeerID)?.PendingStream, undefined);
     assert.deepEqual((await a.read('west')).Remote, { Partition: 'default', Datacenter: 'dc2' });
+    // The dialing end holds the same secret but takes no stream.
+    await assert.rejects(b.peering.openStream(dialer.ID, streamSecret, { Partition: 'default', Datacenter: 'dc1' }), {
+      code: 'bad_request', message: 'expected PeerID to be empty; the wrong end of peering is being dialed',
+    });
   } finally {
     stop();
   }

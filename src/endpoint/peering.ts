@@ -2,7 +2,7 @@
 // Delete, and the acceptor's side of the secret exchange and stream authentication): peerings
 // and their secrets written through planned Store txns, reads reconciled with the stream tracker.
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
-import { InternalError, NotFoundError, PermissionDeniedError } from '../errors.ts';
+import { BadRequestError, InternalError, NotFoundError, PermissionDeniedError } from '../errors.ts';
 import {
   PEERINGS_TABLE, peeringKey, peeringSecretKey, peerImportKey, encodeRecord, type StoredPeering, type PeeringSecrets,
 } from '../state/index.ts';
@@ -31,6 +31,9 @@ export interface PeeringOptions {
   /** The dialer's side of the secret exchange: the acceptor's stream secret for this establishment secret. */
   exchange(peering: PeeringRecord, establishmentSecret: string): Promise<string>;
 }
+
+/** Consul's refusal of a stream opened to the dialing end of a peering. */
+export const WRONG_END = 'expected PeerID to be empty; the wrong end of peering is being dialed';
 
 /** The key a peering's name claims while the peering exists (not a replica table: only compared on create). */
 const nameGuardKey = (name: string): string => `peeringname/${encodeURIComponent(name.toLowerCase())}`;
@@ -256,6 +259,8 @@ export class PeeringEndpoint {
       const cur = peeringSecrets.get(peerId);
       const pending = !sameSecret(cur?.ActiveStream, secret) && sameSecret(cur?.PendingStream, secret);
       if (!cur || (!pending && !sameSecret(cur.ActiveStream, secret))) throw new PermissionDeniedError('invalid peering stream secret');
+      // The dialing end holds the same stream secret; it accepts no stream (Consul refuses so).
+      if (shouldDial(p)) throw new BadRequestError(WRONG_END);
       const ops: Op[] = [];
       if (pending) {
         ops.push({ type: 'put', key: peeringSecretKey(peerId), value: encodeRecord({ Establishment: cur.Establishment, ActiveStream: secret }) });
