@@ -120,6 +120,17 @@ describe('the UI from ui_config.dir under a custom content path', () => {
     assert.equal(assets.headers.get('location'), 'assets/');
   });
 
+  test('no path leaves the UI directory', async () => {
+    const secret = path.join(path.dirname(dir), `${path.basename(dir)}-secret.txt`);
+    fs.writeFileSync(secret, 'top-secret');
+    const name = path.basename(secret);
+    for (const url of [`/consul/%2e%2e/${name}`, `/consul/..%2f${name}`, `/consul/%2E%2E%2F${name}`, `/consul/assets/..%2f..%2f${name}`]) {
+      const res = await a.agent.http.handle({ method: 'GET', url });
+      assert.ok(!res.body.toString().includes('top-secret'), `${url}: ${res.status}`);
+    }
+    fs.rmSync(secret);
+  });
+
   test('the metrics provider files are served concatenated', async () => {
     const res = await get(a, '/consul/assets/compiled-metrics-providers.js');
     assert.equal(res.status, 200);
