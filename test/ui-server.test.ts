@@ -144,6 +144,16 @@ describe('the UI from ui_config.dir under a custom content path', () => {
     assert.equal(await res.text(), "Invalid URL path: if attempting to use the HTTP API, ensure the path starts with '/v1/'\n");
   });
 
+  test('a reload renders the index with the new settings (Consul reloads ui_config)', async () => {
+    const before = a.agent.config.ui!;
+    await a.agent.reload({ ...a.agent.config, ui: { ...before, metricsProvider: 'exotic-provider', metricsProviderFiles: [] } });
+    const html = await (await get(a, '/consul/')).text();
+    assert.equal(JSON.parse(meta(html, 'consul-ui/ui_config')).metrics_provider, 'exotic-provider');
+    assert.ok(!html.includes('compiled-metrics-providers.js'));
+    await a.agent.reload({ ...a.agent.config, ui: before });
+    assert.ok((await (await get(a, '/consul/')).text()).includes('compiled-metrics-providers.js'));
+  });
+
   test('agent/self shows ui_config in DebugConfig without header values', async () => {
     const self = await (await get(a, '/v1/agent/self')).json() as { DebugConfig: { UIConfig: Record<string, unknown> } };
     assert.deepEqual(self.DebugConfig.UIConfig, {

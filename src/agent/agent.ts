@@ -1,6 +1,7 @@
 // The composition root: createAgent(config) builds the store, replica, endpoints and
 // transports from a RuntimeConfig; start() opens the store, runs the leader's start-up duties
 // and binds the listeners; stop() releases everything.
+import { UiSettings } from './ui-routes.ts';
 import fs from 'node:fs';
 import type { RequestListener, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -186,9 +187,11 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
     reloadTls(tls, next, http);
     if (store instanceof LazyManagedEtcdStore) store.reloadTls(tls.managedTls());
     await local.reload(next);
+    ui.reload(next);
   };
+  const ui = new UiSettings(config);
   const hooks: AgentHooks = {
-    pool, wan, liveness, tls, reload: () => reload(), httpAddresses: () => http.addresses(),
+    pool, wan, liveness, tls, ui, reload: () => reload(), httpAddresses: () => http.addresses(),
     leave: async () => {
       await local.stop();
       await wan.leave();

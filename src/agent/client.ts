@@ -3,7 +3,7 @@
 // to the catalog through a server (anti-entropy), answers agent-local routes itself, forwards
 // every other HTTP request to a server found in the LAN pool, and answers DNS under its own
 // settings with the catalog data of a server (client-dns.ts).
-import { agentUi } from './ui-routes.ts';
+import { agentUi, UiSettings } from './ui-routes.ts';
 import fs from 'node:fs';
 import { systemClock, type Clock } from '../clock.ts';
 import { createLogger, LogHub, type Logger } from '../log.ts';
@@ -119,10 +119,11 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
     clock, random, send: (r) => forwarder.send(servers, r), defaultToken: () => local.tokens.get('default'),
     defaultQueryTimeMs: config.defaultQueryTime, maxQueryTimeMs: config.maxQueryTime, telemetry,
   });
+  const uiSettings = new UiSettings(config);
   const routes = clientRoutes({
     config, local, pool, events, leadership, reqCfg, clock, random, knownServers: () => servers.servers().length,
     observe: { telemetry, hub, stream: metricsStream, prometheusRetentionMs: prometheusRetention(config) },
-    forward, leafCerts, cache, ui: agentUi(config, reqCfg, logger),
+    forward, leafCerts, cache, ui: agentUi(config, reqCfg, logger, uiSettings),
     reload: () => reload(),
     leave: async () => {
       await local.stop();
@@ -149,6 +150,7 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
     reloadTls(tls, next, http);
     dnsHandler.reload(dnsConfigFrom(next));
     await local.reload(next);
+    uiSettings.reload(next);
   };
   let started = false;
   let stopped = false;

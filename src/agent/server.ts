@@ -66,7 +66,7 @@ import { importedCatalogService, importedChecks, importedHealth, importedNodes, 
 import { peeringHandlers } from '../http/v1/peering.ts';
 import { internalUiHandlers } from '../http/v1/internal-ui.ts';
 import { InternalUiEndpoint } from '../endpoint/internal-ui.ts';
-import { agentUi } from './ui-routes.ts';
+import { agentUi, type UiSettings } from './ui-routes.ts';
 import type { PeeredReads } from '../http/v1/catalog.ts';
 import { peerStreamHandlers, type PeerStreamDeps } from './peer-stream.ts';
 import { PeeringLeader, exchangeSecret } from './peer-dialer.ts';
@@ -161,6 +161,8 @@ export interface AgentHooks {
   liveness?: LivenessHost;
   /** The bound HTTP(S) listeners as `host:port`, plain ones first (peering tokens name one). */
   httpAddresses?: () => string[];
+  /** The agent's ui_config as reloads leave it (absent: as the agent started). */
+  ui?: UiSettings;
   /** The agent's TLS settings, for its outgoing RPC (cross-datacenter forwarding, liveness probes). */
   tls?: Pick<TlsConfigurator, 'outgoingRpc' | 'serverRpc' | 'manualCaPems' | 'verifyServerHostname'>;
 }
@@ -315,7 +317,7 @@ export function buildServer(
     intentions: intentionHandlers(endpoints.intentions, endpoints.legacyIntentions, reqCfg),
     peering: peeringHandlers(endpoints.peering, reqCfg),
     peerStream: peerStreamHandlers(peerStream),
-    ...uiParts(config, epDeps, reqCfg, logger),
+    ...uiParts(config, epDeps, reqCfg, logger, hooks.ui),
   }, reqCfg, config.nodeName));
   const router = dcForward ? forwardingRouter(routes, dcForward) : routes;
   observe.telemetry.gauge('rpc.queries_blocking', 'Blocking queries waiting', () => replica.notifier.blocked);
@@ -389,8 +391,8 @@ function peeringEndpoint(deps: EndpointDeps, config: RuntimeConfig, hooks: Agent
 }
 
 /** The web UI's reads (answered here) and the UI itself with its metrics proxy. */
-function uiParts(config: RuntimeConfig, deps: EndpointDeps, reqCfg: RequestConfig, logger: Logger): Pick<RouteHandlers, 'internalUi' | 'ui'> {
-  const { ui, metricsProxy } = agentUi(config, reqCfg, logger);
+function uiParts(config: RuntimeConfig, deps: EndpointDeps, reqCfg: RequestConfig, logger: Logger, live?: UiSettings): Pick<RouteHandlers, 'internalUi' | 'ui'> {
+  const { ui, metricsProxy } = agentUi(config, reqCfg, logger, live);
   const endpoint = new InternalUiEndpoint(deps, { domain: config.domain, altDomain: config.altDomain });
   return { internalUi: { ...internalUiHandlers(endpoint, reqCfg), metricsProxy }, ui };
 }

@@ -14,7 +14,8 @@ import { COMPILED_PROVIDER_JS, renderUiIndex, uiTemplateData, type UiTemplateSet
 export interface UiServerDeps {
   /** Whether the UI is served (ui_config.enabled, or a dir given). */
   served: boolean;
-  dir: string;
+  /** ui_config.dir now ('' when none); read per request, a reload may change it. */
+  dir: () => string;
   contentPath: string;
   settings: () => UiTemplateSettings;
   logger: Logger;
@@ -65,13 +66,13 @@ async function stat(file: string): Promise<import('node:fs').Stats | null> {
 
 /** The UI routes' handlers; `contentPath` is where `serve` is mounted. */
 export function uiHandlers(d: UiServerDeps) {
-  const root = d.dir === '' ? '' : path.resolve(d.dir);
+  const rootDir = (): string => (d.dir() === '' ? '' : path.resolve(d.dir()));
   const misconfigured = (err: unknown): HttpResult => {
     d.logger.error({ err }, 'Failed to configure UI server');
     return { status: 500, raw: 'UI server is misconfigured.\n', contentType: 'text/plain; charset=utf-8' };
   };
   /** The rendered index.html, or null when the dir has none (then nothing falls back to it, as in Consul). */
-  const index = async (req: HttpRequest): Promise<HttpResult | null> => {
+  const index = async (req: HttpRequest, root: string): Promise<HttpResult | null> => {
     const file = path.join(root, 'index.html');
     const st = await stat(file);
     if (!st?.isFile()) return null;
@@ -85,7 +86,7 @@ export function uiHandlers(d: UiServerDeps) {
     for (const f of files) parts.push(`// ${path.basename(f)}\n\n${await fs.readFile(f, 'utf8')}\n\n`);
     return { raw: parts.join(''), contentType: 'application/javascript' };
   };
-  const serveFile = async (req: HttpRequest, rest: string): Promise<HttpResult> => {
+  const serveFile = async (req: HttpRequest, rest: string, root: string): Promise<HttpResult> => {
     const name = `/${rest}`;
     // Go's FileServer sends …/index.html to its directory.
     if (name.endsWith('/index.html')) return { status: 301, headers: { Location: './' } };
@@ -100,16 +101,17 @@ export function uiHandlers(d: UiServerDeps) {
       const ist = await stat(own);
       if (ist?.isFile()) return fileAnswer(req, await fs.readFile(own), HTML, ist.mtime);
     }
-    const rendered = await index(req);
+    const rendered = await index(req, root);
     if (rendered) return rendered;
     if (file === root) d.logger.warn('ui_config.dir does not contain an index.html. Index templating and redirects to index.html are disabled.');
     return { status: 404, raw: '404 page not found\n', contentType: 'text/plain; charset=utf-8' };
   };
   const serve = async (req: HttpRequest, rest: string): Promise<HttpResult> => {
     if (rest.replace(/^\/+/, '') === COMPILED_PROVIDER_JS) return providers();
+    const root = rootDir();
     if (root === '') return { status: 404, raw: noUiPage(d.contentPath), contentType: HTML };
     try {
-      return await serveFile(req, rest);
+      return await serveFile(req, rest, root);
     } catch (err) {
       return misconfigured(err);
     }

@@ -15,7 +15,8 @@ import type { UiMetricsProxyHeader } from '../../agent/config/ui-config.ts';
 /** What the proxy needs. */
 export interface MetricsProxyDeps {
   uiServed: boolean;
-  proxy: { baseUrl: string; addHeaders: UiMetricsProxyHeader[]; pathAllowlist: string[] };
+  /** ui_config.metrics_proxy now (a reload may change it). */
+  proxy: () => { baseUrl: string; addHeaders: UiMetricsProxyHeader[]; pathAllowlist: string[] };
   cfg: RequestConfig;
   logger: Logger;
 }
@@ -74,7 +75,7 @@ export function metricsProxyHandler(d: MetricsProxyDeps) {
   const log = d.logger.child({ '@module': 'agent.ui_metrics_proxy' });
   return async (req: HttpRequest): Promise<HttpResult> => {
     if (!d.uiServed) throw new NotFoundError('UI is not enabled');
-    const { baseUrl, pathAllowlist, addHeaders } = d.proxy;
+    const { baseUrl, pathAllowlist, addHeaders } = d.proxy();
     if (baseUrl === '') throw new NotFoundError('Metrics proxy is not enabled');
     const token = headerToken(req, d.cfg);
     const authz = d.cfg.acl?.resolve(token);
