@@ -192,3 +192,14 @@ test('the cache is bounded: the least recently read entries go first', async () 
   }
   assert.equal(bytes.cache.size, 1, 'two 6-byte values exceed 10 bytes');
 });
+
+test('closing while a read waits on a fetch ends the read: no new entry or fetch after close', async () => {
+  const { cache, server } = setup();
+  const p = cache.get({ type: 'refresh', key: 'k' }, server.fetch);
+  await tick();
+  cache.close();
+  await assert.rejects(p);
+  await tick();
+  assert.equal(server.calls.length, 1, 'nothing fetched after close');
+  assert.equal(cache.size, 0);
+});

@@ -213,6 +213,8 @@ export class AgentCache<V> {
       mustRevalidate = false;
       const outcome = await this.#wait(done, deadline, req.signal);
       if (outcome === 'left') throw READER_LEFT;
+      // Closed meanwhile (the agent stopping): no new entry or fetch.
+      if (this.#closed) throw new Error('agent cache closed');
       if (outcome === 'timeout') {
         const cur = this.#entries.get(req.key);
         if (cur?.valid) return { value: cur.value as V, meta: { hit: false, ageMs: 0, index: cur.index } };
