@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import http from 'node:http';
 import https from 'node:https';
+import http2 from 'node:http2';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/agent/config/index.ts';
@@ -79,6 +80,42 @@ test('max_header_bytes on the HTTPS listener: HTTP/1.1 takes headers past node\'
     assert.equal(await h1(100 * 1024), 200);
     assert.ok(['reset', 431].includes(await h1(300 * 1024)));
   } finally {
+    await dev.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('max_header_bytes over HTTP/2: a header list past the limit gets Go\'s 431, as Consul\'s HTTPS listener answers', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-hdr2-'));
+  const ca = await testCA();
+  const server = await ca.issue('server.dc1.consul', 'server');
+  for (const [name, pem] of [['ca.pem', ca.cert], ['cert.pem', server.cert], ['key.pem', server.key]]) fs.writeFileSync(path.join(dir, name), pem);
+  const tlsHcl = `tls { defaults { ca_file = "${dir}/ca.pem" cert_file = "${dir}/cert.pem" key_file = "${dir}/key.pem" } }`;
+  const port = await freePort();
+  const dev = await startDevAgent({
+    config: {
+      http: { ...devConfig().http, maxHeaderBytes: 2048 },
+      ports: { http: 0, https: port, dns: -1, grpc: -1, grpcTls: -1, serfLan: 8301, serfWan: 8302, server: 8300 },
+      httpsAddrs: [{ kind: 'tcp', host: '127.0.0.1', port }], tls: (await loadConfig({ args: ['-dev', '-hcl', tlsHcl] })).config.tls,
+    },
+  });
+  const session = http2.connect(`https://127.0.0.1:${port}`, { ca: ca.cert });
+  const h2 = (size: number) => new Promise<[number, string]>((resolve, reject) => {
+    const req = session.request({ ':path': '/v1/status/leader', 'x-padding': 'p'.repeat(size) });
+    let status = 0;
+    let body = '';
+    req.on('response', (h) => { status = Number(h[':status']); });
+    req.on('data', (c: Buffer) => { body += c.toString(); });
+    req.on('end', () => resolve([status, body]));
+    req.on('error', reject);
+    req.end();
+  });
+  try {
+    assert.equal((await h2(1024))[0], 200);
+    assert.deepEqual(await h2(8 * 1024), [431, '<h1>HTTP Error 431</h1><p>Request Header Field(s) Too Large</p>']);
+    assert.equal((await h2(16))[0], 200, 'the connection serves on');
+  } finally {
+    session.close();
     await dev.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }

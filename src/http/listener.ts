@@ -30,6 +30,28 @@ export function headerLimit(maxHeaderBytes = 0): number {
 }
 
 /**
+ * The HTTP/2 header list limit for max_header_bytes, as Go's http2 server sets it: the limit (Go's
+ * 1 MiB default when unset) plus 32 bytes for each of ten typical fields. Node's http2 server
+ * advertises SETTINGS_MAX_HEADER_LIST_SIZE but does not refuse a larger list, so it is checked per request.
+ */
+export function h2HeaderListLimit(maxHeaderBytes = 0): number {
+  return (maxHeaderBytes > 0 ? maxHeaderBytes : GO_DEFAULT_MAX_HEADER_BYTES) + 10 * 32;
+}
+
+/** An HTTP/2 request's header list size as HPACK counts it: name, value and 32 bytes per field, pseudo-headers included. */
+export function h2HeaderListSize(headers: Record<string, string | string[] | undefined>): number {
+  let size = 0;
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    for (const v of Array.isArray(value) ? value : [value]) size += Buffer.byteLength(name) + Buffer.byteLength(v) + 32;
+  }
+  return size;
+}
+
+/** Go's http2 answer to a header list over its limit (handleHeaderListTooLong). */
+export const H2_HEADERS_TOO_LARGE = '<h1>HTTP Error 431</h1><p>Request Header Field(s) Too Large</p>';
+
+/**
  * An HTTP/1.1 server with HTTP1_TIMEOUTS whose requests' bodies can be captured (incoming.ts);
  * `maxHeaderSize` unset keeps node's default (the internal RPC listener's).
  */

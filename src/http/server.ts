@@ -18,8 +18,8 @@ import { cleanPath, notFoundText, render, text, type Outcome } from './response.
 import { RenderedBodies } from './rendered-bodies.ts';
 import { Exchange, Injected, type AnyRequest, type AnyResponse, type Live, type RequestSource } from './exchange.ts';
 import {
-  createHttp1Server, endConnections, handshakeDeadline, handshakeDone, headerLimit, hostPort, HTTP1_TIMEOUTS, NODE_HANDSHAKE_TIMEOUT_OFF, rawSocket,
-  reloadTls,
+  createHttp1Server, endConnections, H2_HEADERS_TOO_LARGE, h2HeaderListLimit, h2HeaderListSize, handshakeDeadline, handshakeDone, headerLimit, hostPort,
+  HTTP1_TIMEOUTS, NODE_HANDSHAKE_TIMEOUT_OFF, rawSocket, reloadTls,
 } from './listener.ts';
 import { nodeHttp, nodeHttp2 } from '../node-http.ts';
 import { joinHostPort } from '../host-port.ts';
@@ -375,6 +375,14 @@ export class HttpServer {
   }
 
   #serve(req: AnyRequest, response: AnyResponse): void {
+    // max_header_bytes over HTTP/2: Go's server answers a header list past its limit with a 431 of
+    // its own (node's parser enforces the limit only on HTTP/1.1).
+    if (req.httpVersionMajor === 2 && h2HeaderListSize(req.headers) > h2HeaderListLimit(this.#deps.config.maxHeaderBytes)) {
+      const res = response as http2.Http2ServerResponse;
+      res.writeHead(431, { 'Content-Type': 'text/html; charset=utf-8' });
+      res.end(H2_HEADERS_TOO_LARGE);
+      return;
+    }
     const headers = req.httpVersionMajor === 2 ? h1Headers(req.headers) : req.headers as http.IncomingHttpHeaders;
     this.#dispatch(req.method ?? 'GET', req.url ?? '/', headers, req.socket.remoteAddress ?? '', new Exchange(this.#live, req, response), false, req.socket.remotePort);
   }
