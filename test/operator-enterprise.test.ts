@@ -142,6 +142,13 @@ describe('Enterprise operator endpoints on a dev agent', () => {
       'Error parsing autopilot config: json: cannot unmarshal number into Go struct field AutopilotConfiguration.RedundancyZoneTag of type string']);
     const neg = await call('PUT', '/v1/operator/autopilot/configuration', '', { MaxTrailingLogs: -1 });
     assert.equal(neg.text, 'Error parsing autopilot config: json: cannot unmarshal number -1 into Go struct field AutopilotConfiguration.MaxTrailingLogs of type uint64');
+    // ?cas and an empty body fail with the texts of Go's strconv.ParseUint and json.Decoder.
+    const badCas = await call('PUT', '/v1/operator/autopilot/configuration?cas=abc', '', { CleanupDeadServers: true });
+    assert.deepEqual([badCas.status, badCas.text], [400, 'Error parsing cas value: strconv.ParseUint: parsing "abc": invalid syntax']);
+    const hugeCas = await call('PUT', '/v1/operator/autopilot/configuration?cas=99999999999999999999', '', { CleanupDeadServers: true });
+    assert.deepEqual([hugeCas.status, hugeCas.text], [400, 'Error parsing cas value: strconv.ParseUint: parsing "99999999999999999999": value out of range']);
+    const empty = await fetch(`http://${h.agent.httpAddr}/v1/operator/autopilot/configuration`, { method: 'PUT' });
+    assert.deepEqual([empty.status, await empty.text()], [400, 'Error parsing autopilot config: EOF']);
   });
 
   test('control-plane-request-limit is stored with Consul\'s RateLimitIPConfigEntry shape', async () => {

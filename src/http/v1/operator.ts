@@ -12,7 +12,7 @@ import { isVoter, readMembership } from '../../leader/autopilot-loop.ts';
 import type { HttpResult } from '../router.ts';
 import { parseJSON } from '../body.ts';
 import { authorize } from '../../endpoint/index.ts';
-import { authzOf, checkDatacenter, flag, type HttpRequest, type RequestConfig } from '../request.ts';
+import { authzOf, checkDatacenter, flag, uint64Param, type HttpRequest, type RequestConfig } from '../request.ts';
 
 /** What the operator handlers read. */
 export interface OperatorDeps {
@@ -78,12 +78,21 @@ export function operatorHandlers(d: OperatorDeps) {
     },
     async autopilotSetConfig(req: HttpRequest): Promise<HttpResult> {
       operatorWrite(req);
+      // Go's json.Decoder over api.NewAutopilotConfiguration(): no body is EOF, `null` keeps the defaults.
       const body = parseJSON(await req.body(), 'Error parsing autopilot config');
-      if (!body || typeof body !== 'object') throw new BadRequestError('Error parsing autopilot config: empty body');
-      const cas = req.query.get('cas');
-      if (cas !== null && !/^\d+$/.test(cas)) throw new BadRequestError(`Error parsing cas value: ${cas}`);
-      const next = decodeConfig(body as Record<string, unknown>);
-      return { body: await writeConfig(d.store, next, cas === null ? undefined : Number(cas)) };
+      if (body === undefined) throw new BadRequestError('Error parsing autopilot config: EOF');
+      if (body !== null && (typeof body !== 'object' || Array.isArray(body))) {
+        const kind = Array.isArray(body) ? 'array' : typeof body === 'boolean' ? 'bool' : typeof body;
+        throw new BadRequestError(`Error parsing autopilot config: json: cannot unmarshal ${kind} into Go value of type api.AutopilotConfiguration`);
+      }
+      const next = decodeConfig((body ?? {}) as Record<string, unknown>);
+      let cas: bigint | undefined;
+      try {
+        cas = uint64Param(req, 'cas');
+      } catch (err) {
+        throw new BadRequestError(`Error parsing cas value: ${(err as Error).message}`);
+      }
+      return { body: await writeConfig(d.store, next, cas === undefined ? undefined : Number(cas)) };
     },
     async autopilotHealth(req: HttpRequest): Promise<HttpResult> {
       leaderRead(req);
