@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { ManualClock } from '../../clock.ts';
 import { AgentCache, DEFAULT_LAST_GET_TTL_MS, type FetchOptions, type FetchResult } from './cache.ts';
 
@@ -202,4 +204,34 @@ test('closing while a read waits on a fetch ends the read: no new entry or fetch
   await tick();
   assert.equal(server.calls.length, 1, 'nothing fetched after close');
   assert.equal(cache.size, 0);
+});
+
+test('blocking reads that time out while the background query is held are not kept until it answers', async () => {
+  const { clock, cache, server } = setup();
+  const p = cache.get({ type: 'refresh', key: 'k' }, server.fetch);
+  await tick();
+  server.last.resolve({ value: 'v1', index: 10 });
+  await p;
+  await tick();
+  // The background query blocks (for up to 10 minutes); readers with a short ?wait come and go.
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc') as () => void;
+  let collected = 0;
+  const registry = new FinalizationRegistry(() => { collected++; });
+  const readers = 200;
+  for (let i = 0; i < readers; i++) {
+    const reader = new AbortController();
+    registry.register(reader.signal, i);
+    const read = cache.get({ type: 'refresh', key: 'k', minIndex: 10, timeoutMs: 1_000, signal: reader.signal }, server.fetch);
+    await tick();
+    clock.advance(1_000);
+    assert.equal((await read).meta.index, 10);
+  }
+  assert.equal(server.calls.length, 2, 'still the one background query');
+  for (let i = 0; i < 10 && collected < readers / 2; i++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.ok(collected >= readers / 2, `readers that left are collected (${collected} of ${readers})`);
+  cache.close();
 });

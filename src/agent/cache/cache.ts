@@ -107,9 +107,13 @@ const CONNECTED_AFTER_MS = 31_000;
 const BACKOFF_MIN_ATTEMPTS = 3;
 const BACKOFF_MAX_MS = 60_000;
 
+/**
+ * The readers waiting on one fetch. Each removes itself when it stops waiting (its ?wait ran out,
+ * it left), so a fetch held for minutes keeps no reader that is gone.
+ */
 interface Waiter {
-  promise: Promise<void>;
-  resolve: () => void;
+  done: boolean;
+  readers: Set<() => void>;
 }
 
 interface Entry<V> {
@@ -136,9 +140,13 @@ interface Entry<V> {
 }
 
 function waiter(): Waiter {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => { resolve = r; });
-  return { promise, resolve };
+  return { done: false, readers: new Set() };
+}
+
+function wake(w: Waiter): void {
+  w.done = true;
+  for (const r of w.readers) r();
+  w.readers.clear();
 }
 
 /** Thrown to a reader that left before its answer came. */
@@ -208,10 +216,10 @@ export class AgentCache<V> {
         throw e.error;
       }
       if (first) this.#count((req.minIndex ?? 0) > 0 ? 'miss_block' : 'miss_new', req.type);
-      const done = this.#fetch(req.key, req.type, type, fetch);
+      const fetching = this.#fetch(req.key, req.type, type, fetch);
       first = false;
       mustRevalidate = false;
-      const outcome = await this.#wait(done, deadline, req.signal);
+      const outcome = await this.#wait(fetching, deadline, req.signal);
       if (outcome === 'left') throw READER_LEFT;
       // Closed meanwhile (the agent stopping): no new entry or fetch.
       if (this.#closed) throw new Error('agent cache closed');
@@ -253,9 +261,9 @@ export class AgentCache<V> {
   }
 
   /** The running fetch's waiter for `key`, starting one (and the entry) when none runs. */
-  #fetch(key: string, typeName: string, type: Entry<V>['type'], fetch: Fetch<V>): Promise<void> {
+  #fetch(key: string, typeName: string, type: Entry<V>['type'], fetch: Fetch<V>): Waiter {
     let e = this.#entries.get(key);
-    if (e?.fetching) return e.waiter.promise;
+    if (e?.fetching) return e.waiter;
     if (!e) {
       e = {
         key, typeName, type, fetch, valid: false, value: undefined, index: 0, error: undefined, fetchedAt: 0, lostContactAt: 0,
@@ -270,7 +278,7 @@ export class AgentCache<V> {
     e.refreshTimer?.cancel();
     e.refreshTimer = null;
     this.#start(e);
-    return e.waiter.promise;
+    return e.waiter;
   }
 
   #start(e: Entry<V>): void {
@@ -292,7 +300,7 @@ export class AgentCache<V> {
     e.fetching = false;
     e.abort = null;
     const w = e.waiter;
-    if (e.evicted) return w.resolve();
+    if (e.evicted) return wake(w);
     const now = this.#clock.now();
     this.#count(r ? 'fetch_success' : 'fetch_error', e.typeName);
     e.error = err;
@@ -317,7 +325,7 @@ export class AgentCache<V> {
         Object.assign(e, { valid: false, value: undefined, size: 0, index: 0, lostContactAt: 0 });
       }
     }
-    w.resolve();
+    wake(w);
     if (r) this.#bound(e);
     if (!e.type.refresh || this.#closed || e.evicted || (err !== undefined && e.type.fatal?.(err))) return;
     const wait = this.#backoff(e.attempt);
@@ -336,20 +344,23 @@ export class AgentCache<V> {
     return wait + Math.floor(this.#random() * wait);
   }
 
-  /** Waits for `done`, the deadline (0: none) or the reader leaving. */
-  #wait(done: Promise<void>, deadline: number, signal: Abortable | undefined): Promise<'done' | 'timeout' | 'left'> {
+  /** Waits for the fetch `w` to settle, the deadline (0: none) or the reader leaving. */
+  #wait(w: Waiter, deadline: number, signal: Abortable | undefined): Promise<'done' | 'timeout' | 'left'> {
     if (signal?.aborted) return Promise.resolve('left');
+    if (w.done) return Promise.resolve('done');
     return new Promise((resolve) => {
       let timer: TimerHandle | null = null;
       const left = { handleEvent: () => finish('left') };
+      const woken = (): void => finish('done');
       const finish = (how: 'done' | 'timeout' | 'left'): void => {
         timer?.cancel();
         signal?.removeEventListener('abort', left);
+        w.readers.delete(woken);
         resolve(how);
       };
       if (deadline) timer = this.#clock.setTimer(Math.max(0, deadline - this.#clock.now()), () => finish('timeout'));
       signal?.addEventListener('abort', left);
-      void done.then(() => finish('done'));
+      w.readers.add(woken);
     });
   }
 
