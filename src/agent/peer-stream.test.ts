@@ -157,3 +157,51 @@ test('malformed pushes and stream headers are refused with 400 (or ignored) and 
     s.stop();
   }
 });
+
+test('a dialer that stops reading gets one fresh exports set when it drains, not a queue of every change', async () => {
+  const s = await acceptor();
+  try {
+    const tok = decodePeeringToken((await s.peering.generateToken({ PeerName: 'west' })).PeeringToken);
+    const secret = await s.peering.exchangeSecret(tok.PeerID, tok.EstablishmentSecret);
+    const creds = { 'x-proconsul-peer-id': tok.PeerID, 'x-proconsul-stream-secret': secret };
+    await s.exportWeb();
+    const lines: PeerMessage[] = [];
+    // The first heartbeat and exports go out; from then on the connection's buffer is full.
+    let release!: () => void;
+    let draining = new Promise<void>((r) => { release = r; });
+    const leave = new AbortController();
+    const res = await s.handlers.stream(request(creds));
+    let full = false;
+    const done = res.stream!((c) => {
+      lines.push(JSON.parse(String(c)) as PeerMessage);
+      if (lines.length === 2) full = true;
+      return !full;
+    }, leave.signal, () => draining);
+    await next(lines, (m) => m.Type === 'exports', 0);
+    const before = lines.filter((m) => m.Type === 'exports').length;
+    for (let i = 0; i < 20; i++) {
+      await s.catalog.register({ Node: `n${i}`, Address: '10.0.0.2', Service: { Service: 'web', Port: 80 } } as never);
+      await tick();
+    }
+    s.clock.advance(15_000);
+    assert.equal(lines.filter((m) => m.Type === 'exports').length, before, 'nothing more is written while the dialer is not reading');
+    assert.equal(lines.filter((m) => m.Type === 'heartbeat').length, 1, 'not even heartbeats');
+    draining = new Promise<void>(() => {});
+    full = false;
+    release();
+    const fresh = await next(lines, (m) => m.Type === 'exports' && (m.Services.web?.length ?? 0) === 20, before) as Extract<PeerMessage, { Type: 'exports' }>;
+    assert.equal(fresh.Services.web.length, 20);
+    assert.equal(lines.filter((m) => m.Type === 'exports').length, before + 1, 'one snapshot with everything that changed');
+    // A dialer that leaves while the acceptor waits for a drain (that never comes) ends the stream.
+    full = true;
+    await s.catalog.register({ Node: 'late-1', Address: '10.0.0.3', Service: { Service: 'web', Port: 80 } } as never);
+    await next(lines, (m) => m.Type === 'exports' && m.Services.web?.length === 21, before + 1);
+    await s.catalog.register({ Node: 'late-2', Address: '10.0.0.3', Service: { Service: 'web', Port: 80 } } as never);
+    for (let i = 0; i < 5; i++) await tick();
+    leave.abort();
+    await done;
+    assert.equal(s.peering.tracker.get(tok.PeerID)?.connected, false);
+  } finally {
+    s.stop();
+  }
+});

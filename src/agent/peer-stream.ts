@@ -117,9 +117,12 @@ export async function receive(d: PeerStreamDeps, p: StoredPeering, msg: PeerMess
 
 /**
  * Calls `send` with what this cluster exports to `p`'s peer whenever it changes (and once at
- * start), until `signal` aborts or the peering stops being active (then once with null).
+ * start), until `signal` aborts or the peering stops being active (then once with null). A send
+ * answering false did not send: the exports are computed and offered again.
  */
-export async function followExports(d: PeerStreamDeps, id: string, signal: AbortSignal, send: (e: PeerExports | null) => Promise<void> | void): Promise<void> {
+export async function followExports(
+  d: PeerStreamDeps, id: string, signal: AbortSignal, send: (e: PeerExports | null) => Promise<void | boolean> | void | boolean,
+): Promise<void> {
   let last = '';
   while (!signal.aborted) {
     const ws = d.epDeps.replica.notifier.watchSet();
@@ -134,7 +137,7 @@ export async function followExports(d: PeerStreamDeps, id: string, signal: Abort
     if (json !== last) {
       last = json;
       d.peering.tracker.setExported(id, Object.keys(exports));
-      await send(exports);
+      if ((await send(exports)) === false) last = '';
       // A watch set hears only changes after its wait() begins: what changed while sending is
       // seen by computing again (unchanged answers then wait with no gap).
       continue;
@@ -183,7 +186,7 @@ export function peerStreamHandlers(d: PeerStreamDeps) {
       const r = isObject(remote) ? remote : {};
       const p = await d.peering.openStream(id, secret, { Partition: String(r.Partition ?? ''), Datacenter: String(r.Datacenter ?? '') });
       if (!peeringActive(p)) return { status: 410, body: { Type: 'terminated' } };
-      return { contentType: 'application/x-ndjson', stream: (write, signal) => serveStream(d, p, write, signal) };
+      return { contentType: 'application/x-ndjson', stream: (write, signal, drained) => serveStream(d, p, write, signal, drained) };
     },
     async push(req: HttpRequest): Promise<HttpResult> {
       d.peering.checkEnabled();
@@ -195,11 +198,32 @@ export function peerStreamHandlers(d: PeerStreamDeps) {
   };
 }
 
-/** Writes the acceptor's side of an open stream until the dialer leaves or the peering ends. */
-async function serveStream(d: PeerStreamDeps, p: StoredPeering, write: (chunk: string) => void, signal: AbortSignal): Promise<void> {
+/** Resolves when `drained` does or `signal` aborts, whichever is first (its listener removed). */
+function drainedOrAborted(drained: () => Promise<void>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    signal.addEventListener('abort', done, { once: true });
+    drained().then(done, done);
+  });
+}
+
+/**
+ * Writes the acceptor's side of an open stream until the dialer leaves or the peering ends. A
+ * dialer that stops reading is not queued every change: while the connection's buffer is full
+ * nothing more is written, and once it drains the exports are computed afresh (they are a full
+ * set each time, so the latest is all the dialer needs).
+ */
+async function serveStream(
+  d: PeerStreamDeps, p: StoredPeering, write: (chunk: string) => unknown, signal: AbortSignal, drained?: () => Promise<void>,
+): Promise<void> {
   const tracker = d.peering.tracker;
+  let full = false;
   const send = (m: PeerMessage) => {
-    write(`${JSON.stringify(m)}\n`);
+    if (write(`${JSON.stringify(m)}\n`) === false && drained) full = true;
     tracker.sent(p.ID);
   };
   // The stream also ends when the dialer's pushes (heartbeats included) stop arriving: a dialer
@@ -214,10 +238,19 @@ async function serveStream(d: PeerStreamDeps, p: StoredPeering, write: (chunk: s
   const beat = every(d.clock, d.heartbeatMs ?? 15_000, () => {
     lastHeard = Math.max(lastHeard, tracker.get(p.ID)?.lastReceive ?? 0);
     if (d.clock.now() - lastHeard > timeout) ended.abort();
-    else send({ Type: 'heartbeat' });
+    else if (!full) send({ Type: 'heartbeat' });
   });
   try {
-    await followExports(d, p.ID, ended.signal, (e) => send(e ? { Type: 'exports', Services: e } : { Type: 'terminated' }));
+    await followExports(d, p.ID, ended.signal, async (e) => {
+      if (full && drained) {
+        await drainedOrAborted(drained, ended.signal);
+        full = false;
+        // What was computed before the wait is stale: have it computed again.
+        if (e) return false;
+      }
+      if (!ended.signal.aborted) send(e ? { Type: 'exports', Services: e } : { Type: 'terminated' });
+      return true;
+    });
   } finally {
     beat.cancel();
     signal.removeEventListener('abort', onLeave);

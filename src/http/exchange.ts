@@ -28,7 +28,8 @@ interface ResponseWriter {
   write(chunk: string | Buffer): unknown;
   end(body?: string | Buffer): unknown;
   destroy(): void;
-  once(event: 'close', listener: () => void): unknown;
+  readonly writableNeedDrain: boolean;
+  once(event: 'close' | 'drain', listener: () => void): unknown;
   on(event: 'close', listener: () => void): unknown;
 }
 
@@ -174,7 +175,11 @@ export class Exchange implements RequestSource, Abortable {
       if (out.stream) {
         res.writeHead(out.status, out.headers);
         res.flushHeaders();
-        out.stream((c) => res.write(c), this.signal).then(() => res.end()).catch((err: unknown) => this.#failed(err));
+        const drained = () => new Promise<void>((resolve) => {
+          if (!res.writableNeedDrain) resolve();
+          else res.once('drain', () => resolve());
+        });
+        out.stream((c) => res.write(c), this.signal, drained).then(() => res.end()).catch((err: unknown) => this.#failed(err));
         return;
       }
       // A string body goes out with the headers in one socket write (a Buffer takes a writev).

@@ -10,8 +10,11 @@ export interface HttpResult {
   /** JSON-serialised unless `raw` is given. */
   body?: unknown;
   raw?: Buffer | string;
-  /** A streamed (chunked) answer: written until it resolves or the client leaves. */
-  stream?: (write: (chunk: string | Buffer) => void, signal: AbortSignal) => Promise<void>;
+  /**
+   * A streamed (chunked) answer: written until it resolves or the client leaves. `write` answers
+   * false once the connection's buffer is full; `drained` then resolves when it has emptied.
+   */
+  stream?: (write: (chunk: string | Buffer) => unknown, signal: AbortSignal, drained?: () => Promise<void>) => Promise<void>;
   contentType?: string;
   headers?: Record<string, string>;
   meta?: QueryMeta;
