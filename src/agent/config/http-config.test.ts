@@ -23,7 +23,7 @@ test('every key is read; CIDRs are trimmed, from the file and the -allow-write-h
 });
 
 test('an allow_write_http_from entry that is not a CIDR fails the build, as Consul\'s does', async () => {
-  for (const bad of ['10.0.0.1', '10.0.0.0/33', 'nope/8', '::1/129', '10.0.0.0/']) {
+  for (const bad of ['10.0.0.1', '10.0.0.0/33', 'nope/8', '::1/129', '10.0.0.0/', 'fe80::1%eth0/64']) {
     await assert.rejects(load(['-dev', '-hcl', `http_config { allow_write_http_from = ["${bad}"] }`]), {
       message: `1 error occurred:\n\t* allow_write_http_from: invalid cidr: ${bad}\n\n`,
     }, bad);

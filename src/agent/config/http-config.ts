@@ -20,7 +20,8 @@ export function readHttpConfig(r: TreeReader): RuntimeConfig['http'] {
 function cidr(raw: string, errors: string[]): string {
   const v = raw.trim();
   const slash = v.lastIndexOf('/');
-  const family = slash < 0 ? 0 : isIP(v.slice(0, slash));
+  // Go's ParseCIDR takes no IPv6 zone (fe80::1%eth0), which node's isIP allows.
+  const family = slash < 0 || v.includes('%') ? 0 : isIP(v.slice(0, slash));
   const bits = v.slice(slash + 1);
   if (family === 0 || !/^\d+$/.test(bits) || Number(bits) > (family === 4 ? 32 : 128)) {
     errors.push(`allow_write_http_from: invalid cidr: ${raw}`);
