@@ -2,6 +2,7 @@
 // size and by age, pruning to rotate_max_files, the sink's file mode, asynchronous ordered writes
 // that never throw into a request, and config validation.
 import { mock, test } from 'node:test';
+import { execFileSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -100,6 +101,22 @@ test('best-effort: a sink that cannot be written never throws to its caller, rep
   s.write('kept\n');
   await s.close();
   assert.equal(fs.readFileSync(path.join(blocker, 'audit.json'), 'utf8'), 'kept\n');
+});
+
+test('/dev/stdout goes through the process\'s stdout, in order with what the process writes there', () => {
+  const sinkUrl = new URL('./audit-sink.ts', import.meta.url).href;
+  const script = `
+    const { AuditFileSink } = await import(${JSON.stringify(sinkUrl)});
+    const s = new AuditFileSink({ name: 'o', path: '/dev/stdout', mode: 0o600, rotateBytes: 0, rotateDurationMs: 0, rotateMaxFiles: 0 }, { now: () => 0, setTimer: () => ({ cancel() {} }) });
+    process.stdout.write('log 1\\n');
+    s.write('event 1\\n');
+    s.write('event 2\\n');
+    await s.flush();
+    process.stdout.write('log 2\\n');
+    await s.close();
+  `;
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  assert.equal(out, 'log 1\nevent 1\nevent 2\nlog 2\n');
 });
 
 test('the audit block: off unless enabled; Consul\'s only type, format and guarantee; octal modes', () => {

@@ -14,7 +14,8 @@ import path from 'node:path';
 import type { Clock } from '../clock.ts';
 import type { AuditSinkSettings } from './audit-config.ts';
 
-const SPECIAL: Record<string, number | null> = { '/dev/stdout': 1, '/dev/stderr': 2, '/dev/null': null };
+/** The paths written through the process's own streams (in order with its logs, whatever the stream is), or not at all. */
+const SPECIAL: Record<string, (() => NodeJS.WritableStream) | null> = { '/dev/stdout': () => process.stdout, '/dev/stderr': () => process.stderr, '/dev/null': null };
 
 /** Bytes of lines that may wait for the disk before new ones are dropped. */
 export const MAX_PENDING_BYTES = 16 * 1024 * 1024;
@@ -104,8 +105,8 @@ export class AuditFileSink {
 
   async #writeLines(lines: string[]): Promise<void> {
     if (this.#s.path in SPECIAL) {
-      const fd = SPECIAL[this.#s.path];
-      if (fd !== null) await writeAll(fd, Buffer.from(lines.join('')));
+      const stream = SPECIAL[this.#s.path]?.();
+      if (stream) await new Promise<void>((resolve, reject) => stream.write(lines.join(''), (err) => (err ? reject(err) : resolve())));
       return;
     }
     // Lines go out in runs that each fit the current file: a rotation can fall between two lines.
