@@ -66,6 +66,15 @@ describe('queryOptions', () => {
     assert.equal(taken, 1);
   });
 
+  test("errors in Consul's parse() order: consistency, then Cache-Control, then wait, then index", () => {
+    const bad = { 'Cache-Control': 'max-age=soon' };
+    assert.throws(() => queryOptions(mk('stale&consistent&wait=x&index=y', bad), cfg), /Cannot specify \?stale with \?consistent/);
+    assert.throws(() => queryOptions(mk('max_stale=x&index=y'), cfg), /Invalid max_stale value "x"/);
+    assert.throws(() => queryOptions(mk('wait=x&index=y', bad), cfg), /^BadRequestError: Invalid Cache-Control header\.$/);
+    assert.throws(() => queryOptions(mk('wait=x&index=y'), cfg), /Invalid wait time/);
+    assert.throws(() => queryOptions(mk('index=y'), cfg), /Invalid index/);
+  });
+
   test('tenancy can be left to the endpoint (txn and status do not take enterprise meta)', () => {
     assert.throws(() => queryOptions(mk('ns=foo'), cfg), /Namespaces are a Consul Enterprise feature/);
     assert.doesNotThrow(() => queryOptions(mk('ns=foo'), cfg, { tenancy: false }));

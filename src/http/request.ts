@@ -116,6 +116,9 @@ function consistency(req: HttpRequest): Consistency {
 export function queryOptions(req: HttpRequest, cfg: RequestConfig, opts: { tenancy?: boolean } = {}): QueryOptions {
   if (opts.tenancy === false) checkDatacenter(req, cfg);
   else checkTarget(req, cfg);
+  // Consul's parse() order: consistency, Cache-Control (refused on every read, cached or not), wait, index.
+  const mode = consistency(req);
+  if (req.headers['cache-control'] !== undefined) parseCacheControl(req.headers['cache-control']);
   let waitMs = 0;
   const wait = req.query.get('wait');
   if (wait) {
@@ -130,10 +133,8 @@ export function queryOptions(req: HttpRequest, cfg: RequestConfig, opts: { tenan
     if (!/^\d+$/.test(index) || !Number.isSafeInteger(Number(index))) throw new BadRequestError('Invalid index');
     minIndex = Number(index);
   }
-  // Consul's parse() rejects a Cache-Control it cannot read on every read, cached or not.
-  if (req.headers['cache-control'] !== undefined) parseCacheControl(req.headers['cache-control']);
   const token = parseToken(req, cfg);
-  return new RequestQueryOptions(req, minIndex, waitMs, consistency(req), token, cfg.acl?.resolve(token));
+  return new RequestQueryOptions(req, minIndex, waitMs, mode, token, cfg.acl?.resolve(token));
 }
 
 /**
