@@ -114,6 +114,19 @@ describe('cluster peering between two agents', () => {
     assert.deepEqual(nodes.map((n) => [n.Node, n.PeerName]), [['node-web', 'cluster-a']]);
   });
 
+  test('health/connect with ?peer= answers from the peer\'s imports, never the local mesh', async () => {
+    // B has its own mesh endpoint for web; asked about cluster-a's, it must not answer with it.
+    const local = await callB('PUT', '/v1/catalog/register', '', {
+      Node: 'node-b-mesh', Address: '10.1.0.1',
+      Service: { ID: 'web-native', Service: 'web', Port: 9090, Connect: { Native: true } },
+    });
+    assert.equal(local.status, 200, local.text);
+    assert.equal(((await callB('GET', '/v1/health/connect/web')).json as unknown[]).length, 1);
+    // cluster-a's web has no mesh endpoint (no sidecar, not native).
+    assert.deepEqual((await callB('GET', '/v1/health/connect/web?peer=cluster-a')).json, []);
+    await callB('PUT', '/v1/catalog/deregister', '', { Node: 'node-b-mesh' });
+  });
+
   test('prepared queries run on a peer\'s exports: the query\'s Peer, or a failover target', async () => {
     const make = async (body: object) => ((await callB('POST', '/v1/query', '', body)).json as { ID: string }).ID;
     const failoverId = await make({ Name: 'web-fo', Service: { Service: 'web', Failover: { Targets: [{ Peer: 'nobody' }, { Peer: 'cluster-a' }] } } });

@@ -78,11 +78,18 @@ function importedInstances(deps: EndpointDeps, ws: WatchSet, peer: string, name:
   return { index: rec.ModifyIndex, rows };
 }
 
-/** `GET /v1/health/service/:name?peer=`: the instances a peer exports, with their health. */
+/** True for an imported instance that is a mesh endpoint of `name`: connect-native, or a proxy for it. */
+function meshEndpointOf(svc: CheckServiceNode['Service'], name: string): boolean {
+  const s = svc as CheckServiceNode['Service'] & { Kind?: string; Proxy?: { DestinationServiceName?: string }; Connect?: { Native?: boolean } };
+  if (s.Connect?.Native) return true;
+  return s.Kind === 'connect-proxy' && s.Proxy?.DestinationServiceName?.toLowerCase() === name.toLowerCase();
+}
+
+/** `GET /v1/health/service/:name?peer=` (and `/v1/health/connect/:name?peer=`): the instances a peer exports, with their health. */
 export function importedHealth(deps: EndpointDeps, peer: string, name: string, opts: QueryOptions, f: CatalogFilters & { passing?: boolean }): Promise<QueryResult<CheckServiceNode[]>> {
   return blockingQuery(deps, opts, (ws) => {
     const { index, rows } = importedInstances(deps, ws, peer, name);
-    const kept = rows.filter((r) => nodeMetaMatches(r.Node, f.nodeMeta) && tagsMatch(r.Service, f.tags));
+    const kept = rows.filter((r) => nodeMetaMatches(r.Node, f.nodeMeta) && tagsMatch(r.Service, f.tags) && (!f.connect || meshEndpointOf(r.Service, name)));
     const { items, filtered } = answerInstances(opts.authz, kept, f);
     return { index, value: items, filtered };
   });

@@ -133,6 +133,13 @@ test('imports are stored per peer, read with the peer name, and pinned to a live
     await storeImports(a.deps, 'west', { web: [instance('n9', 'passing')] });
     assert.deepEqual(a.replica.peerImports.ofPeer('west').map((r) => r.Service), ['web']);
     assert.equal(a.replica.peerImports.service('west', 'web')!.ModifyIndex, webIndex);
+    // The mesh view of the imports: connect-native instances only (sidecars are not replicated).
+    assert.deepEqual((await importedHealth(a.deps, 'west', 'web', defaultQueryOptions(), { connect: true })).value, []);
+    const native = instance('n8', 'passing');
+    (native.Service as { Connect?: { Native: boolean } }).Connect = { Native: true };
+    await storeImports(a.deps, 'west', { web: [instance('n9', 'passing'), native] });
+    const mesh = (await importedHealth(a.deps, 'west', 'web', defaultQueryOptions(), { connect: true })).value;
+    assert.deepEqual(mesh.map((r) => r.Node.Node), ['n8']);
     // Nothing lands for an unknown peer.
     await storeImports(a.deps, 'nobody', { web: [instance('n9', 'passing')] });
     assert.deepEqual(a.replica.peerImports.ofPeer('nobody'), []);

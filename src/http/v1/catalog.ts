@@ -118,7 +118,10 @@ export function healthHandlers(health: HealthEndpoint, cfg: RequestConfig, peere
     service: settled((req) => (peered && peerParam(req)
       ? peered.health(peerParam(req), name(req, 'service name'), queryOptions(req, cfg), { ...catalogFilters(req), passing: passingFlag(req) }).then(plainBody)
       : health.service(name(req, 'service name'), sharedQueryOptions(req, cfg), { ...catalogFilters(req), passing: passingFlag(req) }).then(sharedBody))),
-    connect: settled((req) => health.service(name(req, 'service name'), sharedQueryOptions(req, cfg), { ...catalogFilters(req), passing: passingFlag(req), connect: true }).then(sharedBody)),
+    // Consul's health/connect reads ?peer= as health/service does: a peer's mesh endpoints, never the local ones.
+    connect: settled((req) => (peered && peerParam(req)
+      ? peered.health(peerParam(req), name(req, 'service name'), queryOptions(req, cfg), { ...catalogFilters(req), passing: passingFlag(req), connect: true }).then(plainBody)
+      : health.service(name(req, 'service name'), sharedQueryOptions(req, cfg), { ...catalogFilters(req), passing: passingFlag(req), connect: true }).then(sharedBody))),
   };
 }
 
