@@ -28,7 +28,8 @@ interface AuditEvent {
   };
 }
 
-const readEvents = (file: string): AuditEvent[] => fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as AuditEvent);
+// The complete lines only: the sink opens its file before the first write lands in it.
+const readEvents = (file: string): AuditEvent[] => fs.readFileSync(file, 'utf8').split('\n').slice(0, -1).map((l) => JSON.parse(l) as AuditEvent);
 
 /** The events once `ready` holds of them: the sink writes asynchronously, soon after the answer. */
 async function eventsWhen(file: string, ready: (events: AuditEvent[]) => boolean): Promise<AuditEvent[]> {
