@@ -98,7 +98,8 @@ export function checkTarget(req: HttpRequest, cfg: RequestConfig): void {
   checkTenancy(req);
 }
 
-function consistency(req: HttpRequest): Consistency {
+/** ?stale, ?consistent, ?max_stale and ?cached as Consul's parseConsistency reads and checks them. */
+export function consistency(req: HttpRequest): Consistency {
   let stale = flag(req, 'stale');
   const consistent = flag(req, 'consistent');
   const maxStale = req.query.get('max_stale');

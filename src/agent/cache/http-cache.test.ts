@@ -70,6 +70,9 @@ test('bad ?index, ?wait and ?cached&consistent are 400s with Consul texts', asyn
   await assert.rejects(h(request('/v1/health/service/web?cached&index=x')), { message: 'Invalid index' });
   await assert.rejects(h(request('/v1/health/service/web?cached&wait=soon')), { message: 'Invalid wait time' });
   await assert.rejects(h(request('/v1/health/service/web?cached&consistent')), { message: 'Cannot specify ?cached with ?consistent, conflicting semantics.' });
+  await assert.rejects(h(request('/v1/health/service/web?cached&max_stale=abc')), { message: 'Invalid max_stale value "abc"' });
+  await assert.rejects(h(request('/v1/health/service/web?cached&stale&consistent')), { message: 'Cannot specify ?stale with ?consistent, conflicting semantics.' });
+  await assert.rejects(h(request('/v1/health/service/web?cached&index=x', { 'cache-control': 'max-age=x' })), { message: 'Invalid Cache-Control header.' });
   cache.close();
 });
 

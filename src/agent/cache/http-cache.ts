@@ -6,6 +6,7 @@
 import type { Clock } from '../../clock.ts';
 import { BadRequestError } from '../../errors.ts';
 import { parseGoDuration } from '../../duration.ts';
+import { consistency } from '../../http/request.ts';
 import { parseCacheControl, type Handler, type HttpRequest, type HttpResult, type HttpServer, type Router } from '../../http/index.ts';
 import { sourceAddr } from '../../http/source.ts';
 import { forwardedRequest, type ForwardRequest, type ForwardResponse } from '../forward.ts';
@@ -141,7 +142,8 @@ export class HttpCache {
   }
 
   async #read(type: CacheTypeName, req: HttpRequest): Promise<HttpResult> {
-    if (req.query.has('consistent')) throw new BadRequestError('Cannot specify ?cached with ?consistent, conflicting semantics.');
+    // Consul's parse() order: consistency (?stale with ?consistent, ?max_stale, ?cached with ?consistent), Cache-Control, wait, index.
+    const mode = consistency(req);
     const cc = parseCacheControl(req.headers['cache-control']);
     const { minIndex, waitMs } = this.#blocking(req);
     const fwd = await forwardedRequest(req, this.#deps.defaultToken());
@@ -168,7 +170,7 @@ export class HttpCache {
       }, fetch);
       // Consul's setCacheMeta: X-Cache always, Age (whole seconds) on a hit; the consistency is the reader's.
       const extra: Record<string, string> = meta.hit ? { 'X-Cache': 'HIT', Age: Math.round(meta.ageMs / 1000).toFixed(0) } : { 'X-Cache': 'MISS' };
-      if ('X-Consul-Effective-Consistency' in value.headers) extra['X-Consul-Effective-Consistency'] = readerConsistency(req);
+      if ('X-Consul-Effective-Consistency' in value.headers) extra['X-Consul-Effective-Consistency'] = mode === 'stale' ? 'stale' : 'leader';
       return answer(value, extra);
     } catch (err) {
       if (err instanceof ServerAnswerError) return answer(err.answer, {});
@@ -220,12 +222,6 @@ function cacheCounters(telemetry: Pick<Telemetry, 'counter'> | undefined): ((eve
     inc(`cache.${type}.${event}`);
     if (event === 'fetch_success' || event === 'fetch_error' || event === 'evict_expired') inc(`cache.${event}`);
   };
-}
-
-// What X-Consul-Effective-Consistency says for the reader's own options (the fetch itself reads stale).
-function readerConsistency(req: HttpRequest): string {
-  const maxStale = req.query.get('max_stale');
-  return req.query.has('stale') || (maxStale !== null && (parseGoDuration(maxStale) ?? 0) > 0) ? 'stale' : 'leader';
 }
 
 function answer(a: CachedAnswer, extra: Record<string, string>): HttpResult {
