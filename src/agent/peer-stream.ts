@@ -12,9 +12,13 @@
 //                                                                         to this peer, on change
 //       {"Type":"heartbeat"}                                             every heartbeat interval
 //       {"Type":"terminated"}                                            its end was deleted
+//     403 for a wrong secret (checked in constant time on every request), 400 when the peering is
+//     the dialing end. A reader that falls behind is not queued every change: the acceptor waits
+//     for the connection to drain, then sends the exports as they are by then.
 //  3. Push. The dialer sends the same kinds of message the other way, one per
 //     POST /v1/internal/peering/push (same headers, the message as body); 410 with
-//     {"Type":"terminated"} when the acceptor's end is gone.
+//     {"Type":"terminated"} when the acceptor's end is gone, 400 "malformed peering message: …"
+//     for a message of the wrong shape (either end checks what it receives before storing it).
 //
 // This file holds the protocol and the acceptor's side. The dialer's side runs on the leader
 // (peer-dialer.ts, which also finishes deletions); the acceptor's handlers run on whichever
