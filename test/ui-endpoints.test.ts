@@ -285,6 +285,61 @@ describe('the metrics proxy', () => {
   });
 });
 
+/** GET with the request target sent exactly as given (fetch would normalise it). */
+function rawGet(addr: string, target: string, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
+  const [host, port] = addr.split(':');
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host, port: Number(port), path: target, headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on('error', reject).end();
+  });
+}
+
+describe('the metrics proxy under a base path without an allowlist', () => {
+  let backend: http.Server;
+  let seen: { url: string; headers: http.IncomingHttpHeaders }[];
+  let a: DevAgent;
+  before(async () => {
+    seen = [];
+    backend = http.createServer((req, res) => {
+      seen.push({ url: req.url ?? '', headers: req.headers });
+      res.end('ok');
+    });
+    await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));
+    const port = (backend.address() as AddressInfo).port;
+    a = await startDevAgent({
+      config: { ui: { ...DEFAULT_UI_CONFIG, enabled: true, metricsProxy: { baseUrl: `http://127.0.0.1:${port}/prom`, addHeaders: [], pathAllowlist: [] } } },
+    });
+  });
+  after(async () => {
+    await a.stop();
+    await new Promise((r) => backend.close(r));
+  });
+
+  test('an encoded backslash is a character of the path, never a separator that climbs out of the base path', async () => {
+    const r = await rawGet(a.httpAddr, '/v1/internal/ui/metrics-proxy/..%5Cprometheus/api');
+    assert.equal(r.status, 200, r.text);
+    assert.equal(seen.at(-1)?.url, '/prom/..%5Cprometheus/api');
+  });
+
+  test('control characters in the path are an invalid path (400), as Go refuses to parse them', async () => {
+    const before = seen.length;
+    for (const p of ['/.%0A./.%0A./admin', '/a%09b', '/a%00b']) {
+      const r = await rawGet(a.httpAddr, `/v1/internal/ui/metrics-proxy${p}`);
+      assert.deepEqual([r.status, r.text], [400, 'Invalid path.'], p);
+    }
+    assert.equal(seen.length, before, 'nothing reached the backend');
+  });
+
+  test('the decoded path is sent encoded again: a percent sign stays one', async () => {
+    const r = await rawGet(a.httpAddr, '/v1/internal/ui/metrics-proxy/a%25b%20c?q=%25');
+    assert.equal(r.status, 200, r.text);
+    assert.equal(seen.at(-1)?.url, '/prom/a%25b%20c?q=%25');
+  });
+});
+
 describe('the internal UI endpoints across a cluster peering', () => {
   let a: DevAgent;
   let b: DevAgent;

@@ -43,6 +43,56 @@ function clean(p: string): string {
   return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n;
 }
 
+// Go's url.Parse refuses ASCII control characters; WHATWG parsing would silently drop tabs and
+// newlines instead (`.\n.` becoming a `..` segment).
+const CONTROL = /[\x00-\x1f\x7f]/;
+// What Go's URL.EscapedPath leaves as it is: unreserved characters and `$&+,/:;=@`.
+const PATH_SAFE = /^[A-Za-z0-9\-_.~$&+,/:;=@]$/;
+
+/** Go's path escaping of a decoded path: every other byte as %XX (a `\` too: WHATWG parsing would take it for `/`). */
+function escapePath(p: string): string {
+  let out = '';
+  for (const ch of p) {
+    if (PATH_SAFE.test(ch)) out += ch;
+    else for (const b of Buffer.from(ch, 'utf8')) out += `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
+/**
+ * The backend URL for a decoded sub path (Consul: url.Parse(BaseURL + subPath), path.Clean): its
+ * fragment and query cut off as Go's parser does, the path joined to the base path's and cleaned,
+ * then encoded again, so no character of the request becomes a separator or escape of its own.
+ * `path` is the decoded, cleaned target path the allowlist and the base-path check compare.
+ */
+function targetOf(baseUrl: string, sub: string): { url: URL; path: string; basePath: string } | null {
+  if (CONTROL.test(baseUrl + sub)) return null;
+  let s = sub;
+  const hash = s.indexOf('#');
+  if (hash >= 0) s = s.slice(0, hash);
+  const q = s.indexOf('?');
+  if (q >= 0) s = s.slice(0, q);
+  let url: URL;
+  let basePath: string;
+  try {
+    url = new URL(baseUrl);
+    basePath = decodeURIComponent(url.pathname);
+  } catch {
+    return null;
+  }
+  const p = clean(basePath + s);
+  url.pathname = escapePath(p);
+  url.search = '';
+  url.hash = '';
+  return { url, path: p, basePath };
+}
+
+/** Whether `p` is the base path or under it, segment-wise. */
+function under(p: string, base: string): boolean {
+  const b = clean(base);
+  return b === '/' || p === b || p.startsWith(`${b}/`);
+}
+
 function forward(target: URL, req: HttpRequest, add: UiMetricsProxyHeader[]): Promise<HttpResult> {
   const headers: Record<string, string | string[]> = {};
   for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !DROPPED.has(k)) headers[k] = v;
@@ -82,21 +132,19 @@ export function metricsProxyHandler(d: MetricsProxyDeps) {
     authorize(authz, 'nodeReadAll');
     authorize(authz, 'serviceReadAll');
     const sub = req.path.slice(PREFIX.length);
-    let target: URL;
-    try {
-      target = new URL(baseUrl + sub);
-    } catch {
+    const t = targetOf(baseUrl, sub);
+    if (!t) {
       log.error({ base_url: baseUrl, path: sub }, "couldn't parse target URL");
       throw new BadRequestError('Invalid path.');
     }
-    target.pathname = clean(target.pathname);
-    if (pathAllowlist.length > 0 && !pathAllowlist.includes(target.pathname)) {
+    const target = t.url;
+    if (pathAllowlist.length > 0 && !pathAllowlist.includes(t.path)) {
       log.error({ base_url: baseUrl, path: sub, target_url: target.href, path_allowlist: pathAllowlist }, 'target URL path is not allowed');
       return { status: 403 };
     }
     const q = req.url?.indexOf('?') ?? -1;
     target.search = q >= 0 ? req.url!.slice(q) : '';
-    if (!target.href.startsWith(new URL(baseUrl).href.replace(/\/$/, ''))) {
+    if (!under(t.path, t.basePath)) {
       log.error({ base_url: baseUrl, path: sub, target_url: target.href }, 'target URL escaped from base path');
       throw new BadRequestError('Invalid path.');
     }
