@@ -338,6 +338,14 @@ describe('the metrics proxy under a base path without an allowlist', () => {
     assert.equal(r.status, 200, r.text);
     assert.equal(seen.at(-1)?.url, '/prom/a%25b%20c?q=%25');
   });
+
+  test("only the header carrying the Consul token is withheld: another Authorization reaches the backend", async () => {
+    await rawGet(a.httpAddr, '/v1/internal/ui/metrics-proxy/q', { 'X-Consul-Token': 'tok', Authorization: 'Basic dXNlcjpwdw==' });
+    assert.equal(seen.at(-1)?.headers['x-consul-token'], undefined);
+    assert.equal(seen.at(-1)?.headers.authorization, 'Basic dXNlcjpwdw==');
+    await rawGet(a.httpAddr, '/v1/internal/ui/metrics-proxy/q', { Authorization: 'Bearer tok' });
+    assert.equal(seen.at(-1)?.headers.authorization, undefined);
+  });
 });
 
 describe('the internal UI endpoints across a cluster peering', () => {

@@ -1,7 +1,8 @@
 // GET /v1/internal/ui/metrics-proxy/*: the read-only proxy from the UI to one metrics backend
 // (Consul's UIMetricsProxy): only with the UI on and ui_config.metrics_proxy.base_url set, for
 // tokens that may read every node and service, to allowlisted paths only when a list is given.
-// The token is taken from headers only and never forwarded; configured headers are added.
+// The token is taken from headers only and the header carrying it is not forwarded; configured
+// headers are added.
 import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
@@ -22,19 +23,32 @@ export interface MetricsProxyDeps {
 }
 
 const PREFIX = '/v1/internal/ui/metrics-proxy';
-// Hop-by-hop headers a reverse proxy drops (Go's httputil.ReverseProxy), and the token carriers.
-const DROPPED = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'x-consul-token', 'authorization']);
+// Hop-by-hop headers a reverse proxy drops (Go's httputil.ReverseProxy).
+const DROPPED = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host']);
+
+/** A bearer token of an Authorization header as Consul splits it (`<scheme> <value>`, one space), or ''. */
+function bearer(auth: unknown): string {
+  if (typeof auth !== 'string') return '';
+  const parts = auth.split(' ');
+  return parts.length === 2 && parts[0].toLowerCase() === 'bearer' ? parts[1].trim() : '';
+}
 
 /** The token from X-Consul-Token or a bearer Authorization header only: other backends use ?token for themselves. */
 function headerToken(req: HttpRequest, cfg: RequestConfig): string {
   const h = req.headers['x-consul-token'];
   if (typeof h === 'string' && h) return h;
-  const auth = req.headers.authorization;
-  if (typeof auth === 'string') {
-    const [scheme, value] = auth.trim().split(/\s+/, 2);
-    if (scheme?.toLowerCase() === 'bearer' && value) return value;
-  }
-  return cfg.acl?.defaultToken() ?? cfg.defaultToken;
+  return bearer(req.headers.authorization) || (cfg.acl?.defaultToken() ?? cfg.defaultToken);
+}
+
+/**
+ * The one header that carried the token, never forwarded (Consul's clearTokenFromHeaders):
+ * X-Consul-Token when given, else a bearer Authorization. Any other Authorization (the backend's
+ * own credentials) goes through.
+ */
+function tokenHeader(req: HttpRequest): string | null {
+  const h = req.headers['x-consul-token'];
+  if (typeof h === 'string' && h) return 'x-consul-token';
+  return bearer(req.headers.authorization) ? 'authorization' : null;
 }
 
 /** Go's path.Clean for the target path. */
@@ -95,7 +109,8 @@ function under(p: string, base: string): boolean {
 
 function forward(target: URL, req: HttpRequest, add: UiMetricsProxyHeader[]): Promise<HttpResult> {
   const headers: Record<string, string | string[]> = {};
-  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !DROPPED.has(k)) headers[k] = v;
+  const token = tokenHeader(req);
+  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !DROPPED.has(k) && k !== token) headers[k] = v;
   let host = target.host;
   for (const h of add) {
     if (h.name.toLowerCase() === 'host') host = h.value;
