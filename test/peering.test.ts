@@ -571,3 +571,29 @@ test('peering request bodies of the wrong JSON types are refused as Go decodes t
     await a.stop();
   }
 });
+
+test('peering reads carry Consul\'s index headers and block on the peering table', async () => {
+  const a = await startDevAgent();
+  try {
+    const call = httpCaller(() => a.httpAddr);
+    await call('POST', '/v1/peering/token', '', { PeerName: 'one' });
+    const one = await call('GET', '/v1/peering/one');
+    assert.equal(one.headers.get('x-consul-index'), String((one.json as { ModifyIndex: number }).ModifyIndex));
+    assert.equal(one.headers.get('x-consul-knownleader'), 'true');
+    const list = await call('GET', '/v1/peerings');
+    const index = Number(list.headers.get('x-consul-index'));
+    assert.ok(index >= (one.json as { ModifyIndex: number }).ModifyIndex);
+    // A 404 is answered before any query meta, as Consul's handler returns its HTTPError first.
+    const missing = await call('GET', '/v1/peering/none');
+    assert.equal(missing.status, 404);
+    assert.equal(missing.headers.get('x-consul-index'), null);
+    // A blocked list wakes when a peering is written.
+    const waiting = call('GET', `/v1/peerings?index=${index}&wait=30s`);
+    await call('POST', '/v1/peering/token', '', { PeerName: 'two' });
+    const woke = await waiting;
+    assert.ok(Number(woke.headers.get('x-consul-index')) > index);
+    assert.deepEqual((woke.json as { Name: string }[]).map((p) => p.Name).sort(), ['one', 'two']);
+  } finally {
+    await a.stop();
+  }
+});
