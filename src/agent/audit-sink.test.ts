@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ManualClock } from '../clock.ts';
-import { AuditFileSink } from './audit-sink.ts';
+import { AuditFileSink, MAX_PENDING_BYTES } from './audit-sink.ts';
 import { auditSettings, type AuditSinkSettings } from './audit-config.ts';
 
 function sink(dir: string, s: Partial<AuditSinkSettings>, clock = new ManualClock(1_700_000_000_000), onError?: (err: unknown) => void) {
@@ -101,6 +101,34 @@ test('best-effort: a sink that cannot be written never throws to its caller, rep
   s.write('kept\n');
   await s.close();
   assert.equal(fs.readFileSync(path.join(blocker, 'audit.json'), 'utf8'), 'kept\n');
+});
+
+test('a disk that falls behind: past MAX_PENDING_BYTES waiting, events are dropped, reported when it starts and counted when it ends', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'audit-sink-'));
+  let stalled = true;
+  const held: (() => void)[] = [];
+  type WriteCb = (err: Error | null, n: number) => void;
+  const writes = mock.method(fs, 'write', (_fd: number, _buf: Buffer, _off: number, len: number, _pos: null, cb: WriteCb) => {
+    if (stalled) held.push(() => cb(null, len));
+    else queueMicrotask(() => cb(null, len));
+  });
+  try {
+    const errors: string[] = [];
+    const s = sink(dir, {}, undefined, (err) => errors.push((err as Error).message));
+    s.write('first\n'); // in flight, never answered while stalled
+    const big = 'x'.repeat(MAX_PENDING_BYTES / 8 - 1) + '\n';
+    for (let i = 0; i < 10; i++) s.write(big); // the 9th and 10th do not fit
+    assert.equal(errors.length, 1);
+    assert.match(errors[0], /bytes of events wait for the disk; dropping events/);
+    stalled = false;
+    for (const release of held) release();
+    await s.flush();
+    s.write('after\n');
+    assert.deepEqual(errors.slice(1), ['audit sink "s": 2 events were dropped while the disk was behind']);
+    await s.close();
+  } finally {
+    writes.mock.restore();
+  }
 });
 
 test('/dev/stdout goes through the process\'s stdout, in order with what the process writes there', () => {

@@ -18,7 +18,7 @@ import type { AuditSinkSettings } from './audit-config.ts';
 const SPECIAL: Record<string, (() => NodeJS.WritableStream) | null> = { '/dev/stdout': () => process.stdout, '/dev/stderr': () => process.stderr, '/dev/null': null };
 
 /** Bytes of lines that may wait for the disk before new ones are dropped. */
-export const MAX_PENDING_BYTES = 16 * 1024 * 1024;
+export const MAX_PENDING_BYTES = 64 * 1024 * 1024;
 
 /** A file sink of the audit log. */
 export class AuditFileSink {
@@ -37,10 +37,11 @@ export class AuditFileSink {
   #pendingBytes = 0;
   /** The write in flight (and the ones it chains), or null when idle. */
   #flushing: Promise<void> | null = null;
-  #dropping = false;
+  /** Events dropped in the current spell of a full queue. */
+  #dropped = 0;
   #failing = false;
 
-  /** `onError` hears the first failed write of each spell of failures, and the start of each spell of dropped lines. */
+  /** `onError` hears the first failed write of each spell of failures, and the start and the count of each spell of dropped lines. */
   constructor(settings: AuditSinkSettings, clock: Clock, onError: (err: unknown) => void = () => {}) {
     this.#s = settings;
     this.#clock = clock;
@@ -60,11 +61,14 @@ export class AuditFileSink {
   /** Queues one line; it is appended (after a rotation when the file is too big or too old) soon after. */
   write(line: string): void {
     if (this.#pendingBytes + line.length > MAX_PENDING_BYTES) {
-      if (!this.#dropping) this.#onError(new Error(`audit sink ${JSON.stringify(this.#s.name)}: over ${MAX_PENDING_BYTES} bytes of events wait for the disk; dropping events`));
-      this.#dropping = true;
+      if (this.#dropped === 0) this.#onError(new Error(`audit sink ${JSON.stringify(this.#s.name)}: over ${MAX_PENDING_BYTES} bytes of events wait for the disk; dropping events`));
+      this.#dropped++;
       return;
     }
-    this.#dropping = false;
+    if (this.#dropped > 0) {
+      this.#onError(new Error(`audit sink ${JSON.stringify(this.#s.name)}: ${this.#dropped} events were dropped while the disk was behind`));
+      this.#dropped = 0;
+    }
     this.#pending.push(line);
     this.#pendingBytes += line.length;
     this.#flushing ??= this.#drain();
