@@ -19,7 +19,7 @@ class Server {
 
 const tick = () => new Promise((r) => setImmediate(r));
 
-function setup(limits?: { maxEntries?: number; maxBytes?: number }) {
+function setup(limits?: { maxEntries?: number; maxBytes?: number; maxRefreshing?: number }) {
   const clock = new ManualClock();
   const cache = new AgentCache<string>({ clock, random: () => 0, limits, sizeOf: (v) => v.length });
   cache.registerType('refresh', { refresh: true, supportsBlocking: true });
@@ -233,5 +233,28 @@ test('blocking reads that time out while the background query is held are not ke
     await new Promise((r) => setTimeout(r, 10));
   }
   assert.ok(collected >= readers / 2, `readers that left are collected (${collected} of ${readers})`);
+  cache.close();
+});
+
+test('entries holding a background query are bounded on their own (each is a held connection to a server); the least recently read goes and its query ends', async () => {
+  const { cache, server } = setup({ maxRefreshing: 2 });
+  for (const key of ['a', 'b', 's']) {
+    const p = cache.get({ type: key === 's' ? 'simple' : 'refresh', key }, server.fetch);
+    await tick();
+    server.last.resolve({ value: key, index: 5 });
+    await p;
+    await tick();
+  }
+  const background = server.calls.filter((c) => c.opts.minIndex > 0);
+  assert.equal(background.length, 2, 'a and b each hold a background query');
+  const aborted = background.map((c) => c.opts.signal);
+  const p = cache.get({ type: 'refresh', key: 'c' }, server.fetch);
+  await tick();
+  server.last.resolve({ value: 'c', index: 5 });
+  await p;
+  await tick();
+  assert.deepEqual(aborted.map((s) => s.aborted), [true, false], "a's background query ended");
+  assert.equal(cache.size, 3, 'b, c and the simple entry remain');
+  assert.equal((await cache.get({ type: 'simple', key: 's' }, server.fetch)).meta.hit, true);
   cache.close();
 });

@@ -81,6 +81,12 @@ export interface CacheLimits {
   maxEntries: number;
   /** Total of the values' sizes (as `sizeOf` measures them). */
   maxBytes: number;
+  /**
+   * Entries of refresh types, each holding a background query (on a client agent, a connection to
+   * a server) for as long as it lives: a caller could otherwise leave thousands held with as many
+   * quick reads. Consul's goroutines on a multiplexed connection cost little; sockets do.
+   */
+  maxRefreshing: number;
 }
 
 /** Dependencies of the cache. */
@@ -100,7 +106,7 @@ export type CacheEvent = 'hit' | 'miss_new' | 'miss_block' | 'fetch_success' | '
 /** Consul's defaults: entries live 3 days after their last read; background queries wait 10 minutes. */
 export const DEFAULT_LAST_GET_TTL_MS = 72 * 3600_000;
 export const DEFAULT_QUERY_TIMEOUT_MS = 10 * 60_000;
-const DEFAULT_LIMITS: CacheLimits = { maxEntries: 10_000, maxBytes: 64 * 1024 * 1024 };
+const DEFAULT_LIMITS: CacheLimits = { maxEntries: 10_000, maxBytes: 64 * 1024 * 1024, maxRefreshing: 1024 };
 /** Consul keeps a background query connected once it has blocked this long (past yamux's 30 s keepalive). */
 const CONNECTED_AFTER_MS = 31_000;
 /** Failed refreshes before backing off, and the longest backoff (Consul's CacheRefreshBackoffMin and MaxWait). */
@@ -163,6 +169,8 @@ export class AgentCache<V> {
   readonly #sizeOf: (value: V) => number;
   readonly #count: (event: CacheEvent, type: string) => void;
   #bytes = 0;
+  /** Entries of refresh types held now. */
+  #refreshing = 0;
   #sweep: { at: number; timer: TimerHandle } | null = null;
   #closed = false;
 
@@ -270,6 +278,7 @@ export class AgentCache<V> {
         fetching: false, waiter: waiter(), abort: null, refreshTimer: null, attempt: 0, expiresAt: this.#clock.now() + type.lastGetTtlMs, size: 0, evicted: false,
       };
       this.#entries.set(key, e);
+      if (type.refresh) this.#refreshing++;
       this.#scheduleSweep(e.expiresAt);
       this.#bound(e);
     }
@@ -364,16 +373,18 @@ export class AgentCache<V> {
     });
   }
 
-  /** Evicts the least recently read entries (never `keep`) past the count or size bound. */
+  /** Evicts the least recently read entries (never `keep`) past the count, size or background-query bound. */
   #bound(keep: Entry<V>): void {
     for (const e of this.#entries.values()) {
-      if (this.#entries.size <= this.#limits.maxEntries && this.#bytes <= this.#limits.maxBytes) return;
-      if (e !== keep) this.#evict(e);
+      const over = this.#entries.size > this.#limits.maxEntries || this.#bytes > this.#limits.maxBytes;
+      if (!over && this.#refreshing <= this.#limits.maxRefreshing) return;
+      if (e !== keep && (over || e.type.refresh)) this.#evict(e);
     }
   }
 
   #evict(e: Entry<V>): void {
     e.evicted = true;
+    if (e.type.refresh) this.#refreshing--;
     this.#entries.delete(e.key);
     this.#bytes -= e.size;
     e.refreshTimer?.cancel();
