@@ -3,12 +3,14 @@
 // index.html for every path that is no file (the UI is a single-page app), and the configured
 // metrics provider scripts are served concatenated. Proconsul bundles no UI build: without a dir,
 // every UI path answers 404 with a short page saying how to point the agent at one.
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../log.ts';
 import type { HttpResult } from './router.ts';
 import type { HttpRequest } from './request.ts';
 import { COMPILED_PROVIDER_JS, renderUiIndex, uiTemplateData, type UiTemplateSettings } from './ui-template.ts';
+import { fileVersion, nodeUiFs, UiFileCache, type UiFs } from './ui-files.ts';
+
+export type { UiFs } from './ui-files.ts';
 
 /** What the UI server reads; settings are read per request (ACLs can be enabled at run time). */
 export interface UiServerDeps {
@@ -19,6 +21,8 @@ export interface UiServerDeps {
   contentPath: string;
   settings: () => UiTemplateSettings;
   logger: Logger;
+  /** The file system (default node:fs/promises). */
+  fs?: UiFs;
 }
 
 const DISABLED = 'Consul Agent: UI disabled. To enable, set ui_config.enabled=true in the agent configuration and restart.';
@@ -56,16 +60,19 @@ function fileAnswer(req: HttpRequest, body: Buffer | string, type: string, mtime
   return { raw: body, contentType: type, headers: { 'Last-Modified': modified.toUTCString() } };
 }
 
-async function stat(file: string): Promise<import('node:fs').Stats | null> {
-  try {
-    return await fs.stat(file);
-  } catch {
-    return null;
-  }
-}
-
 /** The UI routes' handlers; `contentPath` is where `serve` is mounted. */
 export function uiHandlers(d: UiServerDeps) {
+  const fs = d.fs ?? nodeUiFs;
+  const files = new UiFileCache(fs);
+  const stat = async (file: string): Promise<import('node:fs').Stats | null> => {
+    try {
+      return await fs.stat(file);
+    } catch {
+      return null;
+    }
+  };
+  // The index as last rendered: again only when its file or the settings it shows change.
+  let rendered: { key: string; html: string } | null = null;
   const rootDir = (): string => (d.dir() === '' ? '' : path.resolve(d.dir()));
   const misconfigured = (err: unknown): HttpResult => {
     d.logger.error({ err }, 'Failed to configure UI server');
@@ -76,14 +83,19 @@ export function uiHandlers(d: UiServerDeps) {
     const file = path.join(root, 'index.html');
     const st = await stat(file);
     if (!st?.isFile()) return null;
-    const html = renderUiIndex(await fs.readFile(file, 'utf8'), uiTemplateData(d.settings()));
-    return fileAnswer(req, html, HTML, st.mtime);
+    const data = uiTemplateData(d.settings());
+    const key = `${file}\0${fileVersion(st)}\0${JSON.stringify(data)}`;
+    if (rendered?.key !== key) rendered = { key, html: renderUiIndex((await files.read(file, st)).toString('utf8'), data) };
+    return fileAnswer(req, rendered.html, HTML, st.mtime);
   };
   const providers = async (): Promise<HttpResult> => {
-    const files = d.settings().metricsProviderFiles;
-    if (files.length === 0) return { status: 404, raw: 'No provider JS files configured\n', contentType: 'text/plain; charset=utf-8' };
+    const names = d.settings().metricsProviderFiles;
+    if (names.length === 0) return { status: 404, raw: 'No provider JS files configured\n', contentType: 'text/plain; charset=utf-8' };
     const parts: string[] = [];
-    for (const f of files) parts.push(`// ${path.basename(f)}\n\n${await fs.readFile(f, 'utf8')}\n\n`);
+    for (const f of names) {
+      const st = await fs.stat(f);
+      parts.push(`// ${path.basename(f)}\n\n${(await files.read(f, st)).toString('utf8')}\n\n`);
+    }
     return { raw: parts.join(''), contentType: 'application/javascript' };
   };
   const serveFile = async (req: HttpRequest, rest: string, root: string): Promise<HttpResult> => {
@@ -94,15 +106,15 @@ export function uiHandlers(d: UiServerDeps) {
     if (file !== root && !file.startsWith(root + path.sep)) return { status: 404, raw: '404 page not found\n', contentType: 'text/plain; charset=utf-8' };
     const st = await stat(file);
     if (st?.isDirectory() && !name.endsWith('/')) return { status: 301, headers: { Location: `${path.posix.basename(name)}/` } };
-    if (st?.isFile()) return fileAnswer(req, await fs.readFile(file), contentType(file), st.mtime);
+    if (st?.isFile()) return fileAnswer(req, await files.read(file, st), contentType(file), st.mtime);
     // A directory's own index.html, else the app's: every other path is a route of the UI.
     if (st?.isDirectory() && file !== root) {
       const own = path.join(file, 'index.html');
       const ist = await stat(own);
-      if (ist?.isFile()) return fileAnswer(req, await fs.readFile(own), HTML, ist.mtime);
+      if (ist?.isFile()) return fileAnswer(req, await files.read(own, ist), HTML, ist.mtime);
     }
-    const rendered = await index(req, root);
-    if (rendered) return rendered;
+    const app = await index(req, root);
+    if (app) return app;
     if (file === root) d.logger.warn('ui_config.dir does not contain an index.html. Index templating and redirects to index.html are disabled.');
     return { status: 404, raw: '404 page not found\n', contentType: 'text/plain; charset=utf-8' };
   };

@@ -1,0 +1,57 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { silentLogger } from '../log.ts';
+import { uiHandlers, type UiFs } from './ui-server.ts';
+import type { HttpRequest } from './request.ts';
+import type { UiTemplateSettings } from './ui-template.ts';
+
+const SETTINGS: UiTemplateSettings = {
+  contentPath: '/ui/', aclsEnabled: false, datacenter: 'dc1', primaryDatacenter: 'dc1', peeringEnabled: true, metricsProvider: '',
+  metricsProviderFiles: [], metricsProviderOptionsJson: '', metricsProxyEnabled: false, dashboardUrlTemplates: {},
+};
+
+const req = (rest: string): HttpRequest => ({
+  method: 'GET', path: `/ui/${rest}`, params: { rest }, query: new URLSearchParams(), headers: {}, remoteAddr: '127.0.0.1',
+  signal: new AbortController().signal, body: async () => Buffer.alloc(0),
+});
+
+/** node:fs/promises counting the files it reads. */
+function countingFs(): UiFs & { reads: string[] } {
+  const reads: string[] = [];
+  return {
+    reads,
+    stat: (p) => fsp.stat(p),
+    readFile: (p) => {
+      reads.push(path.basename(p));
+      return fsp.readFile(p);
+    },
+  };
+}
+
+test('the rendered index and unchanged files are read once, and again once they change', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-ui-unit-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  fs.writeFileSync(path.join(dir, 'index.html'), '<p>{{.LocalDatacenter}} {{if .ACLsEnabled}}acl{{end}}</p>');
+  fs.writeFileSync(path.join(dir, 'app.js'), 'one');
+  const files = countingFs();
+  let settings = SETTINGS;
+  const ui = uiHandlers({ served: true, dir: () => dir, contentPath: '/ui/', settings: () => settings, logger: silentLogger(), fs: files });
+  const body = async (rest: string) => String((await ui.serve(req(rest))).raw);
+
+  assert.equal(await body(''), '<p>dc1 </p>');
+  assert.equal(await body('services/web'), '<p>dc1 </p>');
+  assert.equal(await body('app.js'), 'one');
+  assert.equal(await body('app.js'), 'one');
+  assert.deepEqual(files.reads, ['index.html', 'app.js']);
+
+  // New settings render the same file again without reading it; a changed file is read again.
+  settings = { ...SETTINGS, aclsEnabled: true };
+  assert.equal(await body('nodes'), '<p>dc1 acl</p>');
+  fs.writeFileSync(path.join(dir, 'app.js'), 'two!');
+  assert.equal(await body('app.js'), 'two!');
+  assert.deepEqual(files.reads, ['index.html', 'app.js', 'app.js']);
+});
