@@ -55,3 +55,13 @@ test('the rendered index and unchanged files are read once, and again once they 
   assert.equal(await body('app.js'), 'two!');
   assert.deepEqual(files.reads, ['index.html', 'app.js', 'app.js']);
 });
+
+test("an unreadable metrics provider file is Consul's bare 500, naming no path", async () => {
+  const ui = uiHandlers({
+    served: true, dir: () => '', contentPath: '/ui/', logger: silentLogger(),
+    settings: () => ({ ...SETTINGS, metricsProviderFiles: ['/nonexistent/proconsul/provider.js'] }),
+  });
+  const res = await ui.serve(req('assets/compiled-metrics-providers.js'));
+  assert.equal(res.status, 500);
+  assert.equal(res.raw, 'Internal Server Error\n');
+});

@@ -93,8 +93,12 @@ export function uiHandlers(d: UiServerDeps) {
     if (names.length === 0) return { status: 404, raw: 'No provider JS files configured\n', contentType: 'text/plain; charset=utf-8' };
     const parts: string[] = [];
     for (const f of names) {
-      const st = await fs.stat(f);
-      parts.push(`// ${path.basename(f)}\n\n${(await files.read(f, st)).toString('utf8')}\n\n`);
+      try {
+        parts.push(`// ${path.basename(f)}\n\n${(await files.read(f, await fs.stat(f))).toString('utf8')}\n\n`);
+      } catch (err) {
+        d.logger.error({ file: f, err }, 'failed serving metrics provider js file');
+        return { status: 500, raw: 'Internal Server Error\n', contentType: 'text/plain; charset=utf-8' };
+      }
     }
     return { raw: parts.join(''), contentType: 'application/javascript' };
   };
