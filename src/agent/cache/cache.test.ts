@@ -258,3 +258,30 @@ test('entries holding a background query are bounded on their own (each is a hel
   assert.equal((await cache.get({ type: 'simple', key: 's' }, server.fetch)).meta.hit, true);
   cache.close();
 });
+
+test('a blocking read whose wait runs out before the first fetch answers waits for that fetch, without re-arming its timer', async () => {
+  const clock = new ManualClock();
+  let timers = 0;
+  const cache = new AgentCache<string>({ clock: { now: () => clock.now(), setTimer: (ms, fn) => (timers++, clock.setTimer(ms, fn)) } });
+  cache.registerType('refresh', { refresh: true, supportsBlocking: true });
+  const server = new Server();
+  const read = cache.get({ type: 'refresh', key: 'k', minIndex: 5, timeoutMs: 1_000 }, server.fetch);
+  await tick();
+  const armed = timers;
+  clock.advance(1_000);
+  for (let i = 0; i < 5; i++) {
+    await tick();
+    clock.advance(0);
+  }
+  assert.equal(timers, armed, 'no timer after the deadline');
+  server.last.resolve({ value: 'v1', index: 7 });
+  assert.deepEqual(await read, { value: 'v1', meta: { hit: false, ageMs: 0, index: 7 } });
+  // A first value at or below the reader's index answers too: its wait is over.
+  const low = cache.get({ type: 'refresh', key: 'low', minIndex: 5, timeoutMs: 1_000 }, server.fetch);
+  await tick();
+  clock.advance(1_000);
+  await tick();
+  server.last.resolve({ value: 'old', index: 3 });
+  assert.deepEqual(await low, { value: 'old', meta: { hit: false, ageMs: 0, index: 3 } });
+  cache.close();
+});

@@ -204,11 +204,14 @@ export class AgentCache<V> {
     const type = this.#types.get(req.type);
     if (!type) throw new Error(`unknown type in cache: ${req.type}`);
     if (this.#closed) return { value: (await fetch({ minIndex: 0, timeoutMs: 0, signal: new AbortController().signal })).value, meta: { hit: false, ageMs: 0, index: 0 } };
-    const deadline = req.timeoutMs ? this.#clock.now() + req.timeoutMs : 0;
+    let deadline = req.timeoutMs ? this.#clock.now() + req.timeoutMs : 0;
+    /** The wait ran out before any value: the first one answers, whatever its index. */
+    let late = false;
     let first = true;
     let mustRevalidate = req.mustRevalidate === true;
     for (;;) {
       const e = this.#entries.get(req.key);
+      if (late && e?.valid && e.error === undefined) return { value: e.value as V, meta: { hit: false, ageMs: 0, index: e.index } };
       // After this read's own fetch failed, a simple type's entry answers only through stale-if-error.
       if (e && (first || e.error === undefined || e.type.refresh) && this.#usable(e, req, mustRevalidate)) {
         this.#touch(e);
@@ -234,6 +237,9 @@ export class AgentCache<V> {
       if (outcome === 'timeout') {
         const cur = this.#entries.get(req.key);
         if (cur?.valid) return { value: cur.value as V, meta: { hit: false, ageMs: 0, index: cur.index } };
+        // Nothing to answer yet (the first fetch is still out): wait for it, with no timer re-armed at a passed deadline.
+        late = true;
+        deadline = 0;
       }
     }
   }
