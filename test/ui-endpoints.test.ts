@@ -348,6 +348,61 @@ describe('the metrics proxy under a base path without an allowlist', () => {
   });
 });
 
+describe('the metrics proxy and a slow backend', () => {
+  let backend: http.Server;
+  let held: { req: http.IncomingMessage; res: http.ServerResponse }[];
+  let arrived: () => void;
+  let a: DevAgent;
+  before(async () => {
+    held = [];
+    backend = http.createServer((req, res) => {
+      held.push({ req, res });
+      arrived();
+    });
+    await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));
+    const port = (backend.address() as AddressInfo).port;
+    a = await startDevAgent({
+      config: { ui: { ...DEFAULT_UI_CONFIG, enabled: true, metricsProxy: { baseUrl: `http://127.0.0.1:${port}`, addHeaders: [], pathAllowlist: [] } } },
+    });
+  });
+  after(async () => {
+    for (const h of held) h.res.destroy();
+    await a.stop();
+    await new Promise((r) => backend.close(r));
+  });
+  const next = () => new Promise<void>((r) => { arrived = r; });
+
+  test('the backend request ends when the client leaves', { timeout: 10_000 }, async () => {
+    const reached = next();
+    const ac = new AbortController();
+    const pending = fetch(`http://${a.httpAddr}/v1/internal/ui/metrics-proxy/slow`, { signal: ac.signal }).catch(() => null);
+    await reached;
+    const closed = new Promise<void>((r) => held.at(-1)!.res.on('close', () => r()));
+    ac.abort();
+    await pending;
+    await closed;
+  });
+
+  test("the backend's answer is passed on as it comes, not held until its end", { timeout: 10_000 }, async () => {
+    const reached = next();
+    const res = fetch(`http://${a.httpAddr}/v1/internal/ui/metrics-proxy/chunks`);
+    await reached;
+    const { res: out } = held.at(-1)!;
+    out.writeHead(200, { 'Content-Type': 'text/plain', 'X-Backend': 'b' });
+    out.write('first ');
+    const r = await res;
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.get('x-backend'), 'b');
+    const reader = r.body!.getReader();
+    const first = await reader.read();
+    assert.equal(Buffer.from(first.value!).toString(), 'first ');
+    out.end('last');
+    let rest = '';
+    for (let c = await reader.read(); !c.done; c = await reader.read()) rest += Buffer.from(c.value).toString();
+    assert.equal(rest, 'last');
+  });
+});
+
 describe('the internal UI endpoints across a cluster peering', () => {
   let a: DevAgent;
   let b: DevAgent;

@@ -119,19 +119,51 @@ function forward(target: URL, req: HttpRequest, add: UiMetricsProxyHeader[]): Pr
   headers.host = host;
   const lib = target.protocol === 'https:' ? https : http;
   return new Promise((resolve) => {
-    const out = lib.request(target, { method: 'GET', headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const pass: Record<string, string> = {};
-        for (const [k, v] of Object.entries(res.headers)) if (v !== undefined && !DROPPED.has(k) && k !== 'content-length') pass[k] = Array.isArray(v) ? v.join(', ') : v;
-        resolve({ status: res.statusCode ?? 502, raw: Buffer.concat(chunks), contentType: res.headers['content-type'] ?? 'application/octet-stream', headers: pass });
+    // The backend request ends with the client's (Go's ReverseProxy uses the request's context).
+    const out = lib.request(target, { method: 'GET', headers, signal: req.signal }, (res) => {
+      const pass: Record<string, string> = {};
+      for (const [k, v] of Object.entries(res.headers)) if (v !== undefined && !DROPPED.has(k) && k !== 'content-length') pass[k] = Array.isArray(v) ? v.join(', ') : v;
+      resolve({
+        status: res.statusCode ?? 502, contentType: res.headers['content-type'] ?? 'application/octet-stream', headers: pass,
+        stream: (write, signal, drained) => relay(res, write, signal, drained),
       });
-      res.on('error', () => resolve({ status: 502, raw: '' }));
     });
     // Go's ReverseProxy answers a backend it cannot reach with a bare 502.
     out.on('error', () => resolve({ status: 502, raw: '' }));
     out.end();
+  });
+}
+
+/**
+ * The backend's body passed on as it arrives, paused while the client's connection is full. A
+ * backend failing midway fails the answer (the connection is cut, as Go's ReverseProxy aborts).
+ */
+function relay(
+  res: http.IncomingMessage, write: (c: Buffer) => unknown, signal: AbortSignal, drained?: () => Promise<void>,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const stop = () => {
+      res.destroy();
+      resolve();
+    };
+    if (signal.aborted) return stop();
+    signal.addEventListener('abort', stop, { once: true });
+    const finish = (err?: Error) => {
+      signal.removeEventListener('abort', stop);
+      if (err) reject(err);
+      else resolve();
+    };
+    res.on('data', (c: Buffer) => {
+      if (write(c) === false && drained) {
+        res.pause();
+        void drained().then(() => res.resume());
+      }
+    });
+    res.on('end', () => finish());
+    res.on('error', (err) => finish(err));
+    res.on('close', () => {
+      if (!res.complete) finish(new Error('metrics backend closed its answer early'));
+    });
   });
 }
 
