@@ -13,7 +13,8 @@ import { holdWhileNoLeader, type HoldOptions } from './hold.ts';
 import { Keyspace } from './keyspace.ts';
 import { EtcdLeases } from './lease.ts';
 import { needsOverlapPlan, overlappingTxn, type Pinned, type PinnedRunner } from './overlap.ts';
-import { resendable } from './settle.ts';
+import { writtenBetween } from './history.ts';
+import { resendPlan, type Resend } from './settle.ts';
 import { restoreNamespace, snapshotNamespace } from './snapshot.ts';
 import { toEtcdTxn, toResult, writesAny } from './txn.ts';
 import { EtcdWatch } from './watch.ts';
@@ -164,6 +165,8 @@ export class EtcdStore implements Store {
   #opening: Promise<void> | null = null;
   #closed = false;
   #leases: EtcdLeases | null = null;
+  /** The highest etcd revision an answer has shown: a write sent now can only apply above it. */
+  #seen = 0;
   readonly #watches = new Set<EtcdWatch>();
 
   constructor(opts: EtcdStoreOptions) {
@@ -188,6 +191,7 @@ export class EtcdStore implements Store {
       success: [{ request_put: { key: ks.metaKey, value: Buffer.from(JSON.stringify({ gen: 1 })) } }],
       failure: [{ request_range: { key: ks.metaKey } }],
     }));
+    this.#saw(res.header.revision);
     if (res.succeeded) {
       ks.base = Number(res.header.revision);
       ks.metaMod = ks.base;
@@ -268,6 +272,7 @@ export class EtcdStore implements Store {
         failure: [{ request_range: { key: ks.metaKey } }],
       };
       const res = await this.#held('etcd txn', idempotent, () => client.kv.txn(req));
+      this.#saw(res.header.revision);
       if (res.succeeded) return { revision: ks.rev(res.header.revision), inner: res.responses[0].response_txn };
       const meta = res.responses[0].response_range.kvs[0];
       ks.metaMod = Number(meta.mod_revision);
@@ -284,9 +289,20 @@ export class EtcdStore implements Store {
   }
 
   async currentRevision(): Promise<number> {
+    return this.#ks.rev(await this.#head());
+  }
+
+  /** etcd's current revision, read linearizably (held). */
+  async #head(): Promise<number> {
     const client = this.#live();
     const res = await this.#held('current revision', true, () => client.kv.range({ key: this.#ks.metaKey, count_only: true }));
-    return this.#ks.rev(res.header.revision);
+    return this.#saw(res.header.revision);
+  }
+
+  #saw(revision: string | number): number {
+    const r = Number(revision);
+    if (r > this.#seen) this.#seen = r;
+    return r;
   }
 
   async range(prefix: string): Promise<RangeResult> {
@@ -305,12 +321,14 @@ export class EtcdStore implements Store {
     if (needsOverlapPlan(req)) return overlappingTxn(this.#ks, this.#runner, req);
     const writes = writesAny(req.success) || (req.failure !== undefined && writesAny(req.failure));
     if (!writes) return this.#commit(req, true);
+    const sentAfter = this.#seen;
     try {
       return await this.#commit(req, false);
     } catch (err) {
       // A write whose answer was lost may have committed: never resend it blindly.
-      if (!outcomeUnknown(err) || !resendable(req)) throw err;
-      return this.#settle(req, err);
+      const plan = outcomeUnknown(err) ? resendPlan(req) : null;
+      if (!plan) throw err;
+      return this.#settle(req, err, plan, sentAfter);
     }
   }
 
@@ -323,15 +341,23 @@ export class EtcdStore implements Store {
 
   /**
    * A write whose outcome is unknown and that fails its own compares once applied (settle.ts):
-   * once etcd answers a read again (held), it is resent. Its success is the answer. A resend that
-   * loses its compares, or etcd staying without a leader for the whole hold, leaves the outcome
-   * unknown: the first failure is thrown (never `No cluster leader`, which says nothing was applied).
+   * once etcd answers a read again (held), it is resent. Its success is the answer. A txn fenced
+   * only by keys it creates is resent only while etcd's history shows no write of them since
+   * before its first copy was sent (`sentAfter`, an etcd revision). A resend that loses its
+   * compares, a history showing such a write or unable to say, or etcd staying without a leader
+   * for the whole hold, leaves the outcome unknown: the first failure is thrown (never `No
+   * cluster leader`, which says nothing was applied).
    */
-  async #settle(req: TxnRequest, firstErr: unknown): Promise<TxnResponse> {
+  async #settle(req: TxnRequest, firstErr: unknown, plan: Resend, sentAfter: number): Promise<TxnResponse> {
     for (let round = 0; round < SETTLE_ROUNDS; round++) {
       let res: TxnResponse;
       try {
-        await this.currentRevision();
+        const head = await this.#head();
+        if (plan.checkHistory.length > 0) {
+          const keys = plan.checkHistory.map((k) => this.#ks.physical(k));
+          const written = await writtenBetween(this.#live().calls, keys, sentAfter, head, { timeoutMs: this.#opts.requestTimeoutMs });
+          if (written !== false) break;
+        }
         res = await this.#commit(req, false);
       } catch (err) {
         if (err instanceof ClosedError) throw err;

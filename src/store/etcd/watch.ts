@@ -24,7 +24,7 @@ type WatchStream = ClientDuplexStream<WatchCreate, WireWatchResponse>;
  * metadata), with this file's codec instead of etcd3's generic one; a stream error counts
  * against the member as etcd3's own watch stream does. Streams get no deadline.
  */
-function openStream(calls: ICallable<unknown>): Promise<WatchStream> {
+export function openStream(calls: ICallable<unknown>): Promise<WatchStream> {
   return calls.withConnection('Watch', ({ resource, client, metadata }) => {
     const stream = client.makeBidiStreamRequest(WATCH_METHOD, encodeWatchCreate, decodeWatchResponse, metadata, {});
     stream.on('error', (err: Error) => { if (stream.writable) calls.markFailed(resource, err); });
