@@ -65,3 +65,20 @@ test("an unreadable metrics provider file is Consul's bare 500, naming no path",
   assert.equal(res.status, 500);
   assert.equal(res.raw, 'Internal Server Error\n');
 });
+
+test("Go's FileServer redirects: a file asked as a directory goes to the file, and the query stays", async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-ui-unit-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  fs.writeFileSync(path.join(dir, 'index.html'), 'app');
+  fs.mkdirSync(path.join(dir, 'assets'));
+  fs.writeFileSync(path.join(dir, 'assets', 'app.js'), 'js');
+  const ui = uiHandlers({ served: true, dir: () => dir, contentPath: '/ui/', settings: () => SETTINGS, logger: silentLogger() });
+  const at = async (rest: string, query = '') => {
+    const r = await ui.serve({ ...req(rest), url: `/ui/${rest}${query}` });
+    return [r.status, r.headers?.Location];
+  };
+  assert.deepEqual(await at('assets/app.js/'), [301, '../app.js']);
+  assert.deepEqual(await at('assets', '?dc=dc1'), [301, 'assets/?dc=dc1']);
+  assert.deepEqual(await at('index.html', '?dc=dc1'), [301, './?dc=dc1']);
+  assert.deepEqual(await at('assets/app.js', '?v=1'), [undefined, undefined]);
+});

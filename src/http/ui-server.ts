@@ -60,6 +60,13 @@ function fileAnswer(req: HttpRequest, body: Buffer | string, type: string, mtime
   return { raw: body, contentType: type, headers: { 'Last-Modified': modified.toUTCString() } };
 }
 
+/** Go's localRedirect: a relative 301 keeping the request's query. */
+function localRedirect(req: HttpRequest, to: string): HttpResult {
+  const q = req.url?.indexOf('?') ?? -1;
+  const query = q >= 0 && q < req.url!.length - 1 ? req.url!.slice(q) : '';
+  return { status: 301, headers: { Location: to + query } };
+}
+
 /** The UI routes' handlers; `contentPath` is where `serve` is mounted. */
 export function uiHandlers(d: UiServerDeps) {
   const fs = d.fs ?? nodeUiFs;
@@ -105,11 +112,12 @@ export function uiHandlers(d: UiServerDeps) {
   const serveFile = async (req: HttpRequest, rest: string, root: string): Promise<HttpResult> => {
     const name = `/${rest}`;
     // Go's FileServer sends …/index.html to its directory.
-    if (name.endsWith('/index.html')) return { status: 301, headers: { Location: './' } };
+    if (name.endsWith('/index.html')) return localRedirect(req, './');
     const file = path.resolve(root, `.${name}`);
     if (file !== root && !file.startsWith(root + path.sep)) return { status: 404, raw: '404 page not found\n', contentType: 'text/plain; charset=utf-8' };
     const st = await stat(file);
-    if (st?.isDirectory() && !name.endsWith('/')) return { status: 301, headers: { Location: `${path.posix.basename(name)}/` } };
+    if (st?.isDirectory() && !name.endsWith('/')) return localRedirect(req, `${path.posix.basename(name)}/`);
+    if (st?.isFile() && name.endsWith('/')) return localRedirect(req, `../${path.posix.basename(name)}`);
     if (st?.isFile()) return fileAnswer(req, await files.read(file, st), contentType(file), st.mtime);
     // A directory's own index.html, else the app's: every other path is a route of the UI.
     if (st?.isDirectory() && file !== root) {
