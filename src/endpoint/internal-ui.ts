@@ -2,6 +2,7 @@
 // one node, the service listing with proxy and gateway links, the catalog overview, a gateway's
 // services and intentions, and the services exported to a peer. All but the overview block.
 import { CHECKS_TABLE, CONFIG_ENTRIES_TABLE, NODES_TABLE, SERVICES_TABLE, type CatalogTables } from '../state/index.ts';
+import { foldName } from '../state/catalog.ts';
 import type { HealthCheck, Node, NodeService } from '../api/catalog-types.ts';
 import type { Intention, IntentionsEntry } from '../connect/intentions.ts';
 import { matchIntentions } from '../connect/intentions.ts';
@@ -37,16 +38,37 @@ function watchCatalog(ws: { addTable(t: string): unknown }): void {
   ws.addTable(CHECKS_TABLE);
 }
 
-/** Every instance in the catalog with its node and checks (Consul's ServiceDump of all kinds). */
+/**
+ * Every instance in the catalog with its node and checks (Consul's ServiceDump of all kinds). A
+ * node's checks are grouped by service once: asking the catalog per instance walks all of the
+ * node's checks each time, quadratic on a node holding thousands of services (a sync node).
+ */
 function serviceDump(cat: CatalogTables): DumpRow[] {
   const rows: DumpRow[] = [];
   for (const [nodeName, services] of cat.services) {
     const node = cat.nodes.get(nodeName);
     if (!node) continue;
-    for (const service of services.values()) rows.push({ node, service, checks: cat.instanceChecks(nodeName, service.ID) });
+    const nodeLevel: HealthCheck[] = [];
+    const byService = new Map<string, HealthCheck[]>();
+    for (const c of cat.checks.get(nodeName)?.values() ?? []) {
+      if (c.ServiceID === '') nodeLevel.push(c);
+      else {
+        const key = foldName(c.ServiceID);
+        const list = byService.get(key);
+        if (list) list.push(c);
+        else byService.set(key, [c]);
+      }
+    }
+    for (const service of services.values()) {
+      const own = byService.get(foldName(service.ID));
+      const checks = own ? [...nodeLevel, ...own].sort(byCheckId) : [...nodeLevel].sort(byCheckId);
+      rows.push({ node, service, checks });
+    }
   }
   return rows;
 }
+
+const byCheckId = (a: HealthCheck, b: HealthCheck): number => (a.CheckID < b.CheckID ? -1 : a.CheckID > b.CheckID ? 1 : 0);
 
 /** The instances a peer exports, as dump rows marked with the peer. */
 function importedDump(records: { Nodes: { Node: Node; Service: NodeService; Checks: HealthCheck[] }[] }[], peer: string): DumpRow[] {
