@@ -122,3 +122,15 @@ test('key parts cannot run into each other: token "a/b" and token "a" with Autho
   assert.equal(sent.length, 2);
   cache.close();
 });
+
+test('a read the servers refuse as malformed (400) is not retried in the background', async () => {
+  const { cache, sent, forward } = setup(() => ({ status: 400, headers: { 'Content-Type': 'text/plain' }, body: Buffer.from('Failed to create boolean expression evaluator'), server: 's' }));
+  const h = cache.handler('health_services', forward);
+  const r = await h(request('/v1/health/service/web?cached&filter=%3D%3D'));
+  assert.equal(r.status, 400);
+  for (let i = 0; i < 5; i++) await tick();
+  assert.equal(sent.length, 1, 'one fetch, no background retries');
+  assert.equal((await h(request('/v1/health/service/web?cached&filter=%3D%3D'))).status, 400, 'the next read asks again');
+  assert.equal(sent.length, 2);
+  cache.close();
+});

@@ -30,9 +30,9 @@ export class ServerAnswerError extends Error {
 }
 
 /** Blocking types, kept current by a background query (Consul's RegisterOptionsBlockingRefresh). */
-const REFRESH: CacheTypeOptions = { refresh: true, supportsBlocking: true, fatal: aclNotFound, revokes: refused };
+const REFRESH: CacheTypeOptions = { refresh: true, supportsBlocking: true, fatal: endsRefresh, revokes: refused };
 /** Fetched on a miss only, Cache-Control applying (Consul's RegisterOptionsNoRefresh). */
-const SIMPLE: CacheTypeOptions = { refresh: false, supportsBlocking: false, fatal: aclNotFound, revokes: refused };
+const SIMPLE: CacheTypeOptions = { refresh: false, supportsBlocking: false, revokes: refused };
 
 /** The cached read types, under Consul's cache-type names. */
 export const CACHE_TYPES = {
@@ -53,9 +53,13 @@ export const CACHE_TYPES = {
 /** A cached read type's name. */
 export type CacheTypeName = keyof typeof CACHE_TYPES;
 
-// A token that no longer exists ends background refresh, as Consul's acl.IsErrNotFound does.
-function aclNotFound(err: unknown): boolean {
-  return err instanceof ServerAnswerError && err.answer.status === 403 && err.answer.body.toString('utf8').includes('ACL not found');
+// A token that no longer exists ends background refresh, as Consul's acl.IsErrNotFound does; so
+// does a request the servers refuse as malformed (400: a bad filter, an unknown option), which
+// asking again cannot mend. The next read fetches again and gets the answer itself.
+function endsRefresh(err: unknown): boolean {
+  if (!(err instanceof ServerAnswerError)) return false;
+  const { status, body } = err.answer;
+  return status === 400 || (status === 403 && body.toString('utf8').includes('ACL not found'));
 }
 
 // Any 403 (ACL not found, Permission denied): the token may no longer read what it read before.
