@@ -134,3 +134,15 @@ test('a read the servers refuse as malformed (400) is not retried in the backgro
   assert.equal(sent.length, 2);
   cache.close();
 });
+
+test('every option that changes the answer makes its own entry; blocking and consistency options share one', async () => {
+  const { cache, sent, forward } = setup((r) => (r.url.includes('index=') ? new Promise(() => {}) : ok(3)));
+  const h = cache.handler('health_services', forward);
+  const base = '/v1/health/service/web?cached';
+  const distinct = ['', '&dc=dc2', '&filter=Node%3D%3Da', '&tag=a', '&tag=b', '&node-meta=k:v', '&near=n1', '&passing', '&peer=p',
+    '&merge-central-config', '&ns=x', '&partition=y', '&pretty'];
+  for (const q of distinct) assert.equal((await h(request(base + q))).headers?.['X-Cache'], 'MISS', q);
+  for (const q of ['&stale', '&max_stale=5s', '&leader', '&index=1&wait=1s']) assert.equal((await h(request(base + q))).headers?.['X-Cache'], 'HIT', q);
+  assert.equal(sent.filter((r) => !r.url.includes('index=')).length, distinct.length);
+  cache.close();
+});
