@@ -49,6 +49,9 @@ interface Acc {
   checks: Map<string, HealthCheck>;
   sources: Set<string>;
   addresses: Set<string>;
+  /** What Nodes and Tags hold, for membership without scanning them per instance. */
+  nodes: Set<string>;
+  tags: Set<string>;
   tproxySet: boolean;
 }
 
@@ -65,7 +68,7 @@ export function summarizeServices(rows: DumpRow[], gw?: GatewayAddressing): { su
           Name: name, Datacenter: '', Tags: null, Nodes: null, ExternalSources: null, InstanceCount: 0, ChecksPassing: 0,
           ChecksWarning: 0, ChecksCritical: 0, GatewayConfig: {}, TransparentProxy: false, ConnectNative: false,
         },
-        checks: new Map(), sources: new Set(), addresses: new Set(), tproxySet: false,
+        checks: new Map(), sources: new Set(), addresses: new Set(), nodes: new Set(), tags: new Set(), tproxySet: false,
       };
       if (peer) a.sum.PeerName = peer;
       summaries.set(key, a);
@@ -80,14 +83,21 @@ export function summarizeServices(rows: DumpRow[], gw?: GatewayAddressing): { su
     const peer = row.peer ?? '';
     const a = get(svc.Service, peer);
     const s = a.sum;
-    if (!(s.Nodes ??= []).includes(node.Node)) s.Nodes.push(node.Node);
+    if (!a.nodes.has(node.Node)) {
+      a.nodes.add(node.Node);
+      (s.Nodes ??= []).push(node.Node);
+    }
     if (svc.Kind) s.Kind = svc.Kind;
     else delete s.Kind;
     s.Datacenter = node.Datacenter;
     s.InstanceCount++;
     if ((svc as { Connect?: { Native?: boolean } }).Connect?.Native) s.ConnectNative = true;
     if (svc.Kind === 'connect-proxy') proxyInto((n) => get(n, peer), (n) => hasProxy.add(summaryKey(peer, n)), node, svc, row.checks);
-    for (const tag of svc.Tags ?? []) if (!(s.Tags ??= []).includes(tag)) s.Tags.push(tag);
+    for (const tag of svc.Tags ?? []) {
+      if (a.tags.has(tag)) continue;
+      a.tags.add(tag);
+      (s.Tags ??= []).push(tag);
+    }
     const source = svc.Meta?.['external-source'];
     if (source && !a.sources.has(source)) {
       a.sources.add(source);
