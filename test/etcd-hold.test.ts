@@ -4,6 +4,8 @@
 // (applied once), and a request held past the hold gets Consul's 500 `No cluster leader`.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
+import { ManualClock } from '../src/clock.ts';
+import { ClosedError } from '../src/errors.ts';
 import { errorResponse } from '../src/http/errors.ts';
 import { EtcdStore } from '../src/store/etcd/etcd.ts';
 import { startEtcd, type EtcdCluster } from './support/etcd.ts';
@@ -64,4 +66,28 @@ test('a write sent while etcd has no leader is held until one is elected, then a
   assert.equal(kv?.version, 1, 'applied exactly once');
   assert.equal(kv?.modRevision, res.revision);
   assert.equal(await brief.get('refused'), null, 'the refused write was not applied');
+});
+
+test('closing the store ends a request held in a pause of the hold (on the agent\'s clock) at once', { timeout: 30_000 }, async () => {
+  const one = await startEtcd(1);
+  const clock = new ManualClock();
+  // Timers armed and neither fired nor cancelled.
+  const armed = new Set<object>();
+  const setTimer = clock.setTimer.bind(clock);
+  clock.setTimer = (ms, fn) => {
+    const t = {};
+    armed.add(t);
+    const h = setTimer(ms, () => { armed.delete(t); fn(); });
+    return { cancel: () => { armed.delete(t); h.cancel(); } };
+  };
+  const s = new EtcdStore({ endpoints: [one.endpoints[0]], prefix: '/hold-close/', hold: { clock, holdMs: 60_000 } });
+  await s.open();
+  await one.stop();
+  // Every attempt is refused before etcd could get it: held, pausing on a clock that never moves.
+  const write = s.txn({ success: [put('k', 'v')] }).then(() => null, (err: unknown) => err);
+  await waitFor('the write pausing in the hold', () => armed.size > 0, { ms: 10_000 });
+  await s.close();
+  const err = await write;
+  assert.ok(err instanceof ClosedError, String(err));
+  assert.equal(armed.size, 0, 'the pause\'s timer is cancelled');
 });

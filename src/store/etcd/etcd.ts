@@ -164,6 +164,8 @@ export class EtcdStore implements Store {
   #client: EtcdClient | null = null;
   #opening: Promise<void> | null = null;
   #closed = false;
+  /** Aborted by close(): ends the hold's pauses. */
+  readonly #closing = new AbortController();
   #leases: EtcdLeases | null = null;
   /** The highest etcd revision an answer has shown: a write sent now can only apply above it. */
   #seen = 0;
@@ -216,6 +218,7 @@ export class EtcdStore implements Store {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#closing.abort();
     for (const w of [...this.#watches]) w.cancel();
     await this.#opening?.catch(() => undefined);
     this.#client?.close();
@@ -248,7 +251,7 @@ export class EtcdStore implements Store {
   async #held<T>(what: string, idempotent: boolean, fn: () => Promise<T>): Promise<T> {
     const canRetry = (err: unknown) => !this.#closed && (idempotent ? isUnavailable(err) : notProposed(err));
     try {
-      return await holdWhileNoLeader(this.#opts.hold ?? {}, fn, canRetry);
+      return await holdWhileNoLeader({ ...this.#opts.hold, signal: this.#closing.signal }, fn, canRetry);
     } catch (err) {
       if (this.#closed) throw new ClosedError();
       throw storeError(err, what);

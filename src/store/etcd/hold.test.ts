@@ -77,3 +77,19 @@ test('with no hold (rpc_hold_timeout = 0s) the first retryable failure answers a
   await assert.rejects(holdWhileNoLeader({ clock: new ManualClock(), holdMs: 0 }, call, notProposed), NoLeaderError);
   assert.equal(calls.n, 1);
 });
+
+test('an abort (the store closing) ends a pause at once: its timer is cancelled and the last failure thrown', async () => {
+  const clock = new ManualClock();
+  let cancelled = 0;
+  const timer = clock.setTimer.bind(clock);
+  clock.setTimer = (ms, fn) => { const h = timer(ms, fn); return { cancel: () => { cancelled++; h.cancel(); } }; };
+  const closing = new AbortController();
+  const last = noLeader();
+  const { calls, call } = scripted([last, noLeader()]);
+  const done = holdWhileNoLeader({ clock, signal: closing.signal }, call, notProposed);
+  await settle();
+  closing.abort();
+  await assert.rejects(done, (err) => err === last);
+  assert.equal(calls.n, 1);
+  assert.equal(cancelled, 1);
+});

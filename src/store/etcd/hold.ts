@@ -18,13 +18,16 @@ export interface HoldOptions {
   holdMs?: number;
   /** Uniform [0,1) source for the pauses (default Math.random). */
   random?: () => number;
+  /** Aborted when the store closes: a pause in progress ends at once (its timer cancelled) and the last failure is thrown. */
+  signal?: AbortSignal;
 }
 
 /**
  * Runs `call`; while it fails with an error `canRetry` accepts and the hold (counted from the
  * first attempt) has not run out, pauses a random time below holdMs / JITTER_FRACTION and runs it
  * again. A retryable failure past the hold becomes NoLeaderError (its cause the last failure);
- * any other failure is thrown as it is. `canRetry` decides what is safe to send again.
+ * any other failure is thrown as it is, and so is the last one once `o.signal` is aborted.
+ * `canRetry` decides what is safe to send again.
  */
 export async function holdWhileNoLeader<T>(o: HoldOptions, call: () => Promise<T>, canRetry: (err: unknown) => boolean): Promise<T> {
   const clock = o.clock ?? systemClock;
@@ -35,10 +38,26 @@ export async function holdWhileNoLeader<T>(o: HoldOptions, call: () => Promise<T
     try {
       return await call();
     } catch (err) {
-      if (!canRetry(err)) throw err;
+      if (!canRetry(err) || o.signal?.aborted) throw err;
       if (clock.now() - start >= holdMs) throw new NoLeaderError({ cause: err });
-      const pause = random() * (holdMs / JITTER_FRACTION);
-      await new Promise<void>((resolve) => clock.setTimer(pause, resolve));
+      await pauseFor(clock, random() * (holdMs / JITTER_FRACTION), o.signal);
+      if (o.signal?.aborted) throw err;
     }
   }
+}
+
+/** Resolves after `ms` on `clock`, or at once (the timer cancelled) when `signal` is aborted. */
+function pauseFor(clock: Clock, ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      signal?.removeEventListener('abort', stop);
+      resolve();
+    };
+    const timer = clock.setTimer(ms, done);
+    const stop = () => {
+      timer.cancel();
+      done();
+    };
+    signal?.addEventListener('abort', stop, { once: true });
+  });
 }
