@@ -10,6 +10,7 @@
 // are bounded (dns/upstream-queue.ts): past 4,096 the oldest is shed (SERVFAIL, or the replica's
 // answer when stale reads are allowed) and one that waited 2 s is dropped, so a slow or stuck
 // store read never piles up questions without limit.
+import { NoLeaderError } from '../errors.ts';
 import { QUEUE_DEFAULTS, QuestionExpired, QuestionShed, RCODE, UpstreamQueue, errorReply, type DnsConfig } from '../dns/index.ts';
 import type { Logger } from '../log.ts';
 import type { MessageHandler } from './dc-dns.ts';
@@ -63,7 +64,7 @@ function leaderRead(h: MessageHandler, d: StaleDeps, recursionAvailable: boolean
     async handle(msg, transport, source, agentNode, agentDatacenter) {
       if (dropped(msg)) return null;
       try {
-        if (!d.knownLeader()) throw new Error('No cluster leader');
+        if (!d.knownLeader()) throw new NoLeaderError();
         await d.consistentRead();
       } catch (err) {
         if (err instanceof QuestionExpired) return null;

@@ -1,7 +1,7 @@
 // Snapshot save and restore (Consul's Snapshot RPC): the whole replicated state as a Consul-style
 // archive, and an atomic restore that writes every record as new revisions (DESIGN §2), so
 // indexes jump forward, blocked queries wake and CAS indexes taken before the restore fail.
-import { InternalError, ProconsulError } from '../errors.ts';
+import { InternalError, NoLeaderError, ProconsulError } from '../errors.ts';
 import { readSnapshot, writeSnapshot, type KeyValue, type Store } from '../store/index.ts';
 import type { SnapshotMeta } from '../snapshot/index.ts';
 import type { EndpointDeps } from './deps.ts';
@@ -54,7 +54,7 @@ export class SnapshotEndpoint {
   async save(id: AclIdentity | undefined, opts: { stale: boolean }): Promise<SavedSnapshot> {
     authorize(id, 'snapshot');
     const { leadership, store, clock } = this.#d;
-    if (!opts.stale && !leadership.knownLeader()) throw new InternalError('No cluster leader');
+    if (!opts.stale && !leadership.knownLeader()) throw new NoLeaderError();
     const state = await stateOf(store);
     const term = this.#h.term();
     const now = clock.now();

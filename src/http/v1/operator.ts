@@ -2,7 +2,7 @@
 // configuration, peer removal, leadership transfer, and autopilot configuration and health;
 // reads need operator:read and changes operator:write, as in Consul's operator endpoints.
 import type { Clock } from '../../clock.ts';
-import { BadRequestError, InternalError } from '../../errors.ts';
+import { BadRequestError, NoLeaderError } from '../../errors.ts';
 import type { Store } from '../../store/index.ts';
 import type { Replica } from '../../state/index.ts';
 import type { RuntimeConfig } from '../../agent/config/runtime.ts';
@@ -32,7 +32,7 @@ export function operatorHandlers(d: OperatorDeps) {
   const leaderRead = (req: HttpRequest) => {
     checkDatacenter(req, d.reqCfg);
     authorize(authzOf(req, d.reqCfg), 'operatorRead');
-    if (!flag(req, 'stale') && !election.knownLeader()) throw new InternalError('No cluster leader');
+    if (!flag(req, 'stale') && !election.knownLeader()) throw new NoLeaderError();
   };
   // A managed cluster's leader publishes which servers are etcd learners (non-voters).
   const operatorWrite = (req: HttpRequest) => {
