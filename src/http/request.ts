@@ -113,12 +113,13 @@ export function consistency(req: HttpRequest): Consistency {
   return consistent ? 'consistent' : stale ? 'stale' : 'default';
 }
 
-/** Parses the options of a read: target, token, blocking and consistency (Consul's parse()). */
-export function queryOptions(req: HttpRequest, cfg: RequestConfig, opts: { tenancy?: boolean } = {}): QueryOptions {
-  if (opts.tenancy === false) checkDatacenter(req, cfg);
-  else checkTarget(req, cfg);
-  // Consul's parse() order: consistency, Cache-Control (refused on every read, cached or not), wait, index.
+/**
+ * Consistency, Cache-Control, ?wait and ?index checked and read in Consul's parse() order. Every
+ * read parses them, and so do KV writes (Consul's KVSEndpoint calls parse() for every method).
+ */
+export function parseOptions(req: HttpRequest): { consistency: Consistency; waitMs: number; minIndex: number } {
   const mode = consistency(req);
+  // Refused on every parsed request, cached or not.
   if (req.headers['cache-control'] !== undefined) parseCacheControl(req.headers['cache-control']);
   let waitMs = 0;
   const wait = req.query.get('wait');
@@ -134,6 +135,14 @@ export function queryOptions(req: HttpRequest, cfg: RequestConfig, opts: { tenan
     if (!/^\d+$/.test(index) || !Number.isSafeInteger(Number(index))) throw new BadRequestError('Invalid index');
     minIndex = Number(index);
   }
+  return { consistency: mode, waitMs, minIndex };
+}
+
+/** Parses the options of a read: target, token, blocking and consistency (Consul's parse()). */
+export function queryOptions(req: HttpRequest, cfg: RequestConfig, opts: { tenancy?: boolean } = {}): QueryOptions {
+  if (opts.tenancy === false) checkDatacenter(req, cfg);
+  else checkTarget(req, cfg);
+  const { consistency: mode, waitMs, minIndex } = parseOptions(req);
   const token = parseToken(req, cfg);
   return new RequestQueryOptions(req, minIndex, waitMs, mode, token, cfg.acl?.resolve(token));
 }

@@ -29,3 +29,21 @@ for (const [name, fields] of cases) {
     assert.equal(kvPairJson(e), JSON.stringify(toKVPair(e)));
   });
 }
+
+test("KV writes parse the read options as Consul's KVSEndpoint does for every method: a bad Cache-Control, ?wait or ?index is a 400 and nothing is written", async () => {
+  const { kvHandlers } = await import('./kv.ts');
+  let writes = 0;
+  const kv = { put: async () => (writes++, true), delete: async () => (writes++, true) };
+  const h = kvHandlers(kv as never, { datacenter: 'dc1', defaultToken: '', kvMaxValueSize: 512 * 1024 });
+  const req = (method: string, query: string, headers: Record<string, string> = {}) => ({
+    method, path: '/v1/kv/a', params: { rest: 'a' }, query: new URLSearchParams(query), headers, remoteAddr: '127.0.0.1',
+    signal: new AbortController().signal, body: async () => Buffer.from('v'),
+  });
+  await assert.rejects(h.put(req('PUT', '', { 'cache-control': 'max-age=x' })), { message: 'Invalid Cache-Control header.' });
+  await assert.rejects(h.delete(req('DELETE', '', { 'cache-control': 'stale-if-error=soon' })), { message: 'Invalid Cache-Control header.' });
+  await assert.rejects(h.put(req('PUT', 'wait=x')), { message: 'Invalid wait time' });
+  await assert.rejects(h.delete(req('DELETE', 'index=x')), { message: 'Invalid index' });
+  await assert.rejects(h.put(req('PUT', 'stale&consistent')), { message: 'Cannot specify ?stale with ?consistent, conflicting semantics.' });
+  assert.equal(writes, 0);
+  assert.deepEqual(await h.put(req('PUT', '', { 'cache-control': 'max-age=5' })), { body: true });
+});

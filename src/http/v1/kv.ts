@@ -4,7 +4,7 @@ import type { KVEntry } from '../../state/index.ts';
 import type { KVPair } from '../../api/types.ts';
 import { BadRequestError } from '../../errors.ts';
 import { settled, type DirectJson, type HttpResult } from '../router.ts';
-import { flag, queryOptions, checkTarget, uintParam, uint64Param, kvTooLarge, authzOf, type HttpRequest, type RequestConfig } from '../request.ts';
+import { flag, queryOptions, parseOptions, checkTarget, uintParam, uint64Param, kvTooLarge, authzOf, type HttpRequest, type RequestConfig } from '../request.ts';
 
 /** The wire form of an entry: base64 value, Session only when locked. */
 export function toKVPair(e: KVEntry, withValue = true): KVPair {
@@ -106,6 +106,8 @@ export function kvHandlers(kv: KvEndpoint, cfg: RequestConfig & { kvMaxValueSize
 
     async put(req: HttpRequest): Promise<HttpResult> {
       checkTarget(req, cfg);
+      // Consul's KVSEndpoint parses the read options for every method.
+      parseOptions(req);
       const key = req.params.rest;
       if (key === '') throw new BadRequestError('Missing key name');
       conflicting(req, 'cas', 'acquire', 'release');
@@ -120,6 +122,7 @@ export function kvHandlers(kv: KvEndpoint, cfg: RequestConfig & { kvMaxValueSize
 
     async delete(req: HttpRequest): Promise<HttpResult> {
       checkTarget(req, cfg);
+      parseOptions(req);
       const key = req.params.rest;
       conflicting(req, 'recurse', 'cas');
       const recurse = flag(req, 'recurse');
