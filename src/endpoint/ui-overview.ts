@@ -53,7 +53,9 @@ export function catalogOverview(cat: CatalogTables): CatalogSummary {
       add(s, c.Status);
       const key = c.ServiceID ? `${node}\0${c.ServiceID.toLowerCase()}` : node;
       const into = c.ServiceID ? instanceChecks : nodeChecks;
-      into.set(key, [...(into.get(key) ?? []), c]);
+      const list = into.get(key);
+      if (list) list.push(c);
+      else into.set(key, [c]);
     }
   }
   const services = new Map<string, HealthSummary>();
