@@ -20,6 +20,7 @@ const cases: [string, Error, { notProposed: boolean; unavailable: boolean }][] =
   ['a leader change during a linearizable read', new GRPCUnavailableError('14 UNAVAILABLE: etcdserver: leader changed'), { notProposed: false, unavailable: true }],
   ['a dropped connection', new GRPCUnavailableError('14 UNAVAILABLE: Connection dropped'), { notProposed: false, unavailable: true }],
   ['a stopping member', new GRPCUnavailableError('14 UNAVAILABLE: etcdserver: server stopped'), { notProposed: false, unavailable: true }],
+  ['a member whose Raft node stopped (removed from the cluster)', new GRPCUnknownError('2 UNKNOWN: raft: stopped'), { notProposed: false, unavailable: true }],
   ['a txn etcd rejects', new EtcdError('etcdserver: duplicate key given in txn request'), { notProposed: false, unavailable: false }],
   ['an unrelated error', new Error('no leader'), { notProposed: false, unavailable: false }],
 ];

@@ -13,8 +13,12 @@ import { notSent } from './faults.ts';
  */
 const REFUSED_BEFORE_PROPOSAL = /etcdserver: no leader|raft proposal dropped|not supported for learner|etcdserver: too many requests/;
 
-/** Failures whose write may or may not have been applied: a deadline, a leader lost after the proposal, a member stopping. */
-const UNAVAILABLE = /unavailable|no leader|leader changed|timed out|deadline|connect|server stopped/i;
+/**
+ * Failures whose write may or may not have been applied: a deadline, a leader lost after the
+ * proposal, a member stopping (`raft: stopped` once its Raft node has: a member removed from the
+ * cluster, which may have taken the proposal before it stopped).
+ */
+const UNAVAILABLE = /unavailable|no leader|leader changed|timed out|deadline|connect|server stopped|raft: stopped/i;
 
 /**
  * Whether etcd refused the request before proposing it (or the client never sent it): nothing was
