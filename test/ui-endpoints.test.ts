@@ -305,6 +305,7 @@ describe('the metrics proxy under a base path without an allowlist', () => {
     seen = [];
     backend = http.createServer((req, res) => {
       seen.push({ url: req.url ?? '', headers: req.headers });
+      res.setHeader('Content-Type', 'text/plain');
       res.end('ok');
     });
     await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));
@@ -337,6 +338,18 @@ describe('the metrics proxy under a base path without an allowlist', () => {
     const r = await rawGet(a.httpAddr, '/v1/internal/ui/metrics-proxy/a%25b%20c?q=%25');
     assert.equal(r.status, 200, r.text);
     assert.equal(seen.at(-1)?.url, '/prom/a%25b%20c?q=%25');
+  });
+
+  test("the backend's Content-Type and Content-Length come through once each", async () => {
+    const [host, port] = a.httpAddr.split(':');
+    const raw = await new Promise<string[]>((resolve, reject) => {
+      http.get({ host, port: Number(port), path: '/v1/internal/ui/metrics-proxy/len' }, (res) => {
+        res.resume().on('end', () => resolve(res.rawHeaders));
+      }).on('error', reject);
+    });
+    const named = (name: string) => raw.flatMap((v, i) => (i % 2 === 0 && v.toLowerCase() === name ? [raw[i + 1]] : []));
+    assert.deepEqual(named('content-type'), ['text/plain']);
+    assert.deepEqual(named('content-length'), ['2']);
   });
 
   test("only the header carrying the Consul token is withheld: another Authorization reaches the backend", async () => {

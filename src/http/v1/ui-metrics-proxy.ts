@@ -122,7 +122,8 @@ function forward(target: URL, req: HttpRequest, add: UiMetricsProxyHeader[]): Pr
     // The backend request ends with the client's (Go's ReverseProxy uses the request's context).
     const out = lib.request(target, { method: 'GET', headers, signal: req.signal }, (res) => {
       const pass: Record<string, string> = {};
-      for (const [k, v] of Object.entries(res.headers)) if (v !== undefined && !DROPPED.has(k) && k !== 'content-length') pass[k] = Array.isArray(v) ? v.join(', ') : v;
+      // Content-Type goes as the answer's own (once); Content-Length as the backend's, as Go's proxy keeps it.
+      for (const [k, v] of Object.entries(res.headers)) if (v !== undefined && !DROPPED.has(k) && k !== 'content-type') pass[k] = Array.isArray(v) ? v.join(', ') : v;
       resolve({
         status: res.statusCode ?? 502, contentType: res.headers['content-type'] ?? 'application/octet-stream', headers: pass,
         stream: (write, signal, drained) => relay(res, write, signal, drained),
