@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { goJson, goPathEscape, renderUiIndex, UiTemplateError } from './ui-template.ts';
+import { goJson, goPathEscape, renderUiIndex, uiTemplateData, UiTemplateError } from './ui-template.ts';
 
 test("goPathEscape escapes as Go's url.PathEscape", () => {
   assert.equal(goPathEscape('{"a":"b c/d;e,f?g"}'), '%7B%22a%22:%22b%20c%2Fd%3Be%2Cf%3Fg%22%7D');
@@ -35,4 +35,25 @@ test('what Go would refuse fails, so the server answers its misconfiguration 500
   assert.throws(() => renderUiIndex('{{ printf "%s" .A }}', {}), UiTemplateError);
   assert.throws(() => renderUiIndex('{{ .A', {}), UiTemplateError);
   assert.throws(() => renderUiIndex('{{end}}', {}), UiTemplateError);
+});
+
+test("metrics_provider_options is Go's json.RawMessage: its key order and number text kept, compacted, HTML-escaped and indented in place", () => {
+  const data = uiTemplateData({
+    contentPath: '/ui/', aclsEnabled: false, datacenter: 'dc1', primaryDatacenter: 'dc1', peeringEnabled: false, metricsProvider: 'prometheus',
+    metricsProviderFiles: [], metricsProxyEnabled: false, dashboardUrlTemplates: {},
+    metricsProviderOptionsJson: '{ "z": 1.0, "a": [ ], "o": {}, "big": 12345678901234567890, "h": "<b> \\u0041" }',
+  });
+  const out = renderUiIndex('{{jsonEncode .}}', data);
+  assert.ok(out.includes([
+    '    "metrics_provider_options": {',
+    '      "z": 1.0,',
+    '      "a": [],',
+    '      "o": {},',
+    '      "big": 12345678901234567890,',
+    '      "h": "\\u003cb\\u003e \\u0041"',
+    '    },',
+  ].join('\n')), out);
+  assert.equal(decodeURIComponent(renderUiIndex('{{ jsonEncodeAndEscape .UIConfig }}', data)),
+    '{"dashboard_url_templates":null,"hcp_enabled":false,"metrics_provider":"prometheus",'
+    + '"metrics_provider_options":{"z":1.0,"a":[],"o":{},"big":12345678901234567890,"h":"\\u003cb\\u003e \\u0041"},"metrics_proxy_enabled":false}');
 });

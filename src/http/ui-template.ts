@@ -34,7 +34,7 @@ export function uiTemplateData(s: UiTemplateSettings): UiTemplateData {
     dashboard_url_templates: Object.keys(s.dashboardUrlTemplates).length ? s.dashboardUrlTemplates : null,
     hcp_enabled: false,
   };
-  if (s.metricsProviderOptionsJson !== '') ui.metrics_provider_options = JSON.parse(s.metricsProviderOptionsJson);
+  if (s.metricsProviderOptionsJson !== '') ui.metrics_provider_options = new RawJson(s.metricsProviderOptionsJson);
   const d: UiTemplateData = {
     ContentPath: s.contentPath, ACLsEnabled: s.aclsEnabled, HCPEnabled: false, UIConfig: ui,
     LocalDatacenter: s.datacenter, PrimaryDatacenter: s.primaryDatacenter || s.datacenter, PeeringEnabled: s.peeringEnabled,
@@ -43,17 +43,97 @@ export function uiTemplateData(s: UiTemplateSettings): UiTemplateData {
   return d;
 }
 
-/** Go's json.Marshal: map keys sorted, `<`, `>` and `&` escaped; `indent` as MarshalIndent's. */
-export function goJson(v: unknown, indent = ''): string {
-  return JSON.stringify(sortKeys(v), null, indent || undefined)
-    .replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+/** A JSON text encoded as it is (Go's json.RawMessage): compacted and HTML-escaped, its key order and number text kept. */
+export class RawJson {
+  readonly text: string;
+
+  constructor(text: string) {
+    this.text = text;
+  }
 }
 
-function sortKeys(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortKeys);
-  if (v === null || typeof v !== 'object') return v;
-  const o = v as Record<string, unknown>;
-  return Object.fromEntries(Object.keys(o).sort().map((k) => [k, sortKeys(o[k])]));
+const HTML_UNSAFE = /[<>&\u2028\u2029]/g;
+const goEscape = (json: string): string => json.replace(HTML_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
+/** Go's json.Marshal: map keys sorted, `<`, `>` and `&` escaped; `indent` as MarshalIndent's. */
+export function goJson(v: unknown, indent = ''): string {
+  const compact = marshal(v);
+  return indent ? goIndent(compact, indent) : compact;
+}
+
+function marshal(v: unknown): string {
+  if (v instanceof RawJson) return compactJson(v.text);
+  if (Array.isArray(v)) return `[${v.map(marshal).join(',')}]`;
+  if (v === null || v === undefined) return 'null';
+  if (typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    const keys = Object.keys(o).filter((k) => o[k] !== undefined).sort();
+    return `{${keys.map((k) => `${goEscape(JSON.stringify(k))}:${marshal(o[k])}`).join(',')}}`;
+  }
+  return goEscape(JSON.stringify(v));
+}
+
+/** Go's json.Compact with HTML escaping, as the encoder writes a RawMessage. */
+function compactJson(src: string): string {
+  let out = '';
+  let inString = false;
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i];
+    if (inString) {
+      if (c === '\\') {
+        out += c + src[++i];
+        continue;
+      }
+      if (c === '"') inString = false;
+      out += goEscape(c);
+      continue;
+    }
+    if (c === ' ' || c === '\t' || c === '\n' || c === '\r') continue;
+    if (c === '"') inString = true;
+    out += c;
+  }
+  return out;
+}
+
+/** Go's json.Indent of compact JSON (no prefix): empty objects and arrays stay `{}` and `[]`. */
+function goIndent(src: string, indent: string): string {
+  let out = '';
+  let depth = 0;
+  let needIndent = false;
+  let inString = false;
+  const newline = () => `\n${indent.repeat(depth)}`;
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i];
+    if (inString) {
+      if (c === '\\') {
+        out += c + src[++i];
+        continue;
+      }
+      if (c === '"') inString = false;
+      out += c;
+      continue;
+    }
+    if (needIndent && c !== ']' && c !== '}') {
+      needIndent = false;
+      depth++;
+      out += newline();
+    }
+    if (c === '"') inString = true;
+    if (c === '{' || c === '[') {
+      needIndent = true;
+      out += c;
+    } else if (c === ',') out += c + newline();
+    else if (c === ':') out += ': ';
+    else if (c === '}' || c === ']') {
+      if (needIndent) needIndent = false;
+      else {
+        depth--;
+        out += newline();
+      }
+      out += c;
+    } else out += c;
+  }
+  return out;
 }
 
 const PATH_SAFE = /[A-Za-z0-9\-_.~$&+:=@]/;
