@@ -23,7 +23,8 @@
 // This file holds the protocol and the acceptor's side. The dialer's side runs on the leader
 // (peer-dialer.ts, which also finishes deletions); the acceptor's handlers run on whichever
 // server the dialer reaches. Both ends record what they see in the stream tracker, from which
-// reads report ACTIVE / FAILING and StreamStatus.
+// reads report ACTIVE / FAILING and StreamStatus; the holding server publishes it to the store
+// (endpoint/peering-status.ts) so the other servers of its datacenter answer the same.
 import { BadRequestError, PermissionDeniedError } from '../errors.ts';
 import type { Clock, TimerHandle } from '../clock.ts';
 import type { Logger } from '../log.ts';

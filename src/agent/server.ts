@@ -224,7 +224,7 @@ export function buildServer(
       resolve: (secret) => endpoints.acl.resolver.resolve(secret), segment: '',
       failover: hooks.wan?.enabled ? queryFailover(hooks.wan, config, logger, tls) : undefined,
     }),
-    peering: peeringEndpoint(epDeps, config, hooks, () => election.servers()),
+    peering: peeringEndpoint(epDeps, config, hooks, () => election.servers(), () => election.self().Lease),
   };
   const peerStream: PeerStreamDeps = {
     epDeps, peering: endpoints.peering, clock, logger: logger.child({ '@module': 'agent.peering' }),
@@ -372,7 +372,9 @@ function connectCA(deps: EndpointDeps, config: RuntimeConfig): ConnectCAEndpoint
  * datacenter at the same port (servers of one datacenter share their port settings), so a dialer
  * still reaches the cluster when this server is down.
  */
-function peeringEndpoint(deps: EndpointDeps, config: RuntimeConfig, hooks: AgentHooks, servers: () => { Node: string; Address: string }[]): PeeringEndpoint {
+function peeringEndpoint(
+  deps: EndpointDeps, config: RuntimeConfig, hooks: AgentHooks, servers: () => { Node: string; Address: string; Lease: number }[], selfLease: () => number,
+): PeeringEndpoint {
   const plain = config.httpAddrs.length > 0;
   const port = (): number => {
     const bound = hooks.httpAddresses?.()[0];
@@ -381,6 +383,10 @@ function peeringEndpoint(deps: EndpointDeps, config: RuntimeConfig, hooks: Agent
   const bracket = (h: string) => (h.includes(':') ? `[${h}]` : h);
   return new PeeringEndpoint(deps, {
     tracker: new PeeringTracker(deps.clock), enabled: peeringEnabled(config),
+    holders: {
+      self: () => ({ Node: config.nodeName, Lease: selfLease() }),
+      live: (node, lease) => servers().some((s) => s.Node === node && s.Lease === lease),
+    },
     serverAddresses: () => {
       const others = servers().filter((s) => s.Node !== config.nodeName).map((s) => s.Address.slice(0, s.Address.lastIndexOf(':')).replace(/^\[(.*)\]$/, '$1'));
       return [...new Set([config.advertiseAddr, ...others])].map((h) => `${bracket(h)}:${port()}`);

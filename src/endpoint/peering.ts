@@ -4,7 +4,7 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { BadRequestError, InternalError, NotFoundError, PermissionDeniedError } from '../errors.ts';
 import {
-  PEERINGS_TABLE, peeringKey, peeringSecretKey, peerImportKey, encodeRecord, type StoredPeering, type PeeringSecrets,
+  PEERINGS_TABLE, peeringKey, peeringSecretKey, peeringStatusKey, peerImportKey, encodeRecord, type StoredPeering, type PeeringSecrets,
 } from '../state/index.ts';
 import type { Op } from '../store/index.ts';
 import type {
@@ -15,13 +15,19 @@ import type { AclIdentity } from './acl-resolver.ts';
 import { authorize } from './acl-enforce.ts';
 import { commitPlanned, pinRecord } from './commit.ts';
 import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
-import type { PeeringTracker } from './peering-tracker.ts';
+import { streamStatus, type PeeringTracker, type StreamState } from './peering-tracker.ts';
+import { PeeringStatusSync, type StatusHolders } from './peering-status.ts';
 import { decodePeeringToken, encodePeeringToken, validatePeerName, validatePeeringMeta, validatePeeringToken } from './peering-token.ts';
 import { goTime } from '../connect/ca-root.ts';
 
 /** What the endpoint needs besides the common deps. */
 export interface PeeringOptions {
   tracker: PeeringTracker;
+  /**
+   * The servers sharing this store: with them, the streams this server holds are published and
+   * reads answer streams other servers hold; without, reads answer only this server's tracker.
+   */
+  holders?: StatusHolders;
   /** The agent's peering.enabled (default true): off, every operation fails as Consul's does. */
   enabled?: boolean;
   /** `host:port` where dialers reach this cluster's peer stream (the servers' HTTP listeners). */
@@ -62,10 +68,12 @@ export function peeringActive(p: Pick<PeeringRecord, 'State' | 'DeletedAt'>): bo
 export class PeeringEndpoint {
   readonly #deps: EndpointDeps;
   readonly #o: PeeringOptions;
+  readonly #status: PeeringStatusSync | null;
 
   constructor(deps: EndpointDeps, o: PeeringOptions) {
     this.#deps = deps;
     this.#o = o;
+    this.#status = o.holders ? new PeeringStatusSync(deps, o.tracker, o.holders) : null;
   }
 
   /**
@@ -133,7 +141,7 @@ export class PeeringEndpoint {
         throw new InternalError(`cannot create peering with name: "${existing.Name}"; there is an existing peering expecting to be dialed`);
       }
       this.#writable(existing);
-      const connected = existing ? this.#o.tracker.get(existing.ID)?.connected : false;
+      const connected = existing ? this.streamState(existing.ID)?.connected : false;
       const rec: PeeringRecord = {
         ID: existing?.ID ?? this.#newId(), Name: req.PeerName,
         ...(req.Meta && Object.keys(req.Meta).length ? { Meta: req.Meta } : {}),
@@ -219,9 +227,11 @@ export class PeeringEndpoint {
       if (!p || peeringActive(p)) return { answer: undefined };
       const ops: Op[] = peerImports.ofPeer(p.Name).map((r) => ({ type: 'delete', key: peerImportKey(p.Name, r.Service) }));
       ops.push({ type: 'delete', key: peeringKey(id) }, { type: 'delete', key: peeringSecretKey(id) }, { type: 'delete', key: nameGuardKey(p.Name) });
+      for (const r of this.#deps.replica.peeringStatus.ofPeering(id)) ops.push({ type: 'delete', key: peeringStatusKey(id, r.Node) });
       return { txn: { compares: [pinRecord(peeringKey(id), p)], success: ops }, done: () => undefined };
     });
     this.#o.tracker.forget(id);
+    this.#status?.forget(id);
   }
 
   /** The acceptor's ExchangeSecret: a valid establishment secret is spent for a pending stream secret. */
@@ -284,9 +294,14 @@ export class PeeringEndpoint {
     });
   }
 
-  /** A peering as the API answers it: stored fields, the tracker's stream status and reconciled state. */
+  /** The stream state answered for a peering: this server's tracker merged with what other servers published. */
+  streamState(id: string): StreamState | undefined {
+    return this.#status ? this.#status.state(id) : this.#o.tracker.get(id);
+  }
+
+  /** A peering as the API answers it: stored fields, the stream status and reconciled state. */
   toAPI(p: StoredPeering): Peering {
-    const s = this.#o.tracker.get(p.ID);
+    const s = this.streamState(p.ID);
     let State = p.State;
     if (s && peeringActive(p)) {
       if (s.connected) State = 'ACTIVE';
@@ -300,7 +315,7 @@ export class PeeringEndpoint {
       ...(shown.PeerID ? { PeerID: shown.PeerID } : {}), ...(shown.PeerCAPems?.length ? { PeerCAPems: shown.PeerCAPems } : {}),
       ...(shown.PeerServerName ? { PeerServerName: shown.PeerServerName } : {}),
       ...(p.PeerServerAddresses?.length ? { PeerServerAddresses: p.PeerServerAddresses } : {}),
-      StreamStatus: this.#o.tracker.status(p.ID), CreateIndex: p.CreateIndex, ModifyIndex: p.ModifyIndex, Remote: p.Remote,
+      StreamStatus: streamStatus(s), CreateIndex: p.CreateIndex, ModifyIndex: p.ModifyIndex, Remote: p.Remote,
     };
   }
 

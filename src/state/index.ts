@@ -28,6 +28,6 @@ export {
 } from './prepared-queries.ts';
 export {
   PeeringsTable, PeerImportsTable, PEERING_PREFIX, PEERINGS_TABLE, PEERING_SECRET_PREFIX, PEER_IMPORT_PREFIX, PEER_IMPORTS_TABLE,
-  peeringKey, peeringSecretKey, peerImportId, peerImportKey,
-  type StoredPeering, type PeeringSecrets, type PeerImportRecord,
+  PeeringStatusTable, PEERING_STATUS_PREFIX, peeringKey, peeringSecretKey, peeringStatusKey, peerImportId, peerImportKey,
+  type StoredPeering, type PeeringSecrets, type PeeringStatusRecord, type PeerImportRecord,
 } from './peerings.ts';

@@ -14,7 +14,7 @@ import { AclTables, ACL_PREFIX } from './acl-tables.ts';
 import { ConfigEntriesTable, CONFIG_PREFIX, CONFIG_ENTRIES_TABLE } from './config-entries.ts';
 import { CoordinatesTable, COORDINATE_PREFIX } from './coordinates.ts';
 import { PreparedQueriesTable } from './prepared-queries.ts';
-import { PeeringsTable, PeerImportsTable, type PeeringSecrets } from './peerings.ts';
+import { PeeringsTable, PeeringStatusTable, PeerImportsTable, type PeeringSecrets } from './peerings.ts';
 import type { CAConfigRecord, CARootRecord, ClusterMeta } from './tables.ts';
 
 /** Dependencies of the replica. */
@@ -57,6 +57,8 @@ export class Replica {
   readonly peerings = new PeeringsTable();
   /** Peering secrets by peering ID (`peeringsecret/<id>`); never answered to clients. */
   readonly peeringSecrets = new RecordTable<PeeringSecrets>('peering-secrets', 'peeringsecret/');
+  /** Peering stream status as the servers holding the streams published it (`peeringstatus/<id>/<node>`). */
+  readonly peeringStatus = new PeeringStatusTable();
   /** Services imported from peers (`peerimport/<peer>/<service>`). */
   readonly peerImports = new PeerImportsTable();
   readonly notifier: Notifier;
@@ -87,6 +89,7 @@ export class Replica {
       tableApplier(this.queryGuard),
       tableApplier(this.peerings),
       tableApplier(this.peeringSecrets),
+      tableApplier(this.peeringStatus),
       tableApplier(this.peerImports),
     ];
   }
