@@ -352,6 +352,13 @@ describe('the metrics proxy under a base path without an allowlist', () => {
     assert.deepEqual(named('content-length'), ['2']);
   });
 
+  test('the client is appended to X-Forwarded-For, as Go\'s ReverseProxy does', async () => {
+    await rawGet(a.httpAddr, '/v1/internal/ui/metrics-proxy/q');
+    assert.equal(seen.at(-1)?.headers['x-forwarded-for'], '127.0.0.1');
+    await rawGet(a.httpAddr, '/v1/internal/ui/metrics-proxy/q', { 'X-Forwarded-For': '10.1.1.1' });
+    assert.equal(seen.at(-1)?.headers['x-forwarded-for'], '10.1.1.1, 127.0.0.1');
+  });
+
   test("only the header carrying the Consul token is withheld: another Authorization reaches the backend", async () => {
     await rawGet(a.httpAddr, '/v1/internal/ui/metrics-proxy/q', { 'X-Consul-Token': 'tok', Authorization: 'Basic dXNlcjpwdw==' });
     assert.equal(seen.at(-1)?.headers['x-consul-token'], undefined);

@@ -111,6 +111,12 @@ function forward(target: URL, req: HttpRequest, add: UiMetricsProxyHeader[]): Pr
   const headers: Record<string, string | string[]> = {};
   const token = tokenHeader(req);
   for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !DROPPED.has(k) && k !== token) headers[k] = v;
+  // Go's ReverseProxy appends the client to X-Forwarded-For.
+  if (req.remoteAddr) {
+    const prior = req.headers['x-forwarded-for'];
+    const list = Array.isArray(prior) ? prior.join(', ') : prior;
+    headers['x-forwarded-for'] = list ? `${list}, ${req.remoteAddr}` : req.remoteAddr;
+  }
   let host = target.host;
   for (const h of add) {
     if (h.name.toLowerCase() === 'host') host = h.value;
