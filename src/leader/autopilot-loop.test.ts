@@ -8,7 +8,7 @@ import { silentLogger } from '../log.ts';
 import type { ManagedMember } from '../store/index.ts';
 import { MemoryStore } from '../store/memory/memory.ts';
 import { configFromAgent } from './autopilot.ts';
-import { autopilotLoop, JOIN_KEY, readMembership } from './autopilot-loop.ts';
+import { autopilotLoop, isVoter, JOIN_KEY, MEMBERSHIP_KEY, membershipNow, readMembership } from './autopilot-loop.ts';
 import type { LeaderElection } from './election-types.ts';
 import { decodeJson, type ServerRecord } from './servers.ts';
 
@@ -102,4 +102,22 @@ test('zones: a live voter is replaced only after staying unhealthy for ServerSta
   h.clock.advance(1000);
   assert.deepEqual(await h.loop.pass(), { kind: 'remove', id: 'm-s2', name: 's2', why: 'demote' }, 'then it is demoted for its spare');
   assert.deepEqual(await h.loop.pass(), { kind: 'promote', id: 'm-s5', name: 's5' });
+});
+
+test('before autopilot first publishes, the operator endpoints take the voters from etcd\'s member list (a non-member is no voter)', async () => {
+  const store = Object.assign(new MemoryStore(), {
+    members: async (): Promise<ManagedMember[]> => [
+      { ID: '1', Name: 'o1', PeerURLs: [], Learner: false },
+      { ID: '2', Name: 'n1', PeerURLs: [], Learner: true },
+      { ID: '3', Name: '', PeerURLs: [], Learner: true },
+    ],
+  });
+  const membership = await membershipNow(store);
+  assert.equal(isVoter(record('o1'), membership), true);
+  assert.equal(isVoter(record('n1'), membership), false, 'a learner');
+  assert.equal(isVoter(record('n2'), membership), false, 'not a member yet');
+  // Published: the published membership; a store without members: every server votes.
+  await store.txn({ success: [{ type: 'put', key: MEMBERSHIP_KEY, value: Buffer.from(JSON.stringify({ n1: { ID: '2', Voter: true } })) }] });
+  assert.equal(isVoter(record('n1'), await membershipNow(store)), true);
+  assert.equal(isVoter(record('n1'), await membershipNow(new MemoryStore())), true);
 });

@@ -55,6 +55,24 @@ export async function readMembership(store: Store): Promise<Membership | null> {
 }
 
 /**
+ * The membership the operator endpoints show: the published one, else (a managed cluster whose
+ * autopilot has not published yet: a leader's first pass after formation) etcd's own member list,
+ * so that a server that is not a voting member is not shown as a voter meanwhile. Null on a store
+ * without etcd members (every server votes), or when etcd does not answer.
+ */
+export async function membershipNow(store: Store): Promise<Membership | null> {
+  const published = await readMembership(store);
+  const admin = store as Partial<Pick<MemberAdmin, 'members'>>;
+  if (published || typeof admin.members !== 'function') return published;
+  // etcd not answering: as before autopilot's first pass (every server counted a voter).
+  const members = await admin.members().catch(() => null);
+  if (!members) return null;
+  const out: Membership = {};
+  for (const m of members) if (m.Name) out[m.Name] = { ID: m.ID, Voter: !m.Learner, Learner: m.Learner };
+  return out;
+}
+
+/**
  * Whether a server votes: not a read replica and, on a managed cluster, a voting etcd member
  * (a server missing from the published membership is not a member: a non-voter).
  */

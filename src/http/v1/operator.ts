@@ -8,7 +8,7 @@ import type { Replica } from '../../state/index.ts';
 import type { RuntimeConfig } from '../../agent/config/runtime.ts';
 import type { LeaderElection } from '../../leader/election-types.ts';
 import { configFromAgent, decodeConfig, health, readConfig, state, writeConfig } from '../../leader/autopilot.ts';
-import { isVoter, readMembership } from '../../leader/autopilot-loop.ts';
+import { isVoter, membershipNow } from '../../leader/autopilot-loop.ts';
 import type { HttpResult } from '../router.ts';
 import { parseJSON } from '../body.ts';
 import { authorize } from '../../endpoint/index.ts';
@@ -40,7 +40,7 @@ export function operatorHandlers(d: OperatorDeps) {
     authorize(authzOf(req, d.reqCfg), 'operatorWrite');
   };
   const autopilotHealth = async () => {
-    const membership = await readMembership(d.store);
+    const membership = await membershipNow(d.store);
     return health(election, await readConfig(d.store, agentDefault()), d.clock.now(), (s) => isVoter(s, membership));
   };
   return {
@@ -48,7 +48,7 @@ export function operatorHandlers(d: OperatorDeps) {
       leaderRead(req);
       const leader = election.leader();
       const applied = d.replica.appliedRevision;
-      const membership = await readMembership(d.store);
+      const membership = await membershipNow(d.store);
       const Servers = election.servers().map((s) => ({
         ID: s.ID, Node: s.Node, Address: s.Address, Leader: s.Lease === leader?.Lease, ProtocolVersion: '3',
         Voter: isVoter(s, membership), LastIndex: s.Node === election.self().Node ? applied : s.LastIndex,
@@ -67,7 +67,7 @@ export function operatorHandlers(d: OperatorDeps) {
       operatorWrite(req);
       // Without an ID, Consul hands leadership to another voter: on a managed cluster, an etcd voter.
       let id = req.query.get('id') || undefined;
-      const membership = id ? null : await readMembership(d.store);
+      const membership = id ? null : await membershipNow(d.store);
       if (!id && membership) id = election.servers().find((s) => s.Lease !== election.leader()?.Lease && isVoter(s, membership))?.ID;
       await election.transfer(id);
       return { body: { Success: true } };
@@ -101,7 +101,7 @@ export function operatorHandlers(d: OperatorDeps) {
     },
     async autopilotState(req: HttpRequest): Promise<HttpResult> {
       leaderRead(req);
-      const membership = await readMembership(d.store);
+      const membership = await membershipNow(d.store);
       const cfg = await readConfig(d.store, agentDefault());
       const now = d.clock.now();
       return { body: state(election, health(election, cfg, now, (s) => isVoter(s, membership)), cfg, membership, now) };
