@@ -225,6 +225,15 @@ describe('the internal UI endpoints under ACLs', () => {
     assert.match(g.text, /lacks permission 'service:read' on "igw"/);
   });
 
+  test("?filter applies after ACLs, so the filtered header says nothing about what hidden services match", async () => {
+    // Consul filters by ACLs first: the header is the same whatever the expression selects.
+    for (const expr of ['Service.Service == "db"', 'Service.Service == "web"', 'Service.Service == "nothing"']) {
+      const r = await call('GET', `/v1/internal/ui/services?filter=${encodeURIComponent(expr)}`, limited);
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.headers.get('x-consul-results-filtered-by-acls'), 'true', expr);
+    }
+  });
+
   test('service-topology hides upstreams the token cannot read and says so', async () => {
     const r = await call('GET', '/v1/internal/ui/service-topology/web?kind=', limited);
     assert.equal(r.status, 200, r.text);

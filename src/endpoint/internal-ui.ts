@@ -131,8 +131,8 @@ export class InternalUiEndpoint {
 
   /**
    * The service listing (Internal.ServiceDump summarized): the local catalog with its gateway
-   * links and what every peer exports, or with `peer` only that peer's; `?filter` applies to
-   * each CheckServiceNode, then ACLs.
+   * links and what every peer exports, or with `peer` only that peer's; ACLs apply, then
+   * `?filter` to each CheckServiceNode.
    */
   services(opts: QueryOptions, filter?: string, peer = ''): Promise<QueryResult<ServiceListingSummary[]>> {
     const { catalog: cat, peerings, peerImports } = this.#deps.replica;
@@ -142,8 +142,10 @@ export class InternalUiEndpoint {
       const links = peer === '' ? allGatewayLinks(this.#deps.replica, ws) : { index: 0, rows: [] };
       const rows = peer === '' ? serviceDump(cat) : [];
       for (const p of peerings.list()) if (peer === '' || p.Name === peer) rows.push(...importedDump(peerImports.ofPeer(p.Name), p.Name));
-      const csn = filterList(rows.map((r) => ({ Node: r.node!, Service: r.service!, Checks: r.checks, row: r })), filter);
-      const kept = filterAllowed(opts.authz, csn, (r) => instanceReadable(opts.authz, r.Node.Node, r.Service.Service));
+      // ACLs first, then the expression (as Consul's ServiceDump): the filtered flag must not tell
+      // whether hidden instances match the expression.
+      const kept = filterAllowed(opts.authz, rows, (r) => instanceReadable(opts.authz, r.node!.Node, r.service!.Service));
+      const csn = filterList(kept.items.map((r) => ({ Node: r.node!, Service: r.service!, Checks: r.checks, row: r })), filter);
       const gws = filterAllowed(opts.authz, links.rows, (g) => allowed(opts.authz, 'serviceRead', g.Service.Name));
       const gatewaysOf = new Map<string, string[]>();
       const linked = new Map<string, number>();
@@ -151,7 +153,7 @@ export class InternalUiEndpoint {
         gatewaysOf.set(g.Service.Name, [...(gatewaysOf.get(g.Service.Name) ?? []), g.Gateway.Name]);
         linked.set(g.Gateway.Name, (linked.get(g.Gateway.Name) ?? 0) + 1);
       }
-      const { summaries, hasProxy } = summarizeServices(kept.items.map((r) => r.row));
+      const { summaries, hasProxy } = summarizeServices(csn.map((r) => r.row));
       const value = prepSummaryOutput(summaries, false).map((s): ServiceListingSummary => {
         const local = !s.PeerName;
         const gateways = local ? gatewaysOf.get(s.Name) ?? [] : [];
