@@ -177,6 +177,7 @@ class DialedPeer {
     // An address that takes the connection and never answers (a hung server, a middlebox) must
     // not hold the dialer: without headers in time the attempt ends and the next address is tried.
     const opening = d.clock.setTimer(d.streamOpenTimeoutMs ?? 10_000, () => session.abort(new Error('the peer did not answer the stream request')));
+    let opened = false;
     try {
       const res = await peerRequest(p, addr, 'GET', STREAM_PATH, this.#headers(), null, session.signal).finally(() => opening.cancel());
       if (res.statusCode === 410) {
@@ -186,6 +187,7 @@ class DialedPeer {
       }
       if (res.statusCode !== 200) throw new Error(`peer answered ${res.statusCode}: ${await readAll(res)}`);
       d.peering.tracker.connected(p.ID);
+      opened = true;
       quiet();
       const pushLoop = this.#pushes(p, addr, session);
       let buf = '';
@@ -211,6 +213,10 @@ class DialedPeer {
       silence?.cancel();
       session.abort();
       this.#stop.signal.removeEventListener('abort', onStop);
+      // Stopped (leadership moved on, the peering changed): an orderly close, not left connected,
+      // or this server would go on answering (and publishing) a stream it no longer holds.
+      // Other ends are recorded with their error by the caller.
+      if (opened && this.#stop.signal.aborted) d.peering.tracker.disconnected(p.ID, '');
     }
   }
 
