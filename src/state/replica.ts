@@ -2,7 +2,8 @@
 // then applies every batch in revision order, bumps table indexes, wakes the blocking queries
 // whose table/key/prefix changed, and lets writers wait until their revision is applied.
 import type { Store, Watch, WatchBatch, WatchEvent } from '../store/index.ts';
-import type { Clock } from '../clock.ts';
+import type { Clock, TimerHandle } from '../clock.ts';
+import { ProconsulError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { Notifier } from './notify.ts';
 import { KvsTable, KV_PREFIX, KVS_TABLE } from './kvs.ts';
@@ -18,6 +19,10 @@ import { PeeringsTable, PeeringStatusTable, PeerImportsTable, type PeeringSecret
 import type { CAConfigRecord, CARootRecord, ClusterMeta } from './tables.ts';
 
 /** Dependencies of the replica. */
+/** Waits between listings of a store that cannot answer (no leader, unreachable). */
+const LIST_RETRY_MIN_MS = 250;
+const LIST_RETRY_MAX_MS = 2_000;
+
 export interface ReplicaDeps {
   store: Store;
   clock: Clock;
@@ -68,6 +73,9 @@ export class Replica {
   #revWaiters: { revision: number; resolve: () => void }[] = [];
   #watch: Watch | null = null;
   #lastContact: number;
+  #stopped = false;
+  /** The wait before the next listing attempt, if one is pending: stop() ends it. */
+  #retry: { timer: TimerHandle; wake: () => void } | null = null;
 
   constructor(deps: ReplicaDeps) {
     this.#deps = deps;
@@ -106,15 +114,42 @@ export class Replica {
 
   /** Loads the whole keyspace and follows the store's watch from there. */
   async start(): Promise<void> {
-    await this.#relist();
+    this.#stopped = false;
+    await this.#listUntilAnswered();
   }
 
   /** Stops following the store and releases blocked waiters of revisions. */
   stop(): void {
+    this.#stopped = true;
+    this.#retry?.timer.cancel();
+    this.#retry?.wake();
     this.#watch?.cancel();
     this.#watch = null;
     for (const w of this.#revWaiters) w.resolve();
     this.#revWaiters = [];
+  }
+
+  /**
+   * Lists the store, again after a pause while it answers `unavailable` or `no_leader` (etcd
+   * electing or out of reach beyond the RPC hold): a server starts without a store leader, as a
+   * Consul server starts without a Raft leader, instead of exiting. Other failures, and the last
+   * one once stop() was called, are thrown.
+   */
+  async #listUntilAnswered(): Promise<void> {
+    const { clock, logger } = this.#deps;
+    for (let wait = LIST_RETRY_MIN_MS; ; wait = Math.min(wait * 2, LIST_RETRY_MAX_MS)) {
+      try {
+        await this.#relist();
+        return;
+      } catch (err) {
+        const waitable = err instanceof ProconsulError && (err.code === 'unavailable' || err.code === 'no_leader');
+        if (!waitable || this.#stopped) throw err;
+        logger.warn({ err, retryInMs: wait }, 'the store is not answering; listing it again');
+        await new Promise<void>((wake) => { this.#retry = { timer: clock.setTimer(wait, wake), wake }; });
+        this.#retry = null;
+        if (this.#stopped) throw err;
+      }
+    }
   }
 
   async #relist(): Promise<void> {
@@ -134,7 +169,7 @@ export class Replica {
       onBatch: (b) => this.#applyBatch(b),
       onCompacted: () => {
         this.#deps.logger.warn({ revision: this.#applied }, 'replica watch compacted; re-listing');
-        this.#relist().catch((err) => this.#deps.logger.error({ err }, 'replica re-list failed'));
+        this.#listUntilAnswered().catch((err) => this.#deps.logger.error({ err }, 'replica re-list failed'));
       },
       onError: (err) => this.#deps.logger.error({ err }, 'replica watch failed'),
     });
