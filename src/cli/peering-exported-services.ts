@@ -4,8 +4,7 @@
 import { runWithClient } from './client-command.ts';
 import { HTTP_FLAGS } from './http-flags.ts';
 import { ui, type CliIO, type Command } from './io.ts';
-import { INVALID_FORMAT, PEERING_FORMATS, PEERING_FORMAT_FLAG } from './peering.ts';
-import { peeringRead } from '../api/peering.ts';
+import { nameAndFormat, readNamedPeering, PEERING_FORMAT_FLAG } from './peering.ts';
 
 /** The `peering exported-services` command. */
 export const peeringExportedServicesCommand: Command = {
@@ -30,23 +29,11 @@ Usage: proconsul peering exported-services [options] -name <peer name>
   async run(args: string[], io: CliIO): Promise<number> {
     return runWithClient(this.flags, args, io, async (client, flags) => {
       const out = ui(io);
-      const name = String(flags.values.name);
-      if (name === '') {
-        out.error('Missing the required -name flag');
-        return 1;
-      }
-      const format = String(flags.values.format);
-      if (!PEERING_FORMATS.includes(format)) {
-        out.error(INVALID_FORMAT);
-        return 1;
-      }
-      const p = await peeringRead(client, name).catch((err: Error) => {
-        throw new Error(`Error reading peering: ${err.message}`);
-      });
-      if (!p) {
-        out.error(`No peering with name ${name} found.`);
-        return 1;
-      }
+      const checked = nameAndFormat(flags, out);
+      if (!checked) return 1;
+      const { name, format } = checked;
+      const p = await readNamedPeering(client, name, out);
+      if (!p) return 1;
       const services = p.StreamStatus.ExportedServices ?? [];
       // Consul prints its ServiceIDs: CE's carry only the ID.
       out.info(format === 'json' ? JSON.stringify(services.map((ID) => ({ ID }))) : services.join('\n'));

@@ -5,7 +5,7 @@ import { runWithClient } from './client-command.ts';
 import { HTTP_FLAGS } from './http-flags.ts';
 import { ui, type CliIO, type Command } from './io.ts';
 import { mapFlag } from './catalog-flags.ts';
-import { INVALID_FORMAT, PEERING_FORMATS, PEERING_FORMAT_FLAG } from './peering.ts';
+import { nameAndFormat, PEERING_FORMAT_FLAG } from './peering.ts';
 import { peeringGenerateToken } from '../api/peering.ts';
 
 /** The `peering generate-token` command. */
@@ -44,16 +44,9 @@ Usage: proconsul peering generate-token [options] -name <peer name>
   async run(args: string[], io: CliIO): Promise<number> {
     return runWithClient(this.flags, args, io, async (client, flags) => {
       const out = ui(io);
-      const name = String(flags.values.name);
-      if (name === '') {
-        out.error('Missing the required -name flag');
-        return 1;
-      }
-      const format = String(flags.values.format);
-      if (!PEERING_FORMATS.includes(format)) {
-        out.error(INVALID_FORMAT);
-        return 1;
-      }
+      const checked = nameAndFormat(flags, out);
+      if (!checked) return 1;
+      const { name, format } = checked;
       const meta = mapFlag(flags, this.flags, 'meta', io);
       if (!meta) return 1;
       const addrs = String(flags.values['server-external-addresses']);

@@ -2,6 +2,11 @@
 // on its own it prints its help (exit 1). Also the output formats the subcommands share.
 
 import { RUN_RESULT_HELP, type Command } from './io.ts';
+import type { ParsedFlags } from './flags.ts';
+import type { ConsulClient } from '../api/client.ts';
+import { peeringRead, type Peering } from '../api/peering.ts';
+
+type Out = { error(s: string): void };
 
 /** The -format values the peering subcommands accept (Consul's GetSupportedFormats order). */
 export const PEERING_FORMATS = ['json', 'pretty'];
@@ -13,6 +18,30 @@ export const PEERING_FORMAT_FLAG = {
 
 /** Consul's text for a -format value it does not know. */
 export const INVALID_FORMAT = `Invalid format, valid formats are {${PEERING_FORMATS.join('|')}}`;
+
+/** The required -name and the -format, checked in Consul's order; undefined once the error is printed. */
+export function nameAndFormat(flags: ParsedFlags, out: Out): { name: string; format: string } | undefined {
+  const name = String(flags.values.name);
+  if (name === '') {
+    out.error('Missing the required -name flag');
+    return undefined;
+  }
+  const format = String(flags.values.format);
+  if (!PEERING_FORMATS.includes(format)) {
+    out.error(INVALID_FORMAT);
+    return undefined;
+  }
+  return { name, format };
+}
+
+/** The named peering, or undefined once Consul's "No peering" error is printed. */
+export async function readNamedPeering(client: ConsulClient, name: string, out: Out): Promise<Peering | undefined> {
+  const p = await peeringRead(client, name).catch((err: Error) => {
+    throw new Error(`Error reading peering: ${err.message}`);
+  });
+  if (!p) out.error(`No peering with name ${name} found.`);
+  return p ?? undefined;
+}
 
 /** The `peering` command. */
 export const peeringCommand: Command = {
