@@ -133,3 +133,26 @@ test('notify() calls an object\'s woken() with true on a change and false on abo
   n.changed('kvs', 'y');
   assert.deepEqual(calls, [true, false]);
 });
+
+test('a woken wait does not keep its callback (nor what that holds) alive while its deadline entry waits to be dropped', async () => {
+  const v8 = await import('node:v8');
+  const vm = await import('node:vm');
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc') as () => void;
+  const { n } = notifier();
+  // Another waiter with a later deadline keeps the heap (and the woken waiter's entry) around.
+  n.watchSet().addKey('kvs', 'other').notify(600_000, undefined, () => {});
+  let ref: WeakRef<object> | undefined;
+  let calls = 0;
+  (() => {
+    const result = { big: new Array(1000).fill('x') };
+    ref = new WeakRef(result);
+    n.watchSet().addKey('kvs', 'k').notify(300_000, undefined, () => { calls += result.big.length > 0 ? 1 : 0; });
+  })();
+  n.changed('kvs', 'k');
+  assert.equal(calls, 1);
+  await new Promise((r) => setImmediate(r));
+  gc();
+  assert.equal(ref!.deref(), undefined, 'the woken waiter still holds its callback');
+  assert.equal(n.blocked, 1);
+});

@@ -107,6 +107,9 @@ export interface Abortable {
 /** What a wait calls when it ends: `true` when woken by a change, `false` on timeout or abort. */
 export type WaitCallback = ((woken: boolean) => void) | { woken(woken: boolean): void };
 
+/** The callback an ended waiter is left with. */
+const ENDED: WaitCallback = () => {};
+
 /** Ends a waiter (Notifier's, keyed so only this module calls it). */
 const END = Symbol('end');
 
@@ -117,11 +120,12 @@ const END = Symbol('end');
 class Waiter {
   fired = false;
   readonly notifier: Notifier;
-  readonly items: readonly WatchItem[];
+  /** What it waits on, its abort signal and its callback: dropped once it has ended (below). */
+  items: readonly WatchItem[];
   /** Clock time at which the wait times out. */
   readonly at: number;
-  readonly signal: Abortable | undefined;
-  readonly then: WaitCallback;
+  signal: Abortable | undefined;
+  then: WaitCallback;
 
   constructor(notifier: Notifier, items: readonly WatchItem[], at: number, signal: Abortable | undefined, then: WaitCallback) {
     this.notifier = notifier;
@@ -241,7 +245,15 @@ export class Notifier {
       if (set?.delete(waiter) && set.size === 0) map.delete(it.key);
     }
     signal?.removeEventListener('abort', waiter);
-    call(waiter.then, woken);
+    // An ended waiter stays in the deadline heap until its time comes (entries are dropped
+    // lazily), up to the query's whole wait (minutes): it must not keep its query alive. Holding
+    // the callback kept each woken query's result reachable, so every answer of a wake-up wave
+    // was promoted to the old generation and stayed there for the rest of its wait.
+    const then = waiter.then;
+    waiter.then = ENDED;
+    waiter.items = NO_ITEMS;
+    waiter.signal = undefined;
+    call(then, woken);
   }
 
   #schedule(d: Waiter): void {
