@@ -17,7 +17,7 @@ import { ensureAclBootstrap } from '../leader/acl.ts';
 import type { SessionTimers } from '../leader/session-ttl.ts';
 import type { LeaderSide } from '../leader/duties.ts';
 import { reloadTls, startTls, TlsConfigurator } from './tls-configurator.ts';
-import { HttpServer } from '../http/index.ts';
+import { HttpServer, RequestRateLimiter, type ControlPlaneLimitEntry } from '../http/index.ts';
 import { DnsHandler, DnsServer, UpstreamQueue, delegateRecursion, dnsConfigFrom, type DnsAddresses } from '../dns/index.ts';
 import { decodeDnsConfig } from '../dns/config-wire.ts';
 import { consistentRead } from '../endpoint/query.ts';
@@ -188,6 +188,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
     if (store instanceof LazyManagedEtcdStore) store.reloadTls(tls.managedTls());
     await local.reload(next);
     ui.reload(next);
+    if (next.limits.requestLimits) rateLimit.update(next.limits.requestLimits);
   };
   const ui = new UiSettings(config);
   const hooks: AgentHooks = {
@@ -228,6 +229,8 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
     },
     stop: () => aclReaper.stop(),
   });
+  // One limiter for the requests this server serves: its HTTP API's and client agents' on the RPC port.
+  const rateLimit = serverRateLimiter(config, clock, logger, telemetry, () => epDeps.leadership.isLeader(), replica);
   // Translation is this agent's setting: only its own HTTP listeners translate, never the RPC one.
   const translate = { datacenter: config.datacenter, enabled: config.translateWanAddrs === true };
   const audit = agentAuditLog(auditSettings(config.raw.audit), {
@@ -240,7 +243,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
     defaultQueryTimeMs: config.defaultQueryTime, maxQueryTimeMs: config.maxQueryTime, telemetry,
   });
   const http = new HttpServer({
-    router: translatingRouter(cachingRouter(router, cache), translate), logger: logger.child({ '@module': 'agent.http' }), metrics: telemetry, audit: audit ?? undefined,
+    router: translatingRouter(cachingRouter(router, cache), translate), logger: logger.child({ '@module': 'agent.http' }), metrics: telemetry, audit: audit ?? undefined, rateLimit,
     config: {
       // Read per request: enabling ACLs at runtime switches the policy to deny.
       get defaultAclPolicy() { return config.acl.defaultPolicy; },
@@ -286,7 +289,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   // Client agents reach servers on ports.server; an agent built without a pool (in-process
   // tests) has no clients and binds no RPC port.
   const rpc = config.gossip ? createRpcServer({
-    config, router, dns: ownDns, logger, acl: endpoints.acl.resolver, tls, revision: () => replica.appliedRevision,
+    config, router, dns: ownDns, logger, acl: endpoints.acl.resolver, tls, revision: () => replica.appliedRevision, rateLimit,
     liveness: () => liveness?.answer() ?? null,
     autoEncrypt: { sign: (args, id) => endpoints.autoEncrypt.sign(args, id), allowTls: config.autoEncrypt?.allowTls ?? false },
     connectSign: endpoints.connectSign,
@@ -385,4 +388,22 @@ async function reloadFromSources(config: RuntimeConfig): Promise<RuntimeConfig> 
     ...config.sources.flatMap((f) => ['-config-file', f]),
   ];
   return (await loadConfig({ args, readOnly: true })).config;
+}
+
+/** The server's request rate limiter: limits.request_limits plus the control-plane-request-limit entries. */
+function serverRateLimiter(
+  config: RuntimeConfig, clock: Clock, logger: Logger, telemetry: Telemetry, isLeader: () => boolean, replica: Replica,
+): RequestRateLimiter {
+  const exceeded = telemetry.labeledCounter('rpc.rate_limit.exceeded', 'Requests that exceeded a rate limit', ['limit_type', 'op', 'mode']);
+  // Consul counts rate-limit log lines dropped from its full log buffer; pino writes every line.
+  telemetry.counter('rpc.rate_limit.log_dropped', 'Rate-limit log lines dropped because the output buffer was full');
+  const kind = 'control-plane-request-limit';
+  return new RequestRateLimiter({
+    clock, logger: logger.child({ '@module': 'agent.server.rpc-rate-limit' }), isLeader, exceeded,
+    config: config.limits.requestLimits ?? { mode: 'disabled', readRate: -1, writeRate: -1 },
+    entries: {
+      index: () => replica.configEntries.kindIndex(kind),
+      list: () => replica.configEntries.list(kind) as unknown as ControlPlaneLimitEntry[],
+    },
+  });
 }

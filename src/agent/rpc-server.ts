@@ -4,7 +4,7 @@
 // and the election's liveness greeting that follower servers keep open to the leader. With
 // tls.internal_rpc the port also takes TLS connections (rpc-listener.ts).
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { HttpServer, Router, type HttpRequest, type HttpResult } from '../http/index.ts';
+import { HttpServer, Router, type HttpRequest, type HttpResult, type HttpServerDeps } from '../http/index.ts';
 import type { Logger } from '../log.ts';
 import { HostnamesDelegated, RecursionDelegated, type DnsHandler } from '../dns/index.ts';
 import { DNS_CONFIG_HEADER } from '../dns/config-wire.ts';
@@ -99,6 +99,8 @@ export interface RpcServerDeps {
   /** The agent's TLS settings (absent: plaintext only). */
   tls?: Pick<TlsConfigurator, 'incomingRpc' | 'verifyIncomingRpc' | 'version'>;
   logger: Logger;
+  /** This server's request rate limiter (limits.request_limits), shared with its HTTP API. */
+  rateLimit?: HttpServerDeps['rateLimit'];
 }
 
 /** The internal RPC server: its request handling, and the server port's listener. */
@@ -263,7 +265,7 @@ export function createRpcServer(d: RpcServerDeps): RpcServer {
   };
   const logger = d.logger.child({ '@module': 'agent.rpc' });
   const server = new HttpServer({
-    router, logger,
+    router, logger, rateLimit: d.rateLimit,
     config: { get defaultAclPolicy() { return d.config.acl.defaultPolicy; }, responseHeaders: {}, maxConnsPerClient: 0 },
   });
   const insecure = d.autoEncrypt?.allowTls ? autoEncryptOnly((req, res) => server.serveRequest(req, res), logger) : undefined;

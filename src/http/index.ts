@@ -1,10 +1,12 @@
 // Public surface of the HTTP transport.
-export { HttpServer, H2_MAX_CONCURRENT_STREAMS, type InjectRequest, type InjectResponse, type HttpServerConfig, type HttpsListenOptions } from './server.ts';
+export { HttpServer, H2_MAX_CONCURRENT_STREAMS, type InjectRequest, type InjectResponse, type HttpServerConfig, type HttpServerDeps, type HttpsListenOptions } from './server.ts';
 export { cleanPath } from './response.ts';
 export { parseCacheControl, INVALID_CACHE_CONTROL, type CacheControl } from './cache-control.ts';
 export { createHttp1Server, endConnections, hostPort, HTTP1_TIMEOUTS, rawSocket, reloadTls } from './listener.ts';
 export { buildRoutes, type RouteHandlers } from './routes.ts';
 export { Router, type Handler, type HttpResult } from './router.ts';
+export { RequestRateLimiter, TokenBucket, RETRY_ELSEWHERE, RETRY_LATER, type RequestLimitsConfig, type RateLimitMode, type ControlPlaneLimitEntry } from './rate-limit.ts';
+export { operationFor, type RateOperation } from './rate-limit-ops.ts';
 export { kvHandlers, toKVPair } from './v1/kv.ts';
 export { txnHandlers } from './v1/txn.ts';
 export { statusHandlers } from './v1/status.ts';

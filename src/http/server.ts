@@ -22,6 +22,8 @@ import {
   HTTP1_TIMEOUTS, NODE_HANDSHAKE_TIMEOUT_OFF, rawSocket, reloadTls,
 } from './listener.ts';
 import { nodeHttp, nodeHttp2 } from '../node-http.ts';
+import { operationFor, type RateOperation } from './rate-limit-ops.ts';
+import { RETRY_LATER } from './rate-limit.ts';
 import { joinHostPort } from '../host-port.ts';
 import { AuditedSource, type AuditRecorder } from './audit.ts';
 import { writeAccess } from './write-access.ts';
@@ -91,6 +93,11 @@ export interface HttpServerDeps {
   rendered?: RenderedBodies;
   /** The audit log of routed requests (audit.enabled); absent, nothing is recorded. */
   audit?: AuditRecorder;
+  /**
+   * A server's request rate limiter (limits.request_limits): counts each routed request that
+   * stands for a Consul RPC, and throws when an enforcing limit refuses it. Absent: no limits.
+   */
+  rateLimit?: { check(op: RateOperation, sourceIp: string): void };
 }
 
 /** A request for the in-process `handle()`. */
@@ -217,6 +224,12 @@ export class HttpServer {
         this.#deps.logger.error({ method, url: path, from: remoteAddr, error: WRITE_RESTRICTED }, 'Request error');
         return source.answer(text(403, WRITE_RESTRICTED, base));
       }
+      // Consul limits the RPC a request makes, so only routes that stand for one are counted;
+      // the agent's own calls (internal) are counted where they reach a server's RPC.
+      if (this.#deps.rateLimit && !internal) {
+        const op = operationFor(method, m.pattern, m.rest, query);
+        if (op) this.#deps.rateLimit.check(op, remoteAddr);
+      }
       // The agent's own calls (remote exec) are not HTTP API calls: Consul makes them as RPCs; nor
       // is the peer stream, gRPC in Consul (and its heartbeats would fill the log).
       if (this.#deps.audit && !internal && !path.startsWith(PEER_STREAM_PREFIX)) {
@@ -252,7 +265,8 @@ export class HttpServer {
       return text(405, `method ${method} not allowed`, { ...base, Allow: err.allow.join(',') });
     }
     const { status, message } = errorResponse(err);
-    if (status >= 500) this.#deps.logger.error({ err, method, path }, 'request failed');
+    // A refusal by the rate limiter was logged by it already (as Consul's RPC server skips those).
+    if (status >= 500 && !(err instanceof Error && err.message === RETRY_LATER)) this.#deps.logger.error({ err, method, path }, 'request failed');
     return text(status, message, base);
   }
 

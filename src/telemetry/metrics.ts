@@ -71,6 +71,25 @@ export class Telemetry {
     };
   }
 
+  /** Registers a counter with labels; returns its increment function, one count per label set. */
+  labeledCounter<L extends string>(name: string, help: string, labelNames: readonly L[]): (labels: Record<L, string>) => void {
+    const prom = this.#name(name);
+    const counts = new Map<string, { labels: Record<L, string>; n: number }>();
+    this.#define((p, registry) => new p.Counter({
+      name: prom, help, labelNames: [...labelNames], registers: [registry],
+      collect() {
+        this.reset();
+        for (const c of counts.values()) this.inc(c.labels, c.n);
+      },
+    }));
+    return (labels) => {
+      const key = labelNames.map((l) => labels[l]).join('\u0000');
+      const c = counts.get(key);
+      if (c) c.n += 1;
+      else counts.set(key, { labels: { ...labels }, n: 1 });
+    };
+  }
+
   #define(define: Define): void {
     this.#defined.push(define);
     if (this.#built) define(this.#built.prom, this.#built.registry);

@@ -131,6 +131,7 @@ export function buildRuntime(tree: ConfigTree, valueErrors: string[], ctx: Build
       kvMaxValueSize: r.int('limits.kv_max_value_size', 524288), txnMaxReqLen: r.int('limits.txn_max_req_len', 524288),
       httpMaxConnsPerClient: r.int('limits.http_max_conns_per_client', 200),
       httpsHandshakeTimeout: r.durationMs('limits.https_handshake_timeout', 5_000),
+      requestLimits: readRequestLimits(r),
     },
     http: readHttpConfig(r),
     ui: readUiConfig(r),
@@ -143,4 +144,20 @@ export function buildRuntime(tree: ConfigTree, valueErrors: string[], ctx: Build
   validateRuntime(built, r);
   if (r.errors.length > 0) throw new ConfigError(multiError(r.errors));
   return { built, warnings: r.warnings };
+}
+
+const REQUEST_LIMIT_MODES = new Set(['disabled', 'permissive', 'enforcing']);
+
+/** limits.request_limits as Consul's builder reads it: an unknown mode is an error; '' is disabled. */
+function readRequestLimits(r: TreeReader): NonNullable<BuiltConfig['limits']['requestLimits']> {
+  const mode = r.str('limits.request_limits.mode', 'disabled');
+  if (mode !== '' && !REQUEST_LIMIT_MODES.has(mode)) r.errors.push(`limits.request_limits.mode: invalid mode: ${JSON.stringify(mode)}`);
+  const rate = (key: string): number => {
+    const v = r.get(`limits.request_limits.${key}`);
+    return typeof v === 'number' ? v : -1;
+  };
+  return {
+    mode: REQUEST_LIMIT_MODES.has(mode) ? mode as 'disabled' | 'permissive' | 'enforcing' : 'disabled',
+    readRate: rate('read_rate'), writeRate: rate('write_rate'),
+  };
 }

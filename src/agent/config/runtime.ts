@@ -67,6 +67,8 @@ export interface RuntimeConfig {
     kvMaxValueSize: number; txnMaxReqLen: number; httpMaxConnsPerClient: number;
     /** Milliseconds a new HTTPS connection has to finish its TLS handshake (limits.https_handshake_timeout, default 5s). */
     httpsHandshakeTimeout?: number;
+    /** limits.request_limits (servers): rates per second, negative for none (the loader always sets it). */
+    requestLimits?: { mode: 'disabled' | 'permissive' | 'enforcing'; readRate: number; writeRate: number };
   };
   http: {
     responseHeaders: Record<string, string>; allowWriteHttpFrom: string[]; blockEndpoints: string[];

@@ -1,0 +1,133 @@
+// The request rate limiter on a manual clock: Consul's burst of ten seconds of rate, refill,
+// permissive counting without refusal, 429/503 by leadership, reload, exempt routes, and the
+// per-source-IP limits of control-plane-request-limit entries.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ManualClock } from '../clock.ts';
+import { ProconsulError } from '../errors.ts';
+import { silentLogger } from '../log.ts';
+import { Router } from './router.ts';
+import { HttpServer } from './server.ts';
+import { RequestRateLimiter, RETRY_ELSEWHERE, RETRY_LATER, type ControlPlaneLimitEntry, type RequestLimitsConfig } from './rate-limit.ts';
+import { operationFor, type RateOperation } from './rate-limit-ops.ts';
+
+const KV_PUT: RateOperation = { name: 'KVS.Apply', type: 'write', category: 'KV' };
+const KV_GET: RateOperation = { name: 'KVS.Get', type: 'read', category: 'KV' };
+const CATALOG: RateOperation = { name: 'Catalog.ListNodes', type: 'read', category: 'Catalog' };
+
+function limiter(config: Partial<RequestLimitsConfig>, extra: { leader?: boolean; entries?: ControlPlaneLimitEntry[] } = {}) {
+  const clock = new ManualClock();
+  const metrics: { limit_type: string; op: string; mode: string }[] = [];
+  let entries = extra.entries ?? [];
+  let index = 1;
+  const l = new RequestRateLimiter({
+    clock, logger: silentLogger(), isLeader: () => extra.leader ?? false, exceeded: (m) => metrics.push(m),
+    config: { mode: 'enforcing', readRate: -1, writeRate: -1, ...config },
+    entries: { index: () => index, list: () => entries },
+  });
+  const setEntries = (next: ControlPlaneLimitEntry[]) => { entries = next; index += 1; };
+  return { l, clock, metrics, setEntries };
+}
+
+const outcome = (f: () => void): string => {
+  try {
+    f();
+    return 'ok';
+  } catch (err) {
+    assert.ok(err instanceof ProconsulError);
+    return `${err.code}: ${err.message}`;
+  }
+};
+
+test('enforcing: a burst of ten seconds of write_rate, then 429 until the bucket refills', () => {
+  const { l, clock, metrics } = limiter({ writeRate: 1 });
+  for (let i = 0; i < 10; i++) assert.equal(outcome(() => l.check(KV_PUT, '10.0.0.1')), 'ok', `write ${i}`);
+  assert.equal(outcome(() => l.check(KV_PUT, '10.0.0.1')), `rate_limited: ${RETRY_ELSEWHERE}`);
+  assert.deepEqual(metrics, [{ limit_type: 'global/write', op: 'KVS.Apply', mode: 'enforcing' }]);
+  // Reads have their own (unlimited) bucket.
+  assert.equal(outcome(() => l.check(KV_GET, '10.0.0.1')), 'ok');
+  clock.advance(999);
+  assert.equal(outcome(() => l.check(KV_PUT, '10.0.0.1')), `rate_limited: ${RETRY_ELSEWHERE}`);
+  clock.advance(1);
+  assert.equal(outcome(() => l.check(KV_PUT, '10.0.0.1')), 'ok');
+  assert.equal(outcome(() => l.check(KV_PUT, '10.0.0.1')), `rate_limited: ${RETRY_ELSEWHERE}`);
+});
+
+test('a write refused on the leader is 503 (retry later); a read there is 429', () => {
+  const { l } = limiter({ writeRate: 0, readRate: 0 }, { leader: true });
+  assert.equal(outcome(() => l.check(KV_PUT, '10.0.0.1')), `unavailable: ${RETRY_LATER}`);
+  assert.equal(outcome(() => l.check(KV_GET, '10.0.0.1')), `rate_limited: ${RETRY_ELSEWHERE}`);
+});
+
+test('permissive: nothing is refused, each excess is counted with its mode', () => {
+  const { l, metrics } = limiter({ mode: 'permissive', readRate: 0.5 });
+  // int(0.5) * 10 = 0: Go's limiter with a zero burst lets nothing through.
+  for (let i = 0; i < 3; i++) assert.equal(outcome(() => l.check(KV_GET, '10.0.0.1')), 'ok');
+  assert.equal(metrics.length, 3);
+  assert.deepEqual(metrics[0], { limit_type: 'global/read', op: 'KVS.Get', mode: 'permissive' });
+});
+
+test('disabled counts nothing; a reload to enforcing applies the mode at once and new rates keep saved tokens', () => {
+  const { l, clock, metrics } = limiter({ mode: 'disabled', writeRate: 1 });
+  for (let i = 0; i < 50; i++) l.check(KV_PUT, '10.0.0.1');
+  assert.equal(metrics.length, 0);
+  l.update({ mode: 'enforcing', readRate: -1, writeRate: 1 });
+  for (let i = 0; i < 10; i++) assert.equal(outcome(() => l.check(KV_PUT, '10.0.0.1')), 'ok');
+  assert.match(outcome(() => l.check(KV_PUT, '10.0.0.1')), /^rate_limited/);
+  // A higher rate refills faster; tokens saved before are not handed out again.
+  l.update({ mode: 'enforcing', readRate: -1, writeRate: 100 });
+  assert.match(outcome(() => l.check(KV_PUT, '10.0.0.1')), /^rate_limited/);
+  clock.advance(10);
+  assert.equal(outcome(() => l.check(KV_PUT, '10.0.0.1')), 'ok');
+  // Back to no limit.
+  l.update({ mode: 'enforcing', readRate: -1, writeRate: -1 });
+  for (let i = 0; i < 100; i++) assert.equal(outcome(() => l.check(KV_PUT, '10.0.0.1')), 'ok');
+});
+
+test('control-plane-request-limit: per source IP, per category, in the entry mode, and only while the global mode is on', () => {
+  const entry: ControlPlaneLimitEntry = { Name: 'e', Mode: 'enforcing', ReadRate: 100, WriteRate: 100, KV: { ReadRate: 1, WriteRate: 100 } };
+  const { l, metrics, setEntries } = limiter({ mode: 'permissive' }, { entries: [entry] });
+  for (let i = 0; i < 10; i++) assert.equal(outcome(() => l.check(KV_GET, '10.0.0.1')), 'ok');
+  assert.equal(outcome(() => l.check(KV_GET, '10.0.0.1')), `rate_limited: ${RETRY_ELSEWHERE}`);
+  assert.deepEqual(metrics, [{ limit_type: 'ip/KV/read', op: 'KVS.Get', mode: 'enforcing' }]);
+  // Another source has its own buckets; another category is not held by KV's.
+  assert.equal(outcome(() => l.check(KV_GET, '10.0.0.2')), 'ok');
+  assert.equal(outcome(() => l.check(CATALOG, '10.0.0.1')), 'ok');
+  // A permissive entry only counts.
+  setEntries([{ ...entry, Mode: 'permissive' }]);
+  for (let i = 0; i < 11; i++) assert.equal(outcome(() => l.check(KV_GET, '10.0.0.1')), 'ok');
+  assert.equal(metrics.at(-1)!.mode, 'permissive');
+  // With the global mode disabled Consul checks nothing, entries included.
+  setEntries([entry]);
+  l.update({ mode: 'disabled', readRate: -1, writeRate: -1 });
+  for (let i = 0; i < 20; i++) assert.equal(outcome(() => l.check(KV_GET, '10.0.0.1')), 'ok');
+});
+
+test('routes stand for Consul RPCs: reads, writes, and exempt or agent-local routes', () => {
+  const q = (s = '') => new URLSearchParams(s);
+  assert.deepEqual(operationFor('PUT', '/v1/kv/', 'a', q()), KV_PUT);
+  assert.equal(operationFor('GET', '/v1/kv/', 'a', q('recurse'))!.name, 'KVS.List');
+  assert.equal(operationFor('GET', '/v1/kv/', 'a', q('keys'))!.name, 'KVS.ListKeys');
+  assert.deepEqual(operationFor('GET', '/v1/catalog/nodes', '', q()), CATALOG);
+  assert.equal(operationFor('GET', '/v1/config/', 'service-defaults/web', q())!.name, 'ConfigEntry.Get');
+  assert.equal(operationFor('GET', '/v1/config/', 'service-defaults', q())!.name, 'ConfigEntry.List');
+  assert.equal(operationFor('GET', '/v1/query/', 'abc/execute', q())!.name, 'PreparedQuery.Execute');
+  assert.equal(operationFor('PUT', '/v1/session/renew/', 'x', q())!.type, 'write');
+  for (const [m, p] of [['GET', '/v1/status/leader'], ['GET', '/v1/operator/raft/configuration'], ['GET', '/v1/agent/self'], ['GET', '/v1/snapshot'], ['PUT', '/v1/agent/service/register']]) {
+    assert.equal(operationFor(m, p, '', q()), null, `${m} ${p}`);
+  }
+});
+
+test('the HTTP transport answers a refusal with Consul codes and texts, and counts only RPC routes', async () => {
+  const { l } = limiter({ writeRate: 0 });
+  const ok = async () => ({ body: true });
+  const router = new Router().route('PUT', '/v1/kv/*', ok).route('GET', '/v1/status/leader', ok).route('PUT', '/v1/agent/service/register', ok);
+  const server = new HttpServer({ router, logger: silentLogger(), config: { defaultAclPolicy: 'allow', responseHeaders: {} }, rateLimit: l });
+  const res = await server.handle({ method: 'PUT', url: '/v1/kv/a' });
+  assert.equal(res.status, 429);
+  assert.equal(res.body.toString(), RETRY_ELSEWHERE);
+  assert.equal((await server.handle({ method: 'PUT', url: '/v1/agent/service/register' })).status, 200);
+  assert.equal((await server.handle({ method: 'GET', url: '/v1/status/leader' })).status, 200);
+  // The agent's own calls are counted where they reach a server's RPC, not here.
+  assert.equal((await server.handle({ method: 'PUT', url: '/v1/kv/a', internal: true })).status, 200);
+});
