@@ -11,6 +11,8 @@ export interface CliIO {
   stderr(s: string): void;
   stdin: NodeJS.ReadableStream;
   env: NodeJS.ProcessEnv;
+  /** The directory relative file names resolve in (`tls ca create` writes there); process.cwd() when absent. */
+  cwd?: string;
   /** Opens a URL in the user's browser (`login -type=oidc`); absent in tests and embeddings. */
   openBrowser?(url: string): void;
   /**
@@ -75,8 +77,9 @@ export function parseFileCommand(flagDefs: FlagDef[], args: string[], io: CliIO)
 }
 
 /** An in-memory CliIO for running commands programmatically (tests, embedding); output is collected. */
-export function memoryIO(options: { stdin?: string | Buffer; env?: NodeJS.ProcessEnv } = {}): CliIO & { out: string; err: string } {
+export function memoryIO(options: { stdin?: string | Buffer; env?: NodeJS.ProcessEnv; cwd?: string } = {}): CliIO & { out: string; err: string } {
   const io = {
+    cwd: options.cwd,
     out: '',
     err: '',
     stdout(s: string) { io.out += s; },

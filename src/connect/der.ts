@@ -1,6 +1,6 @@
-// A minimal DER (X.690) writer for the one ASN.1 structure Proconsul builds itself, the built-in
-// CA root certificate: tag-length-value concatenation of the universal types X.509 uses. Writing
-// only; certificates are read with node:crypto's X509Certificate.
+// A minimal DER (X.690) writer for the certificates Proconsul builds itself (the built-in CA root,
+// agent TLS certificates): tag-length-value concatenation of the universal types X.509 uses, and
+// one TLV reader for walking to a field; certificates are otherwise read with X509Certificate.
 
 /** Encodes one tag-length-value from the concatenated contents. */
 export function tlv(tag: number, ...contents: Uint8Array[]): Buffer {
@@ -81,4 +81,24 @@ export function time(ms: number): Buffer {
   const year = Number(iso.slice(0, 4));
   if (year >= 1950 && year < 2050) return tlv(0x17, Buffer.from(`${digits.slice(2)}Z`, 'ascii'));
   return tlv(0x18, Buffer.from(`${digits}Z`, 'ascii'));
+}
+
+/** One TLV's offsets in `der`: where it starts, where its contents start, and its end. */
+export interface Tlv {
+  start: number;
+  contentStart: number;
+  end: number;
+}
+
+/** Reads the tag-length header of the TLV at `at`. */
+export function readTlv(der: Uint8Array, at: number): Tlv {
+  let len = der[at + 1];
+  let contentStart = at + 2;
+  if (len & 0x80) {
+    const n = len & 0x7f;
+    len = 0;
+    for (let i = 0; i < n; i++) len = len * 256 + der[at + 2 + i];
+    contentStart += n;
+  }
+  return { start: at, contentStart, end: contentStart + len };
 }
