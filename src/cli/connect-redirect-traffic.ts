@@ -198,8 +198,8 @@ export const connectRedirectTrafficCommand: Command = {
     { name: 'exclude-uid', kind: 'list', usage: 'Additional user ID to exclude from traffic redirection. May be provided multiple times.' },
     { name: 'netns', kind: 'string', usage: 'The network namespace where traffic redirection rules should apply.This must be a path to the network namespace, e.g. /var/run/netns/foo.' },
     ...HTTP_CLIENT_FLAGS,
-    { name: 'namespace', kind: 'string', usage: "Specifies the namespace to query. If not provided, the namespace will be inferred from the request's ACL token, or will default to the `default` namespace." },
-    { name: 'partition', kind: 'string', usage: "Specifies the admin partition to query. If not provided, the admin partition will be inferred from the request's ACL token, or will default to the `default` admin partition." },
+    { name: 'namespace', kind: 'string', usage: "Specifies the namespace to query. If not provided, the namespace will be inferred from the request's ACL token, or will default to the `default` namespace. Namespaces are a Consul Enterprise feature." },
+    { name: 'partition', kind: 'string', usage: "Specifies the admin partition to query. If not provided, the admin partition will be inferred from the request's ACL token, or will default to the `default` admin partition. Admin Partitions are a Consul Enterprise feature." },
   ],
   help: `
 Usage: proconsul connect redirect-traffic [options]
