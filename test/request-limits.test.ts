@@ -1,0 +1,121 @@
+// limits.request_limits on real agent processes: a server with write_rate = read_rate = 1 (a
+// burst of 10) refuses in enforcing mode, a write on the leader with 503 and a read with 429 in
+// Consul's texts, for its own HTTP API and for requests a client agent forwards; the bucket
+// refills; a reload to permissive lets everything through and counts
+// consul.rpc.rate_limit.exceeded; agent-local and Status routes are never limited.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort } from './support/ports.ts';
+import { killAll, spawnAgent } from './support/procs.ts';
+import { until } from './support/wait.ts';
+
+const RETRY_ELSEWHERE = 'rate limit exceeded, try again later or against a different server';
+const RETRY_LATER = 'rate limit exceeded for operation that can only be performed by the leader, try again later';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-request-limits-'));
+const ports = { http: 0, serf: 0, wan: 0, server: 0 };
+const children: ChildProcess[] = [];
+let log = '';
+const SERVER = '127.0.0.1';
+const CLIENT = '127.0.0.7';
+const limitsFile = path.join(dir, 'limits.json');
+
+after(() => {
+  killAll(children);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function launch(name: string, ip: string, extra: string[]): void {
+  children.push(spawnAgent({ node: name, ip, dataDir: path.join(dir, name), configFile: path.join(dir, 'agent.json'), extra },
+    (text) => { log = (log + text).slice(-20_000); }));
+}
+
+async function call(ip: string, urlPath: string, method = 'GET', body?: string): Promise<{ status: number; text: string }> {
+  const r = await fetch(`http://${ip}:${ports.http}${urlPath}`, { method, body, signal: AbortSignal.timeout(5000) });
+  return { status: r.status, text: await r.text() };
+}
+
+const POLL = { retryErrors: true, context: () => log.slice(-4000) };
+const limits = (mode: string) => fs.writeFileSync(limitsFile, JSON.stringify({ limits: { request_limits: { mode, read_rate: 1, write_rate: 1 } } }));
+
+/** `n` requests in a row; the statuses and texts of those not answered 200. */
+async function burst(n: number, f: () => Promise<{ status: number; text: string }>): Promise<{ ok: number; refused: { status: number; text: string }[] }> {
+  let ok = 0;
+  const refused: { status: number; text: string }[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = await f();
+    if (r.status === 200) ok++;
+    else refused.push(r);
+  }
+  return { ok, refused };
+}
+
+async function exceeded(mode: string): Promise<number> {
+  const m = JSON.parse((await call(SERVER, '/v1/agent/metrics')).text) as { Counters: { Name: string; Count: number; Labels: Record<string, string> }[] };
+  return m.Counters.filter((c) => c.Name === 'consul.rpc.rate_limit.exceeded' && c.Labels.mode === mode).reduce((s, c) => s + c.Count, 0);
+}
+
+before(async () => {
+  for (const k of Object.keys(ports) as (keyof typeof ports)[]) ports[k] = await freePort();
+  fs.writeFileSync(path.join(dir, 'agent.json'), JSON.stringify({
+    ports: { http: ports.http, dns: -1, grpc: -1, grpc_tls: -1, serf_lan: ports.serf, serf_wan: ports.wan, server: ports.server },
+    retry_interval: '1s',
+  }));
+  limits('enforcing');
+  launch('srv', SERVER, ['-server', '-bootstrap', '-config-file', limitsFile]);
+  launch('cli', CLIENT, ['-retry-join', `${SERVER}:${ports.serf}`]);
+  await until('the client in the server catalog', 30_000, async () => {
+    const r = await call(SERVER, '/v1/catalog/node/cli');
+    return r.status === 200 && r.text !== 'null';
+  }, POLL);
+});
+
+test('enforcing on the leader: writes refused with 503, reads with 429, in Consul texts; agent and Status routes not limited', async () => {
+  const writes = await burst(25, () => call(SERVER, '/v1/kv/w', 'PUT', 'x'));
+  // The first ten at least (the burst: ten seconds of write_rate), then about one a second.
+  assert.ok(writes.ok >= 1 && writes.refused.length > 0, `${writes.ok} of 25 went through`);
+  for (const r of writes.refused) assert.deepEqual(r, { status: 503, text: RETRY_LATER });
+  const reads = await burst(25, () => call(SERVER, '/v1/kv/w'));
+  assert.ok(reads.refused.length > 0);
+  for (const r of reads.refused) assert.deepEqual(r, { status: 429, text: RETRY_ELSEWHERE });
+  for (let i = 0; i < 5; i++) {
+    assert.equal((await call(SERVER, '/v1/status/leader')).status, 200);
+    assert.equal((await call(SERVER, '/v1/agent/self')).status, 200);
+  }
+});
+
+test('the write bucket refills: a refused write goes through again once a token is back', async () => {
+  const r = await until('a write accepted again', 10_000, async () => {
+    const w = await call(SERVER, '/v1/kv/refill', 'PUT', 'y');
+    return w.status === 200 ? w : undefined;
+  }, POLL);
+  assert.equal(r.text, 'true');
+});
+
+test('requests a client agent forwards count against the server: refused with the same code and text', async () => {
+  const writes = await burst(25, () => call(CLIENT, '/v1/kv/from-client', 'PUT', 'z'));
+  assert.ok(writes.refused.length > 0, 'some forwarded writes refused');
+  for (const r of writes.refused) assert.deepEqual(r, { status: 503, text: RETRY_LATER });
+  // The client's own endpoints make no RPC.
+  assert.equal((await call(CLIENT, '/v1/agent/members')).status, 200);
+});
+
+test('a reload to permissive lets everything through and counts the excess in consul.rpc.rate_limit.exceeded', async () => {
+  assert.ok(await exceeded('enforcing') > 0);
+  const before = await exceeded('permissive');
+  limits('permissive');
+  assert.equal((await call(SERVER, '/v1/agent/reload', 'PUT')).status, 200);
+  const writes = await burst(25, () => call(SERVER, '/v1/kv/p', 'PUT', 'x'));
+  assert.deepEqual(writes.refused, []);
+  assert.ok(await exceeded('permissive') - before >= 10, 'the writes past the burst were counted');
+  // And back to disabled: nothing more is counted.
+  limits('disabled');
+  assert.equal((await call(SERVER, '/v1/agent/reload', 'PUT')).status, 200);
+  const counted = await exceeded('permissive');
+  assert.deepEqual((await burst(25, () => call(SERVER, '/v1/kv/d', 'PUT', 'x'))).refused, []);
+  assert.equal(await exceeded('permissive'), counted);
+});
