@@ -120,6 +120,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'services register', synopsis: 'Register services with the local agent', load: async () => (await import('./services-register.ts')).servicesRegisterCommand },
   { name: 'snapshot', synopsis: 'Saves, restores and inspects snapshots of Consul server state', load: async () => (await import('./snapshot.ts')).snapshotCommand },
   { name: 'snapshot agent', synopsis: 'Periodically saves snapshots of Consul server state', load: async () => (await import('./snapshot-agent.ts')).snapshotAgentCommand },
+  { name: 'snapshot decode', synopsis: 'Decodes the binary', load: async () => (await import('./snapshot-decode.ts')).snapshotDecodeCommand },
   { name: 'snapshot inspect', synopsis: 'Displays information about a Consul snapshot file', load: async () => (await import('./snapshot-inspect.ts')).snapshotInspectCommand },
   { name: 'snapshot restore', synopsis: 'Restores snapshot of Consul server state', load: async () => (await import('./snapshot-restore.ts')).snapshotRestoreCommand },
   { name: 'snapshot save', synopsis: 'Saves snapshot of Consul server state', load: async () => (await import('./snapshot-save.ts')).snapshotSaveCommand },

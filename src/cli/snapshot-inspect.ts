@@ -37,8 +37,8 @@ export function formatJson(meta: SnapshotMeta, sum: StateSummary): string {
   return JSON.stringify({ Meta, Stats: sum.Stats, StatsKV: sum.StatsKV, TotalSize: sum.TotalSize, TotalSizeKV: sum.TotalSizeKV }, null, 3);
 }
 
-// A raw state.bin (from a server's data dir) is read with the meta.json beside it, as Consul does.
-async function load(file: string): Promise<{ meta: SnapshotMeta; state: Buffer }> {
+/** A snapshot file's meta and state.bin; a raw state.bin (from a server's data dir) is read with the meta.json beside it, as Consul does. */
+export async function loadSnapshotFile(file: string): Promise<{ meta: SnapshotMeta; state: Buffer }> {
   const bytes = await fs.readFile(file).catch((err: NodeJS.ErrnoException) => {
     throw new Error(`Error opening snapshot file: ${goFileError(err, file)}`);
   });
@@ -85,7 +85,7 @@ Usage: proconsul snapshot inspect [options] FILE
     const format = String(flags.values.format);
     try {
       if (format !== 'pretty' && format !== 'json') throw new Error(`Error outputting enhanced snapshot data: Unknown format: ${format}`);
-      const { meta, state } = await load(file);
+      const { meta, state } = await loadSnapshotFile(file);
       const kv = flags.values.kvdetails === true ? { depth: Number(flags.values.kvdepth), filter: String(flags.values.kvfilter ?? '') } : undefined;
       const sum = await summarize(state, kv).catch((err: Error) => { throw new Error(`Error extracting snapshot data: ${err.message}`); });
       out.info(format === 'json' ? formatJson(meta, sum) : formatPretty(meta, sum));

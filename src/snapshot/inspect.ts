@@ -33,7 +33,8 @@ const TYPES: [string, string][] = [
   ['coordinate/', 'Coordinate'], ['autopilot/', 'Autopilot'], ['meta/', 'SystemMetadata'], ['guard/', 'NameGuard'],
 ];
 
-function typeOf(key: string): string {
+/** Consul's message type name for a Store key (`kv/…` → KVS, `catalog/…` → Register, …). */
+export function recordType(key: string): string {
   let best: [string, string] | null = null;
   for (const t of TYPES) if (key.startsWith(t[0]) && (!best || t[0].length > best[0].length)) best = t;
   return best ? best[1] : key.split('/')[0];
@@ -64,7 +65,7 @@ export async function summarize(state: Buffer, kv?: KvDetailOptions): Promise<St
   data.kvs.forEach((rec, i) => {
     const size = Buffer.byteLength(kvLines[i]) + 1;
     total += size;
-    add(stats, typeOf(rec.key), size);
+    add(stats, recordType(rec.key), size);
     if (!kv || !rec.key.startsWith('kv/')) return;
     const key = rec.key.slice(3);
     if (kv.filter && !key.startsWith(kv.filter)) return;
