@@ -88,6 +88,13 @@ test('errors read as Consul\'s, exit 1, nothing written', async () => {
   assert.match(bad.err, /Failed to parse args: flag provided but not defined: -nope\n$/);
 });
 
+test('a namespaced service goes to the server in the entry (refused here as by Consul CE)', async () => {
+  const res = await cli(['connect', 'expose', '-service=team/api', '-ingress-gateway=ingress', '-port=9000']);
+  assert.equal(res.code, 1);
+  assert.equal(res.out, '');
+  assert.match(res.err, /^Error writing ingress config entry: Unexpected response code: 400 \(.*Listeners\[\d\]\.Services\[0\]\.Namespace.*enterprise feature\)\n$/s);
+});
+
 test('an unreachable agent is an error fetching the entry', async () => {
   const res = await cli(['connect', 'expose', '-service=web', '-ingress-gateway=ingress', '-port=1', '-http-addr=127.0.0.1:1']);
   assert.equal(res.code, 1);

@@ -9,8 +9,10 @@ export interface Intention {
   Description?: string;
   SourcePeer?: string;
   SourceNS?: string;
+  SourcePartition?: string;
   SourceName: string;
   DestinationNS?: string;
+  DestinationPartition?: string;
   DestinationName: string;
   SourceType?: string;
   Action?: string;
@@ -28,6 +30,12 @@ const notFoundIsNull = <T>(p: Promise<ApiResponse<T>>): Promise<T | null> =>
     if (err instanceof ApiError && err.statusCode === 404) return null;
     throw err;
   });
+
+/** Go api's maybePrefixNamespaceAndPartition: `name`, `ns/name` or `partition/ns/name` as the exact endpoints take them. */
+function prefixed(partition: string | undefined, ns: string | undefined, name: string): string {
+  if (!partition) return ns ? `${ns}/${name}` : name;
+  return `${partition}/${ns || 'default'}/${name}`;
+}
 
 /** Client for `/v1/connect/intentions`. */
 export class IntentionsApi {
@@ -53,7 +61,10 @@ export class IntentionsApi {
 
   /** Creates or replaces the intention named by its source and destination (IntentionUpsert). */
   async upsert(ixn: Intention, options?: CallOptions): Promise<void> {
-    const query = { source: ixn.SourceName, destination: ixn.DestinationName };
+    const query = {
+      source: prefixed(ixn.SourcePartition, ixn.SourceNS, ixn.SourceName),
+      destination: prefixed(ixn.DestinationPartition, ixn.DestinationNS, ixn.DestinationName),
+    };
     await this.#c.request({ method: 'PUT', path: '/v1/connect/intentions/exact', query, json: ixn, options });
   }
 

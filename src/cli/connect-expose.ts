@@ -2,7 +2,7 @@
 // gateway's config entry or listener when absent, written with check-and-set) and an allow
 // intention from the gateway to the service, with Consul's messages and exit codes.
 
-import { ConfigEntriesApi, type ConfigEntryBody } from '../api/config-entries.ts';
+import type { ConfigEntryBody } from '../api/config-entries.ts';
 import { IntentionsApi } from '../api/intentions.ts';
 import type { ConsulClient } from '../api/index.ts';
 import { FlagError, parseFlags, type ParsedFlags } from './flags.ts';
@@ -14,8 +14,11 @@ import { goFlagDefaults } from './usage.ts';
 interface IngressService {
   Name: string;
   Namespace?: string;
+  Partition?: string;
   Hosts?: string[];
 }
+
+type Target = { name: string; ns: string; partition: string };
 
 interface IngressListener {
   Port: number;
@@ -26,12 +29,20 @@ interface IngressListener {
 /** Go's %q for the plain names these messages quote. */
 const q = (s: string): string => JSON.stringify(s);
 
-const nsMatch = (a: string | undefined, b: string | undefined): boolean => (a || 'default') === (b || 'default');
+/** Consul's entMetaMatch: same namespace and partition, empty meaning default, case-insensitive. */
+const entMetaMatch = (a: IngressService, b: IngressService): boolean =>
+  (a.Namespace || 'default').toLowerCase() === (b.Namespace || 'default').toLowerCase()
+  && (a.Partition || 'default').toLowerCase() === (b.Partition || 'default').toLowerCase();
 
 class Failure extends Error {}
 
+/** The Namespace and Partition fields of a target, omitted when empty as Go's omitempty does. */
+const entMeta = (t: Target): { Namespace?: string; Partition?: string } => ({
+  ...(t.ns ? { Namespace: t.ns } : {}), ...(t.partition ? { Partition: t.partition } : {}),
+});
+
 /** The parsed target `[ns/]name`, or a Failure with `what`'s message. */
-function target(input: string, what: string): { name: string; ns: string } {
+function target(input: string, what: string): Target {
   try {
     return parseIntentionTarget(input);
   } catch (err) {
@@ -50,7 +61,7 @@ function withService(
     if (l.Port !== port) return;
     listenerIdx = i;
     if ((l.Protocol ?? '') !== protocol) throw new Failure(`Listener on port ${l.Port} already configured with conflicting protocol ${q(l.Protocol ?? '')}`);
-    const j = (l.Services ?? []).findIndex((s) => s.Name === svc.Name && nsMatch(s.Namespace, svc.Namespace));
+    const j = (l.Services ?? []).findIndex((s) => s.Name === svc.Name && entMetaMatch(s, svc));
     if (j >= 0) {
       serviceIdx = j;
       out(`Updating service definition for ${q(flagService)} on listener with port ${l.Port}`);
@@ -81,15 +92,19 @@ async function expose(client: ConsulClient, flags: ParsedFlags, io: CliIO): Prom
   const gw = target(flagGateway, 'Invalid ingress gateway name');
   if (port === 0) throw new Failure('A port must be provided via the -port flag.');
 
-  const entries = new ConfigEntriesApi(client);
+  // The entry is read and written in the gateway's namespace and partition (Consul's Query/WriteOptions).
+  const tenancy = { ns: gw.ns || undefined, partition: gw.partition || undefined };
   // A missing entry is created; only other failures end the command.
-  let entry: ConfigEntryBody = await entries.get('ingress-gateway', gw.name).then((r) => r.data as ConfigEntryBody, (err: Error) => {
+  const path = `/v1/config/ingress-gateway/${encodeURIComponent(gw.name)}`;
+  let entry = await client.json<ConfigEntryBody>({ method: 'GET', path, query: tenancy }).then((r) => r.data, (err: Error) => {
     if (!err.message.includes('Config entry not found')) throw new Failure(`Error fetching existing ingress gateway configuration: ${err.message}`);
-    return { Kind: 'ingress-gateway', Name: gw.name, ...(gw.ns ? { Namespace: gw.ns } : {}) };
+    return { Kind: 'ingress-gateway', Name: gw.name, ...entMeta(gw) } as ConfigEntryBody;
   });
-  const newService: IngressService = { Name: svc.name, ...(svc.ns ? { Namespace: svc.ns } : {}), ...((v.host as string[] | undefined)?.length ? { Hosts: v.host as string[] } : {}) };
+  const hosts = (v.host as string[] | undefined) ?? [];
+  const newService: IngressService = { Name: svc.name, ...entMeta(svc), ...(hosts.length ? { Hosts: hosts } : {}) };
   entry = withService(entry, newService, port, protocol, flagService, out.info);
-  const written = await entries.cas(entry, Number(entry.ModifyIndex ?? 0)).catch((err: Error) => {
+  const cas = Number(entry.ModifyIndex ?? 0);
+  const written = await client.json<boolean>({ method: 'PUT', path: '/v1/config', query: { ...tenancy, cas }, json: entry }).catch((err: Error) => {
     throw new Failure(`Error writing ingress config entry: ${err.message}`);
   });
   if (!written.data) throw new Failure('Ingress config entry was changed while attempting to update, please try again.');
@@ -104,7 +119,9 @@ async function expose(client: ConsulClient, flags: ParsedFlags, io: CliIO): Prom
     return 0;
   }
   await intentions.upsert({
-    SourceName: gw.name, SourceNS: gw.ns || undefined, DestinationName: svc.name, DestinationNS: svc.ns || undefined, SourceType: 'consul', Action: 'allow',
+    SourceName: gw.name, SourceNS: gw.ns || undefined, SourcePartition: gw.partition || undefined,
+    DestinationName: svc.name, DestinationNS: svc.ns || undefined, DestinationPartition: svc.partition || undefined,
+    SourceType: 'consul', Action: 'allow',
   }).catch((err: Error) => {
     throw new Failure(`Error upserting intention: ${err.message}`);
   });
@@ -117,8 +134,8 @@ export const connectExposeCommand: Command = {
   name: 'connect expose',
   synopsis: 'Expose a Connect-enabled service through an Ingress gateway',
   flags: [
-    { name: 'ingress-gateway', kind: 'string', usage: "(Required) The name of the ingress gateway service to use. A namespace can optionally be specified as a prefix via the 'namespace/service' format." },
-    { name: 'service', kind: 'string', usage: "(Required) The name of destination service to expose. A namespace can optionally be specified as a prefix via the 'namespace/service' format." },
+    { name: 'ingress-gateway', kind: 'string', usage: "(Required) The name of the ingress gateway service to use. Namespace and partition can optionally be specified as a prefix via the 'partition/namespace/service' format." },
+    { name: 'service', kind: 'string', usage: "(Required) The name of destination service to expose. Namespace and partition can optionally be specified as a prefix via the 'partition/namespace/service' format." },
     { name: 'port', kind: 'int', default: 0, usage: '(Required) The listener port to use for the service on the Ingress gateway.' },
     { name: 'protocol', kind: 'string', default: 'tcp', usage: "The protocol for the service. Defaults to 'tcp'." },
     { name: 'host', kind: 'list', usage: 'Additional DNS hostname to use for routing to this service.Can be specified multiple times.' },

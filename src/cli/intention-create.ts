@@ -9,11 +9,11 @@ import { mapFlag } from './catalog-flags.ts';
 import { HTTP_FLAGS } from './http-flags.ts';
 import { parseCommandFlags, ui, type CliIO, type Command } from './io.ts';
 
-/** ParseIntentionTarget: the name of `[[partition/]namespace/]name` and its namespace. */
-export function parseIntentionTarget(input: string): { name: string; ns: string } {
+/** ParseIntentionTarget: the name of `[[partition/]namespace/]name`, its namespace and partition. */
+export function parseIntentionTarget(input: string): { name: string; ns: string; partition: string } {
   const parts = input.split('/');
   if (parts.length > 3) throw new Error("input can contain at most two '/'");
-  return { name: parts[parts.length - 1], ns: parts.length > 1 ? parts[parts.length - 2] : '' };
+  return { name: parts[parts.length - 1], ns: parts.length > 1 ? parts[parts.length - 2] : '', partition: parts.length > 2 ? parts[0] : '' };
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {

@@ -16,7 +16,8 @@ test('the get table: aligned labels, optional rows, meta sorted by key', () => {
 });
 
 test('CLI targets: up to partition/namespace/name', () => {
-  assert.deepEqual(parseIntentionTarget('web'), { name: 'web', ns: '' });
-  assert.deepEqual(parseIntentionTarget('ns/web'), { name: 'web', ns: 'ns' });
+  assert.deepEqual(parseIntentionTarget('web'), { name: 'web', ns: '', partition: '' });
+  assert.deepEqual(parseIntentionTarget('ns/web'), { name: 'web', ns: 'ns', partition: '' });
+  assert.deepEqual(parseIntentionTarget('part/ns/web'), { name: 'web', ns: 'ns', partition: 'part' });
   assert.throws(() => parseIntentionTarget('a/b/c/d'), { message: "input can contain at most two '/'" });
 });
