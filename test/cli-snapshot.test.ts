@@ -83,6 +83,6 @@ describe('snapshot commands', () => {
     assert.match(res.err, /^Error restoring snapshot: Unexpected response code: 500 \(failed to read snapshot: failed to decompress snapshot: /);
     const parent = await cli(a, ['snapshot']);
     assert.equal(parent.code, 1);
-    assert.match(parent.err, /Subcommands:\n {4}agent +Periodically saves snapshots of Consul server state\n {4}inspect +Displays information about a Consul snapshot file\n/);
+    assert.match(parent.err, /Subcommands:\n {4}agent +Periodically saves snapshots of Consul server state\n {4}decode +Decodes the binary\n {4}inspect +Displays information about a Consul snapshot file\n/);
   });
 });
