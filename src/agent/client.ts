@@ -57,7 +57,7 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
   const pool = new LanPool(config, { clock, logger, random, transport: deps.gossipTransport, onJoinExhausted: deps.onJoinExhausted });
   const servers = new ServerList({ datacenter: config.datacenter, random });
   const tls = new TlsConfigurator(config.datacenter);
-  const forwarder = new Forwarder({ logger, localAddress: config.bindAddr, tls });
+  const forwarder = new Forwarder({ logger, localAddress: config.bindAddr, tls, rateLimitRetry: { clock, random, holdMs: config.rpcHoldTimeout ?? 7_000 } });
   const call: ServerCall = (method, url, token, body, signal) => forwarder.send(servers, {
     method, url, body: body === undefined ? undefined : Buffer.from(JSON.stringify(body)),
     headers: { 'content-type': 'application/json', ...(token ? { 'x-consul-token': token } : {}) }, signal,

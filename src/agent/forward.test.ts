@@ -195,3 +195,49 @@ test('connections opened by many concurrent callers stay pooled for the next req
     srv.close();
   }
 });
+
+test('a server rate limit refusal to retry elsewhere is retried on the next server until rpc_hold_timeout; retry later is not', async () => {
+  const hits: string[] = [];
+  const serve = (name: string, status: number, text: string) => http.createServer((req, res) => {
+    hits.push(name);
+    req.resume();
+    req.on('end', () => res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8' }).end(text));
+  });
+  const limited = serve('limited', 429, 'rate limit exceeded, try again later or against a different server');
+  const leader = serve('leader', 503, 'rate limit exceeded for operation that can only be performed by the leader, try again later');
+  const ok = serve('ok', 200, 'true');
+  const addr = async (s: http.Server) => {
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    return `127.0.0.1:${(s.address() as net.AddressInfo).port}`;
+  };
+  const [a, b, c] = [await addr(limited), await addr(leader), await addr(ok)];
+  // A clock whose time moves 1 s per reading; waits end at once.
+  let now = 0;
+  const clock = { now: () => (now += 1000), setTimer: (_ms: number, fn: () => void) => { setImmediate(fn); return { cancel() {} }; } };
+  const fwd = new Forwarder({ logger: silentLogger(), rateLimitRetry: { clock, holdMs: 7000, random: () => 0.5 } });
+  // A ServerList-like source that moves a failed server to the back.
+  const rotating = (addrs: string[]): ServerSource & { failedOnes: string[] } => {
+    const order = [...addrs];
+    const failedOnes: string[] = [];
+    return { servers: () => order, failed: (x) => { failedOnes.push(x); order.push(order.splice(order.indexOf(x), 1)[0]); }, failedOnes };
+  };
+  try {
+    const src = rotating([a, c]);
+    const res = await fwd.send(src, { method: 'GET', url: '/v1/kv/x', headers: {} });
+    assert.equal(res.status, 200);
+    assert.deepEqual(hits, ['limited', 'ok']);
+    assert.deepEqual(src.failedOnes, [a]);
+    // Only the limited server: tried until the hold timeout has passed, then its 429 is the answer.
+    hits.length = 0;
+    const alone = await fwd.send(rotating([a]), { method: 'GET', url: '/v1/kv/x', headers: {} });
+    assert.equal(alone.status, 429);
+    assert.ok(hits.length > 1 && hits.length <= 7, `${hits.length} tries`);
+    // The leader's refusal is final: no other server can take the write.
+    hits.length = 0;
+    assert.equal((await fwd.send(rotating([b, c]), { method: 'PUT', url: '/v1/kv/x', headers: {} })).status, 503);
+    assert.deepEqual(hits, ['leader']);
+  } finally {
+    fwd.close();
+    for (const s of [limited, leader, ok]) s.close();
+  }
+});

@@ -10,6 +10,8 @@ import type { Handler, HttpRequest, HttpResult } from '../http/index.ts';
 import type { TlsConfigurator } from './tls-configurator.ts';
 import type { Abortable } from '../state/notify.ts';
 import { nodeHttp, nodeHttps } from '../node-http.ts';
+import type { Clock } from '../clock.ts';
+import { RETRY_ELSEWHERE } from '../http/index.ts';
 
 /** Consul's structs.ErrNoServers text, answered with 500 when no server is known. */
 export const NO_SERVERS = 'No known Consul servers';
@@ -88,6 +90,17 @@ class ConnectionFailed extends Error {}
  */
 const MAX_FREE_SOCKETS = 1024;
 
+/** How a client agent retries a request a server's rate limit refused (Consul's canRetry). */
+export interface RateLimitRetry {
+  clock: Clock;
+  /** performance.rpc_hold_timeout in milliseconds. */
+  holdMs: number;
+  random: () => number;
+}
+
+/** Consul waits a random stagger up to rpc_hold_timeout / 16 between tries (structs.JitterFraction). */
+const JITTER_FRACTION = 16;
+
 /** Proxies requests to servers over pooled keep-alive connections. */
 export class Forwarder {
   readonly #agent: http.Agent;
@@ -95,12 +108,14 @@ export class Forwarder {
   readonly #tls: Pick<TlsConfigurator, 'outgoingRpc'> | undefined;
   readonly #log: Logger;
   readonly #split = new Map<string, [string, number]>();
+  readonly #retry: RateLimitRetry | undefined;
 
   /**
    * `localAddress`: the address connections leave from (the agent's bind address), so servers see
    * the agent's own IP. `tls`: the agent's TLS settings, read per request (absent: plaintext).
    */
-  constructor(deps: { logger: Logger; agent?: http.Agent; localAddress?: string; tls?: Pick<TlsConfigurator, 'outgoingRpc'> }) {
+  constructor(deps: { logger: Logger; agent?: http.Agent; localAddress?: string; tls?: Pick<TlsConfigurator, 'outgoingRpc'>; rateLimitRetry?: RateLimitRetry }) {
+    this.#retry = deps.rateLimitRetry;
     this.#log = deps.logger.child({ '@module': 'agent.rpc' });
     const local = deps.localAddress && !['0.0.0.0', '::', ''].includes(deps.localAddress) ? { localAddress: deps.localAddress } : {};
     // Every connection a burst of callers opened stays pooled (up to MAX_FREE_SOCKETS): a smaller
@@ -111,8 +126,27 @@ export class Forwarder {
     this.#tls = deps.tls;
   }
 
-  /** Sends `req` to the first server that answers; throws 500 `No known Consul servers` when none is known. */
+  /**
+   * Sends `req` to the first server that answers; throws 500 `No known Consul servers` when none
+   * is known. With `rateLimitRetry`, a server's refusal to retry elsewhere (its request rate
+   * limit, before the request ran) is sent again, after a jittered wait, to the next server, as
+   * Consul's client does until rpc_hold_timeout has passed since the first try.
+   */
   async send(source: ServerSource, req: ForwardRequest): Promise<ForwardResponse> {
+    const retry = this.#retry;
+    if (!retry) return this.#sendOnce(source, req);
+    const first = retry.clock.now();
+    for (;;) {
+      const res = await this.#sendOnce(source, req);
+      if (res.status !== 429 || res.body.toString() !== RETRY_ELSEWHERE || req.signal?.aborted) return res;
+      if (retry.clock.now() - first >= retry.holdMs) return res;
+      source.failed?.(res.server);
+      this.#log.warn({ server: res.server, method: req.method }, 'Retrying RPC to server');
+      await new Promise<void>((resolve) => retry.clock.setTimer(retry.random() * (retry.holdMs / JITTER_FRACTION), resolve));
+    }
+  }
+
+  async #sendOnce(source: ServerSource, req: ForwardRequest): Promise<ForwardResponse> {
     const servers = source.servers();
     if (servers.length === 0) throw new InternalError(NO_SERVERS);
     let last: Error | undefined;
