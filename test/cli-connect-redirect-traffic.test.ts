@@ -5,7 +5,11 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { AgentServicesApi } from '../src/api/agent-services.ts';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { AgentServicesApi, type AgentServiceRegistration } from '../src/api/agent-services.ts';
+import { configFromFlags, connectRedirectTrafficCommand } from '../src/cli/connect-redirect-traffic.ts';
+import { parseFlags } from '../src/cli/flags.ts';
 import { cliAgent } from './support/cli.ts';
 
 const dev = cliAgent();
@@ -152,4 +156,69 @@ test('flag and registration errors read as Consul\'s (nothing run)', async () =>
   const bad = await run('-bogus');
   assert.equal(bad.code, 1);
   assert.match(bad.err, /==> Failed to parse args: flag provided but not defined: -bogus\n$/);
+});
+
+/** The configuration the command derives for `args` (Consul's generateConfigFromFlags), nothing applied. */
+async function derive(args: string[]) {
+  return configFromFlags(parseFlags(connectRedirectTrafficCommand.flags, args), { env: dev.env, stdout() {}, stderr() {}, stdin: process.stdin });
+}
+
+const proxy = (id: string, proxyFields: Record<string, unknown>): AgentServiceRegistration => ({
+  Kind: 'connect-proxy', ID: id, Name: 'test-proxy', Port: 20000, Address: '1.1.1.1', Proxy: { DestinationServiceName: 'foo', ...proxyFields },
+});
+
+test('the configuration from a registration, as Consul\'s generateConfigFromFlags cases', async () => {
+  const agent = new AgentServicesApi(dev.client);
+  const cases: [string, Record<string, unknown>, Partial<Awaited<ReturnType<typeof derive>>> | string][] = [
+    ['plain', {}, { proxyInboundPort: 20000, proxyOutboundPort: 15001, excludeInboundPorts: [] }],
+    ['bind-int', { Config: { bind_port: 21000 } }, { proxyInboundPort: 21000 }],
+    ['bind-string', { Config: { bind_port: '21000' } }, { proxyInboundPort: 21000 }],
+    ['bind-invalid', { Config: { bind_port: 'invalid' } }, "failed parsing Proxy.Config: 1 error(s) decoding:\n\n* cannot parse 'bind_port' as int: strconv.ParseInt: parsing \"invalid\": invalid syntax"],
+    ['outbound', { TransparentProxy: { OutboundListenerPort: 21000 } }, { proxyOutboundPort: 21000 }],
+    ['prom', { Config: { envoy_prometheus_bind_addr: '0.0.0.0:9000' } }, { excludeInboundPorts: ['9000'] }],
+    ['prom-bad', { Config: { envoy_prometheus_bind_addr: '9000' } }, 'failed parsing host and port from envoy_prometheus_bind_addr: address 9000: missing port in address'],
+    ['stats', { Config: { envoy_stats_bind_addr: '0.0.0.0:8000' } }, { excludeInboundPorts: ['8000'] }],
+    ['stats-bad', { Config: { envoy_stats_bind_addr: '8000' } }, 'failed parsing host and port from envoy_stats_bind_addr: address 8000: missing port in address'],
+    ['paths', { Expose: { Paths: [{ ListenerPort: 23000, LocalPathPort: 8080, Path: '/health' }] } }, { excludeInboundPorts: ['23000'] }],
+  ];
+  for (const [id, fields, want] of cases) {
+    await agent.serviceRegister(proxy(id, fields));
+    const got = derive(['-proxy-uid=1234', `-proxy-id=${id}`, '-consul-dns-ip=10.0.34.16']);
+    if (typeof want === 'string') {
+      await assert.rejects(got, { message: want }, id);
+      continue;
+    }
+    const cfg = await got;
+    assert.equal(cfg.consulDNSIP, '10.0.34.16', id);
+    for (const [k, v] of Object.entries(want)) assert.deepEqual(cfg[k as keyof typeof cfg], v, `${id}: ${k}`);
+  }
+});
+
+test('Expose.Checks: the exposed ports of the destination\'s checks are excluded (agent answers stubbed)', async () => {
+  // Proconsul's agent does not allocate checks' ExposedPort yet, so a stub agent answers with them.
+  let filter: string | null = null;
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    res.setHeader('Content-Type', 'application/json');
+    if (url.pathname === '/v1/agent/service/checks-proxy') {
+      res.end(JSON.stringify({ ID: 'checks-proxy', Kind: 'connect-proxy', Port: 20000, Proxy: { DestinationServiceName: 'foo', Expose: { Checks: true } } }));
+    } else if (url.pathname === '/v1/agent/checks') {
+      filter = url.searchParams.get('filter');
+      res.end(JSON.stringify({ a: { CheckID: 'a', ExposedPort: 21500 }, b: { CheckID: 'b', ExposedPort: 21501 }, c: { CheckID: 'c', ExposedPort: 0 } }));
+    } else {
+      res.statusCode = 404;
+      res.end('not found');
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const addr = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const cfg = await configFromFlags(parseFlags(connectRedirectTrafficCommand.flags, ['-proxy-uid=1234', '-proxy-id=checks-proxy', `-http-addr=${addr}`]), {
+      env: {}, stdout() {}, stderr() {}, stdin: process.stdin,
+    });
+    assert.equal(filter, 'ServiceName == "foo"');
+    assert.deepEqual(cfg.excludeInboundPorts, ['21500', '21501']);
+  } finally {
+    server.close();
+  }
 });

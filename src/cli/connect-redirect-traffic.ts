@@ -79,7 +79,7 @@ async function fetchProxy(client: ConsulClient, flags: ParsedFlags, proxyID: str
 }
 
 /** Consul's generateConfigFromFlags: the flags, with the proxy's ports and exclusions when -proxy-id is given. */
-async function configFromFlags(flags: ParsedFlags, io: CliIO): Promise<RedirectConfig> {
+export async function configFromFlags(flags: ParsedFlags, io: CliIO): Promise<RedirectConfig> {
   const v = flags.values;
   const list = (n: string): string[] => (v[n] as string[] | undefined) ?? [];
   const cfg: RedirectConfig = {
