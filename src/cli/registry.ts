@@ -115,6 +115,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'peering list', synopsis: 'List peering connections', load: async () => (await import('./peering-list.ts')).peeringListCommand },
   { name: 'peering read', synopsis: 'Read a peering connection', load: async () => (await import('./peering-read.ts')).peeringReadCommand },
   { name: 'services', synopsis: 'Interact with services', load: async () => (await import('./services.ts')).servicesCommand },
+  { name: 'services export', synopsis: 'Export a service from one peer or admin partition to another', load: async () => (await import('./services-export.ts')).servicesExportCommand },
   { name: 'services exported-services', synopsis: 'Lists exported services', load: async () => (await import('./services-exported-services.ts')).servicesExportedServicesCommand },
   { name: 'services deregister', synopsis: 'Deregister services with the local agent', load: async () => (await import('./services-deregister.ts')).servicesDeregisterCommand },
   { name: 'services register', synopsis: 'Register services with the local agent', load: async () => (await import('./services-register.ts')).servicesRegisterCommand },
