@@ -76,6 +76,16 @@ export class RateLimitedError extends ProconsulError {
   }
 }
 
+/**
+ * A client agent's own RPC rate limit (limits.rpc_rate) refused a call: Consul's
+ * structs.ErrRPCRateExceeded, answered over HTTP as a 429 without a body.
+ */
+export class RpcRateExceededError extends RateLimitedError {
+  constructor() {
+    super('RPC rate limit exceeded');
+  }
+}
+
 /** Wrong HTTP method: 405 with the allowed methods. */
 export class MethodNotAllowedError extends ProconsulError {
   readonly allow: string[];

@@ -2,7 +2,8 @@
 // burst of 10) refuses in enforcing mode, a write on the leader with 503 and a read with 429 in
 // Consul's texts, for its own HTTP API and for requests a client agent forwards; the bucket
 // refills; a reload to permissive lets everything through and counts
-// consul.rpc.rate_limit.exceeded; agent-local and Status routes are never limited.
+// consul.rpc.rate_limit.exceeded; agent-local and Status routes are never limited. A client's own
+// limits.rpc_rate, set by a reload, refuses its RPCs with a bodiless 429.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
@@ -23,6 +24,8 @@ let log = '';
 const SERVER = '127.0.0.1';
 const CLIENT = '127.0.0.7';
 const limitsFile = path.join(dir, 'limits.json');
+const clientLimitsFile = path.join(dir, 'client-limits.json');
+const clientRpcRate = (rate: number, burst: number) => fs.writeFileSync(clientLimitsFile, JSON.stringify({ limits: { rpc_rate: rate, rpc_max_burst: burst } }));
 
 after(() => {
   killAll(children);
@@ -67,7 +70,8 @@ before(async () => {
   }));
   limits('enforcing');
   launch('srv', SERVER, ['-server', '-bootstrap', '-config-file', limitsFile]);
-  launch('cli', CLIENT, ['-retry-join', `${SERVER}:${ports.serf}`]);
+  clientRpcRate(-1, 1000);
+  launch('cli', CLIENT, ['-retry-join', `${SERVER}:${ports.serf}`, '-config-file', clientLimitsFile]);
   await until('the client in the server catalog', 30_000, async () => {
     const r = await call(SERVER, '/v1/catalog/node/cli');
     return r.status === 200 && r.text !== 'null';
@@ -118,4 +122,19 @@ test('a reload to permissive lets everything through and counts the excess in co
   const counted = await exceeded('permissive');
   assert.deepEqual((await burst(25, () => call(SERVER, '/v1/kv/d', 'PUT', 'x'))).refused, []);
   assert.equal(await exceeded('permissive'), counted);
+});
+
+test('a client agent\'s limits.rpc_rate (set by a reload) refuses its RPCs with a bodiless 429 and counts consul.client.rpc.exceeded', async () => {
+  clientRpcRate(0.001, 1);
+  assert.equal((await call(CLIENT, '/v1/agent/reload', 'PUT')).status, 200);
+  const reads = await burst(5, () => call(CLIENT, '/v1/catalog/nodes'));
+  assert.ok(reads.refused.length >= 4, `${reads.refused.length} of 5 refused`);
+  for (const r of reads.refused) assert.deepEqual(r, { status: 429, text: '' });
+  // Its own endpoints make no RPC.
+  assert.equal((await call(CLIENT, '/v1/agent/self')).status, 200);
+  const m = JSON.parse((await call(CLIENT, '/v1/agent/metrics')).text) as { Counters: { Name: string; Count: number }[] };
+  assert.ok((m.Counters.find((c) => c.Name === 'consul.client.rpc.exceeded')?.Count ?? 0) >= 4);
+  clientRpcRate(-1, 1000);
+  assert.equal((await call(CLIENT, '/v1/agent/reload', 'PUT')).status, 200);
+  assert.deepEqual((await burst(5, () => call(CLIENT, '/v1/catalog/nodes'))).refused, []);
 });

@@ -10,7 +10,7 @@ import { createLogger, LogHub, type Logger } from '../log.ts';
 import { Telemetry } from '../telemetry/metrics.ts';
 import { MetricsStream } from '../telemetry/metrics-stream.ts';
 import { reloadTls, startTls, TlsConfigurator } from './tls-configurator.ts';
-import { HttpServer, type RequestConfig } from '../http/index.ts';
+import { HttpServer, TokenBucket, type RequestConfig } from '../http/index.ts';
 import { ClientAclResolver } from './client-acl.ts';
 import { RemoteNodeChecks } from './client-alias.ts';
 import { DnsServer, dnsConfigFrom } from '../dns/index.ts';
@@ -57,7 +57,15 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
   const pool = new LanPool(config, { clock, logger, random, transport: deps.gossipTransport, onJoinExhausted: deps.onJoinExhausted });
   const servers = new ServerList({ datacenter: config.datacenter, random });
   const tls = new TlsConfigurator(config.datacenter);
-  const forwarder = new Forwarder({ logger, localAddress: config.bindAddr, tls, rateLimitRetry: { clock, random, holdMs: config.rpcHoldTimeout ?? 7_000 } });
+  // limits.rpc_rate: every RPC this client makes; a reload starts a new (full) bucket, as Consul's.
+  let rpcBucket = rpcLimiter(config, clock);
+  const rpcExceeded = telemetry.counter('client.rpc.exceeded', 'RPCs refused by the limits.rpc_rate limiter');
+  const rpcLimit = (): boolean => {
+    if (rpcBucket.take(clock.now())) return true;
+    rpcExceeded();
+    return false;
+  };
+  const forwarder = new Forwarder({ logger, localAddress: config.bindAddr, tls, rateLimitRetry: { clock, random, holdMs: config.rpcHoldTimeout ?? 7_000 }, rpcLimit });
   const call: ServerCall = (method, url, token, body, signal) => forwarder.send(servers, {
     method, url, body: body === undefined ? undefined : Buffer.from(JSON.stringify(body)),
     headers: { 'content-type': 'application/json', ...(token ? { 'x-consul-token': token } : {}) }, signal,
@@ -148,6 +156,7 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
   const reload = async (next?: RuntimeConfig): Promise<void> => {
     next ??= await (deps.reloadConfig ?? (async () => config))();
     reloadTls(tls, next, http);
+    rpcBucket = rpcLimiter(next, clock);
     dnsHandler.reload(dnsConfigFrom(next));
     await local.reload(next);
     uiSettings.reload(next);
@@ -244,3 +253,9 @@ function sendCoordinate(call: ServerCall, req: CoordinateUpdate, token: string, 
 
 const FIRST_SYNC_ATTEMPTS = 15;
 const FIRST_SYNC_RETRY_MS = 2000;
+
+/** limits.rpc_rate and rpc_max_burst as a bucket: a negative rate is no limit (Consul's rate.Inf). */
+function rpcLimiter(config: RuntimeConfig, clock: Clock): TokenBucket {
+  const rate = config.limits.rpcRate ?? -1;
+  return new TokenBucket(rate < 0 ? Infinity : rate, config.limits.rpcMaxBurst ?? 1000, clock.now());
+}

@@ -4,6 +4,8 @@ import net from 'node:net';
 import { test } from 'node:test';
 import { silentLogger } from '../log.ts';
 import { Forwarder, NO_SERVERS, type ServerSource } from './forward.ts';
+import { RpcRateExceededError } from '../errors.ts';
+import { errorResponse } from '../http/errors.ts';
 import { ServerList } from './server-list.ts';
 import type { Member } from '../gossip/index.ts';
 
@@ -239,5 +241,19 @@ test('a server rate limit refusal to retry elsewhere is retried on the next serv
   } finally {
     fwd.close();
     for (const s of [limited, leader, ok]) s.close();
+  }
+});
+
+test('limits.rpc_rate: a call past the client\'s limit is refused before any server is tried, answered over HTTP as a bodiless 429', async () => {
+  let tried = 0;
+  const src: ServerSource = { servers: () => { tried++; return ['127.0.0.1:1']; } };
+  const fwd = new Forwarder({ logger: silentLogger(), rpcLimit: () => false });
+  try {
+    const err = await fwd.send(src, { method: 'GET', url: '/v1/kv/x', headers: {} }).catch((e: unknown) => e);
+    assert.ok(err instanceof RpcRateExceededError);
+    assert.equal(tried, 0);
+    assert.deepEqual(errorResponse(err), { status: 429, message: '' });
+  } finally {
+    fwd.close();
   }
 });

@@ -4,7 +4,7 @@
 // With tls.internal_rpc.verify_outgoing the connections are TLS (tls-configurator.ts).
 import type http from 'node:http';
 import type https from 'node:https';
-import { InternalError } from '../errors.ts';
+import { InternalError, RpcRateExceededError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Handler, HttpRequest, HttpResult } from '../http/index.ts';
 import type { TlsConfigurator } from './tls-configurator.ts';
@@ -109,13 +109,19 @@ export class Forwarder {
   readonly #log: Logger;
   readonly #split = new Map<string, [string, number]>();
   readonly #retry: RateLimitRetry | undefined;
+  readonly #rpcLimit: (() => boolean) | undefined;
 
   /**
    * `localAddress`: the address connections leave from (the agent's bind address), so servers see
    * the agent's own IP. `tls`: the agent's TLS settings, read per request (absent: plaintext).
    */
-  constructor(deps: { logger: Logger; agent?: http.Agent; localAddress?: string; tls?: Pick<TlsConfigurator, 'outgoingRpc'>; rateLimitRetry?: RateLimitRetry }) {
+  constructor(deps: {
+    logger: Logger; agent?: http.Agent; localAddress?: string; tls?: Pick<TlsConfigurator, 'outgoingRpc'>; rateLimitRetry?: RateLimitRetry;
+    /** A client agent's limits.rpc_rate: whether one more RPC may go out now. */
+    rpcLimit?: () => boolean;
+  }) {
     this.#retry = deps.rateLimitRetry;
+    this.#rpcLimit = deps.rpcLimit;
     this.#log = deps.logger.child({ '@module': 'agent.rpc' });
     const local = deps.localAddress && !['0.0.0.0', '::', ''].includes(deps.localAddress) ? { localAddress: deps.localAddress } : {};
     // Every connection a burst of callers opened stays pooled (up to MAX_FREE_SOCKETS): a smaller
@@ -133,6 +139,8 @@ export class Forwarder {
    * Consul's client does until rpc_hold_timeout has passed since the first try.
    */
   async send(source: ServerSource, req: ForwardRequest): Promise<ForwardResponse> {
+    // Consul's client checks its RPC limit once per call, before any server is tried.
+    if (this.#rpcLimit && !this.#rpcLimit()) throw new RpcRateExceededError();
     const retry = this.#retry;
     if (!retry) return this.#sendOnce(source, req);
     const first = retry.clock.now();

@@ -1,6 +1,6 @@
 // The one mapping from typed errors to HTTP status codes (Consul's codes; bodies are the
 // error text, as Consul writes them).
-import { ProconsulError, type ErrorCode } from '../errors.ts';
+import { ProconsulError, RpcRateExceededError, type ErrorCode } from '../errors.ts';
 
 const STATUS: Record<ErrorCode, number> = {
   bad_request: 400,
@@ -20,6 +20,8 @@ const STATUS: Record<ErrorCode, number> = {
 
 /** Status code and body text for any thrown value. */
 export function errorResponse(err: unknown): { status: number; message: string } {
+  // Consul writes only the status for its client's RPC limit (IsErrRPCRateExceeded).
+  if (err instanceof RpcRateExceededError) return { status: 429, message: '' };
   if (err instanceof ProconsulError) return { status: STATUS[err.code], message: err.message };
   return { status: 500, message: err instanceof Error ? err.message : String(err) };
 }

@@ -132,6 +132,8 @@ export function buildRuntime(tree: ConfigTree, valueErrors: string[], ctx: Build
       httpMaxConnsPerClient: r.int('limits.http_max_conns_per_client', 200),
       httpsHandshakeTimeout: r.durationMs('limits.https_handshake_timeout', 5_000),
       requestLimits: readRequestLimits(r),
+      rpcRate: typeof r.get('limits.rpc_rate') === 'number' ? r.get('limits.rpc_rate') as number : -1,
+      rpcMaxBurst: r.int('limits.rpc_max_burst', 1000),
     },
     http: readHttpConfig(r),
     ui: readUiConfig(r),

@@ -10,7 +10,7 @@ export const implementedKeys: ReadonlySet<string> = new Set([
   'log_file', 'pid_file', 'ui_config.*', 'default_query_time', 'max_query_time',
   'limits.kv_max_value_size', 'limits.txn_max_req_len', 'limits.http_max_conns_per_client', 'limits.https_handshake_timeout',
   // Server request rate limiting (http/rate-limit.ts).
-  'limits.request_limits.*',
+  'limits.request_limits.*', 'limits.rpc_rate', 'limits.rpc_max_burst',
   // TLS for the HTTPS listener and internal RPC; tls.grpc is validated but not applied yet.
   'tls.defaults.*', 'tls.https.*', 'tls.internal_rpc.*',
   'http_config.*', 'acl.*', 'auto_encrypt.*', 'connect.enabled', 'connect.ca_provider', 'connect.ca_config',

@@ -23,3 +23,11 @@ test('an unknown mode fails the build, as Consul\'s requestsLimitsModeVal', asyn
     message: '1 error occurred:\n\t* limits.request_limits.mode: invalid mode: "strict"\n\n',
   });
 });
+
+test('limits.rpc_rate and rpc_max_burst: no limit and 1000 by default, the values set, no warning', async () => {
+  const def = (await load(['-dev'])).config.limits;
+  assert.deepEqual([def.rpcRate, def.rpcMaxBurst], [-1, 1000]);
+  const { config, warnings } = await load(['-dev', '-hcl', 'limits { rpc_rate = 2.5, rpc_max_burst = 7 }']);
+  assert.deepEqual([config.limits.rpcRate, config.limits.rpcMaxBurst], [2.5, 7]);
+  assert.deepEqual(warnings.filter((w) => w.includes('rpc_')), []);
+});

@@ -69,6 +69,9 @@ export interface RuntimeConfig {
     httpsHandshakeTimeout?: number;
     /** limits.request_limits (servers): rates per second, negative for none (the loader always sets it). */
     requestLimits?: { mode: 'disabled' | 'permissive' | 'enforcing'; readRate: number; writeRate: number };
+    /** limits.rpc_rate and rpc_max_burst (client agents' RPCs to servers): per second, negative for none. */
+    rpcRate?: number;
+    rpcMaxBurst?: number;
   };
   http: {
     responseHeaders: Record<string, string>; allowWriteHttpFrom: string[]; blockEndpoints: string[];
