@@ -2,7 +2,7 @@
 // port and errors (for envoy_*_bind_addr) and exec.LookPath's not-found error.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lookPath, splitPort } from './connect-redirect-traffic.ts';
+import { lookPath, parseIntBase0, splitPort } from './connect-redirect-traffic.ts';
 
 test('splitPort: the port of host:port and [v6]:port, Go\'s errors otherwise', () => {
   assert.equal(splitPort('0.0.0.0:9102'), '9102');
@@ -17,4 +17,16 @@ test('splitPort: the port of host:port and [v6]:port, Go\'s errors otherwise', (
 test('lookPath: the first executable on PATH, or Go\'s exec error', () => {
   assert.equal(lookPath('sh', { PATH: '/nonexistent:/bin:/usr/bin' }), '/bin/sh');
   assert.throws(() => lookPath('iptables', { PATH: '/nonexistent' }), { message: 'exec: "iptables": executable file not found in $PATH' });
+});
+
+test('parseIntBase0: strconv.ParseInt with base 0, as mapstructure\'s weak decoding of bind_port', () => {
+  assert.equal(parseIntBase0('21000'), 21000);
+  assert.equal(parseIntBase0('+21000'), 21000);
+  assert.equal(parseIntBase0('0x5208'), 21000);
+  assert.equal(parseIntBase0('0o51010'), 21000);
+  assert.equal(parseIntBase0('051010'), 21000);
+  assert.equal(parseIntBase0('0b101'), 5);
+  assert.equal(parseIntBase0('0'), 0);
+  assert.equal(parseIntBase0('21_000'), 21000);
+  for (const bad of ['invalid', '', '21 000', '0x', '1__000', '1000_', '09', '1.5']) assert.equal(parseIntBase0(bad), null, bad);
 });

@@ -42,6 +42,18 @@ export function splitPort(hostport: string): string {
   return hostport.slice(i + 1);
 }
 
+/** Go's strconv.ParseInt(s, 0, 64) for the strings it accepts (0x, 0o, 0b and leading-0 octal prefixes); null otherwise. */
+export function parseIntBase0(s: string): number | null {
+  const m = /^([+-]?)(?:0[xX]([0-9a-fA-F_]+)|0[bB]([01_]+)|0[oO]?([0-7_]+)|([1-9][0-9_]*|0))$/.exec(s);
+  if (!m) return null;
+  const [, sign, hex, bin, oct, dec] = m;
+  const [digits, base] = hex !== undefined ? [hex, 16] : bin !== undefined ? [bin, 2] : oct !== undefined ? [oct, 8] : [dec, 10];
+  // Go allows underscores only between digits (and after a base prefix).
+  if (/__|_$/.test(digits) || (base === 10 && digits.startsWith('_'))) return null;
+  const n = parseInt(digits.replaceAll('_', ''), base);
+  return sign === '-' ? -n : n;
+}
+
 /** mapstructure.WeakDecode of the proxy's opaque config into the three keys the rules need. */
 function decodeProxyConfig(config: Record<string, unknown> | undefined): { bindPort: number; prometheus: string; stats: string } {
   const get = (key: string): unknown => Object.entries(config ?? {}).find(([k]) => k.toLowerCase() === key)?.[1];
@@ -51,8 +63,9 @@ function decodeProxyConfig(config: Record<string, unknown> | undefined): { bindP
   if (typeof raw === 'number') bindPort = Math.trunc(raw);
   else if (typeof raw === 'boolean') bindPort = raw ? 1 : 0;
   else if (typeof raw === 'string' && raw !== '') {
-    if (!/^[+-]?\d+$/.test(raw)) throw new Error(`1 error(s) decoding:\n\n* cannot parse 'bind_port' as int: strconv.ParseInt: parsing ${q(raw)}: invalid syntax`);
-    bindPort = Number(raw);
+    const n = parseIntBase0(raw);
+    if (n === null) throw new Error(`1 error(s) decoding:\n\n* cannot parse 'bind_port' as int: strconv.ParseInt: parsing ${q(raw)}: invalid syntax`);
+    bindPort = n;
   }
   return { bindPort, prometheus: str(get('envoy_prometheus_bind_addr')), stats: str(get('envoy_stats_bind_addr')) };
 }
