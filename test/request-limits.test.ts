@@ -3,7 +3,8 @@
 // Consul's texts, for its own HTTP API and for requests a client agent forwards; the bucket
 // refills; a reload to permissive lets everything through and counts
 // consul.rpc.rate_limit.exceeded; agent-local and Status routes are never limited. A client's own
-// limits.rpc_rate, set by a reload, refuses its RPCs with a bodiless 429.
+// limits.rpc_rate, set by a reload, refuses its RPCs with a bodiless 429; a server's holds its own
+// HTTP API only.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
@@ -137,4 +138,16 @@ test('a client agent\'s limits.rpc_rate (set by a reload) refuses its RPCs with 
   clientRpcRate(-1, 1000);
   assert.equal((await call(CLIENT, '/v1/agent/reload', 'PUT')).status, 200);
   assert.deepEqual((await burst(5, () => call(CLIENT, '/v1/catalog/nodes'))).refused, []);
+});
+
+test('a server\'s limits.rpc_rate holds its own HTTP API\'s calls, not the requests client agents send it', async () => {
+  fs.writeFileSync(limitsFile, JSON.stringify({ limits: { rpc_rate: 0.001, rpc_max_burst: 1 } }));
+  assert.equal((await call(SERVER, '/v1/agent/reload', 'PUT')).status, 200);
+  const own = await burst(5, () => call(SERVER, '/v1/catalog/nodes'));
+  assert.ok(own.refused.length >= 4, `${own.refused.length} of 5 refused`);
+  for (const r of own.refused) assert.deepEqual(r, { status: 429, text: '' });
+  assert.deepEqual((await burst(5, () => call(CLIENT, '/v1/catalog/nodes'))).refused, []);
+  limits('disabled');
+  assert.equal((await call(SERVER, '/v1/agent/reload', 'PUT')).status, 200);
+  assert.deepEqual((await burst(5, () => call(SERVER, '/v1/catalog/nodes'))).refused, []);
 });

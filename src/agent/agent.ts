@@ -17,7 +17,8 @@ import { ensureAclBootstrap } from '../leader/acl.ts';
 import type { SessionTimers } from '../leader/session-ttl.ts';
 import type { LeaderSide } from '../leader/duties.ts';
 import { reloadTls, startTls, TlsConfigurator } from './tls-configurator.ts';
-import { HttpServer, RequestRateLimiter, type ControlPlaneLimitEntry } from '../http/index.ts';
+import { HttpServer, RequestRateLimiter, rpcRateBucket, type ControlPlaneLimitEntry, type HttpServerDeps } from '../http/index.ts';
+import { RpcRateExceededError } from '../errors.ts';
 import { DnsHandler, DnsServer, UpstreamQueue, delegateRecursion, dnsConfigFrom, type DnsAddresses } from '../dns/index.ts';
 import { decodeDnsConfig } from '../dns/config-wire.ts';
 import { consistentRead } from '../endpoint/query.ts';
@@ -189,6 +190,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
     await local.reload(next);
     ui.reload(next);
     if (next.limits.requestLimits) rateLimit.update(next.limits.requestLimits);
+    rpcBucket = rpcRateBucket(next.limits, clock.now());
   };
   const ui = new UiSettings(config);
   const hooks: AgentHooks = {
@@ -231,6 +233,19 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   });
   // One limiter for the requests this server serves: its HTTP API's and client agents' on the RPC port.
   const rateLimit = serverRateLimiter(config, clock, logger, telemetry, () => epDeps.leadership.isLeader(), replica);
+  // limits.rpc_rate also holds a server's own calls (Consul's Server.RPC checks it before the
+  // request limits): its HTTP API's, not the requests client agents send over the network.
+  let rpcBucket = rpcRateBucket(config.limits, clock.now());
+  const rpcExceeded = telemetry.counter('client.rpc.exceeded', 'RPCs refused by the limits.rpc_rate limiter');
+  const localLimit: HttpServerDeps['rateLimit'] = {
+    check(op, ip) {
+      if (!rpcBucket.take(clock.now())) {
+        rpcExceeded();
+        throw new RpcRateExceededError();
+      }
+      rateLimit.check(op, ip);
+    },
+  };
   // Translation is this agent's setting: only its own HTTP listeners translate, never the RPC one.
   const translate = { datacenter: config.datacenter, enabled: config.translateWanAddrs === true };
   const audit = agentAuditLog(auditSettings(config.raw.audit), {
@@ -243,7 +258,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
     defaultQueryTimeMs: config.defaultQueryTime, maxQueryTimeMs: config.maxQueryTime, telemetry,
   });
   const http = new HttpServer({
-    router: translatingRouter(cachingRouter(router, cache), translate), logger: logger.child({ '@module': 'agent.http' }), metrics: telemetry, audit: audit ?? undefined, rateLimit,
+    router: translatingRouter(cachingRouter(router, cache), translate), logger: logger.child({ '@module': 'agent.http' }), metrics: telemetry, audit: audit ?? undefined, rateLimit: localLimit,
     config: {
       // Read per request: enabling ACLs at runtime switches the policy to deny.
       get defaultAclPolicy() { return config.acl.defaultPolicy; },

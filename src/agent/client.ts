@@ -10,7 +10,7 @@ import { createLogger, LogHub, type Logger } from '../log.ts';
 import { Telemetry } from '../telemetry/metrics.ts';
 import { MetricsStream } from '../telemetry/metrics-stream.ts';
 import { reloadTls, startTls, TlsConfigurator } from './tls-configurator.ts';
-import { HttpServer, TokenBucket, type RequestConfig } from '../http/index.ts';
+import { HttpServer, rpcRateBucket, type RequestConfig } from '../http/index.ts';
 import { ClientAclResolver } from './client-acl.ts';
 import { RemoteNodeChecks } from './client-alias.ts';
 import { DnsServer, dnsConfigFrom } from '../dns/index.ts';
@@ -58,7 +58,7 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
   const servers = new ServerList({ datacenter: config.datacenter, random });
   const tls = new TlsConfigurator(config.datacenter);
   // limits.rpc_rate: every RPC this client makes; a reload starts a new (full) bucket, as Consul's.
-  let rpcBucket = rpcLimiter(config, clock);
+  let rpcBucket = rpcRateBucket(config.limits, clock.now());
   const rpcExceeded = telemetry.counter('client.rpc.exceeded', 'RPCs refused by the limits.rpc_rate limiter');
   const rpcLimit = (): boolean => {
     if (rpcBucket.take(clock.now())) return true;
@@ -156,7 +156,7 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
   const reload = async (next?: RuntimeConfig): Promise<void> => {
     next ??= await (deps.reloadConfig ?? (async () => config))();
     reloadTls(tls, next, http);
-    rpcBucket = rpcLimiter(next, clock);
+    rpcBucket = rpcRateBucket(next.limits, clock.now());
     dnsHandler.reload(dnsConfigFrom(next));
     await local.reload(next);
     uiSettings.reload(next);
@@ -253,9 +253,3 @@ function sendCoordinate(call: ServerCall, req: CoordinateUpdate, token: string, 
 
 const FIRST_SYNC_ATTEMPTS = 15;
 const FIRST_SYNC_RETRY_MS = 2000;
-
-/** limits.rpc_rate and rpc_max_burst as a bucket: a negative rate is no limit (Consul's rate.Inf). */
-function rpcLimiter(config: RuntimeConfig, clock: Clock): TokenBucket {
-  const rate = config.limits.rpcRate ?? -1;
-  return new TokenBucket(rate < 0 ? Infinity : rate, config.limits.rpcMaxBurst ?? 1000, clock.now());
-}

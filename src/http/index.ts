@@ -5,7 +5,7 @@ export { parseCacheControl, INVALID_CACHE_CONTROL, type CacheControl } from './c
 export { createHttp1Server, endConnections, hostPort, HTTP1_TIMEOUTS, rawSocket, reloadTls } from './listener.ts';
 export { buildRoutes, type RouteHandlers } from './routes.ts';
 export { Router, type Handler, type HttpResult } from './router.ts';
-export { RequestRateLimiter, TokenBucket, RETRY_ELSEWHERE, RETRY_LATER, type RequestLimitsConfig, type RateLimitMode, type ControlPlaneLimitEntry } from './rate-limit.ts';
+export { RequestRateLimiter, TokenBucket, rpcRateBucket, RETRY_ELSEWHERE, RETRY_LATER, type RequestLimitsConfig, type RateLimitMode, type ControlPlaneLimitEntry } from './rate-limit.ts';
 export { operationFor, type RateOperation } from './rate-limit-ops.ts';
 export { kvHandlers, toKVPair } from './v1/kv.ts';
 export { txnHandlers } from './v1/txn.ts';

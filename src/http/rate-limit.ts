@@ -207,3 +207,9 @@ function rateOr(v: unknown): number {
 function entryMode(mode: string | undefined): RateLimitMode {
   return mode === 'disabled' || mode === 'enforcing' ? mode : 'permissive';
 }
+
+/** limits.rpc_rate and rpc_max_burst as a bucket (a new, full one per reload, as Consul's): a negative rate is no limit. */
+export function rpcRateBucket(limits: { rpcRate?: number; rpcMaxBurst?: number }, now: number): TokenBucket {
+  const rate = limits.rpcRate ?? -1;
+  return new TokenBucket(rate < 0 ? Infinity : rate, limits.rpcMaxBurst ?? 1000, now);
+}
