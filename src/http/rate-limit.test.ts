@@ -90,7 +90,9 @@ test('control-plane-request-limit: per source IP, per category, in the entry mod
   for (let i = 0; i < 10; i++) assert.equal(outcome(() => l.check(KV_GET, '10.0.0.1')), 'ok');
   assert.equal(outcome(() => l.check(KV_GET, '10.0.0.1')), `rate_limited: ${RETRY_ELSEWHERE}`);
   assert.deepEqual(metrics, [{ limit_type: 'ip/KV/read', op: 'KVS.Get', mode: 'enforcing' }]);
+  metrics.length = 0;
   // Another source has its own buckets; another category is not held by KV's.
+  assert.equal(outcome(() => l.check(KV_GET, '::ffff:10.0.0.1')), `rate_limited: ${RETRY_ELSEWHERE}`, 'the same client over IPv6');
   assert.equal(outcome(() => l.check(KV_GET, '10.0.0.2')), 'ok');
   assert.equal(outcome(() => l.check(CATALOG, '10.0.0.1')), 'ok');
   // A permissive entry only counts.

@@ -133,6 +133,8 @@ export class RequestRateLimiter {
    */
   check(op: RateOperation, sourceIp: string): void {
     if (this.#config.mode === 'disabled') return;
+    // One client whichever socket family it came in on (`::ffff:10.0.0.1` is 10.0.0.1).
+    if (sourceIp.startsWith('::ffff:')) sourceIp = sourceIp.slice(7);
     const fromServer = this.#deps.isServer?.(sourceIp) ?? false;
     const now = this.#deps.clock.now();
     let refused = false;
