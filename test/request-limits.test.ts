@@ -4,7 +4,7 @@
 // refills; a reload to permissive lets everything through and counts
 // consul.rpc.rate_limit.exceeded; agent-local and Status routes are never limited. A client's own
 // limits.rpc_rate, set by a reload, refuses its RPCs with a bodiless 429; a server's holds its own
-// HTTP API only.
+// HTTP API only. A control-plane-request-limit entry written with /v1/config limits a category per source IP.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
@@ -150,4 +150,18 @@ test('a server\'s limits.rpc_rate holds its own HTTP API\'s calls, not the reque
   limits('disabled');
   assert.equal((await call(SERVER, '/v1/agent/reload', 'PUT')).status, 200);
   assert.deepEqual((await burst(5, () => call(SERVER, '/v1/catalog/nodes'))).refused, []);
+});
+
+test('a control-plane-request-limit entry limits each source IP per category in its own mode while the global mode is on', async () => {
+  fs.writeFileSync(limitsFile, JSON.stringify({ limits: { request_limits: { mode: 'permissive' } } }));
+  assert.equal((await call(SERVER, '/v1/agent/reload', 'PUT')).status, 200);
+  const entry = { Kind: 'control-plane-request-limit', Name: 'kv-reads', Mode: 'enforcing', KV: { ReadRate: 1, WriteRate: 1000 } };
+  assert.equal((await call(SERVER, '/v1/config', 'PUT', JSON.stringify(entry))).text, 'true');
+  const kv = await burst(20, () => call(SERVER, '/v1/kv/w'));
+  assert.ok(kv.refused.length > 0, 'KV reads past the category burst refused');
+  for (const r of kv.refused) assert.deepEqual(r, { status: 429, text: RETRY_ELSEWHERE });
+  // Another category keeps the entry's default of 100 a second.
+  assert.deepEqual((await burst(20, () => call(SERVER, '/v1/catalog/nodes'))).refused, []);
+  assert.equal((await call(SERVER, '/v1/config/control-plane-request-limit/kv-reads', 'DELETE')).status, 200);
+  assert.deepEqual((await burst(20, () => call(SERVER, '/v1/kv/w'))).refused, []);
 });
