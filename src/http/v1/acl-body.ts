@@ -4,6 +4,7 @@ import { BadRequestError } from '../../errors.ts';
 import { parseGoDuration } from '../../duration.ts';
 import type { AuthMethodInput, BindingRuleInput, PolicyInput, RoleInput, TokenInput } from '../../endpoint/index.ts';
 import { canonical, parseJSON } from '../body.ts';
+import { checkGoTypes, goJsonKind, type GoType } from '../go-json.ts';
 
 const TOKEN = ['AccessorID', 'SecretID', 'Description', 'Policies', 'Roles', 'ServiceIdentities', 'NodeIdentities', 'TemplatedPolicies', 'Local', 'AuthMethod', 'ExpirationTime', 'ExpirationTTL', 'Namespace', 'Partition'];
 const POLICY = ['ID', 'Name', 'Description', 'Rules', 'Datacenters', 'Namespace', 'Partition'];
@@ -11,28 +12,71 @@ const ROLE = ['ID', 'Name', 'Description', 'Policies', 'ServiceIdentities', 'Nod
 const METHOD = ['Name', 'Type', 'DisplayName', 'Description', 'MaxTokenTTL', 'TokenLocality', 'Config', 'NamespaceRules', 'Namespace', 'Partition'];
 const RULE = ['ID', 'Description', 'AuthMethod', 'Selector', 'BindType', 'BindName', 'BindVars', 'Namespace', 'Partition'];
 
-function object(body: Buffer, what: string): Record<string, unknown> {
-  const raw = parseJSON(body) ?? {};
+function object(body: Buffer, what: string, prefix = 'Request decode failed'): Record<string, unknown> {
+  const raw = parseJSON(body, prefix) ?? {};
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new BadRequestError(`Request decode failed: json: cannot unmarshal into Go value of type ${what}`);
+    throw new BadRequestError(`${prefix}: json: cannot unmarshal ${goJsonKind(raw)} into Go value of type ${what}`);
   }
   return raw as Record<string, unknown>;
 }
 
-function list(v: unknown, fields: string[]): Record<string, unknown>[] | undefined {
-  if (v === undefined || v === null) return undefined;
-  if (!Array.isArray(v)) throw new BadRequestError('Request decode failed: expected a list');
-  return v.map((x) => canonical(x, fields));
+/** A body's fields with the Go types Consul decodes them into, its struct name and its decode-error prefix (acl_endpoint.go). */
+interface BodyShape { struct: string; prefix: string; types: Record<string, GoType | [GoType, string]> }
+
+const NAMES: Record<string, GoType> = { ID: 'string', Name: 'string', Description: 'string', Namespace: 'string', Partition: 'string' };
+const LINK_LISTS: Record<string, GoType | [GoType, string]> = {
+  Policies: ['array', '[]structs.ACLTokenPolicyLink'], Roles: ['array', '[]structs.ACLTokenRoleLink'],
+  ServiceIdentities: ['array', '[]*structs.ACLServiceIdentity'], NodeIdentities: ['array', '[]*structs.ACLNodeIdentity'],
+  TemplatedPolicies: ['array', '[]*structs.ACLTemplatedPolicy'],
+};
+const POLICY_SHAPE: BodyShape = { struct: 'ACLPolicy', prefix: 'Policy decoding failed', types: { ...NAMES, Rules: 'string', Datacenters: '[]string' } };
+const ROLE_SHAPE: BodyShape = { struct: 'ACLRole', prefix: 'Role decoding failed', types: { ...NAMES, ...LINK_LISTS } };
+const TOKEN_SHAPE: BodyShape = {
+  struct: 'ACLToken', prefix: 'Token decoding failed',
+  types: { AccessorID: 'string', SecretID: 'string', Description: 'string', Namespace: 'string', Partition: 'string', AuthMethod: 'string', Local: 'bool', ...LINK_LISTS },
+};
+const METHOD_SHAPE: BodyShape = {
+  struct: 'ACLAuthMethod', prefix: 'AuthMethod decoding failed',
+  types: { ...NAMES, Type: 'string', DisplayName: 'string', TokenLocality: 'string', Config: 'object', NamespaceRules: ['array', '[]*structs.ACLAuthMethodNamespaceRule'] },
+};
+const RULE_SHAPE: BodyShape = {
+  struct: 'ACLBindingRule', prefix: 'BindingRule decoding failed',
+  types: { ID: 'string', Description: 'string', AuthMethod: 'string', Selector: 'string', BindType: 'string', BindName: 'string', BindVars: 'object', Namespace: 'string', Partition: 'string' },
+};
+// The link elements' own fields (Go names the innermost struct and the path to the field).
+const LINK_FIELDS: Record<string, [string, Record<string, GoType>]> = {
+  Policies: ['ACLTokenPolicyLink', { ID: 'string', Name: 'string' }],
+  Roles: ['ACLTokenRoleLink', { ID: 'string', Name: 'string' }],
+  ServiceIdentities: ['ACLServiceIdentity', { ServiceName: 'string', Datacenters: '[]string' }],
+  NodeIdentities: ['ACLNodeIdentity', { NodeName: 'string', Datacenter: 'string' }],
+  TemplatedPolicies: ['ACLTemplatedPolicy', { TemplateName: 'string', TemplateVariables: 'object', Datacenters: '[]string' }],
+};
+
+/** The body as an object of `shape`'s struct, its fields' JSON types checked as Go's decoder does. */
+function decodeShaped(body: Buffer, shape: BodyShape, fields: string[]): Record<string, unknown> {
+  const b = canonical(object(body, `structs.${shape.struct}`, shape.prefix), fields);
+  checkGoTypes(b, shape.types, shape.struct, shape.prefix);
+  return b;
 }
 
-function links<T>(b: Record<string, unknown>): Record<string, T | undefined> {
-  return {
-    Policies: list(b.Policies, ['ID', 'Name']) as T,
-    Roles: list(b.Roles, ['ID', 'Name']) as T,
-    ServiceIdentities: list(b.ServiceIdentities, ['ServiceName', 'Datacenters']) as T,
-    NodeIdentities: list(b.NodeIdentities, ['NodeName', 'Datacenter']) as T,
-    TemplatedPolicies: list(b.TemplatedPolicies, ['TemplateName', 'TemplateVariables', 'Datacenters']) as T,
-  };
+function list(v: unknown, key: string, prefix: string): Record<string, unknown>[] | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v)) throw new BadRequestError(`${prefix}: json: cannot unmarshal ${goJsonKind(v)} into Go struct field .${key}`);
+  const [struct, types] = LINK_FIELDS[key];
+  return v.map((x) => {
+    if (x !== null && (typeof x !== 'object' || Array.isArray(x))) {
+      throw new BadRequestError(`${prefix}: json: cannot unmarshal ${goJsonKind(x)} into Go struct field .${key} of type structs.${struct}`);
+    }
+    const el = canonical(x, Object.keys(types));
+    checkGoTypes(el, types, struct, prefix, `${key}.`);
+    return el;
+  });
+}
+
+function links<T>(b: Record<string, unknown>, prefix: string): Record<string, T | undefined> {
+  const out: Record<string, T | undefined> = {};
+  for (const key of Object.keys(LINK_FIELDS)) out[key] = list(b[key], key, prefix) as T;
+  return out;
 }
 
 /** ExpirationTTL in ms from a Go duration string or a number of nanoseconds. */
@@ -49,33 +93,33 @@ function ttlMs(v: unknown): number | undefined {
 
 /** Decodes a token create/update body. */
 export function decodeToken(body: Buffer): TokenInput {
-  const b = canonical(object(body, 'structs.ACLToken'), TOKEN);
+  const b = decodeShaped(body, TOKEN_SHAPE, TOKEN);
   return {
-    ...(b as TokenInput), ...links(b), ExpirationTTL: ttlMs(b.ExpirationTTL),
+    ...(b as TokenInput), ...links(b, TOKEN_SHAPE.prefix), ExpirationTTL: ttlMs(b.ExpirationTTL),
     ExpirationTime: typeof b.ExpirationTime === 'string' && b.ExpirationTime ? new Date(b.ExpirationTime).toISOString() : undefined,
   } as TokenInput;
 }
 
 /** Decodes a policy body. */
 export function decodePolicy(body: Buffer): PolicyInput {
-  return canonical(object(body, 'structs.ACLPolicy'), POLICY) as PolicyInput;
+  return decodeShaped(body, POLICY_SHAPE, POLICY) as PolicyInput;
 }
 
 /** Decodes a role body. */
 export function decodeRole(body: Buffer): RoleInput {
-  const b = canonical(object(body, 'structs.ACLRole'), ROLE);
-  const { Roles: _r, ...l } = links(b);
+  const b = decodeShaped(body, ROLE_SHAPE, ROLE);
+  const { Roles: _r, ...l } = links(b, ROLE_SHAPE.prefix);
   return { ...(b as RoleInput), ...l } as RoleInput;
 }
 
 /** Decodes an auth method body. */
 export function decodeAuthMethod(body: Buffer): AuthMethodInput {
-  return canonical(object(body, 'structs.ACLAuthMethod'), METHOD) as AuthMethodInput;
+  return decodeShaped(body, METHOD_SHAPE, METHOD) as AuthMethodInput;
 }
 
 /** Decodes a binding rule body. */
 export function decodeBindingRule(body: Buffer): BindingRuleInput {
-  return canonical(object(body, 'structs.ACLBindingRule'), RULE) as BindingRuleInput;
+  return decodeShaped(body, RULE_SHAPE, RULE) as BindingRuleInput;
 }
 
 /** Decodes any JSON object body with the given canonical fields. */

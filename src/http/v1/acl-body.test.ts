@@ -1,0 +1,23 @@
+// ACL bodies of the wrong JSON types are refused as Consul's decoder refuses them (400 naming the
+// field), where they reached the endpoints and failed there with a TypeError (a 500).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decodeBindingRule, decodePolicy, decodeRole, decodeToken } from './acl-body.ts';
+
+const body = (v: unknown) => Buffer.from(JSON.stringify(v));
+
+test('a field of the wrong JSON type is a 400 with Go\'s unmarshal message and Consul\'s prefix', () => {
+  assert.throws(() => decodePolicy(body({ Name: true })), { name: 'BadRequestError', message: 'Policy decoding failed: json: cannot unmarshal bool into Go struct field ACLPolicy.Name of type string' });
+  assert.throws(() => decodePolicy(body({ Name: 'p', Datacenters: [1] })), { message: 'Policy decoding failed: json: cannot unmarshal number into Go struct field ACLPolicy.Datacenters of type []string' });
+  assert.throws(() => decodeRole(body({ name: 1 })), { message: 'Role decoding failed: json: cannot unmarshal number into Go struct field ACLRole.Name of type string' });
+  assert.throws(() => decodeBindingRule(body({ AuthMethod: { X: 1 } })), { message: 'BindingRule decoding failed: json: cannot unmarshal object into Go struct field ACLBindingRule.AuthMethod of type string' });
+  assert.throws(() => decodeToken(body({ Local: 'yes' })), { message: 'Token decoding failed: json: cannot unmarshal string into Go struct field ACLToken.Local of type bool' });
+  assert.throws(() => decodeToken(body({ Policies: [{ ID: 5 }] })), { message: 'Token decoding failed: json: cannot unmarshal number into Go struct field ACLTokenPolicyLink.Policies.ID of type string' });
+  assert.throws(() => decodeToken(body({ Policies: ['p'] })), { message: /^Token decoding failed: json: cannot unmarshal string into Go struct field \.Policies/ });
+  assert.throws(() => decodePolicy(body([])), { message: 'Policy decoding failed: json: cannot unmarshal array into Go value of type structs.ACLPolicy' });
+});
+
+test('null fields keep their zero value and well-typed bodies decode as before', () => {
+  assert.deepEqual(decodePolicy(body({ Name: null, rules: 'x' })), { Name: null, Rules: 'x' });
+  assert.equal(decodeToken(body({ Policies: [{ Name: 'p' }], Local: true })).Policies?.[0].Name, 'p');
+});
