@@ -9,12 +9,29 @@ import { BadRequestError } from '../../errors.ts';
 import { decodeProxy } from '../../agent/local/index.ts';
 import { settled, type HttpResult } from '../router.ts';
 import { canonical, canonicalOwned, parseJSON } from '../body.ts';
+import { checkGoTypes, type GoType } from '../go-json.ts';
 import { queryOptions, sharedQueryOptions, checkDatacenter, authzOf, type HttpRequest, type RequestConfig } from '../request.ts';
 
 const REGISTER = ['ID', 'Node', 'Address', 'Datacenter', 'TaggedAddresses', 'NodeMeta', 'Service', 'Check', 'Checks', 'SkipNodeUpdate', 'Partition', 'Locality'];
 const SERVICE = ['Kind', 'ID', 'Service', 'Tags', 'Address', 'TaggedAddresses', 'Meta', 'Port', 'SocketPath', 'Weights', 'EnableTagOverride', 'Proxy', 'Connect', 'Namespace', 'Partition', 'Locality'];
 const CHECK = ['Node', 'CheckID', 'Name', 'Status', 'Notes', 'Output', 'ServiceID', 'ServiceName', 'ServiceTags', 'Type', 'Definition', 'Interval', 'Timeout', 'ExposedPort', 'Namespace', 'Partition'];
 const DEREGISTER = ['Node', 'ServiceID', 'CheckID', 'Datacenter', 'Namespace', 'Partition'];
+
+// The Go types of the fields Consul's structs.RegisterRequest / DeregisterRequest decode (strings the endpoints fold and compare).
+const REGISTER_TYPES: Record<string, GoType> = {
+  ID: 'string', Node: 'string', Address: 'string', Datacenter: 'string', TaggedAddresses: 'map[string]string', NodeMeta: 'map[string]string',
+  SkipNodeUpdate: 'bool', Partition: 'string',
+};
+const SERVICE_TYPES: Record<string, GoType> = {
+  Kind: 'string', ID: 'string', Service: 'string', Tags: '[]string', Address: 'string', Meta: 'map[string]string', Port: 'number',
+  SocketPath: 'string', EnableTagOverride: 'bool', Namespace: 'string', Partition: 'string',
+};
+const CHECK_TYPES: Record<string, GoType> = {
+  Node: 'string', CheckID: 'string', Name: 'string', Status: 'string', Notes: 'string', Output: 'string', ServiceID: 'string',
+  ServiceName: 'string', ServiceTags: '[]string', Type: 'string', Namespace: 'string', Partition: 'string',
+};
+const DEREGISTER_TYPES: Record<string, GoType> = { Node: 'string', ServiceID: 'string', CheckID: 'string', Datacenter: 'string', Namespace: 'string', Partition: 'string' };
+const DECODE_FAILED = 'Request decode failed';
 
 function object(v: unknown, what: string): Record<string, unknown> {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new BadRequestError(`Request decode failed: ${what} must be an object`);
@@ -25,17 +42,24 @@ function object(v: unknown, what: string): Record<string, unknown> {
 export function decodeRegister(body: Buffer): RegisterRequest {
   // Every object here is fresh from JSON.parse: canonicalOwned may keep it instead of copying.
   const raw = canonicalOwned(object(parseJSON(body) ?? {}, 'body'), REGISTER);
+  checkGoTypes(raw, REGISTER_TYPES, 'RegisterRequest', DECODE_FAILED);
   const req = raw as unknown as RegisterRequest;
   if (raw.Service !== undefined && raw.Service !== null) {
     const svc = canonicalOwned(object(raw.Service, 'Service'), SERVICE);
+    checkGoTypes(svc, SERVICE_TYPES, 'NodeService', DECODE_FAILED, 'Service.');
     if (svc.Weights) svc.Weights = canonicalOwned(svc.Weights, ['Passing', 'Warning']);
     // Any key spelling in, Consul's ConnectProxyConfig JSON (Mode, MeshGateway, Expose always) stored.
     if (svc.Proxy !== null && typeof svc.Proxy === 'object') svc.Proxy = decodeProxy(svc.Proxy, '');
     req.Service = svc;
   } else delete req.Service;
-  if (raw.Check) req.Check = canonicalOwned(object(raw.Check, 'Check'), CHECK);
-  if (Array.isArray(raw.Checks)) req.Checks = raw.Checks.map((c) => canonicalOwned(object(c, 'Checks'), CHECK));
+  if (raw.Check) req.Check = checked(canonicalOwned(object(raw.Check, 'Check'), CHECK), 'Check.');
+  if (Array.isArray(raw.Checks)) req.Checks = raw.Checks.map((c) => checked(canonicalOwned(object(c, 'Checks'), CHECK), 'Checks.'));
   return req;
+}
+
+function checked<T extends Record<string, unknown>>(check: T, at: string): T {
+  checkGoTypes(check, CHECK_TYPES, 'HealthCheck', DECODE_FAILED, at);
+  return check;
 }
 
 /** Parses `?node-meta=k:v` (repeatable), `?tag=` (repeatable), `?filter=`, `?near=` and `?merge-central-config`. */
@@ -85,7 +109,9 @@ export function catalogHandlers(catalog: CatalogEndpoint, cfg: RequestConfig, pe
     },
     async deregister(req: HttpRequest): Promise<HttpResult> {
       checkDatacenter(req, cfg);
-      const body = canonical(object(parseJSON(await req.body()) ?? {}, 'body'), DEREGISTER) as unknown as DeregisterRequest;
+      const raw = canonical(object(parseJSON(await req.body()) ?? {}, 'body'), DEREGISTER);
+      checkGoTypes(raw, DEREGISTER_TYPES, 'DeregisterRequest', DECODE_FAILED);
+      const body = raw as unknown as DeregisterRequest;
       return { body: await catalog.deregister(body, authzOf(req, cfg)) };
     },
     async datacenters(): Promise<HttpResult> {
