@@ -7,6 +7,7 @@ import type { HttpResult } from '../router.ts';
 import { parseJSON } from '../body.ts';
 import { authzOf, checkDatacenter, parseToken, queryOptions, type HttpRequest, type RequestConfig } from '../request.ts';
 import { decodeObject, decodeToken } from './acl-body.ts';
+import { checkGoTypes, goJsonKind } from '../go-json.ts';
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 
@@ -104,9 +105,23 @@ export function aclTokenHandlers(ep: AclHandlerDeps, cfg: RequestConfig) {
     },
     async authorize(req: HttpRequest): Promise<HttpResult> {
       checkDatacenter(req, cfg);
-      const raw = parseJSON(await req.body()) ?? [];
-      if (!Array.isArray(raw)) throw new BadRequestError('Request decode failed: json: cannot unmarshal object into Go value of type []structs.ACLAuthorizationRequest');
-      return { body: ep.misc.authorizeBatch(raw as AuthorizationRequest[], authzOf(req, cfg)) };
+      return { body: ep.misc.authorizeBatch(decodeAuthorizeBatch(await req.body()), authzOf(req, cfg)) };
     },
   };
+}
+
+const AUTHORIZE_FAILED = 'Failed to decode request body';
+
+/** The /v1/internal/acl/authorize body as Go decodes []structs.ACLAuthorizationRequest (null elements are empty requests). */
+export function decodeAuthorizeBatch(body: Buffer): AuthorizationRequest[] {
+  const raw = parseJSON(body, AUTHORIZE_FAILED) ?? [];
+  if (!Array.isArray(raw)) throw new BadRequestError(`${AUTHORIZE_FAILED}: json: cannot unmarshal ${goJsonKind(raw)} into Go value of type []structs.ACLAuthorizationRequest`);
+  return raw.map((x) => {
+    if (x === null) return {} as AuthorizationRequest;
+    if (typeof x !== 'object' || Array.isArray(x)) {
+      throw new BadRequestError(`${AUTHORIZE_FAILED}: json: cannot unmarshal ${goJsonKind(x)} into Go value of type structs.ACLAuthorizationRequest`);
+    }
+    checkGoTypes(x, { Resource: 'string', Segment: 'string', Access: 'string' }, 'ACLAuthorizationRequest', AUTHORIZE_FAILED);
+    return x as AuthorizationRequest;
+  });
 }
