@@ -10,6 +10,7 @@ import path from 'node:path';
 import { systemClock, type Clock } from '../clock.ts';
 import { createLogger, LogHub, type Logger } from '../log.ts';
 import { Telemetry } from '../telemetry/metrics.ts';
+import { metricsPrefix, reloadTelemetrySinks, startTelemetrySinks } from './telemetry-sinks.ts';
 import { MetricsStream } from '../telemetry/metrics-stream.ts';
 import { MemoryStore, LazyManagedEtcdStore, lazyEtcdStore, type HoldOptions, type Store } from '../store/index.ts';
 import type { Replica } from '../state/index.ts';
@@ -147,7 +148,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   const clock = deps.clock ?? systemClock;
   const hub = deps.logHub ?? new LogHub();
   const logger = deps.logger ?? createLogger({ level: config.logLevel, json: config.logJson, hub });
-  const telemetry = new Telemetry(clock);
+  const telemetry = new Telemetry(clock, metricsPrefix(config));
   const metricsStream = new MetricsStream(clock, () => telemetry.consulJSON(), deps.metricsStreamIntervalMs);
   const log = logger.child({ '@module': 'agent' });
   const tls = new TlsConfigurator(config.datacenter);
@@ -189,6 +190,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
     if (store instanceof LazyManagedEtcdStore) store.reloadTls(tls.managedTls());
     await local.reload(next);
     ui.reload(next);
+    reloadTelemetrySinks(telemetry, next);
     if (next.limits.requestLimits) rateLimit.update(next.limits.requestLimits);
     rpcBucket = rpcRateBucket(next.limits, clock.now());
   };
@@ -330,6 +332,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       started = true;
       // TLS files and rules are checked before anything binds, as Consul's agent does.
       const https = startTls(tls, config);
+      startTelemetrySinks(telemetry, config, clock, logger);
       await store.open();
       await replica.start();
       // Client certificates signed for auto_encrypt are trusted on the server port (Consul's connectCARootsMonitor).
@@ -355,6 +358,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
     async stop() {
       if (stopped) return;
       stopped = true;
+      telemetry.closePush();
       await http.close();
       cache.close();
       await audit?.close();

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import { systemClock, type Clock } from '../clock.ts';
 import { createLogger, LogHub, type Logger } from '../log.ts';
 import { Telemetry } from '../telemetry/metrics.ts';
+import { metricsPrefix, reloadTelemetrySinks, startTelemetrySinks } from './telemetry-sinks.ts';
 import { MetricsStream } from '../telemetry/metrics-stream.ts';
 import { reloadTls, startTls, TlsConfigurator } from './tls-configurator.ts';
 import { HttpServer, rpcRateBucket, type RequestConfig } from '../http/index.ts';
@@ -52,7 +53,7 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
   const hub = deps.logHub ?? new LogHub();
   const logger = deps.logger ?? createLogger({ level: config.logLevel, json: config.logJson, hub });
   const log = logger.child({ '@module': 'agent' });
-  const telemetry = new Telemetry(clock);
+  const telemetry = new Telemetry(clock, metricsPrefix(config));
   const metricsStream = new MetricsStream(clock, () => telemetry.consulJSON(), deps.metricsStreamIntervalMs);
   const pool = new LanPool(config, { clock, logger, random, transport: deps.gossipTransport, onJoinExhausted: deps.onJoinExhausted });
   const servers = new ServerList({ datacenter: config.datacenter, random });
@@ -160,6 +161,7 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
     dnsHandler.reload(dnsConfigFrom(next));
     await local.reload(next);
     uiSettings.reload(next);
+    reloadTelemetrySinks(telemetry, next);
   };
   let started = false;
   let stopped = false;
@@ -171,6 +173,7 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
       started = true;
       // TLS files and rules are checked before anything binds, as Consul's agent does.
       let https = startTls(tls, config);
+      startTelemetrySinks(telemetry, config, clock, logger);
       // The agent's certificate comes first, as Consul's agent gets it before it starts; HTTPS
       // without a key pair of its own serves it.
       if (config.autoEncrypt?.tls) {
@@ -195,6 +198,7 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
     async stop() {
       if (stopped) return;
       stopped = true;
+      telemetry.closePush();
       (autoEncrypt as AutoEncrypt | null)?.stop();
       await http.close();
       await audit?.close();

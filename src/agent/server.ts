@@ -206,7 +206,7 @@ export function buildServer(
   // One CSR limit for every signing, as Consul's server-wide limiter.
   const csrGate = new CsrGate(clock);
   const endpoints: Endpoints = {
-    kv: new KvEndpoint(epDeps, { enableKeyListPolicy: keyListPolicy(config) }), txn: new TxnEndpoint(epDeps), ca: connectCA(epDeps, config),
+    kv: new KvEndpoint(epDeps, { enableKeyListPolicy: keyListPolicy(config), applyTimer: kvsApplyTimer(observe.telemetry) }), txn: new TxnEndpoint(epDeps), ca: connectCA(epDeps, config),
     session: new SessionEndpoint(epDeps, health, leaderSide.sessionHooks),
     catalog: new CatalogEndpoint(epDeps), health: new HealthEndpoint(epDeps),
     configEntries: new ConfigEntryEndpoint(epDeps), gateways: new GatewayEndpoint(epDeps), discoveryChain: new DiscoveryChainEndpoint(epDeps),
@@ -425,6 +425,11 @@ function aclEndpoints(deps: EndpointDeps, config: RuntimeConfig, agentRecovery: 
     auth: new AclAuthEndpoint(deps, resolver), misc: new AclMiscEndpoint(deps, resolver),
     explain: new AclExplainEndpoint(resolver),
   };
+}
+
+/** Consul's consul.kvs.apply: the time a KV write takes on the server. */
+function kvsApplyTimer(telemetry: Telemetry): (ms: number) => void {
+  return telemetry.timer('kvs.apply', 'Time it takes to complete an update to the KV store');
 }
 
 /** telemetry.prometheus_retention_time in ms (0 when unset), read from the merged config. */

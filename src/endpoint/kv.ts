@@ -37,16 +37,28 @@ export function pinKey(key: string, existing: KVEntry | undefined): Compare {
 /** KV settings: Consul's acl.enable_key_list_policy makes `keys`/`recurse` require `list`. */
 export interface KvOptions {
   enableKeyListPolicy?: boolean;
+  /** Records each write's duration in ms (Consul's consul.kvs.apply). */
+  applyTimer?: (ms: number) => void;
 }
 
 /** KV reads and writes. */
 export class KvEndpoint {
   readonly #deps: EndpointDeps;
   readonly #listPolicy: boolean;
+  readonly #applyTimer: ((ms: number) => void) | undefined;
 
   constructor(deps: EndpointDeps, opts: KvOptions = {}) {
     this.#deps = deps;
     this.#listPolicy = opts.enableKeyListPolicy ?? false;
+    this.#applyTimer = opts.applyTimer;
+  }
+
+  /** Times a write as Consul's KVS.Apply does (refused writes included). */
+  #timed<T>(write: () => Promise<T>): Promise<T> {
+    const timer = this.#applyTimer;
+    if (!timer) return write();
+    const start = performance.now();
+    return write().finally(() => timer(performance.now() - start));
   }
 
   /** One key; index is the key's ModifyIndex, or the table index when missing. */
@@ -86,6 +98,10 @@ export class KvEndpoint {
 
   /** Sets a key; false when a CAS or lock condition fails. */
   put(key: string, value: Buffer | null, opts: KVPutOptions = {}): Promise<boolean> {
+    return this.#timed(() => this.#put(key, value, opts));
+  }
+
+  #put(key: string, value: Buffer | null, opts: KVPutOptions): Promise<boolean> {
     authorize(opts.authz, 'keyWrite', key);
     const session = opts.acquire ?? opts.release;
     if (session === '') throw new InternalError('missing session');
@@ -134,6 +150,10 @@ export class KvEndpoint {
 
   /** Deletes a key or a tree; false only when a CAS fails. */
   delete(key: string, opts: KVDeleteOptions = {}): Promise<boolean> {
+    return this.#timed(() => this.#delete(key, opts));
+  }
+
+  #delete(key: string, opts: KVDeleteOptions): Promise<boolean> {
     authorize(opts.authz, opts.recurse ? 'keyWritePrefix' : 'keyWrite', key);
     if (opts.recurse && opts.cas === undefined) {
       return commitPlanned<boolean>(this.#deps, () => ({

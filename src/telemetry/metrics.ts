@@ -2,11 +2,16 @@
 // summary ({Timestamp, Gauges, Points, Counters, Samples}), with Consul's metric names. The
 // registry is built on the first scrape: prom-client (with @opentelemetry/api, ≈80 modules) cost
 // every agent start ≈30 ms before its HTTP port answered, and most agents are never scraped.
+// The same events also go to the push sinks (statsd, statsite, dogstatsd) when configured.
 import type * as PromClient from 'prom-client';
 import type { Metric, MetricObjectWithValues, MetricValue, Registry } from 'prom-client';
 import type { Clock } from '../clock.ts';
 import { WindowSummary } from './window-summary.ts';
 import { activeResources } from './runtime.ts';
+import type { PushMetrics } from './sinks.ts';
+
+/** go-metrics' ProfileInterval: gauges go to the push sinks this often. */
+export const GAUGE_PUSH_INTERVAL_MS = 1_000;
 
 /** Gauges read at scrape time (blocking queries, replica size, …). */
 export type GaugeSource = () => number;
@@ -24,6 +29,12 @@ export class Telemetry {
   readonly #defined: Define[] = [];
   #built: { prom: typeof PromClient; registry: Registry } | undefined;
   #building: Promise<Registry> | undefined;
+  /** Gauges by key (without the prefix), read again for each push. */
+  readonly #gauges: { key: string[]; read: GaugeSource }[] = [];
+  /** Timers by Consul name, for JSON and Prometheus (`kvs.apply`). */
+  readonly #timers = new Map<string, WindowSummary>();
+  #push: PushMetrics | undefined;
+  #gaugeTimer: { cancel(): void } | undefined;
 
   constructor(clock: Clock, prefix = 'consul') {
     this.#clock = clock;
@@ -56,6 +67,7 @@ export class Telemetry {
   /** Registers a gauge computed on each scrape. */
   gauge(name: string, help: string, read: GaugeSource): void {
     const prom = this.#name(name);
+    this.#gauges.push({ key: name.split('.'), read });
     this.#define((p, registry) => new p.Gauge({ name: prom, help, registers: [registry], collect() { this.set(read()); } }));
   }
 
@@ -65,9 +77,11 @@ export class Telemetry {
     let count = 0;
     // The count lives here, so increments before the registry exists are kept; a scrape reads it.
     this.#define((p, registry) => new p.Counter({ name: prom, help, registers: [registry], collect() { this.reset(); this.inc(count); } }));
+    const key = name.split('.');
     return (n = 1) => {
       if (n < 0) throw new Error('It is not possible to decrease a counter');
       count += n;
+      this.#push?.incrCounter(key, n);
     };
   }
 
@@ -82,7 +96,9 @@ export class Telemetry {
         for (const c of counts.values()) this.inc(c.labels, c.n);
       },
     }));
+    const pushKey = name.split('.');
     return (labels) => {
+      this.#push?.incrCounter(pushKey, 1, labelNames.map((l) => ({ name: l, value: labels[l] })));
       const key = labelNames.map((l) => labels[l]).join('\u0000');
       const c = counts.get(key);
       if (c) c.n += 1;
@@ -106,6 +122,48 @@ export class Telemetry {
   /** Records one HTTP request (Consul's consul.api.http with method and path labels). */
   observe(method: string, path: string, seconds: number): void {
     this.#http.observe(method, path, seconds);
+    this.#push?.addSample(HTTP_KEY, seconds * 1000, [{ name: 'method', value: method }, { name: 'path', value: path }]);
+  }
+
+  /** Registers an unlabelled timer (`kvs.apply`); returns its record function, taking milliseconds. */
+  timer(name: string, help: string): (ms: number) => void {
+    let summary = this.#timers.get(name);
+    if (!summary) {
+      const s = new WindowSummary({
+        name: this.#name(name), help, labelNames: [], percentiles: [0.5, 0.9, 0.99], maxAgeSeconds: 60, ageBuckets: 6, clock: this.#clock,
+      });
+      this.#timers.set(name, summary = s);
+      this.#define((_prom, registry) => registry.registerMetric(s as unknown as Metric));
+    }
+    const s = summary;
+    const key = name.split('.');
+    return (ms) => {
+      s.observe('', '', ms / 1000);
+      this.#push?.addSample(key, ms);
+    };
+  }
+
+  /** Sends every event from now on to the push sinks too, and their gauges once a second. */
+  attachPush(push: PushMetrics): void {
+    this.#push = push;
+    const tick = (): void => {
+      for (const g of this.#gauges) push.setGauge(g.key, g.read());
+      this.#gaugeTimer = this.#clock.setTimer(GAUGE_PUSH_INTERVAL_MS, tick);
+    };
+    this.#gaugeTimer = this.#clock.setTimer(GAUGE_PUSH_INTERVAL_MS, tick);
+  }
+
+  /** The push sinks attached (undefined: none configured). */
+  get push(): PushMetrics | undefined {
+    return this.#push;
+  }
+
+  /** Stops pushing: buffered lines go out and the sinks close. */
+  closePush(): void {
+    this.#gaugeTimer?.cancel();
+    this.#gaugeTimer = undefined;
+    this.#push?.close();
+    this.#push = undefined;
   }
 
   /** Prometheus text exposition. */
@@ -130,6 +188,8 @@ export class Telemetry {
     return out;
   }
 }
+
+const HTTP_KEY = ['api', 'http'];
 
 function summarySamples(name: string, values: MetricValue<string>[]): unknown[] {
   const byLabels = new Map<string, { labels: Record<string, unknown>; count: number; sum: number; max: number; min: number }>();

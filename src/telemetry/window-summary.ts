@@ -18,8 +18,8 @@ export interface SummaryExport {
 export interface WindowSummaryOptions {
   name: string;
   help: string;
-  /** Label names, in the order `observe` receives their values. */
-  labelNames: readonly [string, string];
+  /** Label names, in the order `observe` receives their values (none: a single unlabelled series). */
+  labelNames: readonly [string, string] | readonly [];
   percentiles: readonly number[];
   /** The sliding window the quantiles cover. */
   maxAgeSeconds: number;
@@ -90,12 +90,13 @@ export class WindowSummary {
   }
 
   #newSeries(a: string, b: string): Series {
-    const [la, lb] = this.#opts.labelNames;
+    const names = this.#opts.labelNames;
     const start = this.#slotStart(this.#opts.clock.now());
     const buckets: Bucket[] = [];
     for (let i = 0; i < this.#opts.ageBuckets; i++) buckets.push({ samples: new Float64Array(this.#size), seen: 0, start: -Infinity });
     buckets[0].start = start;
-    return { labels: { [la]: a, [lb]: b }, count: 0, sum: 0, buckets, current: 0 };
+    const labels: Record<string, string> = names.length === 2 ? { [names[0]]: a, [names[1]]: b } : {};
+    return { labels, count: 0, sum: 0, buckets, current: 0 };
   }
 
   #slotStart(now: number): number {

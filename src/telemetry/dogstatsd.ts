@@ -1,0 +1,63 @@
+// go-metrics' DogStatsdSink over datadog-go's client: labels become `|#name:value` tags after
+// telemetry.dogstatsd_tags, the hostname element is spliced out of the name (Datadog tags the
+// host itself), and lines are batched into UDP packets of at most 1432 bytes every 100 ms.
+import type { Clock } from '../clock.ts';
+import type { Logger } from '../log.ts';
+import { goShortest, sanitize, type Label, type MetricSink } from './sink.ts';
+import { UdpPackets } from './statsd.ts';
+
+/** datadog-go's OptimalUDPPayloadSize. */
+export const DOGSTATSD_MAX_PACKET = 1432;
+
+/** A dogstatsd metric type. */
+export type DogType = 'g' | 'c' | 'ms';
+
+/** One dogstatsd line, newline included: `consul.api.http:1.500000|ms|#env:prod,method:GET\n`. */
+export function dogstatsdLine(
+  type: DogType, key: readonly string[], value: number, labels: readonly Label[], hostname: string, globalTags: readonly string[],
+): string {
+  // The first element equal to the hostname leaves the name (go-metrics' parseKey).
+  const at = key.indexOf(hostname);
+  const name = sanitize((at < 0 ? key : [...key.slice(0, at), ...key.slice(at + 1)]).join('.'));
+  const v = Math.fround(value);
+  // datadog-go: Count takes an int64, Gauge the shortest float, TimeInMilliseconds six decimals.
+  const text = type === 'c' ? String(Math.trunc(v)) : type === 'g' ? goShortest(v) : v.toFixed(6);
+  const tags = [
+    ...globalTags.map((t) => t.replaceAll('\n', '')),
+    ...labels.map((l) => {
+      const n = sanitize(l.name);
+      const val = sanitize(l.value);
+      return val === '' ? n : `${n}:${val}`;
+    }),
+  ];
+  return `${name}:${text}|${type}${tags.length ? `|#${tags.join(',')}` : ''}\n`;
+}
+
+/** Sends metrics to a DogStatsD agent (telemetry.dogstatsd_addr, dogstatsd_tags). */
+export class DogStatsdSink implements MetricSink {
+  readonly #out: UdpPackets;
+  readonly #hostname: string;
+  readonly #tags: readonly string[];
+
+  constructor(addr: string, hostname: string, tags: readonly string[], clock: Clock, log: Logger) {
+    this.#out = new UdpPackets(addr, DOGSTATSD_MAX_PACKET, true, clock, log);
+    this.#hostname = hostname;
+    this.#tags = tags;
+  }
+
+  setGauge(key: readonly string[], value: number, labels: readonly Label[]): void {
+    this.#out.push(dogstatsdLine('g', key, value, labels, this.#hostname, this.#tags));
+  }
+
+  incrCounter(key: readonly string[], value: number, labels: readonly Label[]): void {
+    this.#out.push(dogstatsdLine('c', key, value, labels, this.#hostname, this.#tags));
+  }
+
+  addSample(key: readonly string[], value: number, labels: readonly Label[]): void {
+    this.#out.push(dogstatsdLine('ms', key, value, labels, this.#hostname, this.#tags));
+  }
+
+  close(): void {
+    this.#out.close();
+  }
+}

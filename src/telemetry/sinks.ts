@@ -1,0 +1,136 @@
+// go-metrics' Metrics front for the push sinks Consul configures from `telemetry`: the
+// metrics_prefix and (for gauges) hostname put before each key, prefix_filter's longest-prefix
+// rules with filter_default, and a fan-out to the statsd, statsite and dogstatsd sinks.
+import os from 'node:os';
+import type { Clock } from '../clock.ts';
+import type { Logger } from '../log.ts';
+import { DogStatsdSink } from './dogstatsd.ts';
+import type { Label, MetricSink } from './sink.ts';
+import { StatsdSink } from './statsd.ts';
+import { StatsiteSink } from './statsite.ts';
+
+/** The telemetry settings the push sinks read. */
+export interface SinkSettings {
+  prefix: string;
+  disableHostname: boolean;
+  filterDefault: boolean;
+  allowed: string[];
+  blocked: string[];
+  statsdAddress?: string;
+  statsiteAddress?: string;
+  dogstatsdAddr?: string;
+  dogstatsdTags: string[];
+  /** prefix_filter rules that were skipped, with Consul's warning for each. */
+  warnings: string[];
+}
+
+/** Reads the `telemetry` block (as merged from config files) into sink settings. */
+export function sinkSettings(raw: Record<string, unknown> | undefined): SinkSettings {
+  const t = raw ?? {};
+  const str = (k: string): string | undefined => (typeof t[k] === 'string' && t[k] !== '' ? t[k] : undefined);
+  const strings = (k: string): string[] => (Array.isArray(t[k]) ? (t[k] as unknown[]).map(String) : []);
+  const { allowed, blocked, warnings } = parsePrefixFilter(strings('prefix_filter'));
+  // Consul blocks its pre-1.9 names unless telemetry.enable_deprecated_names is set.
+  if (t.enable_deprecated_names === true) allowed.push('consul.consul');
+  else blocked.push('consul.consul');
+  return {
+    prefix: str('metrics_prefix') ?? 'consul', disableHostname: t.disable_hostname === true,
+    filterDefault: t.filter_default !== false, allowed, blocked,
+    statsdAddress: str('statsd_address'), statsiteAddress: str('statsite_address'), dogstatsdAddr: str('dogstatsd_addr'),
+    dogstatsdTags: strings('dogstatsd_tags'), warnings,
+  };
+}
+
+/** Splits prefix_filter rules into allowed (`+x`) and blocked (`-x`) prefixes, as Consul's config builder does. */
+export function parsePrefixFilter(rules: readonly string[]): { allowed: string[]; blocked: string[]; warnings: string[] } {
+  const allowed: string[] = [];
+  const blocked: string[] = [];
+  const warnings: string[] = [];
+  for (const rule of rules) {
+    if (rule === '') warnings.push('Cannot have empty filter rule in prefix_filter');
+    else if (rule[0] === '+') allowed.push(rule.slice(1));
+    else if (rule[0] === '-') blocked.push(rule.slice(1));
+    else warnings.push(`Filter rule must begin with either '+' or '-': ${JSON.stringify(rule)}`);
+  }
+  return { allowed, blocked, warnings };
+}
+
+/** A prefix filter: the longest matching prefix decides (blocked wins a tie), else the default. */
+export class PrefixFilter {
+  readonly #rules: { prefix: string; allow: boolean }[];
+  readonly #default: boolean;
+
+  constructor(allowed: readonly string[], blocked: readonly string[], filterDefault: boolean) {
+    this.#rules = [...allowed.map((prefix) => ({ prefix, allow: true })), ...blocked.map((prefix) => ({ prefix, allow: false }))];
+    this.#default = filterDefault;
+  }
+
+  /** Whether a metric with this dotted name is sent. */
+  allows(name: string): boolean {
+    let best: { prefix: string; allow: boolean } | undefined;
+    for (const r of this.#rules) {
+      if (name.startsWith(r.prefix) && (!best || r.prefix.length >= best.prefix.length)) best = r;
+    }
+    return best ? best.allow : this.#default;
+  }
+}
+
+/** Metric events to the configured push sinks. */
+export class PushMetrics {
+  readonly #sinks: MetricSink[];
+  readonly #prefix: string;
+  readonly #hostname: string | undefined;
+  readonly #filterDefault: boolean;
+  #filter: PrefixFilter;
+
+  constructor(settings: SinkSettings, sinks: MetricSink[], hostname = os.hostname()) {
+    this.#sinks = sinks;
+    this.#prefix = settings.prefix;
+    this.#hostname = settings.disableHostname || hostname === '' ? undefined : hostname;
+    this.#filterDefault = settings.filterDefault;
+    this.#filter = new PrefixFilter(settings.allowed, settings.blocked, settings.filterDefault);
+  }
+
+  /** Replaces the prefix rules (the part of telemetry Consul's reload applies). */
+  updateFilter(allowed: readonly string[], blocked: readonly string[]): void {
+    this.#filter = new PrefixFilter(allowed, blocked, this.#filterDefault);
+  }
+
+  /** A gauge's value; its key carries the hostname after the prefix unless disable_hostname is set. */
+  setGauge(key: readonly string[], value: number, labels: readonly Label[] = []): void {
+    const full = this.#key(key, this.#hostname);
+    if (this.#filter.allows(full.join('.'))) for (const s of this.#sinks) s.setGauge(full, value, labels);
+  }
+
+  /** A counter increment. */
+  incrCounter(key: readonly string[], value: number, labels: readonly Label[] = []): void {
+    const full = this.#key(key, undefined);
+    if (this.#filter.allows(full.join('.'))) for (const s of this.#sinks) s.incrCounter(full, value, labels);
+  }
+
+  /** A timer sample in milliseconds. */
+  addSample(key: readonly string[], ms: number, labels: readonly Label[] = []): void {
+    const full = this.#key(key, undefined);
+    if (this.#filter.allows(full.join('.'))) for (const s of this.#sinks) s.addSample(full, ms, labels);
+  }
+
+  close(): void {
+    for (const s of this.#sinks) s.close();
+  }
+
+  #key(key: readonly string[], hostname: string | undefined): string[] {
+    const head = hostname === undefined ? [] : [hostname];
+    return this.#prefix === '' ? [...head, ...key] : [this.#prefix, ...head, ...key];
+  }
+}
+
+/** The push sinks the settings name (none: undefined), as Consul's InitTelemetry builds them. */
+export function createPushMetrics(settings: SinkSettings, clock: Clock, log: Logger, hostname = os.hostname()): PushMetrics | undefined {
+  const sinks: MetricSink[] = [];
+  if (settings.statsiteAddress) sinks.push(new StatsiteSink(settings.statsiteAddress, clock, log.child({ sink: 'statsite' })));
+  if (settings.statsdAddress) sinks.push(new StatsdSink(settings.statsdAddress, clock, log.child({ sink: 'statsd' })));
+  if (settings.dogstatsdAddr) {
+    sinks.push(new DogStatsdSink(settings.dogstatsdAddr, hostname, settings.dogstatsdTags, clock, log.child({ sink: 'dogstatsd' })));
+  }
+  return sinks.length ? new PushMetrics(settings, sinks, hostname) : undefined;
+}

@@ -1,0 +1,92 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import { once } from 'node:events';
+import { ManualClock } from '../clock.ts';
+import { silentLogger } from '../log.ts';
+import { goFixed6, goShortest } from './sink.ts';
+import { PacketBuffer, splitAddr, STATSD_MAX_PACKET, StatsdSink, statsdLine } from './statsd.ts';
+
+test('statsd lines: dotted name, label values appended, Go %f of a float32, type suffix', () => {
+  assert.equal(statsdLine('g', ['consul', 'host1', 'runtime', 'alloc_bytes'], 123456, []), 'consul.host1.runtime.alloc_bytes:123456.000000|g\n');
+  assert.equal(statsdLine('c', ['consul', 'rpc', 'rate_limit', 'exceeded'], 1, [{ name: 'op', value: 'KVS.Apply' }]),
+    'consul.rpc.rate_limit.exceeded.KVS.Apply:1.000000|c\n');
+  assert.equal(statsdLine('ms', ['consul', 'api', 'http'], 1.5, [{ name: 'method', value: 'GET' }, { name: 'path', value: 'v1_kv_' }]),
+    'consul.api.http.GET.v1_kv_:1.500000|ms\n');
+  // ':' and ' ' would break the line format.
+  assert.equal(statsdLine('c', ['a b', 'c:d'], 2, []), 'a_b.c_d:2.000000|c\n');
+});
+
+test('Go number formats: float32 rounding, no exponents', () => {
+  assert.equal(goFixed6(0.1), '0.100000');
+  assert.equal(goFixed6(16777217), '16777216.000000');
+  assert.equal(goFixed6(1e30), `${BigInt(Math.fround(1e30))}.000000`);
+  assert.equal(goShortest(Math.fround(0.1)), '0.10000000149011612');
+  assert.equal(goShortest(1e21), '1000000000000000000000');
+  assert.equal(goShortest(1.5e-7), '0.00000015');
+  assert.equal(goShortest(42), '42');
+});
+
+test('packets: lines batched up to the limit, a line that would overflow sends the packet first', () => {
+  const b = new PacketBuffer(20);
+  assert.equal(b.add('aaaaaaaaa\n'), undefined);
+  assert.equal(b.add('bbbbbbbbb\n'), undefined);
+  assert.equal(b.size, 20);
+  assert.equal(b.add('c\n')?.toString(), 'aaaaaaaaa\nbbbbbbbbb\n');
+  assert.equal(b.take().toString(), 'c\n');
+  assert.equal(b.take().length, 0);
+  // go-metrics sends an oversize line alone; datadog-go drops it.
+  assert.equal(new PacketBuffer(4).add('toolong\n'), undefined);
+  const dd = new PacketBuffer(4, true);
+  assert.equal(dd.add('toolong\n'), undefined);
+  assert.equal(dd.size, 0);
+});
+
+test('addresses: host:port, bracketed IPv6, a missing port refused', () => {
+  assert.deepEqual(splitAddr('127.0.0.1:8125'), { host: '127.0.0.1', port: 8125 });
+  assert.deepEqual(splitAddr('[::1]:8125'), { host: '::1', port: 8125 });
+  assert.throws(() => splitAddr('127.0.0.1'), /missing port/);
+});
+
+/** Resolves once `cond` holds (UDP delivery is asynchronous even on loopback). */
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 400 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
+  assert.ok(cond());
+}
+
+test('statsd sink: full packets of whole lines go out at once, the rest at the 100 ms flush', async () => {
+  const server = dgram.createSocket('udp4');
+  server.bind(0, '127.0.0.1');
+  await once(server, 'listening');
+  const got: Buffer[] = [];
+  server.on('message', (m) => got.push(m));
+  const clock = new ManualClock();
+  const sink = new StatsdSink(`127.0.0.1:${server.address().port}`, clock, silentLogger());
+  try {
+    // 100 lines of 34 bytes: 41 fit in a 1400-byte packet, so two packets fill before any flush.
+    for (let i = 0; i < 100; i++) sink.incrCounter(['consul', 'test', `counter${String(i).padStart(3, '0')}`], 1, []);
+    await until(() => got.length === 2);
+    assert.deepEqual(got.map((p) => p.length), [41 * 34, 41 * 34]);
+    clock.advance(99);
+    clock.advance(1);
+    await until(() => got.length === 3);
+    assert.equal(got[2].length, 18 * 34);
+    const text = got.map((p) => p.toString()).join('');
+    assert.equal(text.split('\n').filter(Boolean).length, 100);
+    assert.ok(got.every((p) => p.length <= STATSD_MAX_PACKET && p.toString().endsWith('\n')));
+    assert.match(text, /^consul\.test\.counter000:1\.000000\|c$/m);
+    assert.match(text, /^consul\.test\.counter099:1\.000000\|c$/m);
+  } finally {
+    sink.close();
+    server.close();
+  }
+});
+
+test('statsd sink: a collector that is down costs nothing and throws nothing', () => {
+  const clock = new ManualClock();
+  // Port 9 (discard) on loopback: nothing listens, sends fail or vanish.
+  const sink = new StatsdSink('127.0.0.1:9', clock, silentLogger());
+  for (let i = 0; i < 10_000; i++) sink.addSample(['consul', 'x'], i, []);
+  clock.advance(100);
+  sink.close();
+});

@@ -1,0 +1,103 @@
+// go-metrics' StatsiteSink: the statsd lines over one TCP connection, written through a 4 KiB
+// buffer flushed every 100 ms. A failed connection or write discards metrics for 5 s and then
+// connects again; nothing here waits on the collector or throws when it is down.
+import net from 'node:net';
+import type { Clock, TimerHandle } from '../clock.ts';
+import type { Logger } from '../log.ts';
+import { FLUSH_INTERVAL_MS, MAX_QUEUED_LINES, RECONNECT_WAIT_MS, type Label, type MetricSink } from './sink.ts';
+import { splitAddr, statsdLine } from './statsd.ts';
+
+/** bufio.Writer's default size: a fuller buffer is written at once. */
+const WRITE_BUFFER_BYTES = 4096;
+
+/** Bytes the socket may hold unsent before lines are dropped (Go's queue filling up). */
+const MAX_UNSENT_BYTES = 1 << 20;
+
+/** Streams metrics to a statsite server over TCP (telemetry.statsite_address). */
+export class StatsiteSink implements MetricSink {
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #host: string;
+  readonly #port: number;
+  #socket: net.Socket | undefined;
+  #connected = false;
+  #lines: string[] = [];
+  #bytes = 0;
+  #flushTimer: TimerHandle | undefined;
+  #retryTimer: TimerHandle | undefined;
+  #closed = false;
+
+  constructor(addr: string, clock: Clock, log: Logger) {
+    ({ host: this.#host, port: this.#port } = splitAddr(addr));
+    this.#clock = clock;
+    this.#log = log;
+    this.#connect();
+  }
+
+  setGauge(key: readonly string[], value: number, labels: readonly Label[]): void {
+    this.#push(statsdLine('g', key, value, labels));
+  }
+
+  incrCounter(key: readonly string[], value: number, labels: readonly Label[]): void {
+    this.#push(statsdLine('c', key, value, labels));
+  }
+
+  addSample(key: readonly string[], value: number, labels: readonly Label[]): void {
+    this.#push(statsdLine('ms', key, value, labels));
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#flush();
+    this.#closed = true;
+    this.#flushTimer?.cancel();
+    this.#retryTimer?.cancel();
+    this.#socket?.end();
+    this.#socket = undefined;
+  }
+
+  #push(line: string): void {
+    // While connecting, lines wait as in go-metrics' queue; while waiting to reconnect, none are kept.
+    if (this.#closed || !this.#socket || this.#lines.length >= MAX_QUEUED_LINES) return;
+    if (this.#socket.writableLength > MAX_UNSENT_BYTES) return;
+    this.#lines.push(line);
+    this.#bytes += line.length;
+    if (this.#connected && this.#bytes >= WRITE_BUFFER_BYTES) this.#flush();
+    this.#flushTimer ??= this.#clock.setTimer(FLUSH_INTERVAL_MS, () => {
+      this.#flushTimer = undefined;
+      this.#flush();
+    });
+  }
+
+  #flush(): void {
+    if (!this.#connected || !this.#socket || this.#lines.length === 0) return;
+    this.#socket.write(this.#lines.join(''));
+    this.#lines = [];
+    this.#bytes = 0;
+  }
+
+  #connect(): void {
+    if (this.#closed) return;
+    const socket = net.connect({ host: this.#host, port: this.#port });
+    socket.unref();
+    socket.setNoDelay(true);
+    this.#socket = socket;
+    socket.on('connect', () => {
+      this.#connected = true;
+      this.#flush();
+    });
+    socket.on('error', (err) => this.#fail(socket, err));
+    socket.on('close', () => this.#fail(socket, new Error('connection closed')));
+  }
+
+  #fail(socket: net.Socket, err: Error): void {
+    if (this.#socket !== socket) return;
+    this.#log.error({ error: err.message }, 'Error connecting to statsite');
+    socket.destroy();
+    this.#socket = undefined;
+    this.#connected = false;
+    this.#lines = [];
+    this.#bytes = 0;
+    this.#retryTimer = this.#clock.setTimer(RECONNECT_WAIT_MS, () => this.#connect());
+  }
+}
