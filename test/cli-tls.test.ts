@@ -109,6 +109,9 @@ describe('tls cert create', () => {
     assert.deepEqual(await tls('cert', 'create', '-client', '-node', 'n'), { code: 1, out: '', err: '-node requires -server\n' });
     assert.deepEqual(await tls('cert', 'create', '-client', '-domain', 'nope'),
       { code: 1, out: '', err: 'Error reading CA: open nope-agent-ca.pem: no such file or directory\n' });
+    // net.ParseIP refuses a zone, which node:net's isIP accepts.
+    assert.deepEqual(await tls('cert', 'create', '-client', '-additional-ipaddress', 'fe80::1%eth0'),
+      { code: 1, out: '', err: 'Invalid IP address for -additional-ipaddress: "fe80::1%eth0"\n' });
     const bad = await tls('cert', 'create', '-client', '-additional-dnsname', 'evil.org');
     assert.equal(bad.code, 1);
     assert.equal(bad.err, 'x509: a root or intermediate certificate is not authorized to sign for this name: DNS name "evil.org" is not permitted by any constraint\n');

@@ -45,3 +45,13 @@ test('CA keys Consul parses: EC, RSA (PKCS#1) and PKCS#8; anything else with its
   assert.throws(() => parseSigner('junk'), { message: 'no PEM-encoded data found' });
   assert.throws(() => parseSigner('-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n'), { message: 'unknown PEM block type for signing key: CERTIFICATE' });
 });
+
+test('IP SANs as Go marshals net.ParseIP results: IPv4-mapped IPv6 as 4 bytes, an embedded dotted quad read', () => {
+  const ca = generateCA({ days: 10, domain: 'consul', permittedDnsDomains: [], nowMs: NOW });
+  const ipAddresses = ['::ffff:10.0.0.1', '::ffff:a00:2', '64:ff9b::192.0.2.33', '2001:db8::1:2', '::', '127.0.0.1'];
+  const cert = generateCert({ caPem: ca.certPem, signerPem: ca.keyPem, name: 'x', days: 1, dnsNames: [], ipAddresses, extKeyUsage: [], nowMs: NOW });
+  assert.equal(
+    new X509Certificate(cert.certPem).subjectAltName,
+    'IP Address:10.0.0.1, IP Address:10.0.0.2, IP Address:64:FF9B:0:0:0:0:C000:221, IP Address:2001:DB8:0:0:0:0:1:2, IP Address:0:0:0:0:0:0:0:0, IP Address:127.0.0.1',
+  );
+});

@@ -136,15 +136,24 @@ function sanValue(dnsNames: string[], ips: string[]): Buffer {
   return sequence(...dnsNames.map((d) => implicit(2, Buffer.from(d, 'ascii'))), ...ips.map((ip) => implicit(7, ipBytes(ip))));
 }
 
+// Go's net.ParseIP bytes as marshalSANs writes them: 4 bytes for IPv4 and IPv4-mapped IPv6
+// (ip.To4()), else 16; an IPv6 address may end in a dotted quad.
 function ipBytes(ip: string): Buffer {
   if (isIP(ip) === 4) return Buffer.from(ip.split('.').map(Number));
-  const [head, tail] = ip.split('::');
+  let text = ip;
+  const quad = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (quad) {
+    const [a, b, c, d] = quad.slice(1).map(Number);
+    text = `${text.slice(0, quad.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head, tail] = text.split('::');
   const h = head ? head.split(':') : [];
   const t = tail ? tail.split(':') : [];
   const groups = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
   const out = Buffer.alloc(16);
   groups.forEach((g, i) => out.writeUInt16BE(parseInt(g, 16), i * 2));
-  return out;
+  const mapped = out.subarray(0, 10).every((x) => x === 0) && out[10] === 0xff && out[11] === 0xff;
+  return mapped ? Buffer.from(out.subarray(12)) : out;
 }
 
 /** Generates a key and a leaf signed by the CA (tlsutil.GenerateCert). */

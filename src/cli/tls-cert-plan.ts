@@ -60,7 +60,8 @@ export function certPlan(flags: ParsedFlags, io: CliIO): CertPlan {
   const domain = str('domain');
   let dnsNames = list(flags, 'additional-dnsname');
   const ipAddresses = list(flags, 'additional-ipaddress');
-  for (const ip of ipAddresses) if (!isIP(ip)) throw new Error(`Invalid IP address for -additional-ipaddress: ${JSON.stringify(ip)}`);
+  // Go's net.ParseIP takes no zone (fe80::1%eth0), which isIP accepts.
+  for (const ip of ipAddresses) if (!isIP(ip) || ip.includes('%')) throw new Error(`Invalid IP address for -additional-ipaddress: ${JSON.stringify(ip)}`);
   const kind = server ? 'server' : client ? 'client' : 'cli';
   const name = `${kind}.${dc}.${domain}`;
   let extKeyUsage: ExtKeyUsage[] = [];
