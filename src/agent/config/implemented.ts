@@ -1,72 +1,229 @@
-// The one list of configuration keys Proconsul acts on. Every other accepted key that a user
-// sets is reported with a warning naming it, so nobody mistakes "accepted" for "working".
+// Every key of keys.ts, classified: acted on (with the file that acts on it), not implemented
+// (a warning names it at start), Consul Enterprise only (Consul CE's own warning), or moot by
+// design (accepted silently). implemented.test.ts fails when a key of keys.ts is in none of them.
 import { isObject, type ConfigTree } from './merge.ts';
 
-/** Implemented key paths; `x.*` covers the whole block under x. */
-export const implementedKeys: ReadonlySet<string> = new Set([
-  'datacenter', 'primary_datacenter', 'node_name', 'node_id', 'node_meta', 'data_dir',
-  'server', 'bootstrap', 'bootstrap_expect', 'bind_addr', 'advertise_addr', 'advertise_addr_wan',
-  'client_addr', 'addresses.*', 'ports.*', 'domain', 'alt_domain', 'log_level', 'log_json',
-  'log_file', 'pid_file', 'ui_config.*', 'default_query_time', 'max_query_time',
-  'limits.kv_max_value_size', 'limits.txn_max_req_len', 'limits.http_max_conns_per_client', 'limits.https_handshake_timeout',
-  // Server request rate limiting (http/rate-limit.ts).
-  'limits.request_limits.*', 'limits.rpc_rate', 'limits.rpc_max_burst',
+/**
+ * Implemented key paths → where the agent acts on them: `file#token`, a path under src/ and the
+ * runtime field or raw key that file reads (the test checks it is there). `x.*` covers block x.
+ */
+export const consumers: Readonly<Record<string, string>> = {
+  datacenter: 'leader/self-register.ts#datacenter', primary_datacenter: 'agent/ui-routes.ts#primaryDatacenter',
+  node_name: 'leader/self-register.ts#nodeName', node_id: 'leader/self-register.ts#nodeId',
+  node_meta: 'leader/self-register.ts#nodeMeta', data_dir: 'agent/agent.ts#dataDir', server: 'cli/agent.ts#server',
+  bootstrap: 'agent/managed-etcd.ts#bootstrap', bootstrap_expect: 'agent/managed-etcd.ts#bootstrapExpect',
+  bind_addr: 'agent/client.ts#bindAddr', advertise_addr: 'leader/self-register.ts#advertiseAddr',
+  advertise_addr_wan: 'leader/self-register.ts#advertiseAddrWan',
+  client_addr: 'agent/agent.ts#httpAddrs', 'addresses.*': 'agent/agent.ts#dnsAddrs', 'ports.*': 'agent/agent.ts#ports',
+  domain: 'dns/config.ts#domain', alt_domain: 'dns/config.ts#altDomain',
+  log_level: 'cli/agent.ts#logLevel', log_json: 'cli/agent.ts#logJson', pid_file: 'agent/agent.ts#pidFile',
+  'ui_config.*': 'agent/ui-routes.ts#ui', default_query_time: 'agent/agent.ts#defaultQueryTime',
+  max_query_time: 'agent/agent.ts#maxQueryTime', session_ttl_min: 'agent/server.ts#sessionTtlMin',
+  'limits.kv_max_value_size': 'agent/server.ts#kvMaxValueSize', 'limits.txn_max_req_len': 'agent/server.ts#txnMaxReqLen',
+  'limits.http_max_conns_per_client': 'agent/agent.ts#httpMaxConnsPerClient',
+  'limits.https_handshake_timeout': 'agent/tls-configurator.ts#httpsHandshakeTimeout',
+  // Server request rate limiting (http/rate-limit.ts) and client agents' RPC rate limit.
+  'limits.request_limits.*': 'agent/agent.ts#requestLimits', 'limits.rpc_rate': 'http/rate-limit.ts#rpcRate',
+  'limits.rpc_max_burst': 'http/rate-limit.ts#rpcMaxBurst',
   // TLS for the HTTPS listener and internal RPC; tls.grpc is validated but not applied yet.
-  'tls.defaults.*', 'tls.https.*', 'tls.internal_rpc.*',
-  'http_config.*', 'acl.*', 'auto_encrypt.*', 'connect.enabled', 'connect.ca_provider', 'connect.ca_config',
-  'session_ttl_min', 'translate_wan_addrs', 'disable_host_node_id', 'store', 'managed_etcd.*',
-  'serf_lan', 'encrypt', 'encrypt_verify_incoming', 'encrypt_verify_outgoing', 'reconnect_timeout', 'rejoin_after_leave',
-  'retry_join', 'start_join', 'retry_interval', 'retry_max', 'leave_on_terminate', 'skip_leave_on_interrupt', 'gossip_lan.*',
-  'disable_coordinates', 'autopilot.*', 'read_replica', 'non_voting_server',
-  'serf_wan', 'retry_join_wan', 'start_join_wan', 'retry_interval_wan', 'retry_max_wan', 'reconnect_timeout_wan', 'gossip_wan.*',
-  // DNS (dns/config.ts).
-  'recursors', 'dns_config.allow_stale', 'dns_config.max_stale', 'dns_config.use_cache', 'dns_config.cache_max_age',
-  'dns_config.node_ttl', 'dns_config.service_ttl', 'dns_config.only_passing', 'dns_config.udp_answer_limit',
-  'dns_config.a_record_limit', 'dns_config.enable_truncate', 'dns_config.enable_additional_node_meta_txt',
-  'dns_config.disable_compression', 'dns_config.recursor_strategy', 'dns_config.recursor_timeout', 'dns_config.soa.*',
-  'dns_config.prefer_namespace',
+  'tls.defaults.*': 'agent/tls.ts#tls', 'tls.https.*': 'agent/tls.ts#https', 'tls.internal_rpc.*': 'agent/tls.ts#internalRpc',
+  'http_config.*': 'agent/agent.ts#http', 'auto_encrypt.*': 'agent/agent.ts#autoEncrypt',
+  'acl.enabled': 'agent/agent.ts#acl', 'acl.default_policy': 'agent/agent.ts#defaultPolicy',
+  'acl.down_policy': 'agent/client-acl.ts#downPolicy', 'acl.token_ttl': 'agent/client-acl.ts#token_ttl',
+  'acl.enable_key_list_policy': 'agent/server.ts#enable_key_list_policy',
+  'acl.enable_token_persistence': 'agent/local/load.ts#enable_token_persistence',
+  'acl.tokens.initial_management': 'agent/agent.ts#initialManagement', 'acl.tokens.replication': 'agent/local/build.ts#replication',
+  'acl.tokens.agent_recovery': 'agent/server.ts#agentRecovery', 'acl.tokens.default': 'agent/agent.ts#default',
+  'acl.tokens.agent': 'agent/local/build.ts#agent', 'acl.tokens.dns': 'agent/local/build.ts#dns',
+  'acl.tokens.config_file_service_registration': 'agent/local/build.ts#configFileServiceRegistration',
+  'connect.enabled': 'agent/server.ts#connect', 'connect.ca_provider': 'leader/ca.ts#caProvider',
+  'connect.ca_config': 'leader/ca.ts#caConfig', translate_wan_addrs: 'agent/translate-wan.ts#translateWanAddrs',
+  store: 'agent/agent.ts#store', 'managed_etcd.*': 'agent/managed-etcd.ts#managed',
+  // Gossip pools (lan-pool.ts, wan-pool.ts; the settings are built by gossip.ts).
+  serf_lan: 'agent/lan-pool.ts#bindAddr', encrypt: 'agent/lan-pool.ts#encrypt',
+  encrypt_verify_incoming: 'agent/lan-pool.ts#encryptVerifyIncoming', encrypt_verify_outgoing: 'agent/lan-pool.ts#encryptVerifyOutgoing',
+  reconnect_timeout: 'agent/lan-pool.ts#reconnectTimeoutMs', rejoin_after_leave: 'agent/lan-pool.ts#rejoinAfterLeave',
+  retry_join: 'agent/lan-pool.ts#retryJoin', retry_interval: 'agent/lan-pool.ts#retryIntervalMs', retry_max: 'agent/lan-pool.ts#retryMax',
+  leave_on_terminate: 'cli/agent.ts#leaveOnTerminate', skip_leave_on_interrupt: 'cli/agent.ts#skipLeaveOnInterrupt',
+  'gossip_lan.*': 'agent/lan-pool.ts#timings', disable_coordinates: 'agent/coordinates.ts#disable_coordinates',
+  'autopilot.*': 'http/v1/operator.ts#autopilot', read_replica: 'leader/duties.ts#read_replica',
+  serf_wan: 'agent/wan-pool.ts#bindAddr', retry_join_wan: 'agent/wan-pool.ts#retryJoin',
+  retry_interval_wan: 'agent/wan-pool.ts#retryIntervalMs', retry_max_wan: 'agent/wan-pool.ts#retryMax',
+  reconnect_timeout_wan: 'agent/wan-pool.ts#reconnectTimeoutMs', 'gossip_wan.*': 'agent/wan-pool.ts#timings',
+  // DNS (dns/config.ts reads the merged dns_config block).
+  recursors: 'dns/config.ts#recursors', 'dns_config.*': 'dns/config.ts#dns_config',
   // Remote exec (agent/remote-exec.ts) and central service config for proxies (agent/local/build.ts).
-  'disable_remote_exec', 'enable_central_service_config',
-  // Audit logging of HTTP API calls (agent/audit-log.ts).
-  'audit.*',
-  // Cluster peering on or off (agent/server.ts).
-  'peering.enabled',
+  disable_remote_exec: 'agent/remote-exec.ts#disable_remote_exec',
+  enable_central_service_config: 'agent/local/build.ts#enable_central_service_config',
+  // Audit logging of HTTP API calls (agent/audit-log.ts); Consul CE has none, Proconsul does.
+  'audit.*': 'agent/agent.ts#audit', 'peering.enabled': 'agent/server.ts#peering',
+  // Local state: definitions, checks and anti-entropy (agent/local/load.ts).
+  service: 'agent/local/load.ts#service', services: 'agent/local/load.ts#services',
+  check: 'agent/local/load.ts#check', checks: 'agent/local/load.ts#checks',
+  check_output_max_size: 'agent/local/load.ts#check_output_max_size',
+  check_update_interval: 'agent/local/load.ts#check_update_interval', discard_check_output: 'agent/local/load.ts#discard_check_output',
+  enable_script_checks: 'agent/local/load.ts#enable_script_checks',
+  enable_local_script_checks: 'agent/local/load.ts#enable_local_script_checks',
+  ae_interval: 'agent/local/load.ts#ae_interval', check_reap_interval: 'agent/local/load.ts#check_reap_interval',
+  check_deregister_interval_min: 'agent/local/runners.ts#check_deregister_interval_min',
+  sync_coordinate_interval_min: 'agent/coordinates.ts#sync_coordinate_interval_min',
+  sync_coordinate_rate_target: 'agent/coordinates.ts#sync_coordinate_rate_target',
+  'consul.coordinate.*': 'agent/coordinates.ts#coordinate', 'performance.rpc_hold_timeout': 'agent/agent.ts#rpcHoldTimeout',
+  'telemetry.prometheus_retention_time': 'agent/server.ts#prometheus_retention_time',
+  'unix_sockets.mode': 'http/server.ts#mode',
+};
+
+/** Accepted keys Proconsul does not act on: a user who sets one is warned at start (with why, here). */
+export const notImplemented: Readonly<Record<string, string>> = {
+  // Telemetry sinks: another change is implementing them in src/telemetry.
+  'telemetry.circonus_api_app': 'sink', 'telemetry.circonus_api_token': 'sink', 'telemetry.circonus_api_url': 'sink',
+  'telemetry.circonus_broker_id': 'sink', 'telemetry.circonus_broker_select_tag': 'sink',
+  'telemetry.circonus_check_display_name': 'sink', 'telemetry.circonus_check_force_metric_activation': 'sink',
+  'telemetry.circonus_check_id': 'sink', 'telemetry.circonus_check_instance_id': 'sink',
+  'telemetry.circonus_check_search_tag': 'sink', 'telemetry.circonus_check_tags': 'sink',
+  'telemetry.circonus_submission_interval': 'sink', 'telemetry.circonus_submission_url': 'sink',
+  'telemetry.disable_hostname': 'sink', 'telemetry.dogstatsd_addr': 'sink', 'telemetry.dogstatsd_tags': 'sink',
+  'telemetry.filter_default': 'sink', 'telemetry.prefix_filter': 'sink', 'telemetry.metrics_prefix': 'sink',
+  'telemetry.statsd_address': 'sink', 'telemetry.statsite_address': 'sink', 'telemetry.retry_failed_connection': 'sink',
+  'telemetry.enable_host_metrics': 'no host metrics collector',
+  'telemetry.disable_per_tenancy_usage_metrics': 'no per-tenancy usage metrics',
+  // Logging beyond stdout.
+  log_file: 'logs go to stdout only', log_rotate_bytes: 'no log file', log_rotate_duration: 'no log file',
+  log_rotate_max_files: 'no log file', log_sublevels: 'one level for every subsystem',
+  enable_syslog: 'no syslog output', syslog_facility: 'no syslog output',
+  enable_debug: 'no /debug/pprof endpoints',
+  // Agent features not built.
+  auto_reload_config: 'config is reloaded on SIGHUP or `consul reload` only',
+  'auto_config.*': 'auto-config (intro tokens, JWT authorization) is not built; auto_encrypt is',
+  'cloud.*': 'no HCP link', watches: 'no watch plans or handlers', 'config_entries.bootstrap': 'entries are written through the API only',
+  'locality.*': 'the agent does not carry a locality', tagged_addresses: 'the node\'s tagged addresses are lan/wan only',
+  advertise_addr_ipv4: 'the node\'s tagged addresses are lan/wan only', advertise_addr_ipv6: 'the node\'s tagged addresses are lan/wan only',
+  advertise_addr_wan_ipv4: 'the node\'s tagged addresses are lan/wan only',
+  advertise_addr_wan_ipv6: 'the node\'s tagged addresses are lan/wan only',
+  advertise_reconnect_timeout: 'clients do not advertise a reconnect timeout',
+  server_rejoin_age_max: 'a long-absent server is not refused',
+  disable_keyring_file: 'the gossip keyring is always persisted in the data dir',
+  disable_host_node_id: 'the node ID is never derived from the host (Consul\'s default, true)',
+  disable_http_unprintable_char_filter: 'the HTTP server has no unprintable-character filter to turn off',
+  discovery_max_stale: 'discovery reads are consistent unless the request asks for stale',
+  enable_agent_tls_for_checks: 'HTTP and gRPC checks do not present the agent\'s certificate',
+  server_name: 'outgoing TLS verifies the server.<datacenter>.<domain> name',
+  serf_lan_allowed_cidrs: 'gossip accepts packets from any source', serf_wan_allowed_cidrs: 'gossip accepts packets from any source',
+  experiments: 'no experiments', primary_gateways: 'no WAN federation through mesh gateways',
+  primary_gateways_interval: 'no WAN federation through mesh gateways',
+  'connect.enable_mesh_gateway_wan_federation': 'no WAN federation through mesh gateways',
+  'connect.enable_serverless_plugin': 'no serverless plugin', 'connect.test_ca_leaf_root_change_spread': 'test-only knob',
+  'peering.test_allow_peer_registrations': 'test-only knob',
+  'acl.enable_token_replication': 'no ACL replication between datacenters',
+  'acl.policy_ttl': 'client agents cache resolved tokens for acl.token_ttl only',
+  'acl.role_ttl': 'client agents cache resolved tokens for acl.token_ttl only',
+  'acl.disabled_ttl': 'client agents do not cache "ACLs disabled"',
+  'ports.proxy_min_port': 'no managed proxies', 'ports.proxy_max_port': 'no managed proxies',
+  'ports.expose_min_port': 'expose paths need explicit listener ports', 'ports.expose_max_port': 'expose paths need explicit listener ports',
+  'limits.rpc_client_timeout': 'not applied to forwarded RPCs', 'limits.rpc_handshake_timeout': 'not applied to the RPC listener',
+  'limits.rpc_max_conns_per_client': 'not applied to the RPC listener',
+  'performance.leave_drain_time': 'a leaving server does not drain', 'performance.grpc_keepalive_interval': 'no gRPC server',
+  'performance.grpc_keepalive_timeout': 'no gRPC server', 'consul.server.health_interval': 'autopilot\'s health interval is fixed',
+  'cache.entry_fetch_max_burst': 'agent cache fetches are not rate limited', 'cache.entry_fetch_rate': 'agent cache fetches are not rate limited',
+  'xds.update_max_per_second': 'no xDS server', 'tls.grpc.*': 'no gRPC TLS listener',
+  'tls.defaults.use_auto_cert': 'no gRPC TLS listener', 'tls.https.use_auto_cert': 'no gRPC TLS listener',
+  'tls.internal_rpc.use_auto_cert': 'no gRPC TLS listener',
+  'unix_sockets.user': 'socket ownership is not changed', 'unix_sockets.group': 'socket ownership is not changed',
+};
+
+/** Consul Enterprise keys Proconsul does not implement: warned in Consul CE's words. */
+export const enterpriseOnly: ReadonlySet<string> = new Set([
+  'segment', 'segments', 'partition', 'license_path', 'reporting.license.enabled',
+  'acl.msp_disable_bootstrap', 'acl.tokens.managed_service_provider',
 ]);
+
+/** Keys that change nothing in Proconsul by design: accepted without a word (why, here). */
+export const moot: Readonly<Record<string, string>> = {
+  // Raft is replaced by the store (etcd or the embedded store); these tune what is not there.
+  raft_protocol: 'no raft', raft_snapshot_interval: 'no raft', raft_snapshot_threshold: 'no raft',
+  raft_trailing_logs: 'no raft', 'raft_logstore.*': 'no raft', 'consul.raft.*': 'no raft',
+  'performance.raft_multiplier': 'no raft',
+  // Streaming is how Consul feeds blocking queries; results are the same without it.
+  use_streaming_backend: 'blocking queries are served from the store\'s watches either way',
+  'rpc.enable_streaming': 'blocking queries are served from the store\'s watches either way',
+  // No phoning home.
+  disable_update_check: 'no update check', disable_anonymous_signature: 'no update check',
+  protocol: 'one gossip protocol version', snapshot_agent: 'read only by Consul Enterprise\'s snapshot agent',
+  // Values only Consul's own non-user source sets.
+  revision: 'build info', version: 'build info', version_prerelease: 'build info', version_metadata: 'build info',
+  segment_limit: 'non-user value', segment_name_limit: 'non-user value',
+  // Renamed by deprecated.ts before this check; the deprecation warning has already been given.
+  tls_prefer_server_cipher_suites: 'Consul ignores it too',
+};
+
+/** Implemented key paths (the keys of `consumers`). */
+export const implementedKeys: ReadonlySet<string> = new Set(Object.keys(consumers));
+
+/** How Proconsul treats an accepted key. */
+export type KeyClass = 'implemented' | 'not-implemented' | 'enterprise' | 'moot';
+
+const has = (o: object) => ({ has: (k: string) => Object.hasOwn(o, k) });
+const tables: Array<[KeyClass, { has(k: string): boolean }]> = [
+  ['implemented', implementedKeys], ['not-implemented', has(notImplemented)], ['enterprise', enterpriseOnly], ['moot', has(moot)],
+];
+
+/** The table entry that decides a key path: the path itself, else the nearest `x.*` above it (the most specific wins). */
+export function classify(path: string): { cls: KeyClass; entry: string } | undefined {
+  const parts = path.split('.');
+  const candidates = [path];
+  for (let i = parts.length - 1; i > 0; i--) candidates.push(`${parts.slice(0, i).join('.')}.*`);
+  for (const c of candidates) {
+    for (const [cls, t] of tables) if (t.has(c)) return { cls, entry: c };
+  }
+  return undefined;
+}
+
+/** True when a key path is in the implemented set. */
+export function isImplemented(path: string): boolean {
+  return classify(path)?.cls === 'implemented';
+}
 
 /** Keys whose values are data (maps, lists of definitions): reported as a whole, not per entry. */
 const opaque = new Set([
-  'node_meta', 'connect.ca_config', 'services', 'checks', 'watches', 'config_entries.bootstrap',
+  'node_meta', 'connect.ca_config', 'services', 'checks', 'service', 'check', 'watches', 'config_entries.bootstrap',
   'tagged_addresses', 'snapshot_agent', 'log_sublevels', 'dns_config.service_ttl', 'segments',
   'http_config.response_headers', 'ui_config.dashboard_url_templates', 'audit.sink',
   'ui_config.metrics_proxy.add_headers', 'acl.tokens.managed_service_provider',
   'auto_config.authorization.static.claim_mappings', 'auto_config.authorization.static.list_claim_mappings',
 ]);
 
-/** True when a key path is in the implemented set. */
-export function isImplemented(path: string): boolean {
-  if (implementedKeys.has(path)) return true;
-  const parts = path.split('.');
-  for (let i = parts.length - 1; i > 0; i--) {
-    if (implementedKeys.has(`${parts.slice(0, i).join('.')}.*`)) return true;
-  }
-  return false;
+// Values that are what Proconsul does anyway: the legacy-key mapping writes tls.grpc.verify_incoming
+// itself (verify_incoming kept gRPC unverified before 1.12), and the node ID is never host-based.
+const implied: Record<string, unknown> = { 'tls.grpc.verify_incoming': false, disable_host_node_id: true };
+
+/** Consul CE skips unset and empty enterprise values (stringVal(x) != "", len(x) > 0). */
+function isEmpty(v: unknown): boolean {
+  return v === '' || (Array.isArray(v) && v.length === 0) || (isObject(v) && Object.keys(v).length === 0);
 }
 
-// Values the legacy-key mapping writes itself (verify_incoming keeps gRPC unverified, as before
-// 1.12): not the user's setting, and what Proconsul does anyway.
-const implied: Record<string, unknown> = { 'tls.grpc.verify_incoming': false };
+function warningFor(path: string, value: unknown): string | null {
+  const cls = classify(path)?.cls;
+  if (cls === 'implemented' || cls === 'moot') return null;
+  if (path in implied && implied[path] === value) return null;
+  if (cls === 'enterprise') return isEmpty(value) ? null : `${JSON.stringify(path)} is a Consul Enterprise configuration and will have no effect`;
+  // Not implemented, or (a key missing from every table, which implemented.test.ts prevents) unknown.
+  return `${JSON.stringify(path)} is not implemented by Proconsul and will have no effect`;
+}
 
-function collect(tree: ConfigTree, prefix: string, out: Set<string>): void {
+function collect(tree: ConfigTree, prefix: string, out: Map<string, string>): void {
   for (const [k, v] of Object.entries(tree)) {
     const path = prefix ? `${prefix}.${k}` : k;
     if (isObject(v) && !opaque.has(path)) collect(v, path, out);
-    else if (!isImplemented(path) && !(path in implied && implied[path] === v)) out.add(path);
+    else {
+      const w = warningFor(path, v);
+      if (w !== null) out.set(path, w);
+    }
   }
 }
 
-/** Warnings for every user-set key that Proconsul accepts but does not act on yet. */
+/** One warning for every user-set key that Proconsul accepts but does not act on. */
 export function unimplementedWarnings(userTrees: ConfigTree[]): string[] {
-  const keys = new Set<string>();
-  for (const t of userTrees) collect(t, '', keys);
-  return [...keys].map((k) => `config key "${k}" is accepted but not implemented yet`);
+  const out = new Map<string, string>();
+  for (const t of userTrees) collect(t, '', out);
+  return [...out.values()];
 }

@@ -92,6 +92,9 @@ const uiConfig = block({
   dashboard_url_templates: 'map',
 });
 
+// Raft tuning (raft_logstore, consul.raft, performance.raft_multiplier, raft_protocol, raft_snapshot_*,
+// raft_trailing_logs) is accepted silently and has no effect: the store (etcd or the embedded
+// store) replaces Raft. implemented.ts lists them as moot.
 const raftLogstore = block({
   backend: 'string', disable_log_cache: 'bool',
   verification: block({ enabled: 'bool', interval: 'duration' }),
@@ -146,6 +149,7 @@ const blocks: BlockSpec['$block'] = {
   }),
   locality: block({ region: 'string', zone: 'string' }),
   peering: block({ enabled: 'bool', test_allow_peer_registrations: 'bool' }),
+  // raft_multiplier is moot (no Raft); see implemented.ts for the rest.
   performance: block({
     leave_drain_time: 'duration', raft_multiplier: 'int', rpc_hold_timeout: 'duration',
     grpc_keepalive_interval: 'duration', grpc_keepalive_timeout: 'duration',

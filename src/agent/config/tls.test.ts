@@ -39,7 +39,7 @@ test('tls.defaults fill each protocol; a protocol stanza overrides field by fiel
   // A TLS 1.3 minimum drops inherited cipher suites instead of failing.
   assert.equal(t.grpc.tlsMinVersion, 'TLSv1_3');
   assert.equal(t.grpc.cipherSuites, null);
-  assert.ok(warnings.includes('config key "tls.grpc.tls_min_version" is accepted but not implemented yet'));
+  assert.ok(warnings.includes('"tls.grpc.tls_min_version" is not implemented by Proconsul and will have no effect'));
   assert.ok(!warnings.some((w) => w.includes('tls.https') || w.includes('tls.defaults') || w.includes('tls.internal_rpc')));
 });
 
