@@ -240,6 +240,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   let rpcBucket = rpcRateBucket(config.limits, clock.now());
   const rpcExceeded = telemetry.counter('client.rpc.exceeded', 'RPCs refused by the limits.rpc_rate limiter');
   const localLimit: HttpServerDeps['rateLimit'] = {
+    get active() { return rpcBucket.limited || rateLimit.active; },
     check(op, ip) {
       if (!rpcBucket.take(clock.now())) {
         rpcExceeded();

@@ -133,3 +133,19 @@ test('the HTTP transport answers a refusal with Consul codes and texts, and coun
   // The agent's own calls are counted where they reach a server's RPC, not here.
   assert.equal((await server.handle({ method: 'PUT', url: '/v1/kv/a', internal: true })).status, 200);
 });
+
+test('while every limit is off the transport classifies and counts nothing (the default costs no lookup)', async () => {
+  const { l } = limiter({ mode: 'disabled', writeRate: 0 });
+  assert.equal(l.active, false);
+  l.update({ mode: 'permissive', readRate: -1, writeRate: 0 });
+  assert.equal(l.active, true);
+  let checks = 0;
+  const off = { active: false, check: () => { checks += 1; } };
+  const router = new Router().route('PUT', '/v1/kv/*', async () => ({ body: true }));
+  const server = new HttpServer({ router, logger: silentLogger(), config: { defaultAclPolicy: 'allow', responseHeaders: {} }, rateLimit: off });
+  assert.equal((await server.handle({ method: 'PUT', url: '/v1/kv/a' })).status, 200);
+  assert.equal(checks, 0);
+  off.active = true;
+  assert.equal((await server.handle({ method: 'PUT', url: '/v1/kv/a' })).status, 200);
+  assert.equal(checks, 1);
+});

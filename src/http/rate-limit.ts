@@ -59,6 +59,11 @@ export class TokenBucket {
     this.#tokens = Math.min(this.#tokens, burst);
   }
 
+  /** Whether the bucket can refuse anything (a finite rate). */
+  get limited(): boolean {
+    return this.#rate !== Infinity;
+  }
+
   /** Takes one token if there is one. */
   take(now: number): boolean {
     if (this.#rate === Infinity) return true;
@@ -125,6 +130,11 @@ export class RequestRateLimiter {
     if (config.readRate !== this.#config.readRate) this.#read.configure(...globalRate(config.readRate), now);
     if (config.writeRate !== this.#config.writeRate) this.#write.configure(...globalRate(config.writeRate), now);
     this.#config = config;
+  }
+
+  /** Whether any request can be counted: false while the global mode is disabled (entries included). */
+  get active(): boolean {
+    return this.#config.mode !== 'disabled';
   }
 
   /**

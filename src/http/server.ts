@@ -96,8 +96,9 @@ export interface HttpServerDeps {
   /**
    * A server's request rate limiter (limits.request_limits): counts each routed request that
    * stands for a Consul RPC, and throws when an enforcing limit refuses it. Absent: no limits.
+   * While `active` is false (every limit off: the default) no request is classified or counted.
    */
-  rateLimit?: { check(op: RateOperation, sourceIp: string): void };
+  rateLimit?: { readonly active: boolean; check(op: RateOperation, sourceIp: string): void };
 }
 
 /** A request for the in-process `handle()`. */
@@ -226,7 +227,8 @@ export class HttpServer {
       }
       // Consul limits the RPC a request makes, so only routes that stand for one are counted;
       // the agent's own calls (internal) are counted where they reach a server's RPC.
-      if (this.#deps.rateLimit && !internal) {
+      // Nothing is looked up while every limit is off (the default): no per-request cost.
+      if (!internal && this.#deps.rateLimit?.active === true) {
         const op = operationFor(method, m.pattern, m.rest, query);
         if (op) this.#deps.rateLimit.check(op, remoteAddr);
       }
