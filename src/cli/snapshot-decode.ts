@@ -30,14 +30,26 @@ Usage: proconsul snapshot decode [options] FILE
       out.error((err as Error).message);
       return 1;
     }
-    let lines: string[];
+    // Written as it is decoded, in batches of about 64 KiB: the output is never one string.
+    let batch: string[] = [];
+    let size = 0;
+    const flush = () => {
+      if (batch.length) io.stdout(batch.join(''));
+      batch = [];
+      size = 0;
+    };
     try {
-      lines = await decodeSnapshot(loaded.meta, loaded.state);
+      for await (const l of decodeSnapshot(loaded.meta, loaded.state)) {
+        batch.push(l, '\n');
+        size += l.length + 1;
+        if (size >= 64 * 1024) flush();
+      }
     } catch (err) {
+      flush();
       out.error(`Error extracting snapshot data: ${(err as Error).message}`);
       return 1;
     }
-    io.stdout(lines.map((l) => `${l}\n`).join(''));
+    flush();
     return 0;
   },
 };

@@ -4,7 +4,7 @@
 // services with their node as in a RegisterRequest, bare values with their Store key); indexes are
 // not part of a snapshot's records.
 import { decodeKV } from '../state/kvs.ts';
-import { readSnapshot } from '../store/snapshot.ts';
+import { readSnapshotRecords } from '../store/snapshot.ts';
 import type { SnapshotMeta } from './archive.ts';
 import { recordType } from './inspect.ts';
 
@@ -40,11 +40,22 @@ function recordData(key: string, value: Uint8Array): string {
   return valueJson(key, value);
 }
 
-/** The decoded lines of one snapshot (state.bin and its meta); rejects a malformed state.bin. */
-export async function decodeSnapshot(meta: SnapshotMeta, state: Buffer): Promise<string[]> {
-  const data = await readSnapshot((async function* () { yield state; })());
-  const out = [line(JSON.stringify(meta), 'SnapshotHeader')];
-  for (const l of data.leases) out.push(line(JSON.stringify({ ID: l.id, TTL: l.ttlSeconds }), 'Lease'));
-  for (const kv of data.kvs) out.push(line(recordData(kv.key, kv.value), recordType(kv.key)));
-  return out;
+const CHUNK = 64 * 1024;
+
+// state.bin in bounded pieces, so the record reader never decodes it into one string.
+async function* pieces(state: Buffer): AsyncIterable<Uint8Array> {
+  for (let at = 0; at < state.length; at += CHUNK) yield state.subarray(at, at + CHUNK);
+}
+
+/**
+ * The decoded lines of one snapshot (state.bin and its meta), each as it is reached (no newline),
+ * the header line once the state's own header is read; throws at a malformed record, as Consul's
+ * decoder stops there.
+ */
+export async function* decodeSnapshot(meta: SnapshotMeta, state: Buffer): AsyncIterable<string> {
+  for await (const rec of readSnapshotRecords(pieces(state))) {
+    if (rec.t === 'header') yield line(JSON.stringify(meta), 'SnapshotHeader');
+    else if (rec.t === 'lease') yield line(JSON.stringify({ ID: rec.id, TTL: rec.ttlSeconds }), 'Lease');
+    else yield line(recordData(rec.key, rec.value), recordType(rec.key));
+  }
 }

@@ -48,11 +48,14 @@ async function* lines(stream: AsyncIterable<Uint8Array>): AsyncIterable<string> 
   let rest = '';
   const decoder = new TextDecoder();
   for await (const chunk of stream) {
+    // Only the new text can hold the next newline: a line longer than a chunk is not rescanned.
+    let from = rest.length;
     rest += decoder.decode(chunk, { stream: true });
     let nl: number;
-    while ((nl = rest.indexOf('\n')) >= 0) {
+    while ((nl = rest.indexOf('\n', from)) >= 0) {
       const line = rest.slice(0, nl);
       rest = rest.slice(nl + 1);
+      from = 0;
       if (line) yield line;
     }
   }
@@ -60,9 +63,14 @@ async function* lines(stream: AsyncIterable<Uint8Array>): AsyncIterable<string> 
   if (rest.trim()) yield rest;
 }
 
-/** Decodes and validates a snapshot stream; rejects anything malformed before any change is made. */
-export async function readSnapshot(stream: AsyncIterable<Uint8Array>): Promise<SnapshotData> {
-  const out: SnapshotData = { revision: 0, leases: [], kvs: [] };
+/** One record of a snapshot stream, in the stream's order (the header first). */
+export type SnapshotRecord =
+  | { t: 'header'; revision: number }
+  | { t: 'lease'; id: number; ttlSeconds: number }
+  | { t: 'kv'; key: string; value: Uint8Array; lease: number };
+
+/** Reads a snapshot stream record by record (for a reader that need not hold all of it); throws on anything malformed when it reaches it. */
+export async function* readSnapshotRecords(stream: AsyncIterable<Uint8Array>): AsyncIterable<SnapshotRecord> {
   let header: Header | null = null;
   for await (const line of lines(stream)) {
     let rec: Record<string, unknown>;
@@ -75,15 +83,25 @@ export async function readSnapshot(stream: AsyncIterable<Uint8Array>): Promise<S
       if (rec.format !== 'proconsul-store-snapshot') throw new BadRequestError('invalid snapshot: missing header');
       if (rec.version !== SNAPSHOT_FORMAT_VERSION) throw new BadRequestError(`unsupported snapshot version ${String(rec.version)}`);
       header = rec as unknown as Header;
-      out.revision = header.revision;
+      yield { t: 'header', revision: header.revision };
     } else if (rec.t === 'lease' && typeof rec.id === 'number' && typeof rec.ttl === 'number') {
-      out.leases.push({ id: rec.id, ttlSeconds: rec.ttl });
+      yield { t: 'lease', id: rec.id, ttlSeconds: rec.ttl };
     } else if (rec.t === 'kv' && typeof rec.k === 'string' && typeof rec.v === 'string') {
-      out.kvs.push({ key: rec.k, value: Buffer.from(rec.v, 'base64'), lease: typeof rec.l === 'number' ? rec.l : 0 });
+      yield { t: 'kv', key: rec.k, value: Buffer.from(rec.v, 'base64'), lease: typeof rec.l === 'number' ? rec.l : 0 };
     } else {
       throw new BadRequestError('invalid snapshot: unknown record');
     }
   }
   if (!header) throw new BadRequestError('invalid snapshot: empty');
+}
+
+/** Decodes and validates a snapshot stream; rejects anything malformed before any change is made. */
+export async function readSnapshot(stream: AsyncIterable<Uint8Array>): Promise<SnapshotData> {
+  const out: SnapshotData = { revision: 0, leases: [], kvs: [] };
+  for await (const rec of readSnapshotRecords(stream)) {
+    if (rec.t === 'header') out.revision = rec.revision;
+    else if (rec.t === 'lease') out.leases.push({ id: rec.id, ttlSeconds: rec.ttlSeconds });
+    else out.kvs.push({ key: rec.key, value: rec.value, lease: rec.lease });
+  }
   return out;
 }
