@@ -499,7 +499,11 @@ export function parseTarget(url: string): Target | null {
   }
   try {
     const parsed = new URL(url, 'http://agent');
-    return { pathname: parsed.pathname, path: decodeURIComponent(parsed.pathname), search: parsed.search, query: parsed.searchParams, clean: false };
+    // The path as sent, decoded: WHATWG parsing resolves dot segments (`/v1/kv/a/../b` is
+    // `/v1/kv/b`, `%2e%2e` too), so the request would act on another resource. Consul's mux sees
+    // them and answers a 301 to the cleaned path instead, acting on nothing.
+    const raw = url.startsWith('/') ? pathname.split('#')[0] : parsed.pathname;
+    return { pathname: parsed.pathname, path: decodeURIComponent(raw), search: parsed.search, query: parsed.searchParams, clean: false };
   } catch {
     return null;
   }

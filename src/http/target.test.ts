@@ -14,11 +14,25 @@ test('parseTarget: the same path, search and query as new URL() for plain and un
     const t = parseTarget(url);
     assert.ok(t, url);
     assert.equal(t.pathname, u.pathname, url);
-    assert.equal(t.path, decodeURIComponent(u.pathname), url);
+    // Dot segments stay in the path (the dispatcher redirects to the cleaned path, as Consul's mux),
+    // and a backslash is a character of the path, as for Go, not WHATWG's separator.
+    if (!/\/\.\.?(\/|$)|\\/.test(url)) assert.equal(t.path, decodeURIComponent(u.pathname), url);
     assert.equal(t.search, u.search, url);
     assert.deepEqual([...t.query], [...u.searchParams], url);
     if (t.clean) assert.equal(cleanPath(t.path), t.path, url);
   }
   assert.equal(parseTarget('/v1/kv/a')?.clean, true);
   assert.equal(parseTarget('/v1/kv/%zz'), null);
+});
+
+test('parseTarget: dot segments, plain or escaped, are kept in the path so the request is redirected, not served elsewhere', () => {
+  for (const [url, path] of [
+    ['/v1/kv/app/../guard/a', '/v1/kv/app/../guard/a'], ['/v1/kv/app/%2e%2e/guard/a', '/v1/kv/app/../guard/a'],
+    ['/v1/kv/app%2F..%2Fguard', '/v1/kv/app/../guard'], ['/v1/./kv/../agent/self?x=1', '/v1/./kv/../agent/self'],
+  ]) {
+    const t = parseTarget(url);
+    assert.equal(t?.path, path, url);
+    assert.equal(t.clean, false, url);
+    assert.notEqual(cleanPath(t.path), t.path, url);
+  }
 });
