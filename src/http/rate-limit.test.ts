@@ -149,3 +149,22 @@ test('while every limit is off the transport classifies and counts nothing (the 
   assert.equal((await server.handle({ method: 'PUT', url: '/v1/kv/a' })).status, 200);
   assert.equal(checks, 1);
 });
+
+test('per-source buckets do not pile up: ones that have refilled are dropped, without changing any answer', () => {
+  const entry: ControlPlaneLimitEntry = { Name: 'e', Mode: 'enforcing', ReadRate: 1, WriteRate: 1 };
+  const { l, clock } = limiter({ mode: 'permissive' }, { entries: [entry] });
+  for (let i = 0; i < 5000; i++) l.check(KV_GET, `10.0.${i >> 8}.${i & 255}`);
+  assert.equal(l.sourceBuckets, 5000);
+  // One source drains its bucket shortly before the sweep: it is kept, with what it has left.
+  clock.advance(29_000);
+  for (let i = 0; i < 10; i++) assert.equal(outcome(() => l.check(KV_GET, '10.9.9.9')), 'ok');
+  assert.equal(outcome(() => l.check(KV_GET, '10.9.9.9')), `rate_limited: ${RETRY_ELSEWHERE}`);
+  clock.advance(2_000);
+  assert.equal(outcome(() => l.check(KV_GET, '10.9.9.9')), 'ok');
+  assert.equal(l.sourceBuckets, 1);
+  assert.equal(outcome(() => l.check(KV_GET, '10.9.9.9')), 'ok');
+  assert.equal(outcome(() => l.check(KV_GET, '10.9.9.9')), `rate_limited: ${RETRY_ELSEWHERE}`);
+  // A dropped source starts with a full bucket, as it would have had.
+  for (let i = 0; i < 10; i++) assert.equal(outcome(() => l.check(KV_GET, '10.0.0.1')), 'ok');
+  assert.equal(outcome(() => l.check(KV_GET, '10.0.0.1')), `rate_limited: ${RETRY_ELSEWHERE}`);
+});

@@ -36,6 +36,12 @@ export const RETRY_LATER = 'rate limit exceeded for operation that can only be p
 const BURST_SECONDS = 10;
 /** The documented default ReadRate and WriteRate of a control-plane-request-limit entry. */
 const ENTRY_DEFAULT_RATE = 100;
+/**
+ * How often (on the clock) per-source buckets that have refilled are dropped, as Consul's
+ * multilimiter cleans up limiters not used lately: a full bucket is the same as a new one, so
+ * dropping it changes no answer, and memory follows the sources seen in the last seconds.
+ */
+const SWEEP_MS = 30_000;
 
 /** A token bucket on the injected clock, as Go's rate.Limiter: starts full, refills at `rate` per second. */
 export class TokenBucket {
@@ -62,6 +68,12 @@ export class TokenBucket {
   /** Whether the bucket can refuse anything (a finite rate). */
   get limited(): boolean {
     return this.#rate !== Infinity;
+  }
+
+  /** Whether the bucket has refilled to its burst by `now` (indistinguishable from a new one). */
+  full(now: number): boolean {
+    this.#refill(now);
+    return this.#tokens >= this.#burst;
   }
 
   /** Takes one token if there is one. */
@@ -115,11 +127,13 @@ export class RequestRateLimiter {
   #ipBuckets = new Map<string, TokenBucket>();
   #entriesIndex = -1;
   #entries: ControlPlaneLimitEntry[] = [];
+  #lastSweep: number;
 
   constructor(deps: RateLimiterDeps) {
     this.#deps = deps;
     this.#config = deps.config;
     const now = deps.clock.now();
+    this.#lastSweep = now;
     this.#read = new TokenBucket(...globalRate(deps.config.readRate), now);
     this.#write = new TokenBucket(...globalRate(deps.config.writeRate), now);
   }
@@ -166,6 +180,7 @@ export class RequestRateLimiter {
       : { mode: this.#config.mode, bucket: this.#write, desc: 'global/write', onServers: true };
     const entries = this.#currentEntries();
     if (entries.length === 0) return [global];
+    this.#sweep(this.#deps.clock.now());
     const out = [global];
     for (const e of entries) out.push(...this.#entryLimits(e, op, ip));
     return out;
@@ -183,6 +198,18 @@ export class RequestRateLimiter {
       out.push({ mode, bucket: this.#ipBucket(`${e.Name}/${ip}/${op.category}/${side}`, rate), desc: `ip/${op.category}/${op.type}`, onServers: false });
     }
     return out;
+  }
+
+  /** How many per-source buckets are held (for tests: they must not grow with every source ever seen). */
+  get sourceBuckets(): number {
+    return this.#ipBuckets.size;
+  }
+
+  // Drops the per-source buckets that have refilled, at most once per SWEEP_MS.
+  #sweep(now: number): void {
+    if (now - this.#lastSweep < SWEEP_MS) return;
+    this.#lastSweep = now;
+    for (const [key, b] of this.#ipBuckets) if (b.full(now)) this.#ipBuckets.delete(key);
   }
 
   #ipBucket(key: string, rate: number): TokenBucket {
