@@ -201,7 +201,7 @@ export function buildServer(
     expire: (id) => endpoints.session.destroy(id),
   });
   const leaderSide = buildLeaderSide({
-    config, epDeps, election, timers: sessionTimers, catalog: () => endpoints.catalog, ca: () => endpoints.ca, gossipHealth: hooks.pool.gossip !== null,
+    config, epDeps, election, timers: sessionTimers, catalog: () => endpoints.catalog, ca: () => endpoints.ca, configEntries: () => endpoints.configEntries, gossipHealth: hooks.pool.gossip !== null,
   });
   // One CSR limit for every signing, as Consul's server-wide limiter.
   const csrGate = new CsrGate(clock);

@@ -11,6 +11,7 @@ import type { RuntimeConfig } from '../agent/config/runtime.ts';
 import { CONSUL_API_VERSION } from '../version.ts';
 import { ensureCAConfig, ensureCARoot, ensureClusterId } from './ca.ts';
 import { caRootPruning } from './ca-prune.ts';
+import { configBootstrapDuty, type ConfigBootstrapDeps } from './config-bootstrap.ts';
 import { registerSelf, SERF_CHECK_ID } from './self-register.ts';
 import { SessionTimers } from './session-ttl.ts';
 import { SessionRenewRelay } from './session-renew.ts';
@@ -68,6 +69,8 @@ export interface LeaderSideDeps {
   catalog: () => CatalogEndpoint;
   /** The CA settings the root is made with (the stored CA configuration). */
   ca: () => ConnectCAEndpoint;
+  /** Where config_entries.bootstrap is written (absent: not bootstrapped, as in tests without the endpoint). */
+  configEntries?: ConfigBootstrapDeps['entries'];
   /** Gossip reconciles every member's serfHealth (leader/reconcile.ts); server records then only add their own node. */
   gossipHealth?: boolean;
 }
@@ -93,6 +96,7 @@ export function buildLeaderSide(d: LeaderSideDeps): LeaderSide {
     })
     .add(members.loop)
     .add({ name: 'session-ttl', start: async () => timers.start(replica.sessions.all()), stop: () => timers.stop() });
+  if (d.configEntries) loops.add(configBootstrapDuty({ config, replica, entries: d.configEntries }));
   if (config.connect.enabled) loops.add(caRootPruning(epDeps, () => d.ca().settings()));
   election.onBatch((b) => {
     sessionHooks.observe(b);

@@ -10,6 +10,7 @@ import { readTls } from './tls.ts';
 import { readHttpConfig } from './http-config.ts';
 import { readUiConfig, validateUiConfig } from './ui-config.ts';
 import { readAutoEncrypt, type AutoEncryptConfig } from './auto-encrypt.ts';
+import { readBootstrapEntries } from './config-entries.ts';
 import { validateRuntime } from './validation.ts';
 import { TreeReader } from './values.ts';
 import { CAConfigError, parseCommonCAConfig, translateCAConfigKeys } from '../../connect/index.ts';
@@ -126,7 +127,7 @@ export function buildRuntime(tree: ConfigTree, valueErrors: string[], ctx: Build
   const autoEncrypt = readAutoEncrypt(r);
   const built: BuiltConfig = {
     ...general, ...network, store: managedStore(r, general, network.ports.server), acl: readAcl(r), connect: readConnect(r, autoEncrypt),
-    autoEncrypt,
+    autoEncrypt, configEntriesBootstrap: readBootstrapEntries(r),
     limits: {
       kvMaxValueSize: r.int('limits.kv_max_value_size', 524288), txnMaxReqLen: r.int('limits.txn_max_req_len', 524288),
       httpMaxConnsPerClient: r.int('limits.http_max_conns_per_client', 200),

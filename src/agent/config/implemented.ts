@@ -70,7 +70,7 @@ export const consumers: Readonly<Record<string, string>> = {
   sync_coordinate_rate_target: 'agent/coordinates.ts#sync_coordinate_rate_target',
   'consul.coordinate.*': 'agent/coordinates.ts#coordinate', 'performance.rpc_hold_timeout': 'agent/agent.ts#rpcHoldTimeout',
   'telemetry.prometheus_retention_time': 'agent/server.ts#prometheus_retention_time',
-  'unix_sockets.mode': 'http/server.ts#mode',
+  'unix_sockets.mode': 'http/server.ts#mode', 'config_entries.bootstrap': 'leader/config-bootstrap.ts#configEntriesBootstrap',
 };
 
 /** Accepted keys Proconsul does not act on: a user who sets one is warned at start (with why, here). */
@@ -95,7 +95,7 @@ export const notImplemented: Readonly<Record<string, string>> = {
   // Agent features not built.
   auto_reload_config: 'config is reloaded on SIGHUP or `consul reload` only',
   'auto_config.*': 'auto-config (intro tokens, JWT authorization) is not built; auto_encrypt is',
-  'cloud.*': 'no HCP link', watches: 'no watch plans or handlers', 'config_entries.bootstrap': 'entries are written through the API only',
+  'cloud.*': 'no HCP link', watches: 'no watch plans or handlers',
   'locality.*': 'the agent does not carry a locality', tagged_addresses: 'the node\'s tagged addresses are lan/wan only',
   advertise_addr_ipv4: 'the node\'s tagged addresses are lan/wan only', advertise_addr_ipv6: 'the node\'s tagged addresses are lan/wan only',
   advertise_addr_wan_ipv4: 'the node\'s tagged addresses are lan/wan only',

@@ -90,6 +90,8 @@ export interface RuntimeConfig {
     };
   };
   connect: { enabled: boolean; caProvider: string; caConfig: Record<string, unknown> };
+  /** config_entries.bootstrap, validated: written by the primary datacenter's leader when absent (the loader always sets it). */
+  configEntriesBootstrap?: Record<string, unknown>[];
   /** auto_encrypt: a client's certificate from the servers, a server's signing of them (absent: off). */
   autoEncrypt?: AutoEncryptConfig;
   /** translate_wan_addrs: DNS and HTTP results from another datacenter show WAN addresses (the loader always sets it). */
