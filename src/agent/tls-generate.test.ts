@@ -55,3 +55,12 @@ test('IP SANs as Go marshals net.ParseIP results: IPv4-mapped IPv6 as 4 bytes, a
     'IP Address:10.0.0.1, IP Address:10.0.0.2, IP Address:64:FF9B:0:0:0:0:C000:221, IP Address:2001:DB8:0:0:0:0:1:2, IP Address:0:0:0:0:0:0:0:0, IP Address:127.0.0.1',
   );
 });
+
+test("a CA key that is not the CA certificate's key is refused before signing, with Go's CreateCertificate text", () => {
+  const ca = generateCA({ days: 10, domain: 'consul', permittedDnsDomains: [], nowMs: NOW });
+  const other = generateCA({ days: 10, domain: 'consul', permittedDnsDomains: [], nowMs: NOW });
+  assert.throws(
+    () => generateCert({ caPem: ca.certPem, signerPem: other.keyPem, name: 'x', days: 1, dnsNames: ['x'], ipAddresses: [], extKeyUsage: [], nowMs: NOW }),
+    { message: "failed to create certificate: x509: provided PrivateKey doesn't match parent's PublicKey" },
+  );
+});

@@ -165,6 +165,10 @@ export function generateCert(opts: CertOptions): GeneratedCert {
     throw new Error(`failed to parse CA: ${(err as Error).message}`, { cause: err });
   }
   const signer = parseSigner(opts.signerPem);
+  // Go's CreateCertificate refuses a signer whose public key is not the parent's.
+  if (!spki(signer).equals(ca.publicKey.export({ type: 'spki', format: 'der' }))) {
+    throw new Error("failed to create certificate: x509: provided PrivateKey doesn't match parent's PublicKey");
+  }
   const { key, pem: keyPem } = opts.existingKeyPem === undefined ? generatePrivateKey() : { key: parseSigner(opts.existingKeyPem), pem: '' };
   const pub = spki(key);
   const { algorithm, hash } = caSignatureAlgorithm(signer);
