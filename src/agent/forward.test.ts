@@ -257,3 +257,29 @@ test('limits.rpc_rate: a call past the client\'s limit is refused before any ser
     fwd.close();
   }
 });
+
+test('rate limit retries back off as Consul\'s client: each wait between the previous one and a ceiling doubling from rpc_hold_timeout / 16', async () => {
+  let hits = 0;
+  const limited = http.createServer((req, res) => {
+    hits++;
+    req.resume();
+    req.on('end', () => res.writeHead(429, { 'Content-Type': 'text/plain; charset=utf-8' }).end('rate limit exceeded, try again later or against a different server'));
+  });
+  await new Promise<void>((r) => limited.listen(0, '127.0.0.1', r));
+  const a = `127.0.0.1:${(limited.address() as net.AddressInfo).port}`;
+  // Time moves only by the waits asked for.
+  let now = 0;
+  const waits: number[] = [];
+  const clock = { now: () => now, setTimer: (ms: number, fn: () => void) => { waits.push(ms); now += ms; setImmediate(fn); return { cancel() {} }; } };
+  const fwd = new Forwarder({ logger: silentLogger(), rateLimitRetry: { clock, holdMs: 1600, random: () => 0.5 } });
+  try {
+    const res = await fwd.send({ servers: () => [a] }, { method: 'GET', url: '/v1/kv/x', headers: {} });
+    assert.equal(res.status, 429);
+    // Ceilings 100, 200, 400, 800, 1600 ms: the waits grow instead of staying at 50 ms (33 tries).
+    assert.deepEqual(waits, [50, 125, 262.5, 531.25, 1065.625]);
+    assert.equal(hits, 6);
+  } finally {
+    fwd.close();
+    limited.close();
+  }
+});

@@ -98,8 +98,19 @@ export interface RateLimitRetry {
   random: () => number;
 }
 
-/** Consul waits a random stagger up to rpc_hold_timeout / 16 between tries (structs.JitterFraction). */
+/** Consul's first wait between tries is at most rpc_hold_timeout / 16 (structs.JitterFraction). */
 const JITTER_FRACTION = 16;
+
+/**
+ * The wait before retry `n` (1-based), as Consul's client: a random time between the previous
+ * wait and a ceiling that starts at rpc_hold_timeout / 16 (at least 1 ms) and doubles each retry
+ * (getWaitTime, RandomStaggerWithRange), so a refused caller backs off instead of retrying at a
+ * constant pace for the whole hold timeout.
+ */
+export function retryWait(holdMs: number, n: number, previousMs: number, random: () => number): number {
+  const ceiling = Math.max(1, Math.floor(holdMs / JITTER_FRACTION)) * 2 ** (n - 1);
+  return previousMs + random() * Math.max(0, ceiling - previousMs);
+}
 
 /** Proxies requests to servers over pooled keep-alive connections. */
 export class Forwarder {
@@ -144,13 +155,15 @@ export class Forwarder {
     const retry = this.#retry;
     if (!retry) return this.#sendOnce(source, req);
     const first = retry.clock.now();
-    for (;;) {
+    let wait = 0;
+    for (let n = 1; ; n++) {
       const res = await this.#sendOnce(source, req);
       if (res.status !== 429 || res.body.toString() !== RETRY_ELSEWHERE || req.signal?.aborted) return res;
       if (retry.clock.now() - first >= retry.holdMs) return res;
       source.failed?.(res.server);
       this.#log.warn({ server: res.server, method: req.method }, 'Retrying RPC to server');
-      await new Promise<void>((resolve) => retry.clock.setTimer(retry.random() * (retry.holdMs / JITTER_FRACTION), resolve));
+      wait = retryWait(retry.holdMs, n, wait, retry.random);
+      await new Promise<void>((resolve) => retry.clock.setTimer(wait, resolve));
     }
   }
 
