@@ -1,6 +1,7 @@
 // /v1/agent/metrics (Consul JSON and Prometheus), /v1/agent/monitor (live log stream) and
 // /v1/agent/host against a real agent.
 import { test } from 'node:test';
+import os from 'node:os';
 import assert from 'node:assert/strict';
 import { startDevAgent } from './support/agent.ts';
 import { createLogger, LogHub } from '../src/log.ts';
@@ -14,8 +15,12 @@ test('metrics: Consul JSON always; Prometheus only with a positive retention tim
       Timestamp: string; Gauges: { Name: string }[]; Samples: { Name: string; Labels: Record<string, string> }[];
     };
     assert.match(json.Timestamp, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+0000 UTC$/);
-    assert.ok(json.Gauges.some((g) => g.Name === 'consul.runtime.alloc_bytes'));
-    assert.ok(json.Gauges.some((g) => g.Name === 'consul.rpc.queries_blocking'));
+    // With a sink besides the in-memory one (Prometheus here) go-metrics puts the hostname in
+    // gauge names unless telemetry.disable_hostname is set; without one it never does.
+    assert.ok(json.Gauges.some((g) => g.Name === `consul.${os.hostname()}.runtime.alloc_bytes`));
+    assert.ok(json.Gauges.some((g) => g.Name === `consul.${os.hostname()}.rpc.queries_blocking`));
+    const plain = (await (await fetch(`http://${off.httpAddr}/v1/agent/metrics`)).json()) as { Gauges: { Name: string }[] };
+    assert.ok(plain.Gauges.some((g) => g.Name === 'consul.runtime.alloc_bytes'));
     assert.ok(json.Samples.some((s) => s.Name === 'consul.api.http' && s.Labels.path === 'v1_kv_' && s.Labels.method === 'PUT'));
     const prom = await fetch(`http://${on.httpAddr}/v1/agent/metrics?format=prometheus`);
     assert.equal(prom.status, 200);

@@ -88,8 +88,10 @@ test('statsd, statsite and dogstatsd receive runtime gauges, HTTP and KV timers 
     assert.ok(statsd.packets.every((p) => p.length <= 1400));
     assert.ok(dog.packets.every((p) => p.length <= 1432));
     // The JSON summary has the KV timer as well.
-    const json = (await (await fetch(`http://${dev.httpAddr}/v1/agent/metrics`)).json()) as { Samples: { Name: string; Count: number }[] };
+    // The JSON summary has the KV timer too, and (a sink being configured) the hostname in gauge names.
+    const json = (await (await fetch(`http://${dev.httpAddr}/v1/agent/metrics`)).json()) as { Gauges: { Name: string }[]; Samples: { Name: string; Count: number }[] };
     assert.ok(json.Samples.some((s) => s.Name === 'consul.kvs.apply' && s.Count >= 1));
+    assert.ok(json.Gauges.some((g) => g.Name === `consul.${os.hostname()}.runtime.alloc_bytes`));
   } finally {
     await dev.stop();
     statsd.close();
@@ -112,6 +114,13 @@ test('disable_hostname drops the hostname, prefix_filter with filter_default=fal
     assert.ok(statsd.lines.some((l) => /^consul\.runtime\.alloc_bytes:\d+\.\d{6}\|g$/.test(l)), 'no hostname in the gauge name');
     assert.ok(!statsd.lines.some((l) => l.startsWith('consul.api.http')), 'consul.api.http is not allowed');
     assert.ok(!statsd.lines.some((l) => l.startsWith('consul.runtime.num_goroutines')), 'the longer blocked prefix wins');
+    // The filter and disable_hostname hold for the JSON summary as well.
+    type Summary = { Gauges: { Name: string }[]; Samples: { Name: string }[] };
+    const summary = async () => (await (await fetch(`http://${dev.httpAddr}/v1/agent/metrics`)).json()) as Summary;
+    let json = await summary();
+    assert.ok(json.Gauges.some((g) => g.Name === 'consul.runtime.alloc_bytes'));
+    assert.ok(!json.Gauges.some((g) => g.Name === 'consul.runtime.num_goroutines'));
+    assert.ok(!json.Samples.some((x) => x.Name === 'consul.api.http'));
     // Reload: only prefix_filter changes (filter_default stays false).
     const next = devConfig({ raw: { telemetry: { ...telemetry, prefix_filter: ['+consul.api.http'] } } });
     await dev.agent.reload(next);
@@ -126,6 +135,9 @@ test('disable_hostname drops the hostname, prefix_filter with filter_default=fal
     }
     await until('the HTTP timers', () => statsd.lines.length - after >= 5);
     assert.ok(statsd.lines.slice(after).every((l) => l.startsWith('consul.api.http')), 'runtime and kvs are no longer allowed');
+    json = await summary();
+    assert.ok(json.Samples.some((x) => x.Name === 'consul.api.http'));
+    assert.deepEqual(json.Gauges, []);
   } finally {
     await dev.stop();
     statsd.close();

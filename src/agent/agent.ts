@@ -10,7 +10,7 @@ import path from 'node:path';
 import { systemClock, type Clock } from '../clock.ts';
 import { createLogger, LogHub, type Logger } from '../log.ts';
 import { Telemetry } from '../telemetry/metrics.ts';
-import { metricsPrefix, reloadTelemetrySinks, startTelemetrySinks } from './telemetry-sinks.ts';
+import { reloadTelemetrySinks, startTelemetrySinks, telemetryOptions } from './telemetry-sinks.ts';
 import { MetricsStream } from '../telemetry/metrics-stream.ts';
 import { MemoryStore, LazyManagedEtcdStore, lazyEtcdStore, type HoldOptions, type Store } from '../store/index.ts';
 import type { Replica } from '../state/index.ts';
@@ -148,7 +148,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   const clock = deps.clock ?? systemClock;
   const hub = deps.logHub ?? new LogHub();
   const logger = deps.logger ?? createLogger({ level: config.logLevel, json: config.logJson, hub });
-  const telemetry = new Telemetry(clock, metricsPrefix(config));
+  const telemetry = new Telemetry(clock, telemetryOptions(config));
   const metricsStream = new MetricsStream(clock, () => telemetry.consulJSON(), deps.metricsStreamIntervalMs);
   const log = logger.child({ '@module': 'agent' });
   const tls = new TlsConfigurator(config.datacenter);

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import { systemClock, type Clock } from '../clock.ts';
 import { createLogger, LogHub, type Logger } from '../log.ts';
 import { Telemetry } from '../telemetry/metrics.ts';
-import { metricsPrefix, reloadTelemetrySinks, startTelemetrySinks } from './telemetry-sinks.ts';
+import { reloadTelemetrySinks, startTelemetrySinks, telemetryOptions } from './telemetry-sinks.ts';
 import { MetricsStream } from '../telemetry/metrics-stream.ts';
 import { reloadTls, startTls, TlsConfigurator } from './tls-configurator.ts';
 import { HttpServer, rpcRateBucket, type RequestConfig } from '../http/index.ts';
@@ -53,7 +53,7 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
   const hub = deps.logHub ?? new LogHub();
   const logger = deps.logger ?? createLogger({ level: config.logLevel, json: config.logJson, hub });
   const log = logger.child({ '@module': 'agent' });
-  const telemetry = new Telemetry(clock, metricsPrefix(config));
+  const telemetry = new Telemetry(clock, telemetryOptions(config));
   const metricsStream = new MetricsStream(clock, () => telemetry.consulJSON(), deps.metricsStreamIntervalMs);
   const pool = new LanPool(config, { clock, logger, random, transport: deps.gossipTransport, onJoinExhausted: deps.onJoinExhausted });
   const servers = new ServerList({ datacenter: config.datacenter, random });

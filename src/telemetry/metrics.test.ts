@@ -47,3 +47,33 @@ describe('Telemetry', () => {
     assert.throws(() => inc(-1), /not possible to decrease/);
   });
 });
+
+describe('Telemetry naming and prefix_filter', () => {
+  it('puts the hostname in gauge names only, sanitized for Prometheus', async () => {
+    const t = new Telemetry(clock, { prefix: 'pc', gaugeHostname: 'web-1.example' });
+    t.gauge('state.level', 'a gauge', () => 3);
+    t.counter('test.count', 'a counter')();
+    const json = await t.consulJSON() as { Gauges: { Name: string }[]; Counters: { Name: string }[] };
+    assert.ok(json.Gauges.some((g) => g.Name === 'pc.web-1.example.state.level'));
+    assert.deepEqual(json.Counters.map((c) => c.Name), ['pc.test.count']);
+    assert.match(await t.prometheus(), /^pc_web_1_example_state_level 3$/m);
+  });
+
+  it('keeps only what the filter allows in both renderings, and a new rule set replaces the old', async () => {
+    const t = new Telemetry(clock, { filter: { allowed: ['consul.kvs'], blocked: [], filterDefault: false } });
+    t.timer('kvs.apply', 'KV writes')(2);
+    t.observe('GET', 'v1_kv_', 0.001);
+    let json = await t.consulJSON() as { Gauges: unknown[]; Samples: { Name: string; Count: number; Sum: number }[] };
+    assert.deepEqual(json.Samples.map((s) => [s.Name, s.Count, s.Sum]), [['consul.kvs.apply', 1, 2]]);
+    assert.deepEqual(json.Gauges, []);
+    let text = await t.prometheus();
+    assert.match(text, /^consul_kvs_apply_count 1$/m);
+    assert.doesNotMatch(text, /consul_api_http|consul_runtime/);
+    t.updateFilter(['consul.api'], []);
+    json = await t.consulJSON() as typeof json;
+    assert.deepEqual(json.Samples.map((s) => s.Name), ['consul.api.http']);
+    text = await t.prometheus();
+    assert.match(text, /^consul_api_http_count\{method="GET",path="v1_kv_"\} 1$/m);
+    assert.doesNotMatch(text, /consul_kvs_apply/);
+  });
+});

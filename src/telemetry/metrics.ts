@@ -8,7 +8,20 @@ import type { Metric, MetricObjectWithValues, MetricValue, Registry } from 'prom
 import type { Clock } from '../clock.ts';
 import { WindowSummary } from './window-summary.ts';
 import { activeResources } from './runtime.ts';
-import type { PushMetrics } from './sinks.ts';
+import { PrefixFilter, type PushMetrics } from './sinks.ts';
+
+/** How the agent's telemetry block shapes metric names and which metrics are kept. */
+export interface TelemetryOptions {
+  /** telemetry.metrics_prefix (default `consul`). */
+  prefix?: string;
+  /**
+   * The hostname go-metrics puts after the prefix of gauge names: set when a sink besides the
+   * in-memory one is configured and disable_hostname is not (Consul's InitTelemetry).
+   */
+  gaugeHostname?: string;
+  /** prefix_filter and filter_default (default: everything kept). */
+  filter?: { allowed: readonly string[]; blocked: readonly string[]; filterDefault: boolean };
+}
 
 /** go-metrics' ProfileInterval: gauges go to the push sinks this often. */
 export const GAUGE_PUSH_INTERVAL_MS = 1_000;
@@ -36,9 +49,16 @@ export class Telemetry {
   #push: PushMetrics | undefined;
   #gaugeTimer: { cancel(): void } | undefined;
 
-  constructor(clock: Clock, prefix = 'consul') {
+  readonly #gaugeHostname: string | undefined;
+  readonly #filterDefault: boolean;
+  #filter: PrefixFilter;
+
+  constructor(clock: Clock, opts: TelemetryOptions = {}) {
     this.#clock = clock;
-    this.#prefix = prefix;
+    this.#prefix = opts.prefix ?? 'consul';
+    this.#gaugeHostname = opts.gaugeHostname;
+    this.#filterDefault = opts.filter?.filterDefault ?? true;
+    this.#filter = new PrefixFilter(opts.filter?.allowed ?? [], opts.filter?.blocked ?? [], this.#filterDefault);
     // Quantiles over the last minute, computed at scrape time: observe() runs on every request.
     const http = new WindowSummary({
       name: this.#name('api.http'), help: 'HTTP API request time in seconds', labelNames: ['method', 'path'],
@@ -66,7 +86,7 @@ export class Telemetry {
 
   /** Registers a gauge computed on each scrape. */
   gauge(name: string, help: string, read: GaugeSource): void {
-    const prom = this.#name(name);
+    const prom = this.#name(this.#gaugeHostname === undefined ? name : `${this.#gaugeHostname}.${name}`);
     this.#gauges.push({ key: name.split('.'), read });
     this.#define((p, registry) => new p.Gauge({ name: prom, help, registers: [registry], collect() { this.set(read()); } }));
   }
@@ -114,7 +134,8 @@ export class Telemetry {
   /** Maps a Consul metric name (`runtime.alloc_bytes`) to its Prometheus name, remembering both. */
   #name(dotted: string): string {
     const full = `${this.#prefix}.${dotted}`;
-    const prom = full.replaceAll('.', '_');
+    // go-metrics' Prometheus sink: characters Prometheus forbids in names become '_'.
+    const prom = full.replace(/[^a-zA-Z0-9_:]/g, '_');
     this.#dotted.set(prom, full);
     return prom;
   }
@@ -166,9 +187,19 @@ export class Telemetry {
     this.#push = undefined;
   }
 
-  /** Prometheus text exposition. */
+  /** Replaces the prefix_filter rules (reloadable in Consul; filter_default is not), for every sink. */
+  updateFilter(allowed: readonly string[], blocked: readonly string[]): void {
+    this.#filter = new PrefixFilter(allowed, blocked, this.#filterDefault);
+    this.#push?.updateFilter(allowed, blocked);
+  }
+
+  /** Prometheus text exposition of the metrics prefix_filter keeps. */
   async prometheus(): Promise<string> {
-    return (await this.registry()).metrics();
+    const registry = await this.registry();
+    const kept = registry.getMetricsAsArray().filter((m) => this.#filter.allows(this.#dotted.get(m.name) ?? m.name));
+    // prom-client's own layout: one block per metric, a blank line between them.
+    const blocks = await Promise.all(kept.map((m) => registry.getSingleMetricAsString(m.name)));
+    return `${blocks.join('\n\n')}\n`;
   }
 
   /** Consul's JSON metrics summary, rendered from the same registry. */
@@ -177,6 +208,7 @@ export class Telemetry {
     const out = { Timestamp: goTimestamp(this.#clock.now()), Gauges: [] as unknown[], Points: [] as unknown[], Counters: [] as unknown[], Samples: [] as unknown[] };
     for (const m of metrics) {
       const name = this.#dotted.get(m.name) ?? m.name;
+      if (!this.#filter.allows(name)) continue;
       // prom-client's typings say enum, its JSON carries the type's name.
       const type = String(m.type as unknown);
       if (type === 'gauge') for (const v of m.values) out.Gauges.push({ Name: name, Value: v.value, Labels: v.labels });
