@@ -18,7 +18,7 @@ export function nodeRegistration(c: RuntimeConfig): RegisterRequest & { TaggedAd
     Node: c.nodeName,
     Address: addr,
     Datacenter: c.datacenter,
-    TaggedAddresses: { lan: addr, lan_ipv4: addr, wan, wan_ipv4: wan },
+    TaggedAddresses: c.taggedAddresses ?? { lan: addr, lan_ipv4: addr, wan, wan_ipv4: wan },
     NodeMeta: { 'consul-network-segment': '', 'consul-version': CONSUL_API_VERSION, ...c.nodeMeta },
   };
 }

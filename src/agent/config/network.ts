@@ -1,12 +1,15 @@
 // Resolving bind, advertise and client addresses and the HTTP/HTTPS/DNS listeners from the merged
 // tree, with the error texts of Consul's builder.
+import { isIP } from 'node:net';
 import { expandAddrs, expandIPs, expandTemplate, isAnyAddr, makeListeners, privateIPv4s, type Interfaces } from './addresses.ts';
 import { ConfigError } from './error.ts';
 import type { ListenAddr, RuntimeConfig } from './runtime.ts';
 import type { TreeReader } from './values.ts';
 
 /** The network part of RuntimeConfig. */
-export type NetworkConfig = Pick<RuntimeConfig, 'bindAddr' | 'advertiseAddr' | 'advertiseAddrWan' | 'clientAddrs' | 'ports' | 'httpAddrs' | 'dnsAddrs'> & { httpsAddrs: ListenAddr[]; recursors: string[] };
+export type NetworkConfig = Pick<RuntimeConfig, 'bindAddr' | 'advertiseAddr' | 'advertiseAddrWan' | 'clientAddrs' | 'ports' | 'httpAddrs' | 'dnsAddrs'> & {
+  httpsAddrs: ListenAddr[]; recursors: string[]; taggedAddresses: Record<string, string>;
+};
 
 function readPorts(r: TreeReader): RuntimeConfig['ports'] {
   const ports = {
@@ -68,7 +71,29 @@ export function readNetwork(r: TreeReader, ifaces: Interfaces): NetworkConfig {
   const dnsAddrs = makeListeners(expandAddrs('addresses.dns', r.str('addresses.dns'), ifaces, r.errors), clientAddrs, ports.dns);
   if (dnsAddrs.some((a) => a.kind === 'unix')) throw new ConfigError('DNS address cannot be a unix socket');
   const recursors = readRecursors(r, ifaces);
-  return { bindAddr, advertiseAddr, advertiseAddrWan, clientAddrs, ports, httpAddrs, httpsAddrs, dnsAddrs, recursors };
+  const taggedAddresses = readTaggedAddresses(r, advertiseAddr, advertiseAddrWan, ifaces);
+  return { bindAddr, advertiseAddr, advertiseAddrWan, clientAddrs, ports, httpAddrs, httpsAddrs, dnsAddrs, recursors, taggedAddresses };
+}
+
+/**
+ * The node's tagged addresses as Consul's builder makes them: `tagged_addresses` as given, then
+ * lan and wan, and lan_ipv4/lan_ipv6/wan_ipv4/wan_ipv6 from advertise_addr[_wan]_ipv4/_ipv6 or,
+ * unset, from the advertise address of that family.
+ */
+function readTaggedAddresses(r: TreeReader, lan: string, wan: string, ifaces: Interfaces): Record<string, string> {
+  const family = (key: string, v: 4 | 6, fallback: string): string | undefined => {
+    const ip = firstIP(r, key, ifaces) ?? (isIP(fallback) === v ? fallback : undefined);
+    if (ip !== undefined && isIP(ip) !== v) throw new ConfigError(`${key} must be an ipv${v} address`);
+    return ip;
+  };
+  const out: Record<string, string> = { ...r.stringMap('tagged_addresses'), lan };
+  const set = (k: string, v: string | undefined) => { if (v !== undefined) out[k] = v; };
+  set('lan_ipv4', family('advertise_addr_ipv4', 4, lan));
+  set('lan_ipv6', family('advertise_addr_ipv6', 6, lan));
+  out.wan = wan;
+  set('wan_ipv4', family('advertise_addr_wan_ipv4', 4, wan));
+  set('wan_ipv6', family('advertise_addr_wan_ipv6', 6, wan));
+  return out;
 }
 
 /**

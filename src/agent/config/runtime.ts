@@ -32,6 +32,8 @@ export interface RuntimeConfig {
   advertiseAddr: string;
   advertiseAddrWan: string;
   clientAddrs: string[];
+  /** The node's tagged addresses (tagged_addresses, lan/wan and their _ipv4/_ipv6 forms; the loader always sets it). */
+  taggedAddresses?: Record<string, string>;
   ports: {
     http: number; https: number; dns: number; grpc: number; grpcTls: number;
     serfLan: number; serfWan: number; server: number;
