@@ -283,3 +283,26 @@ test('rate limit retries back off as Consul\'s client: each wait between the pre
     limited.close();
   }
 });
+
+test('limits.rpc_rate holds rate-limit retries too: each try takes a token, and the limit\'s error ends the retries', async () => {
+  let hits = 0;
+  const limited = http.createServer((req, res) => {
+    hits++;
+    req.resume();
+    req.on('end', () => res.writeHead(429, { 'Content-Type': 'text/plain; charset=utf-8' }).end('rate limit exceeded, try again later or against a different server'));
+  });
+  await new Promise<void>((r) => limited.listen(0, '127.0.0.1', r));
+  const a = `127.0.0.1:${(limited.address() as net.AddressInfo).port}`;
+  let now = 0;
+  const clock = { now: () => now, setTimer: (ms: number, fn: () => void) => { now += ms; setImmediate(fn); return { cancel() {} }; } };
+  let tokens = 2;
+  const fwd = new Forwarder({ logger: silentLogger(), rateLimitRetry: { clock, holdMs: 7000, random: () => 0.5 }, rpcLimit: () => tokens-- > 0 });
+  try {
+    const err = await fwd.send({ servers: () => [a] }, { method: 'GET', url: '/v1/kv/x', headers: {} }).catch((e: unknown) => e);
+    assert.ok(err instanceof RpcRateExceededError);
+    assert.equal(hits, 2);
+  } finally {
+    fwd.close();
+    limited.close();
+  }
+});

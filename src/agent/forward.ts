@@ -150,14 +150,12 @@ export class Forwarder {
    * Consul's client does until rpc_hold_timeout has passed since the first try.
    */
   async send(source: ServerSource, req: ForwardRequest): Promise<ForwardResponse> {
-    // Consul's client checks its RPC limit once per call, before any server is tried.
-    if (this.#rpcLimit && !this.#rpcLimit()) throw new RpcRateExceededError();
     const retry = this.#retry;
-    if (!retry) return this.#sendOnce(source, req);
+    if (!retry) return this.#limitedSend(source, req);
     const first = retry.clock.now();
     let wait = 0;
     for (let n = 1; ; n++) {
-      const res = await this.#sendOnce(source, req);
+      const res = await this.#limitedSend(source, req);
       if (res.status !== 429 || res.body.toString() !== RETRY_ELSEWHERE || req.signal?.aborted) return res;
       if (retry.clock.now() - first >= retry.holdMs) return res;
       source.failed?.(res.server);
@@ -165,6 +163,13 @@ export class Forwarder {
       wait = retryWait(retry.holdMs, n, wait, retry.random);
       await new Promise<void>((resolve) => retry.clock.setTimer(wait, resolve));
     }
+  }
+
+  // Consul's client checks its RPC limit on every try (a retry takes a token too), before the
+  // server is called: past the limit, the caller gets the limit's error instead of retrying on.
+  #limitedSend(source: ServerSource, req: ForwardRequest): Promise<ForwardResponse> {
+    if (this.#rpcLimit && !this.#rpcLimit()) return Promise.reject(new RpcRateExceededError());
+    return this.#sendOnce(source, req);
   }
 
   async #sendOnce(source: ServerSource, req: ForwardRequest): Promise<ForwardResponse> {
