@@ -5,6 +5,7 @@ import type { CAConfigurationUpdate, ConnectCAEndpoint } from '../../endpoint/co
 import { BadRequestError } from '../../errors.ts';
 import type { HttpResult } from '../router.ts';
 import { parseJSON } from '../body.ts';
+import { asGoInterface } from '../go-json.ts';
 import { authzOf, checkDatacenter, queryOptions, type HttpRequest, type RequestConfig } from '../request.ts';
 
 /** Handlers for the CA routes. */
@@ -56,7 +57,7 @@ function decodeUpdate(body: unknown): CAConfigurationUpdate {
   if (notString !== undefined) refuse('State', notString, 'string');
   const update: CAConfigurationUpdate = {
     Provider: typed('Provider', 'string', (v) => typeof v === 'string', ''),
-    Config: typed<Record<string, unknown>>('Config', 'map[string]interface {}', isMap, {}),
+    Config: asGoInterface(typed<Record<string, unknown>>('Config', 'map[string]interface {}', isMap, {})) as Record<string, unknown>,
     State: state as Record<string, string> | null,
     ForceWithoutCrossSigning: typed('ForceWithoutCrossSigning', 'bool', (v) => typeof v === 'boolean', false),
   };
