@@ -108,6 +108,9 @@ describe('discovery chain against a dev agent', () => {
     assert.deepEqual(c.Targets['web.default.default.dc1'].MeshGateway, { Mode: 'local' });
     const bad = await call('POST', '/v1/discovery-chain/web', { OverrideMeshGateway: { Mode: 'sideways' } });
     assert.deepEqual([bad.status, bad.text], [400, 'Invalid OverrideMeshGateway.Mode parameter']);
+    // mapstructure's weak decoding: an object is no string (it was taken as the protocol "[object Object]").
+    const object = await call('POST', '/v1/discovery-chain/web', { OverrideProtocol: { X: 1 } });
+    assert.deepEqual([object.status, object.text], [400, "Request decoding failed: 1 error(s) decoding:\n\n* 'OverrideProtocol' expected type 'string', got unconvertible type 'map[string]interface {}'"]);
     const missing = await call('GET', '/v1/discovery-chain/');
     assert.deepEqual([missing.status, missing.text], [400, 'Missing chain name']);
   });

@@ -42,8 +42,16 @@ function decodeOverrides(raw: unknown): Omit<ChainOverrides, 'compileDc'> {
   }
   const get = (o: object, name: string): unknown => Object.entries(o).find(([k]) => fold(k) === fold(name))?.[1];
   const out: Omit<ChainOverrides, 'compileDc'> = {};
-  const protocol = get(raw, 'OverrideProtocol');
-  if (protocol !== undefined && protocol !== null) out.overrideProtocol = String(protocol);
+  // mapstructure's weak decoding into a string: numbers as text, booleans as 1/0, no objects or lists.
+  const weakString = (v: unknown, name: string): string | undefined => {
+    if (v === undefined || v === null) return undefined;
+    if (typeof v === 'object') {
+      return fail(`1 error(s) decoding:\n\n* '${name}' expected type 'string', got unconvertible type '${Array.isArray(v) ? '[]interface {}' : 'map[string]interface {}'}'`);
+    }
+    return typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
+  };
+  const protocol = weakString(get(raw, 'OverrideProtocol'), 'OverrideProtocol');
+  if (protocol !== undefined) out.overrideProtocol = protocol;
   const timeout = get(raw, 'OverrideConnectTimeout');
   if (typeof timeout === 'number') out.overrideConnectTimeoutMs = timeout / 1e6;
   else if (typeof timeout === 'string' && timeout !== '') {
@@ -53,8 +61,8 @@ function decodeOverrides(raw: unknown): Omit<ChainOverrides, 'compileDc'> {
   }
   const mgw = get(raw, 'OverrideMeshGateway');
   if (mgw && typeof mgw === 'object') {
-    const mode = get(mgw, 'Mode');
-    if (mode !== undefined && mode !== null) out.overrideMeshGatewayMode = String(mode);
+    const mode = weakString(get(mgw, 'Mode'), 'OverrideMeshGateway.Mode');
+    if (mode !== undefined) out.overrideMeshGatewayMode = mode;
   }
   return out;
 }
