@@ -64,3 +64,11 @@ test("a CA key that is not the CA certificate's key is refused before signing, w
     { message: "failed to create certificate: x509: provided PrivateKey doesn't match parent's PublicKey" },
   );
 });
+
+test("an expired CA fails verification as Go's chain building reports it (the root's own validity), so no leaf is saved from it", () => {
+  const ca = generateCA({ days: 10, domain: 'consul', permittedDnsDomains: [], nowMs: NOW });
+  const later = NOW + 20 * 86_400_000;
+  const cert = leaf(ca, ['server.dc1.consul'], { days: 1, nowMs: later });
+  assert.throws(() => verifyCert(ca.certPem, cert.certPem, 'server.dc1.consul', later),
+    { message: 'x509: certificate has expired or is not yet valid: current time 2026-02-04T12:00:00Z is after 2026-01-25T12:00:00Z' });
+});

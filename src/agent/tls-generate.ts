@@ -240,12 +240,12 @@ export function verifyCert(caPem: string, certPem: string, dnsName: string, nowM
     throw new Error('failed to parse root certificate');
   }
   const cert = new X509Certificate(certPem);
+  // Go's Verify order: the leaf's validity, the host name, then the chain (signature, the root's
+  // own validity, its name constraints).
+  checkValidity(cert, nowMs);
+  if (cert.checkHost(dnsName) === undefined) throw new Error(`x509: certificate is valid for ${dnsNamesOf(cert).join(', ')}, not ${dnsName}`);
   if (!cert.verify(ca.publicKey)) throw new Error('x509: certificate signed by unknown authority');
-  const from = Date.parse(cert.validFrom);
-  const to = Date.parse(cert.validTo);
-  if (nowMs < from || nowMs > to) {
-    throw new Error(`x509: certificate has expired or is not yet valid: current time ${goTime(nowMs)} is ${nowMs > to ? `after ${goTime(to)}` : `before ${goTime(from)}`}`);
-  }
+  checkValidity(ca, nowMs);
   const permitted = permittedDnsDomains(ca.raw);
   if (permitted.length) {
     for (const name of dnsNamesOf(cert)) {
@@ -254,7 +254,15 @@ export function verifyCert(caPem: string, certPem: string, dnsName: string, nowM
       }
     }
   }
-  if (cert.checkHost(dnsName) === undefined) throw new Error(`x509: certificate is valid for ${dnsNamesOf(cert).join(', ')}, not ${dnsName}`);
+}
+
+// Go's isValid expiry check, with its text.
+function checkValidity(cert: X509Certificate, nowMs: number): void {
+  const from = Date.parse(cert.validFrom);
+  const to = Date.parse(cert.validTo);
+  if (nowMs < from || nowMs > to) {
+    throw new Error(`x509: certificate has expired or is not yet valid: current time ${goTime(nowMs)} is ${nowMs > to ? `after ${goTime(to)}` : `before ${goTime(from)}`}`);
+  }
 }
 
 function dnsNamesOf(cert: X509Certificate): string[] {
