@@ -28,7 +28,7 @@ test('Go number formats: float32 rounding, no exponents', () => {
 });
 
 test('packets: lines batched up to the limit, a line that would overflow sends the packet first', () => {
-  const b = new PacketBuffer(20);
+  const b = new PacketBuffer({ max: 20 });
   assert.equal(b.add('aaaaaaaaa\n'), undefined);
   assert.equal(b.add('bbbbbbbbb\n'), undefined);
   assert.equal(b.size, 20);
@@ -36,8 +36,8 @@ test('packets: lines batched up to the limit, a line that would overflow sends t
   assert.equal(b.take().toString(), 'c\n');
   assert.equal(b.take().length, 0);
   // go-metrics sends an oversize line alone; datadog-go drops it.
-  assert.equal(new PacketBuffer(4).add('toolong\n'), undefined);
-  const dd = new PacketBuffer(4, true);
+  assert.equal(new PacketBuffer({ max: 4 }).add('toolong\n'), undefined);
+  const dd = new PacketBuffer({ max: 4, dropOversize: true });
   assert.equal(dd.add('toolong\n'), undefined);
   assert.equal(dd.size, 0);
 });

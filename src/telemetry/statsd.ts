@@ -23,20 +23,28 @@ export function statsdLine(type: StatsdType, key: readonly string[], value: numb
   return `${flattenKeyLabels(key, labels)}:${goFixed6(value)}|${type}\n`;
 }
 
-/**
- * Lines batched into packets of at most `max` bytes: a line that would overflow the packet
- * sends the packet first. With `dropOversize` a line longer than a packet is dropped (datadog-go);
- * without, it goes out alone (go-metrics).
- */
+/** How a sink's packets are cut. */
+export interface PacketOptions {
+  /** Packet size limit in bytes. */
+  max: number;
+  /** A line longer than a packet is dropped (datadog-go); otherwise it goes out alone (go-metrics). */
+  dropOversize?: boolean;
+  /** Put between lines (datadog-go's '\n'); go-metrics' lines end in their own newline. */
+  separator?: string;
+}
+
+/** Lines batched into packets of at most `max` bytes: a line that would overflow the packet sends the packet first. */
 export class PacketBuffer {
   readonly #max: number;
   readonly #dropOversize: boolean;
+  readonly #sep: string;
   #lines: string[] = [];
   #bytes = 0;
 
-  constructor(max: number, dropOversize = false) {
-    this.#max = max;
-    this.#dropOversize = dropOversize;
+  constructor(opts: PacketOptions) {
+    this.#max = opts.max;
+    this.#dropOversize = opts.dropOversize ?? false;
+    this.#sep = opts.separator ?? '';
   }
 
   /** Bytes buffered. */
@@ -48,15 +56,16 @@ export class PacketBuffer {
   add(line: string): Buffer | undefined {
     const len = Buffer.byteLength(line);
     if (this.#dropOversize && len > this.#max) return undefined;
-    const out = this.#bytes > 0 && this.#bytes + len > this.#max ? this.take() : undefined;
+    const sepLen = this.#lines.length > 0 ? this.#sep.length : 0;
+    const out = this.#bytes > 0 && this.#bytes + sepLen + len > this.#max ? this.take() : undefined;
+    this.#bytes += (this.#lines.length > 0 ? this.#sep.length : 0) + len;
     this.#lines.push(line);
-    this.#bytes += len;
     return out;
   }
 
   /** The buffered packet (empty when nothing is buffered), leaving the buffer empty. */
   take(): Buffer {
-    const packet = Buffer.from(this.#lines.join(''));
+    const packet = Buffer.from(this.#lines.join(this.#sep));
     this.#lines = [];
     this.#bytes = 0;
     return packet;
@@ -83,9 +92,9 @@ export class UdpPackets {
   #downUntil = 0;
   #closed = false;
 
-  constructor(addr: string, max: number, dropOversize: boolean, clock: Clock, log: Logger) {
+  constructor(addr: string, packets: PacketOptions, clock: Clock, log: Logger) {
     ({ host: this.#host, port: this.#port } = splitAddr(addr));
-    this.#buffer = new PacketBuffer(max, dropOversize);
+    this.#buffer = new PacketBuffer(packets);
     this.#clock = clock;
     this.#log = log;
   }
@@ -146,7 +155,7 @@ export class StatsdSink implements MetricSink {
   readonly #out: UdpPackets;
 
   constructor(addr: string, clock: Clock, log: Logger) {
-    this.#out = new UdpPackets(addr, STATSD_MAX_PACKET, false, clock, log);
+    this.#out = new UdpPackets(addr, { max: STATSD_MAX_PACKET }, clock, log);
   }
 
   setGauge(key: readonly string[], value: number, labels: readonly Label[]): void {
