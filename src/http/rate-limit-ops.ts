@@ -1,7 +1,8 @@
 // Which Consul RPC each HTTP route stands for, for server request rate limiting: its name (the
 // `op` label), read or write, and its control-plane-request-limit category, as Consul's
 // rpcRateLimitSpecs classifies the RPC the route makes. Routes that make no RPC in Consul (the
-// agent's own endpoints), Status and Operator calls, snapshots and the peer stream are not limited.
+// agent's own endpoints), Status and Operator calls (but the keyring's) and snapshots are not
+// limited; peering routes count as Consul's gRPC peering and peer-stream methods.
 
 /** An operation the request rate limiter counts. */
 export interface RateOperation {
@@ -20,6 +21,11 @@ const op = (name: string, type: 'read' | 'write'): RateOperation => {
 const CATEGORY: Record<string, string> = { KVS: 'KV' };
 const r = (name: string): RateOperation => op(name, 'read');
 const w = (name: string): RateOperation => op(name, 'write');
+// Routes Consul serves through its internal gRPC services (peering), limited by their full method
+// names and categories in its generated gRPC table.
+const PEERING = '/hashicorp.consul.internal.peering.PeeringService/';
+const PEER_STREAM = '/hashicorp.consul.internal.peerstream.PeerStreamService/';
+const grpc = (name: string, type: 'read' | 'write', category: string): RateOperation => ({ name, type, category });
 
 /** `METHOD pattern` (a prefix pattern without its `*`) → operation. */
 const ROUTES: ReadonlyMap<string, RateOperation> = new Map(Object.entries({
@@ -43,7 +49,16 @@ const ROUTES: ReadonlyMap<string, RateOperation> = new Map(Object.entries({
   'PUT /v1/config': w('ConfigEntry.Apply'), 'DELETE /v1/config/': w('ConfigEntry.Delete'),
   'GET /v1/discovery-chain/': r('DiscoveryChain.Get'), 'POST /v1/discovery-chain/': r('DiscoveryChain.Get'),
   'PUT /v1/event/fire/': w('Internal.EventFire'),
-  'GET /v1/operator/keyring': r('Internal.KeyringOperation'),
+  // Listing, installing, using and removing keys are all the one Internal.KeyringOperation (a read).
+  'GET /v1/operator/keyring': r('Internal.KeyringOperation'), 'POST /v1/operator/keyring': r('Internal.KeyringOperation'),
+  'PUT /v1/operator/keyring': r('Internal.KeyringOperation'), 'DELETE /v1/operator/keyring': r('Internal.KeyringOperation'),
+  'POST /v1/peering/token': grpc(`${PEERING}GenerateToken`, 'write', 'Peering'),
+  'POST /v1/peering/establish': grpc(`${PEERING}Establish`, 'write', 'Peering'),
+  'GET /v1/peering/': grpc(`${PEERING}PeeringRead`, 'read', 'Peering'), 'GET /v1/peerings': grpc(`${PEERING}PeeringList`, 'read', 'Peering'),
+  'DELETE /v1/peering/': grpc(`${PEERING}PeeringDelete`, 'write', 'Peering'),
+  // The peer stream counts once when it opens (StreamResources), not per message.
+  'POST /v1/internal/peering/exchange': grpc(`${PEER_STREAM}ExchangeSecret`, 'write', 'PeerStream'),
+  'GET /v1/internal/peering/stream': grpc(`${PEER_STREAM}StreamResources`, 'read', 'PeerStream'),
   'GET /v1/coordinate/datacenters': r('Coordinate.ListDatacenters'), 'GET /v1/coordinate/nodes': r('Coordinate.ListNodes'),
   'GET /v1/coordinate/node/': r('Coordinate.Node'), 'PUT /v1/coordinate/update': w('Coordinate.Update'),
   'GET /v1/connect/ca/roots': r('ConnectCA.Roots'), 'GET /v1/connect/ca/configuration': r('ConnectCA.ConfigurationGet'),
@@ -86,6 +101,7 @@ const CONFIG_GET = r('ConfigEntry.Get');
 const QUERY_GET = r('PreparedQuery.Get');
 const QUERY_EXECUTE = r('PreparedQuery.Execute');
 const QUERY_EXPLAIN = r('PreparedQuery.Explain');
+const TOKEN_CLONE = r('ACL.TokenClone');
 
 /** The operation a routed request stands for, or null when Consul does not rate-limit it. */
 export function operationFor(method: string, pattern: string, rest: string, query: URLSearchParams): RateOperation | null {
@@ -95,5 +111,7 @@ export function operationFor(method: string, pattern: string, rest: string, quer
     if (pattern === '/v1/config/') return rest.includes('/') ? CONFIG_GET : CONFIG_LIST;
     if (pattern === '/v1/query/') return rest.endsWith('/execute') ? QUERY_EXECUTE : rest.endsWith('/explain') ? QUERY_EXPLAIN : QUERY_GET;
   }
+  // Cloning a token is Consul's ACL.TokenClone, which its table counts as a read.
+  if (method === 'PUT' && pattern === '/v1/acl/token/' && rest.endsWith('/clone')) return TOKEN_CLONE;
   return ROUTES.get(`${method === 'HEAD' ? 'GET' : method} ${pattern}`) ?? null;
 }

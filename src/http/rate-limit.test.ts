@@ -115,6 +115,14 @@ test('routes stand for Consul RPCs: reads, writes, and exempt or agent-local rou
   assert.equal(operationFor('GET', '/v1/config/', 'service-defaults', q())!.name, 'ConfigEntry.List');
   assert.equal(operationFor('GET', '/v1/query/', 'abc/execute', q())!.name, 'PreparedQuery.Execute');
   assert.equal(operationFor('PUT', '/v1/session/renew/', 'x', q())!.type, 'write');
+  // Consul's tables: cloning a token and every keyring call are reads; peering goes through gRPC.
+  assert.deepEqual(operationFor('PUT', '/v1/acl/token/', 'abc/clone', q()), { name: 'ACL.TokenClone', type: 'read', category: 'ACL' });
+  assert.equal(operationFor('PUT', '/v1/acl/token/', 'abc', q())!.name, 'ACL.TokenSet');
+  for (const m of ['GET', 'POST', 'PUT', 'DELETE']) assert.deepEqual(operationFor(m, '/v1/operator/keyring', '', q()), { name: 'Internal.KeyringOperation', type: 'read', category: 'Internal' }, m);
+  assert.deepEqual(operationFor('POST', '/v1/peering/token', '', q()), { name: '/hashicorp.consul.internal.peering.PeeringService/GenerateToken', type: 'write', category: 'Peering' });
+  assert.equal(operationFor('DELETE', '/v1/peering/', 'p', q())!.type, 'write');
+  assert.equal(operationFor('GET', '/v1/peerings', '', q())!.type, 'read');
+  assert.equal(operationFor('GET', '/v1/internal/peering/stream', '', q())!.category, 'PeerStream');
   for (const [m, p] of [['GET', '/v1/status/leader'], ['GET', '/v1/operator/raft/configuration'], ['GET', '/v1/agent/self'], ['GET', '/v1/snapshot'], ['PUT', '/v1/agent/service/register']]) {
     assert.equal(operationFor(m, p, '', q()), null, `${m} ${p}`);
   }
