@@ -10,6 +10,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { MethodNotAllowedError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { ListenAddr } from '../agent/config/runtime.ts';
+import { setFilePermissions } from './socket-permissions.ts';
 import type { Router } from './router.ts';
 import type { HttpRequest } from './request.ts';
 import type { Abortable } from '../state/notify.ts';
@@ -321,7 +322,12 @@ export class HttpServer {
       if (a.kind === 'unix') {
         fs.rmSync(a.path, { force: true });
         await new Promise<void>((resolve, reject) => srv.once('error', reject).listen(a.path, resolve));
-        if (a.mode) fs.chmodSync(a.path, parseInt(a.mode, 8));
+        try {
+          setFilePermissions(a.path, a);
+        } catch (err) {
+          srv.close();
+          throw new Error(`Failed setting up socket: ${(err as Error).message}`);
+        }
       } else {
         await new Promise<void>((resolve, reject) => srv.once('error', reject).listen(a.port, a.host, resolve));
       }

@@ -78,11 +78,12 @@ export function expandIPs(name: string, value: string | undefined, ifaces: Inter
 }
 
 /** Listener addresses: the per-listener override if given, else the client addresses; none if port ≤ 0. */
-export function makeListeners(override: Addr[], clientIPs: string[], port: number, socketMode?: string): ListenAddr[] {
+export function makeListeners(override: Addr[], clientIPs: string[], port: number, socket: { mode?: string; user?: string; group?: string } = {}): ListenAddr[] {
   if (port <= 0) return [];
   const addrs: Addr[] = override.length > 0 ? override : clientIPs.map((ip) => ({ kind: 'ip', ip }));
+  const perms = Object.fromEntries(Object.entries(socket).filter(([, v]) => v));
   return addrs.map((a) => a.kind === 'unix'
-    ? { kind: 'unix', path: a.path, ...(socketMode ? { mode: socketMode } : {}) }
+    ? { kind: 'unix', path: a.path, ...perms }
     : { kind: 'tcp', host: a.ip, port });
 }
 

@@ -74,7 +74,7 @@ export const consumers: Readonly<Record<string, string>> = {
   sync_coordinate_rate_target: 'agent/coordinates.ts#sync_coordinate_rate_target',
   'consul.coordinate.*': 'agent/coordinates.ts#coordinate', 'performance.rpc_hold_timeout': 'agent/agent.ts#rpcHoldTimeout',
   'telemetry.prometheus_retention_time': 'agent/server.ts#prometheus_retention_time',
-  'unix_sockets.mode': 'http/server.ts#mode', 'config_entries.bootstrap': 'leader/config-bootstrap.ts#configEntriesBootstrap',
+  'unix_sockets.*': 'http/server.ts#setFilePermissions', 'config_entries.bootstrap': 'leader/config-bootstrap.ts#configEntriesBootstrap',
 };
 
 /** Accepted keys Proconsul does not act on: a user who sets one is warned at start (with why, here). */
@@ -129,7 +129,6 @@ export const notImplemented: Readonly<Record<string, string>> = {
   'xds.update_max_per_second': 'no xDS server', 'tls.grpc.*': 'no gRPC TLS listener',
   'tls.defaults.use_auto_cert': 'no gRPC TLS listener', 'tls.https.use_auto_cert': 'no gRPC TLS listener',
   'tls.internal_rpc.use_auto_cert': 'no gRPC TLS listener',
-  'unix_sockets.user': 'socket ownership is not changed', 'unix_sockets.group': 'socket ownership is not changed',
 };
 
 /** Consul Enterprise keys Proconsul does not implement: warned in Consul CE's words. */

@@ -65,9 +65,9 @@ export function readNetwork(r: TreeReader, ifaces: Interfaces): NetworkConfig {
   if (clientAddrs.length === 0) {
     r.warnings.push('client_addr is empty, client services (DNS, HTTP, HTTPS, GRPC) will not be listening for connections');
   }
-  const mode = r.str('unix_sockets.mode') || undefined;
-  const httpAddrs = makeListeners(expandAddrs('addresses.http', r.str('addresses.http'), ifaces, r.errors), clientAddrs, ports.http, mode);
-  const httpsAddrs = makeListeners(expandAddrs('addresses.https', r.str('addresses.https'), ifaces, r.errors), clientAddrs, ports.https, mode);
+  const socket = { mode: r.str('unix_sockets.mode'), user: r.str('unix_sockets.user'), group: r.str('unix_sockets.group') };
+  const httpAddrs = makeListeners(expandAddrs('addresses.http', r.str('addresses.http'), ifaces, r.errors), clientAddrs, ports.http, socket);
+  const httpsAddrs = makeListeners(expandAddrs('addresses.https', r.str('addresses.https'), ifaces, r.errors), clientAddrs, ports.https, socket);
   const dnsAddrs = makeListeners(expandAddrs('addresses.dns', r.str('addresses.dns'), ifaces, r.errors), clientAddrs, ports.dns);
   if (dnsAddrs.some((a) => a.kind === 'unix')) throw new ConfigError('DNS address cannot be a unix socket');
   const recursors = readRecursors(r, ifaces);

@@ -6,7 +6,7 @@ import type { TlsConfig } from './tls.ts';
 import type { AutoEncryptConfig } from './auto-encrypt.ts';
 
 /** A resolved listener address: TCP host:port or a unix socket path. */
-export type ListenAddr = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string; mode?: string };
+export type ListenAddr = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string; mode?: string; user?: string; group?: string };
 
 /** The agent configuration after merging defaults, files and flags. */
 export interface RuntimeConfig {
