@@ -37,12 +37,15 @@ export interface ServiceDefinition {
   sidecar?: { def: ServiceDefinition; givenId: string };
 }
 
-/** Parses a Go duration (string) or nanoseconds (number) into milliseconds; 0 when absent. */
+/**
+ * Parses a Go duration (string) or nanoseconds (number) into milliseconds; 0 when absent. Like
+ * the UnmarshalJSON of Consul's CheckDefinition/CheckType, any other JSON type is ignored (0).
+ */
 export function durationMs(v: unknown): number {
-  if (v === undefined || v === null || v === '') return 0;
   if (typeof v === 'number') return v / 1e6;
-  const ms = typeof v === 'string' ? parseGoDuration(v) : null;
-  if (ms === null) throw new BadRequestError(`Request decode failed: time: invalid duration ${JSON.stringify(String(v))}`);
+  if (typeof v !== 'string' || v === '') return 0;
+  const ms = parseGoDuration(v);
+  if (ms === null) throw new BadRequestError(`Request decode failed: time: invalid duration ${JSON.stringify(v)}`);
   return ms;
 }
 

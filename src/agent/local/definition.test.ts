@@ -1,0 +1,11 @@
+// Durations in service and check definitions, read as the UnmarshalJSON of Consul's CheckType.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { durationMs } from './definition.ts';
+
+test('a duration is a Go duration string or nanoseconds; other JSON types are ignored, as Consul ignores them', () => {
+  assert.equal(durationMs('1m'), 60_000);
+  assert.equal(durationMs(2e9), 2000);
+  for (const v of [{}, [], true, null, undefined, '']) assert.equal(durationMs(v), 0, JSON.stringify(v));
+  assert.throws(() => durationMs('abc'), { message: 'Request decode failed: time: invalid duration "abc"' });
+});
