@@ -176,3 +176,11 @@ test('per-source buckets do not pile up: ones that have refilled are dropped, wi
   for (let i = 0; i < 10; i++) assert.equal(outcome(() => l.check(KV_GET, '10.0.0.1')), 'ok');
   assert.equal(outcome(() => l.check(KV_GET, '10.0.0.1')), `rate_limited: ${RETRY_ELSEWHERE}`);
 });
+
+test('a limit set by a reload where there was none starts with its full burst', () => {
+  const { l } = limiter({ writeRate: -1 });
+  for (let i = 0; i < 100; i++) assert.equal(outcome(() => l.check(KV_PUT, '10.0.0.1')), 'ok');
+  l.update({ mode: 'enforcing', readRate: -1, writeRate: 1 });
+  for (let i = 0; i < 10; i++) assert.equal(outcome(() => l.check(KV_PUT, '10.0.0.1')), 'ok', `write ${i}`);
+  assert.equal(outcome(() => l.check(KV_PUT, '10.0.0.1')), `rate_limited: ${RETRY_ELSEWHERE}`);
+});

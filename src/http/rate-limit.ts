@@ -57,12 +57,14 @@ export class TokenBucket {
     this.#last = now;
   }
 
-  /** New rate and burst (a reload): tokens already saved are kept, up to the new burst. */
+  /** New rate and burst (a reload): tokens already saved are kept, up to the new burst; a bucket that had no limit starts full. */
   configure(rate: number, burst: number, now: number): void {
     this.#refill(now);
+    // An unlimited bucket saved nothing: a limit set on it starts full, as a new one would.
+    const wasUnlimited = this.#rate === Infinity;
     this.#rate = rate;
     this.#burst = burst;
-    this.#tokens = Math.min(this.#tokens, burst);
+    this.#tokens = wasUnlimited ? burst : Math.min(this.#tokens, burst);
   }
 
   /** Whether the bucket can refuse anything (a finite rate). */
