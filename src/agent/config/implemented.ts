@@ -46,7 +46,7 @@ export const consumers: Readonly<Record<string, string>> = {
   // Gossip pools (lan-pool.ts, wan-pool.ts; the settings are built by gossip.ts).
   serf_lan: 'agent/lan-pool.ts#bindAddr', encrypt: 'agent/lan-pool.ts#encrypt',
   encrypt_verify_incoming: 'agent/lan-pool.ts#encryptVerifyIncoming', encrypt_verify_outgoing: 'agent/lan-pool.ts#encryptVerifyOutgoing',
-  reconnect_timeout: 'agent/lan-pool.ts#reconnectTimeoutMs', rejoin_after_leave: 'agent/lan-pool.ts#rejoinAfterLeave',
+  disable_keyring_file: 'agent/lan-pool.ts#disableKeyringFile', reconnect_timeout: 'agent/lan-pool.ts#reconnectTimeoutMs', rejoin_after_leave: 'agent/lan-pool.ts#rejoinAfterLeave',
   retry_join: 'agent/lan-pool.ts#retryJoin', retry_interval: 'agent/lan-pool.ts#retryIntervalMs', retry_max: 'agent/lan-pool.ts#retryMax',
   leave_on_terminate: 'cli/agent.ts#leaveOnTerminate', skip_leave_on_interrupt: 'cli/agent.ts#skipLeaveOnInterrupt',
   'gossip_lan.*': 'agent/lan-pool.ts#timings', disable_coordinates: 'agent/coordinates.ts#disable_coordinates',
@@ -74,21 +74,23 @@ export const consumers: Readonly<Record<string, string>> = {
   sync_coordinate_rate_target: 'agent/coordinates.ts#sync_coordinate_rate_target',
   'consul.coordinate.*': 'agent/coordinates.ts#coordinate', 'performance.rpc_hold_timeout': 'agent/agent.ts#rpcHoldTimeout',
   'telemetry.prometheus_retention_time': 'agent/server.ts#prometheus_retention_time',
+  'telemetry.statsd_address': 'telemetry/sinks.ts#statsd_address', 'telemetry.statsite_address': 'telemetry/sinks.ts#statsite_address',
+  'telemetry.dogstatsd_addr': 'telemetry/sinks.ts#dogstatsd_addr', 'telemetry.dogstatsd_tags': 'telemetry/sinks.ts#dogstatsd_tags',
+  'telemetry.disable_hostname': 'telemetry/sinks.ts#disable_hostname', 'telemetry.metrics_prefix': 'telemetry/sinks.ts#metrics_prefix',
+  'telemetry.prefix_filter': 'telemetry/sinks.ts#prefix_filter', 'telemetry.filter_default': 'telemetry/sinks.ts#filter_default',
   'unix_sockets.*': 'http/server.ts#setFilePermissions', 'config_entries.bootstrap': 'leader/config-bootstrap.ts#configEntriesBootstrap',
 };
 
 /** Accepted keys Proconsul does not act on: a user who sets one is warned at start (with why, here). */
 export const notImplemented: Readonly<Record<string, string>> = {
-  // Telemetry sinks: another change is implementing them in src/telemetry.
-  'telemetry.circonus_api_app': 'sink', 'telemetry.circonus_api_token': 'sink', 'telemetry.circonus_api_url': 'sink',
-  'telemetry.circonus_broker_id': 'sink', 'telemetry.circonus_broker_select_tag': 'sink',
-  'telemetry.circonus_check_display_name': 'sink', 'telemetry.circonus_check_force_metric_activation': 'sink',
-  'telemetry.circonus_check_id': 'sink', 'telemetry.circonus_check_instance_id': 'sink',
-  'telemetry.circonus_check_search_tag': 'sink', 'telemetry.circonus_check_tags': 'sink',
-  'telemetry.circonus_submission_interval': 'sink', 'telemetry.circonus_submission_url': 'sink',
-  'telemetry.disable_hostname': 'sink', 'telemetry.dogstatsd_addr': 'sink', 'telemetry.dogstatsd_tags': 'sink',
-  'telemetry.filter_default': 'sink', 'telemetry.prefix_filter': 'sink', 'telemetry.metrics_prefix': 'sink',
-  'telemetry.statsd_address': 'sink', 'telemetry.statsite_address': 'sink', 'telemetry.retry_failed_connection': 'sink',
+  // Circonus needs its check API and broker (an HTTPS service) to submit to; not built.
+  'telemetry.circonus_api_app': 'no Circonus sink', 'telemetry.circonus_api_token': 'no Circonus sink',
+  'telemetry.circonus_api_url': 'no Circonus sink', 'telemetry.circonus_broker_id': 'no Circonus sink',
+  'telemetry.circonus_broker_select_tag': 'no Circonus sink', 'telemetry.circonus_check_display_name': 'no Circonus sink',
+  'telemetry.circonus_check_force_metric_activation': 'no Circonus sink', 'telemetry.circonus_check_id': 'no Circonus sink',
+  'telemetry.circonus_check_instance_id': 'no Circonus sink', 'telemetry.circonus_check_search_tag': 'no Circonus sink',
+  'telemetry.circonus_check_tags': 'no Circonus sink', 'telemetry.circonus_submission_interval': 'no Circonus sink',
+  'telemetry.circonus_submission_url': 'no Circonus sink',
   'telemetry.enable_host_metrics': 'no host metrics collector',
   'telemetry.disable_per_tenancy_usage_metrics': 'no per-tenancy usage metrics',
   // Logging beyond stdout.
@@ -103,7 +105,6 @@ export const notImplemented: Readonly<Record<string, string>> = {
   'locality.*': 'the agent does not carry a locality',
   advertise_reconnect_timeout: 'clients do not advertise a reconnect timeout',
   server_rejoin_age_max: 'a long-absent server is not refused',
-  disable_keyring_file: 'the gossip keyring is always persisted in the data dir',
   disable_host_node_id: 'the node ID is never derived from the host (Consul\'s default, true)',
   disable_http_unprintable_char_filter: 'the HTTP server has no unprintable-character filter to turn off',
   discovery_max_stale: 'discovery reads are consistent unless the request asks for stale',
@@ -152,6 +153,9 @@ export const moot: Readonly<Record<string, string>> = {
   // Values only Consul's own non-user source sets.
   revision: 'build info', version: 'build info', version_prerelease: 'build info', version_metadata: 'build info',
   segment_limit: 'non-user value', segment_name_limit: 'non-user value',
+  // Consul retries a sink whose first connection failed unless this is false; these sinks never
+  // fail to start (statsd and dogstatsd are UDP, statsite connects again every 5 s).
+  'telemetry.retry_failed_connection': 'no sink fails to start',
   // Renamed by deprecated.ts before this check; the deprecation warning has already been given.
   tls_prefer_server_cipher_suites: 'Consul ignores it too',
 };
