@@ -36,7 +36,7 @@ export function gossipConfigFrom(c: RuntimeConfig): GossipConfig | null {
     retransmitMult: t.retransmitMult, gossipIntervalMs: t.gossipIntervalMs, gossipNodes: t.gossipNodes,
     reconnectTimeoutMs: g.reconnectTimeoutMs, rejoinAfterLeave: g.rejoinAfterLeave,
     encryptKeys: g.encrypt ? [g.encrypt] : undefined,
-    encryptVerifyIncoming: g.encryptVerifyIncoming, encryptVerifyOutgoing: g.encryptVerifyOutgoing,
+    encryptVerifyIncoming: g.encryptVerifyIncoming, encryptVerifyOutgoing: g.encryptVerifyOutgoing, disableKeyringFile: g.disableKeyringFile,
     // Consul's event envelope (ID and filters) rides inside the serf payload; the 512-byte limit
     // on name + payload is enforced before it is wrapped (agent/events.ts).
     userEventSizeLimit: 1024,

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Simulation } from '../gossip/simulation.ts';
-import { wanMergeCheck } from './wan-pool.ts';
+import { wanGossipConfig, wanMergeCheck } from './wan-pool.ts';
+import { gossipConfigFrom } from './lan-pool.ts';
+import { loadConfig } from './config/index.ts';
 
 const server = (dc: string) => ({ tags: { role: 'consul', dc, port: '8300' }, mergeCheck: wanMergeCheck });
 
@@ -24,4 +26,12 @@ test('servers of two datacenters merge; a client cannot join the WAN pool nor be
 test('the WAN merge check names the first member that is not a server', () => {
   assert.equal(wanMergeCheck([{ name: 's.dc1', tags: { role: 'consul', dc: 'dc1' } }]), null);
   assert.equal(wanMergeCheck([{ name: 's.dc1', tags: { role: 'consul', dc: 'dc1' } }, { name: 'x', tags: { role: 'consul' } }]), "Member 'x' is not a server");
+});
+
+test('disable_keyring_file reaches both pools (no local.keyring or remote.keyring)', async () => {
+  const load = async (extra: string) => (await loadConfig({ args: ['-server', '-data-dir', '/tmp/unused', '-bind', '127.0.0.1', '-hcl', extra], readOnly: true })).config;
+  const off = await load('disable_keyring_file = true');
+  assert.deepEqual([gossipConfigFrom(off)?.disableKeyringFile, wanGossipConfig(off)?.disableKeyringFile], [true, true]);
+  const on = await load('');
+  assert.deepEqual([gossipConfigFrom(on)?.disableKeyringFile, wanGossipConfig(on)?.disableKeyringFile], [false, false]);
 });

@@ -52,6 +52,7 @@ export function wanGossipConfig(c: RuntimeConfig): GossipConfig | null {
     reconnectTimeoutMs: w.reconnectTimeoutMs, rejoinAfterLeave: c.gossip?.rejoinAfterLeave ?? false,
     encryptKeys: c.gossip?.encrypt ? [c.gossip.encrypt] : undefined,
     encryptVerifyIncoming: c.gossip?.encryptVerifyIncoming, encryptVerifyOutgoing: c.gossip?.encryptVerifyOutgoing,
+    disableKeyringFile: c.gossip?.disableKeyringFile,
     dataDir: c.dataDir ? path.join(c.dataDir, 'serf') : undefined, fileStem: 'remote', mergeCheck: wanMergeCheck,
   };
 }

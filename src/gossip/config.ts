@@ -52,6 +52,8 @@ export interface GossipConfig {
    * gossip); a returned message rejects them (the join fails with it, gossip is dropped).
    */
   mergeCheck?: (members: Array<{ name: string; tags: Record<string, string> }>) => string | null;
+  /** Consul's disable_keyring_file: the keyring lives in memory only (no keyring file read or written). */
+  disableKeyringFile?: boolean;
   /** Name of those two files before the extension: `local` (LAN, default) or `remote` (Consul's WAN pool). */
   fileStem?: string;
   /** Rejoin previous peers even after a graceful leave. */
@@ -98,6 +100,7 @@ export const LAN_DEFAULTS = {
   rejoinAfterLeave: false,
   defaultPort: 8301,
   disableCoordinates: false,
+  disableKeyringFile: false,
   fileStem: 'local',
 };
 

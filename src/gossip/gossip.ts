@@ -319,7 +319,7 @@ export class GossipNode {
 }
 
 function loadKeyring(c: ResolvedConfig): Keyring | undefined {
-  const file = c.dataDir ? `${c.dataDir}/${c.fileStem}.keyring` : undefined;
+  const file = c.dataDir && !c.disableKeyringFile ? `${c.dataDir}/${c.fileStem}.keyring` : undefined;
   const persisted = file ? Keyring.load(file) : undefined;
   if (persisted) return persisted;
   if (!c.encryptKeys || c.encryptKeys.length === 0) return undefined;

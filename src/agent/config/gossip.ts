@@ -23,6 +23,8 @@ export interface GossipSettings {
   encrypt: string;
   encryptVerifyIncoming: boolean;
   encryptVerifyOutgoing: boolean;
+  /** disable_keyring_file: the gossip keyrings are not persisted in the data dir (absent: false). */
+  disableKeyringFile?: boolean;
   /** How long a failed member is kept before it is reaped (ms). */
   reconnectTimeoutMs: number;
   rejoinAfterLeave: boolean;
@@ -90,7 +92,7 @@ export function readGossip(r: TreeReader, bindAddr: string, bindPort: number, se
   if (reconnectTimeoutMs < MIN_RECONNECT_MS) throw new ConfigError('reconnect_timeout must be >= 8h0m0s');
   return {
     bindAddr: r.str('serf_lan') || bindAddr, bindPort,
-    encrypt: r.str('encrypt'),
+    encrypt: r.str('encrypt'), disableKeyringFile: r.bool('disable_keyring_file'),
     encryptVerifyIncoming: r.bool('encrypt_verify_incoming', true), encryptVerifyOutgoing: r.bool('encrypt_verify_outgoing', true),
     reconnectTimeoutMs, rejoinAfterLeave: r.bool('rejoin_after_leave'),
     retryJoin: r.strings('retry_join'), retryIntervalMs: r.durationMs('retry_interval', 30_000), retryMax: r.int('retry_max'),
