@@ -157,3 +157,8 @@ test('the agent serves normally while its statsite collector is down', async () 
     await dev.stop();
   }
 });
+
+test('a dogstatsd address without a port fails agent start with Consul\'s error', async () => {
+  await assert.rejects(startDevAgent({ config: { raw: { telemetry: { dogstatsd_addr: 'nohost' } } } }),
+    /failed to initialize telemetry: address nohost: missing port in address/);
+});

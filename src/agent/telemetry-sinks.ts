@@ -40,7 +40,7 @@ export function startTelemetrySinks(telemetry: Telemetry, config: RuntimeConfig,
   try {
     push = createPushMetrics(settings, clock, log);
   } catch (err) {
-    // A malformed address fails agent start, as in Consul.
+    // A dogstatsd address without a port fails agent start, as in Consul.
     throw new Error(`failed to initialize telemetry: ${(err as Error).message}`);
   }
   if (push) telemetry.attachPush(push);

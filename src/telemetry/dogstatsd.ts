@@ -5,7 +5,7 @@
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import { goShortest, sanitize, type Label, type MetricSink } from './sink.ts';
-import { UdpPackets } from './statsd.ts';
+import { splitAddr, UdpPackets } from './statsd.ts';
 
 /** datadog-go's OptimalUDPPayloadSize. */
 export const DOGSTATSD_MAX_PACKET = 1432;
@@ -40,7 +40,9 @@ export class DogStatsdSink implements MetricSink {
   readonly #hostname: string;
   readonly #tags: readonly string[];
 
+  /** Throws on an address without a port, as datadog-go's client does (Consul then fails to start). */
   constructor(addr: string, hostname: string, tags: readonly string[], clock: Clock, log: Logger) {
+    splitAddr(addr);
     this.#out = new UdpPackets(addr, { max: DOGSTATSD_MAX_PACKET, dropOversize: true, separator: '\n' }, clock, log);
     this.#hostname = hostname;
     this.#tags = tags;

@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Label, MetricSink } from './sink.ts';
-import { parsePrefixFilter, PrefixFilter, PushMetrics, sinkSettings } from './sinks.ts';
+import { ManualClock } from '../clock.ts';
+import { createLogger } from '../log.ts';
+import { createPushMetrics, parsePrefixFilter, PrefixFilter, PushMetrics, sinkSettings } from './sinks.ts';
 
 /** A sink that records what reaches it. */
 function recorder(): MetricSink & { seen: string[] } {
@@ -61,4 +63,17 @@ test('settings: Consul defaults, deprecated consul.consul names blocked', () => 
   assert.deepEqual(s.blocked, ['consul.consul']);
   assert.equal(s.statsdAddress, '127.0.0.1:8125');
   assert.deepEqual(s.dogstatsdTags, ['a:b']);
+});
+
+test('addresses without a port: statsd and statsite start and send nothing, dogstatsd refuses (as go-metrics and datadog-go do)', () => {
+  const clock = new ManualClock();
+  const logged: string[] = [];
+  const log = createLogger({ level: 'error', json: true, write: (l: string) => logged.push(l) });
+  const push = createPushMetrics(sinkSettings({ statsd_address: 'nohost', statsite_address: 'nohost' }), clock, log, 'h');
+  assert.ok(push);
+  push.incrCounter(['x'], 1);
+  clock.advance(100);
+  push.close();
+  assert.equal(logged.filter((l) => l.includes('missing port in address')).length, 2);
+  assert.throws(() => createPushMetrics(sinkSettings({ dogstatsd_addr: 'nohost' }), clock, log, 'h'), /address nohost: missing port in address/);
 });

@@ -93,10 +93,17 @@ export class UdpPackets {
   #closed = false;
 
   constructor(addr: string, packets: PacketOptions, clock: Clock, log: Logger) {
-    ({ host: this.#host, port: this.#port } = splitAddr(addr));
     this.#buffer = new PacketBuffer(packets);
     this.#clock = clock;
     this.#log = log;
+    try {
+      ({ host: this.#host, port: this.#port } = splitAddr(addr));
+    } catch (err) {
+      // go-metrics' statsd sink starts anyway and only its dial fails: nothing is ever sent.
+      ({ host: this.#host, port: this.#port } = { host: '', port: 0 });
+      this.#closed = true;
+      log.error({ error: (err as Error).message }, 'Error connecting to statsd');
+    }
   }
 
   /** Queues one line (dropped while the sink waits after an error or the socket lags). */

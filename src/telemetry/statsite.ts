@@ -28,9 +28,17 @@ export class StatsiteSink implements MetricSink {
   #closed = false;
 
   constructor(addr: string, clock: Clock, log: Logger) {
-    ({ host: this.#host, port: this.#port } = splitAddr(addr));
     this.#clock = clock;
     this.#log = log;
+    try {
+      ({ host: this.#host, port: this.#port } = splitAddr(addr));
+    } catch (err) {
+      // go-metrics' statsite sink starts anyway and only its dial fails: nothing is ever sent.
+      ({ host: this.#host, port: this.#port } = { host: '', port: 0 });
+      this.#closed = true;
+      log.error({ error: (err as Error).message }, 'Error connecting to statsite');
+      return;
+    }
     this.#connect();
   }
 
