@@ -30,9 +30,9 @@ export function sinkSettings(raw: Record<string, unknown> | undefined): SinkSett
   const str = (k: string): string | undefined => (typeof t[k] === 'string' && t[k] !== '' ? t[k] : undefined);
   const strings = (k: string): string[] => (Array.isArray(t[k]) ? (t[k] as unknown[]).map(String) : []);
   const { allowed, blocked, warnings } = parsePrefixFilter(strings('prefix_filter'));
-  // Consul blocks its pre-1.9 names unless telemetry.enable_deprecated_names is set.
-  if (t.enable_deprecated_names === true) allowed.push('consul.consul');
-  else blocked.push('consul.consul');
+  // Consul blocks its pre-1.9 `consul.consul.*` names (telemetry.enable_deprecated_names, which
+  // Proconsul does not accept, would allow them).
+  blocked.push('consul.consul');
   return {
     prefix: str('metrics_prefix') ?? 'consul', disableHostname: t.disable_hostname === true,
     filterDefault: t.filter_default !== false, allowed, blocked,
