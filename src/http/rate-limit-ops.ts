@@ -1,7 +1,7 @@
 // Which Consul RPC each HTTP route stands for, for server request rate limiting: its name (the
 // `op` label), read or write, and its control-plane-request-limit category, as Consul's
 // rpcRateLimitSpecs classifies the RPC the route makes. Routes that make no RPC in Consul (the
-// agent's own endpoints), Status and Operator calls (but the keyring's) and snapshots are not
+// agent's own endpoints), Status and Operator calls (but the keyring's and usage) and snapshots are not
 // limited; peering routes count as Consul's gRPC peering and peer-stream methods.
 
 /** An operation the request rate limiter counts. */
@@ -26,6 +26,9 @@ const w = (name: string): RateOperation => op(name, 'write');
 const PEERING = '/hashicorp.consul.internal.peering.PeeringService/';
 const PEER_STREAM = '/hashicorp.consul.internal.peerstream.PeerStreamService/';
 const grpc = (name: string, type: 'read' | 'write', category: string): RateOperation => ({ name, type, category });
+// An RPC missing from Consul's tables gets the zero operation type, a read, and no category: it
+// counts against the global read limit only.
+const unlisted = (name: string): RateOperation => ({ name, type: 'read', category: '' });
 
 /** `METHOD pattern` (a prefix pattern without its `*`) → operation. */
 const ROUTES: ReadonlyMap<string, RateOperation> = new Map(Object.entries({
@@ -52,6 +55,8 @@ const ROUTES: ReadonlyMap<string, RateOperation> = new Map(Object.entries({
   // Listing, installing, using and removing keys are all the one Internal.KeyringOperation (a read).
   'GET /v1/operator/keyring': r('Internal.KeyringOperation'), 'POST /v1/operator/keyring': r('Internal.KeyringOperation'),
   'PUT /v1/operator/keyring': r('Internal.KeyringOperation'), 'DELETE /v1/operator/keyring': r('Internal.KeyringOperation'),
+  'GET /v1/operator/usage': unlisted('Operator.Usage'),
+  'GET /v1/exported-services': unlisted('/hashicorp.consul.internal.configentry.ConfigEntryService/GetResolvedExportedServices'),
   'POST /v1/peering/token': grpc(`${PEERING}GenerateToken`, 'write', 'Peering'),
   'POST /v1/peering/establish': grpc(`${PEERING}Establish`, 'write', 'Peering'),
   'GET /v1/peering/': grpc(`${PEERING}PeeringRead`, 'read', 'Peering'), 'GET /v1/peerings': grpc(`${PEERING}PeeringList`, 'read', 'Peering'),

@@ -123,6 +123,9 @@ test('routes stand for Consul RPCs: reads, writes, and exempt or agent-local rou
   assert.equal(operationFor('DELETE', '/v1/peering/', 'p', q())!.type, 'write');
   assert.equal(operationFor('GET', '/v1/peerings', '', q())!.type, 'read');
   assert.equal(operationFor('GET', '/v1/internal/peering/stream', '', q())!.category, 'PeerStream');
+  // An RPC Consul's tables do not list is a read (the zero type) with no category.
+  assert.deepEqual(operationFor('GET', '/v1/operator/usage', '', q()), { name: 'Operator.Usage', type: 'read', category: '' });
+  assert.equal(operationFor('GET', '/v1/exported-services', '', q())!.type, 'read');
   for (const [m, p] of [['GET', '/v1/status/leader'], ['GET', '/v1/operator/raft/configuration'], ['GET', '/v1/agent/self'], ['GET', '/v1/snapshot'], ['PUT', '/v1/agent/service/register']]) {
     assert.equal(operationFor(m, p, '', q()), null, `${m} ${p}`);
   }
