@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { Readable } from 'node:stream';
 import { encodeKV } from '../state/kvs.ts';
 import { writeSnapshot } from '../store/snapshot.ts';
@@ -49,4 +50,33 @@ test('a malformed state.bin fails with Consul\'s prefix', async (t) => {
   const code = await snapshotDecodeCommand.run([path.join(dir, 'state.bin')], { stdout: () => {}, stderr: (s) => { err += s; }, stdin: Readable.from([]), env: {} });
   assert.equal(code, 1);
   assert.equal(err, 'Error extracting snapshot data: invalid snapshot: malformed record\n');
+});
+
+test('a raw state.bin is read as a stream: records are printed before the file has been read to its end', { timeout: 20_000 }, async (t) => {
+  const dir = fs.mkdtempSync(path.join(tmpdir(), 'proconsul-snap-decode-unit-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const fifo = path.join(dir, 'state.bin');
+  execFileSync('mkfifo', [fifo]);
+  fs.writeFileSync(path.join(dir, 'meta.json'), JSON.stringify({ ID: 'x' }));
+  const stored = encodeKV({ Flags: 0n, LockIndex: 0, Session: '', Value: Buffer.alloc(100_000, 'y') });
+  const record = (i: number) => `${JSON.stringify({ t: 'kv', k: `kv/k${i}`, v: Buffer.from(stored).toString('base64'), l: 0 })}\n`;
+  let first = '';
+  for (let i = 0; i < 3; i++) first += record(i);
+
+  let sawOutput!: () => void;
+  const outputSeen = new Promise<void>((resolve) => { sawOutput = resolve; });
+  const out: string[] = [];
+  const io = { stdout: (s: string) => { out.push(s); sawOutput(); }, stderr: () => {}, stdin: Readable.from([]), env: {} };
+  const running = snapshotDecodeCommand.run([fifo], io);
+  // The writer sends the header and three large records, waits until the command has printed
+  // something, and only then sends the rest and closes: a reader that waits for EOF never prints.
+  const writer = fs.createWriteStream(fifo);
+  writer.write(`${JSON.stringify({ format: 'proconsul-store-snapshot', version: 1, revision: 1 })}\n${first}`);
+  await outputSeen;
+  writer.end(record(3));
+  assert.equal(await running, 0);
+  const lines = out.join('').trimEnd().split('\n');
+  assert.equal(lines.length, 5);
+  assert.equal(lines[0], '{"Data":{"ID":"x"},"Type":"SnapshotHeader"}');
+  assert.match(lines[4], /^\{"Data":\{"LockIndex":0,"Key":"k3",/);
 });

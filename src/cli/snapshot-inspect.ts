@@ -42,15 +42,25 @@ export async function loadSnapshotFile(file: string): Promise<{ meta: SnapshotMe
   const bytes = await fs.readFile(file).catch((err: NodeJS.ErrnoException) => {
     throw new Error(`Error opening snapshot file: ${goFileError(err, file)}`);
   });
-  if (path.basename(file).toLowerCase() !== 'state.bin') {
+  if (!isRawState(file)) {
     return readArchive(bytes).catch((err: Error) => { throw new Error(`Error reading snapshot: ${err.message}`); });
   }
+  return { meta: await rawStateMeta(file), state: bytes };
+}
+
+/** True for a raw state.bin (read with the meta.json beside it) rather than a snapshot archive. */
+export function isRawState(file: string): boolean {
+  return path.basename(file).toLowerCase() === 'state.bin';
+}
+
+/** The meta.json beside a raw state.bin, or Consul's errors. */
+export async function rawStateMeta(file: string): Promise<SnapshotMeta> {
   const metaFile = path.join(path.dirname(file), 'meta.json');
   const raw = await fs.readFile(metaFile).catch((err: NodeJS.ErrnoException) => {
     throw new Error(`Error reading meta.json from internal snapshot dir: ${goFileError(err, metaFile)}`);
   });
   try {
-    return { meta: JSON.parse(raw.toString('utf8')) as SnapshotMeta, state: bytes };
+    return JSON.parse(raw.toString('utf8')) as SnapshotMeta;
   } catch (err) {
     throw new Error(`Error parsing meta.json from internal snapshot dir: ${(err as Error).message}`);
   }

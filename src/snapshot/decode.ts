@@ -42,17 +42,22 @@ function recordData(key: string, value: Uint8Array): string {
 
 const CHUNK = 64 * 1024;
 
-// state.bin in bounded pieces, so the record reader never decodes it into one string.
-async function* pieces(state: Buffer): AsyncIterable<Uint8Array> {
+// state.bin in bounded pieces, so the record reader never decodes it into one string; a stream
+// (a raw state.bin read from disk) is passed on as it comes.
+async function* pieces(state: Buffer | AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+  if (!Buffer.isBuffer(state)) {
+    yield* state;
+    return;
+  }
   for (let at = 0; at < state.length; at += CHUNK) yield state.subarray(at, at + CHUNK);
 }
 
 /**
- * The decoded lines of one snapshot (state.bin and its meta), each as it is reached (no newline),
+ * The decoded lines of one snapshot (state.bin, whole or streamed, and its meta), each as it is reached (no newline),
  * the header line once the state's own header is read; throws at a malformed record, as Consul's
  * decoder stops there.
  */
-export async function* decodeSnapshot(meta: SnapshotMeta, state: Buffer): AsyncIterable<string> {
+export async function* decodeSnapshot(meta: SnapshotMeta, state: Buffer | AsyncIterable<Uint8Array>): AsyncIterable<string> {
   for await (const rec of readSnapshotRecords(pieces(state))) {
     if (rec.t === 'header') yield line(JSON.stringify(meta), 'SnapshotHeader');
     else if (rec.t === 'lease') yield line(JSON.stringify({ ID: rec.id, TTL: rec.ttlSeconds }), 'Lease');
