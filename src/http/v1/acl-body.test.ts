@@ -22,9 +22,10 @@ test('null fields keep their zero value and well-typed bodies decode as before',
   assert.equal(decodeToken(body({ Policies: [{ Name: 'p' }], Local: true })).Policies?.[0].Name, 'p');
 });
 
-test('the authorize batch: null elements are empty requests, wrong kinds a 400 with Consul\'s prefix', async () => {
+test('the authorize batch: null elements and fields are zero values, wrong kinds a 400 with Consul\'s prefix', async () => {
   const { decodeAuthorizeBatch } = await import('./acl.ts');
-  assert.deepEqual(decodeAuthorizeBatch(body([null, { Resource: 'key', Access: 'read' }])), [{}, { Resource: 'key', Access: 'read' }]);
+  const zero = { Resource: '', Segment: '', Access: '' };
+  assert.deepEqual(decodeAuthorizeBatch(body([null, { Resource: 'key', Access: 'read' }, { Resource: 'key', Access: null }])), [zero, { ...zero, Resource: 'key', Access: 'read' }, { ...zero, Resource: 'key' }]);
   assert.throws(() => decodeAuthorizeBatch(body({})), { message: 'Failed to decode request body: json: cannot unmarshal object into Go value of type []structs.ACLAuthorizationRequest' });
   assert.throws(() => decodeAuthorizeBatch(body([1])), { message: 'Failed to decode request body: json: cannot unmarshal number into Go value of type structs.ACLAuthorizationRequest' });
   assert.throws(() => decodeAuthorizeBatch(body([{ Resource: ['key'] }])), { message: 'Failed to decode request body: json: cannot unmarshal array into Go struct field ACLAuthorizationRequest.Resource of type string' });

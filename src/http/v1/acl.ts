@@ -112,16 +112,17 @@ export function aclTokenHandlers(ep: AclHandlerDeps, cfg: RequestConfig) {
 
 const AUTHORIZE_FAILED = 'Failed to decode request body';
 
-/** The /v1/internal/acl/authorize body as Go decodes []structs.ACLAuthorizationRequest (null elements are empty requests). */
+/** The /v1/internal/acl/authorize body as Go decodes []structs.ACLAuthorizationRequest (null elements and fields are zero values). */
 export function decodeAuthorizeBatch(body: Buffer): AuthorizationRequest[] {
   const raw = parseJSON(body, AUTHORIZE_FAILED) ?? [];
   if (!Array.isArray(raw)) throw new BadRequestError(`${AUTHORIZE_FAILED}: json: cannot unmarshal ${goJsonKind(raw)} into Go value of type []structs.ACLAuthorizationRequest`);
   return raw.map((x) => {
-    if (x === null) return {} as AuthorizationRequest;
-    if (typeof x !== 'object' || Array.isArray(x)) {
+    if (x !== null && (typeof x !== 'object' || Array.isArray(x))) {
       throw new BadRequestError(`${AUTHORIZE_FAILED}: json: cannot unmarshal ${goJsonKind(x)} into Go value of type structs.ACLAuthorizationRequest`);
     }
-    checkGoTypes(x, { Resource: 'string', Segment: 'string', Access: 'string' }, 'ACLAuthorizationRequest', AUTHORIZE_FAILED);
-    return x as AuthorizationRequest;
+    const r = (x ?? {}) as Record<string, unknown>;
+    checkGoTypes(r, { Resource: 'string', Segment: 'string', Access: 'string' }, 'ACLAuthorizationRequest', AUTHORIZE_FAILED);
+    // Absent and null strings are Go's zero value, "".
+    return { ...r, Resource: r.Resource ?? '', Segment: r.Segment ?? '', Access: r.Access ?? '' } as AuthorizationRequest;
   });
 }
