@@ -5,6 +5,7 @@ import { createAgent } from '../agent/agent.ts';
 import { IdleMemory, processMemoryDeps } from '../agent/idle-memory.ts';
 import { systemClock } from '../clock.ts';
 import { createLogger, LogHub } from '../log.ts';
+import { LogFile } from '../log-file.ts';
 import { CONSUL_API_VERSION, PROCONSUL_VERSION, buildDate } from '../version.ts';
 import type { CliIO, Command } from './io.ts';
 
@@ -79,8 +80,21 @@ async function run(args: string[], io: CliIO): Promise<number> {
     }
     throw err;
   }
+  let logFile: LogFile | undefined;
+  try {
+    logFile = config.logFile ? new LogFile({ path: config.logFile, ...logRotation(config) }) : undefined;
+  } catch (err) {
+    io.stderr(`==> ${(err as Error).message}\n`);
+    return 1;
+  }
   const logHub = new LogHub();
-  const logger = createLogger({ level: config.logLevel, json: config.logJson, write: (s) => io.stdout(s), hub: logHub });
+  const logger = createLogger({
+    level: config.logLevel, json: config.logJson, hub: logHub,
+    write: (s) => {
+      io.stdout(s);
+      logFile?.write(s);
+    },
+  });
   let requestLeave: (why: string) => void = () => {};
   const left = new Promise<string>((resolve) => { requestLeave = resolve; });
   // Without -server the agent is a client: local services and checks, everything else forwarded.
@@ -124,8 +138,15 @@ async function run(args: string[], io: CliIO): Promise<number> {
   if (graceful) await agent.leave().catch((err: Error) => io.stderr(`==> Error leaving: ${err.message}\n`));
   idleMemory?.stop();
   await agent.stop();
+  logFile?.close();
   clearTimeout(forced);
   return sig === 'join-exhausted' ? 1 : 0;
+}
+
+/** log_rotate_bytes, log_rotate_duration and log_rotate_max_files for the log file. */
+function logRotation(c: RuntimeConfig): { rotateBytes: number; rotateDurationMs: number; rotateMaxFiles: number } {
+  const r = c.logRotate ?? { bytes: 0, durationMs: 0, maxFiles: 0 };
+  return { rotateBytes: r.bytes, rotateDurationMs: r.durationMs, rotateMaxFiles: r.maxFiles };
 }
 
 /** The agent command. */

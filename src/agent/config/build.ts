@@ -110,6 +110,7 @@ function readGeneral(r: TreeReader, ctx: BuildContext) {
     dataDir: ctx.dev || dataDir === '' ? null : dataDir, store: readStore(r.str('store'), ctx.dev),
     domain: r.str('domain', 'consul.'), altDomain: r.str('alt_domain'), logLevel: readLogLevel(r),
     logJson: r.bool('log_json'), logFile: r.str('log_file'), pidFile: r.str('pid_file'),
+    logRotate: { bytes: r.int('log_rotate_bytes'), durationMs: r.durationMs('log_rotate_duration'), maxFiles: r.int('log_rotate_max_files') },
     uiEnabled: r.bool('ui_config.enabled'), translateWanAddrs: r.bool('translate_wan_addrs'),
     defaultQueryTime: r.durationMs('default_query_time', 300_000), maxQueryTime: r.durationMs('max_query_time', 600_000),
     rpcHoldTimeout: r.durationMs('performance.rpc_hold_timeout', 7_000),

@@ -20,7 +20,8 @@ export const consumers: Readonly<Record<string, string>> = {
   advertise_addr_wan_ipv6: 'leader/self-register.ts#taggedAddresses',
   client_addr: 'agent/agent.ts#httpAddrs', 'addresses.*': 'agent/agent.ts#dnsAddrs', 'ports.*': 'agent/agent.ts#ports',
   domain: 'dns/config.ts#domain', alt_domain: 'dns/config.ts#altDomain',
-  log_level: 'cli/agent.ts#logLevel', log_json: 'cli/agent.ts#logJson', pid_file: 'agent/agent.ts#pidFile',
+  log_level: 'cli/agent.ts#logLevel', log_json: 'cli/agent.ts#logJson', log_file: 'cli/agent.ts#logFile',
+  log_rotate_bytes: 'cli/agent.ts#logRotate', log_rotate_duration: 'cli/agent.ts#logRotate', log_rotate_max_files: 'cli/agent.ts#logRotate', pid_file: 'agent/agent.ts#pidFile',
   'ui_config.*': 'agent/ui-routes.ts#ui', default_query_time: 'agent/agent.ts#defaultQueryTime',
   max_query_time: 'agent/agent.ts#maxQueryTime', session_ttl_min: 'agent/server.ts#sessionTtlMin',
   'limits.kv_max_value_size': 'agent/server.ts#kvMaxValueSize', 'limits.txn_max_req_len': 'agent/server.ts#txnMaxReqLen',
@@ -94,8 +95,7 @@ export const notImplemented: Readonly<Record<string, string>> = {
   'telemetry.enable_host_metrics': 'no host metrics collector',
   'telemetry.disable_per_tenancy_usage_metrics': 'no per-tenancy usage metrics',
   // Logging beyond stdout.
-  log_file: 'logs go to stdout only', log_rotate_bytes: 'no log file', log_rotate_duration: 'no log file',
-  log_rotate_max_files: 'no log file', log_sublevels: 'one level for every subsystem',
+  log_sublevels: 'one level for every subsystem',
   enable_syslog: 'no syslog output', syslog_facility: 'no syslog output',
   enable_debug: 'no /debug/pprof endpoints',
   // Agent features not built.
@@ -196,9 +196,16 @@ const opaque = new Set([
   'auto_config.authorization.static.claim_mappings', 'auto_config.authorization.static.list_claim_mappings',
 ]);
 
-// Values that are what Proconsul does anyway: the legacy-key mapping writes tls.grpc.verify_incoming
-// itself (verify_incoming kept gRPC unverified before 1.12), and the node ID is never host-based.
-const implied: Record<string, unknown> = { 'tls.grpc.verify_incoming': false, disable_host_node_id: true };
+// Values that are what Proconsul does anyway, so setting them is no surprise: the legacy-key mapping
+// writes tls.grpc.verify_incoming itself (verify_incoming kept gRPC unverified before 1.12), the
+// node ID is never host-based, there is no unprintable-character filter, and the features below are off.
+const implied: Record<string, unknown> = {
+  'tls.grpc.verify_incoming': false, disable_host_node_id: true, disable_http_unprintable_char_filter: true,
+  enable_syslog: false, enable_debug: false, auto_reload_config: false, enable_agent_tls_for_checks: false,
+  'auto_config.enabled': false, 'auto_config.authorization.enabled': false, 'acl.enable_token_replication': false,
+  'connect.enable_mesh_gateway_wan_federation': false, 'connect.enable_serverless_plugin': false,
+  'telemetry.enable_host_metrics': false, 'peering.test_allow_peer_registrations': false,
+};
 
 /** Consul CE skips unset and empty enterprise values (stringVal(x) != "", len(x) > 0). */
 function isEmpty(v: unknown): boolean {

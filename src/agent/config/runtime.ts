@@ -53,6 +53,8 @@ export interface RuntimeConfig {
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error';
   logJson: boolean;
   logFile: string;
+  /** log_rotate_bytes (0: no limit), log_rotate_duration (ms; 0: 24h) and log_rotate_max_files (0: all, -1: none); the loader always sets it. */
+  logRotate?: { bytes: number; durationMs: number; maxFiles: number };
   pidFile: string;
   uiEnabled: boolean;
   /** ui_config (the loader always sets it; absent: Consul's defaults with the UI off). */
