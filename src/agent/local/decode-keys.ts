@@ -19,17 +19,22 @@ export function str(f: Folded, ...keys: string[]): string {
   for (const k of keys) {
     const v = f.get(k);
     if (v === undefined || v === null) continue;
-    if (typeof v !== 'string') throw new BadRequestError(`Request decode failed: ${k}: expected a string, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'string') throw new BadRequestError(`Request decode failed: ${k}: expected a string, got ${shown(v)}`);
     return v;
   }
   return '';
+}
+
+/** A body value quoted in an error: JSON, with the integers past 2^53 that parseJSON keeps as BigInts written out. */
+function shown(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? Number(x) : x)) ?? String(v);
 }
 
 /** A number field (0 when absent). */
 export function num(f: Folded, key: string): number {
   const v = f.get(key);
   if (v === undefined || v === null) return 0;
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new BadRequestError(`Request decode failed: ${key}: expected a number, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new BadRequestError(`Request decode failed: ${key}: expected a number, got ${shown(v)}`);
   return v;
 }
 

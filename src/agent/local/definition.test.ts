@@ -9,3 +9,10 @@ test('a duration is a Go duration string or nanoseconds; other JSON types are ig
   for (const v of [{}, [], true, null, undefined, '']) assert.equal(durationMs(v), 0, JSON.stringify(v));
   assert.throws(() => durationMs('abc'), { message: 'Request decode failed: time: invalid duration "abc"' });
 });
+
+test('an integer past 2^53 where a string or a small number belongs is a 400 quoting it, not a 500 from JSON.stringify', async () => {
+  const { decodeCheck } = await import('./definition.ts');
+  const { parseJSON } = await import('../../http/body.ts');
+  const raw = parseJSON(Buffer.from('{"Name":"c","TTL":"30s","ServiceID":18446744073709551616}'));
+  assert.throws(() => decodeCheck(raw), { name: 'BadRequestError', message: /^Request decode failed: serviceid: expected a string, got 18446744073709552000$/ });
+});
