@@ -50,6 +50,18 @@ describe('services export', () => {
     assert.equal(await stale.text(), 'false');
   });
 
+  test("-partition and -namespace (Consul's multi-tenancy flags) are taken and sent, which a CE agent refuses as Consul CE does", async () => {
+    const r = await h.cli(['services', 'export', '-name=cache', '-consumer-peers=west', '-partition=default']);
+    assert.deepEqual(r, {
+      code: 1, out: '',
+      err: 'Error reading config entry exported-services/default: Unexpected response code: 400 (Invalid query parameter: "partition" - Partitions are a Consul Enterprise feature)\n',
+    });
+    const ns = await h.cli(['services', 'export', '-name=cache', '-consumer-peers=west', '-namespace=team']);
+    assert.equal(ns.code, 1);
+    assert.match(ns.err, /^Error reading config entry exported-services\/default: Unexpected response code: 400 \(Invalid query parameter: "ns" - Namespaces are a Consul Enterprise feature\)\n$/);
+    assert.equal((await entry())?.Services.find((s) => s.Name === 'cache'), undefined);
+  });
+
   test("Consul's validation texts", async () => {
     assert.deepEqual(await h.cli(['services', 'export', '-consumer-peers=a']), { code: 1, out: '', err: 'Missing the required -name flag\n' });
     assert.deepEqual(await h.cli(['services', 'export', '-name=web']),

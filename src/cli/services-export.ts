@@ -2,7 +2,7 @@
 // `exported-services` config entry (created when missing) with a check-and-set write, as
 // Consul's command does; the texts and exit codes are Consul's.
 import { ConfigError, type ConsulClient } from '../api/index.ts';
-import { ConfigEntriesApi, type ConfigEntryBody } from '../api/config-entries.ts';
+import type { ConfigEntryBody } from '../api/config-entries.ts';
 import { clientFromFlags, HTTP_CLIENT_FLAGS } from './http-flags.ts';
 import { parseCommandFlags, ui, type CliIO, type Command } from './io.ts';
 
@@ -25,24 +25,27 @@ function consumers(peers: string[], partitions: string[]): Consumer[] {
 }
 
 /** The entry with the service added, or its missing consumers added to it (Consul's updateConfigEntry). */
-export function addExport(entry: ExportedServicesEntry, service: string, peers: string[], partitions: string[]): ExportedServicesEntry {
+export function addExport(entry: ExportedServicesEntry, service: string, peers: string[], partitions: string[], namespace = ''): ExportedServicesEntry {
   const services = [...(entry.Services ?? [])];
   let found = false;
   services.forEach((s, i) => {
-    if (s.Name !== service || (s.Namespace ?? '') !== '') return;
+    if (s.Name !== service || (s.Namespace ?? '') !== namespace) return;
     found = true;
     const list = [...(s.Consumers ?? [])];
     for (const Peer of peers) if (!list.some((c) => c.Peer === Peer)) list.push({ Peer });
     for (const Partition of partitions) if (!list.some((c) => c.Partition === Partition)) list.push({ Partition });
     services[i] = { ...s, Consumers: list };
   });
-  if (!found) services.push({ Name: service, Consumers: consumers(peers, partitions) });
+  if (!found) services.push({ Name: service, ...(namespace ? { Namespace: namespace } : {}), Consumers: consumers(peers, partitions) });
   return { ...entry, Services: services };
 }
 
-async function readEntry(client: ConsulClient, name: string): Promise<ExportedServicesEntry | null> {
+/** The -namespace and -partition flags as query parameters (the Go client's defaults for every call). */
+type Tenancy = { ns?: string; partition?: string };
+
+async function readEntry(client: ConsulClient, name: string, tenancy: Tenancy): Promise<ExportedServicesEntry | null> {
   try {
-    return (await new ConfigEntriesApi(client).get('exported-services', name)).data as ExportedServicesEntry;
+    return (await client.json<ExportedServicesEntry>({ method: 'GET', path: `/v1/config/exported-services/${encodeURIComponent(name)}`, query: tenancy })).data;
   } catch (err) {
     if ((err as Error).message.includes('Config entry not found')) return null;
     throw new Error(`Error reading config entry exported-services/default: ${(err as Error).message}`, { cause: err });
@@ -58,6 +61,9 @@ export const servicesExportCommand: Command = {
     { name: 'consumer-peers', kind: 'string', default: '', usage: '(Required) A comma-separated list of cluster peers to export the service to. In Consul Enterprise, this flag is optional if -consumer-partitions is specified.' },
     { name: 'consumer-partitions', kind: 'string', default: '', usage: '(Enterprise only) A comma-separated list of admin partitions within the same datacenter to export the service to. This flag is optional if -consumer-peers is specified.' },
     ...HTTP_CLIENT_FLAGS,
+    // Consul's MultiTenancyFlags.
+    { name: 'namespace', kind: 'string', usage: "Specifies the namespace to query. If not provided, the namespace will be inferred from the request's ACL token, or will default to the `default` namespace. Namespaces are a Consul Enterprise feature." },
+    { name: 'partition', kind: 'string', usage: "Specifies the admin partition to query. If not provided, the admin partition will be inferred from the request's ACL token, or will default to the `default` admin partition. Admin Partitions are a Consul Enterprise feature." },
   ],
   help: `
 Usage: proconsul services export [options] -name <service name> -consumer-peers <other cluster name>
@@ -100,12 +106,15 @@ Usage: proconsul services export [options] -name <service name> -consumer-peers 
     }
     try {
       // The entry is named after the partition: "default" without one.
-      const cfgName = 'default';
-      const existing = await readEntry(client, cfgName);
-      const entry = addExport(existing ?? { Kind: 'exported-services', Name: cfgName }, service, peers, partitions);
+      const namespace = String(flags.values.namespace ?? '');
+      const partition = String(flags.values.partition ?? '');
+      const tenancy: Tenancy = { ns: namespace || undefined, partition: partition || undefined };
+      const cfgName = partition || 'default';
+      const existing = await readEntry(client, cfgName, tenancy);
+      const entry = addExport(existing ?? { Kind: 'exported-services', Name: cfgName }, service, peers, partitions, namespace);
       let ok: boolean;
       try {
-        ok = (await new ConfigEntriesApi(client).cas(entry, existing?.ModifyIndex ?? 0)).data;
+        ok = (await client.json<boolean>({ method: 'PUT', path: '/v1/config', query: { ...tenancy, cas: existing?.ModifyIndex ?? 0 }, json: entry })).data;
       } catch (err) {
         throw new Error(`Error writing config entry: ${(err as Error).message}`, { cause: err });
       }
