@@ -33,8 +33,6 @@ const unlisted = (name: string): RateOperation => ({ name, type: 'read', categor
 /** `METHOD pattern` (a prefix pattern without its `*`) → operation. */
 const ROUTES: ReadonlyMap<string, RateOperation> = new Map(Object.entries({
   'PUT /v1/kv/': w('KVS.Apply'), 'DELETE /v1/kv/': w('KVS.Apply'),
-  // Consul sends a transaction of reads only as Txn.Read; the body is not parsed here (see report).
-  'PUT /v1/txn': w('Txn.Apply'),
   'PUT /v1/session/create': w('Session.Apply'), 'PUT /v1/session/destroy/': w('Session.Apply'),
   'PUT /v1/session/renew/': w('Session.Renew'), 'GET /v1/session/info/': r('Session.Get'),
   'GET /v1/session/node/': r('Session.NodeSessions'), 'GET /v1/session/list': r('Session.List'),
@@ -107,6 +105,12 @@ const QUERY_GET = r('PreparedQuery.Get');
 const QUERY_EXECUTE = r('PreparedQuery.Execute');
 const QUERY_EXPLAIN = r('PreparedQuery.Explain');
 const TOKEN_CLONE = r('ACL.TokenClone');
+/**
+ * A transaction is Txn.Read when all its operations read, else Txn.Apply: only its body says
+ * which, so PUT /v1/txn is not counted at dispatch; its handler counts it (HttpRequest.countRpc).
+ */
+export const TXN_READ = r('Txn.Read');
+export const TXN_APPLY = w('Txn.Apply');
 
 /** The operation a routed request stands for, or null when Consul does not rate-limit it. */
 export function operationFor(method: string, pattern: string, rest: string, query: URLSearchParams): RateOperation | null {

@@ -10,6 +10,8 @@ import { Router } from './router.ts';
 import { HttpServer } from './server.ts';
 import { RequestRateLimiter, RETRY_ELSEWHERE, RETRY_LATER, type ControlPlaneLimitEntry, type RequestLimitsConfig } from './rate-limit.ts';
 import { operationFor, type RateOperation } from './rate-limit-ops.ts';
+import { txnHandlers } from './v1/txn.ts';
+import type { TxnEndpoint } from '../endpoint/index.ts';
 
 const KV_PUT: RateOperation = { name: 'KVS.Apply', type: 'write', category: 'KV' };
 const KV_GET: RateOperation = { name: 'KVS.Get', type: 'read', category: 'KV' };
@@ -186,4 +188,21 @@ test('a limit set by a reload where there was none starts with its full burst', 
   l.update({ mode: 'enforcing', readRate: -1, writeRate: 1 });
   for (let i = 0; i < 10; i++) assert.equal(outcome(() => l.check(KV_PUT, '10.0.0.1')), 'ok', `write ${i}`);
   assert.equal(outcome(() => l.check(KV_PUT, '10.0.0.1')), `rate_limited: ${RETRY_ELSEWHERE}`);
+});
+
+test('a transaction counts as Txn.Read when all its operations read, else Txn.Apply, once its body is decoded', async () => {
+  const { l, metrics } = limiter({ writeRate: 0 });
+  const applied: number[] = [];
+  const endpoint = { apply: async (ops: unknown[]) => { applied.push(ops.length); return { results: [], errors: null }; } } as unknown as TxnEndpoint;
+  const txn = txnHandlers(endpoint, { datacenter: 'dc1', defaultToken: '', kvMaxValueSize: 512 * 1024, txnMaxReqLen: 512 * 1024 });
+  const router = new Router().route('PUT', '/v1/txn', txn.put);
+  const server = new HttpServer({ router, logger: silentLogger(), config: { defaultAclPolicy: 'allow', responseHeaders: {} }, rateLimit: l });
+  const read = JSON.stringify([{ KV: { Verb: 'get', Key: 'a' } }]);
+  const write = JSON.stringify([{ KV: { Verb: 'set', Key: 'a', Value: 'eA==' } }]);
+  assert.equal((await server.handle({ method: 'PUT', url: '/v1/txn', body: read })).status, 200);
+  const refused = await server.handle({ method: 'PUT', url: '/v1/txn', body: write });
+  assert.equal(refused.status, 429);
+  assert.equal(refused.body.toString(), RETRY_ELSEWHERE);
+  assert.deepEqual(applied, [1], 'the refused write never reached the endpoint');
+  assert.deepEqual(metrics, [{ limit_type: 'global/write', op: 'Txn.Apply', mode: 'enforcing' }]);
 });

@@ -6,6 +6,7 @@ import { parseGoDuration } from '../duration.ts';
 import { parseCacheControl } from './cache-control.ts';
 import type { QueryOptions, Consistency, AclIdentity } from '../endpoint/index.ts';
 import type { Abortable } from '../state/notify.ts';
+import type { RateOperation } from './rate-limit-ops.ts';
 
 /** A request as handlers see it. `params.rest` is the decoded path tail matched by `*`. */
 export interface HttpRequest {
@@ -26,6 +27,12 @@ export interface HttpRequest {
   readonly aborts?: Abortable;
   /** Reads the body, rejecting past `limit` bytes with `tooLarge(size)`'s message. */
   body(limit?: number, tooLarge?: (size: number) => string): Promise<Buffer>;
+  /**
+   * Counts the Consul RPC a handler makes once only its body says which (a transaction's Txn.Read
+   * or Txn.Apply) against the server's request rate limits; throws as the limiter does. Absent,
+   * or doing nothing, where no limit applies.
+   */
+  countRpc?(op: RateOperation): void;
 }
 
 /** Token resolution for the transport: the agent's current default token and the resolver. */

@@ -229,9 +229,10 @@ export class HttpServer {
       // Consul limits the RPC a request makes, so only routes that stand for one are counted;
       // the agent's own calls (internal) are counted where they reach a server's RPC.
       // Nothing is looked up while every limit is off (the default): no per-request cost.
-      if (!internal && this.#deps.rateLimit?.active === true) {
+      const limit = !internal && this.#deps.rateLimit?.active === true ? this.#deps.rateLimit : undefined;
+      if (limit) {
         const op = operationFor(method, m.pattern, m.rest, query);
-        if (op) this.#deps.rateLimit.check(op, remoteAddr);
+        if (op) limit.check(op, remoteAddr);
       }
       // The agent's own calls (remote exec) are not HTTP API calls: Consul makes them as RPCs; nor
       // is the peer stream, gRPC in Consul (and its heartbeats would fill the log).
@@ -240,7 +241,7 @@ export class HttpServer {
         source = new AuditedSource(source, done);
       }
       const pretty = query.has('pretty') || this.#deps.config.prettyAll === true;
-      const req = new DispatchedRequest(method, path, target.pathname + search, m.rest, query, headers, remoteAddr, source);
+      const req = new DispatchedRequest(method, path, target.pathname + search, m.rest, query, headers, remoteAddr, source, limit);
       Promise.resolve(m.handler(req)).then(
         (res) => {
           let done: Outcome;
@@ -442,10 +443,11 @@ class DispatchedRequest implements HttpRequest {
   readonly headers: http.IncomingHttpHeaders;
   readonly remoteAddr: string;
   readonly #source: RequestSource;
+  readonly #limit: HttpServerDeps['rateLimit'];
 
   constructor(
     method: string, path: string, url: string, rest: string, query: URLSearchParams,
-    headers: http.IncomingHttpHeaders, remoteAddr: string, source: RequestSource,
+    headers: http.IncomingHttpHeaders, remoteAddr: string, source: RequestSource, limit?: HttpServerDeps['rateLimit'],
   ) {
     this.method = method;
     this.path = path;
@@ -455,6 +457,11 @@ class DispatchedRequest implements HttpRequest {
     this.headers = headers;
     this.remoteAddr = remoteAddr;
     this.#source = source;
+    this.#limit = limit;
+  }
+
+  countRpc(op: RateOperation): void {
+    this.#limit?.check(op, this.remoteAddr);
   }
 
   get signal(): AbortSignal {

@@ -5,6 +5,7 @@ import { BadRequestError, TooLargeError } from '../../errors.ts';
 import type { HttpResult } from '../router.ts';
 import { canonical, parseJSON } from '../body.ts';
 import { toKVPair } from './kv.ts';
+import { TXN_APPLY, TXN_READ } from '../rate-limit-ops.ts';
 import { queryOptions, checkDatacenter, parseToken, type HttpRequest, type RequestConfig, authzOf } from '../request.ts';
 import type { QueryOptions } from '../../endpoint/index.ts';
 import { decodeProxy } from '../../agent/local/index.ts';
@@ -141,8 +142,11 @@ export function txnHandlers(txn: TxnEndpoint, cfg: RequestConfig & { kvMaxValueS
       const body = await req.body(maxLen, (size) =>
         `Request body(${size} bytes) too large, max size: ${maxLen} bytes. See https://www.consul.io/docs/agent/config/config-files#txn_max_req_len.`);
       const ops = decodeTxn(body, cfg.kvMaxValueSize);
+      const readOnly = isReadOnly(ops);
+      // Consul's HTTP endpoint decodes the body, then makes Txn.Read or Txn.Apply: that RPC is what its limits count.
+      req.countRpc?.(readOnly ? TXN_READ : TXN_APPLY);
       let opts: QueryOptions;
-      if (isReadOnly(ops)) opts = queryOptions(req, cfg, { tenancy: false });
+      if (readOnly) opts = queryOptions(req, cfg, { tenancy: false });
       else {
         checkDatacenter(req, cfg);
         opts = { minIndex: 0, waitMs: 0, consistency: 'default', token: parseToken(req, cfg), authz: authzOf(req, cfg) };
