@@ -1,9 +1,10 @@
 // The statsd, statsite and dogstatsd sinks of a real agent, pointed at UDP and TCP listeners on
-// loopback: what arrives, in which format, and how disable_hostname, prefix_filter and a reload
+// loopback (and Circonus' HTTP trap): what arrives, in which format, and how disable_hostname, prefix_filter and a reload
 // of prefix_filter change it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import { once } from 'node:events';
@@ -161,4 +162,38 @@ test('the agent serves normally while its statsite collector is down', async () 
 test('a dogstatsd address without a port fails agent start with Consul\'s error', async () => {
   await assert.rejects(startDevAgent({ config: { raw: { telemetry: { dogstatsd_addr: 'nohost' } } } }),
     /failed to initialize telemetry: address nohost: missing port in address/);
+});
+
+test('circonus: the agent PUTs JSON to the check submission URL each interval', async () => {
+  const bodies: Record<string, { _type: string; _value: unknown }>[] = [];
+  const seen: { method?: string; url?: string; type?: string }[] = [];
+  const trap = http.createServer((req, res) => {
+    let data = '';
+    req.on('data', (d) => { data += d; });
+    req.on('end', () => {
+      seen.push({ method: req.method, url: req.url, type: req.headers['content-type'] });
+      bodies.push(JSON.parse(data));
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"stats":1}');
+    });
+  });
+  trap.listen(0, '127.0.0.1');
+  await once(trap, 'listening');
+  const url = `http://127.0.0.1:${(trap.address() as net.AddressInfo).port}/module/httptrap/check-uuid/secret`;
+  const dev = await startDevAgent({ config: { raw: { telemetry: { circonus_submission_url: url, circonus_submission_interval: '1s' } } } });
+  try {
+    assert.equal((await fetch(`http://${dev.httpAddr}/v1/kv/circ`, { method: 'PUT', body: 'v' })).status, 200);
+    const all = () => Object.assign({}, ...bodies) as Record<string, { _type: string; _value: unknown }>;
+    await until('the HTTP histogram', () => 'consul`api`http`PUT`v1_kv_' in all());
+    await until('a gauge', () => `consul\`${os.hostname()}\`runtime\`alloc_bytes` in all());
+    assert.deepEqual(seen[0], { method: 'PUT', url: '/module/httptrap/check-uuid/secret', type: 'application/json' });
+    const m = all();
+    assert.equal(m['consul`api`http`PUT`v1_kv_']._type, 'n');
+    assert.match((m['consul`api`http`PUT`v1_kv_']._value as string[])[0], /^H\[\d\.\de[+-]\d\d\]=\d+$/);
+    assert.equal(m['consul`kvs`apply']._type, 'n');
+    assert.equal(m[`consul\`${os.hostname()}\`runtime\`alloc_bytes`]._type, 'l');
+    assert.ok(Number.isInteger(m[`consul\`${os.hostname()}\`runtime\`alloc_bytes`]._value));
+  } finally {
+    await dev.stop();
+    trap.close();
+  }
 });

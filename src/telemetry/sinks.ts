@@ -1,9 +1,11 @@
 // go-metrics' Metrics front for the push sinks Consul configures from `telemetry`: the
 // metrics_prefix and (for gauges) hostname put before each key, prefix_filter's longest-prefix
-// rules with filter_default, and a fan-out to the statsd, statsite and dogstatsd sinks.
+// rules with filter_default, and a fan-out to the statsd, statsite, dogstatsd and Circonus sinks.
 import os from 'node:os';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
+import { durationSetting } from '../duration.ts';
+import { CIRCONUS_INTERVAL_MS, CirconusSink } from './circonus.ts';
 import { DogStatsdSink } from './dogstatsd.ts';
 import type { Label, MetricSink } from './sink.ts';
 import { StatsdSink } from './statsd.ts';
@@ -20,6 +22,12 @@ export interface SinkSettings {
   statsiteAddress?: string;
   dogstatsdAddr?: string;
   dogstatsdTags: string[];
+  /** circonus_submission_url: a Circonus check's trap (metric management off). */
+  circonusSubmissionUrl?: string;
+  /** circonus_submission_interval in ms (default 10 s). */
+  circonusIntervalMs: number;
+  /** circonus_api_token: check management through the Circonus API, which is not built. */
+  circonusApiToken?: string;
   /** prefix_filter rules that were skipped, with Consul's warning for each. */
   warnings: string[];
 }
@@ -38,6 +46,8 @@ export function sinkSettings(raw: Record<string, unknown> | undefined): SinkSett
     filterDefault: t.filter_default !== false, allowed, blocked,
     statsdAddress: str('statsd_address'), statsiteAddress: str('statsite_address'), dogstatsdAddr: str('dogstatsd_addr'),
     dogstatsdTags: strings('dogstatsd_tags'), warnings,
+    circonusSubmissionUrl: str('circonus_submission_url'), circonusApiToken: str('circonus_api_token'),
+    circonusIntervalMs: durationSetting(str('circonus_submission_interval'), CIRCONUS_INTERVAL_MS),
   };
 }
 
@@ -131,6 +141,11 @@ export function createPushMetrics(settings: SinkSettings, clock: Clock, log: Log
   if (settings.statsdAddress) sinks.push(new StatsdSink(settings.statsdAddress, clock, log.child({ sink: 'statsd' })));
   if (settings.dogstatsdAddr) {
     sinks.push(new DogStatsdSink(settings.dogstatsdAddr, hostname, settings.dogstatsdTags, clock, log.child({ sink: 'dogstatsd' })));
+  }
+  if (settings.circonusSubmissionUrl) {
+    sinks.push(new CirconusSink(settings.circonusSubmissionUrl, settings.circonusIntervalMs, clock, log.child({ sink: 'circonus' })));
+  } else if (settings.circonusApiToken) {
+    log.warn('Circonus check management through its API (circonus_api_token) is not built: set circonus_submission_url');
   }
   return sinks.length ? new PushMetrics(settings, sinks, hostname) : undefined;
 }

@@ -79,19 +79,20 @@ export const consumers: Readonly<Record<string, string>> = {
   'telemetry.dogstatsd_addr': 'telemetry/sinks.ts#dogstatsd_addr', 'telemetry.dogstatsd_tags': 'telemetry/sinks.ts#dogstatsd_tags',
   'telemetry.disable_hostname': 'telemetry/sinks.ts#disable_hostname', 'telemetry.metrics_prefix': 'telemetry/sinks.ts#metrics_prefix',
   'telemetry.prefix_filter': 'telemetry/sinks.ts#prefix_filter', 'telemetry.filter_default': 'telemetry/sinks.ts#filter_default',
+  'telemetry.circonus_submission_url': 'telemetry/sinks.ts#circonus_submission_url',
+  'telemetry.circonus_submission_interval': 'telemetry/sinks.ts#circonus_submission_interval',
   'unix_sockets.*': 'http/server.ts#setFilePermissions', 'config_entries.bootstrap': 'leader/config-bootstrap.ts#configEntriesBootstrap',
 };
 
 /** Accepted keys Proconsul does not act on: a user who sets one is warned at start (with why, here). */
 export const notImplemented: Readonly<Record<string, string>> = {
-  // Circonus needs its check API and broker (an HTTPS service) to submit to; not built.
-  'telemetry.circonus_api_app': 'no Circonus sink', 'telemetry.circonus_api_token': 'no Circonus sink',
-  'telemetry.circonus_api_url': 'no Circonus sink', 'telemetry.circonus_broker_id': 'no Circonus sink',
-  'telemetry.circonus_broker_select_tag': 'no Circonus sink', 'telemetry.circonus_check_display_name': 'no Circonus sink',
-  'telemetry.circonus_check_force_metric_activation': 'no Circonus sink', 'telemetry.circonus_check_id': 'no Circonus sink',
-  'telemetry.circonus_check_instance_id': 'no Circonus sink', 'telemetry.circonus_check_search_tag': 'no Circonus sink',
-  'telemetry.circonus_check_tags': 'no Circonus sink', 'telemetry.circonus_submission_interval': 'no Circonus sink',
-  'telemetry.circonus_submission_url': 'no Circonus sink',
+  // Circonus check management through its API (a token instead of a submission URL) is not built.
+  'telemetry.circonus_api_app': 'no Circonus API client', 'telemetry.circonus_api_token': 'no Circonus API client',
+  'telemetry.circonus_api_url': 'no Circonus API client', 'telemetry.circonus_broker_id': 'no Circonus API client',
+  'telemetry.circonus_broker_select_tag': 'no Circonus API client', 'telemetry.circonus_check_display_name': 'no Circonus API client',
+  'telemetry.circonus_check_force_metric_activation': 'no Circonus API client', 'telemetry.circonus_check_id': 'no Circonus API client',
+  'telemetry.circonus_check_instance_id': 'no Circonus API client', 'telemetry.circonus_check_search_tag': 'no Circonus API client',
+  'telemetry.circonus_check_tags': 'no Circonus API client',
   'telemetry.enable_host_metrics': 'no host metrics collector',
   'telemetry.disable_per_tenancy_usage_metrics': 'no per-tenancy usage metrics',
   // Logging beyond stdout.
