@@ -8,8 +8,9 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import { once } from 'node:events';
-import { startDevAgent } from './support/agent.ts';
-import { devConfig } from './support/agent.ts';
+import { createClientAgent } from '../src/index.ts';
+import { silentLogger } from '../src/log.ts';
+import { devConfig, startDevAgent } from './support/agent.ts';
 
 /** Lines received by a collector, in arrival order, and the packets they came in. */
 interface Collector {
@@ -195,5 +196,19 @@ test('circonus: the agent PUTs JSON to the check submission URL each interval', 
   } finally {
     await dev.stop();
     trap.close();
+  }
+});
+
+test('a client agent sends to its statsd too', async () => {
+  const statsd = await udpCollector();
+  const agent = createClientAgent(devConfig({ server: false, bootstrap: false, nodeName: 'lonely', raw: { telemetry: { statsd_address: statsd.addr } } }), { logger: silentLogger() });
+  await agent.start();
+  try {
+    assert.equal((await fetch(`http://${agent.httpAddresses()[0]}/v1/agent/self`)).status, 200);
+    await until('the HTTP timer', has(statsd, /^consul\.api\.http\.GET\.v1_agent_self:\d+\.\d{6}\|ms$/));
+    await until('the alloc_bytes gauge', has(statsd, new RegExp(`^consul\\.${host}\\.runtime\\.alloc_bytes:\\d+\\.\\d{6}\\|g$`)));
+  } finally {
+    await agent.stop();
+    statsd.close();
   }
 });
