@@ -9,6 +9,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from './support/ports.ts';
@@ -41,6 +42,17 @@ function launch(name: string, ip: string, extra: string[]): void {
 async function call(ip: string, urlPath: string, method = 'GET', body?: string): Promise<{ status: number; text: string }> {
   const r = await fetch(`http://${ip}:${ports.http}${urlPath}`, { method, body, signal: AbortSignal.timeout(5000) });
   return { status: r.status, text: await r.text() };
+}
+
+/** A GET to the server from another loopback source address (not a server's). */
+function callFrom(source: string, urlPath: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: SERVER, port: ports.http, path: urlPath, localAddress: source, agent: false, timeout: 5000 }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (c: string) => { text += c; }).on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on('error', reject).on('timeout', () => req.destroy(new Error('timeout')));
+  });
 }
 
 const POLL = { retryErrors: true, context: () => log.slice(-4000) };
@@ -157,11 +169,14 @@ test('a control-plane-request-limit entry limits each source IP per category in 
   assert.equal((await call(SERVER, '/v1/agent/reload', 'PUT')).status, 200);
   const entry = { Kind: 'control-plane-request-limit', Name: 'kv-reads', Mode: 'enforcing', KV: { ReadRate: 1, WriteRate: 1000 } };
   assert.equal((await call(SERVER, '/v1/config', 'PUT', JSON.stringify(entry))).text, 'true');
-  const kv = await burst(20, () => call(SERVER, '/v1/kv/w'));
+  const source = '127.0.0.5';
+  const kv = await burst(20, () => callFrom(source, '/v1/kv/w'));
   assert.ok(kv.refused.length > 0, 'KV reads past the category burst refused');
   for (const r of kv.refused) assert.deepEqual(r, { status: 429, text: RETRY_ELSEWHERE });
   // Another category keeps the entry's default of 100 a second.
-  assert.deepEqual((await burst(20, () => call(SERVER, '/v1/catalog/nodes'))).refused, []);
-  assert.equal((await call(SERVER, '/v1/config/control-plane-request-limit/kv-reads', 'DELETE')).status, 200);
+  assert.deepEqual((await burst(20, () => callFrom(source, '/v1/catalog/nodes'))).refused, []);
+  // Per-source limits skip the servers' own addresses (Consul's IsServer), as this server's.
   assert.deepEqual((await burst(20, () => call(SERVER, '/v1/kv/w'))).refused, []);
+  assert.equal((await call(SERVER, '/v1/config/control-plane-request-limit/kv-reads', 'DELETE')).status, 200);
+  assert.deepEqual((await burst(20, () => callFrom(source, '/v1/kv/w'))).refused, []);
 });

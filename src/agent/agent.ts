@@ -234,7 +234,9 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
     stop: () => aclReaper.stop(),
   });
   // One limiter for the requests this server serves: its HTTP API's and client agents' on the RPC port.
-  const rateLimit = serverRateLimiter(config, clock, logger, telemetry, () => epDeps.leadership.isLeader(), replica);
+  // The per-source limits skip requests from this datacenter's servers (Consul's IsServer).
+  const isServer = (ip: string): boolean => pool.members().some((m) => m.tags.role === 'consul' && m.addr === ip);
+  const rateLimit = serverRateLimiter(config, clock, logger, telemetry, () => epDeps.leadership.isLeader(), replica, isServer);
   // limits.rpc_rate also holds a server's own calls (Consul's Server.RPC checks it before the
   // request limits): its HTTP API's, not the requests client agents send over the network.
   let rpcBucket = rpcRateBucket(config.limits, clock.now());
@@ -413,13 +415,14 @@ async function reloadFromSources(config: RuntimeConfig): Promise<RuntimeConfig> 
 /** The server's request rate limiter: limits.request_limits plus the control-plane-request-limit entries. */
 function serverRateLimiter(
   config: RuntimeConfig, clock: Clock, logger: Logger, telemetry: Telemetry, isLeader: () => boolean, replica: Replica,
+  isServer: (ip: string) => boolean,
 ): RequestRateLimiter {
   const exceeded = telemetry.labeledCounter('rpc.rate_limit.exceeded', 'Requests that exceeded a rate limit', ['limit_type', 'op', 'mode']);
   // Consul counts rate-limit log lines dropped from its full log buffer; pino writes every line.
   telemetry.counter('rpc.rate_limit.log_dropped', 'Rate-limit log lines dropped because the output buffer was full');
   const kind = 'control-plane-request-limit';
   return new RequestRateLimiter({
-    clock, logger: logger.child({ '@module': 'agent.server.rpc-rate-limit' }), isLeader, exceeded,
+    clock, logger: logger.child({ '@module': 'agent.server.rpc-rate-limit' }), isLeader, exceeded, isServer,
     config: config.limits.requestLimits ?? { mode: 'disabled', readRate: -1, writeRate: -1 },
     entries: {
       index: () => replica.configEntries.kindIndex(kind),

@@ -17,7 +17,7 @@ const KV_PUT: RateOperation = { name: 'KVS.Apply', type: 'write', category: 'KV'
 const KV_GET: RateOperation = { name: 'KVS.Get', type: 'read', category: 'KV' };
 const CATALOG: RateOperation = { name: 'Catalog.ListNodes', type: 'read', category: 'Catalog' };
 
-function limiter(config: Partial<RequestLimitsConfig>, extra: { leader?: boolean; entries?: ControlPlaneLimitEntry[] } = {}) {
+function limiter(config: Partial<RequestLimitsConfig>, extra: { leader?: boolean; entries?: ControlPlaneLimitEntry[]; isServer?: (ip: string) => boolean } = {}) {
   const clock = new ManualClock();
   const metrics: { limit_type: string; op: string; mode: string }[] = [];
   let entries = extra.entries ?? [];
@@ -25,7 +25,7 @@ function limiter(config: Partial<RequestLimitsConfig>, extra: { leader?: boolean
   const l = new RequestRateLimiter({
     clock, logger: silentLogger(), isLeader: () => extra.leader ?? false, exceeded: (m) => metrics.push(m),
     config: { mode: 'enforcing', readRate: -1, writeRate: -1, ...config },
-    entries: { index: () => index, list: () => entries },
+    entries: { index: () => index, list: () => entries }, isServer: extra.isServer,
   });
   const setEntries = (next: ControlPlaneLimitEntry[]) => { entries = next; index += 1; };
   return { l, clock, metrics, setEntries };
@@ -205,4 +205,20 @@ test('a transaction counts as Txn.Read when all its operations read, else Txn.Ap
   assert.equal(refused.body.toString(), RETRY_ELSEWHERE);
   assert.deepEqual(applied, [1], 'the refused write never reached the endpoint');
   assert.deepEqual(metrics, [{ limit_type: 'global/write', op: 'Txn.Apply', mode: 'enforcing' }]);
+});
+
+test('requests from other servers skip the per-source limits, not the global ones; servers are looked up only for per-source limits', () => {
+  const asked: string[] = [];
+  const isServer = (ip: string) => { asked.push(ip); return ip === '10.0.0.9'; };
+  const { l, setEntries } = limiter({ writeRate: 1 }, { isServer });
+  for (let i = 0; i < 5; i++) l.check(KV_PUT, '10.0.0.9');
+  assert.deepEqual(asked, [], 'no per-source limit: no lookup');
+  setEntries([{ Name: 'e', Mode: 'enforcing', ReadRate: 1, WriteRate: 1 }]);
+  for (let i = 0; i < 20; i++) assert.equal(outcome(() => l.check(KV_GET, '10.0.0.9')), 'ok', `server read ${i}`);
+  assert.equal(asked.length, 20);
+  for (let i = 0; i < 10; i++) assert.equal(outcome(() => l.check(KV_GET, '10.0.0.1')), 'ok');
+  assert.equal(outcome(() => l.check(KV_GET, '10.0.0.1')), `rate_limited: ${RETRY_ELSEWHERE}`);
+  // The global write limit holds servers too.
+  for (let i = 0; i < 5; i++) assert.equal(outcome(() => l.check(KV_PUT, '10.0.0.9')), 'ok');
+  assert.equal(outcome(() => l.check(KV_PUT, '10.0.0.9')), `rate_limited: ${RETRY_ELSEWHERE}`);
 });

@@ -161,11 +161,12 @@ export class RequestRateLimiter {
     if (this.#config.mode === 'disabled') return;
     // One client whichever socket family it came in on (`::ffff:10.0.0.1` is 10.0.0.1).
     if (sourceIp.startsWith('::ffff:')) sourceIp = sourceIp.slice(7);
-    const fromServer = this.#deps.isServer?.(sourceIp) ?? false;
+    // Whether another server sent it: asked only when a per-source limit applies.
+    let fromServer: boolean | undefined;
     const now = this.#deps.clock.now();
     let refused = false;
     for (const l of this.#limits(op, sourceIp)) {
-      if (l.mode === 'disabled' || (fromServer && !l.onServers) || l.bucket.take(now)) continue;
+      if (l.mode === 'disabled' || (!l.onServers && (fromServer ??= this.#deps.isServer?.(sourceIp) ?? false)) || l.bucket.take(now)) continue;
       const enforced = l.mode === 'enforcing';
       this.#deps.logger.debug({ rpc: op.name, source_addr: sourceIp, limit_type: l.desc, limit_enforced: enforced }, 'RPC exceeded allowed rate limit');
       this.#deps.exceeded?.({ limit_type: l.desc, op: op.name, mode: l.mode });
