@@ -77,3 +77,31 @@ describe('Telemetry naming and prefix_filter', () => {
     assert.doesNotMatch(text, /consul_kvs_apply/);
   });
 });
+
+describe('Telemetry push', () => {
+  it('pushes every gauge each second, skipping one that throws, and stops when closed', async () => {
+    const { ManualClock } = await import('../clock.ts');
+    const { PushMetrics, sinkSettings } = await import('./sinks.ts');
+    const manual = new ManualClock();
+    const seen: string[] = [];
+    const sink = {
+      setGauge: (k: readonly string[], v: number) => seen.push(`${k.join('.')}=${v}`),
+      incrCounter: (k: readonly string[], v: number) => seen.push(`${k.join('.')}+${v}`),
+      addSample: (k: readonly string[], v: number) => seen.push(`${k.join('.')}~${v}`),
+      close() {},
+    };
+    const t = new Telemetry(manual);
+    t.gauge('test.bad', 'throws', () => { throw new Error('no'); });
+    t.gauge('test.level', 'a gauge', () => 4);
+    t.attachPush(new PushMetrics(sinkSettings({ disable_hostname: true }), [sink], 'h'));
+    t.counter('test.count', 'a counter')(2);
+    t.timer('kvs.apply', 'KV writes')(1.5);
+    manual.advance(1_000);
+    manual.advance(1_000);
+    assert.deepEqual(seen.filter((x) => x.startsWith('consul.test') || x.startsWith('consul.kvs')),
+      ['consul.test.count+2', 'consul.kvs.apply~1.5', 'consul.test.level=4', 'consul.test.level=4']);
+    t.closePush();
+    manual.advance(5_000);
+    assert.equal(seen.filter((x) => x === 'consul.test.level=4').length, 2);
+  });
+});

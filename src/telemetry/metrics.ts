@@ -48,7 +48,6 @@ export class Telemetry {
   readonly #timers = new Map<string, WindowSummary>();
   #push: PushMetrics | undefined;
   #gaugeTimer: { cancel(): void } | undefined;
-
   readonly #gaugeHostname: string | undefined;
   readonly #filterDefault: boolean;
   #filter: PrefixFilter;
@@ -168,8 +167,17 @@ export class Telemetry {
   attachPush(push: PushMetrics): void {
     this.#push = push;
     const tick = (): void => {
-      for (const g of this.#gauges) push.setGauge(g.key, g.read());
       this.#gaugeTimer = this.#clock.setTimer(GAUGE_PUSH_INTERVAL_MS, tick);
+      for (const g of this.#gauges) {
+        // A gauge that cannot be read is skipped this round; a throw here would end the process.
+        let v: number;
+        try {
+          v = g.read();
+        } catch {
+          continue;
+        }
+        push.setGauge(g.key, v);
+      }
     };
     this.#gaugeTimer = this.#clock.setTimer(GAUGE_PUSH_INTERVAL_MS, tick);
   }
