@@ -103,6 +103,13 @@ describe('config entries against a dev agent', () => {
     assert.equal((await call('DELETE', '/v1/config/bogus/x')).status, 400);
   });
 
+  test('an integer past 2^53 in an entry is a number, as in Go\'s map[string]interface{} (it was a BigInt: a 500)', async () => {
+    const res = await fetch(`http://${dev.agent.httpAddr}/v1/config`, { method: 'PUT', body: '{"Kind":"service-defaults","Name":"big","Protocol":18446744073709551616}' });
+    const text = await res.text();
+    assert.notEqual(res.status, 500, text);
+    assert.doesNotMatch(text, /BigInt/);
+  });
+
   test('every kind is accepted with a minimal valid body and reads back', async () => {
     const bodies: Record<string, unknown>[] = [
       // http: Consul refuses a router or splitter on a tcp chain (k1's own defaults decide its protocol).

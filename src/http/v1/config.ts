@@ -4,6 +4,7 @@ import type { ConfigEntryEndpoint } from '../../endpoint/config-entries.ts';
 import { NotFoundError } from '../../errors.ts';
 import type { HttpResult } from '../router.ts';
 import { parseJSON } from '../body.ts';
+import { asGoInterface } from '../go-json.ts';
 import { queryOptions, checkDatacenter, checkTenancy, authzOf, uintParam, type HttpRequest, type RequestConfig } from '../request.ts';
 
 /** Splits `kind[/name]` the way Consul's SplitN(path, "/", 2) does. */
@@ -19,7 +20,8 @@ export function configHandlers(entries: ConfigEntryEndpoint, cfg: RequestConfig)
     async apply(req: HttpRequest): Promise<HttpResult> {
       checkDatacenter(req, cfg);
       checkTenancy(req);
-      const raw = parseJSON(await req.body(), 'Request decoding failed');
+      // Consul decodes the entry into a map[string]interface{} first: every number is a float64.
+      const raw = asGoInterface(parseJSON(await req.body(), 'Request decoding failed'));
       return { body: await entries.apply(raw, uintParam(req, 'cas'), authzOf(req, cfg)) };
     },
     async get(req: HttpRequest): Promise<HttpResult> {
