@@ -114,7 +114,10 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
     datacenter: config.datacenter, defaultToken: config.acl.tokens.default,
     ...(acl ? { acl: { defaultToken: () => local.tokens.get('default'), resolve: (secret: string) => acl.resolve(secret) } } : {}),
   };
-  const forward = forwarder.handler(servers, { defaultToken: () => local.tokens.get('default') });
+  const forward = forwarder.handler(servers, {
+    defaultToken: () => local.tokens.get('default'),
+    discovery: { discoveryMaxStaleMs: config.discoveryMaxStale ?? 0, useCache: config.http.useCache },
+  });
   const dnsHandler = remoteDnsHandler({
     forwarder, servers, nodeName: config.nodeName, cfg: dnsConfigFrom(config), token: () => token('dns'), logger: logger.child({ '@module': 'dns' }),
     random, now: () => clock.now(), clock,

@@ -306,3 +306,28 @@ test('limits.rpc_rate holds rate-limit retries too: each try takes a token, and 
     limited.close();
   }
 });
+
+test('discovery_max_stale on a client agent: forwarded catalog and health reads ask for stale, others pass unchanged', async () => {
+  const urls: string[] = [];
+  const srv = http.createServer((req, res) => {
+    urls.push(req.url ?? '');
+    res.end('[]');
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const fwd = new Forwarder({ logger: silentLogger() });
+  try {
+    const handle = fwd.handler(list([`127.0.0.1:${(srv.address() as net.AddressInfo).port}`]), { discovery: { discoveryMaxStaleMs: 1_000, useCache: true } });
+    const mk = (path: string, query: string) => ({
+      method: 'GET', path, url: query ? `${path}?${query}` : path, params: { rest: '' }, query: new URLSearchParams(query), headers: {},
+      remoteAddr: '127.0.0.1', signal: new AbortController().signal, body: async () => Buffer.alloc(0),
+    });
+    await handle(mk('/v1/health/service/web', 'passing'));
+    await handle(mk('/v1/catalog/nodes', ''));
+    await handle(mk('/v1/catalog/nodes', 'consistent'));
+    await handle(mk('/v1/kv/a', ''));
+    assert.deepEqual(urls, ['/v1/health/service/web?passing&stale', '/v1/catalog/nodes?stale', '/v1/catalog/nodes?consistent', '/v1/kv/a']);
+  } finally {
+    fwd.close();
+    srv.close();
+  }
+});

@@ -11,7 +11,7 @@ import type { TlsConfigurator } from './tls-configurator.ts';
 import type { Abortable } from '../state/notify.ts';
 import { nodeHttp, nodeHttps } from '../node-http.ts';
 import type { Clock } from '../clock.ts';
-import { RETRY_ELSEWHERE } from '../http/index.ts';
+import { RETRY_ELSEWHERE, discoveryStale } from '../http/index.ts';
 
 /** Consul's structs.ErrNoServers text, answered with 500 when no server is known. */
 export const NO_SERVERS = 'No known Consul servers';
@@ -190,9 +190,11 @@ export class Forwarder {
   }
 
   /** A route handler that answers every request by forwarding it; `defaultToken` fills in a missing token. */
-  handler(source: ServerSource, opts: { defaultToken?: () => string } = {}): Handler {
+  handler(source: ServerSource, opts: { defaultToken?: () => string; discovery?: Parameters<typeof discoveryStale>[1] } = {}): Handler {
     return async (req: HttpRequest): Promise<HttpResult> => {
       const fwd = await forwardedRequest(req, opts.defaultToken?.() ?? '');
+      // The client agent's discovery_max_stale: the read it forwards is a stale one, as its RPC would be.
+      if (opts.discovery && discoveryStale(req, opts.discovery)) fwd.url += fwd.url.includes('?') ? '&stale' : '?stale';
       const res = await this.send(source, fwd);
       const { 'Content-Type': contentType, ...headers } = res.headers;
       if (contentType) return { status: res.status, raw: res.body, contentType, headers };

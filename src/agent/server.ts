@@ -240,6 +240,7 @@ export function buildServer(
   };
   const reqCfg = {
     datacenter: config.datacenter, defaultToken: config.acl.tokens.default,
+    discoveryMaxStaleMs: config.discoveryMaxStale ?? 0, useCache: config.http.useCache,
     acl: { defaultToken: () => local.tokens.get('default'), resolve: (secret: string) => endpoints.acl.resolver.resolve(secret) },
   };
   const events = new EventBuffer({

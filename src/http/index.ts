@@ -25,7 +25,7 @@ export { membersHandlers, memberJson, type MemberView, type MembersDeps } from '
 export { keyringHandlers, keyringResponse, type KeyringDeps } from './v1/operator-keyring.ts';
 export { aclTokenHandlers, type AclHandlerDeps } from './v1/acl.ts';
 export { aclPolicyHandlers, aclAuthHandlers } from './v1/acl-policies.ts';
-export { authzOf, parseToken, type HttpRequest, type RequestConfig } from './request.ts';
+export { authzOf, discoveryStale, parseToken, type HttpRequest, type RequestConfig } from './request.ts';
 export { snapshotHandlers } from './v1/snapshot.ts';
 export { queryHandlers, decodeQuery, EXECUTE_REMOTE_PATH, QUERY_AGENT_HEADER } from './v1/query.ts';
 export { sourceAddr, goIpString } from './source.ts';

@@ -90,3 +90,18 @@ describe('checkTarget', () => {
     assert.doesNotThrow(() => checkTarget(mk('dc=dc1&ns='), cfg));
   });
 });
+
+describe('discovery_max_stale', () => {
+  const on: RequestConfig = { ...cfg, discoveryMaxStaleMs: 5_000, useCache: true };
+  const at = (path: string, query = '') => ({ ...mk(query), path });
+
+  test('catalog and health reads without a consistency choice become stale; others and explicit choices do not', () => {
+    assert.equal(queryOptions(at('/v1/catalog/services'), on).consistency, 'stale');
+    assert.equal(queryOptions(at('/v1/health/service/web', 'max_stale=0s'), on).consistency, 'stale');
+    assert.equal(queryOptions(at('/v1/kv/x'), on).consistency, 'default');
+    assert.equal(queryOptions(at('/v1/catalog/services'), cfg).consistency, 'default');
+    for (const q of ['consistent', 'leader', 'cached']) assert.notEqual(queryOptions(at('/v1/catalog/nodes', q), on).consistency, 'stale', q);
+    // ?cached only counts while http_config.use_cache is on (otherwise it is ignored as absent).
+    assert.equal(queryOptions(at('/v1/catalog/nodes', 'cached'), { ...on, useCache: false }).consistency, 'stale');
+  });
+});

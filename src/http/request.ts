@@ -49,6 +49,10 @@ export interface RequestConfig {
   defaultToken: string;
   /** When set, every parsed request carries the caller's resolved identity. */
   acl?: RequestAcl;
+  /** discovery_max_stale > 0: catalog and health reads without a consistency choice are stale. */
+  discoveryMaxStaleMs?: number;
+  /** http_config.use_cache: only then does `?cached` count as a consistency choice. */
+  useCache?: boolean;
 }
 
 /** True when a presence flag (`?stale`, `?recurse`) is given, with or without a value. */
@@ -121,6 +125,18 @@ export function consistency(req: HttpRequest): Consistency {
 }
 
 /**
+ * Consul's discovery_max_stale default: a /v1/catalog or /v1/health read that chose no consistency
+ * (no ?stale, ?consistent, ?leader, ?cached with the cache on, nor a positive ?max_stale) is stale.
+ */
+export function discoveryStale(req: HttpRequest, cfg: Pick<RequestConfig, 'discoveryMaxStaleMs' | 'useCache'>): boolean {
+  if (!cfg.discoveryMaxStaleMs || cfg.discoveryMaxStaleMs <= 0) return false;
+  if (!req.path.startsWith('/v1/catalog') && !req.path.startsWith('/v1/health')) return false;
+  if (flag(req, 'stale') || flag(req, 'consistent') || flag(req, 'leader') || (flag(req, 'cached') && cfg.useCache !== false)) return false;
+  const maxStale = req.query.get('max_stale');
+  return !maxStale || !((parseGoDuration(maxStale) ?? 0) > 0);
+}
+
+/**
  * Consistency, Cache-Control, ?wait and ?index checked and read in Consul's parse() order. Every
  * read parses them, and so do KV writes (Consul's KVSEndpoint calls parse() for every method).
  */
@@ -149,7 +165,9 @@ export function parseOptions(req: HttpRequest): { consistency: Consistency; wait
 export function queryOptions(req: HttpRequest, cfg: RequestConfig, opts: { tenancy?: boolean } = {}): QueryOptions {
   if (opts.tenancy === false) checkDatacenter(req, cfg);
   else checkTarget(req, cfg);
-  const { consistency: mode, waitMs, minIndex } = parseOptions(req);
+  const parsed = parseOptions(req);
+  const { waitMs, minIndex } = parsed;
+  const mode = parsed.consistency === 'default' && discoveryStale(req, cfg) ? 'stale' : parsed.consistency;
   const token = parseToken(req, cfg);
   return new RequestQueryOptions(req, minIndex, waitMs, mode, token, cfg.acl?.resolve(token));
 }

@@ -209,3 +209,10 @@ test('translate_wan_addrs is off by default and implemented when set', async () 
   assert.equal(config.translateWanAddrs, true);
   assert.ok(!warnings.some((w) => w.includes('translate_wan_addrs')), warnings.join('\n'));
 });
+
+test('discovery_max_stale: off by default, read as a duration, no warning', async () => {
+  assert.equal((await load(['-dev'])).config.discoveryMaxStale, 0);
+  const { config, warnings } = await load(['-dev', '-hcl', 'discovery_max_stale = "3s"']);
+  assert.equal(config.discoveryMaxStale, 3_000);
+  assert.deepEqual(warnings.filter((w) => w.includes('discovery_max_stale')), []);
+});

@@ -59,6 +59,8 @@ export interface RuntimeConfig {
   uiEnabled: boolean;
   /** ui_config (the loader always sets it; absent: Consul's defaults with the UI off). */
   ui?: UiConfig;
+  /** discovery_max_stale in ms (0: off): catalog and health reads default to stale. */
+  discoveryMaxStale?: number;
   /** Milliseconds. */
   defaultQueryTime: number;
   maxQueryTime: number;
