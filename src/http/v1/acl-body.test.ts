@@ -30,3 +30,14 @@ test('the authorize batch: null elements and fields are zero values, wrong kinds
   assert.throws(() => decodeAuthorizeBatch(body([1])), { message: 'Failed to decode request body: json: cannot unmarshal number into Go value of type structs.ACLAuthorizationRequest' });
   assert.throws(() => decodeAuthorizeBatch(body([{ Resource: ['key'] }])), { message: 'Failed to decode request body: json: cannot unmarshal array into Go struct field ACLAuthorizationRequest.Resource of type string' });
 });
+
+test('login bodies: a wrong-typed AuthMethod is a 400 with Consul\'s prefix (it was looked up as "[object Object]")', async () => {
+  const { decodeObject } = await import('./acl-body.ts');
+  const checked = { types: { AuthMethod: 'string' as const, Meta: 'map[string]string' as const }, prefix: 'Failed to decode request body' };
+  assert.throws(() => decodeObject(body({ AuthMethod: { X: 1 } }), ['AuthMethod', 'Meta'], 'structs.ACLLoginParams', checked), {
+    message: 'Failed to decode request body: json: cannot unmarshal object into Go struct field ACLLoginParams.AuthMethod of type string',
+  });
+  assert.throws(() => decodeObject(body([]), ['AuthMethod'], 'structs.ACLLoginParams', checked), {
+    message: 'Failed to decode request body: json: cannot unmarshal array into Go value of type structs.ACLLoginParams',
+  });
+});

@@ -122,7 +122,14 @@ export function decodeBindingRule(body: Buffer): BindingRuleInput {
   return decodeShaped(body, RULE_SHAPE, RULE) as BindingRuleInput;
 }
 
-/** Decodes any JSON object body with the given canonical fields. */
-export function decodeObject(body: Buffer, fields: string[], what: string): Record<string, unknown> {
-  return canonical(object(body, what), fields);
+/**
+ * Decodes any JSON object body with the given canonical fields; with `types`, each field's JSON
+ * type is checked as Go's decoder would (`prefix` is the endpoint's wording of a decode error).
+ */
+export function decodeObject(
+  body: Buffer, fields: string[], what: string, checked?: { types: Record<string, GoType>; prefix: string },
+): Record<string, unknown> {
+  const b = canonical(object(body, what, checked?.prefix), fields);
+  if (checked) checkGoTypes(b, checked.types, what.replace(/^structs\./, ''), checked.prefix);
+  return b;
 }

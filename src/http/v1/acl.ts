@@ -67,19 +67,25 @@ export function aclTokenHandlers(ep: AclHandlerDeps, cfg: RequestConfig) {
     },
     async login(req: HttpRequest): Promise<HttpResult> {
       checkDatacenter(req, cfg);
-      const b = decodeObject(await req.body(), ['AuthMethod', 'BearerToken', 'Meta'], 'structs.ACLLoginParams');
+      const b = decodeObject(await req.body(), ['AuthMethod', 'BearerToken', 'Meta'], 'structs.ACLLoginParams', {
+        types: { AuthMethod: 'string', BearerToken: 'string', Meta: 'map[string]string' }, prefix: DECODE_FAILED,
+      });
       const params = { AuthMethod: String(b.AuthMethod ?? ''), BearerToken: String(b.BearerToken ?? ''), Meta: b.Meta as Record<string, string> | undefined };
       return { body: await ep.auth.login(params, (input, method) => ep.tokens.createLoginToken(input, method)) };
     },
     async oidcAuthURL(req: HttpRequest): Promise<HttpResult> {
       checkDatacenter(req, cfg);
-      const b = decodeObject(await req.body(), ['AuthMethod', 'RedirectURI', 'ClientNonce', 'Meta'], 'structs.ACLOIDCAuthURLParams');
+      const b = decodeObject(await req.body(), ['AuthMethod', 'RedirectURI', 'ClientNonce', 'Meta'], 'structs.ACLOIDCAuthURLParams', {
+        types: { AuthMethod: 'string', RedirectURI: 'string', ClientNonce: 'string', Meta: 'map[string]string' }, prefix: DECODE_FAILED,
+      });
       const params = { AuthMethod: str(b.AuthMethod), RedirectURI: str(b.RedirectURI), ClientNonce: str(b.ClientNonce), Meta: b.Meta as Record<string, string> | undefined };
       return { body: { AuthURL: await ep.auth.oidcAuthURL(params) } };
     },
     async oidcCallback(req: HttpRequest): Promise<HttpResult> {
       checkDatacenter(req, cfg);
-      const b = decodeObject(await req.body(), ['AuthMethod', 'State', 'Code', 'ClientNonce'], 'structs.ACLOIDCCallbackParams');
+      const b = decodeObject(await req.body(), ['AuthMethod', 'State', 'Code', 'ClientNonce'], 'structs.ACLOIDCCallbackParams', {
+        types: { AuthMethod: 'string', State: 'string', Code: 'string', ClientNonce: 'string' }, prefix: DECODE_FAILED,
+      });
       const params = { AuthMethod: str(b.AuthMethod), State: str(b.State), Code: str(b.Code), ClientNonce: str(b.ClientNonce) };
       return { body: await ep.auth.oidcCallback(params, (input, method) => ep.tokens.createLoginToken(input, method)) };
     },
@@ -110,18 +116,18 @@ export function aclTokenHandlers(ep: AclHandlerDeps, cfg: RequestConfig) {
   };
 }
 
-const AUTHORIZE_FAILED = 'Failed to decode request body';
+const DECODE_FAILED = 'Failed to decode request body';
 
 /** The /v1/internal/acl/authorize body as Go decodes []structs.ACLAuthorizationRequest (null elements and fields are zero values). */
 export function decodeAuthorizeBatch(body: Buffer): AuthorizationRequest[] {
-  const raw = parseJSON(body, AUTHORIZE_FAILED) ?? [];
-  if (!Array.isArray(raw)) throw new BadRequestError(`${AUTHORIZE_FAILED}: json: cannot unmarshal ${goJsonKind(raw)} into Go value of type []structs.ACLAuthorizationRequest`);
+  const raw = parseJSON(body, DECODE_FAILED) ?? [];
+  if (!Array.isArray(raw)) throw new BadRequestError(`${DECODE_FAILED}: json: cannot unmarshal ${goJsonKind(raw)} into Go value of type []structs.ACLAuthorizationRequest`);
   return raw.map((x) => {
     if (x !== null && (typeof x !== 'object' || Array.isArray(x))) {
-      throw new BadRequestError(`${AUTHORIZE_FAILED}: json: cannot unmarshal ${goJsonKind(x)} into Go value of type structs.ACLAuthorizationRequest`);
+      throw new BadRequestError(`${DECODE_FAILED}: json: cannot unmarshal ${goJsonKind(x)} into Go value of type structs.ACLAuthorizationRequest`);
     }
     const r = (x ?? {}) as Record<string, unknown>;
-    checkGoTypes(r, { Resource: 'string', Segment: 'string', Access: 'string' }, 'ACLAuthorizationRequest', AUTHORIZE_FAILED);
+    checkGoTypes(r, { Resource: 'string', Segment: 'string', Access: 'string' }, 'ACLAuthorizationRequest', DECODE_FAILED);
     // Absent and null strings are Go's zero value, "".
     return { ...r, Resource: r.Resource ?? '', Segment: r.Segment ?? '', Access: r.Access ?? '' } as AuthorizationRequest;
   });
