@@ -2,13 +2,17 @@
 // case-insensitively (python-consul sends lowercase keys), parse errors become 400s.
 import { BadRequestError } from '../errors.ts';
 
-/** Parses a JSON body; `what` prefixes the error as Consul does ("Request decode failed: …"). */
-export function parseJSON(body: Buffer, what = 'Request decode failed'): unknown {
+/**
+ * Parses a JSON body; `what` prefixes the error as Consul does ("Request decode failed: …").
+ * Integers past 2^53 come back as exact BigInts (for uint64 fields) unless `goInterface` is set:
+ * bodies Consul decodes into a map[string]interface{}, where every number is a float64.
+ */
+export function parseJSON(body: Buffer, what = 'Request decode failed', goInterface = false): unknown {
   if (body.length === 0) return undefined;
   try {
     const text = body.toString('utf8');
     // A reviver costs a call per value; only a run of 16+ digits can be an integer beyond 2^53.
-    return BIG_DIGITS.test(text) ? JSON.parse(text, keepBigIntegers) : JSON.parse(text);
+    return !goInterface && BIG_DIGITS.test(text) ? JSON.parse(text, keepBigIntegers) : JSON.parse(text);
   } catch (err) {
     throw new BadRequestError(`${what}: ${(err as Error).message}`);
   }

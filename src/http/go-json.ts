@@ -52,13 +52,3 @@ export function checkGoTypes(
   }
 }
 
-/**
- * A value decoded into Go's interface{} (a map[string]interface{} field): every number is a
- * float64 there, so the exact big integers parseJSON keeps for uint64 fields become numbers.
- */
-export function asGoInterface(v: unknown): unknown {
-  if (typeof v === 'bigint') return Number(v);
-  if (Array.isArray(v)) return v.map(asGoInterface);
-  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, asGoInterface(x)]));
-  return v;
-}

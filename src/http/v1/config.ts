@@ -4,7 +4,6 @@ import type { ConfigEntryEndpoint } from '../../endpoint/config-entries.ts';
 import { NotFoundError } from '../../errors.ts';
 import type { HttpResult } from '../router.ts';
 import { parseJSON } from '../body.ts';
-import { asGoInterface } from '../go-json.ts';
 import { queryOptions, checkDatacenter, checkTenancy, authzOf, uintParam, type HttpRequest, type RequestConfig } from '../request.ts';
 
 /** Splits `kind[/name]` the way Consul's SplitN(path, "/", 2) does. */
@@ -21,7 +20,7 @@ export function configHandlers(entries: ConfigEntryEndpoint, cfg: RequestConfig)
       checkDatacenter(req, cfg);
       checkTenancy(req);
       // Consul decodes the entry into a map[string]interface{} first: every number is a float64.
-      const raw = asGoInterface(parseJSON(await req.body(), 'Request decoding failed'));
+      const raw = parseJSON(await req.body(), 'Request decoding failed', true);
       return { body: await entries.apply(raw, uintParam(req, 'cas'), authzOf(req, cfg)) };
     },
     async get(req: HttpRequest): Promise<HttpResult> {

@@ -5,7 +5,6 @@ import type { CAConfigurationUpdate, ConnectCAEndpoint } from '../../endpoint/co
 import { BadRequestError } from '../../errors.ts';
 import type { HttpResult } from '../router.ts';
 import { parseJSON } from '../body.ts';
-import { asGoInterface } from '../go-json.ts';
 import { authzOf, checkDatacenter, queryOptions, type HttpRequest, type RequestConfig } from '../request.ts';
 
 /** Handlers for the CA routes. */
@@ -25,7 +24,8 @@ export function connectHandlers(ca: ConnectCAEndpoint, cfg: RequestConfig) {
       // An empty ?cas= is no CAS, as Consul reads it.
       const cas = req.query.get('cas');
       if (cas && !/^\d+$/.test(cas)) throw new BadRequestError(`Request decode failed: strconv.ParseUint: parsing ${JSON.stringify(cas)}: invalid syntax`);
-      await ca.setConfiguration(decodeUpdate(parseJSON(await req.body())), authzOf(req, cfg));
+      // No field of structs.CAConfiguration is a uint64, and Config is a map[string]interface{} (float64 numbers).
+      await ca.setConfiguration(decodeUpdate(parseJSON(await req.body(), undefined, true)), authzOf(req, cfg));
       // Consul's handler returns no object: 200 with an empty body.
       return {};
     },
@@ -57,7 +57,7 @@ function decodeUpdate(body: unknown): CAConfigurationUpdate {
   if (notString !== undefined) refuse('State', notString, 'string');
   const update: CAConfigurationUpdate = {
     Provider: typed('Provider', 'string', (v) => typeof v === 'string', ''),
-    Config: asGoInterface(typed<Record<string, unknown>>('Config', 'map[string]interface {}', isMap, {})) as Record<string, unknown>,
+    Config: typed<Record<string, unknown>>('Config', 'map[string]interface {}', isMap, {}),
     State: state as Record<string, string> | null,
     ForceWithoutCrossSigning: typed('ForceWithoutCrossSigning', 'bool', (v) => typeof v === 'boolean', false),
   };
