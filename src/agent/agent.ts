@@ -18,6 +18,7 @@ import { ensureAclBootstrap } from '../leader/acl.ts';
 import type { SessionTimers } from '../leader/session-ttl.ts';
 import type { LeaderSide } from '../leader/duties.ts';
 import { reloadTls, startTls, TlsConfigurator } from './tls-configurator.ts';
+import { AgentWatches } from './watches.ts';
 import { HttpServer, RequestRateLimiter, rpcRateBucket, type ControlPlaneLimitEntry, type HttpServerDeps } from '../http/index.ts';
 import { RpcRateExceededError } from '../errors.ts';
 import { DnsHandler, DnsServer, UpstreamQueue, delegateRecursion, dnsConfigFrom, type DnsAddresses } from '../dns/index.ts';
@@ -184,6 +185,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   const liveness = config.gossip
     ? new LivenessGreeter((): string => livenessAddress(config.advertiseAddr, Number(rpc?.addresses()[0]?.split(':').pop() ?? config.ports.server)))
     : undefined;
+  const watches = new AgentWatches({ logger, addresses: () => http.addresses() });
   const reload = async (next?: RuntimeConfig): Promise<void> => {
     next ??= await (deps.reloadConfig ?? (() => reloadFromSources(config)))();
     reloadTls(tls, next, http);
@@ -191,6 +193,11 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
     await local.reload(next);
     ui.reload(next);
     reloadTelemetrySinks(telemetry, next);
+    try {
+      watches.reload(next);
+    } catch (err) {
+      throw new Error(`Failed reloading watches: ${(err as Error).message}`);
+    }
     if (next.limits.requestLimits) rateLimit.update(next.limits.requestLimits);
     rpcBucket = rpcRateBucket(next.limits, clock.now());
   };
@@ -355,12 +362,15 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       await http.listen(config.httpAddrs);
       if (https) await http.listen(config.httpsAddrs ?? [], https);
       await dns.listen(config.dnsAddrs);
+      // The watches reach this agent over its own HTTP API (Consul's reloadWatches at start).
+      watches.reload(config);
       if (config.pidFile) fs.writeFileSync(config.pidFile, String(process.pid));
       log.info({ node: config.nodeName, datacenter: config.datacenter, store: store.kind, http: http.addresses() }, 'agent started');
     },
     async stop() {
       if (stopped) return;
       stopped = true;
+      watches.stop();
       telemetry.closePush();
       await http.close();
       cache.close();

@@ -11,6 +11,7 @@ import { Telemetry } from '../telemetry/metrics.ts';
 import { reloadTelemetrySinks, startTelemetrySinks, telemetryOptions } from './telemetry-sinks.ts';
 import { MetricsStream } from '../telemetry/metrics-stream.ts';
 import { reloadTls, startTls, TlsConfigurator } from './tls-configurator.ts';
+import { AgentWatches } from './watches.ts';
 import { HttpServer, rpcRateBucket, type RequestConfig } from '../http/index.ts';
 import { ClientAclResolver } from './client-acl.ts';
 import { RemoteNodeChecks } from './client-alias.ts';
@@ -157,6 +158,7 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
     nodeName: config.nodeName, api: agentApiCall(http, () => token('agent')), logger: logger.child({ '@module': 'agent' }),
   }, remoteExecDisabled(config)));
   const dns = new DnsServer({ handler: dnsHandler, logger: logger.child({ '@module': 'dns' }) });
+  const watches = new AgentWatches({ logger, addresses: () => http.addresses() });
   const reload = async (next?: RuntimeConfig): Promise<void> => {
     next ??= await (deps.reloadConfig ?? (async () => config))();
     reloadTls(tls, next, http);
@@ -165,6 +167,11 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
     await local.reload(next);
     uiSettings.reload(next);
     reloadTelemetrySinks(telemetry, next);
+    try {
+      watches.reload(next);
+    } catch (err) {
+      throw new Error(`Failed reloading watches: ${(err as Error).message}`);
+    }
   };
   let started = false;
   let stopped = false;
@@ -195,12 +202,15 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
         httpsOn = true;
       }
       await dns.listen(config.dnsAddrs);
+      // The watches reach this agent over its own HTTP API (Consul's reloadWatches at start).
+      watches.reload(config);
       if (config.pidFile) fs.writeFileSync(config.pidFile, String(process.pid));
       log.info({ node: config.nodeName, datacenter: config.datacenter, http: http.addresses() }, 'client agent started');
     },
     async stop() {
       if (stopped) return;
       stopped = true;
+      watches.stop();
       telemetry.closePush();
       (autoEncrypt as AutoEncrypt | null)?.stop();
       await http.close();

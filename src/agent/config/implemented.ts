@@ -81,6 +81,8 @@ export const consumers: Readonly<Record<string, string>> = {
   'telemetry.prefix_filter': 'telemetry/sinks.ts#prefix_filter', 'telemetry.filter_default': 'telemetry/sinks.ts#filter_default',
   'telemetry.circonus_submission_url': 'telemetry/sinks.ts#circonus_submission_url',
   'telemetry.circonus_submission_interval': 'telemetry/sinks.ts#circonus_submission_interval',
+  // Watch plans with script and HTTP handlers, run against the agent's own HTTP API.
+  watches: 'agent/watches.ts#watches',
   'unix_sockets.*': 'http/server.ts#setFilePermissions', 'config_entries.bootstrap': 'leader/config-bootstrap.ts#configEntriesBootstrap',
 };
 
@@ -102,7 +104,7 @@ export const notImplemented: Readonly<Record<string, string>> = {
   // Agent features not built.
   auto_reload_config: 'config is reloaded on SIGHUP or `consul reload` only',
   'auto_config.*': 'auto-config (intro tokens, JWT authorization) is not built; auto_encrypt is',
-  'cloud.*': 'no HCP link', watches: 'no watch plans or handlers',
+  'cloud.*': 'no HCP link',
   'locality.*': 'the agent does not carry a locality',
   advertise_reconnect_timeout: 'clients do not advertise a reconnect timeout',
   server_rejoin_age_max: 'a long-absent server is not refused',
