@@ -4,7 +4,7 @@
 // (datadog-go v3.2.0, the client go-metrics uses).
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
-import { goShortest, sanitize, type Label, type MetricSink } from './sink.ts';
+import { goShortest, NameCache, sanitize, type Label, type MetricSink } from './sink.ts';
 import { splitAddr, UdpPackets } from './statsd.ts';
 
 /** datadog-go's OptimalUDPPayloadSize. */
@@ -17,12 +17,15 @@ export type DogType = 'g' | 'c' | 'ms';
 export function dogstatsdLine(
   type: DogType, key: readonly string[], value: number, labels: readonly Label[], hostname: string, globalTags: readonly string[],
 ): string {
+  const { name, tags } = dogstatsdName(key, labels, hostname, globalTags);
+  return `${name}:${dogstatsdValue(type, value)}|${type}${tags}`;
+}
+
+/** A line's name (the hostname spliced out) and its `|#tags` suffix ('' without tags). */
+function dogstatsdName(key: readonly string[], labels: readonly Label[], hostname: string, globalTags: readonly string[]): { name: string; tags: string } {
   // The first element equal to the hostname leaves the name (go-metrics' parseKey).
   const at = key.indexOf(hostname);
   const name = sanitize((at < 0 ? key : [...key.slice(0, at), ...key.slice(at + 1)]).join('.'));
-  const v = Math.fround(value);
-  // datadog-go: Count takes an int64, Gauge the shortest float, TimeInMilliseconds six decimals.
-  const text = type === 'c' ? String(Math.trunc(v)) : type === 'g' ? goShortest(v) : v.toFixed(6);
   const tags = [
     ...globalTags.map((t) => t.replaceAll('\n', '')),
     ...labels.map((l) => {
@@ -31,36 +34,45 @@ export function dogstatsdLine(
       return val === '' ? n : `${n}:${val}`;
     }),
   ];
-  return `${name}:${text}|${type}${tags.length ? `|#${tags.join(',')}` : ''}`;
+  return { name, tags: tags.length ? `|#${tags.join(',')}` : '' };
+}
+
+/** datadog-go: Count takes an int64, Gauge the shortest float, TimeInMilliseconds six decimals. */
+function dogstatsdValue(type: DogType, value: number): string {
+  const v = Math.fround(value);
+  return type === 'c' ? String(Math.trunc(v)) : type === 'g' ? goShortest(v) : v.toFixed(6);
 }
 
 /** Sends metrics to a DogStatsD agent (telemetry.dogstatsd_addr, dogstatsd_tags). */
 export class DogStatsdSink implements MetricSink {
   readonly #out: UdpPackets;
-  readonly #hostname: string;
-  readonly #tags: readonly string[];
+  readonly #names: NameCache<{ name: string; tags: string }>;
 
   /** Throws on an address without a port, as datadog-go's client does (Consul then fails to start). */
   constructor(addr: string, hostname: string, tags: readonly string[], clock: Clock, log: Logger) {
     splitAddr(addr);
     this.#out = new UdpPackets(addr, { max: DOGSTATSD_MAX_PACKET, dropOversize: true, separator: '\n' }, clock, log);
-    this.#hostname = hostname;
-    this.#tags = tags;
+    this.#names = new NameCache((key, labels) => dogstatsdName(key, labels, hostname, tags));
   }
 
   setGauge(key: readonly string[], value: number, labels: readonly Label[]): void {
-    this.#out.push(dogstatsdLine('g', key, value, labels, this.#hostname, this.#tags));
+    this.#line('g', key, value, labels);
   }
 
   incrCounter(key: readonly string[], value: number, labels: readonly Label[]): void {
-    this.#out.push(dogstatsdLine('c', key, value, labels, this.#hostname, this.#tags));
+    this.#line('c', key, value, labels);
   }
 
   addSample(key: readonly string[], value: number, labels: readonly Label[]): void {
-    this.#out.push(dogstatsdLine('ms', key, value, labels, this.#hostname, this.#tags));
+    this.#line('ms', key, value, labels);
   }
 
   close(): void {
     this.#out.close();
+  }
+
+  #line(type: DogType, key: readonly string[], value: number, labels: readonly Label[]): void {
+    const { name, tags } = this.#names.get(key, labels);
+    this.#out.push(`${name}:${dogstatsdValue(type, value)}|${type}${tags}`);
   }
 }

@@ -57,3 +57,48 @@ export function goShortest(v: number): string {
   if (point >= digits.length) return `${sign}${digits}${'0'.repeat(point - digits.length)}`;
   return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
 }
+
+/** Names cached past this many are built per event instead (label values from an unbounded set). */
+const MAX_CACHED_NAMES = 4096;
+
+interface NameNode<T> {
+  value?: T;
+  next?: Map<string, NameNode<T>>;
+}
+
+/**
+ * A sink's formatted name per key array and label values: the same few names repeat on every
+ * event, so each is built (joined, sanitized) once. Keys are the arrays PushMetrics hands out;
+ * a key always comes with the same label names, so the values alone tell its names apart.
+ */
+export class NameCache<T> {
+  readonly #build: (key: readonly string[], labels: readonly Label[]) => T;
+  readonly #byKey = new WeakMap<readonly string[], NameNode<T>>();
+  #count = 0;
+
+  constructor(build: (key: readonly string[], labels: readonly Label[]) => T) {
+    this.#build = build;
+  }
+
+  /** The formatted name of this key with these labels' values. */
+  get(key: readonly string[], labels: readonly Label[]): T {
+    let node: NameNode<T> | undefined = this.#byKey.get(key);
+    if (!node) {
+      if (this.#count >= MAX_CACHED_NAMES) return this.#build(key, labels);
+      this.#byKey.set(key, node = {});
+    }
+    for (const l of labels) {
+      let n: NameNode<T> | undefined = node.next?.get(l.value);
+      if (!n) {
+        if (this.#count >= MAX_CACHED_NAMES) return this.#build(key, labels);
+        (node.next ??= new Map()).set(l.value, n = {});
+      }
+      node = n;
+    }
+    if (node.value === undefined) {
+      node.value = this.#build(key, labels);
+      this.#count += 1;
+    }
+    return node.value;
+  }
+}

@@ -77,3 +77,15 @@ test('addresses without a port: statsd and statsite start and send nothing, dogs
   assert.equal(logged.filter((l) => l.includes('missing port in address')).length, 2);
   assert.throws(() => createPushMetrics(sinkSettings({ dogstatsd_addr: 'nohost' }), clock, log, 'h'), /address nohost: missing port in address/);
 });
+
+test('push: names are cached per key, yet a reloaded prefix_filter applies to keys already sent', () => {
+  const sink = recorder();
+  const push = new PushMetrics(sinkSettings({}), [sink], 'host1');
+  const key = ['api', 'http'];
+  push.addSample(key, 1, [{ name: 'method', value: 'GET' }]);
+  push.updateFilter([], ['consul.api']);
+  push.addSample(key, 2, [{ name: 'method', value: 'GET' }]);
+  push.updateFilter(['consul.api.http'], ['consul.api']);
+  push.addSample(key, 3, [{ name: 'method', value: 'PUT' }]);
+  assert.deepEqual(sink.seen, ['ms consul.api.http 1 method=GET', 'ms consul.api.http 3 method=PUT']);
+});

@@ -85,6 +85,13 @@ export class PrefixFilter {
   }
 }
 
+/** A key's full name and prefix_filter verdict, as of one filter generation. */
+interface KeyEntry {
+  full: string[];
+  allowed: boolean;
+  gen: number;
+}
+
 /** Metric events to the configured push sinks. */
 export class PushMetrics {
   readonly #sinks: MetricSink[];
@@ -92,6 +99,13 @@ export class PushMetrics {
   readonly #hostname: string | undefined;
   readonly #filterDefault: boolean;
   #filter: PrefixFilter;
+  /**
+   * Full keys and verdicts by the caller's key array (callers pass the same module-level array
+   * on every event), so an event builds no name and runs no filter; a reload bumps #gen.
+   */
+  readonly #keys = new WeakMap<readonly string[], KeyEntry>();
+  readonly #gaugeKeys = new WeakMap<readonly string[], KeyEntry>();
+  #gen = 0;
 
   constructor(settings: SinkSettings, sinks: MetricSink[], hostname = os.hostname()) {
     this.#sinks = sinks;
@@ -104,35 +118,44 @@ export class PushMetrics {
   /** Replaces the prefix rules (the part of telemetry Consul's reload applies). */
   updateFilter(allowed: readonly string[], blocked: readonly string[]): void {
     this.#filter = new PrefixFilter(allowed, blocked, this.#filterDefault);
+    this.#gen += 1;
   }
 
   /** A gauge's value; its key carries the hostname after the prefix unless disable_hostname is set. */
-  setGauge(key: readonly string[], value: number, labels: readonly Label[] = []): void {
-    const full = this.#key(key, this.#hostname);
-    if (this.#filter.allows(full.join('.'))) for (const s of this.#sinks) s.setGauge(full, value, labels);
+  setGauge(key: readonly string[], value: number, labels: readonly Label[] = NO_LABELS): void {
+    const e = this.#entry(this.#gaugeKeys, key, this.#hostname);
+    if (e.allowed) for (const s of this.#sinks) s.setGauge(e.full, value, labels);
   }
 
   /** A counter increment. */
-  incrCounter(key: readonly string[], value: number, labels: readonly Label[] = []): void {
-    const full = this.#key(key, undefined);
-    if (this.#filter.allows(full.join('.'))) for (const s of this.#sinks) s.incrCounter(full, value, labels);
+  incrCounter(key: readonly string[], value: number, labels: readonly Label[] = NO_LABELS): void {
+    const e = this.#entry(this.#keys, key, undefined);
+    if (e.allowed) for (const s of this.#sinks) s.incrCounter(e.full, value, labels);
   }
 
   /** A timer sample in milliseconds. */
-  addSample(key: readonly string[], ms: number, labels: readonly Label[] = []): void {
-    const full = this.#key(key, undefined);
-    if (this.#filter.allows(full.join('.'))) for (const s of this.#sinks) s.addSample(full, ms, labels);
+  addSample(key: readonly string[], ms: number, labels: readonly Label[] = NO_LABELS): void {
+    const e = this.#entry(this.#keys, key, undefined);
+    if (e.allowed) for (const s of this.#sinks) s.addSample(e.full, ms, labels);
   }
 
   close(): void {
     for (const s of this.#sinks) s.close();
   }
 
-  #key(key: readonly string[], hostname: string | undefined): string[] {
+  #entry(cache: WeakMap<readonly string[], KeyEntry>, key: readonly string[], hostname: string | undefined): KeyEntry {
+    const hit = cache.get(key);
+    if (hit && hit.gen === this.#gen) return hit;
     const head = hostname === undefined ? [] : [hostname];
-    return this.#prefix === '' ? [...head, ...key] : [this.#prefix, ...head, ...key];
+    const full = this.#prefix === '' ? [...head, ...key] : [this.#prefix, ...head, ...key];
+    // The sinks get this same array on every event, so they can cache by it too.
+    const e = { full: hit && hit.full.join('.') === full.join('.') ? hit.full : full, allowed: this.#filter.allows(full.join('.')), gen: this.#gen };
+    cache.set(key, e);
+    return e;
   }
 }
+
+const NO_LABELS: readonly Label[] = [];
 
 /** The push sinks the settings name (none: undefined), as Consul's InitTelemetry builds them. */
 export function createPushMetrics(settings: SinkSettings, clock: Clock, log: Logger, hostname = os.hostname()): PushMetrics | undefined {

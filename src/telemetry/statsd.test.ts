@@ -4,8 +4,8 @@ import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { ManualClock } from '../clock.ts';
 import { silentLogger } from '../log.ts';
-import { goFixed6, goShortest } from './sink.ts';
-import { PacketBuffer, splitAddr, STATSD_MAX_PACKET, StatsdSink, statsdLine } from './statsd.ts';
+import { goFixed6, goShortest, NameCache } from './sink.ts';
+import { flattenKeyLabels, PacketBuffer, splitAddr, STATSD_MAX_PACKET, StatsdSink, statsdLine } from './statsd.ts';
 
 test('statsd lines: dotted name, label values appended, Go %f of a float32, type suffix', () => {
   assert.equal(statsdLine('g', ['consul', 'host1', 'runtime', 'alloc_bytes'], 123456, []), 'consul.host1.runtime.alloc_bytes:123456.000000|g\n');
@@ -89,4 +89,16 @@ test('statsd sink: a collector that is down costs nothing and throws nothing', (
   for (let i = 0; i < 10_000; i++) sink.addSample(['consul', 'x'], i, []);
   clock.advance(100);
   sink.close();
+});
+
+test('name cache: one name per key and label values, built once', () => {
+  let built = 0;
+  const names = new NameCache((key, labels) => { built += 1; return flattenKeyLabels(key, labels); });
+  const key = ['consul', 'api', 'http'];
+  const get = (m: string, p: string) => names.get(key, [{ name: 'method', value: m }, { name: 'path', value: p }]);
+  assert.equal(get('GET', 'v1_kv_'), 'consul.api.http.GET.v1_kv_');
+  assert.equal(get('PUT', 'v1_kv_'), 'consul.api.http.PUT.v1_kv_');
+  assert.equal(get('GET', 'v1_kv_'), 'consul.api.http.GET.v1_kv_');
+  assert.equal(names.get(key, []), 'consul.api.http');
+  assert.equal(built, 3);
 });

@@ -5,7 +5,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import type { Clock, TimerHandle } from '../clock.ts';
 import type { Logger } from '../log.ts';
-import { FLUSH_INTERVAL_MS, goFixed6, MAX_QUEUED_LINES, RECONNECT_WAIT_MS, sanitize, type Label, type MetricSink } from './sink.ts';
+import { FLUSH_INTERVAL_MS, goFixed6, MAX_QUEUED_LINES, NameCache, RECONNECT_WAIT_MS, sanitize, type Label, type MetricSink } from './sink.ts';
 
 /** go-metrics' statsdMaxLen. */
 export const STATSD_MAX_PACKET = 1400;
@@ -160,21 +160,22 @@ export class UdpPackets {
 /** Sends metrics to a statsd server over UDP (telemetry.statsd_address). */
 export class StatsdSink implements MetricSink {
   readonly #out: UdpPackets;
+  readonly #names = new NameCache(flattenKeyLabels);
 
   constructor(addr: string, clock: Clock, log: Logger) {
     this.#out = new UdpPackets(addr, { max: STATSD_MAX_PACKET }, clock, log);
   }
 
   setGauge(key: readonly string[], value: number, labels: readonly Label[]): void {
-    this.#out.push(statsdLine('g', key, value, labels));
+    this.#out.push(`${this.#names.get(key, labels)}:${goFixed6(value)}|g\n`);
   }
 
   incrCounter(key: readonly string[], value: number, labels: readonly Label[]): void {
-    this.#out.push(statsdLine('c', key, value, labels));
+    this.#out.push(`${this.#names.get(key, labels)}:${goFixed6(value)}|c\n`);
   }
 
   addSample(key: readonly string[], value: number, labels: readonly Label[]): void {
-    this.#out.push(statsdLine('ms', key, value, labels));
+    this.#out.push(`${this.#names.get(key, labels)}:${goFixed6(value)}|ms\n`);
   }
 
   close(): void {

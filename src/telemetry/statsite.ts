@@ -4,8 +4,8 @@
 import net from 'node:net';
 import type { Clock, TimerHandle } from '../clock.ts';
 import type { Logger } from '../log.ts';
-import { FLUSH_INTERVAL_MS, MAX_QUEUED_LINES, RECONNECT_WAIT_MS, type Label, type MetricSink } from './sink.ts';
-import { splitAddr, statsdLine } from './statsd.ts';
+import { FLUSH_INTERVAL_MS, goFixed6, MAX_QUEUED_LINES, NameCache, RECONNECT_WAIT_MS, type Label, type MetricSink } from './sink.ts';
+import { flattenKeyLabels, splitAddr } from './statsd.ts';
 
 /** bufio.Writer's default size: a fuller buffer is written at once. */
 const WRITE_BUFFER_BYTES = 4096;
@@ -26,6 +26,7 @@ export class StatsiteSink implements MetricSink {
   #flushTimer: TimerHandle | undefined;
   #retryTimer: TimerHandle | undefined;
   #closed = false;
+  readonly #names = new NameCache(flattenKeyLabels);
 
   constructor(addr: string, clock: Clock, log: Logger) {
     this.#clock = clock;
@@ -43,15 +44,15 @@ export class StatsiteSink implements MetricSink {
   }
 
   setGauge(key: readonly string[], value: number, labels: readonly Label[]): void {
-    this.#push(statsdLine('g', key, value, labels));
+    this.#push(`${this.#names.get(key, labels)}:${goFixed6(value)}|g\n`);
   }
 
   incrCounter(key: readonly string[], value: number, labels: readonly Label[]): void {
-    this.#push(statsdLine('c', key, value, labels));
+    this.#push(`${this.#names.get(key, labels)}:${goFixed6(value)}|c\n`);
   }
 
   addSample(key: readonly string[], value: number, labels: readonly Label[]): void {
-    this.#push(statsdLine('ms', key, value, labels));
+    this.#push(`${this.#names.get(key, labels)}:${goFixed6(value)}|ms\n`);
   }
 
   close(): void {
