@@ -41,6 +41,10 @@ const CONSUL_500: Array<[RegExp, RegExp]> = [
   [/\/v1\/(agent\/(join|force-leave|members)|operator\/keyring)/, /^No gossip pool/],
 ];
 const consul500 = (c: { route: string }, body: string) => CONSUL_500.some(([r, b]) => r.test(c.route) && b.test(body));
+// Routes with a configured body limit (kv_max_value_size, txn_max_req_len: 512 KiB here), answered 413 past it.
+const LIMITED = new Set(['PUT /v1/kv/*', 'PUT /v1/txn']);
+// Invalid UTF-8 inside a JSON string is not among them: Go's decoder reads it as U+FFFD.
+const BROKEN_JSON = new Set(['body: truncated object', 'body: truncated array', 'body: bare word', 'body: raw binary', 'body: very long junk']);
 // Routes whose 503 is an answer, not a failure: the agent's service health (critical is a 503).
 const HEALTH_503 = /^GET \/v1\/agent\/health\/service\//;
 
@@ -140,7 +144,10 @@ after(async () => {
 
 test(`malformed input on every route: no 5xx, no hang, no leak, guarded data unchanged (seed ${SEED})`, { timeout: 55_000 }, async () => {
   const before = await readGuarded();
-  const cases = fuzzCases(targets(), SEED);
+  const all = targets();
+  const cases = fuzzCases(all, SEED);
+  // Routes that decode a JSON body: broken JSON must never be accepted there.
+  const decoding = new Set(all.filter((t) => t.body !== null && typeof t.body === 'object').map((t) => t.route));
   const kinds = new Map<string, { n: number; line: string }>();
   let next = 0;
   // Stop sending in time to report what was found (a run that cannot finish is itself a failure).
@@ -150,6 +157,8 @@ test(`malformed input on every route: no 5xx, no hang, no leak, guarded data unc
       const c = cases[next++];
       const answer = await send(keepAlive, a.httpAddr, ROOT, c, 4000);
       const problems = judge(c, HEALTH_503.test(c.route) && answer.status === 503 ? { ...answer, status: 200 } : answer, { stream: STREAMS.has(c.route), allow500: consul500 });
+      if (LIMITED.has(c.route) && c.label.startsWith('body: very long') && answer.status !== 413) problems.push(`a body past the limit answered ${answer.status}, not 413`);
+      if (decoding.has(c.route) && BROKEN_JSON.has(c.label) && answer.status < 400) problems.push(`broken JSON accepted (${answer.status})`);
       if (!problems.length) continue;
       // One line per route and kind of answer (the first case that got it); the count after.
       const kind = `${c.route} ${answer.status} ${answer.body.slice(0, 60)}`;
