@@ -6,6 +6,7 @@ import { IdleMemory, processMemoryDeps } from '../agent/idle-memory.ts';
 import { systemClock } from '../clock.ts';
 import { createLogger, LogHub } from '../log.ts';
 import { LogFile } from '../log-file.ts';
+import { Syslog } from '../log-syslog.ts';
 import { CONSUL_API_VERSION, PROCONSUL_VERSION, buildDate } from '../version.ts';
 import type { CliIO, Command } from './io.ts';
 
@@ -87,12 +88,27 @@ async function run(args: string[], io: CliIO): Promise<number> {
     io.stderr(`==> ${(err as Error).message}\n`);
     return 1;
   }
+  // enable_syslog: lines also go to the local syslog under syslog_facility (Consul's default LOCAL0).
+  let syslog: Syslog | undefined;
+  if (config.raw.enable_syslog === true) {
+    try {
+      const facility = typeof config.raw.syslog_facility === 'string' ? config.raw.syslog_facility : 'LOCAL0';
+      // PROCONSUL_SYSLOG_SOCKET: a syslog socket elsewhere than Go's places (tests, containers).
+      const socket = io.env.PROCONSUL_SYSLOG_SOCKET;
+      syslog = await Syslog.open({ facility, ...(socket ? { paths: [socket] } : {}) });
+    } catch (err) {
+      logFile?.close();
+      io.stderr(`==> ${(err as Error).message}\n`);
+      return 1;
+    }
+  }
   const logHub = new LogHub();
   const logger = createLogger({
     level: config.logLevel, json: config.logJson, hub: logHub,
     write: (s) => {
       io.stdout(s);
       logFile?.write(s);
+      syslog?.write(s);
     },
   });
   let requestLeave: (why: string) => void = () => {};
@@ -139,6 +155,7 @@ async function run(args: string[], io: CliIO): Promise<number> {
   idleMemory?.stop();
   await agent.stop();
   logFile?.close();
+  syslog?.close();
   clearTimeout(forced);
   return sig === 'join-exhausted' ? 1 : 0;
 }

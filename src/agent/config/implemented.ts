@@ -20,6 +20,7 @@ export const consumers: Readonly<Record<string, string>> = {
   advertise_addr_wan_ipv6: 'leader/self-register.ts#taggedAddresses',
   client_addr: 'agent/agent.ts#httpAddrs', 'addresses.*': 'agent/agent.ts#dnsAddrs', 'ports.*': 'agent/agent.ts#ports',
   domain: 'dns/config.ts#domain', alt_domain: 'dns/config.ts#altDomain',
+  enable_syslog: 'cli/agent.ts#enable_syslog', syslog_facility: 'cli/agent.ts#syslog_facility',
   log_level: 'cli/agent.ts#logLevel', log_json: 'cli/agent.ts#logJson', log_file: 'cli/agent.ts#logFile',
   log_rotate_bytes: 'cli/agent.ts#logRotate', log_rotate_duration: 'cli/agent.ts#logRotate', log_rotate_max_files: 'cli/agent.ts#logRotate', pid_file: 'agent/agent.ts#pidFile',
   'ui_config.*': 'agent/ui-routes.ts#ui', default_query_time: 'agent/agent.ts#defaultQueryTime',
@@ -97,9 +98,8 @@ export const notImplemented: Readonly<Record<string, string>> = {
   'telemetry.circonus_check_tags': 'no Circonus API client',
   'telemetry.enable_host_metrics': 'no host metrics collector',
   'telemetry.disable_per_tenancy_usage_metrics': 'no per-tenancy usage metrics',
-  // Logging beyond stdout.
+  // Per-subsystem log levels and the pprof endpoints.
   log_sublevels: 'one level for every subsystem',
-  enable_syslog: 'no syslog output', syslog_facility: 'no syslog output',
   enable_debug: 'no /debug/pprof endpoints',
   // Agent features not built.
   auto_reload_config: 'config is reloaded on SIGHUP or `consul reload` only',
@@ -203,7 +203,7 @@ const opaque = new Set([
 // node ID is never host-based, there is no unprintable-character filter, and the features below are off.
 const implied: Record<string, unknown> = {
   'tls.grpc.verify_incoming': false, disable_host_node_id: true, disable_http_unprintable_char_filter: true,
-  enable_syslog: false, enable_debug: false, auto_reload_config: false, enable_agent_tls_for_checks: false,
+  enable_debug: false, auto_reload_config: false, enable_agent_tls_for_checks: false,
   'auto_config.enabled': false, 'auto_config.authorization.enabled': false, 'acl.enable_token_replication': false,
   'connect.enable_mesh_gateway_wan_federation': false, 'connect.enable_serverless_plugin': false,
   'telemetry.enable_host_metrics': false, 'peering.test_allow_peer_registrations': false,
