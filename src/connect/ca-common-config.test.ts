@@ -80,3 +80,12 @@ test('the agent\'s configuration: the consul provider when unset; a refused conf
   assert.deepEqual(agentCASettings({ caProvider: '', caConfig: { LeafCertTTL: '90s' } }), { ok: false, error: 'leaf cert TTL must be greater or equal than 1h0m0s' });
   assert.deepEqual(agentCASettings({ caProvider: '', caConfig: { RootCert: 'x' } }), { ok: false, error: 'must provide a private key when providing a root cert' });
 });
+
+test('mapstructure\'s unconvertible-value messages print the value as Go\'s %v, not "[object Object]"', async () => {
+  const { goValueText } = await import('./ca-common-config.ts');
+  assert.equal(goValueText({ X: 1, a: [true, null, 'y'] }), 'map[X:1 a:[true <nil> y]]');
+  assert.equal(goValueText({}), 'map[]');
+  assert.equal(goValueText(3.6e12), '3.6e+12');
+  assert.equal(goValueText(123456), '123456');
+  assert.equal(goValueText(0.00001), '1e-05');
+});

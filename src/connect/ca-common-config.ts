@@ -110,7 +110,7 @@ function decode(raw: Record<string, unknown>): CommonCAConfig {
 }
 
 function decodeValue(name: string, kind: Kind, v: unknown): number | string | boolean | { error: string } {
-  const unconvertible = { error: `'${name}' expected type '${GO_TYPES[kind]}', got unconvertible type '${goType(v)}', value: '${String(v)}'` };
+  const unconvertible = { error: `'${name}' expected type '${GO_TYPES[kind]}', got unconvertible type '${goType(v)}', value: '${goValueText(v)}'` };
   if (typeof v === 'object') return unconvertible;
   switch (kind) {
     case 'duration': {
@@ -150,6 +150,28 @@ function decodeValue(name: string, kind: Kind, v: unknown): number | string | bo
 }
 
 const GO_TYPES: Record<Kind, string> = { duration: 'int64', string: 'string', int: 'int', float: 'float32', bool: 'bool' };
+
+/** A decoded JSON value as Go's %v prints it (`map[a:1 b:[x y]]`, `<nil>`), for mapstructure's messages. */
+export function goValueText(v: unknown): string {
+  if (v === null || v === undefined) return '<nil>';
+  if (Array.isArray(v)) return `[${v.map(goValueText).join(' ')}]`;
+  if (typeof v === 'object') {
+    const keys = Object.keys(v).sort();
+    return `map[${keys.map((k) => `${k}:${goValueText((v as Record<string, unknown>)[k])}`).join(' ')}]`;
+  }
+  if (typeof v === 'number') return goFloatText(v);
+  return String(v);
+}
+
+/** Go's %v of a float64 (JSON numbers decode to float64): shortest digits, %e form below 1e-4 and from 1e6 (1e+06). */
+function goFloatText(v: number): string {
+  if (!Number.isFinite(v)) return Number.isNaN(v) ? 'NaN' : v > 0 ? '+Inf' : '-Inf';
+  if (v === 0) return '0';
+  const [mantissa, e] = v.toExponential().split('e');
+  const exp = Number(e);
+  if (exp >= -4 && exp < 6) return String(v);
+  return `${mantissa}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
+}
 
 function goType(v: unknown): string {
   if (Array.isArray(v)) return '[]interface {}';
