@@ -102,3 +102,68 @@ test('name cache: one name per key and label values, built once', () => {
   assert.equal(names.get(key, []), 'consul.api.http');
   assert.equal(built, 3);
 });
+
+test('statsd sink: a hostname resolves once per connection, not per packet, and an IPv6 answer gets a udp6 socket', async () => {
+  const server = dgram.createSocket('udp6');
+  server.bind(0, '::1');
+  await once(server, 'listening');
+  const got: string[] = [];
+  server.on('message', (m) => got.push(m.toString()));
+  const clock = new ManualClock();
+  const asked: string[] = [];
+  // 'collector' resolves only through the sink's lookup, and only to ::1.
+  const lookup = async (host: string) => { asked.push(host); return { address: '::1', family: 6 }; };
+  const sink = new StatsdSink(`collector:${server.address().port}`, clock, silentLogger(), lookup);
+  try {
+    for (let round = 0; round < 3; round++) {
+      sink.incrCounter(['consul', 'test', 'n'], round, []);
+      clock.advance(100);
+      await until(() => got.length === round + 1);
+    }
+    assert.deepEqual(got, ['consul.test.n:0.000000|c\n', 'consul.test.n:1.000000|c\n', 'consul.test.n:2.000000|c\n']);
+    assert.deepEqual(asked, ['collector']);
+  } finally {
+    sink.close();
+    server.close();
+  }
+});
+
+test('statsd sink: a collector that goes away and comes back gets lines again after the 5 s wait, resolved afresh', async () => {
+  const first = dgram.createSocket('udp4');
+  first.bind(0, '127.0.0.1');
+  await once(first, 'listening');
+  const port = first.address().port;
+  const got: string[] = [];
+  first.on('message', (m) => got.push(m.toString()));
+  const clock = new ManualClock();
+  let lookups = 0;
+  const lookup = async () => { lookups += 1; return { address: '127.0.0.1', family: 4 }; };
+  const sink = new StatsdSink(`collector:${port}`, clock, silentLogger(), lookup);
+  try {
+    sink.incrCounter(['consul', 'a'], 1, []);
+    clock.advance(100);
+    await until(() => got.length === 1);
+    first.close();
+    // The connected socket hears the port unreachable and the sink stops for 5 s.
+    for (let i = 0; i < 10; i++) {
+      sink.incrCounter(['consul', 'lost'], 1, []);
+      clock.advance(100);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const again = dgram.createSocket('udp4');
+    again.bind(port, '127.0.0.1');
+    await once(again, 'listening');
+    again.on('message', (m) => got.push(m.toString()));
+    clock.advance(5_000);
+    for (let i = 0; i < 50 && !got.includes('consul.b:1.000000|c\n'); i++) {
+      sink.incrCounter(['consul', 'b'], 1, []);
+      clock.advance(100);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.ok(got.includes('consul.b:1.000000|c\n'));
+    assert.equal(lookups, 2);
+    again.close();
+  } finally {
+    sink.close();
+  }
+});

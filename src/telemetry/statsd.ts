@@ -2,7 +2,7 @@
 // name, batched into packets of at most 1400 bytes and flushed every 100 ms. A write error
 // makes the sink discard metrics for 5 s and then start again, as go-metrics' WAIT loop does.
 import dgram from 'node:dgram';
-import net from 'node:net';
+import dns from 'node:dns/promises';
 import type { Clock, TimerHandle } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import { FLUSH_INTERVAL_MS, goFixed6, MAX_QUEUED_LINES, NameCache, RECONNECT_WAIT_MS, sanitize, type Label, type MetricSink } from './sink.ts';
@@ -79,23 +79,40 @@ export function splitAddr(addr: string): { host: string; port: number } {
   return { host: m[1] ?? (m[2] || '127.0.0.1'), port: Number(m[3]) };
 }
 
-/** Shared by the UDP sinks: packets out through one unconnected socket, flushed on a timer. */
+/** Resolves a sink's host once per connection (dns.lookup's shape, first address). */
+export type Lookup = (host: string) => Promise<{ address: string; family: number }>;
+
+const systemLookup: Lookup = (host) => dns.lookup(host);
+
+/** Packets held while the address resolves and the socket connects. */
+const MAX_PENDING_PACKETS = 64;
+
+/**
+ * Shared by the UDP sinks: packets out through one connected socket, flushed on a timer. As
+ * go-metrics dials its UDP socket, a hostname resolves once per connection, not per packet;
+ * after an error the sink waits, then resolves and connects again (a collector that moved).
+ */
 export class UdpPackets {
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #host: string;
   readonly #port: number;
+  readonly #lookup: Lookup;
   readonly #buffer: PacketBuffer;
   #socket: dgram.Socket | undefined;
+  /** Set while the address resolves and the socket connects: packets wait here. */
+  #pending: Buffer[] | undefined;
+  #opening: dgram.Socket | undefined;
   #timer: TimerHandle | undefined;
   #inFlight = 0;
   #downUntil = 0;
   #closed = false;
 
-  constructor(addr: string, packets: PacketOptions, clock: Clock, log: Logger) {
+  constructor(addr: string, packets: PacketOptions, clock: Clock, log: Logger, lookup: Lookup = systemLookup) {
     this.#buffer = new PacketBuffer(packets);
     this.#clock = clock;
     this.#log = log;
+    this.#lookup = lookup;
     try {
       ({ host: this.#host, port: this.#port } = splitAddr(addr));
     } catch (err) {
@@ -108,7 +125,7 @@ export class UdpPackets {
 
   /** Queues one line (dropped while the sink waits after an error or the socket lags). */
   push(line: string): void {
-    if (this.#closed || this.#clock.now() < this.#downUntil || this.#inFlight >= MAX_QUEUED_LINES) return;
+    if (this.#closed || this.#inFlight >= MAX_QUEUED_LINES || (this.#downUntil !== 0 && this.#clock.now() < this.#downUntil)) return;
     const full = this.#buffer.add(line);
     if (full) this.#send(full);
     this.#timer ??= this.#clock.setTimer(FLUSH_INTERVAL_MS, () => {
@@ -129,30 +146,64 @@ export class UdpPackets {
     this.#timer = undefined;
     const s = this.#socket;
     this.#socket = undefined;
-    // After the sends already queued on it.
+    // After the sends already queued on it (packets still waiting on the connect are dropped).
     if (s) setImmediate(() => s.close());
   }
 
   #send(packet: Buffer): void {
     if (packet.length === 0) return;
-    const socket = this.#socket ??= this.#open();
+    if (this.#pending) {
+      if (this.#pending.length < MAX_PENDING_PACKETS) this.#pending.push(packet);
+      return;
+    }
+    const socket = this.#socket;
+    if (!socket) {
+      this.#pending = [packet];
+      this.#open();
+      return;
+    }
     this.#inFlight += 1;
-    socket.send(packet, this.#port, this.#host, (err) => {
+    socket.send(packet, (err) => {
       this.#inFlight -= 1;
-      if (err) this.#fail(err);
+      if (err) this.#fail(socket, err);
     });
   }
 
-  #open(): dgram.Socket {
-    const socket = dgram.createSocket(net.isIPv6(this.#host) ? 'udp6' : 'udp4');
-    socket.on('error', (err) => this.#fail(err));
-    socket.unref();
-    return socket;
+  #open(): void {
+    this.#lookup(this.#host).then(({ address, family }) => {
+      if (this.#closed) return;
+      const socket = dgram.createSocket(family === 6 ? 'udp6' : 'udp4');
+      this.#opening = socket;
+      socket.on('error', (err) => this.#fail(socket, err));
+      socket.unref();
+      socket.connect(this.#port, address, () => {
+        this.#opening = undefined;
+        const pending = this.#pending ?? [];
+        this.#pending = undefined;
+        if (this.#closed) {
+          socket.close();
+          return;
+        }
+        this.#socket = socket;
+        for (const p of pending) this.#send(p);
+      });
+    }, (err: Error) => this.#fail(undefined, err));
   }
 
-  #fail(err: Error): void {
+  #fail(socket: dgram.Socket | undefined, err: Error): void {
+    if (socket && socket !== this.#socket && socket !== this.#opening) return;
     this.#log.error({ error: err.message }, 'Error writing to statsd');
     this.#buffer.take();
+    this.#pending = undefined;
+    if (socket) {
+      if (this.#socket === socket) this.#socket = undefined;
+      if (this.#opening === socket) this.#opening = undefined;
+      try {
+        socket.close();
+      } catch {
+        // already closed
+      }
+    }
     this.#downUntil = this.#clock.now() + RECONNECT_WAIT_MS;
   }
 }
@@ -162,8 +213,8 @@ export class StatsdSink implements MetricSink {
   readonly #out: UdpPackets;
   readonly #names = new NameCache(flattenKeyLabels);
 
-  constructor(addr: string, clock: Clock, log: Logger) {
-    this.#out = new UdpPackets(addr, { max: STATSD_MAX_PACKET }, clock, log);
+  constructor(addr: string, clock: Clock, log: Logger, lookup?: Lookup) {
+    this.#out = new UdpPackets(addr, { max: STATSD_MAX_PACKET }, clock, log, lookup);
   }
 
   setGauge(key: readonly string[], value: number, labels: readonly Label[]): void {
