@@ -41,7 +41,7 @@ export function gossipConfigFrom(c: RuntimeConfig): GossipConfig | null {
     // on name + payload is enforced before it is wrapped (agent/events.ts).
     userEventSizeLimit: 1024,
     dataDir: c.dataDir ? path.join(c.dataDir, 'serf') : undefined,
-    mergeCheck: lanMergeCheck(c),
+    mergeCheck: lanMergeCheck(c), allowedCidrs: g.allowedCidrs,
   };
 }
 

@@ -54,6 +54,7 @@ export function wanGossipConfig(c: RuntimeConfig): GossipConfig | null {
     encryptVerifyIncoming: c.gossip?.encryptVerifyIncoming, encryptVerifyOutgoing: c.gossip?.encryptVerifyOutgoing,
     disableKeyringFile: c.gossip?.disableKeyringFile,
     dataDir: c.dataDir ? path.join(c.dataDir, 'serf') : undefined, fileStem: 'remote', mergeCheck: wanMergeCheck,
+    allowedCidrs: w.allowedCidrs,
   };
 }
 

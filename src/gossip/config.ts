@@ -62,11 +62,16 @@ export interface GossipConfig {
   defaultPort?: number;
   /** Serf's DisableCoordinates: no coordinate on acks, no Vivaldi updates. */
   disableCoordinates?: boolean;
+  /**
+   * memberlist's CIDRsAllowed (serf_lan/wan_allowed_cidrs): packets and streams from other
+   * addresses are dropped and members at other addresses are not added. Absent or empty: any.
+   */
+  allowedCidrs?: string[];
 }
 
 /** A config with every default applied. */
-export type ResolvedConfig = Required<Omit<GossipConfig, 'advertiseAddr' | 'advertisePort' | 'coalesce' | 'encryptKeys' | 'dataDir' | 'mergeCheck'>>
-  & Pick<GossipConfig, 'advertiseAddr' | 'advertisePort' | 'coalesce' | 'encryptKeys' | 'dataDir' | 'mergeCheck'>;
+export type ResolvedConfig = Required<Omit<GossipConfig, 'advertiseAddr' | 'advertisePort' | 'coalesce' | 'encryptKeys' | 'dataDir' | 'mergeCheck' | 'allowedCidrs'>>
+  & Pick<GossipConfig, 'advertiseAddr' | 'advertisePort' | 'coalesce' | 'encryptKeys' | 'dataDir' | 'mergeCheck' | 'allowedCidrs'>;
 
 const HOUR = 3_600_000;
 

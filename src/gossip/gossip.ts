@@ -21,6 +21,7 @@ import { answerPushPull, pushPull } from './push-pull.ts';
 import { pickRandom, seededRandom, stringSeed } from './random.ts';
 import { lastEventClock, PeerSnapshot, SNAPSHOT_MIN_INTERVAL_MS, type SnapshotData } from './snapshot.ts';
 import { createNetTransport } from './transport-net.ts';
+import { cidrMatcher } from '../cidr.ts';
 import type { Transport } from './transport.ts';
 import { UserEvents } from './user-events.ts';
 import { broadcastBudget, Wire } from './wire.ts';
@@ -87,7 +88,10 @@ export class GossipNode {
     });
     const security = { keyring: this.#keys, verifyIncoming: c.encryptVerifyIncoming, verifyOutgoing: c.encryptVerifyOutgoing };
     const transport = deps.transport ?? createNetTransport({ bindAddr: c.bindAddr, bindPort: c.bindPort });
-    this.#wire = new Wire({ transport, queue: this.#queue, security, log: this.#log, udpBufferSize: c.udpBufferSize, tcpTimeoutMs: c.tcpTimeoutMs });
+    this.#wire = new Wire({
+      transport, queue: this.#queue, security, log: this.#log, udpBufferSize: c.udpBufferSize, tcpTimeoutMs: c.tcpTimeoutMs,
+      allowed: cidrMatcher(c.allowedCidrs),
+    });
     this.coordinates = c.disableCoordinates ? null : new PingCoordinates(c.name, this.#log, seededRandom(stringSeed(c.name)));
     const rttClock = deps.rttClock ?? (this.#clock === systemClock ? () => performance.now() : undefined);
     this.#prober = new Prober({

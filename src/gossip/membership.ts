@@ -1,6 +1,7 @@
 // The SWIM member state machine: alive / suspect / dead / left transitions by incarnation,
 // Lifeguard suspicion timers, refutation of rumours about ourselves, and re-gossip of every
 // accepted change (memberlist's aliveNode / suspectNode / deadNode, with Serf's events).
+import { cidrMatcher } from '../cidr.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { Awareness } from './awareness.ts';
@@ -28,12 +29,14 @@ export class Membership {
   /** Per member held dead: the newest incarnation at which we confirmed peers' late suspicions, and to whom. */
   readonly #answered = new Map<string, { inc: number; peers: Set<string> }>();
   readonly #d: MembershipDeps;
+  readonly #allowed: ((host: string) => boolean) | null;
   readonly name: string;
   /** Set once we broadcast our own leave: rumours about us are no longer refuted. */
   leaving = false;
 
   constructor(deps: MembershipDeps, self: { host: string; port: number }) {
     this.#d = deps;
+    this.#allowed = cidrMatcher(deps.config.allowedCidrs);
     this.name = deps.config.name;
     checkTagSize(deps.config.tags);
     const now = deps.clock.now();
@@ -70,6 +73,11 @@ export class Membership {
       return;
     }
     const cur = this.members.get(a.node);
+    // memberlist's CIDRsAllowed: a member at another address is not added, nor moved there.
+    if ((!cur || cur.addr !== a.host) && this.#allowed && !this.#allowed(a.host)) {
+      this.#d.log.warn({ node: a.node, addr: a.host, error: `${a.host} is not allowed` }, cur ? 'rejected IP update' : 'rejected node');
+      return;
+    }
     if (!cur) return this.#addMember(a);
     if (a.inc <= cur.incarnation) return;
     const live = cur.state === 'alive' || cur.state === 'suspect';

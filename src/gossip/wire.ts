@@ -32,14 +32,20 @@ export class Wire {
   readonly #log: Logger;
   readonly #udpBuffer: number;
   readonly #tcpTimeout: number;
+  readonly #allowed: ((host: string) => boolean) | null;
 
-  constructor(o: { transport: Transport; queue: BroadcastQueue; security: WireSecurity; log: Logger; udpBufferSize: number; tcpTimeoutMs: number }) {
+  constructor(o: {
+    transport: Transport; queue: BroadcastQueue; security: WireSecurity; log: Logger; udpBufferSize: number; tcpTimeoutMs: number;
+    /** allowedCidrs as a matcher: traffic from other sources is dropped (null: any source). */
+    allowed?: ((host: string) => boolean) | null;
+  }) {
     this.#transport = o.transport;
     this.#queue = o.queue;
     this.#sec = o.security;
     this.#log = o.log;
     this.#udpBuffer = o.udpBufferSize;
     this.#tcpTimeout = o.tcpTimeoutMs;
+    this.#allowed = o.allowed ?? null;
   }
 
   /** Binds the transport and routes inbound traffic to `h`. */
@@ -85,6 +91,10 @@ export class Wire {
   }
 
   #onPacket(data: Buffer, from: Address, h: WireHandlers): void {
+    if (this.#allowed && !this.#allowed(from.host)) {
+      this.#log.debug({ from: `${from.host}:${from.port}`, error: `${from.host} is not allowed` }, 'blocked gossip packet');
+      return;
+    }
     let msgs: PacketMsg[];
     try {
       msgs = decodePacket(open(this.#sec, data));
@@ -96,6 +106,11 @@ export class Wire {
   }
 
   async #onStream(data: Buffer, from: Address, h: WireHandlers): Promise<Buffer> {
+    // A rejected answer closes the connection unanswered (the transport drops it).
+    if (this.#allowed && !this.#allowed(from.host)) {
+      this.#log.debug({ from: `${from.host}:${from.port}`, error: `${from.host} is not allowed` }, 'blocked gossip stream');
+      throw new Error(`${from.host} is not allowed`);
+    }
     let msg: StreamMsg;
     try {
       msg = decodeStream(open(this.#sec, data));

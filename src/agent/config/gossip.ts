@@ -1,6 +1,7 @@
 // The gossip parts of the runtime configuration: the LAN pool (Consul's serf_lan, encrypt,
 // retry_join, leave and reconnect settings and the gossip_lan timings) and the servers' WAN pool
 // (serf_wan, ports.serf_wan, retry_join_wan, reconnect_timeout_wan, gossip_wan), read from the merged tree.
+import { isIP } from 'node:net';
 import { ConfigError } from './error.ts';
 import type { TreeReader } from './values.ts';
 
@@ -38,6 +39,8 @@ export interface GossipSettings {
   /** SIGINT skips the graceful leave (default: servers yes, clients no). */
   skipLeaveOnInterrupt: boolean;
   timings: GossipTimings;
+  /** serf_lan_allowed_cidrs: gossip only with these networks (absent or empty: any). */
+  allowedCidrs?: string[];
 }
 
 /** Consul's minimum reconnect_timeout. */
@@ -57,6 +60,8 @@ export interface WanGossipSettings {
   /** 0: retry forever. */
   retryMax: number;
   timings: GossipTimings;
+  /** serf_wan_allowed_cidrs: gossip only with these networks (absent or empty: any). */
+  allowedCidrs?: string[];
 }
 
 // Consul's gossip_lan / gossip_wan defaults (memberlist's DefaultLANConfig / DefaultWANConfig).
@@ -82,7 +87,7 @@ export function readGossipWan(r: TreeReader, bindAddr: string, advertiseAddrWan:
   return {
     bindAddr: r.str('serf_wan') || bindAddr, bindPort: port, advertiseAddr: advertiseAddrWan, reconnectTimeoutMs,
     retryJoin: r.strings('retry_join_wan'), retryIntervalMs: r.durationMs('retry_interval_wan', 30_000), retryMax: r.int('retry_max_wan'),
-    timings: readTimings(r, 'gossip_wan'),
+    timings: readTimings(r, 'gossip_wan'), allowedCidrs: allowedCidrs(r, 'serf_wan_allowed_cidrs'),
   };
 }
 
@@ -97,6 +102,25 @@ export function readGossip(r: TreeReader, bindAddr: string, bindPort: number, se
     reconnectTimeoutMs, rejoinAfterLeave: r.bool('rejoin_after_leave'),
     retryJoin: r.strings('retry_join'), retryIntervalMs: r.durationMs('retry_interval', 30_000), retryMax: r.int('retry_max'),
     leaveOnTerminate: r.bool('leave_on_terminate', !server), skipLeaveOnInterrupt: r.bool('skip_leave_on_interrupt', server),
-    timings: readTimings(r),
+    timings: readTimings(r), allowedCidrs: allowedCidrs(r, 'serf_lan_allowed_cidrs'),
   };
+}
+
+/** serf_*_allowed_cidrs, each a CIDR (memberlist.ParseCIDRs); bad entries fail as Consul's builder does. */
+function allowedCidrs(r: TreeReader, key: string): string[] {
+  const raw = r.strings(key);
+  const bad = raw.filter((p) => !isCidr(p.trim()));
+  if (bad.length) {
+    const n = bad.length;
+    throw new ConfigError(`${key}: ${n} error${n === 1 ? '' : 's'} occurred:\n${bad.map((p) => `\t* invalid cidr: ${p}`).join('\n')}\n\n`);
+  }
+  return raw.map((p) => p.trim());
+}
+
+// Go's net.ParseCIDR: an address (no IPv6 zone), a slash and a prefix length that fits it.
+function isCidr(v: string): boolean {
+  const slash = v.lastIndexOf('/');
+  const family = slash < 0 || v.includes('%') ? 0 : isIP(v.slice(0, slash));
+  const bits = v.slice(slash + 1);
+  return family !== 0 && /^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
 }
