@@ -170,8 +170,9 @@ test('unix sockets and multiple client addresses resolve to listeners', async ()
 });
 
 test('accepted but unimplemented keys warn with their name', async () => {
-  const { warnings } = await load(['-dev', '-hcl', 'enable_syslog = true\nports { http = 8501 }']);
-  assert.ok(warnings.includes('"enable_syslog" is not implemented by Proconsul and will have no effect'));
+  const { warnings } = await load(['-dev', '-hcl', 'auto_reload_config = true\nenable_syslog = true\nports { http = 8501 }']);
+  assert.ok(warnings.includes('"auto_reload_config" is not implemented by Proconsul and will have no effect'));
+  assert.ok(!warnings.some((w) => w.includes('enable_syslog')));
   assert.ok(!warnings.some((w) => w.includes('ports.http')));
   const dns = await load(['-dev', '-hcl', 'dns_config { use_cache = true cache_max_age = "5s" allow_stale = false node_ttl = "3s" soa { min_ttl = 5 } prefer_namespace = true }']);
   assert.deepEqual(dns.warnings, []);
