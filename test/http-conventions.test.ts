@@ -163,6 +163,16 @@ describe('query parameter validation', () => {
     assert.equal((await req('GET', '/v1/kv/conv/k?index=0')).status, 200);
   });
 
+  test('?passing is Go\'s ParseBool (bare means true); anything else is 400 Invalid value for ?passing', async () => {
+    for (const path of ['/v1/health/service/conv', '/v1/health/connect/conv', '/v1/health/ingress/conv']) {
+      for (const v of ['maybe', 'yes', '%FF']) {
+        const r = await req('GET', `${path}?passing=${v}`);
+        assert.deepEqual([r.status, r.body.toString()], [400, 'Invalid value for ?passing'], `${path}?passing=${v}`);
+      }
+      for (const v of ['', '=1', '=T', '=false', '=0']) assert.equal((await req('GET', `${path}?passing${v}`)).status, 200, `${path}?passing${v}`);
+    }
+  });
+
   test('namespaces and partitions are Enterprise: 400 with Consul CE\'s texts', async () => {
     const ns = await req('GET', '/v1/kv/conv/k?ns=foo');
     assert.equal(ns.status, 400);

@@ -55,6 +55,18 @@ export interface RequestConfig {
   useCache?: boolean;
 }
 
+/**
+ * Consul's getBoolQueryParam: false when absent, true when given without a value, else Go's
+ * strconv.ParseBool of the value; any other value is a 400 with `invalid` as its text.
+ */
+export function boolParam(req: HttpRequest, name: string, invalid: string): boolean {
+  if (!req.query.has(name)) return false;
+  const raw = req.query.get(name) ?? '';
+  if (raw === '' || ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(raw)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(raw)) return false;
+  throw new BadRequestError(invalid);
+}
+
 /** True when a presence flag (`?stale`, `?recurse`) is given, with or without a value. */
 export function flag(req: HttpRequest, name: string): boolean {
   return req.query.has(name);

@@ -10,7 +10,7 @@ import { decodeProxy } from '../../agent/local/index.ts';
 import { settled, type HttpResult } from '../router.ts';
 import { canonical, canonicalOwned, parseJSON } from '../body.ts';
 import { checkGoTypes, type GoType } from '../go-json.ts';
-import { queryOptions, sharedQueryOptions, checkDatacenter, authzOf, type HttpRequest, type RequestConfig } from '../request.ts';
+import { boolParam, queryOptions, sharedQueryOptions, checkDatacenter, authzOf, type HttpRequest, type RequestConfig } from '../request.ts';
 
 const REGISTER = ['ID', 'Node', 'Address', 'Datacenter', 'TaggedAddresses', 'NodeMeta', 'Service', 'Check', 'Checks', 'SkipNodeUpdate', 'Partition', 'Locality'];
 const SERVICE = ['Kind', 'ID', 'Service', 'Tags', 'Address', 'TaggedAddresses', 'Meta', 'Port', 'SocketPath', 'Weights', 'EnableTagOverride', 'Proxy', 'Connect', 'Namespace', 'Partition', 'Locality'];
@@ -151,9 +151,9 @@ export function healthHandlers(health: HealthEndpoint, cfg: RequestConfig, peere
   };
 }
 
-/** health's ?passing: present and not `false`. */
+/** health's ?passing, read as Consul's getBoolQueryParam (`?passing=maybe` is a 400). */
 function passingFlag(req: HttpRequest): boolean {
-  return req.query.has('passing') && req.query.get('passing') !== 'false';
+  return boolParam(req, 'passing', 'Invalid value for ?passing');
 }
 
 /** A result's answer: its value as the body. */

@@ -3,7 +3,7 @@
 import type { GatewayEndpoint } from '../../endpoint/gateway-services.ts';
 import { BadRequestError } from '../../errors.ts';
 import type { HttpResult } from '../router.ts';
-import { queryOptions, type HttpRequest, type RequestConfig } from '../request.ts';
+import { boolParam, queryOptions, type HttpRequest, type RequestConfig } from '../request.ts';
 
 function name(req: HttpRequest, what: string): string {
   if (!req.params.rest) throw new BadRequestError(`Missing ${what}`);
@@ -18,7 +18,7 @@ export function gatewayHandlers(gateways: GatewayEndpoint, cfg: RequestConfig) {
       return { body: value, meta };
     },
     async ingress(req: HttpRequest): Promise<HttpResult> {
-      const passing = req.query.has('passing') && req.query.get('passing') !== 'false';
+      const passing = boolParam(req, 'passing', 'Invalid value for ?passing');
       const filter = req.query.get('filter') ?? undefined;
       const { value, meta } = await gateways.ingress(name(req, 'service name'), queryOptions(req, cfg), { passing, filter });
       return { body: value, meta };
