@@ -430,7 +430,7 @@ function aclEndpoints(deps: EndpointDeps, config: RuntimeConfig, agentRecovery: 
 
 /** Consul's consul.kvs.apply: the time a KV write takes on the server. */
 function kvsApplyTimer(telemetry: Telemetry): (ms: number) => void {
-  return telemetry.timer('kvs.apply', 'Time it takes to complete an update to the KV store');
+  return telemetry.timer('kvs.apply', 'Measures the time it takes to complete an update to the KV store.');
 }
 
 /** telemetry.prometheus_retention_time in ms (0 when unset), read from the merged config. */

@@ -105,3 +105,18 @@ describe('Telemetry push', () => {
     assert.equal(seen.filter((x) => x === 'consul.test.level=4').length, 2);
   });
 });
+
+describe('Telemetry timers', () => {
+  it("carry milliseconds in Prometheus too, as go-metrics' sinks get them, with Consul's help texts", async () => {
+    const t = new Telemetry(clock);
+    t.observe('PUT', 'v1_kv_', 0.002);
+    t.timer('kvs.apply', 'Measures the time it takes to complete an update to the KV store.')(3);
+    const text = await t.prometheus();
+    assert.match(text, /^# HELP consul_api_http Samples how long it takes to service the given HTTP request for the given verb and path\.$/m);
+    assert.match(text, /^consul_api_http_sum\{method="PUT",path="v1_kv_"\} 2$/m);
+    assert.match(text, /^consul_api_http\{quantile="0\.5",method="PUT",path="v1_kv_"\} 2$/m);
+    assert.match(text, /^consul_kvs_apply_sum 3$/m);
+    const json = await t.consulJSON() as { Samples: { Name: string; Sum: number; Max: number; Rate: number }[] };
+    assert.deepEqual(json.Samples.map((s) => [s.Name, s.Sum, s.Max, s.Rate]), [['consul.api.http', 2, 2, 0.2], ['consul.kvs.apply', 3, 3, 0.3]]);
+  });
+});

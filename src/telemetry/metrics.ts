@@ -59,8 +59,9 @@ export class Telemetry {
     this.#filterDefault = opts.filter?.filterDefault ?? true;
     this.#filter = new PrefixFilter(opts.filter?.allowed ?? [], opts.filter?.blocked ?? [], this.#filterDefault);
     // Quantiles over the last minute, computed at scrape time: observe() runs on every request.
+    // Samples are in milliseconds, as go-metrics' MeasureSince hands every sink (Prometheus too).
     const http = new WindowSummary({
-      name: this.#name('api.http'), help: 'HTTP API request time in seconds', labelNames: ['method', 'path'],
+      name: this.#name('api.http'), help: 'Samples how long it takes to service the given HTTP request for the given verb and path.', labelNames: ['method', 'path'],
       percentiles: [0.5, 0.9, 0.99], maxAgeSeconds: 60, ageBuckets: 6, clock,
     });
     this.#http = http;
@@ -141,8 +142,9 @@ export class Telemetry {
 
   /** Records one HTTP request (Consul's consul.api.http with method and path labels). */
   observe(method: string, path: string, seconds: number): void {
-    this.#http.observe(method, path, seconds);
-    this.#push?.addSample(HTTP_KEY, seconds * 1000, [{ name: 'method', value: method }, { name: 'path', value: path }]);
+    const ms = seconds * 1000;
+    this.#http.observe(method, path, ms);
+    this.#push?.addSample(HTTP_KEY, ms, [{ name: 'method', value: method }, { name: 'path', value: path }]);
   }
 
   /** Registers an unlabelled timer (`kvs.apply`); returns its record function, taking milliseconds. */
@@ -158,7 +160,7 @@ export class Telemetry {
     const s = summary;
     const key = name.split('.');
     return (ms) => {
-      s.observe('', '', ms / 1000);
+      s.observe('', '', ms);
       this.#push?.addSample(key, ms);
     };
   }
@@ -244,9 +246,9 @@ function summarySamples(name: string, values: MetricValue<string>[]): unknown[] 
     byLabels.set(key, row);
   }
   return [...byLabels.values()].filter((r) => r.count > 0).map((r) => ({
-    // Consul reports samples in milliseconds.
-    Name: name, Count: r.count, Sum: r.sum * 1000, Min: (Number.isFinite(r.min) ? r.min : 0) * 1000, Max: r.max * 1000,
-    Mean: (r.sum / r.count) * 1000, Rate: r.sum * 100, Stddev: 0, Labels: r.labels,
+    // Samples are kept in milliseconds, as Consul reports them; Rate is per second over its 10 s interval.
+    Name: name, Count: r.count, Sum: r.sum, Min: Number.isFinite(r.min) ? r.min : 0, Max: r.max,
+    Mean: r.sum / r.count, Rate: r.sum / 10, Stddev: 0, Labels: r.labels,
   }));
 }
 

@@ -62,8 +62,8 @@ test('telemetry: the HTTP summary in Prometheus text and Consul JSON', async () 
   t.observe('PUT', 'v1_kv_', 0.004);
   const prom = await t.prometheus();
   assert.match(prom, /^# TYPE consul_api_http summary$/m);
-  assert.match(prom, /^consul_api_http\{quantile="0\.5",method="PUT",path="v1_kv_"\} 0\.002$/m);
-  assert.match(prom, /^consul_api_http_sum\{method="PUT",path="v1_kv_"\} 0\.006$/m);
+  assert.match(prom, /^consul_api_http\{quantile="0\.5",method="PUT",path="v1_kv_"\} 2$/m);
+  assert.match(prom, /^consul_api_http_sum\{method="PUT",path="v1_kv_"\} 6$/m);
   assert.match(prom, /^consul_api_http_count\{method="PUT",path="v1_kv_"\} 2$/m);
   const json = (await t.consulJSON()) as { Samples: Record<string, unknown>[] };
   assert.deepEqual(json.Samples, [{
