@@ -5,7 +5,7 @@
 // the Circonus API (circonus_api_token alone) is not built.
 import type { Clock, TimerHandle } from '../clock.ts';
 import type { Logger } from '../log.ts';
-import type { Label, MetricSink } from './sink.ts';
+import { NameCache, type Label, type MetricSink } from './sink.ts';
 
 /** circonus-gometrics' default submission interval. */
 export const CIRCONUS_INTERVAL_MS = 10_000;
@@ -65,6 +65,7 @@ export class CirconusSink implements MetricSink {
   #histograms = new Map<string, Map<number, number>>();
   #timer: TimerHandle | undefined;
   #closed = false;
+  readonly #names = new NameCache(circonusName);
 
   constructor(url: string, intervalMs: number, clock: Clock, log: Logger, submit: TrapSubmit = httpSubmit) {
     this.#url = url;
@@ -80,18 +81,18 @@ export class CirconusSink implements MetricSink {
 
   setGauge(key: readonly string[], value: number, labels: readonly Label[]): void {
     // SetGauge(name, int64(val)).
-    this.#gauges.set(circonusName(key, labels), Math.trunc(Math.fround(value)));
+    this.#gauges.set(this.#names.get(key, labels), Math.trunc(Math.fround(value)));
   }
 
   incrCounter(key: readonly string[], value: number, labels: readonly Label[]): void {
-    const name = circonusName(key, labels);
+    const name = this.#names.get(key, labels);
     this.#counters.set(name, (this.#counters.get(name) ?? 0) + Math.max(0, Math.trunc(Math.fround(value))));
   }
 
   addSample(key: readonly string[], value: number, labels: readonly Label[]): void {
     const bin = histogramBin(Math.fround(value));
     if (bin === undefined) return;
-    const name = circonusName(key, labels);
+    const name = this.#names.get(key, labels);
     let h = this.#histograms.get(name);
     if (!h) this.#histograms.set(name, h = new Map());
     h.set(bin, (h.get(bin) ?? 0) + 1);
