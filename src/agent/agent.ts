@@ -8,6 +8,7 @@ import type { Socket } from 'node:net';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { systemClock, type Clock } from '../clock.ts';
+import { formatGoDuration } from '../duration.ts';
 import { createLogger, LogHub, type Logger } from '../log.ts';
 import { Telemetry } from '../telemetry/metrics.ts';
 import { reloadTelemetrySinks, startTelemetrySinks, telemetryOptions } from './telemetry-sinks.ts';
@@ -202,12 +203,21 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
     rpcBucket = rpcRateBucket(next.limits, clock.now());
   };
   const ui = new UiSettings(config);
+  // performance.leave_drain_time: after leaving the LAN pool a server keeps answering RPCs for a
+  // while, so client agents that retry move to another server (Consul's Server.Leave).
+  const drainRpc = async (): Promise<void> => {
+    const ms = config.leaveDrainTime ?? 0;
+    if (ms <= 0 || !config.gossip) return;
+    log.info({ drain_time: formatGoDuration(ms) }, 'Waiting to drain RPC traffic');
+    await new Promise<void>((resolve) => clock.setTimer(ms, resolve));
+  };
   const hooks: AgentHooks = {
     pool, wan, liveness, tls, ui, reload: () => reload(), httpAddresses: () => http.addresses(),
     leave: async () => {
       await local.stop();
       await wan.leave();
       await pool.leave();
+      await drainRpc();
       await endpoints.catalog.deregister({ Node: config.nodeName });
       // Answer the request first, then shut down (Consul's Leave then ShutdownAgent): stop()
       // aborts requests still in flight, this one included, so give its answer time to go out.
@@ -336,6 +346,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
     leave: async () => {
       await wan.leave();
       await pool.leave();
+      await drainRpc();
     },
     async start() {
       if (started) return;

@@ -113,7 +113,7 @@ function readGeneral(r: TreeReader, ctx: BuildContext) {
     logRotate: { bytes: r.int('log_rotate_bytes'), durationMs: r.durationMs('log_rotate_duration'), maxFiles: r.int('log_rotate_max_files') },
     uiEnabled: r.bool('ui_config.enabled'), translateWanAddrs: r.bool('translate_wan_addrs'),
     defaultQueryTime: r.durationMs('default_query_time', 300_000), maxQueryTime: r.durationMs('max_query_time', 600_000),
-    rpcHoldTimeout: r.durationMs('performance.rpc_hold_timeout', 7_000), discoveryMaxStale: r.durationMs('discovery_max_stale'),
+    rpcHoldTimeout: r.durationMs('performance.rpc_hold_timeout', 7_000), leaveDrainTime: r.durationMs('performance.leave_drain_time', 5_000), discoveryMaxStale: r.durationMs('discovery_max_stale'),
     // Consul's agent applies its 10s session TTL floor when session_ttl_min is unset.
     sessionTtlMin: r.durationMs('session_ttl_min') || 10_000,
   };

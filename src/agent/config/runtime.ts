@@ -69,6 +69,11 @@ export interface RuntimeConfig {
    * leader` (performance.rpc_hold_timeout, default 7s; the loader always sets it).
    */
   rpcHoldTimeout?: number;
+  /**
+   * Milliseconds a leaving server keeps serving RPCs after it left the LAN pool, so clients move
+   * to other servers (performance.leave_drain_time, default 5s; absent: no wait).
+   */
+  leaveDrainTime?: number;
   limits: {
     kvMaxValueSize: number; txnMaxReqLen: number; httpMaxConnsPerClient: number;
     /** Milliseconds a new HTTPS connection has to finish its TLS handshake (limits.https_handshake_timeout, default 5s). */
