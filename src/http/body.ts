@@ -1,6 +1,7 @@
 // JSON request bodies decoded like Consul's decoder: object keys match field names
 // case-insensitively (python-consul sends lowercase keys), parse errors become 400s.
 import { BadRequestError } from '../errors.ts';
+import { goJsonSyntax } from './go-json-syntax.ts';
 
 /**
  * Parses a JSON body; `what` prefixes the error as Consul does ("Request decode failed: …").
@@ -9,12 +10,20 @@ import { BadRequestError } from '../errors.ts';
  */
 export function parseJSON(body: Buffer, what = 'Request decode failed', goInterface = false): unknown {
   if (body.length === 0) return undefined;
+  const text = body.toString('utf8');
+  // A reviver costs a call per value; only a run of 16+ digits can be an integer beyond 2^53.
+  const parse = (t: string) => (!goInterface && BIG_DIGITS.test(t) ? JSON.parse(t, keepBigIntegers) : JSON.parse(t));
   try {
-    const text = body.toString('utf8');
-    // A reviver costs a call per value; only a run of 16+ digits can be an integer beyond 2^53.
-    return !goInterface && BIG_DIGITS.test(text) ? JSON.parse(text, keepBigIntegers) : JSON.parse(text);
+    return parse(text);
   } catch (err) {
-    throw new BadRequestError(`${what}: ${(err as Error).message}`);
+    // Go's wording for the error; and, as its Decoder reads only the first value, text after a complete one is ignored.
+    const go = goJsonSyntax(text);
+    if ('message' in go) throw new BadRequestError(`${what}: ${go.message}`);
+    try {
+      return parse(text.slice(0, go.end));
+    } catch {
+      throw new BadRequestError(`${what}: ${(err as Error).message}`);
+    }
   }
 }
 
