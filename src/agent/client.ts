@@ -10,7 +10,7 @@ import { createLogger, LogHub, type Logger } from '../log.ts';
 import { Telemetry } from '../telemetry/metrics.ts';
 import { reloadTelemetrySinks, startTelemetrySinks, telemetryOptions } from './telemetry-sinks.ts';
 import { MetricsStream } from '../telemetry/metrics-stream.ts';
-import { reloadTls, startTls, TlsConfigurator } from './tls-configurator.ts';
+import { agentTlsForChecks, reloadTls, startTls, TlsConfigurator } from './tls-configurator.ts';
 import { AgentWatches } from './watches.ts';
 import { HttpServer, rpcRateBucket, type RequestConfig } from '../http/index.ts';
 import { ClientAclResolver } from './client-acl.ts';
@@ -98,6 +98,7 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
     config, clock, random, logger, target: remoteCatalogTarget(call, config, () => token('agent')),
     remoteChecks: (node) => remoteNodes.checks(node), remoteSubscribe: (node, onChange) => remoteNodes.subscribe(node, onChange),
     clusterSize: () => pool.members().length, serviceConfig: remoteServiceConfig(call),
+    checkTls: agentTlsForChecks(config, tls),
   });
   const coordinateSync = new CoordinateSync({
     pool, settings: coordinateSettings(config), nodeName: config.nodeName, clock, random, logger: logger.child({ '@module': 'agent.coordinate' }),

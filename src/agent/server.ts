@@ -30,7 +30,7 @@ import { ensureCARoot, ensureClusterId } from '../leader/ca.ts';
 import { rotateCARoot } from '../leader/ca-rotation.ts';
 import { buildElection, buildLeaderSide, type LeaderSide } from '../leader/duties.ts';
 import type { LivenessHost } from '../leader/liveness.ts';
-import type { TlsConfigurator } from './tls-configurator.ts';
+import { agentTlsForChecks, type TlsConfigurator } from './tls-configurator.ts';
 import { operatorHandlers } from '../http/v1/operator.ts';
 import { ConfigEntryEndpoint } from '../endpoint/config-entries.ts';
 import { IntentionEndpoint } from '../endpoint/intentions.ts';
@@ -164,7 +164,7 @@ export interface AgentHooks {
   /** The agent's ui_config as reloads leave it (absent: as the agent started). */
   ui?: UiSettings;
   /** The agent's TLS settings, for its outgoing RPC (cross-datacenter forwarding, liveness probes). */
-  tls?: Pick<TlsConfigurator, 'outgoingRpc' | 'serverRpc' | 'manualCaPems' | 'verifyServerHostname'>;
+  tls?: Pick<TlsConfigurator, 'outgoingRpc' | 'serverRpc' | 'manualCaPems' | 'verifyServerHostname' | 'checkTls'>;
 }
 
 /** Wires replica, endpoints, leader timers and routes for one server. */
@@ -252,6 +252,7 @@ export function buildServer(
     config, clock, random, logger, target: serverCatalogTarget(endpoints.catalog, replica, config, (secret) => endpoints.acl.resolver.resolve(secret)),
     remoteChecks: replicaNodeChecks(replica), clusterSize: () => replica.catalog.nodes.size,
     serviceConfig: serviceConfigSource(endpoints, config),
+    checkTls: hooks.tls ? agentTlsForChecks(config, hooks.tls) : undefined,
   });
   const aclReaper = new AclTokenReaper(epDeps);
   const aclSwitch = new AclSwitch({

@@ -182,6 +182,25 @@ export class TlsConfigurator {
     return options;
   }
 
+  /**
+   * TLS for HTTP, TCP, gRPC and H2PING checks with enable_agent_tls_for_checks (Consul's
+   * OutgoingTLSConfigForCheck): tls.internal_rpc's CAs (only those) and the agent's key pair (its
+   * own or auto_encrypt's), its minimum version and ciphers, and `serverName` as the default SNI name.
+   */
+  checkTls(serverName: string): ConnectionOptions {
+    const p = this.#loaded?.internalRpc;
+    const auto = this.#auto;
+    const ca = [...(p?.ca ?? []), ...(auto ? [...auto.connectCaPems, ...auto.manualCaPems].map((pem) => Buffer.from(pem)) : [])];
+    const server = p ? serverTlsOptions(p) : undefined;
+    return {
+      ...(ca.length ? { ca } : {}),
+      ...(p?.cert ? { cert: p.cert, key: p.key } : auto ? { cert: Buffer.from(auto.certPem), key: Buffer.from(auto.keyPem) } : {}),
+      ...(server?.minVersion ? { minVersion: server.minVersion } : {}),
+      ...(server?.ciphers ? { ciphers: server.ciphers } : {}),
+      servername: serverName,
+    };
+  }
+
   #buildOutgoing(datacenter: string): ConnectionOptions | null {
     const p = this.#loaded?.internalRpc;
     const cfg = this.#cfg;
@@ -233,4 +252,14 @@ export function reloadTls(tls: TlsConfigurator, next: RuntimeConfig, https: { up
   }
   const options = tls.httpsOptions();
   if (options) https.updateTls(options);
+}
+
+/**
+ * enable_agent_tls_for_checks: the agent's TLS material for its checks, the default server name
+ * being server_name, else the node name (Consul's serverNameOrNodeName); undefined when off.
+ */
+export function agentTlsForChecks(config: RuntimeConfig, tls: Pick<TlsConfigurator, 'checkTls'>): (() => ConnectionOptions | undefined) | undefined {
+  if (config.raw.enable_agent_tls_for_checks !== true) return undefined;
+  const name = typeof config.raw.server_name === 'string' && config.raw.server_name ? config.raw.server_name : config.nodeName;
+  return () => tls.checkTls(name);
 }

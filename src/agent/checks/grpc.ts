@@ -65,6 +65,8 @@ export interface GrpcProbeDeps {
   clock: Clock;
   /** Extra CA certificates (PEM) trusted when grpc_use_tls is set. */
   ca?: string;
+  /** enable_agent_tls_for_checks: the agent's CAs, key pair and default server name. */
+  agentTls?: import('node:tls').ConnectionOptions;
 }
 
 let grpcModule: Promise<typeof Grpc> | undefined;
@@ -75,11 +77,14 @@ function loadGrpc(): Promise<typeof Grpc> {
   return grpcModule;
 }
 
-function channel(grpc: typeof Grpc, def: CheckType, server: string, ca?: string): Grpc.Client {
-  const creds = def.GRPCUseTLS
-    ? grpc.credentials.createSsl(ca ? Buffer.from(ca) : null, null, null, { rejectUnauthorized: !def.TLSSkipVerify })
-    : grpc.credentials.createInsecure();
-  const options: Grpc.ChannelOptions = def.TLSServerName ? { 'grpc.ssl_target_name_override': def.TLSServerName } : {};
+function channel(grpc: typeof Grpc, def: CheckType, server: string, ca?: string, agentTls?: import('node:tls').ConnectionOptions): Grpc.Client {
+  const pem = (v: unknown): Buffer | null => (v === undefined ? null : Buffer.concat((Array.isArray(v) ? v : [v]).map((x) => Buffer.from(x as string | Buffer))));
+  const creds = !def.GRPCUseTLS ? grpc.credentials.createInsecure()
+    : agentTls
+      ? grpc.credentials.createSsl(pem(agentTls.ca), pem(agentTls.key), pem(agentTls.cert), { rejectUnauthorized: !def.TLSSkipVerify })
+      : grpc.credentials.createSsl(ca ? Buffer.from(ca) : null, null, null, { rejectUnauthorized: !def.TLSSkipVerify });
+  const name = def.TLSServerName || (def.GRPCUseTLS ? agentTls?.servername : undefined);
+  const options: Grpc.ChannelOptions = name ? { 'grpc.ssl_target_name_override': name } : {};
   return new grpc.Client(server, creds, options);
 }
 
@@ -93,7 +98,7 @@ export function grpcProbe(def: CheckType, deps: GrpcProbeDeps): (signal: AbortSi
   return async (signal) => {
     const grpc = await loadGrpc();
     return new Promise<ProbeResult>((resolve) => {
-      const client = channel(grpc, def, server, deps.ca);
+      const client = channel(grpc, def, server, deps.ca, deps.agentTls);
       let timedOut = false;
       const call = client.makeUnaryRequest(HEALTH_CHECK_PATH, encodeHealthRequest, decodeHealthStatus, service,
         new grpc.Metadata(), {}, (err, status) => {

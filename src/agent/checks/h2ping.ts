@@ -14,6 +14,8 @@ export interface H2PingProbeDeps {
   clock: Clock;
   /** Extra CA certificates (PEM) trusted for TLS pings. */
   ca?: string;
+  /** enable_agent_tls_for_checks: the agent's CAs, key pair and default server name. */
+  agentTls?: import('node:tls').ConnectionOptions;
 }
 
 /** Builds the probe for an H2PING check. */
@@ -29,7 +31,7 @@ export function h2pingProbe(def: CheckType, deps: H2PingProbeDeps): (signal: Abo
     }
     const host = net.isIPv6(hp.host) ? `[${hp.host}]` : hp.host;
     const session = nodeHttp2().connect(`${useTls ? 'https' : 'http'}://${host}:${hp.port}`,
-      useTls ? tlsClientOptions(def, hp.host, deps.ca) : {});
+      useTls ? tlsClientOptions(def, hp.host, deps.ca, deps.agentTls) : {});
     let connected = false;
     const finish = (r: ProbeResult): void => {
       timer.cancel();

@@ -22,6 +22,8 @@ export interface HttpProbeDeps {
   maxOutput: number;
   /** Extra CA certificates (PEM) trusted for TLS checks. */
   ca?: string;
+  /** enable_agent_tls_for_checks: the agent's CAs, key pair and default server name. */
+  agentTls?: import('node:tls').ConnectionOptions;
 }
 
 interface Attempt {
@@ -62,7 +64,8 @@ function send(a: Attempt, def: CheckType, deps: HttpProbeDeps, signal: AbortSign
     const mod = u.protocol === 'https:' ? nodeHttps : nodeHttp;
     const req = mod.request(u, {
       method: a.method, headers: requestHeaders(def), agent: false, signal,
-      rejectUnauthorized: !def.TLSSkipVerify, servername: def.TLSServerName || undefined, ca: deps.ca,
+      ...(deps.agentTls ?? { ca: deps.ca }),
+      rejectUnauthorized: !def.TLSSkipVerify, servername: def.TLSServerName || deps.agentTls?.servername || undefined,
     });
     req.on('response', resolve);
     req.on('error', (err: NodeError) => reject(new Error(goDialError(err, 'tcp', dialAddr(u)), { cause: err })));

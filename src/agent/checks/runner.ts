@@ -47,6 +47,8 @@ export interface CheckRunnerDeps {
   checkOutputMaxSize?: number;
   /** Extra CA certificates (PEM) trusted by TLS checks. */
   tlsCA?: string;
+  /** enable_agent_tls_for_checks: the agent's CAs, key pair and default server name for HTTP, TCP, gRPC and H2PING checks. */
+  agentTls?: import('node:tls').ConnectionOptions;
 }
 
 /** Narrows a runner to the TTL kind. */
@@ -80,14 +82,14 @@ function lazyProcessRunner(clock: Clock): CommandRunner {
 }
 
 function probeFor(kind: CheckKind, def: CheckType, deps: CheckRunnerDeps, maxOutput: number): Probe {
-  const { clock, tlsCA: ca } = deps;
+  const { clock, tlsCA: ca, agentTls } = deps;
   const runCommand = deps.commandRunner ?? lazyProcessRunner(clock);
   switch (kind) {
-    case 'http': return lazyProbe(async () => (await import('./http.ts')).httpProbe(def, { clock, maxOutput, ca }));
-    case 'tcp': return lazyProbe(async () => (await import('./tcp.ts')).tcpProbe(def, { clock, ca }));
+    case 'http': return lazyProbe(async () => (await import('./http.ts')).httpProbe(def, { clock, maxOutput, ca, agentTls }));
+    case 'tcp': return lazyProbe(async () => (await import('./tcp.ts')).tcpProbe(def, { clock, ca, agentTls }));
     case 'udp': return lazyProbe(async () => (await import('./udp.ts')).udpProbe(def, { clock }));
-    case 'grpc': return lazyProbe(async () => (await import('./grpc.ts')).grpcProbe(def, { clock, ca }));
-    case 'h2ping': return lazyProbe(async () => (await import('./h2ping.ts')).h2pingProbe(def, { clock, ca }));
+    case 'grpc': return lazyProbe(async () => (await import('./grpc.ts')).grpcProbe(def, { clock, ca, agentTls }));
+    case 'h2ping': return lazyProbe(async () => (await import('./h2ping.ts')).h2pingProbe(def, { clock, ca, agentTls }));
     case 'docker': return lazyProbe(async () => (await import('./docker.ts')).dockerProbe(def, { runCommand, maxOutput }));
     case 'os_service': return lazyProbe(async () => (await import('./os-service.ts')).osServiceProbe(def, runCommand));
     case 'script': return lazyProbe(async () => (await import('./script.ts')).scriptProbe(def, { runCommand, maxOutput }));

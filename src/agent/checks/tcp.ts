@@ -13,10 +13,17 @@ export interface TcpProbeDeps {
   clock: Clock;
   /** Extra CA certificates (PEM) trusted for TCP+TLS checks. */
   ca?: string;
+  /** enable_agent_tls_for_checks: the agent's CAs, key pair and default server name. */
+  agentTls?: tls.ConnectionOptions;
 }
 
-/** TLS client options shared by TCP, gRPC and H2PING checks (skip-verify, SNI name, CA). */
-export function tlsClientOptions(def: CheckType, host: string, ca?: string): tls.ConnectionOptions {
+/**
+ * TLS client options shared by TCP, gRPC and H2PING checks (skip-verify, SNI name, CA); with the
+ * agent's material (enable_agent_tls_for_checks) its CAs are trusted, its certificate is offered
+ * and its server name is the default, as Consul's OutgoingTLSConfigForCheck.
+ */
+export function tlsClientOptions(def: CheckType, host: string, ca?: string, agentTls?: tls.ConnectionOptions): tls.ConnectionOptions {
+  if (agentTls) return { ...agentTls, rejectUnauthorized: !def.TLSSkipVerify, servername: def.TLSServerName || agentTls.servername };
   const servername = def.TLSServerName || (net.isIP(host) ? undefined : host);
   return { rejectUnauthorized: !def.TLSSkipVerify, servername, ca };
 }
@@ -33,7 +40,7 @@ export function tcpProbe(def: CheckType, deps: TcpProbeDeps): (signal: AbortSign
       return;
     }
     const sock = def.TCPUseTLS
-      ? tls.connect({ host: hp.host, port: hp.port, ...tlsClientOptions(def, hp.host, deps.ca) })
+      ? tls.connect({ host: hp.host, port: hp.port, ...tlsClientOptions(def, hp.host, deps.ca, deps.agentTls) })
       : net.connect({ host: hp.host, port: hp.port });
     const finish = (r: ProbeResult): void => {
       timer.cancel();

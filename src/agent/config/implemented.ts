@@ -77,6 +77,8 @@ export const consumers: Readonly<Record<string, string>> = {
   sync_coordinate_rate_target: 'agent/coordinates.ts#sync_coordinate_rate_target',
   'consul.coordinate.*': 'agent/coordinates.ts#coordinate', 'performance.rpc_hold_timeout': 'agent/agent.ts#rpcHoldTimeout',
   'performance.leave_drain_time': 'agent/agent.ts#leaveDrainTime',
+  // HTTP, TCP, gRPC and H2PING checks with the agent's CAs and key pair.
+  enable_agent_tls_for_checks: 'agent/tls-configurator.ts#enable_agent_tls_for_checks',
   'telemetry.prometheus_retention_time': 'agent/server.ts#prometheus_retention_time',
   'telemetry.statsd_address': 'telemetry/sinks.ts#statsd_address', 'telemetry.statsite_address': 'telemetry/sinks.ts#statsite_address',
   'telemetry.dogstatsd_addr': 'telemetry/sinks.ts#dogstatsd_addr', 'telemetry.dogstatsd_tags': 'telemetry/sinks.ts#dogstatsd_tags',
@@ -112,7 +114,6 @@ export const notImplemented: Readonly<Record<string, string>> = {
   server_rejoin_age_max: 'a long-absent server is not refused',
   disable_host_node_id: 'the node ID is never derived from the host (Consul\'s default, true)',
   disable_http_unprintable_char_filter: 'the HTTP server has no unprintable-character filter to turn off',
-  enable_agent_tls_for_checks: 'HTTP and gRPC checks do not present the agent\'s certificate',
   server_name: 'outgoing TLS verifies the server.<datacenter>.<domain> name',
   experiments: 'no experiments', primary_gateways: 'no WAN federation through mesh gateways',
   primary_gateways_interval: 'no WAN federation through mesh gateways',
@@ -204,7 +205,7 @@ const opaque = new Set([
 // node ID is never host-based, there is no unprintable-character filter, and the features below are off.
 const implied: Record<string, unknown> = {
   'tls.grpc.verify_incoming': false, disable_host_node_id: true, disable_http_unprintable_char_filter: true,
-  enable_debug: false, auto_reload_config: false, enable_agent_tls_for_checks: false,
+  enable_debug: false, auto_reload_config: false,
   'auto_config.enabled': false, 'auto_config.authorization.enabled': false, 'acl.enable_token_replication': false,
   'connect.enable_mesh_gateway_wan_federation': false, 'connect.enable_serverless_plugin': false,
   'telemetry.enable_host_metrics': false, 'peering.test_allow_peer_registrations': false,

@@ -27,6 +27,8 @@ export interface LocalDeps {
   clusterSize: () => number;
   /** Resolved central service config (enable_central_service_config), from the replica or a server. */
   serviceConfig?: ServiceConfigSource;
+  /** enable_agent_tls_for_checks: the agent's TLS material for checks (undefined: off). */
+  checkTls?: () => import('node:tls').ConnectionOptions | undefined;
 }
 
 /** The agent's local side. */
@@ -97,7 +99,7 @@ export function createLocal(d: LocalDeps): Local {
   let agent: LocalAgent | undefined;
   const runners = new CheckRunners({
     state, clock, random, logger, persistence, aliasSource: aliasSource(state, config.nodeName, d),
-    scripts: settings.scripts, checkOutputMaxSize: settings.checkOutputMaxSize, reapIntervalMs: settings.checkReapIntervalMs,
+    scripts: settings.scripts, checkOutputMaxSize: settings.checkOutputMaxSize, reapIntervalMs: settings.checkReapIntervalMs, checkTls: d.checkTls,
     reap: async (id) => {
       agent?.removeService(id);
       await agent?.syncChanges();

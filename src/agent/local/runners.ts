@@ -28,6 +28,8 @@ export interface RunnersOptions {
   reapIntervalMs: number;
   /** Deregisters a service whose check stayed critical too long. */
   reap: (serviceId: string) => Promise<void>;
+  /** enable_agent_tls_for_checks: the agent's TLS material for checks, read as each check starts (undefined: off). */
+  checkTls?: () => import('node:tls').ConnectionOptions | undefined;
 }
 
 /** Starts, stops and reports to check runners. */
@@ -59,7 +61,7 @@ export class CheckRunners {
       runner = createCheckRunner({ ...type, CheckID: id, Name: check.Name, Status: check.Status as CheckStatus }, {
         clock, logger, random: this.#o.random, aliasSource: this.#o.aliasSource,
         enableScriptChecks: source === 'local' ? this.#o.scripts.local : this.#o.scripts.remote,
-        checkOutputMaxSize: this.#o.checkOutputMaxSize,
+        checkOutputMaxSize: this.#o.checkOutputMaxSize, agentTls: this.#o.checkTls?.(),
         update: (status, output) => {
           if (skipInitial) skipInitial = false;
           else state.updateCheck(id, status, output);
