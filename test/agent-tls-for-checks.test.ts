@@ -20,6 +20,7 @@ const seen: string[] = [];
 before(async () => {
   const ca = await testCA();
   const target = await ca.issue('check-target', 'server', ['check-target']);
+  fs.writeFileSync(path.join(dir, 'target.json'), JSON.stringify(target));
   const agent = await ca.issue('agent', 'server');
   const write = (name: string, text: string) => { const p = path.join(dir, name); fs.writeFileSync(p, text); return p; };
   tlsHcl = `tls { internal_rpc { ca_file = "${write('ca.pem', ca.cert)}" cert_file = "${write('agent.pem', agent.cert)}" key_file = "${write('agent-key.pem', agent.key)}" } }`;
@@ -67,4 +68,38 @@ test('without it the check uses the system roots, no client certificate, and is 
   const r = await checkStatus('');
   assert.equal(r.status, 'critical');
   assert.match(r.output, /certificate/);
+});
+
+test('a gRPC check with grpc_use_tls presents the agent\'s key pair to a server that requires one', async () => {
+  const grpc = await import('@grpc/grpc-js');
+  const { HEALTH_CHECK_PATH, encodeHealthResponse, decodeHealthStatus } = await import('../src/agent/checks/grpc.ts');
+  const { harness } = await import('../src/agent/checks/test-support.ts');
+  const { TlsConfigurator } = await import('../src/agent/tls-configurator.ts');
+  const { config } = await loadConfig({ args: ['-dev', '-hcl', tlsHcl], readOnly: true, hostname: 'h' });
+  const tls = new TlsConfigurator('dc1');
+  tls.update(config.tls);
+  const ca = fs.readFileSync(path.join(dir, 'ca.pem'));
+  // The health server's certificate comes from the same CA as the agent's (issued in before()).
+  const serverCert = JSON.parse(fs.readFileSync(path.join(dir, 'target.json'), 'utf8')) as { cert: string; key: string };
+  const server = new grpc.Server();
+  server.addService({
+    Check: {
+      path: HEALTH_CHECK_PATH, requestStream: false, responseStream: false,
+      requestSerialize: (v: Buffer) => v, requestDeserialize: (b: Buffer) => b,
+      responseSerialize: (s: number) => encodeHealthResponse(s), responseDeserialize: decodeHealthStatus,
+    },
+  }, { Check: (_call: unknown, cb: (err: null, v: number) => void) => cb(null, 1) });
+  const creds = grpc.ServerCredentials.createSsl(ca, [{ cert_chain: Buffer.from(serverCert.cert), private_key: Buffer.from(serverCert.key) }], true);
+  const port = await new Promise<number>((res, rej) => server.bindAsync('127.0.0.1:0', creds, (e, p) => (e ? rej(e) : res(p))));
+  try {
+    const def = { GRPC: `127.0.0.1:${port}`, GRPCUseTLS: true, Interval: 1000 };
+    const withAgent = await harness(def, { agentTls: tls.checkTls('check-target'), realClock: true });
+    assert.deepEqual(await withAgent.runOnce(), ['passing', `gRPC check 127.0.0.1:${port}: success`]);
+    withAgent.runner.stop();
+    const without = await harness(def, { tlsCA: ca.toString(), realClock: true });
+    assert.equal((await without.runOnce())[0], 'critical', 'no client certificate: refused');
+    without.runner.stop();
+  } finally {
+    server.forceShutdown();
+  }
 });

@@ -116,7 +116,7 @@ export function parseAgentWatch(raw: Record<string, unknown>, client: (token: st
     throw failed(err as Error);
   }
   if (hasHandler) {
-    logger?.warn({}, "The 'handler' field in watches has been deprecated and replaced with the 'args' field. See https://developer.hashicorp.com/docs/agent/watches");
+    logger?.warn({}, "The 'handler' field in watches has been deprecated and replaced with the 'args' field. See https://www.consul.io/docs/agent/watches.html");
     if (typeof handler !== 'string') throw new Error('Watch handler must be a string');
   }
   let argv: string[] = [];
