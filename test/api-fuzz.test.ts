@@ -32,7 +32,7 @@ const CONSUL_500: Array<[RegExp, RegExp]> = [
   [/ \/v1\/kv\//, /^strconv\.ParseUint: /], // KVSPut/KVSDelete return ParseUint's error for ?flags= and ?cas=
   [/\/v1\/operator\/keyring$/, /^Gossip encryption is not enabled$/], // keyring operations without a key
   [/^PUT \/v1\/connect\/ca\/configuration$/, /^(could not initialize provider|error configuring provider)/], // ConnectCA.ConfigurationSet
-  [/^PUT \/v1\/coordinate\/update$/, /^invalid coordinate$/], // Coordinate.Update
+  [/^PUT \/v1\/coordinate\/update$/, /^(invalid|incompatible) coordinate$/], // Coordinate.Update
   [/\/v1\/operator\/raft\//, /(was not found in the Raft configuration|cannot find peer)/], // Operator.RaftRemovePeerByID / transfer
   // Intention create (legacy) wraps its decode error with fmt.Errorf; the RPC's validation and lookups are 500s too.
   [/\/v1\/connect\/intentions/, /^(Failed to decode request body|Sources\[\d+\]|Cannot (modify|delete) non-existent intention|Cannot modify Destination|1 error occurred)/],
