@@ -151,3 +151,25 @@ describe('watch definitions are checked as Consul checks them', () => {
     }
   });
 });
+
+test('a client agent runs its watches against its own HTTP API too', async () => {
+  const { createClientAgent } = await import('../src/index.ts');
+  const { createLogger } = await import('../src/log.ts');
+  const lines: string[] = [];
+  const logger = createLogger({ level: 'debug', json: true, write: (l) => lines.push(l) });
+  const agent = createClientAgent(devConfig({
+    server: false, bootstrap: false, nodeName: 'lonely', raw: { watches: [{ type: 'services', args: ['/bin/true'] }] },
+  }), { logger });
+  await agent.start();
+  try {
+    // No server is known: the plan's first query comes back from the client's forwarder.
+    await until('the watch error', () => lines.some((l) => l.includes('Watch errored')));
+    const rec = JSON.parse(lines.find((l) => l.includes('Watch errored'))!) as Record<string, string>;
+    assert.equal(rec['@module'], 'agent.watch');
+    assert.equal(rec.type, 'services');
+    assert.match(rec.error, /No known Consul servers/);
+    assert.equal(rec.retry, '5s');
+  } finally {
+    await agent.stop();
+  }
+});

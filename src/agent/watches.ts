@@ -7,6 +7,7 @@
 import nodeHttp from 'node:http';
 import nodeHttps from 'node:https';
 import { ConsulClient } from '../api/index.ts';
+import { formatGoDuration } from '../duration.ts';
 import type { Logger } from '../log.ts';
 import { goJson, runHandler } from '../cli/watch-handler.ts';
 import { parseWatch, runPlan, type WatchParams, type WatchPlan } from '../cli/watch-plan.ts';
@@ -256,7 +257,7 @@ export class AgentWatches {
       };
       void runPlan(w.plan, handler, {
         signal,
-        onError: (type, err, retryMs) => this.#log.error({ type, error: err.message, retry: `${retryMs / 1000}s` }, 'Watch errored'),
+        onError: (type, err, retryMs) => this.#log.error({ type, error: err.message, retry: formatGoDuration(retryMs) }, 'Watch errored'),
       }).catch((err: Error) => this.#log.error({ error: err.message }, 'Failed to run watch'));
     }
   }
