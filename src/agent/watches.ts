@@ -245,7 +245,13 @@ export class AgentWatches {
       clients.push(c);
       return c;
     };
-    const watches = raw.map((w) => parseAgentWatch(isMap(w) ? w : {}, client, this.#log));
+    let watches: AgentWatch[];
+    try {
+      watches = raw.map((w) => parseAgentWatch(isMap(w) ? w : {}, client, this.#log));
+    } catch (err) {
+      for (const c of clients) c.close();
+      throw err;
+    }
     this.#clients = clients;
     const signal = this.#stop.signal;
     const env = this.#deps.env ?? process.env;
