@@ -6,7 +6,7 @@ import { IdleMemory, processMemoryDeps } from '../agent/idle-memory.ts';
 import { systemClock } from '../clock.ts';
 import { createLogger, LogHub } from '../log.ts';
 import { LogFile } from '../log-file.ts';
-import { Syslog } from '../log-syslog.ts';
+import type { Syslog } from '../log-syslog.ts';
 import { CONSUL_API_VERSION, PROCONSUL_VERSION, buildDate } from '../version.ts';
 import type { CliIO, Command } from './io.ts';
 
@@ -95,6 +95,8 @@ async function run(args: string[], io: CliIO): Promise<number> {
       const facility = typeof config.raw.syslog_facility === 'string' ? config.raw.syslog_facility : 'LOCAL0';
       // PROCONSUL_SYSLOG_SOCKET: a syslog socket elsewhere than Go's places (tests, containers).
       const socket = io.env.PROCONSUL_SYSLOG_SOCKET;
+      // Loaded only here: it brings a native module (unix datagram sockets) no other start needs.
+      const { Syslog } = await import('../log-syslog.ts');
       syslog = await Syslog.open({ facility, ...(socket ? { paths: [socket] } : {}) });
     } catch (err) {
       logFile?.close();
