@@ -16,3 +16,11 @@ test('nesting up to the limit, and brackets inside strings and comments, parse a
   const quoted = `key "${'{'.repeat(500)}" { policy = "read" } /* ${'['.repeat(500)} */ // ${'{'.repeat(500)}\n`;
   assert.deepEqual(JSON.parse(parseHclText(quoted)), { key: [{ ['{'.repeat(500)]: [{ policy: 'read' }] }] });
 });
+
+test('parsing HCL leaves Error.stackTraceLimit as it was (GopherJS sets it to Infinity on load)', () => {
+  const before = Error.stackTraceLimit;
+  parseHclText('a = 1');
+  parseHclText('a = [');
+  assert.equal(Error.stackTraceLimit, before);
+  assert.notEqual(Error.stackTraceLimit, Infinity);
+});

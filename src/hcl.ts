@@ -17,9 +17,25 @@ export const MAX_HCL_DEPTH = 100;
 export function parseHclText(input: string): string {
   const deep = tooDeep(input);
   if (deep) return `unable to parse JSON: At ${deep.line}:${deep.column}: nesting deeper than ${MAX_HCL_DEPTH} levels`;
-  hcl ??= createRequire(import.meta.url)('js-hcl-parser') as typeof HCLModule;
-  return hcl.parse(input);
+  if (!hcl) {
+    // GopherJS sets Error.stackTraceLimit to Infinity when it loads (its panics measure stack
+    // depth); left so, every Error the agent makes afterwards records its whole stack. It gets
+    // its limit only while it parses.
+    const ours = Error.stackTraceLimit;
+    hcl = createRequire(import.meta.url)('js-hcl-parser') as typeof HCLModule;
+    gopherStackLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = ours;
+  }
+  const ours = Error.stackTraceLimit;
+  Error.stackTraceLimit = gopherStackLimit;
+  try {
+    return hcl.parse(input);
+  } finally {
+    Error.stackTraceLimit = ours;
+  }
 }
+
+let gopherStackLimit = Infinity;
 
 /** Where the nesting of `{` and `[` outside strings and comments first passes MAX_HCL_DEPTH, if it does. */
 function tooDeep(s: string): { line: number; column: number } | undefined {
