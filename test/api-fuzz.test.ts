@@ -43,7 +43,7 @@ const CONSUL_500: Array<[RegExp, RegExp]> = [
 const consul500 = (c: { route: string }, body: string) => CONSUL_500.some(([r, b]) => r.test(c.route) && b.test(body));
 // Routes with a configured body limit (kv_max_value_size, txn_max_req_len: 512 KiB here), answered 413 past it.
 const LIMITED = new Set(['PUT /v1/kv/*', 'PUT /v1/txn']);
-// Invalid UTF-8 inside a JSON string is not among them: Go's decoder reads it as U+FFFD.
+// Bodies that are not JSON at all (invalid UTF-8 inside a string is not among them: Go reads it as U+FFFD).
 const BROKEN_JSON = new Set(['body: truncated object', 'body: truncated array', 'body: bare word', 'body: raw binary', 'body: very long junk']);
 // Routes whose 503 is an answer, not a failure: the agent's service health (critical is a 503).
 const HEALTH_503 = /^GET \/v1\/agent\/health\/service\//;
