@@ -307,7 +307,7 @@ test('limits.rpc_rate holds rate-limit retries too: each try takes a token, and 
   }
 });
 
-test('discovery_max_stale on a client agent: forwarded catalog and health reads ask for stale, others pass unchanged', async () => {
+test('discovery_max_stale on a client agent: forwarded catalog and health reads ask for stale bounded by it, others pass unchanged', async () => {
   const urls: string[] = [];
   const srv = http.createServer((req, res) => {
     urls.push(req.url ?? '');
@@ -325,7 +325,12 @@ test('discovery_max_stale on a client agent: forwarded catalog and health reads 
     await handle(mk('/v1/catalog/nodes', ''));
     await handle(mk('/v1/catalog/nodes', 'consistent'));
     await handle(mk('/v1/kv/a', ''));
-    assert.deepEqual(urls, ['/v1/health/service/web?passing&stale', '/v1/catalog/nodes?stale', '/v1/catalog/nodes?consistent', '/v1/kv/a']);
+    await handle(mk('/v1/catalog/nodes', 'max_stale=0s&near=_agent'));
+    // The bound travels with the read, so the server answers past it as a default read (Consul's RETRY_ONCE).
+    assert.deepEqual(urls, [
+      '/v1/health/service/web?passing&max_stale=1s', '/v1/catalog/nodes?max_stale=1s', '/v1/catalog/nodes?consistent', '/v1/kv/a',
+      '/v1/catalog/nodes?max_stale=1s&near=_agent',
+    ]);
   } finally {
     fwd.close();
     srv.close();

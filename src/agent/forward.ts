@@ -12,6 +12,7 @@ import type { Abortable } from '../state/notify.ts';
 import { nodeHttp, nodeHttps } from '../node-http.ts';
 import type { Clock } from '../clock.ts';
 import { RETRY_ELSEWHERE, discoveryStale } from '../http/index.ts';
+import { formatGoDuration } from '../duration.ts';
 
 /** Consul's structs.ErrNoServers text, answered with 500 when no server is known. */
 export const NO_SERVERS = 'No known Consul servers';
@@ -193,8 +194,19 @@ export class Forwarder {
   handler(source: ServerSource, opts: { defaultToken?: () => string; discovery?: Parameters<typeof discoveryStale>[1] } = {}): Handler {
     return async (req: HttpRequest): Promise<HttpResult> => {
       const fwd = await forwardedRequest(req, opts.defaultToken?.() ?? '');
-      // The client agent's discovery_max_stale: the read it forwards is a stale one, as its RPC would be.
-      if (opts.discovery && discoveryStale(req, opts.discovery)) fwd.url += fwd.url.includes('?') ? '&stale' : '?stale';
+      // The client agent's discovery_max_stale: the read it forwards is a stale one bounded by it, as its
+      // RPC would be (the server answers as a default read past the bound, Consul's RETRY_ONCE).
+      if (opts.discovery && discoveryStale(req, opts.discovery)) {
+        const bound = formatGoDuration(opts.discovery.discoveryMaxStaleMs ?? 0);
+        if (req.query.has('max_stale')) {
+          // A ?max_stale of 0 or less chose nothing: the bound replaces it (Go's Query.Get reads the first).
+          const u = new URL(fwd.url, 'http://agent');
+          u.searchParams.set('max_stale', bound);
+          fwd.url = u.pathname + u.search;
+        } else {
+          fwd.url += `${fwd.url.includes('?') ? '&' : '?'}max_stale=${bound}`;
+        }
+      }
       const res = await this.send(source, fwd);
       const { 'Content-Type': contentType, ...headers } = res.headers;
       if (contentType) return { status: res.status, raw: res.body, contentType, headers };

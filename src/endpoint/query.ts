@@ -26,6 +26,12 @@ export interface QueryOptions {
    * (endpoint/shared-reads.ts). Only set by reads whose answer depends on nothing else.
    */
   shareKey?: string;
+  /**
+   * A stale read's staleness bound in ms (?max_stale, discovery_max_stale): past it, on a server
+   * that has not heard from the store for longer, the read is answered as a default one after a
+   * consistent read, as Consul's catalog and health endpoints re-ask the leader (RETRY_ONCE).
+   */
+  maxStaleMs?: number;
 }
 
 /** Metadata of a read answer, written by transports as X-Consul-* headers. */
@@ -79,6 +85,11 @@ export function queryMeta(deps: EndpointDeps, index: number, consistency: Consis
   };
 }
 
+/** Whether this server's replica last heard from the store longer than `maxStaleMs` ago (never on the leader). */
+function tooStale(deps: EndpointDeps, maxStaleMs: number): boolean {
+  return !deps.leadership.isLeader() && deps.clock.now() - deps.replica.lastContact > maxStaleMs;
+}
+
 /** Waits until the replica holds every write committed before this call (`?consistent`). */
 export async function consistentRead(deps: EndpointDeps): Promise<void> {
   const rev = await deps.store.currentRevision();
@@ -96,6 +107,11 @@ export function blockingQuery<T>(
   compute: (ws: WatchSet) => QueryRun<T>,
 ): Promise<QueryResult<T>> {
   if (opts.consistency === 'consistent') return consistentBlockingQuery(deps, opts, compute);
+  if (opts.maxStaleMs !== undefined && opts.maxStaleMs > 0 && opts.consistency === 'stale' && tooStale(deps, opts.maxStaleMs)) {
+    opts.consistency = 'default';
+    opts.maxStaleMs = undefined;
+    return consistentRead(deps).then(() => blockingQuery(deps, opts, compute));
+  }
   try {
     const res = runShared(deps, opts, compute, deps.replica.notifier.watchSet());
     if (opts.minIndex === 0 || res.index > opts.minIndex) return Promise.resolve(answer(deps, opts, res));

@@ -104,4 +104,13 @@ describe('discovery_max_stale', () => {
     // ?cached only counts while http_config.use_cache is on (otherwise it is ignored as absent).
     assert.equal(queryOptions(at('/v1/catalog/nodes', 'cached'), { ...on, useCache: false }).consistency, 'stale');
   });
+
+  test('the stale read carries its bound: a positive ?max_stale, else discovery_max_stale; ?stale alone and KV reads have none', () => {
+    assert.equal(queryOptions(at('/v1/catalog/services'), on).maxStaleMs, 5_000);
+    assert.equal(queryOptions(at('/v1/health/service/web', 'max_stale=0s'), on).maxStaleMs, 5_000);
+    assert.equal(queryOptions(at('/v1/health/service/web', 'max_stale=2s'), on).maxStaleMs, 2_000);
+    assert.equal(queryOptions(at('/v1/catalog/nodes', 'max_stale=3s'), cfg).maxStaleMs, 3_000);
+    assert.equal(queryOptions(at('/v1/catalog/nodes', 'stale'), on).maxStaleMs, undefined);
+    assert.equal(queryOptions(at('/v1/kv/x', 'max_stale=3s'), on).maxStaleMs, undefined);
+  });
 });

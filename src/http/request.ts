@@ -181,7 +181,25 @@ export function queryOptions(req: HttpRequest, cfg: RequestConfig, opts: { tenan
   const { waitMs, minIndex } = parsed;
   const mode = parsed.consistency === 'default' && discoveryStale(req, cfg) ? 'stale' : parsed.consistency;
   const token = parseToken(req, cfg);
-  return new RequestQueryOptions(req, minIndex, waitMs, mode, token, cfg.acl?.resolve(token));
+  const q = new RequestQueryOptions(req, minIndex, waitMs, mode, token, cfg.acl?.resolve(token));
+  if (mode === 'stale') {
+    const bound = maxStaleBound(req, cfg);
+    if (bound > 0) q.maxStaleMs = bound;
+  }
+  return q;
+}
+
+/**
+ * The staleness bound of a stale /v1/catalog or /v1/health read: a positive ?max_stale, else
+ * discovery_max_stale when it made the read stale (0: unbounded). Consul's catalog and health
+ * endpoints re-ask the leader (RETRY_ONCE) when the stale answer's LastContact passes it.
+ */
+function maxStaleBound(req: HttpRequest, cfg: RequestConfig): number {
+  if (!req.path.startsWith('/v1/catalog') && !req.path.startsWith('/v1/health')) return 0;
+  const given = req.query.get('max_stale');
+  const ms = given ? parseGoDuration(given) ?? 0 : 0;
+  if (ms > 0) return ms;
+  return discoveryStale(req, cfg) ? cfg.discoveryMaxStaleMs ?? 0 : 0;
 }
 
 /**
@@ -197,6 +215,7 @@ class RequestQueryOptions implements QueryOptions {
   token: string;
   authz: AclIdentity | undefined;
   shareKey: string | undefined = undefined;
+  maxStaleMs: number | undefined = undefined;
 
   constructor(req: HttpRequest, minIndex: number, waitMs: number, consistency: Consistency, token: string, authz: AclIdentity | undefined) {
     this.#req = req;
