@@ -132,14 +132,24 @@ export function parseAgentWatch(raw: Record<string, unknown>, client: (token: st
   return { plan, handler: spec, token, datacenter };
 }
 
-/** The last `max` bytes of a handler's output, with Consul's truncation note. */
-class TailBuffer {
+/**
+ * The last 4 KiB of a handler's output, with Consul's truncation note (its circbuf): older chunks
+ * are let go as newer ones arrive, so a handler printing without end holds no more than that.
+ */
+export class TailBuffer {
   #chunks: Buffer[] = [];
+  #kept = 0;
   #total = 0;
   write(s: string | Buffer): void {
     const b = typeof s === 'string' ? Buffer.from(s) : s;
     this.#total += b.length;
     this.#chunks.push(b);
+    this.#kept += b.length;
+    while (this.#kept - this.#chunks[0].length >= OUTPUT_MAX) this.#kept -= this.#chunks.shift()!.length;
+  }
+  /** Bytes held (at most 4 KiB plus the oldest chunk still partly needed). */
+  get kept(): number {
+    return this.#kept;
   }
   toString(): string {
     const all = Buffer.concat(this.#chunks);
@@ -176,8 +186,9 @@ export function runHttpHandler(c: HttpHandlerConfig, index: bigint, result: unkn
     }
     const body = `${goJson(result, '')}\n`;
     const mod = url.protocol === 'https:' ? nodeHttps : nodeHttp;
-    const signal = AbortSignal.timeout(c.timeoutMs);
-    const req = mod.request(url, { method: c.method, headers, signal, ...(url.protocol === 'https:' ? { rejectUnauthorized: !c.tlsSkipVerify } : {}) }, (res) => {
+    // Go's http.Client: a zero timeout is none.
+    const signal = c.timeoutMs > 0 ? AbortSignal.timeout(c.timeoutMs) : undefined;
+    const req = mod.request(url, { method: c.method, headers, ...(signal ? { signal } : {}), ...(url.protocol === 'https:' ? { rejectUnauthorized: !c.tlsSkipVerify } : {}) }, (res) => {
       const out = new TailBuffer();
       res.on('data', (b: Buffer) => out.write(b));
       res.on('error', () => resolve());
