@@ -1,6 +1,6 @@
 // serf_lan_allowed_cidrs on real processes: a server that gossips only with 127.0.0.1/32 and
 // 127.0.0.3/32, and two client agents bound to 127.0.0.2 (outside) and 127.0.0.3 (inside). The
-// inside one joins and is a member on both sides; the server drops the outside one's packets and
+// inside one joins and is a member on both sides; the server drops the outside one's alive messages and
 // never lists it, even after the inside client has seen it and gossiped it on.
 // A malformed entry fails the configuration as Consul's builder does.
 import assert from 'node:assert/strict';
@@ -62,20 +62,20 @@ test('a client outside serf_lan_allowed_cidrs cannot join; one inside can', asyn
   await until('inside is a member of the server', 10_000, async () => (await members(server))?.includes('inside'), POLL);
   assert.deepEqual(await members(inside), ['inside', 'srv']);
 
-  // The outside client's stream may come from any local address (memberlist dials without a
-  // source address), but the server adds no member at 127.0.0.2 and drops its UDP packets.
+  // Streams are taken from any source (memberlist's handleConn checks none), but the server adds
+  // no member at 127.0.0.2 and drops the alive messages of packets from there.
   await join(outside);
   // The outside client also joins the inside one; the inside one gossips it on, and the server
   // still does not add it.
   const viaInside = await fetch(`http://127.0.0.1:${outside.http}/v1/agent/join/127.0.0.3:${inside.serf}`, { method: 'PUT' });
   assert.equal(viaInside.status, 200, await viaInside.text());
   await until('the inside client sees the outside one', 10_000, async () => (await members(inside))?.includes('outside'), POLL);
-  await until('the server blocks packets from 127.0.0.2', 10_000, async () => /blocked gossip packet.*from=127\.0\.0\.2:/.test(server.log), POLL);
+  await until('the server blocks alive messages from 127.0.0.2', 10_000, async () => /blocked alive message.*from=127\.0\.0\.2:/.test(server.log), POLL);
   // Several gossip and push-pull rounds pass (the inside client pushes its table to the server).
   await new Promise((r) => setTimeout(r, 3000));
   assert.deepEqual(await members(server), ['inside', 'srv']);
   assert.match(server.log, /rejected node.*node=outside|node=outside.*rejected node/i);
-  assert.doesNotMatch(server.log, /blocked gossip packet.*from=127\.0\.0\.3:/);
+  assert.doesNotMatch(server.log, /blocked alive message.*from=127\.0\.0\.3:/);
 });
 
 test('a malformed CIDR fails the configuration with Consul\'s message', async () => {

@@ -36,7 +36,7 @@ export class Wire {
 
   constructor(o: {
     transport: Transport; queue: BroadcastQueue; security: WireSecurity; log: Logger; udpBufferSize: number; tcpTimeoutMs: number;
-    /** allowedCidrs as a matcher: traffic from other sources is dropped (null: any source). */
+    /** allowedCidrs as a matcher: alive messages from other sources are dropped (null: any source). */
     allowed?: ((host: string) => boolean) | null;
   }) {
     this.#transport = o.transport;
@@ -91,10 +91,6 @@ export class Wire {
   }
 
   #onPacket(data: Buffer, from: Address, h: WireHandlers): void {
-    if (this.#allowed && !this.#allowed(from.host)) {
-      this.#log.debug({ from: `${from.host}:${from.port}`, error: `${from.host} is not allowed` }, 'blocked gossip packet');
-      return;
-    }
     let msgs: PacketMsg[];
     try {
       msgs = decodePacket(open(this.#sec, data));
@@ -102,15 +98,23 @@ export class Wire {
       this.#log.warn({ from: `${from.host}:${from.port}`, error: (err as Error).message }, 'dropping gossip packet');
       return;
     }
-    for (const m of msgs) h.packet(m, from);
+    // memberlist's CIDRsAllowed checks the source of alive messages only (handleAlive's
+    // ensureCanConnect): pings, acks and rumours from any source are taken, so a member whose
+    // packets leave from another local address than the one it announces is never failed for it.
+    // New members and address changes are checked against the announced address (Membership).
+    const blockAlive = this.#allowed !== null && !this.#allowed(from.host);
+    for (const m of msgs) {
+      if (blockAlive && m.t === 'alive') {
+        this.#log.debug({ from: `${from.host}:${from.port}`, node: m.node, error: `${from.host} is not allowed` }, 'blocked alive message');
+        continue;
+      }
+      h.packet(m, from);
+    }
   }
 
+  // Streams are taken from any source, as memberlist's handleConn takes them: the members a
+  // push-pull carries are checked against the allowed networks by address when merged.
   async #onStream(data: Buffer, from: Address, h: WireHandlers): Promise<Buffer> {
-    // A rejected answer closes the connection unanswered (the transport drops it).
-    if (this.#allowed && !this.#allowed(from.host)) {
-      this.#log.debug({ from: `${from.host}:${from.port}`, error: `${from.host} is not allowed` }, 'blocked gossip stream');
-      throw new Error(`${from.host} is not allowed`);
-    }
     let msg: StreamMsg;
     try {
       msg = decodeStream(open(this.#sec, data));
