@@ -33,6 +33,11 @@ test('undecodable tokens are refused as Go decodes them', () => {
   }
   assert.throws(() => decodePeeringToken(b64('x{}')), { message: "invalid character 'x' looking for beginning of value" });
   assert.throws(() => decodePeeringToken(b64('{}x')), { message: "invalid character 'x' after top-level value" });
+  assert.throws(() => decodePeeringToken(b64('{} {}')), { message: "invalid character '{' after top-level value" });
+  // Errors inside the value: json.Unmarshal's scanner texts, not a generic approximation.
+  assert.throws(() => decodePeeringToken(b64('{"CA" null}')), { message: "invalid character 'n' after object key" });
+  assert.throws(() => decodePeeringToken(b64('{"CA":nul}')), { message: "invalid character '}' in literal null (expecting 'l')" });
+  assert.throws(() => decodePeeringToken(b64('{"PeerID":"a" "b"}')), { message: `invalid character '"' after object key:value pair` });
   assert.throws(() => decodePeeringToken(b64('[]')), { message: 'json: cannot unmarshal array into Go value of type structs.PeeringToken' });
   assert.throws(() => decodePeeringToken(b64('"s"')), { message: 'json: cannot unmarshal string into Go value of type structs.PeeringToken' });
   assert.throws(() => validatePeeringToken(decodePeeringToken(b64('null'))), { message: 'peering token server addresses value is empty' });

@@ -2,6 +2,7 @@
 // structs.ValidateMetaTags, the peering backend's token encoding): errors keep Consul's texts.
 import { InternalError } from '../errors.ts';
 import type { PeeringToken } from '../api/peering.ts';
+import { goJsonSyntax } from '../http/go-json-syntax.ts';
 
 const PEER_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const META_KEY = /^[a-zA-Z0-9_-]+$/;
@@ -49,7 +50,9 @@ export function decodePeeringToken(raw: string): PeeringToken {
   try {
     tok = JSON.parse(text);
   } catch (err) {
-    throw new InternalError(goJSONError(text, (err as Error).message));
+    // Consul decodes with json.Unmarshal: its wording, and text after the value is an error.
+    const go = goJsonSyntax(text, 'unmarshal');
+    throw new InternalError('message' in go ? go.message : (err as Error).message);
   }
   // JSON null decodes to an empty token in Go (its contents are then refused by validation).
   if (tok !== null && (typeof tok !== 'object' || Array.isArray(tok))) {
@@ -81,25 +84,6 @@ function portOf(addr: string): number | null {
   }
   if (/[[\]]/.test(rest) || !/^[+-]?\d+$/.test(rest)) return null;
   return Number(rest);
-}
-
-/**
- * Go's encoding/json text for the common ways a pasted token's JSON is broken: cut short (the
- * usual copy-paste accident), junk before it, or junk after it.
- */
-function goJSONError(text: string, message: string): string {
-  const at = /at position (\d+)/.exec(message);
-  const pos = at ? Number(at[1]) : -1;
-  if (text.trim() === '' || /Unexpected end of JSON input/.test(message) || pos >= text.length) return 'unexpected end of JSON input';
-  const first = text.search(/\S/);
-  if (/after JSON/.test(message) && pos >= 0) return `invalid character ${goChar(text[pos])} after top-level value`;
-  if (!/^[[{"\-0-9tfn]/.test(text[first])) return `invalid character ${goChar(text[first])} looking for beginning of value`;
-  return 'invalid character in peering token JSON';
-}
-
-/** A character quoted as Go's json scanner quotes it. */
-function goChar(c: string): string {
-  return c === "'" ? "'\\''" : c === '"' ? "'\"'" : `'${c}'`;
 }
 
 /** Consul's validatePeeringToken. */

@@ -1,11 +1,25 @@
-// The syntax errors of Go's json.Decoder, for request bodies JSON.parse refuses: Consul answers
-// "Request decode failed: invalid character 'x' looking for beginning of value", and its Decoder
-// reads the first JSON value only, so text after a complete value is ignored.
+// The syntax errors of Go's encoding/json, for text JSON.parse refuses. Two callers' wordings:
+// - 'decoder' (json.Decoder, request bodies): Consul answers "Request decode failed: invalid
+//   character 'x' looking for beginning of value"; input ending early is "unexpected EOF" (empty
+//   input "EOF"), and the Decoder reads the first value only, so text after it is ignored.
+// - 'unmarshal' (json.Unmarshal, e.g. peering tokens): the whole input is checked first; input
+//   ending early (or empty) is "unexpected end of JSON input", and text after the value is
+//   "invalid character 'x' after top-level value".
 
-/** Why a body is not JSON, in Go's words; or, when it starts with a complete value, where that value ends. */
-export function goJsonSyntax(text: string): { message: string } | { end: number } {
-  const s = new GoScanner(text);
-  return s.run();
+/** Which Go entry point's errors to reproduce. */
+export type GoJsonMode = 'decoder' | 'unmarshal';
+
+/**
+ * Why a text is not JSON, in Go's words; or, when it starts with a complete value (and, for
+ * 'unmarshal', holds nothing else but whitespace), where that value ends.
+ */
+export function goJsonSyntax(text: string, mode: GoJsonMode = 'decoder'): { message: string } | { end: number } {
+  const res = new GoScanner(text).run();
+  if (mode === 'decoder') return res;
+  if ('message' in res) return res.message === 'EOF' || res.message === 'unexpected EOF' ? { message: 'unexpected end of JSON input' } : res;
+  const rest = text.slice(res.end).search(/[^ \t\r\n]/);
+  if (rest >= 0) return { message: `invalid character ${quote(text[res.end + rest])} after top-level value` };
+  return res;
 }
 
 type Frame = '{' | '[';
