@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import { spawnSync } from 'node:child_process';
 import type net from 'node:net';
 import { TailBuffer, runHttpHandler } from './watches.ts';
 import { silentLogger } from '../log.ts';
@@ -43,5 +44,25 @@ test('an http handler with timeout 0 waits for the answer (Go: no timeout)', asy
     assert.equal(got, '{"a":1}\n');
   } finally {
     srv.close();
+  }
+});
+
+test('stopping the watches lets a running script handler go: it no longer keeps the agent process alive', () => {
+  const mod = new URL('./watches.ts', import.meta.url).href;
+  const logMod = new URL('../log.ts', import.meta.url).href;
+  const code = `const { HandlerProcesses, runScript } = await import(${JSON.stringify(mod)});
+const { silentLogger } = await import(${JSON.stringify(logMod)});
+const procs = new HandlerProcesses();
+const add = procs.add.bind(procs);
+procs.add = (c) => { add(c); process.stdout.write(c.pid + '\\n'); setImmediate(() => procs.release()); };
+void runScript({ args: ['sleep', '60'], shell: false }, 1n, {}, silentLogger(), process.env, procs);`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', timeout: 30_000 });
+  const pid = Number(r.stdout.trim());
+  try {
+    assert.equal(r.signal, null, 'the process was held open by the handler');
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(pid > 0);
+  } finally {
+    if (pid > 0) try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
   }
 });

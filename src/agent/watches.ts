@@ -6,6 +6,7 @@
 
 import nodeHttp from 'node:http';
 import nodeHttps from 'node:https';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { ConsulClient } from '../api/index.ts';
 import { formatGoDuration } from '../duration.ts';
 import type { Logger } from '../log.ts';
@@ -158,11 +159,39 @@ export class TailBuffer {
   }
 }
 
+/**
+ * The script handlers running now. Stopping the watches lets them run to their end, as Consul's
+ * plan.Stop does, but no longer holds the agent's process open for them: a handler that runs for
+ * an hour must not keep a stopped agent from exiting.
+ */
+export class HandlerProcesses {
+  readonly #running = new Set<ChildProcessWithoutNullStreams>();
+  /** Tracks `child` until it closes. */
+  add(child: ChildProcessWithoutNullStreams): void {
+    this.#running.add(child);
+    child.once('close', () => this.#running.delete(child));
+    child.once('error', () => this.#running.delete(child));
+  }
+  get size(): number {
+    return this.#running.size;
+  }
+  /** Lets every running handler go: the process and its pipes no longer keep the event loop alive. */
+  release(): void {
+    for (const c of this.#running) {
+      c.unref();
+      for (const s of [c.stdin, c.stdout, c.stderr]) (s as unknown as { unref?: () => void }).unref?.();
+    }
+    this.#running.clear();
+  }
+}
+
 /** Runs a script handler once, logging its output at debug and a failure at error. */
-async function runScript(spec: { args: string[]; shell: boolean }, index: bigint, result: unknown, log: Logger, env: NodeJS.ProcessEnv): Promise<void> {
+export async function runScript(
+  spec: { args: string[]; shell: boolean }, index: bigint, result: unknown, log: Logger, env: NodeJS.ProcessEnv, procs?: HandlerProcesses,
+): Promise<void> {
   const out = new TailBuffer();
   const io = { stdout: (s: string) => out.write(s), stderr: (s: string) => out.write(s), stdin: process.stdin, env };
-  const error = await runHandler(spec, index, result, io);
+  const error = await runHandler(spec, index, result, io, procs ? (c) => procs.add(c) : undefined);
   const handler = spec.shell ? spec.args[0] : `[${spec.args.join(' ')}]`;
   if (error) log.error({ handler, error: error.replace(/^Error (executing|starting) handler: /, '') }, 'Failed to run watch handler');
   log.debug({ handler, output: out.toString() }, 'watch handler output');
@@ -232,6 +261,7 @@ export class AgentWatches {
   readonly #log: Logger;
   #stop = new AbortController();
   #clients: ConsulClient[] = [];
+  #procs = new HandlerProcesses();
 
   constructor(deps: WatchDeps) {
     this.#deps = deps;
@@ -266,10 +296,11 @@ export class AgentWatches {
     this.#clients = clients;
     const signal = this.#stop.signal;
     const env = this.#deps.env ?? process.env;
+    const procs = this.#procs;
     for (const w of watches) {
       const handler = async (index: bigint, result: unknown): Promise<boolean> => {
         if (w.handler.kind === 'http') await runHttpHandler(w.handler.config, index, result, this.#log);
-        else await runScript(w.handler, index, result, this.#log, env);
+        else await runScript(w.handler, index, result, this.#log, env, procs);
         return true;
       };
       void runPlan(w.plan, handler, {
@@ -285,5 +316,7 @@ export class AgentWatches {
     this.#stop = new AbortController();
     for (const c of this.#clients) c.close();
     this.#clients = [];
+    this.#procs.release();
+    this.#procs = new HandlerProcesses();
   }
 }

@@ -2,7 +2,7 @@
 // encoding/json does) and the child-process handler, run through $SHELL -c (or /bin/sh) or
 // directly with -shell=false, given the JSON on stdin and CONSUL_INDEX in its environment.
 
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { bigintReplacer } from '../api/json.ts';
 import type { CliIO } from './io.ts';
 
@@ -19,11 +19,14 @@ export interface HandlerCommand {
 }
 
 /** Runs the handler once with the result; resolves to null on success or Consul's error text. */
-export function runHandler(cmd: HandlerCommand, index: bigint, result: unknown, io: CliIO): Promise<string | null> {
+export function runHandler(
+  cmd: HandlerCommand, index: bigint, result: unknown, io: CliIO, onSpawn?: (child: ChildProcessWithoutNullStreams) => void,
+): Promise<string | null> {
   const [file, argv] = cmd.shell
     ? [io.env.SHELL || '/bin/sh', ['-c', cmd.args.join(' ')]]
     : [cmd.args[0], cmd.args.slice(1)];
   const child = spawn(file, argv, { env: { ...io.env, CONSUL_INDEX: index.toString() }, stdio: ['pipe', 'pipe', 'pipe'] });
+  onSpawn?.(child);
   child.stdout.on('data', (c: Buffer) => io.stdout(c.toString('utf8')));
   child.stderr.on('data', (c: Buffer) => io.stderr(c.toString('utf8')));
   // A handler that exits without reading its input must not fail the watch.
