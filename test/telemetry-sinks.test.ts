@@ -165,6 +165,12 @@ test('a dogstatsd address without a port fails agent start with Consul\'s error'
     /failed to initialize telemetry: address nohost: missing port in address/);
 });
 
+test('a dogstatsd host that does not resolve fails agent start, as datadog-go resolves it at creation', async () => {
+  // .invalid never resolves (RFC 6761); the resolver's reason depends on the machine's DNS.
+  await assert.rejects(startDevAgent({ config: { raw: { telemetry: { dogstatsd_addr: 'nonexistent.invalid:8125' } } } }),
+    /^Error: failed to initialize telemetry: lookup nonexistent\.invalid on \S+:\d+: (no such host|i\/o timeout|server misbehaving)$/);
+});
+
 test('circonus: the agent PUTs JSON to the check submission URL each interval', async () => {
   const bodies: Record<string, { _type: string; _value: unknown }>[] = [];
   const seen: { method?: string; url?: string; type?: string }[] = [];

@@ -353,7 +353,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       started = true;
       // TLS files and rules are checked before anything binds, as Consul's agent does.
       const https = startTls(tls, config);
-      startTelemetrySinks(telemetry, config, clock, logger);
+      await startTelemetrySinks(telemetry, config, clock, logger);
       await store.open();
       await replica.start();
       // Client certificates signed for auto_encrypt are trusted on the server port (Consul's connectCARootsMonitor).

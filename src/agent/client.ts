@@ -184,7 +184,7 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
       started = true;
       // TLS files and rules are checked before anything binds, as Consul's agent does.
       let https = startTls(tls, config);
-      startTelemetrySinks(telemetry, config, clock, logger);
+      await startTelemetrySinks(telemetry, config, clock, logger);
       // The agent's certificate comes first, as Consul's agent gets it before it starts; HTTPS
       // without a key pair of its own serves it.
       if (config.autoEncrypt?.tls) {

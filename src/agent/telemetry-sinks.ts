@@ -6,7 +6,9 @@ import os from 'node:os';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { Telemetry, TelemetryOptions } from '../telemetry/metrics.ts';
+import { resolveDogstatsdAddr } from '../telemetry/dogstatsd.ts';
 import { createPushMetrics, sinkSettings, type SinkSettings } from '../telemetry/sinks.ts';
+import type { Lookup } from '../telemetry/statsd.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
 import { prometheusRetention } from './server.ts';
 
@@ -31,16 +33,20 @@ export function telemetryOptions(config: RuntimeConfig, hostname = os.hostname()
   };
 }
 
-/** Opens the configured push sinks and feeds them the agent's metrics. */
-export function startTelemetrySinks(telemetry: Telemetry, config: RuntimeConfig, clock: Clock, logger: Logger): void {
+/**
+ * Opens the configured push sinks and feeds them the agent's metrics. A dogstatsd address
+ * without a port or whose host does not resolve fails agent start, as in Consul (datadog-go
+ * resolves it when the client is created).
+ */
+export async function startTelemetrySinks(telemetry: Telemetry, config: RuntimeConfig, clock: Clock, logger: Logger, lookup?: Lookup): Promise<void> {
   const settings = settingsOf(config);
   const log = logger.child({ '@module': 'agent.telemetry' });
   for (const w of settings.warnings) log.warn(w);
   let push;
   try {
+    if (settings.dogstatsdAddr) await resolveDogstatsdAddr(settings.dogstatsdAddr, lookup);
     push = createPushMetrics(settings, clock, log);
   } catch (err) {
-    // A dogstatsd address without a port fails agent start, as in Consul.
     throw new Error(`failed to initialize telemetry: ${(err as Error).message}`);
   }
   if (push) telemetry.attachPush(push);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DOGSTATSD_MAX_PACKET, dogstatsdLine } from './dogstatsd.ts';
+import { DOGSTATSD_MAX_PACKET, dogstatsdLine, resolveDogstatsdAddr } from './dogstatsd.ts';
 import { PacketBuffer } from './statsd.ts';
 
 test('dogstatsd lines: global tags then label tags, hostname spliced out of the name', () => {
@@ -29,4 +29,26 @@ test('dogstatsd packets: lines joined by newlines, none after the last, at most 
   assert.equal(first.toString(), Array(n).fill(line).join('\n'));
   assert.ok(first.length <= DOGSTATSD_MAX_PACKET);
   assert.equal(b.add('x'.repeat(DOGSTATSD_MAX_PACKET + 1)), undefined, 'an oversize line is dropped');
+});
+
+test("the dogstatsd host is resolved up front; a failure is Go's resolver error naming the first nameserver", async () => {
+  const asked: string[] = [];
+  const fail = (code: string) => async (host: string) => {
+    asked.push(host);
+    throw Object.assign(new Error(`getaddrinfo ${code} ${host}`), { code });
+  };
+  await assert.rejects(resolveDogstatsdAddr('nonexistent.invalid:8125', fail('ENOTFOUND'), ['10.0.0.2', '10.0.0.3']),
+    { message: 'lookup nonexistent.invalid on 10.0.0.2:53: no such host' });
+  await assert.rejects(resolveDogstatsdAddr('dd.example:8125', fail('EAI_AGAIN'), ['fd00::1']), { message: 'lookup dd.example on [fd00::1]:53: i/o timeout' });
+  await assert.rejects(resolveDogstatsdAddr('dd.example:8125', fail('ENOTFOUND'), ['[fd00::1]:5353']), { message: 'lookup dd.example on [fd00::1]:5353: no such host' });
+  await assert.rejects(resolveDogstatsdAddr('dd.example:8125', fail('ENOTFOUND'), []), { message: 'lookup dd.example on 127.0.0.1:53: no such host' });
+  await assert.rejects(resolveDogstatsdAddr('nohost', fail('ENOTFOUND'), []), { message: 'address nohost: missing port in address' });
+  assert.deepEqual(asked, ['nonexistent.invalid', 'dd.example', 'dd.example', 'dd.example']);
+  // IP literals and an empty host need no lookup; a name that resolves is accepted.
+  asked.length = 0;
+  await resolveDogstatsdAddr('127.0.0.1:8125', fail('ENOTFOUND'));
+  await resolveDogstatsdAddr('[::1]:8125', fail('ENOTFOUND'));
+  await resolveDogstatsdAddr(':8125', fail('ENOTFOUND'));
+  assert.deepEqual(asked, []);
+  await resolveDogstatsdAddr('dd.local:8125', async () => ({ address: '10.1.1.1', family: 4 }));
 });

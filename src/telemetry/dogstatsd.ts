@@ -2,10 +2,12 @@
 // telemetry.dogstatsd_tags, the hostname element is spliced out of the name (Datadog tags the
 // host itself), and lines are batched, '\n' between them, into UDP packets of at most 1432 bytes every 100 ms
 // (datadog-go v3.2.0, the client go-metrics uses).
+import dns from 'node:dns';
+import net from 'node:net';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import { goShortest, NameCache, sanitize, type Label, type MetricSink } from './sink.ts';
-import { splitAddr, UdpPackets } from './statsd.ts';
+import { splitAddr, UdpPackets, type Lookup } from './statsd.ts';
 
 /** datadog-go's OptimalUDPPayloadSize. */
 export const DOGSTATSD_MAX_PACKET = 1432;
@@ -75,4 +77,32 @@ export class DogStatsdSink implements MetricSink {
     const { name, tags } = this.#names.get(key, labels);
     this.#out.push(`${name}:${dogstatsdValue(type, value)}|${type}${tags}`);
   }
+}
+
+/**
+ * datadog-go's client resolves its address when it is created (net.ResolveUDPAddr), so a host
+ * that does not resolve fails agent start; this throws Go's resolver error for it
+ * ("lookup nonexistent.invalid on 10.0.0.2:53: no such host"). An empty host or an IP literal
+ * needs no lookup.
+ */
+export async function resolveDogstatsdAddr(addr: string, lookup: Lookup = (host) => dns.promises.lookup(host), servers = dns.getServers()): Promise<void> {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):\d+$/.exec(addr);
+  const host = m?.[1] ?? m?.[2] ?? '';
+  splitAddr(addr);
+  if (host === '' || net.isIP(host) !== 0) return;
+  try {
+    await lookup(host);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOTFOUND' || code === 'ENODATA' ? 'no such host' : code === 'EAI_AGAIN' || code === 'ETIMEOUT' ? 'i/o timeout' : 'server misbehaving';
+    throw new Error(`lookup ${host} on ${goServer(servers[0])}: ${why}`, { cause: err });
+  }
+}
+
+/** A resolver address as Go's DNSError names it (host:port; Go's default without resolv.conf servers). */
+function goServer(server: string | undefined): string {
+  if (!server) return '127.0.0.1:53';
+  if (server.startsWith('[')) return server.includes(']:') ? server : `${server}:53`;
+  if (net.isIPv6(server)) return `[${server}]:53`;
+  return server.includes(':') ? server : `${server}:53`;
 }
