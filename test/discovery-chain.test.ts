@@ -115,6 +115,22 @@ describe('discovery chain against a dev agent', () => {
     assert.deepEqual([missing.status, missing.text], [400, 'Missing chain name']);
   });
 
+  test('?cached POSTs are served from the agent cache, one entry per set of overrides', async () => {
+    const post = async (body: unknown) => {
+      const res = await fetch(`http://${dev.agent.httpAddr}/v1/discovery-chain/cachedweb?cached`, { method: 'POST', body: JSON.stringify(body) });
+      return { cache: res.headers.get('x-cache'), chain: ((await res.json()) as { Chain: Record<string, any> }).Chain };
+    };
+    const first = await post({ OverrideConnectTimeout: '3s' });
+    assert.equal(first.cache, 'MISS');
+    assert.equal(first.chain.Targets['cachedweb.default.default.dc1'].ConnectTimeout, '3s');
+    const again = await post({ OverrideConnectTimeout: '3s' });
+    assert.equal(again.cache, 'HIT');
+    assert.deepEqual(again.chain, first.chain);
+    const other = await post({ OverrideConnectTimeout: '4s' });
+    assert.equal(other.cache, 'MISS');
+    assert.equal(other.chain.Targets['cachedweb.default.default.dc1'].ConnectTimeout, '4s');
+  });
+
   test('?index blocks until an entry the chain read changes', async () => {
     const first = await call('GET', '/v1/discovery-chain/blocky');
     const waiting = call('GET', `/v1/discovery-chain/blocky?index=${first.index}&wait=20s`);

@@ -146,3 +146,29 @@ test('every option that changes the answer makes its own entry; blocking and con
   assert.equal(sent.filter((r) => !r.url.includes('index=')).length, distinct.length);
   cache.close();
 });
+
+test('a ?cached POST of the discovery chain is cached with its body in the key, and refreshed as a blocking POST', async () => {
+  const { cache, sent, forwarded, forward } = setup((r) => (r.url.includes('index=') ? new Promise(() => {}) : ok(5, `{"Chain":${JSON.stringify(r.body?.toString() ?? null)}}`)));
+  const post = (url: string, body: string): HttpRequest => ({ ...request(url, { 'content-type': 'application/json' }), method: 'POST', body: async () => Buffer.from(body) });
+  const h = cache.handler('compiled_discovery_chain', forward);
+  const local = '{"OverrideMeshGateway":{"Mode":"local"}}';
+  const miss = await h(post('/v1/discovery-chain/web?cached', local));
+  assert.equal(miss.headers?.['X-Cache'], 'MISS');
+  assert.deepEqual([sent[0].method, sent[0].url, sent[0].body?.toString()], ['POST', '/v1/discovery-chain/web?stale=', local]);
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual([sent[1].method, sent[1].url, sent[1].body?.toString()], ['POST', '/v1/discovery-chain/web?stale=&index=5&wait=600s', local]);
+  const hit = await h(post('/v1/discovery-chain/web?cached', local));
+  assert.deepEqual([hit.headers?.['X-Cache'], hit.raw?.toString()], ['HIT', JSON.stringify({ Chain: local })]);
+  // Other overrides, and the GET without any, are entries of their own.
+  const remote = await h(post('/v1/discovery-chain/web?cached', '{"OverrideMeshGateway":{"Mode":"remote"}}'));
+  assert.equal(remote.headers?.['X-Cache'], 'MISS');
+  const get = await h(request('/v1/discovery-chain/web?cached'));
+  assert.equal(get.headers?.['X-Cache'], 'MISS');
+  assert.equal(sent.at(-1)?.method, 'GET');
+  assert.equal(sent.at(-1)?.body, undefined);
+  // Without ?cached a POST is forwarded; other types never cache a POST.
+  await h(post('/v1/discovery-chain/web', local));
+  await cache.handler('catalog_services', forward)(post('/v1/catalog/service/web?cached', '{}'));
+  assert.equal(forwarded.length, 2);
+  cache.close();
+});

@@ -93,6 +93,12 @@ const CACHED_ROUTES = new Map<string, CacheTypeName>([
   ['/v1/discovery-chain/', 'compiled_discovery_chain'], ['/v1/query/', 'prepared_query'], ['/v1/catalog/datacenters', 'catalog_datacenters'],
 ]);
 
+/**
+ * Types whose POST reads are cached too: Consul's discovery chain handler serves a POST (its body
+ * overriding protocol, connect timeout, mesh gateway mode) from the cache, the overrides in the key.
+ */
+const POST_CACHED = new Set<CacheTypeName>(['compiled_discovery_chain']);
+
 /** Only a prepared query's execution is cached, not its definition. */
 export const isQueryExecute = (req: HttpRequest): boolean => req.path.endsWith('/execute');
 
@@ -106,7 +112,8 @@ export function cachingRouter(router: Pick<Router, 'match' | 'list'>, cache: Htt
     list: () => router.list(),
     match(method, path) {
       const m = router.match(method, path);
-      const type = m && method === 'GET' ? CACHED_ROUTES.get(m.pattern) : undefined;
+      const type = m && (method === 'GET' || method === 'POST') ? CACHED_ROUTES.get(m.pattern) : undefined;
+      if (type !== undefined && method === 'POST' && !POST_CACHED.has(type)) return m;
       if (!m || type === undefined) return m;
       let handler = wrapped.get(m.handler);
       if (!handler) wrapped.set(m.handler, handler = cache.handler(type, m.handler, type === 'prepared_query' ? isQueryExecute : undefined));
@@ -118,7 +125,7 @@ export function cachingRouter(router: Pick<Router, 'match' | 'list'>, cache: Htt
 /** A server's own read through its HTTP dispatch in-process (an agent call: no audit, no write rules). */
 export function inProcessSend(http: Pick<HttpServer, 'handle'>): (req: ForwardRequest) => Promise<ForwardResponse> {
   return async (r) => {
-    const res = await http.handle({ method: r.method, url: r.url, headers: r.headers, signal: r.signal as AbortSignal | undefined, internal: true });
+    const res = await http.handle({ method: r.method, url: r.url, headers: r.headers, body: r.body, signal: r.signal as AbortSignal | undefined, internal: true });
     return { status: res.status, headers: res.headers, body: res.body, server: '' };
   };
 }
@@ -135,9 +142,10 @@ export class HttpCache {
     deps.telemetry?.gauge('cache.entries_count', 'Represents the number of entries in this cache.', () => this.cache.size);
   }
 
-  /** `forward` for reads without `?cached` (or not GET); `?cached` reads through the cache as `type`. */
+  /** `forward` for reads without `?cached` (or not GET, or POST where cached); `?cached` reads through the cache as `type`. */
   handler(type: CacheTypeName, forward: Handler, applies: (req: HttpRequest) => boolean = () => true): Handler {
-    return (req) => (req.method === 'GET' && req.query.has('cached') && applies(req) ? this.#read(type, req) : forward(req));
+    const post = POST_CACHED.has(type);
+    return (req) => ((req.method === 'GET' || (post && req.method === 'POST')) && req.query.has('cached') && applies(req) ? this.#read(type, req) : forward(req));
   }
 
   /** Stops background queries and drops every entry. */
@@ -165,8 +173,10 @@ export class HttpCache {
       if (source) headers['x-forwarded-for'] = source;
       else delete headers['x-forwarded-for'];
     }
-    const key = JSON.stringify([headers['x-consul-token'] ?? '', headers.authorization ?? '', source, path, query.toString()]);
-    const fetch = (opts: FetchOptions) => this.#fetch(path, query, headers, opts);
+    // A POST's body (the discovery chain's overrides) is part of its entry, apart from the GET's.
+    const body = req.method === 'POST' ? (fwd.body ?? Buffer.alloc(0)) : undefined;
+    const key = JSON.stringify([headers['x-consul-token'] ?? '', headers.authorization ?? '', source, path, query.toString(), body === undefined ? null : body.toString('utf8')]);
+    const fetch = (opts: FetchOptions) => this.#fetch(path, query, headers, opts, body);
     try {
       const { value, meta } = await this.cache.get({
         type, key, minIndex, timeoutMs: minIndex > 0 ? waitMs : 0, maxAgeMs: cc.maxAgeMs, mustRevalidate: cc.mustRevalidate,
@@ -196,8 +206,8 @@ export class HttpCache {
     return { minIndex: index ? Number(index) : 0, waitMs };
   }
 
-  /** One read from a server: a blocking one at the entry's index for background refresh. */
-  async #fetch(path: string, query: URLSearchParams, headers: Record<string, string>, opts: FetchOptions): Promise<FetchResult<CachedAnswer>> {
+  /** One read from a server (a POST when it has a body): a blocking one at the entry's index for background refresh. */
+  async #fetch(path: string, query: URLSearchParams, headers: Record<string, string>, opts: FetchOptions, body?: Buffer): Promise<FetchResult<CachedAnswer>> {
     const q = new URLSearchParams(query);
     // Consul's cache types always read stale: an answer served from a cache gains nothing from the leader.
     q.set('stale', '');
@@ -206,7 +216,8 @@ export class HttpCache {
       q.set('wait', `${Math.ceil(opts.timeoutMs / 1000)}s`);
     }
     const qs = q.toString();
-    const res = await this.#deps.send({ method: 'GET', url: qs ? `${path}?${qs}` : path, headers, signal: opts.signal });
+    const url = qs ? `${path}?${qs}` : path;
+    const res = await this.#deps.send(body ? { method: 'POST', url, headers, body, signal: opts.signal } : { method: 'GET', url, headers, signal: opts.signal });
     if (res.status !== 200) throw new ServerAnswerError(res);
     return { value: { status: res.status, headers: res.headers, body: res.body }, index: Number(res.headers['X-Consul-Index'] ?? 0) || 0 };
   }
