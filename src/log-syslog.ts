@@ -1,11 +1,17 @@
 // Log lines to the local syslog (enable_syslog, syslog_facility), as Consul's logging.Setup does
-// through go-syslog and Go's log/syslog: datagrams to the first of /dev/log, /var/run/syslog,
-// /var/run/log that is there (Consul tries 12 more times, 5 s apart, before giving up), each
-// `<PRI>Jan _2 15:04:05 consul[pid]: message\n` (RFC 3164's local form, no hostname). The level
-// in brackets picks the severity one step below hclog's (INFO is notice, DEBUG is info), and the
+// through go-syslog and Go's log/syslog: to the first of /dev/log, /var/run/syslog, /var/run/log
+// that is there (Consul tries 12 more times, 5 s apart, before giving up), each record
+// `<PRI>Jan _2 15:04:05 consul[pid]: message` (RFC 3164's local form, no hostname). The level in
+// brackets picks the severity one step below hclog's (INFO is notice, DEBUG is info), and the
 // message is what follows it.
+//
+// Node has no unix datagram sockets, which /dev/log is, so the records go through one long-lived
+// `logger` process (util-linux, in Debian's essential bsdutils): `--prio-prefix` takes each line's
+// <PRI> from us, and its local format is Go's to the byte. Lines are dropped, as the agent's other
+// sinks drop theirs, while a slow syslog leaves more than 1 MiB unsent.
 import fs from 'node:fs';
-import { DgramSocket } from 'node-unix-socket';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Writable } from 'node:stream';
 
 /** go-syslog's facility names (case-insensitive) and their codes. */
 const FACILITIES: Record<string, number> = {
@@ -19,14 +25,6 @@ const NOTICE = 5;
 
 /** Go's log/syslog looks for the local syslog here, in this order. */
 export const SYSLOG_PATHS = ['/dev/log', '/var/run/syslog', '/var/run/log'];
-
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
-/** Go's time.Stamp ("Jan _2 15:04:05") in local time. */
-export function goStamp(d: Date): string {
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${MONTHS[d.getMonth()]} ${String(d.getDate()).padStart(2, ' ')} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
-}
 
 /** The priority and message Consul's SyslogWrapper makes of one log line. */
 export function syslogMessage(line: string): { severity: number; message: string } {
@@ -48,33 +46,30 @@ export interface SyslogOptions {
   paths?: string[];
   tag?: string;
   pid?: number;
-  now?: () => Date;
+  /** The logger program (default `logger`). */
+  program?: string;
   /** Waits between attempts to find the socket (default: a timer). */
   sleep?: (ms: number) => Promise<void>;
   /** Attempts after the first (Consul: 12, 5 s apart). */
   retries?: number;
 }
 
+/** Unsent bytes past which lines are dropped. */
+const MAX_BACKLOG = 1024 * 1024;
+
 /** A connection to the local syslog; write() takes the agent's rendered log lines. */
 export class Syslog {
-  readonly #socket = new DgramSocket();
-  readonly #path: string;
+  readonly #child: ChildProcessByStdio<Writable, null, null>;
   readonly #facility: number;
-  readonly #tag: string;
-  readonly #pid: number;
-  readonly #now: () => Date;
 
-  private constructor(path: string, facility: number, o: SyslogOptions) {
-    this.#path = path;
+  private constructor(child: ChildProcessByStdio<Writable, null, null>, facility: number) {
+    this.#child = child;
     this.#facility = facility;
-    this.#tag = o.tag ?? 'consul';
-    this.#pid = o.pid ?? process.pid;
-    this.#now = o.now ?? (() => new Date());
-    // A datagram the syslog daemon could not take is dropped, as the agent's other sinks drop theirs.
-    this.#socket.on('error', () => undefined);
+    // A record the syslog daemon could not take is dropped, as the agent's other sinks drop theirs.
+    child.stdin.on('error', () => undefined);
   }
 
-  /** Finds the syslog socket (retrying as Consul does); throws `Syslog setup failed: …`. */
+  /** Finds the syslog socket (retrying as Consul does) and starts the writer; throws `Syslog setup failed: …`. */
   static async open(o: SyslogOptions): Promise<Syslog> {
     const name = o.facility.toUpperCase();
     const facility = FACILITIES[name];
@@ -84,7 +79,7 @@ export class Syslog {
     const retries = o.retries ?? 12;
     for (let i = 0; ; i++) {
       const path = paths.find(isSocket);
-      if (path) return new Syslog(path, facility, o);
+      if (path) return new Syslog(await startLogger(o.program ?? 'logger', path, o.tag ?? 'consul', o.pid ?? process.pid), facility);
       if (i >= retries) throw new Error('Syslog setup failed: Unix syslog delivery error');
       await sleep(5000);
     }
@@ -92,15 +87,29 @@ export class Syslog {
 
   /** Sends one log line (the text the agent prints, or its JSON line). */
   write(line: string): void {
+    const stdin = this.#child.stdin;
+    if (stdin.destroyed || stdin.writableLength > MAX_BACKLOG) return;
     const { severity, message } = syslogMessage(line);
-    const nl = message.endsWith('\n') ? '' : '\n';
-    const b = Buffer.from(`<${this.#facility * 8 + severity}>${goStamp(this.#now())} ${this.#tag}[${this.#pid}]: ${message}${nl}`);
-    this.#socket.sendTo(b, 0, b.length, this.#path, () => undefined);
+    const pri = `<${this.#facility * 8 + severity}>`;
+    // logger reads one record per line: a message's later lines keep its priority.
+    stdin.write(message.replace(/\n$/, '').split('\n').map((l) => pri + l + '\n').join(''));
   }
 
   close(): void {
-    this.#socket.close();
+    this.#child.stdin.end();
   }
+}
+
+/** Starts `logger` writing to `path`; rejects with Consul's setup error when it cannot run. */
+function startLogger(program: string, path: string, tag: string, pid: number): Promise<ChildProcessByStdio<Writable, null, null>> {
+  const child = spawn(program, ['--prio-prefix', '-t', tag, `--id=${pid}`, '-u', path], { stdio: ['pipe', 'ignore', 'ignore'] });
+  // The writer must not keep a stopping agent alive.
+  child.unref();
+  (child.stdin as Writable & { unref?(): void }).unref?.();
+  return new Promise((resolve, reject) => {
+    child.once('spawn', () => resolve(child));
+    child.once('error', (err) => reject(new Error(`Syslog setup failed: ${err.message}`)));
+  });
 }
 
 function isSocket(p: string): boolean {

@@ -1,12 +1,13 @@
 // enable_syslog end to end: a real `proconsul agent` process with syslog_facility sends its log
-// lines to a unix datagram socket the test binds (PROCONSUL_SYSLOG_SOCKET), in Consul's form.
+// lines to a unix socket the test listens on (PROCONSUL_SYSLOG_SOCKET; a stream socket, which the
+// agent's `logger` falls back to), in Consul's form.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DgramSocket } from 'node-unix-socket';
+import net from 'node:net';
 import { freePort } from './support/ports.ts';
 
 const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'proconsul.js');
@@ -14,10 +15,10 @@ const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'proconsul.js');
 test('agent log lines reach syslog with the configured facility', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-agent-syslog-'));
   const sockPath = path.join(dir, 'log.sock');
-  const sock = new DgramSocket();
-  const got: string[] = [];
-  sock.on('data', (b: Buffer) => got.push(b.toString('utf8')));
-  sock.bind(sockPath);
+  let text = '';
+  const sock = net.createServer((c) => c.on('data', (b: Buffer) => { text += b.toString('utf8'); }));
+  await new Promise<void>((r) => sock.listen(sockPath, r));
+  const got = { some: (f: (l: string) => boolean) => text.split('\n').some(f), find: (f: (l: string) => boolean) => text.split('\n').find(f), join: () => text };
   const cfg = path.join(dir, 'config.json');
   fs.writeFileSync(cfg, JSON.stringify({
     enable_syslog: true, syslog_facility: 'LOCAL4',
@@ -31,7 +32,7 @@ test('agent log lines reach syslog with the configured facility', async () => {
   try {
     for (let i = 0; i < 400 && !got.some((l) => l.includes('agent started')); i++) await new Promise((r) => setTimeout(r, 25));
     const line = got.find((l) => l.includes('agent started'));
-    assert.ok(line, `no 'agent started' line in syslog; stderr: ${stderr}; got: ${got.join('')}`);
+    assert.ok(line, `no 'agent started' line in syslog; stderr: ${stderr}; got: ${got.join()}`);
     // local4 (20) * 8 + notice (5) = 165; no hostname; the tag and the agent's pid.
     assert.match(line, new RegExp(`^<165>[A-Z][a-z]{2} [ \\d]\\d \\d\\d:\\d\\d:\\d\\d consul\\[${child.pid}\\]: agent: agent started: `));
     assert.doesNotMatch(stderr, /syslog/i);
