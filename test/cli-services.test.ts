@@ -106,6 +106,6 @@ describe('services commands against a dev agent', () => {
     assert.deepEqual(await cli(['services', 'deregister', '-id=x', jsonFile]), { code: 1, out: '', err: 'Service deregistration requires arguments or -id, not both.\n' });
     const services = await cli(['services']);
     assert.equal(services.code, 1);
-    assert.match(services.err, /Subcommands:\n {4}deregister {11}Deregister services with the local agent\n {4}exported-services {4}Lists exported services\n {4}register {13}Register services with the local agent\n/);
+    assert.match(services.err, /Subcommands:\n {4}deregister {11}Deregister services with the local agent\n {4}export {15}Export a service from one peer or admin partition to another\n {4}exported-services {4}Lists exported services\n {4}register {13}Register services with the local agent\n/);
   });
 });

@@ -69,8 +69,13 @@ test('kill -9 of the leader process: a new leader within the lease TTL and write
   const writeMs = Date.now() - t0;
   process.stdout.write(`# leader SIGKILL → new leader after ${electedMs} ms, first write acknowledged at ${writeMs} ms\n`);
   assert.ok(electedMs < 6000, `new leader took ${electedMs} ms`);
-  const cfg = (await (await fetch(`${rest[1].http}/v1/operator/raft/configuration`)).json()) as { Servers: unknown[] };
-  assert.equal(cfg.Servers.length, 2);
+  // The dead leader's record leaves each server's view when that server sees its lease revoked,
+  // which can come a moment after another server acknowledged the first write.
+  const servers = await until('the dead leader out of the raft configuration', 10_000, async () => {
+    const cfg = (await (await fetch(`${rest[1].http}/v1/operator/raft/configuration`)).json()) as { Servers: unknown[] };
+    return cfg.Servers.length === 2 ? cfg.Servers.length : undefined;
+  }, { every: 25 });
+  assert.equal(servers, 2);
   assert.ok(rest.some((p) => p.log.join('').includes('leader process is gone')), 'a follower revoked the dead leader\'s lease');
   fs.rmSync(dir, { recursive: true, force: true });
 });
