@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseTarget } from './server.ts';
+import { parseTarget } from './target.ts';
 import { cleanPath } from './response.ts';
 
 test('parseTarget: the same path, search and query as new URL() for plain and unusual targets', () => {
