@@ -35,7 +35,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { testCA } from '../test/support/tls-cert.ts';
 import type { WatcherSpec } from './support/watchers.ts';
-import { runWave, type WaveResult, type WaveTarget } from './support/fanout-wave.ts';
+import { runWave, type WaveGc, type WaveResult, type WaveTarget } from './support/fanout-wave.ts';
 import { closeRequests, hardFdLimit, pool, request, startServerProcess, supportScript, type HttpReply, type ServerProcess } from './support/proc.ts';
 
 const { values: opts } = parseArgs({
@@ -168,6 +168,8 @@ async function agentTarget(profDir: string | null, root: string, tlsDir: string 
     },
     async change() { await http(agent.httpAddr, 'PUT', '/v1/catalog/register', reg('node-hot-2', 99_999, HOT, 'hot-2')); },
     async timers() { return (JSON.parse(await agent.command('timers')) as { timers: Record<string, number> | null }).timers; },
+    async gcStart() { await agent.command('gcwave start'); },
+    async gcStop() { return JSON.parse(await agent.command('gcwave stop')) as WaveGc; },
   };
   return { target, agent };
 }
@@ -251,6 +253,12 @@ console.log(timers
     `(${Object.entries(timers).map(([ms, n]) => `${n}× ${ms} ms`).join(', ') || 'none'})` +
     (timerCount >= rows[0].watchers / 2 ? ' — PER-WATCHER TIMERS' : ' — none per watcher')
   : '[agent] active timers: unknown (no --expose-internals)');
+const wgc = rows[0].gc;
+if (wgc) {
+  console.log(`[agent] GC in the wave: ${wgc.scavenges} scavenges (${f(wgc.scavengeMs)} ms) promoting ${f(wgc.promoted / 1e6, 2)} MB ` +
+    `(${f(wgc.promoted / Math.max(1, rows[0].affected), 0)} bytes per answer); other collections: ` +
+    (wgc.full.map((g) => `${g.type} ${f(g.ms)} ms`).join(', ') || 'none'));
+}
 console.log(table(rows));
 const [a, ref] = rows;
 // The issue's targets: p99 ≤ 250 ms after the change with 10,000 watchers, 0 unaffected wake-ups, no per-watcher timers while idle.

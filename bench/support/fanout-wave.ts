@@ -21,6 +21,20 @@ export interface WaveTarget {
   change(): Promise<void>;
   /** The server's active timers by duration (ms), when it can tell. */
   timers?(): Promise<Record<string, number> | null>;
+  /** Starts recording the server's collections (called just before the change), when it can. */
+  gcStart?(): Promise<void>;
+  /** The collections since gcStart (called once every affected watcher has its answer). */
+  gcStop?(): Promise<WaveGc>;
+}
+
+/** The server's garbage collections during a wave. */
+export interface WaveGc {
+  scavenges: number;
+  scavengeMs: number;
+  /** Bytes the scavenges moved to the old generation. */
+  promoted: number;
+  /** Every other collection (mark-compact, incremental marking steps…): kind and pause in ms. */
+  full: { type: string; ms: number }[];
 }
 
 /** Wave options. */
@@ -65,6 +79,8 @@ export interface WaveResult {
   heldAfter: number;
   /** The server's active timers by duration (ms) while idle, null when it cannot tell. */
   idleTimers: Record<string, number> | null;
+  /** The server's collections from the change until the last affected answer, when it can tell. */
+  gc: WaveGc | null;
 }
 
 /** A watcher generator child (bench/support/watchers.ts) and its message queue. */
@@ -136,6 +152,7 @@ export async function runWave(t: WaveTarget, o: WaveOptions): Promise<WaveResult
     const genCpu = (): number => gens.reduce((sum, g) => sum + cpuMs(g.child.pid!), 0);
     const gen0 = genCpu();
     const cpu0 = cpuMs(t.pid);
+    await t.gcStart?.();
     const t0 = monoMs();
     await t.change();
     const changeMs = monoMs() - t0;
@@ -145,6 +162,7 @@ export async function runWave(t: WaveTarget, o: WaveOptions): Promise<WaveResult
     const waveCpuMs = cpuMs(t.pid) - cpu0;
     const genCpuMs = genCpu() - gen0;
     const waveWall = monoMs() - t0;
+    const gc = t.gcStop ? await t.gcStop() : null;
     clearInterval(sampler);
     if (!finished) o.log(`[${t.name}] not every affected watcher answered within 60 s`);
     await sleep(o.graceMs);
@@ -167,7 +185,7 @@ export async function runWave(t: WaveTarget, o: WaveOptions): Promise<WaveResult
       name: t.name, watchers: t.watchers.length, affected, answered: lat.length,
       p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), max: lat.length ? lat[lat.length - 1] : NaN, changeMs,
       unaffectedWoken, errors, openSeconds, openCpuMs, idleCpuPct, idleRssMiB,
-      waveCpuMs, waveCpuPct: (waveCpuMs / waveWall) * 100, genCpuMs, peakRssMiB, heldAfter, idleTimers,
+      waveCpuMs, waveCpuPct: (waveCpuMs / waveWall) * 100, genCpuMs, peakRssMiB, heldAfter, idleTimers, gc,
     };
   } finally {
     for (const g of gens) {

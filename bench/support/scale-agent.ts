@@ -15,6 +15,8 @@
 //                     read from Node's timer lists when started with --expose-internals
 //   gcpauses          the main thread's GC pauses since start, by kind: count and total ms
 //                     (PerformanceObserver 'gc' entries; concurrent marking on helper threads is not in them)
+//   gcwave start|stop the collections between start and stop (v8.GCProfiler): scavenges, the bytes
+//                     they promoted (old-generation growth across each), and each full collection's pause
 import path from 'node:path';
 import v8 from 'node:v8';
 import { createRequire } from 'node:module';
@@ -65,6 +67,37 @@ new PerformanceObserver((list) => {
   }
 }).observe({ entryTypes: ['gc'] });
 
+let waveProfiler: v8.GCProfiler | undefined;
+
+interface GcEntry {
+  gcType: string;
+  cost: number;
+  beforeGC: { heapSpaceStatistics: { spaceName: string; spaceUsedSize: number }[] };
+  afterGC: { heapSpaceStatistics: { spaceName: string; spaceUsedSize: number }[] };
+}
+
+/** Old-generation bytes (every space but the young one's) in one snapshot of space statistics. */
+const oldBytes = (spaces: GcEntry['afterGC']['heapSpaceStatistics']): number =>
+  spaces.reduce((n, s) => (s.spaceName.startsWith('new_') ? n : n + s.spaceUsedSize), 0);
+
+/**
+ * The collections of a GCProfiler run: scavenges with the bytes they promoted (the old
+ * generation's growth across each: --trace-gc-nvp's promoted= within the sweeper's noise), and
+ * the other collections' kinds and pauses in ms.
+ */
+function gcWave(profile: { statistics: GcEntry[] } | undefined): object {
+  let scavenges = 0, promoted = 0, scavengeMs = 0;
+  const full: { type: string; ms: number }[] = [];
+  for (const e of profile?.statistics ?? []) {
+    if (e.gcType === 'Scavenge' || e.gcType === 'MinorMarkSweep') {
+      scavenges++;
+      scavengeMs += e.cost / 1000;
+      promoted += Math.max(0, oldBytes(e.afterGC.heapSpaceStatistics) - oldBytes(e.beforeGC.heapSpaceStatistics));
+    } else full.push({ type: e.gcType, ms: Math.round(e.cost / 100) / 10 });
+  }
+  return { scavenges, scavengeMs: Math.round(scavengeMs * 10) / 10, promoted, full };
+}
+
 interface TimerList { _idleNext: TimerList }
 
 /** Active timers by duration (ms), walking Node's internal timer lists; null without --expose-internals. */
@@ -95,5 +128,7 @@ createInterface({ input: process.stdin }).on('line', (line) => {
   } else if (cmd === 'heapsnapshot' && arg) reply({ path: v8.writeHeapSnapshot(arg) });
   else if (cmd === 'timers') reply({ timers: activeTimers() });
   else if (cmd === 'gcpauses') reply(gcPauses);
+  else if (cmd === 'gcwave' && arg === 'start') { waveProfiler?.stop(); (waveProfiler = new v8.GCProfiler()).start(); reply({}); }
+  else if (cmd === 'gcwave' && arg === 'stop') { reply(gcWave(waveProfiler?.stop())); waveProfiler = undefined; }
   else reply({ error: `unknown command ${line}` });
 });
