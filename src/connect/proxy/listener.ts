@@ -4,7 +4,9 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Logger } from '../../log.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { PublicListenerConfig, UpstreamConfig } from './config.ts';
+import type { L7Handoff } from './l7-upstream.ts';
 import type { ConnectService, DialTarget } from './service.ts';
 
 /** A started listener. */
@@ -112,13 +114,13 @@ export async function startPublicListener(
 }
 
 /**
- * Starts an upstream's local listener: each plain TCP connection is forwarded over mTLS to an
- * instance `resolve` picks, whose certificate must carry the instance's SPIFFE URI. The connect
+ * Starts an upstream's local listener: while `l7` says the chain speaks http, connections are
+ * handed to it; otherwise each plain TCP connection is forwarded over mTLS to an instance `resolve` picks, whose certificate must carry the instance's SPIFFE URI. The connect
  * timeout bounds the resolution and the dial together, as Consul's dial context does; `resolve`
  * is aborted through its signal when the time is up.
  */
 export async function startUpstreamListener(
-  svc: Pick<ConnectService, 'dial'>, cfg: UpstreamConfig, resolve: (signal: AbortSignal) => Promise<DialTarget>, log: Logger,
+  svc: Pick<ConnectService, 'dial'>, cfg: UpstreamConfig, resolve: (signal: AbortSignal) => Promise<DialTarget>, log: Logger, l7?: L7Handoff,
 ): Promise<ProxyListener> {
   const conns = new Set<net.Socket>();
   const server = net.createServer({ pauseOnConnect: true }, (src) => {
@@ -126,6 +128,11 @@ export async function startUpstreamListener(
     src.on('error', () => src.destroy());
     void (async () => {
       const started = Date.now();
+      if (l7) {
+        // Whether the chain speaks http decides each new connection's path, so a protocol change applies without a restart.
+        if (!l7.settled()) await Promise.race([l7.ready(), sleep(cfg.ConnectTimeoutMs, undefined, { ref: false })]);
+        if (l7.active()) return void (src.destroyed || l7.accept(src));
+      }
       const dialed = await dialAndSplice(src, conns, log, async () => {
         const target = await resolveWithin(resolve, cfg.ConnectTimeoutMs);
         return svc.dial(target, Math.max(1, cfg.ConnectTimeoutMs - (Date.now() - started)));
@@ -133,8 +140,13 @@ export async function startUpstreamListener(
       if (dialed) src.resume();
     })();
   });
-  await listen(server, cfg.LocalBindAddress, cfg.LocalBindPort, log);
-  return { address: bound(server), close: closer(server, conns, () => undefined) };
+  try {
+    await listen(server, cfg.LocalBindAddress, cfg.LocalBindPort, log);
+  } catch (err) {
+    l7?.close();
+    throw err;
+  }
+  return { address: bound(server), close: closer(server, conns, () => l7?.close()) };
 }
 
 /** Dials the far side for `src` and splices the two; a failed dial is logged and `src` closed (false). */

@@ -6,6 +6,8 @@ import type { Logger } from '../../log.ts';
 import { parseServiceUri } from '../spiffe.ts';
 import { upstreamString, type ProxyConfig, type UpstreamConfig } from './config.ts';
 import { startPublicListener, startUpstreamListener, type ProxyListener } from './listener.ts';
+import { ChainWatch } from './l7-chain.ts';
+import { l7Upstream, type L7Handoff } from './l7-upstream.ts';
 import { resolveUpstream } from './resolver.ts';
 import { ConnectService } from './service.ts';
 
@@ -13,6 +15,8 @@ import { ConnectService } from './service.ts';
 export interface ProxyDeps {
   client: ConsulClient;
   logger: Logger;
+  /** Picks L7 split legs and instances (Math.random unless a test fixes it). */
+  random?: () => number;
 }
 
 /** A running proxy: start() binds the listeners, close() stops everything. */
@@ -66,12 +70,20 @@ export class Proxy {
         const dc = parseServiceUri(this.service.leafCert?.ServiceURI ?? '')?.datacenter ?? '';
         return resolveUpstream(this.#deps.client, u, this.service.caRoots?.TrustDomain ?? '', dc, Math.random, signal);
       };
+      const log = this.#log.child({ upstream: name });
       try {
-        await this.#add(name, startUpstreamListener(this.service, u, resolve, this.#log.child({ upstream: name })), (a) => this.upstreamAddresses.set(name, a));
+        await this.#add(name, startUpstreamListener(this.service, u, resolve, log, this.#l7(u, log)), (a) => this.upstreamAddresses.set(name, a));
       } catch (err) {
         this.#log.error({ upstream: name, error: (err as Error).message }, 'failed to start upstream');
       }
     }
+  }
+
+  /** The L7 path of a service upstream, used while its discovery chain's protocol is http; prepared queries stay L4. */
+  #l7(u: UpstreamConfig, log: Logger): L7Handoff | undefined {
+    if (u.DestinationType !== 'service') return undefined;
+    const chain = new ChainWatch(this.#deps.client, u, log);
+    return l7Upstream({ svc: this.service, chain, random: this.#deps.random ?? Math.random, connectTimeoutMs: u.ConnectTimeoutMs, log });
   }
 
   async #add(name: string, started: Promise<ProxyListener>, bound: (address: string) => void): Promise<void> {

@@ -109,14 +109,19 @@ export class ConnectService {
     if (!res.Authorized) throw new AuthzError(`connect: authz denied: ${res.Reason}`);
   }
 
+  /** The TLS context of outbound connections (the leaf, trusting the roots), rebuilt when they change; after ready(). */
+  clientContext(): tls.SecureContext {
+    this.#clientContext ??= tls.createSecureContext({ ...this.tlsMaterial(), minVersion: 'TLSv1.2' });
+    return this.#clientContext;
+  }
+
   /** Opens an mTLS connection to `target` with this service's leaf; resolves once the handshake is done. */
   async dial(target: DialTarget, timeoutMs: number): Promise<tls.TLSSocket> {
     let waited: ReturnType<typeof setTimeout> | undefined;
     const timedOut = new Promise<never>((_, reject) => { waited = setTimeout(() => reject(new Error('i/o timeout')), timeoutMs); });
     await Promise.race([this.#ready, timedOut]).finally(() => clearTimeout(waited));
-    this.#clientContext ??= tls.createSecureContext({ ...this.tlsMaterial(), minVersion: 'TLSv1.2' });
     const socket = tls.connect({
-      host: target.host, port: target.port, secureContext: this.#clientContext,
+      host: target.host, port: target.port, secureContext: this.clientContext(),
       checkServerIdentity: serverIdentityCheck(target.certUri), ALPNProtocols: [],
     });
     return new Promise((resolve, reject) => {

@@ -1,0 +1,129 @@
+// An upstream's discovery chain for the L7 path: the compiled chain kept fresh by a blocking
+// query on /v1/discovery-chain (so config entry writes apply without a restart), and a watch of
+// the instances of each target the chain can send traffic to while its protocol is http.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ConsulClient, QueryOptions } from '../../api/index.ts';
+import type { Logger } from '../../log.ts';
+import type { CompiledDiscoveryChain } from '../discovery-chain/index.ts';
+import { watchRetryMs } from './backoff.ts';
+import type { UpstreamConfig } from './config.ts';
+import { TargetInstances } from './l7-targets.ts';
+
+const WAIT = '10m';
+
+/** The protocols the L7 upstream speaks (HTTP/1.1); other chains stay on the L4 path. */
+export function isL7Protocol(protocol: string | undefined): boolean {
+  return protocol === 'http';
+}
+
+/** One upstream's chain and target instances; start(), then read `chain` once ready() resolves. */
+export class ChainWatch {
+  #client: ConsulClient;
+  #upstream: UpstreamConfig;
+  #log: Logger;
+  #abort = new AbortController();
+  #chain: CompiledDiscoveryChain | undefined;
+  #targets = new Map<string, { key: string; instances: TargetInstances }>();
+  #ready: Promise<void>;
+  #markReady!: () => void;
+  #settled = false;
+
+  constructor(client: ConsulClient, upstream: UpstreamConfig, log: Logger) {
+    this.#client = client;
+    this.#upstream = upstream;
+    this.#log = log;
+    this.#ready = new Promise((resolve) => {
+      this.#markReady = () => { this.#settled = true; resolve(); };
+    });
+  }
+
+  /** True once ready() has resolved. */
+  get settled(): boolean {
+    return this.#settled;
+  }
+
+  /** The chain last read; undefined before the first read or while it has never succeeded. */
+  get chain(): CompiledDiscoveryChain | undefined {
+    return this.#chain;
+  }
+
+  /** True when the current chain's protocol is one the L7 path speaks. */
+  get isL7(): boolean {
+    return isL7Protocol(this.#chain?.Protocol);
+  }
+
+  /** The watched instances of target `id`, once the chain names it. */
+  instances(id: string): TargetInstances | undefined {
+    return this.#targets.get(id)?.instances;
+  }
+
+  /** Starts the blocking watch. */
+  start(): void {
+    void this.#watch();
+  }
+
+  /** Resolves once the chain has been read once (or the read failed). */
+  ready(): Promise<void> {
+    return this.#ready;
+  }
+
+  /** Stops the watches and closes the pooled connections. */
+  close(): void {
+    this.#abort.abort();
+    this.#markReady();
+    for (const t of this.#targets.values()) t.instances.close();
+    this.#targets.clear();
+  }
+
+  #read(index: number) {
+    const u = this.#upstream;
+    const options: QueryOptions = { signal: this.#abort.signal, ...(index > 0 ? { index, wait: WAIT } : {}) };
+    const query: Record<string, string> = {};
+    if (u.Datacenter) query['compile-dc'] = u.Datacenter;
+    if (u.DestinationNamespace && u.DestinationNamespace !== 'default') query.ns = u.DestinationNamespace;
+    const path = `/v1/discovery-chain/${encodeURIComponent(u.DestinationName)}`;
+    return this.#client.json<{ Chain: CompiledDiscoveryChain }>({ method: 'GET', path, query, options });
+  }
+
+  /** Starts watches for the chain's targets (a target whose subset changed is watched anew) and stops the rest. */
+  #syncTargets(): void {
+    const wanted = new Map<string, string>();
+    if (this.isL7) for (const [id, t] of Object.entries(this.#chain?.Targets ?? {})) wanted.set(id, JSON.stringify(t.Subset ?? {}));
+    for (const [id, t] of this.#targets) {
+      if (wanted.get(id) === t.key) continue;
+      t.instances.close();
+      this.#targets.delete(id);
+    }
+    for (const [id, key] of wanted) {
+      if (this.#targets.has(id)) continue;
+      const instances = new TargetInstances(this.#client, this.#chain!.Targets![id], this.#log);
+      instances.start();
+      this.#targets.set(id, { key, instances });
+    }
+  }
+
+  async #watch(): Promise<void> {
+    let index = 0;
+    let failures = 0;
+    const signal = this.#abort.signal;
+    while (!signal.aborted) {
+      try {
+        const res = await this.#read(index);
+        failures = 0;
+        if (res.meta.index === index) continue;
+        index = res.meta.index < index ? 0 : res.meta.index;
+        this.#chain = res.data.Chain;
+        this.#syncTargets();
+        this.#log.debug({ index, protocol: this.#chain?.Protocol }, 'discovery chain updated');
+        this.#markReady();
+      } catch (err) {
+        if (signal.aborted) return;
+        // The last chain read stays in use; before any, connections take the L4 path.
+        this.#log.error({ error: (err as Error).message }, 'discovery chain watch failed');
+        this.#markReady();
+        index = 0;
+        await sleep(watchRetryMs(++failures), undefined, { signal }).catch(() => undefined);
+      }
+    }
+  }
+}

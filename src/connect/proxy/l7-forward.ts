@@ -1,0 +1,71 @@
+// One attempt of an L7 upstream request: an HTTP/1.1 request over mTLS to one instance, through
+// the target's keep-alive agent, with the proxy's leaf and the instance's SPIFFE ID verified; it
+// settles with the response headers or with why no response came (connect failure, reset, timeout).
+import type http from 'node:http';
+import https from 'node:https';
+import type tls from 'node:tls';
+import type { DialTarget } from './service.ts';
+import { serverIdentityCheck } from './tls-peer.ts';
+
+/** Headers that describe one connection, never forwarded (RFC 9110 §7.6.1). */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
+
+/** `headers` without the hop-by-hop ones (and those the Connection header names). */
+export function endToEnd(headers: http.IncomingHttpHeaders): Record<string, string | string[] | undefined> {
+  const named = new Set(String(headers.connection ?? '').toLowerCase().split(',').map((s) => s.trim()).filter(Boolean));
+  const out: Record<string, string | string[] | undefined> = {};
+  for (const [k, v] of Object.entries(headers)) if (!HOP_BY_HOP.has(k) && !named.has(k)) out[k] = v;
+  return out;
+}
+
+/** What one attempt produced. */
+export type Attempt =
+  | { kind: 'response'; res: http.IncomingMessage; req: http.ClientRequest }
+  /** No response: `connected` tells a connection failure (false) from a reset (true); `stale` a pooled connection the peer had closed. */
+  | { kind: 'failed'; connected: boolean; stale: boolean; error: Error }
+  | { kind: 'timeout' };
+
+/** Where and what to send. */
+export interface AttemptSpec {
+  agent: https.Agent;
+  to: DialTarget;
+  secureContext: tls.SecureContext;
+  method: string;
+  path: string;
+  /** Sent as given (the caller sets content-length for the body). */
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+  /** Bounds the attempt until the response's headers. */
+  timeoutMs: number;
+}
+
+/** Sends one attempt; never rejects. */
+export function attempt(spec: AttemptSpec): Promise<Attempt> {
+  return new Promise((resolve) => {
+    let connected = false;
+    let settled = false;
+    const done = (a: Attempt) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(a);
+    };
+    // The agent hands these options to tls.connect (its types do not list secureContext).
+    const options: https.RequestOptions & tls.ConnectionOptions = {
+      agent: spec.agent, host: spec.to.host, port: spec.to.port, method: spec.method, path: spec.path,
+      headers: spec.headers, secureContext: spec.secureContext, checkServerIdentity: serverIdentityCheck(spec.to.certUri),
+    };
+    const req = https.request(options);
+    const timer = setTimeout(() => { done({ kind: 'timeout' }); req.destroy(); }, spec.timeoutMs);
+    req.on('socket', (s) => {
+      if (req.reusedSocket) connected = true;
+      else s.once('secureConnect', () => { connected = true; });
+    });
+    req.on('response', (res) => done({ kind: 'response', res, req }));
+    req.on('error', (error) => {
+      const code = (error as NodeJS.ErrnoException).code;
+      done({ kind: 'failed', connected, stale: req.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE'), error });
+    });
+    req.end(spec.body);
+  });
+}

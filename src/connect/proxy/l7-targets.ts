@@ -1,0 +1,90 @@
+// The instances of one discovery-chain target for the L7 upstream: the passing mesh-capable
+// instances that match the target's subset filter, kept fresh by a blocking query, and the
+// keep-alive HTTPS agent that pools the mTLS connections to them.
+import https from 'node:https';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ConsulClient, QueryOptions } from '../../api/index.ts';
+import type { Logger } from '../../log.ts';
+import type { DiscoveryTarget } from '../discovery-chain/index.ts';
+import type { ConnectServiceEntry } from './agent-calls.ts';
+import { watchRetryMs } from './backoff.ts';
+
+const WAIT = '10m';
+
+/** One target's instances; start() begins the watch, ready() resolves after the first answer (or failure). */
+export class TargetInstances {
+  readonly target: DiscoveryTarget;
+  /** Pools connections to this target's instances (Node keys the pool by host and port). */
+  readonly agent = new https.Agent({ keepAlive: true, maxSockets: Infinity, scheduling: 'lifo' });
+  #client: ConsulClient;
+  #log: Logger;
+  #abort = new AbortController();
+  #entries: ConnectServiceEntry[] = [];
+  #ready: Promise<void>;
+  #markReady!: () => void;
+
+  constructor(client: ConsulClient, target: DiscoveryTarget, log: Logger) {
+    this.target = target;
+    this.#client = client;
+    this.#log = log.child({ target: target.ID });
+    this.#ready = new Promise((resolve) => { this.#markReady = resolve; });
+  }
+
+  /** The passing instances last read. */
+  get entries(): readonly ConnectServiceEntry[] {
+    return this.#entries;
+  }
+
+  /** Starts the blocking watch. */
+  start(): void {
+    void this.#watch();
+  }
+
+  /** Resolves once the instances have been read once (or the read failed). */
+  ready(): Promise<void> {
+    return this.#ready;
+  }
+
+  /** Stops the watch and closes the pooled connections. */
+  close(): void {
+    this.#abort.abort();
+    this.#markReady();
+    this.agent.destroy();
+  }
+
+  #read(index: number) {
+    const t = this.target;
+    const options: QueryOptions = { signal: this.#abort.signal, ...(index > 0 ? { index, wait: WAIT } : {}) };
+    if (t.Datacenter) options.datacenter = t.Datacenter;
+    // Namespaces and partitions other than the default are Enterprise query parameters; CE refuses any.
+    const query: Record<string, string | boolean> = { passing: true };
+    if (t.Subset.Filter) query.filter = t.Subset.Filter;
+    if (t.Namespace && t.Namespace !== 'default') query.ns = t.Namespace;
+    if (t.Partition && t.Partition !== 'default') query.partition = t.Partition;
+    return this.#client.json<ConnectServiceEntry[] | null>({ method: 'GET', path: `/v1/health/connect/${encodeURIComponent(t.Service)}`, query, options });
+  }
+
+  async #watch(): Promise<void> {
+    let index = 0;
+    let failures = 0;
+    const signal = this.#abort.signal;
+    while (!signal.aborted) {
+      try {
+        const res = await this.#read(index);
+        failures = 0;
+        if (res.meta.index === index) continue;
+        index = res.meta.index < index ? 0 : res.meta.index;
+        this.#entries = res.data ?? [];
+        this.#log.debug({ index, instances: this.#entries.length }, 'target instances updated');
+        this.#markReady();
+      } catch (err) {
+        if (signal.aborted) return;
+        // The last instances read stay in use while the agent cannot be reached.
+        this.#log.error({ error: (err as Error).message }, 'target watch failed');
+        this.#markReady();
+        index = 0;
+        await sleep(watchRetryMs(++failures), undefined, { signal }).catch(() => undefined);
+      }
+    }
+  }
+}

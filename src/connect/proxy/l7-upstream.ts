@@ -1,0 +1,191 @@
+// The L7 side of an upstream listener whose discovery chain speaks http: each HTTP/1.1 request
+// is routed by the chain (route, split, resolver target, failover), changed as the route and
+// split say, and sent over mTLS to an instance of the chosen target, with Envoy's timeout,
+// retry and error-reply behaviour. Connections the listener hands over are served here.
+import http from 'node:http';
+import type net from 'node:net';
+import type { Logger } from '../../log.ts';
+import type { DiscoveryTarget } from '../discovery-chain/index.ts';
+import type { ChainWatch } from './l7-chain.ts';
+import { attempt, endToEnd, type Attempt } from './l7-forward.ts';
+import { applyHeaderOps, routeRequest, type RetryPolicy, type RouteDecision } from './l7-route.ts';
+import { dialTargetOf } from './resolver.ts';
+import type { ConnectService, DialTarget } from './service.ts';
+import type { TargetInstances } from './l7-targets.ts';
+
+/** Envoy's route timeout when neither the route nor the resolver sets one. */
+const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
+/** Request bodies are held (for retries) up to this size; larger ones are refused with 413. */
+const MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+/** What the L7 upstream needs. */
+export interface L7Deps {
+  svc: Pick<ConnectService, 'clientContext' | 'ready' | 'caRoots'>;
+  chain: ChainWatch;
+  /** Picks split legs and instances; injected so tests can fix it. */
+  random: () => number;
+  connectTimeoutMs: number;
+  log: Logger;
+}
+
+/** How the upstream listener hands connections to the L7 path. */
+export interface L7Handoff {
+  /** Resolves once the chain has been read (or could not be). */
+  ready(): Promise<void>;
+  /** True once ready() has resolved. */
+  settled(): boolean;
+  /** True while the chain's protocol is one the L7 path speaks. */
+  active(): boolean;
+  /** Serves HTTP on a (paused) accepted connection. */
+  accept(socket: net.Socket): void;
+  close(): void;
+}
+
+/** Builds the L7 path of one upstream over its chain watch (which it starts and closes). */
+export function l7Upstream(d: L7Deps): L7Handoff {
+  const server = http.createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
+    handle(d, req, res).catch((err: Error) => {
+      d.log.error({ error: err.message }, 'request failed');
+      if (!res.headersSent) reply(res, 503, 'upstream connect error or disconnect/reset before headers. reset reason: connection failure');
+      else res.destroy();
+    });
+  });
+  d.chain.start();
+  return {
+    ready: () => d.chain.ready(),
+    settled: () => d.chain.settled,
+    active: () => d.chain.isL7,
+    accept(socket) {
+      server.emit('connection', socket);
+      socket.resume();
+    },
+    close() {
+      d.chain.close();
+      server.close();
+    },
+  };
+}
+
+function reply(res: http.ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function readBody(req: http.IncomingMessage): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY_BYTES) return resolve(null);
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/** `p`, or undefined once `ms` pass. */
+async function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), ms); });
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A random instance of the first target (in failover order) that has any, with its target's pool. */
+async function pickInstance(d: L7Deps, targets: DiscoveryTarget[]): Promise<{ to: DialTarget; instances: TargetInstances } | null> {
+  const trustDomain = d.svc.caRoots?.TrustDomain ?? '';
+  for (const t of targets) {
+    const instances = d.chain.instances(t.ID);
+    if (!instances) continue;
+    await within(instances.ready(), d.connectTimeoutMs);
+    const entries = instances.entries;
+    if (entries.length === 0) continue;
+    const e = entries[Math.floor(d.random() * entries.length)];
+    return { to: dialTargetOf(e, trustDomain, t.Datacenter), instances };
+  }
+  return null;
+}
+
+/** Whether an answered attempt is retried under the route's policy. */
+function retriableStatus(status: number, p: RetryPolicy): boolean {
+  if (p.onStatusCodes.includes(status)) return true;
+  if (p.on.includes('5xx') && status >= 500) return true;
+  if (p.on.includes('gateway-error') && status >= 502 && status <= 504) return true;
+  return p.on.includes('retriable-4xx') && status === 409;
+}
+
+/** Whether an attempt that got no response is retried under the route's policy. */
+function retriableFailure(a: Extract<Attempt, { kind: 'failed' }>, p: RetryPolicy): boolean {
+  if (p.on.includes('5xx') || p.on.includes('gateway-error') || p.on.includes('reset')) return true;
+  return !a.connected && (p.onConnectFailure || p.on.includes('connect-failure'));
+}
+
+function requestPath(url: string): { path: string; search: string } {
+  const rel = /^[a-z][a-z0-9+.-]*:\/\//i.test(url) ? url.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?]*/i, '') || '/' : url;
+  const q = rel.indexOf('?');
+  return q === -1 ? { path: rel, search: '' } : { path: rel.slice(0, q), search: rel.slice(q) };
+}
+
+async function handle(d: L7Deps, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  const { path, search } = requestPath(req.url ?? '/');
+  const chain = d.chain.chain;
+  const decision = chain && routeRequest(chain, { method: req.method ?? 'GET', path, query: new URLSearchParams(search), headers: req.headers }, d.random);
+  if (!decision) return reply(res, 503, 'no healthy upstream');
+  const body = await readBody(req);
+  if (body === null) return reply(res, 413, 'Payload Too Large');
+  const headers = endToEnd(req.headers);
+  if (body.length > 0 || req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined) headers['content-length'] = String(body.length);
+  applyHeaderOps(headers, decision.requestHeaders);
+  await within(d.svc.ready(), d.connectTimeoutMs);
+  if (!d.svc.caRoots) return reply(res, 503, 'no healthy upstream');
+  await send(d, req, res, decision, { path: decision.path + search, headers, body });
+}
+
+/** Sends the request, retrying as the route allows, and relays the answer (or Envoy's error reply). */
+async function send(
+  d: L7Deps, req: http.IncomingMessage, res: http.ServerResponse, decision: RouteDecision,
+  out: { path: string; headers: Record<string, string | string[] | undefined>; body: Buffer },
+): Promise<void> {
+  const deadline = Date.now() + (decision.requestTimeoutMs || DEFAULT_REQUEST_TIMEOUT_MS);
+  let retries = 0;
+  for (let staleRetries = 0; ;) {
+    const picked = await pickInstance(d, decision.targets);
+    if (!picked) return reply(res, 503, 'no healthy upstream');
+    const a = await attempt({
+      agent: picked.instances.agent, to: picked.to, secureContext: d.svc.clientContext(), method: req.method ?? 'GET',
+      path: out.path, headers: out.headers, body: out.body, timeoutMs: Math.max(1, deadline - Date.now()),
+    });
+    if (a.kind === 'timeout') return reply(res, 504, 'upstream request timeout');
+    if (a.kind === 'failed') {
+      // A pooled connection the instance had already closed is not a failure of the request.
+      if (a.stale && staleRetries++ < 3) continue;
+      d.log.debug({ error: a.error.message, host: picked.to.host, port: picked.to.port }, 'upstream attempt failed');
+      if (retries < decision.retry.numRetries && retriableFailure(a, decision.retry)) {
+        retries++;
+        continue;
+      }
+      const reason = a.connected ? 'connection termination' : 'connection failure';
+      return reply(res, 503, `upstream connect error or disconnect/reset before headers. reset reason: ${reason}`);
+    }
+    if (retries < decision.retry.numRetries && retriableStatus(a.res.statusCode ?? 0, decision.retry)) {
+      a.res.resume();
+      retries++;
+      continue;
+    }
+    return relay(a.res, res, decision);
+  }
+}
+
+function relay(from: http.IncomingMessage, to: http.ServerResponse, decision: RouteDecision): void {
+  const headers = endToEnd(from.headers);
+  applyHeaderOps(headers, decision.responseHeaders);
+  to.writeHead(from.statusCode ?? 502, from.statusMessage, headers);
+  from.pipe(to);
+  from.on('error', () => to.destroy());
+  to.on('close', () => { if (!from.complete) from.destroy(); });
+}
