@@ -8,6 +8,7 @@ import type { Server as TlsServer, TlsOptions, TLSSocket } from 'node:tls';
 import { joinHostPort } from '../host-port.ts';
 import { nodeHttp } from '../node-http.ts';
 import { CAPTURING } from './incoming.ts';
+import { RELEASING } from './outgoing.ts';
 
 /**
  * HTTP/1.1 timeouts: no per-request deadline (node's default ends requests after 5 minutes,
@@ -52,11 +53,12 @@ export function h2HeaderListSize(headers: Record<string, string | string[] | und
 export const H2_HEADERS_TOO_LARGE = '<h1>HTTP Error 431</h1><p>Request Header Field(s) Too Large</p>';
 
 /**
- * An HTTP/1.1 server with HTTP1_TIMEOUTS whose requests' bodies can be captured (incoming.ts);
+ * An HTTP/1.1 server with HTTP1_TIMEOUTS whose requests' bodies can be captured (incoming.ts) and
+ * whose responses release their header block once sent (outgoing.ts);
  * `maxHeaderSize` unset keeps node's default (the internal RPC listener's).
  */
 export function createHttp1Server(listener?: RequestListener, maxHeaderSize?: number): http.Server {
-  return nodeHttp.createServer({ ...HTTP1_TIMEOUTS, ...CAPTURING, ...(maxHeaderSize ? { maxHeaderSize } : {}) }, listener);
+  return nodeHttp.createServer({ ...HTTP1_TIMEOUTS, ...CAPTURING, ...RELEASING, ...(maxHeaderSize ? { maxHeaderSize } : {}) }, listener);
 }
 
 /** `host:port` of a bound TCP address, IPv6 hosts in brackets. */
