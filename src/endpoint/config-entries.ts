@@ -150,6 +150,44 @@ export class ConfigEntryEndpoint {
     });
   }
 
+  /**
+   * Stores an entry read from the primary datacenter as it is there (Consul's replication applies
+   * it without validation); the chain-graph guard still serializes it with local writes.
+   */
+  async putReplicated(entry: ConfigEntry): Promise<void> {
+    const { CreateIndex: _c, ModifyIndex: _m, ...rest } = entry;
+    const key = configEntryKey(entry.Kind, entry.Name);
+    await commitPlanned<void>(this.#deps, (): Plan<void> => {
+      const guard = chainGraphGuard(entry.Kind, this.#deps.replica.appliedRevision);
+      const put = { type: 'put' as const, key, value: encodeRecord(rest) };
+      return { txn: { compares: guard.compares, success: [put, ...guard.ops] }, done: () => undefined };
+    });
+  }
+
+  /** Deletes an entry the primary datacenter no longer has. */
+  async deleteReplicated(kind: string, name: string): Promise<void> {
+    const key = configEntryKey(kind, name);
+    await commitPlanned<void>(this.#deps, (): Plan<void> => {
+      const cur = this.#deps.replica.configEntries.get(kind, name);
+      if (!cur) return { answer: undefined };
+      const guard = chainGraphGuard(kind, this.#deps.replica.appliedRevision);
+      return { txn: { compares: [pinRecord(key, cur), ...guard.compares], success: [{ type: 'delete', key }, ...guard.ops] }, done: () => undefined };
+    });
+  }
+
+  /**
+   * Every entry as stored, by kind then name, that the caller may read (Consul's ConfigEntry.ListAll,
+   * what a secondary datacenter replicates); blocks on the whole table.
+   */
+  listAll(opts: QueryOptions): Promise<QueryResult<ConfigEntry[]>> {
+    const t = this.#deps.replica.configEntries;
+    return blockingQuery(this.#deps, opts, (ws) => {
+      ws.addTable(CONFIG_ENTRIES_TABLE);
+      const { items, filtered } = filterAllowed(opts.authz, t.list(''), (e) => readable(opts.authz, e));
+      return { index: t.kindIndex(''), value: items, filtered };
+    });
+  }
+
   /** One entry, or null when it does not exist; blocks on that entry. */
   get(kind: string, name: string, opts: QueryOptions): Promise<QueryResult<ConfigEntry | null>> {
     if (!isConfigEntryKind(kind)) throw new InternalError(invalidKind(kind));

@@ -1,0 +1,50 @@
+// Config entry and intention writes go to the primary datacenter (Consul's ConfigEntry.Apply and
+// Delete, and Intention.Apply, set args.Datacenter = PrimaryDatacenter before forwarding), from
+// which every secondary replicates them. Whatever `?dc` says: a secondary sends them to the
+// primary, and the primary applies them itself.
+import type { Handler, HttpRequest, Router } from '../http/index.ts';
+import { forwardToPrimary, type PrimaryForwardDeps } from './primary-forward.ts';
+
+/** True for a request that writes config entries (service-intentions included). */
+export function writesConfigEntries(method: string, path: string): boolean {
+  if (method === 'GET' || method === 'HEAD') return false;
+  if (path === '/v1/config' || path.startsWith('/v1/config/')) return method === 'PUT' || method === 'DELETE';
+  if (path === '/v1/connect/intentions') return method === 'POST';
+  // PUT and DELETE of /v1/connect/intentions/exact and /v1/connect/intentions/<id>.
+  return path.startsWith('/v1/connect/intentions/') && (method === 'PUT' || method === 'DELETE');
+}
+
+/** `req` without its `?dc`: the primary answers it itself instead of sending it on. */
+function withoutDc(req: HttpRequest): HttpRequest {
+  if (!req.query.has('dc')) return req;
+  const query = new URLSearchParams(req.query);
+  query.delete('dc');
+  const path = (req.url ?? req.path).split('?')[0];
+  const q = query.toString();
+  return {
+    ...req, query, url: req.url === undefined ? undefined : q ? `${path}?${q}` : path,
+    get signal() { return req.signal; },
+    get aborts() { return req.aborts; },
+    body: (limit, tooLarge) => req.body(limit, tooLarge),
+  };
+}
+
+/**
+ * Wraps the route table (`router`, which follows `?dc`) so config entry writes are answered by
+ * the primary: forwarded there from a secondary (`primary` set), applied by `local` (the table
+ * that does not follow `?dc`) in the primary.
+ */
+export function configPrimaryRouter(
+  router: Pick<Router, 'match' | 'list'>, local: Pick<Router, 'match'>, primary: PrimaryForwardDeps | null,
+): Pick<Router, 'match' | 'list'> {
+  return {
+    list: () => router.list(),
+    match(method, path) {
+      const m = router.match(method, path);
+      if (!m || !writesConfigEntries(method, path)) return m;
+      const own = local.match(method, path) ?? m;
+      const handler: Handler = (req) => (primary ? forwardToPrimary(primary, withoutDc(req)) : own.handler(withoutDc(req)));
+      return { ...m, handler };
+    },
+  };
+}
