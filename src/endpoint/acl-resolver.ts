@@ -9,6 +9,7 @@ import {
 import type { ACLTokenRecord, Indexed } from '../state/index.ts';
 import type { EndpointDeps } from './deps.ts';
 import { agentRecoveryRules, tokenSources, type TokenSources } from './acl-sources.ts';
+import type { RemoteTokens } from './acl-remote.ts';
 
 /** The AccessorID permission errors name for the agent recovery token. */
 export const AGENT_RECOVERY_ACCESSOR = 'agent-recovery-token';
@@ -55,6 +56,7 @@ export class AclResolver {
   readonly #cfg: AclResolverConfig;
   #cache = new Map<string, Cached>();
   #cacheIndex = -1;
+  #remote: RemoteTokens | undefined;
 
   constructor(deps: EndpointDeps, cfg: AclResolverConfig) {
     this.#deps = deps;
@@ -78,6 +80,22 @@ export class AclResolver {
     this.#cache.clear();
   }
 
+  /** In a secondary datacenter: secrets not held here are resolved in the primary through `remote`. */
+  useRemote(remote: RemoteTokens): void {
+    this.#remote = remote;
+  }
+
+  /**
+   * Makes `resolve(secret)` able to answer a secret this datacenter does not hold (asks the
+   * primary, see acl-remote.ts); nothing to do for known secrets, ACLs off or a primary.
+   */
+  async prepare(secret: string): Promise<void> {
+    if (!this.#cfg.enabled || !this.#remote || secret === '') return;
+    const recovery = this.#cfg.agentRecovery();
+    if ((recovery !== '' && secretsEqual(secret, recovery)) || this.#deps.replica.acl.tokens.by(secret)) return;
+    await this.#remote.load(secret);
+  }
+
   /** The default-policy authorizer that answers when no rule applies. */
   defaultAuthorizer(): Authorizer {
     return this.#cfg.defaultPolicy === 'allow' ? allowAll() : denyAll();
@@ -99,6 +117,9 @@ export class AclResolver {
       this.#cache.delete(key);
       throw aclNotFoundError();
     }
+    const local = secret === '' || !this.#remote || this.#deps.replica.acl.tokens.by(secret) !== undefined;
+    // A remote answer has its own lifetime (acl.token_ttl): it is asked for again, never cached here.
+    if (!local) return this.#remoteIdentity(secret, now);
     const identity = this.#build(secret, now);
     const exp = identity.token?.ExpirationTime;
     this.#cache.set(key, { index: acl.index, identity, expires: exp ? Date.parse(exp) : Infinity });
@@ -115,6 +136,20 @@ export class AclResolver {
     }
     if (!token || tokenExpired(token, now)) throw aclNotFoundError();
     return { authorizer: this.#authorizerFor(token), accessorID: token.AccessorID, tokenGiven: secret !== '', token };
+  }
+
+  #remoteIdentity(secret: string, now: number): AclIdentity {
+    const recovery = this.#cfg.agentRecovery();
+    if (recovery !== '' && secretsEqual(secret, recovery)) return this.#agentRecovery();
+    const e = this.#remote?.get(secret);
+    if (e?.down) {
+      const authorizer = e.down === 'allow' ? allowAll() : e.down === 'deny' ? denyAll() : this.defaultAuthorizer();
+      return { authorizer, accessorID: '', tokenGiven: true };
+    }
+    const token = e?.token;
+    if (!token || tokenExpired(token, now)) throw aclNotFoundError();
+    const indexed = { CreateIndex: 0, ModifyIndex: 0, ...token } as Indexed<ACLTokenRecord>;
+    return { authorizer: this.#authorizerFor(token), accessorID: token.AccessorID, tokenGiven: true, token: indexed };
   }
 
   // Consul's agent recovery token: agent write on this node and node read everywhere, nothing else.

@@ -32,10 +32,13 @@ const GO_ZERO_TIME = '0001-01-01T00:00:00Z';
 export class AclMiscEndpoint {
   readonly #deps: EndpointDeps;
   readonly #resolver: AclResolver;
+  readonly #replication: () => ACLReplicationStatus | undefined;
 
-  constructor(deps: EndpointDeps, resolver: AclResolver) {
+  /** `replication`: a secondary datacenter's replication status (absent: this is the primary). */
+  constructor(deps: EndpointDeps, resolver: AclResolver, replication: () => ACLReplicationStatus | undefined = () => undefined) {
     this.#deps = deps;
     this.#resolver = resolver;
+    this.#replication = replication;
   }
 
   /** Every built-in templated policy by name (needs acl:read). */
@@ -63,9 +66,14 @@ export class AclMiscEndpoint {
     return templatedPolicySynthetic(tp);
   }
 
-  /** Replication status: this server is the primary, so replication is off. */
+  /**
+   * Replication status (no token needed, as Consul: it leaks nothing and health checks read it):
+   * a secondary's figures, or replication off in the primary.
+   */
   replication(): ACLReplicationStatus {
     aclPreCheck(this.#resolver);
+    const status = this.#replication();
+    if (status) return status;
     return {
       Enabled: false, Running: false, SourceDatacenter: '', ReplicationType: '', ReplicatedIndex: 0,
       ReplicatedRoleIndex: 0, ReplicatedTokenIndex: 0, LastSuccess: GO_ZERO_TIME, LastError: GO_ZERO_TIME, LastErrorMessage: '',

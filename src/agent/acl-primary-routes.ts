@@ -1,0 +1,103 @@
+// Where a secondary datacenter's ACL requests are answered (Consul's ACL endpoints): policies and
+// roles are written in the primary only; global tokens likewise, local tokens here; without token
+// replication every token operation goes to the primary (local tokens are then disabled) and auth
+// methods, binding rules and login need it; bootstrap belongs to the primary.
+import { InternalError, UnauthorizedError } from '../errors.ts';
+import { parseToken, type Handler, type HttpRequest, type HttpResult, type RequestConfig, type Router } from '../http/index.ts';
+import type { AclTables } from '../state/index.ts';
+import { forwardToPrimary, withBody, type PrimaryForwardDeps } from './primary-forward.ts';
+
+/** Consul's errAuthMethodsRequireTokenReplication. */
+export const AUTH_METHODS_NEED_TOKEN_REPLICATION = 'Token replication is required for auth methods to function';
+
+/** What routing a secondary's ACL requests needs. */
+export interface AclPrimaryRoutesDeps extends PrimaryForwardDeps {
+  /** Whether ACLs are enforced now (they can be turned on at runtime). */
+  enabled: () => boolean;
+  /** acl.enable_token_replication: this datacenter keeps tokens (Consul's LocalTokensEnabled). */
+  tokenReplication: boolean;
+  acl: () => AclTables;
+}
+
+/** Where a request is answered: here, in the primary, or decided by a look at the request. */
+type Route = 'primary' | 'local' | ((req: HttpRequest, local: Handler) => Promise<HttpResult>);
+
+const AUTH_ROUTES = /^\/v1\/acl\/(auth-methods?|binding-rules?|login|logout)(\/|$)/;
+
+/** Wraps the route table of a secondary datacenter's server so ACL requests go where Consul sends them. */
+export function aclPrimaryRouter(router: Pick<Router, 'match' | 'list'>, d: AclPrimaryRoutesDeps): Pick<Router, 'match' | 'list'> {
+  return {
+    list: () => router.list(),
+    match(method, path) {
+      const m = router.match(method, path);
+      if (!m || !path.startsWith('/v1/acl/')) return m;
+      const handler: Handler = async (req) => {
+        if (!d.enabled()) return m.handler(req);
+        const route = aclRoute(d, method, path);
+        if (route === 'local') return m.handler(req);
+        if (route === 'primary') return forwardToPrimary(d, req);
+        return route(req, m.handler);
+      };
+      return { ...m, handler };
+    },
+  };
+}
+
+/** Where one ACL request is answered: here, in the primary, or decided by the request itself. */
+export function aclRoute(d: AclPrimaryRoutesDeps, method: string, path: string): Route {
+  if (path === '/v1/acl/bootstrap') return async () => { throw new UnauthorizedError(); };
+  if (method !== 'GET' && /^\/v1\/acl\/(policy|role)(\/|$)/.test(path)) return 'primary';
+  if (AUTH_ROUTES.test(path)) {
+    if (!d.tokenReplication) return async () => { throw new InternalError(AUTH_METHODS_NEED_TOKEN_REPLICATION); };
+    return 'local';
+  }
+  if (path !== '/v1/acl/tokens' && !/^\/v1\/acl\/token(\/|$)/.test(path)) return 'local';
+  if (method === 'GET') return d.tokenReplication ? 'local' : 'primary';
+  if (method === 'PUT' && !path.endsWith('/clone')) return tokenWrite(d);
+  if (!d.tokenReplication) return 'primary';
+  // A clone or delete of a global token (or of one not known here) is the primary's.
+  const accessor = path.slice('/v1/acl/token/'.length).replace(/\/clone$/, '');
+  const t = d.acl().tokens.get(accessor);
+  if (method === 'PUT') return t && !t.Local ? 'primary' : 'local';
+  return t?.Local ? 'local' : 'primary';
+}
+
+// A token create or update: global tokens are written in the primary, local ones here when local tokens are enabled.
+function tokenWrite(d: AclPrimaryRoutesDeps): Route {
+  return async (req, local) => {
+    const body = await req.body();
+    if (!localFlag(body)) return forwardToPrimary(d, req, body);
+    if (!d.tokenReplication) throw new InternalError('Local tokens are disabled');
+    return local(withBody(req, body));
+  };
+}
+
+/** The body's `Local` field (keys matched case-insensitively, as Go's decoder does); false when unreadable. */
+export function localFlag(body: Buffer): boolean {
+  try {
+    const v = JSON.parse(body.toString('utf8')) as unknown;
+    if (!v || typeof v !== 'object' || Array.isArray(v)) return false;
+    const key = Object.keys(v).find((k) => k.toLowerCase() === 'local');
+    return key !== undefined && (v as Record<string, unknown>)[key] === true;
+  } catch {
+    return false;
+  }
+}
+
+/** Wraps a route table so the caller's token is readied first (a secondary resolves secrets it does not hold in the primary). */
+export function preparingRouter(
+  router: Pick<Router, 'match' | 'list'>, cfg: RequestConfig, prepare: (secret: string) => Promise<void>,
+): Pick<Router, 'match' | 'list'> {
+  return {
+    list: () => router.list(),
+    match(method, path) {
+      const m = router.match(method, path);
+      if (!m) return m;
+      const handler: Handler = async (req) => {
+        await prepare(parseToken(req, cfg));
+        return m.handler(req);
+      };
+      return { ...m, handler };
+    },
+  };
+}

@@ -1,0 +1,103 @@
+// Tokens a secondary datacenter does not hold (not replicated yet, or token replication off),
+// resolved in the primary as Consul's ACLResolver does remotely: each answer is kept for
+// acl.token_ttl; when the primary cannot be reached acl.down_policy decides: extend-cache and
+// async-cache keep using what was fetched before (async-cache refreshes in the background
+// meanwhile), otherwise allow, deny, or (cache policies with nothing cached) the default policy.
+import type { Clock } from '../clock.ts';
+import type { Logger } from '../log.ts';
+import type { ACLTokenRecord } from '../state/index.ts';
+
+/** What the primary said about a secret, or what down_policy made of its silence. */
+export interface RemoteToken {
+  /** The token record (policies and roles are resolved against this datacenter's replicated copies). */
+  token?: ACLTokenRecord;
+  /** The primary knows no such token. */
+  notFound?: boolean;
+  /** The primary could not be reached and nothing usable was cached: the authorizer down_policy names. */
+  down?: 'allow' | 'deny' | 'default';
+  fetchedAt: number;
+}
+
+/** Dependencies of the remote token cache. */
+export interface RemoteTokensDeps {
+  /** The primary's token for `secret`; null when it answers `ACL not found`; throws when it cannot be asked. */
+  fetch(secret: string): Promise<ACLTokenRecord | null>;
+  clock: Clock;
+  logger: Logger;
+  /** acl.token_ttl in ms. */
+  ttlMs: number;
+  /** acl.down_policy. */
+  downPolicy: string;
+}
+
+/** Bound on the secrets remembered (the oldest is dropped first). */
+const MAX_ENTRIES = 4096;
+
+/** Remotely resolved tokens, per secret. */
+export class RemoteTokens {
+  readonly #d: RemoteTokensDeps;
+  readonly #cache = new Map<string, RemoteToken>();
+  readonly #inflight = new Map<string, Promise<void>>();
+
+  constructor(deps: RemoteTokensDeps) {
+    this.#d = deps;
+  }
+
+  /** What is known about `secret` now (after `load`). */
+  get(secret: string): RemoteToken | undefined {
+    return this.#cache.get(secret);
+  }
+
+  /** Makes sure `secret` is resolved and, unless async-cache serves a stale answer meanwhile, fresh. */
+  async load(secret: string): Promise<void> {
+    const e = this.#cache.get(secret);
+    const fresh = e !== undefined && e.token !== undefined && this.#d.clock.now() - e.fetchedAt < this.#d.ttlMs;
+    if (fresh) return;
+    if (e?.token && this.#d.downPolicy === 'async-cache') {
+      void this.#refresh(secret);
+      return;
+    }
+    await this.#refresh(secret);
+  }
+
+  /** Forgets every answer (ACLs were reset, tests). */
+  clear(): void {
+    this.#cache.clear();
+  }
+
+  #refresh(secret: string): Promise<void> {
+    let p = this.#inflight.get(secret);
+    if (!p) {
+      p = this.#fetch(secret).finally(() => this.#inflight.delete(secret));
+      this.#inflight.set(secret, p);
+    }
+    return p;
+  }
+
+  async #fetch(secret: string): Promise<void> {
+    const now = this.#d.clock.now();
+    try {
+      const token = await this.#d.fetch(secret);
+      // `ACL not found` is asked again on the next use: the token may be created in the primary any moment.
+      this.#set(secret, token ? { token, fetchedAt: now } : { notFound: true, fetchedAt: now });
+    } catch (err) {
+      this.#down(secret, err as Error, now);
+    }
+  }
+
+  #down(secret: string, err: Error, now: number): void {
+    const policy = this.#d.downPolicy;
+    this.#d.logger.warn({ error: err.message, down_policy: policy }, 'failed to resolve a token in the primary datacenter');
+    const cached = this.#cache.get(secret);
+    const caching = policy === 'extend-cache' || policy === 'async-cache';
+    if (caching && cached?.token) return;
+    const down = policy === 'allow' ? 'allow' : policy === 'deny' ? 'deny' : 'default';
+    this.#set(secret, { down, fetchedAt: now });
+  }
+
+  #set(secret: string, e: RemoteToken): void {
+    this.#cache.delete(secret);
+    if (this.#cache.size >= MAX_ENTRIES) this.#cache.delete(this.#cache.keys().next().value!);
+    this.#cache.set(secret, e);
+  }
+}

@@ -1,0 +1,256 @@
+// ACL replication (Consul's acl_replication*.go), a leader duty of a secondary datacenter's
+// server: policies and roles, and global tokens with acl.enable_token_replication, are copied
+// from the primary with blocking list reads under acl.tokens.replication; what the primary
+// deleted is deleted here; local tokens are never touched. A failed round backs off (1 s doubling
+// up to a bound) and tries again, so replication outlives primary outages.
+import type { ACLReplicationStatus } from '../acl/index.ts';
+import type { TimerHandle } from '../clock.ts';
+import { Guards, aclNameGuard, commitWrite, pinRecord, putOp, type EndpointDeps } from '../endpoint/index.ts';
+import {
+  ACL_POLICY_PREFIX, ACL_ROLE_PREFIX, ACL_TOKEN_PREFIX, foldAclName, type AclTables,
+} from '../state/index.ts';
+import type { Compare, Op } from '../store/index.ts';
+import { batches, diffAcl, type ReplicatedItem } from './acl-replication-diff.ts';
+import type { LeaderLoop } from './loops.ts';
+
+/** Go's zero time, as Consul shows a LastSuccess or LastError that never happened. */
+const GO_ZERO_TIME = '0001-01-01T00:00:00Z';
+const REDACTED = '<hidden>';
+/** Records written per store transaction. */
+const BATCH = 64;
+
+/** An answer of the primary. */
+export interface PrimaryAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+/** What the replication duty needs. */
+export interface AclReplicationDeps {
+  epDeps: EndpointDeps;
+  /** The primary datacenter's name. */
+  primary: string;
+  /** acl.enable_token_replication. */
+  tokenReplication: boolean;
+  /** Whether ACLs are enforced now (nothing is replicated while they are off). */
+  enabled: () => boolean;
+  /** acl.tokens.replication, read for every request. */
+  token: () => string;
+  /** A GET of `pathAndQuery` on the primary's servers under `token`. */
+  get(pathAndQuery: string, token: string, signal: AbortSignal): Promise<PrimaryAnswer>;
+  /** Blocking wait of each list read (default 5 minutes, Consul's default query time). */
+  waitMs?: number;
+  /** Bound of the backoff after failed rounds (default 64 s). */
+  maxBackoffMs?: number;
+}
+
+type Kind = 'policies' | 'roles' | 'tokens';
+type Rec = Record<string, unknown>;
+
+/** One replicated table: where it is listed in the primary and kept here. */
+interface TypeSpec {
+  kind: Kind;
+  list: string;
+  prefix: string;
+  guard?: 'policy' | 'role';
+  /** This datacenter's records of the type that replication owns (global ones, for tokens). */
+  local(acl: AclTables): Rec[];
+  id(r: Rec): string;
+  /** The full records of `ids` (the list holds them, or each is read from the primary). */
+  fetch(ids: string[], listed: Map<string, Rec>, signal: AbortSignal): Promise<Rec[]>;
+}
+
+/** Replication status and the duty that replicates while this server leads. */
+export class AclReplication implements LeaderLoop {
+  readonly name = 'acl-replication';
+  readonly #d: AclReplicationDeps;
+  #abort: AbortController | null = null;
+  readonly #timers = new Set<TimerHandle>();
+  #status: ACLReplicationStatus;
+  readonly #index: Record<Kind, number> = { policies: 0, roles: 0, tokens: 0 };
+
+  constructor(deps: AclReplicationDeps) {
+    this.#d = deps;
+    this.#status = {
+      Enabled: true, Running: false, SourceDatacenter: deps.primary, ReplicationType: deps.tokenReplication ? 'tokens' : 'policies',
+      ReplicatedIndex: 0, ReplicatedRoleIndex: 0, ReplicatedTokenIndex: 0, LastSuccess: GO_ZERO_TIME, LastError: GO_ZERO_TIME, LastErrorMessage: '',
+    };
+  }
+
+  /** Consul's ACL.ReplicationStatus of this server. */
+  status(): ACLReplicationStatus {
+    return { ...this.#status };
+  }
+
+  /** Starts one replication loop per type. */
+  async start(): Promise<void> {
+    this.stop();
+    const abort = new AbortController();
+    this.#abort = abort;
+    this.#status.Running = true;
+    const specs = [this.#policies(), this.#roles(), ...(this.#d.tokenReplication ? [this.#tokens()] : [])];
+    for (const spec of specs) void this.#run(spec, abort.signal, 0);
+  }
+
+  /** Stops the loops (an outstanding read of the primary is aborted). */
+  stop(): void {
+    this.#abort?.abort();
+    this.#abort = null;
+    for (const t of this.#timers) t.cancel();
+    this.#timers.clear();
+    this.#status.Running = false;
+  }
+
+  /** One round of `spec`: exported for tests through `replicateOnce`. */
+  async replicateOnce(kind: Kind, signal: AbortSignal = new AbortController().signal): Promise<void> {
+    const spec = kind === 'policies' ? this.#policies() : kind === 'roles' ? this.#roles() : this.#tokens();
+    await this.#round(spec, signal);
+  }
+
+  async #run(spec: TypeSpec, signal: AbortSignal, failures: number): Promise<void> {
+    if (signal.aborted) return;
+    let next = failures;
+    try {
+      if (this.#d.enabled()) {
+        await this.#round(spec, signal);
+        next = 0;
+      } else {
+        next = 1;
+      }
+    } catch (err) {
+      if (signal.aborted) return;
+      next = failures + 1;
+      const message = (err as Error).message;
+      this.#status.LastError = this.#now();
+      this.#status.LastErrorMessage = message;
+      this.#d.epDeps.logger.warn({ error: message, type: spec.kind }, 'ACL replication error (will retry if still leader)');
+    }
+    if (signal.aborted) return;
+    if (next === 0) return void this.#run(spec, signal, 0);
+    const wait = Math.min(1000 * 2 ** (next - 1), this.#d.maxBackoffMs ?? 64_000);
+    const timer = this.#d.epDeps.clock.setTimer(wait, () => {
+      this.#timers.delete(timer);
+      void this.#run(spec, signal, next);
+    });
+    this.#timers.add(timer);
+  }
+
+  async #round(spec: TypeSpec, signal: AbortSignal): Promise<void> {
+    const last = this.#index[spec.kind];
+    const wait = Math.ceil((this.#d.waitMs ?? 300_000) / 1000);
+    const res = await this.#d.get(`${spec.list}?dc=${encodeURIComponent(this.#d.primary)}&stale=&index=${last}&wait=${wait}s`, this.#d.token(), signal);
+    const text = res.body.toString('utf8');
+    if (res.status !== 200) throw new Error(`failed to retrieve remote ACL ${spec.kind}: ${text.trim() || `status ${res.status}`}`);
+    const index = Number(res.headers['X-Consul-Index'] ?? 0);
+    const listed = new Map<string, Rec>();
+    for (const r of JSON.parse(text) as Rec[]) if (spec.kind !== 'tokens' || r.Local !== true) listed.set(spec.id(r), r);
+    const remote: ReplicatedItem[] = [...listed.values()].map((r) => ({ id: spec.id(r), hash: String(r.Hash ?? '') }));
+    const local: ReplicatedItem[] = spec.local(this.#d.epDeps.replica.acl).map((r) => ({ id: spec.id(r), hash: String(r.Hash ?? '') }));
+    const diff = diffAcl(local, remote);
+    const records = await spec.fetch(diff.updates, listed, signal);
+    for (const ids of batches(diff.deletes, BATCH)) await this.#apply(spec, ids, []);
+    for (const recs of batches(records, BATCH)) await this.#apply(spec, [], recs);
+    if (diff.deletes.length || records.length) {
+      this.#d.epDeps.logger.info({ type: spec.kind, deleted: diff.deletes.length, updated: records.length, index }, 'ACL replication applied changes');
+    }
+    this.#index[spec.kind] = index < last ? 0 : index;
+    if (spec.kind === 'policies') this.#status.ReplicatedIndex = index;
+    else if (spec.kind === 'roles') this.#status.ReplicatedRoleIndex = index;
+    else this.#status.ReplicatedTokenIndex = index;
+    this.#status.LastSuccess = this.#now();
+  }
+
+  // Deletes and writes in one transaction, each pinned to the record this round saw, with the name guards of policies and roles.
+  async #apply(spec: TypeSpec, deletes: string[], puts: Rec[]): Promise<void> {
+    const deps = this.#d.epDeps;
+    await commitWrite(deps, () => {
+      const table = tableOf(deps.replica.acl, spec.kind);
+      const guards = new Guards(deps.replica.appliedRevision);
+      const compares: Compare[] = [];
+      const ops: Op[] = [];
+      for (const id of deletes) {
+        const existing = table.get(id);
+        if (!existing) continue;
+        compares.push(pinRecord(spec.prefix + id, existing));
+        ops.push({ type: 'delete', key: spec.prefix + id });
+        if (spec.guard) guards.release(aclNameGuard(spec.guard, String(existing.Name)));
+      }
+      for (const rec of puts) {
+        const id = spec.id(rec);
+        const existing = table.get(id);
+        compares.push(pinRecord(spec.prefix + id, existing));
+        ops.push(putOp(spec.prefix + id, rec));
+        if (!spec.guard) continue;
+        const prev = existing ? String(existing.Name) : undefined;
+        if (prev !== undefined && foldAclName(prev) === foldAclName(String(rec.Name))) continue;
+        if (prev !== undefined) guards.release(aclNameGuard(spec.guard, prev));
+        guards.claim(aclNameGuard(spec.guard, String(rec.Name)));
+      }
+      return guards.addTo({ compares, ops });
+    });
+  }
+
+  #policies(): TypeSpec {
+    return {
+      kind: 'policies', list: '/v1/acl/policies', prefix: ACL_POLICY_PREFIX, guard: 'policy',
+      local: (acl) => acl.policies.all() as unknown as Rec[], id: (r) => String(r.ID),
+      // The list holds stubs without Rules: each new or changed policy is read in full.
+      fetch: async (ids, _listed, signal) => {
+        const out: Rec[] = [];
+        for (const id of ids) {
+          const p = await this.#read(`/v1/acl/policy/${encodeURIComponent(id)}`, 'policy', signal);
+          if (p) out.push(stored(p));
+        }
+        return out;
+      },
+    };
+  }
+
+  #roles(): TypeSpec {
+    return {
+      kind: 'roles', list: '/v1/acl/roles', prefix: ACL_ROLE_PREFIX, guard: 'role',
+      local: (acl) => acl.roles.all() as unknown as Rec[], id: (r) => String(r.ID),
+      fetch: async (ids, listed) => ids.map((id) => stored(listed.get(id)!)),
+    };
+  }
+
+  #tokens(): TypeSpec {
+    return {
+      kind: 'tokens', list: '/v1/acl/tokens', prefix: ACL_TOKEN_PREFIX,
+      local: (acl) => acl.tokens.all().filter((t) => !t.Local) as unknown as Rec[], id: (r) => String(r.AccessorID),
+      fetch: async (ids, listed) => ids.map((id) => {
+        const t = listed.get(id)!;
+        if (t.SecretID === REDACTED || !t.SecretID) {
+          throw new Error('failed to retrieve unredacted tokens - replication token in use does not grant acl:write');
+        }
+        const { Legacy: _l, ...rest } = stored(t);
+        return rest;
+      }),
+    };
+  }
+
+  async #read(path: string, what: string, signal: AbortSignal): Promise<Rec | null> {
+    const res = await this.#d.get(`${path}?dc=${encodeURIComponent(this.#d.primary)}&stale=`, this.#d.token(), signal);
+    if (res.status === 404) return null;
+    if (res.status !== 200) throw new Error(`failed to retrieve remote ACL ${what}: ${res.body.toString('utf8').trim() || `status ${res.status}`}`);
+    return JSON.parse(res.body.toString('utf8')) as Rec;
+  }
+
+  #now(): string {
+    return new Date(this.#d.epDeps.clock.now()).toISOString();
+  }
+}
+
+function tableOf(acl: AclTables, kind: Kind): { get(id: string): (Rec & { ModifyIndex: number }) | undefined } {
+  return (kind === 'policies' ? acl.policies : kind === 'roles' ? acl.roles : acl.tokens) as unknown as { get(id: string): (Rec & { ModifyIndex: number }) | undefined };
+}
+
+/** A record as this datacenter stores it: indexes come from its own revisions, link names are looked up when shown. */
+function stored(r: Rec): Rec {
+  const { CreateIndex: _c, ModifyIndex: _m, ...rest } = r;
+  for (const k of ['Policies', 'Roles']) {
+    if (Array.isArray(rest[k])) rest[k] = (rest[k] as Rec[]).map((l) => ({ ID: l.ID }));
+  }
+  return rest;
+}
