@@ -27,6 +27,8 @@ export class ChainWatch {
   #ready: Promise<void>;
   #markReady!: () => void;
   #settled = false;
+  /** Called after each new chain is in place. */
+  onChange: (() => void) | undefined;
 
   constructor(client: ConsulClient, upstream: UpstreamConfig, log: Logger) {
     this.#client = client;
@@ -114,6 +116,7 @@ export class ChainWatch {
         index = res.meta.index < index ? 0 : res.meta.index;
         this.#chain = res.data.Chain;
         this.#syncTargets();
+        this.onChange?.();
         this.#log.debug({ index, protocol: this.#chain?.Protocol }, 'discovery chain updated');
         this.#markReady();
       } catch (err) {

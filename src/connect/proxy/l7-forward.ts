@@ -51,10 +51,10 @@ export function attempt(spec: AttemptSpec): Promise<Attempt> {
       resolve(a);
     };
     // The agent hands these options to tls.connect (its types do not list secureContext).
-    const options: https.RequestOptions & tls.ConnectionOptions = {
+    const options = {
       agent: spec.agent, host: spec.to.host, port: spec.to.port, method: spec.method, path: spec.path,
-      headers: spec.headers, secureContext: spec.secureContext, checkServerIdentity: serverIdentityCheck(spec.to.certUri),
-    };
+      headers: spec.headers, secureContext: spec.secureContext, checkServerIdentity: serverIdentityCheck(spec.to.certUri), noDelay: true,
+    } as https.RequestOptions & tls.ConnectionOptions;
     const req = https.request(options);
     const timer = setTimeout(() => { done({ kind: 'timeout' }); req.destroy(); }, spec.timeoutMs);
     req.on('socket', (s) => {

@@ -50,12 +50,16 @@ export function l7Upstream(d: L7Deps): L7Handoff {
       else res.destroy();
     });
   });
+  // A chain that stops speaking http drains the HTTP connections: idle ones close now, busy ones after their answer.
+  d.chain.onChange = () => { if (!d.chain.isL7) server.closeIdleConnections(); };
   d.chain.start();
   return {
     ready: () => d.chain.ready(),
     settled: () => d.chain.settled,
     active: () => d.chain.isL7,
     accept(socket) {
+      // node:http sets noDelay on the connections its own listener accepts, not on handed-over ones.
+      socket.setNoDelay(true);
       server.emit('connection', socket);
       socket.resume();
     },
@@ -134,6 +138,10 @@ function requestPath(url: string): { path: string; search: string } {
 async function handle(d: L7Deps, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const { path, search } = requestPath(req.url ?? '/');
   const chain = d.chain.chain;
+  if (!d.chain.isL7) {
+    res.shouldKeepAlive = false;
+    return reply(res, 503, 'no healthy upstream');
+  }
   const decision = chain && routeRequest(chain, { method: req.method ?? 'GET', path, query: new URLSearchParams(search), headers: req.headers }, d.random);
   if (!decision) return reply(res, 503, 'no healthy upstream');
   const body = await readBody(req);
