@@ -330,6 +330,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
     liveness: () => liveness?.answer() ?? null,
     autoEncrypt: { sign: (args, id) => endpoints.autoEncrypt.sign(args, id), allowTls: config.autoEncrypt?.allowTls ?? false },
     connectSign: endpoints.connectSign,
+    connectSignIntermediate: endpoints.connectSignIntermediate,
     serviceConfig: serviceConfigSource(endpoints, config),
     dnsFor: tokenHandlers((token) => staleBounded(dcDns(dnsHandler.derive({
       view: new DnsView(replica, { token: () => token, resolve: (s) => endpoints.acl.resolver.resolve(s) }), fastPath: false,

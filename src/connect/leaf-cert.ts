@@ -6,7 +6,7 @@ import { createPrivateKey, randomBytes, sign, X509Certificate } from 'node:crypt
 import { isIPv4 } from 'node:net';
 import { bitString, explicit, implicit, integer, octetString, oid, sequence, time } from './der.ts';
 import { caSignatureAlgorithm, extension } from './ca-cert.ts';
-import { keyId } from './fingerprints.ts';
+import { hexString, keyId } from './fingerprints.ts';
 
 /** What a leaf certificate says besides its issuer. */
 export interface LeafTemplate {
@@ -37,6 +37,20 @@ export const CERT_DRIFT_MS = 60_000;
 const LEAF_KEY_USAGE = bitString(Buffer.from([0xb8]), 3);
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
 const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
+
+/**
+ * The certificate that signs a root's leaves: in a secondary datacenter its intermediate (the last
+ * of the root's IntermediateCerts whose key id is the root's SigningKeyID), else the root itself.
+ */
+export function signingCert(root: { RootCert: string; SigningKeyID: string; IntermediateCerts: string[] | null }): string {
+  // The root's own key (a cross-signature after a rotation carries it too) signs in the primary.
+  if (hexString(authorityKeyId(new X509Certificate(root.RootCert).raw)) === root.SigningKeyID) return root.RootCert;
+  const inters = root.IntermediateCerts ?? [];
+  for (let i = inters.length - 1; i >= 0; i--) {
+    if (hexString(authorityKeyId(new X509Certificate(inters[i]).raw)) === root.SigningKeyID) return inters[i];
+  }
+  return root.RootCert;
+}
 
 /** Signs a leaf with the CA certificate and key (PEM); throws on a key it cannot use. */
 export function signLeaf(t: LeafTemplate, caCertPem: string, caKeyPem: string): SignedLeaf {

@@ -4,7 +4,7 @@
 // intermediates. Each endpoint keeps its own checks (settings, SPIFFE ID kind, ACL, datacenter,
 // trust domain) and their order, between these steps.
 import { X509Certificate } from 'node:crypto';
-import type { CARoot, CASettings, ParsedCsr } from '../connect/index.ts';
+import { goTime, type CARoot, type CASettings, type ParsedCsr } from '../connect/index.ts';
 import { BadRequestError, InternalError } from '../errors.ts';
 import { CsrGate } from './csr-gate.ts';
 import type { EndpointDeps } from './deps.ts';
@@ -94,15 +94,21 @@ export abstract class LeafSigningEndpoint<S extends LeafSigningSettings> {
 
   /** Signs `csr`'s key for `uris` with the active root once it is known unexpired, under the CSR limit. */
   protected async issue(ca: CASettings, signer: ActiveSigner, csr: ParsedCsr, uris: string[]): Promise<IssuedLeaf> {
-    const [, { signLeaf }] = await signing();
+    const [, { signLeaf, signingCert }] = await signing();
     const { root, keyPem } = signer;
     const now = this.deps.clock.now();
     if (new X509Certificate(root.RootCert).validToDate.getTime() < now) {
       throw new InternalError(`root expired: certificate expired, expiration date: ${root.NotAfter}`);
     }
+    // A secondary datacenter signs with its intermediate (the certificate whose key id is the root's SigningKeyID).
+    const issuer = signingCert(root);
+    if (issuer !== root.RootCert) {
+      const validTo = new X509Certificate(issuer).validToDate;
+      if (validTo.getTime() < now) throw new InternalError(`intermediate expired: certificate expired, expiration date: ${goTime(validTo)}`);
+    }
     const leaf = await this.#gate.run(ca, () => signLeaf({
       spki: csr.spki, uris, dnsNames: csr.dnsNames, ipAddresses: csr.ipAddresses, ttlMs: ca.ok ? ca.config.leafCertTtlMs : 0, nowMs: now,
-    }, root.RootCert, keyPem));
+    }, issuer, keyPem));
     // The root's intermediates (after a rotation, its cross-signature) travel with the leaf, as in Consul's SignCertificate.
     const certPem = leaf.certPem + (root.IntermediateCerts ?? []).map((p) => (p.endsWith('\n') ? p : `${p}\n`)).join('');
     return { serialNumber: leaf.serialNumber, certPem, validAfter: leaf.validAfter, validBefore: leaf.validBefore };

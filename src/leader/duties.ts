@@ -73,6 +73,8 @@ export interface LeaderSideDeps {
   configEntries?: ConfigBootstrapDeps['entries'];
   /** Gossip reconciles every member's serfHealth (leader/reconcile.ts); server records then only add their own node. */
   gossipHealth?: boolean;
+  /** A secondary datacenter's CA (leader/ca-secondary.ts): it replicates the primary's roots instead of making one. */
+  secondaryCA?: { loop(): LeaderLoop };
 }
 
 /** Wires the leader duties to the election; the duties run only while it leads. */
@@ -87,7 +89,7 @@ export function buildLeaderSide(d: LeaderSideDeps): LeaderSide {
       name: 'cluster',
       start: async () => {
         const clusterId = await ensureClusterId(epDeps);
-        if (config.connect.enabled) {
+        if (config.connect.enabled && !d.secondaryCA) {
           await ensureCAConfig(epDeps, config.connect);
           await ensureCARoot(epDeps, clusterId, d.ca());
         }
@@ -97,6 +99,7 @@ export function buildLeaderSide(d: LeaderSideDeps): LeaderSide {
     .add(members.loop)
     .add({ name: 'session-ttl', start: async () => timers.start(replica.sessions.all()), stop: () => timers.stop() });
   if (d.configEntries) loops.add(configBootstrapDuty({ config, replica, entries: d.configEntries }));
+  if (d.secondaryCA) loops.add(d.secondaryCA.loop());
   if (config.connect.enabled) loops.add(caRootPruning(epDeps, () => d.ca().settings()));
   election.onBatch((b) => {
     sessionHooks.observe(b);

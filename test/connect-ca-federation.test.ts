@@ -1,0 +1,144 @@
+// Connect CA across two datacenters on real processes: dc1 (127.0.0.2) is the primary, dc2
+// (127.0.0.3, primary_datacenter dc1) joins it over the WAN. dc2 makes no root of its own: it lists
+// dc1's roots (same IDs and trust domain) with an intermediate dc1 signed in its active root, its
+// leaves (SPIFFE URIs naming dc2) verify with openssl against dc1's root through that intermediate,
+// a rotation in dc1 reaches dc2 as a new intermediate under the new root and re-issued leaves, and
+// a CA configuration written in dc2 changes its intermediate only when the key settings change.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { before, test } from 'node:test';
+import { call, DcProcs, get, type Proc } from './support/dc-procs.ts';
+import { until } from './support/wait.ts';
+
+interface Root { ID: string; Name: string; SigningKeyID: string; RootCert: string; IntermediateCerts: string[] | null; Active: boolean }
+interface Roots { ActiveRootID: string; TrustDomain: string; Roots: Root[] }
+interface Leaf { CertPEM: string; ServiceURI: string; SerialNumber: string }
+
+const dcs = new DcProcs('ca-fed');
+const procs = dcs.procs;
+const POLL = dcs.poll;
+
+const active = (r: Roots): Root => r.Roots.find((x) => x.ID === r.ActiveRootID)!;
+const pems = (text: string): string[] => text.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----\n?/g) ?? [];
+
+/** openssl's verdict on `leafChain` (leaf first, then intermediates) trusting only `rootPem`. */
+function opensslVerify(leafChain: string, rootPem: string, name: string): string {
+  const [leaf, ...inters] = pems(leafChain);
+  const at = (f: string) => path.join(dcs.dir, `${name}-${f}`);
+  fs.writeFileSync(at('root.pem'), rootPem);
+  fs.writeFileSync(at('leaf.pem'), leaf);
+  fs.writeFileSync(at('chain.pem'), inters.join(''));
+  const untrusted = inters.length > 0 ? ['-untrusted', at('chain.pem')] : [];
+  try {
+    return execFileSync('openssl', ['verify', '-CAfile', at('root.pem'), ...untrusted, at('leaf.pem')], { encoding: 'utf8', stdio: 'pipe' });
+  } catch (err) {
+    return String((err as { stderr?: string }).stderr ?? err);
+  }
+}
+
+/** dc2's roots once its active root is dc1's active one. */
+async function replicated(dc1: Proc, dc2: Proc, what: string): Promise<{ one: Roots; two: Roots }> {
+  return until(what, 30_000, async () => {
+    const one = await get<Roots>(dc1, '/v1/connect/ca/roots');
+    const two = await get<Roots>(dc2, '/v1/connect/ca/roots');
+    return one && two && one.ActiveRootID && two.ActiveRootID === one.ActiveRootID ? { one, two } : undefined;
+  }, POLL);
+}
+
+before(async () => {
+  const common = { primary_datacenter: 'dc1', connect: { enabled: true } };
+  await dcs.add('s1', 'dc1', '127.0.0.2', common);
+  await dcs.add('s2', 'dc2', '127.0.0.3', common);
+  const [dc1, dc2] = procs;
+  dcs.launchServer(dc1);
+  dcs.launchServer(dc2, ['-retry-join-wan', `${dc1.ip}:${dc1.wan}`, '-retry-interval-wan', '1s']);
+  for (const p of procs) {
+    await until(`${p.node} to answer`, 30_000, async () => (await get<string>(p, '/v1/status/leader')) ? true : undefined, POLL);
+    const svc = await call(p, 'PUT', '/v1/agent/service/register', { Name: p.dc === 'dc1' ? 'api' : 'web', Port: 8080 });
+    assert.equal(svc.status, 200, svc.text);
+  }
+});
+
+test('dc2 lists dc1\'s roots (IDs, trust domain, certificates) with its own intermediate, signed by dc1', async () => {
+  const [dc1, dc2] = procs;
+  const { one, two } = await replicated(dc1, dc2, 'dc2 to replicate dc1\'s root');
+  assert.equal(two.TrustDomain, one.TrustDomain);
+  assert.match(two.TrustDomain, /^[0-9a-f-]{36}\.consul$/);
+  assert.deepEqual(two.Roots.map((r) => r.ID).sort(), one.Roots.map((r) => r.ID).sort());
+  const [a, b] = [active(one), active(two)];
+  assert.equal(b.RootCert, a.RootCert);
+  assert.equal(a.IntermediateCerts, null, 'the primary signs with its root');
+  assert.equal(b.IntermediateCerts?.length, 1);
+  assert.notEqual(b.SigningKeyID, a.SigningKeyID, 'dc2 signs with the intermediate\'s key');
+  const inter = new X509Certificate(b.IntermediateCerts![0]);
+  assert.ok(inter.ca);
+  assert.ok(inter.checkIssued(new X509Certificate(a.RootCert)) && inter.verify(new X509Certificate(a.RootCert).publicKey));
+  assert.equal(inter.subjectAltName, `URI:spiffe://${one.TrustDomain}`);
+  assert.match(inter.subject, /^CN=sec-/);
+  // ?dc=dc2 asked in dc1 answers dc2's view.
+  const viaDc1 = await get<Roots>(dc1, '/v1/connect/ca/roots?dc=dc2');
+  assert.equal(active(viaDc1!).SigningKeyID, b.SigningKeyID);
+});
+
+test('a dc2 leaf names dc2 and verifies with openssl against dc1\'s root through dc2\'s intermediate', async () => {
+  const [dc1, dc2] = procs;
+  const { one } = await replicated(dc1, dc2, 'dc2 to replicate dc1\'s root');
+  const leaf = (await get<Leaf>(dc2, '/v1/agent/connect/ca/leaf/web'))!;
+  assert.equal(leaf.ServiceURI, `spiffe://${one.TrustDomain}/ns/default/dc/dc2/svc/web`);
+  assert.equal(pems(leaf.CertPEM).length, 2, 'the leaf and dc2\'s intermediate');
+  assert.match(opensslVerify(leaf.CertPEM, active(one).RootCert, 'dc2'), /leaf\.pem: OK/);
+  // The leaf alone does not chain to the root: its issuer is the intermediate.
+  assert.ok(!new X509Certificate(pems(leaf.CertPEM)[0]).checkIssued(new X509Certificate(active(one).RootCert)));
+  const api = (await get<Leaf>(dc1, '/v1/agent/connect/ca/leaf/api'))!;
+  assert.equal(api.ServiceURI, `spiffe://${one.TrustDomain}/ns/default/dc/dc1/svc/api`);
+  assert.match(opensslVerify(api.CertPEM, active(one).RootCert, 'dc1'), /leaf\.pem: OK/);
+});
+
+test('a CA configuration written in dc2 keeps its intermediate for a leaf TTL, and gets a new one for a new key type', async () => {
+  const [dc1, dc2] = procs;
+  const before = active((await replicated(dc1, dc2, 'dc2 to replicate dc1\'s root')).two);
+  const ttl = await call(dc2, 'PUT', '/v1/connect/ca/configuration', { Provider: 'consul', Config: { LeafCertTTL: '48h' } });
+  assert.equal(ttl.status, 200, ttl.text);
+  const cfg = (await get<{ Config: Record<string, unknown> }>(dc2, '/v1/connect/ca/configuration'))!;
+  assert.equal(cfg.Config.LeafCertTTL, '48h');
+  assert.equal(active((await get<Roots>(dc2, '/v1/connect/ca/roots'))!).SigningKeyID, before.SigningKeyID);
+  const dc1Cfg = (await get<{ Config: Record<string, unknown> }>(dc1, '/v1/connect/ca/configuration'))!;
+  assert.notEqual(dc1Cfg.Config.LeafCertTTL, '48h', 'each datacenter has its own configuration');
+
+  const key = await call(dc2, 'PUT', '/v1/connect/ca/configuration', { Provider: 'consul', Config: { LeafCertTTL: '48h', PrivateKeyType: 'ec', PrivateKeyBits: 384 } });
+  assert.equal(key.status, 200, key.text);
+  const after = (await get<Roots>(dc2, '/v1/connect/ca/roots'))!;
+  assert.equal(after.ActiveRootID, before.ID, 'still dc1\'s root');
+  const b = active(after);
+  assert.notEqual(b.SigningKeyID, before.SigningKeyID);
+  assert.equal(new X509Certificate(b.IntermediateCerts!.at(-1)!).publicKey.asymmetricKeyDetails?.namedCurve, 'secp384r1');
+});
+
+test('a root rotation in dc1 reaches dc2: a new intermediate under the new root, and dc2 re-issues its leaves', async () => {
+  const [dc1, dc2] = procs;
+  const { one: was, two: wasTwo } = await replicated(dc1, dc2, 'dc2 to replicate dc1\'s root');
+  const oldLeaf = (await get<Leaf>(dc2, '/v1/agent/connect/ca/leaf/web'))!;
+  const rotate = await call(dc1, 'PUT', '/v1/connect/ca/configuration', { Provider: 'consul', Config: { PrivateKeyType: 'rsa', PrivateKeyBits: 2048 } });
+  assert.equal(rotate.status, 200, rotate.text);
+  const { one, two } = await until('dc2 to follow the new root', 30_000, async () => {
+    const r = await replicated(dc1, dc2, 'dc2 to follow');
+    return r.one.ActiveRootID !== was.ActiveRootID ? r : undefined;
+  }, POLL);
+  assert.deepEqual(two.Roots.map((r) => r.ID).sort(), one.Roots.map((r) => r.ID).sort(), 'the old root stays listed in both');
+  assert.equal(two.Roots.find((r) => r.ID === was.ActiveRootID)?.Active, false);
+  const b = active(two);
+  assert.notEqual(b.SigningKeyID, active(wasTwo).SigningKeyID);
+  // dc1's cross-signature comes first, dc2's intermediate last.
+  assert.equal(b.IntermediateCerts?.length, 2);
+  assert.equal(b.IntermediateCerts![0], active(one).IntermediateCerts![0]);
+  const leaf = await until('dc2\'s leaf to be re-issued under the new root', 30_000, async () => {
+    const l = await get<Leaf>(dc2, '/v1/agent/connect/ca/leaf/web');
+    return l && l.SerialNumber !== oldLeaf.SerialNumber ? l : undefined;
+  }, POLL);
+  assert.match(opensslVerify(leaf.CertPEM, active(one).RootCert, 'rotated'), /leaf\.pem: OK/);
+  // The old root still verifies it through dc1's cross-signature (clients that have not seen the new root yet).
+  assert.match(opensslVerify(leaf.CertPEM, was.Roots.find((r) => r.ID === was.ActiveRootID)!.RootCert, 'cross'), /leaf\.pem: OK/);
+});
