@@ -43,6 +43,7 @@ import { addAutopilot, buildManagedStore } from './managed-etcd.ts';
 import { applyPersistedAcl } from './acl-enable.ts';
 import { CoordinateSync, coordinateSettings } from './coordinates.ts';
 import { autoEncryptOnly, createRpcServer, tokenHandlers } from './rpc-server.ts';
+import { configListRoute } from './config-replication-source.ts';
 import { followConnectRoots } from './connect-trust.ts';
 import { RpcListener } from './rpc-listener.ts';
 import { REMOTE_EXEC_EVENT, agentApiCall, remoteExecDisabled, remoteExecHandler } from './remote-exec.ts';
@@ -330,8 +331,8 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
     liveness: () => liveness?.answer() ?? null,
     autoEncrypt: { sign: (args, id) => endpoints.autoEncrypt.sign(args, id), allowTls: config.autoEncrypt?.allowTls ?? false },
     connectSign: endpoints.connectSign,
-    connectSignIntermediate: endpoints.connectSignIntermediate,
     serviceConfig: serviceConfigSource(endpoints, config),
+    configList: configListRoute(endpoints.configEntries, (s) => endpoints.acl.resolver.resolve(s), config.maxQueryTime),
     dnsFor: tokenHandlers((token) => staleBounded(dcDns(dnsHandler.derive({
       view: new DnsView(replica, { token: () => token, resolve: (s) => endpoints.acl.resolver.resolve(s) }), fastPath: false,
     }), () => token), dnsCfg, stale)),

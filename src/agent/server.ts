@@ -28,10 +28,6 @@ import { guardAgentRoutes } from './acl-guards.ts';
 import { SessionTimers } from '../leader/session-ttl.ts';
 import { ensureCARoot, ensureClusterId } from '../leader/ca.ts';
 import { rotateCARoot } from '../leader/ca-rotation.ts';
-import { SecondaryCA } from '../leader/ca-secondary.ts';
-import { ConnectCAIntermediateEndpoint } from '../endpoint/connect-ca-intermediate.ts';
-import type { CASettings } from '../connect/index.ts';
-import { primaryCA } from './primary-ca.ts';
 import { buildElection, buildLeaderSide, type LeaderSide } from '../leader/duties.ts';
 import type { LivenessHost } from '../leader/liveness.ts';
 import { agentTlsForChecks, type TlsConfigurator } from './tls-configurator.ts';
@@ -58,6 +54,9 @@ import { poolHandlers, selfMember, serfLanStats, wanDatacentersHandler, wanStats
 import type { WanPool } from './wan-pool.ts';
 import type { MetricsStream } from '../telemetry/metrics-stream.ts';
 import { forwardingRouter, forwardToDatacenter, type DcForwardingDeps } from './dc-forward.ts';
+import { isSecondary, primaryDatacenter, type PrimaryForwardDeps } from './primary-forward.ts';
+import { configPrimaryRouter } from './config-primary-routes.ts';
+import { replicateConfigEntries } from './config-replication-source.ts';
 import { operatorUsageHandler } from '../http/v1/operator-usage.ts';
 import { operatorLicenseHandler } from '../http/v1/operator-license.ts';
 import { operatorSegmentHandler } from '../http/v1/operator-segment.ts';
@@ -115,8 +114,6 @@ export interface Endpoints {
   autoEncrypt: AutoEncryptEndpoint;
   /** Service leaf certificates (ConnectCA.Sign). */
   connectSign: ConnectCASignEndpoint;
-  /** Secondary datacenters' intermediate CA certificates (ConnectCA.SignIntermediate). */
-  connectSignIntermediate: ConnectCAIntermediateEndpoint;
   /** Cluster peerings (Consul's PeeringService). */
   peering: PeeringEndpoint;
 }
@@ -206,16 +203,13 @@ export function buildServer(
     clock, logger: logger.child({ '@module': 'agent.leader' }),
     expire: (id) => endpoints.session.destroy(id),
   });
-  const rpcForwarder = new Forwarder({ logger, localAddress: config.bindAddr, tls });
-  const secondaryCA = secondaryDatacenterCA(config, epDeps, hooks, rpcForwarder, () => endpoints.ca.settings(), () => local.tokens.get('replication'));
   const leaderSide = buildLeaderSide({
     config, epDeps, election, timers: sessionTimers, catalog: () => endpoints.catalog, ca: () => endpoints.ca, configEntries: () => endpoints.configEntries, gossipHealth: hooks.pool.gossip !== null,
-    secondaryCA,
   });
   // One CSR limit for every signing, as Consul's server-wide limiter.
   const csrGate = new CsrGate(clock);
   const endpoints: Endpoints = {
-    kv: new KvEndpoint(epDeps, { enableKeyListPolicy: keyListPolicy(config), applyTimer: kvsApplyTimer(observe.telemetry) }), txn: new TxnEndpoint(epDeps), ca: connectCA(epDeps, config, secondaryCA),
+    kv: new KvEndpoint(epDeps, { enableKeyListPolicy: keyListPolicy(config), applyTimer: kvsApplyTimer(observe.telemetry) }), txn: new TxnEndpoint(epDeps), ca: connectCA(epDeps, config),
     session: new SessionEndpoint(epDeps, health, leaderSide.sessionHooks),
     catalog: new CatalogEndpoint(epDeps), health: new HealthEndpoint(epDeps),
     configEntries: new ConfigEntryEndpoint(epDeps), gateways: new GatewayEndpoint(epDeps), discoveryChain: new DiscoveryChainEndpoint(epDeps),
@@ -229,7 +223,6 @@ export function buildServer(
       manualCaPems: () => tls?.manualCaPems() ?? [], verifyServerHostname: () => tls?.verifyServerHostname() ?? false,
     }, csrGate),
     connectSign: new ConnectCASignEndpoint(epDeps, { connectEnabled: config.connect.enabled, ca: () => endpoints.ca.settings() }, csrGate),
-    connectSignIntermediate: new ConnectCAIntermediateEndpoint(epDeps, { connectEnabled: config.connect.enabled, primaryDatacenter: config.primaryDatacenter, ca: () => endpoints.ca.settings() }),
     query: new PreparedQueryEndpoint(epDeps, {
       resolve: (secret) => endpoints.acl.resolver.resolve(secret), segment: '',
       failover: hooks.wan?.enabled ? queryFailover(hooks.wan, config, logger, tls) : undefined,
@@ -275,7 +268,7 @@ export function buildServer(
   const limits = { ...reqCfg, kvMaxValueSize: config.limits.kvMaxValueSize, txnMaxReqLen: config.limits.txnMaxReqLen };
   const dcForward: DcForwardingDeps | undefined = hooks.wan?.enabled ? {
     datacenter: config.datacenter, nodeName: config.nodeName, routes: hooks.wan, defaultToken: () => local.tokens.get('default'),
-    forwarder: rpcForwarder,
+    forwarder: new Forwarder({ logger, localAddress: config.bindAddr, tls }),
   } : undefined;
   const routes = buildRoutes(guardAgentRoutes({
     kv: kvHandlers(endpoints.kv, limits),
@@ -331,7 +324,18 @@ export function buildServer(
     peerStream: peerStreamHandlers(peerStream),
     ...uiParts(config, epDeps, reqCfg, logger, hooks.ui),
   }, reqCfg, config.nodeName));
-  const router = dcForward ? forwardingRouter(routes, dcForward) : routes;
+  // A secondary datacenter's server reaches the primary over the WAN (none known without it: No path to datacenter).
+  const toPrimary: PrimaryForwardDeps | null = isSecondary(config) ? {
+    primary: primaryDatacenter(config),
+    dc: dcForward ?? { datacenter: config.datacenter, nodeName: config.nodeName, routes: { rpcAddresses: () => [] }, defaultToken: () => '', forwarder: new Forwarder({ logger }) },
+  } : null;
+  const router = configPrimaryRouter(dcForward ? forwardingRouter(routes, dcForward) : routes, routes, toPrimary);
+  if (toPrimary) {
+    replicateConfigEntries({
+      primary: toPrimary, loops: leaderSide.loops, telemetry: observe.telemetry, entries: endpoints.configEntries, replica,
+      token: () => local.tokens.get('replication'), clock, logger, random,
+    });
+  }
   observe.telemetry.gauge('rpc.queries_blocking', 'Blocking queries waiting', () => replica.notifier.blocked);
   observe.telemetry.gauge('state.kv_entries', 'KV entries in the replica', () => replica.kvs.size);
   return { epDeps, replica, leadership, endpoints, sessionTimers, router, local, aclReaper, aclSwitch, leaderSide, leafCerts, events };
@@ -368,31 +372,14 @@ function snapshotEndpoint(deps: EndpointDeps, side: LeaderSide, local: () => Loc
   });
 }
 
-/**
- * The Connect CA endpoint; a configuration stored while the CA has no root yet makes one, one with
- * new key material rotates the root (the leader's CA duties). In a secondary datacenter the root is
- * the primary's: new key settings get a new intermediate instead, and nothing makes a root.
- */
-function connectCA(deps: EndpointDeps, config: RuntimeConfig, secondary: SecondaryCA | undefined): ConnectCAEndpoint {
+/** The Connect CA endpoint; a configuration stored while the CA has no root yet makes one, one with new key material rotates the root (the leader's CA duties). */
+function connectCA(deps: EndpointDeps, config: RuntimeConfig): ConnectCAEndpoint {
   const ca: ConnectCAEndpoint = new ConnectCAEndpoint(deps, {
     connectEnabled: config.connect.enabled, agent: config.connect,
-    initialize: secondary ? undefined : async () => ensureCARoot(deps, await ensureClusterId(deps), ca),
-    rotate: secondary ? (r) => secondary.reconfigure(r) : (r) => rotateCARoot(deps, r),
+    initialize: async () => ensureCARoot(deps, await ensureClusterId(deps), ca),
+    rotate: (r) => rotateCARoot(deps, r),
   });
   return ca;
-}
-
-/** The CA of a secondary datacenter (Connect on, primary_datacenter another one), reaching the primary over the WAN; else undefined. */
-function secondaryDatacenterCA(
-  config: RuntimeConfig, deps: EndpointDeps, hooks: AgentHooks, forwarder: Forwarder, settings: () => CASettings, replicationToken: () => string,
-): SecondaryCA | undefined {
-  const primary = config.primaryDatacenter;
-  if (!config.connect.enabled || primary === '' || primary === config.datacenter) return undefined;
-  const routes = hooks.wan ?? { rpcAddresses: () => [] };
-  return new SecondaryCA({
-    deps, primaryDatacenter: primary, connect: config.connect, settings,
-    primary: primaryCA({ primaryDatacenter: primary, routes, forwarder, maxQueryTimeMs: config.maxQueryTime, replicationToken }),
-  });
 }
 
 /**
