@@ -331,6 +331,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
     liveness: () => liveness?.answer() ?? null,
     autoEncrypt: { sign: (args, id) => endpoints.autoEncrypt.sign(args, id), allowTls: config.autoEncrypt?.allowTls ?? false },
     connectSign: endpoints.connectSign,
+    connectSignIntermediate: endpoints.connectSignIntermediate,
     serviceConfig: serviceConfigSource(endpoints, config),
     configList: configListRoute(endpoints.configEntries, (s) => endpoints.acl.resolver.resolve(s), config.maxQueryTime),
     dnsFor: tokenHandlers((token) => staleBounded(dcDns(dnsHandler.derive({

@@ -32,6 +32,8 @@ export const ACL_RPC_PATH = `${INTERNAL_RPC_PREFIX}acl/authorizer`;
 export const AUTO_ENCRYPT_SIGN_PATH = `${INTERNAL_RPC_PREFIX}auto-encrypt/sign`;
 /** Client agents post a service's CSR here (Consul's ConnectCA.Sign), token in X-Consul-Token. */
 export const CONNECT_CA_SIGN_PATH = `${INTERNAL_RPC_PREFIX}connect-ca/sign`;
+/** Secondary datacenters' servers post their intermediate CA CSR here (Consul's ConnectCA.SignIntermediate), replication token in X-Consul-Token. */
+export const CONNECT_CA_SIGN_INTERMEDIATE_PATH = `${INTERNAL_RPC_PREFIX}connect-ca/sign-intermediate`;
 /** Client agents resolve a proxy's central defaults here (Consul's ConfigEntry.ResolveServiceConfig), `?index=&wait=` blocking. */
 export const SERVICE_CONFIG_RPC_PATH = `${INTERNAL_RPC_PREFIX}config/resolve-service`;
 /** Set on a 204 answer to a client's DNS question the client's own recursors must answer. */
@@ -95,6 +97,8 @@ export interface RpcServerDeps {
   autoEncrypt?: { sign(args: CASignRequest, id: AclIdentity | undefined): Promise<SignedResponse>; allowTls: boolean };
   /** ConnectCA.Sign for service leaf certificates (absent: not served). */
   connectSign?: { sign(args: CASignRequest, id: AclIdentity | undefined): Promise<ServiceLeaf> };
+  /** ConnectCA.SignIntermediate for secondary datacenters (absent: not served); answers the intermediate's PEM. */
+  connectSignIntermediate?: { sign(args: { CSR: string }, id: AclIdentity | undefined): Promise<string> };
   /** ConfigEntry.ResolveServiceConfig under a client's token (absent: not served). */
   serviceConfig?: ServiceConfigSource;
   /** ConfigEntry.ListAll for secondary datacenters' replication (config-replication-source.ts; absent: not served). */
@@ -254,6 +258,7 @@ export function createRpcServer(d: RpcServerDeps): RpcServer {
   if (d.acl) internal.route('GET', ACL_RPC_PATH, aclRoute(d.acl));
   if (d.autoEncrypt) internal.route('POST', AUTO_ENCRYPT_SIGN_PATH, signRoute(d, d.autoEncrypt));
   if (d.connectSign) internal.route('POST', CONNECT_CA_SIGN_PATH, signRoute(d, d.connectSign));
+  if (d.connectSignIntermediate) internal.route('POST', CONNECT_CA_SIGN_INTERMEDIATE_PATH, signRoute(d, d.connectSignIntermediate));
   if (d.serviceConfig) internal.route('POST', SERVICE_CONFIG_RPC_PATH, serviceConfigRoute(d.serviceConfig));
   if (d.configList) internal.route('GET', CONFIG_LIST_RPC_PATH, d.configList);
   const liveness = d.liveness;

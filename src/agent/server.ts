@@ -28,6 +28,10 @@ import { guardAgentRoutes } from './acl-guards.ts';
 import { SessionTimers } from '../leader/session-ttl.ts';
 import { ensureCARoot, ensureClusterId } from '../leader/ca.ts';
 import { rotateCARoot } from '../leader/ca-rotation.ts';
+import { SecondaryCA } from '../leader/ca-secondary.ts';
+import { ConnectCAIntermediateEndpoint } from '../endpoint/connect-ca-intermediate.ts';
+import type { CASettings } from '../connect/index.ts';
+import { primaryCA } from './primary-ca.ts';
 import { buildElection, buildLeaderSide, type LeaderSide } from '../leader/duties.ts';
 import type { LivenessHost } from '../leader/liveness.ts';
 import { agentTlsForChecks, type TlsConfigurator } from './tls-configurator.ts';
@@ -114,6 +118,8 @@ export interface Endpoints {
   autoEncrypt: AutoEncryptEndpoint;
   /** Service leaf certificates (ConnectCA.Sign). */
   connectSign: ConnectCASignEndpoint;
+  /** Secondary datacenters' intermediate CA certificates (ConnectCA.SignIntermediate). */
+  connectSignIntermediate: ConnectCAIntermediateEndpoint;
   /** Cluster peerings (Consul's PeeringService). */
   peering: PeeringEndpoint;
 }
@@ -203,13 +209,16 @@ export function buildServer(
     clock, logger: logger.child({ '@module': 'agent.leader' }),
     expire: (id) => endpoints.session.destroy(id),
   });
+  const rpcForwarder = new Forwarder({ logger, localAddress: config.bindAddr, tls });
+  const secondaryCA = secondaryDatacenterCA(config, epDeps, hooks, rpcForwarder, () => endpoints.ca.settings(), () => local.tokens.get('replication'));
   const leaderSide = buildLeaderSide({
     config, epDeps, election, timers: sessionTimers, catalog: () => endpoints.catalog, ca: () => endpoints.ca, configEntries: () => endpoints.configEntries, gossipHealth: hooks.pool.gossip !== null,
+    secondaryCA,
   });
   // One CSR limit for every signing, as Consul's server-wide limiter.
   const csrGate = new CsrGate(clock);
   const endpoints: Endpoints = {
-    kv: new KvEndpoint(epDeps, { enableKeyListPolicy: keyListPolicy(config), applyTimer: kvsApplyTimer(observe.telemetry) }), txn: new TxnEndpoint(epDeps), ca: connectCA(epDeps, config),
+    kv: new KvEndpoint(epDeps, { enableKeyListPolicy: keyListPolicy(config), applyTimer: kvsApplyTimer(observe.telemetry) }), txn: new TxnEndpoint(epDeps), ca: connectCA(epDeps, config, secondaryCA),
     session: new SessionEndpoint(epDeps, health, leaderSide.sessionHooks),
     catalog: new CatalogEndpoint(epDeps), health: new HealthEndpoint(epDeps),
     configEntries: new ConfigEntryEndpoint(epDeps), gateways: new GatewayEndpoint(epDeps), discoveryChain: new DiscoveryChainEndpoint(epDeps),
@@ -223,6 +232,7 @@ export function buildServer(
       manualCaPems: () => tls?.manualCaPems() ?? [], verifyServerHostname: () => tls?.verifyServerHostname() ?? false,
     }, csrGate),
     connectSign: new ConnectCASignEndpoint(epDeps, { connectEnabled: config.connect.enabled, ca: () => endpoints.ca.settings() }, csrGate),
+    connectSignIntermediate: new ConnectCAIntermediateEndpoint(epDeps, { connectEnabled: config.connect.enabled, primaryDatacenter: config.primaryDatacenter, ca: () => endpoints.ca.settings() }),
     query: new PreparedQueryEndpoint(epDeps, {
       resolve: (secret) => endpoints.acl.resolver.resolve(secret), segment: '',
       failover: hooks.wan?.enabled ? queryFailover(hooks.wan, config, logger, tls) : undefined,
@@ -268,7 +278,7 @@ export function buildServer(
   const limits = { ...reqCfg, kvMaxValueSize: config.limits.kvMaxValueSize, txnMaxReqLen: config.limits.txnMaxReqLen };
   const dcForward: DcForwardingDeps | undefined = hooks.wan?.enabled ? {
     datacenter: config.datacenter, nodeName: config.nodeName, routes: hooks.wan, defaultToken: () => local.tokens.get('default'),
-    forwarder: new Forwarder({ logger, localAddress: config.bindAddr, tls }),
+    forwarder: rpcForwarder,
   } : undefined;
   const routes = buildRoutes(guardAgentRoutes({
     kv: kvHandlers(endpoints.kv, limits),
@@ -372,14 +382,31 @@ function snapshotEndpoint(deps: EndpointDeps, side: LeaderSide, local: () => Loc
   });
 }
 
-/** The Connect CA endpoint; a configuration stored while the CA has no root yet makes one, one with new key material rotates the root (the leader's CA duties). */
-function connectCA(deps: EndpointDeps, config: RuntimeConfig): ConnectCAEndpoint {
+/**
+ * The Connect CA endpoint; a configuration stored while the CA has no root yet makes one, one with
+ * new key material rotates the root (the leader's CA duties). In a secondary datacenter the root is
+ * the primary's: new key settings get a new intermediate instead, and nothing makes a root.
+ */
+function connectCA(deps: EndpointDeps, config: RuntimeConfig, secondary: SecondaryCA | undefined): ConnectCAEndpoint {
   const ca: ConnectCAEndpoint = new ConnectCAEndpoint(deps, {
     connectEnabled: config.connect.enabled, agent: config.connect,
-    initialize: async () => ensureCARoot(deps, await ensureClusterId(deps), ca),
-    rotate: (r) => rotateCARoot(deps, r),
+    initialize: secondary ? undefined : async () => ensureCARoot(deps, await ensureClusterId(deps), ca),
+    rotate: secondary ? (r) => secondary.reconfigure(r) : (r) => rotateCARoot(deps, r),
   });
   return ca;
+}
+
+/** The CA of a secondary datacenter (Connect on, primary_datacenter another one), reaching the primary over the WAN; else undefined. */
+function secondaryDatacenterCA(
+  config: RuntimeConfig, deps: EndpointDeps, hooks: AgentHooks, forwarder: Forwarder, settings: () => CASettings, replicationToken: () => string,
+): SecondaryCA | undefined {
+  const primary = config.primaryDatacenter;
+  if (!config.connect.enabled || primary === '' || primary === config.datacenter) return undefined;
+  const routes = hooks.wan ?? { rpcAddresses: () => [] };
+  return new SecondaryCA({
+    deps, primaryDatacenter: primary, connect: config.connect, settings,
+    primary: primaryCA({ primaryDatacenter: primary, routes, forwarder, maxQueryTimeMs: config.maxQueryTime, replicationToken }),
+  });
 }
 
 /**
