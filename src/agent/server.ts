@@ -400,12 +400,14 @@ function connectCA(deps: EndpointDeps, config: RuntimeConfig, secondary: Seconda
 function secondaryDatacenterCA(
   config: RuntimeConfig, deps: EndpointDeps, hooks: AgentHooks, forwarder: Forwarder, settings: () => CASettings, replicationToken: () => string,
 ): SecondaryCA | undefined {
-  const primary = config.primaryDatacenter;
-  if (!config.connect.enabled || primary === '' || primary === config.datacenter) return undefined;
-  const routes = hooks.wan ?? { rpcAddresses: () => [] };
+  if (!config.connect.enabled || !isSecondary(config)) return undefined;
+  const primary = primaryDatacenter(config);
+  const to: PrimaryForwardDeps = {
+    primary, dc: { datacenter: config.datacenter, nodeName: config.nodeName, routes: hooks.wan ?? { rpcAddresses: () => [] }, defaultToken: () => '', forwarder },
+  };
   return new SecondaryCA({
     deps, primaryDatacenter: primary, connect: config.connect, settings,
-    primary: primaryCA({ primaryDatacenter: primary, routes, forwarder, maxQueryTimeMs: config.maxQueryTime, replicationToken }),
+    primary: primaryCA({ to, maxQueryTimeMs: config.maxQueryTime, replicationToken }),
   });
 }
 
