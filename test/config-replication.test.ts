@@ -1,7 +1,7 @@
 // Config entry replication between two datacenters of real processes (primary_datacenter dc1 on
 // both; dc2 joined to dc1 over the WAN): entries written in dc1 appear in dc2, writes sent to dc2
 // land in dc1 (CAS decided there) and come back through replication, deletes propagate both
-// ways, an intention created in dc2 is enforced by dc2's intention check, exported services stay
+// ways, dc2's discovery chains use the replicated entries, an intention created in dc2 is enforced by dc2's intention check, exported services stay
 // in the primary, and replication picks up again after dc1's server restarts.
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -42,6 +42,15 @@ test('an entry written in the primary is replicated to the secondary; its delete
   // Replicated as written: dc2 renders the same entry (its own indexes aside).
   const strip = (e: Record<string, unknown>) => ({ ...e, CreateIndex: 0, ModifyIndex: 0 });
   assert.deepEqual(strip((await call(dc2, 'GET', '/v1/config/proxy-defaults/global')).json), strip((await call(dc1, 'GET', '/v1/config/proxy-defaults/global')).json));
+  // dc2's discovery chains compile from the replicated entries.
+  assert.equal((await call(dc1, 'PUT', '/v1/config', { Kind: 'service-resolver', Name: 'web', ConnectTimeout: '7s' })).json, true);
+  type Chain = { Chain: { Protocol: string; Nodes: Record<string, { Resolver?: { ConnectTimeout: string } }> } };
+  const chain = await until('dc2\'s chain for web to use the replicated resolver', 20_000, async () => {
+    const c = await get<Chain>(dc2, '/v1/discovery-chain/web');
+    return c?.Chain.Nodes['resolver:web.default.default.dc2']?.Resolver?.ConnectTimeout === '7s' ? c : undefined;
+  }, POLL);
+  assert.equal(chain.Chain.Protocol, 'http');
+  await call(dc1, 'DELETE', '/v1/config/service-resolver/web');
   // An update in dc1 reaches dc2.
   await call(dc1, 'PUT', '/v1/config', { Kind: 'service-defaults', Name: 'web', Protocol: 'grpc' });
   await untilEntry(dc2, '/v1/config/service-defaults/web', (e) => e.Protocol === 'grpc', 'the update of service-defaults/web in dc2');
