@@ -20,6 +20,7 @@ import type { SessionTimers } from '../leader/session-ttl.ts';
 import type { LeaderSide } from '../leader/duties.ts';
 import { reloadTls, startTls, TlsConfigurator } from './tls-configurator.ts';
 import { AgentWatches } from './watches.ts';
+import { startAutoReload, type AutoReload } from './auto-reload.ts';
 import { HttpServer, RequestRateLimiter, rpcRateBucket, type ControlPlaneLimitEntry, type HttpServerDeps } from '../http/index.ts';
 import { RpcRateExceededError } from '../errors.ts';
 import { DnsHandler, DnsServer, UpstreamQueue, delegateRecursion, dnsConfigFrom, type DnsAddresses } from '../dns/index.ts';
@@ -188,8 +189,9 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
     ? new LivenessGreeter((): string => livenessAddress(config.advertiseAddr, Number(rpc?.addresses()[0]?.split(':').pop() ?? config.ports.server)))
     : undefined;
   const watches = new AgentWatches({ logger, addresses: () => http.addresses() });
+  const readConfig = deps.reloadConfig ?? (() => reloadFromSources(config));
   const reload = async (next?: RuntimeConfig): Promise<void> => {
-    next ??= await (deps.reloadConfig ?? (() => reloadFromSources(config)))();
+    next ??= await readConfig();
     reloadTls(tls, next, http);
     if (store instanceof LazyManagedEtcdStore) store.reloadTls(tls.managedTls());
     await local.reload(next);
@@ -342,6 +344,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   }) : null;
   let started = false;
   let stopped = false;
+  let autoReload: AutoReload | undefined;
   const trust = new AbortController();
 
   const agent: Agent = {
@@ -378,12 +381,14 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       await dns.listen(config.dnsAddrs);
       // The watches reach this agent over its own HTTP API (Consul's reloadWatches at start).
       watches.reload(config);
+      autoReload = startAutoReload(config, { clock, logger, read: readConfig, apply: reload });
       if (config.pidFile) fs.writeFileSync(config.pidFile, String(process.pid));
       log.info({ node: config.nodeName, datacenter: config.datacenter, store: store.kind, http: http.addresses() }, 'agent started');
     },
     async stop() {
       if (stopped) return;
       stopped = true;
+      await autoReload?.stop();
       watches.stop();
       telemetry.closePush();
       await http.close();
@@ -426,12 +431,13 @@ function dnsAcl(local: Local, endpoints: Endpoints): DnsAcl {
 // The default reload: the same config files read again, with the identity this agent already
 // runs under (other command-line flags are not replayed; the CLI passes its own reloadConfig).
 async function reloadFromSources(config: RuntimeConfig): Promise<RuntimeConfig> {
-  if (config.sources.length === 0) return config;
+  if ((config.configPaths ?? config.sources).length === 0) return config;
   const args = [
     // Without a data dir only -dev loads; only services and checks are taken from the result.
     ...(config.dev || !config.dataDir ? ['-dev'] : []), '-node', config.nodeName, '-bind', config.bindAddr, '-advertise', config.advertiseAddr,
     '-datacenter', config.datacenter, ...(config.dataDir ? ['-data-dir', config.dataDir] : []),
-    ...config.sources.flatMap((f) => ['-config-file', f]),
+    // The paths as given (a directory gains and loses files), else the files that were read.
+    ...(config.configPaths ?? config.sources).flatMap((f) => ['-config-file', f]),
   ];
   return (await loadConfig({ args, readOnly: true })).config;
 }

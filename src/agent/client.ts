@@ -12,6 +12,7 @@ import { reloadTelemetrySinks, startTelemetrySinks, telemetryOptions } from './t
 import { MetricsStream } from '../telemetry/metrics-stream.ts';
 import { agentTlsForChecks, reloadTls, startTls, TlsConfigurator } from './tls-configurator.ts';
 import { AgentWatches } from './watches.ts';
+import { startAutoReload, type AutoReload } from './auto-reload.ts';
 import { HttpServer, rpcRateBucket, type RequestConfig } from '../http/index.ts';
 import { ClientAclResolver } from './client-acl.ts';
 import { RemoteNodeChecks } from './client-alias.ts';
@@ -160,8 +161,9 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
   }, remoteExecDisabled(config)));
   const dns = new DnsServer({ handler: dnsHandler, logger: logger.child({ '@module': 'dns' }) });
   const watches = new AgentWatches({ logger, addresses: () => http.addresses() });
+  const readConfig = deps.reloadConfig ?? (async () => config);
   const reload = async (next?: RuntimeConfig): Promise<void> => {
-    next ??= await (deps.reloadConfig ?? (async () => config))();
+    next ??= await readConfig();
     reloadTls(tls, next, http);
     rpcBucket = rpcRateBucket(next.limits, clock.now());
     dnsHandler.reload(dnsConfigFrom(next));
@@ -176,6 +178,7 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
   };
   let started = false;
   let stopped = false;
+  let autoReload: AutoReload | undefined;
   const agent: ClientAgent = {
     config, logger, http, local, pool, servers, reload,
     leave: () => pool.leave(),
@@ -205,12 +208,14 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
       await dns.listen(config.dnsAddrs);
       // The watches reach this agent over its own HTTP API (Consul's reloadWatches at start).
       watches.reload(config);
+      autoReload = startAutoReload(config, { clock, logger, read: readConfig, apply: reload });
       if (config.pidFile) fs.writeFileSync(config.pidFile, String(process.pid));
       log.info({ node: config.nodeName, datacenter: config.datacenter, http: http.addresses() }, 'client agent started');
     },
     async stop() {
       if (stopped) return;
       stopped = true;
+      await autoReload?.stop();
       watches.stop();
       telemetry.closePush();
       (autoEncrypt as AutoEncrypt | null)?.stop();

@@ -1,6 +1,12 @@
 // Wire types of the catalog and health APIs, with Consul's exact JSON names. Shared by the
 // replica tables, the endpoints, the HTTP handlers and the API client.
 
+/** Where a node or service runs (Consul's structs.Locality); empty parts are left out, as its JSON omits them. */
+export interface Locality {
+  Region?: string;
+  Zone?: string;
+}
+
 /** A catalog node (Consul's structs.Node / api.Node). */
 export interface Node {
   ID: string;
@@ -10,6 +16,8 @@ export interface Node {
   TaggedAddresses: Record<string, string> | null;
   Meta: Record<string, string> | null;
   PeerName?: string;
+  /** Absent when the node has none. */
+  Locality?: Locality;
   CreateIndex: number;
   ModifyIndex: number;
 }
@@ -45,6 +53,8 @@ export interface NodeService {
   Datacenter?: string;
   Namespace?: string;
   Partition?: string;
+  /** Absent when the service has none. */
+  Locality?: Locality;
   CreateIndex: number;
   ModifyIndex: number;
 }
@@ -119,6 +129,8 @@ export interface ServiceNode {
   ServiceEnableTagOverride: boolean;
   ServiceProxy: Record<string, unknown>;
   ServiceConnect: Record<string, unknown>;
+  /** Absent when the service has none. */
+  ServiceLocality?: Locality;
   PeerName?: string;
   CreateIndex: number;
   ModifyIndex: number;
@@ -143,6 +155,8 @@ export interface RegisterRequest {
   Check?: Partial<HealthCheck>;
   Checks?: Partial<HealthCheck>[];
   SkipNodeUpdate?: boolean;
+  /** The node's locality. */
+  Locality?: Locality;
 }
 
 /** The body of `PUT /v1/catalog/deregister`. */

@@ -7,7 +7,7 @@ import {
   encodeOwnedRecord, encodeRecord, nodeKey, serviceKey, checkKey, coordinateKey, coordinateNodePrefix, DEFAULT_PROXY, DEFAULT_WEIGHTS, EMPTY_OBJECT, NO_TAGS, foldName,
   sameId,
 } from '../state/index.ts';
-import type { Node, NodeService, HealthCheck, RegisterRequest, DeregisterRequest } from '../api/catalog-types.ts';
+import type { Node, NodeService, HealthCheck, Locality, RegisterRequest, DeregisterRequest } from '../api/catalog-types.ts';
 import { pinRecord, type WritePlan } from './commit.ts';
 import { planInvalidate } from './locks.ts';
 import { checkNodeId, replicaNodes } from './catalog-node-id.ts';
@@ -87,14 +87,15 @@ function normalizeService(s: Partial<NodeService>, datacenter: string): Planned<
   const weights = s.Weights ?? DEFAULT_WEIGHTS as NodeService['Weights'];
   const proxy = s.Proxy ?? DEFAULT_PROXY as NodeService['Proxy'];
   const connect = s.Connect ?? EMPTY_OBJECT;
-  if (!s.Kind && !s.SocketPath) {
+  const locality = givenLocality(s.Locality);
+  if (!s.Kind && !s.SocketPath && !locality) {
     return {
       ID: s.ID || name, Service: name, Tags: s.Tags ?? null, Address: s.Address ?? '', TaggedAddresses: s.TaggedAddresses ?? null,
       Meta: s.Meta ?? null, Port: s.Port ?? 0, Weights: weights, EnableTagOverride: s.EnableTagOverride ?? false, Proxy: proxy,
       Connect: connect, PeerName: '', Datacenter: datacenter, CreateIndex: 0, ModifyIndex: 0,
     };
   }
-  // Kind first and SocketPath after Port, only when given: the same order, field by field.
+  // Kind first, SocketPath after Port and Locality last, only when given: the same order, field by field.
   const out: Partial<Planned<NodeService>> = {};
   if (s.Kind) out.Kind = s.Kind;
   out.ID = s.ID || name;
@@ -111,9 +112,30 @@ function normalizeService(s: Partial<NodeService>, datacenter: string): Planned<
   out.Connect = connect;
   out.PeerName = '';
   out.Datacenter = datacenter;
+  if (locality) out.Locality = locality;
   out.CreateIndex = 0;
   out.ModifyIndex = 0;
   return out as Planned<NodeService>;
+}
+
+/** A locality with at least one part, as stored (Consul's omitempty parts); undefined for none or an empty one. */
+function givenLocality(l: Locality | undefined): Locality | undefined {
+  if (!l || (!l.Region && !l.Zone)) return undefined;
+  return { ...(l.Region ? { Region: l.Region } : {}), ...(l.Zone ? { Zone: l.Zone } : {}) };
+}
+
+/** The node record a registration stores, in its JSON order: Locality (only when given) before the index placeholders. */
+function nodeRecord(req: RegisterRequest, id: string, name: string, datacenter: string): Planned<Node> {
+  const locality = req.Locality ? givenLocality(req.Locality) : undefined;
+  const tagged = req.TaggedAddresses ?? null;
+  const meta = req.NodeMeta ?? null;
+  if (!locality) {
+    return { ID: id, Node: name, Address: req.Address, Datacenter: datacenter, TaggedAddresses: tagged, Meta: meta, CreateIndex: 0, ModifyIndex: 0 };
+  }
+  return {
+    ID: id, Node: name, Address: req.Address, Datacenter: datacenter, TaggedAddresses: tagged, Meta: meta, Locality: locality,
+    CreateIndex: 0, ModifyIndex: 0,
+  };
 }
 
 /** Plans a catalog registration; throws Consul's errors for invalid input. */
@@ -134,10 +156,7 @@ export function planRegister(deps: EndpointDeps, req: RegisterRequest): WritePla
     // Only an ID the node does not already carry can clash (Consul checks it when the node changes).
     if (req.ID && req.ID !== existingNode?.ID) planNodeId(deps, plan, guards, req);
     claimNode(guards, existingNode, at.stored, req.ID);
-    const node: Planned<Node> = {
-      ID: req.ID ?? existingNode?.ID ?? '', Node: at.stored, Address: req.Address, Datacenter: req.Datacenter || deps.config.datacenter,
-      TaggedAddresses: req.TaggedAddresses ?? null, Meta: req.NodeMeta ?? null, CreateIndex: 0, ModifyIndex: 0,
-    };
+    const node = nodeRecord(req, req.ID ?? existingNode?.ID ?? '', at.stored, req.Datacenter || deps.config.datacenter);
     // Agents re-register their node with every service: the key is only built for a change.
     // A node renamed by its ID gets this write's CreateIndex, not Consul's kept one: no index is stored in a value (DESIGN.md §4).
     if (!sameRecord(existingNode, node)) {

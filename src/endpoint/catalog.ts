@@ -88,6 +88,7 @@ export function toServiceNode(node: Node, s: NodeService): ServiceNode {
     ...(s.TaggedAddresses ? { ServiceTaggedAddresses: s.TaggedAddresses } : {}),
     ServiceWeights: s.Weights, ServiceMeta: s.Meta ?? {}, ServicePort: s.Port, ServiceSocketPath: s.SocketPath ?? '',
     ServiceEnableTagOverride: s.EnableTagOverride, ServiceProxy: s.Proxy ?? {}, ServiceConnect: s.Connect ?? {},
+    ...(s.Locality ? { ServiceLocality: s.Locality } : {}),
     PeerName: '', CreateIndex: s.CreateIndex, ModifyIndex: s.ModifyIndex,
   };
 }

@@ -9,7 +9,7 @@ import type { RegisterRequest } from '../api/catalog-types.ts';
 /** Consul's serfHealth check id. */
 export const SERF_CHECK_ID = 'serfHealth';
 
-/** This agent's node as anti-entropy registers it (Consul's syncNodeInfo): ID, address, tagged addresses, meta. */
+/** This agent's node as anti-entropy registers it (Consul's syncNodeInfo): ID, address, tagged addresses, meta, locality. */
 export function nodeRegistration(c: RuntimeConfig): RegisterRequest & { TaggedAddresses: Record<string, string>; NodeMeta: Record<string, string> } {
   const addr = c.advertiseAddr;
   const wan = c.advertiseAddrWan || addr;
@@ -20,6 +20,7 @@ export function nodeRegistration(c: RuntimeConfig): RegisterRequest & { TaggedAd
     Datacenter: c.datacenter,
     TaggedAddresses: c.taggedAddresses ?? { lan: addr, lan_ipv4: addr, wan, wan_ipv4: wan },
     NodeMeta: { 'consul-network-segment': '', 'consul-version': CONSUL_API_VERSION, ...c.nodeMeta },
+    ...(c.locality ? { Locality: c.locality } : {}),
   };
 }
 

@@ -23,7 +23,7 @@ export interface BuildContext {
 }
 
 /** RuntimeConfig before the node ID and source list are filled in by the loader. */
-export type BuiltConfig = Omit<RuntimeConfig, 'nodeId' | 'sources'> & { nodeIdConfigured: string };
+export type BuiltConfig = Omit<RuntimeConfig, 'nodeId' | 'sources' | 'configPaths'> & { nodeIdConfigured: string };
 
 const LOG_LEVELS: Record<string, RuntimeConfig['logLevel']> = {
   trace: 'trace', debug: 'debug', info: 'info', warn: 'warn', warning: 'warn', err: 'error', error: 'error',
@@ -142,12 +142,21 @@ export function buildRuntime(tree: ConfigTree, valueErrors: string[], ctx: Build
     gossip: readGossip(r, network.bindAddr, network.ports.serfLan, r.bool('server')),
     gossipWan: readGossipWan(r, network.bindAddr, network.advertiseAddrWan, network.ports.serfWan, r.bool('server')),
     tls: readTls(r, { server: general.server, nodeName: general.nodeName, domain: general.domain }),
+    autoReloadConfig: r.bool('auto_reload_config'), locality: readLocality(r),
     raw: tree,
   };
   validateUiConfig(built.ui!);
   validateRuntime(built, r);
   if (r.errors.length > 0) throw new ConfigError(multiError(r.errors));
   return { built, warnings: r.warnings };
+}
+
+/** locality { region zone } as Consul's StructLocality, empty parts left out; undefined when unset or empty. */
+function readLocality(r: TreeReader): RuntimeConfig['locality'] {
+  const region = r.str('locality.region');
+  const zone = r.str('locality.zone');
+  if (!region && !zone) return undefined;
+  return { ...(region ? { Region: region } : {}), ...(zone ? { Zone: zone } : {}) };
 }
 
 const REQUEST_LIMIT_MODES = new Set(['disabled', 'permissive', 'enforcing']);

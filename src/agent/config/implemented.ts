@@ -88,6 +88,10 @@ export const consumers: Readonly<Record<string, string>> = {
   'telemetry.circonus_submission_interval': 'telemetry/sinks.ts#circonus_submission_interval',
   // Watch plans with script and HTTP handlers, run against the agent's own HTTP API.
   watches: 'agent/watches.ts#watches',
+  // The node's locality (anti-entropy's node registration); services registered here inherit it.
+  'locality.*': 'leader/self-register.ts#locality',
+  // Config files, directories and TLS key pairs watched; a change reloads (agent/config-watcher.ts).
+  auto_reload_config: 'agent/auto-reload.ts#autoReloadConfig',
   'unix_sockets.*': 'http/server.ts#setFilePermissions', 'config_entries.bootstrap': 'leader/config-bootstrap.ts#configEntriesBootstrap',
 };
 
@@ -106,10 +110,8 @@ export const notImplemented: Readonly<Record<string, string>> = {
   log_sublevels: 'one level for every subsystem',
   enable_debug: 'no /debug/pprof endpoints',
   // Agent features not built.
-  auto_reload_config: 'config is reloaded on SIGHUP or `consul reload` only',
   'auto_config.*': 'auto-config (intro tokens, JWT authorization) is not built; auto_encrypt is',
   'cloud.*': 'no HCP link',
-  'locality.*': 'the agent does not carry a locality',
   advertise_reconnect_timeout: 'clients do not advertise a reconnect timeout',
   server_rejoin_age_max: 'a long-absent server is not refused',
   disable_host_node_id: 'the node ID is never derived from the host (Consul\'s default, true)',
@@ -205,7 +207,7 @@ const opaque = new Set([
 // node ID is never host-based, there is no unprintable-character filter, and the features below are off.
 const implied: Record<string, unknown> = {
   'tls.grpc.verify_incoming': false, disable_host_node_id: true, disable_http_unprintable_char_filter: true,
-  enable_debug: false, auto_reload_config: false,
+  enable_debug: false,
   'auto_config.enabled': false, 'auto_config.authorization.enabled': false, 'acl.enable_token_replication': false,
   'connect.enable_mesh_gateway_wan_federation': false, 'connect.enable_serverless_plugin': false,
   'telemetry.enable_host_metrics': false, 'peering.test_allow_peer_registrations': false,

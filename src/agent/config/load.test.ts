@@ -170,8 +170,9 @@ test('unix sockets and multiple client addresses resolve to listeners', async ()
 });
 
 test('accepted but unimplemented keys warn with their name', async () => {
-  const { warnings } = await load(['-dev', '-hcl', 'auto_reload_config = true\nenable_syslog = true\nports { http = 8501 }']);
-  assert.ok(warnings.includes('"auto_reload_config" is not implemented by Proconsul and will have no effect'));
+  const { warnings } = await load(['-dev', '-hcl', 'server_rejoin_age_max = "48h"\nauto_reload_config = true\nenable_syslog = true\nports { http = 8501 }']);
+  assert.ok(warnings.includes('"server_rejoin_age_max" is not implemented by Proconsul and will have no effect'));
+  assert.ok(!warnings.some((w) => w.includes('auto_reload_config')));
   assert.ok(!warnings.some((w) => w.includes('enable_syslog')));
   assert.ok(!warnings.some((w) => w.includes('ports.http')));
   const dns = await load(['-dev', '-hcl', 'dns_config { use_cache = true cache_max_age = "5s" allow_stale = false node_ttl = "3s" soa { min_ttl = 5 } prefer_namespace = true }']);
@@ -216,4 +217,18 @@ test('discovery_max_stale: off by default, read as a duration, no warning', asyn
   const { config, warnings } = await load(['-dev', '-hcl', 'discovery_max_stale = "3s"']);
   assert.equal(config.discoveryMaxStale, 3_000);
   assert.deepEqual(warnings.filter((w) => w.includes('discovery_max_stale')), []);
+});
+
+test('locality and auto_reload_config are read; the config paths are kept resolved for the watcher', async () => {
+  const dir = await fixtureDir({ 'a.hcl': 'locality { region = "us-east-1" zone = "us-east-1a" }\nauto_reload_config = true' });
+  const { config, warnings } = await load(['-dev', '-config-dir', '.'], dir);
+  assert.deepEqual(config.locality, { Region: 'us-east-1', Zone: 'us-east-1a' });
+  assert.equal(config.autoReloadConfig, true);
+  assert.deepEqual(config.configPaths, [dir]);
+  assert.deepEqual(warnings.filter((w) => /locality|auto_reload/.test(w)), []);
+  const regionOnly = await load(['-dev', '-hcl', 'locality { region = "eu-west-1" }']);
+  assert.deepEqual(regionOnly.config.locality, { Region: 'eu-west-1' });
+  assert.equal(regionOnly.config.autoReloadConfig, false);
+  assert.equal((await load(['-dev'])).config.locality, undefined);
+  await assert.rejects(load(['-dev', '-hcl', 'locality { region = 5 }']), /locality\.region/);
 });

@@ -2,6 +2,7 @@
 // defaults, list flags, config files and directories in command-line order, the other flags,
 // -hcl fragments, then the non-user values — followed by build and validation.
 import { hostname as osHostname, networkInterfaces } from 'node:os';
+import { resolve } from 'node:path';
 import { buildRuntime } from './build.ts';
 import { defaultTree, devTree, nonUserTree } from './defaults.ts';
 import { readAgentFlags, type AgentFlagValues } from './flags.ts';
@@ -63,5 +64,6 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadResult> {
   const { nodeIdConfigured, ...rest } = built;
   const nodeId = await resolveNodeId(nodeIdConfigured, built.dev ? null : built.dataDir, !opts.readOnly);
   const sources = parsed.map((p) => p.name).filter((n) => !n.startsWith('flags'));
-  return { config: { ...rest, nodeId, sources }, warnings };
+  const configPaths = flags.configPaths.map((p) => resolve(opts.cwd ?? process.cwd(), p));
+  return { config: { ...rest, nodeId, sources, configPaths }, warnings };
 }

@@ -4,6 +4,7 @@ import type { UiConfig } from './ui-config.ts';
 import type { GossipSettings, WanGossipSettings } from './gossip.ts';
 import type { TlsConfig } from './tls.ts';
 import type { AutoEncryptConfig } from './auto-encrypt.ts';
+import type { Locality } from '../../api/catalog-types.ts';
 
 /** A resolved listener address: TCP host:port or a unix socket path. */
 export type ListenAddr = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string; mode?: string; user?: string; group?: string };
@@ -117,4 +118,10 @@ export interface RuntimeConfig {
   raw: Record<string, unknown>;
   /** Config files that were read, in merge order (for `reload`). */
   sources: string[];
+  /** The -config-file / -config-dir paths as given (resolved): what auto_reload_config watches and a reload reads again. */
+  configPaths?: string[];
+  /** auto_reload_config: the config paths and TLS key pairs are watched and a change reloads as `consul reload` does. */
+  autoReloadConfig?: boolean;
+  /** locality { region zone }: the node's, inherited by services registered here that set none (absent: unset). */
+  locality?: Locality;
 }

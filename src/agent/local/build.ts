@@ -114,7 +114,7 @@ export function createLocal(d: LocalDeps): Local {
   }) : undefined;
   agent = new LocalAgent({
     nodeName: config.nodeName, state, runners, ae, persistence, logger, nowSeconds: () => Math.floor(clock.now() / 1000),
-    sidecarPorts: settings.sidecarPorts, serviceManager,
+    sidecarPorts: settings.sidecarPorts, serviceManager, locality: config.locality,
   });
   const local: Local = {
     agent, state, ae, runners, settings, tokens,

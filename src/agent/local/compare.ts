@@ -28,7 +28,7 @@ export function canonicalJSON(v: unknown): string {
   return JSON.stringify(canonical(v) ?? null);
 }
 
-const SERVICE_FIELDS = ['Kind', 'ID', 'Service', 'Tags', 'Address', 'TaggedAddresses', 'Meta', 'Port', 'SocketPath', 'Weights', 'EnableTagOverride', 'Proxy', 'Connect'] as const;
+const SERVICE_FIELDS = ['Kind', 'ID', 'Service', 'Tags', 'Address', 'TaggedAddresses', 'Meta', 'Port', 'SocketPath', 'Weights', 'EnableTagOverride', 'Proxy', 'Connect', 'Locality'] as const;
 const CHECK_FIELDS = ['CheckID', 'Name', 'Status', 'Notes', 'Output', 'ServiceID', 'ServiceName', 'ServiceTags', 'Type', 'Interval', 'Timeout', 'ExposedPort', 'Definition'] as const;
 
 function pick(rec: object, fields: readonly string[]): Record<string, unknown> {

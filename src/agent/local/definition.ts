@@ -6,13 +6,12 @@ import { parseGoDuration } from '../../cli/flags.ts';
 import { bool, fold, num, record, str, strings, type Folded } from './decode-keys.ts';
 import { decodeProxy } from './proxy.ts';
 import type { CheckStatus, CheckType } from '../checks/types.ts';
-import type { NodeService, ServiceAddress, Weights } from '../../api/catalog-types.ts';
+import type { Locality, NodeService, ServiceAddress, Weights } from '../../api/catalog-types.ts';
 
-/** A service as the agent owns it: Consul's NodeService without Raft indexes or tenancy, plus its locality. */
+/** A service as the agent owns it: Consul's NodeService without Raft indexes or tenancy. */
 export interface LocalService
   extends Omit<NodeService, 'TaggedAddresses' | 'PeerName' | 'Datacenter' | 'Namespace' | 'Partition' | 'CreateIndex' | 'ModifyIndex'> {
   TaggedAddresses: Record<string, ServiceAddress> | null;
-  Locality?: Record<string, unknown>;
   /** Registered from a parent's `connect.sidecar_service`: removed with the parent (never sent to the catalog). */
   LocallyRegisteredAsSidecar?: boolean;
 }
@@ -101,8 +100,8 @@ function taggedAddresses(f: Folded): Record<string, ServiceAddress> | null {
 }
 
 // Consul's structs.Locality in any key spelling (empty parts left out, as its JSON omits them).
-function locality(l: Folded): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+function locality(l: Folded): Locality {
+  const out: Locality = {};
   if (str(l, 'region')) out.Region = str(l, 'region');
   if (str(l, 'zone')) out.Zone = str(l, 'zone');
   return out;

@@ -13,6 +13,7 @@ import { sidecarDefaultChecks, sidecarId, sidecarPort, type SidecarPorts } from 
 import type { ServiceManager } from './service-manager.ts';
 import { canonicalJSON } from './compare.ts';
 import type { ServiceConfigResponse } from '../../api/service-config-types.ts';
+import type { Locality } from '../../api/catalog-types.ts';
 import type { ConfigSource, LocalCheck, LocalState } from './state.ts';
 
 /** The kinds central service config can apply to (sidecar proxies and gateways). */
@@ -49,6 +50,8 @@ export interface LocalAgentParts {
   sidecarPorts: SidecarPorts;
   /** Central service config for proxies and gateways (enable_central_service_config), made on first use; absent when off. */
   serviceManager?: () => ServiceManager;
+  /** The agent's locality: a service registered without one carries it (absent: none). */
+  locality?: Locality;
 }
 
 /** A registration as it was made, before central defaults were merged in. */
@@ -110,7 +113,7 @@ export class LocalAgent {
     const { state, ae } = this.#p;
     // A sidecar's port and default checks are settled here, against the services registered now.
     if (def.service.LocallyRegisteredAsSidecar) def = this.#sidecarDefaults(def);
-    const service = withDefaultTaggedAddresses(def.service);
+    const service = this.#withAgentLocality(withDefaultTaggedAddresses(def.service));
     const token = o.token || def.token;
     const existing = new Set(state.checksForService(service.ID, false).map((c) => c.CheckID));
     const checks = def.checks.map((c, i) => {
@@ -149,6 +152,12 @@ export class LocalAgent {
 
   // The registration is kept as made (persisted so, and merged again whenever the central
   // defaults change); local state and the catalog get it merged.
+  // A service that gives no locality runs where its agent does (the agent's locality block).
+  #withAgentLocality(s: LocalService): LocalService {
+    const l = this.#p.locality;
+    return l && !s.Locality ? { ...s, Locality: { ...l } } : s;
+  }
+
   #withCentralConfig(service: LocalService, token: string, source: ConfigSource): LocalService {
     const m = this.#manager(service);
     if (!m) return service;

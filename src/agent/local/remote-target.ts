@@ -1,7 +1,7 @@
 // The catalog target of a client agent: anti-entropy reads this node's entries from a server and
 // writes through the catalog endpoints there, over the internal RPC (Consul's client agent
 // calling Catalog.Register / Catalog.Deregister / Catalog.NodeServices on a server).
-import type { HealthCheck, NodeService, RegisterRequest } from '../../api/catalog-types.ts';
+import type { HealthCheck, Locality, NodeService, RegisterRequest } from '../../api/catalog-types.ts';
 import { aclNotFoundError, isACLNotFound } from '../../acl/index.ts';
 import { InternalError, PermissionDeniedError } from '../../errors.ts';
 import { nodeRegistration } from '../../leader/self-register.ts';
@@ -13,7 +13,7 @@ import type { CatalogTarget } from './anti-entropy.ts';
 export type ServerCall = (method: string, url: string, token: string, body?: unknown, signal?: AbortSignal) => Promise<ForwardResponse>;
 
 interface NodeView {
-  Node: { ID?: string; Address: string; TaggedAddresses?: Record<string, string> | null; Meta?: Record<string, string> | null } | null;
+  Node: { ID?: string; Address: string; TaggedAddresses?: Record<string, string> | null; Meta?: Record<string, string> | null; Locality?: Locality } | null;
   Services: Record<string, NodeService> | null;
 }
 
@@ -44,7 +44,8 @@ export function remoteCatalogTarget(call: ServerCall, config: RuntimeConfig, age
   };
   const want = nodeRegistration(config);
   const current = (have: NodeView['Node'] | undefined): boolean => Boolean(have && have.ID === want.ID && have.Address === want.Address
-    && sameRecord(have.TaggedAddresses, want.TaggedAddresses) && sameRecord(have.Meta, want.NodeMeta));
+    && sameRecord(have.TaggedAddresses, want.TaggedAddresses) && sameRecord(have.Meta, want.NodeMeta)
+    && sameRecord(have.Locality as Record<string, string> | undefined, (want.Locality ?? {}) as Record<string, string>));
   return {
     // A node whose details drifted (another writer replaced them) reads as absent, so the next
     // sync, change syncs included, registers the node again before its services.

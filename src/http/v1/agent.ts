@@ -74,6 +74,9 @@ function debugConfig(c: RuntimeConfig): Record<string, unknown> {
     HTTPBlockEndpoints: c.http.blockEndpoints, HTTPResponseHeaders: c.http.responseHeaders, HTTPUseCache: c.http.useCache,
     HTTPMaxHeaderBytes: c.http.maxHeaderBytes ?? 0, AllowWriteHTTPFrom: c.http.allowWriteHttpFrom,
     HTTPMaxConnsPerClient: c.limits.httpMaxConnsPerClient,
+    // Consul's RuntimeConfig.Locality keeps the block's pointers: an unset part is null.
+    Locality: c.locality ? { Region: c.locality.Region ?? null, Zone: c.locality.Zone ?? null } : null,
+    AutoReloadConfig: c.autoReloadConfig === true, AutoReloadConfigCoalesceInterval: '1s',
     Version: CONSUL_API_VERSION, Revision: gitRevision(),
   };
 }

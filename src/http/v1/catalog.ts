@@ -18,14 +18,16 @@ const CHECK = ['Node', 'CheckID', 'Name', 'Status', 'Notes', 'Output', 'ServiceI
 const DEREGISTER = ['Node', 'ServiceID', 'CheckID', 'Datacenter', 'Namespace', 'Partition'];
 
 // The Go types of the fields Consul's structs.RegisterRequest / DeregisterRequest decode (strings the endpoints fold and compare).
-const REGISTER_TYPES: Record<string, GoType> = {
+const REGISTER_TYPES: Record<string, GoType | [GoType, string]> = {
   ID: 'string', Node: 'string', Address: 'string', Datacenter: 'string', TaggedAddresses: 'map[string]string', NodeMeta: 'map[string]string',
-  SkipNodeUpdate: 'bool', Partition: 'string',
+  SkipNodeUpdate: 'bool', Partition: 'string', Locality: ['object', 'structs.Locality'],
 };
-const SERVICE_TYPES: Record<string, GoType> = {
+const SERVICE_TYPES: Record<string, GoType | [GoType, string]> = {
   Kind: 'string', ID: 'string', Service: 'string', Tags: '[]string', Address: 'string', Meta: 'map[string]string', Port: 'number',
-  SocketPath: 'string', EnableTagOverride: 'bool', Namespace: 'string', Partition: 'string',
+  SocketPath: 'string', EnableTagOverride: 'bool', Namespace: 'string', Partition: 'string', Locality: ['object', 'structs.Locality'],
 };
+const LOCALITY = ['Region', 'Zone'];
+const LOCALITY_TYPES: Record<string, GoType> = { Region: 'string', Zone: 'string' };
 const CHECK_TYPES: Record<string, GoType> = {
   Node: 'string', CheckID: 'string', Name: 'string', Status: 'string', Notes: 'string', Output: 'string', ServiceID: 'string',
   ServiceName: 'string', ServiceTags: '[]string', Type: 'string', Namespace: 'string', Partition: 'string',
@@ -44,9 +46,13 @@ export function decodeRegister(body: Buffer): RegisterRequest {
   const raw = canonicalOwned(object(parseJSON(body) ?? {}, 'body'), REGISTER);
   checkGoTypes(raw, REGISTER_TYPES, 'RegisterRequest', DECODE_FAILED);
   const req = raw as unknown as RegisterRequest;
+  if (raw.Locality) raw.Locality = locality(raw.Locality, 'Locality.');
+  else delete raw.Locality;
   if (raw.Service !== undefined && raw.Service !== null) {
     const svc = canonicalOwned(object(raw.Service, 'Service'), SERVICE);
     checkGoTypes(svc, SERVICE_TYPES, 'NodeService', DECODE_FAILED, 'Service.');
+    if (svc.Locality) svc.Locality = locality(svc.Locality, 'Service.Locality.');
+    else delete svc.Locality;
     if (svc.Weights) svc.Weights = canonicalOwned(svc.Weights, ['Passing', 'Warning']);
     // Any key spelling in, Consul's ConnectProxyConfig JSON (Mode, MeshGateway, Expose always) stored.
     if (svc.Proxy !== null && typeof svc.Proxy === 'object') svc.Proxy = decodeProxy(svc.Proxy, '');
@@ -55,6 +61,13 @@ export function decodeRegister(body: Buffer): RegisterRequest {
   if (raw.Check) req.Check = checked(canonicalOwned(object(raw.Check, 'Check'), CHECK), 'Check.');
   if (Array.isArray(raw.Checks)) req.Checks = raw.Checks.map((c) => checked(canonicalOwned(object(c, 'Checks'), CHECK), 'Checks.'));
   return req;
+}
+
+// Consul's structs.Locality in any key spelling, its fields type-checked as Go decodes them.
+function locality(v: unknown, at: string): Record<string, unknown> {
+  const l = canonicalOwned(v, LOCALITY);
+  checkGoTypes(l, LOCALITY_TYPES, 'Locality', DECODE_FAILED, at);
+  return l;
 }
 
 function checked<T extends Record<string, unknown>>(check: T, at: string): T {
