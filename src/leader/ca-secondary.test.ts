@@ -1,0 +1,144 @@
+// A secondary datacenter's CA against an in-process primary (two stores and replicas, one manual
+// clock): no active root until the primary answers, then the primary's root with an intermediate it
+// signed; leaves chain to the primary's root through it; the intermediate is renewed past half its
+// life; and SignIntermediate is refused outside the primary.
+import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { test } from 'node:test';
+import { ManualClock } from '../clock.ts';
+import { serviceUri, type CARoot } from '../connect/index.ts';
+import { createCsr } from '../connect/csr.ts';
+import { ConnectCAEndpoint, soloLeadership, type EndpointDeps } from '../endpoint/index.ts';
+import { ConnectCASignEndpoint } from '../endpoint/connect-ca-sign.ts';
+import { ConnectCAIntermediateEndpoint } from '../endpoint/connect-ca-intermediate.ts';
+import { silentLogger } from '../log.ts';
+import { Replica } from '../state/index.ts';
+import { MemoryStore } from '../store/index.ts';
+import { ensureCAConfig, ensureCARoot, ensureClusterId } from './ca.ts';
+import { SecondaryCA, type PrimaryCA } from './ca-secondary.ts';
+
+const connect = { caProvider: 'consul', caConfig: { LeafCertTTL: '10h', IntermediateCertTTL: '30h' } };
+
+async function server(dc: string, clock: ManualClock) {
+  const store = new MemoryStore({ clock });
+  await store.open();
+  const logger = silentLogger();
+  const replica = new Replica({ store, clock, logger });
+  await replica.start();
+  const deps: EndpointDeps = {
+    store, replica, clock, logger, leadership: soloLeadership('127.0.0.1:8300'), random: Math.random,
+    config: { datacenter: dc, nodeName: `${dc}-n1`, kvMaxValueSize: 512 * 1024, txnMaxReqLen: 512 * 1024, defaultQueryTime: 300_000, maxQueryTime: 600_000, sessionTtlMin: 10_000 },
+  };
+  const ca = new ConnectCAEndpoint(deps, { connectEnabled: true, agent: connect });
+  const active = () => (replica.caRoots.all() as unknown as CARoot[]).find((r) => r.Active);
+  return { deps, ca, replica, active, sign: new ConnectCASignEndpoint(deps, { connectEnabled: true, ca: () => ca.settings() }) };
+}
+
+async function until<T>(what: string, f: () => T | undefined | false): Promise<T> {
+  for (let i = 0; i < 500; i++) {
+    const v = f();
+    if (v) return v;
+    await sleep(5);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+async function federation() {
+  const clock = new ManualClock(Date.now());
+  const dc1 = await server('dc1', clock);
+  await ensureCAConfig(dc1.deps, connect);
+  await ensureCARoot(dc1.deps, await ensureClusterId(dc1.deps), dc1.ca);
+  const dc2 = await server('dc2', clock);
+  const signer = new ConnectCAIntermediateEndpoint(dc1.deps, { connectEnabled: true, primaryDatacenter: 'dc1', ca: () => dc1.ca.settings() });
+  let reachable = false;
+  let signed = 0;
+  const primary: PrimaryCA = {
+    roots: async (minIndex, signal) => {
+      if (!reachable) throw new Error('No path to datacenter');
+      if (minIndex > 0) await new Promise((r) => signal?.addEventListener('abort', r, { once: true }));
+      const r = await dc1.ca.roots({ minIndex: 0, waitMs: 0, consistency: 'default', token: '' });
+      return { index: r.meta.index, roots: r.value };
+    },
+    signIntermediate: (csrPem) => { signed++; return signer.sign({ CSR: csrPem }, undefined); },
+  };
+  const secondary = new SecondaryCA({ deps: dc2.deps, primary, primaryDatacenter: 'dc1', settings: () => dc2.ca.settings(), connect, retryMs: 1000 });
+  const loop = secondary.loop();
+  return { clock, dc1, dc2, loop, secondary, reach: () => { reachable = true; }, signed: () => signed };
+}
+
+async function leafPem(s: Awaited<ReturnType<typeof server>>, dc: string, clusterId: string): Promise<string> {
+  const { csrPem } = await createCsr(serviceUri({ host: `${clusterId}.consul`, namespace: 'default', datacenter: dc, service: 'web' }), [], []);
+  return (await s.sign.sign({ Datacenter: dc, CSR: csrPem }, undefined)).CertPEM;
+}
+
+test('no active root until the primary answers; then its root, with an intermediate it signed, signs dc2\'s leaves', async () => {
+  const f = await federation();
+  try {
+    await f.loop.start();
+    await sleep(20);
+    assert.equal(f.dc2.active(), undefined, 'no root of its own');
+    const { csrPem } = await createCsr(serviceUri({ host: 'x.consul', namespace: 'default', datacenter: 'dc2', service: 'web' }), [], []);
+    await assert.rejects(f.dc2.sign.sign({ Datacenter: 'dc2', CSR: csrPem }, undefined), { message: 'CA is uninitialized and unable to sign certificates yet: no root certificate' });
+
+    f.reach();
+    f.clock.advance(1000);
+    const root = await until('the primary\'s root in dc2', () => f.dc2.active());
+    const primaryRoot = f.dc1.active()!;
+    assert.equal(root.ID, primaryRoot.ID);
+    assert.equal(root.RootCert, primaryRoot.RootCert);
+    assert.notEqual(root.SigningKeyID, primaryRoot.SigningKeyID);
+    const clusterId = f.dc1.replica.meta.get('cluster')!.ClusterID;
+    assert.equal(f.dc2.replica.meta.get('cluster')?.ClusterID, clusterId, 'the trust domain is the primary\'s');
+    const roots = await f.dc2.ca.roots({ minIndex: 0, waitMs: 0, consistency: 'default', token: '' });
+    assert.equal(roots.value.TrustDomain, `${clusterId}.consul`);
+
+    const chain = await leafPem(f.dc2, 'dc2', clusterId);
+    const [leaf, inter] = chain.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----\n?/g)!.map((p) => new X509Certificate(p));
+    assert.ok(leaf.verify(inter.publicKey) && leaf.checkIssued(inter), 'the leaf is the intermediate\'s');
+    assert.ok(inter.verify(new X509Certificate(primaryRoot.RootCert).publicKey), 'the intermediate is the primary root\'s');
+    assert.equal(f.signed(), 1);
+  } finally {
+    await f.loop.stop();
+    f.dc1.replica.stop();
+    f.dc2.replica.stop();
+  }
+});
+
+test('the intermediate is renewed once half its life has passed; not before', async () => {
+  const f = await federation();
+  try {
+    f.reach();
+    await f.loop.start();
+    const first = await until('the first intermediate', () => f.dc2.active());
+    await f.loop.stop();
+    await f.loop.start();
+    await sleep(30);
+    assert.equal(f.dc2.active()!.SigningKeyID, first.SigningKeyID, 'a new leadership keeps a young intermediate');
+    assert.equal(f.signed(), 1);
+    await f.loop.stop();
+    f.clock.advance(16 * 3_600_000); // IntermediateCertTTL 30h
+    await f.loop.start();
+    const renewed = await until('a renewed intermediate', () => f.dc2.active()!.SigningKeyID !== first.SigningKeyID && f.dc2.active());
+    assert.equal(renewed.ID, first.ID, 'the same primary root');
+    assert.equal(renewed.IntermediateCerts?.length, 1);
+    assert.equal(f.signed(), 2);
+  } finally {
+    await f.loop.stop();
+    f.dc1.replica.stop();
+    f.dc2.replica.stop();
+  }
+});
+
+test('SignIntermediate is refused outside the primary datacenter, and without Connect', async () => {
+  const clock = new ManualClock(Date.now());
+  const dc2 = await server('dc2', clock);
+  try {
+    const inDc2 = new ConnectCAIntermediateEndpoint(dc2.deps, { connectEnabled: true, primaryDatacenter: 'dc1', ca: () => dc2.ca.settings() });
+    await assert.rejects(inDc2.sign({ CSR: '' }, undefined), { message: 'not the primary datacenter' });
+    const off = new ConnectCAIntermediateEndpoint(dc2.deps, { connectEnabled: false, primaryDatacenter: '', ca: () => dc2.ca.settings() });
+    await assert.rejects(off.sign({ CSR: '' }, undefined), { message: 'Connect must be enabled in order to use this endpoint' });
+  } finally {
+    dc2.replica.stop();
+  }
+});
