@@ -87,7 +87,11 @@ export interface RpcServerDeps {
   /** The replica's applied revision, sent with DNS answers as X-Consul-Index (a client's cache watches from it). */
   revision?: () => number;
   /** This server's token resolver (absent: the ACL route is not served). */
-  acl?: { resolve(secret: string): AclIdentity; sourcesOf(identity: AclIdentity): TokenSources; readonly enabled: boolean };
+  acl?: {
+    resolve(secret: string): AclIdentity; sourcesOf(identity: AclIdentity): TokenSources; readonly enabled: boolean;
+    /** Readies `resolve` for a secret this datacenter may not hold (a secondary asks the primary). */
+    prepare?(secret: string): Promise<void>;
+  };
   /** The election's liveness greeting (leader/liveness.ts), null while no election greets here. */
   liveness?: () => LivenessStream | null;
   /**
@@ -186,7 +190,9 @@ function serviceConfigRoute(source: ServiceConfigSource): (req: HttpRequest) => 
 function signRoute(d: RpcServerDeps, ae: { sign(args: CASignRequest, id: AclIdentity | undefined): Promise<unknown> }): (req: HttpRequest) => Promise<HttpResult> {
   return async (req) => {
     const token = req.headers['x-consul-token'];
-    const id = d.acl?.resolve(typeof token === 'string' ? token : '');
+    const secret = typeof token === 'string' ? token : '';
+    await d.acl?.prepare?.(secret);
+    const id = d.acl?.resolve(secret);
     let args: CASignRequest;
     try {
       args = JSON.parse((await req.body(MAX_SIGN_REQUEST)).toString('utf8')) as CASignRequest;
@@ -212,7 +218,9 @@ export interface TokenGrants {
 function aclRoute(acl: NonNullable<RpcServerDeps['acl']>): (req: HttpRequest) => Promise<HttpResult> {
   return async (req) => {
     const token = req.headers['x-consul-token'];
-    const id = acl.resolve(typeof token === 'string' ? token : '');
+    const secret = typeof token === 'string' ? token : '';
+    await acl.prepare?.(secret);
+    const id = acl.resolve(secret);
     const grants = acl.sourcesOf(id);
     const body: TokenGrants = {
       Enabled: acl.enabled, AccessorID: id.accessorID, Management: grants.management,

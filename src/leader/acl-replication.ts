@@ -121,6 +121,8 @@ export class AclReplication implements LeaderLoop {
     } catch (err) {
       if (signal.aborted) return;
       next = failures + 1;
+      // A failed round syncs in full next time (Consul resets lastRemoteIndex).
+      this.#index[spec.kind] = 0;
       const message = (err as Error).message;
       this.#status.LastError = this.#now();
       this.#status.LastErrorMessage = message;
@@ -233,12 +235,13 @@ export class AclReplication implements LeaderLoop {
   async #read(path: string, what: string, signal: AbortSignal): Promise<Rec | null> {
     const res = await this.#d.get(`${path}?dc=${encodeURIComponent(this.#d.primary)}&stale=`, this.#d.token(), signal);
     if (res.status === 404) return null;
-    if (res.status !== 200) throw new Error(`failed to retrieve remote ACL ${what}: ${res.body.toString('utf8').trim() || `status ${res.status}`}`);
+    if (res.status !== 200) throw new Error(`failed to retrieve ACL ${what} updates: ${res.body.toString('utf8').trim() || `status ${res.status}`}`);
     return JSON.parse(res.body.toString('utf8')) as Rec;
   }
 
+  // Consul's time.Now().Round(time.Second).UTC(), as Go encodes it.
   #now(): string {
-    return new Date(this.#d.epDeps.clock.now()).toISOString();
+    return new Date(Math.round(this.#d.epDeps.clock.now() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
   }
 }
 

@@ -37,6 +37,7 @@ export const consumers: Readonly<Record<string, string>> = {
   'acl.enabled': 'agent/agent.ts#acl', 'acl.default_policy': 'agent/agent.ts#defaultPolicy',
   'acl.down_policy': 'agent/client-acl.ts#downPolicy', 'acl.token_ttl': 'agent/client-acl.ts#token_ttl',
   'acl.enable_key_list_policy': 'agent/server.ts#enable_key_list_policy',
+  'acl.enable_token_replication': 'agent/server.ts#enable_token_replication',
   'acl.enable_token_persistence': 'agent/local/load.ts#enable_token_persistence',
   'acl.tokens.initial_management': 'agent/agent.ts#initialManagement', 'acl.tokens.replication': 'agent/local/build.ts#replication',
   'acl.tokens.agent_recovery': 'agent/server.ts#agentRecovery', 'acl.tokens.default': 'agent/agent.ts#default',
@@ -122,7 +123,6 @@ export const notImplemented: Readonly<Record<string, string>> = {
   'connect.enable_mesh_gateway_wan_federation': 'no WAN federation through mesh gateways',
   'connect.enable_serverless_plugin': 'no serverless plugin', 'connect.test_ca_leaf_root_change_spread': 'test-only knob',
   'peering.test_allow_peer_registrations': 'test-only knob',
-  'acl.enable_token_replication': 'no ACL replication between datacenters',
   'acl.policy_ttl': 'client agents cache resolved tokens for acl.token_ttl only',
   'acl.role_ttl': 'client agents cache resolved tokens for acl.token_ttl only',
   'acl.disabled_ttl': 'client agents do not cache "ACLs disabled"',
@@ -208,7 +208,7 @@ const opaque = new Set([
 const implied: Record<string, unknown> = {
   'tls.grpc.verify_incoming': false, disable_host_node_id: true, disable_http_unprintable_char_filter: true,
   enable_debug: false,
-  'auto_config.enabled': false, 'auto_config.authorization.enabled': false, 'acl.enable_token_replication': false,
+  'auto_config.enabled': false, 'auto_config.authorization.enabled': false,
   'connect.enable_mesh_gateway_wan_federation': false, 'connect.enable_serverless_plugin': false,
   'telemetry.enable_host_metrics': false, 'peering.test_allow_peer_registrations': false,
 };

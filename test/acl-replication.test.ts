@@ -1,0 +1,119 @@
+// ACL replication between datacenters of real processes: dc1 (127.0.0.21) is the primary with ACLs
+// on (default deny) and an initial management token; dc2 (127.0.0.22, acl.enable_token_replication)
+// and dc3 (127.0.0.23, token replication off) join it over the WAN with that token as their
+// replication token. Policies, roles and global tokens made in dc1 work in dc2; a local token of
+// dc2 stays there; deletes propagate; a policy written to dc2 lands in dc1; dc3 resolves tokens in
+// the primary; /v1/acl/replication shows each datacenter's figures.
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { call, DcProcs, get, type Proc } from './support/dc-procs.ts';
+import { until } from './support/wait.ts';
+
+const MGMT = '4a7b0c9e-1f2d-4c3b-9a8e-7d6c5b4a3f21';
+const dcs = new DcProcs('acl-repl');
+const procs = dcs.procs;
+const POLL = dcs.poll;
+
+/** A request to `p` with `token`. */
+const as = (p: Proc, token: string, method: string, path: string, body?: unknown) =>
+  call(p, method, `${path}${path.includes('?') ? '&' : '?'}token=${token}`, body);
+
+before(async () => {
+  const acl = { enabled: true, default_policy: 'deny', down_policy: 'extend-cache' };
+  const dc1 = await dcs.add('s1', 'dc1', '127.0.0.21', { primary_datacenter: 'dc1', acl: { ...acl, tokens: { initial_management: MGMT } } });
+  const dc2 = await dcs.add('s2', 'dc2', '127.0.0.22', {
+    primary_datacenter: 'dc1', acl: { ...acl, enable_token_replication: true, tokens: { replication: MGMT } },
+  });
+  const dc3 = await dcs.add('s3', 'dc3', '127.0.0.23', { primary_datacenter: 'dc1', acl: { ...acl, tokens: { replication: MGMT } } });
+  dcs.launchServer(dc1);
+  for (const p of [dc2, dc3]) dcs.launchServer(p, ['-retry-join-wan', `${dc1.ip}:${dc1.wan}`, '-retry-interval-wan', '1s']);
+  for (const p of procs) {
+    await until(`${p.node} to list every WAN member alive`, 30_000, async () => {
+      const ms = await get<{ Status: number }[]>(p, `/v1/agent/members?wan=1&token=${MGMT}`);
+      return ms?.length === 3 && ms.every((m) => m.Status === 1);
+    }, POLL);
+  }
+});
+
+test('a policy, role and global token made in dc1 are replicated to dc2 and authorize there; deletes follow', async () => {
+  const [dc1, dc2] = procs;
+  const policy = (await as(dc1, MGMT, 'PUT', '/v1/acl/policy', { Name: 'app-write', Rules: 'key_prefix "app/" { policy = "write" }' })).json;
+  const role = (await as(dc1, MGMT, 'PUT', '/v1/acl/role', { Name: 'app', Policies: [{ ID: policy.ID }] })).json;
+  const token = (await as(dc1, MGMT, 'PUT', '/v1/acl/token', { Description: 'global', Roles: [{ ID: role.ID }] })).json;
+  assert.equal(token.Local, false);
+  for (const [what, path] of [['policy', `/v1/acl/policy/${policy.ID}`], ['role', `/v1/acl/role/${role.ID}`], ['token', `/v1/acl/token/${token.AccessorID}`]]) {
+    await until(`the ${what} replicated to dc2`, 20_000, async () => (await as(dc2, MGMT, 'GET', path)).status === 200, POLL);
+  }
+  const replicated = (await as(dc2, MGMT, 'GET', `/v1/acl/token/${token.AccessorID}`)).json;
+  assert.equal(replicated.SecretID, token.SecretID);
+  assert.deepEqual(replicated.Roles, [{ ID: role.ID, Name: 'app' }]);
+  assert.equal((await as(dc2, token.SecretID, 'PUT', '/v1/kv/app/x', 'v')).text.trim(), 'true');
+  assert.equal((await as(dc2, token.SecretID, 'PUT', '/v1/kv/other', 'v')).status, 403);
+
+  const del = await as(dc1, MGMT, 'DELETE', `/v1/acl/policy/${policy.ID}`);
+  assert.equal(del.status, 200, del.text);
+  await until('the deleted policy gone from dc2', 20_000, async () => (await as(dc2, MGMT, 'GET', `/v1/acl/policy/${policy.ID}`)).status !== 200, POLL);
+  // The role still links nothing that grants: the write is refused now.
+  await until('the token no longer writes app/ in dc2', 10_000, async () => (await as(dc2, token.SecretID, 'PUT', '/v1/kv/app/y', 'v')).status === 403, POLL);
+});
+
+test('a local token made in dc2 stays in dc2; a policy written to dc2 is written in dc1', async () => {
+  const [dc1, dc2] = procs;
+  const created = await as(dc2, MGMT, 'PUT', '/v1/acl/policy', { Name: 'from-dc2', Rules: 'key_prefix "dc2/" { policy = "write" }' });
+  assert.equal(created.status, 200, created.text);
+  const inDc1 = await as(dc1, MGMT, 'GET', `/v1/acl/policy/${created.json.ID}`);
+  assert.equal(inDc1.status, 200, 'the write was made in the primary');
+  assert.equal(inDc1.json.Name, 'from-dc2');
+  await until('the policy replicated back to dc2', 20_000, async () => (await as(dc2, MGMT, 'GET', `/v1/acl/policy/${created.json.ID}`)).status === 200, POLL);
+
+  const local = await as(dc2, MGMT, 'PUT', '/v1/acl/token', { Description: 'dc2 only', Local: true, Policies: [{ ID: created.json.ID }] });
+  assert.equal(local.status, 200, local.text);
+  assert.equal(local.json.Local, true);
+  assert.equal((await as(dc1, MGMT, 'GET', `/v1/acl/token/${local.json.AccessorID}`)).status, 403, 'ACL not found in dc1');
+  assert.equal((await as(dc2, local.json.SecretID, 'PUT', '/v1/kv/dc2/k', 'v')).text.trim(), 'true');
+  // Replication rounds leave it alone (a later round sees it still there).
+  await as(dc1, MGMT, 'PUT', '/v1/acl/token', { Description: 'bump the token index' });
+  await until('dc2 to replicate the new token', 20_000, async () => {
+    const list = (await as(dc2, MGMT, 'GET', '/v1/acl/tokens')).json as { Description: string }[];
+    return list.some((t) => t.Description === 'bump the token index');
+  }, POLL);
+  assert.equal((await as(dc2, MGMT, 'GET', `/v1/acl/token/${local.json.AccessorID}`)).status, 200);
+  assert.equal((await as(dc2, MGMT, 'PUT', '/v1/acl/bootstrap')).text.trim(), 'ACL support disabled');
+});
+
+test('without token replication, dc3 resolves tokens in the primary and has no local tokens', async () => {
+  const [dc1, , dc3] = procs;
+  const policy = (await as(dc1, MGMT, 'PUT', '/v1/acl/policy', { Name: 'dc3-read', Rules: 'key_prefix "" { policy = "read" }' })).json;
+  await until('the policy replicated to dc3', 20_000, async () => (await as(dc3, MGMT, 'GET', `/v1/acl/policy/${policy.ID}`)).status === 200, POLL);
+  const token = (await as(dc1, MGMT, 'PUT', '/v1/acl/token', { Description: 'remote', Policies: [{ ID: policy.ID }] })).json;
+  // Never replicated here: resolved in dc1 on first use.
+  assert.equal((await as(dc3, token.SecretID, 'GET', '/v1/kv/missing')).status, 404);
+  assert.equal((await as(dc3, token.SecretID, 'PUT', '/v1/kv/k', 'v')).status, 403);
+  assert.equal((await as(dc3, 'ffffffff-0000-4000-8000-000000000000', 'GET', '/v1/kv/k')).status, 403);
+  // Token reads are the primary's; local tokens are disabled.
+  const read = await as(dc3, MGMT, 'GET', `/v1/acl/token/${token.AccessorID}`);
+  assert.equal(read.status, 200, read.text);
+  const local = await as(dc3, MGMT, 'PUT', '/v1/acl/token', { Local: true, Policies: [{ ID: policy.ID }] });
+  assert.equal(local.status, 500);
+  assert.equal(local.text.trim(), 'Local tokens are disabled');
+});
+
+test('/v1/acl/replication: off in the primary, each secondary\'s figures', async () => {
+  const [dc1, dc2, dc3] = procs;
+  const zero = '0001-01-01T00:00:00Z';
+  const primary = (await call(dc1, 'GET', '/v1/acl/replication')).json;
+  assert.equal(primary.Enabled, false);
+  const s2 = await until('dc2 to report token replication', 10_000, async () => {
+    const s = (await call(dc2, 'GET', '/v1/acl/replication')).json;
+    return s?.ReplicatedTokenIndex > 0 && s.ReplicatedRoleIndex > 0 ? s : undefined;
+  }, POLL);
+  assert.deepEqual([s2.Enabled, s2.Running, s2.SourceDatacenter, s2.ReplicationType], [true, true, 'dc1', 'tokens']);
+  assert.ok(s2.ReplicatedIndex > 0);
+  // Go times rounded to the second; rounds before the WAN join failed (No path to datacenter), later ones succeeded.
+  assert.match(s2.LastSuccess, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+  assert.notEqual(s2.LastSuccess, zero);
+  if (s2.LastError !== zero) assert.ok(Date.parse(s2.LastSuccess) >= Date.parse(s2.LastError), `${s2.LastSuccess} after ${s2.LastError} (${s2.LastErrorMessage})`);
+  const s3 = (await call(dc3, 'GET', '/v1/acl/replication')).json;
+  assert.deepEqual([s3.Enabled, s3.Running, s3.SourceDatacenter, s3.ReplicationType, s3.ReplicatedTokenIndex], [true, true, 'dc1', 'policies', 0]);
+  assert.ok(s3.ReplicatedIndex > 0);
+});
