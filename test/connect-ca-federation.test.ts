@@ -3,14 +3,19 @@
 // dc1's roots (same IDs and trust domain) with an intermediate dc1 signed in its active root, its
 // leaves (SPIFFE URIs naming dc2) verify with openssl against dc1's root through that intermediate,
 // a rotation in dc1 reaches dc2 as a new intermediate under the new root and re-issued leaves, and
-// a CA configuration written in dc2 changes its intermediate only when the key settings change.
+// a CA configuration written in dc2 changes its intermediate only when the key settings change,
+// and the built-in proxy in dc2 reaches a service in dc1 over mTLS (each side's leaf from its own
+// datacenter, both trusting dc1's root).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
-import { before, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import { call, DcProcs, get, type Proc } from './support/dc-procs.ts';
+import { exchange, ProxyRig } from './support/connect-proxy.ts';
+import { freePort } from './support/ports.ts';
 import { until } from './support/wait.ts';
 
 interface Root { ID: string; Name: string; SigningKeyID: string; RootCert: string; IntermediateCerts: string[] | null; Active: boolean }
@@ -47,6 +52,11 @@ async function replicated(dc1: Proc, dc2: Proc, what: string): Promise<{ one: Ro
     return one && two && one.ActiveRootID && two.ActiveRootID === one.ActiveRootID ? { one, two } : undefined;
   }, POLL);
 }
+
+const rigs: ProxyRig[] = [];
+after(async () => {
+  for (const r of rigs) await r.close();
+});
 
 before(async () => {
   const common = { primary_datacenter: 'dc1', connect: { enabled: true } };
@@ -141,4 +151,37 @@ test('a root rotation in dc1 reaches dc2: a new intermediate under the new root,
   assert.match(opensslVerify(leaf.CertPEM, active(one).RootCert, 'rotated'), /leaf\.pem: OK/);
   // The old root still verifies it through dc1's cross-signature (clients that have not seen the new root yet).
   assert.match(opensslVerify(leaf.CertPEM, was.Roots.find((r) => r.ID === was.ActiveRootID)!.RootCert, 'cross'), /leaf\.pem: OK/);
+});
+
+test('the built-in proxy in dc2 reaches a service in dc1 over mTLS (an upstream with Datacenter dc1)', async () => {
+  const [dc1, dc2] = procs;
+  await replicated(dc1, dc2, 'dc2 to replicate dc1\'s root');
+  const [one, two] = [new ProxyRig(dc1.http), new ProxyRig(dc2.http)];
+  rigs.push(one, two);
+  const echo = await one.echo('api');
+  const pub = await freePort();
+  await one.proxy(['-service', 'api', '-service-addr', `127.0.0.1:${echo}`, '-listen', `127.0.0.1:${pub}`, '-register']);
+  const up = await freePort();
+  const reg = await call(dc2, 'PUT', '/v1/agent/service/register', {
+    Kind: 'connect-proxy', Name: 'web-sidecar-proxy', ID: 'web-sidecar-proxy', Address: '127.0.0.1', Port: await freePort(),
+    Proxy: { DestinationServiceName: 'web', DestinationServiceID: 'web', LocalServiceAddress: '127.0.0.1', LocalServicePort: 8080, Upstreams: [{ DestinationName: 'api', Datacenter: 'dc1', LocalBindPort: up }] },
+  });
+  assert.equal(reg.status, 200, reg.text);
+  await two.proxy(['-sidecar-for', 'web']);
+  const got = await until('bytes from dc1\'s api through both proxies', 30_000, async () => {
+    const socket = net.connect(up, '127.0.0.1');
+    const answer = await exchange(socket, 'hello', 'api:hello'.length);
+    socket.destroy();
+    return answer === 'api:hello' ? answer : undefined;
+  }, POLL);
+  assert.equal(got, 'api:hello');
+  // dc1's proxy authorizes dc2's identity: a deny intention for web closes new connections.
+  const deny = await call(dc1, 'PUT', '/v1/connect/intentions/exact?source=web&destination=api', { Action: 'deny' });
+  assert.equal(deny.status, 200, deny.text);
+  await until('dc1\'s proxy to refuse web', 30_000, async () => {
+    const socket = net.connect(up, '127.0.0.1');
+    const answer = await exchange(socket, 'again', 'api:again'.length);
+    socket.destroy();
+    return answer === '' ? true : undefined;
+  }, POLL);
 });
