@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { writesConfigEntries } from './config-primary-routes.ts';
+import { configPrimaryRouter, writesConfigEntries } from './config-primary-routes.ts';
 
 test('config entry and intention writes are the primary\'s; reads and other routes are not', () => {
   const primary: [string, string][] = [
@@ -15,4 +15,38 @@ test('config entry and intention writes are the primary\'s; reads and other rout
     ['GET', '/v1/exported-services'], ['PUT', '/v1/configuration'],
   ];
   for (const [m, p] of local) assert.equal(writesConfigEntries(m, p), false, `${m} ${p}`);
+});
+
+/** A route table answering every route with its name, and a primary no server of which is known. */
+function tables() {
+  const answer = (who: string) => ({ handler: async () => ({ body: who }), rest: '', pattern: '*' });
+  const router = { match: () => answer('router'), list: () => [] };
+  const local = { match: () => answer('local') };
+  const noServers = { rpcAddresses: () => [] };
+  const primary = {
+    primary: 'dc1',
+    dc: { datacenter: 'dc2', nodeName: 'n', routes: noServers, defaultToken: () => '', forwarder: {} as never },
+  };
+  return { router, local, primary };
+}
+
+const request = (path: string, dc?: string) => ({
+  method: 'PUT', path, params: { rest: '' }, query: new URLSearchParams(dc ? { dc } : {}), headers: {}, remoteAddr: '127.0.0.1',
+  signal: new AbortController().signal, body: async () => Buffer.alloc(0),
+});
+
+test('a secondary sends the writes to the primary; the primary applies them itself whatever ?dc says', async () => {
+  const { router, local, primary } = tables();
+  const secondary = configPrimaryRouter(router, local, primary);
+  await assert.rejects(secondary.match('PUT', '/v1/config')!.handler(request('/v1/config')), /No path to datacenter/);
+  assert.deepEqual(await secondary.match('GET', '/v1/config/service-defaults')!.handler(request('/v1/config/service-defaults')), { body: 'router' });
+  const own = configPrimaryRouter(router, local, null);
+  assert.deepEqual(await own.match('PUT', '/v1/config')!.handler(request('/v1/config', 'dc2')), { body: 'local' });
+});
+
+test('without Connect in the secondary, intention writes fail there instead of going to the primary', async () => {
+  const { router, local, primary } = tables();
+  const noConnect = configPrimaryRouter(router, local, primary, false);
+  assert.deepEqual(await noConnect.match('PUT', '/v1/connect/intentions/exact')!.handler(request('/v1/connect/intentions/exact')), { body: 'local' });
+  await assert.rejects(noConnect.match('PUT', '/v1/config')!.handler(request('/v1/config')), /No path to datacenter/);
 });

@@ -32,10 +32,11 @@ function withoutDc(req: HttpRequest): HttpRequest {
 /**
  * Wraps the route table (`router`, which follows `?dc`) so config entry writes are answered by
  * the primary: forwarded there from a secondary (`primary` set), applied by `local` (the table
- * that does not follow `?dc`) in the primary.
+ * that does not follow `?dc`) in the primary. Without Connect here, intention writes fail here
+ * (Consul's Intention.Apply checks ConnectEnabled before forwarding).
  */
 export function configPrimaryRouter(
-  router: Pick<Router, 'match' | 'list'>, local: Pick<Router, 'match'>, primary: PrimaryForwardDeps | null,
+  router: Pick<Router, 'match' | 'list'>, local: Pick<Router, 'match'>, primary: PrimaryForwardDeps | null, connectEnabled = true,
 ): Pick<Router, 'match' | 'list'> {
   return {
     list: () => router.list(),
@@ -43,7 +44,8 @@ export function configPrimaryRouter(
       const m = router.match(method, path);
       if (!m || !writesConfigEntries(method, path)) return m;
       const own = local.match(method, path) ?? m;
-      const handler: Handler = (req) => (primary ? forwardToPrimary(primary, withoutDc(req)) : own.handler(withoutDc(req)));
+      const here = !primary || (!connectEnabled && path.startsWith('/v1/connect/intentions'));
+      const handler: Handler = (req) => (here ? own.handler(withoutDc(req)) : forwardToPrimary(primary, withoutDc(req)));
       return { ...m, handler };
     },
   };

@@ -349,7 +349,7 @@ export function buildServer(
   const own = toPrimary ? aclPrimaryRouter(preparingRouter(routes, reqCfg, (secret) => endpoints.acl.resolver.prepare(secret)), {
     ...toPrimary, enabled: () => endpoints.acl.resolver.enabled, tokenReplication: tokenReplication(config), acl: () => replica.acl,
   }) : routes;
-  const router = configPrimaryRouter(dcForward ? forwardingRouter(own, dcForward) : own, own, toPrimary);
+  const router = configPrimaryRouter(dcForward ? forwardingRouter(own, dcForward) : own, own, toPrimary, config.connect.enabled);
   if (toPrimary) {
     replicateConfigEntries({
       primary: toPrimary, loops: leaderSide.loops, telemetry: observe.telemetry, entries: endpoints.configEntries, replica,
