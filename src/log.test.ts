@@ -1,7 +1,8 @@
-// The logger never prints secrets: token fields and token-bearing headers are redacted.
+// The logger never prints secrets: token fields and token-bearing headers are redacted; a reloaded
+// log_level reaches the subsystems' children.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createLogger } from './log.ts';
+import { createLogger, reloadLogLevel, silentLogger } from './log.ts';
 
 test('token fields and X-Consul-Token / Authorization headers are redacted', () => {
   const lines: string[] = [];
@@ -15,4 +16,20 @@ test('token fields and X-Consul-Token / Authorization headers are redacted', () 
     assert.ok(!line.includes(secret), line);
     assert.match(line, /<hidden>/);
   }
+});
+
+test('a reloaded log_level applies to children made before it; a silent logger stays silent', () => {
+  const lines: string[] = [];
+  const log = createLogger({ level: 'info', json: true, write: (l) => lines.push(l) });
+  const http = log.child({ '@module': 'agent.http' });
+  http.debug({}, 'before');
+  reloadLogLevel(log, 'debug');
+  http.debug({}, 'after');
+  assert.deepEqual(lines.map((l) => JSON.parse(l)['@message']), ['after']);
+  reloadLogLevel(log, 'error');
+  http.warn({}, 'quiet');
+  assert.equal(lines.length, 1);
+  const silent = silentLogger();
+  reloadLogLevel(silent, 'debug');
+  assert.equal(silent.level, 'silent');
 });

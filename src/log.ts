@@ -88,6 +88,14 @@ export function createLogger(opts: LogOptions): Logger {
   }, dest);
 }
 
+/**
+ * Applies a reloaded log_level (Consul's reload sets its logger's level): children made without a
+ * level of their own follow the root. A silenced logger (tests, benchmarks) stays silent.
+ */
+export function reloadLogLevel(logger: Logger, level: LogOptions['level']): void {
+  if (logger.level !== 'silent' && logger.level !== level) logger.level = level;
+}
+
 /** A logger that drops everything (tests, benchmarks). */
 export function silentLogger(): Logger {
   return pino({ level: 'silent' });

@@ -1,6 +1,6 @@
 // A `proconsul agent` process with auto_reload_config: editing its config directory changes what
-// the agent serves without a signal, and an invalid edit is logged while the agent keeps running
-// on the configuration it had.
+// the agent serves (services, log_level) without a signal, and an invalid edit is logged while the
+// agent keeps running on the configuration it had.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -24,7 +24,7 @@ test('auto_reload_config: a service file added to the config dir is registered; 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-autoreload-'));
   const port = await freePort();
   fs.writeFileSync(path.join(dir, 'agent.json'), JSON.stringify({
-    auto_reload_config: true,
+    auto_reload_config: true, log_level: 'info',
     ports: { http: port, dns: -1, grpc: -1, grpc_tls: -1, serf_lan: await freePort(), serf_wan: await freePort(), server: await freePort() },
   }));
   let out = '';
@@ -62,6 +62,15 @@ test('auto_reload_config: a service file added to the config dir is registered; 
     await until('the services gone with their file', async () => {
       const s = await services();
       return s !== undefined && !s.web && !s.api;
+    });
+
+    // log_level is reloadable: once debug applies, the next reload's trigger line is logged.
+    assert.doesNotMatch(out, /\[DEBUG\]/);
+    fs.writeFileSync(path.join(dir, 'log.json'), JSON.stringify({ log_level: 'debug' }));
+    let n = 0;
+    await until('debug lines after the level reload', () => {
+      if (n++ % 50 === 0) fs.writeFileSync(path.join(dir, 'meta.json'), JSON.stringify({ node_meta: { n: String(n) } }));
+      return /\[DEBUG\] auto-reload config triggered: num-events=/.test(out);
     });
   } finally {
     child.kill('SIGTERM');

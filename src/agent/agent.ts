@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { systemClock, type Clock } from '../clock.ts';
 import { formatGoDuration } from '../duration.ts';
-import { createLogger, LogHub, type Logger } from '../log.ts';
+import { createLogger, LogHub, reloadLogLevel, type Logger } from '../log.ts';
 import { Telemetry } from '../telemetry/metrics.ts';
 import { reloadTelemetrySinks, startTelemetrySinks, telemetryOptions } from './telemetry-sinks.ts';
 import { MetricsStream } from '../telemetry/metrics-stream.ts';
@@ -192,6 +192,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   const readConfig = deps.reloadConfig ?? (() => reloadFromSources(config));
   const reload = async (next?: RuntimeConfig): Promise<void> => {
     next ??= await readConfig();
+    reloadLogLevel(logger, next.logLevel);
     reloadTls(tls, next, http);
     if (store instanceof LazyManagedEtcdStore) store.reloadTls(tls.managedTls());
     await local.reload(next);

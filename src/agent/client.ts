@@ -6,7 +6,7 @@
 import { agentUi, UiSettings } from './ui-routes.ts';
 import fs from 'node:fs';
 import { systemClock, type Clock } from '../clock.ts';
-import { createLogger, LogHub, type Logger } from '../log.ts';
+import { createLogger, LogHub, reloadLogLevel, type Logger } from '../log.ts';
 import { Telemetry } from '../telemetry/metrics.ts';
 import { reloadTelemetrySinks, startTelemetrySinks, telemetryOptions } from './telemetry-sinks.ts';
 import { MetricsStream } from '../telemetry/metrics-stream.ts';
@@ -164,6 +164,7 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
   const readConfig = deps.reloadConfig ?? (async () => config);
   const reload = async (next?: RuntimeConfig): Promise<void> => {
     next ??= await readConfig();
+    reloadLogLevel(logger, next.logLevel);
     reloadTls(tls, next, http);
     rpcBucket = rpcRateBucket(next.limits, clock.now());
     dnsHandler.reload(dnsConfigFrom(next));
