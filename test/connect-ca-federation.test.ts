@@ -99,6 +99,10 @@ test('a dc2 leaf names dc2 and verifies with openssl against dc1\'s root through
   const leaf = (await get<Leaf>(dc2, '/v1/agent/connect/ca/leaf/web'))!;
   assert.equal(leaf.ServiceURI, `spiffe://${one.TrustDomain}/ns/default/dc/dc2/svc/web`);
   assert.equal(pems(leaf.CertPEM).length, 2, 'the leaf and dc2\'s intermediate');
+  // The agent keeps it: the intermediate that signed it is the active root's signing key (Consul's SigningKeyID check).
+  const again = await call(dc2, 'GET', '/v1/agent/connect/ca/leaf/web');
+  assert.equal(again.json.SerialNumber, leaf.SerialNumber);
+  assert.equal(again.headers.get('x-cache'), 'HIT');
   assert.match(opensslVerify(leaf.CertPEM, active(one).RootCert, 'dc2'), /leaf\.pem: OK/);
   // The leaf alone does not chain to the root: its issuer is the intermediate.
   assert.ok(!new X509Certificate(pems(leaf.CertPEM)[0]).checkIssued(new X509Certificate(active(one).RootCert)));
@@ -124,7 +128,13 @@ test('a CA configuration written in dc2 keeps its intermediate for a leaf TTL, a
   assert.equal(after.ActiveRootID, before.ID, 'still dc1\'s root');
   const b = active(after);
   assert.notEqual(b.SigningKeyID, before.SigningKeyID);
-  assert.equal(new X509Certificate(b.IntermediateCerts!.at(-1)!).publicKey.asymmetricKeyDetails?.namedCurve, 'secp384r1');
+  const inter = new X509Certificate(b.IntermediateCerts!.at(-1)!);
+  assert.equal(inter.publicKey.asymmetricKeyDetails?.namedCurve, 'secp384r1');
+  // The agent's leaf follows the new signing key.
+  await until('dc2\'s leaf from the new intermediate', 30_000, async () => {
+    const l = await get<Leaf>(dc2, '/v1/agent/connect/ca/leaf/web');
+    return l && new X509Certificate(pems(l.CertPEM)[0]).verify(inter.publicKey) ? true : undefined;
+  }, POLL);
 });
 
 test('a root rotation in dc1 reaches dc2: a new intermediate under the new root, and dc2 re-issues its leaves', async () => {

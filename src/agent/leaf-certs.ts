@@ -46,8 +46,8 @@ interface Entry {
   /** When the certificate was last asked for, and when it was signed (epoch ms). */
   lastGet: number;
   fetchedAt: number;
-  /** The last root the certificate was checked against, and whether that root signed it. */
-  checked?: { rootId: string; signed: boolean };
+  /** The last root (and its signing key) the certificate was checked against, and whether that key signed it. */
+  checked?: { rootId: string; signingKeyId: string; signed: boolean };
 }
 
 const CA_CHANGE_JITTER_MS = 30_000;
@@ -188,14 +188,19 @@ export class LeafCertManager {
     return this.#d.random() * (this.#d.rootChangeJitterMs ?? CA_CHANGE_JITTER_MS);
   }
 
-  /** Whether the active root signed `e`'s certificate; checked once per certificate and root. */
+  /**
+   * Whether the active root's signing key signed `e`'s certificate (the root itself, or in a
+   * secondary datacenter its intermediate: Consul compares the leaf's key id with SigningKeyID);
+   * checked once per certificate, root and signing key.
+   */
   async #signedByActive(e: Entry, roots?: CARootList): Promise<boolean> {
     const list = roots ?? this.#roots ?? await this.#d.roots();
     const active = list.Roots.find((r) => r.Active);
     if (!active || !e.cert) return false;
-    if (e.checked?.rootId !== active.ID) {
-      const signed = new X509Certificate(e.cert.CertPEM).verify(new X509Certificate(active.RootCert).publicKey);
-      e.checked = { rootId: active.ID, signed };
+    if (e.checked?.rootId !== active.ID || e.checked.signingKeyId !== active.SigningKeyID) {
+      const { signingCert } = await import('../connect/leaf-cert.ts');
+      const signed = new X509Certificate(e.cert.CertPEM).verify(new X509Certificate(signingCert(active)).publicKey);
+      e.checked = { rootId: active.ID, signingKeyId: active.SigningKeyID, signed };
     }
     return e.checked.signed;
   }
