@@ -24,7 +24,8 @@ before(async () => {
   const dc2 = await dcs.add('s2', 'dc2', '127.0.0.22', {
     primary_datacenter: 'dc1', acl: { ...acl, enable_token_replication: true, tokens: { replication: MGMT } },
   });
-  const dc3 = await dcs.add('s3', 'dc3', '127.0.0.23', { primary_datacenter: 'dc1', acl: { ...acl, tokens: { replication: MGMT } } });
+  // A short token_ttl: after the primary goes away, dc3 asks again and down_policy decides.
+  const dc3 = await dcs.add('s3', 'dc3', '127.0.0.23', { primary_datacenter: 'dc1', acl: { ...acl, token_ttl: '1s', tokens: { replication: MGMT } } });
   dcs.launchServer(dc1);
   for (const p of [dc2, dc3]) dcs.launchServer(p, ['-retry-join-wan', `${dc1.ip}:${dc1.wan}`, '-retry-interval-wan', '1s']);
   for (const p of procs) {
@@ -96,6 +97,15 @@ test('without token replication, dc3 resolves tokens in the primary and has no l
   const local = await as(dc3, MGMT, 'PUT', '/v1/acl/token', { Local: true, Policies: [{ ID: policy.ID }] });
   assert.equal(local.status, 500);
   assert.equal(local.text.trim(), 'Local tokens are disabled');
+  const methods = await as(dc3, MGMT, 'GET', '/v1/acl/auth-methods');
+  assert.deepEqual([methods.status, methods.text.trim()], [500, 'Token replication is required for auth methods to function']);
+  // The anonymous token is the primary's too: a policy given to it in dc1 applies to dc3's anonymous callers.
+  assert.equal((await call(dc3, 'GET', '/v1/kv/pub/x')).status, 403);
+  const pub = (await as(dc1, MGMT, 'PUT', '/v1/acl/policy', { Name: 'pub-read', Rules: 'key_prefix "pub/" { policy = "read" }' })).json;
+  await until('the pub policy replicated to dc3', 20_000, async () => (await as(dc3, MGMT, 'GET', `/v1/acl/policy/${pub.ID}`)).status === 200, POLL);
+  const anon = await as(dc1, MGMT, 'PUT', '/v1/acl/token/00000000-0000-0000-0000-000000000002', { Policies: [{ ID: pub.ID }] });
+  assert.equal(anon.status, 200, anon.text);
+  await until('anonymous reads of pub/ allowed in dc3', 10_000, async () => (await call(dc3, 'GET', '/v1/kv/pub/x')).status === 404, POLL);
 });
 
 test('/v1/acl/replication: off in the primary, each secondary\'s figures', async () => {
@@ -116,4 +126,33 @@ test('/v1/acl/replication: off in the primary, each secondary\'s figures', async
   const s3 = (await call(dc3, 'GET', '/v1/acl/replication')).json;
   assert.deepEqual([s3.Enabled, s3.Running, s3.SourceDatacenter, s3.ReplicationType, s3.ReplicatedTokenIndex], [true, true, 'dc1', 'policies', 0]);
   assert.ok(s3.ReplicatedIndex > 0);
+});
+
+test('with the primary down: extend-cache keeps remotely resolved tokens, unknown ones get the default policy; replication resumes', async () => {
+  const [dc1, dc2, dc3] = procs;
+  const policy = (await as(dc1, MGMT, 'PUT', '/v1/acl/policy', { Name: 'outage', Rules: 'key_prefix "o/" { policy = "read" }' })).json;
+  await until('the outage policy replicated to dc3', 20_000, async () => (await as(dc3, MGMT, 'GET', `/v1/acl/policy/${policy.ID}`)).status === 200, POLL);
+  const token = (await as(dc1, MGMT, 'PUT', '/v1/acl/token', { Description: 'outage', Policies: [{ ID: policy.ID }] })).json;
+  assert.equal((await as(dc3, token.SecretID, 'GET', '/v1/kv/o/k')).status, 404, 'resolved in dc1 while it is up');
+
+  dc1.child!.kill('SIGKILL');
+  await new Promise((r) => dc1.child!.once('exit', r));
+  // Past token_ttl (1s) dc3 asks dc1 again, fails, and extend-cache keeps the token's grants.
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal((await as(dc3, token.SecretID, 'GET', '/v1/kv/o/k')).status, 404);
+  assert.equal((await as(dc3, token.SecretID, 'GET', '/v1/kv/elsewhere')).status, 403);
+  // A token never seen: the default policy (deny) answers.
+  assert.equal((await as(dc3, 'eeeeeeee-0000-4000-8000-000000000000', 'GET', '/v1/kv/o/k')).status, 403);
+  const failed = await until('dc2 to report a failed replication round', 20_000, async () => {
+    const st = (await call(dc2, 'GET', '/v1/acl/replication')).json;
+    return st?.LastErrorMessage && Date.parse(st.LastError) >= Date.parse(st.LastSuccess) ? st : undefined;
+  }, POLL);
+  assert.equal(failed.Running, true);
+
+  dcs.launchServer(dc1, ['-retry-join-wan', `${dc2.ip}:${dc2.wan}`, '-retry-interval-wan', '1s']);
+  const back = await until('dc1 to answer again', 30_000, async () => {
+    const r = await as(dc1, MGMT, 'PUT', '/v1/acl/policy', { Name: 'after-outage', Rules: '' }).catch(() => undefined);
+    return r?.status === 200 ? r.json : undefined;
+  }, POLL);
+  await until('the policy made after the outage replicated to dc2', 90_000, async () => (await as(dc2, MGMT, 'GET', `/v1/acl/policy/${back.ID}`)).status === 200, POLL);
 });

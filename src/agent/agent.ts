@@ -16,6 +16,7 @@ import { MetricsStream } from '../telemetry/metrics-stream.ts';
 import { MemoryStore, LazyManagedEtcdStore, lazyEtcdStore, type HoldOptions, type Store } from '../store/index.ts';
 import type { Replica } from '../state/index.ts';
 import { ensureAclBootstrap } from '../leader/acl.ts';
+import { isSecondary } from './primary-forward.ts';
 import type { SessionTimers } from '../leader/session-ttl.ts';
 import type { LeaderSide } from '../leader/duties.ts';
 import { reloadTls, startTls, TlsConfigurator } from './tls-configurator.ts';
@@ -249,7 +250,9 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
     name: 'acl',
     start: async () => {
       if (!config.acl.enabled) return;
-      await ensureAclBootstrap(epDeps, config.acl.tokens.initialManagement);
+      // Only the primary makes built-in policies, the anonymous and initial management tokens; a
+      // secondary gets them by replication (Consul's initializeACLs).
+      if (!isSecondary(config)) await ensureAclBootstrap(epDeps, config.acl.tokens.initialManagement);
       aclReaper.start();
     },
     stop: () => aclReaper.stop(),

@@ -62,7 +62,7 @@ import { callPrimary, isSecondary, primaryDatacenter, type PrimaryForwardDeps } 
 import { aclPrimaryRouter, preparingRouter } from './acl-primary-routes.ts';
 import { AclReplication } from '../leader/acl-replication.ts';
 import { RemoteTokens } from '../endpoint/acl-remote.ts';
-import { isACLNotFound } from '../acl/index.ts';
+import { ANONYMOUS_TOKEN_SECRET, isACLNotFound } from '../acl/index.ts';
 import type { ACLTokenRecord } from '../state/index.ts';
 import { configPrimaryRouter } from './config-primary-routes.ts';
 import { replicateConfigEntries } from './config-replication-source.ts';
@@ -275,7 +275,7 @@ export function buildServer(
   const aclReaper = new AclTokenReaper(epDeps);
   const aclSwitch = new AclSwitch({
     config, resolver: endpoints.acl.resolver, tokens: local.tokens, logger: logger.child({ '@module': 'agent.acl' }),
-    bootstrap: () => ensureAclBootstrap(epDeps, config.acl.tokens.initialManagement),
+    bootstrap: async () => { if (!isSecondary(config)) await ensureAclBootstrap(epDeps, config.acl.tokens.initialManagement); },
     leaderDuties: () => { if (election.isLeader()) aclReaper.start(); },
   });
   const leafCerts = serverLeafCerts(endpoints, config, clock, random, logger, (secret) => reqCfg.acl.resolve(secret));
@@ -493,7 +493,8 @@ function secondaryAcl(
     clock: epDeps.clock, logger: epDeps.logger.child({ '@module': 'agent.acl.remote' }),
     ttlMs: durationSetting(raw?.token_ttl, 30_000), downPolicy: config.acl.downPolicy,
     fetch: async (secret) => {
-      const res = await callPrimary(primary, 'GET', `/v1/acl/token/self?dc=${encodeURIComponent(primary.primary)}`, secret);
+      // The anonymous token's secret is `anonymous` (Consul resolves '' as it).
+      const res = await callPrimary(primary, 'GET', `/v1/acl/token/self?dc=${encodeURIComponent(primary.primary)}`, secret || ANONYMOUS_TOKEN_SECRET);
       const text = res.body.toString('utf8');
       if (res.status === 403 && isACLNotFound(new Error(text))) return null;
       if (res.status !== 200) throw new Error(text.trim() || `primary answered ${res.status}`);

@@ -90,10 +90,17 @@ export class AclResolver {
    * primary, see acl-remote.ts); nothing to do for known secrets, ACLs off or a primary.
    */
   async prepare(secret: string): Promise<void> {
-    if (!this.#cfg.enabled || !this.#remote || secret === '') return;
+    if (!this.#cfg.enabled || !this.#remote || this.#heldHere(secret)) return;
     const recovery = this.#cfg.agentRecovery();
-    if ((recovery !== '' && secretsEqual(secret, recovery)) || this.#deps.replica.acl.tokens.by(secret)) return;
+    if (recovery !== '' && secretsEqual(secret, recovery)) return;
     await this.#remote.load(secret);
+  }
+
+  // Whether this datacenter holds the token of `secret` ('' is the anonymous token, which a
+  // secondary without token replication holds only if it was made here).
+  #heldHere(secret: string): boolean {
+    const tokens = this.#deps.replica.acl.tokens;
+    return secret === '' ? tokens.get(ANONYMOUS_TOKEN_ID) !== undefined : tokens.by(secret) !== undefined;
   }
 
   /** The default-policy authorizer that answers when no rule applies. */
@@ -117,7 +124,7 @@ export class AclResolver {
       this.#cache.delete(key);
       throw aclNotFoundError();
     }
-    const local = secret === '' || !this.#remote || this.#deps.replica.acl.tokens.by(secret) !== undefined;
+    const local = !this.#remote || this.#heldHere(secret);
     // A remote answer has its own lifetime (acl.token_ttl): it is asked for again, never cached here.
     if (!local) return this.#remoteIdentity(secret, now);
     const identity = this.#build(secret, now);
@@ -142,14 +149,20 @@ export class AclResolver {
     const recovery = this.#cfg.agentRecovery();
     if (recovery !== '' && secretsEqual(secret, recovery)) return this.#agentRecovery();
     const e = this.#remote?.get(secret);
-    if (e?.down) {
+    if (!e) {
+      // Not readied by prepare() (DNS, the agent's own tokens): asked for now, answered from the next call on.
+      void this.#remote?.load(secret).catch(() => undefined);
+      if (secret === '') return { authorizer: this.defaultAuthorizer(), accessorID: ANONYMOUS_TOKEN_ID, tokenGiven: false };
+      throw aclNotFoundError();
+    }
+    if (e.down) {
       const authorizer = e.down === 'allow' ? allowAll() : e.down === 'deny' ? denyAll() : this.defaultAuthorizer();
-      return { authorizer, accessorID: '', tokenGiven: true };
+      return { authorizer, accessorID: '', tokenGiven: secret !== '' };
     }
     const token = e?.token;
     if (!token || tokenExpired(token, now)) throw aclNotFoundError();
     const indexed = { CreateIndex: 0, ModifyIndex: 0, ...token } as Indexed<ACLTokenRecord>;
-    return { authorizer: this.#authorizerFor(token), accessorID: token.AccessorID, tokenGiven: true, token: indexed };
+    return { authorizer: this.#authorizerFor(token), accessorID: token.AccessorID, tokenGiven: secret !== '', token: indexed };
   }
 
   // Consul's agent recovery token: agent write on this node and node read everywhere, nothing else.

@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ManualClock } from '../clock.ts';
+import { silentLogger } from '../log.ts';
+import type { ACLTokenRecord } from '../state/index.ts';
+import { RemoteTokens } from './acl-remote.ts';
+
+const TOKEN = { AccessorID: 'a1', SecretID: 's1', Description: '', Local: false, CreateTime: '', Hash: 'h' } as ACLTokenRecord;
+
+/** A primary that answers with `TOKEN` while up, counting the calls. */
+function primary() {
+  const p = { up: true, calls: 0 };
+  const fetch = async (secret: string) => {
+    p.calls++;
+    if (!p.up) throw new Error('rpc error making call: connect ECONNREFUSED');
+    return secret === 's1' ? TOKEN : null;
+  };
+  return { p, fetch };
+}
+
+function remote(downPolicy: string) {
+  const clock = new ManualClock(0);
+  const { p, fetch } = primary();
+  return { p, clock, tokens: new RemoteTokens({ fetch, clock, logger: silentLogger(), ttlMs: 1000, downPolicy }) };
+}
+
+test('an answer is kept for token_ttl, then asked again; not found is asked every time', async () => {
+  const { p, clock, tokens } = remote('extend-cache');
+  await tokens.load('s1');
+  await tokens.load('s1');
+  assert.equal(p.calls, 1);
+  assert.equal(tokens.get('s1')?.token?.AccessorID, 'a1');
+  clock.advance(1000);
+  await tokens.load('s1');
+  assert.equal(p.calls, 2);
+  await tokens.load('nope');
+  await tokens.load('nope');
+  assert.equal(p.calls, 4);
+  assert.equal(tokens.get('nope')?.notFound, true);
+});
+
+test('extend-cache keeps the token when the primary is down; nothing cached means the default policy', async () => {
+  const { p, clock, tokens } = remote('extend-cache');
+  await tokens.load('s1');
+  p.up = false;
+  clock.advance(5000);
+  await tokens.load('s1');
+  assert.equal(tokens.get('s1')?.token?.AccessorID, 'a1');
+  await tokens.load('other');
+  assert.equal(tokens.get('other')?.down, 'default');
+});
+
+test('allow and deny replace what was cached once the primary is unreachable', async () => {
+  for (const policy of ['allow', 'deny'] as const) {
+    const { p, clock, tokens } = remote(policy);
+    await tokens.load('s1');
+    p.up = false;
+    clock.advance(5000);
+    await tokens.load('s1');
+    assert.deepEqual([tokens.get('s1')?.token, tokens.get('s1')?.down], [undefined, policy]);
+  }
+});
+
+test('async-cache answers from the stale entry at once and refreshes in the background', async () => {
+  const { p, clock, tokens } = remote('async-cache');
+  await tokens.load('s1');
+  clock.advance(5000);
+  p.up = false;
+  await tokens.load('s1');
+  assert.equal(tokens.get('s1')?.token?.AccessorID, 'a1', 'served stale');
+  await new Promise((r) => setImmediate(r));
+  assert.equal(p.calls, 2, 'refreshed in the background');
+  assert.equal(tokens.get('s1')?.token?.AccessorID, 'a1', 'kept after the failed refresh');
+});
