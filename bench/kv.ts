@@ -59,10 +59,19 @@ function progress(msg: string): void {
   process.stderr.write(msg + '\n');
 }
 
+/**
+ * Where the next cell's operation numbers start: every cell's PUTs write values no earlier cell (nor
+ * the prefill, which wrote value(k) to key k) left in their keys, so none is a no-op rewrite, which
+ * the KV endpoint answers from a consistent read instead of a write. A multiple of KEYS: operation i
+ * still targets key i % KEYS.
+ */
+let cellBase = 0;
+
 /** One timed cell; with `pid`, that server process's CPU per operation (warm-up included) too. */
 async function cell(tag: string, c: number, label: string, op: Operation, pid?: number): Promise<CellResult> {
   const cpu0 = pid ? cpuMs(pid) : 0;
-  const r = await runCell(c, warmupMs, durationMs, op);
+  const base = (cellBase += KEYS * 4096);
+  const r = await runCell(c, warmupMs, durationMs, (i) => op(base + i));
   if (pid) r.cpuUs = ((cpuMs(pid) - cpu0) * 1000) / r.total;
   const cpu = r.cpuUs === undefined ? '' : `  server CPU ${r.cpuUs.toFixed(1).padStart(5)} µs/req`;
   progress(`[${tag}] ${String(c).padStart(3)} clients  ${label.padEnd(18)} ${fmtRate(r.opsPerSec).padStart(9)} ops/s  p50 ${fmtMs(r.p50).padStart(6)}  p99 ${fmtMs(r.p99).padStart(6)}${cpu}`);
