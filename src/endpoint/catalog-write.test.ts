@@ -1,5 +1,5 @@
-// Catalog register's record comparison, and a node re-registered in another spelling (Consul's
-// ensureNodeTxn stores a changed node as sent) moving its records to the new spelling.
+// Catalog register's record comparison, a node re-registered in another spelling (Consul's
+// ensureNodeTxn stores a changed node as sent) moving its records to the new spelling, and locality.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startDevAgent, type DevAgent } from '../../test/support/agent.ts';
@@ -79,5 +79,32 @@ describe('a node re-registered in another spelling', () => {
     assert.equal(dev.agent.replica.sessions.byNode('respell-node').some((s) => s.ID === sid), false);
     const left = await dev.agent.store.range('coordinate/');
     assert.equal(left.kvs.some((kv) => kv.key.toLowerCase().includes('respell-node')), false, 'no coordinate key left behind');
+  });
+});
+
+describe('locality', () => {
+  let dev: DevAgent;
+  before(async () => {
+    dev = await startDevAgent();
+  });
+  after(() => dev.stop());
+
+  test('kept on the node and the service as given; the same locality again writes nothing; an empty one is none', async () => {
+    const { catalog } = dev.agent.endpoints;
+    const cat = dev.agent.replica.catalog;
+    const east = { Region: 'us-east-1', Zone: 'us-east-1a' };
+    await catalog.register({
+      Node: 'loc', Address: '10.9.1.1', Locality: east, Service: { ID: 'web', Service: 'web', Locality: { Region: 'eu-1', Zone: '' } },
+    });
+    assert.deepEqual(cat.node('loc')?.Locality, east);
+    assert.deepEqual(cat.services.get('loc')!.get('web')!.Locality, { Region: 'eu-1' });
+    const modified = [cat.node('loc')!.ModifyIndex, cat.services.get('loc')!.get('web')!.ModifyIndex];
+    await catalog.register({
+      Node: 'loc', Address: '10.9.1.1', Locality: { ...east }, Service: { ID: 'web', Service: 'web', Locality: { Region: 'eu-1' } },
+    });
+    assert.deepEqual([cat.node('loc')!.ModifyIndex, cat.services.get('loc')!.get('web')!.ModifyIndex], modified, 'unchanged records are not rewritten');
+    await catalog.register({ Node: 'loc', Address: '10.9.1.1', Locality: { Region: '', Zone: '' }, Service: { ID: 'web', Service: 'web' } });
+    assert.equal('Locality' in cat.node('loc')!, false);
+    assert.equal('Locality' in cat.services.get('loc')!.get('web')!, false);
   });
 });
