@@ -102,7 +102,7 @@ export class AclReplication implements LeaderLoop {
     this.#status.Running = false;
   }
 
-  /** One round of `spec`: exported for tests through `replicateOnce`. */
+  /** One replication round of `kind` (what each loop repeats), for tests and tools. */
   async replicateOnce(kind: Kind, signal: AbortSignal = new AbortController().signal): Promise<void> {
     const spec = kind === 'policies' ? this.#policies() : kind === 'roles' ? this.#roles() : this.#tokens();
     await this.#round(spec, signal);
@@ -156,7 +156,8 @@ export class AclReplication implements LeaderLoop {
     if (diff.deletes.length || records.length) {
       this.#d.epDeps.logger.info({ type: spec.kind, deleted: diff.deletes.length, updated: records.length, index }, 'ACL replication applied changes');
     }
-    this.#index[spec.kind] = index < last ? 0 : index;
+    // The diff is over every record, so an index that went backwards (the primary restored) needs no second pass.
+    this.#index[spec.kind] = index;
     if (spec.kind === 'policies') this.#status.ReplicatedIndex = index;
     else if (spec.kind === 'roles') this.#status.ReplicatedRoleIndex = index;
     else this.#status.ReplicatedTokenIndex = index;

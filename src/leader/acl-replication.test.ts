@@ -1,0 +1,105 @@
+// One replication round at a time against a fake primary (its list and read answers), on a
+// memory store and replica: what lands, what is deleted, what is left alone, and the status.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ManualClock } from '../clock.ts';
+import { soloLeadership, putOp, type EndpointDeps } from '../endpoint/index.ts';
+import { silentLogger } from '../log.ts';
+import { Replica } from '../state/index.ts';
+import { MemoryStore } from '../store/index.ts';
+import { AclReplication, type PrimaryAnswer } from './acl-replication.ts';
+
+type Rec = Record<string, unknown>;
+
+async function setup(tokenReplication = true) {
+  const clock = new ManualClock(Date.UTC(2026, 0, 2, 3, 4, 5, 600));
+  const store = new MemoryStore({ clock });
+  await store.open();
+  const logger = silentLogger();
+  const replica = new Replica({ store, clock, logger });
+  await replica.start();
+  const deps: EndpointDeps = {
+    store, replica, clock, logger, leadership: soloLeadership('127.0.0.1:8300'), random: Math.random,
+    config: { datacenter: 'dc2', nodeName: 'n1', kvMaxValueSize: 512 * 1024, txnMaxReqLen: 512 * 1024, defaultQueryTime: 300_000, maxQueryTime: 600_000, sessionTtlMin: 10_000 },
+  };
+  const primary = { policies: [] as Rec[], roles: [] as Rec[], tokens: [] as Rec[], index: 10, asked: [] as string[] };
+  const json = (v: unknown, index = primary.index): PrimaryAnswer => ({ status: 200, headers: { 'X-Consul-Index': String(index) }, body: Buffer.from(JSON.stringify(v)) });
+  const get = async (path: string, token: string): Promise<PrimaryAnswer> => {
+    primary.asked.push(`${path} ${token}`);
+    const p = path.split('?')[0];
+    if (p === '/v1/acl/policies') return json(primary.policies.map(({ Rules: _r, ...stub }) => stub));
+    if (p === '/v1/acl/roles') return json(primary.roles);
+    if (p === '/v1/acl/tokens') return json(primary.tokens);
+    const pol = primary.policies.find((x) => p === `/v1/acl/policy/${x.ID}`);
+    return pol ? json(pol) : { status: 403, headers: {}, body: Buffer.from('ACL not found') };
+  };
+  const repl = new AclReplication({ epDeps: deps, primary: 'dc1', tokenReplication, enabled: () => true, token: () => 'repl-token', get });
+  const put = (key: string, rec: Rec) => store.txn({ success: [putOp(key, rec)] }).then((r) => replica.waitFor(r.revision));
+  return { store, replica, primary, repl, put, stop: () => replica.stop() };
+}
+
+test('policies arrive in full, changed ones are rewritten, and those gone from the primary are deleted', async () => {
+  const s = await setup();
+  try {
+    s.primary.policies = [{ ID: 'p1', Name: 'one', Rules: 'node_prefix "" { policy = "read" }', Hash: 'h1', CreateIndex: 3, ModifyIndex: 4 }];
+    await s.repl.replicateOnce('policies');
+    assert.equal(s.replica.acl.policies.get('p1')?.Rules, 'node_prefix "" { policy = "read" }');
+    assert.equal(s.replica.acl.policies.by('ONE')?.ID, 'p1', 'the name index follows');
+    assert.ok(s.primary.asked.every((a) => a.endsWith(' repl-token')), 'under the replication token');
+    assert.match(s.primary.asked[0], /^\/v1\/acl\/policies\?dc=dc1&stale=&index=0&wait=300s /);
+
+    s.primary.policies = [{ ID: 'p1', Name: 'renamed', Rules: '', Hash: 'h2' }, { ID: 'p2', Name: 'two', Rules: '', Hash: 'h3' }];
+    s.primary.index = 12;
+    await s.repl.replicateOnce('policies');
+    assert.deepEqual(s.replica.acl.policies.sorted().map((p) => [p.ID, p.Name]), [['p1', 'renamed'], ['p2', 'two']]);
+    assert.equal(s.repl.status().ReplicatedIndex, 12);
+
+    s.primary.policies = [];
+    await s.repl.replicateOnce('policies');
+    assert.deepEqual(s.replica.acl.policies.all(), []);
+    // Go's time, rounded to the second.
+    assert.equal(s.repl.status().LastSuccess, '2026-01-02T03:04:06Z');
+  } finally {
+    s.stop();
+  }
+});
+
+test('token replication touches global tokens only: local ones stay, whatever the primary lists', async () => {
+  const s = await setup();
+  try {
+    await s.put('acl/token/local-1', { AccessorID: 'local-1', SecretID: 'ls', Local: true, Hash: 'x' });
+    await s.put('acl/token/old-global', { AccessorID: 'old-global', SecretID: 'os', Local: false, Hash: 'y' });
+    s.primary.tokens = [
+      { AccessorID: 'g1', SecretID: 'gs', Local: false, Hash: 'g', Policies: [{ ID: 'p1', Name: 'one' }], CreateIndex: 5, ModifyIndex: 5 },
+      { AccessorID: 'primary-local', SecretID: 'ps', Local: true, Hash: 'l' },
+    ];
+    await s.repl.replicateOnce('tokens');
+    assert.deepEqual(s.replica.acl.tokens.sorted().map((t) => t.AccessorID), ['g1', 'local-1']);
+    assert.deepEqual(s.replica.acl.tokens.get('g1')?.Policies, [{ ID: 'p1' }], 'link names are not stored');
+    assert.equal(s.replica.acl.tokens.by('gs')?.AccessorID, 'g1');
+    assert.equal(s.repl.status().ReplicatedTokenIndex, 10);
+  } finally {
+    s.stop();
+  }
+});
+
+test('redacted secrets stop the round with Consul\'s error', async () => {
+  const s = await setup();
+  try {
+    s.primary.tokens = [{ AccessorID: 'g1', SecretID: '<hidden>', Local: false, Hash: 'g' }];
+    await assert.rejects(s.repl.replicateOnce('tokens'), /failed to retrieve unredacted tokens - replication token in use does not grant acl:write/);
+    assert.equal(s.replica.acl.tokens.get('g1'), undefined);
+  } finally {
+    s.stop();
+  }
+});
+
+test('status: enabled in a secondary, the replication type follows token replication', async () => {
+  const s = await setup(false);
+  try {
+    const st = s.repl.status();
+    assert.deepEqual([st.Enabled, st.Running, st.SourceDatacenter, st.ReplicationType, st.LastSuccess], [true, false, 'dc1', 'policies', '0001-01-01T00:00:00Z']);
+  } finally {
+    s.stop();
+  }
+});
