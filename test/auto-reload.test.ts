@@ -1,6 +1,6 @@
 // A `proconsul agent` process with auto_reload_config: editing its config directory changes what
 // the agent serves (services, log_level) without a signal, and an invalid edit is logged while the
-// agent keeps running on the configuration it had.
+// agent keeps running on the configuration it had. Renewed TLS files are picked up the same way.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -8,7 +8,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
+import https from 'node:https';
+import { X509Certificate } from 'node:crypto';
+import type { TLSSocket } from 'node:tls';
+import { loadConfig } from '../src/agent/config/index.ts';
+import type { RuntimeConfig } from '../src/index.ts';
+import { devConfig, startDevAgent } from './support/agent.ts';
 import { freePort } from './support/ports.ts';
+import { testCA } from './support/tls-cert.ts';
 
 const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'proconsul.js');
 
@@ -75,6 +82,43 @@ test('auto_reload_config: a service file added to the config dir is registered; 
   } finally {
     child.kill('SIGTERM');
     if (child.exitCode === null) await once(child, 'exit');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('auto_reload_config: a renewed HTTPS key pair is served without a reload request', { timeout: 60_000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-autoreload-tls-'));
+  const ca = await testCA('Auto-reload CA');
+  const first = await ca.issue('server.dc1.consul', 'server');
+  const renewed = await ca.issue('server.dc1.consul', 'server');
+  const cert = path.join(dir, 'agent.pem');
+  const key = path.join(dir, 'agent-key.pem');
+  fs.writeFileSync(cert, first.cert);
+  fs.writeFileSync(key, first.key);
+  const port = await freePort();
+  const tls = (await loadConfig({ args: ['-dev', '-hcl', `tls { defaults { cert_file = "${cert}" key_file = "${key}" } }`] })).config.tls;
+  const config: Partial<RuntimeConfig> = {
+    autoReloadConfig: true, tls, ports: { http: 0, https: port, dns: -1, grpc: -1, grpcTls: -1, serfLan: 8301, serfWan: 8302, server: 8300 },
+    httpsAddrs: [{ kind: 'tcp', host: '127.0.0.1', port }],
+  };
+  // The configuration read again is the same one: only the files behind it changed.
+  const dev = await startDevAgent({ config, deps: { reloadConfig: async () => devConfig(config) } });
+  const presented = () => new Promise<string>((resolve, reject) => {
+    const req = https.request({ host: '127.0.0.1', port, path: '/v1/status/leader', agent: false, ca: ca.cert }, (res) => {
+      resolve((res.socket as TLSSocket).getPeerCertificate().serialNumber);
+      res.resume();
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  try {
+    assert.equal(await presented(), new X509Certificate(first.cert).serialNumber);
+    fs.writeFileSync(cert, renewed.cert);
+    fs.writeFileSync(key, renewed.key);
+    const want = new X509Certificate(renewed.cert).serialNumber;
+    await until('the renewed certificate', async () => (await presented()) === want);
+  } finally {
+    await dev.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
