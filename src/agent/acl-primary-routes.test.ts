@@ -50,6 +50,13 @@ test('without token replication every token operation is the primary\'s and auth
   await assert.rejects(boot({} as never, async () => ({})), /ACL support disabled/);
 });
 
+test('the replication status is the leader\'s: a follower forwards it', () => {
+  const d = deps(true);
+  assert.equal(aclRoute(d, 'GET', '/v1/acl/replication'), 'local');
+  assert.equal(aclRoute({ ...d, otherLeader: () => '' }, 'GET', '/v1/acl/replication'), 'local');
+  assert.equal(kind(aclRoute({ ...d, otherLeader: () => '127.0.0.9:8300' }, 'GET', '/v1/acl/replication')), 'decided');
+});
+
 test('the Local flag of a token body, keys in any case', () => {
   assert.equal(localFlag(Buffer.from('{"Local":true}')), true);
   assert.equal(localFlag(Buffer.from('{"local":true}')), true);

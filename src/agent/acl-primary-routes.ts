@@ -17,6 +17,8 @@ export interface AclPrimaryRoutesDeps extends PrimaryForwardDeps {
   /** acl.enable_token_replication: this datacenter keeps tokens (Consul's LocalTokensEnabled). */
   tokenReplication: boolean;
   acl: () => AclTables;
+  /** The leader's internal RPC address when another server of this datacenter leads ('' when this one does or none is known). */
+  otherLeader?: () => string;
 }
 
 /** Where a request is answered: here, in the primary, or decided by a look at the request. */
@@ -45,6 +47,8 @@ export function aclPrimaryRouter(router: Pick<Router, 'match' | 'list'>, d: AclP
 
 /** Where one ACL request is answered: here, in the primary, or decided by the request itself. */
 export function aclRoute(d: AclPrimaryRoutesDeps, method: string, path: string): Route {
+  // The replication status is the leader's (Consul's ACL.ReplicationStatus is forwarded there).
+  if (path === '/v1/acl/replication') return leaderRoute(d);
   if (path === '/v1/acl/bootstrap') return async () => { throw new UnauthorizedError(); };
   if (method !== 'GET' && /^\/v1\/acl\/(policy|role)(\/|$)/.test(path)) return 'primary';
   if (AUTH_ROUTES.test(path)) {
@@ -60,6 +64,12 @@ export function aclRoute(d: AclPrimaryRoutesDeps, method: string, path: string):
   const t = d.acl().tokens.get(accessor);
   if (method === 'PUT') return t && !t.Local ? 'primary' : 'local';
   return t?.Local ? 'local' : 'primary';
+}
+
+function leaderRoute(d: AclPrimaryRoutesDeps): Route {
+  const leader = d.otherLeader?.() ?? '';
+  if (!leader) return 'local';
+  return (req) => d.dc.forwarder.handler({ servers: () => [leader] })(req);
 }
 
 // A token create or update: global tokens are written in the primary, local ones here when local tokens are enabled.

@@ -348,6 +348,7 @@ export function buildServer(
   // A secondary's ACL requests go where Consul sends them, after the caller's token is readied (held here or resolved in the primary).
   const own = toPrimary ? aclPrimaryRouter(preparingRouter(routes, reqCfg, (secret) => endpoints.acl.resolver.prepare(secret)), {
     ...toPrimary, enabled: () => endpoints.acl.resolver.enabled, tokenReplication: tokenReplication(config), acl: () => replica.acl,
+    otherLeader: () => (election.isLeader() ? '' : election.leaderAddr()),
   }) : routes;
   const router = configPrimaryRouter(dcForward ? forwardingRouter(own, dcForward) : own, own, toPrimary, config.connect.enabled);
   if (toPrimary) {
