@@ -2,7 +2,7 @@
 // register/deregister and node/service maintenance, with Consul's Go client's wire names.
 
 import type { ApiResponse, CallOptions, ConsulClient, QueryOptions } from './client.ts';
-import type { HealthCheckDefinition, NodeService, ServiceAddress, Weights } from './catalog-types.ts';
+import type { HealthCheckDefinition, Locality, NodeService, ServiceAddress, Weights } from './catalog-types.ts';
 
 /**
  * A service as the local agent holds it (Consul's api.AgentService): the catalog's NodeService
@@ -68,6 +68,8 @@ export interface AgentServiceRegistration {
   Checks?: AgentServiceCheck[];
   Proxy?: Record<string, unknown>;
   Connect?: Record<string, unknown>;
+  /** Where the service runs; without one the agent's locality applies. */
+  Locality?: Locality;
   Namespace?: string;
   Partition?: string;
   [field: string]: unknown;
