@@ -48,7 +48,7 @@ export interface QueryMeta {
 
 /** A read result and its meta. */
 export interface QueryResult<T> {
-  /** With a share key, the same object other reads got: never mutate it. */
+  /** With a share key, the same object other reads got: never mutate it (nor, then, the result and its meta). */
   value: T;
   meta: QueryMeta;
 }
@@ -59,6 +59,8 @@ export interface QueryRun<T> {
   value: T;
   /** Set when ACL filtering dropped something from `value`. */
   filtered?: boolean;
+  /** A shared run's last answer (answer()): the readers it wakes together take one object. */
+  answered?: QueryResult<T>;
 }
 
 /** Default query options: non-blocking, default consistency, anonymous. */
@@ -213,5 +215,16 @@ function answer<T>(deps: EndpointDeps, opts: QueryOptions, res: QueryRun<T>): Qu
   const meta = queryMeta(deps, res.index, opts.consistency);
   // Consul reports ACL filtering only to callers that presented a token.
   if (res.filtered && opts.authz?.tokenGiven) meta.filteredByACLs = true;
-  return { value: res.value, meta };
+  if (opts.shareKey === undefined) return { value: res.value, meta };
+  // A change wakes every reader of a shared run at once, and each held query's promise (made when
+  // it arrived, long since old) keeps its answer: one answer object per distinct meta instead of
+  // one per reader, which the wave's scavenges promoted.
+  const last = res.answered;
+  if (last !== undefined && sameMeta(last.meta, meta)) return last;
+  return res.answered = { value: res.value, meta };
+}
+
+function sameMeta(a: QueryMeta, b: QueryMeta): boolean {
+  return a.index === b.index && a.knownLeader === b.knownLeader && a.lastContact === b.lastContact
+    && a.consistency === b.consistency && a.filteredByACLs === b.filteredByACLs;
 }

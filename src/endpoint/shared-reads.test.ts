@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { Notifier } from '../state/notify.ts';
 import { ManualClock } from '../clock.ts';
 import { SharedReads } from './shared-reads.ts';
-import type { QueryRun } from './query.ts';
+import { blockingQuery, defaultQueryOptions, type QueryRun } from './query.ts';
+import type { EndpointDeps } from './deps.ts';
 
 function setup(): { n: Notifier; shared: SharedReads; rev: { at: number }; computed: string[] } {
   const rev = { at: 7 };
@@ -60,4 +61,34 @@ test('the entry bound drops old results instead of growing', () => {
   assert.ok(shared.size <= 2);
   shared.run('c', n.watchSet(), compute(computed, 'c'));
   assert.deepEqual(computed, ['a', 'b', 'c']);
+});
+
+test('readers of one shared run woken together get one answer object; another meta gets its own', async () => {
+  const clock = new ManualClock(100_000);
+  const rev = { at: 7 };
+  const n = new Notifier(clock);
+  const replica = { notifier: n, lastContact: 100_000, get appliedRevision() { return rev.at; } };
+  const deps = {
+    replica, clock, random: () => 0, config: { defaultQueryTime: 60_000, maxQueryTime: 60_000 },
+    sharedReads: new SharedReads(() => rev.at), leadership: { isLeader: () => true, knownLeader: () => true },
+  } as unknown as EndpointDeps;
+  let index = 7;
+  const hot = (ws: ReturnType<Notifier['watchSet']>): QueryRun<string[]> => {
+    ws.addKey('services', 'hot');
+    return { index, value: [`hot@${index}`] };
+  };
+  const read = (key: string, consistency: 'default' | 'stale') =>
+    blockingQuery(deps, { ...defaultQueryOptions(), minIndex: 7, consistency, shareKey: key }, hot);
+  const held = [read('k', 'default'), read('k', 'default'), read('k', 'stale'), read('other', 'default')];
+  index = 8;
+  rev.at = 8;
+  n.changed('services', 'hot');
+  const [a, b, stale, other] = await Promise.all(held);
+  assert.equal(a, b);
+  assert.deepEqual(a, { value: ['hot@8'], meta: { index: 8, knownLeader: true, lastContact: 0, consistency: 'leader' } });
+  assert.notEqual(stale, a);
+  assert.equal(stale.meta.consistency, 'stale');
+  assert.equal(stale.value, a.value);
+  assert.notEqual(other, a);
+  assert.deepEqual(other.meta, a.meta);
 });

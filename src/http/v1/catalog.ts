@@ -174,7 +174,16 @@ function plainBody<T>({ value, meta }: { value: T; meta: HttpResult['meta'] }): 
   return { body: value, meta };
 }
 
-/** A shared result's answer: its value as the body. */
-function sharedBody<T>({ value, meta }: { value: T; meta: HttpResult['meta'] }): HttpResult {
-  return { body: value, meta, shared: true };
+/** The HttpResult made of each shared QueryResult (one object, however many readers it answers). */
+const sharedAnswers = new WeakMap<object, HttpResult>();
+
+/**
+ * A shared result's answer: its value as the body. Readers of one shared run get one QueryResult
+ * (endpoint/query.ts answer()), and here one HttpResult of it, which each held query's old
+ * promise keeps: one object promoted per change instead of one per reader.
+ */
+function sharedBody<T>(r: { value: T; meta: HttpResult['meta'] }): HttpResult {
+  let out = sharedAnswers.get(r);
+  if (out === undefined) sharedAnswers.set(r, out = { body: r.value, meta: r.meta, shared: true });
+  return out;
 }
