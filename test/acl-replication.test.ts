@@ -3,7 +3,8 @@
 // and dc3 (127.0.0.23, token replication off) join it over the WAN with that token as their
 // replication token. Policies, roles and global tokens made in dc1 work in dc2; a local token of
 // dc2 stays there; deletes propagate; a policy written to dc2 lands in dc1; dc3 resolves tokens in
-// the primary; /v1/acl/replication shows each datacenter's figures.
+// the primary (for its client agent too); /v1/acl/replication shows each datacenter's figures; with
+// the primary down, down_policy answers and replication resumes once it is back.
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { call, DcProcs, get, type Proc } from './support/dc-procs.ts';
@@ -106,6 +107,19 @@ test('without token replication, dc3 resolves tokens in the primary and has no l
   const anon = await as(dc1, MGMT, 'PUT', '/v1/acl/token/00000000-0000-0000-0000-000000000002', { Policies: [{ ID: pub.ID }] });
   assert.equal(anon.status, 200, anon.text);
   await until('anonymous reads of pub/ allowed in dc3', 10_000, async () => (await call(dc3, 'GET', '/v1/kv/pub/x')).status === 404, POLL);
+});
+
+test('a dc3 client agent authorizes its own routes with a token only dc1 holds (its server resolves it there)', async () => {
+  const [dc1, , dc3] = procs;
+  const client = await dcs.add('c3', 'dc3', '127.0.0.24', { primary_datacenter: 'dc1', acl: { enabled: true, default_policy: 'deny' } }, { wan: false });
+  dcs.launchClient(client, dc3);
+  await until('c3 to join dc3', 30_000, async () => (await get<unknown[]>(client, `/v1/agent/members?token=${MGMT}`))?.length === 2, POLL);
+  const policy = (await as(dc1, MGMT, 'PUT', '/v1/acl/policy', { Name: 'agent-read', Rules: 'agent_prefix "" { policy = "read" }' })).json;
+  await until('the agent-read policy replicated to dc3', 20_000, async () => (await as(dc3, MGMT, 'GET', `/v1/acl/policy/${policy.ID}`)).status === 200, POLL);
+  const token = (await as(dc1, MGMT, 'PUT', '/v1/acl/token', { Description: 'agent reader', Policies: [{ ID: policy.ID }] })).json;
+  assert.equal((await as(client, token.SecretID, 'GET', '/v1/agent/self')).status, 200);
+  assert.equal((await as(client, token.SecretID, 'PUT', '/v1/agent/maintenance?enable=true')).status, 403);
+  assert.equal((await as(client, 'dddddddd-0000-4000-8000-000000000000', 'GET', '/v1/agent/self')).status, 403);
 });
 
 test('/v1/acl/replication: off in the primary, each secondary\'s figures', async () => {
