@@ -103,9 +103,11 @@ function readConnect(r: TreeReader, autoEncrypt: AutoEncryptConfig): RuntimeConf
 
 function readGeneral(r: TreeReader, ctx: BuildContext) {
   const dataDir = r.str('data_dir');
+  const datacenter = r.str('datacenter').toLowerCase();
   return {
     dev: ctx.dev, server: r.bool('server'), bootstrap: r.bool('bootstrap'), bootstrapExpect: r.int('bootstrap_expect'),
-    datacenter: r.str('datacenter').toLowerCase(), primaryDatacenter: r.str('primary_datacenter').toLowerCase(),
+    // Unset, the primary datacenter is this agent's own (Consul's builder), as /v1/agent/self reports it.
+    datacenter, primaryDatacenter: r.str('primary_datacenter').toLowerCase() || datacenter,
     nodeName: r.str('node_name') || ctx.hostname, nodeIdConfigured: r.str('node_id'), nodeMeta: r.stringMap('node_meta'),
     dataDir: ctx.dev || dataDir === '' ? null : dataDir, store: readStore(r.str('store'), ctx.dev),
     domain: r.str('domain', 'consul.'), altDomain: r.str('alt_domain'), logLevel: readLogLevel(r),

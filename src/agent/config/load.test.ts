@@ -25,6 +25,12 @@ test('-dev gives Consul dev defaults and the memory store', async () => {
   assert.match(config.nodeId, /^[0-9a-f-]{36}$/);
 });
 
+test('primary_datacenter unset is the agent\'s own datacenter (Consul\'s builder), set it is lowercased', async () => {
+  assert.equal((await load(['-dev'])).config.primaryDatacenter, 'dc1');
+  assert.equal((await load(['-dev', '-datacenter', 'East'])).config.primaryDatacenter, 'east');
+  assert.equal((await load(['-dev', '-datacenter', 'east', '-hcl', 'primary_datacenter = "West"'])).config.primaryDatacenter, 'west');
+});
+
 test('without -dev: data_dir is required, grpc is off, advertise is the private IP', async () => {
   await assert.rejects(load([]), (e: Error) => e instanceof ConfigError && e.message === 'data_dir cannot be empty');
   const dir = await fixtureDir();
