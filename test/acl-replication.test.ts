@@ -137,6 +137,11 @@ test('/v1/acl/replication: off in the primary, each secondary\'s figures', async
   assert.match(s2.LastSuccess, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
   assert.notEqual(s2.LastSuccess, zero);
   if (s2.LastError !== zero) assert.ok(Date.parse(s2.LastSuccess) >= Date.parse(s2.LastError), `${s2.LastSuccess} after ${s2.LastError} (${s2.LastErrorMessage})`);
+  // Consul's replication gauges on the leader.
+  const metrics = (await as(dc2, MGMT, 'GET', '/v1/agent/metrics')).json as { Gauges: { Name: string; Value: number }[] };
+  const gauge = (name: string) => metrics.Gauges.find((g) => g.Name === `consul.leader.replication.${name}`)?.Value;
+  assert.deepEqual(['acl-policies', 'acl-roles', 'acl-tokens'].map((k) => gauge(`${k}.status`)), [1, 1, 1]);
+  assert.equal(gauge('acl-tokens.index'), s2.ReplicatedTokenIndex);
   const s3 = (await call(dc3, 'GET', '/v1/acl/replication')).json;
   assert.deepEqual([s3.Enabled, s3.Running, s3.SourceDatacenter, s3.ReplicationType, s3.ReplicatedTokenIndex], [true, true, 'dc1', 'policies', 0]);
   assert.ok(s3.ReplicatedIndex > 0);

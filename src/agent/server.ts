@@ -58,12 +58,9 @@ import { poolHandlers, selfMember, serfLanStats, wanDatacentersHandler, wanStats
 import type { WanPool } from './wan-pool.ts';
 import type { MetricsStream } from '../telemetry/metrics-stream.ts';
 import { forwardingRouter, forwardToDatacenter, type DcForwardingDeps } from './dc-forward.ts';
-import { callPrimary, isSecondary, primaryDatacenter, type PrimaryForwardDeps } from './primary-forward.ts';
-import { aclPrimaryRouter, preparingRouter } from './acl-primary-routes.ts';
-import { AclReplication } from '../leader/acl-replication.ts';
-import { RemoteTokens } from '../endpoint/acl-remote.ts';
-import { ANONYMOUS_TOKEN_SECRET, isACLNotFound } from '../acl/index.ts';
-import type { ACLTokenRecord } from '../state/index.ts';
+import { isSecondary, primaryDatacenter, type PrimaryForwardDeps } from './primary-forward.ts';
+import { secondaryAcl } from './acl-secondary.ts';
+import type { ACLReplicationStatus } from '../acl/index.ts';
 import { configPrimaryRouter } from './config-primary-routes.ts';
 import { replicateConfigEntries } from './config-replication-source.ts';
 import { operatorUsageHandler } from '../http/v1/operator-usage.ts';
@@ -229,7 +226,7 @@ export function buildServer(
     configEntries: new ConfigEntryEndpoint(epDeps), gateways: new GatewayEndpoint(epDeps), discoveryChain: new DiscoveryChainEndpoint(epDeps),
     intentions: new IntentionEndpoint(epDeps, { connectEnabled: config.connect.enabled }),
     legacyIntentions: new LegacyIntentionEndpoint(epDeps, { connectEnabled: config.connect.enabled }),
-    acl: aclEndpoints(epDeps, config, () => local.tokens.get('agent_recovery'), () => aclReplication?.status()),
+    acl: aclEndpoints(epDeps, config, () => local.tokens.get('agent_recovery'), () => aclSecondary?.status()),
     snapshot: snapshotEndpoint(epDeps, leaderSide, () => local),
     coordinate: new CoordinateEndpoint(epDeps, coordinateSettings(config).batching),
     autoEncrypt: new AutoEncryptEndpoint(epDeps, {
@@ -344,12 +341,11 @@ export function buildServer(
     primary: primaryDatacenter(config),
     dc: dcForward ?? { datacenter: config.datacenter, nodeName: config.nodeName, routes: { rpcAddresses: () => [] }, defaultToken: () => '', forwarder: new Forwarder({ logger }) },
   } : null;
-  const aclReplication = toPrimary ? secondaryAcl(toPrimary, { config, epDeps, endpoints, local, leaderSide }) : undefined;
-  // A secondary's ACL requests go where Consul sends them, after the caller's token is readied (held here or resolved in the primary).
-  const own = toPrimary ? aclPrimaryRouter(preparingRouter(routes, reqCfg, (secret) => endpoints.acl.resolver.prepare(secret)), {
-    ...toPrimary, enabled: () => endpoints.acl.resolver.enabled, tokenReplication: tokenReplication(config), acl: () => replica.acl,
-    otherLeader: () => (election.isLeader() ? '' : election.leaderAddr()),
-  }) : routes;
+  const aclSecondary = toPrimary ? secondaryAcl({
+    primary: toPrimary, config, epDeps, resolver: endpoints.acl.resolver, replicationToken: () => local.tokens.get('replication'),
+    loops: leaderSide.loops, telemetry: observe.telemetry, otherLeader: () => (election.isLeader() ? '' : election.leaderAddr()), reqCfg,
+  }) : undefined;
+  const own = aclSecondary ? aclSecondary.routes(routes) : routes;
   const router = configPrimaryRouter(dcForward ? forwardingRouter(own, dcForward) : own, own, toPrimary, config.connect.enabled);
   if (toPrimary) {
     replicateConfigEntries({
@@ -470,44 +466,9 @@ function keyListPolicy(config: RuntimeConfig): boolean {
   return acl?.enable_key_list_policy === true;
 }
 
-/** acl.enable_token_replication: a secondary keeps global tokens (and may hold local ones). */
-function tokenReplication(config: RuntimeConfig): boolean {
-  return (config.raw.acl as Record<string, unknown> | undefined)?.enable_token_replication === true;
-}
-
-/**
- * A secondary datacenter's ACLs: the leader replicates from the primary, and secrets not held
- * here are resolved there (acl.token_ttl, acl.down_policy).
- */
-function secondaryAcl(
-  primary: PrimaryForwardDeps, s: { config: RuntimeConfig; epDeps: EndpointDeps; endpoints: Endpoints; local: Local; leaderSide: LeaderSide },
-): AclReplication {
-  const { config, epDeps, endpoints } = s;
-  const replication = new AclReplication({
-    epDeps, primary: primary.primary, tokenReplication: tokenReplication(config), enabled: () => endpoints.acl.resolver.enabled,
-    token: () => s.local.tokens.get('replication'),
-    get: (path, token, signal) => callPrimary(primary, 'GET', path, token, { signal }),
-  });
-  s.leaderSide.loops.add(replication);
-  const raw = config.raw.acl as Record<string, unknown> | undefined;
-  endpoints.acl.resolver.useRemote(new RemoteTokens({
-    clock: epDeps.clock, logger: epDeps.logger.child({ '@module': 'agent.acl.remote' }),
-    ttlMs: durationSetting(raw?.token_ttl, 30_000), downPolicy: config.acl.downPolicy,
-    fetch: async (secret) => {
-      // The anonymous token's secret is `anonymous` (Consul resolves '' as it).
-      const res = await callPrimary(primary, 'GET', `/v1/acl/token/self?dc=${encodeURIComponent(primary.primary)}`, secret || ANONYMOUS_TOKEN_SECRET);
-      const text = res.body.toString('utf8');
-      if (res.status === 403 && isACLNotFound(new Error(text))) return null;
-      if (res.status !== 200) throw new Error(text.trim() || `primary answered ${res.status}`);
-      return JSON.parse(text) as ACLTokenRecord;
-    },
-  }));
-  return replication;
-}
-
 /** Builds the ACL endpoints over one resolver. */
 function aclEndpoints(
-  deps: EndpointDeps, config: RuntimeConfig, agentRecovery: () => string, replication: () => ReturnType<AclReplication['status']> | undefined,
+  deps: EndpointDeps, config: RuntimeConfig, agentRecovery: () => string, replication: () => ACLReplicationStatus | undefined,
 ): AclEndpoints {
   const resolver = new AclResolver(deps, {
     enabled: config.acl.enabled, defaultPolicy: config.acl.defaultPolicy, datacenter: config.datacenter,

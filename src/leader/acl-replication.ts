@@ -45,7 +45,9 @@ export interface AclReplicationDeps {
   maxBackoffMs?: number;
 }
 
-type Kind = 'policies' | 'roles' | 'tokens';
+/** A replicated ACL table. */
+export type ReplicationKind = 'policies' | 'roles' | 'tokens';
+type Kind = ReplicationKind;
 type Rec = Record<string, unknown>;
 
 /** One replicated table: where it is listed in the primary and kept here. */
@@ -69,6 +71,7 @@ export class AclReplication implements LeaderLoop {
   readonly #timers = new Set<TimerHandle>();
   #status: ACLReplicationStatus;
   readonly #index: Record<Kind, number> = { policies: 0, roles: 0, tokens: 0 };
+  readonly #healthy: Record<Kind, boolean> = { policies: false, roles: false, tokens: false };
 
   constructor(deps: AclReplicationDeps) {
     this.#d = deps;
@@ -81,6 +84,11 @@ export class AclReplication implements LeaderLoop {
   /** Consul's ACL.ReplicationStatus of this server. */
   status(): ACLReplicationStatus {
     return { ...this.#status };
+  }
+
+  /** Whether the last round of `kind` succeeded, and the primary's index it replicated (the leader.replication gauges). */
+  health(kind: Kind): { healthy: boolean; index: number } {
+    return { healthy: this.#healthy[kind], index: this.#index[kind] };
   }
 
   /** Starts one replication loop per type. */
@@ -123,6 +131,7 @@ export class AclReplication implements LeaderLoop {
       next = failures + 1;
       // A failed round syncs in full next time (Consul resets lastRemoteIndex).
       this.#index[spec.kind] = 0;
+      this.#healthy[spec.kind] = false;
       const message = (err as Error).message;
       this.#status.LastError = this.#now();
       this.#status.LastErrorMessage = message;
@@ -158,6 +167,7 @@ export class AclReplication implements LeaderLoop {
     }
     // The diff is over every record, so an index that went backwards (the primary restored) needs no second pass.
     this.#index[spec.kind] = index;
+    this.#healthy[spec.kind] = true;
     if (spec.kind === 'policies') this.#status.ReplicatedIndex = index;
     else if (spec.kind === 'roles') this.#status.ReplicatedRoleIndex = index;
     else this.#status.ReplicatedTokenIndex = index;

@@ -37,7 +37,7 @@ export const consumers: Readonly<Record<string, string>> = {
   'acl.enabled': 'agent/agent.ts#acl', 'acl.default_policy': 'agent/agent.ts#defaultPolicy',
   'acl.down_policy': 'agent/client-acl.ts#downPolicy', 'acl.token_ttl': 'agent/client-acl.ts#token_ttl',
   'acl.enable_key_list_policy': 'agent/server.ts#enable_key_list_policy',
-  'acl.enable_token_replication': 'agent/server.ts#enable_token_replication',
+  'acl.enable_token_replication': 'agent/acl-secondary.ts#enable_token_replication',
   'acl.enable_token_persistence': 'agent/local/load.ts#enable_token_persistence',
   'acl.tokens.initial_management': 'agent/agent.ts#initialManagement', 'acl.tokens.replication': 'agent/local/build.ts#replication',
   'acl.tokens.agent_recovery': 'agent/server.ts#agentRecovery', 'acl.tokens.default': 'agent/agent.ts#default',
