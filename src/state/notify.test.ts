@@ -103,6 +103,29 @@ test('a wave of wake-ups is released in batches, one per deferred turn, skipping
   assert.equal(n.blocked, 0);
 });
 
+test('waiters that arrive while a wave is being released wait for the next change, on every kind of interest', async () => {
+  const deferred: (() => void)[] = [];
+  const n = new Notifier(new ManualClock(), { batch: 1, defer: (fn) => deferred.push(fn) });
+  const wait = (f: (ws: ReturnType<Notifier['watchSet']>) => unknown) => {
+    const ws = n.watchSet();
+    f(ws);
+    return ws.wait(60_000);
+  };
+  const first = [wait((ws) => ws.addKey('kvs', 'a/b')), wait((ws) => ws.addPrefix('kvs', 'a/')), wait((ws) => ws.addTable('kvs'))];
+  n.changed('kvs', 'a/b');
+  assert.equal(n.wakeups, 1);
+  // Arriving mid-release (a woken client asking again): not part of this wave.
+  const later = [wait((ws) => ws.addKey('kvs', 'a/b')), wait((ws) => ws.addPrefix('kvs', 'a/')), wait((ws) => ws.addTable('kvs'))];
+  while (deferred.length) deferred.shift()!();
+  assert.deepEqual(await Promise.all(first), [true, true, true]);
+  assert.equal(n.wakeups, 3);
+  assert.equal(n.blocked, 3);
+  n.changed('kvs', 'a/b');
+  while (deferred.length) deferred.shift()!();
+  assert.deepEqual(await Promise.all(later), [true, true, true]);
+  assert.equal(n.blocked, 0);
+});
+
 test('a set that took another set\'s items keeps its own additions to itself', async () => {
   const { n } = notifier();
   const first = n.watchSet().addKey('kvs', 'a');

@@ -238,8 +238,8 @@ export class Notifier {
         t.any.delete(waiter);
         continue;
       }
-      // A set holding the waiter is still the map's (sets leave the map only once empty); drop
-      // emptied per-key sets so that timed-out waits on unique keys leave nothing behind.
+      // Drop emptied per-key sets so that timed-out waits on unique keys leave nothing behind. A
+      // woken waiter's set already left the map (changed()); the key may hold a newer set without it.
       const map = it.kind === 'key' ? t.keys : t.prefixes;
       const set = map.get(it.key);
       if (set?.delete(waiter) && set.size === 0) map.delete(it.key);
@@ -308,13 +308,27 @@ export class Notifier {
   changed(table: string, key: string): void {
     const t = this.#tables.get(table);
     if (!t) return;
-    this.#enqueue(t.any);
+    // Every waiter of a matching set is woken, so the set leaves the table now, whole, instead of
+    // emptying one delete at a time: a set of thousands shrank its table over and over, each new
+    // table young and held by the (old) map, so a wake-up wave promoted them. Waiters that
+    // arrive meanwhile start a new set; ending a queued waiter finds its old set gone, or not in it.
+    if (t.any.size > 0) {
+      this.#enqueue(t.any);
+      t.any = new Set();
+    }
     const exact = t.keys.get(key);
-    if (exact) this.#enqueue(exact);
+    if (exact) {
+      this.#enqueue(exact);
+      t.keys.delete(key);
+    }
     if (t.prefixes.size > 0) {
       for (let i = 0; i <= key.length; i++) {
-        const set = t.prefixes.get(key.slice(0, i));
-        if (set) this.#enqueue(set);
+        const prefix = key.slice(0, i);
+        const set = t.prefixes.get(prefix);
+        if (set) {
+          this.#enqueue(set);
+          t.prefixes.delete(prefix);
+        }
       }
     }
     this.#release();
