@@ -9,7 +9,7 @@ import {
 import type { ACLTokenRecord, Indexed } from '../state/index.ts';
 import type { EndpointDeps } from './deps.ts';
 import { agentRecoveryRules, tokenSources, type TokenSources } from './acl-sources.ts';
-import type { RemoteTokens } from './acl-remote.ts';
+import type { RemoteToken, RemoteTokens } from './acl-remote.ts';
 
 /** The AccessorID permission errors name for the agent recovery token. */
 export const AGENT_RECOVERY_ACCESSOR = 'agent-recovery-token';
@@ -57,6 +57,8 @@ export class AclResolver {
   #cache = new Map<string, Cached>();
   #cacheIndex = -1;
   #remote: RemoteTokens | undefined;
+  /** Identities built from the primary's answers (an answer replaced by a refresh drops its own). */
+  readonly #remoteBuilt = new WeakMap<RemoteToken, { index: number; identity: AclIdentity }>();
 
   constructor(deps: EndpointDeps, cfg: AclResolverConfig) {
     this.#deps = deps;
@@ -159,10 +161,16 @@ export class AclResolver {
       const authorizer = e.down === 'allow' ? allowAll() : e.down === 'deny' ? denyAll() : this.defaultAuthorizer();
       return { authorizer, accessorID: '', tokenGiven: secret !== '' };
     }
-    const token = e?.token;
+    const token = e.token;
     if (!token || tokenExpired(token, now)) throw aclNotFoundError();
+    // Compiled once per answer of the primary and state of this datacenter's policies and roles.
+    const acl = this.#deps.replica.acl;
+    const built = this.#remoteBuilt.get(e);
+    if (built && built.index === acl.index) return built.identity;
     const indexed = { CreateIndex: 0, ModifyIndex: 0, ...token } as Indexed<ACLTokenRecord>;
-    return { authorizer: this.#authorizerFor(token), accessorID: token.AccessorID, tokenGiven: secret !== '', token: indexed };
+    const identity = { authorizer: this.#authorizerFor(token), accessorID: token.AccessorID, tokenGiven: secret !== '', token: indexed };
+    this.#remoteBuilt.set(e, { index: acl.index, identity });
+    return identity;
   }
 
   // Consul's agent recovery token: agent write on this node and node read everywhere, nothing else.
