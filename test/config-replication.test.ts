@@ -107,6 +107,15 @@ test('exported services are not replicated: they apply to the primary only', asy
   await call(dc1, 'PUT', '/v1/config', { Kind: 'service-defaults', Name: 'marker', Protocol: 'http' });
   await untilEntry(dc2, '/v1/config/service-defaults/marker', () => true, 'service-defaults/marker in dc2');
   assert.equal((await call(dc2, 'GET', '/v1/config/exported-services/default')).status, 404);
+  // Written only when the request targets the primary (Consul's gateWriteToSecondary).
+  const exported = { Kind: 'exported-services', Name: 'default', Services: [{ Name: 'api', Consumers: [{ Peer: 'other' }] }] };
+  for (const [p, path] of [[dc2, '/v1/config'], [dc1, '/v1/config?dc=dc2']] as const) {
+    const r = await call(p, 'PUT', path, exported);
+    assert.equal(r.status, 500, r.text);
+    assert.equal(r.text, 'exported-services writes must not target secondary datacenters.');
+  }
+  assert.equal((await call(dc2, 'PUT', '/v1/config?dc=dc1', exported)).json, true);
+  assert.equal(((await call(dc1, 'GET', '/v1/config/exported-services/default')).json as { Services: { Name: string }[] }).Services[0].Name, 'api');
 });
 
 test('replication resumes after the primary\'s server restarts', async () => {

@@ -50,3 +50,29 @@ test('without Connect in the secondary, intention writes fail there instead of g
   assert.deepEqual(await noConnect.match('PUT', '/v1/connect/intentions/exact')!.handler(request('/v1/connect/intentions/exact')), { body: 'local' });
   await assert.rejects(noConnect.match('PUT', '/v1/config')!.handler(request('/v1/config')), /No path to datacenter/);
 });
+
+const put = (path: string, body: unknown, dc?: string) => ({ ...request(path, dc), body: async () => Buffer.from(JSON.stringify(body)) });
+const EXPORTED = { Kind: 'exported-services', Name: 'default', Services: [{ Name: 'web', Consumers: [{ Peer: 'other' }] }] };
+
+test('exported-services writes must target the primary datacenter (Consul\'s gateWriteToSecondary)', async () => {
+  const { router, local, primary } = tables();
+  const refused = /exported-services writes must not target secondary datacenters\./;
+  // In the secondary: no ?dc targets dc2 itself; ?dc=dc1 goes to the primary.
+  const secondary = configPrimaryRouter(router, local, primary, true, { datacenter: 'dc2', primary: 'dc1' });
+  await assert.rejects(secondary.match('PUT', '/v1/config')!.handler(put('/v1/config', EXPORTED)), refused);
+  await assert.rejects(secondary.match('PUT', '/v1/config')!.handler(put('/v1/config', EXPORTED, 'dc1')), /No path to datacenter/);
+  await assert.rejects(secondary.match('PUT', '/v1/config')!.handler(put('/v1/config', { Kind: 'service-defaults', Name: 'web' })), /No path to datacenter/);
+  // In the primary: ?dc naming a secondary is refused; its own name or none is applied.
+  const own = configPrimaryRouter(router, local, null, true, { datacenter: 'dc1', primary: 'dc1' });
+  await assert.rejects(own.match('PUT', '/v1/config')!.handler(put('/v1/config', EXPORTED, 'dc2')), refused);
+  assert.deepEqual(await own.match('PUT', '/v1/config')!.handler(put('/v1/config', EXPORTED)), { body: 'local' });
+  assert.deepEqual(await own.match('PUT', '/v1/config')!.handler(put('/v1/config', EXPORTED, 'dc1')), { body: 'local' });
+  // Other kinds, and bodies the handler refuses itself (400), are not gated; the body read reaches the handler.
+  let seen = '';
+  const reading = { match: () => ({ handler: async (req: { body(): Promise<Buffer> }) => ({ body: (seen = (await req.body()).toString()) }), rest: '', pattern: '*' }) };
+  const gated = configPrimaryRouter(router, reading, null, true, { datacenter: 'dc1', primary: 'dc1' });
+  await gated.match('PUT', '/v1/config')!.handler(put('/v1/config', { Kind: 'service-defaults', Name: 'web' }, 'dc2'));
+  assert.equal(JSON.parse(seen).Kind, 'service-defaults');
+  await gated.match('PUT', '/v1/config')!.handler(put('/v1/config', { Kind: 'exported-services', Name: 'default', Nope: 1 }, 'dc2'));
+  assert.equal(JSON.parse(seen).Nope, 1);
+});

@@ -3,7 +3,10 @@
 // which every secondary replicates them. Whatever `?dc` says: a secondary sends them to the
 // primary, and the primary applies them itself.
 import type { Handler, HttpRequest, Router } from '../http/index.ts';
-import { forwardToPrimary, type PrimaryForwardDeps } from './primary-forward.ts';
+import { parseJSON } from '../http/body.ts';
+import { decodeConfigEntry } from '../endpoint/config-entries.ts';
+import { InternalError } from '../errors.ts';
+import { forwardToPrimary, withBody, type PrimaryForwardDeps } from './primary-forward.ts';
 
 /** True for a request that writes config entries (service-intentions included). */
 export function writesConfigEntries(method: string, path: string): boolean {
@@ -29,6 +32,31 @@ function withoutDc(req: HttpRequest): HttpRequest {
   };
 }
 
+/** This agent's datacenter and the primary's (Consul's config.Datacenter and PrimaryDatacenter). */
+export interface DatacenterNames {
+  datacenter: string;
+  primary: string;
+}
+
+/**
+ * Consul's gateWriteToSecondary: an exported-services entry is written only when the request targets
+ * the primary (`?dc`, else this agent's datacenter as the HTTP layer fills it in). Returns the body it
+ * read, for the handler or the primary; a body the handler refuses itself (400) passes ungated, as
+ * Consul decodes it before the check.
+ */
+async function gateExportedServices(req: HttpRequest, names: DatacenterNames): Promise<Buffer | undefined> {
+  if ((req.query.get('dc') || names.datacenter) === names.primary) return undefined;
+  const body = await req.body();
+  let kind: unknown;
+  try {
+    kind = decodeConfigEntry(parseJSON(body, 'Request decoding failed', true)).Kind;
+  } catch {
+    return body;
+  }
+  if (kind === 'exported-services') throw new InternalError('exported-services writes must not target secondary datacenters.');
+  return body;
+}
+
 /**
  * Wraps the route table (`router`, which follows `?dc`) so config entry writes are answered by
  * the primary: forwarded there from a secondary (`primary` set), applied by `local` (the table
@@ -37,6 +65,7 @@ function withoutDc(req: HttpRequest): HttpRequest {
  */
 export function configPrimaryRouter(
   router: Pick<Router, 'match' | 'list'>, local: Pick<Router, 'match'>, primary: PrimaryForwardDeps | null, connectEnabled = true,
+  names?: DatacenterNames,
 ): Pick<Router, 'match' | 'list'> {
   return {
     list: () => router.list(),
@@ -45,7 +74,12 @@ export function configPrimaryRouter(
       if (!m || !writesConfigEntries(method, path)) return m;
       const own = local.match(method, path) ?? m;
       const here = !primary || (!connectEnabled && path.startsWith('/v1/connect/intentions'));
-      const handler: Handler = (req) => (here ? own.handler(withoutDc(req)) : forwardToPrimary(primary, withoutDc(req)));
+      const send = (req: HttpRequest, body?: Buffer) => {
+        const r = withoutDc(req);
+        return here ? own.handler(body === undefined ? r : withBody(r, body)) : forwardToPrimary(primary, r, body);
+      };
+      const gated = names !== undefined && method === 'PUT' && path === '/v1/config';
+      const handler: Handler = gated ? async (req) => send(req, await gateExportedServices(req, names)) : (req) => send(req);
       return { ...m, handler };
     },
   };

@@ -346,7 +346,9 @@ export function buildServer(
     loops: leaderSide.loops, telemetry: observe.telemetry, otherLeader: () => (election.isLeader() ? '' : election.leaderAddr()), reqCfg,
   }) : undefined;
   const own = aclSecondary ? aclSecondary.routes(routes) : routes;
-  const router = configPrimaryRouter(dcForward ? forwardingRouter(own, dcForward) : own, own, toPrimary, config.connect.enabled);
+  const router = configPrimaryRouter(dcForward ? forwardingRouter(own, dcForward) : own, own, toPrimary, config.connect.enabled, {
+    datacenter: config.datacenter, primary: primaryDatacenter(config),
+  });
   if (toPrimary) {
     replicateConfigEntries({
       primary: toPrimary, loops: leaderSide.loops, telemetry: observe.telemetry, entries: endpoints.configEntries, replica,
