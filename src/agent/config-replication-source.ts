@@ -19,6 +19,8 @@ export const CONFIG_LIST_RPC_PATH = '/v1/internal/rpc/config/list-all';
 
 /** How long one blocking read of the primary waits for a change (Consul's default query time). */
 const FETCH_WAIT_MS = 5 * 60_000;
+/** What a call may take past its wait before it is given up (Consul's limits.rpc_client_timeout). */
+const RPC_CLIENT_TIMEOUT_MS = 60_000;
 
 /** The route answering CONFIG_LIST_RPC_PATH from this server's replica (stale, as Consul's AllowStale). */
 export function configListRoute(
@@ -61,6 +63,7 @@ export function replicateConfigEntries(d: ConfigReplicationWiring & { loops: Lea
   const replicator = new ConfigReplicator({
     clock: d.clock, logger: d.logger, random: d.random,
     fetch: (minIndex, signal) => fetchPrimaryEntries(d, minIndex, signal),
+    fetchTimeoutMs: FETCH_WAIT_MS + FETCH_WAIT_MS / 16 + RPC_CLIENT_TIMEOUT_MS,
     local: () => d.replica.configEntries.list(''),
     upsert: (e) => d.entries.putReplicated(e as ConfigEntry),
     remove: (e) => d.entries.deleteReplicated(e.Kind, e.Name),

@@ -113,3 +113,29 @@ test('a failing primary is retried with a growing wait, from the last index that
   assert.equal(h.r.status().replicatedIndex, 8);
   await stopWhileBlocked(h);
 });
+
+test('a read of the primary that never answers (a partition) is given up after its wait and retried', async () => {
+  const clock = new ManualClock();
+  const signals: AbortSignal[] = [];
+  const r = new ConfigReplicator({
+    clock, logger: silentLogger(), random: () => 0, fetchTimeoutMs: 60_000,
+    fetch: (_minIndex, signal) => {
+      signals.push(signal);
+      return new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(new Error('The operation was aborted')), { once: true }));
+    },
+    local: () => [], upsert: async () => {}, remove: async () => {},
+  });
+  await r.start();
+  await settle();
+  assert.equal(signals.length, 1);
+  await run(clock, 59_000);
+  assert.equal(signals[0].aborted, false);
+  await run(clock, 1_100);
+  assert.equal(signals[0].aborted, true, 'the hung read is abandoned');
+  assert.match(r.status().lastErrorMessage, /no answer from the primary datacenter within 1m0s/);
+  await run(clock, 1_100);
+  assert.equal(signals.length, 2, 'and retried after the first wait');
+  assert.equal(r.status().running, true);
+  await r.stop();
+  assert.equal(signals[1].aborted, true, 'leadership lost: the read in flight is abandoned');
+});

@@ -3,6 +3,7 @@
 // diffs them against its own by kind and name, and deletes then upserts the difference, paced,
 // rounds rate limited, failures backed off. Exported services stay in the datacenter they are in.
 import type { Clock, TimerHandle } from '../clock.ts';
+import { formatGoDuration } from '../duration.ts';
 import type { Logger } from '../log.ts';
 import type { ConfigEntry } from '../state/index.ts';
 import type { LeaderLoop } from './loops.ts';
@@ -72,7 +73,16 @@ export interface ConfigReplicationDeps {
   applyLimit?: number;
   /** Longest wait between failed rounds (replicationDefaultMaxRetryWait, 120 s). */
   maxRetryWaitMs?: number;
+  /**
+   * Longest a read of the primary may take before it is given up and retried, as Consul's RPC
+   * timeout of a blocking query (its wait, wait / 16 of jitter, rpc_client_timeout 60 s): a primary
+   * gone without closing the connection (a partition) would hold the round for hours otherwise.
+   */
+  fetchTimeoutMs?: number;
 }
+
+/** Consul's blocking query wait, 5 minutes, with its jitter and RPC client timeout. */
+const DEFAULT_FETCH_TIMEOUT_MS = 300_000 + 300_000 / 16 + 60_000;
 
 /** How replication is doing (Consul's leader.replication.config-entries gauges). */
 export interface ConfigReplicationStatus {
@@ -165,7 +175,7 @@ export class ConfigReplicator implements LeaderLoop {
 
   /** One round (Consul's replicateConfig); returns the primary's index it is in sync with. */
   async #round(lastRemoteIndex: number, signal: AbortSignal): Promise<number> {
-    const remote = await this.#d.fetch(lastRemoteIndex, signal);
+    const remote = await this.#fetch(lastRemoteIndex, signal);
     if (signal.aborted) throw new Stopped();
     // A primary whose index went backwards was rebuilt: compare everything again.
     if (remote.index < lastRemoteIndex) {
@@ -179,6 +189,28 @@ export class ConfigReplicator implements LeaderLoop {
     await this.#reconcile(updates, (e) => this.#d.upsert(e), 'upsert', errors, signal);
     if (errors.length > 0) throw new Error(errors.join('; '));
     return remote.index;
+  }
+
+  /** One read of the primary, abandoned when leadership ends or it takes longer than fetchTimeoutMs. */
+  async #fetch(minIndex: number, signal: AbortSignal): Promise<RemoteEntries> {
+    const limitMs = this.#d.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
+    const read = new AbortController();
+    const leave = (): void => read.abort();
+    signal.addEventListener('abort', leave, { once: true });
+    let timedOut = false;
+    const timer = this.#d.clock.setTimer(limitMs, () => {
+      timedOut = true;
+      read.abort();
+    });
+    try {
+      return await this.#d.fetch(minIndex, read.signal);
+    } catch (err) {
+      if (timedOut && !signal.aborted) throw new Error(`failed to retrieve remote config entries: no answer from the primary datacenter within ${formatGoDuration(limitMs)}`);
+      throw err;
+    } finally {
+      timer.cancel();
+      signal.removeEventListener('abort', leave);
+    }
   }
 
   /** Applies one kind of change entry by entry at the apply limit, collecting failures (Consul's reconcileLocalConfig). */
