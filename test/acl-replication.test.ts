@@ -6,6 +6,7 @@
 // the primary (for its client agent too); /v1/acl/replication shows each datacenter's figures; with
 // the primary down, down_policy answers and replication resumes once it is back.
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { before, test } from 'node:test';
 import { call, DcProcs, get, type Proc } from './support/dc-procs.ts';
 import { until } from './support/wait.ts';
@@ -81,6 +82,15 @@ test('a local token made in dc2 stays in dc2; a policy written to dc2 is written
   }, POLL);
   assert.equal((await as(dc2, MGMT, 'GET', `/v1/acl/token/${local.json.AccessorID}`)).status, 200);
   assert.equal((await as(dc2, MGMT, 'PUT', '/v1/acl/bootstrap')).text.trim(), 'ACL support disabled');
+  // Auth methods are each datacenter's own; only the primary's may issue global tokens.
+  const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const method = (TokenLocality: string) => ({
+    Name: `m-${TokenLocality}`, Type: 'jwt', TokenLocality, Config: { JWTValidationPubKeys: [publicKey.export({ type: 'spki', format: 'pem' })] },
+  });
+  const global2 = await as(dc2, MGMT, 'PUT', '/v1/acl/auth-method', method('global'));
+  assert.deepEqual([global2.status, global2.text.trim()], [400, "Invalid Auth Method: TokenLocality 'global' can only be used in the primary datacenter"]);
+  assert.equal((await as(dc2, MGMT, 'PUT', '/v1/acl/auth-method', method('local'))).status, 200);
+  assert.equal((await as(dc1, MGMT, 'GET', '/v1/acl/auth-method/m-local')).status, 404, 'not in dc1');
 });
 
 test('without token replication, dc3 resolves tokens in the primary and has no local tokens', async () => {

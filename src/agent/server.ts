@@ -478,7 +478,7 @@ function aclEndpoints(
   });
   return {
     resolver, tokens: new AclTokenEndpoint(deps, resolver), policies: new AclPolicyEndpoint(deps, resolver),
-    auth: new AclAuthEndpoint(deps, resolver), misc: new AclMiscEndpoint(deps, resolver, replication),
+    auth: new AclAuthEndpoint(deps, resolver, { primary: !isSecondary(config) }), misc: new AclMiscEndpoint(deps, resolver, replication),
     explain: new AclExplainEndpoint(resolver),
   };
 }

@@ -5,11 +5,12 @@
 import { randomUUID } from 'node:crypto';
 import {
   type ACLAuthMethod, type ACLBindingRule, type ACLBindType, type ACLToken, type JwtKeySourceConfig, type OidcMethodConfig, type RemoteKeySets,
+  type VerifiedIdentity,
 } from '../acl/index.ts';
 import { identityProviders, loginToken, verifyLogin, type LoginParams } from './acl-login.ts';
 import { OidcLogin, type OidcAuthURLParams, type OidcCallbackParams } from './acl-oidc.ts';
 import type { TokenInput } from './acl-tokens.ts';
-import { BadRequestError } from '../errors.ts';
+import { BadRequestError, InternalError } from '../errors.ts';
 import { compileFilter } from '../filter/index.ts';
 import {
   ACL_AUTH_METHOD_PREFIX, ACL_BINDING_RULE_PREFIX, ACL_TOKEN_PREFIX,
@@ -42,11 +43,28 @@ export class AclAuthEndpoint {
   readonly #resolver: AclResolver;
   #keys: Promise<RemoteKeySets> | undefined;
   readonly #oidc: OidcLogin;
+  readonly #primary: boolean;
 
-  constructor(deps: EndpointDeps, resolver: AclResolver) {
+  /** `opts.primary`: this is the primary datacenter (default), the only one that issues global tokens through auth methods. */
+  constructor(deps: EndpointDeps, resolver: AclResolver, opts: { primary?: boolean } = {}) {
     this.#deps = deps;
     this.#resolver = resolver;
     this.#oidc = new OidcLogin(deps);
+    this.#primary = opts.primary ?? true;
+  }
+
+  // Consul's AuthMethodSet: TokenLocality is local (or empty) or global, global only in the primary.
+  #checkLocality(locality: string | undefined): void {
+    if (locality === undefined || locality === '' || locality === 'local') return;
+    if (locality !== 'global') throw new BadRequestError("Invalid Auth Method: TokenLocality should be one of 'local' or 'global'");
+    if (!this.#primary) throw new BadRequestError("Invalid Auth Method: TokenLocality 'global' can only be used in the primary datacenter");
+  }
+
+  // Consul's tokenSetFromAuthMethod: a secondary does not create global tokens through auth methods.
+  #loginToken(method: ACLAuthMethodRecord, vars: VerifiedIdentity, meta: Record<string, string> | undefined): TokenInput {
+    const input = loginToken(this.#deps, method, vars, meta);
+    if (!input.Local && !this.#primary) throw new InternalError('creating global tokens via auth methods is only permitted in the primary datacenter');
+    return input;
   }
 
   /** The remote JWT key sets, made on the first jwt method write or login (with the identity-provider modules). */
@@ -69,6 +87,7 @@ export class AclAuthEndpoint {
     if (!(AUTH_METHOD_TYPES as readonly string[]).includes(input.Type)) {
       throw new BadRequestError(`Invalid Auth Method: Type should be one of: [${AUTH_METHOD_TYPES.join(' ')}]`);
     }
+    this.#checkLocality(input.TokenLocality);
     await this.#checkConfig(input.Type, input.Config ?? {});
     const methods = this.#deps.replica.acl.authMethods;
     await commitWrite(this.#deps, () => {
@@ -188,7 +207,7 @@ export class AclAuthEndpoint {
     const m = this.#deps.replica.acl.authMethods.by(params.AuthMethod);
     if (!m) throw new BadRequestError(`auth method ${JSON.stringify(params.AuthMethod)} not found`);
     const vars = await verifyLogin(m, params.BearerToken, this.#deps.clock.now(), await this.#keySets());
-    return issue(loginToken(this.#deps, m, vars, params.Meta), m.Name);
+    return issue(this.#loginToken(m, vars, params.Meta), m.Name);
   }
 
   /** `/v1/acl/oidc/auth-url`: the provider URL that starts an OIDC login. */
@@ -201,7 +220,7 @@ export class AclAuthEndpoint {
   async oidcCallback(params: OidcCallbackParams, issue: (input: TokenInput, method: string) => Promise<ACLToken>): Promise<ACLToken> {
     aclPreCheck(this.#resolver);
     const { method, vars, meta } = await this.#oidc.callback(params);
-    return issue(loginToken(this.#deps, method, vars, meta), method.Name);
+    return issue(this.#loginToken(method, vars, meta), method.Name);
   }
 }
 
