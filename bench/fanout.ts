@@ -27,6 +27,8 @@
 //            --handshake-timeout MS (the agent's limits.https_handshake_timeout; Consul's 5 s by
 //            default: a short one shows whether its busy spells cut TLS sessions while watchers open)
 //            --open-timeout S (how long a server may take to hold every watcher; 180 by default)
+//            --sample-heap FILE (the agent's sampling heap profile of what the wave promotes; read it
+//            with bench/support/heap-sample-top.ts; the sampling slows the wave: not a timing run)
 //   environment: PROCONSUL_BENCH_AGENT_NODE_ARGS="--trace-gc-nvp ..." adds node flags to the agent
 //            child (its non-JSON stdout lines are copied to stderr prefixed "[child]")
 import fs from 'node:fs';
@@ -61,6 +63,8 @@ const { values: opts } = parseArgs({
     'node-http': { type: 'boolean', default: false },
     'handshake-timeout': { type: 'string' },
     'open-timeout': { type: 'string', default: '180' },
+    // A sampling heap profile of what the wave promotes (objects that survived its scavenges).
+    'sample-heap': { type: 'string' },
   },
 });
 
@@ -168,8 +172,15 @@ async function agentTarget(profDir: string | null, root: string, tlsDir: string 
     },
     async change() { await http(agent.httpAddr, 'PUT', '/v1/catalog/register', reg('node-hot-2', 99_999, HOT, 'hot-2')); },
     async timers() { return (JSON.parse(await agent.command('timers')) as { timers: Record<string, number> | null }).timers; },
-    async gcStart() { await agent.command('gcwave start'); },
-    async gcStop() { return JSON.parse(await agent.command('gcwave stop')) as WaveGc; },
+    async gcStart() {
+      if (opts['sample-heap']) await agent.command('heapsample start');
+      await agent.command('gcwave start');
+    },
+    async gcStop() {
+      const gc = JSON.parse(await agent.command('gcwave stop')) as WaveGc;
+      if (opts['sample-heap']) await agent.command(`heapsample stop ${path.resolve(opts['sample-heap'])}`);
+      return gc;
+    },
   };
   return { target, agent };
 }

@@ -17,11 +17,15 @@
 //                     (PerformanceObserver 'gc' entries; concurrent marking on helper threads is not in them)
 //   gcwave start|stop the collections between start and stop (v8.GCProfiler): scavenges, the bytes
 //                     they promoted (old-generation growth across each), and each full collection's pause
+//   heapsample start|stop PATH  V8's sampling heap profiler (every 128 bytes) keeping only objects that survived
+//                     the scavenges in between (what a wave promotes), written to PATH (.heapprofile)
 import path from 'node:path';
 import v8 from 'node:v8';
 import { createRequire } from 'node:module';
 import { PerformanceObserver, constants as perf } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
+import { Session } from 'node:inspector/promises';
+import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { asCliAgent, cliIdleMemory } from './cli-v8.ts';
 
@@ -98,6 +102,21 @@ function gcWave(profile: { statistics: GcEntry[] } | undefined): object {
   return { scavenges, scavengeMs: Math.round(scavengeMs * 10) / 10, promoted, full };
 }
 
+let inspector: Session | undefined;
+
+/** `start`, or `stop PATH`: the sampling heap profile of the objects that survived a scavenge meanwhile. */
+async function heapSample([what, file]: string[]): Promise<object> {
+  if (what === 'start') {
+    if (!inspector) { inspector = new Session(); inspector.connect(); }
+    await inspector.post('HeapProfiler.startSampling', { samplingInterval: 128, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: false });
+    return {};
+  }
+  if (!inspector || !file) throw new Error('heapsample stop PATH, after heapsample start');
+  const { profile } = await inspector.post('HeapProfiler.stopSampling');
+  fs.writeFileSync(file, JSON.stringify(profile));
+  return { path: file };
+}
+
 interface TimerList { _idleNext: TimerList }
 
 /** Active timers by duration (ms), walking Node's internal timer lists; null without --expose-internals. */
@@ -128,6 +147,7 @@ createInterface({ input: process.stdin }).on('line', (line) => {
   } else if (cmd === 'heapsnapshot' && arg) reply({ path: v8.writeHeapSnapshot(arg) });
   else if (cmd === 'timers') reply({ timers: activeTimers() });
   else if (cmd === 'gcpauses') reply(gcPauses);
+  else if (cmd === 'heapsample') void heapSample(line.trim().split(/\s+/).slice(1)).then(reply, (err: unknown) => reply({ error: String(err) }));
   else if (cmd === 'gcwave' && arg === 'start') { waveProfiler?.stop(); (waveProfiler = new v8.GCProfiler()).start(); reply({}); }
   else if (cmd === 'gcwave' && arg === 'stop') { reply(gcWave(waveProfiler?.stop())); waveProfiler = undefined; }
   else reply({ error: `unknown command ${line}` });
