@@ -89,9 +89,17 @@ test('catalog/register keeps the node and service locality it is given (any key 
   assert.deepEqual(health.Node.Locality, { Region: 'us-west-2', Zone: 'us-west-2c' });
   assert.deepEqual(health.Service.Locality, { Region: 'us-west-2' });
   assert.equal((await call('PUT', '/v1/catalog/register', { Node: 'plain', Address: '10.0.0.8', Service: { Service: 'bare' } })).status, 200);
+  // Consul's ServiceNode.ServiceLocality has no omitempty: null when unset, after ServiceConnect.
   const bare = (await call('GET', '/v1/catalog/service/bare')).json[0];
-  assert.equal('ServiceLocality' in bare, false);
+  assert.equal(bare.ServiceLocality, null);
+  const keys = Object.keys(bare);
+  assert.equal(keys[keys.indexOf('ServiceConnect') + 1], 'ServiceLocality');
   assert.equal('Locality' in (await call('GET', '/v1/catalog/node/plain')).json.Node, false);
+  assert.equal('Locality' in (await call('GET', '/v1/catalog/node/plain')).json.Services.bare, false);
+  // NodeService.Locality (omitempty) sits between EnableTagOverride and Proxy in Consul's struct.
+  const legacy = (await call('GET', '/v1/catalog/node/ext')).json.Services.legacy;
+  const order = Object.keys(legacy);
+  assert.deepEqual(order.slice(order.indexOf('EnableTagOverride'), order.indexOf('EnableTagOverride') + 3), ['EnableTagOverride', 'Locality', 'Proxy']);
 });
 
 test('catalog/register refuses a locality Go cannot decode, in Consul\'s words', async () => {

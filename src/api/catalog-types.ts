@@ -129,8 +129,8 @@ export interface ServiceNode {
   ServiceEnableTagOverride: boolean;
   ServiceProxy: Record<string, unknown>;
   ServiceConnect: Record<string, unknown>;
-  /** Absent when the service has none. */
-  ServiceLocality?: Locality;
+  /** null when the service has none (Consul's field has no omitempty). */
+  ServiceLocality: Locality | null;
   PeerName?: string;
   CreateIndex: number;
   ModifyIndex: number;

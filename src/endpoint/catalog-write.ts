@@ -95,7 +95,8 @@ function normalizeService(s: Partial<NodeService>, datacenter: string): Planned<
       Connect: connect, PeerName: '', Datacenter: datacenter, CreateIndex: 0, ModifyIndex: 0,
     };
   }
-  // Kind first, SocketPath after Port and Locality last, only when given: the same order, field by field.
+  // Kind first, SocketPath after Port and Locality after EnableTagOverride (Consul's NodeService
+  // field order), only when given: the same order, field by field.
   const out: Partial<Planned<NodeService>> = {};
   if (s.Kind) out.Kind = s.Kind;
   out.ID = s.ID || name;
@@ -108,11 +109,11 @@ function normalizeService(s: Partial<NodeService>, datacenter: string): Planned<
   if (s.SocketPath) out.SocketPath = s.SocketPath;
   out.Weights = weights;
   out.EnableTagOverride = s.EnableTagOverride ?? false;
+  if (locality) out.Locality = locality;
   out.Proxy = proxy;
   out.Connect = connect;
   out.PeerName = '';
   out.Datacenter = datacenter;
-  if (locality) out.Locality = locality;
   out.CreateIndex = 0;
   out.ModifyIndex = 0;
   return out as Planned<NodeService>;

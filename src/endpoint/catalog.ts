@@ -88,7 +88,8 @@ export function toServiceNode(node: Node, s: NodeService): ServiceNode {
     ...(s.TaggedAddresses ? { ServiceTaggedAddresses: s.TaggedAddresses } : {}),
     ServiceWeights: s.Weights, ServiceMeta: s.Meta ?? {}, ServicePort: s.Port, ServiceSocketPath: s.SocketPath ?? '',
     ServiceEnableTagOverride: s.EnableTagOverride, ServiceProxy: s.Proxy ?? {}, ServiceConnect: s.Connect ?? {},
-    ...(s.Locality ? { ServiceLocality: s.Locality } : {}),
+    // Consul's ServiceNode.ServiceLocality has no omitempty: null when the service has none.
+    ServiceLocality: s.Locality ?? null,
     PeerName: '', CreateIndex: s.CreateIndex, ModifyIndex: s.ModifyIndex,
   };
 }
