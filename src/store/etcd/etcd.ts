@@ -9,7 +9,7 @@ import type {
 } from '../store.ts';
 import { isUnavailable, notProposed, storeError } from './errors.ts';
 import { multiHostFaultHandling } from './faults.ts';
-import { UnaryChannel, UnaryKv, type KvCalls } from './grpc-unary.ts';
+import { ChannelKv, GrpcChannel, type KvCalls } from './grpc-channel.ts';
 import { holdWhileNoLeader, type HoldOptions } from './hold.ts';
 import { Keyspace } from './keyspace.ts';
 import { EtcdLeases } from './lease.ts';
@@ -18,7 +18,7 @@ import { writtenBetween } from './history.ts';
 import { resendPlan, type Resend } from './settle.ts';
 import { restoreNamespace, snapshotNamespace } from './snapshot.ts';
 import { toEtcdTxn, toResult, writesAny } from './txn.ts';
-import { EtcdWatch } from './watch.ts';
+import { channelWatchOpener, EtcdWatch, poolWatchOpener, type WatchOpener } from './watch.ts';
 
 /** The structured-logger subset the etcd store uses (a pino logger fits). */
 export interface EtcdLogger {
@@ -168,9 +168,13 @@ export class EtcdStore implements Store {
   /** Aborted by close(): ends the hold's pauses. */
   readonly #closing = new AbortController();
   #leases: EtcdLeases | null = null;
-  /** The unary KV calls: the store's own transport on one member without auth, else etcd3's client. */
+  /**
+   * KV calls and watch streams: the store's own gRPC transport on one member without auth, else
+   * etcd3's client (its fault handling across several members, its auth tokens).
+   */
   #kv: KvCalls | null = null;
-  #unary: UnaryChannel | null = null;
+  #openWatch: WatchOpener | null = null;
+  #channel: GrpcChannel | null = null;
   /** The highest etcd revision an answer has shown: a write sent now can only apply above it. */
   #seen = 0;
   readonly #watches = new Set<EtcdWatch>();
@@ -193,10 +197,10 @@ export class EtcdStore implements Store {
     const client = new EtcdClient(clientOptions(this.#opts));
     const o = this.#opts;
     // Several members need etcd3's fault handling across them, auth its token handling.
-    const unary = o.endpoints.length === 1 && !o.auth
-      ? new UnaryChannel(o.endpoints[0], { tls: o.tls, timeoutMs: o.requestTimeoutMs ?? 3_000 }) : null;
-    const kv: KvCalls = unary ? new UnaryKv(unary) : client.kv;
-    this.#unary = unary;
+    const channel = o.endpoints.length === 1 && !o.auth
+      ? new GrpcChannel(o.endpoints[0], { tls: o.tls, timeoutMs: o.requestTimeoutMs ?? 3_000 }) : null;
+    const kv: KvCalls = channel ? new ChannelKv(channel) : client.kv;
+    this.#channel = channel;
     const ks = this.#ks;
     const res = await this.#retrying('open', () => kv.txn({
       compare: [{ key: ks.metaKey, target: 'Create', result: 'Equal', create_revision: 0 }],
@@ -216,6 +220,7 @@ export class EtcdStore implements Store {
     }
     this.#client = client;
     this.#kv = kv;
+    this.#openWatch = channel ? channelWatchOpener(channel) : poolWatchOpener(client.calls);
     this.#leases = new EtcdLeases(client);
     this.#log.info({ prefix: ks.prefix, base: ks.base, gen: ks.gen }, 'etcd store opened');
   }
@@ -224,7 +229,7 @@ export class EtcdStore implements Store {
   renewTls(tls: EtcdTls): void {
     this.#opts.tls = tls;
     if (this.#client) renewTls(this.#client, tls);
-    this.#unary?.renewTls(tls);
+    this.#channel?.renewTls(tls);
   }
 
   async close(): Promise<void> {
@@ -234,7 +239,7 @@ export class EtcdStore implements Store {
     for (const w of [...this.#watches]) w.cancel();
     await this.#opening?.catch(() => undefined);
     this.#client?.close();
-    this.#unary?.close();
+    this.#channel?.close();
   }
 
   #live(): EtcdClient {
@@ -377,7 +382,8 @@ export class EtcdStore implements Store {
         const head = await this.#head();
         if (plan.checkHistory.length > 0) {
           const keys = plan.checkHistory.map((k) => this.#ks.physical(k));
-          const written = await writtenBetween(this.#live().calls, keys, sentAfter, head, { timeoutMs: this.#opts.requestTimeoutMs });
+          this.#live();
+          const written = await writtenBetween(this.#openWatch!, keys, sentAfter, head, { timeoutMs: this.#opts.requestTimeoutMs });
           if (written !== false) break;
         }
         res = await this.#commit(req, false);
@@ -394,8 +400,8 @@ export class EtcdStore implements Store {
   }
 
   watch(afterRevision: number, handlers: WatchHandlers): Watch {
-    const client = this.#live();
-    const w = new EtcdWatch(client.calls, this.#ks, afterRevision, handlers, {
+    this.#live();
+    const w = new EtcdWatch(this.#openWatch!, this.#ks, afterRevision, handlers, {
       log: this.#log,
       onEnd: (done) => this.#watches.delete(done),
     });

@@ -1,14 +1,17 @@
-// The store's unary KV calls (Txn, Range) on one etcd member as bare gRPC over node:http2: one
-// HTTP/2 session, one stream per call, our own codec (kv-codec.ts). grpc-js's unary call stack
+// The store's gRPC calls on one etcd member as bare gRPC over node:http2: one HTTP/2 session, one
+// stream per unary KV call (Txn, Range; our own codec, kv-codec.ts) or watch (grpc-stream.ts).
+// grpc-js's unary call stack
 // (resolving, retrying, load-balancing and subchannel calls, interceptors, metadata objects) cost
 // ≈ 180–280 µs of CPU per call here against ≈ 65 for a bare HTTP/2 request: most of the agent's
 // CPU per KV write. Failures keep grpc-js's shapes (code, `<code> <NAME>: <details>`) cast by
 // etcd3's castGrpcError, so errors.ts and settle.ts judge them as before: a call is "not sent"
 // only when its session never connected.
 import type { ClientHttp2Session, IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http2';
-import { castGrpcError, type IRangeRequest, type ITxnRequest } from 'etcd3';
+import type { IRangeRequest, ITxnRequest } from 'etcd3';
 import { nodeHttp2 } from '../../node-http.ts';
 import type { EtcdTls } from './etcd.ts';
+import { GrpcStream } from './grpc-stream.ts';
+import { DEADLINE_EXCEEDED, grpcError, grpcMessage, httpStatusCode, INTERNAL, UNAVAILABLE } from './grpc-status.ts';
 import { decodeRange, decodeTxn, encodeRange, encodeTxn, type RangeAnswer, type TxnAnswer } from './kv-codec.ts';
 
 /** The unary KV calls the store makes; etcd3's KVClient fits it too. */
@@ -17,55 +20,21 @@ export interface KvCalls {
   range(req: IRangeRequest): Promise<RangeAnswer>;
 }
 
-const STATUS = ['OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS',
-  'PERMISSION_DENIED', 'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED', 'INTERNAL',
-  'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED'];
-const DEADLINE_EXCEEDED = 4;
-const UNAVAILABLE = 14;
-const INTERNAL = 13;
-
 /** A session is replaced before its client stream ids (odd, below 2^31) run out. */
 const MAX_STREAMS_PER_SESSION = 1_000_000_000;
 /** After a deadline, a session that does not answer a ping within this is dropped (a dead peer). */
 const PING_TIMEOUT_MS = 1_000;
 
-/** A failure as grpc-js reports one, then typed by etcd3. */
-function grpcError(code: number, details: string): Error {
-  const err = Object.assign(new Error(`${code} ${STATUS[code] ?? 'UNKNOWN'}: ${details}`), { code, details });
-  return castGrpcError(err);
-}
-
-/** grpc-js's status for an HTTP status other than 200. */
-function httpStatusCode(status: number): number {
-  switch (status) {
-    case 400: return INTERNAL;
-    case 401: return 16;
-    case 403: return 7;
-    case 404: return 12;
-    case 429: case 502: case 503: case 504: return UNAVAILABLE;
-    default: return 2;
-  }
-}
-
-function grpcMessage(v: unknown): string {
-  const s = typeof v === 'string' ? v : '';
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
-}
-
 /** One HTTP/2 session with its state. */
-interface Session {
+export interface Session {
   h2: ClientHttp2Session;
   connected: boolean;
   lastError: Error | null;
   streams: number;
 }
 
-/** Unary gRPC calls to one etcd member. */
-export class UnaryChannel {
+/** gRPC calls to one etcd member. */
+export class GrpcChannel {
   readonly #url: string;
   readonly #timeoutMs: number;
   #tls: EtcdTls | undefined;
@@ -112,6 +81,25 @@ export class UnaryChannel {
     if (s) s.h2.close(); // calls in flight finish on it
     this.#session = this.#open();
     return this.#session;
+  }
+
+  /**
+   * Opens a bidirectional stream to `path` (no deadline: it lives until ended or cancelled);
+   * `encode` and `decode` turn messages to and from their protobuf bytes.
+   */
+  stream<Req, Res>(path: string, encode: (req: Req) => Buffer, decode: (buf: Buffer) => Res): GrpcStream<Req, Res> {
+    if (this.#closed) throw grpcError(UNAVAILABLE, 'No connection established. Last error: channel closed');
+    const s = this.#current();
+    const headers: OutgoingHttpHeaders = { ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers' };
+    if (this.#tls?.servername) headers[':authority'] = this.#tls.servername;
+    let h2;
+    try {
+      h2 = s.h2.request(headers);
+      s.streams++;
+    } catch (err) {
+      throw grpcError(UNAVAILABLE, `No connection established. Last error: ${(err as Error).message}`);
+    }
+    return new GrpcStream(h2, s, encode, decode);
   }
 
   /** Sends one request message (a gRPC frame) to `path`; resolves with the answer's message. */
@@ -198,11 +186,11 @@ export class UnaryChannel {
   }
 }
 
-/** KV calls on one member through a UnaryChannel. */
-export class UnaryKv implements KvCalls {
-  readonly #ch: UnaryChannel;
+/** KV calls on one member through a GrpcChannel. */
+export class ChannelKv implements KvCalls {
+  readonly #ch: GrpcChannel;
 
-  constructor(ch: UnaryChannel) {
+  constructor(ch: GrpcChannel) {
     this.#ch = ch;
   }
 
