@@ -53,9 +53,11 @@ async function activeSigner(deps: EndpointDeps, ca: CASettings): Promise<ActiveS
   let root = activeRoot();
   if (!root) throw new InternalError(`${UNINITIALIZED}: no root certificate`);
   let key = await store.get(`ca/key/${root.ID}`);
-  if (!key) {
+  if (!key || key.modRevision > replica.appliedRevision) {
     // A rotation committed after the replica was read (or the replica lags the store): the old
-    // root's key went with it. Read both again once the replica holds every committed write.
+    // root's key went with it. Or the key is newer than the root read (a secondary datacenter's
+    // renewed intermediate keeps the root's ID): the root read names the old intermediate. Read
+    // both again once the replica holds every committed write.
     await consistentRead(deps);
     root = activeRoot();
     if (!root) throw new InternalError(`${UNINITIALIZED}: no root certificate`);

@@ -142,3 +142,60 @@ test('SignIntermediate is refused outside the primary datacenter, and without Co
     dc2.replica.stop();
   }
 });
+
+// A store whose watch holds back batches (a follower's lagging replica) until a linearizable read.
+function laggingStore(inner: MemoryStore): MemoryStore {
+  const held: (() => void)[] = [];
+  let holding = false;
+  return new Proxy(inner, {
+    get(target, prop, receiver) {
+      if (prop === 'hold') return () => { holding = true; };
+      if (prop === 'currentRevision') {
+        return async () => {
+          holding = false;
+          for (const f of held.splice(0)) f();
+          return target.currentRevision();
+        };
+      }
+      if (prop === 'watch') {
+        return (after: number, h: Parameters<MemoryStore['watch']>[1]) => target.watch(after, {
+          ...h, onBatch: (b) => { if (holding) held.push(() => h.onBatch(b)); else h.onBatch(b); },
+        });
+      }
+      const v = Reflect.get(target, prop, receiver);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+}
+
+test('a follower whose replica lags a renewed intermediate (same root ID) signs with a key and intermediate that match', async () => {
+  const f = await federation();
+  const lag = laggingStore(f.dc2.deps.store as MemoryStore);
+  const replica = new Replica({ store: lag, clock: f.clock, logger: silentLogger() });
+  await replica.start();
+  try {
+    f.reach();
+    await f.loop.start();
+    const first = await until('the first intermediate', () => f.dc2.active());
+    await f.loop.stop();
+    await until('the follower has the root', () => (replica.caRoots.all() as unknown as CARoot[]).find((r) => r.Active && r.SigningKeyID === first.SigningKeyID));
+    (lag as unknown as { hold(): void }).hold();
+    f.clock.advance(16 * 3_600_000);
+    await f.loop.start();
+    await until('a renewed intermediate', () => f.dc2.active()!.SigningKeyID !== first.SigningKeyID);
+    const followerDeps: EndpointDeps = { ...f.dc2.deps, store: lag, replica };
+    const sign = new ConnectCASignEndpoint(followerDeps, { connectEnabled: true, ca: () => f.dc2.ca.settings() });
+    const clusterId = f.dc1.replica.meta.get('cluster')!.ClusterID;
+    const { csrPem } = await createCsr(serviceUri({ host: `${clusterId}.consul`, namespace: 'default', datacenter: 'dc2', service: 'web' }), [], []);
+    const chain = (await sign.sign({ Datacenter: 'dc2', CSR: csrPem }, undefined)).CertPEM;
+    const [leaf, ...inters] = chain.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----\n?/g)!.map((p) => new X509Certificate(p));
+    const issuer = inters.find((c) => leaf.checkIssued(c));
+    assert.ok(issuer, 'the chain carries the leaf\'s issuer');
+    assert.ok(leaf.verify(issuer.publicKey), 'the leaf is signed by the key of the intermediate it names');
+  } finally {
+    await f.loop.stop();
+    replica.stop();
+    f.dc1.replica.stop();
+    f.dc2.replica.stop();
+  }
+});
