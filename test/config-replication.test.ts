@@ -54,6 +54,12 @@ test('an entry written in the primary is replicated to the secondary; its delete
   // An update in dc1 reaches dc2.
   await call(dc1, 'PUT', '/v1/config', { Kind: 'service-defaults', Name: 'web', Protocol: 'grpc' });
   await untilEntry(dc2, '/v1/config/service-defaults/web', (e) => e.Protocol === 'grpc', 'the update of service-defaults/web in dc2');
+  // The replicated index is dc1's (its reads block from it instead of rewriting every entry each round).
+  const dc1Index = Number((await call(dc1, 'GET', '/v1/config/service-defaults')).headers.get('x-consul-index'));
+  type Metrics = { Gauges: { Name: string; Value: number }[] };
+  const gauge = async (name: string) => ((await call(dc2, 'GET', '/v1/agent/metrics')).json as Metrics).Gauges.find((g) => g.Name === `consul.leader.replication.config-entries.${name}`)?.Value;
+  await until('dc2\'s replicated index to reach dc1\'s', 20_000, async () => ((await gauge('index')) ?? 0) >= dc1Index, POLL);
+  assert.equal(await gauge('status'), 1);
   assert.equal((await call(dc1, 'DELETE', '/v1/config/service-defaults/web')).status, 200);
   await untilEntry(dc2, '/v1/config/service-defaults/web', null, 'service-defaults/web deleted in dc2');
 });
