@@ -47,17 +47,20 @@ export class AutoReload {
   readonly #deps: AutoReloadDeps;
   readonly #watcher: ConfigFileWatcher;
   #current: RuntimeConfig;
-  // Reloads run one after another: a change during a reload is applied after it.
+  // Reloads run one after another: a change during a reload is applied after it, by one more
+  // reload however many intervals it spans (it reads every file as it is then), as Consul's
+  // watcher holds events while the agent reloads. None starts once stopped.
   #queue: Promise<void> = Promise.resolve();
+  /** Change events a queued, not yet started reload covers (0: none queued). */
+  #waiting = 0;
+  #stopped = false;
 
   constructor(config: RuntimeConfig, deps: AutoReloadDeps) {
     this.#deps = deps;
     this.#current = config;
     this.#watcher = new ConfigFileWatcher(watchedFiles(config), {
       clock: deps.clock, logger: deps.logger, coalesceMs: deps.coalesceMs, reconcileMs: deps.reconcileMs,
-      onChange: (files) => {
-        this.#queue = this.#queue.then(() => this.#reload(files.length));
-      },
+      onChange: (files) => this.#request(files.length),
     });
   }
 
@@ -72,10 +75,25 @@ export class AutoReload {
     this.#watcher.start();
   }
 
-  /** Stops watching; a reload under way finishes. */
+  /** Stops watching; a reload under way finishes, a queued one is dropped. */
   stop(): Promise<void> {
+    this.#stopped = true;
     this.#watcher.stop();
     return this.#queue;
+  }
+
+  #request(events: number): void {
+    if (this.#stopped) return;
+    if (this.#waiting > 0) {
+      this.#waiting += events;
+      return;
+    }
+    this.#waiting = events;
+    this.#queue = this.#queue.then(() => {
+      const n = this.#waiting;
+      this.#waiting = 0;
+      return this.#stopped ? undefined : this.#reload(n);
+    });
   }
 
   async #reload(events: number): Promise<void> {

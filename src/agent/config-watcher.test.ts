@@ -138,3 +138,43 @@ test('auto-reload watches the config paths and every TLS key pair, once each', (
   assert.deepEqual(changedTlsFields(prev, proto('/tls/c2.pem', '/tls/k2.pem')), []);
   assert.deepEqual(changedTlsFields(prev, { ...prev, verifyIncoming: true, caFile: '/ca2.pem' }), ['verifyIncoming', 'caFile']);
 });
+
+test('a watched directory removed and made again is watched again: an in-place edit inside it is reported', async () => {
+  const dir = path.join(tmp(), 'consul.d');
+  fs.mkdirSync(dir);
+  const file = path.join(dir, 'agent.json');
+  fs.writeFileSync(file, '{}');
+  const seen: string[][] = [];
+  let wake: (() => void) | undefined;
+  const next = (): Promise<void> => new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no change reported')), 10_000);
+    wake = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+  });
+  const w = new ConfigFileWatcher([dir], {
+    clock: systemClock, logger: silentLogger(), coalesceMs: 20, reconcileMs: 3_600_000,
+    onChange: (f) => {
+      seen.push(f);
+      wake?.();
+    },
+  });
+  w.start();
+  try {
+    // Replaced as a whole (a deploy tool writing a fresh directory): the reconcile round sees a new directory.
+    let changed = next();
+    fs.rmSync(dir, { recursive: true });
+    fs.mkdirSync(dir);
+    fs.writeFileSync(file, '{}');
+    w.reconcile();
+    await changed;
+    // Appended in place: no entry of the directory is added or renamed, only the watch can see it.
+    changed = next();
+    fs.appendFileSync(file, '\n');
+    await changed;
+    assert.equal(seen.length, 2);
+  } finally {
+    w.stop();
+  }
+});
