@@ -80,13 +80,14 @@ before(async () => {
   await put('/v1/config', { Kind: 'service-defaults', Name: 'api', Protocol: 'http' });
   await put('/v1/config', {
     Kind: 'service-resolver', Name: 'api', DefaultSubset: 'v1',
-    Subsets: { v1: { Filter: 'Service.Meta.version == v1' }, v2: { Filter: 'Service.Meta.version == v2' } },
+    Subsets: { v1: { Filter: 'Service.Meta.version == v1' }, v2: { Filter: 'Service.Meta.version == v2' }, v3: { Filter: 'Service.Meta.version == v3' } },
     Failover: { v1: { ServiceSubset: 'v2' } },
   });
   await put('/v1/config', splitter(90, 10));
   await put('/v1/config', {
     Kind: 'service-router', Name: 'api', Routes: [
       { Match: { HTTP: { Header: [{ Name: 'x-canary', Exact: '1' }] } }, Destination: { ServiceSubset: 'v2' } },
+      { Match: { HTTP: { PathExact: '/impostor' } }, Destination: { ServiceSubset: 'v3' } },
       {
         Match: { HTTP: { PathPrefix: '/old/' } },
         Destination: { ServiceSubset: 'v1', PrefixRewrite: '/new/', RequestHeaders: { Set: { 'x-route': 'old' }, Remove: ['x-secret'] } },
@@ -95,6 +96,13 @@ before(async () => {
   });
   await instance('v1');
   await instance('v2');
+  // v3 is registered as an api instance, but its proxy holds the leaf of another service.
+  const [appPort, pub] = [await app('v3'), await freePort()];
+  await rig.proxy(['-service', 'impostor', '-service-addr', `127.0.0.1:${appPort}`, '-listen', `127.0.0.1:${pub}`]);
+  await put('/v1/agent/service/register', {
+    Kind: 'connect-proxy', ID: 'api-v3-sidecar-proxy', Name: 'api-sidecar-proxy', Address: '127.0.0.1', Port: pub, Meta: { version: 'v3' },
+    Proxy: { DestinationServiceName: 'api', LocalServiceAddress: '127.0.0.1', LocalServicePort: appPort },
+  });
   upstream = await freePort();
   await rig.proxy(['-service', 'web', '-upstream', `api:${upstream}`]);
 });
@@ -126,6 +134,12 @@ test('a route rewrites its prefix and changes request headers; the query string 
   assert.equal(a.headers['x-route'], 'old');
   assert.equal(a.headers['x-secret'], undefined);
   assert.equal(a.headers['x-keep'], 'k');
+});
+
+test("an instance whose certificate is not the target service's is refused (503), as on the L4 path", async () => {
+  const r = await fetch(`http://127.0.0.1:${upstream}/impostor`);
+  assert.equal(r.status, 503);
+  assert.equal(await r.text(), 'upstream connect error or disconnect/reset before headers. reset reason: connection failure');
 });
 
 test('changing the splitter to 0/100 moves all traffic to v2 without restarting the proxy (blue/green), and back', async () => {

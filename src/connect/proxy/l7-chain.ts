@@ -20,6 +20,7 @@ export function isL7Protocol(protocol: string | undefined): boolean {
 export class ChainWatch {
   #client: ConsulClient;
   #upstream: UpstreamConfig;
+  #trustDomain: () => string;
   #log: Logger;
   #abort = new AbortController();
   #chain: CompiledDiscoveryChain | undefined;
@@ -30,8 +31,9 @@ export class ChainWatch {
   /** Called after each new chain is in place. */
   onChange: (() => void) | undefined;
 
-  constructor(client: ConsulClient, upstream: UpstreamConfig, log: Logger) {
+  constructor(client: ConsulClient, upstream: UpstreamConfig, trustDomain: () => string, log: Logger) {
     this.#client = client;
+    this.#trustDomain = trustDomain;
     this.#upstream = upstream;
     this.#log = log;
     this.#ready = new Promise((resolve) => {
@@ -98,7 +100,7 @@ export class ChainWatch {
     }
     for (const [id, key] of wanted) {
       if (this.#targets.has(id)) continue;
-      const instances = new TargetInstances(this.#client, this.#chain!.Targets![id], this.#log);
+      const instances = new TargetInstances(this.#client, this.#chain!.Targets![id], this.#trustDomain, this.#log);
       instances.start();
       this.#targets.set(id, { key, instances });
     }

@@ -1,11 +1,9 @@
 // One attempt of an L7 upstream request: an HTTP/1.1 request over mTLS to one instance, through
-// the target's keep-alive agent, with the proxy's leaf and the instance's SPIFFE ID verified; it
+// the target's keep-alive agent (which verifies the instance's SPIFFE ID), with the proxy's leaf; it
 // settles with the response headers or with why no response came (connect failure, reset, timeout).
 import type http from 'node:http';
 import https from 'node:https';
 import type tls from 'node:tls';
-import type { DialTarget } from './service.ts';
-import { serverIdentityCheck } from './tls-peer.ts';
 
 /** Headers that describe one connection, never forwarded (RFC 9110 §7.6.1). */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
@@ -27,8 +25,9 @@ export type Attempt =
 
 /** Where and what to send. */
 export interface AttemptSpec {
+  /** The target's pool, which checks the instance's SPIFFE ID. */
   agent: https.Agent;
-  to: DialTarget;
+  to: { host: string; port: number };
   secureContext: tls.SecureContext;
   method: string;
   path: string;
@@ -50,10 +49,11 @@ export function attempt(spec: AttemptSpec): Promise<Attempt> {
       clearTimeout(timer);
       resolve(a);
     };
-    // The agent hands these options to tls.connect (its types do not list secureContext).
+    // The agent hands these options to tls.connect (its types do not list secureContext). The
+    // identity check is the agent's: one given per request keeps Node from reusing connections.
     const options = {
       agent: spec.agent, host: spec.to.host, port: spec.to.port, method: spec.method, path: spec.path,
-      headers: spec.headers, secureContext: spec.secureContext, checkServerIdentity: serverIdentityCheck(spec.to.certUri), noDelay: true,
+      headers: spec.headers, secureContext: spec.secureContext, noDelay: true,
     } as https.RequestOptions & tls.ConnectionOptions;
     const req = https.request(options);
     const timer = setTimeout(() => { done({ kind: 'timeout' }); req.destroy(); }, spec.timeoutMs);

@@ -2,20 +2,26 @@
 // instances that match the target's subset filter, kept fresh by a blocking query, and the
 // keep-alive HTTPS agent that pools the mTLS connections to them.
 import https from 'node:https';
+import type { PeerCertificate } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ConsulClient, QueryOptions } from '../../api/index.ts';
 import type { Logger } from '../../log.ts';
 import type { DiscoveryTarget } from '../discovery-chain/index.ts';
 import type { ConnectServiceEntry } from './agent-calls.ts';
+import { serviceUri } from '../spiffe.ts';
 import { watchRetryMs } from './backoff.ts';
+import { serverIdentityCheck } from './tls-peer.ts';
 
 const WAIT = '10m';
 
 /** One target's instances; start() begins the watch, ready() resolves after the first answer (or failure). */
 export class TargetInstances {
   readonly target: DiscoveryTarget;
-  /** Pools connections to this target's instances (Node keys the pool by host and port). */
-  readonly agent = new https.Agent({ keepAlive: true, maxSockets: Infinity, scheduling: 'lifo' });
+  /**
+   * Pools connections to this target's instances (Node keys the pool by host and port); each
+   * instance must present the target service's SPIFFE ID, as on the L4 path.
+   */
+  readonly agent: https.Agent;
   #client: ConsulClient;
   #log: Logger;
   #abort = new AbortController();
@@ -23,8 +29,11 @@ export class TargetInstances {
   #ready: Promise<void>;
   #markReady!: () => void;
 
-  constructor(client: ConsulClient, target: DiscoveryTarget, log: Logger) {
+  constructor(client: ConsulClient, target: DiscoveryTarget, trustDomain: () => string, log: Logger) {
     this.target = target;
+    const id = { namespace: target.Namespace || 'default', datacenter: target.Datacenter, service: target.Service };
+    const check = (host: string, cert: PeerCertificate) => serverIdentityCheck(serviceUri({ host: trustDomain(), ...id }))(host, cert);
+    this.agent = new https.Agent({ keepAlive: true, maxSockets: Infinity, scheduling: 'lifo', checkServerIdentity: check });
     this.#client = client;
     this.#log = log.child({ target: target.ID });
     this.#ready = new Promise((resolve) => { this.#markReady = resolve; });

@@ -9,8 +9,7 @@ import type { DiscoveryTarget } from '../discovery-chain/index.ts';
 import type { ChainWatch } from './l7-chain.ts';
 import { attempt, endToEnd, type Attempt } from './l7-forward.ts';
 import { applyHeaderOps, routeRequest, type RetryPolicy, type RouteDecision } from './l7-route.ts';
-import { dialTargetOf } from './resolver.ts';
-import type { ConnectService, DialTarget } from './service.ts';
+import type { ConnectService } from './service.ts';
 import type { TargetInstances } from './l7-targets.ts';
 
 /** Envoy's route timeout when neither the route nor the resolver sets one. */
@@ -101,8 +100,7 @@ async function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
 }
 
 /** A random instance of the first target (in failover order) that has any, with its target's pool. */
-async function pickInstance(d: L7Deps, targets: DiscoveryTarget[]): Promise<{ to: DialTarget; instances: TargetInstances } | null> {
-  const trustDomain = d.svc.caRoots?.TrustDomain ?? '';
+async function pickInstance(d: L7Deps, targets: DiscoveryTarget[]): Promise<{ to: { host: string; port: number }; instances: TargetInstances } | null> {
   for (const t of targets) {
     const instances = d.chain.instances(t.ID);
     if (!instances) continue;
@@ -110,7 +108,7 @@ async function pickInstance(d: L7Deps, targets: DiscoveryTarget[]): Promise<{ to
     const entries = instances.entries;
     if (entries.length === 0) continue;
     const e = entries[Math.floor(d.random() * entries.length)];
-    return { to: dialTargetOf(e, trustDomain, t.Datacenter), instances };
+    return { to: { host: e.Service.Address || e.Node.Address, port: e.Service.Port }, instances };
   }
   return null;
 }
