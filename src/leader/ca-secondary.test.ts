@@ -16,6 +16,7 @@ import { silentLogger } from '../log.ts';
 import { Replica } from '../state/index.ts';
 import { MemoryStore } from '../store/index.ts';
 import { ensureCAConfig, ensureCARoot, ensureClusterId } from './ca.ts';
+import { rotateCARoot } from './ca-rotation.ts';
 import { SecondaryCA, type PrimaryCA } from './ca-secondary.ts';
 
 const connect = { caProvider: 'consul', caConfig: { LeafCertTTL: '10h', IntermediateCertTTL: '30h' } };
@@ -53,6 +54,7 @@ async function federation() {
   const signer = new ConnectCAIntermediateEndpoint(dc1.deps, { connectEnabled: true, primaryDatacenter: 'dc1', ca: () => dc1.ca.settings() });
   let reachable = false;
   let signed = 0;
+  let refusing = false;
   const primary: PrimaryCA = {
     roots: async (minIndex, signal) => {
       if (!reachable) throw new Error('No path to datacenter');
@@ -60,11 +62,15 @@ async function federation() {
       const r = await dc1.ca.roots({ minIndex: 0, waitMs: 0, consistency: 'default', token: '' });
       return { index: r.meta.index, roots: r.value };
     },
-    signIntermediate: (csrPem) => { signed++; return signer.sign({ CSR: csrPem }, undefined); },
+    signIntermediate: async (csrPem) => {
+      if (refusing) throw new Error('Permission denied: token with AccessorID \'x\' lacks permission \'operator:write\'');
+      signed++;
+      return signer.sign({ CSR: csrPem }, undefined);
+    },
   };
   const secondary = new SecondaryCA({ deps: dc2.deps, primary, primaryDatacenter: 'dc1', settings: () => dc2.ca.settings(), connect, retryMs: 1000 });
   const loop = secondary.loop();
-  return { clock, dc1, dc2, loop, secondary, reach: () => { reachable = true; }, signed: () => signed };
+  return { clock, dc1, dc2, loop, secondary, reach: () => { reachable = true; }, signed: () => signed, refuse: (on: boolean) => { refusing = on; } };
 }
 
 async function leafPem(s: Awaited<ReturnType<typeof server>>, dc: string, clusterId: string): Promise<string> {
@@ -195,6 +201,57 @@ test('a follower whose replica lags a renewed intermediate (same root ID) signs 
   } finally {
     await f.loop.stop();
     replica.stop();
+    f.dc1.replica.stop();
+    f.dc2.replica.stop();
+  }
+});
+
+test('a primary rotation whose intermediate the primary refuses: the new root is stored (Consul), leaves still signed by the held intermediate and verifiable; a later signing replaces it', async () => {
+  const f = await federation();
+  const chains = (pem: string) => pem.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----\n?/g)!.map((p) => new X509Certificate(p));
+  // The leaf verifies through its chain to one of dc2's listed roots.
+  const verifies = (pem: string) => {
+    const [leaf, ...rest] = chains(pem);
+    const roots = (f.dc2.replica.caRoots.all() as unknown as CARoot[]).map((r) => new X509Certificate(r.RootCert));
+    let cert = leaf;
+    for (let hops = 0; hops < 4; hops++) {
+      const root = roots.find((r) => cert.checkIssued(r) && cert.verify(r.publicKey));
+      if (root) return true;
+      const next = rest.find((c) => cert.checkIssued(c) && cert.verify(c.publicKey));
+      if (!next) return false;
+      cert = next;
+    }
+    return false;
+  };
+  try {
+    f.reach();
+    await f.loop.start();
+    const first = await until('the first intermediate', () => f.dc2.active());
+    const clusterId = f.dc1.replica.meta.get('cluster')!.ClusterID;
+    await f.loop.stop();
+    const dc1ca = new ConnectCAEndpoint(f.dc1.deps, { connectEnabled: true, agent: connect, rotate: (r) => rotateCARoot(f.dc1.deps, r) });
+    await dc1ca.setConfiguration({ Provider: 'consul', Config: { ...connect.caConfig, PrivateKeyType: 'ec', PrivateKeyBits: 384 }, State: null, ForceWithoutCrossSigning: false }, undefined);
+    const rotated = f.dc1.active()!;
+    assert.notEqual(rotated.ID, first.ID);
+    f.refuse(true);
+    await f.loop.start();
+    const carried = await until('the primary\'s new root in dc2', () => f.dc2.active()?.ID === rotated.ID && f.dc2.active());
+    assert.equal(carried.SigningKeyID, first.SigningKeyID, 'still the held intermediate\'s key');
+    const listed = f.dc2.replica.caRoots.all() as unknown as CARoot[];
+    const byId = (a: [string, boolean], b: [string, boolean]) => (a[0] < b[0] ? -1 : 1);
+    assert.deepEqual(listed.map((r): [string, boolean] => [r.ID, r.Active]).sort(byId), ([[first.ID, false], [rotated.ID, true]] as [string, boolean][]).sort(byId));
+    assert.ok(verifies(await leafPem(f.dc2, 'dc2', clusterId)), 'dc2\'s leaf chains to a root dc2 lists');
+
+    f.refuse(false);
+    f.clock.advance(60_000); // the watch's retry
+    const renewed = await until('an intermediate of the new root', () => f.dc2.active()?.SigningKeyID !== first.SigningKeyID && f.dc2.active());
+    assert.equal(renewed.ID, rotated.ID);
+    const chain = await leafPem(f.dc2, 'dc2', clusterId);
+    assert.ok(verifies(chain));
+    const inter = chains(chain).find((c) => chains(chain)[0].checkIssued(c))!;
+    assert.ok(inter.verify(new X509Certificate(rotated.RootCert).publicKey), 'the new intermediate is the new root\'s');
+  } finally {
+    await f.loop.stop();
     f.dc1.replica.stop();
     f.dc2.replica.stop();
   }

@@ -137,6 +137,10 @@ export class SecondaryCA {
       intermediate = await this.#d.primary.signIntermediate(csrPem);
     } catch (err) {
       log.warn({ error: (err as Error).message }, 'Primary datacenter refused to sign our intermediate CA certificate');
+      // Consul stores the primary's new root anyway and its provider keeps signing with the
+      // intermediate it holds; so does this one (the old root stays listed, so those leaves verify).
+      // Unlike Consul it also retries (the watch's backoff), as the old root will be pruned.
+      if (!change && local && local.ID !== active.ID) await this.#carryOver(active, local, clusterId);
       throw err;
     }
     let signingKeyId: string;
@@ -153,6 +157,19 @@ export class SecondaryCA {
     log.info({}, 'updated root certificates from primary datacenter');
   }
 
+  // The primary's new root, stored active with the intermediate (and key) that signed under `local`.
+  async #carryOver(active: CARoot, local: CARoot, clusterId: string): Promise<void> {
+    const { signingCert } = await import('../connect/leaf-cert.ts');
+    const held = signingCert(local);
+    const key = await this.#d.deps.store.get(`ca/key/${local.ID}`);
+    if (held === local.RootCert || !key) return;
+    const root: CARoot = {
+      ...publicFields(active), IntermediateCerts: [...(active.IntermediateCerts ?? []), held], SigningKeyID: local.SigningKeyID, Active: true,
+    };
+    await this.#persist(root, Buffer.from(key.value).toString('utf8'), clusterId, local);
+    this.#d.deps.logger.child({ sub: 'connect.ca' }).info({}, 'updated root certificates from primary datacenter');
+  }
+
   // The stored configuration's settings; the provider defaults when it refuses them.
   #commonSettings(): { privateKeyType: string; privateKeyBits: number } {
     const s = this.#d.settings();
@@ -166,6 +183,8 @@ export class SecondaryCA {
     if (inter === local.RootCert) return true;
     if (!(await this.#d.deps.store.get(`ca/key/${local.ID}`))) return true;
     const cert = new X509Certificate(inter);
+    // An intermediate carried over from the previous root (its signing was refused).
+    if (!cert.checkIssued(new X509Certificate(local.RootCert))) return true;
     const from = cert.validFromDate.getTime() + 60_000;
     const to = cert.validToDate.getTime();
     return this.#d.deps.clock.now() - from > (to - from) / 2;
