@@ -41,9 +41,11 @@ test('harness-style start: -server -bootstrap with a data dir, JSON config ports
     assert.match(await waitForLeader(base, child), /^127\.0\.0\.1:\d+$/);
     assert.equal(fs.readFileSync(path.join(dir, 'agent.pid'), 'utf8'), String(child.pid));
     assert.equal(await (await fetch(`${base}/v1/kv/durable`, { method: 'PUT', body: 'yes' })).text(), 'true');
-    const self = (await (await fetch(`${base}/v1/agent/self`)).json()) as { Config: { NodeName: string; Server: boolean } };
+    const self = (await (await fetch(`${base}/v1/agent/self`)).json()) as { Config: { NodeName: string; Server: boolean; Datacenter: string; PrimaryDatacenter: string } };
     assert.equal(self.Config.NodeName, 'n1');
     assert.equal(self.Config.Server, true);
+    // primary_datacenter unset: the agent's own datacenter, as Consul reports it.
+    assert.deepEqual([self.Config.Datacenter, self.Config.PrimaryDatacenter], ['dc1', 'dc1']);
 
     const t0 = Date.now();
     child.kill('SIGTERM');
