@@ -4,7 +4,8 @@
 // replication token. Policies, roles and global tokens made in dc1 work in dc2; a local token of
 // dc2 stays there; deletes propagate; a policy written to dc2 lands in dc1; dc3 resolves tokens in
 // the primary (for its client agent too); /v1/acl/replication shows each datacenter's figures; with
-// the primary down, down_policy answers and replication resumes once it is back.
+// the primary down, down_policy answers and replication resumes once it is back. dc4 (127.0.0.25)
+// starts without a replication token and resolves policies in the primary until it has some.
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { before, test } from 'node:test';
@@ -28,12 +29,14 @@ before(async () => {
   });
   // A short token_ttl: after the primary goes away, dc3 asks again and down_policy decides.
   const dc3 = await dcs.add('s3', 'dc3', '127.0.0.23', { primary_datacenter: 'dc1', acl: { ...acl, token_ttl: '1s', tokens: { replication: MGMT } } });
+  // No replication token at start: it is set through the API with a token only the primary holds.
+  const dc4 = await dcs.add('s4', 'dc4', '127.0.0.25', { primary_datacenter: 'dc1', acl });
   dcs.launchServer(dc1);
-  for (const p of [dc2, dc3]) dcs.launchServer(p, ['-retry-join-wan', `${dc1.ip}:${dc1.wan}`, '-retry-interval-wan', '1s']);
+  for (const p of [dc2, dc3, dc4]) dcs.launchServer(p, ['-retry-join-wan', `${dc1.ip}:${dc1.wan}`, '-retry-interval-wan', '1s']);
   for (const p of procs) {
     await until(`${p.node} to list every WAN member alive`, 30_000, async () => {
       const ms = await get<{ Status: number }[]>(p, `/v1/agent/members?wan=1&token=${MGMT}`);
-      return ms?.length === 3 && ms.every((m) => m.Status === 1);
+      return ms?.length === 4 && ms.every((m) => m.Status === 1);
     }, POLL);
   }
 });
@@ -130,6 +133,21 @@ test('a dc3 client agent authorizes its own routes with a token only dc1 holds (
   assert.equal((await as(client, token.SecretID, 'GET', '/v1/agent/self')).status, 200);
   assert.equal((await as(client, token.SecretID, 'PUT', '/v1/agent/maintenance?enable=true')).status, 403);
   assert.equal((await as(client, 'dddddddd-0000-4000-8000-000000000000', 'GET', '/v1/agent/self')).status, 403);
+});
+
+test('a secondary with no policies yet resolves them in the primary: its replication token is set through the API', async () => {
+  const [, , , dc4] = procs;
+  const before = (await call(dc4, 'GET', '/v1/acl/replication')).json;
+  assert.equal(before.ReplicatedIndex, 0, before.LastErrorMessage);
+  assert.equal((await as(dc4, MGMT, 'GET', '/v1/agent/self')).status, 200, 'global-management as the primary resolves it');
+  const set = await as(dc4, MGMT, 'PUT', '/v1/agent/token/replication', { Token: MGMT });
+  assert.equal(set.status, 200, set.text);
+  const st = await until('dc4 to replicate policies', 30_000, async () => {
+    const r = (await call(dc4, 'GET', '/v1/acl/replication')).json;
+    return r?.ReplicatedIndex > 0 ? r : undefined;
+  }, POLL);
+  assert.equal(st.ReplicationType, 'policies');
+  assert.equal((await as(dc4, MGMT, 'GET', '/v1/agent/self')).status, 200, 'now from its own policies');
 });
 
 test('/v1/acl/replication: off in the primary, each secondary\'s figures', async () => {

@@ -10,7 +10,7 @@ function deps(tokenReplication: boolean, tokens: { AccessorID: string; Local: bo
     const value = Buffer.from(JSON.stringify({ ...t, SecretID: `s-${t.AccessorID}` }));
     acl.apply({ type: 'put', kv: { key: `acl/token/${t.AccessorID}`, value, createRevision: rev, modRevision: rev++, version: 1 } } as never);
   }
-  return { tokenReplication, acl: () => acl, enabled: () => true, primary: 'dc1', dc: {} as AclPrimaryRoutesDeps['dc'] };
+  return { localTokens: () => tokenReplication, acl: () => acl, enabled: () => true, primary: 'dc1', dc: {} as AclPrimaryRoutesDeps['dc'] };
 }
 
 const kind = (r: ReturnType<typeof aclRoute>) => (typeof r === 'string' ? r : 'decided');

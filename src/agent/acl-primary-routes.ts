@@ -14,8 +14,8 @@ export const AUTH_METHODS_NEED_TOKEN_REPLICATION = 'Token replication is require
 export interface AclPrimaryRoutesDeps extends PrimaryForwardDeps {
   /** Whether ACLs are enforced now (they can be turned on at runtime). */
   enabled: () => boolean;
-  /** acl.enable_token_replication: this datacenter keeps tokens (Consul's LocalTokensEnabled). */
-  tokenReplication: boolean;
+  /** Consul's LocalTokensEnabled: token replication is on (with a replication token), so this datacenter keeps tokens. */
+  localTokens: () => boolean;
   acl: () => AclTables;
   /** The leader's internal RPC address when another server of this datacenter leads ('' when this one does or none is known). */
   otherLeader?: () => string;
@@ -52,13 +52,13 @@ export function aclRoute(d: AclPrimaryRoutesDeps, method: string, path: string):
   if (path === '/v1/acl/bootstrap') return async () => { throw new UnauthorizedError(); };
   if (method !== 'GET' && /^\/v1\/acl\/(policy|role)(\/|$)/.test(path)) return 'primary';
   if (AUTH_ROUTES.test(path)) {
-    if (!d.tokenReplication) return async () => { throw new InternalError(AUTH_METHODS_NEED_TOKEN_REPLICATION); };
+    if (!d.localTokens()) return async () => { throw new InternalError(AUTH_METHODS_NEED_TOKEN_REPLICATION); };
     return 'local';
   }
   if (path !== '/v1/acl/tokens' && !/^\/v1\/acl\/token(\/|$)/.test(path)) return 'local';
-  if (method === 'GET') return d.tokenReplication ? 'local' : 'primary';
+  if (method === 'GET') return d.localTokens() ? 'local' : 'primary';
   if (method === 'PUT' && !path.endsWith('/clone')) return tokenWrite(d);
-  if (!d.tokenReplication) return 'primary';
+  if (!d.localTokens()) return 'primary';
   // A clone or delete of a global token (or of one not known here) is the primary's.
   const accessor = path.slice('/v1/acl/token/'.length).replace(/\/clone$/, '');
   const t = d.acl().tokens.get(accessor);
@@ -77,7 +77,7 @@ function tokenWrite(d: AclPrimaryRoutesDeps): Route {
   return async (req, local) => {
     const body = await req.body();
     if (!localFlag(body)) return forwardToPrimary(d, req, body);
-    if (!d.tokenReplication) throw new InternalError('Local tokens are disabled');
+    if (!d.localTokens()) throw new InternalError('Local tokens are disabled');
     return local(withBody(req, body));
   };
 }

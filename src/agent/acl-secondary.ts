@@ -2,17 +2,18 @@
 // Consul's leader.replication.acl-* gauges), secrets not held here resolved in the primary
 // (acl.token_ttl, acl.down_policy), and the route table sending ACL requests where Consul does.
 import { ANONYMOUS_TOKEN_SECRET, isACLNotFound, type ACLReplicationStatus } from '../acl/index.ts';
+import type { RemoteAnswer } from '../endpoint/acl-remote.ts';
 import { durationSetting } from '../duration.ts';
 import type { AclResolver, EndpointDeps } from '../endpoint/index.ts';
 import { RemoteTokens } from '../endpoint/acl-remote.ts';
 import type { RequestConfig, Router } from '../http/index.ts';
 import { AclReplication, type ReplicationKind } from '../leader/acl-replication.ts';
 import type { LeaderLoops } from '../leader/loops.ts';
-import type { ACLTokenRecord } from '../state/index.ts';
 import type { Telemetry } from '../telemetry/metrics.ts';
 import { aclPrimaryRouter, preparingRouter } from './acl-primary-routes.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
 import { callPrimary, type PrimaryForwardDeps } from './primary-forward.ts';
+import { ACL_RPC_PATH, type TokenGrants } from './rpc-server.ts';
 
 /** acl.enable_token_replication: a secondary keeps global tokens (and may hold local ones). */
 export function tokenReplication(config: RuntimeConfig): boolean {
@@ -53,27 +54,35 @@ export function secondaryAcl(d: SecondaryAclDeps): SecondaryAcl {
   d.loops.add(replication);
   replicationGauges(d.telemetry, replication, replicateTokens);
   const raw = config.raw.acl as Record<string, unknown> | undefined;
+  const tokens = epDeps.replica.acl.tokens;
   resolver.useRemote(new RemoteTokens({
     clock: epDeps.clock, logger: epDeps.logger.child({ '@module': 'agent.acl.remote' }),
     ttlMs: durationSetting(raw?.token_ttl, 30_000), downPolicy: config.acl.downPolicy,
-    fetch: (secret) => primaryToken(primary, secret),
-  }));
+    fetch: (secret) => primaryToken(primary, config.datacenter, secret),
+  }), () => !replicateTokens || tokens.index === 0);
+  // Consul's LocalTokensEnabled: token replication on, with a replication token to do it.
+  const localTokens = () => replicateTokens && d.replicationToken() !== '';
   return {
     status: () => replication.status(),
     routes: (table) => aclPrimaryRouter(preparingRouter(table, d.reqCfg, (secret) => resolver.prepare(secret)), {
-      ...primary, enabled: () => resolver.enabled, tokenReplication: replicateTokens, acl: () => epDeps.replica.acl, otherLeader: d.otherLeader,
+      ...primary, enabled: () => resolver.enabled, localTokens, acl: () => epDeps.replica.acl, otherLeader: d.otherLeader,
     }),
   };
 }
 
-/** The primary's token for `secret` (its token/self); null when it answers `ACL not found`. */
-async function primaryToken(primary: PrimaryForwardDeps, secret: string): Promise<ACLTokenRecord | null> {
+/**
+ * The primary's token for `secret` with its grants valid in `datacenter` (its internal ACL route,
+ * Consul's ACL.TokenRead and ACL.PolicyResolve); null when it answers `ACL not found`.
+ */
+async function primaryToken(primary: PrimaryForwardDeps, datacenter: string, secret: string): Promise<RemoteAnswer | null> {
   // The anonymous token's secret is `anonymous` (Consul resolves '' as it).
-  const res = await callPrimary(primary, 'GET', `/v1/acl/token/self?dc=${encodeURIComponent(primary.primary)}`, secret || ANONYMOUS_TOKEN_SECRET);
+  const res = await callPrimary(primary, 'GET', `${ACL_RPC_PATH}?datacenter=${encodeURIComponent(datacenter)}`, secret || ANONYMOUS_TOKEN_SECRET);
   const text = res.body.toString('utf8');
   if (res.status === 403 && isACLNotFound(new Error(text))) return null;
   if (res.status !== 200) throw new Error(text.trim() || `primary answered ${res.status}`);
-  return JSON.parse(text) as ACLTokenRecord;
+  const g = JSON.parse(text) as TokenGrants;
+  if (!g.Token) throw new Error('the primary did not answer with the token');
+  return { token: g.Token, sources: { management: g.Management, sources: g.Sources ?? [] } };
 }
 
 /** Consul's leader.replication.acl-{policies,roles,tokens}.{status,index} gauges (1 after a good round, 0 after a failed one). */

@@ -12,7 +12,8 @@ import type { AclIdentity } from '../endpoint/index.ts';
 import type { CASignRequest, SignedResponse } from '../endpoint/auto-encrypt.ts';
 import type { ServiceLeaf } from '../endpoint/connect-ca-sign.ts';
 import type { TokenSources } from '../endpoint/acl-sources.ts';
-import type { Policy } from '../acl/index.ts';
+import type { ExplainSource, Policy } from '../acl/index.ts';
+import type { ACLTokenRecord } from '../state/index.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
 import { LIVENESS_PATH, type LivenessStream } from '../leader/liveness.ts';
 import { RpcListener } from './rpc-listener.ts';
@@ -88,7 +89,7 @@ export interface RpcServerDeps {
   revision?: () => number;
   /** This server's token resolver (absent: the ACL route is not served). */
   acl?: {
-    resolve(secret: string): AclIdentity; sourcesOf(identity: AclIdentity): TokenSources; readonly enabled: boolean;
+    resolve(secret: string): AclIdentity; sourcesOf(identity: AclIdentity, datacenter?: string): TokenSources; readonly enabled: boolean;
     /** Readies `resolve` for a secret this datacenter may not hold (a secondary asks the primary). */
     prepare?(secret: string): Promise<void>;
   };
@@ -213,6 +214,10 @@ export interface TokenGrants {
   /** The parsed policies valid in this datacenter, from links, roles and identities. */
   Policies: Policy[];
   ExpirationTime?: string;
+  /** With `?datacenter=` (a secondary datacenter's server asking its primary): the token record. */
+  Token?: ACLTokenRecord;
+  /** With `?datacenter=`: the policies valid in that datacenter, each with its origin (what /v1/acl/explain shows). */
+  Sources?: ExplainSource[];
 }
 
 function aclRoute(acl: NonNullable<RpcServerDeps['acl']>): (req: HttpRequest) => Promise<HttpResult> {
@@ -221,11 +226,16 @@ function aclRoute(acl: NonNullable<RpcServerDeps['acl']>): (req: HttpRequest) =>
     const secret = typeof token === 'string' ? token : '';
     await acl.prepare?.(secret);
     const id = acl.resolve(secret);
-    const grants = acl.sourcesOf(id);
+    const datacenter = req.query.get('datacenter') ?? undefined;
+    const grants = acl.sourcesOf(id, datacenter);
     const body: TokenGrants = {
       Enabled: acl.enabled, AccessorID: id.accessorID, Management: grants.management,
       Policies: grants.sources.map((s) => s.policy), ExpirationTime: id.token?.ExpirationTime,
     };
+    if (datacenter !== undefined && id.token) {
+      const { CreateIndex: _c, ModifyIndex: _m, ...token } = id.token;
+      Object.assign(body, { Token: token, Sources: grants.sources });
+    }
     return { body };
   };
 }

@@ -13,7 +13,7 @@ function primary() {
   const fetch = async (secret: string) => {
     p.calls++;
     if (!p.up) throw new Error('rpc error making call: connect ECONNREFUSED');
-    return secret === 's1' ? TOKEN : null;
+    return secret === 's1' ? { token: TOKEN } : null;
   };
   return { p, fetch };
 }

@@ -6,11 +6,21 @@
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { ACLTokenRecord } from '../state/index.ts';
+import type { TokenSources } from './acl-sources.ts';
+
+/** The primary's answer for a secret: the token, and its grants as the primary resolved them for this datacenter. */
+export interface RemoteAnswer {
+  token: ACLTokenRecord;
+  /** Used while this datacenter has no policies yet (Consul resolves policies remotely until the table has an index). */
+  sources?: TokenSources;
+}
 
 /** What the primary said about a secret, or what down_policy made of its silence. */
 export interface RemoteToken {
   /** The token record (policies and roles are resolved against this datacenter's replicated copies). */
   token?: ACLTokenRecord;
+  /** The token's grants as the primary resolved them. */
+  sources?: TokenSources;
   /** The primary knows no such token. */
   notFound?: boolean;
   /** The primary could not be reached and nothing usable was cached: the authorizer down_policy names. */
@@ -21,7 +31,7 @@ export interface RemoteToken {
 /** Dependencies of the remote token cache. */
 export interface RemoteTokensDeps {
   /** The primary's token for `secret`; null when it answers `ACL not found`; throws when it cannot be asked. */
-  fetch(secret: string): Promise<ACLTokenRecord | null>;
+  fetch(secret: string): Promise<RemoteAnswer | null>;
   clock: Clock;
   logger: Logger;
   /** acl.token_ttl in ms. */
@@ -77,9 +87,9 @@ export class RemoteTokens {
   async #fetch(secret: string): Promise<void> {
     const now = this.#d.clock.now();
     try {
-      const token = await this.#d.fetch(secret);
+      const answer = await this.#d.fetch(secret);
       // `ACL not found` is asked again on the next use: the token may be created in the primary any moment.
-      this.#set(secret, token ? { token, fetchedAt: now } : { notFound: true, fetchedAt: now });
+      this.#set(secret, answer ? { ...answer, fetchedAt: now } : { notFound: true, fetchedAt: now });
     } catch (err) {
       this.#down(secret, err as Error, now);
     }

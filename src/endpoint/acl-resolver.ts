@@ -23,6 +23,8 @@ export interface AclIdentity {
   tokenGiven: boolean;
   /** The resolved token record, when there is one. */
   token?: Indexed<ACLTokenRecord>;
+  /** The token's grants as the primary resolved them (a secondary that holds no policies yet). */
+  sources?: TokenSources;
 }
 
 /** ACL settings the resolver needs. */
@@ -57,6 +59,7 @@ export class AclResolver {
   #cache = new Map<string, Cached>();
   #cacheIndex = -1;
   #remote: RemoteTokens | undefined;
+  #remoteWanted: () => boolean = () => true;
   /** Identities built from the primary's answers (an answer replaced by a refresh drops its own). */
   readonly #remoteBuilt = new WeakMap<RemoteToken, { index: number; identity: AclIdentity }>();
 
@@ -82,9 +85,18 @@ export class AclResolver {
     this.#cache.clear();
   }
 
-  /** In a secondary datacenter: secrets not held here are resolved in the primary through `remote`. */
-  useRemote(remote: RemoteTokens): void {
+  /**
+   * In a secondary datacenter: secrets not held here are resolved in the primary through `remote`
+   * while `wanted()` says so (Consul: token replication off, or no token replicated yet).
+   */
+  useRemote(remote: RemoteTokens, wanted: () => boolean = () => true): void {
     this.#remote = remote;
+    this.#remoteWanted = wanted;
+  }
+
+  // Whether `secret` is the primary's to resolve.
+  #askPrimary(secret: string): boolean {
+    return this.#remote !== undefined && !this.#heldHere(secret) && this.#remoteWanted();
   }
 
   /**
@@ -92,7 +104,7 @@ export class AclResolver {
    * primary, see acl-remote.ts); nothing to do for known secrets, ACLs off or a primary.
    */
   async prepare(secret: string): Promise<void> {
-    if (!this.#cfg.enabled || !this.#remote || this.#heldHere(secret)) return;
+    if (!this.#cfg.enabled || !this.#remote || !this.#askPrimary(secret)) return;
     const recovery = this.#cfg.agentRecovery();
     if (recovery !== '' && secretsEqual(secret, recovery)) return;
     await this.#remote.load(secret);
@@ -126,7 +138,7 @@ export class AclResolver {
       this.#cache.delete(key);
       throw aclNotFoundError();
     }
-    const local = !this.#remote || this.#heldHere(secret);
+    const local = !this.#askPrimary(secret);
     // A remote answer has its own lifetime (acl.token_ttl): it is asked for again, never cached here.
     if (!local) return this.#remoteIdentity(secret, now);
     const identity = this.#build(secret, now);
@@ -168,7 +180,10 @@ export class AclResolver {
     const built = this.#remoteBuilt.get(e);
     if (built && built.index === acl.index) return built.identity;
     const indexed = { CreateIndex: 0, ModifyIndex: 0, ...token } as Indexed<ACLTokenRecord>;
-    const identity = { authorizer: this.#authorizerFor(token), accessorID: token.AccessorID, tokenGiven: secret !== '', token: indexed };
+    // Until this datacenter holds policies, the primary's resolution of them applies (Consul's ResolvePolicyFromID).
+    const sources = acl.policies.index === 0 ? e.sources : undefined;
+    const authorizer = sources ? this.#authorizerOf(sources) : this.#authorizerFor(token);
+    const identity: AclIdentity = { authorizer, accessorID: token.AccessorID, tokenGiven: secret !== '', token: indexed, ...(sources ? { sources } : {}) };
     this.#remoteBuilt.set(e, { index: acl.index, identity });
     return identity;
   }
@@ -180,19 +195,23 @@ export class AclResolver {
     return { authorizer, accessorID: AGENT_RECOVERY_ACCESSOR, tokenGiven: true };
   }
 
-  /** The labelled policies behind an identity, for explaining its decisions. */
-  sourcesOf(identity: AclIdentity): TokenSources {
+  /** The labelled policies behind an identity valid in `datacenter` (default: this one), for explaining its decisions. */
+  sourcesOf(identity: AclIdentity, datacenter = this.#cfg.datacenter): TokenSources {
     if (identity.accessorID === AGENT_RECOVERY_ACCESSOR) {
       const origin = { Source: 'agent-recovery' as const, Identity: `agent:${this.#cfg.nodeName}` };
       return { management: false, sources: [{ origin, policy: policyCompiler().parseRules(agentRecoveryRules(this.#cfg.nodeName)) }] };
     }
+    if (identity.sources && datacenter === this.#cfg.datacenter) return identity.sources;
     if (!identity.token) return { management: false, sources: [] };
-    return tokenSources(this.#deps.replica.acl, identity.token, this.#cfg.datacenter);
+    return tokenSources(this.#deps.replica.acl, identity.token, datacenter);
   }
 
   /** The authorizer of a token record: its own grants, then the default policy. */
   #authorizerFor(token: ACLTokenRecord): Authorizer {
-    const grants = tokenSources(this.#deps.replica.acl, token, this.#cfg.datacenter);
+    return this.#authorizerOf(tokenSources(this.#deps.replica.acl, token, this.#cfg.datacenter));
+  }
+
+  #authorizerOf(grants: TokenSources): Authorizer {
     if (grants.management) return manageAll();
     return chainedAuthorizer([policyCompiler().newPolicyAuthorizer(grants.sources.map((s) => s.policy)), this.defaultAuthorizer()]);
   }
