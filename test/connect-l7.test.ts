@@ -15,7 +15,7 @@ let rig: ProxyRig;
 let upstream = 0;
 const servers: http.Server[] = [];
 
-interface Answer { version: string; url: string; headers: Record<string, string> }
+interface Answer { version: string; url: string; headers: Record<string, string>; calls: number }
 
 async function put(path: string, body: unknown): Promise<void> {
   const r = await fetch(`http://${dev.httpAddr}${path}`, { method: 'PUT', body: body === undefined ? undefined : JSON.stringify(body) });
@@ -24,9 +24,13 @@ async function put(path: string, body: unknown): Promise<void> {
 
 /** An HTTP server answering every request with its version, the path it got and the request headers. */
 function app(version: string): Promise<number> {
+  let calls = 0;
   const s = http.createServer((req, res) => {
+    // /flaky fails every other call; /slow answers only after the test is over.
+    if (req.url === '/flaky' && calls++ % 2 === 0) return void res.writeHead(503).end('try again');
+    if (req.url === '/slow') return void setTimeout(() => res.end(), 60_000).unref();
     res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ version, url: req.url, headers: req.headers }));
+    res.end(JSON.stringify({ version, url: req.url, headers: req.headers, calls }));
   });
   servers.push(s);
   return new Promise((resolve) => s.listen(0, '127.0.0.1', () => resolve((s.address() as { port: number }).port)));
@@ -88,6 +92,8 @@ before(async () => {
     Kind: 'service-router', Name: 'api', Routes: [
       { Match: { HTTP: { Header: [{ Name: 'x-canary', Exact: '1' }] } }, Destination: { ServiceSubset: 'v2' } },
       { Match: { HTTP: { PathExact: '/impostor' } }, Destination: { ServiceSubset: 'v3' } },
+      { Match: { HTTP: { PathExact: '/flaky' } }, Destination: { ServiceSubset: 'v1', NumRetries: 2, RetryOnStatusCodes: [503] } },
+      { Match: { HTTP: { PathExact: '/slow' } }, Destination: { ServiceSubset: 'v1', RequestTimeout: '200ms' } },
       {
         Match: { HTTP: { PathPrefix: '/old/' } },
         Destination: { ServiceSubset: 'v1', PrefixRewrite: '/new/', RequestHeaders: { Set: { 'x-route': 'old' }, Remove: ['x-secret'] } },
@@ -140,6 +146,15 @@ test("an instance whose certificate is not the target service's is refused (503)
   const r = await fetch(`http://127.0.0.1:${upstream}/impostor`);
   assert.equal(r.status, 503);
   assert.equal(await r.text(), 'upstream connect error or disconnect/reset before headers. reset reason: connection failure');
+});
+
+test('a route retries on the status codes it lists; its request timeout answers 504', async () => {
+  const flaky = await get('/flaky');
+  assert.equal(flaky.version, 'v1');
+  assert.equal(flaky.calls, 2, 'the first call answered 503 and was retried');
+  const slow = await fetch(`http://127.0.0.1:${upstream}/slow`);
+  assert.equal(slow.status, 504);
+  assert.equal(await slow.text(), 'upstream request timeout');
 });
 
 test('changing the splitter to 0/100 moves all traffic to v2 without restarting the proxy (blue/green), and back', async () => {
