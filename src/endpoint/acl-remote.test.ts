@@ -61,6 +61,20 @@ test('allow and deny replace what was cached once the primary is unreachable', a
   }
 });
 
+test('touch fetches in the background what is missing or stale, and nothing while fresh', async () => {
+  const { p, clock, tokens } = remote('extend-cache');
+  tokens.touch('s1');
+  await new Promise((r) => setImmediate(r));
+  assert.equal(tokens.get('s1')?.token?.AccessorID, 'a1');
+  tokens.touch('s1');
+  await new Promise((r) => setImmediate(r));
+  assert.equal(p.calls, 1);
+  clock.advance(1000);
+  tokens.touch('s1');
+  await new Promise((r) => setImmediate(r));
+  assert.equal(p.calls, 2);
+});
+
 test('async-cache answers from the stale entry at once and refreshes in the background', async () => {
   const { p, clock, tokens } = remote('async-cache');
   await tokens.load('s1');

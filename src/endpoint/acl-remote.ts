@@ -70,6 +70,17 @@ export class RemoteTokens {
     await this.#refresh(secret);
   }
 
+  /**
+   * For a caller that cannot wait (DNS, the agent's own tokens): starts fetching `secret` in the
+   * background when nothing fresh is known; the answer serves the next call.
+   */
+  touch(secret: string): void {
+    const e = this.#cache.get(secret);
+    // A miss or a failure just fetched (by load() before this call) is not asked again at once.
+    const fresh = e && this.#d.clock.now() - e.fetchedAt < (e.token ? this.#d.ttlMs : Math.min(this.#d.ttlMs, 1000));
+    if (!fresh) void this.#refresh(secret);
+  }
+
   /** Forgets every answer (ACLs were reset, tests). */
   clear(): void {
     this.#cache.clear();

@@ -163,9 +163,9 @@ export class AclResolver {
     const recovery = this.#cfg.agentRecovery();
     if (recovery !== '' && secretsEqual(secret, recovery)) return this.#agentRecovery();
     const e = this.#remote?.get(secret);
+    // Not readied by prepare() (DNS, the agent's own tokens): fetched or refreshed in the background for the next call.
+    this.#remote?.touch(secret);
     if (!e) {
-      // Not readied by prepare() (DNS, the agent's own tokens): asked for now, answered from the next call on.
-      void this.#remote?.load(secret).catch(() => undefined);
       if (secret === '') return { authorizer: this.defaultAuthorizer(), accessorID: ANONYMOUS_TOKEN_ID, tokenGiven: false };
       throw aclNotFoundError();
     }
