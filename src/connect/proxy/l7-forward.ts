@@ -34,7 +34,7 @@ export interface AttemptSpec {
   /** Sent as given (the caller sets content-length for the body). */
   headers: Record<string, string | string[] | undefined>;
   body: Buffer;
-  /** Bounds the attempt until the response's headers. */
+  /** Bounds the attempt until the response's headers; Infinity: unbounded. */
   timeoutMs: number;
 }
 
@@ -56,7 +56,7 @@ export function attempt(spec: AttemptSpec): Promise<Attempt> {
       headers: spec.headers, secureContext: spec.secureContext, noDelay: true,
     } as https.RequestOptions & tls.ConnectionOptions;
     const req = https.request(options);
-    const timer = setTimeout(() => { done({ kind: 'timeout' }); req.destroy(); }, spec.timeoutMs);
+    const timer = Number.isFinite(spec.timeoutMs) ? setTimeout(() => { done({ kind: 'timeout' }); req.destroy(); }, spec.timeoutMs) : undefined;
     req.on('socket', (s) => {
       if (req.reusedSocket) connected = true;
       else s.once('secureConnect', () => { connected = true; });

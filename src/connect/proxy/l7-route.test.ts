@@ -58,6 +58,8 @@ test('a split leg is chosen in proportion to its weight, by the injected random 
   assert.equal(pickSplit(s, () => 0.99999)!.NextNode, 'n1');
   assert.equal(pickSplit(splits(0, 100), () => 0)!.NextNode, 'n1', 'a zero weight is never chosen');
   assert.equal(pickSplit(splits(33.33, 33.33, 33.34), () => 0.5)!.NextNode, 'n1');
+  // Envoy's integer weights are Consul's truncated: 0.009 % is 0, never chosen.
+  assert.equal(pickSplit(splits(0.009, 99.991), () => 0)!.NextNode, 'n1');
   assert.equal(pickSplit(splits(0, 0), () => 0.5), null);
 });
 
@@ -107,9 +109,17 @@ test('a request walks router, splitter and resolver: targets in failover order, 
   const main = routeRequest(chain(), req('/old/x'), () => 0.5)!;
   assert.deepEqual(main.targets.map((t) => t.ID), ['v1.api.default.default.dc1', 'v2.api.default.default.dc1']);
   assert.equal(main.path, '/old/x', 'the catch-all route does not rewrite');
-  assert.equal(main.requestTimeoutMs, 3000, "the resolver's timeout applies when the route sets none");
+  assert.equal(main.requestTimeoutMs, 0, "a resolver's timeout does not apply below a router");
   assert.deepEqual(main.requestHeaders, [{ Add: { 'x-split': 'v1' }, Set: undefined, Remove: [] }]);
   assert.deepEqual(routeRequest(chain(), req('/'), () => 0.95)!.targets.map((t) => t.ID), ['v2.api.default.default.dc1']);
+});
+
+test("a resolver's request timeout applies when the chain starts at it", () => {
+  const c = chain();
+  c.StartNode = 'resolver:v1.api.default.default.dc1';
+  const d = routeRequest(c, req('/'), () => 0)!;
+  assert.equal(d.requestTimeoutMs, 3000);
+  assert.deepEqual(d.targets.map((t) => t.ID), ['v1.api.default.default.dc1', 'v2.api.default.default.dc1']);
 });
 
 test('a retry condition without NumRetries gets one retry', () => {
@@ -118,8 +128,16 @@ test('a retry condition without NumRetries gets one retry', () => {
   assert.deepEqual(routeRequest(c, req('/old', { 'x-canary': '1' }), () => 0)!.retry, { numRetries: 1, onConnectFailure: true, onStatusCodes: [], on: [] });
 });
 
-test('header changes: Remove, then Set, then Add (appending), names without case', () => {
+test('header changes: Remove, then Add (appending), then Set (replacing), names without case; later levels win', () => {
   const h: Record<string, string | string[] | undefined> = { 'x-a': '1', 'x-b': '2', 'x-c': '3' };
-  applyHeaderOps(h, [{ Remove: ['X-A'], Set: { 'X-B': 'set', 'X-A': 'again' }, Add: { 'x-c': 'more', 'x-d': 'new' } }]);
+  applyHeaderOps(h, [{ Remove: ['X-A'], Set: { 'X-B': 'set', 'X-A': 'again' }, Add: { 'x-c': 'more', 'x-d': 'new', 'x-b': 'added' } }]);
   assert.deepEqual(h, { 'x-a': 'again', 'x-b': 'set', 'x-c': ['3', 'more'], 'x-d': 'new' });
+  applyHeaderOps(h, [{ Set: { 'x-d': 'split' } }, { Set: { 'x-d': 'route' } }]);
+  assert.equal(h['x-d'], 'route');
+});
+
+test('matchers with no condition are skipped; methods match with case', () => {
+  assert.ok(matchRoute({ HTTP: { Header: [{ Name: 'x-none' }], QueryParam: [{ Name: 'none' }] } }, req('/')));
+  assert.ok(matchRoute({ HTTP: { Header: [{ Name: 'x-none', Invert: true }] } }, req('/')));
+  assert.equal(matchRoute({ HTTP: { Methods: ['GET'] } }, req('/', {}, 'get')), null);
 });

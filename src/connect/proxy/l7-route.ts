@@ -15,7 +15,7 @@ export interface L7Request {
   headers: Record<string, string | string[] | undefined>;
 }
 
-/** Header changes (Consul's HTTPHeaderModifiers): Remove first, then Set, then Add. */
+/** Header changes (Consul's HTTPHeaderModifiers), applied as Envoy does: Remove, then Add (appending), then Set. */
 export interface HeaderOps {
   Add?: Record<string, string>;
   Set?: Record<string, string>;
@@ -38,7 +38,7 @@ export interface RouteDecision {
   targets: DiscoveryTarget[];
   /** The path to send (after PrefixRewrite). */
   path: string;
-  /** 0: the default (15 s, Envoy's). */
+  /** 0: the default (15 s, Envoy's); negative: none. */
   requestTimeoutMs: number;
   retry: RetryPolicy;
   /** Applied in order (the split's, then the route's, so the route's win as in Envoy). */
@@ -71,43 +71,35 @@ function headerValue(req: L7Request, name: string): string | undefined {
   return Array.isArray(v) ? v.join(',') : v;
 }
 
-/** One header matcher (Consul's ServiceRouteHTTPMatchHeader). */
+/**
+ * One header matcher (Consul's ServiceRouteHTTPMatchHeader), tried in Consul's order: Exact,
+ * Regex, Prefix, Suffix, Contains, Present. A matcher with none of them is skipped (matches).
+ */
 function headerMatches(m: unknown, req: L7Request): boolean {
-  const value = headerValue(req, pickStr(m, 'Name'));
-  const invert = pick(m, 'Invert') === true;
-  if (pick(m, 'Present') === true) return (value !== undefined) !== invert;
-  // An absent header fails every value match, and so an inverted one matches (Envoy's rule).
-  if (value === undefined) return invert;
   const ic = pick(m, 'IgnoreCase') === true;
-  const v = ic ? value.toLowerCase() : value;
-  const want = (field: string): string | undefined => {
-    const x = pick(m, field);
-    if (typeof x !== 'string' || x === '') return undefined;
-    return ic ? x.toLowerCase() : x;
-  };
-  let ok: boolean;
-  const exact = want('Exact');
-  const prefix = want('Prefix');
-  const suffix = want('Suffix');
-  const contains = want('Contains');
-  const regex = pickStr(m, 'Regex');
-  if (exact !== undefined) ok = v === exact;
-  else if (prefix !== undefined) ok = v.startsWith(prefix);
-  else if (suffix !== undefined) ok = v.endsWith(suffix);
-  else if (contains !== undefined) ok = v.includes(contains);
-  else if (regex) ok = fullMatch(regex, value, ic);
-  else ok = true;
-  return ok !== invert;
+  const fold = (x: string) => (ic ? x.toLowerCase() : x);
+  const str = (field: string) => pickStr(m, field);
+  let test: ((v: string) => boolean) | undefined;
+  if (str('Exact')) test = (v) => fold(v) === fold(str('Exact'));
+  else if (str('Regex')) test = (v) => fullMatch(str('Regex'), v, ic);
+  else if (str('Prefix')) test = (v) => fold(v).startsWith(fold(str('Prefix')));
+  else if (str('Suffix')) test = (v) => fold(v).endsWith(fold(str('Suffix')));
+  else if (str('Contains')) test = (v) => fold(v).includes(fold(str('Contains')));
+  else if (pick(m, 'Present') === true) test = () => true;
+  else return true;
+  const value = headerValue(req, str('Name'));
+  // An absent header fails every match, so an inverted one matches (Envoy's rule).
+  return (value !== undefined && test(value)) !== (pick(m, 'Invert') === true);
 }
 
-/** One query parameter matcher (Consul's ServiceRouteHTTPMatchQueryParam). */
+/** One query parameter matcher (Consul's ServiceRouteHTTPMatchQueryParam): Exact, Regex, then Present; none: skipped. */
 function queryMatches(m: unknown, req: L7Request): boolean {
+  const exact = pickStr(m, 'Exact');
+  const regex = pickStr(m, 'Regex');
+  if (!exact && !regex && pick(m, 'Present') !== true) return true;
   const value = req.query.get(pickStr(m, 'Name'));
   if (value === null) return false;
-  if (pick(m, 'Present') === true) return true;
-  const exact = pick(m, 'Exact');
-  if (typeof exact === 'string' && exact !== '') return value === exact;
-  const regex = pickStr(m, 'Regex');
+  if (exact) return value === exact;
   if (regex) return fullMatch(regex, value);
   return true;
 }
@@ -135,7 +127,8 @@ export function matchRoute(match: unknown, req: L7Request): { matched: string } 
   const matched = pathMatch(http, req.path);
   if (matched === null) return null;
   const methods = pickList(http, 'Methods') as string[];
-  if (methods.length > 0 && !methods.some((m) => String(m).toUpperCase() === req.method.toUpperCase())) return null;
+  // Consul gives Envoy the methods as one regex on :method, so they match with case.
+  if (methods.length > 0 && !methods.some((m) => String(m) === req.method)) return null;
   if (!pickList(http, 'Header').every((h) => headerMatches(h, req))) return null;
   if (!pickList(http, 'QueryParam').every((q) => queryMatches(q, req))) return null;
   return { matched };
@@ -146,7 +139,7 @@ export function matchRoute(match: unknown, req: L7Request): { matched: string } 
  * with two decimals, given to Envoy as integers out of 10000); null when every weight is 0.
  */
 export function pickSplit(splits: DiscoverySplit[], random: () => number): DiscoverySplit | null {
-  const weights = splits.map((s) => Math.max(0, Math.round(s.Weight * 100)));
+  const weights = splits.map((s) => Math.max(0, Math.trunc(s.Weight * 100)));
   const total = weights.reduce((a, b) => a + b, 0);
   if (total === 0) return null;
   let r = Math.floor(random() * total);
@@ -205,6 +198,9 @@ export function routeRequest(chain: CompiledDiscoveryChain, req: L7Request, rand
       if (res) out.responseHeaders.push(res);
       key = split.NextNode;
     } else {
+      // A resolver's RequestTimeout applies only when the chain starts at it: Consul puts it on
+      // the Envoy route, which a router's routes and a splitter's legs do not share.
+      if (hops === 0 && node.Resolver!.RequestTimeout) out.requestTimeoutMs = node.Resolver!.RequestTimeout / 1e6;
       return finish(chain, node.Resolver!, out, routeOps);
     }
   }
@@ -215,22 +211,23 @@ function finish(chain: CompiledDiscoveryChain, resolver: DiscoveryResolver, out:
   const targets = chain.Targets ?? {};
   for (const id of [resolver.Target, ...(resolver.Failover?.Targets ?? [])]) if (targets[id]) out.targets.push(targets[id]);
   if (out.targets.length === 0) return null;
-  // The route's timeout wins; without one, the resolver's (nanoseconds in the compiled chain).
-  if (out.requestTimeoutMs === 0 && resolver.RequestTimeout) out.requestTimeoutMs = resolver.RequestTimeout / 1e6;
   if (routeOps.request) out.requestHeaders.push(routeOps.request);
   if (routeOps.response) out.responseHeaders.push(routeOps.response);
   return out;
 }
 
-/** Applies `ops` to a header map (lower-case names) in place: Remove, then Set, then Add. */
+/**
+ * Applies `ops` to a header map (lower-case names) in place, each level as Envoy evaluates the
+ * lists Consul gives it: Remove first, then Add (appending), then Set (replacing).
+ */
 export function applyHeaderOps(headers: Record<string, string | string[] | undefined>, ops: HeaderOps[]): void {
   for (const op of ops) {
     for (const name of op.Remove ?? []) delete headers[name.toLowerCase()];
-    for (const [name, value] of Object.entries(op.Set ?? {})) headers[name.toLowerCase()] = String(value);
     for (const [name, value] of Object.entries(op.Add ?? {})) {
       const k = name.toLowerCase();
       const prev = headers[k];
       headers[k] = prev === undefined ? String(value) : [...(Array.isArray(prev) ? prev : [prev]), String(value)];
     }
+    for (const [name, value] of Object.entries(op.Set ?? {})) headers[name.toLowerCase()] = String(value);
   }
 }

@@ -157,7 +157,9 @@ async function send(
   d: L7Deps, req: http.IncomingMessage, res: http.ServerResponse, decision: RouteDecision,
   out: { path: string; headers: Record<string, string | string[] | undefined>; body: Buffer },
 ): Promise<void> {
-  const deadline = Date.now() + (decision.requestTimeoutMs || DEFAULT_REQUEST_TIMEOUT_MS);
+  // A negative RequestTimeout turns the timeout off (Consul gives Envoy 0).
+  const t = decision.requestTimeoutMs;
+  const deadline = t < 0 ? Infinity : Date.now() + (t || DEFAULT_REQUEST_TIMEOUT_MS);
   let retries = 0;
   for (let staleRetries = 0; ;) {
     const picked = await pickInstance(d, decision.targets);
