@@ -11,7 +11,7 @@ import { AclReplication, type PrimaryAnswer } from './acl-replication.ts';
 
 type Rec = Record<string, unknown>;
 
-async function setup(tokenReplication = true) {
+async function setup(tokenReplication = true, hang = false) {
   const clock = new ManualClock(Date.UTC(2026, 0, 2, 3, 4, 5, 600));
   const store = new MemoryStore({ clock });
   await store.open();
@@ -24,8 +24,10 @@ async function setup(tokenReplication = true) {
   };
   const primary = { policies: [] as Rec[], roles: [] as Rec[], tokens: [] as Rec[], index: 10, asked: [] as string[] };
   const json = (v: unknown, index = primary.index): PrimaryAnswer => ({ status: 200, headers: { 'X-Consul-Index': String(index) }, body: Buffer.from(JSON.stringify(v)) });
-  const get = async (path: string, token: string): Promise<PrimaryAnswer> => {
+  const get = async (path: string, token: string, signal: AbortSignal): Promise<PrimaryAnswer> => {
     primary.asked.push(`${path} ${token}`);
+    // A primary gone without closing the connection: nothing comes back until the caller gives up.
+    if (hang) return new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted'))));
     const p = path.split('?')[0];
     if (p === '/v1/acl/policies') return json(primary.policies.map(({ Rules: _r, ...stub }) => stub));
     if (p === '/v1/acl/roles') return json(primary.roles);
@@ -33,9 +35,9 @@ async function setup(tokenReplication = true) {
     const pol = primary.policies.find((x) => p === `/v1/acl/policy/${x.ID}`);
     return pol ? json(pol) : { status: 403, headers: {}, body: Buffer.from('ACL not found') };
   };
-  const repl = new AclReplication({ epDeps: deps, primary: 'dc1', tokenReplication, enabled: () => true, token: () => 'repl-token', get });
+  const repl = new AclReplication({ epDeps: deps, primary: 'dc1', tokenReplication, enabled: () => true, token: () => 'repl-token', get, waitMs: 10_000 });
   const put = (key: string, rec: Rec) => store.txn({ success: [putOp(key, rec)] }).then((r) => replica.waitFor(r.revision));
-  return { store, replica, primary, repl, put, stop: () => replica.stop() };
+  return { clock, store, replica, primary, repl, put, stop: () => { repl.stop(); replica.stop(); } };
 }
 
 test('policies arrive in full, changed ones are rewritten, and those gone from the primary are deleted', async () => {
@@ -46,7 +48,7 @@ test('policies arrive in full, changed ones are rewritten, and those gone from t
     assert.equal(s.replica.acl.policies.get('p1')?.Rules, 'node_prefix "" { policy = "read" }');
     assert.equal(s.replica.acl.policies.by('ONE')?.ID, 'p1', 'the name index follows');
     assert.ok(s.primary.asked.every((a) => a.endsWith(' repl-token')), 'under the replication token');
-    assert.match(s.primary.asked[0], /^\/v1\/acl\/policies\?dc=dc1&stale=&index=0&wait=300s /);
+    assert.match(s.primary.asked[0], /^\/v1\/acl\/policies\?dc=dc1&stale=&index=0&wait=10s /);
 
     s.primary.policies = [{ ID: 'p1', Name: 'renamed', Rules: '', Hash: 'h2' }, { ID: 'p2', Name: 'two', Rules: '', Hash: 'h3' }];
     s.primary.index = 12;
@@ -99,6 +101,45 @@ test('status: enabled in a secondary, the replication type follows token replica
   try {
     const st = s.repl.status();
     assert.deepEqual([st.Enabled, st.Running, st.SourceDatacenter, st.ReplicationType, st.LastSuccess], [true, false, 'dc1', 'policies', '0001-01-01T00:00:00Z']);
+  } finally {
+    s.stop();
+  }
+});
+
+const flush = async () => { for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r)); };
+
+test('a read the primary never answers is given up after its wait, the jitter and rpc_client_timeout', async () => {
+  const s = await setup(true, true);
+  try {
+    const round = s.repl.replicateOnce('policies');
+    await flush();
+    s.clock.advance(10_000 + 625 + 59_000);
+    await flush();
+    let settled = false;
+    void round.catch(() => { settled = true; });
+    await flush();
+    assert.equal(settled, false, 'still waiting before the limit');
+    s.clock.advance(1_000);
+    await assert.rejects(round, /rpc error: timeout after 71s/);
+  } finally {
+    s.stop();
+  }
+});
+
+test('rounds are rate limited as Consul\'s (burst 5, then one a second) when the primary answers at once', async () => {
+  const s = await setup(false);
+  try {
+    await s.repl.start();
+    await flush();
+    const count = () => s.primary.asked.filter((a) => a.startsWith('/v1/acl/policies?')).length;
+    assert.equal(count(), 6, 'the first round and a burst of 5');
+    s.clock.advance(1000);
+    await flush();
+    assert.equal(count(), 7);
+    s.clock.advance(3000);
+    await flush();
+    assert.equal(count(), 10);
+    assert.equal(s.repl.status().Running, true);
   } finally {
     s.stop();
   }

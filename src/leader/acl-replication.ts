@@ -43,7 +43,14 @@ export interface AclReplicationDeps {
   waitMs?: number;
   /** Bound of the backoff after failed rounds (default 64 s). */
   maxBackoffMs?: number;
+  /** Rounds per second and burst per type (Consul's acl_replication rate limit: 1/s, burst 5). */
+  rate?: { perSecond: number; burst: number };
 }
+
+/** Consul's rpc_client_timeout: what a read may take past its blocking wait before it is given up. */
+const RPC_CLIENT_TIMEOUT_MS = 60_000;
+/** Consul's blocking-query jitter: up to wait / 16 more. */
+const JITTER_FRACTION = 16;
 
 /** A replicated ACL table. */
 export type ReplicationKind = 'policies' | 'roles' | 'tokens';
@@ -72,6 +79,8 @@ export class AclReplication implements LeaderLoop {
   #status: ACLReplicationStatus;
   readonly #index: Record<Kind, number> = { policies: 0, roles: 0, tokens: 0 };
   readonly #healthy: Record<Kind, boolean> = { policies: false, roles: false, tokens: false };
+  /** Token buckets of the round rate limit: tokens left and when they were counted. */
+  readonly #buckets = new Map<Kind, { tokens: number; at: number }>();
 
   constructor(deps: AclReplicationDeps) {
     this.#d = deps;
@@ -138,8 +147,8 @@ export class AclReplication implements LeaderLoop {
       this.#d.epDeps.logger.warn({ error: message, type: spec.kind }, 'ACL replication error (will retry if still leader)');
     }
     if (signal.aborted) return;
-    if (next === 0) return void this.#run(spec, signal, 0);
-    const wait = Math.min(1000 * 2 ** (next - 1), this.#d.maxBackoffMs ?? 64_000);
+    const wait = next === 0 ? this.#rateWait(spec.kind) : Math.min(1000 * 2 ** (next - 1), this.#d.maxBackoffMs ?? 64_000);
+    if (wait === 0) return void this.#run(spec, signal, 0);
     const timer = this.#d.epDeps.clock.setTimer(wait, () => {
       this.#timers.delete(timer);
       void this.#run(spec, signal, next);
@@ -147,10 +156,43 @@ export class AclReplication implements LeaderLoop {
     this.#timers.add(timer);
   }
 
+  // Consul's limiter before each round: a primary whose blocking reads return at once is not asked in a tight loop.
+  #rateWait(kind: Kind): number {
+    const { perSecond, burst } = this.#d.rate ?? { perSecond: 1, burst: 5 };
+    const now = this.#d.epDeps.clock.now();
+    const b = this.#buckets.get(kind) ?? { tokens: burst, at: now };
+    const tokens = Math.min(burst, b.tokens + ((now - b.at) / 1000) * perSecond);
+    const wait = tokens >= 1 ? 0 : Math.ceil(((1 - tokens) / perSecond) * 1000);
+    // The round about to run takes a token (counted at the moment it will start).
+    this.#buckets.set(kind, { tokens: tokens + (wait / 1000) * perSecond - 1, at: now + wait });
+    return wait;
+  }
+
+  // A read of the primary, given up past its blocking wait, the jitter and rpc_client_timeout (a
+  // primary gone without closing the connection would otherwise hold replication forever).
+  async #get(pathAndQuery: string, waitMs: number, signal: AbortSignal): Promise<PrimaryAnswer> {
+    const ctl = new AbortController();
+    const onAbort = () => ctl.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    const limit = waitMs + waitMs / JITTER_FRACTION + RPC_CLIENT_TIMEOUT_MS;
+    let timedOut = false;
+    const timer = this.#d.epDeps.clock.setTimer(limit, () => { timedOut = true; ctl.abort(); });
+    try {
+      return await this.#d.get(pathAndQuery, this.#d.token(), ctl.signal);
+    } catch (err) {
+      if (timedOut) throw new Error(`rpc error: timeout after ${Math.round(limit / 1000)}s`, { cause: err });
+      throw err;
+    } finally {
+      timer.cancel();
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
   async #round(spec: TypeSpec, signal: AbortSignal): Promise<void> {
     const last = this.#index[spec.kind];
-    const wait = Math.ceil((this.#d.waitMs ?? 300_000) / 1000);
-    const res = await this.#d.get(`${spec.list}?dc=${encodeURIComponent(this.#d.primary)}&stale=&index=${last}&wait=${wait}s`, this.#d.token(), signal);
+    const waitMs = this.#d.waitMs ?? 300_000;
+    const query = `?dc=${encodeURIComponent(this.#d.primary)}&stale=&index=${last}&wait=${Math.ceil(waitMs / 1000)}s`;
+    const res = await this.#get(spec.list + query, waitMs, signal);
     const text = res.body.toString('utf8');
     if (res.status !== 200) throw new Error(`failed to retrieve remote ACL ${spec.kind}: ${text.trim() || `status ${res.status}`}`);
     const index = Number(res.headers['X-Consul-Index'] ?? 0);
@@ -244,7 +286,7 @@ export class AclReplication implements LeaderLoop {
   }
 
   async #read(path: string, what: string, signal: AbortSignal): Promise<Rec | null> {
-    const res = await this.#d.get(`${path}?dc=${encodeURIComponent(this.#d.primary)}&stale=`, this.#d.token(), signal);
+    const res = await this.#get(`${path}?dc=${encodeURIComponent(this.#d.primary)}&stale=`, 0, signal);
     if (res.status === 404) return null;
     if (res.status !== 200) throw new Error(`failed to retrieve ACL ${what} updates: ${res.body.toString('utf8').trim() || `status ${res.status}`}`);
     return JSON.parse(res.body.toString('utf8')) as Rec;
