@@ -77,6 +77,19 @@ test('agent/service/register: inherited, own, and the sidecar follows its parent
   assert.deepEqual(node.Services['api-sidecar-proxy'].Locality, { Region: 'ap-south-1', Zone: 'ap-south-1b' });
 });
 
+test('the ContentHash of agent/service leaves the locality out, as Consul\'s hash:"ignore" tag does', async () => {
+  assert.equal((await call('PUT', '/v1/agent/service/register', { ID: 'hashed', Name: 'hashed', Port: 90 })).status, 200);
+  const first = await fetch(`http://${dev.httpAddr}/v1/agent/service/hashed`);
+  const inherited = (await first.json()) as { ContentHash: string; Locality: unknown };
+  assert.deepEqual(inherited.Locality, EAST);
+  assert.equal((await call('PUT', '/v1/agent/service/register', { ID: 'hashed', Name: 'hashed', Port: 90, Locality: { Region: 'eu-west-1' } })).status, 200);
+  const own = (await call('GET', '/v1/agent/service/hashed')).json;
+  assert.deepEqual(own.Locality, { Region: 'eu-west-1' });
+  assert.equal(own.ContentHash, inherited.ContentHash);
+  assert.equal((await call('PUT', '/v1/agent/service/register', { ID: 'hashed', Name: 'hashed', Port: 91 })).status, 200);
+  assert.notEqual((await call('GET', '/v1/agent/service/hashed')).json.ContentHash, inherited.ContentHash, 'other fields still count');
+});
+
 test('catalog/register keeps the node and service locality it is given (any key spelling), nothing when absent', async () => {
   const reg = await call('PUT', '/v1/catalog/register', {
     Node: 'ext', Address: '10.0.0.9', Locality: { region: 'us-west-2', Zone: 'us-west-2c' },
