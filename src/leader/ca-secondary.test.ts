@@ -4,6 +4,7 @@
 // life; and SignIntermediate is refused outside the primary.
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
+import { getEventListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { ManualClock } from '../clock.ts';
@@ -254,5 +255,28 @@ test('a primary rotation whose intermediate the primary refuses: the new root is
     await f.loop.stop();
     f.dc1.replica.stop();
     f.dc2.replica.stop();
+  }
+});
+
+test('failed rounds against an unreachable primary leave no abort listener behind on the leadership\'s signal', async () => {
+  const clock = new ManualClock(Date.now());
+  const dc2 = await server('dc2', clock);
+  let signal: AbortSignal | undefined;
+  let calls = 0;
+  const primary: PrimaryCA = {
+    roots: async (_min, s) => { signal = s; calls++; throw new Error('No path to datacenter'); },
+    signIntermediate: async () => { throw new Error('unreachable'); },
+  };
+  const loop = new SecondaryCA({ deps: dc2.deps, primary, primaryDatacenter: 'dc1', settings: () => dc2.ca.settings(), connect, retryMs: 1000 }).loop();
+  try {
+    await loop.start();
+    for (let round = 1; round <= 20; round++) {
+      await until(`round ${round}`, () => calls >= round);
+      clock.advance(30_000);
+    }
+    assert.ok(getEventListeners(signal!, 'abort').length <= 1, `${getEventListeners(signal!, 'abort').length} abort listeners`);
+  } finally {
+    await loop.stop();
+    dc2.replica.stop();
   }
 });

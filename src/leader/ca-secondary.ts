@@ -113,8 +113,10 @@ export class SecondaryCA {
 
   #sleep(ms: number, signal: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
-      const timer = this.#d.deps.clock.setTimer(ms, () => resolve());
-      signal.addEventListener('abort', () => { timer.cancel(); resolve(); }, { once: true });
+      // The listener goes with the timer: one per failed round on the leadership's signal leaked.
+      const onAbort = (): void => { timer.cancel(); resolve(); };
+      const timer = this.#d.deps.clock.setTimer(ms, () => { signal.removeEventListener('abort', onAbort); resolve(); });
+      signal.addEventListener('abort', onAbort, { once: true });
     });
   }
 
