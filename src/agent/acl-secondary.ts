@@ -58,7 +58,7 @@ export function secondaryAcl(d: SecondaryAclDeps): SecondaryAcl {
   resolver.useRemote(new RemoteTokens({
     clock: epDeps.clock, logger: epDeps.logger.child({ '@module': 'agent.acl.remote' }),
     ttlMs: durationSetting(raw?.token_ttl, 30_000), downPolicy: config.acl.downPolicy,
-    fetch: (secret) => primaryToken(primary, config.datacenter, secret),
+    fetch: (secret, signal) => primaryToken(primary, config.datacenter, secret, signal),
   }), () => !replicateTokens || tokens.index === 0);
   // Consul's LocalTokensEnabled: token replication on, with a replication token to do it.
   const localTokens = () => replicateTokens && d.replicationToken() !== '';
@@ -74,9 +74,10 @@ export function secondaryAcl(d: SecondaryAclDeps): SecondaryAcl {
  * The primary's token for `secret` with its grants valid in `datacenter` (its internal ACL route,
  * Consul's ACL.TokenRead and ACL.PolicyResolve); null when it answers `ACL not found`.
  */
-async function primaryToken(primary: PrimaryForwardDeps, datacenter: string, secret: string): Promise<RemoteAnswer | null> {
+async function primaryToken(primary: PrimaryForwardDeps, datacenter: string, secret: string, signal: AbortSignal): Promise<RemoteAnswer | null> {
   // The anonymous token's secret is `anonymous` (Consul resolves '' as it).
-  const res = await callPrimary(primary, 'GET', `${ACL_RPC_PATH}?datacenter=${encodeURIComponent(datacenter)}`, secret || ANONYMOUS_TOKEN_SECRET);
+  const path = `${ACL_RPC_PATH}?datacenter=${encodeURIComponent(datacenter)}`;
+  const res = await callPrimary(primary, 'GET', path, secret || ANONYMOUS_TOKEN_SECRET, { signal });
   const text = res.body.toString('utf8');
   if (res.status === 403 && isACLNotFound(new Error(text))) return null;
   if (res.status !== 200) throw new Error(text.trim() || `primary answered ${res.status}`);

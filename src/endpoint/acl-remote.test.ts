@@ -75,6 +75,17 @@ test('touch fetches in the background what is missing or stale, and nothing whil
   assert.equal(p.calls, 2);
 });
 
+test('a primary that never answers: down_policy applies once the question times out', async () => {
+  const clock = new ManualClock(0);
+  const tokens = new RemoteTokens({ fetch: () => new Promise(() => undefined), clock, logger: silentLogger(), ttlMs: 1000, downPolicy: 'deny', timeoutMs: 5000 });
+  const loading = tokens.load('s1');
+  await new Promise((r) => setImmediate(r));
+  assert.equal(tokens.get('s1'), undefined);
+  clock.advance(5000);
+  await loading;
+  assert.equal(tokens.get('s1')?.down, 'deny');
+});
+
 test('async-cache answers from the stale entry at once and refreshes in the background', async () => {
   const { p, clock, tokens } = remote('async-cache');
   await tokens.load('s1');

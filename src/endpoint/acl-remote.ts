@@ -31,13 +31,15 @@ export interface RemoteToken {
 /** Dependencies of the remote token cache. */
 export interface RemoteTokensDeps {
   /** The primary's token for `secret`; null when it answers `ACL not found`; throws when it cannot be asked. */
-  fetch(secret: string): Promise<RemoteAnswer | null>;
+  fetch(secret: string, signal: AbortSignal): Promise<RemoteAnswer | null>;
   clock: Clock;
   logger: Logger;
   /** acl.token_ttl in ms. */
   ttlMs: number;
   /** acl.down_policy. */
   downPolicy: string;
+  /** How long one question to the primary may take (default: Consul's rpc_client_timeout, 60 s). */
+  timeoutMs?: number;
 }
 
 /** Bound on the secrets remembered (the oldest is dropped first). */
@@ -97,12 +99,20 @@ export class RemoteTokens {
 
   async #fetch(secret: string): Promise<void> {
     const now = this.#d.clock.now();
+    // A primary that stopped answering without closing its connections: down_policy applies past the timeout.
+    const ctl = new AbortController();
+    const timer = this.#d.clock.setTimer(this.#d.timeoutMs ?? 60_000, () => ctl.abort(new Error('rpc error: timeout')));
     try {
-      const answer = await this.#d.fetch(secret);
+      const answer = await Promise.race([
+        this.#d.fetch(secret, ctl.signal),
+        new Promise<never>((_, reject) => ctl.signal.addEventListener('abort', () => reject(ctl.signal.reason as Error), { once: true })),
+      ]);
       // `ACL not found` is asked again on the next use: the token may be created in the primary any moment.
       this.#set(secret, answer ? { ...answer, fetchedAt: now } : { notFound: true, fetchedAt: now });
     } catch (err) {
       this.#down(secret, err as Error, now);
+    } finally {
+      timer.cancel();
     }
   }
 
