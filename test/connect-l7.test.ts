@@ -15,7 +15,7 @@ let rig: ProxyRig;
 let upstream = 0;
 const servers: http.Server[] = [];
 
-interface Answer { version: string; url: string; headers: Record<string, string>; calls: number }
+interface Answer { version: string; url: string; headers: Record<string, string>; calls: number; body: number }
 
 async function put(path: string, body: unknown): Promise<void> {
   const r = await fetch(`http://${dev.httpAddr}${path}`, { method: 'PUT', body: body === undefined ? undefined : JSON.stringify(body) });
@@ -25,12 +25,14 @@ async function put(path: string, body: unknown): Promise<void> {
 /** An HTTP server answering every request with its version, the path it got and the request headers. */
 function app(version: string): Promise<number> {
   let calls = 0;
-  const s = http.createServer((req, res) => {
+  const s = http.createServer(async (req, res) => {
+    let body = 0;
+    for await (const c of req) body += (c as Buffer).length;
     // /flaky fails every other call; /slow answers only after the test is over.
     if (req.url === '/flaky' && calls++ % 2 === 0) return void res.writeHead(503).end('try again');
     if (req.url === '/slow') return void setTimeout(() => res.end(), 60_000).unref();
     res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ version, url: req.url, headers: req.headers, calls }));
+    res.end(JSON.stringify({ version, url: req.url, headers: req.headers, calls, body }));
   });
   servers.push(s);
   return new Promise((resolve) => s.listen(0, '127.0.0.1', () => resolve((s.address() as { port: number }).port)));
@@ -149,12 +151,25 @@ test("an instance whose certificate is not the target service's is refused (503)
 });
 
 test('a route retries on the status codes it lists; its request timeout answers 504', async () => {
-  const flaky = await get('/flaky');
+  const r = await fetch(`http://127.0.0.1:${upstream}/flaky`, { method: 'POST', body: 'x'.repeat(1000) });
+  const flaky = await r.json() as Answer;
   assert.equal(flaky.version, 'v1');
   assert.equal(flaky.calls, 2, 'the first call answered 503 and was retried');
+  assert.equal(flaky.body, 1000, 'the retry sent the body again');
   const slow = await fetch(`http://127.0.0.1:${upstream}/slow`);
   assert.equal(slow.status, 504);
   assert.equal(await slow.text(), 'upstream request timeout');
+});
+
+test('a request body larger than the retry buffer streams through whole, sent chunked or with its length', async () => {
+  const big = Buffer.alloc(3 * 1024 * 1024, 7);
+  const sized = await fetch(`http://127.0.0.1:${upstream}/upload`, { method: 'PUT', body: big, headers: { 'x-canary': '1' } });
+  assert.deepEqual(((await sized.json()) as Answer).body, big.length);
+  const chunks = (async function* () { for (let i = 0; i < 3; i++) yield big.subarray(i * 1024 * 1024, (i + 1) * 1024 * 1024); })();
+  const chunked = await fetch(`http://127.0.0.1:${upstream}/upload`, { method: 'POST', body: chunks, duplex: 'half' } as RequestInit);
+  const a = (await chunked.json()) as Answer;
+  assert.equal(a.body, big.length);
+  assert.equal(a.headers['transfer-encoding'], 'chunked');
 });
 
 test('changing the splitter to 0/100 moves all traffic to v2 without restarting the proxy (blue/green), and back', async () => {

@@ -1,8 +1,10 @@
 // One attempt of an L7 upstream request: an HTTP/1.1 request over mTLS to one instance, through
 // the target's keep-alive agent (which verifies the instance's SPIFFE ID), with the proxy's leaf; it
 // settles with the response headers or with why no response came (connect failure, reset, timeout).
+// The route timeout runs from the end of the request body, as Envoy's does.
 import type http from 'node:http';
 import https from 'node:https';
+import type { Readable } from 'node:stream';
 import type tls from 'node:tls';
 
 /** Headers that describe one connection, never forwarded (RFC 9110 §7.6.1). */
@@ -31,11 +33,12 @@ export interface AttemptSpec {
   secureContext: tls.SecureContext;
   method: string;
   path: string;
-  /** Sent as given (the caller sets content-length for the body). */
+  /** Sent as given (a client's content-length is kept; without one the body is chunked). */
   headers: Record<string, string | string[] | undefined>;
-  body: Buffer;
-  /** Bounds the attempt until the response's headers; Infinity: unbounded. */
-  timeoutMs: number;
+  /** The body as it streams in (first attempt) or held whole (a retry). */
+  body: Readable | Buffer;
+  /** When the attempt times out (ms since the epoch; Infinity: never), known once the request body has arrived. */
+  deadline: Promise<number>;
 }
 
 /** Sends one attempt; never rejects. */
@@ -56,7 +59,11 @@ export function attempt(spec: AttemptSpec): Promise<Attempt> {
       headers: spec.headers, secureContext: spec.secureContext, noDelay: true,
     } as https.RequestOptions & tls.ConnectionOptions;
     const req = https.request(options);
-    const timer = Number.isFinite(spec.timeoutMs) ? setTimeout(() => { done({ kind: 'timeout' }); req.destroy(); }, spec.timeoutMs) : undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    void spec.deadline.then((at) => {
+      if (settled || !Number.isFinite(at)) return;
+      timer = setTimeout(() => { done({ kind: 'timeout' }); req.destroy(); }, Math.max(0, at - Date.now()));
+    });
     req.on('socket', (s) => {
       if (req.reusedSocket) connected = true;
       else s.once('secureConnect', () => { connected = true; });
@@ -66,6 +73,7 @@ export function attempt(spec: AttemptSpec): Promise<Attempt> {
       const code = (error as NodeJS.ErrnoException).code;
       done({ kind: 'failed', connected, stale: req.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE'), error });
     });
-    req.end(spec.body);
+    if (Buffer.isBuffer(spec.body)) req.end(spec.body);
+    else spec.body.pipe(req);
   });
 }

@@ -4,9 +4,11 @@
 // retry and error-reply behaviour. Connections the listener hands over are served here.
 import http from 'node:http';
 import type net from 'node:net';
+import type { Readable } from 'node:stream';
 import type { Logger } from '../../log.ts';
 import type { DiscoveryTarget } from '../discovery-chain/index.ts';
 import type { ChainWatch } from './l7-chain.ts';
+import { RequestBody } from './l7-body.ts';
 import { attempt, endToEnd, type Attempt } from './l7-forward.ts';
 import { applyHeaderOps, routeRequest, type RetryPolicy, type RouteDecision } from './l7-route.ts';
 import type { ConnectService } from './service.ts';
@@ -14,8 +16,6 @@ import type { TargetInstances } from './l7-targets.ts';
 
 /** Envoy's route timeout when neither the route nor the resolver sets one. */
 const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
-/** Request bodies are held (for retries) up to this size; larger ones are refused with 413. */
-const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 /** What the L7 upstream needs. */
 export interface L7Deps {
@@ -74,20 +74,6 @@ function reply(res: http.ServerResponse, status: number, text: string): void {
   res.end(text);
 }
 
-function readBody(req: http.IncomingMessage): Promise<Buffer | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY_BYTES) return resolve(null);
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
 /** `p`, or undefined once `ms` pass. */
 async function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -142,58 +128,71 @@ async function handle(d: L7Deps, req: http.IncomingMessage, res: http.ServerResp
   }
   const decision = chain && routeRequest(chain, { method: req.method ?? 'GET', path, query: new URLSearchParams(search), headers: req.headers }, d.random);
   if (!decision) return reply(res, 503, 'no healthy upstream');
-  const body = await readBody(req);
-  if (body === null) return reply(res, 413, 'Payload Too Large');
+  const body = new RequestBody(req);
   const headers = endToEnd(req.headers);
-  if (body.length > 0 || req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined) headers['content-length'] = String(body.length);
   applyHeaderOps(headers, decision.requestHeaders);
   await within(d.svc.ready(), d.connectTimeoutMs);
   if (!d.svc.caRoots) return reply(res, 503, 'no healthy upstream');
-  await send(d, req, res, decision, { path: decision.path + search, headers, body });
+  await send(d, req, res, decision, { path: decision.path + search, headers }, body);
 }
 
 /** Sends the request, retrying as the route allows, and relays the answer (or Envoy's error reply). */
 async function send(
   d: L7Deps, req: http.IncomingMessage, res: http.ServerResponse, decision: RouteDecision,
-  out: { path: string; headers: Record<string, string | string[] | undefined>; body: Buffer },
+  out: { path: string; headers: Record<string, string | string[] | undefined> }, body: RequestBody,
 ): Promise<void> {
-  // A negative RequestTimeout turns the timeout off (Consul gives Envoy 0).
+  // The route timeout covers every attempt, from the end of the request body; a negative
+  // RequestTimeout turns it off (Consul gives Envoy 0).
   const t = decision.requestTimeoutMs;
-  const deadline = t < 0 ? Infinity : Date.now() + (t || DEFAULT_REQUEST_TIMEOUT_MS);
+  const deadline = body.ended.then(() => (t < 0 ? Infinity : Date.now() + (t || DEFAULT_REQUEST_TIMEOUT_MS)));
+  let payload: Readable | Buffer | undefined;
   let retries = 0;
   for (let staleRetries = 0; ;) {
     const picked = await pickInstance(d, decision.targets);
     if (!picked) return reply(res, 503, 'no healthy upstream');
+    payload ??= body.first();
     const a = await attempt({
       agent: picked.instances.agent, to: picked.to, secureContext: d.svc.clientContext(), method: req.method ?? 'GET',
-      path: out.path, headers: out.headers, body: out.body, timeoutMs: Math.max(1, deadline - Date.now()),
+      path: out.path, headers: out.headers, body: payload, deadline,
     });
     if (a.kind === 'timeout') return reply(res, 504, 'upstream request timeout');
-    if (a.kind === 'failed') {
-      // A pooled connection the instance had already closed is not a failure of the request.
-      if (a.stale && staleRetries++ < 3) continue;
-      d.log.debug({ error: a.error.message, host: picked.to.host, port: picked.to.port }, 'upstream attempt failed');
-      if (retries < decision.retry.numRetries && retriableFailure(a, decision.retry)) {
-        retries++;
-        continue;
-      }
+    if (a.kind === 'response') {
+      const again = retries < decision.retry.numRetries && retriableStatus(a.res.statusCode ?? 0, decision.retry);
+      const replay = again ? await body.replay() : null;
+      if (replay === null) return relay(a.res, res, decision, deadline);
+      a.res.resume();
+      retries++;
+      payload = replay;
+      continue;
+    }
+    // A pooled connection the instance had already closed is not a failure of the request.
+    const stale = a.stale && staleRetries++ < 3;
+    const again = stale || (retries < decision.retry.numRetries && retriableFailure(a, decision.retry));
+    d.log.debug({ error: a.error.message, host: picked.to.host, port: picked.to.port }, 'upstream attempt failed');
+    const replay = again ? await body.replay() : null;
+    if (replay === null) {
       const reason = a.connected ? 'connection termination' : 'connection failure';
       return reply(res, 503, `upstream connect error or disconnect/reset before headers. reset reason: ${reason}`);
     }
-    if (retries < decision.retry.numRetries && retriableStatus(a.res.statusCode ?? 0, decision.retry)) {
-      a.res.resume();
-      retries++;
-      continue;
-    }
-    return relay(a.res, res, decision);
+    if (!stale) retries++;
+    payload = replay;
   }
 }
 
-function relay(from: http.IncomingMessage, to: http.ServerResponse, decision: RouteDecision): void {
+/** Relays the response, changed as the route and split say; past the deadline the stream is reset, as Envoy's route timeout does. */
+function relay(from: http.IncomingMessage, to: http.ServerResponse, decision: RouteDecision, deadline: Promise<number>): void {
   const headers = endToEnd(from.headers);
   applyHeaderOps(headers, decision.responseHeaders);
   to.writeHead(from.statusCode ?? 502, from.statusMessage, headers);
   from.pipe(to);
-  from.on('error', () => to.destroy());
-  to.on('close', () => { if (!from.complete) from.destroy(); });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let over = false;
+  const finish = () => { over = true; clearTimeout(timer); };
+  void deadline.then((at) => {
+    if (over || !Number.isFinite(at)) return;
+    timer = setTimeout(() => { from.destroy(); to.destroy(); }, Math.max(0, at - Date.now()));
+  });
+  from.on('end', finish);
+  from.on('error', () => { finish(); to.destroy(); });
+  to.on('close', () => { finish(); if (!from.complete) from.destroy(); });
 }

@@ -1,0 +1,60 @@
+// A downstream request body as Envoy's router handles it: streamed to the first attempt as it
+// arrives, and held (up to a limit, Envoy's 1 MiB connection buffer) so a retry can send it
+// again; a body past the limit is streamed only, and the request is not retried.
+import type http from 'node:http';
+import { PassThrough, type Readable } from 'node:stream';
+
+/** Envoy's default per-connection buffer limit, which bounds what a retry can replay. */
+export const RETRY_BUFFER_BYTES = 1024 * 1024;
+
+/** The body of one downstream request; consume it through first() once, then replay(). */
+export class RequestBody {
+  #stream = new PassThrough();
+  #chunks: Buffer[] = [];
+  #size = 0;
+  #overflow = false;
+  #taken = false;
+  #req: http.IncomingMessage;
+  /** Resolves when the whole body has arrived (or the client went away). */
+  readonly ended: Promise<void>;
+
+  constructor(req: http.IncomingMessage, limit = RETRY_BUFFER_BYTES) {
+    this.#req = req;
+    this.ended = new Promise((resolve) => {
+      req.on('end', () => { this.#stream.end(); resolve(); });
+      req.on('close', resolve);
+      req.on('error', () => resolve());
+    });
+    req.on('data', (c: Buffer) => {
+      if (!this.#overflow) {
+        this.#size += c.length;
+        if (this.#size > limit) {
+          this.#overflow = true;
+          this.#chunks = [];
+        } else this.#chunks.push(c);
+      }
+      // Backpressure from the first attempt's connection holds the client back.
+      if (!this.#stream.write(c)) {
+        req.pause();
+        this.#stream.once('drain', () => req.resume());
+      }
+    });
+  }
+
+  /** The body as it streams in, for the first attempt. */
+  first(): Readable {
+    this.#taken = true;
+    return this.#stream;
+  }
+
+  /**
+   * The whole body for another attempt, once it has arrived; null when it was too large to hold
+   * or the client did not send all of it.
+   * What the first attempt no longer reads is discarded, so the client can finish sending.
+   */
+  async replay(): Promise<Buffer | null> {
+    if (this.#taken) this.#stream.resume();
+    await this.ended;
+    return this.#overflow || !this.#req.complete ? null : Buffer.concat(this.#chunks);
+  }
+}
