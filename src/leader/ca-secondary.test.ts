@@ -8,7 +8,8 @@ import { getEventListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { ManualClock } from '../clock.ts';
-import { serviceUri, type CARoot } from '../connect/index.ts';
+import { agentUri, serviceUri, type CARoot } from '../connect/index.ts';
+import { AutoEncryptEndpoint } from '../endpoint/auto-encrypt.ts';
 import { createCsr } from '../connect/csr.ts';
 import { ConnectCAEndpoint, soloLeadership, type EndpointDeps } from '../endpoint/index.ts';
 import { ConnectCASignEndpoint } from '../endpoint/connect-ca-sign.ts';
@@ -278,5 +279,30 @@ test('failed rounds against an unreachable primary leave no abort listener behin
   } finally {
     await loop.stop();
     dc2.replica.stop();
+  }
+});
+
+test('auto-encrypt in a secondary: an agent certificate in the primary\'s trust domain, signed by the intermediate and sent with it, and the roots dc2 lists', async () => {
+  const f = await federation();
+  try {
+    f.reach();
+    await f.loop.start();
+    const root = await until('the first intermediate', () => f.dc2.active());
+    const ae = new AutoEncryptEndpoint(f.dc2.deps, {
+      connectEnabled: true, allowTls: true, ca: () => f.dc2.ca.settings(), manualCaPems: () => [], verifyServerHostname: () => false,
+    });
+    const { csrPem } = await createCsr(agentUri({ host: 'unknown', datacenter: 'dc2', agent: 'client-1' }), [], []);
+    const res = await ae.sign({ Datacenter: 'dc2', CSR: csrPem }, undefined);
+    const clusterId = f.dc1.replica.meta.get('cluster')!.ClusterID;
+    assert.equal(res.IssuedCert.AgentURI, `spiffe://${clusterId}.consul/agent/client/dc/dc2/id/client-1`);
+    assert.equal(res.ConnectCARoots.TrustDomain, `${clusterId}.consul`);
+    assert.deepEqual(res.ConnectCARoots.Roots.map((r) => r.ID), [root.ID]);
+    const [leaf, inter] = res.IssuedCert.CertPEM.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----\n?/g)!.map((p) => new X509Certificate(p));
+    assert.ok(leaf.checkIssued(inter) && leaf.verify(inter.publicKey), 'signed by the intermediate it carries');
+    assert.ok(inter.verify(new X509Certificate(res.ConnectCARoots.Roots[0].RootCert).publicKey), 'which the listed root signed');
+  } finally {
+    await f.loop.stop();
+    f.dc1.replica.stop();
+    f.dc2.replica.stop();
   }
 });
