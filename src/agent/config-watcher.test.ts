@@ -178,3 +178,28 @@ test('a watched directory removed and made again is watched again: an in-place e
     w.stop();
   }
 });
+
+test('a config file behind symbolic links (a Kubernetes ConfigMap mount) is followed, not refused: a swapped ..data link counts', () => {
+  const dir = tmp();
+  fs.mkdirSync(path.join(dir, '..v1'));
+  fs.writeFileSync(path.join(dir, '..v1', 'agent.hcl'), 'log_level = "info"');
+  fs.symlinkSync('..v1', path.join(dir, '..data'));
+  const file = path.join(dir, 'agent.hcl');
+  fs.symlinkSync(path.join('..data', 'agent.hcl'), file);
+  const clock = new ManualClock();
+  const calls: string[][] = [];
+  const w = new ConfigFileWatcher([file], { clock, logger: silentLogger(), onChange: (f) => calls.push(f), reconcileMs: 60_000 });
+  w.start();
+  try {
+    fs.mkdirSync(path.join(dir, '..v2'));
+    fs.writeFileSync(path.join(dir, '..v2', 'agent.hcl'), 'log_level = "debug"');
+    // The kubelet's atomic update: a new ..data link renamed over the old one.
+    fs.symlinkSync('..v2', path.join(dir, '..data_tmp'));
+    fs.renameSync(path.join(dir, '..data_tmp'), path.join(dir, '..data'));
+    w.reconcile();
+    clock.advance(2000);
+    assert.deepEqual(calls, [[file]]);
+  } finally {
+    w.stop();
+  }
+});

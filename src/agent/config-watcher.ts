@@ -35,11 +35,6 @@ function fileId(path: string): string {
   return `${s.mtimeNs}:${s.ino}:${s.size}`;
 }
 
-/** The inode part of a fileId ('' for none). */
-function inode(id: string): string {
-  return id.split(':')[1] ?? '';
-}
-
 function isDirectory(path: string): boolean {
   try {
     return statSync(path).isDirectory();
@@ -193,13 +188,12 @@ export class ConfigFileWatcher {
       if (id === w.id) continue;
       if (w.id === '' && id !== '') w.dir = isDirectory(path);
       this.#log.debug({ filename: path, 'old id': w.id, 'new id': id }, 'reconcile file');
-      // Another inode (a directory made again, a file that came back or was replaced): a watch
-      // opened before is on the old one and hears nothing more, so it is opened again (Consul
-      // adds every path to its watcher again on each reconcile round).
-      const renewed = inode(id) !== inode(w.id);
       w.id = id;
       if (id !== '') {
-        if (renewed) this.#unwatchDirOf(path);
+        // The directory may have been made again (its inode number can even be reused): a watch
+        // opened before is on the old one and hears nothing more, so it is opened again (Consul
+        // adds every path to its watcher again on each reconcile round).
+        this.#unwatchDirOf(path);
         this.#watchDirOf(path);
         this.#changed(path);
       }
