@@ -190,6 +190,22 @@ test('when v1 has no healthy instance, its traffic fails over to v2; it returns 
   await until('v1 answers again', 10_000, async () => (await versions(20)).v1 === 20);
 });
 
+test("an upstream's protocol config makes a tcp service's chain http: a service without instances answers Envoy's 503", async () => {
+  const [pub, up, plain] = [await freePort(), await freePort(), await freePort()];
+  await put('/v1/agent/service/register', {
+    Name: 'web2', ID: 'web2', Port: 1,
+    Connect: { SidecarService: { Address: '127.0.0.1', Port: pub, Proxy: { Upstreams: [
+      { DestinationName: 'ghost', LocalBindPort: up, Config: { protocol: 'http' } }, { DestinationName: 'ghost2', LocalBindPort: plain, LocalBindAddress: '127.0.0.2' },
+    ] } } },
+  });
+  await rig.proxy(['-sidecar-for', 'web2']);
+  const r = await fetch(`http://127.0.0.1:${up}/`);
+  assert.equal(r.status, 503);
+  assert.equal(await r.text(), 'no healthy upstream');
+  // A service without the override is tcp: the L4 path closes the connection.
+  await assert.rejects(fetch(`http://127.0.0.2:${plain}/`));
+});
+
 test('a chain whose protocol goes back to tcp is proxied as bytes again (L4)', async () => {
   // A tcp chain with a router or splitter does not compile; drop them so the chain is plain tcp.
   for (const kind of ['service-router', 'service-splitter']) {

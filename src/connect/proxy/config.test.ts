@@ -33,7 +33,7 @@ test('a connect-proxy registration becomes the public listener and upstreams', (
     Proxy: {
       DestinationServiceName: 'web', DestinationServiceID: 'web', LocalServiceAddress: '127.0.0.1', LocalServicePort: 8080,
       Config: { handshake_timeout_ms: 500 },
-      Upstreams: [{ DestinationName: 'db', LocalBindPort: 9191, Config: { connect_timeout_ms: 250 } }],
+      Upstreams: [{ DestinationName: 'db', LocalBindPort: 9191, Config: { connect_timeout_ms: 250, protocol: 'HTTP' } }, { DestinationName: 'api', LocalBindPort: 9192 }],
     },
   } as unknown as AgentService;
   const cfg = configFromProxyService(svc);
@@ -41,5 +41,7 @@ test('a connect-proxy registration becomes the public listener and upstreams', (
   assert.deepEqual(cfg.PublicListener, {
     BindAddress: '0.0.0.0', BindPort: 21000, LocalServiceAddress: '127.0.0.1:8080', LocalConnectTimeoutMs: 1000, HandshakeTimeoutMs: 500,
   });
-  assert.deepEqual(cfg.Upstreams.map((u) => [upstreamString(u), u.ConnectTimeoutMs]), [['127.0.0.1:9191->service:default/db', 250]]);
+  assert.deepEqual(cfg.Upstreams.map((u) => [upstreamString(u), u.ConnectTimeoutMs, u.Protocol]), [
+    ['127.0.0.1:9191->service:default/db', 250, 'http'], ['127.0.0.1:9192->service:default/api', 10_000, ''],
+  ]);
 });

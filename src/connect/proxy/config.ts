@@ -21,6 +21,8 @@ export interface UpstreamConfig {
   LocalBindAddress: string;
   LocalBindPort: number;
   ConnectTimeoutMs: number;
+  /** The upstream's `protocol` config: compiles its discovery chain with this protocol ('' for the chain's own). */
+  Protocol: string;
 }
 
 /** A whole proxy configuration. */
@@ -53,6 +55,7 @@ export function upstreamDefaults(u: Partial<UpstreamConfig>): UpstreamConfig {
     LocalBindAddress: u.LocalBindAddress || '127.0.0.1',
     LocalBindPort: u.LocalBindPort ?? 0,
     ConnectTimeoutMs: u.ConnectTimeoutMs || 10_000,
+    Protocol: u.Protocol ?? '',
   };
 }
 
@@ -144,6 +147,7 @@ export function configFromProxyService(svc: AgentService): ProxyConfig {
         DestinationNamespace: String(u.DestinationNamespace ?? ''), DestinationName: String(u.DestinationName ?? ''),
         Datacenter: String(u.Datacenter ?? ''), LocalBindAddress: String(u.LocalBindAddress ?? ''),
         LocalBindPort: num(u.LocalBindPort) ?? 0, ConnectTimeoutMs: num(c.connect_timeout_ms),
+        Protocol: typeof c.protocol === 'string' ? c.protocol.toLowerCase() : '',
       });
     }),
   };

@@ -86,6 +86,8 @@ export class ChainWatch {
     if (u.Datacenter) query['compile-dc'] = u.Datacenter;
     if (u.DestinationNamespace && u.DestinationNamespace !== 'default') query.ns = u.DestinationNamespace;
     const path = `/v1/discovery-chain/${encodeURIComponent(u.DestinationName)}`;
+    // An upstream's own protocol overrides the chain's, as Consul's proxycfg asks for it.
+    if (u.Protocol) return this.#client.json<{ Chain: CompiledDiscoveryChain }>({ method: 'POST', path, query, options, json: { OverrideProtocol: u.Protocol } });
     return this.#client.json<{ Chain: CompiledDiscoveryChain }>({ method: 'GET', path, query, options });
   }
 
