@@ -306,3 +306,55 @@ test('auto-encrypt in a secondary: an agent certificate in the primary\'s trust 
     f.dc2.replica.stop();
   }
 });
+
+test('a configuration change on another server that lands while the leader waits for a renewal\'s signature is not overwritten by the leader\'s older intermediate', async () => {
+  const f = await federation();
+  try {
+    f.reach();
+    await f.loop.start();
+    const first = await until('the first intermediate', () => f.dc2.active());
+    await f.loop.stop();
+    // The leader's renewal waits on the primary while server B stores a new key type's intermediate.
+    const signer = new ConnectCAIntermediateEndpoint(f.dc1.deps, { connectEnabled: true, primaryDatacenter: 'dc1', ca: () => f.dc1.ca.settings() });
+    let release!: () => void;
+    const held = new Promise<void>((r) => { release = r; });
+    let waiting = false;
+    const primary = (gate: boolean): PrimaryCA => ({
+      roots: async (minIndex, signal) => {
+        if (minIndex > 0) await new Promise((r) => signal?.addEventListener('abort', r, { once: true }));
+        const r = await f.dc1.ca.roots({ minIndex: 0, waitMs: 0, consistency: 'default', token: '' });
+        return { index: r.meta.index, roots: r.value };
+      },
+      signIntermediate: async (csrPem) => {
+        if (gate) { waiting = true; await held; }
+        return signer.sign({ CSR: csrPem }, undefined);
+      },
+    });
+    const leader = new SecondaryCA({ deps: f.dc2.deps, primary: primary(true), primaryDatacenter: 'dc1', settings: () => f.dc2.ca.settings(), connect, retryMs: 1000 });
+    const b = new SecondaryCA({ deps: f.dc2.deps, primary: primary(false), primaryDatacenter: 'dc1', settings: () => f.dc2.ca.settings(), connect, retryMs: 1000 });
+    const caB = new ConnectCAEndpoint(f.dc2.deps, { connectEnabled: true, agent: connect, rotate: (r) => b.reconfigure(r) });
+    f.clock.advance(16 * 3_600_000);
+    const loop = leader.loop();
+    try {
+      await loop.start();
+      await until('the leader asking for a renewal', () => waiting);
+      await caB.setConfiguration({ Provider: 'consul', Config: { ...connect.caConfig, PrivateKeyType: 'ec', PrivateKeyBits: 384 }, State: null, ForceWithoutCrossSigning: false }, undefined);
+      const fromB = f.dc2.active()!;
+      assert.notEqual(fromB.SigningKeyID, first.SigningKeyID);
+      release();
+      for (let i = 0; i < 20; i++) await sleep(5);
+      f.clock.advance(60_000);
+      for (let i = 0; i < 20; i++) await sleep(5);
+      const now = f.dc2.active()!;
+      const key = (await f.dc2.deps.store.get(`ca/key/${now.ID}`))!;
+      const { createPrivateKey } = await import('node:crypto');
+      assert.equal(createPrivateKey(Buffer.from(key.value).toString('utf8')).asymmetricKeyDetails?.namedCurve, 'secp384r1', 'the intermediate key has the configured type');
+      assert.equal(now.SigningKeyID, fromB.SigningKeyID, 'B\'s intermediate stays');
+    } finally {
+      await loop.stop();
+    }
+  } finally {
+    f.dc1.replica.stop();
+    f.dc2.replica.stop();
+  }
+});

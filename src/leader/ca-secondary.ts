@@ -127,6 +127,10 @@ export class SecondaryCA {
     const active = primary.Roots.find((r) => r.ID === primary.ActiveRootID && r.Active);
     if (!active) throw new Error('primary datacenter does not have an active root CA for Connect');
     await consistentRead(deps);
+    // The roots this change is decided on: it is stored only if they are still current when the
+    // signature comes back (Consul's CAS on the roots index), else a change another server stored
+    // meanwhile (a new key type, another leader's intermediate) would be overwritten.
+    const seen = (await deps.store.get(CA_ACTIVE_KEY))?.modRevision ?? 0;
     const local = (deps.replica.caRoots.all() as unknown as CARoot[]).find((r) => r.Active);
     if (!change && local?.ID === active.ID && !(await this.#needsRenewal(local))) return;
     const settings = change?.settings ?? this.#commonSettings();
@@ -142,7 +146,7 @@ export class SecondaryCA {
       // Consul stores the primary's new root anyway and its provider keeps signing with the
       // intermediate it holds; so does this one (the old root stays listed, so those leaves verify).
       // Unlike Consul it also retries (the watch's backoff), as the old root will be pruned.
-      if (!change && local && local.ID !== active.ID) await this.#carryOver(active, local, clusterId);
+      if (!change && local && local.ID !== active.ID) await this.#carryOver(active, local, clusterId, seen);
       throw err;
     }
     let signingKeyId: string;
@@ -155,12 +159,12 @@ export class SecondaryCA {
     const root: CARoot = {
       ...publicFields(active), IntermediateCerts: [...(active.IntermediateCerts ?? []), intermediate], SigningKeyID: signingKeyId, Active: true,
     };
-    await this.#persist(root, keyPem, clusterId, local, change);
+    await this.#persist(root, keyPem, clusterId, local, seen, change);
     log.info({}, 'updated root certificates from primary datacenter');
   }
 
   // The primary's new root, stored active with the intermediate (and key) that signed under `local`.
-  async #carryOver(active: CARoot, local: CARoot, clusterId: string): Promise<void> {
+  async #carryOver(active: CARoot, local: CARoot, clusterId: string, seen: number): Promise<void> {
     const { signingCert } = await import('../connect/leaf-cert.ts');
     const held = signingCert(local);
     const key = await this.#d.deps.store.get(`ca/key/${local.ID}`);
@@ -168,7 +172,7 @@ export class SecondaryCA {
     const root: CARoot = {
       ...publicFields(active), IntermediateCerts: [...(active.IntermediateCerts ?? []), held], SigningKeyID: local.SigningKeyID, Active: true,
     };
-    await this.#persist(root, Buffer.from(key.value).toString('utf8'), clusterId, local);
+    await this.#persist(root, Buffer.from(key.value).toString('utf8'), clusterId, local, seen);
     this.#d.deps.logger.child({ sub: 'connect.ca' }).info({}, 'updated root certificates from primary datacenter');
   }
 
@@ -192,10 +196,11 @@ export class SecondaryCA {
     return this.#d.deps.clock.now() - from > (to - from) / 2;
   }
 
-  async #persist(root: CARoot, keyPem: string, clusterId: string, local: CARoot | undefined, change?: { config: CAConfigRecord; configIndex: number }): Promise<void> {
+  async #persist(
+    root: CARoot, keyPem: string, clusterId: string, local: CARoot | undefined, seen: number, change?: { config: CAConfigRecord; configIndex: number },
+  ): Promise<void> {
     const { store, replica, clock } = this.#d.deps;
-    const activeKv = await store.get(CA_ACTIVE_KEY);
-    const compares: Compare[] = [{ key: CA_ACTIVE_KEY, target: 'modRevision', op: '=', value: activeKv?.modRevision ?? 0 }];
+    const compares: Compare[] = [{ key: CA_ACTIVE_KEY, target: 'modRevision', op: '=', value: seen }];
     const ops: Op[] = [];
     if (local && local.ID !== root.ID) {
       const retired: CARoot = { ...local, Active: false, RotatedOutAt: goTime(new Date(clock.now())) };
