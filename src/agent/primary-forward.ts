@@ -2,7 +2,9 @@
 // args.Datacenter = PrimaryDatacenter and forwards): global ACL writes, token reads without local
 // tokens, the leader's replication reads and remote token resolution. One function for a request
 // as the HTTP layer has it and one for a call the server makes itself, both over the WAN routes.
-import { errNoPathToDatacenter } from '../errors.ts';
+import { systemClock, type Clock } from '../clock.ts';
+import { parseGoDuration } from '../duration.ts';
+import { errNoPathToDatacenter, InternalError } from '../errors.ts';
 import type { HttpRequest, HttpResult } from '../http/index.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
 import { forwardToDatacenter, type DcForwardingDeps } from './dc-forward.ts';
@@ -22,6 +24,24 @@ export function isSecondary(config: Pick<RuntimeConfig, 'primaryDatacenter' | 'd
 export interface PrimaryForwardDeps {
   dc: DcForwardingDeps;
   primary: string;
+  /** Times callPrimary's calls (default: the system clock). */
+  clock?: Clock;
+}
+
+/** Consul's rpc_client_timeout: how long a call waits for an answer past a blocking read's wait. */
+export const RPC_CLIENT_TIMEOUT_MS = 60_000;
+/** Consul's default wait of a blocking read that names none (default_query_time). */
+const DEFAULT_QUERY_WAIT_MS = 300_000;
+
+/**
+ * How long a call to `pathAndQuery` may go unanswered (Consul's rpc_client_timeout, plus for a
+ * blocking read, `?index=` above 0, its wait and the wait's 1/16 jitter).
+ */
+export function callTimeoutMs(pathAndQuery: string): number {
+  const q = new URL(pathAndQuery, 'http://agent').searchParams;
+  if (!(Number(q.get('index') ?? 0) > 0)) return RPC_CLIENT_TIMEOUT_MS;
+  const wait = parseGoDuration(q.get('wait') ?? '') || DEFAULT_QUERY_WAIT_MS;
+  return wait + wait / 16 + RPC_CLIENT_TIMEOUT_MS;
 }
 
 /**
@@ -46,14 +66,34 @@ function toPrimary(req: HttpRequest, primary: string, body?: Buffer): HttpReques
   };
 }
 
-/** A server's own call to the primary (`pathAndQuery` encoded), with `token`; 500 `No path to datacenter` when no server of it is known. */
+/**
+ * A server's own call to the primary (`pathAndQuery` encoded), with `token`; 500 `No path to
+ * datacenter` when no server of it is known. A call unanswered past `timeoutMs` (default
+ * callTimeoutMs) is given up: a primary partitioned without closing its connections would
+ * otherwise hold the caller (a replication loop, the CA's root watch) until it came back.
+ */
 export async function callPrimary(
-  d: PrimaryForwardDeps, method: string, pathAndQuery: string, token: string, o: { body?: Buffer; signal?: AbortSignal } = {},
+  d: PrimaryForwardDeps, method: string, pathAndQuery: string, token: string,
+  o: { body?: Buffer; signal?: AbortSignal; timeoutMs?: number } = {},
 ): Promise<ForwardResponse> {
   const servers = d.dc.routes.rpcAddresses(d.primary);
   if (servers.length === 0) throw errNoPathToDatacenter();
   const headers: Record<string, string> = token ? { 'x-consul-token': token } : {};
-  return d.dc.forwarder.send({ servers: () => servers, datacenter: d.primary }, { method, url: pathAndQuery, headers, body: o.body, signal: o.signal });
+  const ctl = new AbortController();
+  if (o.signal?.aborted) ctl.abort(o.signal.reason);
+  let timedOut = false;
+  const timer = (d.clock ?? systemClock).setTimer(o.timeoutMs ?? callTimeoutMs(pathAndQuery), () => { timedOut = true; ctl.abort(); });
+  const onAbort = (): void => ctl.abort(o.signal?.reason);
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await d.dc.forwarder.send({ servers: () => servers, datacenter: d.primary }, { method, url: pathAndQuery, headers, body: o.body, signal: ctl.signal });
+  } catch (err) {
+    if (timedOut) throw new InternalError('rpc error making call: i/o deadline reached');
+    throw err;
+  } finally {
+    timer.cancel();
+    o.signal?.removeEventListener('abort', onAbort);
+  }
 }
 
 /** `req` with its body already read: a spread copy keeps the transport's signal and aborts accessors. */
