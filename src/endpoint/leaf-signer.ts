@@ -4,7 +4,7 @@
 // intermediates. Each endpoint keeps its own checks (settings, SPIFFE ID kind, ACL, datacenter,
 // trust domain) and their order, between these steps.
 import { X509Certificate } from 'node:crypto';
-import { goTime, type CARoot, type CASettings, type ParsedCsr } from '../connect/index.ts';
+import type { CARoot, CASettings, ParsedCsr } from '../connect/index.ts';
 import { BadRequestError, InternalError } from '../errors.ts';
 import { CsrGate } from './csr-gate.ts';
 import type { EndpointDeps } from './deps.ts';
@@ -100,13 +100,13 @@ export abstract class LeafSigningEndpoint<S extends LeafSigningSettings> {
     const { root, keyPem } = signer;
     const now = this.deps.clock.now();
     if (new X509Certificate(root.RootCert).validToDate.getTime() < now) {
-      throw new InternalError(`root expired: certificate expired, expiration date: ${root.NotAfter}`);
+      throw new InternalError(`root expired: certificate expired, expiration date: ${goTimeString(new X509Certificate(root.RootCert).validToDate)} `);
     }
     // A secondary datacenter signs with its intermediate (the certificate whose key id is the root's SigningKeyID).
     const issuer = signingCert(root);
     if (issuer !== root.RootCert) {
       const validTo = new X509Certificate(issuer).validToDate;
-      if (validTo.getTime() < now) throw new InternalError(`intermediate expired: certificate expired, expiration date: ${goTime(validTo)}`);
+      if (validTo.getTime() < now) throw new InternalError(`intermediate expired: certificate expired, expiration date: ${goTimeString(validTo)} `);
     }
     const leaf = await this.#gate.run(ca, () => signLeaf({
       spki: csr.spki, uris, dnsNames: csr.dnsNames, ipAddresses: csr.ipAddresses, ttlMs: ca.ok ? ca.config.leafCertTtlMs : 0, nowMs: now,
@@ -115,4 +115,9 @@ export abstract class LeafSigningEndpoint<S extends LeafSigningSettings> {
     const certPem = leaf.certPem + (root.IntermediateCerts ?? []).map((p) => (p.endsWith('\n') ? p : `${p}\n`)).join('');
     return { serialNumber: leaf.serialNumber, certPem, validAfter: leaf.validAfter, validBefore: leaf.validBefore };
   }
+}
+
+// Go's time.Time String of a certificate's (whole-second, UTC) time, as Consul's checkExpired prints it.
+function goTimeString(d: Date): string {
+  return d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' +0000 UTC');
 }

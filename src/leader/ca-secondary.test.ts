@@ -358,3 +358,22 @@ test('a configuration change on another server that lands while the leader waits
     f.dc2.replica.stop();
   }
 });
+
+test('an expired intermediate signs nothing: Consul\'s error, with Go\'s time text', async () => {
+  const f = await federation();
+  try {
+    f.reach();
+    await f.loop.start();
+    const root = await until('the first intermediate', () => f.dc2.active());
+    await f.loop.stop();
+    const inter = new X509Certificate(root.IntermediateCerts!.at(-1)!);
+    f.clock.advance(31 * 3_600_000); // IntermediateCertTTL 30h
+    const clusterId = f.dc1.replica.meta.get('cluster')!.ClusterID;
+    const when = inter.validToDate.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' +0000 UTC');
+    await assert.rejects(leafPem(f.dc2, 'dc2', clusterId), { message: `intermediate expired: certificate expired, expiration date: ${when} ` });
+  } finally {
+    await f.loop.stop();
+    f.dc1.replica.stop();
+    f.dc2.replica.stop();
+  }
+});
