@@ -34,6 +34,12 @@ function app(version: string): Promise<number> {
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify({ version, url: req.url, headers: req.headers, calls, body }));
   });
+  // An upgrade to the `echo` protocol answers each chunk with `<version>:<chunk>`.
+  s.on('upgrade', (_req, sock: import('node:net').Socket) => {
+    sock.write('HTTP/1.1 101 Switching Protocols\r\nupgrade: echo\r\nconnection: upgrade\r\n\r\n');
+    sock.on('data', (d) => sock.write(`${version}:${d.toString()}`));
+    sock.on('error', () => sock.destroy());
+  });
   servers.push(s);
   return new Promise((resolve) => s.listen(0, '127.0.0.1', () => resolve((s.address() as { port: number }).port)));
 }
@@ -170,6 +176,25 @@ test('a request body larger than the retry buffer streams through whole, sent ch
   const a = (await chunked.json()) as Answer;
   assert.equal(a.body, big.length);
   assert.equal(a.headers['transfer-encoding'], 'chunked');
+});
+
+/** Upgrades a request on a new connection to `echo`, sends `hi`; what came back (or the refusal's status). */
+function upgrade(path: string, headers: Record<string, string>): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const r = http.request({ host: '127.0.0.1', port: upstream, path, headers: { connection: 'upgrade', upgrade: 'echo', ...headers }, agent: false });
+    r.on('upgrade', (res, sock) => {
+      sock.once('data', (d) => { resolve(`${res.statusCode} ${d.toString()}`); sock.destroy(); });
+      sock.write('hi');
+    });
+    r.on('response', (res) => { res.resume(); resolve(`refused ${res.statusCode}`); });
+    r.on('error', reject);
+    r.end();
+  });
+}
+
+test('an upgrade request (WebSocket-style) is routed by the chain and then spliced to the chosen instance', async () => {
+  assert.equal(await upgrade('/ws', { 'x-canary': '1' }), '101 v2:hi');
+  assert.equal(await upgrade('/impostor', {}), 'refused 503', 'the identity check applies to upgrades too');
 });
 
 test('changing the splitter to 0/100 moves all traffic to v2 without restarting the proxy (blue/green), and back', async () => {

@@ -4,7 +4,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ConsulClient, QueryOptions } from '../../api/index.ts';
 import type { Logger } from '../../log.ts';
-import type { CompiledDiscoveryChain } from '../discovery-chain/index.ts';
+import type { CompiledDiscoveryChain, DiscoveryTarget } from '../discovery-chain/index.ts';
 import { watchRetryMs } from './backoff.ts';
 import type { UpstreamConfig } from './config.ts';
 import { TargetInstances } from './l7-targets.ts';
@@ -59,6 +59,23 @@ export class ChainWatch {
   /** The watched instances of target `id`, once the chain names it. */
   instances(id: string): TargetInstances | undefined {
     return this.#targets.get(id)?.instances;
+  }
+
+  /**
+   * A random instance of the first of `targets` (failover order) that has any, with its target's
+   * watch; waits at most `waitMs` for a target's first read. Null when none has an instance.
+   */
+  async pick(targets: DiscoveryTarget[], random: () => number, waitMs: number): Promise<{ to: { host: string; port: number }; instances: TargetInstances } | null> {
+    for (const t of targets) {
+      const instances = this.instances(t.ID);
+      if (!instances) continue;
+      if (!instances.settled) await Promise.race([instances.ready(), sleep(waitMs, undefined, { ref: false })]);
+      const entries = instances.entries;
+      if (entries.length === 0) continue;
+      const e = entries[Math.floor(random() * entries.length)];
+      return { to: { host: e.Service.Address || e.Node.Address, port: e.Service.Port }, instances };
+    }
+    return null;
   }
 
   /** Starts the blocking watch. */

@@ -22,26 +22,37 @@ export class TargetInstances {
    * instance must present the target service's SPIFFE ID, as on the L4 path.
    */
   readonly agent: https.Agent;
+  /** The SPIFFE ID every instance must present. */
+  readonly certUri: () => string;
   #client: ConsulClient;
   #log: Logger;
   #abort = new AbortController();
   #entries: ConnectServiceEntry[] = [];
   #ready: Promise<void>;
   #markReady!: () => void;
+  #settled = false;
 
   constructor(client: ConsulClient, target: DiscoveryTarget, trustDomain: () => string, log: Logger) {
     this.target = target;
     const id = { namespace: target.Namespace || 'default', datacenter: target.Datacenter, service: target.Service };
-    const check = (host: string, cert: PeerCertificate) => serverIdentityCheck(serviceUri({ host: trustDomain(), ...id }))(host, cert);
+    this.certUri = () => serviceUri({ host: trustDomain(), ...id });
+    const check = (host: string, cert: PeerCertificate) => serverIdentityCheck(this.certUri())(host, cert);
     this.agent = new https.Agent({ keepAlive: true, maxSockets: Infinity, scheduling: 'lifo', checkServerIdentity: check });
     this.#client = client;
     this.#log = log.child({ target: target.ID });
-    this.#ready = new Promise((resolve) => { this.#markReady = resolve; });
+    this.#ready = new Promise((resolve) => {
+      this.#markReady = () => { this.#settled = true; resolve(); };
+    });
   }
 
   /** The passing instances last read. */
   get entries(): readonly ConnectServiceEntry[] {
     return this.#entries;
+  }
+
+  /** True once ready() has resolved. */
+  get settled(): boolean {
+    return this.#settled;
   }
 
   /** Starts the blocking watch. */

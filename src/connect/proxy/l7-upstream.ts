@@ -6,20 +6,19 @@ import http from 'node:http';
 import type net from 'node:net';
 import type { Readable } from 'node:stream';
 import type { Logger } from '../../log.ts';
-import type { DiscoveryTarget } from '../discovery-chain/index.ts';
 import type { ChainWatch } from './l7-chain.ts';
 import { RequestBody } from './l7-body.ts';
+import { proxyUpgrade } from './l7-upgrade.ts';
 import { attempt, endToEnd, type Attempt } from './l7-forward.ts';
-import { applyHeaderOps, routeRequest, type RetryPolicy, type RouteDecision } from './l7-route.ts';
+import { applyHeaderOps, requestPath, routeRequest, type RetryPolicy, type RouteDecision } from './l7-route.ts';
 import type { ConnectService } from './service.ts';
-import type { TargetInstances } from './l7-targets.ts';
 
 /** Envoy's route timeout when neither the route nor the resolver sets one. */
 const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
 
 /** What the L7 upstream needs. */
 export interface L7Deps {
-  svc: Pick<ConnectService, 'clientContext' | 'ready' | 'caRoots'>;
+  svc: Pick<ConnectService, 'clientContext' | 'ready' | 'caRoots' | 'leafCert' | 'dial'>;
   chain: ChainWatch;
   /** Picks split legs and instances; injected so tests can fix it. */
   random: () => number;
@@ -47,6 +46,12 @@ export function l7Upstream(d: L7Deps): L7Handoff {
       d.log.error({ error: err.message }, 'request failed');
       if (!res.headersSent) reply(res, 503, 'upstream connect error or disconnect/reset before headers. reset reason: connection failure');
       else res.destroy();
+    });
+  });
+  server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, early: Buffer) => {
+    proxyUpgrade(d, req, socket, early).catch((err: Error) => {
+      d.log.error({ error: err.message }, 'upgrade failed');
+      socket.destroy();
     });
   });
   // A chain that stops speaking http drains the HTTP connections: idle ones close now, busy ones after their answer.
@@ -85,20 +90,6 @@ async function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
   }
 }
 
-/** A random instance of the first target (in failover order) that has any, with its target's pool. */
-async function pickInstance(d: L7Deps, targets: DiscoveryTarget[]): Promise<{ to: { host: string; port: number }; instances: TargetInstances } | null> {
-  for (const t of targets) {
-    const instances = d.chain.instances(t.ID);
-    if (!instances) continue;
-    await within(instances.ready(), d.connectTimeoutMs);
-    const entries = instances.entries;
-    if (entries.length === 0) continue;
-    const e = entries[Math.floor(d.random() * entries.length)];
-    return { to: { host: e.Service.Address || e.Node.Address, port: e.Service.Port }, instances };
-  }
-  return null;
-}
-
 /** Whether an answered attempt is retried under the route's policy. */
 function retriableStatus(status: number, p: RetryPolicy): boolean {
   if (p.onStatusCodes.includes(status)) return true;
@@ -113,12 +104,6 @@ function retriableFailure(a: Extract<Attempt, { kind: 'failed' }>, p: RetryPolic
   return !a.connected && (p.onConnectFailure || p.on.includes('connect-failure'));
 }
 
-function requestPath(url: string): { path: string; search: string } {
-  const rel = /^[a-z][a-z0-9+.-]*:\/\//i.test(url) ? url.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?]*/i, '') || '/' : url;
-  const q = rel.indexOf('?');
-  return q === -1 ? { path: rel, search: '' } : { path: rel.slice(0, q), search: rel.slice(q) };
-}
-
 async function handle(d: L7Deps, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const { path, search } = requestPath(req.url ?? '/');
   const chain = d.chain.chain;
@@ -131,8 +116,8 @@ async function handle(d: L7Deps, req: http.IncomingMessage, res: http.ServerResp
   const body = new RequestBody(req);
   const headers = endToEnd(req.headers);
   applyHeaderOps(headers, decision.requestHeaders);
-  await within(d.svc.ready(), d.connectTimeoutMs);
-  if (!d.svc.caRoots) return reply(res, 503, 'no healthy upstream');
+  if (!d.svc.leafCert || !d.svc.caRoots) await within(d.svc.ready(), d.connectTimeoutMs);
+  if (!d.svc.leafCert || !d.svc.caRoots) return reply(res, 503, 'no healthy upstream');
   await send(d, req, res, decision, { path: decision.path + search, headers }, body);
 }
 
@@ -148,7 +133,7 @@ async function send(
   let payload: Readable | Buffer | undefined;
   let retries = 0;
   for (let staleRetries = 0; ;) {
-    const picked = await pickInstance(d, decision.targets);
+    const picked = await d.chain.pick(decision.targets, d.random, d.connectTimeoutMs);
     if (!picked) return reply(res, 503, 'no healthy upstream');
     payload ??= body.first();
     const a = await attempt({
