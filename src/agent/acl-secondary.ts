@@ -74,7 +74,7 @@ export function secondaryAcl(d: SecondaryAclDeps): SecondaryAcl {
  * The primary's token for `secret` with its grants valid in `datacenter` (its internal ACL route,
  * Consul's ACL.TokenRead and ACL.PolicyResolve); null when it answers `ACL not found`.
  */
-async function primaryToken(primary: PrimaryForwardDeps, datacenter: string, secret: string, signal: AbortSignal): Promise<RemoteAnswer | null> {
+export async function primaryToken(primary: PrimaryForwardDeps, datacenter: string, secret: string, signal: AbortSignal): Promise<RemoteAnswer | null> {
   // The anonymous token's secret is `anonymous` (Consul resolves '' as it).
   const path = `${ACL_RPC_PATH}?datacenter=${encodeURIComponent(datacenter)}`;
   const res = await callPrimary(primary, 'GET', path, secret || ANONYMOUS_TOKEN_SECRET, { signal });
@@ -82,7 +82,8 @@ async function primaryToken(primary: PrimaryForwardDeps, datacenter: string, sec
   if (res.status === 403 && isACLNotFound(new Error(text))) return null;
   if (res.status !== 200) throw new Error(text.trim() || `primary answered ${res.status}`);
   const g = JSON.parse(text) as TokenGrants;
-  if (!g.Token) throw new Error('the primary did not answer with the token');
+  // No token record: the secret is one of the primary server's own (its agent recovery token), no token of the primary's ACL system.
+  if (!g.Token) return null;
   return { token: g.Token, sources: { management: g.Management, sources: g.Sources ?? [] } };
 }
 

@@ -97,3 +97,29 @@ test('async-cache answers from the stale entry at once and refreshes in the back
   assert.equal(p.calls, 2, 'refreshed in the background');
   assert.equal(tokens.get('s1')?.token?.AccessorID, 'a1', 'kept after the failed refresh');
 });
+
+test('extend-cache: after a failed question the cached token serves another token_ttl before the primary is asked again', async () => {
+  const { p, clock, tokens } = remote('extend-cache');
+  await tokens.load('s1');
+  p.up = false;
+  clock.advance(5000);
+  await tokens.load('s1');
+  assert.equal(p.calls, 2);
+  clock.advance(500);
+  await tokens.load('s1');
+  assert.equal(p.calls, 2, 'not asked again within token_ttl of the failure');
+  assert.equal(tokens.get('s1')?.token?.AccessorID, 'a1');
+  clock.advance(500);
+  await tokens.load('s1');
+  assert.equal(p.calls, 3);
+});
+
+test("a token local to the primary is never used here: down_policy applies, as Consul's resolver does", async () => {
+  for (const [policy, down] of [['extend-cache', 'default'], ['deny', 'deny']] as const) {
+    const clock = new ManualClock(0);
+    const local = { ...TOKEN, Local: true };
+    const tokens = new RemoteTokens({ fetch: async () => ({ token: local }), clock, logger: silentLogger(), ttlMs: 1000, downPolicy: policy });
+    await tokens.load('s1');
+    assert.deepEqual([tokens.get('s1')?.token, tokens.get('s1')?.down], [undefined, down]);
+  }
+});

@@ -107,21 +107,31 @@ export class RemoteTokens {
         this.#d.fetch(secret, ctl.signal),
         new Promise<never>((_, reject) => ctl.signal.addEventListener('abort', () => reject(ctl.signal.reason as Error), { once: true })),
       ]);
+      if (answer?.token.Local) {
+        // A token local to the primary is not valid here; Consul's resolver takes its permission
+        // denied ('This is a local token in datacenter ...') as a remote error: down_policy, no cached answer.
+        this.#down(secret, new Error('This is a local token in the primary datacenter'), now, false);
+        return;
+      }
       // `ACL not found` is asked again on the next use: the token may be created in the primary any moment.
       this.#set(secret, answer ? { ...answer, fetchedAt: now } : { notFound: true, fetchedAt: now });
     } catch (err) {
-      this.#down(secret, err as Error, now);
+      this.#down(secret, err as Error, now, true);
     } finally {
       timer.cancel();
     }
   }
 
-  #down(secret: string, err: Error, now: number): void {
+  #down(secret: string, err: Error, now: number, extend: boolean): void {
     const policy = this.#d.downPolicy;
     this.#d.logger.warn({ error: err.message, down_policy: policy }, 'failed to resolve a token in the primary datacenter');
     const cached = this.#cache.get(secret);
     const caching = policy === 'extend-cache' || policy === 'async-cache';
-    if (caching && cached?.token) return;
+    if (extend && caching && cached?.token) {
+      // Consul puts the cached identity back: it serves for another token_ttl before the primary is asked again.
+      this.#set(secret, { ...cached, fetchedAt: this.#d.clock.now() });
+      return;
+    }
     const down = policy === 'allow' ? 'allow' : policy === 'deny' ? 'deny' : 'default';
     this.#set(secret, { down, fetchedAt: now });
   }
