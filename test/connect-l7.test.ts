@@ -215,6 +215,20 @@ test('when v1 has no healthy instance, its traffic fails over to v2; it returns 
   await until('v1 answers again', 10_000, async () => (await versions(20)).v1 === 20);
 });
 
+test("a resolver's redirect sends another service's upstream to api's default subset (v1)", async () => {
+  await put('/v1/config', { Kind: 'service-defaults', Name: 'legacy', Protocol: 'http' });
+  await put('/v1/config', { Kind: 'service-resolver', Name: 'legacy', Redirect: { Service: 'api' } });
+  const port = await freePort();
+  await rig.proxy(['-service', 'web3', '-upstream', `legacy:${port}`]);
+  for (let i = 0; i < 20; i++) {
+    const r = await fetch(`http://127.0.0.1:${port}/from-legacy`);
+    assert.equal(r.status, 200);
+    const a = (await r.json()) as Answer;
+    assert.equal(a.version, 'v1');
+    assert.equal(a.url, '/from-legacy', "api's router does not apply to a redirect");
+  }
+});
+
 test("an upstream's protocol config makes a tcp service's chain http: a service without instances answers Envoy's 503", async () => {
   const [pub, up, plain] = [await freePort(), await freePort(), await freePort()];
   await put('/v1/agent/service/register', {
@@ -233,8 +247,9 @@ test("an upstream's protocol config makes a tcp service's chain http: a service 
 
 test('a chain whose protocol goes back to tcp is proxied as bytes again (L4)', async () => {
   // A tcp chain with a router or splitter does not compile; drop them so the chain is plain tcp.
-  for (const kind of ['service-router', 'service-splitter']) {
-    const r = await fetch(`http://${dev.httpAddr}/v1/config/${kind}/api`, { method: 'DELETE' });
+  // legacy's redirect to api (http) goes too: one chain may not mix protocols.
+  for (const entry of ['service-router/api', 'service-splitter/api', 'service-resolver/legacy']) {
+    const r = await fetch(`http://${dev.httpAddr}/v1/config/${entry}`, { method: 'DELETE' });
     assert.equal(r.status, 200);
   }
   await put('/v1/config', { Kind: 'service-defaults', Name: 'api', Protocol: 'tcp' });
