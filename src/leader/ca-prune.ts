@@ -17,9 +17,21 @@ export const CA_ROOT_PRUNE_INTERVAL_MS = 3_600_000;
 export async function pruneCARoots(deps: EndpointDeps, ca: CASettings): Promise<string[]> {
   if (!ca.ok) return [];
   const now = deps.clock.now();
-  const expired = (deps.replica.caRoots.all() as unknown as CARoot[]).filter((r) =>
-    !r.Active && r.RotatedOutAt && now - Date.parse(r.RotatedOutAt) > 2 * ca.config.leafCertTtlMs);
+  const roots = deps.replica.caRoots.all() as unknown as CARoot[];
+  let expired = roots.filter((r) => !r.Active && r.RotatedOutAt && now - Date.parse(r.RotatedOutAt) > 2 * ca.config.leafCertTtlMs);
   if (expired.length === 0) return [];
+  // A secondary datacenter whose new intermediate the primary refused still signs with the one the
+  // rotated-out root issued (leader/ca-secondary.ts): that root stays listed so its leaves verify.
+  const active = roots.find((r) => r.Active);
+  if (active?.IntermediateCerts?.length) {
+    const [{ X509Certificate }, { signingCert }] = await Promise.all([import('node:crypto'), import('../connect/leaf-cert.ts')]);
+    const signing = signingCert(active);
+    if (signing !== active.RootCert) {
+      const cert = new X509Certificate(signing);
+      expired = expired.filter((r) => !cert.checkIssued(new X509Certificate(r.RootCert)));
+      if (expired.length === 0) return [];
+    }
+  }
   const compares: Compare[] = expired.map((r) => ({ key: `ca/root/${r.ID}`, target: 'modRevision', op: '=', value: r.ModifyIndex }));
   const success: Op[] = expired.flatMap((r): Op[] => [{ type: 'delete', key: `ca/root/${r.ID}` }, { type: 'delete', key: `ca/key/${r.ID}` }]);
   const res = await deps.store.txn({ compares, success });

@@ -19,6 +19,7 @@ import { Replica } from '../state/index.ts';
 import { MemoryStore } from '../store/index.ts';
 import { ensureCAConfig, ensureCARoot, ensureClusterId } from './ca.ts';
 import { rotateCARoot } from './ca-rotation.ts';
+import { pruneCARoots } from './ca-prune.ts';
 import { SecondaryCA, type PrimaryCA } from './ca-secondary.ts';
 
 const connect = { caProvider: 'consul', caConfig: { LeafCertTTL: '10h', IntermediateCertTTL: '30h' } };
@@ -243,6 +244,10 @@ test('a primary rotation whose intermediate the primary refuses: the new root is
     const byId = (a: [string, boolean], b: [string, boolean]) => (a[0] < b[0] ? -1 : 1);
     assert.deepEqual(listed.map((r): [string, boolean] => [r.ID, r.Active]).sort(byId), ([[first.ID, false], [rotated.ID, true]] as [string, boolean][]).sort(byId));
     assert.ok(verifies(await leafPem(f.dc2, 'dc2', clusterId)), 'dc2\'s leaf chains to a root dc2 lists');
+    // Past 2 x LeafCertTTL (10h) the rotated-out root would be pruned, but it issued the intermediate still signing.
+    f.clock.advance(21 * 3_600_000);
+    assert.deepEqual(await pruneCARoots(f.dc2.deps, f.dc2.ca.settings()), []);
+    assert.ok(verifies(await leafPem(f.dc2, 'dc2', clusterId)), 'still verifiable after a pruning round');
 
     f.refuse(false);
     f.clock.advance(60_000); // the watch's retry
