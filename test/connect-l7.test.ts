@@ -14,6 +14,8 @@ let dev: DevAgent;
 let rig: ProxyRig;
 let upstream = 0;
 const servers: http.Server[] = [];
+/** Requests to /hang the apps have received, and how many of those the proxy has closed. */
+const hangs = { started: 0, closed: 0 };
 
 interface Answer { version: string; url: string; headers: Record<string, string>; calls: number; body: number }
 
@@ -31,6 +33,10 @@ function app(version: string): Promise<number> {
     // /flaky fails every other call; /slow answers only after the test is over.
     if (req.url === '/flaky' && calls++ % 2 === 0) return void res.writeHead(503).end('try again');
     if (req.url === '/slow') return void setTimeout(() => res.end(), 60_000).unref();
+    if (req.url === '/hang') {
+      hangs.started++;
+      return void res.on('close', () => hangs.closed++);
+    }
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify({ version, url: req.url, headers: req.headers, calls, body }));
   });
@@ -165,6 +171,16 @@ test('a route retries on the status codes it lists; its request timeout answers 
   const slow = await fetch(`http://127.0.0.1:${upstream}/slow`);
   assert.equal(slow.status, 504);
   assert.equal(await slow.text(), 'upstream request timeout');
+});
+
+test('a client that goes away before its answer takes the upstream request with it', async () => {
+  const ac = new AbortController();
+  const r = fetch(`http://127.0.0.1:${upstream}/hang`, { signal: ac.signal }).catch(() => 'aborted');
+  await until('the app has the request', 10_000, async () => hangs.started === 1);
+  ac.abort();
+  assert.equal(await r, 'aborted');
+  // Without the abort, the app would hold it until the 15 s route timeout.
+  await until('the upstream request is closed', 5_000, async () => hangs.closed === 1);
 });
 
 test('a request body larger than the retry buffer streams through whole, sent chunked or with its length', async () => {

@@ -39,6 +39,8 @@ export interface AttemptSpec {
   body: Readable | Buffer;
   /** When the attempt times out (ms since the epoch; Infinity: never), known once the request body has arrived. */
   deadline: Promise<number>;
+  /** Aborts the attempt (the client went away). */
+  signal: AbortSignal;
 }
 
 /** Sends one attempt; never rejects. */
@@ -56,7 +58,7 @@ export function attempt(spec: AttemptSpec): Promise<Attempt> {
     // identity check is the agent's: one given per request keeps Node from reusing connections.
     const options = {
       agent: spec.agent, host: spec.to.host, port: spec.to.port, method: spec.method, path: spec.path,
-      headers: spec.headers, secureContext: spec.secureContext, noDelay: true,
+      headers: spec.headers, secureContext: spec.secureContext, noDelay: true, signal: spec.signal,
     } as https.RequestOptions & tls.ConnectionOptions;
     const req = https.request(options);
     let timer: ReturnType<typeof setTimeout> | undefined;

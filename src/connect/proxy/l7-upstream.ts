@@ -130,6 +130,9 @@ async function send(
   // RequestTimeout turns it off (Consul gives Envoy 0).
   const t = decision.requestTimeoutMs;
   const deadline = body.ended.then(() => (t < 0 ? Infinity : Date.now() + (t || DEFAULT_REQUEST_TIMEOUT_MS)));
+  // A client that goes away before its answer is complete takes the upstream request with it.
+  const gone = new AbortController();
+  res.once('close', () => { if (!res.writableFinished) gone.abort(); });
   let payload: Readable | Buffer | undefined;
   let retries = 0;
   for (let staleRetries = 0; ;) {
@@ -138,8 +141,9 @@ async function send(
     payload ??= body.first();
     const a = await attempt({
       agent: picked.instances.agent, to: picked.to, secureContext: d.svc.clientContext(), method: req.method ?? 'GET',
-      path: out.path, headers: out.headers, body: payload, deadline,
+      path: out.path, headers: out.headers, body: payload, deadline, signal: gone.signal,
     });
+    if (gone.signal.aborted) return void (a.kind === 'response' && a.res.destroy());
     if (a.kind === 'timeout') return reply(res, 504, 'upstream request timeout');
     if (a.kind === 'response') {
       const again = retries < decision.retry.numRetries && retriableStatus(a.res.statusCode ?? 0, decision.retry);
