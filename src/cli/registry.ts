@@ -65,6 +65,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'connect ca', synopsis: 'Interact with the Consul Connect Certificate Authority (CA)', load: async () => (await import('./connect.ts')).connectCaCommand },
   { name: 'connect ca get-config', synopsis: 'Display the current Connect Certificate Authority (CA) configuration', load: async () => (await import('./connect-ca-get-config.ts')).connectCaGetConfigCommand },
   { name: 'connect ca set-config', synopsis: 'Modify the current Connect CA configuration', load: async () => (await import('./connect-ca-set-config.ts')).connectCaSetConfigCommand },
+  { name: 'connect envoy', synopsis: 'Runs or Configures Envoy as a Connect proxy', load: async () => (await import('./connect-envoy.ts')).connectEnvoyCommand },
   { name: 'connect expose', synopsis: 'Expose a Connect-enabled service through an Ingress gateway', load: async () => (await import('./connect-expose.ts')).connectExposeCommand },
   { name: 'connect proxy', synopsis: 'Runs a Consul Connect proxy', load: async () => (await import('./connect-proxy.ts')).connectProxyCommand },
   { name: 'connect redirect-traffic', synopsis: 'Applies iptables rules for traffic redirection', load: async () => (await import('./connect-redirect-traffic.ts')).connectRedirectTrafficCommand },

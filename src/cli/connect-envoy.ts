@@ -1,0 +1,170 @@
+// `proconsul connect envoy`: Consul's command with every flag it accepts, running the built-in
+// data plane (the proxy `connect proxy -sidecar-for` runs) in Envoy's place for the sidecar
+// registration found, with Envoy's admin /ready, /stats and /quitquitquit on -admin-bind.
+import { lookup } from 'node:dns/promises';
+import type { AgentService, ConsulClient } from '../api/index.ts';
+import { proxyConfigOf, watchProxyConfig } from '../connect/proxy/agent-config-watch.ts';
+import { proxyStats, startEnvoyAdmin, type EnvoyAdmin, type EnvoyState } from '../connect/proxy/envoy-admin.ts';
+import { Proxy, findSidecarProxy } from '../connect/proxy/index.ts';
+import { createLogger, type Logger } from '../log.ts';
+import { ENVOY_FLAGS, addressFlagError, gatewayRefusal, planEnvoy, type EnvoyPlan } from './connect-envoy-flags.ts';
+import type { ParsedFlags } from './flags.ts';
+import { openClient } from './http-flags.ts';
+import { parseCommandFlags, ui, type CliIO, type Command } from './io.ts';
+import { goFlagDefaults } from './usage.ts';
+
+/** What a started run exposes to tests: the proxy and the admin endpoint's address. */
+export interface EnvoyRunning {
+  proxy: Proxy;
+  adminAddress: string;
+}
+
+/** The proxy registration to run: its ID, the registration and the configuration it describes. */
+async function loadRegistration(client: ConsulClient, plan: EnvoyPlan): Promise<{ proxyId: string; svc: AgentService & { ContentHash?: string } }> {
+  const proxyId = plan.proxyId || await findSidecarProxy(client, plan.sidecarFor);
+  let svc: AgentService | null;
+  try {
+    svc = (await client.agent.service(proxyId)).data;
+  } catch (err) {
+    throw new Error(`failed fetch proxy config from local agent: ${(err as Error).message}`);
+  }
+  if (!svc) throw new Error(`failed fetch proxy config from local agent: Unexpected response code: 404 (unknown service ID: ${proxyId})`);
+  if (!svc.Proxy) throw new Error('service is not a Connect proxy or gateway');
+  if (svc.Kind && svc.Kind !== 'connect-proxy') throw new Error(gatewayRefusal(String(svc.Kind).replace(/-gateway$/, '')));
+  return { proxyId, svc };
+}
+
+/** Envoy resolves the admin address to an IP (Consul's net.ResolveIPAddr), preferring IPv4 for localhost. */
+async function resolveHost(host: string): Promise<string> {
+  try {
+    return (await lookup(host, { order: 'ipv4first' })).address;
+  } catch (err) {
+    throw new Error(`Failed to resolve admin bind address: ${(err as Error).message}`);
+  }
+}
+
+/** Runs the built-in proxy until `stop` resolves or POST /quitquitquit (tests pass their own `stop`). */
+export async function runConnectEnvoy(flags: ParsedFlags, io: CliIO, stop: Promise<unknown>, onStarted?: (r: EnvoyRunning) => void): Promise<number> {
+  const u = ui(io);
+  const client = openClient(flags, io);
+  if (!client) return 1;
+  const admins: EnvoyAdmin[] = [];
+  const watchStop = new AbortController();
+  let proxy: Proxy | undefined;
+  try {
+    const planned = planEnvoy(flags, io.env);
+    if ('error' in planned) return (u.error(planned.error), 1);
+    const { plan } = planned;
+    for (const w of plan.warnings) io.stderr(`${w}\n`);
+    let reg: Awaited<ReturnType<typeof loadRegistration>>;
+    let adminHost: string;
+    try {
+      adminHost = await resolveHost(plan.admin.host);
+      reg = await loadRegistration(client, plan);
+    } catch (err) {
+      return (u.error((err as Error).message), 1);
+    }
+    const logger: Logger = createLogger({ level: 'info', json: false, write: (s) => io.stderr(s) }).child({ '@module': 'proxy' });
+    logger.info({ proxy_id: reg.proxyId, admin_bind: `${adminHost}:${plan.admin.port}` },
+      'Envoy is not run: the built-in data plane (as `proconsul connect proxy -proxy-id`) serves this proxy in its place');
+    let state: EnvoyState = 'INITIALIZING';
+    let quit!: () => void;
+    const quitting = new Promise<void>((r) => { quit = r; });
+    const startedAt = Date.now();
+    proxy = new Proxy(proxyConfigOf(reg.svc, reg.proxyId), { client, logger });
+    const p = proxy;
+    const stats = () => proxyStats({
+      state, uptimeMs: Date.now() - startedAt, listeners: (p.publicAddress ? 1 : 0) + p.upstreamAddresses.size,
+      leafValidBefore: p.service.leafCert?.ValidBefore, nowMs: Date.now(),
+    });
+    const adminDeps = { state: () => state, stats, quit: () => { state = 'DRAINING'; quit(); }, log: logger.child({ listener: 'admin' }) };
+    try {
+      admins.push(await startEnvoyAdmin(adminHost, plan.admin.port, adminDeps));
+      if (plan.ready) admins.push(await startEnvoyAdmin(await resolveHost(plan.ready.host), plan.ready.port, { ...adminDeps, paths: ['/ready'] }));
+    } catch (err) {
+      return (u.error(`Failed to start the admin endpoint: ${(err as Error).message}`), 1);
+    }
+    logger.info({ address: admins[0].address }, 'Admin endpoint listening (/ready, /stats, /stats/prometheus, POST /quitquitquit)');
+    const started = p.start().then(() => {
+      state = 'LIVE';
+      onStarted?.({ proxy: p, adminAddress: admins[0].address });
+    });
+    void watchProxyConfig(client, reg.proxyId, reg.svc.ContentHash ?? '', (next) => p.addUpstreams(next.Upstreams), logger.child({ service_id: reg.proxyId }), watchStop.signal);
+    const failed = await Promise.race([started.then(() => null, (err: Error) => err), stop.then(() => null), quitting.then(() => null)]);
+    if (failed) return (u.error(`Failed running proxy: ${failed.message}`), 1);
+    await Promise.race([stop, quitting]);
+    state = 'DRAINING';
+    logger.info('Shutting down');
+    return 0;
+  } finally {
+    watchStop.abort();
+    await proxy?.close();
+    await Promise.all(admins.map((a) => a.close()));
+    client.close();
+  }
+}
+
+/** Waits for the first SIGINT or SIGTERM. */
+function nextSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const on = () => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+      resolve();
+    };
+    process.once('SIGINT', on);
+    process.once('SIGTERM', on);
+  });
+}
+
+/** The `connect envoy` command. */
+export const connectEnvoyCommand: Command = {
+  name: 'connect envoy',
+  synopsis: 'Runs or Configures Envoy as a Connect proxy',
+  flags: ENVOY_FLAGS,
+  help: `
+Usage: proconsul connect envoy [options] [-- pass-through options]
+
+  Runs the Connect sidecar proxy for a particular service instance, as
+  Consul's command starts Envoy for it. Proconsul has no Envoy: this command
+  runs its built-in data plane (the proxy "proconsul connect proxy
+  -sidecar-for" runs: mutual TLS, intentions and L7 routing from the
+  discovery chain) for the sidecar registration, until an interrupt is
+  received or the admin endpoint's /quitquitquit is posted.
+
+  The admin endpoint on -admin-bind answers what is probed on Envoy's admin
+  port: /ready (LIVE with 200 once the listeners are up, 503 before),
+  /stats and /stats/prometheus (server.live, server.state, server.uptime,
+  listener_manager.total_listeners_active and
+  server.days_until_first_cert_expiring) and POST /quitquitquit. With
+  -envoy-ready-bind-address and -envoy-ready-bind-port, /ready is also
+  served there.
+
+  There is no xDS server and no Envoy to configure, so -bootstrap and
+  pass-through options are refused; flags that only shaped Envoy's bootstrap
+  (-grpc-addr, -envoy-binary, -prometheus-*, ...) are accepted and ignored.
+  Gateways (-gateway, -mesh-gateway, -register) are not built yet.
+
+  The proxy requires service:write permissions for the service it represents.
+  The token may be passed via the CLI or the CONSUL_HTTP_TOKEN environment
+  variable.
+
+  The example below shows how to start a local proxy as a sidecar to a "web"
+  service instance. It assumes that the proxy was already registered with its
+  Config for example via a sidecar_service block.
+
+    $ proconsul connect envoy -sidecar-for web
+
+  Probe it as Envoy's admin port is probed:
+
+    $ curl -s localhost:19000/ready
+`,
+  async run(args: string[], io: CliIO): Promise<number> {
+    const flags = parseCommandFlags(this.flags, args, io);
+    if (!flags) return 1;
+    // Go's flag package runs the address values' Set while parsing: a bad value is a flag error.
+    const bad = addressFlagError(flags);
+    if (bad) return (io.stderr(`${bad}\nUsage:\n${goFlagDefaults(this.flags)}`), 1);
+    return runConnectEnvoy(flags, io, nextSignal());
+  },
+};
