@@ -8,6 +8,7 @@
 // starts without a replication token and resolves policies in the primary until it has some.
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
+import { Resolver } from 'node:dns/promises';
 import { before, test } from 'node:test';
 import { call, DcProcs, get, type Proc } from './support/dc-procs.ts';
 import { until } from './support/wait.ts';
@@ -133,6 +134,19 @@ test('a dc3 client agent authorizes its own routes with a token only dc1 holds (
   assert.equal((await as(client, token.SecretID, 'GET', '/v1/agent/self')).status, 200);
   assert.equal((await as(client, token.SecretID, 'PUT', '/v1/agent/maintenance?enable=true')).status, 403);
   assert.equal((await as(client, 'dddddddd-0000-4000-8000-000000000000', 'GET', '/v1/agent/self')).status, 403);
+});
+
+test('dc3 answers its first DNS question under a DNS token only dc1 holds (resolved in the primary before answering)', async () => {
+  const [dc1, , dc3] = procs;
+  const policy = (await as(dc1, MGMT, 'PUT', '/v1/acl/policy', { Name: 'dns-read', Rules: 'service_prefix "" { policy = "read" }\nnode_prefix "" { policy = "read" }' })).json;
+  await until('the dns-read policy replicated to dc3', 20_000, async () => (await as(dc3, MGMT, 'GET', `/v1/acl/policy/${policy.ID}`)).status === 200, POLL);
+  const token = (await as(dc1, MGMT, 'PUT', '/v1/acl/token', { Description: 'dns', Policies: [{ ID: policy.ID }] })).json;
+  const set = await as(dc3, MGMT, 'PUT', '/v1/agent/token/dns', { Token: token.SecretID });
+  assert.equal(set.status, 200, set.text);
+  const resolver = new Resolver({ timeout: 5000, tries: 1 });
+  resolver.setServers([`${dc3.ip}:${dc3.dns}`]);
+  // The first question: answered once dc1 has resolved the token, not under the default policy (deny).
+  assert.deepEqual(await resolver.resolve4('consul.service.consul'), [dc3.ip]);
 });
 
 test('a secondary with no policies yet resolves them in the primary: its replication token is set through the API', async () => {

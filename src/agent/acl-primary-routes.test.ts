@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AclTables } from '../state/index.ts';
-import { aclRoute, localFlag, type AclPrimaryRoutesDeps } from './acl-primary-routes.ts';
+import { aclRoute, localFlag, preparingDns, type AclPrimaryRoutesDeps } from './acl-primary-routes.ts';
+import type { MessageHandler } from './dc-dns.ts';
 
 function deps(tokenReplication: boolean, tokens: { AccessorID: string; Local: boolean }[] = []): AclPrimaryRoutesDeps {
   const acl = new AclTables();
@@ -63,4 +64,21 @@ test('the Local flag of a token body, keys in any case', () => {
   assert.equal(localFlag(Buffer.from('{"Local":false}')), false);
   assert.equal(localFlag(Buffer.from('{}')), false);
   assert.equal(localFlag(Buffer.from('not json')), false);
+});
+
+test('preparingDns: a token the primary must resolve is readied before the question is answered, the fast path waits for it', async () => {
+  const order: string[] = [];
+  let ready = false;
+  const acl = { ready: () => ready, prepare: async (s: string) => { order.push(`prepare ${s}`); ready = true; } };
+  const inner = {
+    answerNow: () => { order.push('answerNow'); return Buffer.from('fast'); },
+    handle: async () => { order.push('handle'); return Buffer.from('slow'); },
+  } as unknown as MessageHandler;
+  const h = preparingDns(inner, () => 'dns-secret', acl);
+  assert.equal(h.answerNow(Buffer.alloc(12), 'udp'), undefined, 'not from prepared answers before the token is known');
+  assert.equal((await h.handle(Buffer.alloc(12), 'udp'))?.toString(), 'slow');
+  assert.deepEqual(order, ['prepare dns-secret', 'handle']);
+  assert.equal(h.answerNow(Buffer.alloc(12), 'udp')?.toString(), 'fast');
+  await h.handle(Buffer.alloc(12), 'udp');
+  assert.deepEqual(order, ['prepare dns-secret', 'handle', 'answerNow', 'handle'], 'prepared once');
 });

@@ -5,6 +5,7 @@
 import { InternalError, UnauthorizedError } from '../errors.ts';
 import { parseToken, type Handler, type HttpRequest, type HttpResult, type RequestConfig, type Router } from '../http/index.ts';
 import type { AclTables } from '../state/index.ts';
+import type { MessageHandler } from './dc-dns.ts';
 import { forwardToPrimary, withBody, type PrimaryForwardDeps } from './primary-forward.ts';
 
 /** Consul's errAuthMethodsRequireTokenReplication. */
@@ -108,6 +109,29 @@ export function preparingRouter(
         return m.handler(req);
       };
       return { ...m, handler };
+    },
+  };
+}
+
+/** What readying a DNS asker's token needs (the agent's token resolver). */
+export interface TokenReadier {
+  /** Whether the secret resolves now without asking the primary. */
+  ready(secret: string): boolean;
+  prepare(secret: string): Promise<void>;
+}
+
+/**
+ * Wraps a DNS handler so the asker's token (`token()`) is resolved before the question is answered:
+ * a secondary datacenter asks the primary for a secret it does not hold and waits, as Consul's
+ * resolver does, instead of answering the first question under the default policy.
+ */
+export function preparingDns(h: MessageHandler, token: () => string, acl: TokenReadier): MessageHandler {
+  return {
+    answerNow: (msg, transport) => (acl.ready(token()) ? h.answerNow(msg, transport) : undefined),
+    async handle(msg, transport, source, agentNode, agentDatacenter) {
+      const secret = token();
+      if (!acl.ready(secret)) await acl.prepare(secret);
+      return h.handle(msg, transport, source, agentNode, agentDatacenter);
     },
   };
 }

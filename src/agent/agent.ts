@@ -33,6 +33,7 @@ import { buildServer, serviceConfigSource, type AgentHooks, type Endpoints } fro
 import { LanPool } from './lan-pool.ts';
 import { WanPool } from './wan-pool.ts';
 import { wanDnsWrapper } from './dc-dns.ts';
+import { preparingDns } from './acl-primary-routes.ts';
 import { translateHeaders, translatingRouter, wanDnsSettings } from './translate-wan.ts';
 import { HttpCache, cachingRouter, inProcessSend } from './cache/http-cache.ts';
 import { dnsQueryExecutor } from './query-dns.ts';
@@ -315,7 +316,9 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
     consistentRead: () => consistentRead(epDeps), logger: logger.child({ '@module': 'dns' }),
   };
   // Translating, questions for another datacenter go there under this agent's settings asking for WAN addresses.
-  const ownDns = staleBounded(dcDns(dnsHandler, () => dnsAcl(local, endpoints).token(), wanDnsSettings(dnsCfg)), dnsCfg, stale);
+  // The asker's token resolved first: a secondary asks the primary for a secret it does not hold and waits.
+  const dnsToken = () => dnsAcl(local, endpoints).token();
+  const ownDns = preparingDns(staleBounded(dcDns(dnsHandler, dnsToken, wanDnsSettings(dnsCfg)), dnsCfg, stale), dnsToken, endpoints.acl.resolver);
   const dns = new DnsServer({ handler: ownDns, logger: logger.child({ '@module': 'dns' }) });
   // Handlers per client token, settings and hostname resolution (tokens hold no newline), bounded like dnsFor's.
   const clientDns = tokenHandlers((key) => {
@@ -328,7 +331,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       fastPath: true, recursion: delegateRecursion, delegateHostnames,
     });
     const client = { ...(wanDnsSettings(cfg) ?? { domain: cfg.domain, altDomain: cfg.altDomain, settings }), delegateHostnames, recursionAvailable: cfg.recursors.length > 0 };
-    return staleBounded(dcDns(handler, () => token, client), cfg, stale);
+    return preparingDns(staleBounded(dcDns(handler, () => token, client), cfg, stale), () => token, endpoints.acl.resolver);
   });
   // Client agents reach servers on ports.server; an agent built without a pool (in-process
   // tests) has no clients and binds no RPC port.
@@ -340,9 +343,9 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
     connectSignIntermediate: endpoints.connectSignIntermediate,
     serviceConfig: serviceConfigSource(endpoints, config),
     configList: configListRoute(endpoints.configEntries, (s) => endpoints.acl.resolver.resolve(s), config.maxQueryTime),
-    dnsFor: tokenHandlers((token) => staleBounded(dcDns(dnsHandler.derive({
+    dnsFor: tokenHandlers((token) => preparingDns(staleBounded(dcDns(dnsHandler.derive({
       view: new DnsView(replica, { token: () => token, resolve: (s) => endpoints.acl.resolver.resolve(s) }), fastPath: false,
-    }), () => token), dnsCfg, stale)),
+    }), () => token), dnsCfg, stale), () => token, endpoints.acl.resolver)),
     // A client agent's question under its own settings and token; its recursors are its own.
     dnsWith: (token, settings, clientHostnames) => clientDns(`${token}\n${clientHostnames ? 'client' : 'server'}\n${settings}`),
   }) : null;

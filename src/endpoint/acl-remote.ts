@@ -60,6 +60,13 @@ export class RemoteTokens {
     return this.#cache.get(secret);
   }
 
+  /** Whether `load(secret)` would answer without waiting on the primary (a fresh token, or a stale one async-cache serves). */
+  ready(secret: string): boolean {
+    const e = this.#cache.get(secret);
+    if (e?.token === undefined) return false;
+    return this.#d.downPolicy === 'async-cache' || this.#d.clock.now() - e.fetchedAt < this.#d.ttlMs;
+  }
+
   /** Makes sure `secret` is resolved and, unless async-cache serves a stale answer meanwhile, fresh. */
   async load(secret: string): Promise<void> {
     const e = this.#cache.get(secret);
@@ -73,7 +80,7 @@ export class RemoteTokens {
   }
 
   /**
-   * For a caller that cannot wait (DNS, the agent's own tokens): starts fetching `secret` in the
+   * For a caller that cannot wait (the agent's own tokens; DNS awaits load() first): starts fetching `secret` in the
    * background when nothing fresh is known; the answer serves the next call.
    */
   touch(secret: string): void {

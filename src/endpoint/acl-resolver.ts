@@ -110,6 +110,18 @@ export class AclResolver {
     await this.#remote.load(secret);
   }
 
+  /**
+   * Whether `resolve(secret)` answers now without `prepare` first: false only for a secret the
+   * primary resolves that has no fresh answer yet (DNS awaits `prepare` then, as Consul's resolver
+   * asks the primary synchronously).
+   */
+  ready(secret: string): boolean {
+    if (!this.#cfg.enabled || !this.#remote || !this.#askPrimary(secret)) return true;
+    const recovery = this.#cfg.agentRecovery();
+    if (recovery !== '' && secretsEqual(secret, recovery)) return true;
+    return this.#remote.ready(secret);
+  }
+
   // Whether this datacenter holds the token of `secret` ('' is the anonymous token, which a
   // secondary without token replication holds only if it was made here).
   #heldHere(secret: string): boolean {
@@ -163,7 +175,7 @@ export class AclResolver {
     const recovery = this.#cfg.agentRecovery();
     if (recovery !== '' && secretsEqual(secret, recovery)) return this.#agentRecovery();
     const e = this.#remote?.get(secret);
-    // Not readied by prepare() (DNS, the agent's own tokens): fetched or refreshed in the background for the next call.
+    // Not readied by prepare() (the agent's own tokens): fetched or refreshed in the background for the next call.
     this.#remote?.touch(secret);
     if (!e) {
       if (secret === '') return { authorizer: this.defaultAuthorizer(), accessorID: ANONYMOUS_TOKEN_ID, tokenGiven: false };
