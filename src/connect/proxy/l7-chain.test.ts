@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { ConsulClient } from '../../api/index.ts';
+import type { CompiledDiscoveryChain, DiscoveryTarget } from '../discovery-chain/index.ts';
+import { silentLogger } from '../../log.ts';
+import { upstreamDefaults } from './config.ts';
+import { ChainWatch } from './l7-chain.ts';
+
+/**
+ * A client whose blocking reads answer from queues keyed by path and filter (`<path>|<filter>`):
+ * a read waits until its key has an answer (or is aborted).
+ */
+function fakeClient() {
+  const queues = new Map<string, unknown[]>();
+  let waiting: (() => void)[] = [];
+  const calls: string[] = [];
+  let index = 0;
+  const client = {
+    async json(spec: { method: string; path: string; query?: Record<string, unknown>; options?: { signal?: AbortSignal }; json?: unknown }) {
+      calls.push(`${spec.method} ${spec.path} ${JSON.stringify(spec.query ?? {})}${spec.json ? ` ${JSON.stringify(spec.json)}` : ''}`);
+      const key = `${spec.path}|${String(spec.query?.filter ?? '')}`;
+      for (;;) {
+        const q = queues.get(key) ?? [];
+        if (q.length > 0) return { data: q.shift(), meta: { index: ++index, knownLeader: true, lastContact: 0 } };
+        await new Promise<void>((resolve, reject) => {
+          waiting.push(resolve);
+          spec.options?.signal?.addEventListener('abort', () => reject(new Error('aborted')));
+        });
+      }
+    },
+  } as unknown as ConsulClient;
+  const answer = (key: string, data: unknown) => {
+    queues.set(key, [...(queues.get(key) ?? []), data]);
+    const woken = waiting;
+    waiting = [];
+    for (const w of woken) w();
+  };
+  return { client, answer, calls };
+}
+
+function target(subset: string, filter: string): DiscoveryTarget {
+  const id = `${subset}.api.default.default.dc1`;
+  return { ID: id, Service: 'api', ServiceSubset: subset, Namespace: 'default', Partition: 'default', Datacenter: 'dc1', MeshGateway: {}, Subset: { Filter: filter }, TransparentProxy: {}, SNI: '', Name: id };
+}
+
+function chain(protocol: string, targets: DiscoveryTarget[]): { Chain: CompiledDiscoveryChain } {
+  return { Chain: { ServiceName: 'api', Namespace: 'default', Partition: 'default', Datacenter: 'dc1', Protocol: protocol, Targets: Object.fromEntries(targets.map((t) => [t.ID, t])) } };
+}
+
+const entry = (port: number) => ({ Node: { Node: 'n', Address: '10.0.0.1', Datacenter: 'dc1' }, Service: { ID: `p${port}`, Service: 'api-sidecar-proxy', Kind: 'connect-proxy', Address: '', Port: port } });
+
+test('an http chain watches each target with its subset filter; a pick fails over in target order', async () => {
+  const { client, answer, calls } = fakeClient();
+  const w = new ChainWatch(client, upstreamDefaults({ DestinationName: 'api' }), () => 'td.consul', silentLogger());
+  try {
+    w.start();
+    answer('/v1/discovery-chain/api|', chain('http', [target('v1', 'Service.Meta.version == v1'), target('v2', 'Service.Meta.version == v2')]));
+    await w.ready();
+    assert.equal(w.isL7, true);
+    answer('/v1/health/connect/api|Service.Meta.version == v1', []);
+    answer('/v1/health/connect/api|Service.Meta.version == v2', [entry(2)]);
+    // pick waits for each target's first read (bounded by the last argument).
+    const picked = await w.pick([target('v1', ''), target('v2', '')], () => 0, 60_000);
+    assert.deepEqual(picked?.to, { host: '10.0.0.1', port: 2 }, 'v1 has no instance: v2 answers');
+    assert.equal(picked?.instances.certUri(), 'spiffe://td.consul/ns/default/dc/dc1/svc/api');
+    assert.ok(calls.includes('GET /v1/health/connect/api {"passing":true,"filter":"Service.Meta.version == v1"}'), calls.join('\n'));
+    assert.ok(calls.includes('GET /v1/health/connect/api {"passing":true,"filter":"Service.Meta.version == v2"}'), calls.join('\n'));
+  } finally {
+    w.close();
+  }
+});
+
+test('a tcp chain is not L7 and watches no target; an upstream protocol is asked for as an override', async () => {
+  const { client, answer, calls } = fakeClient();
+  const w = new ChainWatch(client, upstreamDefaults({ DestinationName: 'api', Protocol: 'http', Datacenter: 'dc2' }), () => 'td', silentLogger());
+  try {
+    w.start();
+    answer('/v1/discovery-chain/api|', chain('tcp', [target('v1', '')]));
+    await w.ready();
+    assert.equal(w.isL7, false);
+    assert.equal(w.instances('v1.api.default.default.dc1'), undefined);
+    assert.equal(calls[0], 'POST /v1/discovery-chain/api {"compile-dc":"dc2"} {"OverrideProtocol":"http"}');
+  } finally {
+    w.close();
+  }
+});
+
+test('a new chain drops targets it no longer names and watches a target whose subset changed anew', async () => {
+  const { client, answer } = fakeClient();
+  const w = new ChainWatch(client, upstreamDefaults({ DestinationName: 'api' }), () => 'td', silentLogger());
+  try {
+    w.start();
+    answer('/v1/discovery-chain/api|', chain('http', [target('v1', 'a'), target('v2', 'b')]));
+    await w.ready();
+    const before = w.instances('v1.api.default.default.dc1');
+    assert.ok(before && w.instances('v2.api.default.default.dc1'));
+    const changed = new Promise<void>((resolve) => { w.onChange = resolve; });
+    answer('/v1/discovery-chain/api|', chain('http', [target('v1', 'c')]));
+    await changed;
+    assert.equal(w.instances('v2.api.default.default.dc1'), undefined);
+    const after = w.instances('v1.api.default.default.dc1');
+    assert.ok(after && after !== before);
+    assert.equal(after.target.Subset.Filter, 'c');
+  } finally {
+    w.close();
+  }
+});
