@@ -144,3 +144,21 @@ test('rounds are rate limited as Consul\'s (burst 5, then one a second) when the
     s.stop();
   }
 });
+
+test('leadership taken again starts from index 0 (what another leader or a restore did meanwhile is not waited on)', async () => {
+  const s = await setup(false);
+  try {
+    s.primary.index = 40;
+    await s.repl.replicateOnce('policies');
+    await s.repl.start();
+    await flush();
+    s.repl.stop();
+    s.primary.asked = [];
+    await s.repl.start();
+    await flush();
+    const first = s.primary.asked.find((a) => a.startsWith('/v1/acl/policies?'));
+    assert.match(first ?? '', /&index=0&/);
+  } finally {
+    s.stop();
+  }
+});

@@ -106,6 +106,9 @@ export class AclReplication implements LeaderLoop {
     const abort = new AbortController();
     this.#abort = abort;
     this.#status.Running = true;
+    // A new term reads everything at once (Consul's loops start at index 0): another leader, or a
+    // snapshot restored here, may have changed this datacenter's copies since this server last led.
+    for (const kind of Object.keys(this.#index) as Kind[]) this.#index[kind] = 0;
     const specs = [this.#policies(), this.#roles(), ...(this.#d.tokenReplication ? [this.#tokens()] : [])];
     for (const spec of specs) void this.#run(spec, abort.signal, 0);
   }
