@@ -76,6 +76,9 @@ test('a plan takes the proxy from flags or CONNECT_* variables, the admin and re
       'Ignoring -grpc-addr: Envoy is not used: Proconsul runs its built-in data plane in its place and serves no xDS.',
     ],
   });
+  const ns = plan(['-sidecar-for', 'web', '-namespace', 'team', '-partition', 'default']);
+  assert.ok('plan' in ns);
+  assert.deepEqual(ns.plan.warnings, ['Ignoring -namespace: the built-in data plane looks up its proxy in the default namespace and partition.']);
   const byId = plan([], { CONNECT_PROXY_ID: 'web-sidecar-proxy' });
   assert.ok('plan' in byId);
   assert.equal(byId.plan.proxyId, 'web-sidecar-proxy');

@@ -180,6 +180,8 @@ export function planEnvoy(flags: ParsedFlags, env: NodeJS.ProcessEnv): { error: 
   if (str('envoy-ready-bind-address') && readyPort !== 0) plan.ready = { host: str('envoy-ready-bind-address'), port: readyPort };
   const ignored = ['envoy-binary', 'grpc-addr', 'grpc-ca-file', 'grpc-ca-path', 'prometheus-backend-port', 'prometheus-ca-file', 'prometheus-ca-path', 'prometheus-cert-file', 'prometheus-key-file']
     .filter((n) => flags.given.has(n));
+  const tenancy = ['namespace', 'partition'].filter((n) => str(n) !== '' && str(n) !== 'default');
+  if (tenancy.length) plan.warnings.push(`Ignoring ${tenancy.map((n) => `-${n}`).join(', ')}: the built-in data plane looks up its proxy in the default namespace and partition.`);
   if (ignored.length) plan.warnings.push(`Ignoring ${ignored.map((n) => `-${n}`).join(', ')}: ${NO_ENVOY}.`);
   return { plan };
 }
