@@ -59,7 +59,7 @@ export function secondaryAcl(d: SecondaryAclDeps): SecondaryAcl {
     clock: epDeps.clock, logger: epDeps.logger.child({ '@module': 'agent.acl.remote' }),
     ttlMs: durationSetting(raw?.token_ttl, 30_000), downPolicy: config.acl.downPolicy,
     fetch: (secret, signal) => primaryToken(primary, config.datacenter, secret, signal),
-  }), () => !replicateTokens || tokens.index === 0);
+  }), { always: () => !replicateTokens, unknown: () => tokens.index === 0 });
   // Consul's LocalTokensEnabled: token replication on, with a replication token to do it.
   const localTokens = () => replicateTokens && d.replicationToken() !== '';
   return {

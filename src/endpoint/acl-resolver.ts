@@ -27,6 +27,14 @@ export interface AclIdentity {
   sources?: TokenSources;
 }
 
+/** When a secondary's secrets are the primary's to resolve (see AclResolver.useRemote). */
+export interface RemoteWhen {
+  /** Every secret, held here or not (token replication off: what this datacenter holds is not kept current). */
+  always?: () => boolean;
+  /** Secrets this datacenter does not hold. */
+  unknown?: () => boolean;
+}
+
 /** ACL settings the resolver needs. */
 export interface AclResolverConfig {
   enabled: boolean;
@@ -59,7 +67,7 @@ export class AclResolver {
   #cache = new Map<string, Cached>();
   #cacheIndex = -1;
   #remote: RemoteTokens | undefined;
-  #remoteWanted: () => boolean = () => true;
+  #remoteWhen: RemoteWhen = {};
   /** Identities built from the primary's answers (an answer replaced by a refresh drops its own). */
   readonly #remoteBuilt = new WeakMap<RemoteToken, { index: number; identity: AclIdentity }>();
 
@@ -86,17 +94,20 @@ export class AclResolver {
   }
 
   /**
-   * In a secondary datacenter: secrets not held here are resolved in the primary through `remote`
-   * while `wanted()` says so (Consul: token replication off, or no token replicated yet).
+   * In a secondary datacenter: secrets are resolved in the primary through `remote`, every one
+   * while `when.always()` says so, else those not held here while `when.unknown()` says so (Consul's
+   * server backend: token replication off, or on with no token replicated yet).
    */
-  useRemote(remote: RemoteTokens, wanted: () => boolean = () => true): void {
+  useRemote(remote: RemoteTokens, when: RemoteWhen = { unknown: () => true }): void {
     this.#remote = remote;
-    this.#remoteWanted = wanted;
+    this.#remoteWhen = when;
   }
 
   // Whether `secret` is the primary's to resolve.
   #askPrimary(secret: string): boolean {
-    return this.#remote !== undefined && !this.#heldHere(secret) && this.#remoteWanted();
+    if (this.#remote === undefined) return false;
+    if (this.#remoteWhen.always?.()) return true;
+    return !this.#heldHere(secret) && (this.#remoteWhen.unknown?.() ?? false);
   }
 
   /**
