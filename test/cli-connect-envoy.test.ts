@@ -46,9 +46,10 @@ after(async () => {
 });
 
 test('-sidecar-for web runs the built-in proxy: bytes reach web over mTLS, /ready says LIVE, POST /quitquitquit ends it', async () => {
-  const adminPort = await freePort();
+  const [adminPort, readyPort] = [await freePort(), await freePort()];
   let log = '';
-  const child = spawnProconsul(['connect', 'envoy', '-http-addr', dev.httpAddr, '-sidecar-for', 'web', '-admin-bind', `127.0.0.1:${adminPort}`, '-envoy-version', '1.30.0'], (t) => { log += t; });
+  const child = spawnProconsul(['connect', 'envoy', '-http-addr', dev.httpAddr, '-sidecar-for', 'web', '-admin-bind', `127.0.0.1:${adminPort}`, '-envoy-version', '1.30.0',
+    '-envoy-ready-bind-address', '127.0.0.1', '-envoy-ready-bind-port', String(readyPort)], (t) => { log += t; });
   const exited = once(child, 'exit');
   try {
     const admin = `http://127.0.0.1:${adminPort}`;
@@ -59,6 +60,9 @@ test('-sidecar-for web runs the built-in proxy: bytes reach web over mTLS, /read
     }, { retryErrors: true, context: () => log });
     assert.equal(ready, 'LIVE\n');
     assert.match(log, /Envoy is not run: the built-in data plane/);
+    // Envoy's ready listener answers /ready and nothing else.
+    assert.equal(await (await fetch(`http://127.0.0.1:${readyPort}/ready`)).text(), 'LIVE\n');
+    assert.equal((await fetch(`http://127.0.0.1:${readyPort}/quitquitquit`, { method: 'POST' })).status, 404);
 
     // The upstream resolves passing instances: the sidecar's TCP check must first find the listener up.
     await until('web\'s sidecar to pass its checks', 30_000, async () => {
