@@ -2,7 +2,7 @@
 // with an initial management token; dc2 (127.0.0.32) has it as its replication token, dc3
 // (127.0.0.33) has no replication token. The primary signs dc2's intermediate (operator:write) and
 // dc2's leaves verify against dc1's root; it refuses dc3's, which logs Consul's warning and keeps
-// no active root (its leaf signing refused as an uninitialized CA's: src/leader/ca-secondary.test.ts).
+// no active root, so its leaf requests fail as an uninitialized CA's.
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { before, test } from 'node:test';
@@ -51,11 +51,16 @@ test('the primary signs the intermediate of a secondary whose replication token 
   assert.ok(new X509Certificate(leaf.json.CertPEM).verify(inter.publicKey));
 });
 
-test('without a replication token the primary refuses: dc3 logs Consul\'s warning and has no active root', async () => {
+test('without a replication token the primary refuses: dc3 logs Consul\'s warning and has no active root, its leaves fail', async () => {
   const dc3 = procs[2];
   await until('dc3 to be refused by the primary', 60_000, async () => /Primary datacenter refused to sign our intermediate CA certificate/.test(dc3.log) || undefined, POLL);
   assert.match(dc3.log, /Permission denied/);
   const roots = (await as(dc3, MGMT, 'GET', '/v1/connect/ca/roots')).json as Roots;
   assert.equal(roots.ActiveRootID, '');
   assert.deepEqual(roots.Roots, []);
+  // The management token, only dc1's, is resolved there (dc3 has no replication token, so no policies yet).
+  const reg = await as(dc3, MGMT, 'PUT', '/v1/agent/service/register', { Name: 'web', Port: 8080 });
+  assert.equal(reg.status, 200, reg.text);
+  const leaf = await as(dc3, MGMT, 'GET', '/v1/agent/connect/ca/leaf/web');
+  assert.deepEqual([leaf.status, leaf.text.trim()], [500, 'CA is uninitialized and unable to sign certificates yet: no root certificate']);
 });
