@@ -4,6 +4,7 @@ import { translateHandler } from '../http/v1/acl-translate.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger, LogHub } from '../log.ts';
 import type { Telemetry } from '../telemetry/metrics.ts';
+import { registerServerMetrics } from './server-metrics.ts';
 import type { Store } from '../store/index.ts';
 import { Replica } from '../state/index.ts';
 import {
@@ -355,8 +356,9 @@ export function buildServer(
       token: () => local.tokens.get('replication'), clock, logger, random,
     });
   }
-  observe.telemetry.gauge('rpc.queries_blocking', 'Blocking queries waiting', () => replica.notifier.blocked);
-  observe.telemetry.gauge('state.kv_entries', 'KV entries in the replica', () => replica.kvs.size);
+  registerServerMetrics({
+    telemetry: observe.telemetry, config, replica, store, election, loops: leaderSide.loops, clock, logger, members: () => hooks.pool.members(),
+  });
   return { epDeps, replica, leadership, endpoints, sessionTimers, router, local, aclReaper, aclSwitch, leaderSide, leafCerts, events };
 }
 

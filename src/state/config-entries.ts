@@ -59,6 +59,11 @@ export class ConfigEntriesTable {
     return kinds.flatMap((k) => [...(this.#kinds.get(k)?.values() ?? [])].sort((a, b) => cmp(a.Name, b.Name)));
   }
 
+  /** How many entries of a kind there are. */
+  count(kind: string): number {
+    return this.#kinds.get(kind)?.size ?? 0;
+  }
+
   /** The index of one kind ('' for the whole table). */
   kindIndex(kind: string): number {
     return kind === '' ? this.index : this.#kindIndex.get(kind) ?? 0;

@@ -44,6 +44,7 @@ export class Telemetry {
   #building: Promise<Registry> | undefined;
   /** Gauges by key (without the prefix), read again for each push. */
   readonly #gauges: { key: string[]; read: GaugeSource }[] = [];
+  readonly #labeledGauges: { key: string[]; labelNames: readonly string[]; read: () => Iterable<[Record<string, string>, number]> }[] = [];
   /** Timers by Consul name, for JSON and Prometheus (`kvs.apply`). */
   readonly #timers = new Map<string, WindowSummary>();
   #push: PushMetrics | undefined;
@@ -84,11 +85,29 @@ export class Telemetry {
     return this.#building;
   }
 
-  /** Registers a gauge computed on each scrape. */
+  /**
+   * Registers a gauge computed on each scrape. A read of NaN means not emitted by this agent now
+   * (a leader-only gauge on a follower): Prometheus shows NaN, as Consul's pre-declared gauges
+   * do until set, and the JSON summary and push sinks leave it out.
+   */
   gauge(name: string, help: string, read: GaugeSource): void {
     const prom = this.#name(this.#gaugeHostname === undefined ? name : `${this.#gaugeHostname}.${name}`);
     this.#gauges.push({ key: name.split('.'), read });
     this.#define((p, registry) => new p.Gauge({ name: prom, help, registers: [registry], collect() { this.set(read()); } }));
+  }
+
+  /** Registers a gauge with labels, its series (label values → value) read on each scrape. */
+  labeledGauge<L extends string>(name: string, help: string, labelNames: readonly L[], read: () => Iterable<[Record<L, string>, number]>): void {
+    const prom = this.#name(this.#gaugeHostname === undefined ? name : `${this.#gaugeHostname}.${name}`);
+    const key = name.split('.');
+    this.#labeledGauges.push({ key, labelNames, read });
+    this.#define((p, registry) => new p.Gauge({
+      name: prom, help, labelNames: [...labelNames], registers: [registry],
+      collect() {
+        this.reset();
+        for (const [labels, v] of read()) this.set(labels, v);
+      },
+    }));
   }
 
   /** Registers a counter; returns its increment function. */
@@ -165,6 +184,20 @@ export class Telemetry {
     };
   }
 
+  /** Registers a timer with one or two labels (`dns.domain_query` by node); returns its record function, taking milliseconds. */
+  labeledTimer(name: string, help: string, labelNames: readonly [string] | readonly [string, string]): (ms: number, a: string, b?: string) => void {
+    const s = new WindowSummary({
+      name: this.#name(name), help, labelNames, percentiles: [0.5, 0.9, 0.99], maxAgeSeconds: 60, ageBuckets: 6, clock: this.#clock,
+    });
+    this.#define((_prom, registry) => registry.registerMetric(s as unknown as Metric));
+    const key = name.split('.');
+    return (ms, a, b = '') => {
+      s.observe(a, b, ms);
+      const push = this.#push;
+      if (push) push.addSample(key, ms, labelNames.length === 2 ? [{ name: labelNames[0], value: a }, { name: labelNames[1], value: b }] : [{ name: labelNames[0], value: a }]);
+    };
+  }
+
   /** Sends every event from now on to the push sinks too, and their gauges once a second. */
   attachPush(push: PushMetrics): void {
     this.#push = push;
@@ -178,7 +211,14 @@ export class Telemetry {
         } catch {
           continue;
         }
-        push.setGauge(g.key, v);
+        if (!Number.isNaN(v)) push.setGauge(g.key, v);
+      }
+      for (const g of this.#labeledGauges) {
+        try {
+          for (const [labels, v] of g.read()) push.setGauge(g.key, v, g.labelNames.map((l) => ({ name: l, value: labels[l] })));
+        } catch {
+          continue;
+        }
       }
     };
     this.#gaugeTimer = this.#clock.setTimer(GAUGE_PUSH_INTERVAL_MS, tick);
@@ -221,7 +261,7 @@ export class Telemetry {
       if (!this.#filter.allows(name)) continue;
       // prom-client's typings say enum, its JSON carries the type's name.
       const type = String(m.type as unknown);
-      if (type === 'gauge') for (const v of m.values) out.Gauges.push({ Name: name, Value: v.value, Labels: v.labels });
+      if (type === 'gauge') for (const v of m.values) if (!Number.isNaN(v.value)) out.Gauges.push({ Name: name, Value: v.value, Labels: v.labels });
       if (type === 'counter') {
         for (const v of m.values) out.Counters.push({ Name: name, Count: v.value, Rate: v.value / 10, Sum: v.value, Min: 1, Max: 1, Mean: 1, Stddev: 0, Labels: v.labels });
       }

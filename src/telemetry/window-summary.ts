@@ -19,7 +19,7 @@ export interface WindowSummaryOptions {
   name: string;
   help: string;
   /** Label names, in the order `observe` receives their values (none: a single unlabelled series). */
-  labelNames: readonly [string, string] | readonly [];
+  labelNames: readonly [string, string] | readonly [string] | readonly [];
   percentiles: readonly number[];
   /** The sliding window the quantiles cover. */
   maxAgeSeconds: number;
@@ -95,7 +95,7 @@ export class WindowSummary {
     const buckets: Bucket[] = [];
     for (let i = 0; i < this.#opts.ageBuckets; i++) buckets.push({ samples: new Float64Array(this.#size), seen: 0, start: -Infinity });
     buckets[0].start = start;
-    const labels: Record<string, string> = names.length === 2 ? { [names[0]]: a, [names[1]]: b } : {};
+    const labels: Record<string, string> = names.length === 2 ? { [names[0]]: a, [names[1]]: b } : names.length === 1 ? { [names[0]]: a } : {};
     return { labels, count: 0, sum: 0, buckets, current: 0 };
   }
 

@@ -1,0 +1,105 @@
+// The server's scrape-time gauges with Consul's names: leadership, autopilot health, usage
+// counts (telemetry/usage.ts) and the mesh CA's expiry. All are read when scraped or pushed.
+import { X509Certificate } from 'node:crypto';
+import type { Telemetry } from '../telemetry/metrics.ts';
+import { registerUsageGauges } from '../telemetry/usage.ts';
+import type { Replica } from '../state/index.ts';
+import type { LeaderElection } from '../leader/election-types.ts';
+import type { LeaderLoops } from '../leader/loops.ts';
+import { AutopilotMetrics } from '../leader/autopilot-metrics.ts';
+import { configFromAgent } from '../leader/autopilot.ts';
+import type { Store } from '../store/index.ts';
+import type { Clock } from '../clock.ts';
+import type { Logger } from '../log.ts';
+import type { RuntimeConfig } from './config/runtime.ts';
+import type { Member } from '../gossip/member.ts';
+import { KIND_SHAPES } from '../endpoint/config-entry-kinds.ts';
+
+/** What the server gauges read. */
+export interface ServerMetricsDeps {
+  telemetry: Telemetry;
+  config: RuntimeConfig;
+  replica: Replica;
+  store: Store;
+  election: LeaderElection;
+  loops: LeaderLoops;
+  clock: Clock;
+  logger: Logger;
+  /** The LAN pool's members (null: no gossip, as in -dev without a pool). */
+  members: (() => Member[]) | null;
+}
+
+/** Registers the server's gauges; autopilot's are refreshed by a leader duty. */
+export function registerServerMetrics(d: ServerMetricsDeps): void {
+  const { telemetry: t, replica, election } = d;
+  t.gauge('rpc.queries_blocking', 'Shows the current number of in-flight blocking queries the server is handling.', () => replica.notifier.blocked);
+  t.gauge('server.isLeader', 'Tracks if the server is a leader.', () => (election.isLeader() ? 1 : 0));
+  const autopilot = new AutopilotMetrics({
+    store: d.store, election, clock: d.clock, logger: d.logger.child({ '@module': 'agent.autopilot' }),
+    agentConfig: () => configFromAgent(d.config.raw.autopilot as Record<string, unknown> | undefined),
+  });
+  d.loops.add(autopilot);
+  t.gauge('autopilot.healthy', 'Tracks the overall health of the local server cluster. 1 if all servers are healthy, 0 if one or more are unhealthy.', () => autopilot.healthy());
+  t.gauge('autopilot.failure_tolerance', 'Tracks the number of voting servers that the cluster can lose while continuing to function.', () => autopilot.failureTolerance());
+  const cat = replica.catalog;
+  const kinds = Object.keys(KIND_SHAPES);
+  registerUsageGauges(t, {
+    datacenter: d.config.datacenter,
+    services: () => cat.usage.report(cat.byName.size, cat.nodes.size),
+    kvEntries: () => replica.kvs.size,
+    configEntries: () => kinds.map((k) => [k, replica.configEntries.count(k)] as [string, number]),
+    peerings: () => replica.peerings.all().length,
+    members: () => {
+      if (!d.members) return null;
+      let servers = 0;
+      let clients = 0;
+      for (const m of d.members()) {
+        if (m.state !== 'alive' && m.state !== 'suspect') continue;
+        if (m.tags.role === 'consul') servers++;
+        else if (m.tags.role === 'node') clients++;
+      }
+      return { servers, clients };
+    },
+  });
+  // Leader-only, as Consul's CA manager reports them.
+  const rootExpiry = new CertExpiry(d.clock);
+  const signingExpiry = new CertExpiry(d.clock);
+  t.gauge('mesh.active-root-ca.expiry', 'Seconds until the service mesh root certificate expires. Updated every hour', () => {
+    const root = election.isLeader() ? activeRoot(replica) : undefined;
+    return root ? rootExpiry.secondsLeft(root.RootCert) : NaN;
+  });
+  t.gauge('mesh.active-signing-ca.expiry', 'Seconds until the service mesh signing certificate expires. Updated every hour', () => {
+    const root = election.isLeader() ? activeRoot(replica) : undefined;
+    if (!root) return NaN;
+    const inter = root.IntermediateCerts;
+    return signingExpiry.secondsLeft(inter && inter.length > 0 ? inter[inter.length - 1] : root.RootCert);
+  });
+}
+
+function activeRoot(replica: Replica): { RootCert: string; IntermediateCerts: string[] | null } | undefined {
+  const r = replica.caRoots.all().find((x) => x.Active) as { RootCert?: unknown; IntermediateCerts?: unknown } | undefined;
+  return typeof r?.RootCert === 'string' ? { RootCert: r.RootCert, IntermediateCerts: Array.isArray(r.IntermediateCerts) ? r.IntermediateCerts as string[] : null } : undefined;
+}
+
+/** Seconds until a PEM certificate's NotAfter, parsing each certificate once. */
+class CertExpiry {
+  readonly #clock: Clock;
+  #pem = '';
+  #notAfter = NaN;
+
+  constructor(clock: Clock) {
+    this.#clock = clock;
+  }
+
+  secondsLeft(pem: string): number {
+    if (pem !== this.#pem) {
+      this.#pem = pem;
+      try {
+        this.#notAfter = Date.parse(new X509Certificate(pem).validTo);
+      } catch {
+        this.#notAfter = NaN;
+      }
+    }
+    return Math.floor((this.#notAfter - this.#clock.now()) / 1000);
+  }
+}
