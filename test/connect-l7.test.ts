@@ -154,6 +154,8 @@ test('a route rewrites its prefix and changes request headers; the query string 
   assert.equal(a.headers['x-route'], 'old');
   assert.equal(a.headers['x-secret'], undefined);
   assert.equal(a.headers['x-keep'], 'k');
+  assert.equal(a.headers['content-length'], undefined, 'a GET without a body gains no body framing');
+  assert.equal(a.headers['transfer-encoding'], undefined);
 });
 
 test("an instance whose certificate is not the target service's is refused (503), as on the L4 path", async () => {

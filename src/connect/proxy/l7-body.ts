@@ -7,6 +7,8 @@ import { PassThrough, type Readable } from 'node:stream';
 /** Envoy's default per-connection buffer limit, which bounds what a retry can replay. */
 export const RETRY_BUFFER_BYTES = 1024 * 1024;
 
+const EMPTY = Buffer.alloc(0);
+
 /** The body of one downstream request; consume it through first() once, then replay(). */
 export class RequestBody {
   #stream = new PassThrough();
@@ -14,12 +16,20 @@ export class RequestBody {
   #size = 0;
   #overflow = false;
   #taken = false;
+  #empty = false;
   #req: http.IncomingMessage;
   /** Resolves when the whole body has arrived (or the client went away). */
   readonly ended: Promise<void>;
 
   constructor(req: http.IncomingMessage, limit = RETRY_BUFFER_BYTES) {
     this.#req = req;
+    // Without a length or chunking an HTTP/1.1 request has no body: nothing to stream or hold.
+    if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) {
+      this.#empty = true;
+      req.resume();
+      this.ended = Promise.resolve();
+      return;
+    }
     this.ended = new Promise((resolve) => {
       req.on('end', () => { this.#stream.end(); resolve(); });
       req.on('close', resolve);
@@ -42,7 +52,8 @@ export class RequestBody {
   }
 
   /** The body as it streams in, for the first attempt. */
-  first(): Readable {
+  first(): Readable | Buffer {
+    if (this.#empty) return EMPTY;
     this.#taken = true;
     return this.#stream;
   }
@@ -53,6 +64,7 @@ export class RequestBody {
    * What the first attempt no longer reads is discarded, so the client can finish sending.
    */
   async replay(): Promise<Buffer | null> {
+    if (this.#empty) return EMPTY;
     if (this.#taken) this.#stream.resume();
     await this.ended;
     return this.#overflow || !this.#req.complete ? null : Buffer.concat(this.#chunks);

@@ -75,7 +75,11 @@ export function attempt(spec: AttemptSpec): Promise<Attempt> {
       const code = (error as NodeJS.ErrnoException).code;
       done({ kind: 'failed', connected, stale: req.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE'), error });
     });
-    if (Buffer.isBuffer(spec.body)) req.end(spec.body);
+    if (Buffer.isBuffer(spec.body)) {
+      // An empty body adds nothing (no content-length of its own on a GET).
+      if (spec.body.length > 0) req.end(spec.body);
+      else req.end();
+    }
     else spec.body.pipe(req);
   });
 }
