@@ -110,7 +110,10 @@ before(async () => {
       { Match: { HTTP: { PathExact: '/slow' } }, Destination: { ServiceSubset: 'v1', RequestTimeout: '200ms' } },
       {
         Match: { HTTP: { PathPrefix: '/old/' } },
-        Destination: { ServiceSubset: 'v1', PrefixRewrite: '/new/', RequestHeaders: { Set: { 'x-route': 'old' }, Remove: ['x-secret'] } },
+        Destination: {
+          ServiceSubset: 'v1', PrefixRewrite: '/new/', RequestHeaders: { Set: { 'x-route': 'old' }, Remove: ['x-secret'] },
+          ResponseHeaders: { Add: { 'x-served-by': 'old-route' }, Remove: ['content-type'] },
+        },
       },
     ],
   });
@@ -147,8 +150,11 @@ test('x-canary: 1 always reaches v2; the split leg that chose v2 set its header'
   assert.equal(canary.headers['x-split'], undefined, 'the router sent it to v2 directly, not through the splitter');
 });
 
-test('a route rewrites its prefix and changes request headers; the query string is kept', async () => {
-  const a = await get('/old/thing?q=1', { 'x-secret': 's', 'x-keep': 'k' });
+test('a route rewrites its prefix and changes request and response headers; the query string is kept', async () => {
+  const r = await fetch(`http://127.0.0.1:${upstream}/old/thing?q=1`, { headers: { 'x-secret': 's', 'x-keep': 'k' } });
+  assert.equal(r.headers.get('x-served-by'), 'old-route');
+  assert.equal(r.headers.get('content-type'), null);
+  const a = (await r.json()) as Answer;
   assert.equal(a.version, 'v1');
   assert.equal(a.url, '/new/thing?q=1');
   assert.equal(a.headers['x-route'], 'old');
