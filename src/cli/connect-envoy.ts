@@ -19,8 +19,14 @@ export interface EnvoyRunning {
   adminAddress: string;
 }
 
-/** The proxy registration to run: its ID, the registration and the configuration it describes. */
-async function loadRegistration(client: ConsulClient, plan: EnvoyPlan): Promise<{ proxyId: string; svc: AgentService & { ContentHash?: string } }> {
+/** The proxy registration to run and its ID. */
+interface Registration {
+  proxyId: string;
+  svc: AgentService & { ContentHash?: string };
+}
+
+/** Finds the proxy registration as Consul does (-proxy-id, else the one sidecar for -sidecar-for); throws Consul's texts. */
+async function loadRegistration(client: ConsulClient, plan: EnvoyPlan): Promise<Registration> {
   const proxyId = plan.proxyId || await findSidecarProxy(client, plan.sidecarFor);
   let svc: AgentService | null;
   try {
@@ -43,36 +49,37 @@ async function resolveHost(host: string): Promise<string> {
   }
 }
 
+/** The checks and look-ups before anything binds: the plan and the registration, or the error printed (exit 1). */
+async function prepare(flags: ParsedFlags, io: CliIO, client: ConsulClient): Promise<{ plan: EnvoyPlan; reg: Registration; adminHost: string } | null> {
+  const planned = planEnvoy(flags, io.env);
+  if ('error' in planned) return (ui(io).error(planned.error), null);
+  const { plan } = planned;
+  for (const w of plan.warnings) io.stderr(`${w}\n`);
+  try {
+    const adminHost = await resolveHost(plan.admin.host);
+    return { plan, reg: await loadRegistration(client, plan), adminHost };
+  } catch (err) {
+    return (ui(io).error((err as Error).message), null);
+  }
+}
+
 /** Runs the built-in proxy until `stop` resolves or POST /quitquitquit (tests pass their own `stop`). */
 export async function runConnectEnvoy(flags: ParsedFlags, io: CliIO, stop: Promise<unknown>, onStarted?: (r: EnvoyRunning) => void): Promise<number> {
-  const u = ui(io);
   const client = openClient(flags, io);
   if (!client) return 1;
   const admins: EnvoyAdmin[] = [];
   const watchStop = new AbortController();
   let proxy: Proxy | undefined;
   try {
-    const planned = planEnvoy(flags, io.env);
-    if ('error' in planned) return (u.error(planned.error), 1);
-    const { plan } = planned;
-    for (const w of plan.warnings) io.stderr(`${w}\n`);
-    let reg: Awaited<ReturnType<typeof loadRegistration>>;
-    let adminHost: string;
-    try {
-      adminHost = await resolveHost(plan.admin.host);
-      reg = await loadRegistration(client, plan);
-    } catch (err) {
-      return (u.error((err as Error).message), 1);
-    }
+    const prepared = await prepare(flags, io, client);
+    if (!prepared) return 1;
+    const { plan, reg, adminHost } = prepared;
     const logger: Logger = createLogger({ level: 'info', json: false, write: (s) => io.stderr(s) }).child({ '@module': 'proxy' });
-    logger.info({ proxy_id: reg.proxyId, admin_bind: `${adminHost}:${plan.admin.port}` },
-      'Envoy is not run: the built-in data plane (as `proconsul connect proxy -proxy-id`) serves this proxy in its place');
+    const p = proxy = new Proxy(proxyConfigOf(reg.svc, reg.proxyId), { client, logger });
     let state: EnvoyState = 'INITIALIZING';
     let quit!: () => void;
     const quitting = new Promise<void>((r) => { quit = r; });
     const startedAt = Date.now();
-    proxy = new Proxy(proxyConfigOf(reg.svc, reg.proxyId), { client, logger });
-    const p = proxy;
     const stats = () => proxyStats({
       state, uptimeMs: Date.now() - startedAt, listeners: (p.publicAddress ? 1 : 0) + p.upstreamAddresses.size,
       leafValidBefore: p.service.leafCert?.ValidBefore, nowMs: Date.now(),
@@ -82,16 +89,17 @@ export async function runConnectEnvoy(flags: ParsedFlags, io: CliIO, stop: Promi
       admins.push(await startEnvoyAdmin(adminHost, plan.admin.port, adminDeps));
       if (plan.ready) admins.push(await startEnvoyAdmin(await resolveHost(plan.ready.host), plan.ready.port, { ...adminDeps, paths: ['/ready'] }));
     } catch (err) {
-      return (u.error(`Failed to start the admin endpoint: ${(err as Error).message}`), 1);
+      return (ui(io).error(`Failed to start the admin endpoint: ${(err as Error).message}`), 1);
     }
-    logger.info({ address: admins[0].address }, 'Admin endpoint listening (/ready, /stats, /stats/prometheus, POST /quitquitquit)');
+    logger.info({ proxy_id: reg.proxyId, admin: admins[0].address },
+      'Envoy is not run: the built-in data plane (as `proconsul connect proxy -proxy-id`) serves this proxy in its place');
     const started = p.start().then(() => {
       state = 'LIVE';
       onStarted?.({ proxy: p, adminAddress: admins[0].address });
     });
     void watchProxyConfig(client, reg.proxyId, reg.svc.ContentHash ?? '', (next) => p.addUpstreams(next.Upstreams), logger.child({ service_id: reg.proxyId }), watchStop.signal);
     const failed = await Promise.race([started.then(() => null, (err: Error) => err), stop.then(() => null), quitting.then(() => null)]);
-    if (failed) return (u.error(`Failed running proxy: ${failed.message}`), 1);
+    if (failed) return (ui(io).error(`Failed running proxy: ${failed.message}`), 1);
     await Promise.race([stop, quitting]);
     state = 'DRAINING';
     logger.info('Shutting down');
