@@ -39,3 +39,17 @@ test('token replication off: a token held here (left from when it was on) is sti
   resolver.useRemote(remote, { always: () => false, unknown: () => false });
   assert.ok(resolver.resolve(MGMT).authorizer.aclWrite() === 'allow');
 });
+
+test("the primary out of reach: down_policy answers as Consul's missing identity 'primary-dc-down'", async () => {
+  const resolver = agent.endpoints.acl.resolver;
+  const remote = new RemoteTokens({
+    fetch: async () => { throw new Error('rpc error making call: connect ECONNREFUSED'); },
+    clock: systemClock, logger: silentLogger(), ttlMs: 30_000, downPolicy: 'deny',
+  });
+  resolver.useRemote(remote, { always: () => true });
+  const secret = '7b2c9d4e-0000-4000-8000-000000000001';
+  await resolver.prepare(secret);
+  const id = resolver.resolve(secret);
+  assert.equal(id.accessorID, 'primary-dc-down');
+  assert.equal(id.authorizer.keyRead('k'), 'deny');
+});

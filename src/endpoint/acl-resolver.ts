@@ -14,6 +14,9 @@ import type { RemoteToken, RemoteTokens } from './acl-remote.ts';
 /** The AccessorID permission errors name for the agent recovery token. */
 export const AGENT_RECOVERY_ACCESSOR = 'agent-recovery-token';
 
+/** The AccessorID of a caller down_policy answered for (the primary could not be asked). */
+export const PRIMARY_DC_DOWN = 'primary-dc-down';
+
 /** Who is asking and what they may do; endpoints receive it next to the token. */
 export interface AclIdentity {
   authorizer: Authorizer;
@@ -194,7 +197,8 @@ export class AclResolver {
     }
     if (e.down) {
       const authorizer = e.down === 'allow' ? allowAll() : e.down === 'deny' ? denyAll() : this.defaultAuthorizer();
-      return { authorizer, accessorID: '', tokenGiven: secret !== '' };
+      // Consul's missingIdentity: permission errors name the accessor 'primary-dc-down'.
+      return { authorizer, accessorID: PRIMARY_DC_DOWN, tokenGiven: secret !== '' };
     }
     const token = e.token;
     if (!token || tokenExpired(token, now)) throw aclNotFoundError();
