@@ -8,7 +8,7 @@ import net from 'node:net';
 import { after, before, test } from 'node:test';
 import { connectEnvoyCommand } from '../src/cli/connect-envoy.ts';
 import { memoryIO } from '../src/cli/io.ts';
-import { startDevAgent, type DevAgent } from './support/agent.ts';
+import { devConfig, startDevAgent, type DevAgent } from './support/agent.ts';
 import { freePort } from './support/ports.ts';
 import { killAll, spawnProconsul } from './support/procs.ts';
 import { exchange, ProxyRig } from './support/connect-proxy.ts';
@@ -112,6 +112,21 @@ test('a missing or ambiguous sidecar fails with Consul\'s texts', async () => {
   const unknown = await envoy(['-proxy-id', 'nosuch-proxy']);
   assert.equal(unknown.err, 'failed fetch proxy config from local agent: Unexpected response code: 404 (unknown service ID: nosuch-proxy)\n');
   assert.equal((await envoy(['-proxy-id', 'web'])).err, 'service is not a Connect proxy or gateway\n');
+});
+
+test('with ACLs on and no token, Consul\'s warning precedes the refused read of the registration', async () => {
+  const base = devConfig();
+  const acl = await startDevAgent({ config: { acl: { ...base.acl, enabled: true, defaultPolicy: 'deny', tokens: { ...base.acl.tokens, initialManagement: 'root' } } } });
+  try {
+    const io = memoryIO({ env: { CONSUL_HTTP_ADDR: acl.httpAddr } });
+    assert.equal(await connectEnvoyCommand.run(['-proxy-id', 'web-sidecar-proxy'], io), 1);
+    assert.match(io.err, /^No ACL token was provided to Envoy\. Because the ACL system is enabled, pass a suitable ACL token for this service to Envoy to avoid potential communication failure\.\nfailed fetch proxy config from local agent: /);
+    const withToken = memoryIO({ env: { CONSUL_HTTP_ADDR: acl.httpAddr, CONSUL_HTTP_TOKEN: 'root' } });
+    assert.equal(await connectEnvoyCommand.run(['-proxy-id', 'web-sidecar-proxy'], withToken), 1);
+    assert.doesNotMatch(withToken.err, /No ACL token/);
+  } finally {
+    await acl.stop();
+  }
 });
 
 test('-bootstrap, Envoy arguments and gateways are refused with exit 1; a bad -address is a flag error', async () => {

@@ -26,8 +26,11 @@ interface Registration {
 }
 
 /** Finds the proxy registration as Consul does (-proxy-id, else the one sidecar for -sidecar-for); throws Consul's texts. */
-async function loadRegistration(client: ConsulClient, plan: EnvoyPlan): Promise<Registration> {
+async function loadRegistration(client: ConsulClient, plan: EnvoyPlan, warn: (s: string) => void): Promise<Registration> {
   const proxyId = plan.proxyId || await findSidecarProxy(client, plan.sidecarFor);
+  if (!client.config.token && await aclEnabled(client)) {
+    warn('No ACL token was provided to Envoy. Because the ACL system is enabled, pass a suitable ACL token for this service to Envoy to avoid potential communication failure.');
+  }
   let svc: AgentService | null;
   try {
     svc = (await client.agent.service(proxyId)).data;
@@ -38,6 +41,12 @@ async function loadRegistration(client: ConsulClient, plan: EnvoyPlan): Promise<
   if (!svc.Proxy) throw new Error('service is not a Connect proxy or gateway');
   if (svc.Kind && svc.Kind !== 'connect-proxy') throw new Error(gatewayRefusal(String(svc.Kind).replace(/-gateway$/, '')));
   return { proxyId, svc };
+}
+
+/** Whether the agent enforces ACLs: Consul reads the token's own record and looks for `ACL not found`. */
+async function aclEnabled(client: ConsulClient): Promise<boolean> {
+  const res = await client.request({ method: 'GET', path: '/v1/acl/token/self', accept: [401, 403, 404, 500] }).catch(() => null);
+  return res?.status === 403 && res.body.toString('utf8').includes('ACL not found');
 }
 
 /** Envoy resolves the admin address to an IP (Consul's net.ResolveIPAddr), preferring IPv4 for localhost. */
@@ -57,7 +66,7 @@ async function prepare(flags: ParsedFlags, io: CliIO, client: ConsulClient): Pro
   for (const w of plan.warnings) io.stderr(`${w}\n`);
   try {
     const adminHost = await resolveHost(plan.admin.host);
-    return { plan, reg: await loadRegistration(client, plan), adminHost };
+    return { plan, reg: await loadRegistration(client, plan, (w) => io.stderr(`${w}\n`)), adminHost };
   } catch (err) {
     return (ui(io).error((err as Error).message), null);
   }
@@ -112,17 +121,13 @@ export async function runConnectEnvoy(flags: ParsedFlags, io: CliIO, stop: Promi
   }
 }
 
-/** Waits for the first SIGINT or SIGTERM. */
-function nextSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    const on = () => {
-      process.off('SIGINT', on);
-      process.off('SIGTERM', on);
-      resolve();
-    };
-    process.once('SIGINT', on);
-    process.once('SIGTERM', on);
-  });
+/** The first SIGINT or SIGTERM, and a way to stop listening once the command is over. */
+function signals(): { next: Promise<void>; dispose(): void } {
+  let on!: () => void;
+  const next = new Promise<void>((resolve) => { on = resolve; });
+  process.once('SIGINT', on);
+  process.once('SIGTERM', on);
+  return { next, dispose: () => { process.off('SIGINT', on); process.off('SIGTERM', on); } };
 }
 
 /** The `connect envoy` command. */
@@ -173,6 +178,11 @@ Usage: proconsul connect envoy [options] [-- pass-through options]
     // Go's flag package runs the address values' Set while parsing: a bad value is a flag error.
     const bad = addressFlagError(flags);
     if (bad) return (io.stderr(`${bad}\nUsage:\n${goFlagDefaults(this.flags)}`), 1);
-    return runConnectEnvoy(flags, io, nextSignal());
+    const sig = signals();
+    try {
+      return await runConnectEnvoy(flags, io, sig.next);
+    } finally {
+      sig.dispose();
+    }
   },
 };
