@@ -5,6 +5,7 @@ import type { Clock } from '../clock.ts';
 import type { Logger, LogHub } from '../log.ts';
 import type { Telemetry } from '../telemetry/metrics.ts';
 import { registerServerMetrics } from './server-metrics.ts';
+import { measureEndpoints } from './endpoint-metrics.ts';
 import type { Store } from '../store/index.ts';
 import { Replica } from '../state/index.ts';
 import {
@@ -242,6 +243,7 @@ export function buildServer(
     }),
     peering: peeringEndpoint(epDeps, config, hooks, () => election.servers(), () => election.self().Lease),
   };
+  measureEndpoints(observe.telemetry, endpoints);
   const peerStream: PeerStreamDeps = {
     epDeps, peering: endpoints.peering, clock, logger: logger.child({ '@module': 'agent.peering' }),
     remote: { Partition: 'default', Datacenter: config.datacenter },
@@ -270,7 +272,7 @@ export function buildServer(
     serviceConfig: serviceConfigSource(endpoints, config),
     checkTls: hooks.tls ? agentTlsForChecks(config, hooks.tls) : undefined,
   });
-  const aclReaper = new AclTokenReaper(epDeps);
+  const aclReaper = new AclTokenReaper(epDeps, { localOnly: isSecondary(config) });
   const aclSwitch = new AclSwitch({
     config, resolver: endpoints.acl.resolver, tokens: local.tokens, logger: logger.child({ '@module': 'agent.acl' }),
     bootstrap: async () => { if (!isSecondary(config)) await ensureAclBootstrap(epDeps, config.acl.tokens.initialManagement); },

@@ -8,6 +8,7 @@ import type { Metric, MetricObjectWithValues, MetricValue, Registry } from 'prom
 import type { Clock } from '../clock.ts';
 import { WindowSummary } from './window-summary.ts';
 import { activeResources } from './runtime.ts';
+import { watchGc } from './gc.ts';
 import { PrefixFilter, type PushMetrics } from './sinks.ts';
 
 /** How the agent's telemetry block shapes metric names and which metrics are kept. */
@@ -52,6 +53,8 @@ export class Telemetry {
   readonly #gaugeHostname: string | undefined;
   readonly #filterDefault: boolean;
   #filter: PrefixFilter;
+  /** Held so the process-wide GC observer (gc.ts, weak references) keeps calling it. */
+  readonly #onGc: (ns: number) => void;
 
   constructor(clock: Clock, opts: TelemetryOptions = {}) {
     this.#clock = clock;
@@ -71,6 +74,12 @@ export class Telemetry {
     this.gauge('runtime.alloc_bytes', 'Heap bytes in use', mem('heapUsed'));
     this.gauge('runtime.sys_bytes', 'Resident set size in bytes', mem('rss'));
     this.gauge('runtime.heap_objects', 'V8 heap size in bytes (Node exposes no object count)', mem('heapTotal'));
+    // Go reports GC pauses in nanoseconds as plain samples (go-metrics' EmitRuntimeStats).
+    const pause = this.timer('runtime.gc_pause_ns', 'Number of nanoseconds consumed by stop-the-world garbage collection (GC) pauses since Consul started.');
+    this.#onGc = pause;
+    const gc = watchGc(pause);
+    this.gauge('runtime.total_gc_pause_ns', 'The cumulative nanoseconds consumed by stop-the-world garbage collection pauses.', () => gc.pauseNs);
+    this.gauge('runtime.total_gc_runs', 'The number of completed garbage collection cycles.', () => gc.runs);
     this.gauge('runtime.num_goroutines', "The event loop's active resources (Node's count of concurrent work)", activeResources);
   }
 

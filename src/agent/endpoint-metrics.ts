@@ -1,0 +1,75 @@
+// Consul's per-RPC metrics on the server's endpoints: the write timers (catalog.register,
+// txn.apply, session.apply, intention.apply, prepared-query.*) and the service lookup counters
+// (catalog.service.query, health.service.query and their -tag, -tags and not-found forms, `connect`
+// in place of `service` for mesh lookups). Each wraps the endpoint instance's method once, before
+// the transports take the endpoints; a failed call is timed too, as Consul's deferred MeasureSince.
+import { performance } from 'node:perf_hooks';
+import type { Telemetry } from '../telemetry/metrics.ts';
+import type { CatalogFilters } from '../endpoint/catalog.ts';
+import type { QueryResult } from '../endpoint/query.ts';
+import type { Endpoints } from './server.ts';
+
+type AnyFn = (...args: never[]) => Promise<unknown>;
+
+/** Replaces `obj[method]` with a version recording its duration in ms. */
+export function measure<T extends object, K extends keyof T>(obj: T, method: K, record: (ms: number) => void): void {
+  const orig = (obj[method] as AnyFn).bind(obj);
+  (obj as Record<K, unknown>)[method] = async (...args: never[]) => {
+    const t0 = performance.now();
+    try {
+      return await orig(...args);
+    } finally {
+      record(performance.now() - t0);
+    }
+  };
+}
+
+/** Times Consul's write RPCs and counts service lookups on the server's endpoints. */
+export function measureEndpoints(t: Telemetry, ep: Pick<Endpoints, 'catalog' | 'health' | 'txn' | 'session' | 'intentions' | 'legacyIntentions' | 'query'>): void {
+  const register = t.timer('catalog.register', 'Measures the time it takes to complete a catalog register operation.');
+  const deregister = t.timer('catalog.deregister', 'Measures the time it takes to complete a catalog deregister operation.');
+  measure(ep.catalog, 'register', register);
+  measure(ep.catalog, 'deregister', deregister);
+  measure(ep.txn, 'apply', t.timer('txn.apply', 'Measures the time spent applying a transaction operation.'));
+  const session = t.timer('session.apply', 'Measures the time spent applying a session update.');
+  measure(ep.session, 'create', session);
+  measure(ep.session, 'destroy', session);
+  measure(ep.session, 'renew', t.timer('session.renew', 'Measures the time spent renewing a session.'));
+  const intention = t.timer('intention.apply', 'Measures the time spent applying an intention operation.');
+  measure(ep.intentions, 'upsert', intention);
+  measure(ep.intentions, 'deleteExact', intention);
+  for (const m of ['create', 'update', 'delete'] as const) measure(ep.legacyIntentions, m, intention);
+  const queryApply = t.timer('prepared-query.apply', 'Measures the time it takes to apply a prepared query update.');
+  measure(ep.query, 'create', queryApply);
+  measure(ep.query, 'update', queryApply);
+  measure(ep.query, 'delete', queryApply);
+  measure(ep.query, 'explain', t.timer('prepared-query.explain', 'Measures the time it takes to process a prepared query explain request.'));
+  measure(ep.query, 'execute', t.timer('prepared-query.execute', 'Measures the time it takes to process a prepared query execute request.'));
+  measure(ep.query, 'executeRemote', t.timer('prepared-query.execute_remote', 'Measures the time it takes to process a prepared query execute request that was forwarded to another datacenter.'));
+  countLookups(t, 'catalog', ep.catalog);
+  countLookups(t, 'health', ep.health);
+}
+
+/** Consul's lookup counters of Catalog.ServiceNodes / Health.ServiceNodes, counted on success. */
+function countLookups(t: Telemetry, area: 'catalog' | 'health', endpoint: { service(name: string, opts: never, f?: CatalogFilters): Promise<QueryResult<unknown[]>> }): void {
+  const counters = (key: 'service' | 'connect') => ({
+    query: t.labeledCounter(`${area}.${key}.query`, `Increments for each ${area} query for the given service.`, ['service']),
+    tags: t.labeledCounter(`${area}.${key}.query-tags`, `Increments for each ${area} query for the given service with the given tags.`, ['service', 'tag']),
+    notFound: t.labeledCounter(`${area}.${key}.not-found`, `Increments for each ${area} query where the given service could not be found.`, ['service']),
+  });
+  const plain = counters('service');
+  const mesh = counters('connect');
+  const orig = endpoint.service.bind(endpoint);
+  endpoint.service = async (name, opts, f = {}) => {
+    const res = await orig(name, opts, f);
+    const c = f.connect ? mesh : plain;
+    const service = { service: name };
+    c.query(service);
+    const tags = f.tags;
+    // Consul's HTTP API sends ?tag values as ServiceTags: the -tags counter, the tags sorted; one
+    // Prometheus label cannot repeat, so several tags are joined with commas.
+    if (tags && tags.length > 0) c.tags({ service: name, tag: tags.length === 1 ? tags[0] : [...tags].sort().join(',') });
+    if (res.value.length === 0) c.notFound(service);
+    return res;
+  };
+}
