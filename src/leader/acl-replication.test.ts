@@ -7,6 +7,7 @@ import { soloLeadership, putOp, type EndpointDeps } from '../endpoint/index.ts';
 import { silentLogger } from '../log.ts';
 import { Replica } from '../state/index.ts';
 import { MemoryStore } from '../store/index.ts';
+import { AclTokenReaper } from './acl.ts';
 import { AclReplication, type PrimaryAnswer } from './acl-replication.ts';
 
 type Rec = Record<string, unknown>;
@@ -37,7 +38,7 @@ async function setup(tokenReplication = true, hang = false) {
   };
   const repl = new AclReplication({ epDeps: deps, primary: 'dc1', tokenReplication, enabled: () => true, token: () => 'repl-token', get, waitMs: 10_000 });
   const put = (key: string, rec: Rec) => store.txn({ success: [putOp(key, rec)] }).then((r) => replica.waitFor(r.revision));
-  return { clock, store, replica, primary, repl, put, stop: () => { repl.stop(); replica.stop(); } };
+  return { clock, store, replica, primary, repl, put, deps, stop: () => { repl.stop(); replica.stop(); } };
 }
 
 test('policies arrive in full, changed ones are rewritten, and those gone from the primary are deleted', async () => {
@@ -158,6 +159,20 @@ test('leadership taken again starts from index 0 (what another leader or a resto
     await flush();
     const first = s.primary.asked.find((a) => a.startsWith('/v1/acl/policies?'));
     assert.match(first ?? '', /&index=0&/);
+  } finally {
+    s.stop();
+  }
+});
+
+test("a secondary's reaper deletes its expired local tokens only; expired global ones are the primary's to delete", async () => {
+  const s = await setup();
+  try {
+    const expired = new Date(s.clock.now() - 1000).toISOString();
+    for (const [id, local] of [['g1', false], ['l1', true]] as const) {
+      await s.put(`acl/token/${id}`, { AccessorID: id, SecretID: `s-${id}`, Description: '', Local: local, CreateTime: '', Hash: id, ExpirationTime: expired });
+    }
+    assert.equal(await new AclTokenReaper(s.deps, { localOnly: true }).reap(), 1);
+    assert.deepEqual(s.replica.acl.tokens.all().map((t) => t.AccessorID), ['g1']);
   } finally {
     s.stop();
   }

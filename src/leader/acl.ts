@@ -58,10 +58,16 @@ export async function ensureAclBootstrap(deps: EndpointDeps, initialManagement: 
 /** Deletes expired tokens every interval while started. */
 export class AclTokenReaper {
   readonly #deps: EndpointDeps;
+  readonly #localOnly: boolean;
   #timer: TimerHandle | null = null;
 
-  constructor(deps: EndpointDeps) {
+  /**
+   * `localOnly`: a secondary datacenter's reaper, which leaves expired global tokens to the primary
+   * (their deletion arrives by replication), as Consul's reaps only local tokens there.
+   */
+  constructor(deps: EndpointDeps, o: { localOnly?: boolean } = {}) {
     this.#deps = deps;
+    this.#localOnly = o.localOnly ?? false;
   }
 
   /** Starts the periodic reap. */
@@ -85,7 +91,7 @@ export class AclTokenReaper {
     let n = 0;
     await commitWrite(this.#deps, () => {
       const now = this.#deps.clock.now();
-      const expired = this.#deps.replica.acl.tokens.all().filter((t) => tokenExpired(t, now));
+      const expired = this.#deps.replica.acl.tokens.all().filter((t) => tokenExpired(t, now) && (t.Local || !this.#localOnly));
       n = expired.length;
       return {
         compares: expired.map((t) => pinRecord(ACL_TOKEN_PREFIX + t.AccessorID, t)),
