@@ -29,6 +29,11 @@ test('stats print in Envoy\'s text and Prometheus forms; the cert expiry is whol
     'listener_manager.total_listeners_active: 3', 'server.days_until_first_cert_expiring: 2', 'server.live: 0', 'server.state: 3', 'server.uptime: 61', '',
   ].join('\n'));
   assert.match(statsPrometheus(s), /^# TYPE envoy_listener_manager_total_listeners_active gauge\nenvoy_listener_manager_total_listeners_active 3\n/);
+  const deps = { state: () => 'LIVE' as const, stats: () => s };
+  assert.equal(adminAnswer('GET', '/stats?filter=^server%5C.(live|uptime)$', deps).body, 'server.live: 0\nserver.uptime: 61\n');
+  assert.deepEqual(JSON.parse(adminAnswer('GET', '/stats?format=json&filter=live', deps).body), { stats: [{ name: 'server.live', value: 0 }] });
+  assert.equal(adminAnswer('GET', '/stats?format=prometheus&filter=uptime', deps).body, '# TYPE envoy_server_uptime gauge\nenvoy_server_uptime 61\n');
+  assert.equal(adminAnswer('GET', '/stats?filter=(', deps).status, 400);
   assert.equal(proxyStats({ state: 'LIVE', uptimeMs: 0, listeners: 0, nowMs: 0 }).some((x) => x.name.includes('cert')), false);
 });
 

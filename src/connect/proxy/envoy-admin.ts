@@ -38,7 +38,7 @@ export interface EnvoyAdmin {
 const HELP: Record<string, string> = {
   '/quitquitquit': 'exit the server',
   '/ready': 'print server state, return 200 if LIVE, otherwise return 503',
-  '/stats': 'print server stats',
+  '/stats': 'print server stats (filter=<regex>, format=text|json|prometheus)',
   '/stats/prometheus': 'print server stats in prometheus format',
 };
 const MUTATING = new Set(['/quitquitquit']);
@@ -90,6 +90,34 @@ export function proxyStats(s: ProxyStatsSource): EnvoyStat[] {
   return stats;
 }
 
+/** /stats with Envoy's `filter` (a regular expression the name must contain a match of) and `format` (text, json, prometheus). */
+function statsAnswer(q: URLSearchParams, all: EnvoyStat[]): { status: number; type: string; body: string } {
+  const text = 'text/plain; charset=UTF-8';
+  let stats = all;
+  const filter = q.get('filter');
+  if (filter) {
+    let re: RegExp;
+    try {
+      re = new RegExp(filter);
+    } catch {
+      return { status: 400, type: text, body: 'Invalid re2 regex' };
+    }
+    stats = stats.filter((s) => re.test(s.name));
+  }
+  switch (q.get('format') ?? 'text') {
+    case 'text':
+      return { status: 200, type: text, body: statsText(stats) };
+    case 'prometheus':
+      return { status: 200, type: text, body: statsPrometheus(stats) };
+    case 'json': {
+      const sorted = [...stats].sort((a, b) => (a.name < b.name ? -1 : 1)).map((s) => ({ name: s.name, value: s.value }));
+      return { status: 200, type: 'application/json', body: JSON.stringify({ stats: sorted }) };
+    }
+    default:
+      return { status: 404, type: text, body: 'usage: /stats?format=(json|prometheus|text)\n' };
+  }
+}
+
 /** Answers one admin request: status, content type and body. */
 export function adminAnswer(method: string, url: string, deps: Pick<EnvoyAdminDeps, 'state' | 'stats' | 'paths'>): { status: number; type: string; body: string } {
   const path = url.split('?')[0];
@@ -102,7 +130,7 @@ export function adminAnswer(method: string, url: string, deps: Pick<EnvoyAdminDe
       return { status: state === 'LIVE' ? 200 : 503, type: text, body: `${state}\n` };
     }
     case '/stats':
-      return { status: 200, type: text, body: statsText(deps.stats()) };
+      return statsAnswer(new URLSearchParams(url.slice(path.length + 1)), deps.stats());
     case '/stats/prometheus':
       return { status: 200, type: text, body: statsPrometheus(deps.stats()) };
     default:
