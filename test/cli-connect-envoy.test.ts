@@ -4,6 +4,9 @@
 // for a missing or ambiguous sidecar, and the refusals of -bootstrap, Envoy arguments and gateways.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import net from 'node:net';
 import { after, before, test } from 'node:test';
 import { connectEnvoyCommand } from '../src/cli/connect-envoy.ts';
@@ -121,9 +124,13 @@ test('with ACLs on and no token, Consul\'s warning precedes the refused read of 
     const io = memoryIO({ env: { CONSUL_HTTP_ADDR: acl.httpAddr } });
     assert.equal(await connectEnvoyCommand.run(['-proxy-id', 'web-sidecar-proxy'], io), 1);
     assert.match(io.err, /^No ACL token was provided to Envoy\. Because the ACL system is enabled, pass a suitable ACL token for this service to Envoy to avoid potential communication failure\.\nfailed fetch proxy config from local agent: /);
-    const withToken = memoryIO({ env: { CONSUL_HTTP_ADDR: acl.httpAddr, CONSUL_HTTP_TOKEN: 'root' } });
-    assert.equal(await connectEnvoyCommand.run(['-proxy-id', 'web-sidecar-proxy'], withToken), 1);
-    assert.doesNotMatch(withToken.err, /No ACL token/);
+    // -token-file is read as Consul reads it: the token is used, so no warning, and the registration read is allowed (there is none).
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-envoy-')), 'token');
+    fs.writeFileSync(file, 'root\n');
+    const withToken = memoryIO({ env: { CONSUL_HTTP_ADDR: acl.httpAddr } });
+    assert.equal(await connectEnvoyCommand.run(['-token-file', file, '-proxy-id', 'web-sidecar-proxy'], withToken), 1);
+    assert.equal(withToken.err, 'failed fetch proxy config from local agent: Unexpected response code: 404 (unknown service ID: web-sidecar-proxy)\n');
+    fs.rmSync(path.dirname(file), { recursive: true, force: true });
   } finally {
     await acl.stop();
   }
