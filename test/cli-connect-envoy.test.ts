@@ -115,6 +115,8 @@ test('a missing or ambiguous sidecar fails with Consul\'s texts', async () => {
   const unknown = await envoy(['-proxy-id', 'nosuch-proxy']);
   assert.equal(unknown.err, 'failed fetch proxy config from local agent: Unexpected response code: 404 (unknown service ID: nosuch-proxy)\n');
   assert.equal((await envoy(['-proxy-id', 'web'])).err, 'service is not a Connect proxy or gateway\n');
+  await put('/v1/agent/service/register', { Kind: 'mesh-gateway', ID: 'mgw', Name: 'mesh-gateway', Port: 1 });
+  assert.match((await envoy(['-proxy-id', 'mgw'])).err, /^mgw is a mesh-gateway: Proconsul's built-in data plane has no mesh gateway yet/);
 });
 
 test('with ACLs on and no token, Consul\'s warning precedes the refused read of the registration', async () => {

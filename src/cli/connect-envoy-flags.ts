@@ -127,8 +127,8 @@ export interface EnvoyPlan {
 }
 
 /** The refusal printed for -gateway: the built-in data plane runs sidecars only. */
-export function gatewayRefusal(kind: string): string {
-  return `-gateway ${kind}: Proconsul's built-in data plane has no ${kind} gateway yet; it runs Connect sidecar proxies only (use -sidecar-for or -proxy-id)`;
+export function gatewayRefusal(kind: string, what = `-gateway ${kind}`): string {
+  return `${what}: Proconsul's built-in data plane has no ${kind} gateway yet; it runs Connect sidecar proxies only (use -sidecar-for or -proxy-id)`;
 }
 
 const NO_ENVOY = 'Envoy is not used: Proconsul runs its built-in data plane in its place and serves no xDS';

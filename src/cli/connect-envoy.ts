@@ -38,8 +38,8 @@ async function loadRegistration(client: ConsulClient, plan: EnvoyPlan, warn: (s:
     throw new Error(`failed fetch proxy config from local agent: ${(err as Error).message}`);
   }
   if (!svc) throw new Error(`failed fetch proxy config from local agent: Unexpected response code: 404 (unknown service ID: ${proxyId})`);
-  if (!svc.Proxy) throw new Error('service is not a Connect proxy or gateway');
-  if (svc.Kind && svc.Kind !== 'connect-proxy') throw new Error(gatewayRefusal(String(svc.Kind).replace(/-gateway$/, '')));
+  if (String(svc.Kind ?? '').endsWith('-gateway')) throw new Error(gatewayRefusal(String(svc.Kind).replace(/-gateway$/, ''), `${proxyId} is a ${svc.Kind}`));
+  if (!svc.Proxy || svc.Kind !== 'connect-proxy') throw new Error('service is not a Connect proxy or gateway');
   return { proxyId, svc };
 }
 
