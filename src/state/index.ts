@@ -31,3 +31,11 @@ export {
   PeeringStatusTable, PEERING_STATUS_PREFIX, peeringKey, peeringSecretKey, peeringStatusKey, peerImportId, peerImportKey,
   type StoredPeering, type PeeringSecrets, type PeeringStatusRecord, type PeerImportRecord,
 } from './peerings.ts';
+export {
+  DEFAULT_ENT, DEFAULT_TENANCY_NAME, WILDCARD_NAMESPACE, TENANT_PREFIX, validTenancyName, foldTenancyName, isDefaultEnt,
+  partitionEnt, entKey, tenantTableName, tenantKey, tenantPrefix, parseTenantKey, type EnterpriseMeta, type TenantKey,
+} from './tenancy.ts';
+export {
+  TenantTables, PartitionsTable, NamespacesTable, PerTenant, PARTITION_PREFIX, NAMESPACE_PREFIX, PARTITIONS_TABLE, NAMESPACES_TABLE,
+  partitionKey, namespaceKey, type PartitionRecord, type NamespaceRecord, type ACLLink, type TenantHandler,
+} from './tenancy-tables.ts';

@@ -46,6 +46,11 @@ export class RecordTable<T extends object> {
   all(): Indexed<T>[] {
     return [...this.#rows.values()];
   }
+
+  /** Every record with its id, in insertion order. */
+  entries(): [string, Indexed<T>][] {
+    return [...this.#rows.entries()];
+  }
 }
 
 /** A base class whose constructor returns the object it is given (so subclass fields land on it). */

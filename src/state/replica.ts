@@ -17,6 +17,9 @@ import { CoordinatesTable, COORDINATE_PREFIX } from './coordinates.ts';
 import { PreparedQueriesTable } from './prepared-queries.ts';
 import { PeeringsTable, PeeringStatusTable, PeerImportsTable, type PeeringSecrets } from './peerings.ts';
 import type { CAConfigRecord, CARootRecord, ClusterMeta } from './tables.ts';
+import { TenantTables } from './tenancy-tables.ts';
+import { TENANT_PREFIX } from './tenancy.ts';
+import { TENANT_APPLIERS } from './tenant-appliers.ts';
 
 /** Dependencies of the replica. */
 /** Waits between listings of a store that cannot answer (no leader, unreachable). */
@@ -66,6 +69,8 @@ export class Replica {
   readonly peeringStatus = new PeeringStatusTable();
   /** Services imported from peers (`peerimport/<peer>/<service>`). */
   readonly peerImports = new PeerImportsTable();
+  /** Partition and namespace records, and the tables of every non-default tenant (`t/<ap>/<ns>/…`). */
+  readonly tenants = new TenantTables();
   readonly notifier: Notifier;
   #deps: ReplicaDeps;
   #appliers: Applier[];
@@ -99,7 +104,12 @@ export class Replica {
       tableApplier(this.peeringSecrets),
       tableApplier(this.peeringStatus),
       tableApplier(this.peerImports),
+      // Last: no default-tenant event is tested against them.
+      tableApplier(this.tenants.partitions),
+      tableApplier(this.tenants.namespaces),
+      { prefix: TENANT_PREFIX, apply: (ev, out) => this.tenants.apply(ev, out), reset: () => this.tenants.reset() },
     ];
+    for (const make of TENANT_APPLIERS) this.tenants.register(make(this.tenants));
   }
 
   /** Revision of the last batch applied to the tables. */
