@@ -1,16 +1,17 @@
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import { test } from 'node:test';
-import type { ITxnRequest } from 'etcd3';
+import { after, test } from 'node:test';
+import { Etcd3, type ITxnRequest } from 'etcd3';
 import { decodeRange, decodeTxn, encodeRange, encodeTxn } from './kv-codec.ts';
 
-// etcd3's own protobuf definitions (what its client sends and reads) are the reference.
-const require = createRequire(import.meta.url);
-const protobuf = require('protobufjs') as typeof import('protobufjs');
-const root = new protobuf.Root().loadSync(require.resolve('etcd3/proto/rpc.proto'), { keepCase: true });
-const TxnRequest = root.lookupType('etcdserverpb.TxnRequest');
-const TxnResponse = root.lookupType('etcdserverpb.TxnResponse');
-const RangeResponse = root.lookupType('etcdserverpb.RangeResponse');
+// etcd3's own codec (what its client sends and reads) is the reference; its service client connects
+// only when called, and nothing is called.
+interface Codec { requestSerialize(v: object): Buffer; requestDeserialize(b: Buffer): object; responseSerialize(v: object): Buffer }
+const client = new Etcd3({ hosts: '127.0.0.1:9' });
+after(() => client.close());
+const kvService = (client as unknown as { pool: { hosts: { getServiceClient(n: string): { constructor: { service: Record<string, Codec> } } }[] } })
+  .pool.hosts[0].getServiceClient('KV').constructor.service;
+const Txn = kvService.Txn;
+const Range = kvService.Range;
 
 const body = (frame: Buffer) => {
   assert.equal(frame[0], 0);
@@ -18,7 +19,7 @@ const body = (frame: Buffer) => {
   return frame.subarray(5);
 };
 
-// Bytes may differ: protobufjs writes proto3 defaults it was given (an enum's 0, empty bytes), which readers take as absent.
+// Bytes may differ: etcd3's codec writes proto3 defaults it was given (an enum's 0, empty bytes), which readers take as absent.
 test('a txn encodes as etcd3 encodes it: compares (zero oneofs, range_end, negatives), nested txns, every op', () => {
   const key = Buffer.from('/p/g1/kv/a');
   const req: ITxnRequest = {
@@ -42,15 +43,13 @@ test('a txn encodes as etcd3 encodes it: compares (zero oneofs, range_end, negat
     failure: [{ request_range: { key: Buffer.from('/p/meta') } }],
   };
   const ours = body(encodeTxn(req));
-  const theirs = TxnRequest.encode(TxnRequest.fromObject(req)).finish();
-  assert.deepEqual(TxnRequest.toObject(TxnRequest.decode(ours), { longs: String, defaults: true, oneofs: true }),
-    TxnRequest.toObject(TxnRequest.decode(theirs), { longs: String, defaults: true, oneofs: true }));
+  assert.deepEqual(Txn.requestDeserialize(ours), Txn.requestDeserialize(Txn.requestSerialize(req)));
 });
 
 test('a txn answer decodes with revisions as numbers, records, prev records and nested answers', () => {
   const kv = (k: string, mod: number) => ({ key: Buffer.from(k), create_revision: 3, mod_revision: mod, version: 2, value: Buffer.from('v'), lease: 2 ** 45 });
   const big = 2 ** 50 + 1;
-  const msg = TxnResponse.fromObject({
+  const bytes = Txn.responseSerialize({
     header: { cluster_id: '18446744073709551615', member_id: 7, revision: big, raft_term: 3 },
     succeeded: true,
     responses: [
@@ -62,7 +61,7 @@ test('a txn answer decodes with revisions as numbers, records, prev records and 
       { response_delete_range: { header: { revision: big }, deleted: 1, prev_kvs: [kv('/d', 12)] } },
     ],
   });
-  const res = decodeTxn(Buffer.from(TxnResponse.encode(msg).finish()));
+  const res = decodeTxn(bytes);
   assert.equal(res.header.revision, big);
   assert.equal(res.succeeded, true);
   const inner = res.responses[0].response_txn!;
@@ -81,7 +80,7 @@ test('a txn answer decodes with revisions as numbers, records, prev records and 
 test('a range request and answer round-trip; an empty range has no records', () => {
   const ours = body(encodeRange({ key: Buffer.from('/m'), count_only: true }));
   assert.deepEqual([...ours], [0x0a, 2, 0x2f, 0x6d, 9 << 3, 1]);
-  const res = decodeRange(Buffer.from(RangeResponse.encode(RangeResponse.fromObject({ header: { revision: 41 }, count: 3 })).finish()));
+  const res = decodeRange(Range.responseSerialize({ header: { revision: 41 }, count: 3 }));
   assert.deepEqual(res, { header: { revision: 41 }, kvs: [], count: 3 });
   assert.throws(() => decodeTxn(Buffer.from([0x1a, 10, 1])), /truncated/);
 });
