@@ -11,6 +11,7 @@ import { systemClock, type Clock } from '../clock.ts';
 import { formatGoDuration } from '../duration.ts';
 import { createLogger, LogHub, reloadLogLevel, type Logger } from '../log.ts';
 import { Telemetry } from '../telemetry/metrics.ts';
+import { dnsMetrics } from './dns-metrics.ts';
 import { reloadTelemetrySinks, startTelemetrySinks, telemetryOptions } from './telemetry-sinks.ts';
 import { MetricsStream } from '../telemetry/metrics-stream.ts';
 import { MemoryStore, LazyManagedEtcdStore, lazyEtcdStore, type HoldOptions, type Store } from '../store/index.ts';
@@ -301,6 +302,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
     nodeName: config.nodeName, api: agentApiCall(http, () => local.tokens.get('agent') || local.tokens.get('default')), logger: logger.child({ '@module': 'agent' }),
   }, remoteExecDisabled(config)));
   const dnsCfg = dnsConfigFrom(config);
+  const dnsMeter = dnsMetrics(telemetry, config.nodeName);
   const dnsHandler = new DnsHandler({
     cfg: dnsCfg, view: new DnsView(replica, dnsAcl(local, endpoints)), logger: logger.child({ '@module': 'dns' }),
     random: deps.random ?? Math.random, now: () => clock.now(),
@@ -313,13 +315,13 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   const stale: StaleDeps = {
     isLeader: () => epDeps.leadership.isLeader(), knownLeader: () => epDeps.leadership.knownLeader(),
     lastContact: () => replica.lastContact, now: () => clock.now(),
-    consistentRead: () => consistentRead(epDeps), logger: logger.child({ '@module': 'dns' }),
+    consistentRead: () => consistentRead(epDeps), logger: logger.child({ '@module': 'dns' }), staleQuery: dnsMeter.staleQuery,
   };
   // Translating, questions for another datacenter go there under this agent's settings asking for WAN addresses.
   // The asker's token resolved first: a secondary asks the primary for a secret it does not hold and waits.
   const dnsToken = () => dnsAcl(local, endpoints).token();
   const ownDns = preparingDns(staleBounded(dcDns(dnsHandler, dnsToken, wanDnsSettings(dnsCfg)), dnsCfg, stale), dnsToken, endpoints.acl.resolver);
-  const dns = new DnsServer({ handler: ownDns, logger: logger.child({ '@module': 'dns' }) });
+  const dns = new DnsServer({ handler: ownDns, logger: logger.child({ '@module': 'dns' }), timed: dnsMeter.timed });
   // Handlers per client token, settings and hostname resolution (tokens hold no newline), bounded like dnsFor's.
   const clientDns = tokenHandlers((key) => {
     const [token, hostnames, settings] = key.split('\n');

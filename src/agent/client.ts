@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import { systemClock, type Clock } from '../clock.ts';
 import { createLogger, LogHub, reloadLogLevel, type Logger } from '../log.ts';
 import { Telemetry } from '../telemetry/metrics.ts';
+import { dnsMetrics } from './dns-metrics.ts';
 import { reloadTelemetrySinks, startTelemetrySinks, telemetryOptions } from './telemetry-sinks.ts';
 import { MetricsStream } from '../telemetry/metrics-stream.ts';
 import { agentTlsForChecks, reloadTls, startTls, TlsConfigurator } from './tls-configurator.ts';
@@ -159,7 +160,7 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
   events.handleInternal(REMOTE_EXEC_EVENT, remoteExecHandler({
     nodeName: config.nodeName, api: agentApiCall(http, () => token('agent')), logger: logger.child({ '@module': 'agent' }),
   }, remoteExecDisabled(config)));
-  const dns = new DnsServer({ handler: dnsHandler, logger: logger.child({ '@module': 'dns' }) });
+  const dns = new DnsServer({ handler: dnsHandler, logger: logger.child({ '@module': 'dns' }), timed: dnsMetrics(telemetry, config.nodeName).timed });
   const watches = new AgentWatches({ logger, addresses: () => http.addresses() });
   const readConfig = deps.reloadConfig ?? (async () => config);
   const reload = async (next?: RuntimeConfig): Promise<void> => {

@@ -28,21 +28,33 @@ export interface StaleDeps {
   /** Questions waiting for consistent reads (default: one queue per deps, every question may wait on the shared read). */
   queue?: UpstreamQueue;
   logger: Logger;
+  /** Counts an answer read from a replica that last heard from the store over 5 s ago (Consul's dns.stale_queries). */
+  staleQuery?: () => void;
 }
+
+/** Consul's staleCounterThreshold: answers older than this count as stale queries. */
+export const STALE_COUNTER_MS = 5_000;
 
 /** Wraps `h` so answers honour `cfg.allowStale` and, when stale reads are allowed, `cfg.maxStaleMs`. */
 export function staleBounded(h: MessageHandler, cfg: Pick<DnsConfig, 'allowStale' | 'maxStaleMs'> & { recursors?: readonly unknown[] }, deps: StaleDeps): MessageHandler {
   const d = { ...deps, consistentRead: queuedRead(deps) };
   if (!cfg.allowStale) return leaderRead(h, d, (cfg.recursors?.length ?? 0) > 0);
-  const tooStale = (): boolean => !d.isLeader() && d.now() - d.lastContact() > cfg.maxStaleMs;
+  const age = (): number => (d.isLeader() ? 0 : d.now() - d.lastContact());
+  const staleQuery = d.staleQuery;
   return {
     answerNow(msg, transport) {
       const early = h.answerNow(msg, transport);
+      if (!early) return early;
       // Header rejections stand; a prepared answer waits for the consistent read.
-      return early && tooStale() ? undefined : early;
+      const a = age();
+      if (a > cfg.maxStaleMs) return undefined;
+      if (a > STALE_COUNTER_MS) staleQuery?.();
+      return early;
     },
     async handle(msg, transport, source, agentNode, agentDatacenter) {
-      if (tooStale()) {
+      const a = age();
+      if (a > STALE_COUNTER_MS && a <= cfg.maxStaleMs) staleQuery?.();
+      if (a > cfg.maxStaleMs) {
         try {
           await d.consistentRead();
         } catch (err) {

@@ -19,6 +19,8 @@ export interface DnsServerDeps {
   maxPipelined?: number;
   /** Idle TCP connections are closed after this many ms. */
   tcpIdleMs?: number;
+  /** Told how long each answered question took (ms), and whether it was a reverse (`.arpa`) name. */
+  timed?: ((ptr: boolean, ms: number) => void) | null;
 }
 
 /** Bound addresses, `host:port`. */
@@ -38,7 +40,7 @@ export class DnsServer {
   readonly #conns = new Set<net.Socket>();
 
   constructor(deps: DnsServerDeps) {
-    this.#d = { maxTcpConns: 1024, maxPipelined: 64, tcpIdleMs: 10_000, ...deps };
+    this.#d = { maxTcpConns: 1024, maxPipelined: 64, tcpIdleMs: 10_000, timed: null, ...deps };
   }
 
   /** Binds every TCP-kind address on UDP and TCP (port 0 picks one free port for both). */
@@ -86,13 +88,17 @@ export class DnsServer {
   }
 
   #onDatagram(sock: dgram.Socket, replies: ReplyBatch, msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    const timed = this.#d.timed;
+    const t0 = timed ? performance.now() : 0;
     const now = this.#d.handler.answerNow(msg, 'udp');
     if (now !== undefined) {
       if (now) replies.push(now, rinfo.port, rinfo.address);
+      if (timed) timed(isReverse(msg), performance.now() - t0);
       return;
     }
     this.#d.handler.handle(msg, 'udp', rinfo.address).then((reply) => {
       if (reply) sendTo(sock, reply, rinfo.port, rinfo.address);
+      if (timed) timed(isReverse(msg), performance.now() - t0);
     }, (err: unknown) => this.#d.logger.error({ err }, 'dns udp handler failed'));
   }
 
@@ -124,14 +130,19 @@ export class DnsServer {
         const len = buf.readUInt16BE(0);
         const msg = buf.subarray(2, 2 + len);
         buf = buf.subarray(2 + len);
+        const timed = this.#d.timed;
+        const t0 = timed ? performance.now() : 0;
         const now = this.#d.handler.answerNow(msg, 'tcp');
         if (now !== undefined) {
           if (now && !c.destroyed) c.write(frame(now));
+          if (timed) timed(isReverse(msg), performance.now() - t0);
           continue;
         }
         if (++inFlight >= this.#d.maxPipelined) c.pause();
-        this.#d.handler.handle(Buffer.from(msg), 'tcp', c.remoteAddress).then((reply) => {
+        const copy = Buffer.from(msg);
+        this.#d.handler.handle(copy, 'tcp', c.remoteAddress).then((reply) => {
           if (reply && !c.destroyed) c.write(frame(reply));
+          if (timed) timed(isReverse(copy), performance.now() - t0);
         }, (err: unknown) => this.#d.logger.error({ err }, 'dns tcp handler failed')).finally(() => {
           if (--inFlight < this.#d.maxPipelined) c.resume();
         });
@@ -253,4 +264,23 @@ function frame(reply: Buffer): Buffer {
   out.writeUInt16BE(reply.length, 0);
   reply.copy(out, 2);
   return out;
+}
+
+/**
+ * Whether the question names a reverse lookup (its last label is `arpa`), which Consul's DNS
+ * server hands to its PTR handler; read from the wire without decoding the message.
+ */
+export function isReverse(msg: Buffer): boolean {
+  let i = 12;
+  let last = -1;
+  while (i < msg.length) {
+    const len = msg[i];
+    if (len === 0) break;
+    // A compression pointer cannot start a question name; treat it as not reverse.
+    if (len > 63) return false;
+    last = i;
+    i += len + 1;
+  }
+  if (last < 0 || msg[last] !== 4 || last + 5 > msg.length) return false;
+  return (msg[last + 1] | 0x20) === 0x61 && (msg[last + 2] | 0x20) === 0x72 && (msg[last + 3] | 0x20) === 0x70 && (msg[last + 4] | 0x20) === 0x61;
 }
