@@ -267,7 +267,7 @@ console.log(timers
 const wgc = rows[0].gc;
 if (wgc) {
   console.log(`[agent] GC in the wave: ${wgc.scavenges} scavenges (${f(wgc.scavengeMs)} ms) promoting ${f(wgc.promoted / 1e6, 2)} MB ` +
-    `(${f(wgc.promoted / Math.max(1, rows[0].affected), 0)} bytes per answer); other collections: ` +
+    `(${f(wgc.promoted / Math.max(1, rows[0].affected), 0)} bytes per answer); old generation ${wgc.oldGrowth >= 0 ? '+' : ''}${f(wgc.oldGrowth / 1e6, 2)} MB; other collections: ` +
     (wgc.full.map((g) => `${g.type} ${f(g.ms)} ms`).join(', ') || 'none'));
 }
 console.log(table(rows));

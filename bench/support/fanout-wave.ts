@@ -35,6 +35,8 @@ export interface WaveGc {
   promoted: number;
   /** Every other collection (mark-compact, incremental marking steps…): kind and pause in ms. */
   full: { type: string; ms: number }[];
+  /** The old generation's growth over the wave: promotions plus direct old-space allocation, less what a full collection freed. */
+  oldGrowth: number;
 }
 
 /** Wave options. */

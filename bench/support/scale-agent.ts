@@ -16,7 +16,9 @@
 //   gcpauses          the main thread's GC pauses since start, by kind: count and total ms
 //                     (PerformanceObserver 'gc' entries; concurrent marking on helper threads is not in them)
 //   gcwave start|stop the collections between start and stop (v8.GCProfiler): scavenges, the bytes
-//                     they promoted (old-generation growth across each), and each full collection's pause
+//                     they promoted (old-generation growth across each), each full collection's pause,
+//                     and the old generation's growth from start to stop (promotions plus what V8
+//                     allocated there directly: pretenured and large objects; less what a full collection freed)
 //   heapsample start|stop PATH  V8's sampling heap profiler (every 128 bytes) keeping only objects that survived
 //                     the scavenges in between (what a wave promotes), written to PATH (.heapprofile)
 import path from 'node:path';
@@ -72,6 +74,9 @@ new PerformanceObserver((list) => {
 }).observe({ entryTypes: ['gc'] });
 
 let waveProfiler: v8.GCProfiler | undefined;
+/** Old-generation bytes when gcwave started. */
+let waveOld0 = 0;
+const oldNow = (): number => v8.getHeapSpaceStatistics().reduce((n, s) => (s.space_name.startsWith('new_') ? n : n + s.space_used_size), 0);
 
 interface GcEntry {
   gcType: string;
@@ -148,7 +153,7 @@ createInterface({ input: process.stdin }).on('line', (line) => {
   else if (cmd === 'timers') reply({ timers: activeTimers() });
   else if (cmd === 'gcpauses') reply(gcPauses);
   else if (cmd === 'heapsample') void heapSample(line.trim().split(/\s+/).slice(1)).then(reply, (err: unknown) => reply({ error: String(err) }));
-  else if (cmd === 'gcwave' && arg === 'start') { waveProfiler?.stop(); (waveProfiler = new v8.GCProfiler()).start(); reply({}); }
-  else if (cmd === 'gcwave' && arg === 'stop') { reply(gcWave(waveProfiler?.stop())); waveProfiler = undefined; }
+  else if (cmd === 'gcwave' && arg === 'start') { waveProfiler?.stop(); (waveProfiler = new v8.GCProfiler()).start(); waveOld0 = oldNow(); reply({}); }
+  else if (cmd === 'gcwave' && arg === 'stop') { reply({ ...gcWave(waveProfiler?.stop()), oldGrowth: oldNow() - waveOld0 }); waveProfiler = undefined; }
   else reply({ error: `unknown command ${line}` });
 });
