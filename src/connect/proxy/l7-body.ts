@@ -1,13 +1,15 @@
 // A downstream request body as Envoy's router handles it: streamed to the first attempt as it
 // arrives, and held (up to a limit, Envoy's 1 MiB connection buffer) so a retry can send it
 // again; a body past the limit is streamed only, and the request is not retried.
-import type http from 'node:http';
 import { PassThrough, type Readable } from 'node:stream';
 
 /** Envoy's default per-connection buffer limit, which bounds what a retry can replay. */
 export const RETRY_BUFFER_BYTES = 1024 * 1024;
 
 const EMPTY = Buffer.alloc(0);
+
+/** A downstream request as a body source: node:http's IncomingMessage or node:http2's compatibility request. */
+export type BodySource = Readable & { headers: Record<string, string | string[] | undefined>; complete: boolean };
 
 /** The body of one downstream request; consume it through first() once, then replay(). */
 export class RequestBody {
@@ -17,14 +19,15 @@ export class RequestBody {
   #overflow = false;
   #taken = false;
   #empty = false;
-  #req: http.IncomingMessage;
+  #req: BodySource;
   /** Resolves when the whole body has arrived (or the client went away). */
   readonly ended: Promise<void>;
 
-  constructor(req: http.IncomingMessage, limit = RETRY_BUFFER_BYTES) {
+  /** `empty` says the request has no body (HTTP/2: the stream ended with its headers); by default, HTTP/1.1's rule. */
+  constructor(req: BodySource, limit = RETRY_BUFFER_BYTES, empty = req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) {
     this.#req = req;
     // Without a length or chunking an HTTP/1.1 request has no body: nothing to stream or hold.
-    if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) {
+    if (empty) {
       this.#empty = true;
       req.resume();
       this.ended = Promise.resolve();

@@ -11,9 +11,14 @@ import { TargetInstances } from './l7-targets.ts';
 
 const WAIT = '10m';
 
-/** The protocols the L7 upstream speaks (HTTP/1.1); other chains stay on the L4 path. */
+/** The protocols the L7 upstream speaks (HTTP/1.1 for http, h2c for http2 and grpc); other chains stay on the L4 path. */
 export function isL7Protocol(protocol: string | undefined): boolean {
-  return protocol === 'http';
+  return protocol === 'http' || isH2Protocol(protocol);
+}
+
+/** The protocols spoken as HTTP/2. */
+export function isH2Protocol(protocol: string | undefined): boolean {
+  return protocol === 'http2' || protocol === 'grpc';
 }
 
 /** One upstream's chain and target instances; start(), then read `chain` once ready() resolves. */
@@ -54,6 +59,11 @@ export class ChainWatch {
   /** True when the current chain's protocol is one the L7 path speaks. */
   get isL7(): boolean {
     return isL7Protocol(this.#chain?.Protocol);
+  }
+
+  /** True when the current chain's protocol is spoken as HTTP/2. */
+  get isH2(): boolean {
+    return isH2Protocol(this.#chain?.Protocol);
   }
 
   /** The watched instances of target `id`, once the chain names it. */

@@ -238,3 +238,17 @@ export function requestPath(url: string): { path: string; search: string } {
   const q = rel.indexOf('?');
   return q === -1 ? { path: rel, search: '' } : { path: rel.slice(0, q), search: rel.slice(q) };
 }
+
+/** Whether an answered attempt is retried under the route's policy (Envoy's retry_on conditions). */
+export function retriesOnStatus(status: number, p: RetryPolicy): boolean {
+  if (p.onStatusCodes.includes(status)) return true;
+  if (p.on.includes('5xx') && status >= 500) return true;
+  if (p.on.includes('gateway-error') && status >= 502 && status <= 504) return true;
+  return p.on.includes('retriable-4xx') && status === 409;
+}
+
+/** Whether an attempt that got no response is retried; `connected` tells a reset from a connect failure. */
+export function retriesOnFailure(connected: boolean, p: RetryPolicy): boolean {
+  if (p.on.includes('5xx') || p.on.includes('gateway-error') || p.on.includes('reset')) return true;
+  return !connected && (p.onConnectFailure || p.on.includes('connect-failure'));
+}

@@ -10,6 +10,7 @@ import type { DiscoveryTarget } from '../discovery-chain/index.ts';
 import type { ConnectServiceEntry } from './agent-calls.ts';
 import { serviceUri } from '../spiffe.ts';
 import { watchRetryMs } from './backoff.ts';
+import { H2Sessions } from './l7-h2.ts';
 import { serverIdentityCheck } from './tls-peer.ts';
 
 const WAIT = '10m';
@@ -22,6 +23,8 @@ export class TargetInstances {
    * instance must present the target service's SPIFFE ID, as on the L4 path.
    */
   readonly agent: https.Agent;
+  /** One h2 session per instance, for http2 and grpc chains. */
+  readonly h2: H2Sessions;
   /** The SPIFFE ID every instance must present. */
   readonly certUri: () => string;
   #client: ConsulClient;
@@ -38,6 +41,7 @@ export class TargetInstances {
     this.certUri = () => serviceUri({ host: trustDomain(), ...id });
     const check = (host: string, cert: PeerCertificate) => serverIdentityCheck(this.certUri())(host, cert);
     this.agent = new https.Agent({ keepAlive: true, maxSockets: Infinity, scheduling: 'lifo', checkServerIdentity: check });
+    this.h2 = new H2Sessions(check);
     this.#client = client;
     this.#log = log.child({ target: target.ID });
     this.#ready = new Promise((resolve) => {
@@ -70,6 +74,7 @@ export class TargetInstances {
     this.#abort.abort();
     this.#markReady();
     this.agent.destroy();
+    this.h2.close();
   }
 
   #read(index: number) {

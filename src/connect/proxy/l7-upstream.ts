@@ -1,16 +1,19 @@
-// The L7 side of an upstream listener whose discovery chain speaks http: each HTTP/1.1 request
+// The L7 side of an upstream listener whose discovery chain speaks http (http2 and grpc: see
+// l7-h2.ts): each HTTP/1.1 request
 // is routed by the chain (route, split, resolver target, failover), changed as the route and
 // split say, and sent over mTLS to an instance of the chosen target, with Envoy's timeout,
 // retry and error-reply behaviour. Connections the listener hands over are served here.
 import http from 'node:http';
+import http2 from 'node:http2';
 import type net from 'node:net';
 import type { Readable } from 'node:stream';
 import type { Logger } from '../../log.ts';
 import type { ChainWatch } from './l7-chain.ts';
 import { RequestBody } from './l7-body.ts';
+import { handleH2 } from './l7-h2.ts';
 import { proxyUpgrade } from './l7-upgrade.ts';
-import { attempt, endToEnd, type Attempt } from './l7-forward.ts';
-import { applyHeaderOps, requestPath, routeRequest, type RetryPolicy, type RouteDecision } from './l7-route.ts';
+import { attempt, endToEnd } from './l7-forward.ts';
+import { applyHeaderOps, requestPath, retriesOnFailure, retriesOnStatus, routeRequest, type RouteDecision } from './l7-route.ts';
 import type { ConnectService } from './service.ts';
 
 /** Envoy's route timeout when neither the route nor the resolver sets one. */
@@ -54,8 +57,20 @@ export function l7Upstream(d: L7Deps): L7Handoff {
       socket.destroy();
     });
   });
-  // A chain that stops speaking http drains the HTTP connections: idle ones close now, busy ones after their answer.
-  d.chain.onChange = () => { if (!d.chain.isL7) server.closeIdleConnections(); };
+  const h2 = http2.createServer((req, res) => {
+    handleH2(d, req, res).catch((err: Error) => {
+      d.log.error({ error: err.message }, 'request failed');
+      res.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+    });
+  });
+  const sessions = new Set<http2.ServerHttp2Session>();
+  h2.on('session', (s) => { sessions.add(s); s.once('close', () => sessions.delete(s)); });
+  // A chain that changes how it is spoken drains the connections of the other way: idle HTTP/1.1
+  // ones close now, busy ones after their answer; h2 sessions get a GOAWAY.
+  d.chain.onChange = () => {
+    if (!d.chain.isL7 || d.chain.isH2) server.closeIdleConnections();
+    if (!d.chain.isH2) for (const s of sessions) s.close();
+  };
   d.chain.start();
   return {
     ready: () => d.chain.ready(),
@@ -64,12 +79,14 @@ export function l7Upstream(d: L7Deps): L7Handoff {
     accept(socket) {
       // node:http sets noDelay on the connections its own listener accepts, not on handed-over ones.
       socket.setNoDelay(true);
-      server.emit('connection', socket);
+      (d.chain.isH2 ? h2 : server).emit('connection', socket);
       socket.resume();
     },
     close() {
       d.chain.close();
       server.close();
+      for (const s of sessions) s.destroy();
+      h2.close();
     },
   };
 }
@@ -88,20 +105,6 @@ async function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** Whether an answered attempt is retried under the route's policy. */
-function retriableStatus(status: number, p: RetryPolicy): boolean {
-  if (p.onStatusCodes.includes(status)) return true;
-  if (p.on.includes('5xx') && status >= 500) return true;
-  if (p.on.includes('gateway-error') && status >= 502 && status <= 504) return true;
-  return p.on.includes('retriable-4xx') && status === 409;
-}
-
-/** Whether an attempt that got no response is retried under the route's policy. */
-function retriableFailure(a: Extract<Attempt, { kind: 'failed' }>, p: RetryPolicy): boolean {
-  if (p.on.includes('5xx') || p.on.includes('gateway-error') || p.on.includes('reset')) return true;
-  return !a.connected && (p.onConnectFailure || p.on.includes('connect-failure'));
 }
 
 async function handle(d: L7Deps, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -146,7 +149,7 @@ async function send(
     if (gone.signal.aborted) return void (a.kind === 'response' && a.res.destroy());
     if (a.kind === 'timeout') return reply(res, 504, 'upstream request timeout');
     if (a.kind === 'response') {
-      const again = retries < decision.retry.numRetries && retriableStatus(a.res.statusCode ?? 0, decision.retry);
+      const again = retries < decision.retry.numRetries && retriesOnStatus(a.res.statusCode ?? 0, decision.retry);
       const replay = again ? await body.replay() : null;
       if (replay === null) return relay(a.res, res, decision, deadline);
       a.res.resume();
@@ -156,7 +159,7 @@ async function send(
     }
     // A pooled connection the instance had already closed is not a failure of the request.
     const stale = a.stale && staleRetries++ < 3;
-    const again = stale || (retries < decision.retry.numRetries && retriableFailure(a, decision.retry));
+    const again = stale || (retries < decision.retry.numRetries && retriesOnFailure(a.connected, decision.retry));
     d.log.debug({ error: a.error.message, host: picked.to.host, port: picked.to.port }, 'upstream attempt failed');
     const replay = again ? await body.replay() : null;
     if (replay === null) {

@@ -1,0 +1,164 @@
+// HTTP/2 on an L7 upstream whose chain's protocol is http2 or grpc: the local listener speaks
+// h2c (prior knowledge, as gRPC clients do), each stream is routed by the chain as an HTTP/1.1
+// request is, and sent as an h2 stream over one multiplexed mTLS session per instance (the far
+// side's public listener splices it to the application); response trailers (gRPC status) pass on.
+import http2 from 'node:http2';
+import type { Readable } from 'node:stream';
+import tls, { type PeerCertificate } from 'node:tls';
+import { RequestBody } from './l7-body.ts';
+import { applyHeaderOps, requestPath, retriesOnFailure, retriesOnStatus, routeRequest, type RouteDecision } from './l7-route.ts';
+import type { L7Deps } from './l7-upstream.ts';
+
+const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
+/** Connection-specific headers HTTP/2 forbids (RFC 9113 §8.2.2), and Host (its :authority). */
+const NOT_FORWARDED = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host', 'http2-settings']);
+
+type Headers = Record<string, string | string[] | undefined>;
+
+/** `h` without pseudo-headers and connection-specific ones (`te` only as `trailers`, which gRPC sends). */
+function forwardable(h: http2.IncomingHttpHeaders): Headers {
+  const out: Headers = {};
+  for (const [k, v] of Object.entries(h)) {
+    if (k.startsWith(':') || NOT_FORWARDED.has(k) || (k === 'te' && v !== 'trailers')) continue;
+    out[k] = v;
+  }
+  return out;
+}
+
+/** One multiplexed h2 session per instance of a target, each instance's certificate checked as on the other paths. */
+export class H2Sessions {
+  #sessions = new Map<string, http2.ClientHttp2Session>();
+  #connected = new WeakSet<http2.ClientHttp2Session>();
+  #check: (host: string, cert: PeerCertificate) => Error | undefined;
+
+  constructor(check: (host: string, cert: PeerCertificate) => Error | undefined) {
+    this.#check = check;
+  }
+
+  /** The open session to `to`, or a new one. */
+  get(to: { host: string; port: number }, secureContext: tls.SecureContext): http2.ClientHttp2Session {
+    const key = `${to.host}:${to.port}`;
+    const open = this.#sessions.get(key);
+    if (open && !open.closed && !open.destroyed) return open;
+    const s = http2.connect(`https://${key}`, {
+      createConnection: () => tls.connect({ host: to.host, port: to.port, secureContext, checkServerIdentity: this.#check, noDelay: true } as tls.ConnectionOptions),
+    });
+    this.#sessions.set(key, s);
+    const forget = () => { if (this.#sessions.get(key) === s) this.#sessions.delete(key); };
+    s.on('connect', () => this.#connected.add(s));
+    s.on('error', forget);
+    s.on('goaway', forget);
+    s.on('close', forget);
+    return s;
+  }
+
+  /** Whether `s` got as far as a connection (a later failure is a reset, not a connect failure). */
+  connected(s: http2.ClientHttp2Session): boolean {
+    return this.#connected.has(s);
+  }
+
+  close(): void {
+    for (const s of this.#sessions.values()) s.destroy();
+    this.#sessions.clear();
+  }
+}
+
+type H2Attempt =
+  /** `ended`: the HEADERS frame ended the stream (no body, no trailers). */
+  | { kind: 'response'; stream: http2.ClientHttp2Stream; headers: http2.IncomingHttpHeaders; ended: boolean }
+  | { kind: 'failed'; connected: boolean; error: Error }
+  | { kind: 'timeout' };
+
+function attemptH2(
+  session: http2.ClientHttp2Session, connected: () => boolean, head: http2.OutgoingHttpHeaders, body: Readable | Buffer,
+  deadline: Promise<number>, signal: AbortSignal,
+): Promise<H2Attempt> {
+  return new Promise((resolve) => {
+    let settled = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const done = (a: H2Attempt) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(a);
+    };
+    let stream: http2.ClientHttp2Stream;
+    try {
+      stream = session.request(head, { signal });
+    } catch (error) {
+      return done({ kind: 'failed', connected: connected(), error: error as Error });
+    }
+    void deadline.then((at) => {
+      if (settled || !Number.isFinite(at)) return;
+      timer = setTimeout(() => { done({ kind: 'timeout' }); stream.close(http2.constants.NGHTTP2_CANCEL); }, Math.max(0, at - Date.now()));
+    });
+    stream.on('response', (headers, flags) => done({ kind: 'response', stream, headers, ended: (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0 }));
+    stream.on('error', (error) => done({ kind: 'failed', connected: connected(), error }));
+    stream.on('close', () => done({ kind: 'failed', connected: connected(), error: new Error(`stream reset (code ${stream.rstCode})`) }));
+    if (Buffer.isBuffer(body)) stream.end(body.length > 0 ? body : undefined);
+    else body.pipe(stream);
+  });
+}
+
+function reply(res: http2.Http2ServerResponse, status: number, text: string): void {
+  if (res.headersSent) return void res.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+  res.writeHead(status, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function relay(a: Extract<H2Attempt, { kind: 'response' }>, res: http2.Http2ServerResponse, decision: RouteDecision): void {
+  const headers = forwardable(a.headers);
+  applyHeaderOps(headers, decision.responseHeaders);
+  const status = Number(a.headers[':status'] ?? 502);
+  // A headers-only answer (gRPC's trailers-only status) stays one HEADERS frame that ends the stream.
+  if (a.ended) return void res.stream.respond({ ...headers, ':status': status }, { endStream: true });
+  res.writeHead(status, headers as http2.OutgoingHttpHeaders);
+  a.stream.on('trailers', (t) => res.addTrailers(forwardable(t) as http2.OutgoingHttpHeaders));
+  a.stream.pipe(res);
+  a.stream.on('error', () => res.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR));
+  res.on('close', () => { if (!a.stream.readableEnded) a.stream.close(http2.constants.NGHTTP2_CANCEL); });
+}
+
+/** Serves one h2 request: route, pick, send with retries as the route allows, relay. */
+export async function handleH2(d: L7Deps, req: http2.Http2ServerRequest, res: http2.Http2ServerResponse): Promise<void> {
+  const { path, search } = requestPath(req.url ?? '/');
+  const chain = d.chain.chain;
+  const decision = chain && d.chain.isL7
+    ? routeRequest(chain, { method: req.method, path, query: new URLSearchParams(search), headers: req.headers }, d.random)
+    : null;
+  if (!decision) return reply(res, 503, 'no healthy upstream');
+  const body = new RequestBody(req, undefined, req.stream.endAfterHeaders);
+  const headers = forwardable(req.headers);
+  applyHeaderOps(headers, decision.requestHeaders);
+  const head = { ...headers, ':method': req.method, ':path': decision.path + search, ':authority': req.authority, ':scheme': req.scheme || 'http' };
+  if (!d.svc.leafCert || !d.svc.caRoots) return reply(res, 503, 'no healthy upstream');
+  const t = decision.requestTimeoutMs;
+  const deadline = body.ended.then(() => (t < 0 ? Infinity : Date.now() + (t || DEFAULT_REQUEST_TIMEOUT_MS)));
+  const gone = new AbortController();
+  res.once('close', () => { if (!res.writableEnded) gone.abort(); });
+  let payload: Readable | Buffer | undefined;
+  for (let retries = 0; ; retries++) {
+    const picked = await d.chain.pick(decision.targets, d.random, d.connectTimeoutMs);
+    if (!picked) return reply(res, 503, 'no healthy upstream');
+    const session = picked.instances.h2.get(picked.to, d.svc.clientContext());
+    payload ??= body.first();
+    const a = await attemptH2(session, () => picked.instances.h2.connected(session), head, payload, deadline, gone.signal);
+    if (gone.signal.aborted) return;
+    if (a.kind === 'timeout') return reply(res, 504, 'upstream request timeout');
+    const more = retries < decision.retry.numRetries;
+    if (a.kind === 'response') {
+      const replay = more && retriesOnStatus(Number(a.headers[':status']), decision.retry) ? await body.replay() : null;
+      if (replay === null) return relay(a, res, decision);
+      a.stream.close(http2.constants.NGHTTP2_CANCEL);
+      payload = replay;
+      continue;
+    }
+    d.log.debug({ error: a.error.message, host: picked.to.host, port: picked.to.port }, 'upstream h2 attempt failed');
+    const replay = more && retriesOnFailure(a.connected, decision.retry) ? await body.replay() : null;
+    if (replay === null) {
+      const reason = a.connected ? 'connection termination' : 'connection failure';
+      return reply(res, 503, `upstream connect error or disconnect/reset before headers. reset reason: ${reason}`);
+    }
+    payload = replay;
+  }
+}
