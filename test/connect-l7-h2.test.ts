@@ -64,11 +64,14 @@ async function chainFor(service: string, protocol: string): Promise<void> {
   await put('/v1/config', { Kind: 'service-defaults', Name: service, Protocol: protocol });
   await put('/v1/config', {
     Kind: 'service-resolver', Name: service, DefaultSubset: 'v1',
-    Subsets: { v1: { Filter: 'Service.Meta.version == v1' }, v2: { Filter: 'Service.Meta.version == v2' } },
+    Subsets: { v1: { Filter: 'Service.Meta.version == v1' }, v2: { Filter: 'Service.Meta.version == v2' }, v3: { Filter: 'Service.Meta.version == v3' } },
   });
   await put('/v1/config', {
     Kind: 'service-router', Name: service,
-    Routes: [{ Match: { HTTP: { Header: [{ Name: 'x-canary', Exact: '1' }] } }, Destination: { ServiceSubset: 'v2' } }],
+    Routes: [
+      { Match: { HTTP: { Header: [{ Name: 'x-canary', Exact: '1' }] } }, Destination: { ServiceSubset: 'v2' } },
+      { Match: { HTTP: { PathExact: '/impostor' } }, Destination: { ServiceSubset: 'v3' } },
+    ],
   });
 }
 
@@ -98,6 +101,13 @@ before(async () => {
     await instance('rpc', v, await h2app(v));
     await instance('grpcsvc', v, await grpcApp(v));
   }
+  // rpc's v3 is registered as an rpc instance, but its proxy holds the leaf of another service.
+  const [v3, pub] = [await h2app('v3'), await freePort()];
+  await rig.proxy(['-service', 'impostor', '-service-addr', `127.0.0.1:${v3}`, '-listen', `127.0.0.1:${pub}`]);
+  await put('/v1/agent/service/register', {
+    Kind: 'connect-proxy', ID: 'rpc-v3-sidecar-proxy', Name: 'rpc-sidecar-proxy', Address: '127.0.0.1', Port: pub, Meta: { version: 'v3' },
+    Proxy: { DestinationServiceName: 'rpc', LocalServiceAddress: '127.0.0.1', LocalServicePort: v3 },
+  });
   [rpcUp, grpcUp] = [await freePort(), await freePort()];
   await rig.proxy(['-service', 'web', '-upstream', `rpc:${rpcUp}`, '-upstream', `grpcsvc:${grpcUp}`]);
 });
@@ -117,6 +127,22 @@ test('an http2 chain: h2c streams on one session are routed (default subset v1, 
     assert.equal(canary.json.version, 'v2');
     const big = await h2get(session, '/upload', {}, Buffer.alloc(2 * 1024 * 1024, 1));
     assert.deepEqual([big.json.version, big.json.body], ['v1', 2 * 1024 * 1024]);
+  } finally {
+    session.close();
+  }
+});
+
+test("an h2 instance whose certificate is not the target service's is refused (503)", async () => {
+  const session = http2.connect(`http://127.0.0.1:${rpcUp}`);
+  try {
+    const s = session.request({ ':path': '/impostor' });
+    let status = 0;
+    let text = '';
+    s.on('response', (h) => { status = Number(h[':status']); });
+    s.on('data', (d) => { text += d; });
+    await new Promise((r) => s.on('close', r));
+    assert.equal(status, 503);
+    assert.equal(text, 'upstream connect error or disconnect/reset before headers. reset reason: connection failure');
   } finally {
     session.close();
   }
