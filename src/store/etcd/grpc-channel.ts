@@ -155,7 +155,8 @@ export class GrpcChannel {
       });
       stream.on('trailers', onStatus);
       stream.on('data', (c: Buffer) => { chunks.push(c); });
-      stream.on('error', () => { /* judged at close */ });
+      let streamError: Error | null = null;
+      stream.on('error', (err) => { streamError = err; }); // judged at close
       stream.on('close', () => {
         if (status === 0) {
           const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
@@ -163,7 +164,7 @@ export class GrpcChannel {
           if (len < 0 || body.length < 5 + len || body[0] !== 0) finish(grpcError(INTERNAL, 'etcd answered without a readable message'));
           else finish(null, body.subarray(5, 5 + len));
         } else if (status > 0) finish(grpcError(status, details));
-        else if (!s.connected) finish(grpcError(UNAVAILABLE, `No connection established. Last error: ${s.lastError?.message ?? 'connection closed'}`));
+        else if (!s.connected) finish(grpcError(UNAVAILABLE, `No connection established. Last error: ${(s.lastError ?? streamError)?.message ?? 'connection closed'}`));
         else finish(grpcError(UNAVAILABLE, `Connection dropped${stream.rstCode ? ` (RST_STREAM code ${stream.rstCode})` : ''}`));
       });
       stream.end(frame);

@@ -36,11 +36,12 @@ export class GrpcStream<Req, Res> extends EventEmitter {
     });
     h2.on('trailers', onStatus);
     h2.on('data', (chunk: Buffer) => this.#onChunk(chunk, decode));
-    h2.on('error', () => { /* judged at close */ });
+    let streamError: Error | null = null;
+    h2.on('error', (err) => { streamError = err; }); // judged at close
     h2.on('close', () => {
       if (this.#status === 0) this.#finish('end');
       else if (this.#status > 0) this.#fail(grpcError(this.#status, this.#details));
-      else if (!session.connected) this.#fail(grpcError(UNAVAILABLE, `No connection established. Last error: ${session.lastError?.message ?? 'connection closed'}`));
+      else if (!session.connected) this.#fail(grpcError(UNAVAILABLE, `No connection established. Last error: ${(session.lastError ?? streamError)?.message ?? 'connection closed'}`));
       else this.#fail(grpcError(UNAVAILABLE, 'Connection dropped'));
     });
   }
