@@ -6,7 +6,7 @@ import {
   ANONYMOUS_TOKEN_ID, aclNotFoundError, allowAll, chainedAuthorizer, denyAll, manageAll, policyCompiler,
   secretDigest, secretsEqual, type Authorizer,
 } from '../acl/index.ts';
-import type { ACLTokenRecord, Indexed } from '../state/index.ts';
+import type { ACLTokenRecord, EnterpriseMeta, Indexed } from '../state/index.ts';
 import type { EndpointDeps } from './deps.ts';
 import { agentRecoveryRules, tokenSources, type TokenSources } from './acl-sources.ts';
 import type { RemoteToken, RemoteTokens } from './acl-remote.ts';
@@ -28,6 +28,8 @@ export interface AclIdentity {
   token?: Indexed<ACLTokenRecord>;
   /** The token's grants as the primary resolved them (a secondary that holds no policies yet). */
   sources?: TokenSources;
+  /** The token's home namespace and partition (absent: default/default); fills a request's unnamed tenancy. */
+  ent?: EnterpriseMeta;
 }
 
 /** When a secondary's secrets are the primary's to resolve (see AclResolver.useRemote). */

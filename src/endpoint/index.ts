@@ -5,6 +5,7 @@ export {
   blockingQuery, consistentRead, queryMeta, defaultQueryOptions,
   type QueryOptions, type QueryMeta, type QueryResult, type Consistency,
 } from './query.ts';
+export { resolveEnt, writableEnt, type EntFields, type EntSources } from './tenancy.ts';
 export { SharedReads } from './shared-reads.ts';
 export { soloLeadership, type EndpointDeps, type EndpointConfig, type Leadership } from './deps.ts';
 export { SessionEndpoint, SESSION_TTL_MAX_MS, type SessionCreate, type SessionHealth, type SessionTtlHooks } from './session.ts';

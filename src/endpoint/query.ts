@@ -1,6 +1,6 @@
 // Read-side plumbing shared by every endpoint: query options, response meta, consistency modes
 // and Consul's blocking-query loop (run, compare index, wait on the watch set, re-run).
-import type { WatchSet } from '../state/index.ts';
+import type { EnterpriseMeta, WatchSet } from '../state/index.ts';
 import type { Abortable } from '../state/notify.ts';
 import type { EndpointDeps } from './deps.ts';
 import type { AclIdentity } from './acl-resolver.ts';
@@ -32,6 +32,13 @@ export interface QueryOptions {
    * consistent read, as Consul's catalog and health endpoints re-ask the leader (RETRY_ONCE).
    */
   maxStaleMs?: number;
+  /**
+   * The namespace and partition the read is in (endpoint/tenancy.ts resolveEnt); absent means the
+   * default tenant, as for every internal caller and every handler not converted to tenancy.
+   */
+  ent?: EnterpriseMeta;
+  /** The request named a namespace or partition (`default` included): records show Consul Enterprise's tenancy fields. */
+  entNamed?: boolean;
 }
 
 /** Metadata of a read answer, written by transports as X-Consul-* headers. */

@@ -7,6 +7,9 @@ import { parseCacheControl } from './cache-control.ts';
 import type { QueryOptions, Consistency, AclIdentity } from '../endpoint/index.ts';
 import type { Abortable } from '../state/notify.ts';
 import type { RateOperation } from './rate-limit-ops.ts';
+import { entInput, type TenancyMode } from './tenancy.ts';
+import { resolveEnt } from '../endpoint/index.ts';
+import { entKey, isDefaultEnt, type EnterpriseMeta } from '../state/index.ts';
 
 /** A request as handlers see it. `params.rest` is the decoded path tail matched by `*`. */
 export interface HttpRequest {
@@ -53,6 +56,8 @@ export interface RequestConfig {
   discoveryMaxStaleMs?: number;
   /** http_config.use_cache: only then does `?cached` count as a consistency choice. */
   useCache?: boolean;
+  /** The agent's admin partition (client agents' `partition`): fills a converted request's unnamed partition. */
+  partition?: string;
 }
 
 /**
@@ -173,16 +178,26 @@ export function parseOptions(req: HttpRequest): { consistency: Consistency; wait
   return { consistency: mode, waitMs, minIndex };
 }
 
-/** Parses the options of a read: target, token, blocking and consistency (Consul's parse()). */
-export function queryOptions(req: HttpRequest, cfg: RequestConfig, opts: { tenancy?: boolean } = {}): QueryOptions {
-  if (opts.tenancy === false) checkDatacenter(req, cfg);
+/**
+ * Parses the options of a read: target, token, blocking and consistency (Consul's parse()).
+ * `tenancy`: absent or true, Consul CE's 400 for any namespace or partition (handlers not converted
+ * to tenancy); false, not read at all; a mode, the request's tenant is resolved into `ent`.
+ */
+export function queryOptions(req: HttpRequest, cfg: RequestConfig, opts: { tenancy?: boolean | TenancyMode } = {}): QueryOptions {
+  const mode = typeof opts.tenancy === 'string' ? opts.tenancy : undefined;
+  if (opts.tenancy === false || mode) checkDatacenter(req, cfg);
   else checkTarget(req, cfg);
+  const input = mode ? entInput(req, mode) : undefined;
   const parsed = parseOptions(req);
   const { waitMs, minIndex } = parsed;
-  const mode = parsed.consistency === 'default' && discoveryStale(req, cfg) ? 'stale' : parsed.consistency;
+  const consistencyMode = parsed.consistency === 'default' && discoveryStale(req, cfg) ? 'stale' : parsed.consistency;
   const token = parseToken(req, cfg);
-  const q = new RequestQueryOptions(req, minIndex, waitMs, mode, token, cfg.acl?.resolve(token));
-  if (mode === 'stale') {
+  const q = new RequestQueryOptions(req, minIndex, waitMs, consistencyMode, token, cfg.acl?.resolve(token));
+  if (input) {
+    q.ent = resolveEnt({ request: input, agentPartition: cfg.partition, token: q.authz?.ent, peer: !!req.query.get('peer') });
+    q.entNamed = input.explicit;
+  }
+  if (consistencyMode === 'stale') {
     const bound = maxStaleBound(req, cfg);
     if (bound > 0) q.maxStaleMs = bound;
   }
@@ -216,6 +231,8 @@ class RequestQueryOptions implements QueryOptions {
   authz: AclIdentity | undefined;
   shareKey: string | undefined = undefined;
   maxStaleMs: number | undefined = undefined;
+  ent: EnterpriseMeta | undefined = undefined;
+  entNamed: boolean | undefined = undefined;
 
   constructor(req: HttpRequest, minIndex: number, waitMs: number, consistency: Consistency, token: string, authz: AclIdentity | undefined) {
     this.#req = req;
@@ -236,21 +253,23 @@ const UNSHARED_PARAMS = ['index', 'wait', 'pretty', 'token'];
 
 /**
  * The key under which identical reads share one result (QueryOptions.shareKey): path, the other
- * parameters in a stable order, and the token in effect. Only for reads whose answer depends on
- * nothing else of the request (no agent-local state, no other headers).
+ * parameters in a stable order, the token in effect, and the tenant outside the default one (a
+ * header or the token's scope may choose it). Only for reads whose answer depends on nothing else
+ * of the request (no agent-local state, no other headers).
  */
-export function shareKey(req: HttpRequest, token: string): string {
+export function shareKey(req: HttpRequest, token: string, ent?: EnterpriseMeta): string {
   const params = new URLSearchParams(req.query);
   for (const p of UNSHARED_PARAMS) params.delete(p);
   params.sort();
-  return `${req.path}?${params.toString()}\n${token}`;
+  const key = `${req.path}?${params.toString()}\n${token}`;
+  return isDefaultEnt(ent) ? key : `${key}\n${entKey(ent!)}`;
 }
 
 /** queryOptions() for a read whose identical copies at one revision may share their result. */
-export function sharedQueryOptions(req: HttpRequest, cfg: RequestConfig): QueryOptions {
-  const opts = queryOptions(req, cfg);
-  opts.shareKey = shareKey(req, opts.token);
-  return opts;
+export function sharedQueryOptions(req: HttpRequest, cfg: RequestConfig, opts: { tenancy?: boolean | TenancyMode } = {}): QueryOptions {
+  const q = queryOptions(req, cfg, opts);
+  q.shareKey = shareKey(req, q.token, q.ent);
+  return q;
 }
 
 /** Parses an unsigned integer query parameter the way Go's strconv.ParseUint reports errors. */
