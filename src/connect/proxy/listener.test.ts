@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
 import { test } from 'node:test';
-import { silentLogger } from '../../log.ts';
+import { createLogger, silentLogger } from '../../log.ts';
 import { testCA } from '../../../test/support/tls-cert.ts';
+import { waitFor } from '../../../test/support/wait.ts';
 import { publicListenerDefaults, upstreamDefaults } from './config.ts';
 import { listen, splice, startPublicListener, startUpstreamListener } from './listener.ts';
 
@@ -63,6 +65,38 @@ test('the public listener bounds each authorization by the handshake timeout and
     c.resume();
     await new Promise((r) => c.once('close', r));
     assert.equal(deadlineSeen, true);
+  } finally {
+    await l.close();
+  }
+});
+
+test('a connection to the public listener that closes before sending a byte (a TCP health check) is not logged as an error; a bad handshake still is', { timeout: 20_000 }, async () => {
+  const ca = await testCA();
+  const server = await ca.issue('db', 'server');
+  const svc = {
+    tlsMaterial: () => ({ cert: server.cert, key: server.key, ca: [ca.cert] }),
+    onTlsChange: () => () => true,
+    authorize: () => Promise.resolve(),
+  };
+  const lines: string[] = [];
+  const log = createLogger({ level: 'debug', json: true, write: (l) => lines.push(l) });
+  const l = await startPublicListener(svc, publicListenerDefaults({ BindAddress: '127.0.0.1', BindPort: 0, LocalServiceAddress: '127.0.0.1:1' }), log);
+  const errors = () => lines.map((s) => JSON.parse(s) as Record<string, string>).filter((e) => e['@level'] === 'error');
+  const port = Number(l.address.slice(l.address.lastIndexOf(':') + 1));
+  const probe = async (act: (c: net.Socket) => void) => {
+    const c = net.connect(port, '127.0.0.1');
+    c.on('error', () => undefined);
+    await once(c, 'connect');
+    act(c);
+    await once(c, 'close');
+  };
+  try {
+    await probe((c) => c.end()); // Consul's TCP check: connect, close
+    await probe((c) => c.resetAndDestroy());
+    // A probe's close is seen on the server a moment after the client's; a bad handshake after them is logged, so once it is, the probes' turn has passed.
+    await probe((c) => c.end('GET / HTTP/1.0\r\n\r\n'));
+    await waitFor('the bad handshake to be logged', () => errors().length > 0);
+    assert.deepEqual(errors().map((e) => e['@message']), ['failed to handshake']);
   } finally {
     await l.close();
   }

@@ -82,6 +82,16 @@ function track(conns: Set<net.Socket>, s: net.Socket): void {
 }
 
 /**
+ * The bytes a server-side TLS socket's client sent, handshake included (the TLS socket's own
+ * bytesRead counts application data only); undefined when Node no longer keeps the TCP socket
+ * under it as `_parent`.
+ */
+function bytesReceived(s: tls.TLSSocket): number | undefined {
+  const raw = (s as tls.TLSSocket & { _parent?: unknown })._parent;
+  return raw instanceof net.Socket ? raw.bytesRead : undefined;
+}
+
+/**
  * Starts the public listener: a TLS server with the service's leaf that requires a client
  * certificate chained to the roots, authorizes each client with the agent (within the handshake
  * timeout) and forwards allowed connections to the local application. New connections use the latest leaf and roots.
@@ -96,7 +106,12 @@ export async function startPublicListener(
   const off = svc.onTlsChange((m) => server.setSecureContext(options(m)));
   const conns = new Set<net.Socket>();
   server.on('connection', (s) => track(conns, s));
-  server.on('tlsClientError', (err) => log.error({ error: err.message }, 'failed to handshake'));
+  server.on('tlsClientError', (err, s) => {
+    // A connection closed before its first byte is a TCP probe (the sidecar's own TCP check, every
+    // 10 s), not a failed handshake: an error line each time would drown the real ones.
+    if (bytesReceived(s) === 0) return void log.debug({ error: err.message }, 'connection closed before the TLS handshake began');
+    log.error({ error: err.message }, 'failed to handshake');
+  });
   server.on('secureConnection', (src) => {
     // Bytes the client sends before it is authorized stay buffered in the paused socket.
     src.on('error', () => src.destroy());
