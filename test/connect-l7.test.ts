@@ -4,6 +4,7 @@
 // config entry changes without a restart (blue/green), and fails over when v1 has no healthy instance.
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import net from 'node:net';
 import { after, before, test } from 'node:test';
 import { startDevAgent, type DevAgent } from './support/agent.ts';
 import { freePort } from './support/ports.ts';
@@ -14,6 +15,7 @@ let dev: DevAgent;
 let rig: ProxyRig;
 let upstream = 0;
 const servers: http.Server[] = [];
+const closers: (() => void)[] = [];
 /** Requests to /hang the apps have received, and how many of those the proxy has closed. */
 const hangs = { started: 0, closed: 0 };
 
@@ -97,8 +99,11 @@ before(async () => {
   rig = new ProxyRig(dev.httpAddr);
   await put('/v1/config', { Kind: 'service-defaults', Name: 'api', Protocol: 'http' });
   await put('/v1/config', {
-    Kind: 'service-resolver', Name: 'api', DefaultSubset: 'v1',
-    Subsets: { v1: { Filter: 'Service.Meta.version == v1' }, v2: { Filter: 'Service.Meta.version == v2' }, v3: { Filter: 'Service.Meta.version == v3' } },
+    Kind: 'service-resolver', Name: 'api', DefaultSubset: 'v1', ConnectTimeout: '1s',
+    Subsets: {
+      v1: { Filter: 'Service.Meta.version == v1' }, v2: { Filter: 'Service.Meta.version == v2' },
+      v3: { Filter: 'Service.Meta.version == v3' }, v4: { Filter: 'Service.Meta.version == v4' },
+    },
     Failover: { v1: { ServiceSubset: 'v2' } },
   });
   await put('/v1/config', splitter(90, 10));
@@ -106,6 +111,7 @@ before(async () => {
     Kind: 'service-router', Name: 'api', Routes: [
       { Match: { HTTP: { Header: [{ Name: 'x-canary', Exact: '1' }] } }, Destination: { ServiceSubset: 'v2' } },
       { Match: { HTTP: { PathExact: '/impostor' } }, Destination: { ServiceSubset: 'v3' } },
+      { Match: { HTTP: { PathExact: '/blackhole' } }, Destination: { ServiceSubset: 'v4' } },
       { Match: { HTTP: { PathExact: '/flaky' } }, Destination: { ServiceSubset: 'v1', NumRetries: 2, RetryOnStatusCodes: [503] } },
       { Match: { HTTP: { PathExact: '/slow' } }, Destination: { ServiceSubset: 'v1', RequestTimeout: '200ms' } },
       {
@@ -126,6 +132,14 @@ before(async () => {
     Kind: 'connect-proxy', ID: 'api-v3-sidecar-proxy', Name: 'api-sidecar-proxy', Address: '127.0.0.1', Port: pub, Meta: { version: 'v3' },
     Proxy: { DestinationServiceName: 'api', LocalServiceAddress: '127.0.0.1', LocalServicePort: appPort },
   });
+  // v4 accepts connections and never answers the TLS handshake.
+  const silent = net.createServer((c) => c.on('error', () => undefined));
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  closers.push(() => silent.close());
+  await put('/v1/agent/service/register', {
+    Kind: 'connect-proxy', ID: 'api-v4-sidecar-proxy', Name: 'api-sidecar-proxy', Address: '127.0.0.1', Port: (silent.address() as net.AddressInfo).port,
+    Meta: { version: 'v4' }, Proxy: { DestinationServiceName: 'api', LocalServiceAddress: '127.0.0.1', LocalServicePort: 1 },
+  });
   upstream = await freePort();
   await rig.proxy(['-service', 'web', '-upstream', `api:${upstream}`]);
 });
@@ -133,6 +147,7 @@ before(async () => {
 after(async () => {
   await rig?.close();
   for (const s of servers) s.close();
+  for (const c of closers) c();
   await dev?.stop();
 });
 
@@ -166,6 +181,12 @@ test('a route rewrites its prefix and changes request and response headers; the 
 
 test("an instance whose certificate is not the target service's is refused (503), as on the L4 path", async () => {
   const r = await fetch(`http://127.0.0.1:${upstream}/impostor`);
+  assert.equal(r.status, 503);
+  assert.equal(await r.text(), 'upstream connect error or disconnect/reset before headers. reset reason: connection failure');
+});
+
+test("an instance that never completes the handshake fails at the resolver's ConnectTimeout (503), not the route timeout", async () => {
+  const r = await fetch(`http://127.0.0.1:${upstream}/blackhole`);
   assert.equal(r.status, 503);
   assert.equal(await r.text(), 'upstream connect error or disconnect/reset before headers. reset reason: connection failure');
 });
@@ -270,6 +291,8 @@ test("an upstream's protocol config makes a tcp service's chain http: a service 
 });
 
 test('a chain whose protocol goes back to tcp is proxied as bytes again (L4)', async () => {
+  // Over L4 the impostor (v3) and the silent v4 would be picked too: they go.
+  for (const id of ['api-v3-sidecar-proxy', 'api-v4-sidecar-proxy']) await put(`/v1/agent/service/deregister/${id}`, undefined);
   // A tcp chain with a router or splitter does not compile; drop them so the chain is plain tcp.
   // legacy's redirect to api (http) goes too: one chain may not mix protocols.
   for (const entry of ['service-router/api', 'service-splitter/api', 'service-resolver/legacy']) {

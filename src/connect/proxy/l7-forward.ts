@@ -41,6 +41,8 @@ export interface AttemptSpec {
   deadline: Promise<number>;
   /** Aborts the attempt (the client went away). */
   signal: AbortSignal;
+  /** Bounds a new connection's TCP and TLS handshakes (the target's ConnectTimeout). */
+  connectTimeoutMs: number;
 }
 
 /** Sends one attempt; never rejects. */
@@ -67,8 +69,10 @@ export function attempt(spec: AttemptSpec): Promise<Attempt> {
       timer = setTimeout(() => { done({ kind: 'timeout' }); req.destroy(); }, Math.max(0, at - Date.now()));
     });
     req.on('socket', (s) => {
-      if (req.reusedSocket) connected = true;
-      else s.once('secureConnect', () => { connected = true; });
+      if (req.reusedSocket) return void (connected = true);
+      const slow = setTimeout(() => req.destroy(new Error('connect timeout')), spec.connectTimeoutMs);
+      s.once('secureConnect', () => { connected = true; clearTimeout(slow); });
+      s.once('close', () => clearTimeout(slow));
     });
     req.on('response', (res) => done({ kind: 'response', res, req }));
     req.on('error', (error) => {

@@ -35,8 +35,8 @@ export class H2Sessions {
     this.#check = check;
   }
 
-  /** The open session to `to`, or a new one. */
-  get(to: { host: string; port: number }, secureContext: tls.SecureContext): http2.ClientHttp2Session {
+  /** The open session to `to`, or a new one whose handshakes must finish within `connectTimeoutMs`. */
+  get(to: { host: string; port: number }, secureContext: tls.SecureContext, connectTimeoutMs: number): http2.ClientHttp2Session {
     const key = `${to.host}:${to.port}`;
     const open = this.#sessions.get(key);
     if (open && !open.closed && !open.destroyed) return open;
@@ -45,7 +45,9 @@ export class H2Sessions {
     });
     this.#sessions.set(key, s);
     const forget = () => { if (this.#sessions.get(key) === s) this.#sessions.delete(key); };
-    s.on('connect', () => this.#connected.add(s));
+    const slow = setTimeout(() => s.destroy(new Error('connect timeout')), connectTimeoutMs);
+    s.on('connect', () => { this.#connected.add(s); clearTimeout(slow); });
+    s.on('close', () => clearTimeout(slow));
     s.on('error', forget);
     s.on('goaway', forget);
     s.on('close', forget);
@@ -140,7 +142,7 @@ export async function handleH2(d: L7Deps, req: http2.Http2ServerRequest, res: ht
   for (let retries = 0; ; retries++) {
     const picked = await d.chain.pick(decision.targets, d.random, d.connectTimeoutMs);
     if (!picked) return reply(res, 503, 'no healthy upstream');
-    const session = picked.instances.h2.get(picked.to, d.svc.clientContext());
+    const session = picked.instances.h2.get(picked.to, d.svc.clientContext(), picked.instances.connectTimeoutMs);
     payload ??= body.first();
     const a = await attemptH2(session, () => picked.instances.h2.connected(session), head, payload, deadline, gone.signal);
     if (gone.signal.aborted) return;

@@ -5,6 +5,7 @@ import https from 'node:https';
 import type { PeerCertificate } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ConsulClient, QueryOptions } from '../../api/index.ts';
+import { parseGoDuration } from '../../duration.ts';
 import type { Logger } from '../../log.ts';
 import type { DiscoveryTarget } from '../discovery-chain/index.ts';
 import type { ConnectServiceEntry } from './agent-calls.ts';
@@ -25,6 +26,8 @@ export class TargetInstances {
   readonly agent: https.Agent;
   /** One h2 session per instance, for http2 and grpc chains. */
   readonly h2: H2Sessions;
+  /** How long a new connection's handshakes may take: the resolver's ConnectTimeout (5 s unset, as in Consul). */
+  readonly connectTimeoutMs: number;
   /** The SPIFFE ID every instance must present. */
   readonly certUri: () => string;
   #client: ConsulClient;
@@ -37,6 +40,8 @@ export class TargetInstances {
 
   constructor(client: ConsulClient, target: DiscoveryTarget, trustDomain: () => string, log: Logger) {
     this.target = target;
+    const timeout = target.ConnectTimeout ? parseGoDuration(target.ConnectTimeout) : null;
+    this.connectTimeoutMs = timeout && timeout > 0 ? timeout : 5_000;
     const id = { namespace: target.Namespace || 'default', datacenter: target.Datacenter, service: target.Service };
     this.certUri = () => serviceUri({ host: trustDomain(), ...id });
     const check = (host: string, cert: PeerCertificate) => serverIdentityCheck(this.certUri())(host, cert);

@@ -145,6 +145,7 @@ async function send(
     const a = await attempt({
       agent: picked.instances.agent, to: picked.to, secureContext: d.svc.clientContext(), method: req.method ?? 'GET',
       path: out.path, headers: out.headers, body: payload, deadline, signal: gone.signal,
+      connectTimeoutMs: picked.instances.connectTimeoutMs,
     });
     if (gone.signal.aborted) return void (a.kind === 'response' && a.res.destroy());
     if (a.kind === 'timeout') return reply(res, 504, 'upstream request timeout');
