@@ -12,6 +12,7 @@ import { CONSUL_API_VERSION } from '../version.ts';
 import { ensureCAConfig, ensureCARoot, ensureClusterId } from './ca.ts';
 import { caRootPruning } from './ca-prune.ts';
 import { configBootstrapDuty, type ConfigBootstrapDeps } from './config-bootstrap.ts';
+import { tenancyBuiltinsDuty } from './tenancy-builtins.ts';
 import { registerSelf, SERF_CHECK_ID } from './self-register.ts';
 import { SessionTimers } from './session-ttl.ts';
 import { SessionRenewRelay } from './session-renew.ts';
@@ -97,6 +98,7 @@ export function buildLeaderSide(d: LeaderSideDeps): LeaderSide {
       stop: () => undefined,
     })
     .add(members.loop)
+    .add(tenancyBuiltinsDuty({ store, replica }))
     .add({ name: 'session-ttl', start: async () => timers.start(replica.sessions.all()), stop: () => timers.stop() });
   if (d.configEntries) loops.add(configBootstrapDuty({ config, replica, entries: d.configEntries }));
   if (d.secondaryCA) loops.add(d.secondaryCA.loop());

@@ -2,6 +2,7 @@
 // Consul's Raft message types (KVS, Register, Session, ACLToken, …), and an optional KV breakdown
 // by key prefix. state.bin is the Store's NDJSON snapshot (one record per line after the header).
 import { readSnapshot } from '../store/snapshot.ts';
+import { TENANT_PREFIX, parseTenantKey } from '../state/tenancy.ts';
 
 /** Count and total size of one kind of record (Consul's typeStats). */
 export interface TypeStats {
@@ -31,10 +32,14 @@ const TYPES: [string, string][] = [
   ['acl/auth-method/', 'ACLAuthMethod'], ['acl/binding-rule/', 'ACLBindingRule'], ['acl/', 'ACLBootstrap'],
   ['config/', 'ConfigEntry'], ['ca/', 'ConnectCA'], ['intention/', 'Intention'], ['query/', 'PreparedQuery'], ['querylock/', 'PreparedQueryLock'],
   ['coordinate/', 'Coordinate'], ['autopilot/', 'Autopilot'], ['meta/', 'SystemMetadata'], ['guard/', 'NameGuard'],
+  ['tenancy/partition/', 'Partition'], ['tenancy/namespace/', 'Namespace'],
 ];
 
 /** Consul's message type name for a Store key (`kv/…` → KVS, `catalog/…` → Register, …). */
 export function recordType(key: string): string {
+  // A non-default tenant's record counts as the kind of its inner key.
+  const tenant = key.startsWith(TENANT_PREFIX) ? parseTenantKey(key) : null;
+  if (tenant) return recordType(tenant.inner);
   let best: [string, string] | null = null;
   for (const t of TYPES) if (key.startsWith(t[0]) && (!best || t[0].length > best[0].length)) best = t;
   return best ? best[1] : key.split('/')[0];

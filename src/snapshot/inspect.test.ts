@@ -1,0 +1,14 @@
+// Snapshot inspect's record kinds by store key, tenancy records and tenant keys included.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { recordType } from './inspect.ts';
+
+test('record kinds by key: tenancy records, and a tenant key counts as its inner key', () => {
+  assert.equal(recordType('kv/a'), 'KVS');
+  assert.equal(recordType('acl/token/x'), 'ACLToken');
+  assert.equal(recordType('tenancy/partition/default'), 'Partition');
+  assert.equal(recordType('tenancy/namespace/default/default'), 'Namespace');
+  assert.equal(recordType('t/default/team-1/kv/a'), 'KVS');
+  assert.equal(recordType('t/na-west/default/catalog/node/n1'), 'Register');
+  assert.equal(recordType('t/bad'), 't');
+});
