@@ -155,3 +155,25 @@ test('-bootstrap, Envoy arguments and gateways are refused with exit 1; a bad -a
   assert.equal(addr.code, 1);
   assert.match(addr.err, /^invalid value "nohost" for flag -address: Error parsing address "nohost": not an IP address\nUsage:\n/);
 });
+
+test('SIGTERM while the agent has not answered yet ends the command at once (exit 0, no error printed)', async () => {
+  // An agent that accepts and never answers: the registration read hangs.
+  const silent = net.createServer((s) => { accepted = true; s.on('error', () => undefined); });
+  let accepted = false;
+  silent.listen(0, '127.0.0.1');
+  await once(silent, 'listening');
+  let log = '';
+  const child = spawnProconsul(['connect', 'envoy', '-http-addr', `127.0.0.1:${(silent.address() as net.AddressInfo).port}`, '-sidecar-for', 'web',
+    '-admin-bind', `127.0.0.1:${await freePort()}`], (t) => { log += t; });
+  const exited = once(child, 'exit');
+  try {
+    await until('the command to ask the agent', 20_000, async () => accepted);
+    child.kill('SIGTERM');
+    await until('the command to exit', 10_000, async () => child.exitCode !== null || child.signalCode !== null, { context: () => log });
+    assert.deepEqual(await exited, [0, null], log);
+    assert.equal(log, '');
+  } finally {
+    killAll([child]);
+    silent.close();
+  }
+});

@@ -58,8 +58,11 @@ async function resolveHost(host: string): Promise<string> {
   }
 }
 
-/** The checks and look-ups before anything binds: the plan and the registration, or the error printed (exit 1). */
-async function prepare(flags: ParsedFlags, io: CliIO, client: ConsulClient): Promise<{ plan: EnvoyPlan; reg: Registration; adminHost: string } | null> {
+/**
+ * The checks and look-ups before anything binds: the plan and the registration, or the error
+ * printed (exit 1); nothing is printed once `stopped` (a signal came while the agent was asked).
+ */
+async function prepare(flags: ParsedFlags, io: CliIO, client: ConsulClient, stopped: () => boolean): Promise<{ plan: EnvoyPlan; reg: Registration; adminHost: string } | null> {
   const planned = planEnvoy(flags, io.env);
   if ('error' in planned) return (ui(io).error(planned.error), null);
   const { plan } = planned;
@@ -68,7 +71,8 @@ async function prepare(flags: ParsedFlags, io: CliIO, client: ConsulClient): Pro
     const adminHost = await resolveHost(plan.admin.host);
     return { plan, reg: await loadRegistration(client, plan, (w) => io.stderr(`${w}\n`)), adminHost };
   } catch (err) {
-    return (ui(io).error((err as Error).message), null);
+    if (!stopped()) ui(io).error((err as Error).message);
+    return null;
   }
 }
 
@@ -79,8 +83,12 @@ export async function runConnectEnvoy(flags: ParsedFlags, io: CliIO, stop: Promi
   const admins: EnvoyAdmin[] = [];
   const watchStop = new AbortController();
   let proxy: Proxy | undefined;
+  // A signal ends the command in any phase: Consul exits on it before exec'ing Envoy, Envoy after.
+  let stopped = false;
+  const stopping = stop.then(() => { stopped = true; });
   try {
-    const prepared = await prepare(flags, io, client);
+    const prepared = await Promise.race([prepare(flags, io, client, () => stopped), stopping.then(() => null)]);
+    if (stopped) return 0;
     if (!prepared) return 1;
     const { plan, reg, adminHost } = prepared;
     const logger: Logger = createLogger({ level: 'info', json: false, write: (s) => io.stderr(s) }).child({ '@module': 'proxy' });
