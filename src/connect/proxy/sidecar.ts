@@ -10,8 +10,9 @@ export async function findSidecarProxy(c: ConsulClient, sidecarFor: string): Pro
   } catch (err) {
     throw new Error(`Failed looking up sidecar proxy info for ${sidecarFor}: ${(err as Error).message}`);
   }
+  const wanted = sidecarFor.toLowerCase();
   const ids = Object.values(services)
-    .filter((s) => s.Kind === 'connect-proxy' && s.Proxy && String((s.Proxy as { DestinationServiceID?: string }).DestinationServiceID ?? '').toLowerCase() === sidecarFor)
+    .filter((s) => s.Kind === 'connect-proxy' && s.Proxy && String((s.Proxy as { DestinationServiceID?: string }).DestinationServiceID ?? '').toLowerCase() === wanted)
     .map((s) => s.ID);
   if (ids.length === 0) throw new Error(`No sidecar proxy registered for ${sidecarFor}`);
   if (ids.length > 1) {
