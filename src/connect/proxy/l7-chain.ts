@@ -7,6 +7,7 @@ import type { Logger } from '../../log.ts';
 import type { CompiledDiscoveryChain, DiscoveryTarget } from '../discovery-chain/index.ts';
 import { watchRetryMs } from './backoff.ts';
 import type { UpstreamConfig } from './config.ts';
+import type { BalanceState } from './l7-balance.ts';
 import { TargetInstances } from './l7-targets.ts';
 
 const WAIT = '10m';
@@ -72,18 +73,23 @@ export class ChainWatch {
   }
 
   /**
-   * A random instance of the first of `targets` (failover order) that has any, with its target's
+   * An instance of the first of `targets` (failover order) that has any, chosen by `choose` (among
+   * instance keys, with the target's balance state) or at random, with its key and its target's
    * watch; waits at most `waitMs` for a target's first read. Null when none has an instance.
    */
-  async pick(targets: DiscoveryTarget[], random: () => number, waitMs: number): Promise<{ to: { host: string; port: number }; instances: TargetInstances } | null> {
+  async pick(
+    targets: DiscoveryTarget[], random: () => number, waitMs: number, choose?: (keys: string[], state: BalanceState) => number,
+  ): Promise<{ to: { host: string; port: number }; key: string; instances: TargetInstances } | null> {
     for (const t of targets) {
       const instances = this.instances(t.ID);
       if (!instances) continue;
       if (!instances.settled) await Promise.race([instances.ready(), sleep(waitMs, undefined, { ref: false })]);
       const entries = instances.entries;
       if (entries.length === 0) continue;
-      const e = entries[Math.floor(random() * entries.length)];
-      return { to: { host: e.Service.Address || e.Node.Address, port: e.Service.Port }, instances };
+      const keys = entries.map((e) => `${e.Node.Node}/${e.Service.ID}`);
+      const i = choose ? choose(keys, instances.balance) : Math.floor(random() * entries.length);
+      const e = entries[i];
+      return { to: { host: e.Service.Address || e.Node.Address, port: e.Service.Port }, key: keys[i], instances };
     }
     return null;
   }

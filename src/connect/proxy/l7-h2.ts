@@ -6,7 +6,8 @@ import http2 from 'node:http2';
 import type { Readable } from 'node:stream';
 import tls, { type PeerCertificate } from 'node:tls';
 import { RequestBody } from './l7-body.ts';
-import { applyHeaderOps, requestPath, retriesOnFailure, retriesOnStatus, routeRequest, type RouteDecision } from './l7-route.ts';
+import { chooseInstance, hold } from './l7-balance.ts';
+import { applyHeaderOps, requestPath, retriesOnFailure, retriesOnStatus, routeRequest, type L7Request, type RouteDecision } from './l7-route.ts';
 import type { L7Deps } from './l7-upstream.ts';
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
@@ -125,9 +126,8 @@ function relay(a: Extract<H2Attempt, { kind: 'response' }>, res: http2.Http2Serv
 export async function handleH2(d: L7Deps, req: http2.Http2ServerRequest, res: http2.Http2ServerResponse): Promise<void> {
   const { path, search } = requestPath(req.url ?? '/');
   const chain = d.chain.chain;
-  const decision = chain && d.chain.isL7
-    ? routeRequest(chain, { method: req.method, path, query: new URLSearchParams(search), headers: req.headers }, d.random)
-    : null;
+  const l7req: L7Request = { method: req.method, path, query: new URLSearchParams(search), headers: req.headers, sourceIp: req.socket?.remoteAddress };
+  const decision = chain && d.chain.isL7 ? routeRequest(chain, l7req, d.random) : null;
   if (!decision) return reply(res, 503, 'no healthy upstream');
   const body = new RequestBody(req, undefined, req.stream.endAfterHeaders);
   const headers = forwardable(req.headers);
@@ -140,11 +140,14 @@ export async function handleH2(d: L7Deps, req: http2.Http2ServerRequest, res: ht
   res.once('close', () => { if (!res.writableEnded) gone.abort(); });
   let payload: Readable | Buffer | undefined;
   for (let retries = 0; ; retries++) {
-    const picked = await d.chain.pick(decision.targets, d.random, d.connectTimeoutMs);
+    const picked = await d.chain.pick(decision.targets, d.random, d.connectTimeoutMs, (keys, state) => chooseInstance(keys, decision.loadBalancer, l7req, state, d.random));
     if (!picked) return reply(res, 503, 'no healthy upstream');
+    const release = hold(picked.instances.balance, picked.key);
     const session = picked.instances.h2.get(picked.to, d.svc.clientContext(), picked.instances.connectTimeoutMs);
     payload ??= body.first();
     const a = await attemptH2(session, () => picked.instances.h2.connected(session), head, payload, deadline, gone.signal);
+    if (a.kind !== 'response' || gone.signal.aborted) release();
+    else res.once('close', release);
     if (gone.signal.aborted) return;
     if (a.kind === 'timeout') return reply(res, 504, 'upstream request timeout');
     const more = retries < decision.retry.numRetries;
@@ -152,6 +155,7 @@ export async function handleH2(d: L7Deps, req: http2.Http2ServerRequest, res: ht
       const replay = more && retriesOnStatus(Number(a.headers[':status']), decision.retry) ? await body.replay() : null;
       if (replay === null) return relay(a, res, decision);
       a.stream.close(http2.constants.NGHTTP2_CANCEL);
+      release();
       payload = replay;
       continue;
     }

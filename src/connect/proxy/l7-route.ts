@@ -13,6 +13,8 @@ export interface L7Request {
   path: string;
   query: URLSearchParams;
   headers: Record<string, string | string[] | undefined>;
+  /** The client's address, for source-IP hash policies. */
+  sourceIp?: string;
 }
 
 /** Header changes (Consul's HTTPHeaderModifiers), applied as Envoy does: Remove, then Add (appending), then Set. */
@@ -44,6 +46,8 @@ export interface RouteDecision {
   /** Applied in order (the split's, then the route's, so the route's win as in Envoy). */
   requestHeaders: HeaderOps[];
   responseHeaders: HeaderOps[];
+  /** The resolver's LoadBalancer (Policy, LeastRequestConfig, HashPolicies…), if any. */
+  loadBalancer?: unknown;
 }
 
 type Obj = Record<string, unknown>;
@@ -201,6 +205,7 @@ export function routeRequest(chain: CompiledDiscoveryChain, req: L7Request, rand
       // A resolver's RequestTimeout applies only when the chain starts at it: Consul puts it on
       // the Envoy route, which a router's routes and a splitter's legs do not share.
       if (hops === 0 && node.Resolver!.RequestTimeout) out.requestTimeoutMs = node.Resolver!.RequestTimeout / 1e6;
+      out.loadBalancer = node.LoadBalancer;
       return finish(chain, node.Resolver!, out, routeOps);
     }
   }

@@ -11,6 +11,7 @@ import type { DiscoveryTarget } from '../discovery-chain/index.ts';
 import type { ConnectServiceEntry } from './agent-calls.ts';
 import { serviceUri } from '../spiffe.ts';
 import { watchRetryMs } from './backoff.ts';
+import { balanceState } from './l7-balance.ts';
 import { H2Sessions } from './l7-h2.ts';
 import { serverIdentityCheck } from './tls-peer.ts';
 
@@ -24,6 +25,8 @@ export class TargetInstances {
    * instance must present the target service's SPIFFE ID, as on the L4 path.
    */
   readonly agent: https.Agent;
+  /** Round-robin position and in-flight counts for the resolver's load balancer. */
+  readonly balance = balanceState();
   /** One h2 session per instance, for http2 and grpc chains. */
   readonly h2: H2Sessions;
   /** How long a new connection's handshakes may take: the resolver's ConnectTimeout (5 s unset, as in Consul). */

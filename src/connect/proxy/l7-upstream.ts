@@ -13,7 +13,8 @@ import { RequestBody } from './l7-body.ts';
 import { handleH2 } from './l7-h2.ts';
 import { proxyUpgrade } from './l7-upgrade.ts';
 import { attempt, endToEnd } from './l7-forward.ts';
-import { applyHeaderOps, requestPath, retriesOnFailure, retriesOnStatus, routeRequest, type RouteDecision } from './l7-route.ts';
+import { applyHeaderOps, requestPath, retriesOnFailure, retriesOnStatus, routeRequest, type L7Request, type RouteDecision } from './l7-route.ts';
+import { chooseInstance, hold, type BalanceState } from './l7-balance.ts';
 import type { ConnectService } from './service.ts';
 
 /** Envoy's route timeout when neither the route nor the resolver sets one. */
@@ -114,20 +115,23 @@ async function handle(d: L7Deps, req: http.IncomingMessage, res: http.ServerResp
     res.shouldKeepAlive = false;
     return reply(res, 503, 'no healthy upstream');
   }
-  const decision = chain && routeRequest(chain, { method: req.method ?? 'GET', path, query: new URLSearchParams(search), headers: req.headers }, d.random);
+  const l7req: L7Request = { method: req.method ?? 'GET', path, query: new URLSearchParams(search), headers: req.headers, sourceIp: req.socket.remoteAddress };
+  const decision = chain && routeRequest(chain, l7req, d.random);
   if (!decision) return reply(res, 503, 'no healthy upstream');
   const body = new RequestBody(req);
   const headers = endToEnd(req.headers);
   applyHeaderOps(headers, decision.requestHeaders);
   if (!d.svc.leafCert || !d.svc.caRoots) await within(d.svc.ready(), d.connectTimeoutMs);
   if (!d.svc.leafCert || !d.svc.caRoots) return reply(res, 503, 'no healthy upstream');
-  await send(d, req, res, decision, { path: decision.path + search, headers }, body);
+  const choose = (keys: string[], state: BalanceState) => chooseInstance(keys, decision.loadBalancer, l7req, state, d.random);
+  await send(d, req, res, decision, { path: decision.path + search, headers, choose }, body);
 }
 
 /** Sends the request, retrying as the route allows, and relays the answer (or Envoy's error reply). */
 async function send(
   d: L7Deps, req: http.IncomingMessage, res: http.ServerResponse, decision: RouteDecision,
-  out: { path: string; headers: Record<string, string | string[] | undefined> }, body: RequestBody,
+  out: { path: string; headers: Record<string, string | string[] | undefined>; choose: (keys: string[], state: BalanceState) => number },
+  body: RequestBody,
 ): Promise<void> {
   // The route timeout covers every attempt, from the end of the request body; a negative
   // RequestTimeout turns it off (Consul gives Envoy 0).
@@ -139,14 +143,18 @@ async function send(
   let payload: Readable | Buffer | undefined;
   let retries = 0;
   for (let staleRetries = 0; ;) {
-    const picked = await d.chain.pick(decision.targets, d.random, d.connectTimeoutMs);
+    const picked = await d.chain.pick(decision.targets, d.random, d.connectTimeoutMs, out.choose);
     if (!picked) return reply(res, 503, 'no healthy upstream');
+    // In flight (for least_request) until the client's answer is done, or this attempt is given up.
+    const release = hold(picked.instances.balance, picked.key);
     payload ??= body.first();
     const a = await attempt({
       agent: picked.instances.agent, to: picked.to, secureContext: d.svc.clientContext(), method: req.method ?? 'GET',
       path: out.path, headers: out.headers, body: payload, deadline, signal: gone.signal,
       connectTimeoutMs: picked.instances.connectTimeoutMs,
     });
+    if (a.kind !== 'response' || gone.signal.aborted) release();
+    else res.once('close', release);
     if (gone.signal.aborted) return void (a.kind === 'response' && a.res.destroy());
     if (a.kind === 'timeout') return reply(res, 504, 'upstream request timeout');
     if (a.kind === 'response') {
@@ -154,6 +162,7 @@ async function send(
       const replay = again ? await body.replay() : null;
       if (replay === null) return relay(a.res, res, decision, deadline);
       a.res.resume();
+      release();
       retries++;
       payload = replay;
       continue;
