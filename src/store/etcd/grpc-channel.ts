@@ -6,12 +6,12 @@
 // CPU per KV write. Failures keep grpc-js's shapes (code, `<code> <NAME>: <details>`) cast by
 // etcd3's castGrpcError, so errors.ts and settle.ts judge them as before: a call is "not sent"
 // only when its session never connected.
-import type { ClientHttp2Session, IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http2';
+import type { ClientHttp2Session, ClientHttp2Stream, OutgoingHttpHeaders } from 'node:http2';
 import type { IRangeRequest, ITxnRequest } from 'etcd3';
 import { nodeHttp2 } from '../../node-http.ts';
 import type { EtcdTls } from './etcd.ts';
 import { GrpcStream } from './grpc-stream.ts';
-import { DEADLINE_EXCEEDED, grpcError, grpcMessage, httpStatusCode, INTERNAL, UNAVAILABLE } from './grpc-status.ts';
+import { CallStatus, DEADLINE_EXCEEDED, grpcError, INTERNAL, UNAVAILABLE } from './grpc-status.ts';
 import { decodeRange, decodeTxn, encodeRange, encodeTxn, type RangeAnswer, type TxnAnswer } from './kv-codec.ts';
 
 /** The unary KV calls the store makes; etcd3's KVClient fits it too. */
@@ -24,6 +24,14 @@ export interface KvCalls {
 const MAX_STREAMS_PER_SESSION = 1_000_000_000;
 /** After a deadline, a session that does not answer a ping within this is dropped (a dead peer). */
 const PING_TIMEOUT_MS = 1_000;
+
+/** The one uncompressed message of a unary answer's body, or null. */
+function unframe(chunks: Buffer[]): Buffer | null {
+  const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+  if (body.length < 5 || body[0] !== 0) return null;
+  const len = body.readUInt32BE(1);
+  return body.length < 5 + len ? null : body.subarray(5, 5 + len);
+}
 
 /** One HTTP/2 session with its state. */
 export interface Session {
@@ -83,91 +91,63 @@ export class GrpcChannel {
     return this.#session;
   }
 
+  /** A new stream on the current session; throws a never-sent UNAVAILABLE when none can be made. */
+  #request(path: string, unary: boolean): { h2: ClientHttp2Stream; s: Session } {
+    if (this.#closed) throw grpcError(UNAVAILABLE, 'No connection established. Last error: channel closed');
+    const s = this.#current();
+    const headers: OutgoingHttpHeaders = { ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers' };
+    if (unary) {
+      headers['grpc-timeout'] = `${this.#timeoutMs}m`;
+      // etcd refuses at once, before proposing, while the member has no leader (see etcd.ts).
+      headers.hasleader = 'true';
+    }
+    if (this.#tls?.servername) headers[':authority'] = this.#tls.servername;
+    try {
+      const h2 = s.h2.request(headers);
+      s.streams++;
+      return { h2, s };
+    } catch (err) {
+      throw grpcError(UNAVAILABLE, `No connection established. Last error: ${(err as Error).message}`);
+    }
+  }
+
   /**
    * Opens a bidirectional stream to `path` (no deadline: it lives until ended or cancelled);
    * `encode` and `decode` turn messages to and from their protobuf bytes.
    */
   stream<Req, Res>(path: string, encode: (req: Req) => Buffer, decode: (buf: Buffer) => Res): GrpcStream<Req, Res> {
-    if (this.#closed) throw grpcError(UNAVAILABLE, 'No connection established. Last error: channel closed');
-    const s = this.#current();
-    const headers: OutgoingHttpHeaders = { ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers' };
-    if (this.#tls?.servername) headers[':authority'] = this.#tls.servername;
-    let h2;
-    try {
-      h2 = s.h2.request(headers);
-      s.streams++;
-    } catch (err) {
-      throw grpcError(UNAVAILABLE, `No connection established. Last error: ${(err as Error).message}`);
-    }
+    const { h2, s } = this.#request(path, false);
     return new GrpcStream(h2, s, encode, decode);
   }
 
   /** Sends one request message (a gRPC frame) to `path`; resolves with the answer's message. */
   call(path: string, frame: Buffer): Promise<Buffer> {
     return new Promise<Buffer>((resolve, reject) => {
-      if (this.#closed) {
-        reject(grpcError(UNAVAILABLE, 'No connection established. Last error: channel closed'));
-        return;
-      }
-      const s = this.#current();
-      const headers: OutgoingHttpHeaders = {
-        ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers',
-        'grpc-timeout': `${this.#timeoutMs}m`,
-        // etcd refuses at once, before proposing, while the member has no leader (see etcd.ts).
-        hasleader: 'true',
-      };
-      if (this.#tls?.servername) headers[':authority'] = this.#tls.servername;
-      let stream;
+      let h2: ClientHttp2Stream;
+      let s: Session;
       try {
-        stream = s.h2.request(headers);
-        s.streams++;
+        ({ h2, s } = this.#request(path, true));
       } catch (err) {
-        reject(grpcError(UNAVAILABLE, `No connection established. Last error: ${(err as Error).message}`));
+        reject(err);
         return;
       }
-      let status = -1;
-      let details = '';
+      const status = new CallStatus(h2);
       const chunks: Buffer[] = [];
-      let settled = false;
-      const finish = (err: Error | null, msg?: Buffer) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        if (err) reject(err);
-        else resolve(msg!);
-      };
       const timer = setTimeout(() => {
-        finish(grpcError(DEADLINE_EXCEEDED, `Deadline exceeded after ${this.#timeoutMs / 1000}s`));
-        stream.close(nodeHttp2().constants.NGHTTP2_CANCEL);
+        reject(grpcError(DEADLINE_EXCEEDED, `Deadline exceeded after ${this.#timeoutMs / 1000}s`));
+        h2.close(nodeHttp2().constants.NGHTTP2_CANCEL);
         this.#probe(s);
       }, this.#timeoutMs);
-      const onStatus = (h: IncomingHttpHeaders) => {
-        if (h['grpc-status'] === undefined) return;
-        status = Number(h['grpc-status']);
-        details = grpcMessage(h['grpc-message']);
-      };
-      stream.on('response', (h) => {
-        const http = Number(h[':status']);
-        if (http !== 200) {
-          status = httpStatusCode(http);
-          details = `Received HTTP status code ${http}`;
-        } else onStatus(h);
+      h2.on('data', (c: Buffer) => { chunks.push(c); });
+      h2.on('close', () => {
+        clearTimeout(timer);
+        const err = status.failure(s, h2.rstCode);
+        if (err) return reject(err);
+        const msg = unframe(chunks);
+        if (msg) resolve(msg);
+        else reject(grpcError(INTERNAL, 'etcd answered without a readable message'));
       });
-      stream.on('trailers', onStatus);
-      stream.on('data', (c: Buffer) => { chunks.push(c); });
-      let streamError: Error | null = null;
-      stream.on('error', (err) => { streamError = err; }); // judged at close
-      stream.on('close', () => {
-        if (status === 0) {
-          const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-          const len = body.length >= 5 ? body.readUInt32BE(1) : -1;
-          if (len < 0 || body.length < 5 + len || body[0] !== 0) finish(grpcError(INTERNAL, 'etcd answered without a readable message'));
-          else finish(null, body.subarray(5, 5 + len));
-        } else if (status > 0) finish(grpcError(status, details));
-        else if (!s.connected) finish(grpcError(UNAVAILABLE, `No connection established. Last error: ${(s.lastError ?? streamError)?.message ?? 'connection closed'}`));
-        else finish(grpcError(UNAVAILABLE, `Connection dropped${stream.rstCode ? ` (RST_STREAM code ${stream.rstCode})` : ''}`));
-      });
-      stream.end(frame);
+      h2.end(frame);
     });
   }
 

@@ -1,6 +1,7 @@
 // gRPC statuses as grpc-js reports them (`<code> <NAME>: <details>`, with `code` and `details`),
 // typed by etcd3's castGrpcError, for the store's own gRPC transport (grpc-channel.ts,
 // grpc-stream.ts): errors.ts, faults.ts and settle.ts read them as they read grpc-js's.
+import type { ClientHttp2Stream, IncomingHttpHeaders } from 'node:http2';
 import { castGrpcError } from 'etcd3';
 
 const STATUS = ['OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS',
@@ -38,5 +39,51 @@ export function grpcMessage(v: unknown): string {
     return decodeURIComponent(s);
   } catch {
     return s;
+  }
+}
+
+/** How a session stood when one of its streams closed. */
+export interface SessionState {
+  connected: boolean;
+  lastError: Error | null;
+}
+
+/** A stream's gRPC status as it arrives (response headers, trailers, or a trailers-only answer). */
+export class CallStatus {
+  code = -1;
+  details = '';
+  #error: Error | null = null;
+
+  constructor(h2: ClientHttp2Stream) {
+    h2.on('response', (h) => {
+      const http = Number(h[':status']);
+      if (http === 200) this.#read(h);
+      else {
+        this.code = httpStatusCode(http);
+        this.details = `Received HTTP status code ${http}`;
+      }
+    });
+    h2.on('trailers', (h) => this.#read(h));
+    h2.on('error', (err) => { this.#error = err; }); // judged at close
+  }
+
+  #read(h: IncomingHttpHeaders): void {
+    if (h['grpc-status'] === undefined) return;
+    this.code = Number(h['grpc-status']);
+    this.details = grpcMessage(h['grpc-message']);
+  }
+
+  /**
+   * Once the stream has closed: null for OK, else the failure as grpc-js reports it. Without a
+   * status, 'No connection established' (never sent) when its session never connected, else
+   * 'Connection dropped' (outcome unknown).
+   */
+  failure(session: SessionState, rstCode: number | undefined): Error | null {
+    if (this.code === 0) return null;
+    if (this.code > 0) return grpcError(this.code, this.details);
+    if (!session.connected) {
+      return grpcError(UNAVAILABLE, `No connection established. Last error: ${(session.lastError ?? this.#error)?.message ?? 'connection closed'}`);
+    }
+    return grpcError(UNAVAILABLE, `Connection dropped${rstCode ? ` (RST_STREAM code ${rstCode})` : ''}`);
   }
 }
