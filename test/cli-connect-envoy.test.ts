@@ -177,3 +177,16 @@ test('SIGTERM while the agent has not answered yet ends the command at once (exi
     silent.close();
   }
 });
+
+test('a busy -admin-bind port fails the start clearly (exit 1)', async () => {
+  const busy = net.createServer();
+  busy.listen(0, '127.0.0.1');
+  await once(busy, 'listening');
+  const port = (busy.address() as net.AddressInfo).port;
+  try {
+    const r = await envoy(['-sidecar-for', 'web', '-admin-bind', `127.0.0.1:${port}`]);
+    assert.deepEqual(r, { code: 1, out: '', err: `Failed to start the admin endpoint: listen EADDRINUSE: address already in use 127.0.0.1:${port}\n` });
+  } finally {
+    busy.close();
+  }
+});
