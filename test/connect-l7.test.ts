@@ -274,6 +274,35 @@ test("a resolver's redirect sends another service's upstream to api's default su
   }
 });
 
+test("a resolver's ring_hash balancer keeps each x-user on one instance (sticky), users spread over both", async () => {
+  await put('/v1/config', { Kind: 'service-defaults', Name: 'sticky', Protocol: 'http' });
+  await put('/v1/config', { Kind: 'service-resolver', Name: 'sticky', LoadBalancer: { Policy: 'ring_hash', HashPolicies: [{ Field: 'header', FieldValue: 'x-user' }] } });
+  for (const name of ['s1', 's2']) {
+    const [appPort, pub] = [await app(name), await freePort()];
+    await put('/v1/agent/service/register', { Name: 'sticky', ID: `sticky-${name}`, Port: appPort });
+    await put('/v1/agent/service/register', {
+      Kind: 'connect-proxy', ID: `sticky-${name}-sidecar-proxy`, Name: 'sticky-sidecar-proxy', Address: '127.0.0.1', Port: pub,
+      Proxy: { DestinationServiceName: 'sticky', DestinationServiceID: `sticky-${name}`, LocalServiceAddress: '127.0.0.1', LocalServicePort: appPort },
+    });
+    await rig.proxy(['-sidecar-for', `sticky-${name}`]);
+  }
+  const port = await freePort();
+  await rig.proxy(['-service', 'web4', '-upstream', `sticky:${port}`]);
+  const ask = async (user: string) => ((await (await fetch(`http://127.0.0.1:${port}/`, { headers: { 'x-user': user } })).json()) as Answer).version;
+  await until('both sticky instances are known', 10_000, async () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 20; i++) seen.add(await ask(`probe${i}`));
+    return seen.size === 2;
+  });
+  const homes = new Set<string>();
+  for (let u = 0; u < 10; u++) {
+    const first = await ask(`user${u}`);
+    homes.add(first);
+    for (let i = 0; i < 5; i++) assert.equal(await ask(`user${u}`), first, `user${u} stays on ${first}`);
+  }
+  assert.equal(homes.size, 2, 'ten users are spread over both instances');
+});
+
 test("an upstream's protocol config makes a tcp service's chain http: a service without instances answers Envoy's 503", async () => {
   const [pub, up, plain] = [await freePort(), await freePort(), await freePort()];
   await put('/v1/agent/service/register', {
