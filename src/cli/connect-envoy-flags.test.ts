@@ -55,6 +55,8 @@ test('Consul\'s checks come in its order and with its texts', () => {
     'Must provide a CA (-prometheus-ca-file or -prometheus-ca-path) as well as -prometheus-cert-file and -prometheus-key-file to enable TLS for prometheus metrics');
   assert.equal(error(['-sidecar-for', 'web', '-register']), 'Auto-Registration can only be used for gateways');
   assert.equal(error(['-sidecar-for', 'web', '-admin-bind', 'localhost']), 'Invalid Consul HTTP address: address localhost: missing port in address');
+  // Envoy cannot bind an admin port without an IP (Consul hands it "<nil>"): no host is not every interface.
+  assert.equal(error(['-sidecar-for', 'web', '-admin-bind', ':19000']), 'Failed to resolve admin bind address: no host in ":19000"');
 });
 
 test('what the built-in data plane cannot do is refused: gateways, -bootstrap, Envoy arguments, -node-name', () => {

@@ -170,6 +170,8 @@ export function planEnvoy(flags: ParsedFlags, env: NodeJS.ProcessEnv): { error: 
   } catch (err) {
     return { error: `Invalid Consul HTTP address: ${(err as Error).message}` };
   }
+  // Node would bind a missing host on every interface; Envoy cannot bind it at all.
+  if (admin.host === '') return { error: `Failed to resolve admin bind address: no host in ${JSON.stringify(str('admin-bind'))}` };
   const adminPort = port(admin.port);
   if (adminPort === null) return { error: `Invalid admin bind port: ${JSON.stringify(admin.port)}` };
   const plan: EnvoyPlan = { proxyId, sidecarFor, admin: { host: admin.host, port: adminPort }, warnings: [] };
