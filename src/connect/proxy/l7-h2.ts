@@ -60,6 +60,7 @@ export class H2Sessions {
     return this.#connected.has(s);
   }
 
+  /** Closes every session. */
   close(): void {
     for (const s of this.#sessions.values()) s.destroy();
     this.#sessions.clear();
