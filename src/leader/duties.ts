@@ -97,8 +97,8 @@ export function buildLeaderSide(d: LeaderSideDeps): LeaderSide {
       },
       stop: () => undefined,
     })
-    .add(members.loop)
     .add(tenancyBuiltinsDuty({ store, replica }))
+    .add(members.loop)
     .add({ name: 'session-ttl', start: async () => timers.start(replica.sessions.all()), stop: () => timers.stop() });
   if (d.configEntries) loops.add(configBootstrapDuty({ config, replica, entries: d.configEntries }));
   if (d.secondaryCA) loops.add(d.secondaryCA.loop());
