@@ -2,14 +2,13 @@
 // Store revisions are etcd revisions minus the namespace's base; every request is pinned to the
 // namespace's live generation (see keyspace.ts) so that a snapshot restore swaps it atomically.
 import { InterceptingCall, type Interceptor } from '@grpc/grpc-js';
-import { Etcd3, type ICallable, type IOptions, type ITxnRequest } from 'etcd3';
+import { Etcd3, type ICallable, type IOptions, type ITxnRequest, type ITxnResponse } from 'etcd3';
 import { ClosedError, ProconsulError } from '../../errors.ts';
 import type {
   KeyValue, LeaseGrant, RangeResult, Store, TxnRequest, TxnResponse, Watch, WatchHandlers,
 } from '../store.ts';
 import { isUnavailable, notProposed, storeError } from './errors.ts';
 import { multiHostFaultHandling } from './faults.ts';
-import { ChannelKv, GrpcChannel, type KvCalls } from './grpc-channel.ts';
 import { holdWhileNoLeader, type HoldOptions } from './hold.ts';
 import { Keyspace } from './keyspace.ts';
 import { EtcdLeases } from './lease.ts';
@@ -18,7 +17,7 @@ import { writtenBetween } from './history.ts';
 import { resendPlan, type Resend } from './settle.ts';
 import { restoreNamespace, snapshotNamespace } from './snapshot.ts';
 import { toEtcdTxn, toResult, writesAny } from './txn.ts';
-import { channelWatchOpener, EtcdWatch, poolWatchOpener, type WatchOpener } from './watch.ts';
+import { EtcdWatch } from './watch.ts';
 
 /** The structured-logger subset the etcd store uses (a pino logger fits). */
 export interface EtcdLogger {
@@ -168,13 +167,6 @@ export class EtcdStore implements Store {
   /** Aborted by close(): ends the hold's pauses. */
   readonly #closing = new AbortController();
   #leases: EtcdLeases | null = null;
-  /**
-   * KV calls and watch streams: the store's own gRPC transport on one member without auth, else
-   * etcd3's client (its fault handling across several members, its auth tokens).
-   */
-  #kv: KvCalls | null = null;
-  #openWatch: WatchOpener | null = null;
-  #channel: GrpcChannel | null = null;
   /** The highest etcd revision an answer has shown: a write sent now can only apply above it. */
   #seen = 0;
   readonly #watches = new Set<EtcdWatch>();
@@ -195,14 +187,8 @@ export class EtcdStore implements Store {
 
   async #open(): Promise<void> {
     const client = new EtcdClient(clientOptions(this.#opts));
-    const o = this.#opts;
-    // Several members need etcd3's fault handling across them, auth its token handling.
-    const channel = o.endpoints.length === 1 && !o.auth
-      ? new GrpcChannel(o.endpoints[0], { tls: o.tls, timeoutMs: o.requestTimeoutMs ?? 3_000 }) : null;
-    const kv: KvCalls = channel ? new ChannelKv(channel) : client.kv;
-    this.#channel = channel;
     const ks = this.#ks;
-    const res = await this.#retrying('open', () => kv.txn({
+    const res = await this.#retrying('open', () => client.kv.txn({
       compare: [{ key: ks.metaKey, target: 'Create', result: 'Equal', create_revision: 0 }],
       success: [{ request_put: { key: ks.metaKey, value: Buffer.from(JSON.stringify({ gen: 1 })) } }],
       failure: [{ request_range: { key: ks.metaKey } }],
@@ -213,14 +199,12 @@ export class EtcdStore implements Store {
       ks.metaMod = ks.base;
       ks.gen = 1;
     } else {
-      const meta = res.responses[0].response_range!.kvs[0];
+      const meta = res.responses[0].response_range.kvs[0];
       ks.base = Number(meta.create_revision);
       ks.metaMod = Number(meta.mod_revision);
       ks.gen = Keyspace.parseMeta(meta.value).gen;
     }
     this.#client = client;
-    this.#kv = kv;
-    this.#openWatch = channel ? channelWatchOpener(channel) : poolWatchOpener(client.calls);
     this.#leases = new EtcdLeases(client);
     this.#log.info({ prefix: ks.prefix, base: ks.base, gen: ks.gen }, 'etcd store opened');
   }
@@ -229,7 +213,6 @@ export class EtcdStore implements Store {
   renewTls(tls: EtcdTls): void {
     this.#opts.tls = tls;
     if (this.#client) renewTls(this.#client, tls);
-    this.#channel?.renewTls(tls);
   }
 
   async close(): Promise<void> {
@@ -239,19 +222,12 @@ export class EtcdStore implements Store {
     for (const w of [...this.#watches]) w.cancel();
     await this.#opening?.catch(() => undefined);
     this.#client?.close();
-    this.#channel?.close();
   }
 
   #live(): EtcdClient {
     if (this.#closed) throw new ClosedError();
     if (!this.#client) throw new ClosedError('etcd store (not opened)');
     return this.#client;
-  }
-
-  /** The unary KV calls of a live store. */
-  #liveKv(): KvCalls {
-    this.#live();
-    return this.#kv!;
   }
 
   /** The opening read: retried while etcd is unreachable or electing a leader, longer than a request's hold. */
@@ -290,7 +266,7 @@ export class EtcdStore implements Store {
   async #pinned(build: () => ITxnRequest | null, idempotent: boolean): Promise<Pinned | null> {
     const ks = this.#ks;
     for (;;) {
-      const kv = this.#liveKv();
+      const client = this.#live();
       const inner = build();
       if (!inner) return null;
       const req: ITxnRequest = {
@@ -298,10 +274,10 @@ export class EtcdStore implements Store {
         success: [{ request_txn: inner }],
         failure: [{ request_range: { key: ks.metaKey } }],
       };
-      const res = await this.#held('etcd txn', idempotent, () => kv.txn(req));
+      const res = await this.#held('etcd txn', idempotent, () => client.kv.txn(req));
       this.#saw(res.header.revision);
-      if (res.succeeded) return { revision: ks.rev(res.header.revision), inner: res.responses[0].response_txn! };
-      const meta = res.responses[0].response_range!.kvs[0];
+      if (res.succeeded) return { revision: ks.rev(res.header.revision), inner: res.responses[0].response_txn };
+      const meta = res.responses[0].response_range.kvs[0];
       ks.metaMod = Number(meta.mod_revision);
       ks.gen = Keyspace.parseMeta(meta.value).gen;
     }
@@ -321,8 +297,8 @@ export class EtcdStore implements Store {
 
   /** etcd's current revision, read linearizably (held). */
   async #head(): Promise<number> {
-    const kv = this.#liveKv();
-    const res = await this.#held('current revision', true, () => kv.range({ key: this.#ks.metaKey, count_only: true }));
+    const client = this.#live();
+    const res = await this.#held('current revision', true, () => client.kv.range({ key: this.#ks.metaKey, count_only: true }));
     return this.#saw(res.header.revision);
   }
 
@@ -334,12 +310,12 @@ export class EtcdStore implements Store {
 
   async range(prefix: string): Promise<RangeResult> {
     const { revision, inner } = await this.#read(() => ({ success: [{ request_range: this.#ks.range(prefix) }] }));
-    return { revision, kvs: inner.responses[0].response_range!.kvs.map((kv) => this.#ks.kv(kv)) };
+    return { revision, kvs: inner.responses[0].response_range.kvs.map((kv) => this.#ks.kv(kv)) };
   }
 
   async get(key: string): Promise<KeyValue | null> {
     const { inner } = await this.#read(() => ({ success: [{ request_range: { key: this.#ks.physical(key) } }] }));
-    const kv = inner.responses[0].response_range!.kvs[0];
+    const kv = inner.responses[0].response_range.kvs[0];
     return kv ? this.#ks.kv(kv, key) : null;
   }
 
@@ -382,8 +358,7 @@ export class EtcdStore implements Store {
         const head = await this.#head();
         if (plan.checkHistory.length > 0) {
           const keys = plan.checkHistory.map((k) => this.#ks.physical(k));
-          this.#live();
-          const written = await writtenBetween(this.#openWatch!, keys, sentAfter, head, { timeoutMs: this.#opts.requestTimeoutMs });
+          const written = await writtenBetween(this.#live().calls, keys, sentAfter, head, { timeoutMs: this.#opts.requestTimeoutMs });
           if (written !== false) break;
         }
         res = await this.#commit(req, false);
@@ -400,8 +375,8 @@ export class EtcdStore implements Store {
   }
 
   watch(afterRevision: number, handlers: WatchHandlers): Watch {
-    this.#live();
-    const w = new EtcdWatch(this.#openWatch!, this.#ks, afterRevision, handlers, {
+    const client = this.#live();
+    const w = new EtcdWatch(client.calls, this.#ks, afterRevision, handlers, {
       log: this.#log,
       onEnd: (done) => this.#watches.delete(done),
     });

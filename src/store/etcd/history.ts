@@ -2,7 +2,8 @@
 // from a past revision). etcd's compares only see the present: a key that a write whose answer
 // was lost created, and another client deleted since, looks as if it had never been written.
 // settle.ts needs the history before it may resend such a write.
-import { endStream, type WatchOpener, type WatchStream } from './watch.ts';
+import type { ICallable } from 'etcd3';
+import { endStream, openStream } from './watch.ts';
 import type { WireWatchResponse } from './watch-codec.ts';
 
 /** From the first key to the end of the keyspace: every revision shows at least one event. */
@@ -22,13 +23,13 @@ export interface ScanLimits {
  * `maxSpan`, out of time). Every key of the cluster is watched, since etcd gives each revision
  * to a write that changed something: the scan is complete at the first event at or past `upTo`.
  */
-export async function writtenBetween(open: WatchOpener, keys: Buffer[], after: number, upTo: number, limits: ScanLimits = {}): Promise<boolean | null> {
+export async function writtenBetween(calls: ICallable<unknown>, keys: Buffer[], after: number, upTo: number, limits: ScanLimits = {}): Promise<boolean | null> {
   if (upTo <= after) return false;
   if (upTo - after > (limits.maxSpan ?? 10_000)) return null;
   const wanted = new Set(keys.map((k) => k.toString('latin1')));
-  let stream: WatchStream;
+  let stream: Awaited<ReturnType<typeof openStream>>;
   try {
-    stream = await open();
+    stream = await openStream(calls);
   } catch {
     return null;
   }

@@ -1,8 +1,8 @@
 // How the Store's keyspace lives inside etcd: a namespace prefix holding one meta key (its
 // create revision is the namespace's revision 0; its value names the live generation) and the
 // data keys under `<prefix>g<generation>/`. Translates keys, revisions and records both ways.
+import type { IKeyValue } from 'etcd3';
 import type { KeyValue } from '../store.ts';
-import type { WireKeyValue } from './kv-codec.ts';
 
 /** The meta record stored as JSON in `<prefix>meta`. */
 export interface MetaRecord {
@@ -91,7 +91,7 @@ export class Keyspace {
   }
 
   /** A Store record from an etcd record (revisions shifted, key stripped of the namespace). */
-  kv(e: WireKeyValue, key?: string): KeyValue {
+  kv(e: IKeyValue, key?: string): KeyValue {
     return {
       key: key ?? this.logicalKey(e.key) ?? e.key.toString(),
       value: Buffer.from(e.value ?? []),

@@ -2,10 +2,9 @@
 // every key the txn touches at one revision, run it on a scratch StoreEngine (the contract's
 // reference semantics), then commit only the net writes, guarded by compares that pin
 // everything read. A concurrent change fails the guard and the whole plan is retried.
-import type { ICompare, IRequestOp, ITxnRequest } from 'etcd3';
+import type { ICompare, IRequestOp, ITxnRequest, ITxnResponse } from 'etcd3';
 import { StoreEngine } from '../engine.ts';
 import type { KeyValue, TxnRequest, TxnResponse } from '../store.ts';
-import type { TxnAnswer } from './kv-codec.ts';
 import type { Keyspace } from './keyspace.ts';
 import { prefixEnd } from './keyspace.ts';
 import { writesOverlap } from './txn.ts';
@@ -13,7 +12,7 @@ import { writesOverlap } from './txn.ts';
 /** A committed pinned txn: the Store revision after it and the nested txn's response. */
 export interface Pinned {
   revision: number;
-  inner: TxnAnswer;
+  inner: ITxnResponse;
 }
 
 /**

@@ -14,7 +14,7 @@ export async function snapshotNamespace(
   ks: Keyspace, read: (build: () => ITxnRequest) => Promise<Pinned>, leases: EtcdLeases,
 ): Promise<AsyncIterable<Uint8Array>> {
   const { revision, inner } = await read(() => ({ success: [{ request_range: ks.range('') }] }));
-  const kvs = inner.responses[0].response_range!.kvs.map((kv) => ks.kv(kv));
+  const kvs = inner.responses[0].response_range.kvs.map((kv) => ks.kv(kv));
   const ttls: { id: number; ttlSeconds: number }[] = [];
   for (const id of new Set(kvs.map((kv) => kv.lease).filter((l) => l !== 0))) {
     // A lease that expired since the read still goes in: its keys were live at `revision`.

@@ -1,10 +1,9 @@
 // Translates Store transactions into etcd Txn requests and etcd responses back into results.
 // etcd runs ops in order and later reads see earlier writes, like the contract, but it refuses
 // a txn that writes one key twice; `writesOverlap()` finds those so overlap.ts can plan them.
-import type { ICompare, IRequestOp, ITxnRequest } from 'etcd3';
+import type { ICompare, IRequestOp, IResponseOp, ITxnRequest } from 'etcd3';
 import type { Compare, Op, OpResult, TxnRequest } from '../store.ts';
 import type { Keyspace } from './keyspace.ts';
-import type { ResponseAnswer } from './kv-codec.ts';
 
 const RESULT = { '=': 'Equal', '!=': 'NotEqual', '<': 'Less', '>': 'Greater' } as const;
 
@@ -64,7 +63,7 @@ export function toEtcdTxn(ks: Keyspace, req: TxnRequest): ITxnRequest {
 }
 
 /** The Store result of one op from its etcd response. */
-export function toResult(ks: Keyspace, op: Op, res: ResponseAnswer): OpResult {
+export function toResult(ks: Keyspace, op: Op, res: IResponseOp): OpResult {
   switch (op.type) {
     case 'put': {
       const prev = res.response_put?.prev_kv;

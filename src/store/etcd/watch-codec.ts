@@ -3,7 +3,6 @@
 // and fills every default field: a quarter of the agent's main thread while it applies a stream
 // of writes. This reads only the fields the watch uses, with revisions as plain numbers (exact
 // below 2^53, far beyond any etcd revision), and skips the rest (header, watch id, prev_kv).
-import { Reader } from './proto-wire.ts';
 
 /** The watch stream's create request (rpc.proto WatchCreateRequest), without prev_kv. */
 export interface WatchCreate {
@@ -63,6 +62,49 @@ function varint(out: number[], n: number): void {
     n = Math.floor(n / 0x80);
   }
   out.push(n);
+}
+
+/** A cursor over one message's bytes. */
+class Reader {
+  readonly buf: Buffer;
+  pos: number;
+  readonly end: number;
+
+  constructor(buf: Buffer, pos: number, end: number) {
+    this.buf = buf;
+    this.pos = pos;
+    this.end = end;
+  }
+
+  /** A varint as a number (exact below 2^53; a negative int64's ten bytes give a huge positive). */
+  varint(): number {
+    let n = 0;
+    let scale = 1;
+    for (;;) {
+      if (this.pos >= this.end) throw new Error('etcd watch response: truncated varint');
+      const b = this.buf[this.pos++];
+      n += (b & 0x7f) * scale;
+      if (b < 0x80) return n;
+      scale *= 0x80;
+    }
+  }
+
+  /** The bounds of a length-delimited field's payload; moves past it. */
+  span(): [number, number] {
+    const len = this.varint();
+    const start = this.pos;
+    this.pos += len;
+    if (this.pos > this.end) throw new Error('etcd watch response: truncated field');
+    return [start, this.pos];
+  }
+
+  skip(wireType: number): void {
+    if (wireType === 0) this.varint();
+    else if (wireType === 2) this.span();
+    else if (wireType === 1) this.pos += 8;
+    else if (wireType === 5) this.pos += 4;
+    else throw new Error(`etcd watch response: unsupported wire type ${wireType}`);
+  }
 }
 
 /** Decodes a WatchResponse (rpc.proto) into the fields the store reads. */

@@ -2,11 +2,11 @@
 // events grouped into one batch per revision, delivered in order. When the stream
 // breaks (member killed, leader change) it resumes from the revision after the last delivered
 // one, so nothing is lost or repeated; a compacted start is reported through onCompacted.
+import type { ClientDuplexStream } from '@grpc/grpc-js';
 import type { ICallable } from 'etcd3';
 import { CompactedError } from '../../errors.ts';
 import type { Watch, WatchBatch, WatchEvent, WatchHandlers } from '../store.ts';
 import { prefixEnd, type Keyspace } from './keyspace.ts';
-import type { GrpcChannel } from './grpc-channel.ts';
 import { decodeWatchResponse, encodeWatchCreate, type WatchCreate, type WireEvent, type WireWatchResponse } from './watch-codec.ts';
 
 /** Minimal logger surface the watch reports reconnects to. */
@@ -17,41 +17,25 @@ export interface WatchLogger {
 const RETRY_MIN_MS = 50;
 const WATCH_METHOD = '/etcdserverpb.Watch/Watch';
 
-/** What the store uses of a Watch stream (grpc-js's duplex stream and GrpcStream both fit). */
-export interface WatchStream {
-  on(event: 'data', listener: (res: WireWatchResponse) => void): unknown;
-  on(event: 'error', listener: (err: Error) => void): unknown;
-  on(event: 'end', listener: () => void): unknown;
-  write(req: WatchCreate): unknown;
-  end(): unknown;
-  cancel(): void;
-}
-
-/** Opens a Watch stream on a member. */
-export type WatchOpener = () => Promise<WatchStream>;
+type WatchStream = ClientDuplexStream<WatchCreate, WireWatchResponse>;
 
 /**
  * Opens a Watch stream on a member through etcd3's connection pool (its fault handling and auth
  * metadata), with this file's codec instead of etcd3's generic one; a stream error counts
  * against the member as etcd3's own watch stream does. Streams get no deadline.
  */
-export function poolWatchOpener(calls: ICallable<unknown>): WatchOpener {
-  return () => calls.withConnection('Watch', ({ resource, client, metadata }) => {
+export function openStream(calls: ICallable<unknown>): Promise<WatchStream> {
+  return calls.withConnection('Watch', ({ resource, client, metadata }) => {
     const stream = client.makeBidiStreamRequest(WATCH_METHOD, encodeWatchCreate, decodeWatchResponse, metadata, {});
     stream.on('error', (err: Error) => { if (stream.writable) calls.markFailed(resource, err); });
-    return stream as WatchStream;
+    return stream;
   });
-}
-
-/** Opens Watch streams on the store's own channel to its one member (grpc-stream.ts). */
-export function channelWatchOpener(ch: GrpcChannel): WatchOpener {
-  return async () => ch.stream(WATCH_METHOD, encodeWatchCreate, decodeWatchResponse);
 }
 const RETRY_MAX_MS = 1000;
 
 /** One running watch; `cancel()` ends the stream and any pending reconnect. */
 export class EtcdWatch implements Watch {
-  readonly #open: WatchOpener;
+  readonly #calls: ICallable<unknown>;
   readonly #ks: Keyspace;
   readonly #handlers: WatchHandlers;
   readonly #log: WatchLogger;
@@ -63,8 +47,8 @@ export class EtcdWatch implements Watch {
   #retryMs = RETRY_MIN_MS;
   #timer: NodeJS.Timeout | null = null;
 
-  constructor(open: WatchOpener, ks: Keyspace, afterRevision: number, handlers: WatchHandlers, deps: { log: WatchLogger; onEnd: (w: EtcdWatch) => void }) {
-    this.#open = open;
+  constructor(calls: ICallable<unknown>, ks: Keyspace, afterRevision: number, handlers: WatchHandlers, deps: { log: WatchLogger; onEnd: (w: EtcdWatch) => void }) {
+    this.#calls = calls;
     this.#ks = ks;
     this.#handlers = handlers;
     this.#log = deps.log;
@@ -92,7 +76,7 @@ export class EtcdWatch implements Watch {
     if (this.#cancelled) return;
     let stream: WatchStream;
     try {
-      stream = await this.#open();
+      stream = await openStream(this.#calls);
     } catch (err) {
       this.#retry(err);
       return;
