@@ -1,6 +1,7 @@
 // Enforcement helpers every endpoint shares: require a permission of the caller's identity (throwing
 // Consul's permission-denied text) or filter a result list, remembering whether anything was removed.
-import { callMethod, denialFor, manageAll, type AuthorizerMethod } from '../acl/index.ts';
+import { callMethod, denialFor, manageAll, type AuthorizerContext, type AuthorizerMethod } from '../acl/index.ts';
+import { isDefaultEnt, type EnterpriseMeta } from '../state/index.ts';
 import type { AclIdentity } from './acl-resolver.ts';
 
 const MANAGE_ALL = manageAll();
@@ -13,14 +14,19 @@ export function unrestricted(id: AclIdentity | undefined): boolean {
   return !id || id.authorizer === MANAGE_ALL;
 }
 
-/** Whether `id` may call `method` on `name`; no identity (internal callers) means yes. */
-export function allowed(id: AclIdentity | undefined, method: AuthorizerMethod, name = ''): boolean {
-  return unrestricted(id) || callMethod(id!.authorizer, method, name) === 'allow';
+/** Whether `id` may call `method` on `name` (in the tenant `ctx` names; none: default); no identity (internal callers) means yes. */
+export function allowed(id: AclIdentity | undefined, method: AuthorizerMethod, name = '', ctx?: AuthorizerContext): boolean {
+  return unrestricted(id) || callMethod(id!.authorizer, method, name, ctx) === 'allow';
 }
 
-/** Throws Consul's permission-denied error unless `id` may call `method` on `name`. */
-export function authorize(id: AclIdentity | undefined, method: AuthorizerMethod, name = ''): void {
-  if (!allowed(id, method, name)) throw denialFor(id!.accessorID, method, name);
+/** Throws Consul's permission-denied error (naming a non-default tenant) unless `id` may call `method` on `name`. */
+export function authorize(id: AclIdentity | undefined, method: AuthorizerMethod, name = '', ctx?: AuthorizerContext): void {
+  if (!allowed(id, method, name, ctx)) throw denialFor(id!.accessorID, method, name, ctx);
+}
+
+/** The authorizer context of a tenant: undefined for the default tenant, so default-tenant checks stay as they were. */
+export function entContext(ent: EnterpriseMeta | undefined): AuthorizerContext | undefined {
+  return isDefaultEnt(ent) ? undefined : { partition: ent!.partition, namespace: ent!.namespace };
 }
 
 /** A list after ACL filtering, and whether any element was dropped. */

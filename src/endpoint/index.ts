@@ -18,7 +18,7 @@ export { planRegister, planDeregister, invalidateSessions } from './catalog-writ
 export type { CatalogTxnOp, CatalogResult } from './txn-catalog.ts';
 export { DnsView, EMPTY_DNS_READER, type DnsAcl, type DnsInstance, type DnsReader } from './dns-view.ts';
 export { AclResolver, tokenExpired, type AclIdentity, type AclResolverConfig } from './acl-resolver.ts';
-export { allowed, authorize, filterAllowed, type Filtered } from './acl-enforce.ts';
+export { allowed, authorize, entContext, filterAllowed, type Filtered } from './acl-enforce.ts';
 export { AclTokenEndpoint, finishToken, type TokenInput, type TokenListFilters } from './acl-tokens.ts';
 export { AclPolicyEndpoint, finishPolicy, type PolicyInput, type RoleInput } from './acl-policies.ts';
 export { AclAuthEndpoint, AUTH_METHOD_TYPES, type AuthMethodInput, type BindingRuleInput } from './acl-auth.ts';
