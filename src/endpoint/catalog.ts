@@ -15,6 +15,7 @@ import type { AclIdentity } from './acl-resolver.ts';
 import { allowed, filterAllowed } from './acl-enforce.ts';
 import { instanceReadable, meshTargetHidden, vetDeregister, vetRegister } from './catalog-acl.ts';
 import { sortNear } from './near.ts';
+import { terminatingGatewayInstances } from './terminating-links.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -46,9 +47,17 @@ export function serviceInstances(
 ): { index: number; instances: { node: Node; service: NodeService }[] | null } {
   const key = foldName(name);
   ws.addKey(f.connect ? CONNECT_HEALTH : SERVICE_HEALTH, key);
-  const index = cat.serviceIndex.get(f.connect ? `connect:${key}` : key) ?? cat.index.services;
+  let index = cat.serviceIndex.get(f.connect ? `connect:${key}` : key) ?? cat.index.services;
   if (f.connect && meshTargetHidden(authz, name)) return { index, instances: null };
-  const instances = cat.instances(name, f.connect).filter((i) => nodeMetaMatches(i.node, f.nodeMeta) && tagsMatch(i.service, f.tags));
+  let found = cat.instances(name, f.connect);
+  if (f.connect && entries) {
+    // A service linked to terminating gateways is reached through them too (Consul appends them).
+    // Its index counts the gateway entries, as Consul's counts the gateway-services table: an unlink moves it forward.
+    const gw = terminatingGatewayInstances(cat, entries, ws, name);
+    if (gw.instances.length) found = [...found, ...gw.instances];
+    index = Math.max(index, gw.index);
+  }
+  const instances = found.filter((i) => nodeMetaMatches(i.node, f.nodeMeta) && tagsMatch(i.service, f.tags));
   if (!f.mergeCentralConfig || !entries) return { index, instances };
   // Loaded on the first merging read only (issue #9).
   const { mergeInstances } = require('./merge-central-config.ts') as typeof import('./merge-central-config.ts');

@@ -19,14 +19,14 @@ test('an upstream resolves to a passing proxy\'s address and its destination\'s 
     Service: { ID: 'db-sidecar-proxy', Service: 'db-sidecar-proxy', Kind: 'connect-proxy', Address: '', Port: 21000, Proxy: { DestinationServiceName: 'db' } },
   }];
   const t = await resolveUpstream(fakeClient(entries, seen), upstreamDefaults({ DestinationName: 'db' }), 'td.consul', 'dc1');
-  assert.deepEqual(t, { host: '10.0.0.1', port: 21000, certUri: 'spiffe://td.consul/ns/default/dc/dc2/svc/db' });
+  assert.deepEqual(t, { host: '10.0.0.1', port: 21000, certUri: 'spiffe://td.consul/ns/default/dc/dc2/svc/db', sni: 'db.default.dc2.internal.td.consul' });
   assert.deepEqual(seen, ['/v1/health/connect/db?passing=true']);
 });
 
 test('a native service is dialled at its own address; no instance is an error', async () => {
   const native = [{ Node: { Node: 'n1', Address: '10.0.0.1' }, Service: { ID: 'db', Service: 'db', Address: '10.0.0.9', Port: 5432 } }];
   const t = await resolveUpstream(fakeClient(native, []), upstreamDefaults({ DestinationName: 'db' }), 'td.consul', 'dc1');
-  assert.deepEqual(t, { host: '10.0.0.9', port: 5432, certUri: 'spiffe://td.consul/ns/default/dc/dc1/svc/db' });
+  assert.deepEqual(t, { host: '10.0.0.9', port: 5432, certUri: 'spiffe://td.consul/ns/default/dc/dc1/svc/db', sni: 'db.default.dc1.internal.td.consul' });
   await assert.rejects(resolveUpstream(fakeClient([], []), upstreamDefaults({ DestinationName: 'db' }), 'td.consul', 'dc1'), { message: 'no healthy instances found' });
 });
 
@@ -34,6 +34,12 @@ test('a prepared-query upstream resolves from the query\'s connect answer', asyn
   const seen: string[] = [];
   const entries = [{ Node: { Node: 'n1', Address: '10.0.0.1', Datacenter: 'dc1' }, Service: { ID: 'db', Service: 'db', Address: '', Port: 5432 } }];
   const t = await resolveUpstream(fakeClient(entries, seen), upstreamDefaults({ DestinationName: 'dbq', DestinationType: 'prepared_query' }), 'td.consul', 'dc1');
-  assert.deepEqual(t, { host: '10.0.0.1', port: 5432, certUri: 'spiffe://td.consul/ns/default/dc/dc1/svc/db' });
+  assert.deepEqual(t, { host: '10.0.0.1', port: 5432, certUri: 'spiffe://td.consul/ns/default/dc/dc1/svc/db', sni: 'db.default.dc1.internal.td.consul' });
   assert.deepEqual(seen, ['/v1/query/dbq/execute?connect=true']);
+});
+
+test('a terminating gateway instance is dialled for the linked service: its identity and SNI, the gateway\'s address', async () => {
+  const gw = [{ Node: { Node: 'n1', Address: '10.0.0.1', Datacenter: 'dc1' }, Service: { ID: 'tgw', Service: 'tgw', Kind: 'terminating-gateway', Address: '10.0.0.5', Port: 8443 } }];
+  const t = await resolveUpstream(fakeClient(gw, []), upstreamDefaults({ DestinationName: 'billing' }), 'td.consul', 'dc1');
+  assert.deepEqual(t, { host: '10.0.0.5', port: 8443, certUri: 'spiffe://td.consul/ns/default/dc/dc1/svc/billing', sni: 'billing.default.dc1.internal.td.consul' });
 });

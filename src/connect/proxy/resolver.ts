@@ -14,18 +14,30 @@ export async function resolveUpstream(
     ? await queryConnect(c, u.DestinationName, u.Datacenter, signal)
     : await healthConnect(c, u.DestinationName, u.Datacenter, signal);
   if (entries.length === 0) throw new Error('no healthy instances found');
-  return dialTargetOf(entries[Math.floor(random() * entries.length)], trustDomain, u.Datacenter || localDc);
+  return dialTargetOf(entries[Math.floor(random() * entries.length)], trustDomain, u.Datacenter || localDc, u.DestinationType === 'service' ? u.DestinationName : undefined);
 }
 
 /**
  * Where to dial one mesh-capable instance and the SPIFFE ID it must present: a proxy's
- * destination service (or a native service itself) in the instance's datacenter (else `dc`).
+ * destination service (or a native service itself) in the instance's datacenter (else `dc`). A
+ * terminating gateway stands in for `requested`, the service it links: it presents that service's
+ * identity and picks it by the SNI (`<service>.<namespace>.<dc>.internal.<trust domain>`), which
+ * every dial sends as Envoy's upstream clusters do.
  */
-export function dialTargetOf(e: ConnectServiceEntry, trustDomain: string, dc: string): DialTarget {
-  const service = e.Service.Kind === 'connect-proxy' ? (e.Service.Proxy?.DestinationServiceName || e.Service.Service) : e.Service.Service;
+export function dialTargetOf(e: ConnectServiceEntry, trustDomain: string, dc: string, requested?: string): DialTarget {
+  const service = e.Service.Kind === 'connect-proxy' ? (e.Service.Proxy?.DestinationServiceName || e.Service.Service)
+    : e.Service.Kind === 'terminating-gateway' && requested ? requested : e.Service.Service;
+  const namespace = e.Service.Namespace || 'default';
+  const datacenter = e.Node.Datacenter || dc;
   return {
     host: e.Service.Address || e.Node.Address,
     port: e.Service.Port,
-    certUri: serviceUri({ host: trustDomain, namespace: e.Service.Namespace || 'default', datacenter: e.Node.Datacenter || dc, service }),
+    certUri: serviceUri({ host: trustDomain, namespace, datacenter, service }),
+    ...(trustDomain ? { sni: serviceSni(service, namespace, datacenter, trustDomain) } : {}),
   };
+}
+
+/** A mesh service's SNI in the default partition (Consul's connect.ServiceSNI without a subset). */
+export function serviceSni(service: string, namespace: string, datacenter: string, trustDomain: string): string {
+  return `${service}.${namespace || 'default'}.${datacenter}.internal.${trustDomain}`;
 }

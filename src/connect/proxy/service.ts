@@ -15,6 +15,8 @@ export interface DialTarget {
   port: number;
   /** The SPIFFE URI the server's certificate must carry. */
   certUri: string;
+  /** The TLS server name to send (a terminating gateway picks the linked service's certificate by it). */
+  sni?: string;
 }
 
 /** Why an inbound connection was refused (Consul's `connect: authz …` errors). */
@@ -123,6 +125,7 @@ export class ConnectService {
     const socket = tls.connect({
       host: target.host, port: target.port, secureContext: this.clientContext(),
       checkServerIdentity: serverIdentityCheck(target.certUri), ALPNProtocols: [],
+      ...(target.sni ? { servername: target.sni } : {}),
     });
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => { socket.destroy(); reject(new Error('i/o timeout')); }, timeoutMs);

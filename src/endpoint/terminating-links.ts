@@ -1,0 +1,44 @@
+// The terminating gateways standing in for a service in its mesh view (Consul's
+// serviceGatewayNodes for health/connect and catalog/connect): a service linked by a
+// terminating-gateway entry (by name, or by `*` when it is a typical service) is reached through
+// that gateway's instances, which are answered after its own proxies and native instances.
+import { CONFIG_ENTRIES_TABLE, SERVICE_HEALTH, foldName, type CatalogTables, type ConfigEntriesTable, type WatchSet } from '../state/index.ts';
+import type { Node, NodeService } from '../api/catalog-types.ts';
+
+const TERMINATING = 'terminating-gateway';
+
+/** Names of the terminating gateways whose entries link `service`, in entry order. */
+export function terminatingGatewaysFor(cat: CatalogTables, entries: ConfigEntriesTable, service: string): string[] {
+  const key = foldName(service);
+  let typical: boolean | undefined;
+  const isTypical = (): boolean => (typical ??= key !== 'consul' && cat.instances(service).some((i) => !i.service.Kind));
+  const out: string[] = [];
+  for (const e of entries.list(TERMINATING)) {
+    const links = Array.isArray(e.Services) ? (e.Services as { Name?: unknown }[]) : [];
+    if (links.some((s) => (typeof s.Name === 'string' && foldName(s.Name) === key) || (s.Name === '*' && isTypical()))) out.push(e.Name);
+  }
+  return out;
+}
+
+/**
+ * The instances of the terminating gateways linking `service`, watching the gateway entries, the
+ * service's own instances (a wildcard link depends on them) and the gateways' instances; the
+ * index is the highest of what was read.
+ */
+export function terminatingGatewayInstances(
+  cat: CatalogTables, entries: ConfigEntriesTable, ws: WatchSet, service: string,
+): { index: number; instances: { node: Node; service: NodeService }[] } {
+  ws.addPrefix(CONFIG_ENTRIES_TABLE, `${TERMINATING}/`);
+  let index = entries.kindIndex(TERMINATING);
+  const instances: { node: Node; service: NodeService }[] = [];
+  const gateways = terminatingGatewaysFor(cat, entries, service);
+  if (gateways.length === 0) return { index, instances };
+  ws.addKey(SERVICE_HEALTH, foldName(service));
+  for (const gw of gateways) {
+    const key = foldName(gw);
+    ws.addKey(SERVICE_HEALTH, key);
+    index = Math.max(index, cat.serviceIndex.get(key) ?? 0);
+    for (const i of cat.instances(gw)) if (i.service.Kind === TERMINATING) instances.push(i);
+  }
+  return { index, instances };
+}
