@@ -11,7 +11,7 @@ import { Replica } from './replica.ts';
 import { encodeKV } from './kvs.ts';
 import { encodeRecord } from './records.ts';
 import { TenantTables, PerTenant, namespaceKey, partitionKey } from './tenancy-tables.ts';
-import { tenantKey, type EnterpriseMeta } from './tenancy.ts';
+import { tenantKey, tenantTableName, type EnterpriseMeta } from './tenancy.ts';
 
 const team = { partition: 'default', namespace: 'team-1' };
 const utf8 = new TextEncoder();
@@ -83,6 +83,44 @@ test('the replica keeps partition and namespace records and ignores tenant data 
     assert.equal(replica.tenants.ignored, 2);
     assert.equal(replica.tenants.namespaces.index, res.revision);
     assert.equal(await woke, true);
+  } finally {
+    replica.stop();
+  }
+});
+
+test('a registered handler gets tenant events from the live replica, listing and watch alike, and wakes only its tenant', async () => {
+  const store = new MemoryStore();
+  await store.txn({ success: [{ type: 'put', key: tenantKey(team, 'kv/listed'), value: kv(Buffer.from('1')) }] });
+  const replica = new Replica({ store, clock: new ManualClock(), logger: silentLogger() });
+  const tables = new PerTenant<Map<string, string>>(() => new Map());
+  replica.tenants.register({
+    prefix: 'kv/',
+    apply: (ent, ev, out) => {
+      const t = tables.of(ent);
+      if (ev.type === 'put') t.set(ev.kv.key, Buffer.from(ev.kv.value).toString());
+      else t.delete(ev.kv.key);
+      out.push(tenantTableName('kvs', ent), ev.kv.key);
+    },
+    reset: () => tables.clear(),
+  });
+  await replica.start();
+  try {
+    assert.deepEqual([...tables.of(team).keys()], ['kv/listed']);
+    const other = { partition: 'default', namespace: 'team-2' };
+    const mine = replica.notifier.watchSet().addTable(tenantTableName('kvs', team)).wait(60_000);
+    let otherWoke = false;
+    void replica.notifier.watchSet().addTable(tenantTableName('kvs', other)).wait(60_000).then((w) => { otherWoke = w; });
+    const res = await store.txn({ success: [
+      { type: 'put', key: tenantKey(team, 'kv/new'), value: kv(Buffer.from('2')) },
+      { type: 'put', key: 'kv/new', value: kv(Buffer.from('default')) },
+    ] });
+    await replica.waitFor(res.revision);
+    assert.equal(await mine, true);
+    assert.equal(otherWoke, false);
+    assert.equal(tables.of(team).size, 2);
+    assert.equal(tables.get(other), undefined);
+    assert.equal(replica.kvs.size, 1, 'the default tenant holds only its own key');
+    assert.equal(replica.tenants.ignored, 0);
   } finally {
     replica.stop();
   }
