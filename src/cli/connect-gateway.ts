@@ -1,0 +1,167 @@
+// `proconsul connect envoy -gateway terminating`: registers the gateway as Consul's command does
+// with -register (Kind terminating-gateway, a TCP check on its LAN address), or finds it on the
+// local agent, then runs the built-in data plane's terminating gateway in Envoy's place, with
+// Envoy's admin /ready, /stats and /quitquitquit.
+import type { AgentService, ConsulClient } from '../api/index.ts';
+import type { AgentServiceRegistration } from '../api/agent-services.ts';
+import { TerminatingGateway } from '../connect/gateway/terminating.ts';
+import { proxyStats, startEnvoyAdmin, type EnvoyAdmin, type EnvoyState } from '../connect/proxy/envoy-admin.ts';
+import type { Logger } from '../log.ts';
+import type { ParsedFlags } from './flags.ts';
+import { ui, type CliIO } from './io.ts';
+
+const KIND = 'terminating-gateway';
+const DEFAULT_PORT = 8443;
+
+/** An address as the -address, -wan-address and -bind-address flags hold it. */
+export interface GatewayAddress {
+  Address: string;
+  Port: number;
+}
+
+/** A terminating gateway to run: its service (registered first with -register) and the addresses given. */
+export interface GatewayPlan {
+  /** -service, else the kind (Consul's default gateway service name). */
+  name: string;
+  /** -proxy-id; with -register and none given, the service name. */
+  proxyId: string;
+  register: boolean;
+  lan?: GatewayAddress;
+  wan?: GatewayAddress;
+  bindAddresses: Record<string, GatewayAddress>;
+  deregisterAfterCritical: string;
+}
+
+/** The plan from the flags; `parse` reads an address flag value (the -address parser), `parseBind` a -bind-address one. */
+export function gatewayPlan(
+  flags: ParsedFlags, proxyId: string, parse: (v: string) => GatewayAddress, parseBind: (v: string) => [string, GatewayAddress],
+): GatewayPlan {
+  const str = (n: string) => String(flags.values[n] ?? '');
+  const name = str('service') || KIND;
+  const register = flags.values.register === true;
+  const binds = (flags.values['bind-address'] as string[] | undefined) ?? [];
+  return {
+    name, proxyId: proxyId || (register ? name : ''), register,
+    ...(str('address') ? { lan: parse(str('address')) } : {}),
+    ...(str('wan-address') ? { wan: parse(str('wan-address')) } : {}),
+    bindAddresses: Object.fromEntries(binds.map(parseBind)),
+    deregisterAfterCritical: str('deregister-after-critical') || '6h',
+  };
+}
+
+/** Consul's registration of a gateway (-register): LAN and WAN tagged addresses, bind settings, a TCP check on the LAN port. */
+export function gatewayRegistration(plan: GatewayPlan): AgentServiceRegistration {
+  const lan = plan.lan ?? { Address: '', Port: DEFAULT_PORT };
+  const tagged: Record<string, GatewayAddress> = {};
+  if (lan.Address) tagged.lan = lan;
+  if (plan.wan?.Address) tagged.wan = plan.wan;
+  const binds = Object.keys(plan.bindAddresses).length > 0;
+  const config = binds ? { envoy_gateway_no_default_bind: true, envoy_gateway_bind_addresses: plan.bindAddresses }
+    : lan.Address && plan.wan?.Address ? { envoy_gateway_no_default_bind: true, envoy_gateway_bind_tagged_addresses: true } : undefined;
+  const checkHost = lan.Address || '127.0.0.1';
+  return {
+    Kind: KIND, ID: plan.proxyId, Name: plan.name, Address: lan.Address, Port: lan.Port,
+    ...(Object.keys(tagged).length ? { TaggedAddresses: tagged } : {}),
+    ...(config ? { Proxy: { Config: config } } : {}),
+    Check: {
+      Name: `${KIND} listening`, TCP: checkHost.includes(':') ? `[${checkHost}]:${lan.Port}` : `${checkHost}:${lan.Port}`,
+      Interval: '10s', DeregisterCriticalServiceAfter: plan.deregisterAfterCritical,
+    },
+  };
+}
+
+/** Where the gateway listens (Envoy's gateway bind rules): the bind addresses, the tagged addresses, else the service's address and port. */
+export function gatewayBinds(svc: AgentService): { host: string; port: number }[] {
+  const cfg = ((svc.Proxy as { Config?: Record<string, unknown> } | undefined)?.Config ?? {});
+  const bindAddrs = cfg.envoy_gateway_bind_addresses as Record<string, GatewayAddress> | undefined;
+  if (bindAddrs && Object.keys(bindAddrs).length) return Object.values(bindAddrs).map((a) => ({ host: a.Address, port: a.Port }));
+  const out = [{ host: svc.Address || '0.0.0.0', port: svc.Port }];
+  if (cfg.envoy_gateway_bind_tagged_addresses === true) {
+    const tagged = (svc.TaggedAddresses ?? {}) as Record<string, GatewayAddress>;
+    const seen = new Set<string>();
+    const list = ['lan', 'wan'].map((k) => tagged[k]).filter((a): a is GatewayAddress => !!a?.Address)
+      .map((a) => ({ host: a.Address, port: a.Port })).filter((b) => !seen.has(`${b.host}:${b.port}`) && seen.add(`${b.host}:${b.port}`));
+    if (list.length) return list;
+  }
+  return out;
+}
+
+/** Registers (-register) or finds the gateway service; throws Consul's texts. */
+async function gatewayService(client: ConsulClient, plan: GatewayPlan, io: CliIO): Promise<AgentService> {
+  if (plan.register) {
+    const reg = gatewayRegistration(plan);
+    try {
+      await client.agent.serviceRegister(reg);
+    } catch (err) {
+      throw new Error(`Error registering service ${JSON.stringify(reg.Name)}: ${(err as Error).message}`);
+    }
+    io.stdout(`Registered service: ${reg.Name}\n`);
+  }
+  let id = plan.proxyId;
+  if (!id) {
+    let found: AgentService[];
+    try {
+      found = Object.values((await client.agent.services({ filter: `Kind == \`${KIND}\`` })).data);
+    } catch (err) {
+      throw new Error(`Failed looking up ${KIND} instances: ${(err as Error).message}`);
+    }
+    if (found.length === 0) throw new Error(`No ${KIND} services registered with this agent`);
+    id = found[0].ID;
+  }
+  let svc: AgentService | null;
+  try {
+    svc = (await client.agent.service(id)).data;
+  } catch (err) {
+    throw new Error(`failed fetch proxy config from local agent: ${(err as Error).message}`);
+  }
+  if (!svc) throw new Error(`failed fetch proxy config from local agent: Unexpected response code: 404 (unknown service ID: ${id})`);
+  if (svc.Kind !== KIND) throw new Error(`${id} is a ${String(svc.Kind || 'typical service')}, not a ${KIND}`);
+  return svc;
+}
+
+/** What a started gateway run exposes to tests. */
+export interface GatewayRunning {
+  gateway: TerminatingGateway;
+  adminAddress: string;
+}
+
+/** Runs the terminating gateway until `stop` resolves or POST /quitquitquit; the client is the caller's to close. */
+export async function runTerminatingGateway(
+  client: ConsulClient, plan: GatewayPlan, io: CliIO, logger: Logger, admin: { host: string; port: number }, stop: Promise<unknown>,
+  onStarted?: (r: GatewayRunning) => void,
+): Promise<number> {
+  let svc: AgentService;
+  try {
+    svc = await gatewayService(client, plan, io);
+  } catch (err) {
+    return (ui(io).error((err as Error).message), 1);
+  }
+  const gateway = new TerminatingGateway({ client, logger: logger.child({ gateway: svc.Service }), service: svc.Service, binds: gatewayBinds(svc) });
+  let state: EnvoyState = 'INITIALIZING';
+  let quit!: () => void;
+  const quitting = new Promise<void>((r) => { quit = r; });
+  const startedAt = Date.now();
+  const stats = () => proxyStats({ state, uptimeMs: Date.now() - startedAt, listeners: gateway.addresses.length, leafValidBefore: undefined, nowMs: Date.now() });
+  let adminServer: EnvoyAdmin | undefined;
+  try {
+    try {
+      adminServer = await startEnvoyAdmin(admin.host, admin.port, { state: () => state, stats, quit: () => { state = 'DRAINING'; quit(); }, log: logger.child({ listener: 'admin' }) });
+    } catch (err) {
+      return (ui(io).error(`Failed to start the admin endpoint: ${(err as Error).message}`), 1);
+    }
+    logger.info({ service_id: svc.ID, admin: adminServer.address }, 'Envoy is not run: the built-in data plane serves this terminating gateway in its place');
+    const started = gateway.start().then(() => {
+      state = 'LIVE';
+      onStarted?.({ gateway, adminAddress: adminServer!.address });
+    });
+    const failed = await Promise.race([started.then(() => null, (err: Error) => err), stop.then(() => null), quitting.then(() => null)]);
+    if (failed) return (ui(io).error(`Failed running terminating gateway: ${failed.message}`), 1);
+    await Promise.race([stop, quitting]);
+    state = 'DRAINING';
+    logger.info('Shutting down');
+    return 0;
+  } finally {
+    await gateway.close();
+    await adminServer?.close();
+  }
+}
