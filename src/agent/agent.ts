@@ -12,6 +12,7 @@ import { formatGoDuration } from '../duration.ts';
 import { createLogger, LogHub, reloadLogLevel, type Logger } from '../log.ts';
 import { Telemetry } from '../telemetry/metrics.ts';
 import { dnsMetrics } from './dns-metrics.ts';
+import { gossipMetrics } from './gossip-metrics.ts';
 import { reloadTelemetrySinks, startTelemetrySinks, telemetryOptions } from './telemetry-sinks.ts';
 import { MetricsStream } from '../telemetry/metrics-stream.ts';
 import { MemoryStore, LazyManagedEtcdStore, lazyEtcdStore, type HoldOptions, type Store } from '../store/index.ts';
@@ -234,6 +235,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   const { epDeps, replica, endpoints, sessionTimers, router, local, aclReaper, leaderSide, leafCerts, events } = buildServer(
     config, store, clock, logger, deps.random ?? Math.random, { telemetry, hub, stream: metricsStream }, hooks,
   );
+  pool.gossip?.on(gossipMetrics(telemetry, clock));
   if (pool.gossip) {
     leaderSide.loops.add(new MemberReconciler({
       gossip: pool.gossip, catalog: () => endpoints.catalog, replica, datacenter: config.datacenter,

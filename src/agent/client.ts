@@ -9,6 +9,7 @@ import { systemClock, type Clock } from '../clock.ts';
 import { createLogger, LogHub, reloadLogLevel, type Logger } from '../log.ts';
 import { Telemetry } from '../telemetry/metrics.ts';
 import { dnsMetrics } from './dns-metrics.ts';
+import { gossipMetrics } from './gossip-metrics.ts';
 import { reloadTelemetrySinks, startTelemetrySinks, telemetryOptions } from './telemetry-sinks.ts';
 import { MetricsStream } from '../telemetry/metrics-stream.ts';
 import { agentTlsForChecks, reloadTls, startTls, TlsConfigurator } from './tls-configurator.ts';
@@ -108,6 +109,7 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
   });
   const events = new EventBuffer({ nodeName: config.nodeName, services: () => local.state.services() });
   if (pool.gossip) bridgeEvents(events, pool.gossip);
+  pool.gossip?.on(gossipMetrics(telemetry, clock));
   const leadership: Leadership = {
     isLeader: () => false, knownLeader: () => servers.servers().length > 0, leaderAddr: () => '', peers: () => [],
   };

@@ -131,3 +131,23 @@ test('too stale with a stuck consistent read: a shed question is answered from t
   assert.deepEqual(calls, ['handle']);
   void second;
 });
+
+test("answers from a replica over 5 s behind count as Consul's dns.stale_queries; the leader's and re-read ones do not", async () => {
+  let stale = 0;
+  const { h, state } = setup({ allowStale: true, maxStaleMs: 60_000 }, { staleQuery: () => void stale++ });
+  const msg = Buffer.alloc(20);
+  state.lastContact = state.now - 4_000;
+  h.answerNow(msg, 'udp');
+  await h.handle(msg, 'udp');
+  assert.equal(stale, 0);
+  state.lastContact = state.now - 6_000;
+  h.answerNow(msg, 'udp');
+  await h.handle(msg, 'udp');
+  assert.equal(stale, 2);
+  state.lastContact = state.now - 61_000;
+  await h.handle(msg, 'udp');
+  assert.equal(stale, 2, 'past max_stale the consistent read answers');
+  state.leader = true;
+  h.answerNow(msg, 'udp');
+  assert.equal(stale, 2);
+});

@@ -1,0 +1,49 @@
+// Tests for Serf's metrics on the pool's events: member counters, flaps within FlapTimeout, and
+// user events by name.
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ManualClock } from '../clock.ts';
+import type { Member } from '../gossip/member.ts';
+import { FLAP_TIMEOUT_MS, gossipMetrics } from './gossip-metrics.ts';
+
+function fakeTelemetry(): { counter(name: string): (n?: number) => void; counts: Map<string, number> } {
+  const counts = new Map<string, number>();
+  return { counts, counter: (name) => { counts.set(name, 0); return (n = 1) => void counts.set(name, counts.get(name)! + n); } };
+}
+
+const member = (name: string): Member => ({ name, addr: '127.0.0.1', port: 8301, tags: {}, incarnation: 1, state: 'alive', stateChange: 0 });
+
+describe('gossip metrics', () => {
+  it('counts joins, leaves, failures and updates, and a rejoin within FlapTimeout as a flap', () => {
+    const t = fakeTelemetry();
+    const clock = new ManualClock();
+    const on = gossipMetrics(t, clock);
+    on({ type: 'member-join', member: member('a') });
+    on({ type: 'member-failed', member: member('a') });
+    clock.advance(FLAP_TIMEOUT_MS - 1);
+    on({ type: 'member-join', member: member('a') });
+    on({ type: 'member-failed', member: member('b') });
+    clock.advance(FLAP_TIMEOUT_MS);
+    on({ type: 'member-join', member: member('b') });
+    on({ type: 'member-update', member: member('b') });
+    on({ type: 'member-leave', member: member('b') });
+    assert.equal(t.counts.get('serf.member.join'), 3);
+    assert.equal(t.counts.get('serf.member.failed'), 2);
+    assert.equal(t.counts.get('serf.member.flap'), 1);
+    assert.equal(t.counts.get('serf.member.update'), 1);
+    assert.equal(t.counts.get('serf.member.left'), 1);
+  });
+
+  it('counts user events, in total and by name', () => {
+    const t = fakeTelemetry();
+    const on = gossipMetrics(t, new ManualClock());
+    const user = (name: string) => on({ type: 'user', event: { ltime: 1, name, payload: Buffer.alloc(0), coalesce: false } });
+    user('deploy');
+    user('deploy');
+    user('restart');
+    assert.equal(t.counts.get('serf.events'), 3);
+    assert.equal(t.counts.get('serf.events.deploy'), 2);
+    assert.equal(t.counts.get('serf.events.restart'), 1);
+  });
+});
