@@ -239,7 +239,10 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   if (pool.gossip) {
     leaderSide.loops.add(new MemberReconciler({
       gossip: pool.gossip, catalog: () => endpoints.catalog, replica, datacenter: config.datacenter,
-      nodeName: config.nodeName, clock, logger,
+      nodeName: config.nodeName, clock, logger, timers: {
+        reconcile: telemetry.timer('leader.reconcile', 'Measures the time spent updating the Consul catalog from Serf member information.'),
+        reconcileMember: telemetry.timer('leader.reconcileMember', 'Measures the time spent updating the Consul catalog for a single Serf member.'),
+      },
     }));
   }
   addAutopilot(store, leaderSide, config, clock, logger);

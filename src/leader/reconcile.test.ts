@@ -86,3 +86,20 @@ test('a node stored in another spelling is its member\'s: not re-registered on e
   assert.equal(dev.agent.replica.catalog.nodes.has('Foo-1'), false, 'a left member deregisters its node in any spelling');
   r.stop();
 });
+
+test("each pass and each member of this datacenter are timed (Consul's leader.reconcile and leader.reconcileMember)", async () => {
+  members = [member('t-1', 'alive'), member('t-2', 'alive'), member('t-other', 'alive')];
+  members[2].tags.dc = 'dc2';
+  const passes: number[] = [];
+  const perMember: number[] = [];
+  const a = dev.agent;
+  const r = new MemberReconciler({
+    gossip, catalog: () => a.endpoints.catalog, replica: a.replica, datacenter: 'dc1', nodeName: 'test-node', clock: new ManualClock(), logger: silentLogger(),
+    timers: { reconcile: (ms) => void passes.push(ms), reconcileMember: (ms) => void perMember.push(ms) },
+  });
+  await r.reconcileAll();
+  assert.equal(passes.length, 1);
+  assert.equal(perMember.length, 2);
+  assert.ok(passes[0] >= perMember[0] && perMember.every((ms) => ms >= 0));
+  r.stop();
+});

@@ -3,6 +3,7 @@
 // failed → serfHealth critical, left or reaped → node deregistered. Member events are applied
 // as they arrive, all members on gaining leadership, and a full pass (including nodes gossip no
 // longer knows) every interval. Sessions tied to serfHealth are invalidated by the catalog write.
+import { performance } from 'node:perf_hooks';
 import type { Clock, TimerHandle } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { Gossip, Member } from '../gossip/index.ts';
@@ -28,6 +29,8 @@ export interface MemberReconcileDeps {
   clock: Clock;
   logger: Logger;
   intervalMs?: number;
+  /** Consul's leader.reconcile (a whole pass) and leader.reconcileMember (one member) timers, in ms. */
+  timers?: { reconcile(ms: number): void; reconcileMember(ms: number): void };
 }
 
 /** Serf health as the reconciler sees a member. */
@@ -72,7 +75,9 @@ export class MemberReconciler implements LeaderLoop {
       else void this.#enqueue(() => this.reconcileMember(e.member));
     });
     await this.#enqueue(async () => {
+      const t0 = performance.now();
       for (const m of this.#d.gossip.members()) await this.reconcileMember(m);
+      this.#d.timers?.reconcile(performance.now() - t0);
     });
     this.#schedule();
   }
@@ -88,6 +93,7 @@ export class MemberReconciler implements LeaderLoop {
   /** One full pass: every member, then catalog nodes with serfHealth that gossip no longer knows. */
   reconcileAll(): Promise<void> {
     return this.#enqueue(async () => {
+      const t0 = performance.now();
       const members = this.#d.gossip.members();
       for (const m of members) await this.reconcileMember(m);
       // Lower-cased, as Consul's reconcileReaped: a node stored as Foo is gossip's member foo.
@@ -95,6 +101,7 @@ export class MemberReconciler implements LeaderLoop {
       for (const [node, checks] of this.#d.replica.catalog.checks) {
         if (!known.has(foldName(node)) && checks.has(SERF_CHECK_ID)) await this.#deregister(node);
       }
+      this.#d.timers?.reconcile(performance.now() - t0);
     });
   }
 
@@ -102,6 +109,7 @@ export class MemberReconciler implements LeaderLoop {
   async reconcileMember(m: Member): Promise<void> {
     const role = m.tags.role;
     if ((role !== 'consul' && role !== 'node') || m.tags.dc !== this.#d.datacenter) return;
+    const t0 = performance.now();
     try {
       const h = healthOf(m);
       if (h === 'left') await this.#deregister(m.name);
@@ -109,6 +117,7 @@ export class MemberReconciler implements LeaderLoop {
     } catch (err) {
       this.#log.warn({ node: m.name, error: (err as Error).message }, 'member not reconciled');
     }
+    this.#d.timers?.reconcileMember(performance.now() - t0);
   }
 
   async #register(m: Member, alive: boolean): Promise<void> {
