@@ -196,6 +196,25 @@ describe('gateway views and the config CLI', () => {
     assert.deepEqual(woke.body, []);
   });
 
+  test('health/connect and catalog/connect answer the terminating gateways linking a service after its proxies; a link change wakes a blocked query', async () => {
+    await register('gw2', { ID: 'tg-1', Service: 'tg', Kind: 'terminating-gateway', Port: 8443 });
+    const ids = (body: { Service: { ID: string } }[]) => body.map((r) => r.Service.ID);
+    assert.deepEqual(ids((await call('GET', '/v1/health/connect/db')).body), ['tg-1']);
+    assert.deepEqual((await call('GET', '/v1/catalog/connect/db')).body.map((r: { ServiceID: string }) => r.ServiceID), ['tg-1']);
+    assert.deepEqual((await call('GET', '/v1/health/connect/api')).body, [], 'api is not linked');
+    await register('n1', { ID: 'db-proxy', Service: 'db-sidecar-proxy', Kind: 'connect-proxy', Port: 21000, Proxy: { DestinationServiceName: 'db' } });
+    const first = await call('GET', '/v1/health/connect/db');
+    assert.deepEqual(ids(first.body), ['db-proxy', 'tg-1']);
+    const blocked = call('GET', `/v1/health/connect/db?index=${first.index}&wait=5s`);
+    await new Promise((r) => setTimeout(r, 150));
+    // A wildcard links every typical service: api (registered above) but not db, which has only a proxy.
+    await call('PUT', '/v1/config', { Kind: 'terminating-gateway', Name: 'tg', Services: [{ Name: '*' }] });
+    const woke = await blocked;
+    assert.ok(woke.index > first.index);
+    assert.deepEqual(ids(woke.body), ['db-proxy']);
+    assert.deepEqual(ids((await call('GET', '/v1/health/connect/api')).body), ['tg-1']);
+  });
+
   test('config write/read/list/delete round trip with an HCL file', async () => {
     const { cli } = dev;
     const file = join(dir, 'web.hcl');
