@@ -4,10 +4,11 @@
 // side's public listener splices it to the application); response trailers (gRPC status) pass on.
 import http2 from 'node:http2';
 import type { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import tls, { type PeerCertificate } from 'node:tls';
 import { RequestBody } from './l7-body.ts';
 import { chooseInstance, hold } from './l7-balance.ts';
-import { applyHeaderOps, requestPath, retriesOnFailure, retriesOnStatus, routeRequest, type L7Request, type RouteDecision } from './l7-route.ts';
+import { applyHeaderOps, requestPath, retriesOnFailure, retriesOnStatus, retryBackoffMs, routeRequest, type L7Request, type RouteDecision } from './l7-route.ts';
 import type { L7Deps } from './l7-upstream.ts';
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
@@ -158,6 +159,7 @@ export async function handleH2(d: L7Deps, req: http2.Http2ServerRequest, res: ht
       a.stream.close(http2.constants.NGHTTP2_CANCEL);
       release();
       payload = replay;
+      await sleep(retryBackoffMs(retries + 1, d.random));
       continue;
     }
     d.log.debug({ error: a.error.message, host: picked.to.host, port: picked.to.port }, 'upstream h2 attempt failed');
@@ -167,5 +169,6 @@ export async function handleH2(d: L7Deps, req: http2.Http2ServerRequest, res: ht
       return reply(res, 503, `upstream connect error or disconnect/reset before headers. reset reason: ${reason}`);
     }
     payload = replay;
+    await sleep(retryBackoffMs(retries + 1, d.random));
   }
 }

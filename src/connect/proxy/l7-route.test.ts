@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { CompiledDiscoveryChain, DiscoverySplit } from '../discovery-chain/index.ts';
-import { applyHeaderOps, matchRoute, pickSplit, routeRequest, type L7Request } from './l7-route.ts';
+import { applyHeaderOps, matchRoute, pickSplit, retryBackoffMs, routeRequest, type L7Request } from './l7-route.ts';
 
 function req(path: string, headers: Record<string, string> = {}, method = 'GET'): L7Request {
   const q = path.indexOf('?');
@@ -140,4 +140,9 @@ test('matchers with no condition are skipped; methods match with case', () => {
   assert.ok(matchRoute({ HTTP: { Header: [{ Name: 'x-none' }], QueryParam: [{ Name: 'none' }] } }, req('/')));
   assert.ok(matchRoute({ HTTP: { Header: [{ Name: 'x-none', Invert: true }] } }, req('/')));
   assert.equal(matchRoute({ HTTP: { Methods: ['GET'] } }, req('/', {}, 'get')), null);
+});
+
+test("retry backoff is Envoy's: fully jittered, 25 ms base doubling, capped at 250 ms", () => {
+  assert.deepEqual([1, 2, 3, 4, 5].map((n) => retryBackoffMs(n, () => 0.999)), [24, 74, 174, 249, 249]);
+  assert.equal(retryBackoffMs(3, () => 0), 0);
 });

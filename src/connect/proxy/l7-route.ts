@@ -257,3 +257,11 @@ export function retriesOnFailure(connected: boolean, p: RetryPolicy): boolean {
   if (p.on.includes('5xx') || p.on.includes('gateway-error') || p.on.includes('reset')) return true;
   return !connected && (p.onConnectFailure || p.on.includes('connect-failure'));
 }
+
+/**
+ * How long to wait before the `n`-th retry (1 for the first): Envoy's fully jittered exponential
+ * backoff with its 25 ms base and 250 ms cap (0–24 ms, 0–74 ms, 0–174 ms, …).
+ */
+export function retryBackoffMs(n: number, random: () => number): number {
+  return Math.floor(random() * Math.min(25 * (2 ** n - 1), 250));
+}

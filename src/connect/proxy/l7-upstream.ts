@@ -7,13 +7,14 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import type net from 'node:net';
 import type { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../log.ts';
 import type { ChainWatch } from './l7-chain.ts';
 import { RequestBody } from './l7-body.ts';
 import { handleH2 } from './l7-h2.ts';
 import { proxyUpgrade } from './l7-upgrade.ts';
 import { attempt, endToEnd } from './l7-forward.ts';
-import { applyHeaderOps, requestPath, retriesOnFailure, retriesOnStatus, routeRequest, type L7Request, type RouteDecision } from './l7-route.ts';
+import { applyHeaderOps, requestPath, retriesOnFailure, retriesOnStatus, retryBackoffMs, routeRequest, type L7Request, type RouteDecision } from './l7-route.ts';
 import { chooseInstance, hold, type BalanceState } from './l7-balance.ts';
 import type { ConnectService } from './service.ts';
 
@@ -165,6 +166,7 @@ async function send(
       release();
       retries++;
       payload = replay;
+      await sleep(retryBackoffMs(retries, d.random));
       continue;
     }
     // A pooled connection the instance had already closed is not a failure of the request.
@@ -176,8 +178,8 @@ async function send(
       const reason = a.connected ? 'connection termination' : 'connection failure';
       return reply(res, 503, `upstream connect error or disconnect/reset before headers. reset reason: ${reason}`);
     }
-    if (!stale) retries++;
     payload = replay;
+    if (!stale) await sleep(retryBackoffMs(++retries, d.random));
   }
 }
 
