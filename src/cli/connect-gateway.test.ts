@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { AgentService } from '../api/index.ts';
-import { gatewayBinds, gatewayRegistration, type GatewayPlan } from './connect-gateway.ts';
+import { canBind, gatewayBinds, gatewayRegistration, lanBindError, type GatewayPlan } from './connect-gateway.ts';
 
 const plan = (p: Partial<GatewayPlan>): GatewayPlan => ({ name: 'tgw', proxyId: 'tgw', register: true, bindAddresses: {}, deregisterAfterCritical: '6h', ...p });
 
@@ -21,11 +21,13 @@ test('without -address the gateway is registered on port 8443 with no address, c
   assert.deepEqual(reg.Check, { Name: 'terminating-gateway listening', TCP: '127.0.0.1:8443', Interval: '10s', DeregisterCriticalServiceAfter: '1h' });
 });
 
-test('-bind-address, or LAN and WAN addresses together, become the bind settings of Proxy.Config', () => {
+test('-bind-address, or LAN and WAN addresses this host can both bind, become the bind settings of Proxy.Config', () => {
   const binds = gatewayRegistration(plan({ bindAddresses: { a: { Address: '10.0.0.3', Port: 1 } } }));
   assert.deepEqual(binds.Proxy, { Config: { envoy_gateway_no_default_bind: true, envoy_gateway_bind_addresses: { a: { Address: '10.0.0.3', Port: 1 } } } });
-  const both = gatewayRegistration(plan({ lan: { Address: '10.0.0.1', Port: 443 }, wan: { Address: '1.2.3.4', Port: 443 } }));
+  const lanWan = plan({ lan: { Address: '10.0.0.1', Port: 443 }, wan: { Address: '1.2.3.4', Port: 443 } });
+  const both = gatewayRegistration(lanWan, () => true);
   assert.deepEqual(both.Proxy, { Config: { envoy_gateway_no_default_bind: true, envoy_gateway_bind_tagged_addresses: true } });
+  assert.equal(gatewayRegistration(lanWan, (a) => a === '10.0.0.1').Proxy, undefined);
   assert.deepEqual(both.TaggedAddresses, { lan: { Address: '10.0.0.1', Port: 443 }, wan: { Address: '1.2.3.4', Port: 443 } });
 });
 
@@ -39,4 +41,18 @@ test('the gateway binds its bind addresses, else its tagged addresses when told 
     Address: '127.0.0.1', Port: 9000, TaggedAddresses: { lan: { Address: '127.0.0.1', Port: 9000 }, wan: { Address: '127.0.0.4', Port: 9001 } },
     Proxy: { Config: { envoy_gateway_bind_tagged_addresses: true } },
   } as never)), [{ host: '127.0.0.1', port: 9000 }, { host: '127.0.0.4', port: 9001 }]);
+});
+
+test('a LAN address this host cannot bind is refused unless -bind-address overrides it (Consul\'s canBind)', () => {
+  const ifaces = { lo: [{ address: '127.0.0.1' }] } as never;
+  assert.equal(canBind('127.0.0.1', ifaces), true);
+  assert.equal(canBind('0.0.0.0', ifaces), true);
+  assert.equal(canBind('10.9.9.9', ifaces), false);
+  assert.equal(canBind('', ifaces), false);
+  assert.equal(canBind('example.com', ifaces), false);
+  const far = plan({ lan: { Address: '10.9.9.9', Port: 443 } });
+  assert.equal(lanBindError(far, (a) => canBind(a, ifaces)),
+    'The LAN address "10.9.9.9" will not be bindable. Either set a bindable address or override the bind addresses with -bind-address');
+  assert.equal(lanBindError({ ...far, bindAddresses: { a: { Address: '127.0.0.1', Port: 1 } } }, (a) => canBind(a, ifaces)), null);
+  assert.equal(lanBindError(plan({}), () => false), null);
 });

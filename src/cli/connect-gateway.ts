@@ -2,11 +2,15 @@
 // with -register (Kind terminating-gateway, a TCP check on its LAN address), or finds it on the
 // local agent, then runs the built-in data plane's terminating gateway in Envoy's place, with
 // Envoy's admin /ready, /stats and /quitquitquit.
+import { lookup } from 'node:dns/promises';
+import net from 'node:net';
+import os from 'node:os';
 import type { AgentService, ConsulClient } from '../api/index.ts';
 import type { AgentServiceRegistration } from '../api/agent-services.ts';
 import { TerminatingGateway } from '../connect/gateway/terminating.ts';
 import { proxyStats, startEnvoyAdmin, type EnvoyAdmin, type EnvoyState } from '../connect/proxy/envoy-admin.ts';
-import type { Logger } from '../log.ts';
+import { createLogger, type Logger } from '../log.ts';
+import type { EnvoyPlan } from './connect-envoy-flags.ts';
 import type { ParsedFlags } from './flags.ts';
 import { ui, type CliIO } from './io.ts';
 
@@ -49,15 +53,32 @@ export function gatewayPlan(
   };
 }
 
+/**
+ * Consul's canBind: an address this host can listen on (unspecified, or one of its interfaces' IPs);
+ * an empty or non-IP address cannot be bound.
+ */
+export function canBind(address: string | undefined, interfaces = os.networkInterfaces()): boolean {
+  if (!address || net.isIP(address) === 0) return false;
+  if (address === '0.0.0.0' || address === '::') return true;
+  const want = net.isIPv6(address) ? new net.SocketAddress({ address, family: 'ipv6' }).address : address;
+  return Object.values(interfaces).some((list) => (list ?? []).some((i) => i.address === want));
+}
+
+/** Consul's refusal of a -register whose LAN address this host cannot bind (and no -bind-address overrides it); null when fine. */
+export function lanBindError(plan: GatewayPlan, bindable: (a: string | undefined) => boolean = canBind): string | null {
+  if (Object.keys(plan.bindAddresses).length > 0 || !plan.lan?.Address || bindable(plan.lan.Address)) return null;
+  return `The LAN address ${JSON.stringify(plan.lan.Address)} will not be bindable. Either set a bindable address or override the bind addresses with -bind-address`;
+}
+
 /** Consul's registration of a gateway (-register): LAN and WAN tagged addresses, bind settings, a TCP check on the LAN port. */
-export function gatewayRegistration(plan: GatewayPlan): AgentServiceRegistration {
+export function gatewayRegistration(plan: GatewayPlan, bindable: (a: string | undefined) => boolean = canBind): AgentServiceRegistration {
   const lan = plan.lan ?? { Address: '', Port: DEFAULT_PORT };
   const tagged: Record<string, GatewayAddress> = {};
   if (lan.Address) tagged.lan = lan;
   if (plan.wan?.Address) tagged.wan = plan.wan;
   const binds = Object.keys(plan.bindAddresses).length > 0;
   const config = binds ? { envoy_gateway_no_default_bind: true, envoy_gateway_bind_addresses: plan.bindAddresses }
-    : lan.Address && plan.wan?.Address ? { envoy_gateway_no_default_bind: true, envoy_gateway_bind_tagged_addresses: true } : undefined;
+    : bindable(lan.Address) && bindable(plan.wan?.Address) ? { envoy_gateway_no_default_bind: true, envoy_gateway_bind_tagged_addresses: true } : undefined;
   const checkHost = lan.Address || '127.0.0.1';
   return {
     Kind: KIND, ID: plan.proxyId, Name: plan.name, Address: lan.Address, Port: lan.Port,
@@ -89,6 +110,8 @@ export function gatewayBinds(svc: AgentService): { host: string; port: number }[
 /** Registers (-register) or finds the gateway service; throws Consul's texts. */
 async function gatewayService(client: ConsulClient, plan: GatewayPlan, io: CliIO): Promise<AgentService> {
   if (plan.register) {
+    const bindErr = lanBindError(plan);
+    if (bindErr) throw new Error(bindErr);
     const reg = gatewayRegistration(plan);
     try {
       await client.agent.serviceRegister(reg);
@@ -164,4 +187,22 @@ export async function runTerminatingGateway(
     await gateway.close();
     await adminServer?.close();
   }
+}
+
+/**
+ * `connect envoy -gateway terminating` once its flags passed: Consul's warnings, then the gateway
+ * (registered first with -register) with the admin endpoint on -admin-bind; the client is the caller's.
+ */
+export async function runGatewayEnvoy(
+  plan: EnvoyPlan & { gateway: GatewayPlan }, io: CliIO, client: ConsulClient, stop: Promise<unknown>, onStarted?: (r: GatewayRunning) => void,
+): Promise<number> {
+  for (const w of plan.warnings) io.stderr(`${w}\n`);
+  let adminHost: string;
+  try {
+    adminHost = (await lookup(plan.admin.host, { order: 'ipv4first' })).address;
+  } catch (err) {
+    return (ui(io).error(`Failed to resolve admin bind address: ${(err as Error).message}`), 1);
+  }
+  const logger = createLogger({ level: 'info', json: false, write: (s) => io.stderr(s) }).child({ '@module': 'gateway' });
+  return runTerminatingGateway(client, plan.gateway, io, logger, { host: adminHost, port: plan.admin.port }, stop, onStarted);
 }
