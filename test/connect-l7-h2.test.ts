@@ -30,6 +30,8 @@ function h2app(version: string): Promise<number> {
     res.setHeader('content-type', 'application/json');
     res.addTrailers({ 'x-served-by': version });
     res.end(JSON.stringify({ version, path: req.url, body }));
+    // /goaway ends the session after the answer, as a server shedding connections does.
+    if (req.url === '/goaway') req.stream.session?.close();
   });
   closers.push(() => s.close());
   return new Promise((resolve) => s.listen(0, '127.0.0.1', () => resolve((s.address() as { port: number }).port)));
@@ -143,6 +145,15 @@ test("an h2 instance whose certificate is not the target service's is refused (5
     await new Promise((r) => s.on('close', r));
     assert.equal(status, 503);
     assert.equal(text, 'upstream connect error or disconnect/reset before headers. reset reason: connection failure');
+  } finally {
+    session.close();
+  }
+});
+
+test('an instance that closes its h2 session after each answer (GOAWAY) gets a new one: every request answered', async () => {
+  const session = http2.connect(`http://127.0.0.1:${rpcUp}`);
+  try {
+    for (let i = 0; i < 20; i++) assert.equal((await h2get(session, '/goaway')).status, 200);
   } finally {
     session.close();
   }

@@ -141,11 +141,12 @@ export async function handleH2(d: L7Deps, req: http2.Http2ServerRequest, res: ht
   const gone = new AbortController();
   res.once('close', () => { if (!res.writableEnded) gone.abort(); });
   let payload: Readable | Buffer | undefined;
-  for (let retries = 0; ; retries++) {
+  for (let retries = 0, stale = 0; ;) {
     const picked = await d.chain.pick(decision.targets, d.random, d.connectTimeoutMs, (keys, state) => chooseInstance(keys, decision.loadBalancer, l7req, state, d.random));
     if (!picked) return reply(res, 503, 'no healthy upstream');
     const release = hold(picked.instances.balance, picked.key);
     const session = picked.instances.h2.get(picked.to, d.svc.clientContext(), picked.instances.connectTimeoutMs);
+    const reused = picked.instances.h2.connected(session);
     payload ??= body.first();
     const a = await attemptH2(session, () => picked.instances.h2.connected(session), head, payload, deadline, gone.signal);
     if (a.kind !== 'response' || gone.signal.aborted) release();
@@ -159,16 +160,18 @@ export async function handleH2(d: L7Deps, req: http2.Http2ServerRequest, res: ht
       a.stream.close(http2.constants.NGHTTP2_CANCEL);
       release();
       payload = replay;
-      await sleep(retryBackoffMs(retries + 1, d.random));
+      await sleep(retryBackoffMs(++retries, d.random));
       continue;
     }
     d.log.debug({ error: a.error.message, host: picked.to.host, port: picked.to.port }, 'upstream h2 attempt failed');
-    const replay = more && retriesOnFailure(a.connected, decision.retry) ? await body.replay() : null;
+    // A pooled session the instance had already closed (its stream never started) is not a failure of the request.
+    const wasStale = reused && (session.closed || session.destroyed) && stale++ < 3;
+    const replay = wasStale || (more && retriesOnFailure(a.connected, decision.retry)) ? await body.replay() : null;
     if (replay === null) {
       const reason = a.connected ? 'connection termination' : 'connection failure';
       return reply(res, 503, `upstream connect error or disconnect/reset before headers. reset reason: ${reason}`);
     }
     payload = replay;
-    await sleep(retryBackoffMs(retries + 1, d.random));
+    if (!wasStale) await sleep(retryBackoffMs(++retries, d.random));
   }
 }
