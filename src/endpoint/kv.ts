@@ -1,15 +1,20 @@
 // The KV endpoint (Consul's KVS.Get/List/ListKeys/Apply): reads from the replica's kvs table
 // with blocking on the key or prefix, writes planned against the replica and committed with
 // compares on the key's revisions.
-import { KVS_TABLE, KV_PREFIX, encodeKV, sameKV, type KVEntry, type KVRecord } from '../state/index.ts';
+import {
+  KVS_TABLE, KV_PREFIX, WILDCARD_NAMESPACE, encodeKV, sameKV, kvsOf, namespacesFor, tenantKey, tenantTableName, isDefaultEnt,
+  NAMESPACES_TABLE, type EnterpriseMeta, type KVEntry, type KVRecord, type KvsTable,
+} from '../state/index.ts';
 import { InternalError } from '../errors.ts';
 import type { Compare } from '../store/index.ts';
 import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
 import { commitPlanned, pinRecord, type Plan } from './commit.ts';
 import type { EndpointDeps } from './deps.ts';
 import { planAcquire } from './locks.ts';
-import { authorize, filterAllowed, allowed } from './acl-enforce.ts';
+import { authorize, filterAllowed, allowed, entContext } from './acl-enforce.ts';
 import type { AclIdentity } from './acl-resolver.ts';
+import { writableEnt } from './tenancy.ts';
+import type { WatchSet } from '../state/notify.ts';
 
 /** Options of a KV write. `cas` 0 means create-only. */
 export interface KVPutOptions {
@@ -19,6 +24,8 @@ export interface KVPutOptions {
   cas?: number;
   acquire?: string;
   release?: string;
+  /** The tenant written in (absent: default); it must exist and not be being deleted. */
+  ent?: EnterpriseMeta;
 }
 
 /** Options of a KV delete. */
@@ -27,11 +34,25 @@ export interface KVDeleteOptions {
   authz?: AclIdentity;
   recurse?: boolean;
   cas?: number;
+  /** The tenant written in (absent: default). */
+  ent?: EnterpriseMeta;
 }
 
 /** The compare that pins a key to the state the planner read. */
-export function pinKey(key: string, existing: KVEntry | undefined): Compare {
-  return pinRecord(KV_PREFIX + key, existing);
+export function pinKey(key: string, existing: KVEntry | undefined, ent?: EnterpriseMeta): Compare {
+  return pinRecord(kvStoreKey(ent, key), existing);
+}
+
+/** The store key of a KV key in a tenant (`kv/<key>` in the default tenant). */
+export function kvStoreKey(ent: EnterpriseMeta | undefined, key: string): string {
+  return ent === undefined ? KV_PREFIX + key : tenantKey(ent, KV_PREFIX + key);
+}
+
+/** One tenant's part of a wildcard read. */
+interface TenantPart {
+  ent: EnterpriseMeta | undefined;
+  kvs: KvsTable;
+  table: string;
 }
 
 /** KV settings: Consul's acl.enable_key_list_policy makes `keys`/`recurse` require `list`. */
@@ -63,6 +84,8 @@ export class KvEndpoint {
 
   /** One key; index is the key's ModifyIndex, or the table index when missing. */
   get(key: string, opts: QueryOptions): Promise<QueryResult<KVEntry | null>> {
+    const ent = opts.ent;
+    if (ent !== undefined && !isDefaultEnt(ent)) return this.#tenantGet(key, ent, opts);
     authorize(opts.authz, 'keyRead', key);
     const kvs = this.#deps.replica.kvs;
     return blockingQuery(this.#deps, opts, (ws) => {
@@ -72,8 +95,72 @@ export class KvEndpoint {
     });
   }
 
+  /** One key of a non-default tenant (its own table and notifier table). */
+  #tenantGet(key: string, ent: EnterpriseMeta, opts: QueryOptions): Promise<QueryResult<KVEntry | null>> {
+    authorize(opts.authz, 'keyRead', key, entContext(ent));
+    const table = tenantTableName(KVS_TABLE, ent);
+    return blockingQuery(this.#deps, opts, (ws) => {
+      ws.addKey(table, key);
+      const kvs = kvsOf(this.#deps.replica, ent);
+      const e = kvs.get(key);
+      return { index: e ? e.ModifyIndex : kvs.index, value: e ?? null };
+    });
+  }
+
+  /** The tenants a prefix read covers: the one named, or every namespace of its partition for `*`. */
+  #parts(ent: EnterpriseMeta, ws: WatchSet): TenantPart[] {
+    const replica = this.#deps.replica;
+    if (ent.namespace !== WILDCARD_NAMESPACE) return [{ ent, kvs: kvsOf(replica, ent), table: tenantTableName(KVS_TABLE, ent) }];
+    // A namespace created while the read blocks may hold matching keys by the time it is re-run.
+    ws.addTable(NAMESPACES_TABLE);
+    return namespacesFor(replica, ent.partition).map((t) => ({ ent: t, kvs: kvsOf(replica, t), table: tenantTableName(KVS_TABLE, t) }));
+  }
+
+  /** A prefix read of a non-default tenant or of every namespace (`ns=*`): entries in namespace, then key order. */
+  #tenantList(prefix: string, ent: EnterpriseMeta, opts: QueryOptions): Promise<QueryResult<KVEntry[]>> {
+    if (this.#listPolicy && ent.namespace !== WILDCARD_NAMESPACE) authorize(opts.authz, 'keyList', prefix, entContext(ent));
+    return blockingQuery(this.#deps, opts, (ws) => {
+      let index = 0;
+      let filtered = false;
+      const value: KVEntry[] = [];
+      for (const part of this.#parts(ent, ws)) {
+        ws.addPrefix(part.table, prefix);
+        const ctx = entContext(part.ent);
+        if (this.#listPolicy && ent.namespace === WILDCARD_NAMESPACE && !allowed(opts.authz, 'keyList', prefix, ctx)) continue;
+        const r = part.kvs.list(prefix);
+        index = Math.max(index, r.index);
+        const f = filterAllowed(opts.authz, r.entries, (e) => allowed(opts.authz, 'keyRead', e.Key, ctx));
+        filtered ||= f.filtered;
+        value.push(...f.items);
+      }
+      return { index, value, filtered };
+    });
+  }
+
+  /** `?keys` of a non-default tenant or of every namespace: keys in namespace order, each namespace's sorted. */
+  #tenantKeys(prefix: string, separator: string, ent: EnterpriseMeta, opts: QueryOptions): Promise<QueryResult<string[]>> {
+    if (this.#listPolicy && ent.namespace !== WILDCARD_NAMESPACE) authorize(opts.authz, 'keyList', prefix, entContext(ent));
+    return blockingQuery(this.#deps, opts, (ws) => {
+      let index = 0;
+      let filtered = false;
+      const value: string[] = [];
+      for (const part of this.#parts(ent, ws)) {
+        ws.addPrefix(part.table, prefix);
+        const ctx = entContext(part.ent);
+        if (this.#listPolicy && ent.namespace === WILDCARD_NAMESPACE && !allowed(opts.authz, 'keyList', prefix, ctx)) continue;
+        const r = part.kvs.keys(prefix, separator);
+        index = Math.max(index, r.index);
+        const f = filterAllowed(opts.authz, r.keys, (k) => allowed(opts.authz, 'keyRead', k, ctx));
+        filtered ||= f.filtered;
+        value.push(...f.items);
+      }
+      return { index, value, filtered };
+    });
+  }
+
   /** Every entry under a prefix (`?recurse`). */
   list(prefix: string, opts: QueryOptions): Promise<QueryResult<KVEntry[]>> {
+    if (opts.ent !== undefined && !isDefaultEnt(opts.ent)) return this.#tenantList(prefix, opts.ent, opts);
     if (this.#listPolicy) authorize(opts.authz, 'keyList', prefix);
     const kvs = this.#deps.replica.kvs;
     return blockingQuery(this.#deps, opts, (ws) => {
@@ -86,6 +173,7 @@ export class KvEndpoint {
 
   /** Keys under a prefix, rolled up at `separator` (`?keys`). */
   keys(prefix: string, separator: string, opts: QueryOptions): Promise<QueryResult<string[]>> {
+    if (opts.ent !== undefined && !isDefaultEnt(opts.ent)) return this.#tenantKeys(prefix, separator, opts.ent, opts);
     if (this.#listPolicy) authorize(opts.authz, 'keyList', prefix);
     const kvs = this.#deps.replica.kvs;
     return blockingQuery(this.#deps, opts, (ws) => {
@@ -102,17 +190,19 @@ export class KvEndpoint {
   }
 
   #put(key: string, value: Buffer | null, opts: KVPutOptions): Promise<boolean> {
-    authorize(opts.authz, 'keyWrite', key);
+    const ent = tenantOf(opts.ent);
+    authorize(opts.authz, 'keyWrite', key, entContext(ent));
     const session = opts.acquire ?? opts.release;
     if (session === '') throw new InternalError('missing session');
-    if (opts.acquire !== undefined) return commitPlanned(this.#deps, () => this.#planLock(key, value, opts.acquire!, opts.flags ?? 0n));
-    if (opts.release !== undefined) return commitPlanned(this.#deps, () => this.#planUnlock(key, value, opts));
-    return commitPlanned(this.#deps, () => this.#planSet(key, value, opts));
+    writableEnt(this.#deps.replica.tenants, ent);
+    if (opts.acquire !== undefined) return commitPlanned(this.#deps, () => this.#planLock(key, value, opts.acquire!, opts.flags ?? 0n, ent));
+    if (opts.release !== undefined) return commitPlanned(this.#deps, () => this.#planUnlock(key, value, opts, ent));
+    return commitPlanned(this.#deps, () => this.#planSet(key, value, opts, ent));
   }
 
-  #planLock(key: string, value: Buffer | null, session: string, flags: bigint): Plan<boolean> {
-    const existing = this.#deps.replica.kvs.get(key);
-    const d = planAcquire(this.#deps, key, existing, session, flags, value);
+  #planLock(key: string, value: Buffer | null, session: string, flags: bigint, ent: EnterpriseMeta | undefined): Plan<boolean> {
+    const existing = kvsOf(this.#deps.replica, ent).get(key);
+    const d = planAcquire(this.#deps, key, existing, session, flags, value, ent);
     if ('error' in d) throw new InternalError(d.error);
     if ('held' in d) {
       if (d.delayed) this.#deps.logger.warn({ key, session }, 'Rejecting lock of key due to lock-delay');
@@ -123,19 +213,19 @@ export class KvEndpoint {
   }
 
   // Consul's kvsUnlockTxn: no session check, just "is the lock held by this session".
-  #planUnlock(key: string, value: Buffer | null, opts: KVPutOptions): Plan<boolean> {
-    const existing = this.#deps.replica.kvs.get(key);
+  #planUnlock(key: string, value: Buffer | null, opts: KVPutOptions, ent: EnterpriseMeta | undefined): Plan<boolean> {
+    const existing = kvsOf(this.#deps.replica, ent).get(key);
     if (!existing || existing.Session !== opts.release) return { answer: false };
     const rec: KVRecord = { Flags: opts.flags ?? 0n, LockIndex: existing.LockIndex, Session: '', Value: value };
     if (sameKV(existing, rec)) return { answer: true };
     return {
-      txn: { compares: [pinKey(key, existing)], success: [{ type: 'put', key: KV_PREFIX + key, value: encodeKV(rec) }] },
+      txn: { compares: [pinKey(key, existing, ent)], success: [{ type: 'put', key: kvStoreKey(ent, key), value: encodeKV(rec) }] },
       done: () => true,
     };
   }
 
-  #planSet(key: string, value: Buffer | null, opts: KVPutOptions): Plan<boolean> {
-    const existing = this.#deps.replica.kvs.get(key);
+  #planSet(key: string, value: Buffer | null, opts: KVPutOptions, ent: EnterpriseMeta | undefined): Plan<boolean> {
+    const existing = kvsOf(this.#deps.replica, ent).get(key);
     if (opts.cas !== undefined) {
       if (opts.cas === 0 && existing) return { answer: false };
       if (opts.cas !== 0 && (!existing || existing.ModifyIndex !== opts.cas)) return { answer: false };
@@ -143,7 +233,7 @@ export class KvEndpoint {
     const rec: KVRecord = { Flags: opts.flags ?? 0n, LockIndex: 0, Session: existing?.Session ?? '', Value: value };
     if (existing && sameKV(existing, rec)) return { answer: true };
     return {
-      txn: { compares: [pinKey(key, existing)], success: [{ type: 'put', key: KV_PREFIX + key, value: encodeKV(rec) }] },
+      txn: { compares: [pinKey(key, existing, ent)], success: [{ type: 'put', key: kvStoreKey(ent, key), value: encodeKV(rec) }] },
       done: () => true,
     };
   }
@@ -154,21 +244,28 @@ export class KvEndpoint {
   }
 
   #delete(key: string, opts: KVDeleteOptions): Promise<boolean> {
-    authorize(opts.authz, opts.recurse ? 'keyWritePrefix' : 'keyWrite', key);
+    const ent = tenantOf(opts.ent);
+    authorize(opts.authz, opts.recurse ? 'keyWritePrefix' : 'keyWrite', key, entContext(ent));
+    writableEnt(this.#deps.replica.tenants, ent);
     if (opts.recurse && opts.cas === undefined) {
       return commitPlanned<boolean>(this.#deps, () => ({
-        txn: { success: [{ type: 'deletePrefix', prefix: KV_PREFIX + key }] },
+        txn: { success: [{ type: 'deletePrefix', prefix: kvStoreKey(ent, key) }] },
         done: () => true,
       }));
     }
     return commitPlanned<boolean>(this.#deps, () => {
-      const existing = this.#deps.replica.kvs.get(key);
+      const existing = kvsOf(this.#deps.replica, ent).get(key);
       if (!existing) return { answer: true };
       if (opts.cas !== undefined && existing.ModifyIndex !== opts.cas) return { answer: false };
       return {
-        txn: { compares: [pinKey(key, existing)], success: [{ type: 'delete', key: KV_PREFIX + key }] },
+        txn: { compares: [pinKey(key, existing, ent)], success: [{ type: 'delete', key: kvStoreKey(ent, key) }] },
         done: () => true,
       };
     });
   }
+}
+
+/** A write's tenant: undefined for the default tenant (today's keys and paths), else the tenant. */
+function tenantOf(ent: EnterpriseMeta | undefined): EnterpriseMeta | undefined {
+  return ent === undefined || isDefaultEnt(ent) ? undefined : ent;
 }

@@ -1,9 +1,9 @@
 // Session locks on KV keys (Consul's kvsLockTxn/kvsUnlockTxn and session invalidation), as
 // plans composable into any Store txn: acquiring touches a per-session guard key so that a
 // concurrent invalidation, which pins that guard, can never leave a lock held by a dead session.
-import { KV_PREFIX, QUERY_PREFIX, SESSION_PREFIX, encodeKV, encodeRecord, type KVEntry, type KVRecord } from '../state/index.ts';
+import { QUERY_PREFIX, SESSION_PREFIX, allKvs, encodeKV, encodeRecord, lockDelayKey, type EnterpriseMeta, type KVEntry, type KVRecord } from '../state/index.ts';
 import type { Compare, Op } from '../store/index.ts';
-import { pinKey } from './kv.ts';
+import { kvStoreKey, pinKey } from './kv.ts';
 import { pinRecord, type WritePlan } from './commit.ts';
 import type { EndpointDeps } from './deps.ts';
 
@@ -18,14 +18,14 @@ export interface LockPlan extends WritePlan {
 /** Outcome of planning an acquire: an error text (Consul's), `false` (held or delayed), or a plan. */
 export type AcquireDecision = { error: string } | { held: true; delayed: boolean } | LockPlan;
 
-/** Plans acquiring `key` for `session` with the given value and flags. */
+/** Plans acquiring `key` (of tenant `ent`, absent: default) for `session` with the given value and flags. */
 export function planAcquire(
-  deps: EndpointDeps, key: string, existing: KVEntry | undefined, session: string, flags: bigint, value: Buffer | null,
+  deps: EndpointDeps, key: string, existing: KVEntry | undefined, session: string, flags: bigint, value: Buffer | null, ent?: EnterpriseMeta,
 ): AcquireDecision {
   if (!session) return { error: 'missing session' };
   const s = deps.replica.sessions.get(session);
   if (!s) return { error: `invalid session ${JSON.stringify(session)}` };
-  if (deps.replica.lockDelays.expiration(key, deps.clock.now()) > 0) return { held: true, delayed: true };
+  if (deps.replica.lockDelays.expiration(lockDelayKey(ent, key), deps.clock.now()) > 0) return { held: true, delayed: true };
   let lockIndex: number;
   if (existing?.Session === session) lockIndex = existing.LockIndex;
   else if (existing?.Session) return { held: true, delayed: false };
@@ -34,11 +34,11 @@ export function planAcquire(
   return {
     rec,
     compares: [
-      pinKey(key, existing),
+      pinKey(key, existing, ent),
       { key: SESSION_PREFIX + session, target: 'createRevision', op: '=', value: s.CreateIndex },
     ],
     ops: [
-      { type: 'put', key: KV_PREFIX + key, value: encodeKV(rec) },
+      { type: 'put', key: kvStoreKey(ent, key), value: encodeKV(rec) },
       { type: 'put', key: SESSION_LOCKS_PREFIX + session, value: encodeRecord({}) },
     ],
   };
@@ -46,7 +46,7 @@ export function planAcquire(
 
 /** Plans invalidating a session: delete it and release (or delete) every key it holds. */
 export function planInvalidate(deps: EndpointDeps, id: string): WritePlan | null {
-  const { sessions, kvs, sessionLocks } = deps.replica;
+  const { sessions, sessionLocks } = deps.replica;
   const s = sessions.get(id);
   if (!s) return null;
   const guard = sessionLocks.get(id);
@@ -60,10 +60,13 @@ export function planInvalidate(deps: EndpointDeps, id: string): WritePlan | null
     compares.push(pinRecord(QUERY_PREFIX + q.ID, q));
     ops.push({ type: 'delete', key: QUERY_PREFIX + q.ID });
   }
-  for (const e of kvs.heldBy(id)) {
-    compares.push(pinKey(e.Key, e));
-    if (s.Behavior === 'delete') ops.push({ type: 'delete', key: KV_PREFIX + e.Key });
-    else ops.push({ type: 'put', key: KV_PREFIX + e.Key, value: encodeKV({ ...e, Session: '' }) });
+  // The session's locks in every namespace (a session may lock keys of any tenant).
+  for (const { ent, table } of allKvs(deps.replica)) {
+    for (const e of table.heldBy(id)) {
+      compares.push(pinKey(e.Key, e, ent));
+      if (s.Behavior === 'delete') ops.push({ type: 'delete', key: kvStoreKey(ent, e.Key) });
+      else ops.push({ type: 'put', key: kvStoreKey(ent, e.Key), value: encodeKV({ ...e, Session: '' }) });
+    }
   }
   return { compares, ops };
 }

@@ -2,6 +2,7 @@
 export { Replica, type ReplicaDeps } from './replica.ts';
 export { Notifier, WatchSet } from './notify.ts';
 export { KvsTable, KV_PREFIX, KVS_TABLE, encodeKV, decodeKV, sameKV, type KVEntry, type KVRecord } from './kvs.ts';
+export { kvsOf, allKvs, namespacesFor, lockDelayKey, kvTenantApplier } from './kvs-tenants.ts';
 export { RecordTable, encodeRecord, encodeOwnedRecord, type Indexed } from './records.ts';
 export { EMPTY_OBJECT, DEFAULT_WEIGHTS, DEFAULT_PROXY, NO_TAGS } from './shared-values.ts';
 export type { ClusterMeta, CARootRecord, CAConfigRecord } from './tables.ts';

@@ -19,6 +19,10 @@ export interface KVEntry {
   Value: Buffer | null;
   CreateIndex: number;
   ModifyIndex: number;
+  /** Set only on entries of a non-default tenant's table (derived from the store key, never stored). */
+  Namespace?: string;
+  /** Set with Namespace. */
+  Partition?: string;
 }
 
 /** The stored part of an entry (revisions live in the store, not in the value). */
@@ -91,6 +95,12 @@ export class KvsTable {
   #bySession = new Map<string, Set<string>>();
   /** Highest revision that changed the table, deletes included. */
   index = 0;
+  /** The tenant of a non-default tenant's table: its entries carry Namespace and Partition. */
+  readonly #tenant: { Namespace: string; Partition: string } | null;
+
+  constructor(tenant?: { namespace: string; partition: string }) {
+    this.#tenant = tenant ? { Namespace: tenant.namespace, Partition: tenant.partition } : null;
+  }
 
   /** Applies one store event; returns the KV key it changed. */
   apply(ev: WatchEvent): string {
@@ -99,6 +109,10 @@ export class KvsTable {
     if (prev?.Session) this.#unlink(prev.Session, key);
     if (ev.type === 'put') {
       const e = decodeKV(key, ev.kv.value, ev.kv.createRevision, ev.kv.modRevision);
+      if (this.#tenant) {
+        e.Namespace = this.#tenant.Namespace;
+        e.Partition = this.#tenant.Partition;
+      }
       this.#entries.set(key, e);
       this.#tombstones.delete(key);
       if (e.Session) {

@@ -18,7 +18,8 @@ import { PreparedQueriesTable } from './prepared-queries.ts';
 import { PeeringsTable, PeeringStatusTable, PeerImportsTable, type PeeringSecrets } from './peerings.ts';
 import type { CAConfigRecord, CARootRecord, ClusterMeta } from './tables.ts';
 import { TenantTables } from './tenancy-tables.ts';
-import { TENANT_PREFIX } from './tenancy.ts';
+import { TENANT_PREFIX, parseTenantKey } from './tenancy.ts';
+import { kvsOf, lockDelayKey } from './kvs-tenants.ts';
 import { TENANT_APPLIERS } from './tenant-appliers.ts';
 
 /** Dependencies of the replica. */
@@ -234,11 +235,22 @@ export class Replica {
   // Consul starts the lock-delay on every key an invalidated session held (released or
   // deleted in the same transaction), using the applying server's clock.
   #startLockDelay(ev: WatchEvent, invalidated: ReadonlyMap<string, number>): void {
+    if (ev.kv.key.startsWith(TENANT_PREFIX)) return this.#startTenantLockDelay(ev, invalidated);
     if (!ev.kv.key.startsWith(KV_PREFIX)) return;
     const key = ev.kv.key.slice(KV_PREFIX.length);
     const holder = this.kvs.get(key)?.Session;
     const delay = holder ? invalidated.get(holder) : undefined;
     if (delay) this.lockDelays.set(key, this.#deps.clock.now(), delay);
+  }
+
+  /** The lock-delay of a non-default tenant's key (`t/<ap>/<ns>/kv/<key>`), keyed by tenant and key. */
+  #startTenantLockDelay(ev: WatchEvent, invalidated: ReadonlyMap<string, number>): void {
+    const parsed = parseTenantKey(ev.kv.key);
+    if (!parsed || !parsed.inner.startsWith(KV_PREFIX)) return;
+    const key = parsed.inner.slice(KV_PREFIX.length);
+    const holder = kvsOf(this, parsed.ent).get(key)?.Session;
+    const delay = holder ? invalidated.get(holder) : undefined;
+    if (delay) this.lockDelays.set(lockDelayKey(parsed.ent, key), this.#deps.clock.now(), delay);
   }
 
   #releaseRevWaiters(): void {

@@ -54,7 +54,7 @@ test('the replica keeps partition and namespace records and ignores tenant data 
   const store = new MemoryStore();
   await store.txn({ success: [
     { type: 'put', key: 'kv/a', value: kv(Buffer.from('default')) },
-    { type: 'put', key: tenantKey(team, 'kv/a'), value: kv(Buffer.from('team')) },
+    { type: 'put', key: tenantKey(team, 'unrouted/a'), value: kv(Buffer.from('team')) },
     { type: 'put', key: partitionKey('default'), value: encodeRecord({ Name: 'default', Description: 'Builtin Default Partition' }) },
     { type: 'put', key: namespaceKey({ partition: 'default', namespace: 'default' }), value: encodeRecord({ Name: 'default', Description: 'Builtin Default Namespace' }) },
     { type: 'put', key: namespaceKey(team), value: encodeRecord({ Name: 'Team-1' }) },
@@ -75,7 +75,7 @@ test('the replica keeps partition and namespace records and ignores tenant data 
     const ws = replica.notifier.watchSet().addTable('namespaces');
     const woke = ws.wait(60_000);
     const res = await store.txn({ success: [
-      { type: 'put', key: tenantKey(team, 'kv/b'), value: kv(Buffer.from('x')) },
+      { type: 'put', key: tenantKey(team, 'unrouted/b'), value: kv(Buffer.from('x')) },
       { type: 'put', key: namespaceKey({ partition: 'default', namespace: 'team-2' }), value: encodeRecord({ Name: 'team-2' }) },
     ] });
     await replica.waitFor(res.revision);
@@ -90,28 +90,28 @@ test('the replica keeps partition and namespace records and ignores tenant data 
 
 test('a registered handler gets tenant events from the live replica, listing and watch alike, and wakes only its tenant', async () => {
   const store = new MemoryStore();
-  await store.txn({ success: [{ type: 'put', key: tenantKey(team, 'kv/listed'), value: kv(Buffer.from('1')) }] });
+  await store.txn({ success: [{ type: 'put', key: tenantKey(team, 'test/listed'), value: kv(Buffer.from('1')) }] });
   const replica = new Replica({ store, clock: new ManualClock(), logger: silentLogger() });
   const tables = new PerTenant<Map<string, string>>(() => new Map());
   replica.tenants.register({
-    prefix: 'kv/',
+    prefix: 'test/',
     apply: (ent, ev, out) => {
       const t = tables.of(ent);
       if (ev.type === 'put') t.set(ev.kv.key, Buffer.from(ev.kv.value).toString());
       else t.delete(ev.kv.key);
-      out.push(tenantTableName('kvs', ent), ev.kv.key);
+      out.push(tenantTableName('test', ent), ev.kv.key);
     },
     reset: () => tables.clear(),
   });
   await replica.start();
   try {
-    assert.deepEqual([...tables.of(team).keys()], ['kv/listed']);
+    assert.deepEqual([...tables.of(team).keys()], ['test/listed']);
     const other = { partition: 'default', namespace: 'team-2' };
-    const mine = replica.notifier.watchSet().addTable(tenantTableName('kvs', team)).wait(60_000);
+    const mine = replica.notifier.watchSet().addTable(tenantTableName('test', team)).wait(60_000);
     let otherWoke = false;
-    void replica.notifier.watchSet().addTable(tenantTableName('kvs', other)).wait(60_000).then((w) => { otherWoke = w; });
+    void replica.notifier.watchSet().addTable(tenantTableName('test', other)).wait(60_000).then((w) => { otherWoke = w; });
     const res = await store.txn({ success: [
-      { type: 'put', key: tenantKey(team, 'kv/new'), value: kv(Buffer.from('2')) },
+      { type: 'put', key: tenantKey(team, 'test/new'), value: kv(Buffer.from('2')) },
       { type: 'put', key: 'kv/new', value: kv(Buffer.from('default')) },
     ] });
     await replica.waitFor(res.revision);

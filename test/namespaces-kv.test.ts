@@ -1,0 +1,129 @@
+// KV, sessions, locks and txn KV in namespaces (Consul Enterprise's ?ns= / X-Consul-Namespace):
+// one namespace's keys are independent of another's, blocking reads wake only for their namespace,
+// `ns=*` reads every namespace, writes into a missing or deleting namespace are refused, and ACL
+// namespace blocks govern keys inside their namespace.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startAclAgent, httpCaller, tokenWithRules, ROOT, type HttpCall } from './support/acl.ts';
+import type { DevAgent } from './support/agent.ts';
+import { encodeRecord, namespaceKey } from '../src/state/index.ts';
+
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+
+describe('KV in namespaces', () => {
+  let dev: DevAgent;
+  let call: HttpCall;
+  before(async () => {
+    dev = await startAclAgent();
+    call = httpCaller(() => dev.httpAddr);
+    // Namespace records as slice 1's /v1/namespace writes them.
+    const res = await dev.agent.store.txn({ success: [
+      { type: 'put', key: namespaceKey({ partition: 'default', namespace: 'team-a' }), value: encodeRecord({ Name: 'team-a' }) },
+      { type: 'put', key: namespaceKey({ partition: 'default', namespace: 'team-b' }), value: encodeRecord({ Name: 'team-b' }) },
+      { type: 'put', key: namespaceKey({ partition: 'default', namespace: 'leaving' }), value: encodeRecord({ Name: 'leaving', DeletedAt: '2026-11-26T12:00:00Z' }) },
+    ] });
+    assert.ok(res.succeeded);
+  });
+  after(() => dev.stop());
+
+  test('the same key in two namespaces and the default one is three independent entries', async () => {
+    assert.equal((await call('PUT', '/v1/kv/app/cfg', ROOT, 'default')).text, 'true');
+    assert.equal((await call('PUT', '/v1/kv/app/cfg?ns=team-a', ROOT, 'a')).text, 'true');
+    const viaHeader = await fetch(`http://${dev.httpAddr}/v1/kv/app/cfg`, {
+      method: 'PUT', headers: { 'X-Consul-Token': ROOT, 'X-Consul-Namespace': 'team-b' }, body: 'b',
+    });
+    assert.equal(await viaHeader.text(), 'true');
+
+    const plain = await call('GET', '/v1/kv/app/cfg', ROOT);
+    assert.equal(plain.json[0].Value, b64('default'));
+    assert.ok(!('Namespace' in plain.json[0]), 'a CE request sees no tenancy fields');
+    const a = await call('GET', '/v1/kv/app/cfg?ns=team-a', ROOT);
+    assert.equal(a.json[0].Value, b64('a'));
+    assert.deepEqual(Object.keys(a.json[0]), ['LockIndex', 'Key', 'Flags', 'Value', 'Namespace', 'Partition', 'CreateIndex', 'ModifyIndex']);
+    assert.deepEqual([a.json[0].Namespace, a.json[0].Partition], ['team-a', 'default']);
+    const b = await call('GET', '/v1/kv/app/cfg?ns=team-b&raw', ROOT);
+    assert.equal(b.text, 'b');
+    const named = await call('GET', '/v1/kv/app/cfg?ns=default', ROOT);
+    assert.deepEqual([named.json[0].Value, named.json[0].Namespace, named.json[0].Partition], [b64('default'), 'default', 'default']);
+
+    // Stored under the tenant prefix; the default key is today's.
+    const keys = (await dev.agent.store.range('')).kvs.map((kv) => kv.key);
+    assert.ok(keys.includes('kv/app/cfg'));
+    assert.ok(keys.includes('t/default/team-a/kv/app/cfg'));
+    assert.ok(keys.includes('t/default/team-b/kv/app/cfg'));
+
+    // Delete in one namespace leaves the others.
+    assert.equal((await call('DELETE', '/v1/kv/app/cfg?ns=team-b', ROOT)).text, 'true');
+    assert.equal((await call('GET', '/v1/kv/app/cfg?ns=team-b', ROOT)).status, 404);
+    assert.equal((await call('GET', '/v1/kv/app/cfg?ns=team-a', ROOT)).status, 200);
+    assert.equal((await call('GET', '/v1/kv/app/cfg', ROOT)).status, 200);
+
+    // cas in a namespace compares that namespace's index.
+    const idx = a.json[0].ModifyIndex;
+    assert.equal((await call('PUT', `/v1/kv/app/cfg?ns=team-a&cas=${plain.json[0].ModifyIndex}`, ROOT, 'x')).text, 'false');
+    assert.equal((await call('PUT', `/v1/kv/app/cfg?ns=team-a&cas=${idx}`, ROOT, 'a2')).text, 'true');
+    assert.equal((await call('GET', '/v1/kv/app/cfg?ns=team-a&raw', ROOT)).text, 'a2');
+    assert.equal((await call('GET', '/v1/kv/app/cfg?raw', ROOT)).text, 'default');
+  });
+
+  test('recurse and keys with ns=* read every namespace; one key with * is refused', async () => {
+    await call('PUT', '/v1/kv/wild/1', ROOT, 'd');
+    await call('PUT', '/v1/kv/wild/1?ns=team-a', ROOT, 'a');
+    await call('PUT', '/v1/kv/wild/2?ns=team-b', ROOT, 'b');
+    const all = await call('GET', '/v1/kv/wild/?recurse&ns=*', ROOT);
+    assert.equal(all.status, 200, all.text);
+    assert.deepEqual(all.json.map((e: any) => [e.Namespace, e.Key]), [['default', 'wild/1'], ['team-a', 'wild/1'], ['team-b', 'wild/2']]);
+    const keys = await call('GET', '/v1/kv/wild/?keys&ns=*', ROOT);
+    assert.deepEqual(keys.json, ['wild/1', 'wild/1', 'wild/2']);
+    const one = await call('GET', '/v1/kv/wild/1?ns=*', ROOT);
+    assert.equal(one.status, 400);
+    assert.match(one.text, /wildcard/);
+    const onlyA = await call('GET', '/v1/kv/wild/?recurse&ns=team-a', ROOT);
+    assert.deepEqual(onlyA.json.map((e: any) => e.Key), ['wild/1']);
+    const put = await call('PUT', '/v1/kv/wild/3?ns=*', ROOT, 'x');
+    assert.equal(put.status, 400);
+  });
+
+  test('writes into a missing or deleting namespace are refused; reads of them find nothing', async () => {
+    const missing = await call('PUT', '/v1/kv/x?ns=nope', ROOT, 'x');
+    assert.equal(missing.status, 500);
+    assert.equal(missing.text, 'Namespace "nope" does not exist');
+    const leaving = await call('PUT', '/v1/kv/x?ns=leaving', ROOT, 'x');
+    assert.equal(leaving.status, 500);
+    assert.equal(leaving.text, 'Namespace "leaving" is being deleted');
+    assert.equal((await call('DELETE', '/v1/kv/x?ns=nope', ROOT)).status, 500);
+    assert.equal((await call('GET', '/v1/kv/x?ns=nope', ROOT)).status, 404);
+    assert.equal((await call('GET', '/v1/kv/x?ns=bad_name', ROOT)).status, 400);
+  });
+
+  test('a blocking read in one namespace answers only its own namespace\'s write', async () => {
+    await call('PUT', '/v1/kv/block/k?ns=team-a', ROOT, 'a1');
+    const first = await call('GET', '/v1/kv/block/k?ns=team-a', ROOT);
+    const index = Number(first.headers.get('x-consul-index'));
+    const blocked = call('GET', `/v1/kv/block/k?ns=team-a&index=${index}&wait=30s`, ROOT);
+    // The same key in another namespace and in the default one: the read keeps waiting.
+    await call('PUT', '/v1/kv/block/k?ns=team-b', ROOT, 'b');
+    await call('PUT', '/v1/kv/block/k', ROOT, 'd');
+    await call('PUT', '/v1/kv/block/k?ns=team-a', ROOT, 'a2');
+    const got = await blocked;
+    assert.equal(got.json[0].Value, b64('a2'));
+    assert.ok(Number(got.headers.get('x-consul-index')) > index);
+  });
+
+  test('ACL: namespace blocks grant keys only inside their namespace', async () => {
+    const tok = await tokenWithRules(call, 'namespace "team-a" { key_prefix "" { policy = "write" } }');
+    assert.equal((await call('PUT', '/v1/kv/acl/k?ns=team-a', tok.SecretID, 'ok')).text, 'true');
+    assert.equal((await call('GET', '/v1/kv/acl/k?ns=team-a&raw', tok.SecretID)).text, 'ok');
+    const other = await call('PUT', '/v1/kv/acl/k?ns=team-b', tok.SecretID, 'no');
+    assert.equal(other.status, 403);
+    assert.equal((await call('PUT', '/v1/kv/acl/k', tok.SecretID, 'no')).status, 403);
+    const pre = await tokenWithRules(call, 'namespace_prefix "team-" { key_prefix "acl/" { policy = "read" } }');
+    assert.equal((await call('GET', '/v1/kv/acl/k?ns=team-a&raw', pre.SecretID)).text, 'ok');
+    assert.equal((await call('PUT', '/v1/kv/acl/k?ns=team-a', pre.SecretID, 'no')).status, 403);
+    // ns=* lists only what the token may read.
+    await call('PUT', '/v1/kv/acl/k?ns=team-b', ROOT, 'b');
+    await call('PUT', '/v1/kv/acl/k', ROOT, 'd');
+    const listed = await call('GET', '/v1/kv/acl/?recurse&ns=*', tok.SecretID);
+    assert.deepEqual(listed.json.map((e: any) => e.Namespace), ['team-a']);
+  });
+});
