@@ -70,7 +70,7 @@ test('the public listener bounds each authorization by the handshake timeout and
   }
 });
 
-test('a connection to the public listener that closes before sending a byte (a TCP health check) is not logged as an error; a bad handshake still is', { timeout: 20_000 }, async () => {
+test('a connection to the public listener that closes before sending a byte (a TCP health check) is not logged as an error; a bad or timed-out handshake is, and closes it', { timeout: 20_000 }, async () => {
   const ca = await testCA();
   const server = await ca.issue('db', 'server');
   const svc = {
@@ -80,7 +80,7 @@ test('a connection to the public listener that closes before sending a byte (a T
   };
   const lines: string[] = [];
   const log = createLogger({ level: 'debug', json: true, write: (l) => lines.push(l) });
-  const l = await startPublicListener(svc, publicListenerDefaults({ BindAddress: '127.0.0.1', BindPort: 0, LocalServiceAddress: '127.0.0.1:1' }), log);
+  const l = await startPublicListener(svc, publicListenerDefaults({ BindAddress: '127.0.0.1', BindPort: 0, LocalServiceAddress: '127.0.0.1:1', HandshakeTimeoutMs: 200 }), log);
   const errors = () => lines.map((s) => JSON.parse(s) as Record<string, string>).filter((e) => e['@level'] === 'error');
   const port = Number(l.address.slice(l.address.lastIndexOf(':') + 1));
   const probe = async (act: (c: net.Socket) => void) => {
@@ -94,9 +94,18 @@ test('a connection to the public listener that closes before sending a byte (a T
     await probe((c) => c.end()); // Consul's TCP check: connect, close
     await probe((c) => c.resetAndDestroy());
     // A probe's close is seen on the server a moment after the client's; a bad handshake after them is logged, so once it is, the probes' turn has passed.
-    await probe((c) => c.end('GET / HTTP/1.0\r\n\r\n'));
-    await waitFor('the bad handshake to be logged', () => errors().length > 0);
+    // The first bytes of a ClientHello, then the client closes: a handshake cut short, not a probe.
+    await probe((c) => c.end(Buffer.from([0x16, 0x03, 0x01, 0x00, 0x50, 0x01])));
+    await waitFor('the cut handshake to be logged', () => errors().length > 0);
     assert.deepEqual(errors().map((e) => e['@message']), ['failed to handshake']);
+    // A client that stays silent is closed at the handshake timeout, and that is logged: it is not a probe that closed.
+    const silent = net.connect(port, '127.0.0.1');
+    silent.on('error', () => undefined);
+    let closed = false;
+    silent.once('close', () => { closed = true; });
+    await waitFor('the silent connection to be closed at the handshake timeout', () => closed);
+    await waitFor('the handshake timeout to be logged', () => errors().length > 1);
+    assert.equal(errors()[1].error, 'TLS handshake timeout');
   } finally {
     await l.close();
   }

@@ -107,9 +107,13 @@ export async function startPublicListener(
   const conns = new Set<net.Socket>();
   server.on('connection', (s) => track(conns, s));
   server.on('tlsClientError', (err, s) => {
-    // A connection closed before its first byte is a TCP probe (the sidecar's own TCP check, every
-    // 10 s), not a failed handshake: an error line each time would drown the real ones.
-    if (bytesReceived(s) === 0) return void log.debug({ error: err.message }, 'connection closed before the TLS handshake began');
+    // A connection its client closed before sending a byte is a TCP probe (the sidecar's own TCP
+    // check, every 10 s), not a failed handshake: an error line each time would drown the real ones.
+    const probe = (err as NodeJS.ErrnoException).code === 'ECONNRESET' && bytesReceived(s) === 0;
+    // Node does not close the socket on a handshake timeout, it only reports it here: without
+    // this a client that never sent its hello held its connection forever.
+    s.destroy();
+    if (probe) return void log.debug({ error: err.message }, 'connection closed before the TLS handshake began');
     log.error({ error: err.message }, 'failed to handshake');
   });
   server.on('secureConnection', (src) => {
