@@ -129,6 +129,7 @@ async function gatewayService(client: ConsulClient, plan: GatewayPlan, io: CliIO
       throw new Error(`Failed looking up ${KIND} instances: ${(err as Error).message}`);
     }
     if (found.length === 0) throw new Error(`No ${KIND} services registered with this agent`);
+    if (found.length > 1) throw new Error(`Cannot lookup the ${KIND}'s proxy ID because multiple are registered with the agent`);
     id = found[0].ID;
   }
   let svc: AgentService | null;
