@@ -82,3 +82,57 @@ test('with ACLs, watchers with different tokens do not share an answer', async (
     await dev.stop();
   }
 });
+
+test('with ACLs, a wave of one token\'s filtered reads each get the filtered answer and its header; another token sees its own view', async () => {
+  const root = 'root-secret';
+  const dev = await startDevAgent({
+    config: {
+      acl: {
+        enabled: true, defaultPolicy: 'deny', downPolicy: 'extend-cache',
+        tokens: { initialManagement: root, agent: '', agentRecovery: '', default: '', replication: '', configFileServiceRegistration: '', dns: '' },
+      },
+    },
+  });
+  try {
+    const { http, replica } = dev.agent;
+    const auth = { 'X-Consul-Token': root };
+    const put = async (url: string, body: unknown): Promise<{ ID: string; SecretID: string }> => {
+      const res = await http.handle({ method: 'PUT', url, body: JSON.stringify(body), headers: auth });
+      assert.equal(res.status, 200, res.body.toString());
+      return res.json() as { ID: string; SecretID: string };
+    };
+    const tokenFor = async (rules: string): Promise<string> => {
+      const p = await put('/v1/acl/policy', { Name: `p-${Math.random().toString(36).slice(2)}`, Rules: rules });
+      return (await put('/v1/acl/token', { Policies: [{ ID: p.ID }] })).SecretID;
+    };
+    // n1 only, then n2 only: each token's answer drops the other node's instances.
+    const onN1 = await tokenFor('service "hot" { policy = "read" }\nnode "n1" { policy = "read" }');
+    const onN2 = await tokenFor('service "hot" { policy = "read" }\nnode "n2" { policy = "read" }');
+    await register(http, 'n1', auth);
+    await register(http, 'n2', auth);
+    const index = (await http.handle({ method: 'GET', url: '/v1/health/service/hot', headers: auth })).headers['X-Consul-Index'];
+    const url = `/v1/health/service/hot?index=${index}&wait=5m`;
+    const readers = [
+      ...Array.from({ length: 4 }, () => ({ token: onN1, url })),
+      ...Array.from({ length: 4 }, () => ({ token: onN2, url })),
+      { token: onN1, url: `${url}&stale` },
+      { token: root, url },
+    ];
+    const pending = readers.map((r) => http.handle({ method: 'GET', url: r.url, headers: { 'X-Consul-Token': r.token } }));
+    while (replica.notifier.blocked < readers.length) await new Promise((r) => setTimeout(r, 5));
+    await register(http, 'n3', auth);
+    const answers = await Promise.all(pending);
+    const nodes = (res: InjectResponse): string[] => (res.json() as { Node: { Node: string } }[]).map((e) => e.Node.Node).sort();
+    for (const [i, r] of readers.entries()) {
+      const want = r.token === root ? ['n1', 'n2', 'n3'] : r.token === onN1 ? ['n1'] : ['n2'];
+      assert.deepEqual(nodes(answers[i]), want, `reader ${i}`);
+      assert.equal(answers[i].headers['X-Consul-Results-Filtered-By-ACLs'], r.token === root ? undefined : 'true', `reader ${i}`);
+      assert.equal(answers[i].headers['X-Consul-Effective-Consistency'], r.url.endsWith('&stale') ? 'stale' : 'leader', `reader ${i}`);
+      // What the same read returns on its own, header for header.
+      const alone = await http.handle({ method: 'GET', url: r.url.replace(/index=\d+/, 'index=0') + '&dc=dc1', headers: { 'X-Consul-Token': r.token } });
+      assert.deepEqual(comparable(answers[i]), comparable(alone), `reader ${i}`);
+    }
+  } finally {
+    await dev.stop();
+  }
+});
