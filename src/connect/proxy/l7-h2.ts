@@ -31,21 +31,35 @@ function forwardable(h: http2.IncomingHttpHeaders): Headers {
 export class H2Sessions {
   #sessions = new Map<string, http2.ClientHttp2Session>();
   #connected = new WeakSet<http2.ClientHttp2Session>();
+  /** Every session not yet closed, the replaced ones too. */
+  #all = new Set<http2.ClientHttp2Session>();
+  /** The TLS context each session was made with. */
+  #contexts = new WeakMap<http2.ClientHttp2Session, tls.SecureContext>();
   #check: (host: string, cert: PeerCertificate) => Error | undefined;
 
   constructor(check: (host: string, cert: PeerCertificate) => Error | undefined) {
     this.#check = check;
   }
 
-  /** The open session to `to`, or a new one whose handshakes must finish within `connectTimeoutMs`. */
+  /**
+   * The open session to `to` made with `secureContext`, or a new one whose handshakes must finish
+   * within `connectTimeoutMs`. A session made with an older context (before a leaf rotation or a
+   * roots change) takes no new streams and closes once its open ones end.
+   */
   get(to: { host: string; port: number }, secureContext: tls.SecureContext, connectTimeoutMs: number): http2.ClientHttp2Session {
     const key = `${to.host}:${to.port}`;
     const open = this.#sessions.get(key);
-    if (open && !open.closed && !open.destroyed) return open;
+    if (open && !open.closed && !open.destroyed) {
+      if (this.#contexts.get(open) === secureContext) return open;
+      open.close();
+    }
     const s = http2.connect(`https://${key}`, {
       createConnection: () => tls.connect({ host: to.host, port: to.port, secureContext, checkServerIdentity: this.#check, noDelay: true } as tls.ConnectionOptions),
     });
     this.#sessions.set(key, s);
+    this.#contexts.set(s, secureContext);
+    this.#all.add(s);
+    s.on('close', () => this.#all.delete(s));
     const forget = () => { if (this.#sessions.get(key) === s) this.#sessions.delete(key); };
     const slow = setTimeout(() => s.destroy(new Error('connect timeout')), connectTimeoutMs);
     s.on('connect', () => { this.#connected.add(s); clearTimeout(slow); });
@@ -63,7 +77,8 @@ export class H2Sessions {
 
   /** Closes every session. */
   close(): void {
-    for (const s of this.#sessions.values()) s.destroy();
+    for (const s of this.#all) s.destroy();
+    this.#all.clear();
     this.#sessions.clear();
   }
 }

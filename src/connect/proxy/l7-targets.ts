@@ -2,7 +2,7 @@
 // instances that match the target's subset filter, kept fresh by a blocking query, and the
 // keep-alive HTTPS agent that pools the mTLS connections to them.
 import https from 'node:https';
-import type { PeerCertificate } from 'node:tls';
+import type { PeerCertificate, SecureContext } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ConsulClient, QueryOptions } from '../../api/index.ts';
 import { parseGoDuration } from '../../duration.ts';
@@ -20,11 +20,6 @@ const WAIT = '10m';
 /** One target's instances; start() begins the watch, ready() resolves after the first answer (or failure). */
 export class TargetInstances {
   readonly target: DiscoveryTarget;
-  /**
-   * Pools connections to this target's instances (Node keys the pool by host and port); each
-   * instance must present the target service's SPIFFE ID, as on the L4 path.
-   */
-  readonly agent: https.Agent;
   /** Round-robin position and in-flight counts for the resolver's load balancer. */
   readonly balance = balanceState();
   /** One h2 session per instance, for http2 and grpc chains. */
@@ -33,6 +28,11 @@ export class TargetInstances {
   readonly connectTimeoutMs: number;
   /** The SPIFFE ID every instance must present. */
   readonly certUri: () => string;
+  #check: (host: string, cert: PeerCertificate) => Error | undefined;
+  #agent: https.Agent | undefined;
+  #agentContext: SecureContext | undefined;
+  /** Pools replaced after a leaf or roots change, closed once their last request is done. */
+  #retired = new Set<https.Agent>();
   #client: ConsulClient;
   #log: Logger;
   #abort = new AbortController();
@@ -47,14 +47,28 @@ export class TargetInstances {
     this.connectTimeoutMs = timeout && timeout > 0 ? timeout : 5_000;
     const id = { namespace: target.Namespace || 'default', datacenter: target.Datacenter, service: target.Service };
     this.certUri = () => serviceUri({ host: trustDomain(), ...id });
-    const check = (host: string, cert: PeerCertificate) => serverIdentityCheck(this.certUri())(host, cert);
-    this.agent = new https.Agent({ keepAlive: true, maxSockets: Infinity, scheduling: 'lifo', checkServerIdentity: check });
-    this.h2 = new H2Sessions(check);
+    this.#check = (host: string, cert: PeerCertificate) => serverIdentityCheck(this.certUri())(host, cert);
+    this.h2 = new H2Sessions(this.#check);
     this.#client = client;
     this.#log = log.child({ target: target.ID });
     this.#ready = new Promise((resolve) => {
       this.#markReady = () => { this.#settled = true; resolve(); };
     });
+  }
+
+  /**
+   * The pool of connections made with `secureContext` (the proxy's leaf and roots) to this
+   * target's instances (Node keys it by host and port, not by context); each instance must present
+   * the target service's SPIFFE ID, as on the L4 path. A new context (a rotated leaf, changed
+   * roots) starts a new pool: connections made and verified with the old one are not used again,
+   * and close once their request is done.
+   */
+  pool(secureContext: SecureContext): https.Agent {
+    if (this.#agent && this.#agentContext === secureContext) return this.#agent;
+    if (this.#agent) retire(this.#agent, this.#retired);
+    this.#agent = new https.Agent({ keepAlive: true, maxSockets: Infinity, scheduling: 'lifo', checkServerIdentity: this.#check });
+    this.#agentContext = secureContext;
+    return this.#agent;
   }
 
   /** The passing instances last read. */
@@ -81,7 +95,9 @@ export class TargetInstances {
   close(): void {
     this.#abort.abort();
     this.#markReady();
-    this.agent.destroy();
+    this.#agent?.destroy();
+    for (const a of this.#retired) a.destroy();
+    this.#retired.clear();
     this.h2.close();
   }
 
@@ -120,4 +136,13 @@ export class TargetInstances {
       }
     }
   }
+}
+
+/** Stops `agent` keeping connections: idle ones close now, busy ones once their answer is done. */
+function retire(agent: https.Agent, retired: Set<https.Agent>): void {
+  // Node's agent closes a freed socket instead of keeping it when keepAlive is off.
+  (agent as https.Agent & { keepAlive: boolean }).keepAlive = false;
+  for (const list of Object.values(agent.freeSockets)) for (const s of list ?? []) s.destroy();
+  for (const a of retired) if (Object.keys(a.sockets).length === 0) retired.delete(a);
+  retired.add(agent);
 }

@@ -149,8 +149,9 @@ async function send(
     // In flight (for least_request) until the client's answer is done, or this attempt is given up.
     const release = hold(picked.instances.balance, picked.key);
     payload ??= body.first();
+    const secureContext = d.svc.clientContext();
     const a = await attempt({
-      agent: picked.instances.agent, to: picked.to, secureContext: d.svc.clientContext(), method: req.method ?? 'GET',
+      agent: picked.instances.pool(secureContext), to: picked.to, secureContext, method: req.method ?? 'GET',
       path: out.path, headers: out.headers, body: payload, deadline, signal: gone.signal,
       connectTimeoutMs: picked.instances.connectTimeoutMs,
     });
