@@ -86,6 +86,9 @@ test('-sidecar-for web runs the built-in proxy: bytes reach web over mTLS, /read
     assert.equal(missing.status, 404);
     assert.match(await missing.text(), /^invalid path\. admin commands are:/);
 
+    // The agent's TCP check of the sidecar (it passed above) connects and closes without a byte: no handshake error for it.
+    assert.doesNotMatch(log, /failed to handshake/);
+
     const get = await fetch(`${admin}/quitquitquit`);
     assert.equal(get.status, 405);
     assert.equal(await get.text(), 'Method GET not allowed, POST required.');
