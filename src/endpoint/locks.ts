@@ -1,7 +1,7 @@
 // Session locks on KV keys (Consul's kvsLockTxn/kvsUnlockTxn and session invalidation), as
 // plans composable into any Store txn: acquiring touches a per-session guard key so that a
 // concurrent invalidation, which pins that guard, can never leave a lock held by a dead session.
-import { QUERY_PREFIX, SESSION_PREFIX, allKvs, encodeKV, encodeRecord, lockDelayKey, type EnterpriseMeta, type KVEntry, type KVRecord } from '../state/index.ts';
+import { QUERY_PREFIX, SESSION_PREFIX, allKvs, sessionInTenant, encodeKV, encodeRecord, lockDelayKey, type EnterpriseMeta, type KVEntry, type KVRecord } from '../state/index.ts';
 import type { Compare, Op } from '../store/index.ts';
 import { kvStoreKey, pinKey } from './kv.ts';
 import { pinRecord, type WritePlan } from './commit.ts';
@@ -24,7 +24,8 @@ export function planAcquire(
 ): AcquireDecision {
   if (!session) return { error: 'missing session' };
   const s = deps.replica.sessions.get(session);
-  if (!s) return { error: `invalid session ${JSON.stringify(session)}` };
+  // Consul looks the session up in the key's namespace: one of another namespace is not found.
+  if (!s || !sessionInTenant(s, ent)) return { error: `invalid session ${JSON.stringify(session)}` };
   if (deps.replica.lockDelays.expiration(lockDelayKey(ent, key), deps.clock.now()) > 0) return { held: true, delayed: true };
   let lockIndex: number;
   if (existing?.Session === session) lockIndex = existing.LockIndex;

@@ -4,14 +4,18 @@
 import { randomUUID } from 'node:crypto';
 import { InternalError } from '../errors.ts';
 import { parseGoDuration, formatGoDuration } from '../duration.ts';
-import { SESSION_PREFIX, encodeRecord, type Session, type SessionRecord, type ServiceCheckRef } from '../state/index.ts';
+import {
+  SESSION_PREFIX, encodeRecord, isDefaultEnt, sessionInTenant, foldTenancyName, DEFAULT_TENANCY_NAME,
+  type EnterpriseMeta, type Session, type SessionRecord, type ServiceCheckRef,
+} from '../state/index.ts';
+import { writableEnt } from './tenancy.ts';
 import { consistentRead, type QueryOptions, type QueryResult } from './query.ts';
 import { tableQuery } from './table-query.ts';
 import { commitPlanned, commitWrite } from './commit.ts';
 import { planInvalidate } from './locks.ts';
 import type { EndpointDeps } from './deps.ts';
 import type { AclIdentity } from './acl-resolver.ts';
-import { allowed, authorize, filterAllowed } from './acl-enforce.ts';
+import { allowed, authorize, entContext, filterAllowed } from './acl-enforce.ts';
 
 /** Consul's upper bound for session TTLs. */
 export const SESSION_TTL_MAX_MS = 24 * 3600 * 1000;
@@ -75,16 +79,19 @@ export class SessionEndpoint {
     return behavior;
   }
 
-  /** Creates a session; returns its ID. */
-  async create(req: SessionCreate, authz?: AclIdentity): Promise<string> {
-    authorize(authz, 'sessionWrite', req.Node);
+  /** Creates a session (in tenant `ent`, absent: default); returns its ID. */
+  async create(req: SessionCreate, authz?: AclIdentity, ent?: EnterpriseMeta): Promise<string> {
+    const tenant = isDefaultEnt(ent) ? undefined : ent;
+    authorize(authz, 'sessionWrite', req.Node, entContext(tenant));
+    writableEnt(this.#deps.replica.tenants, tenant);
     const behavior = this.#validate(req);
     const rec: SessionRecord = {
       ID: randomUUID(), Name: req.Name, Node: req.Node, LockDelay: req.LockDelay, Behavior: behavior, TTL: req.TTL,
       NodeChecks: req.NodeChecks.length ? req.NodeChecks : null,
       ServiceChecks: req.ServiceChecks.length ? req.ServiceChecks : null,
-      Namespace: 'default',
+      Namespace: tenant ? tenant.namespace : DEFAULT_TENANCY_NAME,
     };
+    if (tenant && foldTenancyName(tenant.partition) !== DEFAULT_TENANCY_NAME) rec.Partition = tenant.partition;
     await commitPlanned(this.#deps, () => ({
       txn: {
         compares: [{ key: SESSION_PREFIX + rec.ID, target: 'createRevision', op: '=', value: 0 }],
@@ -96,19 +103,20 @@ export class SessionEndpoint {
     return rec.ID;
   }
 
-  /** Invalidates a session (idempotent): releases or deletes its locks, starts lock-delays. */
-  async destroy(id: string, authz?: AclIdentity): Promise<void> {
+  /** Invalidates a session (idempotent; one of another tenant is left alone): releases or deletes its locks, starts lock-delays. */
+  async destroy(id: string, authz?: AclIdentity, ent?: EnterpriseMeta): Promise<void> {
     const existing = await this.#find(id);
-    if (existing) authorize(authz, 'sessionWrite', existing.Node);
+    if (existing && !sessionInTenant(existing, tenantOf(ent))) return;
+    if (existing) authorize(authz, 'sessionWrite', existing.Node, entContext(ent));
     await commitWrite(this.#deps, () => planInvalidate(this.#deps, id));
     this.#ttl.cleared(id);
   }
 
   /** Renews a TTL session; null when it does not exist. */
-  async renew(id: string, authz?: AclIdentity): Promise<Session[] | null> {
+  async renew(id: string, authz?: AclIdentity, ent?: EnterpriseMeta): Promise<Session[] | null> {
     const s = await this.#find(id);
-    if (!s) return null;
-    authorize(authz, 'sessionWrite', s.Node);
+    if (!s || !sessionInTenant(s, tenantOf(ent))) return null;
+    authorize(authz, 'sessionWrite', s.Node, entContext(ent));
     if (s.TTL) this.#ttl.armed(s);
     return [s];
   }
@@ -130,25 +138,41 @@ export class SessionEndpoint {
     const t = this.#deps.replica.sessions;
     return tableQuery(this.#deps, opts, t, () => {
       const s = t.get(id);
-      return readable(opts.authz, s ? [s] : []);
+      return readable(opts.authz, s ? [s] : [], opts.ent);
     });
   }
 
   /** Sessions of a node. */
   node(node: string, opts: QueryOptions): Promise<QueryResult<Session[]>> {
     const t = this.#deps.replica.sessions;
-    return tableQuery(this.#deps, opts, t, () => readable(opts.authz, t.byNode(node)));
+    return tableQuery(this.#deps, opts, t, () => readable(opts.authz, t.byNode(node), opts.ent));
   }
 
   /** Every session. */
   list(opts: QueryOptions): Promise<QueryResult<Session[]>> {
     const t = this.#deps.replica.sessions;
-    return tableQuery(this.#deps, opts, t, () => readable(opts.authz, t.list()));
+    return tableQuery(this.#deps, opts, t, () => readable(opts.authz, t.list(), opts.ent));
   }
 }
 
-/** Sessions the caller may read (session:read on the session's node). */
-function readable(id: AclIdentity | undefined, sessions: Session[]): { value: Session[]; filtered: boolean } {
-  const { items, filtered } = filterAllowed(id, sessions, (s) => allowed(id, 'sessionRead', s.Node));
+/** A request's tenant: undefined for the default tenant. */
+function tenantOf(ent: EnterpriseMeta | undefined): EnterpriseMeta | undefined {
+  return isDefaultEnt(ent) ? undefined : ent;
+}
+
+/**
+ * Sessions of the read's tenant (every namespace of its partition for `ns=*`) the caller may read
+ * (session:read on the session's node, in the session's tenant).
+ */
+function readable(id: AclIdentity | undefined, sessions: Session[], ent: EnterpriseMeta | undefined): { value: Session[]; filtered: boolean } {
+  const tenant = tenantOf(ent);
+  const mine = sessions.filter((s) => sessionInTenant(s, tenant));
+  const { items, filtered } = filterAllowed(id, mine, (s) => allowed(id, 'sessionRead', s.Node, entContext(sessionEnt(s))));
   return { value: items, filtered };
+}
+
+/** The tenant of a session record. */
+function sessionEnt(s: SessionRecord): EnterpriseMeta | undefined {
+  return s.Partition || foldTenancyName(s.Namespace || DEFAULT_TENANCY_NAME) !== DEFAULT_TENANCY_NAME
+    ? { partition: s.Partition || DEFAULT_TENANCY_NAME, namespace: s.Namespace || DEFAULT_TENANCY_NAME } : undefined;
 }

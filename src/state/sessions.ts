@@ -2,6 +2,7 @@
 // per-node view that /v1/session/node and node invalidation need.
 import { RecordTable, type Indexed } from './records.ts';
 import { foldName } from './catalog.ts';
+import { DEFAULT_TENANCY_NAME, WILDCARD_NAMESPACE, foldTenancyName, type EnterpriseMeta } from './tenancy.ts';
 
 /** Store prefix of the sessions table. */
 export const SESSION_PREFIX = 'session/';
@@ -24,7 +25,22 @@ export interface SessionRecord {
   TTL: string;
   NodeChecks: string[] | null;
   ServiceChecks: ServiceCheckRef[] | null;
+  /** The session's namespace (`default` for every session made before tenancy). */
   Namespace: string;
+  /** The session's partition; absent for the default partition (records stay as before tenancy). */
+  Partition?: string;
+}
+
+/**
+ * Whether a session belongs to tenant `ent` (absent: default), or to any namespace of its partition
+ * for a wildcard. Sessions are cluster-unique ids kept in one table; the tenant is their attribute.
+ */
+export function sessionInTenant(s: SessionRecord, ent: EnterpriseMeta | undefined): boolean {
+  const ap = foldTenancyName(s.Partition || DEFAULT_TENANCY_NAME);
+  const ns = foldTenancyName(s.Namespace || DEFAULT_TENANCY_NAME);
+  if (!ent) return ap === DEFAULT_TENANCY_NAME && ns === DEFAULT_TENANCY_NAME;
+  if (ap !== foldTenancyName(ent.partition)) return false;
+  return ent.namespace === WILDCARD_NAMESPACE || ns === foldTenancyName(ent.namespace);
 }
 
 /** A session with its indexes, as the API returns it. */

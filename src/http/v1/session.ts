@@ -7,8 +7,21 @@ import { parseGoDuration } from '../../duration.ts';
 import type { HttpResult } from '../router.ts';
 import { canonical, parseJSON } from '../body.ts';
 import { queryOptions, checkDatacenter, authzOf, type HttpRequest, type RequestConfig } from '../request.ts';
+import { requestEnt } from '../tenancy.ts';
+import { DEFAULT_TENANCY_NAME, WILDCARD_NAMESPACE, foldTenancyName, validTenancyName } from '../../state/index.ts';
 
-const FIELDS = ['Name', 'Node', 'LockDelay', 'Behavior', 'TTL', 'Checks', 'NodeChecks', 'ServiceChecks', 'Namespace', 'ID'] as const;
+/** A body's Namespace/Partition checked as the request's are: `default` is absent, names must be DNS labels, no wildcard. */
+function bodyEnt(t: { namespace?: string; partition?: string }): { namespace: string; partition: string } {
+  const one = (v: string | undefined, what: string): string => {
+    if (!v || foldTenancyName(v) === DEFAULT_TENANCY_NAME) return '';
+    if (v === WILDCARD_NAMESPACE && what === 'namespace') throw new BadRequestError('Invalid namespace: wildcard "*" is not allowed for this request');
+    if (!validTenancyName(v)) throw new BadRequestError(`Invalid ${what} name ${JSON.stringify(v)}: must be a valid DNS hostname label`);
+    return v;
+  };
+  return { namespace: one(t.namespace, 'namespace'), partition: one(t.partition, 'partition') };
+}
+
+const FIELDS = ['Name', 'Node', 'LockDelay', 'Behavior', 'TTL', 'Checks', 'NodeChecks', 'ServiceChecks', 'Namespace', 'Partition', 'ID'] as const;
 
 /** Consul's lockDelayMinThreshold: numbers below 1000 (ns) are taken as seconds. */
 const LOCK_DELAY_MIN_THRESHOLD_NS = 1000;
@@ -30,9 +43,12 @@ function stringList(v: unknown, field: string): string[] {
   return v as string[];
 }
 
+/** A decoded session/create body, with the tenant fields the body names (they win over ?ns). */
+export type SessionCreateBody = SessionCreate & { tenancy?: { namespace?: string; partition?: string } };
+
 /** Decodes a session/create body onto Consul's defaults. */
-export function decodeSessionCreate(body: Buffer, nodeName: string): SessionCreate {
-  const req: SessionCreate = {
+export function decodeSessionCreate(body: Buffer, nodeName: string): SessionCreateBody {
+  const req: SessionCreateBody = {
     Name: '', Node: nodeName, LockDelay: 15e9, Behavior: 'release', TTL: '', NodeChecks: ['serfHealth'], ServiceChecks: [],
   };
   const raw = parseJSON(body);
@@ -44,6 +60,9 @@ export function decodeSessionCreate(body: Buffer, nodeName: string): SessionCrea
   if (b.LockDelay !== undefined) req.LockDelay = lockDelayNs(b.LockDelay);
   if (typeof b.Behavior === 'string') req.Behavior = b.Behavior;
   if (typeof b.TTL === 'string') req.TTL = b.TTL;
+  const ns = typeof b.Namespace === 'string' ? b.Namespace : '';
+  const ap = typeof b.Partition === 'string' ? b.Partition : '';
+  if (ns || ap) req.tenancy = { namespace: ns, partition: ap };
   // Any explicit check list (even empty) replaces the default serfHealth check.
   if ('Checks' in b || 'NodeChecks' in b) {
     req.NodeChecks = [...new Set([...stringList(b.Checks, 'Checks'), ...stringList(b.NodeChecks, 'NodeChecks')])];
@@ -66,32 +85,37 @@ export function sessionHandlers(sessions: SessionEndpoint, cfg: RequestConfig & 
   return {
     async create(req: HttpRequest): Promise<HttpResult> {
       checkDatacenter(req, cfg);
+      const authz = authzOf(req, cfg);
       const body = decodeSessionCreate(await req.body(), cfg.nodeName);
-      return { body: { ID: await sessions.create(body, authzOf(req, cfg)) } };
+      const { tenancy, ...create } = body;
+      const ent = requestEnt(req, cfg, 'namespace-no-wildcard', authz, tenancy && bodyEnt(tenancy));
+      return { body: { ID: await sessions.create(create, authz, ent) } };
     },
     async destroy(req: HttpRequest): Promise<HttpResult> {
       checkDatacenter(req, cfg);
-      await sessions.destroy(id(req), authzOf(req, cfg));
+      const authz = authzOf(req, cfg);
+      const ent = requestEnt(req, cfg, 'namespace-no-wildcard', authz);
+      await sessions.destroy(id(req), authz, ent);
       return { body: true };
     },
     async renew(req: HttpRequest): Promise<HttpResult> {
-      const opts = queryOptions(req, cfg);
+      const opts = queryOptions(req, cfg, { tenancy: 'namespace-no-wildcard' });
       const sid = id(req);
-      const out = await sessions.renew(sid, opts.authz);
+      const out = await sessions.renew(sid, opts.authz, opts.ent);
       if (!out) return { status: 404, raw: `Session id '${sid}' not found`, contentType: 'text/plain; charset=utf-8' };
       return { body: out };
     },
     async info(req: HttpRequest): Promise<HttpResult> {
-      const { value, meta } = await sessions.info(id(req), queryOptions(req, cfg));
+      const { value, meta } = await sessions.info(id(req), queryOptions(req, cfg, { tenancy: 'namespace-no-wildcard' }));
       return { body: value, meta };
     },
     async node(req: HttpRequest): Promise<HttpResult> {
       if (!req.params.rest) throw new BadRequestError('Missing node name');
-      const { value, meta } = await sessions.node(req.params.rest, queryOptions(req, cfg));
+      const { value, meta } = await sessions.node(req.params.rest, queryOptions(req, cfg, { tenancy: 'namespace' }));
       return { body: value, meta };
     },
     async list(req: HttpRequest): Promise<HttpResult> {
-      const { value, meta } = await sessions.list(queryOptions(req, cfg));
+      const { value, meta } = await sessions.list(queryOptions(req, cfg, { tenancy: 'namespace' }));
       return { body: value, meta };
     },
   };
