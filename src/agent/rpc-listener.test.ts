@@ -20,6 +20,7 @@ import { createRpcServer } from './rpc-server.ts';
 import { TlsConfigurator } from './tls-configurator.ts';
 import { testCA } from '../../test/support/tls-cert.ts';
 import { tlsProtocol } from '../../test/support/tls-config.ts';
+import { waitFor } from '../../test/support/wait.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-rpc-listener-'));
 const f = (name: string) => path.join(dir, name);
@@ -218,4 +219,18 @@ test('close() also ends connections it took over from a shared listener (a manag
   await l.close();
   const ended = await Promise.race([closed, new Promise<boolean>((r) => setTimeout(() => r(false), 2000))]);
   assert.equal(ended, true, 'the connection was left open after close()');
+});
+
+test('a TLS client that stalls in its handshake is closed at the handshake timeout (it held the connection forever)', { timeout: 30_000 }, async () => {
+  const l = await listener(conf({ pair: 'dc1' }));
+  const s = net.connect({ host: '127.0.0.1', port: l.port }, () => s.write(Buffer.from([0x16, 0x03, 0x01])));
+  s.on('error', () => undefined);
+  let closed = false;
+  s.once('close', () => { closed = true; });
+  try {
+    await waitFor('the stalled handshake to be closed', () => closed, { ms: 15_000 });
+    assert.ok(l.lines.some((x) => x.msg === 'failed TLS handshake on the internal RPC port'));
+  } finally {
+    s.destroy();
+  }
 });

@@ -156,6 +156,8 @@ export class RpcListener {
     });
     server.on('tlsClientError', (err, s: TLSSocket) => {
       this.#o.logger.warn({ conn: this.#peer(s), error: err.message }, 'failed TLS handshake on the internal RPC port');
+      // Node only reports a handshake timeout here and leaves the socket open.
+      s.destroy();
     });
     return (this.#tls = server);
   }
