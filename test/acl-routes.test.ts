@@ -98,6 +98,8 @@ async function fixtures(): Promise<void> {
   for (const name of ['victim-method', 'keep-method']) {
     await ok('PUT', '/v1/acl/auth-method', { Name: name, Type: 'jwt', Config: { JWTValidationPubKeys: ['{pem}'] } });
   }
+  for (const name of ['acl-ns', 'acl-ns-gone']) await ok('PUT', '/v1/namespace', { Name: name });
+  for (const name of ['acl-part', 'acl-part-gone']) await ok('PUT', '/v1/partition', { Name: name });
   fx.rule = (await ok('PUT', '/v1/acl/binding-rule', { AuthMethod: 'keep-method', BindType: 'service', BindName: 'x' })).ID;
 }
 

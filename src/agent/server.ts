@@ -75,6 +75,10 @@ import { PeeringEndpoint } from '../endpoint/peering.ts';
 import { PeeringTracker } from '../endpoint/peering-tracker.ts';
 import { importedCatalogService, importedChecks, importedHealth, importedNodes, importedServices } from '../endpoint/peering-imports.ts';
 import { peeringHandlers } from '../http/v1/peering.ts';
+import { namespaceHandlers } from '../http/v1/namespaces.ts';
+import { partitionHandlers } from '../http/v1/partitions.ts';
+import { NamespaceEndpoint } from '../endpoint/namespaces.ts';
+import { PartitionEndpoint } from '../endpoint/partitions.ts';
 import { internalUiHandlers } from '../http/v1/internal-ui.ts';
 import { InternalUiEndpoint } from '../endpoint/internal-ui.ts';
 import { agentUi, type UiSettings } from './ui-routes.ts';
@@ -336,6 +340,8 @@ export function buildServer(
     query: queryHandlers(endpoints.query, { ...reqCfg, nodeName: config.nodeName }),
     intentions: intentionHandlers(endpoints.intentions, endpoints.legacyIntentions, reqCfg),
     peering: peeringHandlers(endpoints.peering, reqCfg),
+    namespaces: namespaceHandlers(new NamespaceEndpoint(epDeps), reqCfg),
+    partitions: partitionHandlers(new PartitionEndpoint(epDeps), reqCfg),
     peerStream: peerStreamHandlers(peerStream),
     ...uiParts(config, epDeps, reqCfg, logger, hooks.ui),
   }, reqCfg, config.nodeName));

@@ -9,6 +9,8 @@ import type { queryHandlers } from './v1/query.ts';
 import type { intentionHandlers } from './v1/intentions.ts';
 import type { discoveryChainHandlers } from './v1/discovery-chain.ts';
 import type { peeringHandlers } from './v1/peering.ts';
+import type { namespaceHandlers } from './v1/namespaces.ts';
+import type { partitionHandlers } from './v1/partitions.ts';
 import type { internalUiHandlers } from './v1/internal-ui.ts';
 import type { UiHandlers } from './ui-server.ts';
 
@@ -73,6 +75,10 @@ export interface RouteHandlers {
   discoveryChain: ReturnType<typeof discoveryChainHandlers>;
   /** /v1/peering/* and /v1/peerings (cluster peering). */
   peering: ReturnType<typeof peeringHandlers>;
+  /** /v1/namespace/* and /v1/namespaces (Consul Enterprise namespaces). */
+  namespaces: ReturnType<typeof namespaceHandlers>;
+  /** /v1/partition/* and /v1/partitions (Consul Enterprise admin partitions). */
+  partitions: ReturnType<typeof partitionHandlers>;
   /** The peer stream's internal routes (agent/peer-stream.ts). */
   peerStream: { exchange: Handler; stream: Handler; push: Handler };
   /** /v1/internal/ui/* (the web UI's reads) and its metrics proxy (agent-local). */
@@ -127,6 +133,16 @@ export function buildRoutes(h: RouteHandlers): Router {
     .route('GET', '/v1/peering/*', h.peering.read)
     .route('DELETE', '/v1/peering/*', h.peering.delete)
     .route('GET', '/v1/peerings', h.peering.list)
+    .route('PUT', '/v1/namespace', h.namespaces.create)
+    .route('PUT', '/v1/namespace/*', h.namespaces.update)
+    .route('GET', '/v1/namespace/*', h.namespaces.read)
+    .route('DELETE', '/v1/namespace/*', h.namespaces.delete)
+    .route('GET', '/v1/namespaces', h.namespaces.list)
+    .route('PUT', '/v1/partition', h.partitions.create)
+    .route('PUT', '/v1/partition/*', h.partitions.update)
+    .route('GET', '/v1/partition/*', h.partitions.read)
+    .route('DELETE', '/v1/partition/*', h.partitions.delete)
+    .route('GET', '/v1/partitions', h.partitions.list)
     .route('POST', '/v1/internal/peering/exchange', h.peerStream.exchange)
     .route('GET', '/v1/internal/peering/stream', h.peerStream.stream)
     .route('POST', '/v1/internal/peering/push', h.peerStream.push)

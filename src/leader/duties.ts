@@ -13,6 +13,7 @@ import { ensureCAConfig, ensureCARoot, ensureClusterId } from './ca.ts';
 import { caRootPruning } from './ca-prune.ts';
 import { configBootstrapDuty, type ConfigBootstrapDeps } from './config-bootstrap.ts';
 import { tenancyBuiltinsDuty } from './tenancy-builtins.ts';
+import { tenancyReaperDuty } from './tenancy-reaper.ts';
 import { registerSelf, SERF_CHECK_ID } from './self-register.ts';
 import { SessionTimers } from './session-ttl.ts';
 import { SessionRenewRelay } from './session-renew.ts';
@@ -98,6 +99,7 @@ export function buildLeaderSide(d: LeaderSideDeps): LeaderSide {
       stop: () => undefined,
     })
     .add(tenancyBuiltinsDuty({ store, replica }))
+    .add(tenancyReaperDuty({ store, replica, logger: logger.child({ sub: 'tenancy' }) }))
     .add(members.loop)
     .add({ name: 'session-ttl', start: async () => timers.start(replica.sessions.all()), stop: () => timers.stop() });
   if (d.configEntries) loops.add(configBootstrapDuty({ config, replica, entries: d.configEntries }));

@@ -131,6 +131,17 @@ export const ROUTE_CASES: Record<string, RouteCase> = {
   'GET /v1/peering/*': { path: '/v1/peering/acl-peer', need: 'peering:read', on: '' },
   'DELETE /v1/peering/*': { path: '/v1/peering/acl-gone', need: 'peering:write', on: '' },
   'GET /v1/peerings': { path: '/v1/peerings', need: 'peering:read', on: '' },
+  'PUT /v1/namespace': { path: '/v1/namespace', body: { Name: 'acl-ns-new' }, need: 'operator:write', on: '' },
+  'PUT /v1/namespace/*': { path: '/v1/namespace/acl-ns', body: { Description: 'd' }, need: 'operator:write', on: '' },
+  'GET /v1/namespace/*': { path: '/v1/namespace/acl-ns', need: 'operator:read', on: '' },
+  'DELETE /v1/namespace/*': { path: '/v1/namespace/acl-ns-gone', need: 'operator:write', on: '' },
+  'GET /v1/namespaces': { path: '/v1/namespaces', need: 'operator:read', on: '', sees: has('acl-ns') },
+  'PUT /v1/partition': { path: '/v1/partition', body: { Name: 'acl-part-new' }, need: 'operator:write', on: '' },
+  'PUT /v1/partition/*': { path: '/v1/partition/acl-part', body: { Description: 'd' }, need: 'operator:write', on: '' },
+  // A non-anonymous token reads its own (default) partition: the case reads another one.
+  'GET /v1/partition/*': { path: '/v1/partition/acl-part', need: 'operator:read', on: '' },
+  'DELETE /v1/partition/*': { path: '/v1/partition/acl-part-gone', need: 'operator:write', on: '' },
+  'GET /v1/partitions': { path: '/v1/partitions', need: 'operator:read', on: '', sees: has('acl-part') },
   'POST /v1/internal/peering/exchange': {
     path: '/v1/internal/peering/exchange', body: { PeerID: 'none', EstablishmentSecret: 'x' },
     answers: { anonymous: [403, 'invalid peering establishment secret'], unknown: [403, 'invalid peering establishment secret'], management: [403, 'invalid peering establishment secret'] },

@@ -1,0 +1,179 @@
+// `proconsul namespace`: the parent of the namespace subcommands (Consul Enterprise's
+// command/namespace); on its own it prints its help (exit 1). Also what the subcommands share:
+// -format, -partition, the pretty printers and the definition file reader.
+
+import { readFile } from 'node:fs/promises';
+import { goFileError } from '../api/errors.ts';
+import { parseText } from '../agent/config/index.ts';
+import type { ACLLink, Namespace } from '../api/namespaces.ts';
+import type { FlagDef, ParsedFlags } from './flags.ts';
+import { RUN_RESULT_HELP, readAll, type Command } from './io.ts';
+
+/** The -format values (pretty first, as Consul's namespace commands list them). */
+export const NAMESPACE_FORMATS = ['pretty', 'json'];
+
+/** -format. */
+export const FORMAT_FLAG: FlagDef = {
+  name: 'format', kind: 'string', default: 'pretty', usage: `How to output the results. The choices are: ${NAMESPACE_FORMATS.join(', ')}`,
+};
+
+/** -partition (the API option of the namespace commands). */
+export const PARTITION_FLAG: FlagDef = {
+  name: 'partition', kind: 'string', default: '',
+  usage: "Specifies the admin partition to query. If not provided, the admin partition will be inferred from the request's ACL token, or will default to the `default` admin partition. Admin Partitions are a Consul Enterprise feature.",
+};
+
+/** A `-meta`-style flag that shows the raft indexes (`-meta` on read/list/write, `-show-meta` on create/update). */
+export function showMetaFlag(name: string, what = 'namespace'): FlagDef {
+  return { name, kind: 'bool', usage: `Indicates that ${what} metadata such as the raft indices should be shown for the ${what}` };
+}
+
+/** The checked -format value; undefined when it is not one Consul knows (the error is Consul's text). */
+export function formatOf(flags: ParsedFlags): string | undefined {
+  const f = String(flags.values.format);
+  return NAMESPACE_FORMATS.includes(f) ? f : undefined;
+}
+
+/** Consul's text for an unknown -format. */
+export const INVALID_FORMAT = `Invalid format, valid formats are {${NAMESPACE_FORMATS.join('|')}}`;
+
+/** The call options the -partition flag gives. */
+export function partitionOption(flags: ParsedFlags): { partition?: string } {
+  const p = String(flags.values.partition ?? '');
+  return p ? { partition: p } : {};
+}
+
+/** JSON as the commands print it (Go's json.MarshalIndent with four spaces). */
+export function prettyJson(v: unknown): string {
+  return JSON.stringify(v, null, 4);
+}
+
+function links(title: string, list: ACLLink[] | undefined, indent: string): string {
+  if (!list?.length) return '';
+  return `${indent}${title}:\n${list.map((l) => `${indent}   ${l.ID ?? ''} / ${l.Name ?? ''}\n`).join('')}`;
+}
+
+/** One namespace as Consul's pretty formatter prints it (lines indented by `indent`). */
+function namespaceBody(ns: Namespace, showMeta: boolean, indent: string): string {
+  let s = `${indent}Description:\n${ns.Description ? `${indent}   ${ns.Description}\n` : ''}`;
+  if (ns.ACLs && (ns.ACLs.PolicyDefaults?.length || ns.ACLs.RoleDefaults?.length)) {
+    s += `${indent}ACLs:\n${links('Default Policies', ns.ACLs.PolicyDefaults, `${indent}   `)}${links('Default Roles', ns.ACLs.RoleDefaults, `${indent}   `)}`;
+  }
+  const meta = Object.keys(ns.Meta ?? {}).sort();
+  if (meta.length) s += `${indent}Meta:\n${meta.map((k) => `${indent}   ${k}: ${ns.Meta![k]}\n`).join('')}`;
+  if (ns.DeletedAt) s += `${indent}Deleted At: ${ns.DeletedAt}\n`;
+  if (showMeta) s += `${indent}Create Index: ${ns.CreateIndex ?? 0}\n${indent}Modify Index: ${ns.ModifyIndex ?? 0}\n`;
+  return s;
+}
+
+/** A namespace, pretty or JSON. */
+export function formatNamespace(ns: Namespace, format: string, showMeta: boolean): string {
+  if (format === 'json') return prettyJson(ns);
+  return `Name: ${ns.Name}\n${namespaceBody(ns, showMeta, '')}`.replace(/\n$/, '');
+}
+
+/** A namespace list, pretty (each name a heading; a blank line after the list, as Consul's) or JSON. */
+export function formatNamespaceList(list: Namespace[], format: string, showMeta: boolean): string {
+  if (format === 'json') return prettyJson(list);
+  return list.map((ns) => `${ns.Name}:\n${namespaceBody(ns, showMeta, '   ')}`).join('');
+}
+
+/** Reads a definition from a file path or `-` (stdin), as Consul's LoadDataSourceNoRaw. */
+export async function loadDefinition(arg: string, stdin: NodeJS.ReadableStream): Promise<string> {
+  if (arg === '-') return (await readAll(stdin)).toString('utf8');
+  const path = arg.startsWith('@') ? arg.slice(1) : arg;
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    throw new Error(`Failed to read file: ${goFileError(err as NodeJS.ErrnoException, path)}`, { cause: err });
+  }
+}
+
+/** Parses a definition (JSON when it looks like JSON, else HCL); HCL blocks become objects, keys stay as written. */
+export function parseDefinition(data: string): Record<string, unknown> {
+  const raw = parseText(data, data.trimStart().startsWith('{') ? 'json' : 'hcl') as Record<string, unknown>;
+  return unblock(raw) as Record<string, unknown>;
+}
+
+/** HCL's `Block { … }` parses as a one-element list: take the object. */
+function unblock(v: unknown): unknown {
+  if (Array.isArray(v)) {
+    if (v.length === 1 && v[0] && typeof v[0] === 'object' && !Array.isArray(v[0])) return unblock(v[0]);
+    return v.map(unblock);
+  }
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, k.toLowerCase() === 'meta' ? unblockMeta(x) : unblock(x)]));
+  return v;
+}
+
+function unblockMeta(v: unknown): unknown {
+  return Array.isArray(v) && v.length === 1 ? v[0] : v;
+}
+
+/** The field of `obj` named `name` in any case or snake_case spelling. */
+export function field(obj: Record<string, unknown>, name: string): unknown {
+  const want = name.toLowerCase();
+  for (const [k, v] of Object.entries(obj)) if (k.toLowerCase().replaceAll('_', '') === want) return v;
+  return undefined;
+}
+
+/** A namespace definition (file or stdin) decoded into the API shape. */
+export function namespaceFromDefinition(data: string): Namespace {
+  const raw = parseDefinition(data);
+  const str = (v: unknown) => (v === undefined || v === null ? '' : String(v));
+  const linksOf = (v: unknown): ACLLink[] => (Array.isArray(v) ? v : []).map((l) => {
+    const o = (l ?? {}) as Record<string, unknown>;
+    return { ...(field(o, 'id') ? { ID: str(field(o, 'id')) } : {}), ...(field(o, 'name') ? { Name: str(field(o, 'name')) } : {}) };
+  });
+  const acls = field(raw, 'acls') as Record<string, unknown> | undefined;
+  const meta = field(raw, 'meta') as Record<string, unknown> | undefined;
+  return {
+    Name: str(field(raw, 'name')),
+    ...(field(raw, 'description') ? { Description: str(field(raw, 'description')) } : {}),
+    ...(acls && typeof acls === 'object' ? { ACLs: { PolicyDefaults: linksOf(field(acls, 'policydefaults')), RoleDefaults: linksOf(field(acls, 'roledefaults')) } } : {}),
+    ...(meta && typeof meta === 'object' ? { Meta: Object.fromEntries(Object.entries(meta).map(([k, v]) => [k, str(v)])) } : {}),
+    ...(field(raw, 'partition') ? { Partition: str(field(raw, 'partition')) } : {}),
+  };
+}
+
+/** The `namespace` command. */
+export const namespaceCommand: Command = {
+  name: 'namespace',
+  synopsis: 'Interact with Namespaces',
+  flags: [],
+  help: `
+Usage: proconsul namespace <subcommand> [options] [args]
+
+  This command has subcommands for interacting with Consul Enterprise
+  Namespaces. Here are some simple examples. More detailed
+  examples are available in the subcommands or the documentation.
+
+  Create a Namespace
+
+    $ proconsul namespace create -name team1
+
+  Create or Update a Namespace from its full definition:
+
+    $ proconsul namespace write ns1.hcl
+
+  Read a Namespace:
+
+    $ proconsul namespace read ns1
+
+  List all Namespaces:
+
+    $ proconsul namespace list
+
+  Update a Namespace
+
+    $ proconsul namespace update -name team1 -description "first namespace"
+
+  Delete a Namespace:
+
+    $ proconsul namespace delete ns1
+
+  For more examples, ask for subcommand help or view the documentation.
+`,
+  async run() {
+    return RUN_RESULT_HELP;
+  },
+};

@@ -1,0 +1,179 @@
+// Namespace and partition management over a memory store: upsert with indexes, builtin records,
+// deferred deletion finished by the reaper (every tenant key gone, the record last), the
+// default undeletable, writes into a marked tenant refused, and ACL decisions.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ManualClock } from '../clock.ts';
+import { silentLogger } from '../log.ts';
+import { MemoryStore } from '../store/memory/memory.ts';
+import { Replica, tenantKey } from '../state/index.ts';
+import { chainedAuthorizer, denyAll } from '../acl/index.ts';
+import { newPolicyAuthorizer } from '../acl/scoped-authorizer.ts';
+import { parseRules } from '../acl/rules.ts';
+import { ensureBuiltinTenancy } from '../leader/tenancy-builtins.ts';
+import { plannedPurges, reapTenants, tenancyReaperDuty } from '../leader/tenancy-reaper.ts';
+import { soloLeadership, type EndpointDeps } from './deps.ts';
+import { defaultQueryOptions } from './query.ts';
+import { NamespaceEndpoint } from './namespaces.ts';
+import { PartitionEndpoint } from './partitions.ts';
+import { writableEnt } from './tenancy.ts';
+import type { AclIdentity } from './acl-resolver.ts';
+
+async function setup() {
+  const clock = new ManualClock(Date.parse('2026-11-26T12:00:00Z'));
+  const store = new MemoryStore({ clock });
+  await store.open();
+  const logger = silentLogger();
+  const replica = new Replica({ store, clock, logger });
+  await replica.start();
+  const deps: EndpointDeps = {
+    store, replica, clock, logger, leadership: soloLeadership('127.0.0.1:8300'), random: Math.random,
+    config: { datacenter: 'dc1', nodeName: 'n1', kvMaxValueSize: 512 * 1024, txnMaxReqLen: 512 * 1024, defaultQueryTime: 300_000, maxQueryTime: 600_000, sessionTtlMin: 10_000 },
+  };
+  await ensureBuiltinTenancy({ store, replica });
+  return { deps, store, replica, clock, ns: new NamespaceEndpoint(deps), ap: new PartitionEndpoint(deps), stop: () => replica.stop() };
+}
+
+const identity = (rules: string, accessorID = 'acc-1'): AclIdentity => ({
+  authorizer: chainedAuthorizer([newPolicyAuthorizer([parseRules(rules)]), denyAll()]), accessorID, tokenGiven: true,
+});
+
+const put = (key: string) => ({ type: 'put' as const, key, value: Buffer.from('{}') });
+
+test('namespace upsert: created, updated in place (ModifyIndex moves), listed with the builtin default', async () => {
+  const s = await setup();
+  try {
+    const a = await s.ns.upsert({ Name: 'team-1', Description: 'one', Meta: { k: 'v' } }, 'default');
+    assert.equal(a.Name, 'team-1');
+    assert.equal(a.Partition, 'default');
+    assert.deepEqual(a.Meta, { k: 'v' });
+    assert.equal(a.CreateIndex, a.ModifyIndex);
+    const b = await s.ns.upsert({ Name: 'team-1', Description: 'two' }, 'default');
+    assert.equal(b.CreateIndex, a.CreateIndex);
+    assert.ok(b.ModifyIndex! > a.ModifyIndex!);
+    assert.equal(b.Description, 'two');
+    assert.equal(b.Meta, undefined, 'an update replaces the whole definition');
+    const list = await s.ns.list('default', defaultQueryOptions());
+    assert.deepEqual(list.value.map((n) => [n.Name, n.Description]), [['default', 'Builtin Default Namespace'], ['team-1', 'two']]);
+    assert.equal(list.meta.index, b.ModifyIndex);
+    assert.equal((await s.ns.read('nope', 'default', defaultQueryOptions())).value, null);
+    await assert.rejects(s.ns.upsert({ Name: 'bad_name' }, 'default'), /Invalid namespace name "bad_name"/);
+    await assert.rejects(s.ns.upsert({ Name: 'x' }, 'nope'), /Partition "nope" does not exist/);
+  } finally {
+    s.stop();
+  }
+});
+
+test('a blocked namespace list wakes on a namespace write', async () => {
+  const s = await setup();
+  try {
+    const first = await s.ns.list('default', defaultQueryOptions());
+    const blocked = s.ns.list('default', { ...defaultQueryOptions(), minIndex: first.meta.index, waitMs: 60_000 });
+    await s.ns.upsert({ Name: 'late' }, 'default');
+    const woke = await blocked;
+    assert.ok(woke.meta.index > first.meta.index);
+    assert.ok(woke.value.some((n) => n.Name === 'late'));
+  } finally {
+    s.stop();
+  }
+});
+
+test('partition create makes its default namespace; deletion purges every tenant of it, the record last', async () => {
+  const s = await setup();
+  try {
+    const p = await s.ap.upsert({ Name: 'west', Description: 'West' });
+    assert.deepEqual({ Name: p.Name, Description: p.Description }, { Name: 'west', Description: 'West' });
+    assert.deepEqual((await s.ns.list('west', defaultQueryOptions())).value.map((n) => [n.Name, n.Partition]), [['default', 'west']]);
+    await s.ns.upsert({ Name: 'web', Description: 'in west' }, 'west');
+    const keys = [tenantKey({ partition: 'west', namespace: 'web' }, 'kv/a'), tenantKey({ partition: 'west', namespace: 'default' }, 'catalog/node/n1')];
+    await s.store.txn({ compares: [], success: keys.map(put) });
+    assert.deepEqual((await s.ap.list(defaultQueryOptions())).value.map((x) => x.Name), ['default', 'west']);
+    await assert.rejects(s.ap.delete('default'), /Cannot delete the default partition/);
+    await s.ap.delete('west');
+    const marked = (await s.ap.read('west', defaultQueryOptions())).value!;
+    assert.equal(marked.DeletedAt, '2026-11-26T12:00:00Z');
+    assert.throws(() => writableEnt(s.replica.tenants, { partition: 'west', namespace: 'web' }), /Partition "west" is being deleted/);
+    await assert.rejects(s.ns.upsert({ Name: 'more' }, 'west'), /Partition "west" is being deleted/);
+    // The partition's purge covers its namespaces: one purge planned.
+    assert.deepEqual(plannedPurges(s.replica).map((x) => x.name), ['west']);
+    assert.equal(await reapTenants({ store: s.store, replica: s.replica, logger: s.deps.logger }), 1);
+    assert.deepEqual((await s.store.range('t/west/')).kvs, []);
+    assert.deepEqual((await s.store.range('tenancy/namespace/west/')).kvs, []);
+    assert.equal((await s.ap.read('west', defaultQueryOptions())).value, null);
+  } finally {
+    s.stop();
+  }
+});
+
+test('namespace deletion: DeletedAt from the injected clock, writes refused, the reaper duty purges on the change', async () => {
+  const s = await setup();
+  const duty = tenancyReaperDuty({ store: s.store, replica: s.replica, logger: s.deps.logger });
+  try {
+    await s.ns.upsert({ Name: 'team-1' }, 'default');
+    await s.ns.upsert({ Name: 'team-2' }, 'default');
+    const mine = ['kv/app/cfg', 'session/abc', 'guard/node-name/n1'].map((k) => tenantKey({ partition: 'default', namespace: 'team-1' }, k));
+    const other = tenantKey({ partition: 'default', namespace: 'team-2' }, 'kv/app/cfg');
+    await s.store.txn({ compares: [], success: [...mine, other, 'kv/app/cfg'].map(put) });
+    await assert.rejects(s.ns.delete('default', 'default'), /Cannot delete the default namespace/);
+    s.clock.advance(5_000);
+    // Marked without a running reaper: the record stays, readable, with DeletedAt.
+    await s.ns.delete('team-1', 'default');
+    const marked = (await s.ns.read('team-1', 'default', defaultQueryOptions())).value!;
+    assert.equal(marked.DeletedAt, '2026-11-26T12:00:05Z');
+    assert.throws(() => writableEnt(s.replica.tenants, { partition: 'default', namespace: 'team-1' }), /Namespace "team-1" is being deleted/);
+    await assert.rejects(s.ns.upsert({ Name: 'team-1' }, 'default'), /Namespace "team-1" is being deleted/);
+    await s.ns.delete('team-1', 'default'); // a second delete is a no-op
+    // The duty's first pass purges it.
+    const gone = new Promise<void>((resolve) => {
+      const check = () => (s.replica.tenants.namespaces.namespace({ partition: 'default', namespace: 'team-1' }) ? setTimeout(check, 5) : resolve());
+      check();
+    });
+    await duty.start();
+    await gone;
+    assert.deepEqual((await s.store.range('t/default/team-1/')).kvs, []);
+    assert.deepEqual((await s.store.range('t/default/team-2/')).kvs.map((kv) => kv.key), [other]);
+    assert.equal((await s.store.range('kv/app/cfg')).kvs.length, 1, 'the default tenant is untouched');
+    // A later delete is noticed by the running duty (it waits on the namespaces table).
+    await s.ns.delete('team-2', 'default');
+    await new Promise<void>((resolve) => {
+      const check = () => (s.replica.tenants.namespaces.namespace({ partition: 'default', namespace: 'team-2' }) ? setTimeout(check, 5) : resolve());
+      check();
+    });
+    assert.deepEqual((await s.store.range('t/')).kvs, []);
+  } finally {
+    duty.stop();
+    s.stop();
+  }
+});
+
+test('ACL: operator:write or a namespace block manages; read by operator:read or access inside; lists filtered', async () => {
+  const s = await setup();
+  try {
+    await s.ns.upsert({ Name: 'team-1' }, 'default');
+    await s.ns.upsert({ Name: 'team-2' }, 'default');
+    const operatorRead = identity('operator = "read"');
+    await assert.rejects(s.ns.upsert({ Name: 'x' }, 'default', operatorRead), /lacks permission 'operator:write'/);
+    await assert.rejects(s.ns.delete('team-1', 'default', operatorRead), /lacks permission 'operator:write'/);
+    await s.ns.upsert({ Name: 'x' }, 'default', identity('operator = "write"'));
+    await s.ns.upsert({ Name: 'team-1', Description: 'by block' }, 'default', identity('namespace "team-1" { policy = "write" }'));
+    assert.equal((await s.ns.read('team-1', 'default', { ...defaultQueryOptions(), authz: operatorRead })).value?.Name, 'team-1');
+    const inside = identity('namespace "team-2" { key_prefix "" { policy = "read" } }');
+    assert.equal((await s.ns.read('team-2', 'default', { ...defaultQueryOptions(), authz: inside })).value?.Name, 'team-2');
+    await assert.rejects(s.ns.read('team-1', 'default', { ...defaultQueryOptions(), authz: inside }), /lacks permission 'operator:read'/);
+    const listed = await s.ns.list('default', { ...defaultQueryOptions(), authz: inside });
+    assert.deepEqual(listed.value.map((n) => n.Name), ['team-2']);
+    assert.equal(listed.meta.filteredByACLs, true);
+    // Partitions: operator:write manages; any non-anonymous token reads its own (default) partition.
+    await assert.rejects(s.ap.upsert({ Name: 'east' }, operatorRead), /lacks permission 'operator:write'/);
+    await s.ap.upsert({ Name: 'east' }, identity('operator = "write"'));
+    const nobody = identity('key_prefix "" { policy = "read" }');
+    assert.equal((await s.ap.read('default', { ...defaultQueryOptions(), authz: nobody })).value?.Name, 'default');
+    await assert.rejects(s.ap.read('east', { ...defaultQueryOptions(), authz: nobody }), /lacks permission 'operator:read'/);
+    const anon = identity('', '00000000-0000-0000-0000-000000000002');
+    await assert.rejects(s.ap.read('default', { ...defaultQueryOptions(), authz: anon }), /lacks permission 'operator:read'/);
+    assert.deepEqual((await s.ap.list({ ...defaultQueryOptions(), authz: nobody })).value.map((p) => p.Name), ['default']);
+    assert.deepEqual((await s.ap.list({ ...defaultQueryOptions(), authz: operatorRead })).value.map((p) => p.Name), ['default', 'east']);
+  } finally {
+    s.stop();
+  }
+});

@@ -1,0 +1,171 @@
+// The namespace endpoint (Consul Enterprise's Namespace.Upsert/Read/List/Delete): namespace
+// records under `tenancy/namespace/<ap>/<ns>` written through planned Store txns, ACL defaults
+// linked by ID, deferred deletion (DeletedAt, then the leader's reaper purges the tenant).
+import { BadRequestError, InternalError } from '../errors.ts';
+import {
+  DEFAULT_TENANCY_NAME, NAMESPACES_TABLE, encodeRecord, foldTenancyName, namespaceKey, validTenancyName,
+  type Indexed, type NamespaceRecord,
+} from '../state/index.ts';
+import type { ACLLink, Namespace } from '../api/namespaces.ts';
+import type { EndpointDeps } from './deps.ts';
+import type { AclIdentity } from './acl-resolver.ts';
+import { allowed, authorize } from './acl-enforce.ts';
+import { resolvePolicyLinks, resolveRoleLinks } from './acl-links.ts';
+import { commitPlanned, pinRecord } from './commit.ts';
+import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
+import { goTime } from '../connect/ca-root.ts';
+import { denialFor } from '../acl/index.ts';
+
+/** A namespace as a write gives it (the HTTP body, decoded). */
+export interface NamespaceInput {
+  Name: string;
+  Description?: string;
+  ACLs?: { PolicyDefaults?: ACLLink[] | null; RoleDefaults?: ACLLink[] | null } | null;
+  Meta?: Record<string, string> | null;
+}
+
+/** Consul Enterprise's refusal of a name that is not a DNS label (api docs: "must be a valid DNS hostname label"). */
+export function checkNamespaceName(name: string): void {
+  if (!validTenancyName(name)) throw new BadRequestError(`Invalid namespace name "${name}": must be a valid DNS hostname label`);
+}
+
+/** The partition every namespace call acts in must exist and not be going away (writes only). */
+export function checkPartitionWritable(deps: EndpointDeps, partition: string): void {
+  if (foldTenancyName(partition) === DEFAULT_TENANCY_NAME) return;
+  const ap = deps.replica.tenants.partitions.partition(partition);
+  if (!ap) throw new InternalError(`Partition "${partition}" does not exist`);
+  if (ap.DeletedAt) throw new InternalError(`Partition "${partition}" is being deleted`);
+}
+
+/**
+ * Requires namespace write (or read) on `name`: a namespace block's `policy`, else operator rules.
+ * The denial names operator access, the permission Consul Enterprise documents for these calls.
+ */
+function requireNamespace(id: AclIdentity | undefined, write: boolean, name: string, partition: string): void {
+  if (!allowed(id, write ? 'namespaceWrite' : 'namespaceRead', name, { partition, namespace: name })) {
+    throw denialFor(id!.accessorID, write ? 'operatorWrite' : 'operatorRead', '');
+  }
+}
+
+/** Whether `id` may see namespace `name` of `partition`: namespace read (operator:read or a namespace block). */
+function mayRead(id: AclIdentity | undefined, name: string, partition: string): boolean {
+  return allowed(id, 'namespaceRead', name, { partition, namespace: name });
+}
+
+/** Namespace operations. */
+export class NamespaceEndpoint {
+  readonly #deps: EndpointDeps;
+
+  constructor(deps: EndpointDeps) {
+    this.#deps = deps;
+  }
+
+  /**
+   * Creates or updates (Consul's upsert: PUT of an existing name moves its ModifyIndex) namespace
+   * `input.Name` in `partition`; answers the stored namespace. Needs namespace write (operator:write).
+   */
+  async upsert(input: NamespaceInput, partition: string, authz?: AclIdentity): Promise<Namespace> {
+    checkNamespaceName(input.Name);
+    requireNamespace(authz, true, input.Name, partition);
+    const full = (l: ACLLink) => ({ ID: l.ID ?? '', Name: l.Name ?? '' });
+    const policies = (input.ACLs?.PolicyDefaults ?? []).map(full);
+    const roles = (input.ACLs?.RoleDefaults ?? []).map(full);
+    // Linking a policy or role hands its grants to every token of the namespace.
+    if (policies.length + roles.length > 0) authorize(authz, 'aclWrite');
+    const ent = { partition, namespace: input.Name };
+    const key = namespaceKey(ent);
+    return commitPlanned(this.#deps, () => {
+      checkPartitionWritable(this.#deps, partition);
+      const { acl, tenants } = this.#deps.replica;
+      const existing = tenants.namespaces.namespace(ent);
+      if (existing?.DeletedAt) throw new InternalError(`Namespace "${existing.Name}" is being deleted`);
+      const p = resolvePolicyLinks(acl, policies);
+      const r = resolveRoleLinks(acl, roles);
+      const rec: NamespaceRecord = {
+        // A name differing only in case updates the namespace as first spelled.
+        Name: existing?.Name ?? input.Name,
+        ...(input.Description ? { Description: input.Description } : {}),
+        ...(p || r ? { ACLs: { PolicyDefaults: p ?? [], RoleDefaults: r ?? [] } } : {}),
+        ...(input.Meta && Object.keys(input.Meta).length ? { Meta: input.Meta } : {}),
+      };
+      return {
+        txn: { compares: [pinRecord(key, existing)], success: [{ type: 'put', key, value: encodeRecord(rec) }] },
+        done: () => this.toAPI(tenants.namespaces.namespace(ent)!, partition),
+      };
+    });
+  }
+
+  /** One namespace; a null value when it does not exist (404 with an empty body). */
+  async read(name: string, partition: string, opts: QueryOptions): Promise<QueryResult<Namespace | null>> {
+    checkNamespaceName(name);
+    // Consul Enterprise: namespace read, or any access inside the namespace.
+    if (!this.#anyAccessIn(opts.authz, partition, name)) requireNamespace(opts.authz, false, name, partition);
+    const t = this.#deps.replica.tenants.namespaces;
+    const ent = { partition, namespace: name };
+    return blockingQuery(this.#deps, opts, (ws) => {
+      ws.addTable(NAMESPACES_TABLE);
+      const ns = t.namespace(ent);
+      return { index: Math.max(t.index, 1), value: ns ? this.toAPI(ns, partition) : null };
+    });
+  }
+
+  /** The namespaces of `partition` the caller may read, sorted by name. */
+  list(partition: string, opts: QueryOptions): Promise<QueryResult<Namespace[]>> {
+    const t = this.#deps.replica.tenants.namespaces;
+    return blockingQuery(this.#deps, opts, (ws) => {
+      ws.addTable(NAMESPACES_TABLE);
+      const all = t.namespacesOf(partition);
+      const shown = all.filter(({ record }) => mayRead(opts.authz, record.Name, partition) || this.#anyAccessIn(opts.authz, partition, record.Name));
+      return {
+        index: Math.max(t.index, 1), value: shown.map(({ record }) => this.toAPI(record, partition)), filtered: shown.length !== all.length,
+      };
+    });
+  }
+
+  /**
+   * Marks a namespace for deletion (DeletedAt); the leader's reaper then deletes everything in it
+   * and last the record. Deleting a missing or already marked namespace is a no-op.
+   */
+  async delete(name: string, partition: string, authz?: AclIdentity): Promise<void> {
+    checkNamespaceName(name);
+    requireNamespace(authz, true, name, partition);
+    if (foldTenancyName(name) === DEFAULT_TENANCY_NAME) throw new BadRequestError('Cannot delete the default namespace');
+    const ent = { partition, namespace: name };
+    const key = namespaceKey(ent);
+    await commitPlanned(this.#deps, () => {
+      const existing = this.#deps.replica.tenants.namespaces.namespace(ent);
+      if (!existing || existing.DeletedAt) return { answer: undefined };
+      const { CreateIndex: _c, ModifyIndex: _m, ...kept } = existing;
+      const rec: NamespaceRecord = { ...kept, DeletedAt: goTime(new Date(this.#deps.clock.now())) };
+      return { txn: { compares: [pinRecord(key, existing)], success: [{ type: 'put', key, value: encodeRecord(rec) }] }, done: () => undefined };
+    });
+  }
+
+  /** A stored namespace as the API answers it: ACL links with their current names, the partition named. */
+  toAPI(ns: Indexed<NamespaceRecord>, partition: string): Namespace {
+    const { acl } = this.#deps.replica;
+    const link = (l: ACLLink, name: (id: string) => string | undefined): ACLLink => ({ ID: l.ID, Name: (l.ID && name(l.ID)) || l.Name || '' });
+    const acls = ns.ACLs && {
+      PolicyDefaults: (ns.ACLs.PolicyDefaults ?? []).map((l) => link(l, (id) => acl.policies.get(id)?.Name)),
+      RoleDefaults: (ns.ACLs.RoleDefaults ?? []).map((l) => link(l, (id) => acl.roles.get(id)?.Name)),
+    };
+    return {
+      Name: ns.Name, ...(ns.Description ? { Description: ns.Description } : {}), ...(acls ? { ACLs: acls } : {}),
+      ...(ns.Meta && Object.keys(ns.Meta).length ? { Meta: ns.Meta } : {}), ...(ns.DeletedAt ? { DeletedAt: ns.DeletedAt } : {}),
+      Partition: this.#deps.replica.tenants.partitions.partition(partition)?.Name ?? foldTenancyName(partition),
+      CreateIndex: ns.CreateIndex, ModifyIndex: ns.ModifyIndex,
+    };
+  }
+
+  /**
+   * Consul Enterprise lets a token see a namespace it has any access in (read, list or write);
+   * approximated by the resource reads a namespace block grants (services, nodes, keys, sessions,
+   * intentions, ACLs) asked in that namespace.
+   */
+  #anyAccessIn(id: AclIdentity | undefined, partition: string, namespace: string): boolean {
+    if (!id) return true;
+    const ctx = { partition, namespace };
+    return allowed(id, 'serviceRead', '', ctx) || allowed(id, 'keyList', '', ctx) || allowed(id, 'keyRead', '', ctx)
+      || allowed(id, 'sessionRead', '', ctx) || allowed(id, 'intentionRead', '', ctx) || allowed(id, 'aclRead', '', ctx);
+  }
+}

@@ -1,0 +1,94 @@
+// /v1/namespace and /v1/namespaces (Consul Enterprise's namespace endpoints): decode the body,
+// pick the partition (body, then ?partition / X-Consul-Partition, then the agent's and the
+// token's), call the namespace endpoint, answer Consul's JSON (a 404 with an empty body for a
+// missing namespace).
+import { BadRequestError } from '../../errors.ts';
+import type { NamespaceEndpoint, NamespaceInput } from '../../endpoint/namespaces.ts';
+import type { ACLLink } from '../../api/namespaces.ts';
+import type { HttpResult } from '../router.ts';
+import { canonical, parseJSON } from '../body.ts';
+import { authzOf, checkDatacenter, queryOptions, type HttpRequest, type RequestConfig } from '../request.ts';
+import { requestEnt } from '../tenancy.ts';
+
+const FIELDS = ['Name', 'Description', 'ACLs', 'Meta', 'Partition', 'DeletedAt', 'CreateIndex', 'ModifyIndex'];
+const ACL_FIELDS = ['PolicyDefaults', 'RoleDefaults'];
+const LINK_FIELDS = ['ID', 'Name'];
+
+/** A JSON string field, or '' when absent; any other type is refused as Go's decoder does. */
+function str(v: unknown, field: string): string {
+  if (v === undefined || v === null) return '';
+  if (typeof v !== 'string') throw new BadRequestError(`Request decode failed: json: cannot unmarshal ${typeof v} into Go struct field Namespace.${field} of type string`);
+  return v;
+}
+
+function links(v: unknown, field: string): ACLLink[] | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v)) throw new BadRequestError(`Request decode failed: json: cannot unmarshal ${typeof v} into Go struct field NamespaceACLConfig.ACLs.${field} of type []api.ACLLink`);
+  return v.map((l) => {
+    const c = canonical(l, LINK_FIELDS);
+    return { ID: str(c.ID, `ACLs.${field}.ID`), Name: str(c.Name, `ACLs.${field}.Name`) };
+  });
+}
+
+/** Decodes a namespace body (Consul's api.Namespace; keys matched ignoring case, as Go's decoder does). */
+export function decodeNamespace(raw: unknown): NamespaceInput & { Partition: string } {
+  if (raw !== undefined && raw !== null && (typeof raw !== 'object' || Array.isArray(raw))) {
+    throw new BadRequestError(`Request decode failed: json: cannot unmarshal ${Array.isArray(raw) ? 'array' : typeof raw} into Go value of type api.Namespace`);
+  }
+  const b = canonical(raw, FIELDS);
+  const acls = b.ACLs === undefined || b.ACLs === null ? undefined : canonical(b.ACLs, ACL_FIELDS);
+  let meta: Record<string, string> | undefined;
+  if (b.Meta !== undefined && b.Meta !== null) {
+    if (typeof b.Meta !== 'object' || Array.isArray(b.Meta)) throw new BadRequestError('Request decode failed: json: cannot unmarshal into Go struct field Namespace.Meta of type map[string]string');
+    meta = Object.fromEntries(Object.entries(b.Meta as Record<string, unknown>).map(([k, x]) => [k, str(x, 'Meta')]));
+  }
+  return {
+    Name: str(b.Name, 'Name'), Description: str(b.Description, 'Description'), Partition: str(b.Partition, 'Partition'),
+    ...(acls ? { ACLs: { PolicyDefaults: links(acls.PolicyDefaults, 'PolicyDefaults'), RoleDefaults: links(acls.RoleDefaults, 'RoleDefaults') } } : {}),
+    ...(meta ? { Meta: meta } : {}),
+  };
+}
+
+function pathName(req: HttpRequest): string {
+  const name = req.params.rest ?? '';
+  if (!name) throw new BadRequestError('Missing namespace name');
+  return name;
+}
+
+/** Handlers for the namespace routes. */
+export function namespaceHandlers(namespaces: NamespaceEndpoint, cfg: RequestConfig) {
+  const write = async (req: HttpRequest, named?: string): Promise<HttpResult> => {
+    checkDatacenter(req, cfg);
+    const body = decodeNamespace(parseJSON(await req.body()));
+    if (named !== undefined) {
+      if (body.Name === '') body.Name = named;
+      else if (body.Name !== named) throw new BadRequestError(`Namespace name in the body ("${body.Name}") does not match the name in the URL ("${named}")`);
+    }
+    if (body.Name === '') throw new BadRequestError('Must specify a Name for Namespace creation');
+    const authz = authzOf(req, cfg);
+    const ent = requestEnt(req, cfg, 'partition', authz, { partition: body.Partition });
+    return { body: await namespaces.upsert(body, ent.partition, authz) };
+  };
+  return {
+    create: (req: HttpRequest) => write(req),
+    update: (req: HttpRequest) => write(req, pathName(req)),
+    async read(req: HttpRequest): Promise<HttpResult> {
+      const name = pathName(req);
+      const opts = queryOptions(req, cfg, { tenancy: 'partition' });
+      const { value, meta } = await namespaces.read(name, opts.ent!.partition, opts);
+      return value ? { body: value, meta } : { status: 404, raw: '', meta };
+    },
+    async delete(req: HttpRequest): Promise<HttpResult> {
+      checkDatacenter(req, cfg);
+      const name = pathName(req);
+      const authz = authzOf(req, cfg);
+      await namespaces.delete(name, requestEnt(req, cfg, 'partition', authz).partition, authz);
+      return { body: true };
+    },
+    async list(req: HttpRequest): Promise<HttpResult> {
+      const opts = queryOptions(req, cfg, { tenancy: 'partition' });
+      const { value, meta } = await namespaces.list(opts.ent!.partition, opts);
+      return { body: value, meta };
+    },
+  };
+}

@@ -1,0 +1,108 @@
+// Leader duty: finishes deferred deletions of namespaces and admin partitions. A DELETE marks the
+// record (DeletedAt); while this server leads, every marked namespace has its whole tenant prefix
+// (`t/<ap>/<ns>/`: KV, sessions, catalog, ACL, config, guards) deleted and then its record, and
+// every marked partition all of its tenants (`t/<ap>/`), its namespace records and then itself.
+// Each purge is one transaction pinned on the marked record, so a record is never gone while any
+// of its data is left.
+import {
+  NAMESPACES_TABLE, NAMESPACE_PREFIX, PARTITIONS_TABLE, TENANT_PREFIX, namespaceKey, partitionKey,
+  tenantPrefix, type Replica,
+} from '../state/index.ts';
+import type { Store } from '../store/index.ts';
+import type { Logger } from '../log.ts';
+import type { LeaderLoop } from './loops.ts';
+
+/** What the reaper needs. */
+export interface TenancyReaperDeps {
+  store: Store;
+  replica: Replica;
+  logger: Logger;
+}
+
+/** Longest wait between passes with no table change (a pass that lost a race is re-run at once anyway). */
+export const REAP_RESCAN_MS = 30_000;
+/** Wait after a failed pass. */
+export const REAP_RETRY_MS = 1_000;
+
+/** One purge the reaper commits: what goes, pinned on the marked record. */
+interface Purge {
+  what: string;
+  name: string;
+  key: string;
+  modRevision: number;
+  prefixes: string[];
+}
+
+/** The purges the replica's marked records call for now; partitions first (they cover their namespaces). */
+export function plannedPurges(replica: Replica): Purge[] {
+  const { partitions, namespaces } = replica.tenants;
+  const out: Purge[] = [];
+  const goingAway = new Set<string>();
+  for (const [id, p] of partitions.entries()) {
+    if (!p.DeletedAt) continue;
+    goingAway.add(id);
+    out.push({
+      what: 'partition', name: p.Name, key: partitionKey(id), modRevision: p.ModifyIndex,
+      prefixes: [`${TENANT_PREFIX}${id}/`, `${NAMESPACE_PREFIX}${id}/`],
+    });
+  }
+  for (const [id, ns] of namespaces.entries()) {
+    if (!ns.DeletedAt) continue;
+    const partition = id.slice(0, id.indexOf('/'));
+    if (goingAway.has(partition)) continue;
+    const ent = { partition, namespace: id.slice(partition.length + 1) };
+    out.push({ what: 'namespace', name: ns.Name, key: namespaceKey(ent), modRevision: ns.ModifyIndex, prefixes: [tenantPrefix(ent)] });
+  }
+  return out;
+}
+
+/** Commits every purge due now; returns how many took effect (a record changed meanwhile is left for the next pass). */
+export async function reapTenants(deps: TenancyReaperDeps): Promise<number> {
+  let done = 0;
+  for (const p of plannedPurges(deps.replica)) {
+    const res = await deps.store.txn({
+      compares: [{ key: p.key, target: 'modRevision', op: '=', value: p.modRevision }],
+      success: [...p.prefixes.map((prefix) => ({ type: 'deletePrefix' as const, prefix })), { type: 'delete', key: p.key }],
+    });
+    await deps.replica.waitFor(res.revision);
+    if (!res.succeeded) continue;
+    done++;
+    deps.logger.info({ [p.what]: p.name }, `${p.what} deleted`);
+  }
+  return done;
+}
+
+/** The reaper as a leader duty: a pass at start and after every change of the namespace or partition records. */
+export function tenancyReaperDuty(deps: TenancyReaperDeps): LeaderLoop {
+  let stopper: AbortController | null = null;
+  const tables = () => deps.replica.tenants.namespaces.index + deps.replica.tenants.partitions.index;
+  const run = async (signal: AbortSignal): Promise<void> => {
+    while (!signal.aborted) {
+      const seen = tables();
+      let wait = REAP_RESCAN_MS;
+      try {
+        await reapTenants(deps);
+      } catch (err) {
+        deps.logger.warn({ error: (err as Error).message }, 'tenancy reaper pass failed');
+        wait = REAP_RETRY_MS;
+      }
+      if (signal.aborted) return;
+      // Checked and registered in one turn: no change can slip between them.
+      if (wait === REAP_RESCAN_MS && tables() !== seen) continue;
+      await deps.replica.notifier.watchSet().addTable(NAMESPACES_TABLE).addTable(PARTITIONS_TABLE).wait(wait, signal);
+    }
+  };
+  return {
+    name: 'tenancy-reaper',
+    start: async () => {
+      stopper?.abort();
+      const c = new AbortController();
+      stopper = c;
+      void run(c.signal);
+    },
+    stop: () => {
+      stopper?.abort();
+      stopper = null;
+    },
+  };
+}
