@@ -6,6 +6,7 @@ import type { AgentService, ConsulClient } from '../api/index.ts';
 import { proxyConfigOf, watchProxyConfig } from '../connect/proxy/agent-config-watch.ts';
 import { proxyStats, startEnvoyAdmin, type EnvoyAdmin, type EnvoyState } from '../connect/proxy/envoy-admin.ts';
 import { Proxy, findSidecarProxy } from '../connect/proxy/index.ts';
+import { LINEAR_REGEXP_FLAG } from '../connect/proxy/l7-route.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { ENVOY_FLAGS, addressFlagError, gatewayRefusal, planEnvoy, type EnvoyPlan } from './connect-envoy-flags.ts';
 import type { ParsedFlags } from './flags.ts';
@@ -92,6 +93,8 @@ export async function runConnectEnvoy(flags: ParsedFlags, io: CliIO, stop: Promi
     if (!prepared) return 1;
     const { plan, reg, adminHost } = prepared;
     const logger: Logger = createLogger({ level: 'info', json: false, write: (s) => io.stderr(s) }).child({ '@module': 'proxy' });
+    // Route regexes from config entries then run in linear time, as RE2 runs Envoy's.
+    io.setV8Flag?.(LINEAR_REGEXP_FLAG);
     const p = proxy = new Proxy(proxyConfigOf(reg.svc, reg.proxyId), { client, logger });
     let state: EnvoyState = 'INITIALIZING';
     let quit!: () => void;

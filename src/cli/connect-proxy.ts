@@ -8,6 +8,7 @@ import {
   type ProxyConfig,
 } from '../connect/proxy/index.ts';
 import { startRegisterMonitor } from '../connect/proxy/register.ts';
+import { LINEAR_REGEXP_FLAG } from '../connect/proxy/l7-route.ts';
 import { createLogger, type LogOptions } from '../log.ts';
 import type { ParsedFlags } from './flags.ts';
 import { openClient } from './http-flags.ts';
@@ -97,6 +98,8 @@ export async function runConnectProxy(flags: ParsedFlags, io: CliIO, stop: Promi
     }
     p.info('');
     p.output('Log data will now stream in as it occurs:\n');
+    // Route regexes from config entries then run in linear time, as RE2 runs Envoy's.
+    io.setV8Flag?.(LINEAR_REGEXP_FLAG);
     proxy = new Proxy(cfg, { client, logger });
     const started = proxy.start().then(() => onStarted?.(proxy!));
     if (setup.agent) {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { CompiledDiscoveryChain, DiscoverySplit } from '../discovery-chain/index.ts';
-import { applyHeaderOps, matchRoute, pickSplit, retryBackoffMs, routeRequest, type L7Request } from './l7-route.ts';
+import { applyHeaderOps, backtrackSafe, compileSafe, matchRoute, pickSplit, retryBackoffMs, routeRequest, type L7Request } from './l7-route.ts';
 
 function req(path: string, headers: Record<string, string> = {}, method = 'GET'): L7Request {
   const q = path.indexOf('?');
@@ -145,4 +145,24 @@ test('matchers with no condition are skipped; methods match with case', () => {
 test("retry backoff is Envoy's: fully jittered, 25 ms base doubling, capped at 250 ms", () => {
   assert.deepEqual([1, 2, 3, 4, 5].map((n) => retryBackoffMs(n, () => 0.999)), [24, 74, 174, 249, 249]);
   assert.equal(retryBackoffMs(3, () => 0), 0);
+});
+
+test('a route regex that would backtrack catastrophically on a hostile value matches nothing instead of hanging the proxy', () => {
+  // Without the linear engine (tests leave V8's flags alone) only patterns safe to backtrack are used.
+  const hostile = `/${'a'.repeat(40)}!`;
+  assert.equal(matchRoute({ HTTP: { PathRegex: '/(a+)+b' } }, req(hostile)), null);
+  assert.equal(matchRoute({ HTTP: { Header: [{ Name: 'x', Regex: '(a|a)*b' }] } }, req('/', { x: 'a'.repeat(40) })), null);
+  assert.equal(matchRoute({ HTTP: { QueryParam: [{ Name: 'q', Regex: '(\\w+\\s?)*$' }] } }, req(`/?q=${'a'.repeat(40)}!`)), null);
+  for (const p of ['(a+)+b', '(a|a)*b', '((a+))*', '.*.*.*x', '(a)\\1', '(?=x)x', '(?<!y)x']) assert.equal(backtrackSafe(p), false, p);
+  for (const p of ['/api/v[0-9]+/.*', '(https?://)?[a-z]+', '[0-9a-f]{32}', '\\d{1,20}', '(?:ab){2}', '[(]a+[)]+']) {
+    assert.equal(backtrackSafe(p), true, p);
+    assert.ok(compileSafe(p), p);
+  }
+  assert.equal(compileSafe('('), null, 'an invalid pattern');
+});
+
+test('Envoy ignores case-insensitivity for regex matchers: CaseInsensitive and IgnoreCase do not fold a regex', () => {
+  assert.equal(matchRoute({ HTTP: { PathRegex: '/api/.*', CaseInsensitive: true } }, req('/API/x')), null);
+  assert.ok(matchRoute({ HTTP: { PathRegex: '/api/.*', CaseInsensitive: true } }, req('/api/x')));
+  assert.equal(matchRoute({ HTTP: { Header: [{ Name: 'x', Regex: 'abc', IgnoreCase: true }] } }, req('/', { x: 'ABC' })), null);
 });

@@ -54,18 +54,98 @@ type Obj = Record<string, unknown>;
 
 const regexCache = new Map<string, RegExp | null>();
 
-/** A full-string match of RE2-style `source` (Envoy's safe_regex); an invalid pattern matches nothing. */
-function fullMatch(source: string, value: string, ignoreCase = false): boolean {
-  const key = `${ignoreCase ? 'i' : '-'}${source}`;
-  let re = regexCache.get(key);
-  if (re === undefined) {
-    try {
-      re = new RegExp(`^(?:${source})$`, ignoreCase ? 'i' : '');
-    } catch {
-      re = null;
+/**
+ * The V8 flag that lets RegExps use the linear-time engine (the `l` flag), which a proxy
+ * process sets at start so route regexes run as RE2's do, in time linear in the value.
+ */
+export const LINEAR_REGEXP_FLAG = '--enable-experimental-regexp-engine';
+
+/** Quantifiers whose maximum is above this count as unbounded (V8's linear engine takes up to 16). */
+const BOUNDED_MAX = 16;
+
+/**
+ * Whether backtracking `source` runs in at most quadratic time on any input: no backreference or
+ * lookaround (RE2 has neither), no quantified group that holds a quantifier or an alternation
+ * (the nested and overlapping repetitions that backtrack exponentially) and at most two
+ * unbounded quantifiers in all. Conservative: some harmless patterns are refused too.
+ */
+export function backtrackSafe(source: string): boolean {
+  if (/\\[1-9]|\\k<|\(\?<?[=!]/.test(source)) return false;
+  // Per open group: whether it holds a quantifier or an alternation.
+  const groups: boolean[] = [];
+  let unbounded = 0;
+  // Whether the atom just read is a group that holds a quantifier or an alternation.
+  let riskyGroup = false;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i];
+    let repeats = 0;
+    if (c === '\\') i++;
+    else if (c === '[') {
+      // A class is one atom: skip to its closing bracket.
+      for (i++; i < source.length && source[i] !== ']'; i++) if (source[i] === '\\') i++;
+    } else if (c === '(') {
+      groups.push(false);
+      if (source[i + 1] === '?') i++;
+      continue;
+    } else if (c === ')') {
+      riskyGroup = groups.pop() ?? false;
+      if (riskyGroup && groups.length) groups[groups.length - 1] = true;
+      continue;
+    } else if (c === '|') {
+      if (groups.length) groups[groups.length - 1] = true;
+    } else if (c === '*' || c === '+') repeats = Infinity;
+    else if (c === '?') repeats = 1;
+    else if (c === '{') {
+      const m = /^\{(\d+)(,(\d*))?\}/.exec(source.slice(i));
+      if (m) {
+        repeats = m[2] === undefined ? Number(m[1]) : m[3] === '' ? Infinity : Number(m[3]);
+        i += m[0].length - 1;
+      }
     }
+    if (repeats > 0) {
+      // A repeated group that itself repeats or alternates backtracks exponentially.
+      if (riskyGroup && repeats > 1) return false;
+      if (repeats > BOUNDED_MAX) unbounded++;
+      if (groups.length) groups[groups.length - 1] = true;
+      // A lazy suffix belongs to this quantifier.
+      if (source[i + 1] === '?') i++;
+    }
+    riskyGroup = false;
+  }
+  return unbounded <= 2;
+}
+
+/**
+ * RE2-style `source` (Envoy's safe_regex) as a full-string matcher that cannot hang the proxy on
+ * a hostile value: V8's linear-time engine when the process enables it and the pattern allows it,
+ * else the backtracking engine for patterns backtrackSafe accepts. Null for an invalid pattern
+ * or one neither takes (it matches nothing).
+ */
+export function compileSafe(source: string): RegExp | null {
+  const full = `^(?:${source})$`;
+  try {
+    return new RegExp(full, 'l');
+  } catch {
+    // The linear engine is off in this process, or the pattern needs backtracking.
+  }
+  try {
+    const re = new RegExp(full);
+    return backtrackSafe(source) ? re : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A full match of RE2-style `source`; an invalid or unsafe pattern matches nothing. Envoy ignores
+ * case-insensitivity for safe_regex matchers, so there is no case folding here.
+ */
+function fullMatch(source: string, value: string): boolean {
+  let re = regexCache.get(source);
+  if (re === undefined) {
+    re = compileSafe(source);
     if (regexCache.size > 1000) regexCache.clear();
-    regexCache.set(key, re);
+    regexCache.set(source, re);
   }
   return re !== null && re.test(value);
 }
@@ -85,7 +165,7 @@ function headerMatches(m: unknown, req: L7Request): boolean {
   const str = (field: string) => pickStr(m, field);
   let test: ((v: string) => boolean) | undefined;
   if (str('Exact')) test = (v) => fold(v) === fold(str('Exact'));
-  else if (str('Regex')) test = (v) => fullMatch(str('Regex'), v, ic);
+  else if (str('Regex')) test = (v) => fullMatch(str('Regex'), v);
   else if (str('Prefix')) test = (v) => fold(v).startsWith(fold(str('Prefix')));
   else if (str('Suffix')) test = (v) => fold(v).endsWith(fold(str('Suffix')));
   else if (str('Contains')) test = (v) => fold(v).includes(fold(str('Contains')));
@@ -117,7 +197,7 @@ function pathMatch(http: unknown, path: string): string | null {
   const prefix = pickStr(http, 'PathPrefix');
   if (prefix) return cmp(path).startsWith(cmp(prefix)) ? path.slice(0, prefix.length) : null;
   const regex = pickStr(http, 'PathRegex');
-  if (regex) return fullMatch(regex, path, ic) ? '' : null;
+  if (regex) return fullMatch(regex, path) ? '' : null;
   return '';
 }
 
