@@ -168,4 +168,62 @@ describe('KV in namespaces', () => {
     assert.equal((await call('GET', '/v1/kv/lock/k', ROOT)).json[0].Session, d, 'the default key stays locked');
     assert.equal((await call('PUT', `/v1/session/destroy/${d}`, ROOT)).text, 'true');
   });
+
+  test('a transaction mixes namespaces: each KV op in its own Namespace', async () => {
+    const res = await call('PUT', '/v1/txn', ROOT, [
+      { KV: { Verb: 'set', Key: 'txn/k', Value: b64('d') } },
+      { KV: { Verb: 'set', Key: 'txn/k', Value: b64('a'), Namespace: 'team-a' } },
+      { KV: { Verb: 'set', Key: 'txn/k', Value: b64('b'), Namespace: 'team-b', Partition: 'default' } },
+      { KV: { Verb: 'get-tree', Key: 'txn/', Namespace: 'team-a' } },
+    ]);
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual(res.json.Results.map((r: any) => [r.KV.Key, r.KV.Namespace, r.KV.Value]),
+      [['txn/k', undefined, null], ['txn/k', 'team-a', null], ['txn/k', 'team-b', null], ['txn/k', 'team-a', b64('a')]]);
+    assert.equal((await call('GET', '/v1/kv/txn/k?raw', ROOT)).text, 'd');
+    assert.equal((await call('GET', '/v1/kv/txn/k?ns=team-a&raw', ROOT)).text, 'a');
+    assert.equal((await call('GET', '/v1/kv/txn/k?ns=team-b&raw', ROOT)).text, 'b');
+
+    // delete-tree in one namespace leaves the same prefix elsewhere; reads see the tree gone in that namespace only.
+    const del = await call('PUT', '/v1/txn', ROOT, [
+      { KV: { Verb: 'delete-tree', Key: 'txn/', Namespace: 'team-b' } },
+      { KV: { Verb: 'get', Key: 'txn/k' } },
+      { KV: { Verb: 'check-not-exists', Key: 'txn/k', Namespace: 'team-b' } },
+    ]);
+    assert.equal(del.status, 200, del.text);
+    assert.equal((await call('GET', '/v1/kv/txn/k?ns=team-b', ROOT)).status, 404);
+    assert.equal((await call('GET', '/v1/kv/txn/k?ns=team-a', ROOT)).status, 200);
+
+    // A write into a missing namespace fails the transaction with Consul's text; nothing is written.
+    const bad = await call('PUT', '/v1/txn', ROOT, [
+      { KV: { Verb: 'set', Key: 'txn/x', Value: b64('x') } },
+      { KV: { Verb: 'set', Key: 'txn/x', Value: b64('x'), Namespace: 'nope' } },
+    ]);
+    assert.equal(bad.status, 409);
+    assert.deepEqual(bad.json.Errors, [{ OpIndex: 1, What: 'Namespace "nope" does not exist' }]);
+    assert.equal((await call('GET', '/v1/kv/txn/x', ROOT)).status, 404);
+    assert.equal((await call('PUT', '/v1/txn', ROOT, [{ KV: { Verb: 'get', Key: 'k', Namespace: '*' } }])).status, 400);
+
+    // A lock op in team-a takes a team-a session; ACL namespace rules apply per op.
+    const s = (await call('PUT', '/v1/session/create?ns=team-a', ROOT, { LockDelay: '0s' })).json.ID;
+    const lock = await call('PUT', '/v1/txn', ROOT, [{ KV: { Verb: 'lock', Key: 'txn/lock', Session: s, Value: b64('l'), Namespace: 'team-a' } }]);
+    assert.equal(lock.status, 200, lock.text);
+    assert.equal((await call('GET', '/v1/kv/txn/lock?ns=team-a', ROOT)).json[0].Session, s);
+    const wrongNs = await call('PUT', '/v1/txn', ROOT, [{ KV: { Verb: 'lock', Key: 'txn/lock2', Session: s, Value: b64('l') } }]);
+    assert.equal(wrongNs.status, 409);
+    assert.deepEqual(wrongNs.json.Errors, [{ OpIndex: 0, What: `invalid session "${s}"` }]);
+    await call('PUT', `/v1/session/destroy/${s}?ns=team-a`, ROOT);
+    assert.equal((await call('GET', '/v1/kv/txn/lock?ns=team-a', ROOT)).json[0].Session, undefined);
+
+    const tok = await tokenWithRules(call, 'namespace "team-a" { key_prefix "txn/" { policy = "write" } }');
+    const ok = await call('PUT', '/v1/txn', tok.SecretID, [{ KV: { Verb: 'set', Key: 'txn/t', Value: b64('t'), Namespace: 'team-a' } }]);
+    assert.equal(ok.status, 200, ok.text);
+    const denied = await call('PUT', '/v1/txn', tok.SecretID, [{ KV: { Verb: 'set', Key: 'txn/t', Value: b64('t') } }]);
+    assert.equal(denied.status, 409);
+    assert.match(denied.json.Errors[0].What, /Permission denied/);
+    const read = await call('PUT', '/v1/txn', tok.SecretID, [
+      { KV: { Verb: 'get', Key: 'txn/t', Namespace: 'team-a' } },
+      { KV: { Verb: 'get', Key: 'txn/k' } },
+    ]);
+    assert.deepEqual(read.json.Results.map((r: any) => r.KV.Namespace), ['team-a'], 'the default-namespace read is filtered out');
+  });
 });

@@ -2,7 +2,8 @@
 // needs write on its key, node, service or session node; reads are filtered out of the results.
 import { denialFor, type AuthorizerMethod } from '../acl/index.ts';
 import type { Node, NodeService, HealthCheck } from '../api/catalog-types.ts';
-import { allowed, unrestricted } from './acl-enforce.ts';
+import { allowed, entContext, unrestricted } from './acl-enforce.ts';
+import type { KVEntry } from '../state/index.ts';
 import type { AclIdentity } from './acl-resolver.ts';
 import type { EndpointDeps } from './deps.ts';
 import type { TxnOpInput, TxnResultItem } from './txn.ts';
@@ -71,8 +72,9 @@ function withStored(given: [AuthorizerMethod, string], stored: string | undefine
 export function txnOpDenied(deps: EndpointDeps, id: AclIdentity | undefined, op: TxnOpInput): string | null {
   if (!id || unrestricted(id)) return null;
   const needs = op.KV ? [kvNeed(op.KV.Verb, op.KV.Key)] : catalogNeeds(op, deps);
+  const ctx = op.KV ? entContext(op.KV.ent) : undefined;
   for (const need of needs) {
-    if (need && !allowed(id, need[0], need[1])) return denialFor(id.accessorID, need[0], need[1]).message;
+    if (need && !allowed(id, need[0], need[1], ctx)) return denialFor(id.accessorID, need[0], need[1], ctx).message;
   }
   return null;
 }
@@ -81,7 +83,7 @@ export function txnOpDenied(deps: EndpointDeps, id: AclIdentity | undefined, op:
 export function filterTxnResults(id: AclIdentity | undefined, results: TxnResultItem[]): TxnResultItem[] {
   if (!id) return results;
   return results.filter((r) => {
-    if (r.KV) return allowed(id, 'keyRead', r.KV.Key);
+    if (r.KV) return allowed(id, 'keyRead', r.KV.Key, kvContext(r.KV));
     if (r.Node) return allowed(id, 'nodeRead', (r.Node as Node).Node);
     if (r.Service) return allowed(id, 'serviceRead', (r.Service as NodeService).Service);
     if (r.Check) {
@@ -90,4 +92,9 @@ export function filterTxnResults(id: AclIdentity | undefined, results: TxnResult
     }
     return true;
   });
+}
+
+/** The ACL context of a KV entry's tenant (none for the default tenant's entries). */
+function kvContext(e: KVEntry) {
+  return e.Namespace === undefined ? undefined : entContext({ namespace: e.Namespace, partition: e.Partition ?? 'default' });
 }

@@ -5,6 +5,8 @@ import type { KVEntry, KVRecord } from '../state/index.ts';
 import type { Compare, Op } from '../store/index.ts';
 import { KvTxnWorkspace } from './txn-kv.ts';
 import { planAcquire, planInvalidate } from './locks.ts';
+import { kvStoreKey } from './kv.ts';
+import { writableEnt } from './tenancy.ts';
 import { CatalogTxnOverlay, runNodeOp, runServiceOp, runCheckOp, type CatalogResult } from './txn-catalog.ts';
 import type { EndpointDeps } from './deps.ts';
 import type { AclIdentity } from './acl-resolver.ts';
@@ -24,7 +26,7 @@ export interface TxnEvaluation {
 
 /** Evaluates every op against working copies of the replica; writes and compares make the Store txn. */
 export function evaluateTxn(deps: EndpointDeps, ops: TxnOpInput[], authz: AclIdentity | undefined): TxnEvaluation {
-  const ws = new KvTxnWorkspace(deps.replica.kvs);
+  const ws = new KvTxnWorkspace(deps.replica);
   const ov = new CatalogTxnOverlay(deps);
   const order: ['kv' | 'cat', number][] = [];
   const errors = preCheck(deps, ops, authz);
@@ -84,23 +86,34 @@ function preCheck(deps: EndpointDeps, ops: TxnOpInput[], authz: AclIdentity | un
   return errors;
 }
 
-/** Applies one KV verb to the workspace; returns Consul's error text, or null. */
+/** KV verbs that only read (allowed in a namespace being deleted, or one that does not exist). */
+const KV_READS = new Set(['get', 'get-or-empty', 'get-tree', 'check-index', 'check-session', 'check-not-exists']);
+
+/** Applies one KV verb to the workspace (in the op's tenant); returns Consul's error text, or null. */
 function runKVOp(deps: EndpointDeps, ws: KvTxnWorkspace, op: TxnKVOp): string | null {
-  const cur = ws.get(op.Key);
+  const ent = op.ent;
+  if (ent && !KV_READS.has(op.Verb)) {
+    try {
+      writableEnt(deps.replica.tenants, ent);
+    } catch (err) {
+      return (err as Error).message;
+    }
+  }
+  const cur = ws.get(op.Key, ent);
   const rec = (session: string, lockIndex: number): KVRecord =>
     ({ Flags: op.Flags, LockIndex: lockIndex, Session: session, Value: op.Value });
   switch (op.Verb) {
     case 'set':
-      ws.set(op.Key, rec(cur?.Session ?? '', 0));
+      ws.set(op.Key, rec(cur?.Session ?? '', 0), ent);
       return null;
     case 'cas':
       if ((op.Index === 0 && cur) || (op.Index !== 0 && (!cur || cur.ModifyIndex !== op.Index))) {
         return `failed to set key ${JSON.stringify(op.Key)}, index is stale`;
       }
-      ws.set(op.Key, rec(cur?.Session ?? '', 0));
+      ws.set(op.Key, rec(cur?.Session ?? '', 0), ent);
       return null;
     case 'lock': {
-      const d = planAcquire(deps, op.Key, cur, op.Session, op.Flags, op.Value);
+      const d = planAcquire(deps, op.Key, cur, op.Session, op.Flags, op.Value, ent);
       if ('error' in d) return d.error;
       if ('held' in d) {
         return d.delayed
@@ -108,8 +121,9 @@ function runKVOp(deps: EndpointDeps, ws: KvTxnWorkspace, op: TxnKVOp): string | 
           : `failed to lock key ${JSON.stringify(op.Key)}, lock is already held`;
       }
       // The key itself is pinned by the workspace; keep only the session guard and its bump.
-      ws.set(op.Key, d.rec);
-      ws.extra(d.compares.filter((c) => !c.key.startsWith('kv/')), d.ops.filter((o) => o.type === 'put' && !o.key.startsWith('kv/')));
+      ws.set(op.Key, d.rec, ent);
+      const own = kvStoreKey(ent, op.Key);
+      ws.extra(d.compares.filter((c) => c.key !== own), d.ops.filter((o) => o.type === 'put' && o.key !== own));
       return null;
     }
     case 'unlock':
@@ -117,17 +131,20 @@ function runKVOp(deps: EndpointDeps, ws: KvTxnWorkspace, op: TxnKVOp): string | 
       if (!cur || cur.Session !== op.Session) {
         return `failed to unlock key ${JSON.stringify(op.Key)}, lock isn't held, or is held by another session`;
       }
-      ws.set(op.Key, rec('', cur.LockIndex));
+      ws.set(op.Key, rec('', cur.LockIndex), ent);
       return null;
     case 'get':
       if (!cur) return `key ${JSON.stringify(op.Key)} doesn't exist`;
       ws.result(cur, true);
       return null;
     case 'get-or-empty':
-      ws.result(cur ?? { Key: op.Key, Flags: op.Flags, LockIndex: 0, Session: op.Session, Value: null, CreateIndex: 0, ModifyIndex: op.Index }, true);
+      ws.result(cur ?? {
+        Key: op.Key, Flags: op.Flags, LockIndex: 0, Session: op.Session, Value: null, CreateIndex: 0, ModifyIndex: op.Index,
+        ...(ent ? { Namespace: ent.namespace, Partition: ent.partition } : {}),
+      }, true);
       return null;
     case 'get-tree':
-      for (const e of ws.list(op.Key)) ws.result(e, true);
+      for (const e of ws.list(op.Key, ent)) ws.result(e, true);
       return null;
     case 'check-index':
       if (!cur) return `failed to check index, key ${JSON.stringify(op.Key)} doesn't exist`;
@@ -146,14 +163,14 @@ function runKVOp(deps: EndpointDeps, ws: KvTxnWorkspace, op: TxnKVOp): string | 
     case 'check-not-exists':
       return cur ? `key ${JSON.stringify(op.Key)} exists` : null;
     case 'delete':
-      ws.delete(op.Key);
+      ws.delete(op.Key, ent);
       return null;
     case 'delete-cas':
       if (cur && cur.ModifyIndex !== op.Index) return `failed to delete key ${JSON.stringify(op.Key)}, index is stale`;
-      ws.delete(op.Key);
+      ws.delete(op.Key, ent);
       return null;
     case 'delete-tree':
-      ws.deleteTree(op.Key);
+      ws.deleteTree(op.Key, ent);
       return null;
     default:
       return `unknown KV verb ${JSON.stringify(op.Verb)}`;

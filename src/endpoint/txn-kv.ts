@@ -1,50 +1,71 @@
 // The KV working copy of one transaction: reads fall through to the replica (and are pinned
 // for the commit's compares), writes land in an overlay and become Store ops in op order.
-import { KV_PREFIX, encodeKV, sameKV, type KvsTable, type KVEntry, type KVRecord } from '../state/index.ts';
+// Every method takes the op's tenant (absent: default); each tenant's keys are apart.
+import { encodeKV, entKey, kvsOf, sameKV, type EnterpriseMeta, type KvsTable, type KVEntry, type KVRecord } from '../state/index.ts';
 import type { Compare, Op } from '../store/index.ts';
-import { pinKey } from './kv.ts';
+import { kvStoreKey, pinKey } from './kv.ts';
 
 /** Stands for "the commit's revision" until the commit is known. */
 const PENDING = -1;
 
-/** A transaction's view of the KV table. */
+/** What the workspace reads: the replica's KV tables (default and per tenant). */
+export type KvTables = Parameters<typeof kvsOf>[0];
+
+/** The workspace's key of a KV key: the key itself in the default tenant, else tenant and key. */
+function wsKey(ent: EnterpriseMeta | undefined, key: string): string {
+  return ent ? `${entKey(ent)}\0${key}` : key;
+}
+
+/** A transaction's view of the KV tables. */
 export class KvTxnWorkspace {
-  readonly #kvs: KvsTable;
+  readonly #tables: KvTables;
   readonly #overlay = new Map<string, KVEntry | null>();
-  readonly #read = new Map<string, KVEntry | undefined>();
-  readonly #treeDeletes: string[] = [];
+  readonly #read = new Map<string, { ent: EnterpriseMeta | undefined; key: string; entry: KVEntry | undefined }>();
+  /** Prefixes deleted by delete-tree ops, with their tenant ('' for the default tenant). */
+  readonly #treeDeletes: { tenant: string; prefix: string }[] = [];
   readonly #ops: Op[] = [];
   readonly #extraCompares: Compare[] = [];
   /** Results in op order; write results carry no Value, as in Consul. */
   readonly results: { KV: KVEntry }[] = [];
 
-  constructor(kvs: KvsTable) {
-    this.#kvs = kvs;
+  constructor(tables: KvTables) {
+    this.#tables = tables;
+  }
+
+  #kvs(ent: EnterpriseMeta | undefined): KvsTable {
+    return kvsOf(this.#tables, ent);
   }
 
   /** The entry as this transaction currently sees it. */
-  get(key: string): KVEntry | undefined {
-    if (this.#overlay.has(key)) return this.#overlay.get(key) ?? undefined;
-    if (this.#treeDeletes.some((p) => key.startsWith(p))) return undefined;
-    const e = this.#kvs.get(key);
-    if (!this.#read.has(key)) this.#read.set(key, e);
+  get(key: string, ent?: EnterpriseMeta): KVEntry | undefined {
+    const k = wsKey(ent, key);
+    if (this.#overlay.has(k)) return this.#overlay.get(k) ?? undefined;
+    const tenant = ent ? entKey(ent) : '';
+    if (this.#treeDeletes.some((d) => d.tenant === tenant && key.startsWith(d.prefix))) return undefined;
+    const e = this.#kvs(ent).get(key);
+    if (!this.#read.has(k)) this.#read.set(k, { ent, key, entry: e });
     return e;
   }
 
   /** Entries under a prefix as this transaction sees them, in key order. */
-  list(prefix: string): KVEntry[] {
+  list(prefix: string, ent?: EnterpriseMeta): KVEntry[] {
     const out = new Map<string, KVEntry>();
-    for (const e of this.#kvs.list(prefix).entries) {
-      const seen = this.get(e.Key);
+    for (const e of this.#kvs(ent).list(prefix).entries) {
+      const seen = this.get(e.Key, ent);
       if (seen) out.set(e.Key, seen);
     }
-    for (const [k, e] of this.#overlay) if (e && k.startsWith(prefix)) out.set(k, e);
+    const p = wsKey(ent, prefix);
+    const tenantLen = p.length - prefix.length;
+    for (const [k, e] of this.#overlay) {
+      // A default-tenant key never holds \0 after a tenant's own prefix, so the prefix test keeps tenants apart.
+      if (e && k.startsWith(p) && (ent || !k.includes('\0'))) out.set(k.slice(tenantLen), e);
+    }
     return [...out.keys()].sort().map((k) => out.get(k)!);
   }
 
   /** Writes a record (skipped when nothing would change, like Consul's kvsSetTxn). */
-  set(key: string, rec: KVRecord): void {
-    const existing = this.get(key);
+  set(key: string, rec: KVRecord, ent?: EnterpriseMeta): void {
+    const existing = this.get(key, ent);
     if (existing && sameKV(existing, rec)) {
       this.result(existing, false);
       return;
@@ -52,23 +73,27 @@ export class KvTxnWorkspace {
     const entry: KVEntry = {
       ...rec, Key: key, CreateIndex: existing ? existing.CreateIndex : PENDING, ModifyIndex: PENDING,
     };
-    this.#overlay.set(key, entry);
-    this.#ops.push({ type: 'put', key: KV_PREFIX + key, value: encodeKV(rec) });
+    if (ent) {
+      entry.Namespace = ent.namespace;
+      entry.Partition = ent.partition;
+    }
+    this.#overlay.set(wsKey(ent, key), entry);
+    this.#ops.push({ type: 'put', key: kvStoreKey(ent, key), value: encodeKV(rec) });
     this.result(entry, false);
   }
 
   /** Deletes one key if present. */
-  delete(key: string): void {
-    if (!this.get(key)) return;
-    this.#overlay.set(key, null);
-    this.#ops.push({ type: 'delete', key: KV_PREFIX + key });
+  delete(key: string, ent?: EnterpriseMeta): void {
+    if (!this.get(key, ent)) return;
+    this.#overlay.set(wsKey(ent, key), null);
+    this.#ops.push({ type: 'delete', key: kvStoreKey(ent, key) });
   }
 
   /** Deletes every key under a prefix. */
-  deleteTree(prefix: string): void {
-    for (const e of this.list(prefix)) this.#overlay.set(e.Key, null);
-    this.#treeDeletes.push(prefix);
-    this.#ops.push({ type: 'deletePrefix', prefix: KV_PREFIX + prefix });
+  deleteTree(prefix: string, ent?: EnterpriseMeta): void {
+    for (const e of this.list(prefix, ent)) this.#overlay.set(wsKey(ent, e.Key), null);
+    this.#treeDeletes.push({ tenant: ent ? entKey(ent) : '', prefix });
+    this.#ops.push({ type: 'deletePrefix', prefix: kvStoreKey(ent, prefix) });
   }
 
   /** Records a result entry, with or without its value. */
@@ -84,7 +109,7 @@ export class KvTxnWorkspace {
 
   /** Compares pinning every key read from the replica to the state that was read. */
   compares(): Compare[] {
-    return [...[...this.#read].map(([k, e]) => pinKey(k, e)), ...this.#extraCompares];
+    return [...[...this.#read.values()].map((r) => pinKey(r.key, r.entry, r.ent)), ...this.#extraCompares];
   }
 
   /** The Store ops, in op order. */

@@ -1,7 +1,7 @@
 // The transaction endpoint (Consul's Txn.Apply / Txn.Read): evaluates every op against a
 // working copy of the replica, collects Consul's per-op errors, and commits all writes as
 // one Store txn whose compares pin every key that was read.
-import type { KVEntry } from '../state/index.ts';
+import type { EnterpriseMeta, KVEntry } from '../state/index.ts';
 import { commitPlanned, type Plan } from './commit.ts';
 import { consistentRead, queryMeta, type QueryOptions, type QueryMeta } from './query.ts';
 import type { CatalogTxnOp, CatalogResult } from './txn-catalog.ts';
@@ -17,6 +17,8 @@ export interface TxnKVOp {
   Flags: bigint;
   Index: number;
   Session: string;
+  /** The op's tenant (its Namespace/Partition fields, else the token's scope); absent: default. */
+  ent?: EnterpriseMeta;
 }
 
 /** A Session op: Consul defines only `delete` (invalidate). */

@@ -60,3 +60,12 @@ function checked(value: string, s: Source, wildcard: boolean): string {
   if (!validTenancyName(value)) throw new BadRequestError(`Invalid ${s.what} name ${JSON.stringify(value)}: must be a valid DNS hostname label`);
   return value;
 }
+
+/**
+ * A written object's own Namespace/Partition fields, checked as a request's are (`default` is
+ * absent, names must be DNS labels, no wildcard); '' where not given.
+ */
+export function bodyEnt(fields: { namespace?: unknown; partition?: unknown }): EntFields {
+  const one = (v: unknown, s: Source): string => (typeof v === 'string' && v !== '' ? checked(v, s, false) : '');
+  return { namespace: one(fields.namespace, NAMESPACE), partition: one(fields.partition, PARTITION) };
+}

@@ -7,19 +7,8 @@ import { parseGoDuration } from '../../duration.ts';
 import type { HttpResult } from '../router.ts';
 import { canonical, parseJSON } from '../body.ts';
 import { queryOptions, checkDatacenter, authzOf, type HttpRequest, type RequestConfig } from '../request.ts';
-import { requestEnt } from '../tenancy.ts';
-import { DEFAULT_TENANCY_NAME, WILDCARD_NAMESPACE, foldTenancyName, validTenancyName } from '../../state/index.ts';
+import { bodyEnt, requestEnt } from '../tenancy.ts';
 
-/** A body's Namespace/Partition checked as the request's are: `default` is absent, names must be DNS labels, no wildcard. */
-function bodyEnt(t: { namespace?: string; partition?: string }): { namespace: string; partition: string } {
-  const one = (v: string | undefined, what: string): string => {
-    if (!v || foldTenancyName(v) === DEFAULT_TENANCY_NAME) return '';
-    if (v === WILDCARD_NAMESPACE && what === 'namespace') throw new BadRequestError('Invalid namespace: wildcard "*" is not allowed for this request');
-    if (!validTenancyName(v)) throw new BadRequestError(`Invalid ${what} name ${JSON.stringify(v)}: must be a valid DNS hostname label`);
-    return v;
-  };
-  return { namespace: one(t.namespace, 'namespace'), partition: one(t.partition, 'partition') };
-}
 
 const FIELDS = ['Name', 'Node', 'LockDelay', 'Behavior', 'TTL', 'Checks', 'NodeChecks', 'ServiceChecks', 'Namespace', 'Partition', 'ID'] as const;
 

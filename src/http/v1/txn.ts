@@ -7,7 +7,9 @@ import { canonical, parseJSON } from '../body.ts';
 import { toKVPair } from './kv.ts';
 import { TXN_APPLY, TXN_READ } from '../rate-limit-ops.ts';
 import { queryOptions, checkDatacenter, parseToken, type HttpRequest, type RequestConfig, authzOf } from '../request.ts';
-import type { QueryOptions } from '../../endpoint/index.ts';
+import { resolveEnt, type AclIdentity, type EntFields, type QueryOptions } from '../../endpoint/index.ts';
+import { bodyEnt } from '../tenancy.ts';
+import { isDefaultEnt } from '../../state/index.ts';
 import { decodeProxy } from '../../agent/local/index.ts';
 
 /** Consul's current cap on operations per transaction. */
@@ -68,7 +70,28 @@ function decodeKV(raw: unknown): TxnKVOp {
     Flags: typeof kv.Flags === 'bigint' ? kv.Flags : BigInt(Math.max(0, Math.trunc(Number(kv.Flags ?? 0))) || 0),
     Index: Number(kv.Index ?? 0) || 0,
     Session: typeof kv.Session === 'string' ? kv.Session : '',
+    ...tenantFields(kv),
   };
+}
+
+/** A KV op's Namespace/Partition, checked; resolved into the op's tenant once the token is known (txnTenants). */
+function tenantFields(kv: Record<string, unknown>): { tenancy?: EntFields } {
+  const t = bodyEnt({ namespace: kv.Namespace, partition: kv.Partition });
+  return t.namespace || t.partition ? { tenancy: t } : {};
+}
+
+/**
+ * Sets each KV op's tenant: its own Namespace/Partition fields, then the token's scope (Consul's
+ * ResolveTokenAndDefaultMeta); ?ns is not read (Consul's /v1/txn takes the ops' fields only).
+ */
+function txnTenants(ops: TxnOpInput[], authz: AclIdentity | undefined): void {
+  for (const op of ops) {
+    const kv = op.KV as (TxnKVOp & { tenancy?: EntFields }) | undefined;
+    if (!kv || (!kv.tenancy && !authz?.ent)) continue;
+    const ent = resolveEnt({ body: kv.tenancy, token: authz?.ent });
+    delete kv.tenancy;
+    if (!isDefaultEnt(ent)) kv.ent = ent;
+  }
 }
 
 const NODE_FIELDS = ['ID', 'Node', 'Address', 'Datacenter', 'TaggedAddresses', 'Meta', 'ModifyIndex', 'CreateIndex'];
@@ -151,6 +174,7 @@ export function txnHandlers(txn: TxnEndpoint, cfg: RequestConfig & { kvMaxValueS
         checkDatacenter(req, cfg);
         opts = { minIndex: 0, waitMs: 0, consistency: 'default', token: parseToken(req, cfg), authz: authzOf(req, cfg) };
       }
+      txnTenants(ops, opts.authz);
       const out = await txn.apply(ops, opts);
       const res: Record<string, unknown> = {
         Results: out.results ? out.results.map((r) => (r.KV ? { KV: toKVPair(r.KV) } : r)) : null,
