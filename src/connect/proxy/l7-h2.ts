@@ -147,6 +147,8 @@ export async function handleH2(d: L7Deps, req: http2.Http2ServerRequest, res: ht
   const decision = chain && d.chain.isL7 ? routeRequest(chain, l7req, d.random) : null;
   if (!decision) return reply(res, 503, 'no healthy upstream');
   const body = new RequestBody(req, undefined, req.stream.endAfterHeaders);
+  // What is held for retries is let go once the answer is done (or being relayed, below).
+  res.once('close', () => body.release());
   const headers = forwardable(req.headers);
   applyHeaderOps(headers, decision.requestHeaders);
   const head = { ...headers, ':method': req.method, ':path': decision.path + search, ':authority': req.authority, ':scheme': req.scheme || 'http' };
@@ -171,7 +173,10 @@ export async function handleH2(d: L7Deps, req: http2.Http2ServerRequest, res: ht
     const more = retries < decision.retry.numRetries;
     if (a.kind === 'response') {
       const replay = more && retriesOnStatus(Number(a.headers[':status']), decision.retry) ? await body.replay() : null;
-      if (replay === null) return relay(a, res, decision);
+      if (replay === null) {
+        body.release();
+        return relay(a, res, decision);
+      }
       a.stream.close(http2.constants.NGHTTP2_CANCEL);
       release();
       payload = replay;

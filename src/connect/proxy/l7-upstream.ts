@@ -120,6 +120,8 @@ async function handle(d: L7Deps, req: http.IncomingMessage, res: http.ServerResp
   const decision = chain && routeRequest(chain, l7req, d.random);
   if (!decision) return reply(res, 503, 'no healthy upstream');
   const body = new RequestBody(req);
+  // What is held for retries is let go once the answer is done (or being relayed, below).
+  res.once('close', () => body.release());
   const headers = endToEnd(req.headers);
   applyHeaderOps(headers, decision.requestHeaders);
   if (!d.svc.leafCert || !d.svc.caRoots) await within(d.svc.ready(), d.connectTimeoutMs);
@@ -162,7 +164,10 @@ async function send(
     if (a.kind === 'response') {
       const again = retries < decision.retry.numRetries && retriesOnStatus(a.res.statusCode ?? 0, decision.retry);
       const replay = again ? await body.replay() : null;
-      if (replay === null) return relay(a.res, res, decision, deadline);
+      if (replay === null) {
+        body.release();
+        return relay(a.res, res, decision, deadline);
+      }
       a.res.resume();
       release();
       retries++;
