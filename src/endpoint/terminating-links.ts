@@ -31,6 +31,8 @@ export function terminatingGatewayInstances(
   ws.addPrefix(CONFIG_ENTRIES_TABLE, `${TERMINATING}/`);
   let index = entries.kindIndex(TERMINATING);
   const instances: { node: Node; service: NodeService }[] = [];
+  // The common case, no terminating gateway at all, allocates nothing more.
+  if (entries.count(TERMINATING) === 0) return { index, instances };
   const gateways = terminatingGatewaysFor(cat, entries, service);
   if (gateways.length === 0) return { index, instances };
   ws.addKey(SERVICE_HEALTH, foldName(service));
