@@ -101,9 +101,10 @@ export class PartitionEndpoint {
     });
   }
 
-  /** The partitions the caller may read, sorted by name. */
+  /** The partitions the caller may read, sorted by name. Consul answers it without blocking. */
   list(opts: QueryOptions): Promise<QueryResult<Partition[]>> {
     const t = this.#deps.replica.tenants.partitions;
+    opts.minIndex = 0;
     return blockingQuery(this.#deps, opts, (ws) => {
       ws.addTable(PARTITIONS_TABLE);
       const all = t.entries().sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, p]) => p);

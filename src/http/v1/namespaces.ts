@@ -83,7 +83,8 @@ export function namespaceHandlers(namespaces: NamespaceEndpoint, cfg: RequestCon
       const name = pathName(req);
       const authz = authzOf(req, cfg);
       await namespaces.delete(name, requestEnt(req, cfg, 'partition', authz).partition, authz);
-      return { body: true };
+      // Consul Enterprise answers a delete with no data, only the status.
+      return { raw: '' };
     },
     async list(req: HttpRequest): Promise<HttpResult> {
       const opts = queryOptions(req, cfg, { tenancy: 'partition' });

@@ -54,7 +54,8 @@ export function partitionHandlers(partitions: PartitionEndpoint, cfg: RequestCon
     async delete(req: HttpRequest): Promise<HttpResult> {
       checkDatacenter(req, cfg);
       await partitions.delete(pathName(req), authzOf(req, cfg));
-      return { body: true };
+      // Consul Enterprise answers a delete with no data, only the status.
+      return { raw: '' };
     },
     async list(req: HttpRequest): Promise<HttpResult> {
       const { value, meta } = await partitions.list(queryOptions(req, cfg, { tenancy: false }));
