@@ -30,6 +30,23 @@ for (const [name, fields] of cases) {
   });
 }
 
+test('tenancy fields: only on a tenant\'s entries or when the request named a tenant, after Session and before the indexes', () => {
+  const plain = { ...base };
+  assert.equal(kvPairJson(plain), JSON.stringify(toKVPair(plain)));
+  assert.ok(!kvPairJson(plain).includes('Namespace'));
+  const named = kvPairJson(plain, true);
+  assert.equal(named, JSON.stringify(toKVPair(plain, true, true)));
+  assert.deepEqual(Object.keys(JSON.parse(named)), ['LockIndex', 'Key', 'Flags', 'Value', 'Namespace', 'Partition', 'CreateIndex', 'ModifyIndex']);
+  assert.deepEqual([JSON.parse(named).Namespace, JSON.parse(named).Partition], ['default', 'default']);
+  const tenant: KVEntry = { ...base, Session: 's', Namespace: 'team-1', Partition: 'default' };
+  for (const n of [false, true]) {
+    const text = kvPairJson(tenant, n);
+    assert.equal(text, JSON.stringify(toKVPair(tenant, true, n)));
+    assert.deepEqual(Object.keys(JSON.parse(text)), ['LockIndex', 'Key', 'Flags', 'Value', 'Session', 'Namespace', 'Partition', 'CreateIndex', 'ModifyIndex']);
+    assert.equal(JSON.parse(text).Namespace, 'team-1');
+  }
+});
+
 test("KV writes parse the read options as Consul's KVSEndpoint does for every method: a bad Cache-Control, ?wait or ?index is a 400 and nothing is written", async () => {
   const { kvHandlers } = await import('./kv.ts');
   let writes = 0;
