@@ -81,6 +81,14 @@ describe('namespaces and partitions (ACLs off)', () => {
     const woke = await blocked;
     assert.ok(woke.index > first.index);
     assert.ok(woke.json.some((n: any) => n.Name === 'blocker'));
+    // A blocked single read returns when the namespace changes.
+    const one = await call('GET', '/v1/namespace/blocker');
+    const held = call('GET', `/v1/namespace/blocker?index=${one.index}&wait=30s`);
+    await new Promise((r) => setTimeout(r, 50));
+    await call('PUT', '/v1/namespace/blocker', { Description: 'woken' });
+    const after1 = await held;
+    assert.equal(after1.json.Description, 'woken');
+    assert.ok(after1.index > one.index);
   });
 
   test('partitions: create with their own default namespace, namespaces inside them, the default undeletable', async () => {

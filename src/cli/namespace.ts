@@ -89,24 +89,18 @@ export async function loadDefinition(arg: string, stdin: NodeJS.ReadableStream):
   }
 }
 
-/** Parses a definition (JSON when it looks like JSON, else HCL); HCL blocks become objects, keys stay as written. */
+/** Keys written as HCL blocks (`Meta { … }`, `ACLs { … }`), which parse as one-element lists. */
+const BLOCKS = new Set(['meta', 'acls']);
+
+/** Parses a definition (JSON when it looks like JSON, else HCL); block keys become objects, keys stay as written. */
 export function parseDefinition(data: string): Record<string, unknown> {
   const raw = parseText(data, data.trimStart().startsWith('{') ? 'json' : 'hcl') as Record<string, unknown>;
-  return unblock(raw) as Record<string, unknown>;
+  return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, BLOCKS.has(k.toLowerCase()) ? unblock(v) : v]));
 }
 
-/** HCL's `Block { … }` parses as a one-element list: take the object. */
+/** A block's one-element list, as its object. */
 function unblock(v: unknown): unknown {
-  if (Array.isArray(v)) {
-    if (v.length === 1 && v[0] && typeof v[0] === 'object' && !Array.isArray(v[0])) return unblock(v[0]);
-    return v.map(unblock);
-  }
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, k.toLowerCase() === 'meta' ? unblockMeta(x) : unblock(x)]));
-  return v;
-}
-
-function unblockMeta(v: unknown): unknown {
-  return Array.isArray(v) && v.length === 1 ? v[0] : v;
+  return Array.isArray(v) && v.length === 1 && v[0] && typeof v[0] === 'object' ? v[0] : v;
 }
 
 /** The field of `obj` named `name` in any case or snake_case spelling. */
