@@ -109,7 +109,7 @@ async function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
   }
 }
 
-async function handle(d: L7Deps, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+export async function handle(d: L7Deps, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const { path, search } = requestPath(req.url ?? '/');
   const chain = d.chain.chain;
   if (!d.chain.isL7) {
