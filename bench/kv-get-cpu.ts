@@ -4,6 +4,7 @@
 // over the run divided by the GETs is the figure (median over rounds). For judging a change on a
 // shared machine by CPU per operation rather than wall-clock throughput.
 // Usage: node bench/kv-get-cpu.ts [requests=20000] [rounds=5] [tree...] (default: this tree)
+// KV_CPU_METHOD=PUT measures PUTs of the key instead (256-byte values alternating, so each PUT writes).
 import path from 'node:path';
 import { cpuMs, startServerProcess, type ServerProcess } from './support/proc.ts';
 import { RawHttpClient } from './support/raw-http.ts';
@@ -13,12 +14,14 @@ const rounds = Number(process.argv[3] ?? 5);
 const here = path.dirname(import.meta.dirname);
 const trees = process.argv.length > 4 ? process.argv.slice(4) : [here];
 const CONNECTIONS = 16;
+const METHOD = process.env.KV_CPU_METHOD === 'PUT' ? 'PUT' : 'GET';
+const VALUES = [Buffer.alloc(256, 'v'), Buffer.alloc(256, 'w')];
 
 async function run(agent: ServerProcess, client: RawHttpClient): Promise<number> {
   const before = cpuMs(agent.pid);
   let next = 0;
   await Promise.all(Array.from({ length: CONNECTIONS }, async () => {
-    while (next++ < requests) await client.request('GET', '/v1/kv/bench-key');
+    while (next++ < requests) await client.request(METHOD, '/v1/kv/bench-key', METHOD === 'PUT' ? VALUES[next & 1] : undefined);
   }));
   return ((cpuMs(agent.pid) - before) * 1000) / requests;
 }
@@ -41,5 +44,5 @@ try {
   }
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-for (const a of agents) console.log(`${a.tree}: agent CPU per GET ${median(a.us).toFixed(1)} µs (rounds: ${a.us.map((x) => x.toFixed(1)).join(' ')})`);
+for (const a of agents) console.log(`${a.tree}: agent CPU per ${METHOD} ${median(a.us).toFixed(1)} µs (rounds: ${a.us.map((x) => x.toFixed(1)).join(' ')})`);
 if (agents.length > 1) console.log(`ratio ${path.basename(agents[1].tree)}/${path.basename(agents[0].tree)}: ${(median(agents[1].us) / median(agents[0].us)).toFixed(3)}`);
