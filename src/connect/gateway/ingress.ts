@@ -1,0 +1,304 @@
+// The built-in data plane's ingress gateway (what Consul has Envoy do for a gateway of Kind
+// ingress-gateway): clients outside the mesh reach mesh services through the listeners of its
+// config entry. A tcp listener forwards each connection over mTLS to an instance of its one
+// service; an http listener picks the service by the request's Host (ingress-hosts.ts), applies
+// the service's RequestHeaders and ResponseHeaders and sends the request along the service's
+// discovery chain (routes, splits, subsets, failover) as the proxy's L7 upstreams do. Outbound
+// connections carry the gateway's own leaf, so the services' intentions from the gateway apply.
+// The entry and the gateway's linked services (wildcard `*` expanded) are followed by blocking
+// queries: listeners open, change and close without a restart.
+import http from 'node:http';
+import type net from 'node:net';
+import type { ConsulClient } from '../../api/index.ts';
+import type { GatewayService } from '../../api/config-entries.ts';
+import type { Logger } from '../../log.ts';
+import { parseServiceUri } from '../spiffe.ts';
+import { upstreamDefaults } from '../proxy/config.ts';
+import { ChainWatch } from '../proxy/l7-chain.ts';
+import { applyHeaderOps, type HeaderOps } from '../proxy/l7-route.ts';
+import { handle, type L7Deps } from '../proxy/l7-upstream.ts';
+import { proxyUpgrade } from '../proxy/l7-upgrade.ts';
+import { listen, startUpstreamListener, type ProxyListener } from '../proxy/listener.ts';
+import { resolveUpstream } from '../proxy/resolver.ts';
+import { ConnectService } from '../proxy/service.ts';
+import { ingressDomains, matchHost, type VirtualHost } from './ingress-hosts.ts';
+import { blockingWatch } from './watch.ts';
+
+/** One service of a listener in the ingress-gateway config entry. */
+export interface IngressEntryService {
+  Name: string;
+  Hosts?: string[] | null;
+  RequestHeaders?: HeaderOps | null;
+  ResponseHeaders?: HeaderOps | null;
+}
+
+/** One listener of the ingress-gateway config entry. */
+export interface IngressEntryListener {
+  Port: number;
+  Protocol?: string;
+  Services?: IngressEntryService[] | null;
+}
+
+/** The ingress-gateway config entry, the fields the gateway reads. */
+export interface IngressEntry {
+  Listeners?: IngressEntryListener[] | null;
+}
+
+/** What one listener serves: its protocol and its services with their hosts and header changes. */
+export interface ListenerPlan {
+  port: number;
+  protocol: 'tcp' | 'http';
+  services: { name: string; domains: string[]; request?: HeaderOps; response?: HeaderOps }[];
+}
+
+/**
+ * The listeners to run from the entry and the linked services (which expand a wildcard `*`): a
+ * service's header changes are its own entry's, else the wildcard's. A tcp listener serves its
+ * first service only.
+ */
+export function planListeners(entry: IngressEntry | null, linked: readonly GatewayService[]): ListenerPlan[] {
+  const out: ListenerPlan[] = [];
+  for (const l of entry?.Listeners ?? []) {
+    const port = Number(l.Port);
+    const protocol = l.Protocol === 'tcp' || !l.Protocol ? 'tcp' : l.Protocol === 'http' ? 'http' : null;
+    if (!protocol || !(port > 0)) continue;
+    const own = l.Services ?? [];
+    const byName = new Map(own.map((s) => [s.Name.toLowerCase(), s]));
+    const wildcard = byName.get('*');
+    const rows = linked.filter((r) => r.GatewayKind === 'ingress-gateway' && Number(r.Port) === port);
+    const names = rows.length ? rows.map((r) => r.Service.Name) : own.filter((s) => s.Name !== '*').map((s) => s.Name);
+    const services = [...new Set(names)].sort().map((name) => {
+      const s = byName.get(name.toLowerCase()) ?? wildcard;
+      const hosts = s && s.Name !== '*' ? s.Hosts : null;
+      return {
+        name, domains: ingressDomains(name, hosts, port),
+        ...(s?.RequestHeaders ? { request: s.RequestHeaders } : {}),
+        ...(s?.ResponseHeaders ? { response: s.ResponseHeaders } : {}),
+      };
+    });
+    if (services.length === 0) continue;
+    out.push({ port, protocol, services: protocol === 'tcp' ? services.slice(0, 1) : services });
+  }
+  return out;
+}
+
+/** What an ingress gateway needs. */
+export interface IngressGatewayOptions {
+  client: ConsulClient;
+  logger: Logger;
+  /** The gateway's service name: its identity and the name of its config entry. */
+  service: string;
+  /** The address its listeners bind (the registration's address, else every interface). */
+  bindHost: string;
+  /** How long a dial of a mesh instance may take (Consul's cluster default, 5 s). */
+  connectTimeoutMs?: number;
+  /** Picks split legs and instances (Math.random unless a test fixes it). */
+  random?: () => number;
+}
+
+interface Route {
+  name: string;
+  deps: L7Deps;
+  request?: HeaderOps;
+  response?: HeaderOps;
+}
+
+type Running =
+  | { protocol: 'http'; key: string; address: string; server: http.Server; conns: Set<net.Socket>; vhosts: VirtualHost<Route>[] }
+  | { protocol: 'tcp'; key: string; address: string; listener: ProxyListener };
+
+/** A running ingress gateway: start() watches and binds, close() stops everything. */
+export class IngressGateway {
+  readonly #o: IngressGatewayOptions;
+  readonly #log: Logger;
+  readonly #abort = new AbortController();
+  readonly #svc: ConnectService;
+  readonly #running = new Map<number, Running>();
+  readonly #chains = new Map<string, ChainWatch>();
+  #entry: IngressEntry | null | undefined;
+  #linked: GatewayService[] | undefined;
+  #applying: Promise<void> = Promise.resolve();
+  #firstApplied!: () => void;
+  readonly #applied = new Promise<void>((resolve) => { this.#firstApplied = resolve; });
+
+  constructor(o: IngressGatewayOptions) {
+    this.#o = o;
+    this.#log = o.logger;
+    this.#svc = new ConnectService(o.service, o.client, o.logger.child({ identity: o.service }));
+  }
+
+  /** The gateway's identity (its leaf and the roots). */
+  get service(): ConnectService {
+    return this.#svc;
+  }
+
+  /** The bound listeners by port, `host:port`. */
+  get addresses(): Map<number, string> {
+    return new Map([...this.#running].map(([port, r]) => [port, r.address]));
+  }
+
+  /** Starts the watches; resolves once the entry and linked services were read and the listeners opened. */
+  async start(): Promise<void> {
+    const signal = this.#abort.signal;
+    this.#svc.start();
+    const name = encodeURIComponent(this.#o.service);
+    void blockingWatch('ingress-gateway config entry',
+      async (opts) => {
+        const res = await this.#o.client.request({ method: 'GET', path: `/v1/config/ingress-gateway/${name}`, options: opts, accept: [404] });
+        return { data: res.status === 404 ? null : JSON.parse(res.body.toString('utf8')) as IngressEntry, meta: res.meta };
+      },
+      (e) => { this.#entry = e; this.#schedule(); }, this.#log, signal);
+    void blockingWatch('gateway services',
+      (opts) => this.#o.client.json<GatewayService[] | null>({ method: 'GET', path: `/v1/catalog/gateway-services/${name}`, options: opts }),
+      (rows) => { this.#linked = rows ?? []; this.#schedule(); }, this.#log, signal);
+    await Promise.race([this.#applied, new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))]);
+  }
+
+  /** Stops the watches, closes the listeners and their connections. */
+  async close(): Promise<void> {
+    this.#abort.abort();
+    await this.#applying;
+    await Promise.all([...this.#running.values()].map((r) => this.#stop(r)));
+    this.#running.clear();
+    for (const c of this.#chains.values()) c.close();
+    this.#chains.clear();
+    this.#svc.close();
+  }
+
+  #schedule(): void {
+    if (this.#entry === undefined || this.#linked === undefined) return;
+    this.#applying = this.#applying.then(() => this.#apply()).catch((err: Error) => this.#log.error({ error: err.message }, 'failed to apply the ingress gateway configuration'));
+  }
+
+  /** Brings the listeners in line with the entry: new ports open, gone ones close, changed ones are updated (http) or reopened (tcp or a protocol change). */
+  async #apply(): Promise<void> {
+    if (this.#abort.signal.aborted) return;
+    const plans = planListeners(this.#entry ?? null, this.#linked ?? []);
+    const wanted = new Map(plans.map((p) => [p.port, p]));
+    for (const [port, r] of [...this.#running]) {
+      const p = wanted.get(port);
+      if (p && p.protocol === r.protocol && (r.protocol === 'http' || r.key === tcpKey(p))) continue;
+      this.#running.delete(port);
+      await this.#stop(r);
+      this.#log.info({ port }, 'Stopped ingress gateway listener');
+    }
+    const used = new Set<string>();
+    for (const p of plans) {
+      const r = this.#running.get(p.port);
+      try {
+        if (p.protocol === 'tcp') {
+          if (!r) await this.#startTcp(p);
+        } else {
+          const vhosts = p.services.map((s) => ({ domains: s.domains, value: this.#route(s, used) }));
+          if (r?.protocol === 'http') r.vhosts = vhosts;
+          else await this.#startHttp(p, vhosts);
+        }
+      } catch (err) {
+        this.#log.error({ port: p.port, error: (err as Error).message }, 'failed to start ingress gateway listener');
+      }
+    }
+    for (const [key, c] of this.#chains) if (!used.has(key)) { c.close(); this.#chains.delete(key); }
+    this.#firstApplied();
+  }
+
+  #route(s: ListenerPlan['services'][number], used: Set<string>): Route {
+    const key = s.name.toLowerCase();
+    used.add(key);
+    let chain = this.#chains.get(key);
+    const connectTimeoutMs = this.#o.connectTimeoutMs ?? 5000;
+    if (!chain) {
+      const u = upstreamDefaults({ DestinationName: s.name, ConnectTimeoutMs: connectTimeoutMs, Protocol: 'http' });
+      chain = new ChainWatch(this.#o.client, u, () => this.#svc.caRoots?.TrustDomain ?? '', this.#log.child({ upstream: s.name }));
+      chain.start();
+      this.#chains.set(key, chain);
+    }
+    const deps: L7Deps = { svc: this.#svc, chain, random: this.#o.random ?? Math.random, connectTimeoutMs, log: this.#log.child({ upstream: s.name }) };
+    return { name: s.name, deps, ...(s.request ? { request: s.request } : {}), ...(s.response ? { response: s.response } : {}) };
+  }
+
+  async #startTcp(p: ListenerPlan): Promise<void> {
+    const name = p.services[0].name;
+    const cfg = upstreamDefaults({
+      DestinationName: name, LocalBindAddress: this.#o.bindHost, LocalBindPort: p.port, ConnectTimeoutMs: this.#o.connectTimeoutMs ?? 5000,
+    });
+    const resolve = (signal: AbortSignal) => {
+      const dc = parseServiceUri(this.#svc.leafCert?.ServiceURI ?? '')?.datacenter ?? '';
+      return resolveUpstream(this.#o.client, cfg, this.#svc.caRoots?.TrustDomain ?? '', dc, this.#o.random ?? Math.random, signal);
+    };
+    const listener = await startUpstreamListener(this.#svc, cfg, resolve, this.#log.child({ listener: p.port, upstream: name }));
+    if (this.#abort.signal.aborted) return void (await listener.close());
+    this.#running.set(p.port, { protocol: 'tcp', key: tcpKey(p), address: listener.address, listener });
+    this.#log.info({ bind_addr: listener.address, service: name }, 'Starting ingress gateway tcp listener');
+  }
+
+  async #startHttp(p: ListenerPlan, vhosts: VirtualHost<Route>[]): Promise<void> {
+    const conns = new Set<net.Socket>();
+    const running: Running = { protocol: 'http', key: String(p.port), address: '', server: undefined as unknown as http.Server, conns, vhosts };
+    const server = http.createServer({ keepAliveTimeout: 60_000 }, (req, res) => this.#serve(running, req, res));
+    server.on('connection', (s: net.Socket) => { conns.add(s); s.once('close', () => conns.delete(s)); });
+    server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, early: Buffer) => {
+      const route = matchHost(running.vhosts, req.headers.host);
+      if (!route) return void socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+      if (route.request) applyHeaderOps(req.headers, [route.request]);
+      proxyUpgrade(route.deps, req, socket, early).catch((err: Error) => {
+        route.deps.log.error({ error: err.message }, 'upgrade failed');
+        socket.destroy();
+      });
+    });
+    running.server = server;
+    await listen(server, this.#o.bindHost, p.port, this.#log);
+    if (this.#abort.signal.aborted) return void server.close();
+    const a = server.address() as net.AddressInfo;
+    running.address = a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
+    this.#running.set(p.port, running);
+    this.#log.info({ bind_addr: running.address, services: p.services.map((s) => s.name) }, 'Starting ingress gateway http listener');
+  }
+
+  #serve(r: Extract<Running, { protocol: 'http' }>, req: http.IncomingMessage, res: http.ServerResponse): void {
+    const route = matchHost(r.vhosts, req.headers.host);
+    // No virtual host for the Host: Envoy's 404 with no body.
+    if (!route) return void res.writeHead(404, { 'content-length': 0 }).end();
+    if (route.request) applyHeaderOps(req.headers, [route.request]);
+    if (route.response) withResponseOps(res, route.response);
+    handle(route.deps, req, res).catch((err: Error) => {
+      route.deps.log.error({ error: err.message }, 'request failed');
+      if (res.headersSent) return void res.destroy();
+      const text = 'upstream connect error or disconnect/reset before headers. reset reason: connection failure';
+      res.writeHead(503, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(text) }).end(text);
+    });
+  }
+
+  async #stop(r: Running): Promise<void> {
+    if (r.protocol === 'tcp') return r.listener.close();
+    await new Promise<void>((resolve) => {
+      r.server.close(() => resolve());
+      for (const c of r.conns) c.destroy();
+    });
+  }
+}
+
+function tcpKey(p: ListenerPlan): string {
+  return `tcp/${p.services[0]?.name.toLowerCase() ?? ''}`;
+}
+
+/** Applies a virtual host's response header changes after the route's, as Envoy evaluates them, to whatever head `res` sends. */
+function withResponseOps(res: http.ServerResponse, ops: HeaderOps): void {
+  const writeHead = res.writeHead.bind(res) as (status: number, ...rest: unknown[]) => http.ServerResponse;
+  res.writeHead = ((status: number, ...rest: unknown[]) => {
+    // writeHead(status, [reason,] headers): the reason may be given as undefined.
+    const reason = rest.length >= 2 ? rest[0] as string | undefined : undefined;
+    const given = (rest.length >= 2 ? rest[1] : rest[0] ?? {}) as Record<string, string | string[] | number | undefined>;
+    const headers: Record<string, string | string[] | undefined> = {};
+    for (const [k, v] of Object.entries(given)) headers[k.toLowerCase()] = typeof v === 'number' ? String(v) : v;
+    for (const k of res.getHeaderNames()) {
+      if (headers[k] === undefined) {
+        const v = res.getHeader(k);
+        headers[k] = typeof v === 'number' ? String(v) : v;
+      }
+      res.removeHeader(k);
+    }
+    applyHeaderOps(headers, [ops]);
+    for (const [k, v] of Object.entries(headers)) if (v === undefined) delete headers[k];
+    return reason ? writeHead(status, reason, headers) : writeHead(status, headers);
+  }) as typeof res.writeHead;
+}
