@@ -96,6 +96,8 @@ describe('namespaces and partitions (ACLs off)', () => {
     assert.deepEqual(Object.keys(p.json), ['Name', 'Description', 'CreateIndex', 'ModifyIndex']);
     assert.equal((await call('GET', '/v1/partition/west')).json.Description, 'West side');
     assert.deepEqual([(await call('GET', '/v1/partition/nope')).status], [404]);
+    const bad = await call('PUT', '/v1/partition', { Name: 'bad_name' });
+    assert.deepEqual([bad.status, bad.text], [400, 'Invalid partition name "bad_name": must be a valid DNS hostname label']);
     const inWest = await call('PUT', '/v1/namespace?partition=west', { Name: 'web' });
     assert.equal(inWest.json.Partition, 'west');
     assert.deepEqual((await call('GET', '/v1/namespaces?partition=west')).json.map((n: any) => n.Name), ['default', 'web']);

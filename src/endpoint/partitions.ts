@@ -26,14 +26,9 @@ export interface PartitionInput {
 /** The default namespace a new partition gets (Consul Enterprise's builtin namespace record). */
 const PARTITION_DEFAULT_NAMESPACE: NamespaceRecord = { Name: DEFAULT_TENANCY_NAME, Description: 'Builtin Default Namespace' };
 
-/** Consul Enterprise's partition names: DNS labels starting with a lower-case letter. */
-const PARTITION_NAME = /^[a-z]/;
-
-/** Refuses a partition name Consul Enterprise refuses. */
+/** Refuses a partition name that is not a DNS hostname label (Consul Enterprise's API docs). */
 export function checkPartitionName(name: string): void {
-  if (!validTenancyName(name) || !PARTITION_NAME.test(name)) {
-    throw new BadRequestError(`Invalid partition name "${name}": must be a valid DNS hostname label starting with a lower-case letter`);
-  }
+  if (!validTenancyName(name)) throw new BadRequestError(`Invalid partition name "${name}": must be a valid DNS hostname label`);
 }
 
 /**
