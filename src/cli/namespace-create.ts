@@ -19,7 +19,7 @@ export const NAMESPACE_WRITE_FLAGS: FlagDef[] = [
   { name: 'default-role-name', kind: 'list', usage: 'Name of a role from the default namespace to inject for all tokens in this namespace. May be specified multiple times.' },
   FORMAT_FLAG,
   showMetaFlag('show-meta'),
-  PARTITION_FLAG,
+  ...PARTITION_FLAG,
 ];
 
 const list = (flags: ParsedFlags, name: string): string[] => (flags.values[name] as string[] | undefined) ?? [];

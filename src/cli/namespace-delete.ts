@@ -11,7 +11,7 @@ import { PARTITION_FLAG, partitionOption } from './namespace.ts';
 export const namespaceDeleteCommand: Command = {
   name: 'namespace delete',
   synopsis: 'Delete a Namespace',
-  flags: [PARTITION_FLAG, ...HTTP_FLAGS],
+  flags: [...PARTITION_FLAG, ...HTTP_FLAGS],
   help: `
 Usage: proconsul namespace delete <name> [options]
 

@@ -11,7 +11,7 @@ import { FORMAT_FLAG, INVALID_FORMAT, PARTITION_FLAG, formatNamespaceList, forma
 export const namespaceListCommand: Command = {
   name: 'namespace list',
   synopsis: 'List all Namespaces',
-  flags: [FORMAT_FLAG, showMetaFlag('meta'), PARTITION_FLAG, ...HTTP_FLAGS],
+  flags: [FORMAT_FLAG, showMetaFlag('meta'), ...PARTITION_FLAG, ...HTTP_FLAGS],
   help: `
 Usage: proconsul namespace list [options]
 

@@ -11,7 +11,7 @@ import { FORMAT_FLAG, INVALID_FORMAT, PARTITION_FLAG, formatNamespace, formatOf,
 export const namespaceReadCommand: Command = {
   name: 'namespace read',
   synopsis: 'Read a Namespace',
-  flags: [FORMAT_FLAG, showMetaFlag('meta'), PARTITION_FLAG, ...HTTP_FLAGS],
+  flags: [FORMAT_FLAG, showMetaFlag('meta'), ...PARTITION_FLAG, ...HTTP_FLAGS],
   help: `
 Usage: proconsul namespace read <name> [options]
 

@@ -13,7 +13,7 @@ import {
 export const namespaceWriteCommand: Command = {
   name: 'namespace write',
   synopsis: 'Create or update a Namespace from its full definition',
-  flags: [FORMAT_FLAG, showMetaFlag('meta'), PARTITION_FLAG, ...HTTP_FLAGS],
+  flags: [FORMAT_FLAG, showMetaFlag('meta'), ...PARTITION_FLAG, ...HTTP_FLAGS],
   help: `
 Usage: proconsul namespace write <namespace definition>
 

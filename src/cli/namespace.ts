@@ -8,6 +8,7 @@ import { parseText } from '../agent/config/index.ts';
 import type { ACLLink, Namespace } from '../api/namespaces.ts';
 import type { FlagDef, ParsedFlags } from './flags.ts';
 import { RUN_RESULT_HELP, readAll, type Command } from './io.ts';
+import { HTTP_FLAGS } from './http-flags.ts';
 
 /** The -format values (pretty first, as Consul's namespace commands list them). */
 export const NAMESPACE_FORMATS = ['pretty', 'json'];
@@ -17,11 +18,14 @@ export const FORMAT_FLAG: FlagDef = {
   name: 'format', kind: 'string', default: 'pretty', usage: `How to output the results. The choices are: ${NAMESPACE_FORMATS.join(', ')}`,
 };
 
-/** -partition (the API option of the namespace commands). */
-export const PARTITION_FLAG: FlagDef = {
+/**
+ * -partition (the API option of the namespace commands), unless the shared HTTP flags carry one
+ * already (tenancy slice 8 adds it to every HTTP command).
+ */
+export const PARTITION_FLAG: FlagDef[] = HTTP_FLAGS.some((f) => f.name === 'partition') ? [] : [{
   name: 'partition', kind: 'string', default: '',
   usage: "Specifies the admin partition to query. If not provided, the admin partition will be inferred from the request's ACL token, or will default to the `default` admin partition. Admin Partitions are a Consul Enterprise feature.",
-};
+}];
 
 /** A `-meta`-style flag that shows the raft indexes (`-meta` on read/list/write, `-show-meta` on create/update). */
 export function showMetaFlag(name: string, what = 'namespace'): FlagDef {
