@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { startAclAgent, httpCaller, tokenWithRules, ROOT, type HttpCall } from './support/acl.ts';
 import type { DevAgent } from './support/agent.ts';
 import { encodeRecord, namespaceKey } from '../src/state/index.ts';
+import { memoryIO } from '../src/cli/io.ts';
+import { runCli } from '../src/cli/registry.ts';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
@@ -225,5 +227,28 @@ describe('KV in namespaces', () => {
       { KV: { Verb: 'get', Key: 'txn/k' } },
     ]);
     assert.deepEqual(read.json.Results.map((r: any) => r.KV.Namespace), ['team-a'], 'the default-namespace read is filtered out');
+  });
+
+  test('kv commands: -namespace, -partition and CONSUL_NAMESPACE (the flag wins)', async () => {
+    const cli = async (argv: string[], env: NodeJS.ProcessEnv = {}) => {
+      const io = memoryIO({ env: { CONSUL_HTTP_ADDR: dev.httpAddr, CONSUL_HTTP_TOKEN: ROOT, ...env } });
+      const code = await runCli(argv, io);
+      return { code, out: io.out, err: io.err };
+    };
+    assert.deepEqual(await cli(['kv', 'put', '-namespace', 'team-a', 'cli/k', 'va']), { code: 0, out: 'Success! Data written to: cli/k\n', err: '' });
+    assert.deepEqual(await cli(['kv', 'get', 'cli/k'], { CONSUL_NAMESPACE: 'team-a' }), { code: 0, out: 'va\n', err: '' });
+    assert.deepEqual(await cli(['kv', 'get', 'cli/k']), { code: 1, out: '', err: 'Error! No key exists at: cli/k\n' });
+    assert.deepEqual(await cli(['kv', 'get', '-namespace=team-a', 'cli/k'], { CONSUL_NAMESPACE: 'team-b' }), { code: 0, out: 'va\n', err: '' });
+    assert.equal((await cli(['kv', 'get', '-partition=default', '-namespace=team-a', 'cli/k'])).out, 'va\n');
+    const detailed = await cli(['kv', 'get', '-detailed', '-namespace', 'team-a', 'cli/k']);
+    assert.match(detailed.out, /^Session {10}-\nPartition {8}default\nNamespace {8}team-a\nValue {12}va\n$/m);
+    assert.ok(!(await cli(['kv', 'get', '-detailed', 'golden-none'], {})).out.includes('Namespace'));
+    const exported = await cli(['kv', 'export', '-namespace', 'team-a', 'cli/']);
+    assert.equal(JSON.parse(exported.out)[0].namespace, 'team-a');
+    assert.deepEqual(await cli(['kv', 'delete', '-namespace', 'team-a', 'cli/k']), { code: 0, out: 'Success! Deleted key: cli/k\n', err: '' });
+    assert.equal((await cli(['kv', 'get', 'cli/k'], { CONSUL_NAMESPACE: 'team-a' })).code, 1);
+    const refused = await cli(['kv', 'put', '-namespace', 'nope', 'cli/k', 'v']);
+    assert.equal(refused.code, 1);
+    assert.match(refused.err, /Namespace "nope" does not exist/);
   });
 });

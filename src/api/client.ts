@@ -224,6 +224,9 @@ export class ConsulClient {
     const q: Record<string, string[]> = {};
     const dc = o.datacenter ?? this.config.datacenter;
     if (dc) q.dc = [dc];
+    // Go's newRequest: the client's namespace and partition go on every request.
+    if (this.config.namespace) q.ns = [this.config.namespace];
+    if (this.config.partition) q.partition = [this.config.partition];
     if (o.stale) q.stale = [''];
     if (o.consistent) q.consistent = [''];
     if (o.index) q.index = [String(o.index)];

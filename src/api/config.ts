@@ -15,6 +15,10 @@ export interface ClientOptions {
   tokenFile?: string;
   /** Datacenter sent as `?dc=` on every request unless a call names another. */
   datacenter?: string;
+  /** Namespace sent as `?ns=` on every request; default CONSUL_NAMESPACE. */
+  namespace?: string;
+  /** Admin partition sent as `?partition=` on every request; default CONSUL_PARTITION. */
+  partition?: string;
   /** TLS settings for https; default from CONSUL_CACERT, CONSUL_CAPATH, CONSUL_CLIENT_CERT, … */
   tls?: TlsOptions;
   /** The environment to read defaults from; default process.env. */
@@ -40,6 +44,10 @@ export interface ResolvedConfig {
   pathPrefix: string;
   token: string;
   datacenter: string;
+  /** '' when none: no `ns` parameter. */
+  namespace?: string;
+  /** '' when none: no `partition` parameter. */
+  partition?: string;
   basicAuth?: string;
   tls: TlsOptions;
 }
@@ -115,7 +123,9 @@ export function resolveConfig(opts: ClientOptions = {}): ResolvedConfig {
     serverName: opts.tls?.serverName || env.CONSUL_TLS_SERVER_NAME || undefined,
     insecureSkipVerify: opts.tls?.insecureSkipVerify ?? verify === false,
   };
-  return { ...where, token, datacenter: opts.datacenter ?? '', basicAuth, tls };
+  const namespace = opts.namespace || env.CONSUL_NAMESPACE || '';
+  const partition = opts.partition || env.CONSUL_PARTITION || '';
+  return { ...where, token, datacenter: opts.datacenter ?? '', namespace, partition, basicAuth, tls };
 }
 
 // Go's AppendCertsFromPEM accepts a file holding at least one certificate block.

@@ -25,5 +25,11 @@ export const HTTP_SERVER_FLAGS: FlagDef[] = [
 /** All HTTP flags, for commands that merge both sets as Consul's kv commands do. */
 export const HTTP_FLAGS: FlagDef[] = [...HTTP_CLIENT_FLAGS, ...HTTP_SERVER_FLAGS];
 
+/** Namespace and admin partition flags (Consul's MultiTenancyFlags), listed with a command's own options. */
+export const MULTI_TENANCY_FLAGS: FlagDef[] = [
+  { name: 'namespace', kind: 'string', usage: "Specifies the namespace to query. If not provided, the namespace will be inferred from the request's ACL token, or will default to the `default` namespace. Namespaces are a Consul Enterprise feature." },
+  { name: 'partition', kind: 'string', usage: "Specifies the admin partition to query. If not provided, the admin partition will be inferred from the request's ACL token, or will default to the `default` admin partition. Admin Partitions are a Consul Enterprise feature." },
+];
+
 /** Names of the HTTP flags, which help lists under "HTTP API Options". */
 export const HTTP_FLAG_NAMES: ReadonlySet<string> = new Set(HTTP_FLAGS.map((f) => f.name));

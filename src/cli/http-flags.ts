@@ -5,7 +5,7 @@ import { ConfigError, ConsulClient, readTokenFile } from '../api/index.ts';
 import { ui, type CliIO } from './io.ts';
 import type { ParsedFlags } from './flags.ts';
 
-export { HTTP_CLIENT_FLAGS, HTTP_SERVER_FLAGS, HTTP_FLAGS, HTTP_FLAG_NAMES } from './http-flag-defs.ts';
+export { HTTP_CLIENT_FLAGS, HTTP_SERVER_FLAGS, HTTP_FLAGS, HTTP_FLAG_NAMES, MULTI_TENANCY_FLAGS } from './http-flag-defs.ts';
 
 /** Builds the client from parsed flags and the environment; throws ConfigError as Go's APIClient() errors. */
 export function clientFromFlags(flags: ParsedFlags, env: NodeJS.ProcessEnv): ConsulClient {
@@ -18,6 +18,8 @@ export function clientFromFlags(flags: ParsedFlags, env: NodeJS.ProcessEnv): Con
     address: str('http-addr'),
     token,
     datacenter: str('datacenter'),
+    namespace: str('namespace'),
+    partition: str('partition'),
     tls: {
       caFile: str('ca-file'), caPath: str('ca-path'), clientCert: str('client-cert'),
       clientKey: str('client-key'), serverName: str('tls-server-name'),

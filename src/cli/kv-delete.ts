@@ -2,7 +2,7 @@
 // with `consul kv delete`'s checks, messages and exit codes.
 
 import { asIs, fail, step, withClient } from './client-command.ts';
-import { HTTP_FLAGS } from './http-flags.ts';
+import { HTTP_FLAGS, MULTI_TENANCY_FLAGS } from './http-flags.ts';
 import { ui, type CliIO, type Command } from './io.ts';
 import { parseKeyCommand } from './kv-key.ts';
 
@@ -15,6 +15,7 @@ export const kvDeleteCommand: Command = {
     { name: 'modify-index', kind: 'uint', default: 0, usage: 'Unsigned integer representing the ModifyIndex of the key. This is used in combination with the -cas flag.' },
     { name: 'recurse', kind: 'bool', usage: 'Recursively delete all keys with the path. The default value is false.' },
     ...HTTP_FLAGS,
+    ...MULTI_TENANCY_FLAGS,
   ],
   help: `
 Usage: proconsul kv delete [options] KEY_OR_PREFIX

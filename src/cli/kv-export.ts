@@ -2,7 +2,7 @@
 // base64 values), ready for `kv import`.
 
 import { withClient } from './client-command.ts';
-import { HTTP_FLAGS, staleFlag } from './http-flags.ts';
+import { HTTP_FLAGS, MULTI_TENANCY_FLAGS, staleFlag } from './http-flags.ts';
 import { ui, type CliIO, type Command } from './io.ts';
 import { goJsonIndent, toEntry } from './kv-entry.ts';
 import { parseKeyCommand } from './kv-key.ts';
@@ -11,7 +11,7 @@ import { parseKeyCommand } from './kv-key.ts';
 export const kvExportCommand: Command = {
   name: 'kv export',
   synopsis: 'Exports a tree from the KV store as JSON',
-  flags: [...HTTP_FLAGS],
+  flags: [...HTTP_FLAGS, ...MULTI_TENANCY_FLAGS],
   help: `
 Usage: proconsul kv export [KEY_OR_PREFIX]
 

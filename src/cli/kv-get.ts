@@ -3,7 +3,7 @@
 
 import type { ConsulClient, KVPair } from '../api/index.ts';
 import { fail, withClient } from './client-command.ts';
-import { HTTP_FLAGS, staleFlag } from './http-flags.ts';
+import { HTTP_FLAGS, MULTI_TENANCY_FLAGS, staleFlag } from './http-flags.ts';
 import { ui, type CliIO, type Command } from './io.ts';
 import { parseKeyCommand } from './kv-key.ts';
 
@@ -17,6 +17,9 @@ export function detailedPair(pair: KVPair, base64: boolean): string {
     ['LockIndex', String(pair.LockIndex)],
     ['ModifyIndex', String(pair.ModifyIndex)],
     ['Session', pair.Session ? pair.Session : '-'],
+    // Consul Enterprise's answers carry the entry's partition and namespace.
+    ...(pair.Partition ? [['Partition', pair.Partition] as [string, string]] : []),
+    ...(pair.Namespace ? [['Namespace', pair.Namespace] as [string, string]] : []),
     ['Value', value],
   ];
   const width = Math.max(...rows.map(([k]) => k.length)) + 6;
@@ -39,6 +42,7 @@ export const kvGetCommand: Command = {
     { name: 'recurse', kind: 'bool', usage: 'Recursively look at all keys prefixed with the given path. The default value is false.' },
     { name: 'separator', kind: 'string', default: '/', usage: 'String to use as a separator between keys. The default value is "/", but this option is only taken into account when paired with the -keys flag.' },
     ...HTTP_FLAGS,
+    ...MULTI_TENANCY_FLAGS,
   ],
   help: `
 Usage: proconsul kv get [options] [KEY_OR_PREFIX]

@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { goFileError } from '../api/errors.ts';
 import { step, withClient } from './client-command.ts';
-import { HTTP_FLAGS } from './http-flags.ts';
+import { HTTP_FLAGS, MULTI_TENANCY_FLAGS } from './http-flags.ts';
 import { parseCommandFlags, readAll, ui, type CliIO, type Command } from './io.ts';
 import { decodeBase64Strict, parseEntries } from './kv-entry.ts';
 
@@ -35,7 +35,7 @@ export async function importData(args: string[], stdin: NodeJS.ReadableStream): 
 export const kvImportCommand: Command = {
   name: 'kv import',
   synopsis: 'Imports a tree stored as JSON to the KV store',
-  flags: [...HTTP_FLAGS],
+  flags: [...HTTP_FLAGS, ...MULTI_TENANCY_FLAGS],
   help: `
 Usage: proconsul kv import [DATA]
 

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import type { ConsulClient } from '../api/index.ts';
 import { goFileError } from '../api/errors.ts';
 import { withClient } from './client-command.ts';
-import { HTTP_FLAGS } from './http-flags.ts';
+import { HTTP_FLAGS, MULTI_TENANCY_FLAGS } from './http-flags.ts';
 import { parseCommandFlags, readAll, ui, type CliIO, type Command } from './io.ts';
 import { decodeBase64Strict } from './kv-entry.ts';
 
@@ -44,6 +44,7 @@ export const kvPutCommand: Command = {
     { name: 'acquire', kind: 'bool', usage: 'Obtain a lock on the key. If the key does not exist, this operation will create the key and obtain the lock. The session must already exist and be specified via the -session flag. The default value is false.' },
     { name: 'release', kind: 'bool', usage: 'Forfeit the lock on the key at the given path. This requires the -session flag to be set. The key must be held by the session in order to be unlocked. The default value is false.' },
     ...HTTP_FLAGS,
+    ...MULTI_TENANCY_FLAGS,
   ],
   help: `
 Usage: proconsul kv put [options] KEY [DATA]
