@@ -3,6 +3,7 @@
 // built-in data plane cannot do (no Envoy to bootstrap or pass arguments to, no gateways yet).
 import net from 'node:net';
 import type { FlagDef, ParsedFlags } from './flags.ts';
+import { gatewayPlan, type GatewayPlan } from './connect-gateway.ts';
 import { HTTP_CLIENT_FLAGS } from './http-flag-defs.ts';
 
 const GATEWAY_PORT = 8443;
@@ -124,6 +125,8 @@ export interface EnvoyPlan {
   ready?: { host: string; port: number };
   /** Consul's warnings (stderr) and notes on flags that only shaped Envoy's bootstrap. */
   warnings: string[];
+  /** -gateway ingress: the gateway to register or find. */
+  ingress?: GatewayPlan;
 }
 
 /** The refusal printed for -gateway: the built-in data plane runs sidecars only. */
@@ -154,13 +157,13 @@ export function planEnvoy(flags: ParsedFlags, env: NodeJS.ProcessEnv): { error: 
     if (gateway !== 'mesh') return { error: "'-expose-servers' can only be used for mesh gateways" };
     if (!on('register')) return { error: "'-expose-servers' requires '-register'" };
   }
-  if (gateway) return { error: GATEWAYS.includes(gateway) ? gatewayRefusal(gateway) : 'Gateway must be one of: api, terminating, mesh, or ingress' };
-  if (!proxyId && !sidecarFor) return { error: 'No proxy ID specified. One of -proxy-id, -sidecar-for, or -gateway is required' };
+  if (gateway && gateway !== 'ingress') return { error: GATEWAYS.includes(gateway) ? gatewayRefusal(gateway) : 'Gateway must be one of: api, terminating, mesh, or ingress' };
+  if (!proxyId && !sidecarFor && !gateway) return { error: 'No proxy ID specified. One of -proxy-id, -sidecar-for, or -gateway is required' };
   const [key, cert, caFile, caPath] = ['prometheus-key-file', 'prometheus-cert-file', 'prometheus-ca-file', 'prometheus-ca-path'].map(str);
   if ((key || cert || caFile || caPath) && (!key || !cert || (!caFile && !caPath))) {
     return { error: 'Must provide a CA (-prometheus-ca-file or -prometheus-ca-path) as well as -prometheus-cert-file and -prometheus-key-file to enable TLS for prometheus metrics' };
   }
-  if (on('register')) return { error: str('node-name') ? "'-register' cannot be used with '-node-name'" : 'Auto-Registration can only be used for gateways' };
+  if (on('register') && !gateway) return { error: str('node-name') ? "'-register' cannot be used with '-node-name'" : 'Auto-Registration can only be used for gateways' };
   if (str('node-name')) return { error: '-node-name: the built-in data plane reads its proxy registration from the local agent; run it on the agent where the proxy is registered, without -node-name' };
   if (on('bootstrap')) return { error: `-bootstrap: ${NO_ENVOY}, so there is no Envoy bootstrap configuration to generate. Run without -bootstrap to start the built-in proxy.` };
   if (flags.args.length > 0) return { error: `Cannot pass arguments to Envoy (${flags.args.join(' ')}): ${NO_ENVOY}. Run without the arguments after --.` };
@@ -175,6 +178,7 @@ export function planEnvoy(flags: ParsedFlags, env: NodeJS.ProcessEnv): { error: 
   const adminPort = port(admin.port);
   if (adminPort === null) return { error: `Invalid admin bind port: ${JSON.stringify(admin.port)}` };
   const plan: EnvoyPlan = { proxyId, sidecarFor, admin: { host: admin.host, port: adminPort }, warnings: [] };
+  if (gateway === 'ingress') plan.ingress = gatewayPlan(flags, proxyId, parseServiceAddress, parseBindAddress);
   if (str('admin-access-log-path') !== '/dev/null') {
     plan.warnings.push('-admin-access-log-path is deprecated and will be removed in a future version of Consul. Configure access logging with proxy-defaults.accessLogs.');
   }

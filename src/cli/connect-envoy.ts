@@ -11,6 +11,7 @@ import { createLogger, type Logger } from '../log.ts';
 import { ENVOY_FLAGS, addressFlagError, gatewayRefusal, planEnvoy, type EnvoyPlan } from './connect-envoy-flags.ts';
 import type { ParsedFlags } from './flags.ts';
 import { openClient } from './http-flags.ts';
+import { runIngressGatewayEnvoy } from './connect-ingress-gateway.ts';
 import { parseCommandFlags, ui, type CliIO, type Command } from './io.ts';
 import { goFlagDefaults } from './usage.ts';
 
@@ -88,6 +89,8 @@ export async function runConnectEnvoy(flags: ParsedFlags, io: CliIO, stop: Promi
   let stopped = false;
   const stopping = stop.then(() => { stopped = true; });
   try {
+    const ingress = flags.values.gateway === 'ingress' ? planEnvoy(flags, io.env) : null;
+    if (ingress && 'plan' in ingress && ingress.plan.ingress) return await runIngressGatewayEnvoy({ ...ingress.plan, gateway: ingress.plan.ingress }, io, client, stop);
     const prepared = await Promise.race([prepare(flags, io, client, () => stopped), stopping.then(() => null)]);
     if (stopped) return 0;
     if (!prepared) return 1;
@@ -167,7 +170,9 @@ Usage: proconsul connect envoy [options] [-- pass-through options]
   There is no xDS server and no Envoy to configure, so -bootstrap and
   pass-through options are refused; flags that only shaped Envoy's bootstrap
   (-grpc-addr, -envoy-binary, -prometheus-*, ...) are accepted and ignored.
-  Gateways (-gateway, -mesh-gateway, -register) are not built yet.
+  With -gateway ingress it runs the built-in ingress gateway (registered
+  first with -register) for the gateway's ingress-gateway config entry; other
+  gateways (-gateway terminating|mesh|api, -mesh-gateway) are not built yet.
 
   The proxy requires service:write permissions for the service it represents.
   The token may be passed via the CLI or the CONSUL_HTTP_TOKEN environment
