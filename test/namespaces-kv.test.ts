@@ -251,4 +251,21 @@ describe('KV in namespaces', () => {
     assert.equal(refused.code, 1);
     assert.match(refused.err, /Namespace "nope" does not exist/);
   });
+
+  test('lock-delay after an invalidation holds the key in its namespace only; unknown partitions are refused', async () => {
+    const mk = async (ns: string) => (await call('PUT', `/v1/session/create?ns=${ns}`, ROOT, { LockDelay: '60s' })).json.ID as string;
+    const s1 = await mk('team-a');
+    assert.equal((await call('PUT', `/v1/kv/delay/k?ns=team-a&acquire=${s1}`, ROOT, 'x')).text, 'true');
+    assert.equal((await call('PUT', `/v1/session/destroy/${s1}?ns=team-a`, ROOT)).text, 'true');
+    const s2 = await mk('team-a');
+    assert.equal((await call('PUT', `/v1/kv/delay/k?ns=team-a&acquire=${s2}`, ROOT, 'y')).text, 'false', 'team-a\'s key is in its lock-delay');
+    const s3 = await mk('team-b');
+    assert.equal((await call('PUT', `/v1/kv/delay/k?ns=team-b&acquire=${s3}`, ROOT, 'z')).text, 'true', 'the same key in team-b is not delayed');
+    const sd = (await call('PUT', '/v1/session/create', ROOT, { LockDelay: '60s' })).json.ID;
+    assert.equal((await call('PUT', `/v1/kv/delay/k?acquire=${sd}`, ROOT, 'd')).text, 'true', 'nor in the default namespace');
+
+    const ap = await call('PUT', '/v1/kv/x?partition=nowhere', ROOT, 'x');
+    assert.deepEqual([ap.status, ap.text], [500, 'Partition "nowhere" does not exist']);
+    assert.equal((await call('GET', '/v1/kv/delay/?recurse&partition=nowhere&ns=*', ROOT)).status, 404);
+  });
 });
