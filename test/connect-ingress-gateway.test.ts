@@ -1,0 +1,192 @@
+// An ingress gateway of the built-in data plane end to end on a dev agent: `web` and `api` (two
+// versions behind a resolver) are HTTP services and `db` a TCP echo service, each behind its
+// sidecar. The gateway, registered and run by `connect envoy -gateway ingress -register`, serves
+// an http listener routing by Host to web (its own host, with header changes) and api (its
+// default `api.ingress.*` domains) and a tcp listener to db; a splitter on api applies through
+// it, a deny intention from the gateway refuses, and a listener added to the entry opens
+// without a restart.
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import net from 'node:net';
+import { after, before, test } from 'node:test';
+import { connectEnvoyCommand, runConnectEnvoy } from '../src/cli/connect-envoy.ts';
+import { parseFlags } from '../src/cli/flags.ts';
+import { memoryIO } from '../src/cli/io.ts';
+import { startDevAgent, type DevAgent } from './support/agent.ts';
+import { exchange, ProxyRig } from './support/connect-proxy.ts';
+import { freePort } from './support/ports.ts';
+import { until } from './support/wait.ts';
+
+let dev: DevAgent;
+let rig: ProxyRig;
+let httpPort = 0;
+let tcpPort = 0;
+let gwPort = 0;
+let adminPort = 0;
+let stopGateway!: () => void;
+let gatewayRun: Promise<number>;
+let io: ReturnType<typeof memoryIO>;
+const servers: http.Server[] = [];
+
+interface Answer { status: number; body: string; headers: http.IncomingHttpHeaders; app?: { tag: string; headers: Record<string, string> } }
+
+async function put(p: string, body: unknown): Promise<void> {
+  const r = await fetch(`http://${dev.httpAddr}${p}`, { method: 'PUT', body: JSON.stringify(body) });
+  assert.equal(r.status, 200, await r.text());
+}
+
+/** An HTTP app answering with its tag and the request headers. */
+function app(tag: string): Promise<number> {
+  const s = http.createServer((req, res) => {
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ tag, headers: req.headers }));
+  });
+  servers.push(s);
+  return new Promise((resolve) => s.listen(0, '127.0.0.1', () => resolve((s.address() as net.AddressInfo).port)));
+}
+
+/** Registers `name` (instance `id`) on `appPort` with its sidecar, and runs the sidecar. */
+async function meshService(name: string, id: string, appPort: number, meta: Record<string, string> = {}): Promise<void> {
+  const pub = await freePort();
+  await put('/v1/agent/service/register', { Name: name, ID: id, Address: '127.0.0.1', Port: appPort, Meta: meta });
+  await put('/v1/agent/service/register', {
+    Kind: 'connect-proxy', ID: `${id}-sidecar-proxy`, Name: `${name}-sidecar-proxy`, Address: '127.0.0.1', Port: pub, Meta: meta,
+    Proxy: { DestinationServiceName: name, DestinationServiceID: id, LocalServiceAddress: '127.0.0.1', LocalServicePort: appPort },
+  });
+  await rig.proxy(['-sidecar-for', id]);
+}
+
+/** A GET with `host` as the Host header on a new connection to `port`. */
+function get(port: number, host: string, path = '/'): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port, path, headers: { host }, agent: false }, (res) => {
+      let body = '';
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => {
+        let parsed: Answer['app'];
+        try { parsed = JSON.parse(body) as Answer['app']; } catch { parsed = undefined; }
+        resolve({ status: res.statusCode ?? 0, body, headers: res.headers, app: parsed });
+      });
+    }).on('error', reject);
+  });
+}
+
+async function tcp(port: number, msg: string): Promise<string> {
+  const s = net.connect(port, '127.0.0.1');
+  s.on('error', () => undefined);
+  const got = await exchange(s, msg, `db:${msg}`.length);
+  s.destroy();
+  return got;
+}
+
+function entry(extra: unknown[] = []) {
+  return {
+    Kind: 'ingress-gateway', Name: 'ingress',
+    Listeners: [
+      {
+        Port: httpPort, Protocol: 'http', Services: [
+          { Name: 'web', Hosts: ['web.example.com'], RequestHeaders: { Set: { 'x-gw': 'ingress' }, Remove: ['x-secret'] }, ResponseHeaders: { Add: { 'x-from': 'gateway' } } },
+          { Name: 'api' },
+        ],
+      },
+      { Port: tcpPort, Protocol: 'tcp', Services: [{ Name: 'db' }] },
+      ...extra,
+    ],
+  };
+}
+
+before(async () => {
+  dev = await startDevAgent();
+  rig = new ProxyRig(dev.httpAddr);
+  for (const name of ['web', 'api']) await put('/v1/config', { Kind: 'service-defaults', Name: name, Protocol: 'http' });
+  await put('/v1/config', {
+    Kind: 'service-resolver', Name: 'api', DefaultSubset: 'v1',
+    Subsets: { v1: { Filter: 'Service.Meta.version == v1' }, v2: { Filter: 'Service.Meta.version == v2' } },
+  });
+  await meshService('web', 'web', await app('web'));
+  await meshService('api', 'api-v1', await app('api-v1'), { version: 'v1' });
+  await meshService('api', 'api-v2', await app('api-v2'), { version: 'v2' });
+  await meshService('db', 'db', await rig.echo('db'));
+  [httpPort, tcpPort, gwPort, adminPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  await put('/v1/config', entry());
+
+  io = memoryIO({ env: { CONSUL_HTTP_ADDR: dev.httpAddr } });
+  const args = ['-gateway', 'ingress', '-register', '-service', 'ingress', '-address', `127.0.0.1:${gwPort}`, '-admin-bind', `127.0.0.1:${adminPort}`];
+  gatewayRun = runConnectEnvoy(parseFlags(connectEnvoyCommand.flags, args), io, new Promise<void>((r) => { stopGateway = r; }));
+  void gatewayRun.then((code) => { if (code !== 0) throw new Error(`gateway exited ${code}: ${io.out}${io.err}`); });
+  await until('the ingress gateway to be LIVE', 30_000, async () => (await fetch(`http://127.0.0.1:${adminPort}/ready`)).status === 200,
+    { retryErrors: true, context: () => io.out + io.err });
+});
+
+after(async () => {
+  stopGateway?.();
+  assert.equal(await gatewayRun, 0, io.err);
+  await rig.close();
+  for (const s of servers) s.close();
+  await dev.stop();
+});
+
+test('-register registers Kind ingress-gateway; its TCP check passes on the LAN address and health/ingress lists it for its services', async () => {
+  assert.match(io.out, /Registered service: ingress/);
+  const svc = await (await fetch(`http://${dev.httpAddr}/v1/agent/service/ingress`)).json() as { Kind: string; Port: number };
+  assert.equal(svc.Kind, 'ingress-gateway');
+  assert.equal(svc.Port, gwPort);
+  const list = await until('the gateway to pass its check', 30_000, async () => {
+    const l = await (await fetch(`http://${dev.httpAddr}/v1/health/ingress/api?passing`)).json() as { Service: { Service: string } }[];
+    return l.length ? l : undefined;
+  });
+  assert.deepEqual(list.map((e) => e.Service.Service), ['ingress']);
+});
+
+test('the http listener routes by Host: web by its own host with header changes, api by api.ingress.*; an unknown host is 404', async () => {
+  const web = await until('web through the gateway', 20_000, async () => {
+    const a = await get(httpPort, 'web.example.com');
+    return a.status === 200 ? a : undefined;
+  });
+  assert.equal(web.app?.tag, 'web');
+  assert.equal(web.app?.headers['x-gw'], 'ingress');
+  assert.equal(web.headers['x-from'], 'gateway');
+  // With the listener's port, as a client sends it.
+  assert.equal((await get(httpPort, `web.example.com:${httpPort}`)).app?.tag, 'web');
+  const api = await until('api through the gateway', 20_000, async () => {
+    const a = await get(httpPort, `api.ingress.consul:${httpPort}`);
+    return a.status === 200 ? a : undefined;
+  });
+  assert.equal(api.app?.tag, 'api-v1');
+  assert.equal(api.app?.headers['x-gw'], undefined);
+  assert.equal(api.headers['x-from'], undefined);
+  const none = await get(httpPort, 'nobody.example.com');
+  assert.equal(none.status, 404);
+  assert.equal(none.body, '');
+});
+
+test('the tcp listener forwards to db over mTLS', async () => {
+  assert.equal(await until('db through the gateway', 20_000, async () => (await tcp(tcpPort, 'hello')) || undefined), 'db:hello');
+});
+
+test('a splitter on api applies through the gateway', async () => {
+  await put('/v1/config', { Kind: 'service-splitter', Name: 'api', Splits: [{ Weight: 0, ServiceSubset: 'v1' }, { Weight: 100, ServiceSubset: 'v2' }] });
+  await until('api requests to go to v2', 20_000, async () => (await get(httpPort, 'api.ingress.consul')).app?.tag === 'api-v2');
+  for (let i = 0; i < 5; i++) assert.equal((await get(httpPort, 'api.ingress.consul')).app?.tag, 'api-v2');
+});
+
+test('a deny intention from the gateway to db refuses new connections; allowing again lets them through', async () => {
+  await put('/v1/connect/intentions/exact?source=ingress&destination=db', { Action: 'deny' });
+  await until('db to refuse the gateway', 20_000, async () => (await tcp(tcpPort, 'denied')) === '');
+  await put('/v1/connect/intentions/exact?source=ingress&destination=db', { Action: 'allow' });
+  assert.equal(await until('db to accept the gateway again', 20_000, async () => (await tcp(tcpPort, 'again')) || undefined), 'db:again');
+});
+
+test('a listener added to the entry opens without a restart, with the default domains of its service', async () => {
+  const extra = await freePort();
+  await put('/v1/config', entry([{ Port: extra, Protocol: 'http', Services: [{ Name: 'web' }] }]));
+  const a = await until('the new listener to serve web', 20_000, async () => {
+    const r = await get(extra, 'web.ingress.example').catch(() => undefined);
+    return r?.status === 200 ? r : undefined;
+  });
+  assert.equal(a.app?.tag, 'web');
+  // The new listener has no Hosts for web, so none of the first listener's header changes.
+  assert.equal(a.app?.headers['x-gw'], undefined);
+  await put('/v1/config', entry());
+  await until('the listener to close again', 20_000, async () => (await get(extra, 'web.ingress.example').then(() => false, () => true)));
+});
