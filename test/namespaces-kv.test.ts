@@ -268,4 +268,12 @@ describe('KV in namespaces', () => {
     assert.deepEqual([ap.status, ap.text], [500, 'Partition "nowhere" does not exist']);
     assert.equal((await call('GET', '/v1/kv/delay/?recurse&partition=nowhere&ns=*', ROOT)).status, 404);
   });
+
+  test('TTL expiry (the leader\'s destroy, no request tenant) invalidates a namespaced session and releases its lock', async () => {
+    const s = (await call('PUT', '/v1/session/create?ns=team-b', ROOT, { TTL: '30s', LockDelay: '0s' })).json.ID as string;
+    assert.equal((await call('PUT', `/v1/kv/ttl/k?ns=team-b&acquire=${s}`, ROOT, 'x')).text, 'true');
+    await dev.agent.endpoints.session.destroy(s);
+    assert.deepEqual((await call('GET', `/v1/session/info/${s}?ns=team-b`, ROOT)).json, []);
+    assert.equal((await call('GET', '/v1/kv/ttl/k?ns=team-b', ROOT)).json[0].Session, undefined);
+  });
 });

@@ -103,10 +103,13 @@ export class SessionEndpoint {
     return rec.ID;
   }
 
-  /** Invalidates a session (idempotent; one of another tenant is left alone): releases or deletes its locks, starts lock-delays. */
+  /**
+   * Invalidates a session (idempotent): releases or deletes its locks, starts lock-delays. A request's
+   * tenant (`ent`) leaves a session of another tenant alone; internal callers (TTL expiry) give none.
+   */
   async destroy(id: string, authz?: AclIdentity, ent?: EnterpriseMeta): Promise<void> {
     const existing = await this.#find(id);
-    if (existing && !sessionInTenant(existing, tenantOf(ent))) return;
+    if (existing && ent !== undefined && !sessionInTenant(existing, tenantOf(ent))) return;
     if (existing) authorize(authz, 'sessionWrite', existing.Node, entContext(ent));
     await commitWrite(this.#deps, () => planInvalidate(this.#deps, id));
     this.#ttl.cleared(id);
@@ -115,7 +118,7 @@ export class SessionEndpoint {
   /** Renews a TTL session; null when it does not exist. */
   async renew(id: string, authz?: AclIdentity, ent?: EnterpriseMeta): Promise<Session[] | null> {
     const s = await this.#find(id);
-    if (!s || !sessionInTenant(s, tenantOf(ent))) return null;
+    if (!s || (ent !== undefined && !sessionInTenant(s, tenantOf(ent)))) return null;
     authorize(authz, 'sessionWrite', s.Node, entContext(ent));
     if (s.TTL) this.#ttl.armed(s);
     return [s];
