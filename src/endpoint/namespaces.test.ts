@@ -105,6 +105,29 @@ test('partition create makes its default namespace; deletion purges every tenant
   }
 });
 
+test('a namespace create planned before its partition was deleted and purged does not land (its txn pins the partition)', async () => {
+  const s = await setup();
+  try {
+    await s.ap.upsert({ Name: 'west' });
+    // The partition is deleted and reaped between the create's plan and its commit.
+    const txn = s.store.txn.bind(s.store);
+    let raced = false;
+    s.store.txn = async (req) => {
+      if (!raced && req.success.some((op) => op.type === 'put' && op.key === 'tenancy/namespace/west/late')) {
+        raced = true;
+        await s.ap.delete('west');
+        assert.equal(await reapTenants({ store: s.store, replica: s.replica, logger: s.deps.logger }), 1);
+      }
+      return txn(req);
+    };
+    await assert.rejects(s.ns.upsert({ Name: 'late' }, 'west'), /Partition "west" does not exist/);
+    assert.ok(raced);
+    assert.deepEqual((await s.store.range('tenancy/namespace/west/')).kvs, [], 'no namespace record outlives its partition');
+  } finally {
+    s.stop();
+  }
+});
+
 test('namespace deletion: DeletedAt from the injected clock, writes refused, the reaper duty purges on the change', async () => {
   const s = await setup();
   const duty = tenancyReaperDuty({ store: s.store, replica: s.replica, logger: s.deps.logger });

@@ -3,7 +3,7 @@
 // linked by ID, deferred deletion (DeletedAt, then the leader's reaper purges the tenant).
 import { BadRequestError, InternalError } from '../errors.ts';
 import {
-  DEFAULT_TENANCY_NAME, NAMESPACES_TABLE, encodeRecord, foldTenancyName, namespaceKey, validTenancyName,
+  DEFAULT_TENANCY_NAME, NAMESPACES_TABLE, encodeRecord, foldTenancyName, namespaceKey, partitionEnt, validTenancyName,
   type Indexed, type NamespaceRecord,
 } from '../state/index.ts';
 import type { ACLLink, Namespace } from '../api/namespaces.ts';
@@ -12,6 +12,7 @@ import type { AclIdentity } from './acl-resolver.ts';
 import { allowed, authorize } from './acl-enforce.ts';
 import { resolvePolicyLinks, resolveRoleLinks } from './acl-links.ts';
 import { commitPlanned, pinRecord } from './commit.ts';
+import { entPins } from './tenancy.ts';
 import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
 import { goTime } from '../connect/ca-root.ts';
 import { denialFor } from '../acl/index.ts';
@@ -89,7 +90,8 @@ export class NamespaceEndpoint {
         ...(input.Meta && Object.keys(input.Meta).length ? { Meta: input.Meta } : {}),
       };
       return {
-        txn: { compares: [pinRecord(key, existing)], success: [{ type: 'put', key, value: encodeRecord(rec) }] },
+        // Pinned on the partition too: a partition marked (or purged) meanwhile must not get a new namespace.
+        txn: { compares: [pinRecord(key, existing), ...entPins(tenants, partitionEnt(partition))], success: [{ type: 'put', key, value: encodeRecord(rec) }] },
         done: () => this.toAPI(tenants.namespaces.namespace(ent)!, partition),
       };
     });

@@ -3,8 +3,9 @@
 // not being deleted.
 import { InternalError } from '../errors.ts';
 import {
-  DEFAULT_ENT, DEFAULT_TENANCY_NAME, isDefaultEnt, type EnterpriseMeta, type TenantTables,
+  DEFAULT_ENT, DEFAULT_TENANCY_NAME, isDefaultEnt, namespaceKey, partitionKey, type EnterpriseMeta, type TenantTables,
 } from '../state/index.ts';
+import type { Compare } from '../store/index.ts';
 
 /** A namespace and partition as a source gives them; empty or absent: not given. */
 export interface EntFields {
@@ -60,4 +61,26 @@ export function writableEnt(tenants: Pick<TenantTables, 'partitions' | 'namespac
   const ns = tenants.namespaces.namespace(ent!);
   if (!ns) throw new InternalError(`Namespace "${namespace}" does not exist`);
   if (ns.DeletedAt) throw new InternalError(`Namespace "${namespace}" is being deleted`);
+}
+
+/**
+ * Compares pinning the namespace and partition records of a non-default tenant as the replica
+ * shows them (what writableEnt checked): a write planned before a DELETE marked its tenant, or
+ * before the reaper purged it, then fails its compares and is planned again (and refused),
+ * instead of landing under a prefix already purged, where a namespace later made with the same
+ * name would find it. None for the default tenant or records not there (writableEnt refuses those).
+ */
+export function entPins(tenants: Pick<TenantTables, 'partitions' | 'namespaces'>, ent: EnterpriseMeta | undefined): Compare[] {
+  if (isDefaultEnt(ent)) return [];
+  const { partition, namespace } = ent!;
+  const out: Compare[] = [];
+  if (partition.toLowerCase() !== DEFAULT_TENANCY_NAME) {
+    const ap = tenants.partitions.partition(partition);
+    if (ap) out.push({ key: partitionKey(partition), target: 'modRevision', op: '=', value: ap.ModifyIndex });
+  }
+  if (namespace.toLowerCase() !== DEFAULT_TENANCY_NAME) {
+    const ns = tenants.namespaces.namespace(ent!);
+    if (ns) out.push({ key: namespaceKey(ent!), target: 'modRevision', op: '=', value: ns.ModifyIndex });
+  }
+  return out;
 }
