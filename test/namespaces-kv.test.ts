@@ -276,4 +276,19 @@ describe('KV in namespaces', () => {
     assert.deepEqual((await call('GET', `/v1/session/info/${s}?ns=team-b`, ROOT)).json, []);
     assert.equal((await call('GET', '/v1/kv/ttl/k?ns=team-b', ROOT)).json[0].Session, undefined);
   });
+
+  test('deleting a namespace purges its keys and its sessions, and nothing of another namespace', async () => {
+    assert.equal((await call('PUT', '/v1/namespace', ROOT, { Name: 'team-c' })).status, 200);
+    assert.equal((await call('PUT', '/v1/kv/purge/k?ns=team-c', ROOT, 'c')).text, 'true');
+    const s = (await call('PUT', '/v1/session/create?ns=team-c', ROOT, { LockDelay: '0s' })).json.ID as string;
+    assert.equal((await call('PUT', `/v1/kv/purge/lock?ns=team-c&acquire=${s}`, ROOT, 'l')).text, 'true');
+    await call('PUT', '/v1/kv/purge/k?ns=team-a', ROOT, 'a');
+    assert.equal((await call('DELETE', '/v1/namespace/team-c', ROOT)).status, 200);
+    for (let i = 0; i < 200 && (await call('GET', '/v1/namespace/team-c', ROOT)).status !== 404; i++) await new Promise((r) => setTimeout(r, 25));
+    assert.equal((await call('GET', '/v1/namespace/team-c', ROOT)).status, 404, 'the reaper finished');
+    const keys = (await dev.agent.store.range('')).kvs.map((kv) => kv.key);
+    assert.deepEqual(keys.filter((k) => k.includes(s) || k.startsWith('t/default/team-c/')), []);
+    assert.ok(!(await call('GET', '/v1/session/list?ns=*', ROOT)).json.some((x: any) => x.ID === s));
+    assert.equal((await call('GET', '/v1/kv/purge/k?ns=team-a&raw', ROOT)).text, 'a');
+  });
 });

@@ -31,6 +31,8 @@ interface Purge {
   key: string;
   modRevision: number;
   prefixes: string[];
+  /** Single keys going with the tenant (its sessions, which live outside its prefix). */
+  keys: string[];
 }
 
 /** The purges the replica's marked records call for now; partitions first (they cover their namespaces). */
@@ -44,6 +46,7 @@ export function plannedPurges(replica: Replica): Purge[] {
     out.push({
       what: 'partition', name: p.Name, key: partitionKey(id), modRevision: p.ModifyIndex,
       prefixes: [`${TENANT_PREFIX}${id}/`, `${NAMESPACE_PREFIX}${id}/`],
+      keys: replica.sessions.tenantKeys(id),
     });
   }
   for (const [id, ns] of namespaces.entries()) {
@@ -51,7 +54,10 @@ export function plannedPurges(replica: Replica): Purge[] {
     const partition = id.slice(0, id.indexOf('/'));
     if (goingAway.has(partition)) continue;
     const ent = { partition, namespace: id.slice(partition.length + 1) };
-    out.push({ what: 'namespace', name: ns.Name, key: namespaceKey(ent), modRevision: ns.ModifyIndex, prefixes: [tenantPrefix(ent)] });
+    out.push({
+      what: 'namespace', name: ns.Name, key: namespaceKey(ent), modRevision: ns.ModifyIndex, prefixes: [tenantPrefix(ent)],
+      keys: replica.sessions.tenantKeys(ent.partition, ent.namespace),
+    });
   }
   return out;
 }
@@ -62,7 +68,11 @@ export async function reapTenants(deps: TenancyReaperDeps): Promise<number> {
   for (const p of plannedPurges(deps.replica)) {
     const res = await deps.store.txn({
       compares: [{ key: p.key, target: 'modRevision', op: '=', value: p.modRevision }],
-      success: [...p.prefixes.map((prefix) => ({ type: 'deletePrefix' as const, prefix })), { type: 'delete', key: p.key }],
+      success: [
+        ...p.prefixes.map((prefix) => ({ type: 'deletePrefix' as const, prefix })),
+        ...p.keys.map((key) => ({ type: 'delete' as const, key })),
+        { type: 'delete', key: p.key },
+      ],
     });
     await deps.replica.waitFor(res.revision);
     if (!res.succeeded) continue;

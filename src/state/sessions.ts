@@ -58,6 +58,16 @@ export class SessionsTable extends RecordTable<SessionRecord> {
     return this.all().filter((s) => s.Node === node || foldName(s.Node) === folded).sort((a, b) => (a.ID < b.ID ? -1 : 1));
   }
 
+  /**
+   * Store keys of the sessions of a namespace (or, with no namespace, of every namespace of a
+   * partition) and their lock guards: a tenant's purge deletes them with its `t/` prefix, as sessions
+   * live at `session/<id>` with their tenant as an attribute.
+   */
+  tenantKeys(partition: string, namespace?: string): string[] {
+    const ent = { partition, namespace: namespace ?? WILDCARD_NAMESPACE };
+    return this.all().filter((s) => sessionInTenant(s, ent)).flatMap((s) => [SESSION_PREFIX + s.ID, `sessionlocks/${s.ID}`]);
+  }
+
   /** Every session in id order (Consul lists by id). */
   list(): Session[] {
     return this.all().sort((a, b) => (a.ID < b.ID ? -1 : 1));
