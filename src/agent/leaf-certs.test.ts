@@ -37,7 +37,7 @@ async function cluster(clock: ManualClock) {
       if (token === 'bad') throw new PermissionDeniedError(`Permission denied: token lacks permission 'service:write'`);
       if (fail) throw fail;
       const csr = await parseCsr(csrPem);
-      const leaf = signLeaf({ spki: csr.spki, uris: csr.uris, dnsNames: [], ipAddresses: [], ttlMs: 10 * HOUR, nowMs: clock.now() }, active.root.RootCert, active.privateKeyPem);
+      const leaf = signLeaf({ spki: csr.spki, uris: csr.uris, dnsNames: csr.dnsNames, ipAddresses: [], ttlMs: 10 * HOUR, nowMs: clock.now() }, active.root.RootCert, active.privateKeyPem);
       signed++;
       index += 5;
       return {
@@ -165,5 +165,19 @@ test('a leaf nobody asks for in 72 hours is dropped instead of renewed', async (
   assert.equal(next.hit, false);
   await settle(clock, new Promise((r) => setTimeout(r, 5)));
   assert.equal(c.watchingRoots(), true, 'a new leaf watches the roots again');
+  c.manager.stop();
+});
+
+test('extra DNS SANs get a certificate of their own carrying them; the plain one stays without', async () => {
+  const clock = new ManualClock(Date.parse('2024-01-01T00:00:00Z'));
+  const c = await cluster(clock);
+  const plain = await c.manager.get('web', 't', { minIndex: 0, waitMs: 0 });
+  const withSans = await c.manager.get('web', 't', { minIndex: 0, waitMs: 0, dnsSans: ['web.example.com', '*.ingress.consul'] });
+  const again = await c.manager.get('web', 't', { minIndex: 0, waitMs: 0, dnsSans: ['*.ingress.consul', 'web.example.com'] });
+  assert.equal(c.signed(), 2);
+  assert.equal(again.value.SerialNumber, withSans.value.SerialNumber);
+  const { X509Certificate } = await import('node:crypto');
+  assert.match(new X509Certificate(withSans.value.CertPEM).subjectAltName ?? '', /DNS:\*\.ingress\.consul, DNS:web\.example\.com/);
+  assert.doesNotMatch(new X509Certificate(plain.value.CertPEM).subjectAltName ?? '', /DNS:/);
   c.manager.stop();
 });

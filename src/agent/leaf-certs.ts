@@ -38,6 +38,8 @@ export interface LeafRead {
 interface Entry {
   service: string;
   token: string;
+  /** Extra DNS SANs (an ingress gateway's TLS hosts, as Consul's leaf cache request carries them). */
+  dnsSans: string[];
   cert?: ServiceLeaf;
   index: number;
   pending?: Promise<void>;
@@ -88,13 +90,14 @@ export class LeafCertManager {
    * The certificate of `service` for `token`: signed on the first read, else the kept one; with
    * `minIndex`, waits up to `waitMs` for one whose index is past it.
    */
-  async get(service: string, token: string, opts: { minIndex: number; waitMs: number; signal?: AbortSignal }): Promise<LeafRead> {
+  async get(service: string, token: string, opts: { minIndex: number; waitMs: number; signal?: AbortSignal; dnsSans?: string[] }): Promise<LeafRead> {
     // Consul's leafcert names the request kinds it can sign when none is given.
     if (!service) throw new InternalError('URI must be either service, agent, server, or kind');
-    const key = `${token}\u0000${service}`;
+    const dnsSans = [...new Set(opts.dnsSans ?? [])].sort();
+    const key = entryKey(token, service, dnsSans);
     let e = this.#entries.get(key);
     if (!e) {
-      e = { service, token, index: 0, waiters: new Set(), lastGet: 0, fetchedAt: 0 };
+      e = { service, token, dnsSans, index: 0, waiters: new Set(), lastGet: 0, fetchedAt: 0 };
       this.#entries.set(key, e);
     }
     e.lastGet = this.#d.clock.now();
@@ -151,7 +154,7 @@ export class LeafCertManager {
     if (!roots.TrustDomain) throw new InternalError('cluster has no CA bootstrapped yet');
     const { createCsr } = await import('../connect/csr.ts');
     const uri = serviceUri({ host: roots.TrustDomain, namespace: 'default', datacenter: this.#d.datacenter, service: e.service });
-    const { csrPem, keyPem } = await createCsr(uri, [], []);
+    const { csrPem, keyPem } = await createCsr(uri, e.dnsSans, []);
     const signed = await this.#d.sign(csrPem, e.token);
     if (this.#stopped) return;
     // Each certificate's index is past the last one's, so a blocking read always wakes.
@@ -171,7 +174,7 @@ export class LeafCertManager {
     e.timer = this.#d.clock.setTimer(Math.max(0, ms), () => {
       e.timer = undefined;
       if (this.#d.clock.now() - e.lastGet > UNUSED_TTL_MS && e.waiters.size === 0) {
-        this.#entries.delete(`${e.token}\u0000${e.service}`);
+        this.#entries.delete(entryKey(e.token, e.service, e.dnsSans));
         // No leaf left to keep current: the roots watch ends with the last one (Consul's rootWatcher).
         if (this.#entries.size === 0) this.#stopRootsWatch();
         return;
@@ -238,4 +241,9 @@ export class LeafCertManager {
     };
     void loop(0);
   }
+}
+
+/** A kept certificate's key: the token, the service and any extra DNS SANs. */
+function entryKey(token: string, service: string, dnsSans: string[]): string {
+  return [token, service, ...dnsSans].join('\u0000');
 }

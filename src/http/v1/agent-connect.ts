@@ -6,7 +6,7 @@ import { queryOptions, type HttpRequest, type RequestConfig } from '../request.t
 
 /** Where the agent's leaf certificates come from (agent/leaf-certs.ts). */
 export interface LeafSource {
-  get(service: string, token: string, opts: { minIndex: number; waitMs: number; signal?: AbortSignal }): Promise<{ value: ServiceLeaf; index: number; hit: boolean; ageMs: number }>;
+  get(service: string, token: string, opts: { minIndex: number; waitMs: number; signal?: AbortSignal; dnsSans?: string[] }): Promise<{ value: ServiceLeaf; index: number; hit: boolean; ageMs: number }>;
 }
 
 /** Consul's default and longest blocking wait. */
@@ -21,7 +21,10 @@ export function agentConnectHandlers(leaves: LeafSource, cfg: RequestConfig & { 
       const opts = queryOptions(req, cfg);
       const max = cfg.maxQueryTime ?? MAX_WAIT_MS;
       const waitMs = Math.min(opts.waitMs || (cfg.defaultQueryTime ?? DEFAULT_WAIT_MS), max);
-      const { value, index, hit, ageMs } = await leaves.get(service, opts.token, { minIndex: opts.minIndex, waitMs, signal: req.signal });
+      // Proconsul's `dns-san` (repeatable): extra DNS SANs, which Consul's agent adds only for its
+      // own ingress gateways' TLS (the built-in data plane's gateway asks for them here).
+      const dnsSans = req.query.getAll('dns-san').filter((d) => d !== '');
+      const { value, index, hit, ageMs } = await leaves.get(service, opts.token, { minIndex: opts.minIndex, waitMs, signal: req.signal, ...(dnsSans.length ? { dnsSans } : {}) });
       // Consul's setCacheMeta: X-Cache, and the kept answer's age in whole seconds.
       const cache: Record<string, string> = hit ? { 'X-Cache': 'HIT', Age: (ageMs / 1000).toFixed(0) } : { 'X-Cache': 'MISS' };
       return { body: value, headers: { 'X-Consul-Index': String(index), ...cache } };
