@@ -138,7 +138,7 @@ describe('namespaces and partitions (ACLs off)', () => {
     const json = await cli(['namespace', 'read', '-format', 'json', 'cli-ns']);
     const parsed = JSON.parse(json.out);
     assert.deepEqual(Object.keys(parsed), ['Name', 'Description', 'Meta', 'Partition', 'CreateIndex', 'ModifyIndex']);
-    assert.ok(json.out.startsWith('{\n    "Name": "cli-ns",\n'));
+    assert.ok(json.out.startsWith('{\n   "Name": "cli-ns",\n'));
     assert.deepEqual(await cli(['namespace', 'update', '-name', 'cli-ns', '-meta', 'b=2', '-merge-meta']), {
       code: 0, out: 'Name: cli-ns\nDescription:\n   From CLI\nMeta:\n   b: 2\n   team-id: 42\n', err: '',
     });

@@ -13,7 +13,7 @@ test('pretty namespace: description on its own line, ACL links as ID / Name, ind
   assert.equal(formatNamespace(ns, 'pretty', true),
     'Name: team-1\nDescription:\nACLs:\n   Default Policies:\n      1206bf1c-6239-46e8-b9f8-b426667cf428 / team1-universal-policy\nCreate Index: 339\nModify Index: 344');
   assert.equal(formatNamespace({ Name: 'team-1', Description: 'example description' }, 'pretty', false), 'Name: team-1\nDescription:\n   example description');
-  assert.equal(formatNamespace({ Name: 'a', CreateIndex: 1, ModifyIndex: 2 }, 'json', false), '{\n    "Name": "a",\n    "CreateIndex": 1,\n    "ModifyIndex": 2\n}');
+  assert.equal(formatNamespace({ Name: 'a', CreateIndex: 1, ModifyIndex: 2 }, 'json', false), '{\n   "Name": "a",\n   "CreateIndex": 1,\n   "ModifyIndex": 2\n}');
 });
 
 test('pretty lists: a heading per name, a trailing blank line', () => {

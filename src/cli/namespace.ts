@@ -47,9 +47,12 @@ export function partitionOption(flags: ParsedFlags): { partition?: string } {
   return p ? { partition: p } : {};
 }
 
-/** JSON as the commands print it (Go's json.MarshalIndent with four spaces). */
+/**
+ * JSON as the namespace and partition commands print it: three-space indents, as every -format=json
+ * example of Consul's command docs shows (namespace create/read/list, partition create/write/read/list).
+ */
 export function prettyJson(v: unknown): string {
-  return JSON.stringify(v, null, 4);
+  return JSON.stringify(v, null, 3);
 }
 
 function links(title: string, list: ACLLink[] | undefined, indent: string): string {
