@@ -61,6 +61,9 @@ describe('namespaces and partitions (ACLs off)', () => {
     assert.equal(mismatch.status, 400);
     assert.equal((await call('PUT', '/v1/namespace', { Description: 'nameless' })).text, 'Must specify a Name for Namespace creation');
     assert.equal((await call('PUT', '/v1/namespace', { Name: 'Not_valid' })).status, 400);
+    const badPartition = await call('PUT', '/v1/namespace', { Name: 'team-x', Partition: 'a/b' });
+    assert.deepEqual([badPartition.status, badPartition.text], [400, 'Invalid partition name "a/b": must be a valid DNS hostname label']);
+    assert.equal((await call('PUT', '/v1/namespace', { Name: 'team-1', Partition: 'Default' })).json.CreateIndex, c.CreateIndex);
     const missing = await call('GET', '/v1/namespace/nope');
     assert.deepEqual([missing.status, missing.text], [404, '']);
     const list = await call('GET', '/v1/namespaces');

@@ -8,7 +8,7 @@ import type { ACLLink } from '../../api/namespaces.ts';
 import type { HttpResult } from '../router.ts';
 import { canonical, parseJSON } from '../body.ts';
 import { authzOf, checkDatacenter, queryOptions, type HttpRequest, type RequestConfig } from '../request.ts';
-import { requestEnt } from '../tenancy.ts';
+import { bodyEnt, requestEnt } from '../tenancy.ts';
 
 const FIELDS = ['Name', 'Description', 'ACLs', 'Meta', 'Partition', 'DeletedAt', 'CreateIndex', 'ModifyIndex'];
 const ACL_FIELDS = ['PolicyDefaults', 'RoleDefaults'];
@@ -66,7 +66,8 @@ export function namespaceHandlers(namespaces: NamespaceEndpoint, cfg: RequestCon
     }
     if (body.Name === '') throw new BadRequestError('Must specify a Name for Namespace creation');
     const authz = authzOf(req, cfg);
-    const ent = requestEnt(req, cfg, 'partition', authz, { partition: body.Partition });
+    // The body's Partition is checked as ?partition is (a DNS label; `default` is the same as none).
+    const ent = requestEnt(req, cfg, 'partition', authz, { partition: bodyEnt({ partition: body.Partition }).partition });
     return { body: await namespaces.upsert(body, ent.partition, authz) };
   };
   return {
