@@ -128,6 +128,30 @@ test('a namespace create planned before its partition was deleted and purged doe
   }
 });
 
+test('the reaper deletes only the tenant going away: namespace a vs ab, partition a vs namespace a, any case', async () => {
+  const s = await setup();
+  try {
+    await s.ns.upsert({ Name: 'a' }, 'default');
+    await s.ns.upsert({ Name: 'ab' }, 'default');
+    await s.ap.upsert({ Name: 'a' });
+    await s.ap.upsert({ Name: 'ab' });
+    await s.ns.upsert({ Name: 'a' }, 'ab');
+    const key = (partition: string, namespace: string) => tenantKey({ partition, namespace }, 'kv/x');
+    const all = [key('default', 'a'), key('default', 'ab'), key('a', 'default'), key('ab', 'default'), key('ab', 'a'), 'kv/t/a/x', 'kv/a/x'];
+    await s.store.txn({ compares: [], success: all.map(put) });
+    const left = async () => (await Promise.all(all.map(async (k) => ((await s.store.range(k)).kvs.length ? k : null)))).filter((k) => k);
+    await s.ns.delete('A', 'default');
+    assert.equal(await reapTenants({ store: s.store, replica: s.replica, logger: s.deps.logger }), 1);
+    assert.deepEqual(await left(), all.filter((k) => k !== key('default', 'a')));
+    await s.ap.delete('A');
+    assert.equal(await reapTenants({ store: s.store, replica: s.replica, logger: s.deps.logger }), 1);
+    assert.deepEqual(await left(), [key('default', 'ab'), key('ab', 'default'), key('ab', 'a'), 'kv/t/a/x', 'kv/a/x']);
+    assert.deepEqual(s.replica.tenants.namespaces.namespacesOf('ab').map((n) => n.name), ['a', 'default']);
+  } finally {
+    s.stop();
+  }
+});
+
 test('namespace deletion: DeletedAt from the injected clock, writes refused, the reaper duty purges on the change', async () => {
   const s = await setup();
   const duty = tenancyReaperDuty({ store: s.store, replica: s.replica, logger: s.deps.logger });
