@@ -4,9 +4,10 @@
 // an http listener routing by Host to web (its own host, with header changes) and api (its
 // default `api.ingress.*` domains) and a tcp listener to db; a splitter on api applies through
 // it, a deny intention from the gateway refuses, and a listener added to the entry opens
-// without a restart.
+// without a restart; a TLS listener serves the gateway's Connect CA leaf with the hosts as DNS SANs.
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import { after, before, test } from 'node:test';
 import { connectEnvoyCommand, runConnectEnvoy } from '../src/cli/connect-envoy.ts';
@@ -189,4 +190,35 @@ test('a listener added to the entry opens without a restart, with the default do
   assert.equal(a.app?.headers['x-gw'], undefined);
   await put('/v1/config', entry());
   await until('the listener to close again', 20_000, async () => (await get(extra, 'web.ingress.example').then(() => false, () => true)));
+});
+
+test('a TLS listener serves a Connect CA leaf with the services\' hosts and *.ingress.consul as DNS SANs', async () => {
+  const secure = await freePort();
+  await put('/v1/config', entry([{ Port: secure, Protocol: 'http', TLS: { Enabled: true }, Services: [{ Name: 'web', Hosts: ['secure.example.com'] }] }]));
+  const roots = await (await fetch(`http://${dev.httpAddr}/v1/agent/connect/ca/roots`)).json() as { Roots: { RootCert: string }[] };
+  const ca = roots.Roots.map((r) => r.RootCert);
+  const tlsGet = (host: string) => new Promise<{ status: number; body: string; sans: string }>((resolve, reject) => {
+    https.get({ host: '127.0.0.1', port: secure, path: '/', servername: host, headers: { host }, ca, agent: false }, (res) => {
+      let body = '';
+      const sans = (res.socket as import('node:tls').TLSSocket).getPeerCertificate().subjectaltname ?? '';
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, sans }));
+    }).on('error', reject);
+  });
+  const a = await until('web over TLS', 20_000, async () => {
+    const r = await tlsGet('secure.example.com').catch(() => undefined);
+    return r?.status === 200 ? r : undefined;
+  });
+  assert.equal((JSON.parse(a.body) as { tag: string }).tag, 'web');
+  assert.match(a.sans, /DNS:secure\.example\.com/);
+  assert.match(a.sans, /DNS:\*\.ingress\.consul/);
+  assert.match(a.sans, /URI:spiffe:\/\/[^/]+\/ns\/default\/dc\/dc1\/svc\/ingress/);
+  // The default domains of a service are covered by the wildcard SAN.
+  await put('/v1/config', entry([{ Port: secure, Protocol: 'http', TLS: { Enabled: true }, Services: [{ Name: 'web' }] }]));
+  const b = await until('web.ingress.consul over TLS', 20_000, async () => {
+    const r = await tlsGet('web.ingress.consul').catch(() => undefined);
+    return r?.status === 200 ? r : undefined;
+  });
+  assert.equal((JSON.parse(b.body) as { tag: string }).tag, 'web');
+  await put('/v1/config', entry());
 });

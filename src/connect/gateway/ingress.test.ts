@@ -11,15 +11,15 @@ test('listeners from the entry: http services with their domains and header chan
   const plans = planListeners({
     Listeners: [
       { Port: 8080, Protocol: 'http', Services: [{ Name: 'web', Hosts: ['web.example.com'], RequestHeaders: { Set: { 'x-a': '1' } } }, { Name: 'api' }] },
-      { Port: 9090, Protocol: 'tcp', Services: [{ Name: 'db' }] },
+      { Port: 9090, Protocol: 'tcp', Services: [{ Name: 'db' }], TLS: { Enabled: true } },
     ],
   }, [row('web', 8080), row('api', 8080), row('db', 9090, 'tcp')]);
   assert.deepEqual(plans, [
-    { port: 8080, protocol: 'http', services: [
+    { port: 8080, protocol: 'http', tls: null, services: [
       { name: 'api', domains: ['api.ingress.*', 'api.ingress.*:8080'] },
       { name: 'web', domains: ['web.example.com', 'web.example.com:8080'], request: { Set: { 'x-a': '1' } } },
     ] },
-    { port: 9090, protocol: 'tcp', services: [{ name: 'db', domains: ['db.ingress.*', 'db.ingress.*:9090'] }] },
+    { port: 9090, protocol: 'tcp', tls: { minVersion: 'TLSv1.2' }, services: [{ name: 'db', domains: ['db.ingress.*', 'db.ingress.*:9090'] }] },
   ]);
 });
 

@@ -9,6 +9,7 @@
 // queries: listeners open, change and close without a restart.
 import http from 'node:http';
 import type net from 'node:net';
+import tls from 'node:tls';
 import type { ConsulClient } from '../../api/index.ts';
 import type { GatewayService } from '../../api/config-entries.ts';
 import type { Logger } from '../../log.ts';
@@ -18,10 +19,12 @@ import { ChainWatch } from '../proxy/l7-chain.ts';
 import { applyHeaderOps, type HeaderOps } from '../proxy/l7-route.ts';
 import { handle, type L7Deps } from '../proxy/l7-upstream.ts';
 import { proxyUpgrade } from '../proxy/l7-upgrade.ts';
-import { listen, startUpstreamListener, type ProxyListener } from '../proxy/listener.ts';
+import { listen, splice, startUpstreamListener, type ProxyListener } from '../proxy/listener.ts';
 import { resolveUpstream } from '../proxy/resolver.ts';
+import type { LeafCert } from '../proxy/agent-calls.ts';
 import { ConnectService } from '../proxy/service.ts';
 import { ingressDomains, matchHost, type VirtualHost } from './ingress-hosts.ts';
+import { IngressLeaf, ingressDnsSans, listenerTls, type IngressTlsBlock, type ListenerTls } from './ingress-tls.ts';
 import { blockingWatch } from './watch.ts';
 
 /** One service of a listener in the ingress-gateway config entry. */
@@ -37,17 +40,21 @@ export interface IngressEntryListener {
   Port: number;
   Protocol?: string;
   Services?: IngressEntryService[] | null;
+  TLS?: IngressTlsBlock | null;
 }
 
 /** The ingress-gateway config entry, the fields the gateway reads. */
 export interface IngressEntry {
   Listeners?: IngressEntryListener[] | null;
+  TLS?: IngressTlsBlock | null;
 }
 
 /** What one listener serves: its protocol and its services with their hosts and header changes. */
 export interface ListenerPlan {
   port: number;
   protocol: 'tcp' | 'http';
+  /** How it serves TLS; null for plain TCP. */
+  tls: ListenerTls | null;
   services: { name: string; domains: string[]; request?: HeaderOps; response?: HeaderOps }[];
 }
 
@@ -77,7 +84,7 @@ export function planListeners(entry: IngressEntry | null, linked: readonly Gatew
       };
     });
     if (services.length === 0) continue;
-    out.push({ port, protocol, services: protocol === 'tcp' ? services.slice(0, 1) : services });
+    out.push({ port, protocol, tls: listenerTls(entry?.TLS, l.TLS), services: protocol === 'tcp' ? services.slice(0, 1) : services });
   }
   return out;
 }
@@ -104,8 +111,8 @@ interface Route {
 }
 
 type Running =
-  | { protocol: 'http'; key: string; address: string; server: http.Server; conns: Set<net.Socket>; vhosts: VirtualHost<Route>[] }
-  | { protocol: 'tcp'; key: string; address: string; listener: ProxyListener };
+  | { protocol: 'http'; key: string; address: string; server: http.Server; tls?: tls.Server; tlsSettings?: ListenerTls; conns: Set<net.Socket>; vhosts: VirtualHost<Route>[] }
+  | { protocol: 'tcp'; key: string; address: string; listener: ProxyListener; tls?: tls.Server; tlsSettings?: ListenerTls };
 
 /** A running ingress gateway: start() watches and binds, close() stops everything. */
 export class IngressGateway {
@@ -115,6 +122,8 @@ export class IngressGateway {
   readonly #svc: ConnectService;
   readonly #running = new Map<number, Running>();
   readonly #chains = new Map<string, ChainWatch>();
+  readonly #leaf: IngressLeaf;
+  #dns: { domain: string; altDomain?: string; datacenter: string } | undefined;
   #entry: IngressEntry | null | undefined;
   #linked: GatewayService[] | undefined;
   #applying: Promise<void> = Promise.resolve();
@@ -125,6 +134,10 @@ export class IngressGateway {
     this.#o = o;
     this.#log = o.logger;
     this.#svc = new ConnectService(o.service, o.client, o.logger.child({ identity: o.service }));
+    this.#leaf = new IngressLeaf(o.client, o.service, o.logger.child({ tls: 'leaf' }));
+    this.#leaf.onChange = (leaf) => {
+      for (const r of this.#running.values()) r.tls?.setSecureContext(tlsOptions(leaf, r.tlsSettings));
+    };
   }
 
   /** The gateway's identity (its leaf and the roots). */
@@ -141,6 +154,7 @@ export class IngressGateway {
   async start(): Promise<void> {
     const signal = this.#abort.signal;
     this.#svc.start();
+    this.#dns = await this.#dnsConfig();
     const name = encodeURIComponent(this.#o.service);
     void blockingWatch('ingress-gateway config entry',
       async (opts) => {
@@ -154,9 +168,23 @@ export class IngressGateway {
     await Promise.race([this.#applied, new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))]);
   }
 
+  /** The agent's DNS domains and datacenter for the TLS leaf's SANs (Consul's defaults when the agent does not say). */
+  async #dnsConfig(): Promise<{ domain: string; altDomain?: string; datacenter: string }> {
+    try {
+      const self = (await this.#o.client.json<{ Config?: { Datacenter?: string }; DebugConfig?: { DNSDomain?: string; DNSAltDomain?: string } }>(
+        { method: 'GET', path: '/v1/agent/self', options: { signal: this.#abort.signal } })).data;
+      return { domain: self.DebugConfig?.DNSDomain || 'consul', altDomain: self.DebugConfig?.DNSAltDomain || undefined, datacenter: self.Config?.Datacenter || 'dc1' };
+    } catch (err) {
+      this.#log.warn({ error: (err as Error).message }, 'could not read the agent configuration; TLS names use the consul domain');
+      const dc = parseServiceUri(this.#svc.leafCert?.ServiceURI ?? '')?.datacenter;
+      return { domain: 'consul', datacenter: dc || 'dc1' };
+    }
+  }
+
   /** Stops the watches, closes the listeners and their connections. */
   async close(): Promise<void> {
     this.#abort.abort();
+    this.#leaf.close();
     await this.#applying;
     await Promise.all([...this.#running.values()].map((r) => this.#stop(r)));
     this.#running.clear();
@@ -177,11 +205,14 @@ export class IngressGateway {
     const wanted = new Map(plans.map((p) => [p.port, p]));
     for (const [port, r] of [...this.#running]) {
       const p = wanted.get(port);
-      if (p && p.protocol === r.protocol && (r.protocol === 'http' || r.key === tcpKey(p))) continue;
+      if (p && r.key === listenerKey(p)) continue;
       this.#running.delete(port);
       await this.#stop(r);
       this.#log.info({ port }, 'Stopped ingress gateway listener');
     }
+    const tlsOn = plans.some((p) => p.tls);
+    if (plans.some((p) => p.tls && this.#entry?.TLS?.SDS)) this.#log.warn('ingress gateway TLS from SDS is not supported; the Connect CA leaf is served');
+    this.#leaf.setSans(tlsOn ? ingressDnsSans(this.#linked ?? [], this.#dns ?? { domain: 'consul', datacenter: 'dc1' }) : []);
     const used = new Set<string>();
     for (const p of plans) {
       const r = this.#running.get(p.port);
@@ -225,15 +256,54 @@ export class IngressGateway {
       const dc = parseServiceUri(this.#svc.leafCert?.ServiceURI ?? '')?.datacenter ?? '';
       return resolveUpstream(this.#o.client, cfg, this.#svc.caRoots?.TrustDomain ?? '', dc, this.#o.random ?? Math.random, signal);
     };
-    const listener = await startUpstreamListener(this.#svc, cfg, resolve, this.#log.child({ listener: p.port, upstream: name }));
+    const log = this.#log.child({ listener: p.port, upstream: name });
+    let listener: ProxyListener;
+    let server: tls.Server | undefined;
+    if (p.tls) {
+      // TLS from the client is ended here; the far side is the service's mTLS as without it.
+      const conns = new Set<net.Socket>();
+      const track = (c: net.Socket) => { conns.add(c); c.once('close', () => conns.delete(c)); };
+      server = this.#tlsServer(p.tls, conns, (src) => {
+        track(src);
+        void (async () => {
+          try {
+            const ms = cfg.ConnectTimeoutMs;
+            const dst = await this.#svc.dial(await resolve(AbortSignal.timeout(ms)), ms);
+            track(dst);
+            splice(src, dst, log);
+          } catch (err) {
+            log.error({ error: (err as Error).message }, 'failed to dial');
+            src.destroy();
+          }
+        })();
+      });
+      await listen(server, this.#o.bindHost, p.port, log);
+      const s = server;
+      listener = {
+        address: bound(s),
+        close: () => new Promise<void>((done) => { s.close(() => done()); for (const c of conns) c.destroy(); }),
+      };
+    } else {
+      listener = await startUpstreamListener(this.#svc, cfg, resolve, log);
+    }
     if (this.#abort.signal.aborted) return void (await listener.close());
-    this.#running.set(p.port, { protocol: 'tcp', key: tcpKey(p), address: listener.address, listener });
-    this.#log.info({ bind_addr: listener.address, service: name }, 'Starting ingress gateway tcp listener');
+    this.#running.set(p.port, { protocol: 'tcp', key: listenerKey(p), address: listener.address, listener, ...(server && p.tls ? { tls: server, tlsSettings: p.tls } : {}) });
+    this.#log.info({ bind_addr: listener.address, service: name, tls: !!p.tls }, 'Starting ingress gateway tcp listener');
+  }
+
+  /** A TLS listener with the gateway's leaf (new connections get the latest), handing each handshaken connection to `serve`. */
+  #tlsServer(t: ListenerTls, conns: Set<net.Socket>, serve: (socket: tls.TLSSocket) => void): tls.Server {
+    const server = tls.createServer({ ...tlsOptions(this.#leaf.leaf, t), handshakeTimeout: 10_000 });
+    // The raw connections too, so closing the listener ends those still in their handshake.
+    server.on('connection', (c: net.Socket) => { conns.add(c); c.once('close', () => conns.delete(c)); });
+    server.on('secureConnection', (socket: tls.TLSSocket) => { socket.on('error', () => socket.destroy()); serve(socket); });
+    server.on('tlsClientError', (err) => this.#log.debug({ error: err.message }, 'failed to handshake'));
+    return server;
   }
 
   async #startHttp(p: ListenerPlan, vhosts: VirtualHost<Route>[]): Promise<void> {
     const conns = new Set<net.Socket>();
-    const running: Running = { protocol: 'http', key: String(p.port), address: '', server: undefined as unknown as http.Server, conns, vhosts };
+    const running: Running = { protocol: 'http', key: listenerKey(p), address: '', server: undefined as unknown as http.Server, conns, vhosts };
     const server = http.createServer({ keepAliveTimeout: 60_000 }, (req, res) => this.#serve(running, req, res));
     server.on('connection', (s: net.Socket) => { conns.add(s); s.once('close', () => conns.delete(s)); });
     server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, early: Buffer) => {
@@ -246,12 +316,18 @@ export class IngressGateway {
       });
     });
     running.server = server;
-    await listen(server, this.#o.bindHost, p.port, this.#log);
-    if (this.#abort.signal.aborted) return void server.close();
-    const a = server.address() as net.AddressInfo;
-    running.address = a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
+    let bindServer: net.Server = server;
+    if (p.tls) {
+      const t = running.tls = this.#tlsServer(p.tls, conns, (socket) => server.emit('connection', socket));
+      running.tlsSettings = p.tls;
+      t.on('close', () => server.close());
+      bindServer = t;
+    }
+    await listen(bindServer, this.#o.bindHost, p.port, this.#log);
+    if (this.#abort.signal.aborted) return void bindServer.close();
+    running.address = bound(bindServer);
     this.#running.set(p.port, running);
-    this.#log.info({ bind_addr: running.address, services: p.services.map((s) => s.name) }, 'Starting ingress gateway http listener');
+    this.#log.info({ bind_addr: running.address, services: p.services.map((s) => s.name), tls: !!p.tls }, 'Starting ingress gateway http listener');
   }
 
   #serve(r: Extract<Running, { protocol: 'http' }>, req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -271,14 +347,26 @@ export class IngressGateway {
   async #stop(r: Running): Promise<void> {
     if (r.protocol === 'tcp') return r.listener.close();
     await new Promise<void>((resolve) => {
-      r.server.close(() => resolve());
+      if (r.tls) r.tls.close(() => resolve());
+      else r.server.close(() => resolve());
       for (const c of r.conns) c.destroy();
     });
   }
 }
 
-function tcpKey(p: ListenerPlan): string {
-  return `tcp/${p.services[0]?.name.toLowerCase() ?? ''}`;
+function bound(server: net.Server): string {
+  const a = server.address() as net.AddressInfo;
+  return a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
+}
+
+/** What a running listener cannot change in place: protocol and TLS, and a tcp listener's service. */
+function listenerKey(p: ListenerPlan): string {
+  return JSON.stringify([p.protocol, p.tls, p.protocol === 'tcp' ? p.services[0]?.name.toLowerCase() ?? '' : '']);
+}
+
+/** The TLS server settings of a listener with the gateway's leaf. */
+function tlsOptions(leaf: LeafCert | undefined, t: ListenerTls | undefined): tls.SecureContextOptions {
+  return { ...(leaf ? { cert: leaf.CertPEM, key: leaf.PrivateKeyPEM } : {}), minVersion: t?.minVersion ?? 'TLSv1.2', ...(t?.maxVersion ? { maxVersion: t.maxVersion } : {}) };
 }
 
 /** Applies a virtual host's response header changes after the route's, as Envoy evaluates them, to whatever head `res` sends. */
