@@ -18,6 +18,19 @@ export function endToEnd(headers: http.IncomingHttpHeaders): Record<string, stri
   return out;
 }
 
+/** Methods RFC 9110 §9.2.2 makes idempotent: sending one twice has the effect of sending it once. */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+
+/**
+ * Whether a request that failed on a pooled connection may be sent again on a new one without
+ * the route asking for retries: the instance may have received and acted on it before the
+ * connection went, so only idempotent methods (or a request carrying an Idempotency-Key) are,
+ * as Go's HTTP transport does.
+ */
+export function replayableOnStale(method: string, headers: Record<string, string | string[] | undefined>): boolean {
+  return IDEMPOTENT.has(method) || headers['idempotency-key'] !== undefined || headers['x-idempotency-key'] !== undefined;
+}
+
 /** What one attempt produced. */
 export type Attempt =
   | { kind: 'response'; res: http.IncomingMessage; req: http.ClientRequest }

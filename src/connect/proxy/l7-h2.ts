@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import tls, { type PeerCertificate } from 'node:tls';
 import { RequestBody } from './l7-body.ts';
+import { replayableOnStale } from './l7-forward.ts';
 import { chooseInstance, hold } from './l7-balance.ts';
 import { applyHeaderOps, requestPath, retriesOnFailure, retriesOnStatus, retryBackoffMs, routeRequest, type L7Request, type RouteDecision } from './l7-route.ts';
 import type { L7Deps } from './l7-upstream.ts';
@@ -86,7 +87,8 @@ export class H2Sessions {
 type H2Attempt =
   /** `ended`: the HEADERS frame ended the stream (no body, no trailers). */
   | { kind: 'response'; stream: http2.ClientHttp2Stream; headers: http2.IncomingHttpHeaders; ended: boolean }
-  | { kind: 'failed'; connected: boolean; error: Error }
+  /** `unsent`: the instance cannot have acted on the stream (it was never opened, or refused by GOAWAY or REFUSED_STREAM). */
+  | { kind: 'failed'; connected: boolean; unsent: boolean; error: Error }
   | { kind: 'timeout' };
 
 function attemptH2(
@@ -106,15 +108,16 @@ function attemptH2(
     try {
       stream = session.request(head, { signal });
     } catch (error) {
-      return done({ kind: 'failed', connected: connected(), error: error as Error });
+      return done({ kind: 'failed', connected: connected(), unsent: true, error: error as Error });
     }
     void deadline.then((at) => {
       if (settled || !Number.isFinite(at)) return;
       timer = setTimeout(() => { done({ kind: 'timeout' }); stream.close(http2.constants.NGHTTP2_CANCEL); }, Math.max(0, at - Date.now()));
     });
     stream.on('response', (headers, flags) => done({ kind: 'response', stream, headers, ended: (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0 }));
-    stream.on('error', (error) => done({ kind: 'failed', connected: connected(), error }));
-    stream.on('close', () => done({ kind: 'failed', connected: connected(), error: new Error(`stream reset (code ${stream.rstCode})`) }));
+    const unsent = (error?: Error) => stream.rstCode === http2.constants.NGHTTP2_REFUSED_STREAM || (error as NodeJS.ErrnoException | undefined)?.code === 'ERR_HTTP2_GOAWAY_SESSION';
+    stream.on('error', (error) => done({ kind: 'failed', connected: connected(), unsent: unsent(error), error }));
+    stream.on('close', () => done({ kind: 'failed', connected: connected(), unsent: unsent(), error: new Error(`stream reset (code ${stream.rstCode})`) }));
     if (Buffer.isBuffer(body)) stream.end(body.length > 0 ? body : undefined);
     else body.pipe(stream);
   });
@@ -185,7 +188,7 @@ export async function handleH2(d: L7Deps, req: http2.Http2ServerRequest, res: ht
     }
     d.log.debug({ error: a.error.message, host: picked.to.host, port: picked.to.port }, 'upstream h2 attempt failed');
     // A pooled session the instance had already closed (its stream never started) is not a failure of the request.
-    const wasStale = reused && (session.closed || session.destroyed) && stale++ < 3;
+    const wasStale = reused && (session.closed || session.destroyed) && (a.unsent || replayableOnStale(req.method, req.headers)) && stale++ < 3;
     const replay = wasStale || (more && retriesOnFailure(a.connected, decision.retry)) ? await body.replay() : null;
     if (replay === null) {
       const reason = a.connected ? 'connection termination' : 'connection failure';

@@ -13,7 +13,7 @@ import type { ChainWatch } from './l7-chain.ts';
 import { RequestBody } from './l7-body.ts';
 import { handleH2 } from './l7-h2.ts';
 import { proxyUpgrade } from './l7-upgrade.ts';
-import { attempt, endToEnd } from './l7-forward.ts';
+import { attempt, endToEnd, replayableOnStale } from './l7-forward.ts';
 import { applyHeaderOps, requestPath, retriesOnFailure, retriesOnStatus, retryBackoffMs, routeRequest, type L7Request, type RouteDecision } from './l7-route.ts';
 import { chooseInstance, hold, type BalanceState } from './l7-balance.ts';
 import type { ConnectService } from './service.ts';
@@ -176,7 +176,7 @@ async function send(
       continue;
     }
     // A pooled connection the instance had already closed is not a failure of the request.
-    const stale = a.stale && staleRetries++ < 3;
+    const stale = a.stale && replayableOnStale(req.method ?? 'GET', req.headers) && staleRetries++ < 3;
     const again = stale || (retries < decision.retry.numRetries && retriesOnFailure(a.connected, decision.retry));
     d.log.debug({ error: a.error.message, host: picked.to.host, port: picked.to.port }, 'upstream attempt failed');
     const replay = again ? await body.replay() : null;

@@ -1,0 +1,17 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { endToEnd, replayableOnStale } from './l7-forward.ts';
+
+test('a request that failed on a pooled connection goes again unasked only when sending it twice is harmless', () => {
+  for (const m of ['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']) assert.equal(replayableOnStale(m, {}), true, m);
+  for (const m of ['POST', 'PATCH', 'CONNECT']) assert.equal(replayableOnStale(m, {}), false, m);
+  assert.equal(replayableOnStale('POST', { 'idempotency-key': 'k1' }), true);
+  assert.equal(replayableOnStale('POST', { 'x-idempotency-key': 'k1' }), true);
+});
+
+test('hop-by-hop headers and those the Connection header names are not forwarded', () => {
+  assert.deepEqual(endToEnd({
+    connection: 'keep-alive, X-Hop', 'keep-alive': 'timeout=5', 'x-hop': '1', te: 'trailers', upgrade: 'h2c',
+    'transfer-encoding': 'chunked', 'proxy-connection': 'x', 'content-length': '3', 'x-end': '2',
+  }), { 'content-length': '3', 'x-end': '2' });
+});
