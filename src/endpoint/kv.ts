@@ -13,7 +13,7 @@ import type { EndpointDeps } from './deps.ts';
 import { planAcquire } from './locks.ts';
 import { authorize, filterAllowed, allowed, entContext } from './acl-enforce.ts';
 import type { AclIdentity } from './acl-resolver.ts';
-import { writableEnt } from './tenancy.ts';
+import { entPins, writableEnt } from './tenancy.ts';
 import type { WatchSet } from '../state/notify.ts';
 
 /** Options of a KV write. `cas` 0 means create-only. */
@@ -194,10 +194,10 @@ export class KvEndpoint {
     authorize(opts.authz, 'keyWrite', key, entContext(ent));
     const session = opts.acquire ?? opts.release;
     if (session === '') throw new InternalError('missing session');
-    writableEnt(this.#deps.replica.tenants, ent);
-    if (opts.acquire !== undefined) return commitPlanned(this.#deps, () => this.#planLock(key, value, opts.acquire!, opts.flags ?? 0n, ent));
-    if (opts.release !== undefined) return commitPlanned(this.#deps, () => this.#planUnlock(key, value, opts, ent));
-    return commitPlanned(this.#deps, () => this.#planSet(key, value, opts, ent));
+    const tenants = this.#deps.replica.tenants;
+    if (opts.acquire !== undefined) return commitPlanned(this.#deps, inTenant(tenants, ent, () => this.#planLock(key, value, opts.acquire!, opts.flags ?? 0n, ent)));
+    if (opts.release !== undefined) return commitPlanned(this.#deps, inTenant(tenants, ent, () => this.#planUnlock(key, value, opts, ent)));
+    return commitPlanned(this.#deps, inTenant(tenants, ent, () => this.#planSet(key, value, opts, ent)));
   }
 
   #planLock(key: string, value: Buffer | null, session: string, flags: bigint, ent: EnterpriseMeta | undefined): Plan<boolean> {
@@ -246,14 +246,14 @@ export class KvEndpoint {
   #delete(key: string, opts: KVDeleteOptions): Promise<boolean> {
     const ent = tenantOf(opts.ent);
     authorize(opts.authz, opts.recurse ? 'keyWritePrefix' : 'keyWrite', key, entContext(ent));
-    writableEnt(this.#deps.replica.tenants, ent);
+    const tenants = this.#deps.replica.tenants;
     if (opts.recurse && opts.cas === undefined) {
-      return commitPlanned<boolean>(this.#deps, () => ({
+      return commitPlanned<boolean>(this.#deps, inTenant<boolean>(tenants, ent, () => ({
         txn: { success: [{ type: 'deletePrefix', prefix: kvStoreKey(ent, key) }] },
         done: () => true,
-      }));
+      })));
     }
-    return commitPlanned<boolean>(this.#deps, () => {
+    return commitPlanned<boolean>(this.#deps, inTenant<boolean>(tenants, ent, () => {
       const existing = kvsOf(this.#deps.replica, ent).get(key);
       if (!existing) return { answer: true };
       if (opts.cas !== undefined && existing.ModifyIndex !== opts.cas) return { answer: false };
@@ -261,11 +261,26 @@ export class KvEndpoint {
         txn: { compares: [pinKey(key, existing, ent)], success: [{ type: 'delete', key: kvStoreKey(ent, key) }] },
         done: () => true,
       };
-    });
+    }));
   }
 }
 
 /** A write's tenant: undefined for the default tenant (today's keys and paths), else the tenant. */
 function tenantOf(ent: EnterpriseMeta | undefined): EnterpriseMeta | undefined {
   return ent === undefined || isDefaultEnt(ent) ? undefined : ent;
+}
+
+/**
+ * A write planner run in a non-default tenant: each (re)plan refuses a tenant that does not exist or
+ * is being deleted, and the txn pins the tenant's records, so a write planned before a purge cannot
+ * land under the purged prefix. The default tenant's planner is returned as is.
+ */
+export function inTenant<T>(tenants: Parameters<typeof writableEnt>[0], ent: EnterpriseMeta | undefined, plan: () => Plan<T>): () => Plan<T> {
+  if (ent === undefined) return plan;
+  return () => {
+    writableEnt(tenants, ent);
+    const p = plan();
+    if ('txn' in p) p.txn.compares = [...(p.txn.compares ?? []), ...entPins(tenants, ent)];
+    return p;
+  };
 }

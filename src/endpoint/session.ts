@@ -9,6 +9,7 @@ import {
   type EnterpriseMeta, type Session, type SessionRecord, type ServiceCheckRef,
 } from '../state/index.ts';
 import { writableEnt } from './tenancy.ts';
+import { inTenant } from './kv.ts';
 import { consistentRead, type QueryOptions, type QueryResult } from './query.ts';
 import { tableQuery } from './table-query.ts';
 import { commitPlanned, commitWrite } from './commit.ts';
@@ -92,13 +93,13 @@ export class SessionEndpoint {
       Namespace: tenant ? tenant.namespace : DEFAULT_TENANCY_NAME,
     };
     if (tenant && foldTenancyName(tenant.partition) !== DEFAULT_TENANCY_NAME) rec.Partition = tenant.partition;
-    await commitPlanned(this.#deps, () => ({
+    await commitPlanned(this.#deps, inTenant(this.#deps.replica.tenants, tenant, () => ({
       txn: {
         compares: [{ key: SESSION_PREFIX + rec.ID, target: 'createRevision', op: '=', value: 0 }],
         success: [{ type: 'put', key: SESSION_PREFIX + rec.ID, value: encodeRecord(rec) }],
       },
       done: () => true,
-    }));
+    })));
     if (rec.TTL) this.#ttl.armed(rec);
     return rec.ID;
   }

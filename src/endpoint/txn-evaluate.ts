@@ -6,7 +6,8 @@ import type { Compare, Op } from '../store/index.ts';
 import { KvTxnWorkspace } from './txn-kv.ts';
 import { planAcquire, planInvalidate } from './locks.ts';
 import { kvStoreKey } from './kv.ts';
-import { writableEnt } from './tenancy.ts';
+import { entPins, writableEnt } from './tenancy.ts';
+import { entKey, type EnterpriseMeta } from '../state/index.ts';
 import { CatalogTxnOverlay, runNodeOp, runServiceOp, runCheckOp, type CatalogResult } from './txn-catalog.ts';
 import type { EndpointDeps } from './deps.ts';
 import type { AclIdentity } from './acl-resolver.ts';
@@ -45,7 +46,7 @@ export function evaluateTxn(deps: EndpointDeps, ops: TxnOpInput[], authz: AclIde
   return {
     results: pick(ws.results, ov.results),
     errors,
-    compares: [...ws.compares(), ...ov.compares()],
+    compares: [...ws.compares(), ...ov.compares(), ...tenantPins(deps, ops)],
     // Guard keys are the catalog's alone: their ops go last, one per key.
     writes: [...writes, ...ov.guards.ops()],
     finish: (rev) => pick(ws.finish(rev), ov.finish(rev)),
@@ -60,6 +61,13 @@ function runOp(deps: EndpointDeps, ws: KvTxnWorkspace, ov: CatalogTxnOverlay, op
   if (op.Service) return runServiceOp(ov, op.Service, dc);
   if (op.Check) return runCheckOp(ov, op.Check);
   return 'no operation specified';
+}
+
+/** Pins the namespace and partition records of every tenant a KV write op writes into (see endpoint/tenancy.ts entPins). */
+function tenantPins(deps: EndpointDeps, ops: TxnOpInput[]): Compare[] {
+  const seen = new Map<string, EnterpriseMeta>();
+  for (const op of ops) if (op.KV?.ent && !KV_READS.has(op.KV.Verb)) seen.set(entKey(op.KV.ent), op.KV.ent);
+  return [...seen.values()].flatMap((ent) => entPins(deps.replica.tenants, ent));
 }
 
 /** Applies a Session op (invalidation) to the workspace; returns Consul's error text, or null. */
