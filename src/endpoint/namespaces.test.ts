@@ -152,6 +152,28 @@ test('the reaper deletes only the tenant going away: namespace a vs ab, partitio
   }
 });
 
+test('a namespace or partition made again starts empty: a write that landed after the earlier purge does not reappear', async () => {
+  const s = await setup();
+  try {
+    // Left behind: writes planned before the purge of an earlier team-9 and partition east.
+    const orphans = [tenantKey({ partition: 'default', namespace: 'team-9' }, 'kv/x'), tenantKey({ partition: 'east', namespace: 'web' }, 'kv/y')];
+    const kept = [tenantKey({ partition: 'default', namespace: 'team-90' }, 'kv/x'), 'kv/x'];
+    await s.store.txn({ compares: [], success: [...orphans, ...kept].map(put) });
+    await s.ns.upsert({ Name: 'team-9' }, 'default');
+    await s.ap.upsert({ Name: 'east' });
+    for (const k of orphans) assert.deepEqual((await s.store.range(k)).kvs, [], k);
+    for (const k of kept) assert.equal((await s.store.range(k)).kvs.length, 1, k);
+    // Updates never purge.
+    await s.store.txn({ compares: [], success: orphans.map(put) });
+    await s.ns.upsert({ Name: 'team-9', Description: 'again' }, 'default');
+    await s.ap.upsert({ Name: 'east', Description: 'again' });
+    await s.ap.upsert({ Name: 'default', Description: 'the builtin, updated' });
+    for (const k of orphans) assert.equal((await s.store.range(k)).kvs.length, 1, k);
+  } finally {
+    s.stop();
+  }
+});
+
 test('namespace deletion: DeletedAt from the injected clock, writes refused, the reaper duty purges on the change', async () => {
   const s = await setup();
   const duty = tenancyReaperDuty({ store: s.store, replica: s.replica, logger: s.deps.logger });

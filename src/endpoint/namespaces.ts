@@ -3,9 +3,10 @@
 // linked by ID, deferred deletion (DeletedAt, then the leader's reaper purges the tenant).
 import { BadRequestError, InternalError } from '../errors.ts';
 import {
-  DEFAULT_TENANCY_NAME, NAMESPACES_TABLE, encodeRecord, foldTenancyName, namespaceKey, partitionEnt, validTenancyName,
+  DEFAULT_TENANCY_NAME, NAMESPACES_TABLE, encodeRecord, foldTenancyName, namespaceKey, partitionEnt, tenantPrefix, validTenancyName,
   type Indexed, type NamespaceRecord,
 } from '../state/index.ts';
+import type { Op } from '../store/index.ts';
 import type { ACLLink, Namespace } from '../api/namespaces.ts';
 import type { EndpointDeps } from './deps.ts';
 import type { AclIdentity } from './acl-resolver.ts';
@@ -89,9 +90,13 @@ export class NamespaceEndpoint {
         ...(p || r ? { ACLs: { PolicyDefaults: p ?? [], RoleDefaults: r ?? [] } } : {}),
         ...(input.Meta && Object.keys(input.Meta).length ? { Meta: input.Meta } : {}),
       };
+      const success: Op[] = [{ type: 'put', key, value: encodeRecord(rec) }];
+      // A new namespace starts empty: a write planned before an earlier namespace of this name was
+      // purged may have landed after the purge, and must not reappear in the new one.
+      if (!existing && foldTenancyName(input.Name) !== DEFAULT_TENANCY_NAME) success.unshift({ type: 'deletePrefix', prefix: tenantPrefix(ent) });
       return {
         // Pinned on the partition too: a partition marked (or purged) meanwhile must not get a new namespace.
-        txn: { compares: [pinRecord(key, existing), ...entPins(tenants, partitionEnt(partition))], success: [{ type: 'put', key, value: encodeRecord(rec) }] },
+        txn: { compares: [pinRecord(key, existing), ...entPins(tenants, partitionEnt(partition))], success },
         done: () => this.toAPI(tenants.namespaces.namespace(ent)!, partition),
       };
     });

@@ -3,7 +3,7 @@
 // purges every namespace of the partition and last the record).
 import { BadRequestError, InternalError } from '../errors.ts';
 import {
-  DEFAULT_TENANCY_NAME, PARTITIONS_TABLE, encodeRecord, foldTenancyName, namespaceKey, partitionKey, validTenancyName,
+  DEFAULT_TENANCY_NAME, PARTITIONS_TABLE, TENANT_PREFIX, encodeRecord, foldTenancyName, namespaceKey, partitionKey, validTenancyName,
   type Indexed, type NamespaceRecord, type PartitionRecord,
 } from '../state/index.ts';
 import type { Op } from '../store/index.ts';
@@ -70,6 +70,8 @@ export class PartitionEndpoint {
       };
       const compares = [pinRecord(key, existing)];
       const success: Op[] = [{ type: 'put', key, value: encodeRecord(rec) }];
+      // A new partition starts empty (see the namespace create): nothing left by a write that landed after an earlier purge.
+      if (!existing && foldTenancyName(input.Name) !== DEFAULT_TENANCY_NAME) success.unshift({ type: 'deletePrefix', prefix: `${TENANT_PREFIX}${foldTenancyName(input.Name)}/` });
       // Every partition has its own builtin default namespace, made with it.
       const nsKey = namespaceKey({ partition: input.Name, namespace: DEFAULT_TENANCY_NAME });
       if (!this.#deps.replica.tenants.namespaces.namespace({ partition: input.Name, namespace: DEFAULT_TENANCY_NAME })) {
