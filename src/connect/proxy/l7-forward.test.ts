@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { endToEnd, replayableOnStale } from './l7-forward.ts';
+import { endToEnd, replayableOnStale, resetReplyText } from './l7-forward.ts';
 
 test('a request that failed on a pooled connection goes again unasked only when sending it twice is harmless', () => {
   for (const m of ['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']) assert.equal(replayableOnStale(m, {}), true, m);
@@ -14,4 +14,10 @@ test('hop-by-hop headers and those the Connection header names are not forwarded
     connection: 'keep-alive, X-Hop', 'keep-alive': 'timeout=5', 'x-hop': '1', te: 'trailers', upgrade: 'h2c',
     'transfer-encoding': 'chunked', 'proxy-connection': 'x', 'content-length': '3', 'x-end': '2',
   }), { 'content-length': '3', 'x-end': '2' });
+});
+
+test('the 503 text after no response headers is Envoy\'s, saying when the request was retried', () => {
+  assert.equal(resetReplyText(false, false), 'upstream connect error or disconnect/reset before headers. reset reason: connection failure');
+  assert.equal(resetReplyText(true, false), 'upstream connect error or disconnect/reset before headers. reset reason: connection termination');
+  assert.equal(resetReplyText(false, true), 'upstream connect error or disconnect/reset before headers. retried and the latest reset reason: connection failure');
 });

@@ -31,6 +31,15 @@ export function replayableOnStale(method: string, headers: Record<string, string
   return IDEMPOTENT.has(method) || headers['idempotency-key'] !== undefined || headers['x-idempotency-key'] !== undefined;
 }
 
+/**
+ * Envoy's local reply body when no attempt got response headers: `connected` tells a reset
+ * (connection termination) from a connect failure; after retries Envoy says so.
+ */
+export function resetReplyText(connected: boolean, retried: boolean): string {
+  const reason = connected ? 'connection termination' : 'connection failure';
+  return `upstream connect error or disconnect/reset before headers. ${retried ? 'retried and the latest ' : ''}reset reason: ${reason}`;
+}
+
 /** What one attempt produced. */
 export type Attempt =
   | { kind: 'response'; res: http.IncomingMessage; req: http.ClientRequest }

@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import tls, { type PeerCertificate } from 'node:tls';
 import { RequestBody } from './l7-body.ts';
-import { replayableOnStale } from './l7-forward.ts';
+import { replayableOnStale, resetReplyText } from './l7-forward.ts';
 import { chooseInstance, hold } from './l7-balance.ts';
 import { applyHeaderOps, requestPath, retriesOnFailure, retriesOnStatus, retryBackoffMs, routeRequest, type L7Request, type RouteDecision } from './l7-route.ts';
 import type { L7Deps } from './l7-upstream.ts';
@@ -191,8 +191,7 @@ export async function handleH2(d: L7Deps, req: http2.Http2ServerRequest, res: ht
     const wasStale = reused && (session.closed || session.destroyed) && (a.unsent || replayableOnStale(req.method, req.headers)) && stale++ < 3;
     const replay = wasStale || (more && retriesOnFailure(a.connected, decision.retry)) ? await body.replay() : null;
     if (replay === null) {
-      const reason = a.connected ? 'connection termination' : 'connection failure';
-      return reply(res, 503, `upstream connect error or disconnect/reset before headers. reset reason: ${reason}`);
+      return reply(res, 503, resetReplyText(a.connected, retries > 0));
     }
     payload = replay;
     if (!wasStale) await sleep(retryBackoffMs(++retries, d.random));

@@ -13,7 +13,7 @@ import type { ChainWatch } from './l7-chain.ts';
 import { RequestBody } from './l7-body.ts';
 import { handleH2 } from './l7-h2.ts';
 import { proxyUpgrade } from './l7-upgrade.ts';
-import { attempt, endToEnd, replayableOnStale } from './l7-forward.ts';
+import { attempt, endToEnd, replayableOnStale, resetReplyText } from './l7-forward.ts';
 import { applyHeaderOps, requestPath, retriesOnFailure, retriesOnStatus, retryBackoffMs, routeRequest, type L7Request, type RouteDecision } from './l7-route.ts';
 import { chooseInstance, hold, type BalanceState } from './l7-balance.ts';
 import type { ConnectService } from './service.ts';
@@ -181,8 +181,7 @@ async function send(
     d.log.debug({ error: a.error.message, host: picked.to.host, port: picked.to.port }, 'upstream attempt failed');
     const replay = again ? await body.replay() : null;
     if (replay === null) {
-      const reason = a.connected ? 'connection termination' : 'connection failure';
-      return reply(res, 503, `upstream connect error or disconnect/reset before headers. reset reason: ${reason}`);
+      return reply(res, 503, resetReplyText(a.connected, retries > 0));
     }
     payload = replay;
     if (!stale) await sleep(retryBackoffMs(++retries, d.random));
