@@ -7,6 +7,7 @@
 // without a restart; a TLS listener serves the gateway's Connect CA leaf with the hosts as DNS SANs.
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import http2 from 'node:http2';
 import https from 'node:https';
 import net from 'node:net';
 import { after, before, test } from 'node:test';
@@ -28,6 +29,7 @@ let stopGateway!: () => void;
 let gatewayRun: Promise<number>;
 let io: ReturnType<typeof memoryIO>;
 const servers: http.Server[] = [];
+const h2servers: http2.Http2Server[] = [];
 
 interface Answer { status: number; body: string; headers: http.IncomingHttpHeaders; app?: { tag: string; headers: Record<string, string> } }
 
@@ -108,6 +110,13 @@ before(async () => {
   await meshService('api', 'api-v1', await app('api-v1'), { version: 'v1' });
   await meshService('api', 'api-v2', await app('api-v2'), { version: 'v2' });
   await meshService('db', 'db', await rig.echo('db'));
+  await put('/v1/config', { Kind: 'service-defaults', Name: 'streams', Protocol: 'http2' });
+  const h2app = http2.createServer((req, res) => {
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ tag: 'streams', headers: req.headers }));
+  });
+  h2servers.push(h2app);
+  await meshService('streams', 'streams', await new Promise<number>((resolve) => h2app.listen(0, '127.0.0.1', () => resolve((h2app.address() as net.AddressInfo).port))));
   [httpPort, tcpPort, gwPort, adminPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   await put('/v1/config', entry());
 
@@ -124,6 +133,7 @@ after(async () => {
   assert.equal(await gatewayRun, 0, io.err);
   await rig.close();
   for (const s of servers) s.close();
+  for (const s of h2servers) s.close();
   await dev.stop();
 });
 
@@ -220,5 +230,30 @@ test('a TLS listener serves a Connect CA leaf with the services\' hosts and *.in
     return r?.status === 200 ? r : undefined;
   });
   assert.equal((JSON.parse(b.body) as { tag: string }).tag, 'web');
+  await put('/v1/config', entry());
+});
+
+test('an http2 listener routes each stream by its :authority over h2c, with the response header changes', async () => {
+  const port = await freePort();
+  await put('/v1/config', entry([{ Port: port, Protocol: 'http2', Services: [{ Name: 'streams', ResponseHeaders: { Set: { 'x-h2': 'gw' } } }] }]));
+  const ask = (authority: string) => new Promise<{ status: number; body: string; headers: http2.IncomingHttpHeaders }>((resolve, reject) => {
+    const session = http2.connect(`http://127.0.0.1:${port}`);
+    session.on('error', reject);
+    const req = session.request({ ':path': '/', ':authority': authority });
+    let body = '';
+    let headers: http2.IncomingHttpHeaders = {};
+    req.on('response', (h) => { headers = h; });
+    req.on('data', (d) => { body += d; });
+    req.on('end', () => { session.close(); resolve({ status: Number(headers[':status']), body, headers }); });
+    req.on('error', reject);
+    req.end();
+  });
+  const a = await until('streams over h2c', 20_000, async () => {
+    const r = await ask('streams.ingress.consul').catch(() => undefined);
+    return r?.status === 200 ? r : undefined;
+  });
+  assert.equal((JSON.parse(a.body) as { tag: string }).tag, 'streams');
+  assert.equal(a.headers['x-h2'], 'gw');
+  assert.equal((await ask('nobody.example.com')).status, 404);
   await put('/v1/config', entry());
 });

@@ -8,6 +8,7 @@
 // The entry and the gateway's linked services (wildcard `*` expanded) are followed by blocking
 // queries: listeners open, change and close without a restart.
 import http from 'node:http';
+import http2 from 'node:http2';
 import type net from 'node:net';
 import tls from 'node:tls';
 import type { ConsulClient } from '../../api/index.ts';
@@ -17,6 +18,7 @@ import { parseServiceUri } from '../spiffe.ts';
 import { upstreamDefaults } from '../proxy/config.ts';
 import { ChainWatch } from '../proxy/l7-chain.ts';
 import { applyHeaderOps, type HeaderOps } from '../proxy/l7-route.ts';
+import { handleH2 } from '../proxy/l7-h2.ts';
 import { handle, type L7Deps } from '../proxy/l7-upstream.ts';
 import { proxyUpgrade } from '../proxy/l7-upgrade.ts';
 import { listen, splice, startUpstreamListener, type ProxyListener } from '../proxy/listener.ts';
@@ -49,10 +51,13 @@ export interface IngressEntry {
   TLS?: IngressTlsBlock | null;
 }
 
+/** The listener protocols served over HTTP: http as HTTP/1.1, http2 and grpc as HTTP/2 (h2c, or h2 over TLS). */
+export type HttpProtocol = 'http' | 'http2' | 'grpc';
+
 /** What one listener serves: its protocol and its services with their hosts and header changes. */
 export interface ListenerPlan {
   port: number;
-  protocol: 'tcp' | 'http';
+  protocol: 'tcp' | HttpProtocol;
   /** How it serves TLS; null for plain TCP. */
   tls: ListenerTls | null;
   services: { name: string; domains: string[]; request?: HeaderOps; response?: HeaderOps }[];
@@ -67,7 +72,7 @@ export function planListeners(entry: IngressEntry | null, linked: readonly Gatew
   const out: ListenerPlan[] = [];
   for (const l of entry?.Listeners ?? []) {
     const port = Number(l.Port);
-    const protocol = l.Protocol === 'tcp' || !l.Protocol ? 'tcp' : l.Protocol === 'http' ? 'http' : null;
+    const protocol = l.Protocol === 'tcp' || !l.Protocol ? 'tcp' : l.Protocol === 'http' || l.Protocol === 'http2' || l.Protocol === 'grpc' ? l.Protocol : null;
     if (!protocol || !(port > 0)) continue;
     const own = l.Services ?? [];
     const byName = new Map(own.map((s) => [s.Name.toLowerCase(), s]));
@@ -110,8 +115,10 @@ interface Route {
   response?: HeaderOps;
 }
 
+type HttpRunning = Extract<Running, { protocol: HttpProtocol }>;
+
 type Running =
-  | { protocol: 'http'; key: string; address: string; server: http.Server; tls?: tls.Server; tlsSettings?: ListenerTls; conns: Set<net.Socket>; vhosts: VirtualHost<Route>[] }
+  | { protocol: HttpProtocol; key: string; address: string; server: http.Server | http2.Http2Server; tls?: tls.Server; tlsSettings?: ListenerTls; conns: Set<net.Socket>; vhosts: VirtualHost<Route>[] }
   | { protocol: 'tcp'; key: string; address: string; listener: ProxyListener; tls?: tls.Server; tlsSettings?: ListenerTls };
 
 /** A running ingress gateway: start() watches and binds, close() stops everything. */
@@ -220,8 +227,8 @@ export class IngressGateway {
         if (p.protocol === 'tcp') {
           if (!r) await this.#startTcp(p);
         } else {
-          const vhosts = p.services.map((s) => ({ domains: s.domains, value: this.#route(s, used) }));
-          if (r?.protocol === 'http') r.vhosts = vhosts;
+          const vhosts = p.services.map((s) => ({ domains: s.domains, value: this.#route(s, p.protocol, used) }));
+          if (r && r.protocol !== 'tcp') r.vhosts = vhosts;
           else await this.#startHttp(p, vhosts);
         }
       } catch (err) {
@@ -232,13 +239,14 @@ export class IngressGateway {
     this.#firstApplied();
   }
 
-  #route(s: ListenerPlan['services'][number], used: Set<string>): Route {
-    const key = s.name.toLowerCase();
+  #route(s: ListenerPlan['services'][number], protocol: string, used: Set<string>): Route {
+    // The chain is compiled with the listener's protocol, as Consul's ingress upstreams ask for it.
+    const key = `${protocol}/${s.name.toLowerCase()}`;
     used.add(key);
     let chain = this.#chains.get(key);
     const connectTimeoutMs = this.#o.connectTimeoutMs ?? 5000;
     if (!chain) {
-      const u = upstreamDefaults({ DestinationName: s.name, ConnectTimeoutMs: connectTimeoutMs, Protocol: 'http' });
+      const u = upstreamDefaults({ DestinationName: s.name, ConnectTimeoutMs: connectTimeoutMs, Protocol: protocol });
       chain = new ChainWatch(this.#o.client, u, () => this.#svc.caRoots?.TrustDomain ?? '', this.#log.child({ upstream: s.name }));
       chain.start();
       this.#chains.set(key, chain);
@@ -292,8 +300,8 @@ export class IngressGateway {
   }
 
   /** A TLS listener with the gateway's leaf (new connections get the latest), handing each handshaken connection to `serve`. */
-  #tlsServer(t: ListenerTls, conns: Set<net.Socket>, serve: (socket: tls.TLSSocket) => void): tls.Server {
-    const server = tls.createServer({ ...tlsOptions(this.#leaf.leaf, t), handshakeTimeout: 10_000 });
+  #tlsServer(t: ListenerTls, conns: Set<net.Socket>, serve: (socket: tls.TLSSocket) => void, alpn?: string[]): tls.Server {
+    const server = tls.createServer({ ...tlsOptions(this.#leaf.leaf, t), handshakeTimeout: 10_000, ...(alpn ? { ALPNProtocols: alpn } : {}) });
     // The raw connections too, so closing the listener ends those still in their handshake.
     server.on('connection', (c: net.Socket) => { conns.add(c); c.once('close', () => conns.delete(c)); });
     server.on('secureConnection', (socket: tls.TLSSocket) => { socket.on('error', () => socket.destroy()); serve(socket); });
@@ -303,7 +311,9 @@ export class IngressGateway {
 
   async #startHttp(p: ListenerPlan, vhosts: VirtualHost<Route>[]): Promise<void> {
     const conns = new Set<net.Socket>();
-    const running: Running = { protocol: 'http', key: listenerKey(p), address: '', server: undefined as unknown as http.Server, conns, vhosts };
+    const protocol = p.protocol as HttpProtocol;
+    const running: HttpRunning = { protocol, key: listenerKey(p), address: '', server: undefined as unknown as http.Server, conns, vhosts };
+    if (protocol !== 'http') return this.#startH2(p, running);
     const server = http.createServer({ keepAliveTimeout: 60_000 }, (req, res) => this.#serve(running, req, res));
     server.on('connection', (s: net.Socket) => { conns.add(s); s.once('close', () => conns.delete(s)); });
     server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, early: Buffer) => {
@@ -316,9 +326,23 @@ export class IngressGateway {
       });
     });
     running.server = server;
+    await this.#bindHttp(p, running);
+  }
+
+  /** An http2 or grpc listener: HTTP/2 without TLS (h2c) or h2 over TLS, each stream routed by its :authority. */
+  async #startH2(p: ListenerPlan, running: HttpRunning): Promise<void> {
+    const server = http2.createServer((req, res) => this.#serveH2(running, req, res));
+    server.on('connection', (s: net.Socket) => { running.conns.add(s); s.once('close', () => running.conns.delete(s)); });
+    running.server = server;
+    await this.#bindHttp(p, running);
+  }
+
+  /** Binds an HTTP listener's server, behind a TLS listener handing it each handshaken connection when the listener has TLS. */
+  async #bindHttp(p: ListenerPlan, running: HttpRunning): Promise<void> {
+    const server = running.server;
     let bindServer: net.Server = server;
     if (p.tls) {
-      const t = running.tls = this.#tlsServer(p.tls, conns, (socket) => server.emit('connection', socket));
+      const t = running.tls = this.#tlsServer(p.tls, running.conns, (socket) => server.emit('connection', socket), running.protocol === 'http' ? undefined : ['h2']);
       running.tlsSettings = p.tls;
       t.on('close', () => server.close());
       bindServer = t;
@@ -330,7 +354,27 @@ export class IngressGateway {
     this.#log.info({ bind_addr: running.address, services: p.services.map((s) => s.name), tls: !!p.tls }, 'Starting ingress gateway http listener');
   }
 
-  #serve(r: Extract<Running, { protocol: 'http' }>, req: http.IncomingMessage, res: http.ServerResponse): void {
+  #serveH2(r: HttpRunning, req: http2.Http2ServerRequest, res: http2.Http2ServerResponse): void {
+    const route = matchHost(r.vhosts, req.authority || req.headers.host);
+    if (!route) return void res.writeHead(404, { 'content-length': 0 }).end();
+    if (route.request) applyHeaderOps(req.headers as Record<string, string | string[] | undefined>, [route.request]);
+    if (route.response) {
+      // Every HTTP/2 answer head goes out through the stream's respond(), with or without a body.
+      const ops = route.response;
+      const respond = res.stream.respond.bind(res.stream);
+      res.stream.respond = (headers, options) => {
+        const h = { ...headers } as Record<string, string | string[] | undefined>;
+        applyHeaderOps(h, [ops]);
+        respond(h as http2.OutgoingHttpHeaders, options);
+      };
+    }
+    handleH2(route.deps, req, res).catch((err: Error) => {
+      route.deps.log.error({ error: err.message }, 'request failed');
+      res.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+    });
+  }
+
+  #serve(r: HttpRunning, req: http.IncomingMessage, res: http.ServerResponse): void {
     const route = matchHost(r.vhosts, req.headers.host);
     // No virtual host for the Host: Envoy's 404 with no body.
     if (!route) return void res.writeHead(404, { 'content-length': 0 }).end();
