@@ -84,8 +84,14 @@ export function attempt(spec: AttemptSpec): Promise<Attempt> {
       agent: spec.agent, host: spec.to.host, port: spec.to.port, method: spec.method, path: spec.path,
       headers: spec.headers, secureContext: spec.secureContext, noDelay: true, signal: spec.signal,
     } as https.RequestOptions & tls.ConnectionOptions;
-    const req = https.request(options);
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let req: http.ClientRequest;
+    try {
+      req = https.request(options);
+    } catch (error) {
+      // A path or header value Node refuses (a route's rewrite or header change with a line break).
+      return done({ kind: 'failed', connected: false, stale: false, error: error as Error });
+    }
     void spec.deadline.then((at) => {
       if (settled || !Number.isFinite(at)) return;
       timer = setTimeout(() => { done({ kind: 'timeout' }); req.destroy(); }, Math.max(0, at - Date.now()));

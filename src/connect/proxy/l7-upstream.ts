@@ -192,7 +192,14 @@ async function send(
 function relay(from: http.IncomingMessage, to: http.ServerResponse, decision: RouteDecision, deadline: Promise<number>): void {
   const headers = endToEnd(from.headers);
   applyHeaderOps(headers, decision.responseHeaders);
-  to.writeHead(from.statusCode ?? 502, from.statusMessage, headers);
+  try {
+    to.writeHead(from.statusCode ?? 502, from.statusMessage, headers);
+  } catch (err) {
+    // A header value Node refuses (a route's response header change with a line break): the
+    // upstream answer is dropped, not left holding its pooled connection, and the client gets a 503.
+    from.destroy();
+    throw err;
+  }
   from.pipe(to);
   let timer: ReturnType<typeof setTimeout> | undefined;
   let over = false;
