@@ -105,3 +105,20 @@ test('a new chain drops targets it no longer names and watches a target whose su
     w.close();
   }
 });
+
+test("a resolver's new ConnectTimeout applies to its target without a restart", async () => {
+  const { client, answer } = fakeClient();
+  const w = new ChainWatch(client, upstreamDefaults({ DestinationName: 'api' }), () => 'td', silentLogger());
+  try {
+    w.start();
+    answer('/v1/discovery-chain/api|', chain('http', [target('v1', '')]));
+    await w.ready();
+    assert.equal(w.instances('v1.api.default.default.dc1')?.connectTimeoutMs, 5_000);
+    const changed = new Promise<void>((resolve) => { w.onChange = resolve; });
+    answer('/v1/discovery-chain/api|', chain('http', [{ ...target('v1', ''), ConnectTimeout: '9s' }]));
+    await changed;
+    assert.equal(w.instances('v1.api.default.default.dc1')?.connectTimeoutMs, 9_000);
+  } finally {
+    w.close();
+  }
+});

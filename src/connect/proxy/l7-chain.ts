@@ -124,10 +124,13 @@ export class ChainWatch {
     return this.#client.json<{ Chain: CompiledDiscoveryChain }>({ method: 'GET', path, query, options });
   }
 
-  /** Starts watches for the chain's targets (a target whose subset changed is watched anew) and stops the rest. */
+  /**
+   * Starts watches for the chain's targets (a target whose subset or connect timeout changed is
+   * watched anew, with new pools) and stops the rest.
+   */
   #syncTargets(): void {
     const wanted = new Map<string, string>();
-    if (this.isL7) for (const [id, t] of Object.entries(this.#chain?.Targets ?? {})) wanted.set(id, JSON.stringify(t.Subset ?? {}));
+    if (this.isL7) for (const [id, t] of Object.entries(this.#chain?.Targets ?? {})) wanted.set(id, JSON.stringify([t.Subset ?? {}, t.ConnectTimeout ?? '']));
     for (const [id, t] of this.#targets) {
       if (wanted.get(id) === t.key) continue;
       t.instances.close();
