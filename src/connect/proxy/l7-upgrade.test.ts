@@ -6,6 +6,9 @@ import { silentLogger } from '../../log.ts';
 import type { CompiledDiscoveryChain } from '../discovery-chain/index.ts';
 import { proxyUpgrade, type UpgradeDeps } from './l7-upgrade.ts';
 
+/** The timeouts upgrades were dialled with, and the instance each pick chose among two. */
+const dials: number[] = [];
+const chosen: number[] = [];
 /** What the instance received: each request's method and path, in order. */
 const seen: string[] = [];
 let instance: http.Server;
@@ -24,7 +27,10 @@ const chain = {
         { Definition: { Match: { HTTP: { PathPrefix: '/' } } }, NextNode: 'resolver:api' },
       ],
     },
-    'resolver:api': { Type: 'resolver', Name: 'api', Resolver: { Target: 'api.default.default.dc1' } },
+    'resolver:api': {
+      Type: 'resolver', Name: 'api', Resolver: { Target: 'api.default.default.dc1' },
+      LoadBalancer: { Policy: 'ring_hash', HashPolicies: [{ Field: 'header', FieldValue: 'x-user' }] },
+    },
   },
   Targets: { 'api.default.default.dc1': { ID: 'api.default.default.dc1', Service: 'api', Namespace: 'default', Partition: 'default', Datacenter: 'dc1', Subset: {} } },
 } as unknown as CompiledDiscoveryChain;
@@ -44,11 +50,17 @@ before(async () => {
   const d = {
     svc: {
       leafCert: {}, caRoots: {},
-      dial: (to: { host: string; port: number }) => new Promise<net.Socket>((resolve) => { const s = net.connect(to.port, to.host, () => resolve(s)); }),
+      dial: (to: { host: string; port: number }, timeoutMs: number) => new Promise<net.Socket>((resolve) => {
+        dials.push(timeoutMs);
+        const s = net.connect(to.port, to.host, () => resolve(s));
+      }),
     },
     chain: {
       chain, isL7: true,
-      pick: async () => ({ to: { host: '127.0.0.1', port }, key: 'n/api', instances: { certUri: () => 'spiffe://t/ns/default/dc/dc1/svc/api' } }),
+      pick: async (_t: unknown, _r: unknown, _w: unknown, choose?: (keys: string[], state: unknown) => number) => {
+        chosen.push(choose ? choose(['n/api-1', 'n/api-2'], { next: 0, inflight: new Map() }) : -1);
+        return { to: { host: '127.0.0.1', port }, key: 'n/api', instances: { certUri: () => 'spiffe://t/ns/default/dc/dc1/svc/api', connectTimeoutMs: 1234 } };
+      },
     },
     random: () => 0, connectTimeoutMs: 5_000, log: silentLogger(),
   } as unknown as UpgradeDeps;
@@ -104,4 +116,13 @@ test('route header changes or a rewrite that would put a line break into the ups
   assert.match(await exchange(up('/inject')), /^HTTP\/1\.1 503 [^]*no healthy upstream$/);
   assert.match(await exchange(up('/rewrite/y')), /^HTTP\/1\.1 503 /);
   assert.deepEqual(seen, []);
+});
+
+test("an upgrade's instance is chosen by the resolver's load balancer and dialled within the target's ConnectTimeout", async () => {
+  dials.length = 0;
+  chosen.length = 0;
+  for (let i = 0; i < 4; i++) await exchange(`GET /ws HTTP/1.1\r\nhost: api\r\nconnection: upgrade\r\nupgrade: echo\r\nx-user: u7\r\n\r\nhi`, 'echo:hi');
+  assert.deepEqual(dials, [1234, 1234, 1234, 1234]);
+  assert.equal(new Set(chosen).size, 1, `one user stays on one instance: ${chosen.join(',')}`);
+  assert.ok(chosen[0] >= 0);
 });

@@ -6,7 +6,8 @@ import type net from 'node:net';
 import type { ConnectService } from './service.ts';
 import type { ChainWatch } from './l7-chain.ts';
 import { endToEnd } from './l7-forward.ts';
-import { applyHeaderOps, requestPath, routeRequest } from './l7-route.ts';
+import { chooseInstance, type BalanceState } from './l7-balance.ts';
+import { applyHeaderOps, requestPath, routeRequest, type L7Request } from './l7-route.ts';
 import { splice } from './listener.ts';
 import type { Logger } from '../../log.ts';
 
@@ -80,10 +81,11 @@ export async function proxyUpgrade(d: UpgradeDeps, req: http.IncomingMessage, so
   socket.on('error', () => socket.destroy());
   const { path, search } = requestPath(req.url ?? '/');
   const chain = d.chain.chain;
-  const decision = chain && d.chain.isL7
-    ? routeRequest(chain, { method: req.method ?? 'GET', path, query: new URLSearchParams(search), headers: req.headers }, d.random)
-    : null;
-  const picked = decision && d.svc.leafCert && d.svc.caRoots ? await d.chain.pick(decision.targets, d.random, d.connectTimeoutMs) : null;
+  const l7req: L7Request = { method: req.method ?? 'GET', path, query: new URLSearchParams(search), headers: req.headers, sourceIp: req.socket.remoteAddress };
+  const decision = chain && d.chain.isL7 ? routeRequest(chain, l7req, d.random) : null;
+  // The resolver's load balancer picks the instance, as for any request (a hash policy keeps a session's upgrades on one instance).
+  const choose = (keys: string[], state: BalanceState) => chooseInstance(keys, decision?.loadBalancer, l7req, state, d.random);
+  const picked = decision && d.svc.leafCert && d.svc.caRoots ? await d.chain.pick(decision.targets, d.random, d.connectTimeoutMs, choose) : null;
   if (!decision || !picked) return refuse(socket, '503 Service Unavailable', 'no healthy upstream');
   const headers = endToEnd(req.headers);
   applyHeaderOps(headers, decision.requestHeaders);
@@ -96,7 +98,7 @@ export async function proxyUpgrade(d: UpgradeDeps, req: http.IncomingMessage, so
   }
   let upstream: net.Socket;
   try {
-    upstream = await d.svc.dial({ ...picked.to, certUri: picked.instances.certUri() }, d.connectTimeoutMs);
+    upstream = await d.svc.dial({ ...picked.to, certUri: picked.instances.certUri() }, picked.instances.connectTimeoutMs);
   } catch (err) {
     d.log.debug({ error: (err as Error).message, host: picked.to.host, port: picked.to.port }, 'upgrade dial failed');
     return refuse(socket, '503 Service Unavailable', 'upstream connect error or disconnect/reset before headers. reset reason: connection failure');
