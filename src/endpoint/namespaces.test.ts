@@ -246,3 +246,27 @@ test('ACL: operator:write or a namespace block manages; read by operator:read or
     s.stop();
   }
 });
+
+test('ACL: a deny rule on a namespace or partition holds whatever case the request spells the name in', async () => {
+  const s = await setup();
+  try {
+    await s.ns.upsert({ Name: 'team-1' }, 'default');
+    await s.ap.upsert({ Name: 'west' });
+    await s.ns.upsert({ Name: 'web' }, 'west');
+    const op = identity('operator = "write"\nnamespace "team-1" { policy = "deny" }\npartition "west" { policy = "deny"\n namespace "web" { policy = "deny" } }');
+    for (const name of ['team-1', 'TEAM-1', 'Team-1']) {
+      await assert.rejects(s.ns.upsert({ Name: name, Description: 'taken over' }, 'default', op), /Permission denied/, name);
+      await assert.rejects(s.ns.delete(name, 'default', op), /Permission denied/, name);
+      await assert.rejects(s.ns.read(name, 'default', { ...defaultQueryOptions(), authz: identity('namespace "team-1" { policy = "deny" }\noperator = "read"') }), /Permission denied/, name);
+    }
+    for (const ap of ['west', 'WEST']) {
+      await assert.rejects(s.ns.upsert({ Name: 'WEB' }, ap, op), /Permission denied/, ap);
+      await assert.rejects(s.ap.upsert({ Name: ap, Description: 'taken over' }, op), /Permission denied/, ap);
+      await assert.rejects(s.ap.delete(ap, op), /Permission denied/, ap);
+    }
+    assert.equal(s.replica.tenants.namespaces.namespace({ partition: 'default', namespace: 'team-1' })!.DeletedAt, undefined);
+    assert.equal(s.replica.tenants.partitions.partition('west')!.DeletedAt, undefined);
+  } finally {
+    s.stop();
+  }
+});

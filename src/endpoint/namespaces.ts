@@ -40,18 +40,35 @@ export function checkPartitionWritable(deps: EndpointDeps, partition: string): v
 }
 
 /**
+ * Every spelling an ACL rule may name a namespace or partition by: as the request gave it, as its
+ * record stores it, and folded. Tenants are found ignoring case (their keys are folded), so a rule
+ * naming any of these must be obeyed: a check is allowed only when allowed for each spelling (a
+ * deny on `team-1` is not bypassed by asking for `TEAM-1`).
+ */
+export function tenancySpellings(given: string, stored?: string): string[] {
+  return [...new Set([given, ...(stored ? [stored] : []), foldTenancyName(given)])];
+}
+
+/** Whether `check` allows every (partition, namespace) spelling pair of the namespace `name` of `partition`. */
+function allowedEverySpelling(deps: EndpointDeps, name: string, partition: string, check: (ns: string, ap: string) => boolean): boolean {
+  const { partitions, namespaces } = deps.replica.tenants;
+  const aps = tenancySpellings(partition, partitions.partition(partition)?.Name);
+  const nss = tenancySpellings(name, namespaces.namespace({ partition, namespace: name })?.Name);
+  return aps.every((ap) => nss.every((ns) => check(ns, ap)));
+}
+
+/**
  * Requires namespace write (or read) on `name`: a namespace block's `policy`, else operator rules.
  * The denial names operator access, the permission Consul Enterprise documents for these calls.
  */
-function requireNamespace(id: AclIdentity | undefined, write: boolean, name: string, partition: string): void {
-  if (!allowed(id, write ? 'namespaceWrite' : 'namespaceRead', name, { partition, namespace: name })) {
-    throw denialFor(id!.accessorID, write ? 'operatorWrite' : 'operatorRead', '');
-  }
+function requireNamespace(deps: EndpointDeps, id: AclIdentity | undefined, write: boolean, name: string, partition: string): void {
+  const ok = allowedEverySpelling(deps, name, partition, (ns, ap) => allowed(id, write ? 'namespaceWrite' : 'namespaceRead', ns, { partition: ap, namespace: ns }));
+  if (!ok) throw denialFor(id!.accessorID, write ? 'operatorWrite' : 'operatorRead', '');
 }
 
 /** Whether `id` may see namespace `name` of `partition`: namespace read (operator:read or a namespace block). */
-function mayRead(id: AclIdentity | undefined, name: string, partition: string): boolean {
-  return allowed(id, 'namespaceRead', name, { partition, namespace: name });
+function mayRead(deps: EndpointDeps, id: AclIdentity | undefined, name: string, partition: string): boolean {
+  return allowedEverySpelling(deps, name, partition, (ns, ap) => allowed(id, 'namespaceRead', ns, { partition: ap, namespace: ns }));
 }
 
 /** Namespace operations. */
@@ -68,7 +85,7 @@ export class NamespaceEndpoint {
    */
   async upsert(input: NamespaceInput, partition: string, authz?: AclIdentity): Promise<Namespace> {
     checkNamespaceName(input.Name);
-    requireNamespace(authz, true, input.Name, partition);
+    requireNamespace(this.#deps, authz, true, input.Name, partition);
     const full = (l: ACLLink) => ({ ID: l.ID ?? '', Name: l.Name ?? '' });
     const policies = (input.ACLs?.PolicyDefaults ?? []).map(full);
     const roles = (input.ACLs?.RoleDefaults ?? []).map(full);
@@ -106,7 +123,7 @@ export class NamespaceEndpoint {
   async read(name: string, partition: string, opts: QueryOptions): Promise<QueryResult<Namespace | null>> {
     checkNamespaceName(name);
     // Consul Enterprise: namespace read, or any access inside the namespace.
-    if (!this.#anyAccessIn(opts.authz, partition, name)) requireNamespace(opts.authz, false, name, partition);
+    if (!this.#anyAccessIn(opts.authz, partition, name)) requireNamespace(this.#deps, opts.authz, false, name, partition);
     const t = this.#deps.replica.tenants.namespaces;
     const ent = { partition, namespace: name };
     return blockingQuery(this.#deps, opts, (ws) => {
@@ -122,7 +139,7 @@ export class NamespaceEndpoint {
     return blockingQuery(this.#deps, opts, (ws) => {
       ws.addTable(NAMESPACES_TABLE);
       const all = t.namespacesOf(partition);
-      const shown = all.filter(({ record }) => mayRead(opts.authz, record.Name, partition) || this.#anyAccessIn(opts.authz, partition, record.Name));
+      const shown = all.filter(({ record }) => mayRead(this.#deps, opts.authz, record.Name, partition) || this.#anyAccessIn(opts.authz, partition, record.Name));
       return {
         index: Math.max(t.index, 1), value: shown.map(({ record }) => this.toAPI(record, partition)), filtered: shown.length !== all.length,
       };
@@ -135,7 +152,7 @@ export class NamespaceEndpoint {
    */
   async delete(name: string, partition: string, authz?: AclIdentity): Promise<void> {
     checkNamespaceName(name);
-    requireNamespace(authz, true, name, partition);
+    requireNamespace(this.#deps, authz, true, name, partition);
     if (foldTenancyName(name) === DEFAULT_TENANCY_NAME) throw new BadRequestError('Cannot delete the default namespace');
     const ent = { partition, namespace: name };
     const key = namespaceKey(ent);
@@ -171,8 +188,10 @@ export class NamespaceEndpoint {
    */
   #anyAccessIn(id: AclIdentity | undefined, partition: string, namespace: string): boolean {
     if (!id) return true;
-    const ctx = { partition, namespace };
-    return allowed(id, 'serviceRead', '', ctx) || allowed(id, 'keyList', '', ctx) || allowed(id, 'keyRead', '', ctx)
-      || allowed(id, 'sessionRead', '', ctx) || allowed(id, 'intentionRead', '', ctx) || allowed(id, 'aclRead', '', ctx);
+    return allowedEverySpelling(this.#deps, namespace, partition, (ns, ap) => {
+      const ctx = { partition: ap, namespace: ns };
+      return allowed(id, 'serviceRead', '', ctx) || allowed(id, 'keyList', '', ctx) || allowed(id, 'keyRead', '', ctx)
+        || allowed(id, 'sessionRead', '', ctx) || allowed(id, 'intentionRead', '', ctx) || allowed(id, 'aclRead', '', ctx);
+    });
   }
 }

@@ -14,6 +14,7 @@ import { allowed } from './acl-enforce.ts';
 import { commitPlanned, pinRecord } from './commit.ts';
 import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
 import { goTime } from '../connect/ca-root.ts';
+import { tenancySpellings } from './namespaces.ts';
 import { ANONYMOUS_TOKEN_ID, denialFor } from '../acl/index.ts';
 
 /** A partition as a write gives it (the HTTP body, decoded). */
@@ -35,15 +36,23 @@ export function checkPartitionName(name: string): void {
  * Whether `id` may read partition `name`: partition read (operator:read or a partition block), and
  * Consul Enterprise lets any non-anonymous token read its own partition.
  */
-function mayRead(id: AclIdentity | undefined, name: string): boolean {
-  if (allowed(id, 'partitionRead', name)) return true;
+function mayRead(deps: EndpointDeps, id: AclIdentity | undefined, name: string): boolean {
+  if (spellings(deps, name).every((n) => allowed(id, 'partitionRead', n))) return true;
   const own = foldTenancyName(id?.ent?.partition ?? DEFAULT_TENANCY_NAME) === foldTenancyName(name);
   return own && !!id?.accessorID && id.accessorID !== ANONYMOUS_TOKEN_ID;
 }
 
-/** Requires partition write on `name` (a partition block's `policy`, else operator:write); the denial names operator:write as Consul Enterprise documents. */
-function requireWrite(id: AclIdentity | undefined, name: string): void {
-  if (!allowed(id, 'partitionWrite', name)) throw denialFor(id!.accessorID, 'operatorWrite', '');
+/** The spellings a partition's ACL rules may use (namespaces.ts tenancySpellings): as given, as stored, folded. */
+function spellings(deps: EndpointDeps, name: string): string[] {
+  return tenancySpellings(name, deps.replica.tenants.partitions.partition(name)?.Name);
+}
+
+/**
+ * Requires partition write on `name` under every spelling (a partition block's `policy`, else
+ * operator:write); the denial names operator:write as Consul Enterprise documents.
+ */
+function requireWrite(deps: EndpointDeps, id: AclIdentity | undefined, name: string): void {
+  if (!spellings(deps, name).every((n) => allowed(id, 'partitionWrite', n))) throw denialFor(id!.accessorID, 'operatorWrite', '');
 }
 
 /** Admin partition operations. */
@@ -57,7 +66,7 @@ export class PartitionEndpoint {
   /** Creates or updates partition `input.Name` (an upsert); answers the stored partition. Needs partition write (operator:write). */
   async upsert(input: PartitionInput, authz?: AclIdentity): Promise<Partition> {
     checkPartitionName(input.Name);
-    requireWrite(authz, input.Name);
+    requireWrite(this.#deps, authz, input.Name);
     const key = partitionKey(input.Name);
     const t = this.#deps.replica.tenants.partitions;
     return commitPlanned(this.#deps, () => {
@@ -88,7 +97,7 @@ export class PartitionEndpoint {
   /** One partition; a null value when it does not exist (404). Consul answers it without blocking. */
   async read(name: string, opts: QueryOptions): Promise<QueryResult<Partition | null>> {
     checkPartitionName(name);
-    if (!mayRead(opts.authz, name)) throw denialFor(opts.authz!.accessorID, 'operatorRead', '');
+    if (!mayRead(this.#deps, opts.authz, name)) throw denialFor(opts.authz!.accessorID, 'operatorRead', '');
     const t = this.#deps.replica.tenants.partitions;
     opts.minIndex = 0;
     return blockingQuery(this.#deps, opts, (ws) => {
@@ -105,7 +114,7 @@ export class PartitionEndpoint {
     return blockingQuery(this.#deps, opts, (ws) => {
       ws.addTable(PARTITIONS_TABLE);
       const all = t.entries().sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, p]) => p);
-      const shown = all.filter((p) => mayRead(opts.authz, p.Name));
+      const shown = all.filter((p) => mayRead(this.#deps, opts.authz, p.Name));
       return { index: Math.max(t.index, 1), value: shown.map(toAPI), filtered: shown.length !== all.length };
     });
   }
@@ -113,7 +122,7 @@ export class PartitionEndpoint {
   /** Marks a partition for deletion (DeletedAt); the reaper then purges it. A missing or marked partition is a no-op. */
   async delete(name: string, authz?: AclIdentity): Promise<void> {
     checkPartitionName(name);
-    requireWrite(authz, name);
+    requireWrite(this.#deps, authz, name);
     if (foldTenancyName(name) === DEFAULT_TENANCY_NAME) throw new BadRequestError('Cannot delete the default partition');
     const key = partitionKey(name);
     await commitPlanned(this.#deps, () => {
