@@ -46,16 +46,18 @@ test('the server\'s refusal (a second service on a tcp listener) is an error wri
 });
 
 test('a new port makes a new listener with the protocol and hosts given; more services join it', async () => {
-  const res = await cli(['connect', 'expose', '-service=web', '-ingress-gateway=ingress', '-port=8081', '-protocol=http', '-host=web.example.com', '-host=w.example.com']);
+  // Consul refuses an http listener for a service that does not speak http.
+  for (const name of ['site', 'app']) await new ConfigEntriesApi(dev.client).set({ Kind: 'service-defaults', Name: name, Protocol: 'http' });
+  const res = await cli(['connect', 'expose', '-service=site', '-ingress-gateway=ingress', '-port=8081', '-protocol=http', '-host=web.example.com', '-host=w.example.com']);
   assert.equal(res.err, '');
   assert.equal(res.code, 0);
-  assert.deepEqual(await cli(['connect', 'expose', '-service=api', '-ingress-gateway=ingress', '-port=8081', '-protocol=http']), {
+  assert.deepEqual(await cli(['connect', 'expose', '-service=app', '-ingress-gateway=ingress', '-port=8081', '-protocol=http']), {
     code: 0, err: '',
-    out: 'Successfully updated config entry for ingress service "ingress"\nSuccessfully set up intention for "ingress" -> "api"\n',
+    out: 'Successfully updated config entry for ingress service "ingress"\nSuccessfully set up intention for "ingress" -> "app"\n',
   });
   const ls = await listeners('ingress');
   assert.deepEqual(ls.map((l) => [l.Port, l.Protocol]), [[8080, 'tcp'], [8081, 'http']]);
-  assert.deepEqual(ls[1].Services.map((s) => s.Name), ['web', 'api']);
+  assert.deepEqual(ls[1].Services.map((s) => s.Name), ['site', 'app']);
   assert.deepEqual(ls[1].Services[0].Hosts, ['web.example.com', 'w.example.com']);
 });
 

@@ -118,7 +118,7 @@ describe('config entries against a dev agent', () => {
       { Kind: 'service-router', Name: 'k1' },
       { Kind: 'service-splitter', Name: 'k1', Splits: [{ Weight: 50 }, { Weight: 50, Service: 'k2' }] },
       { Kind: 'service-resolver', Name: 'k1', DefaultSubset: 'v1', Subsets: { v1: { Filter: 'Service.Meta.version == v1' } } },
-      { Kind: 'ingress-gateway', Name: 'k1', Listeners: [{ Port: 8080, Protocol: 'tcp', Services: [{ Name: 'k1' }] }] },
+      { Kind: 'ingress-gateway', Name: 'k1', Listeners: [{ Port: 8080, Protocol: 'http', Services: [{ Name: 'k1' }] }] },
       { Kind: 'terminating-gateway', Name: 'k1', Services: [{ Name: 'legacy' }] },
       { Kind: 'service-intentions', Name: 'k1', Sources: [{ Name: 'k2', Action: 'allow' }] },
       { Kind: 'mesh' },
@@ -160,15 +160,17 @@ describe('gateway views and the config CLI', () => {
 
   test('gateway-services lists linked services in Consul\'s GatewayService shape', async () => {
     await register('n1', { Service: 'api', Port: 80 });
+    // An http listener needs its named services to speak http (Consul's write-time check).
+    await call('PUT', '/v1/config', { Kind: 'service-defaults', Name: 'webui', Protocol: 'http' });
     await call('PUT', '/v1/config', {
       Kind: 'ingress-gateway', Name: 'ig',
-      Listeners: [{ Port: 8080, Protocol: 'http', Services: [{ Name: 'web', Hosts: ['web.example.com'] }, { Name: '*' }] }],
+      Listeners: [{ Port: 8080, Protocol: 'http', Services: [{ Name: 'webui', Hosts: ['web.example.com'] }, { Name: '*' }] }],
     });
     await call('PUT', '/v1/config', { Kind: 'terminating-gateway', Name: 'tg', Services: [{ Name: 'db', CAFile: '/ca.pem', SNI: 'db.local' }] });
     const ig = await call('GET', '/v1/catalog/gateway-services/ig');
     assert.equal(ig.status, 200);
     const e = ig.body[1];
-    assert.deepEqual(ig.body.map((r: { Service: { Name: string } }) => r.Service.Name), ['api', 'web']);
+    assert.deepEqual(ig.body.map((r: { Service: { Name: string } }) => r.Service.Name), ['api', 'webui']);
     assert.deepEqual(Object.keys(e), ['Gateway', 'Service', 'GatewayKind', 'Port', 'Protocol', 'Hosts', 'CreateIndex', 'ModifyIndex']);
     assert.deepEqual([e.Gateway, e.GatewayKind, e.Port, e.Protocol, e.Hosts], [{ Name: 'ig' }, 'ingress-gateway', 8080, 'http', ['web.example.com']]);
     assert.equal(ig.body[0].FromWildcard, true);
@@ -182,18 +184,21 @@ describe('gateway views and the config CLI', () => {
 
   test('health/ingress returns the gateway instances fronting a service and blocks on their health', async () => {
     await register('gw1', { ID: 'ig-1', Service: 'ig', Kind: 'ingress-gateway', Port: 8080 });
-    const first = await call('GET', '/v1/health/ingress/web');
+    const first = await call('GET', '/v1/health/ingress/webui');
     assert.deepEqual(first.body.map((r: { Service: { ID: string } }) => r.Service.ID), ['ig-1']);
     assert.equal(first.body[0].Checks[0].Status, 'passing');
     assert.deepEqual((await call('GET', '/v1/health/ingress/api')).body.length, 1, 'wildcard fronts api');
-    assert.equal((await call('GET', '/v1/health/ingress/WEB')).body.length, 1, 'the service name matches case-insensitively');
+    assert.equal((await call('GET', '/v1/health/ingress/WEBUI')).body.length, 1, 'the service name matches case-insensitively');
     assert.deepEqual((await call('GET', '/v1/health/ingress/db')).body, []);
-    const blocked = call('GET', `/v1/health/ingress/web?index=${first.index}&wait=5s&passing`);
+    const blocked = call('GET', `/v1/health/ingress/webui?index=${first.index}&wait=5s&passing`);
     await new Promise((r) => setTimeout(r, 150));
     await register('gw1', { ID: 'ig-1', Service: 'ig', Kind: 'ingress-gateway', Port: 8080 }, 'critical');
     const woke = await blocked;
     assert.ok(woke.index > first.index);
     assert.deepEqual(woke.body, []);
+    // The config CLI below lists service-defaults: the gateway goes first, as webui's defaults cannot while it fronts webui over http.
+    assert.equal((await call('DELETE', '/v1/config/ingress-gateway/ig')).status, 200);
+    assert.equal((await call('DELETE', '/v1/config/service-defaults/webui')).status, 200);
   });
 
   test('health/connect and catalog/connect answer the terminating gateways linking a service after its proxies; a link change wakes a blocked query', async () => {

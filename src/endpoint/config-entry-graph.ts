@@ -1,7 +1,10 @@
 // Consul's validateProposedConfigEntryInServiceGraph for the discovery chain kinds: before a
 // router, splitter, resolver, service-defaults or proxy-defaults entry is written or deleted,
 // every chain it can change is compiled with the proposed entry in place; a chain that no longer
-// compiles refuses the write with the compiler's text (a 500, as Consul answers it).
+// compiles refuses the write with the compiler's text (a 500, as Consul answers it). An
+// ingress-gateway entry, and a chain write under one, must leave each listener's services speaking
+// its protocol (a tcp listener may front another protocol only through a chain that starts at a
+// resolver, and only when the write is not the gateway's own).
 import { createRequire } from 'node:module';
 import { InternalError } from '../errors.ts';
 import type { ConfigEntriesTable } from '../state/index.ts';
@@ -15,7 +18,7 @@ let compiler: Compiler | undefined;
 const load = (): Compiler => (compiler ??= require('../connect/discovery-chain/index.ts') as Compiler);
 
 /** The kinds whose writes can change a compiled chain. */
-const GRAPH_KINDS = new Set(['service-router', 'service-splitter', 'service-resolver', 'service-defaults', 'proxy-defaults']);
+const GRAPH_KINDS = new Set(['service-router', 'service-splitter', 'service-resolver', 'service-defaults', 'proxy-defaults', 'ingress-gateway']);
 const CHAIN_ENTRY_KINDS = ['service-router', 'service-splitter', 'service-resolver'];
 /** Consul compiles proposed chains in a throwaway context: it does not change the graph. */
 const THROWAWAY_TRUST_DOMAIN = 'b6fc9da3-03d4-4b5a-9134-c045e9b20152.consul';
@@ -89,12 +92,35 @@ export function checkChainGraph(table: ConfigEntriesTable, kind: string, name: s
       return table.get(k, n);
     },
   };
-  for (const chain of [...affectedChains(table, kind, name)].sort()) {
+  const compiled = new Map<string, { protocol: string; startsAtResolver: boolean }>();
+  const compile = (chain: string) => {
+    let c = compiled.get(chain);
+    if (c) return c;
     try {
-      compileChain({ serviceName: chain, datacenter: 'dc1', trustDomain: THROWAWAY_TRUST_DOMAIN, entries });
+      const out = compileChain({ serviceName: chain, datacenter: 'dc1', trustDomain: THROWAWAY_TRUST_DOMAIN, entries });
+      c = { protocol: out.Protocol ?? 'tcp', startsAtResolver: (out.StartNode ?? '').startsWith('resolver:') };
     } catch (err) {
       if (err instanceof ChainGraphError) throw new InternalError(err.message);
       throw err;
+    }
+    compiled.set(chain, c);
+    return c;
+  };
+  const affected = kind === 'ingress-gateway' ? new Set<string>() : affectedChains(table, kind, name);
+  for (const chain of [...affected].sort()) compile(chain);
+  // The gateway's own write must match exactly; a chain write is checked against the gateways fronting what it changes.
+  const own = kind === 'ingress-gateway';
+  const gateways = own ? (proposed ? [proposed] : []) : table.list('ingress-gateway') as unknown as Obj[];
+  for (const g of gateways) {
+    for (const l of list(field(g, 'Listeners'))) {
+      const want = str(field(l, 'Protocol')) || 'tcp';
+      for (const svc of list(field(l, 'Services'))) {
+        const s = str(field(svc, 'Name'));
+        if (!s || s === '*' || (!own && kind !== 'proxy-defaults' && !affected.has(s))) continue;
+        const c = compile(s);
+        if (c.protocol === want || (!own && want === 'tcp' && c.startsAtResolver)) continue;
+        throw new InternalError(`service ${JSON.stringify(s)} has protocol ${JSON.stringify(c.protocol)}, which does not match defined listener protocol ${JSON.stringify(want)}`);
+      }
     }
   }
 }
