@@ -10,7 +10,7 @@ import { RequestBody } from './l7-body.ts';
 import { replayableOnStale, resetReplyText } from './l7-forward.ts';
 import { chooseInstance, hold } from './l7-balance.ts';
 import { applyHeaderOps, requestPath, retriesOnFailure, retriesOnStatus, retryBackoffMs, routeRequest, type L7Request, type RouteDecision } from './l7-route.ts';
-import type { L7Deps } from './l7-upstream.ts';
+import { within, type L7Deps } from './l7-upstream.ts';
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
 /** Connection-specific headers HTTP/2 forbids (RFC 9113 §8.2.2), and Host (its :authority). */
@@ -155,6 +155,8 @@ export async function handleH2(d: L7Deps, req: http2.Http2ServerRequest, res: ht
   const headers = forwardable(req.headers);
   applyHeaderOps(headers, decision.requestHeaders);
   const head = { ...headers, ':method': req.method, ':path': decision.path + search, ':authority': req.authority, ':scheme': req.scheme || 'http' };
+  // Until the proxy has its leaf and roots a request waits for them, as on the HTTP/1.1 path.
+  if (!d.svc.leafCert || !d.svc.caRoots) await within(d.svc.ready(), d.connectTimeoutMs);
   if (!d.svc.leafCert || !d.svc.caRoots) return reply(res, 503, 'no healthy upstream');
   const t = decision.requestTimeoutMs;
   const deadline = body.ended.then(() => (t < 0 ? Infinity : Date.now() + (t || DEFAULT_REQUEST_TIMEOUT_MS)));

@@ -46,7 +46,9 @@ export interface L7Handoff {
 
 /** Builds the L7 path of one upstream over its chain watch (which it starts and closes). */
 export function l7Upstream(d: L7Deps): L7Handoff {
-  const server = http.createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
+  // No limit on a whole request (Node's default is 5 minutes): Envoy's listeners Consul configures
+  // have none, so long uploads and streaming requests pass.
+  const server = http.createServer({ keepAliveTimeout: 60_000, requestTimeout: 0 }, (req, res) => {
     handle(d, req, res).catch((err: Error) => {
       d.log.error({ error: err.message }, 'request failed');
       if (!res.headersSent) reply(res, 503, 'upstream connect error or disconnect/reset before headers. reset reason: connection failure');
@@ -99,7 +101,7 @@ function reply(res: http.ServerResponse, status: number, text: string): void {
 }
 
 /** `p`, or undefined once `ms` pass. */
-async function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+export async function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), ms); });
   try {
