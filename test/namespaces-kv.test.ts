@@ -213,6 +213,11 @@ describe('KV in namespaces', () => {
     const wrongNs = await call('PUT', '/v1/txn', ROOT, [{ KV: { Verb: 'lock', Key: 'txn/lock2', Session: s, Value: b64('l') } }]);
     assert.equal(wrongNs.status, 409);
     assert.deepEqual(wrongNs.json.Errors, [{ OpIndex: 0, What: `invalid session "${s}"` }]);
+    // A Session op acts in the request's tenant (default here): team-a's session is not found, its lock stays.
+    const foreign = await call('PUT', '/v1/txn', ROOT, [{ Session: { Verb: 'delete', Session: { ID: s } } }]);
+    assert.equal(foreign.status, 200, foreign.text);
+    assert.deepEqual((await call('GET', `/v1/session/info/${s}?ns=team-a`, ROOT)).json.map((x: any) => x.ID), [s]);
+    assert.equal((await call('GET', '/v1/kv/txn/lock?ns=team-a', ROOT)).json[0].Session, s);
     await call('PUT', `/v1/session/destroy/${s}?ns=team-a`, ROOT);
     assert.equal((await call('GET', '/v1/kv/txn/lock?ns=team-a', ROOT)).json[0].Session, undefined);
 

@@ -3,7 +3,7 @@
 import { denialFor, type AuthorizerMethod } from '../acl/index.ts';
 import type { Node, NodeService, HealthCheck } from '../api/catalog-types.ts';
 import { allowed, entContext, unrestricted } from './acl-enforce.ts';
-import type { KVEntry } from '../state/index.ts';
+import { sessionInTenant, type KVEntry } from '../state/index.ts';
 import type { AclIdentity } from './acl-resolver.ts';
 import type { EndpointDeps } from './deps.ts';
 import type { TxnOpInput, TxnResultItem } from './txn.ts';
@@ -59,7 +59,10 @@ function catalogNeeds(op: TxnOpInput, deps: EndpointDeps): Need[] {
     const svc = cat.services.get(node)?.get(cat.serviceId(node, c.ServiceID));
     return withStored(['serviceWrite', c.ServiceName ?? ''], svc?.Service);
   }
-  if (op.Session) return [['sessionWrite', deps.replica.sessions.get(op.Session.Session?.ID ?? '')?.Node ?? '']];
+  if (op.Session) {
+    const s = deps.replica.sessions.get(op.Session.Session?.ID ?? '');
+    return [['sessionWrite', s && sessionInTenant(s, op.Session.ent) ? s.Node : '']];
+  }
   return [];
 }
 
@@ -72,7 +75,7 @@ function withStored(given: [AuthorizerMethod, string], stored: string | undefine
 export function txnOpDenied(deps: EndpointDeps, id: AclIdentity | undefined, op: TxnOpInput): string | null {
   if (!id || unrestricted(id)) return null;
   const needs = op.KV ? [kvNeed(op.KV.Verb, op.KV.Key)] : catalogNeeds(op, deps);
-  const ctx = op.KV ? entContext(op.KV.ent) : undefined;
+  const ctx = op.KV ? entContext(op.KV.ent) : op.Session ? entContext(op.Session.ent) : undefined;
   for (const need of needs) {
     if (need && !allowed(id, need[0], need[1], ctx)) return denialFor(id.accessorID, need[0], need[1], ctx).message;
   }

@@ -7,7 +7,7 @@ import { KvTxnWorkspace } from './txn-kv.ts';
 import { planAcquire, planInvalidate } from './locks.ts';
 import { kvStoreKey } from './kv.ts';
 import { entPins, writableEnt } from './tenancy.ts';
-import { entKey, type EnterpriseMeta } from '../state/index.ts';
+import { entKey, sessionInTenant, type EnterpriseMeta } from '../state/index.ts';
 import { CatalogTxnOverlay, runNodeOp, runServiceOp, runCheckOp, type CatalogResult } from './txn-catalog.ts';
 import type { EndpointDeps } from './deps.ts';
 import type { AclIdentity } from './acl-resolver.ts';
@@ -73,7 +73,10 @@ function tenantPins(deps: EndpointDeps, ops: TxnOpInput[]): Compare[] {
 /** Applies a Session op (invalidation) to the workspace; returns Consul's error text, or null. */
 function runSessionOp(deps: EndpointDeps, ws: KvTxnWorkspace, op: TxnSessionOp): string | null {
   if (op.Verb !== 'delete') return `unknown Session verb ${JSON.stringify(op.Verb)}`;
-  const plan = planInvalidate(deps, op.Session?.ID ?? '');
+  // Only a session of the request's tenant: another tenant's session is unknown here (as /v1/session/destroy).
+  const s = deps.replica.sessions.get(op.Session?.ID ?? '');
+  if (!s || !sessionInTenant(s, op.ent)) return null;
+  const plan = planInvalidate(deps, s.ID);
   if (plan) ws.extra(plan.compares, plan.ops);
   return null;
 }

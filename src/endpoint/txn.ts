@@ -25,6 +25,8 @@ export interface TxnKVOp {
 export interface TxnSessionOp {
   Verb: string;
   Session: { ID: string };
+  /** The request's tenant (the token's scope); absent: default. A session of another tenant is not found. */
+  ent?: EnterpriseMeta;
 }
 
 /** One op of a transaction: exactly one member is set. */

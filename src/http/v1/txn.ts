@@ -83,9 +83,12 @@ function tenantFields(kv: Record<string, unknown>): { tenancy?: EntFields } {
 /**
  * Sets each KV op's tenant: its own Namespace/Partition fields, then the token's scope (Consul's
  * ResolveTokenAndDefaultMeta); ?ns is not read (Consul's /v1/txn takes the ops' fields only).
+ * Session ops act in the token's scope.
  */
 function txnTenants(ops: TxnOpInput[], authz: AclIdentity | undefined): void {
   for (const op of ops) {
+    // A Session op has no tenancy fields: it acts in the token's scope, so another tenant's session is not found.
+    if (op.Session && authz?.ent && !isDefaultEnt(authz.ent)) op.Session.ent = authz.ent;
     const kv = op.KV as (TxnKVOp & { tenancy?: EntFields }) | undefined;
     if (!kv || (!kv.tenancy && !authz?.ent)) continue;
     const ent = resolveEnt({ body: kv.tenancy, token: authz?.ent });
