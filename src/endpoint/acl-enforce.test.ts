@@ -2,7 +2,9 @@
 // default tenant passes no context at all (its checks and texts stay as they were).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { authorizerFrom, type AuthorizerContext } from '../acl/index.ts';
+import { authorizerFrom, chainedAuthorizer, denyAll, type AuthorizerContext } from '../acl/index.ts';
+import { newPolicyAuthorizer } from '../acl/scoped-authorizer.ts';
+import { parseRules } from '../acl/rules.ts';
 import { DEFAULT_ENT } from '../state/index.ts';
 import { allowed, authorize, entContext } from './acl-enforce.ts';
 import type { AclIdentity } from './acl-resolver.ts';
@@ -23,4 +25,12 @@ test('checks carry the tenant context; the default tenant none', () => {
     return true;
   });
   assert.throws(() => authorize(id, 'keyRead', 'k'), (err: Error) => !/namespace/.test(err.message));
+});
+
+test('a tenant context is folded: a deny for team-1 holds for a request naming TEAM-1', () => {
+  assert.deepEqual(entContext({ partition: 'West', namespace: 'TEAM-1' }), { partition: 'west', namespace: 'team-1' });
+  const rules = 'namespace_prefix "" { key_prefix "" { policy = "write" } }\nnamespace "team-1" { key_prefix "" { policy = "deny" } }';
+  const id = { authorizer: chainedAuthorizer([newPolicyAuthorizer([parseRules(rules)]), denyAll()]), accessorID: 'acc-1', tokenGiven: true } as AclIdentity;
+  assert.equal(allowed(id, 'keyWrite', 'k', entContext({ partition: 'default', namespace: 'team-2' })), true);
+  for (const ns of ['team-1', 'TEAM-1', 'Team-1']) assert.equal(allowed(id, 'keyWrite', 'k', entContext({ partition: 'default', namespace: ns })), false, ns);
 });

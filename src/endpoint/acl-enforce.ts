@@ -1,7 +1,7 @@
 // Enforcement helpers every endpoint shares: require a permission of the caller's identity (throwing
 // Consul's permission-denied text) or filter a result list, remembering whether anything was removed.
 import { callMethod, denialFor, manageAll, type AuthorizerContext, type AuthorizerMethod } from '../acl/index.ts';
-import { isDefaultEnt, type EnterpriseMeta } from '../state/index.ts';
+import { foldTenancyName, isDefaultEnt, type EnterpriseMeta } from '../state/index.ts';
 import type { AclIdentity } from './acl-resolver.ts';
 
 const MANAGE_ALL = manageAll();
@@ -24,9 +24,13 @@ export function authorize(id: AclIdentity | undefined, method: AuthorizerMethod,
   if (!allowed(id, method, name, ctx)) throw denialFor(id!.accessorID, method, name, ctx);
 }
 
-/** The authorizer context of a tenant: undefined for the default tenant, so default-tenant checks stay as they were. */
+/**
+ * The authorizer context of a tenant: undefined for the default tenant, so default-tenant checks
+ * stay as they were. Names are folded, as the tenant's keys are: `?ns=TEAM-1` reaches team-1's
+ * data, so it must meet the rules written for team-1 (a deny there is not bypassed by case).
+ */
 export function entContext(ent: EnterpriseMeta | undefined): AuthorizerContext | undefined {
-  return isDefaultEnt(ent) ? undefined : { partition: ent!.partition, namespace: ent!.namespace };
+  return isDefaultEnt(ent) ? undefined : { partition: foldTenancyName(ent!.partition), namespace: foldTenancyName(ent!.namespace) };
 }
 
 /** A list after ACL filtering, and whether any element was dropped. */
