@@ -92,6 +92,10 @@ describe('config entries against a dev agent', () => {
         "protocol must be 'tcp', 'http', 'http2', or 'grpc'. 'udp' is an unsupported protocol"],
       [{ Kind: 'ingress-gateway', Name: 'ig', Listeners: [{ Port: 1, Services: [{ Name: 'a' }, { Name: 'b' }] }] }, 500,
         "Multiple services per listener are only supported for L7 protocols, 'http', 'grpc' and 'http2' (listener on port 1)"],
+      [{ Kind: 'ingress-gateway', Name: 'ig', Listeners: [{ Port: 1, Protocol: 'http', Services: [{ Name: 'a', Hosts: ['example..com'] }] }] }, 500, 'Host "example..com" must be a valid DNS hostname'],
+      [{ Kind: 'ingress-gateway', Name: 'ig', Listeners: [{ Port: 1, Protocol: 'http', Services: [{ Name: 'a', Hosts: ['example.*.com'] }] }] }, 500, 'Host "example.*.com" is not valid, a wildcard specifier is only allowed as the leftmost label'],
+      [{ Kind: 'ingress-gateway', Name: 'ig', Listeners: [{ Port: 1, Protocol: 'http', Services: [{ Name: 'a', Hosts: ['*-test.example.com'] }] }] }, 500, 'Host "*-test.example.com" is not valid, a wildcard specifier is only allowed as the leftmost label'],
+      [{ Kind: 'ingress-gateway', Name: 'ig', TLS: { Enabled: true }, Listeners: [{ Port: 1, Protocol: 'http', Services: [{ Name: 'a', Hosts: ['*'] }] }] }, 500, "Host '*' is not allowed when TLS is enabled, all hosts must be valid DNS records to add as a DNSSAN"],
       [{ Kind: 'terminating-gateway', Name: 'tg', Services: [{ Name: 'a', CertFile: 'c' }] }, 500,
         'Service "a" must have a CertFile, CAFile, and KeyFile specified for TLS origination'],
     ];

@@ -88,7 +88,7 @@ function resolver(e: Obj): string | null {
   return validateResolverRules(e);
 }
 
-function ingressListener(l: Obj): string | null {
+function ingressListener(l: Obj, tlsEnabled: boolean): string | null {
   const port = Number(l.Port ?? 0);
   const protocol = str(l.Protocol);
   if (!['tcp', 'http', 'http2', 'grpc'].includes(protocol)) {
@@ -112,9 +112,28 @@ function ingressListener(l: Obj): string | null {
     for (const h of hs) {
       if (hosts.has(h)) return `Hosts must be unique within a specific listener (listener on port ${port})`;
       hosts.add(h);
+      const bad = ingressHostError(tlsEnabled, String(h));
+      if (bad) return bad;
     }
   }
   return null;
+}
+
+/** Consul's validateHost: `*` alone (not with the gateway's TLS), else a DNS name whose only wildcard is a whole leftmost label. */
+function ingressHostError(tlsEnabled: boolean, host: string): string | null {
+  if (host === '*') return tlsEnabled ? "Host '*' is not allowed when TLS is enabled, all hosts must be valid DNS records to add as a DNSSAN" : null;
+  if (!isDomainName(host)) return `Host ${JSON.stringify(host)} must be a valid DNS hostname`;
+  if ((host.startsWith('*.') ? host.slice(2) : host).includes('*')) return `Host ${JSON.stringify(host)} is not valid, a wildcard specifier is only allowed as the leftmost label`;
+  return null;
+}
+
+/** miekg/dns IsDomainName's shape checks: no empty label, labels of at most 63 bytes, at most 255 in wire form. */
+function isDomainName(name: string): boolean {
+  if (name === '') return false;
+  if (name === '.') return true;
+  const labels = name.replace(/\.$/, '').split('.');
+  if (labels.some((l) => l.length === 0 || Buffer.byteLength(l) > 63)) return false;
+  return labels.reduce((n, l) => n + Buffer.byteLength(l) + 1, 1) <= 255;
 }
 
 function ingress(e: Obj): string | null {
@@ -125,7 +144,7 @@ function ingress(e: Obj): string | null {
     const port = Number(l.Port ?? 0);
     if (ports.has(port)) return `port ${port} declared on two listeners`;
     ports.add(port);
-    const err = ingressListener(l);
+    const err = ingressListener(l, (e.TLS as Obj | null | undefined)?.Enabled === true);
     if (err) return err;
   }
   return null;
