@@ -150,6 +150,10 @@ describe('KV in namespaces', () => {
     assert.deepEqual(await ids(`/v1/session/node/${node}?ns=team-a`), [a]);
     assert.equal((await call('PUT', `/v1/session/renew/${a}`, ROOT)).status, 404);
     assert.equal((await call('PUT', `/v1/session/renew/${a}?ns=team-a`, ROOT)).status, 200);
+    // A prepared query (default tenant) binds only a default-tenant session: team-a's purge would leave it dangling.
+    const pq = await call('POST', '/v1/query', ROOT, { Name: 'ns-bound', Session: a, Service: { Service: 'web' } });
+    assert.equal(pq.status, 500);
+    assert.equal(pq.text, `invalid session "${a}"`);
 
     // A lock in team-a takes team-a's session only.
     const wrong = await call('PUT', `/v1/kv/lock/k?ns=team-a&acquire=${b}`, ROOT, 'x');

@@ -4,7 +4,7 @@
 // one empty-named template, an existing session, a template that compiles).
 import { InternalError } from '../errors.ts';
 import { parseGoDuration } from '../duration.ts';
-import type { PreparedQueriesTable, PreparedQueryRecord, SessionsTable } from '../state/index.ts';
+import { sessionInTenant, type PreparedQueriesTable, type PreparedQueryRecord, type SessionsTable } from '../state/index.ts';
 import { compileTemplate, isTemplate } from './prepared-query-template.ts';
 
 /** The Token value the API shows in place of a query's token. */
@@ -68,7 +68,9 @@ export function checkIntegrity(q: PreparedQueryRecord, queries: PreparedQueriesT
     if (other && other.ID !== q.ID) throw new InternalError('a query template with an empty name already exists');
   }
   if (isUUID(q.Name) && queries.get(q.Name.toLowerCase())) throw new InternalError(`name '${q.Name}' aliases an existing query ID`);
-  if (q.Session !== '' && !sessions.get(q.Session)) throw new InternalError(`invalid session ${JSON.stringify(q.Session)}`);
+  // Queries live in the default tenant: a session of a namespace is not found (its purge would leave the query bound).
+  const s = q.Session !== '' ? sessions.get(q.Session) : undefined;
+  if (q.Session !== '' && (!s || !sessionInTenant(s, undefined))) throw new InternalError(`invalid session ${JSON.stringify(q.Session)}`);
   if (isTemplate(q)) {
     try {
       compileTemplate(q);
