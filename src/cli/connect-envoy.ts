@@ -89,6 +89,8 @@ export async function runConnectEnvoy(flags: ParsedFlags, io: CliIO, stop: Promi
   let stopped = false;
   const stopping = stop.then(() => { stopped = true; });
   try {
+    // Route regexes from config entries then run in linear time (sidecar and ingress gateway), as RE2 runs Envoy's.
+    io.setV8Flag?.(LINEAR_REGEXP_FLAG);
     const ingress = flags.values.gateway === 'ingress' ? planEnvoy(flags, io.env) : null;
     if (ingress && 'plan' in ingress && ingress.plan.ingress) return await runIngressGatewayEnvoy({ ...ingress.plan, gateway: ingress.plan.ingress }, io, client, stop);
     const prepared = await Promise.race([prepare(flags, io, client, () => stopped), stopping.then(() => null)]);
@@ -96,8 +98,6 @@ export async function runConnectEnvoy(flags: ParsedFlags, io: CliIO, stop: Promi
     if (!prepared) return 1;
     const { plan, reg, adminHost } = prepared;
     const logger: Logger = createLogger({ level: 'info', json: false, write: (s) => io.stderr(s) }).child({ '@module': 'proxy' });
-    // Route regexes from config entries then run in linear time, as RE2 runs Envoy's.
-    io.setV8Flag?.(LINEAR_REGEXP_FLAG);
     const p = proxy = new Proxy(proxyConfigOf(reg.svc, reg.proxyId), { client, logger });
     let state: EnvoyState = 'INITIALIZING';
     let quit!: () => void;
