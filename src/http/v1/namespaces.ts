@@ -7,6 +7,7 @@ import type { NamespaceEndpoint, NamespaceInput } from '../../endpoint/namespace
 import type { ACLLink } from '../../api/namespaces.ts';
 import type { HttpResult } from '../router.ts';
 import { canonical, parseJSON } from '../body.ts';
+import { goJsonKind } from '../go-json.ts';
 import { authzOf, checkDatacenter, queryOptions, type HttpRequest, type RequestConfig } from '../request.ts';
 import { bodyEnt, requestEnt } from '../tenancy.ts';
 
@@ -17,13 +18,13 @@ const LINK_FIELDS = ['ID', 'Name'];
 /** A JSON string field, or '' when absent; any other type is refused as Go's decoder does. */
 function str(v: unknown, field: string): string {
   if (v === undefined || v === null) return '';
-  if (typeof v !== 'string') throw new BadRequestError(`Request decode failed: json: cannot unmarshal ${typeof v} into Go struct field Namespace.${field} of type string`);
+  if (typeof v !== 'string') throw new BadRequestError(`Request decode failed: json: cannot unmarshal ${goJsonKind(v)} into Go struct field Namespace.${field} of type string`);
   return v;
 }
 
 function links(v: unknown, field: string): ACLLink[] | undefined {
   if (v === undefined || v === null) return undefined;
-  if (!Array.isArray(v)) throw new BadRequestError(`Request decode failed: json: cannot unmarshal ${typeof v} into Go struct field NamespaceACLConfig.ACLs.${field} of type []api.ACLLink`);
+  if (!Array.isArray(v)) throw new BadRequestError(`Request decode failed: json: cannot unmarshal ${goJsonKind(v)} into Go struct field Namespace.ACLs.${field} of type []api.ACLLink`);
   return v.map((l) => {
     const c = canonical(l, LINK_FIELDS);
     return { ID: str(c.ID, `ACLs.${field}.ID`), Name: str(c.Name, `ACLs.${field}.Name`) };
@@ -39,7 +40,7 @@ export function decodeNamespace(raw: unknown): NamespaceInput & { Partition: str
   const acls = b.ACLs === undefined || b.ACLs === null ? undefined : canonical(b.ACLs, ACL_FIELDS);
   let meta: Record<string, string> | undefined;
   if (b.Meta !== undefined && b.Meta !== null) {
-    if (typeof b.Meta !== 'object' || Array.isArray(b.Meta)) throw new BadRequestError('Request decode failed: json: cannot unmarshal into Go struct field Namespace.Meta of type map[string]string');
+    if (typeof b.Meta !== 'object' || Array.isArray(b.Meta)) throw new BadRequestError(`Request decode failed: json: cannot unmarshal ${goJsonKind(b.Meta)} into Go struct field Namespace.Meta of type map[string]string`);
     meta = Object.fromEntries(Object.entries(b.Meta as Record<string, unknown>).map(([k, x]) => [k, str(x, 'Meta')]));
   }
   return {

@@ -4,6 +4,7 @@ import { BadRequestError } from '../../errors.ts';
 import type { PartitionEndpoint, PartitionInput } from '../../endpoint/partitions.ts';
 import type { HttpResult } from '../router.ts';
 import { canonical, parseJSON } from '../body.ts';
+import { goJsonKind } from '../go-json.ts';
 import { authzOf, checkDatacenter, queryOptions, type HttpRequest, type RequestConfig } from '../request.ts';
 
 const FIELDS = ['Name', 'Description', 'DisableGossip', 'DeletedAt', 'CreateIndex', 'ModifyIndex'];
@@ -16,11 +17,11 @@ export function decodePartition(raw: unknown): PartitionInput {
   const b = canonical(raw, FIELDS);
   const s = (v: unknown, field: string): string => {
     if (v === undefined || v === null) return '';
-    if (typeof v !== 'string') throw new BadRequestError(`Request decode failed: json: cannot unmarshal ${typeof v} into Go struct field Partition.${field} of type string`);
+    if (typeof v !== 'string') throw new BadRequestError(`Request decode failed: json: cannot unmarshal ${goJsonKind(v)} into Go struct field Partition.${field} of type string`);
     return v;
   };
   if (b.DisableGossip !== undefined && b.DisableGossip !== null && typeof b.DisableGossip !== 'boolean') {
-    throw new BadRequestError(`Request decode failed: json: cannot unmarshal ${typeof b.DisableGossip} into Go struct field Partition.DisableGossip of type bool`);
+    throw new BadRequestError(`Request decode failed: json: cannot unmarshal ${goJsonKind(b.DisableGossip)} into Go struct field Partition.DisableGossip of type bool`);
   }
   return { Name: s(b.Name, 'Name'), Description: s(b.Description, 'Description'), ...(b.DisableGossip ? { DisableGossip: true } : {}) };
 }
