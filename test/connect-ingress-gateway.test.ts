@@ -255,5 +255,26 @@ test('an http2 listener routes each stream by its :authority over h2c, with the 
   assert.equal((JSON.parse(a.body) as { tag: string }).tag, 'streams');
   assert.equal(a.headers['x-h2'], 'gw');
   assert.equal((await ask('nobody.example.com')).status, 404);
+  // With TLS: h2 negotiated by ALPN, the Connect CA leaf covering streams.ingress.consul.
+  const secure = await freePort();
+  await put('/v1/config', entry([{ Port: secure, Protocol: 'http2', TLS: { Enabled: true }, Services: [{ Name: 'streams' }] }]));
+  const roots = await (await fetch(`http://${dev.httpAddr}/v1/agent/connect/ca/roots`)).json() as { Roots: { RootCert: string }[] };
+  const overTls = () => new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const session = http2.connect(`https://127.0.0.1:${secure}`, { ca: roots.Roots.map((r) => r.RootCert), servername: 'streams.ingress.consul' });
+    session.on('error', reject);
+    const req = session.request({ ':path': '/', ':authority': 'streams.ingress.consul' });
+    let body = '';
+    let status = 0;
+    req.on('response', (h) => { status = Number(h[':status']); });
+    req.on('data', (d) => { body += d; });
+    req.on('end', () => { session.close(); resolve({ status, body }); });
+    req.on('error', reject);
+    req.end();
+  });
+  const b = await until('streams over h2 with TLS', 20_000, async () => {
+    const r = await overTls().catch(() => undefined);
+    return r?.status === 200 ? r : undefined;
+  });
+  assert.equal((JSON.parse(b.body) as { tag: string }).tag, 'streams');
   await put('/v1/config', entry());
 });
