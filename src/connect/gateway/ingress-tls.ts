@@ -60,6 +60,7 @@ export class IngressLeaf {
   #sans = '';
   #abort: AbortController | undefined;
   #leaf: LeafCert | undefined;
+  #waiters = new Set<() => void>();
   onChange: ((leaf: LeafCert) => void) | undefined;
 
   constructor(client: ConsulClient, service: string, log: Logger) {
@@ -73,6 +74,17 @@ export class IngressLeaf {
     return this.#leaf;
   }
 
+  /** Resolves once a certificate has been read, or after `ms` (Envoy warms a TLS listener until its certificate is there). */
+  async ready(ms: number): Promise<void> {
+    if (this.#leaf) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let done!: () => void;
+    const arrived = new Promise<void>((resolve) => { done = resolve; this.#waiters.add(resolve); });
+    await Promise.race([arrived, new Promise<void>((resolve) => { timer = setTimeout(resolve, ms); })]);
+    clearTimeout(timer);
+    this.#waiters.delete(done);
+  }
+
   /** Follows the leaf with these SANs (a new set starts a new watch); an empty set stops it. */
   setSans(sans: string[]): void {
     const key = [...sans].sort().join('\n');
@@ -84,10 +96,16 @@ export class IngressLeaf {
     const abort = this.#abort = new AbortController();
     void blockingWatch('ingress TLS leaf',
       (opts) => this.#client.json<LeafCert>({ method: 'GET', path: `/v1/agent/connect/ca/leaf/${encodeURIComponent(this.#service)}`, query: { 'dns-san': [...sans] }, options: opts }),
-      (leaf) => { this.#leaf = leaf; this.onChange?.(leaf); }, this.#log, abort.signal);
+      (leaf) => {
+        this.#leaf = leaf;
+        this.onChange?.(leaf);
+        for (const w of this.#waiters) w();
+        this.#waiters.clear();
+      }, this.#log, abort.signal);
   }
 
   close(): void {
     this.#abort?.abort();
+    for (const w of this.#waiters) w();
   }
 }

@@ -220,6 +220,8 @@ export class IngressGateway {
     const tlsOn = plans.some((p) => p.tls);
     if (plans.some((p) => p.tls && this.#entry?.TLS?.SDS)) this.#log.warn('ingress gateway TLS from SDS is not supported; the Connect CA leaf is served');
     this.#leaf.setSans(tlsOn ? ingressDnsSans(this.#linked ?? [], this.#dns ?? { domain: 'consul', datacenter: 'dc1' }) : []);
+    // A TLS listener opens with its certificate when it can (Envoy warms it until SDS or the leaf answers).
+    if (tlsOn) await this.#leaf.ready(this.#o.connectTimeoutMs ?? 5000);
     const used = new Set<string>();
     for (const p of plans) {
       const r = this.#running.get(p.port);
