@@ -133,7 +133,8 @@ export class ChainWatch {
     if (this.isL7) for (const [id, t] of Object.entries(this.#chain?.Targets ?? {})) wanted.set(id, JSON.stringify([t.Subset ?? {}, t.ConnectTimeout ?? '']));
     for (const [id, t] of this.#targets) {
       if (wanted.get(id) === t.key) continue;
-      t.instances.close();
+      // Requests already sent to it finish; new ones go where the new chain says.
+      t.instances.close(true);
       this.#targets.delete(id);
     }
     for (const [id, key] of wanted) {

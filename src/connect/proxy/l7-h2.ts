@@ -76,6 +76,12 @@ export class H2Sessions {
     return this.#connected.has(s);
   }
 
+  /** Takes no new streams: each session closes once its open streams end. */
+  drain(): void {
+    for (const s of this.#all) s.close();
+    this.#sessions.clear();
+  }
+
   /** Closes every session. */
   close(): void {
     for (const s of this.#all) s.destroy();

@@ -146,3 +146,28 @@ test('a pooled connection is used only for its own target: an instance with anot
     db.close();
   }
 });
+
+test('a target the chain no longer names drains: a request in flight on its pool finishes, the idle connections close', async () => {
+  const api = leaf('api');
+  let finish!: () => void;
+  const server = https.createServer({ cert: api.cert, key: api.key, ca: ca.root.RootCert, requestCert: true }, (req, res) => {
+    if (req.url === '/slow') finish = () => res.end('done');
+    else res.end('fast');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  servers.push({ close: () => { server.close(); server.closeAllConnections(); } });
+  const port = (server.address() as net.AddressInfo).port;
+  const t = new TargetInstances({} as ConsulClient, target, () => TD, silentLogger());
+  const { ctx } = context('web');
+  const slow = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
+    void attempt({
+      agent: t.pool(ctx), to: { host: '127.0.0.1', port }, secureContext: ctx, method: 'GET', path: '/slow', headers: {},
+      body: Buffer.alloc(0), deadline: Promise.resolve(Infinity), signal: new AbortController().signal, connectTimeoutMs: 5_000,
+    }).then((a) => (a.kind === 'response' ? resolve(a.res) : reject(new Error(a.kind))));
+    const wait = setInterval(() => { if (finish) { clearInterval(wait); t.close(true); finish(); } }, 5);
+  }).catch((err: Error) => err);
+  assert.ok(!(slow instanceof Error), String(slow));
+  let text = '';
+  for await (const c of slow as import('node:http').IncomingMessage) text += c;
+  assert.equal(text, 'done');
+});

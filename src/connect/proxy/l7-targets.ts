@@ -91,10 +91,19 @@ export class TargetInstances {
     return this.#ready;
   }
 
-  /** Stops the watch and closes the pooled connections. */
-  close(): void {
+  /**
+   * Stops the watch and closes the pooled connections; with `drain` (the chain no longer names
+   * the target) requests in flight finish first, as Envoy drains a removed cluster.
+   */
+  close(drain = false): void {
     this.#abort.abort();
     this.#markReady();
+    if (drain) {
+      if (this.#agent) retire(this.#agent, this.#retired);
+      this.#agent = undefined;
+      this.h2.drain();
+      return;
+    }
     this.#agent?.destroy();
     for (const a of this.#retired) a.destroy();
     this.#retired.clear();
