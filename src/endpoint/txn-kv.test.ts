@@ -46,3 +46,20 @@ test('each tenant is its own key space inside one transaction', async () => {
     replica.stop();
   }
 });
+
+test('a default-tenant key spelling a tenant and NUL is not that tenant\'s key', async () => {
+  const store = new MemoryStore();
+  const replica = new Replica({ store, clock: new ManualClock(), logger: silentLogger() });
+  await replica.start();
+  try {
+    const ws = new KvTxnWorkspace(replica);
+    ws.set('default/team-a\0k', rec('d'));
+    assert.equal(ws.get('k', a), undefined);
+    assert.deepEqual(ws.list('', a), []);
+    ws.set('k', rec('a'), a);
+    assert.equal(ws.get('default/team-a\0k')!.Value!.toString(), 'd');
+    assert.deepEqual(ws.list('').map((e) => e.Key), ['default/team-a\0k']);
+  } finally {
+    replica.stop();
+  }
+});

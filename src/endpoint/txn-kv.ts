@@ -11,9 +11,12 @@ const PENDING = -1;
 /** What the workspace reads: the replica's KV tables (default and per tenant). */
 export type KvTables = Parameters<typeof kvsOf>[0];
 
-/** The workspace's key of a KV key: the key itself in the default tenant, else tenant and key. */
+/**
+ * The workspace's key of a KV key: `\0<key>` in the default tenant, `<ap>/<ns>\0<key>` in another
+ * (a tenant's never starts with NUL, so a default key spelling a tenant and NUL stays apart).
+ */
 function wsKey(ent: EnterpriseMeta | undefined, key: string): string {
-  return ent ? `${entKey(ent)}\0${key}` : key;
+  return ent ? `${entKey(ent)}\0${key}` : `\0${key}`;
 }
 
 /** A transaction's view of the KV tables. */
@@ -57,8 +60,7 @@ export class KvTxnWorkspace {
     const p = wsKey(ent, prefix);
     const tenantLen = p.length - prefix.length;
     for (const [k, e] of this.#overlay) {
-      // A default-tenant key never holds \0 after a tenant's own prefix, so the prefix test keeps tenants apart.
-      if (e && k.startsWith(p) && (ent || !k.includes('\0'))) out.set(k.slice(tenantLen), e);
+      if (e && k.startsWith(p)) out.set(k.slice(tenantLen), e);
     }
     return [...out.keys()].sort().map((k) => out.get(k)!);
   }

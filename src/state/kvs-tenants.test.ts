@@ -73,8 +73,11 @@ test('invalidating a session starts the lock-delay of a tenant key it held, keye
     ] });
     await replica.waitFor(res.revision);
     assert.ok(replica.lockDelays.expiration(lockDelayKey(a, 'lock'), clock.now()) > 0);
-    assert.equal(replica.lockDelays.expiration('lock', clock.now()), 0, 'the default tenant key of the same name is not delayed');
+    assert.equal(replica.lockDelays.expiration(lockDelayKey(undefined, 'lock'), clock.now()), 0, 'the default tenant key of the same name is not delayed');
     assert.equal(replica.lockDelays.expiration(lockDelayKey(b, 'lock'), clock.now()), 0);
+    // A default key spelling the tenant and a NUL is another key (its lock-delay must not hold team-a's).
+    assert.equal(replica.lockDelays.expiration(lockDelayKey(undefined, 'default/team-a\0lock'), clock.now()), 0);
+    assert.notEqual(lockDelayKey(undefined, 'default/team-a\0lock'), lockDelayKey(a, 'lock'));
   } finally {
     replica.stop();
   }

@@ -52,7 +52,11 @@ export function namespacesFor(replica: KvsHolder, partition: string): Enterprise
     ? { partition: DEFAULT_TENANCY_NAME, namespace } : { partition: ap, namespace }));
 }
 
-/** The lock-delay key of a KV key in a tenant: the key itself in the default tenant. */
+/**
+ * The lock-delay key of a KV key in a tenant: `\0<key>` in the default tenant, `<ap>/<ns>\0<key>` in
+ * another. A KV key may hold any character, so the default one is marked too (a tenant's starts with
+ * its partition name, never NUL): a default key spelling `default/team-a\0lock` is not team-a's `lock`.
+ */
 export function lockDelayKey(ent: EnterpriseMeta | undefined, key: string): string {
-  return isDefaultEnt(ent) ? key : `${entKey(ent!)}\0${key}`;
+  return isDefaultEnt(ent) ? `\0${key}` : `${entKey(ent!)}\0${key}`;
 }

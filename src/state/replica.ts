@@ -240,7 +240,7 @@ export class Replica {
     const key = ev.kv.key.slice(KV_PREFIX.length);
     const holder = this.kvs.get(key)?.Session;
     const delay = holder ? invalidated.get(holder) : undefined;
-    if (delay) this.lockDelays.set(key, this.#deps.clock.now(), delay);
+    if (delay) this.lockDelays.set(lockDelayKey(undefined, key), this.#deps.clock.now(), delay);
   }
 
   /** The lock-delay of a non-default tenant's key (`t/<ap>/<ns>/kv/<key>`), keyed by tenant and key. */
