@@ -278,3 +278,17 @@ test('an http2 listener routes each stream by its :authority over h2c, with the 
   assert.equal((JSON.parse(b.body) as { tag: string }).tag, 'streams');
   await put('/v1/config', entry());
 });
+
+test('a wildcard service on an http listener serves every linked service by its default domains', async () => {
+  const port = await freePort();
+  await put('/v1/config', entry([{ Port: port, Protocol: 'http', Services: [{ Name: '*', RequestHeaders: { Add: { 'x-wild': '1' } } }] }]));
+  const a = await until('api through the wildcard listener', 20_000, async () => {
+    const r = await get(port, `api.ingress.consul:${port}`).catch(() => undefined);
+    return r?.status === 200 ? r : undefined;
+  });
+  assert.equal(a.app?.tag, 'api-v2');
+  assert.equal(a.app?.headers['x-wild'], '1');
+  assert.equal((await get(port, 'web.ingress.dc1.consul')).app?.tag, 'web');
+  assert.equal((await get(port, 'nobody.ingress.consul')).status, 404);
+  await put('/v1/config', entry());
+});
