@@ -34,7 +34,10 @@ export interface ConnectServiceEntry {
   Service: {
     ID: string; Service: string; Kind?: string; Address: string; Port: number; Namespace?: string;
     Proxy?: { DestinationServiceName?: string } | null;
+    Weights?: { Passing: number; Warning: number } | null;
   };
+  /** The instance's checks (node and service); absent in older test doubles. */
+  Checks?: { Status: string }[] | null;
 }
 
 /** The service's leaf certificate; a blocking read when `options.index` is set. */

@@ -5,6 +5,7 @@ import type { CompiledDiscoveryChain, DiscoveryTarget } from '../discovery-chain
 import { silentLogger } from '../../log.ts';
 import { upstreamDefaults } from './config.ts';
 import { ChainWatch } from './l7-chain.ts';
+import { healthy } from './l7-targets.ts';
 
 /**
  * A client whose blocking reads answer from queues keyed by path and filter (`<path>|<filter>`):
@@ -63,8 +64,8 @@ test('an http chain watches each target with its subset filter; a pick fails ove
     const picked = await w.pick([target('v1', ''), target('v2', '')], () => 0, 60_000);
     assert.deepEqual(picked?.to, { host: '10.0.0.1', port: 2 }, 'v1 has no instance: v2 answers');
     assert.equal(picked?.instances.certUri(), 'spiffe://td.consul/ns/default/dc/dc1/svc/api');
-    assert.ok(calls.includes('GET /v1/health/connect/api {"passing":true,"filter":"Service.Meta.version == v1"}'), calls.join('\n'));
-    assert.ok(calls.includes('GET /v1/health/connect/api {"passing":true,"filter":"Service.Meta.version == v2"}'), calls.join('\n'));
+    assert.ok(calls.includes('GET /v1/health/connect/api {"filter":"Service.Meta.version == v1"}'), calls.join('\n'));
+    assert.ok(calls.includes('GET /v1/health/connect/api {"filter":"Service.Meta.version == v2"}'), calls.join('\n'));
   } finally {
     w.close();
   }
@@ -118,6 +119,33 @@ test("a resolver's new ConnectTimeout applies to its target without a restart", 
     answer('/v1/discovery-chain/api|', chain('http', [{ ...target('v1', ''), ConnectTimeout: '9s' }]));
     await changed;
     assert.equal(w.instances('v1.api.default.default.dc1')?.connectTimeoutMs, 9_000);
+  } finally {
+    w.close();
+  }
+});
+
+test('instances with warnings take traffic and critical ones do not, as Consul gives Envoy its endpoints; an OnlyPassing subset is read passing-only', async () => {
+  const e = (checks: string[], weights?: { Passing: number; Warning: number }) => ({ ...entry(1), Service: { ...entry(1).Service, Weights: weights }, Checks: checks.map((Status) => ({ Status })) });
+  assert.equal(healthy(e(['passing', 'warning'])), true);
+  assert.equal(healthy(e(['passing', 'critical'])), false);
+  assert.equal(healthy(e(['warning'], { Passing: 1, Warning: 0 })), false, 'a warning weight of 0 takes no traffic');
+  assert.equal(healthy(e(['passing'], { Passing: 0, Warning: 1 })), false);
+  assert.equal(healthy(e([], { Passing: 3, Warning: 1 })), true);
+
+  const { client, answer, calls } = fakeClient();
+  const w = new ChainWatch(client, upstreamDefaults({ DestinationName: 'api' }), () => 'td', silentLogger());
+  try {
+    w.start();
+    const strict = { ...target('v1', 'Service.Meta.version == v1'), Subset: { Filter: 'Service.Meta.version == v1', OnlyPassing: true } };
+    answer('/v1/discovery-chain/api|', chain('http', [strict, target('v2', 'Service.Meta.version == v2')]));
+    await w.ready();
+    answer('/v1/health/connect/api|Service.Meta.version == v1', []);
+    answer('/v1/health/connect/api|Service.Meta.version == v2', [e(['warning']), { ...e(['critical']), Service: { ...entry(2).Service } }]);
+    const picked = await w.pick([target('v2', '')], () => 0, 60_000);
+    assert.deepEqual(picked?.to, { host: '10.0.0.1', port: 1 });
+    assert.equal(w.instances('v2.api.default.default.dc1')?.entries.length, 1);
+    assert.ok(calls.includes('GET /v1/health/connect/api {"passing":true,"filter":"Service.Meta.version == v1"}'), calls.join('\n'));
+    assert.ok(calls.includes('GET /v1/health/connect/api {"filter":"Service.Meta.version == v2"}'), calls.join('\n'));
   } finally {
     w.close();
   }

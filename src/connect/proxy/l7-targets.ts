@@ -115,7 +115,9 @@ export class TargetInstances {
     const options: QueryOptions = { signal: this.#abort.signal, ...(index > 0 ? { index, wait: WAIT } : {}) };
     if (t.Datacenter) options.datacenter = t.Datacenter;
     // Namespaces and partitions other than the default are Enterprise query parameters; CE refuses any.
-    const query: Record<string, string | boolean> = { passing: true };
+    // Only an OnlyPassing subset is read passing-only; otherwise instances with warnings take
+    // traffic too and critical ones are left out here, as Consul marks endpoints for Envoy.
+    const query: Record<string, string | boolean> = t.Subset?.OnlyPassing ? { passing: true } : {};
     if (t.Subset.Filter) query.filter = t.Subset.Filter;
     if (t.Namespace && t.Namespace !== 'default') query.ns = t.Namespace;
     if (t.Partition && t.Partition !== 'default') query.partition = t.Partition;
@@ -132,7 +134,7 @@ export class TargetInstances {
         failures = 0;
         if (res.meta.index === index) continue;
         index = res.meta.index < index ? 0 : res.meta.index;
-        this.#entries = res.data ?? [];
+        this.#entries = (res.data ?? []).filter(healthy);
         this.#log.debug({ index, instances: this.#entries.length }, 'target instances updated');
         this.#markReady();
       } catch (err) {
@@ -154,4 +156,16 @@ function retire(agent: https.Agent, retired: Set<https.Agent>): void {
   for (const list of Object.values(agent.freeSockets)) for (const s of list ?? []) s.destroy();
   for (const a of retired) if (Object.keys(a.sockets).length === 0) retired.delete(a);
   retired.add(agent);
+}
+
+/**
+ * Whether Consul would give Envoy this instance as a healthy endpoint (calculateEndpointHealthAndWeight):
+ * no critical check, and a weight of at least 1 for its state (Weights.Warning with a warning check).
+ */
+export function healthy(e: ConnectServiceEntry): boolean {
+  const checks = e.Checks ?? [];
+  if (checks.some((c) => c.Status === 'critical')) return false;
+  const w = e.Service.Weights;
+  if (!w) return true;
+  return (checks.some((c) => c.Status === 'warning') ? w.Warning : w.Passing) >= 1;
 }
