@@ -85,6 +85,22 @@ describe('KV in namespaces', () => {
     assert.equal(put.status, 400);
   });
 
+  test('a blocking ns=* read answers a namespace\'s purge with a higher index, without its keys', async () => {
+    const c = { partition: 'default', namespace: 'team-c' };
+    await dev.agent.store.txn({ success: [{ type: 'put', key: namespaceKey(c), value: encodeRecord({ Name: 'team-c' }) }] });
+    await call('PUT', '/v1/kv/purge/1', ROOT, 'd');
+    assert.equal((await call('PUT', '/v1/kv/purge/1?ns=team-c', ROOT, 'c')).text, 'true');
+    const first = await call('GET', '/v1/kv/purge/?recurse&ns=*', ROOT);
+    assert.deepEqual(first.json.map((e: any) => e.Namespace), ['default', 'team-c']);
+    const index = Number(first.headers.get('x-consul-index'));
+    const blocked = call('GET', `/v1/kv/purge/?recurse&ns=*&index=${index}&wait=2s`, ROOT);
+    // The reaper's purge: the tenant prefix and the record in one txn.
+    await dev.agent.store.txn({ success: [{ type: 'deletePrefix', prefix: 't/default/team-c/' }, { type: 'delete', key: namespaceKey(c) }] });
+    const got = await blocked;
+    assert.deepEqual(got.json.map((e: any) => e.Namespace), ['default']);
+    assert.ok(Number(got.headers.get('x-consul-index')) > index, 'the index never goes back');
+  });
+
   test('writes into a missing namespace are refused; reads of them find nothing', async () => {
     const missing = await call('PUT', '/v1/kv/x?ns=nope', ROOT, 'x');
     assert.equal(missing.status, 500);

@@ -116,11 +116,19 @@ export class KvEndpoint {
     return namespacesFor(replica, ent.partition).map((t) => ({ ent: t, kvs: kvsOf(replica, t), table: tenantTableName(KVS_TABLE, t) }));
   }
 
+  /**
+   * The least index of a prefix read: for `ns=*`, the namespaces table's, so that a namespace purged
+   * (its part gone from the read, with its table's index) never takes the answer's index back.
+   */
+  #baseIndex(ent: EnterpriseMeta): number {
+    return ent.namespace === WILDCARD_NAMESPACE ? this.#deps.replica.tenants.namespaces.index : 0;
+  }
+
   /** A prefix read of a non-default tenant or of every namespace (`ns=*`): entries in namespace, then key order. */
   #tenantList(prefix: string, ent: EnterpriseMeta, opts: QueryOptions): Promise<QueryResult<KVEntry[]>> {
     if (this.#listPolicy && ent.namespace !== WILDCARD_NAMESPACE) authorize(opts.authz, 'keyList', prefix, entContext(ent));
     return blockingQuery(this.#deps, opts, (ws) => {
-      let index = 0;
+      let index = this.#baseIndex(ent);
       let filtered = false;
       const value: KVEntry[] = [];
       for (const part of this.#parts(ent, ws)) {
@@ -141,7 +149,7 @@ export class KvEndpoint {
   #tenantKeys(prefix: string, separator: string, ent: EnterpriseMeta, opts: QueryOptions): Promise<QueryResult<string[]>> {
     if (this.#listPolicy && ent.namespace !== WILDCARD_NAMESPACE) authorize(opts.authz, 'keyList', prefix, entContext(ent));
     return blockingQuery(this.#deps, opts, (ws) => {
-      let index = 0;
+      let index = this.#baseIndex(ent);
       let filtered = false;
       const value: string[] = [];
       for (const part of this.#parts(ent, ws)) {
