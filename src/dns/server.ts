@@ -19,8 +19,11 @@ export interface DnsServerDeps {
   maxPipelined?: number;
   /** Idle TCP connections are closed after this many ms. */
   tcpIdleMs?: number;
-  /** Told how long each answered question took (ms), and whether it was a reverse (`.arpa`) name. */
-  timed?: ((ptr: boolean, ms: number) => void) | null;
+  /**
+   * Told of each answered question: whether it was a reverse (`.arpa`) name, and the
+   * performance.now() readings it started and ended at (the end shared with the UDP reply batch).
+   */
+  timed?: ((ptr: boolean, t0: number, t1: number) => void) | null;
 }
 
 /** Bound addresses, `host:port`. */
@@ -92,13 +95,14 @@ export class DnsServer {
     const t0 = timed ? performance.now() : 0;
     const now = this.#d.handler.answerNow(msg, 'udp');
     if (now !== undefined) {
-      if (now) replies.push(now, rinfo.port, rinfo.address);
-      if (timed) timed(isReverse(msg), performance.now() - t0);
+      // A reply joining a batch has the batch read the clock; that reading ends the question's time.
+      const t1 = now ? replies.push(now, rinfo.port, rinfo.address) : -1;
+      if (timed) timed(isReverse(msg), t0, t1 < 0 ? performance.now() : t1);
       return;
     }
     this.#d.handler.handle(msg, 'udp', rinfo.address).then((reply) => {
       if (reply) sendTo(sock, reply, rinfo.port, rinfo.address);
-      if (timed) timed(isReverse(msg), performance.now() - t0);
+      if (timed) timed(isReverse(msg), t0, performance.now());
     }, (err: unknown) => this.#d.logger.error({ err }, 'dns udp handler failed'));
   }
 
@@ -135,14 +139,14 @@ export class DnsServer {
         const now = this.#d.handler.answerNow(msg, 'tcp');
         if (now !== undefined) {
           if (now && !c.destroyed) c.write(frame(now));
-          if (timed) timed(isReverse(msg), performance.now() - t0);
+          if (timed) timed(isReverse(msg), t0, performance.now());
           continue;
         }
         if (++inFlight >= this.#d.maxPipelined) c.pause();
         const copy = Buffer.from(msg);
         this.#d.handler.handle(copy, 'tcp', c.remoteAddress).then((reply) => {
           if (reply && !c.destroyed) c.write(frame(reply));
-          if (timed) timed(isReverse(copy), performance.now() - t0);
+          if (timed) timed(isReverse(copy), t0, performance.now());
         }, (err: unknown) => this.#d.logger.error({ err }, 'dns tcp handler failed')).finally(() => {
           if (--inFlight < this.#d.maxPipelined) c.resume();
         });
@@ -203,13 +207,14 @@ class ReplyBatch {
     this.#sock = sock;
   }
 
-  push(buf: Buffer, port: number, address: string): void {
-    if (this.#closed) return;
+  /** Queues or sends a reply; returns the performance.now() reading the batch took, or -1 when it took none. */
+  push(buf: Buffer, port: number, address: string): number {
+    if (this.#closed) return -1;
     if (!this.#scheduled) {
       this.#scheduled = true;
       setImmediate(this.#flush);
       this.#send(buf, port, address);
-      return;
+      return -1;
     }
     const i = this.#n++;
     this.#bufs[i] = buf;
@@ -218,6 +223,7 @@ class ReplyBatch {
     const now = performance.now();
     if (i === 0) this.#since = now;
     else if (now - this.#since >= BATCH_WAIT_MS) this.#sendAll();
+    return now;
   }
 
   close(): void {

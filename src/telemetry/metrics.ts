@@ -5,8 +5,10 @@
 // The same events also go to the push sinks (statsd, statsite, dogstatsd) when configured.
 import type * as PromClient from 'prom-client';
 import type { Metric, MetricObjectWithValues, MetricValue, Registry } from 'prom-client';
+import { performance } from 'node:perf_hooks';
 import type { Clock } from '../clock.ts';
 import { WindowSummary } from './window-summary.ts';
+import { TimerBatch } from './timer-batch.ts';
 import { activeResources } from './runtime.ts';
 import { watchGc } from './gc.ts';
 import { PrefixFilter, type PushMetrics } from './sinks.ts';
@@ -48,6 +50,8 @@ export class Telemetry {
   readonly #labeledGauges: { key: string[]; labelNames: readonly string[]; read: () => Iterable<[Record<string, string>, number]> }[] = [];
   /** Timers by Consul name, for JSON and Prometheus (`kvs.apply`). */
   readonly #timers = new Map<string, WindowSummary>();
+  /** Batched timers' buffers, handed to their summaries before every read. */
+  readonly #batches: TimerBatch[] = [];
   #push: PushMetrics | undefined;
   #gaugeTimer: { cancel(): void } | undefined;
   readonly #gaugeHostname: string | undefined;
@@ -207,11 +211,41 @@ export class Telemetry {
     };
   }
 
+  /**
+   * Registers a timer with one label whose value is fixed (`dns.domain_query` for this node) and
+   * returns its batch: `add(ms, at)` with `at` the performance.now() reading the sample ended at.
+   * Samples reach the summary and the push sinks in bulk, at the latest on the next read or push
+   * tick, each in the window slot of the time it was taken.
+   */
+  batchedTimer(name: string, help: string, labelName: string, labelValue: string): TimerBatch {
+    const s = new WindowSummary({
+      name: this.#name(name), help, labelNames: [labelName], percentiles: [0.5, 0.9, 0.99], maxAgeSeconds: 60, ageBuckets: 6, clock: this.#clock,
+    });
+    this.#define((_prom, registry) => registry.registerMetric(s as unknown as Metric));
+    const key = name.split('.');
+    const labels = [{ name: labelName, value: labelValue }];
+    const batch = new TimerBatch((ms, at, n) => {
+      // performance.now() readings become wall-clock times: now less how long ago each was.
+      const wall = this.#clock.now() - performance.now();
+      for (let i = 0; i < n; i++) at[i] += wall;
+      s.observeBatch(labelValue, '', ms, at, n);
+      const push = this.#push;
+      if (push) for (let i = 0; i < n; i++) push.addSample(key, ms[i], labels);
+    });
+    this.#batches.push(batch);
+    return batch;
+  }
+
+  #flushBatches(): void {
+    for (const b of this.#batches) b.flush();
+  }
+
   /** Sends every event from now on to the push sinks too, and their gauges once a second. */
   attachPush(push: PushMetrics): void {
     this.#push = push;
     const tick = (): void => {
       this.#gaugeTimer = this.#clock.setTimer(GAUGE_PUSH_INTERVAL_MS, tick);
+      this.#flushBatches();
       for (const g of this.#gauges) {
         // A gauge that cannot be read is skipped this round; a throw here would end the process.
         let v: number;
@@ -255,6 +289,7 @@ export class Telemetry {
   /** Prometheus text exposition of the metrics prefix_filter keeps. */
   async prometheus(): Promise<string> {
     const registry = await this.registry();
+    this.#flushBatches();
     const kept = registry.getMetricsAsArray().filter((m) => this.#filter.allows(this.#dotted.get(m.name) ?? m.name));
     // prom-client's own layout: one block per metric, a blank line between them.
     const blocks = await Promise.all(kept.map((m) => registry.getSingleMetricAsString(m.name)));
@@ -263,7 +298,9 @@ export class Telemetry {
 
   /** Consul's JSON metrics summary, rendered from the same registry. */
   async consulJSON(): Promise<Record<string, unknown>> {
-    const metrics = (await (await this.registry()).getMetricsAsJSON()) as MetricObjectWithValues<MetricValue<string>>[];
+    const registry = await this.registry();
+    this.#flushBatches();
+    const metrics = (await registry.getMetricsAsJSON()) as MetricObjectWithValues<MetricValue<string>>[];
     const out = { Timestamp: goTimestamp(this.#clock.now()), Gauges: [] as unknown[], Points: [] as unknown[], Counters: [] as unknown[], Samples: [] as unknown[] };
     for (const m of metrics) {
       const name = this.#dotted.get(m.name) ?? m.name;

@@ -80,7 +80,31 @@ export class WindowSummary {
     if (!s) byB.set(b, s = this.#newSeries(a, b));
     s.count++;
     s.sum += value;
-    const bucket = this.#rotate(s);
+    this.#keep(this.#rotate(s, this.#opts.clock.now()), value);
+  }
+
+  /**
+   * Records `n` observations made earlier for the label values (a, b): `values[i]` made at wall
+   * time `ats[i]` (ms, in the order made). Each goes to the age bucket of its time; one older
+   * than every live bucket counts in _count and _sum only.
+   */
+  observeBatch(a: string, b: string, values: Float64Array, ats: Float64Array, n: number): void {
+    let byB = this.#series.get(a);
+    if (!byB) this.#series.set(a, byB = new Map());
+    let s = byB.get(b);
+    if (!s) byB.set(b, s = this.#newSeries(a, b, n > 0 ? ats[0] : this.#opts.clock.now()));
+    for (let i = 0; i < n; i++) {
+      const value = values[i];
+      if (!Number.isFinite(value)) continue;
+      s.count++;
+      s.sum += value;
+      const bucket = this.#bucketAt(s, ats[i]);
+      if (bucket) this.#keep(bucket, value);
+    }
+  }
+
+  /** Adds a value to a bucket's reservoir. */
+  #keep(bucket: Bucket, value: number): void {
     const seen = ++bucket.seen;
     if (seen <= this.#size) bucket.samples[seen - 1] = value;
     else {
@@ -89,9 +113,21 @@ export class WindowSummary {
     }
   }
 
-  #newSeries(a: string, b: string): Series {
+  /**
+   * The bucket of time `at`: the current one, a newer slot (rotating to it), or an older one that
+   * holds that slot; an older slot no bucket holds goes to the current bucket while the window
+   * still covers it (its age then counts from the current slot), else to none.
+   */
+  #bucketAt(s: Series, at: number): Bucket | undefined {
+    const cur = s.buckets[s.current];
+    if (at >= cur.start) return this.#rotate(s, at);
+    for (const b of s.buckets) if (at >= b.start && at < b.start + this.#slotMs) return b;
+    return at > cur.start + this.#slotMs - this.#opts.maxAgeSeconds * 1000 ? cur : undefined;
+  }
+
+  #newSeries(a: string, b: string, at = this.#opts.clock.now()): Series {
     const names = this.#opts.labelNames;
-    const start = this.#slotStart(this.#opts.clock.now());
+    const start = this.#slotStart(at);
     const buckets: Bucket[] = [];
     for (let i = 0; i < this.#opts.ageBuckets; i++) buckets.push({ samples: new Float64Array(this.#size), seen: 0, start: -Infinity });
     buckets[0].start = start;
@@ -104,9 +140,8 @@ export class WindowSummary {
   }
 
   /** Moves the series to the bucket of the current time slot, emptying the one it reuses. */
-  #rotate(s: Series): Bucket {
+  #rotate(s: Series, now: number): Bucket {
     const cur = s.buckets[s.current];
-    const now = this.#opts.clock.now();
     if (now < cur.start + this.#slotMs) return cur;
     s.current = (s.current + 1) % s.buckets.length;
     const next = s.buckets[s.current];
