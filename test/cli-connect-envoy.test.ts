@@ -107,6 +107,9 @@ test('-sidecar-for web runs the built-in proxy: bytes reach web over mTLS, /read
 
 test('a missing or ambiguous sidecar fails with Consul\'s texts', async () => {
   assert.deepEqual(await envoy(['-sidecar-for', 'nosuch']), { code: 1, out: '', err: 'No sidecar proxy registered for nosuch\n' });
+  // -namespace/-partition default are accepted and (as any other value) not sent: the agent's CE handlers refuse ?ns.
+  assert.deepEqual(await envoy(['-sidecar-for', 'nosuch', '-namespace', 'default', '-partition', 'default']),
+    { code: 1, out: '', err: 'No sidecar proxy registered for nosuch\n' });
   for (const id of ['dup-a', 'dup-b']) {
     await put('/v1/agent/service/register', {
       Kind: 'connect-proxy', ID: id, Name: 'dup-proxy', Port: 1, Proxy: { DestinationServiceName: 'dup', DestinationServiceID: 'dup' },

@@ -80,7 +80,9 @@ async function prepare(flags: ParsedFlags, io: CliIO, client: ConsulClient, stop
 
 /** Runs the built-in proxy until `stop` resolves or POST /quitquitquit (tests pass their own `stop`). */
 export async function runConnectEnvoy(flags: ParsedFlags, io: CliIO, stop: Promise<unknown>, onStarted?: (r: EnvoyRunning) => void): Promise<number> {
-  const client = openClient(flags, io);
+  // -namespace/-partition are ignored (planEnvoy warns): the client must not send them either, as the
+  // agent's handlers this command calls answer ?ns with Consul CE's 400, even for `default`.
+  const client = openClient({ ...flags, values: { ...flags.values, namespace: '', partition: '' } }, io);
   if (!client) return 1;
   const admins: EnvoyAdmin[] = [];
   const watchStop = new AbortController();
