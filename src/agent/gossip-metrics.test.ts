@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import { ManualClock } from '../clock.ts';
 import type { Member } from '../gossip/member.ts';
 import { FLAP_TIMEOUT_MS, gossipMetrics } from './gossip-metrics.ts';
+import { Telemetry } from '../telemetry/metrics.ts';
 
 function fakeTelemetry(): { counter(name: string): (n?: number) => void; counts: Map<string, number> } {
   const counts = new Map<string, number>();
@@ -45,5 +46,20 @@ describe('gossip metrics', () => {
     assert.equal(t.counts.get('serf.events'), 3);
     assert.equal(t.counts.get('serf.events.deploy'), 2);
     assert.equal(t.counts.get('serf.events.restart'), 1);
+  });
+
+  it('user event names that differ only in characters Prometheus forbids share one counter instead of breaking the registry', async () => {
+    for (const scrapeFirst of [false, true]) {
+      const t = new Telemetry(new ManualClock());
+      if (scrapeFirst) await t.prometheus();
+      const on = gossipMetrics(t, new ManualClock());
+      const user = (name: string) => on({ type: 'user', event: { ltime: 1, name, payload: Buffer.alloc(0), coalesce: false } });
+      user('a-b');
+      user('a_b');
+      user('a.b');
+      const text = await t.prometheus();
+      assert.match(text, /^consul_serf_events_a_b 3$/m);
+      assert.match(text, /^consul_serf_events 3$/m);
+    }
   });
 });

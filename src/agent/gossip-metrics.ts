@@ -38,8 +38,11 @@ export function gossipMetrics(t: Pick<Telemetry, 'counter'>, clock: Clock): Goss
       case 'member-reap': failedAt.delete(e.member.name); return;
       case 'user': {
         events();
-        let c = byName.get(e.event.name);
-        if (!c) byName.set(e.event.name, c = t.counter(`serf.events.${e.event.name}`, 'Increments when an agent processes an event of this name.'));
+        // Keyed as Prometheus spells the name: names that differ only in characters it forbids
+        // ('a-b', 'a.b', 'a_b') are one metric there, and a second registration would throw.
+        const key = e.event.name.replace(/[^a-zA-Z0-9_:]/g, '_');
+        let c = byName.get(key);
+        if (!c) byName.set(key, c = t.counter(`serf.events.${e.event.name}`, 'Increments when an agent processes an event of this name.'));
         c();
       }
     }
