@@ -6,6 +6,7 @@ import tls from 'node:tls';
 import type { Logger } from '../../log.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PublicListenerConfig, UpstreamConfig } from './config.ts';
+import type { InboundHandoff } from './l7-inbound.ts';
 import type { L7Handoff } from './l7-upstream.ts';
 import type { ConnectService, DialTarget } from './service.ts';
 
@@ -94,10 +95,11 @@ function bytesReceived(s: tls.TLSSocket): number | undefined {
 /**
  * Starts the public listener: a TLS server with the service's leaf that requires a client
  * certificate chained to the roots, authorizes each client with the agent (within the handshake
- * timeout) and forwards allowed connections to the local application. New connections use the latest leaf and roots.
+ * timeout) and forwards allowed connections to the local application; while `l7` says the service
+ * speaks http, connections are handed to it instead. New connections use the latest leaf and roots.
  */
 export async function startPublicListener(
-  svc: Pick<ConnectService, 'tlsMaterial' | 'onTlsChange' | 'authorize'>, cfg: PublicListenerConfig, log: Logger,
+  svc: Pick<ConnectService, 'tlsMaterial' | 'onTlsChange' | 'authorize'>, cfg: PublicListenerConfig, log: Logger, l7?: InboundHandoff,
 ): Promise<ProxyListener> {
   const options = (m: ReturnType<ConnectService['tlsMaterial']>): tls.SecureContextOptions => ({ ...m, minVersion: 'TLSv1.2' });
   const server = tls.createServer({
@@ -120,6 +122,11 @@ export async function startPublicListener(
     // Bytes the client sends before it is authorized stay buffered in the paused socket.
     src.on('error', () => src.destroy());
     void (async () => {
+      if (l7) {
+        // An http service's intentions are enforced per request (Envoy's HTTP RBAC filter), not per connection.
+        if (!l7.settled()) await Promise.race([l7.ready(), sleep(cfg.HandshakeTimeoutMs, undefined, { ref: false })]);
+        if (l7.active()) return void (src.destroyed || l7.accept(src));
+      }
       try {
         // The authorization call is part of the handshake in Consul (its verifier), so the
         // handshake timeout bounds it too.
@@ -132,8 +139,14 @@ export async function startPublicListener(
       await dialAndSplice(src, conns, log, () => dialPlain(cfg.LocalServiceAddress, cfg.LocalConnectTimeoutMs));
     })();
   });
-  await listen(server, cfg.BindAddress, cfg.BindPort, log);
-  return { address: bound(server), close: closer(server, conns, off) };
+  try {
+    await listen(server, cfg.BindAddress, cfg.BindPort, log);
+  } catch (err) {
+    off();
+    l7?.close();
+    throw err;
+  }
+  return { address: bound(server), close: closer(server, conns, () => { off(); l7?.close(); }) };
 }
 
 /**

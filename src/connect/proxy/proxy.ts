@@ -7,6 +7,8 @@ import { parseServiceUri } from '../spiffe.ts';
 import { upstreamString, type ProxyConfig, type UpstreamConfig } from './config.ts';
 import { startPublicListener, startUpstreamListener, type ProxyListener } from './listener.ts';
 import { ChainWatch } from './l7-chain.ts';
+import { l7Inbound } from './l7-inbound.ts';
+import { InboundPolicy } from './l7-inbound-policy.ts';
 import { l7Upstream, type L7Handoff } from './l7-upstream.ts';
 import { resolveUpstream } from './resolver.ts';
 import { ConnectService } from './service.ts';
@@ -43,13 +45,19 @@ export class Proxy {
   /** Starts the watches and the upstream listeners, then the public listener once the leaf is ready. */
   async start(): Promise<void> {
     this.service.start();
+    const pl = this.config.PublicListener;
+    const publicLog = this.#log.child({ listener: 'public' });
+    // Read alongside the leaf, so an http service's first connections need not wait for it.
+    const inbound = pl && pl.BindPort !== 0 ? l7Inbound({
+      policy: new InboundPolicy(this.#deps.client, this.config.ProxiedServiceName, () => this.service.caRoots?.TrustDomain ?? '', publicLog),
+      localAddress: pl.LocalServiceAddress, localConnectTimeoutMs: pl.LocalConnectTimeoutMs, log: publicLog,
+    }) : undefined;
     await this.addUpstreams(this.config.Upstreams);
     await this.service.ready();
-    if (this.#closed) return;
+    if (this.#closed) return void inbound?.close();
     this.#logIdentity();
-    const pl = this.config.PublicListener;
-    if (pl && pl.BindPort !== 0) {
-      await this.#add('public listener', startPublicListener(this.service, pl, this.#log.child({ listener: 'public' })), (a) => { this.publicAddress = a; });
+    if (pl && inbound) {
+      await this.#add('public listener', startPublicListener(this.service, pl, publicLog, inbound), (a) => { this.publicAddress = a; });
     }
   }
 

@@ -1,0 +1,143 @@
+// What the public listener of an http service enforces per request: the service's protocol (its
+// discovery chain) and the intentions matching it as destination, both kept fresh by blocking
+// queries, and the default for callers no intention names (the agent's ACL default policy).
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ConsulClient, QueryOptions } from '../../api/index.ts';
+import type { Logger } from '../../log.ts';
+import type { Intention } from '../intentions.ts';
+import { authorize } from './agent-calls.ts';
+import { watchRetryMs } from './backoff.ts';
+import { callerService, rbacVerdict } from './l7-rbac.ts';
+import type { L7Request } from './l7-route.ts';
+
+const WAIT = '10m';
+
+/** The agent's reason when no intention matched (ConnectAuthorize). */
+const DEFAULT_REASON = 'Default behavior configured by ACLs';
+
+/** A caller of the public listener: its certificate's SPIFFE URI and serial (colon-hex). */
+export interface Caller {
+  uri: string;
+  serial: string;
+}
+
+/** The service's protocol and intentions; start(), then ask allows() once ready() resolves. */
+export class InboundPolicy {
+  #client: ConsulClient;
+  #service: string;
+  #trustDomain: () => string;
+  #log: Logger;
+  #abort = new AbortController();
+  #protocol: string | undefined;
+  #intentions: Intention[] | undefined;
+  /** The ACL default, learnt from the agent the first time a caller no intention names needs it. */
+  #defaultAllow: boolean | undefined;
+  #pending = 2;
+  #ready: Promise<void>;
+  #markReady!: () => void;
+  #settled = false;
+  /** Called after the protocol changes. */
+  onProtocolChange: (() => void) | undefined;
+
+  constructor(client: ConsulClient, service: string, trustDomain: () => string, log: Logger) {
+    this.#client = client;
+    this.#service = service;
+    this.#trustDomain = trustDomain;
+    this.#log = log;
+    this.#ready = new Promise((resolve) => {
+      this.#markReady = () => { this.#settled = true; resolve(); };
+    });
+  }
+
+  /** True once ready() has resolved. */
+  get settled(): boolean {
+    return this.#settled;
+  }
+
+  /** True while the service's protocol is http (requests are then authorized one by one). */
+  get isHttp(): boolean {
+    return this.#protocol === 'http';
+  }
+
+  /** Resolves once the protocol and the intentions have each been read once (or failed to be). */
+  ready(): Promise<void> {
+    return this.#ready;
+  }
+
+  /** Starts both watches. */
+  start(): void {
+    const name = encodeURIComponent(this.#service);
+    void this.#watch('discovery chain', (options) => this.#client.json<{ Chain: { Protocol?: string } }>({ method: 'GET', path: `/v1/discovery-chain/${name}`, options }), (d) => {
+      const before = this.#protocol;
+      this.#protocol = d.Chain?.Protocol ?? 'tcp';
+      if (before !== undefined && before !== this.#protocol) this.onProtocolChange?.();
+    });
+    void this.#watch('intentions', (options) => this.#client.json<Record<string, Intention[] | null>>({
+      method: 'GET', path: '/v1/connect/intentions/match', query: { by: 'destination', name: this.#service }, options,
+    }), (d) => {
+      this.#intentions = d[this.#service] ?? [];
+      // A changed ACL default needs an agent restart, but the agent may have been restarted meanwhile.
+      this.#defaultAllow = undefined;
+    });
+  }
+
+  /**
+   * Whether `req` from `caller` is allowed by the current intentions; the default comes from the
+   * agent's ConnectAuthorize (whose answer for a caller no intention names is the ACL default).
+   * Before the intentions were ever read, nothing is allowed.
+   */
+  async allows(caller: Caller, req: L7Request, signal?: AbortSignal): Promise<boolean> {
+    const intentions = this.#intentions;
+    if (!intentions) return false;
+    const verdict = rbacVerdict(intentions, callerService(caller.uri, this.#trustDomain()), req);
+    if (verdict !== 'default') return verdict === 'allow';
+    if (this.#defaultAllow !== undefined) return this.#defaultAllow;
+    try {
+      const res = await authorize(this.#client, this.#service, caller.uri, caller.serial, signal);
+      // Another reason: the agent saw intentions this proxy has not yet; its answer holds for this request only.
+      if (res.Reason === DEFAULT_REASON && this.#intentions === intentions) this.#defaultAllow = res.Authorized;
+      return res.Authorized;
+    } catch (err) {
+      this.#log.error({ error: (err as Error).message }, 'failed to read the default intention policy');
+      return false;
+    }
+  }
+
+  /** Stops the watches. */
+  close(): void {
+    this.#abort.abort();
+    this.#markReady();
+  }
+
+  #done(): void {
+    if (--this.#pending === 0) this.#markReady();
+  }
+
+  // One blocking-query loop (Consul's watch rules: an index going back restarts from 0, failures back off).
+  async #watch<T>(what: string, read: (o: QueryOptions) => Promise<{ data: T; meta: { index: number } }>, set: (v: T) => void): Promise<void> {
+    let index = 0;
+    let failures = 0;
+    let first = true;
+    const signal = this.#abort.signal;
+    while (!signal.aborted) {
+      try {
+        const res = await read({ signal, ...(index > 0 ? { index, wait: WAIT } : {}) });
+        failures = 0;
+        if (res.meta.index === index) continue;
+        index = res.meta.index < index ? 0 : res.meta.index;
+        set(res.data);
+        this.#log.debug({ index }, `${what} updated`);
+      } catch (err) {
+        if (signal.aborted) return;
+        this.#log.error({ error: (err as Error).message }, `${what} watch failed`);
+        index = 0;
+        if (first) this.#done();
+        first = false;
+        await sleep(watchRetryMs(++failures), undefined, { signal }).catch(() => undefined);
+        continue;
+      }
+      if (first) this.#done();
+      first = false;
+    }
+  }
+}

@@ -1,0 +1,159 @@
+// The public listener's HTTP path for an http service (Envoy's inbound HTTP connection manager
+// with Consul's RBAC filter): each HTTP/1.1 request on an mTLS connection is authorized against
+// the current intentions, denied ones get Envoy's 403, allowed ones go to the local application
+// over a keep-alive pool. Connections arrive already handshaken from the public listener.
+import http from 'node:http';
+import net from 'node:net';
+import type tls from 'node:tls';
+import type { Logger } from '../../log.ts';
+import { InboundPolicy, type Caller } from './l7-inbound-policy.ts';
+import { endToEnd, resetReplyText } from './l7-forward.ts';
+import { RBAC_DENIED } from './l7-rbac.ts';
+import { requestPath, type L7Request } from './l7-route.ts';
+import { certUris, encodeSerial } from './tls-peer.ts';
+
+/** What the inbound HTTP path needs. */
+export interface InboundDeps {
+  policy: InboundPolicy;
+  /** host:port of the local application. */
+  localAddress: string;
+  localConnectTimeoutMs: number;
+  log: Logger;
+}
+
+/** How the public listener hands connections to the HTTP path. */
+export interface InboundHandoff {
+  /** Resolves once the protocol and intentions have been read (or could not be). */
+  ready(): Promise<void>;
+  settled(): boolean;
+  /** True while the service speaks http. */
+  active(): boolean;
+  /** Serves HTTP on a handshaken mTLS connection. */
+  accept(socket: tls.TLSSocket): void;
+  close(): void;
+}
+
+function hostPort(address: string): { host: string; port: number } {
+  const i = address.lastIndexOf(':');
+  return { host: address.slice(0, i).replace(/^\[(.*)\]$/, '$1') || '127.0.0.1', port: Number(address.slice(i + 1)) };
+}
+
+function reply(res: http.ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+const callers = new WeakMap<net.Socket, Caller>();
+
+/** The caller behind a connection, read once from its client certificate. */
+function callerOf(socket: net.Socket): Caller {
+  let c = callers.get(socket);
+  if (!c) {
+    const cert = (socket as tls.TLSSocket).getPeerCertificate?.() ?? {};
+    c = { uri: certUris(cert)[0] ?? '', serial: encodeSerial(cert.serialNumber ?? '') };
+    callers.set(socket, c);
+  }
+  return c;
+}
+
+function l7Request(req: http.IncomingMessage): L7Request {
+  const { path, search } = requestPath(req.url ?? '/');
+  return { method: req.method ?? 'GET', path, query: new URLSearchParams(search), headers: req.headers, sourceIp: req.socket.remoteAddress };
+}
+
+/** Builds the HTTP path of the public listener over `policy` (which it starts and closes). */
+export function l7Inbound(d: InboundDeps): InboundHandoff {
+  const agent = new http.Agent({ keepAlive: true });
+  const to = hostPort(d.localAddress);
+  const server = http.createServer({ keepAliveTimeout: 60_000, requestTimeout: 0 }, (req, res) => {
+    serve(d, agent, to, req, res).catch((err: Error) => {
+      d.log.error({ error: err.message }, 'request failed');
+      if (!res.headersSent) reply(res, 503, resetReplyText(false, false));
+      else res.destroy();
+    });
+  });
+  server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, early: Buffer) => {
+    upgrade(d, to, req, socket, early).catch((err: Error) => {
+      d.log.error({ error: err.message }, 'upgrade failed');
+      socket.destroy();
+    });
+  });
+  // A service that stops speaking http: idle connections close now, busy ones after their answer.
+  d.policy.onProtocolChange = () => { if (!d.policy.isHttp) server.closeIdleConnections(); };
+  d.policy.start();
+  return {
+    ready: () => d.policy.ready(),
+    settled: () => d.policy.settled,
+    active: () => d.policy.isHttp,
+    accept(socket) {
+      socket.setNoDelay(true);
+      server.emit('connection', socket);
+      socket.resume();
+    },
+    close() {
+      d.policy.close();
+      server.close();
+      server.closeAllConnections();
+      agent.destroy();
+    },
+  };
+}
+
+async function serve(d: InboundDeps, agent: http.Agent, to: { host: string; port: number }, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  const gone = new AbortController();
+  res.once('close', () => { if (!res.writableFinished) gone.abort(); });
+  if (!(await d.policy.allows(callerOf(req.socket), l7Request(req), gone.signal))) {
+    return reply(res, RBAC_DENIED.status, RBAC_DENIED.text);
+  }
+  if (gone.signal.aborted) return;
+  const out = http.request({
+    agent, host: to.host, port: to.port, method: req.method, path: req.url, headers: endToEnd(req.headers), signal: gone.signal,
+  });
+  let connected = false;
+  out.on('socket', (s) => {
+    if (out.reusedSocket) return void (connected = true);
+    const slow = setTimeout(() => out.destroy(new Error('connect timeout')), d.localConnectTimeoutMs);
+    s.once('connect', () => { connected = true; clearTimeout(slow); });
+    s.once('close', () => clearTimeout(slow));
+  });
+  out.on('response', (from) => {
+    try {
+      res.writeHead(from.statusCode ?? 502, from.statusMessage, endToEnd(from.headers));
+    } catch (err) {
+      from.destroy();
+      return void reply(res, 503, resetReplyText(true, false));
+    }
+    from.pipe(res);
+    from.on('error', () => res.destroy());
+    res.on('close', () => { if (!from.complete) from.destroy(); });
+  });
+  out.on('error', (err) => {
+    if (gone.signal.aborted) return;
+    d.log.debug({ error: err.message }, 'local application request failed');
+    if (!res.headersSent) reply(res, 503, resetReplyText(connected, false));
+    else res.destroy();
+  });
+  req.pipe(out);
+}
+
+/** An upgrade (WebSocket, …) allowed by the intentions becomes a byte stream to the application. */
+async function upgrade(d: InboundDeps, to: { host: string; port: number }, req: http.IncomingMessage, socket: net.Socket, early: Buffer): Promise<void> {
+  socket.on('error', () => socket.destroy());
+  if (!(await d.policy.allows(callerOf(socket), l7Request(req)))) {
+    const text = RBAC_DENIED.text;
+    socket.end(`HTTP/1.1 ${RBAC_DENIED.status} Forbidden\r\ncontent-type: text/plain\r\ncontent-length: ${text.length}\r\nconnection: close\r\n\r\n${text}`);
+    return;
+  }
+  const app = net.connect({ host: to.host, port: to.port, noDelay: true });
+  const slow = setTimeout(() => app.destroy(new Error('connect timeout')), d.localConnectTimeoutMs);
+  app.once('connect', () => clearTimeout(slow));
+  app.on('error', () => { clearTimeout(slow); socket.destroy(); });
+  socket.on('close', () => app.destroy());
+  app.on('close', () => socket.destroy());
+  const lines = [`${req.method} ${req.url} HTTP/${req.httpVersion}`];
+  for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+  app.write(`${lines.join('\r\n')}\r\n\r\n`);
+  if (early.length > 0) app.write(early);
+  socket.pipe(app);
+  app.pipe(socket);
+}

@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Intention } from '../intentions.ts';
+import { callerService, permissionMatches, rbacVerdict } from './l7-rbac.ts';
+import type { L7Request } from './l7-route.ts';
+
+function req(method: string, path: string, headers: Record<string, string | string[]> = {}): L7Request {
+  return { method, path, query: new URLSearchParams(), headers };
+}
+
+function ixn(source: string, fields: Partial<Intention>, precedence = source === '*' ? 8 : 9): Intention {
+  return { SourceNS: 'default', SourceName: source, DestinationNS: 'default', DestinationName: 'api', SourceType: 'consul', Precedence: precedence, CreateIndex: 1, ModifyIndex: 1, ...fields };
+}
+
+test('a permission matches on its path, methods (with case) and every header', () => {
+  const p = { Action: 'allow', HTTP: { PathPrefix: '/public', Methods: ['GET', 'HEAD'], Header: [{ Name: 'X-Team', Exact: 'blue' }] } };
+  assert.equal(permissionMatches(p, req('GET', '/public/x', { 'x-team': 'blue' })), true);
+  assert.equal(permissionMatches(p, req('get', '/public/x', { 'x-team': 'blue' })), false);
+  assert.equal(permissionMatches(p, req('POST', '/public/x', { 'x-team': 'blue' })), false);
+  assert.equal(permissionMatches(p, req('GET', '/admin', { 'x-team': 'blue' })), false);
+  assert.equal(permissionMatches(p, req('GET', '/public', {})), false);
+  assert.equal(permissionMatches({ HTTP: { PathExact: '/a' } }, req('GET', '/a/')), false);
+  assert.equal(permissionMatches({ HTTP: { PathRegex: '/v[0-9]+/.*' } }, req('GET', '/v2/x')), true);
+  assert.equal(permissionMatches({ HTTP: { PathRegex: '/v[0-9]+' } }, req('GET', '/v2/x')), false, 'a regex matches the whole path');
+  assert.equal(permissionMatches({ Action: 'deny' }, req('DELETE', '/anything')), true, 'no HTTP: every request');
+});
+
+test('header matchers: present, prefix, suffix, regex, inverted, joined repeats', () => {
+  const h = (m: Record<string, unknown>, headers: Record<string, string | string[]>) => permissionMatches({ HTTP: { Header: [{ Name: 'x-a', ...m }] } }, req('GET', '/', headers));
+  assert.equal(h({ Present: true }, { 'x-a': '' }), true);
+  assert.equal(h({ Present: true }, {}), false);
+  assert.equal(h({ Present: true, Invert: true }, {}), true);
+  assert.equal(h({ Prefix: 'ab' }, { 'x-a': 'abc' }), true);
+  assert.equal(h({ Suffix: 'bc' }, { 'x-a': 'abc' }), true);
+  assert.equal(h({ Regex: 'a.c' }, { 'x-a': 'abc' }), true);
+  assert.equal(h({ Regex: 'a' }, { 'x-a': 'abc' }), false);
+  assert.equal(h({ Exact: 'abc', Invert: true }, { 'x-a': 'abc' }), false);
+  assert.equal(h({ Exact: '1,2' }, { 'x-a': ['1', '2'] }), true);
+});
+
+test('the first intention naming the caller decides; an L7 one by its first matching permission, else the default', () => {
+  const l7 = ixn('web', { Permissions: [
+    { Action: 'allow', HTTP: { PathPrefix: '/public', Methods: ['GET'] } },
+    { Action: 'deny', HTTP: { PathPrefix: '/public' } },
+  ] });
+  const list = [l7, ixn('*', { Action: 'deny' })];
+  assert.equal(rbacVerdict(list, 'web', req('GET', '/public/x')), 'allow');
+  assert.equal(rbacVerdict(list, 'web', req('POST', '/public')), 'deny');
+  // The wildcard deny is hidden for web by its higher intention (Consul's NotSources).
+  assert.equal(rbacVerdict(list, 'web', req('GET', '/admin')), 'default');
+  assert.equal(rbacVerdict(list, 'other', req('GET', '/public/x')), 'deny');
+  assert.equal(rbacVerdict([ixn('web', { Action: 'allow' })], 'web', req('PUT', '/x')), 'allow');
+  assert.equal(rbacVerdict([ixn('web', { Action: 'allow', SourcePeer: 'p1' })], 'web', req('GET', '/')), 'default', 'a peer source is not a local caller');
+  assert.equal(rbacVerdict([], 'web', req('GET', '/')), 'default');
+  assert.equal(rbacVerdict(list, undefined, req('GET', '/public/x')), 'default');
+});
+
+test('a caller is a service of the local trust domain and the default namespace', () => {
+  const td = '11111111-2222-3333-4444-555555555555.consul';
+  assert.equal(callerService(`spiffe://${td}/ns/default/dc/dc1/svc/web`, td), 'web');
+  assert.equal(callerService(`spiffe://other.consul/ns/default/dc/dc1/svc/web`, td), undefined);
+  assert.equal(callerService(`spiffe://${td}/ns/team/dc/dc1/svc/web`, td), undefined);
+  assert.equal(callerService(`spiffe://${td}/agent/client/dc/dc1/id/x`, td), undefined);
+});

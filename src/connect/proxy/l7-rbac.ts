@@ -1,0 +1,97 @@
+// Intentions enforced per HTTP request, as the RBAC filter Consul gives Envoy's public listener for
+// an http service (agent/xds/rbac.go): the first intention (precedence order) whose source is the
+// caller decides; an L7 one by its first matching permission, falling through to the default.
+import type { Intention } from '../intentions.ts';
+import { WILDCARD } from '../intentions.ts';
+import { parseServiceUri } from '../spiffe.ts';
+import { compileSafe, type L7Request } from './l7-route.ts';
+
+/** What the intentions say about one request: allow, deny, or nothing (the default applies). */
+export type RbacVerdict = 'allow' | 'deny' | 'default';
+
+/** Envoy's local reply to a request its RBAC filter denies. */
+export const RBAC_DENIED = { status: 403, text: 'RBAC: access denied' } as const;
+
+type Obj = Record<string, unknown>;
+
+const obj = (v: unknown): Obj | undefined => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : undefined);
+const str = (o: Obj | undefined, k: string): string => (typeof o?.[k] === 'string' ? (o[k] as string) : '');
+const list = (o: Obj | undefined, k: string): unknown[] => (Array.isArray(o?.[k]) ? (o[k] as unknown[]) : []);
+
+const regexes = new Map<string, RegExp | null>();
+
+/** A full match of an RE2-style pattern (Envoy's safe_regex); an invalid or unsafe one matches nothing. */
+function fullMatch(source: string, value: string): boolean {
+  let re = regexes.get(source);
+  if (re === undefined) {
+    re = compileSafe(source);
+    if (regexes.size > 1000) regexes.clear();
+    regexes.set(source, re);
+  }
+  return re !== null && re.test(value);
+}
+
+/**
+ * One Header of a permission, in the order convertPermission reads it: Exact, Regex, Prefix,
+ * Suffix, Present; one with none of them is skipped (matches). Repeated headers are joined
+ * with ',' and an absent header fails every match, so an inverted matcher accepts it (Envoy).
+ */
+function headerMatches(m: Obj | undefined, req: L7Request): boolean {
+  let test: ((v: string) => boolean) | undefined;
+  if (str(m, 'Exact')) test = (v) => v === str(m, 'Exact');
+  else if (str(m, 'Regex')) test = (v) => fullMatch(str(m, 'Regex'), v);
+  else if (str(m, 'Prefix')) test = (v) => v.startsWith(str(m, 'Prefix'));
+  else if (str(m, 'Suffix')) test = (v) => v.endsWith(str(m, 'Suffix'));
+  else if (m?.Present === true) test = () => true;
+  else return true;
+  const raw = req.headers[str(m, 'Name').toLowerCase()];
+  const value = Array.isArray(raw) ? raw.join(',') : raw;
+  return (value !== undefined && test(value)) !== (m?.Invert === true);
+}
+
+/**
+ * Whether an intention permission's HTTP match accepts `req` (all of its parts: one path
+ * matcher, every header, the methods); a permission without HTTP matches every request.
+ */
+export function permissionMatches(permission: unknown, req: L7Request): boolean {
+  const http = obj(obj(permission)?.HTTP);
+  if (!http) return true;
+  const exact = str(http, 'PathExact');
+  const prefix = str(http, 'PathPrefix');
+  const regex = str(http, 'PathRegex');
+  if (exact && req.path !== exact) return false;
+  if (!exact && prefix && !req.path.startsWith(prefix)) return false;
+  if (!exact && !prefix && regex && !fullMatch(regex, req.path)) return false;
+  if (!list(http, 'Header').every((h) => headerMatches(obj(h), req))) return false;
+  // Consul gives Envoy the methods as one regex (`GET|POST`) on :method, so they match with case.
+  const methods = list(http, 'Methods').map(String);
+  return methods.length === 0 || methods.includes(req.method);
+}
+
+/** The service name of a caller's SPIFFE ID when it belongs to `trustDomain` and the default namespace. */
+export function callerService(uri: string, trustDomain: string): string | undefined {
+  const id = parseServiceUri(uri);
+  if (!id || id.namespace !== 'default') return undefined;
+  // RBAC principals carry the local trust domain; a peer's would need its own (peering is not here).
+  if (trustDomain && id.host.toLowerCase() !== trustDomain.toLowerCase()) return undefined;
+  return id.service;
+}
+
+/**
+ * The verdict for `req` from `caller` under `intentions` (those matching the destination, in
+ * precedence order): the first local intention naming the caller or `*` decides, and hides every
+ * lower one for this caller (Consul's NotSources); an L7 intention by its first matching
+ * permission, or the default when none matches.
+ */
+export function rbacVerdict(intentions: readonly Intention[], caller: string | undefined, req: L7Request): RbacVerdict {
+  if (caller === undefined) return 'default';
+  const ixn = intentions.find((i) => !i.SourcePeer && !i.SourceSamenessGroup && (i.SourceNS ?? 'default') === 'default'
+    && (i.SourceName === caller || i.SourceName === WILDCARD));
+  if (!ixn) return 'default';
+  if (ixn.Permissions?.length) {
+    const perm = ixn.Permissions.find((p) => permissionMatches(p, req));
+    if (!perm) return 'default';
+    return str(obj(perm), 'Action') === 'allow' ? 'allow' : 'deny';
+  }
+  return ixn.Action === 'allow' ? 'allow' : 'deny';
+}
