@@ -292,3 +292,26 @@ test('a wildcard service on an http listener serves every linked service by its 
   assert.equal((await get(port, 'nobody.ingress.consul')).status, 404);
   await put('/v1/config', entry());
 });
+
+test('the agent leaf signs only the DNS SANs the ingress-gateway entry allows, and only for an ingress gateway', async () => {
+  const leaf = (svc: string, sans: string[]) => fetch(`http://${dev.httpAddr}/v1/agent/connect/ca/leaf/${svc}?${sans.map((s) => `dns-san=${encodeURIComponent(s)}`).join('&')}`);
+  const sansOf = async (r: Response) => new (await import('node:crypto')).X509Certificate(((await r.json()) as { CertPEM: string }).CertPEM).subjectAltName ?? '';
+  // Hosts the entry lists and the *.ingress forms Consul adds are signed.
+  const ok = await leaf('ingress', ['web.example.com', '*.ingress.consul', '*.ingress.dc1.consul']);
+  assert.equal(ok.status, 200);
+  assert.match(await sansOf(ok), /DNS:web\.example\.com/);
+  // A name the entry does not list is refused, alone or beside allowed ones.
+  for (const sans of [['bank.example.com'], ['web.example.com', 'bank.example.com'], ['*.example.com']]) {
+    const r = await leaf('ingress', sans);
+    assert.equal(r.status, 403, sans.join(','));
+    assert.match(await r.text(), /Permission denied/);
+  }
+  // A service that is not an ingress gateway gets no DNS SAN at all, even a gateway's host.
+  const web = await leaf('web', ['web.example.com']);
+  assert.equal(web.status, 403);
+  await web.text();
+  // Without dns-san the plain leaf is unchanged.
+  const plain = await leaf('web', []);
+  assert.equal(plain.status, 200);
+  assert.doesNotMatch(await sansOf(plain), /DNS:/);
+});

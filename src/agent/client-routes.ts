@@ -17,6 +17,7 @@ import { localCounts } from './server.ts';
 import { isQueryExecute, type CacheTypeName, type HttpCache } from './cache/http-cache.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
 import type { UiHandlers } from '../http/ui-server.ts';
+import { ingressSanCheck, localIngress, type IngressEntryHosts } from './ingress-leaf-sans.ts';
 
 /** What the client's local handlers use. */
 export interface ClientRouteDeps {
@@ -36,6 +37,8 @@ export interface ClientRouteDeps {
   leafCerts: LeafSource;
   /** The agent cache answering `?cached` reads (absent: they are forwarded like others). */
   cache?: HttpCache;
+  /** Reads an ingress-gateway entry from the servers (the leaf's `dns-san` check; absent: none is allowed). */
+  ingressEntry?: (name: string, token: string) => Promise<IngressEntryHosts | null>;
   reload(): Promise<void>;
   leave(): Promise<void>;
   clock: Clock;
@@ -132,7 +135,10 @@ export function clientRoutes(d: ClientRouteDeps): Router {
     event: eventHandlers(d.events, { ...reqCfg, maxQueryTime: config.maxQueryTime }),
     agentServices: agentServiceHandlers(local, { ...reqCfg, defaultQueryTime: config.defaultQueryTime, maxQueryTime: config.maxQueryTime }, d.clock, d.random),
     agentChecks: agentCheckHandlers(local, reqCfg),
-    agentConnect: agentConnectHandlers(d.leafCerts, { ...reqCfg, defaultQueryTime: config.defaultQueryTime, maxQueryTime: config.maxQueryTime }),
+    agentConnect: agentConnectHandlers(d.leafCerts, { ...reqCfg, defaultQueryTime: config.defaultQueryTime, maxQueryTime: config.maxQueryTime }, ingressSanCheck({
+      isLocalIngress: localIngress(local.state), entry: async (name, token) => (d.ingressEntry ? d.ingressEntry(name, token) : null),
+      domain: config.domain, altDomain: config.altDomain, datacenter: config.datacenter,
+    })),
     agentControl: agentControlHandlers({
       config, tokens: local.tokens, reload: d.reload, leave: d.leave,
       tokenChanged: () => void local.ae.syncFull().catch(() => {}),

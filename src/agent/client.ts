@@ -28,7 +28,8 @@ import { bridgeEvents } from './event-gossip.ts';
 import { EventBuffer } from './events.ts';
 import { REMOTE_EXEC_EVENT, agentApiCall, remoteExecDisabled, remoteExecHandler } from './remote-exec.ts';
 import { Forwarder } from './forward.ts';
-import { clientLeafCerts } from './client-leaf.ts';
+import { clientLeafCerts, signRefusal } from './client-leaf.ts';
+import type { IngressEntryHosts } from './ingress-leaf-sans.ts';
 import type { AutoEncrypt } from './auto-encrypt.ts';
 import { AUTO_ENCRYPT_SIGN_PATH } from './rpc-server.ts';
 import { CoordinateSync, coordinateSettings } from './coordinates.ts';
@@ -142,6 +143,12 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
     config, local, pool, events, leadership, reqCfg, clock, random, knownServers: () => servers.servers().length,
     observe: { telemetry, hub, stream: metricsStream, prometheusRetentionMs: prometheusRetention(config) },
     forward, leafCerts, cache, ui: agentUi(config, reqCfg, logger, uiSettings),
+    ingressEntry: async (name, tok) => {
+      const res = await forwarder.send(servers, { method: 'GET', url: `/v1/config/ingress-gateway/${encodeURIComponent(name)}`, headers: tok ? { 'x-consul-token': tok } : {} });
+      if (res.status === 404) return null;
+      if (res.status !== 200) throw signRefusal(res);
+      return JSON.parse(res.body.toString('utf8')) as IngressEntryHosts;
+    },
     reload: () => reload(),
     leave: async () => {
       await local.stop();

@@ -97,6 +97,7 @@ import type { ServiceConfigSource } from './local/service-manager.ts';
 import { serverCatalogTarget, replicaNodeChecks } from './local/catalog-target.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
 import { durationSetting } from '../duration.ts';
+import { ingressSanCheck, localIngress, type IngressEntryHosts } from './ingress-leaf-sans.ts';
 
 /** Every endpoint of a server. */
 export interface Endpoints {
@@ -308,7 +309,10 @@ export function buildServer(
     }),
     ...poolHandlers(config, hooks.pool, reqCfg, hooks.wan),
     connect: connectHandlers(endpoints.ca, reqCfg),
-    agentConnect: agentConnectHandlers(leafCerts, localCfg),
+    agentConnect: agentConnectHandlers(leafCerts, localCfg, ingressSanCheck({
+      isLocalIngress: localIngress(local.state), entry: async (name) => (replica.configEntries.get('ingress-gateway', name) as IngressEntryHosts | undefined) ?? null,
+      domain: config.domain, altDomain: config.altDomain, datacenter: config.datacenter,
+    })),
     session: sessionHandlers(endpoints.session, { ...reqCfg, nodeName: config.nodeName }),
     catalog: { ...catalogHandlers(endpoints.catalog, reqCfg, peered), datacenters: wanDatacentersHandler(hooks.wan, config.datacenter) },
     health: healthHandlers(endpoints.health, reqCfg, peered),

@@ -3,6 +3,7 @@
 import type { ServiceLeaf } from '../../endpoint/connect-ca-sign.ts';
 import type { HttpResult } from '../router.ts';
 import { queryOptions, type HttpRequest, type RequestConfig } from '../request.ts';
+import { PermissionDeniedError } from '../../errors.ts';
 
 /** Where the agent's leaf certificates come from (agent/leaf-certs.ts). */
 export interface LeafSource {
@@ -14,7 +15,10 @@ const DEFAULT_WAIT_MS = 300_000;
 const MAX_WAIT_MS = 600_000;
 
 /** Handlers for the agent's Connect leaf route. */
-export function agentConnectHandlers(leaves: LeafSource, cfg: RequestConfig & { maxQueryTime?: number; defaultQueryTime?: number }) {
+/** Checks the `dns-san` names asked for (agent/ingress-leaf-sans.ts); throws when one is not allowed. */
+export type DnsSanCheck = (service: string, token: string, sans: readonly string[]) => Promise<void>;
+
+export function agentConnectHandlers(leaves: LeafSource, cfg: RequestConfig & { maxQueryTime?: number; defaultQueryTime?: number }, checkSans?: DnsSanCheck) {
   return {
     async leaf(req: HttpRequest): Promise<HttpResult> {
       const service = req.params.rest;
@@ -22,8 +26,13 @@ export function agentConnectHandlers(leaves: LeafSource, cfg: RequestConfig & { 
       const max = cfg.maxQueryTime ?? MAX_WAIT_MS;
       const waitMs = Math.min(opts.waitMs || (cfg.defaultQueryTime ?? DEFAULT_WAIT_MS), max);
       // Proconsul's `dns-san` (repeatable): extra DNS SANs, which Consul's agent adds only for its
-      // own ingress gateways' TLS (the built-in data plane's gateway asks for them here).
+      // own ingress gateways' TLS (the built-in data plane's gateway asks for them here). Only the
+      // names the gateway's ingress-gateway entry allows are signed, never what a caller makes up.
       const dnsSans = req.query.getAll('dns-san').filter((d) => d !== '');
+      if (dnsSans.length) {
+        if (!checkSans) throw new PermissionDeniedError('Permission denied: dns-san is not allowed on this agent');
+        await checkSans(service, opts.token, dnsSans);
+      }
       const { value, index, hit, ageMs } = await leaves.get(service, opts.token, { minIndex: opts.minIndex, waitMs, signal: req.signal, ...(dnsSans.length ? { dnsSans } : {}) });
       // Consul's setCacheMeta: X-Cache, and the kept answer's age in whole seconds.
       const cache: Record<string, string> = hit ? { 'X-Cache': 'HIT', Age: (ageMs / 1000).toFixed(0) } : { 'X-Cache': 'MISS' };

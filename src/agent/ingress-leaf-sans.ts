@@ -1,0 +1,61 @@
+// Which extra DNS SANs an agent leaf may carry (the `dns-san` parameter of
+// /v1/agent/connect/ca/leaf/<svc>): Consul's agent adds DNS SANs only for its own ingress
+// gateways, from the ingress-gateway entry (generateIngressDNSSANs), never from the caller. So a
+// name is allowed only for an ingress-gateway service registered on this agent, and only when the
+// entry of that gateway lists it as a service's Host or it is one of the `*.ingress.<domain>` /
+// `*.ingress.<dc>.<domain>` forms (alt domain too); anything else would let a service:write token
+// get a Connect CA certificate that impersonates any host to clients trusting the CA.
+import { PermissionDeniedError } from '../errors.ts';
+import type { DnsSanCheck } from '../http/v1/agent-connect.ts';
+import type { LocalState } from './local/state.ts';
+
+/** An ingress-gateway entry's parts that name hosts. */
+export interface IngressEntryHosts {
+  Listeners?: { Services?: { Hosts?: string[] | null }[] | null }[] | null;
+}
+
+export interface IngressSanDeps {
+  /** Whether `service` is registered on this agent as Kind ingress-gateway. */
+  isLocalIngress(service: string): boolean;
+  /** The ingress-gateway entry named `service` (read under the caller's token), or null. */
+  entry(service: string, token: string): Promise<IngressEntryHosts | null>;
+  domain: string;
+  altDomain?: string;
+  datacenter: string;
+}
+
+/** The DNS SANs the ingress-gateway entry allows (Consul's generateIngressDNSSANs, default namespace). */
+export function allowedIngressSans(entry: IngressEntryHosts, dns: { domain: string; altDomain?: string; datacenter: string }): Set<string> {
+  const out = new Set<string>();
+  for (const l of entry.Listeners ?? []) for (const s of l.Services ?? []) for (const h of s.Hosts ?? []) out.add(h);
+  for (const domain of [dns.domain, dns.altDomain]) {
+    const d = (domain ?? '').replace(/\.+$/, '');
+    if (!d) continue;
+    out.add(`*.ingress.${d}`);
+    out.add(`*.ingress.${dns.datacenter}.${d}`);
+  }
+  return out;
+}
+
+/** Checks the SANs a caller asks for; throws PermissionDeniedError naming the first refused one. */
+export async function checkIngressSans(d: IngressSanDeps, service: string, token: string, sans: readonly string[]): Promise<void> {
+  if (sans.length === 0) return;
+  if (!d.isLocalIngress(service)) {
+    throw new PermissionDeniedError(`Permission denied: dns-san is only allowed for an ingress-gateway service registered on this agent, not "${service}"`);
+  }
+  const entry = await d.entry(service, token);
+  const allowed = entry ? allowedIngressSans(entry, d) : new Set<string>();
+  for (const s of sans) {
+    if (!allowed.has(s)) throw new PermissionDeniedError(`Permission denied: DNS SAN "${s}" is not a host of ingress-gateway "${service}"`);
+  }
+}
+
+/** Whether `service` is registered in this agent's local state as an ingress gateway. */
+export function localIngress(state: Pick<LocalState, 'services'>): (service: string) => boolean {
+  return (service) => state.services().some((s) => s.Service === service && s.Kind === 'ingress-gateway');
+}
+
+/** The `dns-san` check of the agent leaf route. */
+export function ingressSanCheck(d: IngressSanDeps): DnsSanCheck {
+  return (service, token, sans) => checkIngressSans(d, service, token, sans);
+}
