@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { allowedIngressSans, checkIngressSans, type IngressSanDeps } from './ingress-leaf-sans.ts';
 
-const entry = { Listeners: [{ Services: [{ Hosts: ['a.example.com'] }, { Hosts: null }] }, { Services: [{ Hosts: ['b.example.com'] }] }] };
+const entry = { Listeners: [{ Services: [{ Hosts: ['a.example.com'] }, { Hosts: null }, { Hosts: ['*'] }] }, { Services: [{ Hosts: ['b.example.com'] }] }] };
 const deps = (over: Partial<IngressSanDeps> = {}): IngressSanDeps => ({
   isLocalIngress: (s) => s === 'gw', entry: async (s) => (s === 'gw' ? entry : null), domain: 'consul.', altDomain: 'alt.', datacenter: 'dc1', ...over,
 });
@@ -17,6 +17,8 @@ test('a caller cannot get a SAN the entry does not list, nor any SAN for a servi
   await checkIngressSans(deps(), 'gw', '', ['a.example.com', '*.ingress.dc1.consul']);
   await assert.rejects(checkIngressSans(deps(), 'gw', '', ['a.example.com', 'evil.example.com']), { name: 'PermissionDeniedError', message: /evil\.example\.com/ });
   await assert.rejects(checkIngressSans(deps(), 'web', '', ['a.example.com']), { name: 'PermissionDeniedError' });
+  // A bare '*' Host (allowed on a listener without the gateway's TLS) would match any single-label name.
+  await assert.rejects(checkIngressSans(deps(), 'gw', '', ['*']), { name: 'PermissionDeniedError' });
   await assert.rejects(checkIngressSans(deps({ entry: async () => null }), 'gw', '', ['*.ingress.consul']), { name: 'PermissionDeniedError' });
   await checkIngressSans(deps({ isLocalIngress: () => false }), 'web', '', []);
 });

@@ -27,7 +27,8 @@ export interface IngressSanDeps {
 /** The DNS SANs the ingress-gateway entry allows (Consul's generateIngressDNSSANs, default namespace). */
 export function allowedIngressSans(entry: IngressEntryHosts, dns: { domain: string; altDomain?: string; datacenter: string }): Set<string> {
   const out = new Set<string>();
-  for (const l of entry.Listeners ?? []) for (const s of l.Services ?? []) for (const h of s.Hosts ?? []) out.add(h);
+  // A bare '*' Host (allowed without the gateway's TLS) is never a SAN: it would match any single-label name.
+  for (const l of entry.Listeners ?? []) for (const s of l.Services ?? []) for (const h of s.Hosts ?? []) if (h !== '*') out.add(h);
   for (const domain of [dns.domain, dns.altDomain]) {
     const d = (domain ?? '').replace(/\.+$/, '');
     if (!d) continue;

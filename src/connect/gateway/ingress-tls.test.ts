@@ -17,6 +17,6 @@ test("the leaf's DNS SANs: every linked service's Hosts, then *.ingress.<domain>
   const row = (name: string, hosts?: string[]): GatewayService => ({
     Gateway: { Name: 'ingress' }, Service: { Name: name }, GatewayKind: 'ingress-gateway', Port: 8080, ...(hosts ? { Hosts: hosts } : {}), CreateIndex: 1, ModifyIndex: 1,
   });
-  assert.deepEqual(ingressDnsSans([row('web', ['web.example.com']), row('api')], { domain: 'consul.', altDomain: 'alt', datacenter: 'dc1' }),
+  assert.deepEqual(ingressDnsSans([row('web', ['web.example.com']), row('api'), row('db', ['*'])], { domain: 'consul.', altDomain: 'alt', datacenter: 'dc1' }),
     ['web.example.com', '*.ingress.consul', '*.ingress.dc1.consul', '*.ingress.alt', '*.ingress.dc1.alt']);
 });

@@ -43,7 +43,8 @@ export function listenerTls(gateway: IngressTlsBlock | null | undefined, listene
 /** The DNS SANs of the gateway's leaf (Consul's generateIngressDNSSANs, default namespace). */
 export function ingressDnsSans(linked: readonly GatewayService[], dns: { domain: string; altDomain?: string; datacenter: string }): string[] {
   const out = new Set<string>();
-  for (const r of linked) if (r.GatewayKind === 'ingress-gateway') for (const h of r.Hosts ?? []) out.add(h);
+  // A bare '*' Host is not asked for: the agent signs no such SAN (it would match any single-label name).
+  for (const r of linked) if (r.GatewayKind === 'ingress-gateway') for (const h of r.Hosts ?? []) if (h !== '*') out.add(h);
   for (const domain of [dns.domain, dns.altDomain].filter((d): d is string => !!d)) {
     const d = domain.replace(/\.$/, '');
     out.add(`*.ingress.${d}`);
