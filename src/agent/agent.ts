@@ -307,7 +307,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
     nodeName: config.nodeName, api: agentApiCall(http, () => local.tokens.get('agent') || local.tokens.get('default')), logger: logger.child({ '@module': 'agent' }),
   }, remoteExecDisabled(config)));
   const dnsCfg = dnsConfigFrom(config);
-  const dnsMeter = dnsMetrics(telemetry, config.nodeName);
+  const dnsMeter = dnsMetrics(telemetry, config.nodeName, [dnsCfg.domain, dnsCfg.altDomain]);
   const dnsHandler = new DnsHandler({
     cfg: dnsCfg, view: new DnsView(replica, dnsAcl(local, endpoints)), logger: logger.child({ '@module': 'dns' }),
     random: deps.random ?? Math.random, now: () => clock.now(),
@@ -326,7 +326,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   // The asker's token resolved first: a secondary asks the primary for a secret it does not hold and waits.
   const dnsToken = () => dnsAcl(local, endpoints).token();
   const ownDns = preparingDns(staleBounded(dcDns(dnsHandler, dnsToken, wanDnsSettings(dnsCfg)), dnsCfg, stale), dnsToken, endpoints.acl.resolver);
-  const dns = new DnsServer({ handler: ownDns, logger: logger.child({ '@module': 'dns' }), timed: dnsMeter.timed });
+  const dns = new DnsServer({ handler: ownDns, logger: logger.child({ '@module': 'dns' }), timed: dnsMeter.timed, untimed: dnsMeter.untimed });
   // Handlers per client token, settings and hostname resolution (tokens hold no newline), bounded like dnsFor's.
   const clientDns = tokenHandlers((key) => {
     const [token, hostnames, settings] = key.split('\n');

@@ -169,7 +169,9 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
   events.handleInternal(REMOTE_EXEC_EVENT, remoteExecHandler({
     nodeName: config.nodeName, api: agentApiCall(http, () => token('agent')), logger: logger.child({ '@module': 'agent' }),
   }, remoteExecDisabled(config)));
-  const dns = new DnsServer({ handler: dnsHandler, logger: logger.child({ '@module': 'dns' }), timed: dnsMetrics(telemetry, config.nodeName).timed });
+  const dnsStart = dnsConfigFrom(config);
+  const dnsMeter = dnsMetrics(telemetry, config.nodeName, [dnsStart.domain, dnsStart.altDomain]);
+  const dns = new DnsServer({ handler: dnsHandler, logger: logger.child({ '@module': 'dns' }), timed: dnsMeter.timed, untimed: dnsMeter.untimed });
   const watches = new AgentWatches({ logger, addresses: () => http.addresses() });
   const readConfig = deps.reloadConfig ?? (async () => config);
   const reload = async (next?: RuntimeConfig): Promise<void> => {

@@ -24,6 +24,12 @@ export interface DnsServerDeps {
    * performance.now() readings it started and ended at (the end shared with the UDP reply batch).
    */
   timed?: ((ptr: boolean, t0: number, t1: number) => void) | null;
+  /**
+   * Questions handed to the handler that `timed` is not told of: Consul times only the names its
+   * domain and reverse handlers serve, not those passed to the recursors or refused (asked only
+   * for questions not answered at once; the prepared answers are all in the domain).
+   */
+  untimed?: ((msg: Buffer) => boolean) | null;
 }
 
 /** Bound addresses, `host:port`. */
@@ -43,7 +49,7 @@ export class DnsServer {
   readonly #conns = new Set<net.Socket>();
 
   constructor(deps: DnsServerDeps) {
-    this.#d = { maxTcpConns: 1024, maxPipelined: 64, tcpIdleMs: 10_000, timed: null, ...deps };
+    this.#d = { maxTcpConns: 1024, maxPipelined: 64, tcpIdleMs: 10_000, timed: null, untimed: null, ...deps };
   }
 
   /** Binds every TCP-kind address on UDP and TCP (port 0 picks one free port for both). */
@@ -102,7 +108,7 @@ export class DnsServer {
     }
     this.#d.handler.handle(msg, 'udp', rinfo.address).then((reply) => {
       if (reply) sendTo(sock, reply, rinfo.port, rinfo.address);
-      if (timed) timed(isReverse(msg), t0, performance.now());
+      if (timed && !this.#d.untimed?.(msg)) timed(isReverse(msg), t0, performance.now());
     }, (err: unknown) => this.#d.logger.error({ err }, 'dns udp handler failed'));
   }
 
@@ -146,7 +152,7 @@ export class DnsServer {
         const copy = Buffer.from(msg);
         this.#d.handler.handle(copy, 'tcp', c.remoteAddress).then((reply) => {
           if (reply && !c.destroyed) c.write(frame(reply));
-          if (timed) timed(isReverse(copy), t0, performance.now());
+          if (timed && !this.#d.untimed?.(copy)) timed(isReverse(copy), t0, performance.now());
         }, (err: unknown) => this.#d.logger.error({ err }, 'dns tcp handler failed')).finally(() => {
           if (--inFlight < this.#d.maxPipelined) c.resume();
         });
@@ -289,4 +295,36 @@ export function isReverse(msg: Buffer): boolean {
   }
   if (last < 0 || msg[last] !== 4 || last + 5 > msg.length) return false;
   return (msg[last + 1] | 0x20) === 0x61 && (msg[last + 2] | 0x20) === 0x72 && (msg[last + 3] | 0x20) === 0x70 && (msg[last + 4] | 0x20) === 0x61;
+}
+
+/**
+ * Whether the question's name is `suffix` or under it, `suffix` in wire form (`\x06consul\x00`,
+ * lower case), compared ignoring ASCII case without decoding the message; false for a broken or
+ * compressed question name.
+ */
+export function questionUnder(msg: Buffer, suffix: Uint8Array): boolean {
+  let end = 12;
+  while (end < msg.length) {
+    const len = msg[end];
+    if (len === 0) break;
+    if (len > 63) return false;
+    end += len + 1;
+  }
+  if (end >= msg.length) return false;
+  const start = end + 1 - suffix.length;
+  if (start < 12) return false;
+  let i = 12;
+  while (i < start) i += msg[i] + 1;
+  if (i !== start) return false;
+  for (let k = 0; k < suffix.length; k++) {
+    const c = msg[start + k];
+    if ((c >= 0x41 && c <= 0x5a ? c | 0x20 : c) !== suffix[k]) return false;
+  }
+  return true;
+}
+
+/** A domain (`consul.`) in the wire form questionUnder compares, lower case. */
+export function wireName(domain: string): Uint8Array {
+  const labels = domain.toLowerCase().split('.').filter(Boolean);
+  return Buffer.concat([...labels.map((l) => Buffer.concat([Buffer.from([Buffer.byteLength(l)]), Buffer.from(l)])), Buffer.from([0])]);
 }
