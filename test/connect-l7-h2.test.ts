@@ -3,6 +3,7 @@
 // speaks h2c, routes each stream by the chain (header route, default subset, live splitter
 // change) over mTLS, and passes bodies and trailers (gRPC status) through.
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import http2 from 'node:http2';
 import { after, before, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
@@ -131,6 +132,27 @@ test('an http2 chain: h2c streams on one session are routed (default subset v1, 
     assert.deepEqual([big.json.version, big.json.body], ['v1', 2 * 1024 * 1024]);
   } finally {
     session.close();
+  }
+});
+
+test('an HTTP/1.1 client of an http2 chain is answered too, over h2 to the instance (Envoy listeners take either), on a kept-alive connection', async () => {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const get = (path: string, headers: Record<string, string> = {}, body?: string) => new Promise<{ status: number; json: { version: string; path: string; body: number } }>((resolve, reject) => {
+    const r = http.request({ host: '127.0.0.1', port: rpcUp, path, headers, agent, method: body ? 'POST' : 'GET' }, (res) => {
+      let text = '';
+      res.on('data', (c) => { text += c; });
+      res.on('end', () => { try { resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) }); } catch (err) { reject(new Error(`${res.statusCode} ${text}: ${(err as Error).message}`)); } });
+    });
+    r.on('error', reject);
+    r.end(body);
+  });
+  try {
+    const plain = await get('/h1?x=1');
+    assert.deepEqual([plain.status, plain.json.version, plain.json.path], [200, 'v1', '/h1?x=1']);
+    assert.equal((await get('/h1', { 'x-canary': '1' })).json.version, 'v2');
+    assert.deepEqual((await get('/h1', {}, 'hello')).json.body, 5);
+  } finally {
+    agent.destroy();
   }
 });
 

@@ -2,12 +2,13 @@
 // h2c (prior knowledge, as gRPC clients do), each stream is routed by the chain as an HTTP/1.1
 // request is, and sent as an h2 stream over one multiplexed mTLS session per instance (the far
 // side's public listener splices it to the application); response trailers (gRPC status) pass on.
+import type http from 'node:http';
 import http2 from 'node:http2';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import tls, { type PeerCertificate } from 'node:tls';
 import { RequestBody } from './l7-body.ts';
-import { replayableOnStale, resetReplyText } from './l7-forward.ts';
+import { endToEnd, replayableOnStale, resetReplyText } from './l7-forward.ts';
 import { chooseInstance, hold } from './l7-balance.ts';
 import { applyHeaderOps, requestPath, retriesOnFailure, retriesOnStatus, retryBackoffMs, routeRequest, type L7Request, type RouteDecision } from './l7-route.ts';
 import { within, type L7Deps } from './l7-upstream.ts';
@@ -129,38 +130,64 @@ function attemptH2(
   });
 }
 
-function reply(res: http2.Http2ServerResponse, status: number, text: string): void {
-  if (res.headersSent) return void res.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
-  res.writeHead(status, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(text) });
+/**
+ * A downstream request on an http2 or grpc chain: h2c, or HTTP/1.1 (Envoy's listeners take either
+ * and speak HTTP/2 to the instance).
+ */
+type DownReq = http2.Http2ServerRequest | http.IncomingMessage;
+type DownRes = http2.Http2ServerResponse | http.ServerResponse;
+
+function isH2(res: DownRes): res is http2.Http2ServerResponse {
+  return 'stream' in res;
+}
+
+/** Ends an answer already under way abnormally (the stream reset, or the HTTP/1.1 connection closed). */
+function abort(res: DownRes): void {
+  if (isH2(res)) res.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+  else res.destroy();
+}
+
+function head(res: DownRes, status: number, headers: http2.OutgoingHttpHeaders): void {
+  if (isH2(res)) res.writeHead(status, headers);
+  else res.writeHead(status, headers as http.OutgoingHttpHeaders);
+}
+
+function reply(res: DownRes, status: number, text: string): void {
+  if (res.headersSent) return void abort(res);
+  head(res, status, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }
 
-function relay(a: Extract<H2Attempt, { kind: 'response' }>, res: http2.Http2ServerResponse, decision: RouteDecision): void {
+function relay(a: Extract<H2Attempt, { kind: 'response' }>, res: DownRes, decision: RouteDecision): void {
   const headers = forwardable(a.headers);
   applyHeaderOps(headers, decision.responseHeaders);
   const status = Number(a.headers[':status'] ?? 502);
   // A headers-only answer (gRPC's trailers-only status) stays one HEADERS frame that ends the stream.
-  if (a.ended) return void res.stream.respond({ ...headers, ':status': status }, { endStream: true });
-  res.writeHead(status, headers as http2.OutgoingHttpHeaders);
+  if (a.ended && isH2(res)) return void res.stream.respond({ ...headers, ':status': status }, { endStream: true });
+  head(res, status, headers as http2.OutgoingHttpHeaders);
+  if (a.ended) return void res.end();
   a.stream.on('trailers', (t) => res.addTrailers(forwardable(t) as http2.OutgoingHttpHeaders));
   a.stream.pipe(res);
-  a.stream.on('error', () => res.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR));
+  a.stream.on('error', () => abort(res));
   res.on('close', () => { if (!a.stream.readableEnded) a.stream.close(http2.constants.NGHTTP2_CANCEL); });
 }
 
-/** Serves one h2 request: route, pick, send with retries as the route allows, relay. */
-export async function handleH2(d: L7Deps, req: http2.Http2ServerRequest, res: http2.Http2ServerResponse): Promise<void> {
+/** Serves one request of an http2 or grpc chain (h2c or HTTP/1.1): route, pick, send as h2 with retries as the route allows, relay. */
+export async function handleH2(d: L7Deps, req: DownReq, res: DownRes): Promise<void> {
   const { path, search } = requestPath(req.url ?? '/');
   const chain = d.chain.chain;
-  const l7req: L7Request = { method: req.method, path, query: new URLSearchParams(search), headers: req.headers, sourceIp: req.socket?.remoteAddress };
+  const method = req.method ?? 'GET';
+  const l7req: L7Request = { method, path, query: new URLSearchParams(search), headers: req.headers, sourceIp: req.socket?.remoteAddress };
   const decision = chain && d.chain.isL7 ? routeRequest(chain, l7req, d.random) : null;
   if (!decision) return reply(res, 503, 'no healthy upstream');
-  const body = new RequestBody(req, undefined, req.stream.endAfterHeaders);
+  const body = 'stream' in req ? new RequestBody(req, undefined, req.stream.endAfterHeaders) : new RequestBody(req);
   // What is held for retries is let go once the answer is done (or being relayed, below).
   res.once('close', () => body.release());
-  const headers = forwardable(req.headers);
+  // An HTTP/1.1 request's hop-by-hop headers go first; its Host becomes the :authority.
+  const headers = forwardable('stream' in req ? req.headers : endToEnd(req.headers) as http2.IncomingHttpHeaders);
   applyHeaderOps(headers, decision.requestHeaders);
-  const head = { ...headers, ':method': req.method, ':path': decision.path + search, ':authority': req.authority, ':scheme': req.scheme || 'http' };
+  const authority = 'stream' in req ? req.authority : req.headers.host ?? '';
+  const head = { ...headers, ':method': method, ':path': decision.path + search, ':authority': authority, ':scheme': ('stream' in req && req.scheme) || 'http' };
   // Until the proxy has its leaf and roots a request waits for them, as on the HTTP/1.1 path.
   if (!d.svc.leafCert || !d.svc.caRoots) await within(d.svc.ready(), d.connectTimeoutMs);
   if (!d.svc.leafCert || !d.svc.caRoots) return reply(res, 503, 'no healthy upstream');
@@ -196,7 +223,7 @@ export async function handleH2(d: L7Deps, req: http2.Http2ServerRequest, res: ht
     }
     d.log.debug({ error: a.error.message, host: picked.to.host, port: picked.to.port }, 'upstream h2 attempt failed');
     // A pooled session the instance had already closed (its stream never started) is not a failure of the request.
-    const wasStale = reused && (session.closed || session.destroyed) && (a.unsent || replayableOnStale(req.method, req.headers)) && stale++ < 3;
+    const wasStale = reused && (session.closed || session.destroyed) && (a.unsent || replayableOnStale(method, req.headers)) && stale++ < 3;
     const replay = wasStale || (more && retriesOnFailure(a.connected, decision.retry)) ? await body.replay() : null;
     if (replay === null) {
       return reply(res, 503, resetReplyText(a.connected, retries > 0));

@@ -49,7 +49,8 @@ export function l7Upstream(d: L7Deps): L7Handoff {
   // No limit on a whole request (Node's default is 5 minutes): Envoy's listeners Consul configures
   // have none, so long uploads and streaming requests pass.
   const server = http.createServer({ keepAliveTimeout: 60_000, requestTimeout: 0 }, (req, res) => {
-    handle(d, req, res).catch((err: Error) => {
+    // An HTTP/1.1 client of an http2 or grpc chain is answered over h2 to the instance, as Envoy's listeners do.
+    (d.chain.isH2 ? handleH2(d, req, res) : handle(d, req, res)).catch((err: Error) => {
       d.log.error({ error: err.message }, 'request failed');
       if (!res.headersSent) reply(res, 503, 'upstream connect error or disconnect/reset before headers. reset reason: connection failure');
       else res.destroy();
@@ -72,7 +73,7 @@ export function l7Upstream(d: L7Deps): L7Handoff {
   // A chain that changes how it is spoken drains the connections of the other way: idle HTTP/1.1
   // ones close now, busy ones after their answer; h2 sessions get a GOAWAY.
   d.chain.onChange = () => {
-    if (!d.chain.isL7 || d.chain.isH2) server.closeIdleConnections();
+    if (!d.chain.isL7) server.closeIdleConnections();
     if (!d.chain.isH2) for (const s of sessions) s.close();
   };
   d.chain.start();
@@ -83,7 +84,23 @@ export function l7Upstream(d: L7Deps): L7Handoff {
     accept(socket) {
       // node:http sets noDelay on the connections its own listener accepts, not on handed-over ones.
       socket.setNoDelay(true);
-      (d.chain.isH2 ? h2 : server).emit('connection', socket);
+      if (!d.chain.isH2) {
+        server.emit('connection', socket);
+        return void socket.resume();
+      }
+      // An http2 chain takes h2c (its connection preface) or HTTP/1.1, as Envoy's AUTO codec does.
+      socket.once('data', (first: Buffer) => {
+        socket.pause();
+        socket.unshift(first);
+        if (first.subarray(0, 3).toString('latin1') !== 'PRI') {
+          server.emit('connection', socket);
+          return void socket.resume();
+        }
+        h2.emit('connection', socket);
+        // The h2 session reads what is buffered on the next tick and then takes the socket's
+        // reads itself; flowing before that would hand it the rest out of order.
+        setImmediate(() => socket.resume());
+      });
       socket.resume();
     },
     close() {
