@@ -178,7 +178,11 @@ export function planEnvoy(flags: ParsedFlags, env: NodeJS.ProcessEnv): { error: 
   const adminPort = port(admin.port);
   if (adminPort === null) return { error: `Invalid admin bind port: ${JSON.stringify(admin.port)}` };
   const plan: EnvoyPlan = { proxyId, sidecarFor, admin: { host: admin.host, port: adminPort }, warnings: [] };
-  if (gateway === 'ingress') plan.ingress = gatewayPlan(flags, proxyId, parseServiceAddress, parseBindAddress);
+  if (gateway === 'ingress') {
+    const g = gatewayPlan(flags, proxyId, parseServiceAddress, parseBindAddress);
+    // Consul's default gateway service name is the kind (gatewayPlan's default is the terminating one).
+    plan.ingress = str('service') ? g : { ...g, name: 'ingress-gateway', proxyId: proxyId || (g.register ? 'ingress-gateway' : '') };
+  }
   if (str('admin-access-log-path') !== '/dev/null') {
     plan.warnings.push('-admin-access-log-path is deprecated and will be removed in a future version of Consul. Configure access logging with proxy-defaults.accessLogs.');
   }

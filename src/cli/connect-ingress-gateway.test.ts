@@ -12,6 +12,15 @@ test('-gateway ingress plans the gateway: -register, -service and -address, no p
   assert.deepEqual(p.plan.ingress, {
     name: 'ingress', proxyId: 'ingress', register: true, lan: { Address: '127.0.0.1', Port: 8888 }, bindAddresses: {}, deregisterAfterCritical: '6h',
   });
+  // Without -service the name is the kind; an explicit -service terminating-gateway is kept.
+  const dflt = plan(['-gateway', 'ingress', '-register']);
+  assert.ok('plan' in dflt);
+  assert.equal(dflt.plan.ingress?.name, 'ingress-gateway');
+  assert.equal(dflt.plan.ingress?.proxyId, 'ingress-gateway');
+  const named = plan(['-gateway', 'ingress', '-register', '-service', 'terminating-gateway']);
+  assert.ok('plan' in named);
+  assert.equal(named.plan.ingress?.name, 'terminating-gateway');
+  assert.equal(named.plan.ingress?.proxyId, 'terminating-gateway');
   // Other gateways are still refused; -register still needs a gateway.
   assert.ok('error' in plan(['-gateway', 'mesh']));
   assert.deepEqual(plan(['-register', '-proxy-id', 'p']), { error: 'Auto-Registration can only be used for gateways' });

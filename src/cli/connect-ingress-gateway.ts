@@ -74,9 +74,7 @@ export async function runIngressGatewayEnvoy(
   plan: EnvoyPlan & { gateway: GatewayPlan }, io: CliIO, client: ConsulClient, stop: Promise<unknown>, onStarted?: (r: IngressRunning) => void,
 ): Promise<number> {
   for (const w of plan.warnings) io.stderr(`${w}\n`);
-  // Consul's default gateway service name is the kind.
-  const gw: GatewayPlan = plan.gateway.name === 'terminating-gateway'
-    ? { ...plan.gateway, name: KIND, proxyId: plan.gateway.proxyId === 'terminating-gateway' ? KIND : plan.gateway.proxyId } : plan.gateway;
+  const gw = plan.gateway;
   let adminHost: string;
   try {
     adminHost = (await lookup(plan.admin.host, { order: 'ipv4first' })).address;
