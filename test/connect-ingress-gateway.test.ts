@@ -315,3 +315,39 @@ test('the agent leaf signs only the DNS SANs the ingress-gateway entry allows, a
   assert.equal(plain.status, 200);
   assert.doesNotMatch(await sansOf(plain), /DNS:/);
 });
+
+test('an http2 listener takes HTTP/1.1 clients too (Envoy\'s AUTO codec; ALPN h2 and http/1.1 with TLS), routed by Host through the http2 chain', async () => {
+  const port = await freePort();
+  const secure = await freePort();
+  await put('/v1/config', entry([
+    { Port: port, Protocol: 'http2', Services: [{ Name: 'streams', ResponseHeaders: { Set: { 'x-h2': 'gw' } } }] },
+    { Port: secure, Protocol: 'http2', TLS: { Enabled: true }, Services: [{ Name: 'streams' }] },
+  ]));
+  const a = await until('streams over HTTP/1.1 on the h2c listener', 20_000, async () => {
+    const r = await get(port, 'streams.ingress.consul').catch(() => undefined);
+    return r?.status === 200 ? r : undefined;
+  });
+  assert.equal(a.app?.tag, 'streams');
+  assert.equal(a.headers['x-h2'], 'gw');
+  assert.equal((await get(port, 'nobody.example.com')).status, 404);
+  const roots = await (await fetch(`http://${dev.httpAddr}/v1/agent/connect/ca/roots`)).json() as { Roots: { RootCert: string }[] };
+  const ca = roots.Roots.map((r) => r.RootCert);
+  const overTls = (ALPNProtocols?: string[]) => new Promise<{ status: number; body: string; alpn: string | false }>((resolve, reject) => {
+    const req = https.get({ host: '127.0.0.1', port: secure, path: '/', servername: 'streams.ingress.consul', headers: { host: 'streams.ingress.consul' }, ca, agent: false, ...(ALPNProtocols ? { ALPNProtocols } : {}) }, (res) => {
+      let body = '';
+      const alpn = (res.socket as import('node:tls').TLSSocket).alpnProtocol ?? false;
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, alpn }));
+    });
+    req.on('error', reject);
+  });
+  for (const alpn of [undefined, ['http/1.1']]) {
+    const b = await until(`streams over HTTP/1.1 with TLS (ALPN ${String(alpn)})`, 20_000, async () => {
+      const r = await overTls(alpn).catch(() => undefined);
+      return r?.status === 200 ? r : undefined;
+    });
+    assert.equal((JSON.parse(b.body) as { tag: string }).tag, 'streams');
+    if (alpn) assert.equal(b.alpn, 'http/1.1');
+  }
+  await put('/v1/config', entry());
+});

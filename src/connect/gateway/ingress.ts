@@ -9,7 +9,7 @@
 // queries: listeners open, change and close without a restart.
 import http from 'node:http';
 import http2 from 'node:http2';
-import type net from 'node:net';
+import net from 'node:net';
 import tls from 'node:tls';
 import type { ConsulClient } from '../../api/index.ts';
 import type { GatewayService } from '../../api/config-entries.ts';
@@ -118,7 +118,7 @@ interface Route {
 type HttpRunning = Extract<Running, { protocol: HttpProtocol }>;
 
 type Running =
-  | { protocol: HttpProtocol; key: string; address: string; server: http.Server | http2.Http2Server; tls?: tls.Server; tlsSettings?: ListenerTls; conns: Set<net.Socket>; vhosts: VirtualHost<Route>[] }
+  | { protocol: HttpProtocol; key: string; address: string; server: net.Server; tls?: tls.Server; tlsSettings?: ListenerTls; conns: Set<net.Socket>; vhosts: VirtualHost<Route>[] }
   | { protocol: 'tcp'; key: string; address: string; listener: ProxyListener; tls?: tls.Server; tlsSettings?: ListenerTls };
 
 /** A running ingress gateway: start() watches and binds, close() stops everything. */
@@ -331,10 +331,32 @@ export class IngressGateway {
     await this.#bindHttp(p, running);
   }
 
-  /** An http2 or grpc listener: HTTP/2 without TLS (h2c) or h2 over TLS, each stream routed by its :authority. */
+  /**
+   * An http2 or grpc listener: HTTP/2 without TLS (h2c) or h2 over TLS, each stream routed by its
+   * :authority, and HTTP/1.1 too (told by the connection preface), as Envoy's AUTO codec takes
+   * either; both go through the service's http2 chain.
+   */
   async #startH2(p: ListenerPlan, running: HttpRunning): Promise<void> {
-    const server = http2.createServer((req, res) => this.#serveH2(running, req, res));
-    server.on('connection', (s: net.Socket) => { running.conns.add(s); s.once('close', () => running.conns.delete(s)); });
+    const h2 = http2.createServer((req, res) => this.#serveH2(running, req, res));
+    const h1 = http.createServer({ keepAliveTimeout: 60_000, requestTimeout: 0 }, (req, res) => this.#serve(running, req, res, true));
+    const server = net.createServer();
+    server.on('connection', (s: net.Socket) => {
+      running.conns.add(s);
+      s.once('close', () => running.conns.delete(s));
+      // A reset before the first bytes is not the servers' to see (and would be an unhandled 'error').
+      s.on('error', () => s.destroy());
+      s.once('data', (first: Buffer) => {
+        s.pause();
+        s.unshift(first);
+        if (first.subarray(0, 3).toString('latin1') !== 'PRI') {
+          h1.emit('connection', s);
+          return void s.resume();
+        }
+        h2.emit('connection', s);
+        // The h2 session reads what is buffered on the next tick and then takes the socket's reads itself.
+        setImmediate(() => s.resume());
+      });
+    });
     running.server = server;
     await this.#bindHttp(p, running);
   }
@@ -344,7 +366,7 @@ export class IngressGateway {
     const server = running.server;
     let bindServer: net.Server = server;
     if (p.tls) {
-      const t = running.tls = this.#tlsServer(p.tls, running.conns, (socket) => server.emit('connection', socket), running.protocol === 'http' ? undefined : ['h2']);
+      const t = running.tls = this.#tlsServer(p.tls, running.conns, (socket) => server.emit('connection', socket), running.protocol === 'http' ? undefined : ['h2', 'http/1.1']);
       running.tlsSettings = p.tls;
       t.on('close', () => server.close());
       bindServer = t;
@@ -376,13 +398,14 @@ export class IngressGateway {
     });
   }
 
-  #serve(r: HttpRunning, req: http.IncomingMessage, res: http.ServerResponse): void {
+  /** An HTTP/1.1 request; `h2chain`: on an http2 or grpc listener, sent along as h2. */
+  #serve(r: HttpRunning, req: http.IncomingMessage, res: http.ServerResponse, h2chain = false): void {
     const route = matchHost(r.vhosts, req.headers.host);
     // No virtual host for the Host: Envoy's 404 with no body.
     if (!route) return void res.writeHead(404, { 'content-length': 0 }).end();
     if (route.request) applyHeaderOps(req.headers, [route.request]);
     if (route.response) withResponseOps(res, route.response);
-    handle(route.deps, req, res).catch((err: Error) => {
+    (h2chain ? handleH2(route.deps, req, res) : handle(route.deps, req, res)).catch((err: Error) => {
       route.deps.log.error({ error: err.message }, 'request failed');
       if (res.headersSent) return void res.destroy();
       const text = 'upstream connect error or disconnect/reset before headers. reset reason: connection failure';
