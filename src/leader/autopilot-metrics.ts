@@ -28,6 +28,8 @@ export class AutopilotMetrics implements LeaderLoop {
   #timer: TimerHandle | null = null;
   #last: { healthy: boolean; tolerance: number } | null = null;
   #running = false;
+  /** Bumped by each start and stop: a refresh of an earlier term neither sets the gauges nor reschedules. */
+  #term = 0;
 
   constructor(deps: AutopilotMetricsDeps) {
     this.#d = deps;
@@ -35,11 +37,13 @@ export class AutopilotMetrics implements LeaderLoop {
 
   async start(): Promise<void> {
     this.#running = true;
+    this.#term++;
     await this.refresh();
   }
 
   stop(): void {
     this.#running = false;
+    this.#term++;
     this.#timer?.cancel();
     this.#timer = null;
     this.#last = null;
@@ -47,15 +51,17 @@ export class AutopilotMetrics implements LeaderLoop {
 
   /** Computes the health once and schedules the next round. */
   async refresh(): Promise<void> {
+    const term = this.#term;
+    const current = (): boolean => this.#running && term === this.#term;
     try {
       const membership = await membershipNow(this.#d.store);
       const cfg = await readConfig(this.#d.store, this.#d.agentConfig());
       const h = health(this.#d.election, cfg, this.#d.clock.now(), (s) => isVoter(s, membership));
-      if (this.#running) this.#last = { healthy: h.Healthy, tolerance: h.FailureTolerance };
+      if (current()) this.#last = { healthy: h.Healthy, tolerance: h.FailureTolerance };
     } catch (err) {
       this.#d.logger.debug({ err }, 'autopilot health for metrics not computed');
     }
-    if (this.#running) this.#timer = this.#d.clock.setTimer(AUTOPILOT_METRICS_INTERVAL_MS, () => void this.refresh());
+    if (current()) this.#timer = this.#d.clock.setTimer(AUTOPILOT_METRICS_INTERVAL_MS, () => void this.refresh());
   }
 
   /** 1 when every server is healthy, 0 when not, NaN off the leader. */
