@@ -101,3 +101,24 @@ test('after a CA root rotation on the server the client lists both roots and ans
   const body = await (await leaf(MGMT)).json() as { CertPEM: string };
   assert.ok(new X509Certificate(body.CertPEM).verify(new X509Certificate(active.RootCert).publicKey), 'the kept leaf was re-signed under the new root');
 });
+
+test('a client signs ?dns-san= only for a local ingress gateway and only the hosts its entry (read from a server) lists', async () => {
+  const h = { 'X-Consul-Token': MGMT };
+  const put = async (url: string, body: unknown) => {
+    const r = await fetch(url, { method: 'PUT', headers: h, body: JSON.stringify(body) });
+    assert.equal(r.status, 200, await r.text());
+  };
+  await put(`http://${serverHttp}/v1/config`, { Kind: 'service-defaults', Name: 'web', Protocol: 'http' });
+  await put(`http://${serverHttp}/v1/config`, { Kind: 'ingress-gateway', Name: 'gw', Listeners: [{ Port: 8080, Protocol: 'http', Services: [{ Name: 'web', Hosts: ['web.example.com'] }] }] });
+  await put(`http://${clientHttp}/v1/agent/service/register`, { Kind: 'ingress-gateway', Name: 'gw', Port: 8443 });
+  const get = (svc: string, sans: string[]) => fetch(`http://${clientHttp}/v1/agent/connect/ca/leaf/${svc}?${sans.map((s) => `dns-san=${encodeURIComponent(s)}`).join('&')}`, { headers: h, signal: AbortSignal.timeout(20_000) });
+  const ok = await get('gw', ['web.example.com', '*.ingress.consul']);
+  assert.equal(ok.status, 200, await ok.clone().text());
+  assert.match(new X509Certificate(((await ok.json()) as { CertPEM: string }).CertPEM).subjectAltName ?? '', /DNS:web\.example\.com/);
+  const evil = await get('gw', ['bank.example.com']);
+  assert.equal(evil.status, 403);
+  assert.match(await evil.text(), /bank\.example\.com/);
+  const notGateway = await get('web', ['web.example.com']);
+  assert.equal(notGateway.status, 403);
+  await notGateway.text();
+});
