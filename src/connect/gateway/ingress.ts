@@ -316,7 +316,7 @@ export class IngressGateway {
     const protocol = p.protocol as HttpProtocol;
     const running: HttpRunning = { protocol, key: listenerKey(p), address: '', server: undefined as unknown as http.Server, conns, vhosts };
     if (protocol !== 'http') return this.#startH2(p, running);
-    const server = http.createServer({ keepAliveTimeout: 60_000 }, (req, res) => this.#serve(running, req, res));
+    const server = http.createServer({ keepAliveTimeout: 60_000, requestTimeout: 0 }, (req, res) => this.#serve(running, req, res));
     server.on('connection', (s: net.Socket) => { conns.add(s); s.once('close', () => conns.delete(s)); });
     server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, early: Buffer) => {
       const route = matchHost(running.vhosts, req.headers.host);
