@@ -87,3 +87,16 @@ test('a plan takes the proxy from flags or CONNECT_* variables, the admin and re
   assert.deepEqual(byId.plan.admin, { host: 'localhost', port: 19000 });
   assert.equal(byId.plan.ready, undefined);
 });
+
+test('-gateway terminating is planned rather than refused: registered with -register (ID and name from -service), else looked up', () => {
+  const r = plan(['-gateway', 'terminating', '-register', '-service', 'tgw', '-address', '127.0.0.1:9443', '-wan-address', '10.0.0.2', '-bind-address', 'a=127.0.0.1:9444']);
+  assert.ok('plan' in r && r.plan.terminating);
+  assert.deepEqual(r.plan.terminating, {
+    name: 'tgw', proxyId: 'tgw', register: true, lan: { Address: '127.0.0.1', Port: 9443 }, wan: { Address: '10.0.0.2', Port: 8443 },
+    bindAddresses: { a: { Address: '127.0.0.1', Port: 9444 } }, deregisterAfterCritical: '6h',
+  });
+  const lookedUp = plan(['-gateway', 'terminating']);
+  assert.ok('plan' in lookedUp && lookedUp.plan.terminating);
+  assert.deepEqual([lookedUp.plan.terminating.name, lookedUp.plan.terminating.proxyId, lookedUp.plan.terminating.register], ['terminating-gateway', '', false]);
+  assert.match(error(['-gateway', 'terminating', '-bootstrap'])!, /^-bootstrap: /);
+});

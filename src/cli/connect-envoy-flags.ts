@@ -127,11 +127,13 @@ export interface EnvoyPlan {
   warnings: string[];
   /** -gateway ingress: the gateway to register or find. */
   ingress?: GatewayPlan;
+  /** -gateway terminating: the gateway to register or find. */
+  terminating?: GatewayPlan;
 }
 
 /** The refusal printed for -gateway: the built-in data plane runs sidecars only. */
 export function gatewayRefusal(kind: string, what = `-gateway ${kind}`): string {
-  return `${what}: Proconsul's built-in data plane has no ${kind} gateway yet; it runs Connect sidecar proxies only (use -sidecar-for or -proxy-id)`;
+  return `${what}: Proconsul's built-in data plane has no ${kind} gateway yet; it runs Connect sidecar proxies (-sidecar-for or -proxy-id) and ingress and terminating gateways (-gateway ingress|terminating) only`;
 }
 
 const NO_ENVOY = 'Envoy is not used: Proconsul runs its built-in data plane in its place and serves no xDS';
@@ -157,7 +159,7 @@ export function planEnvoy(flags: ParsedFlags, env: NodeJS.ProcessEnv): { error: 
     if (gateway !== 'mesh') return { error: "'-expose-servers' can only be used for mesh gateways" };
     if (!on('register')) return { error: "'-expose-servers' requires '-register'" };
   }
-  if (gateway && gateway !== 'ingress') return { error: GATEWAYS.includes(gateway) ? gatewayRefusal(gateway) : 'Gateway must be one of: api, terminating, mesh, or ingress' };
+  if (gateway && gateway !== 'ingress' && gateway !== 'terminating') return { error: GATEWAYS.includes(gateway) ? gatewayRefusal(gateway) : 'Gateway must be one of: api, terminating, mesh, or ingress' };
   if (!proxyId && !sidecarFor && !gateway) return { error: 'No proxy ID specified. One of -proxy-id, -sidecar-for, or -gateway is required' };
   const [key, cert, caFile, caPath] = ['prometheus-key-file', 'prometheus-cert-file', 'prometheus-ca-file', 'prometheus-ca-path'].map(str);
   if ((key || cert || caFile || caPath) && (!key || !cert || (!caFile && !caPath))) {
@@ -178,6 +180,7 @@ export function planEnvoy(flags: ParsedFlags, env: NodeJS.ProcessEnv): { error: 
   const adminPort = port(admin.port);
   if (adminPort === null) return { error: `Invalid admin bind port: ${JSON.stringify(admin.port)}` };
   const plan: EnvoyPlan = { proxyId, sidecarFor, admin: { host: admin.host, port: adminPort }, warnings: [] };
+  if (gateway === 'terminating') plan.terminating = gatewayPlan(flags, proxyId, parseServiceAddress, parseBindAddress);
   if (gateway === 'ingress') {
     const g = gatewayPlan(flags, proxyId, parseServiceAddress, parseBindAddress);
     // Consul's default gateway service name is the kind (gatewayPlan's default is the terminating one).

@@ -12,6 +12,7 @@ import { ENVOY_FLAGS, addressFlagError, gatewayRefusal, planEnvoy, type EnvoyPla
 import type { ParsedFlags } from './flags.ts';
 import { openClient } from './http-flags.ts';
 import { runIngressGatewayEnvoy } from './connect-ingress-gateway.ts';
+import { runGatewayEnvoy, type GatewayRunning } from './connect-gateway.ts';
 import { parseCommandFlags, ui, type CliIO, type Command } from './io.ts';
 import { goFlagDefaults } from './usage.ts';
 
@@ -40,6 +41,7 @@ async function loadRegistration(client: ConsulClient, plan: EnvoyPlan, warn: (s:
     throw new Error(`failed fetch proxy config from local agent: ${(err as Error).message}`);
   }
   if (!svc) throw new Error(`failed fetch proxy config from local agent: Unexpected response code: 404 (unknown service ID: ${proxyId})`);
+  if (svc.Kind === 'terminating-gateway') throw new Error(`${proxyId} is a terminating-gateway: run it with -gateway terminating -proxy-id ${proxyId}`);
   if (String(svc.Kind ?? '').endsWith('-gateway')) throw new Error(gatewayRefusal(String(svc.Kind).replace(/-gateway$/, ''), `${proxyId} is a ${svc.Kind}`));
   if (!svc.Proxy || svc.Kind !== 'connect-proxy') throw new Error('service is not a Connect proxy or gateway');
   return { proxyId, svc };
@@ -79,7 +81,9 @@ async function prepare(flags: ParsedFlags, io: CliIO, client: ConsulClient, stop
 }
 
 /** Runs the built-in proxy until `stop` resolves or POST /quitquitquit (tests pass their own `stop`). */
-export async function runConnectEnvoy(flags: ParsedFlags, io: CliIO, stop: Promise<unknown>, onStarted?: (r: EnvoyRunning) => void): Promise<number> {
+export async function runConnectEnvoy(
+  flags: ParsedFlags, io: CliIO, stop: Promise<unknown>, onStarted?: (r: EnvoyRunning) => void, onTerminating?: (r: GatewayRunning) => void,
+): Promise<number> {
   // -namespace/-partition are ignored (planEnvoy warns): the client must not send them either, as the
   // agent's handlers this command calls answer ?ns with Consul CE's 400, even for `default`.
   const client = openClient({ ...flags, values: { ...flags.values, namespace: '', partition: '' } }, io);
@@ -95,6 +99,10 @@ export async function runConnectEnvoy(flags: ParsedFlags, io: CliIO, stop: Promi
     io.setV8Flag?.(LINEAR_REGEXP_FLAG);
     const ingress = flags.values.gateway === 'ingress' ? planEnvoy(flags, io.env) : null;
     if (ingress && 'plan' in ingress && ingress.plan.ingress) return await runIngressGatewayEnvoy({ ...ingress.plan, gateway: ingress.plan.ingress }, io, client, stop);
+    const terminating = flags.values.gateway === 'terminating' ? planEnvoy(flags, io.env) : null;
+    if (terminating && 'plan' in terminating && terminating.plan.terminating) {
+      return await runGatewayEnvoy({ ...terminating.plan, gateway: terminating.plan.terminating }, io, client, stop, onTerminating);
+    }
     const prepared = await Promise.race([prepare(flags, io, client, () => stopped), stopping.then(() => null)]);
     if (stopped) return 0;
     if (!prepared) return 1;
@@ -173,8 +181,10 @@ Usage: proconsul connect envoy [options] [-- pass-through options]
   pass-through options are refused; flags that only shaped Envoy's bootstrap
   (-grpc-addr, -envoy-binary, -prometheus-*, ...) are accepted and ignored.
   With -gateway ingress it runs the built-in ingress gateway (registered
-  first with -register) for the gateway's ingress-gateway config entry; other
-  gateways (-gateway terminating|mesh|api, -mesh-gateway) are not built yet.
+  first with -register) for the gateway's ingress-gateway config entry; with
+  -gateway terminating, a terminating gateway through which mesh clients
+  reach the services its terminating-gateway config entry links; other
+  gateways (-gateway mesh|api, -mesh-gateway) are not built yet.
 
   The proxy requires service:write permissions for the service it represents.
   The token may be passed via the CLI or the CONSUL_HTTP_TOKEN environment
