@@ -45,7 +45,8 @@ function decodeAny(v: unknown, list: boolean): unknown {
 function decodeField(field: Field, v: unknown, path: string, errors: string[]): unknown {
   if (field === 0 || field === 'list') return v;
   if (field === 'map') return unwrap(v);
-  if (field === 'any') return decodeAny(v, false);
+  // A list field typed 'any' (a source's Permissions) keeps its one-element lists, as inside one.
+  if (field === 'any') return decodeAny(v, LIST_FIELDS.has(fold(path.slice(path.lastIndexOf('.') + 1))));
   if (Array.isArray(field)) {
     if (v === null || v === undefined) return v;
     const items = Array.isArray(v) ? v : [v];
