@@ -154,3 +154,9 @@ test('unlinking ext from the gateway stops its traffic; the other link keeps wor
   assert.deepEqual(list, []);
   assert.equal(await through(secureUp, 'still', 'secure:still'.length), 'secure:still');
 });
+
+test('connect envoy -proxy-id of a terminating gateway without -gateway points at -gateway terminating', async () => {
+  const out = memoryIO({ env: { CONSUL_HTTP_ADDR: dev.httpAddr } });
+  assert.equal(await connectEnvoyCommand.run(['-proxy-id', 'tgw', '-admin-bind', `127.0.0.1:${await freePort()}`], out), 1);
+  assert.equal(out.err, 'tgw is a terminating-gateway: run it with -gateway terminating -proxy-id tgw\n');
+});
