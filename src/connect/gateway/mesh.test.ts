@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import tls from 'node:tls';
+import { after, test } from 'node:test';
+import type { ConsulClient, RequestSpec } from '../../api/index.ts';
+import { silentLogger } from '../../log.ts';
+import { MeshGateway, meshRoute } from './mesh.ts';
+
+const TD = '11111111-2222-3333-4444-555555555555.consul';
+
+test('meshRoute: services of the local datacenter by Consul SNI forms, any other datacenter to its gateways', () => {
+  assert.deepEqual(meshRoute(`db.default.dc1.internal.${TD}`, 'dc1', TD), { local: { service: 'db', namespace: 'default', partition: 'default', subset: '' } });
+  assert.deepEqual(meshRoute(`v2.db.default.dc1.internal.${TD}`, 'dc1', TD), { local: { service: 'db', namespace: 'default', partition: 'default', subset: 'v2' } });
+  assert.deepEqual(meshRoute(`DB.default.ap1.DC1.internal-v1.${TD}`, 'dc1', TD), { local: { service: 'db', namespace: 'default', partition: 'ap1', subset: '' } });
+  assert.deepEqual(meshRoute(`db.default.dc2.internal.${TD}`, 'dc1', TD), { remoteDc: 'dc2' });
+  assert.deepEqual(meshRoute(`dc2.internal.${TD}`, 'dc1', TD), { remoteDc: 'dc2' });
+  assert.equal(meshRoute(`dc1.internal.${TD}`, 'dc1', TD), null, 'the local datacenter names no service');
+  assert.equal(meshRoute('db.default.dc1.internal.other.consul', 'dc1', TD), null, 'another trust domain');
+  assert.equal(meshRoute(`a.b.c.db.default.dc1.internal.${TD}`, 'dc1', TD), null);
+  assert.equal(meshRoute('example.com', 'dc1', TD), null);
+});
+
+/** A TCP server recording the first bytes of each connection and answering `name`. */
+async function sink(name: string): Promise<{ server: net.Server; port: number; got: Buffer[] }> {
+  const got: Buffer[] = [];
+  const server = net.createServer((s) => s.once('data', (b: Buffer) => { got.push(b); s.end(name); }));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as net.AddressInfo).port, got };
+}
+
+const local = await sink('local-instance');
+const remote = await sink('dc2-gateway');
+after(() => { local.server.close(); remote.server.close(); });
+
+function fakeClient(): ConsulClient {
+  const ok = (data: unknown) => Promise.resolve({ data, meta: { index: 1 } });
+  return {
+    json: (spec: RequestSpec) => {
+      const dc = spec.options?.datacenter ?? '';
+      if (spec.path === '/v1/agent/self') return ok({ Config: { Datacenter: 'dc1' } });
+      if (spec.path === '/v1/agent/connect/ca/roots') {
+        if (spec.options?.index) return new Promise((_r, reject) => spec.options?.signal?.addEventListener('abort', () => reject(new Error('aborted'))));
+        return ok({ TrustDomain: TD, ActiveRootID: '', Roots: [] });
+      }
+      if (spec.path === '/v1/health/connect/db' && !dc) return ok([{ Node: { Node: 'n1', Address: '127.0.0.1' }, Service: { ID: 'db-sidecar', Service: 'db-sidecar-proxy', Kind: 'connect-proxy', Address: '', Port: local.port } }]);
+      if (spec.path === '/v1/health/connect/none') return ok([]);
+      if (spec.path === '/v1/catalog/services' && dc === 'dc2') return ok({ 'mesh-gateway': [] });
+      if (spec.path === '/v1/health/service/mesh-gateway' && dc === 'dc2') {
+        return ok([{ Node: { Address: '10.0.0.9' }, Service: { Kind: 'mesh-gateway', Address: '10.0.0.9', Port: 1, TaggedAddresses: { lan: { Address: '10.0.0.9', Port: 1 }, wan: { Address: '127.0.0.1', Port: remote.port } } } }]);
+      }
+      return Promise.reject(new Error(`unexpected ${spec.path} dc=${dc}`));
+    },
+  } as unknown as ConsulClient;
+}
+
+/** The ClientHello Node's TLS client sends for `servername`. */
+async function clientHello(servername: string): Promise<Buffer> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const got = new Promise<Buffer>((resolve) => server.once('connection', (s) => s.once('data', (b: Buffer) => { resolve(b); s.destroy(); })));
+  const c = tls.connect({ host: '127.0.0.1', port: (server.address() as net.AddressInfo).port, servername, rejectUnauthorized: false });
+  c.on('error', () => undefined);
+  const hello = await got;
+  c.destroy();
+  server.close();
+  return hello;
+}
+
+/** Sends a ClientHello for `servername` through the gateway (in two writes) and returns what came back before the close. */
+async function through(port: number, servername: string): Promise<string> {
+  const hello = await clientHello(servername);
+  const c = net.connect({ host: '127.0.0.1', port });
+  c.on('error', () => undefined);
+  c.write(hello.subarray(0, 10));
+  setImmediate(() => c.write(hello.subarray(10)));
+  const chunks: Buffer[] = [];
+  c.on('data', (b: Buffer) => chunks.push(b));
+  await new Promise<void>((resolve) => c.once('close', () => resolve()));
+  return Buffer.concat(chunks).toString();
+}
+
+test('the mesh gateway splices a local service to its sidecar and another datacenter to its gateway, replaying the hello', async () => {
+  const gw = new MeshGateway({ client: fakeClient(), logger: silentLogger(), service: 'mesh-gateway', binds: [{ host: '127.0.0.1', port: 0 }] });
+  await gw.start();
+  try {
+    const port = Number(gw.addresses[0].split(':')[1]);
+    assert.equal(await through(port, `db.default.dc1.internal.${TD}`), 'local-instance');
+    assert.equal(local.got.length, 1);
+    assert.equal(local.got[0][0], 0x16, 'the instance got the ClientHello itself');
+    assert.equal(await through(port, `db.default.dc2.internal.${TD}`), 'dc2-gateway');
+    assert.equal(await through(port, `none.default.dc1.internal.${TD}`), '', 'no instance: closed');
+    assert.equal(await through(port, 'db.default.dc1.internal.other.consul'), '', 'unknown trust domain: closed');
+    assert.deepEqual(gw.stats, { accepted: 4, local: 1, remote: 1, rejected: 2 });
+  } finally {
+    await gw.close();
+  }
+});

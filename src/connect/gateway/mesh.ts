@@ -1,0 +1,192 @@
+// The built-in data plane's mesh gateway (what Consul has Envoy do for a gateway of Kind
+// mesh-gateway): it carries mesh traffic between datacenters WITHOUT terminating TLS. It reads the
+// SNI of each client's ClientHello and routes by it (Consul's sni_cluster filter chains): a
+// service of its own datacenter (`[<subset>.]<service>.<namespace>.<dc>.internal.<trust domain>`)
+// goes to one of that service's passing mesh-capable instances (its sidecar's public listener);
+// any name in another datacenter (`*.<dc>.internal.<trust domain>`) goes to one of that
+// datacenter's mesh gateways at its WAN address. The bytes peeked are replayed and then spliced,
+// so the mutual TLS runs end to end between the proxies.
+import net from 'node:net';
+import type { ConsulClient } from '../../api/index.ts';
+import type { Logger } from '../../log.ts';
+import { roots as readRoots } from '../proxy/agent-calls.ts';
+import { listen, splice } from '../proxy/listener.ts';
+import { blockingWatch } from './watch.ts';
+import { localServiceEndpoints, meshGateways, type Endpoint } from './mesh-endpoints.ts';
+import { peekSni } from './sni.ts';
+
+/** Where an SNI goes: a service of the gateway's datacenter, or another datacenter's gateways. */
+export type MeshRoute =
+  | { local: { service: string; namespace: string; partition: string; subset: string } }
+  | { remoteDc: string };
+
+/**
+ * Consul's SNI forms (agent/connect/sni.go) routed as a mesh gateway's filter chains route them:
+ * `[subset.]service.namespace.dc.internal.<td>`, `[subset.]service.namespace.partition.dc.internal-v1.<td>`
+ * and `dc.internal.<td>`; null for a name of another trust domain or one the gateway cannot place.
+ */
+export function meshRoute(sni: string, localDc: string, trustDomain: string): MeshRoute | null {
+  const name = sni.toLowerCase().replace(/\.$/, '');
+  const td = trustDomain.toLowerCase();
+  let labels: string[];
+  let v1 = false;
+  if (name.endsWith(`.internal.${td}`)) labels = name.slice(0, -`.internal.${td}`.length).split('.');
+  else if (name.endsWith(`.internal-v1.${td}`)) [labels, v1] = [name.slice(0, -`.internal-v1.${td}`.length).split('.'), true];
+  else return null;
+  if (labels.some((l) => l === '')) return null;
+  const dc = labels.at(-1)!;
+  if (dc !== localDc.toLowerCase()) return { remoteDc: dc };
+  const rest = labels.slice(0, -1);
+  const [partition, nsAt] = v1 ? [rest.at(-1)!, rest.length - 2] : ['default', rest.length - 1];
+  const want = v1 ? [3, 4] : [2, 3];
+  if (!want.includes(rest.length)) return null;
+  const service = rest[nsAt - 1];
+  const subset = nsAt === 2 ? rest[0] : '';
+  return { local: { service, namespace: rest[nsAt], partition, subset } };
+}
+
+/** What a mesh gateway needs. */
+export interface MeshGatewayOptions {
+  client: ConsulClient;
+  logger: Logger;
+  /** The gateway's service name. */
+  service: string;
+  /** Where it listens. */
+  binds: { host: string; port: number }[];
+  /** How long a client may take to send its ClientHello (Envoy's tls_inspector: 15 s unless set). */
+  helloTimeoutMs?: number;
+  /** How long the dial of an instance or gateway may take (Consul's cluster default, 5 s). */
+  connectTimeoutMs?: number;
+  /** Picks an endpoint (Math.random unless a test fixes it). */
+  random?: () => number;
+}
+
+/** Counters a test or the admin endpoint can read. */
+export interface MeshGatewayStats {
+  /** Connections accepted. */
+  accepted: number;
+  /** Connections spliced to a local instance. */
+  local: number;
+  /** Connections spliced to another datacenter's gateway. */
+  remote: number;
+  /** Connections closed without a route (bad hello, unknown SNI, no endpoint, failed dial). */
+  rejected: number;
+}
+
+/** A running mesh gateway: start() binds and reads the roots and datacenter, close() stops everything. */
+export class MeshGateway {
+  readonly #o: MeshGatewayOptions;
+  readonly #log: Logger;
+  readonly #abort = new AbortController();
+  readonly #servers: net.Server[] = [];
+  readonly #conns = new Set<net.Socket>();
+  #trustDomain = '';
+  #dc = '';
+  /** The bound listener addresses, once started. */
+  readonly addresses: string[] = [];
+  readonly stats: MeshGatewayStats = { accepted: 0, local: 0, remote: 0, rejected: 0 };
+
+  constructor(o: MeshGatewayOptions) {
+    this.#o = o;
+    this.#log = o.logger;
+  }
+
+  /** Reads the datacenter, starts the roots watch (the trust domain) and binds the listeners. */
+  async start(): Promise<void> {
+    const signal = this.#abort.signal;
+    const self = await this.#o.client.json<{ Config: { Datacenter: string } }>({ method: 'GET', path: '/v1/agent/self', options: { signal } });
+    this.#dc = self.data.Config.Datacenter;
+    let first!: () => void;
+    const rootsRead = new Promise<void>((resolve) => { first = resolve; });
+    void blockingWatch('roots', (opts) => readRoots(this.#o.client, opts), (r) => { this.#trustDomain = r.TrustDomain; first(); }, this.#log, signal);
+    for (const b of this.#o.binds) {
+      const server = net.createServer((sock) => this.#serve(sock));
+      await listen(server, b.host, b.port, this.#log);
+      if (signal.aborted) return void server.close();
+      this.#servers.push(server);
+      const a = server.address() as net.AddressInfo;
+      this.addresses.push(a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`);
+      this.#log.info({ bind_addr: this.addresses.at(-1), gateway: this.#o.service, datacenter: this.#dc }, 'Starting mesh gateway listener');
+    }
+    await Promise.race([rootsRead, new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))]);
+  }
+
+  /** Stops the watch, closes the listeners and every open connection. */
+  async close(): Promise<void> {
+    this.#abort.abort();
+    for (const c of this.#conns) c.destroy();
+    await Promise.all(this.#servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  }
+
+  #track(s: net.Socket): void {
+    this.#conns.add(s);
+    s.once('close', () => this.#conns.delete(s));
+  }
+
+  #serve(src: net.Socket): void {
+    this.stats.accepted++;
+    this.#track(src);
+    src.on('error', () => src.destroy());
+    let buf: Buffer = Buffer.alloc(0);
+    const timer = setTimeout(() => this.#reject(src, 'no ClientHello in time'), this.#o.helloTimeoutMs ?? 15_000);
+    const onData = (chunk: Buffer) => {
+      buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+      const r = peekSni(buf);
+      if ('more' in r) return;
+      clearTimeout(timer);
+      src.off('data', onData);
+      src.pause();
+      if ('error' in r) return this.#reject(src, r.error);
+      void this.#route(src, r.sni, buf);
+    };
+    src.on('data', onData);
+    // A client that closes before its hello (the gateway's TCP check) is not a failure.
+    src.once('close', () => clearTimeout(timer));
+  }
+
+  #reject(src: net.Socket, why: string, fields: Record<string, unknown> = {}): void {
+    this.stats.rejected++;
+    if (!src.destroyed) this.#log.warn({ ...fields, reason: why }, 'mesh gateway closed a connection');
+    src.destroy();
+  }
+
+  async #route(src: net.Socket, sni: string, hello: Buffer): Promise<void> {
+    const route = this.#trustDomain ? meshRoute(sni, this.#dc, this.#trustDomain) : null;
+    if (!route) return this.#reject(src, 'no route for the server name', { sni });
+    let endpoints: Endpoint[];
+    try {
+      endpoints = 'local' in route
+        ? await localServiceEndpoints(this.#o.client, route.local.service, this.#abort.signal)
+        : await meshGateways(this.#o.client, route.remoteDc, 'wan', this.#abort.signal);
+    } catch (err) {
+      return this.#reject(src, `failed to look up endpoints: ${(err as Error).message}`, { sni });
+    }
+    if (endpoints.length === 0) return this.#reject(src, 'no healthy endpoints', { sni });
+    const target = endpoints[Math.floor((this.#o.random ?? Math.random)() * endpoints.length)];
+    let dst: net.Socket;
+    try {
+      dst = await dial(target, this.#o.connectTimeoutMs ?? 5_000);
+    } catch (err) {
+      return this.#reject(src, `failed to dial: ${(err as Error).message}`, { sni, target: `${target.host}:${target.port}` });
+    }
+    if (src.destroyed || this.#abort.signal.aborted) return void (dst.destroy(), src.destroy());
+    this.#track(dst);
+    if ('local' in route) this.stats.local++;
+    else this.stats.remote++;
+    this.#log.debug({ sni, target: `${target.host}:${target.port}` }, 'routed');
+    dst.write(hello);
+    splice(src, dst, this.#log);
+    src.resume();
+  }
+}
+
+/** A TCP connection to `e`, or the dial's error (a timeout after `timeoutMs`). */
+function dial(e: Endpoint, timeoutMs: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ host: e.host, port: e.port });
+    const t = setTimeout(() => { s.destroy(); reject(new Error('connect timeout')); }, timeoutMs);
+    // The error listener stays: an error after the connect is a no-op here, and splice() adds its own.
+    s.once('connect', () => { clearTimeout(t); resolve(s); });
+    s.on('error', (err) => { clearTimeout(t); reject(err); });
+  });
+}
