@@ -1,8 +1,10 @@
 // L7 intentions through the built-in proxy on a dev agent: an http service `api` behind its
 // sidecar, whose public listener authorizes every request (Envoy's HTTP RBAC filter), reached by
-// `web` through an L7 upstream; a tcp service `db` keeps per-connection authorization.
+// `web` through an L7 upstream; an http2 service `rpc` authorized per stream; a tcp service `db`
+// keeps per-connection authorization.
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import http2 from 'node:http2';
 import net from 'node:net';
 import { after, before, test } from 'node:test';
 import { startDevAgent, type DevAgent } from './support/agent.ts';
@@ -14,7 +16,9 @@ let dev: DevAgent;
 let rig: ProxyRig;
 let apiUpstream = 0;
 let dbUpstream = 0;
+let rpcUpstream = 0;
 let app: http.Server;
+let rpcApp: http2.Http2Server;
 /** Connections the api application has accepted (its sidecar's pool to it). */
 let appConnections = 0;
 
@@ -33,6 +37,25 @@ function call(method: string, path: string, client: http.Agent | false = false):
     });
     req.on('error', reject);
     req.end(method === 'POST' ? 'payload' : undefined);
+  });
+}
+
+/** An h2c stream through web's upstream to rpc: status, body, grpc-status (header or trailer) and trailers. */
+function h2call(path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; grpc?: string; trailers: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const s = http2.connect(`http://127.0.0.1:${rpcUpstream}`);
+    s.on('error', reject);
+    const st = s.request({ ':path': path, ...headers });
+    let status = 0;
+    let grpc: string | undefined;
+    let body = '';
+    let trailers: Record<string, unknown> = {};
+    st.on('response', (h) => { status = Number(h[':status']); grpc = h['grpc-status'] as string | undefined; });
+    st.on('trailers', (t) => { trailers = t; });
+    st.on('data', (d) => { body += d; });
+    st.on('end', () => { s.close(); resolve({ status, body, grpc, trailers }); });
+    st.on('error', (e) => { s.close(); reject(e); });
+    st.end();
   });
 }
 
@@ -58,18 +81,29 @@ before(async () => {
     Proxy: { DestinationServiceName: 'api', DestinationServiceID: 'api', LocalServiceAddress: '127.0.0.1', LocalServicePort: appPort },
   });
   await rig.proxy(['-sidecar-for', 'api']);
+  await agent('PUT', '/v1/config', { Kind: 'service-defaults', Name: 'rpc', Protocol: 'http2' });
+  rpcApp = http2.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => { res.addTrailers({ 'x-done': '1' }); res.end(`h2 ${req.method} ${req.url}`); });
+  });
+  await new Promise<void>((r) => rpcApp.listen(0, '127.0.0.1', r));
+  const rpcPort = (rpcApp.address() as net.AddressInfo).port;
+  await rig.proxy(['-service', 'rpc', '-service-addr', `127.0.0.1:${rpcPort}`, '-listen', `127.0.0.1:${await freePort()}`, '-register']);
   const dbEcho = await rig.echo('db');
   await rig.proxy(['-service', 'db', '-service-addr', `127.0.0.1:${dbEcho}`, '-listen', `127.0.0.1:${await freePort()}`, '-register']);
   apiUpstream = await freePort();
   dbUpstream = await freePort();
-  await rig.proxy(['-service', 'web', '-upstream', `api:${apiUpstream}`, '-upstream', `db:${dbUpstream}`]);
+  rpcUpstream = await freePort();
+  await rig.proxy(['-service', 'web', '-upstream', `api:${apiUpstream}`, '-upstream', `db:${dbUpstream}`, '-upstream', `rpc:${rpcUpstream}`]);
   await until('api answers through web', 10_000, async () => (await call('GET', '/ready').catch(() => undefined))?.status === 200);
+  await until('rpc answers through web', 10_000, async () => (await h2call('/ready').catch(() => undefined))?.status === 200);
   await until('db answers through web', 10_000, async () => (await exchange(net.connect(dbUpstream, '127.0.0.1'), 'x', 4)) === 'db:x');
 });
 
 after(async () => {
   await rig?.close();
   app?.close();
+  rpcApp?.close();
   await dev?.stop();
 });
 
@@ -103,6 +137,19 @@ test('a deny intention written while a connection is pooled denies the next requ
   } finally {
     client.destroy();
   }
+});
+
+test('an http2 service is authorized per stream: 403 for a denied one, gRPC status 7 for a denied gRPC call', async () => {
+  await agent('PUT', '/v1/config', { Kind: 'service-intentions', Name: 'rpc', Sources: [
+    { Name: 'web', Permissions: [{ Action: 'deny', HTTP: { PathPrefix: '/secret' } }] },
+  ] });
+  await until('the rpc intention applies', 10_000, async () => (await h2call('/secret')).status === 403);
+  const ok = await h2call('/open');
+  assert.deepEqual([ok.status, ok.body, ok.trailers['x-done']], [200, 'h2 GET /open', '1']);
+  assert.deepEqual(await h2call('/secret'), { status: 403, body: 'RBAC: access denied', grpc: undefined, trailers: {} });
+  const g = await h2call('/secret/Call', { 'content-type': 'application/grpc' });
+  assert.equal(g.status, 200);
+  assert.equal(g.grpc, '7', 'PERMISSION_DENIED');
 });
 
 test('a tcp service keeps per-connection intentions: a deny closes new connections', async () => {

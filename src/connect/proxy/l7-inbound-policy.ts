@@ -4,13 +4,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ConsulClient, QueryOptions } from '../../api/index.ts';
 import type { Logger } from '../../log.ts';
-import type { Intention } from '../intentions.ts';
+import { WILDCARD, type Intention } from '../intentions.ts';
 import { authorize } from './agent-calls.ts';
 import { watchRetryMs } from './backoff.ts';
+import { isH2Protocol, isL7Protocol } from './l7-chain.ts';
 import { callerService, rbacVerdict } from './l7-rbac.ts';
 import type { L7Request } from './l7-route.ts';
 
 const WAIT = '10m';
+
+/** A service name no intention is expected to name, to ask the agent for the default. */
+const PROBE = 'proconsul-intention-default-probe';
 
 /** The agent's reason when no intention matched (ConnectAuthorize). */
 const DEFAULT_REASON = 'Default behavior configured by ACLs';
@@ -54,9 +58,14 @@ export class InboundPolicy {
     return this.#settled;
   }
 
-  /** True while the service's protocol is http (requests are then authorized one by one). */
+  /** True while the service's protocol is http, http2 or grpc (requests are then authorized one by one). */
   get isHttp(): boolean {
-    return this.#protocol === 'http';
+    return isL7Protocol(this.#protocol);
+  }
+
+  /** True while the service's protocol is spoken as HTTP/2 (http2, grpc). */
+  get isH2(): boolean {
+    return isH2Protocol(this.#protocol);
   }
 
   /** Resolves once the protocol and the intentions have each been read once (or failed to be). */
@@ -82,8 +91,8 @@ export class InboundPolicy {
   }
 
   /**
-   * Whether `req` from `caller` is allowed by the current intentions; the default comes from the
-   * agent's ConnectAuthorize (whose answer for a caller no intention names is the ACL default).
+   * Whether `req` from `caller` is allowed by the current intentions. The default applies to a
+   * caller no intention names, and to one whose L7 intention has no matching permission.
    * Before the intentions were ever read, nothing is allowed.
    */
   async allows(caller: Caller, req: L7Request, signal?: AbortSignal): Promise<boolean> {
@@ -91,10 +100,24 @@ export class InboundPolicy {
     if (!intentions) return false;
     const verdict = rbacVerdict(intentions, callerService(caller.uri, this.#trustDomain()), req);
     if (verdict !== 'default') return verdict === 'allow';
-    if (this.#defaultAllow !== undefined) return this.#defaultAllow;
+    return this.#defaultAllow ?? this.#learnDefault(caller, intentions, signal);
+  }
+
+  /**
+   * The ACL default, from the agent's ConnectAuthorize for a caller no intention names (its
+   * answer is then the default): the request's caller renamed to a service none of `intentions`
+   * names. With a wildcard source every caller is named; the caller's own answer is taken then.
+   */
+  async #learnDefault(caller: Caller, intentions: Intention[], signal?: AbortSignal): Promise<boolean> {
+    const local = intentions.filter((i) => !i.SourcePeer && !i.SourceSamenessGroup);
+    let uri = caller.uri;
+    if (!local.some((i) => i.SourceName === WILDCARD)) {
+      let name = PROBE;
+      while (local.some((i) => i.SourceName === name)) name += '-';
+      uri = caller.uri.replace(/\/svc\/[^/]+$/, `/svc/${name}`);
+    }
     try {
-      const res = await authorize(this.#client, this.#service, caller.uri, caller.serial, signal);
-      // Another reason: the agent saw intentions this proxy has not yet; its answer holds for this request only.
+      const res = await authorize(this.#client, this.#service, uri, caller.serial, signal);
       if (res.Reason === DEFAULT_REASON && this.#intentions === intentions) this.#defaultAllow = res.Authorized;
       return res.Authorized;
     } catch (err) {

@@ -1,11 +1,13 @@
-// The public listener's HTTP path for an http service (Envoy's inbound HTTP connection manager
-// with Consul's RBAC filter): each HTTP/1.1 request on an mTLS connection is authorized against
-// the current intentions, denied ones get Envoy's 403, allowed ones go to the local application
+// The public listener's HTTP path for an http, http2 or grpc service (Envoy's inbound HTTP
+// connection manager with Consul's RBAC filter): each HTTP/1.1 request (HTTP/2 stream: see
+// l7-inbound-h2.ts) on an mTLS connection is authorized against the current intentions, denied ones get Envoy's 403, allowed ones go to the local application
 // over a keep-alive pool. Connections arrive already handshaken from the public listener.
 import http from 'node:http';
+import http2 from 'node:http2';
 import net from 'node:net';
 import type tls from 'node:tls';
 import type { Logger } from '../../log.ts';
+import { LocalH2, serveH2 } from './l7-inbound-h2.ts';
 import { InboundPolicy, type Caller } from './l7-inbound-policy.ts';
 import { endToEnd, resetReplyText } from './l7-forward.ts';
 import { RBAC_DENIED } from './l7-rbac.ts';
@@ -78,8 +80,21 @@ export function l7Inbound(d: InboundDeps): InboundHandoff {
       socket.destroy();
     });
   });
-  // A service that stops speaking http: idle connections close now, busy ones after their answer.
-  d.policy.onProtocolChange = () => { if (!d.policy.isHttp) server.closeIdleConnections(); };
+  const local2 = new LocalH2(d.localAddress, d.localConnectTimeoutMs);
+  const h2 = http2.createServer((req, res) => {
+    serveH2(d.policy, local2, callerOf(req.socket as unknown as net.Socket), req, res, d.log).catch((err: Error) => {
+      d.log.error({ error: err.message }, 'request failed');
+      res.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+    });
+  });
+  const sessions = new Set<http2.ServerHttp2Session>();
+  h2.on('session', (s) => { sessions.add(s); s.once('close', () => sessions.delete(s)); });
+  // A service that changes how it is spoken drains the connections of the other way: idle
+  // HTTP/1.1 ones close now, busy ones after their answer; h2 sessions get a GOAWAY.
+  d.policy.onProtocolChange = () => {
+    if (!d.policy.isHttp || d.policy.isH2) server.closeIdleConnections();
+    if (!d.policy.isH2) for (const s of sessions) s.close();
+  };
   d.policy.start();
   return {
     ready: () => d.policy.ready(),
@@ -87,11 +102,19 @@ export function l7Inbound(d: InboundDeps): InboundHandoff {
     active: () => d.policy.isHttp,
     accept(socket) {
       socket.setNoDelay(true);
-      server.emit('connection', socket);
+      if (d.policy.isH2) {
+        // The mesh's h2 clients speak it by prior knowledge, without ALPN; Node's h2 server
+        // refuses a TLS socket that negotiated none (it takes it for HTTP/1.1).
+        if (!socket.alpnProtocol) (socket as { alpnProtocol: string | false | null }).alpnProtocol = 'h2';
+        h2.emit('connection', socket);
+      } else server.emit('connection', socket);
       socket.resume();
     },
     close() {
       d.policy.close();
+      for (const s of sessions) s.destroy();
+      h2.close();
+      local2.close();
       server.close();
       server.closeAllConnections();
       agent.destroy();
