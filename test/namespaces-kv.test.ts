@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startAclAgent, httpCaller, tokenWithRules, ROOT, type HttpCall } from './support/acl.ts';
 import type { DevAgent } from './support/agent.ts';
-import { encodeRecord, namespaceKey } from '../src/state/index.ts';
+import { SessionsTable, TenantTables, encodeRecord, namespaceKey } from '../src/state/index.ts';
 import { memoryIO } from '../src/cli/io.ts';
 import { runCli } from '../src/cli/registry.ts';
 
@@ -292,6 +292,36 @@ describe('KV in namespaces', () => {
     const ap = await call('PUT', '/v1/kv/x?partition=nowhere', ROOT, 'x');
     assert.deepEqual([ap.status, ap.text], [500, 'Partition "nowhere" does not exist']);
     assert.equal((await call('GET', '/v1/kv/delay/?recurse&partition=nowhere&ns=*', ROOT)).status, 404);
+  });
+
+  test('a namespaced session, its lock guard and its namespace sit under the tenant prefix; a replica with no t/ handler does not see them', async () => {
+    const created = await call('PUT', '/v1/session/create?ns=TEAM-A', ROOT, { Name: 'keyed', LockDelay: '0s' });
+    assert.equal(created.status, 200, created.text);
+    const id = created.json.ID as string;
+    assert.equal((await call('PUT', `/v1/kv/keyed/k?ns=team-a&acquire=${id}`, ROOT, 'x')).text, 'true');
+    const kvs = (await dev.agent.store.range('')).kvs;
+    assert.deepEqual(kvs.map((kv) => kv.key).filter((k) => k.includes(id)).sort(),
+      [`t/default/team-a/session/${id}`, `t/default/team-a/sessionlocks/${id}`]);
+    const stored = JSON.parse(Buffer.from(kvs.find((kv) => kv.key === `t/default/team-a/session/${id}`)!.value).toString());
+    assert.equal(stored.Namespace, 'team-a', 'stored lower-cased');
+    const info = await call('GET', `/v1/session/info/${id}?ns=Team-A`, ROOT);
+    assert.deepEqual(info.json.map((x: any) => [x.ID, x.Namespace, x.Partition]), [[id, 'team-a', undefined]]);
+    assert.deepEqual((await call('GET', `/v1/session/info/${id}`, ROOT)).json, [], 'not a default session');
+
+    // An older version: its sessions table takes session/ keys, and nothing routes t/ (no handler).
+    const old = new SessionsTable();
+    const oldTenants = new TenantTables();
+    for (const kv of kvs) {
+      if (kv.key.startsWith(old.prefix)) old.apply({ type: 'put', kv });
+      else if (kv.key.startsWith('t/')) oldTenants.apply({ type: 'put', kv }, []);
+    }
+    assert.equal(old.get(id), undefined, 'an older replica has no such session, so it cannot lock default keys');
+    assert.ok(old.list().every((x) => x.Namespace === 'default' && x.Partition === undefined));
+    assert.ok(oldTenants.ignored >= 2, 'the tenant session and its guard are ignored');
+    assert.equal((await call('PUT', `/v1/kv/keyed/k?acquire=${id}`, ROOT, 'y')).text, `invalid session "${id}"`, 'nor can it here');
+    assert.equal((await call('PUT', `/v1/session/destroy/${id}?ns=team-a`, ROOT)).text, 'true');
+    assert.deepEqual((await dev.agent.store.range('')).kvs.map((kv) => kv.key).filter((k) => k.includes(id)), []);
+    assert.equal((await call('GET', '/v1/kv/keyed/k?ns=team-a', ROOT)).json[0].Session, undefined);
   });
 
   test('TTL expiry (the leader\'s destroy, no request tenant) invalidates a namespaced session and releases its lock', async () => {

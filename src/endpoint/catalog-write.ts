@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { InternalError } from '../errors.ts';
 import {
   encodeOwnedRecord, encodeRecord, nodeKey, serviceKey, checkKey, coordinateKey, coordinateNodePrefix, DEFAULT_PROXY, DEFAULT_WEIGHTS, EMPTY_OBJECT, NO_TAGS, foldName,
-  sameId,
+  sameId, sessionStoreKey,
 } from '../state/index.ts';
 import type { Node, NodeService, HealthCheck, Locality, RegisterRequest, DeregisterRequest } from '../api/catalog-types.ts';
 import { pinRecord, type WritePlan } from './commit.ts';
@@ -64,7 +64,7 @@ export function invalidateSessions(deps: EndpointDeps, plan: WritePlan, node: st
   for (const s of deps.replica.sessions.byNode(node)) {
     const uses = checkId === undefined
       || (s.NodeChecks ?? []).some(names) || (s.ServiceChecks ?? []).some((c) => names(c.ID));
-    if (!uses || plan.ops.some((o) => o.type === 'delete' && o.key === `session/${s.ID}`)) continue;
+    if (!uses || plan.ops.some((o) => o.type === 'delete' && o.key === sessionStoreKey(s))) continue;
     const inv = planInvalidate(deps, s.ID);
     if (inv) {
       plan.compares.push(...inv.compares);

@@ -1,14 +1,13 @@
 // Session locks on KV keys (Consul's kvsLockTxn/kvsUnlockTxn and session invalidation), as
 // plans composable into any Store txn: acquiring touches a per-session guard key so that a
 // concurrent invalidation, which pins that guard, can never leave a lock held by a dead session.
-import { QUERY_PREFIX, SESSION_PREFIX, allKvs, sessionInTenant, encodeKV, encodeRecord, lockDelayKey, type EnterpriseMeta, type KVEntry, type KVRecord } from '../state/index.ts';
+import { QUERY_PREFIX, SESSION_LOCKS_PREFIX, allKvs, sessionInTenant, sessionStoreKey, encodeKV, encodeRecord, lockDelayKey, type EnterpriseMeta, type KVEntry, type KVRecord } from '../state/index.ts';
 import type { Compare, Op } from '../store/index.ts';
 import { kvStoreKey, pinKey } from './kv.ts';
 import { pinRecord, type WritePlan } from './commit.ts';
 import type { EndpointDeps } from './deps.ts';
 
-/** Store prefix of the per-session lock guards. */
-export const SESSION_LOCKS_PREFIX = 'sessionlocks/';
+export { SESSION_LOCKS_PREFIX };
 
 /** Store writes and guards of a planned lock change. */
 export interface LockPlan extends WritePlan {
@@ -36,11 +35,11 @@ export function planAcquire(
     rec,
     compares: [
       pinKey(key, existing, ent),
-      { key: SESSION_PREFIX + session, target: 'createRevision', op: '=', value: s.CreateIndex },
+      { key: sessionStoreKey(s), target: 'createRevision', op: '=', value: s.CreateIndex },
     ],
     ops: [
       { type: 'put', key: kvStoreKey(ent, key), value: encodeKV(rec) },
-      { type: 'put', key: SESSION_LOCKS_PREFIX + session, value: encodeRecord({}) },
+      { type: 'put', key: sessionStoreKey(s, SESSION_LOCKS_PREFIX), value: encodeRecord({}) },
     ],
   };
 }
@@ -51,11 +50,11 @@ export function planInvalidate(deps: EndpointDeps, id: string): WritePlan | null
   const s = sessions.get(id);
   if (!s) return null;
   const guard = sessionLocks.get(id);
-  const compares: Compare[] = [
-    pinRecord(SESSION_PREFIX + id, s),
-    pinRecord(SESSION_LOCKS_PREFIX + id, guard),
-  ];
-  const ops: Op[] = [{ type: 'delete', key: SESSION_PREFIX + id }, { type: 'delete', key: SESSION_LOCKS_PREFIX + id }];
+  // A tenant's session and guard live under its tenant prefix (the guard table is shared: ids are unique).
+  const key = sessionStoreKey(s);
+  const guardKey = sessionStoreKey(s, SESSION_LOCKS_PREFIX);
+  const compares: Compare[] = [pinRecord(key, s), pinRecord(guardKey, guard)];
+  const ops: Op[] = [{ type: 'delete', key }, { type: 'delete', key: guardKey }];
   // Consul deletes the prepared queries bound to the session with it.
   for (const q of deps.replica.preparedQueries.bySession(id)) {
     compares.push(pinRecord(QUERY_PREFIX + q.ID, q));

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { InternalError, NotFoundError, PermissionDeniedError } from '../errors.ts';
-import { QUERY_GUARD_KEY, QUERY_PREFIX, SESSION_PREFIX, encodeRecord, type PreparedQuery, type PreparedQueryRecord } from '../state/index.ts';
+import { QUERY_GUARD_KEY, QUERY_PREFIX, sessionStoreKey, encodeRecord, type PreparedQuery, type PreparedQueryRecord } from '../state/index.ts';
 import type { Compare } from '../store/index.ts';
 import { consistentRead, queryMeta, type QueryMeta, type QueryOptions, type QueryResult } from './query.ts';
 import { commitPlanned, pinRecord } from './commit.ts';
@@ -143,7 +143,7 @@ export class PreparedQueryEndpoint {
       if (!create && !cur) throw new InternalError(`Cannot modify non-existent prepared query: '${rec.ID}'`);
       const compares: Compare[] = [pinRecord(QUERY_PREFIX + rec.ID, cur)];
       const s = rec.Session ? replica.sessions.get(rec.Session) : undefined;
-      if (s) compares.push(pinRecord(SESSION_PREFIX + s.ID, s));
+      if (s) compares.push(pinRecord(sessionStoreKey(s), s));
       const guard = replica.queryGuard.get(QUERY_GUARD_KEY.slice(replica.queryGuard.prefix.length));
       compares.push(pinRecord(QUERY_GUARD_KEY, guard));
       return {

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { InternalError } from '../errors.ts';
 import { parseGoDuration, formatGoDuration } from '../duration.ts';
 import {
-  SESSION_PREFIX, encodeRecord, isDefaultEnt, sessionInTenant, foldTenancyName, DEFAULT_TENANCY_NAME,
+  encodeRecord, isDefaultEnt, sessionInTenant, sessionEnt, sessionStoreKey, foldTenancyName, DEFAULT_TENANCY_NAME,
   type EnterpriseMeta, type Session, type SessionRecord, type ServiceCheckRef,
 } from '../state/index.ts';
 import { writableEnt } from './tenancy.ts';
@@ -90,13 +90,15 @@ export class SessionEndpoint {
       ID: randomUUID(), Name: req.Name, Node: req.Node, LockDelay: req.LockDelay, Behavior: behavior, TTL: req.TTL,
       NodeChecks: req.NodeChecks.length ? req.NodeChecks : null,
       ServiceChecks: req.ServiceChecks.length ? req.ServiceChecks : null,
-      Namespace: tenant ? tenant.namespace : DEFAULT_TENANCY_NAME,
+      // Lower-case, as KV's tenant names; a tenant's session lives under its prefix (the key says the tenant).
+      Namespace: tenant ? foldTenancyName(tenant.namespace) : DEFAULT_TENANCY_NAME,
     };
-    if (tenant && foldTenancyName(tenant.partition) !== DEFAULT_TENANCY_NAME) rec.Partition = tenant.partition;
+    if (tenant && foldTenancyName(tenant.partition) !== DEFAULT_TENANCY_NAME) rec.Partition = foldTenancyName(tenant.partition);
+    const key = sessionStoreKey(rec);
     await commitPlanned(this.#deps, inTenant(this.#deps.replica.tenants, tenant, () => ({
       txn: {
-        compares: [{ key: SESSION_PREFIX + rec.ID, target: 'createRevision', op: '=', value: 0 }],
-        success: [{ type: 'put', key: SESSION_PREFIX + rec.ID, value: encodeRecord(rec) }],
+        compares: [{ key, target: 'createRevision', op: '=', value: 0 }],
+        success: [{ type: 'put', key, value: encodeRecord(rec) }],
       },
       done: () => true,
     })));
@@ -173,10 +175,4 @@ function readable(id: AclIdentity | undefined, sessions: Session[], ent: Enterpr
   const mine = sessions.filter((s) => sessionInTenant(s, tenant));
   const { items, filtered } = filterAllowed(id, mine, (s) => allowed(id, 'sessionRead', s.Node, entContext(sessionEnt(s))));
   return { value: items, filtered };
-}
-
-/** The tenant of a session record. */
-function sessionEnt(s: SessionRecord): EnterpriseMeta | undefined {
-  return s.Partition || foldTenancyName(s.Namespace || DEFAULT_TENANCY_NAME) !== DEFAULT_TENANCY_NAME
-    ? { partition: s.Partition || DEFAULT_TENANCY_NAME, namespace: s.Namespace || DEFAULT_TENANCY_NAME } : undefined;
 }

@@ -8,15 +8,18 @@ import type { EndpointDeps } from './deps.ts';
 import type { QueryMeta } from './query.ts';
 import type { AclIdentity } from './acl-resolver.ts';
 import { authorize } from './acl-enforce.ts';
+import { SESSION_RENEW_PREFIX, TENANT_PREFIX, parseTenantKey } from '../state/index.ts';
 
 // Keys that describe the live servers of *this* datacenter (election, server records, etcd
 // membership, follower renew relays): never saved, and left to the election after a restore.
 const SERVER_LOCAL_KEYS = new Set(['leader', 'autopilot/members', 'autopilot/join']);
-const SERVER_LOCAL_PREFIXES = ['servers/', 'sessionrenew/'];
+const SERVER_LOCAL_PREFIXES = ['servers/', SESSION_RENEW_PREFIX];
 
 /** Whether a Store key belongs to the running servers rather than to the restorable state. */
 export function isServerLocalKey(key: string): boolean {
-  return SERVER_LOCAL_KEYS.has(key) || SERVER_LOCAL_PREFIXES.some((p) => key.startsWith(p));
+  if (SERVER_LOCAL_KEYS.has(key) || SERVER_LOCAL_PREFIXES.some((p) => key.startsWith(p))) return true;
+  // A tenant's session renew relays (`t/<ap>/<ns>/sessionrenew/<id>`).
+  return key.startsWith(TENANT_PREFIX) && parseTenantKey(key)?.inner.startsWith(SESSION_RENEW_PREFIX) === true;
 }
 
 /** What the snapshot endpoint needs from the leader side. */

@@ -6,8 +6,8 @@
 export const LEADER_KEY = 'leader';
 /** Store prefix of the live servers' records. */
 export const SERVERS_PREFIX = 'servers/';
-/** Store prefix of session renewals made on followers, for the leader's TTL timers. */
-export const SESSION_RENEW_PREFIX = 'sessionrenew/';
+/** Store prefix of session renewals made on followers, for the leader's TTL timers (a tenant's under its prefix). */
+export { SESSION_RENEW_PREFIX } from '../state/sessions.ts';
 
 /** A live server, as it registers itself (keyed by node name). */
 export interface ServerRecord {

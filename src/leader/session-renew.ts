@@ -1,13 +1,16 @@
 // Session renewals on any server reach the leader's TTL timers. A renew on the leader re-arms
 // its timer directly; a renew on a follower writes `sessionrenew/<id>` (no lease: it must
 // outlive the follower) and the leader, which sees every Store batch, re-arms from that key.
-// Creates need no relay: the leader arms new TTL sessions from their `session/<id>` put.
+// Creates need no relay: the leader arms new TTL sessions from their `session/<id>` put. A
+// non-default tenant's keys sit under its prefix (`t/<ap>/<ns>/session…`), purged with it.
 import type { Logger } from '../log.ts';
 import type { Store, WatchBatch } from '../store/index.ts';
-import { SESSION_PREFIX, type Replica, type SessionRecord } from '../state/index.ts';
+import {
+  SESSION_PREFIX, SESSION_RENEW_PREFIX, TENANT_PREFIX, parseTenantKey, sessionStoreKey, type Replica, type SessionRecord,
+} from '../state/index.ts';
 import type { SessionTtlHooks } from '../endpoint/index.ts';
 import type { SessionTimers } from './session-ttl.ts';
-import { SESSION_RENEW_PREFIX, decodeJson } from './servers.ts';
+import { decodeJson } from './servers.ts';
 
 /** Dependencies of the relay. */
 export interface SessionRenewDeps {
@@ -23,8 +26,8 @@ export class SessionRenewRelay implements SessionTtlHooks {
   readonly #d: SessionRenewDeps;
   /** Ids with a relay write in flight; a renew arriving meanwhile asks for one more. */
   readonly #inFlight = new Map<string, boolean>();
-  /** Renew keys seen, so the leader can delete them with their session. */
-  readonly #renewKeys = new Set<string>();
+  /** Renew keys seen (store key by session id), so the leader can delete them with their session. */
+  readonly #renewKeys = new Map<string, string>();
 
   constructor(deps: SessionRenewDeps) {
     this.#d = deps;
@@ -43,7 +46,7 @@ export class SessionRenewRelay implements SessionTtlHooks {
       return;
     }
     this.#inFlight.set(s.ID, false);
-    void this.#relay(s.ID);
+    void this.#relay(s.ID, sessionStoreKey(s, SESSION_RENEW_PREFIX));
   }
 
   /** After a destroy on this server. */
@@ -51,11 +54,11 @@ export class SessionRenewRelay implements SessionTtlHooks {
     this.#d.timers.cleared(id);
   }
 
-  async #relay(id: string): Promise<void> {
+  async #relay(id: string, key: string): Promise<void> {
     try {
       for (;;) {
         const value = Buffer.from(JSON.stringify({ ID: id, At: Date.now() }));
-        await this.#d.store.txn({ success: [{ type: 'put', key: SESSION_RENEW_PREFIX + id, value }] });
+        await this.#d.store.txn({ success: [{ type: 'put', key, value }] });
         if (!this.#inFlight.get(id)) break;
         this.#inFlight.set(id, false);
       }
@@ -69,11 +72,12 @@ export class SessionRenewRelay implements SessionTtlHooks {
   /** Follows the shared store: the leader arms new and renewed sessions and drops stale renew keys. */
   observe(b: WatchBatch): void {
     for (const ev of b.events) {
-      const key = ev.kv.key;
+      const key = innerKey(ev.kv.key);
+      if (key === null) continue;
       if (key.startsWith(SESSION_RENEW_PREFIX)) {
         const id = key.slice(SESSION_RENEW_PREFIX.length);
         if (ev.type === 'delete') { this.#renewKeys.delete(id); continue; }
-        this.#renewKeys.add(id);
+        this.#renewKeys.set(id, ev.kv.key);
         const s = this.#d.replica.sessions.get(id);
         if (s && this.#d.isLeader()) this.#d.timers.armed(s);
       } else if (key.startsWith(SESSION_PREFIX)) {
@@ -90,9 +94,16 @@ export class SessionRenewRelay implements SessionTtlHooks {
       return;
     }
     this.#d.timers.cleared(id);
-    if (this.#renewKeys.has(id)) {
-      this.#d.store.txn({ success: [{ type: 'delete', key: SESSION_RENEW_PREFIX + id }] })
+    const renewKey = this.#renewKeys.get(id);
+    if (renewKey !== undefined) {
+      this.#d.store.txn({ success: [{ type: 'delete', key: renewKey }] })
         .catch((err) => this.#d.logger.warn({ err, session: id }, 'stale session renew key not deleted'));
     }
   }
+}
+
+/** A store key with a non-default tenant's prefix taken off (null for a malformed tenant key). */
+function innerKey(key: string): string | null {
+  if (!key.startsWith(TENANT_PREFIX)) return key;
+  return parseTenantKey(key)?.inner ?? null;
 }

@@ -1,7 +1,7 @@
 // Leader duty: finishes deferred deletions of namespaces and admin partitions. A DELETE marks the
 // record (DeletedAt); while this server leads, every marked namespace has its whole tenant prefix
-// (`t/<ap>/<ns>/`: KV, sessions, catalog, ACL, config, guards) deleted and then its record, and
-// every marked partition all of its tenants (`t/<ap>/`), its namespace records and then itself.
+// (`t/<ap>/<ns>/`: KV, sessions with their lock guards and renew keys, catalog, ACL, config,
+// guards) deleted and then its record, and every marked partition all of its tenants (`t/<ap>/`), its namespace records and then itself.
 // Each purge is one transaction pinned on the marked record, so a record is never gone while any
 // of its data is left.
 import {
@@ -31,8 +31,6 @@ interface Purge {
   key: string;
   modRevision: number;
   prefixes: string[];
-  /** Single keys going with the tenant (its sessions, which live outside its prefix). */
-  keys: string[];
 }
 
 /** The purges the replica's marked records call for now; partitions first (they cover their namespaces). */
@@ -46,7 +44,6 @@ export function plannedPurges(replica: Replica): Purge[] {
     out.push({
       what: 'partition', name: p.Name, key: partitionKey(id), modRevision: p.ModifyIndex,
       prefixes: [`${TENANT_PREFIX}${id}/`, `${NAMESPACE_PREFIX}${id}/`],
-      keys: replica.sessions.tenantKeys(id),
     });
   }
   for (const [id, ns] of namespaces.entries()) {
@@ -56,7 +53,6 @@ export function plannedPurges(replica: Replica): Purge[] {
     const ent = { partition, namespace: id.slice(partition.length + 1) };
     out.push({
       what: 'namespace', name: ns.Name, key: namespaceKey(ent), modRevision: ns.ModifyIndex, prefixes: [tenantPrefix(ent)],
-      keys: replica.sessions.tenantKeys(ent.partition, ent.namespace),
     });
   }
   return out;
@@ -70,7 +66,6 @@ export async function reapTenants(deps: TenancyReaperDeps): Promise<number> {
       compares: [{ key: p.key, target: 'modRevision', op: '=', value: p.modRevision }],
       success: [
         ...p.prefixes.map((prefix) => ({ type: 'deletePrefix' as const, prefix })),
-        ...p.keys.map((key) => ({ type: 'delete' as const, key })),
         { type: 'delete', key: p.key },
       ],
     });

@@ -6,7 +6,7 @@ export { kvsOf, allKvs, namespacesFor, lockDelayKey, kvTenantApplier } from './k
 export { RecordTable, encodeRecord, encodeOwnedRecord, type Indexed } from './records.ts';
 export { EMPTY_OBJECT, DEFAULT_WEIGHTS, DEFAULT_PROXY, NO_TAGS } from './shared-values.ts';
 export type { ClusterMeta, CARootRecord, CAConfigRecord } from './tables.ts';
-export { SessionsTable, sessionInTenant, SESSION_PREFIX, SESSIONS_TABLE, type Session, type SessionRecord, type ServiceCheckRef } from './sessions.ts';
+export { SessionsTable, sessionInTenant, sessionEnt, sessionStoreKey, SESSION_PREFIX, SESSION_LOCKS_PREFIX, SESSION_RENEW_PREFIX, SESSIONS_TABLE, type Session, type SessionRecord, type ServiceCheckRef } from './sessions.ts';
 export { LockDelays } from './lock-delay.ts';
 export {
   CatalogTables, CATALOG_PREFIX, NODES_TABLE, SERVICES_TABLE, CHECKS_TABLE, SERVICE_HEALTH, NODE_VIEW, CONNECT_HEALTH,

@@ -8,7 +8,7 @@ import type { Logger } from '../log.ts';
 import { Notifier } from './notify.ts';
 import { KvsTable, KV_PREFIX, KVS_TABLE } from './kvs.ts';
 import { RecordTable } from './records.ts';
-import { SessionsTable, SESSION_PREFIX } from './sessions.ts';
+import { SessionsTable, SESSION_PREFIX, SESSION_LOCKS_PREFIX, sessionTenantAppliers } from './sessions.ts';
 import { LockDelays } from './lock-delay.ts';
 import { CatalogTables, CATALOG_PREFIX, type Changes } from './catalog.ts';
 import { AclTables, ACL_PREFIX } from './acl-tables.ts';
@@ -48,8 +48,8 @@ export class Replica {
   readonly caConfig = new RecordTable<CAConfigRecord>('ca-config', 'ca/config/');
   readonly meta = new RecordTable<ClusterMeta>('meta', 'meta/');
   readonly sessions = new SessionsTable();
-  /** Per-session lock guards (`sessionlocks/<id>`), bumped by every acquire. */
-  readonly sessionLocks = new RecordTable<object>('session-locks', 'sessionlocks/');
+  /** Per-session lock guards (`sessionlocks/<id>`, a tenant's under its prefix), bumped by every acquire. */
+  readonly sessionLocks = new RecordTable<object>('session-locks', SESSION_LOCKS_PREFIX);
   readonly lockDelays = new LockDelays();
   readonly catalog = new CatalogTables();
   /** ACL tokens, policies, roles, auth methods, binding rules and the bootstrap record. */
@@ -111,6 +111,8 @@ export class Replica {
       { prefix: TENANT_PREFIX, apply: (ev, out) => this.tenants.apply(ev, out), reset: () => this.tenants.reset() },
     ];
     for (const make of TENANT_APPLIERS) this.tenants.register(make(this.tenants));
+    // Shared tables (ids unique across tenants): the tenants' sessions join the replica's own.
+    for (const h of sessionTenantAppliers(this.sessions, this.sessionLocks)) this.tenants.register(h);
   }
 
   /** Revision of the last batch applied to the tables. */
@@ -222,11 +224,12 @@ export class Replica {
   #invalidatedSessions(batch: WatchBatch): ReadonlyMap<string, number> {
     let out: Map<string, number> | null = null;
     for (const ev of batch.events) {
-      if (!ev.kv.key.startsWith(SESSION_PREFIX)) continue;
+      const id = sessionIdOf(ev.kv.key);
+      if (id === null) continue;
       out ??= new Map();
-      const s = this.sessions.get(ev.kv.key.slice(SESSION_PREFIX.length));
+      const s = this.sessions.get(id);
       // A snapshot restore deletes and re-puts every session in one batch: not an invalidation.
-      if (ev.type === 'put') out.delete(ev.kv.key.slice(SESSION_PREFIX.length));
+      if (ev.type === 'put') out.delete(id);
       else if (s) out.set(s.ID, s.LockDelay / 1e6);
     }
     return out ?? NO_SESSIONS;
@@ -271,6 +274,14 @@ export class Replica {
 }
 
 const NO_SESSIONS: ReadonlyMap<string, number> = new Map();
+
+/** The session id of a session key (`session/<id>`, or a tenant's `t/<ap>/<ns>/session/<id>`); null for any other key. */
+function sessionIdOf(key: string): string | null {
+  if (key.startsWith(SESSION_PREFIX)) return key.slice(SESSION_PREFIX.length);
+  if (!key.startsWith(TENANT_PREFIX)) return null;
+  const parsed = parseTenantKey(key);
+  return parsed && parsed.inner.startsWith(SESSION_PREFIX) ? parsed.inner.slice(SESSION_PREFIX.length) : null;
+}
 
 function tableApplier(t: RecordTable<object>): Applier {
   return { prefix: t.prefix, apply: (ev, out) => void out.push(t.name, t.apply(ev)), reset: () => t.reset() };
