@@ -14,6 +14,7 @@ import type { Logger } from '../log.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
 import type { Member } from '../gossip/member.ts';
 import { KIND_SHAPES } from '../endpoint/config-entry-kinds.ts';
+import { signingCert } from '../connect/leaf-cert.ts';
 
 /** What the server gauges read. */
 export interface ServerMetricsDeps {
@@ -68,17 +69,43 @@ export function registerServerMetrics(d: ServerMetricsDeps): void {
     const root = election.isLeader() ? activeRoot(replica) : undefined;
     return root ? rootExpiry.secondsLeft(root.RootCert) : NaN;
   });
+  const signing = new SigningPem();
   t.gauge('mesh.active-signing-ca.expiry', 'Seconds until the service mesh signing certificate expires. Updated every hour', () => {
     const root = election.isLeader() ? activeRoot(replica) : undefined;
-    if (!root) return NaN;
-    const inter = root.IntermediateCerts;
-    return signingExpiry.secondsLeft(inter && inter.length > 0 ? inter[inter.length - 1] : root.RootCert);
+    return root ? signingExpiry.secondsLeft(signing.of(root)) : NaN;
   });
 }
 
-function activeRoot(replica: Replica): { RootCert: string; IntermediateCerts: string[] | null } | undefined {
-  const r = replica.caRoots.all().find((x) => x.Active) as { RootCert?: unknown; IntermediateCerts?: unknown } | undefined;
-  return typeof r?.RootCert === 'string' ? { RootCert: r.RootCert, IntermediateCerts: Array.isArray(r.IntermediateCerts) ? r.IntermediateCerts as string[] : null } : undefined;
+type ActiveRoot = { RootCert: string; SigningKeyID: string; IntermediateCerts: string[] | null };
+
+function activeRoot(replica: Replica): ActiveRoot | undefined {
+  const r = replica.caRoots.all().find((x) => x.Active) as { RootCert?: unknown; SigningKeyID?: unknown; IntermediateCerts?: unknown } | undefined;
+  return typeof r?.RootCert === 'string'
+    ? { RootCert: r.RootCert, SigningKeyID: String(r.SigningKeyID ?? ''), IntermediateCerts: Array.isArray(r.IntermediateCerts) ? r.IntermediateCerts as string[] : null }
+    : undefined;
+}
+
+/**
+ * The certificate that signs the active root's leaves (connect/leaf-cert.ts signingCert): the
+ * root in the primary, even when a rotation left the old root's short-lived cross-signature in
+ * IntermediateCerts; a secondary's intermediate. Worked out again only when the root changes.
+ */
+export class SigningPem {
+  #key = '';
+  #pem = '';
+
+  of(root: ActiveRoot): string {
+    const key = `${root.SigningKeyID}\n${root.RootCert}\n${(root.IntermediateCerts ?? []).join('\n')}`;
+    if (key !== this.#key) {
+      this.#key = key;
+      try {
+        this.#pem = signingCert(root);
+      } catch {
+        this.#pem = root.RootCert;
+      }
+    }
+    return this.#pem;
+  }
 }
 
 /** Seconds until a PEM certificate's NotAfter, parsing each certificate once. */
