@@ -60,7 +60,6 @@ test('Consul\'s checks come in its order and with its texts', () => {
 });
 
 test('what the built-in data plane cannot do is refused: gateways, -bootstrap, Envoy arguments, -node-name', () => {
-  assert.match(error(['-mesh-gateway', '-register', '-expose-servers'])!, /^-gateway mesh: Proconsul's built-in data plane has no mesh gateway yet/);
   assert.match(error(['-gateway', 'api'])!, /^-gateway api: /);
   assert.match(error(['-sidecar-for', 'web', '-bootstrap'])!, /^-bootstrap: Envoy is not used: .*no Envoy bootstrap configuration to generate/);
   assert.match(error(['-sidecar-for', 'web', '--', '-l', 'debug'])!, /^Cannot pass arguments to Envoy \(-l debug\): /);
@@ -99,4 +98,19 @@ test('-gateway terminating is planned rather than refused: registered with -regi
   assert.ok('plan' in lookedUp && lookedUp.plan.terminating);
   assert.deepEqual([lookedUp.plan.terminating.name, lookedUp.plan.terminating.proxyId, lookedUp.plan.terminating.register], ['terminating-gateway', '', false]);
   assert.match(error(['-gateway', 'terminating', '-bootstrap'])!, /^-bootstrap: /);
+});
+
+test('-gateway mesh and -mesh-gateway are planned: named mesh-gateway unless -service, -expose-servers kept', () => {
+  const r = plan(['-mesh-gateway', '-register', '-expose-servers', '-address', '127.0.0.1:9443', '-wan-address', '10.0.0.2:443']);
+  assert.ok('plan' in r && r.plan.mesh);
+  assert.deepEqual(r.plan.mesh, {
+    name: 'mesh-gateway', proxyId: 'mesh-gateway', register: true, lan: { Address: '127.0.0.1', Port: 9443 }, wan: { Address: '10.0.0.2', Port: 443 },
+    bindAddresses: {}, deregisterAfterCritical: '6h', exposeServers: true,
+  });
+  const named = plan(['-gateway', 'mesh', '-register', '-service', 'mgw']);
+  assert.ok('plan' in named && named.plan.mesh);
+  assert.deepEqual([named.plan.mesh.name, named.plan.mesh.proxyId, named.plan.mesh.exposeServers], ['mgw', 'mgw', false]);
+  const lookedUp = plan(['-gateway', 'mesh']);
+  assert.ok('plan' in lookedUp && lookedUp.plan.mesh);
+  assert.deepEqual([lookedUp.plan.mesh.name, lookedUp.plan.mesh.proxyId], ['mesh-gateway', '']);
 });

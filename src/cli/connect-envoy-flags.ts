@@ -4,6 +4,7 @@
 import net from 'node:net';
 import type { FlagDef, ParsedFlags } from './flags.ts';
 import { gatewayPlan, type GatewayPlan } from './connect-gateway.ts';
+import type { MeshGatewayPlan } from './connect-mesh-gateway.ts';
 import { HTTP_CLIENT_FLAGS } from './http-flag-defs.ts';
 
 const GATEWAY_PORT = 8443;
@@ -129,11 +130,13 @@ export interface EnvoyPlan {
   ingress?: GatewayPlan;
   /** -gateway terminating: the gateway to register or find. */
   terminating?: GatewayPlan;
+  /** -gateway mesh (or -mesh-gateway): the gateway to register or find. */
+  mesh?: MeshGatewayPlan;
 }
 
 /** The refusal printed for -gateway: the built-in data plane runs sidecars only. */
 export function gatewayRefusal(kind: string, what = `-gateway ${kind}`): string {
-  return `${what}: Proconsul's built-in data plane has no ${kind} gateway yet; it runs Connect sidecar proxies (-sidecar-for or -proxy-id) and ingress and terminating gateways (-gateway ingress|terminating) only`;
+  return `${what}: Proconsul's built-in data plane has no ${kind} gateway yet; it runs Connect sidecar proxies (-sidecar-for or -proxy-id) and ingress, terminating and mesh gateways (-gateway ingress|terminating|mesh) only`;
 }
 
 const NO_ENVOY = 'Envoy is not used: Proconsul runs its built-in data plane in its place and serves no xDS';
@@ -159,7 +162,7 @@ export function planEnvoy(flags: ParsedFlags, env: NodeJS.ProcessEnv): { error: 
     if (gateway !== 'mesh') return { error: "'-expose-servers' can only be used for mesh gateways" };
     if (!on('register')) return { error: "'-expose-servers' requires '-register'" };
   }
-  if (gateway && gateway !== 'ingress' && gateway !== 'terminating') return { error: GATEWAYS.includes(gateway) ? gatewayRefusal(gateway) : 'Gateway must be one of: api, terminating, mesh, or ingress' };
+  if (gateway && !['ingress', 'terminating', 'mesh'].includes(gateway)) return { error: GATEWAYS.includes(gateway) ? gatewayRefusal(gateway) : 'Gateway must be one of: api, terminating, mesh, or ingress' };
   if (!proxyId && !sidecarFor && !gateway) return { error: 'No proxy ID specified. One of -proxy-id, -sidecar-for, or -gateway is required' };
   const [key, cert, caFile, caPath] = ['prometheus-key-file', 'prometheus-cert-file', 'prometheus-ca-file', 'prometheus-ca-path'].map(str);
   if ((key || cert || caFile || caPath) && (!key || !cert || (!caFile && !caPath))) {
@@ -181,6 +184,12 @@ export function planEnvoy(flags: ParsedFlags, env: NodeJS.ProcessEnv): { error: 
   if (adminPort === null) return { error: `Invalid admin bind port: ${JSON.stringify(admin.port)}` };
   const plan: EnvoyPlan = { proxyId, sidecarFor, admin: { host: admin.host, port: adminPort }, warnings: [] };
   if (gateway === 'terminating') plan.terminating = gatewayPlan(flags, proxyId, parseServiceAddress, parseBindAddress);
+  if (gateway === 'mesh') {
+    const g = gatewayPlan(flags, proxyId, parseServiceAddress, parseBindAddress);
+    // Consul's default gateway service name is the kind (gatewayPlan's default is the terminating one).
+    const named = str('service') ? g : { ...g, name: 'mesh-gateway', proxyId: proxyId || (g.register ? 'mesh-gateway' : '') };
+    plan.mesh = { ...named, exposeServers: on('expose-servers') };
+  }
   if (gateway === 'ingress') {
     const g = gatewayPlan(flags, proxyId, parseServiceAddress, parseBindAddress);
     // Consul's default gateway service name is the kind (gatewayPlan's default is the terminating one).

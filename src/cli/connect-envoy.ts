@@ -12,6 +12,7 @@ import { ENVOY_FLAGS, addressFlagError, gatewayRefusal, planEnvoy, type EnvoyPla
 import type { ParsedFlags } from './flags.ts';
 import { openClient } from './http-flags.ts';
 import { runIngressGatewayEnvoy } from './connect-ingress-gateway.ts';
+import { runMeshGatewayEnvoy, type MeshRunning } from './connect-mesh-gateway.ts';
 import { runGatewayEnvoy, type GatewayRunning } from './connect-gateway.ts';
 import { parseCommandFlags, ui, type CliIO, type Command } from './io.ts';
 import { goFlagDefaults } from './usage.ts';
@@ -42,6 +43,7 @@ async function loadRegistration(client: ConsulClient, plan: EnvoyPlan, warn: (s:
   }
   if (!svc) throw new Error(`failed fetch proxy config from local agent: Unexpected response code: 404 (unknown service ID: ${proxyId})`);
   if (svc.Kind === 'terminating-gateway') throw new Error(`${proxyId} is a terminating-gateway: run it with -gateway terminating -proxy-id ${proxyId}`);
+  if (svc.Kind === 'mesh-gateway') throw new Error(`${proxyId} is a mesh-gateway: run it with -gateway mesh -proxy-id ${proxyId}`);
   if (String(svc.Kind ?? '').endsWith('-gateway')) throw new Error(gatewayRefusal(String(svc.Kind).replace(/-gateway$/, ''), `${proxyId} is a ${svc.Kind}`));
   if (!svc.Proxy || svc.Kind !== 'connect-proxy') throw new Error('service is not a Connect proxy or gateway');
   return { proxyId, svc };
@@ -83,6 +85,7 @@ async function prepare(flags: ParsedFlags, io: CliIO, client: ConsulClient, stop
 /** Runs the built-in proxy until `stop` resolves or POST /quitquitquit (tests pass their own `stop`). */
 export async function runConnectEnvoy(
   flags: ParsedFlags, io: CliIO, stop: Promise<unknown>, onStarted?: (r: EnvoyRunning) => void, onTerminating?: (r: GatewayRunning) => void,
+  onMesh?: (r: MeshRunning) => void,
 ): Promise<number> {
   // -namespace/-partition are ignored (planEnvoy warns): the client must not send them either, as the
   // agent's handlers this command calls answer ?ns with Consul CE's 400, even for `default`.
@@ -103,6 +106,8 @@ export async function runConnectEnvoy(
     if (terminating && 'plan' in terminating && terminating.plan.terminating) {
       return await runGatewayEnvoy({ ...terminating.plan, gateway: terminating.plan.terminating }, io, client, stop, onTerminating);
     }
+    const mesh = flags.values.gateway === 'mesh' || flags.values['mesh-gateway'] === true ? planEnvoy(flags, io.env) : null;
+    if (mesh && 'plan' in mesh && mesh.plan.mesh) return await runMeshGatewayEnvoy({ ...mesh.plan, gateway: mesh.plan.mesh }, io, client, stop, onMesh);
     const prepared = await Promise.race([prepare(flags, io, client, () => stopped), stopping.then(() => null)]);
     if (stopped) return 0;
     if (!prepared) return 1;
@@ -183,8 +188,11 @@ Usage: proconsul connect envoy [options] [-- pass-through options]
   With -gateway ingress it runs the built-in ingress gateway (registered
   first with -register) for the gateway's ingress-gateway config entry; with
   -gateway terminating, a terminating gateway through which mesh clients
-  reach the services its terminating-gateway config entry links; other
-  gateways (-gateway mesh|api, -mesh-gateway) are not built yet.
+  reach the services its terminating-gateway config entry links; with
+  -gateway mesh (or -mesh-gateway), a mesh gateway that routes other
+  datacenters' mesh connections by their TLS server name (SNI), without
+  terminating TLS, to a local service's sidecar or to the gateways of the
+  datacenter named. API gateways (-gateway api) are not built yet.
 
   The proxy requires service:write permissions for the service it represents.
   The token may be passed via the CLI or the CONSUL_HTTP_TOKEN environment
