@@ -23,6 +23,13 @@ export interface UpstreamConfig {
   ConnectTimeoutMs: number;
   /** The upstream's `protocol` config: compiles its discovery chain with this protocol ('' for the chain's own). */
   Protocol: string;
+  /**
+   * How a target in another datacenter is reached (Consul's MeshGateway.Mode): '' or `none`
+   * directly, `local` through this datacenter's mesh gateway, `remote` through the target
+   * datacenter's; the upstream's own mode, else the proxy's (proxy-defaults and service-defaults
+   * are merged into both by the agent).
+   */
+  MeshGatewayMode: string;
 }
 
 /** A whole proxy configuration. */
@@ -56,6 +63,7 @@ export function upstreamDefaults(u: Partial<UpstreamConfig>): UpstreamConfig {
     LocalBindPort: u.LocalBindPort ?? 0,
     ConnectTimeoutMs: u.ConnectTimeoutMs || 10_000,
     Protocol: u.Protocol ?? '',
+    MeshGatewayMode: u.MeshGatewayMode ?? '',
   };
 }
 
@@ -126,6 +134,7 @@ interface ProxyBlock {
   LocalServicePort?: number;
   Config?: Record<string, unknown>;
   Upstreams?: Record<string, unknown>[];
+  MeshGateway?: { Mode?: string };
 }
 
 /** The agent's connect-proxy registration as a proxy configuration (Consul's AgentConfigWatcher.handler). */
@@ -148,6 +157,7 @@ export function configFromProxyService(svc: AgentService): ProxyConfig {
         Datacenter: String(u.Datacenter ?? ''), LocalBindAddress: String(u.LocalBindAddress ?? ''),
         LocalBindPort: num(u.LocalBindPort) ?? 0, ConnectTimeoutMs: num(c.connect_timeout_ms),
         Protocol: typeof c.protocol === 'string' ? c.protocol.toLowerCase() : '',
+        MeshGatewayMode: String((u.MeshGateway as { Mode?: string } | undefined)?.Mode || proxy.MeshGateway?.Mode || ''),
       });
     }),
   };

@@ -43,3 +43,26 @@ test('a terminating gateway instance is dialled for the linked service: its iden
   const t = await resolveUpstream(fakeClient(gw, []), upstreamDefaults({ DestinationName: 'billing' }), 'td.consul', 'dc1');
   assert.deepEqual(t, { host: '10.0.0.5', port: 8443, certUri: 'spiffe://td.consul/ns/default/dc/dc1/svc/billing', sni: 'billing.default.dc1.internal.td.consul' });
 });
+
+test('a target in another datacenter goes through a mesh gateway by the mode: local at the local gateway\'s LAN address, remote at the target datacenter\'s WAN address', async () => {
+  const seen: string[] = [];
+  const client = { json: async (spec: { path: string; options?: { datacenter?: string } }) => {
+    const dc = spec.options?.datacenter ?? '';
+    seen.push(`${spec.path}@${dc}`);
+    const data = spec.path === '/v1/catalog/services' ? { mgw: [] }
+      : [{ Node: { Address: '10.0.0.1' }, Service: { Kind: 'mesh-gateway', Address: '10.0.0.1', Port: 8443, TaggedAddresses: { lan: { Address: `10.${dc || 'here'}`, Port: 1 }, wan: { Address: `wan.${dc || 'here'}`, Port: 2 } } } }];
+    return { data, meta: { index: 1 } };
+  } } as unknown as ConsulClient;
+  const want = { certUri: 'spiffe://td.consul/ns/default/dc/dc2/svc/db', sni: 'db.default.dc2.internal.td.consul' };
+  const local = await resolveUpstream(client, upstreamDefaults({ DestinationName: 'db', Datacenter: 'dc2', MeshGatewayMode: 'local' }), 'td.consul', 'dc1');
+  assert.deepEqual(local, { host: '10.here', port: 1, ...want });
+  assert.deepEqual(seen.splice(0), ['/v1/catalog/services@', '/v1/health/service/mgw@']);
+  const remote = await resolveUpstream(client, upstreamDefaults({ DestinationName: 'db', Datacenter: 'dc2', MeshGatewayMode: 'remote' }), 'td.consul', 'dc1');
+  assert.deepEqual(remote, { host: 'wan.dc2', port: 2, ...want });
+  assert.deepEqual(seen.splice(0), ['/v1/catalog/services@dc2', '/v1/health/service/mgw@dc2']);
+  // The local datacenter's targets and mode none are dialled directly.
+  for (const u of [{ Datacenter: 'dc1', MeshGatewayMode: 'local' }, { Datacenter: 'dc2', MeshGatewayMode: 'none' }]) {
+    await resolveUpstream(client, upstreamDefaults({ DestinationName: 'db', ...u }), 'td.consul', 'dc1').catch(() => undefined);
+    assert.equal(seen.splice(0)[0], `/v1/health/connect/db@${u.Datacenter === 'dc1' ? 'dc1' : 'dc2'}`);
+  }
+});

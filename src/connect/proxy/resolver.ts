@@ -2,6 +2,7 @@
 // mesh-capable instance of the destination service or prepared query's answer, and the SPIFFE ID its certificate must carry.
 import type { ConsulClient } from '../../api/index.ts';
 import { serviceUri } from '../spiffe.ts';
+import { meshGateways } from '../gateway/mesh-endpoints.ts';
 import { healthConnect, queryConnect, type ConnectServiceEntry } from './agent-calls.ts';
 import type { UpstreamConfig } from './config.ts';
 import type { DialTarget } from './service.ts';
@@ -10,6 +11,8 @@ import type { DialTarget } from './service.ts';
 export async function resolveUpstream(
   c: ConsulClient, u: UpstreamConfig, trustDomain: string, localDc: string, random: () => number = Math.random, signal?: AbortSignal,
 ): Promise<DialTarget> {
+  const via = gatewayMode(u, localDc);
+  if (via) return viaMeshGateway(c, u, via, trustDomain, random, signal);
   const entries = u.DestinationType === 'prepared_query'
     ? await queryConnect(c, u.DestinationName, u.Datacenter, signal)
     : await healthConnect(c, u.DestinationName, u.Datacenter, signal);
@@ -40,4 +43,33 @@ export function dialTargetOf(e: ConnectServiceEntry, trustDomain: string, dc: st
 /** A mesh service's SNI in the default partition (Consul's connect.ServiceSNI without a subset). */
 export function serviceSni(service: string, namespace: string, datacenter: string, trustDomain: string): string {
   return `${service}.${namespace || 'default'}.${datacenter}.internal.${trustDomain}`;
+}
+
+/**
+ * The mesh gateway a service upstream's target is reached through: `local` or `remote` for a
+ * target in another datacenter (Consul routes a target of its own datacenter directly whatever
+ * the mode); null to dial the instances directly.
+ */
+export function gatewayMode(u: UpstreamConfig, localDc: string): 'local' | 'remote' | null {
+  if (u.DestinationType !== 'service' || !u.Datacenter || !localDc || u.Datacenter === localDc) return null;
+  return u.MeshGatewayMode === 'local' || u.MeshGatewayMode === 'remote' ? u.MeshGatewayMode : null;
+}
+
+/**
+ * A dial to a mesh gateway (this datacenter's at its LAN address, or the target datacenter's at
+ * its WAN address) that names the target service by SNI and still verifies the target's SPIFFE
+ * ID: the gateways splice TLS without terminating it.
+ */
+async function viaMeshGateway(
+  c: ConsulClient, u: UpstreamConfig, mode: 'local' | 'remote', trustDomain: string, random: () => number, signal?: AbortSignal,
+): Promise<DialTarget> {
+  const gateways = mode === 'local' ? await meshGateways(c, '', 'lan', signal) : await meshGateways(c, u.Datacenter, 'wan', signal);
+  if (gateways.length === 0) throw new Error(`no healthy ${mode === 'local' ? 'local' : u.Datacenter} mesh gateways found`);
+  const gw = gateways[Math.floor(random() * gateways.length)];
+  const namespace = u.DestinationNamespace || 'default';
+  return {
+    host: gw.host, port: gw.port,
+    certUri: serviceUri({ host: trustDomain, namespace, datacenter: u.Datacenter, service: u.DestinationName }),
+    ...(trustDomain ? { sni: serviceSni(u.DestinationName, namespace, u.Datacenter, trustDomain) } : {}),
+  };
 }
