@@ -69,7 +69,7 @@ before(async () => {
   await agent('PUT', '/v1/config', { Kind: 'service-defaults', Name: 'api', Protocol: 'http' });
   app = http.createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
     req.resume();
-    req.on('end', () => res.end(`${req.method} ${req.url}`));
+    req.on('end', () => res.end(req.url === '/xfcc' ? String(req.headers['x-forwarded-client-cert']) : `${req.method} ${req.url}`));
   });
   app.on('connection', () => appConnections++);
   await new Promise<void>((r) => app.listen(0, '127.0.0.1', r));
@@ -109,6 +109,11 @@ after(async () => {
 
 test('without intentions the default (ACLs off: allow) lets every request through', async () => {
   assert.deepEqual(await call('DELETE', '/anything'), { status: 200, body: 'DELETE /anything' });
+});
+
+test("the application learns the caller from x-forwarded-client-cert (Envoy's APPEND_FORWARD)", async () => {
+  const xfcc = (await call('GET', '/xfcc')).body;
+  assert.match(xfcc, /^By=spiffe:\/\/[^/]+\/ns\/default\/dc\/dc1\/svc\/api;Hash=[0-9a-f]{64};Cert="-----BEGIN%20CERTIFICATE-----%0A[^"]+";Chain="[^"]+";Subject="[^"]*";URI=spiffe:\/\/[^/]+\/ns\/default\/dc\/dc1\/svc\/web(;DNS=[^;,]+)*$/);
 });
 
 test('an L7 intention allows GET /public* and denies the rest with 403 "RBAC: access denied"', async () => {

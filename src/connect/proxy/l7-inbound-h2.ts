@@ -5,7 +5,9 @@
 import http2 from 'node:http2';
 import type { Logger } from '../../log.ts';
 import { resetReplyText } from './l7-forward.ts';
-import type { Caller, InboundPolicy } from './l7-inbound-policy.ts';
+import type { InboundPolicy } from './l7-inbound-policy.ts';
+import type { InboundCaller } from './l7-inbound.ts';
+import { appendXfcc, XFCC } from './l7-xfcc.ts';
 import { RBAC_DENIED } from './l7-rbac.ts';
 import { requestPath } from './l7-route.ts';
 
@@ -74,7 +76,7 @@ function localReply(req: http2.Http2ServerRequest, res: http2.Http2ServerRespons
 
 /** Serves one stream: authorize, then forward to the local application and relay the answer. */
 export async function serveH2(
-  policy: InboundPolicy, local: LocalH2, caller: Caller, req: http2.Http2ServerRequest, res: http2.Http2ServerResponse, log: Logger,
+  policy: InboundPolicy, local: LocalH2, caller: InboundCaller, req: http2.Http2ServerRequest, res: http2.Http2ServerResponse, log: Logger,
 ): Promise<void> {
   const { path, search } = requestPath(req.url ?? '/');
   const method = req.method ?? 'GET';
@@ -84,7 +86,9 @@ export async function serveH2(
   // gRPC's PERMISSION_DENIED (7) is what Envoy maps a 403 local reply to.
   if (!(await policy.allows(caller, l7req, gone.signal))) return localReply(req, res, RBAC_DENIED.status, RBAC_DENIED.text, 7);
   if (gone.signal.aborted) return;
-  const head = { ...forwardable(req.headers), ':method': method, ':path': req.url ?? '/', ':authority': req.authority, ':scheme': req.scheme || 'http' };
+  const headers = forwardable(req.headers);
+  headers[XFCC] = appendXfcc(headers[XFCC], caller.xfcc);
+  const head = { ...headers, ':method': method, ':path': req.url ?? '/', ':authority': req.authority, ':scheme': req.scheme || 'http' };
   const session = local.get();
   let stream: http2.ClientHttp2Stream;
   try {

@@ -13,6 +13,7 @@ import { endToEnd, resetReplyText } from './l7-forward.ts';
 import { RBAC_DENIED } from './l7-rbac.ts';
 import { requestPath, type L7Request } from './l7-route.ts';
 import { certUris, encodeSerial } from './tls-peer.ts';
+import { appendXfcc, XFCC, xfccElement } from './l7-xfcc.ts';
 
 /** What the inbound HTTP path needs. */
 export interface InboundDeps {
@@ -20,6 +21,8 @@ export interface InboundDeps {
   /** host:port of the local application. */
   localAddress: string;
   localConnectTimeoutMs: number;
+  /** This proxy's SPIFFE URI (the By of x-forwarded-client-cert). */
+  identity: () => string;
   log: Logger;
 }
 
@@ -45,14 +48,19 @@ function reply(res: http.ServerResponse, status: number, text: string): void {
   res.end(text);
 }
 
-const callers = new WeakMap<net.Socket, Caller>();
+/** A caller and the x-forwarded-client-cert element its requests carry. */
+export type InboundCaller = Caller & { xfcc: string };
+
+const callers = new WeakMap<net.Socket, InboundCaller>();
 
 /** The caller behind a connection, read once from its client certificate. */
-function callerOf(socket: net.Socket): Caller {
+export function callerOf(socket: net.Socket, by: string): InboundCaller {
   let c = callers.get(socket);
   if (!c) {
-    const cert = (socket as tls.TLSSocket).getPeerCertificate?.() ?? {};
-    c = { uri: certUris(cert)[0] ?? '', serial: encodeSerial(cert.serialNumber ?? '') };
+    const cert = (socket as tls.TLSSocket).getPeerCertificate?.(true);
+    c = cert
+      ? { uri: certUris(cert)[0] ?? '', serial: encodeSerial(cert.serialNumber ?? ''), xfcc: xfccElement(by, cert) }
+      : { uri: '', serial: '', xfcc: '' };
     callers.set(socket, c);
   }
   return c;
@@ -82,7 +90,7 @@ export function l7Inbound(d: InboundDeps): InboundHandoff {
   });
   const local2 = new LocalH2(d.localAddress, d.localConnectTimeoutMs);
   const h2 = http2.createServer((req, res) => {
-    serveH2(d.policy, local2, callerOf(req.socket as unknown as net.Socket), req, res, d.log).catch((err: Error) => {
+    serveH2(d.policy, local2, callerOf(req.socket as unknown as net.Socket, d.identity()), req, res, d.log).catch((err: Error) => {
       d.log.error({ error: err.message }, 'request failed');
       res.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
     });
@@ -125,13 +133,14 @@ export function l7Inbound(d: InboundDeps): InboundHandoff {
 async function serve(d: InboundDeps, agent: http.Agent, to: { host: string; port: number }, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const gone = new AbortController();
   res.once('close', () => { if (!res.writableFinished) gone.abort(); });
-  if (!(await d.policy.allows(callerOf(req.socket), l7Request(req), gone.signal))) {
+  const caller = callerOf(req.socket, d.identity());
+  if (!(await d.policy.allows(caller, l7Request(req), gone.signal))) {
     return reply(res, RBAC_DENIED.status, RBAC_DENIED.text);
   }
   if (gone.signal.aborted) return;
-  const out = http.request({
-    agent, host: to.host, port: to.port, method: req.method, path: req.url, headers: endToEnd(req.headers), signal: gone.signal,
-  });
+  const headers = endToEnd(req.headers);
+  headers[XFCC] = appendXfcc(headers[XFCC], caller.xfcc);
+  const out = http.request({ agent, host: to.host, port: to.port, method: req.method, path: req.url, headers, signal: gone.signal });
   let connected = false;
   out.on('socket', (s) => {
     if (out.reusedSocket) return void (connected = true);
@@ -162,7 +171,8 @@ async function serve(d: InboundDeps, agent: http.Agent, to: { host: string; port
 /** An upgrade (WebSocket, …) allowed by the intentions becomes a byte stream to the application. */
 async function upgrade(d: InboundDeps, to: { host: string; port: number }, req: http.IncomingMessage, socket: net.Socket, early: Buffer): Promise<void> {
   socket.on('error', () => socket.destroy());
-  if (!(await d.policy.allows(callerOf(socket), l7Request(req)))) {
+  const caller = callerOf(socket, d.identity());
+  if (!(await d.policy.allows(caller, l7Request(req)))) {
     const text = RBAC_DENIED.text;
     socket.end(`HTTP/1.1 ${RBAC_DENIED.status} Forbidden\r\ncontent-type: text/plain\r\ncontent-length: ${text.length}\r\nconnection: close\r\n\r\n${text}`);
     return;
@@ -174,7 +184,11 @@ async function upgrade(d: InboundDeps, to: { host: string; port: number }, req: 
   socket.on('close', () => app.destroy());
   app.on('close', () => socket.destroy());
   const lines = [`${req.method} ${req.url} HTTP/${req.httpVersion}`];
-  for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    if (req.rawHeaders[i].toLowerCase() !== XFCC) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+  }
+  const xfcc = appendXfcc(req.headers[XFCC], caller.xfcc);
+  if (xfcc) lines.push(`${XFCC}: ${xfcc}`);
   app.write(`${lines.join('\r\n')}\r\n\r\n`);
   if (early.length > 0) app.write(early);
   socket.pipe(app);

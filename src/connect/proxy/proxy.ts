@@ -51,6 +51,7 @@ export class Proxy {
     const inbound = pl && pl.BindPort !== 0 ? l7Inbound({
       policy: new InboundPolicy(this.#deps.client, this.config.ProxiedServiceName, () => this.service.caRoots?.TrustDomain ?? '', publicLog),
       localAddress: pl.LocalServiceAddress, localConnectTimeoutMs: pl.LocalConnectTimeoutMs, log: publicLog,
+      identity: () => this.service.leafCert?.ServiceURI ?? '',
     }) : undefined;
     await this.addUpstreams(this.config.Upstreams);
     await this.service.ready();
