@@ -4,7 +4,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { after, before, test } from 'node:test';
 import type { ConsulClient, RequestSpec } from '../../api/index.ts';
-import { silentLogger } from '../../log.ts';
+import { createLogger, silentLogger } from '../../log.ts';
 import { generateRoot } from '../ca-root.ts';
 import { signLeaf } from '../leaf-cert.ts';
 import { TerminatingGateway } from './terminating.ts';
@@ -160,5 +160,43 @@ test('unlinking a service closes its open connections and refuses new ones; reli
     assert.deepEqual(await dial(port, sni('ext')), { uri: uri('ext'), got: 'ext:hi' });
   } finally {
     await gw.close();
+  }
+});
+
+test('a client that never finishes its handshake is closed at the handshake timeout (and logged); a probe is not logged; close() ends a handshaking connection', async () => {
+  const agent = new FakeAgent();
+  agent.relink(['ext']);
+  const lines: string[] = [];
+  const logger = createLogger({ level: 'debug', json: true, write: (l) => lines.push(l) });
+  const errors = () => lines.map((s) => JSON.parse(s) as Record<string, string>).filter((e) => e['@level'] === 'error');
+  const gw = new TerminatingGateway({ client: agent.client(), logger, service: 'tgw', binds: [{ host: '127.0.0.1', port: 0 }], handshakeTimeoutMs: 200 });
+  const gw2 = new TerminatingGateway({ client: agent.client(), logger: silentLogger(), service: 'tgw', binds: [{ host: '127.0.0.1', port: 0 }] });
+  try {
+    await gw.start();
+    const port = Number(gw.addresses[0].split(':')[1]);
+    const probe = net.connect(port, '127.0.0.1');
+    probe.on('error', () => undefined);
+    await new Promise((r) => probe.once('connect', r));
+    probe.resetAndDestroy();
+    const silent = net.connect(port, '127.0.0.1');
+    silent.on('error', () => undefined);
+    let closed = false;
+    silent.once('close', () => { closed = true; });
+    await eventually('the silent client closed at the handshake timeout', () => closed);
+    await eventually('the timeout logged', () => errors().length > 0);
+    assert.deepEqual(errors().map((e) => e.error), ['TLS handshake timeout']);
+    // A gateway with the default (10 s) timeout: close() must not wait for a handshaking client.
+    await gw2.start();
+    const port2 = Number(gw2.addresses[0].split(':')[1]);
+    const hanging = net.connect(port2, '127.0.0.1');
+    hanging.on('error', () => undefined);
+    await new Promise((r) => hanging.once('connect', r));
+    let hangingClosed = false;
+    hanging.once('close', () => { hangingClosed = true; });
+    await gw2.close();
+    await eventually('the handshaking client closed by close()', () => hangingClosed);
+  } finally {
+    await gw.close();
+    await gw2.close();
   }
 });

@@ -12,7 +12,7 @@ import type { GatewayService } from '../../api/config-entries.ts';
 import type { Logger } from '../../log.ts';
 import { parseServiceUri } from '../spiffe.ts';
 import { roots as readRoots, type CARoots } from '../proxy/agent-calls.ts';
-import { listen, splice } from '../proxy/listener.ts';
+import { bytesReceived, listen, splice } from '../proxy/listener.ts';
 import { serviceSni } from '../proxy/resolver.ts';
 import { ConnectService } from '../proxy/service.ts';
 import { blockingWatch } from './watch.ts';
@@ -56,6 +56,7 @@ export class TerminatingGateway {
   readonly #abort = new AbortController();
   readonly #links = new Map<string, Link>();
   readonly #servers: tls.Server[] = [];
+  readonly #sockets = new Set<net.Socket>();
   #roots: CARoots | undefined;
   #linksRead!: () => void;
   readonly #linksReady = new Promise<void>((resolve) => { this.#linksRead = resolve; });
@@ -95,6 +96,7 @@ export class TerminatingGateway {
   async close(): Promise<void> {
     this.#abort.abort();
     for (const l of [...this.#links.values()]) this.#unlink(l);
+    for (const s of this.#sockets) s.destroy();
     await Promise.all(this.#servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
   }
 
@@ -108,9 +110,15 @@ export class TerminatingGateway {
         cb(null, link.context);
       },
     });
-    server.on('tlsClientError', (err) => {
-      // The gateway's own TCP check connects and closes without a byte: not a failed handshake.
-      if ((err as NodeJS.ErrnoException).code === 'ECONNRESET') return void this.#log.debug({ error: err.message }, 'connection closed during the TLS handshake');
+    // Every accepted socket, handshaking ones included, so close() ends them all.
+    server.on('connection', (s: net.Socket) => { this.#sockets.add(s); s.once('close', () => this.#sockets.delete(s)); });
+    server.on('tlsClientError', (err, s) => {
+      // The gateway's own TCP check connects and closes without a byte: not a failed handshake. A
+      // reset after the client sent bytes is one.
+      const probe = (err as NodeJS.ErrnoException).code === 'ECONNRESET' && bytesReceived(s) === 0;
+      // Node only reports a handshake timeout: the socket stays open unless it is closed here.
+      s.destroy();
+      if (probe) return void this.#log.debug({ error: err.message }, 'connection closed before the TLS handshake began');
       this.#log.error({ error: err.message }, 'failed to handshake');
     });
     server.on('secureConnection', (src) => void this.#serve(src));

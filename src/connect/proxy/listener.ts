@@ -87,7 +87,7 @@ function track(conns: Set<net.Socket>, s: net.Socket): void {
  * bytesRead counts application data only); undefined when Node no longer keeps the TCP socket
  * under it as `_parent`.
  */
-function bytesReceived(s: tls.TLSSocket): number | undefined {
+export function bytesReceived(s: tls.TLSSocket): number | undefined {
   const raw = (s as tls.TLSSocket & { _parent?: unknown })._parent;
   return raw instanceof net.Socket ? raw.bytesRead : undefined;
 }
