@@ -84,7 +84,10 @@ export async function serveH2(
   res.once('close', () => { if (!res.writableEnded) gone.abort(); });
   const l7req = { method, path, query: new URLSearchParams(search), headers: req.headers };
   // gRPC's PERMISSION_DENIED (7) is what Envoy maps a 403 local reply to.
-  if (!(await policy.allows(caller, l7req, gone.signal))) return localReply(req, res, RBAC_DENIED.status, RBAC_DENIED.text, 7);
+  if (!(await policy.allows(caller, l7req, gone.signal))) {
+    log.debug({ source: caller.uri, method, path: req.url }, 'request denied by intentions');
+    return localReply(req, res, RBAC_DENIED.status, RBAC_DENIED.text, 7);
+  }
   if (gone.signal.aborted) return;
   const headers = forwardable(req.headers);
   headers[XFCC] = appendXfcc(headers[XFCC], caller.xfcc);

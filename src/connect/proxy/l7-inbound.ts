@@ -135,6 +135,7 @@ async function serve(d: InboundDeps, agent: http.Agent, to: { host: string; port
   res.once('close', () => { if (!res.writableFinished) gone.abort(); });
   const caller = callerOf(req.socket, d.identity());
   if (!(await d.policy.allows(caller, l7Request(req), gone.signal))) {
+    d.log.debug({ source: caller.uri, method: req.method, path: req.url }, 'request denied by intentions');
     return reply(res, RBAC_DENIED.status, RBAC_DENIED.text);
   }
   if (gone.signal.aborted) return;
