@@ -9,7 +9,7 @@ import type tls from 'node:tls';
 import type { Logger } from '../../log.ts';
 import { LocalH2, serveH2 } from './l7-inbound-h2.ts';
 import { InboundPolicy, type Caller } from './l7-inbound-policy.ts';
-import { endToEnd, resetReplyText } from './l7-forward.ts';
+import { endToEnd, replayableOnStale, resetReplyText } from './l7-forward.ts';
 import { RBAC_DENIED } from './l7-rbac.ts';
 import { requestPath, type L7Request } from './l7-route.ts';
 import { certUris, encodeSerial } from './tls-peer.ts';
@@ -141,7 +141,27 @@ async function serve(d: InboundDeps, agent: http.Agent, to: { host: string; port
   if (gone.signal.aborted) return;
   const headers = endToEnd(req.headers);
   headers[XFCC] = appendXfcc(headers[XFCC], caller.xfcc);
-  const out = http.request({ agent, host: to.host, port: to.port, method: req.method, path: req.url, headers, signal: gone.signal });
+  forward(d, { agent, to, req, res, headers, signal: gone.signal }, true);
+}
+
+interface Forward {
+  agent: http.Agent;
+  to: { host: string; port: number };
+  req: http.IncomingMessage;
+  res: http.ServerResponse;
+  headers: Record<string, string | string[] | undefined>;
+  signal: AbortSignal;
+}
+
+/**
+ * Sends the request to the application and relays its answer. A bodiless idempotent request that
+ * meets a pooled connection the application had just closed (its keep-alive timeout) is sent
+ * once more on a new one, as Go's transport does, instead of failing.
+ */
+function forward(d: InboundDeps, f: Forward, mayRetry: boolean): void {
+  const { req, res } = f;
+  const bodiless = req.headers['transfer-encoding'] === undefined && Number(req.headers['content-length'] ?? 0) === 0;
+  const out = http.request({ agent: f.agent, host: f.to.host, port: f.to.port, method: req.method, path: req.url, headers: f.headers, signal: f.signal });
   let connected = false;
   out.on('socket', (s) => {
     if (out.reusedSocket) return void (connected = true);
@@ -152,7 +172,8 @@ async function serve(d: InboundDeps, agent: http.Agent, to: { host: string; port
   out.on('response', (from) => {
     try {
       res.writeHead(from.statusCode ?? 502, from.statusMessage, endToEnd(from.headers));
-    } catch (err) {
+    } catch {
+      // A header value Node refuses: the answer is dropped, not left holding its pooled connection.
       from.destroy();
       return void reply(res, 503, resetReplyText(true, false));
     }
@@ -161,12 +182,18 @@ async function serve(d: InboundDeps, agent: http.Agent, to: { host: string; port
     res.on('close', () => { if (!from.complete) from.destroy(); });
   });
   out.on('error', (err) => {
-    if (gone.signal.aborted) return;
+    if (f.signal.aborted) return;
+    const code = (err as NodeJS.ErrnoException).code;
+    const stale = out.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE');
+    if (mayRetry && stale && bodiless && replayableOnStale(req.method ?? 'GET', f.headers)) return forward(d, f, false);
     d.log.debug({ error: err.message }, 'local application request failed');
     if (!res.headersSent) reply(res, 503, resetReplyText(connected, false));
     else res.destroy();
   });
-  req.pipe(out);
+  if (bodiless) {
+    req.resume();
+    out.end();
+  } else req.pipe(out);
 }
 
 /** An upgrade (WebSocket, …) allowed by the intentions becomes a byte stream to the application. */
