@@ -2,7 +2,7 @@
 // Store revisions are etcd revisions minus the namespace's base; every request is pinned to the
 // namespace's live generation (see keyspace.ts) so that a snapshot restore swaps it atomically.
 import { InterceptingCall, type Interceptor } from '@grpc/grpc-js';
-import { Etcd3, type ICallable, type IOptions, type ITxnRequest, type ITxnResponse } from 'etcd3';
+import { Etcd3, type ICallable, type IOptions, type IRangeResponse, type ITxnRequest, type ITxnResponse } from 'etcd3';
 import { ClosedError, ProconsulError } from '../../errors.ts';
 import type {
   KeyValue, LeaseGrant, RangeResult, Store, TxnRequest, TxnResponse, Watch, WatchHandlers,
@@ -17,6 +17,7 @@ import { writtenBetween } from './history.ts';
 import { resendPlan, type Resend } from './settle.ts';
 import { restoreNamespace, snapshotNamespace } from './snapshot.ts';
 import { toEtcdTxn, toResult, writesAny } from './txn.ts';
+import { UnaryKv } from './unary.ts';
 import { EtcdWatch } from './watch.ts';
 
 /** The structured-logger subset the etcd store uses (a pino logger fits). */
@@ -109,6 +110,9 @@ const requireLeader: Interceptor = (options, nextCall) => new InterceptingCall(n
 
 type Policy = NonNullable<NonNullable<IOptions['faultHandling']>['global']>;
 
+/** Deadline of one unary request (EtcdStoreOptions.requestTimeoutMs). */
+const DEFAULT_TIMEOUT_MS = 3_000;
+
 /** Resends of a write whose outcome etcd left unknown (settle.ts). */
 const SETTLE_ROUNDS = 3;
 
@@ -133,7 +137,7 @@ const passThrough = {
 } as unknown as Policy;
 
 function clientOptions(o: EtcdStoreOptions): IOptions {
-  const timeout = o.requestTimeoutMs ?? 3_000;
+  const timeout = o.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
   return {
     hosts: o.endpoints,
     auth: o.auth,
@@ -162,6 +166,8 @@ export class EtcdStore implements Store {
   readonly #ks: Keyspace;
   readonly #log: EtcdLogger;
   #client: EtcdClient | null = null;
+  /** The store's Txn and Range calls on the client's pool (unary.ts). */
+  #kv: UnaryKv | null = null;
   #opening: Promise<void> | null = null;
   #closed = false;
   /** Aborted by close(): ends the hold's pauses. */
@@ -205,6 +211,7 @@ export class EtcdStore implements Store {
       ks.gen = Keyspace.parseMeta(meta.value).gen;
     }
     this.#client = client;
+    this.#kv = new UnaryKv(client.calls, this.#opts.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS, this.#opts.auth !== undefined);
     this.#leases = new EtcdLeases(client);
     this.#log.info({ prefix: ks.prefix, base: ks.base, gen: ks.gen }, 'etcd store opened');
   }
@@ -266,7 +273,8 @@ export class EtcdStore implements Store {
   async #pinned(build: () => ITxnRequest | null, idempotent: boolean): Promise<Pinned | null> {
     const ks = this.#ks;
     for (;;) {
-      const client = this.#live();
+      this.#live();
+      const kv = this.#kv!;
       const inner = build();
       if (!inner) return null;
       const req: ITxnRequest = {
@@ -274,7 +282,7 @@ export class EtcdStore implements Store {
         success: [{ request_txn: inner }],
         failure: [{ request_range: { key: ks.metaKey } }],
       };
-      const res = await this.#held('etcd txn', idempotent, () => client.kv.txn(req));
+      const res = await this.#held('etcd txn', idempotent, () => kv.call<ITxnResponse>('txn', req));
       this.#saw(res.header.revision);
       if (res.succeeded) return { revision: ks.rev(res.header.revision), inner: res.responses[0].response_txn };
       const meta = res.responses[0].response_range.kvs[0];
@@ -297,8 +305,9 @@ export class EtcdStore implements Store {
 
   /** etcd's current revision, read linearizably (held). */
   async #head(): Promise<number> {
-    const client = this.#live();
-    const res = await this.#held('current revision', true, () => client.kv.range({ key: this.#ks.metaKey, count_only: true }));
+    this.#live();
+    const kv = this.#kv!;
+    const res = await this.#held('current revision', true, () => kv.call<IRangeResponse>('range', { key: this.#ks.metaKey, count_only: true }));
     return this.#saw(res.header.revision);
   }
 
