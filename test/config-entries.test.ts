@@ -224,6 +224,18 @@ describe('gateway views and the config CLI', () => {
     assert.deepEqual(ids((await call('GET', '/v1/health/connect/api')).body), ['tg-1']);
   });
 
+  test('with a wildcard link, registering a typical service wakes its blocked health/connect query with the gateway', { timeout: 20_000 }, async () => {
+    // The previous test left the tg entry linking '*' and its instance tg-1.
+    const first = await call('GET', '/v1/health/connect/ext');
+    assert.deepEqual(first.body, []);
+    const blocked = call('GET', `/v1/health/connect/ext?index=${first.index}&wait=60s`);
+    await new Promise((r) => setTimeout(r, 150));
+    await register('n1', { ID: 'ext-1', Service: 'ext', Port: 443 });
+    const woke = await blocked;
+    assert.ok(woke.index > first.index, 'the index moved');
+    assert.deepEqual(woke.body.map((r: { Service: { ID: string } }) => r.Service.ID), ['tg-1']);
+  });
+
   test('config write/read/list/delete round trip with an HCL file', async () => {
     const { cli } = dev;
     const file = join(dir, 'web.hcl');

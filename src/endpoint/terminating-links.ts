@@ -22,8 +22,8 @@ export function terminatingGatewaysFor(cat: CatalogTables, entries: ConfigEntrie
 
 /**
  * The instances of the terminating gateways linking `service`, watching the gateway entries, the
- * service's own instances (a wildcard link depends on them) and the gateways' instances; the
- * index is the highest of what was read.
+ * service's own instances when any entry links `*` (the link depends on them) and the gateways'
+ * instances; the index is the highest of what was read.
  */
 export function terminatingGatewayInstances(
   cat: CatalogTables, entries: ConfigEntriesTable, ws: WatchSet, service: string,
@@ -33,9 +33,14 @@ export function terminatingGatewayInstances(
   const instances: { node: Node; service: NodeService }[] = [];
   // The common case, no terminating gateway at all, allocates nothing more.
   if (entries.count(TERMINATING) === 0) return { index, instances };
+  // A wildcard link follows the service's typical instances (Consul adds and removes its
+  // gateway-services row as they come and go): their changes wake the query and move its index.
+  if (entries.list(TERMINATING).some((e) => Array.isArray(e.Services) && (e.Services as { Name?: unknown }[]).some((s) => s.Name === '*'))) {
+    ws.addKey(SERVICE_HEALTH, foldName(service));
+    index = Math.max(index, cat.serviceIndex.get(foldName(service)) ?? 0);
+  }
   const gateways = terminatingGatewaysFor(cat, entries, service);
   if (gateways.length === 0) return { index, instances };
-  ws.addKey(SERVICE_HEALTH, foldName(service));
   for (const gw of gateways) {
     const key = foldName(gw);
     ws.addKey(SERVICE_HEALTH, key);
