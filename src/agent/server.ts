@@ -1,5 +1,6 @@
 // Server composition: the endpoints of every area over one store and replica, and the HTTP
-// route table that exposes them. createAgent() owns lifecycle; this file owns wiring.
+// route table that exposes them. createAgent() owns lifecycle; this file owns wiring (endpoint
+// factories in server-endpoints.ts, multi-datacenter wiring in server-federation.ts).
 import { translateHandler } from '../http/v1/acl-translate.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger, LogHub } from '../log.ts';
@@ -10,30 +11,22 @@ import type { Store } from '../store/index.ts';
 import { Replica } from '../state/index.ts';
 import {
   KvEndpoint, TxnEndpoint, SessionEndpoint, CatalogEndpoint, HealthEndpoint,
-  type EndpointDeps, type SessionHealth, type Leadership, type AclIdentity,
+  type EndpointDeps, type SessionHealth, type Leadership,
   serviceUsage, resolvedExportedServices,
 } from '../endpoint/index.ts';
-import { ConnectCAEndpoint } from '../endpoint/connect-ca.ts';
 import { AutoEncryptEndpoint } from '../endpoint/auto-encrypt.ts';
 import { ConnectCASignEndpoint } from '../endpoint/connect-ca-sign.ts';
 import { CsrGate } from '../endpoint/csr-gate.ts';
 import { agentConnectHandlers } from '../http/v1/agent-connect.ts';
 import { LeafCertManager } from './leaf-certs.ts';
-import { AclExplainEndpoint } from '../endpoint/acl-explain.ts';
 import { explainHandlers } from '../http/v1/explain.ts';
-import { SnapshotEndpoint } from '../endpoint/snapshot.ts';
-import { SharedReads, AclResolver, AclTokenEndpoint, AclPolicyEndpoint, AclAuthEndpoint, AclMiscEndpoint } from '../endpoint/index.ts';
+import { SharedReads } from '../endpoint/index.ts';
 import { AclTokenReaper, ensureAclBootstrap } from '../leader/acl.ts';
 import { AclSwitch, isLoopback } from './acl-enable.ts';
 import { agentAclHandlers } from '../http/v1/agent-acl.ts';
 import { guardAgentRoutes } from './acl-guards.ts';
 import { SessionTimers } from '../leader/session-ttl.ts';
-import { ensureCARoot, ensureClusterId } from '../leader/ca.ts';
-import { rotateCARoot } from '../leader/ca-rotation.ts';
-import { SecondaryCA } from '../leader/ca-secondary.ts';
 import { ConnectCAIntermediateEndpoint } from '../endpoint/connect-ca-intermediate.ts';
-import type { CASettings } from '../connect/index.ts';
-import { primaryCA } from './primary-ca.ts';
 import { buildElection, buildLeaderSide, type LeaderSide } from '../leader/duties.ts';
 import type { LivenessHost } from '../leader/liveness.ts';
 import { agentTlsForChecks, type TlsConfigurator } from './tls-configurator.ts';
@@ -59,20 +52,14 @@ import type { LanPool } from './lan-pool.ts';
 import { poolHandlers, selfMember, serfLanStats, wanDatacentersHandler, wanStats } from './pool-routes.ts';
 import type { WanPool } from './wan-pool.ts';
 import type { MetricsStream } from '../telemetry/metrics-stream.ts';
-import { forwardingRouter, forwardToDatacenter, type DcForwardingDeps } from './dc-forward.ts';
-import { isSecondary, primaryDatacenter, type PrimaryForwardDeps } from './primary-forward.ts';
-import { secondaryAcl } from './acl-secondary.ts';
-import type { ACLReplicationStatus } from '../acl/index.ts';
-import { configPrimaryRouter } from './config-primary-routes.ts';
-import { replicateConfigEntries } from './config-replication-source.ts';
+import { forwardToDatacenter, type DcForwardingDeps } from './dc-forward.ts';
+import { isSecondary } from './primary-forward.ts';
 import { operatorUsageHandler } from '../http/v1/operator-usage.ts';
 import { operatorLicenseHandler } from '../http/v1/operator-license.ts';
 import { operatorSegmentHandler } from '../http/v1/operator-segment.ts';
 import { operatorAuditHashHandler } from '../http/v1/operator-audit.ts';
 import { auditHash } from '../endpoint/audit-hash.ts';
 import { exportedServicesHandler } from '../http/v1/exported-services.ts';
-import { PeeringEndpoint } from '../endpoint/peering.ts';
-import { PeeringTracker } from '../endpoint/peering-tracker.ts';
 import { importedCatalogService, importedChecks, importedHealth, importedNodes, importedServices } from '../endpoint/peering-imports.ts';
 import { peeringHandlers } from '../http/v1/peering.ts';
 import { namespaceHandlers } from '../http/v1/namespaces.ts';
@@ -84,7 +71,7 @@ import { InternalUiEndpoint } from '../endpoint/internal-ui.ts';
 import { agentUi, type UiSettings } from './ui-routes.ts';
 import type { PeeredReads } from '../http/v1/catalog.ts';
 import { peerStreamHandlers, type PeerStreamDeps } from './peer-stream.ts';
-import { PeeringLeader, exchangeSecret } from './peer-dialer.ts';
+import { PeeringLeader } from './peer-dialer.ts';
 import { Forwarder } from './forward.ts';
 import {
   buildRoutes, kvHandlers, txnHandlers, statusHandlers, agentSelfHandlers, agentStats, connectHandlers,
@@ -98,51 +85,13 @@ import { serverCatalogTarget, replicaNodeChecks } from './local/catalog-target.t
 import type { RuntimeConfig } from './config/runtime.ts';
 import { durationSetting } from '../duration.ts';
 import { ingressSanCheck, localIngress, type IngressEntryHosts } from './ingress-leaf-sans.ts';
+import {
+  aclEndpoints, connectCA, keyListPolicy, kvsApplyTimer, peeringEnabled, peeringEndpoint, serverLeafCerts, snapshotEndpoint,
+  type Endpoints,
+} from './server-endpoints.ts';
+import { federate, secondaryDatacenterCA } from './server-federation.ts';
 
-/** Every endpoint of a server. */
-export interface Endpoints {
-  kv: KvEndpoint;
-  txn: TxnEndpoint;
-  ca: ConnectCAEndpoint;
-  session: SessionEndpoint;
-  catalog: CatalogEndpoint;
-  health: HealthEndpoint;
-  /** Config entries and the gateway views derived from them. */
-  configEntries: ConfigEntryEndpoint;
-  gateways: GatewayEndpoint;
-  /** Compiled discovery chains. */
-  discoveryChain: DiscoveryChainEndpoint;
-  /** Intentions (views over the service-intentions config entries). */
-  intentions: IntentionEndpoint;
-  /** The deprecated ID-based intention operations. */
-  legacyIntentions: LegacyIntentionEndpoint;
-  acl: AclEndpoints;
-  /** Snapshot save and restore. */
-  snapshot: SnapshotEndpoint;
-  /** Network coordinates (updates batched into the store, reads, ?near sorting). */
-  coordinate: CoordinateEndpoint;
-  /** Prepared queries (Consul's PreparedQuery.*). */
-  query: PreparedQueryEndpoint;
-  /** Client agents' certificates (AutoEncrypt.Sign). */
-  autoEncrypt: AutoEncryptEndpoint;
-  /** Service leaf certificates (ConnectCA.Sign). */
-  connectSign: ConnectCASignEndpoint;
-  /** Secondary datacenters' intermediate CA certificates (ConnectCA.SignIntermediate). */
-  connectSignIntermediate: ConnectCAIntermediateEndpoint;
-  /** Cluster peerings (Consul's PeeringService). */
-  peering: PeeringEndpoint;
-}
-
-/** The ACL endpoints and the token resolver they share. */
-export interface AclEndpoints {
-  resolver: AclResolver;
-  tokens: AclTokenEndpoint;
-  policies: AclPolicyEndpoint;
-  auth: AclAuthEndpoint;
-  misc: AclMiscEndpoint;
-  /** /v1/acl/explain: which rule decided (beyond Consul). */
-  explain: AclExplainEndpoint;
-}
+export type { Endpoints, AclEndpoints } from './server-endpoints.ts';
 
 /** What buildServer returns. */
 export interface ServerParts {
@@ -349,25 +298,11 @@ export function buildServer(
     peerStream: peerStreamHandlers(peerStream),
     ...uiParts(config, epDeps, reqCfg, logger, hooks.ui),
   }, reqCfg, config.nodeName));
-  // A secondary datacenter's server reaches the primary over the WAN (none known without it: No path to datacenter).
-  const toPrimary: PrimaryForwardDeps | null = isSecondary(config) ? {
-    primary: primaryDatacenter(config),
-    dc: dcForward ?? { datacenter: config.datacenter, nodeName: config.nodeName, routes: { rpcAddresses: () => [] }, defaultToken: () => '', forwarder: new Forwarder({ logger }) },
-  } : null;
-  const aclSecondary = toPrimary ? secondaryAcl({
-    primary: toPrimary, config, epDeps, resolver: endpoints.acl.resolver, replicationToken: () => local.tokens.get('replication'),
-    loops: leaderSide.loops, telemetry: observe.telemetry, otherLeader: () => (election.isLeader() ? '' : election.leaderAddr()), reqCfg,
-  }) : undefined;
-  const own = aclSecondary ? aclSecondary.routes(routes) : routes;
-  const router = configPrimaryRouter(dcForward ? forwardingRouter(own, dcForward) : own, own, toPrimary, config.connect.enabled, {
-    datacenter: config.datacenter, primary: primaryDatacenter(config),
+  const { router, aclSecondary } = federate({
+    config, epDeps, routes, dcForward, resolver: endpoints.acl.resolver, configEntries: endpoints.configEntries, replica,
+    replicationToken: () => local.tokens.get('replication'), loops: leaderSide.loops, telemetry: observe.telemetry,
+    otherLeader: () => (election.isLeader() ? '' : election.leaderAddr()), reqCfg, clock, logger, random,
   });
-  if (toPrimary) {
-    replicateConfigEntries({
-      primary: toPrimary, loops: leaderSide.loops, telemetry: observe.telemetry, entries: endpoints.configEntries, replica,
-      token: () => local.tokens.get('replication'), clock, logger, random,
-    });
-  }
   registerServerMetrics({
     telemetry: observe.telemetry, config, replica, store, election, loops: leaderSide.loops, clock, logger, members: () => hooks.pool.members(),
   });
@@ -388,118 +323,11 @@ export function serviceConfigSource(endpoints: Pick<Endpoints, 'configEntries' |
   };
 }
 
-/** The snapshot endpoint; a restore re-runs the leader duties and the local agent's sync over the new state. */
-function snapshotEndpoint(deps: EndpointDeps, side: LeaderSide, local: () => Local): SnapshotEndpoint {
-  const { election, loops } = side;
-  return new SnapshotEndpoint(deps, {
-    term: () => election.term(),
-    servers: () => election.servers().filter((s) => !s.ReadReplica),
-    lastContact: () => election.lastContactMs(),
-    reassert: async () => {
-      if (loops.running) {
-        await loops.stop();
-        await loops.start();
-      }
-      void local().ae.syncFull().catch(() => {});
-    },
-  });
-}
-
-/**
- * The Connect CA endpoint; a configuration stored while the CA has no root yet makes one, one with
- * new key material rotates the root (the leader's CA duties). In a secondary datacenter the root is
- * the primary's: new key settings get a new intermediate instead, and nothing makes a root.
- */
-function connectCA(deps: EndpointDeps, config: RuntimeConfig, secondary: SecondaryCA | undefined): ConnectCAEndpoint {
-  const ca: ConnectCAEndpoint = new ConnectCAEndpoint(deps, {
-    connectEnabled: config.connect.enabled, agent: config.connect,
-    initialize: secondary ? undefined : async () => ensureCARoot(deps, await ensureClusterId(deps), ca),
-    rotate: secondary ? (r) => secondary.reconfigure(r) : (r) => rotateCARoot(deps, r),
-  });
-  return ca;
-}
-
-/** The CA of a secondary datacenter (Connect on, primary_datacenter another one), reaching the primary over the WAN; else undefined. */
-function secondaryDatacenterCA(
-  config: RuntimeConfig, deps: EndpointDeps, hooks: AgentHooks, forwarder: Forwarder, settings: () => CASettings, replicationToken: () => string,
-): SecondaryCA | undefined {
-  if (!config.connect.enabled || !isSecondary(config)) return undefined;
-  const primary = primaryDatacenter(config);
-  const to: PrimaryForwardDeps = {
-    primary, dc: { datacenter: config.datacenter, nodeName: config.nodeName, routes: hooks.wan ?? { rpcAddresses: () => [] }, defaultToken: () => '', forwarder },
-  };
-  return new SecondaryCA({
-    deps, primaryDatacenter: primary, connect: config.connect, settings,
-    primary: primaryCA({ to, maxQueryTimeMs: config.maxQueryTime, replicationToken }),
-  });
-}
-
-/**
- * The peering endpoint: tokens name this server's HTTP listener (HTTPS with the agent's CA when
- * plain HTTP is off) as where dialers reach the peer stream, then the other servers of the
- * datacenter at the same port (servers of one datacenter share their port settings), so a dialer
- * still reaches the cluster when this server is down.
- */
-function peeringEndpoint(
-  deps: EndpointDeps, config: RuntimeConfig, hooks: AgentHooks, servers: () => { Node: string; Address: string; Lease: number }[], selfLease: () => number,
-): PeeringEndpoint {
-  const plain = config.httpAddrs.length > 0;
-  const port = (): number => {
-    const bound = hooks.httpAddresses?.()[0];
-    return bound ? Number(bound.slice(bound.lastIndexOf(':') + 1)) : plain ? config.ports.http : config.ports.https;
-  };
-  const bracket = (h: string) => (h.includes(':') ? `[${h}]` : h);
-  return new PeeringEndpoint(deps, {
-    tracker: new PeeringTracker(deps.clock), enabled: peeringEnabled(config),
-    holders: {
-      self: () => ({ Node: config.nodeName, Lease: selfLease() }),
-      live: (node, lease) => servers().some((s) => s.Node === node && s.Lease === lease),
-    },
-    serverAddresses: () => {
-      const others = servers().filter((s) => s.Node !== config.nodeName).map((s) => s.Address.slice(0, s.Address.lastIndexOf(':')).replace(/^\[(.*)\]$/, '$1'));
-      return [...new Set([config.advertiseAddr, ...others])].map((h) => `${bracket(h)}:${port()}`);
-    },
-    caPems: () => (plain ? null : hooks.tls?.manualCaPems() ?? null),
-    exchange: (p, secret) => exchangeSecret(p, secret, deps.clock),
-  });
-}
-
 /** The web UI's reads (answered here) and the UI itself with its metrics proxy. */
 function uiParts(config: RuntimeConfig, deps: EndpointDeps, reqCfg: RequestConfig, logger: Logger, live?: UiSettings): Pick<RouteHandlers, 'internalUi' | 'ui'> {
   const { ui, metricsProxy } = agentUi(config, reqCfg, logger, live);
   const endpoint = new InternalUiEndpoint(deps, { domain: config.domain, altDomain: config.altDomain });
   return { internalUi: { ...internalUiHandlers(endpoint, reqCfg), metricsProxy }, ui };
-}
-
-/** The agent's peering.enabled (Consul's default: true). */
-function peeringEnabled(config: RuntimeConfig): boolean {
-  return (config.raw.peering as { enabled?: unknown } | undefined)?.enabled !== false;
-}
-
-/** Consul's acl.enable_key_list_policy: `keys`/`recurse` then need `list` on the prefix. */
-function keyListPolicy(config: RuntimeConfig): boolean {
-  const acl = config.raw.acl as Record<string, unknown> | undefined;
-  return acl?.enable_key_list_policy === true;
-}
-
-/** Builds the ACL endpoints over one resolver. */
-function aclEndpoints(
-  deps: EndpointDeps, config: RuntimeConfig, agentRecovery: () => string, replication: () => ACLReplicationStatus | undefined,
-): AclEndpoints {
-  const resolver = new AclResolver(deps, {
-    enabled: config.acl.enabled, defaultPolicy: config.acl.defaultPolicy, datacenter: config.datacenter,
-    nodeName: config.nodeName, agentRecovery,
-  });
-  return {
-    resolver, tokens: new AclTokenEndpoint(deps, resolver), policies: new AclPolicyEndpoint(deps, resolver),
-    auth: new AclAuthEndpoint(deps, resolver, { primary: !isSecondary(config) }), misc: new AclMiscEndpoint(deps, resolver, replication),
-    explain: new AclExplainEndpoint(resolver),
-  };
-}
-
-/** Consul's consul.kvs.apply: the time a KV write takes on the server. */
-function kvsApplyTimer(telemetry: Telemetry): (ms: number) => void {
-  return telemetry.timer('kvs.apply', 'Measures the time it takes to complete an update to the KV store.');
 }
 
 /** telemetry.prometheus_retention_time in ms (0 when unset), read from the merged config. */
@@ -514,18 +342,3 @@ export function localCounts(local: Local): { services: number; checks: number; t
   return { services: local.state.services().length, checks: checks.length, ttlChecks: checks.filter((c) => c.Type === 'ttl').length };
 }
 
-/** The agent's leaf certificates on a server: roots read and watched in the replica, signed by this server. */
-function serverLeafCerts(
-  endpoints: Endpoints, config: RuntimeConfig, clock: Clock, random: () => number, logger: Logger, resolve: (secret: string) => AclIdentity | undefined,
-): LeafCertManager {
-  const read = (minIndex: number, waitMs: number, signal?: AbortSignal) => endpoints.ca.roots({ minIndex, waitMs, consistency: 'default', token: '', signal });
-  return new LeafCertManager({
-    datacenter: config.datacenter, clock, random, logger,
-    roots: async () => (await read(0, 0)).value,
-    watchRoots: async (index, signal) => {
-      const { value, meta } = await read(index, config.maxQueryTime, signal);
-      return { value, index: meta.index };
-    },
-    sign: (csr, token) => endpoints.connectSign.sign({ Datacenter: config.datacenter, CSR: csr }, resolve(token)),
-  });
-}
