@@ -74,7 +74,7 @@ export class UnaryKv {
         pool.authenticator.invalidateMetadata();
         return this.call<T>(method, req);
       }
-    })) as Promise<T>;
+    }, this.#order)) as Promise<T>;
   }
 
   #send<T>(client: Record<string, UnaryMethod>, method: string, req: unknown, md: Metadata): Promise<T> {
