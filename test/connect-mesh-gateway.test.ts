@@ -5,6 +5,7 @@
 // passes dc2's gateway (routed to dc1's by the SNI's datacenter) and then dc1's (routed to api's
 // sidecar); with mode remote it passes dc1's gateway only; the gateways' counters show which.
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import net from 'node:net';
 import { after, before, test } from 'node:test';
 import { connectEnvoyCommand, runConnectEnvoy } from '../src/cli/connect-envoy.ts';
@@ -25,6 +26,8 @@ const runs: Promise<number>[] = [];
 const gateways = new Map<string, MeshRunning>();
 let upLocal = 0;
 let upRemote = 0;
+let upHttp = 0;
+const httpServers: http.Server[] = [];
 
 /** Runs `connect envoy -gateway mesh -register` against `p`'s agent; resolves once the gateway listens. */
 function meshGateway(p: Proc, port: number): Promise<MeshRunning> {
@@ -50,6 +53,7 @@ after(async () => {
   for (const s of stops) s();
   await Promise.allSettled(runs);
   for (const r of rigs) await r.close();
+  for (const h of httpServers) h.close();
 });
 
 before(async () => {
@@ -69,14 +73,21 @@ before(async () => {
   rigs.push(one, two);
   const echo = await one.echo('api');
   await one.proxy(['-service', 'api', '-service-addr', `127.0.0.1:${echo}`, '-listen', `127.0.0.1:${await freePort()}`, '-register']);
-  [upLocal, upRemote] = [await freePort(), await freePort()];
+  // An HTTP service in dc1 for the L7 path (its sidecar is L4; the caller's upstream speaks http).
+  const web = http.createServer((req, res) => res.end(`hapi:${req.url}`));
+  httpServers.push(web);
+  await new Promise<void>((r) => web.listen(0, '127.0.0.1', () => r()));
+  await one.proxy(['-service', 'hapi', '-service-addr', `127.0.0.1:${(web.address() as net.AddressInfo).port}`, '-listen', `127.0.0.1:${await freePort()}`, '-register']);
+  [upLocal, upRemote, upHttp] = [await freePort(), await freePort(), await freePort()];
   // One caller per mode (Consul refuses two upstreams of one proxy to the same service).
-  for (const [name, port, mode] of [['web', upLocal, 'local'], ['web-r', upRemote, 'remote']] as const) {
+  for (const [name, port, mode, dest] of [['web', upLocal, 'local', 'api'], ['web-r', upRemote, 'remote', 'api'], ['web-h', upHttp, 'local', 'hapi']] as const) {
     const reg = await call(dc2, 'PUT', '/v1/agent/service/register', {
       Kind: 'connect-proxy', Name: `${name}-sidecar-proxy`, ID: `${name}-sidecar-proxy`, Address: '127.0.0.1', Port: await freePort(),
       Proxy: {
         DestinationServiceName: name, DestinationServiceID: name, LocalServiceAddress: '127.0.0.1', LocalServicePort: 8080,
-        Upstreams: [{ DestinationName: 'api', Datacenter: 'dc1', LocalBindPort: port, MeshGateway: { Mode: mode } }],
+        Upstreams: [{
+          DestinationName: dest, Datacenter: 'dc1', LocalBindPort: port, MeshGateway: { Mode: mode }, ...(dest === 'hapi' ? { Config: { protocol: 'http' } } : {}),
+        }],
       },
     });
     assert.equal(reg.status, 200, reg.text);
@@ -111,4 +122,15 @@ test('mode remote: bytes from dc2 reach dc1\'s api through dc1\'s gateway only',
   assert.equal(await through(upRemote, 'again'), 'api:again');
   assert.equal(g1.local, l1 + 1, 'one more connection through dc1\'s gateway');
   assert.equal(g2.accepted, a2, 'dc2\'s gateway saw none');
+});
+
+test('the L7 path (an http upstream) goes through the gateways too, naming the target by SNI on its pooled connections', async () => {
+  const g2 = gateways.get('dc2')!.gateway.stats;
+  const r2 = g2.remote;
+  const body = await until('hapi through the gateways over the L7 path', 60_000, async () => {
+    const res = await fetch(`http://127.0.0.1:${upHttp}/x`).catch(() => null);
+    return res?.status === 200 ? res.text() : undefined;
+  }, POLL);
+  assert.equal(body, 'hapi:/x');
+  assert.ok(g2.remote > r2, 'dc2\'s gateway forwarded the pool\'s connection to dc1\'s');
 });

@@ -8,7 +8,7 @@ import type { CompiledDiscoveryChain, DiscoveryTarget } from '../discovery-chain
 import { watchRetryMs } from './backoff.ts';
 import type { UpstreamConfig } from './config.ts';
 import type { BalanceState } from './l7-balance.ts';
-import { TargetInstances } from './l7-targets.ts';
+import { TargetInstances, type GatewayVia } from './l7-targets.ts';
 
 const WAIT = '10m';
 
@@ -27,6 +27,8 @@ export class ChainWatch {
   #client: ConsulClient;
   #upstream: UpstreamConfig;
   #trustDomain: () => string;
+  #localDc: () => string;
+  #localDcKnown: Promise<unknown>;
   #log: Logger;
   #abort = new AbortController();
   #chain: CompiledDiscoveryChain | undefined;
@@ -37,8 +39,17 @@ export class ChainWatch {
   /** Called after each new chain is in place. */
   onChange: (() => void) | undefined;
 
-  constructor(client: ConsulClient, upstream: UpstreamConfig, trustDomain: () => string, log: Logger) {
+  /**
+   * `localDc` (the proxy's datacenter, known once `localDcKnown` resolves: the chain is read after)
+   * tells which targets are in another one, for the mesh gateway modes.
+   */
+  constructor(
+    client: ConsulClient, upstream: UpstreamConfig, trustDomain: () => string, log: Logger,
+    localDc: () => string = () => '', localDcKnown: Promise<unknown> = Promise.resolve(),
+  ) {
     this.#client = client;
+    this.#localDc = localDc;
+    this.#localDcKnown = localDcKnown;
     this.#trustDomain = trustDomain;
     this.#upstream = upstream;
     this.#log = log;
@@ -130,7 +141,7 @@ export class ChainWatch {
    */
   #syncTargets(): void {
     const wanted = new Map<string, string>();
-    if (this.isL7) for (const [id, t] of Object.entries(this.#chain?.Targets ?? {})) wanted.set(id, JSON.stringify([t.Subset ?? {}, t.ConnectTimeout ?? '']));
+    if (this.isL7) for (const [id, t] of Object.entries(this.#chain?.Targets ?? {})) wanted.set(id, JSON.stringify([t.Subset ?? {}, t.ConnectTimeout ?? '', this.#via(t) ?? '']));
     for (const [id, t] of this.#targets) {
       if (wanted.get(id) === t.key) continue;
       // Requests already sent to it finish; new ones go where the new chain says.
@@ -139,16 +150,29 @@ export class ChainWatch {
     }
     for (const [id, key] of wanted) {
       if (this.#targets.has(id)) continue;
-      const instances = new TargetInstances(this.#client, this.#chain!.Targets![id], this.#trustDomain, this.#log);
+      const target = this.#chain!.Targets![id];
+      const instances = new TargetInstances(this.#client, target, this.#trustDomain, this.#log, this.#via(target));
       instances.start();
       this.#targets.set(id, { key, instances });
     }
+  }
+
+  /**
+   * The mesh gateway a target in another datacenter is reached through: the upstream's mode, else
+   * the target's from the chain (service-defaults, proxy-defaults), as Consul's override ranks them.
+   */
+  #via(t: DiscoveryTarget): GatewayVia | undefined {
+    const local = this.#localDc();
+    if (!local || !t.Datacenter || t.Datacenter === local || t.External) return undefined;
+    const mode = this.#upstream.MeshGatewayMode || t.MeshGateway?.Mode || '';
+    return mode === 'local' || mode === 'remote' ? mode : undefined;
   }
 
   async #watch(): Promise<void> {
     let index = 0;
     let failures = 0;
     const signal = this.#abort.signal;
+    await Promise.race([this.#localDcKnown.catch(() => undefined), new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))]);
     while (!signal.aborted) {
       try {
         const res = await this.#read(index);

@@ -65,6 +65,8 @@ export interface AttemptSpec {
   signal: AbortSignal;
   /** Bounds a new connection's TCP and TLS handshakes (the target's ConnectTimeout). */
   connectTimeoutMs: number;
+  /** The target's SNI, which mesh and terminating gateways route by. */
+  servername?: string;
 }
 
 /** Sends one attempt; never rejects. */
@@ -83,6 +85,7 @@ export function attempt(spec: AttemptSpec): Promise<Attempt> {
     const options = {
       agent: spec.agent, host: spec.to.host, port: spec.to.port, method: spec.method, path: spec.path,
       headers: spec.headers, secureContext: spec.secureContext, noDelay: true, signal: spec.signal,
+      ...(spec.servername ? { servername: spec.servername } : {}),
     } as https.RequestOptions & tls.ConnectionOptions;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let req: http.ClientRequest;

@@ -38,9 +38,12 @@ export class H2Sessions {
   /** The TLS context each session was made with. */
   #contexts = new WeakMap<http2.ClientHttp2Session, tls.SecureContext>();
   #check: (host: string, cert: PeerCertificate) => Error | undefined;
+  #servername: string;
 
-  constructor(check: (host: string, cert: PeerCertificate) => Error | undefined) {
+  /** `servername`: the target's SNI, sent on every connection (mesh and terminating gateways route by it). */
+  constructor(check: (host: string, cert: PeerCertificate) => Error | undefined, servername = '') {
     this.#check = check;
+    this.#servername = servername;
   }
 
   /**
@@ -56,7 +59,9 @@ export class H2Sessions {
       open.close();
     }
     const s = http2.connect(`https://${key}`, {
-      createConnection: () => tls.connect({ host: to.host, port: to.port, secureContext, checkServerIdentity: this.#check, noDelay: true } as tls.ConnectionOptions),
+      createConnection: () => tls.connect({
+        host: to.host, port: to.port, secureContext, checkServerIdentity: this.#check, noDelay: true, ...(this.#servername ? { servername: this.#servername } : {}),
+      } as tls.ConnectionOptions),
     });
     this.#sessions.set(key, s);
     this.#contexts.set(s, secureContext);

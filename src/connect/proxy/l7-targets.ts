@@ -9,6 +9,7 @@ import { parseGoDuration } from '../../duration.ts';
 import type { Logger } from '../../log.ts';
 import type { DiscoveryTarget } from '../discovery-chain/index.ts';
 import type { ConnectServiceEntry } from './agent-calls.ts';
+import { meshGateways } from '../gateway/mesh-endpoints.ts';
 import { serviceUri } from '../spiffe.ts';
 import { watchRetryMs } from './backoff.ts';
 import { balanceState } from './l7-balance.ts';
@@ -16,6 +17,11 @@ import { H2Sessions } from './l7-h2.ts';
 import { serverIdentityCheck } from './tls-peer.ts';
 
 const WAIT = '10m';
+/** How often the mesh gateways a target is reached through are read again (they are found by a catalog filter, not one blocking query). */
+const GATEWAY_REFRESH_MS = 10_000;
+
+/** A target in another datacenter reached through a mesh gateway: this datacenter's (`local`) or the target's (`remote`). */
+export type GatewayVia = 'local' | 'remote';
 
 /** One target's instances; start() begins the watch, ready() resolves after the first answer (or failure). */
 export class TargetInstances {
@@ -40,15 +46,18 @@ export class TargetInstances {
   #ready: Promise<void>;
   #markReady!: () => void;
   #settled = false;
+  /** Set when the target is reached through mesh gateways: `entries` are then the gateways. */
+  readonly via: GatewayVia | undefined;
 
-  constructor(client: ConsulClient, target: DiscoveryTarget, trustDomain: () => string, log: Logger) {
+  constructor(client: ConsulClient, target: DiscoveryTarget, trustDomain: () => string, log: Logger, via?: GatewayVia) {
     this.target = target;
+    this.via = via;
     const timeout = target.ConnectTimeout ? parseGoDuration(target.ConnectTimeout) : null;
     this.connectTimeoutMs = timeout && timeout > 0 ? timeout : 5_000;
     const id = { namespace: target.Namespace || 'default', datacenter: target.Datacenter, service: target.Service };
     this.certUri = () => serviceUri({ host: trustDomain(), ...id });
     this.#check = (host: string, cert: PeerCertificate) => serverIdentityCheck(this.certUri())(host, cert);
-    this.h2 = new H2Sessions(this.#check);
+    this.h2 = new H2Sessions(this.#check, target.SNI);
     this.#client = client;
     this.#log = log.child({ target: target.ID });
     this.#ready = new Promise((resolve) => {
@@ -81,9 +90,9 @@ export class TargetInstances {
     return this.#settled;
   }
 
-  /** Starts the blocking watch. */
+  /** Starts the blocking watch (or the gateways' refresh). */
   start(): void {
-    void this.#watch();
+    void (this.via ? this.#watchGateways(this.via) : this.#watch());
   }
 
   /** Resolves once the instances have been read once (or the read failed). */
@@ -147,6 +156,28 @@ export class TargetInstances {
       }
     }
   }
+
+  /** Reads the gateways the target is reached through, again every GATEWAY_REFRESH_MS (the last list stays in use when a read fails). */
+  async #watchGateways(via: GatewayVia): Promise<void> {
+    const signal = this.#abort.signal;
+    while (!signal.aborted) {
+      try {
+        const list = await meshGateways(this.#client, via === 'local' ? '' : this.target.Datacenter, via === 'local' ? 'lan' : 'wan', signal);
+        this.#entries = gatewayEntries(list);
+        this.#log.debug({ via, gateways: list.length }, 'target mesh gateways updated');
+      } catch (err) {
+        if (signal.aborted) return;
+        this.#log.error({ error: (err as Error).message }, 'target mesh gateways read failed');
+      }
+      this.#markReady();
+      await sleep(GATEWAY_REFRESH_MS, undefined, { signal }).catch(() => undefined);
+    }
+  }
+}
+
+/** The mesh gateways as instances (their keys, addresses and the SNI the pool sends name the target). */
+function gatewayEntries(list: { host: string; port: number }[]): ConnectServiceEntry[] {
+  return list.map((g) => ({ Node: { Node: 'mesh-gateway', Address: g.host }, Service: { ID: `${g.host}:${g.port}`, Service: 'mesh-gateway', Kind: 'mesh-gateway', Address: g.host, Port: g.port } }));
 }
 
 /** Stops `agent` keeping connections: idle ones close now, busy ones once their answer is done. */

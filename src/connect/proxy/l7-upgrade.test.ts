@@ -59,7 +59,7 @@ before(async () => {
       chain, isL7: true,
       pick: async (_t: unknown, _r: unknown, _w: unknown, choose?: (keys: string[], state: unknown) => number) => {
         chosen.push(choose ? choose(['n/api-1', 'n/api-2'], { next: 0, inflight: new Map() }) : -1);
-        return { to: { host: '127.0.0.1', port }, key: 'n/api', instances: { certUri: () => 'spiffe://t/ns/default/dc/dc1/svc/api', connectTimeoutMs: 1234 } };
+        return { to: { host: '127.0.0.1', port }, key: 'n/api', instances: { certUri: () => 'spiffe://t/ns/default/dc/dc1/svc/api', connectTimeoutMs: 1234, target: { SNI: 'api.default.dc1.internal.t' } } };
       },
     },
     random: () => 0, connectTimeoutMs: 5_000, log: silentLogger(),

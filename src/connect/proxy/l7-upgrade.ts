@@ -98,7 +98,7 @@ export async function proxyUpgrade(d: UpgradeDeps, req: http.IncomingMessage, so
   }
   let upstream: net.Socket;
   try {
-    upstream = await d.svc.dial({ ...picked.to, certUri: picked.instances.certUri() }, picked.instances.connectTimeoutMs);
+    upstream = await d.svc.dial({ ...picked.to, certUri: picked.instances.certUri(), ...(picked.instances.target.SNI ? { sni: picked.instances.target.SNI } : {}) }, picked.instances.connectTimeoutMs);
   } catch (err) {
     d.log.debug({ error: (err as Error).message, host: picked.to.host, port: picked.to.port }, 'upgrade dial failed');
     return refuse(socket, '503 Service Unavailable', 'upstream connect error or disconnect/reset before headers. reset reason: connection failure');

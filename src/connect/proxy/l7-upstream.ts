@@ -174,7 +174,7 @@ async function send(
     const a = await attempt({
       agent: picked.instances.pool(secureContext), to: picked.to, secureContext, method: req.method ?? 'GET',
       path: out.path, headers: out.headers, body: payload, deadline, signal: gone.signal,
-      connectTimeoutMs: picked.instances.connectTimeoutMs,
+      connectTimeoutMs: picked.instances.connectTimeoutMs, servername: picked.instances.target.SNI,
     });
     if (a.kind !== 'response' || gone.signal.aborted) release();
     else res.once('close', release);

@@ -91,7 +91,8 @@ export class Proxy {
   /** The L7 path of a service upstream, used while its discovery chain's protocol is http; prepared queries stay L4. */
   #l7(u: UpstreamConfig, log: Logger): L7Handoff | undefined {
     if (u.DestinationType !== 'service') return undefined;
-    const chain = new ChainWatch(this.#deps.client, u, () => this.service.caRoots?.TrustDomain ?? '', log);
+    const chain = new ChainWatch(this.#deps.client, u, () => this.service.caRoots?.TrustDomain ?? '', log,
+      () => parseServiceUri(this.service.leafCert?.ServiceURI ?? '')?.datacenter ?? '', this.service.ready());
     return l7Upstream({ svc: this.service, chain, random: this.#deps.random ?? Math.random, connectTimeoutMs: u.ConnectTimeoutMs, log });
   }
 
