@@ -297,6 +297,20 @@ describe('DNS health filtering', () => {
     assert.deepEqual(await resolverFor(port(main)).resolve4('dbx.connect.consul'), ['10.6.0.1']);
   });
 
+  test('<service>.connect answers the terminating gateways linking the service after its proxies (a service only the gateway reaches too)', async () => {
+    await register(main, { Node: 'g1', Address: '10.6.0.9', Service: { ID: 'tgw-1', Service: 'tgw', Kind: 'terminating-gateway', Port: 8443 } });
+    assert.equal((await dig(port(main), 'extdb.connect.consul', 'SRV')).status, 'NXDOMAIN');
+    const put = await fetch(`http://${main.httpAddr}/v1/config`, { method: 'PUT', body: JSON.stringify({ Kind: 'terminating-gateway', Name: 'tgw', Services: [{ Name: 'extdb' }, { Name: 'dbx' }] }) });
+    assert.equal(put.status, 200);
+    const ext = await dig(port(main), 'extdb.connect.consul', 'SRV');
+    assert.deepEqual(ext.answer.map((x) => x.slice(4).join(' ')), ['1 1 8443 g1.node.dc1.consul.']);
+    const both = await dig(port(main), 'dbx.connect.consul', 'SRV');
+    assert.deepEqual(both.answer.map((x) => x.slice(4).join(' ')).sort(), ['1 1 21000 p1.node.dc1.consul.', '1 1 8443 g1.node.dc1.consul.']);
+    await fetch(`http://${main.httpAddr}/v1/config/terminating-gateway/tgw`, { method: 'DELETE' });
+    assert.equal((await dig(port(main), 'extdb.connect.consul', 'SRV')).status, 'NXDOMAIN');
+    assert.deepEqual((await dig(port(main), 'dbx.connect.consul', 'SRV')).answer.map((x) => x.slice(4).join(' ')), ['1 1 21000 p1.node.dc1.consul.']);
+  });
+
   test('SRV weight is Weights.Warning while a check warns', async () => {
     await register(main, { Node: 'n1', Address: '10.0.0.1', Check: { CheckID: 'w', Name: 'w', ServiceID: 'web1', Status: 'warning' } });
     const r = await dig(port(main), 'v1.web.service.consul', 'SRV');

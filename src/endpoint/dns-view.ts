@@ -8,6 +8,9 @@ import { foldName, type Replica } from '../state/index.ts';
 import type { Node, NodeService } from '../api/catalog-types.ts';
 import type { AclIdentity } from './acl-resolver.ts';
 import { ingressGateways } from './gateway-services.ts';
+import { terminatingGatewaysFor } from './terminating-links.ts';
+
+const TERMINATING = 'terminating-gateway';
 
 /** How DNS queries are authorized when ACLs are on. */
 export interface DnsAcl {
@@ -95,12 +98,27 @@ export class DnsView {
   instances(name: string, opts: { connect?: boolean; onlyPassing?: boolean; tag?: string } = {}): DnsInstance[] {
     const actual = this.#serviceName(name, opts.connect === true);
     if (actual === undefined) return [];
-    const all = this.#cached(actual, opts.connect === true);
+    const own = this.#cached(actual, opts.connect === true);
+    // A service linked to terminating gateways is reached through them too (Consul's connect
+    // lookup reads the same health/connect answer, gateways appended).
+    const all = opts.connect ? this.#withGateways(actual, own) : own;
     const tag = opts.tag?.toLowerCase();
     const authz = this.#authz();
     return all.filter((i) => i.status !== 'critical' && (!opts.onlyPassing || i.allPassing)
       && (!tag || (i.service.Tags ?? []).some((t) => t.toLowerCase() === tag))
       && this.#serviceReadable(authz, i.service.Service) && this.#nodeReadable(authz, i.node.Node));
+  }
+
+  // `own` followed by the instances of the terminating gateways linking the service; nothing more
+  // to do while there is no terminating-gateway entry.
+  #withGateways(key: string, own: DnsInstance[]): DnsInstance[] {
+    const entries = this.#replica.configEntries;
+    if (entries.count(TERMINATING) === 0) return own;
+    const gateways = terminatingGatewaysFor(this.#replica.catalog, entries, key);
+    if (gateways.length === 0) return own;
+    const out = [...own];
+    for (const gw of gateways) for (const i of this.#cached(foldName(gw), false)) if (i.service.Kind === TERMINATING) out.push(i);
+    return out;
   }
 
   /**
@@ -158,13 +176,26 @@ export class DnsView {
       this.#stampAcl = acl;
       this.#aclChanges++;
     }
-    return this.#replica.catalog.generation + this.#aclChanges;
+    // Terminating-gateway entries change mesh (connect) answers too; the kind's index only grows.
+    return this.#replica.catalog.generation + this.#aclChanges + this.#replica.configEntries.kindIndex(TERMINATING);
   }
 
   /** The index of a service key: it moves whenever that service's instances, checks or nodes change (0 when unknown). */
   version(key: string): number {
-    const index = this.#replica.catalog.serviceIndex.get(key) ?? 0;
+    let index = this.#replica.catalog.serviceIndex.get(key) ?? 0;
+    if (key.startsWith('connect:')) index = Math.max(index, this.#gatewaysIndex(key.slice('connect:'.length)));
     return index === 0 ? 0 : index + this.#aclGeneration();
+  }
+
+  // The highest index of what the terminating gateways of a service's mesh view depend on: the
+  // entries, the service's own instances (a wildcard link follows them) and the gateways' instances.
+  #gatewaysIndex(key: string): number {
+    const entries = this.#replica.configEntries;
+    if (entries.count(TERMINATING) === 0) return 0;
+    const cat = this.#replica.catalog;
+    let index = Math.max(entries.kindIndex(TERMINATING), cat.serviceIndex.get(key) ?? 0);
+    for (const gw of terminatingGatewaysFor(cat, entries, key)) index = Math.max(index, cat.serviceIndex.get(foldName(gw)) ?? 0);
+    return index;
   }
 
   // The catalog's folded key of a known service name. A service the DNS token may not read
@@ -172,11 +203,16 @@ export class DnsView {
   #serviceName(name: string, connect: boolean): string | undefined {
     const cat = this.#replica.catalog;
     const key = foldName(name);
-    if (!(connect ? cat.byConnect : cat.byName).has(key)) return undefined;
+    if (!(connect ? cat.byConnect : cat.byName).has(key) && !(connect && this.#linkedToGateway(key))) return undefined;
     const authz = this.#authz();
     if (!authz) return key;
     const spellings = connect ? [name] : cat.serviceTags(key).map(([n]) => n);
     return spellings.some((n) => this.#serviceReadable(authz, n)) ? key : undefined;
+  }
+
+  #linkedToGateway(key: string): boolean {
+    const entries = this.#replica.configEntries;
+    return entries.count(TERMINATING) > 0 && terminatingGatewaysFor(this.#replica.catalog, entries, key).length > 0;
   }
 
   #cached(name: string, connect: boolean): DnsInstance[] {
