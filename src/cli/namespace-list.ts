@@ -4,8 +4,8 @@
 import { namespaceList } from '../api/namespaces.ts';
 import { runWithClient } from './client-command.ts';
 import { HTTP_FLAGS } from './http-flags.ts';
-import { ui, type CliIO, type Command } from './io.ts';
-import { FORMAT_FLAG, INVALID_FORMAT, PARTITION_FLAG, formatNamespaceList, formatOf, partitionOption, showMetaFlag } from './namespace.ts';
+import type { CliIO, Command } from './io.ts';
+import { FORMAT_FLAG, PARTITION_FLAG, formatNamespaceList, listCommand, partitionOption, showMetaFlag } from './namespace.ts';
 
 /** The `namespace list` command. */
 export const namespaceListCommand: Command = {
@@ -23,17 +23,6 @@ Usage: proconsul namespace list [options]
     $ proconsul namespace list
 `,
   async run(args: string[], io: CliIO): Promise<number> {
-    return runWithClient(this.flags, args, io, async (client, flags) => {
-      const format = formatOf(flags);
-      if (!format) {
-        ui(io).error(INVALID_FORMAT);
-        return 1;
-      }
-      const list = await namespaceList(client, partitionOption(flags)).catch((err: Error) => {
-        throw new Error(`Failed to list namespaces: ${err.message}`);
-      });
-      ui(io).info(formatNamespaceList(list, format, !!flags.values.meta));
-      return 0;
-    }, (err) => err.message);
+    return runWithClient(this.flags, args, io, (client, flags) => listCommand(io, flags, 'namespaces', !!flags.values.meta, () => namespaceList(client, partitionOption(flags)), formatNamespaceList), (err) => err.message);
   },
 };

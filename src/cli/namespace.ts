@@ -7,7 +7,7 @@ import { goFileError } from '../api/errors.ts';
 import { parseText } from '../agent/config/index.ts';
 import type { ACLLink, Namespace } from '../api/namespaces.ts';
 import type { FlagDef, ParsedFlags } from './flags.ts';
-import { RUN_RESULT_HELP, readAll, type Command } from './io.ts';
+import { RUN_RESULT_HELP, readAll, ui, type CliIO, type Command } from './io.ts';
 import { HTTP_FLAGS } from './http-flags.ts';
 
 /** The -format values (pretty first, as Consul's namespace commands list them). */
@@ -45,6 +45,53 @@ export const INVALID_FORMAT = `Invalid format, valid formats are {${NAMESPACE_FO
 export function partitionOption(flags: ParsedFlags): { partition?: string } {
   const p = String(flags.values.partition ?? '');
   return p ? { partition: p } : {};
+}
+
+/**
+ * The body of `namespace read` and `partition read`: exactly one name argument, a checked -format,
+ * then the object printed (with raft indexes under -meta), or Consul's not-found text (exit 1).
+ */
+export async function readOneCommand<T>(
+  io: CliIO, flags: ParsedFlags, what: 'namespace' | 'partition',
+  read: (name: string) => Promise<T | null>, format: (v: T, format: string, showMeta: boolean) => string,
+): Promise<number> {
+  const out = ui(io);
+  if (flags.args.length !== 1) {
+    out.error(flags.args.length === 0 ? `Must specify the ${what} name` : `Too many arguments (expected 1, got ${flags.args.length})`);
+    return 1;
+  }
+  const fmt = formatOf(flags);
+  if (!fmt) {
+    out.error(INVALID_FORMAT);
+    return 1;
+  }
+  const name = flags.args[0];
+  const v = await read(name).catch((err: Error) => {
+    throw new Error(`Failed to read ${what} ${name}: ${err.message}`);
+  });
+  if (!v) {
+    out.error(`${what === 'namespace' ? 'Namespace' : 'Partition'} not found: ${name}`);
+    return 1;
+  }
+  out.info(format(v, fmt, !!flags.values.meta));
+  return 0;
+}
+
+/** The body of `namespace list` and `partition list`: a checked -format, then the whole list printed. */
+export async function listCommand<T>(
+  io: CliIO, flags: ParsedFlags, what: 'namespaces' | 'partitions', showMeta: boolean,
+  list: () => Promise<T[]>, format: (list: T[], format: string, showMeta: boolean) => string,
+): Promise<number> {
+  const fmt = formatOf(flags);
+  if (!fmt) {
+    ui(io).error(INVALID_FORMAT);
+    return 1;
+  }
+  const all = await list().catch((err: Error) => {
+    throw new Error(`Failed to list ${what}: ${err.message}`);
+  });
+  ui(io).info(format(all, fmt, showMeta));
+  return 0;
 }
 
 /**
