@@ -46,3 +46,20 @@ export async function meshGateways(c: ConsulClient, dc: string, which: 'lan' | '
 export async function localServiceEndpoints(c: ConsulClient, service: string, signal?: AbortSignal): Promise<Endpoint[]> {
   return (await healthConnect(c, service, '', signal)).map((e) => ({ host: e.Service.Address || e.Node.Address, port: e.Service.Port }));
 }
+
+/**
+ * The passing mesh-capable instances of a subset of a local service (its service-resolver's
+ * `Subsets[subset].Filter`); null when the resolver defines no such subset (Consul has no cluster
+ * for it).
+ */
+export async function localSubsetEndpoints(c: ConsulClient, service: string, subset: string, signal?: AbortSignal): Promise<Endpoint[] | null> {
+  const res = await c.request({ method: 'GET', path: `/v1/config/service-resolver/${encodeURIComponent(service)}`, accept: [404], options: { signal } });
+  if (res.status === 404) return null;
+  const entry = JSON.parse(res.body.toString('utf8')) as { Subsets?: Record<string, { Filter?: string }> };
+  const def = Object.entries(entry.Subsets ?? {}).find(([name]) => name.toLowerCase() === subset.toLowerCase())?.[1];
+  if (!def) return null;
+  const found = await c.json<{ Node: { Address: string }; Service: { Address: string; Port: number } }[] | null>({
+    method: 'GET', path: `/v1/health/connect/${encodeURIComponent(service)}`, query: { passing: true, ...(def.Filter ? { filter: def.Filter } : {}) }, options: { signal },
+  });
+  return (found.data ?? []).map((e) => ({ host: e.Service.Address || e.Node.Address, port: e.Service.Port }));
+}

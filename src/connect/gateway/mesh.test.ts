@@ -35,12 +35,19 @@ after(() => { local.server.close(); remote.server.close(); });
 function fakeClient(): ConsulClient {
   const ok = (data: unknown) => Promise.resolve({ data, meta: { index: 1 } });
   return {
+    request: (spec: RequestSpec) => {
+      if (spec.path === '/v1/config/service-resolver/db') return Promise.resolve({ status: 200, body: Buffer.from(JSON.stringify({ Subsets: { v2: { Filter: 'Service.Meta.version == 2' } } })) });
+      return Promise.resolve({ status: 404, body: Buffer.from('') });
+    },
     json: (spec: RequestSpec) => {
       const dc = spec.options?.datacenter ?? '';
       if (spec.path === '/v1/agent/self') return ok({ Config: { Datacenter: 'dc1' } });
       if (spec.path === '/v1/agent/connect/ca/roots') {
         if (spec.options?.index) return new Promise((_r, reject) => spec.options?.signal?.addEventListener('abort', () => reject(new Error('aborted'))));
         return ok({ TrustDomain: TD, ActiveRootID: '', Roots: [] });
+      }
+      if (spec.path === '/v1/health/connect/db' && !dc && spec.query?.filter) {
+        return spec.query.filter === 'Service.Meta.version == 2' ? ok([{ Node: { Address: '127.0.0.1' }, Service: { Address: '127.0.0.1', Port: local.port } }]) : ok([]);
       }
       if (spec.path === '/v1/health/connect/db' && !dc) return ok([{ Node: { Node: 'n1', Address: '127.0.0.1' }, Service: { ID: 'db-sidecar', Service: 'db-sidecar-proxy', Kind: 'connect-proxy', Address: '', Port: local.port } }]);
       if (spec.path === '/v1/health/connect/none') return ok([]);
@@ -90,7 +97,10 @@ test('the mesh gateway splices a local service to its sidecar and another datace
     assert.equal(await through(port, `db.default.dc2.internal.${TD}`), 'dc2-gateway');
     assert.equal(await through(port, `none.default.dc1.internal.${TD}`), '', 'no instance: closed');
     assert.equal(await through(port, 'db.default.dc1.internal.other.consul'), '', 'unknown trust domain: closed');
-    assert.deepEqual(gw.stats, { accepted: 4, local: 1, remote: 1, rejected: 2 });
+    assert.equal(await through(port, `v2.db.default.dc1.internal.${TD}`), 'local-instance', 'a subset by its resolver filter');
+    assert.equal(await through(port, `v9.db.default.dc1.internal.${TD}`), '', 'a subset the resolver does not define: closed');
+    assert.equal(await through(port, `v2.none.default.dc1.internal.${TD}`), '', 'no resolver: closed');
+    assert.deepEqual(gw.stats, { accepted: 7, local: 2, remote: 1, rejected: 4 });
   } finally {
     await gw.close();
   }

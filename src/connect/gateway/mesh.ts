@@ -12,7 +12,7 @@ import type { Logger } from '../../log.ts';
 import { roots as readRoots } from '../proxy/agent-calls.ts';
 import { listen, splice } from '../proxy/listener.ts';
 import { blockingWatch } from './watch.ts';
-import { localServiceEndpoints, meshGateways, type Endpoint } from './mesh-endpoints.ts';
+import { localServiceEndpoints, localSubsetEndpoints, meshGateways, type Endpoint } from './mesh-endpoints.ts';
 import { peekSni } from './sni.ts';
 
 /** Where an SNI goes: a service of the gateway's datacenter, or another datacenter's gateways. */
@@ -153,14 +153,16 @@ export class MeshGateway {
   async #route(src: net.Socket, sni: string, hello: Buffer): Promise<void> {
     const route = this.#trustDomain ? meshRoute(sni, this.#dc, this.#trustDomain) : null;
     if (!route) return this.#reject(src, 'no route for the server name', { sni });
-    let endpoints: Endpoint[];
+    let endpoints: Endpoint[] | null;
     try {
-      endpoints = 'local' in route
-        ? await localServiceEndpoints(this.#o.client, route.local.service, this.#abort.signal)
-        : await meshGateways(this.#o.client, route.remoteDc, 'wan', this.#abort.signal);
+      const signal = this.#abort.signal;
+      endpoints = 'remoteDc' in route ? await meshGateways(this.#o.client, route.remoteDc, 'wan', signal)
+        : route.local.subset ? await localSubsetEndpoints(this.#o.client, route.local.service, route.local.subset, signal)
+          : await localServiceEndpoints(this.#o.client, route.local.service, signal);
     } catch (err) {
       return this.#reject(src, `failed to look up endpoints: ${(err as Error).message}`, { sni });
     }
+    if (!endpoints) return this.#reject(src, 'no such subset', { sni });
     if (endpoints.length === 0) return this.#reject(src, 'no healthy endpoints', { sni });
     const target = endpoints[Math.floor((this.#o.random ?? Math.random)() * endpoints.length)];
     let dst: net.Socket;
