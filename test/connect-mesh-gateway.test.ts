@@ -27,6 +27,7 @@ const gateways = new Map<string, MeshRunning>();
 let upLocal = 0;
 let upRemote = 0;
 let upHttp = 0;
+let upDefaults = 0;
 const httpServers: http.Server[] = [];
 
 /** Runs `connect envoy -gateway mesh -register` against `p`'s agent; resolves once the gateway listens. */
@@ -78,7 +79,7 @@ before(async () => {
   httpServers.push(web);
   await new Promise<void>((r) => web.listen(0, '127.0.0.1', () => r()));
   await one.proxy(['-service', 'hapi', '-service-addr', `127.0.0.1:${(web.address() as net.AddressInfo).port}`, '-listen', `127.0.0.1:${await freePort()}`, '-register']);
-  [upLocal, upRemote, upHttp] = [await freePort(), await freePort(), await freePort()];
+  [upLocal, upRemote, upHttp, upDefaults] = [await freePort(), await freePort(), await freePort(), await freePort()];
   // One caller per mode (Consul refuses two upstreams of one proxy to the same service).
   for (const [name, port, mode, dest] of [['web', upLocal, 'local', 'api'], ['web-r', upRemote, 'remote', 'api'], ['web-h', upHttp, 'local', 'hapi']] as const) {
     const reg = await call(dc2, 'PUT', '/v1/agent/service/register', {
@@ -133,4 +134,26 @@ test('the L7 path (an http upstream) goes through the gateways too, naming the t
   }, POLL);
   assert.equal(body, 'hapi:/x');
   assert.ok(g2.remote > r2, 'dc2\'s gateway forwarded the pool\'s connection to dc1\'s');
+});
+
+test('proxy-defaults\' MeshGateway mode applies to an upstream without its own (the agent merges it into a sidecar\'s registration)', async () => {
+  const [, dc2] = procs;
+  const pd = await call(dc2, 'PUT', '/v1/config', { Kind: 'proxy-defaults', Name: 'global', MeshGateway: { Mode: 'remote' } });
+  assert.equal(pd.status, 200, pd.text);
+  const reg = await call(dc2, 'PUT', '/v1/agent/service/register', {
+    Kind: 'connect-proxy', Name: 'web-d-sidecar-proxy', ID: 'web-d-sidecar-proxy', Address: '127.0.0.1', Port: await freePort(),
+    Proxy: { DestinationServiceName: 'web-d', DestinationServiceID: 'web-d', LocalServiceAddress: '127.0.0.1', LocalServicePort: 8080, Upstreams: [{ DestinationName: 'api', Datacenter: 'dc1', LocalBindPort: upDefaults }] },
+  });
+  assert.equal(reg.status, 200, reg.text);
+  await until('the registration to carry the default mode', 30_000, async () => {
+    const svc = await get<{ Proxy: { MeshGateway: { Mode?: string } } }>(dc2, '/v1/agent/service/web-d-sidecar-proxy');
+    return svc?.Proxy.MeshGateway.Mode === 'remote' ? true : undefined;
+  }, POLL);
+  await rigs[1].proxy(['-proxy-id', 'web-d-sidecar-proxy']);
+  const [g1, g2] = [gateways.get('dc1')!.gateway.stats, gateways.get('dc2')!.gateway.stats];
+  await until('api through dc1\'s gateway', 60_000, async () => ((await through(upDefaults, 'pd')) === 'api:pd' ? true : undefined), POLL);
+  const [l1, a2] = [g1.local, g2.accepted];
+  assert.equal(await through(upDefaults, 'pd2'), 'api:pd2');
+  assert.equal(g1.local, l1 + 1, 'through dc1\'s gateway');
+  assert.equal(g2.accepted, a2, 'not through dc2\'s');
 });

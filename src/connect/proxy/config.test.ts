@@ -45,3 +45,16 @@ test('a connect-proxy registration becomes the public listener and upstreams', (
     ['127.0.0.1:9191->service:default/db', 250, 'http'], ['127.0.0.1:9192->service:default/api', 10_000, ''],
   ]);
 });
+
+test('an upstream\'s mesh gateway mode is its own, else the proxy\'s', () => {
+  const svc = {
+    ID: 'web-sidecar-proxy', Service: 'web-sidecar-proxy', Kind: 'connect-proxy', Address: '', Port: 21000,
+    Proxy: {
+      DestinationServiceName: 'web', MeshGateway: { Mode: 'local' },
+      Upstreams: [{ DestinationName: 'a', Datacenter: 'dc2', LocalBindPort: 1, MeshGateway: { Mode: 'remote' } }, { DestinationName: 'b', Datacenter: 'dc2', LocalBindPort: 2, MeshGateway: {} }],
+    },
+  } as unknown as AgentService;
+  assert.deepEqual(configFromProxyService(svc).Upstreams.map((u) => u.MeshGatewayMode), ['remote', 'local']);
+  const none = { ...svc, Proxy: { DestinationServiceName: 'web', Upstreams: [{ DestinationName: 'a', LocalBindPort: 1 }] } } as unknown as AgentService;
+  assert.equal(configFromProxyService(none).Upstreams[0].MeshGatewayMode, '');
+});
