@@ -236,6 +236,14 @@ describe('gateway views and the config CLI', () => {
     assert.deepEqual(woke.body.map((r: { Service: { ID: string } }) => r.Service.ID), ['tg-1']);
   });
 
+  test('a prepared query\'s connect answer appends the terminating gateways linking its service, as health/connect does', async () => {
+    const made = await call('POST', '/v1/query', { Name: 'extq', Service: { Service: 'ext' } });
+    assert.equal(made.status, 200);
+    const ids = (await call('GET', '/v1/query/extq/execute?connect=true')).body.Nodes.map((r: { Service: { ID: string } }) => r.Service.ID);
+    assert.deepEqual(ids, ['tg-1']);
+    assert.deepEqual((await call('GET', '/v1/query/extq/execute')).body.Nodes.map((r: { Service: { ID: string } }) => r.Service.ID), ['ext-1']);
+  });
+
   test('config write/read/list/delete round trip with an HCL file', async () => {
     const { cli } = dev;
     const file = join(dir, 'web.hcl');

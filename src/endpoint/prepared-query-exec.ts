@@ -12,6 +12,7 @@ import type { EndpointDeps } from './deps.ts';
 import type { AclIdentity } from './acl-resolver.ts';
 import { instanceReadable } from './catalog-acl.ts';
 import { sortNear } from './near.ts';
+import { linkedGatewayInstances } from './terminating-links.ts';
 import { shuffle } from '../shuffle.ts';
 
 /** The JSON of an execute answer (Consul's PreparedQueryExecuteResponse without its meta; PeerName set for a peer's results). */
@@ -61,7 +62,9 @@ export function runLocal(deps: EndpointDeps, q: PreparedQueryRecord, connect: bo
   const svc = q.Service;
   const ignore = new Set(svc.IgnoreCheckIDs ?? []);
   const found: CheckServiceNode[] = !peer
-    ? cat.instances(svc.Service, svc.Connect || connect).map((i) => cat.checkServiceNode(i))
+    // A connect answer appends the terminating gateways linking the service, as health/connect does.
+    ? [...cat.instances(svc.Service, svc.Connect || connect), ...(svc.Connect || connect ? linkedGatewayInstances(cat, deps.replica.configEntries, svc.Service) : [])]
+      .map((i) => cat.checkServiceNode(i))
     : svc.Connect || connect ? [] : deps.replica.peerImports.service(peer, svc.Service)?.Nodes ?? [];
   let nodes = found
     .filter((n) => n.Checks.every((c) => ignore.has(c.CheckID) || !(c.Status === 'critical' || (svc.OnlyPassing && c.Status !== 'passing'))));

@@ -49,3 +49,11 @@ export function terminatingGatewayInstances(
   }
   return { index, instances };
 }
+
+/** The instances of the terminating gateways linking `service`, for a one-off read (a prepared query's connect answer). */
+export function linkedGatewayInstances(cat: CatalogTables, entries: ConfigEntriesTable, service: string): { node: Node; service: NodeService }[] {
+  if (entries.count(TERMINATING) === 0) return [];
+  const out: { node: Node; service: NodeService }[] = [];
+  for (const gw of terminatingGatewaysFor(cat, entries, service)) for (const i of cat.instances(gw)) if (i.service.Kind === TERMINATING) out.push(i);
+  return out;
+}

@@ -64,8 +64,8 @@ export async function healthConnect(c: ConsulClient, service: string, datacenter
 }
 
 /** The mesh-capable instances a prepared query answers with (`?connect=true`). */
-export async function queryConnect(c: ConsulClient, query: string, datacenter: string, signal?: AbortSignal): Promise<ConnectServiceEntry[]> {
+export async function queryConnect(c: ConsulClient, query: string, datacenter: string, signal?: AbortSignal): Promise<{ service: string; entries: ConnectServiceEntry[] }> {
   const options: QueryOptions = { signal, ...(datacenter ? { datacenter } : {}) };
-  const res = await c.json<{ Nodes: ConnectServiceEntry[] | null }>({ method: 'GET', path: `/v1/query/${encodeURIComponent(query)}/execute`, query: { connect: true }, options });
-  return res.data.Nodes ?? [];
+  const res = await c.json<{ Service?: string; Nodes: ConnectServiceEntry[] | null }>({ method: 'GET', path: `/v1/query/${encodeURIComponent(query)}/execute`, query: { connect: true }, options });
+  return { service: res.data.Service ?? '', entries: res.data.Nodes ?? [] };
 }

@@ -66,3 +66,9 @@ test('a target in another datacenter goes through a mesh gateway by the mode: lo
     assert.equal(seen.splice(0)[0], `/v1/health/connect/db@${u.Datacenter === 'dc1' ? 'dc1' : 'dc2'}`);
   }
 });
+
+test('a terminating gateway in a prepared query\'s connect answer is dialled for the query\'s service', async () => {
+  const gw = [{ Node: { Node: 'n1', Address: '10.0.0.1', Datacenter: 'dc1' }, Service: { ID: 'tgw', Service: 'tgw', Kind: 'terminating-gateway', Address: '10.0.0.5', Port: 8443 } }];
+  const t = await resolveUpstream(fakeClient(gw, []), upstreamDefaults({ DestinationName: 'dbq', DestinationType: 'prepared_query' }), 'td.consul', 'dc1');
+  assert.deepEqual(t, { host: '10.0.0.5', port: 8443, certUri: 'spiffe://td.consul/ns/default/dc/dc1/svc/db', sni: 'db.default.dc1.internal.td.consul' });
+});

@@ -13,11 +13,12 @@ export async function resolveUpstream(
 ): Promise<DialTarget> {
   const via = gatewayMode(u, localDc);
   if (via) return viaMeshGateway(c, u, via, trustDomain, random, signal);
-  const entries = u.DestinationType === 'prepared_query'
+  // A terminating gateway in the answer stands in for the service asked for: the upstream's, or the prepared query's.
+  const { service, entries } = u.DestinationType === 'prepared_query'
     ? await queryConnect(c, u.DestinationName, u.Datacenter, signal)
-    : await healthConnect(c, u.DestinationName, u.Datacenter, signal);
+    : { service: u.DestinationName, entries: await healthConnect(c, u.DestinationName, u.Datacenter, signal) };
   if (entries.length === 0) throw new Error('no healthy instances found');
-  return dialTargetOf(entries[Math.floor(random() * entries.length)], trustDomain, u.Datacenter || localDc, u.DestinationType === 'service' ? u.DestinationName : undefined);
+  return dialTargetOf(entries[Math.floor(random() * entries.length)], trustDomain, u.Datacenter || localDc, service || undefined);
 }
 
 /**
