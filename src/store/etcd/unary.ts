@@ -6,7 +6,7 @@
 // object with the deadline, through the same pool: the same global and host fault policies
 // (faults.ts, or run-once for one endpoint), the same auth metadata and token refresh, the same
 // typed errors (castGrpcError, in withConnection) and channel reset on a recoverable error.
-import type { Metadata } from '@grpc/grpc-js';
+import { Metadata } from '@grpc/grpc-js';
 import { castGrpcError, EtcdInvalidAuthTokenError, type ICallable, type IOptions } from 'etcd3';
 
 type Policy = NonNullable<NonNullable<IOptions['faultHandling']>['global']>;
@@ -24,22 +24,23 @@ interface PoolInternals {
 type UnaryMethod = (req: unknown, md: Metadata, opts: { deadline: number }, cb: (err: Error | null, res: unknown) => void) => unknown;
 
 /**
- * The metadata a call sends: etcd3's (a fresh object per call without auth, one shared token
- * object with auth, which grpc-js only reads) plus etcd's `hasleader`, which makes a member
- * without a leader refuse the call at once, before proposing it (see hold.ts).
+ * The metadata a call sends: etcd3's plus etcd's `hasleader`, which makes a member without a
+ * leader refuse the call at once, before proposing it (see hold.ts). Without auth etcd3's is an
+ * empty fresh object per call, so one constant serves; with auth it is one shared token object
+ * (a new one after a token refresh), copied once. grpc-js copies a call's metadata before
+ * adding its own headers (ResolvingCall.start), so sharing one object across calls is safe.
  */
+const LEADER_ONLY = leaderCopy(new Metadata());
 const withLeader = new WeakMap<Metadata, Metadata>();
-function leaderMetadata(md: Metadata, shared: boolean): Metadata {
-  if (!shared) {
-    md.set('hasleader', 'true');
-    return md;
-  }
+function leaderCopy(md: Metadata): Metadata {
+  const out = md.clone();
+  out.set('hasleader', 'true');
+  return out;
+}
+function leaderMetadata(md: Metadata, auth: boolean): Metadata {
+  if (!auth) return LEADER_ONLY;
   let out = withLeader.get(md);
-  if (!out) {
-    out = md.clone();
-    out.set('hasleader', 'true');
-    withLeader.set(md, out);
-  }
+  if (!out) withLeader.set(md, (out = leaderCopy(md)));
   return out;
 }
 
@@ -47,8 +48,8 @@ function leaderMetadata(md: Metadata, shared: boolean): Metadata {
 export class UnaryKv {
   readonly #pool: PoolInternals;
   readonly #timeoutMs: number;
-  /** Whether etcd3 hands every call the same (auth token) metadata object. */
-  readonly #sharedMetadata: boolean;
+  /** Whether etcd3's metadata carries an auth token. */
+  readonly #auth: boolean;
   /**
    * With one endpoint, the order withConnection tries hosts in: that host, without the shuffling
    * generator etcd3 makes per call (which showed in profiles); with several, etcd3's shuffle.
@@ -58,7 +59,7 @@ export class UnaryKv {
   constructor(calls: ICallable<unknown>, timeoutMs: number, auth: boolean) {
     this.#pool = calls as unknown as PoolInternals;
     this.#timeoutMs = timeoutMs;
-    this.#sharedMetadata = auth;
+    this.#auth = auth;
     const hosts = this.#pool.hosts;
     const only = { value: hosts[0], done: false };
     this.#order = hosts.length === 1 ? { next: () => only } : undefined;
@@ -68,7 +69,7 @@ export class UnaryKv {
     const pool = this.#pool;
     return pool.globalPolicy.execute(() => pool.withConnection('KV', async ({ client, metadata }) => {
       try {
-        return await this.#send<T>(client as unknown as Record<string, UnaryMethod>, method, req, leaderMetadata(metadata, this.#sharedMetadata));
+        return await this.#send<T>(client as unknown as Record<string, UnaryMethod>, method, req, leaderMetadata(metadata, this.#auth));
       } catch (err) {
         if (!(err instanceof EtcdInvalidAuthTokenError)) throw err;
         pool.authenticator.invalidateMetadata();
