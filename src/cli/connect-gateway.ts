@@ -107,12 +107,17 @@ export function gatewayBinds(svc: AgentService): { host: string; port: number }[
   return out;
 }
 
-/** Registers (-register) or finds the gateway service; throws Consul's texts. */
-async function gatewayService(client: ConsulClient, plan: GatewayPlan, io: CliIO): Promise<AgentService> {
+/**
+ * Registers (-register, with `registration`) or finds the `kind` gateway service on the local
+ * agent; throws Consul's texts.
+ */
+export async function gatewayService(
+  client: ConsulClient, plan: GatewayPlan, io: CliIO, kind: string, registration: () => AgentServiceRegistration,
+): Promise<AgentService> {
   if (plan.register) {
     const bindErr = lanBindError(plan);
     if (bindErr) throw new Error(bindErr);
-    const reg = gatewayRegistration(plan);
+    const reg = registration();
     try {
       await client.agent.serviceRegister(reg);
     } catch (err) {
@@ -124,12 +129,12 @@ async function gatewayService(client: ConsulClient, plan: GatewayPlan, io: CliIO
   if (!id) {
     let found: AgentService[];
     try {
-      found = Object.values((await client.agent.services({ filter: `Kind == \`${KIND}\`` })).data);
+      found = Object.values((await client.agent.services({ filter: `Kind == \`${kind}\`` })).data);
     } catch (err) {
-      throw new Error(`Failed looking up ${KIND} instances: ${(err as Error).message}`);
+      throw new Error(`Failed looking up ${kind} instances: ${(err as Error).message}`);
     }
-    if (found.length === 0) throw new Error(`No ${KIND} services registered with this agent`);
-    if (found.length > 1) throw new Error(`Cannot lookup the ${KIND}'s proxy ID because multiple are registered with the agent`);
+    if (found.length === 0) throw new Error(`No ${kind} services registered with this agent`);
+    if (found.length > 1) throw new Error(`Cannot lookup the ${kind}'s proxy ID because multiple are registered with the agent`);
     id = found[0].ID;
   }
   let svc: AgentService | null;
@@ -139,14 +144,95 @@ async function gatewayService(client: ConsulClient, plan: GatewayPlan, io: CliIO
     throw new Error(`failed fetch proxy config from local agent: ${(err as Error).message}`);
   }
   if (!svc) throw new Error(`failed fetch proxy config from local agent: Unexpected response code: 404 (unknown service ID: ${id})`);
-  if (svc.Kind !== KIND) throw new Error(`${id} is a ${String(svc.Kind || 'typical service')}, not a ${KIND}`);
+  if (svc.Kind !== kind) throw new Error(`${id} is a ${String(svc.Kind || 'typical service')}, not a ${kind}`);
   return svc;
 }
 
 /** What a started gateway run exposes to tests. */
-export interface GatewayRunning {
-  gateway: TerminatingGateway;
+export interface Running<G> {
+  gateway: G;
   adminAddress: string;
+}
+
+/** What a started terminating gateway run exposes to tests. */
+export type GatewayRunning = Running<TerminatingGateway>;
+
+/** What `startGateway` needs of a built-in gateway. */
+interface Startable {
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A built-in gateway to serve in Envoy's place, with what its /stats report. */
+export interface GatewayServe<G extends Startable> {
+  gateway: G;
+  svc: AgentService;
+  /** The gateway's kind as the log and error texts name it ('terminating', 'ingress', 'mesh'). */
+  what: string;
+  listeners: () => number;
+  leafValidBefore?: () => string | undefined;
+  io: CliIO;
+  logger: Logger;
+  admin: { host: string; port: number };
+  /** Where Consul's ready listener serves /ready too, if anywhere. */
+  ready?: { host: string; port: number };
+  stop: Promise<unknown>;
+  onStarted?: (r: Running<G>) => void;
+}
+
+/**
+ * Serves a built-in gateway with Envoy's admin /ready, /stats and /quitquitquit (and /ready on
+ * `ready`) until `stop` resolves or POST /quitquitquit; closes the gateway on the way out.
+ */
+export async function serveGateway<G extends Startable>(o: GatewayServe<G>): Promise<number> {
+  const { gateway, io, logger } = o;
+  let state: EnvoyState = 'INITIALIZING';
+  let quit!: () => void;
+  const quitting = new Promise<void>((r) => { quit = r; });
+  const startedAt = Date.now();
+  const stats = () => proxyStats({ state, uptimeMs: Date.now() - startedAt, listeners: o.listeners(), leafValidBefore: o.leafValidBefore?.(), nowMs: Date.now() });
+  const admins: EnvoyAdmin[] = [];
+  const adminDeps = { state: () => state, stats, quit: () => { state = 'DRAINING'; quit(); }, log: logger.child({ listener: 'admin' }) };
+  try {
+    try {
+      admins.push(await startEnvoyAdmin(o.admin.host, o.admin.port, adminDeps));
+      if (o.ready) admins.push(await startEnvoyAdmin(o.ready.host, o.ready.port, { ...adminDeps, paths: ['/ready'] }));
+    } catch (err) {
+      return (ui(io).error(`Failed to start the admin endpoint: ${(err as Error).message}`), 1);
+    }
+    logger.info({ service_id: o.svc.ID, admin: admins[0].address }, `Envoy is not run: the built-in data plane serves this ${o.what} gateway in its place`);
+    const started = gateway.start().then(() => {
+      state = 'LIVE';
+      o.onStarted?.({ gateway, adminAddress: admins[0].address });
+    });
+    const failed = await Promise.race([started.then(() => null, (err: Error) => err), o.stop.then(() => null), quitting.then(() => null)]);
+    if (failed) return (ui(io).error(`Failed running ${o.what} gateway: ${failed.message}`), 1);
+    await Promise.race([o.stop, quitting]);
+    state = 'DRAINING';
+    logger.info('Shutting down');
+    return 0;
+  } finally {
+    await gateway.close();
+    await Promise.all(admins.map((a) => a.close()));
+  }
+}
+
+/**
+ * What every `connect envoy -gateway` run does first: Consul's warnings, the -admin-bind host
+ * resolved and the gateway logger; a number is the exit code of a failure already reported.
+ */
+export async function gatewayPrelude(
+  plan: EnvoyPlan, io: CliIO, warnings: string[] = plan.warnings,
+): Promise<{ adminHost: string; logger: Logger } | number> {
+  for (const w of warnings) io.stderr(`${w}\n`);
+  let adminHost: string;
+  try {
+    adminHost = (await lookup(plan.admin.host, { order: 'ipv4first' })).address;
+  } catch (err) {
+    return (ui(io).error(`Failed to resolve admin bind address: ${(err as Error).message}`), 1);
+  }
+  const logger = createLogger({ level: 'info', json: false, write: (s) => io.stderr(s) }).child({ '@module': 'gateway' });
+  return { adminHost, logger };
 }
 
 /** Runs the terminating gateway until `stop` resolves or POST /quitquitquit; the client is the caller's to close. */
@@ -156,38 +242,12 @@ export async function runTerminatingGateway(
 ): Promise<number> {
   let svc: AgentService;
   try {
-    svc = await gatewayService(client, plan, io);
+    svc = await gatewayService(client, plan, io, KIND, () => gatewayRegistration(plan));
   } catch (err) {
     return (ui(io).error((err as Error).message), 1);
   }
   const gateway = new TerminatingGateway({ client, logger: logger.child({ gateway: svc.Service }), service: svc.Service, binds: gatewayBinds(svc) });
-  let state: EnvoyState = 'INITIALIZING';
-  let quit!: () => void;
-  const quitting = new Promise<void>((r) => { quit = r; });
-  const startedAt = Date.now();
-  const stats = () => proxyStats({ state, uptimeMs: Date.now() - startedAt, listeners: gateway.addresses.length, leafValidBefore: undefined, nowMs: Date.now() });
-  let adminServer: EnvoyAdmin | undefined;
-  try {
-    try {
-      adminServer = await startEnvoyAdmin(admin.host, admin.port, { state: () => state, stats, quit: () => { state = 'DRAINING'; quit(); }, log: logger.child({ listener: 'admin' }) });
-    } catch (err) {
-      return (ui(io).error(`Failed to start the admin endpoint: ${(err as Error).message}`), 1);
-    }
-    logger.info({ service_id: svc.ID, admin: adminServer.address }, 'Envoy is not run: the built-in data plane serves this terminating gateway in its place');
-    const started = gateway.start().then(() => {
-      state = 'LIVE';
-      onStarted?.({ gateway, adminAddress: adminServer!.address });
-    });
-    const failed = await Promise.race([started.then(() => null, (err: Error) => err), stop.then(() => null), quitting.then(() => null)]);
-    if (failed) return (ui(io).error(`Failed running terminating gateway: ${failed.message}`), 1);
-    await Promise.race([stop, quitting]);
-    state = 'DRAINING';
-    logger.info('Shutting down');
-    return 0;
-  } finally {
-    await gateway.close();
-    await adminServer?.close();
-  }
+  return serveGateway({ gateway, svc, what: 'terminating', listeners: () => gateway.addresses.length, io, logger, admin, stop, onStarted });
 }
 
 /**
@@ -197,13 +257,7 @@ export async function runTerminatingGateway(
 export async function runGatewayEnvoy(
   plan: EnvoyPlan & { gateway: GatewayPlan }, io: CliIO, client: ConsulClient, stop: Promise<unknown>, onStarted?: (r: GatewayRunning) => void,
 ): Promise<number> {
-  for (const w of plan.warnings) io.stderr(`${w}\n`);
-  let adminHost: string;
-  try {
-    adminHost = (await lookup(plan.admin.host, { order: 'ipv4first' })).address;
-  } catch (err) {
-    return (ui(io).error(`Failed to resolve admin bind address: ${(err as Error).message}`), 1);
-  }
-  const logger = createLogger({ level: 'info', json: false, write: (s) => io.stderr(s) }).child({ '@module': 'gateway' });
-  return runTerminatingGateway(client, plan.gateway, io, logger, { host: adminHost, port: plan.admin.port }, stop, onStarted);
+  const pre = await gatewayPrelude(plan, io);
+  if (typeof pre === 'number') return pre;
+  return runTerminatingGateway(client, plan.gateway, io, pre.logger, { host: pre.adminHost, port: plan.admin.port }, stop, onStarted);
 }

@@ -3,15 +3,12 @@
 // agent, then runs the built-in data plane's ingress gateway in Envoy's place, with Envoy's admin
 // /ready, /stats and /quitquitquit, and /ready also on the LAN address (Consul's ready listener
 // there is what the TCP check reaches).
-import { lookup } from 'node:dns/promises';
 import type { AgentService, ConsulClient } from '../api/index.ts';
 import type { AgentServiceRegistration } from '../api/agent-services.ts';
 import { IngressGateway } from '../connect/gateway/ingress.ts';
-import { proxyStats, startEnvoyAdmin, type EnvoyAdmin, type EnvoyState } from '../connect/proxy/envoy-admin.ts';
 import { LINEAR_REGEXP_FLAG } from '../connect/proxy/l7-route.ts';
-import { createLogger, type Logger } from '../log.ts';
 import type { EnvoyPlan } from './connect-envoy-flags.ts';
-import { gatewayRegistration, lanBindError, type GatewayPlan } from './connect-gateway.ts';
+import { gatewayPrelude, gatewayRegistration, gatewayService, serveGateway, type GatewayPlan, type Running } from './connect-gateway.ts';
 import { ui, type CliIO } from './io.ts';
 
 const KIND = 'ingress-gateway';
@@ -23,47 +20,8 @@ export function ingressRegistration(plan: GatewayPlan): AgentServiceRegistration
   return { ...reg, Kind: KIND, ...(reg.Check ? { Check: { ...reg.Check, Name: `${KIND} listening` } } : {}) };
 }
 
-/** Registers (-register) or finds the gateway service; throws Consul's texts. */
-async function ingressService(client: ConsulClient, plan: GatewayPlan, io: CliIO): Promise<AgentService> {
-  if (plan.register) {
-    const bindErr = lanBindError(plan);
-    if (bindErr) throw new Error(bindErr);
-    const reg = ingressRegistration(plan);
-    try {
-      await client.agent.serviceRegister(reg);
-    } catch (err) {
-      throw new Error(`Error registering service ${JSON.stringify(reg.Name)}: ${(err as Error).message}`);
-    }
-    io.stdout(`Registered service: ${reg.Name}\n`);
-  }
-  let id = plan.proxyId;
-  if (!id) {
-    let found: AgentService[];
-    try {
-      found = Object.values((await client.agent.services({ filter: `Kind == \`${KIND}\`` })).data);
-    } catch (err) {
-      throw new Error(`Failed looking up ${KIND} instances: ${(err as Error).message}`);
-    }
-    if (found.length === 0) throw new Error(`No ${KIND} services registered with this agent`);
-    if (found.length > 1) throw new Error(`Cannot lookup the ${KIND}'s proxy ID because multiple are registered with the agent`);
-    id = found[0].ID;
-  }
-  let svc: AgentService | null;
-  try {
-    svc = (await client.agent.service(id)).data;
-  } catch (err) {
-    throw new Error(`failed fetch proxy config from local agent: ${(err as Error).message}`);
-  }
-  if (!svc) throw new Error(`failed fetch proxy config from local agent: Unexpected response code: 404 (unknown service ID: ${id})`);
-  if (svc.Kind !== KIND) throw new Error(`${id} is a ${String(svc.Kind || 'typical service')}, not a ${KIND}`);
-  return svc;
-}
-
 /** What a started ingress gateway run exposes to tests. */
-export interface IngressRunning {
-  gateway: IngressGateway;
-  adminAddress: string;
-}
+export type IngressRunning = Running<IngressGateway>;
 
 /**
  * `connect envoy -gateway ingress` once its flags passed: Consul's warnings, the gateway
@@ -73,54 +31,21 @@ export interface IngressRunning {
 export async function runIngressGatewayEnvoy(
   plan: EnvoyPlan & { gateway: GatewayPlan }, io: CliIO, client: ConsulClient, stop: Promise<unknown>, onStarted?: (r: IngressRunning) => void,
 ): Promise<number> {
-  for (const w of plan.warnings) io.stderr(`${w}\n`);
-  const gw = plan.gateway;
-  let adminHost: string;
-  try {
-    adminHost = (await lookup(plan.admin.host, { order: 'ipv4first' })).address;
-  } catch (err) {
-    return (ui(io).error(`Failed to resolve admin bind address: ${(err as Error).message}`), 1);
-  }
-  const logger: Logger = createLogger({ level: 'info', json: false, write: (s) => io.stderr(s) }).child({ '@module': 'gateway' });
+  const pre = await gatewayPrelude(plan, io);
+  if (typeof pre === 'number') return pre;
+  const { logger } = pre;
   let svc: AgentService;
   try {
-    svc = await ingressService(client, gw, io);
+    svc = await gatewayService(client, plan.gateway, io, KIND, () => ingressRegistration(plan.gateway));
   } catch (err) {
     return (ui(io).error((err as Error).message), 1);
   }
   // Route regexes from config entries then run in linear time, as RE2 runs Envoy's.
   io.setV8Flag?.(LINEAR_REGEXP_FLAG);
   const gateway = new IngressGateway({ client, logger: logger.child({ gateway: svc.Service }), service: svc.Service, bindHost: svc.Address || '0.0.0.0' });
-  let state: EnvoyState = 'INITIALIZING';
-  let quit!: () => void;
-  const quitting = new Promise<void>((r) => { quit = r; });
-  const startedAt = Date.now();
-  const stats = () => proxyStats({
-    state, uptimeMs: Date.now() - startedAt, listeners: gateway.addresses.size, leafValidBefore: gateway.service.leafCert?.ValidBefore, nowMs: Date.now(),
+  return serveGateway({
+    gateway, svc, what: 'ingress', listeners: () => gateway.addresses.size, leafValidBefore: () => gateway.service.leafCert?.ValidBefore,
+    io, logger, admin: { host: pre.adminHost, port: plan.admin.port },
+    ready: plan.ready ?? { host: svc.Address || '127.0.0.1', port: svc.Port || DEFAULT_PORT }, stop, onStarted,
   });
-  const admins: EnvoyAdmin[] = [];
-  const adminDeps = { state: () => state, stats, quit: () => { state = 'DRAINING'; quit(); }, log: logger.child({ listener: 'admin' }) };
-  try {
-    try {
-      admins.push(await startEnvoyAdmin(adminHost, plan.admin.port, adminDeps));
-      const ready = plan.ready ?? { host: svc.Address || '127.0.0.1', port: svc.Port || DEFAULT_PORT };
-      admins.push(await startEnvoyAdmin(ready.host, ready.port, { ...adminDeps, paths: ['/ready'] }));
-    } catch (err) {
-      return (ui(io).error(`Failed to start the admin endpoint: ${(err as Error).message}`), 1);
-    }
-    logger.info({ service_id: svc.ID, admin: admins[0].address }, 'Envoy is not run: the built-in data plane serves this ingress gateway in its place');
-    const started = gateway.start().then(() => {
-      state = 'LIVE';
-      onStarted?.({ gateway, adminAddress: admins[0].address });
-    });
-    const failed = await Promise.race([started.then(() => null, (err: Error) => err), stop.then(() => null), quitting.then(() => null)]);
-    if (failed) return (ui(io).error(`Failed running ingress gateway: ${failed.message}`), 1);
-    await Promise.race([stop, quitting]);
-    state = 'DRAINING';
-    logger.info('Shutting down');
-    return 0;
-  } finally {
-    await gateway.close();
-    await Promise.all(admins.map((a) => a.close()));
-  }
 }
