@@ -122,7 +122,7 @@ test('a missing or ambiguous sidecar fails with Consul\'s texts', async () => {
   assert.equal(unknown.err, 'failed fetch proxy config from local agent: Unexpected response code: 404 (unknown service ID: nosuch-proxy)\n');
   assert.equal((await envoy(['-proxy-id', 'web'])).err, 'service is not a Connect proxy or gateway\n');
   await put('/v1/agent/service/register', { Kind: 'mesh-gateway', ID: 'mgw', Name: 'mesh-gateway', Port: 1 });
-  assert.match((await envoy(['-proxy-id', 'mgw'])).err, /^mgw is a mesh-gateway: Proconsul's built-in data plane has no mesh gateway yet/);
+  assert.equal((await envoy(['-proxy-id', 'mgw'])).err, 'mgw is a mesh-gateway: run it with -gateway mesh -proxy-id mgw\n');
 });
 
 test('with ACLs on and no token, Consul\'s warning precedes the refused read of the registration', async () => {
@@ -152,9 +152,9 @@ test('-bootstrap, Envoy arguments and gateways are refused with exit 1; a bad -a
   const pass = await envoy(['-sidecar-for', 'web', '--', '--log-level', 'debug']);
   assert.equal(pass.code, 1);
   assert.match(pass.err, /^Cannot pass arguments to Envoy \(--log-level debug\)/);
-  const gw = await envoy(['-gateway', 'mesh', '-register']);
+  const gw = await envoy(['-gateway', 'api', '-register']);
   assert.equal(gw.code, 1);
-  assert.match(gw.err, /^-gateway mesh: Proconsul's built-in data plane has no mesh gateway yet/);
+  assert.match(gw.err, /^-gateway api: Proconsul's built-in data plane has no api gateway yet/);
   assert.equal((await envoy(['-gateway', 'egress'])).err, 'Gateway must be one of: api, terminating, mesh, or ingress\n');
   assert.equal((await envoy([])).err, 'No proxy ID specified. One of -proxy-id, -sidecar-for, or -gateway is required\n');
   const addr = await envoy(['-sidecar-for', 'web', '-address', 'nohost']);
