@@ -22,7 +22,7 @@ test('-gateway ingress plans the gateway: -register, -service and -address, no p
   assert.equal(named.plan.ingress?.name, 'terminating-gateway');
   assert.equal(named.plan.ingress?.proxyId, 'terminating-gateway');
   // Other gateways are still refused; -register still needs a gateway.
-  assert.ok('error' in plan(['-gateway', 'mesh']));
+  assert.ok('error' in plan(['-gateway', 'api']));
   assert.deepEqual(plan(['-register', '-proxy-id', 'p']), { error: 'Auto-Registration can only be used for gateways' });
 });
 
