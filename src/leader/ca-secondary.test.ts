@@ -39,6 +39,22 @@ async function server(dc: string, clock: ManualClock) {
   return { deps, ca, replica, active, sign: new ConnectCASignEndpoint(deps, { connectEnabled: true, ca: () => ca.settings() }) };
 }
 
+type Server = Awaited<ReturnType<typeof server>>;
+
+/** The certificates of a PEM chain, leaf first. */
+function certs(pem: string): X509Certificate[] {
+  return pem.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----\n?/g)!.map((p) => new X509Certificate(p));
+}
+
+/** The primary's roots as a secondary watches them: a blocking query (minIndex > 0) waits for the leadership's end. */
+function primaryRoots(dc1: Server): PrimaryCA['roots'] {
+  return async (minIndex, signal) => {
+    if (minIndex > 0) await new Promise((r) => signal?.addEventListener('abort', r, { once: true }));
+    const r = await dc1.ca.roots({ minIndex: 0, waitMs: 0, consistency: 'default', token: '' });
+    return { index: r.meta.index, roots: r.value };
+  };
+}
+
 async function until<T>(what: string, f: () => T | undefined | false): Promise<T> {
   for (let i = 0; i < 500; i++) {
     const v = f();
@@ -58,12 +74,11 @@ async function federation() {
   let reachable = false;
   let signed = 0;
   let refusing = false;
+  const roots = primaryRoots(dc1);
   const primary: PrimaryCA = {
     roots: async (minIndex, signal) => {
       if (!reachable) throw new Error('No path to datacenter');
-      if (minIndex > 0) await new Promise((r) => signal?.addEventListener('abort', r, { once: true }));
-      const r = await dc1.ca.roots({ minIndex: 0, waitMs: 0, consistency: 'default', token: '' });
-      return { index: r.meta.index, roots: r.value };
+      return roots(minIndex, signal);
     },
     signIntermediate: async (csrPem) => {
       if (refusing) throw new Error('Permission denied: token with AccessorID \'x\' lacks permission \'operator:write\'');
@@ -73,71 +88,81 @@ async function federation() {
   };
   const secondary = new SecondaryCA({ deps: dc2.deps, primary, primaryDatacenter: 'dc1', settings: () => dc2.ca.settings(), connect, retryMs: 1000 });
   const loop = secondary.loop();
-  return { clock, dc1, dc2, loop, secondary, reach: () => { reachable = true; }, signed: () => signed, refuse: (on: boolean) => { refusing = on; } };
+  return {
+    clock, dc1, dc2, loop, secondary, reach: () => { reachable = true; }, signed: () => signed, refuse: (on: boolean) => { refusing = on; },
+    clusterId: () => dc1.replica.meta.get('cluster')!.ClusterID,
+    close: async () => {
+      await loop.stop();
+      dc1.replica.stop();
+      dc2.replica.stop();
+    },
+  };
 }
 
-async function leafPem(s: Awaited<ReturnType<typeof server>>, dc: string, clusterId: string): Promise<string> {
+type Federation = Awaited<ReturnType<typeof federation>>;
+
+/** Runs `fn` against a fresh federation, closed afterwards whatever happens. */
+async function withFederation(fn: (f: Federation) => Promise<void>): Promise<void> {
+  const f = await federation();
+  try {
+    await fn(f);
+  } finally {
+    await f.close();
+  }
+}
+
+/** Lets dc2 reach the primary and starts its loop; resolves with dc2's first active root (the first intermediate). */
+async function firstIntermediate(f: Federation): Promise<CARoot> {
+  f.reach();
+  await f.loop.start();
+  return until('the first intermediate', () => f.dc2.active());
+}
+
+async function leafPem(s: Server, dc: string, clusterId: string): Promise<string> {
   const { csrPem } = await createCsr(serviceUri({ host: `${clusterId}.consul`, namespace: 'default', datacenter: dc, service: 'web' }), [], []);
   return (await s.sign.sign({ Datacenter: dc, CSR: csrPem }, undefined)).CertPEM;
 }
 
-test('no active root until the primary answers; then its root, with an intermediate it signed, signs dc2\'s leaves', async () => {
-  const f = await federation();
-  try {
-    await f.loop.start();
-    await sleep(20);
-    assert.equal(f.dc2.active(), undefined, 'no root of its own');
-    const { csrPem } = await createCsr(serviceUri({ host: 'x.consul', namespace: 'default', datacenter: 'dc2', service: 'web' }), [], []);
-    await assert.rejects(f.dc2.sign.sign({ Datacenter: 'dc2', CSR: csrPem }, undefined), { message: 'CA is uninitialized and unable to sign certificates yet: no root certificate' });
+test('no active root until the primary answers; then its root, with an intermediate it signed, signs dc2\'s leaves', () => withFederation(async (f) => {
+  await f.loop.start();
+  await sleep(20);
+  assert.equal(f.dc2.active(), undefined, 'no root of its own');
+  const { csrPem } = await createCsr(serviceUri({ host: 'x.consul', namespace: 'default', datacenter: 'dc2', service: 'web' }), [], []);
+  await assert.rejects(f.dc2.sign.sign({ Datacenter: 'dc2', CSR: csrPem }, undefined), { message: 'CA is uninitialized and unable to sign certificates yet: no root certificate' });
 
-    f.reach();
-    f.clock.advance(1000);
-    const root = await until('the primary\'s root in dc2', () => f.dc2.active());
-    const primaryRoot = f.dc1.active()!;
-    assert.equal(root.ID, primaryRoot.ID);
-    assert.equal(root.RootCert, primaryRoot.RootCert);
-    assert.notEqual(root.SigningKeyID, primaryRoot.SigningKeyID);
-    const clusterId = f.dc1.replica.meta.get('cluster')!.ClusterID;
-    assert.equal(f.dc2.replica.meta.get('cluster')?.ClusterID, clusterId, 'the trust domain is the primary\'s');
-    const roots = await f.dc2.ca.roots({ minIndex: 0, waitMs: 0, consistency: 'default', token: '' });
-    assert.equal(roots.value.TrustDomain, `${clusterId}.consul`);
+  f.reach();
+  f.clock.advance(1000);
+  const root = await until('the primary\'s root in dc2', () => f.dc2.active());
+  const primaryRoot = f.dc1.active()!;
+  assert.equal(root.ID, primaryRoot.ID);
+  assert.equal(root.RootCert, primaryRoot.RootCert);
+  assert.notEqual(root.SigningKeyID, primaryRoot.SigningKeyID);
+  const clusterId = f.clusterId();
+  assert.equal(f.dc2.replica.meta.get('cluster')?.ClusterID, clusterId, 'the trust domain is the primary\'s');
+  const roots = await f.dc2.ca.roots({ minIndex: 0, waitMs: 0, consistency: 'default', token: '' });
+  assert.equal(roots.value.TrustDomain, `${clusterId}.consul`);
 
-    const chain = await leafPem(f.dc2, 'dc2', clusterId);
-    const [leaf, inter] = chain.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----\n?/g)!.map((p) => new X509Certificate(p));
-    assert.ok(leaf.verify(inter.publicKey) && leaf.checkIssued(inter), 'the leaf is the intermediate\'s');
-    assert.ok(inter.verify(new X509Certificate(primaryRoot.RootCert).publicKey), 'the intermediate is the primary root\'s');
-    assert.equal(f.signed(), 1);
-  } finally {
-    await f.loop.stop();
-    f.dc1.replica.stop();
-    f.dc2.replica.stop();
-  }
-});
+  const [leaf, inter] = certs(await leafPem(f.dc2, 'dc2', clusterId));
+  assert.ok(leaf.verify(inter.publicKey) && leaf.checkIssued(inter), 'the leaf is the intermediate\'s');
+  assert.ok(inter.verify(new X509Certificate(primaryRoot.RootCert).publicKey), 'the intermediate is the primary root\'s');
+  assert.equal(f.signed(), 1);
+}));
 
-test('the intermediate is renewed once half its life has passed; not before', async () => {
-  const f = await federation();
-  try {
-    f.reach();
-    await f.loop.start();
-    const first = await until('the first intermediate', () => f.dc2.active());
-    await f.loop.stop();
-    await f.loop.start();
-    await sleep(30);
-    assert.equal(f.dc2.active()!.SigningKeyID, first.SigningKeyID, 'a new leadership keeps a young intermediate');
-    assert.equal(f.signed(), 1);
-    await f.loop.stop();
-    f.clock.advance(16 * 3_600_000); // IntermediateCertTTL 30h
-    await f.loop.start();
-    const renewed = await until('a renewed intermediate', () => f.dc2.active()!.SigningKeyID !== first.SigningKeyID && f.dc2.active());
-    assert.equal(renewed.ID, first.ID, 'the same primary root');
-    assert.equal(renewed.IntermediateCerts?.length, 1);
-    assert.equal(f.signed(), 2);
-  } finally {
-    await f.loop.stop();
-    f.dc1.replica.stop();
-    f.dc2.replica.stop();
-  }
-});
+test('the intermediate is renewed once half its life has passed; not before', () => withFederation(async (f) => {
+  const first = await firstIntermediate(f);
+  await f.loop.stop();
+  await f.loop.start();
+  await sleep(30);
+  assert.equal(f.dc2.active()!.SigningKeyID, first.SigningKeyID, 'a new leadership keeps a young intermediate');
+  assert.equal(f.signed(), 1);
+  await f.loop.stop();
+  f.clock.advance(16 * 3_600_000); // IntermediateCertTTL 30h
+  await f.loop.start();
+  const renewed = await until('a renewed intermediate', () => f.dc2.active()!.SigningKeyID !== first.SigningKeyID && f.dc2.active());
+  assert.equal(renewed.ID, first.ID, 'the same primary root');
+  assert.equal(renewed.IntermediateCerts?.length, 1);
+  assert.equal(f.signed(), 2);
+}));
 
 test('SignIntermediate is refused outside the primary datacenter, and without Connect', async () => {
   const clock = new ManualClock(Date.now());
@@ -183,9 +208,7 @@ test('a follower whose replica lags a renewed intermediate (same root ID) signs 
   const replica = new Replica({ store: lag, clock: f.clock, logger: silentLogger() });
   await replica.start();
   try {
-    f.reach();
-    await f.loop.start();
-    const first = await until('the first intermediate', () => f.dc2.active());
+    const first = await firstIntermediate(f);
     await f.loop.stop();
     await until('the follower has the root', () => (replica.caRoots.all() as unknown as CARoot[]).find((r) => r.Active && r.SigningKeyID === first.SigningKeyID));
     (lag as unknown as { hold(): void }).hold();
@@ -194,27 +217,21 @@ test('a follower whose replica lags a renewed intermediate (same root ID) signs 
     await until('a renewed intermediate', () => f.dc2.active()!.SigningKeyID !== first.SigningKeyID);
     const followerDeps: EndpointDeps = { ...f.dc2.deps, store: lag, replica };
     const sign = new ConnectCASignEndpoint(followerDeps, { connectEnabled: true, ca: () => f.dc2.ca.settings() });
-    const clusterId = f.dc1.replica.meta.get('cluster')!.ClusterID;
-    const { csrPem } = await createCsr(serviceUri({ host: `${clusterId}.consul`, namespace: 'default', datacenter: 'dc2', service: 'web' }), [], []);
-    const chain = (await sign.sign({ Datacenter: 'dc2', CSR: csrPem }, undefined)).CertPEM;
-    const [leaf, ...inters] = chain.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----\n?/g)!.map((p) => new X509Certificate(p));
+    const { csrPem } = await createCsr(serviceUri({ host: `${f.clusterId()}.consul`, namespace: 'default', datacenter: 'dc2', service: 'web' }), [], []);
+    const [leaf, ...inters] = certs((await sign.sign({ Datacenter: 'dc2', CSR: csrPem }, undefined)).CertPEM);
     const issuer = inters.find((c) => leaf.checkIssued(c));
     assert.ok(issuer, 'the chain carries the leaf\'s issuer');
     assert.ok(leaf.verify(issuer.publicKey), 'the leaf is signed by the key of the intermediate it names');
   } finally {
-    await f.loop.stop();
+    await f.close();
     replica.stop();
-    f.dc1.replica.stop();
-    f.dc2.replica.stop();
   }
 });
 
-test('a primary rotation whose intermediate the primary refuses: the new root is stored (Consul), leaves still signed by the held intermediate and verifiable; a later signing replaces it', async () => {
-  const f = await federation();
-  const chains = (pem: string) => pem.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----\n?/g)!.map((p) => new X509Certificate(p));
+test('a primary rotation whose intermediate the primary refuses: the new root is stored (Consul), leaves still signed by the held intermediate and verifiable; a later signing replaces it', () => withFederation(async (f) => {
   // The leaf verifies through its chain to one of dc2's listed roots.
   const verifies = (pem: string) => {
-    const [leaf, ...rest] = chains(pem);
+    const [leaf, ...rest] = certs(pem);
     const roots = (f.dc2.replica.caRoots.all() as unknown as CARoot[]).map((r) => new X509Certificate(r.RootCert));
     let cert = leaf;
     for (let hops = 0; hops < 4; hops++) {
@@ -226,43 +243,35 @@ test('a primary rotation whose intermediate the primary refuses: the new root is
     }
     return false;
   };
-  try {
-    f.reach();
-    await f.loop.start();
-    const first = await until('the first intermediate', () => f.dc2.active());
-    const clusterId = f.dc1.replica.meta.get('cluster')!.ClusterID;
-    await f.loop.stop();
-    const dc1ca = new ConnectCAEndpoint(f.dc1.deps, { connectEnabled: true, agent: connect, rotate: (r) => rotateCARoot(f.dc1.deps, r) });
-    await dc1ca.setConfiguration({ Provider: 'consul', Config: { ...connect.caConfig, PrivateKeyType: 'ec', PrivateKeyBits: 384 }, State: null, ForceWithoutCrossSigning: false }, undefined);
-    const rotated = f.dc1.active()!;
-    assert.notEqual(rotated.ID, first.ID);
-    f.refuse(true);
-    await f.loop.start();
-    const carried = await until('the primary\'s new root in dc2', () => f.dc2.active()?.ID === rotated.ID && f.dc2.active());
-    assert.equal(carried.SigningKeyID, first.SigningKeyID, 'still the held intermediate\'s key');
-    const listed = f.dc2.replica.caRoots.all() as unknown as CARoot[];
-    const byId = (a: [string, boolean], b: [string, boolean]) => (a[0] < b[0] ? -1 : 1);
-    assert.deepEqual(listed.map((r): [string, boolean] => [r.ID, r.Active]).sort(byId), ([[first.ID, false], [rotated.ID, true]] as [string, boolean][]).sort(byId));
-    assert.ok(verifies(await leafPem(f.dc2, 'dc2', clusterId)), 'dc2\'s leaf chains to a root dc2 lists');
-    // Past 2 x LeafCertTTL (10h) the rotated-out root would be pruned, but it issued the intermediate still signing.
-    f.clock.advance(21 * 3_600_000);
-    assert.deepEqual(await pruneCARoots(f.dc2.deps, f.dc2.ca.settings()), []);
-    assert.ok(verifies(await leafPem(f.dc2, 'dc2', clusterId)), 'still verifiable after a pruning round');
+  const first = await firstIntermediate(f);
+  const clusterId = f.clusterId();
+  await f.loop.stop();
+  const dc1ca = new ConnectCAEndpoint(f.dc1.deps, { connectEnabled: true, agent: connect, rotate: (r) => rotateCARoot(f.dc1.deps, r) });
+  await dc1ca.setConfiguration({ Provider: 'consul', Config: { ...connect.caConfig, PrivateKeyType: 'ec', PrivateKeyBits: 384 }, State: null, ForceWithoutCrossSigning: false }, undefined);
+  const rotated = f.dc1.active()!;
+  assert.notEqual(rotated.ID, first.ID);
+  f.refuse(true);
+  await f.loop.start();
+  const carried = await until('the primary\'s new root in dc2', () => f.dc2.active()?.ID === rotated.ID && f.dc2.active());
+  assert.equal(carried.SigningKeyID, first.SigningKeyID, 'still the held intermediate\'s key');
+  const listed = f.dc2.replica.caRoots.all() as unknown as CARoot[];
+  const byId = (a: [string, boolean], b: [string, boolean]) => (a[0] < b[0] ? -1 : 1);
+  assert.deepEqual(listed.map((r): [string, boolean] => [r.ID, r.Active]).sort(byId), ([[first.ID, false], [rotated.ID, true]] as [string, boolean][]).sort(byId));
+  assert.ok(verifies(await leafPem(f.dc2, 'dc2', clusterId)), 'dc2\'s leaf chains to a root dc2 lists');
+  // Past 2 x LeafCertTTL (10h) the rotated-out root would be pruned, but it issued the intermediate still signing.
+  f.clock.advance(21 * 3_600_000);
+  assert.deepEqual(await pruneCARoots(f.dc2.deps, f.dc2.ca.settings()), []);
+  assert.ok(verifies(await leafPem(f.dc2, 'dc2', clusterId)), 'still verifiable after a pruning round');
 
-    f.refuse(false);
-    f.clock.advance(60_000); // the watch's retry
-    const renewed = await until('an intermediate of the new root', () => f.dc2.active()?.SigningKeyID !== first.SigningKeyID && f.dc2.active());
-    assert.equal(renewed.ID, rotated.ID);
-    const chain = await leafPem(f.dc2, 'dc2', clusterId);
-    assert.ok(verifies(chain));
-    const inter = chains(chain).find((c) => chains(chain)[0].checkIssued(c))!;
-    assert.ok(inter.verify(new X509Certificate(rotated.RootCert).publicKey), 'the new intermediate is the new root\'s');
-  } finally {
-    await f.loop.stop();
-    f.dc1.replica.stop();
-    f.dc2.replica.stop();
-  }
-});
+  f.refuse(false);
+  f.clock.advance(60_000); // the watch's retry
+  const renewed = await until('an intermediate of the new root', () => f.dc2.active()?.SigningKeyID !== first.SigningKeyID && f.dc2.active());
+  assert.equal(renewed.ID, rotated.ID);
+  const chain = await leafPem(f.dc2, 'dc2', clusterId);
+  assert.ok(verifies(chain));
+  const inter = certs(chain).find((c) => certs(chain)[0].checkIssued(c))!;
+  assert.ok(inter.verify(new X509Certificate(rotated.RootCert).publicKey), 'the new intermediate is the new root\'s');
+}));
 
 test('failed rounds against an unreachable primary leave no abort listener behind on the leadership\'s signal', async () => {
   const clock = new ManualClock(Date.now());
@@ -287,98 +296,68 @@ test('failed rounds against an unreachable primary leave no abort listener behin
   }
 });
 
-test('auto-encrypt in a secondary: an agent certificate in the primary\'s trust domain, signed by the intermediate and sent with it, and the roots dc2 lists', async () => {
-  const f = await federation();
-  try {
-    f.reach();
-    await f.loop.start();
-    const root = await until('the first intermediate', () => f.dc2.active());
-    const ae = new AutoEncryptEndpoint(f.dc2.deps, {
-      connectEnabled: true, allowTls: true, ca: () => f.dc2.ca.settings(), manualCaPems: () => [], verifyServerHostname: () => false,
-    });
-    const { csrPem } = await createCsr(agentUri({ host: 'unknown', datacenter: 'dc2', agent: 'client-1' }), [], []);
-    const res = await ae.sign({ Datacenter: 'dc2', CSR: csrPem }, undefined);
-    const clusterId = f.dc1.replica.meta.get('cluster')!.ClusterID;
-    assert.equal(res.IssuedCert.AgentURI, `spiffe://${clusterId}.consul/agent/client/dc/dc2/id/client-1`);
-    assert.equal(res.ConnectCARoots.TrustDomain, `${clusterId}.consul`);
-    assert.deepEqual(res.ConnectCARoots.Roots.map((r) => r.ID), [root.ID]);
-    const [leaf, inter] = res.IssuedCert.CertPEM.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----\n?/g)!.map((p) => new X509Certificate(p));
-    assert.ok(leaf.checkIssued(inter) && leaf.verify(inter.publicKey), 'signed by the intermediate it carries');
-    assert.ok(inter.verify(new X509Certificate(res.ConnectCARoots.Roots[0].RootCert).publicKey), 'which the listed root signed');
-  } finally {
-    await f.loop.stop();
-    f.dc1.replica.stop();
-    f.dc2.replica.stop();
-  }
-});
+test('auto-encrypt in a secondary: an agent certificate in the primary\'s trust domain, signed by the intermediate and sent with it, and the roots dc2 lists', () => withFederation(async (f) => {
+  const root = await firstIntermediate(f);
+  const ae = new AutoEncryptEndpoint(f.dc2.deps, {
+    connectEnabled: true, allowTls: true, ca: () => f.dc2.ca.settings(), manualCaPems: () => [], verifyServerHostname: () => false,
+  });
+  const { csrPem } = await createCsr(agentUri({ host: 'unknown', datacenter: 'dc2', agent: 'client-1' }), [], []);
+  const res = await ae.sign({ Datacenter: 'dc2', CSR: csrPem }, undefined);
+  const clusterId = f.clusterId();
+  assert.equal(res.IssuedCert.AgentURI, `spiffe://${clusterId}.consul/agent/client/dc/dc2/id/client-1`);
+  assert.equal(res.ConnectCARoots.TrustDomain, `${clusterId}.consul`);
+  assert.deepEqual(res.ConnectCARoots.Roots.map((r) => r.ID), [root.ID]);
+  const [leaf, inter] = certs(res.IssuedCert.CertPEM);
+  assert.ok(leaf.checkIssued(inter) && leaf.verify(inter.publicKey), 'signed by the intermediate it carries');
+  assert.ok(inter.verify(new X509Certificate(res.ConnectCARoots.Roots[0].RootCert).publicKey), 'which the listed root signed');
+}));
 
-test('a configuration change on another server that lands while the leader waits for a renewal\'s signature is not overwritten by the leader\'s older intermediate', async () => {
-  const f = await federation();
+test('a configuration change on another server that lands while the leader waits for a renewal\'s signature is not overwritten by the leader\'s older intermediate', () => withFederation(async (f) => {
+  const first = await firstIntermediate(f);
+  await f.loop.stop();
+  // The leader's renewal waits on the primary while server B stores a new key type's intermediate.
+  const signer = new ConnectCAIntermediateEndpoint(f.dc1.deps, { connectEnabled: true, primaryDatacenter: 'dc1', ca: () => f.dc1.ca.settings() });
+  let release!: () => void;
+  const held = new Promise<void>((r) => { release = r; });
+  let waiting = false;
+  const primary = (gate: boolean): PrimaryCA => ({
+    roots: primaryRoots(f.dc1),
+    signIntermediate: async (csrPem) => {
+      if (gate) { waiting = true; await held; }
+      return signer.sign({ CSR: csrPem }, undefined);
+    },
+  });
+  const leader = new SecondaryCA({ deps: f.dc2.deps, primary: primary(true), primaryDatacenter: 'dc1', settings: () => f.dc2.ca.settings(), connect, retryMs: 1000 });
+  const b = new SecondaryCA({ deps: f.dc2.deps, primary: primary(false), primaryDatacenter: 'dc1', settings: () => f.dc2.ca.settings(), connect, retryMs: 1000 });
+  const caB = new ConnectCAEndpoint(f.dc2.deps, { connectEnabled: true, agent: connect, rotate: (r) => b.reconfigure(r) });
+  f.clock.advance(16 * 3_600_000);
+  const loop = leader.loop();
   try {
-    f.reach();
-    await f.loop.start();
-    const first = await until('the first intermediate', () => f.dc2.active());
-    await f.loop.stop();
-    // The leader's renewal waits on the primary while server B stores a new key type's intermediate.
-    const signer = new ConnectCAIntermediateEndpoint(f.dc1.deps, { connectEnabled: true, primaryDatacenter: 'dc1', ca: () => f.dc1.ca.settings() });
-    let release!: () => void;
-    const held = new Promise<void>((r) => { release = r; });
-    let waiting = false;
-    const primary = (gate: boolean): PrimaryCA => ({
-      roots: async (minIndex, signal) => {
-        if (minIndex > 0) await new Promise((r) => signal?.addEventListener('abort', r, { once: true }));
-        const r = await f.dc1.ca.roots({ minIndex: 0, waitMs: 0, consistency: 'default', token: '' });
-        return { index: r.meta.index, roots: r.value };
-      },
-      signIntermediate: async (csrPem) => {
-        if (gate) { waiting = true; await held; }
-        return signer.sign({ CSR: csrPem }, undefined);
-      },
-    });
-    const leader = new SecondaryCA({ deps: f.dc2.deps, primary: primary(true), primaryDatacenter: 'dc1', settings: () => f.dc2.ca.settings(), connect, retryMs: 1000 });
-    const b = new SecondaryCA({ deps: f.dc2.deps, primary: primary(false), primaryDatacenter: 'dc1', settings: () => f.dc2.ca.settings(), connect, retryMs: 1000 });
-    const caB = new ConnectCAEndpoint(f.dc2.deps, { connectEnabled: true, agent: connect, rotate: (r) => b.reconfigure(r) });
-    f.clock.advance(16 * 3_600_000);
-    const loop = leader.loop();
-    try {
-      await loop.start();
-      await until('the leader asking for a renewal', () => waiting);
-      await caB.setConfiguration({ Provider: 'consul', Config: { ...connect.caConfig, PrivateKeyType: 'ec', PrivateKeyBits: 384 }, State: null, ForceWithoutCrossSigning: false }, undefined);
-      const fromB = f.dc2.active()!;
-      assert.notEqual(fromB.SigningKeyID, first.SigningKeyID);
-      release();
-      for (let i = 0; i < 20; i++) await sleep(5);
-      f.clock.advance(60_000);
-      for (let i = 0; i < 20; i++) await sleep(5);
-      const now = f.dc2.active()!;
-      const key = (await f.dc2.deps.store.get(`ca/key/${now.ID}`))!;
-      const { createPrivateKey } = await import('node:crypto');
-      assert.equal(createPrivateKey(Buffer.from(key.value).toString('utf8')).asymmetricKeyDetails?.namedCurve, 'secp384r1', 'the intermediate key has the configured type');
-      assert.equal(now.SigningKeyID, fromB.SigningKeyID, 'B\'s intermediate stays');
-    } finally {
-      await loop.stop();
-    }
+    await loop.start();
+    await until('the leader asking for a renewal', () => waiting);
+    await caB.setConfiguration({ Provider: 'consul', Config: { ...connect.caConfig, PrivateKeyType: 'ec', PrivateKeyBits: 384 }, State: null, ForceWithoutCrossSigning: false }, undefined);
+    const fromB = f.dc2.active()!;
+    assert.notEqual(fromB.SigningKeyID, first.SigningKeyID);
+    release();
+    for (let i = 0; i < 20; i++) await sleep(5);
+    f.clock.advance(60_000);
+    for (let i = 0; i < 20; i++) await sleep(5);
+    const now = f.dc2.active()!;
+    const key = (await f.dc2.deps.store.get(`ca/key/${now.ID}`))!;
+    const { createPrivateKey } = await import('node:crypto');
+    assert.equal(createPrivateKey(Buffer.from(key.value).toString('utf8')).asymmetricKeyDetails?.namedCurve, 'secp384r1', 'the intermediate key has the configured type');
+    assert.equal(now.SigningKeyID, fromB.SigningKeyID, 'B\'s intermediate stays');
   } finally {
-    f.dc1.replica.stop();
-    f.dc2.replica.stop();
+    await loop.stop();
   }
-});
+}));
 
-test('an expired intermediate signs nothing: Consul\'s error, with Go\'s time text', async () => {
-  const f = await federation();
-  try {
-    f.reach();
-    await f.loop.start();
-    const root = await until('the first intermediate', () => f.dc2.active());
-    await f.loop.stop();
-    const inter = new X509Certificate(root.IntermediateCerts!.at(-1)!);
-    f.clock.advance(31 * 3_600_000); // IntermediateCertTTL 30h
-    const clusterId = f.dc1.replica.meta.get('cluster')!.ClusterID;
-    const when = inter.validToDate.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' +0000 UTC');
-    await assert.rejects(leafPem(f.dc2, 'dc2', clusterId), { message: `intermediate expired: certificate expired, expiration date: ${when} ` });
-  } finally {
-    await f.loop.stop();
-    f.dc1.replica.stop();
-    f.dc2.replica.stop();
-  }
-});
+test('an expired intermediate signs nothing: Consul\'s error, with Go\'s time text', () => withFederation(async (f) => {
+  const root = await firstIntermediate(f);
+  await f.loop.stop();
+  const inter = new X509Certificate(root.IntermediateCerts!.at(-1)!);
+  f.clock.advance(31 * 3_600_000); // IntermediateCertTTL 30h
+  const clusterId = f.clusterId();
+  const when = inter.validToDate.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' +0000 UTC');
+  await assert.rejects(leafPem(f.dc2, 'dc2', clusterId), { message: `intermediate expired: certificate expired, expiration date: ${when} ` });
+}));
