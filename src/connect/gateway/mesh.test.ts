@@ -32,6 +32,9 @@ const local = await sink('local-instance');
 const remote = await sink('dc2-gateway');
 after(() => { local.server.close(); remote.server.close(); });
 
+/** The agent reads made, by path and datacenter. */
+const reads: string[] = [];
+
 function fakeClient(): ConsulClient {
   const ok = (data: unknown) => Promise.resolve({ data, meta: { index: 1 } });
   return {
@@ -41,6 +44,7 @@ function fakeClient(): ConsulClient {
     },
     json: (spec: RequestSpec) => {
       const dc = spec.options?.datacenter ?? '';
+      reads.push(`${spec.path}@${dc}`);
       if (spec.path === '/v1/agent/self') return ok({ Config: { Datacenter: 'dc1' } });
       if (spec.path === '/v1/agent/connect/ca/roots') {
         if (spec.options?.index) return new Promise((_r, reject) => spec.options?.signal?.addEventListener('abort', () => reject(new Error('aborted'))));
@@ -87,7 +91,8 @@ async function through(port: number, servername: string): Promise<string> {
 }
 
 test('the mesh gateway splices a local service to its sidecar and another datacenter to its gateway, replaying the hello', async () => {
-  const gw = new MeshGateway({ client: fakeClient(), logger: silentLogger(), service: 'mesh-gateway', binds: [{ host: '127.0.0.1', port: 0 }] });
+  let now = 0;
+  const gw = new MeshGateway({ client: fakeClient(), logger: silentLogger(), service: 'mesh-gateway', binds: [{ host: '127.0.0.1', port: 0 }], now: () => now });
   await gw.start();
   try {
     const port = Number(gw.addresses[0].split(':')[1]);
@@ -95,12 +100,20 @@ test('the mesh gateway splices a local service to its sidecar and another datace
     assert.equal(local.got.length, 1);
     assert.equal(local.got[0][0], 0x16, 'the instance got the ClientHello itself');
     assert.equal(await through(port, `db.default.dc2.internal.${TD}`), 'dc2-gateway');
+    const gwReads = () => reads.filter((r) => r === '/v1/catalog/services@dc2').length;
+    assert.equal(gwReads(), 1);
+    now = 4_999;
+    assert.equal(await through(port, `web.default.dc2.internal.${TD}`), 'dc2-gateway');
+    assert.equal(gwReads(), 1, 'the datacenter\'s gateways are reused within the TTL');
+    now = 5_000;
+    assert.equal(await through(port, `dc2.internal.${TD}`), 'dc2-gateway');
+    assert.equal(gwReads(), 2, 'and read again after it');
     assert.equal(await through(port, `none.default.dc1.internal.${TD}`), '', 'no instance: closed');
     assert.equal(await through(port, 'db.default.dc1.internal.other.consul'), '', 'unknown trust domain: closed');
     assert.equal(await through(port, `v2.db.default.dc1.internal.${TD}`), 'local-instance', 'a subset by its resolver filter');
     assert.equal(await through(port, `v9.db.default.dc1.internal.${TD}`), '', 'a subset the resolver does not define: closed');
     assert.equal(await through(port, `v2.none.default.dc1.internal.${TD}`), '', 'no resolver: closed');
-    assert.deepEqual(gw.stats, { accepted: 7, local: 2, remote: 1, rejected: 4 });
+    assert.deepEqual(gw.stats, { accepted: 9, local: 2, remote: 3, rejected: 4 });
   } finally {
     await gw.close();
   }

@@ -59,6 +59,10 @@ export interface MeshGatewayOptions {
   connectTimeoutMs?: number;
   /** Picks an endpoint (Math.random unless a test fixes it). */
   random?: () => number;
+  /** How long another datacenter's gateway list is reused (5 s unless set; a failed dial forgets it). */
+  remoteTtlMs?: number;
+  /** The clock (Date.now unless a test passes its own). */
+  now?: () => number;
 }
 
 /** Counters a test or the admin endpoint can read. */
@@ -82,6 +86,8 @@ export class MeshGateway {
   readonly #conns = new Set<net.Socket>();
   #trustDomain = '';
   #dc = '';
+  /** Other datacenters' gateways as last read (a cross-datacenter read per connection is too slow), by datacenter. */
+  readonly #remote = new Map<string, { at: number; list: Promise<Endpoint[]> }>();
   /** The bound listener addresses, once started. */
   readonly addresses: string[] = [];
   readonly stats: MeshGatewayStats = { accepted: 0, local: 0, remote: 0, rejected: 0 };
@@ -144,6 +150,18 @@ export class MeshGateway {
     src.once('close', () => clearTimeout(timer));
   }
 
+  /** The passing gateways of `dc` at their WAN address, read again once older than the TTL (a failed read is not kept). */
+  #remoteGateways(dc: string): Promise<Endpoint[]> {
+    const now = (this.#o.now ?? Date.now)();
+    const hit = this.#remote.get(dc);
+    if (hit && now - hit.at < (this.#o.remoteTtlMs ?? 5_000)) return hit.list;
+    const list = meshGateways(this.#o.client, dc, 'wan', this.#abort.signal);
+    const entry = { at: now, list };
+    this.#remote.set(dc, entry);
+    list.catch(() => { if (this.#remote.get(dc) === entry) this.#remote.delete(dc); });
+    return list;
+  }
+
   #reject(src: net.Socket, why: string, fields: Record<string, unknown> = {}): void {
     this.stats.rejected++;
     if (!src.destroyed) this.#log.warn({ ...fields, reason: why }, 'mesh gateway closed a connection');
@@ -156,7 +174,7 @@ export class MeshGateway {
     let endpoints: Endpoint[] | null;
     try {
       const signal = this.#abort.signal;
-      endpoints = 'remoteDc' in route ? await meshGateways(this.#o.client, route.remoteDc, 'wan', signal)
+      endpoints = 'remoteDc' in route ? await this.#remoteGateways(route.remoteDc)
         : route.local.subset ? await localSubsetEndpoints(this.#o.client, route.local.service, route.local.subset, signal)
           : await localServiceEndpoints(this.#o.client, route.local.service, signal);
     } catch (err) {
@@ -169,6 +187,7 @@ export class MeshGateway {
     try {
       dst = await dial(target, this.#o.connectTimeoutMs ?? 5_000);
     } catch (err) {
+      if ('remoteDc' in route) this.#remote.delete(route.remoteDc);
       return this.#reject(src, `failed to dial: ${(err as Error).message}`, { sni, target: `${target.host}:${target.port}` });
     }
     if (src.destroyed || this.#abort.signal.aborted) return void (dst.destroy(), src.destroy());
