@@ -200,3 +200,30 @@ test('a client that never finishes its handshake is closed at the handshake time
     await gw2.close();
   }
 });
+
+test('a gateway-services answer arriving after close() starts no linked service (no leaf or roots watch left running)', async () => {
+  const agent = new FakeAgent();
+  agent.relink(['ext']);
+  const inner = agent.client();
+  let late!: (v: unknown) => void;
+  const asked: string[] = [];
+  let closed = false;
+  const client = { json: (spec: RequestSpec) => {
+    if (closed) asked.push(spec.path);
+    // The second (blocking) read of the links ignores the abort and answers after close().
+    if (spec.path.startsWith('/v1/catalog/gateway-services/') && Number(spec.options?.index ?? 0) > 0) {
+      return new Promise((resolve) => { late = resolve; });
+    }
+    return inner.json(spec);
+  } } as unknown as ConsulClient;
+  const gw = new TerminatingGateway({ client, logger: silentLogger(), service: 'tgw', binds: [{ host: '127.0.0.1', port: 0 }] });
+  await gw.start();
+  await eventually('ext ready', () => gw.linked().includes('ext'));
+  await eventually('the blocking read sent', () => late !== undefined);
+  await gw.close();
+  closed = true;
+  late({ data: [{ Service: { Name: 'db' }, GatewayKind: 'terminating-gateway' }], meta: { index: 99 } });
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(asked, []);
+  assert.deepEqual(gw.linked(), []);
+});

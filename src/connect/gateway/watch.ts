@@ -25,6 +25,8 @@ export async function blockingWatch<T>(
   while (!signal.aborted) {
     try {
       const res = await read(blockingOptions(index, signal));
+      // An answer that arrives after the stop applies nothing (a link set up now would never be closed).
+      if (signal.aborted) return;
       failures = 0;
       if (res.meta.index === index) continue;
       index = res.meta.index < index ? 0 : res.meta.index;
