@@ -46,29 +46,52 @@ export function caSignatureAlgorithm(key: KeyObject): { algorithm: Buffer; hash:
   return { algorithm: sequence(oid(ec.oid)), hash: ec.hash };
 }
 
+/** A certificate's own fields: all of its TBSCertificate but the version and signature algorithm. */
+export interface CertFields {
+  serial: number | Uint8Array;
+  /** DER Name of the issuer. */
+  issuer: Buffer;
+  notBeforeMs: number;
+  notAfterMs: number;
+  /** DER Name of the subject. */
+  subject: Buffer;
+  /** DER SubjectPublicKeyInfo. */
+  spki: Uint8Array;
+  /** DER extensions, in order. */
+  extensions: Buffer[];
+}
+
+/** Encodes a v3 certificate as Go's x509.CreateCertificate does and signs it with `key`; returns its DER. */
+export function signCertificate(f: CertFields, key: KeyObject): Buffer {
+  const { algorithm, hash } = caSignatureAlgorithm(key);
+  const tbs = sequence(
+    explicit(0, integer(2)),
+    integer(f.serial),
+    algorithm,
+    f.issuer,
+    sequence(time(f.notBeforeMs), time(f.notAfterMs)),
+    f.subject,
+    Buffer.from(f.spki),
+    explicit(3, sequence(...f.extensions)),
+  );
+  const signature = sign(hash, tbs, { key, dsaEncoding: 'der' });
+  return sequence(tbs, algorithm, bitString(signature));
+}
+
 /** Encodes and signs the root certificate with `privateKey` (WebCrypto or node:crypto); returns its DER. */
 export function selfSignedCaCert(t: CaCertTemplate, privateKey: webcrypto.CryptoKey | KeyObject): Buffer {
   const key = privateKey instanceof KeyObject ? privateKey : KeyObject.from(privateKey);
-  const { algorithm, hash } = caSignatureAlgorithm(key);
   const name = sequence(set(sequence(oid('2.5.4.3'), directoryString(t.commonName))));
-  const tbs = sequence(
-    explicit(0, integer(2)),
-    integer(t.serialNumber),
-    algorithm,
-    name,
-    sequence(time(t.notBeforeMs), time(t.notAfterMs)),
-    name,
-    Buffer.from(t.spki),
-    explicit(3, sequence(
+  return signCertificate({
+    serial: t.serialNumber, issuer: name, notBeforeMs: t.notBeforeMs, notAfterMs: t.notAfterMs, subject: name, spki: t.spki,
+    extensions: [
       extension('2.5.29.15', true, CA_KEY_USAGE),
       extension('2.5.29.19', true, sequence(boolean(true))),
       extension('2.5.29.14', false, octetString(t.keyId)),
       extension('2.5.29.35', false, sequence(implicit(0, t.keyId))),
       extension('2.5.29.17', false, sequence(implicit(6, Buffer.from(t.uri, 'ascii')))),
-    )),
-  );
-  const signature = sign(hash, tbs, { key, dsaEncoding: 'der' });
-  return sequence(tbs, algorithm, bitString(signature));
+    ],
+  }, key);
 }
 
 /** One X.509 extension: its OID, the critical flag when set, and the DER value. */

@@ -1,10 +1,10 @@
 // The consul provider's CrossSignCA: the old root signs a copy of the new root (its subject, key and
 // extensions; the old root's key id as AKI; valid from a minute ago for 7 days), so leaves of the new
 // root chain to the old root for clients that trust only the old one.
-import { createPrivateKey, randomBytes, sign, X509Certificate } from 'node:crypto';
-import { caSignatureAlgorithm, extension } from './ca-cert.ts';
-import { bitString, explicit, implicit, integer, sequence, time } from './der.ts';
-import { authorityKeyId, CERT_DRIFT_MS } from './leaf-cert.ts';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { extension, signCertificate } from './ca-cert.ts';
+import { implicit, sequence } from './der.ts';
+import { authorityKeyId, driftedNotBefore, randomSerial } from './leaf-cert.ts';
 
 /** How long a cross-signed certificate lasts (Consul: 7 days, past the default 72 h leaves). */
 export const CROSS_SIGN_TTL_MS = 7 * 24 * 3_600_000;
@@ -69,26 +69,15 @@ function isAki(ext: Buffer): boolean {
 export function crossSignCA(newRootPem: string, oldRootPem: string, oldKeyPem: string, nowMs: number): string {
   const oldRoot = new X509Certificate(oldRootPem);
   const key = createPrivateKey(oldKeyPem);
-  const alg = caSignatureAlgorithm(key);
   const fresh = tbsParts(new X509Certificate(newRootPem).raw);
   const old = tbsParts(oldRoot.raw);
   // The AKI names the old root's key (its SKI, as Go takes the parent's), in the place the new root had its own.
   const aki = extension('2.5.29.35', false, sequence(implicit(0, authorityKeyId(oldRoot.raw))));
   const extensions = fresh.extensions.map((e) => (isAki(e) ? aki : e));
   if (!fresh.extensions.some(isAki)) extensions.push(aki);
-  const notBefore = Math.floor((nowMs - CERT_DRIFT_MS) / 1000) * 1000;
-  const serial = randomBytes(8);
-  serial[0] &= 0x7f;
-  const tbs = sequence(
-    explicit(0, integer(2)),
-    integer(serial),
-    alg.algorithm,
-    old.subject,
-    sequence(time(notBefore), time(notBefore + CROSS_SIGN_TTL_MS)),
-    fresh.subject,
-    fresh.spki,
-    explicit(3, sequence(...extensions)),
-  );
-  const signature = sign(alg.hash, tbs, { key, dsaEncoding: 'der' });
-  return new X509Certificate(sequence(tbs, alg.algorithm, bitString(signature))).toString();
+  const notBefore = driftedNotBefore(nowMs);
+  return new X509Certificate(signCertificate({
+    serial: randomSerial(), issuer: old.subject, notBeforeMs: notBefore, notAfterMs: notBefore + CROSS_SIGN_TTL_MS,
+    subject: fresh.subject, spki: fresh.spki, extensions,
+  }, key)).toString();
 }

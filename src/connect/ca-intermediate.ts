@@ -2,12 +2,12 @@
 // GenerateIntermediateCSR and SignIntermediate): a secondary makes a CA key and a CSR naming the
 // primary's signing SPIFFE URI; the primary's root signs it as a CA certificate with a path
 // length of 0, valid from a minute ago for the IntermediateCertTTL.
-import { createPrivateKey, createPublicKey, randomBytes, sign, X509Certificate } from 'node:crypto';
-import { caSignatureAlgorithm, extension } from './ca-cert.ts';
+import { createPrivateKey, createPublicKey, sign, X509Certificate } from 'node:crypto';
+import { caSignatureAlgorithm, extension, signCertificate } from './ca-cert.ts';
 import { caCommonName, compactUid } from './common-names.ts';
-import { bitString, boolean, directoryString, explicit, implicit, integer, octetString, oid, readTlv, sequence, set, time } from './der.ts';
+import { bitString, boolean, directoryString, explicit, implicit, integer, octetString, oid, readTlv, sequence, set } from './der.ts';
 import { hexString, keyId } from './fingerprints.ts';
-import { authorityKeyId, certSubject, CERT_DRIFT_MS } from './leaf-cert.ts';
+import { authorityKeyId, certSubject, driftedNotBefore, randomSerial } from './leaf-cert.ts';
 import { generatePrivateKey } from './private-key.ts';
 import { signingUri, trustDomain } from './spiffe.ts';
 
@@ -70,28 +70,18 @@ export function signIntermediate(req: IntermediateRequest, rootPem: string, root
   }
   const root = new X509Certificate(rootPem);
   const key = createPrivateKey(rootKeyPem);
-  const alg = caSignatureAlgorithm(key);
-  const notBefore = Math.floor((nowMs - CERT_DRIFT_MS) / 1000) * 1000;
-  const serial = randomBytes(8);
-  serial[0] &= 0x7f;
-  const tbs = sequence(
-    explicit(0, integer(2)),
-    integer(serial),
-    alg.algorithm,
-    certSubject(root.raw),
-    sequence(time(notBefore), time(notBefore + ttlMs)),
-    csrSubject(pemBody(req.csrPem)),
-    Buffer.from(req.spki),
-    explicit(3, sequence(
+  const notBefore = driftedNotBefore(nowMs);
+  return new X509Certificate(signCertificate({
+    serial: randomSerial(), issuer: certSubject(root.raw), notBeforeMs: notBefore, notAfterMs: notBefore + ttlMs,
+    subject: csrSubject(pemBody(req.csrPem)), spki: req.spki,
+    extensions: [
       extension('2.5.29.15', true, CA_KEY_USAGE),
       extension('2.5.29.19', true, sequence(boolean(true), integer(0))),
       extension('2.5.29.14', false, octetString(keyId(req.spki))),
       extension('2.5.29.35', false, sequence(implicit(0, authorityKeyId(root.raw)))),
       extension('2.5.29.17', false, sequence(implicit(6, Buffer.from(req.uris[0], 'ascii')))),
-    )),
-  );
-  const signature = sign(alg.hash, tbs, { key, dsaEncoding: 'der' });
-  return new X509Certificate(sequence(tbs, alg.algorithm, bitString(signature))).toString();
+    ],
+  }, key)).toString();
 }
 
 /**

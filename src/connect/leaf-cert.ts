@@ -2,10 +2,10 @@
 // CSR's key, URI, DNS and IP SANs, no subject (so the SAN extension is critical), key usage for
 // signatures, key and data encipherment and key agreement, client and server auth, the CA certificate's
 // SKI as AKI and the leaf key's id as SKI, valid from one minute ago for the leaf TTL.
-import { createPrivateKey, randomBytes, sign, X509Certificate } from 'node:crypto';
+import { createPrivateKey, randomBytes, X509Certificate } from 'node:crypto';
 import { isIPv4 } from 'node:net';
-import { bitString, explicit, implicit, integer, octetString, oid, sequence, time } from './der.ts';
-import { caSignatureAlgorithm, extension } from './ca-cert.ts';
+import { bitString, implicit, octetString, oid, sequence } from './der.ts';
+import { extension, signCertificate } from './ca-cert.ts';
 import { hexString, keyId } from './fingerprints.ts';
 
 /** What a leaf certificate says besides its issuer. */
@@ -32,6 +32,18 @@ export interface SignedLeaf {
 /** Consul's CertificateTimeDriftBuffer: leaves are valid from a minute before they are signed. */
 export const CERT_DRIFT_MS = 60_000;
 
+/** The start of a certificate signed at `nowMs`: CERT_DRIFT_MS earlier, in whole seconds (X.509 times have no fractions). */
+export function driftedNotBefore(nowMs: number): number {
+  return Math.floor((nowMs - CERT_DRIFT_MS) / 1000) * 1000;
+}
+
+/** A random positive 64-bit serial number (the top bit cleared so the DER INTEGER is not negative). */
+export function randomSerial(): Buffer {
+  const serial = randomBytes(8);
+  serial[0] &= 0x7f;
+  return serial;
+}
+
 // digitalSignature, keyEncipherment, dataEncipherment, keyAgreement (bits 0, 2, 3, 4); the three
 // trailing zero bits unused, as Go trims the bit string.
 const LEAF_KEY_USAGE = bitString(Buffer.from([0xb8]), 3);
@@ -56,30 +68,20 @@ export function signingCert(root: { RootCert: string; SigningKeyID: string; Inte
 export function signLeaf(t: LeafTemplate, caCertPem: string, caKeyPem: string): SignedLeaf {
   const ca = new X509Certificate(caCertPem);
   const key = createPrivateKey(caKeyPem);
-  const alg = caSignatureAlgorithm(key);
-  const notBefore = Math.floor((t.nowMs - CERT_DRIFT_MS) / 1000) * 1000;
+  const notBefore = driftedNotBefore(t.nowMs);
   const notAfter = notBefore + t.ttlMs;
-  const serial = randomBytes(8);
-  serial[0] &= 0x7f;
-  const tbs = sequence(
-    explicit(0, integer(2)),
-    integer(serial),
-    alg.algorithm,
-    certSubject(ca.raw),
-    sequence(time(notBefore), time(notAfter)),
-    sequence(),
-    Buffer.from(t.spki),
-    explicit(3, sequence(
+  const serial = randomSerial();
+  const der = signCertificate({
+    serial, issuer: certSubject(ca.raw), notBeforeMs: notBefore, notAfterMs: notAfter, subject: sequence(), spki: t.spki,
+    extensions: [
       extension('2.5.29.15', true, LEAF_KEY_USAGE),
       extension('2.5.29.37', false, sequence(oid(CLIENT_AUTH), oid(SERVER_AUTH))),
       extension('2.5.29.19', true, sequence()),
       extension('2.5.29.14', false, octetString(keyId(t.spki))),
       extension('2.5.29.35', false, sequence(implicit(0, authorityKeyId(ca.raw)))),
       extension('2.5.29.17', true, sanValue(t)),
-    )),
-  );
-  const signature = sign(alg.hash, tbs, { key, dsaEncoding: 'der' });
-  const der = sequence(tbs, alg.algorithm, bitString(signature));
+    ],
+  }, key);
   const cert = new X509Certificate(der);
   return {
     certPem: cert.toString(), serialNumber: serialHex(serial),
