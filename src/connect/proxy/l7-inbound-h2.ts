@@ -8,7 +8,7 @@ import { resetReplyText } from './l7-forward.ts';
 import type { InboundPolicy } from './l7-inbound-policy.ts';
 import type { InboundCaller } from './l7-inbound.ts';
 import { appendXfcc, XFCC } from './l7-xfcc.ts';
-import { RBAC_DENIED } from './l7-rbac.ts';
+import { normalizePath, RBAC_DENIED, rbacHeaders } from './l7-rbac.ts';
 import { requestPath } from './l7-route.ts';
 
 /** Connection-specific headers HTTP/2 forbids (RFC 9113 §8.2.2). */
@@ -78,11 +78,12 @@ function localReply(req: http2.Http2ServerRequest, res: http2.Http2ServerRespons
 export async function serveH2(
   policy: InboundPolicy, local: LocalH2, caller: InboundCaller, req: http2.Http2ServerRequest, res: http2.Http2ServerResponse, log: Logger,
 ): Promise<void> {
-  const { path, search } = requestPath(req.url ?? '/');
+  const { path: raw, search } = requestPath(req.url ?? '/');
+  const path = normalizePath(raw);
   const method = req.method ?? 'GET';
   const gone = new AbortController();
   res.once('close', () => { if (!res.writableEnded) gone.abort(); });
-  const l7req = { method, path, query: new URLSearchParams(search), headers: req.headers };
+  const l7req = { method, path, query: new URLSearchParams(search), headers: rbacHeaders(req.rawHeaders, method, path + search, req.authority) };
   // gRPC's PERMISSION_DENIED (7) is what Envoy maps a 403 local reply to.
   if (!(await policy.allows(caller, l7req, gone.signal))) {
     log.debug({ source: caller.uri, method, path: req.url }, 'request denied by intentions');
@@ -91,7 +92,7 @@ export async function serveH2(
   if (gone.signal.aborted) return;
   const headers = forwardable(req.headers);
   headers[XFCC] = appendXfcc(headers[XFCC], caller.xfcc);
-  const head = { ...headers, ':method': method, ':path': req.url ?? '/', ':authority': req.authority, ':scheme': req.scheme || 'http' };
+  const head = { ...headers, ':method': method, ':path': path + search, ':authority': req.authority, ':scheme': req.scheme || 'http' };
   const session = local.get();
   let stream: http2.ClientHttp2Stream;
   try {

@@ -10,7 +10,7 @@ import type { Logger } from '../../log.ts';
 import { LocalH2, serveH2 } from './l7-inbound-h2.ts';
 import { InboundPolicy, type Caller } from './l7-inbound-policy.ts';
 import { endToEnd, replayableOnStale, resetReplyText } from './l7-forward.ts';
-import { RBAC_DENIED } from './l7-rbac.ts';
+import { normalizePath, RBAC_DENIED, rbacHeaders } from './l7-rbac.ts';
 import { requestPath, type L7Request } from './l7-route.ts';
 import { certUris, encodeSerial } from './tls-peer.ts';
 import { appendXfcc, XFCC, xfccElement } from './l7-xfcc.ts';
@@ -66,9 +66,13 @@ export function callerOf(socket: net.Socket, by: string): InboundCaller {
   return c;
 }
 
-function l7Request(req: http.IncomingMessage): L7Request {
-  const { path, search } = requestPath(req.url ?? '/');
-  return { method: req.method ?? 'GET', path, query: new URLSearchParams(search), headers: req.headers, sourceIp: req.socket.remoteAddress };
+/** A request as the intentions see it (normalized path, Envoy's header map) and the target it goes on with. */
+function l7Request(req: http.IncomingMessage): L7Request & { url: string } {
+  const { path: raw, search } = requestPath(req.url ?? '/');
+  const path = normalizePath(raw);
+  const method = req.method ?? 'GET';
+  const headers = rbacHeaders(req.rawHeaders, method, path + search, undefined);
+  return { method, path, query: new URLSearchParams(search), headers, sourceIp: req.socket.remoteAddress, url: path + search };
 }
 
 /** Builds the HTTP path of the public listener over `policy` (which it starts and closes). */
@@ -134,14 +138,15 @@ async function serve(d: InboundDeps, agent: http.Agent, to: { host: string; port
   const gone = new AbortController();
   res.once('close', () => { if (!res.writableFinished) gone.abort(); });
   const caller = callerOf(req.socket, d.identity());
-  if (!(await d.policy.allows(caller, l7Request(req), gone.signal))) {
+  const l7req = l7Request(req);
+  if (!(await d.policy.allows(caller, l7req, gone.signal))) {
     d.log.debug({ source: caller.uri, method: req.method, path: req.url }, 'request denied by intentions');
     return reply(res, RBAC_DENIED.status, RBAC_DENIED.text);
   }
   if (gone.signal.aborted) return;
   const headers = endToEnd(req.headers);
   headers[XFCC] = appendXfcc(headers[XFCC], caller.xfcc);
-  forward(d, { agent, to, req, res, headers, signal: gone.signal }, true);
+  forward(d, { agent, to, req, res, url: l7req.url, headers, signal: gone.signal }, true);
 }
 
 interface Forward {
@@ -149,6 +154,8 @@ interface Forward {
   to: { host: string; port: number };
   req: http.IncomingMessage;
   res: http.ServerResponse;
+  /** The normalized request target the application gets (Envoy forwards its normalized :path). */
+  url: string;
   headers: Record<string, string | string[] | undefined>;
   signal: AbortSignal;
 }
@@ -161,7 +168,7 @@ interface Forward {
 function forward(d: InboundDeps, f: Forward, mayRetry: boolean): void {
   const { req, res } = f;
   const bodiless = req.headers['transfer-encoding'] === undefined && Number(req.headers['content-length'] ?? 0) === 0;
-  const out = http.request({ agent: f.agent, host: f.to.host, port: f.to.port, method: req.method, path: req.url, headers: f.headers, signal: f.signal });
+  const out = http.request({ agent: f.agent, host: f.to.host, port: f.to.port, method: req.method, path: f.url, headers: f.headers, signal: f.signal });
   let connected = false;
   out.on('socket', (s) => {
     if (out.reusedSocket) return void (connected = true);
@@ -200,7 +207,8 @@ function forward(d: InboundDeps, f: Forward, mayRetry: boolean): void {
 async function upgrade(d: InboundDeps, to: { host: string; port: number }, req: http.IncomingMessage, socket: net.Socket, early: Buffer): Promise<void> {
   socket.on('error', () => socket.destroy());
   const caller = callerOf(socket, d.identity());
-  if (!(await d.policy.allows(caller, l7Request(req)))) {
+  const l7req = l7Request(req);
+  if (!(await d.policy.allows(caller, l7req))) {
     const text = RBAC_DENIED.text;
     socket.end(`HTTP/1.1 ${RBAC_DENIED.status} Forbidden\r\ncontent-type: text/plain\r\ncontent-length: ${text.length}\r\nconnection: close\r\n\r\n${text}`);
     return;
@@ -211,7 +219,7 @@ async function upgrade(d: InboundDeps, to: { host: string; port: number }, req: 
   app.on('error', () => { clearTimeout(slow); socket.destroy(); });
   socket.on('close', () => app.destroy());
   app.on('close', () => socket.destroy());
-  const lines = [`${req.method} ${req.url} HTTP/${req.httpVersion}`];
+  const lines = [`${req.method} ${l7req.url} HTTP/${req.httpVersion}`];
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     if (req.rawHeaders[i].toLowerCase() !== XFCC) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
   }
