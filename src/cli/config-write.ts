@@ -1,24 +1,12 @@
 // `proconsul config write <file|->`: create or update a config entry from an HCL or JSON file (or
 // stdin), plain or check-and-set, with `consul config write`'s messages.
 
-import { readFile } from 'node:fs/promises';
-import { goFileError } from '../api/errors.ts';
 import { ConfigEntriesApi, type ConfigEntryBody } from '../api/config-entries.ts';
 import { parseText } from '../agent/config/index.ts';
 import { withClient } from './client-command.ts';
+import { loadDataSource } from './data-source.ts';
 import { HTTP_FLAGS } from './http-flags.ts';
-import { parseCommandFlags, readAll, ui, type CliIO, type Command } from './io.ts';
-
-/** Reads a file path or `-` (stdin), as Consul's LoadDataSourceNoRaw. */
-async function loadData(arg: string, stdin: NodeJS.ReadableStream): Promise<string> {
-  if (arg === '-') return (await readAll(stdin)).toString('utf8');
-  const path = arg.startsWith('@') ? arg.slice(1) : arg;
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    throw new Error(`Failed to read file: ${goFileError(err as NodeJS.ErrnoException, path)}`, { cause: err });
-  }
-}
+import { parseCommandFlags, ui, type CliIO, type Command } from './io.ts';
 
 /** Parses an entry file (JSON when it looks like JSON, else HCL) and finds its kind and name. */
 export function parseEntryText(data: string): { entry: ConfigEntryBody; kind: string; name: string } {
@@ -66,7 +54,7 @@ Usage: proconsul config write [options] <configuration>
     }
     let data: string;
     try {
-      data = await loadData(flags.args[0], io.stdin);
+      data = await loadDataSource(flags.args[0], io.stdin);
     } catch (err) {
       out.error(`Failed to load data: ${(err as Error).message}`);
       return 1;

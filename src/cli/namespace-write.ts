@@ -3,10 +3,11 @@
 
 import { namespaceUpdate, type Namespace } from '../api/namespaces.ts';
 import { withClient } from './client-command.ts';
+import { loadDataSource } from './data-source.ts';
 import { HTTP_FLAGS } from './http-flags.ts';
 import { parseCommandFlags, ui, type CliIO, type Command } from './io.ts';
 import {
-  FORMAT_FLAG, INVALID_FORMAT, PARTITION_FLAG, formatNamespace, formatOf, loadDefinition, namespaceFromDefinition, partitionOption, showMetaFlag,
+  FORMAT_FLAG, INVALID_FORMAT, PARTITION_FLAG, formatNamespace, formatOf, namespaceFromDefinition, partitionOption, showMetaFlag,
 } from './namespace.ts';
 
 /** The `namespace write` command. */
@@ -40,7 +41,7 @@ Usage: proconsul namespace write <namespace definition>
     }
     let ns: Namespace;
     try {
-      ns = namespaceFromDefinition(await loadDefinition(flags.args[0], io.stdin));
+      ns = namespaceFromDefinition(await loadDataSource(flags.args[0], io.stdin));
     } catch (err) {
       out.error(`Failed to decode namespace definition: ${(err as Error).message}`);
       return 1;

@@ -1,13 +1,11 @@
 // `proconsul namespace`: the parent of the namespace subcommands (Consul Enterprise's
 // command/namespace); on its own it prints its help (exit 1). Also what the subcommands share:
-// -format, -partition, the pretty printers and the definition file reader.
+// -format, -partition, the pretty printers, the read and list bodies and the definition parser.
 
-import { readFile } from 'node:fs/promises';
-import { goFileError } from '../api/errors.ts';
 import { parseText } from '../agent/config/index.ts';
 import type { ACLLink, Namespace } from '../api/namespaces.ts';
 import type { FlagDef, ParsedFlags } from './flags.ts';
-import { RUN_RESULT_HELP, readAll, ui, type CliIO, type Command } from './io.ts';
+import { RUN_RESULT_HELP, ui, type CliIO, type Command } from './io.ts';
 import { HTTP_FLAGS } from './http-flags.ts';
 
 /** The -format values (pretty first, as Consul's namespace commands list them). */
@@ -130,17 +128,6 @@ export function formatNamespace(ns: Namespace, format: string, showMeta: boolean
 export function formatNamespaceList(list: Namespace[], format: string, showMeta: boolean): string {
   if (format === 'json') return prettyJson(list);
   return list.map((ns) => `${ns.Name}:\n${namespaceBody(ns, showMeta, '   ')}`).join('');
-}
-
-/** Reads a definition from a file path or `-` (stdin), as Consul's LoadDataSourceNoRaw. */
-export async function loadDefinition(arg: string, stdin: NodeJS.ReadableStream): Promise<string> {
-  if (arg === '-') return (await readAll(stdin)).toString('utf8');
-  const path = arg.startsWith('@') ? arg.slice(1) : arg;
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    throw new Error(`Failed to read file: ${goFileError(err as NodeJS.ErrnoException, path)}`, { cause: err });
-  }
 }
 
 /** Keys written as HCL blocks (`Meta { … }`, `ACLs { … }`), which parse as one-element lists. */

@@ -3,9 +3,10 @@
 
 import { partitionDelete, partitionUpdate, type Partition } from '../api/partitions.ts';
 import { runWithClient, withClient } from './client-command.ts';
+import { loadDataSource } from './data-source.ts';
 import { HTTP_FLAGS } from './http-flags.ts';
 import { parseCommandFlags, ui, type CliIO, type Command } from './io.ts';
-import { FORMAT_FLAG, INVALID_FORMAT, formatOf, loadDefinition, showMetaFlag } from './namespace.ts';
+import { FORMAT_FLAG, INVALID_FORMAT, formatOf, showMetaFlag } from './namespace.ts';
 import { formatPartition, partitionFromDefinition } from './partition.ts';
 
 /** The `partition delete` command. */
@@ -69,7 +70,7 @@ Usage: proconsul partition write <partition definition>
     }
     let p: Partition;
     try {
-      p = partitionFromDefinition(await loadDefinition(flags.args[0], io.stdin));
+      p = partitionFromDefinition(await loadDataSource(flags.args[0], io.stdin));
     } catch (err) {
       out.error(`Failed to decode partition definition: ${(err as Error).message}`);
       return 1;
