@@ -118,3 +118,23 @@ test('the mesh gateway splices a local service to its sidecar and another datace
     await gw.close();
   }
 });
+
+test('the mesh gateway refuses a connection that it dialled itself (an instance registered at its own address), instead of looping', async () => {
+  let self = 0;
+  const base = fakeClient();
+  const client = {
+    ...base,
+    json: (spec: RequestSpec) => spec.path === '/v1/health/connect/loop'
+      ? Promise.resolve({ data: [{ Node: { Address: '127.0.0.1' }, Service: { Kind: 'connect-proxy', Address: '127.0.0.1', Port: self } }], meta: { index: 1 } })
+      : base.json(spec),
+  } as unknown as ConsulClient;
+  const gw = new MeshGateway({ client, logger: silentLogger(), service: 'mesh-gateway', binds: [{ host: '127.0.0.1', port: 0 }] });
+  await gw.start();
+  try {
+    self = Number(gw.addresses[0].split(':')[1]);
+    assert.equal(await through(self, `loop.default.dc1.internal.${TD}`), '');
+    assert.deepEqual(gw.stats, { accepted: 2, local: 1, remote: 0, rejected: 1 }, 'one hop, then the connection back to itself is closed');
+  } finally {
+    await gw.close();
+  }
+});

@@ -84,6 +84,8 @@ export class MeshGateway {
   readonly #abort = new AbortController();
   readonly #servers: net.Server[] = [];
   readonly #conns = new Set<net.Socket>();
+  /** The local ends of the connections this gateway dialled: one arriving back from them is a routing loop. */
+  readonly #dialled = new Set<string>();
   #trustDomain = '';
   #dc = '';
   /** Other datacenters' gateways as last read (a cross-datacenter read per connection is too slow), by datacenter. */
@@ -169,6 +171,9 @@ export class MeshGateway {
   }
 
   async #route(src: net.Socket, sni: string, hello: Buffer): Promise<void> {
+    // An instance or gateway entry at this gateway's own address (or a WAN address leading back
+    // to it) would have every hop dial a new connection to itself until file descriptors run out.
+    if (this.#dialled.has(endpointKey(src.remoteAddress, src.remotePort))) return this.#reject(src, 'routing loop: the connection came from this gateway', { sni });
     const route = this.#trustDomain ? meshRoute(sni, this.#dc, this.#trustDomain) : null;
     if (!route) return this.#reject(src, 'no route for the server name', { sni });
     let endpoints: Endpoint[] | null;
@@ -192,6 +197,9 @@ export class MeshGateway {
     }
     if (src.destroyed || this.#abort.signal.aborted) return void (dst.destroy(), src.destroy());
     this.#track(dst);
+    const key = endpointKey(dst.localAddress, dst.localPort);
+    this.#dialled.add(key);
+    dst.once('close', () => this.#dialled.delete(key));
     if ('local' in route) this.stats.local++;
     else this.stats.remote++;
     this.#log.debug({ sni, target: `${target.host}:${target.port}` }, 'routed');
@@ -199,6 +207,11 @@ export class MeshGateway {
     splice(src, dst, this.#log);
     src.resume();
   }
+}
+
+/** A socket end as `address|port`, an IPv4-mapped IPv6 address as its IPv4 form. */
+function endpointKey(address: string | undefined, port: number | undefined): string {
+  return `${(address ?? '').replace(/^::ffff:/i, '')}|${port ?? 0}`;
 }
 
 /** A TCP connection to `e`, or the dial's error (a timeout after `timeoutMs`). */
