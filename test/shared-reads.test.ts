@@ -51,9 +51,9 @@ test('watchers of one service woken together get what an unshared read returns',
   }
 });
 
-test('with ACLs, watchers with different tokens do not share an answer', async () => {
-  const root = 'root-secret';
-  const dev = await startDevAgent({
+/** A dev agent with ACLs on, default deny, and `root` as the initial management token. */
+function aclDevAgent(root: string): ReturnType<typeof startDevAgent> {
+  return startDevAgent({
     config: {
       acl: {
         enabled: true, defaultPolicy: 'deny', downPolicy: 'extend-cache',
@@ -61,6 +61,11 @@ test('with ACLs, watchers with different tokens do not share an answer', async (
       },
     },
   });
+}
+
+test('with ACLs, watchers with different tokens do not share an answer', async () => {
+  const root = 'root-secret';
+  const dev = await aclDevAgent(root);
   try {
     const { http, replica } = dev.agent;
     const auth = { 'X-Consul-Token': root };
@@ -85,14 +90,7 @@ test('with ACLs, watchers with different tokens do not share an answer', async (
 
 test('with ACLs, a wave of one token\'s filtered reads each get the filtered answer and its header; another token sees its own view', async () => {
   const root = 'root-secret';
-  const dev = await startDevAgent({
-    config: {
-      acl: {
-        enabled: true, defaultPolicy: 'deny', downPolicy: 'extend-cache',
-        tokens: { initialManagement: root, agent: '', agentRecovery: '', default: '', replication: '', configFileServiceRegistration: '', dns: '' },
-      },
-    },
-  });
+  const dev = await aclDevAgent(root);
   try {
     const { http, replica } = dev.agent;
     const auth = { 'X-Consul-Token': root };
