@@ -13,7 +13,7 @@ import { roots as readRoots } from '../proxy/agent-calls.ts';
 import { listen, splice } from '../proxy/listener.ts';
 import { blockingWatch } from './watch.ts';
 import { localServiceEndpoints, localSubsetEndpoints, meshGateways, type Endpoint } from './mesh-endpoints.ts';
-import { peekSni } from './sni.ts';
+import { MAX_CLIENT_HELLO, peekSni } from './sni.ts';
 
 /** Where an SNI goes: a service of the gateway's datacenter, or another datacenter's gateways. */
 export type MeshRoute =
@@ -135,17 +135,27 @@ export class MeshGateway {
     this.stats.accepted++;
     this.#track(src);
     src.on('error', () => src.destroy());
-    let buf: Buffer = Buffer.alloc(0);
+    // The bytes so far, in a buffer grown by doubling: a client sending its hello a byte per
+    // packet would otherwise have every packet copy all the bytes before it (quadratic).
+    let store: Buffer = Buffer.alloc(0);
+    let used = 0;
     const timer = setTimeout(() => this.#reject(src, 'no ClientHello in time'), this.#o.helloTimeoutMs ?? 15_000);
     const onData = (chunk: Buffer) => {
-      buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+      if (used + chunk.length > store.length) {
+        const grown = Buffer.allocUnsafe(Math.max(used + chunk.length, Math.min(2 * store.length, MAX_CLIENT_HELLO + 5), 512));
+        store.copy(grown, 0, 0, used);
+        store = grown;
+      }
+      chunk.copy(store, used);
+      used += chunk.length;
+      const buf = store.subarray(0, used);
       const r = peekSni(buf);
       if ('more' in r) return;
       clearTimeout(timer);
       src.off('data', onData);
       src.pause();
       if ('error' in r) return this.#reject(src, r.error);
-      void this.#route(src, r.sni, buf);
+      void this.#route(src, r.sni, Buffer.from(buf));
     };
     src.on('data', onData);
     // A client that closes before its hello (the gateway's TCP check) is not a failure.
