@@ -12,14 +12,15 @@ const WEB = { uri: `spiffe://${TD}/ns/default/dc/dc1/svc/web`, serial: '01' };
  * A client answering the two watches once each (later blocking reads wait until aborted), and
  * ConnectAuthorize as an agent with `defaultAllow` would for a caller no intention names.
  */
-function fakeClient(protocol: string, intentions: unknown[], defaultAllow: boolean) {
+function fakeClient(protocol: string, intentions: unknown[], defaultAllow: boolean, agentView: unknown[] = intentions) {
   const authorized: string[] = [];
   const client = {
     async json(spec: { method: string; path: string; query?: Record<string, string>; options?: { signal?: AbortSignal; index?: number }; json?: { ClientCertURI: string } }) {
       if (spec.path === '/v1/agent/connect/authorize') {
         const uri = spec.json!.ClientCertURI;
         authorized.push(uri);
-        const named = intentions.some((i) => uri.endsWith(`/svc/${(i as { SourceName: string }).SourceName}`) || (i as { SourceName: string }).SourceName === '*');
+        const named = agentView.find((i) => uri.endsWith(`/svc/${(i as { SourceName: string }).SourceName}`) || (i as { SourceName: string }).SourceName === '*') as { Permissions?: unknown[]; Action?: string } | undefined;
+        if (named && !named.Permissions) return { data: { Authorized: named.Action === 'allow', Reason: 'Matched L4 intention: …' }, meta: { index: 0 } };
         return { data: named ? { Authorized: false, Reason: 'Matched L7 intention: …' } : { Authorized: defaultAllow, Reason: 'Default behavior configured by ACLs' }, meta: { index: 0 } };
       }
       if (spec.options?.index) {
@@ -63,4 +64,31 @@ test('a tcp service is not http; before the intentions are read nothing is allow
   await p.ready();
   assert.equal(p.isHttp, false);
   p.close();
+});
+
+test('an agent answer matching an intention is not taken for the default (closed), nor is a caller asked about under a wildcard', async () => {
+  // The agent already holds an allow naming the probe (newer than the watch); the default is deny.
+  const probe = { ...l7, SourceName: 'proconsul-intention-default-probe', Permissions: undefined, Action: 'allow' };
+  const { client } = fakeClient('http', [l7], false, [l7, probe]);
+  const p = new InboundPolicy(client, 'api', () => TD, silentLogger());
+  try {
+    p.start();
+    await p.ready();
+    assert.equal(await p.allows(WEB, req('GET', '/admin')), false);
+  } finally {
+    p.close();
+  }
+  // A wildcard L4 allow below web's L7 intention: web's unmatched request gets the default (deny), never the wildcard's allow.
+  const star = { ...l7, SourceName: '*', Precedence: 8, Permissions: undefined, Action: 'allow' };
+  const w = fakeClient('http', [l7, star], false);
+  const q = new InboundPolicy(w.client, 'api', () => TD, silentLogger());
+  try {
+    q.start();
+    await q.ready();
+    assert.equal(await q.allows(WEB, req('GET', '/admin')), false);
+    assert.equal(await q.allows({ uri: `spiffe://${TD}/ns/default/dc/dc1/svc/other`, serial: '02' }, req('GET', '/admin')), true, 'the wildcard allows others');
+    assert.deepEqual(w.authorized, []);
+  } finally {
+    q.close();
+  }
 });

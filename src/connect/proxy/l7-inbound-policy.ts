@@ -36,6 +36,8 @@ export class InboundPolicy {
   #intentions: Intention[] | undefined;
   /** The ACL default, learnt from the agent the first time a caller no intention names needs it. */
   #defaultAllow: boolean | undefined;
+  /** The last default the agent gave (kept across intention changes), for when it cannot be asked. */
+  #learntDefault: boolean | undefined;
   #pending = 2;
   #ready: Promise<void>;
   #markReady!: () => void;
@@ -106,19 +108,25 @@ export class InboundPolicy {
   /**
    * The ACL default, from the agent's ConnectAuthorize for a caller no intention names (its
    * answer is then the default): the request's caller renamed to a service none of `intentions`
-   * names. With a wildcard source every caller is named; the caller's own answer is taken then.
+   * names. Only an answer giving the default's reason is taken: one matching an intention (the
+   * agent's view being newer than the watch's, say one naming the probe) is not the default, and
+   * the request is refused. With a wildcard source every caller is named and the agent cannot be
+   * asked: the default learnt before is used, or the request is refused.
    */
   async #learnDefault(caller: Caller, intentions: Intention[], signal?: AbortSignal): Promise<boolean> {
     const local = intentions.filter((i) => !i.SourcePeer && !i.SourceSamenessGroup);
-    let uri = caller.uri;
-    if (!local.some((i) => i.SourceName === WILDCARD)) {
-      let name = PROBE;
-      while (local.some((i) => i.SourceName === name)) name += '-';
-      uri = caller.uri.replace(/\/svc\/[^/]+$/, `/svc/${name}`);
-    }
+    if (local.some((i) => i.SourceName === WILDCARD)) return this.#learntDefault ?? false;
+    let name = PROBE;
+    while (local.some((i) => i.SourceName === name)) name += '-';
+    const uri = caller.uri.replace(/\/svc\/[^/]+$/, `/svc/${name}`);
     try {
       const res = await authorize(this.#client, this.#service, uri, caller.serial, signal);
-      if (res.Reason === DEFAULT_REASON && this.#intentions === intentions) this.#defaultAllow = res.Authorized;
+      if (res.Reason !== DEFAULT_REASON) {
+        this.#log.debug({ reason: res.Reason }, 'the default intention policy probe matched an intention');
+        return false;
+      }
+      this.#learntDefault = res.Authorized;
+      if (this.#intentions === intentions) this.#defaultAllow = res.Authorized;
       return res.Authorized;
     } catch (err) {
       this.#log.error({ error: (err as Error).message }, 'failed to read the default intention policy');
