@@ -5,7 +5,10 @@
 import { parseText } from '../agent/config/index.ts';
 import type { ACLLink, Namespace } from '../api/namespaces.ts';
 import type { FlagDef, ParsedFlags } from './flags.ts';
-import { RUN_RESULT_HELP, ui, type CliIO, type Command } from './io.ts';
+import type { ConsulClient } from '../api/index.ts';
+import { withClient } from './client-command.ts';
+import { loadDataSource } from './data-source.ts';
+import { RUN_RESULT_HELP, parseCommandFlags, ui, type CliIO, type Command } from './io.ts';
 import { HTTP_FLAGS } from './http-flags.ts';
 
 /** The -format values (pretty first, as Consul's namespace commands list them). */
@@ -90,6 +93,46 @@ export async function listCommand<T>(
   });
   ui(io).info(format(all, fmt, showMeta));
   return 0;
+}
+
+/**
+ * The body of `namespace write` and `partition write`: exactly one definition argument (a file or
+ * `-`), a checked -format, the decoded definition (which must name itself) written, and the answer
+ * printed with raft indexes under the `showMeta` flag.
+ */
+export async function writeCommand<T extends { Name?: string }>(
+  io: CliIO, flagDefs: FlagDef[], args: string[], what: 'namespace' | 'partition', showMeta: string,
+  decode: (data: string) => T, write: (client: ConsulClient, v: T, flags: ParsedFlags) => Promise<T>,
+  format: (v: T, format: string, showMeta: boolean) => string,
+): Promise<number> {
+  const out = ui(io);
+  const flags = parseCommandFlags(flagDefs, args, io);
+  if (!flags) return 1;
+  if (flags.args.length !== 1) {
+    out.error(flags.args.length === 0 ? `Must provide a ${what} definition` : `Too many arguments (expected 1, got ${flags.args.length})`);
+    return 1;
+  }
+  const fmt = formatOf(flags);
+  if (!fmt) {
+    out.error(INVALID_FORMAT);
+    return 1;
+  }
+  let v: T;
+  try {
+    v = decode(await loadDataSource(flags.args[0], io.stdin));
+  } catch (err) {
+    out.error(`Failed to decode ${what} definition: ${(err as Error).message}`);
+    return 1;
+  }
+  if (!v.Name) {
+    out.error(`${what === 'namespace' ? 'Namespace' : 'Partition'} definition is missing its Name`);
+    return 1;
+  }
+  return withClient(flags, io, async (client) => {
+    const written = await write(client, v, flags);
+    out.info(format(written, fmt, !!flags.values[showMeta]));
+    return 0;
+  }, `Failed to write ${what} ${v.Name}`);
 }
 
 /**

@@ -1,12 +1,11 @@
 // `proconsul partition delete <name>` and `partition write <file|->` (Consul Enterprise's
 // command/partition/delete and write).
 
-import { partitionDelete, partitionUpdate, type Partition } from '../api/partitions.ts';
-import { runWithClient, withClient } from './client-command.ts';
-import { loadDataSource } from './data-source.ts';
+import { partitionDelete, partitionUpdate } from '../api/partitions.ts';
+import { runWithClient } from './client-command.ts';
 import { HTTP_FLAGS } from './http-flags.ts';
-import { parseCommandFlags, ui, type CliIO, type Command } from './io.ts';
-import { FORMAT_FLAG, INVALID_FORMAT, formatOf, showMetaFlag } from './namespace.ts';
+import { ui, type CliIO, type Command } from './io.ts';
+import { FORMAT_FLAG, showMetaFlag, writeCommand } from './namespace.ts';
 import { formatPartition, partitionFromDefinition } from './partition.ts';
 
 /** The `partition delete` command. */
@@ -56,33 +55,6 @@ Usage: proconsul partition write <partition definition>
     $ proconsul partition write part1.hcl
 `,
   async run(args: string[], io: CliIO): Promise<number> {
-    const out = ui(io);
-    const flags = parseCommandFlags(this.flags, args, io);
-    if (!flags) return 1;
-    if (flags.args.length !== 1) {
-      out.error(flags.args.length === 0 ? 'Must provide a partition definition' : `Too many arguments (expected 1, got ${flags.args.length})`);
-      return 1;
-    }
-    const format = formatOf(flags);
-    if (!format) {
-      out.error(INVALID_FORMAT);
-      return 1;
-    }
-    let p: Partition;
-    try {
-      p = partitionFromDefinition(await loadDataSource(flags.args[0], io.stdin));
-    } catch (err) {
-      out.error(`Failed to decode partition definition: ${(err as Error).message}`);
-      return 1;
-    }
-    if (!p.Name) {
-      out.error('Partition definition is missing its Name');
-      return 1;
-    }
-    return withClient(flags, io, async (client) => {
-      const written = await partitionUpdate(client, p);
-      out.info(formatPartition(written, format, !!flags.values['show-meta']));
-      return 0;
-    }, `Failed to write partition ${p.Name}`);
+    return writeCommand(io, this.flags, args, 'partition', 'show-meta', partitionFromDefinition, (client, p) => partitionUpdate(client, p), formatPartition);
   },
 };
