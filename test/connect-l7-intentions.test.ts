@@ -158,6 +158,9 @@ test('an http2 service is authorized per stream: 403 for a denied one, gRPC stat
   const ok = await h2call('/open');
   assert.deepEqual([ok.status, ok.body, ok.trailers['x-done']], [200, 'h2 GET /open', '1']);
   assert.deepEqual(await h2call('/secret'), { status: 403, body: 'RBAC: access denied', grpc: undefined, trailers: {} });
+  // A stream's path is judged as Envoy normalizes it.
+  assert.equal((await h2call('/open/../secret')).status, 403);
+  assert.equal((await h2call('/%73ecret')).status, 403);
   const g = await h2call('/secret/Call', { 'content-type': 'application/grpc' });
   assert.equal(g.status, 200);
   assert.equal(g.grpc, '7', 'PERMISSION_DENIED');
