@@ -4,8 +4,8 @@
 import { namespaceDelete } from '../api/namespaces.ts';
 import { runWithClient } from './client-command.ts';
 import { HTTP_FLAGS } from './http-flags.ts';
-import { ui, type CliIO, type Command } from './io.ts';
-import { PARTITION_FLAG, partitionOption } from './namespace.ts';
+import type { CliIO, Command } from './io.ts';
+import { PARTITION_FLAG, deleteOneCommand, partitionOption } from './namespace.ts';
 
 /** The `namespace delete` command. */
 export const namespaceDeleteCommand: Command = {
@@ -23,16 +23,6 @@ Usage: proconsul namespace delete <name> [options]
     $ proconsul namespace delete team1
 `,
   async run(args: string[], io: CliIO): Promise<number> {
-    return runWithClient(this.flags, args, io, async (client, flags) => {
-      if (flags.args.length !== 1) {
-        ui(io).error(flags.args.length === 0 ? 'Must specify the namespace name' : `Too many arguments (expected 1, got ${flags.args.length})`);
-        return 1;
-      }
-      const name = flags.args[0];
-      await namespaceDelete(client, name, partitionOption(flags)).catch((err: Error) => {
-        throw new Error(`Failed to delete namespace ${name}: ${err.message}`);
-      });
-      return 0;
-    }, (err) => err.message);
+    return runWithClient(this.flags, args, io, (client, flags) => deleteOneCommand(io, flags, 'namespace', (name) => namespaceDelete(client, name, partitionOption(flags))), (err) => err.message);
   },
 };

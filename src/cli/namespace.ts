@@ -95,6 +95,21 @@ export async function listCommand<T>(
   return 0;
 }
 
+/** The body of `namespace delete` and `partition delete`: exactly one name argument, deleted. */
+export async function deleteOneCommand(
+  io: CliIO, flags: ParsedFlags, what: 'namespace' | 'partition', del: (name: string) => Promise<unknown>,
+): Promise<number> {
+  if (flags.args.length !== 1) {
+    ui(io).error(flags.args.length === 0 ? `Must specify the ${what} name` : `Too many arguments (expected 1, got ${flags.args.length})`);
+    return 1;
+  }
+  const name = flags.args[0];
+  await del(name).catch((err: Error) => {
+    throw new Error(`Failed to delete ${what} ${name}: ${err.message}`);
+  });
+  return 0;
+}
+
 /**
  * The body of `namespace write` and `partition write`: exactly one definition argument (a file or
  * `-`), a checked -format, the decoded definition (which must name itself) written, and the answer

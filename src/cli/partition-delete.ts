@@ -4,8 +4,8 @@
 import { partitionDelete, partitionUpdate } from '../api/partitions.ts';
 import { runWithClient } from './client-command.ts';
 import { HTTP_FLAGS } from './http-flags.ts';
-import { ui, type CliIO, type Command } from './io.ts';
-import { FORMAT_FLAG, showMetaFlag, writeCommand } from './namespace.ts';
+import type { CliIO, Command } from './io.ts';
+import { FORMAT_FLAG, deleteOneCommand, showMetaFlag, writeCommand } from './namespace.ts';
 import { formatPartition, partitionFromDefinition } from './partition.ts';
 
 /** The `partition delete` command. */
@@ -24,17 +24,7 @@ Usage: proconsul partition delete <name> [options]
     $ proconsul partition delete team1
 `,
   async run(args: string[], io: CliIO): Promise<number> {
-    return runWithClient(this.flags, args, io, async (client, flags) => {
-      if (flags.args.length !== 1) {
-        ui(io).error(flags.args.length === 0 ? 'Must specify the partition name' : `Too many arguments (expected 1, got ${flags.args.length})`);
-        return 1;
-      }
-      const name = flags.args[0];
-      await partitionDelete(client, name).catch((err: Error) => {
-        throw new Error(`Failed to delete partition ${name}: ${err.message}`);
-      });
-      return 0;
-    }, (err) => err.message);
+    return runWithClient(this.flags, args, io, (client, flags) => deleteOneCommand(io, flags, 'partition', (name) => partitionDelete(client, name)), (err) => err.message);
   },
 };
 
