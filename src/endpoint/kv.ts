@@ -126,39 +126,40 @@ export class KvEndpoint {
 
   /** A prefix read of a non-default tenant or of every namespace (`ns=*`): entries in namespace, then key order. */
   #tenantList(prefix: string, ent: EnterpriseMeta, opts: QueryOptions): Promise<QueryResult<KVEntry[]>> {
-    if (this.#listPolicy && ent.namespace !== WILDCARD_NAMESPACE) authorize(opts.authz, 'keyList', prefix, entContext(ent));
-    return blockingQuery(this.#deps, opts, (ws) => {
-      let index = this.#baseIndex(ent);
-      let filtered = false;
-      const value: KVEntry[] = [];
-      for (const part of this.#parts(ent, ws)) {
-        ws.addPrefix(part.table, prefix);
-        const ctx = entContext(part.ent);
-        if (this.#listPolicy && ent.namespace === WILDCARD_NAMESPACE && !allowed(opts.authz, 'keyList', prefix, ctx)) continue;
-        const r = part.kvs.list(prefix);
-        index = Math.max(index, r.index);
-        const f = filterAllowed(opts.authz, r.entries, (e) => allowed(opts.authz, 'keyRead', e.Key, ctx));
-        filtered ||= f.filtered;
-        value.push(...f.items);
-      }
-      return { index, value, filtered };
-    });
+    return this.#tenantRead(prefix, ent, opts, (kvs) => {
+      const r = kvs.list(prefix);
+      return { index: r.index, items: r.entries };
+    }, (e) => e.Key);
   }
 
   /** `?keys` of a non-default tenant or of every namespace: keys in namespace order, each namespace's sorted. */
   #tenantKeys(prefix: string, separator: string, ent: EnterpriseMeta, opts: QueryOptions): Promise<QueryResult<string[]>> {
+    return this.#tenantRead(prefix, ent, opts, (kvs) => {
+      const r = kvs.keys(prefix, separator);
+      return { index: r.index, items: r.keys };
+    }, (k) => k);
+  }
+
+  /**
+   * What #tenantList and #tenantKeys share: keyList on the prefix (per namespace for `ns=*`, whose
+   * denied namespaces are left out), then each namespace's `read` in order, filtered by keyRead on `key`.
+   */
+  #tenantRead<T>(
+    prefix: string, ent: EnterpriseMeta, opts: QueryOptions,
+    read: (kvs: TenantPart['kvs']) => { index: number; items: T[] }, key: (item: T) => string,
+  ): Promise<QueryResult<T[]>> {
     if (this.#listPolicy && ent.namespace !== WILDCARD_NAMESPACE) authorize(opts.authz, 'keyList', prefix, entContext(ent));
     return blockingQuery(this.#deps, opts, (ws) => {
       let index = this.#baseIndex(ent);
       let filtered = false;
-      const value: string[] = [];
+      const value: T[] = [];
       for (const part of this.#parts(ent, ws)) {
         ws.addPrefix(part.table, prefix);
         const ctx = entContext(part.ent);
         if (this.#listPolicy && ent.namespace === WILDCARD_NAMESPACE && !allowed(opts.authz, 'keyList', prefix, ctx)) continue;
-        const r = part.kvs.keys(prefix, separator);
+        const r = read(part.kvs);
         index = Math.max(index, r.index);
-        const f = filterAllowed(opts.authz, r.keys, (k) => allowed(opts.authz, 'keyRead', k, ctx));
+        const f = filterAllowed(opts.authz, r.items, (item) => allowed(opts.authz, 'keyRead', key(item), ctx));
         filtered ||= f.filtered;
         value.push(...f.items);
       }
