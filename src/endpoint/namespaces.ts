@@ -12,7 +12,7 @@ import type { EndpointDeps } from './deps.ts';
 import type { AclIdentity } from './acl-resolver.ts';
 import { allowed, authorize } from './acl-enforce.ts';
 import { resolvePolicyLinks, resolveRoleLinks } from './acl-links.ts';
-import { commitPlanned, pinRecord } from './commit.ts';
+import { commitPlanned, pinRecord, type Plan } from './commit.ts';
 import { entPins } from './tenancy.ts';
 import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
 import { goTime } from '../connect/ca-root.ts';
@@ -157,11 +157,7 @@ export class NamespaceEndpoint {
     const ent = { partition, namespace: name };
     const key = namespaceKey(ent);
     await commitPlanned(this.#deps, () => {
-      const existing = this.#deps.replica.tenants.namespaces.namespace(ent);
-      if (!existing || existing.DeletedAt) return { answer: undefined };
-      const { CreateIndex: _c, ModifyIndex: _m, ...kept } = existing;
-      const rec: NamespaceRecord = { ...kept, DeletedAt: goTime(new Date(this.#deps.clock.now())) };
-      return { txn: { compares: [pinRecord(key, existing)], success: [{ type: 'put', key, value: encodeRecord(rec) }] }, done: () => undefined };
+      return markDeleted(this.#deps, key, this.#deps.replica.tenants.namespaces.namespace(ent));
     });
   }
 
@@ -194,4 +190,17 @@ export class NamespaceEndpoint {
         || allowed(id, 'sessionRead', '', ctx) || allowed(id, 'intentionRead', '', ctx) || allowed(id, 'aclRead', '', ctx);
     });
   }
+}
+
+/**
+ * The plan that marks a namespace or partition record deleted (DeletedAt now; the store sets its
+ * indexes), pinned on the record as read; nothing to do when it is missing or already marked.
+ */
+export function markDeleted<R extends { DeletedAt?: string; CreateIndex: number; ModifyIndex: number }>(
+  deps: EndpointDeps, key: string, existing: R | undefined,
+): Plan<void> {
+  if (!existing || existing.DeletedAt) return { answer: undefined };
+  const { CreateIndex: _c, ModifyIndex: _m, ...kept } = existing;
+  const rec = { ...kept, DeletedAt: goTime(new Date(deps.clock.now())) };
+  return { txn: { compares: [pinRecord(key, existing)], success: [{ type: 'put', key, value: encodeRecord(rec) }] }, done: () => undefined };
 }

@@ -13,8 +13,7 @@ import type { AclIdentity } from './acl-resolver.ts';
 import { allowed } from './acl-enforce.ts';
 import { commitPlanned, pinRecord } from './commit.ts';
 import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
-import { goTime } from '../connect/ca-root.ts';
-import { tenancySpellings } from './namespaces.ts';
+import { markDeleted, tenancySpellings } from './namespaces.ts';
 import { ANONYMOUS_TOKEN_ID, denialFor } from '../acl/index.ts';
 
 /** A partition as a write gives it (the HTTP body, decoded). */
@@ -126,11 +125,7 @@ export class PartitionEndpoint {
     if (foldTenancyName(name) === DEFAULT_TENANCY_NAME) throw new BadRequestError('Cannot delete the default partition');
     const key = partitionKey(name);
     await commitPlanned(this.#deps, () => {
-      const existing = this.#deps.replica.tenants.partitions.partition(name);
-      if (!existing || existing.DeletedAt) return { answer: undefined };
-      const { CreateIndex: _c, ModifyIndex: _m, ...kept } = existing;
-      const rec: PartitionRecord = { ...kept, DeletedAt: goTime(new Date(this.#deps.clock.now())) };
-      return { txn: { compares: [pinRecord(key, existing)], success: [{ type: 'put', key, value: encodeRecord(rec) }] }, done: () => undefined };
+      return markDeleted(this.#deps, key, this.#deps.replica.tenants.partitions.partition(name));
     });
   }
 }
