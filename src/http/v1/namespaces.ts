@@ -50,10 +50,25 @@ export function decodeNamespace(raw: unknown): NamespaceInput & { Partition: str
   };
 }
 
-function pathName(req: HttpRequest): string {
+/** The namespace or partition name in the path; Consul's 400 when it is missing. */
+export function tenancyPathName(req: HttpRequest, what: 'namespace' | 'partition'): string {
   const name = req.params.rest ?? '';
-  if (!name) throw new BadRequestError('Missing namespace name');
+  if (!name) throw new BadRequestError(`Missing ${what} name`);
   return name;
+}
+
+const pathName = (req: HttpRequest): string => tenancyPathName(req, 'namespace');
+
+/**
+ * A create or update body's Name: taken from the URL when the body has none (update), refused when
+ * it names another; required either way. `what` is 'Namespace' or 'Partition', as Consul's texts say it.
+ */
+export function checkBodyName(body: { Name: string }, named: string | undefined, what: 'Namespace' | 'Partition'): void {
+  if (named !== undefined) {
+    if (body.Name === '') body.Name = named;
+    else if (body.Name !== named) throw new BadRequestError(`${what} name in the body ("${body.Name}") does not match the name in the URL ("${named}")`);
+  }
+  if (body.Name === '') throw new BadRequestError(`Must specify a Name for ${what} creation`);
 }
 
 /** Handlers for the namespace routes. */
@@ -61,11 +76,7 @@ export function namespaceHandlers(namespaces: NamespaceEndpoint, cfg: RequestCon
   const write = async (req: HttpRequest, named?: string): Promise<HttpResult> => {
     checkDatacenter(req, cfg);
     const body = decodeNamespace(parseJSON(await req.body()));
-    if (named !== undefined) {
-      if (body.Name === '') body.Name = named;
-      else if (body.Name !== named) throw new BadRequestError(`Namespace name in the body ("${body.Name}") does not match the name in the URL ("${named}")`);
-    }
-    if (body.Name === '') throw new BadRequestError('Must specify a Name for Namespace creation');
+    checkBodyName(body, named, 'Namespace');
     const authz = authzOf(req, cfg);
     // The body's Partition is checked as ?partition is (a DNS label; `default` is the same as none).
     const ent = requestEnt(req, cfg, 'partition', authz, { partition: bodyEnt({ partition: body.Partition }).partition });

@@ -6,6 +6,7 @@ import type { HttpResult } from '../router.ts';
 import { canonical, parseJSON } from '../body.ts';
 import { goJsonKind } from '../go-json.ts';
 import { authzOf, checkDatacenter, queryOptions, type HttpRequest, type RequestConfig } from '../request.ts';
+import { checkBodyName, tenancyPathName } from './namespaces.ts';
 
 const FIELDS = ['Name', 'Description', 'DisableGossip', 'DeletedAt', 'CreateIndex', 'ModifyIndex'];
 
@@ -26,22 +27,14 @@ export function decodePartition(raw: unknown): PartitionInput {
   return { Name: s(b.Name, 'Name'), Description: s(b.Description, 'Description'), ...(b.DisableGossip ? { DisableGossip: true } : {}) };
 }
 
-function pathName(req: HttpRequest): string {
-  const name = req.params.rest ?? '';
-  if (!name) throw new BadRequestError('Missing partition name');
-  return name;
-}
+const pathName = (req: HttpRequest): string => tenancyPathName(req, 'partition');
 
 /** Handlers for the partition routes. */
 export function partitionHandlers(partitions: PartitionEndpoint, cfg: RequestConfig) {
   const write = async (req: HttpRequest, named?: string): Promise<HttpResult> => {
     checkDatacenter(req, cfg);
     const body = decodePartition(parseJSON(await req.body()));
-    if (named !== undefined) {
-      if (body.Name === '') body.Name = named;
-      else if (body.Name !== named) throw new BadRequestError(`Partition name in the body ("${body.Name}") does not match the name in the URL ("${named}")`);
-    }
-    if (body.Name === '') throw new BadRequestError('Must specify a Name for Partition creation');
+    checkBodyName(body, named, 'Partition');
     return { body: await partitions.upsert(body, authzOf(req, cfg)) };
   };
   return {
