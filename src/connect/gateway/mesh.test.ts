@@ -138,3 +138,37 @@ test('the mesh gateway refuses a connection that it dialled itself (an instance 
     await gw.close();
   }
 });
+
+test('the mesh gateway carries a half-close: a client that ends its side after sending still gets the answer', async () => {
+  // An instance that reads until the client's end, then answers with the byte count and ends.
+  const server = net.createServer({ allowHalfOpen: true }, (s) => {
+    let n = 0;
+    s.on('data', (b: Buffer) => { n += b.length; });
+    s.on('end', () => s.end(`read ${n}`));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const base = fakeClient();
+  const client = {
+    ...base,
+    json: (spec: RequestSpec) => spec.path === '/v1/health/connect/halfclose'
+      ? Promise.resolve({ data: [{ Node: { Address: '127.0.0.1' }, Service: { Kind: 'connect-proxy', Address: '127.0.0.1', Port: (server.address() as net.AddressInfo).port } }], meta: { index: 1 } })
+      : base.json(spec),
+  } as unknown as ConsulClient;
+  const gw = new MeshGateway({ client, logger: silentLogger(), service: 'mesh-gateway', binds: [{ host: '127.0.0.1', port: 0 }] });
+  await gw.start();
+  try {
+    const hello = await clientHello(`halfclose.default.dc1.internal.${TD}`);
+    const c = net.connect({ host: '127.0.0.1', port: Number(gw.addresses[0].split(':')[1]), allowHalfOpen: true });
+    c.on('error', () => undefined);
+    const chunks: Buffer[] = [];
+    c.on('data', (b: Buffer) => chunks.push(b));
+    c.write(hello);
+    c.end('more');
+    await new Promise<void>((resolve) => c.once('close', () => resolve()));
+    assert.equal(Buffer.concat(chunks).toString(), `read ${hello.length + 4}`);
+    assert.equal(gw.stats.local, 1);
+  } finally {
+    await gw.close();
+    server.close();
+  }
+});

@@ -10,7 +10,7 @@ import net from 'node:net';
 import type { ConsulClient } from '../../api/index.ts';
 import type { Logger } from '../../log.ts';
 import { roots as readRoots } from '../proxy/agent-calls.ts';
-import { listen, splice } from '../proxy/listener.ts';
+import { listen } from '../proxy/listener.ts';
 import { blockingWatch } from './watch.ts';
 import { localServiceEndpoints, localSubsetEndpoints, meshGateways, type Endpoint } from './mesh-endpoints.ts';
 import { MAX_CLIENT_HELLO, peekSni } from './sni.ts';
@@ -108,7 +108,7 @@ export class MeshGateway {
     const rootsRead = new Promise<void>((resolve) => { first = resolve; });
     void blockingWatch('roots', (opts) => readRoots(this.#o.client, opts), (r) => { this.#trustDomain = r.TrustDomain; first(); }, this.#log, signal);
     for (const b of this.#o.binds) {
-      const server = net.createServer((sock) => this.#serve(sock));
+      const server = net.createServer({ allowHalfOpen: true }, (sock) => this.#serve(sock));
       await listen(server, b.host, b.port, this.#log);
       if (signal.aborted) return void server.close();
       this.#servers.push(server);
@@ -153,11 +153,15 @@ export class MeshGateway {
       if ('more' in r) return;
       clearTimeout(timer);
       src.off('data', onData);
+      src.off('end', onEnd);
       src.pause();
       if ('error' in r) return this.#reject(src, r.error);
       void this.#route(src, r.sni, Buffer.from(buf));
     };
+    // Half-open sockets (a client's end is passed on once spliced): one ending before its hello is closed here.
+    const onEnd = () => src.destroy();
     src.on('data', onData);
+    src.once('end', onEnd);
     // A client that closes before its hello (the gateway's TCP check) is not a failure.
     src.once('close', () => clearTimeout(timer));
   }
@@ -214,9 +218,33 @@ export class MeshGateway {
     else this.stats.remote++;
     this.#log.debug({ sni, target: `${target.host}:${target.port}` }, 'routed');
     dst.write(hello);
-    splice(src, dst, this.#log);
+    spliceHalfOpen(src, dst, this.#log);
     src.resume();
   }
+}
+
+/**
+ * Copies each way with backpressure, passing a side's end (FIN) on to the other so an answer
+ * still flows after a client's half-close (as Envoy's tcp_proxy); a socket closes once both of
+ * its directions are done. An error or abrupt close of either side destroys both.
+ */
+function spliceHalfOpen(a: net.Socket, b: net.Socket, log: Logger): void {
+  const kill = (err?: Error) => {
+    if (err && (err as NodeJS.ErrnoException).code !== 'ECONNRESET') log.error({ error: err.message }, 'connection failed');
+    a.destroy();
+    b.destroy();
+  };
+  if (a.destroyed || b.destroyed) return kill();
+  a.setNoDelay(true);
+  b.setNoDelay(true);
+  a.on('error', kill);
+  b.on('error', kill);
+  // A close after both directions ended leaves the other side to finish its own writes; any other close ends both.
+  const closed = (s: net.Socket) => () => { if (!(s.readableEnded && s.writableFinished)) kill(); };
+  a.once('close', closed(a));
+  b.once('close', closed(b));
+  a.pipe(b);
+  b.pipe(a);
 }
 
 /** A socket end as `address|port`, an IPv4-mapped IPv6 address as its IPv4 form. */
@@ -227,7 +255,7 @@ function endpointKey(address: string | undefined, port: number | undefined): str
 /** A TCP connection to `e`, or the dial's error (a timeout after `timeoutMs`). */
 function dial(e: Endpoint, timeoutMs: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const s = net.connect({ host: e.host, port: e.port });
+    const s = net.connect({ host: e.host, port: e.port, allowHalfOpen: true });
     const t = setTimeout(() => { s.destroy(); reject(new Error('connect timeout')); }, timeoutMs);
     // The error listener stays: an error after the connect is a no-op here, and splice() adds its own.
     s.once('connect', () => { clearTimeout(t); resolve(s); });
