@@ -55,6 +55,7 @@ function fakeClient(): ConsulClient {
       }
       if (spec.path === '/v1/health/connect/db' && !dc) return ok([{ Node: { Node: 'n1', Address: '127.0.0.1' }, Service: { ID: 'db-sidecar', Service: 'db-sidecar-proxy', Kind: 'connect-proxy', Address: '', Port: local.port } }]);
       if (spec.path === '/v1/health/connect/none') return ok([]);
+      if (spec.path === '/v1/catalog/datacenters') return ok(['dc1', 'dc2']);
       if (spec.path === '/v1/catalog/services' && dc === 'dc2') return ok({ 'mesh-gateway': [] });
       if (spec.path === '/v1/health/service/mesh-gateway' && dc === 'dc2') {
         return ok([{ Node: { Address: '10.0.0.9' }, Service: { Kind: 'mesh-gateway', Address: '10.0.0.9', Port: 1, TaggedAddresses: { lan: { Address: '10.0.0.9', Port: 1 }, wan: { Address: '127.0.0.1', Port: remote.port } } } }]);
@@ -113,7 +114,9 @@ test('the mesh gateway splices a local service to its sidecar and another datace
     assert.equal(await through(port, `v2.db.default.dc1.internal.${TD}`), 'local-instance', 'a subset by its resolver filter');
     assert.equal(await through(port, `v9.db.default.dc1.internal.${TD}`), '', 'a subset the resolver does not define: closed');
     assert.equal(await through(port, `v2.none.default.dc1.internal.${TD}`), '', 'no resolver: closed');
-    assert.deepEqual(gw.stats, { accepted: 9, local: 2, remote: 3, rejected: 4 });
+    assert.equal(await through(port, `db.default.dc9.internal.${TD}`), '', 'a datacenter the federation does not know: closed');
+    assert.ok(!reads.some((r) => r.endsWith('@dc9')), 'without a read forwarded to it');
+    assert.deepEqual(gw.stats, { accepted: 10, local: 2, remote: 3, rejected: 5 });
   } finally {
     await gw.close();
   }

@@ -90,6 +90,8 @@ export class MeshGateway {
   #dc = '';
   /** Other datacenters' gateways as last read (a cross-datacenter read per connection is too slow), by datacenter. */
   readonly #remote = new Map<string, { at: number; list: Promise<Endpoint[]> }>();
+  /** The federation's datacenters as last read (an SNI naming another is closed without a cross-datacenter read). */
+  #datacenters: { at: number; list: Promise<string[]> } | null = null;
   /** The bound listener addresses, once started. */
   readonly addresses: string[] = [];
   readonly stats: MeshGatewayStats = { accepted: 0, local: 0, remote: 0, rejected: 0 };
@@ -178,6 +180,18 @@ export class MeshGateway {
     return list;
   }
 
+  /** The known datacenters, read again once older than the TTL (a failed read is not kept). */
+  #knownDatacenters(): Promise<string[]> {
+    const now = (this.#o.now ?? Date.now)();
+    const hit = this.#datacenters;
+    if (hit && now - hit.at < (this.#o.remoteTtlMs ?? 5_000)) return hit.list;
+    const list = this.#o.client.json<string[] | null>({ method: 'GET', path: '/v1/catalog/datacenters', options: { signal: this.#abort.signal } }).then((r) => r.data ?? []);
+    const entry = { at: now, list };
+    this.#datacenters = entry;
+    list.catch(() => { if (this.#datacenters === entry) this.#datacenters = null; });
+    return list;
+  }
+
   #reject(src: net.Socket, why: string, fields: Record<string, unknown> = {}): void {
     this.stats.rejected++;
     if (!src.destroyed) this.#log.warn({ ...fields, reason: why }, 'mesh gateway closed a connection');
@@ -193,6 +207,13 @@ export class MeshGateway {
     let endpoints: Endpoint[] | null;
     try {
       const signal = this.#abort.signal;
+      // Consul's gateway has filter chains for the known datacenters only: any other name in the
+      // SNI would otherwise cost a forwarded read per connection (and a cache entry per name).
+      if ('remoteDc' in route) {
+        const dc = (await this.#knownDatacenters()).find((d) => d.toLowerCase() === route.remoteDc);
+        if (!dc) return this.#reject(src, 'unknown datacenter', { sni });
+        route.remoteDc = dc;
+      }
       endpoints = 'remoteDc' in route ? await this.#remoteGateways(route.remoteDc)
         : route.local.subset ? await localSubsetEndpoints(this.#o.client, route.local.service, route.local.subset, signal)
           : await localServiceEndpoints(this.#o.client, route.local.service, signal);
