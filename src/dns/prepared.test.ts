@@ -90,8 +90,10 @@ test('a reader without a stamp is re-checked on every query', () => {
 test('DnsView.stamp moves on catalog events, ACL writes and token changes, never back', () => {
   const catalog = new CatalogTables();
   const acl = { index: 7 };
+  let gateways = 0;
+  const configEntries = { kindIndex: (kind: string) => (kind === 'terminating-gateway' ? gateways : 0) };
   let token = 'a';
-  const view = new DnsView({ catalog, acl } as never, { token: () => token, resolve: () => ({}) as never });
+  const view = new DnsView({ catalog, acl, configEntries } as never, { token: () => token, resolve: () => ({}) as never });
   const seen = [view.stamp()];
   const moved = (why: string): void => {
     const s = view.stamp();
@@ -111,6 +113,8 @@ test('DnsView.stamp moves on catalog events, ACL writes and token changes, never
   moved('ACL re-list');
   acl.index = 9;
   moved('ACL index back to an earlier value');
+  gateways = 12;
+  moved('terminating-gateway entry written');
 });
 
 test('an entry that can no longer answer is not rebuilt on every query (the hash-found entry is dropped with it)', () => {
