@@ -8,6 +8,13 @@ export const MAX_CLIENT_HELLO = 64 * 1024;
 /** What the bytes read so far say: more are needed, the SNI ('' when the hello names none), or not a TLS ClientHello. */
 export type PeekResult = { more: true } | { sni: string } | { error: string };
 
+/**
+ * The most handshake records a ClientHello may span: the bytes are parsed again on every packet,
+ * so a hello cut into thousands of one-byte records (legal TLS, sent by no real client) cost
+ * seconds of CPU per connection.
+ */
+export const MAX_HELLO_RECORDS = 64;
+
 const HANDSHAKE = 0x16;
 const CLIENT_HELLO = 0x01;
 const EXT_SERVER_NAME = 0x0000;
@@ -27,6 +34,7 @@ export function peekSni(buf: Buffer): PeekResult {
     const len = buf.readUInt16BE(off + 3);
     if (len === 0) return { error: 'empty TLS handshake record' };
     if (buf.length < off + 5 + len) return buf.length > MAX_CLIENT_HELLO ? { error: 'ClientHello too large' } : { more: true };
+    if (parts.length === MAX_HELLO_RECORDS) return { error: 'ClientHello split over too many records' };
     parts.push(buf.subarray(off + 5, off + 5 + len));
     have += len;
     off += 5 + len;
