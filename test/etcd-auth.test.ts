@@ -46,3 +46,19 @@ test('an etcd store with credentials works on a member with auth enabled; one wi
   stores.push(anon);
   await assert.rejects(anon.open());
 });
+
+test('a store whose auth token etcd no longer knows fetches a new one and goes on (etcd3 exec\'s refresh, on the direct Txn/Range calls)', async () => {
+  assert.ok(cluster, 'the first test starts the member and enables auth');
+  const [endpoint] = cluster.endpoints;
+  const s = new EtcdStore({ endpoints: cluster.endpoints, prefix: '/auth-refresh/', auth: { username: 'root', password: 's3cret' } });
+  stores.push(s);
+  await s.open();
+  await s.txn({ success: [{ type: 'put', key: 'k', value: Buffer.from('before') }] });
+  // Disabling auth drops every simple token etcd handed out; the store's token is now invalid.
+  etcdctl(endpoint, '--user', 'root:s3cret', 'auth', 'disable');
+  etcdctl(endpoint, 'auth', 'enable');
+  const res = await s.txn({ success: [{ type: 'put', key: 'k', value: Buffer.from('after') }] });
+  assert.equal(res.succeeded, true);
+  assert.equal(Buffer.from((await s.get('k'))!.value).toString(), 'after');
+  assert.ok(await s.currentRevision() > 0);
+});
