@@ -84,6 +84,22 @@ export class SessionsTable extends RecordTable<SessionRecord> {
   }
 
   /**
+   * Applies an event of a default-tenant session (`session/<id>`). The key says the tenant: a record
+   * there naming another namespace or partition (written by the slice-2 builds, or restored from
+   * their snapshots) is read as the default tenant's, so its store keys (sessionStoreKey) are the
+   * ones it really has and invalidating it can commit.
+   */
+  override apply(ev: WatchEvent): string {
+    const id = super.apply(ev);
+    const s = ev.type === 'put' ? this.get(id) : undefined;
+    if (s && (s.Partition !== undefined || (s.Namespace && foldTenancyName(s.Namespace) !== DEFAULT_TENANCY_NAME))) {
+      s.Namespace = DEFAULT_TENANCY_NAME;
+      delete s.Partition;
+    }
+    return id;
+  }
+
+  /**
    * Applies an event of a non-default tenant's session (key rewritten to `session/<id>`): the
    * session joins the one table (ids are cluster-unique, looked up globally) with its tenant taken
    * from the key, never from the value.
