@@ -60,3 +60,21 @@ test('a namespaced session\'s renew relay key is under its tenant prefix; the le
   assert.equal((await store.range(TENANT_RENEW)).kvs.length, 0, 'the stale tenant renew key is deleted');
   replica.stop();
 });
+
+test('a follower\'s renew racing the session\'s delete (destroy or namespace purge) leaves no renew key behind', async () => {
+  const store = new MemoryStore();
+  const logger = silentLogger();
+  const replica = new Replica({ store, clock: new ManualClock(), logger });
+  const rec: SessionRecord = {
+    ID, Name: '', Node: 'n1', LockDelay: 0, Behavior: 'release', TTL: '30s', NodeChecks: null, ServiceChecks: null, Namespace: 'team-a',
+  };
+  const put = await store.txn({ success: [{ type: 'put', key: TENANT_SESSION, value: encodeRecord(rec) }] });
+  await replica.start();
+  await replica.waitFor(put.revision);
+  const s = replica.sessions.get(ID)!;
+  // The session is gone from the store; the follower's renew read it just before.
+  await store.txn({ success: [{ type: 'deletePrefix', prefix: 't/default/team-a/' }] });
+  const timers = { armed: () => {}, cleared: () => {} } as unknown as SessionTimers;
+  new SessionRenewRelay({ store, replica, timers, logger, isLeader: () => false }).armed(s);
+  assert.equal(await keyed(store, TENANT_RENEW), undefined, 'no orphan renew key under the purged prefix');
+});

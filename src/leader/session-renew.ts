@@ -4,7 +4,7 @@
 // Creates need no relay: the leader arms new TTL sessions from their `session/<id>` put. A
 // non-default tenant's keys sit under its prefix (`t/<ap>/<ns>/session…`), purged with it.
 import type { Logger } from '../log.ts';
-import type { Store, WatchBatch } from '../store/index.ts';
+import type { Compare, Store, WatchBatch } from '../store/index.ts';
 import {
   SESSION_PREFIX, SESSION_RENEW_PREFIX, TENANT_PREFIX, parseTenantKey, sessionStoreKey, type Replica, type SessionRecord,
 } from '../state/index.ts';
@@ -46,7 +46,10 @@ export class SessionRenewRelay implements SessionTtlHooks {
       return;
     }
     this.#inFlight.set(s.ID, false);
-    void this.#relay(s.ID, sessionStoreKey(s, SESSION_RENEW_PREFIX));
+    // Only while the session is the one renewed: a renew racing its destroy (or its namespace's
+    // purge) would otherwise leave a renew key no session delete ever comes to clean up.
+    const alive: Compare = { key: sessionStoreKey(s), target: 'createRevision', op: '=', value: (s as { CreateIndex: number }).CreateIndex };
+    void this.#relay(s.ID, sessionStoreKey(s, SESSION_RENEW_PREFIX), alive);
   }
 
   /** After a destroy on this server. */
@@ -54,12 +57,12 @@ export class SessionRenewRelay implements SessionTtlHooks {
     this.#d.timers.cleared(id);
   }
 
-  async #relay(id: string, key: string): Promise<void> {
+  async #relay(id: string, key: string, alive: Compare): Promise<void> {
     try {
       for (;;) {
         const value = Buffer.from(JSON.stringify({ ID: id, At: Date.now() }));
-        await this.#d.store.txn({ success: [{ type: 'put', key, value }] });
-        if (!this.#inFlight.get(id)) break;
+        const res = await this.#d.store.txn({ compares: [alive], success: [{ type: 'put', key, value }] });
+        if (!res.succeeded || !this.#inFlight.get(id)) break;
         this.#inFlight.set(id, false);
       }
     } catch (err) {
