@@ -346,4 +346,25 @@ describe('KV in namespaces', () => {
     assert.ok(!(await call('GET', '/v1/session/list?ns=*', ROOT)).json.some((x: any) => x.ID === s));
     assert.equal((await call('GET', '/v1/kv/purge/k?ns=team-a&raw', ROOT)).text, 'a');
   });
+
+  test('a check going critical invalidates a namespaced session tied to it and releases its lock (lock-delay in its namespace)', async () => {
+    const node = dev.agent.config.nodeName;
+    const reg = (Status: string) => call('PUT', '/v1/catalog/register', ROOT, {
+      Node: node, Address: '127.0.0.1', SkipNodeUpdate: true, Check: { CheckID: 'ns-guard', Name: 'ns-guard', Status },
+    });
+    assert.equal((await reg('passing')).status, 200);
+    const s = (await call('PUT', '/v1/session/create?ns=team-b', ROOT, { NodeChecks: ['serfHealth', 'ns-guard'], LockDelay: '60s' })).json.ID as string;
+    assert.equal((await call('PUT', `/v1/kv/crit/k?ns=team-b&acquire=${s}`, ROOT, 'x')).text, 'true');
+    assert.equal((await reg('critical')).status, 200);
+    assert.deepEqual((await call('GET', `/v1/session/info/${s}?ns=team-b`, ROOT)).json, []);
+    assert.equal((await call('GET', '/v1/kv/crit/k?ns=team-b', ROOT)).json[0].Session, undefined);
+    const keys = (await dev.agent.store.range('')).kvs.map((kv) => kv.key);
+    assert.deepEqual(keys.filter((k) => k.includes(s)), [], 'session and lock guard deleted under the tenant prefix');
+    // The lock-delay holds the key in team-b only.
+    const s2 = (await call('PUT', '/v1/session/create?ns=team-b', ROOT, { LockDelay: '0s' })).json.ID as string;
+    assert.equal((await call('PUT', `/v1/kv/crit/k?ns=team-b&acquire=${s2}`, ROOT, 'y')).text, 'false');
+    const d = (await call('PUT', '/v1/session/create', ROOT, { LockDelay: '0s' })).json.ID as string;
+    assert.equal((await call('PUT', `/v1/kv/crit/k?acquire=${d}`, ROOT, 'y')).text, 'true');
+    assert.equal((await reg('passing')).status, 200);
+  });
 });
