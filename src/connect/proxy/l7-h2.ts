@@ -17,10 +17,10 @@ const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
 /** Connection-specific headers HTTP/2 forbids (RFC 9113 §8.2.2), and Host (its :authority). */
 const NOT_FORWARDED = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host', 'http2-settings']);
 
-type Headers = Record<string, string | string[] | undefined>;
+export type Headers = Record<string, string | string[] | undefined>;
 
 /** `h` without pseudo-headers and connection-specific ones (`te` only as `trailers`, which gRPC sends). */
-function forwardable(h: http2.IncomingHttpHeaders): Headers {
+export function forwardable(h: http2.IncomingHttpHeaders): Headers {
   const out: Headers = {};
   for (const [k, v] of Object.entries(h)) {
     if (k.startsWith(':') || NOT_FORWARDED.has(k) || (k === 'te' && v !== 'trailers')) continue;

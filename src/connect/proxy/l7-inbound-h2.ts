@@ -10,20 +10,8 @@ import type { InboundCaller } from './l7-inbound.ts';
 import { appendXfcc, XFCC } from './l7-xfcc.ts';
 import { normalizePath, RBAC_DENIED, rbacHeaders } from './l7-rbac.ts';
 import { requestPath } from './l7-route.ts';
+import { forwardable } from './l7-h2.ts';
 
-/** Connection-specific headers HTTP/2 forbids (RFC 9113 §8.2.2). */
-const NOT_FORWARDED = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host', 'http2-settings']);
-
-type Headers = Record<string, string | string[] | undefined>;
-
-function forwardable(h: http2.IncomingHttpHeaders): Headers {
-  const out: Headers = {};
-  for (const [k, v] of Object.entries(h)) {
-    if (k.startsWith(':') || NOT_FORWARDED.has(k) || (k === 'te' && v !== 'trailers')) continue;
-    out[k] = v;
-  }
-  return out;
-}
 
 /** One h2c session to the local application, opened anew once it closes or goes away. */
 export class LocalH2 {
