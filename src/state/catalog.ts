@@ -73,7 +73,8 @@ function decode<T>(ev: WatchEvent): T {
 
 /** Nodes, services and checks with the indexes catalog and health queries need. */
 export class CatalogTables {
-  readonly nodes = new Map<string, Node>();
+  /** node name → node; a namespace's tables share their partition's map (nodes are partition-level). */
+  readonly nodes: Map<string, Node>;
   /** node → service id → instance */
   readonly services = new Map<string, Map<string, NodeService>>();
   /** folded service name → set of `node\0id` */
@@ -100,6 +101,18 @@ export class CatalogTables {
   readonly #checkAlias = new Map<string, string>();
   /** Lower-cased node ID → the node's stored name (Consul's node uuid index). */
   readonly #nodeIds = new Map<string, string>();
+  /**
+   * For a non-default namespace's tables (state/catalog-tenants.ts): its partition's tables, which
+   * hold the nodes and the node-level checks. Undefined for a partition's own tables.
+   */
+  readonly #partition: CatalogTables | undefined;
+  /** Told of every node-level change (a node record or node check), after this table's own services were touched: namespaces' tables touch theirs. */
+  nodeListener: ((node: string, rev: number, out: Changes) => void) | undefined = undefined;
+
+  constructor(partition?: CatalogTables) {
+    this.#partition = partition;
+    this.nodes = partition === undefined ? new Map() : partition.nodes;
+  }
 
   /** Applies one store event; returns the notifier keys it changed. */
   apply(ev: WatchEvent): Change[] {
@@ -150,6 +163,7 @@ export class CatalogTables {
 
   /** A node's name as stored, matched case-insensitively (Consul's node index); `name` itself when unknown. */
   nodeName(name: string): string {
+    if (this.#partition !== undefined) return this.#partition.nodeName(name);
     return CatalogTables.#resolve(this.nodes, this.#nodeAlias, null, name);
   }
 
@@ -160,6 +174,7 @@ export class CatalogTables {
 
   /** The node holding a node ID (compared case-insensitively, as a UUID), if any. */
   nodeById(id: string): Node | undefined {
+    if (this.#partition !== undefined) return this.#partition.nodeById(id);
     const name = this.#nodeIds.get(id.toLowerCase());
     return name === undefined ? undefined : this.nodes.get(name);
   }
@@ -177,6 +192,13 @@ export class CatalogTables {
   }
 
   #touchNodeServices(node: string, rev: number, out: Changes): void {
+    for (const s of this.services.get(node)?.values() ?? []) this.#touchService(s.Service, rev, out);
+    if (this.nodeListener !== undefined) this.nodeListener(node, rev, out);
+  }
+
+  /** Touches the health views of this table's services on a node whose record or node checks changed (in the partition's tables). */
+  touchNode(node: string, rev: number, out: Changes): void {
+    this.generation++;
     for (const s of this.services.get(node)?.values() ?? []) this.#touchService(s.Service, rev, out);
   }
 
@@ -308,7 +330,7 @@ export class CatalogTables {
   /** Empties every table (before a re-list). */
   reset(): void {
     this.generation++;
-    this.nodes.clear();
+    if (this.#partition === undefined) this.nodes.clear();
     this.services.clear();
     this.byName.clear();
     this.byConnect.clear();
@@ -375,6 +397,8 @@ export class CatalogTables {
   /** Checks that apply to a service instance: the node's checks and the service's own (named in any spelling). */
   instanceChecks(node: string, serviceId: string): HealthCheck[] {
     const all = [...(this.checks.get(node)?.values() ?? [])];
+    // A namespace's instances also have their node's checks, which live in the partition's tables.
+    if (this.#partition !== undefined) for (const c of this.#partition.checks.get(node)?.values() ?? []) if (c.ServiceID === '') all.push(c);
     let folded: string | undefined;
     return all.filter((c) => c.ServiceID === '' || c.ServiceID === serviceId || foldName(c.ServiceID) === (folded ??= foldName(serviceId)))
       .sort((a, b) => cmp(a.CheckID, b.CheckID));

@@ -1,0 +1,119 @@
+// The catalog tables of non-default tenants. Services and service checks are namespaced: each
+// namespace has its own CatalogTables (`t/<ap>/<ns>/catalog/{service,check}/…`), sharing its
+// partition's node map; nodes and node checks are partition-level (the default partition's are
+// `replica.catalog`, another partition's live in its `default` namespace's tables). Notifier tables
+// are the catalog's with `@<ap>/<ns>` (tenantTableName), so a health watch in one namespace never
+// wakes on another's writes; a node-level change touches every namespace's services on the node.
+import { CatalogTables, CATALOG_PREFIX, type Changes } from './catalog.ts';
+import { PerTenant, type TenantHandler, type TenantTables } from './tenancy-tables.ts';
+import {
+  DEFAULT_TENANCY_NAME, foldTenancyName, isDefaultEnt, partitionEnt, tenantTableName, type EnterpriseMeta,
+} from './tenancy.ts';
+
+/** The tenant catalog tables of one replica. */
+class CatalogTenants {
+  readonly tables: PerTenant<CatalogTables>;
+  readonly #catalog: CatalogTables;
+
+  constructor(catalog: CatalogTables) {
+    this.#catalog = catalog;
+    this.tables = new PerTenant((ent) => this.#make(ent));
+  }
+
+  /** The tables holding a partition's nodes: the replica's own for the default partition. */
+  partition(ap: string): CatalogTables {
+    return foldTenancyName(ap) === DEFAULT_TENANCY_NAME ? this.#catalog : this.tables.of(partitionEnt(ap));
+  }
+
+  #make(ent: EnterpriseMeta): CatalogTables {
+    if (foldTenancyName(ent.namespace) === DEFAULT_TENANCY_NAME) {
+      const t = new CatalogTables();
+      t.nodeListener = this.#listener(ent.partition);
+      return t;
+    }
+    const partition = this.partition(ent.partition);
+    // The default partition tells its namespaces of node changes only once one exists.
+    partition.nodeListener ??= this.#listener(ent.partition);
+    return new CatalogTables(partition);
+  }
+
+  /** Touches the services of every namespace of `ap` on a node whose record or node checks changed. */
+  #listener(ap: string): (node: string, rev: number, out: Changes) => void {
+    const folded = foldTenancyName(ap);
+    return (node, rev, out) => {
+      for (const { ent, table } of this.tables.entries()) {
+        if (ent.partition !== folded || ent.namespace === DEFAULT_TENANCY_NAME || !table.services.has(node)) continue;
+        const start = out.length;
+        table.touchNode(node, rev, out);
+        renameTables(out, start, ent);
+      }
+    };
+  }
+
+  reset(): void {
+    this.tables.clear();
+    this.#catalog.nodeListener = undefined;
+  }
+}
+
+/** Renames the notifier tables of the (table, key) pairs from `start` on to the tenant's. */
+function renameTables(out: Changes, start: number, ent: EnterpriseMeta): void {
+  for (let i = start; i < out.length; i += 2) out[i] = tenantTableName(out[i], ent);
+}
+
+const byReplica = new WeakMap<TenantTables, CatalogTenants>();
+
+/** The tenant applier of catalog records; registered by the Replica (it needs the default partition's tables). */
+export function catalogTenantApplier(tenants: TenantTables, catalog: CatalogTables): TenantHandler {
+  const state = new CatalogTenants(catalog);
+  byReplica.set(tenants, state);
+  return {
+    prefix: CATALOG_PREFIX,
+    apply: (ent, ev, out) => {
+      const start = out.length;
+      state.tables.of(ent).applyInto(ev, out);
+      renameTables(out, start, ent);
+    },
+    reset: () => state.reset(),
+  };
+}
+
+/** What the catalog helpers need of the replica. */
+export interface CatalogHolder {
+  readonly catalog: CatalogTables;
+  readonly tenants: TenantTables;
+}
+
+/**
+ * The catalog tables of a tenant: the replica's own for the default tenant; for a tenant with no
+ * record, empty tables (not kept) over its partition's nodes.
+ */
+export function catalogOf(replica: CatalogHolder, ent: EnterpriseMeta | undefined): CatalogTables {
+  if (isDefaultEnt(ent)) return replica.catalog;
+  const state = byReplica.get(replica.tenants);
+  const t = state?.tables.get(ent!);
+  if (t) return t;
+  if (foldTenancyName(ent!.namespace) === DEFAULT_TENANCY_NAME) return new CatalogTables();
+  return new CatalogTables(state ? state.partition(ent!.partition) : replica.catalog);
+}
+
+/** The catalog tables of a partition's nodes (`replica.catalog` for the default partition). */
+export function partitionCatalog(replica: CatalogHolder, partition: string): CatalogTables {
+  if (foldTenancyName(partition) === DEFAULT_TENANCY_NAME) return replica.catalog;
+  return byReplica.get(replica.tenants)?.tables.get(partitionEnt(partition)) ?? new CatalogTables();
+}
+
+/** The tables of every non-default namespace of a partition that holds or held catalog records. */
+export function namespaceCatalogs(replica: CatalogHolder, partition: string): { ent: EnterpriseMeta; table: CatalogTables }[] {
+  const ap = foldTenancyName(partition);
+  const out: { ent: EnterpriseMeta; table: CatalogTables }[] = [];
+  for (const e of byReplica.get(replica.tenants)?.tables.entries() ?? []) {
+    if (e.ent.partition === ap && e.ent.namespace !== DEFAULT_TENANCY_NAME) out.push(e);
+  }
+  return out;
+}
+
+/** A catalog notifier table in a tenant (`service-health`, `service-health@default/team-1`, …). */
+export function catalogTableName(table: string, ent: EnterpriseMeta | undefined): string {
+  return ent === undefined ? table : tenantTableName(table, ent);
+}
