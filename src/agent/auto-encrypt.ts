@@ -6,12 +6,13 @@
 // CAs and their hostname rule go to the TlsConfigurator; the certificate is renewed over the
 // agent's mutual TLS RPC (or the join hosts, when that fails) at a random point between 60% and
 // 90% of its lifetime, and through the certificate-less path again once it has expired.
-import https from 'node:https';
+import type { RequestOptions } from 'node:https';
 import type { Clock, TimerHandle } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import { agentUri } from '../connect/index.ts';
 import { createCsr } from '../connect/csr.ts';
 import type { SignedResponse } from '../endpoint/auto-encrypt.ts';
+import { nodeHttps } from '../node-http.ts';
 import { joinHostPort } from '../host-port.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
 import { AUTO_ENCRYPT_SIGN_PATH } from './rpc-server.ts';
@@ -192,9 +193,9 @@ function parseSigned(body: Buffer | string): SignedResponse {
   return res;
 }
 
-function post(host: string, port: number, body: Buffer, token: string, tls: https.RequestOptions): Promise<string> {
+function post(host: string, port: number, body: Buffer, token: string, tls: RequestOptions): Promise<string> {
   return new Promise((resolve, reject) => {
-    const req = https.request({
+    const req = nodeHttps.request({
       ...tls, host, port, method: 'POST', path: AUTO_ENCRYPT_SIGN_PATH, agent: false, timeout: REQUEST_TIMEOUT_MS,
       headers: { 'content-type': 'application/json', 'content-length': body.length, ...(token ? { 'x-consul-token': token } : {}) },
     }, (res) => {

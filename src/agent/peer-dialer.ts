@@ -2,8 +2,9 @@
 // Establish runs, one redialed stream per dialing peering (the acceptor's messages read, ours
 // pushed, silence ended by the heartbeat timeout), and the leader duty that keeps those streams
 // and finishes deletions.
-import * as http from 'node:http';
-import * as https from 'node:https';
+import type { IncomingMessage } from 'node:http';
+import type { RequestOptions } from 'node:https';
+import { nodeHttp, nodeHttps } from '../node-http.ts';
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { InternalError, PermissionDeniedError } from '../errors.ts';
 import type { Clock, TimerHandle } from '../clock.ts';
@@ -36,10 +37,10 @@ function acceptorIdentity(p: PeeringRecord, host: string, cert: PeerCertificate)
 /** One HTTP(S) request to a peer server; resolves with the response (body unread). */
 function peerRequest(
   p: PeeringRecord, addr: string, method: string, path: string, headers: Record<string, string>, body: string | null, signal?: AbortSignal,
-): Promise<http.IncomingMessage> {
+): Promise<IncomingMessage> {
   const { host, port } = hostPort(addr);
   const tls = (p.PeerCAPems?.length ?? 0) > 0;
-  const opts: https.RequestOptions = {
+  const opts: RequestOptions = {
     host, port, method, path, signal, agent: false,
     headers: { ...headers, ...(body !== null ? { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) } : {}) },
     // The acceptor's HTTPS certificate is its agent's, not one made for peering: it must be valid
@@ -47,13 +48,13 @@ function peerRequest(
     ...(tls ? { ca: p.PeerCAPems, checkServerIdentity: (h: string, cert: PeerCertificate) => acceptorIdentity(p, h, cert) } : {}),
   };
   return new Promise((resolve, reject) => {
-    const req = (tls ? https : http).request(opts, resolve);
+    const req = (tls ? nodeHttps : nodeHttp).request(opts, resolve);
     req.on('error', reject);
     req.end(body ?? undefined);
   });
 }
 
-async function readAll(res: http.IncomingMessage): Promise<string> {
+async function readAll(res: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of res) chunks.push(c as Buffer);
   return Buffer.concat(chunks).toString('utf8').trim();

@@ -4,8 +4,7 @@
 // agent runs them (reloadWatches, makeWatchPlan, makeWatchHandler, makeHTTPWatchHandler). A
 // reload stops every plan and starts the new configuration's.
 
-import nodeHttp from 'node:http';
-import nodeHttps from 'node:https';
+import { nodeHttp, nodeHttps } from '../node-http.ts';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { ConsulClient } from '../api/index.ts';
 import { formatGoDuration } from '../duration.ts';

@@ -3,9 +3,9 @@
 // tokens that may read every node and service, to allowlisted paths only when a list is given.
 // The token is taken from headers only and the header carrying it is not forwarded; configured
 // headers are added.
-import http from 'node:http';
-import https from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
+import { nodeHttp, nodeHttps } from '../../node-http.ts';
 import { BadRequestError, NotFoundError } from '../../errors.ts';
 import { authorize } from '../../endpoint/acl-enforce.ts';
 import type { Logger } from '../../log.ts';
@@ -123,7 +123,7 @@ function forward(target: URL, req: HttpRequest, add: UiMetricsProxyHeader[]): Pr
     else headers[h.name] = h.value;
   }
   headers.host = host;
-  const lib = target.protocol === 'https:' ? https : http;
+  const lib = target.protocol === 'https:' ? nodeHttps : nodeHttp;
   return new Promise((resolve) => {
     // The backend request ends with the client's (Go's ReverseProxy uses the request's context).
     const out = lib.request(target, { method: 'GET', headers, signal: req.signal }, (res) => {
@@ -146,7 +146,7 @@ function forward(target: URL, req: HttpRequest, add: UiMetricsProxyHeader[]): Pr
  * backend failing midway fails the answer (the connection is cut, as Go's ReverseProxy aborts).
  */
 function relay(
-  res: http.IncomingMessage, write: (c: Buffer) => unknown, signal: AbortSignal, drained?: () => Promise<void>,
+  res: IncomingMessage, write: (c: Buffer) => unknown, signal: AbortSignal, drained?: () => Promise<void>,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
     const stop = () => {
