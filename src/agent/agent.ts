@@ -11,6 +11,7 @@ import { systemClock, type Clock } from '../clock.ts';
 import { formatGoDuration } from '../duration.ts';
 import { createLogger, LogHub, reloadLogLevel, type Logger } from '../log.ts';
 import { Telemetry } from '../telemetry/metrics.ts';
+import { registerAgentTlsExpiry } from '../telemetry/cert-expiry.ts';
 import { dnsMetrics } from './dns-metrics.ts';
 import { gossipMetrics } from './gossip-metrics.ts';
 import { reloadTelemetrySinks, startTelemetrySinks, telemetryOptions } from './telemetry-sinks.ts';
@@ -160,6 +161,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   const metricsStream = new MetricsStream(clock, () => telemetry.consulJSON(), deps.metricsStreamIntervalMs);
   const log = logger.child({ '@module': 'agent' });
   const tls = new TlsConfigurator(config.datacenter);
+  registerAgentTlsExpiry(telemetry, () => tls.cert(), clock);
   // A managed store listens on the server port from the start (etcd bootstrap); the internal RPC
   // then shares its listener and answers once the replica runs.
   let rpcServe: RequestListener | null = null;

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import { systemClock, type Clock } from '../clock.ts';
 import { createLogger, LogHub, reloadLogLevel, type Logger } from '../log.ts';
 import { Telemetry } from '../telemetry/metrics.ts';
+import { registerAgentTlsExpiry } from '../telemetry/cert-expiry.ts';
 import { dnsMetrics } from './dns-metrics.ts';
 import { gossipMetrics } from './gossip-metrics.ts';
 import { reloadTelemetrySinks, startTelemetrySinks, telemetryOptions } from './telemetry-sinks.ts';
@@ -63,6 +64,7 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
   const pool = new LanPool(config, { clock, logger, random, transport: deps.gossipTransport, onJoinExhausted: deps.onJoinExhausted });
   const servers = new ServerList({ datacenter: config.datacenter, random });
   const tls = new TlsConfigurator(config.datacenter);
+  registerAgentTlsExpiry(telemetry, () => tls.cert(), clock);
   // limits.rpc_rate: every RPC this client makes; a reload starts a new (full) bucket, as Consul's.
   let rpcBucket = rpcRateBucket(config.limits, clock.now());
   const rpcExceeded = telemetry.counter('client.rpc.exceeded', 'RPCs refused by the limits.rpc_rate limiter');

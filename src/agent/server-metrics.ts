@@ -1,6 +1,5 @@
 // The server's scrape-time gauges with Consul's names: leadership, autopilot health, usage
 // counts (telemetry/usage.ts) and the mesh CA's expiry. All are read when scraped or pushed.
-import { X509Certificate } from 'node:crypto';
 import type { Telemetry } from '../telemetry/metrics.ts';
 import { registerUsageGauges } from '../telemetry/usage.ts';
 import type { Replica } from '../state/index.ts';
@@ -15,6 +14,7 @@ import type { RuntimeConfig } from './config/runtime.ts';
 import type { Member } from '../gossip/member.ts';
 import { KIND_SHAPES } from '../endpoint/config-entry-kinds.ts';
 import { signingCert } from '../connect/leaf-cert.ts';
+import { CertExpiry } from '../telemetry/cert-expiry.ts';
 
 /** What the server gauges read. */
 export interface ServerMetricsDeps {
@@ -105,28 +105,5 @@ export class SigningPem {
       }
     }
     return this.#pem;
-  }
-}
-
-/** Seconds until a PEM certificate's NotAfter, parsing each certificate once. */
-class CertExpiry {
-  readonly #clock: Clock;
-  #pem = '';
-  #notAfter = NaN;
-
-  constructor(clock: Clock) {
-    this.#clock = clock;
-  }
-
-  secondsLeft(pem: string): number {
-    if (pem !== this.#pem) {
-      this.#pem = pem;
-      try {
-        this.#notAfter = Date.parse(new X509Certificate(pem).validTo);
-      } catch {
-        this.#notAfter = NaN;
-      }
-    }
-    return Math.floor((this.#notAfter - this.#clock.now()) / 1000);
   }
 }

@@ -70,6 +70,11 @@ export class TlsConfigurator {
     return this.#auto;
   }
 
+  /** The agent's TLS certificate (Consul's Cert()): tls.internal_rpc's, else the auto_encrypt one; null without either. */
+  cert(): Buffer | string | null {
+    return this.#loaded?.internalRpc.cert ?? this.#auto?.certPem ?? null;
+  }
+
   /** A server's Connect CA roots (Consul's UpdateAutoTLSCA): incoming RPC accepts client certificates they signed. */
   updateConnectCas(pems: string[]): void {
     const next = pems.map((p) => Buffer.from(p));

@@ -212,18 +212,18 @@ export class Telemetry {
   }
 
   /**
-   * Registers a timer with one label whose value is fixed (`dns.domain_query` for this node) and
-   * returns its batch: `add(ms, at)` with `at` the performance.now() reading the sample ended at.
-   * Samples reach the summary and the push sinks in bulk, at the latest on the next read or push
-   * tick, each in the window slot of the time it was taken.
+   * Registers a timer, unlabelled or with one label whose value is fixed (`dns.domain_query` for
+   * this node), and returns its batch: `add(ms, at)` with `at` the performance.now() reading the
+   * sample ended at. Samples reach the summary and the push sinks in bulk, at the latest on the
+   * next read or push tick, each in the window slot of the time it was taken.
    */
-  batchedTimer(name: string, help: string, labelName: string, labelValue: string): TimerBatch {
+  batchedTimer(name: string, help: string, labelName?: string, labelValue = ''): TimerBatch {
     const s = new WindowSummary({
-      name: this.#name(name), help, labelNames: [labelName], percentiles: [0.5, 0.9, 0.99], maxAgeSeconds: 60, ageBuckets: 6, clock: this.#clock,
+      name: this.#name(name), help, labelNames: labelName === undefined ? [] : [labelName], percentiles: [0.5, 0.9, 0.99], maxAgeSeconds: 60, ageBuckets: 6, clock: this.#clock,
     });
     this.#define((_prom, registry) => registry.registerMetric(s as unknown as Metric));
     const key = name.split('.');
-    const labels = [{ name: labelName, value: labelValue }];
+    const labels = labelName === undefined ? undefined : [{ name: labelName, value: labelValue }];
     const batch = new TimerBatch((ms, at, n) => {
       // performance.now() readings become wall-clock times: now less how long ago each was.
       const wall = this.#clock.now() - performance.now();
