@@ -1,7 +1,7 @@
 // The part of Envoy's admin interface that scripts and health checks probe, served for the
 // built-in data plane by `proconsul connect envoy -admin-bind`: /ready, /stats,
 // /stats/prometheus and POST /quitquitquit. Every other path is Envoy's 404.
-import http from 'node:http';
+import { nodeHttp } from '../../node-http.ts';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../log.ts';
 import { listen } from './listener.ts';
@@ -140,7 +140,7 @@ export function adminAnswer(method: string, url: string, deps: Pick<EnvoyAdminDe
 
 /** Binds the admin endpoint on host:port. */
 export async function startEnvoyAdmin(host: string, port: number, deps: EnvoyAdminDeps): Promise<EnvoyAdmin> {
-  const server = http.createServer((req, res) => {
+  const server = nodeHttp.createServer((req, res) => {
     const a = adminAnswer(req.method ?? 'GET', req.url ?? '/', deps);
     res.writeHead(a.status, { 'content-type': a.type, 'cache-control': 'no-cache, max-age=0' });
     res.end(a.body, () => {

@@ -4,7 +4,8 @@
 // new cluster with the same sorted member list; a server that finds a running member instead
 // asks it (`POST /v1/internal/etcd/member`) to be added as a learner and starts as `existing`.
 // With the servers' TLS these requests go over TLS with the asking server's certificate.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { nodeHttp } from '../../node-http.ts';
 import { ClosedError } from '../../errors.ts';
 import type { EtcdLogger } from './etcd.ts';
 import type { ClusterSpec } from './managed-process.ts';
@@ -161,7 +162,7 @@ async function handle(side: PeerSide, req: IncomingMessage, res: ServerResponse)
 
 /** The HTTP listener of the bootstrap endpoints (bound on the server port by the caller). */
 export function bootstrapServer(side: PeerSide, logger: EtcdLogger): Server {
-  return createServer((req, res) => {
+  return nodeHttp.createServer((req, res) => {
     handle(side, req, res).catch((err: unknown) => {
       logger.warn({ err, path: req.url }, 'etcd bootstrap request failed');
       if (!res.headersSent) reply(res, 503, err instanceof Error ? err.message : String(err));
