@@ -48,7 +48,7 @@ import type { RuntimeConfig } from './config/runtime.ts';
 import { addAutopilot, buildManagedStore } from './managed-etcd.ts';
 import { applyPersistedAcl } from './acl-enable.ts';
 import { CoordinateSync, coordinateSettings } from './coordinates.ts';
-import { autoEncryptOnly, createRpcServer, tokenHandlers } from './rpc-server.ts';
+import { autoEncryptOnly, createRpcServer, rpcRequestCounters, tokenHandlers } from './rpc-server.ts';
 import { configListRoute } from './config-replication-source.ts';
 import { followConnectRoots } from './connect-trust.ts';
 import { RpcListener } from './rpc-listener.ts';
@@ -346,6 +346,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   // tests) has no clients and binds no RPC port.
   const rpc = config.gossip ? createRpcServer({
     config, router, dns: ownDns, logger, acl: endpoints.acl.resolver, tls, revision: () => replica.appliedRevision, rateLimit,
+    counters: rpcRequestCounters(telemetry),
     liveness: () => liveness?.answer() ?? null,
     autoEncrypt: { sign: (args, id) => endpoints.autoEncrypt.sign(args, id), allowTls: config.autoEncrypt?.allowTls ?? false },
     connectSign: endpoints.connectSign,

@@ -22,6 +22,7 @@ import type { ServiceConfigSource } from './local/service-manager.ts';
 import type { ServiceConfigRequest } from '../api/service-config-types.ts';
 import { parseGoDuration } from '../duration.ts';
 import type { TlsConfigurator } from './tls-configurator.ts';
+import type { Telemetry } from '../telemetry/metrics.ts';
 
 /** The route prefix reserved for agent-to-server calls. */
 export const INTERNAL_RPC_PREFIX = '/v1/internal/rpc/';
@@ -113,6 +114,28 @@ export interface RpcServerDeps {
   logger: Logger;
   /** This server's request rate limiter (limits.request_limits), shared with its HTTP API. */
   rateLimit?: HttpServerDeps['rateLimit'];
+  /** Consul's rpc.request and rpc.request_error counters (rpcRequestCounters; absent: not counted). */
+  counters?: RpcRequestCounters;
+}
+
+/** Counts the requests the internal RPC port serves (Consul's handleConsulConn counters). */
+export interface RpcRequestCounters {
+  /** A request that reached one of the port's routes. */
+  request(): void;
+  /** A request the port could not serve: no route for its path or method. */
+  requestError(): void;
+}
+
+/**
+ * Consul's rpc.request and rpc.request_error. Consul counts a request_error when its RPC codec
+ * fails (an unknown method among them), and an RPC whose handler returned an error as a request;
+ * here that is a request no route answers (404, 405) and one that reached a route.
+ */
+export function rpcRequestCounters(t: Pick<Telemetry, 'counter'>): RpcRequestCounters {
+  return {
+    request: t.counter('rpc.request', 'Increments when a server receives a Consul-related RPC request.'),
+    requestError: t.counter('rpc.request_error', 'Increments when a server returns an error from an RPC request.'),
+  };
 }
 
 /** The internal RPC server: its request handling, and the server port's listener. */
@@ -270,6 +293,22 @@ export function autoEncryptOnly(serve: RequestListener, logger: Logger): Request
   };
 }
 
+/** `match` counting each request in `c` (the election's liveness greeting is not a Consul RPC, as Raft's connections are not). */
+function countedMatch(match: Router['match'], c: RpcRequestCounters): Router['match'] {
+  return (method, path) => {
+    let m;
+    try {
+      m = match(method, path);
+    } catch (err) {
+      c.requestError();
+      throw err;
+    }
+    if (!m) c.requestError();
+    else if (path !== LIVENESS_PATH) c.request();
+    return m;
+  };
+}
+
 /** Builds the internal RPC server; nothing is bound until listenRpc(). */
 export function createRpcServer(d: RpcServerDeps): RpcServer {
   const internal = new Router().route('POST', DNS_RPC_PATH, dnsRoute(d));
@@ -286,8 +325,10 @@ export function createRpcServer(d: RpcServerDeps): RpcServer {
       return stream ? { stream } : { status: 503, raw: 'no leader election greets on this server' };
     });
   }
+  const match = (method: string, path: string) => (path.startsWith(INTERNAL_RPC_PREFIX) ? internal.match(method, path) : d.router.match(method, path));
+  const counters = d.counters;
   const router = {
-    match: (method: string, path: string) => (path.startsWith(INTERNAL_RPC_PREFIX) ? internal.match(method, path) : d.router.match(method, path)),
+    match: counters ? countedMatch(match, counters) : match,
     list: () => [...d.router.list(), ...internal.list()],
   };
   const logger = d.logger.child({ '@module': 'agent.rpc' });

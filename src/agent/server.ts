@@ -7,6 +7,7 @@ import type { Logger, LogHub } from '../log.ts';
 import type { Telemetry } from '../telemetry/metrics.ts';
 import { registerServerMetrics } from './server-metrics.ts';
 import { measureEndpoints } from './endpoint-metrics.ts';
+import { measureAclWrites, measureTokenResolution } from './acl-metrics.ts';
 import type { Store } from '../store/index.ts';
 import { Replica } from '../state/index.ts';
 import {
@@ -148,6 +149,7 @@ export function buildServer(
   const epDeps: EndpointDeps = {
     store, replica, clock, logger: logger.child({ '@module': 'agent.endpoint' }), leadership, random,
     sharedReads: new SharedReads(() => replica.appliedRevision),
+    countQuery: observe.telemetry.counter('rpc.query', 'Increments when a server receives a read request, indicating the rate of new read queries.'),
     config: {
       datacenter: config.datacenter, nodeName: config.nodeName, kvMaxValueSize: config.limits.kvMaxValueSize,
       txnMaxReqLen: config.limits.txnMaxReqLen, defaultQueryTime: config.defaultQueryTime,
@@ -198,6 +200,8 @@ export function buildServer(
     peering: peeringEndpoint(epDeps, config, hooks, () => election.servers(), () => election.self().Lease),
   };
   measureEndpoints(observe.telemetry, endpoints);
+  measureTokenResolution(observe.telemetry, endpoints.acl);
+  measureAclWrites(observe.telemetry, endpoints.acl);
   const peerStream: PeerStreamDeps = {
     epDeps, peering: endpoints.peering, clock, logger: logger.child({ '@module': 'agent.peering' }),
     remote: { Partition: 'default', Datacenter: config.datacenter },

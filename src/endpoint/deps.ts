@@ -39,6 +39,8 @@ export interface EndpointDeps {
   random: () => number;
   /** Results shared by identical reads at one revision (QueryOptions.shareKey); absent: none shared. */
   sharedReads?: SharedReads;
+  /** Counts each read served by a blocking query, blocking or not (Consul's rpc.query); absent: not counted. */
+  countQuery?: () => void;
 }
 
 /** A leadership for a single self-elected server. */

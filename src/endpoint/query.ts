@@ -115,11 +115,16 @@ export function blockingQuery<T>(
   opts: QueryOptions,
   compute: (ws: WatchSet) => QueryRun<T>,
 ): Promise<QueryResult<T>> {
+  deps.countQuery?.();
+  return runQuery(deps, opts, compute);
+}
+
+function runQuery<T>(deps: EndpointDeps, opts: QueryOptions, compute: (ws: WatchSet) => QueryRun<T>): Promise<QueryResult<T>> {
   if (opts.consistency === 'consistent') return consistentBlockingQuery(deps, opts, compute);
   if (opts.maxStaleMs !== undefined && opts.maxStaleMs > 0 && opts.consistency === 'stale' && tooStale(deps, opts.maxStaleMs)) {
     opts.consistency = 'default';
     opts.maxStaleMs = undefined;
-    return consistentRead(deps).then(() => blockingQuery(deps, opts, compute));
+    return consistentRead(deps).then(() => runQuery(deps, opts, compute));
   }
   try {
     const res = runShared(deps, opts, compute, deps.replica.notifier.watchSet());
