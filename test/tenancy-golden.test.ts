@@ -67,7 +67,6 @@ describe('default-tenant writes are byte for byte as before tenancy', () => {
       // KV (slice 2) reads and writes namespaces now; these handlers are not converted yet.
       ['GET', '/v1/health/service/web?ns=default', {}, 'Invalid query parameter: "ns" - Namespaces are a Consul Enterprise feature'],
       ['GET', '/v1/catalog/services', { 'X-Consul-Partition': 'p' }, 'Invalid header: "X-Consul-Partition" - Partitions are a Consul Enterprise feature'],
-      ['DELETE', '/v1/config/service-defaults/web?partition=default', {}, 'Invalid query parameter: "partition" - Partitions are a Consul Enterprise feature'],
     ];
     for (const [method, p, headers, text] of cases) {
       const res = await fetch(`http://${dev.httpAddr}${p}`, { method, headers: { 'X-Consul-Token': ROOT, ...headers }, body: method === 'PUT' ? 'v' : undefined });

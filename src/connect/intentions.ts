@@ -9,6 +9,9 @@ export const WILDCARD = '*';
 export interface SourceIntention {
   Name: string;
   Peer?: string;
+  /** Stored only when not `default` (a source inherits its entry's partition and namespace at write). */
+  Partition?: string;
+  Namespace?: string;
   SamenessGroup?: string;
   Action?: string;
   Permissions?: unknown[];
@@ -24,6 +27,9 @@ export interface SourceIntention {
 /** The service-intentions entry fields intentions are read from (indexes from the store's revisions). */
 export interface IntentionsEntry {
   Name: string;
+  /** Set by the replica on a non-default tenant's entries (absent: default). */
+  Namespace?: string;
+  Partition?: string;
   Sources?: SourceIntention[] | null;
   Meta?: Record<string, string> | null;
   CreateIndex: number;
@@ -41,6 +47,8 @@ export interface Intention {
   SourceName: string;
   DestinationNS: string;
   DestinationName: string;
+  SourcePartition?: string;
+  DestinationPartition?: string;
   SourceSamenessGroup?: string;
   SourceType: string;
   Action?: string;
@@ -55,12 +63,19 @@ export interface Intention {
 export type MatchType = 'source' | 'destination';
 
 /**
- * Consul's precedence (UpdatePrecedence / computeIntentionPrecedence): 9 for exact → exact, one less
- * for a wildcard source, three less for a wildcard destination (namespaces are always exact here).
+ * Consul's computeIntentionPrecedence: the destination's exact parts (namespace, name) set the
+ * maximum (2: 9, 1: 6, 0: 3), and each wildcard part of the source takes one off. A wildcard
+ * namespace counts as no exact part (its name must be `*` too). Namespaces default to `default`.
  */
-export function intentionPrecedence(destination: string, source: string): number {
-  const max = destination === WILDCARD ? 6 : 9;
-  return max - (source === WILDCARD ? 1 : 0);
+export function intentionPrecedence(destination: string, source: string, destinationNS = 'default', sourceNS = 'default'): number {
+  const max = [3, 6, 9][countExact(destination, destinationNS)];
+  return max - (2 - countExact(source, sourceNS));
+}
+
+/** intentionCountExact: exact parts of a (namespace, name) pair. */
+function countExact(name: string, namespace: string): number {
+  if (namespace === WILDCARD) return 0;
+  return name === WILDCARD ? 1 : 2;
 }
 
 const nonEmpty = (m: Record<string, string> | null | undefined): m is Record<string, string> => !!m && Object.keys(m).length > 0;
@@ -74,14 +89,21 @@ export function toIntention(entry: IntentionsEntry, src: SourceIntention): Inten
   if (legacy) ixn.ID = src.LegacyID;
   if (src.Description) ixn.Description = src.Description;
   if (src.Peer) ixn.SourcePeer = src.Peer;
-  Object.assign(ixn, { SourceNS: 'default', SourceName: src.Name, DestinationNS: 'default', DestinationName: entry.Name });
+  ixn.SourceNS = src.Namespace || 'default';
+  ixn.SourceName = src.Name;
+  ixn.DestinationNS = entry.Namespace || 'default';
+  ixn.DestinationName = entry.Name;
+  // Consul Enterprise's fields (omitempty): shown for a tenant's entry or a source in another partition.
+  if (src.Partition) ixn.SourcePartition = src.Partition;
+  else if (entry.Partition && !src.Peer && !src.SamenessGroup) ixn.SourcePartition = 'default';
+  if (entry.Partition) ixn.DestinationPartition = entry.Partition;
   if (src.SamenessGroup) ixn.SourceSamenessGroup = src.SamenessGroup;
   ixn.SourceType = src.Type || 'consul';
   if (src.Action) ixn.Action = src.Action;
   if (src.Permissions?.length) ixn.Permissions = src.Permissions;
   const meta = legacy ? src.LegacyMeta : entry.Meta;
   if (nonEmpty(meta)) ixn.Meta = meta;
-  ixn.Precedence = src.Precedence ?? intentionPrecedence(entry.Name, src.Name);
+  ixn.Precedence = src.Precedence ?? intentionPrecedence(entry.Name, src.Name, entry.Namespace, src.Namespace);
   ixn.CreateIndex = entry.CreateIndex;
   ixn.ModifyIndex = entry.ModifyIndex;
   return ixn;
@@ -110,18 +132,24 @@ export function sortIntentions(list: Intention[]): Intention[] {
  * IntentionMatch for one name: by destination, every source of the entries for `name` and `*`;
  * by source, the local (unpeered) sources named `name` or `*` of every entry; precedence order.
  */
-export function matchIntentions(entries: Iterable<IntentionsEntry>, by: MatchType, name: string): Intention[] {
+export function matchIntentions(entries: Iterable<IntentionsEntry>, by: MatchType, name: string, namespace = 'default'): Intention[] {
   const out: Intention[] = [];
   for (const e of entries) {
     if (by === 'destination') {
-      if (e.Name === name || e.Name === WILDCARD) out.push(...entryIntentions(e));
+      if (inNamespace(e.Namespace, namespace) && (e.Name === name || e.Name === WILDCARD)) out.push(...entryIntentions(e));
       continue;
     }
     for (const s of e.Sources ?? []) {
-      if (!s.Peer && !s.SamenessGroup && (s.Name === name || s.Name === WILDCARD)) out.push(toIntention(e, s));
+      if (!s.Peer && !s.SamenessGroup && inNamespace(s.Namespace, namespace) && (s.Name === name || s.Name === WILDCARD)) out.push(toIntention(e, s));
     }
   }
   return out.sort(comparePrecedence);
+}
+
+/** Whether a stored namespace (absent: default; `*`: every one) covers `namespace`. */
+function inNamespace(stored: string | undefined, namespace: string): boolean {
+  const ns = stored || 'default';
+  return ns === namespace || ns === WILDCARD;
 }
 
 /** The outcome of IntentionDecision. */
@@ -139,9 +167,10 @@ export interface IntentionDecision {
  * the default.
  */
 export function intentionDecision(
-  bySource: Intention[], target: string, defaultAllow: boolean, allowPermissions = false,
+  bySource: Intention[], target: string, defaultAllow: boolean, allowPermissions = false, targetNamespace = 'default',
 ): IntentionDecision {
-  const ixn = bySource.find((i) => i.DestinationName === target || i.DestinationName === WILDCARD);
+  const ixn = bySource.find((i) => (i.DestinationNS === targetNamespace || i.DestinationNS === WILDCARD)
+    && (i.DestinationName === target || i.DestinationName === WILDCARD));
   if (!ixn) return { allowed: defaultAllow, hasPermissions: false };
   const hasPermissions = (ixn.Permissions?.length ?? 0) > 0;
   if (hasPermissions) return { allowed: allowPermissions, intention: ixn, hasPermissions };

@@ -3,14 +3,19 @@
 // blocking reads of one entry or one kind, filtered by the caller's ACLs.
 import { createRequire } from 'node:module';
 import { BadRequestError, InternalError } from '../errors.ts';
-import { CONFIG_ENTRIES_TABLE, configEntryKey, encodeRecord, type ConfigEntry } from '../state/index.ts';
+import {
+  CONFIG_ENTRIES_TABLE, NAMESPACES_TABLE, WILDCARD_NAMESPACE, DEFAULT_TENANCY_NAME, configEntryKey, encodeRecord, isDefaultEnt,
+  foldTenancyName, configEntriesOf, configEntryEnt, configEntryStoreKey, configEntriesTableName, namespacesFor,
+  type ConfigEntry, type ConfigEntriesTable, type EnterpriseMeta,
+} from '../state/index.ts';
 import type { AuthorizerMethod } from '../acl/index.ts';
 import { filterList } from '../filter/index.ts';
 import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
 import { commitPlanned, pinRecord, type Plan } from './commit.ts';
 import type { EndpointDeps } from './deps.ts';
 import type { AclIdentity } from './acl-resolver.ts';
-import { allowed, authorize, filterAllowed } from './acl-enforce.ts';
+import { allowed, authorize, entContext, filterAllowed } from './acl-enforce.ts';
+import { inTenant } from './kv.ts';
 import { chainGraphGuard, checkChainGraph, relatedServices } from './config-entry-graph.ts';
 import type { ServiceConfigRequest, ServiceConfigResponse } from '../api/service-config-types.ts';
 
@@ -64,20 +69,69 @@ export function decodeConfigEntry(raw: unknown): Obj {
   return entry;
 }
 
-/** Normalize then Validate of a decoded entry of `kind` (in place); Consul's error text or null. */
-export function checkConfigEntry(kind: string, entry: Obj): string | null {
+/**
+ * Normalize then Validate of a decoded entry of `kind` (in place) written in tenant `ent` (absent:
+ * default); Consul's error text or null.
+ */
+export function checkConfigEntry(kind: string, entry: Obj, ent?: EnterpriseMeta): string | null {
   const { normalizeEntry, validateEntry } = kinds();
-  return normalizeEntry(kind, entry) ?? validateEntry(kind, entry);
+  return normalizeEntry(kind, entry, ent) ?? validateEntry(kind, entry, ent);
 }
 
-/** The entry as Consul renders it: fields in struct order, zero values filled in, indexes last. */
-export function renderEntry(e: ConfigEntry): ConfigEntry {
+/** The tenant of an entry read from the primary datacenter (replication covers the default partition's namespaces). */
+function replicatedTenant(e: ConfigEntry): EnterpriseMeta | undefined {
+  const ns = typeof e.Namespace === 'string' ? e.Namespace : '';
+  return writeTenant(e.Kind, ns && ns !== DEFAULT_TENANCY_NAME ? { partition: DEFAULT_TENANCY_NAME, namespace: ns } : undefined);
+}
+
+/**
+ * The entry as Consul renders it: fields in struct order, zero values filled in, indexes last.
+ * `named`: the request named a tenancy, so a default-tenant entry shows Consul Enterprise's
+ * `Namespace`/`Partition` too (a non-default tenant's entry always carries them).
+ */
+export function renderEntry(e: ConfigEntry, named = false): ConfigEntry {
   const { KIND_DEFAULTS, KIND_SHAPES, orderLike } = kinds();
-  const { CreateIndex, ModifyIndex, ...rest } = e;
+  const { CreateIndex, ModifyIndex, Namespace, Partition, ...rest } = e;
   const withDefaults = { ...KIND_DEFAULTS[e.Kind], ...rest };
   // The mesh entry has no Name field in Consul's JSON.
   if (e.Kind === 'mesh') delete (withDefaults as Obj).Name;
-  return { ...orderLike(KIND_SHAPES[e.Kind] ?? {}, withDefaults), CreateIndex, ModifyIndex } as ConfigEntry;
+  const out = orderLike(KIND_SHAPES[e.Kind] ?? {}, withDefaults);
+  if (Namespace !== undefined || named) {
+    out.Namespace = Namespace ?? DEFAULT_TENANCY_NAME;
+    out.Partition = Partition ?? DEFAULT_TENANCY_NAME;
+    if (e.Kind === 'service-intentions') out.Sources = renderSourceTenancy(out.Sources);
+  }
+  return { ...out, CreateIndex, ModifyIndex } as ConfigEntry;
+}
+
+/** An intentions entry's sources with their (stored only when not default) Namespace and Partition spelled out. */
+function renderSourceTenancy(sources: unknown): unknown {
+  if (!Array.isArray(sources)) return sources;
+  return sources.map((s: Obj) => (s.Peer || s.SamenessGroup ? s : { ...s, Namespace: s.Namespace ?? DEFAULT_TENANCY_NAME, Partition: s.Partition ?? DEFAULT_TENANCY_NAME }));
+}
+
+/** A tenant's part of a read: its table and notifier table (one per namespace for `ns=*`). */
+interface TenantPart {
+  ent: EnterpriseMeta | undefined;
+  table: ConfigEntriesTable;
+  name: string;
+}
+
+/**
+ * Pulls the top-level `Namespace`/`Partition` out of a raw entry body (keys matched as Consul's
+ * decoder does: any case, snake_case); the rest is decoded as the kind's fields.
+ */
+export function takeEntryTenancy(raw: unknown): { namespace?: unknown; partition?: unknown } {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return {};
+  const out: { namespace?: unknown; partition?: unknown } = {};
+  for (const k of Object.keys(raw as Obj)) {
+    const f = k.toLowerCase().replace(/_/g, '');
+    if (f === 'namespace' || f === 'partition') {
+      out[f] = (raw as Obj)[k];
+      delete (raw as Obj)[k];
+    }
+  }
+  return out;
 }
 
 /** The ACL method guarding reads or writes of an entry (Consul's CanRead/CanWrite), or null for none. */
@@ -91,7 +145,25 @@ function permission(kind: string, write: boolean): AuthorizerMethod | null {
 
 function readable(id: AclIdentity | undefined, e: ConfigEntry): boolean {
   const m = permission(e.Kind, false);
-  return !m || allowed(id, m, e.Name);
+  return !m || allowed(id, m, e.Name, tenantCtx(e));
+}
+
+/** The ACL context of a stored entry (none in the default tenant). */
+function tenantCtx(e: ConfigEntry) {
+  return e.Namespace === undefined ? undefined : entContext({ namespace: String(e.Namespace), partition: String(e.Partition) });
+}
+
+/** The write tenant (undefined: default) of an entry of `kind` a request names `ent` for. */
+function writeTenant(kind: string, ent: EnterpriseMeta | undefined): EnterpriseMeta | undefined {
+  const t = configEntryEnt(kind, ent);
+  return t === undefined || isDefaultEnt(t) ? undefined : t;
+}
+
+/** Consul Enterprise: an exported-services entry is named after its partition. */
+function checkExportedName(kind: string, name: string, ent: EnterpriseMeta | undefined): void {
+  if (kind !== 'exported-services' || ent === undefined) return;
+  const ap = foldTenancyName(ent.partition);
+  if (name !== ap) throw new InternalError(`exported-services Name must be ${JSON.stringify(ap)}`);
 }
 
 /** Config entry operations. */
@@ -103,51 +175,57 @@ export class ConfigEntryEndpoint {
   }
 
   /** Writes an entry; with `cas` only when its ModifyIndex matches (0: only when absent). */
-  async apply(raw: unknown, cas: number | undefined, authz?: AclIdentity): Promise<boolean> {
+  async apply(raw: unknown, cas: number | undefined, authz?: AclIdentity, ent?: EnterpriseMeta): Promise<boolean> {
     const entry = decodeConfigEntry(raw);
     const kind = String(entry.Kind);
-    const err = checkConfigEntry(kind, entry);
+    const tenant = writeTenant(kind, ent);
+    const err = checkConfigEntry(kind, entry, tenant);
     if (err) throw new InternalError(err);
     const name = String(entry.Name);
-    authorize(authz, permission(kind, true)!, name);
+    checkExportedName(kind, name, tenant);
+    const ctx = entContext(tenant);
+    authorize(authz, permission(kind, true)!, name, ctx);
     // Sending traffic elsewhere needs read on where it goes (Consul's canWriteDiscoveryChain).
-    for (const svc of relatedServices(entry as ConfigEntry)) authorize(authz, 'serviceRead', svc);
-    const key = configEntryKey(kind, name);
-    return commitPlanned<boolean>(this.#deps, (): Plan<boolean> => {
-      checkChainGraph(this.#deps.replica.configEntries, kind, name, entry);
+    for (const svc of relatedServices(entry as ConfigEntry)) authorize(authz, 'serviceRead', svc, ctx);
+    const key = configEntryStoreKey(tenant, kind, name);
+    return commitPlanned<boolean>(this.#deps, inTenant(this.#deps.replica.tenants, tenant, (): Plan<boolean> => {
+      const table = configEntriesOf(this.#deps.replica, tenant);
+      checkChainGraph(table, kind, name, entry);
       const guard = chainGraphGuard(kind, this.#deps.replica.appliedRevision);
       const put = { type: 'put' as const, key, value: encodeRecord(entry) };
       if (cas === undefined) return { txn: { compares: guard.compares, success: [put, ...guard.ops] }, done: () => true };
-      const cur = this.#deps.replica.configEntries.get(kind, name);
+      const cur = table.get(kind, name);
       if ((cur?.ModifyIndex ?? 0) !== cas) return { answer: false };
       const compare = cur
         ? { key, target: 'modRevision' as const, op: '=' as const, value: cur.ModifyIndex }
         : { key, target: 'createRevision' as const, op: '=' as const, value: 0 };
       return { txn: { compares: [compare, ...guard.compares], success: [put, ...guard.ops] }, done: () => true };
-    });
+    }));
   }
 
   /** Deletes an entry (idempotent); with `cas`, only when its ModifyIndex matches. */
-  async delete(kind: string, name: string, cas: number | undefined, authz?: AclIdentity): Promise<boolean> {
+  async delete(kind: string, name: string, cas: number | undefined, authz?: AclIdentity, ent?: EnterpriseMeta): Promise<boolean> {
     if (!isConfigEntryKind(kind)) throw new BadRequestError(invalidKind(kind));
     const { FIXED_NAMES } = kinds();
     if (kind === 'mesh') name = FIXED_NAMES.mesh;
     else if (FIXED_NAMES[kind] && name !== FIXED_NAMES[kind]) {
       throw new InternalError(`invalid name (${JSON.stringify(name)}), only ${JSON.stringify(FIXED_NAMES[kind])} is supported`);
     }
-    authorize(authz, permission(kind, true)!, name);
-    const key = configEntryKey(kind, name);
-    return commitPlanned<boolean>(this.#deps, (): Plan<boolean> => {
-      const cur = this.#deps.replica.configEntries.get(kind, name);
+    const tenant = writeTenant(kind, ent);
+    authorize(authz, permission(kind, true)!, name, entContext(tenant));
+    const key = configEntryStoreKey(tenant, kind, name);
+    return commitPlanned<boolean>(this.#deps, inTenant(this.#deps.replica.tenants, tenant, (): Plan<boolean> => {
+      const table = configEntriesOf(this.#deps.replica, tenant);
+      const cur = table.get(kind, name);
       if (cas !== undefined && (!cur || cur.ModifyIndex !== cas)) return { answer: false };
       if (!cur) return { answer: true };
-      checkChainGraph(this.#deps.replica.configEntries, kind, name, null);
+      checkChainGraph(table, kind, name, null);
       const guard = chainGraphGuard(kind, this.#deps.replica.appliedRevision);
       return {
         txn: { compares: [pinRecord(key, cur), ...guard.compares], success: [{ type: 'delete', key }, ...guard.ops] },
         done: () => true,
       };
-    });
+    }));
   }
 
   /**
@@ -155,8 +233,8 @@ export class ConfigEntryEndpoint {
    * it without validation); the chain-graph guard still serializes it with local writes.
    */
   async putReplicated(entry: ConfigEntry): Promise<void> {
-    const { CreateIndex: _c, ModifyIndex: _m, ...rest } = entry;
-    const key = configEntryKey(entry.Kind, entry.Name);
+    const { CreateIndex: _c, ModifyIndex: _m, Namespace: _n, Partition: _p, ...rest } = entry;
+    const key = configEntryStoreKey(replicatedTenant(entry), entry.Kind, entry.Name);
     await commitPlanned<void>(this.#deps, (): Plan<void> => {
       const guard = chainGraphGuard(entry.Kind, this.#deps.replica.appliedRevision);
       const put = { type: 'put' as const, key, value: encodeRecord(rest) };
@@ -165,10 +243,11 @@ export class ConfigEntryEndpoint {
   }
 
   /** Deletes an entry the primary datacenter no longer has. */
-  async deleteReplicated(kind: string, name: string): Promise<void> {
-    const key = configEntryKey(kind, name);
+  async deleteReplicated(kind: string, name: string, ent?: EnterpriseMeta): Promise<void> {
+    const tenant = writeTenant(kind, ent);
+    const key = configEntryStoreKey(tenant, kind, name);
     await commitPlanned<void>(this.#deps, (): Plan<void> => {
-      const cur = this.#deps.replica.configEntries.get(kind, name);
+      const cur = configEntriesOf(this.#deps.replica, tenant).get(kind, name);
       if (!cur) return { answer: undefined };
       const guard = chainGraphGuard(kind, this.#deps.replica.appliedRevision);
       return { txn: { compares: [pinRecord(key, cur), ...guard.compares], success: [{ type: 'delete', key }, ...guard.ops] }, done: () => undefined };
@@ -181,6 +260,21 @@ export class ConfigEntryEndpoint {
    */
   listAll(opts: QueryOptions): Promise<QueryResult<ConfigEntry[]>> {
     const t = this.#deps.replica.configEntries;
+    if (opts.ent?.namespace === WILDCARD_NAMESPACE) {
+      // Every namespace of the partition (what a secondary datacenter replicates): entries carry their Namespace.
+      return blockingQuery(this.#deps, opts, (ws) => {
+        let index = this.#deps.replica.tenants.namespaces.index;
+        const all: ConfigEntry[] = [];
+        for (const part of this.#parts(opts.ent!, ws)) {
+          ws.addTable(part.name);
+          index = Math.max(index, part.table.kindIndex(''));
+          const rows = part.table.list('');
+          all.push(...(part.ent === undefined ? rows.map((e) => ({ ...e, Namespace: DEFAULT_TENANCY_NAME, Partition: DEFAULT_TENANCY_NAME })) : rows));
+        }
+        const { items, filtered } = filterAllowed(opts.authz, all, (e) => readable(opts.authz, e));
+        return { index, value: items, filtered };
+      });
+    }
     return blockingQuery(this.#deps, opts, (ws) => {
       ws.addTable(CONFIG_ENTRIES_TABLE);
       const { items, filtered } = filterAllowed(opts.authz, t.list(''), (e) => readable(opts.authz, e));
@@ -188,28 +282,71 @@ export class ConfigEntryEndpoint {
     });
   }
 
+  /** The tenants a read covers: the one named, or every namespace of its partition for `*`. */
+  #parts(ent: EnterpriseMeta | undefined, ws: { addTable(t: string): void }): TenantPart[] {
+    const replica = this.#deps.replica;
+    const one = (e: EnterpriseMeta | undefined): TenantPart => {
+      const t = e === undefined || isDefaultEnt(e) ? undefined : e;
+      return { ent: t, table: configEntriesOf(replica, t), name: configEntriesTableName(t) };
+    };
+    if (ent?.namespace !== WILDCARD_NAMESPACE) return [one(ent)];
+    // A namespace created while the read blocks may hold entries by the time it is re-run.
+    ws.addTable(NAMESPACES_TABLE);
+    return namespacesFor(replica, ent.partition).map(one);
+  }
+
   /** One entry, or null when it does not exist; blocks on that entry. */
   get(kind: string, name: string, opts: QueryOptions): Promise<QueryResult<ConfigEntry | null>> {
     if (!isConfigEntryKind(kind)) throw new InternalError(invalidKind(kind));
-    const t = this.#deps.replica.configEntries;
+    const tenant = writeTenant(kind, opts.ent);
+    const t = configEntriesOf(this.#deps.replica, tenant);
+    const table = tenant === undefined ? CONFIG_ENTRIES_TABLE : configEntriesTableName(tenant);
+    const named = opts.entNamed ?? false;
     return blockingQuery(this.#deps, opts, (ws) => {
-      ws.addKey(CONFIG_ENTRIES_TABLE, `${kind}/${name}`);
-      const e = t.get(kind, name);
-      if (e && !readable(opts.authz, e)) authorize(opts.authz, permission(kind, false)!, name);
-      return { index: t.kindIndex(kind), value: e ? renderEntry(e) : null };
+      ws.addKey(table, `${kind}/${name}`);
+      // The table of a tenant first written while this read blocks is made then: look it up each run.
+      const cur = tenant === undefined ? t : configEntriesOf(this.#deps.replica, tenant);
+      const e = cur.get(kind, name);
+      if (e && !readable(opts.authz, e)) authorize(opts.authz, permission(kind, false)!, name, entContext(tenant));
+      return { index: cur.kindIndex(kind), value: e ? renderEntry(e, named) : null };
     });
   }
 
   /** Entries of a kind sorted by name ('' for every kind), with `?filter`; blocks on the kind. */
   list(kind: string, opts: QueryOptions, filter?: string): Promise<QueryResult<ConfigEntry[]>> {
     if (kind !== '' && !isConfigEntryKind(kind)) throw new InternalError(invalidKind(kind));
+    if (opts.ent !== undefined && !isDefaultEnt(opts.ent)) return this.#tenantList(kind, opts, filter);
     const t = this.#deps.replica.configEntries;
+    const named = opts.entNamed ?? false;
     return blockingQuery(this.#deps, opts, (ws) => {
       if (kind === '') ws.addTable(CONFIG_ENTRIES_TABLE);
       else ws.addPrefix(CONFIG_ENTRIES_TABLE, `${kind}/`);
-      const rows = filterList(t.list(kind).map(renderEntry), filter);
+      const rows = filterList(t.list(kind).map((e) => renderEntry(e, named)), filter);
       const { items, filtered } = filterAllowed(opts.authz, rows, (e) => readable(opts.authz, e));
       return { index: t.kindIndex(kind), value: items, filtered };
+    });
+  }
+
+  /**
+   * A list in a non-default tenant, or in every namespace of a partition (`ns=*`: namespace order,
+   * then kind and name). A partition-level kind is listed from the partition's default namespace.
+   */
+  #tenantList(kind: string, opts: QueryOptions, filter?: string): Promise<QueryResult<ConfigEntry[]>> {
+    const ent = opts.ent!;
+    const wildcard = ent.namespace === WILDCARD_NAMESPACE;
+    // A partition-level kind lives in the partition's default namespace, `*` or not.
+    const target = writeTenant(kind, ent);
+    return blockingQuery(this.#deps, opts, (ws) => {
+      let index = wildcard ? this.#deps.replica.tenants.namespaces.index : 0;
+      const rows: ConfigEntry[] = [];
+      for (const part of this.#parts(target, ws)) {
+        if (kind === '') ws.addTable(part.name);
+        else ws.addPrefix(part.name, `${kind}/`);
+        index = Math.max(index, part.table.kindIndex(kind));
+        rows.push(...part.table.list(kind).map((e) => renderEntry(e, true)));
+      }
+      const { items, filtered } = filterAllowed(opts.authz, filterList(rows, filter), (e) => readable(opts.authz, e));
+      return { index, value: items, filtered };
     });
   }
 

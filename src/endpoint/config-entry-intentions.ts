@@ -2,6 +2,7 @@
 // (ServiceIntentionsConfigEntry.normalize/validate): config entry writes, and legacy (ID-based)
 // intention writes, which keep LegacyID, times and per-source meta.
 import { intentionPrecedence, WILDCARD } from '../connect/intentions.ts';
+import { DEFAULT_TENANCY_NAME, foldTenancyName, type EnterpriseMeta } from '../state/index.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -14,12 +15,24 @@ const META_KEY_MAX = 128;
 const META_VALUE_MAX = 512;
 
 /** Normalize: source Type defaulted, precedence computed, legacy fields cleared (non-legacy), methods upper-cased, sorted. */
-export function normalizeIntentions(e: Obj, legacy = false): void {
+export function normalizeIntentions(e: Obj, legacy = false, ent?: EnterpriseMeta): void {
   const name = str(e.Name);
+  const destNs = tenancyName(ent?.namespace);
+  const destAp = tenancyName(ent?.partition);
   for (const s of list(e.Sources)) {
     if (!s.Type) s.Type = 'consul';
     if (typeof s.Action === 'string') s.Action = s.Action.toLowerCase();
-    s.Precedence = intentionPrecedence(name, str(s.Name));
+    // A local source inherits the destination's namespace and partition; a peer's or sameness
+    // group's source only gets the default namespace (Consul's MergeNoWildcard / NormalizeNamespace).
+    const local = !s.Peer && !s.SamenessGroup;
+    const ns = tenancyName(str(s.Namespace) || (local ? destNs : ''));
+    const ap = local ? tenancyName(str(s.Partition) || destAp) : tenancyName(str(s.Partition));
+    // Stored only when not `default`, so a default-tenant entry keeps the form it always had.
+    if (ns === DEFAULT_TENANCY_NAME) delete s.Namespace;
+    else s.Namespace = ns;
+    if (ap === DEFAULT_TENANCY_NAME) delete s.Partition;
+    else s.Partition = ap;
+    s.Precedence = intentionPrecedence(name, str(s.Name), destNs, ns);
     if (legacy) {
       if (!s.LegacyMeta) s.LegacyMeta = {};
     } else {
@@ -37,9 +50,18 @@ export function normalizeIntentions(e: Obj, legacy = false): void {
   if (Array.isArray(e.Sources)) e.Sources = list(e.Sources).sort((a, b) => Number(b.Precedence) - Number(a.Precedence));
 }
 
-/** validateIntentionWildcards for a name (namespaces, partitions and peers are never wildcards here). */
-function wildcardError(name: string, peer: string, group: string): string | null {
+/** A namespace or partition name as stored in an intention: folded, `default` when empty; `*` kept. */
+function tenancyName(v: string | undefined): string {
+  return v ? (v === WILDCARD ? v : foldTenancyName(v)) : DEFAULT_TENANCY_NAME;
+}
+
+/** validateIntentionWildcards for a name in its namespace and partition (absent: default). */
+function wildcardError(name: string, peer: string, group: string, namespace = '', partition = ''): string | null {
+  const ns = namespace || DEFAULT_TENANCY_NAME;
+  if (ns !== WILDCARD && ns.includes(WILDCARD)) return "Namespace: wildcard character '*' cannot be used with partial values";
   if (name !== WILDCARD && name.includes(WILDCARD)) return "Name: wildcard character '*' cannot be used with partial values";
+  if (name !== WILDCARD && ns === WILDCARD) return 'Name: exact value cannot follow wildcard namespace';
+  if (partition.includes(WILDCARD)) return "Partition: cannot use wildcard '*' in partition";
   if (peer.includes(WILDCARD)) return "Peer: cannot use wildcard '*' in peer";
   if (group.includes(WILDCARD)) return "SamenessGroup: cannot use wildcard '*' in sameness group";
   return null;
@@ -120,10 +142,13 @@ function legacyError(s: Obj, i: number, legacy: boolean): string | null {
 }
 
 function sourceError(s: Obj, i: number, legacy: boolean, destIsWild: boolean): string | null {
+  // Namespace/Partition were normalized (absent: default); wildcardError reads them as given.
   const name = str(s.Name);
   if (!name) return `Sources[${i}].Name is required`;
-  const wild = wildcardError(name, str(s.Peer), str(s.SamenessGroup));
+  const wild = wildcardError(name, str(s.Peer), str(s.SamenessGroup), str(s.Namespace), str(s.Partition));
   if (wild) return `Sources[${i}].${wild}`;
+  if (s.Peer && s.Partition) return `Sources[${i}].Peer: cannot set Peer and Partition at the same time.`;
+  if (s.SamenessGroup && s.Partition) return `Sources[${i}].SamenessGroup: cannot set SamenessGroup and Partition at the same time`;
   if (s.SamenessGroup && s.Peer) return `Sources[${i}].SamenessGroup: cannot set SamenessGroup and Peer at the same time`;
   if (str(s.Description).length > META_VALUE_MAX) return `Sources[${i}].Description exceeds maximum length ${META_VALUE_MAX}`;
   const leg = legacyError(s, i, legacy);
@@ -141,10 +166,10 @@ function sourceError(s: Obj, i: number, legacy: boolean, destIsWild: boolean): s
 }
 
 /** Validate of a normalized entry; Consul's first error text or null. */
-export function validateIntentions(e: Obj, legacy = false): string | null {
+export function validateIntentions(e: Obj, legacy = false, ent?: EnterpriseMeta): string | null {
   const name = str(e.Name);
   if (!name) return 'Name is required';
-  const wild = wildcardError(name, '', '');
+  const wild = wildcardError(name, '', '', ent?.namespace, ent?.partition);
   if (wild) return wild;
   for (const p of list((e.JWT as Obj | undefined)?.Providers)) if (!p.Name) return 'JWT provider name is required';
   if (legacy) {
@@ -157,9 +182,9 @@ export function validateIntentions(e: Obj, legacy = false): string | null {
   if (sources.length === 0) return 'At least one source is required';
   const seen = new Set<string>();
   for (const [i, s] of sources.entries()) {
-    const err = sourceError(s, i, legacy, name === WILDCARD);
+    const err = sourceError(s, i, legacy, name === WILDCARD || ent?.namespace === WILDCARD);
     if (err) return err;
-    const key = `${str(s.Peer)}\0${str(s.SamenessGroup)}\0${str(s.Name)}`;
+    const key = `${str(s.Peer)}\0${str(s.SamenessGroup)}\0${str(s.Partition)}\0${str(s.Namespace)}\0${str(s.Name)}`;
     if (seen.has(key)) {
       if (s.Peer) return `Sources[${i}] defines peer(${JSON.stringify(str(s.Peer))}) ${JSON.stringify(str(s.Name))} more than once`;
       if (s.SamenessGroup) return `Sources[${i}] defines sameness-group(${JSON.stringify(str(s.SamenessGroup))}) ${JSON.stringify(str(s.Name))} more than once`;

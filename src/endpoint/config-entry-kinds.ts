@@ -56,7 +56,7 @@ export const KIND_SHAPES: Readonly<Record<string, Shape>> = {
   'service-intentions': {
     Kind: 0, Name: 0,
     Sources: [{
-      Name: 0, Peer: 0, SamenessGroup: 0, Action: 0, Permissions: 'any', Precedence: 0, Type: 0, Description: 0,
+      Name: 0, Peer: 0, Partition: 0, Namespace: 0, SamenessGroup: 0, Action: 0, Permissions: 'any', Precedence: 0, Type: 0, Description: 0,
       LegacyID: 0, LegacyMeta: 'map', LegacyCreateTime: 0, LegacyUpdateTime: 0,
     }],
     JWT: 'any', ...COMMON_TAIL,

@@ -2,6 +2,7 @@
 // defaults and lower-casing first, then the checks that reject an entry before it is stored.
 import { FIXED_NAMES } from './config-entry-kinds.ts';
 import { normalizeIntentions, validateIntentions } from './config-entry-intentions.ts';
+import type { EnterpriseMeta } from '../state/index.ts';
 import { normalizeRouter, validateResolverRules, validateRouter } from './config-entry-chain-validate.ts';
 
 type Obj = Record<string, unknown>;
@@ -206,7 +207,7 @@ const CHECKS: Record<string, Check> = {
 };
 
 /** Consul's Normalize: Kind set, fixed names filled in, protocols and actions lower-cased, defaults. */
-export function normalizeEntry(kind: string, e: Obj): string | null {
+export function normalizeEntry(kind: string, e: Obj, ent?: EnterpriseMeta): string | null {
   e.Kind = kind;
   const fixed = FIXED_NAMES[kind];
   if (fixed) {
@@ -222,7 +223,7 @@ export function normalizeEntry(kind: string, e: Obj): string | null {
       for (const s of list(l.Services)) if (!('Hosts' in s)) s.Hosts = null;
     }
   }
-  if (kind === 'service-intentions') normalizeIntentions(e);
+  if (kind === 'service-intentions') normalizeIntentions(e, false, ent);
   if (kind === 'api-gateway') for (const l of list(e.Listeners)) lower(l, 'Protocol');
   if (kind === 'service-router') normalizeRouter(e);
   if (kind === 'service-splitter') {
@@ -232,8 +233,9 @@ export function normalizeEntry(kind: string, e: Obj): string | null {
 }
 
 /** Consul's Validate; returns the error text or null. */
-export function validateEntry(kind: string, e: Obj): string | null {
+export function validateEntry(kind: string, e: Obj, ent?: EnterpriseMeta): string | null {
   if (!e.Name) return 'Name is required';
+  if (kind === 'service-intentions') return validateIntentions(e, false, ent);
   const check = CHECKS[kind];
   return check ? check(e) : multiError(metaErrors(e.Meta));
 }

@@ -2,6 +2,7 @@
 // `config/<kind>/<name>` by kind and name, with per-kind indexes (deletes included) so a
 // blocking list wakes only when its kind changes.
 import type { WatchEvent } from '../store/index.ts';
+import { DEFAULT_TENANCY_NAME, foldTenancyName, type EnterpriseMeta } from './tenancy.ts';
 
 /** Store prefix of the config entries. */
 export const CONFIG_PREFIX = 'config/';
@@ -22,6 +23,13 @@ export class ConfigEntriesTable {
   readonly #kindIndex = new Map<string, number>();
   /** Highest revision that changed the table. */
   index = 0;
+  /** `Namespace`/`Partition` set on every entry of a non-default tenant's table (from its keys, never stored). */
+  readonly #tenancy: { Namespace: string; Partition: string } | undefined;
+
+  /** `ent`: the tenant of a non-default tenant's table (its rows then carry Namespace and Partition). */
+  constructor(ent?: EnterpriseMeta) {
+    this.#tenancy = ent && { Namespace: foldTenancyName(ent.namespace), Partition: foldTenancyName(ent.partition || DEFAULT_TENANCY_NAME) };
+  }
 
   /** Applies one store event; returns the notifier key `<kind>/<name>` it changed. */
   apply(ev: WatchEvent): string {
@@ -30,7 +38,9 @@ export class ConfigEntriesTable {
     if (ev.type === 'put') {
       const rec = JSON.parse(Buffer.from(ev.kv.value).toString('utf8')) as ConfigEntry;
       if (!rows) this.#kinds.set(kind, (rows = new Map()));
-      rows.set(name, { ...rec, CreateIndex: ev.kv.createRevision, ModifyIndex: ev.kv.modRevision });
+      rows.set(name, this.#tenancy
+        ? { ...rec, ...this.#tenancy, CreateIndex: ev.kv.createRevision, ModifyIndex: ev.kv.modRevision }
+        : { ...rec, CreateIndex: ev.kv.createRevision, ModifyIndex: ev.kv.modRevision });
     } else if (rows) {
       rows.delete(name);
       if (rows.size === 0) this.#kinds.delete(kind);

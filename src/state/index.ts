@@ -3,6 +3,7 @@ export { Replica, type ReplicaDeps } from './replica.ts';
 export { Notifier, WatchSet } from './notify.ts';
 export { KvsTable, KV_PREFIX, KVS_TABLE, encodeKV, decodeKV, sameKV, type KVEntry, type KVRecord } from './kvs.ts';
 export { kvsOf, allKvs, namespacesFor, lockDelayKey, kvTenantApplier } from './kvs-tenants.ts';
+export { catalogOf, partitionCatalog, namespaceCatalogs, catalogTableName } from './catalog-tenants.ts';
 export { RecordTable, encodeRecord, encodeOwnedRecord, type Indexed } from './records.ts';
 export { EMPTY_OBJECT, DEFAULT_WEIGHTS, DEFAULT_PROXY, NO_TAGS } from './shared-values.ts';
 export type { ClusterMeta, CARootRecord, CAConfigRecord } from './tables.ts';
@@ -20,6 +21,7 @@ export {
   type ACLBootstrapRecord,
 } from './acl-tables.ts';
 export { ConfigEntriesTable, CONFIG_PREFIX, CONFIG_ENTRIES_TABLE, configEntryKey, type ConfigEntry } from './config-entries.ts';
+export { configEntriesOf, configEntryEnt, configEntryStoreKey, configEntriesTableName, configEntriesTenantApplier, PARTITION_LEVEL_KINDS } from './config-entries-tenants.ts';
 export {
   CoordinatesTable, COORDINATE_PREFIX, COORDINATES_TABLE, coordinateKey, coordinateNodePrefix, type CoordinateSet,
 } from './coordinates.ts';

@@ -3,6 +3,7 @@
 // inner prefix has no line here is ignored, as an older version ignores it.
 import type { TenantHandler, TenantTables } from './tenancy-tables.ts';
 import { kvTenantApplier } from './kvs-tenants.ts';
+import { configEntriesTenantApplier } from './config-entries-tenants.ts';
 
 /** Makes a table's tenant handler from the replica's tenancy state. */
 export type TenantApplierFactory = (tenants: TenantTables) => TenantHandler;
@@ -10,4 +11,5 @@ export type TenantApplierFactory = (tenants: TenantTables) => TenantHandler;
 /** Every per-tenant handler, registered in this order. */
 export const TENANT_APPLIERS: readonly TenantApplierFactory[] = [
   kvTenantApplier,
+  configEntriesTenantApplier,
 ];

@@ -1,10 +1,11 @@
 // /v1/config: apply (PUT with ?cas), read one entry or list a kind (GET), delete (DELETE with
 // ?cas), with Consul's path rules and texts; the entry logic lives in endpoint/config-entries.ts.
-import type { ConfigEntryEndpoint } from '../../endpoint/config-entries.ts';
+import { takeEntryTenancy, type ConfigEntryEndpoint } from '../../endpoint/config-entries.ts';
 import { NotFoundError } from '../../errors.ts';
 import type { HttpResult } from '../router.ts';
 import { parseJSON } from '../body.ts';
-import { queryOptions, checkDatacenter, checkTenancy, authzOf, uintParam, type HttpRequest, type RequestConfig } from '../request.ts';
+import { queryOptions, checkDatacenter, authzOf, uintParam, type HttpRequest, type RequestConfig } from '../request.ts';
+import { bodyEnt, requestEnt } from '../tenancy.ts';
 
 /** Splits `kind[/name]` the way Consul's SplitN(path, "/", 2) does. */
 function kindAndName(req: HttpRequest): { kind: string; name?: string } {
@@ -18,13 +19,15 @@ export function configHandlers(entries: ConfigEntryEndpoint, cfg: RequestConfig)
   return {
     async apply(req: HttpRequest): Promise<HttpResult> {
       checkDatacenter(req, cfg);
-      checkTenancy(req);
       // Consul decodes the entry into a map[string]interface{} first: every number is a float64.
       const raw = parseJSON(await req.body(), 'Request decoding failed', true);
-      return { body: await entries.apply(raw, uintParam(req, 'cas'), authzOf(req, cfg)) };
+      // The entry's own Namespace/Partition win over the request's (?ns, X-Consul-Namespace), then the token's.
+      const authz = authzOf(req, cfg);
+      const ent = requestEnt(req, cfg, 'namespace-no-wildcard', authz, bodyEnt(takeEntryTenancy(raw)));
+      return { body: await entries.apply(raw, uintParam(req, 'cas'), authz, ent) };
     },
     async get(req: HttpRequest): Promise<HttpResult> {
-      const opts = queryOptions(req, cfg);
+      const opts = queryOptions(req, cfg, { tenancy: 'namespace' });
       const { kind, name } = kindAndName(req);
       if (name === undefined) {
         const { value, meta } = await entries.list(kind, opts, req.query.get('filter') ?? undefined);
@@ -37,11 +40,12 @@ export function configHandlers(entries: ConfigEntryEndpoint, cfg: RequestConfig)
     },
     async delete(req: HttpRequest): Promise<HttpResult> {
       checkDatacenter(req, cfg);
-      checkTenancy(req);
+      const authz = authzOf(req, cfg);
+      const ent = requestEnt(req, cfg, 'namespace-no-wildcard', authz);
       const { kind, name } = kindAndName(req);
       if (name === undefined) throw new NotFoundError('Must provide both a kind and name to delete');
       const cas = uintParam(req, 'cas');
-      const deleted = await entries.delete(kind, name, cas, authzOf(req, cfg));
+      const deleted = await entries.delete(kind, name, cas, authz, ent);
       // Consul answers true/false only to CAS deletes, `{}` otherwise.
       return { body: cas === undefined ? {} : deleted };
     },

@@ -1,0 +1,65 @@
+// The config entries of non-default tenants: one ConfigEntriesTable per namespace, fed by the
+// tenant applier (`t/<ap>/<ns>/config/<kind>/<name>`), each with its own notifier table
+// (`config-entries@<ap>/<ns>`). Partition-level kinds (proxy-defaults, mesh, exported-services,
+// sameness-group, …) live in their partition's `default` namespace, as Consul Enterprise keeps them.
+// The default tenant's table stays `replica.configEntries`, untouched by anything here.
+import { ConfigEntriesTable, CONFIG_PREFIX, CONFIG_ENTRIES_TABLE, configEntryKey } from './config-entries.ts';
+import { PerTenant, type TenantHandler, type TenantTables } from './tenancy-tables.ts';
+import {
+  DEFAULT_TENANCY_NAME, isDefaultEnt, partitionEnt, tenantKey, tenantTableName, type EnterpriseMeta,
+} from './tenancy.ts';
+
+const byReplica = new WeakMap<TenantTables, PerTenant<ConfigEntriesTable>>();
+
+/** An empty table standing for a tenant with no entry yet (never written to). */
+const EMPTY = new ConfigEntriesTable();
+
+/**
+ * Kinds that belong to a partition, not a namespace: Consul Enterprise stores them in the
+ * partition's default namespace whatever namespace the request names.
+ */
+export const PARTITION_LEVEL_KINDS: ReadonlySet<string> = new Set([
+  'proxy-defaults', 'mesh', 'exported-services', 'sameness-group', 'jwt-provider', 'control-plane-request-limit',
+]);
+
+/** The tenant applier of config entries (one line in tenant-appliers.ts). */
+export function configEntriesTenantApplier(tenants: TenantTables): TenantHandler {
+  const tables = new PerTenant<ConfigEntriesTable>((ent) => new ConfigEntriesTable(ent));
+  byReplica.set(tenants, tables);
+  return {
+    prefix: CONFIG_PREFIX,
+    apply: (ent, ev, out) => void out.push(tenantTableName(CONFIG_ENTRIES_TABLE, ent), tables.of(ent).apply(ev)),
+    reset: () => tables.clear(),
+  };
+}
+
+/** What the config entry helpers need of the replica. */
+export interface ConfigEntriesHolder {
+  readonly configEntries: ConfigEntriesTable;
+  readonly tenants: TenantTables;
+}
+
+/** The config entries of a tenant: the replica's own for the default tenant, an empty table for a tenant with none. */
+export function configEntriesOf(replica: ConfigEntriesHolder, ent: EnterpriseMeta | undefined): ConfigEntriesTable {
+  if (isDefaultEnt(ent)) return replica.configEntries;
+  return byReplica.get(replica.tenants)?.get(ent!) ?? EMPTY;
+}
+
+/** The tenant an entry of `kind` lives in when a request names `ent`: partition-level kinds go to the partition's default namespace. */
+export function configEntryEnt(kind: string, ent: EnterpriseMeta | undefined): EnterpriseMeta | undefined {
+  if (ent === undefined || isDefaultEnt(ent)) return undefined;
+  if (PARTITION_LEVEL_KINDS.has(kind) && ent.namespace !== DEFAULT_TENANCY_NAME) {
+    return isDefaultEnt(partitionEnt(ent.partition)) ? undefined : partitionEnt(ent.partition);
+  }
+  return ent;
+}
+
+/** The store key of an entry in a tenant (`config/<kind>/<name>` in the default tenant). */
+export function configEntryStoreKey(ent: EnterpriseMeta | undefined, kind: string, name: string): string {
+  return isDefaultEnt(ent) ? configEntryKey(kind, name) : tenantKey(ent, configEntryKey(kind, name));
+}
+
+/** The notifier table of a tenant's config entries. */
+export function configEntriesTableName(ent: EnterpriseMeta | undefined): string {
+  return tenantTableName(CONFIG_ENTRIES_TABLE, ent);
+}

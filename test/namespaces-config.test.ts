@@ -1,0 +1,133 @@
+// Config entries and intentions in namespaces and admin partitions (Consul Enterprise's ?ns= /
+// ?partition= / body Namespace and Partition on /v1/config): namespaced kinds are per namespace,
+// partition-level kinds (proxy-defaults, mesh, exported-services, sameness-group) always live in
+// their partition's default namespace, `ns=*` lists every namespace, writes into a missing namespace
+// are refused, and ACL namespace blocks govern entries inside their namespace.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startAclAgent, httpCaller, tokenWithRules, ROOT, type HttpCall } from './support/acl.ts';
+import type { DevAgent } from './support/agent.ts';
+import { encodeRecord, namespaceKey, partitionKey } from '../src/state/index.ts';
+
+describe('config entries in namespaces', () => {
+  let dev: DevAgent;
+  let call: HttpCall;
+  before(async () => {
+    dev = await startAclAgent();
+    call = httpCaller(() => dev.httpAddr);
+    // Namespace and partition records as slice 1's endpoints write them.
+    const res = await dev.agent.store.txn({ success: [
+      { type: 'put', key: namespaceKey({ partition: 'default', namespace: 'team-a' }), value: encodeRecord({ Name: 'team-a' }) },
+      { type: 'put', key: namespaceKey({ partition: 'default', namespace: 'team-b' }), value: encodeRecord({ Name: 'team-b' }) },
+      { type: 'put', key: partitionKey('ap1'), value: encodeRecord({ Name: 'ap1' }) },
+      { type: 'put', key: namespaceKey({ partition: 'ap1', namespace: 'default' }), value: encodeRecord({ Name: 'default' }) },
+      { type: 'put', key: namespaceKey({ partition: 'ap1', namespace: 'team-a' }), value: encodeRecord({ Name: 'team-a' }) },
+    ] });
+    assert.ok(res.succeeded);
+  });
+  after(() => dev.stop());
+
+  const storeKeys = async (): Promise<string[]> => (await dev.agent.store.range('')).kvs.map((kv) => kv.key);
+
+  test('service-defaults of the same name in two namespaces and the default one are independent', async () => {
+    assert.equal((await call('PUT', '/v1/config', ROOT, { Kind: 'service-defaults', Name: 'web', Protocol: 'http' })).text, 'true');
+    assert.equal((await call('PUT', '/v1/config?ns=team-a', ROOT, { Kind: 'service-defaults', Name: 'web', Protocol: 'grpc' })).text, 'true');
+    // The body's Namespace wins over the query's.
+    const body = await call('PUT', '/v1/config?ns=team-a', ROOT, { Kind: 'service-defaults', Name: 'web', Namespace: 'team-b', Protocol: 'tcp' });
+    assert.equal(body.text, 'true');
+
+    const plain = await call('GET', '/v1/config/service-defaults/web', ROOT);
+    assert.equal(plain.json.Protocol, 'http');
+    assert.ok(!('Namespace' in plain.json), 'a CE request sees no tenancy fields');
+    const a = await call('GET', '/v1/config/service-defaults/web?ns=team-a', ROOT);
+    assert.equal(a.json.Protocol, 'grpc');
+    assert.deepEqual([a.json.Namespace, a.json.Partition], ['team-a', 'default']);
+    const keys = Object.keys(a.json);
+    assert.deepEqual(keys.slice(-4), ['Namespace', 'Partition', 'CreateIndex', 'ModifyIndex']);
+    assert.equal((await call('GET', '/v1/config/service-defaults/web?ns=team-b', ROOT)).json.Protocol, 'tcp');
+    const named = await call('GET', '/v1/config/service-defaults/web?ns=default', ROOT);
+    assert.deepEqual([named.json.Protocol, named.json.Namespace, named.json.Partition], ['http', 'default', 'default']);
+
+    const stored = await storeKeys();
+    assert.ok(stored.includes('config/service-defaults/web'));
+    assert.ok(stored.includes('t/default/team-a/config/service-defaults/web'));
+    assert.ok(stored.includes('t/default/team-b/config/service-defaults/web'));
+
+    // ns=* lists every namespace of the partition, in namespace order.
+    const all = await call('GET', '/v1/config/service-defaults?ns=*', ROOT);
+    assert.deepEqual(all.json.map((e: any) => [e.Namespace, e.Name, e.Protocol]), [
+      ['default', 'web', 'http'], ['team-a', 'web', 'grpc'], ['team-b', 'web', 'tcp'],
+    ]);
+    // A plain list stays the default namespace's, without tenancy fields.
+    const list = await call('GET', '/v1/config/service-defaults', ROOT);
+    assert.deepEqual(list.json.map((e: any) => [e.Name, 'Namespace' in e]), [['web', false]]);
+
+    assert.equal((await call('DELETE', '/v1/config/service-defaults/web?ns=team-b', ROOT)).status, 200);
+    assert.equal((await call('GET', '/v1/config/service-defaults/web?ns=team-b', ROOT)).status, 404);
+    assert.equal((await call('GET', '/v1/config/service-defaults/web?ns=team-a', ROOT)).status, 200);
+  });
+
+  test('partition-level kinds are forced to the default namespace of their partition', async () => {
+    const put = await call('PUT', '/v1/config?ns=team-a', ROOT, { Kind: 'proxy-defaults', Name: 'global', Config: { protocol: 'http' } });
+    assert.equal(put.text, 'true');
+    const stored = await storeKeys();
+    assert.ok(stored.includes('config/proxy-defaults/global'), 'stored in the default namespace');
+    assert.ok(!stored.some((k) => k.startsWith('t/default/team-a/config/proxy-defaults')));
+    // Read from any namespace of the partition.
+    const got = await call('GET', '/v1/config/proxy-defaults/global?ns=team-b', ROOT);
+    assert.equal(got.status, 200);
+    assert.deepEqual([got.json.Namespace, got.json.Partition], ['default', 'default']);
+
+    // In another partition: its own default namespace.
+    assert.equal((await call('PUT', '/v1/config?partition=ap1&ns=team-a', ROOT, { Kind: 'mesh', TransparentProxy: { MeshDestinationsOnly: true } })).text, 'true');
+    assert.ok((await storeKeys()).includes('t/ap1/default/config/mesh/mesh'));
+    const mesh = await call('GET', '/v1/config/mesh/mesh?partition=ap1', ROOT);
+    assert.deepEqual([mesh.json.TransparentProxy.MeshDestinationsOnly, mesh.json.Namespace, mesh.json.Partition], [true, 'default', 'ap1']);
+    assert.equal((await call('GET', '/v1/config/mesh/mesh', ROOT)).status, 404, 'the default partition has none');
+
+    // exported-services is named after its partition.
+    const wrong = await call('PUT', '/v1/config?partition=ap1', ROOT, { Kind: 'exported-services', Name: 'default', Services: [{ Name: 'web', Consumers: [{ Peer: 'x' }] }] });
+    assert.equal(wrong.status, 500);
+    assert.equal(wrong.text, 'exported-services Name must be "ap1"');
+    const ok = await call('PUT', '/v1/config?partition=ap1', ROOT, { Kind: 'exported-services', Name: 'ap1', Services: [{ Name: 'web', Consumers: [{ Peer: 'x' }] }] });
+    assert.equal(ok.text, 'true');
+    assert.ok((await storeKeys()).includes('t/ap1/default/config/exported-services/ap1'));
+  });
+
+  test('writes into a missing namespace are refused; wildcard writes are 400', async () => {
+    const missing = await call('PUT', '/v1/config?ns=nope', ROOT, { Kind: 'service-defaults', Name: 'web' });
+    assert.deepEqual([missing.status, missing.text], [500, 'Namespace "nope" does not exist']);
+    const wild = await call('DELETE', '/v1/config/service-defaults/web?ns=*', ROOT);
+    assert.deepEqual([wild.status, wild.text], [400, 'Invalid namespace: wildcard "*" is not allowed for this request']);
+  });
+
+  test('a blocking read in one namespace is not woken by a write in another', async () => {
+    const first = await call('GET', '/v1/config/service-router?ns=team-a', ROOT);
+    const index = first.headers.get('x-consul-index');
+    const started = call('GET', `/v1/config/service-router?ns=team-a&index=${index}&wait=2s`, ROOT);
+    let woken = false;
+    void started.then(() => { woken = true; });
+    await call('PUT', '/v1/config?ns=team-b', ROOT, { Kind: 'service-defaults', Name: 'other', Protocol: 'http' });
+    await call('PUT', '/v1/config', ROOT, { Kind: 'service-defaults', Name: 'other', Protocol: 'http' });
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(woken, false);
+    await call('PUT', '/v1/config?ns=team-a', ROOT, { Kind: 'service-defaults', Name: 'api', Protocol: 'http' });
+    await call('PUT', '/v1/config?ns=team-a', ROOT, { Kind: 'service-router', Name: 'api', Routes: [] });
+    const res = await started;
+    assert.equal(res.json.length, 1);
+    assert.equal(res.json[0].Name, 'api');
+  });
+
+  test('ACL namespace blocks govern entries in their namespace', async () => {
+    const tok = await tokenWithRules(call, 'namespace "team-a" { service_prefix "" { policy = "write" } }');
+    assert.equal((await call('PUT', '/v1/config?ns=team-a', tok.SecretID, { Kind: 'service-defaults', Name: 'db', Protocol: 'tcp' })).text, 'true');
+    const denied = await call('PUT', '/v1/config?ns=team-b', tok.SecretID, { Kind: 'service-defaults', Name: 'db', Protocol: 'tcp' });
+    assert.equal(denied.status, 403);
+    const denyDefault = await call('PUT', '/v1/config', tok.SecretID, { Kind: 'service-defaults', Name: 'db', Protocol: 'tcp' });
+    assert.equal(denyDefault.status, 403);
+    const all = await call('GET', '/v1/config/service-defaults?ns=*', tok.SecretID);
+    assert.ok(all.json.length > 0);
+    assert.ok(all.json.every((e: any) => e.Namespace === 'team-a'), JSON.stringify(all.json));
+    assert.equal(all.headers.get('x-consul-results-filtered-by-acls'), 'true');
+  });
+});
