@@ -53,7 +53,7 @@ import { configListRoute } from './config-replication-source.ts';
 import { followConnectRoots } from './connect-trust.ts';
 import { RpcListener } from './rpc-listener.ts';
 import { REMOTE_EXEC_EVENT, agentApiCall, remoteExecDisabled, remoteExecHandler } from './remote-exec.ts';
-import { AGENT_STARTING } from './forward.ts';
+import { AGENT_STARTING, crossDcCounter } from './forward.ts';
 import { LivenessGreeter, livenessAddress } from '../leader/liveness.ts';
 import { auditSettings } from './audit-config.ts';
 import { agentAuditLog } from './audit-log.ts';
@@ -221,8 +221,9 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
     log.info({ drain_time: formatGoDuration(ms) }, 'Waiting to drain RPC traffic');
     await new Promise<void>((resolve) => clock.setTimer(ms, resolve));
   };
+  const crossDc = crossDcCounter(telemetry);
   const hooks: AgentHooks = {
-    pool, wan, liveness, tls, ui, reload: () => reload(), httpAddresses: () => http.addresses(),
+    pool, wan, liveness, tls, ui, crossDc, reload: () => reload(), httpAddresses: () => http.addresses(),
     leave: async () => {
       await local.stop();
       await wan.leave();
@@ -316,7 +317,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
     queries: dnsQueryExecutor(endpoints.query, (s) => endpoints.acl.resolver.resolve(s), config.nodeName, new UpstreamQueue()),
   });
   // Questions for another datacenter are answered there (servers in a WAN pool).
-  const dcDns = wanDnsWrapper(wan, { ...dnsCfg, nodeName: config.nodeName, bindAddr: config.bindAddr, tls }, logger);
+  const dcDns = wanDnsWrapper(wan, { ...dnsCfg, nodeName: config.nodeName, bindAddr: config.bindAddr, tls, crossDc }, logger);
   // Answers no staler than dns_config.max_stale, or consistent reads under allow_stale = false
   // (the server's settings, or the asking client's).
   const stale: StaleDeps = {

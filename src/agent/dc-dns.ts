@@ -128,12 +128,12 @@ export function datacenterDnsHandler(local: MessageHandler, token: () => string,
 /** The wrapper for this agent's handlers: identity without a WAN pool, else remote questions go to their datacenter. */
 export function wanDnsWrapper(
   wan: DatacenterDnsDeps['routes'] & { readonly enabled: boolean },
-  c: { datacenter: string; nodeName: string; domain: string; altDomain: string; preferNamespace?: boolean; recursors?: readonly unknown[]; bindAddr: string; tls?: Pick<TlsConfigurator, 'outgoingRpc'> }, logger: Logger,
+  c: { datacenter: string; nodeName: string; domain: string; altDomain: string; preferNamespace?: boolean; recursors?: readonly unknown[]; bindAddr: string; tls?: Pick<TlsConfigurator, 'outgoingRpc'>; crossDc?: (datacenter: string) => void }, logger: Logger,
 ): (local: MessageHandler, token: () => string, client?: ClientDnsSettings) => MessageHandler {
   if (!wan.enabled) return (local) => local;
   const deps: DatacenterDnsDeps = {
     datacenter: c.datacenter, nodeName: c.nodeName, domain: c.domain, altDomain: c.altDomain, preferNamespace: c.preferNamespace, routes: wan, logger: logger.child({ '@module': 'dns' }),
-    forwarder: new Forwarder({ logger, localAddress: c.bindAddr, tls: c.tls }),
+    forwarder: new Forwarder({ logger, localAddress: c.bindAddr, tls: c.tls, crossDc: c.crossDc }),
     // One queue for the agent's own questions and every client's.
     queue: new UpstreamQueue(), recursionAvailable: (c.recursors?.length ?? 0) > 0,
   };

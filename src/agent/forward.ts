@@ -11,6 +11,7 @@ import type { TlsConfigurator } from './tls-configurator.ts';
 import type { Abortable } from '../state/notify.ts';
 import { nodeHttp, nodeHttps } from '../node-http.ts';
 import type { Clock } from '../clock.ts';
+import type { Telemetry } from '../telemetry/metrics.ts';
 import { RETRY_ELSEWHERE, discoveryStale } from '../http/index.ts';
 import { formatGoDuration } from '../duration.ts';
 
@@ -113,6 +114,12 @@ export function retryWait(holdMs: number, n: number, previousMs: number, random:
   return previousMs + random() * Math.max(0, ceiling - previousMs);
 }
 
+/** Consul's rpc.cross-dc counter, labelled with the datacenter called; one per agent. */
+export function crossDcCounter(t: Pick<Telemetry, 'labeledCounter'>): (datacenter: string) => void {
+  const inc = t.labeledCounter('rpc.cross-dc', 'Increments when a server sends a (potentially blocking) cross datacenter RPC query.', ['datacenter']);
+  return (datacenter) => inc({ datacenter });
+}
+
 /** Proxies requests to servers over pooled keep-alive connections. */
 export class Forwarder {
   readonly #agent: http.Agent;
@@ -122,6 +129,7 @@ export class Forwarder {
   readonly #split = new Map<string, [string, number]>();
   readonly #retry: RateLimitRetry | undefined;
   readonly #rpcLimit: (() => boolean) | undefined;
+  readonly #crossDc: ((datacenter: string) => void) | undefined;
 
   /**
    * `localAddress`: the address connections leave from (the agent's bind address), so servers see
@@ -131,7 +139,10 @@ export class Forwarder {
     logger: Logger; agent?: http.Agent; localAddress?: string; tls?: Pick<TlsConfigurator, 'outgoingRpc'>; rateLimitRetry?: RateLimitRetry;
     /** A client agent's limits.rpc_rate: whether one more RPC may go out now. */
     rpcLimit?: () => boolean;
+    /** Counts each call to another datacenter's servers (a source naming its datacenter): Consul's rpc.cross-dc. */
+    crossDc?: (datacenter: string) => void;
   }) {
+    this.#crossDc = deps.crossDc;
     this.#retry = deps.rateLimitRetry;
     this.#rpcLimit = deps.rpcLimit;
     this.#log = deps.logger.child({ '@module': 'agent.rpc' });
@@ -176,6 +187,8 @@ export class Forwarder {
   async #sendOnce(source: ServerSource, req: ForwardRequest): Promise<ForwardResponse> {
     const servers = source.servers();
     if (servers.length === 0) throw new InternalError(NO_SERVERS);
+    // Once per call that found a route, as Consul's forwardDC counts before its RPC.
+    if (source.datacenter !== undefined) this.#crossDc?.(source.datacenter);
     let last: Error | undefined;
     for (const addr of servers) {
       try {

@@ -14,9 +14,9 @@ import type { TlsConfigurator } from './tls-configurator.ts';
 /** Failover through `wan`'s datacenters. */
 export function queryFailover(
   wan: Pick<WanPool, 'datacenters' | 'rpcAddresses'>, config: Pick<RuntimeConfig, 'datacenter' | 'bindAddr'>, logger: Logger,
-  tls?: Pick<TlsConfigurator, 'outgoingRpc'>,
+  tls?: Pick<TlsConfigurator, 'outgoingRpc'>, crossDc?: (datacenter: string) => void,
 ): QueryFailover {
-  const forwarder = new Forwarder({ logger, localAddress: config.bindAddr, tls });
+  const forwarder = new Forwarder({ logger, localAddress: config.bindAddr, tls, crossDc });
   return {
     datacentersByDistance: () => wan.datacenters().filter((dc) => dc !== config.datacenter),
     async executeRemote(dc: string, req: RemoteExecuteRequest, token: string, signal?: Abortable): Promise<ExecuteResult> {

@@ -131,6 +131,8 @@ export interface AgentHooks {
   httpAddresses?: () => string[];
   /** The agent's ui_config as reloads leave it (absent: as the agent started). */
   ui?: UiSettings;
+  /** Counts calls to another datacenter's servers (Consul's rpc.cross-dc; forward.ts crossDcCounter). */
+  crossDc?: (datacenter: string) => void;
   /** The agent's TLS settings, for its outgoing RPC (cross-datacenter forwarding, liveness probes). */
   tls?: Pick<TlsConfigurator, 'outgoingRpc' | 'serverRpc' | 'manualCaPems' | 'verifyServerHostname' | 'checkTls'>;
 }
@@ -169,7 +171,7 @@ export function buildServer(
     clock, logger: logger.child({ '@module': 'agent.leader' }),
     expire: (id) => endpoints.session.destroy(id),
   });
-  const rpcForwarder = new Forwarder({ logger, localAddress: config.bindAddr, tls });
+  const rpcForwarder = new Forwarder({ logger, localAddress: config.bindAddr, tls, crossDc: hooks.crossDc });
   const secondaryCA = secondaryDatacenterCA(config, epDeps, hooks, rpcForwarder, () => endpoints.ca.settings(), () => local.tokens.get('replication'));
   const leaderSide = buildLeaderSide({
     config, epDeps, election, timers: sessionTimers, catalog: () => endpoints.catalog, ca: () => endpoints.ca, configEntries: () => endpoints.configEntries, gossipHealth: hooks.pool.gossip !== null,
@@ -195,7 +197,7 @@ export function buildServer(
     connectSignIntermediate: new ConnectCAIntermediateEndpoint(epDeps, { connectEnabled: config.connect.enabled, primaryDatacenter: config.primaryDatacenter, ca: () => endpoints.ca.settings() }),
     query: new PreparedQueryEndpoint(epDeps, {
       resolve: (secret) => endpoints.acl.resolver.resolve(secret), segment: '',
-      failover: hooks.wan?.enabled ? queryFailover(hooks.wan, config, logger, tls) : undefined,
+      failover: hooks.wan?.enabled ? queryFailover(hooks.wan, config, logger, tls, hooks.crossDc) : undefined,
     }),
     peering: peeringEndpoint(epDeps, config, hooks, () => election.servers(), () => election.self().Lease),
   };
