@@ -175,7 +175,7 @@ export function buildServer(
   const secondaryCA = secondaryDatacenterCA(config, epDeps, hooks, rpcForwarder, () => endpoints.ca.settings(), () => local.tokens.get('replication'));
   const leaderSide = buildLeaderSide({
     config, epDeps, election, timers: sessionTimers, catalog: () => endpoints.catalog, ca: () => endpoints.ca, configEntries: () => endpoints.configEntries, gossipHealth: hooks.pool.gossip !== null,
-    secondaryCA,
+    secondaryCA, barrierTimer: observe.telemetry.timer('leader.barrier', 'Measures the time spent waiting for the raft barrier upon gaining leadership.'),
   });
   // One CSR limit for every signing, as Consul's server-wide limiter.
   const csrGate = new CsrGate(clock);

@@ -21,6 +21,7 @@ import { StoreElection } from './election.ts';
 import { LivenessListener, type LivenessHost } from './liveness.ts';
 import { SoloElection, type LeaderElection, type ServerIdentity } from './election-types.ts';
 import { LeaderLoops, type LeaderLoop } from './loops.ts';
+import { LeaderBarrier } from './barrier.ts';
 import { SERVERS_PREFIX, decodeJson, type ServerRecord } from './servers.ts';
 
 /** What a server's leader side consists of. */
@@ -77,6 +78,8 @@ export interface LeaderSideDeps {
   gossipHealth?: boolean;
   /** A secondary datacenter's CA (leader/ca-secondary.ts): it replicates the primary's roots instead of making one. */
   secondaryCA?: { loop(): LeaderLoop };
+  /** Consul's leader.barrier timer, in ms (leader/barrier.ts). */
+  barrierTimer?: (ms: number) => void;
 }
 
 /** Wires the leader duties to the election; the duties run only while it leads. */
@@ -86,7 +89,7 @@ export function buildLeaderSide(d: LeaderSideDeps): LeaderSide {
   const sessionHooks = new SessionRenewRelay({ store, replica, timers, logger, isLeader: () => election.isLeader() });
   const members = membersDuty(d);
   const loops = new LeaderLoops({ clock, logger: logger.child({ sub: 'leader' }) })
-    .add({ name: 'barrier', start: async () => replica.waitFor(await store.currentRevision()), stop: () => undefined })
+    .add(new LeaderBarrier({ store, replica, clock, logger: logger.child({ sub: 'leader' }), timer: d.barrierTimer }))
     .add({
       name: 'cluster',
       start: async () => {

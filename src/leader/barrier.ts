@@ -1,0 +1,63 @@
+// Leader duty: the barrier (Consul's raft Barrier in its leader loop). On gaining leadership, and
+// again every reconcile interval while it leads, the server reads the store's current revision
+// (linearizably with etcd) and waits until its replica has applied it, so the duties after it act
+// on every earlier write. Each barrier that completes is timed as Consul's leader.barrier.
+import { performance } from 'node:perf_hooks';
+import type { Clock, TimerHandle } from '../clock.ts';
+import type { Logger } from '../log.ts';
+import type { Store } from '../store/index.ts';
+import type { Replica } from '../state/index.ts';
+import type { LeaderLoop } from './loops.ts';
+import { RECONCILE_INTERVAL_MS } from './reconcile.ts';
+
+/** What the barrier reads and reports to. */
+export interface BarrierDeps {
+  store: Pick<Store, 'currentRevision'>;
+  replica: Pick<Replica, 'waitFor'>;
+  clock: Clock;
+  logger: Logger;
+  /** Consul's leader.barrier timer, in ms (absent: not timed). */
+  timer?: (ms: number) => void;
+  /** Between barriers while leading (default: Consul's reconcile_interval). */
+  intervalMs?: number;
+}
+
+/** The barrier duty: first of the leader's duties, so a failed barrier keeps the others from starting. */
+export class LeaderBarrier implements LeaderLoop {
+  readonly name = 'barrier';
+  readonly #d: BarrierDeps;
+  #timer: TimerHandle | null = null;
+  #running = false;
+
+  constructor(deps: BarrierDeps) {
+    this.#d = deps;
+  }
+
+  async start(): Promise<void> {
+    await this.barrier();
+    this.#running = true;
+    this.#schedule();
+  }
+
+  stop(): void {
+    this.#running = false;
+    this.#timer?.cancel();
+    this.#timer = null;
+  }
+
+  /** One barrier: resolves once the replica holds every write committed before it began. */
+  async barrier(): Promise<void> {
+    const t0 = performance.now();
+    await this.#d.replica.waitFor(await this.#d.store.currentRevision());
+    this.#d.timer?.(performance.now() - t0);
+  }
+
+  #schedule(): void {
+    this.#timer = this.#d.clock.setTimer(this.#d.intervalMs ?? RECONCILE_INTERVAL_MS, () => {
+      if (!this.#running) return;
+      // Consul logs a failed barrier and waits for the next interval.
+      this.barrier().catch((err: unknown) => this.#d.logger.error({ error: (err as Error).message }, 'failed to wait for barrier'))
+        .finally(() => { if (this.#running) this.#schedule(); });
+    });
+  }
+}
