@@ -20,6 +20,13 @@ const INGRESS_SERVICE: Shape = {
 };
 const PARENT: Shape = { Kind: 0, Name: 0, SectionName: 0 };
 const COMMON_TAIL: Shape = { Meta: 'map' };
+/** The mesh entry's HTTP block (MeshHTTPConfig). */
+const MESH_HTTP: Shape = {
+  SanitizeXForwardedClientCert: 0,
+  Incoming: {
+    RequestNormalization: { InsecureDisablePathNormalization: 0, MergeSlashes: 0, PathWithEscapedSlashesAction: 0, HeadersWithUnderscoresAction: 0 },
+  },
+};
 /** A ReadWriteRatesConfig (control-plane-request-limit categories). */
 const RATES: Shape = { ReadRate: 0, WriteRate: 0 };
 
@@ -63,7 +70,7 @@ export const KIND_SHAPES: Readonly<Record<string, Shape>> = {
   },
   mesh: {
     Kind: 0, Name: 0, TransparentProxy: { MeshDestinationsOnly: 0 }, AllowEnablingPermissiveMutualTLS: 0,
-    ValidateClusters: 0, TLS: 'any', HTTP: 'any', Peering: { PeerThroughMeshGateways: 0 }, ...COMMON_TAIL,
+    ValidateClusters: 0, TLS: 'any', HTTP: MESH_HTTP, Peering: { PeerThroughMeshGateways: 0 }, ...COMMON_TAIL,
   },
   'exported-services': { Kind: 0, Name: 0, Services: [{ Name: 0, Consumers: [{ Peer: 0, SamenessGroup: 0 }] }], ...COMMON_TAIL },
   'sameness-group': { Kind: 0, Name: 0, DefaultForFailover: 0, IncludeLocal: 0, Members: [{ Peer: 0 }], ...COMMON_TAIL },

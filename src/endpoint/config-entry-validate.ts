@@ -194,6 +194,43 @@ function apiGateway(e: Obj): string | null {
   return null;
 }
 
+const ESCAPED_SLASHES = ['IMPLEMENTATION_SPECIFIC_DEFAULT', 'KEEP_UNCHANGED', 'REJECT_REQUEST', 'UNESCAPE_AND_REDIRECT', 'UNESCAPE_AND_FORWARD'];
+const UNDERSCORES = ['ALLOW', 'REJECT_REQUEST', 'DROP_HEADER'];
+
+function enumError(field: string, v: unknown, allowed: string[]): string | null {
+  if (v === undefined || v === '' || allowed.includes(String(v))) return null;
+  return `no matching ${field} value found for ${String(v)}, please specify one of [${allowed.join(', ')}]`;
+}
+
+/** MeshConfigEntry.Validate's HTTP part: the request normalization enums. */
+function mesh(e: Obj): string | null {
+  const metaErr = multiError(metaErrors(e.Meta));
+  if (metaErr) return metaErr;
+  const rn = ((e.HTTP as Obj | null | undefined)?.Incoming as Obj | null | undefined)?.RequestNormalization as Obj | null | undefined;
+  if (!rn) return null;
+  const err = enumError('PathWithEscapedSlashesAction', rn.PathWithEscapedSlashesAction, ESCAPED_SLASHES)
+    ?? enumError('HeadersWithUnderscoresAction', rn.HeadersWithUnderscoresAction, UNDERSCORES);
+  return err && `error in HTTP incoming request normalization configuration: ${err}`;
+}
+
+/** The mesh entry's HTTP block as Consul stores and renders it: Go field order, zero values filled in. */
+function normalizeMeshHttp(e: Obj): void {
+  const http = e.HTTP as Obj | null | undefined;
+  if (!http || typeof http !== 'object') return void delete e.HTTP;
+  const out: Obj = { SanitizeXForwardedClientCert: http.SanitizeXForwardedClientCert ?? false };
+  const incoming = http.Incoming as Obj | null | undefined;
+  if (incoming && typeof incoming === 'object') {
+    const rn = incoming.RequestNormalization as Obj | null | undefined;
+    out.Incoming = rn && typeof rn === 'object'
+      ? { RequestNormalization: {
+        InsecureDisablePathNormalization: rn.InsecureDisablePathNormalization ?? false, MergeSlashes: rn.MergeSlashes ?? false,
+        PathWithEscapedSlashesAction: rn.PathWithEscapedSlashesAction ?? '', HeadersWithUnderscoresAction: rn.HeadersWithUnderscoresAction ?? '',
+      } }
+      : {};
+  }
+  e.HTTP = out;
+}
+
 const CHECKS: Record<string, Check> = {
   'service-defaults': serviceDefaults,
   'service-splitter': splitter,
@@ -204,6 +241,7 @@ const CHECKS: Record<string, Check> = {
   'service-intentions': (e) => validateIntentions(e),
   'exported-services': exported,
   'api-gateway': apiGateway,
+  mesh,
 };
 
 /** Consul's Normalize: Kind set, fixed names filled in, protocols and actions lower-cased, defaults. */
@@ -224,6 +262,7 @@ export function normalizeEntry(kind: string, e: Obj, ent?: EnterpriseMeta): stri
     }
   }
   if (kind === 'service-intentions') normalizeIntentions(e, false, ent);
+  if (kind === 'mesh' && 'HTTP' in e) normalizeMeshHttp(e);
   if (kind === 'api-gateway') for (const l of list(e.Listeners)) lower(l, 'Protocol');
   if (kind === 'service-router') normalizeRouter(e);
   if (kind === 'service-splitter') {

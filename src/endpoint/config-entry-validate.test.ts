@@ -1,0 +1,32 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { decodeObject } from './config-entry-decode.ts';
+import { KIND_SHAPES } from './config-entry-kinds.ts';
+import { normalizeEntry, validateEntry } from './config-entry-validate.ts';
+
+function check(body: Record<string, unknown>): { errors: string[]; entry: Record<string, unknown>; err: string | null } {
+  const errors: string[] = [];
+  const entry = decodeObject(KIND_SHAPES.mesh, body, '', errors) as Record<string, unknown>;
+  const err = normalizeEntry('mesh', entry) ?? validateEntry('mesh', entry);
+  return { errors, entry, err };
+}
+
+test("mesh HTTP: snake_case keys decode, Consul's Go order and zero values are filled in", () => {
+  const { errors, entry, err } = check({ Kind: 'mesh', http: { incoming: { request_normalization: { merge_slashes: true } } } });
+  assert.deepEqual([errors, err], [[], null]);
+  assert.deepEqual(JSON.stringify(entry.HTTP), JSON.stringify({ SanitizeXForwardedClientCert: false, Incoming: { RequestNormalization: {
+    InsecureDisablePathNormalization: false, MergeSlashes: true, PathWithEscapedSlashesAction: '', HeadersWithUnderscoresAction: '',
+  } } }));
+  assert.deepEqual(check({ Kind: 'mesh', HTTP: { Incoming: {}, SanitizeXForwardedClientCert: true } }).entry.HTTP, { SanitizeXForwardedClientCert: true, Incoming: {} });
+  assert.deepEqual(check({ Kind: 'mesh', HTTP: { Bogus: 1 } }).errors, ['invalid config key "HTTP.Bogus"']);
+});
+
+test("mesh HTTP: a bad enum value gets Consul's text", () => {
+  assert.equal(check({ Kind: 'mesh', HTTP: { Incoming: { RequestNormalization: { PathWithEscapedSlashesAction: 'reject_request' } } } }).err,
+    'error in HTTP incoming request normalization configuration: no matching PathWithEscapedSlashesAction value found for reject_request, please specify one of [IMPLEMENTATION_SPECIFIC_DEFAULT, KEEP_UNCHANGED, REJECT_REQUEST, UNESCAPE_AND_REDIRECT, UNESCAPE_AND_FORWARD]');
+  assert.equal(check({ Kind: 'mesh', HTTP: { Incoming: { RequestNormalization: { HeadersWithUnderscoresAction: 'DROP' } } } }).err,
+    'error in HTTP incoming request normalization configuration: no matching HeadersWithUnderscoresAction value found for DROP, please specify one of [ALLOW, REJECT_REQUEST, DROP_HEADER]');
+  for (const v of ['IMPLEMENTATION_SPECIFIC_DEFAULT', 'UNESCAPE_AND_FORWARD', '']) {
+    assert.equal(check({ Kind: 'mesh', HTTP: { Incoming: { RequestNormalization: { PathWithEscapedSlashesAction: v, HeadersWithUnderscoresAction: 'REJECT_REQUEST' } } } }).err, null);
+  }
+});
