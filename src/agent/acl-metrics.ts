@@ -11,15 +11,26 @@ type AnyFn = (...args: never[]) => Promise<unknown>;
 /**
  * Replaces `obj[method]` with a version recording its duration in ms while ACLs are enabled:
  * Consul's ACL RPCs refuse at once when they are not, before their timer starts. A failed call is
- * timed too, as Consul's deferred MeasureSince.
+ * timed too, as Consul's deferred MeasureSince. A measured method that another calls before its
+ * first await (a clone creating its token through `set`) is not timed again: Consul's TokenClone
+ * writes its token without going through TokenSet.
  */
-function measureAcl<T extends object, K extends keyof T>(acl: Pick<AclEndpoints, 'resolver'>, obj: T, method: K, record: (ms: number) => void): void {
+function measureAcl<T extends object, K extends keyof T>(
+  acl: Pick<AclEndpoints, 'resolver'>, nesting: { inside: boolean }, obj: T, method: K, record: (ms: number) => void,
+): void {
   const orig = (obj[method] as AnyFn).bind(obj);
   (obj as Record<K, unknown>)[method] = async (...args: never[]) => {
-    if (!acl.resolver.enabled) return orig(...args);
+    if (!acl.resolver.enabled || nesting.inside) return orig(...args);
     const t0 = performance.now();
+    let run: Promise<unknown>;
+    nesting.inside = true;
     try {
-      return await orig(...args);
+      run = orig(...args);
+    } finally {
+      nesting.inside = false;
+    }
+    try {
+      return await run;
     } finally {
       record(performance.now() - t0);
     }
@@ -56,17 +67,18 @@ export function measureTokenResolution(t: Telemetry, acl: Pick<AclEndpoints, 're
 /** Times the ACL endpoint's writes with Consul's names, on the server that handles them. */
 export function measureAclWrites(t: Telemetry, acl: AclEndpoints): void {
   const timer = (name: string, what: string) => t.timer(name, `Measures the time it takes to ${what}.`);
-  measureAcl(acl, acl.tokens, 'set', timer('acl.token.upsert', 'create or update an ACL token'));
-  measureAcl(acl, acl.tokens, 'clone', timer('acl.token.clone', 'clone an ACL token'));
-  measureAcl(acl, acl.tokens, 'delete', timer('acl.token.delete', 'delete an ACL token'));
-  measureAcl(acl, acl.policies, 'setPolicy', timer('acl.policy.upsert', 'create or update an ACL policy'));
-  measureAcl(acl, acl.policies, 'deletePolicy', timer('acl.policy.delete', 'delete an ACL policy'));
-  measureAcl(acl, acl.policies, 'setRole', timer('acl.role.upsert', 'create or update an ACL role'));
-  measureAcl(acl, acl.policies, 'deleteRole', timer('acl.role.delete', 'delete an ACL role'));
-  measureAcl(acl, acl.auth, 'setRule', timer('acl.bindingrule.upsert', 'create or update an ACL binding rule'));
-  measureAcl(acl, acl.auth, 'deleteRule', timer('acl.bindingrule.delete', 'delete an ACL binding rule'));
-  measureAcl(acl, acl.auth, 'setMethod', timer('acl.authmethod.upsert', 'create or update an ACL auth method'));
-  measureAcl(acl, acl.auth, 'deleteMethod', timer('acl.authmethod.delete', 'delete an ACL auth method'));
-  measureAcl(acl, acl.auth, 'login', timer('acl.login', 'log in with an ACL auth method'));
-  measureAcl(acl, acl.misc, 'logout', timer('acl.logout', 'log out a token issued by an ACL auth method'));
+  const nesting = { inside: false };
+  measureAcl(acl, nesting, acl.tokens, 'set', timer('acl.token.upsert', 'create or update an ACL token'));
+  measureAcl(acl, nesting, acl.tokens, 'clone', timer('acl.token.clone', 'clone an ACL token'));
+  measureAcl(acl, nesting, acl.tokens, 'delete', timer('acl.token.delete', 'delete an ACL token'));
+  measureAcl(acl, nesting, acl.policies, 'setPolicy', timer('acl.policy.upsert', 'create or update an ACL policy'));
+  measureAcl(acl, nesting, acl.policies, 'deletePolicy', timer('acl.policy.delete', 'delete an ACL policy'));
+  measureAcl(acl, nesting, acl.policies, 'setRole', timer('acl.role.upsert', 'create or update an ACL role'));
+  measureAcl(acl, nesting, acl.policies, 'deleteRole', timer('acl.role.delete', 'delete an ACL role'));
+  measureAcl(acl, nesting, acl.auth, 'setRule', timer('acl.bindingrule.upsert', 'create or update an ACL binding rule'));
+  measureAcl(acl, nesting, acl.auth, 'deleteRule', timer('acl.bindingrule.delete', 'delete an ACL binding rule'));
+  measureAcl(acl, nesting, acl.auth, 'setMethod', timer('acl.authmethod.upsert', 'create or update an ACL auth method'));
+  measureAcl(acl, nesting, acl.auth, 'deleteMethod', timer('acl.authmethod.delete', 'delete an ACL auth method'));
+  measureAcl(acl, nesting, acl.auth, 'login', timer('acl.login', 'log in with an ACL auth method'));
+  measureAcl(acl, nesting, acl.misc, 'logout', timer('acl.logout', 'log out a token issued by an ACL auth method'));
 }
