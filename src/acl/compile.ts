@@ -7,3 +7,4 @@ export { mergePolicies, mergeRules } from './merge.ts';
 export { PolicyAuthorizer } from './policy-authorizer.ts';
 export { emptyPolicy, emptyRules, parseRules, SCALARS, SEGMENTED } from './rules.ts';
 export { newPolicyAuthorizer } from './scoped-authorizer.ts';
+export { validatePolicyHome } from './rules-validate.ts';

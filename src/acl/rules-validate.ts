@@ -4,7 +4,7 @@ import { isPolicyValid, parseAccessLevel } from './access.ts';
 import { RulesError } from './errors.ts';
 import {
   SCALARS, SEGMENTED,
-  type IntentionRule, type NamespaceRule, type PolicyRules, type SegmentedResource, type SegmentRule,
+  type IntentionRule, type NamespaceRule, type Policy, type PolicyRules, type SegmentedResource, type SegmentRule,
 } from './rules.ts';
 import type { DecodedPolicy } from './rules-decode.ts';
 import { locate, type PathStep, type RulesSource } from './rules-source.ts';
@@ -116,5 +116,34 @@ export function validatePolicy(decoded: DecodedPolicy, source: RulesSource): voi
     validateScope(ctx, kind, scope);
     canonicalize(scope.rules);
     scope.policy = parseAccessLevel(scope.policy) ?? '';
+  }
+}
+
+/**
+ * Consul Enterprise's limits on a policy by the namespace and partition it lives in (its home):
+ * namespace blocks only in the default namespace, partition blocks only in the default
+ * partition, and rules in a non-default namespace may not grant operator, event, keyring or
+ * query access, nor node write ("these permissions only an operator should have"). Throws
+ * RulesError (400); texts are Proconsul's (Consul Enterprise's are not public).
+ */
+export function validatePolicyHome(policy: Policy, home: { partition: string; namespace: string }): void {
+  const ns = home.namespace.toLowerCase();
+  const ap = home.partition.toLowerCase();
+  const hasBlocks = (r: { exact: unknown[]; prefix: unknown[] }) => r.exact.length > 0 || r.prefix.length > 0;
+  if (ap !== 'default' && hasBlocks(policy.partitions)) {
+    throw new RulesError('Invalid Policy: partition rules are only allowed in policies of the default partition');
+  }
+  if (ns === 'default') return;
+  if (hasBlocks(policy.namespaces) || hasBlocks(policy.partitions)) {
+    throw new RulesError('Invalid Policy: namespace and partition rules are only allowed in policies of the default namespace');
+  }
+  for (const key of ['operator', 'keyring'] as const) {
+    if (policy[key] !== '') throw new RulesError(`Invalid Policy: ${key} rules are not allowed in a non-default namespace`);
+  }
+  for (const key of ['event', 'query'] as const) {
+    if (hasBlocks(policy[key])) throw new RulesError(`Invalid Policy: ${key} rules are not allowed in a non-default namespace`);
+  }
+  for (const rule of [...policy.node.exact, ...policy.node.prefix]) {
+    if (rule.policy === 'write') throw new RulesError('Invalid Policy: node rules granting write are not allowed in a non-default namespace');
   }
 }

@@ -7,7 +7,8 @@ import {
   type ACLLink, type ACLNodeIdentity, type ACLServiceIdentity, type ACLTemplatedPolicy,
 } from '../acl/index.ts';
 import { BadRequestError, UnauthorizedError } from '../errors.ts';
-import { foldAclName, type AclTables } from '../state/index.ts';
+import { foldAclName, type AclTables, type EnterpriseMeta } from '../state/index.ts';
+import { inScopes, linkScopes, policyByName, roleByName } from './acl-tenancy.ts';
 import type { AclResolver } from './acl-resolver.ts';
 
 /** Consul's aclPreCheck: ACL endpoints answer 401 `ACL support disabled` while ACLs are off. */
@@ -27,14 +28,25 @@ export function isUUID(s: string): boolean {
   return UUID.test(s);
 }
 
-/** Resolves policy links to IDs (by name when ID is empty), deduplicated, names dropped. */
-export function resolvePolicyLinks(acl: AclTables, links: ACLLink[] | undefined): ACLLink[] | undefined {
-  return resolveLinks(links, 'policy', (name) => acl.policies.by(name)?.ID, (id) => acl.policies.get(id) !== undefined);
+/**
+ * Resolves policy links to IDs (by name when ID is empty), deduplicated, names dropped. A record
+ * written in tenant `ent` links policies of its own namespace or the default one (acl-tenancy.ts linkScopes).
+ */
+export function resolvePolicyLinks(acl: AclTables, links: ACLLink[] | undefined, ent?: EnterpriseMeta): ACLLink[] | undefined {
+  const scopes = linkScopes(ent);
+  return resolveLinks(links, 'policy', (name) => policyByName(acl, name, scopes)?.ID, (id) => {
+    const p = acl.policies.get(id);
+    return p !== undefined && inScopes(p, scopes);
+  });
 }
 
-/** Resolves role links to IDs (by name when ID is empty), deduplicated, names dropped. */
-export function resolveRoleLinks(acl: AclTables, links: ACLLink[] | undefined): ACLLink[] | undefined {
-  return resolveLinks(links, 'role', (name) => acl.roles.by(name)?.ID, (id) => acl.roles.get(id) !== undefined);
+/** Resolves role links to IDs (by name when ID is empty), deduplicated, names dropped; scoped as resolvePolicyLinks. */
+export function resolveRoleLinks(acl: AclTables, links: ACLLink[] | undefined, ent?: EnterpriseMeta): ACLLink[] | undefined {
+  const scopes = linkScopes(ent);
+  return resolveLinks(links, 'role', (name) => roleByName(acl, name, scopes)?.ID, (id) => {
+    const r = acl.roles.get(id);
+    return r !== undefined && inScopes(r, scopes);
+  });
 }
 
 function resolveLinks(

@@ -8,8 +8,10 @@ import {
 import { BadRequestError } from '../errors.ts';
 import { compileFilter } from '../filter/index.ts';
 import { parseGoDuration } from '../duration.ts';
-import type { ACLAuthMethodRecord } from '../state/index.ts';
+import type { ACLAuthMethodRecord, EnterpriseMeta } from '../state/index.ts';
+import { aclInTenant } from '../state/acl-tables.ts';
 import { sameAclName } from './acl-links.ts';
+import { linkScopes, policyByName, roleByName } from './acl-tenancy.ts';
 import type { TokenInput } from './acl-tokens.ts';
 import type { EndpointDeps } from './deps.ts';
 
@@ -52,18 +54,26 @@ function matches(rule: ACLBindingRule, vars: VerifiedIdentity): boolean {
   return rule.Selector === '' || compileFilter(rule.Selector).matches(vars);
 }
 
-/** The token a login grants: the grants of every matching binding rule (permission denied when none). */
-export function loginToken(deps: EndpointDeps, method: ACLAuthMethodRecord, vars: VerifiedIdentity, meta?: Record<string, string>): TokenInput {
+/**
+ * The token a login grants: the grants of every matching binding rule of the method's tenant
+ * (`methodEnt`; permission denied when none). Role and policy bindings name records of the token's
+ * tenant (`tokenEnt`: its namespace, then the default one), where the token will be created.
+ */
+export function loginToken(
+  deps: EndpointDeps, method: ACLAuthMethodRecord, vars: VerifiedIdentity, meta?: Record<string, string>,
+  methodEnt?: EnterpriseMeta, tokenEnt?: EnterpriseMeta,
+): TokenInput {
   const acl = deps.replica.acl;
+  const scopes = linkScopes(tokenEnt);
   const t: Required<Pick<TokenInput, 'ServiceIdentities' | 'NodeIdentities' | 'Roles' | 'Policies' | 'TemplatedPolicies'>> = {
     ServiceIdentities: [], NodeIdentities: [], Roles: [], Policies: [], TemplatedPolicies: [],
   };
-  for (const rule of acl.bindingRules.sorted().filter((r) => sameAclName(r.AuthMethod, method.Name) && matches(r, vars))) {
+  for (const rule of acl.bindingRules.sorted().filter((r) => sameAclName(r.AuthMethod, method.Name) && aclInTenant(r, methodEnt) && matches(r, vars))) {
     const name = interpolate(rule.BindName, vars);
     if (rule.BindType === 'service') t.ServiceIdentities.push({ ServiceName: name });
     else if (rule.BindType === 'node') t.NodeIdentities.push({ NodeName: name, Datacenter: deps.config.datacenter });
-    else if (rule.BindType === 'role' && acl.roles.by(name)) t.Roles.push({ ID: '', Name: name });
-    else if (rule.BindType === 'policy' && acl.policies.by(name)) t.Policies.push({ ID: '', Name: name });
+    else if (rule.BindType === 'role' && roleByName(acl, name, scopes)) t.Roles.push({ ID: '', Name: name });
+    else if (rule.BindType === 'policy' && policyByName(acl, name, scopes)) t.Policies.push({ ID: '', Name: name });
     else if (rule.BindType === 'templated-policy') {
       const v = rule.BindVars?.name;
       t.TemplatedPolicies.push({ TemplateName: name, ...(v ? { TemplateVariables: { name: interpolate(v, vars) } } : {}) });

@@ -7,10 +7,13 @@ import {
 } from '../acl/index.ts';
 import { BadRequestError } from '../errors.ts';
 import {
-  ACL_POLICY_PREFIX, ACL_ROLE_PREFIX, type ACLPolicyRecord, type ACLRoleRecord,
+  ACL_POLICY_PREFIX, ACL_ROLE_PREFIX, DEFAULT_ENT, type ACLPolicyRecord, type ACLRoleRecord, type EnterpriseMeta,
 } from '../state/index.ts';
+import { aclEnt, aclStoreKey } from '../state/acl-tables.ts';
 import type { AclIdentity, AclResolver } from './acl-resolver.ts';
-import { authorize } from './acl-enforce.ts';
+import {
+  aclListFilter, authorizeAcl, authorizeAclList, concreteEnt, inAclTenant, inTenantOrUndefined, namedRead, tenantGuard, tenantView,
+} from './acl-tenancy.ts';
 import {
   aclPreCheck, checkNodeIdentities, checkServiceIdentities, checkTemplatedPolicies, contentHash, isUUID,
   resolvePolicyLinks, withLinkNames,
@@ -40,22 +43,23 @@ export class AclPolicyEndpoint {
     this.#resolver = resolver;
   }
 
-  #write(id: AclIdentity | undefined): void {
+  #write(id: AclIdentity | undefined, ent?: EnterpriseMeta): void {
     aclPreCheck(this.#resolver);
-    authorize(id, 'aclWrite');
+    authorizeAcl(id, true, ent);
   }
 
-  /** Creates (no ID) or updates a policy. */
-  async setPolicy(input: PolicyInput, id: AclIdentity | undefined): Promise<ACLPolicy> {
-    this.#write(id);
+  /** Creates (no ID) or updates a policy, in tenant `ent` (absent: default); names are unique per namespace. */
+  async setPolicy(input: PolicyInput, id: AclIdentity | undefined, ent?: EnterpriseMeta): Promise<ACLPolicy> {
+    ent = concreteEnt(ent);
+    this.#write(id, ent);
     const name = input.Name ?? '';
     if (name === '') throw new BadRequestError('Invalid Policy: no Name is set');
     if (!POLICY_NAME.test(name)) throw new BadRequestError("Invalid Policy: invalid Name. Only alphanumeric characters, '-' and '_' are allowed");
     const policies = this.#deps.replica.acl.policies;
     let policyID = '';
-    await commitWrite(this.#deps, () => {
-      const existing = input.ID ? policies.get(input.ID) : undefined;
-      const byName = policies.by(name);
+    await commitWrite(this.#deps, inAclTenant(this.#deps, ent, () => {
+      const existing = input.ID ? inTenantOrUndefined(policies.get(input.ID), ent) : undefined;
+      const byName = policies.by(name, ent);
       if (!input.ID) {
         if (byName) throw new BadRequestError(`Invalid Policy: A Policy with Name ${JSON.stringify(name)} already exists`);
       } else {
@@ -64,53 +68,66 @@ export class AclPolicyEndpoint {
         if (existing.Name !== name && byName) throw new BadRequestError(`Invalid Policy: A policy with name ${JSON.stringify(name)} already exists`);
         checkBuiltin(input, existing);
       }
-      policyCompiler().parseRules(input.Rules ?? '');
+      const compiler = policyCompiler();
+      const parsed = compiler.parseRules(input.Rules ?? '');
+      if (ent) compiler.validatePolicyHome(parsed, ent);
       policyID = input.ID || randomUUID();
       const rec = finishPolicy({ ID: policyID, Name: name, Description: input.Description ?? '', Rules: input.Rules ?? '', Datacenters: input.Datacenters, Hash: '' });
-      return guardName(this.#deps, 'policy', existing?.Name, name, putPlan(ACL_POLICY_PREFIX + policyID, existing, rec));
-    });
+      return guardName(this.#deps, 'policy', existing?.Name, name, putPlan(aclStoreKey(ACL_POLICY_PREFIX, policyID, ent), existing, rec), ent);
+    }));
     return policies.get(policyID)!;
   }
 
-  /** Deletes a policy (not the built-in global-management one); returns its name. */
-  async deletePolicy(policyID: string, id: AclIdentity | undefined): Promise<void> {
-    this.#write(id);
+  /** Deletes a policy of tenant `ent` (not the built-in global-management one). */
+  async deletePolicy(policyID: string, id: AclIdentity | undefined, ent?: EnterpriseMeta): Promise<void> {
+    ent = concreteEnt(ent);
+    this.#write(id, ent);
     if (policyID === ACL_POLICY_GLOBAL_MANAGEMENT_ID) throw new BadRequestError('Delete operation not permitted on the builtin global-management policy');
     await commitWrite(this.#deps, () => {
-      const p = this.#deps.replica.acl.policies.get(policyID);
-      return p ? guardName(this.#deps, 'policy', p.Name, undefined, deletePlan(ACL_POLICY_PREFIX + policyID, p)) : null;
+      const p = inTenantOrUndefined(this.#deps.replica.acl.policies.get(policyID), ent);
+      return p ? guardName(this.#deps, 'policy', p.Name, undefined, deletePlan(aclStoreKey(ACL_POLICY_PREFIX, policyID, ent), p), ent) : null;
     });
   }
 
-  /** One policy by ID or (`byName`) name; null when missing. */
+  /** One policy of the read's tenant by ID or (`byName`) name; null when missing. */
   readPolicy(key: string, byName: boolean, opts: QueryOptions): Promise<QueryResult<ACLPolicy | null>> {
     aclPreCheck(this.#resolver);
-    authorize(opts.authz, 'aclRead');
+    const ent = concreteEnt(opts.ent);
+    authorizeAcl(opts.authz, false, ent);
     const policies = this.#deps.replica.acl.policies;
-    return tableQuery(this.#deps, opts, policies, () => ({ value: (byName ? policies.by(key) : policies.get(key)) ?? null }));
+    return tableQuery(this.#deps, opts, policies, () => {
+      const p = byName ? policies.by(key, ent) : inTenantOrUndefined(policies.get(key), ent);
+      return { value: p ? tenantView(p, opts.entNamed) : null };
+    });
   }
 
-  /** Every policy as a list stub. */
+  /** Every policy of the read's tenant (or, with `ns=*`, of every namespace the caller may read) as a list stub. */
   listPolicies(opts: QueryOptions): Promise<QueryResult<ACLPolicyListStub[]>> {
     aclPreCheck(this.#resolver);
-    authorize(opts.authz, 'aclRead');
+    authorizeAclList(opts);
     const policies = this.#deps.replica.acl.policies;
-    return tableQuery(this.#deps, opts, policies, () => ({
-      value: policies.sorted().map(({ Rules: _r, Datacenters, ...rest }) => ({ ...rest, Datacenters: Datacenters ?? null })),
-    }));
+    const named = namedRead(opts);
+    return tableQuery(this.#deps, opts, policies, () => {
+      const { items, filtered } = aclListFilter(opts, policies.sorted());
+      return {
+        value: items.map(({ Rules: _r, Datacenters, ...rest }) => tenantView({ ...rest, Datacenters: Datacenters ?? null }, named) as ACLPolicyListStub),
+        filtered,
+      };
+    });
   }
 
-  /** Creates (no ID) or updates a role. */
-  async setRole(input: RoleInput, id: AclIdentity | undefined): Promise<ACLRole> {
-    this.#write(id);
+  /** Creates (no ID) or updates a role, in tenant `ent`; linked policies resolve in its namespace, then the default one. */
+  async setRole(input: RoleInput, id: AclIdentity | undefined, ent?: EnterpriseMeta): Promise<ACLRole> {
+    ent = concreteEnt(ent);
+    this.#write(id, ent);
     const name = input.Name ?? '';
     if (name === '') throw new BadRequestError('Invalid Role: no Name is set');
     if (!ROLE_NAME.test(name)) throw new BadRequestError("Invalid Role: invalid Name. Only alphanumeric characters, '-' and '_' are allowed");
     const acl = this.#deps.replica.acl;
     let roleID = '';
-    await commitWrite(this.#deps, () => {
-      const existing = input.ID ? acl.roles.get(input.ID) : undefined;
-      const byName = acl.roles.by(name);
+    await commitWrite(this.#deps, inAclTenant(this.#deps, ent, () => {
+      const existing = input.ID ? inTenantOrUndefined(acl.roles.get(input.ID), ent) : undefined;
+      const byName = acl.roles.by(name, ent);
       if (!input.ID && byName) throw new BadRequestError(`Invalid Role: A Role with Name ${JSON.stringify(name)} already exists`);
       if (input.ID) {
         if (!isUUID(input.ID)) throw new BadRequestError('Role ID invalid UUID');
@@ -120,44 +137,48 @@ export class AclPolicyEndpoint {
       roleID = input.ID || randomUUID();
       const rec = finishRole({
         ID: roleID, Name: name, Description: input.Description ?? '', Hash: '',
-        Policies: resolvePolicyLinks(acl, input.Policies),
+        Policies: resolvePolicyLinks(acl, input.Policies, ent),
         ServiceIdentities: checkServiceIdentities(input.ServiceIdentities, 'role'),
         NodeIdentities: checkNodeIdentities(input.NodeIdentities, 'role'),
         TemplatedPolicies: checkTemplatedPolicies(input.TemplatedPolicies),
       });
-      return guardName(this.#deps, 'role', existing?.Name, name, putPlan(ACL_ROLE_PREFIX + roleID, existing, rec));
-    });
+      return guardName(this.#deps, 'role', existing?.Name, name, putPlan(aclStoreKey(ACL_ROLE_PREFIX, roleID, ent), existing, rec), ent);
+    }));
     return withLinkNames(acl, acl.roles.get(roleID)!) as ACLRole;
   }
 
-  /** Deletes a role. */
-  async deleteRole(roleID: string, id: AclIdentity | undefined): Promise<void> {
-    this.#write(id);
+  /** Deletes a role of tenant `ent`. */
+  async deleteRole(roleID: string, id: AclIdentity | undefined, ent?: EnterpriseMeta): Promise<void> {
+    ent = concreteEnt(ent);
+    this.#write(id, ent);
     await commitWrite(this.#deps, () => {
-      const r = this.#deps.replica.acl.roles.get(roleID);
-      return r ? guardName(this.#deps, 'role', r.Name, undefined, deletePlan(ACL_ROLE_PREFIX + roleID, r)) : null;
+      const r = inTenantOrUndefined(this.#deps.replica.acl.roles.get(roleID), ent);
+      return r ? guardName(this.#deps, 'role', r.Name, undefined, deletePlan(aclStoreKey(ACL_ROLE_PREFIX, roleID, ent), r), ent) : null;
     });
   }
 
-  /** One role by ID or (`byName`) name; null when missing. */
+  /** One role of the read's tenant by ID or (`byName`) name; null when missing. */
   readRole(key: string, byName: boolean, opts: QueryOptions): Promise<QueryResult<ACLRole | null>> {
     aclPreCheck(this.#resolver);
-    authorize(opts.authz, 'aclRead');
+    const ent = concreteEnt(opts.ent);
+    authorizeAcl(opts.authz, false, ent);
     const acl = this.#deps.replica.acl;
     return tableQuery(this.#deps, opts, acl.roles, () => {
-      const r = byName ? acl.roles.by(key) : acl.roles.get(key);
-      return { value: r ? (withLinkNames(acl, r) as ACLRole) : null };
+      const r = byName ? acl.roles.by(key, ent) : inTenantOrUndefined(acl.roles.get(key), ent);
+      return { value: r ? tenantView(withLinkNames(acl, r) as ACLRole, opts.entNamed) : null };
     });
   }
 
-  /** Every role, optionally only those linking `policy`. */
+  /** Every role of the read's tenant (or every namespace for `ns=*`), optionally only those linking `policy`. */
   listRoles(policy: string, opts: QueryOptions): Promise<QueryResult<ACLRole[]>> {
     aclPreCheck(this.#resolver);
-    authorize(opts.authz, 'aclRead');
+    authorizeAclList(opts);
     const acl = this.#deps.replica.acl;
+    const named = namedRead(opts);
     return tableQuery(this.#deps, opts, acl.roles, () => {
       const rows = acl.roles.sorted().filter((r) => !policy || (r.Policies ?? []).some((l) => l.ID === policy));
-      return { value: rows.map((r) => withLinkNames(acl, r) as ACLRole) };
+      const { items, filtered } = aclListFilter(opts, rows);
+      return { value: items.map((r) => tenantView(withLinkNames(acl, r) as ACLRole, named)), filtered };
     });
   }
 }
@@ -167,12 +188,14 @@ export class AclPolicyEndpoint {
  * `prev` (undefined for a create or delete), so that two concurrent writes cannot both take one
  * name: the unique name index is the replica's, and only the record's own key is pinned.
  */
-function guardName(deps: EndpointDeps, kind: 'policy' | 'role', prev: string | undefined, next: string | undefined, plan: WritePlan): WritePlan {
+function guardName(
+  deps: EndpointDeps, kind: 'policy' | 'role', prev: string | undefined, next: string | undefined, plan: WritePlan, ent?: EnterpriseMeta,
+): WritePlan {
   const guards = new Guards(deps.replica.appliedRevision);
   const fold = (n: string | undefined) => (n === undefined ? undefined : aclNameGuard(kind, n));
   if (fold(prev) !== fold(next)) {
-    if (prev !== undefined) guards.release(aclNameGuard(kind, prev));
-    if (next !== undefined) guards.claim(aclNameGuard(kind, next));
+    if (prev !== undefined) guards.release(tenantGuard(ent, aclNameGuard(kind, prev)));
+    if (next !== undefined) guards.claim(tenantGuard(ent, aclNameGuard(kind, next)));
   }
   return guards.addTo(plan);
 }

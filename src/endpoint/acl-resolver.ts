@@ -6,9 +6,10 @@ import {
   ANONYMOUS_TOKEN_ID, aclNotFoundError, allowAll, chainedAuthorizer, denyAll, manageAll, policyCompiler,
   secretDigest, secretsEqual, type Authorizer,
 } from '../acl/index.ts';
-import type { ACLTokenRecord, EnterpriseMeta, Indexed } from '../state/index.ts';
+import { DEFAULT_ENT, type ACLTokenRecord, type EnterpriseMeta, type Indexed } from '../state/index.ts';
+import { aclEnt } from '../state/acl-tables.ts';
 import type { EndpointDeps } from './deps.ts';
-import { agentRecoveryRules, tokenSources, type TokenSources } from './acl-sources.ts';
+import { agentRecoveryRules, namespaceDefaultSources, tokenSources, type TokenSources } from './acl-sources.ts';
 import type { RemoteToken, RemoteTokens } from './acl-remote.ts';
 
 /** The AccessorID permission errors name for the agent recovery token. */
@@ -71,6 +72,7 @@ export class AclResolver {
   readonly #cfg: AclResolverConfig;
   #cache = new Map<string, Cached>();
   #cacheIndex = -1;
+  #cacheNamespaces = -1;
   #remote: RemoteTokens | undefined;
   #remoteWhen: RemoteWhen = {};
   /** Identities built from the primary's answers (an answer replaced by a refresh drops its own). */
@@ -154,9 +156,12 @@ export class AclResolver {
   resolve(secret: string): AclIdentity {
     if (!this.#cfg.enabled) return DISABLED;
     const acl = this.#deps.replica.acl;
-    if (this.#cacheIndex !== acl.index) {
+    // A namespace's ACL defaults are part of its tokens' authorizers.
+    const namespaces = this.#deps.replica.tenants.namespaces.index;
+    if (this.#cacheIndex !== acl.index || this.#cacheNamespaces !== namespaces) {
       this.#cache.clear();
       this.#cacheIndex = acl.index;
+      this.#cacheNamespaces = namespaces;
     }
     const now = this.#deps.clock.now();
     const key = secretDigest(secret);
@@ -184,7 +189,8 @@ export class AclResolver {
       return { authorizer: this.defaultAuthorizer(), accessorID: ANONYMOUS_TOKEN_ID, tokenGiven: false };
     }
     if (!token || tokenExpired(token, now)) throw aclNotFoundError();
-    return { authorizer: this.#authorizerFor(token), accessorID: token.AccessorID, tokenGiven: secret !== '', token };
+    const ent = aclEnt(token);
+    return { authorizer: this.#authorizerFor(token), accessorID: token.AccessorID, tokenGiven: secret !== '', token, ...(ent ? { ent } : {}) };
   }
 
   #remoteIdentity(secret: string, now: number): AclIdentity {
@@ -211,8 +217,11 @@ export class AclResolver {
     const indexed = { CreateIndex: 0, ModifyIndex: 0, ...token } as Indexed<ACLTokenRecord>;
     // Until this datacenter holds policies, the primary's resolution of them applies (Consul's ResolvePolicyFromID).
     const sources = acl.policies.index === 0 ? e.sources : undefined;
-    const authorizer = sources ? this.#authorizerOf(sources) : this.#authorizerFor(token);
-    const identity: AclIdentity = { authorizer, accessorID: token.AccessorID, tokenGiven: secret !== '', token: indexed, ...(sources ? { sources } : {}) };
+    const ent = aclEnt(token);
+    const authorizer = sources ? this.#authorizerOf(sources, ent) : this.#authorizerFor(token);
+    const identity: AclIdentity = {
+      authorizer, accessorID: token.AccessorID, tokenGiven: secret !== '', token: indexed, ...(sources ? { sources } : {}), ...(ent ? { ent } : {}),
+    };
     this.#remoteBuilt.set(e, { index: acl.index, identity });
     return identity;
   }
@@ -235,13 +244,26 @@ export class AclResolver {
     return tokenSources(this.#deps.replica.acl, identity.token, datacenter);
   }
 
-  /** The authorizer of a token record: its own grants, then the default policy. */
+  /** The authorizer of a token record: its own grants, then its namespace's ACL defaults, then the default policy. */
   #authorizerFor(token: ACLTokenRecord): Authorizer {
-    return this.#authorizerOf(tokenSources(this.#deps.replica.acl, token, this.#cfg.datacenter));
+    return this.#authorizerOf(tokenSources(this.#deps.replica.acl, token, this.#cfg.datacenter), aclEnt(token));
   }
 
-  #authorizerOf(grants: TokenSources): Authorizer {
+  /**
+   * Grants of a token of tenant `ent` (undefined: default/default). Its rules outside namespace and
+   * partition blocks apply in its home namespace; the namespace's PolicyDefaults and RoleDefaults
+   * decide only where the token's own rules are silent (Consul Enterprise's parent authorizer).
+   */
+  #authorizerOf(grants: TokenSources, ent?: EnterpriseMeta): Authorizer {
     if (grants.management) return manageAll();
-    return chainedAuthorizer([policyCompiler().newPolicyAuthorizer(grants.sources.map((s) => s.policy)), this.defaultAuthorizer()]);
+    const compiler = policyCompiler();
+    const defaults = namespaceDefaultSources(this.#deps.replica, ent ?? DEFAULT_ENT, this.#cfg.datacenter);
+    if (!ent && !defaults) return chainedAuthorizer([compiler.newPolicyAuthorizer(grants.sources.map((s) => s.policy)), this.defaultAuthorizer()]);
+    const home = ent ? { partition: ent.partition, namespace: ent.namespace } : {};
+    const chain = [compiler.newPolicyAuthorizer(grants.sources.map((s) => s.policy), home)];
+    if (defaults?.management) chain.push(manageAll());
+    else if (defaults) chain.push(compiler.newPolicyAuthorizer(defaults.sources.map((s) => s.policy), home));
+    chain.push(this.defaultAuthorizer());
+    return chainedAuthorizer(chain);
   }
 }

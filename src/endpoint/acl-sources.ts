@@ -6,7 +6,7 @@ import {
   type ACLNodeIdentity, type ACLServiceIdentity, type ACLTemplatedPolicy, type ExplainOrigin, type ExplainSource,
   type SyntheticPolicy,
 } from '../acl/index.ts';
-import type { ACLTokenRecord, AclTables } from '../state/index.ts';
+import type { ACLTokenRecord, AclTables, EnterpriseMeta, TenantTables } from '../state/index.ts';
 
 /** A token's labelled policies, and whether global-management is among them. */
 export interface TokenSources {
@@ -71,4 +71,23 @@ export function tokenSources(acl: AclTables, token: ACLTokenRecord, datacenter: 
 /** The rules of this agent's recovery token: agent write on the node and node read everywhere. */
 export function agentRecoveryRules(nodeName: string): string {
   return `agent "${nodeName}" { policy = "write" }\nnode_prefix "" { policy = "read" }`;
+}
+
+/**
+ * The labelled policies of a namespace's ACL defaults (its record's PolicyDefaults and RoleDefaults,
+ * links to the default namespace's policies and roles, by ID or else by name); undefined when the
+ * namespace has none, so tokens of namespaces without defaults build their authorizer as before.
+ */
+export function namespaceDefaultSources(
+  replica: { acl: AclTables; tenants: Pick<TenantTables, 'namespaces'> }, ent: EnterpriseMeta, datacenter: string,
+): TokenSources | undefined {
+  const acls = replica.tenants.namespaces.namespace(ent)?.ACLs;
+  if (!acls || (!acls.PolicyDefaults?.length && !acls.RoleDefaults?.length)) return undefined;
+  const acl = replica.acl;
+  const id = (l: { ID?: string; Name?: string }, by: (n: string) => { ID: string } | undefined) => l.ID || by(l.Name ?? '')?.ID || '';
+  const pseudo = {
+    Policies: (acls.PolicyDefaults ?? []).map((l) => ({ ID: id(l, (n) => acl.policies.by(n)) })).filter((l) => l.ID),
+    Roles: (acls.RoleDefaults ?? []).map((l) => ({ ID: id(l, (n) => acl.roles.by(n)) })).filter((l) => l.ID),
+  } as unknown as ACLTokenRecord;
+  return tokenSources(acl, pseudo, datacenter);
 }

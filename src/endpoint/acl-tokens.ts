@@ -8,9 +8,13 @@ import {
 } from '../acl/index.ts';
 import { BadRequestError, PermissionDeniedError } from '../errors.ts';
 import { formatGoDuration } from '../duration.ts';
-import { ACL_BOOTSTRAP_KEY, ACL_TOKEN_PREFIX, type ACLTokenRecord, type Indexed } from '../state/index.ts';
+import { ACL_BOOTSTRAP_KEY, ACL_TOKEN_PREFIX, DEFAULT_TENANCY_NAME, foldTenancyName, type ACLTokenRecord, type EnterpriseMeta, type Indexed } from '../state/index.ts';
+import { aclEnt, aclStoreKey } from '../state/acl-tables.ts';
 import { tokenExpired, type AclIdentity, type AclResolver } from './acl-resolver.ts';
-import { allowed, authorize, filterAllowed } from './acl-enforce.ts';
+import { allowed, entContext } from './acl-enforce.ts';
+import {
+  aclListFilter, authorizeAcl, authorizeAclList, concreteEnt, inAclTenant, inTenantOrUndefined, namedRead, tenantView,
+} from './acl-tenancy.ts';
 import {
   aclPreCheck, checkNodeIdentities, checkServiceIdentities, checkTemplatedPolicies, contentHash, isUUID,
   resolvePolicyLinks, resolveRoleLinks, sameAclName, withLinkNames,
@@ -32,6 +36,8 @@ export interface TokenListFilters {
   role?: string;
   authMethod?: string;
   serviceName?: string;
+  /** `authmethod-ns`: only tokens whose auth method lives in this namespace. */
+  authMethodNs?: string;
 }
 
 /** Consul's default acl_token_min/max_expiration_ttl. */
@@ -64,9 +70,9 @@ export class AclTokenEndpoint {
   }
 
   /** The token as the API shows it: link names filled in, secret hidden unless acl:write. */
-  view(t: Indexed<ACLTokenRecord>, id?: AclIdentity): ACLToken {
-    const out = withLinkNames(this.#deps.replica.acl, t) as ACLToken;
-    return allowed(id, 'aclWrite') ? out : { ...out, SecretID: REDACTED };
+  view(t: Indexed<ACLTokenRecord>, id?: AclIdentity, named?: boolean): ACLToken {
+    const out = tenantView(withLinkNames(this.#deps.replica.acl, t) as ACLToken, named);
+    return allowed(id, 'aclWrite', '', entContext(aclEnt(t))) ? out : { ...out, SecretID: REDACTED };
   }
 
   /** One-time bootstrap: creates the management token; 403 with the reset index afterwards. */
@@ -90,20 +96,23 @@ export class AclTokenEndpoint {
   }
 
   /** Creates (no AccessorID, or `create`) or updates a token. */
-  async set(input: TokenInput, id: AclIdentity | undefined, create: boolean): Promise<ACLToken> {
+  async set(input: TokenInput, id: AclIdentity | undefined, create: boolean, ent?: EnterpriseMeta): Promise<ACLToken> {
+    ent = concreteEnt(ent);
     aclPreCheck(this.#resolver);
-    authorize(id, 'aclWrite');
+    authorizeAcl(id, true, ent);
     let accessor = '';
-    await commitWrite(this.#deps, () => {
-      const existing = input.AccessorID ? this.#deps.replica.acl.tokens.get(input.AccessorID) : undefined;
-      const rec = create || !input.AccessorID ? this.#planCreate(input, existing) : this.#planUpdate(input, existing);
+    await commitWrite(this.#deps, inAclTenant(this.#deps, ent, () => {
+      // Accessor IDs are cluster-unique: one of another namespace is in use, but not this namespace's to update.
+      const held = input.AccessorID ? this.#deps.replica.acl.tokens.get(input.AccessorID) : undefined;
+      const existing = inTenantOrUndefined(held, ent);
+      const rec = create || !input.AccessorID ? this.#planCreate(input, held, ent) : this.#planUpdate(input, existing, ent);
       accessor = rec.AccessorID;
-      return putPlan(ACL_TOKEN_PREFIX + rec.AccessorID, existing, rec);
-    });
+      return putPlan(aclStoreKey(ACL_TOKEN_PREFIX, rec.AccessorID, ent), existing, rec);
+    }));
     return this.view(this.#deps.replica.acl.tokens.get(accessor)!, id);
   }
 
-  #planCreate(input: TokenInput, existing: ACLTokenRecord | undefined): ACLTokenRecord {
+  #planCreate(input: TokenInput, existing: ACLTokenRecord | undefined, ent: EnterpriseMeta | undefined): ACLTokenRecord {
     const tokens = this.#deps.replica.acl.tokens;
     const accessor = this.#newID(input.AccessorID, 'AccessorID', existing !== undefined || tokens.by(input.AccessorID ?? '') !== undefined);
     const secret = this.#newID(input.SecretID, 'SecretID', tokens.by(input.SecretID ?? '') !== undefined || tokens.get(input.SecretID ?? '') !== undefined);
@@ -116,7 +125,7 @@ export class AclTokenEndpoint {
       expiration = new Date(created + input.ExpirationTTL).toISOString();
     }
     if (expiration) checkExpiration(Date.parse(expiration) - created);
-    return this.#grants(input, { AccessorID: accessor, SecretID: secret, CreateTime: new Date(created).toISOString(), ExpirationTime: expiration });
+    return this.#grants(input, { AccessorID: accessor, SecretID: secret, CreateTime: new Date(created).toISOString(), ExpirationTime: expiration }, ent);
   }
 
   #newID(given: string | undefined, field: string, inUse: boolean): string {
@@ -127,7 +136,7 @@ export class AclTokenEndpoint {
     return given;
   }
 
-  #planUpdate(input: TokenInput, existing: Indexed<ACLTokenRecord> | undefined): ACLTokenRecord {
+  #planUpdate(input: TokenInput, existing: Indexed<ACLTokenRecord> | undefined, ent: EnterpriseMeta | undefined): ACLTokenRecord {
     const accessor = input.AccessorID!;
     if (!isUUID(accessor)) throw new BadRequestError('AccessorID is not a valid UUID');
     if (input.SecretID && rootAuthorizer(input.SecretID)) throw permissionDenied('Cannot modify root ACL');
@@ -141,15 +150,19 @@ export class AclTokenEndpoint {
     return this.#grants({ ...input, Local: existing.Local }, {
       AccessorID: accessor, SecretID: existing.SecretID, CreateTime: existing.CreateTime,
       ExpirationTime: existing.ExpirationTime, AuthMethod: existing.AuthMethod,
-    });
+      ...(existing.AuthMethodNamespace ? { AuthMethodNamespace: existing.AuthMethodNamespace } : {}),
+    }, ent);
   }
 
-  #grants(input: TokenInput, base: Pick<ACLTokenRecord, 'AccessorID' | 'SecretID' | 'CreateTime' | 'ExpirationTime'> & { AuthMethod?: string }): ACLTokenRecord {
+  #grants(
+    input: TokenInput, base: Pick<ACLTokenRecord, 'AccessorID' | 'SecretID' | 'CreateTime' | 'ExpirationTime'> & { AuthMethod?: string; AuthMethodNamespace?: string },
+    ent: EnterpriseMeta | undefined,
+  ): ACLTokenRecord {
     const acl = this.#deps.replica.acl;
     const local = input.Local ?? false;
     return finishToken({
       ...base, Description: input.Description ?? '', Local: local, Hash: '',
-      Policies: resolvePolicyLinks(acl, input.Policies), Roles: resolveRoleLinks(acl, input.Roles),
+      Policies: resolvePolicyLinks(acl, input.Policies, ent), Roles: resolveRoleLinks(acl, input.Roles, ent),
       ServiceIdentities: checkServiceIdentities(input.ServiceIdentities, 'token', local),
       NodeIdentities: checkNodeIdentities(input.NodeIdentities, 'token'),
       TemplatedPolicies: checkTemplatedPolicies(input.TemplatedPolicies),
@@ -157,50 +170,62 @@ export class AclTokenEndpoint {
   }
 
   /** Creates the token of a successful login, linked to its auth method (no caller ACL check: the login is the proof). */
-  async createLoginToken(input: TokenInput, authMethod: string): Promise<ACLToken> {
+  /**
+   * Creates the token of a successful login, linked to its auth method (no caller ACL check: the
+   * login is the proof), in tenant `ent` (the method's namespace, or the one a NamespaceRule bound);
+   * `methodNs` is the namespace of the auth method when it is not the token's (AuthMethodNamespace).
+   */
+  async createLoginToken(input: TokenInput, authMethod: string, ent?: EnterpriseMeta, methodNs?: string): Promise<ACLToken> {
+    ent = concreteEnt(ent);
     let accessor = '';
-    await commitWrite(this.#deps, () => {
-      const rec = finishToken({ ...this.#planCreate({ ...input, AuthMethod: undefined }, undefined), AuthMethod: authMethod });
+    await commitWrite(this.#deps, inAclTenant(this.#deps, ent, () => {
+      const rec = finishToken({
+        ...this.#planCreate({ ...input, AuthMethod: undefined }, undefined, ent), AuthMethod: authMethod,
+        ...(methodNs ? { AuthMethodNamespace: methodNs } : {}),
+      });
       accessor = rec.AccessorID;
-      return putPlan(ACL_TOKEN_PREFIX + accessor, undefined, rec);
-    });
+      return putPlan(aclStoreKey(ACL_TOKEN_PREFIX, accessor, ent), undefined, rec);
+    }));
     return this.view(this.#deps.replica.acl.tokens.get(accessor)!);
   }
 
   /** Copies a token's grants into a new token (optionally with a new Description). */
-  async clone(accessor: string, description: string, id: AclIdentity | undefined): Promise<ACLToken> {
+  async clone(accessor: string, description: string, id: AclIdentity | undefined, ent?: EnterpriseMeta): Promise<ACLToken> {
+    ent = concreteEnt(ent);
     aclPreCheck(this.#resolver);
-    authorize(id, 'aclWrite');
-    const t = this.#deps.replica.acl.tokens.get(accessor);
+    authorizeAcl(id, true, ent);
+    const t = inTenantOrUndefined(this.#deps.replica.acl.tokens.get(accessor), ent);
     if (!t || tokenExpired(t, this.#deps.clock.now())) throw aclNotFoundError();
     if (t.AuthMethod) throw new BadRequestError('Cannot clone a token created from an auth method');
-    const { AccessorID: _a, SecretID: _s, ...grants } = t;
-    return this.set({ ...grants, Description: description || t.Description, ExpirationTTL: undefined }, id, true);
+    const { AccessorID: _a, SecretID: _s, Namespace: _n, Partition: _p, ...grants } = t;
+    return this.set({ ...grants, Description: description || t.Description, ExpirationTTL: undefined }, id, true, ent);
   }
 
   /** Deletes a token; the anonymous token and the caller's own token cannot be deleted. */
-  async delete(accessor: string, id: AclIdentity | undefined, callerSecret: string): Promise<void> {
+  async delete(accessor: string, id: AclIdentity | undefined, callerSecret: string, ent?: EnterpriseMeta): Promise<void> {
+    ent = concreteEnt(ent);
     aclPreCheck(this.#resolver);
-    authorize(id, 'aclWrite');
+    authorizeAcl(id, true, ent);
     if (!isUUID(accessor)) throw new BadRequestError('Accessor ID is missing or an invalid UUID');
     if (accessor === ANONYMOUS_TOKEN_ID) throw new BadRequestError('Delete operation not permitted on the anonymous token');
     await commitWrite(this.#deps, () => {
-      const t = this.#deps.replica.acl.tokens.get(accessor);
+      const t = inTenantOrUndefined(this.#deps.replica.acl.tokens.get(accessor), ent);
       if (!t) return null;
       if (t.SecretID === callerSecret) throw new BadRequestError("Deletion of the request's authorization token is not permitted");
-      return deletePlan(ACL_TOKEN_PREFIX + accessor, t);
+      return deletePlan(aclStoreKey(ACL_TOKEN_PREFIX, accessor, ent), t);
     });
   }
 
-  /** One token by AccessorID (null when missing or expired); needs acl:read. */
+  /** One token of the read's tenant by AccessorID (null when missing or expired); needs acl:read there. */
   read(accessor: string, opts: QueryOptions): Promise<QueryResult<ACLToken | null>> {
     aclPreCheck(this.#resolver);
-    authorize(opts.authz, 'aclRead');
+    const ent = concreteEnt(opts.ent);
+    authorizeAcl(opts.authz, false, ent);
     const tokens = this.#deps.replica.acl.tokens;
     return tableQuery(this.#deps, opts, tokens, () => {
-      const t = tokens.get(accessor);
+      const t = inTenantOrUndefined(tokens.get(accessor), ent);
       const live = t && !tokenExpired(t, this.#deps.clock.now());
-      return { value: live ? this.view(t, opts.authz) : null };
+      return { value: live ? this.view(t, opts.authz, opts.entNamed) : null };
     });
   }
 
@@ -215,13 +240,14 @@ export class AclTokenEndpoint {
   /** Tokens as list stubs, filtered by policy, role, auth method or service identity. */
   list(f: TokenListFilters, opts: QueryOptions): Promise<QueryResult<ACLTokenListStub[]>> {
     aclPreCheck(this.#resolver);
-    authorize(opts.authz, 'aclRead');
+    authorizeAclList(opts);
     const acl = this.#deps.replica.acl;
+    const named = namedRead(opts);
     return tableQuery(this.#deps, opts, acl.tokens, () => {
       const now = this.#deps.clock.now();
       const rows = acl.tokens.sorted().filter((t) => !tokenExpired(t, now) && matches(t, f));
-      const { items, filtered } = filterAllowed(opts.authz, rows, () => true);
-      return { value: items.map((t) => this.view(t, opts.authz)), filtered };
+      const { items, filtered } = aclListFilter(opts, rows);
+      return { value: items.map((t) => this.view(t, opts.authz, named)), filtered: filtered && !!opts.authz };
     });
   }
 
@@ -241,5 +267,6 @@ function matches(t: ACLTokenRecord, f: TokenListFilters): boolean {
   if (f.role && !(t.Roles ?? []).some((l) => l.ID === f.role)) return false;
   if (f.authMethod && !(t.AuthMethod && sameAclName(t.AuthMethod, f.authMethod))) return false;
   if (f.serviceName && !(t.ServiceIdentities ?? []).some((s) => s.ServiceName === f.serviceName)) return false;
+  if (f.authMethodNs && foldTenancyName(t.AuthMethodNamespace ?? t.Namespace ?? DEFAULT_TENANCY_NAME) !== foldTenancyName(f.authMethodNs)) return false;
   return true;
 }

@@ -7,6 +7,7 @@ import {
 } from '../acl/index.ts';
 import { BadRequestError, NotFoundError } from '../errors.ts';
 import { ACL_TOKEN_PREFIX } from '../state/index.ts';
+import { aclEnt, aclStoreKey } from '../state/acl-tables.ts';
 import type { AclIdentity, AclResolver } from './acl-resolver.ts';
 import { authorize } from './acl-enforce.ts';
 import { aclPreCheck } from './acl-links.ts';
@@ -88,7 +89,7 @@ export class AclMiscEndpoint {
       const t = this.#deps.replica.acl.tokens.by(secret);
       if (!t) throw aclNotFoundError();
       if (!t.AuthMethod) throw permissionDenied('token was not created by an auth method');
-      return deletePlan(ACL_TOKEN_PREFIX + t.AccessorID, t);
+      return deletePlan(aclStoreKey(ACL_TOKEN_PREFIX, t.AccessorID, aclEnt(t)), t);
     });
   }
 

@@ -7,6 +7,7 @@ import {
   ANONYMOUS_TOKEN_SECRET,
 } from '../acl/index.ts';
 import { ACL_BOOTSTRAP_KEY, ACL_POLICY_PREFIX, ACL_TOKEN_PREFIX } from '../state/index.ts';
+import { aclEnt, aclStoreKey } from '../state/acl-tables.ts';
 import type { Compare, Op } from '../store/index.ts';
 import type { TimerHandle } from '../clock.ts';
 import type { EndpointDeps } from '../endpoint/index.ts';
@@ -94,8 +95,9 @@ export class AclTokenReaper {
       const expired = this.#deps.replica.acl.tokens.all().filter((t) => tokenExpired(t, now) && (t.Local || !this.#localOnly));
       n = expired.length;
       return {
-        compares: expired.map((t) => pinRecord(ACL_TOKEN_PREFIX + t.AccessorID, t)),
-        ops: expired.map((t): Op => ({ type: 'delete', key: ACL_TOKEN_PREFIX + t.AccessorID })),
+        // A namespaced token's key is under its tenant's prefix.
+        compares: expired.map((t) => pinRecord(aclStoreKey(ACL_TOKEN_PREFIX, t.AccessorID, aclEnt(t)), t)),
+        ops: expired.map((t): Op => ({ type: 'delete', key: aclStoreKey(ACL_TOKEN_PREFIX, t.AccessorID, aclEnt(t)) })),
       };
     });
     if (n) this.#deps.logger.info({ count: n }, 'reaped expired ACL tokens');

@@ -4,6 +4,19 @@ import type { AclPolicyEndpoint, AclAuthEndpoint } from '../../endpoint/index.ts
 import { BadRequestError, NotFoundError } from '../../errors.ts';
 import type { HttpResult } from '../router.ts';
 import { authzOf, checkDatacenter, queryOptions, type HttpRequest, type RequestConfig } from '../request.ts';
+import { bodyEnt, requestEnt } from '../tenancy.ts';
+import type { AclIdentity } from '../../endpoint/index.ts';
+import type { EnterpriseMeta } from '../../state/index.ts';
+
+/** The tenant of an ACL write: the body's Namespace/Partition, the request's, then the token's. */
+export function aclWriteEnt(req: HttpRequest, cfg: RequestConfig, authz: AclIdentity | undefined, body?: object): EnterpriseMeta {
+  const b = body as { Namespace?: unknown; Partition?: unknown } | undefined;
+  return requestEnt(req, cfg, 'namespace-no-wildcard', authz, b ? bodyEnt({ namespace: b.Namespace, partition: b.Partition }) : undefined);
+}
+
+/** Read options of one ACL record (no wildcard) and of a list (`ns=*` reads every namespace). */
+const ONE = { tenancy: 'namespace-no-wildcard' } as const;
+const LIST = { tenancy: 'namespace' } as const;
 import { decodeAuthMethod, decodeBindingRule, decodePolicy, decodeRole } from './acl-body.ts';
 
 const NAME_PREFIX = 'name/';
@@ -17,15 +30,16 @@ export function aclPolicyHandlers(ep: AclPolicyEndpoint, cfg: RequestConfig) {
   const byName = (req: HttpRequest) => req.path.includes(`/${NAME_PREFIX}`);
   return {
     async policies(req: HttpRequest): Promise<HttpResult> {
-      const { value, meta } = await ep.listPolicies(queryOptions(req, cfg));
+      const { value, meta } = await ep.listPolicies(queryOptions(req, cfg, LIST));
       return { body: value, meta };
     },
     async createPolicy(req: HttpRequest): Promise<HttpResult> {
       const id = write(req);
-      return { body: await ep.setPolicy({ ...decodePolicy(await req.body()), ID: undefined }, id) };
+      const input = decodePolicy(await req.body());
+      return { body: await ep.setPolicy({ ...input, ID: undefined }, id, aclWriteEnt(req, cfg, id, input)) };
     },
     async policy(req: HttpRequest): Promise<HttpResult> {
-      const { value, meta } = await ep.readPolicy(req.params.rest, byName(req), queryOptions(req, cfg));
+      const { value, meta } = await ep.readPolicy(req.params.rest, byName(req), queryOptions(req, cfg, ONE));
       if (!value) throw new NotFoundError('ACL policy not found');
       return { body: value, meta };
     },
@@ -33,22 +47,24 @@ export function aclPolicyHandlers(ep: AclPolicyEndpoint, cfg: RequestConfig) {
       const id = write(req);
       const input = decodePolicy(await req.body());
       if (input.ID && input.ID !== req.params.rest) throw new BadRequestError('Policy ID in URL and request body do not match');
-      return { body: await ep.setPolicy({ ...input, ID: req.params.rest }, id) };
+      return { body: await ep.setPolicy({ ...input, ID: req.params.rest }, id, aclWriteEnt(req, cfg, id, input)) };
     },
     async deletePolicy(req: HttpRequest): Promise<HttpResult> {
-      await ep.deletePolicy(req.params.rest, write(req));
+      const id = write(req);
+      await ep.deletePolicy(req.params.rest, id, aclWriteEnt(req, cfg, id));
       return { body: true };
     },
     async roles(req: HttpRequest): Promise<HttpResult> {
-      const { value, meta } = await ep.listRoles(req.query.get('policy') ?? '', queryOptions(req, cfg));
+      const { value, meta } = await ep.listRoles(req.query.get('policy') ?? '', queryOptions(req, cfg, LIST));
       return { body: value, meta };
     },
     async createRole(req: HttpRequest): Promise<HttpResult> {
       const id = write(req);
-      return { body: await ep.setRole({ ...decodeRole(await req.body()), ID: undefined }, id) };
+      const input = decodeRole(await req.body());
+      return { body: await ep.setRole({ ...input, ID: undefined }, id, aclWriteEnt(req, cfg, id, input)) };
     },
     async role(req: HttpRequest): Promise<HttpResult> {
-      const { value, meta } = await ep.readRole(req.params.rest, byName(req), queryOptions(req, cfg));
+      const { value, meta } = await ep.readRole(req.params.rest, byName(req), queryOptions(req, cfg, ONE));
       if (!value) throw new NotFoundError('ACL role not found');
       return { body: value, meta };
     },
@@ -56,10 +72,11 @@ export function aclPolicyHandlers(ep: AclPolicyEndpoint, cfg: RequestConfig) {
       const id = write(req);
       const input = decodeRole(await req.body());
       if (input.ID && input.ID !== req.params.rest) throw new BadRequestError('Role ID in URL and request body do not match');
-      return { body: await ep.setRole({ ...input, ID: req.params.rest }, id) };
+      return { body: await ep.setRole({ ...input, ID: req.params.rest }, id, aclWriteEnt(req, cfg, id, input)) };
     },
     async deleteRole(req: HttpRequest): Promise<HttpResult> {
-      await ep.deleteRole(req.params.rest, write(req));
+      const id = write(req);
+      await ep.deleteRole(req.params.rest, id, aclWriteEnt(req, cfg, id));
       return { body: true };
     },
   };
@@ -73,15 +90,16 @@ export function aclAuthHandlers(ep: AclAuthEndpoint, cfg: RequestConfig) {
   };
   return {
     async methods(req: HttpRequest): Promise<HttpResult> {
-      const { value, meta } = await ep.listMethods(queryOptions(req, cfg));
+      const { value, meta } = await ep.listMethods(queryOptions(req, cfg, LIST));
       return { body: value, meta };
     },
     async createMethod(req: HttpRequest): Promise<HttpResult> {
       const id = write(req);
-      return { body: await ep.setMethod(decodeAuthMethod(await req.body()), id) };
+      const input = decodeAuthMethod(await req.body());
+      return { body: await ep.setMethod(input, id, aclWriteEnt(req, cfg, id, input)) };
     },
     async method(req: HttpRequest): Promise<HttpResult> {
-      const { value, meta } = await ep.readMethod(req.params.rest, queryOptions(req, cfg));
+      const { value, meta } = await ep.readMethod(req.params.rest, queryOptions(req, cfg, ONE));
       if (!value) throw new NotFoundError('ACL auth method not found');
       return { body: value, meta };
     },
@@ -89,22 +107,24 @@ export function aclAuthHandlers(ep: AclAuthEndpoint, cfg: RequestConfig) {
       const id = write(req);
       const input = decodeAuthMethod(await req.body());
       if (input.Name && input.Name !== req.params.rest) throw new BadRequestError('Auth Method Name in URL and request body do not match');
-      return { body: await ep.setMethod({ ...input, Name: req.params.rest }, id) };
+      return { body: await ep.setMethod({ ...input, Name: req.params.rest }, id, aclWriteEnt(req, cfg, id, input)) };
     },
     async deleteMethod(req: HttpRequest): Promise<HttpResult> {
-      await ep.deleteMethod(req.params.rest, write(req));
+      const id = write(req);
+      await ep.deleteMethod(req.params.rest, id, aclWriteEnt(req, cfg, id));
       return { body: true };
     },
     async rules(req: HttpRequest): Promise<HttpResult> {
-      const { value, meta } = await ep.listRules(req.query.get('authmethod') ?? '', queryOptions(req, cfg));
+      const { value, meta } = await ep.listRules(req.query.get('authmethod') ?? '', queryOptions(req, cfg, LIST));
       return { body: value, meta };
     },
     async createRule(req: HttpRequest): Promise<HttpResult> {
       const id = write(req);
-      return { body: await ep.setRule({ ...decodeBindingRule(await req.body()), ID: undefined }, id) };
+      const input = decodeBindingRule(await req.body());
+      return { body: await ep.setRule({ ...input, ID: undefined }, id, aclWriteEnt(req, cfg, id, input)) };
     },
     async rule(req: HttpRequest): Promise<HttpResult> {
-      const { value, meta } = await ep.readRule(req.params.rest, queryOptions(req, cfg));
+      const { value, meta } = await ep.readRule(req.params.rest, queryOptions(req, cfg, ONE));
       if (!value) throw new NotFoundError('ACL binding rule not found');
       return { body: value, meta };
     },
@@ -112,10 +132,11 @@ export function aclAuthHandlers(ep: AclAuthEndpoint, cfg: RequestConfig) {
       const id = write(req);
       const input = decodeBindingRule(await req.body());
       if (input.ID && input.ID !== req.params.rest) throw new BadRequestError('BindingRule ID in URL and request body do not match');
-      return { body: await ep.setRule({ ...input, ID: req.params.rest }, id) };
+      return { body: await ep.setRule({ ...input, ID: req.params.rest }, id, aclWriteEnt(req, cfg, id, input)) };
     },
     async deleteRule(req: HttpRequest): Promise<HttpResult> {
-      await ep.deleteRule(req.params.rest, write(req));
+      const id = write(req);
+      await ep.deleteRule(req.params.rest, id, aclWriteEnt(req, cfg, id));
       return { body: true };
     },
   };

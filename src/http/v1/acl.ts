@@ -7,6 +7,8 @@ import type { HttpResult } from '../router.ts';
 import { parseJSON } from '../body.ts';
 import { authzOf, checkDatacenter, parseToken, queryOptions, type HttpRequest, type RequestConfig } from '../request.ts';
 import { decodeObject, decodeToken } from './acl-body.ts';
+import { aclWriteEnt } from './acl-policies.ts';
+import { requestEnt } from '../tenancy.ts';
 import { checkGoTypes, goJsonKind } from '../go-json.ts';
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
@@ -32,37 +34,38 @@ export function aclTokenHandlers(ep: AclHandlerDeps, cfg: RequestConfig) {
     },
     async list(req: HttpRequest): Promise<HttpResult> {
       const q = (k: string) => req.query.get(k) ?? undefined;
-      const f = { policy: q('policy'), role: q('role'), authMethod: q('authmethod'), serviceName: q('servicename') };
-      const { value, meta } = await ep.tokens.list(f, queryOptions(req, cfg));
+      const f = { policy: q('policy'), role: q('role'), authMethod: q('authmethod'), serviceName: q('servicename'), authMethodNs: q('authmethod-ns') };
+      const { value, meta } = await ep.tokens.list(f, queryOptions(req, cfg, { tenancy: 'namespace' }));
       return { body: value, meta };
     },
     async create(req: HttpRequest): Promise<HttpResult> {
       const id = write(req);
-      return { body: await ep.tokens.set(decodeToken(await req.body()), id, true) };
+      const input = decodeToken(await req.body());
+      return { body: await ep.tokens.set(input, id, true, aclWriteEnt(req, cfg, id, input)) };
     },
     async get(req: HttpRequest): Promise<HttpResult> {
       if (req.params.rest === 'self') {
         checkDatacenter(req, cfg);
         return { body: ep.tokens.self(parseToken(req, cfg)) };
       }
-      const { value, meta } = await ep.tokens.read(req.params.rest, queryOptions(req, cfg));
+      const { value, meta } = await ep.tokens.read(req.params.rest, queryOptions(req, cfg, { tenancy: 'namespace-no-wildcard' }));
       if (!value) throw aclNotFoundError();
       return { body: value, meta };
     },
     async put(req: HttpRequest): Promise<HttpResult> {
       const id = write(req);
       if (req.params.rest.endsWith('/clone')) {
-        const b = decodeObject(await req.body(), ['Description'], 'structs.ACLToken');
+        const b = decodeObject(await req.body(), ['Description', 'Namespace', 'Partition'], 'structs.ACLToken');
         const desc = typeof b.Description === 'string' ? b.Description : '';
-        return { body: await ep.tokens.clone(req.params.rest.slice(0, -'/clone'.length), desc, id) };
+        return { body: await ep.tokens.clone(req.params.rest.slice(0, -'/clone'.length), desc, id, aclWriteEnt(req, cfg, id, b)) };
       }
       const input = decodeToken(await req.body());
       if (input.AccessorID && input.AccessorID !== req.params.rest) throw new BadRequestError('Token Accessor ID in URL and payload do not match');
-      return { body: await ep.tokens.set({ ...input, AccessorID: req.params.rest }, id, false) };
+      return { body: await ep.tokens.set({ ...input, AccessorID: req.params.rest }, id, false, aclWriteEnt(req, cfg, id, input)) };
     },
     async delete(req: HttpRequest): Promise<HttpResult> {
       const id = write(req);
-      await ep.tokens.delete(req.params.rest, id, parseToken(req, cfg));
+      await ep.tokens.delete(req.params.rest, id, parseToken(req, cfg), aclWriteEnt(req, cfg, id));
       return { body: true };
     },
     async login(req: HttpRequest): Promise<HttpResult> {
@@ -71,7 +74,9 @@ export function aclTokenHandlers(ep: AclHandlerDeps, cfg: RequestConfig) {
         types: { AuthMethod: 'string', BearerToken: 'string', Meta: 'map[string]string' }, prefix: DECODE_FAILED,
       });
       const params = { AuthMethod: String(b.AuthMethod ?? ''), BearerToken: String(b.BearerToken ?? ''), Meta: b.Meta as Record<string, string> | undefined };
-      return { body: await ep.auth.login(params, (input, method) => ep.tokens.createLoginToken(input, method)) };
+      // The auth method's tenant: the request's (a login carries no token to take one from).
+      const ent = requestEnt(req, cfg, 'namespace-no-wildcard', undefined);
+      return { body: await ep.auth.login(params, (input, method, tokenEnt, methodNs) => ep.tokens.createLoginToken(input, method, tokenEnt, methodNs), ent) };
     },
     async oidcAuthURL(req: HttpRequest): Promise<HttpResult> {
       checkDatacenter(req, cfg);
