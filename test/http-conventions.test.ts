@@ -174,11 +174,11 @@ describe('query parameter validation', () => {
   });
 
   test('namespaces and partitions are Enterprise: 400 with Consul CE\'s texts (handlers not converted to tenancy)', async () => {
-    // KV and sessions take namespaces since tenancy slice 2 (test/namespaces-kv.test.ts); health and config entries do not yet.
-    const ns = await req('GET', '/v1/health/service/conv?ns=foo');
+    // KV and sessions take namespaces since tenancy slice 2 (test/namespaces-kv.test.ts), catalog and health since slice 3; prepared queries and config entries do not yet.
+    const ns = await req('GET', '/v1/query?ns=foo');
     assert.equal(ns.status, 400);
     assert.equal(ns.body.toString(), 'Invalid query parameter: "ns" - Namespaces are a Consul Enterprise feature');
-    const nsDefault = await req('GET', '/v1/health/service/conv?ns=default');
+    const nsDefault = await req('GET', '/v1/query?ns=default');
     assert.equal(nsDefault.status, 400, 'CE refuses any namespace, default included');
     const hdr = await req('DELETE', '/v1/config/service-defaults/conv', undefined, { 'X-Consul-Namespace': 'foo' });
     assert.equal(hdr.status, 400);

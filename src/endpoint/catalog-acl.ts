@@ -1,9 +1,10 @@
 // ACL rules of the catalog and health endpoints (Consul's vetRegisterWithACL,
 // vetDeregisterWithACL and the filters of catalog/health answers): writes need node or service
 // write; reads keep only the nodes, services and checks the caller may read.
-import { foldName } from '../state/index.ts';
+import { foldName, catalogOf, type CatalogTables, type EnterpriseMeta } from '../state/index.ts';
+import type { AuthorizerContext } from '../acl/index.ts';
 import type { HealthCheck, Node, RegisterRequest, DeregisterRequest } from '../api/catalog-types.ts';
-import { allowed, authorize, unrestricted } from './acl-enforce.ts';
+import { allowed, authorize, entContext, unrestricted } from './acl-enforce.ts';
 import type { AclIdentity } from './acl-resolver.ts';
 import type { EndpointDeps } from './deps.ts';
 
@@ -18,59 +19,66 @@ function nodeChanges(existing: Node | undefined, req: RegisterRequest): boolean 
     || (req.TaggedAddresses != null && JSON.stringify(existing.TaggedAddresses ?? {}) !== JSON.stringify(req.TaggedAddresses));
 }
 
-/** Throws unless the caller may make this registration. */
-export function vetRegister(deps: EndpointDeps, id: AclIdentity | undefined, req: RegisterRequest): void {
+/**
+ * Throws unless the caller may make this registration. `ent`: the namespace of the service and its
+ * checks (absent: default), whose rules service writes meet; node writes meet the partition's.
+ */
+export function vetRegister(deps: EndpointDeps, id: AclIdentity | undefined, req: RegisterRequest, ent?: EnterpriseMeta): void {
   // With ACLs off (or a management token) every check below passes: skip the lookups.
   if (!id || unrestricted(id)) return;
   const cat = deps.replica.catalog;
+  const scat = ent === undefined ? cat : catalogOf(deps.replica, ent);
+  const ctx = entContext(ent);
   // The node, its services and checks as the write will find them: named case-insensitively.
   const existing = cat.node(req.Node);
   const node = existing?.Node ?? req.Node;
   if (nodeChanges(existing, req)) authorize(id, 'nodeWrite', req.Node);
   if (req.Service?.Service) {
-    authorize(id, 'serviceWrite', req.Service.Service);
+    authorize(id, 'serviceWrite', req.Service.Service, ctx);
     // Re-registering an instance under another name replaces it: that name needs write too.
-    const other = cat.services.get(node)?.get(cat.serviceId(node, req.Service.ID || req.Service.Service));
-    if (other && other.Service !== req.Service.Service) authorize(id, 'serviceWrite', other.Service);
+    const other = scat.services.get(node)?.get(scat.serviceId(node, req.Service.ID || req.Service.Service));
+    if (other && other.Service !== req.Service.Service) authorize(id, 'serviceWrite', other.Service, ctx);
   }
-  if (req.Check) vetCheck(deps, id, req, node, req.Check);
-  for (const c of req.Checks ?? []) vetCheck(deps, id, req, node, c);
+  if (req.Check) vetCheck(scat, id, req, node, req.Check, ctx);
+  for (const c of req.Checks ?? []) vetCheck(scat, id, req, node, c, ctx);
 }
 
-function vetCheck(deps: EndpointDeps, id: AclIdentity, req: RegisterRequest, node: string, c: Partial<HealthCheck>): void {
+function vetCheck(
+  cat: CatalogTables, id: AclIdentity, req: RegisterRequest, node: string, c: Partial<HealthCheck>, ctx: AuthorizerContext | undefined,
+): void {
   if (!c.ServiceID) {
     authorize(id, 'nodeWrite', req.Node);
     return;
   }
-  const cat = deps.replica.catalog;
   const own = req.Service && foldName(req.Service.ID || req.Service.Service || '') === foldName(c.ServiceID);
   const svc = own ? req.Service!.Service : cat.services.get(node)?.get(cat.serviceId(node, c.ServiceID))?.Service;
-  authorize(id, 'serviceWrite', svc ?? c.ServiceID);
+  authorize(id, 'serviceWrite', svc ?? c.ServiceID, ctx);
 }
 
-/** Throws unless the caller may make this deregistration. */
-export function vetDeregister(deps: EndpointDeps, id: AclIdentity | undefined, req: DeregisterRequest): void {
+/** Throws unless the caller may make this deregistration (`ent`: the namespace of the service or check; absent: default). */
+export function vetDeregister(deps: EndpointDeps, id: AclIdentity | undefined, req: DeregisterRequest, ent?: EnterpriseMeta): void {
   if (!id || unrestricted(id)) return;
-  const cat = deps.replica.catalog;
+  const cat = ent === undefined || (!req.ServiceID && !req.CheckID) ? deps.replica.catalog : catalogOf(deps.replica, ent);
+  const ctx = entContext(ent);
   const node = cat.nodeName(req.Node);
   if (req.ServiceID) {
     const svc = cat.services.get(node)?.get(cat.serviceId(node, req.ServiceID));
-    authorize(id, 'serviceWrite', svc?.Service ?? req.ServiceID);
+    authorize(id, 'serviceWrite', svc?.Service ?? req.ServiceID, ctx);
   } else if (req.CheckID) {
     const check = cat.checks.get(node)?.get(cat.checkId(node, req.CheckID));
-    if (check?.ServiceID) authorize(id, 'serviceWrite', check.ServiceName);
+    if (check?.ServiceID) authorize(id, 'serviceWrite', check.ServiceName, ctx);
     else authorize(id, 'nodeWrite', req.Node);
   } else authorize(id, 'nodeWrite', req.Node);
 }
 
-/** Whether the caller may see a service instance on a node. */
-export function instanceReadable(id: AclIdentity | undefined, node: string, service: string): boolean {
-  return allowed(id, 'nodeRead', node) && allowed(id, 'serviceRead', service);
+/** Whether the caller may see a service instance on a node (`ctx`: the service's namespace; none: default). */
+export function instanceReadable(id: AclIdentity | undefined, node: string, service: string, ctx?: AuthorizerContext): boolean {
+  return allowed(id, 'nodeRead', node) && allowed(id, 'serviceRead', service, ctx);
 }
 
-/** Whether the caller may see a health check (node read, plus service read for service checks). */
-export function checkReadable(id: AclIdentity | undefined, c: HealthCheck): boolean {
-  return allowed(id, 'nodeRead', c.Node) && (!c.ServiceName || allowed(id, 'serviceRead', c.ServiceName));
+/** Whether the caller may see a health check (node read, plus service read for service checks; `ctx`: the check's namespace). */
+export function checkReadable(id: AclIdentity | undefined, c: HealthCheck, ctx?: AuthorizerContext): boolean {
+  return allowed(id, 'nodeRead', c.Node) && (!c.ServiceName || allowed(id, 'serviceRead', c.ServiceName, ctx));
 }
 
 /**
@@ -78,6 +86,6 @@ export function checkReadable(id: AclIdentity | undefined, c: HealthCheck): bool
  * service:read on the service whose proxies or gateways are asked for, and otherwise returns an
  * empty list without reporting it as filtered.
  */
-export function meshTargetHidden(id: AclIdentity | undefined, service: string): boolean {
-  return !allowed(id, 'serviceRead', service);
+export function meshTargetHidden(id: AclIdentity | undefined, service: string, ctx?: AuthorizerContext): boolean {
+  return !allowed(id, 'serviceRead', service, ctx);
 }

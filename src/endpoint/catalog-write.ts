@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { InternalError } from '../errors.ts';
 import {
   encodeOwnedRecord, encodeRecord, nodeKey, serviceKey, checkKey, coordinateKey, coordinateNodePrefix, DEFAULT_PROXY, DEFAULT_WEIGHTS, EMPTY_OBJECT, NO_TAGS, foldName,
-  sameId, sessionStoreKey,
+  sameId, sessionStoreKey, catalogOf, namespaceCatalogs, tenantKey, DEFAULT_TENANCY_NAME, type CatalogTables, type EnterpriseMeta,
 } from '../state/index.ts';
 import type { Node, NodeService, HealthCheck, Locality, RegisterRequest, DeregisterRequest } from '../api/catalog-types.ts';
 import { pinRecord, type WritePlan } from './commit.ts';
@@ -58,12 +58,15 @@ function jsonKeys(r: Record<string, unknown>, out: string[]): number {
  * node). A session names its checks in any spelling session create accepted: they match
  * case-insensitively, as in Consul's lower-cased session_checks index.
  */
-export function invalidateSessions(deps: EndpointDeps, plan: WritePlan, node: string, checkId?: string): void {
+export function invalidateSessions(deps: EndpointDeps, plan: WritePlan, node: string, checkId?: string, ent?: EnterpriseMeta): void {
   const folded = checkId === undefined ? '' : foldName(checkId);
   const names = (id: string): boolean => id === checkId || foldName(id) === folded;
+  // A session names a service check with its namespace; node checks are the default namespace's.
+  const ns = ent === undefined ? DEFAULT_TENANCY_NAME : ent.namespace.toLowerCase();
+  const inNs = (c: { Namespace?: string }): boolean => (c.Namespace ? c.Namespace.toLowerCase() : DEFAULT_TENANCY_NAME) === ns;
   for (const s of deps.replica.sessions.byNode(node)) {
     const uses = checkId === undefined
-      || (s.NodeChecks ?? []).some(names) || (s.ServiceChecks ?? []).some((c) => names(c.ID));
+      || (ent === undefined && (s.NodeChecks ?? []).some(names)) || (s.ServiceChecks ?? []).some((c) => names(c.ID) && inNs(c));
     if (!uses || plan.ops.some((o) => o.type === 'delete' && o.key === sessionStoreKey(s))) continue;
     const inv = planInvalidate(deps, s.ID);
     if (inv) {
@@ -139,8 +142,31 @@ function nodeRecord(req: RegisterRequest, id: string, name: string, datacenter: 
   };
 }
 
-/** Plans a catalog registration; throws Consul's errors for invalid input. */
-export function planRegister(deps: EndpointDeps, req: RegisterRequest): WritePlan {
+/**
+ * Where a registration's service and service checks go: a non-default namespace's tables and its
+ * tenant-prefixed keys (node and node checks stay the partition's). Undefined: the default namespace.
+ */
+interface NsScope {
+  ent: EnterpriseMeta;
+  cat: CatalogTables;
+  serviceKey: (node: string, id: string) => string;
+  checkKey: (node: string, id: string) => string;
+}
+
+/** The namespace scope of a non-default tenant's catalog writes. */
+function nsScope(deps: EndpointDeps, ent: EnterpriseMeta): NsScope {
+  return {
+    ent, cat: catalogOf(deps.replica, ent),
+    serviceKey: (node, id) => tenantKey(ent, serviceKey(node, id)),
+    checkKey: (node, id) => tenantKey(ent, checkKey(node, id)),
+  };
+}
+
+/**
+ * Plans a catalog registration; throws Consul's errors for invalid input. `ent`: the namespace of
+ * the service and its checks (absent: default); the node and node checks are partition-level.
+ */
+export function planRegister(deps: EndpointDeps, req: RegisterRequest, ent?: EnterpriseMeta): WritePlan {
   const cat = deps.replica.catalog;
   if (!req.Node) throw new InternalError('Must provide node');
   if (!req.Address && !req.SkipNodeUpdate) throw new InternalError('Must provide address if SkipNodeUpdate is not set');
@@ -170,14 +196,16 @@ export function planRegister(deps: EndpointDeps, req: RegisterRequest): WritePla
 
   // Service and check IDs take the spelling of the latest registration, as Consul stores them.
   let service: Planned<NodeService> | undefined;
+  const ns = ent === undefined ? undefined : nsScope(deps, ent);
   if (req.Service) {
     service = normalizeService(req.Service, req.Datacenter || deps.config.datacenter);
-    const storedId = cat.serviceId(at.stored, service.ID);
-    const existing = cat.services.get(at.stored)?.get(storedId);
-    write(plan, at, serviceKey, storedId, service.ID, existing, service);
+    const scat = ns === undefined ? cat : ns.cat;
+    const storedId = scat.serviceId(at.stored, service.ID);
+    const existing = scat.services.get(at.stored)?.get(storedId);
+    write(plan, at, ns === undefined ? serviceKey : ns.serviceKey, storedId, service.ID, existing, service);
   }
-  if (req.Check) planCheck(deps, plan, at, req.Check, service);
-  for (const c of req.Checks ?? []) planCheck(deps, plan, at, c, service);
+  if (req.Check) planCheck(deps, plan, at, req.Check, service, ns);
+  for (const c of req.Checks ?? []) planCheck(deps, plan, at, c, service, ns);
   if (at.moved) moveNodeRecords(deps, plan, at);
   return guards.addTo(plan);
 }
@@ -219,6 +247,14 @@ function moveNodeRecords(deps: EndpointDeps, plan: WritePlan, at: NodeAt): void 
   for (const s of cat.services.get(at.stored)?.values() ?? []) move(serviceKey(at.stored, s.ID), serviceKey(at.name, s.ID), s, s);
   for (const c of cat.checks.get(at.stored)?.values() ?? []) {
     move(checkKey(at.stored, c.CheckID), checkKey(at.name, c.CheckID), c, { ...c, Node: at.name });
+  }
+  // The node's services and checks in other namespaces move with it.
+  for (const { ent, table } of namespaceCatalogs(deps.replica, DEFAULT_TENANCY_NAME)) {
+    const key = (keyOf: (n: string, id: string) => string, n: string, id: string): string => tenantKey(ent, keyOf(n, id));
+    for (const s of table.services.get(at.stored)?.values() ?? []) move(key(serviceKey, at.stored, s.ID), key(serviceKey, at.name, s.ID), s, s);
+    for (const c of table.checks.get(at.stored)?.values() ?? []) {
+      move(key(checkKey, at.stored, c.CheckID), key(checkKey, at.name, c.CheckID), c, { ...c, Node: at.name });
+    }
   }
   const coordinates = deps.replica.coordinates.node(at.stored);
   if (coordinates.length === 0) return;
@@ -285,9 +321,11 @@ function put(plan: WritePlan, key: string, existing: Indexed | undefined, rec: P
 
 function planCheck(
   deps: EndpointDeps, plan: WritePlan, at: NodeAt, c: Partial<HealthCheck>,
-  service: Planned<NodeService> | undefined,
+  service: Planned<NodeService> | undefined, nsGiven: NsScope | undefined,
 ): void {
-  const cat = deps.replica.catalog;
+  // Node checks are partition-level: only a service check goes into the namespace.
+  const ns = c.ServiceID ? nsGiven : undefined;
+  const cat = ns === undefined ? deps.replica.catalog : ns.cat;
   const node = at.stored;
   const given = c.CheckID || c.Name || '';
   if (!given) throw new InternalError('Must provide a CheckID or Name');
@@ -309,14 +347,51 @@ function planCheck(
     Type: c.Type ?? '', Interval: c.Interval ?? '', Timeout: c.Timeout ?? '', ExposedPort: c.ExposedPort ?? 0,
     Definition: c.Definition ?? EMPTY_OBJECT as HealthCheck['Definition'], CreateIndex: 0, ModifyIndex: 0,
   };
-  write(plan, at, checkKey, storedId, id, existing, check);
-  if (check.Status === 'critical' && existing?.Status !== 'critical') invalidateSessions(deps, plan, node, id);
+  write(plan, at, ns === undefined ? checkKey : ns.checkKey, storedId, id, existing, check);
+  if (check.Status === 'critical' && existing?.Status !== 'critical') invalidateSessions(deps, plan, node, id, ns?.ent);
 }
 
-/** Plans a deregistration of a check, a service (with its checks) or a whole node. */
-export function planDeregister(deps: EndpointDeps, req: DeregisterRequest): WritePlan {
+/**
+ * Plans a deregistration of a check, a service (with its checks) or a whole node (with its
+ * services and checks in every namespace). `ent`: the namespace of the service or check (absent: default).
+ */
+export function planDeregister(deps: EndpointDeps, req: DeregisterRequest, ent?: EnterpriseMeta): WritePlan {
   const guards = new Guards(deps.replica.appliedRevision);
+  if (ent !== undefined && (req.ServiceID || req.CheckID)) return guards.addTo(deregisterInNamespace(deps, req, nsScope(deps, ent)));
   return guards.addTo(deregisterInto(deps, { compares: [], ops: [] }, guards, req));
+}
+
+/** A service (with its checks) or a check of a non-default namespace; a node check named there is the partition's (node checks are). */
+function deregisterInNamespace(deps: EndpointDeps, req: DeregisterRequest, ns: NsScope): WritePlan {
+  if (!req.Node) throw new InternalError('Must provide node');
+  const plan: WritePlan = { compares: [], ops: [] };
+  const cat = ns.cat;
+  const node = cat.nodeName(req.Node);
+  const del = (key: string, existing: Indexed | undefined): void => {
+    if (!existing) return;
+    plan.compares.push(pinRecord(key, existing));
+    plan.ops.push({ type: 'delete', key });
+  };
+  if (req.CheckID) {
+    const checkId = cat.checkId(node, req.CheckID);
+    const check = cat.checks.get(node)?.get(checkId);
+    if (!check) {
+      const partitionCheck = deps.replica.catalog.checks.get(node)?.get(deps.replica.catalog.checkId(node, req.CheckID));
+      if (partitionCheck?.ServiceID === '') return deregisterInto(deps, plan, new Guards(deps.replica.appliedRevision), { Node: req.Node, CheckID: req.CheckID });
+      return plan;
+    }
+    del(ns.checkKey(node, checkId), check);
+    invalidateSessions(deps, plan, node, checkId, ns.ent);
+    return plan;
+  }
+  const serviceId = cat.serviceId(node, req.ServiceID!);
+  del(ns.serviceKey(node, serviceId), cat.services.get(node)?.get(serviceId));
+  for (const c of cat.nodeChecks(node)) {
+    if (c.ServiceID === '' || !sameId(c.ServiceID, serviceId)) continue;
+    del(ns.checkKey(node, c.CheckID), c);
+    invalidateSessions(deps, plan, node, c.CheckID, ns.ent);
+  }
+  return plan;
 }
 
 /** Adds a deregistration to `plan`, its released guards to `guards`. */
@@ -348,6 +423,11 @@ function deregisterInto(deps: EndpointDeps, plan: WritePlan, guards: Guards, req
     if (existing) releaseNode(guards, existing);
     for (const s of cat.services.get(node)?.values() ?? []) del(serviceKey(node, s.ID), s);
     for (const c of checksOf()) del(checkKey(node, c.CheckID), c);
+    // Its services and checks in every other namespace go with it.
+    for (const { ent, table } of namespaceCatalogs(deps.replica, DEFAULT_TENANCY_NAME)) {
+      for (const s of table.services.get(node)?.values() ?? []) del(tenantKey(ent, serviceKey(node, s.ID)), s);
+      for (const c of table.checks.get(node)?.values() ?? []) del(tenantKey(ent, checkKey(node, c.CheckID)), c);
+    }
     // A node's coordinates go with it (Consul's deleteNodeTxn).
     if (cat.nodes.has(node) && deps.replica.coordinates.node(node).length > 0) {
       plan.ops.push({ type: 'deletePrefix', prefix: coordinateNodePrefix(node) });

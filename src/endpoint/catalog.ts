@@ -3,19 +3,24 @@
 // node-meta and filter support.
 import { createRequire } from 'node:module';
 import {
-  NODES_TABLE, SERVICES_TABLE, SERVICE_HEALTH, CONNECT_HEALTH, NODE_VIEW, foldName, type CatalogTables, type ConfigEntriesTable, type WatchSet,
+  NODES_TABLE, SERVICES_TABLE, SERVICE_HEALTH, CONNECT_HEALTH, NODE_VIEW, DEFAULT_TENANCY_NAME, foldName, catalogTableName, isDefaultEnt,
+  type CatalogTables, type ConfigEntriesTable, type EnterpriseMeta, type WatchSet,
 } from '../state/index.ts';
 import type { Node, NodeService, ServiceNode, RegisterRequest, DeregisterRequest } from '../api/catalog-types.ts';
 import { filterList } from '../filter/index.ts';
+import { BadRequestError } from '../errors.ts';
 import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
 import { commitWrite } from './commit.ts';
 import { planRegister, planDeregister } from './catalog-write.ts';
 import type { EndpointDeps } from './deps.ts';
 import type { AclIdentity } from './acl-resolver.ts';
-import { allowed, filterAllowed } from './acl-enforce.ts';
+import { allowed, entContext, filterAllowed } from './acl-enforce.ts';
 import { instanceReadable, meshTargetHidden, vetDeregister, vetRegister } from './catalog-acl.ts';
 import { sortNear } from './near.ts';
 import { terminatingGatewayInstances } from './terminating-links.ts';
+import { TenantCatalogReads, tenantRead } from './catalog-tenancy.ts';
+import { entPins, writableEnt } from './tenancy.ts';
+import type { WritePlan } from './commit.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -44,11 +49,14 @@ export interface CatalogFilters {
  */
 export function serviceInstances(
   cat: CatalogTables, ws: WatchSet, name: string, f: CatalogFilters, authz: AclIdentity | undefined, entries?: ConfigEntriesTable,
+  ent?: EnterpriseMeta,
 ): { index: number; instances: { node: Node; service: NodeService }[] | null } {
   const key = foldName(name);
-  ws.addKey(f.connect ? CONNECT_HEALTH : SERVICE_HEALTH, key);
+  const table = f.connect ? CONNECT_HEALTH : SERVICE_HEALTH;
+  // `ent`: a non-default namespace's tables (catalog-tenancy.ts); absent, the default one's.
+  ws.addKey(ent === undefined ? table : catalogTableName(table, ent), key);
   let index = cat.serviceIndex.get(f.connect ? `connect:${key}` : key) ?? cat.index.services;
-  if (f.connect && meshTargetHidden(authz, name)) return { index, instances: null };
+  if (f.connect && meshTargetHidden(authz, name, entContext(ent))) return { index, instances: null };
   let found = cat.instances(name, f.connect);
   if (f.connect && entries) {
     // A service linked to terminating gateways is reached through them too (Consul appends them).
@@ -103,24 +111,52 @@ export function toServiceNode(node: Node, s: NodeService): ServiceNode {
   };
 }
 
+/** A write's namespace: undefined for the default tenant. Partitions other than default hold no catalog yet. */
+function namespaceOf(ent: EnterpriseMeta | undefined): EnterpriseMeta | undefined {
+  if (ent === undefined || isDefaultEnt(ent)) return undefined;
+  if (ent.partition.toLowerCase() !== DEFAULT_TENANCY_NAME) {
+    throw new BadRequestError(`Admin partition "${ent.partition}": the catalog serves only the default partition yet`);
+  }
+  return ent;
+}
+
+/** A namespace write's planner: the namespace must exist and not be being deleted, and its record is pinned (as KV's inTenant). */
+function inNamespace(deps: EndpointDeps, ent: EnterpriseMeta, plan: () => WritePlan): () => WritePlan {
+  return () => {
+    writableEnt(deps.replica.tenants, ent);
+    const p = plan();
+    p.compares.push(...entPins(deps.replica.tenants, ent));
+    return p;
+  };
+}
+
 /** Catalog reads and writes. */
 export class CatalogEndpoint {
   readonly #deps: EndpointDeps;
+  readonly #tenant: TenantCatalogReads;
 
   constructor(deps: EndpointDeps) {
     this.#deps = deps;
+    this.#tenant = new TenantCatalogReads(deps);
   }
 
-  /** Registers a node and optionally a service and checks; always true on success. */
-  register(req: RegisterRequest, authz?: AclIdentity): Promise<boolean> {
-    vetRegister(this.#deps, authz, req);
-    return commitWrite(this.#deps, () => planRegister(this.#deps, req)).then(() => true);
+  /**
+   * Registers a node and optionally a service and checks; always true on success. `ent`: the
+   * namespace of the service and its checks (absent or default: the default namespace).
+   */
+  register(req: RegisterRequest, authz?: AclIdentity, ent?: EnterpriseMeta): Promise<boolean> {
+    const ns = namespaceOf(ent);
+    vetRegister(this.#deps, authz, req, ns);
+    if (ns === undefined) return commitWrite(this.#deps, () => planRegister(this.#deps, req)).then(() => true);
+    return commitWrite(this.#deps, inNamespace(this.#deps, ns, () => planRegister(this.#deps, req, ns))).then(() => true);
   }
 
-  /** Deregisters a check, a service or a node. */
-  deregister(req: DeregisterRequest, authz?: AclIdentity): Promise<boolean> {
-    vetDeregister(this.#deps, authz, req);
-    return commitWrite(this.#deps, () => planDeregister(this.#deps, req)).then(() => true);
+  /** Deregisters a check, a service or a node (`ent`: the namespace of the service or check). */
+  deregister(req: DeregisterRequest, authz?: AclIdentity, ent?: EnterpriseMeta): Promise<boolean> {
+    const ns = namespaceOf(ent);
+    vetDeregister(this.#deps, authz, req, ns);
+    if (ns === undefined) return commitWrite(this.#deps, () => planDeregister(this.#deps, req)).then(() => true);
+    return commitWrite(this.#deps, inNamespace(this.#deps, ns, () => planDeregister(this.#deps, req, ns))).then(() => true);
   }
 
   /** Known datacenters (federation adds more). */
@@ -130,6 +166,7 @@ export class CatalogEndpoint {
 
   /** Every node, sorted by name. */
   nodes(opts: QueryOptions, f: CatalogFilters = {}): Promise<QueryResult<Node[]>> {
+    if (opts.entNamed) return this.#tenant.nodes(opts, f);
     const cat = this.#deps.replica.catalog;
     return blockingQuery(this.#deps, opts, (ws) => {
       ws.addTable(NODES_TABLE);
@@ -141,6 +178,7 @@ export class CatalogEndpoint {
 
   /** Service names with the union of their tags. */
   services(opts: QueryOptions, f: CatalogFilters = {}): Promise<QueryResult<Record<string, string[]>>> {
+    if (tenantRead(opts)) return this.#tenant.services(opts, f);
     const cat = this.#deps.replica.catalog;
     return blockingQuery(this.#deps, opts, (ws) => {
       ws.addTable(SERVICES_TABLE).addTable(NODES_TABLE);
@@ -163,6 +201,7 @@ export class CatalogEndpoint {
 
   /** Instances of one service as flattened ServiceNodes. */
   service(name: string, opts: QueryOptions, f: CatalogFilters = {}): Promise<QueryResult<ServiceNode[]>> {
+    if (tenantRead(opts)) return this.#tenant.service(name, opts, f);
     const cat = this.#deps.replica.catalog;
     return blockingQuery(this.#deps, opts, (ws) => {
       const { index, instances } = serviceInstances(cat, ws, name, f, opts.authz, this.#deps.replica.configEntries);
@@ -178,6 +217,11 @@ export class CatalogEndpoint {
    * proxies and gateways merged with their central defaults (`?merge-central-config`).
    */
   node(name: string, opts: QueryOptions, merge = false): Promise<QueryResult<{ Node: Node; Services: Record<string, NodeService> } | null>> {
+    if (tenantRead(opts)) {
+      return this.#tenant.node(name, opts).then(({ value, meta }) => ({
+        meta, value: value && { Node: value.Node, Services: Object.fromEntries(value.Services.map((s) => [s.ID, s])) },
+      }));
+    }
     const cat = this.#deps.replica.catalog;
     return blockingQuery(this.#deps, opts, (ws) => {
       ws.addKey(NODE_VIEW, foldName(name));
@@ -200,6 +244,11 @@ export class CatalogEndpoint {
 
   /** One node with its services as a list (`node-services`, `?merge-central-config` honoured), or null. */
   nodeServices(name: string, opts: QueryOptions, f: CatalogFilters = {}): Promise<QueryResult<{ Node: Node; Services: NodeService[] } | null>> {
+    if (tenantRead(opts)) {
+      return this.#tenant.node(name, opts).then(({ value, meta }) => ({
+        meta, value: value && { Node: value.Node, Services: filterList(value.Services, f.filter) },
+      }));
+    }
     return this.node(name, opts, f.mergeCentralConfig === true).then(({ value, meta }) => ({
       meta,
       value: value && { Node: value.Node, Services: filterList(Object.values(value.Services), f.filter) },

@@ -12,6 +12,7 @@ import { filterAllowed, type Filtered } from './acl-enforce.ts';
 import type { AclIdentity } from './acl-resolver.ts';
 import { checkReadable, instanceReadable } from './catalog-acl.ts';
 import { sortNear } from './near.ts';
+import { TenantHealthReads, tenantRead } from './catalog-tenancy.ts';
 
 /** The states `/v1/health/state/:state` accepts. */
 export const HEALTH_STATES = ['any', 'passing', 'warning', 'critical'] as const;
@@ -19,13 +20,16 @@ export const HEALTH_STATES = ['any', 'passing', 'warning', 'critical'] as const;
 /** Health reads. */
 export class HealthEndpoint {
   readonly #deps: EndpointDeps;
+  readonly #tenant: TenantHealthReads;
 
   constructor(deps: EndpointDeps) {
     this.#deps = deps;
+    this.#tenant = new TenantHealthReads(deps);
   }
 
   /** Checks of one node (named case-insensitively). */
   node(name: string, opts: QueryOptions, f: CatalogFilters = {}): Promise<QueryResult<HealthCheck[]>> {
+    if (tenantRead(opts)) return this.#tenant.node(name, opts, f);
     const cat = this.#deps.replica.catalog;
     return blockingQuery(this.#deps, opts, (ws) => {
       ws.addKey(NODE_VIEW, foldName(name));
@@ -36,6 +40,7 @@ export class HealthEndpoint {
 
   /** Checks of every instance of a service (named case-insensitively; service checks only, as Consul). */
   checks(service: string, opts: QueryOptions, f: CatalogFilters = {}): Promise<QueryResult<HealthCheck[]>> {
+    if (tenantRead(opts)) return this.#tenant.checks(service, opts, f);
     const cat = this.#deps.replica.catalog;
     return blockingQuery(this.#deps, opts, (ws) => {
       const key = foldName(service);
@@ -53,6 +58,7 @@ export class HealthEndpoint {
   /** Checks in a state (`any` for all). */
   state(state: string, opts: QueryOptions, f: CatalogFilters = {}): Promise<QueryResult<HealthCheck[]>> {
     if (!(HEALTH_STATES as readonly string[]).includes(state)) throw new BadRequestError(`Invalid state: ${state}`);
+    if (tenantRead(opts)) return this.#tenant.state(state, opts, f);
     const cat = this.#deps.replica.catalog;
     return blockingQuery(this.#deps, opts, (ws) => {
       ws.addTable(CHECKS_TABLE);
@@ -71,6 +77,7 @@ export class HealthEndpoint {
 
   /** Instances of a service with their node and checks. */
   service(name: string, opts: QueryOptions, f: CatalogFilters & { passing?: boolean } = {}): Promise<QueryResult<CheckServiceNode[]>> {
+    if (tenantRead(opts)) return this.#tenant.service(name, opts, f);
     const cat = this.#deps.replica.catalog;
     return blockingQuery(this.#deps, opts, (ws) => {
       const { index, instances } = serviceInstances(cat, ws, name, f, opts.authz, this.#deps.replica.configEntries);

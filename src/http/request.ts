@@ -268,7 +268,8 @@ export function shareKey(req: HttpRequest, token: string, ent?: EnterpriseMeta):
 /** queryOptions() for a read whose identical copies at one revision may share their result. */
 export function sharedQueryOptions(req: HttpRequest, cfg: RequestConfig, opts: { tenancy?: boolean | TenancyMode } = {}): QueryOptions {
   const q = queryOptions(req, cfg, opts);
-  q.shareKey = shareKey(req, q.token, q.ent);
+  // A request naming the default tenant (a header may) is answered with the tenancy fields: not shared with one that does not.
+  q.shareKey = q.entNamed ? `${shareKey(req, q.token, q.ent)}\n+tenancy` : shareKey(req, q.token, q.ent);
   return q;
 }
 

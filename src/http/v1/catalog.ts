@@ -11,6 +11,9 @@ import { settled, type HttpResult } from '../router.ts';
 import { canonical, canonicalOwned, parseJSON } from '../body.ts';
 import { checkGoTypes, type GoType } from '../go-json.ts';
 import { boolParam, queryOptions, sharedQueryOptions, checkDatacenter, authzOf, type HttpRequest, type RequestConfig } from '../request.ts';
+import { bodyEnt, requestEnt } from '../tenancy.ts';
+import type { AclIdentity } from '../../endpoint/index.ts';
+import type { EnterpriseMeta } from '../../state/index.ts';
 
 const REGISTER = ['ID', 'Node', 'Address', 'Datacenter', 'TaggedAddresses', 'NodeMeta', 'Service', 'Check', 'Checks', 'SkipNodeUpdate', 'Partition', 'Locality'];
 const SERVICE = ['Kind', 'ID', 'Service', 'Tags', 'Address', 'TaggedAddresses', 'Meta', 'Port', 'SocketPath', 'Weights', 'EnableTagOverride', 'Proxy', 'Connect', 'Namespace', 'Partition', 'Locality'];
@@ -104,6 +107,22 @@ export interface PeeredReads {
   health(peer: string, name: string, opts: QueryOptions, f: CatalogFilters & { passing?: boolean }): Promise<QueryResult<CheckServiceNode[]>>;
 }
 
+// The tenancy each read parses (http/tenancy.ts modes), as Consul Enterprise's handlers do.
+const PARTITION = { tenancy: 'partition' } as const;
+const NO_WILDCARD = { tenancy: 'namespace-no-wildcard' } as const;
+const WILDCARD = { tenancy: 'namespace' } as const;
+
+/**
+ * A registration's tenant: the service's (else a check's) own Namespace and the body's Partition win
+ * over the request's (Consul Enterprise's RegisterRequest EnterpriseMeta).
+ */
+function registerEnt(req: HttpRequest, cfg: RequestConfig, authz: AclIdentity | undefined, body: RegisterRequest): EnterpriseMeta {
+  const svc = body.Service as { Namespace?: unknown } | undefined;
+  const check = (body.Check ?? body.Checks?.find((c) => (c as { Namespace?: unknown }).Namespace)) as { Namespace?: unknown } | undefined;
+  const partition = (body as { Partition?: unknown }).Partition;
+  return requestEnt(req, cfg, 'namespace-no-wildcard', authz, bodyEnt({ namespace: svc?.Namespace || check?.Namespace, partition }));
+}
+
 /** `?peer=`, or '' for the local catalog. */
 function peerParam(req: HttpRequest): string {
   return req.query.get('peer') ?? '';
@@ -118,49 +137,56 @@ export function catalogHandlers(catalog: CatalogEndpoint, cfg: RequestConfig, pe
   return {
     async register(req: HttpRequest): Promise<HttpResult> {
       checkDatacenter(req, cfg);
-      return { body: await catalog.register(decodeRegister(await req.body()), authzOf(req, cfg)) };
+      const body = decodeRegister(await req.body());
+      const authz = authzOf(req, cfg);
+      return { body: await catalog.register(body, authz, registerEnt(req, cfg, authz, body)) };
     },
     async deregister(req: HttpRequest): Promise<HttpResult> {
       checkDatacenter(req, cfg);
       const raw = canonical(object(parseJSON(await req.body()) ?? {}, 'body'), DEREGISTER);
       checkGoTypes(raw, DEREGISTER_TYPES, 'DeregisterRequest', DECODE_FAILED);
-      const body = raw as unknown as DeregisterRequest;
-      return { body: await catalog.deregister(body, authzOf(req, cfg)) };
+      const body = raw as unknown as DeregisterRequest & { Namespace?: string; Partition?: string };
+      const authz = authzOf(req, cfg);
+      const ent = requestEnt(req, cfg, 'namespace-no-wildcard', authz, bodyEnt({ namespace: body.Namespace, partition: body.Partition }));
+      return { body: await catalog.deregister(body, authz, ent) };
     },
     async datacenters(): Promise<HttpResult> {
       return { body: catalog.datacenters() };
     },
+    // Consul Enterprise's parsers: nodes read the partition only (a namespace is ignored), node-services
+    // accepts `ns=*`, the others refuse it.
     nodes: settled((req) => (peered && peerParam(req)
-      ? peered.nodes(peerParam(req), queryOptions(req, cfg), catalogFilters(req))
-      : catalog.nodes(queryOptions(req, cfg), catalogFilters(req))).then(plainBody)),
+      ? peered.nodes(peerParam(req), queryOptions(req, cfg, PARTITION), catalogFilters(req))
+      : catalog.nodes(queryOptions(req, cfg, PARTITION), catalogFilters(req))).then(plainBody)),
     services: settled((req) => (peered && peerParam(req)
-      ? peered.services(peerParam(req), queryOptions(req, cfg))
-      : catalog.services(queryOptions(req, cfg), catalogFilters(req))).then(plainBody)),
+      ? peered.services(peerParam(req), queryOptions(req, cfg, NO_WILDCARD))
+      : catalog.services(queryOptions(req, cfg, NO_WILDCARD), catalogFilters(req))).then(plainBody)),
     service: settled((req) => (peered && peerParam(req)
-      ? peered.service(peerParam(req), name(req, 'service name'), queryOptions(req, cfg), catalogFilters(req)).then(plainBody)
-      : catalog.service(name(req, 'service name'), sharedQueryOptions(req, cfg), catalogFilters(req)).then(sharedBody))),
-    node: settled((req) => catalog.node(name(req, 'node name'), queryOptions(req, cfg)).then(plainBody)),
-    connect: settled((req) => catalog.service(name(req, 'service name'), sharedQueryOptions(req, cfg), { ...catalogFilters(req), connect: true }).then(sharedBody)),
-    nodeServices: settled((req) => catalog.nodeServices(name(req, 'node name'), queryOptions(req, cfg), catalogFilters(req)).then(plainBody)),
+      ? peered.service(peerParam(req), name(req, 'service name'), queryOptions(req, cfg, NO_WILDCARD), catalogFilters(req)).then(plainBody)
+      : catalog.service(name(req, 'service name'), sharedQueryOptions(req, cfg, NO_WILDCARD), catalogFilters(req)).then(sharedBody))),
+    node: settled((req) => catalog.node(name(req, 'node name'), queryOptions(req, cfg, NO_WILDCARD)).then(plainBody)),
+    connect: settled((req) => catalog.service(name(req, 'service name'), sharedQueryOptions(req, cfg, NO_WILDCARD), { ...catalogFilters(req), connect: true }).then(sharedBody)),
+    nodeServices: settled((req) => catalog.nodeServices(name(req, 'node name'), queryOptions(req, cfg, WILDCARD), catalogFilters(req)).then(plainBody)),
   };
 }
 
 /** Handlers for the health routes. */
 export function healthHandlers(health: HealthEndpoint, cfg: RequestConfig, peered?: PeeredReads) {
   return {
-    node: settled((req) => health.node(name(req, 'node name'), queryOptions(req, cfg), catalogFilters(req)).then(plainBody)),
+    // Consul Enterprise's parsers: node and state accept `ns=*`, checks, service and connect refuse it.
+    node: settled((req) => health.node(name(req, 'node name'), queryOptions(req, cfg, WILDCARD), catalogFilters(req)).then(plainBody)),
     checks: settled((req) => (peered && peerParam(req)
-      ? peered.checks(peerParam(req), name(req, 'service name'), queryOptions(req, cfg), catalogFilters(req))
-      : health.checks(name(req, 'service name'), queryOptions(req, cfg), catalogFilters(req))).then(plainBody)),
-    state: settled((req) => health.state(name(req, 'check state'), queryOptions(req, cfg), catalogFilters(req)).then(plainBody)),
+      ? peered.checks(peerParam(req), name(req, 'service name'), queryOptions(req, cfg, NO_WILDCARD), catalogFilters(req))
+      : health.checks(name(req, 'service name'), queryOptions(req, cfg, NO_WILDCARD), catalogFilters(req))).then(plainBody)),
+    state: settled((req) => health.state(name(req, 'check state'), queryOptions(req, cfg, WILDCARD), catalogFilters(req)).then(plainBody)),
     // Not async (see settled): a held blocking query keeps only the then(), not a suspended frame.
     service: settled((req) => (peered && peerParam(req)
-      ? peered.health(peerParam(req), name(req, 'service name'), queryOptions(req, cfg), { ...catalogFilters(req), passing: passingFlag(req) }).then(plainBody)
-      : health.service(name(req, 'service name'), sharedQueryOptions(req, cfg), { ...catalogFilters(req), passing: passingFlag(req) }).then(sharedBody))),
+      ? peered.health(peerParam(req), name(req, 'service name'), queryOptions(req, cfg, NO_WILDCARD), { ...catalogFilters(req), passing: passingFlag(req) }).then(plainBody)
+      : health.service(name(req, 'service name'), sharedQueryOptions(req, cfg, NO_WILDCARD), { ...catalogFilters(req), passing: passingFlag(req) }).then(sharedBody))),
     // Consul's health/connect reads ?peer= as health/service does: a peer's mesh endpoints, never the local ones.
     connect: settled((req) => (peered && peerParam(req)
-      ? peered.health(peerParam(req), name(req, 'service name'), queryOptions(req, cfg), { ...catalogFilters(req), passing: passingFlag(req), connect: true }).then(plainBody)
-      : health.service(name(req, 'service name'), sharedQueryOptions(req, cfg), { ...catalogFilters(req), passing: passingFlag(req), connect: true }).then(sharedBody))),
+      ? peered.health(peerParam(req), name(req, 'service name'), queryOptions(req, cfg, NO_WILDCARD), { ...catalogFilters(req), passing: passingFlag(req), connect: true }).then(plainBody)
+      : health.service(name(req, 'service name'), sharedQueryOptions(req, cfg, NO_WILDCARD), { ...catalogFilters(req), passing: passingFlag(req), connect: true }).then(sharedBody))),
   };
 }
 

@@ -1,0 +1,261 @@
+// Catalog and health reads in namespaces (Consul Enterprise): reads that name a tenant, or act in a
+// non-default one, come here; the default tenant's unnamed reads keep catalog.ts and health.ts.
+// Services and service checks are the namespace's; nodes and node checks are the partition's, seen
+// from every namespace. Answers carry Consul Enterprise's Namespace and Partition fields (a Node
+// only Partition); `ns=*` (where Consul's handler parses it) reads every namespace of the partition.
+import {
+  CHECKS_TABLE, NODE_VIEW, SERVICES_TABLE, NODES_TABLE, SERVICE_HEALTH, NAMESPACES_TABLE, DEFAULT_ENT, DEFAULT_TENANCY_NAME, WILDCARD_NAMESPACE,
+  catalogOf, catalogTableName, foldName, namespacesFor, sameId, partitionEnt, isDefaultEnt,
+  type CatalogTables, type EnterpriseMeta, type WatchSet,
+} from '../state/index.ts';
+import type { HealthCheck, Node, NodeService, ServiceNode, CheckServiceNode } from '../api/catalog-types.ts';
+import { filterList } from '../filter/index.ts';
+import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
+import { nodeMetaMatches, serviceInstances, toServiceNode, type CatalogFilters } from './catalog.ts';
+import type { EndpointDeps } from './deps.ts';
+import { allowed, entContext, filterAllowed } from './acl-enforce.ts';
+import { checkReadable, instanceReadable } from './catalog-acl.ts';
+import { sortNear } from './near.ts';
+
+/** Whether a read goes through the tenancy reads: it named a tenant, or acts in a non-default one. */
+export function tenantRead(opts: QueryOptions): boolean {
+  return opts.entNamed === true || (opts.ent !== undefined && opts.ent !== DEFAULT_ENT && !isDefaultEnt(opts.ent));
+}
+
+/** A record with Consul Enterprise's `Namespace` and `Partition` before its indexes (EnterpriseMeta precedes RaftIndex). */
+export function withTenancy<T extends object>(rec: T, ent: EnterpriseMeta): T {
+  const out: Record<string, unknown> = {};
+  let placed = false;
+  for (const [k, v] of Object.entries(rec)) {
+    if (!placed && (k === 'CreateIndex' || k === 'ModifyIndex')) {
+      out.Namespace = ent.namespace;
+      out.Partition = ent.partition;
+      placed = true;
+    }
+    out[k] = v;
+  }
+  if (!placed) Object.assign(out, { Namespace: ent.namespace, Partition: ent.partition });
+  return out as T;
+}
+
+/** A node with Consul Enterprise's `Partition` (after Datacenter, as structs.Node). */
+export function withPartition(node: Node, partition: string): Node {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node)) {
+    out[k] = v;
+    if (k === 'Datacenter') out.Partition = partition;
+  }
+  return out as unknown as Node;
+}
+
+/** A check with the tenancy it lives in: a node check is its partition's default namespace's. */
+function checkWithTenancy(c: HealthCheck, ent: EnterpriseMeta): HealthCheck {
+  return withTenancy(c, c.ServiceID ? ent : partitionEnt(ent.partition));
+}
+
+/** A tenant spelled as answers show it (lower-case names, as stored). */
+function shown(ent: EnterpriseMeta): EnterpriseMeta {
+  return { partition: ent.partition.toLowerCase(), namespace: ent.namespace.toLowerCase() };
+}
+
+/** One namespace's part of a read. */
+interface Part {
+  ent: EnterpriseMeta;
+  cat: CatalogTables;
+}
+
+/** The namespaces a read covers (every namespace of the partition for `*`), each watched on `table`. */
+function parts(deps: EndpointDeps, opts: QueryOptions, ws: WatchSet, table: string, key?: string): Part[] {
+  const ent = opts.ent ?? DEFAULT_ENT;
+  const ents = ent.namespace === WILDCARD_NAMESPACE ? namespacesFor(deps.replica, ent.partition) : [ent];
+  // A namespace created while the read blocks may hold matching records by the time it is re-run.
+  if (ent.namespace === WILDCARD_NAMESPACE) ws.addTable(NAMESPACES_TABLE);
+  return ents.map((e) => {
+    const name = catalogTableName(table, e);
+    if (key === undefined) ws.addTable(name);
+    else ws.addKey(name, key);
+    return { ent: shown(e), cat: catalogOf(deps.replica, e) };
+  });
+}
+
+/** The default partition's tables (nodes, node checks): the only partition the catalog serves yet. */
+function partitionTables(deps: EndpointDeps): CatalogTables {
+  return deps.replica.catalog;
+}
+
+/** Catalog reads of /v1/catalog/* in a tenant. */
+export class TenantCatalogReads {
+  readonly #deps: EndpointDeps;
+
+  constructor(deps: EndpointDeps) {
+    this.#deps = deps;
+  }
+
+  /** Every node, with its Partition (nodes are partition-level: the namespace is not read). */
+  nodes(opts: QueryOptions, f: CatalogFilters): Promise<QueryResult<Node[]>> {
+    const cat = partitionTables(this.#deps);
+    return blockingQuery(this.#deps, opts, (ws) => {
+      ws.addTable(NODES_TABLE);
+      const nodes = [...cat.nodes.values()].filter((n) => nodeMetaMatches(n, f.nodeMeta)).sort((a, b) => (a.Node < b.Node ? -1 : 1));
+      const { items, filtered } = filterAllowed(opts.authz, filterList(nodes, f.filter), (n) => allowed(opts.authz, 'nodeRead', n.Node));
+      const value = sortNear(this.#deps, f.near, items, (n) => n.Node).map((n) => withPartition(n, DEFAULT_TENANCY_NAME));
+      return { index: cat.index.nodes, value, filtered };
+    });
+  }
+
+  /** The namespace's service names with their tags. */
+  services(opts: QueryOptions, f: CatalogFilters): Promise<QueryResult<Record<string, string[]>>> {
+    const nodes = partitionTables(this.#deps);
+    return blockingQuery(this.#deps, opts, (ws) => {
+      ws.addTable(NODES_TABLE);
+      const out: Record<string, string[]> = {};
+      let filtered = false;
+      let index = nodes.index.nodes;
+      for (const { ent, cat } of parts(this.#deps, opts, ws, SERVICES_TABLE)) {
+        const ctx = entContext(ent);
+        index = Math.max(index, cat.index.services);
+        const rows = new Map<string, Set<string>>();
+        for (const key of cat.byName.keys()) {
+          for (const i of cat.instances(key)) {
+            if (!nodeMetaMatches(i.node, f.nodeMeta)) continue;
+            if (f.filter && filterList([toServiceNode(i.node, i.service)], f.filter).length === 0) continue;
+            let tags = rows.get(i.service.Service);
+            if (!tags) rows.set(i.service.Service, (tags = new Set()));
+            for (const t of i.service.Tags ?? []) tags.add(t);
+          }
+        }
+        for (const [name, tags] of [...rows].sort(([a], [b]) => (a < b ? -1 : 1))) {
+          if (allowed(opts.authz, 'serviceRead', name, ctx)) out[name] = [...tags];
+          else filtered = true;
+        }
+      }
+      return { index, value: out, filtered };
+    });
+  }
+
+  /** Instances of one service in the namespace (or its mesh endpoints) as ServiceNodes. */
+  service(name: string, opts: QueryOptions, f: CatalogFilters): Promise<QueryResult<ServiceNode[]>> {
+    return blockingQuery(this.#deps, opts, (ws) => {
+      const ent = shown(opts.ent ?? DEFAULT_ENT);
+      const cat = catalogOf(this.#deps.replica, ent);
+      const def = isDefaultEnt(ent);
+      const { index, instances } = serviceInstances(cat, ws, name, f, opts.authz, def ? this.#deps.replica.configEntries : undefined, def ? undefined : ent);
+      if (!instances) return { index, value: [] };
+      const ctx = entContext(ent);
+      const rows = instances.map((i) => toServiceNode(i.node, i.service));
+      const { items, filtered } = filterAllowed(opts.authz, filterList(rows, f.filter), (r) => instanceReadable(opts.authz, r.Node, r.ServiceName, ctx));
+      return { index, value: sortNear(this.#deps, f.near, items, (r) => r.Node).map((r) => withTenancy(r, ent)), filtered };
+    });
+  }
+
+  /** One node with the namespace's services on it (`*`: every namespace's), or null. */
+  node(name: string, opts: QueryOptions): Promise<QueryResult<{ Node: Node; Services: NodeService[] } | null>> {
+    const nodes = partitionTables(this.#deps);
+    return blockingQuery(this.#deps, opts, (ws) => {
+      ws.addKey(NODE_VIEW, foldName(name));
+      const node = nodes.node(name);
+      let index = Math.max(nodes.index.nodes, nodes.index.services);
+      const found = parts(this.#deps, opts, ws, NODE_VIEW, foldName(name));
+      for (const p of found) index = Math.max(index, p.cat.index.services);
+      if (!node) return { index, value: null };
+      if (!allowed(opts.authz, 'nodeRead', node.Node)) return { index, value: null, filtered: true };
+      const services: NodeService[] = [];
+      let filtered = false;
+      for (const { ent, cat } of found) {
+        const ctx = entContext(ent);
+        for (const s of [...(cat.services.get(node.Node)?.values() ?? [])].sort((a, b) => (a.ID < b.ID ? -1 : 1))) {
+          if (allowed(opts.authz, 'serviceRead', s.Service, ctx)) services.push(withTenancy(s, ent));
+          else filtered = true;
+        }
+      }
+      return { index, value: { Node: withPartition(node, DEFAULT_TENANCY_NAME), Services: services }, filtered };
+    });
+  }
+}
+
+/** Health reads of /v1/health/* in a tenant. */
+export class TenantHealthReads {
+  readonly #deps: EndpointDeps;
+
+  constructor(deps: EndpointDeps) {
+    this.#deps = deps;
+  }
+
+  /** Checks on a node in the namespace (`*`: every namespace's; node checks are the default namespace's). */
+  node(name: string, opts: QueryOptions, f: CatalogFilters): Promise<QueryResult<HealthCheck[]>> {
+    return blockingQuery(this.#deps, opts, (ws) => {
+      ws.addKey(NODE_VIEW, foldName(name));
+      const out: HealthCheck[] = [];
+      let index = 0;
+      let filtered = false;
+      for (const { ent, cat } of parts(this.#deps, opts, ws, NODE_VIEW, foldName(name))) {
+        index = Math.max(index, cat.index.checks);
+        const r = filterAllowed(opts.authz, filterList(cat.nodeChecks(name), f.filter), (c) => checkReadable(opts.authz, c, entContext(ent)));
+        filtered ||= r.filtered;
+        for (const c of r.items) out.push(checkWithTenancy(c, ent));
+      }
+      return { index: Math.max(index, this.#deps.replica.catalog.index.nodes), value: out, filtered };
+    });
+  }
+
+  /** Service checks of every instance of a service in the namespace. */
+  checks(service: string, opts: QueryOptions, f: CatalogFilters): Promise<QueryResult<HealthCheck[]>> {
+    return blockingQuery(this.#deps, opts, (ws) => {
+      const key = foldName(service);
+      const [{ ent, cat }] = parts(this.#deps, opts, ws, SERVICE_HEALTH, key);
+      const out: HealthCheck[] = [];
+      for (const { node, service: svc } of cat.instances(service)) {
+        if (!nodeMetaMatches(node, f.nodeMeta)) continue;
+        out.push(...cat.nodeChecks(node.Node).filter((c) => c.ServiceID !== '' && sameId(c.ServiceID, svc.ID)));
+      }
+      const ctx = entContext(ent);
+      const { items, filtered } = filterAllowed(opts.authz, filterList(out, f.filter), (c) => checkReadable(opts.authz, c, ctx));
+      const value = sortNear(this.#deps, f.near, items, (c) => c.Node).map((c) => checkWithTenancy(c, ent));
+      return { index: cat.serviceIndex.get(key) ?? Math.max(cat.index.checks, 1), value, filtered };
+    });
+  }
+
+  /** Checks in a state in the namespace (`*`: every namespace's). */
+  state(state: string, opts: QueryOptions, f: CatalogFilters): Promise<QueryResult<HealthCheck[]>> {
+    const nodes = partitionTables(this.#deps);
+    return blockingQuery(this.#deps, opts, (ws) => {
+      const out: HealthCheck[] = [];
+      let index = 0;
+      let filtered = false;
+      for (const { ent, cat } of parts(this.#deps, opts, ws, CHECKS_TABLE)) {
+        index = Math.max(index, cat.index.checks);
+        const mine: HealthCheck[] = [];
+        for (const [nodeName, checks] of [...cat.checks].sort(([a], [b]) => (a < b ? -1 : 1))) {
+          const node = nodes.nodes.get(nodeName);
+          if (f.nodeMeta && (!node || !nodeMetaMatches(node, f.nodeMeta))) continue;
+          for (const c of [...checks.values()].sort((a, b) => (a.CheckID < b.CheckID ? -1 : 1))) {
+            if (state === 'any' || c.Status === state) mine.push(c);
+          }
+        }
+        const r = filterAllowed(opts.authz, filterList(mine, f.filter), (c) => checkReadable(opts.authz, c, entContext(ent)));
+        filtered ||= r.filtered;
+        for (const c of r.items) out.push(checkWithTenancy(c, ent));
+      }
+      return { index, value: sortNear(this.#deps, f.near, out, (c) => c.Node), filtered };
+    });
+  }
+
+  /** Instances of a service in the namespace with their node and checks. */
+  service(name: string, opts: QueryOptions, f: CatalogFilters & { passing?: boolean }): Promise<QueryResult<CheckServiceNode[]>> {
+    return blockingQuery(this.#deps, opts, (ws) => {
+      const ent = shown(opts.ent ?? DEFAULT_ENT);
+      const cat = catalogOf(this.#deps.replica, ent);
+      const def = isDefaultEnt(ent);
+      const { index, instances } = serviceInstances(cat, ws, name, f, opts.authz, def ? this.#deps.replica.configEntries : undefined, def ? undefined : ent);
+      if (!instances) return { index, value: [] };
+      const ctx = entContext(ent);
+      let rows = instances.map((i) => cat.checkServiceNode(i));
+      if (f.passing) rows = rows.filter((r) => r.Checks.every((c) => c.Status === 'passing'));
+      const { items, filtered } = filterAllowed(opts.authz, filterList(rows, f.filter), (r) => instanceReadable(opts.authz, r.Node.Node, r.Service.Service, ctx));
+      const value = sortNear(this.#deps, f.near, items, (r) => r.Node.Node).map((r) => ({
+        Node: withPartition(r.Node, ent.partition), Service: withTenancy(r.Service, ent), Checks: r.Checks.map((c) => checkWithTenancy(c, ent)),
+      }));
+      return { index, value, filtered };
+    });
+  }
+}

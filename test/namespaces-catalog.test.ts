@@ -1,0 +1,139 @@
+// The catalog and health in namespaces (Consul Enterprise's ?ns= / X-Consul-Namespace / Service.Namespace):
+// one service ID on one node in two namespaces, nodes seen from every namespace, node deregistration
+// removing every namespace's services, health watches woken only by their namespace, Consul
+// Enterprise's Namespace/Partition fields, registration into a missing namespace refused, `ns=*`.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startAclAgent, httpCaller, tokenWithRules, ROOT, type HttpCall } from './support/acl.ts';
+import type { DevAgent } from './support/agent.ts';
+import { encodeRecord, namespaceKey } from '../src/state/index.ts';
+
+describe('catalog and health in namespaces', () => {
+  let dev: DevAgent;
+  let call: HttpCall;
+  before(async () => {
+    dev = await startAclAgent();
+    call = httpCaller(() => dev.httpAddr);
+    const res = await dev.agent.store.txn({ success: [
+      { type: 'put', key: namespaceKey({ partition: 'default', namespace: 'team-a' }), value: encodeRecord({ Name: 'team-a' }) },
+      { type: 'put', key: namespaceKey({ partition: 'default', namespace: 'team-b' }), value: encodeRecord({ Name: 'team-b' }) },
+    ] });
+    assert.ok(res.succeeded);
+  });
+  after(() => dev.stop());
+
+  const register = (body: object, query = '') => call('PUT', `/v1/catalog/register${query}`, ROOT, body);
+
+  test('one service ID on one node in two namespaces and the default one: three instances', async () => {
+    const base = { Node: 'n1', Address: '10.0.0.1' };
+    assert.equal((await register({ ...base, Service: { ID: 'web-1', Service: 'web', Port: 80 } })).text, 'true');
+    assert.equal((await register({ ...base, Service: { ID: 'web-1', Service: 'web', Port: 81, Namespace: 'team-a' } })).text, 'true');
+    const viaHeader = await fetch(`http://${dev.httpAddr}/v1/catalog/register`, {
+      method: 'PUT', headers: { 'X-Consul-Token': ROOT, 'X-Consul-Namespace': 'team-b' },
+      body: JSON.stringify({ ...base, Service: { ID: 'web-1', Service: 'web', Port: 82 }, Check: { CheckID: 'c1', ServiceID: 'web-1', Status: 'passing' } }),
+    });
+    assert.equal(await viaHeader.text(), 'true');
+
+    const plain = await call('GET', '/v1/catalog/service/web', ROOT);
+    assert.deepEqual(plain.json.map((s: any) => s.ServicePort), [80]);
+    assert.ok(!('Namespace' in plain.json[0]), 'a CE request sees no tenancy fields');
+    const a = await call('GET', '/v1/catalog/service/web?ns=team-a', ROOT);
+    assert.deepEqual(a.json.map((s: any) => [s.ServicePort, s.Namespace, s.Partition]), [[81, 'team-a', 'default']]);
+    const keys = Object.keys(a.json[0]);
+    assert.deepEqual(keys.slice(-4), ['Namespace', 'Partition', 'CreateIndex', 'ModifyIndex']);
+    const b = await call('GET', '/v1/health/service/web?ns=team-b', ROOT);
+    assert.equal(b.json.length, 1);
+    assert.equal(b.json[0].Service.Port, 82);
+    assert.equal(b.json[0].Node.Partition, 'default');
+    assert.deepEqual(b.json[0].Checks.map((c: any) => [c.CheckID, c.Namespace]), [['c1', 'team-b']]);
+    const named = await call('GET', '/v1/catalog/service/web?ns=default', ROOT);
+    assert.deepEqual(named.json.map((s: any) => [s.ServicePort, s.Namespace]), [[80, 'default']]);
+
+    const stored = (await dev.agent.store.range('')).kvs.map((kv) => kv.key);
+    assert.ok(stored.includes('catalog/service/n1/web-1'));
+    assert.ok(stored.includes('t/default/team-a/catalog/service/n1/web-1'));
+    assert.ok(stored.includes('t/default/team-b/catalog/service/n1/web-1'));
+    assert.ok(stored.includes('t/default/team-b/catalog/check/n1/c1'));
+    assert.ok(!stored.some((k) => k.startsWith('t/') && k.includes('catalog/node/')), 'nodes are partition-level');
+
+    assert.deepEqual(Object.keys((await call('GET', '/v1/catalog/services?ns=team-a', ROOT)).json), ['web']);
+    const node = await call('GET', '/v1/catalog/node/n1?ns=team-a', ROOT);
+    assert.deepEqual(Object.keys(node.json.Services), ['web-1']);
+    assert.equal(node.json.Services['web-1'].Port, 81);
+    assert.equal(node.json.Node.Partition, 'default');
+
+    // Deregistering in one namespace leaves the others.
+    assert.equal((await call('PUT', '/v1/catalog/deregister?ns=team-a', ROOT, { Node: 'n1', ServiceID: 'web-1' })).text, 'true');
+    assert.equal((await call('GET', '/v1/catalog/service/web?ns=team-a', ROOT)).json.length, 0);
+    assert.equal((await call('GET', '/v1/catalog/service/web', ROOT)).json.length, 1);
+    assert.equal((await call('GET', '/v1/catalog/service/web?ns=team-b', ROOT)).json.length, 1);
+  });
+
+  test('/v1/catalog/nodes ignores ns; node checks apply to every namespace\'s instances', async () => {
+    await register({ Node: 'n2', Address: '10.0.0.2', Service: { ID: 'api', Service: 'api', Namespace: 'team-a' } });
+    const plain = await call('GET', '/v1/catalog/nodes', ROOT);
+    const inNs = await call('GET', '/v1/catalog/nodes?ns=team-a', ROOT);
+    // The namespace is not read at all (Consul Enterprise's parseEntMetaPartition): the same answer.
+    assert.deepEqual(inNs.json, plain.json);
+    assert.ok(!('Partition' in plain.json[0]));
+    const inAp = await call('GET', '/v1/catalog/nodes?partition=default', ROOT);
+    assert.deepEqual(inAp.json.map((n: any) => n.Node), plain.json.map((n: any) => n.Node));
+    assert.deepEqual(Object.keys(inAp.json[0]).slice(0, 5), ['ID', 'Node', 'Address', 'Datacenter', 'Partition']);
+
+    await register({ Node: 'n2', Address: '10.0.0.2', Check: { CheckID: 'node-up', Status: 'critical' } });
+    const h = await call('GET', '/v1/health/service/api?ns=team-a', ROOT);
+    assert.deepEqual(h.json[0].Checks.map((c: any) => [c.CheckID, c.Namespace]), [['node-up', 'default']]);
+    assert.equal((await call('GET', '/v1/health/service/api?ns=team-a&passing', ROOT)).json.length, 0);
+  });
+
+  test('deregistering a node removes its services and checks in every namespace', async () => {
+    await register({ Node: 'n3', Address: '10.0.0.3', Service: { ID: 's', Service: 's' } });
+    await register({ Node: 'n3', Address: '10.0.0.3', Service: { ID: 's', Service: 's', Namespace: 'team-a' }, Check: { CheckID: 'sc', ServiceID: 's', Namespace: 'team-a' } });
+    await register({ Node: 'n3', Address: '10.0.0.3', Service: { ID: 's', Service: 's' } }, '?ns=team-b');
+    assert.equal((await call('PUT', '/v1/catalog/deregister', ROOT, { Node: 'n3' })).text, 'true');
+    const stored = (await dev.agent.store.range('')).kvs.map((kv) => kv.key).filter((k) => k.includes('/n3'));
+    assert.deepEqual(stored, []);
+    for (const ns of ['', '?ns=team-a', '?ns=team-b']) assert.equal((await call('GET', `/v1/catalog/service/s${ns}`, ROOT)).json.length, 0);
+  });
+
+  test('a health watch in one namespace wakes only for its namespace', async () => {
+    await register({ Node: 'n4', Address: '10.0.0.4', Service: { ID: 'w', Service: 'watched', Namespace: 'team-a' } });
+    const first = await call('GET', '/v1/health/service/watched?ns=team-a', ROOT);
+    const index = Number(first.headers.get('x-consul-index'));
+    const blocked = call('GET', `/v1/health/service/watched?ns=team-a&index=${index}&wait=30s`, ROOT);
+    let answered = false;
+    void blocked.then(() => { answered = true; });
+    await register({ Node: 'n4', Address: '10.0.0.4', Service: { ID: 'w', Service: 'watched', Namespace: 'team-b' } });
+    await register({ Node: 'n4', Address: '10.0.0.4', Service: { ID: 'w', Service: 'watched' } });
+    // Both writes are applied by the time this read answers: the blocked read is still waiting.
+    await call('GET', '/v1/health/service/watched?ns=team-b&consistent', ROOT);
+    assert.equal(answered, false);
+    await register({ Node: 'n4', Address: '10.0.0.4', Service: { ID: 'w', Service: 'watched', Namespace: 'team-a', Port: 9 } });
+    const got = await blocked;
+    assert.equal(got.json[0].Service.Port, 9);
+    assert.ok(Number(got.headers.get('x-consul-index')) > index);
+  });
+
+  test('registration into a missing namespace is refused with Consul\'s text; ns=* where Consul allows it', async () => {
+    const missing = await register({ Node: 'n5', Address: '10.0.0.5', Service: { Service: 'x', Namespace: 'luke' } });
+    assert.equal(missing.status, 500);
+    assert.match(missing.text, /Namespace "luke" does not exist/);
+    assert.equal((await call('GET', '/v1/catalog/service/x?ns=*', ROOT)).status, 400);
+    assert.equal((await call('GET', '/v1/health/service/x?ns=*', ROOT)).status, 400);
+    await register({ Node: 'n5', Address: '10.0.0.5', Service: { ID: 'x', Service: 'x' }, Check: { CheckID: 'xc', ServiceID: 'x', Status: 'warning' } });
+    await register({ Node: 'n5', Address: '10.0.0.5', Service: { ID: 'x', Service: 'x', Namespace: 'team-a' }, Check: { CheckID: 'xc', ServiceID: 'x', Status: 'warning' } }, '?ns=team-a');
+    const all = await call('GET', '/v1/health/state/warning?ns=*', ROOT);
+    assert.deepEqual(all.json.filter((c: any) => c.Node === 'n5').map((c: any) => c.Namespace), ['default', 'team-a']);
+    const nodeAll = await call('GET', '/v1/catalog/node-services/n5?ns=*', ROOT);
+    assert.deepEqual(nodeAll.json.Services.map((s: any) => s.Namespace), ['default', 'team-a']);
+  });
+
+  test('ACL: namespace blocks grant services only inside their namespace', async () => {
+    const tok = await tokenWithRules(call, 'node_prefix "" { policy = "write" } namespace "team-a" { service_prefix "" { policy = "write" } }');
+    const body = { Node: 'n6', Address: '10.0.0.6', Service: { ID: 'z', Service: 'z' } };
+    assert.equal((await call('PUT', '/v1/catalog/register?ns=team-a', tok.SecretID, body)).text, 'true');
+    assert.equal((await call('PUT', '/v1/catalog/register?ns=team-b', tok.SecretID, body)).status, 403);
+    assert.equal((await call('PUT', '/v1/catalog/register', tok.SecretID, body)).status, 403);
+    assert.equal((await call('GET', '/v1/catalog/service/z?ns=team-a', tok.SecretID)).json.length, 1);
+  });
+});
