@@ -2,7 +2,12 @@
 // service-intentions config entries. Writes upsert or remove one source of the destination's entry
 // (deleting the entry with its last source), pinned by store compares; reads derive intentions.
 import { BadRequestError, InternalError, NotFoundError, PermissionDeniedError } from '../errors.ts';
-import { CONFIG_ENTRIES_TABLE, configEntryKey, encodeRecord, type ConfigEntry } from '../state/index.ts';
+import {
+  DEFAULT_ENT, DEFAULT_TENANCY_NAME, NAMESPACES_TABLE, WILDCARD_NAMESPACE, encodeRecord, isDefaultEnt, foldTenancyName,
+  configEntriesOf, configEntryStoreKey, configEntriesTableName, namespacesFor,
+  type ConfigEntry, type EnterpriseMeta,
+} from '../state/index.ts';
+import type { WatchSet } from '../state/notify.ts';
 import { filterList } from '../filter/index.ts';
 import {
   entryIntentions, intentionDecision, matchIntentions, sortIntentions, WILDCARD,
@@ -13,7 +18,8 @@ import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
 import { commitPlanned, pinRecord, type Plan } from './commit.ts';
 import type { EndpointDeps } from './deps.ts';
 import type { AclIdentity } from './acl-resolver.ts';
-import { allowed, authorize, filterAllowed } from './acl-enforce.ts';
+import { allowed, authorize, entContext, filterAllowed } from './acl-enforce.ts';
+import { inTenant } from './kv.ts';
 import { checkConfigEntry } from './config-entries.ts';
 import { normalizeIntentions, validateIntentions } from './config-entry-intentions.ts';
 
@@ -30,10 +36,20 @@ export interface IntentionSettings {
   connectEnabled: boolean;
 }
 
+/** A service named by an intention request: its name and tenant (absent: default). */
+export interface IntentionName {
+  name: string;
+  ent?: EnterpriseMeta;
+}
+
 /** An intention write through the exact (by-name) API: the body fields Consul keeps. */
 export interface IntentionUpsert {
   SourceName: string;
   DestinationName: string;
+  /** The source's tenant (absent: the default namespace and partition). */
+  source?: EnterpriseMeta;
+  /** The destination's tenant, where the entry is written (absent: default). */
+  destination?: EnterpriseMeta;
   SourcePeer?: string;
   Action?: string;
   Permissions?: unknown[] | null;
@@ -65,9 +81,28 @@ function filterIntentions(list: Intention[], filter?: string): Intention[] {
   return filterList([...full.keys()], filter).map((f) => full.get(f)!);
 }
 
-/** CanRead: intentions:read on the source or on the destination. */
+/** CanRead: intentions:read on the source or on the destination (each in its namespace). */
 export function canReadIntention(id: AclIdentity | undefined, ixn: Intention): boolean {
-  return allowed(id, 'intentionRead', ixn.SourceName) || allowed(id, 'intentionRead', ixn.DestinationName);
+  return allowed(id, 'intentionRead', ixn.SourceName, ixnContext(ixn.SourcePartition, ixn.SourceNS))
+    || allowed(id, 'intentionRead', ixn.DestinationName, ixnContext(ixn.DestinationPartition, ixn.DestinationNS));
+}
+
+/** The ACL context of one side of an intention (none in the default tenant, or for a wildcard namespace). */
+function ixnContext(partition: string | undefined, namespace: string) {
+  if (namespace === WILDCARD_NAMESPACE) return undefined;
+  return entContext({ partition: partition || DEFAULT_TENANCY_NAME, namespace });
+}
+
+/** A tenant as a store or table key wants it: undefined for the default tenant. */
+function tenantOf(ent: EnterpriseMeta | undefined): EnterpriseMeta | undefined {
+  return ent === undefined || isDefaultEnt(ent) ? undefined : ent;
+}
+
+/** Whether a stored source is the local service `name` of tenant `ent` (stored Namespace/Partition absent: default). */
+function sameSource(s: SourceIntention, name: string, ent: EnterpriseMeta | undefined): boolean {
+  return !s.Peer && !s.SamenessGroup && s.Name === name
+    && (s.Namespace || DEFAULT_TENANCY_NAME) === foldTenancyName(ent?.namespace || DEFAULT_TENANCY_NAME)
+    && (s.Partition || DEFAULT_TENANCY_NAME) === foldTenancyName(ent?.partition || DEFAULT_TENANCY_NAME);
 }
 
 /** Whether the caller's default for connections without a matching intention is allow. */
@@ -88,11 +123,12 @@ function sameMeta(a: Record<string, string> | null | undefined, b: Record<string
  */
 export function writeIntentions(
   deps: EndpointDeps, destination: string, legacy: boolean,
-  change: (cur: ConfigEntry | undefined) => SourceIntention[] | null,
+  change: (cur: ConfigEntry | undefined) => SourceIntention[] | null, destinationEnt?: EnterpriseMeta,
 ): Promise<void> {
-  const key = configEntryKey(KIND, destination);
-  return commitPlanned<void>(deps, (): Plan<void> => {
-    const cur = deps.replica.configEntries.get(KIND, destination);
+  const ent = tenantOf(destinationEnt);
+  const key = configEntryStoreKey(ent, KIND, destination);
+  return commitPlanned<void>(deps, inTenant(deps.replica.tenants, ent, (): Plan<void> => {
+    const cur = configEntriesOf(deps.replica, ent).get(KIND, destination);
     const sources = change(cur);
     if (sources === null) return { answer: undefined };
     const pin = pinRecord(key, cur);
@@ -100,18 +136,18 @@ export function writeIntentions(
       if (!cur) return { answer: undefined };
       return { txn: { compares: [pin], success: [{ type: 'delete', key }] }, done: () => undefined };
     }
-    const { CreateIndex: _c, ModifyIndex: _m, ...base } = cur ?? { Kind: KIND, Name: destination };
+    const { CreateIndex: _c, ModifyIndex: _m, Namespace: _n, Partition: _p, ...base } = (cur ?? { Kind: KIND, Name: destination }) as ConfigEntry;
     const entry: Record<string, unknown> = { ...base, Kind: KIND, Name: destination, Sources: sources.map((s) => ({ ...s })) };
     let err: string | null;
     if (legacy) {
-      normalizeIntentions(entry, true);
-      err = validateIntentions(entry, true);
+      normalizeIntentions(entry, true, ent);
+      err = validateIntentions(entry, true, ent);
     } else {
-      err = checkConfigEntry(KIND, entry);
+      err = checkConfigEntry(KIND, entry, ent);
     }
     if (err) throw new InternalError(err);
     return { txn: { compares: [pin], success: [{ type: 'put', key, value: encodeRecord(entry) }] }, done: () => undefined };
-  });
+  }));
 }
 
 /** Intention operations. */
@@ -128,20 +164,49 @@ export class IntentionEndpoint {
     if (!this.#s.connectEnabled) throw new InternalError(CONNECT_NOT_ENABLED);
   }
 
-  #entry(name: string): ConfigEntry | undefined {
-    return this.#deps.replica.configEntries.get(KIND, name);
+  #entry(name: string, ent?: EnterpriseMeta): ConfigEntry | undefined {
+    return configEntriesOf(this.#deps.replica, tenantOf(ent)).get(KIND, name);
   }
 
-  #entries(): IntentionsEntry[] {
-    return this.#deps.replica.configEntries.list(KIND) as unknown as IntentionsEntry[];
+  /** The intentions entries of one tenant (the default one when absent). */
+  #entries(ent?: EnterpriseMeta): IntentionsEntry[] {
+    return configEntriesOf(this.#deps.replica, tenantOf(ent)).list(KIND) as unknown as IntentionsEntry[];
+  }
+
+  /**
+   * The tenants a read covers, each with its notifier table, watched on the intentions kind: the
+   * namespace named, or every namespace of the partition for `*` (`all`: every namespace, as a
+   * match by source needs, since a source may be named in any namespace's entries).
+   */
+  #parts(ent: EnterpriseMeta | undefined, ws: WatchSet, all = false): EnterpriseMeta[] {
+    const wildcard = all || ent?.namespace === WILDCARD_NAMESPACE;
+    if (!wildcard) {
+      ws.addPrefix(configEntriesTableName(tenantOf(ent)), `${KIND}/`);
+      return [ent ?? DEFAULT_ENT];
+    }
+    // A namespace created while the read blocks may hold matching entries by the time it is re-run.
+    ws.addTable(NAMESPACES_TABLE);
+    const tenants = namespacesFor(this.#deps.replica, ent?.partition || DEFAULT_TENANCY_NAME);
+    for (const t of tenants) ws.addPrefix(configEntriesTableName(tenantOf(t)), `${KIND}/`);
+    return tenants;
+  }
+
+  /** The highest index of the tenants' tables (at least 1). */
+  #index(tenants: EnterpriseMeta[]): number {
+    let index = 1;
+    for (const t of tenants) index = Math.max(index, configEntriesOf(this.#deps.replica, tenantOf(t)).index);
+    return index;
   }
 
   /** Upserts the intention from `ixn.SourceName` to `ixn.DestinationName` (computeApplyChangesUpsert). */
   async upsert(ixn: IntentionUpsert, authz?: AclIdentity): Promise<void> {
     this.#enabled();
     if (ixn.SourcePeer) throw new InternalError('SourcePeer field is not supported on this endpoint. Use config entries instead');
-    if (!allowed(authz, 'intentionWrite', ixn.DestinationName)) throw denied();
+    if (!allowed(authz, 'intentionWrite', ixn.DestinationName, entContext(ixn.destination))) throw denied();
     const src: SourceIntention = { Name: ixn.SourceName, Type: ixn.SourceType ?? '' };
+    // Stored as a config entry write stores it: normalize drops `default` and inherits the destination's.
+    if (ixn.source && !isDefaultEnt(ixn.source)) Object.assign(src, { Namespace: ixn.source.namespace, Partition: ixn.source.partition });
+    else if (ixn.destination && !isDefaultEnt(ixn.destination)) Object.assign(src, { Namespace: DEFAULT_TENANCY_NAME, Partition: DEFAULT_TENANCY_NAME });
     if (ixn.Action) src.Action = ixn.Action;
     if (ixn.Permissions?.length) src.Permissions = ixn.Permissions;
     if (ixn.Description) src.Description = ixn.Description;
@@ -152,77 +217,115 @@ export class IntentionEndpoint {
         throw new InternalError('Meta must not be specified, or should be unchanged during an update.');
       }
       const sources = [...((cur?.Sources as SourceIntention[] | null) ?? [])];
-      const at = sources.findIndex((s) => !s.Peer && !s.SamenessGroup && s.Name === ixn.SourceName);
+      const at = sources.findIndex((s) => sameSource(s, ixn.SourceName, ixn.source));
       if (at >= 0) sources[at] = src;
       else sources.push(src);
       return sources;
-    });
+    }, ixn.destination);
   }
 
   /** Deletes the intention from `source` to `destination`; idempotent (computeApplyChangesDelete). */
-  async deleteExact(source: string, destination: string, authz?: AclIdentity): Promise<void> {
+  async deleteExact(source: string | IntentionName, destination: string | IntentionName, authz?: AclIdentity): Promise<void> {
     this.#enabled();
-    if (!allowed(authz, 'intentionWrite', destination)) throw denied();
-    await writeIntentions(this.#deps, destination, false, (cur) => {
+    const src = named(source);
+    const dst = named(destination);
+    if (!allowed(authz, 'intentionWrite', dst.name, entContext(dst.ent))) throw denied();
+    await writeIntentions(this.#deps, dst.name, false, (cur) => {
       const sources = (cur?.Sources as SourceIntention[] | null) ?? [];
-      const kept = sources.filter((s) => s.Peer || s.SamenessGroup || s.Name !== source);
+      const kept = sources.filter((s) => !sameSource(s, src.name, src.ent));
       return kept.length === sources.length ? null : kept;
-    });
+    }, dst.ent);
   }
 
   /** The intention from `source` (of `peer`, if given) to `destination` (Intention.Get with Exact); 404 when absent. */
-  getExact(source: string, destination: string, opts: QueryOptions, peer = ''): Promise<QueryResult<Intention>> {
+  getExact(source: string | IntentionName, destination: string | IntentionName, opts: QueryOptions, peer = ''): Promise<QueryResult<Intention>> {
     this.#enabled();
-    const t = this.#deps.replica.configEntries;
+    const src = named(source);
+    const dst = named(destination);
+    const srcNs = foldTenancyName(src.ent?.namespace || DEFAULT_TENANCY_NAME);
+    const srcAp = foldTenancyName(src.ent?.partition || DEFAULT_TENANCY_NAME);
     return blockingQuery(this.#deps, opts, (ws) => {
-      ws.addKey(CONFIG_ENTRIES_TABLE, `${KIND}/${destination}`);
-      const e = this.#entry(destination) as unknown as IntentionsEntry | undefined;
-      const ixn = e && entryIntentions(e).find((i) => (i.SourcePeer ?? '') === peer && !i.SourceSamenessGroup && i.SourceName === source);
+      const tenants = this.#parts(dst.ent, ws);
+      const e = this.#entry(dst.name, dst.ent) as unknown as IntentionsEntry | undefined;
+      const ixn = e && entryIntentions(e).find((i) => (i.SourcePeer ?? '') === peer && !i.SourceSamenessGroup && i.SourceName === src.name
+        && i.SourceNS === srcNs && (peer !== '' || (i.SourcePartition || DEFAULT_TENANCY_NAME) === srcAp));
       if (!ixn) throw new NotFoundError(INTENTION_NOT_FOUND);
       if (!canReadIntention(opts.authz, ixn)) throw denied();
-      return { index: Math.max(t.index, 1), value: ixn };
+      return { index: this.#index(tenants), value: ixn };
     });
   }
 
-  /** Every intention in precedence order, with `?filter`, filtered by intentions:read (Intention.List). */
+  /**
+   * Every intention in precedence order, with `?filter`, filtered by intentions:read (Intention.List):
+   * those whose destination is in the request's namespace, or in any namespace of its partition for `*`.
+   */
   list(opts: QueryOptions, filter?: string): Promise<QueryResult<Intention[]>> {
     this.#enabled();
-    const t = this.#deps.replica.configEntries;
     return blockingQuery(this.#deps, opts, (ws) => {
-      ws.addPrefix(CONFIG_ENTRIES_TABLE, `${KIND}/`);
-      const all = sortIntentions(this.#entries().flatMap(entryIntentions));
+      const tenants = this.#parts(opts.ent, ws);
+      const all = sortIntentions(tenants.flatMap((t) => this.#entries(t)).flatMap(entryIntentions));
       const rows = filterIntentions(all, filter);
       const { items, filtered } = filterAllowed(opts.authz, rows, (i) => canReadIntention(opts.authz, i));
-      return { index: Math.max(t.index, 1), value: items, filtered };
+      return { index: this.#index(tenants), value: items, filtered };
     });
   }
 
-  /** The intentions matching each name by source or destination (Intention.Match); intentions:read on each name. */
-  match(by: MatchType, names: string[], opts: QueryOptions): Promise<QueryResult<Record<string, Intention[]>>> {
+  /**
+   * The intentions matching each name by source or destination (Intention.Match); intentions:read on
+   * each name. A name in another namespace is given with its tenant; by destination reads that
+   * namespace's entries, by source every namespace's (a source may be named by any of them).
+   */
+  match(by: MatchType, names: (string | IntentionName)[], opts: QueryOptions): Promise<QueryResult<Intention[][]>> {
     this.#enabled();
-    for (const name of names) if (name !== '') authorize(opts.authz, 'intentionRead', name);
-    const t = this.#deps.replica.configEntries;
+    const wanted = names.map(named);
+    for (const n of wanted) if (n.name !== '') authorize(opts.authz, 'intentionRead', n.name, entContext(n.ent));
     return blockingQuery(this.#deps, opts, (ws) => {
-      ws.addPrefix(CONFIG_ENTRIES_TABLE, `${KIND}/`);
-      const entries = this.#entries();
-      const out: Record<string, Intention[]> = {};
-      for (const name of names) out[name] = matchIntentions(entries, by, name);
-      return { index: Math.max(t.index, 1), value: out };
+      const out: Intention[][] = [];
+      let index = 1;
+      for (const [i, n] of wanted.entries()) {
+        // A repeated name answers once (the HTTP answer is keyed by name).
+        const prev = wanted.findIndex((w) => w.name === n.name && entKeyOf(w.ent) === entKeyOf(n.ent));
+        if (prev < i) {
+          out[i] = out[prev];
+          continue;
+        }
+        const tenants = this.#parts(n.ent, ws, by === 'source');
+        index = Math.max(index, this.#index(tenants));
+        const entries = tenants.flatMap((t) => this.#entries(t));
+        const ns = foldTenancyName(n.ent?.namespace || DEFAULT_TENANCY_NAME);
+        const matched = matchIntentions(entries, by, n.name, ns);
+        const ap = foldTenancyName(n.ent?.partition || DEFAULT_TENANCY_NAME);
+        out[i] = by === 'source' && ap !== DEFAULT_TENANCY_NAME
+          ? matched.filter((x) => (x.SourcePartition || DEFAULT_TENANCY_NAME) === ap) : matched;
+      }
+      return { index, value: out };
     });
   }
 
   /** Whether a connection from `source` to `destination` is allowed (Intention.Check; L7 intentions deny). */
-  check(source: string, destination: string, sourceType: string, authz?: AclIdentity): { Allowed: boolean } {
+  check(source: string | IntentionName, destination: string | IntentionName, sourceType: string, authz?: AclIdentity): { Allowed: boolean } {
     this.#enabled();
     if (sourceType !== 'consul') throw new InternalError(`unsupported SourceType: ${JSON.stringify(sourceType)}`);
-    if (destination !== '') authorize(authz, 'serviceRead', destination);
+    const dst = named(destination);
+    if (dst.name !== '') authorize(authz, 'serviceRead', dst.name, entContext(dst.ent));
     return { Allowed: this.decide(source, destination, defaultAllow(authz)).allowed };
   }
 
-  /** The decision for a connection from `source` to `target` with the given default. */
-  decide(source: string, target: string, dflt: boolean, allowPermissions = false) {
-    const bySource = matchIntentions(this.#entries(), 'source', source);
-    return intentionDecision(bySource, target, dflt, allowPermissions);
+  /**
+   * The decision for a connection from `source` to `target` with the given default: the
+   * highest-precedence intention naming both (Consul's IntentionDecision over the source's matches;
+   * read here from the target's namespace, where every intention with that destination is stored).
+   */
+  decide(source: string | IntentionName, target: string | IntentionName, dflt: boolean, allowPermissions = false) {
+    const src = named(source);
+    const dst = named(target);
+    const srcNs = foldTenancyName(src.ent?.namespace || DEFAULT_TENANCY_NAME);
+    const srcAp = foldTenancyName(src.ent?.partition || DEFAULT_TENANCY_NAME);
+    const dstNs = foldTenancyName(dst.ent?.namespace || DEFAULT_TENANCY_NAME);
+    const bySource = matchIntentions(this.#entries(dst.ent), 'destination', dst.name, dstNs).filter((i) => !i.SourcePeer && !i.SourceSamenessGroup
+      && (i.SourceName === src.name || i.SourceName === WILDCARD) && (i.SourceNS === srcNs || i.SourceNS === WILDCARD)
+      && (i.SourcePartition || DEFAULT_TENANCY_NAME) === srcAp);
+    return intentionDecision(bySource, dst.name, dflt, allowPermissions, dstNs);
   }
 
   /**
@@ -245,35 +348,41 @@ export class IntentionEndpoint {
   }
 }
 
+/** A name given bare (the default tenant) or with its tenant. */
+function named(n: string | IntentionName): IntentionName {
+  return typeof n === 'string' ? { name: n } : n;
+}
+
+/** A tenant's identity for comparing two names' tenants. */
+function entKeyOf(ent: EnterpriseMeta | undefined): string {
+  return ent && !isDefaultEnt(ent) ? `${foldTenancyName(ent.partition)}/${foldTenancyName(ent.namespace)}` : '';
+}
+
 /**
- * parseIntentionStringComponent for `[[partition/]ns/]name` (peers refused): the name, or Consul's
- * texts; `nsLabel` names the namespace in the CE refusal (`source`, `match entry`, …).
+ * parseIntentionStringComponent for `[[partition/]ns/]name` (peers refused): the name and its
+ * tenant (a bare name is in the request's `dflt` tenant), or Consul's texts.
  */
-export function parseIntentionName(what: string, input: string, nsLabel: string): string {
+export function parseIntentionName(what: string, input: string, dflt?: EnterpriseMeta): IntentionName {
   if (input.startsWith('peer:')) throw new InternalError(`${what} ${JSON.stringify(input)} is invalid: cannot specify a peer here`);
-  return parseIntentionPeerName(what, input, nsLabel).name;
+  const { name, ent } = parseIntentionPeerName(what, input, dflt);
+  return { name, ent };
 }
 
 /** parseIntentionStringComponent with the `peer:<peer>/[ns/]name` form allowed (exact reads' source). */
-export function parseIntentionPeerName(what: string, input: string, nsLabel: string): { peer: string; name: string } {
+export function parseIntentionPeerName(what: string, input: string, dflt?: EnterpriseMeta): { peer: string; name: string; ent?: EnterpriseMeta } {
   const invalid = (why: string) => new InternalError(`${what} ${JSON.stringify(input)} is invalid: ${why}`);
   const parts = input.split('/');
+  const base = dflt ?? DEFAULT_ENT;
   if (parts[0].startsWith('peer:')) {
     if (parts.length === 1) throw invalid('need to specify the service name as well');
     if (parts.length > 3) throw invalid("input can contain at most two '/'");
+    // A peer's service is in the default partition of the peer; only its namespace is named.
     const ns = parts.length === 3 ? parts[1] : '';
-    if (ns !== '' && ns.toLowerCase() !== 'default') {
-      throw new InternalError(`Invalid ${nsLabel} namespace ${JSON.stringify(ns)}: Namespaces is a Consul Enterprise feature`);
-    }
-    return { peer: parts[0].slice('peer:'.length), name: parts[parts.length - 1] };
+    return { peer: parts[0].slice('peer:'.length), name: parts[parts.length - 1], ent: ns ? { partition: DEFAULT_TENANCY_NAME, namespace: ns } : undefined };
   }
   if (parts.length > 3) throw invalid("input can contain at most two '/'");
-  if (parts.length === 3 && parts[0] !== '' && parts[0].toLowerCase() !== 'default') {
-    throw new InternalError(`Invalid ${nsLabel} partition ${JSON.stringify(parts[0])}: Partitions is a Consul Enterprise feature`);
-  }
-  const ns = parts.length > 1 ? parts[parts.length - 2] : '';
-  if (ns !== '' && ns.toLowerCase() !== 'default') {
-    throw new InternalError(`Invalid ${nsLabel} namespace ${JSON.stringify(ns)}: Namespaces is a Consul Enterprise feature`);
-  }
-  return { peer: '', name: parts[parts.length - 1] };
+  const partition = parts.length === 3 && parts[0] !== '' ? parts[0] : base.partition;
+  const namespace = parts.length > 1 && parts[parts.length - 2] !== '' ? parts[parts.length - 2] : base.namespace;
+  const ent = { partition, namespace };
+  return { peer: '', name: parts[parts.length - 1], ent: isDefaultEnt(ent) ? undefined : ent };
 }

@@ -12,16 +12,21 @@ test('intention bodies decode as Go does: keys in any case, wrong types refused 
   assert.throws(() => decodeIntention({ Permissions: {} }), { message: 'Request decode failed: json: cannot unmarshal object into Go struct field Intention.Permissions of type []*structs.IntentionPermission' });
 });
 
-test('intention names: [[partition/]namespace/]name with only default tenancy, no peers', () => {
-  assert.equal(parseIntentionName('source', 'web', 'source'), 'web');
-  assert.equal(parseIntentionName('source', 'default/web', 'source'), 'web');
-  assert.equal(parseIntentionName('source', 'default/default/*', 'source'), '*');
-  assert.throws(() => parseIntentionName('source', 'a/b/c/d', 'source'), { message: `source "a/b/c/d" is invalid: input can contain at most two '/'` });
-  assert.throws(() => parseIntentionName('name', 'peer:p/web', 'match entry'), { message: 'name "peer:p/web" is invalid: cannot specify a peer here' });
-  assert.throws(() => parseIntentionName('source', 'team/web', 'source'), { message: 'Invalid source namespace "team": Namespaces is a Consul Enterprise feature' });
-  assert.deepEqual(parseIntentionPeerName('source', 'peer:p1/web', 'SourceNS'), { peer: 'p1', name: 'web' });
-  assert.deepEqual(parseIntentionPeerName('source', 'peer:p1/default/web', 'SourceNS'), { peer: 'p1', name: 'web' });
-  assert.throws(() => parseIntentionPeerName('source', 'peer:p1', 'SourceNS'), { message: 'source "peer:p1" is invalid: need to specify the service name as well' });
+test('intention names: [[partition/]namespace/]name, bare names in the request\'s tenant, no peers', () => {
+  const team = { partition: 'default', namespace: 'team' };
+  assert.deepEqual(parseIntentionName('source', 'web'), { name: 'web', ent: undefined });
+  assert.deepEqual(parseIntentionName('source', 'default/web'), { name: 'web', ent: undefined });
+  assert.deepEqual(parseIntentionName('source', 'default/default/*'), { name: '*', ent: undefined });
+  assert.deepEqual(parseIntentionName('source', 'team/web'), { name: 'web', ent: team });
+  assert.deepEqual(parseIntentionName('source', 'web', team), { name: 'web', ent: team });
+  assert.deepEqual(parseIntentionName('source', 'default/web', team), { name: 'web', ent: undefined });
+  assert.deepEqual(parseIntentionName('source', 'ap1/team/web'), { name: 'web', ent: { partition: 'ap1', namespace: 'team' } });
+  assert.deepEqual(parseIntentionName('source', '*/*'), { name: '*', ent: { partition: 'default', namespace: '*' } });
+  assert.throws(() => parseIntentionName('source', 'a/b/c/d'), { message: `source "a/b/c/d" is invalid: input can contain at most two '/'` });
+  assert.throws(() => parseIntentionName('name', 'peer:p/web'), { message: 'name "peer:p/web" is invalid: cannot specify a peer here' });
+  assert.deepEqual(parseIntentionPeerName('source', 'peer:p1/web'), { peer: 'p1', name: 'web', ent: undefined });
+  assert.deepEqual(parseIntentionPeerName('source', 'peer:p1/default/web'), { peer: 'p1', name: 'web', ent: { partition: 'default', namespace: 'default' } });
+  assert.throws(() => parseIntentionPeerName('source', 'peer:p1'), { message: 'source "peer:p1" is invalid: need to specify the service name as well' });
 });
 
 test('Intention.String() as the authorize reason shows it', () => {

@@ -7,6 +7,8 @@ import { BadRequestError, InternalError } from '../../errors.ts';
 import type { HttpResult } from '../router.ts';
 import { canonical, parseJSON } from '../body.ts';
 import { authzOf, checkDatacenter, checkTarget, checkTenancy, queryOptions, type HttpRequest, type RequestConfig } from '../request.ts';
+import { requestEnt } from '../tenancy.ts';
+import type { EnterpriseMeta } from '../../state/index.ts';
 
 const INTENTION_FIELDS = [
   'ID', 'Description', 'SourcePeer', 'SourceNS', 'SourceName', 'DestinationNS', 'DestinationName', 'SourcePartition',
@@ -59,11 +61,11 @@ function required(req: HttpRequest, name: string, nonEmpty = false): string {
   return all[0];
 }
 
-/** The source and destination names of an exact request. */
-function exactPair(req: HttpRequest): { source: string; destination: string } {
+/** The source and destination names of an exact request (bare names in the request's tenant `ent`). */
+function exactPair(req: HttpRequest, ent: EnterpriseMeta) {
   const src = required(req, 'source', true);
   const dst = required(req, 'destination', true);
-  return { source: parseIntentionName('source', src, 'SourceNS'), destination: parseIntentionName('destination', dst, 'DestinationNS') };
+  return { source: parseIntentionName('source', src, ent), destination: parseIntentionName('destination', dst, ent) };
 }
 
 /** A legacy body: partitions other than the default refused as Consul's ID-based routes do. */
@@ -104,49 +106,50 @@ export function intentionHandlers(ixns: IntentionEndpoint, legacy: LegacyIntenti
       return { body: true };
     },
     async list(req: HttpRequest): Promise<HttpResult> {
-      const { value, meta } = await ixns.list(queryOptions(req, cfg), req.query.get('filter') ?? undefined);
+      const { value, meta } = await ixns.list(queryOptions(req, cfg, { tenancy: 'namespace' }), req.query.get('filter') ?? undefined);
       return { body: value, meta };
     },
     async match(req: HttpRequest): Promise<HttpResult> {
-      const opts = queryOptions(req, cfg);
+      const opts = queryOptions(req, cfg, { tenancy: 'namespace-no-wildcard' });
       const by = req.query.getAll('by');
       if (by.length !== 1) throw new InternalError("required query parameter 'by' not set");
       if (by[0] !== 'source' && by[0] !== 'destination') throw new InternalError("'by' parameter must be one of 'source' or 'destination'");
       const names = req.query.getAll('name');
       if (names.length === 0) throw new InternalError("required query parameter 'name' not set");
-      const parsed = names.map((n) => parseIntentionName('name', n, 'match entry'));
+      const parsed = names.map((n) => parseIntentionName('name', n, opts.ent));
       const { value, meta } = await ixns.match(by[0], parsed, opts);
       // Keyed by the names as asked (a repeated name answers once).
       const body: Record<string, unknown> = {};
-      names.forEach((n, i) => { body[n] = value[parsed[i]]; });
+      names.forEach((n, i) => { body[n] = value[i]; });
       return { body, meta };
     },
     async check(req: HttpRequest): Promise<HttpResult> {
-      queryOptions(req, cfg);
+      const opts = queryOptions(req, cfg, { tenancy: 'namespace-no-wildcard' });
       const sourceType = req.query.get('source-type') || 'consul';
       const source = required(req, 'source');
       const destination = required(req, 'destination');
-      const src = sourceType === 'consul' ? parseIntentionName('source', source, 'source') : source;
-      const dst = parseIntentionName('destination', destination, 'destination');
+      const src = sourceType === 'consul' ? parseIntentionName('source', source, opts.ent) : source;
+      const dst = parseIntentionName('destination', destination, opts.ent);
       return { body: ixns.check(src, dst, sourceType, authzOf(req, cfg)) };
     },
     async getExact(req: HttpRequest): Promise<HttpResult> {
-      const opts = queryOptions(req, cfg);
+      const opts = queryOptions(req, cfg, { tenancy: 'namespace-no-wildcard' });
       // Only this read takes a peered source (`peer:<peer>/<name>`).
-      const src = parseIntentionPeerName('source', required(req, 'source'), 'SourceNS');
-      const destination = parseIntentionName('destination', required(req, 'destination'), 'DestinationNS');
-      const { value, meta } = await ixns.getExact(src.name, destination, opts, src.peer);
+      const src = parseIntentionPeerName('source', required(req, 'source'), opts.ent);
+      const destination = parseIntentionName('destination', required(req, 'destination'), opts.ent);
+      const { value, meta } = await ixns.getExact({ name: src.name, ent: src.ent }, destination, opts, src.peer);
       return { body: value, meta };
     },
     async putExact(req: HttpRequest): Promise<HttpResult> {
-      checkTarget(req, cfg);
-      const { source, destination } = exactPair(req);
+      checkDatacenter(req, cfg);
+      const authz = authzOf(req, cfg);
+      const { source, destination } = exactPair(req, requestEnt(req, cfg, 'namespace-no-wildcard', authz));
       const body = decodeIntention(parseJSON(await req.body()));
       const ixn: IntentionUpsert = {
         ...(body as Partial<IntentionUpsert>),
-        SourceName: source, DestinationName: destination,
+        SourceName: source.name, DestinationName: destination.name, source: source.ent, destination: destination.ent,
       };
-      await ixns.upsert(ixn, authzOf(req, cfg));
+      await ixns.upsert(ixn, authz);
       return { body: true };
     },
     /** POST /v1/agent/connect/authorize (Consul's AgentConnectAuthorize). */
@@ -167,9 +170,10 @@ export function intentionHandlers(ixns: IntentionEndpoint, legacy: LegacyIntenti
       return { body: ixns.authorizeConnect(String(body.Target ?? ''), String(body.ClientCertURI ?? ''), authzOf(req, cfg)) };
     },
     async deleteExact(req: HttpRequest): Promise<HttpResult> {
-      checkTarget(req, cfg);
-      const { source, destination } = exactPair(req);
-      await ixns.deleteExact(source, destination, authzOf(req, cfg));
+      checkDatacenter(req, cfg);
+      const authz = authzOf(req, cfg);
+      const { source, destination } = exactPair(req, requestEnt(req, cfg, 'namespace-no-wildcard', authz));
+      await ixns.deleteExact(source, destination, authz);
       return { body: true };
     },
   };
