@@ -3,9 +3,10 @@
 // settles with the response headers or with why no response came (connect failure, reset, timeout).
 // The route timeout runs from the end of the request body, as Envoy's does.
 import type http from 'node:http';
-import https from 'node:https';
+import type * as https from 'node:https';
 import type { Readable } from 'node:stream';
 import type tls from 'node:tls';
+import { nodeHttps } from '../../node-http.ts';
 
 /** Headers that describe one connection, never forwarded (RFC 9110 §7.6.1). */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
@@ -90,7 +91,7 @@ export function attempt(spec: AttemptSpec): Promise<Attempt> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     let req: http.ClientRequest;
     try {
-      req = https.request(options);
+      req = nodeHttps.request(options);
     } catch (error) {
       // A path or header value Node refuses (a route's rewrite or header change with a line break).
       return done({ kind: 'failed', connected: false, stale: false, error: error as Error });

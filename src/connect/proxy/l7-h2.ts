@@ -3,10 +3,11 @@
 // request is, and sent as an h2 stream over one multiplexed mTLS session per instance (the far
 // side's public listener splices it to the application); response trailers (gRPC status) pass on.
 import type http from 'node:http';
-import http2 from 'node:http2';
+import type * as http2 from 'node:http2';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import tls, { type PeerCertificate } from 'node:tls';
+import { nodeHttp2 } from '../../node-http.ts';
 import { RequestBody } from './l7-body.ts';
 import { endToEnd, replayableOnStale, resetReplyText } from './l7-forward.ts';
 import { chooseInstance, hold } from './l7-balance.ts';
@@ -58,7 +59,7 @@ export class H2Sessions {
       if (this.#contexts.get(open) === secureContext) return open;
       open.close();
     }
-    const s = http2.connect(`https://${key}`, {
+    const s = nodeHttp2().connect(`https://${key}`, {
       createConnection: () => tls.connect({
         host: to.host, port: to.port, secureContext, checkServerIdentity: this.#check, noDelay: true, ...(this.#servername ? { servername: this.#servername } : {}),
       } as tls.ConnectionOptions),
@@ -124,10 +125,10 @@ function attemptH2(
     }
     void deadline.then((at) => {
       if (settled || !Number.isFinite(at)) return;
-      timer = setTimeout(() => { done({ kind: 'timeout' }); stream.close(http2.constants.NGHTTP2_CANCEL); }, Math.max(0, at - Date.now()));
+      timer = setTimeout(() => { done({ kind: 'timeout' }); stream.close(nodeHttp2().constants.NGHTTP2_CANCEL); }, Math.max(0, at - Date.now()));
     });
-    stream.on('response', (headers, flags) => done({ kind: 'response', stream, headers, ended: (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0 }));
-    const unsent = (error?: Error) => stream.rstCode === http2.constants.NGHTTP2_REFUSED_STREAM || (error as NodeJS.ErrnoException | undefined)?.code === 'ERR_HTTP2_GOAWAY_SESSION';
+    stream.on('response', (headers, flags) => done({ kind: 'response', stream, headers, ended: (flags & nodeHttp2().constants.NGHTTP2_FLAG_END_STREAM) !== 0 }));
+    const unsent = (error?: Error) => stream.rstCode === nodeHttp2().constants.NGHTTP2_REFUSED_STREAM || (error as NodeJS.ErrnoException | undefined)?.code === 'ERR_HTTP2_GOAWAY_SESSION';
     stream.on('error', (error) => done({ kind: 'failed', connected: connected(), unsent: unsent(error), error }));
     stream.on('close', () => done({ kind: 'failed', connected: connected(), unsent: unsent(), error: new Error(`stream reset (code ${stream.rstCode})`) }));
     if (Buffer.isBuffer(body)) stream.end(body.length > 0 ? body : undefined);
@@ -148,7 +149,7 @@ function isH2(res: DownRes): res is http2.Http2ServerResponse {
 
 /** Ends an answer already under way abnormally (the stream reset, or the HTTP/1.1 connection closed). */
 function abort(res: DownRes): void {
-  if (isH2(res)) res.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+  if (isH2(res)) res.stream.close(nodeHttp2().constants.NGHTTP2_INTERNAL_ERROR);
   else res.destroy();
 }
 
@@ -174,7 +175,7 @@ function relay(a: Extract<H2Attempt, { kind: 'response' }>, res: DownRes, decisi
   a.stream.on('trailers', (t) => res.addTrailers(forwardable(t) as http2.OutgoingHttpHeaders));
   a.stream.pipe(res);
   a.stream.on('error', () => abort(res));
-  res.on('close', () => { if (!a.stream.readableEnded) a.stream.close(http2.constants.NGHTTP2_CANCEL); });
+  res.on('close', () => { if (!a.stream.readableEnded) a.stream.close(nodeHttp2().constants.NGHTTP2_CANCEL); });
 }
 
 /** Serves one request of an http2 or grpc chain (h2c or HTTP/1.1): route, pick, send as h2 with retries as the route allows, relay. */
@@ -220,7 +221,7 @@ export async function handleH2(d: L7Deps, req: DownReq, res: DownRes): Promise<v
         body.release();
         return relay(a, res, decision);
       }
-      a.stream.close(http2.constants.NGHTTP2_CANCEL);
+      a.stream.close(nodeHttp2().constants.NGHTTP2_CANCEL);
       release();
       payload = replay;
       await sleep(retryBackoffMs(++retries, d.random));

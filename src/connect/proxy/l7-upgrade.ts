@@ -1,8 +1,9 @@
 // Upgrade requests (WebSocket and the like) on an L7 upstream, which Consul's Envoy listeners
 // allow: the request is routed by the chain like any other, sent over a new mTLS connection to an
 // instance of the chosen target, and from then on the two connections are spliced byte for byte.
-import http from 'node:http';
+import type * as http from 'node:http';
 import type net from 'node:net';
+import { nodeHttp } from '../../node-http.ts';
 import type { ConnectService } from './service.ts';
 import type { ChainWatch } from './l7-chain.ts';
 import { endToEnd } from './l7-forward.ts';
@@ -40,8 +41,8 @@ export function requestHead(req: http.IncomingMessage, path: string, headers: Re
   const lines = [`${req.method} ${path} HTTP/1.1`];
   for (const [k, v] of Object.entries(all)) {
     for (const x of Array.isArray(v) ? v : [v ?? '']) {
-      http.validateHeaderName(k);
-      http.validateHeaderValue(k, x);
+      nodeHttp.validateHeaderName(k);
+      nodeHttp.validateHeaderValue(k, x);
       lines.push(`${k}: ${x}`);
     }
   }

@@ -3,11 +3,12 @@
 // is routed by the chain (route, split, resolver target, failover), changed as the route and
 // split say, and sent over mTLS to an instance of the chosen target, with Envoy's timeout,
 // retry and error-reply behaviour. Connections the listener hands over are served here.
-import http from 'node:http';
-import http2 from 'node:http2';
+import type * as http from 'node:http';
+import type * as http2 from 'node:http2';
 import type net from 'node:net';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { nodeHttp, nodeHttp2 } from '../../node-http.ts';
 import type { Logger } from '../../log.ts';
 import type { ChainWatch } from './l7-chain.ts';
 import { RequestBody } from './l7-body.ts';
@@ -48,7 +49,7 @@ export interface L7Handoff {
 export function l7Upstream(d: L7Deps): L7Handoff {
   // No limit on a whole request (Node's default is 5 minutes): Envoy's listeners Consul configures
   // have none, so long uploads and streaming requests pass.
-  const server = http.createServer({ keepAliveTimeout: 60_000, requestTimeout: 0 }, (req, res) => {
+  const server = nodeHttp.createServer({ keepAliveTimeout: 60_000, requestTimeout: 0 }, (req, res) => {
     // An HTTP/1.1 client of an http2 or grpc chain is answered over h2 to the instance, as Envoy's listeners do.
     (d.chain.isH2 ? handleH2(d, req, res) : handle(d, req, res)).catch((err: Error) => {
       d.log.error({ error: err.message }, 'request failed');
@@ -62,10 +63,10 @@ export function l7Upstream(d: L7Deps): L7Handoff {
       socket.destroy();
     });
   });
-  const h2 = http2.createServer((req, res) => {
+  const h2 = nodeHttp2().createServer((req, res) => {
     handleH2(d, req, res).catch((err: Error) => {
       d.log.error({ error: err.message }, 'request failed');
-      res.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+      res.stream.close(nodeHttp2().constants.NGHTTP2_INTERNAL_ERROR);
     });
   });
   const sessions = new Set<http2.ServerHttp2Session>();
