@@ -130,4 +130,56 @@ describe('config entries in namespaces', () => {
     assert.ok(all.json.every((e: any) => e.Namespace === 'team-a'), JSON.stringify(all.json));
     assert.equal(all.headers.get('x-consul-results-filtered-by-acls'), 'true');
   });
+
+  test('intentions live in the destination\'s namespace and name sources in any namespace', async () => {
+    // Exact write: a bare name is in the request's namespace.
+    const put = await call('PUT', '/v1/connect/intentions/exact?source=team-a/web&destination=db&ns=team-b', ROOT, { Action: 'deny' });
+    assert.deepEqual([put.status, put.text], [200, 'true']);
+    assert.ok((await storeKeys()).includes('t/default/team-b/config/service-intentions/db'));
+    const entry = await call('GET', '/v1/config/service-intentions/db?ns=team-b', ROOT);
+    assert.deepEqual(entry.json.Sources.map((x: any) => [x.Name, x.Namespace, x.Partition, x.Precedence]), [['web', 'team-a', 'default', 9]]);
+    assert.equal((await call('GET', '/v1/config/service-intentions/db', ROOT)).status, 404, 'nothing in the default namespace');
+
+    const list = await call('GET', '/v1/connect/intentions?ns=team-b', ROOT);
+    assert.deepEqual(list.json.map((i: any) => [i.SourceNS, i.SourceName, i.DestinationNS, i.DestinationName, i.Action, i.Precedence]), [
+      ['team-a', 'web', 'team-b', 'db', 'deny', 9],
+    ]);
+    assert.deepEqual((await call('GET', '/v1/connect/intentions', ROOT)).json, [], 'the default namespace lists its own');
+    const all = await call('GET', '/v1/connect/intentions?ns=*', ROOT);
+    assert.equal(all.json.length, 1);
+
+    // Check: the deny applies to team-a's web only; the default namespace's web falls to the default (allow for a management token).
+    assert.deepEqual((await call('GET', '/v1/connect/intentions/check?source=team-a/web&destination=team-b/db', ROOT)).json, { Allowed: false });
+    assert.deepEqual((await call('GET', '/v1/connect/intentions/check?source=web&destination=db&ns=team-b', ROOT)).json, { Allowed: true });
+    assert.deepEqual((await call('GET', '/v1/connect/intentions/check?source=team-a/web&destination=db', ROOT)).json, { Allowed: true });
+
+    // Match by source finds it from the source's namespace, by destination from the destination's.
+    const bySource = await call('GET', '/v1/connect/intentions/match?by=source&name=team-a/web', ROOT);
+    assert.deepEqual(bySource.json['team-a/web'].map((i: any) => i.DestinationNS), ['team-b']);
+    assert.deepEqual((await call('GET', '/v1/connect/intentions/match?by=source&name=web', ROOT)).json, { web: [] });
+    const byDest = await call('GET', '/v1/connect/intentions/match?by=destination&name=db&ns=team-b', ROOT);
+    assert.equal(byDest.json.db.length, 1);
+
+    // A wildcard source namespace: */* has precedence 7 under an exact destination, and sorts after exact sources.
+    assert.equal((await call('PUT', '/v1/connect/intentions/exact?source=*/*&destination=team-b/db', ROOT, { Action: 'allow' })).text, 'true');
+    const ranked = await call('GET', '/v1/connect/intentions?ns=team-b', ROOT);
+    assert.deepEqual(ranked.json.map((i: any) => [i.SourceNS, i.SourceName, i.Precedence]), [['team-a', 'web', 9], ['*', '*', 7]]);
+    assert.deepEqual((await call('GET', '/v1/connect/intentions/check?source=team-c/x&destination=team-b/db', ROOT)).json, { Allowed: true });
+
+    // Exact get and delete in the destination's namespace.
+    const got = await call('GET', '/v1/connect/intentions/exact?source=team-a/web&destination=db&ns=team-b', ROOT);
+    assert.deepEqual([got.status, got.json.SourceNS, got.json.DestinationNS, got.json.DestinationPartition], [200, 'team-a', 'team-b', 'default']);
+    assert.equal((await call('GET', '/v1/connect/intentions/exact?source=web&destination=db&ns=team-b', ROOT)).status, 404);
+    assert.equal((await call('DELETE', '/v1/connect/intentions/exact?source=team-a/web&destination=team-b/db', ROOT)).text, 'true');
+    assert.deepEqual((await call('GET', '/v1/connect/intentions?ns=team-b', ROOT)).json.map((i: any) => i.SourceNS), ['*']);
+  });
+
+  test('intention wildcard rules: */name and partition wildcards refused with Consul\'s texts', async () => {
+    const exactAfterWild = await call('PUT', '/v1/config?ns=team-a', ROOT, { Kind: 'service-intentions', Name: 'db', Sources: [{ Name: 'web', Namespace: '*', Action: 'allow' }] });
+    assert.deepEqual([exactAfterWild.status, exactAfterWild.text], [500, 'Sources[0].Name: exact value cannot follow wildcard namespace']);
+    const apWild = await call('PUT', '/v1/config?ns=team-a', ROOT, { Kind: 'service-intentions', Name: 'db', Sources: [{ Name: 'web', Partition: '*', Action: 'allow' }] });
+    assert.deepEqual([apWild.status, apWild.text], [500, "Sources[0].Partition: cannot use wildcard '*' in partition"]);
+    const viaExact = await call('PUT', '/v1/connect/intentions/exact?source=*/web&destination=db&ns=team-a', ROOT, { Action: 'allow' });
+    assert.deepEqual([viaExact.status, viaExact.text], [500, 'Sources[0].Name: exact value cannot follow wildcard namespace']);
+  });
 });

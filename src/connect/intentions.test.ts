@@ -61,3 +61,24 @@ test('decision: the highest-precedence intention matching the target decides; L7
   assert.deepEqual([l7.allowed, l7.hasPermissions], [false, true]);
   assert.equal(intentionDecision(bySource('api'), 'cache', false, true).allowed, true);
 });
+
+test('precedence with namespaces follows Consul\'s table (9 … 1)', () => {
+  // [source ns, source name, destination ns, destination name, precedence]
+  const table: [string, string, string, string, number][] = [
+    ['team', 'web', 'team', 'db', 9],
+    ['team', '*', 'team', 'db', 8],
+    ['*', '*', 'team', 'db', 7],
+    ['team', 'web', 'team', '*', 6],
+    ['team', '*', 'team', '*', 5],
+    ['*', '*', 'team', '*', 4],
+    ['team', 'web', '*', '*', 3],
+    ['team', '*', '*', '*', 2],
+    ['*', '*', '*', '*', 1],
+  ];
+  for (const [sns, sname, dns, dname, want] of table) {
+    assert.equal(intentionPrecedence(dname, sname, dns, sns), want, `${sns}/${sname} => ${dns}/${dname}`);
+  }
+  // Without namespaces (CE): as before.
+  assert.equal(intentionPrecedence('db', 'web'), 9);
+  assert.equal(intentionPrecedence('*', '*'), 5);
+});

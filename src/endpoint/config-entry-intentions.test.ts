@@ -57,3 +57,37 @@ test('legacy writes keep their IDs and need times; entry meta is refused', () =>
   assert.equal(checked({ Name: 'db', Meta: { a: 'b' }, Sources: [{ ...src }] }, true), 'Meta must be omitted for legacy intention writes');
   assert.equal(checked({ Name: 'db', Sources: [{ ...src, LegacyCreateTime: undefined }] }, true), 'Sources[0].LegacyCreateTime must be set');
 });
+
+test('namespaces: sources inherit the destination\'s tenant, stored only when not default; wildcard texts', () => {
+  const team = { partition: 'default', namespace: 'team' };
+  const e: Obj = { Name: 'db', Sources: [
+    { Name: 'web', Action: 'allow' },
+    { Name: 'api', Namespace: 'default', Action: 'allow' },
+    { Name: '*', Namespace: '*', Action: 'deny' },
+    { Name: 'x', Peer: 'p1', Action: 'allow' },
+  ] };
+  normalizeIntentions(e, false, team);
+  assert.equal(validateIntentions(e, false, team), null);
+  assert.deepEqual((e.Sources as Obj[]).map((s) => [s.Name, s.Namespace, s.Partition, s.Precedence]), [
+    ['web', 'team', undefined, 9], ['api', undefined, undefined, 9], ['x', undefined, undefined, 9], ['*', '*', undefined, 7],
+  ]);
+  // A default-tenant entry keeps exactly the form it had before namespaces.
+  const plain: Obj = { Name: 'db', Sources: [{ Name: 'web', Namespace: 'default', Partition: 'default', Action: 'allow' }] };
+  normalizeIntentions(plain);
+  assert.deepEqual(plain.Sources, [{ Name: 'web', Action: 'allow', Type: 'consul', Precedence: 9 }]);
+
+  const one = (src: Obj, ent?: { partition: string; namespace: string }) => {
+    const x: Obj = { Name: 'db', Sources: [src] };
+    normalizeIntentions(x, false, ent);
+    return validateIntentions(x, false, ent);
+  };
+  assert.equal(one({ Name: 'web', Namespace: '*', Action: 'allow' }), 'Sources[0].Name: exact value cannot follow wildcard namespace');
+  assert.equal(one({ Name: 'web', Namespace: 'te*m', Action: 'allow' }), "Sources[0].Namespace: wildcard character '*' cannot be used with partial values");
+  assert.equal(one({ Name: 'web', Partition: '*', Action: 'allow' }), "Sources[0].Partition: cannot use wildcard '*' in partition");
+  assert.equal(one({ Name: 'web', Peer: 'p', Partition: 'ap1', Action: 'allow' }), 'Sources[0].Peer: cannot set Peer and Partition at the same time.');
+  assert.equal(one({ Name: 'web', Action: 'allow' }, { partition: 'default', namespace: '*' }), 'Name: exact value cannot follow wildcard namespace');
+  // The same name in two namespaces is two sources.
+  const two: Obj = { Name: 'db', Sources: [{ Name: 'web', Action: 'allow' }, { Name: 'web', Namespace: 'team', Action: 'deny' }] };
+  normalizeIntentions(two);
+  assert.equal(validateIntentions(two), null);
+});
