@@ -121,6 +121,8 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
     : null;
   const reqCfg: RequestConfig = {
     datacenter: config.datacenter, defaultToken: config.acl.tokens.default,
+    // The agent's admin partition fills a request's unnamed one (Consul's defaultMetaPartitionToAgent).
+    ...(config.partition ? { partition: config.partition } : {}),
     ...(acl ? { acl: { defaultToken: () => local.tokens.get('default'), resolve: (secret: string) => acl.resolve(secret) } } : {}),
   };
   const forward = forwarder.handler(servers, {

@@ -218,6 +218,8 @@ export function buildServer(
   };
   const reqCfg = {
     datacenter: config.datacenter, defaultToken: config.acl.tokens.default,
+    // Servers are in the default partition (config validation refuses another): `partition` may only say so.
+    ...(config.partition ? { partition: config.partition } : {}),
     discoveryMaxStaleMs: config.discoveryMaxStale ?? 0, useCache: config.http.useCache,
     acl: { defaultToken: () => local.tokens.get('default'), resolve: (secret: string) => endpoints.acl.resolver.resolve(secret) },
   };

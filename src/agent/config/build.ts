@@ -109,6 +109,7 @@ function readGeneral(r: TreeReader, ctx: BuildContext) {
     // Unset, the primary datacenter is this agent's own (Consul's builder), as /v1/agent/self reports it.
     datacenter, primaryDatacenter: r.str('primary_datacenter').toLowerCase() || datacenter,
     nodeName: r.str('node_name') || ctx.hostname, nodeIdConfigured: r.str('node_id'), nodeMeta: r.stringMap('node_meta'),
+    partition: r.str('partition'),
     dataDir: ctx.dev || dataDir === '' ? null : dataDir, store: readStore(r.str('store'), ctx.dev),
     domain: r.str('domain', 'consul.'), altDomain: r.str('alt_domain'), logLevel: readLogLevel(r),
     logJson: r.bool('log_json'), logFile: r.str('log_file'), pidFile: r.str('pid_file'),

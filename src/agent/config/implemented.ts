@@ -10,7 +10,7 @@ import { isObject, type ConfigTree } from './merge.ts';
 export const consumers: Readonly<Record<string, string>> = {
   datacenter: 'leader/self-register.ts#datacenter', primary_datacenter: 'agent/ui-routes.ts#primaryDatacenter',
   node_name: 'leader/self-register.ts#nodeName', node_id: 'leader/self-register.ts#nodeId',
-  node_meta: 'leader/self-register.ts#nodeMeta', data_dir: 'agent/agent.ts#dataDir', server: 'cli/agent.ts#server',
+  node_meta: 'leader/self-register.ts#nodeMeta', partition: 'agent/client.ts#partition', data_dir: 'agent/agent.ts#dataDir', server: 'cli/agent.ts#server',
   bootstrap: 'agent/managed-etcd.ts#bootstrap', bootstrap_expect: 'agent/managed-etcd.ts#bootstrapExpect',
   bind_addr: 'agent/client.ts#bindAddr', advertise_addr: 'leader/self-register.ts#advertiseAddr',
   advertise_addr_wan: 'leader/self-register.ts#advertiseAddrWan',
@@ -140,7 +140,7 @@ export const notImplemented: Readonly<Record<string, string>> = {
 
 /** Consul Enterprise keys Proconsul does not implement: warned in Consul CE's words. */
 export const enterpriseOnly: ReadonlySet<string> = new Set([
-  'segment', 'segments', 'partition', 'license_path', 'reporting.license.enabled',
+  'segment', 'segments', 'license_path', 'reporting.license.enabled',
   'acl.msp_disable_bootstrap', 'acl.tokens.managed_service_provider',
 ]);
 

@@ -31,6 +31,16 @@ test('primary_datacenter unset is the agent\'s own datacenter (Consul\'s builder
   assert.equal((await load(['-dev', '-datacenter', 'east', '-hcl', 'primary_datacenter = "West"'])).config.primaryDatacenter, 'west');
 });
 
+test('partition: a client agent\'s admin partition, read without a warning; servers stay in default; names are DNS labels', async () => {
+  const client = await load(['-dev', '-hcl', 'server = false\npartition = "team-1"']);
+  assert.equal(client.config.partition, 'team-1');
+  assert.ok(!client.warnings.some((w) => w.includes('partition')), client.warnings.join('\n'));
+  assert.equal((await load(['-dev'])).config.partition, '');
+  assert.equal((await load(['-dev', '-hcl', 'partition = "default"'])).config.partition, 'default');
+  await assert.rejects(load(['-dev', '-hcl', 'partition = "team-1"']), { message: /servers must be in the "default" admin partition/ });
+  await assert.rejects(load(['-dev', '-hcl', 'server = false\npartition = "bad_name"']), { message: /must be a valid DNS hostname label/ });
+});
+
 test('without -dev: data_dir is required, grpc is off, advertise is the private IP', async () => {
   await assert.rejects(load([]), (e: Error) => e instanceof ConfigError && e.message === 'data_dir cannot be empty');
   const dir = await fixtureDir();

@@ -20,6 +20,8 @@ export interface RuntimeConfig {
   nodeName: string;
   nodeId: string;
   nodeMeta: Record<string, string>;
+  /** The admin partition the agent belongs to (`partition`); '' or absent when not set (the default partition). */
+  partition?: string;
   /** null in -dev (memory store). */
   dataDir: string | null;
   /** Store backend: memory (dev), embedded (data_dir), etcd (external cluster) or managed (a supervised local etcd member). */

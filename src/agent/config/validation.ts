@@ -8,6 +8,7 @@ import type { TreeReader } from './values.ts';
 import { validateAutoEncrypt } from './auto-encrypt.ts';
 import { auditSettings } from '../audit-config.ts';
 import { joinHostPort } from '../../host-port.ts';
+import { DEFAULT_TENANCY_NAME, foldTenancyName, validTenancyName } from '../../state/tenancy.ts';
 
 const BASIC_NAME = /^[a-z0-9_-]+$/;
 const DNS_INVALID = /[^A-Za-z0-9\\-]+/;
@@ -41,6 +42,12 @@ function validateRequired(c: BuiltConfig, r: TreeReader): void {
 
 function validateNodeName(c: BuiltConfig, r: TreeReader): void {
   if (c.nodeName === '') throw new ConfigError('node_name cannot be empty');
+  // Admin partition names are DNS labels; servers are in the default partition (Consul Enterprise).
+  const ap = c.partition ?? '';
+  if (ap !== '' && !validTenancyName(ap)) throw new ConfigError(`partition ${JSON.stringify(ap)} must be a valid DNS hostname label`);
+  if (c.server && ap !== '' && foldTenancyName(ap) !== DEFAULT_TENANCY_NAME) {
+    throw new ConfigError(`partition ${JSON.stringify(ap)}: servers must be in the "default" admin partition`);
+  }
   if (DNS_INVALID.test(c.nodeName)) {
     r.warnings.push(`Node name ${JSON.stringify(c.nodeName)} will not be discoverable via DNS due to invalid characters. Valid characters include all alpha-numerics and dashes.`);
   } else if (c.nodeName.length > 63) {

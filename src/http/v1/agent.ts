@@ -98,6 +98,8 @@ export function agentSelfHandlers(deps: AgentSelfDeps) {
         body: {
           Config: {
             Datacenter: c.datacenter, PrimaryDatacenter: c.primaryDatacenter, NodeName: c.nodeName, NodeID: c.nodeId,
+            // Consul Enterprise shows the partition only when the agent's config sets one.
+            ...(c.partition ? { Partition: c.partition } : {}),
             Revision: gitRevision(), Server: c.server, Version: CONSUL_API_VERSION, BuildDate: buildDate(),
             AdvertiseAddr: c.advertiseAddr, SessionTTLMin: formatGoDuration(c.sessionTtlMin),
           },
