@@ -42,6 +42,10 @@ export interface CallOptions {
   datacenter?: string;
   /** Overrides the client's token. */
   token?: string;
+  /** Overrides the client's namespace (`?ns=`), as Go's QueryOptions/WriteOptions.Namespace. */
+  namespace?: string;
+  /** Overrides the client's admin partition (`?partition=`), as Go's QueryOptions/WriteOptions.Partition. */
+  partition?: string;
   signal?: AbortSignal;
 }
 
@@ -224,9 +228,12 @@ export class ConsulClient {
     const q: Record<string, string[]> = {};
     const dc = o.datacenter ?? this.config.datacenter;
     if (dc) q.dc = [dc];
-    // Go's newRequest: the client's namespace and partition go on every request.
-    if (this.config.namespace) q.ns = [this.config.namespace];
-    if (this.config.partition) q.partition = [this.config.partition];
+    // Go's newRequest puts the client's namespace and partition on every request; a call's own
+    // (setQueryOptions/setWriteOptions) replaces them when not empty.
+    const ns = o.namespace || this.config.namespace;
+    if (ns) q.ns = [ns];
+    const partition = o.partition || this.config.partition;
+    if (partition) q.partition = [partition];
     if (o.stale) q.stale = [''];
     if (o.consistent) q.consistent = [''];
     if (o.index) q.index = [String(o.index)];

@@ -1,13 +1,14 @@
 // `proconsul acl bootstrap`: creates the initial management token and prints it.
 import { formatToken } from './acl-format.ts';
-import { ACL_HTTP_FLAGS, outputFlags, runAcl } from './acl-flags.ts';
+import { outputFlags, runAcl } from './acl-flags.ts';
+import { HTTP_FLAGS } from './http-flags.ts';
 import type { CliIO, Command } from './io.ts';
 
 /** The `acl bootstrap` command. */
 export const aclBootstrapCommand: Command = {
   name: 'acl bootstrap',
   synopsis: 'Bootstrap Consul\'s ACL system',
-  flags: [...outputFlags('token').filter((f) => f.name === 'format'), ...ACL_HTTP_FLAGS],
+  flags: [...outputFlags('token').filter((f) => f.name === 'format'), ...HTTP_FLAGS],
   help: `
 Usage: proconsul acl bootstrap [options]
 

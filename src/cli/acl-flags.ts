@@ -9,7 +9,7 @@ import { ACL_FORMATS } from './acl-format.ts';
 import { failUi } from './catalog-flags.ts';
 import { step, withClient, type FailureText } from './client-command.ts';
 import type { FlagDef, ParsedFlags } from './flags.ts';
-import { HTTP_FLAGS } from './http-flags.ts';
+import { HTTP_FLAGS, MULTI_TENANCY_FLAGS } from './http-flags.ts';
 import { parseCommandFlags, type CliIO } from './io.ts';
 
 /** `-meta` and `-format`, as every acl read/write command takes them. */
@@ -20,8 +20,11 @@ export function outputFlags(what: string): FlagDef[] {
   ];
 }
 
-/** The HTTP flags the acl commands merge in. */
-export const ACL_HTTP_FLAGS = HTTP_FLAGS;
+/**
+ * The HTTP flags the acl token, policy, role, auth-method and binding-rule commands (and login)
+ * merge in: with -namespace and -partition, Consul's MultiTenancyFlags.
+ */
+export const ACL_HTTP_FLAGS = [...HTTP_FLAGS, ...MULTI_TENANCY_FLAGS];
 
 /** The parsed flags and the client of one acl command run. */
 export interface AclRun {

@@ -1,6 +1,7 @@
 // `proconsul acl set-agent-token TYPE TOKEN`: sets one of the agent's runtime ACL tokens
 // through /v1/agent/token/:type; TOKEN may be @file or - (stdin).
-import { ACL_HTTP_FLAGS, runAcl } from './acl-flags.ts';
+import { runAcl } from './acl-flags.ts';
+import { HTTP_FLAGS } from './http-flags.ts';
 import { loadDataSource } from './catalog-flags.ts';
 import type { CliIO, Command } from './io.ts';
 
@@ -21,7 +22,7 @@ function argsError(args: string[]): string | undefined {
 export const aclSetAgentTokenCommand: Command = {
   name: 'acl set-agent-token',
   synopsis: 'Assign tokens for the Consul Agent\'s usage',
-  flags: [...ACL_HTTP_FLAGS],
+  flags: [...HTTP_FLAGS],
   help: `
 Usage: proconsul acl set-agent-token [options] TYPE TOKEN
 

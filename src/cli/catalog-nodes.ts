@@ -3,7 +3,7 @@
 // the full ID, TaggedAddresses and Meta.
 
 import type { ConsulClient, ListOptions, Node } from '../api/index.ts';
-import { HTTP_FLAGS } from './http-flags.ts';
+import { HTTP_FLAGS, PARTITION_FLAGS } from './http-flags.ts';
 import { parseCommandFlags, type CliIO, type Command } from './io.ts';
 import { columnize, mapToKV } from './catalog-columns.ts';
 import { failUi, loadDataSource, mapFlag } from './catalog-flags.ts';
@@ -31,7 +31,7 @@ export const catalogNodesCommand: Command = {
     { name: 'near', kind: 'string', usage: 'Node name to sort the node list in ascending order based on estimated round-trip time from that node. Passing "_agent" will use this agent\'s node for sorting.' },
     { name: 'node-meta', kind: 'list', usage: 'Metadata to filter nodes with the given `key=value` pairs. This flag may be specified multiple times to filter on multiple sources of metadata.' },
     { name: 'service', kind: 'string', usage: 'Service `id or name` to filter nodes. Only nodes which are providing the given service will be returned.' },
-    ...HTTP_FLAGS,
+    ...HTTP_FLAGS, ...PARTITION_FLAGS,
   ],
   help: `
 Usage: proconsul catalog nodes [options]

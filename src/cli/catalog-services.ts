@@ -2,7 +2,7 @@
 // -tags as Go's tabwriter lays them out.
 
 import type { ConsulClient } from '../api/index.ts';
-import { HTTP_FLAGS } from './http-flags.ts';
+import { HTTP_FLAGS, MULTI_TENANCY_FLAGS } from './http-flags.ts';
 import { parseCommandFlags, type CliIO, type Command } from './io.ts';
 import { tabwriter } from './catalog-columns.ts';
 import { failUi, mapFlag } from './catalog-flags.ts';
@@ -23,7 +23,7 @@ export const catalogServicesCommand: Command = {
     { name: 'node', kind: 'string', usage: 'Node `id or name` for which to list services.' },
     { name: 'node-meta', kind: 'list', usage: 'Metadata to filter nodes with the given `key=value` pairs. If specified, only services running on nodes matching the given metadata will be returned. This flag may be specified multiple times to filter on multiple sources of metadata.' },
     { name: 'tags', kind: 'bool', usage: "Display each service's tags as a comma-separated list beside each service entry." },
-    ...HTTP_FLAGS,
+    ...HTTP_FLAGS, ...MULTI_TENANCY_FLAGS,
   ],
   help: `
 Usage: proconsul catalog services [options]

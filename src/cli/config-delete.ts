@@ -6,7 +6,7 @@ import { goFileError } from '../api/errors.ts';
 import { ConfigEntriesApi } from '../api/config-entries.ts';
 import { withClient } from './client-command.ts';
 import type { ParsedFlags } from './flags.ts';
-import { HTTP_FLAGS } from './http-flags.ts';
+import { HTTP_FLAGS, MULTI_TENANCY_FLAGS } from './http-flags.ts';
 import { parseCommandFlags, ui, type CliIO, type Command } from './io.ts';
 import { parseEntryText } from './config-write.ts';
 
@@ -55,7 +55,7 @@ export const configDeleteCommand: Command = {
     { name: 'name', kind: 'string', usage: 'The name of configuration to delete.' },
     { name: 'cas', kind: 'bool', usage: 'Perform a Check-And-Set operation. Specifying this value also requires the -modify-index flag to be set. The default value is false.' },
     { name: 'modify-index', kind: 'uint', default: 0, usage: 'Unsigned integer representing the ModifyIndex of the config entry. This is used in combination with the -cas flag.' },
-    ...HTTP_FLAGS,
+    ...HTTP_FLAGS, ...MULTI_TENANCY_FLAGS,
   ],
   help: `
 Usage: proconsul config delete [options] ([-kind <config kind> -name <config name>] | [-f FILENAME])

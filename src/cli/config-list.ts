@@ -3,7 +3,7 @@
 
 import { ConfigEntriesApi } from '../api/config-entries.ts';
 import { withClient } from './client-command.ts';
-import { HTTP_FLAGS } from './http-flags.ts';
+import { HTTP_FLAGS, MULTI_TENANCY_FLAGS } from './http-flags.ts';
 import { parseCommandFlags, ui, type CliIO, type Command } from './io.ts';
 
 /** The `config list` command. */
@@ -13,7 +13,7 @@ export const configListCommand: Command = {
   flags: [
     { name: 'kind', kind: 'string', usage: 'The kind of configurations to list.' },
     { name: 'filter', kind: 'string', usage: 'Filter to use with the request.' },
-    ...HTTP_FLAGS,
+    ...HTTP_FLAGS, ...MULTI_TENANCY_FLAGS,
   ],
   help: `
 Usage: proconsul config list [options] -kind <config kind>

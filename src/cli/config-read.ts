@@ -3,7 +3,7 @@
 
 import { ConfigEntriesApi } from '../api/config-entries.ts';
 import { withClient } from './client-command.ts';
-import { HTTP_FLAGS } from './http-flags.ts';
+import { HTTP_FLAGS, MULTI_TENANCY_FLAGS } from './http-flags.ts';
 import { parseCommandFlags, ui, type CliIO, type Command } from './io.ts';
 
 /** The `config read` command. */
@@ -13,7 +13,7 @@ export const configReadCommand: Command = {
   flags: [
     { name: 'kind', kind: 'string', usage: 'The kind of configuration to read.' },
     { name: 'name', kind: 'string', usage: 'The name of configuration to read.' },
-    ...HTTP_FLAGS,
+    ...HTTP_FLAGS, ...MULTI_TENANCY_FLAGS,
   ],
   help: `
 Usage: proconsul config read [options] -kind <config kind> -name <config name>

@@ -5,7 +5,7 @@ import { ConfigEntriesApi, type ConfigEntryBody } from '../api/config-entries.ts
 import { parseText } from '../agent/config/index.ts';
 import { withClient } from './client-command.ts';
 import { loadDataSource } from './data-source.ts';
-import { HTTP_FLAGS } from './http-flags.ts';
+import { HTTP_FLAGS, MULTI_TENANCY_FLAGS } from './http-flags.ts';
 import { parseCommandFlags, ui, type CliIO, type Command } from './io.ts';
 
 /** Parses an entry file (JSON when it looks like JSON, else HCL) and finds its kind and name. */
@@ -26,7 +26,7 @@ export const configWriteCommand: Command = {
   flags: [
     { name: 'cas', kind: 'bool', usage: 'Perform a Check-And-Set operation. Specifying this value also requires the -modify-index flag to be set. The default value is false.' },
     { name: 'modify-index', kind: 'uint', default: 0, usage: 'Unsigned integer representing the ModifyIndex of the config entry. This is used in combination with the -cas flag.' },
-    ...HTTP_FLAGS,
+    ...HTTP_FLAGS, ...MULTI_TENANCY_FLAGS,
   ],
   help: `
 Usage: proconsul config write [options] <configuration>

@@ -31,5 +31,8 @@ export const MULTI_TENANCY_FLAGS: FlagDef[] = [
   { name: 'partition', kind: 'string', usage: "Specifies the admin partition to query. If not provided, the admin partition will be inferred from the request's ACL token, or will default to the `default` admin partition. Admin Partitions are a Consul Enterprise feature." },
 ];
 
+/** The admin partition flag alone (Consul's PartitionFlag), for partition-level commands. */
+export const PARTITION_FLAGS: FlagDef[] = MULTI_TENANCY_FLAGS.filter((f) => f.name === 'partition');
+
 /** Names of the HTTP flags, which help lists under "HTTP API Options". */
 export const HTTP_FLAG_NAMES: ReadonlySet<string> = new Set(HTTP_FLAGS.map((f) => f.name));

@@ -5,7 +5,7 @@ import { ConfigError, ConsulClient, readTokenFile } from '../api/index.ts';
 import { ui, type CliIO } from './io.ts';
 import type { ParsedFlags } from './flags.ts';
 
-export { HTTP_CLIENT_FLAGS, HTTP_SERVER_FLAGS, HTTP_FLAGS, HTTP_FLAG_NAMES, MULTI_TENANCY_FLAGS } from './http-flag-defs.ts';
+export { HTTP_CLIENT_FLAGS, HTTP_SERVER_FLAGS, HTTP_FLAGS, HTTP_FLAG_NAMES, MULTI_TENANCY_FLAGS, PARTITION_FLAGS } from './http-flag-defs.ts';
 
 /** Builds the client from parsed flags and the environment; throws ConfigError as Go's APIClient() errors. */
 export function clientFromFlags(flags: ParsedFlags, env: NodeJS.ProcessEnv): ConsulClient {

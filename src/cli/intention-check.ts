@@ -3,14 +3,14 @@
 
 import { IntentionsApi } from '../api/intentions.ts';
 import { openClient } from './http-flags.ts';
-import { HTTP_FLAGS } from './http-flags.ts';
+import { HTTP_FLAGS, MULTI_TENANCY_FLAGS } from './http-flags.ts';
 import { parseCommandFlags, ui, type CliIO, type Command } from './io.ts';
 
 /** The `intention check` command. */
 export const intentionCheckCommand: Command = {
   name: 'intention check',
   synopsis: 'Check whether a connection between two services is allowed.',
-  flags: [...HTTP_FLAGS],
+  flags: [...HTTP_FLAGS, ...MULTI_TENANCY_FLAGS],
   help: `
 Usage: proconsul intention check [options] SRC DST
 

@@ -6,7 +6,7 @@ import { goFileError } from '../api/errors.ts';
 import { IntentionsApi, intentionString, type Intention } from '../api/intentions.ts';
 import { withClient, StepFailure } from './client-command.ts';
 import { mapFlag } from './catalog-flags.ts';
-import { HTTP_FLAGS } from './http-flags.ts';
+import { HTTP_FLAGS, MULTI_TENANCY_FLAGS } from './http-flags.ts';
 import { parseCommandFlags, ui, type CliIO, type Command } from './io.ts';
 
 /** ParseIntentionTarget: the name of `[[partition/]namespace/]name`, its namespace and partition. */
@@ -72,7 +72,7 @@ export const intentionCreateCommand: Command = {
     { name: 'file', kind: 'bool', usage: 'Read intention data from one or more files.' },
     { name: 'replace', kind: 'bool', usage: 'Replace matching intentions.' },
     { name: 'meta', kind: 'list', usage: 'Metadata to set on the intention, formatted as key=value. This flag may be specified multiple times to set multiple meta fields.' },
-    ...HTTP_FLAGS,
+    ...HTTP_FLAGS, ...MULTI_TENANCY_FLAGS,
   ],
   help: `
 Usage: proconsul intention create [options] SRC DST

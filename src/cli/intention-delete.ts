@@ -3,14 +3,14 @@
 
 import { IntentionsApi } from '../api/intentions.ts';
 import { withClient } from './client-command.ts';
-import { HTTP_FLAGS } from './http-flags.ts';
+import { HTTP_FLAGS, MULTI_TENANCY_FLAGS } from './http-flags.ts';
 import { parseCommandFlags, ui, type CliIO, type Command } from './io.ts';
 
 /** The `intention delete` command. */
 export const intentionDeleteCommand: Command = {
   name: 'intention delete',
   synopsis: 'Delete an intention.',
-  flags: [...HTTP_FLAGS],
+  flags: [...HTTP_FLAGS, ...MULTI_TENANCY_FLAGS],
   help: `
 Usage: proconsul intention delete [options] SRC DST
 Usage: proconsul intention delete [options] ID

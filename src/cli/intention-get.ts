@@ -5,7 +5,7 @@ import { IntentionsApi, type Intention } from '../api/intentions.ts';
 import type { ConsulClient } from '../api/index.ts';
 import { StepFailure, withClient } from './client-command.ts';
 import { columnize } from './catalog-columns.ts';
-import { HTTP_FLAGS } from './http-flags.ts';
+import { HTTP_FLAGS, MULTI_TENANCY_FLAGS } from './http-flags.ts';
 import { parseCommandFlags, ui, type CliIO, type Command } from './io.ts';
 
 const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
@@ -52,7 +52,7 @@ export function intentionTable(ixn: Intention): string {
 export const intentionGetCommand: Command = {
   name: 'intention get',
   synopsis: 'Show information about an intention.',
-  flags: [...HTTP_FLAGS],
+  flags: [...HTTP_FLAGS, ...MULTI_TENANCY_FLAGS],
   help: `
 Usage: proconsul intention get [options] SRC DST
 Usage: proconsul intention get [options] ID

@@ -4,14 +4,14 @@
 import { IntentionsApi } from '../api/intentions.ts';
 import { withClient } from './client-command.ts';
 import { columnize } from './catalog-columns.ts';
-import { HTTP_FLAGS } from './http-flags.ts';
+import { HTTP_FLAGS, MULTI_TENANCY_FLAGS } from './http-flags.ts';
 import { parseCommandFlags, ui, type CliIO, type Command } from './io.ts';
 
 /** The `intention list` command. */
 export const intentionListCommand: Command = {
   name: 'intention list',
   synopsis: 'List intentions.',
-  flags: [...HTTP_FLAGS],
+  flags: [...HTTP_FLAGS, ...MULTI_TENANCY_FLAGS],
   help: `
 Usage: proconsul intention list
 

@@ -3,7 +3,7 @@
 
 import { IntentionsApi, intentionString } from '../api/intentions.ts';
 import { withClient } from './client-command.ts';
-import { HTTP_FLAGS } from './http-flags.ts';
+import { HTTP_FLAGS, MULTI_TENANCY_FLAGS } from './http-flags.ts';
 import { parseCommandFlags, ui, type CliIO, type Command } from './io.ts';
 
 /** The `intention match` command. */
@@ -13,7 +13,7 @@ export const intentionMatchCommand: Command = {
   flags: [
     { name: 'source', kind: 'bool', usage: 'Match intentions with the given source.' },
     { name: 'destination', kind: 'bool', usage: 'Match intentions with the given destination.' },
-    ...HTTP_FLAGS,
+    ...HTTP_FLAGS, ...MULTI_TENANCY_FLAGS,
   ],
   help: `
 Usage: proconsul intention match [options] SRC|DST

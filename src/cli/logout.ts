@@ -1,13 +1,14 @@
 // `proconsul logout`: destroys the token given with -token / CONSUL_HTTP_TOKEN when an auth
 // method created it (the companion of `proconsul login`).
-import { ACL_HTTP_FLAGS, runAcl } from './acl-flags.ts';
+import { runAcl } from './acl-flags.ts';
+import { HTTP_FLAGS } from './http-flags.ts';
 import type { CliIO, Command } from './io.ts';
 
 /** The `logout` command. */
 export const logoutCommand: Command = {
   name: 'logout',
   synopsis: 'Destroy a Consul token created with login',
-  flags: [...ACL_HTTP_FLAGS],
+  flags: [...HTTP_FLAGS],
   help: `
 Usage: proconsul logout [options]
 

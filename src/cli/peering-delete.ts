@@ -1,7 +1,7 @@
 // `proconsul peering delete`: marks a peering for deletion (command/peering/delete).
 
 import { runWithClient } from './client-command.ts';
-import { HTTP_FLAGS } from './http-flags.ts';
+import { HTTP_FLAGS, PARTITION_FLAGS } from './http-flags.ts';
 import { ui, type CliIO, type Command } from './io.ts';
 import { peeringDelete } from '../api/peering.ts';
 
@@ -11,7 +11,7 @@ export const peeringDeleteCommand: Command = {
   synopsis: 'Delete a peering connection',
   flags: [
     { name: 'name', kind: 'string', default: '', usage: '(Required) The local name assigned to the peer cluster.' },
-    ...HTTP_FLAGS,
+    ...HTTP_FLAGS, ...PARTITION_FLAGS,
   ],
   help: `
 Usage: proconsul peering delete [options] -name <peer name>

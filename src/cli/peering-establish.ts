@@ -2,7 +2,7 @@
 // (command/peering/establish).
 
 import { runWithClient } from './client-command.ts';
-import { HTTP_FLAGS } from './http-flags.ts';
+import { HTTP_FLAGS, PARTITION_FLAGS } from './http-flags.ts';
 import { ui, type CliIO, type Command } from './io.ts';
 import { mapFlag } from './catalog-flags.ts';
 import { peeringEstablish } from '../api/peering.ts';
@@ -18,7 +18,7 @@ export const peeringEstablishCommand: Command = {
       name: 'meta', kind: 'list', default: [],
       usage: 'Metadata to associate with the peering, formatted as key=value. This flag may be specified multiple times to set multiple meta fields.',
     },
-    ...HTTP_FLAGS,
+    ...HTTP_FLAGS, ...PARTITION_FLAGS,
   ],
   help: `
 Usage: proconsul peering establish [options] -name <peer name> -peering-token <token>

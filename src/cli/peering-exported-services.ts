@@ -2,7 +2,7 @@
 // status (command/peering/exportedservices): one name per line, or JSON service IDs.
 
 import { runWithClient } from './client-command.ts';
-import { HTTP_FLAGS } from './http-flags.ts';
+import { HTTP_FLAGS, PARTITION_FLAGS } from './http-flags.ts';
 import { ui, type CliIO, type Command } from './io.ts';
 import { nameAndFormat, readNamedPeering, PEERING_FORMAT_FLAG } from './peering.ts';
 
@@ -13,7 +13,7 @@ export const peeringExportedServicesCommand: Command = {
   flags: [
     { name: 'name', kind: 'string', default: '', usage: '(Required) The local name assigned to the peer cluster.' },
     PEERING_FORMAT_FLAG,
-    ...HTTP_FLAGS,
+    ...HTTP_FLAGS, ...PARTITION_FLAGS,
   ],
   help: `
 Usage: proconsul peering exported-services [options] -name <peer name>

@@ -2,7 +2,7 @@
 // printed as is or as Consul's JSON response.
 
 import { runWithClient } from './client-command.ts';
-import { HTTP_FLAGS } from './http-flags.ts';
+import { HTTP_FLAGS, PARTITION_FLAGS } from './http-flags.ts';
 import { ui, type CliIO, type Command } from './io.ts';
 import { mapFlag } from './catalog-flags.ts';
 import { nameAndFormat, PEERING_FORMAT_FLAG } from './peering.ts';
@@ -23,7 +23,7 @@ export const peeringGenerateTokenCommand: Command = {
       usage: 'A list of addresses to put into the generated token, formatted as a comma-separate list. Addresses are the form of <host or IP>:port. This could be used to specify load balancer(s) or external IPs to reach the servers from the dialing side, and will override any server addresses obtained from the "consul" service.',
     },
     PEERING_FORMAT_FLAG,
-    ...HTTP_FLAGS,
+    ...HTTP_FLAGS, ...PARTITION_FLAGS,
   ],
   help: `
 Usage: proconsul peering generate-token [options] -name <peer name>

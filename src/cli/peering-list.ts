@@ -2,7 +2,7 @@
 // (command/peering/list).
 
 import { runWithClient } from './client-command.ts';
-import { HTTP_FLAGS } from './http-flags.ts';
+import { HTTP_FLAGS, PARTITION_FLAGS } from './http-flags.ts';
 import { ui, type CliIO, type Command } from './io.ts';
 import { columnize } from './catalog-columns.ts';
 import { INVALID_FORMAT, PEERING_FORMATS, PEERING_FORMAT_FLAG } from './peering.ts';
@@ -12,7 +12,7 @@ import { peeringList, type Peering } from '../api/peering.ts';
 export const peeringListCommand: Command = {
   name: 'peering list',
   synopsis: 'List peering connections',
-  flags: [PEERING_FORMAT_FLAG, ...HTTP_FLAGS],
+  flags: [PEERING_FORMAT_FLAG, ...HTTP_FLAGS, ...PARTITION_FLAGS],
   help: `
 Usage: proconsul peering list [options]
 

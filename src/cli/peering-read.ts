@@ -1,7 +1,7 @@
 // `proconsul peering read`: one peering as Consul's text block or JSON (command/peering/read).
 
 import { runWithClient } from './client-command.ts';
-import { HTTP_FLAGS } from './http-flags.ts';
+import { HTTP_FLAGS, PARTITION_FLAGS } from './http-flags.ts';
 import { ui, type CliIO, type Command } from './io.ts';
 import { goTimeString } from './debug-capture.ts';
 import { nameAndFormat, readNamedPeering, PEERING_FORMAT_FLAG } from './peering.ts';
@@ -14,7 +14,7 @@ export const peeringReadCommand: Command = {
   flags: [
     { name: 'name', kind: 'string', default: '', usage: '(Required) The local name assigned to the peer cluster.' },
     PEERING_FORMAT_FLAG,
-    ...HTTP_FLAGS,
+    ...HTTP_FLAGS, ...PARTITION_FLAGS,
   ],
   help: `
 Usage: proconsul peering read [options] -name <peer name>

@@ -1,8 +1,9 @@
 // `proconsul services deregister`: remove services from the local agent, by -id or by the
-// definitions in configuration files (ID, else Name), as `consul services deregister`.
+// definitions in configuration files (ID, else Name, in the file's namespace and partition when
+// it names them), as `consul services deregister`.
 
 import { step, withClient } from './client-command.ts';
-import { HTTP_FLAGS } from './http-flags.ts';
+import { HTTP_FLAGS, MULTI_TENANCY_FLAGS } from './http-flags.ts';
 import { parseCommandFlags, type CliIO, type Command } from './io.ts';
 import { failUi } from './catalog-flags.ts';
 import { servicesFromFiles } from './services-config.ts';
@@ -14,7 +15,7 @@ export const servicesDeregisterCommand: Command = {
   synopsis: 'Deregister services with the local agent',
   flags: [
     { name: 'id', kind: 'string', usage: 'ID to delete. This must not be set if arguments are given.' },
-    ...HTTP_FLAGS,
+    ...HTTP_FLAGS, ...MULTI_TENANCY_FLAGS,
   ],
   help: `
 Usage: proconsul services deregister [options] [FILE...]
@@ -51,8 +52,11 @@ Usage: proconsul services deregister [options] [FILE...]
       for (const svc of svcs) {
         const target = svc.ID || svc.Name;
         if (!target) continue;
+        // A definition's Namespace/Partition (as `services register` sends them in the body) win
+        // over -namespace/-partition, so a file deregisters what it registered.
+        const tenancy = { namespace: svc.Namespace || undefined, partition: svc.Partition || undefined };
         // Consul's message says "registering" here too.
-        await step(`Error registering service ${JSON.stringify(svc.Name ?? '')}`, () => client.agent.serviceDeregister(target));
+        await step(`Error registering service ${JSON.stringify(svc.Name ?? '')}`, () => client.agent.serviceDeregister(target, tenancy));
         out.info(`Deregistered service: ${target}`);
       }
       return 0;

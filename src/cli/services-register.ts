@@ -3,7 +3,7 @@
 
 import type { AgentServiceRegistration, ServiceAddress } from '../api/index.ts';
 import { step, withClient } from './client-command.ts';
-import { HTTP_FLAGS } from './http-flags.ts';
+import { HTTP_FLAGS, MULTI_TENANCY_FLAGS } from './http-flags.ts';
 import { parseCommandFlags, type CliIO, type Command } from './io.ts';
 import { failUi, mapFlag } from './catalog-flags.ts';
 import { servicesFromFiles } from './services-config.ts';
@@ -40,7 +40,7 @@ export const servicesRegisterCommand: Command = {
     { name: 'tag', kind: 'list', usage: 'Tag to add to the service. This flag can be specified multiple times to set multiple tags.' },
     { name: 'tagged-address', kind: 'list', usage: 'Tagged address to set on the service, formatted as key=value. This flag may be specified multiple times to set multiple addresses.' },
     { name: 'kind', kind: 'string', usage: "The services 'kind'" },
-    ...HTTP_FLAGS,
+    ...HTTP_FLAGS, ...MULTI_TENANCY_FLAGS,
   ],
   help: `
 Usage: proconsul services register [options] [FILE...]
