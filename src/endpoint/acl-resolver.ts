@@ -3,7 +3,7 @@
 // policy; cached per secret digest and dropped whenever any ACL table changes. Secrets are never
 // compared directly: lookups go by digest and the recovery token is checked in constant time.
 import {
-  ANONYMOUS_TOKEN_ID, aclNotFoundError, allowAll, chainedAuthorizer, denyAll, manageAll, policyCompiler,
+  ANONYMOUS_TOKEN_ID, aclNotFoundError, allowAll, authorizerFrom, callMethod, chainedAuthorizer, denyAll, manageAll, policyCompiler,
   secretDigest, secretsEqual, type Authorizer,
 } from '../acl/index.ts';
 import { DEFAULT_ENT, type ACLTokenRecord, type EnterpriseMeta, type Indexed } from '../state/index.ts';
@@ -11,6 +11,9 @@ import { aclEnt } from '../state/acl-tables.ts';
 import type { EndpointDeps } from './deps.ts';
 import { agentRecoveryRules, namespaceDefaultSources, tokenSources, type TokenSources } from './acl-sources.ts';
 import type { RemoteToken, RemoteTokens } from './acl-remote.ts';
+
+/** The authorizer context of the default tenant, spelled out for namespaced tokens. */
+const DEFAULT_CTX = Object.freeze({ partition: 'default', namespace: 'default' });
 
 /** The AccessorID permission errors name for the agent recovery token. */
 export const AGENT_RECOVERY_ACCESSOR = 'agent-recovery-token';
@@ -264,6 +267,10 @@ export class AclResolver {
     if (defaults?.management) chain.push(manageAll());
     else if (defaults) chain.push(compiler.newPolicyAuthorizer(defaults.sources.map((s) => s.policy), home));
     chain.push(this.defaultAuthorizer());
-    return chainedAuthorizer(chain);
+    const inner = chainedAuthorizer(chain);
+    if (!ent) return inner;
+    // Endpoints pass no context for the default tenant (entContext): for a namespaced token that is
+    // default/default, not the token's home scope the authorizer would otherwise assume.
+    return authorizerFrom((method, name, ctx) => callMethod(inner, method, name, ctx ?? DEFAULT_CTX));
   }
 }

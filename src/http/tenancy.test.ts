@@ -32,9 +32,9 @@ test('precedence: the query parameter over the header, empty values count as abs
   for (const [q, h, want] of rows) assert.deepEqual(entInput(mk(q, h), 'namespace'), want, `${q} ${JSON.stringify(h)}`);
 });
 
-test('default, in any case, is the same tenant as none (only explicit says it was named)', () => {
-  assert.deepEqual(entInput(mk('ns=default&partition=DEFAULT'), 'namespace'), { namespace: '', partition: '', explicit: true });
-  assert.deepEqual(entInput(mk('', { [NS]: 'Default' }), 'namespace-no-wildcard'), { namespace: '', partition: '', explicit: true });
+test('default, in any case, is the default tenant; named, it wins over the token scope', () => {
+  assert.deepEqual(entInput(mk('ns=default&partition=DEFAULT'), 'namespace'), { namespace: 'default', partition: 'default', explicit: true });
+  assert.deepEqual(entInput(mk('', { [NS]: 'Default' }), 'namespace-no-wildcard'), { namespace: 'default', partition: '', explicit: true });
   const q = queryOptions(mk('ns=default'), cfg, { tenancy: 'namespace' });
   assert.equal(q.ent, DEFAULT_ENT);
   assert.equal(q.entNamed, true);
@@ -73,6 +73,9 @@ test('requestEnt: the body wins, then the request, the agent partition, the toke
   assert.deepEqual(requestEnt(mk('peer=p1'), cfg, 'namespace', id), { partition: 'tp', namespace: 'default' });
   assert.deepEqual(requestEnt(mk(''), { ...cfg, partition: 'ap' }, 'namespace', id), { partition: 'ap', namespace: 'tns' });
   assert.equal(requestEnt(mk(''), cfg, 'namespace', undefined), DEFAULT_ENT);
+  // A namespaced token naming the default tenant acts there (Consul's Merge fills only empty fields).
+  assert.equal(requestEnt(mk('ns=default&partition=default'), cfg, 'namespace', id), DEFAULT_ENT);
+  assert.deepEqual(requestEnt(mk('ns=DEFAULT'), cfg, 'namespace', id), { partition: 'tp', namespace: 'default' });
 });
 
 test('share keys: unchanged for the default tenant, distinct per tenant chosen by header', () => {

@@ -13,7 +13,7 @@ import type { HttpRequest, RequestConfig } from './request.ts';
  */
 export type TenancyMode = 'namespace' | 'namespace-no-wildcard' | 'partition';
 
-/** The tenancy a request names: '' where it names none (or names `default`, which is the same). */
+/** The tenancy a request names: '' where it names none (`default`, in any case, reads as `default`). */
 export interface EntInput extends EntFields {
   namespace: string;
   partition: string;
@@ -50,9 +50,14 @@ function given(req: HttpRequest, s: Source): string | null {
   return typeof h === 'string' && h !== '' ? h : null;
 }
 
-/** A given name, checked: `default` (any case) is '' (absent); `*` only where allowed; else a DNS label. */
+/**
+ * A given name, checked: `default` (any case) is `default`, which then wins over the agent's
+ * partition and the token's scope as any other name does (Consul's EnterpriseMeta.Merge fills only
+ * empty fields: a namespaced token asking for `ns=default` acts in the default namespace); `*`
+ * only where allowed; else a DNS label.
+ */
 function checked(value: string, s: Source, wildcard: boolean): string {
-  if (foldTenancyName(value) === DEFAULT_TENANCY_NAME) return '';
+  if (foldTenancyName(value) === DEFAULT_TENANCY_NAME) return DEFAULT_TENANCY_NAME;
   if (value === WILDCARD_NAMESPACE && s === NAMESPACE) {
     if (wildcard) return value;
     throw new BadRequestError('Invalid namespace: wildcard "*" is not allowed for this request');
