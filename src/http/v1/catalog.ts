@@ -116,11 +116,21 @@ const WILDCARD = { tenancy: 'namespace' } as const;
  * A registration's tenant: the service's (else a check's) own Namespace and the body's Partition win
  * over the request's (Consul Enterprise's RegisterRequest EnterpriseMeta).
  */
-function registerEnt(req: HttpRequest, cfg: RequestConfig, authz: AclIdentity | undefined, body: RegisterRequest): EnterpriseMeta {
-  const svc = body.Service as { Namespace?: unknown } | undefined;
-  const check = (body.Check ?? body.Checks?.find((c) => (c as { Namespace?: unknown }).Namespace)) as { Namespace?: unknown } | undefined;
+function registerEnt(req: HttpRequest, cfg: RequestConfig, authz: AclIdentity | undefined, body: RegisterRequest): EnterpriseMeta | undefined {
+  const namespace = (body.Service as { Namespace?: unknown } | undefined)?.Namespace || checksNamespace(body);
   const partition = (body as { Partition?: unknown }).Partition;
-  return requestEnt(req, cfg, 'namespace-no-wildcard', authz, bodyEnt({ namespace: svc?.Namespace || check?.Namespace, partition }));
+  // Nothing names a tenant (every CE registration): the default one, without building it.
+  if (!namespace && !partition && !cfg.partition && !authz?.ent && !req.query.has('ns') && !req.query.has('partition')
+    && req.headers['x-consul-namespace'] === undefined && req.headers['x-consul-partition'] === undefined) return undefined;
+  return requestEnt(req, cfg, 'namespace-no-wildcard', authz, bodyEnt({ namespace, partition }));
+}
+
+/** The Namespace a registration's check (or first of its checks naming one) gives. */
+function checksNamespace(body: RegisterRequest): unknown {
+  const one = (body.Check as { Namespace?: unknown } | undefined)?.Namespace;
+  if (one || !body.Checks) return one;
+  for (const c of body.Checks) if ((c as { Namespace?: unknown }).Namespace) return (c as { Namespace?: unknown }).Namespace;
+  return undefined;
 }
 
 /** `?peer=`, or '' for the local catalog. */
