@@ -12,7 +12,7 @@ import { SessionsTable, SESSION_PREFIX, SESSION_LOCKS_PREFIX, sessionTenantAppli
 import { LockDelays } from './lock-delay.ts';
 import { CatalogTables, CATALOG_PREFIX, type Changes } from './catalog.ts';
 import { catalogTenantApplier } from './catalog-tenants.ts';
-import { AclTables, ACL_PREFIX } from './acl-tables.ts';
+import { AclTables, ACL_PREFIX, aclTenantApplier } from './acl-tables.ts';
 import { ConfigEntriesTable, CONFIG_PREFIX, CONFIG_ENTRIES_TABLE } from './config-entries.ts';
 import { CoordinatesTable, COORDINATE_PREFIX } from './coordinates.ts';
 import { PreparedQueriesTable } from './prepared-queries.ts';
@@ -116,6 +116,7 @@ export class Replica {
     for (const h of sessionTenantAppliers(this.sessions, this.sessionLocks)) this.tenants.register(h);
     // Namespaces' services share their partition's nodes: the default partition's are this.catalog.
     this.tenants.register(catalogTenantApplier(this.tenants, this.catalog));
+    this.tenants.register(aclTenantApplier(this.acl));
   }
 
   /** Revision of the last batch applied to the tables. */
