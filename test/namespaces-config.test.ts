@@ -182,4 +182,41 @@ describe('config entries in namespaces', () => {
     const viaExact = await call('PUT', '/v1/connect/intentions/exact?source=*/web&destination=db&ns=team-a', ROOT, { Action: 'allow' });
     assert.deepEqual([viaExact.status, viaExact.text], [500, 'Sources[0].Name: exact value cannot follow wildcard namespace']);
   });
+
+  test('discovery chains resolve per namespace: targets svc.ns.ap.dc, namespaced defaults and resolvers, redirects across namespaces', async () => {
+    // team-a's api speaks http through its own service-defaults; the default namespace's api stays tcp.
+    assert.equal((await call('PUT', '/v1/config?ns=team-a', ROOT, { Kind: 'service-defaults', Name: 'pay', Protocol: 'http' })).text, 'true');
+    const a = await call('GET', '/v1/discovery-chain/pay?ns=team-a', ROOT);
+    assert.equal(a.status, 200, a.text);
+    assert.deepEqual([a.json.Chain.ServiceName, a.json.Chain.Namespace, a.json.Chain.Partition, a.json.Chain.Protocol], ['pay', 'team-a', 'default', 'http']);
+    assert.deepEqual(Object.keys(a.json.Chain.Targets), ['pay.team-a.default.dc1']);
+    const target = a.json.Chain.Targets['pay.team-a.default.dc1'];
+    assert.deepEqual([target.Namespace, target.Partition], ['team-a', 'default']);
+    assert.match(target.SNI, /^pay\.team-a\.dc1\.internal\./);
+    assert.equal((await call('PUT', '/v1/config', ROOT, { Kind: 'service-defaults', Name: 'pay', Protocol: 'grpc' })).text, 'true');
+    const plain = await call('GET', '/v1/discovery-chain/pay', ROOT);
+    assert.deepEqual([plain.json.Chain.Namespace, plain.json.Chain.Protocol, Object.keys(plain.json.Chain.Targets)], ['default', 'grpc', ['pay.default.default.dc1']]);
+    assert.equal((await call('GET', '/v1/discovery-chain/pay?ns=team-a', ROOT)).json.Chain.Protocol, 'http');
+
+    // A resolver in team-a redirecting to team-b's service: the target is in team-b, read with team-b's resolver.
+    assert.equal((await call('PUT', '/v1/config?ns=team-b', ROOT, { Kind: 'service-defaults', Name: 'ledger', Protocol: 'http' })).text, 'true');
+    assert.equal((await call('PUT', '/v1/config?ns=team-b', ROOT, { Kind: 'service-resolver', Name: 'ledger', ConnectTimeout: '7s' })).text, 'true');
+    const redirect = await call('PUT', '/v1/config?ns=team-a', ROOT, { Kind: 'service-resolver', Name: 'pay', Redirect: { Service: 'ledger', Namespace: 'team-b' } });
+    assert.equal(redirect.text, 'true', redirect.text);
+    const r = await call('GET', '/v1/discovery-chain/pay?ns=team-a', ROOT);
+    assert.deepEqual(Object.keys(r.json.Chain.Targets), ['ledger.team-b.default.dc1']);
+    assert.equal(r.json.Chain.Nodes['resolver:ledger.team-b.default.dc1'].Resolver.ConnectTimeout, '7s');
+    // The default namespace's chain is untouched.
+    assert.deepEqual(Object.keys((await call('GET', '/v1/discovery-chain/pay', ROOT)).json.Chain.Targets), ['pay.default.default.dc1']);
+
+    // A router in the default namespace sending a path to team-a's service.
+    assert.equal((await call('PUT', '/v1/config', ROOT, { Kind: 'service-defaults', Name: 'front', Protocol: 'http' })).text, 'true');
+    const router = await call('PUT', '/v1/config', ROOT, {
+      Kind: 'service-router', Name: 'front', Routes: [{ Match: { HTTP: { PathPrefix: '/pay' } }, Destination: { Service: 'pay', Namespace: 'team-a' } }],
+    });
+    assert.equal(router.text, 'true', router.text);
+    const f = await call('GET', '/v1/discovery-chain/front', ROOT);
+    assert.equal(f.status, 200, f.text);
+    assert.deepEqual(Object.keys(f.json.Chain.Targets).sort(), ['front.default.default.dc1', 'ledger.team-b.default.dc1']);
+  });
 });

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { BadRequestError, InternalError } from '../errors.ts';
 import {
   CONFIG_ENTRIES_TABLE, NAMESPACES_TABLE, WILDCARD_NAMESPACE, DEFAULT_TENANCY_NAME, configEntryKey, encodeRecord, isDefaultEnt,
-  foldTenancyName, configEntriesOf, configEntryEnt, configEntryStoreKey, configEntriesTableName, namespacesFor,
+  foldTenancyName, configEntriesOf, PARTITION_LEVEL_KINDS, configEntryEnt, configEntryStoreKey, configEntriesTableName, namespacesFor,
   type ConfigEntry, type ConfigEntriesTable, type EnterpriseMeta,
 } from '../state/index.ts';
 import type { AuthorizerMethod } from '../acl/index.ts';
@@ -16,7 +16,7 @@ import type { EndpointDeps } from './deps.ts';
 import type { AclIdentity } from './acl-resolver.ts';
 import { allowed, authorize, entContext, filterAllowed } from './acl-enforce.ts';
 import { inTenant } from './kv.ts';
-import { chainGraphGuard, checkChainGraph, relatedServices } from './config-entry-graph.ts';
+import { chainGraphGuard, checkChainGraph, relatedServices, type ChainTenancy } from './config-entry-graph.ts';
 import type { ServiceConfigRequest, ServiceConfigResponse } from '../api/service-config-types.ts';
 
 type KindTables = typeof import('./config-entry-kinds.ts') & typeof import('./config-entry-decode.ts') & typeof import('./config-entry-validate.ts');
@@ -174,6 +174,17 @@ export class ConfigEntryEndpoint {
     this.#deps = deps;
   }
 
+  /** How a chain check in `tenant` reads entries of other namespaces and partitions. */
+  #chainTenancy(tenant: EnterpriseMeta | undefined): ChainTenancy {
+    const replica = this.#deps.replica;
+    return {
+      namespace: tenant ? foldTenancyName(tenant.namespace) : DEFAULT_TENANCY_NAME,
+      partition: tenant ? foldTenancyName(tenant.partition) : DEFAULT_TENANCY_NAME,
+      get: (kind, name, namespace, partition) => configEntriesOf(replica, writeTenant(kind, { namespace, partition })).get(kind, name),
+      partitionLevel: (kind) => PARTITION_LEVEL_KINDS.has(kind),
+    };
+  }
+
   /** Writes an entry; with `cas` only when its ModifyIndex matches (0: only when absent). */
   async apply(raw: unknown, cas: number | undefined, authz?: AclIdentity, ent?: EnterpriseMeta): Promise<boolean> {
     const entry = decodeConfigEntry(raw);
@@ -190,7 +201,7 @@ export class ConfigEntryEndpoint {
     const key = configEntryStoreKey(tenant, kind, name);
     return commitPlanned<boolean>(this.#deps, inTenant(this.#deps.replica.tenants, tenant, (): Plan<boolean> => {
       const table = configEntriesOf(this.#deps.replica, tenant);
-      checkChainGraph(table, kind, name, entry);
+      checkChainGraph(table, kind, name, entry, this.#chainTenancy(tenant));
       const guard = chainGraphGuard(kind, this.#deps.replica.appliedRevision);
       const put = { type: 'put' as const, key, value: encodeRecord(entry) };
       if (cas === undefined) return { txn: { compares: guard.compares, success: [put, ...guard.ops] }, done: () => true };
@@ -219,7 +230,7 @@ export class ConfigEntryEndpoint {
       const cur = table.get(kind, name);
       if (cas !== undefined && (!cur || cur.ModifyIndex !== cas)) return { answer: false };
       if (!cur) return { answer: true };
-      checkChainGraph(table, kind, name, null);
+      checkChainGraph(table, kind, name, null, this.#chainTenancy(tenant));
       const guard = chainGraphGuard(kind, this.#deps.replica.appliedRevision);
       return {
         txn: { compares: [pinRecord(key, cur), ...guard.compares], success: [{ type: 'delete', key }, ...guard.ops] },

@@ -63,6 +63,19 @@ function affectedChains(table: ConfigEntriesTable, kind: string, name: string): 
   return chains;
 }
 
+/**
+ * The tenant a chain check runs in, and how it reads entries of other namespaces (a redirect or
+ * route to another namespace, the partition's proxy-defaults). Absent: the default tenant only.
+ */
+export interface ChainTenancy {
+  namespace: string;
+  partition: string;
+  /** An entry of another namespace or partition. */
+  get(kind: string, name: string, namespace: string, partition: string): ChainEntry | undefined;
+  /** Kinds stored once per partition (the proposed entry stands for them in every namespace). */
+  partitionLevel(kind: string): boolean;
+}
+
 /** The guard every chain-kind write bumps (Consul checks the graph inside its serial FSM apply). */
 export const CHAIN_GRAPH_GUARD = `${GUARD_PREFIX}config-chain-graph`;
 
@@ -83,13 +96,16 @@ export function chainGraphGuard(kind: string, revision: number): { compares: Com
  * Throws Consul's error when writing `proposed` (null: deleting) as `kind`/`name` would leave a
  * discovery chain that does not compile; other kinds pass unchecked.
  */
-export function checkChainGraph(table: ConfigEntriesTable, kind: string, name: string, proposed: Obj | null): void {
+export function checkChainGraph(table: ConfigEntriesTable, kind: string, name: string, proposed: Obj | null, tenancy?: ChainTenancy): void {
   if (!GRAPH_KINDS.has(kind)) return;
   const { compileChain, ChainGraphError } = load();
+  const ns = tenancy?.namespace ?? 'default';
+  const ap = tenancy?.partition ?? 'default';
   const entries = {
-    get: (k: string, n: string): ChainEntry | undefined => {
-      if (k === kind && n === name) return (proposed ?? undefined) as ChainEntry | undefined;
-      return table.get(k, n);
+    get: (k: string, n: string, namespace = ns, partition = ap): ChainEntry | undefined => {
+      if (k === kind && n === name && (tenancy?.partitionLevel(k) || (namespace === ns && partition === ap))) return (proposed ?? undefined) as ChainEntry | undefined;
+      if (namespace === ns && partition === ap) return table.get(k, n);
+      return tenancy ? tenancy.get(k, n, namespace, partition) : undefined;
     },
   };
   const compiled = new Map<string, { protocol: string; startsAtResolver: boolean }>();
@@ -97,7 +113,7 @@ export function checkChainGraph(table: ConfigEntriesTable, kind: string, name: s
     let c = compiled.get(chain);
     if (c) return c;
     try {
-      const out = compileChain({ serviceName: chain, datacenter: 'dc1', trustDomain: THROWAWAY_TRUST_DOMAIN, entries });
+      const out = compileChain({ serviceName: chain, datacenter: 'dc1', trustDomain: THROWAWAY_TRUST_DOMAIN, entries, namespace: ns, partition: ap });
       c = { protocol: out.Protocol ?? 'tcp', startsAtResolver: (out.StartNode ?? '').startsWith('resolver:') };
     } catch (err) {
       if (err instanceof ChainGraphError) throw new InternalError(err.message);

@@ -46,7 +46,7 @@ export const KIND_SHAPES: Readonly<Record<string, Shape>> = {
   'service-router': { Kind: 0, Name: 0, Routes: [{ Match: 'any', Destination: 'any' }], ...COMMON_TAIL },
   'service-splitter': {
     Kind: 0, Name: 0,
-    Splits: [{ Weight: 0, Service: 0, ServiceSubset: 0, RequestHeaders: 'any', ResponseHeaders: 'any' }], ...COMMON_TAIL,
+    Splits: [{ Weight: 0, Service: 0, ServiceSubset: 0, Namespace: 0, Partition: 0, RequestHeaders: 'any', ResponseHeaders: 'any' }], ...COMMON_TAIL,
   },
   'service-resolver': {
     Kind: 0, Name: 0, DefaultSubset: 0, Subsets: 'any', Redirect: 'any', Failover: 'any', ConnectTimeout: 0,

@@ -2,7 +2,7 @@
 // defaults and lower-casing first, then the checks that reject an entry before it is stored.
 import { FIXED_NAMES } from './config-entry-kinds.ts';
 import { normalizeIntentions, validateIntentions } from './config-entry-intentions.ts';
-import type { EnterpriseMeta } from '../state/index.ts';
+import { isDefaultEnt, type EnterpriseMeta } from '../state/index.ts';
 import { normalizeRouter, validateResolverRules, validateRouter } from './config-entry-chain-validate.ts';
 
 type Obj = Record<string, unknown>;
@@ -266,7 +266,11 @@ export function normalizeEntry(kind: string, e: Obj, ent?: EnterpriseMeta): stri
   if (kind === 'api-gateway') for (const l of list(e.Listeners)) lower(l, 'Protocol');
   if (kind === 'service-router') normalizeRouter(e);
   if (kind === 'service-splitter') {
-    for (const s of list(e.Splits)) s.Weight = Math.round(Number(s.Weight ?? 0) * 100) / 100;
+    for (const s of list(e.Splits)) {
+      s.Weight = Math.round(Number(s.Weight ?? 0) * 100) / 100;
+      // In the default tenant `default` is what a split inherits anyway: kept out, as before namespaces.
+      if (!ent || isDefaultEnt(ent)) for (const f of ['Namespace', 'Partition']) if (s[f] === '' || s[f] === 'default') delete s[f];
+    }
   }
   return null;
 }

@@ -3,10 +3,12 @@
 // those entries (present or absent) and on the cluster id that names the trust domain.
 import { createRequire } from 'node:module';
 import { InternalError } from '../errors.ts';
-import { CONFIG_ENTRIES_TABLE } from '../state/index.ts';
+import {
+  CONFIG_ENTRIES_TABLE, DEFAULT_TENANCY_NAME, isDefaultEnt, configEntriesOf, configEntryEnt, configEntriesTableName, type EnterpriseMeta,
+} from '../state/index.ts';
 import { trustDomain } from '../connect/index.ts';
 import type { CompiledDiscoveryChain, ChainEntry } from '../connect/discovery-chain/index.ts';
-import { authorize } from './acl-enforce.ts';
+import { authorize, entContext } from './acl-enforce.ts';
 import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
 import type { EndpointDeps } from './deps.ts';
 
@@ -37,25 +39,45 @@ export class DiscoveryChainEndpoint {
     this.#deps = deps;
   }
 
-  /** The compiled chain of `service`; a graph that does not compile is Consul's 500 text. */
+  /**
+   * The compiled chain of `service` in the request's namespace and partition (default: the default
+   * tenant); a graph that does not compile is Consul's 500 text. Each entry is read from the
+   * namespace the compiler asks (a target's), partition-level kinds from the partition's default
+   * namespace; targets are `<svc>.<ns>.<ap>.<dc>`.
+   */
   get(service: string, o: ChainOverrides, opts: QueryOptions): Promise<QueryResult<CompiledDiscoveryChain>> {
-    authorize(opts.authz, 'serviceRead', service);
-    const { configEntries, meta } = this.#deps.replica;
+    const ent = opts.ent !== undefined && !isDefaultEnt(opts.ent) ? opts.ent : undefined;
+    authorize(opts.authz, 'serviceRead', service, entContext(ent));
+    const replica = this.#deps.replica;
+    const { configEntries, meta } = replica;
     const { compileChain, ChainGraphError } = load();
     return blockingQuery(this.#deps, opts, (ws) => {
       ws.addTable(meta.name);
       const clusterId = meta.get('cluster')?.ClusterID;
       if (!clusterId) throw new InternalError('no cluster ca config setup');
+      let index = ent ? 1 : Math.max(1, ...CHAIN_KINDS.map((k) => configEntries.kindIndex(k)));
+      /** An entry of another tenant than the default one (its table and notifier table). */
+      const tenantEntry = (kind: string, name: string, namespace: string, partition: string): ChainEntry | undefined => {
+        const t = configEntryEnt(kind, { partition, namespace });
+        const tenant = t === undefined || isDefaultEnt(t) ? undefined : t;
+        ws.addKey(configEntriesTableName(tenant), `${kind}/${name}`);
+        const table = configEntriesOf(replica, tenant);
+        index = Math.max(index, ...CHAIN_KINDS.map((k) => table.kindIndex(k)));
+        return table.get(kind, name);
+      };
       const entries = {
-        get: (kind: string, name: string): ChainEntry | undefined => {
+        get: (kind: string, name: string, namespace?: string, partition?: string): ChainEntry | undefined => {
+          const ns = namespace ?? ent?.namespace ?? DEFAULT_TENANCY_NAME;
+          const ap = partition ?? ent?.partition ?? DEFAULT_TENANCY_NAME;
+          if (ent || !isDefaultEnt({ namespace: ns, partition: ap })) return tenantEntry(kind, name, ns, ap);
           ws.addKey(CONFIG_ENTRIES_TABLE, `${kind}/${name}`);
           return configEntries.get(kind, name);
         },
       };
-      const index = Math.max(1, ...CHAIN_KINDS.map((k) => configEntries.kindIndex(k)));
       try {
         const chain = compileChain({
           serviceName: service, datacenter: o.compileDc || this.#deps.config.datacenter, trustDomain: trustDomain(clusterId),
+          ...(ent ? { namespace: ent.namespace.toLowerCase(), partition: (ent.partition || DEFAULT_TENANCY_NAME).toLowerCase() } : {}),
           overrideProtocol: o.overrideProtocol, overrideConnectTimeoutMs: o.overrideConnectTimeoutMs,
           overrideMeshGateway: o.overrideMeshGatewayMode ? { Mode: o.overrideMeshGatewayMode } : undefined, entries,
         });

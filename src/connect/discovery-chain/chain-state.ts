@@ -61,14 +61,19 @@ export class ChainState {
     this.disableAdvancedRouting = disableAdvancedRouting;
   }
 
-  /** The entry of `kind` for `service`, if one exists. */
-  entry(kind: string, service: string): ChainEntry | undefined {
-    return this.req.entries.get(kind, service);
+  /** The entry of `kind` for `service` in a namespace (the chain's when absent), if one exists. */
+  entry(kind: string, service: string, namespace = this.namespace, partition = this.partition): ChainEntry | undefined {
+    return this.req.entries.get(kind, service, namespace, partition);
+  }
+
+  /** The entry of `kind` for a target's service, in the target's namespace and partition. */
+  targetEntry(kind: string, t: { Service: string; Namespace: string; Partition: string }): ChainEntry | undefined {
+    return this.entry(kind, t.Service, t.Namespace, t.Partition);
   }
 
   /** The partition's proxy-defaults entry. */
   proxyDefaults(): ChainEntry | undefined {
-    return this.entry('proxy-defaults', 'global');
+    return this.entry('proxy-defaults', 'global', 'default', this.partition);
   }
 
   /** Records a node under its map key `<Type>:<Name>`. */
@@ -79,8 +84,8 @@ export class ChainState {
   }
 
   /** Adds `service`'s protocol (service-defaults, else proxy-defaults Config.protocol, else tcp); all must agree. */
-  recordServiceProtocol(service: string): void {
-    const defaults = this.entry('service-defaults', service);
+  recordServiceProtocol(service: string, namespace = this.namespace, partition = this.partition): void {
+    const defaults = this.entry('service-defaults', service, namespace, partition);
     let protocol = '';
     if (defaults) protocol = pickStr(defaults, 'Protocol');
     else protocol = String(pick(pickObj(this.proxyDefaults(), 'Config'), 'protocol') ?? '');

@@ -73,15 +73,15 @@ function assemble(s: ChainState): string {
 }
 
 function splitterOrResolver(s: ChainState, target: WorkTarget): DiscoveryGraphNode {
-  return splitterNode(s, target.Service) ?? resolverNode(s, target);
+  return splitterNode(s, target.Service, target.Namespace, target.Partition) ?? resolverNode(s, target);
 }
 
 /** The splitter node of `service`, built once, or null when it has no (usable) splitter. */
-function splitterNode(s: ChainState, service: string): DiscoveryGraphNode | null {
-  const name = serviceIdString(service, s.namespace, s.partition);
+function splitterNode(s: ChainState, service: string, namespace = s.namespace, partition = s.partition): DiscoveryGraphNode | null {
+  const name = serviceIdString(service, namespace, partition);
   const prev = s.splitterNodes.get(name);
   if (prev) return prev;
-  let splitter = s.entry('service-splitter', service);
+  let splitter = s.entry('service-splitter', service, namespace, partition);
   if (splitter && s.disableAdvancedRouting) {
     splitter = undefined;
     s.customized.protocol = true;
@@ -98,14 +98,16 @@ function splitterNode(s: ChainState, service: string): DiscoveryGraphNode | null
     node.Splits!.push(entry);
     const svc = pickStr(split, 'Service') || service;
     const subset = pickStr(split, 'ServiceSubset');
-    if (svc !== service && !subset) {
-      const next = splitterNode(s, svc);
+    const ns = pickStr(split, 'Namespace') || namespace;
+    const ap = pickStr(split, 'Partition') || partition;
+    if ((svc !== service || ns !== namespace || ap !== partition) && !subset) {
+      const next = splitterNode(s, svc, ns, ap);
       if (next) {
         entry.NextNode = nodeKey(next);
         continue;
       }
     }
-    const next = resolverNode(s, s.newTarget({ Service: svc, ServiceSubset: subset, Namespace: s.namespace, Partition: s.partition }));
+    const next = resolverNode(s, s.newTarget({ Service: svc, ServiceSubset: subset, Namespace: ns, Partition: ap }));
     entry.NextNode = nodeKey(next);
     // One hash policy per route: the first hash-based balancer among the legs applies.
     const lb = next.LoadBalancer as Record<string, unknown> | undefined;

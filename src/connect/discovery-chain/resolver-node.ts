@@ -10,8 +10,8 @@ type Obj = Record<string, unknown>;
 const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 
 /** The resolver entry for a service, or the implicit default one. */
-function resolverFor(s: ChainState, service: string): ChainEntry {
-  return s.entry('service-resolver', service) ?? { Kind: 'service-resolver', Name: service };
+function resolverFor(s: ChainState, t: WorkTarget): ChainEntry {
+  return s.targetEntry('service-resolver', t) ?? { Kind: 'service-resolver', Name: t.Service };
 }
 
 /** True when a resolver sets nothing (Consul's IsDefault). */
@@ -38,9 +38,9 @@ function followRedirects(s: ChainState, start: WorkTarget): { target: WorkTarget
   let target = start;
   for (;;) {
     const cached = s.resolverNodes.get(target.ID);
-    if (cached) return { target, resolver: resolverFor(s, target.Service), cached };
-    s.recordServiceProtocol(target.Service);
-    const resolver = resolverFor(s, target.Service);
+    if (cached) return { target, resolver: resolverFor(s, target), cached };
+    s.recordServiceProtocol(target.Service, target.Namespace, target.Partition);
+    const resolver = resolverFor(s, target);
     order.push(target.ID);
     if (history.has(target.ID)) throw new ChainGraphError(`detected circular resolver redirect: [${order.join(' -> ')}]`);
     history.add(target.ID);
@@ -63,7 +63,7 @@ function followRedirects(s: ChainState, start: WorkTarget): { target: WorkTarget
 
 /** Applies the service's and proxy defaults' mesh gateway mode and the override to a target. */
 function applyMeshGateway(s: ChainState, target: WorkTarget): void {
-  const defaults = s.entry('service-defaults', target.Service);
+  const defaults = s.targetEntry('service-defaults', target);
   const proxy = s.proxyDefaults();
   let mode = pickStr(pickObj(defaults, 'MeshGateway'), 'Mode');
   let direct = pick(pickObj(defaults, 'TransparentProxy'), 'DialedDirectly') === true;
@@ -82,7 +82,7 @@ function applyMeshGateway(s: ChainState, target: WorkTarget): void {
 
 /** Gives an external service (service-defaults ExternalSNI) its SNI; such services may not redirect, subset or fail over. */
 function applyExternalSni(s: ChainState, target: WorkTarget, resolver: ChainEntry): void {
-  const sni = pickStr(s.entry('service-defaults', target.Service), 'ExternalSNI');
+  const sni = pickStr(s.targetEntry('service-defaults', target), 'ExternalSNI');
   if (!sni) return;
   target.SNI = sni;
   target.External = true;

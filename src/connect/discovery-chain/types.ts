@@ -6,8 +6,11 @@ export type ChainEntry = Record<string, unknown> & { Kind: string; Name: string 
 
 /** Where the compiler reads config entries; each lookup may also register a watch. */
 export interface ChainEntries {
-  /** The entry of `kind` named `name`, if any. */
-  get(kind: string, name: string): ChainEntry | undefined;
+  /**
+   * The entry of `kind` named `name`, if any, in the namespace and partition given (the chain's
+   * for entries of the chain's own tenant; partition-level kinds are read from the partition).
+   */
+  get(kind: string, name: string, namespace?: string, partition?: string): ChainEntry | undefined;
 }
 
 /** What to compile and how (Consul's discoverychain.CompileRequest). */

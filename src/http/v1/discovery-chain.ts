@@ -14,7 +14,7 @@ const fold = (k: string): string => k.toLowerCase().replace(/_/g, '');
 export function discoveryChainHandlers(chains: DiscoveryChainEndpoint, cfg: RequestConfig) {
   return {
     async read(req: HttpRequest): Promise<HttpResult> {
-      const opts = queryOptions(req, cfg);
+      const opts = queryOptions(req, cfg, { tenancy: 'namespace-no-wildcard' });
       const name = req.params.rest;
       if (!name) throw new BadRequestError('Missing chain name');
       const overrides: ChainOverrides = { compileDc: req.query.get('compile-dc') ?? '' };
