@@ -15,9 +15,9 @@ export interface ClientOptions {
   tokenFile?: string;
   /** Datacenter sent as `?dc=` on every request unless a call names another. */
   datacenter?: string;
-  /** Namespace sent as `?ns=` on every request; default CONSUL_NAMESPACE. */
+  /** Namespace sent as `?ns=` on every request; default CONSUL_NAMESPACE ('' sends none, whatever the variable says). */
   namespace?: string;
-  /** Admin partition sent as `?partition=` on every request; default CONSUL_PARTITION. */
+  /** Admin partition sent as `?partition=` on every request; default CONSUL_PARTITION ('' sends none). */
   partition?: string;
   /** TLS settings for https; default from CONSUL_CACERT, CONSUL_CAPATH, CONSUL_CLIENT_CERT, … */
   tls?: TlsOptions;
@@ -123,8 +123,9 @@ export function resolveConfig(opts: ClientOptions = {}): ResolvedConfig {
     serverName: opts.tls?.serverName || env.CONSUL_TLS_SERVER_NAME || undefined,
     insecureSkipVerify: opts.tls?.insecureSkipVerify ?? verify === false,
   };
-  const namespace = opts.namespace || env.CONSUL_NAMESPACE || '';
-  const partition = opts.partition || env.CONSUL_PARTITION || '';
+  // Go's HTTPFlags.MergeOntoConfig: a given -namespace/-partition, even empty, replaces the variable.
+  const namespace = opts.namespace ?? env.CONSUL_NAMESPACE ?? '';
+  const partition = opts.partition ?? env.CONSUL_PARTITION ?? '';
   return { ...where, token, datacenter: opts.datacenter ?? '', namespace, partition, basicAuth, tls };
 }
 
