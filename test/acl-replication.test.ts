@@ -64,6 +64,22 @@ test('a policy, role and global token made in dc1 are replicated to dc2 and auth
   await until('the token no longer writes app/ in dc2', 10_000, async () => (await as(dc2, token.SecretID, 'PUT', '/v1/kv/app/y', 'v')).status === 403, POLL);
 });
 
+test('a namespaced policy and token made in dc1 are replicated into their namespace in dc2 and authorize there', async () => {
+  const [dc1, dc2] = procs;
+  assert.equal((await as(dc1, MGMT, 'PUT', '/v1/namespace', { Name: 'team-r' })).status, 200);
+  const policy = await as(dc1, MGMT, 'PUT', '/v1/acl/policy?ns=team-r', { Name: 'reader', Rules: 'key_prefix "" { policy = "read" }' });
+  assert.equal(policy.status, 200, policy.text);
+  const token = (await as(dc1, MGMT, 'PUT', '/v1/acl/token?ns=team-r', { Policies: [{ Name: 'reader' }] })).json;
+  assert.equal(token.Namespace, 'team-r');
+  await until('the namespaced token replicated to dc2', 20_000,
+    async () => (await as(dc2, MGMT, 'GET', `/v1/acl/token/${token.AccessorID}?ns=team-r`)).status === 200, POLL);
+  const there = (await as(dc2, MGMT, 'GET', `/v1/acl/policy/name/reader?ns=team-r`)).json;
+  assert.deepEqual([there.ID, there.Namespace], [policy.json.ID, 'team-r']);
+  // Its rules apply in its namespace (the request's, from the token) and not in the default one.
+  assert.equal((await as(dc2, token.SecretID, 'GET', '/v1/kv/missing')).status, 404);
+  assert.equal((await as(dc2, token.SecretID, 'GET', '/v1/kv/missing?ns=default')).status, 403);
+});
+
 test('a local token made in dc2 stays in dc2; a policy written to dc2 is written in dc1', async () => {
   const [dc1, dc2] = procs;
   const created = await as(dc2, MGMT, 'PUT', '/v1/acl/policy', { Name: 'from-dc2', Rules: 'key_prefix "dc2/" { policy = "write" }' });

@@ -20,7 +20,7 @@ import { aclEnt, aclInTenant, aclStoreKey } from '../state/acl-tables.ts';
 import type { Op } from '../store/index.ts';
 import type { AclIdentity, AclResolver } from './acl-resolver.ts';
 import {
-  aclListFilter, authorizeAcl, authorizeAclList, concreteEnt, inAclTenant, inTenantOrUndefined, namedRead, tenantGuard, tenantView,
+  aclListFilter, authorizeAcl, authorizeAclList, wildcardNamespaces, concreteEnt, inAclTenant, inTenantOrUndefined, namedRead, tenantGuard, tenantView,
 } from './acl-tenancy.ts';
 import { aclPreCheck, isUUID, sameAclName } from './acl-links.ts';
 import { putPlan, deletePlan } from './acl-write.ts';
@@ -167,7 +167,7 @@ export class AclAuthEndpoint {
   /** Every auth method of the read's tenant (every namespace for `ns=*`) as a stub (no Config). */
   listMethods(opts: QueryOptions): Promise<QueryResult<Omit<ACLAuthMethod, 'Config'>[]>> {
     aclPreCheck(this.#resolver);
-    authorizeAclList(opts);
+    authorizeAclList(opts, wildcardNamespaces(this.#deps, opts));
     const methods = this.#deps.replica.acl.authMethods;
     const named = namedRead(opts);
     return tableQuery(this.#deps, opts, methods, () => {
@@ -232,7 +232,7 @@ export class AclAuthEndpoint {
   /** Binding rules of the read's tenant (every namespace for `ns=*`), optionally of one auth method. */
   listRules(method: string, opts: QueryOptions): Promise<QueryResult<ACLBindingRule[]>> {
     aclPreCheck(this.#resolver);
-    authorizeAclList(opts);
+    authorizeAclList(opts, wildcardNamespaces(this.#deps, opts));
     const rules = this.#deps.replica.acl.bindingRules;
     const named = namedRead(opts);
     return tableQuery(this.#deps, opts, rules, () => {

@@ -12,7 +12,7 @@ import {
 import { aclEnt, aclStoreKey } from '../state/acl-tables.ts';
 import type { AclIdentity, AclResolver } from './acl-resolver.ts';
 import {
-  aclListFilter, authorizeAcl, authorizeAclList, concreteEnt, inAclTenant, inTenantOrUndefined, namedRead, tenantGuard, tenantView,
+  aclListFilter, authorizeAcl, authorizeAclList, wildcardNamespaces, concreteEnt, inAclTenant, inTenantOrUndefined, namedRead, tenantGuard, tenantView,
 } from './acl-tenancy.ts';
 import {
   aclPreCheck, checkNodeIdentities, checkServiceIdentities, checkTemplatedPolicies, contentHash, isUUID,
@@ -104,7 +104,7 @@ export class AclPolicyEndpoint {
   /** Every policy of the read's tenant (or, with `ns=*`, of every namespace the caller may read) as a list stub. */
   listPolicies(opts: QueryOptions): Promise<QueryResult<ACLPolicyListStub[]>> {
     aclPreCheck(this.#resolver);
-    authorizeAclList(opts);
+    authorizeAclList(opts, wildcardNamespaces(this.#deps, opts));
     const policies = this.#deps.replica.acl.policies;
     const named = namedRead(opts);
     return tableQuery(this.#deps, opts, policies, () => {
@@ -172,7 +172,7 @@ export class AclPolicyEndpoint {
   /** Every role of the read's tenant (or every namespace for `ns=*`), optionally only those linking `policy`. */
   listRoles(policy: string, opts: QueryOptions): Promise<QueryResult<ACLRole[]>> {
     aclPreCheck(this.#resolver);
-    authorizeAclList(opts);
+    authorizeAclList(opts, wildcardNamespaces(this.#deps, opts));
     const acl = this.#deps.replica.acl;
     const named = namedRead(opts);
     return tableQuery(this.#deps, opts, acl.roles, () => {

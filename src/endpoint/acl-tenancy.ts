@@ -3,7 +3,7 @@
 // shares: the tenant's authorizer context, the JSON fields a tenant-aware answer gains, writes
 // refused into a missing or deleting namespace (and pinned to its record), and `ns=*` filtering.
 import {
-  DEFAULT_TENANCY_NAME, WILDCARD_NAMESPACE, isDefaultEnt, tenantKey, type AclTables, type EnterpriseMeta,
+  DEFAULT_TENANCY_NAME, WILDCARD_NAMESPACE, isDefaultEnt, namespacesFor, tenantKey, type AclTables, type EnterpriseMeta,
 } from '../state/index.ts';
 import { aclEnt, aclInTenant } from '../state/acl-tables.ts';
 import type { AuthorizerMethod } from '../acl/index.ts';
@@ -40,9 +40,20 @@ export function aclListFilter<T extends object>(opts: QueryOptions, rows: T[], m
   return { items: kept, filtered: kept.length !== inTenant.length };
 }
 
-/** The check before a list read: acl:read in the tenant, except for a wildcard (filtered per record instead). */
-export function authorizeAclList(opts: QueryOptions): void {
-  if (!wildcardEnt(opts.ent)) authorizeAcl(opts.authz, false, opts.ent);
+/**
+ * The check before a list read: acl:read in the tenant; for a wildcard, acl:read in at least one
+ * namespace of the partition (the records are then filtered per namespace), else the denial of
+ * the partition's default namespace.
+ */
+export function authorizeAclList(opts: QueryOptions, namespaces: () => EnterpriseMeta[]): void {
+  if (!wildcardEnt(opts.ent)) return authorizeAcl(opts.authz, false, opts.ent);
+  if (namespaces().some((ent) => allowed(opts.authz, 'aclRead', '', entContext(concreteEnt(ent))))) return;
+  authorizeAcl(opts.authz, false, { partition: opts.ent!.partition, namespace: DEFAULT_TENANCY_NAME });
+}
+
+/** The namespaces a wildcard ACL list covers (state/kvs-tenants.ts namespacesFor), for authorizeAclList. */
+export function wildcardNamespaces(deps: EndpointDeps, opts: QueryOptions): () => EnterpriseMeta[] {
+  return () => namespacesFor(deps.replica, opts.ent?.partition ?? DEFAULT_TENANCY_NAME);
 }
 
 /**

@@ -13,7 +13,7 @@ import { aclEnt, aclStoreKey } from '../state/acl-tables.ts';
 import { tokenExpired, type AclIdentity, type AclResolver } from './acl-resolver.ts';
 import { allowed, entContext } from './acl-enforce.ts';
 import {
-  aclListFilter, authorizeAcl, authorizeAclList, concreteEnt, inAclTenant, inTenantOrUndefined, namedRead, tenantView,
+  aclListFilter, authorizeAcl, authorizeAclList, wildcardNamespaces, concreteEnt, inAclTenant, inTenantOrUndefined, namedRead, tenantView,
 } from './acl-tenancy.ts';
 import {
   aclPreCheck, checkNodeIdentities, checkServiceIdentities, checkTemplatedPolicies, contentHash, isUUID,
@@ -240,7 +240,7 @@ export class AclTokenEndpoint {
   /** Tokens as list stubs, filtered by policy, role, auth method or service identity. */
   list(f: TokenListFilters, opts: QueryOptions): Promise<QueryResult<ACLTokenListStub[]>> {
     aclPreCheck(this.#resolver);
-    authorizeAclList(opts);
+    authorizeAclList(opts, wildcardNamespaces(this.#deps, opts));
     const acl = this.#deps.replica.acl;
     const named = namedRead(opts);
     return tableQuery(this.#deps, opts, acl.tokens, () => {

@@ -49,7 +49,7 @@ test('policies arrive in full, changed ones are rewritten, and those gone from t
     assert.equal(s.replica.acl.policies.get('p1')?.Rules, 'node_prefix "" { policy = "read" }');
     assert.equal(s.replica.acl.policies.by('ONE')?.ID, 'p1', 'the name index follows');
     assert.ok(s.primary.asked.every((a) => a.endsWith(' repl-token')), 'under the replication token');
-    assert.match(s.primary.asked[0], /^\/v1\/acl\/policies\?dc=dc1&stale=&index=0&wait=10s /);
+    assert.match(s.primary.asked[0], /^\/v1\/acl\/policies\?dc=dc1&stale=&index=0&wait=10s&ns=\* /);
 
     s.primary.policies = [{ ID: 'p1', Name: 'renamed', Rules: '', Hash: 'h2' }, { ID: 'p2', Name: 'two', Rules: '', Hash: 'h3' }];
     s.primary.index = 12;
@@ -173,6 +173,47 @@ test("a secondary's reaper deletes its expired local tokens only; expired global
     }
     assert.equal(await new AclTokenReaper(s.deps, { localOnly: true }).reap(), 1);
     assert.deepEqual(s.replica.acl.tokens.all().map((t) => t.AccessorID), ['g1']);
+  } finally {
+    s.stop();
+  }
+});
+
+test('namespaced policies, roles and tokens land under their namespace prefix; other partitions are not replicated', async () => {
+  const s = await setup();
+  try {
+    const ns = { Namespace: 'team-a', Partition: 'default' };
+    s.primary.policies = [
+      { ID: 'p1', Name: 'same', Rules: '', Hash: 'h1', Namespace: 'default', Partition: 'default' },
+      { ID: 'p2', Name: 'same', Rules: 'key_prefix "" { policy = "read" }', Hash: 'h2', ...ns },
+      { ID: 'p3', Name: 'elsewhere', Rules: '', Hash: 'h3', Namespace: 'default', Partition: 'ap1' },
+    ];
+    s.primary.roles = [{ ID: 'r1', Name: 'role', Policies: [{ ID: 'p2', Name: 'same' }], Hash: 'hr', ...ns }];
+    s.primary.tokens = [{ AccessorID: 'g1', SecretID: 's1', Policies: [{ ID: 'p2' }], Local: false, Hash: 'ht', ...ns }];
+    // The primary's single read of a namespaced policy needs its namespace.
+    const reads: string[] = [];
+    const asked = s.primary.asked;
+    await s.repl.replicateOnce('policies');
+    reads.push(...asked.filter((a) => a.startsWith('/v1/acl/policy/')));
+    await s.repl.replicateOnce('roles');
+    await s.repl.replicateOnce('tokens');
+    const keys = (await s.store.range('')).kvs.map((kv) => kv.key).filter((k) => k.includes('acl/'));
+    assert.ok(keys.includes('acl/policy/p1'));
+    assert.ok(keys.includes('t/default/team-a/acl/policy/p2'));
+    assert.ok(keys.includes('t/default/team-a/acl/role/r1'));
+    assert.ok(keys.includes('t/default/team-a/acl/token/g1'));
+    assert.ok(!keys.some((k) => k.endsWith('/p3')), 'a non-default partition is not replicated');
+    assert.ok(reads.some((a) => a.startsWith('/v1/acl/policy/p2?dc=dc1&stale=&ns=team-a ')), reads.join('\n'));
+    assert.equal(s.replica.acl.policies.by('same', { partition: 'default', namespace: 'team-a' })?.ID, 'p2');
+    assert.equal(s.replica.acl.policies.by('same')?.ID, 'p1');
+    assert.equal(s.replica.acl.tokens.get('g1')?.Namespace, 'team-a');
+    const stored = (await s.store.range('t/default/team-a/acl/token/g1')).kvs[0];
+    assert.ok(!JSON.parse(Buffer.from(stored.value).toString()).Namespace, 'the tenancy fields are not stored');
+
+    // Gone from the primary: deleted under its prefix.
+    s.primary.tokens = [];
+    s.primary.index = 20;
+    await s.repl.replicateOnce('tokens');
+    assert.equal(s.replica.acl.tokens.get('g1'), undefined);
   } finally {
     s.stop();
   }

@@ -7,8 +7,9 @@ import type { ACLReplicationStatus } from '../acl/index.ts';
 import type { TimerHandle } from '../clock.ts';
 import { Guards, aclNameGuard, commitWrite, pinRecord, putOp, type EndpointDeps } from '../endpoint/index.ts';
 import {
-  ACL_POLICY_PREFIX, ACL_ROLE_PREFIX, ACL_TOKEN_PREFIX, foldAclName, type AclTables,
+  ACL_POLICY_PREFIX, ACL_ROLE_PREFIX, ACL_TOKEN_PREFIX, DEFAULT_TENANCY_NAME, foldAclName, tenantKey, type AclTables, type EnterpriseMeta,
 } from '../state/index.ts';
+import { aclEnt, aclStoreKey } from '../state/acl-tables.ts';
 import type { Compare, Op } from '../store/index.ts';
 import { batches, diffAcl, type ReplicatedItem } from './acl-replication-diff.ts';
 import type { LeaderLoop } from './loops.ts';
@@ -79,6 +80,11 @@ export class AclReplication implements LeaderLoop {
   #status: ACLReplicationStatus;
   readonly #index: Record<Kind, number> = { policies: 0, roles: 0, tokens: 0 };
   readonly #healthy: Record<Kind, boolean> = { policies: false, roles: false, tokens: false };
+  /**
+   * Whether list reads ask for every namespace (`ns=*`): until a primary refuses namespaces (Consul
+   * CE's 400), then only its default namespace is replicated.
+   */
+  #allNamespaces = true;
   /** Token buckets of the round rate limit: tokens left and when they were counted. */
   readonly #buckets = new Map<Kind, { tokens: number; at: number }>();
 
@@ -195,12 +201,19 @@ export class AclReplication implements LeaderLoop {
     const last = this.#index[spec.kind];
     const waitMs = this.#d.waitMs ?? 300_000;
     const query = `?dc=${encodeURIComponent(this.#d.primary)}&stale=&index=${last}&wait=${Math.ceil(waitMs / 1000)}s`;
-    const res = await this.#get(spec.list + query, waitMs, signal);
+    let res = await this.#get(spec.list + query + (this.#allNamespaces ? '&ns=*' : ''), waitMs, signal);
+    if (this.#allNamespaces && res.status === 400 && /Namespaces are a Consul Enterprise feature/.test(res.body.toString('utf8'))) {
+      this.#allNamespaces = false;
+      res = await this.#get(spec.list + query, waitMs, signal);
+    }
     const text = res.body.toString('utf8');
     if (res.status !== 200) throw new Error(`failed to retrieve remote ACL ${spec.kind}: ${text.trim() || `status ${res.status}`}`);
     const index = Number(res.headers['X-Consul-Index'] ?? 0);
     const listed = new Map<string, Rec>();
-    for (const r of JSON.parse(text) as Rec[]) if (spec.kind !== 'tokens' || r.Local !== true) listed.set(spec.id(r), r);
+    // Cross-datacenter replication covers the default partition only (Consul Enterprise's limit).
+    for (const r of JSON.parse(text) as Rec[]) {
+      if ((spec.kind !== 'tokens' || r.Local !== true) && (r.Partition ?? DEFAULT_TENANCY_NAME) === DEFAULT_TENANCY_NAME) listed.set(spec.id(r), r);
+    }
     const remote: ReplicatedItem[] = [...listed.values()].map((r) => ({ id: spec.id(r), hash: String(r.Hash ?? '') }));
     const local: ReplicatedItem[] = spec.local(this.#d.epDeps.replica.acl).map((r) => ({ id: spec.id(r), hash: String(r.Hash ?? '') }));
     const diff = diffAcl(local, remote);
@@ -230,20 +243,32 @@ export class AclReplication implements LeaderLoop {
       for (const id of deletes) {
         const existing = table.get(id);
         if (!existing) continue;
-        compares.push(pinRecord(spec.prefix + id, existing));
-        ops.push({ type: 'delete', key: spec.prefix + id });
-        if (spec.guard) guards.release(aclNameGuard(spec.guard, String(existing.Name)));
+        const ent = aclEnt(existing);
+        compares.push(pinRecord(aclStoreKey(spec.prefix, id, ent), existing));
+        ops.push({ type: 'delete', key: aclStoreKey(spec.prefix, id, ent) });
+        if (spec.guard) guards.release(tenantKey(ent, aclNameGuard(spec.guard, String(existing.Name))));
       }
-      for (const rec of puts) {
+      for (const listed of puts) {
+        // A namespaced record lands under its namespace's prefix here, its tenancy fields stripped (the key says it).
+        const { rec, ent } = tenancyOf(listed);
         const id = spec.id(rec);
-        const existing = table.get(id);
-        compares.push(pinRecord(spec.prefix + id, existing));
-        ops.push(putOp(spec.prefix + id, rec));
+        const found = table.get(id);
+        const key = aclStoreKey(spec.prefix, id, ent);
+        // A record of the same id in another namespace here (the primary recreated it): replaced.
+        const moved = found && aclStoreKey(spec.prefix, id, aclEnt(found)) !== key ? found : undefined;
+        const existing = moved ? undefined : found;
+        if (moved) {
+          compares.push(pinRecord(aclStoreKey(spec.prefix, id, aclEnt(moved)), moved));
+          ops.push({ type: 'delete', key: aclStoreKey(spec.prefix, id, aclEnt(moved)) });
+          if (spec.guard) guards.release(tenantKey(aclEnt(moved), aclNameGuard(spec.guard, String(moved.Name))));
+        }
+        compares.push(pinRecord(key, existing));
+        ops.push(putOp(key, rec));
         if (!spec.guard) continue;
         const prev = existing ? String(existing.Name) : undefined;
         if (prev !== undefined && foldAclName(prev) === foldAclName(String(rec.Name))) continue;
-        if (prev !== undefined) guards.release(aclNameGuard(spec.guard, prev));
-        guards.claim(aclNameGuard(spec.guard, String(rec.Name)));
+        if (prev !== undefined) guards.release(tenantKey(ent, aclNameGuard(spec.guard, prev)));
+        guards.claim(tenantKey(ent, aclNameGuard(spec.guard, String(rec.Name))));
       }
       return guards.addTo({ compares, ops });
     });
@@ -257,7 +282,8 @@ export class AclReplication implements LeaderLoop {
       fetch: async (ids, _listed, signal) => {
         const out: Rec[] = [];
         for (const id of ids) {
-          const p = await this.#read(`/v1/acl/policy/${encodeURIComponent(id)}`, 'policy', signal);
+          const ns = _listed.get(id)?.Namespace;
+          const p = await this.#read(`/v1/acl/policy/${encodeURIComponent(id)}`, 'policy', signal, typeof ns === 'string' ? ns : undefined);
           if (p) out.push(stored(p));
         }
         return out;
@@ -288,8 +314,9 @@ export class AclReplication implements LeaderLoop {
     };
   }
 
-  async #read(path: string, what: string, signal: AbortSignal): Promise<Rec | null> {
-    const res = await this.#get(`${path}?dc=${encodeURIComponent(this.#d.primary)}&stale=`, 0, signal);
+  async #read(path: string, what: string, signal: AbortSignal, ns?: string): Promise<Rec | null> {
+    const inNs = ns && ns !== DEFAULT_TENANCY_NAME ? `&ns=${encodeURIComponent(ns)}` : '';
+    const res = await this.#get(`${path}?dc=${encodeURIComponent(this.#d.primary)}&stale=${inNs}`, 0, signal);
     if (res.status === 404) return null;
     if (res.status !== 200) throw new Error(`failed to retrieve ACL ${what} updates: ${res.body.toString('utf8').trim() || `status ${res.status}`}`);
     return JSON.parse(res.body.toString('utf8')) as Rec;
@@ -303,6 +330,13 @@ export class AclReplication implements LeaderLoop {
 
 function tableOf(acl: AclTables, kind: Kind): { get(id: string): (Rec & { ModifyIndex: number }) | undefined } {
   return (kind === 'policies' ? acl.policies : kind === 'roles' ? acl.roles : acl.tokens) as unknown as { get(id: string): (Rec & { ModifyIndex: number }) | undefined };
+}
+
+/** A listed record's tenant (its Namespace; the default partition's) and the record without its tenancy fields. */
+function tenancyOf(r: Rec): { rec: Rec; ent: EnterpriseMeta | undefined } {
+  const { Namespace, Partition: _p, ...rec } = r;
+  const ns = typeof Namespace === 'string' ? Namespace.toLowerCase() : DEFAULT_TENANCY_NAME;
+  return { rec, ent: ns === DEFAULT_TENANCY_NAME ? undefined : { partition: DEFAULT_TENANCY_NAME, namespace: ns } };
 }
 
 /** A record as this datacenter stores it: indexes come from its own revisions, link names are looked up when shown. */
