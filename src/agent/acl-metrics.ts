@@ -1,5 +1,5 @@
-// Consul's ACL metrics on a server: the consul.acl.ResolveToken timer around token resolution and
-// the timers of the ACL endpoint's writes (acl.token.upsert, acl.policy.delete, acl.login, …).
+// Consul's ACL metrics: the consul.acl.ResolveToken timer around token resolution (servers and
+// client agents) and the timers of a server's ACL endpoint writes (acl.token.upsert, acl.login, …).
 // Each wraps the endpoint instance's method once, before the transports take the endpoints.
 import { performance } from 'node:perf_hooks';
 import type { Telemetry } from '../telemetry/metrics.ts';
@@ -81,4 +81,25 @@ export function measureAclWrites(t: Telemetry, acl: AclEndpoints): void {
   measureAcl(acl, nesting, acl.auth, 'deleteMethod', timer('acl.authmethod.delete', 'delete an ACL auth method'));
   measureAcl(acl, nesting, acl.auth, 'login', timer('acl.login', 'log in with an ACL auth method'));
   measureAcl(acl, nesting, acl.misc, 'logout', timer('acl.logout', 'log out a token issued by an ACL auth method'));
+}
+
+/**
+ * Times a client agent's token resolution (Consul's client-side ACLResolver.ResolveToken): each
+ * load of the caller's token before an agent route, from the cache or from a server, except the
+ * agent recovery token. The client's resolver exists only while ACLs are enabled.
+ */
+export function measureClientTokenLoads(t: Telemetry, acl: { load(secret: string): Promise<void> }, agentRecovery: () => string): void {
+  const batch = t.batchedTimer('acl.ResolveToken', 'Measures the time it takes to resolve an ACL token.');
+  const orig = acl.load.bind(acl);
+  acl.load = async (secret) => {
+    const recovery = agentRecovery();
+    if (recovery !== '' && secret === recovery) return orig(secret);
+    const t0 = performance.now();
+    try {
+      await orig(secret);
+    } finally {
+      const t1 = performance.now();
+      batch.add(t1 - t0, t1);
+    }
+  };
 }

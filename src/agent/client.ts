@@ -18,6 +18,7 @@ import { AgentWatches } from './watches.ts';
 import { startAutoReload, type AutoReload } from './auto-reload.ts';
 import { HttpServer, rpcRateBucket, type RequestConfig } from '../http/index.ts';
 import { ClientAclResolver } from './client-acl.ts';
+import { measureClientTokenLoads } from './acl-metrics.ts';
 import { RemoteNodeChecks } from './client-alias.ts';
 import { DnsServer, dnsConfigFrom } from '../dns/index.ts';
 import type { Leadership } from '../endpoint/index.ts';
@@ -119,6 +120,7 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
   const acl = config.acl.enabled
     ? new ClientAclResolver({ config, call, clock, logger: log, agentRecovery: () => local.tokens.get('agent_recovery') })
     : null;
+  if (acl) measureClientTokenLoads(telemetry, acl, () => local.tokens.get('agent_recovery'));
   const reqCfg: RequestConfig = {
     datacenter: config.datacenter, defaultToken: config.acl.tokens.default,
     // The agent's admin partition fills a request's unnamed one (Consul's defaultMetaPartitionToAgent).

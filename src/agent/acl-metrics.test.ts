@@ -1,0 +1,73 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ManualClock } from '../clock.ts';
+import { Telemetry } from '../telemetry/metrics.ts';
+import { AGENT_RECOVERY_ACCESSOR, type AclIdentity } from '../endpoint/acl-resolver.ts';
+import { measureAclWrites, measureClientTokenLoads, measureTokenResolution } from './acl-metrics.ts';
+import type { AclEndpoints } from './server-endpoints.ts';
+
+async function count(t: Telemetry, name: string): Promise<number> {
+  const json = (await t.consulJSON()) as { Samples: { Name: string; Count: number }[] };
+  return json.Samples.find((s) => s.Name === `consul.${name}`)?.Count ?? 0;
+}
+
+const identity = (accessorID: string): AclIdentity => ({ accessorID, tokenGiven: true } as unknown as AclIdentity);
+
+test('acl.ResolveToken times resolutions while ACLs are on, failures included, never the agent recovery token', async () => {
+  const t = new Telemetry(new ManualClock());
+  const resolver = {
+    enabled: false,
+    resolve(secret: string): AclIdentity {
+      if (secret === 'unknown') throw new Error('ACL not found');
+      return identity(secret === 'recovery' ? AGENT_RECOVERY_ACCESSOR : 'a1');
+    },
+  };
+  measureTokenResolution(t, { resolver } as unknown as Pick<AclEndpoints, 'resolver'>);
+  assert.equal(resolver.resolve('s').accessorID, 'a1');
+  assert.equal(await count(t, 'acl.ResolveToken'), 0);
+  resolver.enabled = true;
+  resolver.resolve('s');
+  resolver.resolve('s');
+  assert.throws(() => resolver.resolve('unknown'), /ACL not found/);
+  assert.equal(resolver.resolve('recovery').accessorID, AGENT_RECOVERY_ACCESSOR);
+  assert.equal(await count(t, 'acl.ResolveToken'), 3);
+});
+
+test('ACL write timers: one sample per write while ACLs are on; a write made by another (clone → set) is timed as the outer only', async () => {
+  const t = new Telemetry(new ManualClock());
+  const resolver = { enabled: true };
+  class Tokens {
+    async set(): Promise<string> { return 'set'; }
+    async clone(): Promise<string> { return this.set(); }
+    async delete(): Promise<void> { throw new Error('Permission denied'); }
+  }
+  const noop = { async setPolicy() {}, async deletePolicy() {}, async setRole() {}, async deleteRole() {} };
+  const auth = { async setRule() {}, async deleteRule() {}, async setMethod() {}, async deleteMethod() {}, async login() {} };
+  const acl = { resolver, tokens: new Tokens(), policies: noop, auth, misc: { async logout() {} } } as unknown as AclEndpoints;
+  measureAclWrites(t, acl);
+  await acl.tokens.set({} as never, undefined, true);
+  assert.equal(await acl.tokens.clone('a', '', undefined), 'set');
+  await assert.rejects(acl.tokens.delete('a', undefined, ''), /Permission denied/);
+  assert.deepEqual(
+    [await count(t, 'acl.token.upsert'), await count(t, 'acl.token.clone'), await count(t, 'acl.token.delete')],
+    [1, 1, 1],
+  );
+  // Another write after the clone is timed again (the nesting flag was cleared).
+  await acl.tokens.set({} as never, undefined, true);
+  assert.equal(await count(t, 'acl.token.upsert'), 2);
+  resolver.enabled = false;
+  await acl.policies.setPolicy({} as never, undefined);
+  assert.equal(await count(t, 'acl.policy.upsert'), 0);
+});
+
+test('a client agent times each token load but the agent recovery token\'s', async () => {
+  const t = new Telemetry(new ManualClock());
+  const loaded: string[] = [];
+  const acl = { async load(secret: string) { loaded.push(secret); } };
+  measureClientTokenLoads(t, acl, () => 'recovery');
+  await acl.load('s1');
+  await acl.load('recovery');
+  await acl.load('');
+  assert.deepEqual(loaded, ['s1', 'recovery', '']);
+  assert.equal(await count(t, 'acl.ResolveToken'), 2);
+});
