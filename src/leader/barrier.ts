@@ -55,8 +55,9 @@ export class LeaderBarrier implements LeaderLoop {
   #schedule(): void {
     this.#timer = this.#d.clock.setTimer(this.#d.intervalMs ?? RECONCILE_INTERVAL_MS, () => {
       if (!this.#running) return;
-      // Consul logs a failed barrier and waits for the next interval.
-      this.barrier().catch((err: unknown) => this.#d.logger.error({ error: (err as Error).message }, 'failed to wait for barrier'))
+      // Consul logs a failed barrier and waits for the next interval; one cut short by the end of
+      // leadership (or of the agent) is not a failure.
+      this.barrier().catch((err: unknown) => { if (this.#running) this.#d.logger.error({ error: (err as Error).message }, 'failed to wait for barrier'); })
         .finally(() => { if (this.#running) this.#schedule(); });
     });
   }
