@@ -1,7 +1,8 @@
 // Config entry replication between two datacenters of real processes (primary_datacenter dc1 on
 // both; dc2 joined to dc1 over the WAN): entries written in dc1 appear in dc2, writes sent to dc2
 // land in dc1 (CAS decided there) and come back through replication, deletes propagate both
-// ways, dc2's discovery chains use the replicated entries, an intention created in dc2 is enforced by dc2's intention check, exported services stay
+// ways, entries of the default partition's namespaces replicate into their namespaces, dc2's
+// discovery chains use the replicated entries, an intention created in dc2 is enforced by dc2's intention check, exported services stay
 // in the primary, and replication picks up again after dc1's server restarts.
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -60,6 +61,23 @@ test('an entry written in the primary is replicated to the secondary; its delete
   const gauge = async (name: string) => ((await call(dc2, 'GET', '/v1/agent/metrics')).json as Metrics).Gauges.find((g) => g.Name === `consul.leader.replication.config-entries.${name}`)?.Value;
   await until('dc2\'s replicated index to reach dc1\'s', 20_000, async () => ((await gauge('index')) ?? 0) >= dc1Index, POLL);
   assert.equal(await gauge('status'), 1);
+  assert.equal((await call(dc1, 'DELETE', '/v1/config/service-defaults/web')).status, 200);
+  await untilEntry(dc2, '/v1/config/service-defaults/web', null, 'service-defaults/web deleted in dc2');
+});
+
+test('entries of the default partition\'s namespaces are replicated, each into its namespace; deletes too', async () => {
+  const [dc1, dc2] = procs;
+  assert.equal((await call(dc1, 'PUT', '/v1/namespace', { Name: 'team-a' })).status, 200);
+  assert.equal((await call(dc1, 'PUT', '/v1/config?ns=team-a', { Kind: 'service-defaults', Name: 'web', Protocol: 'http2' })).json, true);
+  assert.equal((await call(dc1, 'PUT', '/v1/config', { Kind: 'service-defaults', Name: 'web', Protocol: 'http' })).json, true);
+  await untilEntry(dc2, '/v1/config/service-defaults/web?ns=team-a', (e) => e.Protocol === 'http2', 'team-a\'s service-defaults/web in dc2');
+  await untilEntry(dc2, '/v1/config/service-defaults/web', (e) => e.Protocol === 'http', 'the default namespace\'s service-defaults/web in dc2');
+  const inDc2 = (await call(dc2, 'GET', '/v1/config/service-defaults/web?ns=team-a')).json as Entry & { Namespace: string };
+  assert.equal(inDc2.Namespace, 'team-a');
+  // A later round leaves both alone (no namespace mixed up with another), then a delete in one namespace reaches dc2.
+  assert.equal((await call(dc1, 'DELETE', '/v1/config/service-defaults/web?ns=team-a')).status, 200);
+  await untilEntry(dc2, '/v1/config/service-defaults/web?ns=team-a', null, 'team-a\'s service-defaults/web deleted in dc2');
+  assert.equal(((await call(dc2, 'GET', '/v1/config/service-defaults/web')).json as Entry).Protocol, 'http');
   assert.equal((await call(dc1, 'DELETE', '/v1/config/service-defaults/web')).status, 200);
   await untilEntry(dc2, '/v1/config/service-defaults/web', null, 'service-defaults/web deleted in dc2');
 });

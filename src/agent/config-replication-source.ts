@@ -7,7 +7,7 @@ import type { Logger } from '../log.ts';
 import type { HttpRequest, HttpResult } from '../http/index.ts';
 import type { AclIdentity } from '../endpoint/index.ts';
 import type { ConfigEntryEndpoint } from '../endpoint/config-entries.ts';
-import type { ConfigEntry, Replica } from '../state/index.ts';
+import { DEFAULT_TENANCY_NAME, WILDCARD_NAMESPACE, partitionConfigEntries, type ConfigEntry, type EnterpriseMeta, type Replica } from '../state/index.ts';
 import { ConfigReplicator, type RemoteEntries } from '../leader/config-replication.ts';
 import type { LeaderLoops } from '../leader/loops.ts';
 import type { Telemetry } from '../telemetry/metrics.ts';
@@ -31,7 +31,9 @@ export function configListRoute(
     const token = typeof header === 'string' ? header : '';
     const minIndex = Number(req.query.get('index') ?? 0) || 0;
     const waitMs = Math.min(parseGoDuration(req.query.get('wait') ?? '') || maxQueryTime, maxQueryTime);
-    const { value, meta } = await entries.listAll({ minIndex, waitMs, consistency: 'stale', token, authz: resolve(token), signal: req.signal });
+    // `ns=*`: every namespace of the default partition, each entry with its Namespace (what a secondary replicates).
+    const ent = req.query.get('ns') === WILDCARD_NAMESPACE ? { partition: DEFAULT_TENANCY_NAME, namespace: WILDCARD_NAMESPACE } : undefined;
+    const { value, meta } = await entries.listAll({ minIndex, waitMs, consistency: 'stale', token, authz: resolve(token), signal: req.signal, ent });
     return { body: value, meta };
   };
 }
@@ -50,12 +52,18 @@ export interface ConfigReplicationWiring {
 
 /** The primary's entries newer than `minIndex`, read from one of its servers. */
 export async function fetchPrimaryEntries(d: Pick<ConfigReplicationWiring, 'primary' | 'token'>, minIndex: number, signal: AbortSignal): Promise<RemoteEntries> {
-  const url = `${CONFIG_LIST_RPC_PATH}?index=${minIndex}&wait=${formatGoDuration(FETCH_WAIT_MS)}`;
+  // Every namespace of the default partition (an older primary ignores `ns` and answers its default namespace).
+  const url = `${CONFIG_LIST_RPC_PATH}?index=${minIndex}&wait=${formatGoDuration(FETCH_WAIT_MS)}&ns=*`;
   const res = await callPrimary(d.primary, 'GET', url, d.token(), { signal });
   const text = res.body.toString('utf8');
   if (res.status !== 200) throw new Error(`failed to retrieve remote config entries: ${text.trim() || `status ${res.status}`}`);
   const index = Number(res.headers['X-Consul-Index'] ?? 0);
   return { entries: JSON.parse(text) as ConfigEntry[], index };
+}
+
+/** The tenant of a replicated entry's Namespace (the default partition; absent or `default`: the default tenant). */
+function namespaceEnt(ns: unknown): EnterpriseMeta | undefined {
+  return typeof ns === 'string' && ns !== '' && ns !== DEFAULT_TENANCY_NAME ? { partition: DEFAULT_TENANCY_NAME, namespace: ns } : undefined;
 }
 
 /** Runs config entry replication while this secondary server leads, with Consul's replication gauges. */
@@ -64,9 +72,9 @@ export function replicateConfigEntries(d: ConfigReplicationWiring & { loops: Lea
     clock: d.clock, logger: d.logger, random: d.random,
     fetch: (minIndex, signal) => fetchPrimaryEntries(d, minIndex, signal),
     fetchTimeoutMs: FETCH_WAIT_MS + FETCH_WAIT_MS / 16 + RPC_CLIENT_TIMEOUT_MS,
-    local: () => d.replica.configEntries.list(''),
+    local: () => partitionConfigEntries(d.replica, DEFAULT_TENANCY_NAME),
     upsert: (e) => d.entries.putReplicated(e as ConfigEntry),
-    remove: (e) => d.entries.deleteReplicated(e.Kind, e.Name),
+    remove: (e) => d.entries.deleteReplicated(e.Kind, e.Name, namespaceEnt(e.Namespace)),
   });
   d.loops.add(replicator);
   d.telemetry.gauge('leader.replication.config-entries.status', 'Tracks the current health of config entry replication on the leader', () => {

@@ -16,6 +16,14 @@ test('diff: entries only in the primary are updates, entries only here are delet
   assert.deepEqual(ids(updates), ['mesh/mesh', 'service-defaults/web', 'service-resolver/db']);
 });
 
+test('diff: the same kind and name in two namespaces are two entries; an absent Namespace is default', () => {
+  const local = [e('service-defaults', 'web', 3), e('service-defaults', 'web', 3, { Namespace: 'team-a' }), e('service-defaults', 'web', 3, { Namespace: 'team-b' })];
+  const remote = [e('service-defaults', 'web', 3, { Namespace: 'default' }), e('service-defaults', 'web', 8, { Namespace: 'team-a' }), e('service-defaults', 'web', 2, { Namespace: 'team-c' })];
+  const { deletions, updates } = diffConfigEntries(local, remote, 4);
+  assert.deepEqual(deletions.map((x) => x.Namespace), ['team-b']);
+  assert.deepEqual(updates.map((x) => x.Namespace), ['team-a', 'team-c']);
+});
+
 test('diff: a last index of 0 updates every entry both sides have; empty sides', () => {
   const both = [e('service-defaults', 'a', 1), e('service-defaults', 'b', 2)];
   assert.deepEqual(ids(diffConfigEntries(both, both, 0).updates), ['service-defaults/a', 'service-defaults/b']);

@@ -14,9 +14,15 @@ export type ReplicatedEntry = Pick<ConfigEntry, 'Kind' | 'Name' | 'ModifyIndex'>
 /** Kinds a secondary never writes (Consul: exported services only apply to the primary datacenter). */
 const LOCAL_ONLY_KINDS = new Set(['exported-services']);
 
-/** Consul's configentry.Less: by kind, then name (one partition and namespace here). */
+/** An entry's namespace (replication covers the default partition's namespaces; absent: default). */
+const namespaceOf = (e: ReplicatedEntry): string => (typeof e.Namespace === 'string' && e.Namespace ? e.Namespace : 'default');
+
+/** Consul's configentry.Less: by kind, then namespace (one partition here), then name. */
 function less(a: ReplicatedEntry, b: ReplicatedEntry): boolean {
-  return a.Kind !== b.Kind ? a.Kind < b.Kind : a.Name < b.Name;
+  if (a.Kind !== b.Kind) return a.Kind < b.Kind;
+  const na = namespaceOf(a);
+  const nb = namespaceOf(b);
+  return na !== nb ? na < nb : a.Name < b.Name;
 }
 
 const byId = (a: ReplicatedEntry, b: ReplicatedEntry): number => (less(a, b) ? -1 : less(b, a) ? 1 : 0);

@@ -3,10 +3,10 @@
 // (`config-entries@<ap>/<ns>`). Partition-level kinds (proxy-defaults, mesh, exported-services,
 // sameness-group, …) live in their partition's `default` namespace, as Consul Enterprise keeps them.
 // The default tenant's table stays `replica.configEntries`, untouched by anything here.
-import { ConfigEntriesTable, CONFIG_PREFIX, CONFIG_ENTRIES_TABLE, configEntryKey } from './config-entries.ts';
+import { ConfigEntriesTable, CONFIG_PREFIX, CONFIG_ENTRIES_TABLE, configEntryKey, type ConfigEntry } from './config-entries.ts';
 import { PerTenant, type TenantHandler, type TenantTables } from './tenancy-tables.ts';
 import {
-  DEFAULT_TENANCY_NAME, isDefaultEnt, partitionEnt, tenantKey, tenantTableName, type EnterpriseMeta,
+  DEFAULT_TENANCY_NAME, foldTenancyName, isDefaultEnt, partitionEnt, tenantKey, tenantTableName, type EnterpriseMeta,
 } from './tenancy.ts';
 
 const byReplica = new WeakMap<TenantTables, PerTenant<ConfigEntriesTable>>();
@@ -57,6 +57,21 @@ export function configEntryEnt(kind: string, ent: EnterpriseMeta | undefined): E
 /** The store key of an entry in a tenant (`config/<kind>/<name>` in the default tenant). */
 export function configEntryStoreKey(ent: EnterpriseMeta | undefined, kind: string, name: string): string {
   return isDefaultEnt(ent) ? configEntryKey(kind, name) : tenantKey(ent, configEntryKey(kind, name));
+}
+
+/**
+ * Every config entry of a partition's namespaces, as replication compares them: the default
+ * namespace's first (the default partition's are the replica's own, without tenancy fields), then
+ * each namespace's by name; each entry of a non-default tenant carries its Namespace and Partition.
+ */
+export function partitionConfigEntries(replica: ConfigEntriesHolder, partition: string): ConfigEntry[] {
+  const ap = foldTenancyName(partition);
+  const out: ConfigEntry[] = ap === DEFAULT_TENANCY_NAME ? replica.configEntries.list('') : [];
+  const tenants = (byReplica.get(replica.tenants)?.entries() ?? [])
+    .filter((t) => t.ent.partition === ap)
+    .sort((a, b) => (a.ent.namespace < b.ent.namespace ? -1 : a.ent.namespace > b.ent.namespace ? 1 : 0));
+  for (const t of tenants) out.push(...t.table.list(''));
+  return out;
 }
 
 /** The notifier table of a tenant's config entries. */
