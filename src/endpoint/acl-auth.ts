@@ -257,16 +257,18 @@ export class AclAuthEndpoint {
   }
 
   /** `/v1/acl/oidc/auth-url`: the provider URL that starts an OIDC login. */
-  oidcAuthURL(params: OidcAuthURLParams): Promise<string> {
+  oidcAuthURL(params: OidcAuthURLParams, ent?: EnterpriseMeta): Promise<string> {
     aclPreCheck(this.#resolver);
-    return this.#oidc.authURL(params);
+    return this.#oidc.authURL(params, concreteEnt(ent));
   }
 
   /** `/v1/acl/oidc/callback`: completes an OIDC login; `issue` creates the token its binding rules grant. */
-  async oidcCallback(params: OidcCallbackParams, issue: (input: TokenInput, method: string) => Promise<ACLToken>): Promise<ACLToken> {
+  async oidcCallback(params: OidcCallbackParams, issue: LoginIssuer, ent?: EnterpriseMeta): Promise<ACLToken> {
     aclPreCheck(this.#resolver);
-    const { method, vars, meta } = await this.#oidc.callback(params);
-    return issue(this.#loginToken(method, vars, meta), method.Name);
+    ent = concreteEnt(ent);
+    const { method, vars, meta } = await this.#oidc.callback(params, ent);
+    const target = bindNamespace(method, vars, ent);
+    return issue(this.#loginToken(method, vars, meta, ent, target), method.Name, target, target === ent ? undefined : aclEnt(method)?.namespace ?? DEFAULT_TENANCY_NAME);
   }
 }
 

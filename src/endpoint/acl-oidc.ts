@@ -6,7 +6,7 @@ import {
   type OidcClients, type OidcFlowSecrets, type OidcMethodConfig, type VerifiedIdentity,
 } from '../acl/index.ts';
 import { BadRequestError } from '../errors.ts';
-import type { ACLAuthMethodRecord } from '../state/index.ts';
+import { entKey, isDefaultEnt, type ACLAuthMethodRecord, type EnterpriseMeta } from '../state/index.ts';
 import { sameAclName } from './acl-links.ts';
 import { identityProviders } from './acl-login.ts';
 import type { EndpointDeps } from './deps.ts';
@@ -44,6 +44,8 @@ export interface OidcIdentity {
 
 interface PendingLogin extends OidcFlowSecrets {
   AuthMethod: string;
+  /** `<ap>/<ns>` of a namespaced method (absent: default): the callback must name the same method. */
+  Tenant?: string;
   ClientNonce?: string;
   Meta?: Record<string, string>;
   ExpiresAt: number;
@@ -70,23 +72,23 @@ export class OidcLogin {
     await (await this.#clients()).client(cfg);
   }
 
-  #method(name: string): { method: ACLAuthMethodRecord; cfg: OidcMethodConfig } {
-    const method = this.#deps.replica.acl.authMethods.by(name);
+  #method(name: string, ent?: EnterpriseMeta): { method: ACLAuthMethodRecord; cfg: OidcMethodConfig } {
+    const method = this.#deps.replica.acl.authMethods.by(name, ent);
     if (!method) throw new BadRequestError(`auth method ${JSON.stringify(name)} not found`);
     if (method.Type !== 'oidc') throw new BadRequestError(`GetAuthCodeURL is incompatible with type ${JSON.stringify(method.Type)}`);
     return { method, cfg: method.Config as unknown as OidcMethodConfig };
   }
 
   /** Starts a login: remembers the flow's secrets and returns the provider's authorization URL. */
-  async authURL(p: OidcAuthURLParams): Promise<string> {
-    const { cfg } = this.#method(p.AuthMethod);
+  async authURL(p: OidcAuthURLParams, ent?: EnterpriseMeta): Promise<string> {
+    const { cfg } = this.#method(p.AuthMethod, ent);
     if (!p.RedirectURI) throw new BadRequestError('missing redirect_uri');
     const { authorizationURL, newFlowSecrets, validRedirect } = await identityProviders();
     if (!validRedirect(p.RedirectURI, cfg.AllowedRedirectURIs ?? [])) throw new BadRequestError(`unauthorized redirect_uri: ${p.RedirectURI}`);
     const client = await (await this.#clients()).client(cfg);
     const secrets = await newFlowSecrets(cfg, p.RedirectURI);
     const pending: PendingLogin = {
-      ...secrets, AuthMethod: p.AuthMethod, ExpiresAt: this.#deps.clock.now() + OIDC_STATE_TTL_SECONDS * 1000,
+      ...secrets, AuthMethod: p.AuthMethod, ...(isDefaultEnt(ent) ? {} : { Tenant: entKey(ent!) }), ExpiresAt: this.#deps.clock.now() + OIDC_STATE_TTL_SECONDS * 1000,
       ...(p.ClientNonce ? { ClientNonce: p.ClientNonce } : {}), ...(p.Meta && Object.keys(p.Meta).length ? { Meta: p.Meta } : {}),
     };
     const url = await authorizationURL(client, cfg, secrets);
@@ -109,11 +111,12 @@ export class OidcLogin {
   }
 
   /** Finishes a login: exchanges the code and turns the verified claims into selector variables. */
-  async callback(p: OidcCallbackParams): Promise<OidcIdentity> {
-    const { method, cfg } = this.#method(p.AuthMethod);
+  async callback(p: OidcCallbackParams, ent?: EnterpriseMeta): Promise<OidcIdentity> {
+    const { method, cfg } = this.#method(p.AuthMethod, ent);
     if (!p.Code) throw loginFailed('OAuth code parameter not provided');
     const pending = await this.#take(p.State);
-    if (!pending || !sameAclName(pending.AuthMethod, method.Name) || pending.ExpiresAt < this.#deps.clock.now()) {
+    const tenant = isDefaultEnt(ent) ? undefined : entKey(ent!);
+    if (!pending || !sameAclName(pending.AuthMethod, method.Name) || pending.Tenant !== tenant || pending.ExpiresAt < this.#deps.clock.now()) {
       throw loginFailed('Expired or missing OAuth state.');
     }
     if (pending.ClientNonce && pending.ClientNonce !== p.ClientNonce) throw loginFailed('invalid client nonce');

@@ -84,7 +84,7 @@ export function aclTokenHandlers(ep: AclHandlerDeps, cfg: RequestConfig) {
         types: { AuthMethod: 'string', RedirectURI: 'string', ClientNonce: 'string', Meta: 'map[string]string' }, prefix: DECODE_FAILED,
       });
       const params = { AuthMethod: str(b.AuthMethod), RedirectURI: str(b.RedirectURI), ClientNonce: str(b.ClientNonce), Meta: b.Meta as Record<string, string> | undefined };
-      return { body: { AuthURL: await ep.auth.oidcAuthURL(params) } };
+      return { body: { AuthURL: await ep.auth.oidcAuthURL(params, requestEnt(req, cfg, 'namespace-no-wildcard', undefined)) } };
     },
     async oidcCallback(req: HttpRequest): Promise<HttpResult> {
       checkDatacenter(req, cfg);
@@ -92,7 +92,8 @@ export function aclTokenHandlers(ep: AclHandlerDeps, cfg: RequestConfig) {
         types: { AuthMethod: 'string', State: 'string', Code: 'string', ClientNonce: 'string' }, prefix: DECODE_FAILED,
       });
       const params = { AuthMethod: str(b.AuthMethod), State: str(b.State), Code: str(b.Code), ClientNonce: str(b.ClientNonce) };
-      return { body: await ep.auth.oidcCallback(params, (input, method) => ep.tokens.createLoginToken(input, method)) };
+      const ent = requestEnt(req, cfg, 'namespace-no-wildcard', undefined);
+      return { body: await ep.auth.oidcCallback(params, (input, method, tokenEnt, methodNs) => ep.tokens.createLoginToken(input, method, tokenEnt, methodNs), ent) };
     },
     async logout(req: HttpRequest): Promise<HttpResult> {
       checkDatacenter(req, cfg);
