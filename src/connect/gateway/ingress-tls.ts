@@ -8,7 +8,7 @@ import type { ConsulClient } from '../../api/index.ts';
 import type { GatewayService } from '../../api/config-entries.ts';
 import type { Logger } from '../../log.ts';
 import type { LeafCert } from '../proxy/agent-calls.ts';
-import { blockingWatch } from './watch.ts';
+import { blockingWatch } from '../watch.ts';
 
 /** An entry's or listener's TLS block (the fields the gateway reads). */
 export interface IngressTlsBlock {

@@ -25,9 +25,9 @@ import { listen, splice, startUpstreamListener, type ProxyListener } from '../pr
 import { resolveUpstream } from '../proxy/resolver.ts';
 import type { LeafCert } from '../proxy/agent-calls.ts';
 import { ConnectService } from '../proxy/service.ts';
+import { blockingWatch } from '../watch.ts';
 import { ingressDomains, matchHost, type VirtualHost } from './ingress-hosts.ts';
 import { IngressLeaf, ingressDnsSans, listenerTls, type IngressTlsBlock, type ListenerTls } from './ingress-tls.ts';
-import { blockingWatch } from './watch.ts';
 
 /** One service of a listener in the ingress-gateway config entry. */
 export interface IngressEntryService {

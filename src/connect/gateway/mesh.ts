@@ -11,7 +11,7 @@ import type { ConsulClient } from '../../api/index.ts';
 import type { Logger } from '../../log.ts';
 import { roots as readRoots } from '../proxy/agent-calls.ts';
 import { listen } from '../proxy/listener.ts';
-import { blockingWatch } from './watch.ts';
+import { blockingWatch } from '../watch.ts';
 import { localServiceEndpoints, localSubsetEndpoints, meshGateways, type Endpoint } from './mesh-endpoints.ts';
 import { MAX_CLIENT_HELLO, peekSni } from './sni.ts';
 

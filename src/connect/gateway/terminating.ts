@@ -15,7 +15,7 @@ import { roots as readRoots, type CARoots } from '../proxy/agent-calls.ts';
 import { bytesReceived, listen, splice } from '../proxy/listener.ts';
 import { serviceSni } from '../proxy/resolver.ts';
 import { ConnectService } from '../proxy/service.ts';
-import { blockingWatch } from './watch.ts';
+import { blockingWatch } from '../watch.ts';
 import { dialExternal, upstreamTls, type ExternalInstance, type UpstreamTls } from './terminating-upstream.ts';
 
 /** What a terminating gateway needs. */

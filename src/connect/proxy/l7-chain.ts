@@ -5,12 +5,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ConsulClient, QueryOptions } from '../../api/index.ts';
 import type { Logger } from '../../log.ts';
 import type { CompiledDiscoveryChain, DiscoveryTarget } from '../discovery-chain/index.ts';
-import { watchRetryMs } from './backoff.ts';
+import { blockingWatch } from '../watch.ts';
 import type { UpstreamConfig } from './config.ts';
 import type { BalanceState } from './l7-balance.ts';
 import { TargetInstances, type GatewayVia } from './l7-targets.ts';
-
-const WAIT = '10m';
 
 /** The protocols the L7 upstream speaks (HTTP/1.1 for http, h2c for http2 and grpc); other chains stay on the L4 path. */
 export function isL7Protocol(protocol: string | undefined): boolean {
@@ -107,7 +105,17 @@ export class ChainWatch {
 
   /** Starts the blocking watch. */
   start(): void {
-    void this.#watch();
+    // The last chain read stays in use when a read fails; before any, connections take the L4 path.
+    void blockingWatch('discovery chain', (options) => this.#read(options), (d) => {
+      this.#chain = d.Chain;
+      this.#syncTargets();
+      this.onChange?.();
+      this.#markReady();
+    }, this.#log, this.#abort.signal, {
+      after: this.#localDcKnown,
+      failed: () => this.#markReady(),
+      fields: () => ({ protocol: this.#chain?.Protocol }),
+    });
   }
 
   /** Resolves once the chain has been read once (or the read failed). */
@@ -123,9 +131,8 @@ export class ChainWatch {
     this.#targets.clear();
   }
 
-  #read(index: number) {
+  #read(options: QueryOptions) {
     const u = this.#upstream;
-    const options: QueryOptions = { signal: this.#abort.signal, ...(index > 0 ? { index, wait: WAIT } : {}) };
     const query: Record<string, string> = {};
     if (u.Datacenter) query['compile-dc'] = u.Datacenter;
     if (u.DestinationNamespace && u.DestinationNamespace !== 'default') query.ns = u.DestinationNamespace;
@@ -166,32 +173,5 @@ export class ChainWatch {
     if (!local || !t.Datacenter || t.Datacenter === local || t.External) return undefined;
     const mode = this.#upstream.MeshGatewayMode || t.MeshGateway?.Mode || '';
     return mode === 'local' || mode === 'remote' ? mode : undefined;
-  }
-
-  async #watch(): Promise<void> {
-    let index = 0;
-    let failures = 0;
-    const signal = this.#abort.signal;
-    await Promise.race([this.#localDcKnown.catch(() => undefined), new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))]);
-    while (!signal.aborted) {
-      try {
-        const res = await this.#read(index);
-        failures = 0;
-        if (res.meta.index === index) continue;
-        index = res.meta.index < index ? 0 : res.meta.index;
-        this.#chain = res.data.Chain;
-        this.#syncTargets();
-        this.onChange?.();
-        this.#log.debug({ index, protocol: this.#chain?.Protocol }, 'discovery chain updated');
-        this.#markReady();
-      } catch (err) {
-        if (signal.aborted) return;
-        // The last chain read stays in use; before any, connections take the L4 path.
-        this.#log.error({ error: (err as Error).message }, 'discovery chain watch failed');
-        this.#markReady();
-        index = 0;
-        await sleep(watchRetryMs(++failures), undefined, { signal }).catch(() => undefined);
-      }
-    }
   }
 }

@@ -1,17 +1,14 @@
 // What the public listener of an http service enforces per request: the service's protocol (its
 // discovery chain) and the intentions matching it as destination, both kept fresh by blocking
 // queries, and the default for callers no intention names (the agent's ACL default policy).
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { ConsulClient, QueryOptions } from '../../api/index.ts';
+import type { ApiResponse, ConsulClient, QueryOptions } from '../../api/index.ts';
 import type { Logger } from '../../log.ts';
 import { WILDCARD, type Intention } from '../intentions.ts';
+import { blockingWatch } from '../watch.ts';
 import { authorize } from './agent-calls.ts';
-import { watchRetryMs } from './backoff.ts';
 import { isH2Protocol, isL7Protocol } from './l7-chain.ts';
 import { callerService, rbacVerdict } from './l7-rbac.ts';
 import type { L7Request } from './l7-route.ts';
-
-const WAIT = '10m';
 
 /** A service name no intention is expected to name, to ask the agent for the default. */
 const PROBE = 'proconsul-intention-default-probe';
@@ -78,12 +75,12 @@ export class InboundPolicy {
   /** Starts both watches. */
   start(): void {
     const name = encodeURIComponent(this.#service);
-    void this.#watch('discovery chain', (options) => this.#client.json<{ Chain: { Protocol?: string } }>({ method: 'GET', path: `/v1/discovery-chain/${name}`, options }), (d) => {
+    this.#watch('discovery chain', (options) => this.#client.json<{ Chain: { Protocol?: string } }>({ method: 'GET', path: `/v1/discovery-chain/${name}`, options }), (d) => {
       const before = this.#protocol;
       this.#protocol = d.Chain?.Protocol ?? 'tcp';
       if (before !== undefined && before !== this.#protocol) this.onProtocolChange?.();
     });
-    void this.#watch('intentions', (options) => this.#client.json<Record<string, Intention[] | null>>({
+    this.#watch('intentions', (options) => this.#client.json<Record<string, Intention[] | null>>({
       method: 'GET', path: '/v1/connect/intentions/match', query: { by: 'destination', name: this.#service }, options,
     }), (d) => {
       this.#intentions = d[this.#service] ?? [];
@@ -144,31 +141,14 @@ export class InboundPolicy {
     if (--this.#pending === 0) this.#markReady();
   }
 
-  // One blocking-query loop (Consul's watch rules: an index going back restarts from 0, failures back off).
-  async #watch<T>(what: string, read: (o: QueryOptions) => Promise<{ data: T; meta: { index: number } }>, set: (v: T) => void): Promise<void> {
-    let index = 0;
-    let failures = 0;
-    let first = true;
-    const signal = this.#abort.signal;
-    while (!signal.aborted) {
-      try {
-        const res = await read({ signal, ...(index > 0 ? { index, wait: WAIT } : {}) });
-        failures = 0;
-        if (res.meta.index === index) continue;
-        index = res.meta.index < index ? 0 : res.meta.index;
-        set(res.data);
-        this.#log.debug({ index }, `${what} updated`);
-      } catch (err) {
-        if (signal.aborted) return;
-        this.#log.error({ error: (err as Error).message }, `${what} watch failed`);
-        index = 0;
-        if (first) this.#done();
-        first = false;
-        await sleep(watchRetryMs(++failures), undefined, { signal }).catch(() => undefined);
-        continue;
-      }
-      if (first) this.#done();
-      first = false;
-    }
+  /** Starts one watch; it counts towards ready() once, at its first answer or its first failure. */
+  #watch<T>(what: string, read: (o: QueryOptions) => Promise<ApiResponse<T>>, set: (v: T) => void): void {
+    let counted = false;
+    const count = (): void => {
+      if (counted) return;
+      counted = true;
+      this.#done();
+    };
+    void blockingWatch(what, read, (v) => { set(v); count(); }, this.#log, this.#abort.signal, { failed: count });
   }
 }

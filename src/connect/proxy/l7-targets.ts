@@ -11,12 +11,11 @@ import type { DiscoveryTarget } from '../discovery-chain/index.ts';
 import type { ConnectServiceEntry } from './agent-calls.ts';
 import { meshGateways } from '../gateway/mesh-endpoints.ts';
 import { serviceUri } from '../spiffe.ts';
-import { watchRetryMs } from './backoff.ts';
+import { blockingWatch } from '../watch.ts';
 import { balanceState } from './l7-balance.ts';
 import { H2Sessions } from './l7-h2.ts';
 import { serverIdentityCheck } from './tls-peer.ts';
 
-const WAIT = '10m';
 /** How often the mesh gateways a target is reached through are read again (they are found by a catalog filter, not one blocking query). */
 const GATEWAY_REFRESH_MS = 10_000;
 
@@ -92,7 +91,12 @@ export class TargetInstances {
 
   /** Starts the blocking watch (or the gateways' refresh). */
   start(): void {
-    void (this.via ? this.#watchGateways(this.via) : this.#watch());
+    if (this.via) return void this.#watchGateways(this.via);
+    // The last instances read stay in use while the agent cannot be reached.
+    void blockingWatch('target instances', (options) => this.#read(options), (data) => {
+      this.#entries = (data ?? []).filter(healthy);
+      this.#markReady();
+    }, this.#log, this.#abort.signal, { failed: () => this.#markReady(), fields: () => ({ instances: this.#entries.length }) });
   }
 
   /** Resolves once the instances have been read once (or the read failed). */
@@ -119,10 +123,9 @@ export class TargetInstances {
     this.h2.close();
   }
 
-  #read(index: number) {
+  #read(blocking: QueryOptions) {
     const t = this.target;
-    const options: QueryOptions = { signal: this.#abort.signal, ...(index > 0 ? { index, wait: WAIT } : {}) };
-    if (t.Datacenter) options.datacenter = t.Datacenter;
+    const options: QueryOptions = t.Datacenter ? { ...blocking, datacenter: t.Datacenter } : blocking;
     // Namespaces and partitions other than the default are Enterprise query parameters; CE refuses any.
     // Only an OnlyPassing subset is read passing-only; otherwise instances with warnings take
     // traffic too and critical ones are left out here, as Consul marks endpoints for Envoy.
@@ -131,30 +134,6 @@ export class TargetInstances {
     if (t.Namespace && t.Namespace !== 'default') query.ns = t.Namespace;
     if (t.Partition && t.Partition !== 'default') query.partition = t.Partition;
     return this.#client.json<ConnectServiceEntry[] | null>({ method: 'GET', path: `/v1/health/connect/${encodeURIComponent(t.Service)}`, query, options });
-  }
-
-  async #watch(): Promise<void> {
-    let index = 0;
-    let failures = 0;
-    const signal = this.#abort.signal;
-    while (!signal.aborted) {
-      try {
-        const res = await this.#read(index);
-        failures = 0;
-        if (res.meta.index === index) continue;
-        index = res.meta.index < index ? 0 : res.meta.index;
-        this.#entries = (res.data ?? []).filter(healthy);
-        this.#log.debug({ index, instances: this.#entries.length }, 'target instances updated');
-        this.#markReady();
-      } catch (err) {
-        if (signal.aborted) return;
-        // The last instances read stay in use while the agent cannot be reached.
-        this.#log.error({ error: (err as Error).message }, 'target watch failed');
-        this.#markReady();
-        index = 0;
-        await sleep(watchRetryMs(++failures), undefined, { signal }).catch(() => undefined);
-      }
-    }
   }
 
   /** Reads the gateways the target is reached through, again every GATEWAY_REFRESH_MS (the last list stays in use when a read fails). */

@@ -2,11 +2,10 @@
 // and the CA roots kept fresh by blocking queries, the TLS settings built from them (each new
 // connection uses the latest), inbound authorization and outbound mTLS dials.
 import tls from 'node:tls';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { ConsulClient } from '../../api/index.ts';
 import type { Logger } from '../../log.ts';
+import { blockingWatch } from '../watch.ts';
 import { authorize, leaf, roots, type CARoots, type LeafCert } from './agent-calls.ts';
-import { watchRetryMs } from './backoff.ts';
 import { certUris, encodeSerial, serverIdentityCheck } from './tls-peer.ts';
 
 /** Where an upstream connection goes and whose certificate the server must present. */
@@ -31,8 +30,6 @@ export interface TlsMaterial {
   ca: string[];
 }
 
-const WAIT = '10m';
-
 /** A Connect service: call start(), await ready(), then build TLS from tlsMaterial(). */
 export class ConnectService {
   readonly name: string;
@@ -55,8 +52,9 @@ export class ConnectService {
 
   /** Starts the leaf and roots watches. */
   start(): void {
-    void this.#watch('leaf', (index) => leaf(this.#client, this.name, this.#opts(index)), (l) => { this.#leaf = l; });
-    void this.#watch('roots', (index) => roots(this.#client, this.#opts(index)), (r) => { this.#roots = r; });
+    const signal = this.#abort.signal;
+    void blockingWatch('leaf', (options) => leaf(this.#client, this.name, options), (l) => { this.#leaf = l; this.#changed(); }, this.#log, signal);
+    void blockingWatch('roots', (options) => roots(this.#client, options), (r) => { this.#roots = r; this.#changed(); }, this.#log, signal);
   }
 
   /** Resolves once both the leaf and the roots have been read. */
@@ -139,39 +137,11 @@ export class ConnectService {
     this.#abort.abort();
   }
 
-  #opts(index: number) {
-    return { signal: this.#abort.signal, ...(index > 0 ? { index, wait: WAIT } : {}) };
-  }
-
   #changed(): void {
     if (!this.#leaf || !this.#roots) return;
     this.#clientContext = undefined;
     this.#markReady();
     const m = this.tlsMaterial();
     for (const fn of this.#listeners) fn(m);
-  }
-
-  // One blocking-query loop; an index that goes backwards restarts from 0 and a failure waits
-  // longer each time (Consul's watch rules).
-  async #watch<T>(what: string, read: (index: number) => Promise<{ data: T; meta: { index: number } }>, set: (v: T) => void): Promise<void> {
-    let index = 0;
-    let failures = 0;
-    const signal = this.#abort.signal;
-    while (!signal.aborted) {
-      try {
-        const res = await read(index);
-        failures = 0;
-        if (res.meta.index === index) continue;
-        index = res.meta.index < index ? 0 : res.meta.index;
-        set(res.data);
-        this.#log.debug({ index }, `${what} updated`);
-        this.#changed();
-      } catch (err) {
-        if (signal.aborted) return;
-        this.#log.error({ error: (err as Error).message }, `${what} watch failed`);
-        index = 0;
-        await sleep(watchRetryMs(++failures), undefined, { signal }).catch(() => undefined);
-      }
-    }
   }
 }
