@@ -7,10 +7,10 @@ import type { Logger } from '../../log.ts';
 import { resetReplyText } from './l7-forward.ts';
 import type { InboundPolicy } from './l7-inbound-policy.ts';
 import type { InboundCaller } from './l7-inbound.ts';
-import { appendXfcc, XFCC } from './l7-xfcc.ts';
-import { normalizePath, RBAC_DENIED, rbacHeaders } from './l7-rbac.ts';
-import { requestPath } from './l7-route.ts';
+import { appHeaders, normalizeRequest, type LocalAnswer } from './l7-normalize.ts';
+import { RBAC_DENIED } from './l7-rbac.ts';
 import { forwardable } from './l7-h2.ts';
+import type { MeshHttp } from './mesh-http.ts';
 
 
 /** One h2c session to the local application, opened anew once it closes or goes away. */
@@ -53,34 +53,44 @@ function isGrpc(headers: http2.IncomingHttpHeaders): boolean {
 }
 
 /** Envoy's local reply on a stream: a gRPC request gets its status in a trailers-only answer. */
-function localReply(req: http2.Http2ServerRequest, res: http2.Http2ServerResponse, status: number, text: string, grpcStatus: number): void {
+function localReply(req: http2.Http2ServerRequest, res: http2.Http2ServerResponse, status: number, text: string, grpcStatus: number, headers: Record<string, string> = {}): void {
   if (res.headersSent) return void res.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
   if (isGrpc(req.headers)) {
-    return void res.stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': String(grpcStatus), 'grpc-message': text }, { endStream: true });
+    const message = text ? { 'grpc-message': text } : {};
+    return void res.stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': String(grpcStatus), ...message }, { endStream: true });
   }
-  res.writeHead(status, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, { ...(text ? { 'content-type': 'text/plain' } : {}), 'content-length': Buffer.byteLength(text), ...headers });
   res.end(text);
+}
+
+/**
+ * Envoy's answer on a stream before any filter: a refused header name resets the stream (its
+ * HTTP/2 codec fails the header), a gRPC request is not redirected but refused (INTERNAL, 13).
+ */
+function normalizationReply(req: http2.Http2ServerRequest, res: http2.Http2ServerResponse, a: LocalAnswer): void {
+  if (a.close) return void res.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+  if (a.status === 307 && isGrpc(req.headers)) return localReply(req, res, 400, '', 13);
+  localReply(req, res, a.status, a.text, 13, a.headers);
 }
 
 /** Serves one stream: authorize, then forward to the local application and relay the answer. */
 export async function serveH2(
-  policy: InboundPolicy, local: LocalH2, caller: InboundCaller, req: http2.Http2ServerRequest, res: http2.Http2ServerResponse, log: Logger,
+  policy: InboundPolicy, mesh: MeshHttp, local: LocalH2, caller: InboundCaller, req: http2.Http2ServerRequest, res: http2.Http2ServerResponse, log: Logger,
 ): Promise<void> {
-  const { path: raw, search } = requestPath(req.url ?? '/');
-  const path = normalizePath(raw);
   const method = req.method ?? 'GET';
+  const n = normalizeRequest(method, req.url ?? '/', req.rawHeaders, req.authority, mesh);
+  if (!('l7' in n)) return normalizationReply(req, res, n);
   const gone = new AbortController();
   res.once('close', () => { if (!res.writableEnded) gone.abort(); });
-  const l7req = { method, path, query: new URLSearchParams(search), headers: rbacHeaders(req.rawHeaders, method, path + search, req.authority) };
+  const l7req = n.l7;
   // gRPC's PERMISSION_DENIED (7) is what Envoy maps a 403 local reply to.
   if (!(await policy.allows(caller, l7req, gone.signal))) {
     log.debug({ source: caller.uri, method, path: req.url }, 'request denied by intentions');
     return localReply(req, res, RBAC_DENIED.status, RBAC_DENIED.text, 7);
   }
   if (gone.signal.aborted) return;
-  const headers = forwardable(req.headers);
-  headers[XFCC] = appendXfcc(headers[XFCC], caller.xfcc);
-  const head = { ...headers, ':method': method, ':path': path + search, ':authority': req.authority, ':scheme': req.scheme || 'http' };
+  const headers = appHeaders(forwardable(req.headers), n.dropped, mesh, caller.xfcc);
+  const head = { ...headers, ':method': method, ':path': l7req.url, ':authority': req.authority, ':scheme': req.scheme || 'http' };
   const session = local.get();
   let stream: http2.ClientHttp2Stream;
   try {

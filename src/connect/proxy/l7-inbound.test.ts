@@ -6,6 +6,7 @@ import type tls from 'node:tls';
 import { silentLogger } from '../../log.ts';
 import { l7Inbound } from './l7-inbound.ts';
 import type { InboundPolicy } from './l7-inbound-policy.ts';
+import { fixedMeshHttp } from './mesh-http.ts';
 
 /** A policy that allows every request but those to /denied. */
 const policy = {
@@ -45,7 +46,7 @@ async function get(port: number, path: string, agent: http.Agent): Promise<{ sta
 
 test('denied requests get 403; a GET meeting a pooled connection the application reset is sent again on a new one', async () => {
   const app = await resettingApp();
-  const inbound = l7Inbound({ policy, localAddress: `127.0.0.1:${app.port}`, localConnectTimeoutMs: 1000, identity: () => '', log: silentLogger() });
+  const inbound = l7Inbound({ policy, mesh: fixedMeshHttp(), localAddress: `127.0.0.1:${app.port}`, localConnectTimeoutMs: 1000, identity: () => '', log: silentLogger() });
   const front = net.createServer((s) => inbound.accept(s as tls.TLSSocket));
   await new Promise<void>((r) => front.listen(0, '127.0.0.1', r));
   const port = (front.address() as net.AddressInfo).port;

@@ -10,14 +10,17 @@ import type { Logger } from '../../log.ts';
 import { LocalH2, serveH2 } from './l7-inbound-h2.ts';
 import { InboundPolicy, type Caller } from './l7-inbound-policy.ts';
 import { endToEnd, replayableOnStale, resetReplyText } from './l7-forward.ts';
-import { normalizePath, RBAC_DENIED, rbacHeaders } from './l7-rbac.ts';
-import { requestPath, type L7Request } from './l7-route.ts';
+import { appHeaders, normalizeRequest, withoutUnderscored, type LocalAnswer } from './l7-normalize.ts';
+import { RBAC_DENIED } from './l7-rbac.ts';
 import { certUris, encodeSerial } from './tls-peer.ts';
-import { appendXfcc, XFCC, xfccElement } from './l7-xfcc.ts';
+import { XFCC, xfccElement } from './l7-xfcc.ts';
+import type { MeshHttpSource } from './mesh-http.ts';
 
 /** What the inbound HTTP path needs. */
 export interface InboundDeps {
   policy: InboundPolicy;
+  /** The mesh entry's HTTP settings (which it starts and closes). */
+  mesh: MeshHttpSource;
   /** host:port of the local application. */
   localAddress: string;
   localConnectTimeoutMs: number;
@@ -28,7 +31,7 @@ export interface InboundDeps {
 
 /** How the public listener hands connections to the HTTP path. */
 export interface InboundHandoff {
-  /** Resolves once the protocol and intentions have been read (or could not be). */
+  /** Resolves once the protocol, intentions and mesh entry have been read (or could not be). */
   ready(): Promise<void>;
   settled(): boolean;
   /** True while the service speaks http. */
@@ -48,6 +51,12 @@ function reply(res: http.ServerResponse, status: number, text: string): void {
   res.end(text);
 }
 
+function answer(res: http.ServerResponse, a: LocalAnswer): void {
+  const type: Record<string, string> = a.text ? { 'content-type': 'text/plain' } : {};
+  res.writeHead(a.status, { ...type, 'content-length': String(Buffer.byteLength(a.text)), ...a.headers, ...(a.close ? { connection: 'close' } : {}) });
+  res.end(a.text);
+}
+
 /** A caller and the x-forwarded-client-cert element its requests carry. */
 export type InboundCaller = Caller & { xfcc: string };
 
@@ -64,15 +73,6 @@ export function callerOf(socket: net.Socket, by: string): InboundCaller {
     callers.set(socket, c);
   }
   return c;
-}
-
-/** A request as the intentions see it (normalized path, Envoy's header map) and the target it goes on with. */
-function l7Request(req: http.IncomingMessage): L7Request & { url: string } {
-  const { path: raw, search } = requestPath(req.url ?? '/');
-  const path = normalizePath(raw);
-  const method = req.method ?? 'GET';
-  const headers = rbacHeaders(req.rawHeaders, method, path + search, undefined);
-  return { method, path, query: new URLSearchParams(search), headers, sourceIp: req.socket.remoteAddress, url: path + search };
 }
 
 /** Builds the HTTP path of the public listener over `policy` (which it starts and closes). */
@@ -94,7 +94,7 @@ export function l7Inbound(d: InboundDeps): InboundHandoff {
   });
   const local2 = new LocalH2(d.localAddress, d.localConnectTimeoutMs);
   const h2 = http2.createServer((req, res) => {
-    serveH2(d.policy, local2, callerOf(req.socket as unknown as net.Socket, d.identity()), req, res, d.log).catch((err: Error) => {
+    serveH2(d.policy, d.mesh.current, local2, callerOf(req.socket as unknown as net.Socket, d.identity()), req, res, d.log).catch((err: Error) => {
       d.log.error({ error: err.message }, 'request failed');
       res.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
     });
@@ -108,9 +108,11 @@ export function l7Inbound(d: InboundDeps): InboundHandoff {
     if (!d.policy.isH2) for (const s of sessions) s.close();
   };
   d.policy.start();
+  d.mesh.start();
+  const ready = Promise.all([d.policy.ready(), d.mesh.ready()]).then(() => undefined);
   return {
-    ready: () => d.policy.ready(),
-    settled: () => d.policy.settled,
+    ready: () => ready,
+    settled: () => d.policy.settled && d.mesh.settled,
     active: () => d.policy.isHttp,
     accept(socket) {
       socket.setNoDelay(true);
@@ -124,6 +126,7 @@ export function l7Inbound(d: InboundDeps): InboundHandoff {
     },
     close() {
       d.policy.close();
+      d.mesh.close();
       for (const s of sessions) s.destroy();
       h2.close();
       local2.close();
@@ -138,14 +141,16 @@ async function serve(d: InboundDeps, agent: http.Agent, to: { host: string; port
   const gone = new AbortController();
   res.once('close', () => { if (!res.writableFinished) gone.abort(); });
   const caller = callerOf(req.socket, d.identity());
-  const l7req = l7Request(req);
+  const mesh = d.mesh.current;
+  const n = normalizeRequest(req.method ?? 'GET', req.url ?? '/', req.rawHeaders, undefined, mesh);
+  if (!('l7' in n)) return answer(res, n);
+  const l7req = { ...n.l7, sourceIp: req.socket.remoteAddress };
   if (!(await d.policy.allows(caller, l7req, gone.signal))) {
     d.log.debug({ source: caller.uri, method: req.method, path: req.url }, 'request denied by intentions');
     return reply(res, RBAC_DENIED.status, RBAC_DENIED.text);
   }
   if (gone.signal.aborted) return;
-  const headers = endToEnd(req.headers);
-  headers[XFCC] = appendXfcc(headers[XFCC], caller.xfcc);
+  const headers = appHeaders(endToEnd(req.headers), n.dropped, mesh, caller.xfcc);
   forward(d, { agent, to, req, res, url: l7req.url, headers, signal: gone.signal }, true);
 }
 
@@ -207,11 +212,12 @@ function forward(d: InboundDeps, f: Forward, mayRetry: boolean): void {
 async function upgrade(d: InboundDeps, to: { host: string; port: number }, req: http.IncomingMessage, socket: net.Socket, early: Buffer): Promise<void> {
   socket.on('error', () => socket.destroy());
   const caller = callerOf(socket, d.identity());
-  const l7req = l7Request(req);
+  const mesh = d.mesh.current;
+  const n = normalizeRequest(req.method ?? 'GET', req.url ?? '/', req.rawHeaders, undefined, mesh);
+  if (!('l7' in n)) return void socket.end(rawAnswer(n));
+  const l7req = { ...n.l7, sourceIp: socket.remoteAddress };
   if (!(await d.policy.allows(caller, l7req))) {
-    const text = RBAC_DENIED.text;
-    socket.end(`HTTP/1.1 ${RBAC_DENIED.status} Forbidden\r\ncontent-type: text/plain\r\ncontent-length: ${text.length}\r\nconnection: close\r\n\r\n${text}`);
-    return;
+    return void socket.end(rawAnswer({ status: RBAC_DENIED.status, text: RBAC_DENIED.text }));
   }
   const app = net.connect({ host: to.host, port: to.port, noDelay: true });
   const slow = setTimeout(() => app.destroy(new Error('connect timeout')), d.localConnectTimeoutMs);
@@ -220,13 +226,26 @@ async function upgrade(d: InboundDeps, to: { host: string; port: number }, req: 
   socket.on('close', () => app.destroy());
   app.on('close', () => socket.destroy());
   const lines = [`${req.method} ${l7req.url} HTTP/${req.httpVersion}`];
-  for (let i = 0; i < req.rawHeaders.length; i += 2) {
-    if (req.rawHeaders[i].toLowerCase() !== XFCC) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+  const raw = n.dropped.length > 0 ? withoutUnderscored(req.rawHeaders) : req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i].toLowerCase() !== XFCC) lines.push(`${raw[i]}: ${raw[i + 1]}`);
   }
-  const xfcc = appendXfcc(req.headers[XFCC], caller.xfcc);
+  const xfcc = appHeaders({ [XFCC]: req.headers[XFCC] }, [], mesh, caller.xfcc)[XFCC];
   if (xfcc) lines.push(`${XFCC}: ${xfcc}`);
   app.write(`${lines.join('\r\n')}\r\n\r\n`);
   if (early.length > 0) app.write(early);
   socket.pipe(app);
   app.pipe(socket);
+}
+
+const REASONS: Record<number, string> = { 307: 'Temporary Redirect', 400: 'Bad Request', 403: 'Forbidden' };
+
+/** A local answer written on a raw (upgrade) connection, which then closes. */
+function rawAnswer(a: LocalAnswer): string {
+  const lines = [`HTTP/1.1 ${a.status} ${REASONS[a.status] ?? ''}`];
+  if (a.text) lines.push('content-type: text/plain');
+  lines.push(`content-length: ${Buffer.byteLength(a.text)}`);
+  for (const [k, v] of Object.entries(a.headers ?? {})) lines.push(`${k}: ${v}`);
+  lines.push('connection: close');
+  return `${lines.join('\r\n')}\r\n\r\n${a.text}`;
 }

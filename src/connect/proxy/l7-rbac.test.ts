@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Intention } from '../intentions.ts';
-import { callerService, normalizePath, permissionMatches, rbacHeaders, rbacVerdict } from './l7-rbac.ts';
+import { callerService, permissionMatches, rbacHeaders, rbacVerdict } from './l7-rbac.ts';
 import type { L7Request } from './l7-route.ts';
 
 function req(method: string, path: string, headers: Record<string, string | string[]> = {}): L7Request {
@@ -61,19 +61,6 @@ test('a caller is a service of the local trust domain and the default namespace'
   assert.equal(callerService(`spiffe://other.consul/ns/default/dc/dc1/svc/web`, td), undefined);
   assert.equal(callerService(`spiffe://${td}/ns/team/dc/dc1/svc/web`, td), undefined);
   assert.equal(callerService(`spiffe://${td}/agent/client/dc/dc1/id/x`, td), undefined);
-});
-
-test("paths are normalized as Envoy's normalize_path and merge_slashes do before RBAC", () => {
-  assert.equal(normalizePath('/public/../admin'), '/admin');
-  assert.equal(normalizePath('/public/%2e%2E/admin'), '/admin');
-  assert.equal(normalizePath('/%61dmin'), '/admin');
-  assert.equal(normalizePath('//admin//x'), '/admin/x');
-  assert.equal(normalizePath('/public\\..\\admin'), '/admin');
-  assert.equal(normalizePath('/a/./b/'), '/a/b/');
-  assert.equal(normalizePath('/admin%2fx'), '/admin%2Fx', 'an escaped slash stays (Envoy keeps it unchanged)');
-  assert.equal(normalizePath('*'), '*');
-  const deny = [ixn('web', { Permissions: [{ Action: 'deny', HTTP: { PathPrefix: '/admin' } }, { Action: 'allow', HTTP: { PathPrefix: '/' } }] })];
-  assert.equal(rbacVerdict(deny, 'web', req('GET', normalizePath('/public/../admin'))), 'deny');
 });
 
 test('RBAC headers: repeats joined with "," from the raw headers, and the pseudo-headers', () => {

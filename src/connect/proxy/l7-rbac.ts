@@ -96,30 +96,6 @@ export function rbacVerdict(intentions: readonly Intention[], caller: string | u
   return ixn.Action === 'allow' ? 'allow' : 'deny';
 }
 
-const UNRESERVED = /[A-Za-z0-9\-._~]/;
-
-/**
- * A request path as Envoy's HTTP connection manager rewrites it before its filters run, with the
- * settings Consul gives the public listener (normalize_path, merge_slashes): `\` read as `/`, dot
- * segments (also percent-encoded ones) removed, percent-encoded unreserved characters decoded and
- * the other escapes upper-cased, repeated slashes merged. Intentions see, and the application
- * gets, this path. A path not starting with `/` (`*`) is left alone.
- */
-export function normalizePath(path: string): string {
-  if (!path.startsWith('/')) return path;
-  let p: string;
-  try {
-    p = new URL(`http://h${path.replace(/[?#]/g, (c) => (c === '?' ? '%3F' : '%23'))}`).pathname;
-  } catch {
-    return path;
-  }
-  p = p.replace(/%([0-9A-Fa-f]{2})/g, (_, h: string) => {
-    const c = String.fromCharCode(parseInt(h, 16));
-    return UNRESERVED.test(c) ? c : `%${h.toUpperCase()}`;
-  });
-  return p.replace(/\/{2,}/g, '/');
-}
-
 /**
  * The headers RBAC matches for a request, as Envoy holds them: each name's values joined with ','
  * (from the raw headers, so no repeat is dropped or joined with ', '), and the pseudo-headers

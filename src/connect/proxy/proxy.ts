@@ -9,6 +9,7 @@ import { startPublicListener, startUpstreamListener, type ProxyListener } from '
 import { ChainWatch } from './l7-chain.ts';
 import { l7Inbound } from './l7-inbound.ts';
 import { InboundPolicy } from './l7-inbound-policy.ts';
+import { MeshHttpWatch } from './mesh-http.ts';
 import { l7Upstream, type L7Handoff } from './l7-upstream.ts';
 import { resolveUpstream } from './resolver.ts';
 import { ConnectService } from './service.ts';
@@ -50,6 +51,7 @@ export class Proxy {
     // Read alongside the leaf, so an http service's first connections need not wait for it.
     const inbound = pl && pl.BindPort !== 0 ? l7Inbound({
       policy: new InboundPolicy(this.#deps.client, this.config.ProxiedServiceName, () => this.service.caRoots?.TrustDomain ?? '', publicLog),
+      mesh: new MeshHttpWatch(this.#deps.client, publicLog),
       localAddress: pl.LocalServiceAddress, localConnectTimeoutMs: pl.LocalConnectTimeoutMs, log: publicLog,
       identity: () => this.service.leafCert?.ServiceURI ?? '',
     }) : undefined;
