@@ -96,6 +96,10 @@ describe('ACL objects in namespaces', () => {
     assert.match(other.text, /lacks permission 'key:write' on "x" in partition "default" in namespace "team-b"/);
     const dflt = await call('PUT', '/v1/kv/x?ns=default', secret, 'no');
     assert.equal(dflt.status, 403);
+    // The UI's batch check asks in the request's namespace, else the token's.
+    const ask = [{ Resource: 'key', Segment: 'x', Access: 'write' }];
+    assert.equal((await call('POST', '/v1/internal/acl/authorize', secret, ask)).json[0].Allow, true);
+    assert.equal((await call('POST', '/v1/internal/acl/authorize?ns=team-b', secret, ask)).json[0].Allow, false);
 
     // The token reads itself; a token of another namespace is not found by accessor without its ns.
     assert.equal((await call('GET', '/v1/acl/token/self', secret)).json.Namespace, 'team-a');

@@ -9,7 +9,8 @@ import { BadRequestError, NotFoundError } from '../errors.ts';
 import { ACL_TOKEN_PREFIX } from '../state/index.ts';
 import { aclEnt, aclStoreKey } from '../state/acl-tables.ts';
 import type { AclIdentity, AclResolver } from './acl-resolver.ts';
-import { authorize } from './acl-enforce.ts';
+import { authorize, entContext } from './acl-enforce.ts';
+import type { EnterpriseMeta } from '../state/index.ts';
 import { aclPreCheck } from './acl-links.ts';
 import { deletePlan } from './acl-write.ts';
 import { commitWrite } from './commit.ts';
@@ -93,12 +94,13 @@ export class AclMiscEndpoint {
     });
   }
 
-  /** Answers each access question for the caller (everything allowed with ACLs off). */
-  authorizeBatch(reqs: AuthorizationRequest[], id: AclIdentity | undefined): AuthorizationResponse[] {
+  /** Answers each access question for the caller in the request's tenant `ent` (everything allowed with ACLs off). */
+  authorizeBatch(reqs: AuthorizationRequest[], id: AclIdentity | undefined, ent?: EnterpriseMeta): AuthorizationResponse[] {
     if (reqs.length > MAX_AUTHORIZE) throw new BadRequestError(`Refusing to authorize more than ${MAX_AUTHORIZE} access requests`);
+    const ctx = entContext(ent);
     return reqs.map((r) => {
       const allow = !this.#resolver.enabled || !id
-        || enforceResource(id.authorizer, r.Resource, r.Segment ?? '', r.Access) === 'allow';
+        || enforceResource(id.authorizer, r.Resource, r.Segment ?? '', r.Access, ctx) === 'allow';
       return { ...r, Allow: allow };
     });
   }

@@ -117,7 +117,9 @@ export function aclTokenHandlers(ep: AclHandlerDeps, cfg: RequestConfig) {
     },
     async authorize(req: HttpRequest): Promise<HttpResult> {
       checkDatacenter(req, cfg);
-      return { body: ep.misc.authorizeBatch(decodeAuthorizeBatch(await req.body()), authzOf(req, cfg)) };
+      const authz = authzOf(req, cfg);
+      // Asked in the request's namespace (else the token's), as Consul Enterprise's Internal.ACLAuthorize.
+      return { body: ep.misc.authorizeBatch(decodeAuthorizeBatch(await req.body()), authz, requestEnt(req, cfg, 'namespace-no-wildcard', authz)) };
     },
   };
 }
