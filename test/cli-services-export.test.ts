@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cliAgent } from './support/cli.ts';
 
-interface Entry { Services: { Name: string; Consumers: { Peer?: string; Partition?: string }[] }[]; ModifyIndex: number }
+interface Entry { Services: { Name: string; Namespace?: string; Consumers: { Peer?: string; Partition?: string }[] }[]; ModifyIndex: number }
 
 describe('services export', () => {
   const h = cliAgent();
@@ -50,16 +50,20 @@ describe('services export', () => {
     assert.equal(await stale.text(), 'false');
   });
 
-  test("-partition and -namespace (Consul's multi-tenancy flags) are taken and sent, which a CE agent refuses as Consul CE does", async () => {
+  test("-partition and -namespace (Consul's multi-tenancy flags) are taken and sent: the entry of the partition, the service of the namespace", async () => {
     const r = await h.cli(['services', 'export', '-name=cache', '-consumer-peers=west', '-partition=default']);
-    assert.deepEqual(r, {
-      code: 1, out: '',
-      err: 'Error reading config entry exported-services/default: Unexpected response code: 400 (Invalid query parameter: "partition" - Partitions are a Consul Enterprise feature)\n',
-    });
-    const ns = await h.cli(['services', 'export', '-name=cache', '-consumer-peers=west', '-namespace=team']);
-    assert.equal(ns.code, 1);
-    assert.match(ns.err, /^Error reading config entry exported-services\/default: Unexpected response code: 400 \(Invalid query parameter: "ns" - Namespaces are a Consul Enterprise feature\)\n$/);
-    assert.equal((await entry())?.Services.find((s) => s.Name === 'cache'), undefined);
+    assert.deepEqual(r, { code: 0, out: 'Successfully exported service "cache" to cluster peers "west"\n', err: '' });
+    assert.deepEqual((await entry())?.Services.find((s) => s.Name === 'cache'), { Name: 'cache', Consumers: [{ Peer: 'west' }] });
+    // exported-services is partition-level: a namespace's export lands in the partition's entry, naming the namespace.
+    const ns = await h.cli(['services', 'export', '-name=cache', '-consumer-peers=east', '-namespace=team']);
+    assert.deepEqual(ns, { code: 0, out: 'Successfully exported service "cache" to cluster peers "east"\n', err: '' });
+    assert.deepEqual((await entry())?.Services.filter((s) => s.Name === 'cache'), [
+      { Name: 'cache', Consumers: [{ Peer: 'west' }] },
+      { Name: 'cache', Namespace: 'team', Consumers: [{ Peer: 'east' }] },
+    ]);
+    const missing = await h.cli(['services', 'export', '-name=cache', '-consumer-peers=west', '-partition=nope']);
+    assert.equal(missing.code, 1);
+    assert.match(missing.err, /Partition "nope" does not exist/);
   });
 
   test("Consul's validation texts", async () => {

@@ -11,6 +11,9 @@ export interface ResolvedConsumers {
 /** One exported service and its consumers, wildcards and sameness groups expanded. */
 export interface ResolvedExportedService {
   Service: string;
+  /** Consul Enterprise: the service's partition and namespace (left out in the default tenant). */
+  Partition?: string;
+  Namespace?: string;
   Consumers: ResolvedConsumers;
 }
 

@@ -2,7 +2,7 @@
 // defaults and lower-casing first, then the checks that reject an entry before it is stored.
 import { FIXED_NAMES } from './config-entry-kinds.ts';
 import { normalizeIntentions, validateIntentions } from './config-entry-intentions.ts';
-import { isDefaultEnt, type EnterpriseMeta } from '../state/index.ts';
+import { isDefaultEnt, partitionEnt, type EnterpriseMeta } from '../state/index.ts';
 import { normalizeRouter, validateResolverRules, validateRouter } from './config-entry-chain-validate.ts';
 
 type Obj = Record<string, unknown>;
@@ -265,6 +265,13 @@ export function normalizeEntry(kind: string, e: Obj, ent?: EnterpriseMeta): stri
   if (kind === 'mesh' && 'HTTP' in e) normalizeMeshHttp(e);
   if (kind === 'api-gateway') for (const l of list(e.Listeners)) lower(l, 'Protocol');
   if (kind === 'service-router') normalizeRouter(e);
+  if (kind === 'exported-services') {
+    // `default` is what an absent namespace means; a consumer partition `default` is the entry's own in the default partition.
+    for (const s of list(e.Services)) {
+      if (s.Namespace === '' || s.Namespace === 'default') delete s.Namespace;
+      if (!ent || isDefaultEnt(partitionEnt(ent.partition))) for (const c of list(s.Consumers)) if (c.Partition === '' || c.Partition === 'default') delete c.Partition;
+    }
+  }
   if (kind === 'service-splitter') {
     for (const s of list(e.Splits)) {
       s.Weight = Math.round(Number(s.Weight ?? 0) * 100) / 100;

@@ -1,52 +1,76 @@
 // ConfigEntry.GetResolvedExportedServices: the services the `exported-services` entry exports
 // and to which peers, with a `*` entry expanded to every typical service in the catalog and
 // sameness-group consumers to their member peers; the `consul` service is never exported.
-import { CONFIG_ENTRIES_TABLE, SERVICES_TABLE, type ConfigEntry, type WatchSet } from '../state/index.ts';
+import {
+  CONFIG_ENTRIES_TABLE, SERVICES_TABLE, DEFAULT_TENANCY_NAME, foldTenancyName, partitionEnt, configEntriesOf, configEntriesTableName, isDefaultEnt,
+  type ConfigEntry, type WatchSet,
+} from '../state/index.ts';
 import type { ResolvedExportedService } from '../api/exported-services.ts';
 import type { EndpointDeps } from './deps.ts';
-import { authorize } from './acl-enforce.ts';
+import { authorize, entContext } from './acl-enforce.ts';
 import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
 
 const EXPORTED = 'exported-services';
 const SAMENESS = 'sameness-group';
-/** The exported-services entry of the (only) partition. */
-const ENTRY_NAME = 'default';
+type Consumer = { Peer?: string; SamenessGroup?: string; Partition?: string };
+type Export = { Name?: string; Namespace?: string; Consumers?: Consumer[] };
 
-type Consumer = { Peer?: string; SamenessGroup?: string };
-type Export = { Name?: string; Consumers?: Consumer[] };
-
-/** The resolved exports sorted by service name; needs mesh:read (which operator:read grants). */
+/**
+ * The resolved exports of the request's partition sorted by namespace, then service name; needs
+ * mesh:read (which operator:read grants).
+ */
 export function resolvedExportedServices(deps: EndpointDeps, opts: QueryOptions): Promise<QueryResult<ResolvedExportedService[]>> {
-  authorize(opts.authz, 'meshRead');
-  return blockingQuery(deps, opts, (ws) => resolveExports(deps, ws));
+  const partition = opts.ent?.partition ?? DEFAULT_TENANCY_NAME;
+  authorize(opts.authz, 'meshRead', '', entContext(partitionEnt(partition)));
+  return blockingQuery(deps, opts, (ws) => resolveExports(deps, ws, partition));
 }
 
-/** The resolution itself at the replica's state, watching what it read in `ws`. */
-export function resolveExports(deps: EndpointDeps, ws: WatchSet): { index: number; value: ResolvedExportedService[] } {
-  const { configEntries, catalog } = deps.replica;
-  ws.addKey(CONFIG_ENTRIES_TABLE, `${EXPORTED}/${ENTRY_NAME}`).addPrefix(CONFIG_ENTRIES_TABLE, `${SAMENESS}/`);
+/**
+ * The resolution itself at the replica's state, watching what it read in `ws`: the partition's
+ * exported-services entry (named after the partition, `default` in the default one). A `*` service
+ * expands to the default partition's catalog only.
+ */
+export function resolveExports(deps: EndpointDeps, ws: WatchSet, partition = DEFAULT_TENANCY_NAME): { index: number; value: ResolvedExportedService[] } {
+  const ap = foldTenancyName(partition);
+  const ent = partitionEnt(ap);
+  const tenant = isDefaultEnt(ent) ? undefined : ent;
+  const configEntries = configEntriesOf(deps.replica, tenant);
+  const table = tenant ? configEntriesTableName(tenant) : CONFIG_ENTRIES_TABLE;
+  const { catalog } = deps.replica;
+  ws.addKey(table, `${EXPORTED}/${ap}`).addPrefix(table, `${SAMENESS}/`);
   let index = Math.max(configEntries.kindIndex(EXPORTED), configEntries.kindIndex(SAMENESS));
-  const entry = configEntries.get(EXPORTED, ENTRY_NAME);
-  const byService = new Map<string, Set<string>>();
-  const add = (service: string, peers: string[]) => {
+  const entry = configEntries.get(EXPORTED, ap);
+  const byService = new Map<string, { service: string; namespace: string; peers: Set<string>; partitions: Set<string> }>();
+  const add = (service: string, namespace: string, peers: string[], partitions: string[]) => {
     if (service === 'consul') return;
-    let set = byService.get(service);
-    if (!set) byService.set(service, (set = new Set()));
-    for (const p of peers) set.add(p);
+    const key = `${namespace}\0${service}`;
+    let e = byService.get(key);
+    if (!e) byService.set(key, (e = { service, namespace, peers: new Set(), partitions: new Set() }));
+    for (const p of peers) e.peers.add(p);
+    for (const p of partitions) e.partitions.add(p);
   };
   for (const svc of (entry?.Services as Export[] | undefined) ?? []) {
     const peers = consumerPeers(svc.Consumers ?? [], (g) => configEntries.get(SAMENESS, g));
+    const partitions = (svc.Consumers ?? []).flatMap((c) => (c.Partition ? [c.Partition] : []));
+    const namespace = svc.Namespace || DEFAULT_TENANCY_NAME;
     if (svc.Name !== '*') {
-      add(String(svc.Name ?? ''), peers);
+      add(String(svc.Name ?? ''), namespace, peers, partitions);
       continue;
     }
+    if (tenant || namespace !== DEFAULT_TENANCY_NAME) continue;
     ws.addTable(SERVICES_TABLE);
     index = Math.max(index, catalog.index.services);
-    for (const name of typicalServiceNames(catalog)) add(name, peers);
+    for (const name of typicalServiceNames(catalog)) add(name, namespace, peers, partitions);
   }
-  const value = [...byService].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([Service, set]): ResolvedExportedService => {
-    const Peers = [...set].sort();
-    return { Service, Consumers: Peers.length > 0 ? { Peers } : {} };
+  const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+  const value = [...byService.values()].sort((a, b) => cmp(a.namespace, b.namespace) || cmp(a.service, b.service)).map((e): ResolvedExportedService => {
+    const Peers = [...e.peers].sort();
+    const Partitions = [...e.partitions].sort();
+    const out: ResolvedExportedService = { Service: e.service } as ResolvedExportedService;
+    // Consul Enterprise's fields, shown outside the default tenant (CE answers stay as they were).
+    if (tenant || e.namespace !== DEFAULT_TENANCY_NAME) Object.assign(out, { Partition: ap, Namespace: e.namespace });
+    out.Consumers = { ...(Peers.length > 0 ? { Peers } : {}), ...(Partitions.length > 0 ? { Partitions } : {}) };
+    return out;
   });
   return { index, value };
 }

@@ -8,7 +8,8 @@ import { queryOptions, type HttpRequest, type RequestConfig } from '../request.t
 /** The exported-services handler over the endpoint's read. */
 export function exportedServicesHandler(read: (opts: QueryOptions) => Promise<QueryResult<ResolvedExportedService[]>>, cfg: RequestConfig) {
   return async (req: HttpRequest): Promise<HttpResult> => {
-    const { value, meta } = await read(queryOptions(req, cfg));
+    // Consul reads the partition only (parseEntMetaPartition): a namespace given is not read.
+    const { value, meta } = await read(queryOptions(req, cfg, { tenancy: 'partition' }));
     return { body: value, meta };
   };
 }
