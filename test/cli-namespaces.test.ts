@@ -1,7 +1,8 @@
 // CLI commands in a namespace against an in-process agent (Consul Enterprise's -namespace /
 // -partition and CONSUL_NAMESPACE): namespace management, config entries, intentions, the catalog
 // and ACL objects land in and are read from the namespace the flag (else the variable, else a
-// definition file's own Namespace) names, and the default namespace does not see them.
+// definition file's own Namespace) names, and the default namespace does not see them; the API
+// client's Lock and Semaphore hold their keys and sessions in their namespace option.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { startAclAgent, httpCaller, ROOT, type HttpCall } from './support/acl.ts
 import type { DevAgent } from './support/agent.ts';
 import { memoryIO } from '../src/cli/io.ts';
 import { runCli } from '../src/cli/registry.ts';
+import { ConsulClient } from '../src/api/index.ts';
 
 describe('CLI in namespaces', () => {
   let dev: DevAgent;
@@ -139,5 +141,36 @@ describe('CLI in namespaces', () => {
     await inNamespaceOrRefused(ixn, async () => {
       assert.equal((await cli(['intention', 'check', '-namespace', 'team-b', 'api', 'cache'])).out, 'Allowed\n');
     });
+  });
+
+  test('API Lock and Semaphore with a namespace keep their keys and sessions in it', async () => {
+    const client = new ConsulClient({ address: dev.httpAddr, token: ROOT, env: {} });
+    try {
+      const lock = client.lockOpts({ key: 'locks/leader', namespace: 'team-a', value: 'me' });
+      assert.ok(await lock.lock());
+      const held = await call('GET', '/v1/kv/locks/leader?ns=team-a', ROOT);
+      assert.equal(held.status, 200);
+      const session = held.json[0].Session as string;
+      assert.equal((await call('GET', `/v1/session/info/${session}?ns=team-a`, ROOT)).json[0].Namespace, 'team-a');
+      assert.equal((await call('GET', '/v1/kv/locks/leader', ROOT)).status, 404, 'nothing in the default namespace');
+      // The default namespace's lock of the same key is a different lock.
+      const other = client.lockOpts({ key: 'locks/leader', lockTryOnce: true, lockWaitTime: 100 });
+      assert.ok(await other.lock());
+      await other.unlock();
+      await lock.unlock();
+      await lock.destroy();
+      assert.equal((await call('GET', '/v1/kv/locks/leader?ns=team-a', ROOT)).status, 404);
+
+      const sem = client.semaphoreOpts({ prefix: 'sem/pool', limit: 2, namespace: 'team-b' });
+      assert.ok(await sem.acquire());
+      const keys = await call('GET', '/v1/kv/sem/pool?recurse&ns=team-b', ROOT);
+      assert.equal(keys.json.length, 2, 'the contender entry and .lock');
+      assert.equal((await call('GET', '/v1/kv/sem/pool?recurse', ROOT)).status, 404);
+      await sem.release();
+      await sem.destroy();
+      assert.equal((await call('GET', '/v1/kv/sem/pool?recurse&ns=team-b', ROOT)).status, 404);
+    } finally {
+      client.close();
+    }
   });
 });

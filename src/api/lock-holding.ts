@@ -4,7 +4,7 @@
 
 import type { Clock } from '../clock.ts';
 import { parseGoDuration } from '../duration.ts';
-import type { ConsulClient, QueryOptions } from './client.ts';
+import type { CallOptions, ConsulClient, QueryOptions } from './client.ts';
 import { ApiError, TransportError } from './errors.ts';
 import { delay } from './session.ts';
 import type { KVPair, SessionEntry } from './types.ts';
@@ -38,8 +38,8 @@ export async function wrapFailure<T>(what: string, fn: () => Promise<T>): Promis
  * Deletes an unheld lock or semaphore key if it is still at `modifyIndex` (the end of Go's
  * Destroy); throws `failed to remove <what>: …`, or LockError `inUse` when the key changed.
  */
-export async function removeUnheld(c: ConsulClient, key: string, modifyIndex: number, what: string, inUse: string): Promise<void> {
-  const removed = (await wrapFailure(`failed to remove ${what}`, () => c.kv.delete(key, { cas: modifyIndex }))).data;
+export async function removeUnheld(c: ConsulClient, key: string, modifyIndex: number, what: string, inUse: string, call: CallOptions = {}): Promise<void> {
+  const removed = (await wrapFailure(`failed to remove ${what}`, () => c.kv.delete(key, { ...call, cas: modifyIndex }))).data;
   if (!removed) throw new LockError('in-use', inUse);
 }
 
@@ -68,10 +68,10 @@ export async function readExact(
 /** A KV write with exact flags: plain, check-and-set, acquire or release; answers the server's true/false. */
 export async function writeExact(
   c: ConsulClient, key: string, value: Buffer | string,
-  how: { flags: bigint; acquire?: string; release?: string; cas?: number },
+  how: { flags: bigint; acquire?: string; release?: string; cas?: number }, call: CallOptions = {},
 ): Promise<boolean> {
   const query = { flags: how.flags ? how.flags.toString() : undefined, acquire: how.acquire, release: how.release, cas: how.cas };
-  const res = await c.request({ method: 'PUT', path: `/v1/kv/${escapeKey(key)}`, query, body: value });
+  const res = await c.request({ method: 'PUT', path: `/v1/kv/${escapeKey(key)}`, query, body: value, options: call });
   return res.body.toString('utf8').trim() === 'true';
 }
 
@@ -82,6 +82,11 @@ export function isRetryable(err: unknown): boolean {
 
 /** The session and monitor options a Lock and a Semaphore both take. */
 export interface HoldOptions {
+  /**
+   * Namespace of the key(s) and the session (Go's LockOptions/SemaphoreOptions.Namespace); default
+   * the client's, else the token's, else `default`.
+   */
+  namespace?: string;
   sessionName?: string;
   sessionTTL?: string;
   monitorRetries?: number;
@@ -96,6 +101,7 @@ export function resolveHoldOptions(options: HoldOptions, defaults: { sessionName
   const ttl = options.sessionTTL || defaults.sessionTTL;
   if (parseGoDuration(ttl) === null) throw new Error(`invalid SessionTTL: time: invalid duration ${JSON.stringify(ttl)}`);
   return {
+    namespace: options.namespace ?? '',
     sessionName: options.sessionName || defaults.sessionName,
     sessionTTL: ttl,
     monitorRetries: options.monitorRetries ?? 0,
@@ -109,19 +115,26 @@ export interface MonitorRead {
   index: number;
 }
 
+/** The per-call options of a Lock's or Semaphore's calls: its namespace, when it names one. */
+export function holdCall(namespace: string | undefined): CallOptions {
+  return namespace ? { namespace } : {};
+}
+
 /** The session a Lock or Semaphore holds through, created and renewed on demand, and the monitor. */
 export class Holding {
   readonly #c: ConsulClient;
   readonly #clock: Clock | undefined;
+  readonly #call: CallOptions;
   /** The session of the current attempt or hold. */
   session = '';
   #renew: { ctl: AbortController; done: Promise<void> } | null = null;
   #monitor: AbortController | null = null;
   #queue: Promise<unknown> = Promise.resolve();
 
-  constructor(client: ConsulClient, clock?: Clock) {
+  constructor(client: ConsulClient, clock?: Clock, call: CallOptions = {}) {
     this.#c = client;
     this.#clock = clock;
+    this.#call = call;
   }
 
   /** Milliseconds on the injected clock (or the wall clock). */
@@ -154,10 +167,10 @@ export class Holding {
   /** Uses `given`, or creates a session from `entry` and renews it every `ttl`/2 until closeSession. */
   async openSession(given: string | undefined, entry: SessionEntry, ttl: string): Promise<string> {
     if (given) return (this.session = given);
-    const id = (await wrapFailure('failed to create session', () => this.#c.session.create(entry))).data;
+    const id = (await wrapFailure('failed to create session', () => this.#c.session.create(entry, this.#call))).data;
     const ctl = new AbortController();
     // A renewal that gives up is not fatal here: the monitor sees the lock go and reports it lost.
-    const done = this.#c.session.renewPeriodic(ttl, id, ctl.signal, { clock: this.#clock }).catch(() => undefined);
+    const done = this.#c.session.renewPeriodic(ttl, id, ctl.signal, { ...this.#call, clock: this.#clock }).catch(() => undefined);
     this.#renew = { ctl, done };
     return (this.session = id);
   }

@@ -2,8 +2,8 @@
 // with LockFlagValue, blocking queries to wait for it, and a monitor that reports the lock lost.
 
 import type { Clock } from '../clock.ts';
-import type { ConsulClient } from './client.ts';
-import { Holding, LockError, readExact, removeUnheld, resolveHoldOptions, wrapFailure, writeExact, type ExactKVPair } from './lock-holding.ts';
+import type { CallOptions, ConsulClient } from './client.ts';
+import { Holding, LockError, holdCall, readExact, removeUnheld, resolveHoldOptions, wrapFailure, writeExact, type ExactKVPair } from './lock-holding.ts';
 import type { SessionEntry } from './types.ts';
 
 /** Session name used when none is given (Go's DefaultLockSessionName). */
@@ -22,6 +22,8 @@ export const LOCK_FLAG_VALUE = 0x2ddccbc058a50c18n;
 export interface LockOptions {
   /** The key to lock; must be writable. */
   key: string;
+  /** Namespace of the key and the session (Go's LockOptions.Namespace); default the client's. */
+  namespace?: string;
   /** Value written to the key while held. */
   value?: Buffer | string;
   /** An existing session to lock with; otherwise one is created and renewed. */
@@ -50,6 +52,7 @@ export class Lock {
   readonly #c: ConsulClient;
   readonly #o: Resolved;
   readonly #h: Holding;
+  readonly #call: CallOptions;
   #held = false;
 
   /** Validates options as Go's LockOpts does; throws `missing key` or `invalid SessionTTL: …`. */
@@ -63,7 +66,8 @@ export class Lock {
       lockWaitTime: options.lockWaitTime || DEFAULT_LOCK_WAIT_TIME,
       lockTryOnce: options.lockTryOnce ?? false,
     };
-    this.#h = new Holding(client, options.clock);
+    this.#call = holdCall(options.namespace);
+    this.#h = new Holding(client, options.clock, this.#call);
   }
 
   /**
@@ -87,7 +91,7 @@ export class Lock {
       if (!ok) return null;
       this.#held = true;
       return this.#h.watch(async (index, signal) => {
-        const r = await readExact(this.#c, o.key, { consistent: true, index, signal });
+        const r = await readExact(this.#c, o.key, { ...this.#call, consistent: true, index, signal });
         return { holding: r.pairs[0]?.Session === session, index: r.index };
       }, o.monitorRetries, o.monitorRetryTime);
     });
@@ -122,7 +126,7 @@ export class Lock {
   /** Reads the lock key, blocking past `index`; null when `stop` aborted the read. */
   async #read(index: number, wait: number, stop: AbortSignal | undefined, what: string): Promise<{ pair: ExactKVPair | null; index: number } | null> {
     try {
-      const r = await readExact(this.#c, this.#o.key, { index, wait, signal: stop });
+      const r = await readExact(this.#c, this.#o.key, { ...this.#call, index, wait, signal: stop });
       return { pair: r.pairs[0] ?? null, index: r.index };
     } catch (err) {
       if (stop?.aborted) return null;
@@ -133,7 +137,7 @@ export class Lock {
 
   #tryAcquire(session: string): Promise<boolean> {
     return wrapFailure('failed to acquire lock', () =>
-      writeExact(this.#c, this.#o.key, this.#o.value ?? '', { flags: LOCK_FLAG_VALUE, acquire: session }));
+      writeExact(this.#c, this.#o.key, this.#o.value ?? '', { flags: LOCK_FLAG_VALUE, acquire: session }, this.#call));
   }
 
   /** Releases the lock and destroys a session the Lock created; throws `Lock not held` when not held. */
@@ -143,7 +147,7 @@ export class Lock {
       this.#held = false;
       await this.#h.letGo(async (session) => {
         await wrapFailure('failed to release lock', () =>
-          writeExact(this.#c, this.#o.key, this.#o.value ?? '', { flags: LOCK_FLAG_VALUE, release: session }));
+          writeExact(this.#c, this.#o.key, this.#o.value ?? '', { flags: LOCK_FLAG_VALUE, release: session }, this.#call));
       });
     });
   }
@@ -152,11 +156,11 @@ export class Lock {
   destroy(): Promise<void> {
     return this.#h.serial(async () => {
       if (this.#held) throw new LockError('held', 'Lock already held');
-      const pair = (await wrapFailure('failed to read lock', () => readExact(this.#c, this.#o.key))).pairs[0];
+      const pair = (await wrapFailure('failed to read lock', () => readExact(this.#c, this.#o.key, this.#call))).pairs[0];
       if (!pair) return;
       if (pair.Flags !== LOCK_FLAG_VALUE) throw new LockError('conflict', 'Existing key does not match lock use');
       if (pair.Session) throw new LockError('in-use', 'Lock in use');
-      await removeUnheld(this.#c, this.#o.key, pair.ModifyIndex, 'lock', 'Lock in use');
+      await removeUnheld(this.#c, this.#o.key, pair.ModifyIndex, 'lock', 'Lock in use', this.#call);
     });
   }
 }

@@ -3,8 +3,8 @@
 
 import { posix } from 'node:path';
 import type { Clock } from '../clock.ts';
-import type { ConsulClient } from './client.ts';
-import { Holding, LockError, readExact, removeUnheld, resolveHoldOptions, wrapFailure, writeExact, type ExactKVPair } from './lock-holding.ts';
+import type { CallOptions, ConsulClient } from './client.ts';
+import { Holding, LockError, holdCall, readExact, removeUnheld, resolveHoldOptions, wrapFailure, writeExact, type ExactKVPair } from './lock-holding.ts';
 
 /** Session name used when none is given. */
 export const DEFAULT_SEMAPHORE_SESSION_NAME = 'Consul API Semaphore';
@@ -20,6 +20,8 @@ export const SEMAPHORE_FLAG_VALUE = 0xe0f69a2baa414de0n;
 /** Options of a Semaphore (Go's SemaphoreOptions; durations in milliseconds). */
 export interface SemaphoreOptions {
   prefix: string;
+  /** Namespace of the keys and the session (Go's SemaphoreOptions.Namespace); default the client's. */
+  namespace?: string;
   /** Number of holders allowed; every contender must agree. */
   limit: number;
   /** Value of this contender's entry. */
@@ -48,6 +50,7 @@ export class Semaphore {
   readonly #c: ConsulClient;
   readonly #o: Required<Omit<SemaphoreOptions, 'value' | 'session' | 'clock'>> & SemaphoreOptions;
   readonly #h: Holding;
+  readonly #call: CallOptions;
   #held = false;
 
   /** Validates options as Go's SemaphoreOpts does (`missing prefix`, `semaphore limit must be positive`). */
@@ -62,7 +65,8 @@ export class Semaphore {
       semaphoreWaitTime: options.semaphoreWaitTime || DEFAULT_SEMAPHORE_WAIT_TIME,
       semaphoreTryOnce: options.semaphoreTryOnce ?? false,
     };
-    this.#h = new Holding(client, options.clock);
+    this.#call = holdCall(options.namespace);
+    this.#h = new Holding(client, options.clock, this.#call);
   }
 
   get #lockKey(): string {
@@ -89,7 +93,7 @@ export class Semaphore {
       if (!ok) return null;
       this.#held = true;
       return this.#h.watch(async (index, signal) => {
-        const r = await readExact(this.#c, o.prefix, { recurse: true, consistent: true, index, signal });
+        const r = await readExact(this.#c, o.prefix, { ...this.#call, recurse: true, consistent: true, index, signal });
         const lock = this.#prune(this.#decode(this.#find(r.pairs)), r.pairs);
         return { holding: lock.Holders[session] === true, index: r.index };
       }, o.monitorRetries, o.monitorRetryTime);
@@ -101,7 +105,7 @@ export class Semaphore {
     let made = false;
     let error = '<nil>';
     try {
-      made = await writeExact(this.#c, join(this.#o.prefix, session), this.#o.value ?? '', { flags: SEMAPHORE_FLAG_VALUE, acquire: session });
+      made = await writeExact(this.#c, join(this.#o.prefix, session), this.#o.value ?? '', { flags: SEMAPHORE_FLAG_VALUE, acquire: session }, this.#call);
     } catch (err) {
       error = (err as Error).message;
     }
@@ -119,7 +123,7 @@ export class Semaphore {
       if (wait === null) return false;
       let read: { pairs: ExactKVPair[]; index: number };
       try {
-        read = await readExact(this.#c, o.prefix, { recurse: true, index, wait, signal: stop });
+        read = await readExact(this.#c, o.prefix, { ...this.#call, recurse: true, index, wait, signal: stop });
       } catch (err) {
         if (stop?.aborted) return false;
         throw new Error(`failed to read prefix: ${(err as Error).message}`, { cause: err });
@@ -143,7 +147,7 @@ export class Semaphore {
   async #swap(lock: SemaphoreLock, modifyIndex: number): Promise<boolean> {
     const holders = Object.fromEntries(Object.keys(lock.Holders).sort().map((k) => [k, lock.Holders[k]]));
     const value = JSON.stringify({ Limit: lock.Limit, Holders: holders });
-    return wrapFailure('failed to update lock', () => writeExact(this.#c, this.#lockKey, value, { flags: SEMAPHORE_FLAG_VALUE, cas: modifyIndex }));
+    return wrapFailure('failed to update lock', () => writeExact(this.#c, this.#lockKey, value, { flags: SEMAPHORE_FLAG_VALUE, cas: modifyIndex }, this.#call));
   }
 
   #find(pairs: ExactKVPair[]): ExactKVPair {
@@ -177,13 +181,13 @@ export class Semaphore {
       this.#held = false;
       await this.#h.letGo(async (session) => {
         for (;;) {
-          const pair = (await readExact(this.#c, this.#lockKey)).pairs[0] ?? this.#find([]);
+          const pair = (await readExact(this.#c, this.#lockKey, this.#call)).pairs[0] ?? this.#find([]);
           const lock = this.#decode(pair);
           if (!(session in lock.Holders)) break;
           delete lock.Holders[session];
           if (await this.#swap(lock, pair.ModifyIndex)) break;
         }
-        await this.#c.kv.delete(join(this.#o.prefix, session));
+        await this.#c.kv.delete(join(this.#o.prefix, session), this.#call);
       });
     });
   }
@@ -192,13 +196,13 @@ export class Semaphore {
   destroy(): Promise<void> {
     return this.#h.serial(async () => {
       if (this.#held) throw new LockError('held', 'Semaphore already held');
-      const { pairs } = await wrapFailure('failed to read prefix', () => readExact(this.#c, this.#o.prefix, { recurse: true }));
+      const { pairs } = await wrapFailure('failed to read prefix', () => readExact(this.#c, this.#o.prefix, { ...this.#call, recurse: true }));
       const pair = this.#find(pairs);
       if (pair.ModifyIndex === 0) return;
       if (pair.Flags !== SEMAPHORE_FLAG_VALUE) throw new LockError('conflict', 'Existing key does not match semaphore use');
       const lock = this.#prune(this.#decode(pair), pairs);
       if (Object.keys(lock.Holders).length > 0) throw new LockError('in-use', 'Semaphore in use');
-      await removeUnheld(this.#c, this.#lockKey, pair.ModifyIndex, 'semaphore', 'Semaphore in use');
+      await removeUnheld(this.#c, this.#lockKey, pair.ModifyIndex, 'semaphore', 'Semaphore in use', this.#call);
     });
   }
 }
