@@ -13,6 +13,7 @@ import { endToEnd, replayableOnStale, resetReplyText } from './l7-forward.ts';
 import { chooseInstance, hold } from './l7-balance.ts';
 import { applyHeaderOps, requestPath, retriesOnFailure, retriesOnStatus, retryBackoffMs, routeRequest, type L7Request, type RouteDecision } from './l7-route.ts';
 import { within, type L7Deps } from './l7-upstream.ts';
+import { XFCC } from './l7-xfcc.ts';
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
 /** Connection-specific headers HTTP/2 forbids (RFC 9113 §8.2.2), and Host (its :authority). */
@@ -191,6 +192,8 @@ export async function handleH2(d: L7Deps, req: DownReq, res: DownRes): Promise<v
   res.once('close', () => body.release());
   // An HTTP/1.1 request's hop-by-hop headers go first; its Host becomes the :authority.
   const headers = forwardable('stream' in req ? req.headers : endToEnd(req.headers) as http2.IncomingHttpHeaders);
+  // Consul's outbound listeners keep Envoy's SANITIZE: the caller's x-forwarded-client-cert is not passed on.
+  delete headers[XFCC];
   applyHeaderOps(headers, decision.requestHeaders);
   const authority = 'stream' in req ? req.authority : req.headers.host ?? '';
   const head = { ...headers, ':method': method, ':path': decision.path + search, ':authority': authority, ':scheme': ('stream' in req && req.scheme) || 'http' };

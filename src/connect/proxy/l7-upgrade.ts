@@ -11,6 +11,7 @@ import { chooseInstance, type BalanceState } from './l7-balance.ts';
 import { applyHeaderOps, requestPath, routeRequest, type L7Request } from './l7-route.ts';
 import { splice } from './listener.ts';
 import type { Logger } from '../../log.ts';
+import { XFCC } from './l7-xfcc.ts';
 
 /** What an upgrade needs (a subset of the L7 upstream's dependencies). */
 export interface UpgradeDeps {
@@ -89,6 +90,8 @@ export async function proxyUpgrade(d: UpgradeDeps, req: http.IncomingMessage, so
   const picked = decision && d.svc.leafCert && d.svc.caRoots ? await d.chain.pick(decision.targets, d.random, d.connectTimeoutMs, choose) : null;
   if (!decision || !picked) return refuse(socket, '503 Service Unavailable', 'no healthy upstream');
   const headers = endToEnd(req.headers);
+  // Consul's outbound listeners keep Envoy's SANITIZE: the caller's x-forwarded-client-cert is not passed on.
+  delete headers[XFCC];
   applyHeaderOps(headers, decision.requestHeaders);
   let head: string;
   try {

@@ -18,6 +18,7 @@ import { attempt, endToEnd, replayableOnStale, resetReplyText } from './l7-forwa
 import { applyHeaderOps, requestPath, retriesOnFailure, retriesOnStatus, retryBackoffMs, routeRequest, type L7Request, type RouteDecision } from './l7-route.ts';
 import { chooseInstance, hold, type BalanceState } from './l7-balance.ts';
 import type { ConnectService } from './service.ts';
+import { XFCC } from './l7-xfcc.ts';
 
 /** Envoy's route timeout when neither the route nor the resolver sets one. */
 const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
@@ -143,6 +144,8 @@ export async function handle(d: L7Deps, req: http.IncomingMessage, res: http.Ser
   // What is held for retries is let go once the answer is done (or being relayed, below).
   res.once('close', () => body.release());
   const headers = endToEnd(req.headers);
+  // Consul's outbound listeners keep Envoy's SANITIZE: the caller's x-forwarded-client-cert is not passed on.
+  delete headers[XFCC];
   applyHeaderOps(headers, decision.requestHeaders);
   if (!d.svc.leafCert || !d.svc.caRoots) await within(d.svc.ready(), d.connectTimeoutMs);
   if (!d.svc.leafCert || !d.svc.caRoots) return reply(res, 503, 'no healthy upstream');
