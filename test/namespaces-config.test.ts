@@ -219,4 +219,20 @@ describe('config entries in namespaces', () => {
     assert.equal(f.status, 200, f.text);
     assert.deepEqual(Object.keys(f.json.Chain.Targets).sort(), ['front.default.default.dc1', 'ledger.team-b.default.dc1']);
   });
+
+  test('central service config resolves per namespace: the namespace\'s service-defaults, upstreams in their own namespaces', async () => {
+    for (const [ns, name, protocol] of [['team-a', 'rs-web', 'grpc'], ['team-a', 'rs-db', 'http2'], ['team-b', 'rs-db', 'tcp'], ['', 'rs-db', 'http']]) {
+      assert.equal((await call('PUT', `/v1/config${ns ? `?ns=${ns}` : ''}`, ROOT, { Kind: 'service-defaults', Name: name, Protocol: protocol })).text, 'true');
+    }
+    const { configEntries } = dev.agent.endpoints;
+    const opts = { minIndex: 0, waitMs: 1000, consistency: 'default' as const, token: '', authz: undefined };
+    const upstreams = [{ ServiceName: { Name: 'rs-db' } }, { ServiceName: { Name: 'rs-db', Namespace: 'team-b' } }, { ServiceName: { Name: 'rs-db', Namespace: 'default' } }];
+    const r = await configEntries.resolveServiceConfig({ Name: 'rs-web', Namespace: 'team-a', UpstreamServiceNames: upstreams }, opts);
+    assert.equal(r.value.ProxyConfig?.protocol, 'grpc');
+    const protocolOf = (ns?: string) => r.value.UpstreamConfigs?.find((u) => u.Upstream.ServiceName.Name === 'rs-db' && u.Upstream.ServiceName.Namespace === ns)?.Config.protocol;
+    assert.deepEqual([protocolOf('team-a'), protocolOf('team-b'), protocolOf('default')], ['http2', 'tcp', 'http']);
+    // The default namespace's registration of the same name has no service-defaults: proxy-defaults' protocol.
+    const plain = await configEntries.resolveServiceConfig({ Name: 'rs-web' }, opts);
+    assert.equal(plain.value.ProxyConfig?.protocol, 'http');
+  });
 });

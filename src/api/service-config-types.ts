@@ -13,6 +13,9 @@ export interface PeeredServiceName {
 export interface ServiceConfigRequest {
   /** The service whose service-defaults apply: a sidecar's destination, else the service itself. */
   Name: string;
+  /** Consul Enterprise: the registration's namespace and partition (absent: default). */
+  Namespace?: string;
+  Partition?: string;
   /** The registration's own Proxy.MeshGateway (it outranks central upstream defaults). */
   MeshGateway?: MeshGatewayConfig;
   /** The registration's own Proxy.Mode. */

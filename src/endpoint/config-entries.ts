@@ -366,6 +366,9 @@ export class ConfigEntryEndpoint {
    * RPC only): needs service:read on the name; blocks on the proxy-defaults and service-defaults kinds.
    */
   resolveServiceConfig(req: ServiceConfigRequest, opts: QueryOptions): Promise<QueryResult<ServiceConfigResponse>> {
+    const reqEnt = req.Namespace || req.Partition
+      ? { namespace: req.Namespace || DEFAULT_TENANCY_NAME, partition: req.Partition || DEFAULT_TENANCY_NAME } : opts.ent;
+    if (reqEnt !== undefined && !isDefaultEnt(reqEnt)) return this.#tenantResolve(req, reqEnt, opts);
     authorize(opts.authz, 'serviceRead', req.Name);
     const t = this.#deps.replica.configEntries;
     let first: string | undefined;
@@ -374,13 +377,59 @@ export class ConfigEntryEndpoint {
       ws.addPrefix(CONFIG_ENTRIES_TABLE, 'service-defaults/');
       // Loaded on the first resolution: agents without proxies never need it (issue #9).
       const { computeResolvedServiceConfig } = require('./service-config-resolve.ts') as typeof import('./service-config-resolve.ts');
+      let index = Math.max(1, t.kindIndex('proxy-defaults'), t.kindIndex('service-defaults'));
       const value = computeResolvedServiceConfig(req, {
         proxyDefaults: () => t.get('proxy-defaults', 'global'),
-        serviceDefaults: (name) => t.get('service-defaults', name),
+        serviceDefaults: (name, namespace, partition) => {
+          if (isDefaultEnt({ namespace: namespace || DEFAULT_TENANCY_NAME, partition: partition || DEFAULT_TENANCY_NAME })) return t.get('service-defaults', name);
+          // An upstream in another namespace: its own service-defaults (and its table's wakeups).
+          const { entry, index: i } = this.#tenantEntry(ws, 'service-defaults', name, { namespace: namespace || DEFAULT_TENANCY_NAME, partition: partition || DEFAULT_TENANCY_NAME });
+          index = Math.max(index, i);
+          return entry;
+        },
       });
-      const index = Math.max(1, t.kindIndex('proxy-defaults'), t.kindIndex('service-defaults'));
       // A blocked resolution woken by a change that leaves its answer as it was keeps waiting
       // (Consul's priorHash check): another service's defaults must not wake every proxy's watch.
+      const json = JSON.stringify(value);
+      if (first === undefined) first = json;
+      else if (opts.minIndex > 0 && json === first) return { index: Math.min(index, opts.minIndex), value };
+      return { index, value };
+    });
+  }
+
+  /** One entry of `kind` in a tenant (partition-level kinds from the partition), watched on its key; with its kind's index. */
+  #tenantEntry(ws: { addKey(t: string, k: string): unknown }, kind: string, name: string, ent: EnterpriseMeta): { entry: ConfigEntry | undefined; index: number } {
+    const tenant = writeTenant(kind, ent);
+    ws.addKey(configEntriesTableName(tenant), `${kind}/${name}`);
+    const table = configEntriesOf(this.#deps.replica, tenant);
+    return { entry: table.get(kind, name), index: table.kindIndex(kind) };
+  }
+
+  /**
+   * ResolveServiceConfig of a registration in a non-default namespace or partition: the
+   * partition's proxy-defaults, the namespace's service-defaults, each upstream's in its own
+   * namespace (default: the registration's).
+   */
+  #tenantResolve(req: ServiceConfigRequest, ent: EnterpriseMeta, opts: QueryOptions): Promise<QueryResult<ServiceConfigResponse>> {
+    authorize(opts.authz, 'serviceRead', req.Name, entContext(ent));
+    // An upstream named without a namespace or partition is in the registration's (Consul's agent fills them).
+    const upstreams = req.UpstreamServiceNames?.map((u) => (u.Peer ? u : {
+      ...u, ServiceName: { ...u.ServiceName, Namespace: u.ServiceName.Namespace || ent.namespace, Partition: u.ServiceName.Partition || ent.partition },
+    }));
+    if (upstreams) req = { ...req, UpstreamServiceNames: upstreams };
+    let first: string | undefined;
+    return blockingQuery(this.#deps, opts, (ws) => {
+      const { computeResolvedServiceConfig } = require('./service-config-resolve.ts') as typeof import('./service-config-resolve.ts');
+      let index = 1;
+      const read = (kind: string, name: string, at: EnterpriseMeta) => {
+        const r = this.#tenantEntry(ws, kind, name, at);
+        index = Math.max(index, r.index);
+        return r.entry;
+      };
+      const value = computeResolvedServiceConfig(req, {
+        proxyDefaults: () => read('proxy-defaults', 'global', ent),
+        serviceDefaults: (name, namespace, partition) => read('service-defaults', name, { namespace: namespace || ent.namespace, partition: partition || ent.partition }),
+      });
       const json = JSON.stringify(value);
       if (first === undefined) first = json;
       else if (opts.minIndex > 0 && json === first) return { index: Math.min(index, opts.minIndex), value };

@@ -9,7 +9,8 @@ type Obj = Record<string, unknown>;
 /** The config entries the resolution reads (stored entries, Consul's field names). */
 export interface ResolveEntries {
   proxyDefaults(): Obj | undefined;
-  serviceDefaults(name: string): Obj | undefined;
+  /** A service's service-defaults, in its namespace and partition (absent: the registration's). */
+  serviceDefaults(name: string, namespace?: string, partition?: string): Obj | undefined;
 }
 
 const WILDCARD = '*';
@@ -151,7 +152,7 @@ export function computeResolvedServiceConfig(req: ServiceConfigRequest, entries:
     const cfg: Obj = {};
     if (globalProtocol) cfg.protocol = globalProtocol;
     Object.assign(cfg, structuredClone(wildcard));
-    const upstreamDefaults = entries.serviceDefaults(id.ServiceName.Name);
+    const upstreamDefaults = entries.serviceDefaults(id.ServiceName.Name, id.ServiceName.Namespace, id.ServiceName.Partition);
     if (typeof upstreamDefaults?.Protocol === 'string' && upstreamDefaults.Protocol) cfg.protocol = upstreamDefaults.Protocol;
     if (reply.MeshGateway.Mode) cfg.mesh_gateway = { ...reply.MeshGateway };
     if (defaults) mergeUpstreamInto(defaults, cfg);
