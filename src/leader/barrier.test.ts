@@ -53,3 +53,41 @@ test('a barrier that fails on gaining leadership fails the duty start (the loops
   await assert.rejects(b.start(), /no leader/);
   assert.deepEqual(timed, []);
 });
+
+test('leadership lost and regained while a periodic barrier is in flight: one barrier per interval afterwards, none after stop', async () => {
+  const clock = new ManualClock();
+  let hold: (() => void) | null = null;
+  let barriers = 0;
+  const b = new LeaderBarrier({
+    store: {
+      currentRevision: () => {
+        barriers++;
+        // The first periodic barrier (the second call) hangs until released: a slow store.
+        if (barriers === 2) return new Promise<number>((r) => { hold = () => r(1); });
+        return Promise.resolve(1);
+      },
+    },
+    replica: { waitFor: async () => {} },
+    clock, logger: silentLogger(), intervalMs: 1000,
+  });
+  await b.start();
+  clock.advance(1000);
+  await settle();
+  assert.equal(barriers, 2);
+  // Step-down, then leadership again, before the held barrier completes.
+  b.stop();
+  await b.start();
+  assert.equal(barriers, 3);
+  hold!();
+  await settle();
+  clock.advance(1000);
+  await settle();
+  assert.equal(barriers, 4, 'one barrier loop, not two');
+  clock.advance(1000);
+  await settle();
+  assert.equal(barriers, 5);
+  b.stop();
+  clock.advance(5000);
+  await settle();
+  assert.equal(barriers, 5, 'no barrier after stop');
+});

@@ -28,6 +28,8 @@ export class LeaderBarrier implements LeaderLoop {
   readonly #d: BarrierDeps;
   #timer: TimerHandle | null = null;
   #running = false;
+  /** Bumped by each stop: a barrier from an earlier leadership never schedules the next one. */
+  #term = 0;
 
   constructor(deps: BarrierDeps) {
     this.#d = deps;
@@ -41,6 +43,7 @@ export class LeaderBarrier implements LeaderLoop {
 
   stop(): void {
     this.#running = false;
+    this.#term++;
     this.#timer?.cancel();
     this.#timer = null;
   }
@@ -53,12 +56,15 @@ export class LeaderBarrier implements LeaderLoop {
   }
 
   #schedule(): void {
+    const term = this.#term;
+    const current = () => this.#running && this.#term === term;
     this.#timer = this.#d.clock.setTimer(this.#d.intervalMs ?? RECONCILE_INTERVAL_MS, () => {
-      if (!this.#running) return;
+      if (!current()) return;
       // Consul logs a failed barrier and waits for the next interval; one cut short by the end of
-      // leadership (or of the agent) is not a failure.
-      this.barrier().catch((err: unknown) => { if (this.#running) this.#d.logger.error({ error: (err as Error).message }, 'failed to wait for barrier'); })
-        .finally(() => { if (this.#running) this.#schedule(); });
+      // leadership (or of the agent) is not a failure. A barrier still running when leadership
+      // ended and came back leaves the scheduling to the new leadership's loop.
+      this.barrier().catch((err: unknown) => { if (current()) this.#d.logger.error({ error: (err as Error).message }, 'failed to wait for barrier'); })
+        .finally(() => { if (current()) this.#schedule(); });
     });
   }
 }
