@@ -9,7 +9,7 @@ import { healthy } from './l7-targets.ts';
 
 /**
  * A client whose blocking reads answer from queues keyed by path and filter (`<path>|<filter>`):
- * a read waits until its key has an answer (or is aborted).
+ * a read waits until its key has an answer (or is aborted); an Error answer fails the read.
  */
 function fakeClient() {
   const queues = new Map<string, unknown[]>();
@@ -22,7 +22,11 @@ function fakeClient() {
       const key = `${spec.path}|${String(spec.query?.filter ?? '')}`;
       for (;;) {
         const q = queues.get(key) ?? [];
-        if (q.length > 0) return { data: q.shift(), meta: { index: ++index, knownLeader: true, lastContact: 0 } };
+        if (q.length > 0) {
+          const data = q.shift();
+          if (data instanceof Error) throw data;
+          return { data, meta: { index: ++index, knownLeader: true, lastContact: 0 } };
+        }
         await new Promise<void>((resolve, reject) => {
           waiting.push(resolve);
           spec.options?.signal?.addEventListener('abort', () => reject(new Error('aborted')));
@@ -36,8 +40,28 @@ function fakeClient() {
     waiting = [];
     for (const w of woken) w();
   };
-  return { client, answer, calls };
+  /** Resolves once every answer queued for `key` has been taken, and the taker has had a turn. */
+  const drained = async (key: string) => {
+    while ((queues.get(key)?.length ?? 0) > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  };
+  return { client, answer, calls, drained };
 }
+
+/** A client whose reads ignore their signal and wait for the test to answer them (`pending`). */
+function stubbornClient() {
+  const calls: string[] = [];
+  const pending: ((data: unknown) => void)[] = [];
+  const client = {
+    json(spec: { method: string; path: string }) {
+      calls.push(`${spec.method} ${spec.path}`);
+      return new Promise((resolve) => pending.push((data) => resolve({ data, meta: { index: calls.length, knownLeader: true, lastContact: 0 } })));
+    },
+  } as unknown as ConsulClient;
+  return { client, calls, pending };
+}
+
+const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function target(subset: string, filter: string): DiscoveryTarget {
   const id = `${subset}.api.default.default.dc1`;
@@ -149,4 +173,85 @@ test('instances with warnings take traffic and critical ones do not, as Consul g
   } finally {
     w.close();
   }
+});
+
+test('a failed first chain read makes the watch ready with no chain, so connections take the L4 path', { timeout: 20_000 }, async () => {
+  const { client, answer } = fakeClient();
+  const w = new ChainWatch(client, upstreamDefaults({ DestinationName: 'api' }), () => 'td', silentLogger());
+  try {
+    w.start();
+    answer('/v1/discovery-chain/api|', new Error('connection refused'));
+    await w.ready();
+    assert.equal(w.settled, true);
+    assert.equal(w.chain, undefined);
+    assert.equal(w.isL7, false);
+  } finally {
+    w.close();
+  }
+});
+
+test('a failed read keeps the last chain and its target watches; a failed target read makes the target ready with no instance', { timeout: 20_000 }, async () => {
+  const { client, answer, drained } = fakeClient();
+  const w = new ChainWatch(client, upstreamDefaults({ DestinationName: 'api' }), () => 'td', silentLogger());
+  try {
+    w.start();
+    answer('/v1/discovery-chain/api|', chain('http', [target('v1', 'a'), target('v2', 'b')]));
+    await w.ready();
+    const v1 = w.instances('v1.api.default.default.dc1');
+    const before = w.chain;
+    answer('/v1/discovery-chain/api|', new Error('connection refused'));
+    await drained('/v1/discovery-chain/api|');
+    assert.equal(w.chain, before, 'the last chain stays in use');
+    assert.equal(w.isL7, true);
+    assert.equal(w.instances('v1.api.default.default.dc1'), v1, 'its target watches stay');
+    answer('/v1/health/connect/api|a', new Error('connection refused'));
+    answer('/v1/health/connect/api|b', [entry(2)]);
+    // A target that never became ready would hold the pick for the whole wait (past the test's timeout).
+    const picked = await w.pick([target('v1', ''), target('v2', '')], () => 0, 60_000);
+    assert.equal(v1?.settled, true);
+    assert.deepEqual(v1?.entries, []);
+    assert.deepEqual(picked?.to, { host: '10.0.0.1', port: 2 });
+  } finally {
+    w.close();
+  }
+});
+
+test('close() while a chain read is in flight: the answer arriving afterwards starts no target watch', async () => {
+  const { client, calls, pending } = stubbornClient();
+  const w = new ChainWatch(client, upstreamDefaults({ DestinationName: 'api' }), () => 'td', silentLogger());
+  let changes = 0;
+  w.onChange = () => { changes++; };
+  w.start();
+  await tick();
+  assert.equal(pending.length, 1);
+  w.close();
+  pending[0](chain('http', [target('v1', '')]));
+  await tick();
+  await tick();
+  assert.equal(changes, 0);
+  assert.equal(w.chain, undefined);
+  assert.equal(w.instances('v1.api.default.default.dc1'), undefined);
+  assert.deepEqual(calls, ['GET /v1/discovery-chain/api']);
+});
+
+test('the chain is read only once the local datacenter is known; close() before then reads nothing', async () => {
+  let known!: () => void;
+  const localDcKnown = new Promise<void>((resolve) => { known = resolve; });
+  const { client, calls } = stubbornClient();
+  const w = new ChainWatch(client, upstreamDefaults({ DestinationName: 'api' }), () => 'td', silentLogger(), () => 'dc1', localDcKnown);
+  w.start();
+  await tick();
+  assert.deepEqual(calls, []);
+  known();
+  await tick();
+  assert.deepEqual(calls, ['GET /v1/discovery-chain/api']);
+  w.close();
+
+  const other = stubbornClient();
+  const w2 = new ChainWatch(other.client, upstreamDefaults({ DestinationName: 'api' }), () => 'td', silentLogger(), () => 'dc1', new Promise(() => undefined));
+  w2.start();
+  w2.close();
+  await w2.ready();
+  await tick();
+  assert.deepEqual(other.calls, []);
 });
