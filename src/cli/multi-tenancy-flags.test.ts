@@ -183,6 +183,15 @@ describe('multi-tenancy flags', () => {
     assert.deepEqual(params((await run(['services', 'deregister', '-namespace', 'flag-ns', json])).seen), [{ ns: ['flag-ns'], partition: [] }]);
   });
 
+  test('peering generate-token/establish: -partition also in the body (not CONSUL_PARTITION)', async () => {
+    const gen = await run(['peering', 'generate-token', '-partition', 'ap1', '-name', 'west']);
+    assert.deepEqual(JSON.parse(gen.seen[0].body), { PeerName: 'west', Partition: 'ap1' });
+    const est = await run(['peering', 'establish', '-partition', 'ap1', '-name', 'west', '-peering-token', 'e30=']);
+    assert.deepEqual(Object.keys(JSON.parse(est.seen[0].body)), ['PeerName', 'PeeringToken', 'Partition']);
+    const env = await run(['peering', 'generate-token', '-name', 'west'], { CONSUL_PARTITION: 'env-ap' });
+    assert.deepEqual([JSON.parse(env.seen[0].body), params(env.seen)[0].partition], [{ PeerName: 'west' }, ['env-ap']]);
+  });
+
   test('config write: the entry\'s own Namespace/Partition travel in the body beside the flags', async () => {
     const r = await run(['config', 'write', '-namespace', 'flag-ns', '-'], {},
       'Kind = "service-defaults"\nName = "web"\nNamespace = "file-ns"\nProtocol = "http"\n');

@@ -46,7 +46,10 @@ Usage: proconsul peering establish [options] -name <peer name> -peering-token <t
       }
       const meta = mapFlag(flags, this.flags, 'meta', io);
       if (!meta) return 1;
-      await peeringEstablish(client, { PeerName: name, PeeringToken: token, ...(Object.keys(meta).length ? { Meta: meta } : {}) }).catch((err: Error) => {
+      // Consul puts the -partition flag (not CONSUL_PARTITION) in the body as well.
+      const partition = String(flags.values.partition ?? '');
+      const req = { PeerName: name, PeeringToken: token, ...(partition ? { Partition: partition } : {}), ...(Object.keys(meta).length ? { Meta: meta } : {}) };
+      await peeringEstablish(client, req).catch((err: Error) => {
         throw new Error(`Error establishing peering for ${name}: ${err.message}`);
       });
       out.info(`Successfully established peering connection with ${name}`);

@@ -50,8 +50,10 @@ Usage: proconsul peering generate-token [options] -name <peer name>
       const meta = mapFlag(flags, this.flags, 'meta', io);
       if (!meta) return 1;
       const addrs = String(flags.values['server-external-addresses']);
+      // Consul puts the -partition flag (not CONSUL_PARTITION) in the body as well.
+      const partition = String(flags.values.partition ?? '');
       const res = await peeringGenerateToken(client, {
-        PeerName: name, ...(Object.keys(meta).length ? { Meta: meta } : {}),
+        PeerName: name, ...(partition ? { Partition: partition } : {}), ...(Object.keys(meta).length ? { Meta: meta } : {}),
         ...(addrs ? { ServerExternalAddresses: addrs.split(',') } : {}),
       }).catch((err: Error) => {
         throw new Error(`Error generating peering token for ${name}: ${err.message}`);
