@@ -172,6 +172,25 @@ describe('ACL objects in namespaces', () => {
     assert.equal((await call('PUT', '/v1/kv/open?ns=team-c', s, 'v')).status, 403);
   });
 
+  test('ACL objects of an admin partition: stored under it, governed by it, no partition blocks in its policies', async () => {
+    assert.equal((await call('PUT', '/v1/partition', ROOT, { Name: 'ap-1' })).status, 200);
+    const p = await call('PUT', '/v1/acl/policy?partition=ap-1', ROOT, { Name: 'shared', Rules: 'key_prefix "" { policy = "write" }' });
+    assert.equal(p.status, 200, p.text);
+    assert.deepEqual([p.json.Namespace, p.json.Partition], ['default', 'ap-1']);
+    assert.ok((await keys()).includes(`t/ap-1/default/acl/policy/${p.json.ID}`));
+    const blocks = await call('PUT', '/v1/acl/policy?partition=ap-1', ROOT, { Name: 'pb', Rules: 'partition "default" { acl = "write" }' });
+    assert.equal(blocks.status, 400);
+    // A policy of the default partition is not linkable from another partition.
+    assert.equal((await call('PUT', '/v1/acl/token?partition=ap-1', ROOT, { Policies: [{ Name: 'svc-reader' }] })).status, 400);
+    const t = await call('PUT', '/v1/acl/token?partition=ap-1', ROOT, { Policies: [{ Name: 'shared' }] });
+    assert.equal(t.status, 200, t.text);
+    assert.deepEqual(t.json.Policies, [{ ID: p.json.ID, Name: 'shared' }]);
+    assert.equal((await call('PUT', '/v1/kv/in-ap', t.json.SecretID, 'v')).text, 'true');
+    assert.equal((await call('GET', '/v1/kv/in-ap?partition=ap-1&raw', ROOT)).text, 'v');
+    assert.equal((await call('PUT', '/v1/kv/in-ap?partition=default', t.json.SecretID, 'v')).status, 403);
+    assert.equal((await call('PUT', '/v1/acl/policy?partition=nope', ROOT, { Name: 'x' })).status, 500);
+  });
+
   test('roles, auth methods and binding rules per namespace; login with NamespaceRules; authmethod-ns', async () => {
     const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
