@@ -57,7 +57,7 @@ const MULTI: string[][] = [
 const PARTITION_ONLY: string[][] = [
   ['catalog', 'nodes'], ['peering', 'list'], ['peering', 'read', '-name', 'p'], ['peering', 'delete', '-name', 'p'],
   ['peering', 'generate-token', '-name', 'p'], ['peering', 'establish', '-name', 'p', '-peering-token', 'e30='],
-  ['peering', 'exported-services', '-name', 'p'],
+  ['peering', 'exported-services', '-name', 'p'], ['services', 'exported-services'],
 ];
 
 /** Commands where Consul has neither flag (CONSUL_NAMESPACE still reaches their requests). */

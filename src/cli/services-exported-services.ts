@@ -1,7 +1,7 @@
 // `proconsul services exported-services`: the resolved exports as Consul's columns (Service,
 // Consumer) or indented JSON, optionally only those with a given consumer peer or partition.
 import { asIs, runWithClient } from './client-command.ts';
-import { HTTP_FLAGS } from './http-flags.ts';
+import { HTTP_FLAGS, PARTITION_FLAGS } from './http-flags.ts';
 import { ui, type CliIO, type Command } from './io.ts';
 import { columnize } from './catalog-columns.ts';
 import { exportedServices, type ResolvedExportedService } from '../api/exported-services.ts';
@@ -16,7 +16,7 @@ export const servicesExportedServicesCommand: Command = {
     { name: 'format', kind: 'string', default: 'pretty', usage: 'Output format {pretty|json} (default: pretty)' },
     { name: 'consumerPeer', kind: 'string', default: '', usage: 'If provided, output is filtered to only services which have the consumer peer' },
     { name: 'consumerPartition', kind: 'string', default: '', usage: 'If provided, output is filtered to only services which have the consumer partition' },
-    ...HTTP_FLAGS,
+    ...HTTP_FLAGS, ...PARTITION_FLAGS,
   ],
   help: `
 Usage: proconsul services exported-services [options]
