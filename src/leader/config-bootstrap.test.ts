@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { bootstrapConfigEntries, type ConfigBootstrapDeps } from './config-bootstrap.ts';
 
 function deps(over: Partial<ConfigBootstrapDeps['config']>, existing: string[] = [], fail?: string) {
-  const applied: Array<[unknown, number | undefined]> = [];
+  const applied: Array<[unknown, number | undefined, unknown?]> = [];
   const d: ConfigBootstrapDeps = {
     config: {
       datacenter: 'dc1', primaryDatacenter: '', connect: { enabled: false, caProvider: '', caConfig: {} },
@@ -15,9 +15,9 @@ function deps(over: Partial<ConfigBootstrapDeps['config']>, existing: string[] =
     },
     replica: { configEntries: { get: (kind: string, name: string) => (existing.includes(`${kind}/${name}`) ? { Kind: kind, Name: name } : undefined) } } as unknown as ConfigBootstrapDeps['replica'],
     entries: () => ({
-      apply: async (raw: unknown, cas: number | undefined) => {
+      apply: async (raw: unknown, cas: number | undefined, _authz?: unknown, ent?: unknown) => {
         if (fail) throw new Error(fail);
-        applied.push([raw, cas]);
+        applied.push(ent === undefined ? [raw, cas] : [raw, cas, ent]);
         return true;
       },
     }),
@@ -48,4 +48,17 @@ test('intentions need Connect; a failed write names the entry (Consul\'s texts)'
   assert.deepEqual(intentions.applied, []);
   const failing = deps({}, [], 'boom');
   await assert.rejects(bootstrapConfigEntries(failing.d), { message: 'Failed to apply configuration entry "proxy-defaults" / "global": boom' });
+});
+
+test('an entry naming a namespace is written there (its Namespace field taken out), partition-level kinds in the partition', async () => {
+  const { d, applied } = deps({ configEntriesBootstrap: [
+    { Kind: 'service-defaults', Name: 'web', Namespace: 'team-a', Protocol: 'http' },
+    { kind: 'service-defaults', name: 'db', namespace: 'default', protocol: 'tcp' },
+  ] }, ['service-defaults/web']);
+  await bootstrapConfigEntries(d);
+  // web exists in the default namespace only: team-a's is still written.
+  assert.deepEqual(applied, [
+    [{ Kind: 'service-defaults', Name: 'web', Protocol: 'http' }, 0, { namespace: 'team-a', partition: 'default' }],
+    [{ kind: 'service-defaults', name: 'db', protocol: 'tcp' }, 0],
+  ]);
 });
