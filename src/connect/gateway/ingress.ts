@@ -7,10 +7,11 @@
 // connections carry the gateway's own leaf, so the services' intentions from the gateway apply.
 // The entry and the gateway's linked services (wildcard `*` expanded) are followed by blocking
 // queries: listeners open, change and close without a restart.
-import http from 'node:http';
-import http2 from 'node:http2';
+import type * as http from 'node:http';
+import type * as http2 from 'node:http2';
 import net from 'node:net';
 import tls from 'node:tls';
+import { nodeHttp, nodeHttp2 } from '../../node-http.ts';
 import type { ConsulClient } from '../../api/index.ts';
 import type { GatewayService } from '../../api/config-entries.ts';
 import type { Logger } from '../../log.ts';
@@ -316,7 +317,7 @@ export class IngressGateway {
     const protocol = p.protocol as HttpProtocol;
     const running: HttpRunning = { protocol, key: listenerKey(p), address: '', server: undefined as unknown as http.Server, conns, vhosts };
     if (protocol !== 'http') return this.#startH2(p, running);
-    const server = http.createServer({ keepAliveTimeout: 60_000, requestTimeout: 0 }, (req, res) => this.#serve(running, req, res));
+    const server = nodeHttp.createServer({ keepAliveTimeout: 60_000, requestTimeout: 0 }, (req, res) => this.#serve(running, req, res));
     server.on('connection', (s: net.Socket) => { conns.add(s); s.once('close', () => conns.delete(s)); });
     server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, early: Buffer) => {
       const route = matchHost(running.vhosts, req.headers.host);
@@ -337,8 +338,8 @@ export class IngressGateway {
    * either; both go through the service's http2 chain.
    */
   async #startH2(p: ListenerPlan, running: HttpRunning): Promise<void> {
-    const h2 = http2.createServer((req, res) => this.#serveH2(running, req, res));
-    const h1 = http.createServer({ keepAliveTimeout: 60_000, requestTimeout: 0 }, (req, res) => this.#serve(running, req, res, true));
+    const h2 = nodeHttp2().createServer((req, res) => this.#serveH2(running, req, res));
+    const h1 = nodeHttp.createServer({ keepAliveTimeout: 60_000, requestTimeout: 0 }, (req, res) => this.#serve(running, req, res, true));
     const server = net.createServer();
     server.on('connection', (s: net.Socket) => {
       running.conns.add(s);
@@ -394,7 +395,7 @@ export class IngressGateway {
     }
     handleH2(route.deps, req, res).catch((err: Error) => {
       route.deps.log.error({ error: err.message }, 'request failed');
-      res.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+      res.stream.close(nodeHttp2().constants.NGHTTP2_INTERNAL_ERROR);
     });
   }
 

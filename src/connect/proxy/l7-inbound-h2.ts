@@ -2,7 +2,8 @@
 // connection is authorized against the intentions as an HTTP/1.1 request is, denied ones get
 // Envoy's local reply (403, or gRPC status 7 for a gRPC request), allowed ones go to the local
 // application as streams of one h2c (prior knowledge) session, with trailers passed on.
-import http2 from 'node:http2';
+import type * as http2 from 'node:http2';
+import { nodeHttp2 } from '../../node-http.ts';
 import type { Logger } from '../../log.ts';
 import { resetReplyText } from './l7-forward.ts';
 import type { InboundPolicy } from './l7-inbound-policy.ts';
@@ -29,7 +30,7 @@ export class LocalH2 {
   get(): http2.ClientHttp2Session {
     const open = this.#session;
     if (open && !open.closed && !open.destroyed) return open;
-    const s = http2.connect(this.#url);
+    const s = nodeHttp2().connect(this.#url);
     this.#session = s;
     this.#all.add(s);
     const forget = () => { if (this.#session === s) this.#session = undefined; };
@@ -54,7 +55,7 @@ function isGrpc(headers: http2.IncomingHttpHeaders): boolean {
 
 /** Envoy's local reply on a stream: a gRPC request gets its status in a trailers-only answer. */
 function localReply(req: http2.Http2ServerRequest, res: http2.Http2ServerResponse, status: number, text: string, grpcStatus: number, headers: Record<string, string> = {}): void {
-  if (res.headersSent) return void res.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+  if (res.headersSent) return void res.stream.close(nodeHttp2().constants.NGHTTP2_INTERNAL_ERROR);
   if (isGrpc(req.headers)) {
     const message = text ? { 'grpc-message': text } : {};
     return void res.stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': String(grpcStatus), ...message }, { endStream: true });
@@ -68,7 +69,7 @@ function localReply(req: http2.Http2ServerRequest, res: http2.Http2ServerRespons
  * HTTP/2 codec fails the header), a gRPC request is not redirected but refused (INTERNAL, 13).
  */
 function normalizationReply(req: http2.Http2ServerRequest, res: http2.Http2ServerResponse, a: LocalAnswer): void {
-  if (a.close) return void res.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+  if (a.close) return void res.stream.close(nodeHttp2().constants.NGHTTP2_INTERNAL_ERROR);
   if (a.status === 307 && isGrpc(req.headers)) return localReply(req, res, 400, '', 13);
   localReply(req, res, a.status, a.text, 13, a.headers);
 }
@@ -103,7 +104,7 @@ export async function serveH2(
     const out = forwardable(headers);
     const status = Number(headers[':status'] ?? 502);
     // A headers-only answer (gRPC's trailers-only status) stays one HEADERS frame that ends the stream.
-    if (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) return void res.stream.respond({ ...out, ':status': status }, { endStream: true });
+    if (flags & nodeHttp2().constants.NGHTTP2_FLAG_END_STREAM) return void res.stream.respond({ ...out, ':status': status }, { endStream: true });
     res.writeHead(status, out as http2.OutgoingHttpHeaders);
     stream.on('trailers', (t) => res.addTrailers(forwardable(t) as http2.OutgoingHttpHeaders));
     stream.pipe(res);
@@ -116,6 +117,6 @@ export async function serveH2(
   stream.on('close', () => {
     if (!res.headersSent && !gone.signal.aborted) localReply(req, res, 503, resetReplyText(true, false), 14);
   });
-  res.on('close', () => { if (!stream.readableEnded) stream.close(http2.constants.NGHTTP2_CANCEL); });
+  res.on('close', () => { if (!stream.readableEnded) stream.close(nodeHttp2().constants.NGHTTP2_CANCEL); });
   if (!req.stream.endAfterHeaders) req.pipe(stream);
 }

@@ -2,10 +2,11 @@
 // connection manager with Consul's RBAC filter): each HTTP/1.1 request (HTTP/2 stream: see
 // l7-inbound-h2.ts) on an mTLS connection is authorized against the current intentions, denied ones get Envoy's 403, allowed ones go to the local application
 // over a keep-alive pool. Connections arrive already handshaken from the public listener.
-import http from 'node:http';
-import http2 from 'node:http2';
+import type * as http from 'node:http';
+import type * as http2 from 'node:http2';
 import net from 'node:net';
 import type tls from 'node:tls';
+import { nodeHttp, nodeHttp2 } from '../../node-http.ts';
 import type { Logger } from '../../log.ts';
 import { LocalH2, serveH2 } from './l7-inbound-h2.ts';
 import { InboundPolicy, type Caller } from './l7-inbound-policy.ts';
@@ -77,9 +78,9 @@ export function callerOf(socket: net.Socket, by: string): InboundCaller {
 
 /** Builds the HTTP path of the public listener over `policy` (which it starts and closes). */
 export function l7Inbound(d: InboundDeps): InboundHandoff {
-  const agent = new http.Agent({ keepAlive: true });
+  const agent = new nodeHttp.Agent({ keepAlive: true });
   const to = hostPort(d.localAddress);
-  const server = http.createServer({ keepAliveTimeout: 60_000, requestTimeout: 0 }, (req, res) => {
+  const server = nodeHttp.createServer({ keepAliveTimeout: 60_000, requestTimeout: 0 }, (req, res) => {
     serve(d, agent, to, req, res).catch((err: Error) => {
       d.log.error({ error: err.message }, 'request failed');
       if (!res.headersSent) reply(res, 503, resetReplyText(false, false));
@@ -93,10 +94,10 @@ export function l7Inbound(d: InboundDeps): InboundHandoff {
     });
   });
   const local2 = new LocalH2(d.localAddress, d.localConnectTimeoutMs);
-  const h2 = http2.createServer((req, res) => {
+  const h2 = nodeHttp2().createServer((req, res) => {
     serveH2(d.policy, d.mesh.current, local2, callerOf(req.socket as unknown as net.Socket, d.identity()), req, res, d.log).catch((err: Error) => {
       d.log.error({ error: err.message }, 'request failed');
-      res.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+      res.stream.close(nodeHttp2().constants.NGHTTP2_INTERNAL_ERROR);
     });
   });
   const sessions = new Set<http2.ServerHttp2Session>();
@@ -173,7 +174,7 @@ interface Forward {
 function forward(d: InboundDeps, f: Forward, mayRetry: boolean): void {
   const { req, res } = f;
   const bodiless = req.headers['transfer-encoding'] === undefined && Number(req.headers['content-length'] ?? 0) === 0;
-  const out = http.request({ agent: f.agent, host: f.to.host, port: f.to.port, method: req.method, path: f.url, headers: f.headers, signal: f.signal });
+  const out = nodeHttp.request({ agent: f.agent, host: f.to.host, port: f.to.port, method: req.method, path: f.url, headers: f.headers, signal: f.signal });
   let connected = false;
   out.on('socket', (s) => {
     if (out.reusedSocket) return void (connected = true);

@@ -1,9 +1,10 @@
 // The instances of one discovery-chain target for the L7 upstream: the passing mesh-capable
 // instances that match the target's subset filter, kept fresh by a blocking query, and the
 // keep-alive HTTPS agent that pools the mTLS connections to them.
-import https from 'node:https';
+import type * as https from 'node:https';
 import type { PeerCertificate, SecureContext } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { nodeHttps } from '../../node-http.ts';
 import type { ConsulClient, QueryOptions } from '../../api/index.ts';
 import { parseGoDuration } from '../../duration.ts';
 import type { Logger } from '../../log.ts';
@@ -74,7 +75,7 @@ export class TargetInstances {
   pool(secureContext: SecureContext): https.Agent {
     if (this.#agent && this.#agentContext === secureContext) return this.#agent;
     if (this.#agent) retire(this.#agent, this.#retired);
-    this.#agent = new https.Agent({ keepAlive: true, maxSockets: Infinity, scheduling: 'lifo', checkServerIdentity: this.#check });
+    this.#agent = new nodeHttps.Agent({ keepAlive: true, maxSockets: Infinity, scheduling: 'lifo', checkServerIdentity: this.#check });
     this.#agentContext = secureContext;
     return this.#agent;
   }
