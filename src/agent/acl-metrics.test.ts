@@ -5,6 +5,9 @@ import { Telemetry } from '../telemetry/metrics.ts';
 import { AGENT_RECOVERY_ACCESSOR, type AclIdentity } from '../endpoint/acl-resolver.ts';
 import { measureAclWrites, measureClientTokenLoads, measureTokenResolution } from './acl-metrics.ts';
 import type { AclEndpoints } from './server-endpoints.ts';
+import { ClientAclResolver } from './client-acl.ts';
+import type { RuntimeConfig } from './config/runtime.ts';
+import { silentLogger } from '../log.ts';
 
 async function count(t: Telemetry, name: string): Promise<number> {
   const json = (await t.consulJSON()) as { Samples: { Name: string; Count: number }[] };
@@ -60,14 +63,37 @@ test('ACL write timers: one sample per write while ACLs are on; a write made by 
   assert.equal(await count(t, 'acl.policy.upsert'), 0);
 });
 
-test('a client agent times each token load but the agent recovery token\'s', async () => {
+test('a client agent times each token load but the agent recovery token\'s, told by the resolver\'s own check', async () => {
   const t = new Telemetry(new ManualClock());
-  const loaded: string[] = [];
-  const acl = { async load(secret: string) { loaded.push(secret); } };
-  measureClientTokenLoads(t, acl, () => 'recovery');
+  const asked: string[] = [];
+  const acl = new ClientAclResolver({
+    config: { raw: {}, nodeName: 'c1', acl: { downPolicy: 'deny', defaultPolicy: 'deny' } } as unknown as RuntimeConfig,
+    call: async (_method, _path, secret) => {
+      asked.push(secret ?? '');
+      return { status: 403, body: Buffer.from('ACL not found'), headers: {} } as never;
+    },
+    clock: new ManualClock(), logger: silentLogger(), agentRecovery: () => 'recovery',
+  });
+  measureClientTokenLoads(t, acl);
   await acl.load('s1');
   await acl.load('recovery');
   await acl.load('');
-  assert.deepEqual(loaded, ['s1', 'recovery', '']);
+  // The recovery token is the agent's own: no server asked, not timed.
+  assert.deepEqual(asked, ['s1', '']);
+  assert.equal(acl.resolve('recovery').accessorID, 'agent-recovery-token');
   assert.equal(await count(t, 'acl.ResolveToken'), 2);
+});
+
+test('the wrapper leaves the recovery check to the resolver (no secret compared by the wrapper)', async () => {
+  const t = new Telemetry(new ManualClock());
+  const checked: string[] = [];
+  const acl = {
+    async load(_secret: string) {},
+    isAgentRecovery(secret: string) { checked.push(secret); return secret.startsWith('rec-'); },
+  };
+  measureClientTokenLoads(t, acl);
+  await acl.load('rec-1');
+  await acl.load('s1');
+  assert.deepEqual(checked, ['rec-1', 's1']);
+  assert.equal(await count(t, 'acl.ResolveToken'), 1);
 });

@@ -86,14 +86,16 @@ export function measureAclWrites(t: Telemetry, acl: AclEndpoints): void {
 /**
  * Times a client agent's token resolution (Consul's client-side ACLResolver.ResolveToken): each
  * load of the caller's token before an agent route, from the cache or from a server, except the
- * agent recovery token. The client's resolver exists only while ACLs are enabled.
+ * agent recovery token, told by the resolver's own constant-time check (a caller's secret is
+ * never compared here). The client's resolver exists only while ACLs are enabled.
  */
-export function measureClientTokenLoads(t: Telemetry, acl: { load(secret: string): Promise<void> }, agentRecovery: () => string): void {
+export function measureClientTokenLoads(
+  t: Telemetry, acl: { load(secret: string): Promise<void>; isAgentRecovery(secret: string): boolean },
+): void {
   const batch = t.batchedTimer('acl.ResolveToken', 'Measures the time it takes to resolve an ACL token.');
   const orig = acl.load.bind(acl);
   acl.load = async (secret) => {
-    const recovery = agentRecovery();
-    if (recovery !== '' && secret === recovery) return orig(secret);
+    if (acl.isAgentRecovery(secret)) return orig(secret);
     const t0 = performance.now();
     try {
       await orig(secret);

@@ -10,6 +10,7 @@ import type { Clock } from '../clock.ts';
 import { durationSetting } from '../duration.ts';
 import type { AclIdentity } from '../endpoint/index.ts';
 import { agentRecoveryRules } from '../endpoint/acl-sources.ts';
+import { secretsEqual } from '../acl/secret.ts';
 import { parseToken, type Handler, type HttpRequest, type RequestConfig, type Router } from '../http/index.ts';
 import type { Logger } from '../log.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
@@ -120,9 +121,14 @@ export class ClientAclResolver {
     return { authorizer, accessorID: g.AccessorID || ANONYMOUS_TOKEN_ID, tokenGiven };
   }
 
-  #recovery(secret: string): boolean {
+  /** Whether `secret` is the agent recovery token, compared in constant time (as the server's resolver does). */
+  isAgentRecovery(secret: string): boolean {
     const r = this.#d.agentRecovery();
-    return r !== '' && secret === r;
+    return r !== '' && secretsEqual(secret, r);
+  }
+
+  #recovery(secret: string): boolean {
+    return this.isAgentRecovery(secret);
   }
 
   // Consul's agent recovery token works without servers: agent write here, node read everywhere.

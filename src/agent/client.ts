@@ -120,7 +120,7 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
   const acl = config.acl.enabled
     ? new ClientAclResolver({ config, call, clock, logger: log, agentRecovery: () => local.tokens.get('agent_recovery') })
     : null;
-  if (acl) measureClientTokenLoads(telemetry, acl, () => local.tokens.get('agent_recovery'));
+  if (acl) measureClientTokenLoads(telemetry, acl);
   const reqCfg: RequestConfig = {
     datacenter: config.datacenter, defaultToken: config.acl.tokens.default,
     // The agent's admin partition fills a request's unnamed one (Consul's defaultMetaPartitionToAgent).
