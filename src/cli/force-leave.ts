@@ -2,7 +2,7 @@
 // reconnect to it; -prune removes it from the member list at once.
 
 import { withClient } from './client-command.ts';
-import { HTTP_FLAGS } from './http-flags.ts';
+import { HTTP_FLAGS, PARTITION_FLAGS } from './http-flags.ts';
 import { parseCommandFlags, type CliIO, type Command } from './io.ts';
 import { failUi } from './catalog-flags.ts';
 
@@ -13,7 +13,7 @@ export const forceLeaveCommand: Command = {
   flags: [
     { name: 'prune', kind: 'bool', usage: 'Remove agent forcibly from list of members' },
     { name: 'wan', kind: 'bool', usage: 'Exclusively leave the agent from the WAN serf pool.' },
-    ...HTTP_FLAGS,
+    ...HTTP_FLAGS, ...PARTITION_FLAGS,
   ],
   help: `
 Usage: proconsul force-leave [options] name

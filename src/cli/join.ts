@@ -2,7 +2,7 @@
 // addresses; succeeds when at least one answered.
 
 import { withClient } from './client-command.ts';
-import { HTTP_FLAGS } from './http-flags.ts';
+import { HTTP_FLAGS, PARTITION_FLAGS } from './http-flags.ts';
 import { parseCommandFlags, type CliIO, type Command } from './io.ts';
 import { failUi } from './catalog-flags.ts';
 
@@ -12,7 +12,7 @@ export const joinCommand: Command = {
   synopsis: 'Tell Consul agent to join cluster',
   flags: [
     { name: 'wan', kind: 'bool', usage: 'Joins a server to another server in the WAN pool.' },
-    ...HTTP_FLAGS,
+    ...HTTP_FLAGS, ...PARTITION_FLAGS,
   ],
   help: `
 Usage: proconsul join [options] address ...

@@ -4,7 +4,7 @@
 
 import type { AgentMember } from '../api/agent.ts';
 import { withClient } from './client-command.ts';
-import { HTTP_FLAGS } from './http-flags.ts';
+import { HTTP_FLAGS, PARTITION_FLAGS } from './http-flags.ts';
 import { parseCommandFlags, type CliIO, type Command } from './io.ts';
 import { columnize } from './catalog-columns.ts';
 import { failUi } from './catalog-flags.ts';
@@ -48,7 +48,7 @@ export const membersCommand: Command = {
     { name: 'status', kind: 'string', default: '.*', usage: 'If provided, output is filtered to only nodes matching the regular expression for status.' },
     { name: 'wan', kind: 'bool', usage: 'If the agent is in server mode, this can be used to return the other peers in the WAN pool.' },
     { name: 'segment', kind: 'string', default: '_all', usage: '(Enterprise-only) If provided, output is filtered to only nodes in the given segment.' },
-    ...HTTP_FLAGS,
+    ...HTTP_FLAGS, ...PARTITION_FLAGS,
   ],
   help: `
 Usage: proconsul members [options]

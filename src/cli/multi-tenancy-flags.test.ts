@@ -58,12 +58,13 @@ const PARTITION_ONLY: string[][] = [
   ['catalog', 'nodes'], ['peering', 'list'], ['peering', 'read', '-name', 'p'], ['peering', 'delete', '-name', 'p'],
   ['peering', 'generate-token', '-name', 'p'], ['peering', 'establish', '-name', 'p', '-peering-token', 'e30='],
   ['peering', 'exported-services', '-name', 'p'], ['services', 'exported-services'],
+  ['members'], ['join', '10.0.0.1'], ['force-leave', 'n1'],
 ];
 
 /** Commands where Consul has neither flag (CONSUL_NAMESPACE still reaches their requests). */
 const NEITHER: [command: string[], args: string[]][] = [
   [['acl', 'bootstrap'], []], [['acl', 'set-agent-token'], ['default', 'x']], [['logout'], []],
-  [['watch'], ['-type', 'services']], [['catalog', 'datacenters'], []], [['snapshot', 'save'], [join(dir, 'snap')]], [['members'], []],
+  [['watch'], ['-type', 'services']], [['catalog', 'datacenters'], []], [['snapshot', 'save'], [join(dir, 'snap')]], [['rtt'], ['n1']],
 ];
 
 /** Names of commands with both flags that MULTI lists (config write is tested with its file). */
