@@ -7,9 +7,9 @@ import {
 } from '../acl/index.ts';
 import { BadRequestError } from '../errors.ts';
 import {
-  ACL_POLICY_PREFIX, ACL_ROLE_PREFIX, DEFAULT_ENT, type ACLPolicyRecord, type ACLRoleRecord, type EnterpriseMeta,
+  ACL_POLICY_PREFIX, ACL_ROLE_PREFIX, type ACLPolicyRecord, type ACLRoleRecord, type EnterpriseMeta,
 } from '../state/index.ts';
-import { aclEnt, aclStoreKey } from '../state/acl-tables.ts';
+import { aclStoreKey } from '../state/acl-tables.ts';
 import type { AclIdentity, AclResolver } from './acl-resolver.ts';
 import {
   aclListFilter, authorizeAcl, authorizeAclList, wildcardNamespaces, concreteEnt, inAclTenant, inTenantOrUndefined, namedRead, tenantGuard, tenantView,
