@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { startAclAgent, httpCaller, ROOT, type HttpCall } from './support/acl.ts';
 import type { DevAgent } from './support/agent.ts';
+import { until } from './support/wait.ts';
 
 describe('ACL objects in namespaces', () => {
   let dev: DevAgent;
@@ -170,6 +171,24 @@ describe('ACL objects in namespaces', () => {
     // Removing the defaults takes effect at once (the resolver cache follows the namespace record).
     assert.equal((await call('PUT', '/v1/namespace/team-c', ROOT, { Name: 'team-c' })).status, 200);
     assert.equal((await call('PUT', '/v1/kv/open?ns=team-c', s, 'v')).status, 403);
+  });
+
+  test("a namespace's deletion purges its ACL objects: its tokens stop resolving, its names are free again", async () => {
+    assert.equal((await call('PUT', '/v1/namespace', ROOT, { Name: 'doomed' })).status, 200);
+    const role = await call('PUT', '/v1/acl/role?ns=doomed', ROOT, { Name: 'r', ServiceIdentities: [{ ServiceName: 'web' }] });
+    assert.equal(role.status, 200, role.text);
+    const t = await call('PUT', '/v1/acl/token?ns=doomed', ROOT, { Roles: [{ Name: 'r' }] });
+    assert.equal(t.status, 200, t.text);
+    assert.equal((await call('GET', '/v1/acl/token/self', t.json.SecretID)).status, 200);
+    assert.equal((await call('DELETE', '/v1/namespace/doomed', ROOT)).status, 200);
+    await until('the namespace purged', 10_000, async () => (await call('GET', '/v1/namespace/doomed', ROOT)).status === 404);
+    const gone = await call('GET', '/v1/acl/token/self', t.json.SecretID);
+    assert.equal(gone.status, 403);
+    assert.match(gone.text, /ACL not found/);
+    assert.ok(!(await keys()).some((k) => k.startsWith('t/default/doomed/')));
+    // Made again, the namespace starts empty and the role name is free.
+    assert.equal((await call('PUT', '/v1/namespace', ROOT, { Name: 'doomed' })).status, 200);
+    assert.equal((await call('PUT', '/v1/acl/role?ns=doomed', ROOT, { Name: 'r' })).status, 200);
   });
 
   test('ACL objects of an admin partition: stored under it, governed by it, no partition blocks in its policies', async () => {
