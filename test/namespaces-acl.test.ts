@@ -149,7 +149,7 @@ describe('ACL objects in namespaces', () => {
     assert.equal((await call('PUT', '/v1/acl/policy', ROOT, { Name: 'ok-blocks', Rules: 'namespace "team-b" { operator = "read" }' })).status, 200);
   });
 
-  test("the namespace's PolicyDefaults apply only where the token's own rules are silent", async () => {
+  test("the namespace's PolicyDefaults and RoleDefaults apply only where the token's own rules are silent", async () => {
     const def = await call('PUT', '/v1/acl/policy', ROOT, {
       Name: 'team-defaults', Rules: 'key_prefix "" { policy = "write" }\nkey_prefix "locked/" { policy = "write" }',
     });
@@ -171,6 +171,21 @@ describe('ACL objects in namespaces', () => {
     // Removing the defaults takes effect at once (the resolver cache follows the namespace record).
     assert.equal((await call('PUT', '/v1/namespace/team-c', ROOT, { Name: 'team-c' })).status, 200);
     assert.equal((await call('PUT', '/v1/kv/open?ns=team-c', s, 'v')).status, 403);
+
+    // RoleDefaults: the role's policies and identities, in the token's namespace.
+    const sp = await call('PUT', '/v1/acl/policy', ROOT, { Name: 'sess-writer', Rules: 'session_prefix "" { policy = "write" }' });
+    const role = await call('PUT', '/v1/acl/role', ROOT, { Name: 'team-role', Policies: [{ ID: sp.json.ID }], ServiceIdentities: [{ ServiceName: 'api' }] });
+    assert.equal(role.status, 200, role.text);
+    assert.equal((await call('PUT', '/v1/namespace', ROOT, { Name: 'team-e', ACLs: { RoleDefaults: [{ Name: 'team-role' }] } })).status, 200);
+    const bare = await call('PUT', '/v1/acl/token?ns=team-e', ROOT, {});
+    assert.equal(bare.status, 200, bare.text);
+    const asked = await call('POST', '/v1/internal/acl/authorize', bare.json.SecretID, [
+      { Resource: 'service', Segment: 'api', Access: 'write' }, { Resource: 'session', Segment: 'n1', Access: 'write' },
+      { Resource: 'service', Segment: 'other', Access: 'write' }, { Resource: 'key', Segment: 'k', Access: 'read' },
+    ]);
+    assert.deepEqual(asked.json.map((r: any) => r.Allow), [true, true, false, false]);
+    const elsewhere = await call('POST', '/v1/internal/acl/authorize?ns=team-a', bare.json.SecretID, [{ Resource: 'service', Segment: 'api', Access: 'write' }]);
+    assert.equal(elsewhere.json[0].Allow, false);
   });
 
   test("a namespace's deletion purges its ACL objects: its tokens stop resolving, its names are free again", async () => {
