@@ -235,4 +235,24 @@ describe('config entries in namespaces', () => {
     const plain = await configEntries.resolveServiceConfig({ Name: 'rs-web' }, opts);
     assert.equal(plain.value.ProxyConfig?.protocol, 'http');
   });
+
+  test('the ID-based (legacy) intention API takes SourceNS/DestinationNS, empty ones from ?ns=', async () => {
+    const created = await call('POST', '/v1/connect/intentions?ns=team-a', ROOT, { SourceName: 'lg-web', SourceNS: 'team-b', DestinationName: 'lg-db', Action: 'allow' });
+    assert.equal(created.status, 200, created.text);
+    const id = created.json.ID as string;
+    assert.ok((await storeKeys()).includes('t/default/team-a/config/service-intentions/lg-db'));
+    const got = await call('GET', `/v1/connect/intentions/${id}`, ROOT);
+    assert.deepEqual([got.json.SourceNS, got.json.SourceName, got.json.DestinationNS, got.json.DestinationName, got.json.Precedence], ['team-b', 'lg-web', 'team-a', 'lg-db', 9]);
+    const moved = await call('PUT', `/v1/connect/intentions/${id}`, ROOT, { SourceName: 'lg-web', SourceNS: 'team-b', DestinationName: 'lg-db', DestinationNS: 'team-b', Action: 'deny' });
+    assert.deepEqual([moved.status, moved.text], [500, 'Cannot modify Destination partition/namespace/name for an intention once it exists.']);
+    const updated = await call('PUT', `/v1/connect/intentions/${id}?ns=team-a`, ROOT, { SourceName: 'lg-web', SourceNS: 'team-b', DestinationName: 'lg-db', Action: 'deny' });
+    assert.equal(updated.status, 200, updated.text);
+    assert.equal((await call('GET', `/v1/connect/intentions/${id}`, ROOT)).json.Action, 'deny');
+    const wild = await call('POST', '/v1/connect/intentions', ROOT, { SourceName: 'x', SourceNS: '*', DestinationName: 'lg-db', Action: 'allow' });
+    assert.equal(wild.status, 500);
+    assert.match(wild.text, /SourceName: exact value cannot follow wildcard namespace/);
+    assert.equal((await call('DELETE', `/v1/connect/intentions/${id}`, ROOT)).status, 200);
+    assert.equal((await call('GET', `/v1/connect/intentions/${id}`, ROOT)).status, 404);
+    assert.ok(!(await storeKeys()).includes('t/default/team-a/config/service-intentions/lg-db'));
+  });
 });

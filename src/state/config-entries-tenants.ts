@@ -74,6 +74,11 @@ export function partitionConfigEntries(replica: ConfigEntriesHolder, partition: 
   return out;
 }
 
+/** Every tenant's config entry table that holds or held entries, the default tenant's first (ent undefined). */
+export function allConfigEntryTables(replica: ConfigEntriesHolder): { ent: EnterpriseMeta | undefined; table: ConfigEntriesTable }[] {
+  return [{ ent: undefined, table: replica.configEntries }, ...(byReplica.get(replica.tenants)?.entries() ?? [])];
+}
+
 /** The notifier table of a tenant's config entries. */
 export function configEntriesTableName(ent: EnterpriseMeta | undefined): string {
   return tenantTableName(CONFIG_ENTRIES_TABLE, ent);

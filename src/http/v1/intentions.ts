@@ -68,20 +68,28 @@ function exactPair(req: HttpRequest, ent: EnterpriseMeta) {
   return { source: parseIntentionName('source', src, ent), destination: parseIntentionName('destination', dst, ent) };
 }
 
-/** A legacy body: partitions other than the default refused as Consul's ID-based routes do. */
-function legacyBody(body: Record<string, unknown>): LegacyIntentionInput {
+/**
+ * A legacy body: partitions other than the default refused as Consul's ID-based routes do; empty
+ * namespaces filled from the request's (Consul's FillPartitionAndNamespace).
+ */
+function legacyBody(body: Record<string, unknown>, ent: EnterpriseMeta): LegacyIntentionInput {
   for (const [f, what] of [['DestinationPartition', 'destination'], ['SourcePartition', 'source']] as const) {
     const v = body[f];
     if (v && v !== 'default') throw new BadRequestError(`Cannot specify a ${what} partition with this endpoint`);
   }
-  return body as LegacyIntentionInput;
+  const out = { ...body } as LegacyIntentionInput;
+  if (!out.SourceNS) out.SourceNS = ent.namespace;
+  if (!out.DestinationNS) out.DestinationNS = ent.namespace;
+  return out;
 }
 
 /** Handlers for the intention routes (`legacy`: the deprecated ID-based ones). */
 export function intentionHandlers(ixns: IntentionEndpoint, legacy: LegacyIntentionEndpoint, cfg: RequestConfig) {
   return {
     async create(req: HttpRequest): Promise<HttpResult> {
-      checkTarget(req, cfg);
+      checkDatacenter(req, cfg);
+      const authz = authzOf(req, cfg);
+      const ent = requestEnt(req, cfg, 'namespace-no-wildcard', authz);
       let body: Record<string, unknown>;
       try {
         body = decodeIntention(parseJSON(await req.body()));
@@ -89,16 +97,18 @@ export function intentionHandlers(ixns: IntentionEndpoint, legacy: LegacyIntenti
         // The legacy create words decoding failures differently, as a 500.
         throw new InternalError(`Failed to decode request body: ${(err as Error).message.replace(/^Request decode failed: /, '')}`);
       }
-      return { body: { ID: await legacy.create(legacyBody(body), authzOf(req, cfg)) } };
+      return { body: { ID: await legacy.create(legacyBody(body, ent), authz) } };
     },
     async getById(req: HttpRequest): Promise<HttpResult> {
-      const { value, meta } = await legacy.get(req.params.rest, queryOptions(req, cfg));
+      // IDs are unique across namespaces: the namespace given is read (and checked), not needed.
+      const { value, meta } = await legacy.get(req.params.rest, queryOptions(req, cfg, { tenancy: 'namespace-no-wildcard' }));
       return { body: value, meta };
     },
     async updateById(req: HttpRequest): Promise<HttpResult> {
-      checkTarget(req, cfg);
-      const body = legacyBody(decodeIntention(parseJSON(await req.body())));
-      return { body: { ID: await legacy.update(req.params.rest, body, authzOf(req, cfg)) } };
+      checkDatacenter(req, cfg);
+      const authz = authzOf(req, cfg);
+      const body = legacyBody(decodeIntention(parseJSON(await req.body())), requestEnt(req, cfg, 'namespace-no-wildcard', authz));
+      return { body: { ID: await legacy.update(req.params.rest, body, authz) } };
     },
     async deleteById(req: HttpRequest): Promise<HttpResult> {
       checkDatacenter(req, cfg);
