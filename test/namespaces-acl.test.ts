@@ -97,6 +97,9 @@ describe('ACL objects in namespaces', () => {
     assert.match(other.text, /lacks permission 'key:write' on "x" in partition "default" in namespace "team-b"/);
     const dflt = await call('PUT', '/v1/kv/x?ns=default', secret, 'no');
     assert.equal(dflt.status, 403);
+    // /v1/acl/explain (Proconsul's) judges a namespaced token in its home namespace.
+    const ex = await call('GET', '/v1/acl/explain?resource=key:x&access=write', secret);
+    assert.equal(ex.json.Decision, 'allow', ex.text);
     // The UI's batch check asks in the request's namespace, else the token's.
     const ask = [{ Resource: 'key', Segment: 'x', Access: 'write' }];
     assert.equal((await call('POST', '/v1/internal/acl/authorize', secret, ask)).json[0].Allow, true);

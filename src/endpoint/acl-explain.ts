@@ -3,7 +3,7 @@
 // policy or the default policy — by evaluating the token's policies one at a time.
 import { BadRequestError } from '../errors.ts';
 import { enforceResource, policyCompiler, type ExplainRule } from '../acl/index.ts';
-import { authorize } from './acl-enforce.ts';
+import { authorize, entContext } from './acl-enforce.ts';
 import { aclPreCheck } from './acl-links.ts';
 import type { AclIdentity, AclResolver } from './acl-resolver.ts';
 
@@ -52,7 +52,8 @@ export class AclExplainEndpoint {
       if (target.accessorID !== who.accessorID) authorize(caller, 'aclRead');
       who = target;
     }
-    const actual = enforceResource(who.authorizer, resource, segment, req.Access) === 'allow' ? 'allow' : 'deny';
+    // A namespaced token is explained in its home namespace, where its rules outside blocks apply.
+    const actual = enforceResource(who.authorizer, resource, segment, req.Access, entContext(who.ent)) === 'allow' ? 'allow' : 'deny';
     const base = { Resource: req.Resource, Access: req.Access, AccessorID: who.accessorID };
     const grants = this.#resolver.sourcesOf(who);
     if (grants.management) return { ...base, Decision: actual, Rule: { Source: 'management', Match: 'default', Segment: '' } };
