@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { startAclAgent, httpCaller, tokenWithRules, ROOT, type HttpCall } from './support/acl.ts';
 import type { DevAgent } from './support/agent.ts';
 import { encodeRecord, namespaceKey, partitionKey } from '../src/state/index.ts';
+import { capture } from './fixtures/config-golden.make.ts';
+import fs from 'node:fs';
 
 describe('config entries in namespaces', () => {
   let dev: DevAgent;
@@ -254,5 +256,20 @@ describe('config entries in namespaces', () => {
     assert.equal((await call('DELETE', `/v1/connect/intentions/${id}`, ROOT)).status, 200);
     assert.equal((await call('GET', `/v1/connect/intentions/${id}`, ROOT)).status, 404);
     assert.ok(!(await storeKeys()).includes('t/default/team-a/config/service-intentions/lg-db'));
+  });
+});
+
+describe('default-tenant config entries and intentions are as before namespaces', () => {
+  let dev: DevAgent;
+  before(async () => {
+    dev = await startAclAgent();
+  });
+  after(() => dev.stop());
+
+  test('stored keys and values and answers match those of the build before (test/fixtures/config-golden.json)', async () => {
+    const want = JSON.parse(fs.readFileSync(new URL('./fixtures/config-golden.json', import.meta.url), 'utf8'));
+    const got = await capture(dev, httpCaller(() => dev.httpAddr));
+    assert.deepEqual(got.stored, want.stored);
+    for (const p of Object.keys(want.answers)) assert.equal(got.answers[p], want.answers[p], p);
   });
 });
