@@ -92,3 +92,35 @@ test('an agent answer matching an intention is not taken for the default (closed
     q.close();
   }
 });
+
+test('ready() waits for both watches (each counted once), and a failed intentions read counts: the service is then http and allows nothing', { timeout: 20_000 }, async () => {
+  const chains: ((index: number) => void)[] = [];
+  let failIntentions!: () => void;
+  const client = {
+    json(spec: { path: string; options?: { signal?: AbortSignal } }) {
+      return new Promise((resolve, reject) => {
+        spec.options?.signal?.addEventListener('abort', () => reject(new Error('aborted')));
+        if (spec.path === '/v1/connect/intentions/match') failIntentions = () => reject(new Error('connection refused'));
+        else chains.push((index) => resolve({ data: { Chain: { Protocol: 'http' } }, meta: { index } }));
+      });
+    },
+  } as unknown as ConsulClient;
+  const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
+  const p = new InboundPolicy(client, 'api', () => TD, silentLogger());
+  try {
+    p.start();
+    await tick();
+    chains[0](5);
+    await tick();
+    chains[1](6);
+    await tick();
+    assert.equal(chains.length, 3);
+    assert.equal(p.settled, false, 'two chain answers are not the intentions');
+    failIntentions();
+    await p.ready();
+    assert.equal(p.isHttp, true);
+    assert.equal(await p.allows(WEB, req('GET', '/')), false);
+  } finally {
+    p.close();
+  }
+});
