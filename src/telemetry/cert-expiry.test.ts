@@ -6,12 +6,13 @@ import { ManualClock } from '../clock.ts';
 import { Telemetry } from './metrics.ts';
 import { registerAgentTlsExpiry } from './cert-expiry.ts';
 import { TlsConfigurator } from '../agent/tls-configurator.ts';
+import type { webcrypto } from 'node:crypto';
 
 const EC = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
 
 /** A self-signed PEM certificate valid until `notAfter`. */
 async function certUntil(notAfter: Date): Promise<string> {
-  const keys = await globalThis.crypto.subtle.generateKey(EC, true, ['sign', 'verify']) as CryptoKeyPair;
+  const keys = await globalThis.crypto.subtle.generateKey(EC, true, ['sign', 'verify']) as { privateKey: webcrypto.CryptoKey; publicKey: webcrypto.CryptoKey };
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: '01', name: 'CN=client.dc1.consul', notBefore: new Date(notAfter.getTime() - 30 * 86_400_000), notAfter, keys, signingAlgorithm: EC,
   }, globalThis.crypto);
