@@ -44,7 +44,7 @@ function measureAcl<T extends object, K extends keyof T>(
  * every request under ACLs resolves its token.
  */
 export function measureTokenResolution(t: Telemetry, acl: Pick<AclEndpoints, 'resolver'>): void {
-  const batch = t.batchedTimer('acl.ResolveToken', 'Measures the time it takes to resolve an ACL token.');
+  const batch = t.batchedTimer('acl.ResolveToken', 'This measures the time it takes to resolve an ACL token.');
   const resolver = acl.resolver;
   const orig = resolver.resolve.bind(resolver);
   resolver.resolve = (secret) => {
@@ -92,7 +92,7 @@ export function measureAclWrites(t: Telemetry, acl: AclEndpoints): void {
 export function measureClientTokenLoads(
   t: Telemetry, acl: { load(secret: string): Promise<void>; isAgentRecovery(secret: string): boolean },
 ): void {
-  const batch = t.batchedTimer('acl.ResolveToken', 'Measures the time it takes to resolve an ACL token.');
+  const batch = t.batchedTimer('acl.ResolveToken', 'This measures the time it takes to resolve an ACL token.');
   const orig = acl.load.bind(acl);
   acl.load = async (secret) => {
     if (acl.isAgentRecovery(secret)) return orig(secret);
