@@ -79,4 +79,9 @@ test('auth methods of one name live in two namespaces; tokens are found by secre
   assert.equal(acl.tokens.by('s1')?.Namespace, 'team-a', 'secrets are unique across tenants');
   assert.equal(aclStoreKey(ACL_POLICY_PREFIX, 'p9', teamA), 't/default/team-a/acl/policy/p9');
   assert.equal(aclStoreKey(ACL_POLICY_PREFIX, 'p9', undefined), 'acl/policy/p9');
+
+  // A default key's record is the default tenant's whatever its value says.
+  apply(put('acl/policy/p7', { ID: 'p7', Name: 'odd', Namespace: 'team-a', Partition: 'default' }));
+  assert.equal(acl.policies.get('p7')?.Namespace, undefined);
+  assert.equal(acl.policies.by('odd')?.ID, 'p7');
 });

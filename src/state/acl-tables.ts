@@ -119,6 +119,11 @@ export class UniqueIndexTable<T extends object> extends RecordTable<T> {
     if (oldKey !== undefined && this.#by.get(oldKey) === id) this.#by.delete(oldKey);
     const now = this.get(id);
     if (now && ent) stampTenancy(now, ent);
+    // The key says the tenant: a default-key record naming one (never written so) is read as the default tenant's.
+    else if (now && (now as AclTenancy).Namespace !== undefined) {
+      delete (now as AclTenancy).Namespace;
+      delete (now as AclTenancy).Partition;
+    }
     if (now) this.#by.set(this.#indexKey(now), id);
     return id;
   }
