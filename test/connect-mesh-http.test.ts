@@ -255,3 +255,20 @@ test('an h2 stream: escaped slashes refused (400), a gRPC one not redirected but
   assert.deepEqual([u.status, u.reset], [0, http2.constants.NGHTTP2_INTERNAL_ERROR]);
   await meshEntry(undefined);
 });
+
+test("a fragment is refused (400) and a target that is not a path not found (404) under any setting, as Envoy's connection manager does", async () => {
+  await normalization({ InsecureDisablePathNormalization: true });
+  await until('paths are no longer normalized', 10_000, async () => (await outcome('/x/../y')) === 'app /x/../y');
+  // Judged with `#x` on, the path would meet no exact /admin rule, and the application drop the fragment.
+  for (const p of ['/admin#x', '/x#/../admin', '/ok?q#/admin']) assert.equal(await outcome(p), '400', p);
+  assert.deepEqual([(await send('*')).status, (await send('*')).body], [404, '']);
+  assert.equal((await send('/ok#x', ['Connection: Upgrade', 'Upgrade: x'])).status, 400);
+  await meshEntry(undefined);
+  await until('the entry is gone', 10_000, async () => (await outcome('/x/../y')) === 'app /y');
+  for (const p of ['/admin#x', '/ok#x']) assert.equal(await outcome(p), '400', p);
+  assert.equal((await send('*')).status, 404);
+  assert.equal(await outcome('http://api?q=1'), 'app /?q=1');
+  assert.deepEqual(await h2('*', { ':method': 'OPTIONS' }), { status: 404, grpc: undefined, body: '' });
+  assert.deepEqual(await h2('/ok#x'), { status: 400, grpc: undefined, body: '' });
+  assert.deepEqual((({ status, grpc }) => ({ status, grpc }))(await h2('/ok#x', { 'content-type': 'application/grpc' })), { status: 200, grpc: '13' });
+});

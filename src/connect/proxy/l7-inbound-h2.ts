@@ -66,12 +66,13 @@ function localReply(req: http2.Http2ServerRequest, res: http2.Http2ServerRespons
 
 /**
  * Envoy's answer on a stream before any filter: a refused header name resets the stream (its
- * HTTP/2 codec fails the header), a gRPC request is not redirected but refused (INTERNAL, 13).
+ * HTTP/2 codec fails the header), a gRPC request is not redirected but refused (INTERNAL, 13),
+ * and a target that is not a path is UNIMPLEMENTED (12) to gRPC, as Envoy maps its 404.
  */
 function normalizationReply(req: http2.Http2ServerRequest, res: http2.Http2ServerResponse, a: LocalAnswer): void {
   if (a.close) return void res.stream.close(nodeHttp2().constants.NGHTTP2_INTERNAL_ERROR);
   if (a.status === 307 && isGrpc(req.headers)) return localReply(req, res, 400, '', 13);
-  localReply(req, res, a.status, a.text, 13, a.headers);
+  localReply(req, res, a.status, a.text, a.status === 404 ? 12 : 13, a.headers);
 }
 
 /** Serves one stream: authorize, then forward to the local application and relay the answer. */

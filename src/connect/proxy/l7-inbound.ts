@@ -239,7 +239,7 @@ async function upgrade(d: InboundDeps, to: { host: string; port: number }, req: 
   app.pipe(socket);
 }
 
-const REASONS: Record<number, string> = { 307: 'Temporary Redirect', 400: 'Bad Request', 403: 'Forbidden' };
+const REASONS: Record<number, string> = { 307: 'Temporary Redirect', 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found' };
 
 /** A local answer written on a raw (upgrade) connection, which then closes. */
 function rawAnswer(a: LocalAnswer): string {

@@ -57,3 +57,16 @@ test('x-forwarded-client-cert: appended to (APPEND_FORWARD), or stripped when th
   assert.deepEqual(appHeaders(h(), ['x_y'], DEFAULT_MESH_HTTP, 'By=me'), { 'x-forwarded-client-cert': 'By=a;URI=b,By=me', z: '2' });
   assert.deepEqual(appHeaders(h(), [], mesh({}, true), 'By=me'), { x_y: '1', z: '2' });
 });
+
+test("Envoy's checks before normalization: a fragment is refused (400) under every setting, a target not starting with '/' is not found (404)", () => {
+  for (const m of [DEFAULT_MESH_HTTP, mesh({ normalizePath: false }), mesh({ mergeSlashes: true, escapedSlashes: 'UNESCAPE_AND_FORWARD' })]) {
+    for (const url of ['/admin#x', '/x#/../admin', '/a?b#c', 'http://h/admin#', '/admin%2F#']) {
+      assert.deepEqual(normalizeRequest('GET', url, [], undefined, m), { status: 400, text: '' }, url);
+    }
+    for (const url of ['*', 'admin', 'a/../admin']) assert.deepEqual(normalizeRequest('OPTIONS', url, [], undefined, m), { status: 404, text: '' }, url);
+  }
+  // An absolute-form target without a path is for '/' (its query kept).
+  const n = normalizeRequest('GET', 'http://h?x=1', [], undefined, DEFAULT_MESH_HTTP);
+  assert.ok('l7' in n);
+  assert.deepEqual([n.l7.path, n.l7.url], ['/', '/?x=1']);
+});

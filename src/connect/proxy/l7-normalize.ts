@@ -103,7 +103,8 @@ type Normalized = { l7: L7Request & { url: string }; dropped: string[] };
 /**
  * A request as Envoy's connection manager hands it to the filters under the mesh entry's
  * settings: headers whose names have an underscore refused (400, the connection closed) or
- * dropped, then the path normalized, or refused (400) or redirected (307) for its escaped
+ * dropped, a target that is not a path not found (404) and one with a fragment refused (400),
+ * then the path normalized, or refused (400) or redirected (307) for its escaped
  * slashes. The intentions see, and the application gets, the normalized path.
  */
 export function normalizeRequest(
@@ -118,6 +119,11 @@ export function normalizeRequest(
     if (dropped.length > 0) raw = withoutUnderscored(raw);
   }
   const { path: target, search } = requestPath(url);
+  // Envoy's connection manager answers a target that is not a path (`*`, say) 404, and refuses
+  // one with a fragment (http_reject_path_with_fragment, on by default) whatever the settings:
+  // an application would drop `#...` after the intentions judged the path with it.
+  if (!target.startsWith('/')) return { status: 404, text: '' };
+  if (url.includes('#')) return { status: 400, text: '' };
   const out = normalizeRequestPath(target, n);
   if (out.action === 'reject') return { status: 400, text: '' };
   if (out.action === 'redirect') return { status: 307, text: '', headers: { location: out.path + search } };

@@ -319,7 +319,8 @@ export function applyHeaderOps(headers: Record<string, string | string[] | undef
 
 /** A request target split into its path and its query string (`?…` or ''); an absolute-form target loses its scheme and authority. */
 export function requestPath(url: string): { path: string; search: string } {
-  const rel = /^[a-z][a-z0-9+.-]*:\/\//i.test(url) ? url.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?]*/i, '') || '/' : url;
+  // An absolute-form target without a path (`http://h` or `http://h?q`) is for `/`.
+  const rel = /^[a-z][a-z0-9+.-]*:\/\//i.test(url) ? url.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?]*/i, '').replace(/^(?!\/)/, '/') : url;
   const q = rel.indexOf('?');
   return q === -1 ? { path: rel, search: '' } : { path: rel.slice(0, q), search: rel.slice(q) };
 }
