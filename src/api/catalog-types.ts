@@ -165,4 +165,7 @@ export interface DeregisterRequest {
   ServiceID?: string;
   CheckID?: string;
   Datacenter?: string;
+  /** Consul Enterprise: the namespace of the service or check. */
+  Namespace?: string;
+  Partition?: string;
 }

@@ -155,8 +155,9 @@ export class CatalogEndpoint {
   deregister(req: DeregisterRequest, authz?: AclIdentity, ent?: EnterpriseMeta): Promise<boolean> {
     const ns = namespaceOf(ent);
     vetDeregister(this.#deps, authz, req, ns);
-    if (ns === undefined) return commitWrite(this.#deps, () => planDeregister(this.#deps, req)).then(() => true);
-    return commitWrite(this.#deps, inNamespace(this.#deps, ns, () => planDeregister(this.#deps, req, ns))).then(() => true);
+    // No existence check: a namespace that is gone (or never was) holds nothing to delete, and an
+    // agent whose registration there failed must be able to drop it.
+    return commitWrite(this.#deps, () => planDeregister(this.#deps, req, ns)).then(() => true);
   }
 
   /** Known datacenters (federation adds more). */

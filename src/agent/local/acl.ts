@@ -1,51 +1,59 @@
 // ACL rules of the agent-local routes (Consul's agent/acl.go): registering or changing a service
 // needs service:write on it (and on a proxy's destination), node checks need node:write on this
 // node, and the local service and check lists keep only what the caller may read.
-import { allowed, authorize, type AclIdentity } from '../../endpoint/index.ts';
+import { allowed, authorize, entContext, type AclIdentity } from '../../endpoint/index.ts';
+import type { AuthorizerContext } from '../../acl/index.ts';
 import type { LocalService } from './definition.ts';
-import type { LocalCheck, LocalState } from './state.ts';
+import { localKey, serviceKeyOf, checkKeyOf, type LocalCheck, type LocalState } from './state.ts';
+
+/** The authorizer context of a local service's or check's namespace (none for the default one). */
+function nsContext(rec: { Namespace?: string } | undefined): AuthorizerContext | undefined {
+  return rec?.Namespace ? entContext({ partition: 'default', namespace: rec.Namespace }) : undefined;
+}
 
 /** Throws unless the caller may register `service` (replacing any service with the same ID). */
 export function vetServiceRegister(id: AclIdentity | undefined, state: LocalState, service: LocalService): void {
   if (!id) return;
-  authorize(id, 'serviceWrite', service.Service);
-  const existing = state.service(service.ID);
-  if (existing) authorize(id, 'serviceWrite', existing.Service);
+  const ctx = nsContext(service);
+  authorize(id, 'serviceWrite', service.Service, ctx);
+  const existing = state.service(serviceKeyOf(service));
+  if (existing) authorize(id, 'serviceWrite', existing.Service, ctx);
   // A proxy is discovered as an instance of its destination, so it needs write on that too.
   const destination = service.Proxy?.DestinationServiceName;
   if (service.Kind === 'connect-proxy' && typeof destination === 'string' && destination !== '') {
-    authorize(id, 'serviceWrite', destination);
+    authorize(id, 'serviceWrite', destination, ctx);
   }
 }
 
-/** Throws unless the caller may change (deregister, maintain) the local service `serviceID`. */
+/** Throws unless the caller may change (deregister, maintain) the local service `serviceID` (its local key). */
 export function vetServiceUpdate(id: AclIdentity | undefined, state: LocalState, serviceID: string): void {
   if (!id) return;
   // Unknown IDs fall through to the handler's own answer (deregistering one is a no-op).
   const existing = state.service(serviceID);
-  if (existing) authorize(id, 'serviceWrite', existing.Service);
+  if (existing) authorize(id, 'serviceWrite', existing.Service, nsContext(existing));
 }
 
 // A service check needs write on its service; a node check needs write on this node.
-function vetCheckTarget(id: AclIdentity, state: LocalState, serviceName: string): void {
-  if (serviceName) authorize(id, 'serviceWrite', serviceName);
+function vetCheckTarget(id: AclIdentity, state: LocalState, serviceName: string, ctx: AuthorizerContext | undefined): void {
+  if (serviceName) authorize(id, 'serviceWrite', serviceName, ctx);
   else authorize(id, 'nodeWrite', state.nodeName);
 }
 
 /** Throws unless the caller may register `check` (replacing any check with the same ID). */
 export function vetCheckRegister(id: AclIdentity | undefined, state: LocalState, check: LocalCheck): void {
   if (!id) return;
-  const serviceName = check.ServiceID ? state.service(check.ServiceID)?.Service ?? check.ServiceID : '';
-  vetCheckTarget(id, state, serviceName);
-  const existing = state.check(check.CheckID);
-  if (existing) vetCheckTarget(id, state, existing.ServiceName);
+  const ctx = nsContext(check);
+  const serviceName = check.ServiceID ? state.service(localKey(check.ServiceID, check.Namespace))?.Service ?? check.ServiceID : '';
+  vetCheckTarget(id, state, serviceName, ctx);
+  const existing = state.check(checkKeyOf(check));
+  if (existing) vetCheckTarget(id, state, existing.ServiceName, ctx);
 }
 
-/** Throws unless the caller may update or deregister the local check `checkID`. */
+/** Throws unless the caller may update or deregister the local check `checkID` (its local key). */
 export function vetCheckUpdate(id: AclIdentity | undefined, state: LocalState, checkID: string): void {
   if (!id) return;
   const existing = state.check(checkID);
-  if (existing) vetCheckTarget(id, state, existing.ServiceName);
+  if (existing) vetCheckTarget(id, state, existing.ServiceName, nsContext(existing));
 }
 
 /** Throws unless the caller may put this node into or out of maintenance. */
@@ -54,18 +62,18 @@ export function vetNodeUpdate(id: AclIdentity | undefined, state: LocalState): v
 }
 
 /** Throws unless the caller may read the local service's details or health. */
-export function vetServiceRead(id: AclIdentity | undefined, serviceName: string): void {
-  if (id) authorize(id, 'serviceRead', serviceName);
+export function vetServiceRead(id: AclIdentity | undefined, serviceName: string, namespace?: string): void {
+  if (id) authorize(id, 'serviceRead', serviceName, nsContext({ Namespace: namespace }));
 }
 
 /** Whether the caller may see a local service. */
 export function serviceVisible(id: AclIdentity | undefined, service: LocalService): boolean {
-  return allowed(id, 'serviceRead', service.Service);
+  return allowed(id, 'serviceRead', service.Service, nsContext(service));
 }
 
 /** Whether the caller may see a local check: service:read for service checks, node:read otherwise. */
 export function checkVisible(id: AclIdentity | undefined, state: LocalState, check: LocalCheck): boolean {
-  return check.ServiceName ? allowed(id, 'serviceRead', check.ServiceName) : allowed(id, 'nodeRead', state.nodeName);
+  return check.ServiceName ? allowed(id, 'serviceRead', check.ServiceName, nsContext(check)) : allowed(id, 'nodeRead', state.nodeName);
 }
 
 /** The response header Consul sends when a token was given and results were dropped. */

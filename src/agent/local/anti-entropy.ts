@@ -5,16 +5,21 @@ import type { Clock, TimerHandle } from '../../clock.ts';
 import type { Logger } from '../../log.ts';
 import type { HealthCheck, NodeService, RegisterRequest, DeregisterRequest } from '../../api/catalog-types.ts';
 import { isACLNotFound, isPermissionDenied } from '../../acl/index.ts';
-import type { LocalState, LocalCheck, ConfigSource } from './state.ts';
+import { checkKeyOf, localKey, type LocalState, type LocalCheck, type ConfigSource } from './state.ts';
 import type { LocalService } from './definition.ts';
 import { sameCheck, sameService, toNodeService } from './compare.ts';
 
 /** The catalog as anti-entropy sees it: in-process on a server, over RPC on a client. */
 export interface CatalogTarget {
-  /** This node's services in the catalog, keyed by ID (undefined when the node is absent). */
-  nodeServices(node: string): Map<string, NodeService> | undefined | Promise<Map<string, NodeService> | undefined>;
-  /** This node's checks in the catalog. */
-  nodeChecks(node: string): HealthCheck[] | Promise<HealthCheck[]>;
+  /**
+   * This node's services in the catalog, keyed by local key (state.ts localKey: the ID, with the
+   * namespace outside the default one; such records carry `Namespace`); undefined when the node is
+   * absent. `namespaced`: the agent owns services or checks outside the default namespace, so
+   * those namespaces must be read too (a client reads them only then).
+   */
+  nodeServices(node: string, namespaced?: boolean): Map<string, NodeService> | undefined | Promise<Map<string, NodeService> | undefined>;
+  /** This node's checks in the catalog (outside the default namespace with `Namespace`, as nodeServices). */
+  nodeChecks(node: string, namespaced?: boolean): HealthCheck[] | Promise<HealthCheck[]>;
   /** Writes with the ACL token `token` ('' = anonymous); ACL denials throw Consul's errors. */
   register(req: RegisterRequest, token: string): Promise<boolean>;
   deregister(req: DeregisterRequest, token: string): Promise<boolean>;
@@ -163,8 +168,9 @@ export class AntiEntropy {
     this.#nodeInSync = false;
     await target.syncNode();
     this.#nodeInSync = true;
-    const remoteServices = (await target.nodeServices(nodeName)) ?? new Map<string, NodeService>();
-    const remoteChecks = await target.nodeChecks(nodeName);
+    const namespaced = this.#namespaced();
+    const remoteServices = (await target.nodeServices(nodeName, namespaced)) ?? new Map<string, NodeService>();
+    const remoteChecks = await target.nodeChecks(nodeName, namespaced);
     const services = state.serviceStates();
     for (const [id, rs] of remoteServices) {
       const ls = services.get(id);
@@ -183,15 +189,23 @@ export class AntiEntropy {
     await this.#syncChanges();
   }
 
+  /** Whether the agent owns (or still has to remove) any service or check outside the default namespace. */
+  #namespaced(): boolean {
+    for (const s of this.#o.state.serviceStates().values()) if (s.service.Namespace) return true;
+    for (const c of this.#o.state.checkStates().values()) if (c.check.Namespace) return true;
+    return false;
+  }
+
   #markChecks(remote: HealthCheck[]): void {
     const checks = this.#o.state.checkStates();
     const seen = new Set<string>();
     for (const rc of remote) {
-      seen.add(rc.CheckID);
-      const lc = checks.get(rc.CheckID);
+      const key = checkKeyOf(rc);
+      seen.add(key);
+      const lc = checks.get(key);
       if (!lc) {
-        if (this.#o.keepChecks.has(rc.CheckID)) continue;
-        checks.set(rc.CheckID, { check: rc, token: '', source: 'remote', inSync: false, deleted: true });
+        if (this.#o.keepChecks.has(key)) continue;
+        checks.set(key, { check: rc, token: '', source: 'remote', inSync: false, deleted: true });
         continue;
       }
       if (lc.deleted) continue;
@@ -211,12 +225,16 @@ export class AntiEntropy {
     }
     for (const [id, s] of [...state.serviceStates()]) {
       if (s.deleted) {
-        if (await this.#deregister({ Node: nodeName, ServiceID: id }, 'service', id)) state.forgetService(id);
+        const ns = s.service.Namespace;
+        const req = ns ? { Node: nodeName, ServiceID: s.service.ID, Namespace: ns } : { Node: nodeName, ServiceID: id };
+        if (await this.#deregister(req, 'service', s.service.ID)) state.forgetService(id);
       } else if (!s.inSync) await this.#syncService(id);
     }
     for (const [id, c] of [...state.checkStates()]) {
       if (c.deleted) {
-        if (await this.#deregister({ Node: nodeName, CheckID: id }, 'check', id)) state.forgetCheck(id);
+        const ns = c.check.Namespace;
+        const req = ns ? { Node: nodeName, CheckID: c.check.CheckID, Namespace: ns } : { Node: nodeName, CheckID: id };
+        if (await this.#deregister(req, 'check', c.check.CheckID)) state.forgetCheck(id);
       } else if (!c.inSync) await this.#syncCheck(c.check);
     }
   }
@@ -239,8 +257,8 @@ export class AntiEntropy {
     const s = state.serviceStates().get(id)!;
     const token = syncToken(this.#o.tokens, s.token, s.source);
     // Checks ride along only under the same token, so they gain no privilege from the service's.
-    const checks = [...state.checkStates().values()].filter((c) => !c.deleted && c.check.ServiceID === id
-      && syncToken(this.#o.tokens, c.token, c.source) === token);
+    const checks = [...state.checkStates().values()].filter((c) => !c.deleted && c.check.ServiceID !== ''
+      && localKey(c.check.ServiceID, c.check.Namespace) === id && syncToken(this.#o.tokens, c.token, c.source) === token);
     const sent = { service: s.service, checks: checks.map((c) => c.check) };
     try {
       await target.register({ Node: nodeName, Address: '', SkipNodeUpdate: true, Service: toNodeService(sent.service), Checks: sent.checks }, token);
@@ -255,8 +273,9 @@ export class AntiEntropy {
 
   async #syncCheck(check: LocalCheck): Promise<void> {
     const { state, target, nodeName } = this.#o;
-    const svc = check.ServiceID ? state.serviceStates().get(check.ServiceID) : undefined;
-    const own = state.checkStates().get(check.CheckID);
+    const svc = check.ServiceID ? state.serviceStates().get(localKey(check.ServiceID, check.Namespace)) : undefined;
+    const key = checkKeyOf(check);
+    const own = state.checkStates().get(key);
     try {
       await target.register({
         Node: nodeName, Address: '', SkipNodeUpdate: true, Check: check,
@@ -266,7 +285,7 @@ export class AntiEntropy {
       if (!blockedByAcl(err)) throw err;
       this.#o.logger.warn({ check: check.CheckID }, 'Check registration blocked by ACLs');
     }
-    const c = state.checkStates().get(check.CheckID);
+    const c = state.checkStates().get(key);
     if (c && c.check === check) c.inSync = true;
   }
 }

@@ -36,9 +36,11 @@ function pick(rec: object, fields: readonly string[]): Record<string, unknown> {
   return Object.fromEntries(fields.map((f) => [f, r[f]]));
 }
 
-/** The catalog form of a local service. */
+/** The catalog form of a local service (with its Namespace outside the default one). */
 export function toNodeService(s: LocalService): Partial<NodeService> {
-  return pick(s, SERVICE_FIELDS) as Partial<NodeService>;
+  const out = pick(s, SERVICE_FIELDS) as Partial<NodeService>;
+  if (s.Namespace) out.Namespace = s.Namespace;
+  return out;
 }
 
 /** True when the catalog holds the local service unchanged. */

@@ -8,9 +8,12 @@ import { decodeProxy } from './proxy.ts';
 import type { CheckStatus, CheckType } from '../checks/types.ts';
 import type { Locality, NodeService, ServiceAddress, Weights } from '../../api/catalog-types.ts';
 
-/** A service as the agent owns it: Consul's NodeService without Raft indexes or tenancy. */
+/**
+ * A service as the agent owns it: Consul's NodeService without Raft indexes or partition; its
+ * Namespace only outside the default namespace (lower-case).
+ */
 export interface LocalService
-  extends Omit<NodeService, 'TaggedAddresses' | 'PeerName' | 'Datacenter' | 'Namespace' | 'Partition' | 'CreateIndex' | 'ModifyIndex'> {
+  extends Omit<NodeService, 'TaggedAddresses' | 'PeerName' | 'Datacenter' | 'Partition' | 'CreateIndex' | 'ModifyIndex'> {
   TaggedAddresses: Record<string, ServiceAddress> | null;
   /** Registered from a parent's `connect.sidecar_service`: removed with the parent (never sent to the catalog). */
   LocallyRegisteredAsSidecar?: boolean;
@@ -18,6 +21,8 @@ export interface LocalService
 
 /** A check definition: the check's identity plus how it runs (its CheckType). */
 export interface CheckDefinition {
+  /** The check's namespace outside the default one (lower-case). */
+  Namespace?: string;
   ID: string;
   Name: string;
   Notes: string;
@@ -71,7 +76,9 @@ function checkType(f: Folded): CheckType {
 export function decodeCheck(raw: unknown): CheckDefinition {
   const f = fold(raw);
   const status = str(f, 'status');
+  const ns = namespaceOf(f);
   return {
+    ...(ns ? { Namespace: ns } : {}),
     ID: str(f, 'id', 'checkid'), Name: str(f, 'name'), Notes: str(f, 'notes'), ServiceID: str(f, 'serviceid'),
     ...(status ? { Status: status } : {}), Token: str(f, 'token'), type: checkType(f),
   };
@@ -107,6 +114,12 @@ function locality(l: Folded): Locality {
   return out;
 }
 
+/** A definition's `Namespace`, lower-case; '' for none or `default`. */
+function namespaceOf(f: Folded): string {
+  const ns = str(f, 'namespace').toLowerCase();
+  return ns === 'default' ? '' : ns;
+}
+
 /** Decodes a service definition (`/v1/agent/service/register` body or a config `service`). */
 export function decodeService(raw: unknown): ServiceDefinition {
   const f = fold(raw);
@@ -114,6 +127,7 @@ export function decodeService(raw: unknown): ServiceDefinition {
   const kind = str(f, 'kind');
   const socketPath = str(f, 'socketpath');
   const connect = fold(f.get('connect'));
+  const ns = namespaceOf(f);
   const service: LocalService = {
     ...(kind ? { Kind: kind } : {}),
     ID: str(f, 'id') || name, Service: name, Tags: strings(f, 'tags') ?? null, Address: str(f, 'address'),
@@ -124,6 +138,7 @@ export function decodeService(raw: unknown): ServiceDefinition {
     // Only Native stays on the service: SidecarService is registration sugar, never stored.
     ...(bool(connect, 'native') ? { Connect: { Native: true } } : {}),
     ...(record(f, 'locality') ? { Locality: locality(fold(f.get('locality'))) } : {}),
+    ...(ns ? { Namespace: ns } : {}),
   };
   const checks: CheckDefinition[] = [];
   if (f.get('check') !== undefined && !emptyCheck(f.get('check'))) checks.push(decodeCheck(f.get('check')));

@@ -1,7 +1,7 @@
 // Public surface of the agent's local state: registrations, check runners, anti-entropy, tokens.
 export { createLocal, type Local, type LocalDeps } from './build.ts';
 export { LocalAgent, NODE_MAINT_CHECK_ID, SERVICE_MAINT_PREFIX, type RegisterOptions } from './local-agent.ts';
-export { LocalState, type LocalCheck, type ConfigSource } from './state.ts';
+export { LocalState, localKey, serviceKeyOf, checkKeyOf, type LocalCheck, type ConfigSource } from './state.ts';
 export { AntiEntropy, scaleFactor, type CatalogTarget, type SyncTokens } from './anti-entropy.ts';
 export { decodeService, decodeCheck, type LocalService, type ServiceDefinition, type CheckDefinition } from './definition.ts';
 export { validateServiceDefinition, validateCheckDefinition, validateSidecarChecks, validStatus } from './validate.ts';

@@ -6,7 +6,7 @@ import type { Logger } from '../../log.ts';
 import { decodeCheck, decodeService } from './definition.ts';
 import type { LocalAgent } from './local-agent.ts';
 import type { Persistence } from './persist.ts';
-import type { LocalCheck } from './state.ts';
+import { checkKeyOf, serviceKeyOf, type LocalCheck } from './state.ts';
 import { sidecarFromDefinition, type SidecarPorts } from './sidecar.ts';
 import { serviceProblems } from './validate.ts';
 import { proxyModeProblems } from './proxy-validate.ts';
@@ -92,15 +92,15 @@ function loadConfigEntries(agent: LocalAgent, raw: Record<string, unknown>, snap
 
 function loadPersisted(agent: LocalAgent, p: Persistence, logger: Logger, snapshot: Map<string, LocalCheck>): void {
   for (const ps of p.services()) {
-    if (agent.state.service(ps.Service.ID)) {
+    if (agent.state.service(serviceKeyOf(ps.Service))) {
       logger.debug({ service: ps.Service.ID }, 'service exists, not restoring from file');
-      p.purgeService(ps.Service.ID);
+      p.purgeService(serviceKeyOf(ps.Service));
       continue;
     }
     agent.addService({ service: ps.Service, checks: [], token: ps.Token }, { source: ps.Source, persist: false, token: ps.Token, snapshot });
   }
   for (const pc of p.checks()) {
-    const id = pc.Check.CheckID;
+    const id = checkKeyOf(pc.Check);
     if (agent.state.check(id)) {
       p.purgeCheck(id);
       continue;
@@ -127,7 +127,7 @@ export function loadRegistrations(
 
 /** Consul's reload of services and checks: drop everything from memory, then load again. */
 export function reloadRegistrations(agent: LocalAgent, raw: Record<string, unknown>, p: Persistence | undefined, logger: Logger): void {
-  const snapshot = new Map(agent.state.checks().map((c) => [c.CheckID, c]));
+  const snapshot = new Map(agent.state.checks('*').map((c) => [checkKeyOf(c), c]));
   agent.unloadAll();
   loadRegistrations(agent, raw, p, logger, snapshot);
 }

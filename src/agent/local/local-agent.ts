@@ -14,7 +14,7 @@ import type { ServiceManager } from './service-manager.ts';
 import { canonicalJSON } from './compare.ts';
 import type { ServiceConfigResponse } from '../../api/service-config-types.ts';
 import type { Locality } from '../../api/catalog-types.ts';
-import type { ConfigSource, LocalCheck, LocalState } from './state.ts';
+import { checkKeyOf, localKey, serviceKeyOf, type ConfigSource, type LocalCheck, type LocalState } from './state.ts';
 
 /** The kinds central service config can apply to (sidecar proxies and gateways). */
 const CENTRAL_KINDS = new Set(['connect-proxy', 'mesh-gateway', 'terminating-gateway', 'ingress-gateway', 'api-gateway']);
@@ -94,6 +94,7 @@ export class LocalAgent {
       Status: def.Status || 'critical', Notes: def.Notes, Output: '', ServiceID: def.ServiceID, ServiceName: '',
       ServiceTags: [], Type: checkKind(t) ?? '', Interval: t.Interval ? formatGoDuration(t.Interval) : '',
       Timeout: t.Timeout ? formatGoDuration(t.Timeout) : '', ExposedPort: 0, Definition: {},
+      ...(def.Namespace ? { Namespace: def.Namespace } : {}),
     };
   }
 
@@ -104,7 +105,7 @@ export class LocalAgent {
     } catch (err) {
       // The watch `prepare` started for a registration that did not happen (no sidecar port
       // left, a bad check) would otherwise block on the servers until the agent stops.
-      if (CENTRAL_KINDS.has(def.service.Kind ?? '') && !this.#registrations.has(def.service.ID)) this.#p.serviceManager?.().stop(def.service.ID);
+      if (CENTRAL_KINDS.has(def.service.Kind ?? '') && !this.#registrations.has(serviceKeyOf(def.service))) this.#p.serviceManager?.().stop(def.service.ID);
       throw err;
     }
   }
@@ -115,23 +116,27 @@ export class LocalAgent {
     if (def.service.LocallyRegisteredAsSidecar) def = this.#sidecarDefaults(def);
     const service = this.#withAgentLocality(withDefaultTaggedAddresses(def.service));
     const token = o.token || def.token;
-    const existing = new Set(state.checksForService(service.ID, false).map((c) => c.CheckID));
+    // A service outside the default namespace is keyed with it, and its checks are in it too.
+    const key = serviceKeyOf(service);
+    const ns = service.Namespace;
+    const existing = new Set(state.checksForService(key, false).map(checkKeyOf));
     const checks = def.checks.map((c, i) => {
       const id = def.checks.length > 1 ? `service:${service.ID}:${i + 1}` : `service:${service.ID}`;
-      return { def: c, check: { ...this.healthCheck(c, id, `Service '${service.Service}' check`), ServiceID: service.ID } };
+      const check = this.healthCheck(c, id, `Service '${service.Service}' check`);
+      return { def: c, check: ns ? { ...check, ServiceID: service.ID, Namespace: ns } : { ...check, ServiceID: service.ID } };
     });
-    const isNew = !state.service(service.ID);
+    const isNew = !state.service(key);
     ae.pause();
     try {
       state.addService(this.#withCentralConfig(service, token, o.source), token, o.source);
       for (const { def: c, check } of checks) this.#runCheck(check, c.type, token, o);
       if (o.persist) this.#p.persistence?.saveService({ Token: token, Service: service, Source: o.source });
       if (o.replaceExistingChecks) {
-        const keep = new Set(checks.map((c) => c.check.CheckID));
+        const keep = new Set(checks.map((c) => checkKeyOf(c.check)));
         for (const id of existing) if (!keep.has(id)) this.removeCheck(id, o.persist);
       }
     } catch (err) {
-      if (isNew) this.removeService(service.ID, true);
+      if (isNew) this.removeService(key, true);
       throw err;
     } finally {
       ae.resume();
@@ -146,6 +151,8 @@ export class LocalAgent {
 
   // Only proxies and gateways ever need the manager (and the modules behind it).
   #manager(s: LocalService): ServiceManager | undefined {
+    // Central config is read in the default namespace only (config entries in namespaces are another slice's).
+    if (s.Namespace) return undefined;
     if (!CENTRAL_KINDS.has(s.Kind ?? '') && !this.#registrations.has(s.ID)) return undefined;
     return this.#p.serviceManager?.();
   }
@@ -190,33 +197,36 @@ export class LocalAgent {
 
   #runCheck(check: LocalCheck, type: CheckType | null, token: string, o: RegisterOptions): void {
     const { state, runners, persistence } = this.#p;
-    const prev = o.snapshot?.get(check.CheckID) ?? state.check(check.CheckID);
-    const restored = type?.TTL ? persistence?.loadCheckState(check.CheckID, this.#p.nowSeconds()) : undefined;
+    const key = checkKeyOf(check);
+    const prev = o.snapshot?.get(key) ?? state.check(key);
+    const restored = type?.TTL ? persistence?.loadCheckState(key, this.#p.nowSeconds()) : undefined;
     const keep = restored ?? (prev && { Status: prev.Status, Output: prev.Output });
     state.addCheck(keep ? { ...check, Status: keep.Status, Output: keep.Output } : check, token, o.source);
     if (type) runners.run(check, type, o.source, keep);
-    else runners.stop(check.CheckID);
+    else runners.stop(key);
     if (o.persist) persistence?.saveCheck({ Check: check, ChkType: type, Token: token, Source: o.source });
   }
 
-  /** Deregisters a service and its checks; unknown IDs are ignored, as Consul does. */
+  /** Deregisters a service (by its local key) and its checks; unknown IDs are ignored, as Consul does. */
   removeService(id: string, persist = true): void {
     const { state, logger } = this.#p;
-    if (!state.service(id)) {
+    const svc = state.service(id);
+    if (!svc) {
       logger.warn({ service: id }, 'Failed to deregister service');
       return;
     }
-    for (const c of state.checksForService(id, false)) this.removeCheck(c.CheckID, persist);
+    for (const c of state.checksForService(id, false)) this.removeCheck(checkKeyOf(c), persist);
     state.removeService(id);
     if (this.#registrations.delete(id)) this.#p.serviceManager?.().stop(id);
     if (persist) this.#p.persistence?.purgeService(id);
     // The sidecar registered from this service's sidecar_service goes with it (removeServiceSidecars).
-    if (state.service(sidecarId(id))?.LocallyRegisteredAsSidecar) this.removeService(sidecarId(id), persist);
+    const sidecar = localKey(sidecarId(svc.ID), svc.Namespace);
+    if (state.service(sidecar)?.LocallyRegisteredAsSidecar) this.removeService(sidecar, persist);
   }
 
   /** Registers a check (Consul's AddCheck); a static check when `type` is null. */
   addCheck(check: LocalCheck, type: CheckType | null, o: RegisterOptions): void {
-    if (check.ServiceID && !this.#p.state.service(check.ServiceID)) {
+    if (check.ServiceID && !this.#p.state.service(localKey(check.ServiceID, check.Namespace))) {
       throw new InternalError(`ServiceID ${JSON.stringify(check.ServiceID)} does not exist`);
     }
     this.#p.ae.pause();
@@ -242,21 +252,24 @@ export class LocalAgent {
   /** Puts a service into maintenance (a critical `_service_maintenance:<id>` check). */
   enableServiceMaintenance(id: string, reason: string, token: string): void {
     const svc = this.#p.state.service(id);
-    if (!svc) throw new InternalError(`No service registered with ID ${JSON.stringify(id)}`);
-    const checkId = SERVICE_MAINT_PREFIX + id;
-    if (this.#p.state.check(checkId)) return;
-    this.addCheck({
+    if (!svc) throw new InternalError(`No service registered with ID ${JSON.stringify(id.split('\0')[0])}`);
+    const checkId = SERVICE_MAINT_PREFIX + svc.ID;
+    if (this.#p.state.check(localKey(checkId, svc.Namespace))) return;
+    const check = {
       ...this.#maintCheck(checkId, 'Service Maintenance Mode', reason || DEFAULT_SERVICE_MAINT_REASON),
       ServiceID: svc.ID, ServiceName: svc.Service,
-    }, null, { source: 'local', persist: true, token });
+    };
+    this.addCheck(svc.Namespace ? { ...check, Namespace: svc.Namespace } : check, null, { source: 'local', persist: true, token });
     this.#p.logger.info({ service: id }, 'Service entered maintenance mode');
   }
 
   /** Takes a service out of maintenance. */
   disableServiceMaintenance(id: string): void {
-    if (!this.#p.state.service(id)) throw new InternalError(`No service registered with ID ${JSON.stringify(id)}`);
-    if (!this.#p.state.check(SERVICE_MAINT_PREFIX + id)) return;
-    this.removeCheck(SERVICE_MAINT_PREFIX + id);
+    const svc = this.#p.state.service(id);
+    if (!svc) throw new InternalError(`No service registered with ID ${JSON.stringify(id.split('\0')[0])}`);
+    const key = localKey(SERVICE_MAINT_PREFIX + svc.ID, svc.Namespace);
+    if (!this.#p.state.check(key)) return;
+    this.removeCheck(key);
     this.#p.logger.info({ service: id }, 'Service left maintenance mode');
   }
 
@@ -283,8 +296,8 @@ export class LocalAgent {
 
   /** Drops every service and check from memory only (before a reload re-adds them). */
   unloadAll(): void {
-    for (const s of this.#p.state.services()) if (this.#p.state.service(s.ID)) this.removeService(s.ID, false);
-    for (const c of this.#p.state.checks()) this.removeCheck(c.CheckID, false);
+    for (const s of this.#p.state.services('*')) if (this.#p.state.service(serviceKeyOf(s))) this.removeService(serviceKeyOf(s), false);
+    for (const c of this.#p.state.checks('*')) this.removeCheck(checkKeyOf(c), false);
   }
 
   /** Syncs pending changes to the catalog before an API call answers. */

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { CheckType } from '../checks/index.ts';
 import type { LocalService } from './definition.ts';
-import type { ConfigSource, LocalCheck } from './state.ts';
+import { checkKeyOf, serviceKeyOf, type ConfigSource, type LocalCheck } from './state.ts';
 
 /** A persisted service file. */
 export interface PersistedService {
@@ -90,7 +90,7 @@ export class Persistence {
   saveService(p: PersistedService): void {
     // The sidecar flag sits beside the service, as in Consul's persistedService (NodeService never serializes it).
     const { LocallyRegisteredAsSidecar: sidecar, ...service } = p.Service;
-    writeAtomic(this.#service(p.Service.ID), { Token: p.Token, Service: service, Source: p.Source, ...(sidecar ? { LocallyRegisteredAsSidecar: true } : {}) });
+    writeAtomic(this.#service(serviceKeyOf(p.Service)), { Token: p.Token, Service: service, Source: p.Source, ...(sidecar ? { LocallyRegisteredAsSidecar: true } : {}) });
   }
 
   /** Removes a service definition. */
@@ -100,7 +100,7 @@ export class Persistence {
 
   /** Writes a check definition. */
   saveCheck(p: PersistedCheck): void {
-    writeAtomic(this.#check(p.Check.CheckID), { ...p, ChkType: convert(p.ChkType, 1e6) });
+    writeAtomic(this.#check(checkKeyOf(p.Check)), { ...p, ChkType: convert(p.ChkType, 1e6) });
   }
 
   /** Removes a check definition and its TTL state. */

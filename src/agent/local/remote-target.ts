@@ -8,6 +8,7 @@ import { nodeRegistration } from '../../leader/self-register.ts';
 import type { RuntimeConfig } from '../config/runtime.ts';
 import type { ForwardResponse } from '../forward.ts';
 import type { CatalogTarget } from './anti-entropy.ts';
+import { localKey } from './state.ts';
 
 /** Sends one request to some server (failover is the caller's). */
 export type ServerCall = (method: string, url: string, token: string, body?: unknown, signal?: AbortSignal) => Promise<ForwardResponse>;
@@ -35,6 +36,18 @@ function sameRecord(a: Record<string, string> | null | undefined, b: Record<stri
   return ka.length === Object.keys(b).length && ka.every((k) => a![k] === b[k]);
 }
 
+/** A record's namespace when it is not the default one ('' otherwise). */
+function tenantNamespace(r: { Namespace?: string }): string {
+  const ns = (r.Namespace ?? '').toLowerCase();
+  return ns === 'default' ? '' : ns;
+}
+
+/** A record as the default namespace's reads answer it: without Consul Enterprise's tenancy fields. */
+function withoutTenancy<T extends { Namespace?: string; Partition?: string }>(r: T): T {
+  const { Namespace: _ns, Partition: _ap, ...rest } = r;
+  return rest as T;
+}
+
 /** A CatalogTarget that talks to a server; `agentToken` is used for the node itself. */
 export function remoteCatalogTarget(call: ServerCall, config: RuntimeConfig, agentToken: () => string): CatalogTarget {
   const node = encodeURIComponent(config.nodeName);
@@ -49,12 +62,26 @@ export function remoteCatalogTarget(call: ServerCall, config: RuntimeConfig, age
   return {
     // A node whose details drifted (another writer replaced them) reads as absent, so the next
     // sync, change syncs included, registers the node again before its services.
-    async nodeServices() {
+    async nodeServices(_node, namespaced) {
       const view = await fetchNode();
-      return view && current(view.Node) ? new Map(Object.entries(view.Services ?? {})) : undefined;
+      if (!view || !current(view.Node)) return undefined;
+      const out = new Map(Object.entries(view.Services ?? {}));
+      if (!namespaced) return out;
+      // Every namespace's services (Consul Enterprise's ns=*), the default one's already read.
+      const all = json<{ Services: NodeService[] | null }>(await call('GET', `/v1/catalog/node-services/${node}?ns=*`, agentToken()));
+      for (const s of all?.Services ?? []) {
+        const ns = tenantNamespace(s);
+        if (ns) out.set(localKey(s.ID, ns), { ...withoutTenancy(s), Namespace: ns });
+      }
+      return out;
     },
-    async nodeChecks() {
-      return json<HealthCheck[]>(await call('GET', `/v1/health/node/${node}`, agentToken())) ?? [];
+    async nodeChecks(_node, namespaced) {
+      if (!namespaced) return json<HealthCheck[]>(await call('GET', `/v1/health/node/${node}`, agentToken())) ?? [];
+      const all = json<HealthCheck[]>(await call('GET', `/v1/health/node/${node}?ns=*`, agentToken())) ?? [];
+      return all.map((c) => {
+        const ns = tenantNamespace(c);
+        return ns ? { ...withoutTenancy(c), Namespace: ns } : withoutTenancy(c);
+      });
     },
     async register(req: RegisterRequest, token: string) {
       return json<boolean>(await call('PUT', '/v1/catalog/register', token, req)) === true;

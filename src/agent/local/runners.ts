@@ -8,7 +8,7 @@ import {
   createCheckRunner, isTtlRunner, type AliasSource, type CheckRunner, type CheckStatus, type CheckType,
 } from '../checks/index.ts';
 import type { Persistence } from './persist.ts';
-import type { ConfigSource, LocalCheck, LocalState } from './state.ts';
+import { checkKeyOf, localKey, type ConfigSource, type LocalCheck, type LocalState } from './state.ts';
 
 /** Consul's check_deregister_interval_min: the shortest effective deregister_critical_service_after. */
 export const DEREGISTER_MIN_MS = 60_000;
@@ -50,7 +50,8 @@ export class CheckRunners {
    */
   run(check: LocalCheck, type: CheckType, source: ConfigSource, keep?: { Status: string; Output: string }): void {
     const { state, clock, logger } = this.#o;
-    const id = check.CheckID;
+    // Keyed as the local state keys it (the ID, with its namespace outside the default one).
+    const id = checkKeyOf(check);
     this.stop(id);
     if (source === 'remote' && !this.#o.scripts.remote && isScript(type)) {
       throw new InternalError("Scripts are disabled on this agent from remote calls; to enable, configure 'enable_script_checks' to true");
@@ -130,11 +131,12 @@ export class CheckRunners {
     for (const [id, timeout] of this.#reapAfter) {
       const check = state.check(id);
       const since = state.criticalSince(id);
-      if (!check?.ServiceID || since === undefined || reaped.has(check.ServiceID)) continue;
+      const service = check?.ServiceID ? localKey(check.ServiceID, check.Namespace) : '';
+      if (!service || since === undefined || reaped.has(service)) continue;
       if (clock.now() - since <= timeout) continue;
-      reaped.add(check.ServiceID);
-      this.#o.logger.info({ service: check.ServiceID, check: id }, "deregistered service with critical health due to exceeding health check's 'deregister_critical_service_after' timeout");
-      await this.#o.reap(check.ServiceID);
+      reaped.add(service);
+      this.#o.logger.info({ service: check!.ServiceID, check: id }, "deregistered service with critical health due to exceeding health check's 'deregister_critical_service_after' timeout");
+      await this.#o.reap(service);
     }
   }
 }

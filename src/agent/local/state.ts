@@ -5,8 +5,36 @@ import type { Clock, TimerHandle } from '../../clock.ts';
 import type { HealthCheck } from '../../api/catalog-types.ts';
 import type { LocalService } from './definition.ts';
 
-/** A check as the agent owns it: Consul's HealthCheck without Raft indexes. */
+/** A check as the agent owns it: Consul's HealthCheck without Raft indexes (Namespace only outside the default namespace). */
 export type LocalCheck = Omit<HealthCheck, 'CreateIndex' | 'ModifyIndex'>;
+
+/**
+ * The key of a service or check in the agent's local state (Consul's ServiceID/CheckID with their
+ * EnterpriseMeta): the ID itself in the default namespace, `<id>\0<namespace>` in another. Every
+ * LocalState, LocalAgent, runner and persistence method taking an `id` takes this key.
+ */
+export function localKey(id: string, namespace?: string): string {
+  if (!namespace) return id;
+  const ns = namespace.toLowerCase();
+  return ns === DEFAULT_NAMESPACE ? id : `${id}\0${ns}`;
+}
+
+/** The local key of a service. */
+export function serviceKeyOf(s: { ID: string; Namespace?: string }): string {
+  return localKey(s.ID, s.Namespace);
+}
+
+/** The local key of a check. */
+export function checkKeyOf(c: { CheckID: string; Namespace?: string }): string {
+  return localKey(c.CheckID, c.Namespace);
+}
+
+const DEFAULT_NAMESPACE = 'default';
+
+/** Whether a local service or check is in `namespace` ('*': any); node checks are the default namespace's. */
+function inNamespace(rec: { Namespace?: string }, namespace: string): boolean {
+  return namespace === '*' || (rec.Namespace ? rec.Namespace.toLowerCase() : DEFAULT_NAMESPACE) === namespace.toLowerCase();
+}
 
 /** Where a registration came from: config files (`local`) or the HTTP API (`remote`). */
 export type ConfigSource = 'local' | 'remote';
@@ -75,9 +103,10 @@ export class LocalState {
 
   /** Adds or replaces a service; checks of the service pick up its name and tags. */
   addService(service: LocalService, token: string, source: ConfigSource): void {
-    this.#services.set(service.ID, { service, token, source, inSync: false, deleted: false });
+    const key = serviceKeyOf(service);
+    this.#services.set(key, { service, token, source, inSync: false, deleted: false });
     for (const c of this.#checks.values()) {
-      if (c.deleted || c.check.ServiceID !== service.ID) continue;
+      if (c.deleted || localKey(c.check.ServiceID, c.check.Namespace) !== key) continue;
       c.check = { ...c.check, ServiceName: service.Service, ServiceTags: service.Tags ?? [] };
       c.inSync = false;
     }
@@ -100,9 +129,10 @@ export class LocalState {
     return s && !s.deleted ? s.service : undefined;
   }
 
-  /** Every live service, sorted by ID. */
-  services(): LocalService[] {
-    return [...this.#services.values()].filter((s) => !s.deleted).map((s) => s.service).sort((a, b) => (a.ID < b.ID ? -1 : 1));
+  /** Every live service of a namespace (default: the default one; '*': all), sorted by ID. */
+  services(namespace = DEFAULT_NAMESPACE): LocalService[] {
+    return [...this.#services.values()].filter((s) => !s.deleted && inNamespace(s.service, namespace)).map((s) => s.service)
+      .sort((a, b) => (a.ID < b.ID ? -1 : 1));
   }
 
   /** The token a service was registered with. */
@@ -112,12 +142,13 @@ export class LocalState {
 
   /** Adds or replaces a check; a service check takes the service's name and tags. */
   addCheck(check: LocalCheck, token: string, source: ConfigSource): void {
-    const svc = check.ServiceID ? this.service(check.ServiceID) : undefined;
+    const svc = check.ServiceID ? this.service(localKey(check.ServiceID, check.Namespace)) : undefined;
     const c: LocalCheck = svc ? { ...check, ServiceName: svc.Service, ServiceTags: svc.Tags ?? [] } : check;
     if (this.#opts.discardCheckOutput) c.Output = '';
-    this.#checks.get(check.CheckID)?.deferTimer?.cancel();
-    const criticalSince = c.Status === 'critical' ? this.#checks.get(check.CheckID)?.criticalSince ?? this.#opts.clock.now() : undefined;
-    this.#checks.set(check.CheckID, { check: c, token, source, inSync: false, deleted: false, criticalSince });
+    const key = checkKeyOf(check);
+    this.#checks.get(key)?.deferTimer?.cancel();
+    const criticalSince = c.Status === 'critical' ? this.#checks.get(key)?.criticalSince ?? this.#opts.clock.now() : undefined;
+    this.#checks.set(key, { check: c, token, source, inSync: false, deleted: false, criticalSince });
     this.#changed();
   }
 
@@ -139,14 +170,15 @@ export class LocalState {
     return c && !c.deleted ? c.check : undefined;
   }
 
-  /** Every live check, sorted by ID. */
-  checks(): LocalCheck[] {
-    return [...this.#checks.values()].filter((c) => !c.deleted).map((c) => c.check).sort((a, b) => (a.CheckID < b.CheckID ? -1 : 1));
+  /** Every live check of a namespace (default: the default one, node checks included; '*': all), sorted by ID. */
+  checks(namespace = DEFAULT_NAMESPACE): LocalCheck[] {
+    return [...this.#checks.values()].filter((c) => !c.deleted && inNamespace(c.check, namespace)).map((c) => c.check)
+      .sort((a, b) => (a.CheckID < b.CheckID ? -1 : 1));
   }
 
-  /** The checks of one service, with the node's own checks when `withNode`. */
-  checksForService(serviceId: string, withNode: boolean): LocalCheck[] {
-    return this.checks().filter((c) => c.ServiceID === serviceId || (withNode && c.ServiceID === ''));
+  /** The checks of one service (by its local key), with the node's own checks when `withNode`. */
+  checksForService(serviceKey: string, withNode: boolean): LocalCheck[] {
+    return this.checks('*').filter((c) => (c.ServiceID !== '' && localKey(c.ServiceID, c.Namespace) === serviceKey) || (withNode && c.ServiceID === ''));
   }
 
   /** The token a check was registered with. */

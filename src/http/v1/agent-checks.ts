@@ -5,13 +5,13 @@ import { BadRequestError, NotFoundError } from '../../errors.ts';
 import { filterRecord } from '../../filter/index.ts';
 import {
   checkVisible, decodeCheck, filteredHeader, validateCheckDefinition, validStatus, vetCheckRegister, vetCheckUpdate,
-  vetNodeUpdate, type Local,
+  vetNodeUpdate, localKey, type Local,
 } from '../../agent/local/index.ts';
 import type { CheckStatus } from '../../agent/checks/index.ts';
 import type { HttpResult } from '../router.ts';
 import { canonical, parseJSON } from '../body.ts';
-import { authzOf, checkTenancy, parseToken, type HttpRequest, type RequestConfig } from '../request.ts';
-import { enableParam } from './agent-services.ts';
+import { authzOf, parseToken, type HttpRequest, type RequestConfig } from '../request.ts';
+import { agentNamespace, enableParam } from './agent-services.ts';
 
 function objectBody(v: unknown, type: string): Record<string, unknown> {
   if (v === undefined) return {};
@@ -21,29 +21,43 @@ function objectBody(v: unknown, type: string): Record<string, unknown> {
 
 /** Handlers for the agent's check routes. */
 export function agentCheckHandlers(local: Local, cfg: RequestConfig) {
+  // A check named by ID in the request's namespace (its local key).
+  const checkKey = (req: HttpRequest): string => localKey(req.params.rest, agentNamespace(req, cfg).namespace);
   const report = (status: CheckStatus) => async (req: HttpRequest): Promise<HttpResult> => {
-    checkTenancy(req);
-    vetCheckUpdate(authzOf(req, cfg), local.state, req.params.rest);
-    local.agent.updateTTL(req.params.rest, status, req.query.get('note') ?? '');
+    const key = checkKey(req);
+    vetCheckUpdate(authzOf(req, cfg), local.state, key);
+    local.agent.updateTTL(key, status, req.query.get('note') ?? '');
     await local.agent.syncChanges();
     return {};
   };
   return {
     async checks(req: HttpRequest): Promise<HttpResult> {
-      checkTenancy(req);
+      const { namespace, named } = agentNamespace(req, cfg);
       const id = authzOf(req, cfg);
-      const checks = local.state.checks();
+      const checks = local.state.checks(namespace);
       const visible = checks.filter((c) => checkVisible(id, local.state, c));
-      const all = Object.fromEntries(visible.map((c) => [c.CheckID, { ...c, ServiceTags: c.ServiceTags ?? [], CreateIndex: 0, ModifyIndex: 0 }]));
+      // Consul Enterprise's HealthCheck carries Namespace and Partition (before the indexes) outside the default namespace or when asked for one.
+      const shown = (c: (typeof checks)[number]) => (c.Namespace || named
+        ? { ...c, ServiceTags: c.ServiceTags ?? [], Namespace: c.Namespace ?? 'default', Partition: 'default', CreateIndex: 0, ModifyIndex: 0 }
+        : { ...c, ServiceTags: c.ServiceTags ?? [], CreateIndex: 0, ModifyIndex: 0 });
+      const all = Object.fromEntries(visible.map((c) => [c.CheckID, shown(c)]));
       const headers = filteredHeader(id, visible.length !== checks.length);
       return { body: filterRecord(all, req.query.get('filter') ?? undefined), headers };
     },
     async register(req: HttpRequest): Promise<HttpResult> {
-      checkTenancy(req);
-      const def = decodeCheck(objectBody(parseJSON(await req.body()), 'structs.CheckDefinition'));
+      const { namespace } = agentNamespace(req, cfg);
+      const decoded = decodeCheck(objectBody(parseJSON(await req.body()), 'structs.CheckDefinition'));
+      // The body's Namespace wins over the request's; a node check stays in the default namespace.
+      const ns = decoded.Namespace || (namespace === 'default' ? '' : namespace);
+      let def = decoded;
+      if (ns && decoded.ServiceID) def = { ...decoded, Namespace: ns };
+      else if (decoded.Namespace) {
+        const { Namespace: _nodeCheck, ...rest } = decoded;
+        def = rest;
+      }
       validateCheckDefinition(def);
       const health = local.agent.healthCheck(def);
-      if (health.ServiceID && !local.state.service(health.ServiceID)) {
+      if (health.ServiceID && !local.state.service(localKey(health.ServiceID, health.Namespace))) {
         throw new NotFoundError(`ServiceID ${JSON.stringify(health.ServiceID)} does not exist`);
       }
       vetCheckRegister(authzOf(req, cfg), local.state, health);
@@ -52,9 +66,9 @@ export function agentCheckHandlers(local: Local, cfg: RequestConfig) {
       return {};
     },
     async deregister(req: HttpRequest): Promise<HttpResult> {
-      checkTenancy(req);
-      vetCheckUpdate(authzOf(req, cfg), local.state, req.params.rest);
-      local.agent.removeCheck(req.params.rest);
+      const key = checkKey(req);
+      vetCheckUpdate(authzOf(req, cfg), local.state, key);
+      local.agent.removeCheck(key);
       await local.agent.syncChanges();
       return {};
     },
@@ -65,10 +79,10 @@ export function agentCheckHandlers(local: Local, cfg: RequestConfig) {
       const body = canonical(objectBody(parseJSON(await req.body()), 'agent.checkUpdate'), ['Status', 'Output']);
       const status = typeof body.Status === 'string' ? body.Status : '';
       if (!validStatus(status)) throw new BadRequestError(`Invalid check status: '${status}'`);
-      checkTenancy(req);
-      vetCheckUpdate(authzOf(req, cfg), local.state, req.params.rest);
+      const key = checkKey(req);
+      vetCheckUpdate(authzOf(req, cfg), local.state, key);
       const output = typeof body.Output === 'string' ? body.Output : '';
-      local.agent.updateTTL(req.params.rest, status as CheckStatus, output);
+      local.agent.updateTTL(key, status as CheckStatus, output);
       await local.agent.syncChanges();
       return {};
     },

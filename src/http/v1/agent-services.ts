@@ -8,11 +8,13 @@ import { BadRequestError, NotFoundError, ProconsulError } from '../../errors.ts'
 import { filterRecord } from '../../filter/index.ts';
 import {
   agentProxy, canonicalJSON, decodeService, filteredHeader, registrableSidecar, serviceVisible, validateServiceDefinition, validateSidecarChecks, vetServiceRead,
-  vetServiceRegister, vetServiceUpdate, NODE_MAINT_CHECK_ID, SERVICE_MAINT_PREFIX, type Local, type LocalCheck, type LocalService,
+  vetServiceRegister, vetServiceUpdate, localKey, NODE_MAINT_CHECK_ID, SERVICE_MAINT_PREFIX, type Local, type LocalCheck, type LocalService,
+  type ServiceDefinition,
 } from '../../agent/local/index.ts';
 import type { HttpResult } from '../router.ts';
 import { parseJSON } from '../body.ts';
-import { authzOf, checkTenancy, parseToken, type HttpRequest, type RequestConfig } from '../request.ts';
+import { authzOf, parseToken, type HttpRequest, type RequestConfig } from '../request.ts';
+import { entInput, requestEnt } from '../tenancy.ts';
 
 /** What the agent service handlers read. */
 export interface AgentLocalConfig extends RequestConfig {
@@ -21,6 +23,27 @@ export interface AgentLocalConfig extends RequestConfig {
 }
 
 const GATEWAYS = new Set(['mesh-gateway', 'terminating-gateway', 'ingress-gateway', 'api-gateway']);
+
+/**
+ * The namespace an agent-local request acts in (Consul Enterprise's parseEntMetaNoWildcard on the
+ * agent endpoints: ?ns, X-Consul-Namespace, else the token's), lower-case, and whether the request
+ * named a tenant (answers then carry Namespace and Partition). `ns=*` is refused.
+ */
+export function agentNamespace(req: HttpRequest, cfg: RequestConfig): { namespace: string; named: boolean } {
+  const named = entInput(req, 'namespace-no-wildcard').explicit;
+  const ent = requestEnt(req, cfg, 'namespace-no-wildcard', authzOf(req, cfg));
+  return { namespace: ent.namespace.toLowerCase(), named };
+}
+
+/** A local service's JSON with Consul Enterprise's Namespace and Partition (before Datacenter, as api.AgentService). */
+export function withAgentTenancy(svc: Record<string, unknown>, namespace: string, partition = 'default'): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(svc)) {
+    if (k === 'Datacenter') Object.assign(out, { Namespace: namespace, Partition: partition });
+    out[k] = v;
+  }
+  return out;
+}
 
 /** A local service as Consul's api.AgentService (buildAgentService). */
 export function agentService(s: LocalService, datacenter: string): Record<string, unknown> {
@@ -43,6 +66,16 @@ export function agentService(s: LocalService, datacenter: string): Record<string
 export function contentHash(svc: Record<string, unknown>): string {
   const { Datacenter: _d, ContentHash: _c, Locality: _l, ...hashed } = svc;
   return createHash('sha256').update(canonicalJSON(hashed)).digest('hex').slice(0, 16);
+}
+
+/** A definition placed in the request's namespace unless it names its own; its checks (and sidecar) follow the service. */
+function inAgentNamespace(def: ServiceDefinition, namespace: string): ServiceDefinition {
+  const ns = def.service.Namespace || (namespace === 'default' ? '' : namespace);
+  if (!ns) return def;
+  const service = { ...def.service, Namespace: ns };
+  const checks = def.checks.map((c) => ({ ...c, Namespace: ns }));
+  const sidecar = def.sidecar && { ...def.sidecar, def: inAgentNamespace(def.sidecar.def, ns) };
+  return { ...def, service, checks, ...(sidecar ? { sidecar } : {}) };
 }
 
 function waitMs(req: HttpRequest, cfg: AgentLocalConfig, random: () => number): number {
@@ -112,10 +145,11 @@ function apiCheck(c: LocalCheck): Record<string, unknown> {
   };
 }
 
-function serviceHealth(local: Local, s: LocalService, dc: string): { code: number; status: string; info: Record<string, unknown> } {
-  const checks = local.state.checksForService(s.ID, true);
+function serviceHealth(local: Local, s: LocalService, dc: string, named = false): { code: number; status: string; info: Record<string, unknown> } {
+  const checks = local.state.checksForService(localKey(s.ID, s.Namespace), true);
   const status = aggregatedStatus(checks);
-  return { code: statusCode(status), status, info: { AggregatedStatus: status, Service: agentService(s, dc), Checks: checks.map(apiCheck) } };
+  const svc = s.Namespace || named ? withAgentTenancy(agentService(s, dc), s.Namespace ?? 'default') : agentService(s, dc);
+  return { code: statusCode(status), status, info: { AggregatedStatus: status, Service: svc, Checks: checks.map(apiCheck) } };
 }
 
 /** Parses Go's strconv.ParseBool for `?enable=` with Consul's texts. */
@@ -130,37 +164,39 @@ export function enableParam(req: HttpRequest): boolean {
 /** Handlers for the agent's service routes. */
 export function agentServiceHandlers(local: Local, cfg: AgentLocalConfig, clock: Clock, random: () => number) {
   const dc = cfg.datacenter;
-  const view = (id: string) => {
-    const s = local.state.service(id);
+  const view = (id: string, ns: string, named: boolean) => {
+    const s = local.state.service(localKey(id, ns));
     if (!s) throw new NotFoundError(`unknown service ID: ${id}`);
-    const svc = agentService(s, dc);
+    const svc = s.Namespace || named ? withAgentTenancy(agentService(s, dc), ns) : agentService(s, dc);
     const hash = contentHash(svc);
     return { hash, svc: { ...svc, ContentHash: hash } };
   };
   return {
     async services(req: HttpRequest): Promise<HttpResult> {
-      checkTenancy(req);
+      const { namespace, named } = agentNamespace(req, cfg);
       const id = authzOf(req, cfg);
-      const services = local.state.services();
+      const services = local.state.services(namespace);
       // ACLs filter before the user's expression, so it cannot probe what the token may not see.
       const visible = services.filter((s) => serviceVisible(id, s));
-      const all = Object.fromEntries(visible.map((s) => [s.ID, agentService(s, dc)]));
+      const shown = (s: LocalService) => (s.Namespace || named ? withAgentTenancy(agentService(s, dc), namespace) : agentService(s, dc));
+      const all = Object.fromEntries(visible.map((s) => [s.ID, shown(s)]));
       const headers = filteredHeader(id, visible.length !== services.length);
       return { body: filterRecord(all, req.query.get('filter') ?? undefined), headers };
     },
     async service(req: HttpRequest): Promise<HttpResult> {
       const timeout = waitMs(req, cfg, random);
-      checkTenancy(req);
-      const known = local.state.service(req.params.rest);
-      if (known) vetServiceRead(authzOf(req, cfg), known.Service);
-      const res = await hashBlocking(local, clock, req.query.get('hash') ?? '', timeout, req.signal, () => view(req.params.rest));
+      const { namespace, named } = agentNamespace(req, cfg);
+      const known = local.state.service(localKey(req.params.rest, namespace));
+      if (known) vetServiceRead(authzOf(req, cfg), known.Service, known.Namespace);
+      const res = await hashBlocking(local, clock, req.query.get('hash') ?? '', timeout, req.signal, () => view(req.params.rest, namespace, named));
       return { body: res.svc, headers: { 'X-Consul-ContentHash': res.hash } };
     },
     async register(req: HttpRequest): Promise<HttpResult> {
-      checkTenancy(req);
+      const { namespace } = agentNamespace(req, cfg);
       const body = parseJSON(await req.body()) ?? {};
       if (typeof body !== 'object' || Array.isArray(body)) throw new BadRequestError('Request decode failed: json: cannot unmarshal into Go value of type structs.ServiceDefinition');
-      const def = decodeService(body);
+      // The body's Namespace wins over the request's (Consul Enterprise's ServiceDefinition EnterpriseMeta).
+      const def = inAgentNamespace(decodeService(body), namespace);
       validateServiceDefinition(def);
       validateSidecarChecks(def);
       vetServiceRegister(authzOf(req, cfg), local.state, def.service);
@@ -179,9 +215,9 @@ export function agentServiceHandlers(local: Local, cfg: AgentLocalConfig, clock:
       return {};
     },
     async deregister(req: HttpRequest): Promise<HttpResult> {
-      checkTenancy(req);
-      vetServiceUpdate(authzOf(req, cfg), local.state, req.params.rest);
-      local.agent.removeService(req.params.rest);
+      const key = localKey(req.params.rest, agentNamespace(req, cfg).namespace);
+      vetServiceUpdate(authzOf(req, cfg), local.state, key);
+      local.agent.removeService(key);
       await local.agent.syncChanges();
       return {};
     },
@@ -189,11 +225,11 @@ export function agentServiceHandlers(local: Local, cfg: AgentLocalConfig, clock:
       const id = req.params.rest;
       if (!id) throw new BadRequestError('Missing service ID');
       const enable = enableParam(req);
-      checkTenancy(req);
-      vetServiceUpdate(authzOf(req, cfg), local.state, id);
+      const key = localKey(id, agentNamespace(req, cfg).namespace);
+      vetServiceUpdate(authzOf(req, cfg), local.state, key);
       try {
-        if (enable) local.agent.enableServiceMaintenance(id, req.query.get('reason') ?? '', parseToken(req, cfg));
-        else local.agent.disableServiceMaintenance(id);
+        if (enable) local.agent.enableServiceMaintenance(key, req.query.get('reason') ?? '', parseToken(req, cfg));
+        else local.agent.disableServiceMaintenance(key);
       } catch (err) {
         throw err instanceof ProconsulError ? new NotFoundError(err.message) : err;
       }
@@ -203,27 +239,27 @@ export function agentServiceHandlers(local: Local, cfg: AgentLocalConfig, clock:
     async healthById(req: HttpRequest): Promise<HttpResult> {
       const id = req.params.rest;
       if (!id) throw new BadRequestError('Missing serviceID');
-      checkTenancy(req);
-      const s = local.state.service(id);
+      const { namespace, named } = agentNamespace(req, cfg);
+      const s = local.state.service(localKey(id, namespace));
       if (!s) {
         const reason = `ServiceId ${id} not found`;
         if (wantsText(req)) return { status: 404, raw: reason };
         return { status: 404, body: { AggregatedStatus: 'critical', Service: null, Checks: null } };
       }
-      vetServiceRead(authzOf(req, cfg), s.Service);
-      const h = serviceHealth(local, s, dc);
+      vetServiceRead(authzOf(req, cfg), s.Service, s.Namespace);
+      const h = serviceHealth(local, s, dc, named);
       return wantsText(req) ? { status: h.code, raw: h.status } : { status: h.code, body: h.info };
     },
     async healthByName(req: HttpRequest): Promise<HttpResult> {
       const name = req.params.rest;
       if (!name) throw new BadRequestError('Missing service Name');
-      checkTenancy(req);
-      vetServiceRead(authzOf(req, cfg), name);
+      const { namespace, named } = agentNamespace(req, cfg);
+      vetServiceRead(authzOf(req, cfg), name, namespace);
       let code = 404;
       let status = `ServiceName ${name} Not Found`;
       const out: Record<string, unknown>[] = [];
-      for (const s of local.state.services().filter((x) => x.Service === name)) {
-        const h = serviceHealth(local, s, dc);
+      for (const s of local.state.services(namespace).filter((x) => x.Service === name)) {
+        const h = serviceHealth(local, s, dc, named);
         out.push(h.info);
         // The worst instance decides: passing 200 < warning 429 < critical 503.
         if (code === 404 || code < h.code) [code, status] = [h.code, h.status];
