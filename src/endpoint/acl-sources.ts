@@ -6,7 +6,7 @@ import {
   type ACLNodeIdentity, type ACLServiceIdentity, type ACLTemplatedPolicy, type ExplainOrigin, type ExplainSource,
   type SyntheticPolicy,
 } from '../acl/index.ts';
-import type { ACLTokenRecord, AclTables, EnterpriseMeta, TenantTables } from '../state/index.ts';
+import { partitionEnt, type ACLTokenRecord, type AclTables, type EnterpriseMeta, type TenantTables } from '../state/index.ts';
 
 /** A token's labelled policies, and whether global-management is among them. */
 export interface TokenSources {
@@ -84,10 +84,12 @@ export function namespaceDefaultSources(
   const acls = replica.tenants.namespaces.namespace(ent)?.ACLs;
   if (!acls || (!acls.PolicyDefaults?.length && !acls.RoleDefaults?.length)) return undefined;
   const acl = replica.acl;
+  // The defaults link records of the default namespace of the namespace's partition.
+  const home = partitionEnt(ent.partition);
   const id = (l: { ID?: string; Name?: string }, by: (n: string) => { ID: string } | undefined) => l.ID || by(l.Name ?? '')?.ID || '';
   const pseudo = {
-    Policies: (acls.PolicyDefaults ?? []).map((l) => ({ ID: id(l, (n) => acl.policies.by(n)) })).filter((l) => l.ID),
-    Roles: (acls.RoleDefaults ?? []).map((l) => ({ ID: id(l, (n) => acl.roles.by(n)) })).filter((l) => l.ID),
+    Policies: (acls.PolicyDefaults ?? []).map((l) => ({ ID: id(l, (n) => acl.policies.by(n, home)) })).filter((l) => l.ID),
+    Roles: (acls.RoleDefaults ?? []).map((l) => ({ ID: id(l, (n) => acl.roles.by(n, home)) })).filter((l) => l.ID),
   } as unknown as ACLTokenRecord;
   return tokenSources(acl, pseudo, datacenter);
 }
