@@ -9,7 +9,7 @@ import type { Abortable } from '../state/notify.ts';
 import type { RateOperation } from './rate-limit-ops.ts';
 import { entInput, type TenancyMode } from './tenancy.ts';
 import { resolveEnt } from '../endpoint/index.ts';
-import { entKey, isDefaultEnt, type EnterpriseMeta } from '../state/index.ts';
+import { DEFAULT_ENT, entKey, isDefaultEnt, type EnterpriseMeta } from '../state/index.ts';
 
 /** A request as handlers see it. `params.rest` is the decoded path tail matched by `*`. */
 export interface HttpRequest {
@@ -194,7 +194,9 @@ export function queryOptions(req: HttpRequest, cfg: RequestConfig, opts: { tenan
   const token = parseToken(req, cfg);
   const q = new RequestQueryOptions(req, minIndex, waitMs, consistencyMode, token, cfg.acl?.resolve(token));
   if (input) {
-    q.ent = resolveEnt({ request: input, agentPartition: cfg.partition, token: q.authz?.ent, peer: !!req.query.get('peer') });
+    // Nothing chooses another tenant (every CE request): the default one, without resolving it.
+    q.ent = !input.explicit && !cfg.partition && !q.authz?.ent ? DEFAULT_ENT
+      : resolveEnt({ request: input, agentPartition: cfg.partition, token: q.authz?.ent, peer: !!req.query.get('peer') });
     q.entNamed = input.explicit;
   }
   if (consistencyMode === 'stale') {

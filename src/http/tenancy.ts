@@ -24,10 +24,15 @@ export interface EntInput extends EntFields {
 const NAMESPACE = { param: 'ns', header: 'x-consul-namespace', what: 'namespace' } as const;
 const PARTITION = { param: 'partition', header: 'x-consul-partition', what: 'partition' } as const;
 
+/** What a request naming no tenant gives (shared: never modified). */
+const NOTHING_NAMED: EntInput = Object.freeze({ namespace: '', partition: '', explicit: false });
+
 /** Reads the request's namespace and partition for `mode`; the query parameter wins over the header. */
 export function entInput(req: HttpRequest, mode: TenancyMode): EntInput {
   const ap = given(req, PARTITION);
   const ns = mode === 'partition' ? null : given(req, NAMESPACE);
+  // Most requests name none: no object for them (discovery reads run this per request).
+  if (ap === null && ns === null) return NOTHING_NAMED;
   return {
     namespace: ns === null ? '' : checked(ns, NAMESPACE, mode === 'namespace'),
     partition: ap === null ? '' : checked(ap, PARTITION, false),
