@@ -91,3 +91,24 @@ test('leadership lost and regained while a periodic barrier is in flight: one ba
   await settle();
   assert.equal(barriers, 5, 'no barrier after stop');
 });
+
+test('a periodic barrier that leadership ended during is not timed', async () => {
+  const clock = new ManualClock();
+  let hold: (() => void) | null = null;
+  let calls = 0;
+  const timed: number[] = [];
+  const b = new LeaderBarrier({
+    store: { currentRevision: () => (++calls === 2 ? new Promise<number>((r) => { hold = () => r(1); }) : Promise.resolve(1)) },
+    replica: { waitFor: async () => {} },
+    clock, logger: silentLogger(), timer: (ms) => timed.push(ms), intervalMs: 1000,
+  });
+  await b.start();
+  assert.equal(timed.length, 1);
+  clock.advance(1000);
+  await settle();
+  assert.equal(calls, 2);
+  b.stop();
+  hold!();
+  await settle();
+  assert.equal(timed.length, 1);
+});

@@ -48,11 +48,15 @@ export class LeaderBarrier implements LeaderLoop {
     this.#timer = null;
   }
 
-  /** One barrier: resolves once the replica holds every write committed before it began. */
+  /**
+   * One barrier: resolves once the replica holds every write committed before it began. One that
+   * leadership ended during is not timed, as Consul's barrier fails when leadership is lost.
+   */
   async barrier(): Promise<void> {
+    const term = this.#term;
     const t0 = performance.now();
     await this.#d.replica.waitFor(await this.#d.store.currentRevision());
-    this.#d.timer?.(performance.now() - t0);
+    if (this.#term === term) this.#d.timer?.(performance.now() - t0);
   }
 
   #schedule(): void {
