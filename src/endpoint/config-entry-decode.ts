@@ -4,13 +4,14 @@
 
 /**
  * The shape of an entry or nested object: field name → kind of value.
- * `0` scalar, `'list'` list of scalars, `'map'` free-form map (Meta, Config), `'any'` structured
- * but not modelled here (one-element block lists are still unwrapped), a Shape an object,
- * `[Shape]` a list of objects.
+ * `0` scalar, `'bool'` a bool decoded weakly as mapstructure's WeaklyTypedInput does (strconv.ParseBool
+ * of a string, a number's non-zero), `'list'` list of scalars, `'map'` free-form map (Meta, Config),
+ * `'any'` structured but not modelled here (one-element block lists are still unwrapped), a Shape
+ * an object, `[Shape]` a list of objects.
  */
 export type Shape = { readonly [field: string]: Field };
 /** One field's kind of value; see Shape. */
-export type Field = 0 | 'list' | 'map' | 'any' | Shape | readonly [Shape];
+export type Field = 0 | 'bool' | 'list' | 'map' | 'any' | Shape | readonly [Shape];
 
 /** Fields whose values are lists wherever they appear inside an 'any' field. */
 const LIST_FIELDS = new Set([
@@ -42,8 +43,32 @@ function decodeAny(v: unknown, list: boolean): unknown {
   return out;
 }
 
+/** Go's %v of a decoded JSON value, for mapstructure's texts. */
+function goValue(v: unknown): string {
+  if (v === null || v === undefined) return '<nil>';
+  if (Array.isArray(v)) return `[${v.map(goValue).join(' ')}]`;
+  if (isObject(v)) return `map[${Object.keys(v).sort().map((k) => `${k}:${goValue(v[k])}`).join(' ')}]`;
+  return String(v);
+}
+
+/** mapstructure's weak decode of a bool field at `path` (null stays unset). */
+function weakBool(v: unknown, path: string, errors: string[]): unknown {
+  if (v === null || v === undefined || typeof v === 'boolean') return v;
+  if (typeof v === 'number') return v !== 0;
+  if (typeof v === 'string') {
+    if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(v)) return true;
+    if (['0', 'f', 'F', 'false', 'FALSE', 'False', ''].includes(v)) return false;
+    errors.push(`cannot parse '${path}' as bool: strconv.ParseBool: parsing ${JSON.stringify(v)}: invalid syntax`);
+    return v;
+  }
+  const type = Array.isArray(v) ? '[]interface {}' : 'map[string]interface {}';
+  errors.push(`'${path}' expected type 'bool', got unconvertible type '${type}', value: '${goValue(v)}'`);
+  return v;
+}
+
 function decodeField(field: Field, v: unknown, path: string, errors: string[]): unknown {
   if (field === 0 || field === 'list') return v;
+  if (field === 'bool') return weakBool(v, path, errors);
   if (field === 'map') return unwrap(v);
   // A list field typed 'any' (a source's Permissions) keeps its one-element lists, as inside one.
   if (field === 'any') return decodeAny(v, LIST_FIELDS.has(fold(path.slice(path.lastIndexOf('.') + 1))));

@@ -22,9 +22,9 @@ const PARENT: Shape = { Kind: 0, Name: 0, SectionName: 0 };
 const COMMON_TAIL: Shape = { Meta: 'map' };
 /** The mesh entry's HTTP block (MeshHTTPConfig). */
 const MESH_HTTP: Shape = {
-  SanitizeXForwardedClientCert: 0,
+  SanitizeXForwardedClientCert: 'bool',
   Incoming: {
-    RequestNormalization: { InsecureDisablePathNormalization: 0, MergeSlashes: 0, PathWithEscapedSlashesAction: 0, HeadersWithUnderscoresAction: 0 },
+    RequestNormalization: { InsecureDisablePathNormalization: 'bool', MergeSlashes: 'bool', PathWithEscapedSlashesAction: 0, HeadersWithUnderscoresAction: 0 },
   },
 };
 /** A ReadWriteRatesConfig (control-plane-request-limit categories). */

@@ -30,3 +30,17 @@ test("mesh HTTP: a bad enum value gets Consul's text", () => {
     assert.equal(check({ Kind: 'mesh', HTTP: { Incoming: { RequestNormalization: { PathWithEscapedSlashesAction: v, HeadersWithUnderscoresAction: 'REJECT_REQUEST' } } } }).err, null);
   }
 });
+
+test('mesh HTTP: the bools decode weakly as Consul\'s mapstructure does (a "true" string is true, not a string the proxy reads as off)', () => {
+  const rn = (v: unknown) => check({ Kind: 'mesh', HTTP: { SanitizeXForwardedClientCert: v, Incoming: { RequestNormalization: { MergeSlashes: v, InsecureDisablePathNormalization: v } } } });
+  for (const [v, want] of [['true', true], ['1', true], ['T', true], [1, true], [0.5, true], ['false', false], ['', false], [0, false], [null, false]] as const) {
+    const { errors, entry, err } = rn(v);
+    assert.deepEqual([errors, err], [[], null], String(v));
+    const http = entry.HTTP as { SanitizeXForwardedClientCert: unknown; Incoming: { RequestNormalization: Record<string, unknown> } };
+    assert.deepEqual([http.SanitizeXForwardedClientCert, http.Incoming.RequestNormalization.MergeSlashes, http.Incoming.RequestNormalization.InsecureDisablePathNormalization], [want, want, want], String(v));
+  }
+  assert.deepEqual(check({ Kind: 'mesh', HTTP: { Incoming: { RequestNormalization: { MergeSlashes: 'yes' } } } }).errors,
+    ['cannot parse \'HTTP.Incoming.RequestNormalization.MergeSlashes\' as bool: strconv.ParseBool: parsing "yes": invalid syntax']);
+  assert.deepEqual(check({ Kind: 'mesh', http: { sanitize_x_forwarded_client_cert: [1] } }).errors,
+    ['\'HTTP.SanitizeXForwardedClientCert\' expected type \'bool\', got unconvertible type \'[]interface {}\', value: \'[1]\'']);
+});
