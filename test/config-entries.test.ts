@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DevAgent } from './support/agent.ts';
 import { cliAgent } from './support/cli.ts';
+import { testCA } from './support/tls-cert.ts';
 
 interface Res { status: number; index: number; body: any; text: string }
 
@@ -115,6 +116,8 @@ describe('config entries against a dev agent', () => {
   });
 
   test('every kind is accepted with a minimal valid body and reads back', async () => {
+    // Consul parses an inline certificate and its key, and checks that they match.
+    const tls = await (await testCA()).issue('k1.example.com', 'server');
     const bodies: Record<string, unknown>[] = [
       // http: Consul refuses a router or splitter on a tcp chain (k1's own defaults decide its protocol).
       { Kind: 'service-defaults', Name: 'k1', Protocol: 'http' },
@@ -131,7 +134,7 @@ describe('config entries against a dev agent', () => {
       { Kind: 'api-gateway', Name: 'k1', Listeners: [{ Name: 'l1', Port: 9000, Protocol: 'http' }] },
       { Kind: 'http-route', Name: 'k1', Parents: [{ Kind: 'api-gateway', Name: 'k1' }] },
       { Kind: 'tcp-route', Name: 'k1', Services: [{ Name: 'k1' }], Parents: [{ Kind: 'api-gateway', Name: 'k1' }] },
-      { Kind: 'inline-certificate', Name: 'k1', Certificate: 'cert', PrivateKey: 'key' },
+      { Kind: 'inline-certificate', Name: 'k1', Certificate: tls.cert, PrivateKey: tls.key },
       { Kind: 'file-system-certificate', Name: 'k1', Certificate: '/c.pem', PrivateKey: '/k.pem' },
       { Kind: 'jwt-provider', Name: 'k1', JSONWebKeySet: { Remote: { URI: 'https://example.com/jwks' } } },
       { Kind: 'control-plane-request-limit', Name: 'k1', Mode: 'permissive' },

@@ -20,6 +20,19 @@ const INGRESS_SERVICE: Shape = {
 };
 const PARENT: Shape = { Kind: 0, Name: 0, SectionName: 0 };
 const COMMON_TAIL: Shape = { Meta: 'map' };
+/** An http-route's request header change (HTTPHeaderFilter). */
+const HEADER_FILTER: Shape = { Add: 'map', Remove: 'list', Set: 'map' };
+/** An http-route rule's or service's request filters (HTTPFilters). */
+const HTTP_FILTERS: Shape = {
+  Headers: [HEADER_FILTER], URLRewrite: { Path: 0 },
+  RetryFilter: { NumRetries: 0, RetryOn: 'list', RetryOnStatusCodes: 'list', RetryOnConnectFailure: 0 },
+  TimeoutFilter: { RequestTimeout: 0, IdleTimeout: 0 }, JWT: 'any',
+};
+const RESPONSE_FILTERS: Shape = { Headers: [HEADER_FILTER] };
+/** An http-route's match (HTTPMatch). */
+const HTTP_MATCH: Shape = {
+  Headers: [{ Match: 0, Name: 0, Value: 0 }], Method: 0, Path: { Match: 0, Value: 0 }, Query: [{ Match: 0, Name: 0, Value: 0 }],
+};
 /** The mesh entry's HTTP block (MeshHTTPConfig). */
 const MESH_HTTP: Shape = {
   SanitizeXForwardedClientCert: 'bool',
@@ -78,12 +91,19 @@ export const KIND_SHAPES: Readonly<Record<string, Shape>> = {
   'sameness-group': { Kind: 0, Name: 0, DefaultForFailover: 0, IncludeLocal: 0, Members: [{ Peer: 0 }], ...COMMON_TAIL },
   'api-gateway': {
     Kind: 0, Name: 0,
-    Listeners: [{ Name: 0, Hostname: 0, Port: 0, Protocol: 0, TLS: 'any', Override: 'any', Default: 'any' }],
+    Listeners: [{
+      Name: 0, Hostname: 0, Port: 0, Protocol: 0, TLS: { Certificates: [PARENT], MaxVersion: 0, MinVersion: 0, CipherSuites: 'list' },
+      Override: 'any', Default: 'any',
+    }],
     Status: 'any', ...COMMON_TAIL,
   },
   'bound-api-gateway': { Kind: 0, Name: 0, Listeners: 'any', ...COMMON_TAIL },
-  'http-route': { Kind: 0, Name: 0, Parents: [PARENT], Rules: 'any', Hostnames: 'list', Status: 'any', ...COMMON_TAIL },
-  'tcp-route': { Kind: 0, Name: 0, Services: [{ Name: 0 }], Parents: [PARENT], Status: 'any', ...COMMON_TAIL },
+  'http-route': {
+    Kind: 0, Name: 0, Parents: [PARENT],
+    Rules: [{ Filters: HTTP_FILTERS, ResponseFilters: RESPONSE_FILTERS, Matches: [HTTP_MATCH], Services: [{ Name: 0, Weight: 0, Filters: HTTP_FILTERS, ResponseFilters: RESPONSE_FILTERS }] }],
+    Hostnames: 'list', ...COMMON_TAIL, Status: 'any',
+  },
+  'tcp-route': { Kind: 0, Name: 0, Parents: [PARENT], Services: [{ Name: 0 }], ...COMMON_TAIL, Status: 'any' },
   'file-system-certificate': { Kind: 0, Name: 0, Certificate: 0, PrivateKey: 0, ...COMMON_TAIL },
   'inline-certificate': { Kind: 0, Name: 0, Certificate: 0, PrivateKey: 0, ...COMMON_TAIL },
   // Consul's RateLimitIPConfigEntry: each category is a ReadWriteRatesConfig.

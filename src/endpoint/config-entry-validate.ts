@@ -4,6 +4,10 @@ import { FIXED_NAMES } from './config-entry-kinds.ts';
 import { normalizeIntentions, validateIntentions } from './config-entry-intentions.ts';
 import { isDefaultEnt, partitionEnt, type EnterpriseMeta } from '../state/index.ts';
 import { normalizeRouter, validateResolverRules, validateRouter } from './config-entry-chain-validate.ts';
+import {
+  normalizeApiGateway, normalizeHttpRoute, normalizeTcpRoute, validateApiGateway, validateHttpRoute, validateInlineCertificate,
+  validateTcpRoute, type GatewayCheckDeps,
+} from './config-entry-api-gateway.ts';
 
 type Obj = Record<string, unknown>;
 type Check = (e: Obj) => string | null;
@@ -175,24 +179,7 @@ function exported(e: Obj): string | null {
   return multiError(metaErrors(e.Meta));
 }
 
-function apiGateway(e: Obj): string | null {
-  const listeners = list(e.Listeners);
-  if (listeners.length === 0) return 'api gateway must have at least one listener';
-  const names = new Set<string>();
-  for (const l of listeners) {
-    const name = str(l.Name);
-    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(name)) {
-      return `listener name ${JSON.stringify(name)} is invalid, must be at least 1 character and contain only letters, numbers, or dashes`;
-    }
-    if (names.has(name)) return `found multiple listeners with the name ${JSON.stringify(name)}`;
-    names.add(name);
-    const protocol = str(l.Protocol);
-    if (protocol !== 'http' && protocol !== 'tcp') return `unsupported listener protocol ${JSON.stringify(protocol)}, must be one of 'tcp', or 'http'`;
-    const port = Number(l.Port ?? 0);
-    if (port <= 0 || port > 65535) return `listener port ${port} not in the range 1-65535`;
-  }
-  return null;
-}
+const GATEWAY_DEPS: GatewayCheckDeps = { meta: (m) => multiError(metaErrors(m)), isDomainName };
 
 const ESCAPED_SLASHES = ['IMPLEMENTATION_SPECIFIC_DEFAULT', 'KEEP_UNCHANGED', 'REJECT_REQUEST', 'UNESCAPE_AND_REDIRECT', 'UNESCAPE_AND_FORWARD'];
 const UNDERSCORES = ['ALLOW', 'REJECT_REQUEST', 'DROP_HEADER'];
@@ -240,7 +227,10 @@ const CHECKS: Record<string, Check> = {
   'terminating-gateway': terminating,
   'service-intentions': (e) => validateIntentions(e),
   'exported-services': exported,
-  'api-gateway': apiGateway,
+  'api-gateway': (e) => validateApiGateway(e, GATEWAY_DEPS),
+  'http-route': (e) => validateHttpRoute(e, GATEWAY_DEPS),
+  'tcp-route': (e) => validateTcpRoute(e, GATEWAY_DEPS),
+  'inline-certificate': (e) => validateInlineCertificate(e, GATEWAY_DEPS),
   mesh,
 };
 
@@ -263,7 +253,9 @@ export function normalizeEntry(kind: string, e: Obj, ent?: EnterpriseMeta): stri
   }
   if (kind === 'service-intentions') normalizeIntentions(e, false, ent);
   if (kind === 'mesh' && 'HTTP' in e) normalizeMeshHttp(e);
-  if (kind === 'api-gateway') for (const l of list(e.Listeners)) lower(l, 'Protocol');
+  if (kind === 'api-gateway') normalizeApiGateway(e);
+  if (kind === 'http-route') normalizeHttpRoute(e);
+  if (kind === 'tcp-route') normalizeTcpRoute(e);
   if (kind === 'service-router') normalizeRouter(e);
   if (kind === 'exported-services') {
     // `default` is what an absent namespace means; a consumer partition `default` is the entry's own in the default partition.
