@@ -19,7 +19,7 @@ import { parseServiceUri } from '../spiffe.ts';
 import { upstreamDefaults } from '../proxy/config.ts';
 import { ChainWatch } from '../proxy/l7-chain.ts';
 import { applyHeaderOps, type HeaderOps } from '../proxy/l7-route.ts';
-import { handleH2 } from '../proxy/l7-h2.ts';
+import { acceptH1OrH2c, handleH2 } from '../proxy/l7-h2.ts';
 import { handle, type L7Deps } from '../proxy/l7-upstream.ts';
 import { proxyUpgrade } from '../proxy/l7-upgrade.ts';
 import { listen, splice, startUpstreamListener, type ProxyListener } from '../proxy/listener.ts';
@@ -346,17 +346,7 @@ export class IngressGateway {
       s.once('close', () => running.conns.delete(s));
       // A reset before the first bytes is not the servers' to see (and would be an unhandled 'error').
       s.on('error', () => s.destroy());
-      s.once('data', (first: Buffer) => {
-        s.pause();
-        s.unshift(first);
-        if (first.subarray(0, 3).toString('latin1') !== 'PRI') {
-          h1.emit('connection', s);
-          return void s.resume();
-        }
-        h2.emit('connection', s);
-        // The h2 session reads what is buffered on the next tick and then takes the socket's reads itself.
-        setImmediate(() => s.resume());
-      });
+      acceptH1OrH2c(s, h1, h2);
     });
     running.server = server;
     await this.#bindHttp(p, running);

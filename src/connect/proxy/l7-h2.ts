@@ -4,6 +4,7 @@
 // side's public listener splices it to the application); response trailers (gRPC status) pass on.
 import type http from 'node:http';
 import type * as http2 from 'node:http2';
+import type net from 'node:net';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import tls, { type PeerCertificate } from 'node:tls';
@@ -16,6 +17,26 @@ import { within, type L7Deps } from './l7-upstream.ts';
 import { XFCC } from './l7-xfcc.ts';
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
+/**
+ * Hands `socket` to `h2` when it opens with the HTTP/2 connection preface (h2c with prior
+ * knowledge), else to `h1`, as Envoy's AUTO codec tells them apart; the first bytes stay unread.
+ */
+export function acceptH1OrH2c(socket: net.Socket, h1: net.Server, h2: net.Server): void {
+  socket.once('data', (first: Buffer) => {
+    socket.pause();
+    socket.unshift(first);
+    if (first.subarray(0, 3).toString('latin1') !== 'PRI') {
+      h1.emit('connection', socket);
+      return void socket.resume();
+    }
+    h2.emit('connection', socket);
+    // The h2 session reads what is buffered on the next tick and then takes the socket's
+    // reads itself; flowing before that would hand it the rest out of order.
+    setImmediate(() => socket.resume());
+  });
+  socket.resume();
+}
+
 /** Connection-specific headers HTTP/2 forbids (RFC 9113 §8.2.2), and Host (its :authority). */
 const NOT_FORWARDED = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host', 'http2-settings']);
 

@@ -12,7 +12,7 @@ import { nodeHttp, nodeHttp2 } from '../../node-http.ts';
 import type { Logger } from '../../log.ts';
 import type { ChainWatch } from './l7-chain.ts';
 import { RequestBody } from './l7-body.ts';
-import { handleH2 } from './l7-h2.ts';
+import { acceptH1OrH2c, handleH2 } from './l7-h2.ts';
 import { proxyUpgrade } from './l7-upgrade.ts';
 import { attempt, endToEnd, replayableOnStale, resetReplyText } from './l7-forward.ts';
 import { applyHeaderOps, requestPath, retriesOnFailure, retriesOnStatus, retryBackoffMs, routeRequest, type L7Request, type RouteDecision } from './l7-route.ts';
@@ -90,20 +90,8 @@ export function l7Upstream(d: L7Deps): L7Handoff {
         server.emit('connection', socket);
         return void socket.resume();
       }
-      // An http2 chain takes h2c (its connection preface) or HTTP/1.1, as Envoy's AUTO codec does.
-      socket.once('data', (first: Buffer) => {
-        socket.pause();
-        socket.unshift(first);
-        if (first.subarray(0, 3).toString('latin1') !== 'PRI') {
-          server.emit('connection', socket);
-          return void socket.resume();
-        }
-        h2.emit('connection', socket);
-        // The h2 session reads what is buffered on the next tick and then takes the socket's
-        // reads itself; flowing before that would hand it the rest out of order.
-        setImmediate(() => socket.resume());
-      });
-      socket.resume();
+      // An http2 chain takes h2c or HTTP/1.1, as Envoy's AUTO codec does.
+      acceptH1OrH2c(socket, server, h2);
     },
     close() {
       d.chain.close();
