@@ -257,6 +257,53 @@ describe('config entries in namespaces', () => {
     assert.equal((await call('GET', `/v1/connect/intentions/${id}`, ROOT)).status, 404);
     assert.ok(!(await storeKeys()).includes('t/default/team-a/config/service-intentions/lg-db'));
   });
+  test('the wildcard namespace: */* destinations give Consul\'s precedence 3…1, the whole table 9…1 over HTTP', async () => {
+    const srcs = [{ Name: 'pweb', Namespace: 'team-a', Action: 'allow' }, { Name: '*', Namespace: 'team-a', Action: 'allow' }, { Name: '*', Namespace: '*', Action: 'deny' }];
+    assert.equal((await call('PUT', '/v1/config?ns=team-b', ROOT, { Kind: 'service-intentions', Name: 'pdb', Sources: srcs })).text, 'true');
+    assert.equal((await call('PUT', '/v1/config?ns=team-b', ROOT, { Kind: 'service-intentions', Name: '*', Sources: srcs })).text, 'true');
+    const wild = await call('PUT', '/v1/config', ROOT, { Kind: 'service-intentions', Name: '*', Namespace: '*', Sources: srcs });
+    assert.deepEqual([wild.status, wild.text], [200, 'true']);
+    const stored = await storeKeys();
+    assert.ok(stored.includes('config-ns-wildcard/service-intentions/*'), 'the default partition\'s wildcard namespace has its own prefix');
+    const all = await call('GET', '/v1/connect/intentions?ns=*', ROOT);
+    const ours = all.json.filter((i: any) => ['pdb', '*'].includes(i.DestinationName) && ['team-a', '*'].includes(i.SourceNS) && ['pweb', '*'].includes(i.SourceName)
+      && (i.DestinationNS === 'team-b' || i.DestinationNS === '*'));
+    assert.deepEqual(ours.map((i: any) => [`${i.SourceNS}/${i.SourceName}`, `${i.DestinationNS}/${i.DestinationName}`, i.Precedence]), [
+      ['team-a/pweb', 'team-b/pdb', 9], ['team-a/*', 'team-b/pdb', 8], ['*/*', 'team-b/pdb', 7],
+      ['team-a/pweb', 'team-b/*', 6], ['team-a/*', 'team-b/*', 5], ['*/*', 'team-b/*', 4],
+      ['team-a/pweb', '*/*', 3], ['team-a/*', '*/*', 2], ['*/*', '*/*', 1],
+    ]);
+    const entry = await call('GET', '/v1/config/service-intentions/*?ns=*', ROOT);
+    assert.deepEqual([entry.json.Namespace, entry.json.Partition], ['*', 'default']);
+
+    // The */* deny decides for a service of any namespace that nothing else names; an exact allow wins over it.
+    assert.deepEqual((await call('GET', '/v1/connect/intentions/check?source=team-b/x&destination=team-a/anything', ROOT)).json, { Allowed: false });
+    assert.deepEqual((await call('GET', '/v1/connect/intentions/check?source=team-a/pweb&destination=team-a/anything', ROOT)).json, { Allowed: true });
+    assert.deepEqual((await call('GET', '/v1/connect/intentions/check?source=x&destination=anything', ROOT)).json, { Allowed: false });
+    const byDest = await call('GET', '/v1/connect/intentions/match?by=destination&name=team-a/zzz', ROOT);
+    assert.deepEqual(byDest.json['team-a/zzz'].map((i: any) => i.Precedence), [3, 2, 1]);
+
+    // Only service-intentions live in the wildcard namespace; an exact name cannot follow it.
+    const other = await call('PUT', '/v1/config?ns=*', ROOT, { Kind: 'service-defaults', Name: 'x' });
+    assert.deepEqual([other.status, other.text], [400, 'Invalid namespace: wildcard "*" is not allowed for this request']);
+    const exact = await call('PUT', '/v1/config?ns=*', ROOT, { Kind: 'service-intentions', Name: 'db', Sources: [{ Name: 'web', Action: 'allow' }] });
+    assert.deepEqual([exact.status, exact.text], [500, 'Name: exact value cannot follow wildcard namespace']);
+
+    // Another partition's wildcard namespace is stored in the partition's default namespace.
+    assert.equal((await call('PUT', '/v1/config?partition=ap1&ns=*', ROOT, { Kind: 'service-intentions', Name: '*', Sources: [{ Name: '*', Action: 'allow' }] })).text, 'true');
+    assert.ok((await storeKeys()).includes('t/ap1/default/config-ns-wildcard/service-intentions/*'));
+    const ap1 = await call('GET', '/v1/config/service-intentions/*?partition=ap1&ns=*', ROOT);
+    assert.deepEqual([ap1.json.Namespace, ap1.json.Partition, ap1.json.Sources[0].Namespace, ap1.json.Sources[0].Precedence], ['*', 'ap1', 'default', 2]);
+
+    // Deletes, and the exact API on */*.
+    assert.equal((await call('DELETE', '/v1/config/service-intentions/*?ns=*', ROOT)).status, 200);
+    assert.ok(!(await storeKeys()).includes('config-ns-wildcard/service-intentions/*'));
+    assert.equal((await call('PUT', '/v1/connect/intentions/exact?source=*/*&destination=*/*', ROOT, { Action: 'allow' })).text, 'true');
+    const back = await call('GET', '/v1/connect/intentions/exact?source=*/*&destination=*/*', ROOT);
+    assert.deepEqual([back.status, back.json.Precedence], [200, 1]);
+    assert.equal((await call('DELETE', '/v1/connect/intentions/exact?source=*/*&destination=*/*', ROOT)).status, 200);
+    assert.equal((await call('GET', '/v1/config/service-intentions/*?ns=*', ROOT)).status, 404);
+  });
 });
 
 describe('default-tenant config entries and intentions are as before namespaces', () => {

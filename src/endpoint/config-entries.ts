@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { BadRequestError, InternalError } from '../errors.ts';
 import {
   CONFIG_ENTRIES_TABLE, NAMESPACES_TABLE, WILDCARD_NAMESPACE, DEFAULT_TENANCY_NAME, configEntryKey, encodeRecord, isDefaultEnt,
-  foldTenancyName, configEntriesOf, PARTITION_LEVEL_KINDS, configEntryEnt, configEntryStoreKey, configEntriesTableName, namespacesFor,
+  foldTenancyName, configEntriesOf, wildcardNamespaceOf, PARTITION_LEVEL_KINDS, configEntryEnt, configEntryStoreKey, configEntriesTableName, namespacesFor,
   type ConfigEntry, type ConfigEntriesTable, type EnterpriseMeta,
 } from '../state/index.ts';
 import type { AuthorizerMethod } from '../acl/index.ts';
@@ -159,6 +159,21 @@ function writeTenant(kind: string, ent: EnterpriseMeta | undefined): EnterpriseM
   return t === undefined || isDefaultEnt(t) ? undefined : t;
 }
 
+/**
+ * Only service-intentions may be written in the wildcard namespace (`*`: the destination of every namespace);
+ * for another kind `*` is refused as a request's wildcard is.
+ */
+function checkWildcardWrite(kind: string, ent: EnterpriseMeta | undefined): void {
+  if (ent?.namespace === WILDCARD_NAMESPACE && kind !== 'service-intentions') {
+    throw new BadRequestError('Invalid namespace: wildcard "*" is not allowed for this request');
+  }
+}
+
+/** The tenant whose records a write checks and pins: the partition's for a wildcard-namespace entry. */
+export function pinnedTenant(ent: EnterpriseMeta | undefined): EnterpriseMeta | undefined {
+  return ent?.namespace === WILDCARD_NAMESPACE ? { partition: ent.partition, namespace: DEFAULT_TENANCY_NAME } : ent;
+}
+
 /** Consul Enterprise: an exported-services entry is named after its partition. */
 function checkExportedName(kind: string, name: string, ent: EnterpriseMeta | undefined): void {
   if (kind !== 'exported-services' || ent === undefined) return;
@@ -189,6 +204,7 @@ export class ConfigEntryEndpoint {
   async apply(raw: unknown, cas: number | undefined, authz?: AclIdentity, ent?: EnterpriseMeta): Promise<boolean> {
     const entry = decodeConfigEntry(raw);
     const kind = String(entry.Kind);
+    checkWildcardWrite(kind, ent);
     const tenant = writeTenant(kind, ent);
     const err = checkConfigEntry(kind, entry, tenant);
     if (err) throw new InternalError(err);
@@ -199,7 +215,7 @@ export class ConfigEntryEndpoint {
     // Sending traffic elsewhere needs read on where it goes (Consul's canWriteDiscoveryChain).
     for (const svc of relatedServices(entry as ConfigEntry)) authorize(authz, 'serviceRead', svc, ctx);
     const key = configEntryStoreKey(tenant, kind, name);
-    return commitPlanned<boolean>(this.#deps, inTenant(this.#deps.replica.tenants, tenant, (): Plan<boolean> => {
+    return commitPlanned<boolean>(this.#deps, inTenant(this.#deps.replica.tenants, pinnedTenant(tenant), (): Plan<boolean> => {
       const table = configEntriesOf(this.#deps.replica, tenant);
       checkChainGraph(table, kind, name, entry, this.#chainTenancy(tenant));
       const guard = chainGraphGuard(kind, this.#deps.replica.appliedRevision);
@@ -222,10 +238,11 @@ export class ConfigEntryEndpoint {
     else if (FIXED_NAMES[kind] && name !== FIXED_NAMES[kind]) {
       throw new InternalError(`invalid name (${JSON.stringify(name)}), only ${JSON.stringify(FIXED_NAMES[kind])} is supported`);
     }
+    checkWildcardWrite(kind, ent);
     const tenant = writeTenant(kind, ent);
     authorize(authz, permission(kind, true)!, name, entContext(tenant));
     const key = configEntryStoreKey(tenant, kind, name);
-    return commitPlanned<boolean>(this.#deps, inTenant(this.#deps.replica.tenants, tenant, (): Plan<boolean> => {
+    return commitPlanned<boolean>(this.#deps, inTenant(this.#deps.replica.tenants, pinnedTenant(tenant), (): Plan<boolean> => {
       const table = configEntriesOf(this.#deps.replica, tenant);
       const cur = table.get(kind, name);
       if (cas !== undefined && (!cur || cur.ModifyIndex !== cas)) return { answer: false };
@@ -301,9 +318,10 @@ export class ConfigEntryEndpoint {
       return { ent: t, table: configEntriesOf(replica, t), name: configEntriesTableName(t) };
     };
     if (ent?.namespace !== WILDCARD_NAMESPACE) return [one(ent)];
-    // A namespace created while the read blocks may hold entries by the time it is re-run.
+    // A namespace created while the read blocks may hold entries by the time it is re-run; the
+    // partition's wildcard namespace (intentions to every namespace) is listed with the others.
     ws.addTable(NAMESPACES_TABLE);
-    return namespacesFor(replica, ent.partition).map(one);
+    return [...namespacesFor(replica, ent.partition).map(one), one(wildcardNamespaceOf(ent))];
   }
 
   /** One entry, or null when it does not exist; blocks on that entry. */

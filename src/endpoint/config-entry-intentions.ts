@@ -25,7 +25,8 @@ export function normalizeIntentions(e: Obj, legacy = false, ent?: EnterpriseMeta
     // A local source inherits the destination's namespace and partition; a peer's or sameness
     // group's source only gets the default namespace (Consul's MergeNoWildcard / NormalizeNamespace).
     const local = !s.Peer && !s.SamenessGroup;
-    const ns = tenancyName(str(s.Namespace) || (local ? destNs : ''));
+    // MergeNoWildcard: a wildcard destination namespace is not inherited (the source is then in `default`).
+    const ns = tenancyName(str(s.Namespace) || (local && destNs !== WILDCARD ? destNs : ''));
     const ap = local ? tenancyName(str(s.Partition) || destAp) : tenancyName(str(s.Partition));
     // Stored only when not `default`, so a default-tenant entry keeps the form it always had.
     if (ns === DEFAULT_TENANCY_NAME) delete s.Namespace;

@@ -4,7 +4,7 @@
 import { BadRequestError, InternalError, NotFoundError, PermissionDeniedError } from '../errors.ts';
 import {
   DEFAULT_ENT, DEFAULT_TENANCY_NAME, NAMESPACES_TABLE, WILDCARD_NAMESPACE, encodeRecord, isDefaultEnt, foldTenancyName,
-  configEntriesOf, configEntryStoreKey, configEntriesTableName, namespacesFor,
+  configEntriesOf, configEntryStoreKey, configEntriesTableName, namespacesFor, wildcardNamespaceOf,
   type ConfigEntry, type EnterpriseMeta,
 } from '../state/index.ts';
 import type { WatchSet } from '../state/notify.ts';
@@ -20,7 +20,7 @@ import type { EndpointDeps } from './deps.ts';
 import type { AclIdentity } from './acl-resolver.ts';
 import { allowed, authorize, entContext, filterAllowed } from './acl-enforce.ts';
 import { inTenant } from './kv.ts';
-import { checkConfigEntry } from './config-entries.ts';
+import { checkConfigEntry, pinnedTenant } from './config-entries.ts';
 import { normalizeIntentions, validateIntentions } from './config-entry-intentions.ts';
 
 /** The config entry kind intentions live in. */
@@ -127,7 +127,7 @@ export function writeIntentions(
 ): Promise<void> {
   const ent = tenantOf(destinationEnt);
   const key = configEntryStoreKey(ent, KIND, destination);
-  return commitPlanned<void>(deps, inTenant(deps.replica.tenants, ent, (): Plan<void> => {
+  return commitPlanned<void>(deps, inTenant(deps.replica.tenants, pinnedTenant(ent), (): Plan<void> => {
     const cur = configEntriesOf(deps.replica, ent).get(KIND, destination);
     const sources = change(cur);
     if (sources === null) return { answer: undefined };
@@ -174,21 +174,30 @@ export class IntentionEndpoint {
   }
 
   /**
-   * The tenants a read covers, each with its notifier table, watched on the intentions kind: the
-   * namespace named, or every namespace of the partition for `*` (`all`: every namespace, as a
-   * match by source needs, since a source may be named in any namespace's entries).
+   * The tenants a read covers, each watched on the intentions kind: `one`, the tenant named (the
+   * wildcard namespace's table for `*`); `destination`, the namespace named and its partition's
+   * wildcard namespace, whose `*` destination covers every namespace; `all`, every namespace of
+   * the partition and its wildcard namespace (a source may be named by any of them).
    */
-  #parts(ent: EnterpriseMeta | undefined, ws: WatchSet, all = false): EnterpriseMeta[] {
-    const wildcard = all || ent?.namespace === WILDCARD_NAMESPACE;
-    if (!wildcard) {
-      ws.addPrefix(configEntriesTableName(tenantOf(ent)), `${KIND}/`);
-      return [ent ?? DEFAULT_ENT];
+  #parts(ent: EnterpriseMeta | undefined, ws: WatchSet, mode: 'one' | 'destination' | 'all'): EnterpriseMeta[] {
+    const wild = wildcardNamespaceOf(ent);
+    let tenants: EnterpriseMeta[];
+    if (mode === 'all') {
+      // A namespace created while the read blocks may hold matching entries by the time it is re-run.
+      ws.addTable(NAMESPACES_TABLE);
+      tenants = [...namespacesFor(this.#deps.replica, ent?.partition || DEFAULT_TENANCY_NAME), wild];
+    } else if (mode === 'one' || ent?.namespace === WILDCARD_NAMESPACE) {
+      tenants = [ent ?? DEFAULT_ENT];
+    } else {
+      tenants = [ent ?? DEFAULT_ENT, wild];
     }
-    // A namespace created while the read blocks may hold matching entries by the time it is re-run.
-    ws.addTable(NAMESPACES_TABLE);
-    const tenants = namespacesFor(this.#deps.replica, ent?.partition || DEFAULT_TENANCY_NAME);
     for (const t of tenants) ws.addPrefix(configEntriesTableName(tenantOf(t)), `${KIND}/`);
     return tenants;
+  }
+
+  /** The intentions entries of several tenants. */
+  #entriesOf(tenants: EnterpriseMeta[]): IntentionsEntry[] {
+    return tenants.length === 1 ? this.#entries(tenants[0]) : tenants.flatMap((t) => this.#entries(t));
   }
 
   /** The highest index of the tenants' tables (at least 1). */
@@ -245,7 +254,7 @@ export class IntentionEndpoint {
     const srcNs = foldTenancyName(src.ent?.namespace || DEFAULT_TENANCY_NAME);
     const srcAp = foldTenancyName(src.ent?.partition || DEFAULT_TENANCY_NAME);
     return blockingQuery(this.#deps, opts, (ws) => {
-      const tenants = this.#parts(dst.ent, ws);
+      const tenants = this.#parts(dst.ent, ws, 'one');
       const e = this.#entry(dst.name, dst.ent) as unknown as IntentionsEntry | undefined;
       const ixn = e && entryIntentions(e).find((i) => (i.SourcePeer ?? '') === peer && !i.SourceSamenessGroup && i.SourceName === src.name
         && i.SourceNS === srcNs && (peer !== '' || (i.SourcePartition || DEFAULT_TENANCY_NAME) === srcAp));
@@ -262,8 +271,8 @@ export class IntentionEndpoint {
   list(opts: QueryOptions, filter?: string): Promise<QueryResult<Intention[]>> {
     this.#enabled();
     return blockingQuery(this.#deps, opts, (ws) => {
-      const tenants = this.#parts(opts.ent, ws);
-      const all = sortIntentions(tenants.flatMap((t) => this.#entries(t)).flatMap(entryIntentions));
+      const tenants = this.#parts(opts.ent, ws, opts.ent?.namespace === WILDCARD_NAMESPACE ? 'all' : 'one');
+      const all = sortIntentions(this.#entriesOf(tenants).flatMap(entryIntentions));
       const rows = filterIntentions(all, filter);
       const { items, filtered } = filterAllowed(opts.authz, rows, (i) => canReadIntention(opts.authz, i));
       return { index: this.#index(tenants), value: items, filtered };
@@ -289,9 +298,9 @@ export class IntentionEndpoint {
           out[i] = out[prev];
           continue;
         }
-        const tenants = this.#parts(n.ent, ws, by === 'source');
+        const tenants = this.#parts(n.ent, ws, by === 'source' ? 'all' : 'destination');
         index = Math.max(index, this.#index(tenants));
-        const entries = tenants.flatMap((t) => this.#entries(t));
+        const entries = this.#entriesOf(tenants);
         const ns = foldTenancyName(n.ent?.namespace || DEFAULT_TENANCY_NAME);
         const matched = matchIntentions(entries, by, n.name, ns);
         const ap = foldTenancyName(n.ent?.partition || DEFAULT_TENANCY_NAME);
@@ -322,7 +331,8 @@ export class IntentionEndpoint {
     const srcNs = foldTenancyName(src.ent?.namespace || DEFAULT_TENANCY_NAME);
     const srcAp = foldTenancyName(src.ent?.partition || DEFAULT_TENANCY_NAME);
     const dstNs = foldTenancyName(dst.ent?.namespace || DEFAULT_TENANCY_NAME);
-    const bySource = matchIntentions(this.#entries(dst.ent), 'destination', dst.name, dstNs).filter((i) => !i.SourcePeer && !i.SourceSamenessGroup
+    const entries = [...this.#entries(dst.ent), ...this.#entries(wildcardNamespaceOf(dst.ent))];
+    const bySource = matchIntentions(entries, 'destination', dst.name, dstNs).filter((i) => !i.SourcePeer && !i.SourceSamenessGroup
       && (i.SourceName === src.name || i.SourceName === WILDCARD) && (i.SourceNS === srcNs || i.SourceNS === WILDCARD)
       && (i.SourcePartition || DEFAULT_TENANCY_NAME) === srcAp);
     return intentionDecision(bySource, dst.name, dflt, allowPermissions, dstNs);
@@ -340,8 +350,11 @@ export class IntentionEndpoint {
       throw new BadRequestError(other ? 'ClientCertURI not a valid Service identifier' : 'ClientCertURI not a valid Connect identifier');
     }
     authorize(authz, 'serviceWrite', target);
-    const ixn = matchIntentions(this.#entries(), 'destination', target).find((i) => !i.SourcePeer && !i.SourceSamenessGroup
-      && (i.SourceName === WILDCARD || (i.SourceName === svc.service && svc.namespace === 'default')));
+    // The certificate's service in its namespace (the target is in the default namespace, where this agent's services are).
+    const entries = [...this.#entries(), ...this.#entries(wildcardNamespaceOf(undefined))];
+    const ixn = matchIntentions(entries, 'destination', target).find((i) => !i.SourcePeer && !i.SourceSamenessGroup
+      && (i.SourceName === WILDCARD || i.SourceName === svc.service) && (i.SourceNS === WILDCARD || i.SourceNS === svc.namespace)
+      && (i.SourcePartition ?? DEFAULT_TENANCY_NAME) === DEFAULT_TENANCY_NAME);
     if (!ixn) return { Authorized: defaultAllow(authz), Reason: 'Default behavior configured by ACLs' };
     if (ixn.Permissions?.length) return { Authorized: false, Reason: `Matched L7 intention: ${intentionString(ixn)}` };
     return { Authorized: ixn.Action === 'allow', Reason: `Matched L4 intention: ${intentionString(ixn)}` };

@@ -21,7 +21,7 @@ export {
   type ACLBootstrapRecord,
 } from './acl-tables.ts';
 export { ConfigEntriesTable, CONFIG_PREFIX, CONFIG_ENTRIES_TABLE, configEntryKey, type ConfigEntry } from './config-entries.ts';
-export { configEntriesOf, configEntryEnt, configEntryStoreKey, configEntriesTableName, configEntriesTenantApplier, partitionConfigEntries, allConfigEntryTables, PARTITION_LEVEL_KINDS } from './config-entries-tenants.ts';
+export { configEntriesOf, configEntryEnt, configEntryStoreKey, configEntriesTableName, configEntriesTenantApplier, partitionConfigEntries, allConfigEntryTables, wildcardNamespaceOf, NS_WILDCARD_CONFIG_PREFIX, PARTITION_LEVEL_KINDS } from './config-entries-tenants.ts';
 export {
   CoordinatesTable, COORDINATE_PREFIX, COORDINATES_TABLE, coordinateKey, coordinateNodePrefix, type CoordinateSet,
 } from './coordinates.ts';

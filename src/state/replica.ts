@@ -22,6 +22,7 @@ import { TenantTables } from './tenancy-tables.ts';
 import { TENANT_PREFIX, parseTenantKey } from './tenancy.ts';
 import { kvsOf, lockDelayKey } from './kvs-tenants.ts';
 import { TENANT_APPLIERS } from './tenant-appliers.ts';
+import { wildcardNamespaceApplier } from './config-entries-tenants.ts';
 
 /** Dependencies of the replica. */
 /** Waits between listings of a store that cannot answer (no leader, unreachable). */
@@ -110,6 +111,7 @@ export class Replica {
       tableApplier(this.tenants.partitions),
       tableApplier(this.tenants.namespaces),
       { prefix: TENANT_PREFIX, apply: (ev, out) => this.tenants.apply(ev, out), reset: () => this.tenants.reset() },
+      wildcardNamespaceApplier(this.tenants),
     ];
     for (const make of TENANT_APPLIERS) this.tenants.register(make(this.tenants));
     // Shared tables (ids unique across tenants): the tenants' sessions join the replica's own.

@@ -3,7 +3,7 @@
 // inner prefix has no line here is ignored, as an older version ignores it.
 import type { TenantHandler, TenantTables } from './tenancy-tables.ts';
 import { kvTenantApplier } from './kvs-tenants.ts';
-import { configEntriesTenantApplier } from './config-entries-tenants.ts';
+import { configEntriesTenantApplier, wildcardNamespaceTenantApplier } from './config-entries-tenants.ts';
 
 /** Makes a table's tenant handler from the replica's tenancy state. */
 export type TenantApplierFactory = (tenants: TenantTables) => TenantHandler;
@@ -12,4 +12,5 @@ export type TenantApplierFactory = (tenants: TenantTables) => TenantHandler;
 export const TENANT_APPLIERS: readonly TenantApplierFactory[] = [
   kvTenantApplier,
   configEntriesTenantApplier,
+  wildcardNamespaceTenantApplier,
 ];

@@ -6,6 +6,7 @@ import type { HttpResult } from '../router.ts';
 import { parseJSON } from '../body.ts';
 import { queryOptions, checkDatacenter, authzOf, uintParam, type HttpRequest, type RequestConfig } from '../request.ts';
 import { bodyEnt, requestEnt } from '../tenancy.ts';
+import { WILDCARD_NAMESPACE } from '../../state/index.ts';
 
 /** Splits `kind[/name]` the way Consul's SplitN(path, "/", 2) does. */
 function kindAndName(req: HttpRequest): { kind: string; name?: string } {
@@ -23,7 +24,11 @@ export function configHandlers(entries: ConfigEntryEndpoint, cfg: RequestConfig)
       const raw = parseJSON(await req.body(), 'Request decoding failed', true);
       // The entry's own Namespace/Partition win over the request's (?ns, X-Consul-Namespace), then the token's.
       const authz = authzOf(req, cfg);
-      const ent = requestEnt(req, cfg, 'namespace-no-wildcard', authz, bodyEnt(takeEntryTenancy(raw)));
+      // `*` (the wildcard namespace) is taken here; the endpoint allows it for service-intentions only.
+      const own = takeEntryTenancy(raw);
+      const wildcard = own.namespace === WILDCARD_NAMESPACE;
+      let ent = requestEnt(req, cfg, 'namespace', authz, bodyEnt({ ...own, namespace: wildcard ? '' : own.namespace }));
+      if (wildcard) ent = { partition: ent.partition, namespace: WILDCARD_NAMESPACE };
       return { body: await entries.apply(raw, uintParam(req, 'cas'), authz, ent) };
     },
     async get(req: HttpRequest): Promise<HttpResult> {
@@ -41,7 +46,7 @@ export function configHandlers(entries: ConfigEntryEndpoint, cfg: RequestConfig)
     async delete(req: HttpRequest): Promise<HttpResult> {
       checkDatacenter(req, cfg);
       const authz = authzOf(req, cfg);
-      const ent = requestEnt(req, cfg, 'namespace-no-wildcard', authz);
+      const ent = requestEnt(req, cfg, 'namespace', authz);
       const { kind, name } = kindAndName(req);
       if (name === undefined) throw new NotFoundError('Must provide both a kind and name to delete');
       const cas = uintParam(req, 'cas');
