@@ -11,4 +11,7 @@ test('record kinds by key: tenancy records, and a tenant key counts as its inner
   assert.equal(recordType('t/default/team-1/kv/a'), 'KVS');
   assert.equal(recordType('t/na-west/default/catalog/node/n1'), 'Register');
   assert.equal(recordType('t/bad'), 't');
+  // Intentions of the wildcard namespace (every namespace of a partition) are config entries too.
+  assert.equal(recordType('config-ns-wildcard/service-intentions/*'), 'ConfigEntry');
+  assert.equal(recordType('t/ap1/default/config-ns-wildcard/service-intentions/*'), 'ConfigEntry');
 });

@@ -33,6 +33,7 @@ const TYPES: [string, string][] = [
   ['config/', 'ConfigEntry'], ['ca/', 'ConnectCA'], ['intention/', 'Intention'], ['query/', 'PreparedQuery'], ['querylock/', 'PreparedQueryLock'],
   ['coordinate/', 'Coordinate'], ['autopilot/', 'Autopilot'], ['meta/', 'SystemMetadata'], ['guard/', 'NameGuard'],
   ['tenancy/partition/', 'Partition'], ['tenancy/namespace/', 'Namespace'],
+  ['config-ns-wildcard/', 'ConfigEntry'],
 ];
 
 /** Consul's message type name for a Store key (`kv/…` → KVS, `catalog/…` → Register, …). */
