@@ -4,7 +4,7 @@
 import type { Intention } from '../intentions.ts';
 import { WILDCARD } from '../intentions.ts';
 import { parseServiceUri } from '../spiffe.ts';
-import { compileSafe, type L7Request } from './l7-route.ts';
+import { fullMatch, type L7Request } from './l7-route.ts';
 
 /** What the intentions say about one request: allow, deny, or nothing (the default applies). */
 export type RbacVerdict = 'allow' | 'deny' | 'default';
@@ -17,19 +17,6 @@ type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj | undefined => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : undefined);
 const str = (o: Obj | undefined, k: string): string => (typeof o?.[k] === 'string' ? (o[k] as string) : '');
 const list = (o: Obj | undefined, k: string): unknown[] => (Array.isArray(o?.[k]) ? (o[k] as unknown[]) : []);
-
-const regexes = new Map<string, RegExp | null>();
-
-/** A full match of an RE2-style pattern (Envoy's safe_regex); an invalid or unsafe one matches nothing. */
-function fullMatch(source: string, value: string): boolean {
-  let re = regexes.get(source);
-  if (re === undefined) {
-    re = compileSafe(source);
-    if (regexes.size > 1000) regexes.clear();
-    regexes.set(source, re);
-  }
-  return re !== null && re.test(value);
-}
 
 /**
  * One Header of a permission, in the order convertPermission reads it: Exact, Regex, Prefix,

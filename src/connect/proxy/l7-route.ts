@@ -140,7 +140,7 @@ export function compileSafe(source: string): RegExp | null {
  * A full match of RE2-style `source`; an invalid or unsafe pattern matches nothing. Envoy ignores
  * case-insensitivity for safe_regex matchers, so there is no case folding here.
  */
-function fullMatch(source: string, value: string): boolean {
+export function fullMatch(source: string, value: string): boolean {
   let re = regexCache.get(source);
   if (re === undefined) {
     re = compileSafe(source);
