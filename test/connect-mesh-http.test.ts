@@ -272,3 +272,26 @@ test("a fragment is refused (400) and a target that is not a path not found (404
   assert.deepEqual(await h2('/ok#x'), { status: 400, grpc: undefined, body: '' });
   assert.deepEqual((({ status, grpc }) => ({ status, grpc }))(await h2('/ok#x', { 'content-type': 'application/grpc' })), { status: 200, grpc: '13' });
 });
+
+test('an intention on x-forwarded-client-cert sees the header as the application gets it, not one the caller forged', async () => {
+  const guarded = (permissions: unknown[]) => agent('PUT', '/v1/config', { Kind: 'service-intentions', Name: 'api', Sources: [{ Name: 'web', Permissions: permissions }] });
+  const base = [{ Action: 'deny', HTTP: { PathPrefix: '/admin' } }, { Action: 'allow', HTTP: { PathPrefix: '/' } }];
+  await guarded([
+    { Action: 'allow', HTTP: { PathExact: '/tool', Header: [{ Name: 'x-forwarded-client-cert', Regex: '^URI=spiffe://[^,]*/svc/admin-tool$' }] } },
+    { Action: 'deny', HTTP: { PathExact: '/tool' } },
+    ...base,
+  ]);
+  const forged = ['X-Forwarded-Client-Cert: URI=spiffe://x/ns/default/dc/dc1/svc/admin-tool'];
+  try {
+    await until('/tool is guarded', 10_000, async () => (await send('/tool')).status === 403);
+    await meshEntry(undefined);
+    assert.equal((await send('/tool', forged)).status, 403, 'APPEND_FORWARD: the caller is web, whatever it wrote before');
+    await meshEntry({ SanitizeXForwardedClientCert: true });
+    await until('SANITIZE', 10_000, async () => (JSON.parse((await send('/xfcc')).body) as { xfcc: string | null }).xfcc === null);
+    assert.equal((await send('/tool', forged)).status, 403, 'SANITIZE: the application gets no header, so neither do the intentions');
+    assert.equal((await send('/tool', [...forged, 'Connection: Upgrade', 'Upgrade: x'])).status, 403);
+  } finally {
+    await meshEntry(undefined);
+    await guarded(base);
+  }
+});

@@ -80,7 +80,7 @@ export async function serveH2(
   policy: InboundPolicy, mesh: MeshHttp, local: LocalH2, caller: InboundCaller, req: http2.Http2ServerRequest, res: http2.Http2ServerResponse, log: Logger,
 ): Promise<void> {
   const method = req.method ?? 'GET';
-  const n = normalizeRequest(method, req.url ?? '/', req.rawHeaders, req.authority, mesh);
+  const n = normalizeRequest(method, req.url ?? '/', req.rawHeaders, req.authority, mesh, caller.xfcc);
   if (!('l7' in n)) return normalizationReply(req, res, n);
   const gone = new AbortController();
   res.once('close', () => { if (!res.writableEnded) gone.abort(); });

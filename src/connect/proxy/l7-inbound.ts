@@ -143,7 +143,7 @@ async function serve(d: InboundDeps, agent: http.Agent, to: { host: string; port
   res.once('close', () => { if (!res.writableFinished) gone.abort(); });
   const caller = callerOf(req.socket, d.identity());
   const mesh = d.mesh.current;
-  const n = normalizeRequest(req.method ?? 'GET', req.url ?? '/', req.rawHeaders, undefined, mesh);
+  const n = normalizeRequest(req.method ?? 'GET', req.url ?? '/', req.rawHeaders, undefined, mesh, caller.xfcc);
   if (!('l7' in n)) return answer(res, n);
   const l7req = { ...n.l7, sourceIp: req.socket.remoteAddress };
   if (!(await d.policy.allows(caller, l7req, gone.signal))) {
@@ -214,7 +214,7 @@ async function upgrade(d: InboundDeps, to: { host: string; port: number }, req: 
   socket.on('error', () => socket.destroy());
   const caller = callerOf(socket, d.identity());
   const mesh = d.mesh.current;
-  const n = normalizeRequest(req.method ?? 'GET', req.url ?? '/', req.rawHeaders, undefined, mesh);
+  const n = normalizeRequest(req.method ?? 'GET', req.url ?? '/', req.rawHeaders, undefined, mesh, caller.xfcc);
   if (!('l7' in n)) return void socket.end(rawAnswer(n));
   const l7req = { ...n.l7, sourceIp: socket.remoteAddress };
   if (!(await d.policy.allows(caller, l7req))) {

@@ -70,3 +70,16 @@ test("Envoy's checks before normalization: a fragment is refused (400) under eve
   assert.ok('l7' in n);
   assert.deepEqual([n.l7.path, n.l7.url], ['/', '/?x=1']);
 });
+
+test("the intentions see x-forwarded-client-cert as the application gets it (Envoy mutates it before its filters): the caller's own dropped when sanitized, ours appended otherwise", () => {
+  const raw = ['X-Forwarded-Client-Cert', 'URI=spiffe://td/ns/default/dc/dc1/svc/admin-tool', 'Host', 'api'];
+  const sanitized = normalizeRequest('GET', '/a', raw, undefined, mesh({}, true), 'By=me;URI=spiffe://td/ns/default/dc/dc1/svc/web');
+  assert.ok('l7' in sanitized);
+  assert.equal(sanitized.l7.headers['x-forwarded-client-cert'], undefined);
+  const appended = normalizeRequest('GET', '/a', raw, undefined, DEFAULT_MESH_HTTP, 'By=me;URI=spiffe://td/ns/default/dc/dc1/svc/web');
+  assert.ok('l7' in appended);
+  assert.equal(appended.l7.headers['x-forwarded-client-cert'], 'URI=spiffe://td/ns/default/dc/dc1/svc/admin-tool,By=me;URI=spiffe://td/ns/default/dc/dc1/svc/web');
+  const none = normalizeRequest('GET', '/a', ['Host', 'api'], undefined, DEFAULT_MESH_HTTP, 'By=me;URI=x');
+  assert.ok('l7' in none);
+  assert.equal(none.l7.headers['x-forwarded-client-cert'], 'By=me;URI=x');
+});

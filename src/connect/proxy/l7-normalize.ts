@@ -105,10 +105,12 @@ type Normalized = { l7: L7Request & { url: string }; dropped: string[] };
  * settings: headers whose names have an underscore refused (400, the connection closed) or
  * dropped, a target that is not a path not found (404) and one with a fragment refused (400),
  * then the path normalized, or refused (400) or redirected (307) for its escaped
- * slashes. The intentions see, and the application gets, the normalized path.
+ * slashes. The intentions see, and the application gets, the normalized path; and they see
+ * x-forwarded-client-cert as the application gets it with the caller's `xfcc` element (Envoy
+ * mutates it before its filters run), not a header the caller wrote.
  */
 export function normalizeRequest(
-  method: string, url: string, rawHeaders: readonly string[], authority: string | undefined, mesh: MeshHttp,
+  method: string, url: string, rawHeaders: readonly string[], authority: string | undefined, mesh: MeshHttp, xfcc = '',
 ): Normalized | LocalAnswer {
   const n = mesh.normalization;
   let raw = rawHeaders;
@@ -128,6 +130,9 @@ export function normalizeRequest(
   if (out.action === 'reject') return { status: 400, text: '' };
   if (out.action === 'redirect') return { status: 307, text: '', headers: { location: out.path + search } };
   const headers = rbacHeaders(raw, method, out.path + search, authority);
+  const forwarded = appHeaders({ [XFCC]: headers[XFCC] }, [], mesh, xfcc)[XFCC];
+  if (forwarded) headers[XFCC] = forwarded;
+  else delete headers[XFCC];
   return { l7: { method, path: out.path, query: new URLSearchParams(search), headers, url: out.path + search }, dropped };
 }
 
