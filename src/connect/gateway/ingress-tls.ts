@@ -22,6 +22,8 @@ export interface IngressTlsBlock {
 export interface ListenerTls {
   minVersion: tls.SecureVersion;
   maxVersion?: tls.SecureVersion;
+  /** The certificate it serves (an API gateway's certificate entry); absent: the gateway's leaf. */
+  cert?: { cert: string; key: string };
 }
 
 const VERSIONS: Record<string, tls.SecureVersion> = { TLSv1_0: 'TLSv1', TLSv1_1: 'TLSv1.1', TLSv1_2: 'TLSv1.2', TLSv1_3: 'TLSv1.3' };
