@@ -115,11 +115,39 @@ describe('ACL objects in namespaces', () => {
     assert.equal(foreign.status, 400);
     assert.match(foreign.text, /No such ACL policy with ID/);
     assert.equal((await call('PUT', '/v1/acl/token?ns=team-b', ROOT, { Policies: [{ Name: 'kv-writer' }] })).status, 400);
-    // A default-namespace policy may be linked from any namespace; its rules apply in the token's.
+    // Nor one of the default namespace ("Tokens may only link to policies and roles defined in the
+    // same namespace as the token itself", Consul Enterprise's ACL system docs).
     const dp = await call('PUT', '/v1/acl/policy', ROOT, { Name: 'svc-reader', Rules: 'service_prefix "" { policy = "write" }' });
+    assert.equal(dp.status, 200, dp.text);
     const tb = await call('PUT', '/v1/acl/token?ns=team-b', ROOT, { Policies: [{ Name: 'svc-reader' }] });
-    assert.equal(tb.status, 200, tb.text);
-    assert.deepEqual(tb.json.Policies, [{ ID: dp.json.ID, Name: 'svc-reader' }]);
+    assert.equal(tb.status, 400, tb.text);
+    assert.match(tb.text, /No such ACL policy with name "svc-reader"/);
+    assert.equal((await call('PUT', '/v1/acl/token?ns=team-b', ROOT, { Policies: [{ ID: dp.json.ID }] })).status, 400);
+  });
+
+  test("a namespace's ACL admin cannot mint global-management or default-namespace grants through links", async () => {
+    const GM = '00000000-0000-0000-0000-000000000001';
+    const ap = await call('PUT', '/v1/acl/policy?ns=team-b', ROOT, { Name: 'ns-acl-admin', Rules: 'acl = "write"' });
+    assert.equal(ap.status, 200, ap.text);
+    const admin = await call('PUT', '/v1/acl/token?ns=team-b', ROOT, { Policies: [{ ID: ap.json.ID }] });
+    assert.equal(admin.status, 200, admin.text);
+    const s = admin.json.SecretID;
+    // Its own namespace is where it may manage ACLs; its reach stops there.
+    assert.equal((await call('PUT', '/v1/acl/policy', s, { Name: 'in-b' })).status, 200);
+    assert.equal((await call('PUT', '/v1/acl/policy?ns=default', s, { Name: 'in-default' })).status, 403);
+    for (const link of [{ ID: GM }, { Name: 'global-management' }]) {
+      const t = await call('PUT', '/v1/acl/token', s, { Policies: [link] });
+      assert.equal(t.status, 400, `token linking ${JSON.stringify(link)}: ${t.text}`);
+      const r = await call('PUT', '/v1/acl/role', s, { Name: `gm-${link.ID ? 'id' : 'name'}`, Policies: [link] });
+      assert.equal(r.status, 400, `role linking ${JSON.stringify(link)}: ${r.text}`);
+    }
+    // A default-namespace role is not linkable either.
+    const dr = await call('PUT', '/v1/acl/role', ROOT, { Name: 'default-admins', Policies: [{ ID: GM }] });
+    assert.equal(dr.status, 200, dr.text);
+    assert.equal((await call('PUT', '/v1/acl/token', s, { Roles: [{ Name: 'default-admins' }] })).status, 400);
+    assert.equal((await call('PUT', '/v1/acl/token', s, { Roles: [{ ID: dr.json.ID }] })).status, 400);
+    // Even written by a global manager, a namespaced token gets no global-management link.
+    assert.equal((await call('PUT', '/v1/acl/token?ns=team-b', ROOT, { Policies: [{ ID: GM }] })).status, 400);
   });
 
   test('a namespace ACL admin: acl = "write" inside a namespace block of a default policy', async () => {

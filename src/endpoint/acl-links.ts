@@ -30,7 +30,7 @@ export function isUUID(s: string): boolean {
 
 /**
  * Resolves policy links to IDs (by name when ID is empty), deduplicated, names dropped. A record
- * written in tenant `ent` links policies of its own namespace or the default one (acl-tenancy.ts linkScopes).
+ * written in tenant `ent` links policies of its own namespace only (acl-tenancy.ts linkScopes).
  */
 export function resolvePolicyLinks(acl: AclTables, links: ACLLink[] | undefined, ent?: EnterpriseMeta): ACLLink[] | undefined {
   const scopes = linkScopes(ent);

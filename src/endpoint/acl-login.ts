@@ -57,7 +57,7 @@ function matches(rule: ACLBindingRule, vars: VerifiedIdentity): boolean {
 /**
  * The token a login grants: the grants of every matching binding rule of the method's tenant
  * (`methodEnt`; permission denied when none). Role and policy bindings name records of the token's
- * tenant (`tokenEnt`: its namespace, then the default one), where the token will be created.
+ * tenant (`tokenEnt`: its namespace only), where the token will be created.
  */
 export function loginToken(
   deps: EndpointDeps, method: ACLAuthMethodRecord, vars: VerifiedIdentity, meta?: Record<string, string>,

@@ -116,7 +116,7 @@ export class AclPolicyEndpoint {
     });
   }
 
-  /** Creates (no ID) or updates a role, in tenant `ent`; linked policies resolve in its namespace, then the default one. */
+  /** Creates (no ID) or updates a role, in tenant `ent`; linked policies resolve in its namespace only. */
   async setRole(input: RoleInput, id: AclIdentity | undefined, ent?: EnterpriseMeta): Promise<ACLRole> {
     ent = concreteEnt(ent);
     this.#write(id, ent);

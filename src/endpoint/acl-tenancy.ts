@@ -111,16 +111,14 @@ export function inTenantOrUndefined<T extends object>(rec: T | undefined, ent: E
 }
 
 /**
- * The link resolution scope of a token or role written in tenant `ent`: names resolve in its own
- * namespace, then in the default namespace of its partition (Consul Enterprise lets namespaced
- * tokens link default-namespace policies and roles); ids must name a record of one of those.
+ * The link resolution scope of a token or role written in tenant `ent`: its own namespace only
+ * ("Tokens may only link to policies and roles defined in the same namespace as the token itself",
+ * "Roles may only link to policies defined in the same namespace as the role itself", Consul
+ * Enterprise's ACL system docs). Names resolve there and ids must name a record there, so a
+ * namespace's ACL admin cannot link global-management or any other default-namespace grant.
  */
 export function linkScopes(ent: EnterpriseMeta | undefined): (EnterpriseMeta | undefined)[] {
-  const own = concreteEnt(ent);
-  if (!own) return [undefined];
-  const ap = own.partition.toLowerCase();
-  const nsDefault = ap === DEFAULT_TENANCY_NAME ? undefined : { partition: ap, namespace: DEFAULT_TENANCY_NAME };
-  return [own, nsDefault];
+  return [concreteEnt(ent)];
 }
 
 /** Whether `rec` lives in one of the link scopes. */
