@@ -128,6 +128,20 @@ describe('catalog and health in namespaces', () => {
     assert.deepEqual(nodeAll.json.Services.map((s: any) => s.Namespace), ['default', 'team-a']);
   });
 
+  test('coordinates are partition-level: ?ns is not read, ?partition=default adds Partition', async () => {
+    await register({ Node: 'c1', Address: '10.0.0.9' });
+    const coord = { Vec: [0.1, 0, 0, 0, 0, 0, 0, 0], Error: 1.5, Adjustment: 0, Height: 1e-5 };
+    const index = (await call('GET', '/v1/coordinate/nodes', ROOT)).headers.get('x-consul-index');
+    assert.equal((await call('PUT', '/v1/coordinate/update', ROOT, { Node: 'c1', Coord: coord })).status, 200);
+    // Updates are written in batches (every 5 s): block until this one is.
+    await call('GET', `/v1/coordinate/nodes?index=${index}&wait=20s`, ROOT);
+    const plain = (await call('GET', '/v1/coordinate/nodes', ROOT)).json.filter((e: any) => e.Node === 'c1');
+    assert.equal(plain.length, 1);
+    assert.deepEqual((await call('GET', '/v1/coordinate/nodes?ns=team-a', ROOT)).json.filter((e: any) => e.Node === 'c1'), plain);
+    const named = (await call('GET', '/v1/coordinate/node/c1?partition=default', ROOT)).json;
+    assert.deepEqual(Object.keys(named[0]), ['Node', 'Segment', 'Partition', 'Coord']);
+  });
+
   test('ACL: namespace blocks grant services only inside their namespace', async () => {
     const tok = await tokenWithRules(call, 'node_prefix "" { policy = "write" } namespace "team-a" { service_prefix "" { policy = "write" } }');
     const body = { Node: 'n6', Address: '10.0.0.6', Service: { ID: 'z', Service: 'z' } };

@@ -8,7 +8,7 @@ export type { Coordinate } from '../gossip/coordinate.ts';
 export interface CoordinateEntry {
   Node: string;
   Segment: string;
-  /** Enterprise only; never set by Proconsul. */
+  /** Consul Enterprise: the node's partition, answered when the request names one. */
   Partition?: string;
   Coord: Coordinate;
 }

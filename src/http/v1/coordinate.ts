@@ -7,6 +7,10 @@ import { BadRequestError, UnauthorizedError } from '../../errors.ts';
 import type { HttpResult } from '../router.ts';
 import { canonical, parseJSON } from '../body.ts';
 import { authzOf, checkDatacenter, queryOptions, type HttpRequest, type RequestConfig } from '../request.ts';
+import type { QueryOptions } from '../../endpoint/index.ts';
+import { DEFAULT_TENANCY_NAME } from '../../state/index.ts';
+
+const PARTITION = { tenancy: 'partition' } as const;
 
 /** What the coordinate routes need. */
 export interface CoordinateHandlerDeps {
@@ -16,6 +20,16 @@ export interface CoordinateHandlerDeps {
   /** Consul's disable_coordinates. */
   disabled: boolean;
   reqCfg: RequestConfig;
+}
+
+// Coordinates are partition-level (Consul Enterprise's parseEntMetaPartition): `?partition=` is read and
+// the namespace is not. Only the default partition has nodes yet, so another answers none; a request
+// naming the partition gets entries with Consul Enterprise's Partition field (after Segment).
+function inPartition(opts: QueryOptions, entries: CoordinateEntry[]): CoordinateEntry[] {
+  const ap = opts.ent?.partition.toLowerCase() ?? DEFAULT_TENANCY_NAME;
+  if (ap !== DEFAULT_TENANCY_NAME) return [];
+  if (!opts.entNamed) return entries;
+  return entries.map((e) => ({ Node: e.Node, Segment: e.Segment, Partition: DEFAULT_TENANCY_NAME, Coord: e.Coord }));
 }
 
 // Consul filters by segment only when the parameter is present (`?segment=` selects '').
@@ -47,13 +61,15 @@ export function coordinateHandlers(d: CoordinateHandlerDeps) {
     },
     async nodes(req: HttpRequest): Promise<HttpResult> {
       enabled();
-      const { value, meta } = await d.endpoint.nodes(queryOptions(req, d.reqCfg));
-      return { body: bySegment(req, value), meta };
+      const opts = queryOptions(req, d.reqCfg, PARTITION);
+      const { value, meta } = await d.endpoint.nodes(opts);
+      return { body: inPartition(opts, bySegment(req, value)), meta };
     },
     async node(req: HttpRequest): Promise<HttpResult> {
       enabled();
-      const { value, meta } = await d.endpoint.node(req.params.rest, queryOptions(req, d.reqCfg));
-      const entries = bySegment(req, value);
+      const opts = queryOptions(req, d.reqCfg, PARTITION);
+      const { value, meta } = await d.endpoint.node(req.params.rest, opts);
+      const entries = inPartition(opts, bySegment(req, value));
       return entries.length === 0 ? { status: 404, meta } : { body: entries, meta };
     },
     async update(req: HttpRequest): Promise<HttpResult> {
