@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ApiResponse, QueryOptions } from '../api/index.ts';
 import { createLogger } from '../log.ts';
-import { blockingWatch } from './watch.ts';
+import { blockingWatch, Readiness } from './watch.ts';
 
 interface Call {
   opts: QueryOptions;
@@ -212,4 +212,18 @@ test('each update is logged with its index and the watch\'s fields, read after t
   assert.equal(line?.current, 'x');
   abort.abort();
   await done;
+});
+
+test('a Readiness is unsettled until marked, then settled with its promise resolved (a second mark changes nothing)', async () => {
+  const r = new Readiness();
+  let resolved = false;
+  void r.promise.then(() => { resolved = true; });
+  await tick();
+  assert.equal(r.settled, false);
+  assert.equal(resolved, false);
+  r.mark();
+  r.mark();
+  await r.promise;
+  assert.equal(r.settled, true);
+  assert.equal(resolved, true);
 });

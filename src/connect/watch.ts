@@ -59,6 +59,28 @@ export async function blockingWatch<T>(
   }
 }
 
+/** A one-shot readiness signal: the promise ready() hands out, whether it has resolved, and mark() to resolve it. */
+export class Readiness {
+  readonly promise: Promise<void>;
+  #resolve!: () => void;
+  #settled = false;
+
+  constructor() {
+    this.promise = new Promise((resolve) => { this.#resolve = resolve; });
+  }
+
+  /** True once mark() has been called. */
+  get settled(): boolean {
+    return this.#settled;
+  }
+
+  /** Resolves the promise (again is a no-op). */
+  mark(): void {
+    this.#settled = true;
+    this.#resolve();
+  }
+}
+
 function whenAborted(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) resolve();

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ConsulClient, QueryOptions } from '../../api/index.ts';
 import type { Logger } from '../../log.ts';
 import type { CompiledDiscoveryChain, DiscoveryTarget } from '../discovery-chain/index.ts';
-import { blockingWatch } from '../watch.ts';
+import { blockingWatch, Readiness } from '../watch.ts';
 import type { UpstreamConfig } from './config.ts';
 import type { BalanceState } from './l7-balance.ts';
 import { TargetInstances, type GatewayVia } from './l7-targets.ts';
@@ -29,11 +29,9 @@ export class ChainWatch {
   #localDcKnown: Promise<unknown>;
   #log: Logger;
   #abort = new AbortController();
+  #ready = new Readiness();
   #chain: CompiledDiscoveryChain | undefined;
   #targets = new Map<string, { key: string; instances: TargetInstances }>();
-  #ready: Promise<void>;
-  #markReady!: () => void;
-  #settled = false;
   /** Called after each new chain is in place. */
   onChange: (() => void) | undefined;
 
@@ -51,14 +49,11 @@ export class ChainWatch {
     this.#trustDomain = trustDomain;
     this.#upstream = upstream;
     this.#log = log;
-    this.#ready = new Promise((resolve) => {
-      this.#markReady = () => { this.#settled = true; resolve(); };
-    });
   }
 
   /** True once ready() has resolved. */
   get settled(): boolean {
-    return this.#settled;
+    return this.#ready.settled;
   }
 
   /** The chain last read; undefined before the first read or while it has never succeeded. */
@@ -110,23 +105,23 @@ export class ChainWatch {
       this.#chain = d.Chain;
       this.#syncTargets();
       this.onChange?.();
-      this.#markReady();
+      this.#ready.mark();
     }, this.#log, this.#abort.signal, {
       after: this.#localDcKnown,
-      failed: () => this.#markReady(),
+      failed: () => this.#ready.mark(),
       fields: () => ({ protocol: this.#chain?.Protocol }),
     });
   }
 
   /** Resolves once the chain has been read once (or the read failed). */
   ready(): Promise<void> {
-    return this.#ready;
+    return this.#ready.promise;
   }
 
   /** Stops the watches and closes the pooled connections. */
   close(): void {
     this.#abort.abort();
-    this.#markReady();
+    this.#ready.mark();
     for (const t of this.#targets.values()) t.instances.close();
     this.#targets.clear();
   }

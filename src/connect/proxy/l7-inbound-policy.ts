@@ -4,7 +4,7 @@
 import type { ApiResponse, ConsulClient, QueryOptions } from '../../api/index.ts';
 import type { Logger } from '../../log.ts';
 import { WILDCARD, type Intention } from '../intentions.ts';
-import { blockingWatch } from '../watch.ts';
+import { blockingWatch, Readiness } from '../watch.ts';
 import { authorize } from './agent-calls.ts';
 import { isH2Protocol, isL7Protocol } from './l7-chain.ts';
 import { callerService, rbacVerdict } from './l7-rbac.ts';
@@ -29,6 +29,7 @@ export class InboundPolicy {
   #trustDomain: () => string;
   #log: Logger;
   #abort = new AbortController();
+  #ready = new Readiness();
   #protocol: string | undefined;
   #intentions: Intention[] | undefined;
   /** The ACL default, learnt from the agent the first time a caller no intention names needs it. */
@@ -36,9 +37,6 @@ export class InboundPolicy {
   /** The last default the agent gave (kept across intention changes), for when it cannot be asked. */
   #learntDefault: boolean | undefined;
   #pending = 2;
-  #ready: Promise<void>;
-  #markReady!: () => void;
-  #settled = false;
   /** Called after the protocol changes. */
   onProtocolChange: (() => void) | undefined;
 
@@ -47,14 +45,11 @@ export class InboundPolicy {
     this.#service = service;
     this.#trustDomain = trustDomain;
     this.#log = log;
-    this.#ready = new Promise((resolve) => {
-      this.#markReady = () => { this.#settled = true; resolve(); };
-    });
   }
 
   /** True once ready() has resolved. */
   get settled(): boolean {
-    return this.#settled;
+    return this.#ready.settled;
   }
 
   /** True while the service's protocol is http, http2 or grpc (requests are then authorized one by one). */
@@ -69,7 +64,7 @@ export class InboundPolicy {
 
   /** Resolves once the protocol and the intentions have each been read once (or failed to be). */
   ready(): Promise<void> {
-    return this.#ready;
+    return this.#ready.promise;
   }
 
   /** Starts both watches. */
@@ -134,11 +129,11 @@ export class InboundPolicy {
   /** Stops the watches. */
   close(): void {
     this.#abort.abort();
-    this.#markReady();
+    this.#ready.mark();
   }
 
   #done(): void {
-    if (--this.#pending === 0) this.#markReady();
+    if (--this.#pending === 0) this.#ready.mark();
   }
 
   /** Starts one watch; it counts towards ready() once, at its first answer or its first failure. */

@@ -12,7 +12,7 @@ import type { DiscoveryTarget } from '../discovery-chain/index.ts';
 import type { ConnectServiceEntry } from './agent-calls.ts';
 import { meshGateways } from '../gateway/mesh-endpoints.ts';
 import { serviceUri } from '../spiffe.ts';
-import { blockingWatch } from '../watch.ts';
+import { blockingWatch, Readiness } from '../watch.ts';
 import { balanceState } from './l7-balance.ts';
 import { H2Sessions } from './l7-h2.ts';
 import { serverIdentityCheck } from './tls-peer.ts';
@@ -42,10 +42,8 @@ export class TargetInstances {
   #client: ConsulClient;
   #log: Logger;
   #abort = new AbortController();
+  #ready = new Readiness();
   #entries: ConnectServiceEntry[] = [];
-  #ready: Promise<void>;
-  #markReady!: () => void;
-  #settled = false;
   /** Set when the target is reached through mesh gateways: `entries` are then the gateways. */
   readonly via: GatewayVia | undefined;
 
@@ -60,9 +58,6 @@ export class TargetInstances {
     this.h2 = new H2Sessions(this.#check, target.SNI);
     this.#client = client;
     this.#log = log.child({ target: target.ID });
-    this.#ready = new Promise((resolve) => {
-      this.#markReady = () => { this.#settled = true; resolve(); };
-    });
   }
 
   /**
@@ -87,7 +82,7 @@ export class TargetInstances {
 
   /** True once ready() has resolved. */
   get settled(): boolean {
-    return this.#settled;
+    return this.#ready.settled;
   }
 
   /** Starts the blocking watch (or the gateways' refresh). */
@@ -96,13 +91,13 @@ export class TargetInstances {
     // The last instances read stay in use while the agent cannot be reached.
     void blockingWatch('target instances', (options) => this.#read(options), (data) => {
       this.#entries = (data ?? []).filter(healthy);
-      this.#markReady();
-    }, this.#log, this.#abort.signal, { failed: () => this.#markReady(), fields: () => ({ instances: this.#entries.length }) });
+      this.#ready.mark();
+    }, this.#log, this.#abort.signal, { failed: () => this.#ready.mark(), fields: () => ({ instances: this.#entries.length }) });
   }
 
   /** Resolves once the instances have been read once (or the read failed). */
   ready(): Promise<void> {
-    return this.#ready;
+    return this.#ready.promise;
   }
 
   /**
@@ -111,7 +106,7 @@ export class TargetInstances {
    */
   close(drain = false): void {
     this.#abort.abort();
-    this.#markReady();
+    this.#ready.mark();
     if (drain) {
       if (this.#agent) retire(this.#agent, this.#retired);
       this.#agent = undefined;
@@ -149,7 +144,7 @@ export class TargetInstances {
         if (signal.aborted) return;
         this.#log.error({ error: (err as Error).message }, 'target mesh gateways read failed');
       }
-      this.#markReady();
+      this.#ready.mark();
       await sleep(GATEWAY_REFRESH_MS, undefined, { signal }).catch(() => undefined);
     }
   }

@@ -4,7 +4,7 @@
 // blocking query on /v1/config/mesh/mesh so a change applies without a restart.
 import type { ApiResponse, ConsulClient, QueryOptions } from '../../api/index.ts';
 import type { Logger } from '../../log.ts';
-import { blockingWatch } from '../watch.ts';
+import { blockingWatch, Readiness } from '../watch.ts';
 import { DEFAULT_NORMALIZATION, type EscapedSlashesAction, type RequestNormalization, type UnderscoresAction } from './l7-normalize.ts';
 
 /** What the public listener takes from the mesh entry. */
@@ -48,17 +48,12 @@ export class MeshHttpWatch {
   #client: ConsulClient;
   #log: Logger;
   #abort = new AbortController();
+  #ready = new Readiness();
   #current: MeshHttp = DEFAULT_MESH_HTTP;
-  #settled = false;
-  #ready: Promise<void>;
-  #markReady!: () => void;
 
   constructor(client: ConsulClient, log: Logger) {
     this.#client = client;
     this.#log = log;
-    this.#ready = new Promise((resolve) => {
-      this.#markReady = () => { this.#settled = true; resolve(); };
-    });
   }
 
   /** The settings in force (Consul's defaults until the entry is read, and while it cannot be). */
@@ -68,19 +63,19 @@ export class MeshHttpWatch {
 
   /** True once ready() has resolved. */
   get settled(): boolean {
-    return this.#settled;
+    return this.#ready.settled;
   }
 
   /** Resolves once the entry has been read once (or failed to be). */
   ready(): Promise<void> {
-    return this.#ready;
+    return this.#ready.promise;
   }
 
   /** Starts the watch. */
   start(): void {
     const read = (options: QueryOptions): Promise<ApiResponse<unknown>> => this.#read(options);
-    void blockingWatch('mesh config entry', read, (e) => { this.#current = meshHttp(e); this.#markReady(); }, this.#log, this.#abort.signal, {
-      failed: () => this.#markReady(),
+    void blockingWatch('mesh config entry', read, (e) => { this.#current = meshHttp(e); this.#ready.mark(); }, this.#log, this.#abort.signal, {
+      failed: () => this.#ready.mark(),
       fields: () => ({ sanitizeXfcc: this.#current.sanitizeXfcc, ...this.#current.normalization }),
     });
   }
@@ -88,7 +83,7 @@ export class MeshHttpWatch {
   /** Stops the watch. */
   close(): void {
     this.#abort.abort();
-    this.#markReady();
+    this.#ready.mark();
   }
 
   // A missing entry is a 404 that still carries the index to block on.
