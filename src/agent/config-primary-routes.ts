@@ -18,7 +18,7 @@ export function writesConfigEntries(method: string, path: string): boolean {
 }
 
 /** `req` without its `?dc`: the primary answers it itself instead of sending it on. */
-function withoutDc(req: HttpRequest): HttpRequest {
+export function withoutDc(req: HttpRequest): HttpRequest {
   if (!req.query.has('dc')) return req;
   const query = new URLSearchParams(req.query);
   query.delete('dc');

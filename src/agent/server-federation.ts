@@ -18,6 +18,8 @@ import { isSecondary, primaryDatacenter, type PrimaryForwardDeps } from './prima
 import { secondaryAcl, type SecondaryAcl } from './acl-secondary.ts';
 import { configPrimaryRouter } from './config-primary-routes.ts';
 import { replicateConfigEntries } from './config-replication-source.ts';
+import { namespacePrimaryRouter, replicateNamespaces } from './namespace-federation.ts';
+import { NamespaceEndpoint } from '../endpoint/namespaces.ts';
 import { Forwarder } from './forward.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
 import type { AgentHooks } from './server.ts';
@@ -77,12 +79,16 @@ export function federate(d: FederationDeps): { router: Pick<Router, 'match' | 'l
     loops: d.loops, telemetry: d.telemetry, otherLeader: d.otherLeader, reqCfg: d.reqCfg,
   }) : undefined;
   const own = aclSecondary ? aclSecondary.routes(routes) : routes;
-  const router = configPrimaryRouter(dcForward ? forwardingRouter(own, dcForward) : own, own, toPrimary, config.connect.enabled, {
+  const router = namespacePrimaryRouter(configPrimaryRouter(dcForward ? forwardingRouter(own, dcForward) : own, own, toPrimary, config.connect.enabled, {
     datacenter: config.datacenter, primary: primaryDatacenter(config),
-  });
+  }), own, toPrimary);
   if (toPrimary) {
     replicateConfigEntries({
       primary: toPrimary, loops: d.loops, telemetry: d.telemetry, entries: d.configEntries, replica: d.replica,
+      token: d.replicationToken, clock: d.clock, logger, random: d.random,
+    });
+    replicateNamespaces({
+      primary: toPrimary, loops: d.loops, telemetry: d.telemetry, namespaces: new NamespaceEndpoint(d.epDeps), replica: d.replica,
       token: d.replicationToken, clock: d.clock, logger, random: d.random,
     });
   }

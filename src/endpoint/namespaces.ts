@@ -161,6 +161,41 @@ export class NamespaceEndpoint {
     });
   }
 
+  /**
+   * Writes a namespace of the default partition as the primary datacenter answered it (namespace
+   * replication): no ACL check, no validation, links kept by ID (the policies and roles are
+   * replicated with the same IDs), its deletion mark kept so this datacenter's reaper purges it.
+   * A new namespace does not purge its prefix first: replicated ACL objects and config entries of
+   * the namespace may have arrived before it.
+   */
+  async putReplicated(ns: Namespace): Promise<void> {
+    const ent = { partition: DEFAULT_TENANCY_NAME, namespace: ns.Name };
+    checkNamespaceName(ns.Name);
+    const key = namespaceKey(ent);
+    const ids = (links?: ACLLink[]): ACLLink[] => (links ?? []).filter((l) => l.ID).map((l) => ({ ID: l.ID }));
+    const policies = ids(ns.ACLs?.PolicyDefaults);
+    const roles = ids(ns.ACLs?.RoleDefaults);
+    await commitPlanned<void>(this.#deps, (): Plan<void> => {
+      const existing = this.#deps.replica.tenants.namespaces.namespace(ent);
+      const rec: NamespaceRecord = {
+        Name: ns.Name,
+        ...(ns.Description ? { Description: ns.Description } : {}),
+        ...(ns.ACLs ? { ACLs: { PolicyDefaults: policies, RoleDefaults: roles } } : {}),
+        ...(ns.Meta && Object.keys(ns.Meta).length ? { Meta: ns.Meta } : {}),
+        ...(ns.DeletedAt ? { DeletedAt: ns.DeletedAt } : {}),
+      };
+      return { txn: { compares: [pinRecord(key, existing)], success: [{ type: 'put', key, value: encodeRecord(rec) }] }, done: () => undefined };
+    });
+  }
+
+  /** Marks a namespace of the default partition the primary datacenter no longer has (namespace replication). */
+  async deleteReplicated(name: string): Promise<void> {
+    if (foldTenancyName(name) === DEFAULT_TENANCY_NAME) return;
+    const ent = { partition: DEFAULT_TENANCY_NAME, namespace: name };
+    const key = namespaceKey(ent);
+    await commitPlanned(this.#deps, () => markDeleted(this.#deps, key, this.#deps.replica.tenants.namespaces.namespace(ent)));
+  }
+
   /** A stored namespace as the API answers it: ACL links with their current names, the partition named. */
   toAPI(ns: Indexed<NamespaceRecord>, partition: string): Namespace {
     const { acl } = this.#deps.replica;
