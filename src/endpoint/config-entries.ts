@@ -58,9 +58,11 @@ export function decodeConfigEntry(raw: unknown): Obj {
   if (kind === undefined) return fail('Payload does not contain a kind/Kind key at the top level');
   if (typeof kind !== 'string') return fail('Kind value in payload is not a string');
   if (!isConfigEntryKind(kind)) return fail(invalidKind(kind));
-  const { decodeObject, KIND_SHAPES, multiError } = kinds();
+  const { decodeObject, KIND_SHAPES, multiError, conversionError } = kinds();
   const errors: string[] = [];
   const entry = decodeObject(KIND_SHAPES[kind], body, '', errors) as Obj;
+  const conversion = conversionError(errors);
+  if (conversion) fail(conversion);
   delete entry.CreateIndex;
   delete entry.ModifyIndex;
   const err = multiError(errors.filter((e) => !/"(CreateIndex|ModifyIndex)"/.test(e)));

@@ -80,6 +80,19 @@ function decodeField(field: Field, v: unknown, path: string, errors: string[]): 
   return decodeObject(field as Shape, unwrap(v), path, errors);
 }
 
+/** mapstructure's conversion errors (a value of the wrong type), told from the unknown-key ones. */
+const CONVERSION = /^(cannot parse )?'/;
+
+/**
+ * Consul's text for the errors a decode collected when a value could not be converted:
+ * mapstructure's own (sorted) list, as its Decode fails before unknown keys are looked at; null
+ * when there are none (the unknown keys are then worded by the caller).
+ */
+export function conversionError(errors: readonly string[]): string | null {
+  const points = errors.filter((e) => CONVERSION.test(e)).map((e) => `* ${e}`).sort();
+  return points.length > 0 ? `${points.length} error(s) decoding:\n\n${points.join('\n')}` : null;
+}
+
 /** Decodes one object against its shape; unknown keys are appended to `errors` as Consul words them. */
 export function decodeObject(shape: Shape, v: unknown, path: string, errors: string[]): unknown {
   if (!isObject(v)) return v;

@@ -44,3 +44,13 @@ test('mesh HTTP: the bools decode weakly as Consul\'s mapstructure does (a "true
   assert.deepEqual(check({ Kind: 'mesh', http: { sanitize_x_forwarded_client_cert: [1] } }).errors,
     ['\'HTTP.SanitizeXForwardedClientCert\' expected type \'bool\', got unconvertible type \'[]interface {}\', value: \'[1]\'']);
 });
+
+test("mesh HTTP: a value that is no bool fails the decode with mapstructure's text, as Consul's Decode does before it looks at unknown keys", async () => {
+  const { decodeConfigEntry } = await import('./config-entries.ts');
+  assert.throws(() => decodeConfigEntry({ Kind: 'mesh', Bogus: 1, HTTP: { SanitizeXForwardedClientCert: 'no way', Incoming: { RequestNormalization: { MergeSlashes: 'yes' } } } }), {
+    message: 'Request decoding failed: 2 error(s) decoding:\n\n'
+      + '* cannot parse \'HTTP.Incoming.RequestNormalization.MergeSlashes\' as bool: strconv.ParseBool: parsing "yes": invalid syntax\n'
+      + '* cannot parse \'HTTP.SanitizeXForwardedClientCert\' as bool: strconv.ParseBool: parsing "no way": invalid syntax',
+  });
+  assert.throws(() => decodeConfigEntry({ Kind: 'mesh', Bogus: 1 }), { message: 'Request decoding failed: 1 error occurred:\n\t* invalid config key "Bogus"\n\n' });
+});
