@@ -15,7 +15,7 @@ import { parseServiceUri } from '../spiffe.ts';
 import { upstreamDefaults } from '../proxy/config.ts';
 import { ChainWatch } from '../proxy/l7-chain.ts';
 import { applyHeaderOps, requestPath, type HeaderOps, type L7Request } from '../proxy/l7-route.ts';
-import { handleH2 } from '../proxy/l7-h2.ts';
+import { acceptH1OrH2c, handleH2 } from '../proxy/l7-h2.ts';
 import { handle, type L7Deps } from '../proxy/l7-upstream.ts';
 import { proxyUpgrade } from '../proxy/l7-upgrade.ts';
 import { listen, splice, startUpstreamListener, type ProxyListener } from '../proxy/listener.ts';
@@ -260,17 +260,7 @@ export class GatewayListeners {
       c.once('close', () => running.conns.delete(c));
       // A reset before the first bytes is not the servers' to see (and would be an unhandled 'error').
       c.on('error', () => c.destroy());
-      c.once('data', (first: Buffer) => {
-        c.pause();
-        c.unshift(first);
-        if (first.subarray(0, 3).toString('latin1') !== 'PRI') {
-          h1.emit('connection', c);
-          return void c.resume();
-        }
-        h2.emit('connection', c);
-        // The h2 session reads what is buffered on the next tick and then takes the socket's reads itself.
-        setImmediate(() => c.resume());
-      });
+      acceptH1OrH2c(c, h1, h2);
     });
     running.server = server;
     await this.#bindHttp(s, running);
