@@ -142,6 +142,16 @@ describe('catalog and health in namespaces', () => {
     assert.deepEqual(Object.keys(named[0]), ['Node', 'Segment', 'Partition', 'Coord']);
   });
 
+  test('/v1/txn catalog ops naming a namespace are refused, not written to the default one', async () => {
+    await register({ Node: 'tx1', Address: '10.0.0.10' });
+    const res = await call('PUT', '/v1/txn', ROOT, [{ Service: { Verb: 'set', Node: 'tx1', Service: { ID: 'txs', Service: 'txs', Namespace: 'team-a' } } }]);
+    assert.equal(res.status, 409, res.text);
+    assert.match(res.json.Errors[0].What, /Namespace "team-a": catalog operations in a transaction serve only the default namespace yet/);
+    assert.equal((await call('GET', '/v1/catalog/service/txs', ROOT)).json.length, 0);
+    const ok = await call('PUT', '/v1/txn', ROOT, [{ Service: { Verb: 'set', Node: 'tx1', Service: { ID: 'txs', Service: 'txs', Namespace: 'default' } } }]);
+    assert.equal(ok.status, 200, ok.text);
+  });
+
   test('ACL: namespace blocks grant services only inside their namespace', async () => {
     const tok = await tokenWithRules(call, 'node_prefix "" { policy = "write" } namespace "team-a" { service_prefix "" { policy = "write" } }');
     const body = { Node: 'n6', Address: '10.0.0.6', Service: { ID: 'z', Service: 'z' } };

@@ -265,10 +265,23 @@ export function runNodeOp(ov: CatalogTxnOverlay, op: CatalogTxnOp, datacenter: s
   });
 }
 
+/**
+ * Refuses a catalog op naming another tenant than the default one: /v1/txn's catalog verbs act in
+ * the default namespace and partition only so far, and must not write there what was meant elsewhere.
+ */
+function tenantRefused(rec: { Namespace?: string; Partition?: string }): string | null {
+  const named = (v: string | undefined): boolean => !!v && v.toLowerCase() !== 'default';
+  if (named(rec.Namespace)) return `Namespace ${JSON.stringify(rec.Namespace)}: catalog operations in a transaction serve only the default namespace yet`;
+  if (named(rec.Partition)) return `Partition ${JSON.stringify(rec.Partition)}: catalog operations in a transaction serve only the default partition yet`;
+  return null;
+}
+
 /** Runs a Service op; returns Consul's error text or null. */
 export function runServiceOp(ov: CatalogTxnOverlay, op: CatalogTxnOp, datacenter: string): string | null {
   const given = typeof op.Node === 'string' ? op.Node : '';
   const s = op.Service ?? {};
+  const refused = tenantRefused(s);
+  if (refused) return refused;
   const asked = s.ID || s.Service || '';
   // Node and service ID named case-insensitively, as Consul's indexes match them.
   const node = ov.nodeName(given);
@@ -295,6 +308,8 @@ export function runServiceOp(ov: CatalogTxnOverlay, op: CatalogTxnOp, datacenter
 /** Runs a Check op; returns Consul's error text or null. */
 export function runCheckOp(ov: CatalogTxnOverlay, op: CatalogTxnOp): string | null {
   const c = op.Check ?? {};
+  const refused = tenantRefused(c);
+  if (refused) return refused;
   const given = c.Node ?? '';
   const asked = c.CheckID ?? '';
   const node = ov.nodeName(given);
