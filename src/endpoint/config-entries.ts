@@ -60,7 +60,9 @@ export function decodeConfigEntry(raw: unknown): Obj {
   if (!isConfigEntryKind(kind)) return fail(invalidKind(kind));
   const { decodeObject, KIND_SHAPES, multiError, conversionError } = kinds();
   const errors: string[] = [];
-  const entry = decodeObject(KIND_SHAPES[kind], body, '', errors) as Obj;
+  // The entry's own Namespace/Partition choose its tenant (takeEntryTenancy), whatever they name.
+  const fields = Object.keys(body).some(isTenancyKey) ? Object.fromEntries(Object.entries(body).filter(([k]) => !isTenancyKey(k))) : body;
+  const entry = decodeObject(KIND_SHAPES[kind], fields, '', errors) as Obj;
   const conversion = conversionError(errors);
   if (conversion) fail(conversion);
   delete entry.CreateIndex;
@@ -69,6 +71,12 @@ export function decodeConfigEntry(raw: unknown): Obj {
   if (err) fail(err);
   entry.Kind = kind;
   return entry;
+}
+
+/** A top-level key naming the entry's namespace or partition (any case, snake_case). */
+function isTenancyKey(k: string): boolean {
+  const f = k.toLowerCase().replace(/_/g, '');
+  return f === 'namespace' || f === 'partition';
 }
 
 /**
