@@ -132,11 +132,13 @@ export interface EnvoyPlan {
   terminating?: GatewayPlan;
   /** -gateway mesh (or -mesh-gateway): the gateway to register or find. */
   mesh?: MeshGatewayPlan;
+  /** -gateway api: the gateway to register or find. */
+  api?: GatewayPlan;
 }
 
 /** The refusal printed for -gateway: the built-in data plane runs sidecars only. */
 export function gatewayRefusal(kind: string, what = `-gateway ${kind}`): string {
-  return `${what}: Proconsul's built-in data plane has no ${kind} gateway yet; it runs Connect sidecar proxies (-sidecar-for or -proxy-id) and ingress, terminating and mesh gateways (-gateway ingress|terminating|mesh) only`;
+  return `${what}: Proconsul's built-in data plane has no ${kind} gateway yet; it runs Connect sidecar proxies (-sidecar-for or -proxy-id) and ingress, terminating, mesh and API gateways (-gateway ingress|terminating|mesh|api) only`;
 }
 
 const NO_ENVOY = 'Envoy is not used: Proconsul runs its built-in data plane in its place and serves no xDS';
@@ -162,7 +164,7 @@ export function planEnvoy(flags: ParsedFlags, env: NodeJS.ProcessEnv): { error: 
     if (gateway !== 'mesh') return { error: "'-expose-servers' can only be used for mesh gateways" };
     if (!on('register')) return { error: "'-expose-servers' requires '-register'" };
   }
-  if (gateway && !['ingress', 'terminating', 'mesh'].includes(gateway)) return { error: GATEWAYS.includes(gateway) ? gatewayRefusal(gateway) : 'Gateway must be one of: api, terminating, mesh, or ingress' };
+  if (gateway && !['ingress', 'terminating', 'mesh', 'api'].includes(gateway)) return { error: GATEWAYS.includes(gateway) ? gatewayRefusal(gateway) : 'Gateway must be one of: api, terminating, mesh, or ingress' };
   if (!proxyId && !sidecarFor && !gateway) return { error: 'No proxy ID specified. One of -proxy-id, -sidecar-for, or -gateway is required' };
   const [key, cert, caFile, caPath] = ['prometheus-key-file', 'prometheus-cert-file', 'prometheus-ca-file', 'prometheus-ca-path'].map(str);
   if ((key || cert || caFile || caPath) && (!key || !cert || (!caFile && !caPath))) {
@@ -194,6 +196,11 @@ export function planEnvoy(flags: ParsedFlags, env: NodeJS.ProcessEnv): { error: 
     const g = gatewayPlan(flags, proxyId, parseServiceAddress, parseBindAddress);
     // Consul's default gateway service name is the kind (gatewayPlan's default is the terminating one).
     plan.ingress = str('service') ? g : { ...g, name: 'ingress-gateway', proxyId: proxyId || (g.register ? 'ingress-gateway' : '') };
+  }
+  if (gateway === 'api') {
+    const g = gatewayPlan(flags, proxyId, parseServiceAddress, parseBindAddress);
+    // Consul's default gateway service name is the kind (gatewayPlan's default is the terminating one).
+    plan.api = str('service') ? g : { ...g, name: 'api-gateway', proxyId: proxyId || (g.register ? 'api-gateway' : '') };
   }
   if (str('admin-access-log-path') !== '/dev/null') {
     plan.warnings.push('-admin-access-log-path is deprecated and will be removed in a future version of Consul. Configure access logging with proxy-defaults.accessLogs.');

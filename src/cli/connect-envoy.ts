@@ -12,6 +12,7 @@ import { ENVOY_FLAGS, addressFlagError, gatewayRefusal, planEnvoy, type EnvoyPla
 import type { ParsedFlags } from './flags.ts';
 import { openClient } from './http-flags.ts';
 import { runIngressGatewayEnvoy } from './connect-ingress-gateway.ts';
+import { runApiGatewayEnvoy } from './connect-api-gateway.ts';
 import { runMeshGatewayEnvoy, type MeshRunning } from './connect-mesh-gateway.ts';
 import { runGatewayEnvoy, type GatewayRunning } from './connect-gateway.ts';
 import { parseCommandFlags, ui, type CliIO, type Command } from './io.ts';
@@ -106,6 +107,8 @@ export async function runConnectEnvoy(
     if (terminating && 'plan' in terminating && terminating.plan.terminating) {
       return await runGatewayEnvoy({ ...terminating.plan, gateway: terminating.plan.terminating }, io, client, stop, onTerminating);
     }
+    const api = flags.values.gateway === 'api' ? planEnvoy(flags, io.env) : null;
+    if (api && 'plan' in api && api.plan.api) return await runApiGatewayEnvoy({ ...api.plan, gateway: api.plan.api }, io, client, stop);
     const mesh = flags.values.gateway === 'mesh' || flags.values['mesh-gateway'] === true ? planEnvoy(flags, io.env) : null;
     if (mesh && 'plan' in mesh && mesh.plan.mesh) return await runMeshGatewayEnvoy({ ...mesh.plan, gateway: mesh.plan.mesh }, io, client, stop, onMesh);
     const prepared = await Promise.race([prepare(flags, io, client, () => stopped), stopping.then(() => null)]);
@@ -192,7 +195,10 @@ Usage: proconsul connect envoy [options] [-- pass-through options]
   -gateway mesh (or -mesh-gateway), a mesh gateway that routes other
   datacenters' mesh connections by their TLS server name (SNI), without
   terminating TLS, to a local service's sidecar or to the gateways of the
-  datacenter named. API gateways (-gateway api) are not built yet.
+  datacenter named; with -gateway api, an API gateway serving the listeners
+  of its api-gateway config entry with the http-route and tcp-route entries
+  bound to them, TLS from the inline-certificate or file-system-certificate
+  entries they name.
 
   The proxy requires service:write permissions for the service it represents.
   The token may be passed via the CLI or the CONSUL_HTTP_TOKEN environment

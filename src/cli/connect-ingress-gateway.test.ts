@@ -21,8 +21,10 @@ test('-gateway ingress plans the gateway: -register, -service and -address, no p
   assert.ok('plan' in named);
   assert.equal(named.plan.ingress?.name, 'terminating-gateway');
   assert.equal(named.plan.ingress?.proxyId, 'terminating-gateway');
-  // Other gateways are still refused; -register still needs a gateway.
-  assert.ok('error' in plan(['-gateway', 'api']));
+  // -gateway api plans an API gateway named after its kind; -register still needs a gateway.
+  const api = plan(['-gateway', 'api', '-register']);
+  assert.ok('plan' in api);
+  assert.deepEqual([api.plan.api?.name, api.plan.api?.proxyId, api.plan.ingress], ['api-gateway', 'api-gateway', undefined]);
   assert.deepEqual(plan(['-register', '-proxy-id', 'p']), { error: 'Auto-Registration can only be used for gateways' });
 });
 

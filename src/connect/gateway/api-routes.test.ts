@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { matchRoute } from '../proxy/l7-route.ts';
+import { compileHttpRoute, filteredHostnames, planApiGateway, type ApiGatewayState } from './api-routes.ts';
+
+const state = (over: Partial<ApiGatewayState>): ApiGatewayState => ({
+  gateway: 'gw', entry: { Listeners: [{ Name: 'web', Port: 8080, Protocol: 'http' }, { Name: 'db', Port: 9000, Protocol: 'tcp' }] },
+  httpRoutes: [], tcpRoutes: [], certificates: [], ...over,
+});
+
+test('routes bind to the listeners their parents name, by section and protocol; an unknown parent binds nothing', () => {
+  const plans = planApiGateway(state({
+    httpRoutes: [
+      { Name: 'r1', Parents: [{ Kind: 'api-gateway', Name: 'gw' }], Rules: [{ Services: [{ Name: 'a' }] }] },
+      { Name: 'r2', Parents: [{ Kind: 'api-gateway', Name: 'gw', SectionName: 'db' }], Rules: [{ Services: [{ Name: 'b' }] }] },
+      { Name: 'r3', Parents: [{ Kind: 'api-gateway', Name: 'other' }], Rules: [{ Services: [{ Name: 'c' }] }] },
+    ],
+    tcpRoutes: [{ Name: 't1', Parents: [{ Kind: 'api-gateway', Name: 'gw', SectionName: 'db' }], Services: [{ Name: 'pg' }] }],
+  }));
+  assert.deepEqual(plans.map((p) => [p.port, p.protocol, p.routes, p.tcpService]), [
+    [8080, 'http', ['http-route/r1'], undefined],
+    [9000, 'tcp', ['tcp-route/t1'], 'pg'],
+  ]);
+  // A tcp listener without a route runs nothing.
+  assert.deepEqual(planApiGateway(state({})).map((p) => p.port), [8080]);
+});
+
+test("hostnames: a route's hostnames within the listener's, its own absent: the listener's", () => {
+  assert.deepEqual(filteredHostnames(null, undefined), ['*']);
+  assert.deepEqual(filteredHostnames([], 'api.example.com'), ['api.example.com']);
+  assert.deepEqual(filteredHostnames(['a.example.com', 'b.other.org'], '*.example.com'), ['a.example.com']);
+  assert.deepEqual(filteredHostnames(['a.example.com'], 'b.example.com'), []);
+  const plans = planApiGateway(state({
+    entry: { Listeners: [{ Name: 'web', Port: 8080, Protocol: 'http', Hostname: '*.example.com' }] },
+    httpRoutes: [
+      { Name: 'in', Parents: [{ Name: 'gw' }], Hostnames: ['shop.example.com'], Rules: [{ Services: [{ Name: 'a' }] }] },
+      { Name: 'out', Parents: [{ Name: 'gw' }], Hostnames: ['shop.other.org'], Rules: [{ Services: [{ Name: 'b' }] }] },
+    ],
+  }));
+  assert.deepEqual(plans.map((p) => [p.routes, [...p.hosts.keys()]]), [[['http-route/in'], ['shop.example.com']]]);
+});
+
+test("each match is a route, ordered by Consul's precedence: longer path, then more headers, then more query matches", () => {
+  const plans = planApiGateway(state({
+    httpRoutes: [
+      { Name: 'short', Parents: [{ Name: 'gw' }], Rules: [{ Matches: [{ Path: { Match: 'prefix', Value: '/' } }], Services: [{ Name: 'root' }] }] },
+      {
+        Name: 'long', Parents: [{ Name: 'gw' }], Rules: [{
+          Matches: [
+            { Path: { Match: 'prefix', Value: '/api' } },
+            { Path: { Match: 'prefix', Value: '/api' }, Headers: [{ Match: 'exact', Name: 'x-v', Value: '2' }] },
+          ],
+          Services: [{ Name: 'api' }],
+        }],
+      },
+    ],
+  }));
+  const routes = plans[0].hosts.get('*')!;
+  assert.deepEqual(routes.map((r) => [r.services[0].name, r.match.HTTP.PathPrefix, (r.match.HTTP.Header as unknown[]).length]), [['api', '/api', 1], ['api', '/api', 0], ['root', '/', 0]]);
+  const req = (path: string, headers: Record<string, string> = {}) => ({ method: 'GET', path, query: new URLSearchParams(), headers });
+  assert.ok(matchRoute(routes[0].match, req('/api/x', { 'x-v': '2' })));
+  assert.equal(matchRoute(routes[0].match, req('/api/x')), null);
+});
+
+test("filters: one service merges its changes over the rule's; a split keeps the rule's last; weights and rewrites carried", () => {
+  const [one] = compileHttpRoute({
+    Name: 'r', Rules: [{
+      Filters: { Headers: [{ Set: { a: 'rule', b: 'rule' } }], URLRewrite: { Path: '/v2' } },
+      Matches: [{ Method: 'POST', Query: [{ Match: 'present', Name: 'q' }] }],
+      Services: [{ Name: 's', Filters: { Headers: [{ Set: { b: 'svc' }, Remove: ['x'] }] } }],
+    }],
+  });
+  assert.deepEqual(one.match, { HTTP: { PathPrefix: '/', Header: [], QueryParam: [{ Name: 'q', Present: true }], Methods: ['POST'] } });
+  assert.deepEqual(one.services, [{ name: 's', weight: 1, request: [{ Add: {}, Set: { a: 'rule', b: 'svc' }, Remove: ['x'] }], response: [], rewrite: '/v2' }]);
+  const [split] = compileHttpRoute({
+    Name: 'r', Rules: [{ Filters: { Headers: [{ Add: { r: '1' } }] }, Services: [{ Name: 'v1', Weight: 90 }, { Name: 'v2', Weight: 10, Filters: { Headers: [{ Add: { l: '2' } }] } }] }],
+  });
+  assert.deepEqual(split.services.map((s) => [s.name, s.weight, s.request.map((o) => o.Add)]), [['v1', 90, [{ r: '1' }]], ['v2', 10, [{ l: '2' }, { r: '1' }]]]);
+});
+
+test('a TLS listener serves its first certificate that resolves; one whose certificates do not resolve is not run', () => {
+  const listeners = [{ Name: 'tls', Port: 8443, Protocol: 'http', TLS: { Certificates: [{ Kind: 'inline-certificate', Name: 'missing' }, { Name: 'c' }], MinVersion: 'TLSv1_3' } }];
+  const warned: string[] = [];
+  const plans = planApiGateway(state({ entry: { Listeners: listeners }, certificates: [{ Kind: 'inline-certificate', Name: 'c', Certificate: 'CERT', PrivateKey: 'KEY' }] }));
+  assert.deepEqual(plans[0].tls, { minVersion: 'TLSv1.3', cert: { cert: 'CERT', key: 'KEY' } });
+  assert.deepEqual(planApiGateway(state({ entry: { Listeners: listeners } }), (m, n) => warned.push(n)), []);
+  assert.deepEqual(warned, ['tls']);
+});

@@ -1,0 +1,158 @@
+// The built-in data plane's API gateway (what Consul has Envoy do for a gateway of Kind
+// api-gateway): the listeners of its api-gateway entry, with the http-routes and tcp-routes bound
+// to them (api-routes.ts) and TLS from the inline or file-system certificates they name. An http
+// request picks its hostname's first matching route, a weighted leg of the route's services, the
+// route's header changes and path rewrite, and goes along the service's discovery chain over mTLS
+// with the gateway's own leaf, so the services' intentions from the gateway apply. The entry,
+// routes and certificates are followed by blocking queries: changes apply without a restart.
+import type { ConsulClient } from '../../api/index.ts';
+import type { Logger } from '../../log.ts';
+import type { DiscoverySplit } from '../discovery-chain/index.ts';
+import { matchRoute, pickSplit, type L7Request } from '../proxy/l7-route.ts';
+import { ConnectService } from '../proxy/service.ts';
+import { blockingWatch } from '../watch.ts';
+import {
+  planApiGateway, type ApiGatewayEntry, type ApiGatewayState, type CertificateEntry, type GatewayHttpRoute, type HttpRouteEntry, type TcpRouteEntry,
+} from './api-routes.ts';
+import { GatewayChains, GatewayListeners, type GatewayRoute, type ListenerSpec, type Selected } from './listeners.ts';
+import type { L7Deps } from '../proxy/l7-upstream.ts';
+
+/** What an API gateway needs. */
+export interface ApiGatewayOptions {
+  client: ConsulClient;
+  logger: Logger;
+  /** The gateway's service name: its identity and the name of its api-gateway entry. */
+  service: string;
+  /** The address its listeners bind (the registration's address, else every interface). */
+  bindHost: string;
+  /** How long a dial of a mesh instance may take (Consul's cluster default, 5 s). */
+  connectTimeoutMs?: number;
+  /** Picks split legs and instances (Math.random unless a test fixes it). */
+  random?: () => number;
+}
+
+type Lists = Omit<ApiGatewayState, 'gateway'>;
+
+/** The kinds the gateway follows, and where each lands. */
+const WATCHED: [string, keyof Lists][] = [
+  ['http-route', 'httpRoutes'], ['tcp-route', 'tcpRoutes'], ['inline-certificate', 'certificates'], ['file-system-certificate', 'certificates'],
+];
+
+/** A running API gateway: start() watches and binds, close() stops everything. */
+export class ApiGateway {
+  readonly #o: ApiGatewayOptions;
+  readonly #log: Logger;
+  readonly #abort = new AbortController();
+  readonly #svc: ConnectService;
+  readonly #listeners: GatewayListeners;
+  readonly #chains: GatewayChains;
+  readonly #random: () => number;
+  #entry: ApiGatewayEntry | null | undefined;
+  readonly #lists = new Map<string, unknown[]>();
+  #applying: Promise<void> = Promise.resolve();
+  #firstApplied!: () => void;
+  readonly #applied = new Promise<void>((resolve) => { this.#firstApplied = resolve; });
+
+  constructor(o: ApiGatewayOptions) {
+    this.#o = o;
+    this.#log = o.logger;
+    this.#random = o.random ?? Math.random;
+    this.#svc = new ConnectService(o.service, o.client, o.logger.child({ identity: o.service }));
+    const common = {
+      client: o.client, svc: this.#svc, logger: o.logger, bindHost: o.bindHost, connectTimeoutMs: o.connectTimeoutMs ?? 5000,
+      random: this.#random, leaf: () => undefined, what: 'API gateway',
+    };
+    this.#listeners = new GatewayListeners(common);
+    this.#chains = new GatewayChains(common);
+  }
+
+  /** The gateway's identity (its leaf and the roots). */
+  get service(): ConnectService {
+    return this.#svc;
+  }
+
+  /** The bound listeners by port, `host:port`. */
+  get addresses(): Map<number, string> {
+    return this.#listeners.addresses;
+  }
+
+  /** Starts the watches; resolves once the entry, routes and certificates were read and the listeners opened. */
+  async start(): Promise<void> {
+    const signal = this.#abort.signal;
+    this.#svc.start();
+    const name = encodeURIComponent(this.#o.service);
+    void blockingWatch('api-gateway config entry',
+      async (opts) => {
+        const res = await this.#o.client.request({ method: 'GET', path: `/v1/config/api-gateway/${name}`, options: opts, accept: [404] });
+        return { data: res.status === 404 ? null : JSON.parse(res.body.toString('utf8')) as ApiGatewayEntry, meta: res.meta };
+      },
+      (e) => { this.#entry = e; this.#schedule(); }, this.#log, signal);
+    for (const [kind] of WATCHED) {
+      void blockingWatch(`${kind} config entries`,
+        (opts) => this.#o.client.json<unknown[] | null>({ method: 'GET', path: `/v1/config/${kind}`, options: opts }),
+        (rows) => { this.#lists.set(kind, rows ?? []); this.#schedule(); }, this.#log, signal);
+    }
+    await Promise.race([this.#applied, new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))]);
+  }
+
+  /** Stops the watches, closes the listeners and their connections. */
+  async close(): Promise<void> {
+    this.#abort.abort();
+    await this.#applying;
+    await this.#listeners.close();
+    this.#chains.close();
+    this.#svc.close();
+  }
+
+  #schedule(): void {
+    if (this.#entry === undefined || WATCHED.some(([kind]) => !this.#lists.has(kind))) return;
+    this.#applying = this.#applying.then(() => this.#apply()).catch((err: Error) => this.#log.error({ error: err.message }, 'failed to apply the API gateway configuration'));
+  }
+
+  #state(): ApiGatewayState {
+    const lists: Lists = { entry: this.#entry ?? null, httpRoutes: [], tcpRoutes: [], certificates: [] };
+    for (const [kind, field] of WATCHED) (lists[field] as unknown[]).push(...this.#lists.get(kind) ?? []);
+    return { gateway: this.#o.service, ...lists } as ApiGatewayState;
+  }
+
+  /** Brings the listeners in line with the entry and the routes bound to them. */
+  async #apply(): Promise<void> {
+    if (this.#abort.signal.aborted) return;
+    const plans = planApiGateway(this.#state(), (msg, name) => this.#log.warn({ listener_or_certificate: name, error: msg }, 'API gateway certificate not served'));
+    const used = new Set<string>();
+    const specs: ListenerSpec[] = plans.map((p) => ({
+      port: p.port, protocol: p.protocol, tls: p.tls, services: p.routes,
+      ...(p.protocol === 'tcp'
+        ? { tcpService: p.tcpService }
+        : { vhosts: [...p.hosts].map(([host, routes]) => ({ domains: host === '*' ? ['*'] : [host, `${host}:${p.port}`], value: this.#route(routes, used) })) }),
+    }));
+    await this.#listeners.apply(specs);
+    this.#chains.sweep(used);
+    for (const p of plans) this.#log.debug({ port: p.port, routes: p.routes }, 'API gateway listener routes');
+    this.#firstApplied();
+  }
+
+  /** A hostname's routes: the first whose match accepts the request, then a weighted leg of its services. */
+  #route(routes: GatewayHttpRoute[], used: Set<string>): GatewayRoute {
+    const compiled = routes.map((r) => ({
+      r,
+      legs: r.services.map((s) => ({ s, deps: this.#chains.deps(s.name, 'http', used) })),
+      splits: r.services.map((s, i): DiscoverySplit => ({ Definition: {}, Weight: (s.weight / r.services.reduce((n, x) => n + x.weight, 0)) * 100, NextNode: String(i) })),
+    }));
+    return {
+      select: (req: L7Request): Selected | null => {
+        for (const c of compiled) {
+          const m = matchRoute(c.r.match, req);
+          if (!m) continue;
+          const split = c.legs.length === 1 ? { NextNode: '0' } : pickSplit(c.splits, this.#random);
+          if (!split) return null;
+          const { s, deps } = c.legs[Number(split.NextNode)] as { s: GatewayHttpRoute['services'][number]; deps: L7Deps };
+          // URLRewrite is Consul's PrefixRewrite: what the path match consumed is replaced.
+          const path = s.rewrite !== undefined && m.matched !== '' ? s.rewrite + req.path.slice(m.matched.length) : undefined;
+          return { deps, request: s.request, response: s.response, ...(path !== undefined ? { path } : {}) };
+        }
+        return null;
+      },
+    };
+  }
+}
