@@ -254,6 +254,28 @@ describe('ACL objects in namespaces', () => {
     assert.equal((await call('GET', '/v1/kv/in-ap?partition=ap-1&raw', ROOT)).text, 'v');
     assert.equal((await call('PUT', '/v1/kv/in-ap?partition=default', t.json.SecretID, 'v')).status, 403);
     assert.equal((await call('PUT', '/v1/acl/policy?partition=nope', ROOT, { Name: 'x' })).status, 500);
+
+    // A namespace's ACL defaults link policies and roles of its own partition's default namespace:
+    // never the default partition's (global-management there would manage the whole cluster).
+    const GM = '00000000-0000-0000-0000-000000000001';
+    for (const link of [{ ID: GM }, { Name: 'svc-reader' }]) {
+      const ns = await call('PUT', '/v1/namespace?partition=ap-1', ROOT, { Name: 'ap-ns', ACLs: { PolicyDefaults: [link] } });
+      assert.equal(ns.status, 400, `PolicyDefaults ${JSON.stringify(link)}: ${ns.text}`);
+    }
+    const dr = await call('PUT', '/v1/acl/role', ROOT, { Name: 'dflt-role', Policies: [{ ID: GM }] });
+    assert.equal(dr.status, 200, dr.text);
+    assert.equal((await call('PUT', '/v1/namespace?partition=ap-1', ROOT, { Name: 'ap-ns', ACLs: { RoleDefaults: [{ ID: dr.json.ID }] } })).status, 400);
+    const ok = await call('PUT', '/v1/namespace?partition=ap-1', ROOT, { Name: 'ap-ns', ACLs: { PolicyDefaults: [{ Name: 'shared' }] } });
+    assert.equal(ok.status, 200, ok.text);
+    assert.deepEqual(ok.json.ACLs.PolicyDefaults, [{ ID: p.json.ID, Name: 'shared' }]);
+    // The partition's own ACL admin may set them (acl:write where the linked policy lives).
+    const adm = await call('PUT', '/v1/acl/policy?partition=ap-1', ROOT, { Name: 'ap-admin', Rules: 'acl = "write"\nnamespace_prefix "" { policy = "write" }' });
+    assert.equal(adm.status, 200, adm.text);
+    const admTok = await call('PUT', '/v1/acl/token?partition=ap-1', ROOT, { Policies: [{ ID: adm.json.ID }] });
+    assert.equal(admTok.status, 200, admTok.text);
+    const byAdmin = await call('PUT', '/v1/namespace', admTok.json.SecretID, { Name: 'ap-ns2', ACLs: { PolicyDefaults: [{ Name: 'shared' }] } });
+    assert.equal(byAdmin.status, 200, byAdmin.text);
+    assert.equal(byAdmin.json.Partition, 'ap-1');
   });
 
   test('roles, auth methods and binding rules per namespace; login with NamespaceRules; authmethod-ns', async () => {

@@ -10,7 +10,7 @@ import type { Op } from '../store/index.ts';
 import type { ACLLink, Namespace } from '../api/namespaces.ts';
 import type { EndpointDeps } from './deps.ts';
 import type { AclIdentity } from './acl-resolver.ts';
-import { allowed, authorize } from './acl-enforce.ts';
+import { allowed, authorize, entContext } from './acl-enforce.ts';
 import { resolvePolicyLinks, resolveRoleLinks } from './acl-links.ts';
 import { commitPlanned, pinRecord, type Plan } from './commit.ts';
 import { entPins } from './tenancy.ts';
@@ -89,8 +89,11 @@ export class NamespaceEndpoint {
     const full = (l: ACLLink) => ({ ID: l.ID ?? '', Name: l.Name ?? '' });
     const policies = (input.ACLs?.PolicyDefaults ?? []).map(full);
     const roles = (input.ACLs?.RoleDefaults ?? []).map(full);
-    // Linking a policy or role hands its grants to every token of the namespace.
-    if (policies.length + roles.length > 0) authorize(authz, 'aclWrite');
+    // The defaults link policies and roles of the default namespace of the namespace's own partition
+    // (another partition's, global-management above all, would reach beyond it). Linking one hands its
+    // grants to every token of the namespace: acl:write is needed where they live.
+    const linkHome = partitionEnt(partition);
+    if (policies.length + roles.length > 0) authorize(authz, 'aclWrite', '', entContext(linkHome));
     const ent = { partition, namespace: input.Name };
     const key = namespaceKey(ent);
     return commitPlanned(this.#deps, () => {
@@ -98,8 +101,8 @@ export class NamespaceEndpoint {
       const { acl, tenants } = this.#deps.replica;
       const existing = tenants.namespaces.namespace(ent);
       if (existing?.DeletedAt) throw new InternalError(`Namespace "${existing.Name}" is being deleted`);
-      const p = resolvePolicyLinks(acl, policies);
-      const r = resolveRoleLinks(acl, roles);
+      const p = resolvePolicyLinks(acl, policies, linkHome);
+      const r = resolveRoleLinks(acl, roles, linkHome);
       const rec: NamespaceRecord = {
         // A name differing only in case updates the namespace as first spelled.
         Name: existing?.Name ?? input.Name,
