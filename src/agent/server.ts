@@ -346,7 +346,8 @@ export function prometheusRetention(config: RuntimeConfig): number {
 
 /** Counts of the agent's own services and checks for agent/self Stats. */
 export function localCounts(local: Local): { services: number; checks: number; ttlChecks: number } {
-  const checks = local.state.checks();
-  return { services: local.state.services().length, checks: checks.length, ttlChecks: checks.filter((c) => c.Type === 'ttl').length };
+  // Every namespace's (Consul counts its whole local state).
+  const checks = local.state.checks('*');
+  return { services: local.state.services('*').length, checks: checks.length, ttlChecks: checks.filter((c) => c.Type === 'ttl').length };
 }
 

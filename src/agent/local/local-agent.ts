@@ -190,7 +190,7 @@ export class LocalAgent {
 
   #sidecarDefaults(def: ServiceDefinition): ServiceDefinition {
     let service = def.service;
-    if (!(service.Port >= 1)) service = { ...service, Port: sidecarPort(this.#p.state.services(), service.ID, this.#p.sidecarPorts) };
+    if (!(service.Port >= 1)) service = { ...service, Port: sidecarPort(this.#p.state.services('*'), service.ID, this.#p.sidecarPorts) };
     const checks = def.checks.length ? def.checks : sidecarDefaultChecks(service);
     return { ...def, service, checks };
   }
