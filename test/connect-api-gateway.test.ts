@@ -1,0 +1,222 @@
+// An API gateway of the built-in data plane end to end on a dev agent: `web`, `admin`, `shop` and
+// `shop-canary` are HTTP services and `db` a TCP echo service, each behind its sidecar. The gateway,
+// registered and run by `connect envoy -gateway api -register`, serves an http listener whose
+// http-route routes by path and header, splits 90/10 between shop and shop-canary, changes headers
+// and rewrites paths; a tcp listener with a tcp-route to db; a TLS listener with an inline
+// certificate; route changes apply live; a route naming another gateway is not bound.
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import { after, before, test } from 'node:test';
+import { connectEnvoyCommand, runConnectEnvoy } from '../src/cli/connect-envoy.ts';
+import { parseFlags } from '../src/cli/flags.ts';
+import { memoryIO } from '../src/cli/io.ts';
+import { startDevAgent, type DevAgent } from './support/agent.ts';
+import { exchange, ProxyRig } from './support/connect-proxy.ts';
+import { freePort } from './support/ports.ts';
+import { testCA } from './support/tls-cert.ts';
+import { until } from './support/wait.ts';
+
+let dev: DevAgent;
+let rig: ProxyRig;
+let httpPort = 0;
+let tcpPort = 0;
+let gwPort = 0;
+let adminPort = 0;
+let stopGateway!: () => void;
+let gatewayRun: Promise<number>;
+let io: ReturnType<typeof memoryIO>;
+const servers: http.Server[] = [];
+
+interface Answer { status: number; body: string; headers: http.IncomingHttpHeaders; app?: { tag: string; url: string; headers: Record<string, string> } }
+
+async function put(p: string, body: unknown): Promise<void> {
+  const r = await fetch(`http://${dev.httpAddr}${p}`, { method: 'PUT', body: JSON.stringify(body) });
+  assert.equal(r.status, 200, await r.text());
+}
+
+/** An HTTP app answering with its tag, the path it was asked for and the request headers. */
+function app(tag: string): Promise<number> {
+  const s = http.createServer((req, res) => {
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ tag, url: req.url, headers: req.headers }));
+  });
+  servers.push(s);
+  return new Promise((resolve) => s.listen(0, '127.0.0.1', () => resolve((s.address() as net.AddressInfo).port)));
+}
+
+/** Registers `name` on `appPort` with its sidecar, and runs the sidecar. */
+async function meshService(name: string, appPort: number): Promise<void> {
+  const pub = await freePort();
+  await put('/v1/agent/service/register', { Name: name, ID: name, Address: '127.0.0.1', Port: appPort });
+  await put('/v1/agent/service/register', {
+    Kind: 'connect-proxy', ID: `${name}-sidecar-proxy`, Name: `${name}-sidecar-proxy`, Address: '127.0.0.1', Port: pub,
+    Proxy: { DestinationServiceName: name, DestinationServiceID: name, LocalServiceAddress: '127.0.0.1', LocalServicePort: appPort },
+  });
+  await rig.proxy(['-sidecar-for', name]);
+}
+
+/** A request to `port` with `host` as the Host header on a new connection. */
+function get(port: number, host: string, path = '/', headers: Record<string, string> = {}): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port, path, headers: { host, ...headers }, agent: false }, (res) => {
+      let body = '';
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => {
+        let parsed: Answer['app'];
+        try { parsed = JSON.parse(body) as Answer['app']; } catch { parsed = undefined; }
+        resolve({ status: res.statusCode ?? 0, body, headers: res.headers, app: parsed });
+      });
+    }).on('error', reject);
+  });
+}
+
+/** The first answer with status 200 within 20 s. */
+const served = (what: string, ask: () => Promise<Answer>) => until(what, 20_000, async () => {
+  const a = await ask().catch(() => undefined);
+  return a?.status === 200 ? a : undefined;
+});
+
+function gatewayEntry(extra: unknown[] = []) {
+  return {
+    Kind: 'api-gateway', Name: 'api-gw',
+    Listeners: [{ Name: 'web', Port: httpPort, Protocol: 'http' }, { Name: 'db', Port: tcpPort, Protocol: 'tcp' }, ...extra],
+  };
+}
+
+function mainRoute(rules: unknown[] = []) {
+  return {
+    Kind: 'http-route', Name: 'main', Parents: [{ Kind: 'api-gateway', Name: 'api-gw', SectionName: 'web' }],
+    Rules: [
+      ...rules,
+      {
+        Matches: [{ Path: { Match: 'prefix', Value: '/admin' }, Headers: [{ Match: 'exact', Name: 'x-role', Value: 'ops' }] }],
+        Filters: { URLRewrite: { Path: '/' } },
+        Services: [{ Name: 'admin' }],
+      },
+      { Matches: [{ Path: { Match: 'prefix', Value: '/shop' } }], Services: [{ Name: 'shop', Weight: 90 }, { Name: 'shop-canary', Weight: 10 }] },
+      {
+        Filters: { Headers: [{ Set: { 'x-gw': 'api' }, Remove: ['x-secret'] }] },
+        ResponseFilters: { Headers: [{ Add: { 'x-from': 'api-gateway' } }] },
+        Services: [{ Name: 'web' }],
+      },
+    ],
+  };
+}
+
+before(async () => {
+  dev = await startDevAgent();
+  rig = new ProxyRig(dev.httpAddr);
+  for (const name of ['web', 'admin', 'shop', 'shop-canary']) {
+    await put('/v1/config', { Kind: 'service-defaults', Name: name, Protocol: 'http' });
+    await meshService(name, await app(name));
+  }
+  await meshService('db', await rig.echo('db'));
+  [httpPort, tcpPort, gwPort, adminPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  await put('/v1/config', gatewayEntry());
+  await put('/v1/config', mainRoute());
+  await put('/v1/config', { Kind: 'tcp-route', Name: 'db', Parents: [{ Name: 'api-gw', SectionName: 'db' }], Services: [{ Name: 'db' }] });
+
+  io = memoryIO({ env: { CONSUL_HTTP_ADDR: dev.httpAddr } });
+  const args = ['-gateway', 'api', '-register', '-service', 'api-gw', '-address', `127.0.0.1:${gwPort}`, '-admin-bind', `127.0.0.1:${adminPort}`];
+  gatewayRun = runConnectEnvoy(parseFlags(connectEnvoyCommand.flags, args), io, new Promise<void>((r) => { stopGateway = r; }));
+  void gatewayRun.then((code) => { if (code !== 0) throw new Error(`gateway exited ${code}: ${io.out}${io.err}`); });
+  await until('the API gateway to be LIVE', 30_000, async () => (await fetch(`http://127.0.0.1:${adminPort}/ready`)).status === 200,
+    { retryErrors: true, context: () => io.out + io.err });
+});
+
+after(async () => {
+  stopGateway?.();
+  assert.equal(await gatewayRun, 0, io.err);
+  await rig.close();
+  for (const s of servers) s.close();
+  await dev.stop();
+});
+
+test('-register registers Kind api-gateway under the -service name', async () => {
+  assert.match(io.out, /Registered service: api-gw/);
+  const svc = await (await fetch(`http://${dev.httpAddr}/v1/agent/service/api-gw`)).json() as { Kind: string; Port: number };
+  assert.deepEqual([svc.Kind, svc.Port], ['api-gateway', gwPort]);
+});
+
+test('the http-route routes by path and header; the catch-all rule changes request and response headers', async () => {
+  const web = await served('web through the gateway', () => get(httpPort, 'anything.example', '/page', { 'x-secret': 's' }));
+  assert.deepEqual([web.app?.tag, web.app?.url, web.app?.headers['x-gw'], web.app?.headers['x-secret'], web.headers['x-from']], ['web', '/page', 'api', undefined, 'api-gateway']);
+  // /admin with the header goes to admin with the prefix rewritten; without it, to the catch-all.
+  const admin = await served('admin through the gateway', () => get(httpPort, 'a.example', '/admin/users?x=1', { 'x-role': 'ops' }));
+  assert.deepEqual([admin.app?.tag, admin.app?.url, admin.app?.headers['x-gw'], admin.headers['x-from']], ['admin', '//users?x=1', undefined, undefined]);
+  assert.equal((await get(httpPort, 'a.example', '/admin/users')).app?.tag, 'web');
+});
+
+test('a 90/10 split between shop and shop-canary sends most requests to shop and some to the canary', async () => {
+  await served('shop through the gateway', () => get(httpPort, 'a.example', '/shop'));
+  const counts: Record<string, number> = {};
+  for (let i = 0; i < 200; i++) {
+    const tag = (await get(httpPort, 'a.example', '/shop/item')).app?.tag ?? 'none';
+    counts[tag] = (counts[tag] ?? 0) + 1;
+  }
+  assert.deepEqual(Object.keys(counts).sort(), ['shop', 'shop-canary'], JSON.stringify(counts));
+  assert.ok(counts.shop > counts['shop-canary'], JSON.stringify(counts));
+});
+
+test('the tcp-route forwards the tcp listener to db over mTLS', async () => {
+  const ask = async () => {
+    const s = net.connect(tcpPort, '127.0.0.1');
+    s.on('error', () => undefined);
+    const got = await exchange(s, 'hello', 'db:hello'.length);
+    s.destroy();
+    return got || undefined;
+  };
+  assert.equal(await until('db through the gateway', 20_000, ask), 'db:hello');
+});
+
+test('route changes apply without a restart', async () => {
+  await put('/v1/config', mainRoute([{ Matches: [{ Path: { Match: 'exact', Value: '/new' } }], Services: [{ Name: 'admin' }] }]));
+  await until('/new to reach admin', 20_000, async () => (await get(httpPort, 'a.example', '/new')).app?.tag === 'admin');
+  await put('/v1/config', mainRoute());
+  await until('/new to reach web again', 20_000, async () => (await get(httpPort, 'a.example', '/new')).app?.tag === 'web');
+});
+
+test('a route whose parent gateway does not exist is not bound', async () => {
+  const port = await freePort();
+  await put('/v1/config', gatewayEntry([{ Name: 'other', Port: port, Protocol: 'http' }]));
+  await put('/v1/config', { Kind: 'http-route', Name: 'stray', Parents: [{ Name: 'no-such-gateway' }], Rules: [{ Services: [{ Name: 'admin' }] }] });
+  await put('/v1/config', { Kind: 'http-route', Name: 'bound', Parents: [{ Name: 'api-gw', SectionName: 'other' }], Hostnames: ['bound.example'], Rules: [{ Services: [{ Name: 'admin' }] }] });
+  const a = await served('the bound route on the new listener', () => get(port, 'bound.example'));
+  assert.equal(a.app?.tag, 'admin');
+  // The stray route (no hostnames: any) would answer for every other host; nothing does.
+  const none = await get(port, 'stray.example');
+  assert.deepEqual([none.status, none.body], [404, '']);
+  await put('/v1/config', gatewayEntry());
+});
+
+test('a TLS listener serves its inline certificate', async () => {
+  const ca = await testCA();
+  const cert = await ca.issue('secure.example.com', 'server', ['secure.example.com']);
+  await put('/v1/config', { Kind: 'inline-certificate', Name: 'secure', Certificate: cert.cert, PrivateKey: cert.key });
+  const port = await freePort();
+  await put('/v1/config', gatewayEntry([{ Name: 'secure', Port: port, Protocol: 'http', TLS: { Certificates: [{ Kind: 'inline-certificate', Name: 'secure' }] } }]));
+  await put('/v1/config', { Kind: 'http-route', Name: 'secure', Parents: [{ Name: 'api-gw', SectionName: 'secure' }], Rules: [{ Services: [{ Name: 'web' }] }] });
+  const tlsGet = () => new Promise<Answer & { cn: string }>((resolve, reject) => {
+    https.get({ host: '127.0.0.1', port, path: '/', servername: 'secure.example.com', headers: { host: 'secure.example.com' }, ca: ca.cert, agent: false }, (res) => {
+      let body = '';
+      const cn = (res.socket as import('node:tls').TLSSocket).getPeerCertificate().subject?.CN ?? '';
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers, app: JSON.parse(body) as Answer['app'], cn }));
+    }).on('error', reject);
+  });
+  const a = await until('web over TLS', 20_000, async () => {
+    const r = await tlsGet().catch(() => undefined);
+    return r?.status === 200 ? r : undefined;
+  });
+  assert.deepEqual([a.app?.tag, a.cn], ['web', 'secure.example.com']);
+  await put('/v1/config', gatewayEntry());
+});
+
+test('intentions apply with the gateway as the source: a deny from api-gw to web refuses, allowing again lets it through', async () => {
+  await put('/v1/connect/intentions/exact?source=api-gw&destination=web', { Action: 'deny' });
+  await until('web to refuse the gateway', 20_000, async () => (await get(httpPort, 'a.example', '/page')).status === 403);
+  await put('/v1/connect/intentions/exact?source=api-gw&destination=web', { Action: 'allow' });
+  await served('web to accept the gateway again', () => get(httpPort, 'a.example', '/page'));
+});
