@@ -72,8 +72,11 @@ export async function summarize(state: Buffer, kv?: KvDetailOptions): Promise<St
     const size = Buffer.byteLength(kvLines[i]) + 1;
     total += size;
     add(stats, recordType(rec.key), size);
-    if (!kv || !rec.key.startsWith('kv/')) return;
-    const key = rec.key.slice(3);
+    if (!kv) return;
+    // A tenant's keys count under their own key, as Consul Enterprise's KV entries (the namespace is not part of the key).
+    const inner = rec.key.startsWith(TENANT_PREFIX) ? parseTenantKey(rec.key)?.inner ?? '' : rec.key;
+    if (!inner.startsWith('kv/')) return;
+    const key = inner.slice(3);
     if (kv.filter && !key.startsWith(kv.filter)) return;
     add(kvStats, key.split('/').slice(0, Math.max(1, kv.depth)).join('/'), size);
     totalKV += size;
