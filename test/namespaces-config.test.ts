@@ -220,6 +220,11 @@ describe('config entries in namespaces', () => {
     const f = await call('GET', '/v1/discovery-chain/front', ROOT);
     assert.equal(f.status, 200, f.text);
     assert.deepEqual(Object.keys(f.json.Chain.Targets).sort(), ['front.default.default.dc1', 'ledger.team-b.default.dc1']);
+
+    // A write in team-b that would break team-a's chain (redirected into team-b) is refused with the compiler's text.
+    const breaking = await call('PUT', '/v1/config?ns=team-b', ROOT, { Kind: 'service-defaults', Name: 'ledger', Protocol: 'tcp' });
+    assert.deepEqual([breaking.status, breaking.text], [500, 'discovery chain "pay" uses inconsistent protocols; service "ledger" has "tcp" which is not "http"']);
+    assert.equal((await call('GET', '/v1/config/service-defaults/ledger?ns=team-b', ROOT)).json.Protocol, 'http');
   });
 
   test('central service config resolves per namespace: the namespace\'s service-defaults, upstreams in their own namespaces', async () => {

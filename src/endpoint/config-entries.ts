@@ -207,6 +207,12 @@ export class ConfigEntryEndpoint {
       partition: tenant ? foldTenancyName(tenant.partition) : DEFAULT_TENANCY_NAME,
       get: (kind, name, namespace, partition) => configEntriesOf(replica, writeTenant(kind, { namespace, partition })).get(kind, name),
       partitionLevel: (kind) => PARTITION_LEVEL_KINDS.has(kind),
+      others: () => {
+        const ap = tenant ? foldTenancyName(tenant.partition) : DEFAULT_TENANCY_NAME;
+        const ns = tenant ? foldTenancyName(tenant.namespace) : DEFAULT_TENANCY_NAME;
+        return namespacesFor(replica, ap).filter((e) => e.namespace !== ns)
+          .map((e) => ({ namespace: e.namespace, table: configEntriesOf(replica, writeTenant('service-router', e)) }));
+      },
     };
   }
 

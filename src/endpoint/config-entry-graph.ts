@@ -51,6 +51,29 @@ export function relatedServices(e: ChainEntry): Set<string> {
   return out;
 }
 
+/**
+ * The services (as `<namespace>\0<name>`) a router, splitter or resolver entry of namespace `ns`
+ * sends traffic to in other namespaces: a destination naming no namespace is in the entry's own.
+ */
+function crossNamespaceTargets(e: ChainEntry, ns: string): Set<string> {
+  const out = new Set<string>();
+  const add = (o: unknown) => {
+    const s = str(field(o, 'Service')) || e.Name;
+    const n = str(field(o, 'Namespace')) || ns;
+    if (n !== ns) out.add(`${n}\0${s}`);
+  };
+  if (e.Kind === 'service-router') for (const r of list(e.Routes)) add(field(r, 'Destination'));
+  if (e.Kind === 'service-splitter') for (const s of list(e.Splits)) add(s);
+  if (e.Kind === 'service-resolver') {
+    add(field(e, 'Redirect'));
+    for (const f of Object.values((field(e, 'Failover') ?? {}) as Obj)) {
+      add(f);
+      for (const t of list(field(f, 'Targets'))) if (!str(field(t, 'Peer'))) add(t);
+    }
+  }
+  return out;
+}
+
 /** The chains a change to `kind`/`name` can affect: its own and those of entries that lead to it. */
 function affectedChains(table: ConfigEntriesTable, kind: string, name: string): Set<string> {
   const chains = new Set<string>();
@@ -74,6 +97,8 @@ export interface ChainTenancy {
   get(kind: string, name: string, namespace: string, partition: string): ChainEntry | undefined;
   /** Kinds stored once per partition (the proposed entry stands for them in every namespace). */
   partitionLevel(kind: string): boolean;
+  /** The other namespaces of the partition with their tables: chains there may lead into this one. */
+  others?(): { namespace: string; table: ConfigEntriesTable }[];
 }
 
 /** The guard every chain-kind write bumps (Consul checks the graph inside its serial FSM apply). */
@@ -109,21 +134,33 @@ export function checkChainGraph(table: ConfigEntriesTable, kind: string, name: s
     },
   };
   const compiled = new Map<string, { protocol: string; startsAtResolver: boolean }>();
-  const compile = (chain: string) => {
-    let c = compiled.get(chain);
+  const compile = (chain: string, namespace = ns) => {
+    const id = `${namespace}\0${chain}`;
+    let c = compiled.get(id);
     if (c) return c;
     try {
-      const out = compileChain({ serviceName: chain, datacenter: 'dc1', trustDomain: THROWAWAY_TRUST_DOMAIN, entries, namespace: ns, partition: ap });
+      const out = compileChain({ serviceName: chain, datacenter: 'dc1', trustDomain: THROWAWAY_TRUST_DOMAIN, entries, namespace, partition: ap });
       c = { protocol: out.Protocol ?? 'tcp', startsAtResolver: (out.StartNode ?? '').startsWith('resolver:') };
     } catch (err) {
       if (err instanceof ChainGraphError) throw new InternalError(err.message);
       throw err;
     }
-    compiled.set(chain, c);
+    compiled.set(id, c);
     return c;
   };
   const affected = kind === 'ingress-gateway' ? new Set<string>() : affectedChains(table, kind, name);
   for (const chain of [...affected].sort()) compile(chain);
+  // Chains of other namespaces of the partition that lead here (or every chain, for the partition's proxy-defaults).
+  if (kind !== 'ingress-gateway' && tenancy?.others) {
+    const here = `${ns}\0${name}`;
+    for (const other of tenancy.others()) {
+      for (const k of CHAIN_ENTRY_KINDS) {
+        for (const e of other.table.list(k)) {
+          if (kind === 'proxy-defaults' || crossNamespaceTargets(e, other.namespace).has(here)) compile(e.Name, other.namespace);
+        }
+      }
+    }
+  }
   // The gateway's own write must match exactly; a chain write is checked against the gateways fronting what it changes.
   const own = kind === 'ingress-gateway';
   const gateways = own ? (proposed ? [proposed] : []) : table.list('ingress-gateway') as unknown as Obj[];
