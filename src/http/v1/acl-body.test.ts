@@ -2,7 +2,7 @@
 // field), where they reached the endpoints and failed there with a TypeError (a 500).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeBindingRule, decodePolicy, decodeRole, decodeToken } from './acl-body.ts';
+import { decodeAuthMethod, decodeBindingRule, decodePolicy, decodeRole, decodeToken } from './acl-body.ts';
 
 const body = (v: unknown) => Buffer.from(JSON.stringify(v));
 
@@ -15,6 +15,16 @@ test('a field of the wrong JSON type is a 400 with Go\'s unmarshal message and C
   assert.throws(() => decodeToken(body({ Policies: [{ ID: 5 }] })), { message: 'Token decoding failed: json: cannot unmarshal number into Go struct field ACLTokenPolicyLink.Policies.ID of type string' });
   assert.throws(() => decodeToken(body({ Policies: ['p'] })), { message: /^Token decoding failed: json: cannot unmarshal string into Go struct field \.Policies/ });
   assert.throws(() => decodePolicy(body([])), { message: 'Policy decoding failed: json: cannot unmarshal array into Go value of type structs.ACLPolicy' });
+});
+
+test('an auth method\'s NamespaceRules elements are typed (a numeric BindNamespace was stored and every login then failed with a TypeError)', () => {
+  const m = { Name: 'm', Type: 'jwt' };
+  assert.throws(() => decodeAuthMethod(body({ ...m, NamespaceRules: [{ BindNamespace: 5 }] })), {
+    name: 'BadRequestError', message: 'AuthMethod decoding failed: json: cannot unmarshal number into Go struct field ACLAuthMethodNamespaceRule.NamespaceRules.BindNamespace of type string',
+  });
+  assert.throws(() => decodeAuthMethod(body({ ...m, NamespaceRules: [{ Selector: ['x'], BindNamespace: 'a' }] })), { message: /ACLAuthMethodNamespaceRule\.NamespaceRules\.Selector of type string$/ });
+  assert.throws(() => decodeAuthMethod(body({ ...m, NamespaceRules: ['a'] })), { message: /^AuthMethod decoding failed: json: cannot unmarshal string into Go struct field \.NamespaceRules/ });
+  assert.deepEqual(decodeAuthMethod(body({ ...m, namespacerules: [{ selector: 's', bindnamespace: 'b' }] })).NamespaceRules, [{ Selector: 's', BindNamespace: 'b' }]);
 });
 
 test('null fields keep their zero value and well-typed bodies decode as before', () => {

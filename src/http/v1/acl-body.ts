@@ -59,10 +59,13 @@ function decodeShaped(body: Buffer, shape: BodyShape, fields: string[]): Record<
   return b;
 }
 
-function list(v: unknown, key: string, prefix: string): Record<string, unknown>[] | undefined {
+/** An auth method's NamespaceRules elements (Consul Enterprise's ACLAuthMethodNamespaceRule). */
+const NAMESPACE_RULE: [string, Record<string, GoType>] = ['ACLAuthMethodNamespaceRule', { Selector: 'string', BindNamespace: 'string' }];
+
+function list(v: unknown, key: string, prefix: string, spec = LINK_FIELDS[key]): Record<string, unknown>[] | undefined {
   if (v === undefined || v === null) return undefined;
   if (!Array.isArray(v)) throw new BadRequestError(`${prefix}: json: cannot unmarshal ${goJsonKind(v)} into Go struct field .${key}`);
-  const [struct, types] = LINK_FIELDS[key];
+  const [struct, types] = spec;
   return v.map((x) => {
     if (x !== null && (typeof x !== 'object' || Array.isArray(x))) {
       throw new BadRequestError(`${prefix}: json: cannot unmarshal ${goJsonKind(x)} into Go struct field .${key} of type structs.${struct}`);
@@ -114,7 +117,9 @@ export function decodeRole(body: Buffer): RoleInput {
 
 /** Decodes an auth method body. */
 export function decodeAuthMethod(body: Buffer): AuthMethodInput {
-  return decodeShaped(body, METHOD_SHAPE, METHOD) as AuthMethodInput;
+  const b = decodeShaped(body, METHOD_SHAPE, METHOD);
+  const rules = list(b.NamespaceRules, 'NamespaceRules', METHOD_SHAPE.prefix, NAMESPACE_RULE);
+  return (rules ? { ...b, NamespaceRules: rules } : b) as AuthMethodInput;
 }
 
 /** Decodes a binding rule body. */
