@@ -74,6 +74,24 @@ describe('agent services and checks in namespaces', () => {
     assert.deepEqual((await instance('')).map((i) => i.Service.Port), [80], 'the default namespace is untouched');
   });
 
+  test('a check registered in a namespace joins that namespace\'s service; maintenance is per namespace', async () => {
+    const reg = await call('PUT', '/v1/agent/check/register?ns=team-a', '', { CheckID: 'extra', Name: 'extra', ServiceID: 'web', TTL: '60s', Status: 'warning' });
+    assert.equal(reg.status, 200, reg.text);
+    assert.equal((await call('GET', '/v1/agent/checks')).json.extra, undefined);
+    assert.equal((await call('GET', '/v1/agent/checks?ns=team-a')).json.extra.ServiceID, 'web');
+    // The instance's own checks (the node's serfHealth applies to every namespace's instances too).
+    const checksOf = async (ns: string) => (await instance(ns))[0].Checks.map((c: any) => c.CheckID).filter((id: string) => id !== 'serfHealth').sort();
+    assert.deepEqual(await checksOf('?ns=team-a'), ['extra', 'web-ttl']);
+    assert.deepEqual(await checksOf(''), ['web-ttl']);
+    assert.equal((await call('PUT', '/v1/agent/service/maintenance/web?enable=true&ns=team-a')).status, 200);
+    assert.ok((await checksOf('?ns=team-a')).includes('_service_maintenance:web'));
+    assert.ok(!(await checksOf('')).includes('_service_maintenance:web'));
+    assert.equal((await call('PUT', '/v1/agent/service/maintenance/web?enable=false&ns=team-a')).status, 200);
+    assert.ok(!(await checksOf('?ns=team-a')).includes('_service_maintenance:web'));
+    assert.equal((await call('PUT', '/v1/agent/check/deregister/extra?ns=team-a')).status, 200);
+    assert.deepEqual(await checksOf('?ns=team-a'), ['web-ttl']);
+  });
+
   test('deregistering in one namespace leaves the other', async () => {
     assert.equal((await call('PUT', '/v1/agent/service/deregister/web?ns=team-a')).status, 200);
     assert.equal((await instance('?ns=team-a')).length, 0);
