@@ -176,9 +176,13 @@ describe('multi-tenancy flags', () => {
     const plain = await run(['services', 'register', '-name', 'web']);
     assert.ok(!('Namespace' in JSON.parse(plain.seen[0].body)), 'flags alone put no tenancy in the body');
 
-    // Deregistering with the same file asks in the file's namespace and partition.
+    // Deregistering with the same file asks in the flags' tenancy, not the file's (Consul's
+    // deregister.go calls plain ServiceDeregister(id)), and says "deregistering" when refused.
     const d = await run(['services', 'deregister', '-namespace', 'flag-ns', '-partition', 'flag-ap', file]);
-    assert.deepEqual([d.seen[0].path, ...Object.values(params(d.seen)[0])], ['/v1/agent/service/deregister/web', ['file-ns'], ['file-ap']]);
+    assert.deepEqual([d.seen[0].path, ...Object.values(params(d.seen)[0])], ['/v1/agent/service/deregister/web', ['flag-ns'], ['flag-ap']]);
+    assert.match(d.err, /^Error deregistering service "web": /);
+    const bare = await run(['services', 'deregister', file]);
+    assert.deepEqual(params(bare.seen), [{ ns: [], partition: [] }]);
     const json = join(dir, 'db.json');
     writeFileSync(json, JSON.stringify({ service: { name: 'db' } }));
     assert.deepEqual(params((await run(['services', 'deregister', '-namespace', 'flag-ns', json])).seen), [{ ns: ['flag-ns'], partition: [] }]);

@@ -1,6 +1,6 @@
 // `proconsul services deregister`: remove services from the local agent, by -id or by the
-// definitions in configuration files (ID, else Name, in the file's namespace and partition when
-// it names them), as `consul services deregister`.
+// definitions in configuration files (ID, else Name), as `consul services deregister`: always in
+// the -namespace/-partition (or CONSUL_NAMESPACE/CONSUL_PARTITION) tenancy, whatever a file names.
 
 import { step, withClient } from './client-command.ts';
 import { HTTP_FLAGS, MULTI_TENANCY_FLAGS } from './http-flags.ts';
@@ -52,11 +52,9 @@ Usage: proconsul services deregister [options] [FILE...]
       for (const svc of svcs) {
         const target = svc.ID || svc.Name;
         if (!target) continue;
-        // A definition's Namespace/Partition (as `services register` sends them in the body) win
-        // over -namespace/-partition, so a file deregisters what it registered.
-        const tenancy = { namespace: svc.Namespace || undefined, partition: svc.Partition || undefined };
-        // Consul's message says "registering" here too.
-        await step(`Error registering service ${JSON.stringify(svc.Name ?? '')}`, () => client.agent.serviceDeregister(target, tenancy));
+        // Consul's command calls plain ServiceDeregister(id): a file's Namespace/Partition are not
+        // used, only the client's (flags over the variables).
+        await step(`Error deregistering service ${JSON.stringify(svc.Name ?? '')}`, () => client.agent.serviceDeregister(target));
         out.info(`Deregistered service: ${target}`);
       }
       return 0;
