@@ -7,6 +7,7 @@ import {
   type SyntheticPolicy,
 } from '../acl/index.ts';
 import { partitionEnt, type ACLTokenRecord, type AclTables, type EnterpriseMeta, type TenantTables } from '../state/index.ts';
+import { aclEnt, aclInTenant } from '../state/acl-tables.ts';
 
 /** A token's labelled policies, and whether global-management is among them. */
 export interface TokenSources {
@@ -34,13 +35,14 @@ function identityGrants(
   }
 }
 
-// What the token grants, directly and through its roles (unknown roles are skipped, as Consul does).
-function grantsOf(acl: AclTables, token: ACLTokenRecord): Grants {
+// What the token grants, directly and through its roles (unknown roles are skipped, as Consul does;
+// so are a namespaced token's roles of another namespace, see tokenSources).
+function grantsOf(acl: AclTables, token: ACLTokenRecord, home: EnterpriseMeta | undefined): Grants {
   const out: Grants = { links: (token.Policies ?? []).map((l) => ({ id: l.ID })), identities: [] };
   identityGrants(out, token);
   for (const link of token.Roles ?? []) {
     const r = acl.roles.get(link.ID);
-    if (!r) continue;
+    if (!r || (home && !aclInTenant(r, home))) continue;
     const role = { ID: r.ID, Name: r.Name };
     out.links.push(...(r.Policies ?? []).map((l) => ({ id: l.ID, role })));
     identityGrants(out, r, role);
@@ -48,15 +50,23 @@ function grantsOf(acl: AclTables, token: ACLTokenRecord): Grants {
   return out;
 }
 
-/** The token's labelled policies valid in `datacenter` (a policy linked twice counts once). */
+/**
+ * The token's labelled policies valid in `datacenter` (a policy linked twice counts once). A
+ * namespaced token's links count only where they name a policy or role of its own namespace, the
+ * only ones it may link (acl-tenancy.ts linkScopes): one stored otherwise (written before that was
+ * enforced, or replicated from a primary that did not enforce it) grants nothing, global-management
+ * least of all. Default-namespace tokens (and a namespace's ACL defaults, which have no tenancy
+ * fields) resolve their links as before.
+ */
 export function tokenSources(acl: AclTables, token: ACLTokenRecord, datacenter: string): TokenSources {
   const here = (dcs: string[] | undefined) => !dcs || dcs.length === 0 || dcs.includes(datacenter);
-  const grants = grantsOf(acl, token);
+  const home = aclEnt(token);
+  const grants = grantsOf(acl, token, home);
   const out: TokenSources = { management: false, sources: [] };
   const seen = new Set<string>();
   for (const { id, role } of grants.links) {
     const p = acl.policies.get(id);
-    if (!p || seen.has(id) || !here(p.Datacenters)) continue;
+    if (!p || seen.has(id) || !here(p.Datacenters) || (home && !aclInTenant(p, home))) continue;
     seen.add(id);
     if (id === ACL_POLICY_GLOBAL_MANAGEMENT_ID) out.management = true;
     const origin: ExplainOrigin = { Source: role ? 'role' : 'policy', Policy: { ID: p.ID, Name: p.Name }, Role: role };
