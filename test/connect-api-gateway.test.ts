@@ -201,7 +201,7 @@ test('a TLS listener serves its inline certificate', async () => {
   const tlsGet = () => new Promise<Answer & { cn: string }>((resolve, reject) => {
     https.get({ host: '127.0.0.1', port, path: '/', servername: 'secure.example.com', headers: { host: 'secure.example.com' }, ca: ca.cert, agent: false }, (res) => {
       let body = '';
-      const cn = (res.socket as import('node:tls').TLSSocket).getPeerCertificate().subject?.CN ?? '';
+      const cn = String((res.socket as import('node:tls').TLSSocket).getPeerCertificate().subject?.CN ?? '');
       res.on('data', (d) => { body += d; });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers, app: JSON.parse(body) as Answer['app'], cn }));
     }).on('error', reject);

@@ -2,7 +2,7 @@
 // rules, as its connect.Service runs them): the first answer always applies, a repeated index is no
 // change, an index that goes backwards restarts from 0, and each consecutive failure waits longer.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ApiResponse, QueryOptions } from '../api/index.ts';
+import type { ApiResponse, ConsulClient, QueryOptions } from '../api/index.ts';
 import type { Logger } from '../log.ts';
 import { watchRetryMs } from './proxy/backoff.ts';
 
@@ -86,4 +86,42 @@ function whenAborted(signal: AbortSignal): Promise<void> {
     if (signal.aborted) resolve();
     else signal.addEventListener('abort', () => resolve(), { once: true });
   });
+}
+
+/** A read of config entry `kind`/`name` for blockingWatch: the entry, or null while there is none. */
+export function configEntryRead<T>(client: ConsulClient, kind: string, name: string): (opts: QueryOptions) => Promise<ApiResponse<T | null>> {
+  const path = `/v1/config/${kind}/${encodeURIComponent(name)}`;
+  return async (options) => {
+    const res = await client.request({ method: 'GET', path, options, accept: [404] });
+    return { data: res.status === 404 ? null : JSON.parse(res.body.toString('utf8')) as T, meta: res.meta };
+  };
+}
+
+/**
+ * A gateway's applies of its watched configuration, one at a time and the latest last; `first`
+ * resolves once one has run (or `signal` aborts), and `idle()` once none is running.
+ */
+export class ApplyQueue {
+  readonly #log: Logger;
+  readonly #what: string;
+  #chain: Promise<void> = Promise.resolve();
+  #firstDone!: () => void;
+  readonly first: Promise<void>;
+
+  constructor(log: Logger, what: string, signal: AbortSignal) {
+    this.#log = log;
+    this.#what = what;
+    this.first = Promise.race([new Promise<void>((resolve) => { this.#firstDone = resolve; }), whenAborted(signal)]);
+  }
+
+  /** Runs `apply` after the ones before it; a failure is logged. */
+  schedule(apply: () => Promise<void>): void {
+    this.#chain = this.#chain.then(apply).then(() => this.#firstDone())
+      .catch((err: Error) => this.#log.error({ error: err.message }, `failed to apply the ${this.#what} configuration`));
+  }
+
+  /** Resolves once the applies scheduled so far have run. */
+  idle(): Promise<void> {
+    return this.#chain;
+  }
 }

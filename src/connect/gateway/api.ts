@@ -5,31 +5,19 @@
 // route's header changes and path rewrite, and goes along the service's discovery chain over mTLS
 // with the gateway's own leaf, so the services' intentions from the gateway apply. The entry,
 // routes and certificates are followed by blocking queries: changes apply without a restart.
-import type { ConsulClient } from '../../api/index.ts';
 import type { Logger } from '../../log.ts';
 import type { DiscoverySplit } from '../discovery-chain/index.ts';
 import { matchRoute, pickSplit, type L7Request } from '../proxy/l7-route.ts';
-import { ConnectService } from '../proxy/service.ts';
-import { blockingWatch } from '../watch.ts';
+import type { ConnectService } from '../proxy/service.ts';
+import { blockingWatch, configEntryRead } from '../watch.ts';
 import {
   planApiGateway, type ApiGatewayEntry, type ApiGatewayState, type CertificateEntry, type GatewayHttpRoute, type HttpRouteEntry, type TcpRouteEntry,
 } from './api-routes.ts';
-import { GatewayChains, GatewayListeners, type GatewayRoute, type ListenerSpec, type Selected } from './listeners.ts';
+import { HostedGatewayCore, type GatewayRoute, type HostedGatewayOptions, type ListenerSpec, type Selected } from './listeners.ts';
 import type { L7Deps } from '../proxy/l7-upstream.ts';
 
 /** What an API gateway needs. */
-export interface ApiGatewayOptions {
-  client: ConsulClient;
-  logger: Logger;
-  /** The gateway's service name: its identity and the name of its api-gateway entry. */
-  service: string;
-  /** The address its listeners bind (the registration's address, else every interface). */
-  bindHost: string;
-  /** How long a dial of a mesh instance may take (Consul's cluster default, 5 s). */
-  connectTimeoutMs?: number;
-  /** Picks split legs and instances (Math.random unless a test fixes it). */
-  random?: () => number;
-}
+export type ApiGatewayOptions = HostedGatewayOptions;
 
 type Lists = Omit<ApiGatewayState, 'gateway'>;
 
@@ -42,71 +30,48 @@ const WATCHED: [string, keyof Lists][] = [
 export class ApiGateway {
   readonly #o: ApiGatewayOptions;
   readonly #log: Logger;
-  readonly #abort = new AbortController();
-  readonly #svc: ConnectService;
-  readonly #listeners: GatewayListeners;
-  readonly #chains: GatewayChains;
-  readonly #random: () => number;
+  readonly #core: HostedGatewayCore;
   #entry: ApiGatewayEntry | null | undefined;
   readonly #lists = new Map<string, unknown[]>();
-  #applying: Promise<void> = Promise.resolve();
-  #firstApplied!: () => void;
-  readonly #applied = new Promise<void>((resolve) => { this.#firstApplied = resolve; });
 
   constructor(o: ApiGatewayOptions) {
     this.#o = o;
     this.#log = o.logger;
-    this.#random = o.random ?? Math.random;
-    this.#svc = new ConnectService(o.service, o.client, o.logger.child({ identity: o.service }));
-    const common = {
-      client: o.client, svc: this.#svc, logger: o.logger, bindHost: o.bindHost, connectTimeoutMs: o.connectTimeoutMs ?? 5000,
-      random: this.#random, leaf: () => undefined, what: 'API gateway',
-    };
-    this.#listeners = new GatewayListeners(common);
-    this.#chains = new GatewayChains(common);
+    this.#core = new HostedGatewayCore(o, 'API gateway', () => undefined);
   }
 
   /** The gateway's identity (its leaf and the roots). */
   get service(): ConnectService {
-    return this.#svc;
+    return this.#core.svc;
   }
 
   /** The bound listeners by port, `host:port`. */
   get addresses(): Map<number, string> {
-    return this.#listeners.addresses;
+    return this.#core.listeners.addresses;
   }
 
   /** Starts the watches; resolves once the entry, routes and certificates were read and the listeners opened. */
   async start(): Promise<void> {
-    const signal = this.#abort.signal;
-    this.#svc.start();
-    const name = encodeURIComponent(this.#o.service);
-    void blockingWatch('api-gateway config entry',
-      async (opts) => {
-        const res = await this.#o.client.request({ method: 'GET', path: `/v1/config/api-gateway/${name}`, options: opts, accept: [404] });
-        return { data: res.status === 404 ? null : JSON.parse(res.body.toString('utf8')) as ApiGatewayEntry, meta: res.meta };
-      },
+    const signal = this.#core.abort.signal;
+    this.#core.svc.start();
+    void blockingWatch('api-gateway config entry', configEntryRead<ApiGatewayEntry>(this.#o.client, 'api-gateway', this.#o.service),
       (e) => { this.#entry = e; this.#schedule(); }, this.#log, signal);
     for (const [kind] of WATCHED) {
       void blockingWatch(`${kind} config entries`,
         (opts) => this.#o.client.json<unknown[] | null>({ method: 'GET', path: `/v1/config/${kind}`, options: opts }),
         (rows) => { this.#lists.set(kind, rows ?? []); this.#schedule(); }, this.#log, signal);
     }
-    await Promise.race([this.#applied, new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))]);
+    await this.#core.queue.first;
   }
 
   /** Stops the watches, closes the listeners and their connections. */
-  async close(): Promise<void> {
-    this.#abort.abort();
-    await this.#applying;
-    await this.#listeners.close();
-    this.#chains.close();
-    this.#svc.close();
+  close(): Promise<void> {
+    return this.#core.close();
   }
 
   #schedule(): void {
     if (this.#entry === undefined || WATCHED.some(([kind]) => !this.#lists.has(kind))) return;
-    this.#applying = this.#applying.then(() => this.#apply()).catch((err: Error) => this.#log.error({ error: err.message }, 'failed to apply the API gateway configuration'));
+    this.#core.queue.schedule(() => this.#apply());
   }
 
   #state(): ApiGatewayState {
@@ -117,7 +82,7 @@ export class ApiGateway {
 
   /** Brings the listeners in line with the entry and the routes bound to them. */
   async #apply(): Promise<void> {
-    if (this.#abort.signal.aborted) return;
+    if (this.#core.abort.signal.aborted) return;
     const plans = planApiGateway(this.#state(), (msg, name) => this.#log.warn({ listener_or_certificate: name, error: msg }, 'API gateway certificate not served'));
     const used = new Set<string>();
     const specs: ListenerSpec[] = plans.map((p) => ({
@@ -126,17 +91,16 @@ export class ApiGateway {
         ? { tcpService: p.tcpService }
         : { vhosts: [...p.hosts].map(([host, routes]) => ({ domains: host === '*' ? ['*'] : [host, `${host}:${p.port}`], value: this.#route(routes, used) })) }),
     }));
-    await this.#listeners.apply(specs);
-    this.#chains.sweep(used);
+    await this.#core.listeners.apply(specs);
+    this.#core.chains.sweep(used);
     for (const p of plans) this.#log.debug({ port: p.port, routes: p.routes }, 'API gateway listener routes');
-    this.#firstApplied();
   }
 
   /** A hostname's routes: the first whose match accepts the request, then a weighted leg of its services. */
   #route(routes: GatewayHttpRoute[], used: Set<string>): GatewayRoute {
     const compiled = routes.map((r) => ({
       r,
-      legs: r.services.map((s) => ({ s, deps: this.#chains.deps(s.name, 'http', used) })),
+      legs: r.services.map((s) => ({ s, deps: this.#core.chains.deps(s.name, 'http', used) })),
       splits: r.services.map((s, i): DiscoverySplit => ({ Definition: {}, Weight: (s.weight / r.services.reduce((n, x) => n + x.weight, 0)) * 100, NextNode: String(i) })),
     }));
     return {
@@ -144,7 +108,7 @@ export class ApiGateway {
         for (const c of compiled) {
           const m = matchRoute(c.r.match, req);
           if (!m) continue;
-          const split = c.legs.length === 1 ? { NextNode: '0' } : pickSplit(c.splits, this.#random);
+          const split = c.legs.length === 1 ? { NextNode: '0' } : pickSplit(c.splits, this.#core.random);
           if (!split) return null;
           const { s, deps } = c.legs[Number(split.NextNode)] as { s: GatewayHttpRoute['services'][number]; deps: L7Deps };
           // URLRewrite is Consul's PrefixRewrite: what the path match consumed is replaced.

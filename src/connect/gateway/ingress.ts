@@ -7,18 +7,15 @@
 // connections carry the gateway's own leaf, so the services' intentions from the gateway apply.
 // The entry and the gateway's linked services (wildcard `*` expanded) are followed by blocking
 // queries: listeners open, change and close without a restart.
-import type { ConsulClient } from '../../api/index.ts';
 import type { GatewayService } from '../../api/config-entries.ts';
 import type { Logger } from '../../log.ts';
 import { parseServiceUri } from '../spiffe.ts';
 import type { HeaderOps } from '../proxy/l7-route.ts';
-import { ConnectService } from '../proxy/service.ts';
-import { blockingWatch } from '../watch.ts';
+import type { ConnectService } from '../proxy/service.ts';
+import { blockingWatch, configEntryRead } from '../watch.ts';
 import { ingressDomains } from './ingress-hosts.ts';
 import { IngressLeaf, ingressDnsSans, listenerTls, type IngressTlsBlock, type ListenerTls } from './ingress-tls.ts';
-import { GatewayChains, GatewayListeners, type GatewayRoute, type HttpProtocol, type ListenerSpec } from './listeners.ts';
-
-export type { HttpProtocol } from './listeners.ts';
+import { HostedGatewayCore, type GatewayRoute, type HostedGatewayOptions, type HttpProtocol, type ListenerSpec } from './listeners.ts';
 
 /** One service of a listener in the ingress-gateway config entry. */
 export interface IngressEntryService {
@@ -83,108 +80,77 @@ export function planListeners(entry: IngressEntry | null, linked: readonly Gatew
 }
 
 /** What an ingress gateway needs. */
-export interface IngressGatewayOptions {
-  client: ConsulClient;
-  logger: Logger;
-  /** The gateway's service name: its identity and the name of its config entry. */
-  service: string;
-  /** The address its listeners bind (the registration's address, else every interface). */
-  bindHost: string;
-  /** How long a dial of a mesh instance may take (Consul's cluster default, 5 s). */
-  connectTimeoutMs?: number;
-  /** Picks split legs and instances (Math.random unless a test fixes it). */
-  random?: () => number;
-}
+export type IngressGatewayOptions = HostedGatewayOptions;
 
 /** A running ingress gateway: start() watches and binds, close() stops everything. */
 export class IngressGateway {
   readonly #o: IngressGatewayOptions;
   readonly #log: Logger;
-  readonly #abort = new AbortController();
-  readonly #svc: ConnectService;
   readonly #leaf: IngressLeaf;
-  readonly #listeners: GatewayListeners;
-  readonly #chains: GatewayChains;
+  readonly #core: HostedGatewayCore;
   #dns: { domain: string; altDomain?: string; datacenter: string } | undefined;
   #entry: IngressEntry | null | undefined;
   #linked: GatewayService[] | undefined;
-  #applying: Promise<void> = Promise.resolve();
-  #firstApplied!: () => void;
-  readonly #applied = new Promise<void>((resolve) => { this.#firstApplied = resolve; });
 
   constructor(o: IngressGatewayOptions) {
     this.#o = o;
     this.#log = o.logger;
-    this.#svc = new ConnectService(o.service, o.client, o.logger.child({ identity: o.service }));
     this.#leaf = new IngressLeaf(o.client, o.service, o.logger.child({ tls: 'leaf' }));
-    const common = {
-      client: o.client, svc: this.#svc, logger: o.logger, bindHost: o.bindHost, connectTimeoutMs: o.connectTimeoutMs ?? 5000,
-      random: o.random ?? Math.random, leaf: () => this.#leaf.leaf, what: 'ingress gateway',
-    };
-    this.#listeners = new GatewayListeners(common);
-    this.#chains = new GatewayChains(common);
-    this.#leaf.onChange = () => this.#listeners.refreshTls();
+    this.#core = new HostedGatewayCore(o, 'ingress gateway', () => this.#leaf.leaf);
+    this.#leaf.onChange = () => this.#core.listeners.refreshTls();
   }
 
   /** The gateway's identity (its leaf and the roots). */
   get service(): ConnectService {
-    return this.#svc;
+    return this.#core.svc;
   }
 
   /** The bound listeners by port, `host:port`. */
   get addresses(): Map<number, string> {
-    return this.#listeners.addresses;
+    return this.#core.listeners.addresses;
   }
 
   /** Starts the watches; resolves once the entry and linked services were read and the listeners opened. */
   async start(): Promise<void> {
-    const signal = this.#abort.signal;
-    this.#svc.start();
+    const signal = this.#core.abort.signal;
+    this.#core.svc.start();
     this.#dns = await this.#dnsConfig();
     const name = encodeURIComponent(this.#o.service);
-    void blockingWatch('ingress-gateway config entry',
-      async (opts) => {
-        const res = await this.#o.client.request({ method: 'GET', path: `/v1/config/ingress-gateway/${name}`, options: opts, accept: [404] });
-        return { data: res.status === 404 ? null : JSON.parse(res.body.toString('utf8')) as IngressEntry, meta: res.meta };
-      },
+    void blockingWatch('ingress-gateway config entry', configEntryRead<IngressEntry>(this.#o.client, 'ingress-gateway', this.#o.service),
       (e) => { this.#entry = e; this.#schedule(); }, this.#log, signal);
     void blockingWatch('gateway services',
       (opts) => this.#o.client.json<GatewayService[] | null>({ method: 'GET', path: `/v1/catalog/gateway-services/${name}`, options: opts }),
       (rows) => { this.#linked = rows ?? []; this.#schedule(); }, this.#log, signal);
-    await Promise.race([this.#applied, new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))]);
+    await this.#core.queue.first;
   }
 
   /** The agent's DNS domains and datacenter for the TLS leaf's SANs (Consul's defaults when the agent does not say). */
   async #dnsConfig(): Promise<{ domain: string; altDomain?: string; datacenter: string }> {
     try {
       const self = (await this.#o.client.json<{ Config?: { Datacenter?: string }; DebugConfig?: { DNSDomain?: string; DNSAltDomain?: string } }>(
-        { method: 'GET', path: '/v1/agent/self', options: { signal: this.#abort.signal } })).data;
+        { method: 'GET', path: '/v1/agent/self', options: { signal: this.#core.abort.signal } })).data;
       return { domain: self.DebugConfig?.DNSDomain || 'consul', altDomain: self.DebugConfig?.DNSAltDomain || undefined, datacenter: self.Config?.Datacenter || 'dc1' };
     } catch (err) {
       this.#log.warn({ error: (err as Error).message }, 'could not read the agent configuration; TLS names use the consul domain');
-      const dc = parseServiceUri(this.#svc.leafCert?.ServiceURI ?? '')?.datacenter;
+      const dc = parseServiceUri(this.#core.svc.leafCert?.ServiceURI ?? '')?.datacenter;
       return { domain: 'consul', datacenter: dc || 'dc1' };
     }
   }
 
   /** Stops the watches, closes the listeners and their connections. */
   async close(): Promise<void> {
-    this.#abort.abort();
     this.#leaf.close();
-    await this.#applying;
-    await this.#listeners.close();
-    this.#chains.close();
-    this.#svc.close();
+    await this.#core.close();
   }
 
   #schedule(): void {
     if (this.#entry === undefined || this.#linked === undefined) return;
-    this.#applying = this.#applying.then(() => this.#apply()).catch((err: Error) => this.#log.error({ error: err.message }, 'failed to apply the ingress gateway configuration'));
+    this.#core.queue.schedule(() => this.#apply());
   }
 
   /** Brings the listeners in line with the entry: new ports open, gone ones close, changed ones are updated (http) or reopened (tcp or a protocol change). */
   async #apply(): Promise<void> {
-    if (this.#abort.signal.aborted) return;
+    if (this.#core.abort.signal.aborted) return;
     const plans = planListeners(this.#entry ?? null, this.#linked ?? []);
     const tlsOn = plans.some((p) => p.tls);
     if (plans.some((p) => p.tls && this.#entry?.TLS?.SDS)) this.#log.warn('ingress gateway TLS from SDS is not supported; the Connect CA leaf is served');
@@ -198,14 +164,13 @@ export class IngressGateway {
         ? { tcpService: p.services[0].name }
         : { vhosts: p.services.map((s) => ({ domains: s.domains, value: this.#route(s, p.protocol, used) })) }),
     }));
-    await this.#listeners.apply(specs);
-    this.#chains.sweep(used);
-    this.#firstApplied();
+    await this.#core.listeners.apply(specs);
+    this.#core.chains.sweep(used);
   }
 
   /** A service's virtual host: every request to the service's chain, with the service's header changes. */
   #route(s: ListenerPlan['services'][number], protocol: string, used: Set<string>): GatewayRoute {
-    const selected = { deps: this.#chains.deps(s.name, protocol, used), request: s.request ? [s.request] : [], response: s.response ? [s.response] : [] };
+    const selected = { deps: this.#core.chains.deps(s.name, protocol, used), request: s.request ? [s.request] : [], response: s.response ? [s.response] : [] };
     return { select: () => selected };
   }
 }

@@ -21,7 +21,8 @@ import { proxyUpgrade } from '../proxy/l7-upgrade.ts';
 import { listen, splice, startUpstreamListener, type ProxyListener } from '../proxy/listener.ts';
 import { resolveUpstream } from '../proxy/resolver.ts';
 import type { LeafCert } from '../proxy/agent-calls.ts';
-import type { ConnectService } from '../proxy/service.ts';
+import { ConnectService } from '../proxy/service.ts';
+import { ApplyQueue } from '../watch.ts';
 import { matchHost, type VirtualHost } from './ingress-hosts.ts';
 import type { ListenerTls } from './ingress-tls.ts';
 
@@ -67,6 +68,49 @@ export interface GatewayListenersOptions {
   leaf: () => LeafCert | undefined;
   /** How the log names the gateway ('ingress gateway', 'API gateway'). */
   what: string;
+}
+
+/** What an ingress or API gateway is given. */
+export interface HostedGatewayOptions {
+  client: ConsulClient;
+  logger: Logger;
+  /** The gateway's service name: its identity and the name of its config entry. */
+  service: string;
+  /** The address its listeners bind (the registration's address, else every interface). */
+  bindHost: string;
+  /** How long a dial of a mesh instance may take (Consul's cluster default, 5 s). */
+  connectTimeoutMs?: number;
+  /** Picks split legs and instances (Math.random unless a test fixes it). */
+  random?: () => number;
+}
+
+/** What an ingress or API gateway is made of: its identity, listeners and service chains, and its watches' abort and applies. */
+export class HostedGatewayCore {
+  readonly svc: ConnectService;
+  readonly listeners: GatewayListeners;
+  readonly chains: GatewayChains;
+  readonly abort = new AbortController();
+  readonly queue: ApplyQueue;
+  readonly random: () => number;
+
+  /** `what` names the gateway in logs; `leaf` is the certificate of TLS listeners that name none. */
+  constructor(o: HostedGatewayOptions, what: string, leaf: () => LeafCert | undefined) {
+    this.random = o.random ?? Math.random;
+    this.queue = new ApplyQueue(o.logger, what, this.abort.signal);
+    this.svc = new ConnectService(o.service, o.client, o.logger.child({ identity: o.service }));
+    const common = { client: o.client, svc: this.svc, logger: o.logger, bindHost: o.bindHost, connectTimeoutMs: o.connectTimeoutMs ?? 5000, random: this.random, leaf, what };
+    this.listeners = new GatewayListeners(common);
+    this.chains = new GatewayChains(common);
+  }
+
+  /** Stops the watches, lets a running apply finish, closes the listeners, chains and identity. */
+  async close(): Promise<void> {
+    this.abort.abort();
+    await this.queue.idle();
+    await this.listeners.close();
+    this.chains.close();
+    this.svc.close();
+  }
 }
 
 type HttpRunning = Extract<Running, { protocol: HttpProtocol }>;
