@@ -41,6 +41,30 @@ test('partition: a client agent\'s admin partition, read without a warning; serv
   await assert.rejects(load(['-dev', '-hcl', 'server = false\npartition = "bad_name"']), { message: /must be a valid DNS hostname label/ });
 });
 
+test('service and check definitions: namespace and partition names are DNS labels, the partition the agent\'s', async () => {
+  const svc = (body: string, top = '') => load(['-dev', '-hcl', `${top}service {\n  name = "web"\n  ${body}\n}`]);
+  const ok = await svc('namespace = "team-a"\n  partition = "default"\n  check { id = "c1"\n ttl = "10s"\n namespace = "team-a" }');
+  assert.equal((ok.config.raw.services as { namespace: string }[])[0].namespace, 'team-a');
+  await svc('namespace = "Team-A"');
+  const fails: [string, string, string?][] = [
+    ['namespace = "team_a"', 'service "web": namespace "team_a" must be a valid DNS hostname label'],
+    ['namespace = "*"', 'service "web": namespace "*" must be a valid DNS hostname label'],
+    ['partition = "bad name"', 'service "web": partition "bad name" must be a valid DNS hostname label'],
+    ['partition = "team-1"', 'service "web": partition "team-1" is not the agent\'s partition "default"'],
+    ['partition = "default"', 'service "web": partition "default" is not the agent\'s partition "team-1"', 'server = false\npartition = "team-1"\n'],
+    ['checks = [{ id = "c1"\n ttl = "10s"\n namespace = "a.b" }]', 'service "web": check "c1": namespace "a.b" must be a valid DNS hostname label'],
+    ['connect { sidecar_service { namespace = "-x" } }', 'service "web": sidecar_service: namespace "-x" must be a valid DNS hostname label'],
+  ];
+  for (const [body, message, top] of fails) {
+    await assert.rejects(svc(body, top), (e: Error) => e instanceof ConfigError && e.message === message, body);
+  }
+  await svc('partition = "Team-1"', 'server = false\npartition = "team-1"\n');
+  await assert.rejects(load(['-dev', '-hcl', 'check { id = "top"\n ttl = "10s"\n namespace = "x y" }']),
+    { message: 'check "top": namespace "x y" must be a valid DNS hostname label' });
+  await assert.rejects(load(['-dev', '-hcl', 'services = [{ name = "a" }, { name = "db"\n namespace = "n/s" }]']),
+    { message: 'service "db": namespace "n/s" must be a valid DNS hostname label' });
+});
+
 test('without -dev: data_dir is required, grpc is off, advertise is the private IP', async () => {
   await assert.rejects(load([]), (e: Error) => e instanceof ConfigError && e.message === 'data_dir cannot be empty');
   const dir = await fixtureDir();

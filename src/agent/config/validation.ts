@@ -55,6 +55,50 @@ function validateNodeName(c: BuiltConfig, r: TreeReader): void {
   }
 }
 
+/** A config value as a list of definitions: a list as is, a lone block as one. */
+function definitions(v: unknown): Record<string, unknown>[] {
+  const all = Array.isArray(v) ? v : v !== undefined && v !== null ? [v] : [];
+  return all.filter((d): d is Record<string, unknown> => typeof d === 'object' && d !== null && !Array.isArray(d));
+}
+
+/**
+ * The `namespace` and `partition` of service and check definitions (a service's checks and
+ * sidecar included): namespace and partition names are DNS labels, and a definition's partition is
+ * the agent's (local services live in the agent's partition), as the HTTP API refuses them.
+ */
+function validateDefinitionTenancy(c: BuiltConfig, r: TreeReader): void {
+  const agentPartition = foldTenancyName(c.partition || DEFAULT_TENANCY_NAME);
+  const vet = (what: string, d: Record<string, unknown>): void => {
+    const ns = d.namespace;
+    if (typeof ns === 'string' && ns !== '' && !validTenancyName(ns)) {
+      throw new ConfigError(`${what}: namespace ${JSON.stringify(ns)} must be a valid DNS hostname label`);
+    }
+    const ap = d.partition;
+    if (typeof ap !== 'string' || ap === '') return;
+    if (!validTenancyName(ap)) throw new ConfigError(`${what}: partition ${JSON.stringify(ap)} must be a valid DNS hostname label`);
+    if (foldTenancyName(ap) !== agentPartition) {
+      throw new ConfigError(`${what}: partition ${JSON.stringify(ap)} is not the agent's partition ${JSON.stringify(agentPartition)}`);
+    }
+  };
+  const checks = (what: string, d: Record<string, unknown>): void => {
+    for (const chk of [...definitions(d.checks), ...definitions(d.check)]) {
+      vet(`${what}: check ${JSON.stringify(String(chk.id ?? chk.name ?? ''))}`, chk);
+    }
+  };
+  const service = (what: string, d: Record<string, unknown>): void => {
+    vet(what, d);
+    checks(what, d);
+    const connect = definitions(d.connect)[0];
+    for (const sidecar of definitions(connect?.sidecar_service)) service(`${what}: sidecar_service`, sidecar);
+  };
+  for (const d of [...definitions(r.get('services')), ...definitions(r.get('service'))]) {
+    service(`service ${JSON.stringify(String(d.name ?? ''))}`, d);
+  }
+  for (const d of [...definitions(r.get('checks')), ...definitions(r.get('check'))]) {
+    vet(`check ${JSON.stringify(String(d.id ?? d.name ?? ''))}`, d);
+  }
+}
+
 function validateAltDomain(c: BuiltConfig): void {
   if (c.altDomain === '') return;
   const first = c.altDomain.split('.')[0];
@@ -132,6 +176,7 @@ export function validateRuntime(c: BuiltConfig, r: TreeReader): void {
   }
   validateRequired(c, r);
   validateNodeName(c, r);
+  validateDefinitionTenancy(c, r);
   validateAltDomain(c);
   validateBootstrap(c);
   validateMisc(c, r);
