@@ -9,11 +9,9 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import { after, before, test } from 'node:test';
-import { connectEnvoyCommand, runConnectEnvoy } from '../src/cli/connect-envoy.ts';
-import { parseFlags } from '../src/cli/flags.ts';
-import { memoryIO } from '../src/cli/io.ts';
 import { startDevAgent, type DevAgent } from './support/agent.ts';
 import { exchange, ProxyRig } from './support/connect-proxy.ts';
+import { echoApp, getWithHost as get, startGatewayCommand, type Answer, type GatewayCommand } from './support/gateway-command.ts';
 import { freePort } from './support/ports.ts';
 import { testCA } from './support/tls-cert.ts';
 import { until } from './support/wait.ts';
@@ -24,26 +22,12 @@ let httpPort = 0;
 let tcpPort = 0;
 let gwPort = 0;
 let adminPort = 0;
-let stopGateway!: () => void;
-let gatewayRun: Promise<number>;
-let io: ReturnType<typeof memoryIO>;
+let gateway: GatewayCommand;
 const servers: http.Server[] = [];
-
-interface Answer { status: number; body: string; headers: http.IncomingHttpHeaders; app?: { tag: string; url: string; headers: Record<string, string> } }
 
 async function put(p: string, body: unknown): Promise<void> {
   const r = await fetch(`http://${dev.httpAddr}${p}`, { method: 'PUT', body: JSON.stringify(body) });
   assert.equal(r.status, 200, await r.text());
-}
-
-/** An HTTP app answering with its tag, the path it was asked for and the request headers. */
-function app(tag: string): Promise<number> {
-  const s = http.createServer((req, res) => {
-    res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ tag, url: req.url, headers: req.headers }));
-  });
-  servers.push(s);
-  return new Promise((resolve) => s.listen(0, '127.0.0.1', () => resolve((s.address() as net.AddressInfo).port)));
 }
 
 /** Registers `name` on `appPort` with its sidecar, and runs the sidecar. */
@@ -55,21 +39,6 @@ async function meshService(name: string, appPort: number): Promise<void> {
     Proxy: { DestinationServiceName: name, DestinationServiceID: name, LocalServiceAddress: '127.0.0.1', LocalServicePort: appPort },
   });
   await rig.proxy(['-sidecar-for', name]);
-}
-
-/** A request to `port` with `host` as the Host header on a new connection. */
-function get(port: number, host: string, path = '/', headers: Record<string, string> = {}): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path, headers: { host, ...headers }, agent: false }, (res) => {
-      let body = '';
-      res.on('data', (d) => { body += d; });
-      res.on('end', () => {
-        let parsed: Answer['app'];
-        try { parsed = JSON.parse(body) as Answer['app']; } catch { parsed = undefined; }
-        resolve({ status: res.statusCode ?? 0, body, headers: res.headers, app: parsed });
-      });
-    }).on('error', reject);
-  });
 }
 
 /** The first answer with status 200 within 20 s. */
@@ -110,7 +79,7 @@ before(async () => {
   rig = new ProxyRig(dev.httpAddr);
   for (const name of ['web', 'admin', 'shop', 'shop-canary']) {
     await put('/v1/config', { Kind: 'service-defaults', Name: name, Protocol: 'http' });
-    await meshService(name, await app(name));
+    await meshService(name, await echoApp(name, servers));
   }
   await meshService('db', await rig.echo('db'));
   [httpPort, tcpPort, gwPort, adminPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
@@ -118,24 +87,18 @@ before(async () => {
   await put('/v1/config', mainRoute());
   await put('/v1/config', { Kind: 'tcp-route', Name: 'db', Parents: [{ Name: 'api-gw', SectionName: 'db' }], Services: [{ Name: 'db' }] });
 
-  io = memoryIO({ env: { CONSUL_HTTP_ADDR: dev.httpAddr } });
-  const args = ['-gateway', 'api', '-register', '-service', 'api-gw', '-address', `127.0.0.1:${gwPort}`, '-admin-bind', `127.0.0.1:${adminPort}`];
-  gatewayRun = runConnectEnvoy(parseFlags(connectEnvoyCommand.flags, args), io, new Promise<void>((r) => { stopGateway = r; }));
-  void gatewayRun.then((code) => { if (code !== 0) throw new Error(`gateway exited ${code}: ${io.out}${io.err}`); });
-  await until('the API gateway to be LIVE', 30_000, async () => (await fetch(`http://127.0.0.1:${adminPort}/ready`)).status === 200,
-    { retryErrors: true, context: () => io.out + io.err });
+  gateway = await startGatewayCommand(dev.httpAddr, ['-gateway', 'api', '-register', '-service', 'api-gw', '-address', `127.0.0.1:${gwPort}`], adminPort, 'API gateway');
 });
 
 after(async () => {
-  stopGateway?.();
-  assert.equal(await gatewayRun, 0, io.err);
+  await gateway?.stop();
   await rig.close();
   for (const s of servers) s.close();
   await dev.stop();
 });
 
 test('-register registers Kind api-gateway under the -service name', async () => {
-  assert.match(io.out, /Registered service: api-gw/);
+  assert.match(gateway.io.out, /Registered service: api-gw/);
   const svc = await (await fetch(`http://${dev.httpAddr}/v1/agent/service/api-gw`)).json() as { Kind: string; Port: number };
   assert.deepEqual([svc.Kind, svc.Port], ['api-gateway', gwPort]);
 });

@@ -11,11 +11,9 @@ import http2 from 'node:http2';
 import https from 'node:https';
 import net from 'node:net';
 import { after, before, test } from 'node:test';
-import { connectEnvoyCommand, runConnectEnvoy } from '../src/cli/connect-envoy.ts';
-import { parseFlags } from '../src/cli/flags.ts';
-import { memoryIO } from '../src/cli/io.ts';
 import { startDevAgent, type DevAgent } from './support/agent.ts';
 import { exchange, ProxyRig } from './support/connect-proxy.ts';
+import { echoApp, getWithHost as get, startGatewayCommand, type GatewayCommand } from './support/gateway-command.ts';
 import { freePort } from './support/ports.ts';
 import { until } from './support/wait.ts';
 
@@ -25,28 +23,16 @@ let httpPort = 0;
 let tcpPort = 0;
 let gwPort = 0;
 let adminPort = 0;
-let stopGateway!: () => void;
-let gatewayRun: Promise<number>;
-let io: ReturnType<typeof memoryIO>;
+let gateway: GatewayCommand;
 const servers: http.Server[] = [];
 const h2servers: http2.Http2Server[] = [];
-
-interface Answer { status: number; body: string; headers: http.IncomingHttpHeaders; app?: { tag: string; headers: Record<string, string> } }
 
 async function put(p: string, body: unknown): Promise<void> {
   const r = await fetch(`http://${dev.httpAddr}${p}`, { method: 'PUT', body: JSON.stringify(body) });
   assert.equal(r.status, 200, await r.text());
 }
 
-/** An HTTP app answering with its tag and the request headers. */
-function app(tag: string): Promise<number> {
-  const s = http.createServer((req, res) => {
-    res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ tag, headers: req.headers }));
-  });
-  servers.push(s);
-  return new Promise((resolve) => s.listen(0, '127.0.0.1', () => resolve((s.address() as net.AddressInfo).port)));
-}
+const app = (tag: string) => echoApp(tag, servers);
 
 /** Registers `name` (instance `id`) on `appPort` with its sidecar, and runs the sidecar. */
 async function meshService(name: string, id: string, appPort: number, meta: Record<string, string> = {}): Promise<void> {
@@ -57,21 +43,6 @@ async function meshService(name: string, id: string, appPort: number, meta: Reco
     Proxy: { DestinationServiceName: name, DestinationServiceID: id, LocalServiceAddress: '127.0.0.1', LocalServicePort: appPort },
   });
   await rig.proxy(['-sidecar-for', id]);
-}
-
-/** A GET with `host` as the Host header on a new connection to `port`. */
-function get(port: number, host: string, path = '/'): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path, headers: { host }, agent: false }, (res) => {
-      let body = '';
-      res.on('data', (d) => { body += d; });
-      res.on('end', () => {
-        let parsed: Answer['app'];
-        try { parsed = JSON.parse(body) as Answer['app']; } catch { parsed = undefined; }
-        resolve({ status: res.statusCode ?? 0, body, headers: res.headers, app: parsed });
-      });
-    }).on('error', reject);
-  });
 }
 
 async function tcp(port: number, msg: string): Promise<string> {
@@ -120,17 +91,11 @@ before(async () => {
   [httpPort, tcpPort, gwPort, adminPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   await put('/v1/config', entry());
 
-  io = memoryIO({ env: { CONSUL_HTTP_ADDR: dev.httpAddr } });
-  const args = ['-gateway', 'ingress', '-register', '-service', 'ingress', '-address', `127.0.0.1:${gwPort}`, '-admin-bind', `127.0.0.1:${adminPort}`];
-  gatewayRun = runConnectEnvoy(parseFlags(connectEnvoyCommand.flags, args), io, new Promise<void>((r) => { stopGateway = r; }));
-  void gatewayRun.then((code) => { if (code !== 0) throw new Error(`gateway exited ${code}: ${io.out}${io.err}`); });
-  await until('the ingress gateway to be LIVE', 30_000, async () => (await fetch(`http://127.0.0.1:${adminPort}/ready`)).status === 200,
-    { retryErrors: true, context: () => io.out + io.err });
+  gateway = await startGatewayCommand(dev.httpAddr, ['-gateway', 'ingress', '-register', '-service', 'ingress', '-address', `127.0.0.1:${gwPort}`], adminPort, 'ingress gateway');
 });
 
 after(async () => {
-  stopGateway?.();
-  assert.equal(await gatewayRun, 0, io.err);
+  await gateway?.stop();
   await rig.close();
   for (const s of servers) s.close();
   for (const s of h2servers) s.close();
@@ -138,7 +103,7 @@ after(async () => {
 });
 
 test('-register registers Kind ingress-gateway; its TCP check passes on the LAN address and health/ingress lists it for its services', async () => {
-  assert.match(io.out, /Registered service: ingress/);
+  assert.match(gateway.io.out, /Registered service: ingress/);
   const svc = await (await fetch(`http://${dev.httpAddr}/v1/agent/service/ingress`)).json() as { Kind: string; Port: number };
   assert.equal(svc.Kind, 'ingress-gateway');
   assert.equal(svc.Port, gwPort);
