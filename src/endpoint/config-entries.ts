@@ -150,7 +150,9 @@ function permission(kind: string, write: boolean): AuthorizerMethod | null {
   if (kind === 'service-intentions') return write ? 'intentionWrite' : 'intentionRead';
   if (kind === 'control-plane-request-limit') return write ? 'operatorWrite' : 'operatorRead';
   if (write) return 'meshWrite';
-  return ['ingress-gateway', 'terminating-gateway', 'api-gateway', 'http-route', 'tcp-route'].includes(kind) ? 'serviceRead' : null;
+  // Routes and certificates (private keys) are mesh configuration: Consul reads them with mesh:read.
+  if (['http-route', 'tcp-route', 'inline-certificate', 'file-system-certificate'].includes(kind)) return 'meshRead';
+  return ['ingress-gateway', 'terminating-gateway', 'api-gateway', 'bound-api-gateway'].includes(kind) ? 'serviceRead' : null;
 }
 
 function readable(id: AclIdentity | undefined, e: ConfigEntry): boolean {
