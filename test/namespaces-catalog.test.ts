@@ -161,3 +161,52 @@ describe('catalog and health in namespaces', () => {
     assert.equal((await call('GET', '/v1/catalog/service/z?ns=team-a', tok.SecretID)).json.length, 1);
   });
 });
+
+describe('catalog and health in an admin partition', () => {
+  let dev: DevAgent;
+  let call: HttpCall;
+  before(async () => {
+    dev = await startAclAgent();
+    call = httpCaller(() => dev.httpAddr);
+    assert.equal((await call('PUT', '/v1/partition', ROOT, { Name: 'p1' })).status, 200);
+    assert.equal((await call('PUT', '/v1/namespace?partition=p1', ROOT, { Name: 'team-a', Partition: 'p1' })).status, 200);
+  });
+  after(() => dev.stop());
+
+  test('one node name in two partitions: two nodes, each with its own services and node checks', async () => {
+    const reg = (body: object, q: string) => call('PUT', `/v1/catalog/register${q}`, ROOT, body);
+    assert.equal((await reg({ Node: 'n1', Address: '10.0.0.1', Service: { ID: 'web', Service: 'web', Port: 80 } }, '')).text, 'true');
+    const inP = await reg({ Node: 'n1', Address: '10.1.0.1', Service: { ID: 'web', Service: 'web', Port: 81 }, Check: { CheckID: 'up', Status: 'warning' } }, '?partition=p1');
+    assert.equal(inP.text, 'true');
+    assert.equal((await reg({ Node: 'n1', Address: '10.1.0.1', Partition: 'p1', Service: { ID: 'web', Service: 'web', Port: 82, Namespace: 'team-a' } }, '')).text, 'true');
+
+    const stored = (await dev.agent.store.range('')).kvs.map((kv) => kv.key).filter((k) => k.includes('catalog/'));
+    for (const k of ['catalog/node/n1', 't/p1/default/catalog/node/n1', 't/p1/default/catalog/service/n1/web', 't/p1/default/catalog/check/n1/up',
+      't/p1/team-a/catalog/service/n1/web']) assert.ok(stored.includes(k), `${k} in ${stored.join(' ')}`);
+
+    const nodes = await call('GET', '/v1/catalog/nodes?partition=p1', ROOT);
+    assert.deepEqual(nodes.json.map((n: any) => [n.Node, n.Address, n.Partition]), [['n1', '10.1.0.1', 'p1']]);
+    assert.ok((await call('GET', '/v1/catalog/nodes', ROOT)).json.every((n: any) => n.Address !== '10.1.0.1'));
+    const h = await call('GET', '/v1/health/service/web?partition=p1', ROOT);
+    assert.deepEqual(h.json.map((r: any) => [r.Node.Address, r.Node.Partition, r.Service.Port, r.Service.Partition]), [['10.1.0.1', 'p1', 81, 'p1']]);
+    assert.deepEqual(h.json[0].Checks.map((c: any) => [c.CheckID, c.Partition]), [['up', 'p1']]);
+    const ha = await call('GET', '/v1/health/service/web?partition=p1&ns=team-a', ROOT);
+    assert.deepEqual(ha.json.map((r: any) => [r.Service.Port, r.Service.Namespace, r.Checks.map((c: any) => c.CheckID)]), [[82, 'team-a', ['up']]]);
+    assert.deepEqual((await call('GET', '/v1/catalog/service/web', ROOT)).json.map((s: any) => s.ServicePort), [80]);
+
+    // Deregistering the node in p1 removes its records there (every namespace), not the default partition's n1.
+    assert.equal((await call('PUT', '/v1/catalog/deregister?partition=p1', ROOT, { Node: 'n1' })).text, 'true');
+    const after = (await dev.agent.store.range('t/p1/')).kvs.map((kv) => kv.key).filter((k) => k.includes('catalog/'));
+    assert.deepEqual(after, []);
+    assert.deepEqual((await call('GET', '/v1/catalog/service/web', ROOT)).json.map((s: any) => s.ServicePort), [80]);
+  });
+
+  test('a registration into a missing partition is refused; node rules are the partition\'s', async () => {
+    const missing = await call('PUT', '/v1/catalog/register?partition=nope', ROOT, { Node: 'x', Address: '10.9.9.9' });
+    assert.equal(missing.status, 500);
+    assert.match(missing.text, /Partition "nope" does not exist/);
+    const tok = await tokenWithRules(call, 'partition "p1" { node_prefix "" { policy = "write" } }');
+    assert.equal((await call('PUT', '/v1/catalog/register?partition=p1', tok.SecretID, { Node: 'n2', Address: '10.1.0.2' })).text, 'true');
+    assert.equal((await call('PUT', '/v1/catalog/register', tok.SecretID, { Node: 'n2', Address: '10.1.0.2' })).status, 403);
+  });
+});

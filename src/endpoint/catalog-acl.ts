@@ -1,7 +1,7 @@
 // ACL rules of the catalog and health endpoints (Consul's vetRegisterWithACL,
 // vetDeregisterWithACL and the filters of catalog/health answers): writes need node or service
 // write; reads keep only the nodes, services and checks the caller may read.
-import { foldName, catalogOf, type CatalogTables, type EnterpriseMeta } from '../state/index.ts';
+import { foldName, catalogOf, partitionCatalog, partitionEnt, type CatalogTables, type EnterpriseMeta } from '../state/index.ts';
 import type { AuthorizerContext } from '../acl/index.ts';
 import type { HealthCheck, Node, RegisterRequest, DeregisterRequest } from '../api/catalog-types.ts';
 import { allowed, authorize, entContext, unrestricted } from './acl-enforce.ts';
@@ -26,28 +26,31 @@ function nodeChanges(existing: Node | undefined, req: RegisterRequest): boolean 
 export function vetRegister(deps: EndpointDeps, id: AclIdentity | undefined, req: RegisterRequest, ent?: EnterpriseMeta): void {
   // With ACLs off (or a management token) every check below passes: skip the lookups.
   if (!id || unrestricted(id)) return;
-  const cat = deps.replica.catalog;
+  // Nodes are the partition's: its tables, its rules (none but the default's in the default partition).
+  const cat = ent === undefined ? deps.replica.catalog : partitionCatalog(deps.replica, ent.partition);
+  const nodeCtx = ent === undefined ? undefined : entContext(partitionEnt(ent.partition));
   const scat = ent === undefined ? cat : catalogOf(deps.replica, ent);
   const ctx = entContext(ent);
   // The node, its services and checks as the write will find them: named case-insensitively.
   const existing = cat.node(req.Node);
   const node = existing?.Node ?? req.Node;
-  if (nodeChanges(existing, req)) authorize(id, 'nodeWrite', req.Node);
+  if (nodeChanges(existing, req)) authorize(id, 'nodeWrite', req.Node, nodeCtx);
   if (req.Service?.Service) {
     authorize(id, 'serviceWrite', req.Service.Service, ctx);
     // Re-registering an instance under another name replaces it: that name needs write too.
     const other = scat.services.get(node)?.get(scat.serviceId(node, req.Service.ID || req.Service.Service));
     if (other && other.Service !== req.Service.Service) authorize(id, 'serviceWrite', other.Service, ctx);
   }
-  if (req.Check) vetCheck(scat, id, req, node, req.Check, ctx);
-  for (const c of req.Checks ?? []) vetCheck(scat, id, req, node, c, ctx);
+  if (req.Check) vetCheck(scat, id, req, node, req.Check, ctx, nodeCtx);
+  for (const c of req.Checks ?? []) vetCheck(scat, id, req, node, c, ctx, nodeCtx);
 }
 
 function vetCheck(
   cat: CatalogTables, id: AclIdentity, req: RegisterRequest, node: string, c: Partial<HealthCheck>, ctx: AuthorizerContext | undefined,
+  nodeCtx: AuthorizerContext | undefined,
 ): void {
   if (!c.ServiceID) {
-    authorize(id, 'nodeWrite', req.Node);
+    authorize(id, 'nodeWrite', req.Node, nodeCtx);
     return;
   }
   const own = req.Service && foldName(req.Service.ID || req.Service.Service || '') === foldName(c.ServiceID);
@@ -58,7 +61,9 @@ function vetCheck(
 /** Throws unless the caller may make this deregistration (`ent`: the namespace of the service or check; absent: default). */
 export function vetDeregister(deps: EndpointDeps, id: AclIdentity | undefined, req: DeregisterRequest, ent?: EnterpriseMeta): void {
   if (!id || unrestricted(id)) return;
-  const cat = ent === undefined || (!req.ServiceID && !req.CheckID) ? deps.replica.catalog : catalogOf(deps.replica, ent);
+  const nodes = ent === undefined ? deps.replica.catalog : partitionCatalog(deps.replica, ent.partition);
+  const nodeCtx = ent === undefined ? undefined : entContext(partitionEnt(ent.partition));
+  const cat = ent === undefined || (!req.ServiceID && !req.CheckID) ? nodes : catalogOf(deps.replica, ent);
   const ctx = entContext(ent);
   const node = cat.nodeName(req.Node);
   if (req.ServiceID) {
@@ -67,8 +72,8 @@ export function vetDeregister(deps: EndpointDeps, id: AclIdentity | undefined, r
   } else if (req.CheckID) {
     const check = cat.checks.get(node)?.get(cat.checkId(node, req.CheckID));
     if (check?.ServiceID) authorize(id, 'serviceWrite', check.ServiceName, ctx);
-    else authorize(id, 'nodeWrite', req.Node);
-  } else authorize(id, 'nodeWrite', req.Node);
+    else authorize(id, 'nodeWrite', req.Node, nodeCtx);
+  } else authorize(id, 'nodeWrite', req.Node, nodeCtx);
 }
 
 /** Whether the caller may see a service instance on a node (`ctx`: the service's namespace; none: default). */

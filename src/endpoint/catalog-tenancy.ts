@@ -5,7 +5,7 @@
 // only Partition); `ns=*` (where Consul's handler parses it) reads every namespace of the partition.
 import {
   CHECKS_TABLE, NODE_VIEW, SERVICES_TABLE, NODES_TABLE, SERVICE_HEALTH, NAMESPACES_TABLE, DEFAULT_ENT, DEFAULT_TENANCY_NAME, WILDCARD_NAMESPACE,
-  catalogOf, catalogTableName, foldName, namespacesFor, sameId, partitionEnt, isDefaultEnt,
+  catalogOf, catalogTableName, foldName, namespacesFor, sameId, partitionEnt, partitionCatalog, isDefaultEnt,
   type CatalogTables, type EnterpriseMeta, type WatchSet,
 } from '../state/index.ts';
 import type { HealthCheck, Node, NodeService, ServiceNode, CheckServiceNode } from '../api/catalog-types.ts';
@@ -78,9 +78,10 @@ function parts(deps: EndpointDeps, opts: QueryOptions, ws: WatchSet, table: stri
   });
 }
 
-/** The default partition's tables (nodes, node checks): the only partition the catalog serves yet. */
-function partitionTables(deps: EndpointDeps): CatalogTables {
-  return deps.replica.catalog;
+/** A read's partition: its name (key form), its node tables (no read makes them) and the tenant its nodes' notifier tables are named for. */
+function partitionOf(deps: EndpointDeps, opts: QueryOptions): { ap: string; cat: CatalogTables; ent: EnterpriseMeta } {
+  const ap = (opts.ent?.partition ?? DEFAULT_TENANCY_NAME).toLowerCase();
+  return { ap, cat: partitionCatalog(deps.replica, ap), ent: partitionEnt(ap) };
 }
 
 /** Catalog reads of /v1/catalog/* in a tenant. */
@@ -93,21 +94,23 @@ export class TenantCatalogReads {
 
   /** Every node, with its Partition (nodes are partition-level: the namespace is not read). */
   nodes(opts: QueryOptions, f: CatalogFilters): Promise<QueryResult<Node[]>> {
-    const cat = partitionTables(this.#deps);
     return blockingQuery(this.#deps, opts, (ws) => {
-      ws.addTable(NODES_TABLE);
+      const p = partitionOf(this.#deps, opts);
+      const cat = p.cat;
+      ws.addTable(catalogTableName(NODES_TABLE, p.ent));
       const nodes = [...cat.nodes.values()].filter((n) => nodeMetaMatches(n, f.nodeMeta)).sort((a, b) => (a.Node < b.Node ? -1 : 1));
       const { items, filtered } = filterAllowed(opts.authz, filterList(nodes, f.filter), (n) => allowed(opts.authz, 'nodeRead', n.Node));
-      const value = sortNear(this.#deps, f.near, items, (n) => n.Node).map((n) => withPartition(n, DEFAULT_TENANCY_NAME));
+      const value = sortNear(this.#deps, f.near, items, (n) => n.Node).map((n) => withPartition(n, p.ap));
       return { index: cat.index.nodes, value, filtered };
     });
   }
 
   /** The namespace's service names with their tags. */
   services(opts: QueryOptions, f: CatalogFilters): Promise<QueryResult<Record<string, string[]>>> {
-    const nodes = partitionTables(this.#deps);
     return blockingQuery(this.#deps, opts, (ws) => {
-      ws.addTable(NODES_TABLE);
+      const p = partitionOf(this.#deps, opts);
+      const nodes = p.cat;
+      ws.addTable(catalogTableName(NODES_TABLE, p.ent));
       const out: Record<string, string[]> = {};
       let filtered = false;
       let index = nodes.index.nodes;
@@ -150,9 +153,10 @@ export class TenantCatalogReads {
 
   /** One node with the namespace's services on it (`*`: every namespace's), or null. */
   node(name: string, opts: QueryOptions): Promise<QueryResult<{ Node: Node; Services: NodeService[] } | null>> {
-    const nodes = partitionTables(this.#deps);
     return blockingQuery(this.#deps, opts, (ws) => {
-      ws.addKey(NODE_VIEW, foldName(name));
+      const ap = partitionOf(this.#deps, opts);
+      const nodes = ap.cat;
+      ws.addKey(catalogTableName(NODE_VIEW, ap.ent), foldName(name));
       const node = nodes.node(name);
       let index = Math.max(nodes.index.nodes, nodes.index.services);
       const found = parts(this.#deps, opts, ws, NODE_VIEW, foldName(name));
@@ -168,7 +172,7 @@ export class TenantCatalogReads {
           else filtered = true;
         }
       }
-      return { index, value: { Node: withPartition(node, DEFAULT_TENANCY_NAME), Services: services }, filtered };
+      return { index, value: { Node: withPartition(node, ap.ap), Services: services }, filtered };
     });
   }
 }
@@ -184,7 +188,8 @@ export class TenantHealthReads {
   /** Checks on a node in the namespace (`*`: every namespace's; node checks are the default namespace's). */
   node(name: string, opts: QueryOptions, f: CatalogFilters): Promise<QueryResult<HealthCheck[]>> {
     return blockingQuery(this.#deps, opts, (ws) => {
-      ws.addKey(NODE_VIEW, foldName(name));
+      const ap = partitionOf(this.#deps, opts);
+      ws.addKey(catalogTableName(NODE_VIEW, ap.ent), foldName(name));
       const out: HealthCheck[] = [];
       let index = 0;
       let filtered = false;
@@ -194,7 +199,7 @@ export class TenantHealthReads {
         filtered ||= r.filtered;
         for (const c of r.items) out.push(checkWithTenancy(c, ent));
       }
-      return { index: Math.max(index, this.#deps.replica.catalog.index.nodes), value: out, filtered };
+      return { index: Math.max(index, ap.cat.index.nodes), value: out, filtered };
     });
   }
 
@@ -217,8 +222,8 @@ export class TenantHealthReads {
 
   /** Checks in a state in the namespace (`*`: every namespace's). */
   state(state: string, opts: QueryOptions, f: CatalogFilters): Promise<QueryResult<HealthCheck[]>> {
-    const nodes = partitionTables(this.#deps);
     return blockingQuery(this.#deps, opts, (ws) => {
+      const nodes = partitionOf(this.#deps, opts).cat;
       const out: HealthCheck[] = [];
       let index = 0;
       let filtered = false;

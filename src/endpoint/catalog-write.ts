@@ -76,14 +76,15 @@ export function invalidateSessions(deps: EndpointDeps, plan: WritePlan, node: st
   }
 }
 
-type Planned<T> = T & { CreateIndex: 0; ModifyIndex: 0 };
+/** A record as a write plans it: index placeholders last. */
+export type Planned<T> = T & { CreateIndex: 0; ModifyIndex: 0 };
 
 /**
  * A service instance record as the register endpoint stores it. Records are built whole, in their
  * JSON order, with the index placeholders last (the shape the replica keeps them in, see
  * encodeOwnedRecord) and Consul's defaults as the replica's shared copies.
  */
-function normalizeService(s: Partial<NodeService>, datacenter: string): Planned<NodeService> {
+export function normalizeService(s: Partial<NodeService>, datacenter: string): Planned<NodeService> {
   const name = s.Service ?? '';
   if (!name) throw new InternalError(s.ID ? 'Must provide service name with ID' : 'Must provide service name');
   if (s.Address === '0.0.0.0' || s.Address === '::' || s.Address === '[::]') throw new InternalError('Invalid service address');
@@ -129,7 +130,7 @@ function givenLocality(l: Locality | undefined): Locality | undefined {
 }
 
 /** The node record a registration stores, in its JSON order: Locality (only when given) before the index placeholders. */
-function nodeRecord(req: RegisterRequest, id: string, name: string, datacenter: string): Planned<Node> {
+export function nodeRecord(req: RegisterRequest, id: string, name: string, datacenter: string): Planned<Node> {
   const locality = req.Locality ? givenLocality(req.Locality) : undefined;
   const tagged = req.TaggedAddresses ?? null;
   const meta = req.NodeMeta ?? null;
@@ -145,8 +146,9 @@ function nodeRecord(req: RegisterRequest, id: string, name: string, datacenter: 
 /**
  * Where a registration's service and service checks go: a non-default namespace's tables and its
  * tenant-prefixed keys (node and node checks stay the partition's). Undefined: the default namespace.
+ * Also the node-level scope of a partition other than default (catalog-partition.ts).
  */
-interface NsScope {
+export interface NsScope {
   ent: EnterpriseMeta;
   cat: CatalogTables;
   serviceKey: (node: string, id: string) => string;
@@ -154,7 +156,7 @@ interface NsScope {
 }
 
 /** The namespace scope of a non-default tenant's catalog writes. */
-function nsScope(deps: EndpointDeps, ent: EnterpriseMeta): NsScope {
+export function nsScope(deps: EndpointDeps, ent: EnterpriseMeta): NsScope {
   return {
     ent, cat: catalogOf(deps.replica, ent),
     serviceKey: (node, id) => tenantKey(ent, serviceKey(node, id)),
@@ -215,7 +217,7 @@ export function planRegister(deps: EndpointDeps, req: RegisterRequest, ent?: Ent
  * them under, `name` the one they are written under (the same unless the node is re-spelled);
  * `moved` holds the store keys of the records already moved to `name` while it is.
  */
-interface NodeAt {
+export interface NodeAt {
   stored: string;
   name: string;
   moved: Set<string> | undefined;
@@ -297,7 +299,7 @@ function planNodeId(deps: EndpointDeps, plan: WritePlan, guards: Guards, req: Re
  * find it case-insensitively but compare IDs exactly, so they store the ID as last registered),
  * or its node re-spelled.
  */
-function write(
+export function write(
   plan: WritePlan, at: NodeAt, keyOf: (node: string, id: string) => string, storedId: string, id: string,
   existing: Indexed | undefined, rec: Planned<object>,
 ): void {
@@ -314,17 +316,22 @@ function write(
 }
 
 /** Adds the put of a planned record, pinned to the record it replaces (or to its absence). */
-function put(plan: WritePlan, key: string, existing: Indexed | undefined, rec: Planned<object>): void {
+export function put(plan: WritePlan, key: string, existing: Indexed | undefined, rec: Planned<object>): void {
   plan.compares.push(pinRecord(key, existing));
   plan.ops.push({ type: 'put', key, value: encodeOwnedRecord(rec) });
 }
 
-function planCheck(
+/**
+ * Adds a check's write. `nsGiven`: the scope of a service check (absent: the default namespace);
+ * `nodeScope`: the scope of a node check in a partition other than default (absent: the default
+ * partition). Sessions are not partition-aware yet: outside the default partition none is invalidated.
+ */
+export function planCheck(
   deps: EndpointDeps, plan: WritePlan, at: NodeAt, c: Partial<HealthCheck>,
-  service: Planned<NodeService> | undefined, nsGiven: NsScope | undefined,
+  service: Planned<NodeService> | undefined, nsGiven: NsScope | undefined, nodeScope?: NsScope,
 ): void {
   // Node checks are partition-level: only a service check goes into the namespace.
-  const ns = c.ServiceID ? nsGiven : undefined;
+  const ns = c.ServiceID ? nsGiven : nodeScope;
   const cat = ns === undefined ? deps.replica.catalog : ns.cat;
   const node = at.stored;
   const given = c.CheckID || c.Name || '';
@@ -348,7 +355,7 @@ function planCheck(
     Definition: c.Definition ?? EMPTY_OBJECT as HealthCheck['Definition'], CreateIndex: 0, ModifyIndex: 0,
   };
   write(plan, at, ns === undefined ? checkKey : ns.checkKey, storedId, id, existing, check);
-  if (check.Status === 'critical' && existing?.Status !== 'critical') invalidateSessions(deps, plan, node, id, ns?.ent);
+  if (check.Status === 'critical' && existing?.Status !== 'critical' && nodeScope === undefined) invalidateSessions(deps, plan, node, id, ns?.ent);
 }
 
 /**

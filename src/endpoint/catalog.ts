@@ -8,10 +8,10 @@ import {
 } from '../state/index.ts';
 import type { Node, NodeService, ServiceNode, RegisterRequest, DeregisterRequest } from '../api/catalog-types.ts';
 import { filterList } from '../filter/index.ts';
-import { BadRequestError } from '../errors.ts';
 import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
 import { commitWrite } from './commit.ts';
 import { planRegister, planDeregister } from './catalog-write.ts';
+import { planDeregisterInPartition, planRegisterInPartition } from './catalog-partition.ts';
 import type { EndpointDeps } from './deps.ts';
 import type { AclIdentity } from './acl-resolver.ts';
 import { allowed, entContext, filterAllowed } from './acl-enforce.ts';
@@ -111,13 +111,14 @@ export function toServiceNode(node: Node, s: NodeService): ServiceNode {
   };
 }
 
-/** A write's namespace: undefined for the default tenant. Partitions other than default hold no catalog yet. */
+/** A write's tenant: undefined for the default one. */
 function namespaceOf(ent: EnterpriseMeta | undefined): EnterpriseMeta | undefined {
-  if (ent === undefined || isDefaultEnt(ent)) return undefined;
-  if (ent.partition.toLowerCase() !== DEFAULT_TENANCY_NAME) {
-    throw new BadRequestError(`Admin partition "${ent.partition}": the catalog serves only the default partition yet`);
-  }
-  return ent;
+  return ent === undefined || isDefaultEnt(ent) ? undefined : ent;
+}
+
+/** Whether a tenant is in an admin partition other than default (catalog-partition.ts plans its writes). */
+function otherPartition(ent: EnterpriseMeta): boolean {
+  return ent.partition.toLowerCase() !== DEFAULT_TENANCY_NAME;
 }
 
 /** A namespace write's planner: the namespace must exist and not be being deleted, and its record is pinned (as KV's inTenant). */
@@ -148,7 +149,8 @@ export class CatalogEndpoint {
     const ns = namespaceOf(ent);
     vetRegister(this.#deps, authz, req, ns);
     if (ns === undefined) return commitWrite(this.#deps, () => planRegister(this.#deps, req)).then(() => true);
-    return commitWrite(this.#deps, inNamespace(this.#deps, ns, () => planRegister(this.#deps, req, ns))).then(() => true);
+    const plan = otherPartition(ns) ? () => planRegisterInPartition(this.#deps, req, ns) : () => planRegister(this.#deps, req, ns);
+    return commitWrite(this.#deps, inNamespace(this.#deps, ns, plan)).then(() => true);
   }
 
   /** Deregisters a check, a service or a node (`ent`: the namespace of the service or check). */
@@ -157,7 +159,8 @@ export class CatalogEndpoint {
     vetDeregister(this.#deps, authz, req, ns);
     // No existence check: a namespace that is gone (or never was) holds nothing to delete, and an
     // agent whose registration there failed must be able to drop it.
-    return commitWrite(this.#deps, () => planDeregister(this.#deps, req, ns)).then(() => true);
+    const plan = ns !== undefined && otherPartition(ns) ? () => planDeregisterInPartition(this.#deps, req, ns) : () => planDeregister(this.#deps, req, ns);
+    return commitWrite(this.#deps, plan).then(() => true);
   }
 
   /** Known datacenters (federation adds more). */
@@ -167,7 +170,7 @@ export class CatalogEndpoint {
 
   /** Every node, sorted by name. */
   nodes(opts: QueryOptions, f: CatalogFilters = {}): Promise<QueryResult<Node[]>> {
-    if (opts.entNamed) return this.#tenant.nodes(opts, f);
+    if (tenantRead(opts)) return this.#tenant.nodes(opts, f);
     const cat = this.#deps.replica.catalog;
     return blockingQuery(this.#deps, opts, (ws) => {
       ws.addTable(NODES_TABLE);

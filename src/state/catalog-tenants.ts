@@ -94,7 +94,8 @@ export function catalogOf(replica: CatalogHolder, ent: EnterpriseMeta | undefine
   const t = state?.tables.get(ent!);
   if (t) return t;
   if (foldTenancyName(ent!.namespace) === DEFAULT_TENANCY_NAME) return new CatalogTables();
-  return new CatalogTables(state ? state.partition(ent!.partition) : replica.catalog);
+  // A read never makes tables: a partition with none yet has no nodes.
+  return new CatalogTables(partitionCatalog(replica, ent!.partition));
 }
 
 /** The catalog tables of a partition's nodes (`replica.catalog` for the default partition). */
