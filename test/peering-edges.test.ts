@@ -39,7 +39,9 @@ describe('a dialer whose acceptor goes away', () => {
       await until('the acceptor\'s end removed', 10_000, async () => (await callC('GET', '/v1/peering/to-b')).status === 404);
 
       await peer('to-b2', 'cluster-c2');
-      assert.equal((await callB('POST', '/v1/peering/token', '', { PeerName: 'p', Partition: 'other' })).text, 'Partitions are a Consul Enterprise feature');
+      // A partition must exist (Consul Enterprise; Proconsul has partitions in the open).
+      const other = await callB('POST', '/v1/peering/token', '', { PeerName: 'p', Partition: 'other' });
+      assert.deepEqual([other.status, other.text], [500, 'Partition "other" does not exist']);
       await c.stop();
       cStopped = true;
       const failing = await until('the dialer FAILING', 10_000, async () => {

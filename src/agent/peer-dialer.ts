@@ -112,7 +112,10 @@ class DialedPeer {
   }
 
   #headers(): Record<string, string> {
-    return { 'X-Proconsul-Peer-ID': this.#peering()?.PeerID ?? '', 'X-Proconsul-Stream-Secret': this.secret, 'X-Proconsul-Peer-Remote': JSON.stringify(this.#d.remote) };
+    const p = this.#peering();
+    // The acceptor records where its peer is: this cluster's datacenter and the dialing peering's partition.
+    const remote = p?.Partition ? { ...this.#d.remote, Partition: this.#d.epDeps.replica.tenants.partitions.partition(p.Partition)?.Name ?? p.Partition } : this.#d.remote;
+    return { 'X-Proconsul-Peer-ID': p?.PeerID ?? '', 'X-Proconsul-Stream-Secret': this.secret, 'X-Proconsul-Peer-Remote': JSON.stringify(remote) };
   }
 
   #peering(): StoredPeering | undefined {
@@ -238,7 +241,7 @@ class DialedPeer {
     void push({ Type: 'heartbeat' }).catch(() => {});
     const beat = every(d.clock, d.heartbeatMs ?? 15_000, () => void push({ Type: 'heartbeat' }).catch(() => {}));
     try {
-      await followExports(d, p.ID, signal, (e) => (e ? push({ Type: 'exports', Services: e }) : undefined));
+      await followExports(d, p.ID, signal, (e) => (e ? push({ Type: 'exports', ...e }) : undefined));
     } catch (err) {
       if (!signal.aborted) {
         d.logger.debug({ err, peer: p.Name }, 'peering push failed');

@@ -9,7 +9,10 @@
 //     {"Partition","Datacenter"} of the dialer). The acceptor promotes a pending secret to active,
 //     answers 200 and keeps the response open, writing one JSON message per line:
 //       {"Type":"exports","Services":{"<service>":[CheckServiceNode, …]}}  the full set it exports
-//                                                                         to this peer, on change
+//                                                                         to this peer, on change;
+//        with "Namespaces":{"<ns>":{"<service>":[…]}} for services of other namespaces than
+//        default (ignored by older versions), imported into the namespace of that name
+
 //       {"Type":"heartbeat"}                                             every heartbeat interval
 //       {"Type":"terminated"}                                            its end was deleted
 //     403 for a wrong secret (checked in constant time on every request), 400 when the peering is
@@ -31,7 +34,7 @@ import type { Logger } from '../log.ts';
 import { PEERINGS_TABLE, type StoredPeering } from '../state/index.ts';
 import type { EndpointDeps } from '../endpoint/deps.ts';
 import { WRONG_END, peeringActive, sameSecret, shouldDial, type PeeringEndpoint } from '../endpoint/peering.ts';
-import { exportsForPeer, storeImports, type PeerExports } from '../endpoint/peering-imports.ts';
+import { exportedNames, exportsForPeer, storeImports, type PeerExports, type PeerExportSet } from '../endpoint/peering-imports.ts';
 import type { PeeringRemoteInfo } from '../api/peering.ts';
 import type { HttpRequest } from '../http/request.ts';
 import type { HttpResult } from '../http/router.ts';
@@ -46,7 +49,7 @@ const H_SECRET = 'x-proconsul-stream-secret';
 const H_REMOTE = 'x-proconsul-peer-remote';
 
 /** One message of the stream. */
-export type PeerMessage = { Type: 'exports'; Services: PeerExports } | { Type: 'heartbeat' } | { Type: 'terminated' };
+export type PeerMessage = ({ Type: 'exports' } & PeerExportSet) | { Type: 'heartbeat' } | { Type: 'terminated' };
 
 /** The most a stream line or push body may hold (a large export set still fits). */
 export const MAX_MESSAGE_BYTES = 64 << 20;
@@ -81,14 +84,28 @@ export function peerMessage(raw: unknown): PeerMessage {
   if (raw.Type === 'heartbeat' || raw.Type === 'terminated') return { Type: raw.Type };
   if (raw.Type !== 'exports') return bad(`unknown Type ${JSON.stringify(raw.Type ?? null)}`);
   if (!isObject(raw.Services)) return bad('Services must be an object');
-  for (const [name, nodes] of Object.entries(raw.Services)) {
-    if (!Array.isArray(nodes)) return bad(`service ${JSON.stringify(name)}: instances must be a list`);
-    for (const n of nodes) {
-      const why = instanceFault(n);
-      if (why) return bad(`service ${JSON.stringify(name)}: ${why}`);
+  const services = (set: Record<string, unknown>, ns: string): void => {
+    for (const [name, nodes] of Object.entries(set)) {
+      const what = ns ? `service ${JSON.stringify(`${ns}/${name}`)}` : `service ${JSON.stringify(name)}`;
+      if (!Array.isArray(nodes)) return bad(`${what}: instances must be a list`);
+      for (const n of nodes) {
+        const why = instanceFault(n);
+        if (why) return bad(`${what}: ${why}`);
+      }
+    }
+  };
+  services(raw.Services, '');
+  if (raw.Namespaces !== undefined) {
+    if (!isObject(raw.Namespaces)) return bad('Namespaces must be an object');
+    for (const [ns, set] of Object.entries(raw.Namespaces)) {
+      if (!isObject(set)) return bad(`namespace ${JSON.stringify(ns)}: services must be an object`);
+      services(set, ns);
     }
   }
-  return { Type: 'exports', Services: raw.Services as PeerExports };
+  return {
+    Type: 'exports', Services: raw.Services as PeerExports,
+    ...(raw.Namespaces !== undefined ? { Namespaces: raw.Namespaces as Record<string, PeerExports> } : {}),
+  };
 }
 
 /** Dependencies of both ends. */
@@ -113,8 +130,8 @@ export interface PeerStreamDeps {
 export async function receive(d: PeerStreamDeps, p: StoredPeering, msg: PeerMessage): Promise<void> {
   d.peering.tracker.received(p.ID, msg.Type === 'heartbeat');
   if (msg.Type === 'exports') {
-    await storeImports(d.epDeps, p.Name, msg.Services ?? {});
-    d.peering.tracker.setImported(p.ID, Object.keys(msg.Services ?? {}));
+    await storeImports(d.epDeps, p, msg);
+    d.peering.tracker.setImported(p.ID, exportedNames(msg));
   } else if (msg.Type === 'terminated') {
     await d.peering.terminate(p.ID);
   }
@@ -126,7 +143,7 @@ export async function receive(d: PeerStreamDeps, p: StoredPeering, msg: PeerMess
  * answering false did not send: the exports are computed and offered again.
  */
 export async function followExports(
-  d: PeerStreamDeps, id: string, signal: AbortSignal, send: (e: PeerExports | null) => Promise<void | boolean> | void | boolean,
+  d: PeerStreamDeps, id: string, signal: AbortSignal, send: (e: PeerExportSet | null) => Promise<void | boolean> | void | boolean,
 ): Promise<void> {
   let last = '';
   while (!signal.aborted) {
@@ -137,11 +154,11 @@ export async function followExports(
       await send(null);
       return;
     }
-    const exports = exportsForPeer(d.epDeps, cur.Name, ws);
+    const exports = exportsForPeer(d.epDeps, cur, ws);
     const json = JSON.stringify(exports);
     if (json !== last) {
       last = json;
-      d.peering.tracker.setExported(id, Object.keys(exports));
+      d.peering.tracker.setExported(id, exportedNames(exports));
       if ((await send(exports)) === false) last = '';
       // A watch set hears only changes after its wait() begins: what changed while sending is
       // seen by computing again (unchanged answers then wait with no gap).
@@ -253,7 +270,7 @@ async function serveStream(
         // What was computed before the wait is stale: have it computed again.
         if (e) return false;
       }
-      if (!ended.signal.aborted) send(e ? { Type: 'exports', Services: e } : { Type: 'terminated' });
+      if (!ended.signal.aborted) send(e ? { Type: 'exports', ...e } : { Type: 'terminated' });
       return true;
     });
   } finally {

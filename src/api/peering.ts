@@ -24,6 +24,8 @@ export interface PeeringStreamStatus {
 export interface PeeringRecord {
   ID: string;
   Name: string;
+  /** The local partition of a peering outside `default` (set by the replica from the store key, never stored). */
+  Partition?: string;
   /** RFC 3339; set when the peering was marked for deletion. */
   DeletedAt?: string;
   Meta?: Record<string, string>;
@@ -42,6 +44,8 @@ export interface PeeringRecord {
 export interface Peering {
   ID: string;
   Name: string;
+  /** The local partition (Consul Enterprise; omitted for the default partition unless a request named one). */
+  Partition?: string;
   DeletedAt?: string;
   Meta?: Record<string, string>;
   State: PeeringState;

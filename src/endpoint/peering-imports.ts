@@ -1,7 +1,11 @@
 // The data a peering carries: what this cluster exports to a peer (the exported-services entry's
 // services for that peer, with their instances and health), storing what a peer exports to us,
 // and the `?peer=` reads of catalog and health served from those imports.
-import { PEER_IMPORTS_TABLE, SERVICE_HEALTH, encodeRecord, foldName, peerImportId, peerImportKey, peeringKey, type WatchSet } from '../state/index.ts';
+import {
+  DEFAULT_TENANCY_NAME, PEER_IMPORTS_TABLE, SERVICE_HEALTH, encodeRecord, foldName, foldTenancyName, peerImportId, peerImportKey, peerImportsOf,
+  peeringPartition, peeringStoreKey, tenantKey, partitionPeerImports, tenantTableName, validTenancyName, type EnterpriseMeta, type StoredPeering, type WatchSet,
+} from '../state/index.ts';
+import { catalogOf, catalogTableName } from '../state/catalog-tenants.ts';
 import type { CheckServiceNode, HealthCheck, Node, ServiceNode } from '../api/catalog-types.ts';
 import type { Op } from '../store/index.ts';
 import type { EndpointDeps } from './deps.ts';
@@ -17,16 +21,46 @@ import { allowed } from './acl-enforce.ts';
 /** Exported services by name: each one's instances with their node and checks. */
 export type PeerExports = Record<string, CheckServiceNode[]>;
 
-/** What this cluster exports to the peer named `peer` now, watching everything it read in `ws`. */
-export function exportsForPeer(deps: EndpointDeps, peer: string, ws: WatchSet): PeerExports {
-  const cat = deps.replica.catalog;
-  const out: PeerExports = {};
-  for (const e of resolveExports(deps, ws).value) {
-    if (!e.Consumers.Peers?.includes(peer)) continue;
-    ws.addKey(SERVICE_HEALTH, foldName(e.Service));
-    out[e.Service] = cat.instances(e.Service).map((i) => cat.checkServiceNode(i));
+/**
+ * What one side exports to its peer: the default namespace's services (`Services`, the message
+ * field every version knows) and those of other namespaces by namespace (`Namespaces`, which an
+ * older peer ignores). The importer stores each in the namespace of that name of its peering's partition.
+ */
+export interface PeerExportSet {
+  Services: PeerExports;
+  Namespaces?: Record<string, PeerExports>;
+}
+
+/** The tenant of namespace `ns` of partition `ap` (undefined for the default tenant). */
+function tenantOf(ap: string, ns: string): EnterpriseMeta | undefined {
+  const a = foldTenancyName(ap);
+  const n = foldTenancyName(ns);
+  return a === DEFAULT_TENANCY_NAME && n === DEFAULT_TENANCY_NAME ? undefined : { partition: a, namespace: n };
+}
+
+/**
+ * What this cluster exports to peering `p`'s peer now (the exported-services entry of the
+ * peering's partition, each service read in its namespace), watching everything it read in `ws`.
+ */
+export function exportsForPeer(deps: EndpointDeps, p: Pick<StoredPeering, 'Name' | 'Partition'>, ws: WatchSet): PeerExportSet {
+  const ap = peeringPartition(p);
+  const out: PeerExportSet = { Services: {} };
+  for (const e of resolveExports(deps, ws, ap).value) {
+    if (!e.Consumers.Peers?.includes(p.Name)) continue;
+    const ns = (e as { Namespace?: string }).Namespace || DEFAULT_TENANCY_NAME;
+    const ent = tenantOf(ap, ns);
+    const cat = catalogOf(deps.replica, ent);
+    ws.addKey(catalogTableName(SERVICE_HEALTH, ent), foldName(e.Service));
+    const rows = cat.instances(e.Service).map((i) => cat.checkServiceNode(i));
+    if (foldTenancyName(ns) === DEFAULT_TENANCY_NAME) out.Services[e.Service] = rows;
+    else ((out.Namespaces ??= {})[ns] ??= {})[e.Service] = rows;
   }
   return out;
+}
+
+/** The names a set holds, as the stream status lists them (`<ns>/<name>` outside the default namespace). */
+export function exportedNames(set: PeerExportSet): string[] {
+  return [...Object.keys(set.Services), ...Object.entries(set.Namespaces ?? {}).flatMap(([ns, s]) => Object.keys(s).map((n) => `${ns}/${n}`))];
 }
 
 /** An instance as stored for a peer: marked with the peer's name, without the exporter's indexes. */
@@ -41,33 +75,65 @@ function imported(peer: string, n: CheckServiceNode): CheckServiceNode {
 }
 
 /**
- * Replaces what the peer named `peer` exports to us with `services`: changed services are
- * rewritten, vanished ones deleted, all pinned to the peering so nothing lands after it is deleted.
+ * Replaces what peering `peering`'s peer exports to us with `set`: changed services are rewritten,
+ * vanished ones deleted, all pinned to the peering so nothing lands after it is deleted. Services
+ * land in the peering's partition, each in the namespace the exporter named (the default one for
+ * `Services`); namespaces whose name is not a DNS label are dropped.
  */
-export async function storeImports(deps: EndpointDeps, peer: string, services: PeerExports): Promise<void> {
-  const wanted = new Map(Object.entries(services).map(([name, nodes]) => [peerImportId(peer, name), { Peer: peer, Service: name, Nodes: nodes.map((n) => imported(peer, n)) }]));
+export async function storeImports(deps: EndpointDeps, to: string | Pick<StoredPeering, 'ID' | 'Name' | 'Partition'>, set: PeerExportSet): Promise<void> {
+  // By name: a peering of the default partition.
+  const peering = typeof to === 'string' ? deps.replica.peerings.byName(to) : to;
+  if (!peering) return;
+  const peer = peering.Name;
+  const ap = peeringPartition(peering);
+  // Every namespace of the partition this peer's imports are in now or will be.
+  const byTenant = new Map<string, { ent: EnterpriseMeta | undefined; services: PeerExports }>();
+  const add = (ns: string, services: PeerExports) => {
+    const ent = tenantOf(ap, ns);
+    byTenant.set(ent ? `${ent.partition}/${ent.namespace}` : '', { ent, services });
+  };
+  add(DEFAULT_TENANCY_NAME, set.Services ?? {});
+  for (const [ns, services] of Object.entries(set.Namespaces ?? {})) if (validTenancyName(ns) && foldTenancyName(ns) !== DEFAULT_TENANCY_NAME) add(ns, services);
+  for (const { ent, table } of partitionTenants(deps, ap)) {
+    const key = ent ? `${ent.partition}/${ent.namespace}` : '';
+    if (!byTenant.has(key) && table.ofPeer(peer).length > 0) byTenant.set(key, { ent, services: {} });
+  }
   await commitPlanned(deps, () => {
-    const { peerings, peerImports } = deps.replica;
-    const p = peerings.byName(peer);
+    const p = deps.replica.peerings.get(peering.ID);
     if (!p || !peeringActive(p)) return { answer: undefined };
     const ops: Op[] = [];
-    for (const cur of peerImports.ofPeer(peer)) {
-      if (!wanted.has(peerImportId(peer, cur.Service))) ops.push({ type: 'delete', key: peerImportKey(peer, cur.Service) });
-    }
-    for (const rec of wanted.values()) {
-      const cur = peerImports.service(peer, rec.Service);
-      if (cur && JSON.stringify({ Peer: cur.Peer, Service: cur.Service, Nodes: cur.Nodes }) === JSON.stringify(rec)) continue;
-      ops.push({ type: 'put', key: peerImportKey(peer, rec.Service), value: encodeRecord(rec) });
+    for (const { ent, services } of byTenant.values()) {
+      const imports = peerImportsOf(deps.replica, ent);
+      const wanted = new Map(Object.entries(services).map(([name, nodes]) => [peerImportId(peer, name), { Peer: peer, Service: name, Nodes: nodes.map((n) => imported(peer, n)) }]));
+      for (const cur of imports.ofPeer(peer)) {
+        if (!wanted.has(peerImportId(peer, cur.Service))) ops.push({ type: 'delete', key: tenantKey(ent, peerImportKey(peer, cur.Service)) });
+      }
+      for (const rec of wanted.values()) {
+        const cur = imports.service(peer, rec.Service);
+        if (cur && JSON.stringify({ Peer: cur.Peer, Service: cur.Service, Nodes: cur.Nodes }) === JSON.stringify(rec)) continue;
+        ops.push({ type: 'put', key: tenantKey(ent, peerImportKey(peer, rec.Service)), value: encodeRecord(rec) });
+      }
     }
     if (ops.length === 0) return { answer: undefined };
-    return { txn: { compares: [pinRecord(peeringKey(p.ID), p)], success: ops }, done: () => undefined };
+    return { txn: { compares: [pinRecord(peeringStoreKey(p.ID, p.Partition), p)], success: ops }, done: () => undefined };
   });
 }
 
-/** The imported instances of a service with the record's indexes, watching the import. */
-function importedInstances(deps: EndpointDeps, ws: WatchSet, peer: string, name: string): { index: number; rows: CheckServiceNode[] } {
-  const t = deps.replica.peerImports;
-  ws.addKey(PEER_IMPORTS_TABLE, peerImportId(peer, name));
+/** The import tables of a partition's tenants. */
+function partitionTenants(deps: EndpointDeps, ap: string) {
+  return partitionPeerImports(deps.replica, ap);
+}
+
+/** The tenant a `?peer=` read looks in: the request's namespace of its partition. */
+function readTenant(opts: QueryOptions): EnterpriseMeta | undefined {
+  const ent = opts.ent;
+  return ent ? tenantOf(ent.partition || DEFAULT_TENANCY_NAME, ent.namespace || DEFAULT_TENANCY_NAME) : undefined;
+}
+
+/** The imported instances of a service in tenant `ent` with the record's indexes, watching the import. */
+function importedInstances(deps: EndpointDeps, ws: WatchSet, peer: string, name: string, ent?: EnterpriseMeta): { index: number; rows: CheckServiceNode[] } {
+  const t = peerImportsOf(deps.replica, ent);
+  ws.addKey(tenantTableName(PEER_IMPORTS_TABLE, ent), peerImportId(peer, name));
   const rec = t.service(peer, name);
   if (!rec) return { index: t.index, rows: [] };
   const idx = { CreateIndex: rec.CreateIndex, ModifyIndex: rec.ModifyIndex };
@@ -88,7 +154,7 @@ function meshEndpointOf(svc: CheckServiceNode['Service'], name: string): boolean
 /** `GET /v1/health/service/:name?peer=` (and `/v1/health/connect/:name?peer=`): the instances a peer exports, with their health. */
 export function importedHealth(deps: EndpointDeps, peer: string, name: string, opts: QueryOptions, f: CatalogFilters & { passing?: boolean }): Promise<QueryResult<CheckServiceNode[]>> {
   return blockingQuery(deps, opts, (ws) => {
-    const { index, rows } = importedInstances(deps, ws, peer, name);
+    const { index, rows } = importedInstances(deps, ws, peer, name, readTenant(opts));
     const kept = rows.filter((r) => nodeMetaMatches(r.Node, f.nodeMeta) && tagsMatch(r.Service, f.tags) && (!f.connect || meshEndpointOf(r.Service, name)));
     const { items, filtered } = answerInstances(opts.authz, kept, f);
     return { index, value: items, filtered };
@@ -98,7 +164,7 @@ export function importedHealth(deps: EndpointDeps, peer: string, name: string, o
 /** `GET /v1/catalog/service/:name?peer=`: the same instances flattened as ServiceNodes. */
 export function importedCatalogService(deps: EndpointDeps, peer: string, name: string, opts: QueryOptions, f: CatalogFilters): Promise<QueryResult<ServiceNode[]>> {
   return blockingQuery(deps, opts, (ws) => {
-    const { index, rows } = importedInstances(deps, ws, peer, name);
+    const { index, rows } = importedInstances(deps, ws, peer, name, readTenant(opts));
     const kept = rows.filter((r) => nodeMetaMatches(r.Node, f.nodeMeta) && tagsMatch(r.Service, f.tags)).map((r) => ({ ...toServiceNode(r.Node, r.Service), PeerName: peer }));
     const value = filterList(kept, f.filter).filter((s) => allowed(opts.authz, 'serviceRead', s.ServiceName) && allowed(opts.authz, 'nodeRead', s.Node));
     return { index, value, filtered: value.length < kept.length };
@@ -108,7 +174,7 @@ export function importedCatalogService(deps: EndpointDeps, peer: string, name: s
 /** `GET /v1/health/checks/:service?peer=`: the health checks of a peer's instances of the service. */
 export function importedChecks(deps: EndpointDeps, peer: string, name: string, opts: QueryOptions, f: CatalogFilters): Promise<QueryResult<HealthCheck[]>> {
   return blockingQuery(deps, opts, (ws) => {
-    const { index, rows } = importedInstances(deps, ws, peer, name);
+    const { index, rows } = importedInstances(deps, ws, peer, name, readTenant(opts));
     const checks = rows.filter((r) => nodeMetaMatches(r.Node, f.nodeMeta)).flatMap((r) => r.Checks.filter((c) => c.ServiceID !== ''));
     const kept = filterList(checks, f.filter);
     const value = kept.filter((c) => allowed(opts.authz, 'serviceRead', c.ServiceName) && allowed(opts.authz, 'nodeRead', c.Node));
@@ -118,9 +184,10 @@ export function importedChecks(deps: EndpointDeps, peer: string, name: string, o
 
 /** `GET /v1/catalog/nodes?peer=`: the nodes behind what a peer exports, each once, by name. */
 export function importedNodes(deps: EndpointDeps, peer: string, opts: QueryOptions, f: CatalogFilters): Promise<QueryResult<Node[]>> {
-  const t = deps.replica.peerImports;
+  const ent = readTenant(opts);
+  const t = peerImportsOf(deps.replica, ent);
   return blockingQuery(deps, opts, (ws) => {
-    ws.addTable(PEER_IMPORTS_TABLE);
+    ws.addTable(tenantTableName(PEER_IMPORTS_TABLE, ent));
     const byName = new Map<string, Node>();
     for (const r of t.ofPeer(peer)) {
       for (const n of r.Nodes) if (!byName.has(n.Node.Node)) byName.set(n.Node.Node, { ...n.Node, CreateIndex: r.CreateIndex, ModifyIndex: r.ModifyIndex });
@@ -134,9 +201,10 @@ export function importedNodes(deps: EndpointDeps, peer: string, opts: QueryOptio
 
 /** `GET /v1/catalog/services?peer=`: imported service names with their tags. */
 export function importedServices(deps: EndpointDeps, peer: string, opts: QueryOptions): Promise<QueryResult<Record<string, string[]>>> {
-  const t = deps.replica.peerImports;
+  const ent = readTenant(opts);
+  const t = peerImportsOf(deps.replica, ent);
   return blockingQuery(deps, opts, (ws) => {
-    ws.addTable(PEER_IMPORTS_TABLE);
+    ws.addTable(tenantTableName(PEER_IMPORTS_TABLE, ent));
     const value: Record<string, string[]> = {};
     for (const r of t.ofPeer(peer)) {
       if (!allowed(opts.authz, 'serviceRead', r.Service)) continue;

@@ -7,7 +7,7 @@
 // record; a record whose holder no longer holds the server lease it was written under (the
 // holder died or was removed) speaks for a stream that is gone, and is answered as a failure.
 import type { TimerHandle } from '../clock.ts';
-import { encodeRecord, peeringKey, peeringStatusKey, type PeeringStatusRecord } from '../state/index.ts';
+import { encodeRecord, peeringStatusKey, peeringStoreKey, type PeeringStatusRecord } from '../state/index.ts';
 import type { Op } from '../store/index.ts';
 import type { EndpointDeps } from './deps.ts';
 import type { PeeringTracker, StreamState } from './peering-tracker.ts';
@@ -137,8 +137,10 @@ export class PeeringStatusSync {
         if (json === this.#written.get(id)) continue;
         // Only while the peering exists: a record must not outlive its peering's removal.
         const put: Op = { type: 'put', key: peeringStatusKey(id, rec.Node), value: encodeRecord(rec) };
+        // A partition's peering is stored under its tenant prefix.
+        const key = peeringStoreKey(id, this.#deps.replica.peerings.get(id)?.Partition);
         try {
-          const res = await this.#deps.store.txn({ compares: [{ key: peeringKey(id), target: 'createRevision', op: '>', value: 0 }], success: [put] });
+          const res = await this.#deps.store.txn({ compares: [{ key, target: 'createRevision', op: '>', value: 0 }], success: [put] });
           if (res.succeeded) this.#written.set(id, json);
         } catch (err) {
           this.#deps.logger.debug({ err, peering: id }, 'peering stream status not published');

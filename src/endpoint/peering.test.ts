@@ -121,7 +121,7 @@ test('imports are stored per peer, read with the peer name, and pinned to a live
   const { a, stop } = await pair();
   try {
     await a.peering.generateToken({ PeerName: 'west' });
-    await storeImports(a.deps, 'west', { web: [instance('n9', 'passing')], db: [] });
+    await storeImports(a.deps, 'west', { Services: { web: [instance('n9', 'passing')], db: [] } });
     const rows = (await importedHealth(a.deps, 'west', 'WEB', defaultQueryOptions(), {})).value;
     assert.equal(rows.length, 1);
     assert.equal(rows[0].Node.PeerName, 'west');
@@ -130,18 +130,18 @@ test('imports are stored per peer, read with the peer name, and pinned to a live
     assert.deepEqual(a.replica.peerImports.ofPeer('west').map((r) => r.Service), ['db', 'web']);
     // A second snapshot drops what vanished and leaves unchanged records alone.
     const webIndex = a.replica.peerImports.service('west', 'web')!.ModifyIndex;
-    await storeImports(a.deps, 'west', { web: [instance('n9', 'passing')] });
+    await storeImports(a.deps, 'west', { Services: { web: [instance('n9', 'passing')] } });
     assert.deepEqual(a.replica.peerImports.ofPeer('west').map((r) => r.Service), ['web']);
     assert.equal(a.replica.peerImports.service('west', 'web')!.ModifyIndex, webIndex);
     // The mesh view of the imports: connect-native instances only (sidecars are not replicated).
     assert.deepEqual((await importedHealth(a.deps, 'west', 'web', defaultQueryOptions(), { connect: true })).value, []);
     const native = instance('n8', 'passing');
     (native.Service as { Connect?: { Native: boolean } }).Connect = { Native: true };
-    await storeImports(a.deps, 'west', { web: [instance('n9', 'passing'), native] });
+    await storeImports(a.deps, 'west', { Services: { web: [instance('n9', 'passing'), native] } });
     const mesh = (await importedHealth(a.deps, 'west', 'web', defaultQueryOptions(), { connect: true })).value;
     assert.deepEqual(mesh.map((r) => r.Node.Node), ['n8']);
     // Nothing lands for an unknown peer.
-    await storeImports(a.deps, 'nobody', { web: [instance('n9', 'passing')] });
+    await storeImports(a.deps, 'nobody', { Services: { web: [instance('n9', 'passing')] } });
     assert.deepEqual(a.replica.peerImports.ofPeer('nobody'), []);
   } finally {
     stop();
@@ -153,7 +153,7 @@ test('deletion marks DELETING with DeletedAt, then removal takes the peering and
   try {
     await a.peering.generateToken({ PeerName: 'west', Meta: { env: 'x' } });
     const id = (await a.read('west')).ID;
-    await storeImports(a.deps, 'west', { web: [instance('n9', 'passing')] });
+    await storeImports(a.deps, 'west', { Services: { web: [instance('n9', 'passing')] } });
     await a.peering.delete('west');
     const p = await a.read('west');
     assert.equal(p.State, 'DELETING');
@@ -169,7 +169,7 @@ test('deletion marks DELETING with DeletedAt, then removal takes the peering and
     assert.deepEqual(d.PeerServerAddresses, ['127.0.0.1:8510']);
     assert.deepEqual(d.Remote, { Partition: 'default', Datacenter: 'dc1' });
     await assert.rejects(a.peering.generateToken({ PeerName: 'west' }), { message: 'failed to write peering: cannot write to peering that is marked for deletion' });
-    await storeImports(a.deps, 'west', { db: [] });
+    await storeImports(a.deps, 'west', { Services: { db: [] } });
     assert.deepEqual(a.replica.peerImports.ofPeer('west').map((r) => r.Service), ['web']);
     await a.peering.remove(id);
     await assert.rejects(a.read('west'), { message: 'Peering not found for "west"', code: 'not_found' });

@@ -4,7 +4,8 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { BadRequestError, InternalError, NotFoundError, PermissionDeniedError } from '../errors.ts';
 import {
-  PEERINGS_TABLE, peeringKey, peeringSecretKey, peeringStatusKey, peerImportKey, encodeRecord, type StoredPeering, type PeeringSecrets,
+  PEERINGS_TABLE, peeringSecretKey, peeringStatusKey, peerImportKey, encodeRecord, type StoredPeering, type PeeringSecrets,
+  DEFAULT_TENANCY_NAME, foldTenancyName, partitionEnt, tenantKey, peeringStoreKey, storedPeering, partitionPeerImports, peeringPartition,
 } from '../state/index.ts';
 import type { Op } from '../store/index.ts';
 import type {
@@ -12,8 +13,10 @@ import type {
 } from '../api/peering.ts';
 import type { EndpointDeps } from './deps.ts';
 import type { AclIdentity } from './acl-resolver.ts';
-import { authorize } from './acl-enforce.ts';
+import { authorize, entContext } from './acl-enforce.ts';
+import { checkPartitionWritable } from './namespaces.ts';
 import { commitPlanned, pinRecord } from './commit.ts';
+import { entPins } from './tenancy.ts';
 import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
 import { streamStatus, type PeeringTracker, type StreamState } from './peering-tracker.ts';
 import { PeeringStatusSync, type StatusHolders } from './peering-status.ts';
@@ -41,8 +44,23 @@ export interface PeeringOptions {
 /** Consul's refusal of a stream opened to the dialing end of a peering. */
 export const WRONG_END = 'expected PeerID to be empty; the wrong end of peering is being dialed';
 
-/** The key a peering's name claims while the peering exists (not a replica table: only compared on create). */
-const nameGuardKey = (name: string): string => `peeringname/${encodeURIComponent(name.toLowerCase())}`;
+/**
+ * The key a peering's name claims in its partition while the peering exists (not a replica table:
+ * only compared on create); under the partition's tenant prefix outside the default partition.
+ */
+const nameGuardKey = (name: string, ap?: string): string => tenantKey(ap ? partitionEnt(ap) : undefined, `peeringname/${encodeURIComponent(name.toLowerCase())}`);
+
+/** A request's partition as peerings are kept: undefined for the default one, else folded. */
+export function peeringAp(partition: string | undefined): string | undefined {
+  const ap = partition ? foldTenancyName(partition) : DEFAULT_TENANCY_NAME;
+  return ap === DEFAULT_TENANCY_NAME ? undefined : ap;
+}
+
+/** The ACL context of a partition's peerings (none for the default partition). */
+const apContext = (ap: string | undefined) => entContext(ap ? partitionEnt(ap) : undefined);
+
+/** Store key of a stored peering (its partition from the record). */
+const keyOf = (p: { ID: string; Partition?: string }): string => peeringStoreKey(p.ID, p.Partition);
 
 /** True for a peering that dials (made by Establish): it knows its peer's server addresses. */
 export function shouldDial(p: Pick<PeeringRecord, 'PeerServerAddresses' | 'ManualServerAddresses'>): boolean {
@@ -95,21 +113,25 @@ export class PeeringEndpoint {
     return `server.${this.#deps.config.datacenter}.peering.${cluster}.consul`;
   }
 
-  /** GenerateToken: makes (or keeps) the acceptor's peering and a fresh establishment secret. */
-  async generateToken(req: PeeringGenerateTokenRequest, authz?: AclIdentity): Promise<{ PeeringToken: string }> {
+  /**
+   * GenerateToken: makes (or keeps) the acceptor's peering in `partition` (absent: default) and a
+   * fresh establishment secret.
+   */
+  async generateToken(req: PeeringGenerateTokenRequest, authz?: AclIdentity, partition?: string): Promise<{ PeeringToken: string }> {
     this.checkEnabled();
     validatePeerName(req.PeerName);
     validatePeeringMeta(req.Meta);
-    authorize(authz, 'peeringWrite');
+    const ap = peeringAp(partition);
+    authorize(authz, 'peeringWrite', '', apContext(ap));
     const secret = randomUUID();
-    const id = await this.#write(() => {
-      const existing = this.#deps.replica.peerings.byName(req.PeerName);
+    const id = await this.#write(ap, () => {
+      const existing = this.#deps.replica.peerings.byName(req.PeerName, ap);
       if (existing && shouldDial(existing)) {
         throw new InternalError(`cannot create peering with name: "${existing.Name}"; there is already an established peering`);
       }
       this.#writable(existing);
       const rec: PeeringRecord = existing ?? {
-        ID: this.#newId(), Name: req.PeerName, ...(req.Meta && Object.keys(req.Meta).length ? { Meta: req.Meta } : {}),
+        ID: this.#newId(), Name: req.PeerName, ...(ap ? { Partition: ap } : {}), ...(req.Meta && Object.keys(req.Meta).length ? { Meta: req.Meta } : {}),
         State: 'PENDING', Remote: { Partition: '', Datacenter: '' },
       };
       const cur = this.#deps.replica.peeringSecrets.get(rec.ID);
@@ -119,31 +141,35 @@ export class PeeringEndpoint {
     const tok: PeeringToken = {
       CA: this.#o.caPems(), ManualServerAddresses: req.ServerExternalAddresses?.length ? req.ServerExternalAddresses : null,
       ServerAddresses: this.#o.serverAddresses(), ServerName: this.serverName(), PeerID: id, EstablishmentSecret: secret,
-      Remote: { Partition: 'default', Datacenter: this.#deps.config.datacenter },
+      Remote: { Partition: this.#partitionName(ap), Datacenter: this.#deps.config.datacenter },
     };
     return { PeeringToken: encodePeeringToken(tok) };
   }
 
-  /** Establish: records the dialer's peering, exchanges the secret with the acceptor, then marks it ESTABLISHING. */
-  async establish(req: PeeringEstablishRequest, authz?: AclIdentity): Promise<Record<string, never>> {
+  /**
+   * Establish: records the dialer's peering in `partition` (absent: default), exchanges the secret
+   * with the acceptor, then marks it ESTABLISHING.
+   */
+  async establish(req: PeeringEstablishRequest, authz?: AclIdentity, partition?: string): Promise<Record<string, never>> {
     this.checkEnabled();
     validatePeerName(req.PeerName);
     const tok = decodePeeringToken(req.PeeringToken);
     validatePeeringToken(tok);
     validatePeeringMeta(req.Meta);
-    authorize(authz, 'peeringWrite');
+    const ap = peeringAp(partition);
+    authorize(authz, 'peeringWrite', '', apContext(ap));
     if (tok.ServerName === this.serverName()) {
       throw new InternalError(`cannot create a peering within the same cluster "${tok.ServerName}". Refer to the \`exported-services\` documentation if you want to export between partitions without peering`);
     }
     const build = (state?: 'ESTABLISHING') => () => {
-      const existing = this.#deps.replica.peerings.byName(req.PeerName);
+      const existing = this.#deps.replica.peerings.byName(req.PeerName, ap);
       if (existing && !shouldDial(existing)) {
         throw new InternalError(`cannot create peering with name: "${existing.Name}"; there is an existing peering expecting to be dialed`);
       }
       this.#writable(existing);
       const connected = existing ? this.streamState(existing.ID)?.connected : false;
       const rec: PeeringRecord = {
-        ID: existing?.ID ?? this.#newId(), Name: req.PeerName,
+        ID: existing?.ID ?? this.#newId(), Name: req.PeerName, ...(ap ? { Partition: ap } : {}),
         ...(req.Meta && Object.keys(req.Meta).length ? { Meta: req.Meta } : {}),
         State: state ?? existing?.State ?? 'PENDING', PeerID: tok.PeerID,
         ...(tok.CA?.length ? { PeerCAPems: tok.CA } : {}), PeerServerName: tok.ServerName,
@@ -154,8 +180,8 @@ export class PeeringEndpoint {
       return { existing, rec, secrets: state ? { ActiveStream: streamSecret } : undefined };
     };
     let streamSecret = '';
-    await this.#write(build());
-    const written = this.#deps.replica.peerings.byName(req.PeerName)!;
+    await this.#write(ap, build());
+    const written = this.#deps.replica.peerings.byName(req.PeerName, ap)!;
     try {
       streamSecret = await this.#o.exchange(written, tok.EstablishmentSecret);
     } catch (err) {
@@ -163,19 +189,23 @@ export class PeeringEndpoint {
       if (err instanceof PermissionDeniedError) throw new PermissionDeniedError(`a new peering token must be generated: ${err.message}`);
       throw err;
     }
-    await this.#write(build('ESTABLISHING'));
+    await this.#write(ap, build('ESTABLISHING'));
     return {};
   }
 
-  /** One peering by name (404 `Peering not found for "<name>"`); needs peering:read. */
+  /**
+   * One peering by name in the request's partition (404 `Peering not found for "<name>"`); needs
+   * peering:read. A request naming a partition gets Partition on the answer.
+   */
   async read(name: string, opts: QueryOptions): Promise<QueryResult<Peering>> {
     this.checkEnabled();
-    authorize(opts.authz, 'peeringRead');
+    const ap = peeringAp(opts.ent?.partition);
+    authorize(opts.authz, 'peeringRead', '', apContext(ap));
     const t = this.#deps.replica.peerings;
     let wasMissing = false;
     const res = await blockingQuery(this.#deps, opts, (ws): { index: number; value: Peering | null } => {
       ws.addTable(PEERINGS_TABLE);
-      const p = t.byName(name);
+      const p = t.byName(name, ap);
       // Missing, Consul answers at the table's index; missing again after a wake-up, it keeps
       // waiting (blockingquery's ErrNotFound), so a blocked read ends when the peering appears,
       // goes away, or the wait runs out, not on another peering's write.
@@ -186,49 +216,51 @@ export class PeeringEndpoint {
       }
       wasMissing = false;
       // Consul answers a peering at its own ModifyIndex.
-      return { index: p.ModifyIndex, value: this.toAPI(p) };
+      return { index: p.ModifyIndex, value: this.toAPI(p, opts.entNamed) };
     });
     if (!res.value) throw new NotFoundError(`Peering not found for "${name}"`);
     return { ...res, value: res.value };
   }
 
-  /** Every peering, in ID order as Consul's table iterates; needs peering:read. */
+  /** Every peering of the request's partition, in ID order as Consul's table iterates; needs peering:read. */
   list(opts: QueryOptions): Promise<QueryResult<Peering[]>> {
     this.checkEnabled();
-    authorize(opts.authz, 'peeringRead');
+    const ap = peeringAp(opts.ent?.partition);
+    authorize(opts.authz, 'peeringRead', '', apContext(ap));
     const t = this.#deps.replica.peerings;
     return blockingQuery(this.#deps, opts, (ws) => {
       ws.addTable(PEERINGS_TABLE);
-      const all = t.all().sort((a, b) => (a.ID < b.ID ? -1 : a.ID > b.ID ? 1 : 0));
-      return { index: t.index, value: all.map((p) => this.toAPI(p)) };
+      const all = t.list(ap).sort((a, b) => (a.ID < b.ID ? -1 : a.ID > b.ID ? 1 : 0));
+      return { index: t.index, value: all.map((p) => this.toAPI(p, opts.entNamed)) };
     });
   }
 
   /** Marks a peering for deletion (DELETING, DeletedAt); the leader then removes it and its imports. */
-  async delete(name: string, authz?: AclIdentity): Promise<void> {
+  async delete(name: string, authz?: AclIdentity, partition?: string): Promise<void> {
     this.checkEnabled();
-    authorize(authz, 'peeringWrite');
+    const ap = peeringAp(partition);
+    authorize(authz, 'peeringWrite', '', apContext(ap));
     await commitPlanned(this.#deps, () => {
-      const existing = this.#deps.replica.peerings.byName(name);
+      const existing = this.#deps.replica.peerings.byName(name, ap);
       if (!existing || existing.State === 'DELETING') return { answer: undefined };
-      const { CreateIndex: _c, ModifyIndex: _m, ...kept } = existing;
-      const rec: PeeringRecord = { ...kept, State: 'DELETING', DeletedAt: goTime(new Date(this.#deps.clock.now())) };
+      const rec = { ...storedPeering(existing), State: 'DELETING', DeletedAt: goTime(new Date(this.#deps.clock.now())) };
       // The secrets stay until the leader removes the peering: a dialer still tells its acceptor.
-      const ops: Op[] = [{ type: 'put', key: peeringKey(rec.ID), value: encodeRecord(rec) }];
-      return { txn: { compares: [pinRecord(peeringKey(rec.ID), existing)], success: ops }, done: () => undefined };
+      const ops: Op[] = [{ type: 'put', key: keyOf(existing), value: encodeRecord(rec) }];
+      return { txn: { compares: [pinRecord(keyOf(existing), existing)], success: ops }, done: () => undefined };
     });
   }
 
   /** Removes a peering marked for deletion, with the services imported from it (the leader's duty). */
   async remove(id: string): Promise<void> {
     await commitPlanned(this.#deps, () => {
-      const { peerings, peerImports } = this.#deps.replica;
-      const p = peerings.get(id);
+      const p = this.#deps.replica.peerings.get(id);
       if (!p || peeringActive(p)) return { answer: undefined };
-      const ops: Op[] = peerImports.ofPeer(p.Name).map((r) => ({ type: 'delete', key: peerImportKey(p.Name, r.Service) }));
-      ops.push({ type: 'delete', key: peeringKey(id) }, { type: 'delete', key: peeringSecretKey(id) }, { type: 'delete', key: nameGuardKey(p.Name) });
+      // Its imports in every namespace of its partition.
+      const ops: Op[] = partitionPeerImports(this.#deps.replica, peeringPartition(p))
+        .flatMap(({ ent, table }) => table.ofPeer(p.Name).map((r): Op => ({ type: 'delete', key: tenantKey(ent, peerImportKey(p.Name, r.Service)) })));
+      ops.push({ type: 'delete', key: keyOf(p) }, { type: 'delete', key: peeringSecretKey(id) }, { type: 'delete', key: nameGuardKey(p.Name, p.Partition) });
       for (const r of this.#deps.replica.peeringStatus.ofPeering(id)) ops.push({ type: 'delete', key: peeringStatusKey(id, r.Node) });
-      return { txn: { compares: [pinRecord(peeringKey(id), p)], success: ops }, done: () => undefined };
+      return { txn: { compares: [pinRecord(keyOf(p), p)], success: ops }, done: () => undefined };
     });
     this.#o.tracker.forget(id);
     this.#status?.forget(id);
@@ -276,10 +308,10 @@ export class PeeringEndpoint {
         ops.push({ type: 'put', key: peeringSecretKey(peerId), value: encodeRecord({ Establishment: cur.Establishment, ActiveStream: secret }) });
       }
       if (p.Remote.Datacenter !== remote.Datacenter || p.Remote.Partition !== remote.Partition) {
-        ops.push({ type: 'put', key: peeringKey(peerId), value: encodeRecord({ ...p, Remote: remote }) });
+        ops.push({ type: 'put', key: keyOf(p), value: encodeRecord({ ...storedPeering(p), Remote: remote }) });
       }
       if (ops.length === 0) return { answer: undefined };
-      return { txn: { compares: [pinRecord(peeringKey(peerId), p), pinRecord(peeringSecretKey(peerId), cur)], success: ops }, done: () => undefined };
+      return { txn: { compares: [pinRecord(keyOf(p), p), pinRecord(peeringSecretKey(peerId), cur)], success: ops }, done: () => undefined };
     });
     return this.#deps.replica.peerings.get(peerId)!;
   }
@@ -289,8 +321,8 @@ export class PeeringEndpoint {
     await commitPlanned(this.#deps, () => {
       const p = this.#deps.replica.peerings.get(id);
       if (!p || !peeringActive(p)) return { answer: undefined };
-      const ops: Op[] = [{ type: 'put', key: peeringKey(id), value: encodeRecord({ ...p, State: 'TERMINATED' }) }, { type: 'delete', key: peeringSecretKey(id) }];
-      return { txn: { compares: [pinRecord(peeringKey(id), p)], success: ops }, done: () => undefined };
+      const ops: Op[] = [{ type: 'put', key: keyOf(p), value: encodeRecord({ ...storedPeering(p), State: 'TERMINATED' }) }, { type: 'delete', key: peeringSecretKey(id) }];
+      return { txn: { compares: [pinRecord(keyOf(p), p)], success: ops }, done: () => undefined };
     });
   }
 
@@ -300,7 +332,7 @@ export class PeeringEndpoint {
   }
 
   /** A peering as the API answers it: stored fields, the stream status and reconciled state. */
-  toAPI(p: StoredPeering): Peering {
+  toAPI(p: StoredPeering, partitionNamed = false): Peering {
     const s = this.streamState(p.ID);
     let State = p.State;
     if (s && peeringActive(p)) {
@@ -311,7 +343,7 @@ export class PeeringEndpoint {
     // rest is kept here (the leader still tells the peer with it) but no longer shown.
     const shown: Partial<StoredPeering> = p.DeletedAt ? {} : p;
     return {
-      ID: p.ID, Name: p.Name, ...(p.DeletedAt ? { DeletedAt: p.DeletedAt } : {}), ...(shown.Meta ? { Meta: shown.Meta } : {}), State,
+      ID: p.ID, Name: p.Name, ...(p.Partition || partitionNamed ? { Partition: this.#partitionName(p.Partition) } : {}), ...(p.DeletedAt ? { DeletedAt: p.DeletedAt } : {}), ...(shown.Meta ? { Meta: shown.Meta } : {}), State,
       ...(shown.PeerID ? { PeerID: shown.PeerID } : {}), ...(shown.PeerCAPems?.length ? { PeerCAPems: shown.PeerCAPems } : {}),
       ...(shown.PeerServerName ? { PeerServerName: shown.PeerServerName } : {}),
       ...(p.PeerServerAddresses?.length ? { PeerServerAddresses: p.PeerServerAddresses } : {}),
@@ -330,13 +362,22 @@ export class PeeringEndpoint {
     if (existing?.State === 'DELETING') throw new InternalError('failed to write peering: cannot write to peering that is marked for deletion');
   }
 
-  /** Writes a planned peering (and its secrets), name-unique; returns its ID. */
-  async #write(plan: () => { existing: StoredPeering | undefined; rec: PeeringRecord; secrets?: PeeringSecrets }): Promise<string> {
+  /** A partition's name as answers show it (its record's spelling; `default` for the default one). */
+  #partitionName(ap: string | undefined): string {
+    return ap ? this.#deps.replica.tenants.partitions.partition(ap)?.Name ?? ap : DEFAULT_TENANCY_NAME;
+  }
+
+  /**
+   * Writes a planned peering of partition `ap` (and its secrets), name-unique in it; returns its ID.
+   * The partition must exist and not be going away (pinned, as tenant writes are).
+   */
+  async #write(ap: string | undefined, plan: () => { existing: StoredPeering | undefined; rec: PeeringRecord; secrets?: PeeringSecrets }): Promise<string> {
     return commitPlanned(this.#deps, () => {
+      if (ap) checkPartitionWritable(this.#deps, ap);
       const { existing, rec, secrets } = plan();
-      const { CreateIndex: _c, ModifyIndex: _m, ...plain } = rec as StoredPeering;
-      const ops: Op[] = [{ type: 'put', key: peeringKey(rec.ID), value: encodeRecord(plain) }];
-      const compares = [pinRecord(peeringKey(rec.ID), existing)];
+      const key = peeringStoreKey(rec.ID, ap);
+      const ops: Op[] = [{ type: 'put', key, value: encodeRecord(storedPeering(rec)) }];
+      const compares = [pinRecord(key, existing), ...entPins(this.#deps.replica.tenants, ap ? partitionEnt(ap) : undefined)];
       if (secrets) {
         compares.push(pinRecord(peeringSecretKey(rec.ID), this.#deps.replica.peeringSecrets.get(rec.ID)));
         ops.push({ type: 'put', key: peeringSecretKey(rec.ID), value: encodeRecord(secrets) });
@@ -344,8 +385,8 @@ export class PeeringEndpoint {
       // Names are unique: a create also claims the name's guard key, which must not exist yet
       // (two creates of one name planned at once, here or on another server, conflict there).
       if (!existing) {
-        compares.push({ key: nameGuardKey(rec.Name), target: 'createRevision', op: '=', value: 0 });
-        ops.push({ type: 'put', key: nameGuardKey(rec.Name), value: encodeRecord({ ID: rec.ID }) });
+        compares.push({ key: nameGuardKey(rec.Name, ap), target: 'createRevision', op: '=', value: 0 });
+        ops.push({ type: 'put', key: nameGuardKey(rec.Name, ap), value: encodeRecord({ ID: rec.ID }) });
       }
       return { txn: { compares, success: ops }, done: () => rec.ID };
     });

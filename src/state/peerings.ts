@@ -81,16 +81,23 @@ export class PeeringsTable extends RecordTable<PeeringRecord> {
     super(PEERINGS_TABLE, PEERING_PREFIX);
   }
 
-  /** The peering with this name. */
-  byName(name: string): StoredPeering | undefined {
+  /** The peering with this name in `partition` (absent: the default partition; names are unique per partition). */
+  byName(name: string, partition?: string): StoredPeering | undefined {
     const lower = name.toLowerCase();
-    return this.all().find((p) => p.Name.toLowerCase() === lower);
+    const ap = partition?.toLowerCase() || undefined;
+    return this.all().find((p) => p.Name.toLowerCase() === lower && inPartition(p, ap));
   }
 
-  /** Every peering sorted by name. */
-  list(): StoredPeering[] {
-    return this.all().sort((a, b) => (a.Name < b.Name ? -1 : a.Name > b.Name ? 1 : 0));
+  /** Every peering of `partition` (absent: the default partition) sorted by name. */
+  list(partition?: string): StoredPeering[] {
+    const ap = partition?.toLowerCase() || undefined;
+    return this.all().filter((p) => inPartition(p, ap)).sort((a, b) => (a.Name < b.Name ? -1 : a.Name > b.Name ? 1 : 0));
   }
+}
+
+/** Whether a peering is of folded partition `ap` (undefined or `default`: the default partition, whose records have no Partition). */
+function inPartition(p: PeeringRecord, ap: string | undefined): boolean {
+  return ap === undefined || ap === 'default' ? p.Partition === undefined : p.Partition === ap;
 }
 
 /** The services imported from peers. */

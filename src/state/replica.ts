@@ -13,6 +13,7 @@ import { LockDelays } from './lock-delay.ts';
 import { CatalogTables, CATALOG_PREFIX, type Changes } from './catalog.ts';
 import { catalogTenantApplier } from './catalog-tenants.ts';
 import { AclTables, ACL_PREFIX, aclTenantApplier } from './acl-tables.ts';
+import { peeringTenantApplier } from './peerings-tenants.ts';
 import { ConfigEntriesTable, CONFIG_PREFIX, CONFIG_ENTRIES_TABLE } from './config-entries.ts';
 import { CoordinatesTable, COORDINATE_PREFIX } from './coordinates.ts';
 import { PreparedQueriesTable } from './prepared-queries.ts';
@@ -119,6 +120,7 @@ export class Replica {
     // Namespaces' services share their partition's nodes: the default partition's are this.catalog.
     this.tenants.register(catalogTenantApplier(this.tenants, this.catalog));
     this.tenants.register(aclTenantApplier(this.acl));
+    this.tenants.register(peeringTenantApplier(this.peerings));
   }
 
   /** Revision of the last batch applied to the tables. */

@@ -4,6 +4,7 @@
 import type { TenantHandler, TenantTables } from './tenancy-tables.ts';
 import { kvTenantApplier } from './kvs-tenants.ts';
 import { configEntriesTenantApplier, wildcardNamespaceTenantApplier } from './config-entries-tenants.ts';
+import { peerImportsTenantApplier } from './peerings-tenants.ts';
 
 /** Makes a table's tenant handler from the replica's tenancy state. */
 export type TenantApplierFactory = (tenants: TenantTables) => TenantHandler;
@@ -13,4 +14,5 @@ export const TENANT_APPLIERS: readonly TenantApplierFactory[] = [
   kvTenantApplier,
   configEntriesTenantApplier,
   wildcardNamespaceTenantApplier,
+  peerImportsTenantApplier,
 ];

@@ -1,12 +1,14 @@
 // /v1/peering/* and /v1/peerings (Consul's peering_endpoint.go): decode the bodies with Consul's
 // texts for missing fields, call the peering endpoint, return Consul's JSON (`{}` for establish,
-// an empty body for delete).
+// an empty body for delete). Every call acts in one admin partition (Consul Enterprise: the body's
+// Partition, else ?partition=, else the agent's or the token's; `default` as none).
 import { BadRequestError } from '../../errors.ts';
 import type { PeeringEndpoint } from '../../endpoint/peering.ts';
 import type { PeeringEstablishRequest, PeeringGenerateTokenRequest } from '../../api/peering.ts';
 import type { HttpResult } from '../router.ts';
 import { canonical, parseJSON } from '../body.ts';
-import { authzOf, checkTenancy, queryOptions, type HttpRequest, type RequestConfig } from '../request.ts';
+import { authzOf, queryOptions, type HttpRequest, type RequestConfig } from '../request.ts';
+import { bodyEnt, requestEnt } from '../tenancy.ts';
 
 const TOKEN_FIELDS = ['PeerName', 'Partition', 'Meta', 'ServerExternalAddresses'];
 const ESTABLISH_FIELDS = ['PeerName', 'PeeringToken', 'Partition', 'Meta'];
@@ -62,10 +64,12 @@ function stringMap(v: unknown): Record<string, string> | undefined {
   return Object.fromEntries(Object.entries(v as Record<string, string | null>).map(([k, x]) => [k, x ?? '']));
 }
 
-/** CE's EnterpriseCheckPartitions: a body may name only the default partition. */
-function checkPartition(body: Record<string, unknown>): void {
-  const p = String(body.Partition ?? '');
-  if (p !== '' && p.toLowerCase() !== 'default') throw new BadRequestError('Partitions are a Consul Enterprise feature');
+/**
+ * The partition a write acts in (Consul Enterprise): the body's Partition, else ?partition= /
+ * X-Consul-Partition, else the agent's, else the token's; `default` is the same as none.
+ */
+function writePartition(req: HttpRequest, cfg: RequestConfig, body: Record<string, unknown>): string {
+  return requestEnt(req, cfg, 'partition', authzOf(req, cfg), bodyEnt({ partition: body.Partition })).partition;
 }
 
 function peerName(req: HttpRequest): string {
@@ -83,32 +87,28 @@ export function peeringHandlers(peering: PeeringEndpoint, cfg: RequestConfig) {
         ServerExternalAddresses: Array.isArray(body.ServerExternalAddresses) ? body.ServerExternalAddresses.map((a) => String(a ?? '')) : undefined,
       };
       if (!args.PeerName) throw new BadRequestError('PeerName is required in the payload when generating a new peering token.');
-      checkTenancy(req);
-      checkPartition(body);
-      return { body: await peering.generateToken(args, authzOf(req, cfg)) };
+      return { body: await peering.generateToken(args, authzOf(req, cfg), writePartition(req, cfg, body)) };
     },
     async establish(req: HttpRequest): Promise<HttpResult> {
       const body = await decodeBody(req, ESTABLISH_FIELDS, 'PeeringEstablishRequest');
       const args: PeeringEstablishRequest = { PeerName: String(body.PeerName ?? ''), PeeringToken: String(body.PeeringToken ?? ''), Meta: stringMap(body.Meta) };
       if (!args.PeerName) throw new BadRequestError('PeerName is required in the payload when establishing a peering.');
       if (!args.PeeringToken) throw new BadRequestError('PeeringToken is required in the payload when establishing a peering.');
-      checkTenancy(req);
-      checkPartition(body);
-      return { body: await peering.establish(args, authzOf(req, cfg)) };
+      return { body: await peering.establish(args, authzOf(req, cfg), writePartition(req, cfg, body)) };
     },
     async read(req: HttpRequest): Promise<HttpResult> {
       const name = peerName(req);
-      const { value, meta } = await peering.read(name, queryOptions(req, cfg));
+      const { value, meta } = await peering.read(name, queryOptions(req, cfg, { tenancy: 'partition' }));
       return { body: value, meta };
     },
     async delete(req: HttpRequest): Promise<HttpResult> {
       const name = peerName(req);
-      checkTenancy(req);
-      await peering.delete(name, authzOf(req, cfg));
+      const authz = authzOf(req, cfg);
+      await peering.delete(name, authz, requestEnt(req, cfg, 'partition', authz).partition);
       return { raw: '' };
     },
     async list(req: HttpRequest): Promise<HttpResult> {
-      const { value, meta } = await peering.list(queryOptions(req, cfg));
+      const { value, meta } = await peering.list(queryOptions(req, cfg, { tenancy: 'partition' }));
       return { body: value, meta };
     },
   };
