@@ -12,6 +12,7 @@ export function poolHandlers(config: RuntimeConfig, pool: LanPool, reqCfg: Reque
   return {
     members: membersHandlers({
       pool, wan, nodeName: config.nodeName, datacenter: config.datacenter, server: config.server, serfWanPort: config.ports.serfWan,
+      ...(config.partition ? { partition: config.partition } : {}),
     }),
     keyring: keyringHandlers({
       keyring: () => pool.gossip?.keyring ?? null, wanKeyring: () => wan?.gossip?.keyring ?? null, datacenter: config.datacenter, reqCfg,

@@ -5,6 +5,7 @@ import { BadRequestError, InternalError } from '../../errors.ts';
 import { serfStatus, serfStatusCode, type Member } from '../../gossip/index.ts';
 import type { HttpResult } from '../router.ts';
 import type { HttpRequest } from '../request.ts';
+import { entInput } from '../tenancy.ts';
 
 /** The pool operations the handlers use (the agent's LanPool). */
 export interface MemberView {
@@ -35,6 +36,25 @@ export interface MembersDeps {
   datacenter: string;
   server: boolean;
   serfWanPort: number;
+  /** The agent's admin partition (absent: default), what a request naming none acts in. */
+  partition?: string;
+}
+
+/**
+ * The LAN partition a request acts in (Consul Enterprise: ?partition= or X-Consul-Partition, else the
+ * agent's), folded; `default` for the default one.
+ */
+function lanPartition(req: HttpRequest, deps: MembersDeps): string {
+  return (entInput(req, 'partition').partition || deps.partition || 'default').toLowerCase();
+}
+
+/**
+ * Whether a member is in the LAN pool of partition `ap`. Proconsul has one LAN pool: a member's
+ * partition is its `ap` tag (client agents of another partition carry it), and servers, which
+ * Consul Enterprise has in every partition's pool, are listed in each.
+ */
+export function inLanPartition(m: Member, ap: string): boolean {
+  return m.tags.role === 'consul' || (m.tags.ap || 'default') === ap;
 }
 
 /** One member as Consul's api.AgentMember JSON; only this agent can be `leaving`. */
@@ -66,11 +86,14 @@ export function membersHandlers(deps: MembersDeps) {
       }
       // A server without a running WAN pool is the only member of its own.
       if (wan) return { body: [{ ...memberJson(pool.localMember()), Name: `${deps.nodeName}.${deps.datacenter}`, Port: deps.serfWanPort }] };
-      return { body: pool.members().map((m) => memberJson(m, m.name === deps.nodeName && pool.leaving)) };
+      const ap = lanPartition(req, deps);
+      return { body: pool.members().filter((m) => inLanPartition(m, ap)).map((m) => memberJson(m, m.name === deps.nodeName && pool.leaving)) };
     },
     async join(req: HttpRequest): Promise<HttpResult> {
       const addr = req.params.rest;
       if (!addr) throw new BadRequestError('Missing address');
+      // One LAN pool for every partition: a partition named (checked as a DNS label) joins the same pool.
+      lanPartition(req, deps);
       const wan = Boolean(req.query.get('wan'));
       try {
         if (wan && !deps.wan?.enabled) throw new Error('Must be a server to join WAN cluster');
@@ -89,7 +112,9 @@ export function membersHandlers(deps: MembersDeps) {
         if (w.gossip && known && node !== w.localMember().name) w.gossip.forceLeave(node, req.query.has('prune'));
         return {};
       }
-      const known = pool.members().some((m) => m.name === node);
+      // Only a member of the request's partition (Consul Enterprise's ForceLeave with the partition).
+      const ap = lanPartition(req, deps);
+      const known = pool.members().some((m) => m.name === node && inLanPartition(m, ap));
       // Serf semantics (which the Go API suite checks): an unknown node or this agent is a no-op.
       if (pool.gossip && known && node !== deps.nodeName) pool.gossip.forceLeave(node, req.query.has('prune'));
       return {};
