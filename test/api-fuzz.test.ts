@@ -25,7 +25,7 @@ const CONSUL_500: Array<[RegExp, RegExp]> = [
   [/^PUT \/v1\/catalog\/(de)?register$/, /^(Must provide |Missing node registration|Invalid service address|Unknown check status)/], // Catalog.Register/Deregister
   [/^PUT \/v1\/session\/create$/, /^(Missing node registration|Missing check|Invalid session TTL|Invalid Behavior)/], // Session.Apply
   [/ \/v1\/config/, /^(strconv\.ParseUint: |Name is required|.* is required$)/], // config apply/delete return ParseUint's error for ?cas=; validation from the RPC
-  [/\/v1\/peering\//, /(is not a valid peer name|failed to exchange peering secret|errors occurred|invalid character|unexpected end of JSON|failed to decode token|cannot create peering with name)/], // Peering RPC validation, token decoding, dial failures
+  [/\/v1\/peering\//, /(is not a valid peer name|failed to exchange peering secret|errors occurred|invalid character|unexpected end of JSON|failed to decode token|cannot create peering with name|^Partition ".*" (does not exist|is being deleted)$)/], // Peering RPC validation, token decoding, dial failures, a missing partition
   [/\/v1\/(namespace|partition)/, /^(Partition ".*" does not exist|(Namespace|Partition) ".*" is being deleted)$/], // Namespace.Upsert / Partition.Write in a missing or marked tenant
   [/\/v1\/query\/\*$/, /^Cannot modify non-existent prepared query/], // PreparedQuery.Apply on an unknown ID
   [/^PUT \/v1\/event\/fire/, /^user event exceeds configured limit/], // serf's UserEvent size check
