@@ -40,13 +40,20 @@ test('namespace, partition, peer and sameness-group lookups are cached under key
   // The default namespace and partition are the catalog's: refreshed on its blocking read.
   assert.equal(q('web.service.default.ns.consul')?.watch?.path, '/v1/health/service/web?stale');
   assert.equal(q('web.service.default.ns.default.ap.dc2.dc.consul')?.watch?.path, '/v1/health/service/web?stale&dc=dc2');
-  // Others exist nowhere (answered NXDOMAIN without the catalog): nothing to watch.
-  for (const name of ['web.service.ns1.ns.consul', 'web.service.p1.peer.consul', 'web.service.sg1.sg.consul', 'n1.node.p1.ap.consul']) {
+  // A namespace's services are watched in it; nodes are partition-level.
+  assert.equal(q('web.service.ns1.ns.consul')?.watch?.path, '/v1/health/service/web?stale&ns=ns1');
+  assert.equal(q('web.connect.ns1.dc2.consul')?.watch?.path, '/v1/health/connect/web?stale&dc=dc2&ns=ns1');
+  assert.equal(q('n1.node.ns1.ns.consul')?.watch?.path, '/v1/catalog/node/n1?stale');
+  // Peers, sameness groups, other partitions and namespaced ingress lookups are not watched (kept as fetched).
+  for (const name of ['web.service.p1.peer.consul', 'web.service.sg1.sg.consul', 'n1.node.p1.ap.consul', 'web.service.ns1.ns.p1.ap.consul', 'web.ingress.ns1.ns.consul']) {
     assert.equal(q(name)?.watch, undefined, name);
   }
-  // prefer_namespace: a lone label is a namespace, not a datacenter to watch.
+  // prefer_namespace: a lone label is a namespace, not a datacenter.
   assert.equal(q('web.service.dc2.consul')?.watch?.path, '/v1/health/service/web?stale&dc=dc2');
-  assert.equal(q('web.service.dc2.consul', 'A', '', '', true)?.watch, undefined);
+  assert.equal(q('web.service.dc2.consul', 'A', '', '', true)?.watch?.path, '/v1/health/service/web?stale&ns=dc2');
+  // A client agent in another partition: its plain names are that partition's, not the watched default one.
+  const inP1 = cacheQuestion(parseName('web.service.consul', 'A', 'consul.', '')!, 'A', 'IN', '', { datacenter: 'dc1', preferNamespace: false, partition: 'p1' });
+  assert.equal(inP1?.watch, undefined);
   assert.equal(q('web.service.default.consul', 'A', '', '', true)?.watch?.path, '/v1/health/service/web?stale');
 });
 

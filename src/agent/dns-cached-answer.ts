@@ -48,7 +48,7 @@ export interface CacheableQuestion extends CacheQuestion {
  * `source`: the address a prepared query runs near (its asker's, or its EDNS0 client subnet's).
  */
 export function cacheQuestion(
-  parsed: ParsedName, type: string, klass: string, token: string, cfg: Pick<DnsConfig, 'datacenter' | 'preferNamespace'>, source = '',
+  parsed: ParsedName, type: string, klass: string, token: string, cfg: Pick<DnsConfig, 'datacenter' | 'preferNamespace' | 'partition'>, source = '',
 ): CacheableQuestion | null {
   const q = parsed.query;
   if (!q || (q.kind !== 'service' && q.kind !== 'connect' && q.kind !== 'ingress' && q.kind !== 'node' && q.kind !== 'query')) return null;
@@ -59,10 +59,14 @@ export function cacheQuestion(
   const key = [token, type, klass, parsed.name, near].join('\n');
   const base = { token, name: parsed.name, type, class: klass, ownDatacenter, source: near, key };
   const srv = type === 'SRV';
-  // Only the default namespace and partition exist, and no peers or sameness groups: the servers
-  // answer such names NXDOMAIN without reading the catalog, so there is nothing to watch.
-  if (q.kind === 'query' || !catalogLocality(l)) return { ...base, shuffle: false, limit: q.kind !== 'node' && !srv };
-  const dcParam = dc ? `&dc=${encodeURIComponent(dc)}` : '';
+  // Peers, sameness groups and partitions other than default are not watched (the servers' catalog
+  // reads serve only the default partition): such answers are kept as fetched.
+  if (q.kind === 'query' || !catalogLocality(l, cfg.partition)) return { ...base, shuffle: false, limit: q.kind !== 'node' && !srv };
+  // A namespace's services are watched in it (nodes are partition-level).
+  const nsParam = q.kind !== 'node' && l.namespace && l.namespace !== 'default' ? `&ns=${encodeURIComponent(l.namespace)}` : '';
+  // health/ingress reads no namespace yet: a namespaced ingress answer is kept as fetched.
+  if (nsParam && q.kind === 'ingress') return { ...base, shuffle: false, limit: !srv };
+  const dcParam = `${dc ? `&dc=${encodeURIComponent(dc)}` : ''}${nsParam}`;
   const headers: Record<string, string> = token ? { 'x-consul-token': token } : {};
   const watch = (path: string) => ({ key: `${token}\n${path}${dcParam}`, path: `${path}?stale${dcParam}`, headers });
   if (q.kind === 'node') return { ...base, watch: watch(`/v1/catalog/node/${encodeURIComponent(q.node)}`), shuffle: false, limit: false };
@@ -70,10 +74,10 @@ export function cacheQuestion(
   return { ...base, watch: watch(`/v1/health/${area}/${encodeURIComponent(q.service)}`), shuffle: true, limit: !srv };
 }
 
-/** Whether a locality names this cluster's catalog: the default namespace and partition, no peer or sameness group. */
-function catalogLocality(l: Locality): boolean {
+/** Whether a locality names this cluster's catalog in the default partition (any namespace), no peer or sameness group. */
+function catalogLocality(l: Locality, agentPartition = ''): boolean {
   const dflt = (v: string): boolean => v === '' || v === 'default';
-  return dflt(l.namespace) && dflt(l.partition) && !l.peer && !l.samenessGroup;
+  return dflt(l.partition || agentPartition) && !l.peer && !l.samenessGroup;
 }
 
 /** The question a cache fill asks the server: id 0, recursion desired, no EDNS0. */

@@ -21,6 +21,10 @@ export interface ServiceQuery {
   ServiceMeta: Record<string, string> | null;
   Connect: boolean;
   Peer: string;
+  /** The namespace the query reads (Consul Enterprise); absent: default (or the request's). */
+  Namespace?: string;
+  /** The admin partition the query reads (Consul Enterprise); absent: default. */
+  Partition?: string;
 }
 
 /** A prepared query as stored (Consul's structs.PreparedQuery minus indexes). */
@@ -37,6 +41,9 @@ export interface PreparedQueryRecord {
 /** The answer of `GET /v1/query/:id/execute` (Consul's PreparedQueryExecuteResponse). */
 export interface PreparedQueryExecuteResponse {
   Service: string;
+  /** The namespace and partition the results come from (Consul Enterprise's EnterpriseMeta; only for a query naming a tenancy). */
+  Namespace?: string;
+  Partition?: string;
   Nodes: CheckServiceNode[];
   DNS: { TTL: string };
   Datacenter: string;

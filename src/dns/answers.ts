@@ -14,6 +14,7 @@ import {
 } from './records.ts';
 import { shuffle } from '../shuffle.ts';
 import { ACCEPT, wanNodeAddress } from '../endpoint/translate-addr.ts';
+import type { EnterpriseMeta } from '../state/tenancy.ts';
 
 /** The sections of a reply. */
 export interface Sections {
@@ -61,24 +62,56 @@ export function answer(q: Question, query: DnsQuery | null, ctx: AnswerContext):
     case 'ptr': return ptr(q, query.ip, ctx);
     // The address is in the name: Consul ignores the locality labels of `.addr` names (peers' SRV targets have none).
     case 'addr': return addrAnswer(q, query.ip, ctx.cfg);
-    case 'node': return checkLocal(query.locality, ctx.cfg, false), nodeAnswer(q, query.node, ctx);
+    case 'node': {
+      // Nodes are partition-level: a namespace label changes nothing.
+      const ent = localTenancy(query.locality, ctx.cfg, false);
+      const c = ent && ent.partition !== DEFAULT ? inTenant(ctx, { partition: ent.partition, namespace: DEFAULT }) : ctx;
+      return nodeAnswer(q, query.node, c);
+    }
     case 'service':
-    case 'connect':
+    case 'connect': {
       if (query.kind === 'service' && query.locality.peer) return peerAnswer(q, query.service, query.tag, query.locality, ctx);
-      checkLocal(query.locality, ctx.cfg, false);
-      return serviceAnswer(q, query.service, query.kind === 'service' ? query.tag : '', query.kind === 'connect', ctx);
+      const ent = localTenancy(query.locality, ctx.cfg, false);
+      return serviceAnswer(q, query.service, query.kind === 'service' ? query.tag : '', query.kind === 'connect', ent ? inTenant(ctx, ent) : ctx);
+    }
     case 'virtual':
       checkLocal(query.locality, ctx.cfg, true);
       throw new NotFoundError(`no virtual IP for ${query.service}`);
     case 'ingress': {
-      checkLocal(query.locality, ctx.cfg, false);
-      const gateways = ctx.view.ingress?.(query.service, { onlyPassing: ctx.cfg.onlyPassing }) ?? [];
-      return instancesAnswer(q, query.service, gateways, ctx);
+      const ent = localTenancy(query.locality, ctx.cfg, false);
+      const c = ent ? inTenant(ctx, ent) : ctx;
+      const gateways = c.view.ingress?.(query.service, { onlyPassing: ctx.cfg.onlyPassing }) ?? [];
+      return instancesAnswer(q, query.service, gateways, c);
     }
     case 'query':
       checkLocal(query.locality, ctx.cfg, false);
       return queryAnswer(q, query.query, ctx);
   }
+}
+
+const DEFAULT = 'default';
+
+/**
+ * The tenant a local question names: its `.ns`/`.ap` labels (or the legacy `<ns>.<dc>` form, or
+ * under prefer_namespace a lone label), the agent's partition when it names none; undefined for
+ * default/default (the unchanged default path). Throws NXDOMAIN for another datacenter, a peer or
+ * a sameness group, as checkLocal.
+ */
+export function localTenancy(locality: Locality, cfg: DnsConfig, virtual: boolean): EnterpriseMeta | undefined {
+  const l = virtual ? locality : preferringNamespace(locality, cfg.preferNamespace);
+  const dc = l.datacenter || (virtual ? '' : l.peerOrDatacenter);
+  const peer = l.peer || (virtual ? l.peerOrDatacenter : '');
+  if ((dc && dc !== cfg.datacenter.toLowerCase()) || peer || l.samenessGroup) throw new NotFoundError('No path to datacenter');
+  const namespace = l.namespace || DEFAULT;
+  const partition = l.partition || cfg.partition || DEFAULT;
+  return namespace === DEFAULT && partition === DEFAULT ? undefined : { partition, namespace };
+}
+
+/** The context answering in a tenant: its reader in place of the view; NXDOMAIN when it does not exist. */
+function inTenant(ctx: AnswerContext, ent: EnterpriseMeta): AnswerContext {
+  const view = ctx.view.tenant?.(ent);
+  if (!view) throw new NotFoundError(`no namespace ${ent.namespace} in partition ${ent.partition}`);
+  return { ...ctx, view };
 }
 
 /** Only this datacenter, the default namespace and partition, and no peers or sameness groups exist here; throws NXDOMAIN otherwise. */

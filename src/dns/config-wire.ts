@@ -20,6 +20,8 @@ export function encodeDnsConfig(cfg: DnsConfig): string {
     enableTruncate: cfg.enableTruncate, nodeMetaTxt: cfg.nodeMetaTxt, disableCompression: cfg.disableCompression,
     recursors: cfg.recursors, recursorStrategy: cfg.recursorStrategy, recursorTimeoutMs: cfg.recursorTimeoutMs, soa: cfg.soa,
     translateWanAddrs: cfg.translateWanAddrs, wanAddresses: cfg.wanAddresses, preferNamespace: cfg.preferNamespace,
+    // Only when set: a default-partition client's header (and the handlers shared per value) stays as before.
+    ...(cfg.partition ? { partition: cfg.partition } : {}),
   };
   return Buffer.from(JSON.stringify(w)).toString('base64url');
 }
@@ -48,6 +50,7 @@ export function decodeDnsConfig(value: string, datacenter: string): DnsConfig {
   for (const k of OPTIONAL_BOOLEANS) if (w[k] !== undefined && typeof w[k] !== 'boolean') bad(k);
   const pairs = (v: unknown): v is [string, number][] => Array.isArray(v)
     && v.every((p) => Array.isArray(p) && p.length === 2 && typeof p[0] === 'string' && typeof p[1] === 'number' && p[1] >= 0);
+  if (w.partition !== undefined && (typeof w.partition !== 'string' || !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(w.partition))) bad('partition');
   if (!pairs(w.serviceTtl)) bad('serviceTtl');
   if (!pairs(w.serviceTtlPrefixes)) bad('serviceTtlPrefixes');
   if (!Array.isArray(w.recursors) || !w.recursors.every((r) => r && typeof r.host === 'string' && Number.isInteger(r.port))) bad('recursors');
@@ -63,5 +66,6 @@ export function decodeDnsConfig(value: string, datacenter: string): DnsConfig {
     recursorTimeoutMs: w.recursorTimeoutMs,
     soa: { refresh: w.soa.refresh, retry: w.soa.retry, expire: w.soa.expire, minTtl: w.soa.minTtl },
     translateWanAddrs: w.translateWanAddrs === true, wanAddresses: w.wanAddresses === true, preferNamespace: w.preferNamespace === true,
+    ...(w.partition ? { partition: w.partition } : {}),
   };
 }

@@ -38,6 +38,8 @@ export interface DnsConfig {
   disableCompression: boolean;
   /** dns_config.prefer_namespace: `<svc>.service.<label>.<domain>` names a namespace, not a datacenter. */
   preferNamespace: boolean;
+  /** The agent's admin partition (`partition`), the default of names without `.ap`; '' or absent: default. */
+  partition?: string;
   recursors: { host: string; port: number }[];
   recursorStrategy: 'sequential' | 'random';
   recursorTimeoutMs: number;
@@ -102,6 +104,7 @@ export function dnsConfigFrom(config: RuntimeConfig): DnsConfig {
     recursorTimeoutMs: durationSetting(d.recursor_timeout, 2000),
     soa: { refresh: num(soa.refresh, 3600), retry: num(soa.retry, 600), expire: num(soa.expire, 86400), minTtl: num(soa.min_ttl, 0) },
     translateWanAddrs: config.translateWanAddrs === true, wanAddresses: false,
+    ...(config.partition ? { partition: config.partition.toLowerCase() } : {}),
   };
 }
 

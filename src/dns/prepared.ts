@@ -7,7 +7,7 @@ import type { Answer } from 'dns-packet';
 import type { DnsInstance, DnsReader } from '../endpoint/dns-view.ts';
 import type { DnsConfig } from './config.ts';
 import { serviceTtl } from './config.ts';
-import { checkLocal, instanceRecords, srvTuple, type Question } from './answers.ts';
+import { localTenancy, instanceRecords, srvTuple, type Question } from './answers.ts';
 import { parseName } from './name.ts';
 import { shuffleIndexes, shuffleIndexesFrom, shuffleState } from '../shuffle.ts';
 import { recordKey } from './records.ts';
@@ -402,10 +402,10 @@ function qtypeName(qtype: number): 'A' | 'AAAA' | 'SRV' | undefined {
   return qtype === 1 ? 'A' : qtype === 28 ? 'AAAA' : qtype === 33 ? 'SRV' : undefined;
 }
 
-function isLocal(locality: Parameters<typeof checkLocal>[0], cfg: DnsConfig): boolean {
+// This datacenter's default namespace and partition: other tenants are answered by the general path.
+function isLocal(locality: Parameters<typeof localTenancy>[0], cfg: DnsConfig): boolean {
   try {
-    checkLocal(locality, cfg, false);
-    return true;
+    return localTenancy(locality, cfg, false) === undefined;
   } catch {
     return false;
   }

@@ -4,11 +4,12 @@
 // queries. No DNS query scans the whole catalog. With ACLs, answers keep only the nodes and
 // services the DNS token may read (Consul's dns token: node:read plus service:read).
 import { denyAll, type Authorizer } from '../acl/index.ts';
-import { foldName, type Replica } from '../state/index.ts';
+import { entKey, foldName, type EnterpriseMeta, type Replica } from '../state/index.ts';
 import type { Node, NodeService } from '../api/catalog-types.ts';
 import type { AclIdentity } from './acl-resolver.ts';
 import { ingressGateways } from './gateway-services.ts';
 import { terminatingGatewaysFor } from './terminating-links.ts';
+import { dnsTenantExists, TenantDnsView } from './dns-tenancy.ts';
 
 const TERMINATING = 'terminating-gateway';
 
@@ -36,7 +37,7 @@ interface Cached {
 }
 
 /** What DNS answering reads: a DnsView, or nothing at all (a client agent's recursion-only handler). */
-export type DnsReader = Pick<DnsView, 'instances' | 'hasService' | 'serviceKey' | 'version' | 'node' | 'nodeByAddress' | 'serviceByAddress'> & Partial<Pick<DnsView, 'token' | 'ingress' | 'stamp' | 'peerInstances'>>;
+export type DnsReader = Pick<DnsView, 'instances' | 'hasService' | 'serviceKey' | 'version' | 'node' | 'nodeByAddress' | 'serviceByAddress'> & Partial<Pick<DnsView, 'token' | 'ingress' | 'stamp' | 'peerInstances' | 'tenant'>>;
 
 /** A reader that knows no service, node or address. */
 export const EMPTY_DNS_READER: DnsReader = {
@@ -55,10 +56,30 @@ export class DnsView {
   /** The ACL generation stamp() last saw, and how many times it has moved (ACL indexes may go back after a re-list). */
   #stampAcl = 0;
   #aclChanges = 0;
+  /** Readers of the tenants other than default/default asked about (dns-tenancy.ts), by entKey. */
+  readonly #tenants = new Map<string, TenantDnsView>();
 
   constructor(replica: Replica, acl?: DnsAcl) {
     this.#replica = replica;
     this.#acl = acl;
+  }
+
+  /**
+   * The reader of a namespace or partition other than default/default (names folded), or undefined
+   * when it does not exist or is being deleted (answered NXDOMAIN); its cached answers go with it.
+   */
+  tenant(ent: EnterpriseMeta): DnsReader | undefined {
+    const key = entKey(ent);
+    if (!dnsTenantExists(this.#replica, ent)) {
+      this.#tenants.delete(key);
+      return undefined;
+    }
+    let t = this.#tenants.get(key);
+    if (!t) {
+      t = new TenantDnsView(this.#replica, ent, () => this.#authz());
+      this.#tenants.set(key, t);
+    }
+    return t;
   }
 
   /** The secret DNS queries run under now ('' without ACLs): prepared queries execute with it. */

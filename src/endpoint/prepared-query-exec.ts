@@ -14,6 +14,20 @@ import { instanceReadable } from './catalog-acl.ts';
 import { sortNear } from './near.ts';
 import { linkedGatewayInstances } from './terminating-links.ts';
 import { shuffle } from '../shuffle.ts';
+import { catalogOf, foldTenancyName, isDefaultEnt, type EnterpriseMeta } from '../state/index.ts';
+import type { AuthorizerContext } from '../acl/index.ts';
+import { entContext } from './acl-enforce.ts';
+
+/** The tenant a query reads: its Service.Namespace and Service.Partition (folded); undefined for default/default. */
+export function queryEnt(q: PreparedQueryRecord): EnterpriseMeta | undefined {
+  const ent = { partition: foldTenancyName(q.Service.Partition || 'default'), namespace: foldTenancyName(q.Service.Namespace || 'default') };
+  return isDefaultEnt(ent) ? undefined : ent;
+}
+
+/** The ACL context of a query's tenant (undefined for the default one). */
+export function queryContext(q: PreparedQueryRecord): AuthorizerContext | undefined {
+  return entContext(queryEnt(q));
+}
 
 /** The JSON of an execute answer (Consul's PreparedQueryExecuteResponse without its meta; PeerName set for a peer's results). */
 export type ExecuteResult = Omit<PreparedQueryExecuteResponse, 'PeerName'> & { PeerName?: string };
@@ -58,12 +72,14 @@ export interface ExecuteSource {
  * failover target); a peer's have no mesh endpoints here.
  */
 export function runLocal(deps: EndpointDeps, q: PreparedQueryRecord, connect: boolean, peer = q.Service.Peer ?? ''): ExecuteResult {
-  const cat = deps.replica.catalog;
+  // A query naming a namespace or partition reads that tenant's catalog (its results say so).
+  const ent = queryEnt(q);
+  const cat = ent ? catalogOf(deps.replica, ent) : deps.replica.catalog;
   const svc = q.Service;
   const ignore = new Set(svc.IgnoreCheckIDs ?? []);
   const found: CheckServiceNode[] = !peer
-    // A connect answer appends the terminating gateways linking the service, as health/connect does.
-    ? [...cat.instances(svc.Service, svc.Connect || connect), ...(svc.Connect || connect ? linkedGatewayInstances(cat, deps.replica.configEntries, svc.Service) : [])]
+    // A connect answer appends the terminating gateways linking the service, as health/connect does (default tenant only).
+    ? [...cat.instances(svc.Service, svc.Connect || connect), ...(!ent && (svc.Connect || connect) ? linkedGatewayInstances(cat, deps.replica.configEntries, svc.Service) : [])]
       .map((i) => cat.checkServiceNode(i))
     : svc.Connect || connect ? [] : deps.replica.peerImports.service(peer, svc.Service)?.Nodes ?? [];
   let nodes = found
@@ -71,7 +87,8 @@ export function runLocal(deps: EndpointDeps, q: PreparedQueryRecord, connect: bo
   if (svc.NodeMeta && Object.keys(svc.NodeMeta).length) nodes = nodes.filter((n) => metaSatisfies(n.Node.Meta, svc.NodeMeta!));
   if (svc.ServiceMeta && Object.keys(svc.ServiceMeta).length) nodes = nodes.filter((n) => metaSatisfies(n.Service.Meta, svc.ServiceMeta!));
   if (svc.Tags && svc.Tags.length) nodes = nodes.filter((n) => tagsSatisfy(n.Service.Tags, svc.Tags!));
-  return { Service: svc.Service, Nodes: nodes, DNS: { TTL: q.DNS.TTL }, Datacenter: deps.config.datacenter, ...(peer ? { PeerName: peer } : {}), Failovers: 0 };
+  const tenancy = ent ? { Namespace: ent.namespace, Partition: ent.partition } : {};
+  return { Service: svc.Service, ...tenancy, Nodes: nodes, DNS: { TTL: q.DNS.TTL }, Datacenter: deps.config.datacenter, ...(peer ? { PeerName: peer } : {}), Failovers: 0 };
 }
 
 function metaSatisfies(have: Record<string, string> | undefined | null, want: Record<string, string>): boolean {
@@ -87,9 +104,9 @@ export function tagsSatisfy(have: string[] | null | undefined, tags: string[]): 
   });
 }
 
-/** Drops the instances the identity may not read (node:read and service:read). */
-export function readableNodes(id: AclIdentity | undefined, nodes: CheckServiceNode[]): CheckServiceNode[] {
-  return id ? nodes.filter((n) => instanceReadable(id, n.Node.Node, n.Service.Service)) : nodes;
+/** Drops the instances the identity may not read (node:read and service:read, the latter in the query's namespace `ctx`). */
+export function readableNodes(id: AclIdentity | undefined, nodes: CheckServiceNode[], ctx?: AuthorizerContext): CheckServiceNode[] {
+  return id ? nodes.filter((n) => instanceReadable(id, n.Node.Node, n.Service.Service, ctx)) : nodes;
 }
 
 /** Shuffles, sorts by distance from the query source and moves the source node first (Consul's Execute after the local run). */
@@ -169,7 +186,7 @@ export async function failover(
 export function executeHere(deps: EndpointDeps, req: RemoteExecuteRequest, id: AclIdentity | undefined, peer?: string): { result: ExecuteResult; filtered: boolean } {
   const res = runLocal(deps, req.Query, req.Connect, peer);
   const found = res.Nodes.length;
-  res.Nodes = shuffle(readableNodes(id, res.Nodes), deps.random);
+  res.Nodes = shuffle(readableNodes(id, res.Nodes, queryContext(req.Query)), deps.random);
   const filtered = res.Nodes.length < found;
   if (req.Limit > 0) res.Nodes = res.Nodes.slice(0, req.Limit);
   return { result: res, filtered };

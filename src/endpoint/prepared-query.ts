@@ -224,7 +224,7 @@ export class PreparedQueryEndpoint {
     let res = runLocal(this.#deps, q, args.connect);
     const id = q.Token ? this.#o.resolve(q.Token) : opts.authz;
     const found = res.Nodes.length;
-    res.Nodes = readableNodes(id, res.Nodes);
+    res.Nodes = readableNodes(id, res.Nodes, parts().queryContext(q));
     // Consul reports the filtering (X-Consul-Results-Filtered-By-ACLs) to callers that presented a token.
     let filtered = res.Nodes.length < found && id?.tokenGiven === true;
     orderLocal(this.#deps, q, res, args, this.#log);

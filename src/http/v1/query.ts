@@ -8,6 +8,7 @@ import type { PreparedQueryRecord, ServiceQuery } from '../../state/index.ts';
 import { BadRequestError, MethodNotAllowedError } from '../../errors.ts';
 import type { HttpResult } from '../router.ts';
 import { canonical, parseJSON } from '../body.ts';
+import { validTenancyName } from '../../state/index.ts';
 import { authzOf, checkDatacenter, queryOptions, type HttpRequest, type RequestConfig } from '../request.ts';
 import { sourceAddr } from '../source.ts';
 
@@ -50,7 +51,20 @@ function decodeService(raw: unknown): ServiceQuery {
     OnlyPassing: bool(s.OnlyPassing, 'OnlyPassing'), IgnoreCheckIDs: strs(s.IgnoreCheckIDs, 'IgnoreCheckIDs'), Near: str(s.Near, 'Near'),
     Tags: strs(s.Tags, 'Tags'), NodeMeta: strMap(s.NodeMeta, 'NodeMeta'), ServiceMeta: strMap(s.ServiceMeta, 'ServiceMeta'),
     Connect: bool(s.Connect, 'Connect'), Peer: str(s.Peer, 'Peer'),
+    ...tenancyOf(s),
   };
+}
+
+/** The query's Namespace and Partition (Consul Enterprise's ServiceQuery EnterpriseMeta), kept only when given. */
+function tenancyOf(s: Record<string, unknown>): Pick<ServiceQuery, 'Namespace' | 'Partition'> {
+  const out: Pick<ServiceQuery, 'Namespace' | 'Partition'> = {};
+  for (const [field, what] of [['Namespace', 'namespace'], ['Partition', 'partition']] as const) {
+    const v = str(s[field], field);
+    if (v === '') continue;
+    if (!validTenancyName(v)) throw new BadRequestError(`Invalid ${what} name ${JSON.stringify(v)}: must be a valid DNS hostname label`);
+    out[field] = v;
+  }
+  return out;
 }
 
 /** Decodes a prepared query body (create or update) onto Consul's zero values. */
@@ -80,7 +94,7 @@ function metaJson(meta: QueryMeta): Record<string, unknown> {
 
 function executeBody(res: ExecuteResult & { meta: QueryMeta }): Record<string, unknown> {
   return {
-    Service: res.Service, Nodes: res.Nodes ?? [], DNS: res.DNS, Datacenter: res.Datacenter, PeerName: res.PeerName ?? '', Failovers: res.Failovers, ...metaJson(res.meta),
+    Service: res.Service, ...(res.Namespace ? { Namespace: res.Namespace, Partition: res.Partition ?? 'default' } : {}), Nodes: res.Nodes ?? [], DNS: res.DNS, Datacenter: res.Datacenter, PeerName: res.PeerName ?? '', Failovers: res.Failovers, ...metaJson(res.meta),
   };
 }
 

@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { devConfig } from '../../test/support/agent.ts';
+import { NotFoundError } from '../errors.ts';
+import type { DnsInstance, DnsReader } from '../endpoint/dns-view.ts';
+import { EMPTY_DNS_READER } from '../endpoint/dns-view.ts';
+import { dnsConfigFrom } from './config.ts';
+import { decodeDnsConfig, encodeDnsConfig } from './config-wire.ts';
+import { answer, localTenancy } from './answers.ts';
+import { parseLocality, parseName } from './name.ts';
+
+const cfg = dnsConfigFrom(devConfig());
+const loc = (...labels: string[]) => parseLocality(labels)!;
+
+test('localTenancy: default/default is undefined (the unchanged path); labels, legacy and prefer_namespace forms name the tenant', () => {
+  assert.equal(localTenancy(loc(), cfg, false), undefined);
+  assert.equal(localTenancy(loc('default', 'ns', 'default', 'ap'), cfg, false), undefined);
+  assert.equal(localTenancy(loc('dc1'), cfg, false), undefined);
+  assert.deepEqual(localTenancy(loc('team-1', 'ns'), cfg, false), { partition: 'default', namespace: 'team-1' });
+  assert.deepEqual(localTenancy(loc('team-1', 'dc1'), cfg, false), { partition: 'default', namespace: 'team-1' });
+  assert.deepEqual(localTenancy(loc('p1', 'ap'), cfg, false), { partition: 'p1', namespace: 'default' });
+  assert.deepEqual(localTenancy(loc('team-1'), { ...cfg, preferNamespace: true }, false), { partition: 'default', namespace: 'team-1' });
+  assert.throws(() => localTenancy(loc('team-1', 'dc2'), cfg, false), NotFoundError);
+  assert.throws(() => localTenancy(loc('p', 'peer'), cfg, false), NotFoundError);
+});
+
+test('a client agent\'s partition is the default of names without .ap, and travels with its settings', () => {
+  const client = dnsConfigFrom(devConfig({ partition: 'P1' }));
+  assert.equal(client.partition, 'p1');
+  assert.deepEqual(localTenancy(loc(), client, false), { partition: 'p1', namespace: 'default' });
+  assert.equal(localTenancy(loc('default', 'ap'), client, false), undefined, 'an explicit .ap wins');
+  assert.equal(decodeDnsConfig(encodeDnsConfig(client), 'dc1').partition, 'p1');
+  assert.equal(decodeDnsConfig(encodeDnsConfig(cfg), 'dc1').partition, undefined);
+  assert.ok(!Buffer.from(encodeDnsConfig(cfg), 'base64url').toString().includes('partition'), 'a default-partition header is unchanged');
+});
+
+test('answers in a tenant read its reader; no reader (unknown or deleted) is NXDOMAIN', () => {
+  const inst = (address: string): DnsInstance => ({
+    node: { Node: 'n1', Address: address } as DnsInstance['node'], service: { ID: 'web', Service: 'web', Port: 80, Address: '' } as DnsInstance['service'],
+    status: 'passing', allPassing: true,
+  });
+  const asked: string[] = [];
+  const tenantReader: DnsReader = { ...EMPTY_DNS_READER, instances: (name) => (name === 'web' ? [inst('10.9.0.1')] : []) };
+  const view: DnsReader = {
+    ...EMPTY_DNS_READER, instances: () => [inst('10.0.0.1')],
+    tenant: (ent) => (asked.push(`${ent.partition}/${ent.namespace}`), ent.namespace === 'team-1' ? tenantReader : undefined),
+  };
+  const ask = (name: string, c = cfg) => answer({ name, type: 'A', domain: 'consul.' }, parseName(name, 'A', 'consul.', '')!.query, { cfg: c, view, random: Math.random, now: Date.now });
+  assert.deepEqual(ask('web.service.consul').answers.map((a) => (a as { data: unknown }).data), ['10.0.0.1']);
+  assert.deepEqual(asked, [], 'the default tenant never asks for a reader');
+  assert.deepEqual(ask('web.service.team-1.ns.consul').answers.map((a) => (a as { data: unknown }).data), ['10.9.0.1']);
+  assert.throws(() => ask('web.service.team-2.ns.consul'), NotFoundError);
+  assert.throws(() => ask('web.service.consul', { ...cfg, partition: 'p1' }), NotFoundError);
+  assert.deepEqual(asked, ['default/team-1', 'default/team-2', 'p1/default']);
+  assert.throws(() => answer({ name: 'web.service.team-1.ns.consul', type: 'A', domain: 'consul.' }, parseName('web.service.team-1.ns.consul', 'A', 'consul.', '')!.query,
+    { cfg, view: EMPTY_DNS_READER, random: Math.random, now: Date.now }), NotFoundError, 'a reader without tenants knows none');
+});

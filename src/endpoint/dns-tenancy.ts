@@ -1,0 +1,163 @@
+// The catalog as DNS sees it inside one namespace (or a partition other than default): the same
+// answers DnsView gives for the default tenant, read from that tenant's catalog tables
+// (catalogOf) with the DNS token's rules evaluated in the namespace. Instances are cached per
+// service and kept while the tenant's tables are the same object and the service's index stays,
+// so a change in another namespace never rebuilds them; a namespace that is gone or marked for
+// deletion has no reader (NXDOMAIN) and its cache is dropped with it. The default tenant never
+// comes here: DnsView and the prepared answers keep their path unchanged.
+import type { Authorizer, AuthorizerContext } from '../acl/index.ts';
+import {
+  catalogOf, allConfigEntryTables, foldName, foldTenancyName, partitionCatalog, DEFAULT_TENANCY_NAME,
+  type CatalogTables, type EnterpriseMeta, type Replica,
+} from '../state/index.ts';
+import type { Node, NodeService } from '../api/catalog-types.ts';
+import type { DnsInstance } from './dns-view.ts';
+import { entContext } from './acl-enforce.ts';
+
+const INGRESS = 'ingress-gateway';
+
+interface Cached {
+  table: CatalogTables;
+  index: number;
+  instances: DnsInstance[];
+}
+
+/** Whether a tenant exists for DNS: its partition and namespace records are present and not marked for deletion. */
+export function dnsTenantExists(replica: Replica, ent: EnterpriseMeta): boolean {
+  const ap = foldTenancyName(ent.partition);
+  if (ap !== DEFAULT_TENANCY_NAME) {
+    const p = replica.tenants.partitions.partition(ap);
+    if (!p || p.DeletedAt) return false;
+  }
+  const ns = replica.tenants.namespaces.namespace({ partition: ap, namespace: foldTenancyName(ent.namespace) });
+  // The default namespace of the default partition is builtin (its record may not be written yet on a fresh cluster).
+  if (!ns) return ap === DEFAULT_TENANCY_NAME && foldTenancyName(ent.namespace) === DEFAULT_TENANCY_NAME;
+  return !ns.DeletedAt;
+}
+
+/** DNS reads in one tenant (a DnsReader for answers.ts). */
+export class TenantDnsView {
+  readonly ent: EnterpriseMeta;
+  readonly #replica: Replica;
+  readonly #authz: () => Authorizer | undefined;
+  readonly #ctx: AuthorizerContext | undefined;
+  readonly #services = new Map<string, Cached>();
+
+  constructor(replica: Replica, ent: EnterpriseMeta, authz: () => Authorizer | undefined) {
+    this.ent = { partition: foldTenancyName(ent.partition), namespace: foldTenancyName(ent.namespace) };
+    this.#replica = replica;
+    this.#authz = authz;
+    this.#ctx = entContext(this.ent);
+  }
+
+  #cat(): CatalogTables {
+    return catalogOf(this.#replica, this.ent);
+  }
+
+  #serviceReadable(authz: Authorizer | undefined, service: string): boolean {
+    return !authz || authz.serviceRead(service, this.#ctx) === 'allow';
+  }
+
+  // Nodes are partition-level: read as the default tenant's node rules read them.
+  #nodeReadable(authz: Authorizer | undefined, node: string): boolean {
+    return !authz || authz.nodeRead(node) === 'allow';
+  }
+
+  /** Instances of a service (or its mesh endpoints) in the tenant, filtered as DnsView.instances filters them. */
+  instances(name: string, opts: { connect?: boolean; onlyPassing?: boolean; tag?: string } = {}): DnsInstance[] {
+    const connect = opts.connect === true;
+    const actual = this.#serviceName(name, connect);
+    if (actual === undefined) return [];
+    const tag = opts.tag?.toLowerCase();
+    const authz = this.#authz();
+    return this.#cached(actual, connect).filter((i) => i.status !== 'critical' && (!opts.onlyPassing || i.allPassing)
+      && (!tag || (i.service.Tags ?? []).some((t) => t.toLowerCase() === tag))
+      && this.#serviceReadable(authz, i.service.Service) && this.#nodeReadable(authz, i.node.Node));
+  }
+
+  /**
+   * Instances of the ingress gateways of the partition whose listeners list the service in this
+   * namespace (a listed service without Namespace is in its gateway's).
+   */
+  ingress(name: string, opts: { onlyPassing?: boolean } = {}): DnsInstance[] {
+    if (!this.#serviceReadable(this.#authz(), name)) return [];
+    const wanted = foldName(name);
+    const out: DnsInstance[] = [];
+    for (const { ent, table } of allConfigEntryTables(this.#replica)) {
+      const gwEnt = ent ?? { partition: DEFAULT_TENANCY_NAME, namespace: DEFAULT_TENANCY_NAME };
+      if (gwEnt.partition !== this.ent.partition || gwEnt.namespace === '*' || table.count(INGRESS) === 0) continue;
+      for (const e of table.list(INGRESS)) {
+        const listed = (e.Listeners as { Services?: { Name?: string; Namespace?: string }[] }[] | undefined ?? [])
+          .some((l) => (l.Services ?? []).some((s) => foldTenancyName(s.Namespace || gwEnt.namespace) === this.ent.namespace
+            && (foldName(String(s.Name ?? '')) === wanted || (s.Name === '*' && this.#typical(wanted)))));
+        if (!listed) continue;
+        const gw = new TenantDnsView(this.#replica, gwEnt, this.#authz);
+        out.push(...gw.instances(String(e.Name), { onlyPassing: opts.onlyPassing }).filter((i) => i.service.Kind === INGRESS));
+      }
+    }
+    return out;
+  }
+
+  #typical(key: string): boolean {
+    return key !== 'consul' && this.#cat().instances(key).some((i) => !i.service.Kind);
+  }
+
+  /** True when the tenant's catalog knows the service name (and the DNS token may read it). */
+  hasService(name: string, connect = false): boolean {
+    return this.#serviceName(name, connect) !== undefined;
+  }
+
+  /** The service's cache key, as DnsView.serviceKey. */
+  serviceKey(name: string, connect = false): string | undefined {
+    const actual = this.#serviceName(name, connect);
+    return actual === undefined || !connect ? actual : `connect:${actual}`;
+  }
+
+  /** The tenant's index of a service key (0 when unknown). */
+  version(key: string): number {
+    return this.#cat().serviceIndex.get(key) ?? 0;
+  }
+
+  /** A node of the tenant's partition, case-insensitively. */
+  node(name: string): Node | undefined {
+    const node = partitionCatalog(this.#replica, this.ent.partition).node(name);
+    return node && this.#nodeReadable(this.#authz(), node.Node) ? node : undefined;
+  }
+
+  /** Reverse lookups are not scoped to a tenant (answered from the default one). */
+  nodeByAddress(): Node | undefined {
+    return undefined;
+  }
+
+  serviceByAddress(): NodeService | undefined {
+    return undefined;
+  }
+
+  #serviceName(name: string, connect: boolean): string | undefined {
+    const cat = this.#cat();
+    const key = foldName(name);
+    if (!(connect ? cat.byConnect : cat.byName).has(key)) return undefined;
+    const authz = this.#authz();
+    if (!authz) return key;
+    const spellings = connect ? [name] : cat.serviceTags(key).map(([n]) => n);
+    return spellings.some((n) => this.#serviceReadable(authz, n)) ? key : undefined;
+  }
+
+  #cached(name: string, connect: boolean): DnsInstance[] {
+    const cat = this.#cat();
+    const key = connect ? `connect:${name}` : name;
+    const index = cat.serviceIndex.get(key) ?? 0;
+    const hit = this.#services.get(key);
+    if (hit && hit.table === cat && hit.index === index && index !== 0) return hit.instances;
+    const instances = cat.instances(name, connect).map(({ node, service }) => {
+      const checks = cat.instanceChecks(node.Node, service.ID);
+      const critical = checks.some((c) => c.Status === 'critical');
+      const allPassing = checks.every((c) => c.Status === 'passing');
+      return { node, service, status: critical ? 'critical' : allPassing ? 'passing' : 'warning', allPassing } as DnsInstance;
+    });
+    if (instances.length === 0) this.#services.delete(key);
+    else this.#services.set(key, { table: cat, index, instances });
+    return instances;
+  }
+}
+
