@@ -95,6 +95,9 @@ describe('agent services and checks in namespaces', () => {
   test('deregistering in one namespace leaves the other', async () => {
     assert.equal((await call('PUT', '/v1/agent/service/deregister/web?ns=team-a')).status, 200);
     assert.equal((await instance('?ns=team-a')).length, 0);
+    // Gone from team-a, so unknown there (Consul Enterprise prints partition/namespace/ID).
+    const again = await call('PUT', '/v1/agent/service/deregister/web?ns=team-a');
+    assert.deepEqual([again.status, again.text], [404, 'Unknown service ID "default/team-a/web". Ensure that the service ID is passed, not the service name.']);
     assert.equal((await call('GET', '/v1/agent/checks?ns=team-a')).json['web-ttl'], undefined);
     assert.deepEqual((await instance('')).map((i) => i.Service.Port), [80]);
     assert.deepEqual(Object.keys((await call('GET', '/v1/agent/services')).json), ['web']);
@@ -165,5 +168,56 @@ ports { http = ${http} https = -1 dns = -1 grpc = -1 grpc_tls = -1 serf_lan = ${
 
     assert.equal((await clientCall('PUT', '/v1/agent/service/deregister/api?ns=team-a')).status, 200);
     assert.deepEqual(await inA(), []);
+  });
+});
+
+describe('a client agent in an admin partition', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-ap-agent-'));
+  let server: Agent;
+  let client: ClientAgent;
+  let serverCall: HttpCall;
+  let clientCall: HttpCall;
+  const config = async (name: string, hcl: string) => {
+    fs.writeFileSync(path.join(dir, `${name}.hcl`), hcl);
+    return (await loadConfig({ args: ['-config-file', path.join(dir, `${name}.hcl`)], env: {} })).config;
+  };
+  const common = (http: number, serf: number, rpc: number) => `data_dir = "${dir}/${http}"
+bind_addr = "127.0.0.1"
+client_addr = "127.0.0.1"
+ports { http = ${http} https = -1 dns = -1 grpc = -1 grpc_tls = -1 serf_lan = ${serf} serf_wan = -1 server = ${rpc} }
+`;
+  before(async () => {
+    const [sh, ss, sr, ch, cs] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+    server = createAgent(await config('s', `node_name = "s1"\nserver = true\nbootstrap_expect = 1\n${common(sh, ss, sr)}`), { logger: silentLogger() });
+    await server.start();
+    serverCall = httpCaller(() => `127.0.0.1:${sh}`);
+    await until('a leader', 20_000, async () => (await serverCall('GET', '/v1/status/leader')).json !== '');
+    assert.equal((await serverCall('PUT', '/v1/partition', '', { Name: 'p1' })).status, 200);
+    client = createClientAgent(await config('c', `node_name = "c1"\npartition = "p1"\nretry_join = ["127.0.0.1:${ss}"]\n${common(ch, cs, sr)}`), { logger: silentLogger() });
+    await client.start();
+    clientCall = httpCaller(() => `127.0.0.1:${ch}`);
+    await until('the client knows the server', 20_000, async () => client.servers.servers().length > 0);
+  });
+  after(async () => {
+    await client?.stop();
+    await server?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('the leader registers it in its partition, and anti-entropy syncs its services there', async () => {
+    const nodeIn = async (q: string) => (await serverCall('GET', `/v1/catalog/nodes${q}`)).json.map((n: any) => n.Node);
+    await until('c1 in p1', 20_000, async () => (await nodeIn('?partition=p1')).includes('c1'));
+    assert.ok(!(await nodeIn('')).includes('c1'), 'not in the default partition');
+    const serf = (await serverCall('GET', '/v1/health/node/c1?partition=p1')).json.find((c: any) => c.CheckID === 'serfHealth');
+    assert.equal(serf?.Status, 'passing');
+    assert.equal((await clientCall('GET', '/v1/agent/self')).json.Config.Partition, 'p1');
+
+    assert.equal((await clientCall('PUT', '/v1/agent/service/register', '', { ID: 'api', Name: 'api', Port: 7 })).status, 200);
+    const inP1 = async () => (await serverCall('GET', '/v1/catalog/service/api?partition=p1')).json.map((s: any) => [s.Node, s.ServicePort, s.Partition]);
+    await until('synced into p1', 10_000, async () => (await inP1()).length === 1);
+    assert.deepEqual(await inP1(), [['c1', 7, 'p1']]);
+    assert.equal((await serverCall('GET', '/v1/catalog/service/api')).json.length, 0);
+    await client.local.ae.syncFull();
+    assert.deepEqual(await inP1(), [['c1', 7, 'p1']]);
   });
 });

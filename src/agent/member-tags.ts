@@ -9,6 +9,9 @@ export function memberTags(c: RuntimeConfig): Record<string, string> {
     build: `${CONSUL_API_VERSION}:${gitRevision().slice(0, 8)}`, dc: c.datacenter, id: c.nodeId,
     role: c.server ? 'consul' : 'node', segment: '', vsn: '2', vsn_max: '3', vsn_min: '2',
   };
+  // A client agent in another admin partition says so (Consul Enterprise's `ap` tag): the leader registers it there.
+  const ap = (c.partition ?? '').toLowerCase();
+  if (ap && ap !== 'default') tags.ap = ap;
   if (c.server) {
     Object.assign(tags, { port: String(c.ports.server), raft_vsn: '3', ft_fs: '1', ft_si: '1' });
     // Where the other servers of this datacenter flood-join our WAN pool; none when it is disabled.

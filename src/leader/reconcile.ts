@@ -8,12 +8,30 @@ import type { Clock, TimerHandle } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { Gossip, Member } from '../gossip/index.ts';
 import type { CatalogEndpoint, QueryOptions } from '../endpoint/index.ts';
-import { foldName, type Replica } from '../state/index.ts';
+import {
+  foldName, partitionCatalog, partitionEnt, DEFAULT_TENANCY_NAME, type CatalogTables, type EnterpriseMeta, type Replica,
+} from '../state/index.ts';
 import type { NodeService } from '../api/catalog-types.ts';
 import { SERF_CHECK_ID } from './self-register.ts';
 import type { LeaderLoop } from './loops.ts';
 
 const CONSISTENT: QueryOptions = { minIndex: 0, waitMs: 0, consistency: 'consistent', token: '' };
+
+/** A member's admin partition (Consul Enterprise's `ap` tag), lower-case; default when it has none. */
+function memberPartition(m: Member): string {
+  const ap = (m.tags.ap ?? '').toLowerCase();
+  return ap || DEFAULT_TENANCY_NAME;
+}
+
+/** The tenant of a partition's nodes; undefined for the default partition (the catalog's own paths). */
+function partitionOf(ap: string): EnterpriseMeta | undefined {
+  return ap === DEFAULT_TENANCY_NAME ? undefined : partitionEnt(ap);
+}
+
+/** The catalog tables holding a partition's nodes. */
+function tablesOf(replica: Replica, ap: string): CatalogTables {
+  return ap === DEFAULT_TENANCY_NAME ? replica.catalog : partitionCatalog(replica, ap);
+}
 
 /** Consul's reconcile_interval. */
 export const RECONCILE_INTERVAL_MS = 60_000;
@@ -71,7 +89,7 @@ export class MemberReconciler implements LeaderLoop {
   async start(): Promise<void> {
     this.#unsubscribe = this.#d.gossip.on((e) => {
       if (e.type === 'user') return;
-      if (e.type === 'member-reap') void this.#enqueue(() => this.#deregister(e.member.name));
+      if (e.type === 'member-reap') void this.#enqueue(() => this.#deregister(e.member.name, memberPartition(e.member)));
       else void this.#enqueue(() => this.reconcileMember(e.member));
     });
     await this.#enqueue(async () => {
@@ -96,10 +114,14 @@ export class MemberReconciler implements LeaderLoop {
       const t0 = performance.now();
       const members = this.#d.gossip.members();
       for (const m of members) await this.reconcileMember(m);
-      // Lower-cased, as Consul's reconcileReaped: a node stored as Foo is gossip's member foo.
-      const known = new Set(members.map((m) => foldName(m.name)));
-      for (const [node, checks] of this.#d.replica.catalog.checks) {
-        if (!known.has(foldName(node)) && checks.has(SERF_CHECK_ID)) await this.#deregister(node);
+      // Lower-cased, as Consul's reconcileReaped: a node stored as Foo is gossip's member foo (in its partition).
+      const known = new Set(members.map((m) => `${memberPartition(m)}/${foldName(m.name)}`));
+      // The default partition and every partition with a record (its builtin one included).
+      for (const ap of new Set([DEFAULT_TENANCY_NAME, ...this.#d.replica.tenants.partitions.entries().map(([id]) => id)])) {
+        const cat = ap === DEFAULT_TENANCY_NAME ? this.#d.replica.catalog : partitionCatalog(this.#d.replica, ap);
+        for (const [node, checks] of [...cat.checks]) {
+          if (!known.has(`${ap}/${foldName(node)}`) && checks.has(SERF_CHECK_ID)) await this.#deregister(node, ap);
+        }
       }
       this.#d.timers?.reconcile(performance.now() - t0);
     });
@@ -112,7 +134,7 @@ export class MemberReconciler implements LeaderLoop {
     const t0 = performance.now();
     try {
       const h = healthOf(m);
-      if (h === 'left') await this.#deregister(m.name);
+      if (h === 'left') await this.#deregister(m.name, memberPartition(m));
       else await this.#register(m, h === 'alive');
     } catch (err) {
       this.#log.warn({ node: m.name, error: (err as Error).message }, 'member not reconciled');
@@ -121,7 +143,9 @@ export class MemberReconciler implements LeaderLoop {
   }
 
   async #register(m: Member, alive: boolean): Promise<void> {
-    const cat = this.#d.replica.catalog;
+    const ap = memberPartition(m);
+    const ent = partitionOf(ap);
+    const cat = tablesOf(this.#d.replica, ap);
     // Node names are case-insensitive (Consul's node index): a node stored as Foo is member foo's.
     const stored = cat.nodeName(m.name);
     let node = cat.nodes.get(stored);
@@ -132,7 +156,7 @@ export class MemberReconciler implements LeaderLoop {
     // A client agent's anti-entropy may have registered the node through another server moments
     // ago: read through to the store before creating it, and leave an existing node's own details
     // (meta, tagged addresses) to its agent.
-    if (!node) node = (await this.#d.catalog().node(m.name, CONSISTENT)).value?.Node;
+    if (!node) node = (await this.#d.catalog().node(m.name, ent ? { ...CONSISTENT, ent } : CONSISTENT)).value?.Node;
     const tagged = { lan: m.addr, lan_ipv4: m.addr, wan: m.addr, wan_ipv4: m.addr };
     const keep = node !== undefined && node.Address === m.addr;
     await this.#d.catalog().register({
@@ -143,17 +167,17 @@ export class MemberReconciler implements LeaderLoop {
         CheckID: SERF_CHECK_ID, Name: 'Serf Health Status', Status: want,
         Output: alive ? 'Agent alive and reachable' : 'Agent not live or unreachable',
       },
-    });
+    }, undefined, ent);
     this.#log.info({ member: m.name, status: want }, alive ? 'member alive: registered' : 'member failed: marked critical');
   }
 
-  async #deregister(node: string): Promise<void> {
-    // The leader never removes itself; whoever leads next does.
-    const cat = this.#d.replica.catalog;
-    if (foldName(node) === foldName(this.#d.nodeName) || !cat.node(node)) return;
+  async #deregister(node: string, ap = DEFAULT_TENANCY_NAME): Promise<void> {
+    // The leader never removes itself; whoever leads next does (servers are in the default partition).
+    const cat = tablesOf(this.#d.replica, ap);
+    if ((ap === DEFAULT_TENANCY_NAME && foldName(node) === foldName(this.#d.nodeName)) || !cat.node(node)) return;
     node = cat.nodeName(node);
     try {
-      await this.#d.catalog().deregister({ Node: node });
+      await this.#d.catalog().deregister({ Node: node }, undefined, partitionOf(ap));
       this.#log.info({ member: node }, 'member left or reaped: deregistered');
     } catch (err) {
       this.#log.warn({ node, error: (err as Error).message }, 'member not deregistered');

@@ -51,8 +51,13 @@ function withoutTenancy<T extends { Namespace?: string; Partition?: string }>(r:
 /** A CatalogTarget that talks to a server; `agentToken` is used for the node itself. */
 export function remoteCatalogTarget(call: ServerCall, config: RuntimeConfig, agentToken: () => string): CatalogTarget {
   const node = encodeURIComponent(config.nodeName);
+  // An agent in another admin partition reads and writes its node there (a body's Partition, a read's ?partition=).
+  const ap = (config.partition ?? '').toLowerCase();
+  const partition = ap && ap !== 'default' ? ap : '';
+  const q = (sep: '?' | '&'): string => (partition ? `${sep}partition=${encodeURIComponent(partition)}` : '');
+  const inPartition = <T extends object>(body: T): T => (partition ? { ...body, Partition: partition } : body);
   const fetchNode = async (): Promise<NodeView | null> => {
-    const view = json<NodeView>(await call('GET', `/v1/catalog/node/${node}`, agentToken()));
+    const view = json<NodeView>(await call('GET', `/v1/catalog/node/${node}${q('?')}`, agentToken()));
     return view?.Node ? view : null;
   };
   const want = nodeRegistration(config);
@@ -68,7 +73,7 @@ export function remoteCatalogTarget(call: ServerCall, config: RuntimeConfig, age
       const out = new Map(Object.entries(view.Services ?? {}));
       if (!namespaced) return out;
       // Every namespace's services (Consul Enterprise's ns=*), the default one's already read.
-      const all = json<{ Services: NodeService[] | null }>(await call('GET', `/v1/catalog/node-services/${node}?ns=*`, agentToken()));
+      const all = json<{ Services: NodeService[] | null }>(await call('GET', `/v1/catalog/node-services/${node}?ns=*${q('&')}`, agentToken()));
       for (const s of all?.Services ?? []) {
         const ns = tenantNamespace(s);
         if (ns) out.set(localKey(s.ID, ns), { ...withoutTenancy(s), Namespace: ns });
@@ -76,23 +81,23 @@ export function remoteCatalogTarget(call: ServerCall, config: RuntimeConfig, age
       return out;
     },
     async nodeChecks(_node, namespaced) {
-      if (!namespaced) return json<HealthCheck[]>(await call('GET', `/v1/health/node/${node}`, agentToken())) ?? [];
-      const all = json<HealthCheck[]>(await call('GET', `/v1/health/node/${node}?ns=*`, agentToken())) ?? [];
+      if (!namespaced) return json<HealthCheck[]>(await call('GET', `/v1/health/node/${node}${q('?')}`, agentToken())) ?? [];
+      const all = json<HealthCheck[]>(await call('GET', `/v1/health/node/${node}?ns=*${q('&')}`, agentToken())) ?? [];
       return all.map((c) => {
         const ns = tenantNamespace(c);
         return ns ? { ...withoutTenancy(c), Namespace: ns } : withoutTenancy(c);
       });
     },
     async register(req: RegisterRequest, token: string) {
-      return json<boolean>(await call('PUT', '/v1/catalog/register', token, req)) === true;
+      return json<boolean>(await call('PUT', '/v1/catalog/register', token, inPartition(req))) === true;
     },
     async deregister(req, token) {
-      return json<boolean>(await call('PUT', '/v1/catalog/deregister', token, req)) === true;
+      return json<boolean>(await call('PUT', '/v1/catalog/deregister', token, inPartition(req))) === true;
     },
     // Consul's syncNodeInfo: register the node only when the catalog's copy differs.
     async syncNode() {
       if (current((await fetchNode())?.Node)) return;
-      json<boolean>(await call('PUT', '/v1/catalog/register', agentToken(), want));
+      json<boolean>(await call('PUT', '/v1/catalog/register', agentToken(), inPartition(want)));
     },
   };
 }
