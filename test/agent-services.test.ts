@@ -52,13 +52,19 @@ describe('service registration', () => {
     assert.deepEqual(check.ServiceTags, ['v1']);
   });
 
-  test('deregistering removes the service and its checks from the catalog; an unknown ID is still 200', async () => {
+  test('deregistering removes the service and its checks from the catalog; an unknown ID is Consul\'s 404', async () => {
     await call('PUT', '/v1/agent/service/register', { Name: 'gone', Check: { TTL: '10s' } });
     assert.equal((await call('GET', '/v1/catalog/service/gone')).json.length, 1);
     assert.equal((await call('PUT', '/v1/agent/service/deregister/gone')).status, 200);
     assert.deepEqual((await call('GET', '/v1/catalog/service/gone')).json, []);
     assert.equal((await call('GET', '/v1/agent/checks')).json['service:gone'], undefined);
-    assert.equal((await call('PUT', '/v1/agent/service/deregister/never-was')).status, 200);
+    const unknown = await call('PUT', '/v1/agent/service/deregister/never-was');
+    assert.deepEqual([unknown.status, unknown.text], [404, 'Unknown service ID "never-was". Ensure that the service ID is passed, not the service name.']);
+    // A name is not an ID, and a deregistered service is unknown from then on.
+    await call('PUT', '/v1/agent/service/register', { ID: 'gone-1', Name: 'gone' });
+    assert.equal((await call('PUT', '/v1/agent/service/deregister/gone')).status, 404);
+    assert.equal((await call('PUT', '/v1/agent/service/deregister/gone-1')).status, 200);
+    assert.equal((await call('PUT', '/v1/agent/service/deregister/gone-1')).status, 404);
   });
 
   test('python-consul lowercase and snake_case bodies register like CamelCase ones', async () => {
@@ -171,7 +177,7 @@ describe('maintenance and local health', () => {
     assert.equal(bad.text, 'Invalid value for enable: "yes"');
     const missing = await call('PUT', '/v1/agent/service/maintenance/nope?enable=true');
     assert.equal(missing.status, 404);
-    assert.equal(missing.text, 'No service registered with ID "nope"');
+    assert.equal(missing.text, 'Unknown service ID "nope". Ensure that the service ID is passed, not the service name.');
     assert.equal((await call('PUT', '/v1/agent/maintenance')).text, 'Missing value for enable');
   });
 

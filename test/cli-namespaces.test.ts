@@ -128,15 +128,27 @@ describe('CLI in namespaces', () => {
 
   test('services register/deregister and intention create send -namespace to the agent', async () => {
     const reg = await cli(['services', 'register', '-namespace', 'team-a', '-name', 'cli-web']);
-    await inNamespaceOrRefused(reg, async () => {
-      assert.equal(reg.out, 'Registered service: cli-web\n');
-      const svc = await call('GET', '/v1/agent/service/cli-web?ns=team-a', ROOT);
-      assert.equal(svc.json.Namespace, 'team-a');
-      assert.equal((await call('GET', '/v1/agent/service/cli-web', ROOT)).status, 404);
-      assert.equal((await cli(['services', 'deregister', '-namespace', 'team-a', '-id', 'cli-web'])).code, 0);
-    });
-    const dereg = await cli(['services', 'deregister', '-id', 'cli-web'], { CONSUL_NAMESPACE: 'team-a' });
-    if (dereg.code !== 0) assert.match(dereg.err, /Invalid query parameter: "ns"|not found/);
+    assert.deepEqual(reg, { code: 0, out: 'Registered service: cli-web\n', err: '' });
+    const svc = await call('GET', '/v1/agent/service/cli-web?ns=team-a', ROOT);
+    assert.equal(svc.json.Namespace, 'team-a');
+    assert.equal((await call('GET', '/v1/agent/service/cli-web', ROOT)).status, 404);
+    assert.equal((await cli(['services', 'deregister', '-namespace', 'team-a', '-id', 'cli-web'])).code, 0);
+    const again = await cli(['services', 'deregister', '-id', 'cli-web'], { CONSUL_NAMESPACE: 'team-a' });
+    assert.equal(again.code, 1);
+    assert.match(again.err, /^Error deregistering service "": Unexpected response code: 404 \(Unknown service ID "default\/team-a\/cli-web"\./);
+
+    // A definition file's namespace registers there; deregistering the same file asks in the
+    // flags' namespace (Consul's command ignores the file's), so it needs -namespace to find it.
+    const file = join(dir, 'file-web.hcl');
+    writeFileSync(file, 'service {\n  name = "file-web"\n  namespace = "team-a"\n}\n');
+    assert.equal((await cli(['services', 'register', file])).code, 0);
+    assert.equal((await call('GET', '/v1/agent/service/file-web?ns=team-a', ROOT)).status, 200);
+    const wrong = await cli(['services', 'deregister', file]);
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.err, /^Error deregistering service "file-web": Unexpected response code: 404 \(Unknown service ID "file-web"\./);
+    assert.equal((await call('GET', '/v1/agent/service/file-web?ns=team-a', ROOT)).status, 200, 'still registered');
+    assert.deepEqual(await cli(['services', 'deregister', '-namespace', 'team-a', file]), { code: 0, out: 'Deregistered service: file-web\n', err: '' });
+    assert.equal((await call('GET', '/v1/agent/service/file-web?ns=team-a', ROOT)).status, 404);
     const ixn = await cli(['intention', 'create', '-namespace', 'team-b', 'api', 'cache']);
     await inNamespaceOrRefused(ixn, async () => {
       assert.equal((await cli(['intention', 'check', '-namespace', 'team-b', 'api', 'cache'])).out, 'Allowed\n');

@@ -3,6 +3,7 @@
 // node, and the local service and check lists keep only what the caller may read.
 import { allowed, authorize, entContext, type AclIdentity } from '../../endpoint/index.ts';
 import type { AuthorizerContext } from '../../acl/index.ts';
+import { NotFoundError } from '../../errors.ts';
 import type { LocalService } from './definition.ts';
 import { localKey, serviceKeyOf, checkKeyOf, type LocalCheck, type LocalState } from './state.ts';
 
@@ -25,12 +26,19 @@ export function vetServiceRegister(id: AclIdentity | undefined, state: LocalStat
   }
 }
 
-/** Throws unless the caller may change (deregister, maintain) the local service `serviceID` (its local key). */
+/**
+ * Throws unless the caller may change (deregister, maintain) the local service `serviceID` (its
+ * local key); an unknown ID is Consul's 404 whatever the token (vetServiceUpdateWithAuthorizer).
+ */
 export function vetServiceUpdate(id: AclIdentity | undefined, state: LocalState, serviceID: string): void {
-  if (!id) return;
-  // Unknown IDs fall through to the handler's own answer (deregistering one is a no-op).
   const existing = state.service(serviceID);
-  if (existing) authorize(id, 'serviceWrite', existing.Service, nsContext(existing));
+  if (!existing) {
+    // Consul prints its ServiceID: the bare ID in CE, partition/namespace/ID in Enterprise.
+    const [sid, ns] = serviceID.split('\0');
+    const shown = ns ? `default/${ns}/${sid}` : sid;
+    throw new NotFoundError(`Unknown service ID ${JSON.stringify(shown)}. Ensure that the service ID is passed, not the service name.`);
+  }
+  if (id) authorize(id, 'serviceWrite', existing.Service, nsContext(existing));
 }
 
 // A service check needs write on its service; a node check needs write on this node.

@@ -1,7 +1,7 @@
 // -register (Consul's command/connect/proxy RegisterMonitor): the proxy registers itself as a
 // connect-proxy `<service>-proxy[-<suffix>]` with a 30s TTL check it passes every 10s, re-registers
 // every 30s when the catalog lost or changed it, and deregisters on close.
-import type { ConsulClient } from '../../api/index.ts';
+import { ApiError, type ConsulClient } from '../../api/index.ts';
 import type { Logger } from '../../log.ts';
 
 /** What to register. */
@@ -63,6 +63,8 @@ export function startRegisterMonitor(c: ConsulClient, o: RegisterOptions, log: L
         await c.agent.serviceDeregister(id);
         return;
       } catch (err) {
+        // Already gone (the agent's 404 for an unknown ID): nothing left to retry.
+        if (err instanceof ApiError && err.statusCode === 404) return;
         log.warn({ error: (err as Error).message }, 'service deregister failed');
         await new Promise((r) => setTimeout(r, 500));
       }
