@@ -11,16 +11,32 @@ import type { Endpoints } from './server.ts';
 
 type AnyFn = (...args: never[]) => Promise<unknown>;
 
-/** Replaces `obj[method]` with a version recording its duration in ms. */
+/**
+ * Replaces `obj[method]` with a version recording its duration in ms; a synchronous throw is timed
+ * and answered as a rejection, as from an async function. Not an async function itself: its frame,
+ * await and bound call were ≈0.7 KB of garbage per catalog registration; one then() is the rest.
+ */
 export function measure<T extends object, K extends keyof T>(obj: T, method: K, record: (ms: number) => void): void {
-  const orig = (obj[method] as AnyFn).bind(obj);
-  (obj as Record<K, unknown>)[method] = async (...args: never[]) => {
+  const orig = obj[method] as AnyFn;
+  (obj as Record<K, unknown>)[method] = (...args: never[]) => {
     const t0 = performance.now();
+    let result: Promise<unknown>;
     try {
-      return await orig(...args);
-    } finally {
+      result = Promise.resolve(orig.apply(obj, args));
+    } catch (err) {
       record(performance.now() - t0);
+      return Promise.reject(err);
     }
+    return result.then(
+      (value) => {
+        record(performance.now() - t0);
+        return value;
+      },
+      (err: unknown) => {
+        record(performance.now() - t0);
+        throw err;
+      },
+    );
   };
 }
 
