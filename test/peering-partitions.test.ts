@@ -101,4 +101,16 @@ describe('peering in partitions', () => {
     assert.equal(((await callB('GET', '/v1/peering/to-a')).json as Peering).ID, inDefault.ID);
     await until('A\'s end of the bp peering terminated', 15_000, async () => ((await callA('GET', '/v1/peering/to-b?partition=ap1')).json as Peering)?.State === 'TERMINATED');
   });
+
+  test('deleting a partition purges its peerings with their secrets', async () => {
+    await ok(callB, 'PUT', '/v1/partition', { Name: 'gone' });
+    await ok(callB, 'POST', '/v1/peering/token?partition=gone', { PeerName: 'p1' });
+    const { ID } = (await callB('GET', '/v1/peering/p1?partition=gone')).json as Peering;
+    assert.equal((await b.agent.store.range(`peeringsecret/${ID}`)).kvs.length, 1);
+    assert.equal((await callB('DELETE', '/v1/partition/gone')).status, 200);
+    await until('the partition purged', 15_000, async () => (await callB('GET', '/v1/partition/gone')).status === 404);
+    assert.deepEqual((await b.agent.store.range('t/gone/')).kvs, []);
+    assert.deepEqual((await b.agent.store.range(`peeringsecret/${ID}`)).kvs, []);
+    assert.equal(b.agent.replica.peerings.get(ID), undefined);
+  });
 });

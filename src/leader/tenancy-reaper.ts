@@ -5,7 +5,7 @@
 // Each purge is one transaction pinned on the marked record, so a record is never gone while any
 // of its data is left.
 import {
-  NAMESPACES_TABLE, NAMESPACE_PREFIX, PARTITIONS_TABLE, TENANT_PREFIX, namespaceKey, partitionKey,
+  NAMESPACES_TABLE, NAMESPACE_PREFIX, PARTITIONS_TABLE, TENANT_PREFIX, namespaceKey, partitionKey, peeringSecretKey, peeringStatusKey,
   tenantPrefix, type Replica,
 } from '../state/index.ts';
 import type { Store } from '../store/index.ts';
@@ -43,7 +43,8 @@ export function plannedPurges(replica: Replica): Purge[] {
     goingAway.add(id);
     out.push({
       what: 'partition', name: p.Name, key: partitionKey(id), modRevision: p.ModifyIndex,
-      prefixes: [`${TENANT_PREFIX}${id}/`, `${NAMESPACE_PREFIX}${id}/`],
+      // Its peerings' records are in its tenant prefix; their secrets and stream status records are keyed by ID alone.
+      prefixes: [`${TENANT_PREFIX}${id}/`, `${NAMESPACE_PREFIX}${id}/`, ...replica.peerings.list(id).flatMap((p) => [peeringSecretKey(p.ID), peeringStatusKey(p.ID, '')])],
     });
   }
   for (const [id, ns] of namespaces.entries()) {
