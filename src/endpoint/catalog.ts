@@ -9,7 +9,7 @@ import {
 import type { Node, NodeService, ServiceNode, RegisterRequest, DeregisterRequest } from '../api/catalog-types.ts';
 import { filterList } from '../filter/index.ts';
 import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
-import { commitWrite } from './commit.ts';
+import { commitWrite, type WritePlan } from './commit.ts';
 import { planRegister, planDeregister } from './catalog-write.ts';
 import { planDeregisterInPartition, planRegisterInPartition } from './catalog-partition.ts';
 import type { EndpointDeps } from './deps.ts';
@@ -20,7 +20,6 @@ import { sortNear } from './near.ts';
 import { terminatingGatewayInstances } from './terminating-links.ts';
 import { TenantCatalogReads, tenantRead } from './catalog-tenancy.ts';
 import { entPins, writableEnt } from './tenancy.ts';
-import type { WritePlan } from './commit.ts';
 
 const require = createRequire(import.meta.url);
 
