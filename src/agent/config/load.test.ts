@@ -63,6 +63,15 @@ test('service and check definitions: namespace and partition names are DNS label
     { message: 'check "top": namespace "x y" must be a valid DNS hostname label' });
   await assert.rejects(load(['-dev', '-hcl', 'services = [{ name = "a" }, { name = "db"\n namespace = "n/s" }]']),
     { message: 'service "db": namespace "n/s" must be a valid DNS hostname label' });
+  // JSON's CamelCase keys are read as the agent reads them.
+  const dir = await fixtureDir({
+    'camel.json': '{"service": {"Name": "api", "Namespace": "Bad_x"}}',
+    'sidecar.json': '{"services": [{"Name": "api", "Connect": {"SidecarService": {"Partition": "ap9"}}}]}',
+  });
+  await assert.rejects(load(['-dev', '-config-file', join(dir, 'camel.json')]),
+    { message: 'service "api": namespace "Bad_x" must be a valid DNS hostname label' });
+  await assert.rejects(load(['-dev', '-config-file', join(dir, 'sidecar.json')]),
+    { message: 'service "api": sidecar_service: partition "ap9" is not the agent\'s partition "default"' });
 });
 
 test('without -dev: data_dir is required, grpc is off, advertise is the private IP', async () => {

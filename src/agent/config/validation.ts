@@ -9,6 +9,7 @@ import { validateAutoEncrypt } from './auto-encrypt.ts';
 import { auditSettings } from '../audit-config.ts';
 import { joinHostPort } from '../../host-port.ts';
 import { DEFAULT_TENANCY_NAME, foldTenancyName, validTenancyName } from '../../state/tenancy.ts';
+import { fold, type Folded } from '../local/decode-keys.ts';
 
 const BASIC_NAME = /^[a-z0-9_-]+$/;
 const DNS_INVALID = /[^A-Za-z0-9\\-]+/;
@@ -55,48 +56,44 @@ function validateNodeName(c: BuiltConfig, r: TreeReader): void {
   }
 }
 
-/** A config value as a list of definitions: a list as is, a lone block as one. */
-function definitions(v: unknown): Record<string, unknown>[] {
-  const all = Array.isArray(v) ? v : v !== undefined && v !== null ? [v] : [];
-  return all.filter((d): d is Record<string, unknown> => typeof d === 'object' && d !== null && !Array.isArray(d));
+/** A config value as a list of definitions (a list as is, a lone block as one), keys folded as the agent reads them. */
+function definitions(v: unknown): Folded[] {
+  const all = Array.isArray(v) ? v : [v];
+  return all.filter((d) => typeof d === 'object' && d !== null && !Array.isArray(d)).map(fold);
 }
 
 /**
  * The `namespace` and `partition` of service and check definitions (a service's checks and
- * sidecar included): namespace and partition names are DNS labels, and a definition's partition is
- * the agent's (local services live in the agent's partition), as the HTTP API refuses them.
+ * sidecar included, in any key spelling the agent accepts): namespace and partition names are DNS
+ * labels, and a definition's partition is the agent's (local services live in the agent's partition).
  */
 function validateDefinitionTenancy(c: BuiltConfig, r: TreeReader): void {
   const agentPartition = foldTenancyName(c.partition || DEFAULT_TENANCY_NAME);
-  const vet = (what: string, d: Record<string, unknown>): void => {
-    const ns = d.namespace;
+  const name = (d: Folded, ...keys: string[]): string => {
+    const v = keys.map((k) => d.get(k)).find((x) => typeof x === 'string');
+    return JSON.stringify(v ?? '');
+  };
+  const vet = (what: string, d: Folded): void => {
+    const ns = d.get('namespace');
     if (typeof ns === 'string' && ns !== '' && !validTenancyName(ns)) {
       throw new ConfigError(`${what}: namespace ${JSON.stringify(ns)} must be a valid DNS hostname label`);
     }
-    const ap = d.partition;
+    const ap = d.get('partition');
     if (typeof ap !== 'string' || ap === '') return;
     if (!validTenancyName(ap)) throw new ConfigError(`${what}: partition ${JSON.stringify(ap)} must be a valid DNS hostname label`);
     if (foldTenancyName(ap) !== agentPartition) {
       throw new ConfigError(`${what}: partition ${JSON.stringify(ap)} is not the agent's partition ${JSON.stringify(agentPartition)}`);
     }
   };
-  const checks = (what: string, d: Record<string, unknown>): void => {
-    for (const chk of [...definitions(d.checks), ...definitions(d.check)]) {
-      vet(`${what}: check ${JSON.stringify(String(chk.id ?? chk.name ?? ''))}`, chk);
+  const service = (what: string, d: Folded): void => {
+    vet(what, d);
+    for (const chk of [...definitions(d.get('checks')), ...definitions(d.get('check'))]) vet(`${what}: check ${name(chk, 'id', 'checkid', 'name')}`, chk);
+    for (const connect of definitions(d.get('connect'))) {
+      for (const sidecar of definitions(connect.get('sidecarservice'))) service(`${what}: sidecar_service`, sidecar);
     }
   };
-  const service = (what: string, d: Record<string, unknown>): void => {
-    vet(what, d);
-    checks(what, d);
-    const connect = definitions(d.connect)[0];
-    for (const sidecar of definitions(connect?.sidecar_service)) service(`${what}: sidecar_service`, sidecar);
-  };
-  for (const d of [...definitions(r.get('services')), ...definitions(r.get('service'))]) {
-    service(`service ${JSON.stringify(String(d.name ?? ''))}`, d);
-  }
-  for (const d of [...definitions(r.get('checks')), ...definitions(r.get('check'))]) {
-    vet(`check ${JSON.stringify(String(d.id ?? d.name ?? ''))}`, d);
-  }
+  for (const d of [...definitions(r.get('services')), ...definitions(r.get('service'))]) service(`service ${name(d, 'name')}`, d);
+  for (const d of [...definitions(r.get('checks')), ...definitions(r.get('check'))]) vet(`check ${name(d, 'id', 'checkid', 'name')}`, d);
 }
 
 function validateAltDomain(c: BuiltConfig): void {
