@@ -9,6 +9,9 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import { after, before, test } from 'node:test';
+import { connectEnvoyCommand, runConnectEnvoy } from '../src/cli/connect-envoy.ts';
+import { parseFlags } from '../src/cli/flags.ts';
+import { memoryIO } from '../src/cli/io.ts';
 import { startDevAgent, type DevAgent } from './support/agent.ts';
 import { exchange, ProxyRig } from './support/connect-proxy.ts';
 import { echoApp, getWithHost as get, startGatewayCommand, type Answer, type GatewayCommand } from './support/gateway-command.ts';
@@ -182,4 +185,10 @@ test('intentions apply with the gateway as the source: a deny from api-gw to web
   await until('web to refuse the gateway', 20_000, async () => (await get(httpPort, 'a.example', '/page')).status === 403);
   await put('/v1/connect/intentions/exact?source=api-gw&destination=web', { Action: 'allow' });
   await served('web to accept the gateway again', () => get(httpPort, 'a.example', '/page'));
+});
+
+test('connect envoy -proxy-id of the API gateway without -gateway says how to run it', async () => {
+  const io = memoryIO({ env: { CONSUL_HTTP_ADDR: dev.httpAddr } });
+  const code = await runConnectEnvoy(parseFlags(connectEnvoyCommand.flags, ['-proxy-id', 'api-gw', '-admin-bind', `127.0.0.1:${await freePort()}`]), io, new Promise(() => {}));
+  assert.deepEqual([code, io.err], [1, 'api-gw is a api-gateway: run it with -gateway api -proxy-id api-gw\n']);
 });

@@ -43,8 +43,8 @@ async function loadRegistration(client: ConsulClient, plan: EnvoyPlan, warn: (s:
     throw new Error(`failed fetch proxy config from local agent: ${(err as Error).message}`);
   }
   if (!svc) throw new Error(`failed fetch proxy config from local agent: Unexpected response code: 404 (unknown service ID: ${proxyId})`);
-  if (svc.Kind === 'terminating-gateway') throw new Error(`${proxyId} is a terminating-gateway: run it with -gateway terminating -proxy-id ${proxyId}`);
-  if (svc.Kind === 'mesh-gateway') throw new Error(`${proxyId} is a mesh-gateway: run it with -gateway mesh -proxy-id ${proxyId}`);
+  const gateway = /^(terminating|mesh|ingress|api)-gateway$/.exec(String(svc.Kind ?? ''))?.[1];
+  if (gateway) throw new Error(`${proxyId} is a ${String(svc.Kind)}: run it with -gateway ${gateway} -proxy-id ${proxyId}`);
   if (String(svc.Kind ?? '').endsWith('-gateway')) throw new Error(gatewayRefusal(String(svc.Kind).replace(/-gateway$/, ''), `${proxyId} is a ${svc.Kind}`));
   if (!svc.Proxy || svc.Kind !== 'connect-proxy') throw new Error('service is not a Connect proxy or gateway');
   return { proxyId, svc };
