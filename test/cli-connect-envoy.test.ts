@@ -144,7 +144,7 @@ test('with ACLs on and no token, Consul\'s warning precedes the refused read of 
   }
 });
 
-test('-bootstrap, Envoy arguments and gateways are refused with exit 1; a bad -address is a flag error', async () => {
+test('-bootstrap and Envoy arguments are refused with exit 1, as is an API gateway not registered; a bad -address is a flag error', async () => {
   const boot = await envoy(['-sidecar-for', 'web', '-bootstrap']);
   assert.equal(boot.code, 1);
   assert.match(boot.err, /^-bootstrap: Envoy is not used: Proconsul runs its built-in data plane in its place and serves no xDS/);
@@ -152,9 +152,10 @@ test('-bootstrap, Envoy arguments and gateways are refused with exit 1; a bad -a
   const pass = await envoy(['-sidecar-for', 'web', '--', '--log-level', 'debug']);
   assert.equal(pass.code, 1);
   assert.match(pass.err, /^Cannot pass arguments to Envoy \(--log-level debug\)/);
-  const gw = await envoy(['-gateway', 'api', '-register']);
+  // An API gateway runs; without -register one must be registered already.
+  const gw = await envoy(['-gateway', 'api']);
   assert.equal(gw.code, 1);
-  assert.match(gw.err, /^-gateway api: Proconsul's built-in data plane has no api gateway yet/);
+  assert.equal(gw.err, 'No api-gateway services registered with this agent\n');
   assert.equal((await envoy(['-gateway', 'egress'])).err, 'Gateway must be one of: api, terminating, mesh, or ingress\n');
   assert.equal((await envoy([])).err, 'No proxy ID specified. One of -proxy-id, -sidecar-for, or -gateway is required\n');
   const addr = await envoy(['-sidecar-for', 'web', '-address', 'nohost']);
