@@ -308,6 +308,18 @@ describe('config entries in namespaces', () => {
     assert.deepEqual([back.status, back.json.Precedence], [200, 1]);
     assert.equal((await call('DELETE', '/v1/connect/intentions/exact?source=*/*&destination=*/*', ROOT)).status, 200);
     assert.equal((await call('GET', '/v1/config/service-intentions/*?ns=*', ROOT)).status, 404);
+
+    // A blocked match in a namespace wakes when a */* intention is written (it watches only its own namespace's table).
+    for (const ns of ['default', 'team-a']) {
+      const first = await call('GET', `/v1/connect/intentions/match?by=destination&name=zz&ns=${ns}`, ROOT);
+      assert.deepEqual(first.json.zz, []);
+      const blocked = call('GET', `/v1/connect/intentions/match?by=destination&name=zz&ns=${ns}&index=${first.headers.get('x-consul-index')}&wait=30s`, ROOT);
+      assert.equal((await call('PUT', '/v1/connect/intentions/exact?source=*/*&destination=*/*', ROOT, { Action: 'deny' })).text, 'true');
+      const woke = await blocked;
+      assert.deepEqual(woke.json.zz.map((i: any) => [i.DestinationNS, i.Precedence]), [['*', 1]]);
+      assert.ok(Number(woke.headers.get('x-consul-index')) > Number(first.headers.get('x-consul-index')));
+      assert.equal((await call('DELETE', '/v1/connect/intentions/exact?source=*/*&destination=*/*', ROOT)).status, 200);
+    }
   });
 });
 

@@ -69,7 +69,10 @@ export class DiscoveryChainEndpoint {
         get: (kind: string, name: string, namespace?: string, partition?: string): ChainEntry | undefined => {
           const ns = namespace ?? ent?.namespace ?? DEFAULT_TENANCY_NAME;
           const ap = partition ?? ent?.partition ?? DEFAULT_TENANCY_NAME;
-          if (ent || !isDefaultEnt({ namespace: ns, partition: ap })) return tenantEntry(kind, name, ns, ap);
+          // The compiler asks in lower-case `default` for the default tenant: no fold, no object, on that path.
+          if (ent || ((ns !== DEFAULT_TENANCY_NAME || ap !== DEFAULT_TENANCY_NAME) && !isDefaultEnt({ namespace: ns, partition: ap }))) {
+            return tenantEntry(kind, name, ns, ap);
+          }
           ws.addKey(CONFIG_ENTRIES_TABLE, `${kind}/${name}`);
           return configEntries.get(kind, name);
         },

@@ -176,7 +176,8 @@ export class IntentionEndpoint {
   /**
    * The tenants a read covers, each watched on the intentions kind: `one`, the tenant named (the
    * wildcard namespace's table for `*`); `destination`, the namespace named and its partition's
-   * wildcard namespace, whose `*` destination covers every namespace; `all`, every namespace of
+   * wildcard namespace, whose `*` destination covers every namespace (a change there also wakes
+   * each namespace's table, so only the namespace's own is watched); `all`, every namespace of
    * the partition and its wildcard namespace (a source may be named by any of them).
    */
   #parts(ent: EnterpriseMeta | undefined, ws: WatchSet, mode: 'one' | 'destination' | 'all'): EnterpriseMeta[] {
@@ -189,7 +190,8 @@ export class IntentionEndpoint {
     } else if (mode === 'one' || ent?.namespace === WILDCARD_NAMESPACE) {
       tenants = [ent ?? DEFAULT_ENT];
     } else {
-      tenants = [ent ?? DEFAULT_ENT, wild];
+      ws.addPrefix(configEntriesTableName(tenantOf(ent)), `${KIND}/`);
+      return [ent ?? DEFAULT_ENT, wild];
     }
     for (const t of tenants) ws.addPrefix(configEntriesTableName(tenantOf(t)), `${KIND}/`);
     return tenants;
@@ -197,7 +199,10 @@ export class IntentionEndpoint {
 
   /** The intentions entries of several tenants. */
   #entriesOf(tenants: EnterpriseMeta[]): IntentionsEntry[] {
-    return tenants.length === 1 ? this.#entries(tenants[0]) : tenants.flatMap((t) => this.#entries(t));
+    if (tenants.length === 1) return this.#entries(tenants[0]);
+    // Tables without intentions (the wildcard namespace's, usually) add nothing: no copy for them.
+    const holding = tenants.filter((t) => configEntriesOf(this.#deps.replica, tenantOf(t)).count(KIND) > 0);
+    return holding.length === 1 ? this.#entries(holding[0]) : holding.flatMap((t) => this.#entries(t));
   }
 
   /** The highest index of the tenants' tables (at least 1). */
@@ -291,9 +296,10 @@ export class IntentionEndpoint {
     return blockingQuery(this.#deps, opts, (ws) => {
       const out: Intention[][] = [];
       let index = 1;
-      for (const [i, n] of wanted.entries()) {
+      for (let i = 0; i < wanted.length; i++) {
+        const n = wanted[i];
         // A repeated name answers once (the HTTP answer is keyed by name).
-        const prev = wanted.findIndex((w) => w.name === n.name && entKeyOf(w.ent) === entKeyOf(n.ent));
+        const prev = i === 0 ? 0 : wanted.findIndex((w) => w.name === n.name && entKeyOf(w.ent) === entKeyOf(n.ent));
         if (prev < i) {
           out[i] = out[prev];
           continue;
@@ -301,9 +307,9 @@ export class IntentionEndpoint {
         const tenants = this.#parts(n.ent, ws, by === 'source' ? 'all' : 'destination');
         index = Math.max(index, this.#index(tenants));
         const entries = this.#entriesOf(tenants);
-        const ns = foldTenancyName(n.ent?.namespace || DEFAULT_TENANCY_NAME);
+        const ns = n.ent ? foldTenancyName(n.ent.namespace) : DEFAULT_TENANCY_NAME;
         const matched = matchIntentions(entries, by, n.name, ns);
-        const ap = foldTenancyName(n.ent?.partition || DEFAULT_TENANCY_NAME);
+        const ap = n.ent ? foldTenancyName(n.ent.partition) : DEFAULT_TENANCY_NAME;
         out[i] = by === 'source' && ap !== DEFAULT_TENANCY_NAME
           ? matched.filter((x) => (x.SourcePartition || DEFAULT_TENANCY_NAME) === ap) : matched;
       }

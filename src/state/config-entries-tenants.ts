@@ -26,8 +26,13 @@ const WILDCARD = '*';
 
 /** The wildcard namespace of a partition. */
 function wildcardEnt(partition: string): EnterpriseMeta {
-  return { partition: foldTenancyName(partition || DEFAULT_TENANCY_NAME), namespace: WILDCARD };
+  if (!partition || partition === DEFAULT_TENANCY_NAME) return DEFAULT_WILDCARD;
+  return { partition: foldTenancyName(partition), namespace: WILDCARD };
 }
+
+/** The default partition's wildcard namespace, and its notifier table (read by every default-tenant intention match). */
+const DEFAULT_WILDCARD: EnterpriseMeta = Object.freeze({ partition: DEFAULT_TENANCY_NAME, namespace: WILDCARD });
+const DEFAULT_WILDCARD_TABLE = tenantTableName(CONFIG_ENTRIES_TABLE, DEFAULT_WILDCARD);
 
 /** The wildcard tables of a replica's tenancy state, made on first use. */
 function wildcardTables(tenants: TenantTables): PerTenant<ConfigEntriesTable> {
@@ -40,8 +45,18 @@ function wildcardTables(tenants: TenantTables): PerTenant<ConfigEntriesTable> {
 function applyWildcard(tenants: TenantTables, partition: string, ev: WatchEvent, out: Changes): void {
   const ent = wildcardEnt(partition);
   const key = CONFIG_PREFIX + ev.kv.key.slice(NS_WILDCARD_CONFIG_PREFIX.length);
-  out.push(tenantTableName(CONFIG_ENTRIES_TABLE, ent), wildcardTables(tenants).of(ent).apply({ type: ev.type, kv: { ...ev.kv, key } }));
+  const table = wildcardTables(tenants).of(ent);
+  if (ent === DEFAULT_WILDCARD) defaultWildcard.set(tenants, table);
+  const changed = table.apply({ type: ev.type, kv: { ...ev.kv, key } });
+  out.push(configEntriesTableName(ent), changed);
+  // Its intentions apply in every namespace of the partition: each namespace's readers (watching
+  // only their own table) are woken as by a change there. Wildcard writes are rare; reads are not.
+  const names = new Set([DEFAULT_TENANCY_NAME, ...tenants.namespaces.namespacesOf(ent.partition).map((n) => n.name)]);
+  for (const namespace of names) out.push(configEntriesTableName(isDefaultEnt({ partition: ent.partition, namespace }) ? undefined : { partition: ent.partition, namespace }), changed);
 }
+
+/** The default partition's wildcard table once it exists (found without building a key, on every default-tenant intention read). */
+const defaultWildcard = new WeakMap<TenantTables, ConfigEntriesTable>();
 
 /** The tenant applier of non-default partitions' wildcard-namespace entries (one line in tenant-appliers.ts). */
 export function wildcardNamespaceTenantApplier(tenants: TenantTables): TenantHandler {
@@ -96,6 +111,7 @@ export interface ConfigEntriesHolder {
 
 /** The config entries of a tenant: the replica's own for the default tenant, an empty table for a tenant with none. */
 export function configEntriesOf(replica: ConfigEntriesHolder, ent: EnterpriseMeta | undefined): ConfigEntriesTable {
+  if (ent === DEFAULT_WILDCARD) return defaultWildcard.get(replica.tenants) ?? EMPTY;
   if (isDefaultEnt(ent)) return replica.configEntries;
   if (ent!.namespace === WILDCARD) return wildcardByReplica.get(replica.tenants)?.get(wildcardEnt(ent!.partition)) ?? EMPTY;
   return byReplica.get(replica.tenants)?.get(ent!) ?? EMPTY;
@@ -150,5 +166,7 @@ export function allConfigEntryTables(replica: ConfigEntriesHolder): { ent: Enter
 
 /** The notifier table of a tenant's config entries. */
 export function configEntriesTableName(ent: EnterpriseMeta | undefined): string {
+  if (ent === undefined) return CONFIG_ENTRIES_TABLE;
+  if (ent === DEFAULT_WILDCARD) return DEFAULT_WILDCARD_TABLE;
   return tenantTableName(CONFIG_ENTRIES_TABLE, ent);
 }
