@@ -79,8 +79,13 @@ describe('peering in partitions', () => {
     assert.ok(keys.includes(`t/bp/default/peering/${active.ID}`), keys.join(' '));
     // web of A's team-a namespace is imported into team-a of bp.
     await until('web imported into bp/team-a', 15_000, async () => (await b.agent.store.range('t/bp/team-a/peerimport/')).kvs.length === 1);
-    const rows = (await callB('GET', '/v1/health/service/web?peer=to-a&ns=team-a&partition=bp')).json as { Service: { Port: number } }[];
+    type Row = { Node: { Partition?: string; PeerName: string }; Service: { Port: number; Namespace?: string; Partition?: string } };
+    const rows = (await callB('GET', '/v1/health/service/web?peer=to-a&ns=team-a&partition=bp')).json as Row[];
     assert.deepEqual(rows.map((r) => r.Service.Port), [80]);
+    // Shown in this cluster's tenancy (the local namespace and partition), as Consul Enterprise's fields.
+    assert.deepEqual([rows[0].Node.Partition, rows[0].Service.Namespace, rows[0].Service.Partition, rows[0].Node.PeerName], ['bp', 'team-a', 'bp', 'to-a']);
+    const svc = (await callB('GET', '/v1/catalog/service/web?peer=to-a&ns=team-a&partition=bp')).json as { ServicePort: number; Namespace?: string }[];
+    assert.deepEqual(svc.map((r) => [r.ServicePort, r.Namespace]), [[80, 'team-a']]);
     assert.deepEqual((await callB('GET', '/v1/health/service/web?peer=to-a&partition=bp')).json, [], 'not in bp\'s default namespace');
     assert.deepEqual((await b.agent.store.range('peerimport/')).kvs, [], 'nothing in the default partition');
     const status = ((await callA('GET', '/v1/peering/to-b?partition=ap1')).json as { StreamStatus: { ExportedServices: string[] } }).StreamStatus;

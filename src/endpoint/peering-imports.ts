@@ -6,6 +6,7 @@ import {
   peeringPartition, peeringStoreKey, tenantKey, partitionPeerImports, tenantTableName, validTenancyName, type EnterpriseMeta, type StoredPeering, type WatchSet,
 } from '../state/index.ts';
 import { catalogOf, catalogTableName } from '../state/catalog-tenants.ts';
+import { tenantRead, withPartition, withTenancy } from './catalog-tenancy.ts';
 import type { CheckServiceNode, HealthCheck, Node, ServiceNode } from '../api/catalog-types.ts';
 import type { Op } from '../store/index.ts';
 import type { EndpointDeps } from './deps.ts';
@@ -16,7 +17,8 @@ import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
 import { answerInstances } from './health.ts';
 import { tagsMatch, nodeMetaMatches, toServiceNode, type CatalogFilters } from './catalog.ts';
 import { filterList } from '../filter/index.ts';
-import { allowed } from './acl-enforce.ts';
+import { allowed, entContext, filterAllowed } from './acl-enforce.ts';
+import { instanceReadable } from './catalog-acl.ts';
 
 /** Exported services by name: each one's instances with their node and checks. */
 export type PeerExports = Record<string, CheckServiceNode[]>;
@@ -130,8 +132,13 @@ function readTenant(opts: QueryOptions): EnterpriseMeta | undefined {
   return ent ? tenantOf(ent.partition || DEFAULT_TENANCY_NAME, ent.namespace || DEFAULT_TENANCY_NAME) : undefined;
 }
 
-/** The imported instances of a service in tenant `ent` with the record's indexes, watching the import. */
-function importedInstances(deps: EndpointDeps, ws: WatchSet, peer: string, name: string, ent?: EnterpriseMeta): { index: number; rows: CheckServiceNode[] } {
+/**
+ * The imported instances of a service in the request's tenant with the record's indexes, watching
+ * the import. A read naming a tenant, or in a non-default one, shows Consul Enterprise's fields: the
+ * local partition on nodes, the local namespace and partition on services and service checks.
+ */
+function importedInstances(deps: EndpointDeps, ws: WatchSet, peer: string, name: string, opts: QueryOptions): { index: number; rows: CheckServiceNode[] } {
+  const ent = readTenant(opts);
   const t = peerImportsOf(deps.replica, ent);
   ws.addKey(tenantTableName(PEER_IMPORTS_TABLE, ent), peerImportId(peer, name));
   const rec = t.service(peer, name);
@@ -141,7 +148,16 @@ function importedInstances(deps: EndpointDeps, ws: WatchSet, peer: string, name:
     Node: { ...n.Node, ...idx }, Service: { ...n.Service, ...idx },
     Checks: n.Checks.map((c): HealthCheck => ({ ...c, ...idx })),
   }));
-  return { index: rec.ModifyIndex, rows };
+  if (!tenantRead(opts)) return { index: rec.ModifyIndex, rows };
+  const here = ent ?? { partition: DEFAULT_TENANCY_NAME, namespace: DEFAULT_TENANCY_NAME };
+  const nodeEnt = { partition: here.partition, namespace: DEFAULT_TENANCY_NAME };
+  return {
+    index: rec.ModifyIndex,
+    rows: rows.map((r) => ({
+      Node: withPartition(r.Node, here.partition), Service: withTenancy(r.Service, here),
+      Checks: r.Checks.map((c) => withTenancy(c, c.ServiceID ? here : nodeEnt)),
+    })),
+  };
 }
 
 /** True for an imported instance that is a mesh endpoint of `name`: connect-native, or a proxy for it. */
@@ -154,9 +170,16 @@ function meshEndpointOf(svc: CheckServiceNode['Service'], name: string): boolean
 /** `GET /v1/health/service/:name?peer=` (and `/v1/health/connect/:name?peer=`): the instances a peer exports, with their health. */
 export function importedHealth(deps: EndpointDeps, peer: string, name: string, opts: QueryOptions, f: CatalogFilters & { passing?: boolean }): Promise<QueryResult<CheckServiceNode[]>> {
   return blockingQuery(deps, opts, (ws) => {
-    const { index, rows } = importedInstances(deps, ws, peer, name, readTenant(opts));
+    const { index, rows } = importedInstances(deps, ws, peer, name, opts);
     const kept = rows.filter((r) => nodeMetaMatches(r.Node, f.nodeMeta) && tagsMatch(r.Service, f.tags) && (!f.connect || meshEndpointOf(r.Service, name)));
-    const { items, filtered } = answerInstances(opts.authz, kept, f);
+    const ctx = entContext(readTenant(opts));
+    if (!ctx) {
+      const { items, filtered } = answerInstances(opts.authz, kept, f);
+      return { index, value: items, filtered };
+    }
+    // In a tenant: service read is asked in its namespace.
+    const passing = f.passing ? kept.filter((r) => r.Checks.every((c) => c.Status === 'passing')) : kept;
+    const { items, filtered } = filterAllowed(opts.authz, filterList(passing, f.filter), (r) => instanceReadable(opts.authz, r.Node.Node, r.Service.Service, ctx));
     return { index, value: items, filtered };
   });
 }
@@ -164,9 +187,14 @@ export function importedHealth(deps: EndpointDeps, peer: string, name: string, o
 /** `GET /v1/catalog/service/:name?peer=`: the same instances flattened as ServiceNodes. */
 export function importedCatalogService(deps: EndpointDeps, peer: string, name: string, opts: QueryOptions, f: CatalogFilters): Promise<QueryResult<ServiceNode[]>> {
   return blockingQuery(deps, opts, (ws) => {
-    const { index, rows } = importedInstances(deps, ws, peer, name, readTenant(opts));
-    const kept = rows.filter((r) => nodeMetaMatches(r.Node, f.nodeMeta) && tagsMatch(r.Service, f.tags)).map((r) => ({ ...toServiceNode(r.Node, r.Service), PeerName: peer }));
-    const value = filterList(kept, f.filter).filter((s) => allowed(opts.authz, 'serviceRead', s.ServiceName) && allowed(opts.authz, 'nodeRead', s.Node));
+    const { index, rows } = importedInstances(deps, ws, peer, name, opts);
+    const ent = tenantRead(opts) ? readTenant(opts) ?? { partition: DEFAULT_TENANCY_NAME, namespace: DEFAULT_TENANCY_NAME } : undefined;
+    const kept = rows.filter((r) => nodeMetaMatches(r.Node, f.nodeMeta) && tagsMatch(r.Service, f.tags)).map((r) => {
+      const row = { ...toServiceNode(r.Node, r.Service), PeerName: peer };
+      return ent ? withTenancy(row, ent) : row;
+    });
+    const ctx = entContext(readTenant(opts));
+    const value = filterList(kept, f.filter).filter((s) => allowed(opts.authz, 'serviceRead', s.ServiceName, ctx) && allowed(opts.authz, 'nodeRead', s.Node));
     return { index, value, filtered: value.length < kept.length };
   });
 }
@@ -174,10 +202,11 @@ export function importedCatalogService(deps: EndpointDeps, peer: string, name: s
 /** `GET /v1/health/checks/:service?peer=`: the health checks of a peer's instances of the service. */
 export function importedChecks(deps: EndpointDeps, peer: string, name: string, opts: QueryOptions, f: CatalogFilters): Promise<QueryResult<HealthCheck[]>> {
   return blockingQuery(deps, opts, (ws) => {
-    const { index, rows } = importedInstances(deps, ws, peer, name, readTenant(opts));
+    const { index, rows } = importedInstances(deps, ws, peer, name, opts);
     const checks = rows.filter((r) => nodeMetaMatches(r.Node, f.nodeMeta)).flatMap((r) => r.Checks.filter((c) => c.ServiceID !== ''));
     const kept = filterList(checks, f.filter);
-    const value = kept.filter((c) => allowed(opts.authz, 'serviceRead', c.ServiceName) && allowed(opts.authz, 'nodeRead', c.Node));
+    const ctx = entContext(readTenant(opts));
+    const value = kept.filter((c) => allowed(opts.authz, 'serviceRead', c.ServiceName, ctx) && allowed(opts.authz, 'nodeRead', c.Node));
     return { index, value, filtered: value.length < kept.length };
   });
 }
@@ -207,7 +236,7 @@ export function importedServices(deps: EndpointDeps, peer: string, opts: QueryOp
     ws.addTable(tenantTableName(PEER_IMPORTS_TABLE, ent));
     const value: Record<string, string[]> = {};
     for (const r of t.ofPeer(peer)) {
-      if (!allowed(opts.authz, 'serviceRead', r.Service)) continue;
+      if (!allowed(opts.authz, 'serviceRead', r.Service, entContext(ent))) continue;
       value[r.Service] = [...new Set(r.Nodes.flatMap((n) => n.Service.Tags ?? []))];
     }
     return { index: t.index, value };
