@@ -68,6 +68,7 @@ function mainRoute(rules: unknown[] = []) {
         Services: [{ Name: 'admin' }],
       },
       { Matches: [{ Path: { Match: 'prefix', Value: '/shop' } }], Services: [{ Name: 'shop', Weight: 90 }, { Name: 'shop-canary', Weight: 10 }] },
+      { Matches: [{ Path: { Match: 'prefix', Value: '/flaky' } }], Filters: { RetryFilter: { NumRetries: 2, RetryOnStatusCodes: [503] } }, Services: [{ Name: 'flaky' }] },
       {
         Filters: { Headers: [{ Set: { 'x-gw': 'api' }, Remove: ['x-secret'] }] },
         ResponseFilters: { Headers: [{ Add: { 'x-from': 'api-gateway' } }] },
@@ -85,6 +86,12 @@ before(async () => {
     await meshService(name, await echoApp(name, servers));
   }
   await meshService('db', await rig.echo('db'));
+  // flaky answers every other request with a 503.
+  let attempts = 0;
+  const flaky = http.createServer((req, res) => { res.writeHead(++attempts % 2 === 1 ? 503 : 200).end(String(attempts)); });
+  servers.push(flaky);
+  await put('/v1/config', { Kind: 'service-defaults', Name: 'flaky', Protocol: 'http' });
+  await meshService('flaky', await new Promise<number>((resolve) => flaky.listen(0, '127.0.0.1', () => resolve((flaky.address() as net.AddressInfo).port))));
   [httpPort, tcpPort, gwPort, adminPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   await put('/v1/config', gatewayEntry());
   await put('/v1/config', mainRoute());
@@ -124,6 +131,11 @@ test('a 90/10 split between shop and shop-canary sends most requests to shop and
   }
   assert.deepEqual(Object.keys(counts).sort(), ['shop', 'shop-canary'], JSON.stringify(counts));
   assert.ok(counts.shop > counts['shop-canary'], JSON.stringify(counts));
+});
+
+test("a rule's RetryFilter retries the service's 503s", async () => {
+  await until('flaky through the gateway', 20_000, async () => (await get(httpPort, 'a.example', '/flaky').catch(() => undefined))?.status === 200);
+  for (let i = 0; i < 6; i++) assert.equal((await get(httpPort, 'a.example', '/flaky')).status, 200);
 });
 
 test('the tcp-route forwards the tcp listener to db over mTLS', async () => {

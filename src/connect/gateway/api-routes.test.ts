@@ -86,3 +86,12 @@ test('a TLS listener serves its first certificate that resolves; one whose certi
   assert.deepEqual(planApiGateway(state({ entry: { Listeners: listeners } }), (m, n) => warned.push(n)), []);
   assert.deepEqual(warned, ['tls']);
 });
+
+test("a rule's RetryFilter and TimeoutFilter replace the chain decision's retries and request timeout; none: no change", () => {
+  const [r] = compileHttpRoute({ Name: 'r', Rules: [{ Filters: { RetryFilter: { RetryOnConnectFailure: true }, TimeoutFilter: { RequestTimeout: '2s' } }, Services: [{ Name: 's' }] }] });
+  const decision = { targets: [], path: '/', requestTimeoutMs: 0, retry: { numRetries: 0, onConnectFailure: false, onStatusCodes: [], on: [] }, requestHeaders: [], responseHeaders: [] };
+  r.adjust!(decision);
+  // A condition without a count is one retry, as Envoy's default.
+  assert.deepEqual([decision.requestTimeoutMs, decision.retry], [2000, { numRetries: 1, onConnectFailure: true, onStatusCodes: [], on: [] }]);
+  assert.equal(compileHttpRoute({ Name: 'r', Rules: [{ Services: [{ Name: 's' }] }] })[0].adjust, undefined);
+});

@@ -6,7 +6,8 @@
 // precedence (longer path, more header matches, more query matches) within its hostname; a rule's
 // services are a weighted split; a tcp listener forwards to its route's one service.
 import { readFileSync } from 'node:fs';
-import type { HeaderOps } from '../proxy/l7-route.ts';
+import { durationMs } from '../discovery-chain/index.ts';
+import { retryPolicy, type HeaderOps, type RouteDecision } from '../proxy/l7-route.ts';
 import { listenerTls, type ListenerTls } from './ingress-tls.ts';
 
 /** A reference to another entry (Consul's ResourceReference). */
@@ -31,7 +32,12 @@ export interface ApiGatewayEntry {
 }
 
 interface HeaderFilter { Add?: Record<string, string> | null; Set?: Record<string, string> | null; Remove?: string[] | null }
-interface Filters { Headers?: HeaderFilter[] | null; URLRewrite?: { Path?: string } | null }
+interface Filters {
+  Headers?: HeaderFilter[] | null;
+  URLRewrite?: { Path?: string } | null;
+  RetryFilter?: { NumRetries?: number; RetryOn?: string[] | null; RetryOnStatusCodes?: number[] | null; RetryOnConnectFailure?: boolean } | null;
+  TimeoutFilter?: { RequestTimeout?: number | string; IdleTimeout?: number | string } | null;
+}
 interface HttpMatch {
   Headers?: { Match: string; Name: string; Value?: string }[] | null;
   Method?: string;
@@ -78,6 +84,23 @@ export interface GatewayHttpRoute {
   route: string;
   match: { HTTP: Record<string, unknown> };
   services: RouteService[];
+  /** The rule's RetryFilter and TimeoutFilter over the service chain's decision, if it has either. */
+  adjust?: (decision: RouteDecision) => void;
+}
+
+/** Consul's applyHTTPRouteFilters: a RetryFilter replaces the route's retries, a TimeoutFilter its request timeout. */
+function routeFilters(f: Filters | undefined): ((decision: RouteDecision) => void) | undefined {
+  const retry = f?.RetryFilter;
+  const timeoutMs = durationMs(f?.TimeoutFilter?.RequestTimeout);
+  if (!retry && !timeoutMs) return undefined;
+  const policy = retry && retryPolicy({
+    NumRetries: retry.NumRetries ?? 0, RetryOnConnectFailure: retry.RetryOnConnectFailure === true,
+    RetryOn: retry.RetryOn ?? [], RetryOnStatusCodes: retry.RetryOnStatusCodes ?? [],
+  });
+  return (decision) => {
+    if (policy) decision.retry = policy;
+    if (timeoutMs) decision.requestTimeoutMs = timeoutMs;
+  };
 }
 
 /** A listener to run. */
@@ -167,7 +190,8 @@ export function compileHttpRoute(route: HttpRouteEntry): GatewayHttpRoute[] {
       }));
     if (services.length === 0) continue;
     const matches = rule.Matches?.length ? rule.Matches : [{}];
-    for (const m of matches) out.push({ route: route.Name, match: serviceRouteMatch(m), services });
+    const adjust = routeFilters(rule.Filters);
+    for (const m of matches) out.push({ route: route.Name, match: serviceRouteMatch(m), services, ...(adjust ? { adjust } : {}) });
   }
   return out;
 }

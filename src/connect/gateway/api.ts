@@ -2,7 +2,7 @@
 // api-gateway): the listeners of its api-gateway entry, with the http-routes and tcp-routes bound
 // to them (api-routes.ts) and TLS from the inline or file-system certificates they name. An http
 // request picks its hostname's first matching route, a weighted leg of the route's services, the
-// route's header changes and path rewrite, and goes along the service's discovery chain over mTLS
+// route's header changes, path rewrite, retries and timeout, and goes along the service's discovery chain over mTLS
 // with the gateway's own leaf, so the services' intentions from the gateway apply. The entry,
 // routes and certificates are followed by blocking queries: changes apply without a restart.
 import type { Logger } from '../../log.ts';
@@ -100,7 +100,10 @@ export class ApiGateway {
   #route(routes: GatewayHttpRoute[], used: Set<string>): GatewayRoute {
     const compiled = routes.map((r) => ({
       r,
-      legs: r.services.map((s) => ({ s, deps: this.#core.chains.deps(s.name, 'http', used) })),
+      legs: r.services.map((s) => {
+        const deps = this.#core.chains.deps(s.name, 'http', used);
+        return { s, deps: r.adjust ? { ...deps, adjust: r.adjust } : deps };
+      }),
       splits: r.services.map((s, i): DiscoverySplit => ({ Definition: {}, Weight: (s.weight / r.services.reduce((n, x) => n + x.weight, 0)) * 100, NextNode: String(i) })),
     }));
     return {

@@ -208,6 +208,7 @@ export async function handleH2(d: L7Deps, req: DownReq, res: DownRes): Promise<v
   const l7req: L7Request = { method, path, query: new URLSearchParams(search), headers: req.headers, sourceIp: req.socket?.remoteAddress };
   const decision = chain && d.chain.isL7 ? routeRequest(chain, l7req, d.random) : null;
   if (!decision) return reply(res, 503, 'no healthy upstream');
+  d.adjust?.(decision);
   const body = 'stream' in req ? new RequestBody(req, undefined, req.stream.endAfterHeaders) : new RequestBody(req);
   // What is held for retries is let go once the answer is done (or being relayed, below).
   res.once('close', () => body.release());

@@ -241,7 +241,8 @@ function headerOps(def: unknown, field: string): HeaderOps | undefined {
   return { Add: map(pick(o, 'Add')), Set: map(pick(o, 'Set')), Remove: pickList(o, 'Remove') as string[] };
 }
 
-function retryPolicy(dest: unknown): RetryPolicy {
+/** A route destination's retry fields (NumRetries, RetryOn, RetryOnStatusCodes, RetryOnConnectFailure) as the policy Envoy gets. */
+export function retryPolicy(dest: unknown): RetryPolicy {
   const onConnectFailure = pick(dest, 'RetryOnConnectFailure') === true;
   const onStatusCodes = (pickList(dest, 'RetryOnStatusCodes') as unknown[]).map(Number).filter(Number.isInteger);
   const on = pickList(dest, 'RetryOn') as string[];

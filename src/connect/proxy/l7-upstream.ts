@@ -31,6 +31,8 @@ export interface L7Deps {
   random: () => number;
   connectTimeoutMs: number;
   log: Logger;
+  /** Changes each routed request's decision (an API gateway route's retries and timeout over the service chain's). */
+  adjust?: (decision: RouteDecision) => void;
 }
 
 /** How the upstream listener hands connections to the L7 path. */
@@ -128,6 +130,7 @@ export async function handle(d: L7Deps, req: http.IncomingMessage, res: http.Ser
   const l7req: L7Request = { method: req.method ?? 'GET', path, query: new URLSearchParams(search), headers: req.headers, sourceIp: req.socket.remoteAddress };
   const decision = chain && routeRequest(chain, l7req, d.random);
   if (!decision) return reply(res, 503, 'no healthy upstream');
+  d.adjust?.(decision);
   const body = new RequestBody(req);
   // What is held for retries is let go once the answer is done (or being relayed, below).
   res.once('close', () => body.release());
