@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { startDevAgent, type DevAgent } from './support/agent.ts';
 import { httpCaller, type HttpCall } from './support/acl.ts';
 import { until } from './support/wait.ts';
+import { runCliCaptured } from './support/cli.ts';
 
 type Peering = { ID: string; Name: string; Partition?: string; State: string; Remote: { Partition: string; Datacenter: string } };
 
@@ -90,6 +91,13 @@ describe('peering in partitions', () => {
     assert.deepEqual((await b.agent.store.range('peerimport/')).kvs, [], 'nothing in the default partition');
     const status = ((await callA('GET', '/v1/peering/to-b?partition=ap1')).json as { StreamStatus: { ExportedServices: string[] } }).StreamStatus;
     assert.deepEqual(status.ExportedServices, ['team-a/web']);
+    // The CLI reads and lists in -partition; read prints the Partition line (Consul's formatPeering).
+    const env = { CONSUL_HTTP_ADDR: b.httpAddr };
+    const read = await runCliCaptured(['peering', 'read', '-name=to-a', '-partition=bp'], env);
+    assert.equal(read.code, 0, read.err);
+    assert.match(read.out, /^Name:         to-a\nID:           [0-9a-f-]+\nPartition:    bp\nState:        ACTIVE\n/);
+    assert.match((await runCliCaptured(['peering', 'list', '-partition=bp'], env)).out, /^Name\s+State.*\nto-a\s+ACTIVE/);
+    assert.equal((await runCliCaptured(['peering', 'read', '-name=to-a'], env)).code, 1);
   });
 
   test('the same peer name in two partitions is two peerings; deleting one removes its imports only', async () => {

@@ -49,6 +49,7 @@ function goTimeValue(t: string | null | undefined): string {
 /** Consul's formatPeering, its quirks kept (server addresses are not newline-separated). */
 export function formatPeering(p: Peering): string {
   let s = `Name:         ${p.Name}\nID:           ${p.ID}\n`;
+  if (p.Partition) s += `Partition:    ${p.Partition}\n`;
   if (p.DeletedAt) s += `DeletedAt:    ${new Date(p.DeletedAt).toISOString().replace(/\.\d+Z$/, 'Z')}\n`;
   s += `State:        ${p.State}\n`;
   const meta = Object.keys(p.Meta ?? {}).sort();
