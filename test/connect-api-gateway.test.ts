@@ -169,15 +169,16 @@ test('a route whose parent gateway does not exist is not bound', async () => {
   await put('/v1/config', gatewayEntry());
 });
 
-test('a TLS listener serves its inline certificate', async () => {
+test('a TLS listener serves its inline certificates, each to the clients asking (SNI) for one of its names', async () => {
   const ca = await testCA();
-  const cert = await ca.issue('secure.example.com', 'server', ['secure.example.com']);
-  await put('/v1/config', { Kind: 'inline-certificate', Name: 'secure', Certificate: cert.cert, PrivateKey: cert.key });
+  const certs = { secure: await ca.issue('secure.example.com', 'server', ['secure.example.com']), other: await ca.issue('other.example.com', 'server', ['*.other.example.com']) };
+  for (const [name, c] of Object.entries(certs)) await put('/v1/config', { Kind: 'inline-certificate', Name: name, Certificate: c.cert, PrivateKey: c.key });
   const port = await freePort();
-  await put('/v1/config', gatewayEntry([{ Name: 'secure', Port: port, Protocol: 'http', TLS: { Certificates: [{ Kind: 'inline-certificate', Name: 'secure' }] } }]));
+  const refs = [{ Kind: 'inline-certificate', Name: 'secure' }, { Name: 'other' }];
+  await put('/v1/config', gatewayEntry([{ Name: 'secure', Port: port, Protocol: 'http', TLS: { Certificates: refs } }]));
   await put('/v1/config', { Kind: 'http-route', Name: 'secure', Parents: [{ Name: 'api-gw', SectionName: 'secure' }], Rules: [{ Services: [{ Name: 'web' }] }] });
-  const tlsGet = () => new Promise<Answer & { cn: string }>((resolve, reject) => {
-    https.get({ host: '127.0.0.1', port, path: '/', servername: 'secure.example.com', headers: { host: 'secure.example.com' }, ca: ca.cert, agent: false }, (res) => {
+  const tlsGet = (servername: string) => new Promise<Answer & { cn: string }>((resolve, reject) => {
+    https.get({ host: '127.0.0.1', port, path: '/', servername, headers: { host: servername }, ca: ca.cert, agent: false, checkServerIdentity: () => undefined }, (res) => {
       let body = '';
       const cn = String((res.socket as import('node:tls').TLSSocket).getPeerCertificate().subject?.CN ?? '');
       res.on('data', (d) => { body += d; });
@@ -185,10 +186,13 @@ test('a TLS listener serves its inline certificate', async () => {
     }).on('error', reject);
   });
   const a = await until('web over TLS', 20_000, async () => {
-    const r = await tlsGet().catch(() => undefined);
+    const r = await tlsGet('secure.example.com').catch(() => undefined);
     return r?.status === 200 ? r : undefined;
   });
   assert.deepEqual([a.app?.tag, a.cn], ['web', 'secure.example.com']);
+  assert.equal((await tlsGet('shop.other.example.com')).cn, 'other.example.com');
+  // A name no certificate covers gets the first.
+  assert.equal((await tlsGet('nobody.example.org')).cn, 'secure.example.com');
   await put('/v1/config', gatewayEntry());
 });
 

@@ -5,6 +5,7 @@
 // hostnames meet; each match of an http-route rule becomes a route, ordered by Consul's
 // precedence (longer path, more header matches, more query matches) within its hostname; a rule's
 // services are a weighted split; a tcp listener forwards to its route's one service.
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { durationMs } from '../discovery-chain/index.ts';
 import { retryPolicy, type HeaderOps, type RouteDecision } from '../proxy/l7-route.ts';
@@ -196,25 +197,42 @@ export function compileHttpRoute(route: HttpRouteEntry): GatewayHttpRoute[] {
   return out;
 }
 
-/** A listener's TLS: its first certificate that exists (Consul serves the ones that resolve); null when it names none or none resolves. */
+/** The names a certificate covers (its CN and DNS SANs); none when it does not parse. */
+function certificateNames(pem: string): string[] {
+  try {
+    const c = new X509Certificate(pem);
+    const cn = /^CN=(.*)$/m.exec(c.subject)?.[1];
+    const sans = (c.subjectAltName ?? '').split(', ').filter((s) => s.startsWith('DNS:')).map((s) => s.slice(4));
+    return [...(cn ? [cn] : []), ...sans];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * A listener's TLS: the certificates that resolve (Consul serves those), the first the default and
+ * each chosen by the names it covers; null when it names none, 'unresolved' when none resolves.
+ */
 function planTls(l: ApiListener, certs: readonly CertificateEntry[], warn: (msg: string, name: string) => void): ListenerTls | null | 'unresolved' {
   const refs = l.TLS?.Certificates ?? [];
   if (refs.length === 0) return null;
+  const pairs: { cert: string; key: string }[] = [];
   for (const ref of refs) {
     const kind = ref.Kind || 'inline-certificate';
     const c = certs.find((x) => x.Kind === kind && x.Name === ref.Name);
     if (!c) continue;
     try {
-      const pair = kind === 'file-system-certificate'
+      pairs.push(kind === 'file-system-certificate'
         ? { cert: readFileSync(c.Certificate, 'utf8'), key: readFileSync(c.PrivateKey, 'utf8') }
-        : { cert: c.Certificate, key: c.PrivateKey };
-      const t = listenerTls(null, { Enabled: true, TLSMinVersion: l.TLS?.MinVersion, TLSMaxVersion: l.TLS?.MaxVersion })!;
-      return { ...t, cert: pair };
+        : { cert: c.Certificate, key: c.PrivateKey });
     } catch (err) {
       warn((err as Error).message, ref.Name);
     }
   }
-  return 'unresolved';
+  if (pairs.length === 0) return 'unresolved';
+  const t = listenerTls(null, { Enabled: true, TLSMinVersion: l.TLS?.MinVersion, TLSMaxVersion: l.TLS?.MaxVersion })!;
+  const sni = pairs.length > 1 ? { sni: pairs.map((p) => ({ names: certificateNames(p.cert), ...p })) } : {};
+  return { ...t, cert: pairs[0], ...sni };
 }
 
 /** What the gateway reads to plan its listeners. */

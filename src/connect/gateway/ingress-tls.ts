@@ -24,6 +24,8 @@ export interface ListenerTls {
   maxVersion?: tls.SecureVersion;
   /** The certificate it serves (an API gateway's certificate entry); absent: the gateway's leaf. */
   cert?: { cert: string; key: string };
+  /** More certificates, each served to clients asking (SNI) for one of its names (Envoy picks among a listener's certificates so). */
+  sni?: { names: string[]; cert: string; key: string }[];
 }
 
 const VERSIONS: Record<string, tls.SecureVersion> = { TLSv1_0: 'TLSv1', TLSv1_1: 'TLSv1.1', TLSv1_2: 'TLSv1.2', TLSv1_3: 'TLSv1.3' };

@@ -263,7 +263,9 @@ export class GatewayListeners {
 
   /** A TLS listener (new connections get the latest certificate), handing each handshaken connection to `serve`. */
   #tlsServer(t: ListenerTls, conns: Set<net.Socket>, serve: (socket: tls.TLSSocket) => void, alpn?: string[]): tls.Server {
-    const server = tls.createServer({ ...this.#tlsOptions(t), handshakeTimeout: 10_000, ...(alpn ? { ALPNProtocols: alpn } : {}) });
+    const server = tls.createServer({
+      ...this.#tlsOptions(t), handshakeTimeout: 10_000, ...(alpn ? { ALPNProtocols: alpn } : {}), ...(t.sni?.length ? { SNICallback: sniContexts(t) } : {}),
+    });
     // The raw connections too, so closing the listener ends those still in their handshake.
     server.on('connection', (c: net.Socket) => { conns.add(c); c.once('close', () => conns.delete(c)); });
     server.on('secureConnection', (socket: tls.TLSSocket) => { socket.on('error', () => socket.destroy()); serve(socket); });
@@ -374,6 +376,18 @@ function select(r: HttpRunning, req: http.IncomingMessage | http2.Http2ServerReq
   applyHeaderOps(headers, sel.request);
   if (sel.path !== undefined && sel.path !== path) req.url = sel.path + search;
   return sel;
+}
+
+/** Picks the certificate of a listener's `sni` list whose names cover the requested server name (exact, else `*.` one label); none: the default. */
+function sniContexts(t: ListenerTls): (name: string, cb: (err: Error | null, ctx?: tls.SecureContext) => void) => void {
+  const versions = { minVersion: t.minVersion, ...(t.maxVersion ? { maxVersion: t.maxVersion } : {}) };
+  const list = (t.sni ?? []).map((c) => ({ names: c.names.map((n) => n.toLowerCase()), ctx: tls.createSecureContext({ cert: c.cert, key: c.key, ...versions }) }));
+  return (name, cb) => {
+    const n = name.toLowerCase();
+    const wild = `*${n.slice(n.indexOf('.'))}`;
+    const hit = list.find((c) => c.names.includes(n)) ?? list.find((c) => n.includes('.') && c.names.includes(wild));
+    cb(null, hit?.ctx);
+  };
 }
 
 async function stop(r: Running): Promise<void> {
