@@ -62,9 +62,19 @@ describe('TTL checks', () => {
   });
 
   test('errors keep Consul texts', async () => {
-    const notTtl = await call('PUT', '/v1/agent/check/pass/nope');
+    // An unknown ID is refused before anything else (Consul's vetCheckUpdateWithAuthorizer) ...
+    const unknownText = 'Unknown check ID "nope". Ensure that the check ID is passed, not the check name.';
+    for (const path of ['/v1/agent/check/pass/nope', '/v1/agent/check/fail/nope', '/v1/agent/check/deregister/nope']) {
+      const r = await call('PUT', path);
+      assert.deepEqual([r.status, r.text], [404, unknownText], path);
+    }
+    assert.deepEqual((await call('PUT', '/v1/agent/check/update/nope', { Status: 'passing' })).status, 404);
+    // ... and a check that exists but is not a TTL check cannot be reported.
+    assert.equal((await call('PUT', '/v1/agent/check/register', { Name: 'probe', TCP: '127.0.0.1:1', Interval: '1h' })).status, 200);
+    const notTtl = await call('PUT', '/v1/agent/check/pass/probe');
     assert.equal(notTtl.status, 500);
-    assert.equal(notTtl.text, 'CheckID "nope" does not have associated TTL');
+    assert.equal(notTtl.text, 'CheckID "probe" does not have associated TTL');
+    assert.equal((await call('PUT', '/v1/agent/check/deregister/probe')).status, 200);
     const badStatus = await call('PUT', '/v1/agent/check/update/api-ttl', { Status: 'fine' });
     assert.equal(badStatus.status, 400);
     assert.equal(badStatus.text, "Invalid check status: 'fine'");

@@ -32,13 +32,14 @@ export function vetServiceRegister(id: AclIdentity | undefined, state: LocalStat
  */
 export function vetServiceUpdate(id: AclIdentity | undefined, state: LocalState, serviceID: string): void {
   const existing = state.service(serviceID);
-  if (!existing) {
-    // Consul prints its ServiceID: the bare ID in CE, partition/namespace/ID in Enterprise.
-    const [sid, ns] = serviceID.split('\0');
-    const shown = ns ? `default/${ns}/${sid}` : sid;
-    throw new NotFoundError(`Unknown service ID ${JSON.stringify(shown)}. Ensure that the service ID is passed, not the service name.`);
-  }
+  if (!existing) throw new NotFoundError(`Unknown service ID ${shownId(serviceID)}. Ensure that the service ID is passed, not the service name.`);
   if (id) authorize(id, 'serviceWrite', existing.Service, nsContext(existing));
+}
+
+/** A local key as Consul prints its ServiceID/CheckID (quoted): the bare ID in CE, partition/namespace/ID in Enterprise. */
+function shownId(key: string): string {
+  const [id, ns] = key.split('\0');
+  return JSON.stringify(ns ? `default/${ns}/${id}` : id);
 }
 
 // A service check needs write on its service; a node check needs write on this node.
@@ -57,11 +58,14 @@ export function vetCheckRegister(id: AclIdentity | undefined, state: LocalState,
   if (existing) vetCheckTarget(id, state, existing.ServiceName, ctx);
 }
 
-/** Throws unless the caller may update or deregister the local check `checkID` (its local key). */
+/**
+ * Throws unless the caller may update or deregister the local check `checkID` (its local key); an
+ * unknown ID is Consul's 404 whatever the token (vetCheckUpdateWithAuthorizer).
+ */
 export function vetCheckUpdate(id: AclIdentity | undefined, state: LocalState, checkID: string): void {
-  if (!id) return;
   const existing = state.check(checkID);
-  if (existing) vetCheckTarget(id, state, existing.ServiceName, nsContext(existing));
+  if (!existing) throw new NotFoundError(`Unknown check ID ${shownId(checkID)}. Ensure that the check ID is passed, not the check name.`);
+  if (id) vetCheckTarget(id, state, existing.ServiceName, nsContext(existing));
 }
 
 /** Throws unless the caller may put this node into or out of maintenance. */

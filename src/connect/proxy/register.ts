@@ -48,7 +48,9 @@ export function startRegisterMonitor(c: ConsulClient, o: RegisterOptions, log: L
     try {
       await c.request({ method: 'PUT', path: `/v1/agent/check/pass/${encodeURIComponent(checkId)}` });
     } catch (err) {
-      if (!(err as Error).message.includes('does not have associated')) log.warn({ error: (err as Error).message }, 'heartbeat failed');
+      // Not registered (yet, or any more): the next reconcile registers it again.
+      const msg = (err as Error).message;
+      if (!msg.includes('does not have associated') && !msg.includes('Unknown check ID')) log.warn({ error: msg }, 'heartbeat failed');
     }
   };
   void register();
