@@ -73,6 +73,9 @@ test('a namespace written in dc1 appears in dc2 (its spelling kept); dc2 lists w
   const list = async (p: (typeof procs)[number]) => ((await call(p, 'GET', '/v1/namespaces')).json as Ns[]).map((n) => `${n.Name}:${n.Description ?? ''}`);
   await until('dc2 to list what dc1 lists', 20_000, async () => JSON.stringify(await list(dc2)) === JSON.stringify(await list(dc1)), POLL);
   assert.ok((await list(dc2)).includes('default:Builtin Default Namespace'));
+  // Namespaces already as the primary has them are not rewritten (dc2's builtin default was never written again).
+  const def = (await call(dc2, 'GET', '/v1/namespace/default')).json as Ns & { CreateIndex: number };
+  assert.equal(def.ModifyIndex, def.CreateIndex);
   type Metrics = { Gauges: { Name: string; Value: number }[] };
   const gauge = async (name: string) => ((await call(dc2, 'GET', '/v1/agent/metrics')).json as Metrics).Gauges
     .find((g) => g.Name === `consul.leader.replication.namespaces.${name}`)?.Value;

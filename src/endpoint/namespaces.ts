@@ -187,6 +187,11 @@ export class NamespaceEndpoint {
         ...(ns.Meta && Object.keys(ns.Meta).length ? { Meta: ns.Meta } : {}),
         ...(ns.DeletedAt ? { DeletedAt: ns.DeletedAt } : {}),
       };
+      // A full sync (a new leader's first round) leaves namespaces already as the primary has them alone.
+      if (existing) {
+        const { CreateIndex: _c, ModifyIndex: _m, ...stored } = existing;
+        if (JSON.stringify(stored) === JSON.stringify(rec)) return { answer: undefined };
+      }
       return { txn: { compares: [pinRecord(key, existing)], success: [{ type: 'put', key, value: encodeRecord(rec) }] }, done: () => undefined };
     });
   }
