@@ -135,6 +135,8 @@ describe('DNS in namespaces', () => {
     assert.equal(ex.Namespace, 'team-1');
     assert.deepEqual(ex.Nodes.map((n: any) => n.Service.Port), [81]);
     assert.deepEqual(ex.Nodes.map((n: any) => n.Node.Address), ['10.0.0.2']);
+    assert.deepEqual(ex.Nodes.map((n: any) => [n.Service.Namespace, n.Service.Partition, n.Node.Partition]), [['team-1', 'default', 'default']]);
+    assert.deepEqual(ex.Nodes[0].Checks.map((c: any) => [c.CheckID, c.Namespace]), [['web-ok', 'team-1']]);
     assert.deepEqual(await addrs('team-web.query.consul'), ['10.0.0.2']);
     // A query naming no namespace answers as before: no tenancy fields.
     const { ID: plain } = await ok('POST', '/v1/query', { Name: 'plain-web', Service: { Service: 'web' } });

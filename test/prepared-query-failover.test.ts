@@ -78,3 +78,22 @@ test('a query held in dc1 is unknown in dc2; dc1 DNS answers it from dc2', async
   assert.equal(d.status, 'NOERROR');
   assert.deepEqual(d.answer.map((a) => [a[1], a[4]]), [['4', '198.51.100.1']]);
 });
+
+test('failover keeps the query\'s namespace: dc2 runs it in that namespace and answers it', async () => {
+  const [dc1, dc2] = procs;
+  const ns = await call(dc2, 'PUT', '/v1/namespace', { Name: 'team-1' });
+  assert.equal(ns.status, 200, ns.text);
+  const reg = await call(dc2, 'PUT', '/v1/catalog/register', {
+    Node: 'db2', Address: '10.5.0.2', TaggedAddresses: { wan: '198.51.100.2' }, Service: { ID: 'db', Service: 'db', Port: 5433, Namespace: 'team-1' },
+  });
+  assert.equal(reg.status, 200, reg.text);
+  const c = await call(dc1, 'POST', '/v1/query', { Name: 'dbns', Service: { Service: 'db', Namespace: 'team-1', Failover: { Datacenters: ['dc2'] } } });
+  assert.equal(c.status, 200, c.text);
+  const r = await call(dc1, 'GET', '/v1/query/dbns/execute');
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.json.Datacenter, 'dc2');
+  assert.equal(r.json.Namespace, 'team-1');
+  assert.deepEqual(r.json.Nodes.map((n: { Node: { Node: string }; Service: { Port: number } }) => [n.Node.Node, n.Service.Port]), [['db2', 5433]]);
+  const a = await digAt(dc1.ip, dc1.dns, 'dbns.query.consul', 'A');
+  assert.deepEqual(a.answer.map((x) => x[4]), ['198.51.100.2'], a.raw);
+});

@@ -40,13 +40,16 @@ export class TenantDnsView {
   readonly ent: EnterpriseMeta;
   readonly #replica: Replica;
   readonly #authz: () => Authorizer | undefined;
+  readonly #readerOf: (ent: EnterpriseMeta) => Pick<TenantDnsView, 'instances'> | undefined;
   readonly #ctx: AuthorizerContext | undefined;
   readonly #services = new Map<string, Cached>();
 
-  constructor(replica: Replica, ent: EnterpriseMeta, authz: () => Authorizer | undefined) {
+  /** `readerOf`: the (cached) reader of another tenant of the partition, for its ingress gateways' instances. */
+  constructor(replica: Replica, ent: EnterpriseMeta, authz: () => Authorizer | undefined, readerOf: (ent: EnterpriseMeta) => Pick<TenantDnsView, 'instances'> | undefined) {
     this.ent = { partition: foldTenancyName(ent.partition), namespace: foldTenancyName(ent.namespace) };
     this.#replica = replica;
     this.#authz = authz;
+    this.#readerOf = readerOf;
     this.#ctx = entContext(this.ent);
   }
 
@@ -91,8 +94,8 @@ export class TenantDnsView {
           .some((l) => (l.Services ?? []).some((s) => foldTenancyName(s.Namespace || gwEnt.namespace) === this.ent.namespace
             && (foldName(String(s.Name ?? '')) === wanted || (s.Name === '*' && this.#typical(wanted)))));
         if (!listed) continue;
-        const gw = new TenantDnsView(this.#replica, gwEnt, this.#authz);
-        out.push(...gw.instances(String(e.Name), { onlyPassing: opts.onlyPassing }).filter((i) => i.service.Kind === INGRESS));
+        const gw = this.#readerOf(gwEnt);
+        if (gw) out.push(...gw.instances(String(e.Name), { onlyPassing: opts.onlyPassing }).filter((i) => i.service.Kind === INGRESS));
       }
     }
     return out;

@@ -4,7 +4,7 @@
 // queries. No DNS query scans the whole catalog. With ACLs, answers keep only the nodes and
 // services the DNS token may read (Consul's dns token: node:read plus service:read).
 import { denyAll, type Authorizer } from '../acl/index.ts';
-import { entKey, foldName, type EnterpriseMeta, type Replica } from '../state/index.ts';
+import { entKey, foldName, isDefaultEnt, type EnterpriseMeta, type Replica } from '../state/index.ts';
 import type { Node, NodeService } from '../api/catalog-types.ts';
 import type { AclIdentity } from './acl-resolver.ts';
 import { ingressGateways } from './gateway-services.ts';
@@ -76,7 +76,7 @@ export class DnsView {
     }
     let t = this.#tenants.get(key);
     if (!t) {
-      t = new TenantDnsView(this.#replica, ent, () => this.#authz());
+      t = new TenantDnsView(this.#replica, ent, () => this.#authz(), (e) => (isDefaultEnt(e) ? this : this.tenant(e)));
       this.#tenants.set(key, t);
     }
     return t;

@@ -17,6 +17,7 @@ import { shuffle } from '../shuffle.ts';
 import { catalogOf, foldTenancyName, isDefaultEnt, type EnterpriseMeta } from '../state/index.ts';
 import type { AuthorizerContext } from '../acl/index.ts';
 import { entContext } from './acl-enforce.ts';
+import { withPartition, withTenancy } from './catalog-tenancy.ts';
 
 /** The tenant a query reads: its Service.Namespace and Service.Partition (folded); undefined for default/default. */
 export function queryEnt(q: PreparedQueryRecord): EnterpriseMeta | undefined {
@@ -87,8 +88,18 @@ export function runLocal(deps: EndpointDeps, q: PreparedQueryRecord, connect: bo
   if (svc.NodeMeta && Object.keys(svc.NodeMeta).length) nodes = nodes.filter((n) => metaSatisfies(n.Node.Meta, svc.NodeMeta!));
   if (svc.ServiceMeta && Object.keys(svc.ServiceMeta).length) nodes = nodes.filter((n) => metaSatisfies(n.Service.Meta, svc.ServiceMeta!));
   if (svc.Tags && svc.Tags.length) nodes = nodes.filter((n) => tagsSatisfy(n.Service.Tags, svc.Tags!));
+  // Results of a namespace show Consul Enterprise's tenancy fields, as health/service?ns= shows them.
+  if (ent) nodes = nodes.map((n) => withTenancyFields(n, ent));
   const tenancy = ent ? { Namespace: ent.namespace, Partition: ent.partition } : {};
   return { Service: svc.Service, ...tenancy, Nodes: nodes, DNS: { TTL: q.DNS.TTL }, Datacenter: deps.config.datacenter, ...(peer ? { PeerName: peer } : {}), Failovers: 0 };
+}
+
+function withTenancyFields(n: CheckServiceNode, ent: EnterpriseMeta): CheckServiceNode {
+  const nodeLevel = { partition: ent.partition, namespace: 'default' };
+  return {
+    Node: withPartition(n.Node, ent.partition), Service: withTenancy(n.Service, ent),
+    Checks: n.Checks.map((c) => withTenancy(c, c.ServiceID ? ent : nodeLevel)),
+  };
 }
 
 function metaSatisfies(have: Record<string, string> | undefined | null, want: Record<string, string>): boolean {
