@@ -6,8 +6,12 @@
 // certificate; route changes apply live; a route naming another gateway is not bound.
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import tls from 'node:tls';
 import { after, before, test } from 'node:test';
 import { connectEnvoyCommand, runConnectEnvoy } from '../src/cli/connect-envoy.ts';
 import { parseFlags } from '../src/cli/flags.ts';
@@ -193,6 +197,32 @@ test('a TLS listener serves its inline certificates, each to the clients asking 
   assert.equal((await tlsGet('shop.other.example.com')).cn, 'other.example.com');
   // A name no certificate covers gets the first.
   assert.equal((await tlsGet('nobody.example.org')).cn, 'secure.example.com');
+  await put('/v1/config', gatewayEntry());
+});
+
+test('a file-system-certificate is read from its files, and a change of the files is served without a restart', async () => {
+  const ca = await testCA();
+  const dir = mkdtempSync(join(tmpdir(), 'proconsul-apigw-'));
+  const write = async (cn: string) => {
+    const c = await ca.issue(cn, 'server', [cn]);
+    writeFileSync(join(dir, 'key.pem'), c.key);
+    writeFileSync(join(dir, 'cert.pem'), c.cert);
+  };
+  await write('files.example.com');
+  await put('/v1/config', { Kind: 'file-system-certificate', Name: 'files', Certificate: join(dir, 'cert.pem'), PrivateKey: join(dir, 'key.pem') });
+  const port = await freePort();
+  await put('/v1/config', gatewayEntry([{ Name: 'files', Port: port, Protocol: 'http', TLS: { Certificates: [{ Kind: 'file-system-certificate', Name: 'files' }] } }]));
+  await put('/v1/config', { Kind: 'http-route', Name: 'files', Parents: [{ Name: 'api-gw', SectionName: 'files' }], Rules: [{ Services: [{ Name: 'web' }] }] });
+  const cn = () => new Promise<string>((resolve, reject) => {
+    const s = tls.connect({ host: '127.0.0.1', port, servername: 'files.example.com', ca: ca.cert, checkServerIdentity: () => undefined }, () => {
+      resolve(String(s.getPeerCertificate().subject?.CN ?? ''));
+      s.end();
+    });
+    s.on('error', reject);
+  });
+  assert.equal(await until('the file certificate', 20_000, async () => (await cn().catch(() => '')) || undefined), 'files.example.com');
+  await write('renewed.example.com');
+  await until('the renewed file certificate', 20_000, async () => (await cn().catch(() => '')) === 'renewed.example.com');
   await put('/v1/config', gatewayEntry());
 });
 

@@ -5,6 +5,8 @@
 // route's header changes, path rewrite, retries and timeout, and goes along the service's discovery chain over mTLS
 // with the gateway's own leaf, so the services' intentions from the gateway apply. The entry,
 // routes and certificates are followed by blocking queries: changes apply without a restart.
+import { watch, type FSWatcher } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import type { Logger } from '../../log.ts';
 import type { DiscoverySplit } from '../discovery-chain/index.ts';
 import { matchRoute, pickSplit, type L7Request } from '../proxy/l7-route.ts';
@@ -33,6 +35,8 @@ export class ApiGateway {
   readonly #core: HostedGatewayCore;
   #entry: ApiGatewayEntry | null | undefined;
   readonly #lists = new Map<string, unknown[]>();
+  /** Watches of the folders holding file-system certificates, by folder, with the file names that matter there. */
+  readonly #dirs = new Map<string, { watcher: FSWatcher; files: Set<string> }>();
 
   constructor(o: ApiGatewayOptions) {
     this.#o = o;
@@ -66,7 +70,33 @@ export class ApiGateway {
 
   /** Stops the watches, closes the listeners and their connections. */
   close(): Promise<void> {
+    for (const d of this.#dirs.values()) d.watcher.close();
+    this.#dirs.clear();
     return this.#core.close();
+  }
+
+  /**
+   * Follows the files of the file-system certificates (their folders, so a file replaced by a
+   * rename is seen too): a change re-plans, and listeners take the new certificate in place.
+   */
+  #watchFiles(certs: readonly CertificateEntry[]): void {
+    const wanted = new Map<string, Set<string>>();
+    for (const c of certs) {
+      if (c.Kind !== 'file-system-certificate') continue;
+      for (const f of [c.Certificate, c.PrivateKey]) if (f) wanted.set(dirname(f), (wanted.get(dirname(f)) ?? new Set()).add(basename(f)));
+    }
+    for (const [dir, d] of this.#dirs) if (!wanted.has(dir)) { d.watcher.close(); this.#dirs.delete(dir); }
+    for (const [dir, files] of wanted) {
+      const known = this.#dirs.get(dir);
+      if (known) { known.files = files; continue; }
+      try {
+        const entry = { files, watcher: watch(dir, (_event, name) => { if (!name || entry.files.has(String(name))) this.#schedule(); }) };
+        entry.watcher.on('error', (err) => this.#log.warn({ dir, error: err.message }, 'certificate folder watch failed'));
+        this.#dirs.set(dir, entry);
+      } catch (err) {
+        this.#log.warn({ dir, error: (err as Error).message }, 'could not watch the certificate folder');
+      }
+    }
   }
 
   #schedule(): void {
@@ -83,7 +113,9 @@ export class ApiGateway {
   /** Brings the listeners in line with the entry and the routes bound to them. */
   async #apply(): Promise<void> {
     if (this.#core.abort.signal.aborted) return;
-    const plans = planApiGateway(this.#state(), (msg, name) => this.#log.warn({ listener_or_certificate: name, error: msg }, 'API gateway certificate not served'));
+    const state = this.#state();
+    this.#watchFiles(state.certificates);
+    const plans = planApiGateway(state, (msg, name) => this.#log.warn({ listener_or_certificate: name, error: msg }, 'API gateway certificate not served'));
     const used = new Set<string>();
     const specs: ListenerSpec[] = plans.map((p) => ({
       port: p.port, protocol: p.protocol, tls: p.tls, services: p.routes,

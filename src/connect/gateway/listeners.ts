@@ -183,7 +183,14 @@ export class GatewayListeners {
     const wanted = new Map(specs.map((s) => [s.port, s]));
     for (const [port, r] of [...this.#running]) {
       const s = wanted.get(port);
-      if (s && r.key === listenerKey(s)) continue;
+      if (s && r.key === listenerKey(s)) {
+        // New certificates are taken in place: new connections get them, open ones go on.
+        if (r.tls && s.tls && JSON.stringify(r.tlsSettings) !== JSON.stringify(s.tls)) {
+          r.tlsSettings = s.tls;
+          r.tls.setSecureContext(this.#tlsOptions(s.tls));
+        }
+        continue;
+      }
       this.#running.delete(port);
       await stop(r);
       this.#log.info({ port }, `Stopped ${this.#o.what} listener`);
@@ -222,11 +229,13 @@ export class GatewayListeners {
     const log = this.#log.child({ listener: s.port, upstream: name });
     let listener: ProxyListener;
     let server: tls.Server | undefined;
+    let tlsState: { tlsSettings?: ListenerTls } | undefined;
     if (s.tls) {
       // TLS from the client is ended here; the far side is the service's mTLS as without it.
       const conns = new Set<net.Socket>();
       const track = (c: net.Socket) => { conns.add(c); c.once('close', () => conns.delete(c)); };
-      server = this.#tlsServer(s.tls, conns, (src) => {
+      tlsState = { tlsSettings: s.tls };
+      server = this.#tlsServer(tlsState, conns, (src) => {
         track(src);
         void (async () => {
           try {
@@ -250,7 +259,9 @@ export class GatewayListeners {
       listener = await startUpstreamListener(svc, cfg, resolve, log);
     }
     if (this.#closed) return void (await listener.close());
-    this.#running.set(s.port, { protocol: 'tcp', key: listenerKey(s), address: listener.address, listener, ...(server && s.tls ? { tls: server, tlsSettings: s.tls } : {}) });
+    // With TLS the record is the state its server's SNI callback reads, so new certificates reach it.
+    const running = Object.assign(tlsState ?? {}, { protocol: 'tcp', key: listenerKey(s), address: listener.address, listener, ...(server ? { tls: server } : {}) }) as Running;
+    this.#running.set(s.port, running);
     this.#log.info({ bind_addr: listener.address, service: name, tls: !!s.tls }, `Starting ${this.#o.what} tcp listener`);
   }
 
@@ -262,9 +273,9 @@ export class GatewayListeners {
   }
 
   /** A TLS listener (new connections get the latest certificate), handing each handshaken connection to `serve`. */
-  #tlsServer(t: ListenerTls, conns: Set<net.Socket>, serve: (socket: tls.TLSSocket) => void, alpn?: string[]): tls.Server {
+  #tlsServer(state: { tlsSettings?: ListenerTls }, conns: Set<net.Socket>, serve: (socket: tls.TLSSocket) => void, alpn?: string[]): tls.Server {
     const server = tls.createServer({
-      ...this.#tlsOptions(t), handshakeTimeout: 10_000, ...(alpn ? { ALPNProtocols: alpn } : {}), ...(t.sni?.length ? { SNICallback: sniContexts(t) } : {}),
+      ...this.#tlsOptions(state.tlsSettings!), handshakeTimeout: 10_000, ...(alpn ? { ALPNProtocols: alpn } : {}), SNICallback: sniCallback(state),
     });
     // The raw connections too, so closing the listener ends those still in their handshake.
     server.on('connection', (c: net.Socket) => { conns.add(c); c.once('close', () => conns.delete(c)); });
@@ -317,8 +328,8 @@ export class GatewayListeners {
     const server = running.server;
     let bindServer: net.Server = server;
     if (s.tls) {
-      const t = running.tls = this.#tlsServer(s.tls, running.conns, (socket) => server.emit('connection', socket), running.protocol === 'http' ? undefined : ['h2', 'http/1.1']);
       running.tlsSettings = s.tls;
+      const t = running.tls = this.#tlsServer(running, running.conns, (socket) => server.emit('connection', socket), running.protocol === 'http' ? undefined : ['h2', 'http/1.1']);
       t.on('close', () => server.close());
       bindServer = t;
     }
@@ -378,15 +389,25 @@ function select(r: HttpRunning, req: http.IncomingMessage | http2.Http2ServerReq
   return sel;
 }
 
-/** Picks the certificate of a listener's `sni` list whose names cover the requested server name (exact, else `*.` one label); none: the default. */
-function sniContexts(t: ListenerTls): (name: string, cb: (err: Error | null, ctx?: tls.SecureContext) => void) => void {
-  const versions = { minVersion: t.minVersion, ...(t.maxVersion ? { maxVersion: t.maxVersion } : {}) };
-  const list = (t.sni ?? []).map((c) => ({ names: c.names.map((n) => n.toLowerCase()), ctx: tls.createSecureContext({ cert: c.cert, key: c.key, ...versions }) }));
+const sniLists = new WeakMap<ListenerTls, { names: string[]; ctx: tls.SecureContext }[]>();
+
+/**
+ * Picks the certificate of the listener's current `sni` list whose names cover the requested
+ * server name (exact, else `*.` one label); none: the default context.
+ */
+function sniCallback(state: { tlsSettings?: ListenerTls }): (name: string, cb: (err: Error | null, ctx?: tls.SecureContext) => void) => void {
   return (name, cb) => {
+    const t = state.tlsSettings;
+    if (!t?.sni?.length) return cb(null, undefined);
+    let list = sniLists.get(t);
+    if (!list) {
+      const versions = { minVersion: t.minVersion, ...(t.maxVersion ? { maxVersion: t.maxVersion } : {}) };
+      list = t.sni.map((c) => ({ names: c.names.map((n) => n.toLowerCase()), ctx: tls.createSecureContext({ cert: c.cert, key: c.key, ...versions }) }));
+      sniLists.set(t, list);
+    }
     const n = name.toLowerCase();
     const wild = `*${n.slice(n.indexOf('.'))}`;
-    const hit = list.find((c) => c.names.includes(n)) ?? list.find((c) => n.includes('.') && c.names.includes(wild));
-    cb(null, hit?.ctx);
+    cb(null, (list.find((c) => c.names.includes(n)) ?? list.find((c) => n.includes('.') && c.names.includes(wild)))?.ctx);
   };
 }
 
@@ -404,9 +425,10 @@ function bound(server: net.Server): string {
   return a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
 }
 
-/** What a running listener cannot change in place: protocol and TLS, and a tcp listener's service. */
+/** What a running listener cannot change in place: protocol and TLS versions, and a tcp listener's service (certificates are swapped in place). */
 function listenerKey(s: ListenerSpec): string {
-  return JSON.stringify([s.protocol, s.tls, s.protocol === 'tcp' ? s.tcpService?.toLowerCase() ?? '' : '']);
+  const t = s.tls && { minVersion: s.tls.minVersion, maxVersion: s.tls.maxVersion };
+  return JSON.stringify([s.protocol, t, s.protocol === 'tcp' ? s.tcpService?.toLowerCase() ?? '' : '']);
 }
 
 /** Applies a virtual host's response header changes after the route's, as Envoy evaluates them, to whatever head `res` sends. */
