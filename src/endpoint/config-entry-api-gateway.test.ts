@@ -94,3 +94,20 @@ test('inline-certificate: the certificate and key are parsed and must match', as
   // A file-system-certificate holds paths: only its Meta is checked.
   assert.equal(check('file-system-certificate', { Certificate: '/c.pem', PrivateKey: '/k.pem' }).err, null);
 });
+
+test("http-route: HCL's one-element block lists and snake_case keys decode to Consul's fields", () => {
+  const { errors, entry, err } = check('http-route', {
+    parents: [{ name: 'gw', section_name: 'web' }],
+    rules: [{
+      filters: [{ headers: [{ add: [{ 'x-a': '1' }] }], url_rewrite: [{ path: '/v2' }], retry_filter: [{ num_retries: 2, retry_on_status_codes: [503] }] }],
+      matches: [{ path: [{ match: 'prefix', value: '/api' }], headers: [{ match: 'exact', name: 'x-v', value: '2' }] }],
+      services: [{ name: 'api', weight: 3 }],
+    }],
+  });
+  assert.deepEqual([errors, err], [[], null]);
+  const rule = (entry.Rules as Record<string, any>[])[0];
+  assert.deepEqual(entry.Parents, [{ Kind: 'api-gateway', Name: 'gw', SectionName: 'web' }]);
+  assert.deepEqual([rule.Filters.Headers, rule.Filters.URLRewrite, rule.Filters.RetryFilter], [[{ Add: { 'x-a': '1' } }], { Path: '/v2' }, { NumRetries: 2, RetryOnStatusCodes: [503] }]);
+  assert.deepEqual(rule.Matches[0], { Headers: [{ Match: 'exact', Name: 'x-v', Value: '2' }], Method: '', Path: { Match: 'prefix', Value: '/api' }, Query: null });
+  assert.equal(rule.Services[0].Weight, 3);
+});
