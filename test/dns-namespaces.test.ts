@@ -118,6 +118,20 @@ describe('DNS in namespaces', () => {
     }
   });
 
+  test('a DNS token of a namespace reads that namespace with its rules outside blocks', async () => {
+    const p = await ok('PUT', '/v1/acl/policy?ns=team-2', { Name: 'dns-read', Rules: 'service_prefix "" { policy = "read" }\nnode_prefix "" { policy = "read" }' });
+    const t = await ok('PUT', '/v1/acl/token?ns=team-2', { Policies: [{ ID: p.ID }] });
+    assert.equal(t.Namespace, 'team-2');
+    await ok('PUT', '/v1/agent/token/dns', { Token: t.SecretID });
+    try {
+      assert.deepEqual(await addrs('web.service.team-2.ns.consul'), ['10.0.0.4']);
+      assert.equal((await dig(port, 'web.service.team-1.ns.consul', 'A')).status, 'NXDOMAIN');
+      assert.equal((await dig(port, 'web.service.consul', 'A')).status, 'NXDOMAIN', 'a plain name is the default namespace, not the token\'s');
+    } finally {
+      await ok('PUT', '/v1/agent/token/dns', { Token: ROOT });
+    }
+  });
+
   test('a namespace being deleted answers NXDOMAIN', async () => {
     assert.deepEqual(await addrs('db.service.doomed.ns.consul'), ['10.0.0.6']);
     await ok('DELETE', '/v1/namespace/doomed');
