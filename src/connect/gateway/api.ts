@@ -2,9 +2,10 @@
 // api-gateway): the listeners of its api-gateway entry, with the http-routes and tcp-routes bound
 // to them (api-routes.ts) and TLS from the inline or file-system certificates they name. An http
 // request picks its hostname's first matching route, a weighted leg of the route's services, the
-// route's header changes, path rewrite, retries and timeout, and goes along the service's discovery chain over mTLS
-// with the gateway's own leaf, so the services' intentions from the gateway apply. The entry,
-// routes and certificates are followed by blocking queries: changes apply without a restart.
+// route's header changes, path rewrite, retries and timeout, and goes along the service's
+// discovery chain over mTLS with the gateway's own leaf, so the services' intentions from the
+// gateway apply. The entry, routes and certificates (and certificate files) are followed: changes
+// apply without a restart.
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { Logger } from '../../log.ts';
@@ -13,10 +14,9 @@ import { matchRoute, pickSplit, type L7Request } from '../proxy/l7-route.ts';
 import type { ConnectService } from '../proxy/service.ts';
 import { blockingWatch, configEntryRead } from '../watch.ts';
 import {
-  planApiGateway, type ApiGatewayEntry, type ApiGatewayState, type CertificateEntry, type GatewayHttpRoute, type HttpRouteEntry, type TcpRouteEntry,
+  planApiGateway, type ApiGatewayEntry, type ApiGatewayState, type CertificateEntry, type GatewayHttpRoute,
 } from './api-routes.ts';
 import { HostedGatewayCore, type GatewayRoute, type HostedGatewayOptions, type ListenerSpec, type Selected } from './listeners.ts';
-import type { L7Deps } from '../proxy/l7-upstream.ts';
 
 /** What an API gateway needs. */
 export type ApiGatewayOptions = HostedGatewayOptions;
@@ -145,7 +145,7 @@ export class ApiGateway {
           if (!m) continue;
           const split = c.legs.length === 1 ? { NextNode: '0' } : pickSplit(c.splits, this.#core.random);
           if (!split) return null;
-          const { s, deps } = c.legs[Number(split.NextNode)] as { s: GatewayHttpRoute['services'][number]; deps: L7Deps };
+          const { s, deps } = c.legs[Number(split.NextNode)];
           // URLRewrite is Consul's PrefixRewrite: what the path match consumed is replaced.
           const path = s.rewrite !== undefined && m.matched !== '' ? s.rewrite + req.path.slice(m.matched.length) : undefined;
           return { deps, request: s.request, response: s.response, ...(path !== undefined ? { path } : {}) };
