@@ -169,6 +169,18 @@ test('use_cache: namespace and partition lookups are answered for their own name
   assert.equal((await ask(CACHED, 'web.service.consul')).status, 'NOERROR', 'the plain name keeps its answer');
 });
 
+test('use_cache: a namespace\'s service answer follows that namespace\'s changes through the background refresh', async () => {
+  assert.equal((await call(SERVER, '/v1/namespace', { method: 'PUT', body: JSON.stringify({ Name: 'team-1' }) })).status, 200);
+  const reg = (address: string) => call(SERVER, '/v1/catalog/register', {
+    method: 'PUT', body: JSON.stringify({ Node: 'ext-web-ns', Address: address, Service: { Service: 'web', Port: 80, Namespace: 'team-1' } }),
+  });
+  assert.equal((await reg('10.4.0.1')).status, 200);
+  assert.deepEqual(addresses(await ask(CACHED, 'web.service.team-1.ns.consul')), ['10.4.0.1']);
+  assert.equal((await reg('10.4.0.2')).status, 200);
+  await until('the namespaced cached answer refreshed', 15_000, async () => addresses(await ask(CACHED, 'web.service.team-1.ns.consul'))[0] === '10.4.0.2', POLL);
+  assert.deepEqual(addresses(await ask(CACHED, 'web.service.consul')), ['10.2.0.2'], 'the default namespace\'s answer is its own');
+});
+
 test('use_cache: with the server gone, cached answers are served until cache_max_age after contact was lost, then SERVFAIL', async () => {
   assert.deepEqual(addresses(await ask(CACHED, 'web.service.consul')), ['10.2.0.2']);
   stopped = true;
