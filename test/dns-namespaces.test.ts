@@ -100,6 +100,14 @@ describe('DNS in namespaces', () => {
     assert.deepEqual(await addrs('web.ingress.team-1.ns.consul'), ['10.0.0.8']);
     assert.equal((await dig(port, 'web.ingress.team-2.ns.consul', 'A')).status, 'NXDOMAIN');
     assert.equal((await dig(port, 'web.ingress.consul', 'A')).status, 'NXDOMAIN');
+    // A terminating gateway of the namespace stands in for the service it links there.
+    await ok('PUT', '/v1/config?ns=team-2', { Kind: 'terminating-gateway', Name: 'tgw', Services: [{ Name: 'ext' }] });
+    await ok('PUT', '/v1/catalog/register', { Node: 'n9', Address: '10.0.0.9', Service: { ID: 'tgw', Service: 'tgw', Kind: 'terminating-gateway', Port: 8443, Namespace: 'team-2' } });
+    await ok('PUT', '/v1/catalog/register', { Node: 'ext-node', Address: '192.0.2.10', Service: { ID: 'ext', Service: 'ext', Port: 443, Namespace: 'team-2' } });
+    assert.deepEqual(await addrs('ext.connect.team-2.ns.consul'), ['10.0.0.9']);
+    assert.deepEqual(await addrs('ext.service.team-2.ns.consul'), ['192.0.2.10']);
+    assert.equal((await dig(port, 'ext.connect.team-1.ns.consul', 'A')).status, 'NXDOMAIN');
+    assert.equal((await dig(port, 'ext.connect.consul', 'A')).status, 'NXDOMAIN');
   });
 
   test('the DNS token\'s rules are evaluated in the queried namespace', async () => {

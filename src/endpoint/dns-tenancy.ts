@@ -7,14 +7,16 @@
 // comes here: DnsView and the prepared answers keep their path unchanged.
 import type { Authorizer, AuthorizerContext } from '../acl/index.ts';
 import {
-  catalogOf, allConfigEntryTables, foldName, foldTenancyName, partitionCatalog, DEFAULT_TENANCY_NAME,
+  catalogOf, configEntriesOf, allConfigEntryTables, foldName, foldTenancyName, partitionCatalog, DEFAULT_TENANCY_NAME,
   type CatalogTables, type EnterpriseMeta, type Replica,
 } from '../state/index.ts';
 import type { Node, NodeService } from '../api/catalog-types.ts';
 import type { DnsInstance } from './dns-view.ts';
 import { entContext } from './acl-enforce.ts';
+import { terminatingGatewaysFor } from './terminating-links.ts';
 
 const INGRESS = 'ingress-gateway';
+const TERMINATING = 'terminating-gateway';
 
 interface Cached {
   table: CatalogTables;
@@ -71,9 +73,12 @@ export class TenantDnsView {
     const connect = opts.connect === true;
     const actual = this.#serviceName(name, connect);
     if (actual === undefined) return [];
+    const own = this.#cached(actual, connect);
+    // A service linked to terminating gateways of its namespace is reached through them too (as DnsView).
+    const all = connect ? this.#withGateways(actual, own) : own;
     const tag = opts.tag?.toLowerCase();
     const authz = this.#authz();
-    return this.#cached(actual, connect).filter((i) => i.status !== 'critical' && (!opts.onlyPassing || i.allPassing)
+    return all.filter((i) => i.status !== 'critical' && (!opts.onlyPassing || i.allPassing)
       && (!tag || (i.service.Tags ?? []).some((t) => t.toLowerCase() === tag))
       && this.#serviceReadable(authz, i.service.Service) && this.#nodeReadable(authz, i.node.Node));
   }
@@ -99,6 +104,21 @@ export class TenantDnsView {
       }
     }
     return out;
+  }
+
+  #withGateways(key: string, own: DnsInstance[]): DnsInstance[] {
+    const entries = configEntriesOf(this.#replica, this.ent);
+    if (entries.count(TERMINATING) === 0) return own;
+    const gateways = terminatingGatewaysFor(this.#cat(), entries, key);
+    if (gateways.length === 0) return own;
+    const out = [...own];
+    for (const gw of gateways) for (const i of this.#cached(foldName(gw), false)) if (i.service.Kind === TERMINATING) out.push(i);
+    return out;
+  }
+
+  #linkedToGateway(key: string): boolean {
+    const entries = configEntriesOf(this.#replica, this.ent);
+    return entries.count(TERMINATING) > 0 && terminatingGatewaysFor(this.#cat(), entries, key).length > 0;
   }
 
   #typical(key: string): boolean {
@@ -139,7 +159,7 @@ export class TenantDnsView {
   #serviceName(name: string, connect: boolean): string | undefined {
     const cat = this.#cat();
     const key = foldName(name);
-    if (!(connect ? cat.byConnect : cat.byName).has(key)) return undefined;
+    if (!(connect ? cat.byConnect : cat.byName).has(key) && !(connect && this.#linkedToGateway(key))) return undefined;
     const authz = this.#authz();
     if (!authz) return key;
     const spellings = connect ? [name] : cat.serviceTags(key).map(([n]) => n);
