@@ -108,6 +108,8 @@ describe('DNS in namespaces', () => {
     assert.deepEqual(await addrs('ext.service.team-2.ns.consul'), ['192.0.2.10']);
     assert.equal((await dig(port, 'ext.connect.team-1.ns.consul', 'A')).status, 'NXDOMAIN');
     assert.equal((await dig(port, 'ext.connect.consul', 'A')).status, 'NXDOMAIN');
+    const { ID: q } = await ok('POST', '/v1/query', { Name: 'ext-mesh', Service: { Service: 'ext', Namespace: 'team-2', Connect: true } });
+    assert.deepEqual((await ok('GET', `/v1/query/${q}/execute`)).Nodes.map((n: any) => n.Node.Address), ['10.0.0.9']);
   });
 
   test('the DNS token\'s rules are evaluated in the queried namespace', async () => {

@@ -14,7 +14,7 @@ import { instanceReadable } from './catalog-acl.ts';
 import { sortNear } from './near.ts';
 import { linkedGatewayInstances } from './terminating-links.ts';
 import { shuffle } from '../shuffle.ts';
-import { catalogOf, foldTenancyName, isDefaultEnt, type EnterpriseMeta } from '../state/index.ts';
+import { catalogOf, configEntriesOf, foldTenancyName, isDefaultEnt, type EnterpriseMeta } from '../state/index.ts';
 import type { AuthorizerContext } from '../acl/index.ts';
 import { entContext } from './acl-enforce.ts';
 import { withPartition, withTenancy } from './catalog-tenancy.ts';
@@ -79,8 +79,8 @@ export function runLocal(deps: EndpointDeps, q: PreparedQueryRecord, connect: bo
   const svc = q.Service;
   const ignore = new Set(svc.IgnoreCheckIDs ?? []);
   const found: CheckServiceNode[] = !peer
-    // A connect answer appends the terminating gateways linking the service, as health/connect does (default tenant only).
-    ? [...cat.instances(svc.Service, svc.Connect || connect), ...(!ent && (svc.Connect || connect) ? linkedGatewayInstances(cat, deps.replica.configEntries, svc.Service) : [])]
+    // A connect answer appends the terminating gateways (of the query's namespace) linking the service, as health/connect does.
+    ? [...cat.instances(svc.Service, svc.Connect || connect), ...(svc.Connect || connect ? linkedGatewayInstances(cat, configEntriesOf(deps.replica, ent), svc.Service) : [])]
       .map((i) => cat.checkServiceNode(i))
     : svc.Connect || connect ? [] : deps.replica.peerImports.service(peer, svc.Service)?.Nodes ?? [];
   let nodes = found
