@@ -96,7 +96,9 @@ before(async () => {
   servers.push(flaky);
   await put('/v1/config', { Kind: 'service-defaults', Name: 'flaky', Protocol: 'http' });
   await meshService('flaky', await new Promise<number>((resolve) => flaky.listen(0, '127.0.0.1', () => resolve((flaky.address() as net.AddressInfo).port))));
-  [httpPort, tcpPort, gwPort, adminPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  // The http listener is on the registered port, as in Consul's examples: its TCP check reaches it.
+  [httpPort, tcpPort, adminPort] = [await freePort(), await freePort(), await freePort()];
+  gwPort = httpPort;
   await put('/v1/config', gatewayEntry());
   await put('/v1/config', mainRoute());
   await put('/v1/config', { Kind: 'tcp-route', Name: 'db', Parents: [{ Name: 'api-gw', SectionName: 'db' }], Services: [{ Name: 'db' }] });
@@ -111,10 +113,16 @@ after(async () => {
   await dev.stop();
 });
 
-test('-register registers Kind api-gateway under the -service name', async () => {
+test('-register registers Kind api-gateway under the -service name; its TCP check passes on the listener at that port', async () => {
   assert.match(gateway.io.out, /Registered service: api-gw/);
   const svc = await (await fetch(`http://${dev.httpAddr}/v1/agent/service/api-gw`)).json() as { Kind: string; Port: number };
   assert.deepEqual([svc.Kind, svc.Port], ['api-gateway', gwPort]);
+  const checks = await until('the api-gateway listening check to pass', 30_000, async () => {
+    const c = await (await fetch(`http://${dev.httpAddr}/v1/agent/checks`)).json() as Record<string, { Name: string; Status: string }>;
+    const mine = Object.values(c).filter((x) => x.Name === 'api-gateway listening');
+    return mine.some((x) => x.Status === 'passing') ? mine : undefined;
+  });
+  assert.equal(checks.length, 1);
 });
 
 test('the http-route routes by path and header; the catch-all rule changes request and response headers', async () => {

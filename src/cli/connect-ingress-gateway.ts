@@ -19,6 +19,8 @@ const DEFAULT_PORT = 8443;
 export interface HostedGateway<G> {
   kind: string;
   what: string;
+  /** Whether /ready is also served on the LAN address, for the TCP check (Consul does so for ingress gateways only). */
+  readyOnLan: boolean;
   make(o: { client: ConsulClient; logger: Logger; service: string; bindHost: string }): G;
 }
 
@@ -60,11 +62,11 @@ export async function runHostedGatewayEnvoy<G extends Hosted>(
   return serveGateway({
     gateway, svc, what: k.what, listeners: () => gateway.addresses.size, leafValidBefore: () => gateway.service.leafCert?.ValidBefore,
     io, logger, admin: { host: pre.adminHost, port: plan.admin.port },
-    ready: plan.ready ?? { host: svc.Address || '127.0.0.1', port: svc.Port || DEFAULT_PORT }, stop, onStarted,
+    ready: plan.ready ?? (k.readyOnLan ? { host: svc.Address || '127.0.0.1', port: svc.Port || DEFAULT_PORT } : undefined), stop, onStarted,
   });
 }
 
-const INGRESS: HostedGateway<IngressGateway> = { kind: 'ingress-gateway', what: 'ingress', make: (o) => new IngressGateway(o) };
+const INGRESS: HostedGateway<IngressGateway> = { kind: 'ingress-gateway', what: 'ingress', readyOnLan: true, make: (o) => new IngressGateway(o) };
 
 /** Consul's -register of an ingress gateway: the terminating one's shape with Kind ingress-gateway. */
 export function ingressRegistration(plan: GatewayPlan): AgentServiceRegistration {
