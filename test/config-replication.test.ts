@@ -80,6 +80,12 @@ test('entries of the default partition\'s namespaces are replicated, each into i
   assert.equal(((await call(dc2, 'GET', '/v1/config/service-defaults/web')).json as Entry).Protocol, 'http');
   assert.equal((await call(dc1, 'DELETE', '/v1/config/service-defaults/web')).status, 200);
   await untilEntry(dc2, '/v1/config/service-defaults/web', null, 'service-defaults/web deleted in dc2');
+  // The wildcard namespace's intentions (*/* destinations) replicate too.
+  const wild = { Kind: 'service-intentions', Name: '*', Namespace: '*', Sources: [{ Name: '*', Namespace: '*', Action: 'deny' }] };
+  assert.equal((await call(dc1, 'PUT', '/v1/config', wild)).json, true);
+  await untilEntry(dc2, '/v1/config/service-intentions/*?ns=*', (e) => (e as unknown as { Namespace: string }).Namespace === '*', 'the */* intentions in dc2');
+  assert.equal((await call(dc1, 'DELETE', '/v1/config/service-intentions/*?ns=*')).status, 200);
+  await untilEntry(dc2, '/v1/config/service-intentions/*?ns=*', null, 'the */* intentions deleted in dc2');
 });
 
 test('writes sent to the secondary are applied by the primary (CAS decided there), then replicated back', async () => {
