@@ -53,24 +53,33 @@ export interface NamespaceReplicationWiring {
   replica: Replica;
   /** acl.tokens.replication as it is now (it can be set at runtime). */
   token: () => string;
+  /** Whether ACLs are enabled (federated datacenters share the setting). */
+  aclsEnabled: boolean;
   clock: Clock;
   logger: Logger;
   random: () => number;
 }
 
-/** The primary's default-partition namespaces newer than `minIndex` (its public list, stale, under the replication token). */
+/**
+ * The primary's default-partition namespaces (its public list under the replication token): newer
+ * than `minIndex`, stale, or with `consistent` as its leader has them now. With ACLs on and no
+ * replication token the list is the anonymous token's, and Consul sends no
+ * X-Consul-Results-Filtered-By-ACLs to anonymous callers: it is taken as filtered.
+ */
 export async function fetchPrimaryNamespaces(
-  d: Pick<NamespaceReplicationWiring, 'primary' | 'token'>, minIndex: number, signal: AbortSignal,
+  d: Pick<NamespaceReplicationWiring, 'primary' | 'token' | 'aclsEnabled'>, minIndex: number, signal: AbortSignal, consistent = false,
 ): Promise<RemoteNamespaces> {
-  const q = `dc=${encodeURIComponent(d.primary.primary)}&stale=&partition=${DEFAULT_TENANCY_NAME}&index=${minIndex}&wait=${formatGoDuration(FETCH_WAIT_MS)}`;
-  const res = await callPrimary(d.primary, 'GET', `/v1/namespaces?${q}`, d.token(), { signal });
+  const mode = consistent ? 'consistent=' : `stale=&index=${minIndex}&wait=${formatGoDuration(FETCH_WAIT_MS)}`;
+  const q = `dc=${encodeURIComponent(d.primary.primary)}&partition=${DEFAULT_TENANCY_NAME}&${mode}`;
+  const token = d.token();
+  const res = await callPrimary(d.primary, 'GET', `/v1/namespaces?${q}`, token, { signal });
   const text = res.body.toString('utf8');
   if (res.status !== 200) throw new Error(`failed to retrieve remote namespaces: ${text.trim() || `status ${res.status}`}`);
   const namespaces = JSON.parse(text) as Namespace[];
   return {
     namespaces: namespaces.map((n) => ({ ...n, ModifyIndex: n.ModifyIndex ?? 0 })),
     index: Number(res.headers['X-Consul-Index'] ?? 0),
-    filtered: res.headers['X-Consul-Results-Filtered-By-ACLs'] === 'true',
+    filtered: res.headers['X-Consul-Results-Filtered-By-ACLs'] === 'true' || (d.aclsEnabled && token === ''),
   };
 }
 
@@ -85,6 +94,7 @@ export function replicateNamespaces(d: NamespaceReplicationWiring & { loops: Lea
   const replicator = new NamespaceReplicator({
     clock: d.clock, logger: d.logger, random: d.random,
     fetch: (minIndex, signal) => fetchPrimaryNamespaces(d, minIndex, signal),
+    confirm: (signal) => fetchPrimaryNamespaces(d, 0, signal, true),
     fetchTimeoutMs: FETCH_WAIT_MS + FETCH_WAIT_MS / 16 + RPC_CLIENT_TIMEOUT_MS,
     local: () => localNamespaces(d),
     upsert: (n) => d.namespaces.putReplicated(n as Namespace),

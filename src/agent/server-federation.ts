@@ -89,7 +89,7 @@ export function federate(d: FederationDeps): { router: Pick<Router, 'match' | 'l
     });
     replicateNamespaces({
       primary: toPrimary, loops: d.loops, telemetry: d.telemetry, namespaces: new NamespaceEndpoint(d.epDeps), replica: d.replica,
-      token: d.replicationToken, clock: d.clock, logger, random: d.random,
+      token: d.replicationToken, aclsEnabled: config.acl.enabled, clock: d.clock, logger, random: d.random,
     });
   }
   return { router, aclSecondary };

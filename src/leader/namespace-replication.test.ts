@@ -33,16 +33,22 @@ test('diff: deletion marks are copied onto unmarked namespaces only; default is 
 
 const settle = () => new Promise<void>((r) => setImmediate(r));
 
-function harness() {
+function harness(o: { confirm?: boolean } = {}) {
   const clock = new ManualClock();
   const local = new Map<string, ReplicatedNamespace>();
   const calls: { minIndex: number; answer: (r: RemoteNamespaces | Error) => void }[] = [];
+  const confirms: { answer: (r: RemoteNamespaces | Error) => void }[] = [];
   const writes: string[] = [];
   const r = new NamespaceReplicator({
     clock, logger: silentLogger(), random: () => 0,
     fetch: (minIndex) => new Promise((resolve, reject) => {
       calls.push({ minIndex, answer: (x) => (x instanceof Error ? reject(x) : resolve(x)) });
     }),
+    ...(o.confirm ? {
+      confirm: () => new Promise<RemoteNamespaces>((resolve, reject) => {
+        confirms.push({ answer: (x) => (x instanceof Error ? reject(x) : resolve(x)) });
+      }),
+    } : {}),
     local: () => [...local.values()],
     upsert: async (x) => {
       writes.push(`put ${x.Name}${x.DeletedAt ? ' (marked)' : ''}`);
@@ -53,7 +59,7 @@ function harness() {
       local.set(x.Name, { ...x, DeletedAt: MARK });
     },
   });
-  return { clock, local, calls, writes, r };
+  return { clock, local, calls, confirms, writes, r };
 }
 
 async function run(clock: ManualClock, ms: number): Promise<void> {
@@ -119,5 +125,41 @@ test('a failing primary is retried with a growing wait; status reports the error
   assert.equal(h.calls.length, 1, 'no retry before the first wait (1 s)');
   await run(h.clock, 200);
   assert.equal(h.calls.length, 2);
+  await stop(h);
+});
+
+test('deletions are confirmed by a consistent read: a namespace a lagging server of the primary does not list yet is not marked', async () => {
+  const h = harness({ confirm: true });
+  h.local.set('default', n('default', 1));
+  h.local.set('team-a', n('team-a', 30));
+  h.local.set('gone', n('gone', 3));
+  await h.r.start();
+  await settle();
+  // A stale list from a server of the primary that has not seen team-a yet (its index behind the last one).
+  h.calls[0].answer({ index: 12, namespaces: [n('default', 1)] });
+  await settle();
+  assert.equal(h.confirms.length, 1, 'the deletions asked the primary consistently');
+  h.confirms[0].answer({ index: 40, namespaces: [n('default', 1), n('team-a', 30)] });
+  await run(h.clock, 100);
+  assert.deepEqual(h.writes, ['mark gone', 'put default']);
+  assert.equal(h.local.get('team-a')?.DeletedAt, undefined);
+  await stop(h);
+});
+
+test('a list without the default namespace (or a filtered consistent one) marks nothing', async () => {
+  const h = harness({ confirm: true });
+  h.local.set('default', n('default', 1));
+  h.local.set('team-a', n('team-a', 3));
+  await h.r.start();
+  await settle();
+  h.calls[0].answer({ index: 12, namespaces: [] });
+  await run(h.clock, 100);
+  assert.equal(h.confirms.length, 0);
+  assert.deepEqual(h.writes, []);
+  h.calls[1].answer({ index: 13, namespaces: [n('default', 1)] });
+  await settle();
+  h.confirms[0].answer({ index: 13, namespaces: [n('default', 1)], filtered: true });
+  await run(h.clock, 1000);
+  assert.deepEqual(h.writes, []);
   await stop(h);
 });

@@ -80,6 +80,12 @@ export interface NamespaceReplicationDeps {
   random: () => number;
   /** A blocking stale read of the primary's default-partition namespaces, newer than `minIndex`. */
   fetch(minIndex: number, signal: AbortSignal): Promise<RemoteNamespaces>;
+  /**
+   * A consistent (not stale) read of the same list, taken before namespaces are marked deleted here:
+   * marking purges everything in them, and a stale list from a lagging server of the primary may
+   * simply not have a namespace yet. Absent: the stale list decides.
+   */
+  confirm?(signal: AbortSignal): Promise<RemoteNamespaces>;
   /** This datacenter's namespaces of the default partition now. */
   local(): ReplicatedNamespace[];
   /** Writes the primary's namespace here as it is (its deletion mark included). */
@@ -202,11 +208,7 @@ export class NamespaceReplicator implements LeaderLoop {
       lastRemoteIndex = 0;
     }
     const diff = diffNamespaces(this.#d.local(), remote.namespaces, lastRemoteIndex);
-    // Namespaces the replication token may not see are not gone: never delete on a filtered list.
-    const deletions = remote.filtered ? [] : diff.deletions;
-    if (remote.filtered && diff.deletions.length > 0) {
-      this.#log.warn({ skipped: diff.deletions.length }, 'Namespace replication: the replication token cannot read every namespace of the primary; deletions skipped');
-    }
+    const deletions = diff.deletions.length > 0 ? await this.#confirmDeletions(remote, diff.deletions, signal) : [];
     this.#log.debug({ deletions: deletions.length, updates: diff.updates.length }, 'Namespace replication');
     const errors: string[] = [];
     await this.#reconcile(deletions, (n) => this.#d.remove(n), 'delete', errors, signal);
@@ -215,19 +217,53 @@ export class NamespaceReplicator implements LeaderLoop {
     return { index: remote.index, again: diff.pending > 0 };
   }
 
+  /**
+   * The deletions a list of the primary may be trusted with: none when it is incomplete (filtered by
+   * ACLs, or without the builtin `default` every primary lists), else those the primary's consistent
+   * list confirms gone too (a namespace still there, marked or not, is left to a later round).
+   */
+  async #confirmDeletions(remote: RemoteNamespaces, deletions: ReplicatedNamespace[], signal: AbortSignal): Promise<ReplicatedNamespace[]> {
+    const complete = (r: RemoteNamespaces): boolean => {
+      // Namespaces the replication token may not see are not gone: never delete on a filtered list.
+      if (r.filtered) {
+        this.#log.warn({ skipped: deletions.length }, 'Namespace replication: the replication token cannot read every namespace of the primary; deletions skipped');
+        return false;
+      }
+      if (!r.namespaces.some((n) => folded(n) === DEFAULT_TENANCY_NAME)) {
+        this.#log.warn({ skipped: deletions.length }, 'Namespace replication: the primary listed no default namespace; deletions skipped');
+        return false;
+      }
+      return true;
+    };
+    if (!complete(remote)) return [];
+    let gone = deletions;
+    const confirm = this.#d.confirm;
+    if (confirm) {
+      const current = await this.#fetch(0, signal, (_, s) => confirm(s));
+      if (signal.aborted) throw new Stopped();
+      if (!complete(current)) return [];
+      const there = new Set(current.namespaces.map(folded));
+      gone = deletions.filter((n) => !there.has(folded(n)));
+    }
+    for (const n of gone) this.#log.info({ namespace: n.Name }, 'Namespace replication: marking a namespace the primary does not have deleted (its data is purged)');
+    return gone;
+  }
+
   /** One read of the primary, abandoned when leadership ends or it takes longer than fetchTimeoutMs. */
-  async #fetch(minIndex: number, signal: AbortSignal): Promise<RemoteNamespaces> {
+  async #fetch(
+    minIndex: number, signal: AbortSignal, read: (minIndex: number, signal: AbortSignal) => Promise<RemoteNamespaces> = (i, s) => this.#d.fetch(i, s),
+  ): Promise<RemoteNamespaces> {
     const limitMs = this.#d.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
-    const read = new AbortController();
-    const leave = (): void => read.abort();
+    const ctl = new AbortController();
+    const leave = (): void => ctl.abort();
     signal.addEventListener('abort', leave, { once: true });
     let timedOut = false;
     const timer = this.#d.clock.setTimer(limitMs, () => {
       timedOut = true;
-      read.abort();
+      ctl.abort();
     });
     try {
-      return await this.#d.fetch(minIndex, read.signal);
+      return await read(minIndex, ctl.signal);
     } catch (err) {
       if (timedOut && !signal.aborted) throw new Error(`failed to retrieve remote namespaces: no answer from the primary datacenter within ${formatGoDuration(limitMs)}`);
       throw err;
