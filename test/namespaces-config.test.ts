@@ -321,6 +321,21 @@ describe('config entries in namespaces', () => {
       assert.equal((await call('DELETE', '/v1/connect/intentions/exact?source=*/*&destination=*/*', ROOT)).status, 200);
     }
   });
+  test('agent connect authorize judges the target in the request\'s namespace and the certificate\'s source namespace', async () => {
+    assert.equal((await call('PUT', '/v1/connect/intentions/exact?source=team-a/au-web&destination=team-b/au-db', ROOT, { Action: 'deny' })).text, 'true');
+    const uri = (ns: string, svc: string) => `spiffe://11111111-2222-3333-4444-555555555555.consul/ns/${ns}/dc/dc1/svc/${svc}`;
+    const authorize = (q: string, body: Record<string, unknown>) => call('POST', `/v1/agent/connect/authorize${q}`, ROOT, { ClientCertSerial: '01', ...body });
+    const denied = await authorize('?ns=team-b', { Target: 'au-db', ClientCertURI: uri('team-a', 'au-web') });
+    assert.deepEqual(denied.json, { Authorized: false, Reason: 'Matched L4 intention: au-web => au-db (Action: DENY, Precedence: 9)' });
+    // The body's Namespace names the target's too.
+    assert.equal((await authorize('', { Target: 'au-db', Namespace: 'team-b', ClientCertURI: uri('team-a', 'au-web') })).json.Authorized, false);
+    // Another source namespace: not that intention, but team-b's `*` destination (its */* source denies, precedence 4).
+    assert.deepEqual((await authorize('?ns=team-b', { Target: 'au-db', ClientCertURI: uri('default', 'au-web') })).json,
+      { Authorized: false, Reason: 'Matched L4 intention: * => * (Action: DENY, Precedence: 4)' });
+    // The target in the default namespace: nothing matches, the default.
+    assert.deepEqual((await authorize('', { Target: 'au-db', ClientCertURI: uri('team-a', 'au-web') })).json, { Authorized: true, Reason: 'Default behavior configured by ACLs' });
+  });
+
 });
 
 describe('default-tenant config entries and intentions are as before namespaces', () => {

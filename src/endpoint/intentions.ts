@@ -348,17 +348,19 @@ export class IntentionEndpoint {
    * The agent's ConnectAuthorize: whether the client certificate's service may connect to `target`
    * (service:write on it), with Consul's reason. The trust domain is not compared, as in Consul.
    */
-  authorizeConnect(target: string, clientCertURI: string, authz?: AclIdentity): { Authorized: boolean; Reason: string } {
+  authorizeConnect(target: string, clientCertURI: string, authz?: AclIdentity, targetEnt?: EnterpriseMeta): { Authorized: boolean; Reason: string } {
     if (target === '') throw new BadRequestError('Target service must be specified');
     const svc = parseServiceUri(clientCertURI);
     if (!svc) {
       const other = parseAgentUri(clientCertURI) || /^spiffe:\/\/[^/]+\/(gateway\/mesh|agent\/server)\/dc\/[^/]+$/.test(clientCertURI);
       throw new BadRequestError(other ? 'ClientCertURI not a valid Service identifier' : 'ClientCertURI not a valid Connect identifier');
     }
-    authorize(authz, 'serviceWrite', target);
-    // The certificate's service in its namespace (the target is in the default namespace, where this agent's services are).
-    const entries = [...this.#entries(), ...this.#entries(wildcardNamespaceOf(undefined))];
-    const ixn = matchIntentions(entries, 'destination', target).find((i) => !i.SourcePeer && !i.SourceSamenessGroup
+    const ent = tenantOf(targetEnt);
+    authorize(authz, 'serviceWrite', target, entContext(ent));
+    // The certificate's service in its namespace; the target in the request's (default: the default namespace).
+    const entries = [...this.#entries(ent), ...this.#entries(wildcardNamespaceOf(ent))];
+    const ns = ent ? foldTenancyName(ent.namespace) : DEFAULT_TENANCY_NAME;
+    const ixn = matchIntentions(entries, 'destination', target, ns).find((i) => !i.SourcePeer && !i.SourceSamenessGroup
       && (i.SourceName === WILDCARD || i.SourceName === svc.service) && (i.SourceNS === WILDCARD || i.SourceNS === svc.namespace)
       && (i.SourcePartition ?? DEFAULT_TENANCY_NAME) === DEFAULT_TENANCY_NAME);
     if (!ixn) return { Authorized: defaultAllow(authz), Reason: 'Default behavior configured by ACLs' };

@@ -6,8 +6,8 @@ import type { LegacyIntentionEndpoint, LegacyIntentionInput } from '../../endpoi
 import { BadRequestError, InternalError } from '../../errors.ts';
 import type { HttpResult } from '../router.ts';
 import { canonical, parseJSON } from '../body.ts';
-import { authzOf, checkDatacenter, checkTarget, checkTenancy, queryOptions, type HttpRequest, type RequestConfig } from '../request.ts';
-import { requestEnt } from '../tenancy.ts';
+import { authzOf, checkDatacenter, queryOptions, type HttpRequest, type RequestConfig } from '../request.ts';
+import { bodyEnt, requestEnt } from '../tenancy.ts';
 import type { EnterpriseMeta } from '../../state/index.ts';
 
 const INTENTION_FIELDS = [
@@ -164,20 +164,22 @@ export function intentionHandlers(ixns: IntentionEndpoint, legacy: LegacyIntenti
     },
     /** POST /v1/agent/connect/authorize (Consul's AgentConnectAuthorize). */
     async authorize(req: HttpRequest): Promise<HttpResult> {
-      checkTenancy(req);
       const raw = parseJSON(await req.body());
       if (raw !== null && raw !== undefined && (typeof raw !== 'object' || Array.isArray(raw))) {
         throw new BadRequestError(`Request decode failed: json: cannot unmarshal ${jsonKind(raw)} into Go value of type structs.ConnectAuthorizeRequest`);
       }
       if (raw === undefined) throw new BadRequestError('Request decode failed: EOF');
-      const body = canonical(raw, ['Target', 'ClientCertURI', 'ClientCertSerial']);
-      for (const f of ['Target', 'ClientCertURI', 'ClientCertSerial']) {
+      const body = canonical(raw, ['Target', 'ClientCertURI', 'ClientCertSerial', 'Namespace', 'Partition']);
+      for (const f of ['Target', 'ClientCertURI', 'ClientCertSerial', 'Namespace', 'Partition']) {
         const v = body[f];
         if (v !== undefined && v !== null && typeof v !== 'string') {
           throw new BadRequestError(`Request decode failed: json: cannot unmarshal ${jsonKind(v)} into Go struct field ConnectAuthorizeRequest.${f} of type string`);
         }
       }
-      return { body: ixns.authorizeConnect(String(body.Target ?? ''), String(body.ClientCertURI ?? ''), authzOf(req, cfg)) };
+      // The target's namespace: the body's Namespace/Partition, else ?ns / X-Consul-Namespace, else the token's.
+      const authz = authzOf(req, cfg);
+      const ent = requestEnt(req, cfg, 'namespace-no-wildcard', authz, bodyEnt({ namespace: body.Namespace, partition: body.Partition }));
+      return { body: ixns.authorizeConnect(String(body.Target ?? ''), String(body.ClientCertURI ?? ''), authz, ent) };
     },
     async deleteExact(req: HttpRequest): Promise<HttpResult> {
       checkDatacenter(req, cfg);
