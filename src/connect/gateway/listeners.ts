@@ -184,10 +184,15 @@ export class GatewayListeners {
     for (const [port, r] of [...this.#running]) {
       const s = wanted.get(port);
       if (s && r.key === listenerKey(s)) {
-        // New certificates are taken in place: new connections get them, open ones go on.
+        // New certificates are taken in place: new connections get them, open ones go on. One that
+        // does not load (a key of another certificate, a file half written) leaves the old one.
         if (r.tls && s.tls && JSON.stringify(r.tlsSettings) !== JSON.stringify(s.tls)) {
-          r.tlsSettings = s.tls;
-          r.tls.setSecureContext(this.#tlsOptions(s.tls));
+          try {
+            r.tls.setSecureContext(this.#tlsOptions(s.tls));
+            r.tlsSettings = s.tls;
+          } catch (err) {
+            this.#log.warn({ port, error: (err as Error).message }, `${this.#o.what} listener keeps its certificate: the new one does not load`);
+          }
         }
         continue;
       }
@@ -275,7 +280,7 @@ export class GatewayListeners {
   /** A TLS listener (new connections get the latest certificate), handing each handshaken connection to `serve`. */
   #tlsServer(state: { tlsSettings?: ListenerTls }, conns: Set<net.Socket>, serve: (socket: tls.TLSSocket) => void, alpn?: string[]): tls.Server {
     const server = tls.createServer({
-      ...this.#tlsOptions(state.tlsSettings!), handshakeTimeout: 10_000, ...(alpn ? { ALPNProtocols: alpn } : {}), SNICallback: sniCallback(state),
+      ...this.#tlsOptions(state.tlsSettings!), handshakeTimeout: 10_000, ...(alpn ? { ALPNProtocols: alpn } : {}), SNICallback: sniCallback(state, (error) => this.#log.warn({ error }, `${this.#o.what} certificate not served by name: it does not load`)),
     });
     // The raw connections too, so closing the listener ends those still in their handshake.
     server.on('connection', (c: net.Socket) => { conns.add(c); c.once('close', () => conns.delete(c)); });
@@ -395,14 +400,24 @@ const sniLists = new WeakMap<ListenerTls, { names: string[]; ctx: tls.SecureCont
  * Picks the certificate of the listener's current `sni` list whose names cover the requested
  * server name (exact, else `*.` one label); none: the default context.
  */
-function sniCallback(state: { tlsSettings?: ListenerTls }): (name: string, cb: (err: Error | null, ctx?: tls.SecureContext) => void) => void {
+function sniCallback(
+  state: { tlsSettings?: ListenerTls }, warn: (error: string) => void,
+): (name: string, cb: (err: Error | null, ctx?: tls.SecureContext) => void) => void {
   return (name, cb) => {
     const t = state.tlsSettings;
     if (!t?.sni?.length) return cb(null, undefined);
     let list = sniLists.get(t);
     if (!list) {
       const versions = { minVersion: t.minVersion, ...(t.maxVersion ? { maxVersion: t.maxVersion } : {}) };
-      list = t.sni.map((c) => ({ names: c.names.map((n) => n.toLowerCase()), ctx: tls.createSecureContext({ cert: c.cert, key: c.key, ...versions }) }));
+      list = [];
+      // A certificate that does not load is left out (its names get the default), not every handshake failed.
+      for (const c of t.sni) {
+        try {
+          list.push({ names: c.names.map((n) => n.toLowerCase()), ctx: tls.createSecureContext({ cert: c.cert, key: c.key, ...versions }) });
+        } catch (err) {
+          warn((err as Error).message);
+        }
+      }
       sniLists.set(t, list);
     }
     const n = name.toLowerCase();
