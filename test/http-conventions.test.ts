@@ -174,18 +174,35 @@ describe('query parameter validation', () => {
   });
 
   test('namespaces and partitions are Enterprise: 400 with Consul CE\'s texts (handlers not converted to tenancy)', async () => {
-    // KV and sessions take namespaces since tenancy slice 2 (test/namespaces-kv.test.ts), catalog and health since slice 3, config entries since slice 5; prepared queries do not yet.
-    const ns = await req('GET', '/v1/query?ns=foo');
+    // KV and sessions take namespaces since tenancy slice 2 (test/namespaces-kv.test.ts), catalog and health since slice 3, config entries since slice 5; gateway-services does not yet.
+    const ns = await req('GET', '/v1/catalog/gateway-services/gw?ns=foo');
     assert.equal(ns.status, 400);
     assert.equal(ns.body.toString(), 'Invalid query parameter: "ns" - Namespaces are a Consul Enterprise feature');
-    const nsDefault = await req('GET', '/v1/query?ns=default');
+    const nsDefault = await req('GET', '/v1/catalog/gateway-services/gw?ns=default');
     assert.equal(nsDefault.status, 400, 'CE refuses any namespace, default included');
-    const hdr = await req('GET', '/v1/query', undefined, { 'X-Consul-Namespace': 'foo' });
+    const hdr = await req('GET', '/v1/catalog/gateway-services/gw', undefined, { 'X-Consul-Namespace': 'foo' });
     assert.equal(hdr.status, 400);
     assert.equal(hdr.body.toString(), 'Invalid header: "X-Consul-Namespace" - Namespaces are a Consul Enterprise feature');
-    const ap = await req('GET', '/v1/query?partition=p');
+    const ap = await req('GET', '/v1/catalog/gateway-services/gw?partition=p');
     assert.equal(ap.status, 400);
     assert.equal(ap.body.toString(), 'Invalid query parameter: "partition" - Partitions are a Consul Enterprise feature');
+  });
+
+  test('handlers that parse no namespace in Consul ignore ?ns= and ?partition= (the CLI sends CONSUL_NAMESPACE on every request); operator usage takes them', async () => {
+    for (const p of ['/v1/connect/ca/roots', '/v1/agent/connect/ca/roots', '/v1/query', '/v1/operator/usage']) {
+      for (const q of ['ns=team-a', 'partition=default', 'ns=default&partition=default']) {
+        const r = await req('GET', `${p}?${q}`);
+        assert.equal(r.status, 200, `${p}?${q}: ${r.body.toString()}`);
+      }
+      const hdr = await req('GET', p, undefined, { 'X-Consul-Namespace': 'team-a', 'X-Consul-Partition': 'default' });
+      assert.equal(hdr.status, 200, `${p} with headers: ${hdr.body.toString()}`);
+    }
+    // A prepared query's own endpoints too (Consul's preparedQueryGet/Explain/Execute parse none).
+    const created = await req('POST', '/v1/query', JSON.stringify({ Name: 'ns-ignored', Service: { Service: 'nothing' } }));
+    assert.equal(created.status, 200, created.body.toString());
+    const id = (JSON.parse(created.body.toString()) as { ID: string }).ID;
+    for (const op of ['', '/explain', '/execute']) assert.equal((await req('GET', `/v1/query/${id}${op}?ns=team-a`)).status, 200, op);
+    await req('DELETE', `/v1/query/${id}`);
   });
 });
 

@@ -11,7 +11,9 @@ import { authzOf, checkDatacenter, queryOptions, type HttpRequest, type RequestC
 export function connectHandlers(ca: ConnectCAEndpoint, cfg: RequestConfig) {
   return {
     async roots(req: HttpRequest): Promise<HttpResult> {
-      const { value, meta } = await ca.roots(queryOptions(req, cfg));
+      // Consul's ConnectCARoots and AgentConnectCARoots parse no namespace or partition: ?ns= and
+      // ?partition= (the CLI sends CONSUL_NAMESPACE on every request) are ignored, not refused.
+      const { value, meta } = await ca.roots(queryOptions(req, cfg, { tenancy: false }));
       if (req.query.get('pem') === 'true') return { raw: rootsPem(value), contentType: PEM_CHAIN_CONTENT_TYPE, meta };
       return { body: value, meta };
     },

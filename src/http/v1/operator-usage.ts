@@ -26,7 +26,9 @@ export interface OperatorUsageDeps {
 /** The usage handler. */
 export function operatorUsageHandler(d: OperatorUsageDeps) {
   return async (req: HttpRequest): Promise<HttpResult> => {
-    const opts = queryOptions(req, d.reqCfg);
+    // Consul Enterprise's OperatorUsage parses a namespace and partition (no wildcard) and answers the
+    // same usage: they are checked, not refused as Consul CE's 400.
+    const opts = queryOptions(req, d.reqCfg, { tenancy: 'namespace-no-wildcard' });
     // The local read authorizes (operator:read) before any other datacenter is asked, as Consul's does.
     const { value, meta } = await d.usage(opts);
     const remote = flag(req, 'global') && d.remotes ? await remoteUsage(d, d.remotes, req) : {};

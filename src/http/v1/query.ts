@@ -113,6 +113,12 @@ function agentNode(req: HttpRequest, own: string): string {
   return typeof h === 'string' && h ? h : own;
 }
 
+/**
+ * Consul's prepared query handlers parse no namespace or partition (a query's Service.Namespace and
+ * Service.Partition pick its target): ?ns= and ?partition= are ignored, not refused.
+ */
+const NO_TENANCY = { tenancy: false } as const;
+
 /** Handlers for the prepared query routes. */
 export function queryHandlers(ep: PreparedQueryEndpoint, cfg: RequestConfig & { nodeName: string }) {
   const split = (req: HttpRequest): { id: string; op: '' | 'execute' | 'explain' } => {
@@ -132,12 +138,12 @@ export function queryHandlers(ep: PreparedQueryEndpoint, cfg: RequestConfig & { 
       return { body: { ID: await ep.create(q, authzOf(req, cfg)) } };
     },
     async list(req: HttpRequest): Promise<HttpResult> {
-      const { value, meta } = await ep.list(queryOptions(req, cfg));
+      const { value, meta } = await ep.list(queryOptions(req, cfg, NO_TENANCY));
       return { body: value, meta };
     },
     async get(req: HttpRequest): Promise<HttpResult> {
       const { id, op } = split(req);
-      const opts = queryOptions(req, cfg);
+      const opts = queryOptions(req, cfg, NO_TENANCY);
       if (op === '') {
         const { value, meta } = await ep.get(id, opts);
         return { body: value, meta };
@@ -168,7 +174,7 @@ export function queryHandlers(ep: PreparedQueryEndpoint, cfg: RequestConfig & { 
     async executeRemote(req: HttpRequest): Promise<HttpResult> {
       const raw = canonical(parseJSON(await req.body()), ['Query', 'Limit', 'Connect']);
       const r: RemoteExecuteRequest = { Query: decodeQuery(raw.Query), Limit: Number(raw.Limit ?? 0) || 0, Connect: raw.Connect === true };
-      const res = await ep.executeRemote(r, queryOptions(req, cfg));
+      const res = await ep.executeRemote(r, queryOptions(req, cfg, NO_TENANCY));
       return { body: executeBody(res), meta: res.meta };
     },
   };
