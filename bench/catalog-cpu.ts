@@ -1,0 +1,60 @@
+// Agent CPU per catalog registration for one or more source trees, interleaved (kv-get-cpu.ts's
+// method, for judging a change on a shared machine): each tree's bench/support/scale-agent.ts runs
+// as a child (embedded store), and for `rounds` rounds each agent in turn takes `per` registrations
+// (bench/catalog.ts's bodies: 10,000 nodes, 1,000 names, one slot per 10,000) over CLIENTS (64)
+// keep-alive connections; the figures are the agent's main-thread and all-thread CPU over a round
+// divided by its registrations, medians over the rounds.
+// Usage: node bench/catalog-cpu.ts [per=10000] [rounds=10] [tree...] (default: this tree)
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { cpuMs, threadCpuMs, startServerProcess, pool, type ServerProcess } from './support/proc.ts';
+import { RawHttpClient } from './support/raw-http.ts';
+
+const per = Number(process.argv[2] ?? 10000);
+const rounds = Number(process.argv[3] ?? 10);
+const trees = process.argv.length > 4 ? process.argv.slice(4) : [path.dirname(import.meta.dirname)];
+const nodes = 10000, perNode = 10, services = 1000, clients = Number(process.env.CLIENTS ?? 64);
+function body(i: number): Buffer {
+  const n = i % nodes;
+  const slot = Math.floor(i / nodes);
+  const name = `svc-${(n * perNode + slot) % services}`;
+  const node = `node-${n}`;
+  return Buffer.from(JSON.stringify({
+    Node: node, Address: `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`,
+    Service: { ID: name, Service: name, Port: 8000 + slot, Tags: ['bench', `slot-${slot}`] },
+    Check: { CheckID: `service:${name}`, Name: `${name} check`, ServiceID: name, Status: 'passing' },
+  }));
+}
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-catalog-cpu-'));
+// PROF=DIR: each agent's --cpu-prof profile in DIR/<tree index>.
+const prof = process.env.PROF;
+const agents: { tree: string; agent: ServerProcess; client: RawHttpClient; main: number[]; all: number[]; next: number }[] = [];
+try {
+  for (const [k, tree] of trees.entries()) {
+    const agent = await startServerProcess(path.join(tree, 'bench/support/scale-agent.ts'),
+      ['--backend', 'embedded', '--dir', path.join(root, String(k)), '--max-conns', '0'], ['--expose-gc', ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}/${k}`] : [])]);
+    agents.push({ tree, agent, client: new RawHttpClient(agent.httpAddr, clients), main: [], all: [], next: 0 });
+  }
+  for (let r = 0; r < rounds; r++) {
+    for (const a of agents) {
+      const t0 = threadCpuMs(a.agent.pid); const c0 = cpuMs(a.agent.pid);
+      const start = a.next;
+      await pool(per, clients, (i) => a.client.request('PUT', '/v1/catalog/register', body(start + i)).then(() => {}));
+      a.next += per;
+      const t1 = threadCpuMs(a.agent.pid); const c1 = cpuMs(a.agent.pid);
+      const mk = `${a.agent.pid} `;
+      const mainKey = [...t1.keys()].find((k) => k.startsWith(mk))!;
+      a.main.push(((t1.get(mainKey)! - (t0.get(mainKey) ?? 0)) * 1000) / per);
+      a.all.push(((c1 - c0) * 1000) / per);
+    }
+    process.stderr.write(`round ${r}: ${agents.map((a) => `${path.basename(a.tree)} main ${a.main.at(-1)!.toFixed(1)} all ${a.all.at(-1)!.toFixed(1)}`).join(' | ')}; load ${os.loadavg()[0].toFixed(1)}\n`);
+  }
+} finally {
+  for (const a of agents) { a.client.close(); await a.agent.stop(); }
+  fs.rmSync(root, { recursive: true, force: true });
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+for (const a of agents) {
+  console.log(`${a.tree}: agent main-thread CPU per registration median ${median(a.main).toFixed(1)} µs (rounds ${a.main.map((x) => x.toFixed(0)).join(' ')}); all threads ${median(a.all).toFixed(1)} µs`);
+}
