@@ -168,6 +168,16 @@ test('route changes apply without a restart', async () => {
   await until('/new to reach web again', 20_000, async () => (await get(httpPort, 'a.example', '/new')).app?.tag === 'web');
 });
 
+test("a regex path match's URLRewrite replaces the whole path (Envoy's prefix_rewrite on a regex route), the query kept", async () => {
+  await put('/v1/config', mainRoute([{ Matches: [{ Path: { Match: 'regex', Value: '/re/[0-9]+' } }], Filters: { URLRewrite: { Path: '/num' } }, Services: [{ Name: 'admin' }] }]));
+  const a = await until('/re/42 to reach admin', 20_000, async () => {
+    const r = await get(httpPort, 'a.example', '/re/42?x=1');
+    return r.app?.tag === 'admin' ? r : undefined;
+  });
+  assert.equal(a.app?.url, '/num?x=1');
+  await put('/v1/config', mainRoute());
+});
+
 test('a route whose parent gateway does not exist is not bound', async () => {
   const port = await freePort();
   await put('/v1/config', gatewayEntry([{ Name: 'other', Port: port, Protocol: 'http' }]));

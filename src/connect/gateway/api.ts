@@ -146,8 +146,10 @@ export class ApiGateway {
           const split = c.legs.length === 1 ? { NextNode: '0' } : pickSplit(c.splits, this.#core.random);
           if (!split) return null;
           const { s, deps } = c.legs[Number(split.NextNode)];
-          // URLRewrite is Consul's PrefixRewrite: what the path match consumed is replaced.
-          const path = s.rewrite !== undefined && m.matched !== '' ? s.rewrite + req.path.slice(m.matched.length) : undefined;
+          // URLRewrite is Consul's PrefixRewrite: what the path match consumed is replaced (all of
+          // it for a regex match, as Envoy rewrites a regex route's path).
+          const consumed = c.r.match.HTTP.PathRegex !== undefined ? req.path : m.matched;
+          const path = s.rewrite !== undefined && consumed !== '' ? s.rewrite + req.path.slice(consumed.length) : undefined;
           return { deps, request: s.request, response: s.response, ...(path !== undefined ? { path } : {}) };
         }
         return null;
