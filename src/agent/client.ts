@@ -170,6 +170,7 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
       defaultAclPolicy: config.acl.defaultPolicy, responseHeaders: { ...config.http.responseHeaders, ...translateHeaders(translate.enabled) },
       allowWriteHttpFrom: config.http.allowWriteHttpFrom, blockEndpoints: config.http.blockEndpoints, maxConnsPerClient: config.limits.httpMaxConnsPerClient, prettyAll: config.dev,
       useCache: config.http.useCache, maxHeaderBytes: config.http.maxHeaderBytes,
+      allowUnprintablePaths: config.http.disableUnprintableCharFilter === true,
     },
   });
   events.handleInternal(REMOTE_EXEC_EVENT, remoteExecHandler({

@@ -46,7 +46,18 @@ export interface HttpServerConfig {
   useCache?: boolean;
   /** http_config.max_header_bytes (0 or unset: Go's default, 1 MiB); see headerLimit(). */
   maxHeaderBytes?: number;
+  /** disable_http_unprintable_char_filter: serve paths with unprintable characters instead of a bare 400. */
+  allowUnprintablePaths?: boolean;
 }
+
+/**
+ * A character Go's unicode.IsPrint refuses: anything but letters, marks, numbers, punctuation,
+ * symbols and the ASCII space. Consul wraps its whole mux in go-cleanhttp's
+ * PrintablePathCheckHandler, which answers a decoded path holding one with a bare 400.
+ */
+const UNPRINTABLE = /[^\p{L}\p{M}\p{N}\p{P}\p{S} ]/u;
+/** That 400: no body and none of the headers Consul's endpoint wrapper would set. */
+const unprintablePath = (): Outcome => ({ status: 400, headers: {}, body: Buffer.alloc(0) });
 
 /** Consul's answer to a write from outside http_config.allow_write_http_from. */
 const WRITE_RESTRICTED = 'Access is restricted';
@@ -208,6 +219,8 @@ export class HttpServer {
     if (!target) return source.answer(text(400, 'Invalid URL path', base));
     const { path, search, query } = this.#deps.config.useCache === false && target.query.has('cached') ? withoutCached(target) : target;
     if (!target.clean) {
+      // Only here: a clean target is printable ASCII (PLAIN_PATH), so the hot path checks nothing.
+      if (this.#deps.config.allowUnprintablePaths !== true && UNPRINTABLE.test(path)) return source.answer(unprintablePath());
       const clean = cleanPath(path);
       if (clean !== path) {
         return source.answer({ status: 301, headers: { ...base, Location: clean + search }, body: Buffer.alloc(0) });

@@ -9,7 +9,13 @@ const load = (args: string[]) => loadConfig({ args, hostname: 'host-a', interfac
 
 test('defaults: use_cache on, max_header_bytes unset (Go\'s 1 MiB), nothing restricted', async () => {
   const { config } = await load(['-dev']);
-  assert.deepEqual(config.http, { responseHeaders: {}, allowWriteHttpFrom: [], blockEndpoints: [], useCache: true, maxHeaderBytes: 0 });
+  assert.deepEqual(config.http, { responseHeaders: {}, allowWriteHttpFrom: [], blockEndpoints: [], useCache: true, maxHeaderBytes: 0, disableUnprintableCharFilter: false });
+});
+
+test('disable_http_unprintable_char_filter (top level) turns the HTTP server\'s filter off', async () => {
+  const { config, warnings } = await load(['-dev', '-hcl', 'disable_http_unprintable_char_filter = true']);
+  assert.equal(config.http.disableUnprintableCharFilter, true);
+  assert.deepEqual(warnings.filter((w) => w.includes('unprintable')), []);
 });
 
 test('every key is read; CIDRs are trimmed, from the file and the -allow-write-http-from flag; response headers as Go writes them', async () => {

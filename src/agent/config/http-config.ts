@@ -1,5 +1,5 @@
 // The http_config block (Consul's HTTPConfig): response headers, the write allow-list, the
-// endpoint denylist, use_cache and max_header_bytes, with Consul's CIDR check at build time.
+// endpoint denylist, use_cache, max_header_bytes and the unprintable-path filter switch, with Consul's CIDR check at build time.
 import { isIP } from 'node:net';
 import type { RuntimeConfig } from './runtime.ts';
 import type { TreeReader } from './values.ts';
@@ -12,6 +12,8 @@ export function readHttpConfig(r: TreeReader): RuntimeConfig['http'] {
     blockEndpoints: r.strings('http_config.block_endpoints'),
     useCache: r.bool('http_config.use_cache', true),
     maxHeaderBytes: r.int('http_config.max_header_bytes', 0),
+    // A top-level key in Consul's config, but it only changes the HTTP server.
+    disableUnprintableCharFilter: r.bool('disable_http_unprintable_char_filter', false),
   };
 }
 

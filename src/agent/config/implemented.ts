@@ -93,6 +93,7 @@ export const consumers: Readonly<Record<string, string>> = {
   'locality.*': 'leader/self-register.ts#locality',
   // Config files, directories and TLS key pairs watched; a change reloads (agent/config-watcher.ts).
   auto_reload_config: 'agent/auto-reload.ts#autoReloadConfig',
+  disable_http_unprintable_char_filter: 'agent/agent.ts#disableUnprintableCharFilter',
   'unix_sockets.*': 'http/server.ts#setFilePermissions', 'config_entries.bootstrap': 'leader/config-bootstrap.ts#configEntriesBootstrap',
 };
 
@@ -116,7 +117,6 @@ export const notImplemented: Readonly<Record<string, string>> = {
   advertise_reconnect_timeout: 'clients do not advertise a reconnect timeout',
   server_rejoin_age_max: 'a long-absent server is not refused',
   disable_host_node_id: 'the node ID is never derived from the host (Consul\'s default, true)',
-  disable_http_unprintable_char_filter: 'the HTTP server has no unprintable-character filter to turn off',
   server_name: 'outgoing TLS verifies the server.<datacenter>.<domain> name',
   experiments: 'no experiments', primary_gateways: 'no WAN federation through mesh gateways',
   primary_gateways_interval: 'no WAN federation through mesh gateways',
@@ -204,9 +204,9 @@ const opaque = new Set([
 
 // Values that are what Proconsul does anyway, so setting them is no surprise: the legacy-key mapping
 // writes tls.grpc.verify_incoming itself (verify_incoming kept gRPC unverified before 1.12), the
-// node ID is never host-based, there is no unprintable-character filter, and the features below are off.
+// node ID is never host-based, and the features below are off.
 const implied: Record<string, unknown> = {
-  'tls.grpc.verify_incoming': false, disable_host_node_id: true, disable_http_unprintable_char_filter: true,
+  'tls.grpc.verify_incoming': false, disable_host_node_id: true,
   enable_debug: false,
   'auto_config.enabled': false, 'auto_config.authorization.enabled': false,
   'connect.enable_mesh_gateway_wan_federation': false, 'connect.enable_serverless_plugin': false,

@@ -93,6 +93,8 @@ export interface RuntimeConfig {
     useCache: boolean;
     /** http_config.max_header_bytes: the request header limit; 0 or unset is Go's default, 1 MiB. */
     maxHeaderBytes?: number;
+    /** disable_http_unprintable_char_filter: request paths with unprintable characters are served (default: refused with 400). */
+    disableUnprintableCharFilter?: boolean;
   };
   acl: {
     enabled: boolean;

@@ -73,7 +73,7 @@ function debugConfig(c: RuntimeConfig): Record<string, unknown> {
     // http_config and the HTTP connection limit, under Consul's runtime names.
     HTTPBlockEndpoints: c.http.blockEndpoints, HTTPResponseHeaders: c.http.responseHeaders, HTTPUseCache: c.http.useCache,
     HTTPMaxHeaderBytes: c.http.maxHeaderBytes ?? 0, AllowWriteHTTPFrom: c.http.allowWriteHttpFrom,
-    HTTPMaxConnsPerClient: c.limits.httpMaxConnsPerClient,
+    HTTPMaxConnsPerClient: c.limits.httpMaxConnsPerClient, DisableHTTPUnprintableCharFilter: c.http.disableUnprintableCharFilter === true,
     // Consul's RuntimeConfig.Locality keeps the block's pointers: an unset part is null.
     Locality: c.locality ? { Region: c.locality.Region ?? null, Zone: c.locality.Zone ?? null } : null,
     AutoReloadConfig: c.autoReloadConfig === true, AutoReloadConfigCoalesceInterval: '1s',
