@@ -142,6 +142,32 @@ describe('DNS in namespaces', () => {
     }
   });
 
+  test('node rules are read in the node\'s partition: a default-partition node_prefix grants nothing in p1', async () => {
+    await ok('PUT', '/v1/partition', { Name: 'p1' });
+    await ok('PUT', '/v1/catalog/register?partition=p1', { Node: 'pn1', Address: '10.0.1.1', Service: { ID: 'web', Service: 'web', Port: 80 } });
+    assert.deepEqual(await addrs('pn1.node.p1.ap.consul'), ['10.0.1.1']);
+    assert.deepEqual(await addrs('web.service.p1.ap.consul'), ['10.0.1.1']);
+    const { ID: q } = await ok('POST', '/v1/query', { Name: 'p1-web', Service: { Service: 'web', Partition: 'p1' } });
+    // Top-level rules are the default partition's; p1's services are readable, its nodes are not.
+    const home = await tokenWithRules(call, 'query_prefix "" { policy = "read" }\nnode_prefix "" { policy = "read" }\npartition "p1" {\n  namespace "default" {\n    service_prefix "" { policy = "read" }\n  }\n}');
+    // p1's own node rules.
+    const inP1 = await tokenWithRules(call, 'query_prefix "" { policy = "read" }\npartition "p1" {\n  node_prefix "" { policy = "read" }\n  namespace "default" {\n    service_prefix "" { policy = "read" }\n  }\n}');
+    await ok('PUT', '/v1/agent/token/dns', { Token: home.SecretID });
+    try {
+      assert.equal((await dig(port, 'pn1.node.p1.ap.consul', 'A')).status, 'NXDOMAIN', 'no node:read in p1');
+      assert.equal((await dig(port, 'web.service.p1.ap.consul', 'A')).status, 'NXDOMAIN', 'its instance is on a node it may not read');
+      assert.deepEqual(await addrs('n1.node.consul'), ['10.0.0.1'], 'the default partition\'s nodes stay readable');
+      assert.deepEqual((await call('GET', `/v1/query/${q}/execute`, home.SecretID)).json.Nodes, []);
+      await ok('PUT', '/v1/agent/token/dns', { Token: inP1.SecretID });
+      assert.deepEqual(await addrs('pn1.node.p1.ap.consul'), ['10.0.1.1']);
+      assert.deepEqual(await addrs('web.service.p1.ap.consul'), ['10.0.1.1']);
+      assert.equal((await dig(port, 'n1.node.consul', 'A')).status, 'NXDOMAIN');
+      assert.deepEqual((await call('GET', `/v1/query/${q}/execute`, inP1.SecretID)).json.Nodes.map((n: any) => n.Node.Address), ['10.0.1.1']);
+    } finally {
+      await ok('PUT', '/v1/agent/token/dns', { Token: ROOT });
+    }
+  });
+
   test('a namespace being deleted answers NXDOMAIN', async () => {
     assert.deepEqual(await addrs('db.service.doomed.ns.consul'), ['10.0.0.6']);
     await ok('DELETE', '/v1/namespace/doomed');

@@ -7,7 +7,7 @@
 // comes here: DnsView and the prepared answers keep their path unchanged.
 import type { Authorizer, AuthorizerContext } from '../acl/index.ts';
 import {
-  catalogOf, configEntriesOf, allConfigEntryTables, foldName, foldTenancyName, partitionCatalog, DEFAULT_TENANCY_NAME,
+  catalogOf, configEntriesOf, allConfigEntryTables, foldName, foldTenancyName, partitionCatalog, partitionEnt, DEFAULT_TENANCY_NAME,
   type CatalogTables, type EnterpriseMeta, type Replica,
 } from '../state/index.ts';
 import type { Node, NodeService } from '../api/catalog-types.ts';
@@ -44,6 +44,8 @@ export class TenantDnsView {
   readonly #authz: () => Authorizer | undefined;
   readonly #readerOf: (ent: EnterpriseMeta) => Pick<TenantDnsView, 'instances'> | undefined;
   readonly #ctx: AuthorizerContext | undefined;
+  /** The node rules' context: the partition (undefined for default, as the default tenant reads them). */
+  readonly #nodeCtx: AuthorizerContext | undefined;
   readonly #services = new Map<string, Cached>();
 
   /** `readerOf`: the (cached) reader of another tenant of the partition, for its ingress gateways' instances. */
@@ -53,6 +55,7 @@ export class TenantDnsView {
     this.#authz = authz;
     this.#readerOf = readerOf;
     this.#ctx = entContext(this.ent);
+    this.#nodeCtx = entContext(partitionEnt(this.ent.partition));
   }
 
   #cat(): CatalogTables {
@@ -63,9 +66,10 @@ export class TenantDnsView {
     return !authz || authz.serviceRead(service, this.#ctx) === 'allow';
   }
 
-  // Nodes are partition-level: read as the default tenant's node rules read them.
+  // Nodes are partition-level: their rules are the partition's (a default-partition token's
+  // top-level node_prefix grants nothing in another partition).
   #nodeReadable(authz: Authorizer | undefined, node: string): boolean {
-    return !authz || authz.nodeRead(node) === 'allow';
+    return !authz || authz.nodeRead(node, this.#nodeCtx) === 'allow';
   }
 
   /** Instances of a service (or its mesh endpoints) in the tenant, filtered as DnsView.instances filters them. */

@@ -10,13 +10,12 @@ import type { Abortable } from '../state/notify.ts';
 import type { PreparedQueryRecord } from '../state/index.ts';
 import type { EndpointDeps } from './deps.ts';
 import type { AclIdentity } from './acl-resolver.ts';
-import { instanceReadable } from './catalog-acl.ts';
 import { sortNear } from './near.ts';
 import { linkedGatewayInstances } from './terminating-links.ts';
 import { shuffle } from '../shuffle.ts';
-import { catalogOf, configEntriesOf, foldTenancyName, isDefaultEnt, type EnterpriseMeta } from '../state/index.ts';
+import { catalogOf, configEntriesOf, foldTenancyName, isDefaultEnt, partitionEnt, DEFAULT_TENANCY_NAME, type EnterpriseMeta } from '../state/index.ts';
 import type { AuthorizerContext } from '../acl/index.ts';
-import { entContext } from './acl-enforce.ts';
+import { allowed, entContext } from './acl-enforce.ts';
 import { withPartition, withTenancy } from './catalog-tenancy.ts';
 
 /** The tenant a query reads: its Service.Namespace and Service.Partition (folded); undefined for default/default. */
@@ -115,9 +114,14 @@ export function tagsSatisfy(have: string[] | null | undefined, tags: string[]): 
   });
 }
 
-/** Drops the instances the identity may not read (node:read and service:read, the latter in the query's namespace `ctx`). */
+/**
+ * Drops the instances the identity may not read: service:read in the query's namespace `ctx`,
+ * node:read in its partition (a default-partition token's top-level node rules grant nothing elsewhere).
+ */
 export function readableNodes(id: AclIdentity | undefined, nodes: CheckServiceNode[], ctx?: AuthorizerContext): CheckServiceNode[] {
-  return id ? nodes.filter((n) => instanceReadable(id, n.Node.Node, n.Service.Service, ctx)) : nodes;
+  if (!id) return nodes;
+  const nodeCtx = ctx && entContext(partitionEnt(ctx.partition ?? DEFAULT_TENANCY_NAME));
+  return nodes.filter((n) => allowed(id, 'nodeRead', n.Node.Node, nodeCtx) && allowed(id, 'serviceRead', n.Service.Service, ctx));
 }
 
 /** Shuffles, sorts by distance from the query source and moves the source node first (Consul's Execute after the local run). */
