@@ -76,10 +76,17 @@ export class DnsView {
     }
     let t = this.#tenants.get(key);
     if (!t) {
+      // Readers of tenants deleted (or being deleted) since they were asked go before a new one is kept.
+      for (const [k, r] of this.#tenants) if (!dnsTenantExists(this.#replica, r.ent)) this.#tenants.delete(k);
       t = new TenantDnsView(this.#replica, ent, () => this.#authz(), (e) => (isDefaultEnt(e) ? this : this.tenant(e)));
       this.#tenants.set(key, t);
     }
     return t;
+  }
+
+  /** How many tenant readers are kept (tests). */
+  get tenantCount(): number {
+    return this.#tenants.size;
   }
 
   /** The secret DNS queries run under now ('' without ACLs): prepared queries execute with it. */
