@@ -6,7 +6,7 @@
 // certificate; route changes apply live; a route naming another gateway is not bound.
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -241,6 +241,37 @@ test('a file-system-certificate is read from its files, and a change of the file
   assert.equal(await until('the file certificate', 20_000, async () => (await cn().catch(() => '')) || undefined), 'files.example.com');
   await write('renewed.example.com');
   await until('the renewed file certificate', 20_000, async () => (await cn().catch(() => '')) === 'renewed.example.com');
+  await put('/v1/config', gatewayEntry());
+});
+
+test('a file-system-certificate behind symlinks swapped at once (a Kubernetes secret volume: cert.pem -> ..data/cert.pem, ..data renamed over) is followed', async () => {
+  const ca = await testCA();
+  const dir = mkdtempSync(join(tmpdir(), 'proconsul-apigw-k8s-'));
+  let n = 0;
+  const publish = async (cn: string) => {
+    const c = await ca.issue(cn, 'server', [cn]);
+    const version = `..v${++n}`;
+    mkdirSync(join(dir, version));
+    writeFileSync(join(dir, version, 'cert.pem'), c.cert);
+    writeFileSync(join(dir, version, 'key.pem'), c.key);
+    symlinkSync(version, join(dir, '..data_tmp'));
+    renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
+  };
+  await publish('k8s-one.example.com');
+  for (const f of ['cert.pem', 'key.pem']) symlinkSync(join('..data', f), join(dir, f));
+  await put('/v1/config', { Kind: 'file-system-certificate', Name: 'k8s', Certificate: join(dir, 'cert.pem'), PrivateKey: join(dir, 'key.pem') });
+  const port = await freePort();
+  await put('/v1/config', gatewayEntry([{ Name: 'k8s', Port: port, Protocol: 'http', TLS: { Certificates: [{ Kind: 'file-system-certificate', Name: 'k8s' }] } }]));
+  const cn = () => new Promise<string>((resolve, reject) => {
+    const s = tls.connect({ host: '127.0.0.1', port, servername: 'k8s.example.com', ca: ca.cert, checkServerIdentity: () => undefined }, () => {
+      resolve(String(s.getPeerCertificate().subject?.CN ?? ''));
+      s.end();
+    });
+    s.on('error', reject);
+  });
+  assert.equal(await until('the first certificate', 20_000, async () => (await cn().catch(() => '')) || undefined), 'k8s-one.example.com');
+  await publish('k8s-two.example.com');
+  await until('the swapped certificate', 20_000, async () => (await cn().catch(() => '')) === 'k8s-two.example.com');
   await put('/v1/config', gatewayEntry());
 });
 

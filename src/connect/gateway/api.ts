@@ -6,8 +6,8 @@
 // discovery chain over mTLS with the gateway's own leaf, so the services' intentions from the
 // gateway apply. The entry, routes and certificates (and certificate files) are followed: changes
 // apply without a restart.
-import { watch, type FSWatcher } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { realpathSync, watch, type FSWatcher } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Logger } from '../../log.ts';
 import type { DiscoverySplit } from '../discovery-chain/index.ts';
 import { matchRoute, pickSplit, type L7Request } from '../proxy/l7-route.ts';
@@ -35,8 +35,9 @@ export class ApiGateway {
   readonly #core: HostedGatewayCore;
   #entry: ApiGatewayEntry | null | undefined;
   readonly #lists = new Map<string, unknown[]>();
-  /** Watches of the folders holding file-system certificates, by folder, with the file names that matter there. */
-  readonly #dirs = new Map<string, { watcher: FSWatcher; files: Set<string> }>();
+  /** Watches of the folders holding file-system certificates (and their symlinks' targets), by folder. */
+  readonly #dirs = new Map<string, FSWatcher>();
+  #queued = false;
 
   constructor(o: ApiGatewayOptions) {
     this.#o = o;
@@ -70,38 +71,52 @@ export class ApiGateway {
 
   /** Stops the watches, closes the listeners and their connections. */
   close(): Promise<void> {
-    for (const d of this.#dirs.values()) d.watcher.close();
+    for (const w of this.#dirs.values()) w.close();
     this.#dirs.clear();
     return this.#core.close();
   }
 
   /**
-   * Follows the files of the file-system certificates (their folders, so a file replaced by a
-   * rename is seen too): a change re-plans, and listeners take the new certificate in place.
+   * Follows the files of the file-system certificates: their folders and, for a file that is a
+   * symlink, the folder of what it points at, so a file replaced by a rename and a symlink swapped
+   * (a Kubernetes secret volume's `..data`) are seen. Any change there re-plans (the files are read
+   * again, and listeners take a new certificate in place).
    */
   #watchFiles(certs: readonly CertificateEntry[]): void {
-    const wanted = new Map<string, Set<string>>();
+    const wanted = new Set<string>();
     for (const c of certs) {
       if (c.Kind !== 'file-system-certificate') continue;
-      for (const f of [c.Certificate, c.PrivateKey]) if (f) wanted.set(dirname(f), (wanted.get(dirname(f)) ?? new Set()).add(basename(f)));
+      for (const f of [c.Certificate, c.PrivateKey]) {
+        if (!f) continue;
+        wanted.add(dirname(f));
+        try {
+          wanted.add(dirname(realpathSync(f)));
+        } catch {
+          // Missing for now: its folder's watch sees it come.
+        }
+      }
     }
-    for (const [dir, d] of this.#dirs) if (!wanted.has(dir)) { d.watcher.close(); this.#dirs.delete(dir); }
-    for (const [dir, files] of wanted) {
-      const known = this.#dirs.get(dir);
-      if (known) { known.files = files; continue; }
+    for (const [dir, watcher] of this.#dirs) if (!wanted.has(dir)) { watcher.close(); this.#dirs.delete(dir); }
+    for (const dir of wanted) {
+      if (this.#dirs.has(dir)) continue;
       try {
-        const entry = { files, watcher: watch(dir, (_event, name) => { if (!name || entry.files.has(String(name))) this.#schedule(); }) };
-        entry.watcher.on('error', (err) => this.#log.warn({ dir, error: err.message }, 'certificate folder watch failed'));
-        this.#dirs.set(dir, entry);
+        const watcher = watch(dir, () => this.#schedule());
+        watcher.on('error', (err) => this.#log.warn({ dir, error: err.message }, 'certificate folder watch failed'));
+        this.#dirs.set(dir, watcher);
       } catch (err) {
         this.#log.warn({ dir, error: (err as Error).message }, 'could not watch the certificate folder');
       }
     }
   }
 
+  /** Queues an apply unless one is queued and not yet started (it reads the state when it starts). */
   #schedule(): void {
-    if (this.#entry === undefined || WATCHED.some(([kind]) => !this.#lists.has(kind))) return;
-    this.#core.queue.schedule(() => this.#apply());
+    if (this.#entry === undefined || WATCHED.some(([kind]) => !this.#lists.has(kind)) || this.#queued) return;
+    this.#queued = true;
+    this.#core.queue.schedule(() => {
+      this.#queued = false;
+      return this.#apply();
+    });
   }
 
   #state(): ApiGatewayState {
