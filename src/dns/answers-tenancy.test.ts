@@ -20,6 +20,10 @@ test('localTenancy: default/default is undefined (the unchanged path); labels, l
   assert.deepEqual(localTenancy(loc('team-1', 'dc1'), cfg, false), { partition: 'default', namespace: 'team-1' });
   assert.deepEqual(localTenancy(loc('p1', 'ap'), cfg, false), { partition: 'p1', namespace: 'default' });
   assert.deepEqual(localTenancy(loc('team-1'), { ...cfg, preferNamespace: true }, false), { partition: 'default', namespace: 'team-1' });
+  // prefer_namespace reads a lone label only: the legacy <ns>.<dc> form keeps its namespace and datacenter.
+  assert.deepEqual(localTenancy(loc('team-1', 'dc1'), { ...cfg, preferNamespace: true }, false), { partition: 'default', namespace: 'team-1' });
+  assert.throws(() => localTenancy(loc('team-1', 'dc2'), { ...cfg, preferNamespace: true }, false), NotFoundError);
+  assert.equal(localTenancy(loc('default', 'dc1'), { ...cfg, preferNamespace: true }, false), undefined);
   assert.throws(() => localTenancy(loc('team-1', 'dc2'), cfg, false), NotFoundError);
   assert.throws(() => localTenancy(loc('p', 'peer'), cfg, false), NotFoundError);
 });

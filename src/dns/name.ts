@@ -111,10 +111,11 @@ export function parseLocality(labels: string[]): Locality | null {
 
 /**
  * The locality as dns_config.prefer_namespace reads it: a lone label after the kind names a
- * namespace instead of a datacenter (Consul Enterprise's deprecated setting; virtual lookups keep theirs).
+ * namespace instead of a datacenter (Consul Enterprise's deprecated setting; virtual lookups keep
+ * theirs). The legacy `<ns>.<dc>` form already names both and is read as it is.
  */
 export function preferringNamespace(l: Locality, prefer: boolean): Locality {
-  return prefer && l.peerOrDatacenter ? { ...l, namespace: l.peerOrDatacenter, peerOrDatacenter: '' } : l;
+  return prefer && l.peerOrDatacenter && !l.namespace ? { ...l, namespace: l.peerOrDatacenter, peerOrDatacenter: '' } : l;
 }
 
 /** 8 hex digits → IPv4, 32 → IPv6; anything else null. */
