@@ -200,6 +200,16 @@ describe('DNS in namespaces', () => {
     assert.deepEqual(remote.Nodes.map((n: any) => n.Node.Address), ['10.0.0.2']);
     const bad = await call('POST', '/v1/query', ROOT, { Service: { Service: 'web', Namespace: 'not a label' } });
     assert.equal(bad.status, 400);
+    // Failover targets carry Consul Enterprise's Namespace/Partition (shown only when set), templates keep them.
+    const targets = [{ Datacenter: 'dc2', Namespace: 'team-2' }, { Peer: 'p', Partition: 'p1' }, { Datacenter: 'dc3' }];
+    const { ID: ft } = await ok('POST', '/v1/query', { Name: 'ft', Service: { Service: 'web', Failover: { Targets: targets } } });
+    assert.deepEqual((await ok('GET', `/v1/query/${ft}`))[0].Service.Failover.Targets,
+      [{ Peer: '', Datacenter: 'dc2', Namespace: 'team-2' }, { Peer: 'p', Datacenter: '', Partition: 'p1' }, { Peer: '', Datacenter: 'dc3' }]);
+    await ok('POST', '/v1/query', { Name: 'ftpl-', Template: { Type: 'name_prefix_match' }, Service: { Service: '${name.suffix}', Failover: { Targets: [{ Datacenter: 'dc2', Namespace: 'team-2' }] } } });
+    const explained = await ok('GET', '/v1/query/ftpl-web/explain');
+    assert.deepEqual(explained.Query.Service.Failover.Targets, [{ Peer: '', Datacenter: 'dc2', Namespace: 'team-2' }]);
+    const badTarget = await call('POST', '/v1/query', ROOT, { Service: { Service: 'web', Failover: { Targets: [{ Datacenter: 'dc2', Namespace: 'not a label' }] } } });
+    assert.equal(badTarget.status, 400, badTarget.text);
   });
 
   test('prepared queries in a namespace filter by the token\'s rules there', async () => {

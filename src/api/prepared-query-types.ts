@@ -6,6 +6,9 @@ import type { CheckServiceNode } from './catalog-types.ts';
 export interface QueryFailoverTarget {
   Peer: string;
   Datacenter: string;
+  /** Consul Enterprise's EnterpriseMeta of the target (omitted when empty); kept and shown, not used by execution yet. */
+  Namespace?: string;
+  Partition?: string;
 }
 
 /** A prepared query's service part (Consul's structs.ServiceQuery). */

@@ -156,6 +156,7 @@ export function walkService(svc: ServiceQuery, visit: Visit): ServiceQuery {
       NearestN: svc.Failover.NearestN,
       Datacenters: list('.Failover.Datacenters', svc.Failover.Datacenters),
       Targets: svc.Failover.Targets && svc.Failover.Targets.map((t, i) => ({
+        ...t,
         Peer: visit(`.Failover.Targets[${i}].Peer`, t.Peer), Datacenter: visit(`.Failover.Targets[${i}].Datacenter`, t.Datacenter),
       })),
     },

@@ -41,8 +41,9 @@ function decodeService(raw: unknown): ServiceQuery {
   if (typeof n !== 'number' || !Number.isInteger(n)) fail('Failover.NearestN must be an integer');
   const targets = f.Targets === undefined || f.Targets === null ? null : Array.isArray(f.Targets)
     ? f.Targets.map((t) => {
-      const c = canonical(t, ['Peer', 'Datacenter']);
-      return { Peer: str(c.Peer, 'Peer'), Datacenter: str(c.Datacenter, 'Datacenter') };
+      // Consul's QueryFailoverTarget embeds acl.EnterpriseMeta: Namespace/Partition kept when given.
+      const c = canonical(t, ['Peer', 'Datacenter', 'Namespace', 'Partition']);
+      return { Peer: str(c.Peer, 'Peer'), Datacenter: str(c.Datacenter, 'Datacenter'), ...tenancyOf(c) };
     })
     : fail('Failover.Targets must be a list');
   return {
@@ -55,9 +56,9 @@ function decodeService(raw: unknown): ServiceQuery {
   };
 }
 
-/** The query's Namespace and Partition (Consul Enterprise's ServiceQuery EnterpriseMeta), kept only when given. */
-function tenancyOf(s: Record<string, unknown>): Pick<ServiceQuery, 'Namespace' | 'Partition'> {
-  const out: Pick<ServiceQuery, 'Namespace' | 'Partition'> = {};
+/** A Namespace and Partition (Consul Enterprise's EnterpriseMeta of a ServiceQuery or failover target), kept only when given. */
+function tenancyOf(s: Record<string, unknown>): { Namespace?: string; Partition?: string } {
+  const out: { Namespace?: string; Partition?: string } = {};
   for (const [field, what] of [['Namespace', 'namespace'], ['Partition', 'partition']] as const) {
     const v = str(s[field], field);
     if (v === '') continue;
