@@ -142,6 +142,20 @@ describe('catalog and health in namespaces', () => {
     assert.deepEqual(Object.keys(named[0]), ['Node', 'Segment', 'Partition', 'Coord']);
   });
 
+  test('the UI\'s service listing in a namespace, and across namespaces with ns=*', async () => {
+    await register({ Node: 'u1', Address: '10.0.0.20', Service: { ID: 'ui-svc', Service: 'ui-svc' }, Check: { CheckID: 'u', ServiceID: 'ui-svc', Status: 'passing' } });
+    await register({ Node: 'u1', Address: '10.0.0.20', Service: { ID: 'ui-svc', Service: 'ui-svc', Namespace: 'team-b' } });
+    const plain = (await call('GET', '/v1/internal/ui/services', ROOT)).json.find((s: any) => s.Name === 'ui-svc');
+    assert.equal(plain.InstanceCount, 1);
+    assert.ok(!('Namespace' in plain));
+    const inB = (await call('GET', '/v1/internal/ui/services?ns=team-b', ROOT)).json.filter((s: any) => s.Name === 'ui-svc');
+    assert.deepEqual(inB.map((s: any) => [s.Namespace, s.Partition, s.InstanceCount, s.ChecksCritical]), [['team-b', 'default', 1, 0]]);
+    const keys = Object.keys(inB[0]);
+    assert.deepEqual(keys.slice(-4), ['Namespace', 'Partition', 'ConnectedWithProxy', 'ConnectedWithGateway']);
+    const all = (await call('GET', '/v1/internal/ui/services?ns=*', ROOT)).json.filter((s: any) => s.Name === 'ui-svc');
+    assert.deepEqual(all.map((s: any) => [s.Namespace, s.ChecksPassing]), [['default', 1], ['team-b', 0]]);
+  });
+
   test('/v1/txn catalog ops naming a namespace are refused, not written to the default one', async () => {
     await register({ Node: 'tx1', Address: '10.0.0.10' });
     const res = await call('PUT', '/v1/txn', ROOT, [{ Service: { Verb: 'set', Node: 'tx1', Service: { ID: 'txs', Service: 'txs', Namespace: 'team-a' } } }]);

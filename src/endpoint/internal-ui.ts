@@ -18,6 +18,8 @@ import { bareSummary, prepSummaryOutput, summarizeServices, summaryKey, type Dum
 import { catalogOverview, type CatalogSummary } from './ui-overview.ts';
 import { serviceTopology, type ServiceTopology } from './ui-topology.ts';
 import { importedNodeInfos, localNodeInfo, type NodeInfo } from './ui-nodes.ts';
+import { tenantServiceListing } from './ui-tenancy.ts';
+import { tenantRead } from './catalog-tenancy.ts';
 
 export type { NodeInfo } from './ui-nodes.ts';
 
@@ -135,6 +137,8 @@ export class InternalUiEndpoint {
    * `?filter` to each CheckServiceNode.
    */
   services(opts: QueryOptions, filter?: string, peer = ''): Promise<QueryResult<ServiceListingSummary[]>> {
+    // A namespace's listing (ui-tenancy.ts); a peer's exports are read in the default tenant.
+    if (peer === '' && tenantRead(opts)) return tenantServiceListing(this.#deps, opts, filter);
     const { catalog: cat, peerings, peerImports } = this.#deps.replica;
     return blockingQuery(this.#deps, opts, (ws) => {
       watchCatalog(ws);

@@ -24,7 +24,8 @@ export function internalUiHandlers(ui: InternalUiEndpoint, cfg: RequestConfig) {
       return value ? { body: value, meta } : { status: 404, meta };
     },
     async services(req: HttpRequest): Promise<HttpResult> {
-      const { value, meta } = await ui.services(queryOptions(req, cfg), req.query.get('filter') ?? undefined, req.query.get('peer') ?? '');
+      // Consul Enterprise's UIServices parses the namespace with `*` allowed (every namespace of the partition).
+      const { value, meta } = await ui.services(queryOptions(req, cfg, { tenancy: 'namespace' }), req.query.get('filter') ?? undefined, req.query.get('peer') ?? '');
       return { body: value, meta };
     },
     async catalogOverview(req: HttpRequest): Promise<HttpResult> {
