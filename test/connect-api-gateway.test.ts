@@ -6,7 +6,7 @@
 // certificate; route changes apply live; a route naming another gateway is not bound.
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { mkdirSync, mkdtempSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -241,6 +241,16 @@ test('a file-system-certificate is read from its files, and a change of the file
   assert.equal(await until('the file certificate', 20_000, async () => (await cn().catch(() => '')) || undefined), 'files.example.com');
   await write('renewed.example.com');
   await until('the renewed file certificate', 20_000, async () => (await cn().catch(() => '')) === 'renewed.example.com');
+  // Files gone for a while (removed before being written again): the listener keeps the last
+  // certificate read, as Envoy keeps its last secret, rather than closing. A route change applied
+  // after the removal shows the gateway has planned without the files.
+  rmSync(join(dir, 'key.pem'));
+  await put('/v1/config', mainRoute([{ Matches: [{ Path: { Match: 'exact', Value: '/after-removal' } }], Services: [{ Name: 'admin' }] }]));
+  await until('/after-removal to reach admin', 20_000, async () => (await get(httpPort, 'a.example', '/after-removal')).app?.tag === 'admin');
+  assert.equal(await cn(), 'renewed.example.com');
+  await write('back.example.com');
+  await until('the certificate written again', 20_000, async () => (await cn().catch(() => '')) === 'back.example.com');
+  await put('/v1/config', mainRoute());
   await put('/v1/config', gatewayEntry());
 });
 

@@ -213,7 +213,7 @@ function certificateNames(pem: string): string[] {
  * A listener's TLS: the certificates that resolve (Consul serves those), the first the default and
  * each chosen by the names it covers; null when it names none, 'unresolved' when none resolves.
  */
-function planTls(l: ApiListener, certs: readonly CertificateEntry[], warn: (msg: string, name: string) => void): ListenerTls | null | 'unresolved' {
+function planTls(l: ApiListener, certs: readonly CertificateEntry[], warn: (msg: string, name: string) => void, read: ReadFiles): ListenerTls | null | 'unresolved' {
   const refs = l.TLS?.Certificates ?? [];
   if (refs.length === 0) return null;
   const pairs: { cert: string; key: string }[] = [];
@@ -222,9 +222,7 @@ function planTls(l: ApiListener, certs: readonly CertificateEntry[], warn: (msg:
     const c = certs.find((x) => x.Kind === kind && x.Name === ref.Name);
     if (!c) continue;
     try {
-      pairs.push(kind === 'file-system-certificate'
-        ? { cert: readFileSync(c.Certificate, 'utf8'), key: readFileSync(c.PrivateKey, 'utf8') }
-        : { cert: c.Certificate, key: c.PrivateKey });
+      pairs.push(kind === 'file-system-certificate' ? read(c) : { cert: c.Certificate, key: c.PrivateKey });
     } catch (err) {
       warn((err as Error).message, ref.Name);
     }
@@ -234,6 +232,11 @@ function planTls(l: ApiListener, certs: readonly CertificateEntry[], warn: (msg:
   const sni = pairs.length > 1 ? { sni: pairs.map((p) => ({ names: certificateNames(p.cert), ...p })) } : {};
   return { ...t, cert: pairs[0], ...sni };
 }
+
+/** Reads a file-system certificate's files (throws when it cannot). */
+export type ReadFiles = (c: CertificateEntry) => { cert: string; key: string };
+
+const readFiles: ReadFiles = (c) => ({ cert: readFileSync(c.Certificate, 'utf8'), key: readFileSync(c.PrivateKey, 'utf8') });
 
 /** What the gateway reads to plan its listeners. */
 export interface ApiGatewayState {
@@ -248,12 +251,12 @@ export interface ApiGatewayState {
  * The listeners to run: one per port (Consul merges listeners on one port), with the routes bound
  * to any of them. A TLS listener whose certificates do not resolve is not run.
  */
-export function planApiGateway(s: ApiGatewayState, warn: (msg: string, name: string) => void = () => {}): ApiListenerPlan[] {
+export function planApiGateway(s: ApiGatewayState, warn: (msg: string, name: string) => void = () => {}, read: ReadFiles = readFiles): ApiListenerPlan[] {
   const byPort = new Map<number, ApiListenerPlan>();
   for (const l of s.entry?.Listeners ?? []) {
     const protocol = l.Protocol === 'tcp' ? 'tcp' : l.Protocol === 'http' ? 'http' : null;
     if (!protocol || !(l.Port > 0)) continue;
-    const tls = planTls(l, s.certificates, warn);
+    const tls = planTls(l, s.certificates, warn, read);
     if (tls === 'unresolved') {
       warn('no certificate of the listener resolves; it is not run', l.Name);
       continue;

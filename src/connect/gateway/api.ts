@@ -6,7 +6,7 @@
 // discovery chain over mTLS with the gateway's own leaf, so the services' intentions from the
 // gateway apply. The entry, routes and certificates (and certificate files) are followed: changes
 // apply without a restart.
-import { realpathSync, watch, type FSWatcher } from 'node:fs';
+import { readFileSync, realpathSync, watch, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from '../../log.ts';
 import type { DiscoverySplit } from '../discovery-chain/index.ts';
@@ -38,6 +38,8 @@ export class ApiGateway {
   /** Watches of the folders holding file-system certificates (and their symlinks' targets), by folder. */
   readonly #dirs = new Map<string, FSWatcher>();
   #queued = false;
+  /** The last pair read from each file-system certificate's paths. */
+  readonly #lastFiles = new Map<string, { cert: string; key: string }>();
 
   constructor(o: ApiGatewayOptions) {
     this.#o = o;
@@ -96,6 +98,8 @@ export class ApiGateway {
         }
       }
     }
+    const current = new Set(certs.filter((c) => c.Kind === 'file-system-certificate').map((c) => `${c.Certificate}\0${c.PrivateKey}`));
+    for (const key of this.#lastFiles.keys()) if (!current.has(key)) this.#lastFiles.delete(key);
     for (const [dir, watcher] of this.#dirs) if (!wanted.has(dir)) { watcher.close(); this.#dirs.delete(dir); }
     for (const dir of wanted) {
       if (this.#dirs.has(dir)) continue;
@@ -108,6 +112,25 @@ export class ApiGateway {
       }
     }
   }
+
+  /**
+   * Reads a file-system certificate's files; when they cannot be read (removed before being
+   * written again) the last pair read from the same paths is served, as Envoy keeps its last
+   * secret, instead of the listener closing.
+   */
+  readonly #readFiles = (c: CertificateEntry): { cert: string; key: string } => {
+    const key = `${c.Certificate}\0${c.PrivateKey}`;
+    try {
+      const pair = { cert: readFileSync(c.Certificate, 'utf8'), key: readFileSync(c.PrivateKey, 'utf8') };
+      this.#lastFiles.set(key, pair);
+      return pair;
+    } catch (err) {
+      const last = this.#lastFiles.get(key);
+      if (!last) throw err;
+      this.#log.warn({ certificate: c.Name, error: (err as Error).message }, 'API gateway certificate files unreadable: serving the last ones read');
+      return last;
+    }
+  };
 
   /** Queues an apply unless one is queued and not yet started (it reads the state when it starts). */
   #schedule(): void {
@@ -130,7 +153,7 @@ export class ApiGateway {
     if (this.#core.abort.signal.aborted) return;
     const state = this.#state();
     this.#watchFiles(state.certificates);
-    const plans = planApiGateway(state, (msg, name) => this.#log.warn({ listener_or_certificate: name, error: msg }, 'API gateway certificate not served'));
+    const plans = planApiGateway(state, (msg, name) => this.#log.warn({ listener_or_certificate: name, error: msg }, 'API gateway certificate not served'), this.#readFiles);
     const used = new Set<string>();
     const specs: ListenerSpec[] = plans.map((p) => ({
       port: p.port, protocol: p.protocol, tls: p.tls, services: p.routes,
