@@ -86,7 +86,7 @@ export async function fetchPrimaryNamespaces(
 /** This datacenter's namespaces of the default partition as the API renders them. */
 function localNamespaces(d: Pick<NamespaceReplicationWiring, 'replica' | 'namespaces'>): ReplicatedNamespace[] {
   return d.replica.tenants.namespaces.namespacesOf(DEFAULT_TENANCY_NAME)
-    .map(({ record }) => d.namespaces.toAPI(record, DEFAULT_TENANCY_NAME) as ReplicatedNamespace);
+    .map(({ record }) => ({ ...d.namespaces.toAPI(record, DEFAULT_TENANCY_NAME), ...(record.Replicated ? { Replicated: true } : {}) }) as ReplicatedNamespace);
 }
 
 /** Runs namespace replication while this secondary server leads, with the replication gauges. */

@@ -270,3 +270,31 @@ test('ACL: a deny rule on a namespace or partition holds whatever case the reque
     s.stop();
   }
 });
+
+test('putReplicated marks what it writes as replicated (never shown); a namespace made here gets the mark once, the builtin default is left as it is', async () => {
+  const s = await setup();
+  try {
+    const rec = (name: string) => s.replica.tenants.namespaces.namespace({ partition: 'default', namespace: name });
+    await s.ns.putReplicated({ Name: 'from-primary', Description: 'p', Partition: 'default', CreateIndex: 7, ModifyIndex: 9 });
+    assert.equal(rec('from-primary')?.Replicated, true);
+    const [shown] = (await s.ns.list('default', defaultQueryOptions())).value.filter((n) => n.Name === 'from-primary');
+    assert.equal('Replicated' in shown, false);
+    const again = rec('from-primary')!.ModifyIndex;
+    await s.ns.putReplicated({ Name: 'from-primary', Description: 'p', Partition: 'default', CreateIndex: 7, ModifyIndex: 9 });
+    assert.equal(rec('from-primary')!.ModifyIndex, again, 'unchanged: not rewritten');
+    // Made here (before namespace writes went to the primary) with the primary's content: marked with one write.
+    await s.ns.upsert({ Name: 'made-here', Description: 'same' }, 'default');
+    assert.equal(rec('made-here')?.Replicated, undefined);
+    await s.ns.putReplicated({ Name: 'made-here', Description: 'same', Partition: 'default', CreateIndex: 3, ModifyIndex: 3 });
+    assert.equal(rec('made-here')?.Replicated, true);
+    const def = rec('default')!;
+    await s.ns.putReplicated({ Name: 'default', Description: 'Builtin Default Namespace', Partition: 'default', CreateIndex: 1, ModifyIndex: 1 });
+    assert.equal(rec('default')!.ModifyIndex, def.ModifyIndex);
+    // The deletion mark keeps it.
+    await s.ns.deleteReplicated('from-primary');
+    assert.equal(rec('from-primary')?.Replicated, true);
+    assert.ok(rec('from-primary')?.DeletedAt);
+  } finally {
+    await s.stop();
+  }
+});

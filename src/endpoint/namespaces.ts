@@ -186,11 +186,15 @@ export class NamespaceEndpoint {
         ...(ns.ACLs ? { ACLs: { PolicyDefaults: policies, RoleDefaults: roles } } : {}),
         ...(ns.Meta && Object.keys(ns.Meta).length ? { Meta: ns.Meta } : {}),
         ...(ns.DeletedAt ? { DeletedAt: ns.DeletedAt } : {}),
+        Replicated: true,
       };
-      // A full sync (a new leader's first round) leaves namespaces already as the primary has them alone.
+      // A full sync (a new leader's first round) leaves namespaces already as the primary has them alone
+      // (one made here before is marked as replicated once; the builtin default, never deleted, needs no mark).
       if (existing) {
-        const { CreateIndex: _c, ModifyIndex: _m, ...stored } = existing;
-        if (JSON.stringify(stored) === JSON.stringify(rec)) return { answer: undefined };
+        const { CreateIndex: _c, ModifyIndex: _m, Replicated: marked, ...stored } = existing;
+        const { Replicated: _r, ...wanted } = rec;
+        const same = JSON.stringify(stored) === JSON.stringify(wanted);
+        if (same && (marked || foldTenancyName(ns.Name) === DEFAULT_TENANCY_NAME)) return { answer: undefined };
       }
       return { txn: { compares: [pinRecord(key, existing)], success: [{ type: 'put', key, value: encodeRecord(rec) }] }, done: () => undefined };
     });

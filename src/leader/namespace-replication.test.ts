@@ -8,11 +8,14 @@ const n = (Name: string, ModifyIndex: number, extra: Partial<ReplicatedNamespace
 const names = (ns: ReplicatedNamespace[]) => ns.map((x) => x.Name);
 const MARK = '2026-11-26T15:00:00Z';
 
+const R = { Replicated: true };
+
 test('diff: new and newer namespaces are updates, namespaces only here are deletions, names compared ignoring case', () => {
-  const local = [n('default', 1), n('team-a', 3), n('Team-B', 3), n('old', 2)];
+  const local = [n('default', 1), n('team-a', 3), n('Team-B', 3), n('old', 2, R)];
   const remote = [n('default', 1), n('team-a', 9), n('team-b', 3), n('team-c', 2)];
   const d = diffNamespaces(local, remote, 4);
   assert.deepEqual(names(d.deletions), ['old']);
+  assert.deepEqual(names(d.localOnly), []);
   assert.deepEqual(names(d.updates), ['team-a', 'team-c']);
   assert.equal(d.pending, 0);
   // Index 0 (first round): every namespace both sides have is written.
@@ -52,7 +55,7 @@ function harness(o: { confirm?: boolean } = {}) {
     local: () => [...local.values()],
     upsert: async (x) => {
       writes.push(`put ${x.Name}${x.DeletedAt ? ' (marked)' : ''}`);
-      local.set(x.Name, { ...x, ModifyIndex: 100 });
+      local.set(x.Name, { ...x, ModifyIndex: 100, Replicated: true });
     },
     remove: async (x) => {
       writes.push(`mark ${x.Name}`);
@@ -79,7 +82,7 @@ async function stop(h: ReturnType<typeof harness>): Promise<void> {
 test('rounds: writes and marks reach the store, the next read blocks from the index; a filtered list deletes nothing', async () => {
   const h = harness();
   h.local.set('default', n('default', 1));
-  h.local.set('gone', n('gone', 3));
+  h.local.set('gone', n('gone', 3, R));
   await h.r.start();
   await settle();
   assert.equal(h.calls[0].minIndex, 0);
@@ -89,7 +92,7 @@ test('rounds: writes and marks reach the store, the next read blocks from the in
   assert.equal(h.calls[1].minIndex, 12);
   assert.equal(h.r.status().replicatedIndex, 12);
   // The replication token sees less than all: nothing is marked.
-  h.local.set('hidden', n('hidden', 5));
+  h.local.set('hidden', n('hidden', 5, R));
   h.calls[1].answer({ index: 13, namespaces: [n('default', 1), n('team-a', 13, { DeletedAt: MARK })], filtered: true });
   await run(h.clock, 1000);
   assert.deepEqual(h.writes.slice(3), ['put team-a (marked)']);
@@ -131,8 +134,8 @@ test('a failing primary is retried with a growing wait; status reports the error
 test('deletions are confirmed by a consistent read: a namespace a lagging server of the primary does not list yet is not marked', async () => {
   const h = harness({ confirm: true });
   h.local.set('default', n('default', 1));
-  h.local.set('team-a', n('team-a', 30));
-  h.local.set('gone', n('gone', 3));
+  h.local.set('team-a', n('team-a', 30, R));
+  h.local.set('gone', n('gone', 3, R));
   await h.r.start();
   await settle();
   // A stale list from a server of the primary that has not seen team-a yet (its index behind the last one).
@@ -149,7 +152,7 @@ test('deletions are confirmed by a consistent read: a namespace a lagging server
 test('a list without the default namespace (or a filtered consistent one) marks nothing', async () => {
   const h = harness({ confirm: true });
   h.local.set('default', n('default', 1));
-  h.local.set('team-a', n('team-a', 3));
+  h.local.set('team-a', n('team-a', 3, R));
   await h.r.start();
   await settle();
   h.calls[0].answer({ index: 12, namespaces: [] });
@@ -161,5 +164,32 @@ test('a list without the default namespace (or a filtered consistent one) marks 
   h.confirms[0].answer({ index: 13, namespaces: [n('default', 1)], filtered: true });
   await run(h.clock, 1000);
   assert.deepEqual(h.writes, []);
+  await stop(h);
+});
+
+test('a namespace made in this datacenter that never came from the primary is not deleted (its data would be purged); once the primary has it, it is replicated and then follows the primary', async () => {
+  const local = [n('default', 1), n('made-here', 4), n('from-primary', 5, R)];
+  const d = diffNamespaces(local, [n('default', 1)], 0);
+  assert.deepEqual(names(d.deletions), ['from-primary']);
+  assert.deepEqual(names(d.localOnly), ['made-here']);
+  const h = harness({ confirm: true });
+  h.local.set('default', n('default', 1, R));
+  h.local.set('made-here', n('made-here', 4));
+  await h.r.start();
+  await settle();
+  h.calls[0].answer({ index: 12, namespaces: [n('default', 1)] });
+  await run(h.clock, 100);
+  assert.equal(h.confirms.length, 0, 'nothing to delete, nothing to confirm');
+  assert.deepEqual(h.writes, ['put default']);
+  // Made in the primary too: written here as the primary has it (and so marked as replicated).
+  h.calls[1].answer({ index: 13, namespaces: [n('default', 1), n('made-here', 13)] });
+  await run(h.clock, 1000);
+  assert.deepEqual(h.writes.slice(1), ['put made-here']);
+  // Deleted and purged in the primary: now deleted here.
+  h.calls[2].answer({ index: 14, namespaces: [n('default', 1)] });
+  await settle();
+  h.confirms[0].answer({ index: 14, namespaces: [n('default', 1)] });
+  await run(h.clock, 1000);
+  assert.deepEqual(h.writes.slice(2), ['mark made-here']);
   await stop(h);
 });

@@ -16,6 +16,8 @@ export interface ReplicatedNamespace {
   Name: string;
   ModifyIndex: number;
   DeletedAt?: string;
+  /** A local namespace that came from the primary (only such a one is deleted when the primary no longer has it). */
+  Replicated?: boolean;
   [field: string]: unknown;
 }
 
@@ -25,21 +27,26 @@ const byName = (a: ReplicatedNamespace, b: ReplicatedNamespace): number => (fold
 /**
  * The changes that bring `local` to the primary's `remote`: namespaces only in the primary, or
  * written there after `lastRemoteIndex`, are updates (a deletion mark included: it is written here
- * so the reaper purges); namespaces only here are deletions (to be marked). A namespace the primary
- * marks that is gone here (purged already), or marked on both sides, needs nothing; `default` is
- * never deleted. `pending` counts namespaces the primary has (again) that are still marked here:
- * they are written in a later round, once this datacenter's reaper has purged the old one.
+ * so the reaper purges); namespaces only here that came from the primary are deletions (to be
+ * marked). A namespace only here that never came from the primary (made in this datacenter before
+ * its namespace writes went to the primary) is `localOnly`: deleting it would purge data the
+ * primary never had. A namespace the primary marks that is gone here (purged already), or marked
+ * on both sides, needs nothing; `default` is never deleted. `pending` counts namespaces the
+ * primary has (again) that are still marked here: they are written in a later round, once this
+ * datacenter's reaper has purged the old one.
  */
 export function diffNamespaces<N extends ReplicatedNamespace>(
   local: N[], remote: N[], lastRemoteIndex: number,
-): { deletions: N[]; updates: N[]; pending: number } {
+): { deletions: N[]; updates: N[]; pending: number; localOnly: N[] } {
   const l = [...local].sort(byName);
   const r = [...remote].sort(byName);
   const deletions: N[] = [];
   const updates: N[] = [];
+  const localOnly: N[] = [];
   let pending = 0;
   const remove = (n: N): void => {
-    if (!n.DeletedAt && folded(n) !== DEFAULT_TENANCY_NAME) deletions.push(n);
+    if (n.DeletedAt || folded(n) === DEFAULT_TENANCY_NAME) return;
+    (n.Replicated ? deletions : localOnly).push(n);
   };
   const add = (n: N): void => {
     if (!n.DeletedAt) updates.push(n);
@@ -62,7 +69,7 @@ export function diffNamespaces<N extends ReplicatedNamespace>(
   }
   l.slice(i).forEach(remove);
   r.slice(j).forEach(add);
-  return { deletions, updates, pending };
+  return { deletions, updates, pending, localOnly };
 }
 
 /** The primary's namespaces and the index they were read at (X-Consul-Index). */
@@ -126,6 +133,8 @@ export class NamespaceReplicator implements LeaderLoop {
   readonly #d: NamespaceReplicationDeps;
   readonly #log: Logger;
   #abort: AbortController | null = null;
+  /** Folded names of local-only namespaces already warned about (once per name while this server leads). */
+  #warnedLocal = new Set<string>();
   #run: Promise<void> = Promise.resolve();
   #status: NamespaceReplicationStatus = { running: false, replicatedIndex: 0, lastSuccess: 0, lastError: 0, lastErrorMessage: '' };
 
@@ -138,6 +147,7 @@ export class NamespaceReplicator implements LeaderLoop {
   async start(): Promise<void> {
     const abort = new AbortController();
     this.#abort = abort;
+    this.#warnedLocal.clear();
     this.#status = { ...this.#status, running: true };
     this.#log.info('started namespace replication');
     this.#run = this.#loop(abort.signal);
@@ -208,6 +218,12 @@ export class NamespaceReplicator implements LeaderLoop {
       lastRemoteIndex = 0;
     }
     const diff = diffNamespaces(this.#d.local(), remote.namespaces, lastRemoteIndex);
+    for (const n of diff.localOnly) {
+      if (this.#warnedLocal.has(folded(n))) continue;
+      this.#warnedLocal.add(folded(n));
+      this.#log.warn({ namespace: n.Name },
+        'Namespace replication: a namespace of this datacenter that the primary datacenter does not have is kept (made here before namespace writes went to the primary); create it in the primary to have it replicated, then delete it there to remove it');
+    }
     const deletions = diff.deletions.length > 0 ? await this.#confirmDeletions(remote, diff.deletions, signal) : [];
     this.#log.debug({ deletions: deletions.length, updates: diff.updates.length }, 'Namespace replication');
     const errors: string[] = [];

@@ -38,6 +38,11 @@ export interface NamespaceRecord {
   Meta?: Record<string, string>;
   /** RFC 3339 time the namespace was marked for deletion. */
   DeletedAt?: string;
+  /**
+   * Written by namespace replication from the primary datacenter (never shown): only such a
+   * namespace is deleted here when the primary no longer has it.
+   */
+  Replicated?: true;
 }
 
 /** Store key of a partition record. */
