@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { aclDenyConfig, httpCaller, tokenWithRules, ROOT, type HttpCall } from './support/acl.ts';
 import { startDevAgent, type DevAgent } from './support/agent.ts';
 import { dig } from './support/dns.ts';
+import { until } from './support/wait.ts';
 
 describe('DNS in namespaces', () => {
   let dev: DevAgent;
@@ -89,6 +90,17 @@ describe('DNS in namespaces', () => {
     await ok('PUT', '/v1/catalog/register', { Node: 'n2', Address: '10.0.0.2', Check: { CheckID: 'web-ok', ServiceID: 'web', Status: 'passing', Namespace: 'team-1' } });
     await ok('PUT', '/v1/catalog/deregister', { Node: 'n7' });
     assert.deepEqual(await addrs('web.service.team-1.ns.consul'), ['10.0.0.2']);
+  });
+
+  test('a node check (partition-level) going critical empties a namespace\'s cached answer for its instances', async () => {
+    assert.deepEqual(await addrs('web.service.team-2.ns.consul'), ['10.0.0.4']);
+    await ok('PUT', '/v1/catalog/register', { Node: 'n4', Address: '10.0.0.4', Check: { CheckID: 'node-down', Status: 'critical' } });
+    assert.deepEqual(await addrs('web.service.team-2.ns.consul'), []);
+    await ok('PUT', '/v1/catalog/register', { Node: 'n4', Address: '10.0.0.40', Check: { CheckID: 'node-down', Status: 'passing' } });
+    assert.deepEqual(await addrs('web.service.team-2.ns.consul'), ['10.0.0.40'], 'a node address change is seen too');
+    await ok('PUT', '/v1/catalog/register', { Node: 'n4', Address: '10.0.0.4' });
+    await ok('PUT', '/v1/catalog/deregister', { Node: 'n4', CheckID: 'node-down' });
+    assert.deepEqual(await addrs('web.service.team-2.ns.consul'), ['10.0.0.4']);
   });
 
   test('connect and ingress lookups in a namespace', async () => {
@@ -174,6 +186,17 @@ describe('DNS in namespaces', () => {
     const r = await dig(port, 'db.service.doomed.ns.consul', 'A');
     assert.equal(r.status, 'NXDOMAIN');
     assert.equal(r.authority[0]?.[3], 'SOA');
+    // Re-created with the same name once purged: the old namespace's answers are gone with it.
+    await until('the namespace purged', 30_000, async () => (await call('GET', '/v1/namespace/doomed', ROOT)).status === 404);
+    await ok('PUT', '/v1/namespace', { Name: 'doomed' });
+    assert.equal((await dig(port, 'db.service.doomed.ns.consul', 'A')).status, 'NXDOMAIN', 'no db in the new namespace');
+    await ok('PUT', '/v1/catalog/register', { Node: 'n6', Address: '10.0.0.6', Service: { ID: 'db', Service: 'db', Port: 5433, Namespace: 'doomed' } });
+    assert.deepEqual((await dig(port, '_db._tcp.service.doomed.ns.consul', 'SRV')).answer.map((a) => a[6]), ['5433']);
+    // Deleted, purged and re-created without a question in between: the reader kept meanwhile answers from the new one.
+    await ok('DELETE', '/v1/namespace/doomed');
+    await until('the namespace purged again', 30_000, async () => (await call('GET', '/v1/namespace/doomed', ROOT)).status === 404);
+    await ok('PUT', '/v1/namespace', { Name: 'doomed' });
+    assert.equal((await dig(port, 'db.service.doomed.ns.consul', 'A')).status, 'NXDOMAIN', 'the purged instance is not answered');
   });
 
   test('prepared queries: Service.Namespace picks the target, execute answers Namespace, DNS follows it', async () => {
