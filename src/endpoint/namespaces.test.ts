@@ -298,3 +298,18 @@ test('putReplicated marks what it writes as replicated (never shown); a namespac
     await s.stop();
   }
 });
+
+test('a new namespace starts empty but keeps the services peers export into a namespace of its name (they landed before it was made here)', async () => {
+  const s = await setup();
+  try {
+    const ent = { partition: 'default', namespace: 'team-z' };
+    const imported = { Peer: 'to-a', Service: 'web', Nodes: [] };
+    await s.store.txn({ compares: [], success: [put(tenantKey(ent, 'kv/stale')), { type: 'put', key: tenantKey(ent, 'peerimport/to-a/web'), value: Buffer.from(JSON.stringify(imported)) }] });
+    await s.ns.upsert({ Name: 'team-z' }, 'default');
+    const keys = (await s.store.range('t/default/team-z/')).kvs.map((kv) => kv.key);
+    assert.deepEqual(keys, ['t/default/team-z/peerimport/to-a/web']);
+    assert.deepEqual(JSON.parse((await s.store.range('t/default/team-z/peerimport/to-a/web')).kvs[0].value.toString()), imported);
+  } finally {
+    await s.stop();
+  }
+});

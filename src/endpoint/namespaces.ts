@@ -3,8 +3,8 @@
 // linked by ID, deferred deletion (DeletedAt, then the leader's reaper purges the tenant).
 import { BadRequestError, InternalError } from '../errors.ts';
 import {
-  DEFAULT_TENANCY_NAME, NAMESPACES_TABLE, encodeRecord, foldTenancyName, namespaceKey, partitionEnt, tenantPrefix, validTenancyName,
-  type Indexed, type NamespaceRecord,
+  DEFAULT_TENANCY_NAME, NAMESPACES_TABLE, encodeRecord, foldTenancyName, namespaceKey, partitionEnt, peerImportKey, peerImportsOf, tenantKey, tenantPrefix,
+  validTenancyName, type Indexed, type NamespaceRecord,
 } from '../state/index.ts';
 import type { Op } from '../store/index.ts';
 import type { ACLLink, Namespace } from '../api/namespaces.ts';
@@ -111,12 +111,22 @@ export class NamespaceEndpoint {
         ...(input.Meta && Object.keys(input.Meta).length ? { Meta: input.Meta } : {}),
       };
       const success: Op[] = [{ type: 'put', key, value: encodeRecord(rec) }];
+      // Pinned on the partition too: a partition marked (or purged) meanwhile must not get a new namespace.
+      const compares = [pinRecord(key, existing), ...entPins(tenants, partitionEnt(partition))];
       // A new namespace starts empty: a write planned before an earlier namespace of this name was
       // purged may have landed after the purge, and must not reappear in the new one.
-      if (!existing && foldTenancyName(input.Name) !== DEFAULT_TENANCY_NAME) success.unshift({ type: 'deletePrefix', prefix: tenantPrefix(ent) });
+      if (!existing && foldTenancyName(input.Name) !== DEFAULT_TENANCY_NAME) {
+        success.unshift({ type: 'deletePrefix', prefix: tenantPrefix(ent) });
+        // Except what peers export into a namespace of this name, which lands whether or not it exists
+        // here and is the peers' current state (resent only when it changes): kept, pinned as read.
+        for (const r of peerImportsOf(this.#deps.replica, ent).all()) {
+          const k = tenantKey(ent, peerImportKey(r.Peer, r.Service));
+          compares.push(pinRecord(k, r));
+          success.push({ type: 'put', key: k, value: encodeRecord({ Peer: r.Peer, Service: r.Service, Nodes: r.Nodes }) });
+        }
+      }
       return {
-        // Pinned on the partition too: a partition marked (or purged) meanwhile must not get a new namespace.
-        txn: { compares: [pinRecord(key, existing), ...entPins(tenants, partitionEnt(partition))], success },
+        txn: { compares, success },
         done: () => this.toAPI(tenants.namespaces.namespace(ent)!, partition),
       };
     });
