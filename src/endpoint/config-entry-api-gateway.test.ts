@@ -89,6 +89,10 @@ test('inline-certificate: the certificate and key are parsed and must match', as
   assert.equal(err(a.cert, 'key'), 'failed to parse private key PEM');
   assert.equal(err('cert', a.key), 'failed to parse certificate PEM');
   assert.equal(err(a.cert, b.key), 'tls: private key does not match public key');
+  // A key that does not parse is found by Go's X509KeyPair, after the certificate's checks (an RSA PKCS#1 key's length check comes first).
+  const junk = '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n';
+  assert.equal(err('cert', junk), 'failed to parse certificate PEM');
+  assert.equal(err(a.cert, junk), 'tls: failed to parse private key');
   const small = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs1', format: 'pem' }) as string;
   assert.equal(err(a.cert, small), 'key length must be at least 2048 bits');
   // A file-system-certificate holds paths: only its Meta is checked.

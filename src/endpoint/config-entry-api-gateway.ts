@@ -211,13 +211,14 @@ export function validateInlineCertificate(e: Obj, d: GatewayCheckDeps): string |
   if (meta) return meta;
   const keyBlock = pemBlock(str(e.PrivateKey));
   if (!keyBlock) return 'failed to parse private key PEM';
-  let key: KeyObject;
+  let key: KeyObject | null = null;
   try {
     key = createPrivateKey(str(e.PrivateKey));
   } catch {
-    return keyBlock.type === 'RSA PRIVATE KEY' ? 'x509: failed to parse private key' : 'tls: failed to parse private key';
+    // validateKeyLength parses an RSA PKCS#1 key first; any other is parsed by X509KeyPair after the certificate's checks.
+    if (keyBlock.type === 'RSA PRIVATE KEY') return 'x509: failed to parse private key';
   }
-  if (keyBlock.type === 'RSA PRIVATE KEY' && (key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) return 'key length must be at least 2048 bits';
+  if (key && keyBlock.type === 'RSA PRIVATE KEY' && (key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) return 'key length must be at least 2048 bits';
   const certBlock = pemBlock(str(e.Certificate));
   if (!certBlock) return 'failed to parse certificate PEM';
   let cert: X509Certificate;
@@ -226,6 +227,7 @@ export function validateInlineCertificate(e: Obj, d: GatewayCheckDeps): string |
   } catch (err) {
     return `failed to parse certificate: ${(err as Error).message}`;
   }
+  if (!key) return 'tls: failed to parse private key';
   if (!cert.checkPrivateKey(key)) return 'tls: private key does not match public key';
   for (const host of certificateHosts(cert)) if (!d.isDomainName(host)) return `host ${JSON.stringify(host)} must be a valid DNS hostname`;
   return null;
