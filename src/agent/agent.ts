@@ -173,7 +173,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   const acceptConnection = (sock: Socket, server: Server): void => {
     const rpcLog = logger.child({ '@module': 'agent.rpc' });
     front ??= new RpcListener({
-      server, tls, logger: rpcLog, plaintextPeers: tls.managedTls() === null,
+      server, tls, logger: rpcLog, plaintextPeers: tls.managedTls() === null, handshakeTimeoutMs: config.limits.rpcHandshakeTimeout,
       // auto_encrypt.allow_tls: AutoEncrypt.Sign without a client certificate, once the RPC answers.
       ...(config.autoEncrypt?.allowTls ? { insecure: autoEncryptOnly((req, res) => (rpcServe ? rpcServe(req, res) : notYet(res)), rpcLog) } : {}),
     });

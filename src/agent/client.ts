@@ -29,7 +29,7 @@ import type { RuntimeConfig } from './config/runtime.ts';
 import { bridgeEvents } from './event-gossip.ts';
 import { EventBuffer } from './events.ts';
 import { REMOTE_EXEC_EVENT, agentApiCall, remoteExecDisabled, remoteExecHandler } from './remote-exec.ts';
-import { Forwarder } from './forward.ts';
+import { Forwarder, callTimeouts } from './forward.ts';
 import { clientLeafCerts, signRefusal } from './client-leaf.ts';
 import type { IngressEntryHosts } from './ingress-leaf-sans.ts';
 import type { AutoEncrypt } from './auto-encrypt.ts';
@@ -74,7 +74,9 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
     rpcExceeded();
     return false;
   };
-  const forwarder = new Forwarder({ logger, localAddress: config.bindAddr, tls, rateLimitRetry: { clock, random, holdMs: config.rpcHoldTimeout ?? 7_000 }, rpcLimit });
+  const forwarder = new Forwarder({
+    logger, localAddress: config.bindAddr, tls, rateLimitRetry: { clock, random, holdMs: config.rpcHoldTimeout ?? 7_000 }, rpcLimit, timeouts: callTimeouts(config),
+  });
   const call: ServerCall = (method, url, token, body, signal) => forwarder.send(servers, {
     method, url, body: body === undefined ? undefined : Buffer.from(JSON.stringify(body)),
     headers: { 'content-type': 'application/json', ...(token ? { 'x-consul-token': token } : {}) }, signal,

@@ -3,7 +3,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { test } from 'node:test';
 import { silentLogger } from '../log.ts';
-import { Forwarder, NO_SERVERS, type ServerSource } from './forward.ts';
+import { DEADLINE_REACHED, Forwarder, NO_SERVERS, callTimeout, type ServerSource } from './forward.ts';
 import { RpcRateExceededError } from '../errors.ts';
 import { errorResponse } from '../http/errors.ts';
 import { ServerList } from './server-list.ts';
@@ -333,6 +333,33 @@ test('discovery_max_stale on a client agent: forwarded catalog and health reads 
     ]);
   } finally {
     fwd.close();
+    srv.close();
+  }
+});
+
+test('limits.rpc_client_timeout: a call unanswered past it fails with Consul\'s read-deadline error; a blocking read gets its wait instead', async () => {
+  const t = { clientMs: 60_000, holdMs: 7_000, maxQueryMs: 600_000, defaultQueryMs: 300_000 };
+  assert.equal(callTimeout(t, 'GET', '/v1/kv/a'), 60_000);
+  assert.equal(callTimeout(t, 'PUT', '/v1/kv/a?index=5'), 60_000);
+  assert.equal(callTimeout(t, 'GET', '/v1/kv/a?index=0&wait=1m'), 60_000);
+  // wait + wait/16 of jitter + rpc_hold_timeout, the wait capped at max_query_time or defaulted.
+  assert.equal(callTimeout(t, 'GET', '/v1/kv/a?index=5&wait=16s'), 16_000 + 1_000 + 7_000);
+  assert.equal(callTimeout(t, 'GET', '/v1/kv/a?index=5'), 300_000 + 18_750 + 7_000);
+  assert.equal(callTimeout(t, 'GET', '/v1/kv/a?wait=20m&index=5'), 600_000 + 37_500 + 7_000);
+  assert.equal(callTimeout({ ...t, clientMs: 0 }, 'GET', '/v1/kv/a'), 0);
+  assert.equal(callTimeout({ ...t, clientMs: 5 * 3_600_000 }, 'GET', '/v1/kv/a'), 3_600_000);
+
+  const held: http.ServerResponse[] = [];
+  const srv = http.createServer((_req, res) => { held.push(res); });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const addr = `127.0.0.1:${(srv.address() as net.AddressInfo).port}`;
+  const fwd = new Forwarder({ logger: silentLogger(), timeouts: { ...t, clientMs: 100 } });
+  try {
+    await assert.rejects(fwd.send(list([addr]), { method: 'PUT', url: '/v1/kv/x', headers: {}, body: Buffer.from('v') }), { message: DEADLINE_REACHED });
+    assert.equal(held.length, 1, 'the server got the call');
+  } finally {
+    fwd.close();
+    for (const r of held) r.destroy();
     srv.close();
   }
 });

@@ -13,7 +13,8 @@ import { nodeHttp, nodeHttps } from '../node-http.ts';
 import type { Clock } from '../clock.ts';
 import type { Telemetry } from '../telemetry/metrics.ts';
 import { RETRY_ELSEWHERE, discoveryStale } from '../http/index.ts';
-import { formatGoDuration } from '../duration.ts';
+import { formatGoDuration, parseGoDuration } from '../duration.ts';
+import { systemClock } from '../clock.ts';
 
 /** Consul's structs.ErrNoServers text, answered with 500 when no server is known. */
 export const NO_SERVERS = 'No known Consul servers';
@@ -100,6 +101,54 @@ export interface RateLimitRetry {
   random: () => number;
 }
 
+/** How long a call may go unanswered (Consul's ConnPool read deadline). */
+export interface CallTimeouts {
+  /** limits.rpc_client_timeout in milliseconds (0: none; Consul caps it at an hour). */
+  clientMs: number;
+  /** performance.rpc_hold_timeout, added to a blocking read's wait. */
+  holdMs: number;
+  /** max_query_time and default_query_time: the wait a blocking read gets. */
+  maxQueryMs: number;
+  defaultQueryMs: number;
+  /** Default: the system clock. */
+  clock?: Clock;
+}
+
+/**
+ * The deadlines of an agent's calls to servers, from its limits and query times. The agent leaves
+ * `clock` unset: a deadline on network I/O is real time even in a test that drives the agent's clock.
+ */
+export function callTimeouts(c: {
+  limits: { rpcClientTimeout?: number }; rpcHoldTimeout?: number; maxQueryTime: number; defaultQueryTime: number;
+}, clock?: Clock): CallTimeouts {
+  return {
+    clientMs: c.limits?.rpcClientTimeout ?? 60_000, holdMs: c.rpcHoldTimeout ?? 7_000,
+    maxQueryMs: c.maxQueryTime, defaultQueryMs: c.defaultQueryTime, clock,
+  };
+}
+
+/** The error of a call past its deadline, as Consul's client words a yamux read timeout. */
+export const DEADLINE_REACHED = 'rpc error making call: i/o deadline reached';
+
+/**
+ * The deadline of one call, as Consul's ConnPool.rpc sets it: a blocking read (`?index=` above 0)
+ * gets its wait (capped at max_query_time, default_query_time when unset) plus 1/16 of jitter and
+ * rpc_hold_timeout, instead of rpc_client_timeout; 0 is none.
+ */
+export function callTimeout(t: CallTimeouts, method: string, url: string): number {
+  const q = url.indexOf('?');
+  if (q >= 0 && method === 'GET' && url.includes('index=', q)) {
+    const query = new URLSearchParams(url.slice(q + 1));
+    if (Number(query.get('index') ?? 0) > 0) {
+      let wait = parseGoDuration(query.get('wait') ?? '') ?? 0;
+      if (wait > t.maxQueryMs) wait = t.maxQueryMs;
+      else if (wait <= 0) wait = t.defaultQueryMs;
+      return wait + wait / JITTER_FRACTION + t.holdMs;
+    }
+  }
+  return Math.min(t.clientMs, 3_600_000);
+}
+
 /** Consul's first wait between tries is at most rpc_hold_timeout / 16 (structs.JitterFraction). */
 const JITTER_FRACTION = 16;
 
@@ -130,6 +179,7 @@ export class Forwarder {
   readonly #retry: RateLimitRetry | undefined;
   readonly #rpcLimit: (() => boolean) | undefined;
   readonly #crossDc: ((datacenter: string) => void) | undefined;
+  readonly #timeouts: CallTimeouts | undefined;
 
   /**
    * `localAddress`: the address connections leave from (the agent's bind address), so servers see
@@ -141,7 +191,10 @@ export class Forwarder {
     rpcLimit?: () => boolean;
     /** Counts each call to another datacenter's servers (a source naming its datacenter): Consul's rpc.cross-dc. */
     crossDc?: (datacenter: string) => void;
+    /** Gives up calls unanswered past their deadline (absent: calls wait as long as the caller does). */
+    timeouts?: CallTimeouts;
   }) {
+    this.#timeouts = deps.timeouts;
     this.#crossDc = deps.crossDc;
     this.#retry = deps.rateLimitRetry;
     this.#rpcLimit = deps.rpcLimit;
@@ -253,7 +306,18 @@ export class Forwarder {
       // The caller leaving ends the call (and its connection), as http.request's `signal` would.
       const onAbort = signal && { handleEvent: () => out.destroy(CALLER_LEFT) };
       if (onAbort) signal.addEventListener('abort', onAbort);
-      const settle = (): void => { if (onAbort) signal.removeEventListener('abort', onAbort); };
+      // A server that took the call and never answers (stopped, partitioned with its connection
+      // open) would hold the caller for good: past the deadline the call fails, as Consul's does.
+      const ms = this.#timeouts ? callTimeout(this.#timeouts, req.method, req.url) : 0;
+      const deadline = ms > 0 ? (this.#timeouts!.clock ?? systemClock).setTimer(ms, () => {
+        settle();
+        out.destroy();
+        reject(new InternalError(DEADLINE_REACHED));
+      }) : undefined;
+      const settle = (): void => {
+        if (onAbort) signal.removeEventListener('abort', onAbort);
+        deadline?.cancel();
+      };
       const headers = { ...req.headers, 'content-length': String(req.body?.length ?? 0) };
       const onResponse = (res: http.IncomingMessage): void => {
         answered = true;

@@ -71,10 +71,10 @@ function capture(): { logger: ReturnType<typeof silentLogger>; lines: Logged[] }
 }
 
 /** A front door answering `<url> tls|plain` on an ephemeral port. */
-async function listener(t: TlsConfigurator): Promise<{ addr: string; port: number; lines: Logged[]; close(): Promise<void> }> {
+async function listener(t: TlsConfigurator, handshakeTimeoutMs?: number): Promise<{ addr: string; port: number; lines: Logged[]; close(): Promise<void> }> {
   const { logger, lines } = capture();
   const l = new RpcListener({
-    tls: t, logger,
+    tls: t, logger, handshakeTimeoutMs,
     serve: (req, res) => res.end(`${req.url} ${(req.socket as tls.TLSSocket).encrypted ? 'tls' : 'plain'}`),
   });
   await l.listen('127.0.0.1', 0);
@@ -233,4 +233,18 @@ test('a TLS client that stalls in its handshake is closed at the handshake timeo
   } finally {
     s.destroy();
   }
+});
+
+test('limits.rpc_handshake_timeout: a silent connection, then a stalled TLS handshake, each closed at it (default 5 s)', { timeout: 30_000 }, async () => {
+  const l = await listener(conf({ pair: 'dc1' }), 150);
+  const closedWithin = async (s: net.Socket): Promise<boolean> => {
+    s.on('error', () => undefined);
+    const closed = new Promise<boolean>((resolve) => s.once('close', () => resolve(true)));
+    cleanup.push(() => s.destroy());
+    // Well under the 5 s default: only the configured timeout closes it in time.
+    return Promise.race([closed, new Promise<boolean>((r) => setTimeout(() => r(false), 2_500))]);
+  };
+  assert.equal(await closedWithin(net.connect({ host: '127.0.0.1', port: l.port })), true, 'silent connection left open');
+  const stalled = net.connect({ host: '127.0.0.1', port: l.port }, () => stalled.write(Buffer.from([0x16, 0x03, 0x01])));
+  assert.equal(await closedWithin(stalled), true, 'stalled TLS handshake left open');
 });

@@ -15,8 +15,8 @@ import { createHttp1Server, endConnections, hostPort, rawSocket, reloadTls } fro
 
 /** A TLS record's first byte (handshake content type). */
 const TLS_HANDSHAKE = 0x16;
-/** Milliseconds a connection has to send its first byte, then to finish its TLS handshake. */
-const FIRST_BYTE_TIMEOUT_MS = 5_000;
+/** Consul's default limits.rpc_handshake_timeout. */
+const HANDSHAKE_TIMEOUT_MS = 5_000;
 
 /** Options of the front door. */
 export interface RpcListenerOptions {
@@ -36,6 +36,11 @@ export interface RpcListenerOptions {
    * requires one (Consul's insecure RPC, for auto_encrypt.allow_tls); absent: they are refused.
    */
   insecure?: RequestListener;
+  /**
+   * limits.rpc_handshake_timeout: milliseconds a connection has to send its first byte, and then
+   * separately to finish its TLS handshake (default 5 s; 0: no limit). Not reloadable, as in Consul.
+   */
+  handshakeTimeoutMs?: number;
   logger: Logger;
 }
 
@@ -96,11 +101,12 @@ export class RpcListener {
     // As node:http's own servers do (noDelay): without it a response written in more than one
     // write waits behind Nagle for the client's delayed ACK (up to 40 ms on Linux).
     sock.setNoDelay(true);
-    sock.setTimeout(FIRST_BYTE_TIMEOUT_MS, () => sock.destroy());
+    const timeout = this.#o.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS;
+    if (timeout > 0) sock.setTimeout(timeout, () => sock.destroy());
     sock.once('data', (chunk: Buffer) => {
       sock.pause();
       sock.unshift(chunk);
-      sock.setTimeout(0);
+      if (timeout > 0) sock.setTimeout(0);
       this.#route(sock, chunk[0] === TLS_HANDSHAKE);
       process.nextTick(() => sock.resume());
     });
@@ -140,7 +146,7 @@ export class RpcListener {
       return this.#tls;
     }
     // Client certificates are checked here rather than by node:tls, to log why one was refused.
-    const server = tls.createServer({ ...opts, rejectUnauthorized: false, handshakeTimeout: FIRST_BYTE_TIMEOUT_MS });
+    const server = tls.createServer({ ...opts, rejectUnauthorized: false, handshakeTimeout: this.#o.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS });
     server.on('secureConnection', (s: TLSSocket) => {
       if (this.#o.tls.verifyIncomingRpc() && !s.authorized) {
         // No certificate at all (not a bad one): the auto_encrypt path, when the server offers it.

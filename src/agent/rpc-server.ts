@@ -337,7 +337,9 @@ export function createRpcServer(d: RpcServerDeps): RpcServer {
     config: { get defaultAclPolicy() { return d.config.acl.defaultPolicy; }, responseHeaders: {}, maxConnsPerClient: 0 },
   });
   const insecure = d.autoEncrypt?.allowTls ? autoEncryptOnly((req, res) => server.serveRequest(req, res), logger) : undefined;
-  const listener = new RpcListener({ serve: (req, res) => server.serveRequest(req, res), insecure, tls: d.tls ?? NO_TLS, logger });
+  const listener = new RpcListener({
+    serve: (req, res) => server.serveRequest(req, res), insecure, tls: d.tls ?? NO_TLS, logger, handshakeTimeoutMs: d.config.limits?.rpcHandshakeTimeout,
+  });
   return {
     http: server,
     listenRpc: () => listener.listen(d.config.bindAddr, d.config.ports.server),

@@ -73,7 +73,7 @@ import { agentUi, type UiSettings } from './ui-routes.ts';
 import type { PeeredReads } from '../http/v1/catalog.ts';
 import { peerStreamHandlers, type PeerStreamDeps } from './peer-stream.ts';
 import { PeeringLeader } from './peer-dialer.ts';
-import { Forwarder } from './forward.ts';
+import { Forwarder, callTimeouts } from './forward.ts';
 import {
   buildRoutes, kvHandlers, txnHandlers, statusHandlers, agentSelfHandlers, agentStats, connectHandlers,
   sessionHandlers, catalogHandlers, healthHandlers, observeHandlers, eventHandlers, type Router,
@@ -171,7 +171,7 @@ export function buildServer(
     clock, logger: logger.child({ '@module': 'agent.leader' }),
     expire: (id) => endpoints.session.destroy(id),
   });
-  const rpcForwarder = new Forwarder({ logger, localAddress: config.bindAddr, tls, crossDc: hooks.crossDc });
+  const rpcForwarder = new Forwarder({ logger, localAddress: config.bindAddr, tls, crossDc: hooks.crossDc, timeouts: callTimeouts(config) });
   const secondaryCA = secondaryDatacenterCA(config, epDeps, hooks, rpcForwarder, () => endpoints.ca.settings(), () => local.tokens.get('replication'));
   const leaderSide = buildLeaderSide({
     config, epDeps, election, timers: sessionTimers, catalog: () => endpoints.catalog, ca: () => endpoints.ca, configEntries: () => endpoints.configEntries, gossipHealth: hooks.pool.gossip !== null,

@@ -139,6 +139,7 @@ export function buildRuntime(tree: ConfigTree, valueErrors: string[], ctx: Build
       requestLimits: readRequestLimits(r),
       rpcRate: typeof r.get('limits.rpc_rate') === 'number' ? r.get('limits.rpc_rate') as number : -1,
       rpcMaxBurst: r.int('limits.rpc_max_burst', 1000),
+      rpcHandshakeTimeout: r.durationMs('limits.rpc_handshake_timeout', 5_000), rpcClientTimeout: r.durationMs('limits.rpc_client_timeout', 60_000),
     },
     http: readHttpConfig(r),
     ui: readUiConfig(r),

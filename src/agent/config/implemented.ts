@@ -31,6 +31,7 @@ export const consumers: Readonly<Record<string, string>> = {
   // Server request rate limiting (http/rate-limit.ts) and client agents' RPC rate limit.
   'limits.request_limits.*': 'agent/agent.ts#requestLimits', 'limits.rpc_rate': 'http/rate-limit.ts#rpcRate',
   'limits.rpc_max_burst': 'http/rate-limit.ts#rpcMaxBurst',
+  'limits.rpc_handshake_timeout': 'agent/rpc-server.ts#rpcHandshakeTimeout', 'limits.rpc_client_timeout': 'agent/forward.ts#rpcClientTimeout',
   // TLS for the HTTPS listener and internal RPC; tls.grpc is validated but not applied yet.
   'tls.defaults.*': 'agent/tls.ts#tls', 'tls.https.*': 'agent/tls.ts#https', 'tls.internal_rpc.*': 'agent/tls.ts#internalRpc',
   'http_config.*': 'agent/agent.ts#http', 'auto_encrypt.*': 'agent/agent.ts#autoEncrypt',
@@ -128,8 +129,10 @@ export const notImplemented: Readonly<Record<string, string>> = {
   'acl.disabled_ttl': 'client agents do not cache "ACLs disabled"',
   'ports.proxy_min_port': 'no managed proxies', 'ports.proxy_max_port': 'no managed proxies',
   'ports.expose_min_port': 'expose paths need explicit listener ports', 'ports.expose_max_port': 'expose paths need explicit listener ports',
-  'limits.rpc_client_timeout': 'not applied to forwarded RPCs', 'limits.rpc_handshake_timeout': 'not applied to the RPC listener',
-  'limits.rpc_max_conns_per_client': 'not applied to the RPC listener',
+  // Consul's clients multiplex every RPC over one connection per server; Proconsul's internal RPC
+  // is HTTP/1.1, one connection per call in flight, so Consul's default of 100 would refuse a
+  // client agent's 101st concurrent blocking query.
+  'limits.rpc_max_conns_per_client': 'internal RPC connections are not multiplexed, so they are not limited per client',
   'performance.grpc_keepalive_interval': 'no gRPC server',
   'performance.grpc_keepalive_timeout': 'no gRPC server', 'consul.server.health_interval': 'autopilot\'s health interval is fixed',
   'cache.entry_fetch_max_burst': 'agent cache fetches are not rate limited', 'cache.entry_fetch_rate': 'agent cache fetches are not rate limited',

@@ -31,3 +31,11 @@ test('limits.rpc_rate and rpc_max_burst: no limit and 1000 by default, the value
   assert.deepEqual([config.limits.rpcRate, config.limits.rpcMaxBurst], [2.5, 7]);
   assert.deepEqual(warnings.filter((w) => w.includes('rpc_')), []);
 });
+
+test('limits.rpc_handshake_timeout and rpc_client_timeout: 5s and 60s by default, the values set, no warning', async () => {
+  const def = (await load(['-dev'])).config.limits;
+  assert.deepEqual([def.rpcHandshakeTimeout, def.rpcClientTimeout], [5_000, 60_000]);
+  const { config, warnings } = await load(['-dev', '-hcl', 'limits { rpc_handshake_timeout = "250ms", rpc_client_timeout = "0s" }']);
+  assert.deepEqual([config.limits.rpcHandshakeTimeout, config.limits.rpcClientTimeout], [250, 0]);
+  assert.deepEqual(warnings.filter((w) => w.includes('rpc_handshake') || w.includes('rpc_client')), []);
+});

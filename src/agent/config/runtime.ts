@@ -86,6 +86,10 @@ export interface RuntimeConfig {
     /** limits.rpc_rate and rpc_max_burst (client agents' RPCs to servers): per second, negative for none. */
     rpcRate?: number;
     rpcMaxBurst?: number;
+    /** Milliseconds a connection to the server port has to send its first byte, then to finish TLS (limits.rpc_handshake_timeout, default 5s; 0: none). */
+    rpcHandshakeTimeout?: number;
+    /** Milliseconds an RPC may go unanswered, blocking reads aside (limits.rpc_client_timeout, default 60s; 0: none). */
+    rpcClientTimeout?: number;
   };
   http: {
     responseHeaders: Record<string, string>; allowWriteHttpFrom: string[]; blockEndpoints: string[];
