@@ -59,3 +59,16 @@ test('answers in a tenant read its reader; no reader (unknown or deleted) is NXD
   assert.throws(() => answer({ name: 'web.service.team-1.ns.consul', type: 'A', domain: 'consul.' }, parseName('web.service.team-1.ns.consul', 'A', 'consul.', '')!.query,
     { cfg, view: EMPTY_DNS_READER, random: Math.random, now: Date.now }), NotFoundError, 'a reader without tenants knows none');
 });
+
+test('a peer\'s services are the default partition\'s: a client agent in another partition answers NXDOMAIN for them', () => {
+  const inst: DnsInstance = {
+    node: { Node: 'n1', Address: '10.8.0.1' } as DnsInstance['node'], service: { ID: 'web', Service: 'web', Port: 80, Address: '' } as DnsInstance['service'],
+    status: 'passing', allPassing: true,
+  };
+  const view: DnsReader = { ...EMPTY_DNS_READER, peerInstances: () => [inst] };
+  const ask = (name: string, c = cfg) => answer({ name, type: 'A', domain: 'consul.' }, parseName(name, 'A', 'consul.', '')!.query, { cfg: c, view, random: Math.random, now: Date.now });
+  assert.deepEqual(ask('web.service.peer1.peer.consul').answers.map((a) => (a as { data: unknown }).data), ['10.8.0.1']);
+  const client = { ...cfg, partition: 'p1' };
+  assert.throws(() => ask('web.service.peer1.peer.consul', client), NotFoundError);
+  assert.deepEqual(ask('web.service.peer1.peer.default.ap.consul', client).answers.map((a) => (a as { data: unknown }).data), ['10.8.0.1']);
+});

@@ -124,10 +124,13 @@ export function checkLocal(locality: Locality, cfg: DnsConfig, virtual: boolean)
   if (!ok) throw new NotFoundError('No path to datacenter');
 }
 
-/** `[tag.]<service>.service.<peer>.peer`: the instances the peer exports to this cluster (default namespace and partition only). */
+/**
+ * `[tag.]<service>.service.<peer>.peer`: the instances the peer exports to this cluster (default
+ * namespace and partition only; a client agent of another partition names it with `.default.ap`).
+ */
 function peerAnswer(q: Question, service: string, tag: string, l: Locality, ctx: AnswerContext): Sections {
   const ok = !l.datacenter && !l.peerOrDatacenter && !l.samenessGroup
-    && (!l.namespace || l.namespace === 'default') && (!l.partition || l.partition === 'default');
+    && (!l.namespace || l.namespace === DEFAULT) && (l.partition || ctx.cfg.partition || DEFAULT) === DEFAULT;
   if (!ok || !ctx.view.peerInstances) throw new NotFoundError('No path to datacenter');
   return instancesAnswer(q, service, ctx.view.peerInstances(l.peer, service, { tag, onlyPassing: ctx.cfg.onlyPassing }), ctx);
 }
