@@ -11,7 +11,7 @@ import type { CheckStatus } from '../../agent/checks/index.ts';
 import type { HttpResult } from '../router.ts';
 import { canonical, parseJSON } from '../body.ts';
 import { authzOf, parseToken, type HttpRequest, type RequestConfig } from '../request.ts';
-import { agentNamespace, enableParam } from './agent-services.ts';
+import { agentNamespace, agentPartition, enableParam } from './agent-services.ts';
 
 function objectBody(v: unknown, type: string): Record<string, unknown> {
   if (v === undefined) return {};
@@ -38,7 +38,7 @@ export function agentCheckHandlers(local: Local, cfg: RequestConfig) {
       const visible = checks.filter((c) => checkVisible(id, local.state, c));
       // Consul Enterprise's HealthCheck carries Namespace and Partition (before the indexes) outside the default namespace or when asked for one.
       const shown = (c: (typeof checks)[number]) => (c.Namespace || named
-        ? { ...c, ServiceTags: c.ServiceTags ?? [], Namespace: c.Namespace ?? 'default', Partition: 'default', CreateIndex: 0, ModifyIndex: 0 }
+        ? { ...c, ServiceTags: c.ServiceTags ?? [], Namespace: c.Namespace ?? 'default', Partition: agentPartition(cfg), CreateIndex: 0, ModifyIndex: 0 }
         : { ...c, ServiceTags: c.ServiceTags ?? [], CreateIndex: 0, ModifyIndex: 0 });
       const all = Object.fromEntries(visible.map((c) => [c.CheckID, shown(c)]));
       const headers = filteredHeader(id, visible.length !== checks.length);

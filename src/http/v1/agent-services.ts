@@ -36,7 +36,7 @@ export function agentNamespace(req: HttpRequest, cfg: RequestConfig): { namespac
 }
 
 /** A local service's JSON with Consul Enterprise's Namespace and Partition (before Datacenter, as api.AgentService). */
-export function withAgentTenancy(svc: Record<string, unknown>, namespace: string, partition = 'default'): Record<string, unknown> {
+export function withAgentTenancy(svc: Record<string, unknown>, namespace: string, partition: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(svc)) {
     if (k === 'Datacenter') Object.assign(out, { Namespace: namespace, Partition: partition });
@@ -145,10 +145,15 @@ function apiCheck(c: LocalCheck): Record<string, unknown> {
   };
 }
 
-function serviceHealth(local: Local, s: LocalService, dc: string, named = false): { code: number; status: string; info: Record<string, unknown> } {
+/** The agent's admin partition as answers show it. */
+export function agentPartition(cfg: RequestConfig): string {
+  return (cfg.partition || 'default').toLowerCase();
+}
+
+function serviceHealth(local: Local, s: LocalService, dc: string, ap: string, named = false): { code: number; status: string; info: Record<string, unknown> } {
   const checks = local.state.checksForService(localKey(s.ID, s.Namespace), true);
   const status = aggregatedStatus(checks);
-  const svc = s.Namespace || named ? withAgentTenancy(agentService(s, dc), s.Namespace ?? 'default') : agentService(s, dc);
+  const svc = s.Namespace || named ? withAgentTenancy(agentService(s, dc), s.Namespace ?? 'default', ap) : agentService(s, dc);
   return { code: statusCode(status), status, info: { AggregatedStatus: status, Service: svc, Checks: checks.map(apiCheck) } };
 }
 
@@ -164,10 +169,11 @@ export function enableParam(req: HttpRequest): boolean {
 /** Handlers for the agent's service routes. */
 export function agentServiceHandlers(local: Local, cfg: AgentLocalConfig, clock: Clock, random: () => number) {
   const dc = cfg.datacenter;
+  const ap = agentPartition(cfg);
   const view = (id: string, ns: string, named: boolean) => {
     const s = local.state.service(localKey(id, ns));
     if (!s) throw new NotFoundError(`unknown service ID: ${id}`);
-    const svc = s.Namespace || named ? withAgentTenancy(agentService(s, dc), ns) : agentService(s, dc);
+    const svc = s.Namespace || named ? withAgentTenancy(agentService(s, dc), ns, ap) : agentService(s, dc);
     const hash = contentHash(svc);
     return { hash, svc: { ...svc, ContentHash: hash } };
   };
@@ -178,7 +184,7 @@ export function agentServiceHandlers(local: Local, cfg: AgentLocalConfig, clock:
       const services = local.state.services(namespace);
       // ACLs filter before the user's expression, so it cannot probe what the token may not see.
       const visible = services.filter((s) => serviceVisible(id, s));
-      const shown = (s: LocalService) => (s.Namespace || named ? withAgentTenancy(agentService(s, dc), namespace) : agentService(s, dc));
+      const shown = (s: LocalService) => (s.Namespace || named ? withAgentTenancy(agentService(s, dc), namespace, ap) : agentService(s, dc));
       const all = Object.fromEntries(visible.map((s) => [s.ID, shown(s)]));
       const headers = filteredHeader(id, visible.length !== services.length);
       return { body: filterRecord(all, req.query.get('filter') ?? undefined), headers };
@@ -247,7 +253,7 @@ export function agentServiceHandlers(local: Local, cfg: AgentLocalConfig, clock:
         return { status: 404, body: { AggregatedStatus: 'critical', Service: null, Checks: null } };
       }
       vetServiceRead(authzOf(req, cfg), s.Service, s.Namespace);
-      const h = serviceHealth(local, s, dc, named);
+      const h = serviceHealth(local, s, dc, ap, named);
       return wantsText(req) ? { status: h.code, raw: h.status } : { status: h.code, body: h.info };
     },
     async healthByName(req: HttpRequest): Promise<HttpResult> {
@@ -259,7 +265,7 @@ export function agentServiceHandlers(local: Local, cfg: AgentLocalConfig, clock:
       let status = `ServiceName ${name} Not Found`;
       const out: Record<string, unknown>[] = [];
       for (const s of local.state.services(namespace).filter((x) => x.Service === name)) {
-        const h = serviceHealth(local, s, dc, named);
+        const h = serviceHealth(local, s, dc, ap, named);
         out.push(h.info);
         // The worst instance decides: passing 200 < warning 429 < critical 503.
         if (code === 404 || code < h.code) [code, status] = [h.code, h.status];
