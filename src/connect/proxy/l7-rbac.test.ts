@@ -70,3 +70,13 @@ test('RBAC headers: repeats joined with "," from the raw headers, and the pseudo
   assert.equal(rbacVerdict(deny({ Name: ':path', Prefix: '/admin' }), 'web', req('GET', '/admin', rbacHeaders([], 'GET', '/admin', 'a'))), 'deny');
   assert.equal(rbacVerdict(deny({ Name: 'x-a', Exact: '1,2' }), 'web', req('GET', '/', h)), 'deny');
 });
+
+test('sources in other namespaces and partitions: a */* source names every caller, another partition\'s or namespace\'s source none', () => {
+  // A */* source (any namespace; the wildcard namespace's intentions reach every destination) decides for a default-namespace caller.
+  assert.equal(rbacVerdict([ixn('*', { SourceNS: '*', Action: 'deny', Precedence: 7 })], 'web', req('GET', '/')), 'deny');
+  assert.equal(rbacVerdict([ixn('*', { SourceNS: '*', DestinationNS: '*', DestinationName: '*', Action: 'deny', Precedence: 1 })], 'web', req('GET', '/')), 'deny');
+  // The same name in another namespace or partition is another service: not this caller.
+  assert.equal(rbacVerdict([ixn('web', { SourceNS: 'team-a', Action: 'allow' }), ixn('*', { Action: 'deny' })], 'web', req('GET', '/')), 'deny');
+  assert.equal(rbacVerdict([ixn('web', { SourcePartition: 'ap1', Action: 'allow' }), ixn('*', { Action: 'deny' })], 'web', req('GET', '/')), 'deny');
+  assert.equal(rbacVerdict([ixn('web', { SourcePartition: 'default', DestinationPartition: 'default', Action: 'allow' })], 'web', req('GET', '/')), 'allow');
+});

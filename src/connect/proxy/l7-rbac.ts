@@ -65,6 +65,16 @@ export function callerService(uri: string, trustDomain: string): string | undefi
 }
 
 /**
+ * Whether an intention's source can be a caller of the local partition's default namespace (every
+ * caller certificate's): not a peer's or sameness group's, in that namespace or the wildcard one
+ * (a `*` / `*` source), and in the default partition (a source of another partition is another service).
+ */
+function isLocalCaller(i: Intention): boolean {
+  return !i.SourcePeer && !i.SourceSamenessGroup && ((i.SourceNS ?? 'default') === 'default' || i.SourceNS === WILDCARD)
+    && (i.SourcePartition || 'default') === 'default';
+}
+
+/**
  * The verdict for `req` from `caller` under `intentions` (those matching the destination, in
  * precedence order): the first local intention naming the caller or `*` decides, and hides every
  * lower one for this caller (Consul's NotSources); an L7 intention by its first matching
@@ -72,8 +82,7 @@ export function callerService(uri: string, trustDomain: string): string | undefi
  */
 export function rbacVerdict(intentions: readonly Intention[], caller: string | undefined, req: L7Request): RbacVerdict {
   if (caller === undefined) return 'default';
-  const ixn = intentions.find((i) => !i.SourcePeer && !i.SourceSamenessGroup && (i.SourceNS ?? 'default') === 'default'
-    && (i.SourceName === caller || i.SourceName === WILDCARD));
+  const ixn = intentions.find((i) => isLocalCaller(i) && (i.SourceName === caller || i.SourceName === WILDCARD));
   if (!ixn) return 'default';
   if (ixn.Permissions?.length) {
     const perm = ixn.Permissions.find((p) => permissionMatches(p, req));
