@@ -117,6 +117,17 @@ describe('DNS in namespaces', () => {
     await ok('PUT', '/v1/catalog/register', { Node: 'n9', Address: '10.0.0.9', Service: { ID: 'tgw', Service: 'tgw', Kind: 'terminating-gateway', Port: 8443, Namespace: 'team-2' } });
     await ok('PUT', '/v1/catalog/register', { Node: 'ext-node', Address: '192.0.2.10', Service: { ID: 'ext', Service: 'ext', Port: 443, Namespace: 'team-2' } });
     assert.deepEqual(await addrs('ext.connect.team-2.ns.consul'), ['10.0.0.9']);
+    // health/connect in the namespace (what a use_cache client watches for this name) lists the gateway too, and wakes on its changes.
+    const hc = await call('GET', '/v1/health/connect/ext?ns=team-2', ROOT);
+    assert.deepEqual(hc.json.map((r: any) => r.Service.Service), ['tgw']);
+    const woke = call('GET', `/v1/health/connect/ext?ns=team-2&index=${hc.headers.get('x-consul-index')}&wait=20s`, ROOT);
+    await ok('PUT', '/v1/catalog/register', { Node: 'n9', Address: '10.0.0.9', Check: { CheckID: 'tgw-down', ServiceID: 'tgw', Status: 'critical', Namespace: 'team-2' } });
+    const after = await woke;
+    assert.ok(Number(after.headers.get('x-consul-index')) > Number(hc.headers.get('x-consul-index')));
+    assert.deepEqual(after.json[0].Checks.map((c: any) => c.Status), ['critical']);
+    assert.equal((await dig(port, 'ext.connect.team-2.ns.consul', 'A')).answer.length, 0);
+    await ok('PUT', '/v1/catalog/deregister', { Node: 'n9', CheckID: 'tgw-down', Namespace: 'team-2' });
+    assert.deepEqual(await addrs('ext.connect.team-2.ns.consul'), ['10.0.0.9']);
     assert.deepEqual(await addrs('ext.service.team-2.ns.consul'), ['192.0.2.10']);
     assert.equal((await dig(port, 'ext.connect.team-1.ns.consul', 'A')).status, 'NXDOMAIN');
     assert.equal((await dig(port, 'ext.connect.consul', 'A')).status, 'NXDOMAIN');

@@ -5,7 +5,7 @@
 // only Partition); `ns=*` (where Consul's handler parses it) reads every namespace of the partition.
 import {
   CHECKS_TABLE, NODE_VIEW, SERVICES_TABLE, NODES_TABLE, SERVICE_HEALTH, NAMESPACES_TABLE, DEFAULT_ENT, DEFAULT_TENANCY_NAME, WILDCARD_NAMESPACE,
-  catalogOf, catalogTableName, foldName, namespacesFor, sameId, partitionEnt, partitionCatalog, isDefaultEnt,
+  catalogOf, catalogTableName, configEntriesOf, foldName, namespacesFor, sameId, partitionEnt, partitionCatalog, isDefaultEnt,
   type CatalogTables, type EnterpriseMeta, type WatchSet,
 } from '../state/index.ts';
 import type { HealthCheck, Node, NodeService, ServiceNode, CheckServiceNode } from '../api/catalog-types.ts';
@@ -142,7 +142,7 @@ export class TenantCatalogReads {
       const ent = shown(opts.ent ?? DEFAULT_ENT);
       const cat = catalogOf(this.#deps.replica, ent);
       const def = isDefaultEnt(ent);
-      const { index, instances } = serviceInstances(cat, ws, name, f, opts.authz, def ? this.#deps.replica.configEntries : undefined, def ? undefined : ent);
+      const { index, instances } = serviceInstances(cat, ws, name, f, opts.authz, def ? this.#deps.replica.configEntries : undefined, def ? undefined : ent, def ? undefined : configEntriesOf(this.#deps.replica, ent));
       if (!instances) return { index, value: [] };
       const ctx = entContext(ent);
       const rows = instances.map((i) => toServiceNode(i.node, i.service));
@@ -251,7 +251,7 @@ export class TenantHealthReads {
       const ent = shown(opts.ent ?? DEFAULT_ENT);
       const cat = catalogOf(this.#deps.replica, ent);
       const def = isDefaultEnt(ent);
-      const { index, instances } = serviceInstances(cat, ws, name, f, opts.authz, def ? this.#deps.replica.configEntries : undefined, def ? undefined : ent);
+      const { index, instances } = serviceInstances(cat, ws, name, f, opts.authz, def ? this.#deps.replica.configEntries : undefined, def ? undefined : ent, def ? undefined : configEntriesOf(this.#deps.replica, ent));
       if (!instances) return { index, value: [] };
       const ctx = entContext(ent);
       let rows = instances.map((i) => cat.checkServiceNode(i));

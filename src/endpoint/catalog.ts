@@ -44,11 +44,12 @@ export interface CatalogFilters {
  * `connect`, its mesh endpoints) whose node has the node meta and which have the tags, at the
  * view's index, watching the view. The name matches case-insensitively, as Consul's service
  * index does. Instances are null when the caller may not see the mesh target: Consul answers an
- * empty list then, not reported as filtered.
+ * empty list then, not reported as filtered. `entries`: the default tenant's config entries
+ * (terminating gateways, merge-central-config); `tenantEntries`: a namespace's, for its terminating gateways only.
  */
 export function serviceInstances(
   cat: CatalogTables, ws: WatchSet, name: string, f: CatalogFilters, authz: AclIdentity | undefined, entries?: ConfigEntriesTable,
-  ent?: EnterpriseMeta,
+  ent?: EnterpriseMeta, tenantEntries?: ConfigEntriesTable,
 ): { index: number; instances: { node: Node; service: NodeService }[] | null } {
   const key = foldName(name);
   const table = f.connect ? CONNECT_HEALTH : SERVICE_HEALTH;
@@ -57,10 +58,11 @@ export function serviceInstances(
   let index = cat.serviceIndex.get(f.connect ? `connect:${key}` : key) ?? cat.index.services;
   if (f.connect && meshTargetHidden(authz, name, entContext(ent))) return { index, instances: null };
   let found = cat.instances(name, f.connect);
-  if (f.connect && entries) {
+  const gatewayEntries = entries ?? tenantEntries;
+  if (f.connect && gatewayEntries) {
     // A service linked to terminating gateways is reached through them too (Consul appends them).
     // Its index counts the gateway entries, as Consul's counts the gateway-services table: an unlink moves it forward.
-    const gw = terminatingGatewayInstances(cat, entries, ws, name);
+    const gw = terminatingGatewayInstances(cat, gatewayEntries, ws, name, ent);
     if (gw.instances.length) found = [...found, ...gw.instances];
     index = Math.max(index, gw.index);
   }

@@ -2,7 +2,9 @@
 // serviceGatewayNodes for health/connect and catalog/connect): a service linked by a
 // terminating-gateway entry (by name, or by `*` when it is a typical service) is reached through
 // that gateway's instances, which are answered after its own proxies and native instances.
-import { CONFIG_ENTRIES_TABLE, SERVICE_HEALTH, foldName, type CatalogTables, type ConfigEntriesTable, type WatchSet } from '../state/index.ts';
+import {
+  SERVICE_HEALTH, catalogTableName, configEntriesTableName, foldName, type CatalogTables, type ConfigEntriesTable, type EnterpriseMeta, type WatchSet,
+} from '../state/index.ts';
 import type { Node, NodeService } from '../api/catalog-types.ts';
 
 const TERMINATING = 'terminating-gateway';
@@ -23,12 +25,15 @@ export function terminatingGatewaysFor(cat: CatalogTables, entries: ConfigEntrie
 /**
  * The instances of the terminating gateways linking `service`, watching the gateway entries, the
  * service's own instances when any entry links `*` (the link depends on them) and the gateways'
- * instances; the index is the highest of what was read.
+ * instances; the index is the highest of what was read. `ent`: a namespace other than default, whose
+ * own entries and catalog are given.
  */
 export function terminatingGatewayInstances(
-  cat: CatalogTables, entries: ConfigEntriesTable, ws: WatchSet, service: string,
+  cat: CatalogTables, entries: ConfigEntriesTable, ws: WatchSet, service: string, ent?: EnterpriseMeta,
 ): { index: number; instances: { node: Node; service: NodeService }[] } {
-  ws.addPrefix(CONFIG_ENTRIES_TABLE, `${TERMINATING}/`);
+  // `ent`: a non-default namespace, whose tables (and notifier names) are its own.
+  const health = catalogTableName(SERVICE_HEALTH, ent);
+  ws.addPrefix(configEntriesTableName(ent), `${TERMINATING}/`);
   let index = entries.kindIndex(TERMINATING);
   const instances: { node: Node; service: NodeService }[] = [];
   // The common case, no terminating gateway at all, allocates nothing more.
@@ -36,14 +41,14 @@ export function terminatingGatewayInstances(
   // A wildcard link follows the service's typical instances (Consul adds and removes its
   // gateway-services row as they come and go): their changes wake the query and move its index.
   if (entries.list(TERMINATING).some((e) => Array.isArray(e.Services) && (e.Services as { Name?: unknown }[]).some((s) => s.Name === '*'))) {
-    ws.addKey(SERVICE_HEALTH, foldName(service));
+    ws.addKey(health, foldName(service));
     index = Math.max(index, cat.serviceIndex.get(foldName(service)) ?? 0);
   }
   const gateways = terminatingGatewaysFor(cat, entries, service);
   if (gateways.length === 0) return { index, instances };
   for (const gw of gateways) {
     const key = foldName(gw);
-    ws.addKey(SERVICE_HEALTH, key);
+    ws.addKey(health, key);
     index = Math.max(index, cat.serviceIndex.get(key) ?? 0);
     for (const i of cat.instances(gw)) if (i.service.Kind === TERMINATING) instances.push(i);
   }
