@@ -48,7 +48,8 @@ before(async () => {
     retry_interval: '1s', acl: { enabled: true, default_policy: 'deny', tokens: { initial_management: MGMT, agent: MGMT } },
   }));
   launch('srv', '127.0.0.1', ['-server', '-bootstrap']);
-  launch('cli', '127.0.0.4', ['-retry-join', `127.0.0.1:${ports.serf}`]);
+  // Tokens are cached for an hour, policies for a second: a policy's change shows within seconds.
+  launch('cli', '127.0.0.4', ['-retry-join', `127.0.0.1:${ports.serf}`, '-hcl', 'acl { token_ttl = "1h", policy_ttl = "1s" }']);
   // Ready once the server's leader has created the initial management token.
   await until('the management token to work through the client', 30_000, async () => (await call(client(), '/v1/acl/token/self', { token: MGMT })).status === 200, POLL);
 });
@@ -105,4 +106,20 @@ test('DNS on the client runs under the client token: dns, else default; the serv
   assert.equal(setServer.status, 200, setServer.text);
   assert.deepEqual(await ask('127.0.0.1'), ['127.0.0.4']);
   assert.deepEqual(await ask('127.0.0.4'), [], "the server's DNS token is not the client's");
+});
+
+test('acl.policy_ttl: a changed policy applies on the client once policy_ttl passes, though token_ttl has not', async () => {
+  const policy = await call(client(), '/v1/acl/policy', {
+    method: 'PUT', token: MGMT, body: JSON.stringify({ Name: 'reads-agents', Rules: 'agent_prefix "" { policy = "read" }' }),
+  });
+  assert.equal(policy.status, 200, policy.text);
+  const { ID } = JSON.parse(policy.text) as { ID: string };
+  const token = await call(client(), '/v1/acl/token', { method: 'PUT', token: MGMT, body: JSON.stringify({ Policies: [{ ID }] }) });
+  const secret = (JSON.parse(token.text) as { SecretID: string }).SecretID;
+  assert.equal((await call(client(), '/v1/agent/self', { token: secret })).status, 200);
+  const updated = await call(client(), `/v1/acl/policy/${ID}`, {
+    method: 'PUT', token: MGMT, body: JSON.stringify({ Name: 'reads-agents', Rules: 'node_prefix "" { policy = "read" }' }),
+  });
+  assert.equal(updated.status, 200, updated.text);
+  await until('the client to apply the changed policy', 15_000, async () => (await call(client(), '/v1/agent/self', { token: secret })).status === 403, POLL);
 });

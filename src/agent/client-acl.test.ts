@@ -12,10 +12,11 @@ import { devConfig } from '../../test/support/agent.ts';
 const grants = (g: Partial<TokenGrants>): TokenGrants => ({ Enabled: true, AccessorID: 'acc-1', Management: false, Policies: [], ...g });
 const ok = (body: unknown): ForwardResponse => ({ status: 200, headers: {}, body: Buffer.from(JSON.stringify(body)), server: 's1:8300' });
 
-function resolver(answer: (token: string) => ForwardResponse | Error, downPolicy = 'extend-cache') {
+function resolver(answer: (token: string) => ForwardResponse | Error, downPolicy = 'extend-cache', acl: Record<string, string> = {}) {
   const clock = new ManualClock(0);
   const calls: string[] = [];
   const config = devConfig({ server: false });
+  config.raw = { acl };
   config.acl = { ...config.acl, enabled: true, defaultPolicy: 'deny', downPolicy };
   const r = new ClientAclResolver({
     config, clock, logger: silentLogger(), agentRecovery: () => 'recovery-secret',
@@ -74,4 +75,36 @@ test('without servers: extend-cache keeps the cached identity, deny denies, othe
   const deny = resolver(down, 'deny');
   await deny.r.load('t');
   assert.equal(deny.r.resolve('t').authorizer.keyRead('a'), 'deny');
+});
+
+test('acl.policy_ttl and role_ttl: grants from linked policies or roles are asked again past the shorter TTL', async () => {
+  const fetchesWithin = async (g: Partial<TokenGrants>, acl: Record<string, string>, ms: number) => {
+    const { r, clock, calls } = resolver(() => ok(grants(g)), 'extend-cache', acl);
+    await r.load('t');
+    clock.advance(ms);
+    await r.load('t');
+    return calls.length;
+  };
+  const ttls = { token_ttl: '1m', policy_ttl: '5s', role_ttl: '10s' };
+  assert.equal(await fetchesWithin({ HasPolicies: true }, ttls, 5_001), 2);
+  assert.equal(await fetchesWithin({ HasPolicies: true }, ttls, 4_999), 1);
+  assert.equal(await fetchesWithin({ HasRoles: true }, ttls, 5_001), 1);
+  assert.equal(await fetchesWithin({ HasRoles: true }, ttls, 10_001), 2);
+  // Nothing linked (identities only): the token's TTL alone.
+  assert.equal(await fetchesWithin({}, ttls, 30_000), 1);
+  // A longer policy TTL does not hold grants past token_ttl.
+  assert.equal(await fetchesWithin({ HasPolicies: true }, { token_ttl: '2s', policy_ttl: '1h' }, 2_001), 2);
+});
+
+test('acl.disabled_ttl: servers with ACLs off are not asked again, for any token, until it passes', async () => {
+  const { r, clock, calls } = resolver(() => ok(grants({ Enabled: false })), 'extend-cache', { disabled_ttl: '45s', token_ttl: '1s' });
+  await r.load('t1');
+  assert.equal(r.resolve('t1').authorizer.aclWrite(), 'allow');
+  clock.advance(44_000);
+  await r.load('t2');
+  assert.equal(r.resolve('t2').authorizer.keyWrite('k'), 'allow');
+  assert.equal(calls.length, 1);
+  clock.advance(1_001);
+  await r.load('t2');
+  assert.equal(calls.length, 2);
 });

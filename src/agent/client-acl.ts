@@ -1,7 +1,9 @@
 // ACLs on a client agent (Consul's client-side ACL resolver): what a token grants is fetched from
-// a server and compiled here, cached for acl.token_ttl, so the agent's own routes (services,
-// checks, tokens, leave, …) are authorized locally. When no server answers, down_policy decides:
-// extend-cache keeps using what was cached, allow and deny answer for tokens not cached.
+// a server and compiled here, cached for acl.token_ttl (and no longer than acl.policy_ttl or
+// role_ttl when it links policies or roles), so the agent's own routes (services, checks, tokens,
+// leave, …) are authorized locally; servers with ACLs off are not asked again for acl.disabled_ttl.
+// When no server answers, down_policy decides: extend-cache keeps using what was cached, allow and
+// deny answer for tokens not cached.
 import {
   ANONYMOUS_TOKEN_ID, aclNotFoundError, allowAll, chainedAuthorizer, denyAll, isACLNotFound, manageAll, type Authorizer,
 } from '../acl/index.ts';
@@ -18,12 +20,16 @@ import type { ServerCall } from './local/remote-target.ts';
 import { ACL_RPC_PATH, type TokenGrants } from './rpc-server.ts';
 
 const AGENT_RECOVERY_ACCESSOR = 'agent-recovery-token';
+/** Every token while the servers' ACLs are off. */
+const DISABLED: AclIdentity = { authorizer: manageAll(), accessorID: '', tokenGiven: false };
 
 interface Entry {
   identity?: AclIdentity;
   /** The server said `ACL not found`. */
   notFound?: boolean;
   fetchedAt: number;
+  /** How long the entry is fresh (ms). */
+  ttlMs?: number;
   /** The token's ExpirationTime (ms), if it has one. */
   expiresAt?: number;
 }
@@ -41,23 +47,31 @@ export interface ClientAclDeps {
 /** Resolves tokens through the servers; `load()` before the synchronous `resolve()`. */
 export class ClientAclResolver {
   readonly #d: ClientAclDeps;
-  readonly #ttlMs: number;
+  readonly #ttl: { token: number; policy: number; role: number; disabled: number };
   readonly #cache = new Map<string, Entry>();
+  /** Until when (ms) a server's "ACLs disabled" holds for every token: nothing is asked meanwhile. */
+  #disabledUntil = -Infinity;
 
   constructor(deps: ClientAclDeps) {
     this.#d = deps;
-    const ttl = (deps.config.raw.acl as Record<string, unknown> | undefined)?.token_ttl;
-    this.#ttlMs = durationSetting(ttl, 30_000);
+    // Consul caches tokens, policies and roles apart, each for its TTL (default 30 s); the server
+    // sends one token's grants at once, so they are fresh for the shortest TTL that applies.
+    const acl = deps.config.raw.acl as Record<string, unknown> | undefined;
+    this.#ttl = {
+      token: durationSetting(acl?.token_ttl, 30_000), policy: durationSetting(acl?.policy_ttl, 30_000),
+      role: durationSetting(acl?.role_ttl, 30_000), disabled: durationSetting(acl?.disabled_ttl, 30_000),
+    };
   }
 
   /** Makes sure `secret` is resolved and fresh; failures follow down_policy. */
   async load(secret: string): Promise<void> {
     if (this.#recovery(secret)) return;
     const now = this.#d.clock.now();
+    if (now < this.#disabledUntil) return;
     const cached = this.#cache.get(secret);
     // `ACL not found` is asked again every time: the token may be created any moment (a server
     // still bootstrapping its initial management token, a token being replicated).
-    if (cached && !cached.notFound && now - cached.fetchedAt < this.#ttlMs) return;
+    if (cached && !cached.notFound && now - cached.fetchedAt < (cached.ttlMs ?? this.#ttl.token)) return;
     try {
       const res = await this.#d.call('GET', ACL_RPC_PATH, secret);
       const text = res.body.toString('utf8');
@@ -65,8 +79,12 @@ export class ClientAclResolver {
       else if (res.status !== 200) throw new Error(text.trim() || `server answered ${res.status}`);
       else {
         const grants = JSON.parse(text) as TokenGrants;
+        if (!grants.Enabled) {
+          this.#disabledUntil = now + this.#ttl.disabled;
+          return;
+        }
         const expiresAt = grants.ExpirationTime ? Date.parse(grants.ExpirationTime) : undefined;
-        this.#cache.set(secret, { identity: this.#identity(secret, grants), fetchedAt: now, expiresAt });
+        this.#cache.set(secret, { identity: this.#identity(secret, grants), fetchedAt: now, ttlMs: this.#ttlOf(grants), expiresAt });
       }
     } catch (err) {
       this.#down(secret, cached, err as Error);
@@ -76,6 +94,7 @@ export class ClientAclResolver {
   /** The identity of a loaded secret; throws `ACL not found` when the server knows no such token. */
   resolve(secret: string): AclIdentity {
     if (this.#recovery(secret)) return this.#recoveryIdentity();
+    if (this.#d.clock.now() < this.#disabledUntil) return DISABLED;
     const e = this.#cache.get(secret);
     if (!e || e.notFound || !e.identity) throw aclNotFoundError();
     if (e.expiresAt !== undefined && e.expiresAt <= this.#d.clock.now()) throw aclNotFoundError();
@@ -113,9 +132,15 @@ export class ClientAclResolver {
     throw err;
   }
 
+  #ttlOf(g: TokenGrants): number {
+    let ttl = this.#ttl.token;
+    if (g.HasPolicies) ttl = Math.min(ttl, this.#ttl.policy);
+    if (g.HasRoles) ttl = Math.min(ttl, this.#ttl.role);
+    return ttl;
+  }
+
   #identity(secret: string, g: TokenGrants): AclIdentity {
     const tokenGiven = secret !== '';
-    if (!g.Enabled) return { authorizer: manageAll(), accessorID: '', tokenGiven: false };
     const fallback = this.#d.config.acl.defaultPolicy === 'allow' ? allowAll() : denyAll();
     const authorizer: Authorizer = g.Management ? manageAll() : chainedAuthorizer([newPolicyAuthorizer(g.Policies), fallback]);
     return { authorizer, accessorID: g.AccessorID || ANONYMOUS_TOKEN_ID, tokenGiven };

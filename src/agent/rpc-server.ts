@@ -237,6 +237,10 @@ export interface TokenGrants {
   /** The parsed policies valid in this datacenter, from links, roles and identities. */
   Policies: Policy[];
   ExpirationTime?: string;
+  /** The token links policies, or roles that do (a client caches what it got for at most acl.policy_ttl). */
+  HasPolicies?: boolean;
+  /** The token links roles (a client caches what it got for at most acl.role_ttl). */
+  HasRoles?: boolean;
   /** With `?datacenter=` (a secondary datacenter's server asking its primary): the token record. */
   Token?: ACLTokenRecord;
   /** With `?datacenter=`: the policies valid in that datacenter, each with its origin (what /v1/acl/explain shows). */
@@ -254,6 +258,8 @@ function aclRoute(acl: NonNullable<RpcServerDeps['acl']>): (req: HttpRequest) =>
     const body: TokenGrants = {
       Enabled: acl.enabled, AccessorID: id.accessorID, Management: grants.management,
       Policies: grants.sources.map((s) => s.policy), ExpirationTime: id.token?.ExpirationTime,
+      HasPolicies: (id.token?.Policies?.length ?? 0) > 0 || grants.sources.some((s) => s.origin.Policy !== undefined),
+      HasRoles: (id.token?.Roles?.length ?? 0) > 0,
     };
     if (datacenter !== undefined && id.token) {
       const { CreateIndex: _c, ModifyIndex: _m, ...token } = id.token;

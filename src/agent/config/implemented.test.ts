@@ -65,11 +65,11 @@ test('warnings: Consul\'s wording for not implemented and enterprise keys; nothi
 
 test('the loader reports them once each, across files', async () => {
   const { warnings } = await loadConfig({
-    args: ['-dev', '-hcl', 'acl { policy_ttl = "10s" }', '-hcl', 'acl { policy_ttl = "20s" }\nlicense_path = "/l"'],
+    args: ['-dev', '-hcl', 'ports { proxy_min_port = 20000 }', '-hcl', 'ports { proxy_min_port = 21000 }\nlicense_path = "/l"'],
     hostname: 'h', interfaces: fakeInterfaces, readOnly: true,
   });
-  assert.deepEqual(warnings.filter((x) => x.includes('policy_ttl') || x.includes('license_path')), [
-    '"acl.policy_ttl" is not implemented by Proconsul and will have no effect',
+  assert.deepEqual(warnings.filter((x) => x.includes('proxy_min_port') || x.includes('license_path')), [
+    '"ports.proxy_min_port" is not implemented by Proconsul and will have no effect',
     '"license_path" is a Consul Enterprise configuration and will have no effect',
   ]);
 });

@@ -37,6 +37,7 @@ export const consumers: Readonly<Record<string, string>> = {
   'http_config.*': 'agent/agent.ts#http', 'auto_encrypt.*': 'agent/agent.ts#autoEncrypt',
   'acl.enabled': 'agent/agent.ts#acl', 'acl.default_policy': 'agent/agent.ts#defaultPolicy',
   'acl.down_policy': 'agent/client-acl.ts#downPolicy', 'acl.token_ttl': 'agent/client-acl.ts#token_ttl',
+  'acl.policy_ttl': 'agent/client-acl.ts#policy_ttl', 'acl.role_ttl': 'agent/client-acl.ts#role_ttl', 'acl.disabled_ttl': 'agent/client-acl.ts#disabled_ttl',
   'acl.enable_key_list_policy': 'agent/server-endpoints.ts#enable_key_list_policy',
   'acl.enable_token_replication': 'agent/acl-secondary.ts#enable_token_replication',
   'acl.enable_token_persistence': 'agent/local/load.ts#enable_token_persistence',
@@ -124,9 +125,6 @@ export const notImplemented: Readonly<Record<string, string>> = {
   'connect.enable_mesh_gateway_wan_federation': 'no WAN federation through mesh gateways',
   'connect.enable_serverless_plugin': 'no serverless plugin', 'connect.test_ca_leaf_root_change_spread': 'test-only knob',
   'peering.test_allow_peer_registrations': 'test-only knob',
-  'acl.policy_ttl': 'client agents cache resolved tokens for acl.token_ttl only',
-  'acl.role_ttl': 'client agents cache resolved tokens for acl.token_ttl only',
-  'acl.disabled_ttl': 'client agents do not cache "ACLs disabled"',
   'ports.proxy_min_port': 'no managed proxies', 'ports.proxy_max_port': 'no managed proxies',
   'ports.expose_min_port': 'expose paths need explicit listener ports', 'ports.expose_max_port': 'expose paths need explicit listener ports',
   // Consul's clients multiplex every RPC over one connection per server; Proconsul's internal RPC
