@@ -65,7 +65,7 @@ test('warnings: Consul\'s wording for not implemented and enterprise keys; nothi
 
 test('the loader reports them once each, across files', async () => {
   const { warnings } = await loadConfig({
-    args: ['-dev', '-hcl', 'ports { proxy_min_port = 20000 }', '-hcl', 'ports { proxy_min_port = 21000 }\nlicense_path = "/l"'],
+    args: ['-dev', '-hcl', 'ports { proxy_min_port = 20000, proxy_max_port = 20999 }', '-hcl', 'ports { proxy_min_port = 21000, proxy_max_port = 21999 }\nlicense_path = "/l"'],
     hostname: 'h', interfaces: fakeInterfaces, readOnly: true,
   });
   assert.deepEqual(warnings.filter((x) => x.includes('proxy_min_port') || x.includes('license_path')), [
