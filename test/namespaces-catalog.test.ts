@@ -215,6 +215,18 @@ describe('catalog and health in an admin partition', () => {
     assert.deepEqual((await call('GET', '/v1/catalog/service/web', ROOT)).json.map((s: any) => s.ServicePort), [80]);
   });
 
+  test('node IDs are unique within a partition, not across partitions', async () => {
+    const id = '11111111-2222-3333-4444-555555555555';
+    assert.equal((await call('PUT', '/v1/catalog/register?partition=p1', ROOT, { ID: id, Node: 'idn', Address: '10.1.0.5' })).text, 'true');
+    assert.equal((await call('PUT', '/v1/catalog/register', ROOT, { ID: id, Node: 'idn-default', Address: '10.0.0.5' })).text, 'true');
+    const clash = await call('PUT', '/v1/catalog/register?partition=p1', ROOT, { ID: id, Node: 'other', Address: '10.1.0.6' });
+    assert.equal(clash.status, 500);
+    assert.match(clash.text, /node ID "11111111-2222-3333-4444-555555555555" belongs to node "idn"/);
+    assert.equal((await call('PUT', '/v1/catalog/register?partition=p1', ROOT, { ID: id, Node: 'idn', Address: '10.1.0.7' })).text, 'true');
+    const stored = (await dev.agent.store.range('t/p1/default/guard/')).kvs.map((kv) => kv.key);
+    assert.ok(stored.includes(`t/p1/default/guard/node-id/${id}`), stored.join(' '));
+  });
+
   test('a registration into a missing partition is refused; node rules are the partition\'s', async () => {
     const missing = await call('PUT', '/v1/catalog/register?partition=nope', ROOT, { Node: 'x', Address: '10.9.9.9' });
     assert.equal(missing.status, 500);

@@ -2,7 +2,8 @@
 // node checks and its default-namespace services under `t/<ap>/default/catalog/…`, a namespace's
 // services and checks under `t/<ap>/<ns>/catalog/…`, node names unique per partition (guard
 // `t/<ap>/default/guard/node-name/…`). The default partition keeps catalog-write.ts's planner.
-// Not yet here: node re-spelling and node-ID uniqueness checks, coordinates, session invalidation.
+// Node IDs are unique per partition too (guard `t/<ap>/default/guard/node-id/…`). Not yet here: node
+// re-spelling, renaming a node by its ID, coordinates, session invalidation.
 import { InternalError } from '../errors.ts';
 import {
   checkKey, foldTenancyName, nodeKey, partitionCatalog, partitionEnt, sameId, serviceKey, tenantKey, namespaceCatalogs,
@@ -13,7 +14,8 @@ import { pinRecord, type WritePlan } from './commit.ts';
 import {
   normalizeService, nodeRecord, nsScope, planCheck, put, sameRecord, write, type NodeAt, type NsScope, type Planned,
 } from './catalog-write.ts';
-import { Guards, nodeNameGuard } from './name-guards.ts';
+import { Guards, nodeIdGuard, nodeNameGuard } from './name-guards.ts';
+import { checkNodeId, replicaNodes } from './catalog-node-id.ts';
 import type { EndpointDeps } from './deps.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -47,6 +49,7 @@ export function planRegisterInPartition(deps: EndpointDeps, req: RegisterRequest
   const at: NodeAt = { stored, name: stored, moved: undefined };
   if (!req.SkipNodeUpdate) {
     if (!existing) guards.claim(tenantKey(nodes.ent, nodeNameGuard(stored)));
+    if (req.ID && req.ID.toLowerCase() !== (existing?.ID ?? '').toLowerCase()) claimNodeId(nodes, guards, req, existing?.ID, ap);
     const node = nodeRecord(req, req.ID ?? existing?.ID ?? '', stored, req.Datacenter || deps.config.datacenter);
     if (!sameRecord(existing, node)) put(plan, tenantKey(nodes.ent, nodeKey(stored)), existing, node);
   } else if (!existing) throw new InternalError('Missing node registration');
@@ -60,6 +63,18 @@ export function planRegisterInPartition(deps: EndpointDeps, req: RegisterRequest
   if (req.Check) planCheck(deps, plan, at, req.Check, service, ns, nodes);
   for (const c of req.Checks ?? []) planCheck(deps, plan, at, c, service, ns, nodes);
   return guards.addTo(plan);
+}
+
+/** Claims a node ID new to the node (Consul's ensureNodeTxn ID checks, within the partition); renaming by ID is refused. */
+function claimNodeId(nodes: NsScope, guards: Guards, req: RegisterRequest, had: string | undefined, ap: string): void {
+  const found = checkNodeId(replicaNodes(nodes.cat), { ID: req.ID!, Node: req.Node, Address: req.Address });
+  if (found.error) throw new InternalError(`failed inserting node: ${found.error}`);
+  if (found.renames) {
+    throw new InternalError(`failed inserting node: node ID ${JSON.stringify(req.ID)} belongs to node ${JSON.stringify(found.renames.Node)}: ` +
+      `renaming a node by its ID is not supported in partition ${JSON.stringify(ap)} yet`);
+  }
+  if (had) guards.release(tenantKey(nodes.ent, nodeIdGuard(had)));
+  guards.claim(tenantKey(nodes.ent, nodeIdGuard(req.ID!)));
 }
 
 /**
@@ -96,6 +111,7 @@ export function planDeregisterInPartition(deps: EndpointDeps, req: DeregisterReq
   const existing = nodes.cat.nodes.get(node);
   del(tenantKey(nodes.ent, nodeKey(node)), existing);
   if (existing) guards.release(tenantKey(nodes.ent, nodeNameGuard(existing.Node)));
+  if (existing?.ID) guards.release(tenantKey(nodes.ent, nodeIdGuard(existing.ID)));
   for (const s of nodes.cat.services.get(node)?.values() ?? []) del(nodes.serviceKey(node, s.ID), s);
   for (const c of nodes.cat.checks.get(node)?.values() ?? []) del(nodes.checkKey(node, c.CheckID), c);
   for (const { ent: e, table } of namespaceCatalogs(deps.replica, ap)) {
