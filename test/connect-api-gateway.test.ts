@@ -188,6 +188,10 @@ test('a route whose parent gateway does not exist is not bound', async () => {
   // The stray route (no hostnames: any) would answer for every other host; nothing does.
   const none = await get(port, 'stray.example');
   assert.deepEqual([none.status, none.body], [404, '']);
+  // Its one route gone, the listener closes (Consul makes Envoy listeners of listeners with routes only).
+  const del = await fetch(`http://${dev.httpAddr}/v1/config/http-route/bound`, { method: 'DELETE' });
+  assert.equal(del.status, 200);
+  await until('the listener without routes to close', 20_000, async () => (await get(port, 'bound.example').then(() => false, (e: NodeJS.ErrnoException) => e.code === 'ECONNREFUSED')));
   await put('/v1/config', gatewayEntry());
 });
 
@@ -272,6 +276,7 @@ test('a file-system-certificate behind symlinks swapped at once (a Kubernetes se
   await put('/v1/config', { Kind: 'file-system-certificate', Name: 'k8s', Certificate: join(dir, 'cert.pem'), PrivateKey: join(dir, 'key.pem') });
   const port = await freePort();
   await put('/v1/config', gatewayEntry([{ Name: 'k8s', Port: port, Protocol: 'http', TLS: { Certificates: [{ Kind: 'file-system-certificate', Name: 'k8s' }] } }]));
+  await put('/v1/config', { Kind: 'http-route', Name: 'k8s', Parents: [{ Name: 'api-gw', SectionName: 'k8s' }], Rules: [{ Services: [{ Name: 'web' }] }] });
   const cn = () => new Promise<string>((resolve, reject) => {
     const s = tls.connect({ host: '127.0.0.1', port, servername: 'k8s.example.com', ca: ca.cert, checkServerIdentity: () => undefined }, () => {
       resolve(String(s.getPeerCertificate().subject?.CN ?? ''));

@@ -21,8 +21,8 @@ test('routes bind to the listeners their parents name, by section and protocol; 
     [8080, 'http', ['http-route/r1'], undefined],
     [9000, 'tcp', ['tcp-route/t1'], 'pg'],
   ]);
-  // A tcp listener without a route runs nothing.
-  assert.deepEqual(planApiGateway(state({})).map((p) => p.port), [8080]);
+  // A listener without a route bound is not run (Consul's getReadyListeners: only listeners with upstreams become Envoy listeners).
+  assert.deepEqual(planApiGateway(state({})), []);
 });
 
 test("hostnames: a route's hostnames within the listener's, its own absent: the listener's", () => {
@@ -81,9 +81,10 @@ test("filters: one service merges its changes over the rule's; a split keeps the
 test('a TLS listener serves its first certificate that resolves; one whose certificates do not resolve is not run', () => {
   const listeners = [{ Name: 'tls', Port: 8443, Protocol: 'http', TLS: { Certificates: [{ Kind: 'inline-certificate', Name: 'missing' }, { Name: 'c' }], MinVersion: 'TLSv1_3' } }];
   const warned: string[] = [];
-  const plans = planApiGateway(state({ entry: { Listeners: listeners }, certificates: [{ Kind: 'inline-certificate', Name: 'c', Certificate: 'CERT', PrivateKey: 'KEY' }] }));
+  const httpRoutes = [{ Name: 'r', Parents: [{ Name: 'gw' }], Rules: [{ Services: [{ Name: 'a' }] }] }];
+  const plans = planApiGateway(state({ entry: { Listeners: listeners }, httpRoutes, certificates: [{ Kind: 'inline-certificate', Name: 'c', Certificate: 'CERT', PrivateKey: 'KEY' }] }));
   assert.deepEqual(plans[0].tls, { minVersion: 'TLSv1.3', cert: { cert: 'CERT', key: 'KEY' } });
-  assert.deepEqual(planApiGateway(state({ entry: { Listeners: listeners } }), (m, n) => warned.push(n)), []);
+  assert.deepEqual(planApiGateway(state({ entry: { Listeners: listeners }, httpRoutes }), (m, n) => warned.push(n)), []);
   assert.deepEqual(warned, ['tls']);
 });
 

@@ -249,7 +249,7 @@ export interface ApiGatewayState {
 
 /**
  * The listeners to run: one per port (Consul merges listeners on one port), with the routes bound
- * to any of them. A TLS listener whose certificates do not resolve is not run.
+ * to any of them. A listener without a route, or with TLS whose certificates do not resolve, is not run.
  */
 export function planApiGateway(s: ApiGatewayState, warn: (msg: string, name: string) => void = () => {}, read: ReadFiles = readFiles): ApiListenerPlan[] {
   const byPort = new Map<number, ApiListenerPlan>();
@@ -283,5 +283,6 @@ export function planApiGateway(s: ApiGatewayState, warn: (msg: string, name: str
     }
   }
   for (const p of byPort.values()) for (const [h, routes] of p.hosts) p.hosts.set(h, routes.sort(precedence));
-  return [...byPort.values()].filter((p) => (p.protocol === 'tcp' ? p.tcpService !== undefined : true));
+  // Only listeners with a route bound run, as Consul makes Envoy listeners of its ready listeners (those with upstreams) only.
+  return [...byPort.values()].filter((p) => p.routes.length > 0);
 }
