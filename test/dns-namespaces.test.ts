@@ -67,7 +67,10 @@ describe('DNS in namespaces', () => {
   });
 
   test('an unknown namespace or partition is NXDOMAIN with the SOA', async () => {
-    for (const name of ['web.service.nope.ns.consul', 'web.service.nope.ap.consul', 'web.service.team-1.ns.nope.ap.consul', 'web.service.nope.dc1.consul']) {
+    for (const name of [
+      'web.service.nope.ns.consul', 'web.service.nope.ap.consul', 'web.service.team-1.ns.nope.ap.consul', 'web.service.nope.dc1.consul',
+      'web.service.*.ns.consul', 'web.service.*.ap.consul', 'n1.node.*.ap.consul', 'web.connect.*.ns.consul', 'web.ingress.*.ns.consul', `web.service.${'a'.repeat(63)}.ns.consul`,
+    ]) {
       const r = await dig(port, name, 'A');
       assert.equal(r.status, 'NXDOMAIN', name);
       assert.equal(r.authority[0]?.[3], 'SOA', name);
