@@ -43,6 +43,8 @@ describe('agent services and checks in namespaces', () => {
     const inA = (await call('GET', '/v1/agent/services?ns=team-a')).json;
     assert.deepEqual([inA.web.Port, inA.web.Namespace, inA.web.Partition], [81, 'team-a', 'default']);
     assert.equal((await call('GET', '/v1/agent/service/web?ns=team-a')).json.Port, 81);
+    // Consul's hash ignores Namespace (hash:"ignore"): naming the default namespace leaves it as it was.
+    assert.equal((await call('GET', '/v1/agent/service/web?ns=default')).json.ContentHash, (await call('GET', '/v1/agent/service/web')).json.ContentHash);
     assert.equal((await call('GET', '/v1/agent/service/web')).json.Port, 80);
 
     // Synced before the register call answered.

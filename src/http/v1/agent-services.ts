@@ -62,9 +62,9 @@ export function agentService(s: LocalService, datacenter: string): Record<string
   };
 }
 
-/** The content hash of an AgentService (fields Consul's hashstructure ignores left out: Datacenter, Locality). */
+/** The content hash of an AgentService (fields Consul's hashstructure ignores left out: Datacenter, Locality, Namespace, Partition). */
 export function contentHash(svc: Record<string, unknown>): string {
-  const { Datacenter: _d, ContentHash: _c, Locality: _l, ...hashed } = svc;
+  const { Datacenter: _d, ContentHash: _c, Locality: _l, Namespace: _ns, Partition: _ap, ...hashed } = svc;
   return createHash('sha256').update(canonicalJSON(hashed)).digest('hex').slice(0, 16);
 }
 
