@@ -54,3 +54,28 @@ test("mesh HTTP: a value that is no bool fails the decode with mapstructure's te
   });
   assert.throws(() => decodeConfigEntry({ Kind: 'mesh', Bogus: 1 }), { message: 'Request decoding failed: 1 error occurred:\n\t* invalid config key "Bogus"\n\n' });
 });
+
+test('splitter: the same service in another namespace or partition is another split destination', () => {
+  const ent = { partition: 'default', namespace: 'team-a' };
+  const split = (splits: Record<string, unknown>[]) => {
+    const e: Record<string, unknown> = { Kind: 'service-splitter', Name: 'web', Splits: splits };
+    return normalizeEntry('service-splitter', e, ent) ?? validateEntry('service-splitter', e, ent);
+  };
+  assert.equal(split([{ Weight: 50 }, { Weight: 50, Namespace: 'team-b' }]), null);
+  assert.equal(split([{ Weight: 50, Service: 'api', Namespace: 'team-b' }, { Weight: 50, Service: 'api', Partition: 'ap1' }]), null);
+  assert.equal(split([{ Weight: 50, Namespace: 'team-b' }, { Weight: 50, Namespace: 'team-b' }]),
+    'split destination occurs more than once: service="web", subset="", namespace="team-b", partition=""');
+  // The default tenant's text is as before.
+  const e: Record<string, unknown> = { Kind: 'service-splitter', Name: 'web', Splits: [{ Weight: 50 }, { Weight: 50 }] };
+  assert.equal(validateEntry('service-splitter', e), 'split destination occurs more than once: service="web", subset="", namespace="default", partition="default"');
+});
+
+test('splitter in a namespace: splits compare as written (Consul\'s copyAsKey), so an absent Namespace and `default` differ', () => {
+  const ent = { partition: 'default', namespace: 'team-a' };
+  const split = (splits: Record<string, unknown>[]) => {
+    const e: Record<string, unknown> = { Kind: 'service-splitter', Name: 'web', Splits: splits };
+    return normalizeEntry('service-splitter', e, ent) ?? validateEntry('service-splitter', e, ent);
+  };
+  assert.equal(split([{ Weight: 50 }, { Weight: 50, Namespace: 'default' }]), null);
+  assert.equal(split([{ Weight: 50 }, { Weight: 50 }]), 'split destination occurs more than once: service="web", subset="", namespace="", partition=""');
+});

@@ -10,7 +10,7 @@ import {
 } from './config-entry-api-gateway.ts';
 
 type Obj = Record<string, unknown>;
-type Check = (e: Obj) => string | null;
+type Check = (e: Obj, ent?: EnterpriseMeta) => string | null;
 
 const list = (v: unknown): Obj[] => (Array.isArray(v) ? (v as Obj[]) : []);
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
@@ -65,16 +65,21 @@ function serviceDefaults(e: Obj): string | null {
   return multiError(errs);
 }
 
-function splitter(e: Obj): string | null {
+function splitter(e: Obj, ent?: EnterpriseMeta): string | null {
   const splits = list(e.Splits);
   if (splits.length === 0) return 'no splits configured';
   const seen = new Set<string>();
   let sum = 0;
   for (const s of splits) {
     const service = str(s.Service) || str(e.Name);
-    const key = `${service}\0${str(s.ServiceSubset)}`;
+    // The split as written (Consul's copyAsKey): the same service in another namespace or partition is
+    // another destination. The default tenant's text names `default` for the absent fields, as before namespaces.
+    const unset = ent && !isDefaultEnt(ent) ? '' : 'default';
+    const namespace = str(s.Namespace) || unset;
+    const partition = str(s.Partition) || unset;
+    const key = `${service}\0${str(s.ServiceSubset)}\0${namespace}\0${partition}`;
     if (seen.has(key)) {
-      return `split destination occurs more than once: service=${JSON.stringify(service)}, subset=${JSON.stringify(str(s.ServiceSubset))}, namespace="default", partition="default"`;
+      return `split destination occurs more than once: service=${JSON.stringify(service)}, subset=${JSON.stringify(str(s.ServiceSubset))}, namespace=${JSON.stringify(namespace)}, partition=${JSON.stringify(partition)}`;
     }
     seen.add(key);
     sum += Math.round(Number(s.Weight ?? 0) * 100);
@@ -279,5 +284,5 @@ export function validateEntry(kind: string, e: Obj, ent?: EnterpriseMeta): strin
   if (!e.Name) return 'Name is required';
   if (kind === 'service-intentions') return validateIntentions(e, false, ent);
   const check = CHECKS[kind];
-  return check ? check(e) : multiError(metaErrors(e.Meta));
+  return check ? check(e, ent) : multiError(metaErrors(e.Meta));
 }
