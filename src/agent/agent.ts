@@ -294,7 +294,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   // `?cached` reads answered from the agent cache, filled by this server's own reads in-process.
   const cache = new HttpCache({
     clock, random: deps.random, send: inProcessSend({ handle: (r) => http.handle(r) }), defaultToken: () => local.tokens.get('default'),
-    defaultQueryTimeMs: config.defaultQueryTime, maxQueryTimeMs: config.maxQueryTime, telemetry,
+    defaultQueryTimeMs: config.defaultQueryTime, maxQueryTimeMs: config.maxQueryTime, telemetry, entryFetch: config.cache,
   });
   const http = new HttpServer({
     router: translatingRouter(cachingRouter(router, cache), translate), logger: logger.child({ '@module': 'agent.http' }), metrics: telemetry, audit: audit ?? undefined, rateLimit: localLimit,

@@ -144,7 +144,7 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
   // The agent cache of `?cached` reads; with http_config.use_cache off none reaches it (http/server.ts drops the flag).
   const cache = new HttpCache({
     clock, random, send: (r) => forwarder.send(servers, r), defaultToken: () => local.tokens.get('default'),
-    defaultQueryTimeMs: config.defaultQueryTime, maxQueryTimeMs: config.maxQueryTime, telemetry,
+    defaultQueryTimeMs: config.defaultQueryTime, maxQueryTimeMs: config.maxQueryTime, telemetry, entryFetch: config.cache,
   });
   const uiSettings = new UiSettings(config);
   const routes = clientRoutes({

@@ -285,3 +285,47 @@ test('a blocking read whose wait runs out before the first fetch answers waits f
   assert.deepEqual(await low, { value: 'old', meta: { hit: false, ageMs: 0, index: 3 } });
   cache.close();
 });
+
+test('cache.entry_fetch_rate and max_burst: each entry\'s fetches past the burst wait for the bucket; other entries do not', async () => {
+  const clock = new ManualClock();
+  const cache = new AgentCache<string>({ clock, random: () => 0, entryFetchRate: 0.5, entryFetchMaxBurst: 2 });
+  cache.registerType('refresh', { refresh: true, supportsBlocking: true });
+  const server = new Server();
+  const p = cache.get({ type: 'refresh', key: 'k' }, server.fetch);
+  await tick();
+  server.last.resolve({ value: 'v1', index: 5 });
+  await p;
+  await tick();
+  // The burst of 2: the first fetch and the first background refresh go at once.
+  assert.equal(server.calls.length, 2);
+  server.last.resolve({ value: 'v2', index: 6 });
+  await tick();
+  assert.equal(server.calls.length, 2, 'the third fetch waits for a token (one every 2 s)');
+  clock.advance(1_999);
+  await tick();
+  assert.equal(server.calls.length, 2);
+  clock.advance(1);
+  await tick();
+  assert.equal(server.calls.length, 3);
+  assert.equal(server.last.opts.minIndex, 6);
+  // Another entry has its own bucket.
+  const other = cache.get({ type: 'refresh', key: 'other' }, server.fetch);
+  await tick();
+  assert.equal(server.calls.length, 4);
+  server.last.resolve({ value: 'o', index: 1 });
+  await other;
+  cache.close();
+});
+
+test('without entry_fetch_rate (Consul\'s default, no limit) refreshes follow each other at once', async () => {
+  const { cache, server } = setup();
+  const p = cache.get({ type: 'refresh', key: 'k' }, server.fetch);
+  await tick();
+  for (let i = 1; i <= 5; i++) {
+    server.last.resolve({ value: `v${i}`, index: 5 + i });
+    await tick();
+  }
+  await p;
+  assert.equal(server.calls.length, 6);
+  cache.close();
+});

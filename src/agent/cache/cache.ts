@@ -98,6 +98,13 @@ export interface AgentCacheDeps<V> {
   sizeOf?: (value: V) => number;
   /** Counts Consul's consul.cache.* events (per type where Consul has the type in the name). */
   count?: (event: CacheEvent, type: string) => void;
+  /**
+   * cache.entry_fetch_rate and entry_fetch_max_burst: each entry's fetches (the first and every
+   * refresh) take a token from its own bucket, waiting for one when it is empty (Consul's
+   * per-entry rate.Limiter; defaults: no limit, a burst of 2).
+   */
+  entryFetchRate?: number;
+  entryFetchMaxBurst?: number;
 }
 
 /** Events Consul counts as consul.cache.<type>.hit / miss_new / miss_block and consul.cache.fetch_success / fetch_error / evict_expired. */
@@ -106,6 +113,8 @@ export type CacheEvent = 'hit' | 'miss_new' | 'miss_block' | 'fetch_success' | '
 /** Consul's defaults: entries live 3 days after their last read; background queries wait 10 minutes. */
 export const DEFAULT_LAST_GET_TTL_MS = 72 * 3600_000;
 export const DEFAULT_QUERY_TIMEOUT_MS = 10 * 60_000;
+/** Consul's cache.entry_fetch_max_burst default (the rate's is unlimited). */
+export const DEFAULT_ENTRY_FETCH_MAX_BURST = 2;
 const DEFAULT_LIMITS: CacheLimits = { maxEntries: 10_000, maxBytes: 64 * 1024 * 1024, maxRefreshing: 1024 };
 /** Consul keeps a background query connected once it has blocked this long (past yamux's 30 s keepalive). */
 const CONNECTED_AFTER_MS = 31_000;
@@ -143,6 +152,9 @@ interface Entry<V> {
   expiresAt: number;
   size: number;
   evicted: boolean;
+  /** The entry's fetch-rate bucket: tokens at `at` (ms); below 0 while fetches are reserved ahead. */
+  tokens: number;
+  tokensAt: number;
 }
 
 function waiter(): Waiter {
@@ -173,6 +185,9 @@ export class AgentCache<V> {
   #refreshing = 0;
   #sweep: { at: number; timer: TimerHandle } | null = null;
   #closed = false;
+  /** Fetches per millisecond per entry (Infinity: unlimited) and the bucket's size. */
+  readonly #ratePerMs: number;
+  readonly #burst: number;
 
   constructor(deps: AgentCacheDeps<V>) {
     this.#clock = deps.clock;
@@ -180,6 +195,8 @@ export class AgentCache<V> {
     this.#limits = { ...DEFAULT_LIMITS, ...deps.limits };
     this.#sizeOf = deps.sizeOf ?? (() => 0);
     this.#count = deps.count ?? (() => {});
+    this.#ratePerMs = (deps.entryFetchRate ?? Infinity) / 1000;
+    this.#burst = deps.entryFetchMaxBurst ?? DEFAULT_ENTRY_FETCH_MAX_BURST;
   }
 
   /** Registers a cacheable type under `name`. */
@@ -282,6 +299,7 @@ export class AgentCache<V> {
       e = {
         key, typeName, type, fetch, valid: false, value: undefined, index: 0, error: undefined, fetchedAt: 0, lostContactAt: 0,
         fetching: false, waiter: waiter(), abort: null, refreshTimer: null, attempt: 0, expiresAt: this.#clock.now() + type.lastGetTtlMs, size: 0, evicted: false,
+        tokens: this.#burst, tokensAt: this.#clock.now(),
       };
       this.#entries.set(key, e);
       if (type.refresh) this.#refreshing++;
@@ -299,6 +317,24 @@ export class AgentCache<V> {
   #start(e: Entry<V>): void {
     e.fetching = true;
     e.waiter = waiter();
+    const wait = this.#ratePerMs === Infinity ? 0 : this.#reserve(e);
+    if (wait === 0) return this.#run(e);
+    // Readers wait on the entry's waiter meanwhile; eviction cancels the timer (refreshTimer).
+    e.refreshTimer = this.#clock.setTimer(wait, () => {
+      e.refreshTimer = null;
+      if (!e.evicted) this.#run(e);
+    });
+  }
+
+  /** Takes a token from the entry's bucket (Go's rate.Limiter reservation): how long to wait for it. */
+  #reserve(e: Entry<V>): number {
+    const now = this.#clock.now();
+    e.tokens = Math.min(this.#burst, e.tokens + (now - e.tokensAt) * this.#ratePerMs) - 1;
+    e.tokensAt = now;
+    return e.tokens >= 0 ? 0 : Math.ceil(-e.tokens / this.#ratePerMs);
+  }
+
+  #run(e: Entry<V>): void {
     const abort = e.abort = new AbortController();
     const blocking = e.type.supportsBlocking;
     // While disconnected, a background query that blocks past the keepalive is connected again.

@@ -74,6 +74,8 @@ export interface HttpCacheDeps {
   /** Sends a request to a server (the Forwarder over the agent's server list). */
   send: (req: ForwardRequest) => Promise<ForwardResponse>;
   defaultToken: () => string;
+  /** cache.entry_fetch_rate and entry_fetch_max_burst (absent: no limit). */
+  entryFetch?: { rate: number; maxBurst: number };
   /** The agent's blocking defaults: ?wait when absent, and its cap. */
   defaultQueryTimeMs: number;
   maxQueryTimeMs: number;
@@ -137,7 +139,9 @@ export class HttpCache {
 
   constructor(deps: HttpCacheDeps) {
     this.#deps = deps;
-    this.cache = new AgentCache<CachedAnswer>({ clock: deps.clock, random: deps.random, sizeOf: (a) => a.body.length + 512, count: cacheCounters(deps.telemetry) });
+    this.cache = new AgentCache<CachedAnswer>({ clock: deps.clock, random: deps.random, sizeOf: (a) => a.body.length + 512, count: cacheCounters(deps.telemetry),
+      entryFetchRate: deps.entryFetch?.rate, entryFetchMaxBurst: deps.entryFetch?.maxBurst,
+    });
     for (const [name, opts] of Object.entries(CACHE_TYPES)) this.cache.registerType(name, opts);
     deps.telemetry?.gauge('cache.entries_count', 'Represents the number of entries in this cache.', () => this.cache.size);
   }

@@ -141,6 +141,7 @@ export function buildRuntime(tree: ConfigTree, valueErrors: string[], ctx: Build
       rpcMaxBurst: r.int('limits.rpc_max_burst', 1000),
       rpcHandshakeTimeout: r.durationMs('limits.rpc_handshake_timeout', 5_000), rpcClientTimeout: r.durationMs('limits.rpc_client_timeout', 60_000),
     },
+    cache: readCacheOptions(r),
     http: readHttpConfig(r),
     ui: readUiConfig(r),
     gossip: readGossip(r, network.bindAddr, network.ports.serfLan, r.bool('server')),
@@ -164,6 +165,16 @@ function readLocality(r: TreeReader): RuntimeConfig['locality'] {
 }
 
 const REQUEST_LIMIT_MODES = new Set(['disabled', 'permissive', 'enforcing']);
+
+/** The agent cache's per-entry fetch limit; zero or less fails as Consul's builder does. */
+function readCacheOptions(r: TreeReader): { rate: number; maxBurst: number } {
+  const raw = r.get('cache.entry_fetch_rate');
+  const rate = typeof raw === 'number' ? raw : Infinity;
+  const maxBurst = r.int('cache.entry_fetch_max_burst', 2);
+  if (maxBurst <= 0) throw new ConfigError(`cache.entry_fetch_max_burst must be strictly positive, was: ${maxBurst}`);
+  if (rate <= 0) throw new ConfigError(`cache.entry_fetch_rate must be strictly positive, was: ${rate}`);
+  return { rate, maxBurst };
+}
 
 /** limits.request_limits as Consul's builder reads it: an unknown mode is an error; '' is disabled. */
 function readRequestLimits(r: TreeReader): NonNullable<BuiltConfig['limits']['requestLimits']> {

@@ -96,6 +96,7 @@ export const consumers: Readonly<Record<string, string>> = {
   // Config files, directories and TLS key pairs watched; a change reloads (agent/config-watcher.ts).
   auto_reload_config: 'agent/auto-reload.ts#autoReloadConfig',
   disable_http_unprintable_char_filter: 'agent/agent.ts#disableUnprintableCharFilter',
+  'cache.entry_fetch_rate': 'agent/cache/cache.ts#entryFetchRate', 'cache.entry_fetch_max_burst': 'agent/cache/cache.ts#entryFetchMaxBurst',
   'unix_sockets.*': 'http/server.ts#setFilePermissions', 'config_entries.bootstrap': 'leader/config-bootstrap.ts#configEntriesBootstrap',
 };
 
@@ -133,7 +134,6 @@ export const notImplemented: Readonly<Record<string, string>> = {
   'limits.rpc_max_conns_per_client': 'internal RPC connections are not multiplexed, so they are not limited per client',
   'performance.grpc_keepalive_interval': 'no gRPC server',
   'performance.grpc_keepalive_timeout': 'no gRPC server', 'consul.server.health_interval': 'autopilot\'s health interval is fixed',
-  'cache.entry_fetch_max_burst': 'agent cache fetches are not rate limited', 'cache.entry_fetch_rate': 'agent cache fetches are not rate limited',
   'xds.update_max_per_second': 'no xDS server', 'tls.grpc.*': 'no gRPC TLS listener',
   'tls.defaults.use_auto_cert': 'no gRPC TLS listener', 'tls.https.use_auto_cert': 'no gRPC TLS listener',
   'tls.internal_rpc.use_auto_cert': 'no gRPC TLS listener',

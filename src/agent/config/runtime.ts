@@ -91,6 +91,8 @@ export interface RuntimeConfig {
     /** Milliseconds an RPC may go unanswered, blocking reads aside (limits.rpc_client_timeout, default 60s; 0: none). */
     rpcClientTimeout?: number;
   };
+  /** cache.entry_fetch_rate (per second; Infinity: no limit) and entry_fetch_max_burst of the agent cache's entries (the loader always sets it). */
+  cache?: { rate: number; maxBurst: number };
   http: {
     responseHeaders: Record<string, string>; allowWriteHttpFrom: string[]; blockEndpoints: string[];
     /** http_config.use_cache (default true): when false, `?cached` is ignored as if absent. */
