@@ -336,6 +336,32 @@ describe('config entries in namespaces', () => {
     assert.deepEqual((await authorize('', { Target: 'au-db', ClientCertURI: uri('team-a', 'au-web') })).json, { Authorized: true, Reason: 'Default behavior configured by ACLs' });
   });
 
+  test('a chain entry sending traffic to another namespace needs service:read there (Consul\'s canWriteDiscoveryChain)', async () => {
+    const tok = await tokenWithRules(call, 'namespace "team-a" { service_prefix "" { policy = "write" } }');
+    const put = (body: Record<string, unknown>) => call('PUT', '/v1/config?ns=team-a', tok.SecretID, body);
+    const status = async (body: Record<string, unknown>) => {
+      const r = await put(body);
+      return r.status === 403 ? 403 : `${r.status} ${r.text}`;
+    };
+    assert.equal((await put({ Kind: 'service-defaults', Name: 'acl-rt', Protocol: 'http' })).text, 'true');
+    // Each form that reaches team-b: a route, a split (same name in team-b), a redirect, a failover (same name), a failover target.
+    const router = { Kind: 'service-router', Name: 'acl-rt', Routes: [{ Match: { HTTP: { PathPrefix: '/x' } }, Destination: { Service: 'secret', Namespace: 'team-b' } }] };
+    const routerSameName = { Kind: 'service-router', Name: 'acl-rt', Routes: [{ Match: { HTTP: { PathPrefix: '/x' } }, Destination: { Namespace: 'team-b' } }] };
+    const splitter = { Kind: 'service-splitter', Name: 'acl-rt', Splits: [{ Weight: 50 }, { Weight: 50, Namespace: 'team-b' }] };
+    const redirect = { Kind: 'service-resolver', Name: 'acl-rt', Redirect: { Service: 'secret', Namespace: 'team-b' } };
+    const failover = { Kind: 'service-resolver', Name: 'acl-rt', Failover: { '*': { Namespace: 'team-b' } } };
+    const target = { Kind: 'service-resolver', Name: 'acl-rt', Failover: { '*': { Targets: [{ Service: 'secret', Namespace: 'team-b' }] } } };
+    for (const body of [router, routerSameName, splitter, redirect, failover, target]) {
+      assert.equal(await status(body), 403, JSON.stringify(body));
+    }
+    // Within team-a the token's own rules suffice.
+    assert.notEqual(await status({ Kind: 'service-resolver', Name: 'acl-rt', Redirect: { Service: 'other' } }), 403);
+    // With read on team-b's services the same entries pass the ACL check.
+    const both = await tokenWithRules(call, 'namespace "team-a" { service_prefix "" { policy = "write" } } namespace "team-b" { service_prefix "" { policy = "read" } }');
+    const r = await call('PUT', '/v1/config?ns=team-a', both.SecretID, redirect);
+    assert.notEqual(r.status, 403, r.text);
+  });
+
 });
 
 describe('default-tenant config entries and intentions are as before namespaces', () => {

@@ -16,7 +16,7 @@ import type { EndpointDeps } from './deps.ts';
 import type { AclIdentity } from './acl-resolver.ts';
 import { allowed, authorize, entContext, filterAllowed } from './acl-enforce.ts';
 import { inTenant } from './kv.ts';
-import { chainGraphGuard, checkChainGraph, relatedServices, type ChainTenancy } from './config-entry-graph.ts';
+import { chainGraphGuard, checkChainGraph, relatedServiceIds, type ChainTenancy } from './config-entry-graph.ts';
 import type { ServiceConfigRequest, ServiceConfigResponse } from '../api/service-config-types.ts';
 
 type KindTables = typeof import('./config-entry-kinds.ts') & typeof import('./config-entry-decode.ts') & typeof import('./config-entry-validate.ts');
@@ -230,8 +230,12 @@ export class ConfigEntryEndpoint {
     checkExportedName(kind, name, tenant);
     const ctx = entContext(tenant);
     authorize(authz, permission(kind, true)!, name, ctx);
-    // Sending traffic elsewhere needs read on where it goes (Consul's canWriteDiscoveryChain).
-    for (const svc of relatedServices(entry as ConfigEntry)) authorize(authz, 'serviceRead', svc, ctx);
+    // Sending traffic elsewhere needs read on where it goes, in its own namespace (Consul's canWriteDiscoveryChain).
+    const ns = tenant ? foldTenancyName(tenant.namespace) : DEFAULT_TENANCY_NAME;
+    const ap = tenant ? foldTenancyName(tenant.partition) : DEFAULT_TENANCY_NAME;
+    for (const svc of relatedServiceIds(entry as ConfigEntry, ns, ap)) {
+      authorize(authz, 'serviceRead', svc.name, entContext({ namespace: foldTenancyName(svc.namespace), partition: foldTenancyName(svc.partition) }));
+    }
     const key = configEntryStoreKey(tenant, kind, name);
     return commitPlanned<boolean>(this.#deps, inTenant(this.#deps.replica.tenants, pinnedTenant(tenant), (): Plan<boolean> => {
       const table = configEntriesOf(this.#deps.replica, tenant);

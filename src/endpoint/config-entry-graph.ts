@@ -51,6 +51,47 @@ export function relatedServices(e: ChainEntry): Set<string> {
   return out;
 }
 
+/** A service a chain entry sends traffic to, in its namespace and partition. */
+export interface RelatedService {
+  name: string;
+  namespace: string;
+  partition: string;
+}
+
+/**
+ * Consul's ListRelatedServices with tenancy: each service a router, splitter or resolver entry of
+ * namespace `ns` and partition `ap` sends traffic to, a missing Service being the entry's own name
+ * and a missing Namespace/Partition the enclosing one's (a failover target's, its failover's); the
+ * entry's own service is left out.
+ */
+export function relatedServiceIds(e: ChainEntry, ns: string, ap: string): RelatedService[] {
+  const out = new Map<string, RelatedService>();
+  const add = (o: unknown, within?: unknown) => {
+    const outerNs = str(field(within, 'Namespace')) || ns;
+    const outerAp = str(field(within, 'Partition')) || ap;
+    const id = {
+      name: str(field(o, 'Service')) || e.Name,
+      namespace: str(field(o, 'Namespace')) || outerNs,
+      partition: str(field(o, 'Partition')) || outerAp,
+    };
+    if (id.name === e.Name && id.namespace === ns && id.partition === ap) return;
+    out.set(`${id.partition}\0${id.namespace}\0${id.name}`, id);
+  };
+  if (e.Kind === 'service-router') for (const r of list(e.Routes)) { const d = field(r, 'Destination'); if (d) add(d); }
+  if (e.Kind === 'service-splitter') for (const s of list(e.Splits)) add(s);
+  if (e.Kind === 'service-resolver') {
+    const redirect = field(e, 'Redirect');
+    if (redirect) add(redirect);
+    for (const f of Object.values((field(e, 'Failover') ?? {}) as Obj)) {
+      const targets = list(field(f, 'Targets'));
+      if (targets.length === 0) add(f);
+      // Targets on cluster peers are not known here.
+      for (const t of targets) if (!str(field(t, 'Peer'))) add(t, f);
+    }
+  }
+  return [...out.values()];
+}
+
 /**
  * The services (as `<namespace>\0<name>`) a router, splitter or resolver entry of namespace `ns`
  * sends traffic to in other namespaces: a destination naming no namespace is in the entry's own.
