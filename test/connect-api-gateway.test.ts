@@ -222,6 +222,27 @@ test('a TLS listener serves its inline certificates, each to the clients asking 
   await put('/v1/config', gatewayEntry());
 });
 
+test("a TLS listener without a certificate that resolves (TLS versions only, or a certificate not written) serves the gateway's own Connect leaf, as Consul's TLS context does", async () => {
+  const [versionsOnly, missing] = [await freePort(), await freePort()];
+  await put('/v1/config', gatewayEntry([
+    { Name: 'versions', Port: versionsOnly, Protocol: 'http', TLS: { MinVersion: 'TLSv1_2' } },
+    { Name: 'missing', Port: missing, Protocol: 'http', TLS: { Certificates: [{ Name: 'not-written' }] } },
+  ]));
+  await put('/v1/config', { Kind: 'http-route', Name: 'leaf', Parents: [{ Name: 'api-gw', SectionName: 'versions' }, { Name: 'api-gw', SectionName: 'missing' }], Rules: [{ Services: [{ Name: 'web' }] }] });
+  const uri = (port: number) => new Promise<string>((resolve, reject) => {
+    const s = tls.connect({ host: '127.0.0.1', port, servername: 'x.example.com', rejectUnauthorized: false }, () => {
+      resolve(String(s.getPeerCertificate().subjectaltname ?? ''));
+      s.end();
+    });
+    s.on('error', reject);
+  });
+  for (const port of [versionsOnly, missing]) {
+    const san = await until(`TLS with the leaf on ${port}`, 20_000, async () => (await uri(port).catch(() => '')) || undefined);
+    assert.match(san, /URI:spiffe:\/\/[^/]+\/ns\/default\/dc\/dc1\/svc\/api-gw/);
+  }
+  await put('/v1/config', gatewayEntry());
+});
+
 test('a file-system-certificate is read from its files, and a change of the files is served without a restart', async () => {
   const ca = await testCA();
   const dir = mkdtempSync(join(tmpdir(), 'proconsul-apigw-'));

@@ -78,14 +78,19 @@ test("filters: one service merges its changes over the rule's; a split keeps the
   assert.deepEqual(split.services.map((s) => [s.name, s.weight, s.request.map((o) => o.Add)]), [['v1', 90, [{ r: '1' }]], ['v2', 10, [{ l: '2' }, { r: '1' }]]]);
 });
 
-test('a TLS listener serves its first certificate that resolves; one whose certificates do not resolve is not run', () => {
+test("a TLS listener serves its first certificate that resolves; one whose certificates do not resolve, or with versions only, serves the gateway's leaf", () => {
   const listeners = [{ Name: 'tls', Port: 8443, Protocol: 'http', TLS: { Certificates: [{ Kind: 'inline-certificate', Name: 'missing' }, { Name: 'c' }], MinVersion: 'TLSv1_3' } }];
   const warned: string[] = [];
   const httpRoutes = [{ Name: 'r', Parents: [{ Name: 'gw' }], Rules: [{ Services: [{ Name: 'a' }] }] }];
   const plans = planApiGateway(state({ entry: { Listeners: listeners }, httpRoutes, certificates: [{ Kind: 'inline-certificate', Name: 'c', Certificate: 'CERT', PrivateKey: 'KEY' }] }));
   assert.deepEqual(plans[0].tls, { minVersion: 'TLSv1.3', cert: { cert: 'CERT', key: 'KEY' } });
-  assert.deepEqual(planApiGateway(state({ entry: { Listeners: listeners }, httpRoutes }), (m, n) => warned.push(n)), []);
+  assert.deepEqual(planApiGateway(state({ entry: { Listeners: listeners }, httpRoutes }), (m, n) => warned.push(n)).map((p) => p.tls), [{ minVersion: 'TLSv1.3' }]);
   assert.deepEqual(warned, ['tls']);
+  const versionsOnly = [{ Name: 'tls', Port: 8443, Protocol: 'http', TLS: { Certificates: null, MinVersion: 'TLSv1_2', MaxVersion: '' } }];
+  assert.deepEqual(planApiGateway(state({ entry: { Listeners: versionsOnly }, httpRoutes })).map((p) => p.tls), [{ minVersion: 'TLSv1.2' }]);
+  // Consul's normalized empty TLS block: no TLS.
+  const empty = [{ Name: 'tls', Port: 8443, Protocol: 'http', TLS: { Certificates: null, MinVersion: '', MaxVersion: '' } }];
+  assert.deepEqual(planApiGateway(state({ entry: { Listeners: empty }, httpRoutes })).map((p) => p.tls), [null]);
 });
 
 test("a rule's RetryFilter and TimeoutFilter replace the chain decision's retries and request timeout; none: no change", () => {

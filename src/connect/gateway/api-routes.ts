@@ -24,7 +24,7 @@ export interface ApiListener {
   Hostname?: string;
   Port: number;
   Protocol: string;
-  TLS?: { Certificates?: EntryRef[] | null; MinVersion?: string; MaxVersion?: string } | null;
+  TLS?: { Certificates?: EntryRef[] | null; MinVersion?: string; MaxVersion?: string; CipherSuites?: string[] | null } | null;
 }
 
 /** The api-gateway config entry, the fields the gateway reads. */
@@ -211,11 +211,14 @@ function certificateNames(pem: string): string[] {
 
 /**
  * A listener's TLS: the certificates that resolve (Consul serves those), the first the default and
- * each chosen by the names it covers; null when it names none, 'unresolved' when none resolves.
+ * each chosen by the names it covers. A TLS block that is set (Consul's IsEmpty false: versions,
+ * cipher suites or certificates) but whose certificates do not resolve serves the gateway's own
+ * Connect leaf, as Consul's listener TLS context does; an empty one: null (no TLS).
  */
-function planTls(l: ApiListener, certs: readonly CertificateEntry[], warn: (msg: string, name: string) => void, read: ReadFiles): ListenerTls | null | 'unresolved' {
-  const refs = l.TLS?.Certificates ?? [];
-  if (refs.length === 0) return null;
+function planTls(l: ApiListener, certs: readonly CertificateEntry[], warn: (msg: string, name: string) => void, read: ReadFiles): ListenerTls | null {
+  const block = l.TLS;
+  const refs = block?.Certificates ?? [];
+  if (refs.length === 0 && !block?.MinVersion && !block?.MaxVersion && !block?.CipherSuites?.length) return null;
   const pairs: { cert: string; key: string }[] = [];
   for (const ref of refs) {
     const kind = ref.Kind || 'inline-certificate';
@@ -227,8 +230,11 @@ function planTls(l: ApiListener, certs: readonly CertificateEntry[], warn: (msg:
       warn((err as Error).message, ref.Name);
     }
   }
-  if (pairs.length === 0) return 'unresolved';
-  const t = listenerTls(null, { Enabled: true, TLSMinVersion: l.TLS?.MinVersion, TLSMaxVersion: l.TLS?.MaxVersion })!;
+  const t = listenerTls(null, { Enabled: true, TLSMinVersion: block?.MinVersion, TLSMaxVersion: block?.MaxVersion })!;
+  if (pairs.length === 0) {
+    if (refs.length > 0) warn("no certificate of the listener resolves; it serves the gateway's Connect leaf", l.Name);
+    return t;
+  }
   const sni = pairs.length > 1 ? { sni: pairs.map((p) => ({ names: certificateNames(p.cert), ...p })) } : {};
   return { ...t, cert: pairs[0], ...sni };
 }
@@ -249,7 +255,7 @@ export interface ApiGatewayState {
 
 /**
  * The listeners to run: one per port (Consul merges listeners on one port), with the routes bound
- * to any of them. A listener without a route, or with TLS whose certificates do not resolve, is not run.
+ * to any of them. A listener without a route is not run.
  */
 export function planApiGateway(s: ApiGatewayState, warn: (msg: string, name: string) => void = () => {}, read: ReadFiles = readFiles): ApiListenerPlan[] {
   const byPort = new Map<number, ApiListenerPlan>();
@@ -257,10 +263,6 @@ export function planApiGateway(s: ApiGatewayState, warn: (msg: string, name: str
     const protocol = l.Protocol === 'tcp' ? 'tcp' : l.Protocol === 'http' ? 'http' : null;
     if (!protocol || !(l.Port > 0)) continue;
     const tls = planTls(l, s.certificates, warn, read);
-    if (tls === 'unresolved') {
-      warn('no certificate of the listener resolves; it is not run', l.Name);
-      continue;
-    }
     let plan = byPort.get(l.Port);
     if (plan && plan.protocol !== protocol) continue;
     if (!plan) byPort.set(l.Port, plan = { port: l.Port, protocol, tls, hosts: new Map(), routes: [] });

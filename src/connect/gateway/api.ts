@@ -38,13 +38,15 @@ export class ApiGateway {
   /** Watches of the folders holding file-system certificates (and their symlinks' targets), by folder. */
   readonly #dirs = new Map<string, FSWatcher>();
   #queued = false;
+  #unwatchLeaf: (() => void) | undefined;
   /** The last pair read from each file-system certificate's paths. */
   readonly #lastFiles = new Map<string, { cert: string; key: string }>();
 
   constructor(o: ApiGatewayOptions) {
     this.#o = o;
     this.#log = o.logger;
-    this.#core = new HostedGatewayCore(o, 'API gateway', () => undefined);
+    // A TLS listener without a certificate of its own serves the gateway's Connect leaf (Consul's listener TLS context).
+    this.#core = new HostedGatewayCore(o, 'API gateway', () => this.#core.svc.leafCert);
   }
 
   /** The gateway's identity (its leaf and the roots). */
@@ -61,6 +63,8 @@ export class ApiGateway {
   async start(): Promise<void> {
     const signal = this.#core.abort.signal;
     this.#core.svc.start();
+    // A new leaf reaches the listeners serving it.
+    this.#unwatchLeaf = this.#core.svc.onTlsChange(() => this.#core.listeners.refreshTls());
     void blockingWatch('api-gateway config entry', configEntryRead<ApiGatewayEntry>(this.#o.client, 'api-gateway', this.#o.service),
       (e) => { this.#entry = e; this.#schedule(); }, this.#log, signal);
     for (const [kind] of WATCHED) {
@@ -73,6 +77,7 @@ export class ApiGateway {
 
   /** Stops the watches, closes the listeners and their connections. */
   close(): Promise<void> {
+    this.#unwatchLeaf?.();
     for (const w of this.#dirs.values()) w.close();
     this.#dirs.clear();
     return this.#core.close();

@@ -174,7 +174,14 @@ export class GatewayListeners {
 
   /** Gives every TLS listener its current certificate (new connections get it). */
   refreshTls(): void {
-    for (const r of this.#running.values()) if (r.tls && r.tlsSettings) r.tls.setSecureContext(this.#tlsOptions(r.tlsSettings));
+    for (const [port, r] of this.#running) {
+      if (!r.tls || !r.tlsSettings) continue;
+      try {
+        r.tls.setSecureContext(this.#tlsOptions(r.tlsSettings));
+      } catch (err) {
+        this.#log.warn({ port, error: (err as Error).message }, `${this.#o.what} listener keeps its certificate: the new one does not load`);
+      }
+    }
   }
 
   /** Brings the listeners in line with `specs`: new ports open, gone ones close, http ones take new hosts in place, others reopen when changed. */
