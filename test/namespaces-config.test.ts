@@ -336,6 +336,13 @@ describe('config entries in namespaces', () => {
     assert.deepEqual((await authorize('', { Target: 'au-db', ClientCertURI: uri('team-a', 'au-web') })).json, { Authorized: true, Reason: 'Default behavior configured by ACLs' });
   });
 
+  test('match by source is per partition: another partition\'s source of the same name is not the default partition\'s service', async () => {
+    const put = await call('PUT', '/v1/config', ROOT, { Kind: 'service-intentions', Name: 'mbs-db', Sources: [{ Name: 'mbs-web', Partition: 'ap1', Action: 'allow' }] });
+    assert.equal(put.text, 'true', put.text);
+    const bySource = await call('GET', '/v1/connect/intentions/match?by=source&name=mbs-web', ROOT);
+    assert.deepEqual(bySource.json['mbs-web'].filter((i: any) => i.DestinationName === 'mbs-db'), []);
+  });
+
   test('a chain entry sending traffic to another namespace needs service:read there (Consul\'s canWriteDiscoveryChain)', async () => {
     const tok = await tokenWithRules(call, 'namespace "team-a" { service_prefix "" { policy = "write" } }');
     const put = (body: Record<string, unknown>) => call('PUT', '/v1/config?ns=team-a', tok.SecretID, body);

@@ -310,8 +310,8 @@ export class IntentionEndpoint {
         const ns = n.ent ? foldTenancyName(n.ent.namespace) : DEFAULT_TENANCY_NAME;
         const matched = matchIntentions(entries, by, n.name, ns);
         const ap = n.ent ? foldTenancyName(n.ent.partition) : DEFAULT_TENANCY_NAME;
-        out[i] = by === 'source' && ap !== DEFAULT_TENANCY_NAME
-          ? matched.filter((x) => (x.SourcePartition || DEFAULT_TENANCY_NAME) === ap) : matched;
+        // By source, the source's partition too: another partition's service of the same name is another service.
+        out[i] = by === 'source' ? matched.filter((x) => (x.SourcePartition || DEFAULT_TENANCY_NAME) === ap) : matched;
       }
       return { index, value: out };
     });
