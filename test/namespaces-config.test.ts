@@ -336,6 +336,20 @@ describe('config entries in namespaces', () => {
     assert.deepEqual((await authorize('', { Target: 'au-db', ClientCertURI: uri('team-a', 'au-web') })).json, { Authorized: true, Reason: 'Default behavior configured by ACLs' });
   });
 
+  test('intentions to every namespace (*/*) need intentions:write beyond the default namespace, by every API', async () => {
+    const plain = await tokenWithRules(call, 'service_prefix "" { policy = "write" intentions = "write" }');
+    const body = { Kind: 'service-intentions', Name: '*', Sources: [{ Name: '*', Namespace: '*', Action: 'allow' }] };
+    assert.equal((await call('PUT', '/v1/config?ns=*', plain.SecretID, body)).status, 403);
+    assert.equal((await call('PUT', '/v1/config', plain.SecretID, { ...body, Namespace: '*' })).status, 403);
+    assert.equal((await call('PUT', '/v1/connect/intentions/exact?source=*/*&destination=*/*', plain.SecretID, { Action: 'allow' })).status, 403);
+    assert.equal((await call('POST', '/v1/connect/intentions', plain.SecretID, { SourceNS: '*', SourceName: '*', DestinationNS: '*', DestinationName: '*', Action: 'allow' })).status, 403);
+    assert.equal((await call('GET', '/v1/config/service-intentions/*?ns=*', ROOT)).status, 404, 'nothing was written');
+    const every = await tokenWithRules(call, 'namespace_prefix "" { service_prefix "" { policy = "read" intentions = "write" } }');
+    assert.equal((await call('PUT', '/v1/config?ns=*', every.SecretID, body)).text, 'true');
+    assert.equal((await call('DELETE', '/v1/config/service-intentions/*?ns=*', plain.SecretID)).status, 403);
+    assert.equal((await call('DELETE', '/v1/config/service-intentions/*?ns=*', every.SecretID)).status, 200);
+  });
+
   test('match by source is per partition: another partition\'s source of the same name is not the default partition\'s service', async () => {
     const put = await call('PUT', '/v1/config', ROOT, { Kind: 'service-intentions', Name: 'mbs-db', Sources: [{ Name: 'mbs-web', Partition: 'ap1', Action: 'allow' }] });
     assert.equal(put.text, 'true', put.text);
