@@ -44,7 +44,8 @@ before(async () => {
     ports: { http: ports.http, dns: ports.dns, grpc: -1, grpc_tls: -1, serf_lan: ports.serf, serf_wan: ports.wan, server: ports.server },
     retry_interval: '1s',
   }));
-  fs.writeFileSync(path.join(dir, 'client.json'), JSON.stringify({ partition: 'p1' }));
+  // use_cache: the client's answers are cached and refreshed on blocking reads in its partition.
+  fs.writeFileSync(path.join(dir, 'client.json'), JSON.stringify({ partition: 'p1', dns_config: { use_cache: true } }));
   launch('srv', SERVER, ['-server', '-bootstrap']);
   await until('the server to take a partition', 30_000, async () => (await call(SERVER, 'PUT', '/v1/partition', { Name: 'p1' })).status === 200, POLL);
   const reg = await call(SERVER, 'PUT', '/v1/catalog/register', { Node: 'web-node', Address: '10.7.0.1', Service: { ID: 'web', Service: 'web', Port: 80 } });
@@ -66,4 +67,16 @@ test('a client in partition p1 answers plain names in p1; .default.ap names the 
   assert.deepEqual(await addrs(SERVER, 'web-node.node.consul'), ['10.7.0.1']);
   // A partition that does not exist.
   assert.equal((await digAt(CLIENT, ports.dns, 'web.service.p9.ap.consul', 'A')).status, 'NXDOMAIN');
+});
+
+test('use_cache on a client in p1: a cached answer of its partition (service and node) follows changes there', async () => {
+  const reg = (address: string) => call(SERVER, 'PUT', '/v1/catalog/register?partition=p1', { Node: 'api-node', Address: address, Service: { ID: 'api', Service: 'api', Port: 80 } });
+  assert.equal((await reg('10.7.1.1')).status, 200);
+  await until('the client to answer p1\'s api', 15_000, async () => (await addrs(CLIENT, 'api.service.consul'))[0] === '10.7.1.1', POLL);
+  assert.deepEqual(await addrs(CLIENT, 'api-node.node.consul'), ['10.7.1.1']);
+  assert.deepEqual(await addrs(CLIENT, 'api.service.p1.ap.consul'), ['10.7.1.1']);
+  assert.equal((await reg('10.7.1.2')).status, 200);
+  await until('the cached service answer refreshed', 15_000, async () => (await addrs(CLIENT, 'api.service.consul'))[0] === '10.7.1.2', POLL);
+  await until('the cached node answer refreshed', 15_000, async () => (await addrs(CLIENT, 'api-node.node.consul'))[0] === '10.7.1.2', POLL);
+  await until('the .p1.ap answer refreshed', 15_000, async () => (await addrs(CLIENT, 'api.service.p1.ap.consul'))[0] === '10.7.1.2', POLL);
 });

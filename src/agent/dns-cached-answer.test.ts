@@ -44,16 +44,22 @@ test('namespace, partition, peer and sameness-group lookups are cached under key
   assert.equal(q('web.service.ns1.ns.consul')?.watch?.path, '/v1/health/service/web?stale&ns=ns1');
   assert.equal(q('web.connect.ns1.dc2.consul')?.watch?.path, '/v1/health/connect/web?stale&dc=dc2&ns=ns1');
   assert.equal(q('n1.node.ns1.ns.consul')?.watch?.path, '/v1/catalog/node/n1?stale');
-  // Peers, sameness groups, other partitions and namespaced ingress lookups are not watched (kept as fetched).
-  for (const name of ['web.service.p1.peer.consul', 'web.service.sg1.sg.consul', 'n1.node.p1.ap.consul', 'web.service.ns1.ns.p1.ap.consul', 'web.ingress.ns1.ns.consul']) {
+  // Other partitions are watched there (nodes too).
+  assert.equal(q('n1.node.p1.ap.consul')?.watch?.path, '/v1/catalog/node/n1?stale&partition=p1');
+  assert.equal(q('web.service.ns1.ns.p1.ap.consul')?.watch?.path, '/v1/health/service/web?stale&partition=p1&ns=ns1');
+  // Peers, sameness groups and ingress lookups in a namespace or another partition are not watched (kept as fetched).
+  for (const name of ['web.service.p1.peer.consul', 'web.service.sg1.sg.consul', 'web.ingress.ns1.ns.consul', 'web.ingress.p1.ap.consul']) {
     assert.equal(q(name)?.watch, undefined, name);
   }
   // prefer_namespace: a lone label is a namespace, not a datacenter.
   assert.equal(q('web.service.dc2.consul')?.watch?.path, '/v1/health/service/web?stale&dc=dc2');
   assert.equal(q('web.service.dc2.consul', 'A', '', '', true)?.watch?.path, '/v1/health/service/web?stale&ns=dc2');
-  // A client agent in another partition: its plain names are that partition's, not the watched default one.
-  const inP1 = cacheQuestion(parseName('web.service.consul', 'A', 'consul.', '')!, 'A', 'IN', '', { datacenter: 'dc1', preferNamespace: false, partition: 'p1' });
-  assert.equal(inP1?.watch, undefined);
+  // A client agent in another partition: its plain names are that partition's, watched there; .default.ap names the default one.
+  const inP1 = (name: string) => cacheQuestion(parseName(name, 'A', 'consul.', '')!, 'A', 'IN', '', { datacenter: 'dc1', preferNamespace: false, partition: 'p1' });
+  assert.equal(inP1('web.service.consul')?.watch?.path, '/v1/health/service/web?stale&partition=p1');
+  assert.equal(inP1('n1.node.consul')?.watch?.path, '/v1/catalog/node/n1?stale&partition=p1');
+  assert.equal(inP1('web.service.default.ap.consul')?.watch?.path, '/v1/health/service/web?stale');
+  assert.notEqual(inP1('web.service.consul')?.watch?.key, q('web.service.consul')?.watch?.key, 'a watch of its own');
   assert.equal(q('web.service.default.consul', 'A', '', '', true)?.watch?.path, '/v1/health/service/web?stale');
 });
 

@@ -13,7 +13,7 @@
 // each lookup, and a_record_limit then counts instances; prepared-query answers keep the order
 // the query's execution gave them, as Consul's do.
 import dnsPacket, { type Answer } from 'dns-packet';
-import { preferringNamespace, type DnsConfig, type Locality, type ParsedName } from '../dns/index.ts';
+import { preferringNamespace, type DnsConfig, type ParsedName } from '../dns/index.ts';
 import type { Sections } from '../dns/answers.ts';
 import { shuffle } from '../shuffle.ts';
 import type { CacheQuestion } from './dns-cache.ts';
@@ -59,25 +59,21 @@ export function cacheQuestion(
   const key = [token, type, klass, parsed.name, near].join('\n');
   const base = { token, name: parsed.name, type, class: klass, ownDatacenter, source: near, key };
   const srv = type === 'SRV';
-  // Peers, sameness groups and partitions other than default are not watched (the servers' catalog
-  // reads serve only the default partition): such answers are kept as fetched.
-  if (q.kind === 'query' || !catalogLocality(l, cfg.partition)) return { ...base, shuffle: false, limit: q.kind !== 'node' && !srv };
-  // A namespace's services are watched in it (nodes are partition-level).
+  // Peers and sameness groups are not watched: such answers are kept as fetched.
+  if (q.kind === 'query' || l.peer || l.samenessGroup) return { ...base, shuffle: false, limit: q.kind !== 'node' && !srv };
+  // A name's partition is its .ap, else the agent's (a client agent of another partition answers
+  // its plain names there), and a namespace's services are watched in it (nodes are partition-level).
+  const ap = l.partition || cfg.partition || '';
+  const apParam = ap && ap !== 'default' ? `&partition=${encodeURIComponent(ap)}` : '';
   const nsParam = q.kind !== 'node' && l.namespace && l.namespace !== 'default' ? `&ns=${encodeURIComponent(l.namespace)}` : '';
-  // health/ingress reads no namespace yet: a namespaced ingress answer is kept as fetched.
-  if (nsParam && q.kind === 'ingress') return { ...base, shuffle: false, limit: !srv };
-  const dcParam = `${dc ? `&dc=${encodeURIComponent(dc)}` : ''}${nsParam}`;
+  // health/ingress reads no namespace or partition yet: such an ingress answer is kept as fetched.
+  if ((nsParam || apParam) && q.kind === 'ingress') return { ...base, shuffle: false, limit: !srv };
+  const dcParam = `${dc ? `&dc=${encodeURIComponent(dc)}` : ''}${apParam}${nsParam}`;
   const headers: Record<string, string> = token ? { 'x-consul-token': token } : {};
   const watch = (path: string) => ({ key: `${token}\n${path}${dcParam}`, path: `${path}?stale${dcParam}`, headers });
   if (q.kind === 'node') return { ...base, watch: watch(`/v1/catalog/node/${encodeURIComponent(q.node)}`), shuffle: false, limit: false };
   const area = q.kind === 'service' ? 'service' : q.kind;
   return { ...base, watch: watch(`/v1/health/${area}/${encodeURIComponent(q.service)}`), shuffle: true, limit: !srv };
-}
-
-/** Whether a locality names this cluster's catalog in the default partition (any namespace), no peer or sameness group. */
-function catalogLocality(l: Locality, agentPartition = ''): boolean {
-  const dflt = (v: string): boolean => v === '' || v === 'default';
-  return dflt(l.partition || agentPartition) && !l.peer && !l.samenessGroup;
 }
 
 /** The question a cache fill asks the server: id 0, recursion desired, no EDNS0. */
