@@ -25,6 +25,7 @@ import type { LeaderSide } from '../leader/duties.ts';
 import { reloadTls, startTls, TlsConfigurator } from './tls-configurator.ts';
 import { AgentWatches } from './watches.ts';
 import { startAutoReload, type AutoReload } from './auto-reload.ts';
+import { checkServerLastSeen, persistServerMetadata } from './server-metadata.ts';
 import { HttpServer, RequestRateLimiter, rpcRateBucket, type ControlPlaneLimitEntry, type HttpServerDeps } from '../http/index.ts';
 import { RpcRateExceededError } from '../errors.ts';
 import { DnsHandler, DnsServer, UpstreamQueue, delegateRecursion, dnsConfigFrom, type DnsAddresses } from '../dns/index.ts';
@@ -364,6 +365,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   let started = false;
   let stopped = false;
   let autoReload: AutoReload | undefined;
+  let lastSeen: { stop(): void } | undefined;
   const trust = new AbortController();
 
   const agent: Agent = {
@@ -376,10 +378,17 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
     async start() {
       if (started) return;
       started = true;
+      // A server stopped longer than server_rejoin_age_max refuses to start (data_dir servers only, as Consul's -dev has none).
+      const dataDir = config.serverRejoinAgeMax ? config.dataDir : null;
+      if (dataDir) checkServerLastSeen(dataDir, config.serverRejoinAgeMax!, clock.now());
       // TLS files and rules are checked before anything binds, as Consul's agent does.
       const https = startTls(tls, config);
       await startTelemetrySinks(telemetry, config, clock, logger);
       await store.open();
+      if (dataDir) {
+        fs.mkdirSync(dataDir, { recursive: true });
+        lastSeen = persistServerMetadata(dataDir, clock, (err) => log.error({ error: err.message }, 'failed to write server metadata'));
+      }
       await replica.start();
       // Client certificates signed for auto_encrypt are trusted on the server port (Consul's connectCARootsMonitor).
       if (config.autoEncrypt?.allowTls) followConnectRoots(replica, tls, trust.signal);
@@ -408,6 +417,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       if (stopped) return;
       stopped = true;
       await autoReload?.stop();
+      lastSeen?.stop();
       watches.stop();
       telemetry.closePush();
       await http.close();

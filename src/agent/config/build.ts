@@ -118,7 +118,7 @@ function readGeneral(r: TreeReader, ctx: BuildContext) {
     defaultQueryTime: r.durationMs('default_query_time', 300_000), maxQueryTime: r.durationMs('max_query_time', 600_000),
     rpcHoldTimeout: r.durationMs('performance.rpc_hold_timeout', 7_000), leaveDrainTime: r.durationMs('performance.leave_drain_time', 5_000), discoveryMaxStale: r.durationMs('discovery_max_stale'),
     // Consul's agent applies its 10s session TTL floor when session_ttl_min is unset.
-    sessionTtlMin: r.durationMs('session_ttl_min') || 10_000,
+    sessionTtlMin: r.durationMs('session_ttl_min') || 10_000, serverRejoinAgeMax: readRejoinAgeMax(r),
   };
 }
 
@@ -165,6 +165,13 @@ function readLocality(r: TreeReader): RuntimeConfig['locality'] {
 }
 
 const REQUEST_LIMIT_MODES = new Set(['disabled', 'permissive', 'enforcing']);
+
+/** server_rejoin_age_max (default 7 days); under 6 hours is a build error, as Consul's durationValWithDefaultMin. */
+function readRejoinAgeMax(r: TreeReader): number {
+  const ms = r.durationMs('server_rejoin_age_max', 168 * 3_600_000);
+  if (ms < 6 * 3_600_000) r.errors.push(`server_rejoin_age_max: duration '${String(r.get('server_rejoin_age_max'))}' cannot be less than: 6h0m0s`);
+  return ms;
+}
 
 /** The agent cache's per-entry fetch limit; zero or less fails as Consul's builder does. */
 function readCacheOptions(r: TreeReader): { rate: number; maxBurst: number } {

@@ -49,13 +49,13 @@ test('each implemented key names a consumer outside the config loader that reads
 
 test('warnings: Consul\'s wording for not implemented and enterprise keys; nothing for moot or implemented ones', () => {
   const w = unimplementedWarnings([{
-    server_rejoin_age_max: '48h', auto_reload_config: true, locality: { region: 'us-east-1' }, log_file: '/var/log/consul.log',
+    server_name: 'consul.example', auto_reload_config: true, locality: { region: 'us-east-1' }, log_file: '/var/log/consul.log',
     segment: 'alpha', partition: '', raft_snapshot_threshold: 100,
     performance: { raft_multiplier: 5, rpc_hold_timeout: '3s' }, services: [{ name: 'web' }], enable_script_checks: true,
     ports: { http: 8500, proxy_min_port: 20000 }, disable_host_node_id: true, enable_debug: false,
   }]);
   assert.deepEqual(w, [
-    '"server_rejoin_age_max" is not implemented by Proconsul and will have no effect',
+    '"server_name" is not implemented by Proconsul and will have no effect',
     '"segment" is a Consul Enterprise configuration and will have no effect',
     '"ports.proxy_min_port" is not implemented by Proconsul and will have no effect',
   ]);

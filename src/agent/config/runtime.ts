@@ -118,6 +118,8 @@ export interface RuntimeConfig {
   autoEncrypt?: AutoEncryptConfig;
   /** translate_wan_addrs: DNS and HTTP results from another datacenter show WAN addresses (the loader always sets it). */
   translateWanAddrs?: boolean;
+  /** Milliseconds a server may have been stopped and still start (server_rejoin_age_max, default 168h; the loader always sets it). */
+  serverRejoinAgeMax?: number;
   /** Milliseconds; session TTL floor (Consul's session_ttl_min, default 10s). */
   sessionTtlMin: number;
   /** The LAN gossip pool; the loader always sets it. Absent: an in-process agent without a pool (its only member is itself). */
