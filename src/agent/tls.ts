@@ -128,7 +128,7 @@ const MIN_VERSION: Record<string, SecureVersion> = {
 };
 
 /** IANA suite names → OpenSSL names (the agent's ten, as Consul maps them for Envoy). */
-const OPENSSL_CIPHERS: Record<string, string> = {
+export const OPENSSL_CIPHERS: Record<string, string> = {
   TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256: 'ECDHE-ECDSA-CHACHA20-POLY1305',
   TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA: 'ECDHE-ECDSA-AES128-SHA',
   TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256: 'ECDHE-ECDSA-AES128-GCM-SHA256',
@@ -142,7 +142,7 @@ const OPENSSL_CIPHERS: Record<string, string> = {
 };
 
 // Go applies configured suites to TLS 1.2 only; Node would turn TLS 1.3 off unless its suites are listed.
-const TLS13_SUITES = 'TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256';
+export const TLS13_SUITES = 'TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256';
 
 /**
  * node:tls options for a server of one protocol (Consul's commonTLSConfig): its key pair, the CA

@@ -88,6 +88,10 @@ test("a TLS listener serves its first certificate that resolves; one whose certi
   assert.deepEqual(warned, ['tls']);
   const versionsOnly = [{ Name: 'tls', Port: 8443, Protocol: 'http', TLS: { Certificates: null, MinVersion: 'TLSv1_2', MaxVersion: '' } }];
   assert.deepEqual(planApiGateway(state({ entry: { Listeners: versionsOnly }, httpRoutes })).map((p) => p.tls), [{ minVersion: 'TLSv1.2' }]);
+  // Cipher suites by their IANA names, served as OpenSSL's.
+  const suites = [{ Name: 'tls', Port: 8443, Protocol: 'http', TLS: { MaxVersion: 'TLSv1_2', CipherSuites: ['TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256'] } }];
+  assert.deepEqual(planApiGateway(state({ entry: { Listeners: suites }, httpRoutes })).map((p) => p.tls),
+    [{ minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', ciphers: ['ECDHE-ECDSA-AES128-GCM-SHA256'] }]);
   // Consul's normalized empty TLS block: no TLS.
   const empty = [{ Name: 'tls', Port: 8443, Protocol: 'http', TLS: { Certificates: null, MinVersion: '', MaxVersion: '' } }];
   assert.deepEqual(planApiGateway(state({ entry: { Listeners: empty }, httpRoutes })).map((p) => p.tls), [null]);

@@ -9,6 +9,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { durationMs } from '../discovery-chain/index.ts';
 import { retryPolicy, type HeaderOps, type RouteDecision } from '../proxy/l7-route.ts';
+import { OPENSSL_CIPHERS } from '../../agent/tls.ts';
 import { listenerTls, type ListenerTls } from './ingress-tls.ts';
 
 /** A reference to another entry (Consul's ResourceReference). */
@@ -230,7 +231,9 @@ function planTls(l: ApiListener, certs: readonly CertificateEntry[], warn: (msg:
       warn((err as Error).message, ref.Name);
     }
   }
-  const t = listenerTls(null, { Enabled: true, TLSMinVersion: block?.MinVersion, TLSMaxVersion: block?.MaxVersion })!;
+  const versions = listenerTls(null, { Enabled: true, TLSMinVersion: block?.MinVersion, TLSMaxVersion: block?.MaxVersion })!;
+  const ciphers = (block?.CipherSuites ?? []).map((c) => OPENSSL_CIPHERS[c]).filter((c): c is string => !!c);
+  const t: ListenerTls = { ...versions, ...(ciphers.length ? { ciphers } : {}) };
   if (pairs.length === 0) {
     if (refs.length > 0) warn("no certificate of the listener resolves; it serves the gateway's Connect leaf", l.Name);
     return t;

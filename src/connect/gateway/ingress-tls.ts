@@ -22,6 +22,8 @@ export interface IngressTlsBlock {
 export interface ListenerTls {
   minVersion: tls.SecureVersion;
   maxVersion?: tls.SecureVersion;
+  /** The TLS 1.2 cipher suites it accepts (OpenSSL names); absent: the defaults. */
+  ciphers?: string[];
   /** The certificate it serves (an API gateway's certificate entry); absent: the gateway's leaf. */
   cert?: { cert: string; key: string };
   /** More certificates, each served to clients asking (SNI) for one of its names (Envoy picks among a listener's certificates so). */

@@ -68,3 +68,21 @@ test('an SNI certificate that does not load is left out; the others are still se
     await l.close();
   }
 });
+
+test("a listener's cipher suites are the only TLS 1.2 suites it accepts", async () => {
+  const ca = await testCA();
+  const a = await ca.issue('a.example.com', 'server', ['a.example.com']);
+  const port = await freePort();
+  const l = listeners();
+  const hello = (ciphers: string) => new Promise<boolean>((resolve) => {
+    const s = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false, maxVersion: 'TLSv1.2', ciphers }, () => { s.end(); resolve(true); });
+    s.on('error', () => resolve(false));
+  });
+  try {
+    await l.apply([httpSpec(port, { minVersion: 'TLSv1.2', ciphers: ['ECDHE-ECDSA-AES128-GCM-SHA256'], cert: a })]);
+    assert.equal(await hello('ECDHE-ECDSA-AES128-GCM-SHA256'), true);
+    assert.equal(await hello('ECDHE-ECDSA-AES256-GCM-SHA384'), false);
+  } finally {
+    await l.close();
+  }
+});

@@ -8,6 +8,7 @@ import type * as http from 'node:http';
 import type * as http2 from 'node:http2';
 import net from 'node:net';
 import tls from 'node:tls';
+import { TLS13_SUITES } from '../../agent/tls.ts';
 import { nodeHttp, nodeHttp2 } from '../../node-http.ts';
 import type { ConsulClient } from '../../api/index.ts';
 import type { Logger } from '../../log.ts';
@@ -281,7 +282,7 @@ export class GatewayListeners {
   #tlsOptions(t: ListenerTls): tls.SecureContextOptions {
     const leaf = this.#o.leaf();
     const pair = t.cert ?? (leaf ? { cert: leaf.CertPEM, key: leaf.PrivateKeyPEM } : undefined);
-    return { ...(pair ? { cert: pair.cert, key: pair.key } : {}), minVersion: t.minVersion, ...(t.maxVersion ? { maxVersion: t.maxVersion } : {}) };
+    return { ...(pair ? { cert: pair.cert, key: pair.key } : {}), ...protocolOptions(t) };
   }
 
   /** A TLS listener (new connections get the latest certificate), handing each handshaken connection to `serve`. */
@@ -415,7 +416,7 @@ function sniCallback(
     if (!t?.sni?.length) return cb(null, undefined);
     let list = sniLists.get(t);
     if (!list) {
-      const versions = { minVersion: t.minVersion, ...(t.maxVersion ? { maxVersion: t.maxVersion } : {}) };
+      const versions = protocolOptions(t);
       list = [];
       // A certificate that does not load is left out (its names get the default), not every handshake failed.
       for (const c of t.sni) {
@@ -430,6 +431,17 @@ function sniCallback(
     const n = name.toLowerCase();
     const wild = `*${n.slice(n.indexOf('.'))}`;
     cb(null, (list.find((c) => c.names.includes(n)) ?? list.find((c) => n.includes('.') && c.names.includes(wild)))?.ctx);
+  };
+}
+
+/**
+ * A listener's versions and cipher suites. The suites apply to TLS 1.2 and below, as Envoy's
+ * cipher_suites do; TLS 1.3's are listed too, or OpenSSL's cipher list would turn TLS 1.3 off.
+ */
+function protocolOptions(t: ListenerTls): tls.SecureContextOptions {
+  return {
+    minVersion: t.minVersion, ...(t.maxVersion ? { maxVersion: t.maxVersion } : {}),
+    ...(t.ciphers?.length ? { ciphers: `${TLS13_SUITES}:${t.ciphers.join(':')}` } : {}),
   };
 }
 
