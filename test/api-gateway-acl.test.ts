@@ -48,3 +48,10 @@ test('routes and certificates are read with mesh:read; service:read on the same 
   assert.equal((await call('GET', '/v1/config/api-gateway/gw', service)).status, 200);
   assert.equal((await call('GET', '/v1/config/api-gateway/gw', mesh)).status, 403);
 });
+
+test("bound-api-gateway entries are the controller's: a write or delete is refused even for the management token (Consul's CanWrite)", async () => {
+  for (const [method, path, body] of [['PUT', '/v1/config', { Kind: 'bound-api-gateway', Name: 'gw' }], ['DELETE', '/v1/config/bound-api-gateway/gw', undefined]] as const) {
+    const r = await call(method, path, ROOT, body);
+    assert.deepEqual([r.status, r.text], [403, 'Permission denied: only writeable by controller'], method);
+  }
+});

@@ -9,6 +9,7 @@ import {
   type ConfigEntry, type ConfigEntriesTable, type EnterpriseMeta,
 } from '../state/index.ts';
 import type { AuthorizerMethod } from '../acl/index.ts';
+import { permissionDenied } from '../acl/errors.ts';
 import { filterList } from '../filter/index.ts';
 import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
 import { commitPlanned, pinRecord, type Plan } from './commit.ts';
@@ -155,6 +156,11 @@ function permission(kind: string, write: boolean): AuthorizerMethod | null {
   return ['ingress-gateway', 'terminating-gateway', 'api-gateway', 'bound-api-gateway'].includes(kind) ? 'serviceRead' : null;
 }
 
+/** Consul's BoundAPIGatewayConfigEntry.CanWrite: only its controller writes one, whatever the token (ACLs on or off). */
+function refuseControllerKind(kind: string): void {
+  if (kind === 'bound-api-gateway') throw permissionDenied('only writeable by controller');
+}
+
 function readable(id: AclIdentity | undefined, e: ConfigEntry): boolean {
   const m = permission(e.Kind, false);
   return !m || allowed(id, m, e.Name, tenantCtx(e));
@@ -229,6 +235,7 @@ export class ConfigEntryEndpoint {
     const name = String(entry.Name);
     checkExportedName(kind, name, tenant);
     const ctx = entContext(tenant);
+    refuseControllerKind(kind);
     authorize(authz, permission(kind, true)!, name, ctx);
     // Sending traffic elsewhere needs read on where it goes, in its own namespace (Consul's canWriteDiscoveryChain).
     const ns = tenant ? foldTenancyName(tenant.namespace) : DEFAULT_TENANCY_NAME;
@@ -262,6 +269,7 @@ export class ConfigEntryEndpoint {
     }
     checkWildcardWrite(kind, ent);
     const tenant = writeTenant(kind, ent);
+    refuseControllerKind(kind);
     authorize(authz, permission(kind, true)!, name, entContext(tenant));
     const key = configEntryStoreKey(tenant, kind, name);
     return commitPlanned<boolean>(this.#deps, inTenant(this.#deps.replica.tenants, pinnedTenant(tenant), (): Plan<boolean> => {
