@@ -350,6 +350,18 @@ describe('config entries in namespaces', () => {
     assert.equal((await call('DELETE', '/v1/config/service-intentions/*?ns=*', every.SecretID)).status, 200);
   });
 
+  test('a wildcard namespace side of an intention is read in the wildcard namespace, as written', async () => {
+    assert.equal((await call('PUT', '/v1/connect/intentions/exact?source=*/*&destination=team-b/wr-db', ROOT, { Action: 'deny' })).text, 'true');
+    const plain = await tokenWithRules(call, 'service_prefix "" { policy = "read" intentions = "read" }');
+    const listed = await call('GET', '/v1/connect/intentions?ns=*', plain.SecretID);
+    assert.equal(listed.status, 200, listed.text);
+    assert.deepEqual(listed.json.filter((i: any) => i.DestinationName === 'wr-db'), [], 'the */* source is not the default namespace\'s');
+    assert.equal((await call('GET', '/v1/connect/intentions/exact?source=*/*&destination=team-b/wr-db', plain.SecretID)).status, 403);
+    const every = await tokenWithRules(call, 'namespace_prefix "" { service_prefix "" { policy = "read" intentions = "read" } }');
+    assert.equal((await call('GET', '/v1/connect/intentions/exact?source=*/*&destination=team-b/wr-db', every.SecretID)).status, 200);
+    assert.equal((await call('DELETE', '/v1/connect/intentions/exact?source=*/*&destination=team-b/wr-db', ROOT)).status, 200);
+  });
+
   test('match by source is per partition: another partition\'s source of the same name is not the default partition\'s service', async () => {
     const put = await call('PUT', '/v1/config', ROOT, { Kind: 'service-intentions', Name: 'mbs-db', Sources: [{ Name: 'mbs-web', Partition: 'ap1', Action: 'allow' }] });
     assert.equal(put.text, 'true', put.text);

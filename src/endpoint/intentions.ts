@@ -87,9 +87,12 @@ export function canReadIntention(id: AclIdentity | undefined, ixn: Intention): b
     || allowed(id, 'intentionRead', ixn.DestinationName, ixnContext(ixn.DestinationPartition, ixn.DestinationNS));
 }
 
-/** The ACL context of one side of an intention (none in the default tenant, or for a wildcard namespace). */
+/**
+ * The ACL context of one side of an intention (none in the default tenant). A wildcard namespace
+ * side is judged in the wildcard namespace, as Consul Enterprise's FillAuthzContext fills it and as
+ * the entry is written and read through /v1/config: only rules covering every namespace reach it.
+ */
 function ixnContext(partition: string | undefined, namespace: string) {
-  if (namespace === WILDCARD_NAMESPACE) return undefined;
   return entContext({ partition: partition || DEFAULT_TENANCY_NAME, namespace });
 }
 
