@@ -12,6 +12,7 @@ import type { RuntimeConfig } from './config/runtime.ts';
 import { memberTags } from './member-tags.ts';
 import { lanMergeCheck } from './lan-merge.ts';
 import { retryJoin, type RetryJoin } from './retry-join.ts';
+import { parseGoDuration } from '../duration.ts';
 
 /** Collaborators of the pool. */
 export interface LanPoolDeps {
@@ -25,7 +26,7 @@ export interface LanPoolDeps {
 }
 
 /** Maps the agent configuration to the gossip node's configuration. */
-export function gossipConfigFrom(c: RuntimeConfig): GossipConfig | null {
+export function gossipConfigFrom(c: RuntimeConfig, log?: Logger): GossipConfig | null {
   const g = c.gossip;
   if (!g) return null;
   const t = g.timings;
@@ -41,7 +42,24 @@ export function gossipConfigFrom(c: RuntimeConfig): GossipConfig | null {
     // on name + payload is enforced before it is wrapped (agent/events.ts).
     userEventSizeLimit: 1024,
     dataDir: c.dataDir ? path.join(c.dataDir, 'serf') : undefined,
-    mergeCheck: lanMergeCheck(c), allowedCidrs: g.allowedCidrs,
+    mergeCheck: lanMergeCheck(c), allowedCidrs: g.allowedCidrs, reconnectTimeoutOverride: reconnectOverride(log),
+  };
+}
+
+/**
+ * Consul's ReconnectOverride: a member advertising `rc_tm` (advertise_reconnect_timeout) is reaped
+ * after its own timeout; a malformed one is warned about and, like 0, leaves the pool's timeout.
+ */
+export function reconnectOverride(log: Logger | undefined): (m: { name: string; tags: Record<string, string> }, timeoutMs: number) => number {
+  return (m, timeoutMs) => {
+    const raw = m.tags.rc_tm;
+    if (raw === undefined) return timeoutMs;
+    const ms = parseGoDuration(raw);
+    if (ms === null) {
+      log?.warn({ member: m.name, rc_tm: raw }, 'Member is advertising a malformed reconnect timeout');
+      return timeoutMs;
+    }
+    return ms === 0 ? timeoutMs : ms;
   };
 }
 
@@ -59,7 +77,7 @@ export class LanPool {
     this.#config = config;
     this.#deps = deps;
     this.#log = deps.logger.child({ '@module': 'agent.gossip' });
-    const gc = gossipConfigFrom(config);
+    const gc = gossipConfigFrom(config, this.#log);
     this.gossip = gc ? createGossip(gc, { clock: deps.clock, logger: deps.logger, random: deps.random, transport: deps.transport }) : null;
   }
 

@@ -67,11 +67,17 @@ export interface GossipConfig {
    * addresses are dropped and members at other addresses are not added. Absent or empty: any.
    */
   allowedCidrs?: string[];
+  /**
+   * Serf's ReconnectTimeoutOverride: a failed member's own reconnect timeout, from `timeoutMs`
+   * (reconnectTimeoutMs) and the member (Consul reads its `rc_tm` tag).
+   */
+  reconnectTimeoutOverride?: (member: { name: string; tags: Record<string, string> }, timeoutMs: number) => number;
 }
 
+type OptionalKeys = 'advertiseAddr' | 'advertisePort' | 'coalesce' | 'encryptKeys' | 'dataDir' | 'mergeCheck' | 'allowedCidrs' | 'reconnectTimeoutOverride';
+
 /** A config with every default applied. */
-export type ResolvedConfig = Required<Omit<GossipConfig, 'advertiseAddr' | 'advertisePort' | 'coalesce' | 'encryptKeys' | 'dataDir' | 'mergeCheck' | 'allowedCidrs'>>
-  & Pick<GossipConfig, 'advertiseAddr' | 'advertisePort' | 'coalesce' | 'encryptKeys' | 'dataDir' | 'mergeCheck' | 'allowedCidrs'>;
+export type ResolvedConfig = Required<Omit<GossipConfig, OptionalKeys>> & Pick<GossipConfig, OptionalKeys>;
 
 const HOUR = 3_600_000;
 

@@ -36,11 +36,12 @@ export class Loops {
   }
 }
 
-/** Removes failed members past reconnect_timeout and left members past the tombstone timeout. */
+/** Removes failed members past reconnect_timeout (or their own, through the override) and left members past the tombstone timeout. */
 export function reap(m: Membership, config: ResolvedConfig, now: number): void {
+  const override = config.reconnectTimeoutOverride;
   for (const member of [...m.members.values()]) {
     const age = now - member.stateChange;
-    if (member.state === 'dead' && age > config.reconnectTimeoutMs) m.remove(member.name);
+    if (member.state === 'dead' && age > (override ? override(member, config.reconnectTimeoutMs) : config.reconnectTimeoutMs)) m.remove(member.name);
     else if (member.state === 'left' && member.name !== m.name && age > config.tombstoneTimeoutMs) m.remove(member.name);
   }
 }

@@ -28,6 +28,8 @@ export interface GossipSettings {
   disableKeyringFile?: boolean;
   /** How long a failed member is kept before it is reaped (ms). */
   reconnectTimeoutMs: number;
+  /** advertise_reconnect_timeout (clients): the reconnect timeout other agents apply to this one, in its `rc_tm` tag (ms; 0: theirs). */
+  advertiseReconnectTimeoutMs?: number;
   rejoinAfterLeave: boolean;
   /** Addresses joined at start, retried (start_join is folded in by the loader). */
   retryJoin: string[];
@@ -95,8 +97,10 @@ export function readGossipWan(r: TreeReader, bindAddr: string, advertiseAddrWan:
 export function readGossip(r: TreeReader, bindAddr: string, bindPort: number, server: boolean): GossipSettings {
   const reconnectTimeoutMs = r.durationMs('reconnect_timeout', 72 * 3_600_000);
   if (reconnectTimeoutMs < MIN_RECONNECT_MS) throw new ConfigError('reconnect_timeout must be >= 8h0m0s');
+  const advertiseReconnectTimeoutMs = r.durationMs('advertise_reconnect_timeout');
+  if (server && advertiseReconnectTimeoutMs !== 0) throw new ConfigError('advertise_reconnect_timeout can only be used on a client');
   return {
-    bindAddr: r.str('serf_lan') || bindAddr, bindPort,
+    bindAddr: r.str('serf_lan') || bindAddr, bindPort, advertiseReconnectTimeoutMs,
     encrypt: r.str('encrypt'), disableKeyringFile: r.bool('disable_keyring_file'),
     encryptVerifyIncoming: r.bool('encrypt_verify_incoming', true), encryptVerifyOutgoing: r.bool('encrypt_verify_outgoing', true),
     reconnectTimeoutMs, rejoinAfterLeave: r.bool('rejoin_after_leave'),

@@ -98,6 +98,7 @@ export const consumers: Readonly<Record<string, string>> = {
   disable_http_unprintable_char_filter: 'agent/agent.ts#disableUnprintableCharFilter',
   'cache.entry_fetch_rate': 'agent/cache/cache.ts#entryFetchRate', 'cache.entry_fetch_max_burst': 'agent/cache/cache.ts#entryFetchMaxBurst',
   server_rejoin_age_max: 'agent/agent.ts#serverRejoinAgeMax',
+  advertise_reconnect_timeout: 'agent/member-tags.ts#advertiseReconnectTimeoutMs',
   'unix_sockets.*': 'http/server.ts#setFilePermissions', 'config_entries.bootstrap': 'leader/config-bootstrap.ts#configEntriesBootstrap',
 };
 
@@ -118,7 +119,6 @@ export const notImplemented: Readonly<Record<string, string>> = {
   // Agent features not built.
   'auto_config.*': 'auto-config (intro tokens, JWT authorization) is not built; auto_encrypt is',
   'cloud.*': 'no HCP link',
-  advertise_reconnect_timeout: 'clients do not advertise a reconnect timeout',
   disable_host_node_id: 'the node ID is never derived from the host (Consul\'s default, true)',
   server_name: 'outgoing TLS verifies the server.<datacenter>.<domain> name',
   experiments: 'no experiments', primary_gateways: 'no WAN federation through mesh gateways',
