@@ -113,6 +113,17 @@ describe('DNS in namespaces', () => {
     await ok('PUT', '/v1/config?ns=team-1', { Kind: 'ingress-gateway', Name: 'ing', Listeners: [{ Port: 8080, Protocol: 'tcp', Services: [{ Name: 'web' }] }] });
     await ok('PUT', '/v1/catalog/register', { Node: 'n8', Address: '10.0.0.8', Service: { ID: 'ing', Service: 'ing', Kind: 'ingress-gateway', Port: 8080, Namespace: 'team-1' } });
     assert.deepEqual(await addrs('web.ingress.team-1.ns.consul'), ['10.0.0.8']);
+    // health/ingress in the namespace (what a use_cache client watches for this name), with its tenancy fields.
+    const hi = await call('GET', '/v1/health/ingress/web?ns=team-1', ROOT);
+    assert.equal(hi.status, 200, hi.text);
+    assert.deepEqual(hi.json.map((r: any) => [r.Service.Service, r.Service.Namespace, r.Node.Partition]), [['ing', 'team-1', 'default']]);
+    assert.deepEqual((await ok('GET', '/v1/health/ingress/web?ns=team-2')), []);
+    assert.deepEqual((await ok('GET', '/v1/health/ingress/web')), []);
+    const wokeIng = call('GET', `/v1/health/ingress/web?ns=team-1&index=${hi.headers.get('x-consul-index')}&wait=20s`, ROOT);
+    await ok('PUT', '/v1/catalog/register', { Node: 'n8', Address: '10.0.0.8', Check: { CheckID: 'ing-down', ServiceID: 'ing', Status: 'critical', Namespace: 'team-1' } });
+    assert.deepEqual((await wokeIng).json[0].Checks.map((c: any) => c.Status), ['critical']);
+    assert.deepEqual((await ok('GET', '/v1/health/ingress/web?ns=team-1&passing')), []);
+    await ok('PUT', '/v1/catalog/deregister', { Node: 'n8', CheckID: 'ing-down', Namespace: 'team-1' });
     assert.equal((await dig(port, 'web.ingress.team-2.ns.consul', 'A')).status, 'NXDOMAIN');
     assert.equal((await dig(port, 'web.ingress.consul', 'A')).status, 'NXDOMAIN');
     // A terminating gateway of the namespace stands in for the service it links there.

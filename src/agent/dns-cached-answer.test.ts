@@ -47,8 +47,10 @@ test('namespace, partition, peer and sameness-group lookups are cached under key
   // Other partitions are watched there (nodes too).
   assert.equal(q('n1.node.p1.ap.consul')?.watch?.path, '/v1/catalog/node/n1?stale&partition=p1');
   assert.equal(q('web.service.ns1.ns.p1.ap.consul')?.watch?.path, '/v1/health/service/web?stale&partition=p1&ns=ns1');
-  // Peers, sameness groups and ingress lookups in a namespace or another partition are not watched (kept as fetched).
-  for (const name of ['web.service.p1.peer.consul', 'web.service.sg1.sg.consul', 'web.ingress.ns1.ns.consul', 'web.ingress.p1.ap.consul']) {
+  assert.equal(q('web.ingress.ns1.ns.consul')?.watch?.path, '/v1/health/ingress/web?stale&ns=ns1');
+  assert.equal(q('web.ingress.p1.ap.consul')?.watch?.path, '/v1/health/ingress/web?stale&partition=p1');
+  // Peers and sameness groups are not watched (kept as fetched).
+  for (const name of ['web.service.p1.peer.consul', 'web.service.sg1.sg.consul']) {
     assert.equal(q(name)?.watch, undefined, name);
   }
   // prefer_namespace: a lone label is a namespace, not a datacenter.

@@ -66,8 +66,6 @@ export function cacheQuestion(
   const ap = l.partition || cfg.partition || '';
   const apParam = ap && ap !== 'default' ? `&partition=${encodeURIComponent(ap)}` : '';
   const nsParam = q.kind !== 'node' && l.namespace && l.namespace !== 'default' ? `&ns=${encodeURIComponent(l.namespace)}` : '';
-  // health/ingress reads no namespace or partition yet: such an ingress answer is kept as fetched.
-  if ((nsParam || apParam) && q.kind === 'ingress') return { ...base, shuffle: false, limit: !srv };
   const dcParam = `${dc ? `&dc=${encodeURIComponent(dc)}` : ''}${apParam}${nsParam}`;
   const headers: Record<string, string> = token ? { 'x-consul-token': token } : {};
   const watch = (path: string) => ({ key: `${token}\n${path}${dcParam}`, path: `${path}?stale${dcParam}`, headers });

@@ -1,12 +1,17 @@
 // Services linked to gateways (Consul's gateway-services table, derived here from the
 // ingress-gateway and terminating-gateway entries): `catalog/gateway-services/:gateway` and the
 // ingress gateways fronting a service as CheckServiceNodes (`health/ingress/:service`).
-import { CONFIG_ENTRIES_TABLE, SERVICE_HEALTH, SERVICES_TABLE, foldName, type ConfigEntry, type Replica, type WatchSet } from '../state/index.ts';
+import {
+  CONFIG_ENTRIES_TABLE, SERVICE_HEALTH, SERVICES_TABLE, catalogOf, catalogTableName, configEntriesOf, configEntriesTableName, foldName, foldTenancyName,
+  isDefaultEnt, partitionEnt, type ConfigEntry, type EnterpriseMeta, type Replica, type WatchSet,
+} from '../state/index.ts';
 import type { CheckServiceNode } from '../api/catalog-types.ts';
 import type { GatewayService } from '../api/config-entries.ts';
 import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
 import type { EndpointDeps } from './deps.ts';
-import { allowed, authorize, filterAllowed } from './acl-enforce.ts';
+import { allowed, authorize, entContext, filterAllowed } from './acl-enforce.ts';
+import { withPartition, withTenancy } from './catalog-tenancy.ts';
+import { filterList } from '../filter/index.ts';
 import { meshTargetHidden } from './catalog-acl.ts';
 import { answerInstances } from './health.ts';
 
@@ -126,8 +131,9 @@ export class GatewayEndpoint {
     });
   }
 
-  /** Instances of the ingress gateways fronting `service`, with their checks. */
+  /** Instances of the ingress gateways fronting `service`, with their checks (`opts.ent`: in that namespace). */
   ingress(service: string, opts: QueryOptions, f: { passing?: boolean; filter?: string } = {}): Promise<QueryResult<CheckServiceNode[]>> {
+    if (!isDefaultEnt(opts.ent)) return ingressIn(this.#deps, service, opts, f, opts.ent!);
     const t = this.#deps.replica.configEntries;
     const cat = this.#deps.replica.catalog;
     return blockingQuery(this.#deps, opts, (ws) => {
@@ -150,6 +156,53 @@ export class GatewayEndpoint {
       return { index, value: items, filtered };
     });
   }
+}
+
+/**
+ * health/ingress in a namespace (or partition) other than default: the namespace's ingress-gateway
+ * entries listing the service (a listed service is in its gateway's namespace: config entries take
+ * no other) and their gateways' instances there, watching that namespace's tables; answers carry
+ * Namespace/Partition as health/service?ns= does.
+ */
+function ingressIn(
+  deps: EndpointDeps, service: string, opts: QueryOptions, f: { passing?: boolean; filter?: string }, requested: EnterpriseMeta,
+): Promise<QueryResult<CheckServiceNode[]>> {
+  const ent = { partition: foldTenancyName(requested.partition), namespace: foldTenancyName(requested.namespace) };
+  const ctx = entContext(ent);
+  const nodeCtx = entContext(partitionEnt(ent.partition));
+  return blockingQuery(deps, opts, (ws) => {
+    const t = configEntriesOf(deps.replica, ent);
+    const cat = catalogOf(deps.replica, ent);
+    ws.addPrefix(configEntriesTableName(ent), `${INGRESS}/`);
+    let index = t.kindIndex(INGRESS);
+    if (meshTargetHidden(opts.authz, service, ctx)) return { index, value: [] };
+    const gateways: string[] = [];
+    for (const e of t.list(INGRESS)) {
+      let typical: string[] = [];
+      if (hasWildcard(e)) {
+        ws.addTable(catalogTableName(SERVICES_TABLE, ent));
+        index = Math.max(index, cat.index.services);
+        const names = new Set<string>();
+        for (const k of cat.byName.keys()) if (k !== 'consul') for (const i of cat.instances(k)) if (!i.service.Kind) names.add(i.service.Service);
+        typical = [...names];
+      }
+      if (entryRows(e, typical).some((r) => foldName(r.Service.Name) === foldName(service))) gateways.push(e.Name);
+    }
+    const rows: CheckServiceNode[] = [];
+    for (const gw of gateways) {
+      ws.addKey(catalogTableName(SERVICE_HEALTH, ent), foldName(gw));
+      index = Math.max(index, cat.serviceIndex.get(foldName(gw)) ?? 0);
+      for (const i of cat.instances(gw)) rows.push(cat.checkServiceNode(i));
+    }
+    const passing = f.passing ? rows.filter((r) => r.Checks.every((c) => c.Status === 'passing')) : rows;
+    const { items, filtered } = filterAllowed(opts.authz, filterList(passing, f.filter),
+      (r) => allowed(opts.authz, 'nodeRead', r.Node.Node, nodeCtx) && allowed(opts.authz, 'serviceRead', r.Service.Service, ctx));
+    const value = items.map((r) => ({
+      Node: withPartition(r.Node, ent.partition), Service: withTenancy(r.Service, ent),
+      Checks: r.Checks.map((c) => withTenancy(c, c.ServiceID ? ent : partitionEnt(ent.partition))),
+    }));
+    return { index, value, filtered };
+  });
 }
 
 function cmp(a: string, b: string): number {

@@ -20,7 +20,8 @@ export function gatewayHandlers(gateways: GatewayEndpoint, cfg: RequestConfig) {
     async ingress(req: HttpRequest): Promise<HttpResult> {
       const passing = boolParam(req, 'passing', 'Invalid value for ?passing');
       const filter = req.query.get('filter') ?? undefined;
-      const { value, meta } = await gateways.ingress(name(req, 'service name'), queryOptions(req, cfg), { passing, filter });
+      // Consul Enterprise's health/ingress reads ?ns= and ?partition= (no `ns=*`), as health/service.
+      const { value, meta } = await gateways.ingress(name(req, 'service name'), queryOptions(req, cfg, { tenancy: 'namespace-no-wildcard' }), { passing, filter });
       return { body: value, meta };
     },
   };
