@@ -25,6 +25,15 @@ test('routes bind to the listeners their parents name, by section and protocol; 
   assert.deepEqual(planApiGateway(state({})), []);
 });
 
+test('a tcp listener with two tcp-routes bound is conflicted and not run (Consul: TCP-based listeners only support binding a single route)', () => {
+  const warned: string[] = [];
+  const t = (name: string) => ({ Name: name, Parents: [{ Kind: 'api-gateway', Name: 'gw', SectionName: 'db' }], Services: [{ Name: name }] });
+  const plans = planApiGateway(state({ tcpRoutes: [t('t1'), t('t2')] }), (m, n) => warned.push(`${n}: ${m}`));
+  assert.deepEqual(plans, []);
+  assert.deepEqual(warned, ['db: TCP-based listeners currently only support binding a single route']);
+  assert.deepEqual(planApiGateway(state({ tcpRoutes: [t('t1')] })).map((p) => p.tcpService), ['t1']);
+});
+
 test("hostnames: a route's hostnames within the listener's, its own absent: the listener's", () => {
   assert.deepEqual(filteredHostnames(null, undefined), ['*']);
   assert.deepEqual(filteredHostnames([], 'api.example.com'), ['api.example.com']);

@@ -270,8 +270,14 @@ export function planApiGateway(s: ApiGatewayState, warn: (msg: string, name: str
     if (plan && plan.protocol !== protocol) continue;
     if (!plan) byPort.set(l.Port, plan = { port: l.Port, protocol, tls, hosts: new Map(), routes: [] });
     if (protocol === 'tcp') {
-      const route = [...s.tcpRoutes].sort((a, b) => a.Name.localeCompare(b.Name))
-        .find((r) => r.Services?.length && (r.Parents ?? []).some((p) => names(p, s.gateway, l)));
+      const bound = s.tcpRoutes.filter((r) => r.Services?.length && (r.Parents ?? []).some((p) => names(p, s.gateway, l)));
+      // Consul marks such a listener Conflicted, and a conflicted listener is not served.
+      if (bound.length > 1) {
+        warn('TCP-based listeners currently only support binding a single route', l.Name);
+        byPort.delete(l.Port);
+        continue;
+      }
+      const route = bound[0];
       if (route && plan.tcpService === undefined) {
         plan.tcpService = route.Services![0].Name;
         plan.routes.push(`tcp-route/${route.Name}`);
