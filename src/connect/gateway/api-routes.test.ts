@@ -21,6 +21,8 @@ test('routes bind to the listeners their parents name, by section and protocol; 
     [8080, 'http', ['http-route/r1'], undefined],
     [9000, 'tcp', ['tcp-route/t1'], 'pg'],
   ]);
+  // A route without a service is not accepted, so not bound.
+  assert.deepEqual(planApiGateway(state({ httpRoutes: [{ Name: 'empty', Parents: [{ Kind: 'api-gateway', Name: 'gw' }], Rules: [{ Services: [] }] }] })), []);
   // A listener without a route bound is not run (Consul's getReadyListeners: only listeners with upstreams become Envoy listeners).
   assert.deepEqual(planApiGateway(state({})), []);
 });

@@ -286,6 +286,8 @@ export function planApiGateway(s: ApiGatewayState, warn: (msg: string, name: str
     }
     for (const route of s.httpRoutes) {
       if (!(route.Parents ?? []).some((p) => names(p, s.gateway, l))) continue;
+      // A route without a service is not accepted (Consul's routeNoUpstreams), so it binds nowhere.
+      if (!(route.Rules ?? []).some((r) => r.Services?.length)) continue;
       const hosts = filteredHostnames(route.Hostnames, l.Hostname);
       if (hosts.length === 0 || plan.routes.includes(`http-route/${route.Name}`)) continue;
       plan.routes.push(`http-route/${route.Name}`);
