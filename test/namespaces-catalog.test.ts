@@ -235,4 +235,26 @@ describe('catalog and health in an admin partition', () => {
     assert.equal((await call('PUT', '/v1/catalog/register?partition=p1', tok.SecretID, { Node: 'n2', Address: '10.1.0.2' })).text, 'true');
     assert.equal((await call('PUT', '/v1/catalog/register', tok.SecretID, { Node: 'n2', Address: '10.1.0.2' })).status, 403);
   });
+
+  test('reads in a partition meet its node rules, not the default partition\'s', async () => {
+    const body = { Node: 'rn', Address: '10.1.0.30', Service: { ID: 'rs', Service: 'rs' }, Check: { CheckID: 'rc', ServiceID: 'rs', Status: 'passing' } };
+    assert.equal((await call('PUT', '/v1/catalog/register?partition=p1', ROOT, body)).text, 'true');
+    assert.equal((await call('PUT', '/v1/catalog/register?partition=p1', ROOT, { Node: 'rn', Address: '10.1.0.30', Check: { CheckID: 'rn-up', Status: 'passing' } })).text, 'true');
+    const reads = ['/v1/catalog/nodes?partition=p1', '/v1/catalog/service/rs?partition=p1', '/v1/health/service/rs?partition=p1',
+      '/v1/health/node/rn?partition=p1', '/v1/health/checks/rs?partition=p1', '/v1/health/state/passing?partition=p1',
+      '/v1/internal/ui/services?partition=p1'];
+    const seen = async (token: string) => {
+      const out: number[] = [];
+      for (const r of reads) out.push((await call('GET', r, token)).json.filter((x: any) => x.Node === 'rn' || x.Node?.Node === 'rn' || x.Name === 'rs').length);
+      const node = (await call('GET', '/v1/catalog/node/rn?partition=p1', token)).json;
+      out.push(node ? Object.keys(node.Services).length : -1);
+      return out;
+    };
+    // Top-level node rules are the default partition's: they grant nothing in p1.
+    const dflt = await tokenWithRules(call, 'node_prefix "" { policy = "read" } partition "p1" { service_prefix "" { policy = "read" } }');
+    assert.deepEqual(await seen(dflt.SecretID), [0, 0, 0, 0, 0, 0, 0, -1]);
+    // p1's own node rules grant p1's nodes.
+    const inP1 = await tokenWithRules(call, 'partition "p1" { node_prefix "" { policy = "read" } service_prefix "" { policy = "read" } }');
+    assert.deepEqual(await seen(inP1.SecretID), [1, 1, 1, 2, 1, 2, 1, 1]);
+  });
 });

@@ -1,7 +1,7 @@
 // ACL rules of the catalog and health endpoints (Consul's vetRegisterWithACL,
 // vetDeregisterWithACL and the filters of catalog/health answers): writes need node or service
 // write; reads keep only the nodes, services and checks the caller may read.
-import { foldName, catalogOf, partitionCatalog, partitionEnt, type CatalogTables, type EnterpriseMeta } from '../state/index.ts';
+import { foldName, catalogOf, partitionCatalog, partitionEnt, DEFAULT_TENANCY_NAME, type CatalogTables, type EnterpriseMeta } from '../state/index.ts';
 import type { AuthorizerContext } from '../acl/index.ts';
 import type { HealthCheck, Node, RegisterRequest, DeregisterRequest } from '../api/catalog-types.ts';
 import { allowed, authorize, entContext, unrestricted } from './acl-enforce.ts';
@@ -76,14 +76,23 @@ export function vetDeregister(deps: EndpointDeps, id: AclIdentity | undefined, r
   } else authorize(id, 'nodeWrite', req.Node, nodeCtx);
 }
 
+/**
+ * The context node rules are read in for a resource in `ctx`: nodes are partition-level, so a
+ * partition other than default's own (its default namespace); none in the default partition.
+ */
+export function nodeContext(ctx: AuthorizerContext | undefined): AuthorizerContext | undefined {
+  const ap = ctx?.partition;
+  return ap === undefined || ap === '' || ap === DEFAULT_TENANCY_NAME ? undefined : { ...ctx, namespace: DEFAULT_TENANCY_NAME };
+}
+
 /** Whether the caller may see a service instance on a node (`ctx`: the service's namespace; none: default). */
 export function instanceReadable(id: AclIdentity | undefined, node: string, service: string, ctx?: AuthorizerContext): boolean {
-  return allowed(id, 'nodeRead', node) && allowed(id, 'serviceRead', service, ctx);
+  return allowed(id, 'nodeRead', node, nodeContext(ctx)) && allowed(id, 'serviceRead', service, ctx);
 }
 
 /** Whether the caller may see a health check (node read, plus service read for service checks; `ctx`: the check's namespace). */
 export function checkReadable(id: AclIdentity | undefined, c: HealthCheck, ctx?: AuthorizerContext): boolean {
-  return allowed(id, 'nodeRead', c.Node) && (!c.ServiceName || allowed(id, 'serviceRead', c.ServiceName, ctx));
+  return allowed(id, 'nodeRead', c.Node, nodeContext(ctx)) && (!c.ServiceName || allowed(id, 'serviceRead', c.ServiceName, ctx));
 }
 
 /**

@@ -99,7 +99,8 @@ export class TenantCatalogReads {
       const cat = p.cat;
       ws.addTable(catalogTableName(NODES_TABLE, p.ent));
       const nodes = [...cat.nodes.values()].filter((n) => nodeMetaMatches(n, f.nodeMeta)).sort((a, b) => (a.Node < b.Node ? -1 : 1));
-      const { items, filtered } = filterAllowed(opts.authz, filterList(nodes, f.filter), (n) => allowed(opts.authz, 'nodeRead', n.Node));
+      const nodeCtx = entContext(p.ent);
+      const { items, filtered } = filterAllowed(opts.authz, filterList(nodes, f.filter), (n) => allowed(opts.authz, 'nodeRead', n.Node, nodeCtx));
       const value = sortNear(this.#deps, f.near, items, (n) => n.Node).map((n) => withPartition(n, p.ap));
       return { index: cat.index.nodes, value, filtered };
     });
@@ -162,7 +163,7 @@ export class TenantCatalogReads {
       const found = parts(this.#deps, opts, ws, NODE_VIEW, foldName(name));
       for (const p of found) index = Math.max(index, p.cat.index.services);
       if (!node) return { index, value: null };
-      if (!allowed(opts.authz, 'nodeRead', node.Node)) return { index, value: null, filtered: true };
+      if (!allowed(opts.authz, 'nodeRead', node.Node, entContext(ap.ent))) return { index, value: null, filtered: true };
       const services: NodeService[] = [];
       let filtered = false;
       for (const { ent, cat } of found) {
