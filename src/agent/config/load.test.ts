@@ -219,8 +219,8 @@ test('unix sockets and multiple client addresses resolve to listeners', async ()
 });
 
 test('accepted but unimplemented keys warn with their name', async () => {
-  const { warnings } = await load(['-dev', '-hcl', 'server_rejoin_age_max = "48h"\nauto_reload_config = true\nenable_syslog = true\nports { http = 8501 }']);
-  assert.ok(warnings.includes('"server_rejoin_age_max" is not implemented by Proconsul and will have no effect'));
+  const { warnings } = await load(['-dev', '-hcl', 'server_name = "consul.example"\nauto_reload_config = true\nenable_syslog = true\nports { http = 8501 }']);
+  assert.ok(warnings.includes('"server_name" is not implemented by Proconsul and will have no effect'));
   assert.ok(!warnings.some((w) => w.includes('auto_reload_config')));
   assert.ok(!warnings.some((w) => w.includes('enable_syslog')));
   assert.ok(!warnings.some((w) => w.includes('ports.http')));
@@ -241,6 +241,7 @@ test('Consul validation errors for common mistakes', async () => {
     [['-dev', '-hcl', 'session_ttl_min = "abc"'], '1 error occurred:\n\t* session_ttl_min: invalid duration: "abc": time: invalid duration "abc"\n\n'],
     [['-dev', '-hcl', 'ports { http = "x" }'], /'ports.http' expected type 'int', got unconvertible type 'string'/],
     [['-dev', '-log-level', 'loud'], /Invalid log level: "loud"/],
+    [['-dev', '-hcl', 'log_sublevels { "agent.http" = "chatty" }'], /Invalid log level: "chatty"/],
     [['-dev', '-store', 'etcd://'], /store: invalid value/],
   ];
   for (const [args, msg] of cases) await assert.rejects(load(args), typeof msg === 'string' ? { message: msg } : msg);
