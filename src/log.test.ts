@@ -33,3 +33,24 @@ test('a reloaded log_level applies to children made before it; a silent logger s
   reloadLogLevel(silent, 'debug');
   assert.equal(silent.level, 'silent');
 });
+
+test('log_sublevels: a subsystem and the modules under it log at their own level; a reloaded log_level leaves them', () => {
+  const lines: string[] = [];
+  const root = createLogger({ level: 'info', json: true, write: (l) => lines.push(l), sublevels: { 'agent.http': 'debug', dns: 'error', 'agent.peering': 'trace' } });
+  const logged = (fn: () => void): boolean => {
+    lines.length = 0;
+    fn();
+    return lines.length === 1;
+  };
+  assert.equal(logged(() => root.child({ '@module': 'agent.http' }).debug('x')), true);
+  assert.equal(logged(() => root.child({ '@module': 'agent.http.cache' }).debug('x')), true);
+  assert.equal(logged(() => root.child({ '@module': 'agent.http' }).child({ conn: 1 }).debug('x')), true, 'a child of a child keeps its module\'s level');
+  assert.equal(logged(() => root.child({ '@module': 'agent.httpx' }).debug('x')), false, 'not at a name boundary');
+  assert.equal(logged(() => root.child({ '@module': 'agent.peering-syncer' }).info('x')), true, 'no shorter key is tried: the root level');
+  assert.equal(logged(() => root.child({ '@module': 'dns' }).warn('x')), false);
+  assert.equal(logged(() => root.child({ '@module': 'agent' }).debug('x')), false);
+  const http = root.child({ '@module': 'agent.http' });
+  reloadLogLevel(root, 'error');
+  assert.equal(logged(() => http.debug('x')), true);
+  assert.equal(logged(() => root.child({ '@module': 'agent' }).info('x')), false);
+});

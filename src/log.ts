@@ -13,6 +13,8 @@ export interface LogOptions {
   write?: (line: string) => void;
   /** Fan-out for /v1/agent/monitor. */
   hub?: LogHub;
+  /** log_sublevels: the level of a subsystem's loggers (`@module` and the modules under it, e.g. `agent.http`). */
+  sublevels?: Record<string, LogOptions['level']>;
 }
 
 const LEVEL_RANK: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 };
@@ -85,7 +87,24 @@ export function createLogger(opts: LogOptions): Logger {
     timestamp: () => `,"@timestamp":"${new Date().toISOString()}"`,
     formatters: { level: (label) => ({ '@level': label }) },
     redact: { paths: REDACTED_PATHS, censor: '<hidden>' },
+    // Only with log_sublevels: a child's level is then its own, so a reloaded log_level leaves it.
+    ...(opts.sublevels && Object.keys(opts.sublevels).length > 0 ? { onChild: sublevelHook(opts.sublevels) } : {}),
   }, dest);
+}
+
+/**
+ * Consul's SubloggerHook: the longest log_sublevels key that prefixes a child's `@module` sets its
+ * level, if the match ends at a name boundary (`agent.peering` covers `agent.peering.grpc`, not
+ * `agent.peering-syncer`, and then no shorter key is tried either).
+ */
+export function sublevelHook(sublevels: Record<string, LogOptions['level']>): (child: Logger) => void {
+  const keys = Object.keys(sublevels).sort((a, b) => b.length - a.length);
+  return (child) => {
+    const mod = child.bindings()['@module'];
+    if (typeof mod !== 'string') return;
+    const key = keys.find((k) => mod.startsWith(k));
+    if (key !== undefined && (key.length === mod.length || mod[key.length] === '.')) child.level = sublevels[key];
+  };
 }
 
 /**

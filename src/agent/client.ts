@@ -11,6 +11,7 @@ import { Telemetry } from '../telemetry/metrics.ts';
 import { registerAgentTlsExpiry } from '../telemetry/cert-expiry.ts';
 import { dnsMetrics } from './dns-metrics.ts';
 import { gossipMetrics } from './gossip-metrics.ts';
+import { memberlistMetrics } from './memberlist-metrics.ts';
 import { reloadTelemetrySinks, startTelemetrySinks, telemetryOptions } from './telemetry-sinks.ts';
 import { MetricsStream } from '../telemetry/metrics-stream.ts';
 import { agentTlsForChecks, reloadTls, startTls, TlsConfigurator } from './tls-configurator.ts';
@@ -58,7 +59,7 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
   const clock = deps.clock ?? systemClock;
   const random = deps.random ?? Math.random;
   const hub = deps.logHub ?? new LogHub();
-  const logger = deps.logger ?? createLogger({ level: config.logLevel, json: config.logJson, hub });
+  const logger = deps.logger ?? createLogger({ level: config.logLevel, json: config.logJson, hub, sublevels: config.logSublevels });
   const log = logger.child({ '@module': 'agent' });
   const telemetry = new Telemetry(clock, telemetryOptions(config));
   const metricsStream = new MetricsStream(clock, () => telemetry.consulJSON(), deps.metricsStreamIntervalMs);
@@ -116,6 +117,7 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
   const events = new EventBuffer({ nodeName: config.nodeName, services: () => local.state.services() });
   if (pool.gossip) bridgeEvents(events, pool.gossip);
   pool.gossip?.on(gossipMetrics(telemetry, clock));
+  if (pool.gossip) memberlistMetrics(telemetry, 'lan', pool.gossip);
   const leadership: Leadership = {
     isLeader: () => false, knownLeader: () => servers.servers().length > 0, leaderAddr: () => '', peers: () => [],
   };

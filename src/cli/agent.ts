@@ -106,7 +106,7 @@ async function run(args: string[], io: CliIO): Promise<number> {
   }
   const logHub = new LogHub();
   const logger = createLogger({
-    level: config.logLevel, json: config.logJson, hub: logHub,
+    level: config.logLevel, json: config.logJson, hub: logHub, sublevels: config.logSublevels,
     write: (s) => {
       io.stdout(s);
       logFile?.write(s);

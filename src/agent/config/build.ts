@@ -36,6 +36,17 @@ function readLogLevel(r: TreeReader): RuntimeConfig['logLevel'] {
   return level;
 }
 
+/** log_sublevels: each subsystem's level, checked as log_level is. */
+function readLogSublevels(r: TreeReader): Record<string, RuntimeConfig['logLevel']> {
+  const out: Record<string, RuntimeConfig['logLevel']> = {};
+  for (const [name, raw] of Object.entries(r.stringMap('log_sublevels'))) {
+    const level = LOG_LEVELS[raw.toLowerCase()];
+    if (!level) throw new ConfigError(`Invalid log level: ${JSON.stringify(raw)}. Valid log levels are: [TRACE DEBUG INFO WARN ERR]`);
+    out[name] = level;
+  }
+  return out;
+}
+
 /** Parses `memory`, `embedded`, `managed` or `etcd://h1:p1,h2:p2` (Proconsul's `store` key / -store flag). */
 export function readStore(value: string, dev: boolean): RuntimeConfig['store'] {
   const v = value || (dev ? 'memory' : 'embedded');
@@ -111,7 +122,7 @@ function readGeneral(r: TreeReader, ctx: BuildContext) {
     nodeName: r.str('node_name') || ctx.hostname, nodeIdConfigured: r.str('node_id'), nodeMeta: r.stringMap('node_meta'),
     partition: r.str('partition'),
     dataDir: ctx.dev || dataDir === '' ? null : dataDir, store: readStore(r.str('store'), ctx.dev),
-    domain: r.str('domain', 'consul.'), altDomain: r.str('alt_domain'), logLevel: readLogLevel(r),
+    domain: r.str('domain', 'consul.'), altDomain: r.str('alt_domain'), logLevel: readLogLevel(r), logSublevels: readLogSublevels(r),
     logJson: r.bool('log_json'), logFile: r.str('log_file'), pidFile: r.str('pid_file'),
     logRotate: { bytes: r.int('log_rotate_bytes'), durationMs: r.durationMs('log_rotate_duration'), maxFiles: r.int('log_rotate_max_files') },
     uiEnabled: r.bool('ui_config.enabled'), translateWanAddrs: r.bool('translate_wan_addrs'),

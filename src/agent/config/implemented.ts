@@ -21,7 +21,7 @@ export const consumers: Readonly<Record<string, string>> = {
   client_addr: 'agent/agent.ts#httpAddrs', 'addresses.*': 'agent/agent.ts#dnsAddrs', 'ports.*': 'agent/agent.ts#ports',
   domain: 'dns/config.ts#domain', alt_domain: 'dns/config.ts#altDomain',
   enable_syslog: 'cli/agent.ts#enable_syslog', syslog_facility: 'cli/agent.ts#syslog_facility',
-  log_level: 'cli/agent.ts#logLevel', log_json: 'cli/agent.ts#logJson', log_file: 'cli/agent.ts#logFile',
+  log_level: 'cli/agent.ts#logLevel', log_sublevels: 'cli/agent.ts#logSublevels', log_json: 'cli/agent.ts#logJson', log_file: 'cli/agent.ts#logFile',
   log_rotate_bytes: 'cli/agent.ts#logRotate', log_rotate_duration: 'cli/agent.ts#logRotate', log_rotate_max_files: 'cli/agent.ts#logRotate', pid_file: 'agent/agent.ts#pidFile',
   'ui_config.*': 'agent/ui-routes.ts#ui', default_query_time: 'agent/agent.ts#defaultQueryTime',
   max_query_time: 'agent/agent.ts#maxQueryTime', discovery_max_stale: 'agent/server.ts#discoveryMaxStale', session_ttl_min: 'agent/server.ts#sessionTtlMin',
@@ -113,8 +113,7 @@ export const notImplemented: Readonly<Record<string, string>> = {
   'telemetry.circonus_check_tags': 'no Circonus API client',
   'telemetry.enable_host_metrics': 'no host metrics collector',
   'telemetry.disable_per_tenancy_usage_metrics': 'no per-tenancy usage metrics',
-  // Per-subsystem log levels and the pprof endpoints.
-  log_sublevels: 'one level for every subsystem',
+  // The pprof endpoints.
   enable_debug: 'no /debug/pprof endpoints',
   // Agent features not built.
   'auto_config.*': 'auto-config (intro tokens, JWT authorization) is not built; auto_encrypt is',

@@ -54,6 +54,8 @@ export interface RuntimeConfig {
   domain: string;
   altDomain: string;
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error';
+  /** log_sublevels: levels of subsystems' loggers by `@module` prefix (the loader always sets it). */
+  logSublevels?: Record<string, 'trace' | 'debug' | 'info' | 'warn' | 'error'>;
   logJson: boolean;
   logFile: string;
   /** log_rotate_bytes (0: no limit), log_rotate_duration (ms; 0: 24h) and log_rotate_max_files (0: all, -1: none); the loader always sets it. */
