@@ -48,7 +48,13 @@ test("hostnames: a route's hostnames within the listener's, its own absent: the 
       { Name: 'out', Parents: [{ Name: 'gw' }], Hostnames: ['shop.other.org'], Rules: [{ Services: [{ Name: 'b' }] }] },
     ],
   }));
-  assert.deepEqual(plans.map((p) => [p.routes, [...p.hosts.keys()]]), [[['http-route/in'], ['shop.example.com']]]);
+  assert.deepEqual(plans.map((p) => [p.routes, [...p.hosts.keys()]]), [[['http-route/in', 'http-route/out'], ['shop.example.com']]]);
+  // A route whose hostnames are all outside the listener's is still bound (Consul binds by section and protocol): the listener runs and serves it nothing.
+  const outOnly = planApiGateway(state({
+    entry: { Listeners: [{ Name: 'web', Port: 8080, Protocol: 'http', Hostname: '*.example.com' }] },
+    httpRoutes: [{ Name: 'out', Parents: [{ Name: 'gw' }], Hostnames: ['shop.other.org'], Rules: [{ Services: [{ Name: 'b' }] }] }],
+  }));
+  assert.deepEqual(outOnly.map((p) => [p.port, p.routes, p.hosts.size]), [[8080, ['http-route/out'], 0]]);
 });
 
 test("each match is a route, ordered by Consul's precedence: longer path, then more headers, then more query matches", () => {

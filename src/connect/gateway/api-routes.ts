@@ -288,9 +288,10 @@ export function planApiGateway(s: ApiGatewayState, warn: (msg: string, name: str
       if (!(route.Parents ?? []).some((p) => names(p, s.gateway, l))) continue;
       // A route without a service is not accepted (Consul's routeNoUpstreams), so it binds nowhere.
       if (!(route.Rules ?? []).some((r) => r.Services?.length)) continue;
-      const hosts = filteredHostnames(route.Hostnames, l.Hostname);
-      if (hosts.length === 0 || plan.routes.includes(`http-route/${route.Name}`)) continue;
+      if (plan.routes.includes(`http-route/${route.Name}`)) continue;
+      // Bound by parent and protocol alone (Consul's bindRoute); hostnames outside the listener's only serve nothing.
       plan.routes.push(`http-route/${route.Name}`);
+      const hosts = filteredHostnames(route.Hostnames, l.Hostname);
       const compiled = compileHttpRoute(route);
       for (const h of hosts) plan.hosts.set(h, [...(plan.hosts.get(h) ?? []), ...compiled]);
     }
