@@ -80,3 +80,12 @@ test('use_cache on a client in p1: a cached answer of its partition (service and
   await until('the cached node answer refreshed', 15_000, async () => (await addrs(CLIENT, 'api-node.node.consul'))[0] === '10.7.1.2', POLL);
   await until('the .p1.ap answer refreshed', 15_000, async () => (await addrs(CLIENT, 'api.service.p1.ap.consul'))[0] === '10.7.1.2', POLL);
 });
+
+test('PTR on a client in p1 answers its partition\'s nodes, not the default partition\'s', async () => {
+  const ptr = async (ip: string, name: string) => digAt(ip, ports.dns, name, 'PTR');
+  assert.deepEqual((await ptr(SERVER, '1.0.7.10.in-addr.arpa')).answer.map((r) => r[4]), ['web-node.node.dc1.consul.']);
+  assert.equal((await ptr(CLIENT, '1.0.7.10.in-addr.arpa')).status, 'NXDOMAIN', 'web-node is the default partition\'s');
+  const p1node = (await ptr(CLIENT, '2.1.7.10.in-addr.arpa'));
+  assert.deepEqual(p1node.answer.map((r) => r[4]), ['api-node.node.dc1.consul.'], p1node.raw);
+  assert.equal((await ptr(SERVER, '2.1.7.10.in-addr.arpa')).status, 'NXDOMAIN', 'api-node is p1\'s');
+});

@@ -72,3 +72,18 @@ test('a peer\'s services are the default partition\'s: a client agent in another
   assert.throws(() => ask('web.service.peer1.peer.consul', client), NotFoundError);
   assert.deepEqual(ask('web.service.peer1.peer.default.ap.consul', client).answers.map((a) => (a as { data: unknown }).data), ['10.8.0.1']);
 });
+
+test('PTR reads the agent\'s partition: a default-partition agent never asks for a tenant reader', () => {
+  const node = (name: string) => ({ Node: name, Address: '10.0.0.1' }) as DnsInstance['node'];
+  const asked: string[] = [];
+  const view: DnsReader = {
+    ...EMPTY_DNS_READER, nodeByAddress: () => node('dflt'),
+    tenant: (ent) => (asked.push(`${ent.partition}/${ent.namespace}`), { ...EMPTY_DNS_READER, nodeByAddress: () => node('in-p1') }),
+  };
+  const name = '1.0.0.10.in-addr.arpa';
+  const ask = (c = cfg) => answer({ name, type: 'PTR', domain: 'consul.' }, parseName(name, 'PTR', 'consul.', '')!.query, { cfg: c, view, random: Math.random, now: Date.now });
+  assert.deepEqual(ask().answers.map((a) => (a as { data: unknown }).data), ['dflt.node.dc1.consul']);
+  assert.deepEqual(asked, []);
+  assert.deepEqual(ask({ ...cfg, partition: 'p1' }).answers.map((a) => (a as { data: unknown }).data), ['in-p1.node.dc1.consul']);
+  assert.deepEqual(asked, ['p1/default']);
+});

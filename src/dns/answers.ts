@@ -59,7 +59,8 @@ export function answer(q: Question, query: DnsQuery | null, ctx: AnswerContext):
   if (!query) throw new NotFoundError(`invalid name ${q.name}`);
   switch (query.kind) {
     case 'apex': throw new NotFoundError(`invalid name ${q.name}`);
-    case 'ptr': return ptr(q, query.ip, ctx);
+    // An agent of another partition answers its partition's node addresses (Consul reads the agent's partition).
+    case 'ptr': return ptr(q, query.ip, ctx.cfg.partition && ctx.cfg.partition !== DEFAULT ? inTenant(ctx, { partition: ctx.cfg.partition, namespace: DEFAULT }) : ctx);
     // The address is in the name: Consul ignores the locality labels of `.addr` names (peers' SRV targets have none).
     case 'addr': return addrAnswer(q, query.ip, ctx.cfg);
     case 'node': {

@@ -11,7 +11,7 @@ import {
   type CatalogTables, type EnterpriseMeta, type Replica,
 } from '../state/index.ts';
 import type { Node, NodeService } from '../api/catalog-types.ts';
-import type { DnsInstance } from './dns-view.ts';
+import { ipKey, type DnsInstance } from './dns-view.ts';
 import { entContext } from './acl-enforce.ts';
 import { terminatingGatewaysFor } from './terminating-links.ts';
 
@@ -47,6 +47,7 @@ export class TenantDnsView {
   /** The node rules' context: the partition (undefined for default, as the default tenant reads them). */
   readonly #nodeCtx: AuthorizerContext | undefined;
   readonly #services = new Map<string, Cached>();
+  #byAddress: { table: CatalogTables; index: number; map: Map<string, Node> } | undefined;
 
   /** `readerOf`: the (cached) reader of another tenant of the partition, for its ingress gateways' instances. */
   constructor(replica: Replica, ent: EnterpriseMeta, authz: () => Authorizer | undefined, readerOf: (ent: EnterpriseMeta) => Pick<TenantDnsView, 'instances'> | undefined) {
@@ -151,11 +152,23 @@ export class TenantDnsView {
     return node && this.#nodeReadable(this.#authz(), node.Node) ? node : undefined;
   }
 
-  /** Reverse lookups are not scoped to a tenant (answered from the default one). */
-  nodeByAddress(): Node | undefined {
-    return undefined;
+  /**
+   * A node of the tenant's partition whose address is `ip` (PTR on an agent of another partition;
+   * the first the partition's table holds, as DnsView picks), its map rebuilt when the nodes change.
+   */
+  nodeByAddress(ip: string): Node | undefined {
+    const cat = partitionCatalog(this.#replica, this.ent.partition);
+    let c = this.#byAddress;
+    if (!c || c.table !== cat || c.index !== cat.index.nodes) {
+      const map = new Map<string, Node>();
+      for (const n of cat.nodes.values()) if (!map.has(ipKey(n.Address))) map.set(ipKey(n.Address), n);
+      this.#byAddress = c = { table: cat, index: cat.index.nodes, map };
+    }
+    const node = c.map.get(ipKey(ip));
+    return node && this.#nodeReadable(this.#authz(), node.Node) ? node : undefined;
   }
 
+  /** Service addresses in a tenant are not answered by PTR. */
   serviceByAddress(): NodeService | undefined {
     return undefined;
   }

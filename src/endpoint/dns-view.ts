@@ -307,7 +307,7 @@ export class DnsView {
 }
 
 /** One spelling per IPv6 address (RFC 5952, as URL hosts are serialized) so PTR lookups match however it was registered; others as they are. */
-function ipKey(ip: string): string {
+export function ipKey(ip: string): string {
   if (!ip.includes(':')) return ip;
   try {
     return new URL(`http://[${ip}]/`).hostname;
