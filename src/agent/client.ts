@@ -11,7 +11,6 @@ import { Telemetry } from '../telemetry/metrics.ts';
 import { registerAgentTlsExpiry } from '../telemetry/cert-expiry.ts';
 import { dnsMetrics } from './dns-metrics.ts';
 import { gossipMetrics } from './gossip-metrics.ts';
-import { memberlistMetrics } from './memberlist-metrics.ts';
 import { reloadTelemetrySinks, startTelemetrySinks, telemetryOptions } from './telemetry-sinks.ts';
 import { MetricsStream } from '../telemetry/metrics-stream.ts';
 import { agentTlsForChecks, reloadTls, startTls, TlsConfigurator } from './tls-configurator.ts';
@@ -117,7 +116,6 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
   const events = new EventBuffer({ nodeName: config.nodeName, services: () => local.state.services() });
   if (pool.gossip) bridgeEvents(events, pool.gossip);
   pool.gossip?.on(gossipMetrics(telemetry, clock));
-  if (pool.gossip) memberlistMetrics(telemetry, 'lan', pool.gossip);
   const leadership: Leadership = {
     isLeader: () => false, knownLeader: () => servers.servers().length > 0, leaderAddr: () => '', peers: () => [],
   };
