@@ -124,3 +124,18 @@ test('ready() waits for both watches (each counted once), and a failed intention
     p.close();
   }
 });
+
+test('a wildcard source of another namespace does not stop the default being asked of the agent for a default-namespace caller', async () => {
+  // team-a/* names no caller here (callers are of the default namespace); the agent's default (allow) applies.
+  const other = { ...l7, SourceNS: 'team-a', SourceName: '*', Precedence: 8, Permissions: undefined, Action: 'deny' };
+  const { client, authorized } = fakeClient('http', [l7, other], true, [l7]);
+  const p = new InboundPolicy(client, 'api', () => TD, silentLogger());
+  try {
+    p.start();
+    await p.ready();
+    assert.equal(await p.allows(WEB, req('GET', '/admin')), true);
+    assert.equal(authorized.length, 1);
+  } finally {
+    p.close();
+  }
+});

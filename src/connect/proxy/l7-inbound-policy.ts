@@ -7,7 +7,7 @@ import { WILDCARD, type Intention } from '../intentions.ts';
 import { blockingWatch, Readiness } from '../watch.ts';
 import { authorize } from './agent-calls.ts';
 import { isH2Protocol, isL7Protocol } from './l7-chain.ts';
-import { callerService, rbacVerdict } from './l7-rbac.ts';
+import { callerService, isLocalCaller, rbacVerdict } from './l7-rbac.ts';
 import type { L7Request } from './l7-route.ts';
 
 /** A service name no intention is expected to name, to ask the agent for the default. */
@@ -106,7 +106,8 @@ export class InboundPolicy {
    * asked: the default learnt before is used, or the request is refused.
    */
   async #learnDefault(caller: Caller, intentions: Intention[], signal?: AbortSignal): Promise<boolean> {
-    const local = intentions.filter((i) => !i.SourcePeer && !i.SourceSamenessGroup);
+    // Only sources that can be a caller here matter (another namespace's `*` names none of them).
+    const local = intentions.filter(isLocalCaller);
     if (local.some((i) => i.SourceName === WILDCARD)) return this.#learntDefault ?? false;
     let name = PROBE;
     while (local.some((i) => i.SourceName === name)) name += '-';

@@ -69,7 +69,7 @@ export function callerService(uri: string, trustDomain: string): string | undefi
  * caller certificate's): not a peer's or sameness group's, in that namespace or the wildcard one
  * (a `*` / `*` source), and in the default partition (a source of another partition is another service).
  */
-function isLocalCaller(i: Intention): boolean {
+export function isLocalCaller(i: Intention): boolean {
   return !i.SourcePeer && !i.SourceSamenessGroup && ((i.SourceNS ?? 'default') === 'default' || i.SourceNS === WILDCARD)
     && (i.SourcePartition || 'default') === 'default';
 }
