@@ -156,14 +156,39 @@ describe('catalog and health in namespaces', () => {
     assert.deepEqual(all.map((s: any) => [s.Namespace, s.ChecksPassing]), [['default', 1], ['team-b', 0]]);
   });
 
-  test('/v1/txn catalog ops naming a namespace are refused, not written to the default one', async () => {
+  test('/v1/txn Service and Check ops act in the namespace they name, with ACLs there', async () => {
     await register({ Node: 'tx1', Address: '10.0.0.10' });
-    const res = await call('PUT', '/v1/txn', ROOT, [{ Service: { Verb: 'set', Node: 'tx1', Service: { ID: 'txs', Service: 'txs', Namespace: 'team-a' } } }]);
-    assert.equal(res.status, 409, res.text);
-    assert.match(res.json.Errors[0].What, /Namespace "team-a": catalog operations in a transaction serve only the default namespace yet/);
+    const txn = (ops: object[], token = ROOT) => call('PUT', '/v1/txn', token, ops);
+    const set = await txn([
+      { Service: { Verb: 'set', Node: 'tx1', Service: { ID: 'txs', Service: 'txs', Port: 7, Namespace: 'team-a' } } },
+      { Check: { Verb: 'set', Check: { Node: 'tx1', CheckID: 'txc', Status: 'passing', ServiceID: 'txs', Namespace: 'team-a' } } },
+    ]);
+    assert.equal(set.status, 200, set.text);
+    assert.deepEqual([set.json.Results[0].Service.Namespace, set.json.Results[0].Service.Partition], ['team-a', 'default']);
+    assert.equal(set.json.Results[1].Check.ServiceName, 'txs');
+    assert.equal(set.json.Results[1].Check.Namespace, 'team-a');
     assert.equal((await call('GET', '/v1/catalog/service/txs', ROOT)).json.length, 0);
-    const ok = await call('PUT', '/v1/txn', ROOT, [{ Service: { Verb: 'set', Node: 'tx1', Service: { ID: 'txs', Service: 'txs', Namespace: 'default' } } }]);
-    assert.equal(ok.status, 200, ok.text);
+    const inA = (await call('GET', '/v1/health/service/txs?ns=team-a', ROOT)).json;
+    assert.deepEqual(inA.map((e: any) => [e.Service.Port, e.Checks.map((c: any) => c.CheckID)]), [[7, ['txc']]]);
+    const got = await txn([{ Service: { Verb: 'get', Node: 'tx1', Service: { ID: 'txs', Namespace: 'team-a' } } }]);
+    assert.equal(got.json.Results[0].Service.Port, 7);
+    assert.equal((await txn([{ Service: { Verb: 'get', Node: 'tx1', Service: { ID: 'txs' } } }])).status, 409);
+    // A missing namespace: Consul's text; a partition other than default: still refused.
+    const missing = await txn([{ Service: { Verb: 'set', Node: 'tx1', Service: { ID: 'txs', Service: 'txs', Namespace: 'nope' } } }]);
+    assert.equal(missing.status, 409);
+    assert.equal(missing.json.Errors[0].What, 'Namespace "nope" does not exist');
+    const ap = await txn([{ Service: { Verb: 'set', Node: 'tx1', Service: { ID: 'txs', Service: 'txs', Partition: 'p9' } } }]);
+    assert.match(ap.json.Errors[0].What, /Partition "p9"/);
+    // ACL: service rules of the op's namespace.
+    const tok = await tokenWithRules(call, 'namespace "team-a" { service_prefix "" { policy = "write" } }');
+    assert.equal((await txn([{ Service: { Verb: 'set', Node: 'tx1', Service: { ID: 'tz', Service: 'tz', Namespace: 'team-a' } } }], tok.SecretID)).status, 200);
+    const denied = await txn([{ Service: { Verb: 'set', Node: 'tx1', Service: { ID: 'tz', Service: 'tz', Namespace: 'team-b' } } }], tok.SecretID);
+    assert.notEqual(denied.status, 200);
+    assert.equal((await call('GET', '/v1/catalog/service/tz?ns=team-b', ROOT)).json.length, 0);
+    // Deleting the node through a txn takes its records in every namespace.
+    assert.equal((await txn([{ Node: { Verb: 'delete', Node: { Node: 'tx1' } } }])).status, 200);
+    assert.equal((await call('GET', '/v1/catalog/service/txs?ns=team-a', ROOT)).json.length, 0);
+    assert.equal((await call('GET', '/v1/health/checks/txs?ns=team-a', ROOT)).json.length, 0);
   });
 
   test('ACL: namespace blocks grant services only inside their namespace', async () => {

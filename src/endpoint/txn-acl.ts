@@ -1,6 +1,7 @@
 // ACL checks of /v1/txn (Consul's Txn.preCheck ACL part and FilterTxnResults): each write op
 // needs write on its key, node, service or session node; reads are filtered out of the results.
-import { denialFor, type AuthorizerMethod } from '../acl/index.ts';
+import { denialFor, type AuthorizerMethod, type AuthorizerContext } from '../acl/index.ts';
+import { catalogOf } from '../state/catalog-tenants.ts';
 import type { Node, NodeService, HealthCheck } from '../api/catalog-types.ts';
 import { allowed, entContext, unrestricted } from './acl-enforce.ts';
 import { sessionInTenant, type KVEntry } from '../state/index.ts';
@@ -8,7 +9,8 @@ import type { AclIdentity } from './acl-resolver.ts';
 import type { EndpointDeps } from './deps.ts';
 import type { TxnOpInput, TxnResultItem } from './txn.ts';
 
-type Need = [AuthorizerMethod, string] | null;
+/** A permission: method, name, and for a service in a namespace that namespace's context. */
+type Need = [AuthorizerMethod, string, AuthorizerContext?] | null;
 
 function kvNeed(verb: string, key: string): Need {
   switch (verb) {
@@ -43,21 +45,26 @@ function catalogNeeds(op: TxnOpInput, deps: EndpointDeps): Need[] {
   if (op.Service) {
     if (op.Service.Verb === 'get') return [];
     const s = op.Service.Service ?? {};
+    // A service's rules are its namespace's; the node is the partition's.
+    const ctx = entContext(op.Service.ent);
+    const scat = op.Service.ent ? catalogOf(deps.replica, op.Service.ent) : cat;
     const node = cat.nodeName(typeof op.Service.Node === 'string' ? op.Service.Node : '');
-    const stored = cat.services.get(node)?.get(cat.serviceId(node, s.ID || s.Service || ''));
-    return withStored(['serviceWrite', s.Service ?? ''], stored?.Service);
+    const stored = scat.services.get(node)?.get(scat.serviceId(node, s.ID || s.Service || ''));
+    return withStored(['serviceWrite', s.Service ?? '', ctx], stored?.Service);
   }
   if (op.Check) {
     if (op.Check.Verb === 'get') return [];
     const c = op.Check.Check ?? {};
+    const ctx = entContext(op.Check.ent);
+    const scat = op.Check.ent ? catalogOf(deps.replica, op.Check.ent) : cat;
     const node = cat.nodeName(c.Node ?? '');
     if (op.Check.Verb === 'delete' || op.Check.Verb === 'delete-cas') {
-      const stored = cat.checks.get(node)?.get(cat.checkId(node, c.CheckID ?? ''));
-      if (stored?.ServiceID) return withStored(c.ServiceID ? ['serviceWrite', c.ServiceName ?? ''] : ['nodeWrite', c.Node ?? ''], stored.ServiceName);
+      const stored = scat.checks.get(node)?.get(scat.checkId(node, c.CheckID ?? ''));
+      if (stored?.ServiceID) return withStored(c.ServiceID ? ['serviceWrite', c.ServiceName ?? '', ctx] : ['nodeWrite', c.Node ?? ''], stored.ServiceName);
     }
     if (!c.ServiceID) return [['nodeWrite', c.Node ?? '']];
-    const svc = cat.services.get(node)?.get(cat.serviceId(node, c.ServiceID));
-    return withStored(['serviceWrite', c.ServiceName ?? ''], svc?.Service);
+    const svc = scat.services.get(node)?.get(scat.serviceId(node, c.ServiceID));
+    return withStored(['serviceWrite', c.ServiceName ?? '', ctx], svc?.Service, ctx);
   }
   if (op.Session) {
     const s = deps.replica.sessions.get(op.Session.Session?.ID ?? '');
@@ -66,17 +73,18 @@ function catalogNeeds(op: TxnOpInput, deps: EndpointDeps): Need[] {
   return [];
 }
 
-/** `given`, and service write on the stored service's name when there is one and `given` is not that. */
-function withStored(given: [AuthorizerMethod, string], stored: string | undefined): Need[] {
-  return stored === undefined || (given[0] === 'serviceWrite' && given[1] === stored) ? [given] : [given, ['serviceWrite', stored]];
+/** `given`, and service write on the stored service's name (in `ctx`) when there is one and `given` is not that. */
+function withStored(given: NonNullable<Need>, stored: string | undefined, ctx = given[2]): Need[] {
+  return stored === undefined || (given[0] === 'serviceWrite' && given[1] === stored) ? [given] : [given, ['serviceWrite', stored, ctx]];
 }
 
 /** The permission-denied text for op `op`, or null when the caller may run it. */
 export function txnOpDenied(deps: EndpointDeps, id: AclIdentity | undefined, op: TxnOpInput): string | null {
   if (!id || unrestricted(id)) return null;
   const needs = op.KV ? [kvNeed(op.KV.Verb, op.KV.Key)] : catalogNeeds(op, deps);
-  const ctx = op.KV ? entContext(op.KV.ent) : op.Session ? entContext(op.Session.ent) : undefined;
+  const opCtx = op.KV ? entContext(op.KV.ent) : op.Session ? entContext(op.Session.ent) : undefined;
   for (const need of needs) {
+    const ctx = need?.[2] ?? opCtx;
     if (need && !allowed(id, need[0], need[1], ctx)) return denialFor(id.accessorID, need[0], need[1], ctx).message;
   }
   return null;
@@ -88,10 +96,10 @@ export function filterTxnResults(id: AclIdentity | undefined, results: TxnResult
   return results.filter((r) => {
     if (r.KV) return allowed(id, 'keyRead', r.KV.Key, kvContext(r.KV));
     if (r.Node) return allowed(id, 'nodeRead', (r.Node as Node).Node);
-    if (r.Service) return allowed(id, 'serviceRead', (r.Service as NodeService).Service);
+    if (r.Service) return allowed(id, 'serviceRead', (r.Service as NodeService).Service, tenantContext(r.Service));
     if (r.Check) {
       const c = r.Check as HealthCheck;
-      return allowed(id, 'nodeRead', c.Node) && (!c.ServiceName || allowed(id, 'serviceRead', c.ServiceName));
+      return allowed(id, 'nodeRead', c.Node) && (!c.ServiceName || allowed(id, 'serviceRead', c.ServiceName, tenantContext(c)));
     }
     return true;
   });
@@ -99,5 +107,11 @@ export function filterTxnResults(id: AclIdentity | undefined, results: TxnResult
 
 /** The ACL context of a KV entry's tenant (none for the default tenant's entries). */
 function kvContext(e: KVEntry) {
-  return e.Namespace === undefined ? undefined : entContext({ namespace: e.Namespace, partition: e.Partition ?? 'default' });
+  return tenantContext(e);
+}
+
+/** The ACL context of a result showing its tenant (a namespaced catalog op's); none without. */
+function tenantContext(e: object): AuthorizerContext | undefined {
+  const t = e as { Namespace?: string; Partition?: string };
+  return t.Namespace === undefined ? undefined : entContext({ namespace: t.Namespace, partition: t.Partition ?? 'default' });
 }

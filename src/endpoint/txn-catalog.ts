@@ -1,7 +1,13 @@
 // Node, Service and Check verbs of /v1/txn (Consul's txnNode/txnService/txnCheck): a catalog
 // overlay over the replica so later ops see earlier ones, Consul's error texts, and results
 // whose indexes are filled in with the commit revision.
-import { encodeRecord, nodeKey, serviceKey, checkKey, coordinateKey, coordinateNodePrefix, foldName } from '../state/index.ts';
+import {
+  encodeRecord, nodeKey, serviceKey, checkKey, coordinateKey, coordinateNodePrefix, foldName, entKey, parseTenantKey, tenantKey,
+  DEFAULT_ENT, isDefaultEnt, type EnterpriseMeta,
+} from '../state/index.ts';
+import { catalogOf, namespaceCatalogs } from '../state/catalog-tenants.ts';
+import { withTenancy } from './catalog-tenancy.ts';
+import { writableEnt } from './tenancy.ts';
 import type { Node, NodeService, HealthCheck } from '../api/catalog-types.ts';
 import type { Compare, Op } from '../store/index.ts';
 import { sameRecord, invalidateSessions, claimNode, releaseNode } from './catalog-write.ts';
@@ -22,6 +28,12 @@ export interface CatalogTxnOp {
   Node?: Partial<Node> | string;
   Service?: Partial<NodeService>;
   Check?: Partial<HealthCheck>;
+  /**
+   * Service and Check ops: the namespace the op names (its `Namespace`, else the token's scope), as
+   * Consul Enterprise's TxnServiceOp/TxnCheckOp carry an EnterpriseMeta; absent: the default one,
+   * named by no one (results then show no tenancy fields). The node and node checks stay the partition's.
+   */
+  ent?: EnterpriseMeta;
 }
 
 /** One result: exactly one member set. */
@@ -53,21 +65,30 @@ export class CatalogTxnOverlay {
     return this.#names.get(`n\0${foldName(name)}`) ?? this.#deps.replica.catalog.nodeName(name);
   }
 
-  /** A service ID on a node as stored, matched case-insensitively. */
-  serviceId(node: string, id: string): string {
-    return this.#names.get(`s\0${node}\0${foldName(id)}`) ?? this.#deps.replica.catalog.serviceId(node, id);
+  /** A service ID on a node as stored (in namespace `ent`), matched case-insensitively. */
+  serviceId(node: string, id: string, ent?: EnterpriseMeta): string {
+    return this.#names.get(`s\0${nsPart(ent)}${node}\0${foldName(id)}`) ?? this.#catalog(ent).serviceId(node, id);
   }
 
-  /** A check ID on a node as stored, matched case-insensitively. */
-  checkId(node: string, id: string): string {
-    return this.#names.get(`c\0${node}\0${foldName(id)}`) ?? this.#deps.replica.catalog.checkId(node, id);
+  /** A check ID on a node as stored (in namespace `ent`), matched case-insensitively. */
+  checkId(node: string, id: string, ent?: EnterpriseMeta): string {
+    return this.#names.get(`c\0${nsPart(ent)}${node}\0${foldName(id)}`) ?? this.#catalog(ent).checkId(node, id);
+  }
+
+  /** The replica's namespaces and partitions (a write's tenant must exist). */
+  get tenants() {
+    return this.#deps.replica.tenants;
+  }
+
+  #catalog(ent: EnterpriseMeta | undefined) {
+    return isDefaultEnt(ent) ? this.#deps.replica.catalog : catalogOf(this.#deps.replica, ent);
   }
 
   /** Remembers what a write of this transaction stored: a node (`n`), a node's ID (`i`), a service (`s`) or check (`c`) ID. */
-  named(kind: 'n' | 'i' | 's' | 'c', node: string, id = node): void {
+  named(kind: 'n' | 'i' | 's' | 'c', node: string, id = node, ent?: EnterpriseMeta): void {
     if (kind === 'n') this.#names.set(`n\0${foldName(node)}`, node);
     else if (kind === 'i') this.#names.set(`i\0${id.toLowerCase()}`, node);
-    else this.#names.set(`${kind}\0${node}\0${foldName(id)}`, id);
+    else this.#names.set(`${kind}\0${nsPart(ent)}${node}\0${foldName(id)}`, id);
   }
 
   /** Nodes by name and ID and their checks as this transaction sees them. */
@@ -84,8 +105,8 @@ export class CatalogTxnOverlay {
   /** The record under a store key as this transaction sees it. */
   get<T extends Rec>(key: string): T | undefined {
     if (this.#overlay.has(key)) return (this.#overlay.get(key) ?? undefined) as T | undefined;
-    const cat = this.#deps.replica.catalog;
-    const [, kind, a, b] = key.split('/').map(decodeURIComponent);
+    const { ent, kind, a, b } = keyParts(key);
+    const cat = this.#catalog(ent);
     const rec = kind === 'node' ? cat.nodes.get(a) : kind === 'service' ? cat.services.get(a)?.get(b) : cat.checks.get(a)?.get(b);
     if (!this.#read.has(key)) this.#read.set(key, rec);
     return rec as T | undefined;
@@ -119,15 +140,19 @@ export class CatalogTxnOverlay {
     this.ops.push({ type: 'delete', key });
   }
 
-  /** Services and checks of a node as this transaction sees them. */
+  /** Services and checks of a node, in every namespace, as this transaction sees them. */
   nodeChildren(node: string): string[] {
-    const cat = this.#deps.replica.catalog;
-    const keys = [
-      ...[...(cat.services.get(node)?.keys() ?? [])].map((id) => serviceKey(node, id)),
-      ...[...(cat.checks.get(node)?.keys() ?? [])].map((id) => checkKey(node, id)),
-    ];
+    const keys: string[] = [];
+    const add = (ent: EnterpriseMeta | undefined, cat: ReturnType<typeof catalogOf>): void => {
+      for (const id of cat.services.get(node)?.keys() ?? []) keys.push(tenantKey(ent, serviceKey(node, id)));
+      for (const id of cat.checks.get(node)?.keys() ?? []) keys.push(tenantKey(ent, checkKey(node, id)));
+    };
+    add(undefined, this.#deps.replica.catalog);
+    // A node's records in the default partition's namespaces go with it (Consul deletes them across namespaces).
+    for (const { ent, table } of namespaceCatalogs(this.#deps.replica, 'default')) add(ent, table);
     for (const k of this.#overlay.keys()) {
-      if (k.startsWith(serviceKey(node, '')) || k.startsWith(checkKey(node, ''))) keys.push(k);
+      const p = keyParts(k);
+      if (p.kind !== 'node' && p.a === node) keys.push(k);
     }
     return [...new Set(keys)];
   }
@@ -140,11 +165,11 @@ export class CatalogTxnOverlay {
     for (const k of this.nodeChildren(from)) {
       const rec = this.get<Rec & { Node?: string }>(k);
       if (!rec) continue;
-      const [, kind, , id] = k.split('/').map(decodeURIComponent);
+      const { ent, kind, b: id } = keyParts(k);
       this.delete(k);
-      if (kind === 'service') this.put(serviceKey(to, id), rec);
-      else this.put(checkKey(to, id), { ...rec, Node: to });
-      this.named(kind === 'service' ? 's' : 'c', to, id);
+      if (kind === 'service') this.put(tenantKey(ent, serviceKey(to, id)), rec);
+      else this.put(tenantKey(ent, checkKey(to, id)), { ...rec, Node: to });
+      this.named(kind === 'service' ? 's' : 'c', to, id, ent);
     }
     const coordinates = this.#deps.replica.coordinates.node(from);
     if (coordinates.length === 0) return;
@@ -156,9 +181,9 @@ export class CatalogTxnOverlay {
   }
 
   /** Invalidates the sessions of a deleted node (or of one of its checks), as Consul does. */
-  invalidateSessions(node: string, checkId?: string): void {
+  invalidateSessions(node: string, checkId?: string, ent?: EnterpriseMeta): void {
     const plan = { compares: this.#extraCompares, ops: this.ops };
-    invalidateSessions(this.#deps, plan, node, checkId);
+    invalidateSessions(this.#deps, plan, node, checkId, isDefaultEnt(ent) ? undefined : ent);
   }
 
   /** Compares pinning every record read from the replica, and the claimed guards. */
@@ -173,6 +198,18 @@ export class CatalogTxnOverlay {
     });
     return this.results.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, fix(v as Rec)])) as CatalogResult);
   }
+}
+
+/** The names-map part of a namespace (none for the default one). */
+function nsPart(ent: EnterpriseMeta | undefined): string {
+  return isDefaultEnt(ent) ? '' : `${entKey(ent!)}\0`;
+}
+
+/** A catalog store key taken apart: its tenant (undefined: default), kind, node and record ID. */
+function keyParts(key: string): { ent: EnterpriseMeta | undefined; kind: string; a: string; b: string } {
+  const t = parseTenantKey(key);
+  const [, kind, a, b] = (t ? t.inner : key).split('/').map(decodeURIComponent);
+  return { ent: t?.ent, kind, a, b };
 }
 
 function casFails(existing: Rec | undefined, index: number): boolean {
@@ -266,39 +303,58 @@ export function runNodeOp(ov: CatalogTxnOverlay, op: CatalogTxnOp, datacenter: s
 }
 
 /**
- * Refuses a catalog op naming another tenant than the default one: /v1/txn's catalog verbs act in
- * the default namespace and partition only so far, and must not write there what was meant elsewhere.
+ * Refuses a catalog op naming another partition than the default one: /v1/txn's catalog verbs act
+ * in the default partition only so far, and must not write there what was meant elsewhere.
  */
-function tenantRefused(rec: { Namespace?: string; Partition?: string }): string | null {
-  const named = (v: string | undefined): boolean => !!v && v.toLowerCase() !== 'default';
-  if (named(rec.Namespace)) return `Namespace ${JSON.stringify(rec.Namespace)}: catalog operations in a transaction serve only the default namespace yet`;
-  if (named(rec.Partition)) return `Partition ${JSON.stringify(rec.Partition)}: catalog operations in a transaction serve only the default partition yet`;
+function tenantRefused(rec: { Partition?: string }): string | null {
+  if (rec.Partition && rec.Partition.toLowerCase() !== 'default') {
+    return `Partition ${JSON.stringify(rec.Partition)}: catalog operations in a transaction serve only the default partition yet`;
+  }
   return null;
+}
+
+/** Consul's text for a write into a namespace that does not exist or is being deleted; null when writable. */
+function unwritable(ov: CatalogTxnOverlay, verb: string, ent: EnterpriseMeta | undefined): string | null {
+  if (ent === undefined || (verb !== 'set' && verb !== 'cas')) return null;
+  try {
+    writableEnt(ov.tenants, ent);
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+/** A result in the op's namespace shows it, as Consul Enterprise's do; an op naming none shows none. */
+function shown<T extends object>(rec: T, ent: EnterpriseMeta | undefined): T {
+  return ent === undefined ? rec : withTenancy(rec, ent);
 }
 
 /** Runs a Service op; returns Consul's error text or null. */
 export function runServiceOp(ov: CatalogTxnOverlay, op: CatalogTxnOp, datacenter: string): string | null {
   const given = typeof op.Node === 'string' ? op.Node : '';
   const s = op.Service ?? {};
-  const refused = tenantRefused(s);
+  const ent = op.ent;
+  const refused = tenantRefused(s) ?? unwritable(ov, op.Verb, ent);
   if (refused) return refused;
   const asked = s.ID || s.Service || '';
   // Node and service ID named case-insensitively, as Consul's indexes match them.
   const node = ov.nodeName(given);
-  const id = ov.serviceId(node, asked);
-  const key = serviceKey(node, id);
+  const id = ov.serviceId(node, asked, ent);
+  const keyOf = (i: string): string => tenantKey(ent, serviceKey(node, i));
+  const key = keyOf(id);
+  const existing = ov.get<NodeService>(key);
   return runVerb(ov, op.Verb, {
-    kind: 'Service', where: `${JSON.stringify(asked)} on node ${JSON.stringify(given)}`, existing: ov.get<NodeService>(key), modifyIndex: s.ModifyIndex ?? 0,
+    kind: 'Service', where: `${JSON.stringify(asked)} on node ${JSON.stringify(given)}`, existing: existing && shown(existing, ent), modifyIndex: s.ModifyIndex ?? 0,
     write: () => {
       if (!ov.get(nodeKey(node))) return 'Missing node registration';
       // The ID as the op spells it (a new spelling moves the instance, as Consul stores it).
-      ov.results.push({ Service: ov.write<NodeService>((i) => serviceKey(node, i), asked, id, {
+      ov.results.push({ Service: shown(ov.write<NodeService>(keyOf, asked, id, {
         ID: asked, Service: s.Service ?? asked, Tags: s.Tags ?? null, Address: s.Address ?? '', TaggedAddresses: s.TaggedAddresses ?? null,
         Meta: s.Meta ?? null, Port: s.Port ?? 0, Weights: s.Weights ?? { Passing: 1, Warning: 1 },
         EnableTagOverride: s.EnableTagOverride ?? false, Proxy: s.Proxy ?? { Mode: '', MeshGateway: {}, Expose: {} },
         Connect: s.Connect ?? {}, PeerName: '', Datacenter: datacenter,
-      }) });
-      ov.named('s', node, asked);
+      }), ent) });
+      ov.named('s', node, asked, ent);
       return null;
     },
     remove: () => ov.delete(key),
@@ -308,33 +364,40 @@ export function runServiceOp(ov: CatalogTxnOverlay, op: CatalogTxnOp, datacenter
 /** Runs a Check op; returns Consul's error text or null. */
 export function runCheckOp(ov: CatalogTxnOverlay, op: CatalogTxnOp): string | null {
   const c = op.Check ?? {};
-  const refused = tenantRefused(c);
+  const named = op.ent;
+  const refused = tenantRefused(c) ?? (c.ServiceID ? unwritable(ov, op.Verb, named) : null);
   if (refused) return refused;
   const given = c.Node ?? '';
   const asked = c.CheckID ?? '';
   const node = ov.nodeName(given);
-  const id = ov.checkId(node, asked);
-  const key = checkKey(node, id);
+  // A service check lives in the op's namespace; a node check (no ServiceID, and none of that ID in
+  // the namespace) is the partition's, as a registration's node checks are.
+  const inNs = named !== undefined && (!!c.ServiceID || !!ov.get(tenantKey(named, checkKey(node, ov.checkId(node, asked, named)))));
+  const ent = inNs ? named : undefined;
+  const id = ov.checkId(node, asked, ent);
+  const keyOf = (i: string): string => tenantKey(ent, checkKey(node, i));
+  const key = keyOf(id);
   const existing = ov.get<HealthCheck>(key);
+  const show = (h: HealthCheck): HealthCheck => (named === undefined ? h : withTenancy(h, ent ?? DEFAULT_ENT));
   return runVerb(ov, op.Verb, {
-    kind: 'Check', where: `${JSON.stringify(asked)} on node ${JSON.stringify(given)}`, existing, modifyIndex: c.ModifyIndex ?? 0,
+    kind: 'Check', where: `${JSON.stringify(asked)} on node ${JSON.stringify(given)}`, existing: existing && show(existing), modifyIndex: c.ModifyIndex ?? 0,
     write: () => {
       if (!ov.get(nodeKey(node))) return 'Missing node registration';
       // The check's service named in any spelling; its ServiceID and CheckID stored as the op spells them, as Consul does.
-      const svc = c.ServiceID ? ov.get<NodeService>(serviceKey(node, ov.serviceId(node, c.ServiceID))) : undefined;
+      const svc = c.ServiceID ? ov.get<NodeService>(tenantKey(ent, serviceKey(node, ov.serviceId(node, c.ServiceID, ent)))) : undefined;
       if (c.ServiceID && !svc) return 'Missing service registration';
-      if ((c.Status || 'critical') === 'critical' && existing?.Status !== 'critical') ov.invalidateSessions(node, asked);
-      ov.results.push({ Check: ov.write<HealthCheck>((i) => checkKey(node, i), asked, id, {
+      if ((c.Status || 'critical') === 'critical' && existing?.Status !== 'critical') ov.invalidateSessions(node, asked, ent);
+      ov.results.push({ Check: show(ov.write<HealthCheck>(keyOf, asked, id, {
         Node: node, CheckID: asked, Name: c.Name || asked, Status: c.Status || 'critical', Notes: c.Notes ?? '', Output: c.Output ?? '',
         ServiceID: c.ServiceID ?? '', ServiceName: svc?.Service ?? '', ServiceTags: svc?.Tags ?? [], Type: c.Type ?? '',
         Interval: c.Interval ?? '', Timeout: c.Timeout ?? '', ExposedPort: 0, Definition: c.Definition ?? {},
-      }) });
-      ov.named('c', node, asked);
+      })) });
+      ov.named('c', node, asked, ent);
       return null;
     },
     remove: () => {
       ov.delete(key);
-      ov.invalidateSessions(node, id);
+      ov.invalidateSessions(node, id, ent);
     },
   });
 }

@@ -63,10 +63,17 @@ function runOp(deps: EndpointDeps, ws: KvTxnWorkspace, ov: CatalogTxnOverlay, op
   return 'no operation specified';
 }
 
-/** Pins the namespace and partition records of every tenant a KV write op writes into (see endpoint/tenancy.ts entPins). */
+/**
+ * Pins the namespace and partition records of every tenant a KV write op, or a catalog set/cas
+ * op, writes into (see endpoint/tenancy.ts entPins).
+ */
 function tenantPins(deps: EndpointDeps, ops: TxnOpInput[]): Compare[] {
   const seen = new Map<string, EnterpriseMeta>();
-  for (const op of ops) if (op.KV?.ent && !KV_READS.has(op.KV.Verb)) seen.set(entKey(op.KV.ent), op.KV.ent);
+  for (const op of ops) {
+    if (op.KV?.ent && !KV_READS.has(op.KV.Verb)) seen.set(entKey(op.KV.ent), op.KV.ent);
+    const cat = op.Service ?? op.Check;
+    if (cat?.ent && (cat.Verb === 'set' || cat.Verb === 'cas')) seen.set(entKey(cat.ent), cat.ent);
+  }
   return [...seen.values()].flatMap((ent) => entPins(deps.replica.tenants, ent));
 }
 

@@ -89,6 +89,8 @@ function txnTenants(ops: TxnOpInput[], authz: AclIdentity | undefined): void {
   for (const op of ops) {
     // A Session op has no tenancy fields: it acts in the token's scope, so another tenant's session is not found.
     if (op.Session && authz?.ent && !isDefaultEnt(authz.ent)) op.Session.ent = authz.ent;
+    catalogTenant(op.Service, authz);
+    catalogTenant(op.Check, authz);
     const kv = op.KV as (TxnKVOp & { tenancy?: EntFields }) | undefined;
     if (!kv || (!kv.tenancy && !authz?.ent)) continue;
     const ent = resolveEnt({ body: kv.tenancy, token: authz?.ent });
@@ -97,9 +99,23 @@ function txnTenants(ops: TxnOpInput[], authz: AclIdentity | undefined): void {
   }
 }
 
+/**
+ * A Service or Check op's namespace: its `Namespace` field (Consul's convertOps reads only that),
+ * then the token's scope; set when either names one, `default` included (results then show it).
+ */
+function catalogTenant(op: (CatalogTxnOp & { tenancy?: EntFields }) | undefined, authz: AclIdentity | undefined): void {
+  if (!op) return;
+  const named = op.tenancy;
+  delete op.tenancy;
+  if (!named && (!authz?.ent || isDefaultEnt(authz.ent))) return;
+  const ent = resolveEnt({ body: named, token: authz?.ent });
+  // The partition stays the default one: a Partition field other than default is refused per op (txn-catalog.ts).
+  op.ent = { partition: 'default', namespace: ent.namespace };
+}
+
 const NODE_FIELDS = ['ID', 'Node', 'Address', 'Datacenter', 'TaggedAddresses', 'Meta', 'ModifyIndex', 'CreateIndex'];
-const SERVICE_FIELDS = ['ID', 'Service', 'Tags', 'Address', 'TaggedAddresses', 'Meta', 'Port', 'Weights', 'EnableTagOverride', 'Kind', 'Proxy', 'Connect', 'ModifyIndex', 'CreateIndex'];
-const CHECK_FIELDS = ['Node', 'CheckID', 'Name', 'Status', 'Notes', 'Output', 'ServiceID', 'ServiceName', 'ServiceTags', 'Type', 'Definition', 'Interval', 'Timeout', 'ModifyIndex', 'CreateIndex'];
+const SERVICE_FIELDS = ['ID', 'Service', 'Tags', 'Address', 'TaggedAddresses', 'Meta', 'Port', 'Weights', 'EnableTagOverride', 'Kind', 'Proxy', 'Connect', 'Namespace', 'Partition', 'ModifyIndex', 'CreateIndex'];
+const CHECK_FIELDS = ['Node', 'CheckID', 'Name', 'Status', 'Notes', 'Output', 'ServiceID', 'ServiceName', 'ServiceTags', 'Type', 'Definition', 'Interval', 'Timeout', 'Namespace', 'Partition', 'ModifyIndex', 'CreateIndex'];
 
 /**
  * The Proxy a txn Service op stores: Consul's convertOps copies only the destination, the local
@@ -128,6 +144,11 @@ function decodeCatalogOp(raw: unknown, kind: 'Node' | 'Service' | 'Check'): Cata
     if (proxy !== null && typeof proxy === 'object') out.Service.Proxy = txnProxy(proxy);
   }
   if (kind === 'Check') out.Check = canonical(op.Check, CHECK_FIELDS);
+  const rec = out.Service ?? out.Check;
+  if (rec?.Namespace !== undefined && rec.Namespace !== '') {
+    // Checked as a request's namespace is (a DNS label, no wildcard; `default` in any case is default).
+    (out as CatalogTxnOp & { tenancy?: EntFields }).tenancy = { namespace: bodyEnt({ namespace: rec.Namespace }).namespace };
+  }
   return out;
 }
 
