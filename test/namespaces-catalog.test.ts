@@ -191,6 +191,23 @@ describe('catalog and health in namespaces', () => {
     assert.equal((await call('GET', '/v1/health/checks/txs?ns=team-a', ROOT)).json.length, 0);
   });
 
+  test('a session names service checks of a namespace: created against that namespace\'s check, invalidated by it', async () => {
+    await register({ Node: 'sn', Address: '10.0.0.40', Service: { ID: 'ss', Service: 'ss', Namespace: 'team-a' }, Check: { CheckID: 'sc', ServiceID: 'ss', Status: 'passing' } });
+    await register({ Node: 'sn', Address: '10.0.0.40', Service: { ID: 'ss', Service: 'ss' }, Check: { CheckID: 'sc', ServiceID: 'ss', Status: 'critical' } });
+    // Only the default namespace's sc is critical: a session on team-a's sc is valid.
+    const created = await call('PUT', '/v1/session/create', ROOT, { Node: 'sn', NodeChecks: [], ServiceChecks: [{ ID: 'sc', Namespace: 'team-a' }] });
+    assert.equal(created.status, 200, created.text);
+    assert.equal((await call('GET', `/v1/session/info/${created.json.ID}`, ROOT)).json.length, 1);
+    const refused = await call('PUT', '/v1/session/create', ROOT, { Node: 'sn', NodeChecks: [], ServiceChecks: [{ ID: 'sc' }] });
+    assert.equal(refused.status, 500);
+    assert.match(refused.text, /Check 'sc' is in critical state/);
+    const missing = await call('PUT', '/v1/session/create', ROOT, { Node: 'sn', NodeChecks: [], ServiceChecks: [{ ID: 'sc', Namespace: 'team-b' }] });
+    assert.equal(missing.status, 500);
+    assert.match(missing.text, /Missing check 'sc' registration/);
+    await register({ Node: 'sn', Address: '10.0.0.40', Service: { ID: 'ss', Service: 'ss', Namespace: 'team-a' }, Check: { CheckID: 'sc', ServiceID: 'ss', Status: 'critical' } });
+    assert.deepEqual((await call('GET', `/v1/session/info/${created.json.ID}`, ROOT)).json, []);
+  });
+
   test('ACL: namespace blocks grant services only inside their namespace', async () => {
     const tok = await tokenWithRules(call, 'node_prefix "" { policy = "write" } namespace "team-a" { service_prefix "" { policy = "write" } }');
     const body = { Node: 'n6', Address: '10.0.0.6', Service: { ID: 'z', Service: 'z' } };

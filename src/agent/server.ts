@@ -9,7 +9,7 @@ import { registerServerMetrics } from './server-metrics.ts';
 import { measureEndpoints } from './endpoint-metrics.ts';
 import { measureAclWrites, measureTokenResolution } from './acl-metrics.ts';
 import type { Store } from '../store/index.ts';
-import { Replica } from '../state/index.ts';
+import { Replica, catalogOf, DEFAULT_TENANCY_NAME } from '../state/index.ts';
 import {
   KvEndpoint, TxnEndpoint, SessionEndpoint, CatalogEndpoint, HealthEndpoint,
   type EndpointDeps, type SessionHealth, type Leadership,
@@ -152,6 +152,7 @@ export function buildServer(
     store, replica, clock, logger: logger.child({ '@module': 'agent.endpoint' }), leadership, random,
     sharedReads: new SharedReads(() => replica.appliedRevision),
     countQuery: observe.telemetry.counter('rpc.query', 'Increments when a server receives a read request, indicating the rate of new read queries.'),
+    timeConsistentRead: consistentReadTimer(observe.telemetry),
     config: {
       datacenter: config.datacenter, nodeName: config.nodeName, kvMaxValueSize: config.limits.kvMaxValueSize,
       txnMaxReqLen: config.limits.txnMaxReqLen, defaultQueryTime: config.defaultQueryTime,
@@ -161,8 +162,8 @@ export function buildServer(
   const health: SessionHealth = {
     // Node and check named case-insensitively, as Consul's catalog indexes match them.
     nodeExists: (node) => replica.catalog.node(node) !== undefined,
-    checkStatus: (node, check) => {
-      const cat = replica.catalog;
+    checkStatus: (node, check, namespace) => {
+      const cat = namespace ? catalogOf(replica, { partition: DEFAULT_TENANCY_NAME, namespace }) : replica.catalog;
       const stored = cat.nodeName(node);
       return cat.checks.get(stored)?.get(cat.checkId(stored, check))?.Status ?? null;
     },
@@ -351,3 +352,12 @@ export function localCounts(local: Local): { services: number; checks: number; t
   return { services: local.state.services('*').length, checks: checks.length, ttlChecks: checks.filter((c) => c.Type === 'ttl').length };
 }
 
+/**
+ * Consul's rpc.consistentRead: each wait a consistent read makes, here the Store's current
+ * revision (a linearizable read with etcd) and the replica catching up with it, in place of
+ * Raft's VerifyLeader; batched, as `?consistent` reads can be frequent.
+ */
+function consistentReadTimer(t: Telemetry): (ms: number, at: number) => void {
+  const batch = t.batchedTimer('rpc.consistentRead', 'Measures the time spent confirming that a consistent read can be performed.');
+  return (ms, at) => batch.add(ms, at);
+}

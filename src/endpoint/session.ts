@@ -36,8 +36,8 @@ export interface SessionCreate {
 /** What sessions need to know about nodes and checks (the catalog, once it exists). */
 export interface SessionHealth {
   nodeExists(node: string): boolean;
-  /** Status of a check on a node, or null when it is not registered. */
-  checkStatus(node: string, checkId: string): string | null;
+  /** Status of a check on a node (a service check of `namespace`; absent: default), or null when it is not registered. */
+  checkStatus(node: string, checkId: string, namespace?: string): string | null;
 }
 
 /** Callbacks for the leader's TTL timers. */
@@ -71,9 +71,10 @@ export class SessionEndpoint {
     }
     if (!req.Node) throw new InternalError('Must provide Node');
     if (!this.#health.nodeExists(req.Node)) throw new InternalError('Missing node registration');
-    const checks = [...req.NodeChecks, ...req.ServiceChecks.map((c) => c.ID)];
-    for (const id of checks) {
-      const status = this.#health.checkStatus(req.Node, id);
+    // A service check is looked up in its own namespace (node checks are the default namespace's).
+    const checks = [...req.NodeChecks.map((id) => ({ ID: id, Namespace: '' })), ...req.ServiceChecks];
+    for (const { ID: id, Namespace: ns } of checks) {
+      const status = this.#health.checkStatus(req.Node, id, ns || undefined);
       if (status === null) throw new InternalError(`Missing check '${id}' registration`);
       if (status === 'critical') throw new InternalError(`Check '${id}' is in ${status} state`);
     }
