@@ -105,3 +105,25 @@ export function measureClientTokenLoads(
     }
   };
 }
+
+/** Counts lookups in a token cache that stands before a server (TokenCacheStats). */
+export interface TokenCacheStats {
+  /** The token was answered from the cache, fresh. */
+  hit(): void;
+  /** The cache held nothing fresh for the token: a server is asked. */
+  miss(): void;
+}
+
+/**
+ * Consul's acl.token.cache_hit and cache_miss, counted where a token is resolved through another
+ * server and cached for acl.token_ttl: a client agent's resolver and a secondary datacenter's
+ * server resolving in the primary (Consul's resolveIdentityFromToken; tokens a server resolves
+ * from its own state are not cached there and not counted).
+ */
+export function tokenCacheStats(t: Pick<Telemetry, 'counter'>): TokenCacheStats {
+  return {
+    hit: t.counter('acl.token.cache_hit', "Increments if Consul is able to resolve a token's identity, or a legacy token, from the cache."),
+    miss: t.counter('acl.token.cache_miss', "Increments if Consul cannot resolve a token's identity, or a legacy token, from the cache."),
+  };
+}
+

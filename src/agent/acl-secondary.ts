@@ -10,6 +10,7 @@ import type { RequestConfig, Router } from '../http/index.ts';
 import { AclReplication, type ReplicationKind } from '../leader/acl-replication.ts';
 import type { LeaderLoops } from '../leader/loops.ts';
 import type { Telemetry } from '../telemetry/metrics.ts';
+import { tokenCacheStats } from './acl-metrics.ts';
 import { aclPrimaryRouter, preparingRouter } from './acl-primary-routes.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
 import { callPrimary, type PrimaryForwardDeps } from './primary-forward.ts';
@@ -59,6 +60,7 @@ export function secondaryAcl(d: SecondaryAclDeps): SecondaryAcl {
     clock: epDeps.clock, logger: epDeps.logger.child({ '@module': 'agent.acl.remote' }),
     ttlMs: durationSetting(raw?.token_ttl, 30_000), downPolicy: config.acl.downPolicy,
     fetch: (secret, signal) => primaryToken(primary, config.datacenter, secret, signal),
+    cacheStats: tokenCacheStats(d.telemetry),
   }), { always: () => !replicateTokens, unknown: () => tokens.index === 0 });
   // Consul's LocalTokensEnabled: token replication on, with a replication token to do it.
   const localTokens = () => replicateTokens && d.replicationToken() !== '';

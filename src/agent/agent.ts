@@ -14,6 +14,7 @@ import { Telemetry } from '../telemetry/metrics.ts';
 import { registerAgentTlsExpiry } from '../telemetry/cert-expiry.ts';
 import { dnsMetrics } from './dns-metrics.ts';
 import { gossipMetrics } from './gossip-metrics.ts';
+import { memberlistMetrics } from './memberlist-metrics.ts';
 import { reloadTelemetrySinks, startTelemetrySinks, telemetryOptions } from './telemetry-sinks.ts';
 import { MetricsStream } from '../telemetry/metrics-stream.ts';
 import { MemoryStore, LazyManagedEtcdStore, lazyEtcdStore, type HoldOptions, type Store } from '../store/index.ts';
@@ -171,10 +172,13 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   // verify_incoming refuses plaintext there as anywhere; without them the bootstrap is plaintext.
   // The first connection comes once the store opens, after the TLS files are loaded.
   let front: RpcListener | null = null;
+  // One set for the server port, whichever listener takes its connections.
+  const rpcCounters = rpcRequestCounters(telemetry);
   const acceptConnection = (sock: Socket, server: Server): void => {
     const rpcLog = logger.child({ '@module': 'agent.rpc' });
     front ??= new RpcListener({
       server, tls, logger: rpcLog, plaintextPeers: tls.managedTls() === null, handshakeTimeoutMs: config.limits.rpcHandshakeTimeout,
+      acceptConn: rpcCounters.acceptConn,
       // auto_encrypt.allow_tls: AutoEncrypt.Sign without a client certificate, once the RPC answers.
       ...(config.autoEncrypt?.allowTls ? { insecure: autoEncryptOnly((req, res) => (rpcServe ? rpcServe(req, res) : notYet(res)), rpcLog) } : {}),
     });
@@ -188,7 +192,10 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   const pool = new LanPool(config, {
     clock, logger, random: deps.random ?? Math.random, transport: deps.gossipTransport, onJoinExhausted: deps.onJoinExhausted,
   });
-  const wan = new WanPool(config, { clock, logger, random: deps.random ?? Math.random, onJoinExhausted: deps.onJoinExhausted });
+  const wan = new WanPool(config, {
+    clock, logger, random: deps.random ?? Math.random, onJoinExhausted: deps.onJoinExhausted,
+    instrument: (g) => memberlistMetrics(telemetry, 'wan', g),
+  });
   // The election greets followers' liveness probes on the server port: the RPC listener's bound
   // port, or ports.server where the managed store's listener serves the RPC. Without an RPC
   // listener (no pool) the election opens a port of its own.
@@ -240,6 +247,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
     config, store, clock, logger, deps.random ?? Math.random, { telemetry, hub, stream: metricsStream }, hooks,
   );
   pool.gossip?.on(gossipMetrics(telemetry, clock));
+  if (pool.gossip) memberlistMetrics(telemetry, 'lan', pool.gossip);
   if (pool.gossip) {
     leaderSide.loops.add(new MemberReconciler({
       gossip: pool.gossip, catalog: () => endpoints.catalog, replica, datacenter: config.datacenter,
@@ -349,7 +357,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   // tests) has no clients and binds no RPC port.
   const rpc = config.gossip ? createRpcServer({
     config, router, dns: ownDns, logger, acl: endpoints.acl.resolver, tls, revision: () => replica.appliedRevision, rateLimit,
-    counters: rpcRequestCounters(telemetry),
+    counters: rpcCounters,
     liveness: () => liveness?.answer() ?? null,
     autoEncrypt: { sign: (args, id) => endpoints.autoEncrypt.sign(args, id), allowTls: config.autoEncrypt?.allowTls ?? false },
     connectSign: endpoints.connectSign,

@@ -42,6 +42,8 @@ export interface ClientAclDeps {
   logger: Logger;
   /** acl.tokens.agent_recovery, read live. */
   agentRecovery: () => string;
+  /** Counts load()'s cache hits and misses (Consul's acl.token.cache_hit/cache_miss); absent: not counted. */
+  cacheStats?: { hit(): void; miss(): void };
 }
 
 /** Resolves tokens through the servers; `load()` before the synchronous `resolve()`. */
@@ -71,7 +73,11 @@ export class ClientAclResolver {
     const cached = this.#cache.get(secret);
     // `ACL not found` is asked again every time: the token may be created any moment (a server
     // still bootstrapping its initial management token, a token being replicated).
-    if (cached && !cached.notFound && now - cached.fetchedAt < (cached.ttlMs ?? this.#ttl.token)) return;
+    if (cached && !cached.notFound && now - cached.fetchedAt < (cached.ttlMs ?? this.#ttl.token)) {
+      this.#d.cacheStats?.hit();
+      return;
+    }
+    this.#d.cacheStats?.miss();
     try {
       const res = await this.#d.call('GET', ACL_RPC_PATH, secret);
       const text = res.body.toString('utf8');

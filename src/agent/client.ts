@@ -11,6 +11,7 @@ import { Telemetry } from '../telemetry/metrics.ts';
 import { registerAgentTlsExpiry } from '../telemetry/cert-expiry.ts';
 import { dnsMetrics } from './dns-metrics.ts';
 import { gossipMetrics } from './gossip-metrics.ts';
+import { memberlistMetrics } from './memberlist-metrics.ts';
 import { reloadTelemetrySinks, startTelemetrySinks, telemetryOptions } from './telemetry-sinks.ts';
 import { MetricsStream } from '../telemetry/metrics-stream.ts';
 import { agentTlsForChecks, reloadTls, startTls, TlsConfigurator } from './tls-configurator.ts';
@@ -18,7 +19,7 @@ import { AgentWatches } from './watches.ts';
 import { startAutoReload, type AutoReload } from './auto-reload.ts';
 import { HttpServer, rpcRateBucket, type RequestConfig } from '../http/index.ts';
 import { ClientAclResolver } from './client-acl.ts';
-import { measureClientTokenLoads } from './acl-metrics.ts';
+import { measureClientTokenLoads, tokenCacheStats } from './acl-metrics.ts';
 import { RemoteNodeChecks } from './client-alias.ts';
 import { DnsServer, dnsConfigFrom } from '../dns/index.ts';
 import type { Leadership } from '../endpoint/index.ts';
@@ -116,11 +117,12 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
   const events = new EventBuffer({ nodeName: config.nodeName, services: () => local.state.services() });
   if (pool.gossip) bridgeEvents(events, pool.gossip);
   pool.gossip?.on(gossipMetrics(telemetry, clock));
+  if (pool.gossip) memberlistMetrics(telemetry, 'lan', pool.gossip);
   const leadership: Leadership = {
     isLeader: () => false, knownLeader: () => servers.servers().length > 0, leaderAddr: () => '', peers: () => [],
   };
   const acl = config.acl.enabled
-    ? new ClientAclResolver({ config, call, clock, logger: log, agentRecovery: () => local.tokens.get('agent_recovery') })
+    ? new ClientAclResolver({ config, call, clock, logger: log, agentRecovery: () => local.tokens.get('agent_recovery'), cacheStats: tokenCacheStats(telemetry) })
     : null;
   if (acl) measureClientTokenLoads(telemetry, acl);
   const reqCfg: RequestConfig = {

@@ -41,6 +41,8 @@ export interface RpcListenerOptions {
    * separately to finish its TLS handshake (default 5 s; 0: no limit). Not reloadable, as in Consul.
    */
   handshakeTimeoutMs?: number;
+  /** Counts each connection accepted (Consul's rpc.accept_conn); absent: not counted. */
+  acceptConn?: () => void;
   logger: Logger;
 }
 
@@ -95,6 +97,7 @@ export class RpcListener {
       sock.destroy();
       return;
     }
+    this.#o.acceptConn?.();
     this.#sockets.add(sock);
     sock.once('close', () => this.#sockets.delete(sock));
     sock.on('error', () => undefined);

@@ -124,6 +124,8 @@ export interface RpcRequestCounters {
   request(): void;
   /** A request the port could not serve: no route for its path or method. */
   requestError(): void;
+  /** A connection accepted on the port (Consul's rpc.accept_conn). */
+  acceptConn(): void;
 }
 
 /**
@@ -135,6 +137,7 @@ export function rpcRequestCounters(t: Pick<Telemetry, 'counter'>): RpcRequestCou
   return {
     request: t.counter('rpc.request', 'Increments when a server receives a Consul-related RPC request.'),
     requestError: t.counter('rpc.request_error', 'Increments when a server returns an error from an RPC request.'),
+    acceptConn: t.counter('rpc.accept_conn', 'Increments when a server accepts an RPC connection.'),
   };
 }
 
@@ -345,6 +348,7 @@ export function createRpcServer(d: RpcServerDeps): RpcServer {
   const insecure = d.autoEncrypt?.allowTls ? autoEncryptOnly((req, res) => server.serveRequest(req, res), logger) : undefined;
   const listener = new RpcListener({
     serve: (req, res) => server.serveRequest(req, res), insecure, tls: d.tls ?? NO_TLS, logger, handshakeTimeoutMs: d.config.limits?.rpcHandshakeTimeout,
+    acceptConn: counters?.acceptConn,
   });
   return {
     http: server,

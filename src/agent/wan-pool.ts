@@ -23,6 +23,8 @@ export interface WanPoolDeps {
   transport?: Transport;
   /** retry_max_wan exhausted (Consul's agent exits). */
   onJoinExhausted?: (err: Error) => void;
+  /** Called with the pool's gossip node before it starts (memberlist's metrics). */
+  instrument?: (g: Gossip) => void;
 }
 
 /** Consul's WAN serf tags: the LAN server tags without wan_join_port (`port` is the server RPC port forwarding uses). */
@@ -94,6 +96,7 @@ export class WanPool {
     const d = this.#deps;
     const g = createGossip(gc, { clock: d.clock, logger: d.logger.child({ pool: 'wan' }), random: d.random, transport: d.transport });
     g.on((e) => { if (e.type !== 'user') this.#remoteDcs = null; });
+    d.instrument?.(g);
     await g.start();
     this.#gossip = g;
     this.#retry = retryJoin({

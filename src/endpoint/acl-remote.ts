@@ -40,6 +40,8 @@ export interface RemoteTokensDeps {
   downPolicy: string;
   /** How long one question to the primary may take (default: Consul's rpc_client_timeout, 60 s). */
   timeoutMs?: number;
+  /** Counts load()'s cache hits and misses (Consul's acl.token.cache_hit/cache_miss); absent: not counted. */
+  cacheStats?: { hit(): void; miss(): void };
 }
 
 /** Bound on the secrets remembered (the oldest is dropped first). */
@@ -71,7 +73,11 @@ export class RemoteTokens {
   async load(secret: string): Promise<void> {
     const e = this.#cache.get(secret);
     const fresh = e !== undefined && e.token !== undefined && this.#d.clock.now() - e.fetchedAt < this.#d.ttlMs;
-    if (fresh) return;
+    if (fresh) {
+      this.#d.cacheStats?.hit();
+      return;
+    }
+    this.#d.cacheStats?.miss();
     if (e?.token && this.#d.downPolicy === 'async-cache') {
       void this.#refresh(secret);
       return;

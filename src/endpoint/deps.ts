@@ -41,6 +41,8 @@ export interface EndpointDeps {
   sharedReads?: SharedReads;
   /** Counts each read served by a blocking query, blocking or not (Consul's rpc.query); absent: not counted. */
   countQuery?: () => void;
+  /** Times each consistent read's wait (Consul's rpc.consistentRead): ms and the performance.now() it ended at; absent: not timed. */
+  timeConsistentRead?: (ms: number, at: number) => void;
 }
 
 /** A leadership for a single self-elected server. */

@@ -101,8 +101,19 @@ function tooStale(deps: EndpointDeps, maxStaleMs: number): boolean {
 
 /** Waits until the replica holds every write committed before this call (`?consistent`). */
 export async function consistentRead(deps: EndpointDeps): Promise<void> {
-  const rev = await deps.store.currentRevision();
-  await deps.replica.waitFor(rev);
+  const time = deps.timeConsistentRead;
+  if (!time) {
+    await deps.replica.waitFor(await deps.store.currentRevision());
+    return;
+  }
+  // Timed whether or not it succeeds, as Consul's deferred MeasureSince.
+  const t0 = performance.now();
+  try {
+    await deps.replica.waitFor(await deps.store.currentRevision());
+  } finally {
+    const t1 = performance.now();
+    time(t1 - t0, t1);
+  }
 }
 
 /**

@@ -20,6 +20,7 @@ import { Prober } from './probe.ts';
 import { answerPushPull, pushPull } from './push-pull.ts';
 import { pickRandom, seededRandom, stringSeed } from './random.ts';
 import { lastEventClock, PeerSnapshot, SNAPSHOT_MIN_INTERVAL_MS, type SnapshotData } from './snapshot.ts';
+import { GossipStats, type GossipStatsHooks } from './stats.ts';
 import { createNetTransport } from './transport-net.ts';
 import { cidrMatcher } from '../cidr.ts';
 import type { Transport } from './transport.ts';
@@ -56,6 +57,8 @@ export class GossipNode {
   readonly #snapshot: PeerSnapshot | undefined;
   readonly #coalescer: EventCoalescer | undefined;
   readonly #listeners = new Set<GossipListener>();
+  /** memberlist's metrics hooks, shared with the transport, state machine and prober (instrument()). */
+  readonly #stats = new GossipStats();
   #keys: Keyring | undefined;
   #snapshotPending = false;
   #lastSnapshotAt = -Infinity;
@@ -75,7 +78,7 @@ export class GossipNode {
     this.#awareness = new Awareness(c.awarenessMaxMultiplier);
     const self = { host: c.advertiseAddr ?? c.bindAddr, port: c.advertisePort ?? c.bindPort };
     const emit = (e: GossipEvent) => this.#emit(e);
-    this.#m = new Membership({ config: c, clock: this.#clock, log: this.#log, queue: this.#queue, awareness: this.#awareness, emit }, self);
+    this.#m = new Membership({ config: c, clock: this.#clock, log: this.#log, queue: this.#queue, awareness: this.#awareness, emit, stats: this.#stats }, self);
     this.#coalescer = c.coalesce ? new EventCoalescer(this.#clock, c.coalesce, (event) => this.#emit({ type: 'user', event })) : undefined;
     const deliver = (event: UserEvent) => {
       // Serf records each delivered event's time in its snapshot, so a restart neither reuses it nor delivers it again.
@@ -87,7 +90,7 @@ export class GossipNode {
       bufferSize: c.eventBufferSize, sizeLimit: c.userEventSizeLimit, maxEncoded: broadcastBudget(c.udpBufferSize), queue: this.#queue, deliver,
     });
     const security = { keyring: this.#keys, verifyIncoming: c.encryptVerifyIncoming, verifyOutgoing: c.encryptVerifyOutgoing };
-    const transport = deps.transport ?? createNetTransport({ bindAddr: c.bindAddr, bindPort: c.bindPort });
+    const transport = deps.transport ?? createNetTransport({ bindAddr: c.bindAddr, bindPort: c.bindPort, stats: this.#stats });
     this.#wire = new Wire({
       transport, queue: this.#queue, security, log: this.#log, udpBufferSize: c.udpBufferSize, tcpTimeoutMs: c.tcpTimeoutMs,
       allowed: cidrMatcher(c.allowedCidrs),
@@ -96,7 +99,7 @@ export class GossipNode {
     const rttClock = deps.rttClock ?? (this.#clock === systemClock ? () => performance.now() : undefined);
     this.#prober = new Prober({
       config: c, clock: this.#clock, log: this.#log, random: this.#random, membership: this.#m, wire: this.#wire, awareness: this.#awareness,
-      coordinates: this.coordinates ?? undefined, rttClock,
+      coordinates: this.coordinates ?? undefined, rttClock, stats: this.#stats,
     });
     this.#loops = new Loops(this.#clock);
     this.keyring = new GossipKeyring(() => this.#keys, this.#m, this.#wire);
@@ -202,6 +205,11 @@ export class GossipNode {
     return () => this.#listeners.delete(listener);
   }
 
+  /** Sets memberlist's metrics hooks (counters and timers of this node's work); the rest stay no-ops. */
+  instrument(hooks: Partial<GossipStatsHooks>): void {
+    this.#stats.set(hooks);
+  }
+
   /** Lifeguard local health score (0 is healthy). */
   healthScore(): number {
     return this.#awareness.score;
@@ -218,7 +226,15 @@ export class GossipNode {
     this.#loops.every('reap', () => c.reapIntervalMs, () => reap(this.#m, c, this.#clock.now()));
   }
 
+  // Timed every round, as memberlist's gossip(), which runs (and is measured) with nothing queued too.
   #gossipTick(): void {
+    const t0 = performance.now();
+    this.#gossipRound();
+    const t1 = performance.now();
+    this.#stats.gossip(t1 - t0, t1);
+  }
+
+  #gossipRound(): void {
     if (this.#queue.size === 0) return;
     const now = this.#clock.now();
     const targets = pickRandom([...this.#m.members.values()], this.config.gossipNodes, this.#random, (m) =>

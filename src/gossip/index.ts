@@ -30,7 +30,7 @@ export type { PingCoordinates } from './ping-coordinates.ts';
 /** A running gossip pool member: what the agent and the leader consume. */
 export type Gossip = Pick<GossipNode,
   | 'config' | 'keyring' | 'start' | 'join' | 'leave' | 'shutdown' | 'members' | 'localMember'
-  | 'setTags' | 'forceLeave' | 'userEvent' | 'eventClock' | 'on' | 'healthScore' | 'coordinates'>;
+  | 'setTags' | 'forceLeave' | 'userEvent' | 'eventClock' | 'on' | 'healthScore' | 'coordinates' | 'instrument'>;
 
 /** Builds a gossip node; `start()` binds its sockets. */
 export function createGossip(config: GossipConfig, deps: GossipDeps = {}): Gossip {

@@ -10,6 +10,7 @@ import { suspicionTimeout, type ResolvedConfig } from './config.ts';
 import type { GossipEvent, MemberEventType } from './gossip-events.ts';
 import { cloneMember, type Member } from './member.ts';
 import type { AliveMsg, DeadMsg, MemberWire, SuspectMsg } from './messages.ts';
+import type { GossipStatsHooks } from './stats.ts';
 import { Suspicion } from './suspicion.ts';
 
 /** What the state machine needs from its owner. */
@@ -20,6 +21,8 @@ export interface MembershipDeps {
   queue: BroadcastQueue;
   awareness: Awareness;
   emit: (e: GossipEvent) => void;
+  /** Counts applied alive, suspect and dead messages (memberlist's msg.*); absent: not counted. */
+  stats?: Pick<GossipStatsHooks, 'msgAlive' | 'msgSuspect' | 'msgDead'>;
 }
 
 /** The member table and its transitions. */
@@ -90,6 +93,7 @@ export class Membership {
     const changed = cur.addr !== a.host || cur.port !== a.port || !sameTags(cur.tags, a.tags);
     Object.assign(cur, { addr: a.host, port: a.port, tags: { ...a.tags }, incarnation: a.inc, state: 'alive' });
     this.#d.queue.enqueue(`m:${a.node}`, a);
+    this.#d.stats?.msgAlive();
     if (!live) this.#changed(cur, 'alive', 'member-join');
     else if (changed) this.#emit('member-update', cur);
   }
@@ -120,6 +124,7 @@ export class Membership {
       return;
     }
     this.#d.queue.enqueue(`m:${s.node}`, s);
+    this.#d.stats?.msgSuspect();
     cur.incarnation = s.inc;
     this.#changed(cur, 'suspect');
     this.#startSuspicion(cur, s.from);
@@ -161,6 +166,8 @@ export class Membership {
     }
     this.#clearSuspicion(d.node);
     this.#d.queue.enqueue(`m:${d.node}`, d);
+    // memberlist's deadNode stops at a member already gone: a leave after a failure is not counted.
+    if (!gone) this.#d.stats?.msgDead();
     cur.incarnation = d.inc;
     if (d.left) this.#changed(cur, 'left', cur.state === 'left' ? undefined : 'member-leave');
     else this.#changed(cur, 'dead', 'member-failed');
@@ -266,6 +273,7 @@ export class Membership {
     const same = a.host === me.addr && a.port === me.port && sameTags(a.tags, me.tags);
     if (a.inc === me.incarnation && same) return;
     this.refute(a.inc);
+    this.#d.stats?.msgAlive();
   }
 
   #addMember(a: AliveMsg): void {
@@ -275,6 +283,7 @@ export class Membership {
     };
     this.members.set(a.node, m);
     this.#d.queue.enqueue(`m:${a.node}`, a);
+    this.#d.stats?.msgAlive();
     this.#emit('member-join', m);
   }
 

@@ -11,6 +11,7 @@ import type { Member } from './member.ts';
 import type { Membership } from './membership.ts';
 import type { AckMsg, IndirectPingMsg, PacketMsg, PingMsg } from './messages.ts';
 import type { PingCoordinates } from './ping-coordinates.ts';
+import type { GossipStatsHooks } from './stats.ts';
 import { shuffle } from '../shuffle.ts';
 import { pickRandom } from './random.ts';
 import type { Wire } from './wire.ts';
@@ -28,6 +29,8 @@ export interface ProberDeps {
   coordinates?: PingCoordinates;
   /** Monotonic milliseconds for round-trip times (default: clock.now). */
   rttClock?: () => number;
+  /** Times each probe (memberlist's probeNode); absent: not timed. */
+  stats?: Pick<GossipStatsHooks, 'probeNode'>;
 }
 
 interface Pending {
@@ -103,7 +106,13 @@ export class Prober {
     let expectedNacks = 0;
     const timers: TimerHandle[] = [];
     this.#busy = true;
+    const stats = this.#d.stats;
+    const started = stats ? performance.now() : 0;
     const finish = (acked: boolean) => {
+      if (stats) {
+        const t = performance.now();
+        stats.probeNode(t - started, t);
+      }
       this.#pending.delete(seq);
       this.#busy = false;
       for (const t of timers) { t.cancel(); this.#timers.delete(t); }

@@ -4,6 +4,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import type { Address } from './address.ts';
+import type { GossipStatsHooks } from './stats.ts';
 import type { Transport, TransportHandlers } from './transport.ts';
 
 /** Options for the socket transport. */
@@ -12,6 +13,8 @@ export interface NetTransportOptions {
   bindPort: number;
   /** Largest stream frame accepted, in bytes (default 32 MiB). */
   maxFrame?: number;
+  /** Counts datagrams and streams (memberlist's udp.* and tcp.* metrics); absent: not counted. */
+  stats?: GossipStatsHooks;
 }
 
 /** Creates a UDP+TCP transport bound to `bindAddr:bindPort` when started. */
@@ -25,9 +28,11 @@ class NetTransport implements Transport {
   #tcp: net.Server | undefined;
   #port = 0;
   #conns = new Set<net.Socket>();
+  readonly #stats: GossipStatsHooks | undefined;
 
   constructor(opts: NetTransportOptions) {
     this.#opts = opts;
+    this.#stats = opts.stats;
   }
 
   async start(handlers: TransportHandlers): Promise<void> {
@@ -52,7 +57,11 @@ class NetTransport implements Transport {
   }
 
   sendPacket(to: Address, data: Buffer): void {
-    this.#udp?.send(data, to.port, to.host, () => { /* best effort, like UDP itself */ });
+    const udp = this.#udp;
+    if (!udp) return;
+    // Counted before the send, as memberlist's udp.sent: bytes handed to the socket.
+    this.#stats?.udpSent(data.length);
+    udp.send(data, to.port, to.host, () => { /* best effort, like UDP itself */ });
   }
 
   request(to: Address, data: Buffer, timeoutMs: number): Promise<Buffer> {
@@ -60,7 +69,12 @@ class NetTransport implements Transport {
       const sock = net.connect({ host: to.host, port: to.port });
       this.#conns.add(sock);
       sock.setTimeout(timeoutMs, () => sock.destroy(new Error(`i/o timeout after ${timeoutMs}ms`)));
-      sock.on('connect', () => sock.write(frame(data)));
+      sock.on('connect', () => {
+        const f = frame(data);
+        this.#stats?.tcpConnect();
+        this.#stats?.tcpSent(f.length);
+        sock.write(f);
+      });
       readFrame(sock, this.#maxFrame(), (err, body) => {
         this.#conns.delete(sock);
         sock.destroy();
@@ -88,7 +102,11 @@ class NetTransport implements Transport {
   #bindUdp(port: number, handlers: TransportHandlers): Promise<dgram.Socket> {
     const type = net.isIPv6(this.#opts.bindAddr) ? 'udp6' : 'udp4';
     const udp = dgram.createSocket({ type });
-    udp.on('message', (msg, rinfo) => handlers.packet(msg, { host: rinfo.address, port: rinfo.port }));
+    const stats = this.#opts.stats;
+    udp.on('message', (msg, rinfo) => {
+      stats?.udpReceived(msg.length);
+      handlers.packet(msg, { host: rinfo.address, port: rinfo.port });
+    });
     return new Promise((resolve, reject) => {
       udp.once('error', reject);
       udp.bind(port, this.#opts.bindAddr, () => {
@@ -112,13 +130,18 @@ class NetTransport implements Transport {
 
   #serve(sock: net.Socket, handlers: TransportHandlers): void {
     this.#conns.add(sock);
+    this.#stats?.tcpAccept();
     sock.on('close', () => this.#conns.delete(sock));
     sock.setTimeout(30_000, () => sock.destroy());
     const from = { host: sock.remoteAddress ?? '', port: sock.remotePort ?? 0 };
     readFrame(sock, this.#maxFrame(), (err, body) => {
       if (err) return sock.destroy();
       handlers.stream(body!, from).then(
-        (resp) => sock.end(frame(resp)),
+        (resp) => {
+          const f = frame(resp);
+          this.#stats?.tcpSent(f.length);
+          sock.end(f);
+        },
         () => sock.destroy(),
       );
     });

@@ -52,6 +52,10 @@ export class Telemetry {
   readonly #timers = new Map<string, WindowSummary>();
   /** Batched timers' buffers, handed to their summaries before every read. */
   readonly #batches: TimerBatch[] = [];
+  /** Counter families by Consul name (counterFamily). */
+  readonly #families = new Map<string, (labels: Record<string, string>) => (n?: number) => void>();
+  /** Batched timer families by Consul name (batchedTimerFamily). */
+  readonly #timerFamilies = new Map<string, (labelValue: string) => TimerBatch>();
   #push: PushMetrics | undefined;
   #gaugeTimer: { cancel(): void } | undefined;
   readonly #gaugeHostname: string | undefined;
@@ -156,6 +160,65 @@ export class Telemetry {
       if (c) c.n += 1;
       else counts.set(key, { labels: { ...labels }, n: 1 });
     };
+  }
+
+  /**
+   * Registers a counter with labels (once per name: a second call returns the same family) and
+   * returns a binder: each label set bound once gives an increment function that, on a hot path,
+   * adds to its own count without building a key or allocating.
+   */
+  counterFamily<L extends string>(name: string, help: string, labelNames: readonly L[]): (labels: Record<L, string>) => (n?: number) => void {
+    const known = this.#families.get(name);
+    if (known) return known as (labels: Record<L, string>) => (n?: number) => void;
+    const prom = this.#name(name);
+    const bound: { labels: Record<L, string>; n: number }[] = [];
+    this.#define((p, registry) => new p.Counter({
+      name: prom, help, labelNames: [...labelNames], registers: [registry],
+      collect() {
+        this.reset();
+        for (const c of bound) if (c.n > 0) this.inc(c.labels, c.n);
+      },
+    }));
+    const key = name.split('.');
+    const bind = (labels: Record<L, string>) => {
+      const c = { labels: { ...labels }, n: 0 };
+      bound.push(c);
+      const pushLabels = labelNames.map((l) => ({ name: l, value: labels[l] }));
+      return (n = 1) => {
+        c.n += n;
+        this.#push?.incrCounter(key, n, pushLabels);
+      };
+    };
+    this.#families.set(name, bind as (labels: Record<string, string>) => (n?: number) => void);
+    return bind;
+  }
+
+  /**
+   * Registers a batched timer with one label (once per name) and returns a binder: each label
+   * value bound gives its own TimerBatch (see batchedTimer) feeding the one summary.
+   */
+  batchedTimerFamily(name: string, help: string, labelName: string): (labelValue: string) => TimerBatch {
+    const known = this.#timerFamilies.get(name);
+    if (known) return known;
+    const s = new WindowSummary({
+      name: this.#name(name), help, labelNames: [labelName], percentiles: [0.5, 0.9, 0.99], maxAgeSeconds: 60, ageBuckets: 6, clock: this.#clock,
+    });
+    this.#define((_prom, registry) => registry.registerMetric(s as unknown as Metric));
+    const key = name.split('.');
+    const bind = (labelValue: string): TimerBatch => {
+      const labels = [{ name: labelName, value: labelValue }];
+      const batch = new TimerBatch((ms, at, n) => {
+        const wall = this.#clock.now() - performance.now();
+        for (let i = 0; i < n; i++) at[i] += wall;
+        s.observeBatch(labelValue, '', ms, at, n);
+        const push = this.#push;
+        if (push) for (let i = 0; i < n; i++) push.addSample(key, ms[i], labels);
+      });
+      this.#batches.push(batch);
+      return batch;
+    };
+    this.#timerFamilies.set(name, bind);
+    return bind;
   }
 
   #define(define: Define): void {
