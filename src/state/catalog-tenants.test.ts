@@ -8,6 +8,7 @@ import { CatalogTables, checkKey, nodeKey, serviceKey } from './catalog.ts';
 import { catalogOf, catalogTenantApplier, namespaceCatalogs } from './catalog-tenants.ts';
 import { TenantTables } from './tenancy-tables.ts';
 import { tenantKey } from './tenancy.ts';
+import { namespaceKey } from './tenancy-tables.ts';
 
 const teamA = { partition: 'default', namespace: 'team-a' };
 const teamB = { partition: 'default', namespace: 'team-b' };
@@ -79,4 +80,28 @@ test('a reset drops the namespaces\' tables and the partition\'s listener; the d
   assert.deepEqual(namespaceCatalogs(replica, 'default'), []);
   assert.equal(catalog.nodes.size, 1);
   assert.equal(catalogOf(replica, teamA).instances('web').length, 0);
+});
+
+test('the empty tables of deleted namespaces are dropped when another namespace\'s are made', () => {
+  const { tenants, replica, apply } = setup();
+  const del = (key: string, rev: number): WatchEvent => ({ type: 'delete', kv: { key, value: Buffer.alloc(0), createRevision: 0, modRevision: rev, version: 0, lease: 0 } });
+  let rev = 2;
+  apply(put(nodeKey('n1'), node('n1'), rev++));
+  const live = { partition: 'default', namespace: 'live' };
+  tenants.namespaces.apply(put(namespaceKey(live), { Name: 'live' }, rev++));
+  apply(put(tenantKey(live, serviceKey('n1', 'x')), service('x', 'x'), rev++));
+  apply(del(tenantKey(live, serviceKey('n1', 'x')), rev++));
+  // Records without a namespace record (written before it, or orphans) are kept while they hold anything.
+  apply(put(tenantKey(teamA, serviceKey('n1', 'web-1')), service('web-1', 'web'), rev++));
+  for (let i = 0; i < 20; i++) {
+    const ent = { partition: 'default', namespace: `churn-${i}` };
+    tenants.namespaces.apply(put(namespaceKey(ent), { Name: ent.namespace }, rev++));
+    apply(put(tenantKey(ent, serviceKey('n1', 'web-1')), service('web-1', 'web'), rev++));
+    // The reaper's purge, then the record's delete.
+    apply(del(tenantKey(ent, serviceKey('n1', 'web-1')), rev++));
+    tenants.namespaces.apply(del(namespaceKey(ent), rev++));
+  }
+  const left = namespaceCatalogs(replica, 'default').map((e) => e.ent.namespace).sort();
+  assert.deepEqual(left, ['churn-19', 'live', 'team-a'], 'live namespaces, non-empty tables and the last purged one');
+  assert.equal(catalogOf(replica, teamA).instances('web').length, 1);
 });

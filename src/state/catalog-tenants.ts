@@ -14,9 +14,11 @@ import {
 class CatalogTenants {
   readonly tables: PerTenant<CatalogTables>;
   readonly #catalog: CatalogTables;
+  readonly #tenants: TenantTables;
 
-  constructor(catalog: CatalogTables) {
+  constructor(catalog: CatalogTables, tenants: TenantTables) {
     this.#catalog = catalog;
+    this.#tenants = tenants;
     this.tables = new PerTenant((ent) => this.#make(ent));
   }
 
@@ -26,6 +28,7 @@ class CatalogTenants {
   }
 
   #make(ent: EnterpriseMeta): CatalogTables {
+    this.#dropDeleted();
     if (foldTenancyName(ent.namespace) === DEFAULT_TENANCY_NAME) {
       const t = new CatalogTables();
       t.nodeListener = this.#listener(ent.partition);
@@ -35,6 +38,28 @@ class CatalogTenants {
     // The default partition tells its namespaces of node changes only once one exists.
     partition.nodeListener ??= this.#listener(ent.partition);
     return new CatalogTables(partition);
+  }
+
+  /**
+   * Drops the empty tables of namespaces (and partitions) whose record is gone: the reaper purges a
+   * deleted namespace's records and then its record, but its tables (and their per-name indexes)
+   * stayed, one more set per namespace ever made. Run when a tenant's tables are made, so they are
+   * at most the live tenants' and one purged set. A partition's tables go only with its last
+   * namespace's, as those share its node map.
+   */
+  #dropDeleted(): void {
+    const { namespaces, partitions } = this.#tenants;
+    const empty = (t: CatalogTables): boolean => t.services.size === 0 && t.checks.size === 0;
+    const kept = new Set<string>();
+    const partitionTables: { ent: EnterpriseMeta; table: CatalogTables }[] = [];
+    for (const e of this.tables.entries()) {
+      if (e.ent.namespace === DEFAULT_TENANCY_NAME) partitionTables.push(e);
+      else if (namespaces.namespace(e.ent) === undefined && empty(e.table)) this.tables.delete(e.ent);
+      else kept.add(e.ent.partition);
+    }
+    for (const { ent, table } of partitionTables) {
+      if (!kept.has(ent.partition) && partitions.partition(ent.partition) === undefined && empty(table) && table.nodes.size === 0) this.tables.delete(ent);
+    }
   }
 
   /** Touches the services of every namespace of `ap` on a node whose record or node checks changed. */
@@ -65,7 +90,7 @@ const byReplica = new WeakMap<TenantTables, CatalogTenants>();
 
 /** The tenant applier of catalog records; registered by the Replica (it needs the default partition's tables). */
 export function catalogTenantApplier(tenants: TenantTables, catalog: CatalogTables): TenantHandler {
-  const state = new CatalogTenants(catalog);
+  const state = new CatalogTenants(catalog, tenants);
   byReplica.set(tenants, state);
   return {
     prefix: CATALOG_PREFIX,

@@ -167,6 +167,11 @@ export class PerTenant<T> {
     return e.table;
   }
 
+  /** Drops a tenant's instance (its tenant is gone). */
+  delete(ent: EnterpriseMeta): void {
+    this.#byTenant.delete(entKey(ent));
+  }
+
   /** Every tenant's instance. */
   entries(): { ent: EnterpriseMeta; table: T }[] {
     return [...this.#byTenant.values()];
