@@ -348,6 +348,8 @@ test('limits.rpc_client_timeout: a call unanswered past it fails with Consul\'s 
   assert.equal(callTimeout(t, 'GET', '/v1/kv/a?wait=20m&index=5'), 600_000 + 37_500 + 7_000);
   assert.equal(callTimeout({ ...t, clientMs: 0 }, 'GET', '/v1/kv/a'), 0);
   assert.equal(callTimeout({ ...t, clientMs: 5 * 3_600_000 }, 'GET', '/v1/kv/a'), 3_600_000);
+  // A snapshot streams over Consul's SnapshotRPC, without the deadline.
+  assert.equal(callTimeout(t, 'PUT', '/v1/snapshot?dc=dc1'), 0);
 
   const held: http.ServerResponse[] = [];
   const srv = http.createServer((_req, res) => { held.push(res); });

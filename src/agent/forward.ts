@@ -136,6 +136,8 @@ export const DEADLINE_REACHED = 'rpc error making call: i/o deadline reached';
  * rpc_hold_timeout, instead of rpc_client_timeout; 0 is none.
  */
 export function callTimeout(t: CallTimeouts, method: string, url: string): number {
+  // Snapshots stream over their own RPC in Consul (SnapshotRPC), which sets no read deadline.
+  if (url.startsWith('/v1/snapshot')) return 0;
   const q = url.indexOf('?');
   if (q >= 0 && method === 'GET' && url.includes('index=', q)) {
     const query = new URLSearchParams(url.slice(q + 1));
