@@ -16,6 +16,21 @@ import type { EndpointDeps } from './deps.ts';
 import { allowed, entContext, filterAllowed } from './acl-enforce.ts';
 import { checkReadable, instanceReadable } from './catalog-acl.ts';
 import { sortNear } from './near.ts';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+
+/**
+ * `?merge-central-config` in a namespace or partition (default-tenant reads merge in serviceInstances):
+ * the tenant's proxy-defaults and service-defaults (merge-central-config.ts mergeTenantInstances).
+ */
+function mergeInTenant<I extends { service: NodeService }>(
+  deps: EndpointDeps, ent: EnterpriseMeta, ws: WatchSet, index: number, instances: I[],
+): { index: number; instances: I[] } {
+  // Loaded on the first merging read only (issue #9).
+  const { mergeTenantInstances } = require('./merge-central-config.ts') as typeof import('./merge-central-config.ts');
+  return mergeTenantInstances(deps.replica, ent, ws, index, instances);
+}
 
 /** Whether a read goes through the tenancy reads: it named a tenant, or acts in a non-default one. */
 export function tenantRead(opts: QueryOptions): boolean {
@@ -143,8 +158,9 @@ export class TenantCatalogReads {
       const ent = shown(opts.ent ?? DEFAULT_ENT);
       const cat = catalogOf(this.#deps.replica, ent);
       const def = isDefaultEnt(ent);
-      const { index, instances } = serviceInstances(cat, ws, name, f, opts.authz, def ? this.#deps.replica.configEntries : undefined, def ? undefined : ent, def ? undefined : configEntriesOf(this.#deps.replica, ent));
+      let { index, instances } = serviceInstances(cat, ws, name, f, opts.authz, def ? this.#deps.replica.configEntries : undefined, def ? undefined : ent, def ? undefined : configEntriesOf(this.#deps.replica, ent));
       if (!instances) return { index, value: [] };
+      if (f.mergeCentralConfig && !def) ({ index, instances } = mergeInTenant(this.#deps, ent, ws, index, instances));
       const ctx = entContext(ent);
       const rows = instances.map((i) => toServiceNode(i.node, i.service));
       const { items, filtered } = filterAllowed(opts.authz, filterList(rows, f.filter), (r) => instanceReadable(opts.authz, r.Node, r.ServiceName, ctx));
@@ -152,8 +168,11 @@ export class TenantCatalogReads {
     });
   }
 
-  /** One node with the namespace's services on it (`*`: every namespace's), or null. */
-  node(name: string, opts: QueryOptions): Promise<QueryResult<{ Node: Node; Services: NodeService[] } | null>> {
+  /**
+   * One node with the namespace's services on it (`*`: every namespace's), or null; with `merge`,
+   * proxies and gateways merged with their namespace's central defaults (`?merge-central-config`).
+   */
+  node(name: string, opts: QueryOptions, merge = false): Promise<QueryResult<{ Node: Node; Services: NodeService[] } | null>> {
     return blockingQuery(this.#deps, opts, (ws) => {
       const ap = partitionOf(this.#deps, opts);
       const nodes = ap.cat;
@@ -168,10 +187,17 @@ export class TenantCatalogReads {
       let filtered = false;
       for (const { ent, cat } of found) {
         const ctx = entContext(ent);
+        let mine: NodeService[] = [];
         for (const s of [...(cat.services.get(node.Node)?.values() ?? [])].sort((a, b) => (a.ID < b.ID ? -1 : 1))) {
-          if (allowed(opts.authz, 'serviceRead', s.Service, ctx)) services.push(withTenancy(s, ent));
+          if (allowed(opts.authz, 'serviceRead', s.Service, ctx)) mine.push(s);
           else filtered = true;
         }
+        if (merge && mine.length) {
+          const m = mergeInTenant(this.#deps, ent, ws, index, mine.map((service) => ({ service })));
+          index = m.index;
+          mine = m.instances.map((i) => i.service);
+        }
+        for (const s of mine) services.push(withTenancy(s, ent));
       }
       return { index, value: { Node: withPartition(node, ap.ap), Services: services }, filtered };
     });
@@ -252,8 +278,9 @@ export class TenantHealthReads {
       const ent = shown(opts.ent ?? DEFAULT_ENT);
       const cat = catalogOf(this.#deps.replica, ent);
       const def = isDefaultEnt(ent);
-      const { index, instances } = serviceInstances(cat, ws, name, f, opts.authz, def ? this.#deps.replica.configEntries : undefined, def ? undefined : ent, def ? undefined : configEntriesOf(this.#deps.replica, ent));
+      let { index, instances } = serviceInstances(cat, ws, name, f, opts.authz, def ? this.#deps.replica.configEntries : undefined, def ? undefined : ent, def ? undefined : configEntriesOf(this.#deps.replica, ent));
       if (!instances) return { index, value: [] };
+      if (f.mergeCentralConfig && !def) ({ index, instances } = mergeInTenant(this.#deps, ent, ws, index, instances));
       const ctx = entContext(ent);
       let rows = instances.map((i) => cat.checkServiceNode(i));
       if (f.passing) rows = rows.filter((r) => r.Checks.every((c) => c.Status === 'passing'));

@@ -223,7 +223,7 @@ export class CatalogEndpoint {
    */
   node(name: string, opts: QueryOptions, merge = false): Promise<QueryResult<{ Node: Node; Services: Record<string, NodeService> } | null>> {
     if (tenantRead(opts)) {
-      return this.#tenant.node(name, opts).then(({ value, meta }) => ({
+      return this.#tenant.node(name, opts, merge).then(({ value, meta }) => ({
         meta, value: value && { Node: value.Node, Services: Object.fromEntries(value.Services.map((s) => [s.ID, s])) },
       }));
     }
@@ -250,7 +250,7 @@ export class CatalogEndpoint {
   /** One node with its services as a list (`node-services`, `?merge-central-config` honoured), or null. */
   nodeServices(name: string, opts: QueryOptions, f: CatalogFilters = {}): Promise<QueryResult<{ Node: Node; Services: NodeService[] } | null>> {
     if (tenantRead(opts)) {
-      return this.#tenant.node(name, opts).then(({ value, meta }) => ({
+      return this.#tenant.node(name, opts, f.mergeCentralConfig === true).then(({ value, meta }) => ({
         meta, value: value && { Node: value.Node, Services: filterList(value.Services, f.filter) },
       }));
     }

@@ -3,6 +3,7 @@
 // with proxy-defaults `global` and the service-defaults involved, and the read also wakes when
 // those entries change.
 import type { NodeService } from '../api/catalog-types.ts';
+import type { Upstream } from '../api/proxy-types.ts';
 import {
   CONFIG_ENTRIES_TABLE, configEntriesOf, configEntryEnt, configEntriesTableName, isDefaultEnt,
   type ConfigEntriesTable, type EnterpriseMeta, type Replica, type WatchSet,
@@ -56,12 +57,26 @@ export function mergeTenantInstances<I extends { service: NodeService }>(
   };
   let merged = false;
   const out = instances.map((i) => {
-    const req = serviceConfigRequest(i.service);
+    const service = upstreamsIn(i.service, ent);
+    const req = serviceConfigRequest(service);
     if (!req) return i;
     merged = true;
-    return { ...i, service: mergeServiceConfig(computeResolvedServiceConfig(req, lookup), i.service) };
+    return { ...i, service: mergeServiceConfig(computeResolvedServiceConfig(req, lookup), service) };
   });
   let at = index;
   if (merged) for (const t of tables) at = Math.max(at, t.kindIndex('proxy-defaults'), t.kindIndex('service-defaults'));
   return { index: at, instances: out };
+}
+
+/**
+ * A proxy whose upstreams naming no namespace or partition name the proxy's own (Consul Enterprise
+ * defaults an upstream's tenancy to its proxy's): a bare upstream of a proxy in team-a is team-a's.
+ */
+function upstreamsIn(s: NodeService, ent: EnterpriseMeta): NodeService {
+  const ups = (s.Proxy as { Upstreams?: Upstream[] } | undefined)?.Upstreams;
+  if (!ups?.some((u) => !u.DestinationNamespace || !u.DestinationPartition)) return s;
+  const Upstreams = ups.map((u) => ({
+    ...u, DestinationNamespace: u.DestinationNamespace || ent.namespace, DestinationPartition: u.DestinationPartition || ent.partition,
+  }));
+  return { ...s, Proxy: { ...s.Proxy, Upstreams } as NodeService['Proxy'] };
 }
