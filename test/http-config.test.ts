@@ -141,6 +141,11 @@ test('use_cache = false: ?cached is ignored, so ?cached&consistent is a consiste
       [debug.HTTPUseCache, debug.HTTPMaxHeaderBytes, debug.HTTPBlockEndpoints, debug.AllowWriteHTTPFrom, debug.HTTPResponseHeaders],
       [false, 0, [], [], {}],
     );
+    // Consul's defaults of the limits and keys Proconsul acts on, under their runtime names.
+    assert.deepEqual(
+      [debug.DisableHTTPUnprintableCharFilter, debug.RPCHandshakeTimeout, debug.RPCClientTimeout, debug.ServerRejoinAgeMax, debug.AdvertiseReconnectTimeout],
+      [false, '5s', '1m0s', '168h0m0s', '0s'],
+    );
   } finally {
     await off.stop();
   }

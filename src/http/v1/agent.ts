@@ -74,6 +74,9 @@ function debugConfig(c: RuntimeConfig): Record<string, unknown> {
     HTTPBlockEndpoints: c.http.blockEndpoints, HTTPResponseHeaders: c.http.responseHeaders, HTTPUseCache: c.http.useCache,
     HTTPMaxHeaderBytes: c.http.maxHeaderBytes ?? 0, AllowWriteHTTPFrom: c.http.allowWriteHttpFrom,
     HTTPMaxConnsPerClient: c.limits.httpMaxConnsPerClient, DisableHTTPUnprintableCharFilter: c.http.disableUnprintableCharFilter === true,
+    RPCHandshakeTimeout: formatGoDuration(c.limits.rpcHandshakeTimeout ?? 5_000), RPCClientTimeout: formatGoDuration(c.limits.rpcClientTimeout ?? 60_000),
+    ServerRejoinAgeMax: formatGoDuration(c.serverRejoinAgeMax ?? 168 * 3_600_000),
+    AdvertiseReconnectTimeout: formatGoDuration(c.gossip?.advertiseReconnectTimeoutMs ?? 0),
     // Consul's RuntimeConfig.Locality keeps the block's pointers: an unset part is null.
     Locality: c.locality ? { Region: c.locality.Region ?? null, Zone: c.locality.Zone ?? null } : null,
     AutoReloadConfig: c.autoReloadConfig === true, AutoReloadConfigCoalesceInterval: '1s',
