@@ -83,7 +83,7 @@ export function createLocal(d: LocalDeps): Local {
     : undefined;
   let ae: AntiEntropy | undefined;
   const state = new LocalState({
-    clock, random, nodeName: config.nodeName, checkUpdateIntervalMs: settings.checkUpdateIntervalMs,
+    clock, random, nodeName: config.nodeName, partition: config.partition, checkUpdateIntervalMs: settings.checkUpdateIntervalMs,
     discardCheckOutput: settings.discardCheckOutput, triggerSync: () => ae?.trigger(),
   });
   const tokens = tokenStore(config, settings.tokenPersistence);

@@ -67,6 +67,8 @@ export interface LocalStateOptions {
   clock: Clock;
   random: () => number;
   nodeName: string;
+  /** The agent's admin partition (a client's `partition` config); absent: default. */
+  partition?: string;
   /** Milliseconds; 0 syncs every output change at once. */
   checkUpdateIntervalMs: number;
   discardCheckOutput?: boolean;
@@ -88,6 +90,11 @@ export class LocalState {
   /** The node these services and checks live on. */
   get nodeName(): string {
     return this.#opts.nodeName;
+  }
+
+  /** The admin partition these services and checks live in, lower-case. */
+  get partition(): string {
+    return (this.#opts.partition || DEFAULT_NAMESPACE).toLowerCase();
   }
 
   /** Subscribes to every change; returns the unsubscribe function. */

@@ -183,7 +183,7 @@ export function agentServiceHandlers(local: Local, cfg: AgentLocalConfig, clock:
       const id = authzOf(req, cfg);
       const services = local.state.services(namespace);
       // ACLs filter before the user's expression, so it cannot probe what the token may not see.
-      const visible = services.filter((s) => serviceVisible(id, s));
+      const visible = services.filter((s) => serviceVisible(id, s, local.state.partition));
       const shown = (s: LocalService) => (s.Namespace || named ? withAgentTenancy(agentService(s, dc), namespace, ap) : agentService(s, dc));
       const all = Object.fromEntries(visible.map((s) => [s.ID, shown(s)]));
       const headers = filteredHeader(id, visible.length !== services.length);
@@ -193,7 +193,7 @@ export function agentServiceHandlers(local: Local, cfg: AgentLocalConfig, clock:
       const timeout = waitMs(req, cfg, random);
       const { namespace, named } = agentNamespace(req, cfg);
       const known = local.state.service(localKey(req.params.rest, namespace));
-      if (known) vetServiceRead(authzOf(req, cfg), known.Service, known.Namespace);
+      if (known) vetServiceRead(authzOf(req, cfg), known.Service, known.Namespace, local.state.partition);
       const res = await hashBlocking(local, clock, req.query.get('hash') ?? '', timeout, req.signal, () => view(req.params.rest, namespace, named));
       return { body: res.svc, headers: { 'X-Consul-ContentHash': res.hash } };
     },
@@ -252,7 +252,7 @@ export function agentServiceHandlers(local: Local, cfg: AgentLocalConfig, clock:
         if (wantsText(req)) return { status: 404, raw: reason };
         return { status: 404, body: { AggregatedStatus: 'critical', Service: null, Checks: null } };
       }
-      vetServiceRead(authzOf(req, cfg), s.Service, s.Namespace);
+      vetServiceRead(authzOf(req, cfg), s.Service, s.Namespace, local.state.partition);
       const h = serviceHealth(local, s, dc, ap, named);
       return wantsText(req) ? { status: h.code, raw: h.status } : { status: h.code, body: h.info };
     },
@@ -260,7 +260,7 @@ export function agentServiceHandlers(local: Local, cfg: AgentLocalConfig, clock:
       const name = req.params.rest;
       if (!name) throw new BadRequestError('Missing service Name');
       const { namespace, named } = agentNamespace(req, cfg);
-      vetServiceRead(authzOf(req, cfg), name, namespace);
+      vetServiceRead(authzOf(req, cfg), name, namespace, local.state.partition);
       let code = 404;
       let status = `ServiceName ${name} Not Found`;
       const out: Record<string, unknown>[] = [];
