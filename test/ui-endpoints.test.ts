@@ -334,7 +334,7 @@ describe('the metrics proxy under a base path without an allowlist', () => {
     assert.equal(seen.at(-1)?.url, '/prom/..%5Cprometheus/api');
   });
 
-  test('control characters in the path are refused (400) before the proxy, as Consul's unprintable-path filter does', async () => {
+  test("control characters in the path are refused (400) before the proxy, as Consul's unprintable-path filter does", async () => {
     const before = seen.length;
     for (const p of ['/.%0A./.%0A./admin', '/a%09b', '/a%00b']) {
       const r = await rawGet(a.httpAddr, `/v1/internal/ui/metrics-proxy${p}`);
