@@ -3,21 +3,43 @@
 // (`.peer` DNS, prepared queries, the UI's listings) and /v1/internal/ui/* reads with ?ns=.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startAclAgent, httpCaller, ROOT, type HttpCall } from './support/acl.ts';
-import type { DevAgent } from './support/agent.ts';
-import { encodeRecord, namespaceKey } from '../src/state/index.ts';
+import { aclDenyConfig, httpCaller, ROOT, type HttpCall } from './support/acl.ts';
+import { startDevAgent, type DevAgent } from './support/agent.ts';
+import { dig } from './support/dns.ts';
+import { encodeRecord, namespaceKey, peerImportKey, tenantKey } from '../src/state/index.ts';
+
+const TEAM_A = { partition: 'default', namespace: 'team-a' };
+
+/** An imported service record of peer `peer` (what the importer stores), one instance at `address`. */
+function imported(peer: string, service: string, address: string, port: number) {
+  return {
+    Peer: peer, Service: service,
+    Nodes: [{
+      Node: { ID: '', Node: `${peer}-node`, Address: address, Datacenter: 'dc9', TaggedAddresses: null, Meta: null, PeerName: peer, CreateIndex: 1, ModifyIndex: 1 },
+      Service: { ID: service, Service: service, Tags: null, Address: '', Meta: null, Port: port, PeerName: peer, CreateIndex: 1, ModifyIndex: 1 },
+      Checks: [],
+    }],
+  };
+}
 
 describe('namespaced reads left over by slices 3, 5 and 7', () => {
   let dev: DevAgent;
   let call: HttpCall;
+  let port: number;
   before(async () => {
-    dev = await startAclAgent();
+    dev = await startDevAgent({ config: { ...aclDenyConfig(), dnsAddrs: [{ kind: 'tcp', host: '127.0.0.1', port: 0 }] } });
     call = httpCaller(() => dev.httpAddr);
+    port = Number(dev.agent.dnsAddresses().udp[0].split(':').pop());
     const res = await dev.agent.store.txn({ success: [
-      { type: 'put', key: namespaceKey({ partition: 'default', namespace: 'team-a' }), value: encodeRecord({ Name: 'team-a' }) },
+      { type: 'put', key: namespaceKey(TEAM_A), value: encodeRecord({ Name: 'team-a' }) },
       { type: 'put', key: namespaceKey({ partition: 'default', namespace: 'team-b' }), value: encodeRecord({ Name: 'team-b' }) },
+      // Peer imports as the importer stores them: api of peer1 in the default namespace and in team-a.
+      { type: 'put', key: peerImportKey('peer1', 'api'), value: encodeRecord(imported('peer1', 'api', '10.7.0.1', 81)) },
+      { type: 'put', key: tenantKey(TEAM_A, peerImportKey('peer1', 'api')), value: encodeRecord(imported('peer1', 'api', '10.7.0.2', 82)) },
+      { type: 'put', key: tenantKey(TEAM_A, peerImportKey('peer1', 'only-a')), value: encodeRecord(imported('peer1', 'only-a', '10.7.0.3', 83)) },
     ] });
     assert.ok(res.succeeded);
+    assert.equal((await call('PUT', '/v1/agent/token/dns', ROOT, { Token: ROOT })).status, 200);
   });
   after(() => dev.stop());
 
@@ -48,5 +70,14 @@ describe('namespaced reads left over by slices 3, 5 and 7', () => {
     const woken = call('GET', `/v1/catalog/service/pay-proxy?ns=team-a&merge-central-config&index=${index}&wait=10s`, ROOT);
     assert.equal((await put({ Kind: 'service-defaults', Name: 'ledger', Protocol: 'http', Namespace: 'team-a' })).status, 200);
     assert.deepEqual((await woken).json[0].ServiceProxy.Upstreams[0].Config, { protocol: 'http' });
+  });
+
+  test('.peer DNS names read the imports of the namespace they name', async () => {
+    const addrs = async (name: string) => (await dig(port, name, 'A')).answer.map((r) => r[4]).sort();
+    assert.deepEqual(await addrs('api.service.peer1.peer.consul'), ['10.7.0.1']);
+    assert.deepEqual(await addrs('api.service.team-a.ns.peer1.peer.consul'), ['10.7.0.2']);
+    assert.deepEqual(await addrs('only-a.service.team-a.ns.peer1.peer.consul'), ['10.7.0.3']);
+    assert.deepEqual(await addrs('only-a.service.peer1.peer.consul'), []);
+    assert.deepEqual(await addrs('api.service.team-b.ns.peer1.peer.consul'), []);
   });
 });

@@ -60,17 +60,30 @@ test('answers in a tenant read its reader; no reader (unknown or deleted) is NXD
     { cfg, view: EMPTY_DNS_READER, random: Math.random, now: Date.now }), NotFoundError, 'a reader without tenants knows none');
 });
 
-test('a peer\'s services are the default partition\'s: a client agent in another partition answers NXDOMAIN for them', () => {
-  const inst: DnsInstance = {
-    node: { Node: 'n1', Address: '10.8.0.1' } as DnsInstance['node'], service: { ID: 'web', Service: 'web', Port: 80, Address: '' } as DnsInstance['service'],
+test('a peer\'s services are answered in the namespace and partition the name gives (the agent\'s partition by default)', () => {
+  const inst = (address: string): DnsInstance => ({
+    node: { Node: 'n1', Address: address } as DnsInstance['node'], service: { ID: 'web', Service: 'web', Port: 80, Address: '' } as DnsInstance['service'],
     status: 'passing', allPassing: true,
+  });
+  const asked: string[] = [];
+  const tenants: Record<string, string> = { 'default/team-1': '10.8.0.2', 'p1/default': '10.8.0.3' };
+  const view: DnsReader = {
+    ...EMPTY_DNS_READER, peerInstances: () => [inst('10.8.0.1')],
+    tenant: (ent) => {
+      const key = `${ent.partition}/${ent.namespace}`;
+      asked.push(key);
+      return tenants[key] ? { ...EMPTY_DNS_READER, peerInstances: () => [inst(tenants[key])] } : undefined;
+    },
   };
-  const view: DnsReader = { ...EMPTY_DNS_READER, peerInstances: () => [inst] };
   const ask = (name: string, c = cfg) => answer({ name, type: 'A', domain: 'consul.' }, parseName(name, 'A', 'consul.', '')!.query, { cfg: c, view, random: Math.random, now: Date.now });
-  assert.deepEqual(ask('web.service.peer1.peer.consul').answers.map((a) => (a as { data: unknown }).data), ['10.8.0.1']);
+  const addrs = (name: string, c = cfg) => ask(name, c).answers.map((a) => (a as { data: unknown }).data);
+  assert.deepEqual(addrs('web.service.peer1.peer.consul'), ['10.8.0.1']);
+  assert.deepEqual(asked, [], 'the default tenant\'s name asks for no tenant reader');
+  assert.deepEqual(addrs('web.service.team-1.ns.peer1.peer.consul'), ['10.8.0.2']);
+  assert.throws(() => ask('web.service.team-9.ns.peer1.peer.consul'), NotFoundError);
   const client = { ...cfg, partition: 'p1' };
-  assert.throws(() => ask('web.service.peer1.peer.consul', client), NotFoundError);
-  assert.deepEqual(ask('web.service.peer1.peer.default.ap.consul', client).answers.map((a) => (a as { data: unknown }).data), ['10.8.0.1']);
+  assert.deepEqual(addrs('web.service.peer1.peer.consul', client), ['10.8.0.3']);
+  assert.deepEqual(addrs('web.service.peer1.peer.default.ap.consul', client), ['10.8.0.1']);
 });
 
 test('PTR reads the agent\'s partition: a default-partition agent never asks for a tenant reader', () => {

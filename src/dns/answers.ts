@@ -126,14 +126,16 @@ export function checkLocal(locality: Locality, cfg: DnsConfig, virtual: boolean)
 }
 
 /**
- * `[tag.]<service>.service.<peer>.peer`: the instances the peer exports to this cluster (default
- * namespace and partition only; a client agent of another partition names it with `.default.ap`).
+ * `[tag.]<service>.service[.<ns>.ns].<peer>.peer[.<ap>.ap]`: the instances the peer exports to this
+ * cluster in that namespace, through that partition's peering (the agent's partition when none is named).
  */
 function peerAnswer(q: Question, service: string, tag: string, l: Locality, ctx: AnswerContext): Sections {
-  const ok = !l.datacenter && !l.peerOrDatacenter && !l.samenessGroup
-    && (!l.namespace || l.namespace === DEFAULT) && (l.partition || ctx.cfg.partition || DEFAULT) === DEFAULT;
-  if (!ok || !ctx.view.peerInstances) throw new NotFoundError('No path to datacenter');
-  return instancesAnswer(q, service, ctx.view.peerInstances(l.peer, service, { tag, onlyPassing: ctx.cfg.onlyPassing }), ctx);
+  if (l.datacenter || l.peerOrDatacenter || l.samenessGroup) throw new NotFoundError('No path to datacenter');
+  const namespace = l.namespace || DEFAULT;
+  const partition = l.partition || ctx.cfg.partition || DEFAULT;
+  const c = namespace === DEFAULT && partition === DEFAULT ? ctx : inTenant(ctx, { partition, namespace });
+  if (!c.view.peerInstances) throw new NotFoundError('No path to datacenter');
+  return instancesAnswer(q, service, c.view.peerInstances(l.peer, service, { tag, onlyPassing: ctx.cfg.onlyPassing }), c);
 }
 
 function authority(q: Question, ctx: AnswerContext): Sections {

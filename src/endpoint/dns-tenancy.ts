@@ -7,8 +7,8 @@
 // comes here: DnsView and the prepared answers keep their path unchanged.
 import type { Authorizer, AuthorizerContext } from '../acl/index.ts';
 import {
-  catalogOf, configEntriesOf, allConfigEntryTables, foldName, foldTenancyName, partitionCatalog, partitionEnt, DEFAULT_TENANCY_NAME,
-  type CatalogTables, type EnterpriseMeta, type Replica,
+  catalogOf, configEntriesOf, allConfigEntryTables, foldName, foldTenancyName, partitionCatalog, partitionEnt, peerImportsOf, DEFAULT_TENANCY_NAME,
+  type CatalogTables, type EnterpriseMeta, type PeerImportRecord, type Replica,
 } from '../state/index.ts';
 import type { Node, NodeService } from '../api/catalog-types.ts';
 import { ipKey, type DnsInstance } from './dns-view.ts';
@@ -86,6 +86,16 @@ export class TenantDnsView {
     return all.filter((i) => i.status !== 'critical' && (!opts.onlyPassing || i.allPassing)
       && (!tag || (i.service.Tags ?? []).some((t) => t.toLowerCase() === tag))
       && this.#serviceReadable(authz, i.service.Service) && this.#nodeReadable(authz, i.node.Node));
+  }
+
+  /**
+   * Instances of a service a cluster peer exports into this namespace (`<service>.service.<ns>.ns.<peer>.peer`,
+   * the peering of this partition), filtered as DnsView.peerInstances filters the default namespace's.
+   */
+  peerInstances(peer: string, name: string, opts: { onlyPassing?: boolean; tag?: string } = {}): DnsInstance[] {
+    const authz = this.#authz();
+    return peerDnsInstances(peerImportsOf(this.#replica, this.ent).service(peer, name), opts,
+      (svc, node) => this.#serviceReadable(authz, svc) && this.#nodeReadable(authz, node));
   }
 
   /**
@@ -201,3 +211,23 @@ export class TenantDnsView {
   }
 }
 
+/**
+ * The DNS instances of a peer's imported service (`<service>.service.<peer>.peer`): critical ones
+ * left out (warning too with `onlyPassing`), by tag, and those the DNS token may read.
+ */
+export function peerDnsInstances(
+  rec: PeerImportRecord | undefined, opts: { onlyPassing?: boolean; tag?: string }, readable: (service: string, node: string) => boolean,
+): DnsInstance[] {
+  if (!rec) return [];
+  const tag = opts.tag?.toLowerCase();
+  const out: DnsInstance[] = [];
+  for (const n of rec.Nodes) {
+    const critical = n.Checks.some((c) => c.Status === 'critical');
+    const allPassing = n.Checks.every((c) => c.Status === 'passing');
+    if (critical || (opts.onlyPassing && !allPassing)) continue;
+    if (tag && !(n.Service.Tags ?? []).some((t) => t.toLowerCase() === tag)) continue;
+    if (!readable(n.Service.Service, n.Node.Node)) continue;
+    out.push({ node: n.Node, service: n.Service, status: allPassing ? 'passing' : 'warning', allPassing });
+  }
+  return out;
+}

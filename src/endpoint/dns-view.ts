@@ -9,7 +9,7 @@ import type { Node, NodeService } from '../api/catalog-types.ts';
 import type { AclIdentity } from './acl-resolver.ts';
 import { ingressGateways } from './gateway-services.ts';
 import { terminatingGatewaysFor } from './terminating-links.ts';
-import { dnsTenantExists, TenantDnsView } from './dns-tenancy.ts';
+import { dnsTenantExists, peerDnsInstances, TenantDnsView } from './dns-tenancy.ts';
 
 const TERMINATING = 'terminating-gateway';
 
@@ -163,20 +163,9 @@ export class DnsView {
    * filtered as instances() filters local ones.
    */
   peerInstances(peer: string, name: string, opts: { onlyPassing?: boolean; tag?: string } = {}): DnsInstance[] {
-    const rec = this.#replica.peerImports.service(peer, name);
-    if (!rec) return [];
-    const tag = opts.tag?.toLowerCase();
     const authz = this.#authz();
-    const out: DnsInstance[] = [];
-    for (const n of rec.Nodes) {
-      const critical = n.Checks.some((c) => c.Status === 'critical');
-      const allPassing = n.Checks.every((c) => c.Status === 'passing');
-      if (critical || (opts.onlyPassing && !allPassing)) continue;
-      if (tag && !(n.Service.Tags ?? []).some((t) => t.toLowerCase() === tag)) continue;
-      if (!this.#serviceReadable(authz, n.Service.Service) || !this.#nodeReadable(authz, n.Node.Node)) continue;
-      out.push({ node: n.Node, service: n.Service, status: allPassing ? 'passing' : 'warning', allPassing });
-    }
-    return out;
+    return peerDnsInstances(this.#replica.peerImports.service(peer, name), opts,
+      (svc, node) => this.#serviceReadable(authz, svc) && this.#nodeReadable(authz, node));
   }
 
   /** True when the catalog knows the service name (for NODATA vs NXDOMAIN decisions). */
