@@ -116,6 +116,18 @@ describe('agent services and checks in namespaces', () => {
     await dev.agent.local.ae.syncFull();
     assert.deepEqual((await call('GET', '/v1/agent/services?ns=nope')).json, {});
   });
+
+  test('a body Namespace that no request could name is refused, not kept locally failing every sync', async () => {
+    const wild = await call('PUT', '/v1/agent/service/register', '', { ID: 'odd', Name: 'odd', Namespace: '*' });
+    assert.equal(wild.status, 400);
+    assert.match(wild.text, /wildcard "\*" is not allowed/);
+    const bad = await call('PUT', '/v1/agent/service/register', '', { ID: 'odd', Name: 'odd', Namespace: 'a/b' });
+    assert.equal(bad.status, 400);
+    assert.match(bad.text, /must be a valid DNS hostname label/);
+    assert.equal((await call('PUT', '/v1/agent/check/register', '', { ID: 'odd-c', Name: 'odd-c', TTL: '10s', Namespace: 'a b' })).status, 400);
+    assert.ok(!dev.agent.local.state.services('*').some((s) => s.ID === 'odd'));
+    await dev.agent.local.ae.syncFull();
+  });
 });
 
 describe('a client agent\'s services in a namespace', () => {

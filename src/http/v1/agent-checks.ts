@@ -11,6 +11,7 @@ import type { CheckStatus } from '../../agent/checks/index.ts';
 import type { HttpResult } from '../router.ts';
 import { canonical, parseJSON } from '../body.ts';
 import { authzOf, parseToken, type HttpRequest, type RequestConfig } from '../request.ts';
+import { bodyEnt } from '../tenancy.ts';
 import { agentNamespace, agentPartition, enableParam } from './agent-services.ts';
 
 function objectBody(v: unknown, type: string): Record<string, unknown> {
@@ -47,6 +48,7 @@ export function agentCheckHandlers(local: Local, cfg: RequestConfig) {
     async register(req: HttpRequest): Promise<HttpResult> {
       const { namespace } = agentNamespace(req, cfg);
       const decoded = decodeCheck(objectBody(parseJSON(await req.body()), 'structs.CheckDefinition'));
+      bodyEnt({ namespace: decoded.Namespace });
       // The body's Namespace wins over the request's; a node check stays in the default namespace.
       const ns = decoded.Namespace || (namespace === 'default' ? '' : namespace);
       let def = decoded;

@@ -14,7 +14,7 @@ import {
 import type { HttpResult } from '../router.ts';
 import { parseJSON } from '../body.ts';
 import { authzOf, parseToken, type HttpRequest, type RequestConfig } from '../request.ts';
-import { entInput, requestEnt } from '../tenancy.ts';
+import { bodyEnt, entInput, requestEnt } from '../tenancy.ts';
 
 /** What the agent service handlers read. */
 export interface AgentLocalConfig extends RequestConfig {
@@ -202,7 +202,10 @@ export function agentServiceHandlers(local: Local, cfg: AgentLocalConfig, clock:
       const body = parseJSON(await req.body()) ?? {};
       if (typeof body !== 'object' || Array.isArray(body)) throw new BadRequestError('Request decode failed: json: cannot unmarshal into Go value of type structs.ServiceDefinition');
       // The body's Namespace wins over the request's (Consul Enterprise's ServiceDefinition EnterpriseMeta).
-      const def = inAgentNamespace(decodeService(body), namespace);
+      const decoded = decodeService(body);
+      // The body's Namespace is checked as a request's (a label, no wildcard): it names the catalog namespace anti-entropy writes to.
+      bodyEnt({ namespace: decoded.service.Namespace });
+      const def = inAgentNamespace(decoded, namespace);
       validateServiceDefinition(def);
       validateSidecarChecks(def);
       vetServiceRegister(authzOf(req, cfg), local.state, def.service);
