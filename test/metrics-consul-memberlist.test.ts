@@ -63,6 +63,14 @@ test('memberlist.* on both agents after the join and the probes, labelled by net
   // The client's join is a push-pull it opened and the server accepted.
   assert.ok(counter(c, 'memberlist.tcp.connect', { network: 'lan' }) >= 1);
   assert.ok(counter(s, 'memberlist.tcp.accept', { network: 'lan' }) >= 1);
+  assert.ok(samples(c, 'memberlist.pushPullNode', { network: 'lan' }) >= 1);
+  // Both sides of that push-pull sent their state and took the other's.
+  for (const m of [s, c]) {
+    assert.ok((m.Gauges.find((g) => g.Name === 'consul.memberlist.size.local' && g.Labels.network === 'lan')?.Value ?? 0) > 0);
+    assert.ok(samples(m, 'memberlist.size.remote', { network: 'lan' }) >= 1);
+  }
+  const instances = (state: string) => s.Gauges.find((g) => g.Name === 'consul.memberlist.node.instances' && g.Labels.network === 'lan' && g.Labels.node_state === state)?.Value;
+  assert.deepEqual(['alive', 'suspect', 'dead', 'left'].map(instances), [2, 0, 0, 0]);
   for (const m of [s, c]) {
     assert.ok(counter(m, 'memberlist.tcp.sent', { network: 'lan' }) > 0);
     assert.ok(counter(m, 'memberlist.udp.sent', { network: 'lan' }) > 0);
@@ -88,6 +96,11 @@ test('memberlist.* on both agents after the join and the probes, labelled by net
   assert.match(prom, /^# TYPE consul_memberlist_health_score gauge$/m);
   assert.match(prom, /^consul_memberlist_health_score\{network="lan"\} 0$/m);
   assert.match(prom, /^consul_memberlist_health_score\{network="wan"\} 0$/m);
+  assert.match(prom, /^# TYPE consul_memberlist_node_instances gauge$/m);
+  assert.match(prom, /^consul_memberlist_node_instances\{network="lan",node_state="alive"\} 2$/m);
+  assert.match(prom, /^consul_memberlist_node_instances\{network="wan",node_state="alive"\} 1$/m);
+  assert.match(prom, /^# TYPE consul_memberlist_pushPullNode summary$/m);
+  assert.match(prom, /^# TYPE consul_memberlist_size_local gauge$/m);
 });
 
 test('acl.token.cache_miss then cache_hit on the client agent for a token it had not seen', async () => {
@@ -148,4 +161,5 @@ test('memberlist.msg.suspect and msg.dead on the server once the client stops an
   assert.match(prom, /^# TYPE consul_memberlist_msg_suspect counter$/m);
   assert.match(prom, /^consul_memberlist_msg_suspect\{network="lan"\} [1-9]\d*$/m);
   assert.match(prom, /^consul_memberlist_msg_dead\{network="lan"\} [1-9]\d*$/m);
+  assert.match(prom, /^consul_memberlist_node_instances\{network="lan",node_state="dead"\} 1$/m);
 });

@@ -5,19 +5,24 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ManualClock } from '../clock.ts';
+import type { Member } from '../gossip/member.ts';
 import type { GossipStatsHooks } from '../gossip/stats.ts';
 import { Telemetry } from '../telemetry/metrics.ts';
 import { memberlistMetrics } from './memberlist-metrics.ts';
 
-function fakePool(score: number): { hooks: Partial<GossipStatsHooks>; instrument(h: Partial<GossipStatsHooks>): void; healthScore(): number } {
-  const p = { hooks: {} as Partial<GossipStatsHooks>, instrument: (h: Partial<GossipStatsHooks>) => { p.hooks = h; }, healthScore: () => score };
+interface FakePool { hooks: Partial<GossipStatsHooks>; instrument(h: Partial<GossipStatsHooks>): void; healthScore(): number; members(): Member[] }
+
+const member = (name: string, state: Member['state']): Member => ({ name, addr: '127.0.0.1', port: 8301, tags: {}, incarnation: 1, state, stateChange: 0 });
+
+function fakePool(score: number, members: Member[] = []): FakePool {
+  const p: FakePool = { hooks: {}, instrument: (h) => { p.hooks = h; }, healthScore: () => score, members: () => members };
   return p;
 }
 
 describe('memberlist metrics', () => {
   it('label each pool by network, in Prometheus and the JSON summary', async () => {
     const t = new Telemetry(new ManualClock(Date.parse('2026-01-01T00:00:00Z')));
-    const lan = fakePool(0);
+    const lan = fakePool(0, [member('a', 'alive'), member('b', 'alive'), member('c', 'suspect')]);
     const wan = fakePool(3);
     memberlistMetrics(t, 'lan', lan);
     memberlistMetrics(t, 'wan', wan);
@@ -32,7 +37,28 @@ describe('memberlist metrics', () => {
     lan.hooks.msgDead!();
     lan.hooks.probeNode!(1.5, performance.now());
     wan.hooks.gossip!(0.25, performance.now());
+    lan.hooks.degradedProbe!();
+    wan.hooks.degradedTimeout!();
+    lan.hooks.pushPullNode!(3, performance.now());
+    lan.hooks.sizeLocal!(400);
+    lan.hooks.sizeLocal!(512);
+    lan.hooks.sizeRemote!(300);
+    wan.hooks.queueBroadcasts!(7);
     const prom = await t.prometheus();
+    assert.match(prom, /^consul_memberlist_degraded_probe\{network="lan"\} 1$/m);
+    assert.match(prom, /^consul_memberlist_degraded_timeout\{network="wan"\} 1$/m);
+    assert.match(prom, /^consul_memberlist_pushPullNode_count\{network="lan"\} 1$/m);
+    assert.match(prom, /^consul_memberlist_size_remote_sum\{network="lan"\} 300$/m);
+    assert.match(prom, /^consul_memberlist_queue_broadcasts_sum\{network="wan"\} 7$/m);
+    // The last push-pull's size; none for a pool that has not exchanged state.
+    assert.match(prom, /^# TYPE consul_memberlist_size_local gauge$/m);
+    assert.match(prom, /^consul_memberlist_size_local\{network="lan"\} 512$/m);
+    assert.doesNotMatch(prom, /^consul_memberlist_size_local\{network="wan"\}/m);
+    assert.match(prom, /^# TYPE consul_memberlist_node_instances gauge$/m);
+    assert.match(prom, /^consul_memberlist_node_instances\{network="lan",node_state="alive"\} 2$/m);
+    assert.match(prom, /^consul_memberlist_node_instances\{network="lan",node_state="suspect"\} 1$/m);
+    assert.match(prom, /^consul_memberlist_node_instances\{network="lan",node_state="dead"\} 0$/m);
+    assert.match(prom, /^consul_memberlist_node_instances\{network="wan",node_state="left"\} 0$/m);
     assert.match(prom, /^# TYPE consul_memberlist_msg_alive counter$/m);
     assert.match(prom, /^consul_memberlist_msg_alive\{network="lan"\} 2$/m);
     assert.match(prom, /^consul_memberlist_msg_suspect\{network="wan"\} 1$/m);

@@ -27,6 +27,9 @@ import type { Transport } from './transport.ts';
 import { UserEvents } from './user-events.ts';
 import { broadcastBudget, Wire } from './wire.ts';
 
+/** memberlist's QueueCheckInterval: how often the broadcast queue's depth is sampled (queue.broadcasts). */
+export const QUEUE_CHECK_INTERVAL_MS = 30_000;
+
 /** Injected collaborators; all optional. */
 export interface GossipDeps {
   clock?: Clock;
@@ -93,7 +96,7 @@ export class GossipNode {
     const transport = deps.transport ?? createNetTransport({ bindAddr: c.bindAddr, bindPort: c.bindPort, stats: this.#stats });
     this.#wire = new Wire({
       transport, queue: this.#queue, security, log: this.#log, udpBufferSize: c.udpBufferSize, tcpTimeoutMs: c.tcpTimeoutMs,
-      allowed: cidrMatcher(c.allowedCidrs),
+      allowed: cidrMatcher(c.allowedCidrs), stats: this.#stats,
     });
     this.coordinates = c.disableCoordinates ? null : new PingCoordinates(c.name, this.#log, seededRandom(stringSeed(c.name)));
     const rttClock = deps.rttClock ?? (this.#clock === systemClock ? () => performance.now() : undefined);
@@ -126,7 +129,7 @@ export class GossipNode {
     for (const a of addrs) {
       try {
         const addr = parseAddress(a, this.config.defaultPort);
-        await pushPull(this.#wire, this.#m, this.#events, addr, !opts.replayEvents);
+        await this.#pushPull(addr, !opts.replayEvents);
         ok++;
       } catch (err) {
         errors.push(`Failed to join ${a}: ${(err as Error).message}`);
@@ -224,6 +227,7 @@ export class GossipNode {
     this.#loops.every('pushpull', ppInterval, () => this.#pushPullTick(), jitter(c.pushPullIntervalMs));
     this.#loops.every('reconnect', () => c.reconnectIntervalMs, () => this.#reconnectTick());
     this.#loops.every('reap', () => c.reapIntervalMs, () => reap(this.#m, c, this.#clock.now()));
+    this.#loops.every('queue-check', () => QUEUE_CHECK_INTERVAL_MS, () => this.#stats.queueBroadcasts(this.#queue.size));
   }
 
   // Timed every round, as memberlist's gossip(), which runs (and is measured) with nothing queued too.
@@ -254,9 +258,20 @@ export class GossipNode {
   }
 
   #syncWith(peer: Member, why: string): void {
-    pushPull(this.#wire, this.#m, this.#events, { host: peer.addr, port: peer.port }, false).catch((err: Error) => {
+    this.#pushPull({ host: peer.addr, port: peer.port }, false).catch((err: Error) => {
       this.#log.debug({ peer: peer.name, error: err.message }, `${why} failed`);
     });
+  }
+
+  /** A push-pull exchange, timed as memberlist's pushPullNode (failures too). */
+  async #pushPull(to: Address, join: boolean): Promise<string> {
+    const t0 = performance.now();
+    try {
+      return await pushPull(this.#wire, this.#m, this.#events, to, join);
+    } finally {
+      const t1 = performance.now();
+      this.#stats.pushPullNode(t1 - t0, t1);
+    }
   }
 
   #onPacket(msg: PacketMsg, from: Address): void {

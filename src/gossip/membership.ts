@@ -22,7 +22,7 @@ export interface MembershipDeps {
   awareness: Awareness;
   emit: (e: GossipEvent) => void;
   /** Counts applied alive, suspect and dead messages (memberlist's msg.*); absent: not counted. */
-  stats?: Pick<GossipStatsHooks, 'msgAlive' | 'msgSuspect' | 'msgDead'>;
+  stats?: Pick<GossipStatsHooks, 'msgAlive' | 'msgSuspect' | 'msgDead' | 'degradedTimeout'>;
 }
 
 /** The member table and its transitions. */
@@ -298,6 +298,7 @@ export class Membership {
     this.#suspicions.set(m.name, new Suspicion(clock, from, k, min, max, (confirmations) => {
       const cur = this.members.get(m.name);
       if (!cur || cur.state !== 'suspect' || cur.stateChange !== changedAt) return;
+      if (k > 0 && confirmations < k) this.#d.stats?.degradedTimeout();
       this.#d.log.info({ node: m.name, confirmations }, 'marking member as failed, suspect timeout reached');
       this.handleDead({ t: 'dead', node: m.name, inc: cur.incarnation, from: this.name, left: false, prune: false });
     }));

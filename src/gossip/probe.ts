@@ -30,7 +30,7 @@ export interface ProberDeps {
   /** Monotonic milliseconds for round-trip times (default: clock.now). */
   rttClock?: () => number;
   /** Times each probe (memberlist's probeNode); absent: not timed. */
-  stats?: Pick<GossipStatsHooks, 'probeNode'>;
+  stats?: Pick<GossipStatsHooks, 'probeNode' | 'degradedProbe'>;
 }
 
 interface Pending {
@@ -147,6 +147,7 @@ export class Prober {
     // wait for the direct ack: waiting longer would not get a UDP packet through (memberlist).
     const timeout = config.probeTimeoutMs;
     const deadline = awareness.scale(config.probeIntervalMs);
+    if (deadline > config.probeIntervalMs) stats?.degradedProbe();
     timers.push(this.#timer(timeout, () => {
       expectedNacks = this.#askIndirect(target, seq);
       timers.push(this.#timer(Math.max(1, deadline - timeout), () => finish(false)));

@@ -24,6 +24,18 @@ export interface GossipStatsHooks {
   udpSent(bytes: number): void;
   /** A datagram of `bytes` arrived. */
   udpReceived(bytes: number): void;
+  /** A probe ran with a health-stretched interval (degraded.probe). */
+  degradedProbe(): void;
+  /** A suspicion ran out with fewer confirmations than expected (degraded.timeout). */
+  degradedTimeout(): void;
+  /** One push-pull exchange (a join's or a periodic one) took `ms`, ending at `at`, failed or not. */
+  pushPullNode(ms: number, at: number): void;
+  /** The encoded size of the state this node sent in a push-pull (size.local). */
+  sizeLocal(bytes: number): void;
+  /** The encoded size of the state a peer sent in a push-pull (size.remote). */
+  sizeRemote(bytes: number): void;
+  /** The broadcasts queued, checked every queue check interval (queue.broadcasts). */
+  queueBroadcasts(n: number): void;
 }
 
 const noop = (): void => undefined;
@@ -40,6 +52,12 @@ export class GossipStats implements GossipStatsHooks {
   tcpSent: (bytes: number) => void = noop;
   udpSent: (bytes: number) => void = noop;
   udpReceived: (bytes: number) => void = noop;
+  degradedProbe: () => void = noop;
+  degradedTimeout: () => void = noop;
+  pushPullNode: (ms: number, at: number) => void = noop;
+  sizeLocal: (bytes: number) => void = noop;
+  sizeRemote: (bytes: number) => void = noop;
+  queueBroadcasts: (n: number) => void = noop;
 
   /** Replaces the hooks given. */
   set(hooks: Partial<GossipStatsHooks>): void {

@@ -8,6 +8,7 @@ import {
   decodePacket, decodeStream, encodePacket, encodeStream, packetSize, type PacketMsg, type StreamMsg,
 } from './messages.ts';
 import { open, RemoteError, seal, sealError, type WireSecurity } from './security.ts';
+import type { GossipStatsHooks } from './stats.ts';
 import type { Transport, TransportHandlers } from './transport.ts';
 
 /** Inbound message handlers. */
@@ -33,11 +34,14 @@ export class Wire {
   readonly #udpBuffer: number;
   readonly #tcpTimeout: number;
   readonly #allowed: ((host: string) => boolean) | null;
+  readonly #stats: Pick<GossipStatsHooks, 'sizeLocal' | 'sizeRemote'> | undefined;
 
   constructor(o: {
     transport: Transport; queue: BroadcastQueue; security: WireSecurity; log: Logger; udpBufferSize: number; tcpTimeoutMs: number;
     /** allowedCidrs as a matcher: alive messages from other sources are dropped (null: any source). */
     allowed?: ((host: string) => boolean) | null;
+    /** Notes push-pull state sizes (memberlist's size.local and size.remote); absent: not noted. */
+    stats?: Pick<GossipStatsHooks, 'sizeLocal' | 'sizeRemote'>;
   }) {
     this.#transport = o.transport;
     this.#queue = o.queue;
@@ -46,6 +50,7 @@ export class Wire {
     this.#udpBuffer = o.udpBufferSize;
     this.#tcpTimeout = o.tcpTimeoutMs;
     this.#allowed = o.allowed ?? null;
+    this.#stats = o.stats;
   }
 
   /** Binds the transport and routes inbound traffic to `h`. */
@@ -79,8 +84,12 @@ export class Wire {
 
   /** Sends one stream request and returns the decoded answer; remote errors reject. */
   async request(to: Address, msg: StreamMsg): Promise<StreamMsg> {
-    const raw = await this.#transport.request(to, seal(this.#sec, encodeStream(msg)), this.#tcpTimeout);
-    const resp = decodeStream(open(this.#sec, raw));
+    const body = encodeStream(msg);
+    if (msg.t === 'pushpull') this.#stats?.sizeLocal(body.length);
+    const raw = await this.#transport.request(to, seal(this.#sec, body), this.#tcpTimeout);
+    const plain = open(this.#sec, raw);
+    const resp = decodeStream(plain);
+    if (resp.t === 'pushpull') this.#stats?.sizeRemote(plain.length);
     if (resp.t === 'error') throw new RemoteError(resp.error);
     return resp;
   }
@@ -116,14 +125,21 @@ export class Wire {
   // push-pull carries are checked against the allowed networks by address when merged.
   async #onStream(data: Buffer, from: Address, h: WireHandlers): Promise<Buffer> {
     let msg: StreamMsg;
+    let size: number;
     try {
-      msg = decodeStream(open(this.#sec, data));
+      const plain = open(this.#sec, data);
+      size = plain.length;
+      msg = decodeStream(plain);
     } catch (err) {
       this.#log.error({ from: `${from.host}:${from.port}`, error: (err as Error).message }, 'failed to receive stream');
       return sealError((err as Error).message);
     }
+    if (msg.t === 'pushpull') this.#stats?.sizeRemote(size);
     try {
-      return seal(this.#sec, encodeStream(await h.stream(msg, from)));
+      const resp = await h.stream(msg, from);
+      const body = encodeStream(resp);
+      if (resp.t === 'pushpull') this.#stats?.sizeLocal(body.length);
+      return seal(this.#sec, body);
     } catch (err) {
       return seal(this.#sec, encodeStream({ t: 'error', error: (err as Error).message }));
     }
