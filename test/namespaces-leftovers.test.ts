@@ -80,4 +80,16 @@ describe('namespaced reads left over by slices 3, 5 and 7', () => {
     assert.deepEqual(await addrs('only-a.service.peer1.peer.consul'), []);
     assert.deepEqual(await addrs('api.service.team-b.ns.peer1.peer.consul'), []);
   });
+
+  test('a prepared query naming a peer and a namespace executes over that namespace\'s imports', async () => {
+    const made = await call('POST', '/v1/query', ROOT, { Name: 'peer-a', Service: { Service: 'only-a', Peer: 'peer1', Namespace: 'team-a' } });
+    assert.equal(made.status, 200, made.text);
+    const res = await call('GET', `/v1/query/${made.json.ID}/execute`, ROOT);
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual(res.json.Nodes.map((n: any) => [n.Node.Address, n.Service.Port, n.Service.Namespace]), [['10.7.0.3', 83, 'team-a']]);
+    assert.equal(res.json.PeerName, 'peer1');
+    const inDefault = await call('POST', '/v1/query', ROOT, { Name: 'peer-d', Service: { Service: 'api', Peer: 'peer1' } });
+    assert.deepEqual((await call('GET', `/v1/query/${inDefault.json.ID}/execute`, ROOT)).json.Nodes.map((n: any) => n.Node.Address), ['10.7.0.1']);
+    assert.deepEqual((await dig(port, 'peer-a.query.consul', 'A')).answer.map((r) => r[4]), ['10.7.0.3']);
+  });
 });

@@ -13,7 +13,7 @@ import type { AclIdentity } from './acl-resolver.ts';
 import { sortNear } from './near.ts';
 import { linkedGatewayInstances } from './terminating-links.ts';
 import { shuffle } from '../shuffle.ts';
-import { catalogOf, configEntriesOf, foldTenancyName, isDefaultEnt, partitionEnt, DEFAULT_TENANCY_NAME, type EnterpriseMeta } from '../state/index.ts';
+import { catalogOf, configEntriesOf, peerImportsOf, foldTenancyName, isDefaultEnt, partitionEnt, DEFAULT_TENANCY_NAME, type EnterpriseMeta } from '../state/index.ts';
 import type { AuthorizerContext } from '../acl/index.ts';
 import { allowed, entContext } from './acl-enforce.ts';
 import { withPartition, withTenancy } from './catalog-tenancy.ts';
@@ -81,7 +81,8 @@ export function runLocal(deps: EndpointDeps, q: PreparedQueryRecord, connect: bo
     // A connect answer appends the terminating gateways (of the query's namespace) linking the service, as health/connect does.
     ? [...cat.instances(svc.Service, svc.Connect || connect), ...(svc.Connect || connect ? linkedGatewayInstances(cat, configEntriesOf(deps.replica, ent), svc.Service) : [])]
       .map((i) => cat.checkServiceNode(i))
-    : svc.Connect || connect ? [] : deps.replica.peerImports.service(peer, svc.Service)?.Nodes ?? [];
+    // A peer's services as it exports them into the query's namespace (Consul Enterprise's imports are per namespace).
+    : svc.Connect || connect ? [] : peerImportsOf(deps.replica, ent).service(peer, svc.Service)?.Nodes ?? [];
   let nodes = found
     .filter((n) => n.Checks.every((c) => ignore.has(c.CheckID) || !(c.Status === 'critical' || (svc.OnlyPassing && c.Status !== 'passing'))));
   if (svc.NodeMeta && Object.keys(svc.NodeMeta).length) nodes = nodes.filter((n) => metaSatisfies(n.Node.Meta, svc.NodeMeta!));
