@@ -105,3 +105,16 @@ test('the empty tables of deleted namespaces are dropped when another namespace\
   assert.deepEqual(left, ['churn-19', 'live', 'team-a'], 'live namespaces, non-empty tables and the last purged one');
   assert.equal(catalogOf(replica, teamA).instances('web').length, 1);
 });
+
+test('in another partition, a node check wakes its namespaces\' services under their own notifier tables', () => {
+  const { apply } = setup();
+  const p1 = { partition: 'p1', namespace: 'default' };
+  const p1a = { partition: 'p1', namespace: 'team-a' };
+  apply(put(tenantKey(p1, nodeKey('n1')), node('n1'), 2));
+  apply(put(tenantKey(p1a, serviceKey('n1', 'web-1')), service('web-1', 'web'), 3));
+  const out = apply(put(tenantKey(p1, checkKey('n1', 'serfHealth')), check('n1', 'serfHealth', '', 'critical'), 4));
+  const pairs: string[] = [];
+  for (let i = 0; i < out.length; i += 2) pairs.push(`${out[i]} ${out[i + 1]}`);
+  assert.ok(pairs.includes('service-health@p1/team-a web'), pairs.join(', '));
+  assert.ok(pairs.includes('checks@p1/default n1'), pairs.join(', '));
+});

@@ -81,9 +81,13 @@ class CatalogTenants {
   }
 }
 
-/** Renames the notifier tables of the (table, key) pairs from `start` on to the tenant's. */
+/**
+ * Renames the notifier tables of the (table, key) pairs from `start` on to the tenant's. Pairs
+ * already named for a tenant are left: a partition's node change carries its namespaces' pairs,
+ * which the node listener named for their own namespace.
+ */
 function renameTables(out: Changes, start: number, ent: EnterpriseMeta): void {
-  for (let i = start; i < out.length; i += 2) out[i] = tenantTableName(out[i], ent);
+  for (let i = start; i < out.length; i += 2) if (!out[i].includes('@')) out[i] = tenantTableName(out[i], ent);
 }
 
 const byReplica = new WeakMap<TenantTables, CatalogTenants>();
