@@ -40,6 +40,9 @@ describe('namespaced reads left over by slices 3, 5 and 7', () => {
     ] });
     assert.ok(res.succeeded);
     assert.equal((await call('PUT', '/v1/agent/token/dns', ROOT, { Token: ROOT })).status, 200);
+    // A peering named peer1 (the UI lists imports of the partition's peerings).
+    const token = await call('POST', '/v1/peering/token', ROOT, { PeerName: 'peer1' });
+    assert.equal(token.status, 200, token.text);
   });
   after(() => dev.stop());
 
@@ -91,5 +94,18 @@ describe('namespaced reads left over by slices 3, 5 and 7', () => {
     const inDefault = await call('POST', '/v1/query', ROOT, { Name: 'peer-d', Service: { Service: 'api', Peer: 'peer1' } });
     assert.deepEqual((await call('GET', `/v1/query/${inDefault.json.ID}/execute`, ROOT)).json.Nodes.map((n: any) => n.Node.Address), ['10.7.0.1']);
     assert.deepEqual((await dig(port, 'peer-a.query.consul', 'A')).answer.map((r) => r[4]), ['10.7.0.3']);
+  });
+
+  test('the UI\'s service listing in a namespace shows what peers export into that namespace', async () => {
+    const rows = (q: string) => call('GET', `/v1/internal/ui/services?${q}`, ROOT).then((r) => {
+      assert.equal(r.status, 200, r.text);
+      return (r.json as any[]).filter((s) => s.PeerName).map((s) => [s.Name, s.PeerName, s.Namespace, s.InstanceCount]);
+    });
+    assert.deepEqual(await rows('ns=team-a'), [['api', 'peer1', 'team-a', 1], ['only-a', 'peer1', 'team-a', 1]]);
+    assert.deepEqual(await rows('ns=team-b'), []);
+    assert.deepEqual(await rows(''), [['api', 'peer1', undefined, 1]], 'the default listing keeps its shape');
+    const onlyPeer = (await call('GET', '/v1/internal/ui/services?ns=team-a&peer=peer1', ROOT)).json as any[];
+    assert.deepEqual(onlyPeer.map((s) => s.Name), ['api', 'only-a']);
+    assert.deepEqual((await call('GET', '/v1/internal/ui/services?ns=team-a&peer=other', ROOT)).json, []);
   });
 });

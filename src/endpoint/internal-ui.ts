@@ -137,8 +137,8 @@ export class InternalUiEndpoint {
    * `?filter` to each CheckServiceNode.
    */
   services(opts: QueryOptions, filter?: string, peer = ''): Promise<QueryResult<ServiceListingSummary[]>> {
-    // A namespace's listing (ui-tenancy.ts); a peer's exports are read in the default tenant.
-    if (peer === '' && tenantRead(opts)) return tenantServiceListing(this.#deps, opts, filter);
+    // A namespace's listing, with what peers export into it (ui-tenancy.ts).
+    if (tenantRead(opts)) return tenantServiceListing(this.#deps, opts, filter, peer);
     const { catalog: cat, peerings, peerImports } = this.#deps.replica;
     return blockingQuery(this.#deps, opts, (ws) => {
       watchCatalog(ws);
