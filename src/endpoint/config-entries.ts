@@ -156,6 +156,9 @@ function permission(kind: string, write: boolean): AuthorizerMethod | null {
   return ['ingress-gateway', 'terminating-gateway', 'api-gateway', 'bound-api-gateway'].includes(kind) ? 'serviceRead' : null;
 }
 
+/** Kinds whose Status only the API gateway controller writes (Consul's ControlledConfigEntry). */
+const CONTROLLED_KINDS = new Set(['api-gateway', 'http-route', 'tcp-route']);
+
 /** Consul's BoundAPIGatewayConfigEntry.CanWrite: only its controller writes one, whatever the token (ACLs on or off). */
 function refuseControllerKind(kind: string): void {
   if (kind === 'bound-api-gateway') throw permissionDenied('only writeable by controller');
@@ -248,9 +251,12 @@ export class ConfigEntryEndpoint {
       const table = configEntriesOf(this.#deps.replica, tenant);
       checkChainGraph(table, kind, name, entry, this.#chainTenancy(tenant));
       const guard = chainGraphGuard(kind, this.#deps.replica.appliedRevision);
-      const put = { type: 'put' as const, key, value: encodeRecord(entry) };
-      if (cas === undefined) return { txn: { compares: guard.compares, success: [put, ...guard.ops] }, done: () => true };
       const cur = table.get(kind, name);
+      // A user's write never sets the controller's Status: the stored one is kept (none on create), as Consul's ensureConfigEntryTxn does.
+      const controlled = CONTROLLED_KINDS.has(kind);
+      const put = { type: 'put' as const, key, value: encodeRecord(controlled ? { ...entry, Status: cur?.Status ?? { Conditions: null } } : entry) };
+      const keep = controlled && cur ? [{ key, target: 'modRevision' as const, op: '=' as const, value: cur.ModifyIndex }] : [];
+      if (cas === undefined) return { txn: { compares: [...keep, ...guard.compares], success: [put, ...guard.ops] }, done: () => true };
       if ((cur?.ModifyIndex ?? 0) !== cas) return { answer: false };
       const compare = cur
         ? { key, target: 'modRevision' as const, op: '=' as const, value: cur.ModifyIndex }

@@ -1,6 +1,7 @@
 // The leader side of a server, wired once: its election (shared store: etcd lease election;
 // private store: itself) and the duties that run while it leads: a barrier so the replica holds
-// every earlier write, cluster identity and CA root, member health, session TTL timers, and CA root pruning.
+// every earlier write, cluster identity and CA root, member health, session TTL timers, CA root pruning,
+// and the API gateway controller.
 import type { ConnectionOptions } from 'node:tls';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
@@ -14,6 +15,7 @@ import { caRootPruning } from './ca-prune.ts';
 import { configBootstrapDuty, type ConfigBootstrapDeps } from './config-bootstrap.ts';
 import { tenancyBuiltinsDuty } from './tenancy-builtins.ts';
 import { tenancyReaperDuty } from './tenancy-reaper.ts';
+import { apiGatewayControllerDuty } from './api-gateway-controller.ts';
 import { registerSelf, SERF_CHECK_ID } from './self-register.ts';
 import { SessionTimers } from './session-ttl.ts';
 import { SessionRenewRelay } from './session-renew.ts';
@@ -108,6 +110,7 @@ export function buildLeaderSide(d: LeaderSideDeps): LeaderSide {
   if (d.configEntries) loops.add(configBootstrapDuty({ config, replica, entries: d.configEntries }));
   if (d.secondaryCA) loops.add(d.secondaryCA.loop());
   if (config.connect.enabled) loops.add(caRootPruning(epDeps, () => d.ca().settings()));
+  loops.add(apiGatewayControllerDuty({ store, replica, clock, logger: logger.child({ sub: 'leader.api-gateway' }) }));
   election.onBatch((b) => {
     sessionHooks.observe(b);
     members.observe(b);

@@ -1,0 +1,124 @@
+// Leader duty: Consul's API gateway controller. While this server leads, every change of the
+// config entries re-settles the api-gateway, http-route and tcp-route Status blocks and the
+// bound-api-gateway entries (api-gateway-binding.ts) in the default tenant. A Status write
+// keeps the entry and bumps its ModifyIndex (Consul's UpsertWithStatusCAS, pinned on the entry
+// read); unchanged conditions are not written, so the loop settles.
+import type { Clock } from '../clock.ts';
+import type { Logger } from '../log.ts';
+import type { Op, Compare, Store } from '../store/index.ts';
+import { CONFIG_ENTRIES_TABLE, configEntryKey, encodeRecord, type ConfigEntry, type Replica } from '../state/index.ts';
+import { compileChain } from '../connect/discovery-chain/index.ts';
+import { computeBindings, goTime, sameBound, sameConditions, type Condition } from './api-gateway-binding.ts';
+import type { LeaderLoop } from './loops.ts';
+
+/** What the controller needs. */
+export interface ApiGatewayControllerDeps {
+  store: Store;
+  replica: Replica;
+  clock: Clock;
+  logger: Logger;
+}
+
+/** Longest wait between passes with no config entry change. */
+const RESCAN_MS = 60_000;
+/** Wait after a failed pass. */
+const RETRY_MS = 1_000;
+
+/** One write the pass plans, pinned on what it read. */
+interface Write {
+  compare: Compare;
+  op: Op;
+}
+
+/** A stored entry's fields without the indexes the store supplies. */
+function stored(e: ConfigEntry): Record<string, unknown> {
+  const { CreateIndex: _c, ModifyIndex: _m, ...rest } = e;
+  return rest;
+}
+
+function pin(key: string, cur: ConfigEntry | undefined): Compare {
+  return cur ? { key, target: 'modRevision', op: '=', value: cur.ModifyIndex } : { key, target: 'createRevision', op: '=', value: 0 };
+}
+
+/** The writes that bring the default tenant's statuses and bound entries in line. */
+export function plannedWrites(replica: Pick<Replica, 'configEntries'>, now: number): Write[] {
+  const t = replica.configEntries;
+  const gateways = t.list('api-gateway');
+  const httpRoutes = t.list('http-route');
+  const tcpRoutes = t.list('tcp-route');
+  const bounds = t.list('bound-api-gateway');
+  if (gateways.length + httpRoutes.length + tcpRoutes.length + bounds.length === 0) return [];
+  const entries = { get: (kind: string, name: string) => t.get(kind, name) as never };
+  const result = computeBindings({
+    gateways, httpRoutes, tcpRoutes, now: goTime(now),
+    certificateExists: (kind, name) => t.get(kind, name) !== undefined,
+    // Compiled as Consul's controller does, in a stand-in datacenter and trust domain: only the protocol and errors matter.
+    chainProtocol: (service) => compileChain({ serviceName: service, datacenter: 'dc1', trustDomain: 'consul.domain', entries }).Protocol ?? 'tcp',
+  });
+  const writes: Write[] = [];
+  for (const e of [...gateways, ...httpRoutes, ...tcpRoutes]) {
+    const want = result.statuses.get(`${e.Kind}/${e.Name}`) ?? [];
+    const have = ((e.Status as { Conditions?: Condition[] | null } | undefined)?.Conditions) ?? null;
+    if (have !== null && sameConditions(have, want)) continue;
+    const key = configEntryKey(e.Kind, e.Name);
+    writes.push({ compare: pin(key, e), op: { type: 'put', key, value: encodeRecord({ ...stored(e), Status: { Conditions: want } }) } });
+  }
+  for (const [name, b] of result.bound) {
+    const cur = t.get('bound-api-gateway', name);
+    if (sameBound(cur, b)) continue;
+    const key = configEntryKey('bound-api-gateway', name);
+    writes.push({ compare: pin(key, cur), op: { type: 'put', key, value: encodeRecord({ ...b, ...(cur?.Meta ? { Meta: cur.Meta } : {}) }) } });
+  }
+  // A bound entry outlives its gateway only until the controller sees it gone (cleanupGateway).
+  for (const b of bounds) {
+    if (result.bound.has(b.Name)) continue;
+    const key = configEntryKey('bound-api-gateway', b.Name);
+    writes.push({ compare: pin(key, b), op: { type: 'delete', key } });
+  }
+  return writes;
+}
+
+/** One pass: each write in its own transaction (a lost race is left for the next pass, which the change itself wakes). */
+export async function reconcileApiGateways(deps: ApiGatewayControllerDeps): Promise<number> {
+  let done = 0;
+  for (const w of plannedWrites(deps.replica, deps.clock.now())) {
+    const res = await deps.store.txn({ compares: [w.compare], success: [w.op] });
+    await deps.replica.waitFor(res.revision);
+    if (res.succeeded) done++;
+  }
+  return done;
+}
+
+/** The controller as a leader duty: a pass at start and after every config entry change. */
+export function apiGatewayControllerDuty(deps: ApiGatewayControllerDeps): LeaderLoop {
+  let stopper: AbortController | null = null;
+  const index = () => deps.replica.configEntries.kindIndex('');
+  const run = async (signal: AbortSignal): Promise<void> => {
+    while (!signal.aborted) {
+      const seen = index();
+      let wait = RESCAN_MS;
+      try {
+        await reconcileApiGateways(deps);
+      } catch (err) {
+        deps.logger.warn({ error: (err as Error).message }, 'API gateway controller pass failed');
+        wait = RETRY_MS;
+      }
+      if (signal.aborted) return;
+      if (wait === RESCAN_MS && index() !== seen) continue;
+      await deps.replica.notifier.watchSet().addTable(CONFIG_ENTRIES_TABLE).wait(wait, signal);
+    }
+  };
+  return {
+    name: 'api-gateway-controller',
+    start: async () => {
+      stopper?.abort();
+      const c = new AbortController();
+      stopper = c;
+      void run(c.signal);
+    },
+    stop: () => {
+      stopper?.abort();
+      stopper = null;
+    },
+  };
+}
