@@ -113,3 +113,18 @@ test('a second tcp route conflicts its listener; a missing certificate unaccepts
   await waitFor('bound entry gone', async () => (await call('GET', '/v1/config/bound-api-gateway/tls')).status === 404);
   await conditions('http-route', 'to-tls', ['Accepted/True/Accepted/::/route is valid', 'Bound/False/GatewayNotFound/api-gateway:tls:/gateway was not found']);
 });
+
+test("a route whose backend's chain protocol is not the route's is not accepted, so not bound (Consul's InvalidDiscoveryChain)", async () => {
+  await put({ Kind: 'http-route', Name: 'to-db', Parents: [{ Name: 'gw' }], Rules: [{ Services: [{ Name: 'db' }] }] });
+  await put({ Kind: 'tcp-route', Name: 'to-web', Parents: [{ Name: 'gw' }], Services: [{ Name: 'web' }] });
+  const refused = 'Accepted/False/InvalidDiscoveryChain/::/route protocol does not match targeted service protocol';
+  await conditions('http-route', 'to-db', [refused, 'Bound/False/FailedToBind/api-gateway:gw:/failed to bind route to gateway gw: route has not been accepted']);
+  await conditions('tcp-route', 'to-web', [refused, 'Bound/False/FailedToBind/api-gateway:gw:/failed to bind route to gateway gw: route has not been accepted']);
+  const bound = await get('bound-api-gateway', 'gw');
+  const routes = bound.Listeners.flatMap((l: { Routes: { Name: string }[] | null }) => (l.Routes ?? []).map((r) => r.Name));
+  assert.ok(!routes.includes('to-db') && !routes.includes('to-web'), JSON.stringify(routes));
+  // http2 and grpc backends suit an http-route.
+  await put({ Kind: 'service-defaults', Name: 'db', Protocol: 'grpc' });
+  await conditions('http-route', 'to-db', ['Accepted/True/Accepted/::/route is valid', 'Bound/True/Bound/api-gateway:gw:/successfully bound route']);
+  await put({ Kind: 'service-defaults', Name: 'db', Protocol: 'tcp' });
+});

@@ -27,6 +27,17 @@ test('routes bind to the listeners their parents name, by section and protocol; 
   assert.deepEqual(planApiGateway(state({})), []);
 });
 
+test("a route the controller did not accept (its backend's protocol is not the route's) binds nowhere; one not yet judged binds", () => {
+  const refused = { Conditions: [{ Type: 'Accepted', Status: 'False', Reason: 'InvalidDiscoveryChain', Resource: { Kind: '', Name: '', SectionName: '' } }] };
+  const bound = { Conditions: [{ Type: 'Accepted', Status: 'True', Resource: { Kind: '', Name: '' } }, { Type: 'Bound', Status: 'False', Resource: { Kind: 'api-gateway', Name: 'x' } }] };
+  const http = (name: string, Status?: unknown) => ({ Name: name, Status, Parents: [{ Kind: 'api-gateway', Name: 'gw' }], Rules: [{ Services: [{ Name: name }] }] }) as ApiGatewayState['httpRoutes'][number];
+  const tcp = (name: string, Status?: unknown) => ({ Name: name, Status, Parents: [{ Kind: 'api-gateway', Name: 'gw', SectionName: 'db' }], Services: [{ Name: name }] }) as ApiGatewayState['tcpRoutes'][number];
+  assert.deepEqual(planApiGateway(state({ httpRoutes: [http('h1', refused)], tcpRoutes: [tcp('t1', refused)] })), []);
+  assert.deepEqual(planApiGateway(state({ httpRoutes: [http('h1', bound), http('h2')], tcpRoutes: [tcp('t1', refused), tcp('t2', bound)] })).map((p) => p.routes), [
+    ['http-route/h1', 'http-route/h2'], ['tcp-route/t2'],
+  ]);
+});
+
 test('a tcp listener with two tcp-routes bound is conflicted and not run (Consul: TCP-based listeners only support binding a single route)', () => {
   const warned: string[] = [];
   const t = (name: string) => ({ Name: name, Parents: [{ Kind: 'api-gateway', Name: 'gw', SectionName: 'db' }], Services: [{ Name: name }] });

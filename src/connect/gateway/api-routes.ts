@@ -4,7 +4,8 @@
 // listener of the gateway without a SectionName) when the protocols agree and, for http, the
 // hostnames meet; each match of an http-route rule becomes a route, ordered by Consul's
 // precedence (longer path, more header matches, more query matches) within its hostname; a rule's
-// services are a weighted split; a tcp listener forwards to its route's one service.
+// services are a weighted split; a tcp listener forwards to its route's one service. A route the
+// leader's controller did not accept (Status) binds nowhere.
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { durationMs } from '../discovery-chain/index.ts';
@@ -48,8 +49,24 @@ interface HttpMatch {
 }
 interface HttpService { Name: string; Weight?: number; Filters?: Filters; ResponseFilters?: { Headers?: HeaderFilter[] | null } }
 
+/** The Status the API gateway controller writes on a route (its conditions). */
+export interface RouteStatus {
+  Conditions?: { Type: string; Status: string; Resource?: { Kind?: string; Name?: string } | null }[] | null;
+}
+
+/**
+ * Whether the controller accepted the route: not when its Accepted condition is False (a backend
+ * whose discovery chain's protocol is not the route's, a chain that does not compile, no
+ * service), as Consul's bindRoute refuses a route not accepted. A route the controller has not
+ * judged yet is taken as accepted.
+ */
+export function routeAccepted(route: { Status?: RouteStatus | null }): boolean {
+  return !(route.Status?.Conditions ?? []).some((c) => c.Type === 'Accepted' && c.Status === 'False' && !c.Resource?.Kind && !c.Resource?.Name);
+}
+
 /** An http-route config entry, the fields the gateway reads. */
 export interface HttpRouteEntry {
+  Status?: RouteStatus | null;
   Name: string;
   Parents?: EntryRef[] | null;
   Rules?: { Filters?: Filters; ResponseFilters?: { Headers?: HeaderFilter[] | null }; Matches?: HttpMatch[] | null; Services?: HttpService[] | null }[] | null;
@@ -58,6 +75,7 @@ export interface HttpRouteEntry {
 
 /** A tcp-route config entry, the fields the gateway reads. */
 export interface TcpRouteEntry {
+  Status?: RouteStatus | null;
   Name: string;
   Parents?: EntryRef[] | null;
   Services?: { Name: string }[] | null;
@@ -270,7 +288,7 @@ export function planApiGateway(s: ApiGatewayState, warn: (msg: string, name: str
     if (plan && plan.protocol !== protocol) continue;
     if (!plan) byPort.set(l.Port, plan = { port: l.Port, protocol, tls, hosts: new Map(), routes: [] });
     if (protocol === 'tcp') {
-      const bound = s.tcpRoutes.filter((r) => r.Services?.length && (r.Parents ?? []).some((p) => names(p, s.gateway, l)));
+      const bound = s.tcpRoutes.filter((r) => r.Services?.length && routeAccepted(r) && (r.Parents ?? []).some((p) => names(p, s.gateway, l)));
       // Consul marks such a listener Conflicted, and a conflicted listener is not served.
       if (bound.length > 1) {
         warn('TCP-based listeners currently only support binding a single route', l.Name);
@@ -287,7 +305,7 @@ export function planApiGateway(s: ApiGatewayState, warn: (msg: string, name: str
     for (const route of s.httpRoutes) {
       if (!(route.Parents ?? []).some((p) => names(p, s.gateway, l))) continue;
       // A route without a service is not accepted (Consul's routeNoUpstreams), so it binds nowhere.
-      if (!(route.Rules ?? []).some((r) => r.Services?.length)) continue;
+      if (!(route.Rules ?? []).some((r) => r.Services?.length) || !routeAccepted(route)) continue;
       if (plan.routes.includes(`http-route/${route.Name}`)) continue;
       // Bound by parent and protocol alone (Consul's bindRoute); hostnames outside the listener's only serve nothing.
       plan.routes.push(`http-route/${route.Name}`);
