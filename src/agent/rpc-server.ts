@@ -343,7 +343,9 @@ export function createRpcServer(d: RpcServerDeps): RpcServer {
   const logger = d.logger.child({ '@module': 'agent.rpc' });
   const server = new HttpServer({
     router, logger, rateLimit: d.rateLimit,
-    config: { get defaultAclPolicy() { return d.config.acl.defaultPolicy; }, responseHeaders: {}, maxConnsPerClient: 0 },
+    // allowUnprintablePaths: Consul's unprintable-path filter wraps the HTTP API only, not RPCs;
+    // the agent that took the request applied its own disable_http_unprintable_char_filter.
+    config: { get defaultAclPolicy() { return d.config.acl.defaultPolicy; }, responseHeaders: {}, maxConnsPerClient: 0, allowUnprintablePaths: true },
   });
   const insecure = d.autoEncrypt?.allowTls ? autoEncryptOnly((req, res) => server.serveRequest(req, res), logger) : undefined;
   const listener = new RpcListener({
