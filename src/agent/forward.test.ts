@@ -4,6 +4,7 @@ import net from 'node:net';
 import { test } from 'node:test';
 import { silentLogger } from '../log.ts';
 import { DEADLINE_REACHED, Forwarder, NO_SERVERS, callTimeout, type ServerSource } from './forward.ts';
+import { SERVICE_CONFIG_RPC_PATH } from './rpc-server.ts';
 import { RpcRateExceededError } from '../errors.ts';
 import { errorResponse } from '../http/errors.ts';
 import { ServerList } from './server-list.ts';
@@ -346,6 +347,9 @@ test('limits.rpc_client_timeout: a call unanswered past it fails with Consul\'s 
   assert.equal(callTimeout(t, 'GET', '/v1/kv/a?index=5&wait=16s'), 16_000 + 1_000 + 7_000);
   assert.equal(callTimeout(t, 'GET', '/v1/kv/a?index=5'), 300_000 + 18_750 + 7_000);
   assert.equal(callTimeout(t, 'GET', '/v1/kv/a?wait=20m&index=5'), 600_000 + 37_500 + 7_000);
+  // The internal RPC's blocking reads are POSTs (a client agent's service-config watch waits 5m).
+  assert.equal(callTimeout(t, 'POST', `${SERVICE_CONFIG_RPC_PATH}?index=5&wait=5m`), 300_000 + 18_750 + 7_000);
+  assert.equal(callTimeout(t, 'POST', `${SERVICE_CONFIG_RPC_PATH}?index=0&wait=5m`), 60_000);
   assert.equal(callTimeout({ ...t, clientMs: 0 }, 'GET', '/v1/kv/a'), 0);
   assert.equal(callTimeout({ ...t, clientMs: 5 * 3_600_000 }, 'GET', '/v1/kv/a'), 3_600_000);
   // A snapshot streams over Consul's SnapshotRPC, without the deadline.

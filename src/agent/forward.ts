@@ -127,6 +127,9 @@ export function callTimeouts(c: {
   };
 }
 
+/** rpc-server.ts's INTERNAL_RPC_PREFIX (not imported: that module depends on much of the agent). */
+const INTERNAL_RPC_PREFIX = '/v1/internal/rpc/';
+
 /** The error of a call past its deadline, as Consul's client words a yamux read timeout. */
 export const DEADLINE_REACHED = 'rpc error making call: i/o deadline reached';
 
@@ -139,7 +142,8 @@ export function callTimeout(t: CallTimeouts, method: string, url: string): numbe
   // Snapshots stream over their own RPC in Consul (SnapshotRPC), which sets no read deadline.
   if (url.startsWith('/v1/snapshot')) return 0;
   const q = url.indexOf('?');
-  if (q >= 0 && method === 'GET' && url.includes('index=', q)) {
+  // A query is a GET, or a POST to the internal RPC (a client's blocking ResolveServiceConfig).
+  if (q >= 0 && (method === 'GET' || url.startsWith(INTERNAL_RPC_PREFIX)) && url.includes('index=', q)) {
     const query = new URLSearchParams(url.slice(q + 1));
     if (Number(query.get('index') ?? 0) > 0) {
       let wait = parseGoDuration(query.get('wait') ?? '') ?? 0;
