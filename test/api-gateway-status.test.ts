@@ -128,3 +128,25 @@ test("a route whose backend's chain protocol is not the route's is not accepted,
   await conditions('http-route', 'to-db', ['Accepted/True/Accepted/::/route is valid', 'Bound/True/Bound/api-gateway:gw:/successfully bound route']);
   await put({ Kind: 'service-defaults', Name: 'db', Protocol: 'tcp' });
 });
+
+test('catalog/gateway-services lists the services behind an API gateway once their routes bind, with GatewayKind api-gateway', async () => {
+  await put({ Kind: 'api-gateway', Name: 'gs', Listeners: [{ Name: 'h', Port: 8081, Protocol: 'http' }, { Name: 't', Port: 9091, Protocol: 'tcp' }] });
+  const rows = async () => (await call('GET', '/v1/catalog/gateway-services/gs')).json as { Service: { Name: string } }[];
+  await conditions('api-gateway', 'gs', [
+    'Accepted/True/Accepted/::/gateway is valid',
+    'ResolvedRefs/True/ResolvedRefs/api-gateway:gs:h/resolved refs', 'ResolvedRefs/True/ResolvedRefs/api-gateway:gs:t/resolved refs',
+    'Conflicted/False/NoConflict/api-gateway:gs:h/listener has no route conflicts', 'Conflicted/False/NoConflict/api-gateway:gs:t/listener has no route conflicts',
+  ]);
+  assert.deepEqual(await rows(), []);
+  await put({ Kind: 'http-route', Name: 'hr', Parents: [{ Name: 'gs' }], Hostnames: ['web.example.com'], Rules: [{ Services: [{ Name: 'web' }] }] });
+  await put({ Kind: 'tcp-route', Name: 'tr', Parents: [{ Name: 'gs' }], Services: [{ Name: 'db' }] });
+  await waitFor('both services linked', async () => (await rows()).length === 2);
+  const bound = await get('bound-api-gateway', 'gs');
+  const idx = { CreateIndex: bound.CreateIndex, ModifyIndex: bound.ModifyIndex };
+  assert.deepEqual(await rows(), [
+    { Gateway: { Name: 'gs' }, Service: { Name: 'db' }, GatewayKind: 'api-gateway', Port: 9091, Protocol: 'tcp', ...idx },
+    { Gateway: { Name: 'gs' }, Service: { Name: 'web' }, GatewayKind: 'api-gateway', Port: 8081, Protocol: 'http', Hosts: ['web.example.com'], ...idx },
+  ]);
+  assert.equal((await call('DELETE', '/v1/config/tcp-route/tr')).status, 200);
+  await waitFor('db unlinked', async () => (await rows()).length === 1);
+});

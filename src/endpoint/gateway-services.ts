@@ -1,5 +1,5 @@
 // Services linked to gateways (Consul's gateway-services table, derived here from the
-// ingress-gateway and terminating-gateway entries): `catalog/gateway-services/:gateway` and the
+// ingress-gateway, terminating-gateway and bound-api-gateway entries): `catalog/gateway-services/:gateway` and the
 // ingress gateways fronting a service as CheckServiceNodes (`health/ingress/:service`).
 import {
   CONFIG_ENTRIES_TABLE, SERVICE_HEALTH, SERVICES_TABLE, catalogOf, catalogTableName, configEntriesOf, configEntriesTableName, foldName, foldTenancyName,
@@ -14,6 +14,7 @@ import { withPartition, withTenancy } from './catalog-tenancy.ts';
 import { filterList } from '../filter/index.ts';
 import { meshTargetHidden } from './catalog-acl.ts';
 import { answerInstances } from './health.ts';
+import { allApiGatewayLinks, apiGatewayLinks } from './gateway-services-api.ts';
 
 type Obj = Record<string, unknown>;
 const INGRESS = 'ingress-gateway';
@@ -94,6 +95,8 @@ export function gatewayLinks(replica: Replica, ws: WatchSet, gateway: string): {
     if (typical.length) index = Math.max(index, replica.catalog.index.services);
     rows.push(...entryRows(e, typical));
   }
+  const api = apiGatewayLinks(replica, ws, gateway);
+  if (api.rows.length) return { index: Math.max(index, api.index), rows: [...rows, ...api.rows] };
   return { index, rows };
 }
 
@@ -110,7 +113,8 @@ export function allGatewayLinks(replica: Replica, ws: WatchSet): { index: number
       rows.push(...entryRows(e, typical));
     }
   }
-  return { index, rows };
+  const api = allApiGatewayLinks(replica, ws);
+  return { index: Math.max(index, api.index), rows: [...rows, ...api.rows] };
 }
 
 /** Gateway views over config entries and the catalog. */
