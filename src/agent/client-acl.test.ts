@@ -108,3 +108,27 @@ test('acl.disabled_ttl: servers with ACLs off are not asked again, for any token
   await r.load('t2');
   assert.equal(calls.length, 2);
 });
+
+test('load() counts fresh cached tokens as hits and server questions as misses; the recovery token and disabled ACLs are neither', async () => {
+  const clock = new ManualClock(0);
+  const config = devConfig({ server: false });
+  config.raw = { acl: {} };
+  config.acl = { ...config.acl, enabled: true, defaultPolicy: 'deny', downPolicy: 'extend-cache' };
+  const stats = { hit: 0, miss: 0 };
+  let enabled = true;
+  const r = new ClientAclResolver({
+    config, clock, logger: silentLogger(), agentRecovery: () => 'recovery-secret', cacheStats: { hit: () => stats.hit++, miss: () => stats.miss++ },
+    call: async () => ok(enabled ? grants({ Management: true }) : { Enabled: false }),
+  });
+  await r.load('t1');
+  await r.load('t1');
+  await r.load('recovery-secret');
+  assert.deepEqual(stats, { hit: 1, miss: 1 });
+  clock.advance(30_001);
+  await r.load('t1');
+  assert.deepEqual(stats, { hit: 1, miss: 2 });
+  enabled = false;
+  await r.load('t2');
+  await r.load('t2');
+  assert.deepEqual(stats, { hit: 1, miss: 3 });
+});

@@ -123,3 +123,22 @@ test("a token local to the primary is never used here: down_policy applies, as C
     assert.deepEqual([tokens.get('s1')?.token, tokens.get('s1')?.down], [undefined, down]);
   }
 });
+
+test('load() counts a fresh answer as a cache hit and anything it asks the primary for as a miss', async () => {
+  const clock = new ManualClock(0);
+  const { fetch } = primary();
+  const stats = { hit: 0, miss: 0 };
+  const tokens = new RemoteTokens({
+    fetch, clock, logger: silentLogger(), ttlMs: 1000, downPolicy: 'extend-cache', cacheStats: { hit: () => stats.hit++, miss: () => stats.miss++ },
+  });
+  await tokens.load('s1');
+  assert.deepEqual(stats, { hit: 0, miss: 1 });
+  await tokens.load('s1');
+  assert.deepEqual(stats, { hit: 1, miss: 1 });
+  clock.advance(1000);
+  await tokens.load('s1');
+  // Not found is not cached: each load asks again.
+  await tokens.load('nope');
+  await tokens.load('nope');
+  assert.deepEqual(stats, { hit: 1, miss: 4 });
+});
