@@ -51,3 +51,21 @@ test('server_rejoin_age_max: 168h by default, the value set without a warning, u
     message: '1 error occurred:\n\t* server_rejoin_age_max: duration \'1h\' cannot be less than: 6h0m0s\n\n',
   });
 });
+
+test('each write replaces the file whole (written beside it, then renamed): a failed write leaves the last one readable', () => {
+  const d = dir();
+  const clock = new ManualClock(1_800_000_000_000);
+  const file = path.join(d, SERVER_METADATA_FILE);
+  const errors: Error[] = [];
+  const p = persistServerMetadata(d, clock, (err) => errors.push(err));
+  const first = fs.statSync(file).ino;
+  clock.advance(3_600_000);
+  assert.notEqual(fs.statSync(file).ino, first, 'a new file took its place, not a rewrite in place (O_TRUNC) a crash could leave empty');
+  assert.deepEqual(fs.readdirSync(d), [SERVER_METADATA_FILE]);
+  // The next write cannot be made (its temporary name is taken by a directory): the last one stays.
+  fs.mkdirSync(`${file}.tmp`);
+  clock.advance(3_600_000);
+  assert.equal(errors.length, 1);
+  assert.deepEqual(JSON.parse(fs.readFileSync(file, 'utf8')), { last_seen_unix: 1_800_003_600 });
+  p.stop();
+});

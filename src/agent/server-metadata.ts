@@ -38,7 +38,12 @@ export function persistServerMetadata(dataDir: string, clock: Clock, onError: (e
   let stopped = false;
   const write = (): void => {
     try {
-      fs.writeFileSync(path.join(dataDir, SERVER_METADATA_FILE), JSON.stringify({ last_seen_unix: Math.floor(clock.now() / 1000) }), { mode: 0o600 });
+      // Written beside and renamed over: a crash or full disk mid-write must not leave a truncated
+      // file, which the next start would refuse as unreadable ('error reading server metadata').
+      const file = path.join(dataDir, SERVER_METADATA_FILE);
+      const tmp = `${file}.tmp`;
+      fs.writeFileSync(tmp, JSON.stringify({ last_seen_unix: Math.floor(clock.now() / 1000) }), { mode: 0o600 });
+      fs.renameSync(tmp, file);
     } catch (err) {
       onError(err as Error);
     }
