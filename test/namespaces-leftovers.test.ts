@@ -108,4 +108,29 @@ describe('namespaced reads left over by slices 3, 5 and 7', () => {
     assert.deepEqual(onlyPeer.map((s) => s.Name), ['api', 'only-a']);
     assert.deepEqual((await call('GET', '/v1/internal/ui/services?ns=team-a&peer=other', ROOT)).json, []);
   });
+
+  test('the UI\'s node views in a namespace: the partition\'s nodes with that namespace\'s services, then its imports', async () => {
+    const reg = (body: object) => call('PUT', '/v1/catalog/register', ROOT, body).then((r) => assert.equal(r.status, 200, r.text));
+    await reg({ Node: 'un1', Address: '10.6.0.1', Service: { ID: 'd1', Service: 'd1' }, Check: { CheckID: 'node-ok', Status: 'passing' } });
+    await reg({ Node: 'un1', Address: '10.6.0.1', Service: { ID: 'a1', Service: 'a1', Namespace: 'team-a' }, Check: { CheckID: 'a1-ok', ServiceID: 'a1', Status: 'passing', Namespace: 'team-a' } });
+    const dump = await call('GET', '/v1/internal/ui/nodes?ns=team-a', ROOT);
+    assert.equal(dump.status, 200, dump.text);
+    const un1 = dump.json.find((n: any) => n.Node === 'un1');
+    assert.deepEqual(Object.keys(un1).slice(0, 3), ['ID', 'Node', 'Partition']);
+    assert.deepEqual(un1.Services.map((s: any) => [s.ID, s.Namespace]), [['a1', 'team-a']]);
+    assert.deepEqual(un1.Checks.map((c: any) => [c.CheckID, c.Namespace]), [['a1-ok', 'team-a']]);
+    assert.deepEqual(dump.json.filter((n: any) => n.PeerName).map((n: any) => [n.Node, n.PeerName, n.Services.map((s: any) => s.Service).sort()]),
+      [['peer1-node', 'peer1', ['api', 'only-a']]]);
+    const all = (await call('GET', '/v1/internal/ui/nodes?ns=*', ROOT)).json.find((n: any) => n.Node === 'un1');
+    assert.deepEqual(all.Services.map((s: any) => [s.ID, s.Namespace]), [['d1', 'default'], ['a1', 'team-a']]);
+    const plain = (await call('GET', '/v1/internal/ui/nodes', ROOT)).json.find((n: any) => n.Node === 'un1');
+    assert.deepEqual(plain.Services.map((s: any) => s.ID), ['d1']);
+    assert.equal('Partition' in plain, false, 'the default listing keeps its shape');
+    const one = await call('GET', '/v1/internal/ui/node/un1?ns=team-a', ROOT);
+    assert.deepEqual(one.json.Services.map((s: any) => s.ID), ['a1']);
+    const imported = await call('GET', '/v1/internal/ui/node/peer1-node?ns=team-a&peer=peer1', ROOT);
+    assert.deepEqual(imported.json.Services.map((s: any) => s.Service).sort(), ['api', 'only-a']);
+    assert.equal((await call('GET', '/v1/internal/ui/node/nope?ns=team-a', ROOT)).status, 404);
+    assert.equal((await call('GET', '/v1/internal/ui/nodes?ns=team-a&filter=Node%20%3D%3D%20%22un1%22', ROOT)).json.length, 1);
+  });
 });

@@ -64,7 +64,7 @@ export function withPartition(node: Node, partition: string): Node {
 }
 
 /** A check with the tenancy it lives in: a node check is its partition's default namespace's. */
-function checkWithTenancy(c: HealthCheck, ent: EnterpriseMeta): HealthCheck {
+export function checkWithTenancy(c: HealthCheck, ent: EnterpriseMeta): HealthCheck {
   return withTenancy(c, c.ServiceID ? ent : partitionEnt(ent.partition));
 }
 
@@ -80,7 +80,7 @@ interface Part {
 }
 
 /** The namespaces a read covers (every namespace of the partition for `*`), each watched on `table`. */
-function parts(deps: EndpointDeps, opts: QueryOptions, ws: WatchSet, table: string, key?: string): Part[] {
+export function parts(deps: EndpointDeps, opts: QueryOptions, ws: WatchSet, table: string, key?: string): Part[] {
   const ent = opts.ent ?? DEFAULT_ENT;
   const ents = ent.namespace === WILDCARD_NAMESPACE ? namespacesFor(deps.replica, ent.partition) : [ent];
   // A namespace created while the read blocks may hold matching records by the time it is re-run.
@@ -94,7 +94,7 @@ function parts(deps: EndpointDeps, opts: QueryOptions, ws: WatchSet, table: stri
 }
 
 /** A read's partition: its name (key form), its node tables (no read makes them) and the tenant its nodes' notifier tables are named for. */
-function partitionOf(deps: EndpointDeps, opts: QueryOptions): { ap: string; cat: CatalogTables; ent: EnterpriseMeta } {
+export function partitionOf(deps: EndpointDeps, opts: QueryOptions): { ap: string; cat: CatalogTables; ent: EnterpriseMeta } {
   const ap = (opts.ent?.partition ?? DEFAULT_TENANCY_NAME).toLowerCase();
   return { ap, cat: partitionCatalog(deps.replica, ap), ent: partitionEnt(ap) };
 }

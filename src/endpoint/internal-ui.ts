@@ -19,6 +19,7 @@ import { catalogOverview, type CatalogSummary } from './ui-overview.ts';
 import { serviceTopology, type ServiceTopology } from './ui-topology.ts';
 import { importedNodeInfos, localNodeInfo, type NodeInfo } from './ui-nodes.ts';
 import { tenantServiceListing } from './ui-tenancy.ts';
+import { tenantNodeDump } from './ui-nodes-tenancy.ts';
 import { tenantRead } from './catalog-tenancy.ts';
 
 export type { NodeInfo } from './ui-nodes.ts';
@@ -92,6 +93,8 @@ export class InternalUiEndpoint {
    * exports (Internal.NodeDump and its ImportedDump); `?filter` applies to each NodeInfo.
    */
   nodes(opts: QueryOptions, filter?: string): Promise<QueryResult<NodeInfo[]>> {
+    // In a namespace (or naming one): ui-nodes-tenancy.ts.
+    if (tenantRead(opts)) return tenantNodeDump(this.#deps, opts, filter);
     const { catalog: cat, peerings, peerImports } = this.#deps.replica;
     return blockingQuery(this.#deps, opts, (ws) => {
       watchCatalog(ws);
@@ -115,6 +118,9 @@ export class InternalUiEndpoint {
 
   /** One node (named case-insensitively; with `peer`, one behind that peer's exports) as NodeInfo, or null when absent or hidden (Internal.NodeInfo). */
   node(name: string, opts: QueryOptions, peer = ''): Promise<QueryResult<NodeInfo | null>> {
+    if (tenantRead(opts)) {
+      return tenantNodeDump(this.#deps, opts, undefined, { name, peer }).then(({ value, meta }) => ({ value: value[0] ?? null, meta }));
+    }
     const { catalog: cat, peerings, peerImports } = this.#deps.replica;
     return blockingQuery(this.#deps, opts, (ws) => {
       watchCatalog(ws);

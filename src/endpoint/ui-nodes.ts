@@ -1,6 +1,7 @@
 // The UI's node views (Consul's Internal.NodeDump and NodeInfo): each node with its services and
 // checks under the caller's ACLs, the local catalog's and, as Consul's ImportedDump, the nodes
 // behind what cluster peers export, marked with their peer.
+import type { AuthorizerContext } from '../acl/index.ts';
 import type { CatalogTables, PeerImportsTable, PeeringsTable } from '../state/index.ts';
 import type { CheckServiceNode, HealthCheck, Node, NodeService } from '../api/catalog-types.ts';
 import { allowed, filterAllowed } from './acl-enforce.ts';
@@ -25,10 +26,15 @@ const byId = <T extends { ID?: string; CheckID?: string }>(a: T, b: T): number =
   return x < y ? -1 : x > y ? 1 : 0;
 };
 
-/** A NodeInfo built from a node and its services and checks, keeping what the caller may read. */
-function info(node: Node, services: NodeService[], checks: HealthCheck[], id: AclIdentity | undefined, peer = ''): { info: NodeInfo; filtered: boolean } {
-  const s = filterAllowed(id, [...services].sort(byId), (svc) => allowed(id, 'serviceRead', svc.Service));
-  const c = filterAllowed(id, [...checks].sort(byId), (chk) => checkReadable(id, chk));
+/**
+ * A NodeInfo built from a node and its services and checks, keeping what the caller may read
+ * (`ctx`: the namespace the services and checks are read in; absent: the default one).
+ */
+export function info(
+  node: Node, services: NodeService[], checks: HealthCheck[], id: AclIdentity | undefined, peer = '', ctx?: AuthorizerContext,
+): { info: NodeInfo; filtered: boolean } {
+  const s = filterAllowed(id, [...services].sort(byId), (svc) => allowed(id, 'serviceRead', svc.Service, ctx));
+  const c = filterAllowed(id, [...checks].sort(byId), (chk) => checkReadable(id, chk, ctx));
   return {
     info: {
       ID: node.ID, Node: node.Node, ...(peer ? { PeerName: peer } : {}), Address: node.Address, TaggedAddresses: node.TaggedAddresses,
@@ -57,21 +63,25 @@ function importedNodes(records: { Nodes: CheckServiceNode[] }[]): Map<string, { 
   return out;
 }
 
-/** The imported NodeInfos of every peer (or of `peer` only), sorted by peer then node, under the caller's ACLs. */
+/**
+ * The imported NodeInfos of every peer (or of `peer` only), sorted by peer then node, under the
+ * caller's ACLs; `tenant`: the peerings of its partition and ACLs in its namespace (absent: default).
+ */
 export function importedNodeInfos(
   peerings: PeeringsTable, imports: PeerImportsTable, id: AclIdentity | undefined, peer = '',
+  tenant?: { partition: string; ctx?: AuthorizerContext; nodeCtx?: AuthorizerContext },
 ): { infos: NodeInfo[]; filtered: boolean } {
   const infos: NodeInfo[] = [];
   let filtered = false;
-  for (const p of peerings.list()) {
+  for (const p of peerings.list(tenant?.partition)) {
     if (peer !== '' && p.Name !== peer) continue;
     const nodes = [...importedNodes(imports.ofPeer(p.Name)).values()].sort((a, b) => (a.node.Node < b.node.Node ? -1 : 1));
     for (const n of nodes) {
-      if (!allowed(id, 'nodeRead', n.node.Node)) {
+      if (!allowed(id, 'nodeRead', n.node.Node, tenant?.nodeCtx)) {
         filtered = true;
         continue;
       }
-      const one = info(n.node, [...n.services.values()], [...n.checks.values()], id, p.Name);
+      const one = info(n.node, [...n.services.values()], [...n.checks.values()], id, p.Name, tenant?.ctx);
       filtered ||= one.filtered;
       infos.push(one.info);
     }

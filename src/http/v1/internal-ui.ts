@@ -14,11 +14,12 @@ function name(req: HttpRequest, what: string): string {
 export function internalUiHandlers(ui: InternalUiEndpoint, cfg: RequestConfig) {
   return {
     async nodes(req: HttpRequest): Promise<HttpResult> {
-      const { value, meta } = await ui.nodes(queryOptions(req, cfg), req.query.get('filter') ?? undefined);
+      // Consul Enterprise's UINodes parses the namespace with `*` allowed (every namespace's services).
+      const { value, meta } = await ui.nodes(queryOptions(req, cfg, { tenancy: 'namespace' }), req.query.get('filter') ?? undefined);
       return { body: value, meta };
     },
     async node(req: HttpRequest): Promise<HttpResult> {
-      const opts = queryOptions(req, cfg);
+      const opts = queryOptions(req, cfg, { tenancy: 'namespace' });
       const { value, meta } = await ui.node(name(req, 'node name'), opts, req.query.get('peer') ?? '');
       // Consul answers a missing (or hidden) node with a bare 404.
       return value ? { body: value, meta } : { status: 404, meta };
