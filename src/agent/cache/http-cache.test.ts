@@ -172,3 +172,17 @@ test('a ?cached POST of the discovery chain is cached with its body in the key, 
   assert.equal(forwarded.length, 2);
   cache.close();
 });
+
+test('entries are per namespace and partition named by header as by query parameter', async () => {
+  const { cache, sent: all, forward } = setup((r) => (r.url.includes('index=') ? new Promise(() => {}) : ok(3, JSON.stringify(r.headers['x-consul-namespace'] ?? 'default'))));
+  const sent = { get length() { return all.filter((r) => !r.url.includes('index=')).length; } };
+  const h = cache.handler('compiled_discovery_chain', forward);
+  const read = async (headers: Record<string, string>) => String((await h(request('/v1/discovery-chain/web?cached', headers))).raw ?? '');
+  assert.equal(await read({}), '"default"');
+  assert.equal(await read({ 'x-consul-namespace': 'team-a' }), '"team-a"', 'not the default namespace\'s chain');
+  assert.equal(await read({ 'x-consul-namespace': 'team-a', 'x-consul-partition': 'ap1' }), '"team-a"');
+  assert.equal(sent.length, 3);
+  assert.equal(await read({ 'x-consul-namespace': 'team-a' }), '"team-a"');
+  assert.equal(sent.length, 3, 'the same namespace is a hit');
+  cache.close();
+});

@@ -179,7 +179,9 @@ export class HttpCache {
     }
     // A POST's body (the discovery chain's overrides) is part of its entry, apart from the GET's.
     const body = req.method === 'POST' ? (fwd.body ?? Buffer.alloc(0)) : undefined;
-    const key = JSON.stringify([headers['x-consul-token'] ?? '', headers.authorization ?? '', source, path, query.toString(), body === undefined ? null : body.toString('utf8')]);
+    // The namespace and partition headers choose the answer as ?ns and ?partition do (the query is in the key).
+    const tenancy = headers['x-consul-namespace'] || headers['x-consul-partition'] ? [headers['x-consul-namespace'] ?? '', headers['x-consul-partition'] ?? ''] : [];
+    const key = JSON.stringify([headers['x-consul-token'] ?? '', headers.authorization ?? '', source, path, query.toString(), body === undefined ? null : body.toString('utf8'), ...tenancy]);
     const fetch = (opts: FetchOptions) => this.#fetch(path, query, headers, opts, body);
     try {
       const { value, meta } = await this.cache.get({
