@@ -208,6 +208,30 @@ describe('catalog and health in namespaces', () => {
     assert.deepEqual((await call('GET', `/v1/session/info/${created.json.ID}`, ROOT)).json, []);
   });
 
+  test('catalog/gateway-services reads a namespace\'s gateway entries, its wildcard over that namespace\'s services', async () => {
+    await register({ Node: 'g1', Address: '10.0.0.50', Service: { ID: 'gw-api', Service: 'gw-api', Namespace: 'team-a' } });
+    await register({ Node: 'g1', Address: '10.0.0.50', Service: { ID: 'gw-default-only', Service: 'gw-default-only' } });
+    const entry = { Kind: 'terminating-gateway', Name: 'tgw', Services: [{ Name: '*' }, { Name: 'db', SNI: 'db.example' }] };
+    assert.equal((await call('PUT', '/v1/config?ns=team-a', ROOT, entry)).text, 'true');
+    const res = await call('GET', '/v1/catalog/gateway-services/tgw?ns=team-a', ROOT);
+    assert.equal(res.status, 200, res.text);
+    const names = res.json.map((r: any) => r.Service.Name);
+    assert.ok(names.includes('gw-api') && names.includes('db'), names.join(' '));
+    assert.ok(!names.includes('gw-default-only'), 'a wildcard covers its own namespace\'s services');
+    const db = res.json.find((r: any) => r.Service.Name === 'db');
+    assert.deepEqual(db.Gateway, { Name: 'tgw', Namespace: 'team-a', Partition: 'default' });
+    assert.deepEqual(db.Service, { Name: 'db', Namespace: 'team-a', Partition: 'default' });
+    assert.deepEqual([db.GatewayKind, db.SNI], ['terminating-gateway', 'db.example']);
+    // The default namespace has no such gateway; its plain answer keeps CE's shape.
+    assert.deepEqual((await call('GET', '/v1/catalog/gateway-services/tgw', ROOT)).json, []);
+    assert.equal((await call('GET', '/v1/catalog/gateway-services/tgw?ns=*', ROOT)).status, 400);
+    // Reads in team-b see nothing; service:read is checked in the gateway's namespace.
+    assert.deepEqual((await call('GET', '/v1/catalog/gateway-services/tgw?ns=team-b', ROOT)).json, []);
+    const tok = await tokenWithRules(call, 'namespace "team-a" { service "tgw" { policy = "read" } service "db" { policy = "read" } }');
+    assert.deepEqual((await call('GET', '/v1/catalog/gateway-services/tgw?ns=team-a', tok.SecretID)).json.map((r: any) => r.Service.Name), ['db']);
+    assert.equal((await call('GET', '/v1/catalog/gateway-services/tgw?ns=team-b', tok.SecretID)).status, 403);
+  });
+
   test('ACL: namespace blocks grant services only inside their namespace', async () => {
     const tok = await tokenWithRules(call, 'node_prefix "" { policy = "write" } namespace "team-a" { service_prefix "" { policy = "write" } }');
     const body = { Node: 'n6', Address: '10.0.0.6', Service: { ID: 'z', Service: 'z' } };

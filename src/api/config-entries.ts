@@ -11,6 +11,9 @@ export type ConfigEntryRead = ConfigEntryBody & { CreateIndex: number; ModifyInd
 /** Consul's ServiceName (CE: just the name). */
 export interface ServiceNameRef {
   Name: string;
+  /** Consul Enterprise's EnterpriseMeta of the name (answers in a namespace). */
+  Namespace?: string;
+  Partition?: string;
 }
 
 /** A service linked to an ingress or terminating gateway (Consul's structs.GatewayService). */

@@ -3,7 +3,7 @@
 // ingress gateways fronting a service as CheckServiceNodes (`health/ingress/:service`).
 import {
   CONFIG_ENTRIES_TABLE, SERVICE_HEALTH, SERVICES_TABLE, catalogOf, catalogTableName, configEntriesOf, configEntriesTableName, foldName, foldTenancyName,
-  isDefaultEnt, partitionEnt, type ConfigEntry, type EnterpriseMeta, type Replica, type WatchSet,
+  isDefaultEnt, partitionEnt, DEFAULT_ENT, type ConfigEntry, type EnterpriseMeta, type Replica, type WatchSet,
 } from '../state/index.ts';
 import type { CheckServiceNode } from '../api/catalog-types.ts';
 import type { GatewayService } from '../api/config-entries.ts';
@@ -22,14 +22,20 @@ const TERMINATING = 'terminating-gateway';
 
 const list = (v: unknown): Obj[] => (Array.isArray(v) ? (v as Obj[]) : []);
 
-/** The rows one gateway entry links, wildcards expanded over `typical` (explicit rows win). */
-function entryRows(e: ConfigEntry, typical: string[]): GatewayService[] {
+/**
+ * The rows one gateway entry links, wildcards expanded over `typical` (explicit rows win).
+ * `tenancy`: a namespace's read, whose names carry Consul Enterprise's Namespace and Partition
+ * (structs.ServiceName embeds EnterpriseMeta; a link is in its gateway's namespace).
+ */
+function entryRows(e: ConfigEntry, typical: string[], tenancy?: { Namespace: string; Partition: string }): GatewayService[] {
   const explicit = new Map<string, GatewayService>();
   const wild = new Map<string, GatewayService>();
   const idx = { CreateIndex: e.CreateIndex, ModifyIndex: e.ModifyIndex };
   // Keys in Consul's struct order: Gateway, Service, GatewayKind, the link's fields, FromWildcard, indexes.
-  const row = (service: string, fields: Partial<GatewayService>, wildcard: boolean): GatewayService =>
-    ({ Gateway: { Name: e.Name }, Service: { Name: service }, GatewayKind: e.Kind, ...fields, ...(wildcard ? { FromWildcard: true } : {}), ...idx });
+  const row = (service: string, fields: Partial<GatewayService>, wildcard: boolean): GatewayService => ({
+    Gateway: tenancy ? { Name: e.Name, ...tenancy } : { Name: e.Name }, Service: tenancy ? { Name: service, ...tenancy } : { Name: service },
+    GatewayKind: e.Kind, ...fields, ...(wildcard ? { FromWildcard: true } : {}), ...idx,
+  });
   const add = (name: string, port: number, fields: Partial<GatewayService>): void => {
     if (name !== '*') explicit.set(`${name}\0${port}`, row(name, fields, false));
     else for (const s of typical) wild.set(`${s}\0${port}`, row(s, fields, true));
@@ -127,6 +133,7 @@ export class GatewayEndpoint {
 
   /** Services linked to a gateway, blocking on its entries (and the catalog when a wildcard links). */
   gatewayServices(gateway: string, opts: QueryOptions): Promise<QueryResult<GatewayService[]>> {
+    if (opts.entNamed === true || !isDefaultEnt(opts.ent)) return gatewayServicesIn(this.#deps, gateway, opts, opts.ent ?? DEFAULT_ENT);
     authorize(opts.authz, 'serviceRead', gateway);
     return blockingQuery(this.#deps, opts, (ws) => {
       const { index, rows } = gatewayLinks(this.#deps.replica, ws, gateway);
@@ -160,6 +167,40 @@ export class GatewayEndpoint {
       return { index, value: items, filtered };
     });
   }
+}
+
+/**
+ * catalog/gateway-services in a namespace (Consul Enterprise; also the default one when named): the
+ * gateway's entries in that namespace, a wildcard expanded over that namespace's services, each
+ * name with its Namespace and Partition; service:read on the gateway and on each linked service there.
+ */
+function gatewayServicesIn(deps: EndpointDeps, gateway: string, opts: QueryOptions, requested: EnterpriseMeta): Promise<QueryResult<GatewayService[]>> {
+  const ent = { partition: foldTenancyName(requested.partition), namespace: foldTenancyName(requested.namespace) };
+  const ctx = entContext(ent);
+  authorize(opts.authz, 'serviceRead', gateway, ctx);
+  const tenancy = { Namespace: ent.namespace, Partition: ent.partition };
+  return blockingQuery(deps, opts, (ws) => {
+    const t = configEntriesOf(deps.replica, ent);
+    const cat = catalogOf(deps.replica, ent);
+    let index = Math.max(t.kindIndex(INGRESS), t.kindIndex(TERMINATING));
+    const rows: GatewayService[] = [];
+    for (const kind of [INGRESS, TERMINATING]) {
+      ws.addKey(configEntriesTableName(ent), `${kind}/${gateway}`);
+      const e = t.get(kind, gateway);
+      if (!e) continue;
+      let typical: string[] = [];
+      if (hasWildcard(e)) {
+        ws.addTable(catalogTableName(SERVICES_TABLE, ent));
+        index = Math.max(index, cat.index.services);
+        const names = new Set<string>();
+        for (const k of cat.byName.keys()) if (k !== 'consul') for (const i of cat.instances(k)) if (!i.service.Kind) names.add(i.service.Service);
+        typical = [...names].sort();
+      }
+      rows.push(...entryRows(e, typical, tenancy));
+    }
+    const { items, filtered } = filterAllowed(opts.authz, rows, (r) => allowed(opts.authz, 'serviceRead', r.Service.Name, ctx));
+    return { index, value: items, filtered };
+  });
 }
 
 /**

@@ -14,7 +14,8 @@ function name(req: HttpRequest, what: string): string {
 export function gatewayHandlers(gateways: GatewayEndpoint, cfg: RequestConfig) {
   return {
     async gatewayServices(req: HttpRequest): Promise<HttpResult> {
-      const { value, meta } = await gateways.gatewayServices(name(req, 'gateway name'), queryOptions(req, cfg));
+      // Consul Enterprise's CatalogGatewayServices reads ?ns= and ?partition= (no `ns=*`).
+      const { value, meta } = await gateways.gatewayServices(name(req, 'gateway name'), queryOptions(req, cfg, { tenancy: 'namespace-no-wildcard' }));
       return { body: value, meta };
     },
     async ingress(req: HttpRequest): Promise<HttpResult> {
