@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { test } from 'node:test';
 import { testCA } from '../../test/support/tls-cert.ts';
-import { decodeObject } from './config-entry-decode.ts';
+import { conversionError, decodeObject } from './config-entry-decode.ts';
 import { KIND_SHAPES } from './config-entry-kinds.ts';
 import { normalizeEntry, validateEntry } from './config-entry-validate.ts';
 
@@ -114,4 +114,23 @@ test("http-route: HCL's one-element block lists and snake_case keys decode to Co
   assert.deepEqual([rule.Filters.Headers, rule.Filters.URLRewrite, rule.Filters.RetryFilter], [[{ Add: { 'x-a': '1' } }], { Path: '/v2' }, { NumRetries: 2, RetryOnStatusCodes: [503] }]);
   assert.deepEqual(rule.Matches[0], { Headers: [{ Match: 'exact', Name: 'x-v', Value: '2' }], Method: '', Path: { Match: 'prefix', Value: '/api' }, Query: null });
   assert.equal(rule.Services[0].Weight, 3);
+});
+
+test('http-route: TimeoutFilter durations are integer nanoseconds (Go duration strings decoded), filters and rules in struct order', () => {
+  const { errors, entry, err } = check('http-route', {
+    Rules: [{
+      Services: [{ Name: 's', Filters: { TimeoutFilter: { IdleTimeout: '1m30s' } } }],
+      Filters: { TimeoutFilter: { RequestTimeout: '10s', IdleTimeout: 1500000000 }, Headers: [{ Set: { a: 'b' } }] },
+    }],
+  });
+  assert.deepEqual([errors, err], [[], null]);
+  const rule = (entry.Rules as Record<string, any>[])[0];
+  assert.deepEqual(Object.keys(rule), ['Filters', 'ResponseFilters', 'Matches', 'Services']);
+  assert.deepEqual(Object.keys(rule.Filters), ['Headers', 'URLRewrite', 'RetryFilter', 'TimeoutFilter', 'JWT']);
+  assert.deepEqual(rule.Filters.TimeoutFilter, { RequestTimeout: 10_000_000_000, IdleTimeout: 1_500_000_000 });
+  assert.deepEqual(rule.Services[0].Filters.TimeoutFilter, { RequestTimeout: 0, IdleTimeout: 90_000_000_000 });
+  const bad = check('http-route', { Rules: [{ Filters: { TimeoutFilter: { RequestTimeout: 'soon', IdleTimeout: '10' } } }] }).errors;
+  assert.equal(conversionError(bad),
+    "2 error(s) decoding:\n\n* error decoding 'Rules[0].Filters.TimeoutFilter.IdleTimeout': time: missing unit in duration \"10\"\n"
+    + "* error decoding 'Rules[0].Filters.TimeoutFilter.RequestTimeout': time: invalid duration \"soon\"");
 });

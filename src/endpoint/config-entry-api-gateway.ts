@@ -99,7 +99,9 @@ export function validateApiGateway(e: Obj, d: GatewayCheckDeps): string | null {
 /** The filters block of a rule or service with Consul's zero values. */
 function filters(f: unknown): Obj {
   const o = obj(f);
-  return { ...o, Headers: o.Headers ?? null, URLRewrite: o.URLRewrite ?? null, RetryFilter: o.RetryFilter ?? null, TimeoutFilter: o.TimeoutFilter ?? null, JWT: o.JWT ?? null };
+  const timeout = o.TimeoutFilter ? { RequestTimeout: 0, IdleTimeout: 0, ...obj(o.TimeoutFilter) } : null;
+  // In HTTPFilters' struct order whatever order the body gave.
+  return { Headers: o.Headers ?? null, URLRewrite: o.URLRewrite ?? null, RetryFilter: o.RetryFilter ?? null, TimeoutFilter: timeout, JWT: o.JWT ?? null };
 }
 
 /** A match with Consul's normalizeHTTPMatch: the method upper-cased, an unset path match a prefix `/`. */
@@ -114,7 +116,7 @@ export function normalizeHttpRoute(e: Obj): void {
   if (Array.isArray(e.Parents)) e.Parents = list(e.Parents).map((p) => reference(p, 'api-gateway'));
   if (!Array.isArray(e.Rules)) return;
   e.Rules = list(e.Rules).map((r) => ({
-    ...r,
+    // HTTPRouteRule's struct order: Filters, ResponseFilters, Matches, Services.
     Filters: filters(r.Filters),
     ResponseFilters: { ...obj(r.ResponseFilters), Headers: obj(r.ResponseFilters).Headers ?? null },
     Matches: Array.isArray(r.Matches) ? list(r.Matches).map(match) : null,

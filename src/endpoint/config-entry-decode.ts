@@ -1,17 +1,19 @@
 // Decoding a config entry body the way Consul's DecodeConfigEntry does: keys match field names
 // case-insensitively and in snake_case (HookTranslateKeys), HCL's one-element block lists become
 // objects where the field is an object (HookWeakDecodeFromSlice), and unknown keys are errors.
+import { parseGoDuration } from '../duration.ts';
 
 /**
  * The shape of an entry or nested object: field name → kind of value.
  * `0` scalar, `'bool'` a bool decoded weakly as mapstructure's WeaklyTypedInput does (strconv.ParseBool
- * of a string, a number's non-zero), `'list'` list of scalars, `'map'` free-form map (Meta, Config),
+ * of a string, a number's non-zero), `'duration'` a time.Duration (a Go duration string, through
+ * mapstructure's StringToTimeDurationHookFunc, or integer nanoseconds), `'list'` list of scalars, `'map'` free-form map (Meta, Config),
  * `'any'` structured but not modelled here (one-element block lists are still unwrapped), a Shape
  * an object, `[Shape]` a list of objects.
  */
 export type Shape = { readonly [field: string]: Field };
 /** One field's kind of value; see Shape. */
-export type Field = 0 | 'bool' | 'list' | 'map' | 'any' | Shape | readonly [Shape];
+export type Field = 0 | 'bool' | 'duration' | 'list' | 'map' | 'any' | Shape | readonly [Shape];
 
 /** Fields whose values are lists wherever they appear inside an 'any' field. */
 const LIST_FIELDS = new Set([
@@ -66,9 +68,22 @@ function weakBool(v: unknown, path: string, errors: string[]): unknown {
   return v;
 }
 
+/** A time.Duration field at `path`: a Go duration string becomes integer nanoseconds, as Consul stores and renders it. */
+function duration(v: unknown, path: string, errors: string[]): unknown {
+  if (typeof v === 'number') return Math.trunc(v);
+  if (typeof v !== 'string') return v;
+  const ms = parseGoDuration(v);
+  if (ms !== null) return Math.round(ms * 1e6);
+  // time.ParseDuration's texts, wrapped as mapstructure wraps a hook's error.
+  const why = /^[+-]?[0-9.]+$/.test(v) && v !== '.' ? `time: missing unit in duration ${JSON.stringify(v)}` : `time: invalid duration ${JSON.stringify(v)}`;
+  errors.push(`error decoding '${path}': ${why}`);
+  return v;
+}
+
 function decodeField(field: Field, v: unknown, path: string, errors: string[]): unknown {
   if (field === 0 || field === 'list') return v;
   if (field === 'bool') return weakBool(v, path, errors);
+  if (field === 'duration') return duration(v, path, errors);
   if (field === 'map') return unwrap(v);
   // A list field typed 'any' (a source's Permissions) keeps its one-element lists, as inside one.
   if (field === 'any') return decodeAny(v, LIST_FIELDS.has(fold(path.slice(path.lastIndexOf('.') + 1))));
@@ -81,7 +96,7 @@ function decodeField(field: Field, v: unknown, path: string, errors: string[]): 
 }
 
 /** mapstructure's conversion errors (a value of the wrong type), told from the unknown-key ones. */
-const CONVERSION = /^(cannot parse )?'/;
+const CONVERSION = /^(cannot parse |error decoding )?'/;
 
 /**
  * Consul's text for the errors a decode collected when a value could not be converted:

@@ -26,7 +26,8 @@ const HEADER_FILTER: Shape = { Add: 'map', Remove: 'list', Set: 'map' };
 const HTTP_FILTERS: Shape = {
   Headers: [HEADER_FILTER], URLRewrite: { Path: 0 },
   RetryFilter: { NumRetries: 0, RetryOn: 'list', RetryOnStatusCodes: 'list', RetryOnConnectFailure: 0 },
-  TimeoutFilter: { RequestTimeout: 0, IdleTimeout: 0 }, JWT: 'any',
+  // time.Duration fields without a custom marshaller: integer nanoseconds in Consul's JSON.
+  TimeoutFilter: { RequestTimeout: 'duration', IdleTimeout: 'duration' }, JWT: 'any',
 };
 const RESPONSE_FILTERS: Shape = { Headers: [HEADER_FILTER] };
 /** An http-route's match (HTTPMatch). */
