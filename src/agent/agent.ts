@@ -194,7 +194,10 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   });
   const wan = new WanPool(config, {
     clock, logger, random: deps.random ?? Math.random, onJoinExhausted: deps.onJoinExhausted,
-    instrument: (g) => memberlistMetrics(telemetry, 'wan', g),
+    instrument: (g) => {
+      g.on(gossipMetrics(telemetry, clock, 'wan'));
+      memberlistMetrics(telemetry, 'wan', g);
+    },
   });
   // The election greets followers' liveness probes on the server port: the RPC listener's bound
   // port, or ports.server where the managed store's listener serves the RPC. Without an RPC

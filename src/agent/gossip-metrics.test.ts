@@ -8,9 +8,16 @@ import type { Member } from '../gossip/member.ts';
 import { FLAP_TIMEOUT_MS, gossipMetrics } from './gossip-metrics.ts';
 import { Telemetry } from '../telemetry/metrics.ts';
 
-function fakeTelemetry(): { counter(name: string): (n?: number) => void; counts: Map<string, number> } {
+function fakeTelemetry(): { counterFamily(name: string): (labels: Record<string, string>) => (n?: number) => void; counts: Map<string, number> } {
   const counts = new Map<string, number>();
-  return { counts, counter: (name) => { counts.set(name, 0); return (n = 1) => void counts.set(name, counts.get(name)! + n); } };
+  return {
+    counts,
+    counterFamily: (name) => (labels) => {
+      assert.deepEqual(labels, { network: 'lan' });
+      counts.set(name, 0);
+      return (n = 1) => void counts.set(name, counts.get(name)! + n);
+    },
+  };
 }
 
 const member = (name: string): Member => ({ name, addr: '127.0.0.1', port: 8301, tags: {}, incarnation: 1, state: 'alive', stateChange: 0 });
@@ -58,8 +65,22 @@ describe('gossip metrics', () => {
       user('a_b');
       user('a.b');
       const text = await t.prometheus();
-      assert.match(text, /^consul_serf_events_a_b 3$/m);
-      assert.match(text, /^consul_serf_events 3$/m);
+      assert.match(text, /^consul_serf_events_a_b\{network="lan"\} 3$/m);
+      assert.match(text, /^consul_serf_events\{network="lan"\} 3$/m);
     }
+  });
+
+  it('label each pool by network, one family per name for both pools', async () => {
+    const t = new Telemetry(new ManualClock());
+    const lan = gossipMetrics(t, new ManualClock(), 'lan');
+    const wan = gossipMetrics(t, new ManualClock(), 'wan');
+    lan({ type: 'member-join', member: member('a') });
+    wan({ type: 'member-join', member: member('a.dc2') });
+    wan({ type: 'member-failed', member: member('a.dc2') });
+    const text = await t.prometheus();
+    assert.match(text, /^consul_serf_member_join\{network="lan"\} 1$/m);
+    assert.match(text, /^consul_serf_member_join\{network="wan"\} 1$/m);
+    assert.match(text, /^consul_serf_member_failed\{network="wan"\} 1$/m);
+    assert.doesNotMatch(text, /^consul_serf_member_failed\{network="lan"\}/m);
   });
 });

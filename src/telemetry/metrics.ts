@@ -52,7 +52,7 @@ export class Telemetry {
   readonly #timers = new Map<string, WindowSummary>();
   /** Batched timers' buffers, handed to their summaries before every read. */
   readonly #batches: TimerBatch[] = [];
-  /** Counter families by Consul name (counterFamily). */
+  /** Counter families by Prometheus name (counterFamily). */
   readonly #families = new Map<string, (labels: Record<string, string>) => (n?: number) => void>();
   /** Batched timer families by Consul name (batchedTimerFamily). */
   readonly #timerFamilies = new Map<string, (labelValue: string) => TimerBatch>();
@@ -168,7 +168,10 @@ export class Telemetry {
    * adds to its own count without building a key or allocating.
    */
   counterFamily<L extends string>(name: string, help: string, labelNames: readonly L[]): (labels: Record<L, string>) => (n?: number) => void {
-    const known = this.#families.get(name);
+    // Keyed as Prometheus spells the name: names that differ only in characters it forbids
+    // ('serf.events.a-b', 'serf.events.a.b') are one metric there, and a second registration would throw.
+    const cacheKey = `${this.#prefix}.${name}`.replace(/[^a-zA-Z0-9_:]/g, '_');
+    const known = this.#families.get(cacheKey);
     if (known) return known as (labels: Record<L, string>) => (n?: number) => void;
     const prom = this.#name(name);
     const bound: { labels: Record<L, string>; n: number }[] = [];
@@ -189,7 +192,7 @@ export class Telemetry {
         this.#push?.incrCounter(key, n, pushLabels);
       };
     };
-    this.#families.set(name, bind as (labels: Record<string, string>) => (n?: number) => void);
+    this.#families.set(cacheKey, bind as (labels: Record<string, string>) => (n?: number) => void);
     return bind;
   }
 
