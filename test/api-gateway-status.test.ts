@@ -150,3 +150,22 @@ test('catalog/gateway-services lists the services behind an API gateway once the
   assert.equal((await call('DELETE', '/v1/config/tcp-route/tr')).status, 200);
   await waitFor('db unlinked', async () => (await rows()).length === 1);
 });
+
+test('in a namespace, a gateway and its routes are settled there', async () => {
+  assert.equal((await call('PUT', '/v1/namespace', { Name: 'team' })).status, 200);
+  for (const body of [
+    { Kind: 'service-defaults', Name: 'api', Protocol: 'http' },
+    { Kind: 'api-gateway', Name: 'gw', Listeners: [{ Name: 'web', Port: 8082, Protocol: 'http' }] },
+    { Kind: 'http-route', Name: 'r', Parents: [{ Name: 'gw' }], Rules: [{ Services: [{ Name: 'api' }] }] },
+  ]) assert.equal((await call('PUT', '/v1/config?ns=team', body)).status, 200);
+  await waitFor('team route bound', async () => {
+    const c = (await call('GET', '/v1/config/http-route/r?ns=team')).json?.Status?.Conditions ?? [];
+    return JSON.stringify(brief(c)) === JSON.stringify(['Accepted/True/Accepted/::/route is valid', 'Bound/True/Bound/api-gateway:gw:/successfully bound route']);
+  });
+  const bound = (await call('GET', '/v1/config/bound-api-gateway/gw?ns=team')).json;
+  assert.deepEqual(bound.Listeners, [{ Name: 'web', Routes: [{ Kind: 'http-route', Name: 'r', SectionName: '' }], Certificates: null }]);
+  assert.equal(bound.Namespace, 'team');
+  // The default namespace's gateway of the same name is not touched by team's route.
+  const dflt = await get('bound-api-gateway', 'gw');
+  assert.ok(!dflt.Listeners.some((l: { Routes: { Name: string }[] | null }) => (l.Routes ?? []).some((r) => r.Name === 'r')));
+});

@@ -1,12 +1,16 @@
 // Leader duty: Consul's API gateway controller. While this server leads, every change of the
 // config entries re-settles the api-gateway, http-route and tcp-route Status blocks and the
-// bound-api-gateway entries (api-gateway-binding.ts) in the default tenant. A Status write
+// bound-api-gateway entries (api-gateway-binding.ts), in each namespace of each partition (a route's
+// parents and a listener's certificates are entries of its own namespace). A Status write
 // keeps the entry and bumps its ModifyIndex (Consul's UpsertWithStatusCAS, pinned on the entry
 // read); unchanged conditions are not written, so the loop settles.
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { Op, Compare, Store } from '../store/index.ts';
-import { CONFIG_ENTRIES_TABLE, configEntryKey, encodeRecord, type ConfigEntry, type Replica } from '../state/index.ts';
+import {
+  DEFAULT_TENANCY_NAME, NAMESPACES_TABLE, configEntriesOf, configEntriesTableName, configEntryEnt, configEntryStoreKey, encodeRecord, isDefaultEnt,
+  namespacesFor, type ConfigEntry, type EnterpriseMeta, type Replica,
+} from '../state/index.ts';
 import { compileChain } from '../connect/discovery-chain/index.ts';
 import { computeBindings, goTime, sameBound, sameConditions, type Condition } from './api-gateway-binding.ts';
 import type { LeaderLoop } from './loops.ts';
@@ -30,30 +34,52 @@ interface Write {
   op: Op;
 }
 
-/** A stored entry's fields without the indexes the store supplies. */
+/** A stored entry's fields without the indexes and tenancy the store's keys supply. */
 function stored(e: ConfigEntry): Record<string, unknown> {
-  const { CreateIndex: _c, ModifyIndex: _m, ...rest } = e;
+  const { CreateIndex: _c, ModifyIndex: _m, Namespace: _n, Partition: _p, ...rest } = e;
   return rest;
+}
+
+/** Every tenant with a config entry table: undefined for the default one. */
+function tenants(replica: Replica): (EnterpriseMeta | undefined)[] {
+  const partitions = new Set([DEFAULT_TENANCY_NAME, ...[...replica.tenants.partitions.entries()].map(([id]) => id)]);
+  return [...partitions].flatMap((ap) => namespacesFor(replica, ap)).map((ent) => (isDefaultEnt(ent) ? undefined : ent));
 }
 
 function pin(key: string, cur: ConfigEntry | undefined): Compare {
   return cur ? { key, target: 'modRevision', op: '=', value: cur.ModifyIndex } : { key, target: 'createRevision', op: '=', value: 0 };
 }
 
-/** The writes that bring the default tenant's statuses and bound entries in line. */
-export function plannedWrites(replica: Pick<Replica, 'configEntries'>, now: number): Write[] {
-  const t = replica.configEntries;
+/** The writes that bring every tenant's statuses and bound entries in line. */
+export function plannedWrites(replica: Replica, now: number): Write[] {
+  return tenants(replica).flatMap((ent) => plannedWritesIn(replica, ent, now));
+}
+
+/** The writes one tenant (undefined: the default one) needs. */
+function plannedWritesIn(replica: Replica, ent: EnterpriseMeta | undefined, now: number): Write[] {
+  const t = configEntriesOf(replica, ent);
+  const configEntryKey = (kind: string, name: string) => configEntryStoreKey(ent, kind, name);
   const gateways = t.list('api-gateway');
   const httpRoutes = t.list('http-route');
   const tcpRoutes = t.list('tcp-route');
   const bounds = t.list('bound-api-gateway');
   if (gateways.length + httpRoutes.length + tcpRoutes.length + bounds.length === 0) return [];
-  const entries = { get: (kind: string, name: string) => t.get(kind, name) as never };
+  const ns = ent?.namespace ?? DEFAULT_TENANCY_NAME;
+  const ap = ent?.partition ?? DEFAULT_TENANCY_NAME;
+  // The chain's entries in their own tenant (proxy-defaults from the partition), as the discovery-chain endpoint reads them.
+  const entries = {
+    get: (kind: string, name: string, namespace = ns, partition = ap) => {
+      const at = configEntryEnt(kind, { namespace, partition });
+      return configEntriesOf(replica, at === undefined || isDefaultEnt(at) ? undefined : at).get(kind, name) as never;
+    },
+  };
   const result = computeBindings({
     gateways, httpRoutes, tcpRoutes, now: goTime(now),
     certificateExists: (kind, name) => t.get(kind, name) !== undefined,
     // Compiled as Consul's controller does, in a stand-in datacenter and trust domain: only the protocol and errors matter.
-    chainProtocol: (service) => compileChain({ serviceName: service, datacenter: 'dc1', trustDomain: 'consul.domain', entries }).Protocol ?? 'tcp',
+    chainProtocol: (service) => compileChain({
+      serviceName: service, datacenter: 'dc1', trustDomain: 'consul.domain', entries, ...(ent ? { namespace: ns, partition: ap } : {}),
+    }).Protocol ?? 'tcp',
   });
   const writes: Write[] = [];
   for (const e of [...gateways, ...httpRoutes, ...tcpRoutes]) {
@@ -92,7 +118,8 @@ export async function reconcileApiGateways(deps: ApiGatewayControllerDeps): Prom
 /** The controller as a leader duty: a pass at start and after every config entry change. */
 export function apiGatewayControllerDuty(deps: ApiGatewayControllerDeps): LeaderLoop {
   let stopper: AbortController | null = null;
-  const index = () => deps.replica.configEntries.kindIndex('');
+  // Every tenant's table, and the namespaces (a new one brings a table to follow).
+  const index = () => tenants(deps.replica).reduce((n, ent) => n + configEntriesOf(deps.replica, ent).kindIndex(''), deps.replica.tenants.namespaces.index);
   const run = async (signal: AbortSignal): Promise<void> => {
     while (!signal.aborted) {
       const seen = index();
@@ -105,7 +132,9 @@ export function apiGatewayControllerDuty(deps: ApiGatewayControllerDeps): Leader
       }
       if (signal.aborted) return;
       if (wait === RESCAN_MS && index() !== seen) continue;
-      await deps.replica.notifier.watchSet().addTable(CONFIG_ENTRIES_TABLE).wait(wait, signal);
+      const ws = deps.replica.notifier.watchSet().addTable(NAMESPACES_TABLE);
+      for (const ent of tenants(deps.replica)) ws.addTable(configEntriesTableName(ent));
+      await ws.wait(wait, signal);
     }
   };
   return {
