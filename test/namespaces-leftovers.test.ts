@@ -133,4 +133,25 @@ describe('namespaced reads left over by slices 3, 5 and 7', () => {
     assert.equal((await call('GET', '/v1/internal/ui/node/nope?ns=team-a', ROOT)).status, 404);
     assert.equal((await call('GET', '/v1/internal/ui/nodes?ns=team-a&filter=Node%20%3D%3D%20%22un1%22', ROOT)).json.length, 1);
   });
+
+  test('the UI\'s service topology in a namespace: proxies, upstreams and intentions of that namespace', async () => {
+    const reg = (body: object) => call('PUT', '/v1/catalog/register', ROOT, body).then((r) => assert.equal(r.status, 200, r.text));
+    const svc = (id: string, extra: object = {}) => ({ ID: id, Service: id, Port: 80, Namespace: 'team-a', ...extra });
+    await reg({ Node: 'tn1', Address: '10.5.0.1', Service: svc('front') });
+    await reg({ Node: 'tn1', Address: '10.5.0.1', Service: svc('front-proxy', { Kind: 'connect-proxy', Port: 21000,
+      Proxy: { DestinationServiceName: 'front', DestinationServiceID: 'front', Upstreams: [{ DestinationName: 'back', LocalBindPort: 9000 }] } }) });
+    await reg({ Node: 'tn1', Address: '10.5.0.1', Service: svc('back') });
+    await reg({ Node: 'tn1', Address: '10.5.0.1', Service: svc('back-proxy', { Kind: 'connect-proxy', Port: 21001,
+      Proxy: { DestinationServiceName: 'back', DestinationServiceID: 'back' } }) });
+    const ixn = await call('PUT', '/v1/config', ROOT, { Kind: 'service-intentions', Name: 'back', Namespace: 'team-a', Sources: [{ Name: 'front', Action: 'deny' }] });
+    assert.equal(ixn.status, 200, ixn.text);
+    const topo = await call('GET', '/v1/internal/ui/service-topology/front?kind=&ns=team-a', ROOT);
+    assert.equal(topo.status, 200, topo.text);
+    assert.deepEqual(topo.json.Upstreams.map((u: any) => [u.Name, u.Namespace, u.Source, u.Intention.Allowed, u.Intention.HasExact]), [['back', 'team-a', 'proxy-registration', false, true]]);
+    const down = await call('GET', '/v1/internal/ui/service-topology/back?kind=&ns=team-a', ROOT);
+    assert.deepEqual(down.json.Downstreams.map((d: any) => [d.Name, d.Namespace, d.Intention.Allowed]), [['front', 'team-a', false]]);
+    const inDefault = await call('GET', '/v1/internal/ui/service-topology/front?kind=', ROOT);
+    assert.deepEqual(inDefault.json.Upstreams, [], 'the default namespace has no front');
+    assert.equal((await call('GET', '/v1/internal/ui/service-topology/front?kind=&ns=*', ROOT)).status, 400);
+  });
 });

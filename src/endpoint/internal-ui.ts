@@ -1,7 +1,7 @@
 // The web UI's internal reads (Consul's Internal.* RPCs behind /v1/internal/ui/*): the node dump,
 // one node, the service listing with proxy and gateway links, the catalog overview, a gateway's
 // services and intentions, and the services exported to a peer. All but the overview block.
-import { CHECKS_TABLE, CONFIG_ENTRIES_TABLE, NODES_TABLE, SERVICES_TABLE, type CatalogTables } from '../state/index.ts';
+import { CHECKS_TABLE, CONFIG_ENTRIES_TABLE, DEFAULT_ENT, NODES_TABLE, SERVICES_TABLE, type CatalogTables } from '../state/index.ts';
 import { foldName } from '../state/catalog.ts';
 import type { HealthCheck, Node, NodeService } from '../api/catalog-types.ts';
 import type { Intention, IntentionsEntry } from '../connect/intentions.ts';
@@ -9,7 +9,7 @@ import { matchIntentions } from '../connect/intentions.ts';
 import { filterList } from '../filter/index.ts';
 import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
 import type { EndpointDeps } from './deps.ts';
-import { allowed, authorize, filterAllowed } from './acl-enforce.ts';
+import { allowed, authorize, entContext, filterAllowed } from './acl-enforce.ts';
 import { instanceReadable } from './catalog-acl.ts';
 import { canReadIntention } from './intentions.ts';
 import { allGatewayLinks, gatewayLinks } from './gateway-services.ts';
@@ -230,8 +230,10 @@ export class InternalUiEndpoint {
 
   /** A service's upstreams and downstreams (Internal.ServiceTopology). */
   serviceTopology(service: string, kind: string, opts: QueryOptions): Promise<QueryResult<ServiceTopology>> {
-    authorize(opts.authz, 'serviceRead', service);
-    return blockingQuery(this.#deps, opts, (ws) => serviceTopology(this.#deps.replica, ws, service, kind, opts.authz, this.#deps.config.datacenter));
+    // In a namespace (or naming one): that namespace's topology, its service read asked there.
+    const ent = tenantRead(opts) ? opts.ent ?? DEFAULT_ENT : undefined;
+    authorize(opts.authz, 'serviceRead', service, entContext(ent));
+    return blockingQuery(this.#deps, opts, (ws) => serviceTopology(this.#deps.replica, ws, service, kind, opts.authz, this.#deps.config.datacenter, ent));
   }
 
   /** The services exported to `peer` as bare summaries (Internal.ExportedServicesForPeer); none for an unknown peer. */

@@ -42,7 +42,8 @@ export function internalUiHandlers(ui: InternalUiEndpoint, cfg: RequestConfig) {
       return { body: value, meta };
     },
     async serviceTopology(req: HttpRequest): Promise<HttpResult> {
-      const opts = queryOptions(req, cfg);
+      // Consul Enterprise's UIServiceTopology parses the namespace (parseEntMeta; `*` names no single namespace here).
+      const opts = queryOptions(req, cfg, { tenancy: 'namespace-no-wildcard' });
       const service = name(req, 'service name');
       const kind = req.query.get('kind');
       if (kind === null) throw new BadRequestError('Missing service kind');
