@@ -241,6 +241,18 @@ describe('config entries in namespaces', () => {
     // The default namespace's registration of the same name has no service-defaults: proxy-defaults' protocol.
     const plain = await configEntries.resolveServiceConfig({ Name: 'rs-web' }, opts);
     assert.equal(plain.value.ProxyConfig?.protocol, 'http');
+
+    // A sidecar registered on the agent in team-a gets team-a's defaults, its bare upstream team-a's.
+    const reg = await call('PUT', '/v1/agent/service/register?ns=team-a', ROOT, {
+      Name: 'rs-web-sidecar-proxy', Kind: 'connect-proxy', Port: 21000,
+      Proxy: { DestinationServiceName: 'rs-web', DestinationServiceID: 'rs-web', Upstreams: [{ DestinationName: 'rs-db', LocalBindPort: 9191 }] },
+    });
+    assert.equal(reg.status, 200, reg.text);
+    const svc = await call('GET', '/v1/agent/service/rs-web-sidecar-proxy?ns=team-a', ROOT);
+    assert.equal(svc.status, 200, svc.text);
+    assert.equal(svc.json.Proxy.Config?.protocol, 'grpc', JSON.stringify(svc.json.Proxy));
+    assert.equal(svc.json.Proxy.Upstreams[0].Config?.protocol, 'http2', JSON.stringify(svc.json.Proxy.Upstreams));
+    assert.equal((await call('PUT', '/v1/agent/service/deregister/rs-web-sidecar-proxy?ns=team-a', ROOT)).status, 200);
   });
 
   test('the ID-based (legacy) intention API takes SourceNS/DestinationNS, empty ones from ?ns=', async () => {

@@ -78,3 +78,19 @@ test('in transparent mode the centrally configured upstreams are added', () => {
   assert.deepEqual(p.Upstreams[1].Config, { protocol: 'grpc', mesh_gateway: { Mode: 'remote' } });
   assert.equal(mergeServiceConfig(undefined, sidecar({})).Proxy?.Upstreams, undefined);
 });
+
+test('a sidecar in a namespace asks in its namespace, its bare upstreams in it too, and merges their answers back', () => {
+  const s = { ...sidecar({ Upstreams: [{ DestinationName: 'db', LocalBindPort: 1 }, { DestinationName: 'cache', DestinationNamespace: 'default', LocalBindPort: 2 }] }), Namespace: 'team-a' };
+  assert.deepEqual(serviceConfigRequest(s), {
+    Name: 'web', Namespace: 'team-a',
+    UpstreamServiceNames: [
+      { ServiceName: { Name: 'db', Namespace: 'team-a', Partition: 'default' } },
+      { ServiceName: { Name: 'cache', Namespace: 'default', Partition: 'default' } },
+    ],
+  });
+  const merged = mergeServiceConfig({
+    ...zero(), UpstreamConfigs: [{ Upstream: { ServiceName: { Name: 'db', Namespace: 'team-a', Partition: 'default' } }, Config: { protocol: 'http' } }],
+  }, s);
+  const ups = (merged.Proxy as { Upstreams: { DestinationName: string; Config?: Record<string, unknown> }[] }).Upstreams;
+  assert.deepEqual(ups.map((u) => [u.DestinationName, u.Config?.protocol]), [['db', 'http'], ['cache', undefined]]);
+});

@@ -9,7 +9,14 @@ import { orderProxy } from '../api/proxy-json.ts';
 export interface ProxiedService {
   Kind?: string;
   Service: string;
+  /** The registration's namespace (absent or `default`: the default one). */
+  Namespace?: string;
   Proxy?: Record<string, unknown>;
+}
+
+/** A registration's namespace when not the default one, else ''. */
+function ownNamespace(s: ProxiedService): string {
+  return s.Namespace && s.Namespace !== 'default' ? s.Namespace : '';
 }
 
 type Obj = Record<string, unknown>;
@@ -25,10 +32,13 @@ function serviceUpstream(u: Upstream): boolean {
   return !u.DestinationType || u.DestinationType === 'service';
 }
 
-/** An upstream's identity, tenancy defaulted as Consul normalizes it. */
-export function upstreamId(u: Upstream): PeeredServiceName {
+/**
+ * An upstream's identity, tenancy defaulted as Consul normalizes it: a namespace not named is the
+ * proxy's own (`namespace`, Consul Enterprise), else the default one.
+ */
+export function upstreamId(u: Upstream, namespace = ''): PeeredServiceName {
   return {
-    ServiceName: { Name: u.DestinationName, Namespace: u.DestinationNamespace || 'default', Partition: u.DestinationPartition || 'default' },
+    ServiceName: { Name: u.DestinationName, Namespace: u.DestinationNamespace || namespace || 'default', Partition: u.DestinationPartition || 'default' },
     ...(u.DestinationPeer ? { Peer: u.DestinationPeer } : {}),
   };
 }
@@ -46,9 +56,12 @@ export function serviceConfigRequest(s: ProxiedService): ServiceConfigRequest | 
   const p = (s.Proxy ?? {}) as Partial<ConnectProxyConfig>;
   const sidecar = s.Kind === 'connect-proxy' && Boolean(p.DestinationServiceID);
   if (!sidecar && !GATEWAYS.has(s.Kind ?? '')) return undefined;
-  const upstreams = sidecar ? (p.Upstreams ?? []).filter(serviceUpstream).map(upstreamId) : [];
+  const ns = ownNamespace(s);
+  const upstreams = sidecar ? (p.Upstreams ?? []).filter(serviceUpstream).map((u) => upstreamId(u, ns)) : [];
   return {
     Name: sidecar ? p.DestinationServiceName ?? '' : s.Service,
+    // A registration in a namespace is resolved there (its namespace's service-defaults); the default one names none, as before.
+    ...(ns ? { Namespace: ns } : {}),
     ...(p.MeshGateway?.Mode ? { MeshGateway: { Mode: p.MeshGateway.Mode } } : {}),
     ...(p.Mode ? { Mode: p.Mode } : {}),
     ...(upstreams.length ? { UpstreamServiceNames: upstreams } : {}),
@@ -74,7 +87,7 @@ function fillExpose(dst: ExposeConfig | undefined, src: ExposeConfig): ExposeCon
   return out;
 }
 
-function mergeUpstreams(p: Partial<ConnectProxyConfig>, d: ServiceConfigResponse): Upstream[] | undefined {
+function mergeUpstreams(p: Partial<ConnectProxyConfig>, d: ServiceConfigResponse, namespace: string): Upstream[] | undefined {
   const remote = new Map<string, Upstream>();
   for (const u of d.UpstreamConfigs ?? []) {
     const n = u.Upstream.ServiceName;
@@ -88,7 +101,7 @@ function mergeUpstreams(p: Partial<ConnectProxyConfig>, d: ServiceConfigResponse
   const local = new Set<string>();
   const upstreams = (p.Upstreams ?? []).map((u) => {
     if (!serviceUpstream(u)) return u;
-    const key = idKey(upstreamId(u));
+    const key = idKey(upstreamId(u, namespace));
     local.add(key);
     const r = remote.get(key);
     if (!r) return u;
@@ -124,6 +137,6 @@ export function mergeServiceConfig<S extends ProxiedService>(d: ServiceConfigRes
   if (!tp.OutboundListenerPort && d.TransparentProxy?.OutboundListenerPort) tp.OutboundListenerPort = d.TransparentProxy.OutboundListenerPort;
   if (!tp.DialedDirectly && d.TransparentProxy?.DialedDirectly) tp.DialedDirectly = true;
   if (Object.keys(tp).length) p.TransparentProxy = tp;
-  p.Upstreams = mergeUpstreams(p, d);
+  p.Upstreams = mergeUpstreams(p, d, ownNamespace(s));
   return { ...s, Proxy: orderProxy(p as Obj) };
 }

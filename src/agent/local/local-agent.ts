@@ -105,7 +105,7 @@ export class LocalAgent {
     } catch (err) {
       // The watch `prepare` started for a registration that did not happen (no sidecar port
       // left, a bad check) would otherwise block on the servers until the agent stops.
-      if (CENTRAL_KINDS.has(def.service.Kind ?? '') && !this.#registrations.has(serviceKeyOf(def.service))) this.#p.serviceManager?.().stop(def.service.ID);
+      if (CENTRAL_KINDS.has(def.service.Kind ?? '') && !this.#registrations.has(serviceKeyOf(def.service))) this.#p.serviceManager?.().stop(serviceKeyOf(def.service));
       throw err;
     }
   }
@@ -151,9 +151,8 @@ export class LocalAgent {
 
   // Only proxies and gateways ever need the manager (and the modules behind it).
   #manager(s: LocalService): ServiceManager | undefined {
-    // Central config is read in the default namespace only (config entries in namespaces are another slice's).
-    if (s.Namespace) return undefined;
-    if (!CENTRAL_KINDS.has(s.Kind ?? '') && !this.#registrations.has(s.ID)) return undefined;
+    // A registration in a namespace reads that namespace's central config (the request names it).
+    if (!CENTRAL_KINDS.has(s.Kind ?? '') && !this.#registrations.has(serviceKeyOf(s))) return undefined;
     return this.#p.serviceManager?.();
   }
 
@@ -168,7 +167,7 @@ export class LocalAgent {
   #withCentralConfig(service: LocalService, token: string, source: ConfigSource): LocalService {
     const m = this.#manager(service);
     if (!m) return service;
-    const id = service.ID;
+    const id = serviceKeyOf(service);
     const defaults = m.track(service, token, (d) => this.#remerge(id, d));
     if (!m.applies(service)) {
       this.#registrations.delete(id);

@@ -7,6 +7,7 @@ import { isPermissionDenied } from '../../acl/index.ts';
 import type { Logger } from '../../log.ts';
 import type { ServiceConfigRequest, ServiceConfigResponse } from '../../api/service-config-types.ts';
 import type { LocalService } from './definition.ts';
+import { serviceKeyOf } from './state.ts';
 import { mergeServiceConfig, serviceConfigRequest } from '../../endpoint/service-config-merge.ts';
 
 /** Where resolved defaults come from: the replica on a server, a server's RPC on a client. */
@@ -57,7 +58,7 @@ export function retryWait(failures: number): number {
 /** Last answers kept by request and token, so a re-registration (a reload) merges at once. */
 const LAST_ANSWERS_MAX = 1024;
 
-/** The watches of the agent's proxy and gateway registrations, by service ID. */
+/** The watches of the agent's proxy and gateway registrations, by local key (the service ID in the default namespace). */
 export class ServiceManager {
   readonly #d: ServiceManagerDeps;
   readonly #watches = new Map<string, Watch>();
@@ -78,7 +79,7 @@ export class ServiceManager {
       await w.first;
     } catch (err) {
       // Only this registration's watch: a newer registration of the same ID may have replaced it.
-      if (this.#watches.get(s.ID) === w) this.stop(s.ID);
+      if (this.#watches.get(serviceKeyOf(s)) === w) this.stop(serviceKeyOf(s));
       const message = `could not retrieve initial service_defaults config for service ${JSON.stringify(s.ID)}: ${(err as Error).message}`;
       // Consul's HTTP layer answers 403 to any error that carries a permission denial.
       throw isPermissionDenied(err) ? new PermissionDeniedError(message, { cause: err }) : new InternalError(message, { cause: err });
@@ -130,14 +131,16 @@ export class ServiceManager {
   #ensure(s: LocalService, token: string): Watch | undefined {
     const req = serviceConfigRequest(s);
     if (!req) {
-      this.stop(s.ID);
+      this.stop(serviceKeyOf(s));
       return undefined;
     }
     const key = JSON.stringify(req);
     const tok = token || this.#d.agentToken();
-    const cur = this.#watches.get(s.ID);
+    // By local key: the same ID in two namespaces is two registrations.
+    const id = serviceKeyOf(s);
+    const cur = this.#watches.get(id);
     if (cur && cur.key === key && cur.token === tok) return cur;
-    this.stop(s.ID);
+    this.stop(id);
     let settle!: { ok: (d: ServiceConfigResponse) => void; fail: (e: unknown) => void };
     const first = new Promise<ServiceConfigResponse>((ok, fail) => { settle = { ok, fail }; });
     first.catch(() => {});
@@ -145,8 +148,8 @@ export class ServiceManager {
     // deregistration, a concurrent re-registration with other upstreams, the agent stopping).
     const cancel = () => settle.fail(new InternalError('context canceled'));
     const w: Watch = { key, token: tok, abort: new AbortController(), first, cancel, defaults: this.#last.get(`${tok}\n${key}`) };
-    this.#watches.set(s.ID, w);
-    void this.#run(s.ID, req, w, settle);
+    this.#watches.set(id, w);
+    void this.#run(id, req, w, settle);
     return w;
   }
 
