@@ -222,12 +222,10 @@ test('a TLS listener serves its inline certificates, each to the clients asking 
   await put('/v1/config', gatewayEntry());
 });
 
-test("a TLS listener without a certificate that resolves (TLS versions only, or a certificate not written) serves the gateway's own Connect leaf, as Consul's TLS context does", async () => {
+test("a TLS listener with TLS versions only serves the gateway's own Connect leaf, as Consul's TLS context does; a certificate that does not exist unaccepts the gateway, which then serves nothing", async () => {
   const [versionsOnly, missing] = [await freePort(), await freePort()];
-  await put('/v1/config', gatewayEntry([
-    { Name: 'versions', Port: versionsOnly, Protocol: 'http', TLS: { MinVersion: 'TLSv1_2' } },
-    { Name: 'missing', Port: missing, Protocol: 'http', TLS: { Certificates: [{ Name: 'not-written' }] } },
-  ]));
+  const versions = { Name: 'versions', Port: versionsOnly, Protocol: 'http', TLS: { MinVersion: 'TLSv1_2' } };
+  await put('/v1/config', gatewayEntry([versions]));
   await put('/v1/config', { Kind: 'http-route', Name: 'leaf', Parents: [{ Name: 'api-gw', SectionName: 'versions' }, { Name: 'api-gw', SectionName: 'missing' }], Rules: [{ Services: [{ Name: 'web' }] }] });
   const uri = (port: number) => new Promise<string>((resolve, reject) => {
     const s = tls.connect({ host: '127.0.0.1', port, servername: 'x.example.com', rejectUnauthorized: false }, () => {
@@ -236,10 +234,12 @@ test("a TLS listener without a certificate that resolves (TLS versions only, or 
     });
     s.on('error', reject);
   });
-  for (const port of [versionsOnly, missing]) {
-    const san = await until(`TLS with the leaf on ${port}`, 20_000, async () => (await uri(port).catch(() => '')) || undefined);
-    assert.match(san, /URI:spiffe:\/\/[^/]+\/ns\/default\/dc\/dc1\/svc\/api-gw/);
-  }
+  const san = await until(`TLS with the leaf on ${versionsOnly}`, 20_000, async () => (await uri(versionsOnly).catch(() => '')) || undefined);
+  assert.match(san, /URI:spiffe:\/\/[^/]+\/ns\/default\/dc\/dc1\/svc\/api-gw/);
+  // Consul's controller does not accept a gateway naming a certificate that does not exist, and binds no route to it.
+  await put('/v1/config', gatewayEntry([versions, { Name: 'missing', Port: missing, Protocol: 'http', TLS: { Certificates: [{ Name: 'not-written' }] } }]));
+  await until('the unaccepted gateway stops serving', 20_000, async () => (await uri(versionsOnly).then(() => false, () => true)) || undefined);
+  await assert.rejects(uri(missing));
   await put('/v1/config', gatewayEntry());
 });
 

@@ -38,6 +38,16 @@ test("a route the controller did not accept (its backend's protocol is not the r
   ]);
 });
 
+test('a gateway the controller did not accept (a certificate it names does not exist) runs no listener', () => {
+  const httpRoutes = [{ Name: 'r', Parents: [{ Name: 'gw' }], Rules: [{ Services: [{ Name: 'a' }] }] }];
+  const entry = (status: string) => ({
+    Listeners: [{ Name: 'web', Port: 8080, Protocol: 'http' }],
+    Status: { Conditions: [{ Type: 'Accepted', Status: status, Resource: { Kind: '', Name: '', SectionName: '' } }, { Type: 'ResolvedRefs', Status: 'False', Resource: { Kind: 'api-gateway', Name: 'gw' } }] },
+  });
+  assert.deepEqual(planApiGateway(state({ entry: entry('False'), httpRoutes })), []);
+  assert.deepEqual(planApiGateway(state({ entry: entry('True'), httpRoutes })).map((p) => p.routes), [['http-route/r']]);
+});
+
 test('a tcp listener with two tcp-routes bound is conflicted and not run (Consul: TCP-based listeners only support binding a single route)', () => {
   const warned: string[] = [];
   const t = (name: string) => ({ Name: name, Parents: [{ Kind: 'api-gateway', Name: 'gw', SectionName: 'db' }], Services: [{ Name: name }] });

@@ -32,6 +32,8 @@ export interface ApiListener {
 /** The api-gateway config entry, the fields the gateway reads. */
 export interface ApiGatewayEntry {
   Listeners?: ApiListener[] | null;
+  /** What the leader's controller judged (a gateway naming a certificate that does not exist is not accepted). */
+  Status?: RouteStatus | null;
 }
 
 interface HeaderFilter { Add?: Record<string, string> | null; Set?: Record<string, string> | null; Remove?: string[] | null }
@@ -55,7 +57,7 @@ export interface RouteStatus {
 }
 
 /**
- * Whether the controller accepted the route: not when its Accepted condition is False (a backend
+ * Whether the controller accepted the route (or gateway): not when its Accepted condition is False (a backend
  * whose discovery chain's protocol is not the route's, a chain that does not compile, no
  * service), as Consul's bindRoute refuses a route not accepted. A route the controller has not
  * judged yet is taken as accepted.
@@ -279,6 +281,8 @@ export interface ApiGatewayState {
  * to any of them. A listener without a route is not run.
  */
 export function planApiGateway(s: ApiGatewayState, warn: (msg: string, name: string) => void = () => {}, read: ReadFiles = readFiles): ApiListenerPlan[] {
+  // A gateway the controller did not accept binds no route (Consul's bindRoute), so no listener runs.
+  if (s.entry && !routeAccepted(s.entry)) return [];
   const byPort = new Map<number, ApiListenerPlan>();
   for (const l of s.entry?.Listeners ?? []) {
     const protocol = l.Protocol === 'tcp' ? 'tcp' : l.Protocol === 'http' ? 'http' : null;
