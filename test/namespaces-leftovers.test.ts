@@ -154,4 +154,13 @@ describe('namespaced reads left over by slices 3, 5 and 7', () => {
     assert.deepEqual(inDefault.json.Upstreams, [], 'the default namespace has no front');
     assert.equal((await call('GET', '/v1/internal/ui/service-topology/front?kind=&ns=*', ROOT)).status, 400);
   });
+
+  test('the UI\'s catalog overview parses no namespace or partition (Consul ignores both there)', async () => {
+    const plain = await call('GET', '/v1/internal/ui/catalog-overview', ROOT);
+    for (const q of ['ns=team-a', 'partition=default', 'ns=nope']) {
+      const r = await call('GET', `/v1/internal/ui/catalog-overview?${q}`, ROOT);
+      assert.equal(r.status, 200, `${q}: ${r.text}`);
+      assert.deepEqual(r.json, plain.json);
+    }
+  });
 });

@@ -30,8 +30,8 @@ export function internalUiHandlers(ui: InternalUiEndpoint, cfg: RequestConfig) {
       return { body: value, meta };
     },
     async catalogOverview(req: HttpRequest): Promise<HttpResult> {
-      // Consul's handler sets no query meta here.
-      return { body: ui.catalogOverview(queryOptions(req, cfg)) };
+      // Consul's handler sets no query meta here, and parses no namespace or partition (both ignored, in CE too).
+      return { body: ui.catalogOverview(queryOptions(req, cfg, { tenancy: false })) };
     },
     async gatewayServicesNodes(req: HttpRequest): Promise<HttpResult> {
       const { value, meta } = await ui.gatewayServicesNodes(name(req, 'gateway name'), queryOptions(req, cfg));
