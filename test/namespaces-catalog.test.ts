@@ -208,6 +208,19 @@ describe('catalog and health in namespaces', () => {
     assert.deepEqual((await call('GET', `/v1/session/info/${created.json.ID}`, ROOT)).json, []);
   });
 
+  test('deleting a namespace invalidates the sessions of other namespaces tied to its checks, as deleting the checks does', async () => {
+    assert.equal((await call('PUT', '/v1/namespace', ROOT, { Name: 'team-gone' })).status, 200);
+    await register({ Node: 'sg', Address: '10.0.0.41', Service: { ID: 'gs', Service: 'gs', Namespace: 'team-gone' }, Check: { CheckID: 'gc', ServiceID: 'gs', Status: 'passing' } });
+    const s = await call('PUT', '/v1/session/create', ROOT, { Node: 'sg', NodeChecks: [], ServiceChecks: [{ ID: 'gc', Namespace: 'team-gone' }] });
+    assert.equal(s.status, 200, s.text);
+    assert.equal((await call('PUT', `/v1/kv/gone-lock?acquire=${s.json.ID}`, ROOT, 'x')).text, 'true');
+    assert.equal((await call('DELETE', '/v1/namespace/team-gone', ROOT)).status, 200);
+    for (let i = 0; i < 100 && (await call('GET', '/v1/namespace/team-gone', ROOT)).status !== 404; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal((await call('GET', '/v1/namespace/team-gone', ROOT)).status, 404, 'purged');
+    assert.deepEqual((await call('GET', `/v1/session/info/${s.json.ID}`, ROOT)).json, []);
+    assert.equal((await call('GET', '/v1/kv/gone-lock', ROOT)).json[0].Session, undefined, 'its lock is released');
+  });
+
   test('catalog/gateway-services reads a namespace\'s gateway entries, its wildcard over that namespace\'s services', async () => {
     await register({ Node: 'g1', Address: '10.0.0.50', Service: { ID: 'gw-api', Service: 'gw-api', Namespace: 'team-a' } });
     await register({ Node: 'g1', Address: '10.0.0.50', Service: { ID: 'gw-default-only', Service: 'gw-default-only' } });

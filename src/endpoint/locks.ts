@@ -45,7 +45,7 @@ export function planAcquire(
 }
 
 /** Plans invalidating a session: delete it and release (or delete) every key it holds. */
-export function planInvalidate(deps: EndpointDeps, id: string): WritePlan | null {
+export function planInvalidate(deps: Pick<EndpointDeps, 'replica'>, id: string): WritePlan | null {
   const { sessions, sessionLocks } = deps.replica;
   const s = sessions.get(id);
   if (!s) return null;

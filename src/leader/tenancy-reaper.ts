@@ -5,9 +5,11 @@
 // Each purge is one transaction pinned on the marked record, so a record is never gone while any
 // of its data is left.
 import {
-  NAMESPACES_TABLE, NAMESPACE_PREFIX, PARTITIONS_TABLE, TENANT_PREFIX, namespaceKey, partitionKey, peeringSecretKey, peeringStatusKey,
-  tenantPrefix, type Replica,
+  NAMESPACES_TABLE, NAMESPACE_PREFIX, PARTITIONS_TABLE, TENANT_PREFIX, DEFAULT_TENANCY_NAME, namespaceKey, partitionKey, peeringSecretKey, peeringStatusKey,
+  sessionInTenant, tenantPrefix, type EnterpriseMeta, type Replica,
 } from '../state/index.ts';
+import { planInvalidate } from '../endpoint/locks.ts';
+import type { WritePlan } from '../endpoint/commit.ts';
 import type { Store } from '../store/index.ts';
 import type { Logger } from '../log.ts';
 import type { LeaderLoop } from './loops.ts';
@@ -31,6 +33,24 @@ interface Purge {
   key: string;
   modRevision: number;
   prefixes: string[];
+  /** Invalidations of other namespaces' sessions tied to the purged namespace's checks (their compares pin what they change). */
+  invalidations?: WritePlan[];
+}
+
+/**
+ * The invalidation of every session outside namespace `ent` that names one of its service checks:
+ * the purge deletes those checks, and a deleted check invalidates its sessions (Consul's
+ * session_checks). The namespace's own sessions go with its prefix.
+ */
+function sessionsTiedTo(replica: Replica, ent: EnterpriseMeta): WritePlan[] {
+  const out: WritePlan[] = [];
+  for (const s of replica.sessions.list()) {
+    if (sessionInTenant(s, ent)) continue;
+    if (!(s.ServiceChecks ?? []).some((c) => (c.Namespace ? c.Namespace.toLowerCase() : DEFAULT_TENANCY_NAME) === ent.namespace)) continue;
+    const plan = planInvalidate({ replica }, s.ID);
+    if (plan) out.push(plan);
+  }
+  return out;
 }
 
 /** The purges the replica's marked records call for now; partitions first (they cover their namespaces). */
@@ -52,8 +72,11 @@ export function plannedPurges(replica: Replica): Purge[] {
     const partition = id.slice(0, id.indexOf('/'));
     if (goingAway.has(partition)) continue;
     const ent = { partition, namespace: id.slice(partition.length + 1) };
+    // Sessions are not partition-aware yet: only the default partition's namespaces have any tied to their checks.
+    const invalidations = partition === DEFAULT_TENANCY_NAME ? sessionsTiedTo(replica, ent) : [];
     out.push({
       what: 'namespace', name: ns.Name, key: namespaceKey(ent), modRevision: ns.ModifyIndex, prefixes: [tenantPrefix(ent)],
+      ...(invalidations.length ? { invalidations } : {}),
     });
   }
   return out;
@@ -64,8 +87,9 @@ export async function reapTenants(deps: TenancyReaperDeps): Promise<number> {
   let done = 0;
   for (const p of plannedPurges(deps.replica)) {
     const res = await deps.store.txn({
-      compares: [{ key: p.key, target: 'modRevision', op: '=', value: p.modRevision }],
+      compares: [{ key: p.key, target: 'modRevision', op: '=', value: p.modRevision }, ...(p.invalidations ?? []).flatMap((i) => i.compares)],
       success: [
+        ...(p.invalidations ?? []).flatMap((i) => i.ops),
         ...p.prefixes.map((prefix) => ({ type: 'deletePrefix' as const, prefix })),
         { type: 'delete', key: p.key },
       ],
