@@ -196,7 +196,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
     clock, logger, random: deps.random ?? Math.random, onJoinExhausted: deps.onJoinExhausted,
     instrument: (g) => {
       g.on(gossipMetrics(telemetry, clock, 'wan'));
-      memberlistMetrics(telemetry, 'wan', g);
+      memberlistMetrics(telemetry, 'wan', g, clock);
     },
   });
   // The election greets followers' liveness probes on the server port: the RPC listener's bound
@@ -250,7 +250,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
     config, store, clock, logger, deps.random ?? Math.random, { telemetry, hub, stream: metricsStream }, hooks,
   );
   pool.gossip?.on(gossipMetrics(telemetry, clock));
-  if (pool.gossip) memberlistMetrics(telemetry, 'lan', pool.gossip);
+  if (pool.gossip) memberlistMetrics(telemetry, 'lan', pool.gossip, clock);
   if (pool.gossip) {
     leaderSide.loops.add(new MemberReconciler({
       gossip: pool.gossip, catalog: () => endpoints.catalog, replica, datacenter: config.datacenter,

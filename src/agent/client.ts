@@ -117,7 +117,7 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
   const events = new EventBuffer({ nodeName: config.nodeName, services: () => local.state.services() });
   if (pool.gossip) bridgeEvents(events, pool.gossip);
   pool.gossip?.on(gossipMetrics(telemetry, clock));
-  if (pool.gossip) memberlistMetrics(telemetry, 'lan', pool.gossip);
+  if (pool.gossip) memberlistMetrics(telemetry, 'lan', pool.gossip, clock);
   const leadership: Leadership = {
     isLeader: () => false, knownLeader: () => servers.servers().length > 0, leaderAddr: () => '', peers: () => [],
   };

@@ -10,22 +10,28 @@ import type { GossipStatsHooks } from '../gossip/stats.ts';
 import { Telemetry } from '../telemetry/metrics.ts';
 import { memberlistMetrics } from './memberlist-metrics.ts';
 
-interface FakePool { hooks: Partial<GossipStatsHooks>; instrument(h: Partial<GossipStatsHooks>): void; healthScore(): number; members(): Member[] }
+interface FakePool {
+  hooks: Partial<GossipStatsHooks>; instrument(h: Partial<GossipStatsHooks>): void; healthScore(): number; members(): Member[];
+  config: { gossipToTheDeadMs: number };
+}
 
-const member = (name: string, state: Member['state']): Member => ({ name, addr: '127.0.0.1', port: 8301, tags: {}, incarnation: 1, state, stateChange: 0 });
+const member = (name: string, state: Member['state'], stateChange = 0): Member => ({ name, addr: '127.0.0.1', port: 8301, tags: {}, incarnation: 1, state, stateChange });
 
-function fakePool(score: number, members: Member[] = []): FakePool {
-  const p: FakePool = { hooks: {}, instrument: (h) => { p.hooks = h; }, healthScore: () => score, members: () => members };
+function fakePool(score: number, members: Member[] = [], gossipToTheDeadMs = 30_000): FakePool {
+  const p: FakePool = { hooks: {}, instrument: (h) => { p.hooks = h; }, healthScore: () => score, members: () => members, config: { gossipToTheDeadMs } };
   return p;
 }
+
+// The fake stands in for the gossip node: only what memberlistMetrics reads.
+const asGossip = (p: FakePool) => p as unknown as Parameters<typeof memberlistMetrics>[2];
 
 describe('memberlist metrics', () => {
   it('label each pool by network, in Prometheus and the JSON summary', async () => {
     const t = new Telemetry(new ManualClock(Date.parse('2026-01-01T00:00:00Z')));
     const lan = fakePool(0, [member('a', 'alive'), member('b', 'alive'), member('c', 'suspect')]);
     const wan = fakePool(3);
-    memberlistMetrics(t, 'lan', lan);
-    memberlistMetrics(t, 'wan', wan);
+    memberlistMetrics(t, 'lan', asGossip(lan), new ManualClock(0));
+    memberlistMetrics(t, 'wan', asGossip(wan), new ManualClock(0));
     lan.hooks.msgAlive!();
     lan.hooks.msgAlive!();
     wan.hooks.msgSuspect!();
@@ -81,5 +87,20 @@ describe('memberlist metrics', () => {
     assert.deepEqual(json.Gauges.filter((g) => g.Name === 'consul.memberlist.health.score').map((g) => [g.Labels.network, g.Value]), [['lan', 0], ['wan', 3]]);
     assert.equal(json.Counters.find((c) => c.Name === 'consul.memberlist.udp.sent' && c.Labels.network === 'lan')?.Count, 120);
     assert.equal(json.Samples.find((s) => s.Name === 'consul.memberlist.probeNode' && s.Labels.network === 'lan')?.Count, 1);
+  });
+
+  it('node.instances leaves out dead and left members once gossip_to_the_dead_time has passed, as memberlist forgets them', async () => {
+    const t = new Telemetry(new ManualClock(Date.parse('2026-01-01T00:00:00Z')));
+    const clock = new ManualClock(100_000);
+    // Failed 10 s ago (still gossiped to), failed and left long ago (Serf remembers them for
+    // reconnect_timeout; memberlist's table no longer holds them).
+    const lan = fakePool(0, [
+      member('self', 'alive'), member('recent', 'dead', 90_000), member('old', 'dead', 10_000), member('gone', 'left', 20_000), member('bye', 'left', 95_000),
+    ]);
+    memberlistMetrics(t, 'lan', asGossip(lan), clock);
+    const prom = await t.prometheus();
+    assert.match(prom, /^consul_memberlist_node_instances\{network="lan",node_state="alive"\} 1$/m);
+    assert.match(prom, /^consul_memberlist_node_instances\{network="lan",node_state="dead"\} 1$/m);
+    assert.match(prom, /^consul_memberlist_node_instances\{network="lan",node_state="left"\} 1$/m);
   });
 });

@@ -5,6 +5,7 @@
 // Lifeguard awareness), node.instances (members by node_state) and size.local, read at scrape time. Counters and timers sit on the gossip hot
 // paths: each pool's increments are bound once (no key built per packet) and timer samples go
 // through preallocated batches.
+import type { Clock } from '../clock.ts';
 import type { Gossip } from '../gossip/index.ts';
 import type { Member } from '../gossip/member.ts';
 import type { Telemetry } from '../telemetry/metrics.ts';
@@ -14,7 +15,9 @@ const pools = new WeakMap<Telemetry, Pool[]>();
 
 interface Pool {
   network: string;
-  gossip: Pick<Gossip, 'healthScore' | 'members'>;
+  gossip: Pick<Gossip, 'healthScore' | 'members' | 'config'>;
+  /** The gossip node's clock (members' stateChange is in its time). */
+  clock: Pick<Clock, 'now'>;
   /** The size of the last state this pool sent in a push-pull (NaN: none yet). */
   sizeLocal: number;
 }
@@ -22,7 +25,9 @@ interface Pool {
 const NODE_STATES: readonly Member['state'][] = ['alive', 'suspect', 'dead', 'left'];
 
 /** Counts and times `gossip`'s work as memberlist's metrics labelled `network`. */
-export function memberlistMetrics(t: Telemetry, network: 'lan' | 'wan', gossip: Pick<Gossip, 'instrument' | 'healthScore' | 'members'>): void {
+export function memberlistMetrics(
+  t: Telemetry, network: 'lan' | 'wan', gossip: Pick<Gossip, 'instrument' | 'healthScore' | 'members' | 'config'>, clock: Pick<Clock, 'now'>,
+): void {
   const labels = { network };
   const counter = (name: string, help: string) => t.counterFamily(`memberlist.${name}`, help, ['network'])(labels);
   const timer = (name: string, help: string) => t.batchedTimerFamily(`memberlist.${name}`, help, 'network')(network);
@@ -31,7 +36,7 @@ export function memberlistMetrics(t: Telemetry, network: 'lan' | 'wan', gossip: 
   const pushPullTimer = timer('pushPullNode', 'This metric measures the number of agents that have exchanged state with this agent.');
   const sizeRemote = timer('size.remote', 'The size in bytes of the state a remote agent sent in a push/pull exchange.');
   const queue = timer('queue.broadcasts', 'The number of messages queued for broadcast, sampled every 30 seconds.');
-  const pool: Pool = { network, gossip, sizeLocal: NaN };
+  const pool: Pool = { network, gossip, clock, sizeLocal: NaN };
   gossip.instrument({
     msgAlive: counter('msg.alive', 'This metric counts the number of alive agents, that the agent has mapped out so far, based on the message information given by the network layer.'),
     msgSuspect: counter('msg.suspect', 'This increments when an agent suspects another as failed when executing random probes as part of the gossip protocol.'),
@@ -65,9 +70,19 @@ export function memberlistMetrics(t: Telemetry, network: 'lan' | 'wan', gossip: 
   list.push(pool);
 }
 
-/** One pool's members counted by state, every state listed (memberlist's pushPull sets all four). */
+/**
+ * One pool's members counted by state, every state listed (memberlist's pushPull sets all four).
+ * memberlist's own table drops a dead or left member once gossip_to_the_dead_time has passed
+ * (resetNodes), though Serf above it remembers the member until reconnect_timeout: here the
+ * table is Serf's, so those members are left out, as memberlist would have forgotten them.
+ */
 function instances(p: Pool): [Record<'network' | 'node_state', string>, number][] {
   const counts = new Map<string, number>(NODE_STATES.map((s) => [s, 0]));
-  for (const m of p.gossip.members()) counts.set(m.state, (counts.get(m.state) ?? 0) + 1);
+  const now = p.clock.now();
+  const toTheDead = p.gossip.config.gossipToTheDeadMs;
+  for (const m of p.gossip.members()) {
+    if ((m.state === 'dead' || m.state === 'left') && now - m.stateChange > toTheDead) continue;
+    counts.set(m.state, (counts.get(m.state) ?? 0) + 1);
+  }
   return [...counts].map(([state, n]) => [{ network: p.network, node_state: state }, n]);
 }
