@@ -17,6 +17,7 @@ import { localCounts } from './server.ts';
 import { isQueryExecute, type CacheTypeName, type HttpCache } from './cache/http-cache.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
 import type { UiHandlers } from '../http/ui-server.ts';
+import { DEFAULT_TENANCY_NAME, foldTenancyName } from '../state/index.ts';
 import { ingressSanCheck, localIngress, type IngressEntryHosts } from './ingress-leaf-sans.ts';
 
 /** What the client's local handlers use. */
@@ -31,7 +32,7 @@ export interface ClientRouteDeps {
   /** How many servers the client knows (agent/self Stats.consul.known_servers). */
   knownServers: () => number;
   reqCfg: RequestConfig;
-  /** Answers by forwarding to a server. */
+  /** Answers by forwarding to a server, naming the agent's partition (inAgentPartition). */
   forward: Handler;
   /** This agent's service leaf certificates. */
   leafCerts: LeafSource;
@@ -80,6 +81,28 @@ export function nearThisAgent(forward: Handler, nodeName: string): Handler {
   };
 }
 
+/**
+ * Requests as a client agent in an admin partition forwards them: one naming no partition (no
+ * `?partition`, no X-Consul-Partition) names the agent's, as Consul Enterprise's agent fills its
+ * partition into a request's unnamed one before the RPC (defaultMetaPartitionToAgent), so the
+ * servers act there rather than in the token's or the default partition. A written object's own
+ * Partition still wins on the server, as it does over any query parameter. An agent in the default
+ * partition forwards every request unchanged (the handler itself is answered).
+ */
+export function inAgentPartition(forward: Handler, partition: string | undefined): Handler {
+  if (!partition || foldTenancyName(partition) === DEFAULT_TENANCY_NAME) return forward;
+  return (req: HttpRequest) => {
+    if (req.query.get('partition')) return forward(req);
+    const named = req.headers['x-consul-partition'];
+    if (typeof named === 'string' && named !== '') return forward(req);
+    // An empty ?partition= names none, and Go reads the first value: it is replaced, not followed.
+    const query = new URLSearchParams(req.query);
+    query.set('partition', partition);
+    // Without a raw target the forwarder rebuilds it from the path and this query.
+    return forward({ ...req, signal: req.signal, body: (limit, tooLarge) => req.body(limit, tooLarge), query, url: undefined });
+  };
+}
+
 /** Session create without a Node is for this agent's node (Consul's agent fills it in before the RPC). */
 export function sessionOnThisNode(forward: Handler, nodeName: string): Handler {
   return async (req: HttpRequest) => {
@@ -109,7 +132,9 @@ export function clientRoutes(d: ClientRouteDeps): Router {
   const f = <K extends keyof RouteHandlers>(): RouteHandlers[K] => forwarded<RouteHandlers[K]>(forward);
   const near = nearThisAgent(forward, config.nodeName);
   // `?cached` reads of the types Consul's agent caches (Consul's agent/cache-types).
-  const cached = (type: CacheTypeName, applies?: (req: HttpRequest) => boolean): Handler => d.cache?.handler(type, forward, applies) ?? forward;
+  // A `?cached` read is sent by the cache itself, so it names the agent's partition before reaching it (`forward` already does).
+  const cached = (type: CacheTypeName, applies?: (req: HttpRequest) => boolean): Handler =>
+    (d.cache ? inAgentPartition(d.cache.handler(type, forward, applies), config.partition) : forward);
   const nearCached = (type: CacheTypeName): Handler => nearThisAgent(cached(type), config.nodeName);
   const catalog = forwarded<RouteHandlers['catalog']>(near, {
     services: nearCached('catalog_list_services'), service: nearCached('catalog_services'), connect: nearCached('catalog_services'),

@@ -24,7 +24,7 @@ import { RemoteNodeChecks } from './client-alias.ts';
 import { DnsServer, dnsConfigFrom } from '../dns/index.ts';
 import type { Leadership } from '../endpoint/index.ts';
 import type { AgentBase, AgentDeps } from './agent.ts';
-import { clientRoutes } from './client-routes.ts';
+import { clientRoutes, inAgentPartition } from './client-routes.ts';
 import { remoteDnsHandler } from './client-dns.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
 import { bridgeEvents } from './event-gossip.ts';
@@ -47,6 +47,7 @@ import { translateHeaders, translatingRouter } from './translate-wan.ts';
 import { auditSettings } from './audit-config.ts';
 import { HttpCache } from './cache/http-cache.ts';
 import { agentAuditLog } from './audit-log.ts';
+import { DEFAULT_TENANCY_NAME, foldTenancyName } from '../state/index.ts';
 
 /** A running (or ready to run) client agent: anti-entropy and every other request go through the servers. */
 export interface ClientAgent extends AgentBase {
@@ -131,10 +132,10 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
     ...(config.partition ? { partition: config.partition } : {}),
     ...(acl ? { acl: { defaultToken: () => local.tokens.get('default'), resolve: (secret: string) => acl.resolve(secret) } } : {}),
   };
-  const forward = forwarder.handler(servers, {
+  const forward = inAgentPartition(forwarder.handler(servers, {
     defaultToken: () => local.tokens.get('default'),
     discovery: { discoveryMaxStaleMs: config.discoveryMaxStale ?? 0, useCache: config.http.useCache },
-  });
+  }), config.partition);
   const dnsHandler = remoteDnsHandler({
     forwarder, servers, nodeName: config.nodeName, cfg: dnsConfigFrom(config), token: () => token('dns'), logger: logger.child({ '@module': 'dns' }),
     random, now: () => clock.now(), clock,
@@ -148,13 +149,15 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
     clock, random, send: (r) => forwarder.send(servers, r), defaultToken: () => local.tokens.get('default'),
     defaultQueryTimeMs: config.defaultQueryTime, maxQueryTimeMs: config.maxQueryTime, telemetry, entryFetch: config.cache,
   });
+  // The agent's own reads of the partition's config entries name it, as forwarded requests do (inAgentPartition).
+  const agentPartitionQuery = config.partition && foldTenancyName(config.partition) !== DEFAULT_TENANCY_NAME ? `?partition=${encodeURIComponent(config.partition)}` : '';
   const uiSettings = new UiSettings(config);
   const routes = clientRoutes({
     config, local, pool, events, leadership, reqCfg, clock, random, knownServers: () => servers.servers().length,
     observe: { telemetry, hub, stream: metricsStream, prometheusRetentionMs: prometheusRetention(config) },
     forward, leafCerts, cache, ui: agentUi(config, reqCfg, logger, uiSettings),
     ingressEntry: async (name, tok) => {
-      const res = await forwarder.send(servers, { method: 'GET', url: `/v1/config/ingress-gateway/${encodeURIComponent(name)}`, headers: tok ? { 'x-consul-token': tok } : {} });
+      const res = await forwarder.send(servers, { method: 'GET', url: `/v1/config/ingress-gateway/${encodeURIComponent(name)}${agentPartitionQuery}`, headers: tok ? { 'x-consul-token': tok } : {} });
       if (res.status === 404) return null;
       if (res.status !== 200) throw signRefusal(res);
       return JSON.parse(res.body.toString('utf8')) as IngressEntryHosts;
