@@ -169,3 +169,24 @@ test('in a namespace, a gateway and its routes are settled there', async () => {
   const dflt = await get('bound-api-gateway', 'gw');
   assert.ok(!dflt.Listeners.some((l: { Routes: { Name: string }[] | null }) => (l.Routes ?? []).some((r) => r.Name === 'r')));
 });
+
+test("a replicated write keeps this datacenter's Status, as a user's write does (the primary's is its own controller's)", async () => {
+  await put({ Kind: 'http-route', Name: 'repl', Parents: [{ Name: 'gw', SectionName: 'web' }], Rules: [{ Services: [{ Name: 'web' }] }] });
+  await conditions('http-route', 'repl', ['Accepted/True/Accepted/::/route is valid', 'Bound/True/Bound/api-gateway:gw:web/successfully bound route']);
+  const local = await get('http-route', 'repl');
+  const primary = { Kind: 'X', Status: 'False', Reason: 'Primary', Message: 'the primary datacenter judged this', Resource: { Kind: '', Name: '', SectionName: '' }, LastTransitionTime: '2020-01-01T00:00:00Z' };
+  await a.agent.endpoints.configEntries.putReplicated({
+    Kind: 'http-route', Name: 'repl', Parents: [{ Name: 'gw', SectionName: 'web' }], Rules: [{ Services: [{ Name: 'web' }] }], Hostnames: ['from.primary'],
+    Status: { Conditions: [{ ...primary, Type: 'Accepted' }] }, CreateIndex: 3, ModifyIndex: 4,
+  } as never);
+  const after = await get('http-route', 'repl');
+  assert.deepEqual(after.Hostnames, ['from.primary']);
+  assert.deepEqual(after.Status, local.Status);
+  // A new entry starts without one, until this datacenter's controller writes its own.
+  await a.agent.endpoints.configEntries.putReplicated({
+    Kind: 'tcp-route', Name: 'repl-new', Parents: [{ Name: 'gw', SectionName: 'raw' }], Services: [{ Name: 'db' }],
+    Status: { Conditions: [{ ...primary, Type: 'Accepted' }] }, CreateIndex: 5, ModifyIndex: 5,
+  } as never);
+  const fresh = (await get('tcp-route', 'repl-new')).Status?.Conditions ?? [];
+  assert.ok(!fresh.some((c: Cond) => c.Reason === 'Primary'), JSON.stringify(fresh));
+});

@@ -301,8 +301,15 @@ export class ConfigEntryEndpoint {
     const key = configEntryStoreKey(replicatedTenant(entry), entry.Kind, entry.Name);
     await commitPlanned<void>(this.#deps, (): Plan<void> => {
       const guard = chainGraphGuard(entry.Kind, this.#deps.replica.appliedRevision);
-      const put = { type: 'put' as const, key, value: encodeRecord(rest) };
-      return { txn: { compares: guard.compares, success: [put, ...guard.ops] }, done: () => undefined };
+      if (!CONTROLLED_KINDS.has(entry.Kind)) {
+        const put = { type: 'put' as const, key, value: encodeRecord(rest) };
+        return { txn: { compares: guard.compares, success: [put, ...guard.ops] }, done: () => undefined };
+      }
+      // The primary's Status is its controller's: this datacenter's controller owns the local one, kept as a user's write keeps it
+      // (Consul applies a replicated entry through ensureConfigEntryTxn), pinned so a status written meanwhile is not lost.
+      const cur = configEntriesOf(this.#deps.replica, replicatedTenant(entry)).get(entry.Kind, entry.Name);
+      const put = { type: 'put' as const, key, value: encodeRecord({ ...rest, Status: cur?.Status ?? { Conditions: null } }) };
+      return { txn: { compares: [pinRecord(key, cur), ...guard.compares], success: [put, ...guard.ops] }, done: () => undefined };
     });
   }
 
