@@ -118,6 +118,8 @@ export class GossipNode {
     const me = this.#m.local();
     me.addr = this.config.advertiseAddr ?? bound.host;
     me.port = this.config.advertisePort ?? bound.port;
+    // memberlist's Create applies our own first alive message through aliveNode (setAlive), which counts it.
+    this.#stats.msgAlive();
     this.#startLoops();
     if (snap) this.#rejoinFromSnapshot(snap);
   }

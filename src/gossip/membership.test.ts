@@ -143,3 +143,17 @@ test('a rumour about us at an incarnation we already refuted repeats our alive m
     assert.equal(m.local().state, 'alive');
   }
 });
+
+test("our own tag update counts as an alive message and our leave as a dead one, as memberlist's aliveNode and deadNode count them", () => {
+  const clock = new ManualClock();
+  const counts = { alive: 0, suspect: 0, dead: 0, timeout: 0 };
+  const m = new Membership({
+    config: resolveConfig({ name: 'a', bindAddr: '10.0.0.1' }), clock, log: silentLogger(), queue: new BroadcastQueue(() => 4),
+    awareness: new Awareness(8), emit: () => undefined,
+    stats: { msgAlive: () => counts.alive++, msgSuspect: () => counts.suspect++, msgDead: () => counts.dead++, degradedTimeout: () => counts.timeout++ },
+  }, { host: '10.0.0.1', port: 8301 });
+  m.setTags({ role: 'node' });
+  assert.equal(counts.alive, 1);
+  m.leaveSelf(() => undefined);
+  assert.equal(counts.dead, 1);
+});

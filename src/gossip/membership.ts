@@ -215,6 +215,8 @@ export class Membership {
     me.tags = { ...tags };
     me.incarnation++;
     this.#d.queue.enqueue(`m:${this.name}`, this.localAlive());
+    // memberlist's UpdateNode applies our new alive message through aliveNode, which counts it.
+    this.#d.stats?.msgAlive();
   }
 
   /** Marks us as left and queues the announcement; `done` runs once it has been sent out. */
@@ -225,6 +227,8 @@ export class Membership {
     me.state = 'left';
     me.stateChange = this.#d.clock.now();
     this.#d.queue.enqueue(`m:${this.name}`, msg, done);
+    // memberlist's Leave applies our own death through deadNode, which counts it.
+    this.#d.stats?.msgDead();
     return msg;
   }
 
