@@ -104,10 +104,14 @@ function plannedWritesIn(replica: Replica, ent: EnterpriseMeta | undefined, now:
   return writes;
 }
 
-/** One pass: each write in its own transaction (a lost race is left for the next pass, which the change itself wakes). */
-export async function reconcileApiGateways(deps: ApiGatewayControllerDeps): Promise<number> {
+/**
+ * One pass: each write in its own transaction (a lost race is left for the next pass, which the change itself wakes).
+ * Once `signal` aborts (leadership lost) the rest of the pass is not written: a follower writes no status.
+ */
+export async function reconcileApiGateways(deps: ApiGatewayControllerDeps, signal?: AbortSignal): Promise<number> {
   let done = 0;
   for (const w of plannedWrites(deps.replica, deps.clock.now())) {
+    if (signal?.aborted) break;
     const res = await deps.store.txn({ compares: [w.compare], success: [w.op] });
     await deps.replica.waitFor(res.revision);
     if (res.succeeded) done++;
@@ -125,7 +129,7 @@ export function apiGatewayControllerDuty(deps: ApiGatewayControllerDeps): Leader
       const seen = index();
       let wait = RESCAN_MS;
       try {
-        await reconcileApiGateways(deps);
+        await reconcileApiGateways(deps, signal);
       } catch (err) {
         deps.logger.warn({ error: (err as Error).message }, 'API gateway controller pass failed');
         wait = RETRY_MS;

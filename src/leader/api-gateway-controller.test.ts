@@ -1,0 +1,72 @@
+// The API gateway controller's passes over a real store: writes per change settle to none, and a
+// pass whose leadership ends midway writes nothing more.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ManualClock } from '../clock.ts';
+import { silentLogger } from '../log.ts';
+import { MemoryStore } from '../store/memory/memory.ts';
+import type { Store } from '../store/index.ts';
+import { Replica, configEntryStoreKey, encodeRecord } from '../state/index.ts';
+import { reconcileApiGateways, type ApiGatewayControllerDeps } from './api-gateway-controller.ts';
+
+async function setup(): Promise<{ store: MemoryStore; replica: Replica; deps: ApiGatewayControllerDeps; write(e: Record<string, unknown>): Promise<void> }> {
+  const store = new MemoryStore();
+  const clock = new ManualClock();
+  const replica = new Replica({ store, clock, logger: silentLogger() });
+  await replica.start();
+  const write = async (e: Record<string, unknown>) => {
+    const res = await store.txn({ compares: [], success: [{ type: 'put', key: configEntryStoreKey(undefined, String(e.Kind), String(e.Name)), value: encodeRecord(e) }] });
+    await replica.waitFor(res.revision);
+  };
+  return { store, replica, deps: { store, replica, clock, logger: silentLogger() }, write };
+}
+
+const gateway = { Kind: 'api-gateway', Name: 'gw', Listeners: [{ Name: 'web', Port: 8080, Protocol: 'http' }], Status: { Conditions: null } };
+const route = (name: string) => ({ Kind: 'http-route', Name: name, Parents: [{ Kind: 'api-gateway', Name: 'gw' }], Rules: [{ Services: [{ Name: name }] }], Status: { Conditions: null } });
+
+test('each change costs the writes it needs, then a pass writes nothing', async () => {
+  const { replica, deps, write } = await setup();
+  try {
+    await write({ Kind: 'proxy-defaults', Name: 'global', Config: { protocol: 'http' } });
+    await write(gateway);
+    await write(route('a'));
+    // The gateway's status, the route's status and the new bound entry.
+    assert.equal(await reconcileApiGateways(deps), 3);
+    assert.equal(await reconcileApiGateways(deps), 0, 'settled');
+    await write(route('b'));
+    // b's status and the bound entry: the gateway's own conditions did not change.
+    assert.equal(await reconcileApiGateways(deps), 2);
+    assert.equal(await reconcileApiGateways(deps), 0, 'settled');
+    // Unrelated config entries write nothing.
+    await write({ Kind: 'service-defaults', Name: 'other', Protocol: 'tcp' });
+    assert.equal(await reconcileApiGateways(deps), 0);
+  } finally {
+    replica.stop();
+  }
+});
+
+test('a pass stops writing once leadership is lost', async () => {
+  const { replica, deps, write } = await setup();
+  try {
+    await write({ Kind: 'proxy-defaults', Name: 'global', Config: { protocol: 'http' } });
+    await write(gateway);
+    await write(route('a'));
+    await write(route('b'));
+    const stop = new AbortController();
+    let txns = 0;
+    const store = new Proxy(deps.store, {
+      get(target, prop, recv) {
+        if (prop !== 'txn') return Reflect.get(target, prop, recv);
+        return (...args: Parameters<Store['txn']>) => {
+          txns++;
+          stop.abort(); // stepped down while the first write was in flight
+          return target.txn(...args);
+        };
+      },
+    });
+    assert.equal(await reconcileApiGateways({ ...deps, store }, stop.signal), 1);
+    assert.equal(txns, 1, 'no write after step-down');
+  } finally {
+    replica.stop();
+  }
+});
