@@ -1,0 +1,110 @@
+// A client agent in an admin partition forwards requests naming no partition into its own, as
+// Consul Enterprise's agent fills its partition in (defaultMetaPartitionToAgent): KV, config
+// entries and intentions written through it land in that partition, reads through it see that
+// partition's data, and a request (or a written body) naming a partition keeps it.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { httpCaller, type HttpCall } from './support/acl.ts';
+import { freePort } from './support/ports.ts';
+import { until } from './support/wait.ts';
+import { createAgent, createClientAgent, type Agent, type ClientAgent } from '../src/index.ts';
+import { loadConfig } from '../src/agent/config/index.ts';
+import { silentLogger } from '../src/log.ts';
+
+describe('requests forwarded by a client agent in partition p1', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-ap-forward-'));
+  let server: Agent;
+  let client: ClientAgent;
+  let serverCall: HttpCall;
+  let clientCall: HttpCall;
+  let clientPort = 0;
+  const config = async (name: string, hcl: string) => {
+    fs.writeFileSync(path.join(dir, `${name}.hcl`), hcl);
+    return (await loadConfig({ args: ['-config-file', path.join(dir, `${name}.hcl`)], env: {} })).config;
+  };
+  const common = (http: number, serf: number, rpc: number) => `data_dir = "${dir}/${http}"
+bind_addr = "127.0.0.1"
+client_addr = "127.0.0.1"
+ports { http = ${http} https = -1 dns = -1 grpc = -1 grpc_tls = -1 serf_lan = ${serf} serf_wan = -1 server = ${rpc} }
+`;
+  before(async () => {
+    const [sh, ss, sr, ch, cs] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+    server = createAgent(await config('s', `node_name = "s1"\nserver = true\nbootstrap_expect = 1\n${common(sh, ss, sr)}`), { logger: silentLogger() });
+    await server.start();
+    serverCall = httpCaller(() => `127.0.0.1:${sh}`);
+    await until('a leader', 20_000, async () => (await serverCall('GET', '/v1/status/leader')).json !== '');
+    assert.equal((await serverCall('PUT', '/v1/partition', '', { Name: 'p1' })).status, 200);
+    client = createClientAgent(await config('c', `node_name = "c1"\npartition = "p1"\nretry_join = ["127.0.0.1:${ss}"]\n${common(ch, cs, sr)}`), { logger: silentLogger() });
+    await client.start();
+    clientPort = ch;
+    clientCall = httpCaller(() => `127.0.0.1:${ch}`);
+    await until('the client knows the server', 20_000, async () => client.servers.servers().length > 0);
+  });
+  after(async () => {
+    await client?.stop();
+    await server?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('KV: written through the client into p1, read through it from p1; a named partition is kept', async () => {
+    assert.equal((await serverCall('PUT', '/v1/kv/shared', '', 'in-default')).text, 'true');
+    assert.equal((await clientCall('PUT', '/v1/kv/shared', '', 'in-p1')).text, 'true');
+    assert.equal((await clientCall('PUT', '/v1/kv/only-p1', '', 'x')).text, 'true');
+    const value = async (call: HttpCall, q: string) => {
+      const res = await call('GET', `/v1/kv/shared${q}`);
+      return res.status === 200 ? [Buffer.from(res.json[0].Value, 'base64').toString(), res.json[0].Partition] : res.status;
+    };
+    assert.deepEqual(await value(serverCall, '?partition=p1'), ['in-p1', 'p1']);
+    assert.deepEqual(await value(serverCall, ''), ['in-default', undefined]);
+    assert.equal((await serverCall('GET', '/v1/kv/only-p1')).status, 404, 'not in the default partition');
+    assert.deepEqual(await value(clientCall, ''), ['in-p1', 'p1']);
+    // Naming a partition, by query or header, reads that one.
+    assert.deepEqual(await value(clientCall, '?partition=default'), ['in-default', 'default']);
+    const byHeader = await fetch(`http://127.0.0.1:${clientPort}/v1/kv/shared?raw`, { headers: { 'X-Consul-Partition': 'default' } });
+    assert.equal(await byHeader.text(), 'in-default');
+    const keys = (await clientCall('GET', '/v1/kv/?keys')).json;
+    assert.deepEqual(keys, ['only-p1', 'shared']);
+    assert.equal((await clientCall('DELETE', '/v1/kv/only-p1')).text, 'true');
+    assert.equal((await serverCall('GET', '/v1/kv/only-p1?partition=p1')).status, 404);
+  });
+
+  test('config entries: written through the client into p1, read and listed through it from p1; a body Partition wins', async () => {
+    const put = await clientCall('PUT', '/v1/config', '', { Kind: 'service-defaults', Name: 'web', Protocol: 'http' });
+    assert.equal(put.text, 'true', put.text);
+    assert.equal((await serverCall('GET', '/v1/config/service-defaults/web')).status, 404, 'not in the default partition');
+    const inP1 = await serverCall('GET', '/v1/config/service-defaults/web?partition=p1');
+    assert.deepEqual([inP1.status, inP1.json?.Protocol, inP1.json?.Partition], [200, 'http', 'p1']);
+    const read = (await clientCall('GET', '/v1/config/service-defaults/web')).json;
+    assert.deepEqual([read.Protocol, read.Partition], ['http', 'p1']);
+    assert.deepEqual((await clientCall('GET', '/v1/config/service-defaults')).json.map((e: any) => [e.Name, e.Partition]), [['web', 'p1']]);
+    // The object's own Partition takes precedence over the agent's.
+    assert.equal((await clientCall('PUT', '/v1/config', '', { Kind: 'service-defaults', Name: 'db', Protocol: 'grpc', Partition: 'default' })).text, 'true');
+    assert.equal((await serverCall('GET', '/v1/config/service-defaults/db')).json?.Protocol, 'grpc');
+    assert.equal((await serverCall('GET', '/v1/config/service-defaults/db?partition=p1')).status, 404);
+    // A cached read is sent by the agent cache: it names p1 as well (the chain's protocol is p1's service-defaults).
+    const chain = await clientCall('GET', '/v1/discovery-chain/web?cached');
+    assert.equal(chain.status, 200, chain.text);
+    assert.equal(chain.json.Chain.Protocol, 'http');
+    assert.equal(chain.json.Chain.Partition, 'p1');
+    assert.equal((await serverCall('GET', '/v1/discovery-chain/web')).json.Chain.Protocol, 'tcp');
+  });
+
+  test('intentions: written through the client into p1, read through it from p1', async () => {
+    const put = await clientCall('PUT', '/v1/connect/intentions/exact?source=api&destination=web', '', { Action: 'deny' });
+    assert.equal(put.status, 200, put.text);
+    assert.equal((await serverCall('GET', '/v1/connect/intentions/exact?source=api&destination=web')).status, 404, 'not in the default partition');
+    const inP1 = (await serverCall('GET', '/v1/connect/intentions/exact?source=api&destination=web&partition=p1')).json;
+    assert.deepEqual([inP1.Action, inP1.DestinationPartition], ['deny', 'p1']);
+    const read = (await clientCall('GET', '/v1/connect/intentions/exact?source=api&destination=web')).json;
+    assert.deepEqual([read.Action, read.DestinationPartition], ['deny', 'p1']);
+    assert.deepEqual((await clientCall('GET', '/v1/connect/intentions')).json.map((i: any) => [i.SourceName, i.DestinationName, i.DestinationPartition]), [['api', 'web', 'p1']]);
+    assert.deepEqual((await serverCall('GET', '/v1/connect/intentions')).json, []);
+    // The entry behind it is p1's service-intentions.
+    assert.equal((await serverCall('GET', '/v1/config/service-intentions/web?partition=p1')).json?.Sources?.[0]?.Action, 'deny');
+    const check = (await clientCall('GET', '/v1/connect/intentions/check?source=api&destination=web')).json;
+    assert.equal(check.Allowed, false);
+  });
+});
