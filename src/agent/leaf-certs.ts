@@ -10,6 +10,7 @@ import { serviceUri, type CARootList } from '../connect/index.ts';
 import type { ServiceLeaf } from '../endpoint/connect-ca-sign.ts';
 import { InternalError, RateLimitedError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import { entKey, isDefaultEnt, type EnterpriseMeta } from '../state/index.ts';
 
 /** What the manager needs: the roots, a signer (a server's ConnectCA.Sign), time and randomness. */
 export interface LeafCertDeps {
@@ -27,6 +28,16 @@ export interface LeafCertDeps {
   rootChangeJitterMs?: number;
 }
 
+/** What a leaf read asks for besides the service and token. */
+export interface LeafGetOptions {
+  minIndex: number;
+  waitMs: number;
+  signal?: AbortSignal;
+  dnsSans?: string[];
+  /** The service's namespace and partition (absent: the default ones). */
+  ent?: EnterpriseMeta;
+}
+
 /** A leaf read: the certificate with its key, its index, whether it was kept, and since when (ms). */
 export interface LeafRead {
   value: ServiceLeaf;
@@ -37,6 +48,8 @@ export interface LeafRead {
 
 interface Entry {
   service: string;
+  /** The service's namespace and partition; absent for the default tenant. */
+  ent?: EnterpriseMeta;
   token: string;
   /** Extra DNS SANs (an ingress gateway's TLS hosts, as Consul's leaf cache request carries them). */
   dnsSans: string[];
@@ -90,14 +103,16 @@ export class LeafCertManager {
    * The certificate of `service` for `token`: signed on the first read, else the kept one; with
    * `minIndex`, waits up to `waitMs` for one whose index is past it.
    */
-  async get(service: string, token: string, opts: { minIndex: number; waitMs: number; signal?: AbortSignal; dnsSans?: string[] }): Promise<LeafRead> {
+  async get(service: string, token: string, opts: LeafGetOptions): Promise<LeafRead> {
     // Consul's leafcert names the request kinds it can sign when none is given.
     if (!service) throw new InternalError('URI must be either service, agent, server, or kind');
     const dnsSans = [...new Set(opts.dnsSans ?? [])].sort();
-    const key = entryKey(token, service, dnsSans);
+    const ent = isDefaultEnt(opts.ent) ? undefined : opts.ent;
+    const key = entryKey(token, service, dnsSans, ent);
     let e = this.#entries.get(key);
     if (!e) {
       e = { service, token, dnsSans, index: 0, waiters: new Set(), lastGet: 0, fetchedAt: 0 };
+      if (ent) e.ent = ent;
       this.#entries.set(key, e);
     }
     e.lastGet = this.#d.clock.now();
@@ -153,7 +168,7 @@ export class LeafCertManager {
     const roots = await this.#d.roots();
     if (!roots.TrustDomain) throw new InternalError('cluster has no CA bootstrapped yet');
     const { createCsr } = await import('../connect/csr.ts');
-    const uri = serviceUri({ host: roots.TrustDomain, namespace: 'default', datacenter: this.#d.datacenter, service: e.service });
+    const uri = serviceUri({ host: roots.TrustDomain, namespace: e.ent?.namespace ?? 'default', partition: e.ent?.partition, datacenter: this.#d.datacenter, service: e.service });
     const { csrPem, keyPem } = await createCsr(uri, e.dnsSans, []);
     const signed = await this.#d.sign(csrPem, e.token);
     if (this.#stopped) return;
@@ -174,7 +189,7 @@ export class LeafCertManager {
     e.timer = this.#d.clock.setTimer(Math.max(0, ms), () => {
       e.timer = undefined;
       if (this.#d.clock.now() - e.lastGet > UNUSED_TTL_MS && e.waiters.size === 0) {
-        this.#entries.delete(entryKey(e.token, e.service, e.dnsSans));
+        this.#entries.delete(entryKey(e.token, e.service, e.dnsSans, e.ent));
         // No leaf left to keep current: the roots watch ends with the last one (Consul's rootWatcher).
         if (this.#entries.size === 0) this.#stopRootsWatch();
         return;
@@ -243,7 +258,11 @@ export class LeafCertManager {
   }
 }
 
-/** A kept certificate's key: the token, the service and any extra DNS SANs. */
-function entryKey(token: string, service: string, dnsSans: string[]): string {
-  return [token, service, ...dnsSans].join('\u0000');
+/**
+ * A kept certificate's key: the token, the service and any extra DNS SANs, then the service's
+ * `<ap>/<ns>` outside the default tenant (a DNS SAN is never empty, so the two cannot collide).
+ */
+function entryKey(token: string, service: string, dnsSans: string[], ent?: EnterpriseMeta): string {
+  const key = [token, service, ...dnsSans].join('\u0000');
+  return ent ? `${key}\u0000\u0000${entKey(ent)}` : key;
 }

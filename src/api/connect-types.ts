@@ -11,6 +11,9 @@ export interface LeafCert {
   ServiceURI: string;
   ValidAfter: string;
   ValidBefore: string;
+  /** Consul Enterprise's EnterpriseMeta: only for a service outside the default namespace and partition. */
+  Namespace?: string;
+  Partition?: string;
   CreateIndex: number;
   ModifyIndex: number;
 }

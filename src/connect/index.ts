@@ -37,4 +37,4 @@ export { caCommonName, compactUid } from './common-names.ts';
 // first AutoEncrypt.Sign or client certificate request, so agents that never sign one skip them (issue #9).
 export type { LeafTemplate, SignedLeaf } from './leaf-cert.ts';
 export type { ParsedCsr } from './csr.ts';
-export { agentUri, parseAgentUri, serviceUri, parseServiceUri, type AgentSpiffeId, type ServiceSpiffeId } from './spiffe.ts';
+export { agentUri, parseAgentUri, serviceUri, parseServiceUri, spiffePartition, type AgentSpiffeId, type ServiceSpiffeId } from './spiffe.ts';

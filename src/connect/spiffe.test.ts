@@ -10,3 +10,12 @@ test('service SPIFFE IDs: written as Consul writes them and read back; other IDs
   assert.equal(parseServiceUri('spiffe://abc.consul/ns/default/dc/dc1/svc/'), null);
   assert.equal(parseAgentUri(serviceUri(id)), null);
 });
+
+test('service SPIFFE IDs in a partition: /ap/<ap>/ns/… only outside the default partition (uri_service.go)', () => {
+  const id = { host: 'abc.consul', partition: 'p1', namespace: 'team-a', datacenter: 'dc1', service: 'web' };
+  assert.equal(serviceUri(id), 'spiffe://abc.consul/ap/p1/ns/team-a/dc/dc1/svc/web');
+  assert.deepEqual(parseServiceUri(serviceUri(id)), id);
+  assert.equal(serviceUri({ ...id, partition: 'default' }), 'spiffe://abc.consul/ns/team-a/dc/dc1/svc/web');
+  assert.deepEqual(parseServiceUri('spiffe://abc.consul/ns/team-a/dc/dc1/svc/web'), { host: 'abc.consul', namespace: 'team-a', datacenter: 'dc1', service: 'web' });
+  assert.equal(parseServiceUri('spiffe://abc.consul/ap/p1/dc/dc1/svc/web'), null);
+});

@@ -31,24 +31,37 @@ export function parseAgentUri(uri: string): AgentSpiffeId | null {
   return m ? { host: m[1], datacenter: decodeURIComponent(m[2]), agent: decodeURIComponent(m[3]) } : null;
 }
 
-/** A service's SPIFFE ID (Consul's SpiffeIDService, default partition). */
+/** A service's SPIFFE ID (Consul's SpiffeIDService). */
 export interface ServiceSpiffeId {
   host: string;
+  /** The admin partition; absent (or `default`) for the default partition, whose URI names none. */
+  partition?: string;
   namespace: string;
   datacenter: string;
   service: string;
 }
 
-const SERVICE_PATH = /^spiffe:\/\/([^/]+)\/ns\/([^/]+)\/dc\/([^/]+)\/svc\/([^/]+)$/;
+const SERVICE_PATH = /^spiffe:\/\/([^/]+)(?:\/ap\/([^/]+))?\/ns\/([^/]+)\/dc\/([^/]+)\/svc\/([^/]+)$/;
 
-/** `spiffe://<host>/ns/<ns>/dc/<dc>/svc/<service>`, as Consul's SpiffeIDService.URI writes it. */
+/**
+ * `spiffe://<host>/ns/<ns>/dc/<dc>/svc/<service>`, as Consul's SpiffeIDService.URI writes it;
+ * `…/ap/<ap>/ns/…` for a partition other than `default` (uri_service.go uriPath).
+ */
 export function serviceUri(id: ServiceSpiffeId): string {
-  return `spiffe://${id.host}/ns/${encodeURIComponent(id.namespace)}/dc/${encodeURIComponent(id.datacenter)}/svc/${encodeURIComponent(id.service)}`;
+  const ap = id.partition && id.partition !== 'default' ? `/ap/${encodeURIComponent(id.partition)}` : '';
+  return `spiffe://${id.host}${ap}/ns/${encodeURIComponent(id.namespace)}/dc/${encodeURIComponent(id.datacenter)}/svc/${encodeURIComponent(id.service)}`;
 }
 
-/** Reads a service SPIFFE ID; null for any other URI. */
+/** Reads a service SPIFFE ID (`partition` set only when the URI names one); null for any other URI. */
 export function parseServiceUri(uri: string): ServiceSpiffeId | null {
   const m = SERVICE_PATH.exec(uri);
   if (!m) return null;
-  return { host: m[1], namespace: decodeURIComponent(m[2]), datacenter: decodeURIComponent(m[3]), service: decodeURIComponent(m[4]) };
+  const id: ServiceSpiffeId = { host: m[1], namespace: decodeURIComponent(m[3]), datacenter: decodeURIComponent(m[4]), service: decodeURIComponent(m[5]) };
+  if (m[2] !== undefined) id.partition = decodeURIComponent(m[2]);
+  return id;
+}
+
+/** The partition a service SPIFFE ID names (`default` when none). */
+export function spiffePartition(id: ServiceSpiffeId): string {
+  return id.partition ?? 'default';
 }

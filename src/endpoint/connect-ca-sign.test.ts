@@ -45,6 +45,27 @@ test('ConnectCA.Sign: a service CSR becomes a leaf for its SPIFFE ID with a fres
   assert.equal(Date.parse(a.ValidBefore) - Date.parse(a.ValidAfter), 72 * 3_600_000);
 });
 
+test('ConnectCA.Sign signs a service of another namespace or partition, its SPIFFE ID as Consul Enterprise writes it', async () => {
+  const mgmt = agent.endpoints.acl.resolver.resolve(MGMT);
+  const sign = async (uri: string) => agent.endpoints.connectSign.sign({ Datacenter: 'dc1', CSR: (await createCsr(uri, [], [])).csrPem }, mgmt);
+  const nsUri = serviceUri({ host: trust, namespace: 'team-a', datacenter: 'dc1', service: 'web' });
+  assert.equal(nsUri, `spiffe://${trust}/ns/team-a/dc/dc1/svc/web`);
+  const a = await sign(nsUri);
+  assert.equal(a.ServiceURI, nsUri);
+  assert.equal(new X509Certificate(a.CertPEM).subjectAltName, `URI:${nsUri}`);
+  assert.deepEqual(Object.keys(a).slice(-4), ['Namespace', 'Partition', 'CreateIndex', 'ModifyIndex']);
+  assert.deepEqual([a.Service, a.Namespace, a.Partition], ['web', 'team-a', 'default']);
+  const apUri = serviceUri({ host: trust, partition: 'p1', namespace: 'team-b', datacenter: 'dc1', service: 'api' });
+  assert.equal(apUri, `spiffe://${trust}/ap/p1/ns/team-b/dc/dc1/svc/api`);
+  const b = await sign(apUri);
+  assert.equal(new X509Certificate(b.CertPEM).subjectAltName, `URI:${apUri}`);
+  assert.deepEqual([b.Service, b.Namespace, b.Partition], ['api', 'team-b', 'p1']);
+  // The default tenant's answer keeps CE's shape.
+  const d = await sign(serviceUri({ host: trust, namespace: 'default', partition: 'default', datacenter: 'dc1', service: 'web' }));
+  assert.equal(d.ServiceURI, `spiffe://${trust}/ns/default/dc/dc1/svc/web`);
+  assert.ok(!('Namespace' in d) && !('Partition' in d));
+});
+
 test('ConnectCA.Sign refuses what Consul refuses, with its texts', async () => {
   const mgmt = agent.endpoints.acl.resolver.resolve(MGMT);
   const anon = agent.endpoints.acl.resolver.resolve('');
@@ -52,9 +73,7 @@ test('ConnectCA.Sign refuses what Consul refuses, with its texts', async () => {
   await assert.rejects(sign(svcCsr('web'), anon), /^PermissionDeniedError: Permission denied: token with AccessorID '00000000-0000-0000-0000-000000000002' lacks permission 'service:write' on "web"$/);
   await assert.rejects(sign(svcCsr('web', trust, 'dc2')), { message: 'SPIFFE ID in CSR from a different datacenter: dc2, we are dc1' });
   await assert.rejects(sign(svcCsr('web', 'other.consul')), { message: `SPIFFE ID in CSR from a different trust domain: other.consul, we are ${trust}` });
-  await assert.rejects(sign(createCsr(serviceUri({ host: trust, namespace: 'other', datacenter: 'dc1', service: 'web' }), [], [])), {
-    message: 'Non default partition or namespace is supported in Enterprise only.Provided namespace is other and partition is default',
-  });
+  await assert.rejects(sign(createCsr(`spiffe://${trust}/ns/Not_A_Label/dc/dc1/svc/web`, [], [])), { message: 'SPIFFE ID in CSR names an invalid namespace: not_a_label' });
   await assert.rejects(sign(createCsr(agentUri({ host: trust, datacenter: 'dc1', agent: 'n1' }), [], [])), { message: 'SPIFFE ID in CSR must be a service or agent ID' });
   await assert.rejects(agent.endpoints.connectSign.sign({ Datacenter: 'dc1', CSR: 'nope' }, mgmt), /Failed to parse CSR/);
 });

@@ -5,7 +5,8 @@
 // Each signing is a store write whose revision is the certificate's index (ApplyCALeafRequest).
 import { goTime, parseServiceUri, trustDomain } from '../connect/index.ts';
 import { BadRequestError, InternalError } from '../errors.ts';
-import { authorize } from './acl-enforce.ts';
+import { authorize, entContext } from './acl-enforce.ts';
+import { DEFAULT_TENANCY_NAME, foldTenancyName, isDefaultEnt, validTenancyName, type EnterpriseMeta } from '../state/index.ts';
 import type { AclIdentity } from './acl-resolver.ts';
 import type { CASignRequest } from './auto-encrypt.ts';
 import type { LeafCert } from '../api/connect-types.ts';
@@ -30,14 +31,13 @@ export class ConnectCASignEndpoint extends LeafSigningEndpoint<ConnectCASignSett
     const csr = await this.csr(String(args.CSR ?? ''));
     const svc = parseServiceUri(csr.uris[0]);
     if (!svc) throw new BadRequestError('SPIFFE ID in CSR must be a service or agent ID');
-    authorize(id, 'serviceWrite', svc.service);
+    // service:write in the SPIFFE ID's namespace and partition (Consul's AuthorizeAndSignCertificate
+    // fills the authorizer context from the ID's EnterpriseMeta).
+    const ent = spiffeEnt(svc.namespace, svc.partition);
+    authorize(id, 'serviceWrite', svc.service, entContext(ent));
     if (svc.datacenter !== dc) throw new BadRequestError(`SPIFFE ID in CSR from a different datacenter: ${svc.datacenter}, we are ${dc}`);
     const ca = this.settings.ca();
     const signer = await this.signer(ca);
-    // validateSupportedIdentityScopesInCertificate: CE signs the default namespace only.
-    if (svc.namespace !== 'default') {
-      throw new BadRequestError(`Non default partition or namespace is supported in Enterprise only.Provided namespace is ${svc.namespace} and partition is default`);
-    }
     const domain = trustDomain(signer.clusterId);
     if (svc.host.toLowerCase() !== domain) throw new InternalError(`SPIFFE ID in CSR from a different trust domain: ${svc.host}, we are ${domain}`);
     const leaf = await this.issue(ca, signer, csr, csr.uris);
@@ -45,6 +45,8 @@ export class ConnectCASignEndpoint extends LeafSigningEndpoint<ConnectCASignSett
     return {
       SerialNumber: leaf.serialNumber, CertPEM: leaf.certPem, PrivateKeyPEM: '',
       Service: svc.service, ServiceURI: csr.uris[0], ValidAfter: goTime(leaf.validAfter), ValidBefore: goTime(leaf.validBefore),
+      // IssuedCert's embedded EnterpriseMeta (before the RaftIndex): shown outside the default tenant only.
+      ...(isDefaultEnt(ent) ? {} : { Namespace: ent.namespace, Partition: ent.partition }),
       CreateIndex: index, ModifyIndex: index,
     };
   }
@@ -54,4 +56,17 @@ export class ConnectCASignEndpoint extends LeafSigningEndpoint<ConnectCASignSett
     const res = await this.deps.store.txn({ compares: [], success: [{ type: 'put', key: CA_LEAF_INDEX_KEY, value: Buffer.alloc(0) }] });
     return res.revision;
   }
+}
+
+/**
+ * The tenant a service SPIFFE ID names, folded; a name that is no DNS label is refused as Consul's
+ * ParseCertURI would leave it unsignable (no such namespace can exist).
+ */
+function spiffeEnt(namespace: string, partition: string | undefined): EnterpriseMeta {
+  const ns = foldTenancyName(namespace);
+  const ap = foldTenancyName(partition ?? DEFAULT_TENANCY_NAME);
+  for (const [what, name] of [['namespace', ns], ['partition', ap]] as const) {
+    if (!validTenancyName(name)) throw new BadRequestError(`SPIFFE ID in CSR names an invalid ${what}: ${name}`);
+  }
+  return { namespace: ns, partition: ap };
 }

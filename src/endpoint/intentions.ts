@@ -365,7 +365,7 @@ export class IntentionEndpoint {
     const ns = ent ? foldTenancyName(ent.namespace) : DEFAULT_TENANCY_NAME;
     const ixn = matchIntentions(entries, 'destination', target, ns).find((i) => !i.SourcePeer && !i.SourceSamenessGroup
       && (i.SourceName === WILDCARD || i.SourceName === svc.service) && (i.SourceNS === WILDCARD || i.SourceNS === svc.namespace)
-      && (i.SourcePartition ?? DEFAULT_TENANCY_NAME) === DEFAULT_TENANCY_NAME);
+      && (i.SourcePartition ?? DEFAULT_TENANCY_NAME) === foldTenancyName(svc.partition ?? DEFAULT_TENANCY_NAME));
     if (!ixn) return { Authorized: defaultAllow(authz), Reason: 'Default behavior configured by ACLs' };
     if (ixn.Permissions?.length) return { Authorized: false, Reason: `Matched L7 intention: ${intentionString(ixn)}` };
     return { Authorized: ixn.Action === 'allow', Reason: `Matched L4 intention: ${intentionString(ixn)}` };

@@ -58,7 +58,7 @@ export function permissionMatches(permission: unknown, req: L7Request): boolean 
 /** The service name of a caller's SPIFFE ID when it belongs to `trustDomain` and the default namespace. */
 export function callerService(uri: string, trustDomain: string): string | undefined {
   const id = parseServiceUri(uri);
-  if (!id || id.namespace !== 'default') return undefined;
+  if (!id || id.namespace !== 'default' || (id.partition ?? 'default') !== 'default') return undefined;
   // RBAC principals carry the local trust domain; a peer's would need its own (peering is not here).
   if (trustDomain && id.host.toLowerCase() !== trustDomain.toLowerCase()) return undefined;
   return id.service;

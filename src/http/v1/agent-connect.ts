@@ -4,10 +4,13 @@ import type { ServiceLeaf } from '../../endpoint/connect-ca-sign.ts';
 import type { HttpResult } from '../router.ts';
 import { queryOptions, type HttpRequest, type RequestConfig } from '../request.ts';
 import { PermissionDeniedError } from '../../errors.ts';
+import { foldTenancyName, isDefaultEnt, type EnterpriseMeta } from '../../state/index.ts';
+import { resolveEnt } from '../../endpoint/index.ts';
+import { entInput } from '../tenancy.ts';
 
 /** Where the agent's leaf certificates come from (agent/leaf-certs.ts). */
 export interface LeafSource {
-  get(service: string, token: string, opts: { minIndex: number; waitMs: number; signal?: AbortSignal; dnsSans?: string[] }): Promise<{ value: ServiceLeaf; index: number; hit: boolean; ageMs: number }>;
+  get(service: string, token: string, opts: { minIndex: number; waitMs: number; signal?: AbortSignal; dnsSans?: string[]; ent?: EnterpriseMeta }): Promise<{ value: ServiceLeaf; index: number; hit: boolean; ageMs: number }>;
 }
 
 /** Consul's default and longest blocking wait. */
@@ -22,7 +25,11 @@ export function agentConnectHandlers(leaves: LeafSource, cfg: RequestConfig & { 
   return {
     async leaf(req: HttpRequest): Promise<HttpResult> {
       const service = req.params.rest;
-      const opts = queryOptions(req, cfg);
+      // Consul Enterprise's parseEntMetaNoWildcard: `?ns`/`?partition` (or their headers) name the
+      // service's tenant, else the agent's partition; not the token's scope (the leaf request's
+      // EnterpriseMeta is the request's alone: an unnamed namespace is `default`).
+      const opts = queryOptions(req, cfg, { tenancy: false });
+      const input = entInput(req, 'namespace-no-wildcard');
       const max = cfg.maxQueryTime ?? MAX_WAIT_MS;
       const waitMs = Math.min(opts.waitMs || (cfg.defaultQueryTime ?? DEFAULT_WAIT_MS), max);
       // Proconsul's `dns-san` (repeatable): extra DNS SANs, which Consul's agent adds only for its
@@ -33,7 +40,9 @@ export function agentConnectHandlers(leaves: LeafSource, cfg: RequestConfig & { 
         if (!checkSans) throw new PermissionDeniedError('Permission denied: dns-san is not allowed on this agent');
         await checkSans(service, opts.token, dnsSans);
       }
-      const { value, index, hit, ageMs } = await leaves.get(service, opts.token, { minIndex: opts.minIndex, waitMs, signal: req.signal, ...(dnsSans.length ? { dnsSans } : {}) });
+      const named = input.explicit || cfg.partition ? resolveEnt({ request: input, agentPartition: cfg.partition }) : undefined;
+      const ent = !named || isDefaultEnt(named) ? undefined : { namespace: foldTenancyName(named.namespace), partition: foldTenancyName(named.partition) };
+      const { value, index, hit, ageMs } = await leaves.get(service, opts.token, { minIndex: opts.minIndex, waitMs, signal: req.signal, ...(dnsSans.length ? { dnsSans } : {}), ...(ent ? { ent } : {}) });
       // Consul's setCacheMeta: X-Cache, and the kept answer's age in whole seconds.
       const cache: Record<string, string> = hit ? { 'X-Cache': 'HIT', Age: (ageMs / 1000).toFixed(0) } : { 'X-Cache': 'MISS' };
       return { body: value, headers: { 'X-Consul-Index': String(index), ...cache } };

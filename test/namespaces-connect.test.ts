@@ -1,0 +1,70 @@
+// The mesh in namespaces and partitions: leaf certificates signed for a service of another
+// namespace (Consul Enterprise's SPIFFE ID `…/ns/<ns>/dc/<dc>/svc/<name>`, `/ap/<ap>/…` outside the
+// default partition), service:write checked in that namespace, the agent's leaf route and cache
+// keyed by the service's namespace and partition.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
+import { startAclAgent, httpCaller, tokenWithRules, ROOT, type HttpCall } from './support/acl.ts';
+import type { DevAgent } from './support/agent.ts';
+import { encodeRecord, namespaceKey } from '../src/state/index.ts';
+
+describe('leaf certificates in namespaces', () => {
+  let dev: DevAgent;
+  let call: HttpCall;
+  let trust = '';
+  before(async () => {
+    dev = await startAclAgent();
+    call = httpCaller(() => dev.httpAddr);
+    const res = await dev.agent.store.txn({ success: [
+      { type: 'put', key: namespaceKey({ partition: 'default', namespace: 'team-a' }), value: encodeRecord({ Name: 'team-a' }) },
+      { type: 'put', key: namespaceKey({ partition: 'default', namespace: 'team-b' }), value: encodeRecord({ Name: 'team-b' }) },
+    ] });
+    assert.ok(res.succeeded);
+    trust = (await call('GET', '/v1/agent/connect/ca/roots', ROOT)).json.TrustDomain;
+  });
+  after(() => dev.stop());
+
+  const uriOf = (pem: string) => new X509Certificate(pem).subjectAltName?.replace(/^URI:/, '');
+
+  test('the agent signs a leaf in the namespace ?ns= or the header names, kept per namespace', async () => {
+    const plain = await call('GET', '/v1/agent/connect/ca/leaf/web', ROOT);
+    assert.equal(plain.status, 200, plain.text);
+    assert.equal(plain.json.ServiceURI, `spiffe://${trust}/ns/default/dc/dc1/svc/web`);
+    assert.ok(!('Namespace' in plain.json));
+    const a = await call('GET', '/v1/agent/connect/ca/leaf/web?ns=team-a', ROOT);
+    assert.equal(a.status, 200, a.text);
+    assert.equal(a.json.ServiceURI, `spiffe://${trust}/ns/team-a/dc/dc1/svc/web`);
+    assert.equal(uriOf(a.json.CertPEM), a.json.ServiceURI);
+    assert.deepEqual([a.json.Namespace, a.json.Partition], ['team-a', 'default']);
+    assert.equal(a.headers.get('x-cache'), 'MISS');
+    const again = await call('GET', '/v1/agent/connect/ca/leaf/web?ns=team-a', ROOT);
+    assert.equal(again.headers.get('x-cache'), 'HIT');
+    assert.equal(again.json.SerialNumber, a.json.SerialNumber);
+    const b = await fetch(`http://${dev.httpAddr}/v1/agent/connect/ca/leaf/web`, { headers: { 'X-Consul-Token': ROOT, 'X-Consul-Namespace': 'team-b' } });
+    const bj = await b.json() as { ServiceURI: string; SerialNumber: string };
+    assert.equal(bj.ServiceURI, `spiffe://${trust}/ns/team-b/dc/dc1/svc/web`);
+    assert.notEqual(bj.SerialNumber, a.json.SerialNumber);
+    // `default` named is the default tenant's kept certificate.
+    const named = await call('GET', '/v1/agent/connect/ca/leaf/web?ns=default', ROOT);
+    assert.equal(named.json.SerialNumber, plain.json.SerialNumber);
+    const wild = await call('GET', '/v1/agent/connect/ca/leaf/web?ns=*', ROOT);
+    assert.equal(wild.status, 400);
+    const p = await call('GET', '/v1/agent/connect/ca/leaf/web?ns=team-a&partition=p1', ROOT);
+    assert.equal(p.status, 200, p.text);
+    assert.equal(p.json.ServiceURI, `spiffe://${trust}/ap/p1/ns/team-a/dc/dc1/svc/web`);
+  });
+
+  test('service:write is checked in the SPIFFE ID\'s namespace', async () => {
+    const tok = await tokenWithRules(call, 'namespace "team-a" { service "web" { policy = "write" } }');
+    const ok = await call('GET', '/v1/agent/connect/ca/leaf/web?ns=team-a', tok.SecretID);
+    assert.equal(ok.status, 200, ok.text);
+    assert.equal(ok.json.ServiceURI, `spiffe://${trust}/ns/team-a/dc/dc1/svc/web`);
+    const other = await call('GET', '/v1/agent/connect/ca/leaf/web?ns=team-b', tok.SecretID);
+    assert.equal(other.status, 403);
+    assert.match(other.text, /lacks permission 'service:write' on "web" in partition "default" in namespace "team-b"$/);
+    const dflt = await call('GET', '/v1/agent/connect/ca/leaf/web', tok.SecretID);
+    assert.equal(dflt.status, 403);
+    assert.match(dflt.text, /lacks permission 'service:write' on "web"$/);
+  });
+});
