@@ -105,8 +105,13 @@ export class CatalogTxnOverlay {
   /** The record under a store key as this transaction sees it. */
   get<T extends Rec>(key: string): T | undefined {
     if (this.#overlay.has(key)) return (this.#overlay.get(key) ?? undefined) as T | undefined;
-    const { ent, kind, a, b } = keyParts(key);
-    const cat = this.#catalog(ent);
+    // Default-tenant keys (no `t/` prefix) are split as they always were; tenant keys read their namespace's tables.
+    let cat = this.#deps.replica.catalog;
+    let kind: string, a: string, b: string;
+    if (key.charCodeAt(0) === 116 /* t */) {
+      const p = keyParts(key);
+      [cat, kind, a, b] = [this.#catalog(p.ent), p.kind, p.a, p.b];
+    } else [, kind, a, b] = key.split('/').map(decodeURIComponent);
     const rec = kind === 'node' ? cat.nodes.get(a) : kind === 'service' ? cat.services.get(a)?.get(b) : cat.checks.get(a)?.get(b);
     if (!this.#read.has(key)) this.#read.set(key, rec);
     return rec as T | undefined;
