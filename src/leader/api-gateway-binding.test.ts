@@ -55,3 +55,28 @@ test("Go's RFC3339Nano times; conditions compared in any order, times aside", ()
   assert.ok(!sameConditions([c('A', 'x')], [c('A', 'x'), c('B', 'x')]));
   assert.ok(!sameConditions([{ ...c('A', 'x'), Message: 'other' }], [c('A', 'x')]));
 });
+
+test("an http-route binds only to listeners whose hostname matches one of its own (Consul's FilteredHostnames); a gateway without listeners binds nothing", () => {
+  const r = computeBindings(input({
+    gateways: [
+      { Name: 'gw', Listeners: [{ Name: 'api', Port: 80, Protocol: 'http', Hostname: 'api.example.com' }, { Name: 'any', Port: 81, Protocol: 'http', Hostname: '*.example.com' }] },
+      { Name: 'empty', Listeners: [] },
+    ],
+    httpRoutes: [
+      { Name: 'other', Parents: [{ Kind: 'api-gateway', Name: 'gw', SectionName: 'api' }], Hostnames: ['www.example.com'], Rules: [{ Services: [{ Name: 'a' }] }] },
+      { Name: 'wild', Parents: [{ Kind: 'api-gateway', Name: 'gw', SectionName: 'any' }], Hostnames: ['www.example.com'], Rules: [{ Services: [{ Name: 'a' }] }] },
+      { Name: 'none', Parents: [{ Kind: 'api-gateway', Name: 'gw', SectionName: 'any' }], Hostnames: ['www.example.org'], Rules: [{ Services: [{ Name: 'b' }] }] },
+      { Name: 'bare', Parents: [{ Kind: 'api-gateway', Name: 'gw', SectionName: 'api' }], Rules: [{ Services: [{ Name: 'c' }] }] },
+      { Name: 'to-empty', Parents: [{ Kind: 'api-gateway', Name: 'empty' }], Rules: [{ Services: [{ Name: 'c' }] }] },
+    ],
+  }));
+  assert.deepEqual(brief(r.statuses.get('http-route/other')), [
+    'Accepted/True/Accepted//route is valid', 'Bound/False/FailedToBind/api/failed to bind route to gateway gw: listener api is does not have any hostnames that match the route',
+  ]);
+  assert.deepEqual(brief(r.statuses.get('http-route/wild')), ['Accepted/True/Accepted//route is valid', 'Bound/True/Bound/any/successfully bound route']);
+  assert.deepEqual(brief(r.statuses.get('http-route/none'))[1], 'Bound/False/FailedToBind/any/failed to bind route to gateway gw: listener any is does not have any hostnames that match the route');
+  assert.deepEqual(brief(r.statuses.get('http-route/bare')), ['Accepted/True/Accepted//route is valid', 'Bound/True/Bound/api/successfully bound route']);
+  assert.deepEqual(brief(r.statuses.get('http-route/to-empty'))[1], 'Bound/False/FailedToBind//route cannot bind because gateway has no listeners');
+  assert.deepEqual(r.bound.get('gw')!.Listeners.map((l) => (l.Routes ?? []).map((x) => x.Name)), [['bare'], ['wild']]);
+  assert.deepEqual(Object.keys(r.bound.get('gw')!.Services).sort(), ['a', 'c']);
+});

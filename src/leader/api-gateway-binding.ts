@@ -164,6 +164,20 @@ function routeAccepted(kind: string, r: Obj, input: BindingInput, c: Conditions)
   return c.has('Accepted', 'True');
 }
 
+/**
+ * Whether an http-route's hostnames meet a listener's (Consul's FilteredHostnames is not empty): a route
+ * without hostnames meets any listener; a listener without one is `*`; a wildcard listener takes the
+ * hostnames ending in its suffix, another only its own name.
+ */
+function hostnamesMeet(routeHostnames: unknown, listenerHostname: string): boolean {
+  const hosts = list(routeHostnames) as unknown as string[];
+  if (hosts.length === 0) return true;
+  const name = listenerHostname || '*';
+  const wildcard = name.includes('*');
+  const suffix = name.replace(/^\*/, '').replace(/^\./, '');
+  return hosts.some((h) => typeof h === 'string' && (wildcard ? h.endsWith(suffix) : h === suffix));
+}
+
 /** updateRouteBinding + bindRoute for one route against every gateway; sets its Bound conditions. */
 function bindRoute(kind: string, r: Obj, accepted: boolean, gateways: Map<string, GatewayMeta>, c: Conditions): void {
   const name = str(r.Name);
@@ -176,6 +190,10 @@ function bindRoute(kind: string, r: Obj, accepted: boolean, gateways: Map<string
     const g = parent.Kind === 'api-gateway' ? gateways.get(parent.Name) : undefined;
     if (!g) continue;
     const key = JSON.stringify(parent);
+    if (g.listeners.length === 0) {
+      errors.set(key, [parent, 'route cannot bind because gateway has no listeners']);
+      continue;
+    }
     let didBind = false;
     g.listeners.forEach((l, i) => {
       const lname = str(l.Name);
@@ -183,7 +201,9 @@ function bindRoute(kind: string, r: Obj, accepted: boolean, gateways: Map<string
       let err: string | null = null;
       if (!g.accepted) err = `failed to bind route to gateway ${g.name}: gateway has not been accepted`;
       else if (!accepted) err = `failed to bind route to gateway ${g.name}: route has not been accepted`;
-      else if (protocolsCompatible(str(l.Protocol), protocol)) {
+      else if (kind === 'http-route' && !hostnamesMeet(r.Hostnames, str(l.Hostname))) {
+        err = `failed to bind route to gateway ${g.name}: listener ${lname} is does not have any hostnames that match the route`;
+      } else if (protocolsCompatible(str(l.Protocol), protocol)) {
         const routes = g.bound.Listeners[i].Routes ??= [];
         if (!routes.some((x) => sameRef(x, routeRef))) routes.push({ ...routeRef });
         didBind = true;
