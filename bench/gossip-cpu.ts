@@ -59,7 +59,7 @@ async function child(tree: string, seconds: number): Promise<void> {
   const g = await imp('src/gossip/index.ts');
   const { Telemetry } = await imp('src/telemetry/metrics.ts');
   const { systemClock } = await imp('src/clock.ts');
-  let instrument: ((t: unknown, network: string, node: unknown) => void) | undefined;
+  let instrument: ((t: unknown, network: string, node: unknown, clock: unknown) => void) | undefined;
   try {
     instrument = (await imp('src/agent/memberlist-metrics.ts')).memberlistMetrics;
   } catch { /* a tree without memberlist's metrics */ }
@@ -69,8 +69,9 @@ async function child(tree: string, seconds: number): Promise<void> {
   });
   const a = g.createGossip(cfg('a'));
   const b = g.createGossip(cfg('b'));
-  instrument?.(telemetry, 'lan', a);
-  instrument?.(telemetry, 'lan', b);
+  // The clock is the gossip nodes' own (node.instances reads members' state-change times in it).
+  instrument?.(telemetry, 'lan', a, systemClock);
+  instrument?.(telemetry, 'lan', b, systemClock);
   await a.start();
   await b.start();
   await b.join([`127.0.0.1:${a.localMember().port}`]);
