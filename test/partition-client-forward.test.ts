@@ -107,4 +107,18 @@ ports { http = ${http} https = -1 dns = -1 grpc = -1 grpc_tls = -1 serf_lan = ${
     const check = (await clientCall('GET', '/v1/connect/intentions/check?source=api&destination=web')).json;
     assert.equal(check.Allowed, false);
   });
+
+  test("a sidecar registered on the client gets p1's central config, its bare upstream p1's", async () => {
+    // p1 has service-defaults web (http) and none for db; the default partition has db (grpc) and no web.
+    const reg = await clientCall('PUT', '/v1/agent/service/register', '', {
+      Name: 'web-sidecar-proxy', Kind: 'connect-proxy', Port: 21000,
+      Proxy: { DestinationServiceName: 'web', DestinationServiceID: 'web', Upstreams: [{ DestinationName: 'db', LocalBindPort: 9191 }] },
+    });
+    assert.equal(reg.status, 200, reg.text);
+    const svc = await clientCall('GET', '/v1/agent/service/web-sidecar-proxy');
+    assert.equal(svc.status, 200, svc.text);
+    assert.equal(svc.json.Proxy.Config?.protocol, 'http', JSON.stringify(svc.json.Proxy));
+    assert.deepEqual([svc.json.Proxy.Upstreams[0].DestinationName, svc.json.Proxy.Upstreams[0].Config?.protocol], ['db', undefined], JSON.stringify(svc.json.Proxy.Upstreams));
+    assert.equal((await clientCall('PUT', '/v1/agent/service/deregister/web-sidecar-proxy')).status, 200);
+  });
 });

@@ -94,3 +94,22 @@ test('a sidecar in a namespace asks in its namespace, its bare upstreams in it t
   const ups = (merged.Proxy as { Upstreams: { DestinationName: string; Config?: Record<string, unknown> }[] }).Upstreams;
   assert.deepEqual(ups.map((u) => [u.DestinationName, u.Config?.protocol]), [['db', 'http'], ['cache', undefined]]);
 });
+
+test("a client agent's sidecar in its partition asks there, its bare upstreams there too, and merges their answers back; the default partition asks as before", () => {
+  const s = sidecar({ Upstreams: [{ DestinationName: 'db', LocalBindPort: 1 }, { DestinationName: 'cache', DestinationPartition: 'default', LocalBindPort: 2 }] });
+  assert.deepEqual(serviceConfigRequest(s, 'p1'), {
+    Name: 'web', Partition: 'p1',
+    UpstreamServiceNames: [
+      { ServiceName: { Name: 'db', Namespace: 'default', Partition: 'p1' } },
+      { ServiceName: { Name: 'cache', Namespace: 'default', Partition: 'default' } },
+    ],
+  });
+  assert.deepEqual(serviceConfigRequest(s, 'default'), serviceConfigRequest(s));
+  assert.equal('Partition' in serviceConfigRequest(s, 'Default')!, false);
+  const merged = mergeServiceConfig({
+    ...zero(), UpstreamConfigs: [{ Upstream: { ServiceName: { Name: 'db', Namespace: 'default', Partition: 'p1' } }, Config: { protocol: 'http' } }],
+  }, s, 'p1');
+  const ups = (merged.Proxy as { Upstreams: { DestinationName: string; Config?: Record<string, unknown> }[] }).Upstreams;
+  assert.deepEqual(ups.map((u) => [u.DestinationName, u.Config?.protocol]), [['db', 'http'], ['cache', undefined]]);
+  assert.equal('Partition' in merged, false, 'the registration gains no field');
+});

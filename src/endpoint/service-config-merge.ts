@@ -19,6 +19,11 @@ function ownNamespace(s: ProxiedService): string {
   return s.Namespace && s.Namespace !== 'default' ? s.Namespace : '';
 }
 
+/** The admin partition of an agent's registrations when not the default one, else ''. */
+function ownPartition(partition: string): string {
+  return partition && partition.toLowerCase() !== 'default' ? partition : '';
+}
+
 type Obj = Record<string, unknown>;
 
 const GATEWAYS = new Set(['mesh-gateway', 'terminating-gateway', 'ingress-gateway', 'api-gateway']);
@@ -33,12 +38,12 @@ function serviceUpstream(u: Upstream): boolean {
 }
 
 /**
- * An upstream's identity, tenancy defaulted as Consul normalizes it: a namespace not named is the
- * proxy's own (`namespace`, Consul Enterprise), else the default one.
+ * An upstream's identity, tenancy defaulted as Consul normalizes it: a namespace or partition not
+ * named is the proxy's own (`namespace`, `partition`, Consul Enterprise), else the default one.
  */
-export function upstreamId(u: Upstream, namespace = ''): PeeredServiceName {
+export function upstreamId(u: Upstream, namespace = '', partition = ''): PeeredServiceName {
   return {
-    ServiceName: { Name: u.DestinationName, Namespace: u.DestinationNamespace || namespace || 'default', Partition: u.DestinationPartition || 'default' },
+    ServiceName: { Name: u.DestinationName, Namespace: u.DestinationNamespace || namespace || 'default', Partition: u.DestinationPartition || partition || 'default' },
     ...(u.DestinationPeer ? { Peer: u.DestinationPeer } : {}),
   };
 }
@@ -51,17 +56,21 @@ function idKey(p: PeeredServiceName): string {
 /**
  * The request for a registration's central defaults, or undefined when central config does not
  * apply: only sidecar proxies (a connect-proxy with a destination instance) and gateways get it.
+ * `partition`: the agent's admin partition, where its registrations are (a client agent's `partition`).
  */
-export function serviceConfigRequest(s: ProxiedService): ServiceConfigRequest | undefined {
+export function serviceConfigRequest(s: ProxiedService, partition = ''): ServiceConfigRequest | undefined {
   const p = (s.Proxy ?? {}) as Partial<ConnectProxyConfig>;
   const sidecar = s.Kind === 'connect-proxy' && Boolean(p.DestinationServiceID);
   if (!sidecar && !GATEWAYS.has(s.Kind ?? '')) return undefined;
   const ns = ownNamespace(s);
-  const upstreams = sidecar ? (p.Upstreams ?? []).filter(serviceUpstream).map((u) => upstreamId(u, ns)) : [];
+  const ap = ownPartition(partition);
+  const upstreams = sidecar ? (p.Upstreams ?? []).filter(serviceUpstream).map((u) => upstreamId(u, ns, ap)) : [];
   return {
     Name: sidecar ? p.DestinationServiceName ?? '' : s.Service,
     // A registration in a namespace is resolved there (its namespace's service-defaults); the default one names none, as before.
     ...(ns ? { Namespace: ns } : {}),
+    // Likewise a client agent's registrations in its partition other than default (its service-defaults and proxy-defaults).
+    ...(ap ? { Partition: ap } : {}),
     ...(p.MeshGateway?.Mode ? { MeshGateway: { Mode: p.MeshGateway.Mode } } : {}),
     ...(p.Mode ? { Mode: p.Mode } : {}),
     ...(upstreams.length ? { UpstreamServiceNames: upstreams } : {}),
@@ -87,7 +96,7 @@ function fillExpose(dst: ExposeConfig | undefined, src: ExposeConfig): ExposeCon
   return out;
 }
 
-function mergeUpstreams(p: Partial<ConnectProxyConfig>, d: ServiceConfigResponse, namespace: string): Upstream[] | undefined {
+function mergeUpstreams(p: Partial<ConnectProxyConfig>, d: ServiceConfigResponse, namespace: string, partition: string): Upstream[] | undefined {
   const remote = new Map<string, Upstream>();
   for (const u of d.UpstreamConfigs ?? []) {
     const n = u.Upstream.ServiceName;
@@ -101,7 +110,7 @@ function mergeUpstreams(p: Partial<ConnectProxyConfig>, d: ServiceConfigResponse
   const local = new Set<string>();
   const upstreams = (p.Upstreams ?? []).map((u) => {
     if (!serviceUpstream(u)) return u;
-    const key = idKey(upstreamId(u, namespace));
+    const key = idKey(upstreamId(u, namespace, partition));
     local.add(key);
     const r = remote.get(key);
     if (!r) return u;
@@ -122,8 +131,11 @@ function mergeUpstreams(p: Partial<ConnectProxyConfig>, d: ServiceConfigResponse
   return upstreams.length ? upstreams : undefined;
 }
 
-/** The registration with its central defaults merged in (the registration itself is left as is). */
-export function mergeServiceConfig<S extends ProxiedService>(d: ServiceConfigResponse | undefined, s: S): S {
+/**
+ * The registration with its central defaults merged in (the registration itself is left as is);
+ * `partition` as serviceConfigRequest's.
+ */
+export function mergeServiceConfig<S extends ProxiedService>(d: ServiceConfigResponse | undefined, s: S, partition = ''): S {
   if (!d) return s;
   const p = structuredClone((s.Proxy ?? {}) as Partial<ConnectProxyConfig>);
   const config = fillMap(p.Config, d.ProxyConfig);
@@ -137,6 +149,6 @@ export function mergeServiceConfig<S extends ProxiedService>(d: ServiceConfigRes
   if (!tp.OutboundListenerPort && d.TransparentProxy?.OutboundListenerPort) tp.OutboundListenerPort = d.TransparentProxy.OutboundListenerPort;
   if (!tp.DialedDirectly && d.TransparentProxy?.DialedDirectly) tp.DialedDirectly = true;
   if (Object.keys(tp).length) p.TransparentProxy = tp;
-  p.Upstreams = mergeUpstreams(p, d, ownNamespace(s));
+  p.Upstreams = mergeUpstreams(p, d, ownNamespace(s), ownPartition(partition));
   return { ...s, Proxy: orderProxy(p as Obj) };
 }

@@ -110,7 +110,7 @@ export function createLocal(d: LocalDeps): Local {
   let manager: ServiceManager | undefined;
   const source = config.raw.enable_central_service_config !== false ? d.serviceConfig : undefined;
   const serviceManager = source ? () => manager ??= new (require('./service-manager.ts') as typeof import('./service-manager.ts')).ServiceManager({
-    source, clock, logger, agentToken: () => tokens.get('agent') || tokens.get('default'),
+    source, clock, logger, agentToken: () => tokens.get('agent') || tokens.get('default'), partition: config.partition,
   }) : undefined;
   agent = new LocalAgent({
     nodeName: config.nodeName, state, runners, ae, persistence, logger, nowSeconds: () => Math.floor(clock.now() / 1000),

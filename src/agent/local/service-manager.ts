@@ -26,6 +26,8 @@ export interface ServiceManagerDeps {
   logger: Logger;
   /** The agent token, used when a registration has none (Consul's makeConfigRequest). */
   agentToken: () => string;
+  /** The agent's admin partition (a client agent's `partition`), where its registrations are; absent: default. */
+  partition?: string;
 }
 
 interface Watch {
@@ -99,12 +101,12 @@ export class ServiceManager {
 
   /** True when central config applies to the registration (a sidecar proxy or a gateway). */
   applies(s: LocalService): boolean {
-    return serviceConfigRequest(s) !== undefined;
+    return serviceConfigRequest(s, this.#d.partition) !== undefined;
   }
 
   /** The registration merged with `defaults` (Consul's MergeServiceConfig). */
   merge(defaults: ServiceConfigResponse | undefined, s: LocalService): LocalService {
-    return mergeServiceConfig(defaults, s);
+    return mergeServiceConfig(defaults, s, this.#d.partition);
   }
 
   /** Ends the watch of a service. */
@@ -129,7 +131,7 @@ export class ServiceManager {
   }
 
   #ensure(s: LocalService, token: string): Watch | undefined {
-    const req = serviceConfigRequest(s);
+    const req = serviceConfigRequest(s, this.#d.partition);
     if (!req) {
       this.stop(serviceKeyOf(s));
       return undefined;
