@@ -7,7 +7,7 @@ import { silentLogger } from '../log.ts';
 import { MemoryStore } from '../store/memory/memory.ts';
 import type { Store } from '../store/index.ts';
 import { Replica, configEntryStoreKey, encodeRecord } from '../state/index.ts';
-import { reconcileApiGateways, type ApiGatewayControllerDeps } from './api-gateway-controller.ts';
+import { apiGatewayControllerDuty, reconcileApiGateways, type ApiGatewayControllerDeps } from './api-gateway-controller.ts';
 
 async function setup(): Promise<{ store: MemoryStore; replica: Replica; deps: ApiGatewayControllerDeps; write(e: Record<string, unknown>): Promise<void> }> {
   const store = new MemoryStore();
@@ -67,6 +67,42 @@ test('a pass stops writing once leadership is lost', async () => {
     assert.equal(await reconcileApiGateways({ ...deps, store }, stop.signal), 1);
     assert.equal(txns, 1, 'no write after step-down');
   } finally {
+    replica.stop();
+  }
+});
+
+test('the running controller settles, and wakes only for kinds its passes read', async () => {
+  const { replica, deps, write } = await setup();
+  let passes = 0;
+  const duty = apiGatewayControllerDuty({ ...deps, onPass: () => { passes++; } });
+  // Lets the controller run what a change queued (its passes and their writes), however many turns that takes.
+  const idle = async () => {
+    for (let last = -1; last !== passes + replica.appliedRevision;) {
+      last = passes + replica.appliedRevision;
+      for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
+    }
+  };
+  try {
+    await write({ Kind: 'proxy-defaults', Name: 'global', Config: { protocol: 'http' } });
+    await write(gateway);
+    await write(route('a'));
+    await duty.start();
+    await idle();
+    const bound = replica.configEntries.get('bound-api-gateway', 'gw');
+    assert.deepEqual((bound?.Listeners as { Routes: unknown[] }[])[0].Routes, [{ Kind: 'http-route', Name: 'a', SectionName: '' }]);
+    const settled = passes;
+    // Intentions are no input of the controller: no pass.
+    await write({ Kind: 'service-intentions', Name: 'a', Sources: [{ Name: 'b', Action: 'allow' }] });
+    await idle();
+    assert.equal(passes, settled, 'an intention woke the controller');
+    // The route's service changing protocol is: the route is refused and unbound.
+    await write({ Kind: 'service-defaults', Name: 'a', Protocol: 'tcp' });
+    await idle();
+    assert.ok(passes > settled);
+    const conds = (replica.configEntries.get('http-route', 'a')?.Status as { Conditions: { Type: string; Status: string }[] }).Conditions;
+    assert.ok(conds.some((c) => c.Type === 'Accepted' && c.Status === 'False'), JSON.stringify(conds));
+  } finally {
+    duty.stop();
     replica.stop();
   }
 });

@@ -21,7 +21,12 @@ export interface ApiGatewayControllerDeps {
   replica: Replica;
   clock: Clock;
   logger: Logger;
+  /** Called at the start of each pass (an observer: tests count passes). */
+  onPass?: () => void;
 }
+
+/** Kinds every pass reads, whatever the entries: its own and the certificates listeners name. */
+const BASE_KINDS = ['api-gateway', 'http-route', 'tcp-route', 'bound-api-gateway', 'inline-certificate', 'file-system-certificate'];
 
 /** Longest wait between passes with no config entry change. */
 const RESCAN_MS = 60_000;
@@ -50,13 +55,13 @@ function pin(key: string, cur: ConfigEntry | undefined): Compare {
   return cur ? { key, target: 'modRevision', op: '=', value: cur.ModifyIndex } : { key, target: 'createRevision', op: '=', value: 0 };
 }
 
-/** The writes that bring every tenant's statuses and bound entries in line. */
-export function plannedWrites(replica: Replica, now: number): Write[] {
-  return tenants(replica).flatMap((ent) => plannedWritesIn(replica, ent, now));
+/** The writes that bring every tenant's statuses and bound entries in line; `reads` collects the kinds the pass read. */
+export function plannedWrites(replica: Replica, now: number, reads = new Set<string>()): Write[] {
+  return tenants(replica).flatMap((ent) => plannedWritesIn(replica, ent, now, reads));
 }
 
 /** The writes one tenant (undefined: the default one) needs. */
-function plannedWritesIn(replica: Replica, ent: EnterpriseMeta | undefined, now: number): Write[] {
+function plannedWritesIn(replica: Replica, ent: EnterpriseMeta | undefined, now: number, reads: Set<string>): Write[] {
   const t = configEntriesOf(replica, ent);
   const configEntryKey = (kind: string, name: string) => configEntryStoreKey(ent, kind, name);
   const gateways = t.list('api-gateway');
@@ -69,13 +74,17 @@ function plannedWritesIn(replica: Replica, ent: EnterpriseMeta | undefined, now:
   // The chain's entries in their own tenant (proxy-defaults from the partition), as the discovery-chain endpoint reads them.
   const entries = {
     get: (kind: string, name: string, namespace = ns, partition = ap) => {
+      reads.add(kind);
       const at = configEntryEnt(kind, { namespace, partition });
       return configEntriesOf(replica, at === undefined || isDefaultEnt(at) ? undefined : at).get(kind, name) as never;
     },
   };
   const result = computeBindings({
     gateways, httpRoutes, tcpRoutes, now: goTime(now),
-    certificateExists: (kind, name) => t.get(kind, name) !== undefined,
+    certificateExists: (kind, name) => {
+      reads.add(kind);
+      return t.get(kind, name) !== undefined;
+    },
     // Compiled as Consul's controller does, in a stand-in datacenter and trust domain: only the protocol and errors matter.
     chainProtocol: (service) => compileChain({
       serviceName: service, datacenter: 'dc1', trustDomain: 'consul.domain', entries, ...(ent ? { namespace: ns, partition: ap } : {}),
@@ -108,9 +117,9 @@ function plannedWritesIn(replica: Replica, ent: EnterpriseMeta | undefined, now:
  * One pass: each write in its own transaction (a lost race is left for the next pass, which the change itself wakes).
  * Once `signal` aborts (leadership lost) the rest of the pass is not written: a follower writes no status.
  */
-export async function reconcileApiGateways(deps: ApiGatewayControllerDeps, signal?: AbortSignal): Promise<number> {
+export async function reconcileApiGateways(deps: ApiGatewayControllerDeps, signal?: AbortSignal, reads?: Set<string>): Promise<number> {
   let done = 0;
-  for (const w of plannedWrites(deps.replica, deps.clock.now())) {
+  for (const w of plannedWrites(deps.replica, deps.clock.now(), reads)) {
     if (signal?.aborted) break;
     const res = await deps.store.txn({ compares: [w.compare], success: [w.op] });
     await deps.replica.waitFor(res.revision);
@@ -119,17 +128,27 @@ export async function reconcileApiGateways(deps: ApiGatewayControllerDeps, signa
   return done;
 }
 
-/** The controller as a leader duty: a pass at start and after every config entry change. */
+/**
+ * The controller as a leader duty: a pass at start and after every change of a kind a pass reads
+ * (its own kinds, certificates, and the discovery chain kinds its routes' services compile from),
+ * in any tenant; other config entries (intentions, exported services, ...) wake no pass.
+ */
 export function apiGatewayControllerDuty(deps: ApiGatewayControllerDeps): LeaderLoop {
   let stopper: AbortController | null = null;
-  // Every tenant's table, and the namespaces (a new one brings a table to follow).
-  const index = () => tenants(deps.replica).reduce((n, ent) => n + configEntriesOf(deps.replica, ent).kindIndex(''), deps.replica.tenants.namespaces.index);
+  const reads = new Set(BASE_KINDS);
+  // The read kinds of every tenant's table, and the namespaces (a new one brings a table to follow).
+  const index = () => tenants(deps.replica).reduce((n, ent) => {
+    const t = configEntriesOf(deps.replica, ent);
+    for (const kind of reads) n += t.kindIndex(kind);
+    return n;
+  }, deps.replica.tenants.namespaces.index);
   const run = async (signal: AbortSignal): Promise<void> => {
     while (!signal.aborted) {
       const seen = index();
       let wait = RESCAN_MS;
       try {
-        await reconcileApiGateways(deps, signal);
+        deps.onPass?.();
+        await reconcileApiGateways(deps, signal, reads);
       } catch (err) {
         deps.logger.warn({ error: (err as Error).message }, 'API gateway controller pass failed');
         wait = RETRY_MS;
@@ -137,7 +156,7 @@ export function apiGatewayControllerDuty(deps: ApiGatewayControllerDeps): Leader
       if (signal.aborted) return;
       if (wait === RESCAN_MS && index() !== seen) continue;
       const ws = deps.replica.notifier.watchSet().addTable(NAMESPACES_TABLE);
-      for (const ent of tenants(deps.replica)) ws.addTable(configEntriesTableName(ent));
+      for (const ent of tenants(deps.replica)) for (const kind of reads) ws.addPrefix(configEntriesTableName(ent), `${kind}/`);
       await ws.wait(wait, signal);
     }
   };
