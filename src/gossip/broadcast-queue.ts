@@ -62,6 +62,13 @@ export class BroadcastQueue {
     return this.#entries.size;
   }
 
+  /** Pending broadcasts whose key starts with `prefix` (a walk over the queue: not for hot paths). */
+  countPrefixed(prefix: string): number {
+    let n = 0;
+    for (const k of this.#entries.keys()) if (k.startsWith(prefix)) n++;
+    return n;
+  }
+
   /** Drops everything, running pending `done` callbacks. */
   reset(): void {
     const entries = [...this.#entries.values()];

@@ -229,7 +229,9 @@ export class GossipNode {
     this.#loops.every('pushpull', ppInterval, () => this.#pushPullTick(), jitter(c.pushPullIntervalMs));
     this.#loops.every('reconnect', () => c.reconnectIntervalMs, () => this.#reconnectTick());
     this.#loops.every('reap', () => c.reapIntervalMs, () => reap(this.#m, c, this.#clock.now()));
-    this.#loops.every('queue-check', () => QUEUE_CHECK_INTERVAL_MS, () => this.#stats.queueBroadcasts(this.#queue.size));
+    // memberlist's queue holds its member messages (alive, suspect, dead) only; Serf queues user
+    // events apart (serf.queue.Event), and here they share one queue under keys of their own.
+    this.#loops.every('queue-check', () => QUEUE_CHECK_INTERVAL_MS, () => this.#stats.queueBroadcasts(this.#queue.countPrefixed('m:')));
   }
 
   // Timed every round, as memberlist's gossip(), which runs (and is measured) with nothing queued too.
