@@ -14,40 +14,45 @@ import { createAgent, createClientAgent, type Agent, type ClientAgent } from '..
 import { loadConfig } from '../src/agent/config/index.ts';
 import { silentLogger } from '../src/log.ts';
 
-describe('requests forwarded by a client agent in partition p1', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-ap-forward-'));
-  let server: Agent;
-  let client: ClientAgent;
-  let serverCall: HttpCall;
-  let clientCall: HttpCall;
-  let clientPort = 0;
-  const config = async (name: string, hcl: string) => {
-    fs.writeFileSync(path.join(dir, `${name}.hcl`), hcl);
-    return (await loadConfig({ args: ['-config-file', path.join(dir, `${name}.hcl`)], env: {} })).config;
+/** A server and a client agent with `partition = "p1"` (p1 created first); `hcl` goes into both configs, `root` is the token the setup calls use. */
+function cluster(name: string, hcl = '', root = '') {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `proconsul-ap-${name}-`));
+  const c = {} as { server: Agent; client: ClientAgent; serverCall: HttpCall; clientCall: HttpCall; clientPort: number };
+  const config = async (file: string, text: string) => {
+    fs.writeFileSync(path.join(dir, `${file}.hcl`), text);
+    return (await loadConfig({ args: ['-config-file', path.join(dir, `${file}.hcl`)], env: {} })).config;
   };
   const common = (http: number, serf: number, rpc: number) => `data_dir = "${dir}/${http}"
 bind_addr = "127.0.0.1"
 client_addr = "127.0.0.1"
 ports { http = ${http} https = -1 dns = -1 grpc = -1 grpc_tls = -1 serf_lan = ${serf} serf_wan = -1 server = ${rpc} }
+${hcl}
 `;
   before(async () => {
     const [sh, ss, sr, ch, cs] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
-    server = createAgent(await config('s', `node_name = "s1"\nserver = true\nbootstrap_expect = 1\n${common(sh, ss, sr)}`), { logger: silentLogger() });
-    await server.start();
-    serverCall = httpCaller(() => `127.0.0.1:${sh}`);
-    await until('a leader', 20_000, async () => (await serverCall('GET', '/v1/status/leader')).json !== '');
-    assert.equal((await serverCall('PUT', '/v1/partition', '', { Name: 'p1' })).status, 200);
-    client = createClientAgent(await config('c', `node_name = "c1"\npartition = "p1"\nretry_join = ["127.0.0.1:${ss}"]\n${common(ch, cs, sr)}`), { logger: silentLogger() });
-    await client.start();
-    clientPort = ch;
-    clientCall = httpCaller(() => `127.0.0.1:${ch}`);
-    await until('the client knows the server', 20_000, async () => client.servers.servers().length > 0);
+    c.server = createAgent(await config('s', `node_name = "s1"\nserver = true\nbootstrap_expect = 1\n${common(sh, ss, sr)}`), { logger: silentLogger() });
+    await c.server.start();
+    c.serverCall = httpCaller(() => `127.0.0.1:${sh}`);
+    await until('a leader', 20_000, async () => (await c.serverCall('GET', '/v1/status/leader')).json !== '' && (await c.serverCall('GET', '/v1/partitions', root)).status === 200);
+    assert.equal((await c.serverCall('PUT', '/v1/partition', root, { Name: 'p1' })).status, 200);
+    c.client = createClientAgent(await config('c', `node_name = "c1"\npartition = "p1"\nretry_join = ["127.0.0.1:${ss}"]\n${common(ch, cs, sr)}`), { logger: silentLogger() });
+    await c.client.start();
+    c.clientPort = ch;
+    c.clientCall = httpCaller(() => `127.0.0.1:${ch}`);
+    await until('the client knows the server', 20_000, async () => c.client.servers.servers().length > 0);
   });
   after(async () => {
-    await client?.stop();
-    await server?.stop();
+    await c.client?.stop();
+    await c.server?.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   });
+  return c;
+}
+
+describe('requests forwarded by a client agent in partition p1', () => {
+  const c = cluster('forward');
+  const serverCall: HttpCall = (...a) => c.serverCall(...a);
+  const clientCall: HttpCall = (...a) => c.clientCall(...a);
 
   test('KV: written through the client into p1, read through it from p1; a named partition is kept', async () => {
     assert.equal((await serverCall('PUT', '/v1/kv/shared', '', 'in-default')).text, 'true');
@@ -63,7 +68,7 @@ ports { http = ${http} https = -1 dns = -1 grpc = -1 grpc_tls = -1 serf_lan = ${
     assert.deepEqual(await value(clientCall, ''), ['in-p1', 'p1']);
     // Naming a partition, by query or header, reads that one.
     assert.deepEqual(await value(clientCall, '?partition=default'), ['in-default', 'default']);
-    const byHeader = await fetch(`http://127.0.0.1:${clientPort}/v1/kv/shared?raw`, { headers: { 'X-Consul-Partition': 'default' } });
+    const byHeader = await fetch(`http://127.0.0.1:${c.clientPort}/v1/kv/shared?raw`, { headers: { 'X-Consul-Partition': 'default' } });
     assert.equal(await byHeader.text(), 'in-default');
     const keys = (await clientCall('GET', '/v1/kv/?keys')).json;
     assert.deepEqual(keys, ['only-p1', 'shared']);
@@ -120,5 +125,30 @@ ports { http = ${http} https = -1 dns = -1 grpc = -1 grpc_tls = -1 serf_lan = ${
     assert.equal(svc.json.Proxy.Config?.protocol, 'http', JSON.stringify(svc.json.Proxy));
     assert.deepEqual([svc.json.Proxy.Upstreams[0].DestinationName, svc.json.Proxy.Upstreams[0].Config?.protocol], ['db', undefined], JSON.stringify(svc.json.Proxy.Upstreams));
     assert.equal((await clientCall('PUT', '/v1/agent/service/deregister/web-sidecar-proxy')).status, 200);
+  });
+});
+
+describe('ACL requests forwarded by a client agent in partition p1', () => {
+  const c = cluster('acl', 'acl {\n  enabled = true\n  default_policy = "deny"\n  tokens {\n    initial_management = "root"\n    agent = "root"\n  }\n}', 'root');
+
+  test('a policy and a token made through the client are p1\'s; the token reads p1\'s KV through the client', async () => {
+    const policy = await c.clientCall('PUT', '/v1/acl/policy', 'root', { Name: 'kv-read', Rules: 'key_prefix "" { policy = "read" }' });
+    assert.equal(policy.status, 200, policy.text);
+    assert.equal(policy.json.Partition, 'p1');
+    assert.deepEqual((await c.serverCall('GET', '/v1/acl/policies?partition=p1', 'root')).json.map((p: any) => p.Name), ['kv-read']);
+    assert.ok(!(await c.serverCall('GET', '/v1/acl/policies', 'root')).json.some((p: any) => p.Name === 'kv-read'), 'not in the default partition');
+    assert.deepEqual((await c.clientCall('GET', '/v1/acl/policies', 'root')).json.map((p: any) => p.Name), ['kv-read']);
+    // Linked by name: the name is looked up in p1.
+    const token = await c.clientCall('PUT', '/v1/acl/token', 'root', { Policies: [{ Name: 'kv-read' }] });
+    assert.equal(token.status, 200, token.text);
+    assert.deepEqual([token.json.Partition, token.json.Policies[0].ID], ['p1', policy.json.ID]);
+    const self = (await c.clientCall('GET', '/v1/acl/token/self', token.json.SecretID)).json;
+    assert.deepEqual([self.AccessorID, self.Partition], [token.json.AccessorID, 'p1']);
+    assert.equal((await c.serverCall('GET', `/v1/acl/token/${token.json.AccessorID}`, 'root')).status, 403, 'no such token in the default partition');
+    assert.equal((await c.serverCall('GET', `/v1/acl/token/${token.json.AccessorID}?partition=p1`, 'root')).json.AccessorID, token.json.AccessorID);
+
+    assert.equal((await c.clientCall('PUT', '/v1/kv/a', 'root', 'in-p1')).text, 'true');
+    assert.equal((await c.clientCall('GET', '/v1/kv/a?raw', token.json.SecretID)).text, 'in-p1');
+    assert.equal((await c.clientCall('PUT', '/v1/kv/a', token.json.SecretID, 'no')).status, 403);
   });
 });
