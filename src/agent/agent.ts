@@ -31,7 +31,7 @@ import { HttpServer, RequestRateLimiter, rpcRateBucket, type ControlPlaneLimitEn
 import { RpcRateExceededError } from '../errors.ts';
 import { DnsHandler, DnsServer, UpstreamQueue, delegateRecursion, dnsConfigFrom, type DnsAddresses } from '../dns/index.ts';
 import { decodeDnsConfig } from '../dns/config-wire.ts';
-import { consistentRead } from '../endpoint/query.ts';
+import { catchUp } from '../endpoint/query.ts';
 import { staleBounded, type StaleDeps } from './dns-stale.ts';
 import { DnsView, type DnsAcl } from '../endpoint/index.ts';
 import { buildServer, serviceConfigSource, type AgentHooks, type Endpoints } from './server.ts';
@@ -336,7 +336,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   const stale: StaleDeps = {
     isLeader: () => epDeps.leadership.isLeader(), knownLeader: () => epDeps.leadership.knownLeader(),
     lastContact: () => replica.lastContact, now: () => clock.now(),
-    consistentRead: () => consistentRead(epDeps), logger: logger.child({ '@module': 'dns' }), staleQuery: dnsMeter.staleQuery,
+    consistentRead: () => catchUp(epDeps), logger: logger.child({ '@module': 'dns' }), staleQuery: dnsMeter.staleQuery,
   };
   // Translating, questions for another datacenter go there under this agent's settings asking for WAN addresses.
   // The asker's token resolved first: a secondary asks the primary for a secret it does not hold and waits.

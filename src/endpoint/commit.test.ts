@@ -98,3 +98,14 @@ test('every attempt conflicting ends in a conflict error', async () => {
   await assert.rejects(commitPlanned(f.deps, () => (plans++, txnPlan('x'))), { code: 'conflict' } as object);
   assert.equal(plans, 50);
 });
+
+test('a write planned again from a current replica is not timed as a consistent read (rpc.consistentRead counts reads)', async () => {
+  const f = fakeDeps([]);
+  const timed: number[] = [];
+  (f.deps as { timeConsistentRead?: (ms: number) => void }).timeConsistentRead = (ms) => { timed.push(ms); };
+  let plans = 0;
+  // A failed lock acquire or check-and-set answers from the replica, then again from a current one.
+  assert.equal(await commitPlanned(f.deps, () => ({ answer: ++plans })), 2);
+  assert.deepEqual(f.log, ['current', 'wait 10'], 'it still caught up before planning again');
+  assert.deepEqual(timed, []);
+});

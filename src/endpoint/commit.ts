@@ -6,7 +6,7 @@
 import { ConflictError } from '../errors.ts';
 import type { Compare, Op, TxnRequest, TxnResponse } from '../store/index.ts';
 import type { EndpointDeps } from './deps.ts';
-import { consistentRead } from './query.ts';
+import { catchUp } from './query.ts';
 
 /** A planned write: a txn to commit, or an answer that needs no write. */
 export type Plan<T> =
@@ -62,7 +62,8 @@ export function commitPlanned<T>(deps: EndpointDeps, plan: () => Plan<T>): Promi
 
 /** The first attempt's refusal or answer came from a replica that may lag: catch up, then plan again. */
 async function currentThenLoop<T>(deps: EndpointDeps, plan: () => Plan<T>): Promise<T> {
-  await consistentRead(deps);
+  // Not a consistent read in Consul's sense (its writes go through Raft): not timed as one.
+  await catchUp(deps);
   return planLoop(deps, plan, 1);
 }
 

@@ -99,21 +99,27 @@ function tooStale(deps: EndpointDeps, maxStaleMs: number): boolean {
   return !deps.leadership.isLeader() && deps.clock.now() - deps.replica.lastContact > maxStaleMs;
 }
 
-/** Waits until the replica holds every write committed before this call (`?consistent`). */
+/** Waits until the replica holds every write committed before this call (`?consistent`), timed as rpc.consistentRead. */
 export async function consistentRead(deps: EndpointDeps): Promise<void> {
   const time = deps.timeConsistentRead;
-  if (!time) {
-    await deps.replica.waitFor(await deps.store.currentRevision());
-    return;
-  }
+  if (!time) return catchUp(deps);
   // Timed whether or not it succeeds, as Consul's deferred MeasureSince.
   const t0 = performance.now();
   try {
-    await deps.replica.waitFor(await deps.store.currentRevision());
+    await catchUp(deps);
   } finally {
     const t1 = performance.now();
     time(t1 - t0, t1);
   }
+}
+
+/**
+ * Waits until the replica holds every write committed before this call, untimed: for catching up
+ * where Consul makes no consistent read (a write re-planned from current state, a DNS answer past
+ * max_stale, which Consul asks again at default consistency), so rpc.consistentRead counts reads.
+ */
+export async function catchUp(deps: Pick<EndpointDeps, 'store' | 'replica'>): Promise<void> {
+  await deps.replica.waitFor(await deps.store.currentRevision());
 }
 
 /**
