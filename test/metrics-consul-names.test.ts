@@ -100,6 +100,9 @@ test('Consul key metrics: names, types and labels in JSON and Prometheus after a
     ];
     for (const [name, type] of types) assert.equal(prom.types.get(name), type, name);
     assert.ok(prom.lines.includes('consul_state_nodes{datacenter="dc1"} 2'));
+    // Defined on every agent, as Consul's Prometheus sink defines ACLCounters: a primary server has no token cache.
+    assert.ok(prom.lines.includes('consul_acl_token_cache_hit 0'));
+    assert.ok(prom.lines.includes('consul_acl_token_cache_miss 0'));
     assert.ok(prom.lines.includes('consul_state_connect_instances{datacenter="dc1",kind="connect-proxy"} 1'));
     assert.ok(prom.lines.includes('consul_catalog_service_query{service="web"} 1'));
     assert.ok(prom.lines.includes('consul_dns_domain_query_count{node="metrics-node"} 1'));

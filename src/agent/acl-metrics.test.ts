@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { ManualClock } from '../clock.ts';
 import { Telemetry } from '../telemetry/metrics.ts';
 import { AGENT_RECOVERY_ACCESSOR, type AclIdentity } from '../endpoint/acl-resolver.ts';
-import { measureAclWrites, measureClientTokenLoads, measureTokenResolution } from './acl-metrics.ts';
+import { measureAclWrites, measureClientTokenLoads, measureTokenResolution, tokenCacheStats } from './acl-metrics.ts';
 import type { AclEndpoints } from './server-endpoints.ts';
 import { ClientAclResolver } from './client-acl.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
@@ -96,4 +96,19 @@ test('the wrapper leaves the recovery check to the resolver (no secret compared 
   await acl.load('s1');
   assert.deepEqual(checked, ['rec-1', 's1']);
   assert.equal(await count(t, 'acl.ResolveToken'), 1);
+});
+
+test('acl.token.cache_hit/cache_miss: one pair per agent, defined at 0 before any cache counts, shared by every cache', async () => {
+  const t = new Telemetry(new ManualClock());
+  // The agent defines the pair; a secondary server's remote token cache asks for it again.
+  const defined = tokenCacheStats(t);
+  assert.match(await t.prometheus(), /^consul_acl_token_cache_hit 0$/m);
+  assert.match(await t.prometheus(), /^consul_acl_token_cache_miss 0$/m);
+  const cache = tokenCacheStats(t);
+  cache.miss();
+  cache.hit();
+  defined.hit();
+  const prom = await t.prometheus();
+  assert.match(prom, /^consul_acl_token_cache_hit 2$/m);
+  assert.match(prom, /^consul_acl_token_cache_miss 1$/m);
 });

@@ -121,9 +121,18 @@ export interface TokenCacheStats {
  * from its own state are not cached there and not counted).
  */
 export function tokenCacheStats(t: Pick<Telemetry, 'counter'>): TokenCacheStats {
-  return {
-    hit: t.counter('acl.token.cache_hit', "Increments if Consul is able to resolve a token's identity, or a legacy token, from the cache."),
-    miss: t.counter('acl.token.cache_miss', "Increments if Consul cannot resolve a token's identity, or a legacy token, from the cache."),
-  };
+  // One pair per agent: every agent registers it (Consul's Prometheus sink defines ACLCounters on
+  // each agent, so they read 0 where no token cache counts), and a secondary server's cache again.
+  let s = cacheStats.get(t);
+  if (!s) {
+    s = {
+      hit: t.counter('acl.token.cache_hit', "Increments if Consul is able to resolve a token's identity, or a legacy token, from the cache."),
+      miss: t.counter('acl.token.cache_miss', "Increments if Consul cannot resolve a token's identity, or a legacy token, from the cache."),
+    };
+    cacheStats.set(t, s);
+  }
+  return s;
 }
+
+const cacheStats = new WeakMap<object, TokenCacheStats>();
 

@@ -15,6 +15,7 @@ import { registerAgentTlsExpiry } from '../telemetry/cert-expiry.ts';
 import { dnsMetrics } from './dns-metrics.ts';
 import { gossipMetrics } from './gossip-metrics.ts';
 import { memberlistMetrics } from './memberlist-metrics.ts';
+import { tokenCacheStats } from './acl-metrics.ts';
 import { reloadTelemetrySinks, startTelemetrySinks, telemetryOptions } from './telemetry-sinks.ts';
 import { MetricsStream } from '../telemetry/metrics-stream.ts';
 import { MemoryStore, LazyManagedEtcdStore, lazyEtcdStore, type HoldOptions, type Store } from '../store/index.ts';
@@ -174,6 +175,8 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   let front: RpcListener | null = null;
   // One set for the server port, whichever listener takes its connections.
   const rpcCounters = rpcRequestCounters(telemetry);
+  // Defined on every agent as Consul's Prometheus sink defines them (0 until a token cache counts).
+  tokenCacheStats(telemetry);
   const acceptConnection = (sock: Socket, server: Server): void => {
     const rpcLog = logger.child({ '@module': 'agent.rpc' });
     front ??= new RpcListener({

@@ -122,8 +122,10 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
   const leadership: Leadership = {
     isLeader: () => false, knownLeader: () => servers.servers().length > 0, leaderAddr: () => '', peers: () => [],
   };
+  // Registered with ACLs off too: Consul's Prometheus sink defines the pair on every agent.
+  const cacheStats = tokenCacheStats(telemetry);
   const acl = config.acl.enabled
-    ? new ClientAclResolver({ config, call, clock, logger: log, agentRecovery: () => local.tokens.get('agent_recovery'), cacheStats: tokenCacheStats(telemetry) })
+    ? new ClientAclResolver({ config, call, clock, logger: log, agentRecovery: () => local.tokens.get('agent_recovery'), cacheStats })
     : null;
   if (acl) measureClientTokenLoads(telemetry, acl);
   const reqCfg: RequestConfig = {
