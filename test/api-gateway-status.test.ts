@@ -168,6 +168,13 @@ test('in a namespace, a gateway and its routes are settled there', async () => {
   // The default namespace's gateway of the same name is not touched by team's route.
   const dflt = await get('bound-api-gateway', 'gw');
   assert.ok(!dflt.Listeners.some((l: { Routes: { Name: string }[] | null }) => (l.Routes ?? []).some((r) => r.Name === 'r')));
+  // catalog/gateway-services in the namespace lists what the gateway there routes to, names carrying the tenancy.
+  const links = (await call('GET', '/v1/catalog/gateway-services/gw?ns=team')).json;
+  const tenancy = { Namespace: 'team', Partition: 'default' };
+  assert.deepEqual(links, [{
+    Gateway: { Name: 'gw', ...tenancy }, Service: { Name: 'api', ...tenancy }, GatewayKind: 'api-gateway', Port: 8082, Protocol: 'http',
+    CreateIndex: bound.CreateIndex, ModifyIndex: bound.ModifyIndex,
+  }]);
 });
 
 test("a replicated write keeps this datacenter's Status, as a user's write does (the primary's is its own controller's)", async () => {

@@ -198,6 +198,12 @@ function gatewayServicesIn(deps: EndpointDeps, gateway: string, opts: QueryOptio
       }
       rows.push(...entryRows(e, typical, tenancy));
     }
+    // An API gateway's links, from its bound entry the controller writes in this namespace.
+    const api = apiGatewayLinks(deps.replica, ws, gateway, { table: t, tableName: configEntriesTableName(ent), tenancy });
+    if (api.rows.length) {
+      index = Math.max(index, api.index);
+      rows.push(...api.rows);
+    }
     const { items, filtered } = filterAllowed(opts.authz, rows, (r) => allowed(opts.authz, 'serviceRead', r.Service.Name, ctx));
     return { index, value: items, filtered };
   });
