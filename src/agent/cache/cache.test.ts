@@ -329,3 +329,24 @@ test('without entry_fetch_rate (Consul\'s default, no limit) refreshes follow ea
   assert.equal(server.calls.length, 6);
   cache.close();
 });
+
+test('a read waiting for its entry\'s fetch token is let go when the cache closes (the agent stopping)', async () => {
+  const clock = new ManualClock();
+  const cache = new AgentCache<string>({ clock, random: () => 0, entryFetchRate: 0.5, entryFetchMaxBurst: 1 });
+  cache.registerType('simple', { refresh: false, supportsBlocking: false });
+  const server = new Server();
+  const first = cache.get({ type: 'simple', key: 'k' }, server.fetch);
+  await tick();
+  server.last.resolve({ value: 'v1', index: 5 });
+  await first;
+  // The bucket is empty: this read's fetch waits 2 s for a token.
+  const waiting = cache.get({ type: 'simple', key: 'k', mustRevalidate: true }, server.fetch);
+  await tick();
+  assert.equal(server.calls.length, 1);
+  cache.close();
+  const outcome = await Promise.race([waiting.then(() => 'answered', (e: Error) => e.message), tick().then(() => 'still waiting')]);
+  assert.equal(outcome, 'agent cache closed', 'the token timer was cancelled: nothing else would wake the read');
+  clock.advance(2_000);
+  await tick();
+  assert.equal(server.calls.length, 1, 'no fetch after close');
+});

@@ -432,6 +432,12 @@ export class AgentCache<V> {
     e.refreshTimer?.cancel();
     e.refreshTimer = null;
     e.abort?.abort();
+    // A fetch still waiting for its rate token never runs now: its readers are let go (a running
+    // one settles through the abort above).
+    if (e.fetching && !e.abort) {
+      e.fetching = false;
+      wake(e.waiter);
+    }
   }
 
   #scheduleSweep(at: number): void {
