@@ -6,7 +6,7 @@ import { ManualClock } from '../clock.ts';
 import { silentLogger } from '../log.ts';
 import { MemoryStore } from '../store/memory/memory.ts';
 import type { Store } from '../store/index.ts';
-import { Replica, configEntryStoreKey, encodeRecord } from '../state/index.ts';
+import { Replica, configEntryStoreKey, encodeRecord, namespaceKey } from '../state/index.ts';
 import { apiGatewayControllerDuty, reconcileApiGateways, type ApiGatewayControllerDeps } from './api-gateway-controller.ts';
 
 async function setup(): Promise<{ store: MemoryStore; replica: Replica; deps: ApiGatewayControllerDeps; write(e: Record<string, unknown>): Promise<void> }> {
@@ -103,6 +103,39 @@ test('the running controller settles, and wakes only for kinds its passes read',
     assert.ok(conds.some((c) => c.Type === 'Accepted' && c.Status === 'False'), JSON.stringify(conds));
   } finally {
     duty.stop();
+    replica.stop();
+  }
+});
+
+test('a write planned before its namespace is purged does not land under the purged prefix', async () => {
+  const { store, replica, deps } = await setup();
+  const team = { partition: 'default', namespace: 'team' };
+  const put = async (key: string, rec: unknown) => replica.waitFor((await store.txn({ compares: [], success: [{ type: 'put', key, value: encodeRecord(rec) }] })).revision);
+  try {
+    await put(namespaceKey(team), { Name: 'team', Description: '' });
+    await put(configEntryStoreKey(team, 'api-gateway', 'gw'), gateway);
+    await put(configEntryStoreKey(team, 'http-route', 'a'), { ...route('a'), Parents: [{ Kind: 'api-gateway', Name: 'gw' }] });
+    let purged = false;
+    const store2 = new Proxy(deps.store, {
+      get(target, prop, recv) {
+        if (prop !== 'txn') return Reflect.get(target, prop, recv);
+        return async (...args: Parameters<Store['txn']>) => {
+          if (!purged) {
+            // The namespace is marked and reaped (its entries, then its record) while the pass writes.
+            purged = true;
+            await target.txn({ compares: [], success: [{ type: 'put', key: namespaceKey(team), value: encodeRecord({ Name: 'team', Description: '', DeletedAt: '2026-01-01T00:00:00Z' }) }] });
+            const { kvs } = await target.range('t/');
+            await target.txn({ compares: [], success: [...kvs.map((kv) => ({ type: 'delete' as const, key: kv.key })), { type: 'delete', key: namespaceKey(team) }] });
+          }
+          return target.txn(...args);
+        };
+      },
+    });
+    await reconcileApiGateways({ ...deps, store: store2 });
+    assert.ok(purged);
+    const { kvs } = await store.range('t/');
+    assert.deepEqual(kvs.map((kv) => kv.key), [], 'nothing left under the purged namespace');
+  } finally {
     replica.stop();
   }
 });

@@ -13,6 +13,7 @@ import {
 } from '../state/index.ts';
 import { compileChain } from '../connect/discovery-chain/index.ts';
 import { computeBindings, goTime, sameBound, sameConditions, type Condition } from './api-gateway-binding.ts';
+import { entPins, writableEnt } from '../endpoint/tenancy.ts';
 import type { LeaderLoop } from './loops.ts';
 
 /** What the controller needs. */
@@ -33,9 +34,9 @@ const RESCAN_MS = 60_000;
 /** Wait after a failed pass. */
 const RETRY_MS = 1_000;
 
-/** One write the pass plans, pinned on what it read. */
+/** One write the pass plans, pinned on what it read (the entry, and a namespace's and partition's records). */
 interface Write {
-  compare: Compare;
+  compares: Compare[];
   op: Op;
 }
 
@@ -62,6 +63,14 @@ export function plannedWrites(replica: Replica, now: number, reads = new Set<str
 
 /** The writes one tenant (undefined: the default one) needs. */
 function plannedWritesIn(replica: Replica, ent: EnterpriseMeta | undefined, now: number, reads: Set<string>): Write[] {
+  // A namespace or partition being deleted is left to the reaper; the others' records are pinned, so a
+  // write planned before a purge cannot land (a bound entry created) under the purged prefix.
+  try {
+    writableEnt(replica.tenants, ent);
+  } catch {
+    return [];
+  }
+  const tenantPins = entPins(replica.tenants, ent);
   const t = configEntriesOf(replica, ent);
   const configEntryKey = (kind: string, name: string) => configEntryStoreKey(ent, kind, name);
   const gateways = t.list('api-gateway');
@@ -96,19 +105,19 @@ function plannedWritesIn(replica: Replica, ent: EnterpriseMeta | undefined, now:
     const have = ((e.Status as { Conditions?: Condition[] | null } | undefined)?.Conditions) ?? null;
     if (have !== null && sameConditions(have, want)) continue;
     const key = configEntryKey(e.Kind, e.Name);
-    writes.push({ compare: pin(key, e), op: { type: 'put', key, value: encodeRecord({ ...stored(e), Status: { Conditions: want } }) } });
+    writes.push({ compares: [pin(key, e), ...tenantPins], op: { type: 'put', key, value: encodeRecord({ ...stored(e), Status: { Conditions: want } }) } });
   }
   for (const [name, b] of result.bound) {
     const cur = t.get('bound-api-gateway', name);
     if (sameBound(cur, b)) continue;
     const key = configEntryKey('bound-api-gateway', name);
-    writes.push({ compare: pin(key, cur), op: { type: 'put', key, value: encodeRecord({ ...b, ...(cur?.Meta ? { Meta: cur.Meta } : {}) }) } });
+    writes.push({ compares: [pin(key, cur), ...tenantPins], op: { type: 'put', key, value: encodeRecord({ ...b, ...(cur?.Meta ? { Meta: cur.Meta } : {}) }) } });
   }
   // A bound entry outlives its gateway only until the controller sees it gone (cleanupGateway).
   for (const b of bounds) {
     if (result.bound.has(b.Name)) continue;
     const key = configEntryKey('bound-api-gateway', b.Name);
-    writes.push({ compare: pin(key, b), op: { type: 'delete', key } });
+    writes.push({ compares: [pin(key, b), ...tenantPins], op: { type: 'delete', key } });
   }
   return writes;
 }
@@ -121,7 +130,7 @@ export async function reconcileApiGateways(deps: ApiGatewayControllerDeps, signa
   let done = 0;
   for (const w of plannedWrites(deps.replica, deps.clock.now(), reads)) {
     if (signal?.aborted) break;
-    const res = await deps.store.txn({ compares: [w.compare], success: [w.op] });
+    const res = await deps.store.txn({ compares: w.compares, success: [w.op] });
     await deps.replica.waitFor(res.revision);
     if (res.succeeded) done++;
   }
