@@ -110,7 +110,7 @@ test('the running controller settles, and wakes only for kinds its passes read',
 test('a write planned before its namespace is purged does not land under the purged prefix', async () => {
   const { store, replica, deps } = await setup();
   const team = { partition: 'default', namespace: 'team' };
-  const put = async (key: string, rec: unknown) => replica.waitFor((await store.txn({ compares: [], success: [{ type: 'put', key, value: encodeRecord(rec) }] })).revision);
+  const put = async (key: string, rec: object) => replica.waitFor((await store.txn({ compares: [], success: [{ type: 'put', key, value: encodeRecord(rec) }] })).revision);
   try {
     await put(namespaceKey(team), { Name: 'team', Description: '' });
     await put(configEntryStoreKey(team, 'api-gateway', 'gw'), gateway);
