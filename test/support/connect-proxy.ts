@@ -24,9 +24,9 @@ export class ProxyRig {
     return new Promise((resolve) => s.listen(0, '127.0.0.1', () => resolve((s.address() as net.AddressInfo).port)));
   }
 
-  /** Runs `proconsul connect proxy <args>` until `stop()` or close(); resolves once the proxy is up. */
-  proxy(args: string[]): Promise<{ proxy: Proxy; io: ReturnType<typeof memoryIO>; stop: () => void }> {
-    const io = memoryIO({ env: { CONSUL_HTTP_ADDR: this.#httpAddr } });
+  /** Runs `proconsul connect proxy <args>` (with `env` added) until `stop()` or close(); resolves once the proxy is up. */
+  proxy(args: string[], env: Record<string, string> = {}): Promise<{ proxy: Proxy; io: ReturnType<typeof memoryIO>; stop: () => void }> {
+    const io = memoryIO({ env: { CONSUL_HTTP_ADDR: this.#httpAddr, ...env } });
     let stop!: () => void;
     this.#stops.push(() => stop());
     return new Promise((resolve, reject) => {

@@ -32,7 +32,7 @@ export interface AuthorizeResult {
 export interface ConnectServiceEntry {
   Node: { Node: string; Address: string; Datacenter?: string };
   Service: {
-    ID: string; Service: string; Kind?: string; Address: string; Port: number; Namespace?: string;
+    ID: string; Service: string; Kind?: string; Address: string; Port: number; Namespace?: string; Partition?: string;
     Proxy?: { DestinationServiceName?: string } | null;
     Weights?: { Passing: number; Warning: number } | null;
   };
@@ -51,14 +51,22 @@ export function roots(c: ConsulClient, options: QueryOptions = {}): Promise<ApiR
 }
 
 /** Asks the agent whether a client certificate may connect to `target`. */
-export async function authorize(c: ConsulClient, target: string, clientCertURI: string, clientCertSerial: string, signal?: AbortSignal): Promise<AuthorizeResult> {
+export async function authorize(
+  c: ConsulClient, target: string, clientCertURI: string, clientCertSerial: string, signal?: AbortSignal, tenancy: Tenancy = {},
+): Promise<AuthorizeResult> {
   const body = { Target: target, ClientCertURI: clientCertURI, ClientCertSerial: clientCertSerial };
-  return (await c.json<AuthorizeResult>({ method: 'POST', path: '/v1/agent/connect/authorize', json: body, options: { signal } })).data;
+  return (await c.json<AuthorizeResult>({ method: 'POST', path: '/v1/agent/connect/authorize', json: body, options: { signal, ...tenancy } })).data;
+}
+
+/** The namespace and partition a call names (absent: the client's own, else the default ones). */
+export interface Tenancy {
+  namespace?: string;
+  partition?: string;
 }
 
 /** The passing mesh-capable instances of `service` (proxies and native services). */
-export async function healthConnect(c: ConsulClient, service: string, datacenter: string, signal?: AbortSignal): Promise<ConnectServiceEntry[]> {
-  const options: QueryOptions = { signal, ...(datacenter ? { datacenter } : {}) };
+export async function healthConnect(c: ConsulClient, service: string, datacenter: string, signal?: AbortSignal, tenancy: Tenancy = {}): Promise<ConnectServiceEntry[]> {
+  const options: QueryOptions = { signal, ...(datacenter ? { datacenter } : {}), ...tenancy };
   const res = await c.json<ConnectServiceEntry[] | null>({ method: 'GET', path: `/v1/health/connect/${encodeURIComponent(service)}`, query: { passing: true }, options });
   return res.data ?? [];
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { AgentService } from '../../api/index.ts';
-import { configFromProxyService, parseUpstreamFlag, splitListen, upstreamDefaults, upstreamString } from './config.ts';
+import { configFromProxyService, parseUpstreamFlag, splitListen, tenancyOptions, upstreamDefaults, upstreamString } from './config.ts';
 
 test('-upstream values read as Consul\'s FlagUpstreams: name, optional type and bind address, port', () => {
   assert.deepEqual(
@@ -57,4 +57,21 @@ test('an upstream\'s mesh gateway mode is its own, else the proxy\'s', () => {
   assert.deepEqual(configFromProxyService(svc).Upstreams.map((u) => u.MeshGatewayMode), ['remote', 'local']);
   const none = { ...svc, Proxy: { DestinationServiceName: 'web', Upstreams: [{ DestinationName: 'a', LocalBindPort: 1 }] } } as unknown as AgentService;
   assert.equal(configFromProxyService(none).Upstreams[0].MeshGatewayMode, '');
+});
+
+test('a sidecar registered in a namespace proxies that namespace\'s service; bare upstreams are in it, named ones where they say', () => {
+  const svc = {
+    ID: 'web-sidecar-proxy', Service: 'web-sidecar-proxy', Kind: 'connect-proxy', Address: '', Port: 21000, Namespace: 'team-a', Partition: 'default',
+    Proxy: { DestinationServiceName: 'web', Upstreams: [{ DestinationName: 'db', LocalBindPort: 1 }, { DestinationName: 'api', DestinationNamespace: 'team-b', LocalBindPort: 2 }] },
+  } as unknown as AgentService;
+  const cfg = configFromProxyService(svc);
+  assert.equal(cfg.ProxiedServiceNamespace, 'team-a');
+  assert.equal(cfg.ProxiedServicePartition, undefined);
+  assert.deepEqual(cfg.Upstreams.map(upstreamString), ['127.0.0.1:1->service:team-a/db', '127.0.0.1:2->service:team-b/api']);
+  assert.deepEqual(tenancyOptions('team-a', undefined), { namespace: 'team-a', partition: 'default' });
+  assert.deepEqual(tenancyOptions('default', 'default'), {});
+  assert.deepEqual(tenancyOptions(undefined, 'p1'), { namespace: 'default', partition: 'p1' });
+  // A default registration names no tenant: its requests stay as they were.
+  const plain = configFromProxyService({ ...svc, Namespace: 'default' } as AgentService);
+  assert.ok(!('ProxiedServiceNamespace' in plain) && !('ProxiedServicePartition' in plain));
 });

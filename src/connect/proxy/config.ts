@@ -36,6 +36,12 @@ export interface UpstreamConfig {
 export interface ProxyConfig {
   /** The service name this proxy represents (its leaf certificate's identity). */
   ProxiedServiceName: string;
+  /**
+   * The represented service's namespace and partition (Consul's ProxiedServiceNamespace): its
+   * leaf, intentions and authorization are asked in them; absent for the default ones.
+   */
+  ProxiedServiceNamespace?: string;
+  ProxiedServicePartition?: string;
   /** Absent or port 0: no public listener. */
   PublicListener?: PublicListenerConfig;
   Upstreams: UpstreamConfig[];
@@ -143,8 +149,12 @@ export function configFromProxyService(svc: AgentService): ProxyConfig {
   const cfg = proxy.Config ?? {};
   const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
   const local = proxy.LocalServicePort ? joinHostPort(proxy.LocalServiceAddress || '', proxy.LocalServicePort) : (proxy.LocalServiceAddress ?? '');
+  const ns = nonDefault(svc.Namespace);
+  const ap = nonDefault(svc.Partition);
   return {
     ProxiedServiceName: proxy.DestinationServiceName ?? '',
+    ...(ns ? { ProxiedServiceNamespace: ns } : {}),
+    ...(ap ? { ProxiedServicePartition: ap } : {}),
     PublicListener: publicListenerDefaults({
       BindAddress: svc.Address, BindPort: svc.Port, LocalServiceAddress: local,
       LocalConnectTimeoutMs: num(cfg.local_connect_timeout_ms), HandshakeTimeoutMs: num(cfg.handshake_timeout_ms),
@@ -153,7 +163,8 @@ export function configFromProxyService(svc: AgentService): ProxyConfig {
       const c = (u.Config ?? {}) as Record<string, unknown>;
       return upstreamDefaults({
         DestinationType: u.DestinationType === 'prepared_query' ? 'prepared_query' : 'service',
-        DestinationNamespace: String(u.DestinationNamespace ?? ''), DestinationName: String(u.DestinationName ?? ''),
+        // A bare upstream of a namespaced proxy is in the proxy's namespace (Consul Enterprise's default).
+        DestinationNamespace: String(u.DestinationNamespace || ns || ''), DestinationName: String(u.DestinationName ?? ''),
         Datacenter: String(u.Datacenter ?? ''), LocalBindAddress: String(u.LocalBindAddress ?? ''),
         LocalBindPort: num(u.LocalBindPort) ?? 0, ConnectTimeoutMs: num(c.connect_timeout_ms),
         Protocol: typeof c.protocol === 'string' ? c.protocol.toLowerCase() : '',
@@ -161,4 +172,19 @@ export function configFromProxyService(svc: AgentService): ProxyConfig {
       });
     }),
   };
+}
+
+/** A namespace or partition name other than `default` (any case); undefined for `default` or none. */
+function nonDefault(name: string | undefined): string | undefined {
+  return name && name.toLowerCase() !== 'default' ? name : undefined;
+}
+
+/**
+ * The API options naming a proxied service's tenant: none for the default one (its requests stay
+ * as they were), else the namespace and partition (`default` written out, so a client-wide
+ * namespace never stands in for it).
+ */
+export function tenancyOptions(namespace?: string, partition?: string): { namespace?: string; partition?: string } {
+  if (!nonDefault(namespace) && !nonDefault(partition)) return {};
+  return { namespace: namespace || 'default', partition: partition || 'default' };
 }

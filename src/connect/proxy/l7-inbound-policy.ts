@@ -7,7 +7,8 @@ import { WILDCARD, type Intention } from '../intentions.ts';
 import { blockingWatch, Readiness } from '../watch.ts';
 import { authorize } from './agent-calls.ts';
 import { isH2Protocol, isL7Protocol } from './l7-chain.ts';
-import { callerService, isLocalCaller, rbacVerdict } from './l7-rbac.ts';
+import { callerIdentity, isLocalCaller, rbacVerdict } from './l7-rbac.ts';
+import type { Tenancy } from './agent-calls.ts';
 import type { L7Request } from './l7-route.ts';
 
 /** A service name no intention is expected to name, to ask the agent for the default. */
@@ -28,6 +29,8 @@ export class InboundPolicy {
   #service: string;
   #trustDomain: () => string;
   #log: Logger;
+  /** The service's namespace and partition as API options (none for the default ones). */
+  #tenancy: Tenancy;
   #abort = new AbortController();
   #ready = new Readiness();
   #protocol: string | undefined;
@@ -40,8 +43,9 @@ export class InboundPolicy {
   /** Called after the protocol changes. */
   onProtocolChange: (() => void) | undefined;
 
-  constructor(client: ConsulClient, service: string, trustDomain: () => string, log: Logger) {
+  constructor(client: ConsulClient, service: string, trustDomain: () => string, log: Logger, tenancy: Tenancy = {}) {
     this.#client = client;
+    this.#tenancy = tenancy;
     this.#service = service;
     this.#trustDomain = trustDomain;
     this.#log = log;
@@ -70,13 +74,13 @@ export class InboundPolicy {
   /** Starts both watches. */
   start(): void {
     const name = encodeURIComponent(this.#service);
-    this.#watch('discovery chain', (options) => this.#client.json<{ Chain: { Protocol?: string } }>({ method: 'GET', path: `/v1/discovery-chain/${name}`, options }), (d) => {
+    this.#watch('discovery chain', (options) => this.#client.json<{ Chain: { Protocol?: string } }>({ method: 'GET', path: `/v1/discovery-chain/${name}`, options: { ...options, ...this.#tenancy } }), (d) => {
       const before = this.#protocol;
       this.#protocol = d.Chain?.Protocol ?? 'tcp';
       if (before !== undefined && before !== this.#protocol) this.onProtocolChange?.();
     });
     this.#watch('intentions', (options) => this.#client.json<Record<string, Intention[] | null>>({
-      method: 'GET', path: '/v1/connect/intentions/match', query: { by: 'destination', name: this.#service }, options,
+      method: 'GET', path: '/v1/connect/intentions/match', query: { by: 'destination', name: this.#service }, options: { ...options, ...this.#tenancy },
     }), (d) => {
       this.#intentions = d[this.#service] ?? [];
       // A changed ACL default needs an agent restart, but the agent may have been restarted meanwhile.
@@ -92,9 +96,10 @@ export class InboundPolicy {
   async allows(caller: Caller, req: L7Request, signal?: AbortSignal): Promise<boolean> {
     const intentions = this.#intentions;
     if (!intentions) return false;
-    const verdict = rbacVerdict(intentions, callerService(caller.uri, this.#trustDomain()), req);
+    const id = callerIdentity(caller.uri, this.#trustDomain());
+    const verdict = rbacVerdict(intentions, id, req);
     if (verdict !== 'default') return verdict === 'allow';
-    return this.#defaultAllow ?? this.#learnDefault(caller, intentions, signal);
+    return this.#defaultAllow ?? this.#learnDefault(caller, id, intentions, signal);
   }
 
   /**
@@ -105,15 +110,15 @@ export class InboundPolicy {
    * the request is refused. With a wildcard source every caller is named and the agent cannot be
    * asked: the default learnt before is used, or the request is refused.
    */
-  async #learnDefault(caller: Caller, intentions: Intention[], signal?: AbortSignal): Promise<boolean> {
-    // Only sources that can be a caller here matter (another namespace's `*` names none of them).
-    const local = intentions.filter(isLocalCaller);
+  async #learnDefault(caller: Caller, id: { namespace: string; partition: string } | undefined, intentions: Intention[], signal?: AbortSignal): Promise<boolean> {
+    // Only sources that can be this caller matter (another namespace's `*` names none of them).
+    const local = intentions.filter((i) => isLocalCaller(i, id));
     if (local.some((i) => i.SourceName === WILDCARD)) return this.#learntDefault ?? false;
     let name = PROBE;
     while (local.some((i) => i.SourceName === name)) name += '-';
     const uri = caller.uri.replace(/\/svc\/[^/]+$/, `/svc/${name}`);
     try {
-      const res = await authorize(this.#client, this.#service, uri, caller.serial, signal);
+      const res = await authorize(this.#client, this.#service, uri, caller.serial, signal, this.#tenancy);
       if (res.Reason !== DEFAULT_REASON) {
         this.#log.debug({ reason: res.Reason }, 'the default intention policy probe matched an intention');
         return false;

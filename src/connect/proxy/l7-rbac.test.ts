@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Intention } from '../intentions.ts';
-import { callerService, permissionMatches, rbacHeaders, rbacVerdict } from './l7-rbac.ts';
+import { callerIdentity, callerService, permissionMatches, rbacHeaders, rbacVerdict } from './l7-rbac.ts';
 import type { L7Request } from './l7-route.ts';
 
 function req(method: string, path: string, headers: Record<string, string | string[]> = {}): L7Request {
@@ -79,4 +79,20 @@ test('sources in other namespaces and partitions: a */* source names every calle
   assert.equal(rbacVerdict([ixn('web', { SourceNS: 'team-a', Action: 'allow' }), ixn('*', { Action: 'deny' })], 'web', req('GET', '/')), 'deny');
   assert.equal(rbacVerdict([ixn('web', { SourcePartition: 'ap1', Action: 'allow' }), ixn('*', { Action: 'deny' })], 'web', req('GET', '/')), 'deny');
   assert.equal(rbacVerdict([ixn('web', { SourcePartition: 'default', DestinationPartition: 'default', Action: 'allow' })], 'web', req('GET', '/')), 'allow');
+});
+
+test('a caller of another namespace or partition is matched by its ns/name: SourceNS and SourcePartition must be its own', () => {
+  const td = '11111111-2222-3333-4444-555555555555.consul';
+  const a = callerIdentity(`spiffe://${td}/ns/team-a/dc/dc1/svc/web`, td)!;
+  assert.deepEqual(a, { name: 'web', namespace: 'team-a', partition: 'default' });
+  assert.deepEqual(callerIdentity(`spiffe://${td}/ap/p1/ns/team-a/dc/dc1/svc/web`, td), { name: 'web', namespace: 'team-a', partition: 'p1' });
+  assert.equal(callerIdentity(`spiffe://other.consul/ns/team-a/dc/dc1/svc/web`, td), undefined);
+  assert.equal(callerService(`spiffe://${td}/ap/p1/ns/default/dc/dc1/svc/web`, td), undefined);
+  const list = [ixn('web', { SourceNS: 'team-a', Action: 'allow' }), ixn('*', { SourceNS: 'team-c', Action: 'deny', Precedence: 8 })];
+  assert.equal(rbacVerdict(list, a, req('GET', '/')), 'allow');
+  assert.equal(rbacVerdict(list, { ...a, namespace: 'team-b' }, req('GET', '/')), 'default');
+  assert.equal(rbacVerdict(list, { ...a, namespace: 'team-c' }, req('GET', '/')), 'deny');
+  assert.equal(rbacVerdict(list, 'web', req('GET', '/')), 'default', 'default/web is another service');
+  assert.equal(rbacVerdict(list, { ...a, partition: 'p1' }, req('GET', '/')), 'default', 'team-a/web of another partition');
+  assert.equal(rbacVerdict([ixn('*', { SourceNS: '*', Action: 'deny', Precedence: 7 })], a, req('GET', '/')), 'deny');
 });

@@ -55,23 +55,38 @@ export function permissionMatches(permission: unknown, req: L7Request): boolean 
   return methods.length === 0 || methods.includes(req.method);
 }
 
-/** The service name of a caller's SPIFFE ID when it belongs to `trustDomain` and the default namespace. */
-export function callerService(uri: string, trustDomain: string): string | undefined {
+/** A caller as its certificate's SPIFFE ID names it: service, namespace and partition (lower-case tenancy). */
+export interface CallerId {
+  name: string;
+  namespace: string;
+  partition: string;
+}
+
+const DEFAULT_CALLER_TENANT = { namespace: 'default', partition: 'default' } as const;
+
+/** The caller a SPIFFE ID names when it belongs to `trustDomain`: its service in its namespace and partition. */
+export function callerIdentity(uri: string, trustDomain: string): CallerId | undefined {
   const id = parseServiceUri(uri);
-  if (!id || id.namespace !== 'default' || (id.partition ?? 'default') !== 'default') return undefined;
+  if (!id) return undefined;
   // RBAC principals carry the local trust domain; a peer's would need its own (peering is not here).
   if (trustDomain && id.host.toLowerCase() !== trustDomain.toLowerCase()) return undefined;
-  return id.service;
+  return { name: id.service, namespace: id.namespace.toLowerCase(), partition: (id.partition ?? 'default').toLowerCase() };
+}
+
+/** The service name of a caller's SPIFFE ID when it belongs to `trustDomain` and the default namespace. */
+export function callerService(uri: string, trustDomain: string): string | undefined {
+  const id = callerIdentity(uri, trustDomain);
+  return id && id.namespace === 'default' && id.partition === 'default' ? id.name : undefined;
 }
 
 /**
- * Whether an intention's source can be a caller of the local partition's default namespace (every
- * caller certificate's): not a peer's or sameness group's, in that namespace or the wildcard one
- * (a `*` / `*` source), and in the default partition (a source of another partition is another service).
+ * Whether an intention's source can be a caller of `tenant` (by default the default namespace of
+ * the default partition): not a peer's or sameness group's, in that namespace or the wildcard one
+ * (a `*` / `*` source), and in that partition (a source of another partition is another service).
  */
-export function isLocalCaller(i: Intention): boolean {
-  return !i.SourcePeer && !i.SourceSamenessGroup && ((i.SourceNS ?? 'default') === 'default' || i.SourceNS === WILDCARD)
-    && (i.SourcePartition || 'default') === 'default';
+export function isLocalCaller(i: Intention, tenant: { namespace: string; partition: string } = DEFAULT_CALLER_TENANT): boolean {
+  return !i.SourcePeer && !i.SourceSamenessGroup && ((i.SourceNS ?? 'default') === tenant.namespace || i.SourceNS === WILDCARD)
+    && (i.SourcePartition || 'default') === tenant.partition;
 }
 
 /**
@@ -80,9 +95,11 @@ export function isLocalCaller(i: Intention): boolean {
  * lower one for this caller (Consul's NotSources); an L7 intention by its first matching
  * permission, or the default when none matches.
  */
-export function rbacVerdict(intentions: readonly Intention[], caller: string | undefined, req: L7Request): RbacVerdict {
+export function rbacVerdict(intentions: readonly Intention[], caller: string | CallerId | undefined, req: L7Request): RbacVerdict {
   if (caller === undefined) return 'default';
-  const ixn = intentions.find((i) => isLocalCaller(i) && (i.SourceName === caller || i.SourceName === WILDCARD));
+  // A bare name is a caller of the default namespace and partition.
+  const id = typeof caller === 'string' ? { name: caller, ...DEFAULT_CALLER_TENANT } : caller;
+  const ixn = intentions.find((i) => isLocalCaller(i, id) && (i.SourceName === id.name || i.SourceName === WILDCARD));
   if (!ixn) return 'default';
   if (ixn.Permissions?.length) {
     const perm = ixn.Permissions.find((p) => permissionMatches(p, req));

@@ -40,7 +40,7 @@ export class Proxy {
     this.config = config;
     this.#deps = deps;
     this.#log = deps.logger;
-    this.service = new ConnectService(config.ProxiedServiceName, deps.client, deps.logger);
+    this.service = new ConnectService(config.ProxiedServiceName, deps.client, deps.logger, { namespace: config.ProxiedServiceNamespace, partition: config.ProxiedServicePartition });
   }
 
   /** Starts the watches and the upstream listeners, then the public listener once the leaf is ready. */
@@ -50,7 +50,7 @@ export class Proxy {
     const publicLog = this.#log.child({ listener: 'public' });
     // Read alongside the leaf, so an http service's first connections need not wait for it.
     const inbound = pl && pl.BindPort !== 0 ? l7Inbound({
-      policy: new InboundPolicy(this.#deps.client, this.config.ProxiedServiceName, () => this.service.caRoots?.TrustDomain ?? '', publicLog),
+      policy: new InboundPolicy(this.#deps.client, this.config.ProxiedServiceName, () => this.service.caRoots?.TrustDomain ?? '', publicLog, this.service.tenancy),
       mesh: new MeshHttpWatch(this.#deps.client, publicLog),
       localAddress: pl.LocalServiceAddress, localConnectTimeoutMs: pl.LocalConnectTimeoutMs, log: publicLog,
       identity: () => this.service.leafCert?.ServiceURI ?? '',
@@ -79,7 +79,7 @@ export class Proxy {
       this.#upstreamNames.add(name);
       const resolve = (signal: AbortSignal) => {
         const dc = parseServiceUri(this.service.leafCert?.ServiceURI ?? '')?.datacenter ?? '';
-        return resolveUpstream(this.#deps.client, u, this.service.caRoots?.TrustDomain ?? '', dc, Math.random, signal);
+        return resolveUpstream(this.#deps.client, u, this.service.caRoots?.TrustDomain ?? '', dc, Math.random, signal, this.service.tenancy);
       };
       const log = this.#log.child({ upstream: name });
       try {

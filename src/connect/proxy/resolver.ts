@@ -4,19 +4,20 @@ import type { ConsulClient } from '../../api/index.ts';
 import { serviceUri } from '../spiffe.ts';
 import { meshGateways } from '../gateway/mesh-endpoints.ts';
 import { healthConnect, queryConnect, type ConnectServiceEntry } from './agent-calls.ts';
-import type { UpstreamConfig } from './config.ts';
+import { tenancyOptions, type UpstreamConfig } from './config.ts';
 import type { DialTarget } from './service.ts';
 
 /** Resolves one upstream to a dial target; `trustDomain` and `localDc` come from the roots and the leaf. */
 export async function resolveUpstream(
   c: ConsulClient, u: UpstreamConfig, trustDomain: string, localDc: string, random: () => number = Math.random, signal?: AbortSignal,
+  proxyTenancy: { namespace?: string; partition?: string } = {},
 ): Promise<DialTarget> {
   const via = gatewayMode(u, localDc);
   if (via) return viaMeshGateway(c, u, via, trustDomain, random, signal);
   // A terminating gateway in the answer stands in for the service asked for: the upstream's, or the prepared query's.
   const { service, entries } = u.DestinationType === 'prepared_query'
     ? await queryConnect(c, u.DestinationName, u.Datacenter, signal)
-    : { service: u.DestinationName, entries: await healthConnect(c, u.DestinationName, u.Datacenter, signal) };
+    : { service: u.DestinationName, entries: await healthConnect(c, u.DestinationName, u.Datacenter, signal, upstreamTenancy(u, proxyTenancy)) };
   if (entries.length === 0) throw new Error('no healthy instances found');
   return dialTargetOf(entries[Math.floor(random() * entries.length)], trustDomain, u.Datacenter || localDc, service || undefined);
 }
@@ -33,10 +34,12 @@ export function dialTargetOf(e: ConnectServiceEntry, trustDomain: string, dc: st
     : e.Service.Kind === 'terminating-gateway' && requested ? requested : e.Service.Service;
   const namespace = e.Service.Namespace || 'default';
   const datacenter = e.Node.Datacenter || dc;
+  // The instance's partition (Consul's ConsulResolver: svc.Service.PartitionOrDefault()); the SPIFFE ID names only another one.
+  const partition = e.Service.Partition && e.Service.Partition !== 'default' ? { partition: e.Service.Partition } : {};
   return {
     host: e.Service.Address || e.Node.Address,
     port: e.Service.Port,
-    certUri: serviceUri({ host: trustDomain, namespace, datacenter, service }),
+    certUri: serviceUri({ host: trustDomain, ...partition, namespace, datacenter, service }),
     ...(trustDomain ? { sni: serviceSni(service, namespace, datacenter, trustDomain) } : {}),
   };
 }
@@ -73,4 +76,13 @@ async function viaMeshGateway(
     certUri: serviceUri({ host: trustDomain, namespace, datacenter: u.Datacenter, service: u.DestinationName }),
     ...(trustDomain ? { sni: serviceSni(u.DestinationName, namespace, u.Datacenter, trustDomain) } : {}),
   };
+}
+
+/**
+ * The options naming a service upstream's namespace in the proxy's partition: none when both are
+ * the default ones and the proxy names no tenant of its own (a default proxy's reads stay as they were).
+ */
+export function upstreamTenancy(u: UpstreamConfig, proxyTenancy: { namespace?: string; partition?: string }): { namespace?: string; partition?: string } {
+  const t = tenancyOptions(u.DestinationNamespace, proxyTenancy.partition);
+  return t.namespace || !proxyTenancy.namespace ? t : { namespace: 'default', partition: proxyTenancy.partition || 'default' };
 }

@@ -7,6 +7,7 @@ import type { Logger } from '../../log.ts';
 import { blockingWatch } from '../watch.ts';
 import { authorize, leaf, roots, type CARoots, type LeafCert } from './agent-calls.ts';
 import { certUris, encodeSerial, serverIdentityCheck } from './tls-peer.ts';
+import { tenancyOptions } from './config.ts';
 
 /** Where an upstream connection goes and whose certificate the server must present. */
 export interface DialTarget {
@@ -33,6 +34,8 @@ export interface TlsMaterial {
 /** A Connect service: call start(), await ready(), then build TLS from tlsMaterial(). */
 export class ConnectService {
   readonly name: string;
+  /** The API options naming the service's namespace and partition (none for the default ones). */
+  readonly tenancy: { namespace?: string; partition?: string };
   #client: ConsulClient;
   #log: Logger;
   #abort = new AbortController();
@@ -43,8 +46,10 @@ export class ConnectService {
   #listeners = new Set<(m: TlsMaterial) => void>();
   #clientContext: tls.SecureContext | undefined;
 
-  constructor(name: string, client: ConsulClient, log: Logger) {
+  /** `namespace`/`partition`: the service's tenant (absent: the default one, or the client's). */
+  constructor(name: string, client: ConsulClient, log: Logger, tenant: { namespace?: string; partition?: string } = {}) {
     this.name = name;
+    this.tenancy = tenancyOptions(tenant.namespace, tenant.partition);
     this.#client = client;
     this.#log = log;
     this.#ready = new Promise((resolve) => { this.#markReady = resolve; });
@@ -53,7 +58,7 @@ export class ConnectService {
   /** Starts the leaf and roots watches. */
   start(): void {
     const signal = this.#abort.signal;
-    void blockingWatch('leaf', (options) => leaf(this.#client, this.name, options), (l) => { this.#leaf = l; this.#changed(); }, this.#log, signal);
+    void blockingWatch('leaf', (options) => leaf(this.#client, this.name, { ...options, ...this.tenancy }), (l) => { this.#leaf = l; this.#changed(); }, this.#log, signal);
     void blockingWatch('roots', (options) => roots(this.#client, options), (r) => { this.#roots = r; this.#changed(); }, this.#log, signal);
   }
 
@@ -102,7 +107,7 @@ export class ConnectService {
     let res;
     try {
       const signal = deadline ? AbortSignal.any([this.#abort.signal, deadline]) : this.#abort.signal;
-      res = await authorize(this.#client, this.name, uri, encodeSerial(cert.serialNumber ?? ''), signal);
+      res = await authorize(this.#client, this.name, uri, encodeSerial(cert.serialNumber ?? ''), signal, this.tenancy);
     } catch (err) {
       throw new AuthzError(`connect: authz call failed: ${(err as Error).message}`);
     }
