@@ -181,3 +181,20 @@ test('extra DNS SANs get a certificate of their own carrying them; the plain one
   assert.doesNotMatch(new X509Certificate(plain.value.CertPEM).subjectAltName ?? '', /DNS:/);
   c.manager.stop();
 });
+
+test('a service of another namespace or partition gets a certificate of its own for its SPIFFE ID; default named is the plain one', async () => {
+  const clock = new ManualClock(Date.parse('2024-01-01T00:00:00Z'));
+  const c = await cluster(clock);
+  const plain = await c.manager.get('web', 't', { minIndex: 0, waitMs: 0 });
+  const named = await c.manager.get('web', 't', { minIndex: 0, waitMs: 0, ent: { namespace: 'default', partition: 'default' } });
+  assert.equal(named.hit, true);
+  const a = await c.manager.get('web', 't', { minIndex: 0, waitMs: 0, ent: { namespace: 'team-a', partition: 'default' } });
+  const p = await c.manager.get('web', 't', { minIndex: 0, waitMs: 0, ent: { namespace: 'team-a', partition: 'p1' } });
+  const again = await c.manager.get('web', 't', { minIndex: 0, waitMs: 0, ent: { namespace: 'team-a', partition: 'default' } });
+  assert.equal(c.signed(), 3);
+  assert.equal(again.value.SerialNumber, a.value.SerialNumber);
+  assert.equal(plain.value.ServiceURI, `spiffe://${CLUSTER}.consul/ns/default/dc/dc1/svc/web`);
+  assert.equal(a.value.ServiceURI, `spiffe://${CLUSTER}.consul/ns/team-a/dc/dc1/svc/web`);
+  assert.equal(p.value.ServiceURI, `spiffe://${CLUSTER}.consul/ap/p1/ns/team-a/dc/dc1/svc/web`);
+  c.manager.stop();
+});
