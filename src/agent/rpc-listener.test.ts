@@ -1,6 +1,6 @@
 // The server port's front door with tls.internal_rpc, and the agent's RPC clients over it: the
 // Forwarder (forwarding, cross-datacenter names) and the leader liveness probe.
-import { test, before, after } from 'node:test';
+import { test, before, after, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -247,4 +247,19 @@ test('limits.rpc_handshake_timeout: a silent connection, then a stalled TLS hand
   assert.equal(await closedWithin(net.connect({ host: '127.0.0.1', port: l.port })), true, 'silent connection left open');
   const stalled = net.connect({ host: '127.0.0.1', port: l.port }, () => stalled.write(Buffer.from([0x16, 0x03, 0x01])));
   assert.equal(await closedWithin(stalled), true, 'stalled TLS handshake left open');
+});
+
+test('limits.rpc_handshake_timeout = 0 is no limit on the TLS handshake either (node\'s handshakeTimeout 0 would be its 120 s default)', async () => {
+  const created = mock.method(tls, 'createServer');
+  try {
+    const l = await listener(conf({ pair: 'dc1' }), 0);
+    const s = net.connect({ host: '127.0.0.1', port: l.port }, () => s.write(Buffer.from([0x16, 0x03, 0x01])));
+    s.on('error', () => undefined);
+    cleanup.push(() => s.destroy());
+    await waitFor('the TLS side to be made', () => created.mock.callCount() > 0, { ms: 5_000 });
+    const opts = created.mock.calls[0].arguments[0] as tls.TlsOptions;
+    assert.ok((opts.handshakeTimeout ?? 0) > 120_000, `handshakeTimeout ${opts.handshakeTimeout}`);
+  } finally {
+    created.mock.restore();
+  }
 });

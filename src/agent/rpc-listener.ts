@@ -12,6 +12,7 @@ import tls, { type TLSSocket } from 'node:tls';
 import type { Logger } from '../log.ts';
 import type { TlsConfigurator } from './tls-configurator.ts';
 import { createHttp1Server, endConnections, hostPort, rawSocket, reloadTls } from '../http/index.ts';
+import { NODE_HANDSHAKE_TIMEOUT_OFF } from '../http/listener.ts';
 
 /** A TLS record's first byte (handshake content type). */
 const TLS_HANDSHAKE = 0x16;
@@ -149,7 +150,9 @@ export class RpcListener {
       return this.#tls;
     }
     // Client certificates are checked here rather than by node:tls, to log why one was refused.
-    const server = tls.createServer({ ...opts, rejectUnauthorized: false, handshakeTimeout: this.#o.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS });
+    // 0 is no limit (node would read a 0 as its 120 s default).
+    const handshakeTimeout = (this.#o.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS) || NODE_HANDSHAKE_TIMEOUT_OFF;
+    const server = tls.createServer({ ...opts, rejectUnauthorized: false, handshakeTimeout });
     server.on('secureConnection', (s: TLSSocket) => {
       if (this.#o.tls.verifyIncomingRpc() && !s.authorized) {
         // No certificate at all (not a bad one): the auto_encrypt path, when the server offers it.
