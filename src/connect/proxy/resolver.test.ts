@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ConsulClient } from '../../api/index.ts';
 import { upstreamDefaults } from './config.ts';
-import { resolveUpstream } from './resolver.ts';
+import { dialTargetOf, resolveUpstream, upstreamTenancy } from './resolver.ts';
 
 function fakeClient(entries: unknown[], seen: string[]): ConsulClient {
   return { json: async (spec: { path: string; query?: Record<string, unknown> }) => {
@@ -71,4 +71,26 @@ test('a terminating gateway in a prepared query\'s connect answer is dialled for
   const gw = [{ Node: { Node: 'n1', Address: '10.0.0.1', Datacenter: 'dc1' }, Service: { ID: 'tgw', Service: 'tgw', Kind: 'terminating-gateway', Address: '10.0.0.5', Port: 8443 } }];
   const t = await resolveUpstream(fakeClient(gw, []), upstreamDefaults({ DestinationName: 'dbq', DestinationType: 'prepared_query' }), 'td.consul', 'dc1');
   assert.deepEqual(t, { host: '10.0.0.5', port: 8443, certUri: 'spiffe://td.consul/ns/default/dc/dc1/svc/db', sni: 'db.default.dc1.internal.td.consul' });
+});
+
+test('an upstream in another namespace reads that namespace\'s instances and expects their SPIFFE ID and SNI in it (and their partition\'s)', async () => {
+  const seen: string[] = [];
+  const specs: unknown[] = [];
+  const entries = [{
+    Node: { Node: 'n1', Address: '10.0.0.1', Datacenter: 'dc1' },
+    Service: { ID: 'api-sidecar-proxy', Service: 'api-sidecar-proxy', Kind: 'connect-proxy', Address: '', Port: 21000, Namespace: 'team-b', Partition: 'default', Proxy: { DestinationServiceName: 'api' } },
+  }];
+  const c = fakeClient(entries, seen);
+  const json = c.json.bind(c);
+  (c as { json: unknown }).json = (spec: { options?: unknown }) => { specs.push(spec.options); return json(spec as never); };
+  const u = upstreamDefaults({ DestinationName: 'api', DestinationNamespace: 'team-b' });
+  const t = await resolveUpstream(c, u, 'td.consul', 'dc1', Math.random, undefined, { namespace: 'team-a', partition: 'default' });
+  assert.deepEqual(t, { host: '10.0.0.1', port: 21000, certUri: 'spiffe://td.consul/ns/team-b/dc/dc1/svc/api', sni: 'api.team-b.dc1.internal.td.consul' });
+  assert.deepEqual(specs, [{ signal: undefined, namespace: 'team-b', partition: 'default' }]);
+  // A default proxy's default upstream names no tenancy (its reads are as they were); a namespaced proxy's names `default`.
+  assert.deepEqual(upstreamTenancy(upstreamDefaults({ DestinationName: 'db' }), {}), {});
+  assert.deepEqual(upstreamTenancy(upstreamDefaults({ DestinationName: 'db' }), { namespace: 'team-a', partition: 'default' }), { namespace: 'default', partition: 'default' });
+  const inP1 = dialTargetOf({ ...entries[0], Service: { ...entries[0].Service, Partition: 'p1' } }, 'td.consul', 'dc1');
+  assert.equal(inP1.certUri, 'spiffe://td.consul/ap/p1/ns/team-b/dc/dc1/svc/api');
+  assert.equal(inP1.sni, 'api.team-b.p1.dc1.internal-v1.td.consul');
 });

@@ -40,12 +40,16 @@ export function dialTargetOf(e: ConnectServiceEntry, trustDomain: string, dc: st
     host: e.Service.Address || e.Node.Address,
     port: e.Service.Port,
     certUri: serviceUri({ host: trustDomain, ...partition, namespace, datacenter, service }),
-    ...(trustDomain ? { sni: serviceSni(service, namespace, datacenter, trustDomain) } : {}),
+    ...(trustDomain ? { sni: serviceSni(service, namespace, datacenter, trustDomain, e.Service.Partition) } : {}),
   };
 }
 
-/** A mesh service's SNI in the default partition (Consul's connect.ServiceSNI without a subset). */
-export function serviceSni(service: string, namespace: string, datacenter: string, trustDomain: string): string {
+/**
+ * A mesh service's SNI (Consul's connect.ServiceSNI without a subset):
+ * `<svc>.<ns>.<dc>.internal.<td>`, or `<svc>.<ns>.<ap>.<dc>.internal-v1.<td>` in another partition.
+ */
+export function serviceSni(service: string, namespace: string, datacenter: string, trustDomain: string, partition?: string): string {
+  if (partition && partition !== 'default') return `${service}.${namespace || 'default'}.${partition}.${datacenter}.internal-v1.${trustDomain}`;
   return `${service}.${namespace || 'default'}.${datacenter}.internal.${trustDomain}`;
 }
 
