@@ -67,4 +67,14 @@ describe('leaf certificates in namespaces', () => {
     assert.equal(dflt.status, 403);
     assert.match(dflt.text, /lacks permission 'service:write' on "web"$/);
   });
+
+  test('the agent authorizes a caller by its certificate\'s namespace and partition', async () => {
+    const put = await call('PUT', '/v1/config?ns=team-b', ROOT, { Kind: 'service-intentions', Name: 'api', Sources: [{ Name: 'web', Namespace: 'team-a', Action: 'allow' }] });
+    assert.equal(put.status, 200, put.text);
+    const authorize = async (uri: string) => (await call('POST', '/v1/agent/connect/authorize?ns=team-b', ROOT, { Target: 'api', ClientCertURI: uri, ClientCertSerial: 'ab' })).json;
+    assert.deepEqual(await authorize(`spiffe://${trust}/ns/team-a/dc/dc1/svc/web`), { Authorized: true, Reason: 'Matched L4 intention: web => api (Action: ALLOW, Precedence: 9)' });
+    // The same names in another partition are another service: no intention matches (the management token's default allows).
+    assert.deepEqual(await authorize(`spiffe://${trust}/ap/p1/ns/team-a/dc/dc1/svc/web`), { Authorized: true, Reason: 'Default behavior configured by ACLs' });
+    assert.deepEqual(await authorize(`spiffe://${trust}/ns/team-c/dc/dc1/svc/web`), { Authorized: true, Reason: 'Default behavior configured by ACLs' });
+  });
 });
