@@ -46,6 +46,9 @@ export function gossipConfigFrom(c: RuntimeConfig, log?: Logger): GossipConfig |
   };
 }
 
+/** Go's largest time.Duration in milliseconds. */
+const MAX_GO_DURATION_MS = 9_223_372_036_854.775;
+
 /**
  * Consul's ReconnectOverride: a member advertising `rc_tm` (advertise_reconnect_timeout) is reaped
  * after its own timeout; a malformed one is warned about and, like 0, leaves the pool's timeout.
@@ -55,7 +58,8 @@ export function reconnectOverride(log: Logger | undefined): (m: { name: string; 
     const raw = m.tags.rc_tm;
     if (raw === undefined) return timeoutMs;
     const ms = parseGoDuration(raw);
-    if (ms === null) {
+    // Past Go's largest duration (2^63-1 ns, about 2562047h) time.ParseDuration fails: malformed too.
+    if (ms === null || Math.abs(ms) > MAX_GO_DURATION_MS) {
       log?.warn({ member: m.name, rc_tm: raw }, 'Member is advertising a malformed reconnect timeout');
       return timeoutMs;
     }

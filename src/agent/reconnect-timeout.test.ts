@@ -23,6 +23,9 @@ test('the override: rc_tm when valid and not zero, else the pool\'s timeout', ()
   assert.equal(o({ name: 'a', tags: { rc_tm: '2m' } }, 72 * 3_600_000), 120_000);
   assert.equal(o({ name: 'a', tags: { rc_tm: '0s' } }, 5), 5);
   assert.equal(o({ name: 'a', tags: { rc_tm: 'soon' } }, 5), 5);
+  // Past Go's duration range ParseDuration fails: the member is not kept (almost) for ever.
+  assert.equal(o({ name: 'a', tags: { rc_tm: '99999999999h' } }, 5), 5);
+  assert.equal(o({ name: 'a', tags: { rc_tm: '2562047h' } }, 5), 2562047 * 3_600_000);
   assert.equal(o({ name: 'a', tags: {} }, 5), 5);
 });
 
