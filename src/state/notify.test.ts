@@ -179,3 +179,29 @@ test('a woken wait does not keep its callback (nor what that holds) alive while 
   assert.equal(ref!.deref(), undefined, 'the woken waiter still holds its callback');
   assert.equal(n.blocked, 1);
 });
+
+test('a tenant\'s table leaves the notifier once no waiter is on it (woken, timed out or aborted); default tables stay', async () => {
+  const { n, clock } = notifier();
+  void n.watchSet().addKey('kvs', 'x').wait(1000);
+  const base = n.tableCount;
+  for (let i = 0; i < 50; i++) {
+    const t = `kvs@default/ns-${i}`;
+    const woken = n.watchSet().addKey(t, 'k').addPrefix(t, '').addTable(`config-entries@default/ns-${i}`).wait(60_000);
+    void n.watchSet().addKey(t, 'other').wait(500);
+    const ac = new AbortController();
+    void n.watchSet().addTable(`sessions@default/ns-${i}`).wait(60_000, ac.signal);
+    n.changed(t, 'k');
+    assert.equal(await woken, true);
+    ac.abort();
+  }
+  assert.ok(n.tableCount > base, 'the timed-out waits still hold their tables');
+  clock.advance(500);
+  assert.equal(n.tableCount, base);
+  assert.equal(n.blocked, 1);
+  // A tenant table dropped while its woken waiters are still queued (released in batches) is not an error.
+  const batched = new Notifier(clock, { batch: 1, defer: (fn) => setImmediate(fn) });
+  const waits = [0, 1, 2].map(() => batched.watchSet().addTable('kvs@ap1/x').wait(60_000));
+  batched.changed('kvs@ap1/x', 'k');
+  assert.deepEqual(await Promise.all(waits), [true, true, true]);
+  assert.equal(batched.tableCount, 0);
+});

@@ -233,16 +233,18 @@ export class Notifier {
     if (woken || signal?.aborted) this.#stale++;
     if (this.blocked === 0) this.#clearDeadlines();
     for (const it of waiter.items) {
-      const t = this.#tables.get(it.table)!;
-      if (it.kind === 'any') {
-        t.any.delete(waiter);
-        continue;
+      // A tenant's table may have been dropped (emptied by a change) while this waiter was queued.
+      const t = this.#tables.get(it.table);
+      if (!t) continue;
+      if (it.kind === 'any') t.any.delete(waiter);
+      else {
+        // Drop emptied per-key sets so that timed-out waits on unique keys leave nothing behind. A
+        // woken waiter's set already left the map (changed()); the key may hold a newer set without it.
+        const map = it.kind === 'key' ? t.keys : t.prefixes;
+        const set = map.get(it.key);
+        if (set?.delete(waiter) && set.size === 0) map.delete(it.key);
       }
-      // Drop emptied per-key sets so that timed-out waits on unique keys leave nothing behind. A
-      // woken waiter's set already left the map (changed()); the key may hold a newer set without it.
-      const map = it.kind === 'key' ? t.keys : t.prefixes;
-      const set = map.get(it.key);
-      if (set?.delete(waiter) && set.size === 0) map.delete(it.key);
+      this.#dropEmpty(it.table, t);
     }
     signal?.removeEventListener('abort', waiter);
     // An ended waiter stays in the deadline heap until its time comes (entries are dropped
@@ -254,6 +256,19 @@ export class Notifier {
     waiter.items = NO_ITEMS;
     waiter.signal = undefined;
     call(then, woken);
+  }
+
+  /**
+   * Drops a tenant's table (`<table>@<ap>/<ns>`) once no waiter is on it: each namespace ever
+   * watched kept its entry, deleted namespaces' included. The default tenant's tables stay.
+   */
+  #dropEmpty(name: string, t: TableWaiters): void {
+    if (t.any.size === 0 && t.keys.size === 0 && t.prefixes.size === 0 && name.includes('@') && this.#tables.get(name) === t) this.#tables.delete(name);
+  }
+
+  /** Number of tables with waiters (the default tenant's stay once made), for tests and metrics. */
+  get tableCount(): number {
+    return this.#tables.size;
   }
 
   #schedule(d: Waiter): void {
@@ -331,6 +346,7 @@ export class Notifier {
         }
       }
     }
+    this.#dropEmpty(table, t);
     this.#release();
   }
 
