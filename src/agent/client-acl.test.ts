@@ -109,6 +109,23 @@ test('acl.disabled_ttl: servers with ACLs off are not asked again, for any token
   assert.equal(calls.length, 2);
 });
 
+test('a request whose token was loaded while ACLs were disabled resolves as such even if disabled_ttl runs out before its handler resolves it', async () => {
+  let enabled = false;
+  const { r, clock, calls } = resolver(() => (enabled ? ok(grants({})) : ok(grants({ Enabled: false }))), 'deny', { disabled_ttl: '30s' });
+  await r.load('t1');
+  clock.advance(29_000);
+  await r.load('t2');
+  // The handler of t2's request runs on past the disabled spell (it reads a body, say).
+  clock.advance(2_000);
+  assert.equal(r.resolve('t2').authorizer.keyWrite('k'), 'allow');
+  // The next request asks the servers again: ACLs are on now, and t2 grants nothing.
+  enabled = true;
+  await r.load('t2');
+  assert.equal(calls.length, 2);
+  assert.equal(r.resolve('t2').authorizer.keyWrite('k'), 'deny');
+  assert.throws(() => r.resolve('t1'), /ACL not found/, 'a token not loaded since is not resolved as disabled either');
+});
+
 test('load() counts fresh cached tokens as hits and server questions as misses; the recovery token and disabled ACLs are neither', async () => {
   const clock = new ManualClock(0);
   const config = devConfig({ server: false });

@@ -53,6 +53,13 @@ export class ClientAclResolver {
   readonly #cache = new Map<string, Entry>();
   /** Until when (ms) a server's "ACLs disabled" holds for every token: nothing is asked meanwhile. */
   #disabledUntil = -Infinity;
+  /**
+   * Secrets whose last load() found ACLs disabled: their request resolves as such even when
+   * resolve() comes after disabled_ttl ran out (the handler ran in between), as Consul resolves
+   * a request's token once. Each secret's next load() takes it out; servers answering with ACLs
+   * on, or a new disabled spell, clear it.
+   */
+  readonly #loadedDisabled = new Set<string>();
 
   constructor(deps: ClientAclDeps) {
     this.#d = deps;
@@ -69,7 +76,11 @@ export class ClientAclResolver {
   async load(secret: string): Promise<void> {
     if (this.#recovery(secret)) return;
     const now = this.#d.clock.now();
-    if (now < this.#disabledUntil) return;
+    if (now < this.#disabledUntil) {
+      this.#loadedDisabled.add(secret);
+      return;
+    }
+    this.#loadedDisabled.delete(secret);
     const cached = this.#cache.get(secret);
     // `ACL not found` is asked again every time: the token may be created any moment (a server
     // still bootstrapping its initial management token, a token being replicated).
@@ -87,8 +98,12 @@ export class ClientAclResolver {
         const grants = JSON.parse(text) as TokenGrants;
         if (!grants.Enabled) {
           this.#disabledUntil = now + this.#ttl.disabled;
+          this.#loadedDisabled.clear();
+          this.#loadedDisabled.add(secret);
           return;
         }
+        // ACLs are on: no earlier load's 'disabled' holds any more.
+        this.#loadedDisabled.clear();
         const expiresAt = grants.ExpirationTime ? Date.parse(grants.ExpirationTime) : undefined;
         this.#cache.set(secret, { identity: this.#identity(secret, grants), fetchedAt: now, ttlMs: this.#ttlOf(grants), expiresAt });
       }
@@ -100,7 +115,7 @@ export class ClientAclResolver {
   /** The identity of a loaded secret; throws `ACL not found` when the server knows no such token. */
   resolve(secret: string): AclIdentity {
     if (this.#recovery(secret)) return this.#recoveryIdentity();
-    if (this.#d.clock.now() < this.#disabledUntil) return DISABLED;
+    if (this.#d.clock.now() < this.#disabledUntil || this.#loadedDisabled.has(secret)) return DISABLED;
     const e = this.#cache.get(secret);
     if (!e || e.notFound || !e.identity) throw aclNotFoundError();
     if (e.expiresAt !== undefined && e.expiresAt <= this.#d.clock.now()) throw aclNotFoundError();
