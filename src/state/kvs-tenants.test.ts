@@ -82,3 +82,34 @@ test('invalidating a session starts the lock-delay of a tenant key it held, keye
     replica.stop();
   }
 });
+
+test('the emptied KV tables of deleted namespaces are dropped when another namespace\'s is made', async () => {
+  const store = new MemoryStore();
+  const live = { partition: 'default', namespace: 'live' };
+  await store.txn({ success: [
+    { type: 'put', key: namespaceKey(live), value: encodeRecord({ Name: 'live' }) },
+    { type: 'put', key: tenantKey(live, 'kv/k'), value: kv('x') },
+    // An entry without a namespace record (an orphan) is kept while it holds anything.
+    { type: 'put', key: tenantKey(a, 'kv/k'), value: kv('a') },
+  ] });
+  const replica = new Replica({ store, clock: new ManualClock(), logger: silentLogger() });
+  await replica.start();
+  try {
+    let rev = 0;
+    for (let i = 0; i < 20; i++) {
+      const ent = { partition: 'default', namespace: `churn-${i}` };
+      await store.txn({ success: [{ type: 'put', key: namespaceKey(ent), value: encodeRecord({ Name: ent.namespace }) }] });
+      await store.txn({ success: [{ type: 'put', key: tenantKey(ent, 'kv/k'), value: kv('c') }] });
+      // The reaper's purge, then the record's delete.
+      await store.txn({ success: [{ type: 'delete', key: tenantKey(ent, 'kv/k') }] });
+      rev = (await store.txn({ success: [{ type: 'delete', key: namespaceKey(ent) }] })).revision;
+    }
+    await replica.waitFor(rev);
+    const left = allKvs(replica).slice(1).map((e) => e.ent!.namespace).sort();
+    assert.deepEqual(left, ['churn-19', 'live', 'team-a'], 'live namespaces, non-empty tables and the last purged one');
+    assert.equal(kvsOf(replica, a).get('k')!.Value!.toString(), 'a');
+    assert.equal(kvsOf(replica, live).get('k')!.Value!.toString(), 'x');
+  } finally {
+    replica.stop();
+  }
+});

@@ -13,7 +13,11 @@ const EMPTY = new KvsTable();
 
 /** The tenant applier of KV entries (one line in tenant-appliers.ts). */
 export function kvTenantApplier(tenants: TenantTables): TenantHandler {
-  const tables = new PerTenant<KvsTable>((ent) => new KvsTable(ent));
+  // A deleted namespace's emptied table (and its tombstones) goes when another tenant's is made.
+  const tables: PerTenant<KvsTable> = new PerTenant<KvsTable>((ent) => {
+    tables.dropDeleted(tenants, (t) => t.size === 0);
+    return new KvsTable(ent);
+  });
   byReplica.set(tenants, tables);
   return {
     prefix: KV_PREFIX,

@@ -4,7 +4,7 @@
 import type { WatchEvent } from '../store/index.ts';
 import type { Changes } from './catalog.ts';
 import { RecordTable, type Indexed } from './records.ts';
-import { entKey, foldTenancyName, parseTenantKey, type EnterpriseMeta } from './tenancy.ts';
+import { DEFAULT_TENANCY_NAME, entKey, foldTenancyName, parseTenantKey, type EnterpriseMeta } from './tenancy.ts';
 
 /** Store prefix of partition records. */
 export const PARTITION_PREFIX = 'tenancy/partition/';
@@ -142,6 +142,18 @@ export class TenantTables {
   }
 }
 
+/**
+ * Whether a tenant's record is gone: a namespace's own record, or for a partition's `default` (or
+ * wildcard `*`) namespace its partition's. The default partition's are never gone.
+ */
+export function tenantGone(tenants: TenantTables, ent: EnterpriseMeta): boolean {
+  const ns = foldTenancyName(ent.namespace);
+  if (ns === DEFAULT_TENANCY_NAME || ns === '*') {
+    return foldTenancyName(ent.partition || DEFAULT_TENANCY_NAME) !== DEFAULT_TENANCY_NAME && tenants.partitions.partition(ent.partition) === undefined;
+  }
+  return tenants.namespaces.namespace(ent) === undefined;
+}
+
 /** Table instances of one kind, one per tenant, made on first use (a tenant's KV table, config entries, …). */
 export class PerTenant<T> {
   readonly #make: (ent: EnterpriseMeta) => T;
@@ -170,6 +182,16 @@ export class PerTenant<T> {
   /** Drops a tenant's instance (its tenant is gone). */
   delete(ent: EnterpriseMeta): void {
     this.#byTenant.delete(entKey(ent));
+  }
+
+  /**
+   * Drops the empty instances of tenants whose record is gone (tenantGone): the reaper purges a
+   * deleted namespace's records and then its record, but its instance stayed, one more per
+   * namespace ever made. Appliers run it when they make an instance, so at most the live tenants'
+   * and one purged tenant's are kept.
+   */
+  dropDeleted(tenants: TenantTables, empty: (table: T) => boolean): void {
+    for (const [key, e] of this.#byTenant) if (empty(e.table) && tenantGone(tenants, e.ent)) this.#byTenant.delete(key);
   }
 
   /** Every tenant's instance. */
