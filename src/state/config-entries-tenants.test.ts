@@ -10,7 +10,7 @@ import { Replica } from './replica.ts';
 import { encodeRecord } from './records.ts';
 import { namespaceKey, partitionKey } from './tenancy-tables.ts';
 import { tenantTableName } from './tenancy.ts';
-import { configEntriesOf, configEntryEnt, configEntryStoreKey, partitionConfigEntries } from './config-entries-tenants.ts';
+import { allConfigEntryTables, configEntriesOf, configEntryEnt, configEntryStoreKey, partitionConfigEntries } from './config-entries-tenants.ts';
 
 const a = { partition: 'default', namespace: 'team-a' };
 const b = { partition: 'default', namespace: 'team-b' };
@@ -72,6 +72,51 @@ test('tables per namespace with their tenant on each row; a wildcard-namespace c
     assert.equal(ap1Woke, true);
     assert.equal(configEntriesOf(replica, { partition: 'ap1', namespace: '*' }).get('service-intentions', '*')!.Partition, 'ap1');
     assert.equal(replica.tenants.ignored, 0);
+  } finally {
+    replica.stop();
+  }
+});
+
+test('the emptied config entry tables of deleted namespaces and partitions (wildcard ones too) are dropped when another tenant\'s is made', async () => {
+  const store = new MemoryStore();
+  await store.txn({ success: [
+    { type: 'put', key: namespaceKey(a), value: encodeRecord({ Name: 'team-a' }) },
+    { type: 'put', key: configEntryStoreKey(a, 'service-defaults', 'web'), value: entry('service-defaults', 'web') },
+    // An entry without a namespace record (an orphan) is kept while it holds anything.
+    { type: 'put', key: configEntryStoreKey(b, 'service-defaults', 'web'), value: entry('service-defaults', 'web') },
+    { type: 'put', key: configEntryStoreKey({ partition: 'default', namespace: '*' }, 'service-intentions', '*'), value: entry('service-intentions', '*') },
+  ] });
+  const replica = new Replica({ store, clock: new ManualClock(), logger: silentLogger() });
+  await replica.start();
+  try {
+    let rev = 0;
+    const write = async (ops: { type: 'put' | 'delete'; key: string; value?: Uint8Array }[]): Promise<void> => {
+      rev = (await store.txn({ success: ops.map((o) => (o.type === 'put' ? { type: 'put' as const, key: o.key, value: o.value! } : { type: 'delete' as const, key: o.key })) })).revision;
+    };
+    for (let i = 0; i < 20; i++) {
+      const ns = { partition: 'default', namespace: `churn-${i}` };
+      const ap = `ap-${i}`;
+      const apWild = { partition: ap, namespace: '*' };
+      await write([{ type: 'put', key: namespaceKey(ns), value: encodeRecord({ Name: ns.namespace }) }, { type: 'put', key: partitionKey(ap), value: encodeRecord({ Name: ap }) }]);
+      await write([
+        { type: 'put', key: configEntryStoreKey(ns, 'service-defaults', 'web'), value: entry('service-defaults', 'web') },
+        { type: 'put', key: configEntryStoreKey({ partition: ap, namespace: 'default' }, 'proxy-defaults', 'global'), value: entry('proxy-defaults', 'global') },
+        { type: 'put', key: configEntryStoreKey(apWild, 'service-intentions', '*'), value: entry('service-intentions', '*') },
+      ]);
+      // The reaper's purge, then the records' deletes.
+      await write([
+        { type: 'delete', key: configEntryStoreKey(ns, 'service-defaults', 'web') },
+        { type: 'delete', key: configEntryStoreKey({ partition: ap, namespace: 'default' }, 'proxy-defaults', 'global') },
+        { type: 'delete', key: configEntryStoreKey(apWild, 'service-intentions', '*') },
+      ]);
+      await write([{ type: 'delete', key: namespaceKey(ns) }, { type: 'delete', key: partitionKey(ap) }]);
+    }
+    await replica.waitFor(rev);
+    const left = allConfigEntryTables(replica).slice(1).map((e) => `${e.ent!.partition}/${e.ent!.namespace}`).sort();
+    assert.deepEqual(left, ['ap-19/*', 'ap-19/default', 'default/*', 'default/churn-19', 'default/team-a', 'default/team-b'],
+      'live tenants, non-empty tables, the default partition\'s wildcard table and the last purged ones');
+    assert.equal(configEntriesOf(replica, b).get('service-defaults', 'web')!.Name, 'web');
+    assert.equal(configEntriesOf(replica, { partition: 'default', namespace: '*' }).get('service-intentions', '*')!.Name, '*');
   } finally {
     replica.stop();
   }

@@ -37,7 +37,14 @@ const DEFAULT_WILDCARD_TABLE = tenantTableName(CONFIG_ENTRIES_TABLE, DEFAULT_WIL
 /** The wildcard tables of a replica's tenancy state, made on first use. */
 function wildcardTables(tenants: TenantTables): PerTenant<ConfigEntriesTable> {
   let t = wildcardByReplica.get(tenants);
-  if (!t) wildcardByReplica.set(tenants, (t = new PerTenant<ConfigEntriesTable>((ent) => new ConfigEntriesTable(ent))));
+  if (!t) {
+    // A deleted partition's emptied wildcard table goes when another partition's is made.
+    const made: PerTenant<ConfigEntriesTable> = new PerTenant<ConfigEntriesTable>((ent) => {
+      made.dropDeleted(tenants, (table) => table.size === 0);
+      return new ConfigEntriesTable(ent);
+    });
+    wildcardByReplica.set(tenants, (t = made));
+  }
   return t;
 }
 
@@ -94,7 +101,11 @@ export const PARTITION_LEVEL_KINDS: ReadonlySet<string> = new Set([
 
 /** The tenant applier of config entries (one line in tenant-appliers.ts). */
 export function configEntriesTenantApplier(tenants: TenantTables): TenantHandler {
-  const tables = new PerTenant<ConfigEntriesTable>((ent) => new ConfigEntriesTable(ent));
+  // A deleted namespace's emptied table goes when another tenant's is made.
+  const tables: PerTenant<ConfigEntriesTable> = new PerTenant<ConfigEntriesTable>((ent) => {
+    tables.dropDeleted(tenants, (t) => t.size === 0);
+    return new ConfigEntriesTable(ent);
+  });
   byReplica.set(tenants, tables);
   return {
     prefix: CONFIG_PREFIX,

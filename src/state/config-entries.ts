@@ -69,6 +69,11 @@ export class ConfigEntriesTable {
     return kinds.flatMap((k) => [...(this.#kinds.get(k)?.values() ?? [])].sort((a, b) => cmp(a.Name, b.Name)));
   }
 
+  /** Number of entries' kinds (0: the table holds no entry). */
+  get size(): number {
+    return this.#kinds.size;
+  }
+
   /** How many entries of a kind there are. */
   count(kind: string): number {
     return this.#kinds.get(kind)?.size ?? 0;
