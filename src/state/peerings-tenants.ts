@@ -51,7 +51,11 @@ const EMPTY = new PeerImportsTable();
 
 /** The tenant applier of imported services (one line in tenant-appliers.ts). */
 export function peerImportsTenantApplier(tenants: TenantTables): TenantHandler {
-  const tables = new PerTenant<PeerImportsTable>(() => new PeerImportsTable());
+  // A deleted namespace's emptied table goes when another tenant's is made.
+  const tables: PerTenant<PeerImportsTable> = new PerTenant<PeerImportsTable>(() => {
+    tables.dropDeleted(tenants, (t) => t.size === 0);
+    return new PeerImportsTable();
+  });
   byReplica.set(tenants, tables);
   return {
     prefix: PEER_IMPORT_PREFIX,

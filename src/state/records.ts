@@ -47,6 +47,11 @@ export class RecordTable<T extends object> {
     return [...this.#rows.values()];
   }
 
+  /** Number of records. */
+  get size(): number {
+    return this.#rows.size;
+  }
+
   /** Every record with its id, in insertion order. */
   entries(): [string, Indexed<T>][] {
     return [...this.#rows.entries()];
