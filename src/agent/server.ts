@@ -9,7 +9,7 @@ import { registerServerMetrics } from './server-metrics.ts';
 import { measureEndpoints } from './endpoint-metrics.ts';
 import { measureAclWrites, measureTokenResolution } from './acl-metrics.ts';
 import type { Store } from '../store/index.ts';
-import { Replica, catalogOf, DEFAULT_TENANCY_NAME } from '../state/index.ts';
+import { Replica, catalogOf, partitionCatalog, DEFAULT_TENANCY_NAME } from '../state/index.ts';
 import {
   KvEndpoint, TxnEndpoint, SessionEndpoint, CatalogEndpoint, HealthEndpoint,
   type EndpointDeps, type SessionHealth, type Leadership,
@@ -161,9 +161,12 @@ export function buildServer(
   };
   const health: SessionHealth = {
     // Node and check named case-insensitively, as Consul's catalog indexes match them.
-    nodeExists: (node) => replica.catalog.node(node) !== undefined,
-    checkStatus: (node, check, namespace) => {
-      const cat = namespace ? catalogOf(replica, { partition: DEFAULT_TENANCY_NAME, namespace }) : replica.catalog;
+    // In the session's partition (absent: default): its nodes and node checks, a service check in its namespace there.
+    nodeExists: (node, partition) => (partition ? partitionCatalog(replica, partition) : replica.catalog).node(node) !== undefined,
+    checkStatus: (node, check, namespace, partition) => {
+      const cat = namespace || partition
+        ? catalogOf(replica, { partition: partition || DEFAULT_TENANCY_NAME, namespace: namespace || DEFAULT_TENANCY_NAME })
+        : replica.catalog;
       const stored = cat.nodeName(node);
       return cat.checks.get(stored)?.get(cat.checkId(stored, check))?.Status ?? null;
     },

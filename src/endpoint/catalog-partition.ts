@@ -2,8 +2,9 @@
 // node checks and its default-namespace services under `t/<ap>/default/catalog/…`, a namespace's
 // services and checks under `t/<ap>/<ns>/catalog/…`, node names unique per partition (guard
 // `t/<ap>/default/guard/node-name/…`). The default partition keeps catalog-write.ts's planner.
-// Node IDs are unique per partition too (guard `t/<ap>/default/guard/node-id/…`). Not yet here: node
-// re-spelling, renaming a node by its ID, coordinates, session invalidation.
+// Node IDs are unique per partition too (guard `t/<ap>/default/guard/node-id/…`). A check going
+// critical or removed, or the node removed, invalidates the partition's sessions tied to it. Not yet
+// here: node re-spelling, renaming a node by its ID, coordinates.
 import { InternalError } from '../errors.ts';
 import {
   checkKey, foldTenancyName, nodeKey, partitionCatalog, partitionEnt, sameId, serviceKey, tenantKey, namespaceCatalogs,
@@ -12,7 +13,7 @@ import {
 import type { DeregisterRequest, NodeService, RegisterRequest } from '../api/catalog-types.ts';
 import { pinRecord, type WritePlan } from './commit.ts';
 import {
-  normalizeService, nodeRecord, nsScope, planCheck, put, sameRecord, write, type NodeAt, type NsScope, type Planned,
+  invalidateSessions, normalizeService, nodeRecord, nsScope, planCheck, put, sameRecord, write, type NodeAt, type NsScope, type Planned,
 } from './catalog-write.ts';
 import { Guards, nodeIdGuard, nodeNameGuard } from './name-guards.ts';
 import { checkNodeId, replicaNodes } from './catalog-node-id.ts';
@@ -99,13 +100,22 @@ export function planDeregisterInPartition(deps: EndpointDeps, req: DeregisterReq
     if (req.CheckID) {
       const own = ns.cat.checks.get(node)?.get(ns.cat.checkId(node, req.CheckID));
       const nodeCheck = own ? undefined : nodes.cat.checks.get(node)?.get(nodes.cat.checkId(node, req.CheckID));
-      if (own) del(ns.checkKey(node, own.CheckID), own);
-      else if (nodeCheck?.ServiceID === '') del(nodes.checkKey(node, nodeCheck.CheckID), nodeCheck);
+      if (own) {
+        del(ns.checkKey(node, own.CheckID), own);
+        invalidateSessions(deps, plan, node, own.CheckID, ns.ent);
+      } else if (nodeCheck?.ServiceID === '') {
+        del(nodes.checkKey(node, nodeCheck.CheckID), nodeCheck);
+        invalidateSessions(deps, plan, node, nodeCheck.CheckID, nodes.ent);
+      }
       return guards.addTo(plan);
     }
     const serviceId = ns.cat.serviceId(node, req.ServiceID!);
     del(ns.serviceKey(node, serviceId), ns.cat.services.get(node)?.get(serviceId));
-    for (const c of ns.cat.nodeChecks(node)) if (c.ServiceID !== '' && sameId(c.ServiceID, serviceId)) del(ns.checkKey(node, c.CheckID), c);
+    for (const c of ns.cat.nodeChecks(node)) {
+      if (c.ServiceID === '' || !sameId(c.ServiceID, serviceId)) continue;
+      del(ns.checkKey(node, c.CheckID), c);
+      invalidateSessions(deps, plan, node, c.CheckID, ns.ent);
+    }
     return guards.addTo(plan);
   }
   const existing = nodes.cat.nodes.get(node);
@@ -118,5 +128,7 @@ export function planDeregisterInPartition(deps: EndpointDeps, req: DeregisterReq
     for (const s of table.services.get(node)?.values() ?? []) del(tenantKey(e, serviceKey(node, s.ID)), s);
     for (const c of table.checks.get(node)?.values() ?? []) del(tenantKey(e, checkKey(node, c.CheckID)), c);
   }
+  // Every session of the partition on the node goes with it (Consul's deleteNodeTxn).
+  if (existing) invalidateSessions(deps, plan, node, undefined, nodes.ent);
   return guards.addTo(plan);
 }

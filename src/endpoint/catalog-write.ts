@@ -56,17 +56,24 @@ function jsonKeys(r: Record<string, unknown>, out: string[]): number {
 /**
  * Adds the invalidation of every session using `check` (or, with no check, every session of the
  * node). A session names its checks in any spelling session create accepted: they match
- * case-insensitively, as in Consul's lower-cased session_checks index.
+ * case-insensitively, as in Consul's lower-cased session_checks index. `ent`: the check's namespace
+ * and partition (absent: default/default; a node check is its partition's default namespace's);
+ * only sessions of that partition are touched (a node name is unique per partition only).
  */
 export function invalidateSessions(deps: EndpointDeps, plan: WritePlan, node: string, checkId?: string, ent?: EnterpriseMeta): void {
   const folded = checkId === undefined ? '' : foldName(checkId);
   const names = (id: string): boolean => id === checkId || foldName(id) === folded;
-  // A session names a service check with its namespace; node checks are the default namespace's.
+  // A session names a service check with its namespace; node checks are the partition's (its default namespace's).
   const ns = ent === undefined ? DEFAULT_TENANCY_NAME : ent.namespace.toLowerCase();
+  const ap = ent === undefined ? undefined : ent.partition.toLowerCase();
+  // Sessions of the default partition carry no Partition.
+  const partition = ap === DEFAULT_TENANCY_NAME ? undefined : ap;
+  const nodeLevel = ns === DEFAULT_TENANCY_NAME;
   const inNs = (c: { Namespace?: string }): boolean => (c.Namespace ? c.Namespace.toLowerCase() : DEFAULT_TENANCY_NAME) === ns;
   for (const s of deps.replica.sessions.byNode(node)) {
+    if (s.Partition !== partition) continue;
     const uses = checkId === undefined
-      || (ent === undefined && (s.NodeChecks ?? []).some(names)) || (s.ServiceChecks ?? []).some((c) => names(c.ID) && inNs(c));
+      || (nodeLevel && (s.NodeChecks ?? []).some(names)) || (s.ServiceChecks ?? []).some((c) => names(c.ID) && inNs(c));
     if (!uses || plan.ops.some((o) => o.type === 'delete' && o.key === sessionStoreKey(s))) continue;
     const inv = planInvalidate(deps, s.ID);
     if (inv) {
@@ -324,7 +331,7 @@ export function put(plan: WritePlan, key: string, existing: Indexed | undefined,
 /**
  * Adds a check's write. `nsGiven`: the scope of a service check (absent: the default namespace);
  * `nodeScope`: the scope of a node check in a partition other than default (absent: the default
- * partition). Sessions are not partition-aware yet: outside the default partition none is invalidated.
+ * partition). A check turning critical invalidates the sessions of its partition tied to it.
  */
 export function planCheck(
   deps: EndpointDeps, plan: WritePlan, at: NodeAt, c: Partial<HealthCheck>,
@@ -355,7 +362,7 @@ export function planCheck(
     Definition: c.Definition ?? EMPTY_OBJECT as HealthCheck['Definition'], CreateIndex: 0, ModifyIndex: 0,
   };
   write(plan, at, ns === undefined ? checkKey : ns.checkKey, storedId, id, existing, check);
-  if (check.Status === 'critical' && existing?.Status !== 'critical' && nodeScope === undefined) invalidateSessions(deps, plan, node, id, ns?.ent);
+  if (check.Status === 'critical' && existing?.Status !== 'critical') invalidateSessions(deps, plan, node, id, ns?.ent);
 }
 
 /**

@@ -35,9 +35,13 @@ export interface SessionCreate {
 
 /** What sessions need to know about nodes and checks (the catalog, once it exists). */
 export interface SessionHealth {
-  nodeExists(node: string): boolean;
-  /** Status of a check on a node (a service check of `namespace`; absent: default), or null when it is not registered. */
-  checkStatus(node: string, checkId: string, namespace?: string): string | null;
+  /** Whether a node is registered in `partition` (absent: default). */
+  nodeExists(node: string, partition?: string): boolean;
+  /**
+   * Status of a check on a node of `partition` (absent: default): a service check of `namespace` there,
+   * a node check with none; null when it is not registered.
+   */
+  checkStatus(node: string, checkId: string, namespace?: string, partition?: string): string | null;
 }
 
 /** Callbacks for the leader's TTL timers. */
@@ -58,7 +62,8 @@ export class SessionEndpoint {
     this.#ttl = ttl;
   }
 
-  #validate(req: SessionCreate): SessionRecord['Behavior'] {
+  /** Validates a create; `partition`: the session's, when not default (its node and checks are looked up there). */
+  #validate(req: SessionCreate, partition: string | undefined): SessionRecord['Behavior'] {
     const behavior = req.Behavior === '' ? 'release' : req.Behavior;
     if (behavior !== 'release' && behavior !== 'delete') throw new InternalError(`Invalid Behavior setting '${req.Behavior}'`);
     if (req.TTL !== '') {
@@ -70,11 +75,11 @@ export class SessionEndpoint {
       }
     }
     if (!req.Node) throw new InternalError('Must provide Node');
-    if (!this.#health.nodeExists(req.Node)) throw new InternalError('Missing node registration');
-    // A service check is looked up in its own namespace (node checks are the default namespace's).
+    if (!this.#health.nodeExists(req.Node, partition)) throw new InternalError('Missing node registration');
+    // A service check is looked up in its own namespace of the partition (node checks are the partition's).
     const checks = [...req.NodeChecks.map((id) => ({ ID: id, Namespace: '' })), ...req.ServiceChecks];
     for (const { ID: id, Namespace: ns } of checks) {
-      const status = this.#health.checkStatus(req.Node, id, ns || undefined);
+      const status = this.#health.checkStatus(req.Node, id, ns || undefined, partition);
       if (status === null) throw new InternalError(`Missing check '${id}' registration`);
       if (status === 'critical') throw new InternalError(`Check '${id}' is in ${status} state`);
     }
@@ -86,7 +91,8 @@ export class SessionEndpoint {
     const tenant = isDefaultEnt(ent) ? undefined : ent;
     authorize(authz, 'sessionWrite', req.Node, entContext(tenant));
     writableEnt(this.#deps.replica.tenants, tenant);
-    const behavior = this.#validate(req);
+    const ap = tenant && foldTenancyName(tenant.partition);
+    const behavior = this.#validate(req, ap === DEFAULT_TENANCY_NAME ? undefined : ap);
     const rec: SessionRecord = {
       ID: randomUUID(), Name: req.Name, Node: req.Node, LockDelay: req.LockDelay, Behavior: behavior, TTL: req.TTL,
       NodeChecks: req.NodeChecks.length ? req.NodeChecks : null,
@@ -94,7 +100,7 @@ export class SessionEndpoint {
       // Lower-case, as KV's tenant names; a tenant's session lives under its prefix (the key says the tenant).
       Namespace: tenant ? foldTenancyName(tenant.namespace) : DEFAULT_TENANCY_NAME,
     };
-    if (tenant && foldTenancyName(tenant.partition) !== DEFAULT_TENANCY_NAME) rec.Partition = foldTenancyName(tenant.partition);
+    if (ap && ap !== DEFAULT_TENANCY_NAME) rec.Partition = ap;
     const key = sessionStoreKey(rec);
     await commitPlanned(this.#deps, inTenant(this.#deps.replica.tenants, tenant, () => ({
       txn: {

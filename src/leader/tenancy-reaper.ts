@@ -38,14 +38,15 @@ interface Purge {
 }
 
 /**
- * The invalidation of every session outside namespace `ent` that names one of its service checks:
+ * The invalidation of every session of `ent`'s partition outside namespace `ent` that names one of its service checks:
  * the purge deletes those checks, and a deleted check invalidates its sessions (Consul's
  * session_checks). The namespace's own sessions go with its prefix.
  */
 function sessionsTiedTo(replica: Replica, ent: EnterpriseMeta): WritePlan[] {
   const out: WritePlan[] = [];
   for (const s of replica.sessions.list()) {
-    if (sessionInTenant(s, ent)) continue;
+    // Only the namespace's partition's sessions name its checks (a session's checks are in its partition).
+    if ((s.Partition ?? DEFAULT_TENANCY_NAME) !== ent.partition || sessionInTenant(s, ent)) continue;
     if (!(s.ServiceChecks ?? []).some((c) => (c.Namespace ? c.Namespace.toLowerCase() : DEFAULT_TENANCY_NAME) === ent.namespace)) continue;
     const plan = planInvalidate({ replica }, s.ID);
     if (plan) out.push(plan);
@@ -72,8 +73,7 @@ export function plannedPurges(replica: Replica): Purge[] {
     const partition = id.slice(0, id.indexOf('/'));
     if (goingAway.has(partition)) continue;
     const ent = { partition, namespace: id.slice(partition.length + 1) };
-    // Sessions are not partition-aware yet: only the default partition's namespaces have any tied to their checks.
-    const invalidations = partition === DEFAULT_TENANCY_NAME ? sessionsTiedTo(replica, ent) : [];
+    const invalidations = sessionsTiedTo(replica, ent);
     out.push({
       what: 'namespace', name: ns.Name, key: namespaceKey(ent), modRevision: ns.ModifyIndex, prefixes: [tenantPrefix(ent)],
       ...(invalidations.length ? { invalidations } : {}),
