@@ -77,4 +77,20 @@ describe('leaf certificates in namespaces', () => {
     assert.deepEqual(await authorize(`spiffe://${trust}/ap/p1/ns/team-a/dc/dc1/svc/web`), { Authorized: true, Reason: 'Default behavior configured by ACLs' });
     assert.deepEqual(await authorize(`spiffe://${trust}/ns/team-c/dc/dc1/svc/web`), { Authorized: true, Reason: 'Default behavior configured by ACLs' });
   });
+
+  test('a caller certificate spelling its namespace in capitals (or /ap/default/) is the same caller: its deny intention matches', async () => {
+    // A token with service:write on team-a/web gets `…/ns/TEAM-A/…` signed (names fold); the agent
+    // matched intentions on the unfolded name, so the deny was skipped and the wildcard allow matched.
+    const put = await call('PUT', '/v1/config?ns=team-b', ROOT, { Kind: 'service-intentions', Name: 'db', Sources: [
+      { Name: 'web', Namespace: 'team-a', Action: 'deny' }, { Name: '*', Namespace: '*', Action: 'allow' },
+    ] });
+    assert.equal(put.status, 200, put.text);
+    const upper = `spiffe://${trust}/ns/TEAM-A/dc/dc1/svc/web`;
+    const authorize = async (uri: string) => (await call('POST', '/v1/agent/connect/authorize?ns=team-b', ROOT, { Target: 'db', ClientCertURI: uri, ClientCertSerial: 'ab' })).json;
+    const deny = { Authorized: false, Reason: 'Matched L4 intention: web => db (Action: DENY, Precedence: 9)' };
+    assert.deepEqual(await authorize(`spiffe://${trust}/ns/team-a/dc/dc1/svc/web`), deny);
+    assert.deepEqual(await authorize(upper), deny);
+    assert.deepEqual(await authorize(`spiffe://${trust}/ap/DEFAULT/ns/Team-A/dc/dc1/svc/web`), deny);
+    assert.deepEqual(await authorize(`spiffe://${trust}/ap/default/ns/team%2Da/dc/dc1/svc/web`), deny);
+  });
 });

@@ -363,9 +363,12 @@ export class IntentionEndpoint {
     // The certificate's service in its namespace; the target in the request's (default: the default namespace).
     const entries = [...this.#entries(ent), ...this.#entries(wildcardNamespaceOf(ent))];
     const ns = ent ? foldTenancyName(ent.namespace) : DEFAULT_TENANCY_NAME;
+    // The certificate's tenancy folded, as signing checked service:write in it (`ns/TEAM-A` is team-a).
+    const srcNs = foldTenancyName(svc.namespace);
+    const srcAp = foldTenancyName(svc.partition ?? DEFAULT_TENANCY_NAME);
     const ixn = matchIntentions(entries, 'destination', target, ns).find((i) => !i.SourcePeer && !i.SourceSamenessGroup
-      && (i.SourceName === WILDCARD || i.SourceName === svc.service) && (i.SourceNS === WILDCARD || i.SourceNS === svc.namespace)
-      && (i.SourcePartition ?? DEFAULT_TENANCY_NAME) === foldTenancyName(svc.partition ?? DEFAULT_TENANCY_NAME));
+      && (i.SourceName === WILDCARD || i.SourceName === svc.service) && (i.SourceNS === WILDCARD || i.SourceNS === srcNs)
+      && (i.SourcePartition ?? DEFAULT_TENANCY_NAME) === srcAp);
     if (!ixn) return { Authorized: defaultAllow(authz), Reason: 'Default behavior configured by ACLs' };
     if (ixn.Permissions?.length) return { Authorized: false, Reason: `Matched L7 intention: ${intentionString(ixn)}` };
     return { Authorized: ixn.Action === 'allow', Reason: `Matched L4 intention: ${intentionString(ixn)}` };
