@@ -74,6 +74,9 @@ describe('sessions in partition p1', () => {
     // c1 is p1's node only: a session for it in the default partition has no node.
     const inDefault = await serverCall('PUT', '/v1/session/create', '', { Node: 'c1' });
     assert.deepEqual([inDefault.status, inDefault.text], [500, 'Missing node registration']);
+    // Renewed through the client (in p1); the default partition has no such session.
+    assert.equal((await clientCall('PUT', `/v1/session/renew/${id}`)).json[0].ID, id);
+    assert.equal((await serverCall('PUT', `/v1/session/renew/${id}`)).status, 404);
     assert.equal((await clientCall('PUT', `/v1/session/destroy/${id}`)).text, 'true');
     assert.deepEqual((await serverCall('GET', '/v1/session/list?partition=p1')).json, []);
   });
@@ -144,5 +147,24 @@ describe('sessions in partition p1', () => {
     const again = (await serverCall('PUT', '/v1/session/create?partition=p1', '', { Node: 'n2', NodeChecks: ['c'] })).json.ID;
     assert.equal((await serverCall('PUT', '/v1/catalog/register', '', { ...node('p1'), Check: { CheckID: 'c', Name: 'c', Status: 'critical' } })).text, 'true');
     assert.ok(!ids((await serverCall('GET', '/v1/session/list?partition=p1')).json).includes(again));
+  });
+
+  test("a service check in a namespace of p1 is looked up there and invalidates p1's session tied to it", async () => {
+    assert.equal((await serverCall('PUT', '/v1/namespace', '', { Name: 'team', Partition: 'p1' })).status, 200);
+    const reg = (Status: string) => ({
+      Node: 'n3', Address: '127.0.0.3', Partition: 'p1',
+      Service: { ID: 'web', Service: 'web', Namespace: 'team' }, Check: { CheckID: 'web-ok', Name: 'web-ok', ServiceID: 'web', Status, Namespace: 'team' },
+    });
+    assert.equal((await serverCall('PUT', '/v1/catalog/register', '', reg('passing'))).text, 'true');
+    const body = { Node: 'n3', NodeChecks: [], ServiceChecks: [{ ID: 'web-ok', Namespace: 'team' }] };
+    // Not in p1's default namespace, nor in the default partition.
+    const missing = await serverCall('PUT', '/v1/session/create?partition=p1', '', { ...body, ServiceChecks: [{ ID: 'web-ok' }] });
+    assert.deepEqual([missing.status, missing.text], [500, "Missing check 'web-ok' registration"]);
+    const made = await serverCall('PUT', '/v1/session/create?partition=p1', '', body);
+    assert.equal(made.status, 200, made.text);
+    assert.equal((await serverCall('PUT', `/v1/kv/held?acquire=${made.json.ID}&partition=p1`, '', 'v')).text, 'true');
+    assert.equal((await serverCall('PUT', '/v1/catalog/register', '', reg('critical'))).text, 'true');
+    assert.deepEqual((await serverCall('GET', `/v1/session/info/${made.json.ID}?partition=p1`)).json, []);
+    assert.equal((await serverCall('GET', '/v1/kv/held?partition=p1')).json[0].Session, undefined);
   });
 });
