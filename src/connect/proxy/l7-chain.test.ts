@@ -255,3 +255,29 @@ test('the chain is read only once the local datacenter is known; close() before 
   await tick();
   assert.deepEqual(other.calls, []);
 });
+
+test('a namespaced proxy reads an upstream naming `default` and its targets there, never in the client\'s namespace; a partition target expects its /ap/ SPIFFE ID', async () => {
+  const { client, answer } = fakeClient();
+  // The options each read named (the client puts its own CONSUL_NAMESPACE where a read names none).
+  const named: string[] = [];
+  const json = client.json.bind(client);
+  (client as unknown as { json: typeof json }).json = ((spec: { path: string; options?: { namespace?: string; partition?: string } }) => {
+    named.push(`${spec.path} ns=${spec.options?.namespace ?? ''} ap=${spec.options?.partition ?? ''}`);
+    return json(spec as Parameters<typeof json>[0]);
+  }) as typeof json;
+  const u = upstreamDefaults({ DestinationName: 'api', DestinationNamespace: 'default' });
+  const w = new ChainWatch(client, u, () => 'td.consul', silentLogger(), () => '', Promise.resolve(), { namespace: 'team-a', partition: 'default' });
+  try {
+    w.start();
+    const t = { ...target('v1', ''), Partition: 'p1' };
+    answer('/v1/discovery-chain/api|', chain('http', [t]));
+    await w.ready();
+    assert.equal(named[0], '/v1/discovery-chain/api ns=default ap=default');
+    answer('/v1/health/connect/api|', [entry(2)]);
+    await w.instances(t.ID)!.ready();
+    assert.ok(named.includes('/v1/health/connect/api ns=default ap=p1'), named.join('\n'));
+    assert.equal(w.instances(t.ID)!.certUri(), 'spiffe://td.consul/ap/p1/ns/default/dc/dc1/svc/api');
+  } finally {
+    w.close();
+  }
+});

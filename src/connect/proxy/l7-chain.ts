@@ -6,7 +6,9 @@ import type { ConsulClient, QueryOptions } from '../../api/index.ts';
 import type { Logger } from '../../log.ts';
 import type { CompiledDiscoveryChain, DiscoveryTarget } from '../discovery-chain/index.ts';
 import { blockingWatch, Readiness } from '../watch.ts';
+import type { Tenancy } from './agent-calls.ts';
 import type { UpstreamConfig } from './config.ts';
+import { upstreamTenancy } from './resolver.ts';
 import type { BalanceState } from './l7-balance.ts';
 import { TargetInstances, type GatewayVia } from './l7-targets.ts';
 
@@ -28,6 +30,8 @@ export class ChainWatch {
   #localDc: () => string;
   #localDcKnown: Promise<unknown>;
   #log: Logger;
+  /** The proxied service's namespace and partition as API options (none for the default ones). */
+  #tenancy: Tenancy;
   #abort = new AbortController();
   #ready = new Readiness();
   #chain: CompiledDiscoveryChain | undefined;
@@ -41,9 +45,10 @@ export class ChainWatch {
    */
   constructor(
     client: ConsulClient, upstream: UpstreamConfig, trustDomain: () => string, log: Logger,
-    localDc: () => string = () => '', localDcKnown: Promise<unknown> = Promise.resolve(),
+    localDc: () => string = () => '', localDcKnown: Promise<unknown> = Promise.resolve(), tenancy: Tenancy = {},
   ) {
     this.#client = client;
+    this.#tenancy = tenancy;
     this.#localDc = localDc;
     this.#localDcKnown = localDcKnown;
     this.#trustDomain = trustDomain;
@@ -130,7 +135,10 @@ export class ChainWatch {
     const u = this.#upstream;
     const query: Record<string, string> = {};
     if (u.Datacenter) query['compile-dc'] = u.Datacenter;
-    if (u.DestinationNamespace && u.DestinationNamespace !== 'default') query.ns = u.DestinationNamespace;
+    // A namespaced proxy names the upstream's tenant on every read (`default` written out, as the
+    // L4 resolver does), so the client's own namespace never stands in for it; a default proxy reads as before.
+    if (this.#tenancy.namespace || this.#tenancy.partition) options = { ...options, ...upstreamTenancy(u, this.#tenancy) };
+    else if (u.DestinationNamespace && u.DestinationNamespace !== 'default') query.ns = u.DestinationNamespace;
     const path = `/v1/discovery-chain/${encodeURIComponent(u.DestinationName)}`;
     // An upstream's own protocol overrides the chain's, as Consul's proxycfg asks for it.
     if (u.Protocol) return this.#client.json<{ Chain: CompiledDiscoveryChain }>({ method: 'POST', path, query, options, json: { OverrideProtocol: u.Protocol } });
@@ -153,7 +161,7 @@ export class ChainWatch {
     for (const [id, key] of wanted) {
       if (this.#targets.has(id)) continue;
       const target = this.#chain!.Targets![id];
-      const instances = new TargetInstances(this.#client, target, this.#trustDomain, this.#log, this.#via(target));
+      const instances = new TargetInstances(this.#client, target, this.#trustDomain, this.#log, this.#via(target), this.#tenancy);
       instances.start();
       this.#targets.set(id, { key, instances });
     }

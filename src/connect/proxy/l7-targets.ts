@@ -9,7 +9,7 @@ import type { ConsulClient, QueryOptions } from '../../api/index.ts';
 import { parseGoDuration } from '../../duration.ts';
 import type { Logger } from '../../log.ts';
 import type { DiscoveryTarget } from '../discovery-chain/index.ts';
-import type { ConnectServiceEntry } from './agent-calls.ts';
+import type { ConnectServiceEntry, Tenancy } from './agent-calls.ts';
 import { meshGateways } from '../gateway/mesh-endpoints.ts';
 import { serviceUri } from '../spiffe.ts';
 import { blockingWatch, Readiness } from '../watch.ts';
@@ -41,18 +41,28 @@ export class TargetInstances {
   #retired = new Set<https.Agent>();
   #client: ConsulClient;
   #log: Logger;
+  /** The target's namespace and partition as API options, for a namespaced proxy's reads. */
+  #tenancy: Tenancy | undefined;
   #abort = new AbortController();
   #ready = new Readiness();
   #entries: ConnectServiceEntry[] = [];
   /** Set when the target is reached through mesh gateways: `entries` are then the gateways. */
   readonly via: GatewayVia | undefined;
 
-  constructor(client: ConsulClient, target: DiscoveryTarget, trustDomain: () => string, log: Logger, via?: GatewayVia) {
+  /**
+   * `proxyTenancy`: the proxied service's namespace and partition as API options; when it names
+   * any, the target's namespace and partition are named on its reads (`default` written out).
+   */
+  constructor(client: ConsulClient, target: DiscoveryTarget, trustDomain: () => string, log: Logger, via?: GatewayVia, proxyTenancy: Tenancy = {}) {
     this.target = target;
     this.via = via;
+    this.#tenancy = proxyTenancy.namespace || proxyTenancy.partition
+      ? { namespace: target.Namespace || 'default', partition: target.Partition || proxyTenancy.partition || 'default' } : undefined;
     const timeout = target.ConnectTimeout ? parseGoDuration(target.ConnectTimeout) : null;
     this.connectTimeoutMs = timeout && timeout > 0 ? timeout : 5_000;
-    const id = { namespace: target.Namespace || 'default', datacenter: target.Datacenter, service: target.Service };
+    // The target's partition: its instances' SPIFFE IDs name it outside the default one (…/ap/<ap>/…).
+    const ap = target.Partition && target.Partition.toLowerCase() !== 'default' ? { partition: target.Partition } : {};
+    const id = { ...ap, namespace: target.Namespace || 'default', datacenter: target.Datacenter, service: target.Service };
     this.certUri = () => serviceUri({ host: trustDomain(), ...id });
     this.#check = (host: string, cert: PeerCertificate) => serverIdentityCheck(this.certUri())(host, cert);
     this.h2 = new H2Sessions(this.#check, target.SNI);
@@ -121,14 +131,16 @@ export class TargetInstances {
 
   #read(blocking: QueryOptions) {
     const t = this.target;
-    const options: QueryOptions = t.Datacenter ? { ...blocking, datacenter: t.Datacenter } : blocking;
+    const options: QueryOptions = { ...blocking, ...(t.Datacenter ? { datacenter: t.Datacenter } : {}), ...this.#tenancy };
     // Namespaces and partitions other than the default are Enterprise query parameters; CE refuses any.
     // Only an OnlyPassing subset is read passing-only; otherwise instances with warnings take
     // traffic too and critical ones are left out here, as Consul marks endpoints for Envoy.
     const query: Record<string, string | boolean> = t.Subset?.OnlyPassing ? { passing: true } : {};
     if (t.Subset.Filter) query.filter = t.Subset.Filter;
-    if (t.Namespace && t.Namespace !== 'default') query.ns = t.Namespace;
-    if (t.Partition && t.Partition !== 'default') query.partition = t.Partition;
+    if (!this.#tenancy) {
+      if (t.Namespace && t.Namespace !== 'default') query.ns = t.Namespace;
+      if (t.Partition && t.Partition !== 'default') query.partition = t.Partition;
+    }
     return this.#client.json<ConnectServiceEntry[] | null>({ method: 'GET', path: `/v1/health/connect/${encodeURIComponent(t.Service)}`, query, options });
   }
 

@@ -94,7 +94,7 @@ export class Proxy {
   #l7(u: UpstreamConfig, log: Logger): L7Handoff | undefined {
     if (u.DestinationType !== 'service') return undefined;
     const chain = new ChainWatch(this.#deps.client, u, () => this.service.caRoots?.TrustDomain ?? '', log,
-      () => parseServiceUri(this.service.leafCert?.ServiceURI ?? '')?.datacenter ?? '', this.service.ready());
+      () => parseServiceUri(this.service.leafCert?.ServiceURI ?? '')?.datacenter ?? '', this.service.ready(), this.service.tenancy);
     return l7Upstream({ svc: this.service, chain, random: this.#deps.random ?? Math.random, connectTimeoutMs: u.ConnectTimeoutMs, log });
   }
 
