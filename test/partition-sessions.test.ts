@@ -122,6 +122,10 @@ describe('sessions in partition p1', () => {
     const job = (await serverCall('GET', '/v1/kv/job?partition=p1')).json;
     assert.equal(job[0].Session, undefined, 'the lock is released');
     assert.equal(Buffer.from(job[0].Value, 'base64').toString(), 'x');
+    // The released key is under its lock-delay (15 s) in p1: another session cannot take it yet.
+    const next = (await clientCall('PUT', '/v1/session/create', '', {})).json.ID;
+    assert.equal((await clientCall('PUT', `/v1/kv/job?acquire=${next}`, '', 'y')).text, 'false');
+    assert.equal((await clientCall('PUT', `/v1/session/destroy/${next}`)).text, 'true');
     // A session cannot be made on a critical check of p1.
     const refused = await clientCall('PUT', '/v1/session/create', '', { NodeChecks: ['guard'] });
     assert.deepEqual([refused.status, refused.text], [500, "Check 'guard' is in critical state"]);
@@ -166,5 +170,11 @@ describe('sessions in partition p1', () => {
     assert.equal((await serverCall('PUT', '/v1/catalog/register', '', reg('critical'))).text, 'true');
     assert.deepEqual((await serverCall('GET', `/v1/session/info/${made.json.ID}?partition=p1`)).json, []);
     assert.equal((await serverCall('GET', '/v1/kv/held?partition=p1')).json[0].Session, undefined);
+    // Purging the namespace (its checks go with it) invalidates a session of p1's default namespace tied to them.
+    assert.equal((await serverCall('PUT', '/v1/catalog/register', '', reg('passing'))).text, 'true');
+    const tied = (await serverCall('PUT', '/v1/session/create?partition=p1', '', body)).json.ID;
+    assert.ok(tied);
+    assert.equal((await serverCall('DELETE', '/v1/namespace/team?partition=p1')).status, 200);
+    await until('the tied session invalidated by the purge', 20_000, async () => (await serverCall('GET', `/v1/session/info/${tied}?partition=p1`)).json.length === 0);
   });
 });
