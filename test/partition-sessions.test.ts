@@ -177,4 +177,12 @@ describe('sessions in partition p1', () => {
     assert.equal((await serverCall('DELETE', '/v1/namespace/team?partition=p1')).status, 200);
     await until('the tied session invalidated by the purge', 20_000, async () => (await serverCall('GET', `/v1/session/info/${tied}?partition=p1`)).json.length === 0);
   });
+
+  test('the p1 client leaving takes its p1 sessions (the leader deregisters it in p1)', async () => {
+    const id = (await clientCall('PUT', '/v1/session/create', '', {})).json.ID;
+    assert.ok(id);
+    await client.stop();
+    await until('the session gone with its node', 20_000, async () => (await serverCall('GET', `/v1/session/info/${id}?partition=p1`)).json.length === 0);
+    assert.deepEqual((await serverCall('GET', '/v1/session/node/c1?partition=p1')).json, []);
+  });
 });
