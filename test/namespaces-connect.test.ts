@@ -78,6 +78,23 @@ describe('leaf certificates in namespaces', () => {
     assert.deepEqual(await authorize(`spiffe://${trust}/ns/team-c/dc/dc1/svc/web`), { Authorized: true, Reason: 'Default behavior configured by ACLs' });
   });
 
+  test('a leaf in another namespace gets no DNS SAN the default namespace\'s ingress-gateway entry allows', async () => {
+    // The dns-san check read the default namespace's local gateway and entry whatever ?ns= named,
+    // so a token with service:write on team-a/igw got default/igw's hosts on a team-a certificate.
+    assert.equal((await call('PUT', '/v1/config', ROOT, { Kind: 'proxy-defaults', Name: 'global', Config: { protocol: 'http' } })).status, 200);
+    const put = await call('PUT', '/v1/config', ROOT, { Kind: 'ingress-gateway', Name: 'igw', Listeners: [{ Port: 9999, Protocol: 'http', Services: [{ Name: 'web', Hosts: ['secret.example.com'] }] }] });
+    assert.equal(put.status, 200, put.text);
+    const reg = await call('PUT', '/v1/agent/service/register', ROOT, { Name: 'igw', Kind: 'ingress-gateway', Port: 9999 });
+    assert.equal(reg.status, 200, reg.text);
+    const ok = await call('GET', '/v1/agent/connect/ca/leaf/igw?dns-san=secret.example.com', ROOT);
+    assert.equal(ok.status, 200, ok.text);
+    assert.match(new X509Certificate(ok.json.CertPEM).subjectAltName ?? '', /DNS:secret\.example\.com/);
+    const tok = await tokenWithRules(call, 'namespace "team-a" { service "igw" { policy = "write" } }');
+    const other = await call('GET', '/v1/agent/connect/ca/leaf/igw?ns=team-a&dns-san=secret.example.com', tok.SecretID);
+    assert.equal(other.status, 403, other.text);
+    assert.match(other.text, /Permission denied/);
+  });
+
   test('a caller certificate spelling its namespace in capitals (or /ap/default/) is the same caller: its deny intention matches', async () => {
     // A token with service:write on team-a/web gets `…/ns/TEAM-A/…` signed (names fold); the agent
     // matched intentions on the unfolded name, so the deny was skipped and the wildcard allow matched.

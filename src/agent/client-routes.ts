@@ -17,7 +17,7 @@ import { localCounts } from './server.ts';
 import { isQueryExecute, type CacheTypeName, type HttpCache } from './cache/http-cache.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
 import type { UiHandlers } from '../http/ui-server.ts';
-import { DEFAULT_TENANCY_NAME, foldTenancyName } from '../state/index.ts';
+import { DEFAULT_TENANCY_NAME, foldTenancyName, type EnterpriseMeta } from '../state/index.ts';
 import { ingressSanCheck, localIngress, type IngressEntryHosts } from './ingress-leaf-sans.ts';
 
 /** What the client's local handlers use. */
@@ -39,7 +39,8 @@ export interface ClientRouteDeps {
   /** The agent cache answering `?cached` reads (absent: they are forwarded like others). */
   cache?: HttpCache;
   /** Reads an ingress-gateway entry from the servers (the leaf's `dns-san` check; absent: none is allowed). */
-  ingressEntry?: (name: string, token: string) => Promise<IngressEntryHosts | null>;
+  /** The ingress-gateway entry `name` in the agent's partition and `ent`'s namespace (absent: the default one). */
+  ingressEntry?: (name: string, token: string, ent?: EnterpriseMeta) => Promise<IngressEntryHosts | null>;
   reload(): Promise<void>;
   leave(): Promise<void>;
   clock: Clock;
@@ -161,7 +162,7 @@ export function clientRoutes(d: ClientRouteDeps): Router {
     agentServices: agentServiceHandlers(local, { ...reqCfg, defaultQueryTime: config.defaultQueryTime, maxQueryTime: config.maxQueryTime }, d.clock, d.random),
     agentChecks: agentCheckHandlers(local, reqCfg),
     agentConnect: agentConnectHandlers(d.leafCerts, { ...reqCfg, defaultQueryTime: config.defaultQueryTime, maxQueryTime: config.maxQueryTime }, ingressSanCheck({
-      isLocalIngress: localIngress(local.state), entry: async (name, token) => (d.ingressEntry ? d.ingressEntry(name, token) : null),
+      isLocalIngress: localIngress(local.state, config.partition), entry: async (name, token, ent) => (d.ingressEntry ? d.ingressEntry(name, token, ent) : null),
       domain: config.domain, altDomain: config.altDomain, datacenter: config.datacenter,
     })),
     agentControl: agentControlHandlers({

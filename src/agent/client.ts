@@ -113,7 +113,10 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
   });
   const coordinateSync = new CoordinateSync({
     pool, settings: coordinateSettings(config), nodeName: config.nodeName, clock, random, logger: logger.child({ '@module': 'agent.coordinate' }),
-    authz: () => undefined, endpoint: { update: (req) => sendCoordinate(call, req, token('agent'), log) },
+    authz: () => undefined, endpoint: {
+      // An agent in an admin partition reports its coordinate there (Consul Enterprise fills its partition in).
+      update: (req) => sendCoordinate(call, config.partition ? { ...req, Partition: config.partition } : req, token('agent'), log),
+    },
   });
   const events = new EventBuffer({ nodeName: config.nodeName, services: () => local.state.services() });
   if (pool.gossip) bridgeEvents(events, pool.gossip);
@@ -158,8 +161,10 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
     config, local, pool, events, leadership, reqCfg, clock, random, knownServers: () => servers.servers().length,
     observe: { telemetry, hub, stream: metricsStream, prometheusRetentionMs: prometheusRetention(config) },
     forward, leafCerts, cache, ui: agentUi(config, reqCfg, logger, uiSettings),
-    ingressEntry: async (name, tok) => {
-      const res = await forwarder.send(servers, { method: 'GET', url: `/v1/config/ingress-gateway/${encodeURIComponent(name)}${agentPartitionQuery}`, headers: tok ? { 'x-consul-token': tok } : {} });
+    ingressEntry: async (name, tok, ent) => {
+      // The leaf's namespace (its partition is the agent's: localIngress checked it).
+      const ns = ent && foldTenancyName(ent.namespace) !== DEFAULT_TENANCY_NAME ? `${agentPartitionQuery ? '&' : '?'}ns=${encodeURIComponent(ent.namespace)}` : '';
+      const res = await forwarder.send(servers, { method: 'GET', url: `/v1/config/ingress-gateway/${encodeURIComponent(name)}${agentPartitionQuery}${ns}`, headers: tok ? { 'x-consul-token': tok } : {} });
       if (res.status === 404) return null;
       if (res.status !== 200) throw signRefusal(res);
       return JSON.parse(res.body.toString('utf8')) as IngressEntryHosts;

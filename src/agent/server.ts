@@ -9,7 +9,7 @@ import { registerServerMetrics } from './server-metrics.ts';
 import { measureEndpoints } from './endpoint-metrics.ts';
 import { measureAclWrites, measureTokenResolution } from './acl-metrics.ts';
 import type { Store } from '../store/index.ts';
-import { Replica, catalogOf, partitionCatalog, DEFAULT_TENANCY_NAME } from '../state/index.ts';
+import { Replica, catalogOf, partitionCatalog, DEFAULT_TENANCY_NAME, isDefaultEnt } from '../state/index.ts';
 import {
   KvEndpoint, TxnEndpoint, SessionEndpoint, CatalogEndpoint, HealthEndpoint,
   type EndpointDeps, type SessionHealth, type Leadership,
@@ -271,7 +271,8 @@ export function buildServer(
     ...poolHandlers(config, hooks.pool, reqCfg, hooks.wan),
     connect: connectHandlers(endpoints.ca, reqCfg),
     agentConnect: agentConnectHandlers(leafCerts, localCfg, ingressSanCheck({
-      isLocalIngress: localIngress(local.state), entry: async (name) => (replica.configEntries.get('ingress-gateway', name) as IngressEntryHosts | undefined) ?? null,
+      // The replica holds the default tenant's entries: another namespace's gateway gets only the *.ingress forms.
+      isLocalIngress: localIngress(local.state), entry: async (name, _token, ent) => (isDefaultEnt(ent) ? (replica.configEntries.get('ingress-gateway', name) as IngressEntryHosts | undefined) ?? null : null),
       domain: config.domain, altDomain: config.altDomain, datacenter: config.datacenter,
     })),
     session: sessionHandlers(endpoints.session, { ...reqCfg, nodeName: config.nodeName }),

@@ -19,7 +19,7 @@ const MAX_WAIT_MS = 600_000;
 
 /** Handlers for the agent's Connect leaf route. */
 /** Checks the `dns-san` names asked for (agent/ingress-leaf-sans.ts); throws when one is not allowed. */
-export type DnsSanCheck = (service: string, token: string, sans: readonly string[]) => Promise<void>;
+export type DnsSanCheck = (service: string, token: string, sans: readonly string[], ent?: EnterpriseMeta) => Promise<void>;
 
 export function agentConnectHandlers(leaves: LeafSource, cfg: RequestConfig & { maxQueryTime?: number; defaultQueryTime?: number }, checkSans?: DnsSanCheck) {
   return {
@@ -36,12 +36,13 @@ export function agentConnectHandlers(leaves: LeafSource, cfg: RequestConfig & { 
       // own ingress gateways' TLS (the built-in data plane's gateway asks for them here). Only the
       // names the gateway's ingress-gateway entry allows are signed, never what a caller makes up.
       const dnsSans = req.query.getAll('dns-san').filter((d) => d !== '');
-      if (dnsSans.length) {
-        if (!checkSans) throw new PermissionDeniedError('Permission denied: dns-san is not allowed on this agent');
-        await checkSans(service, opts.token, dnsSans);
-      }
       const named = input.explicit || cfg.partition ? resolveEnt({ request: input, agentPartition: cfg.partition }) : undefined;
       const ent = !named || isDefaultEnt(named) ? undefined : { namespace: foldTenancyName(named.namespace), partition: foldTenancyName(named.partition) };
+      if (dnsSans.length) {
+        if (!checkSans) throw new PermissionDeniedError('Permission denied: dns-san is not allowed on this agent');
+        // The gateway and entry of the leaf's own namespace and partition.
+        await checkSans(service, opts.token, dnsSans, ent);
+      }
       const { value, index, hit, ageMs } = await leaves.get(service, opts.token, { minIndex: opts.minIndex, waitMs, signal: req.signal, ...(dnsSans.length ? { dnsSans } : {}), ...(ent ? { ent } : {}) });
       // Consul's setCacheMeta: X-Cache, and the kept answer's age in whole seconds.
       const cache: Record<string, string> = hit ? { 'X-Cache': 'HIT', Age: (ageMs / 1000).toFixed(0) } : { 'X-Cache': 'MISS' };
