@@ -336,4 +336,34 @@ describe('catalog and health in an admin partition', () => {
     const inP1 = await tokenWithRules(call, 'partition "p1" { node_prefix "" { policy = "read" } service_prefix "" { policy = "read" } }');
     assert.deepEqual(await seen(inP1.SecretID), [1, 1, 1, 2, 1, 2, 1, 1]);
   });
+
+  test('coordinates are kept per partition: one node name in two partitions has two, read with ?partition=, gone with the node', async () => {
+    const coord = (x: number) => ({ Vec: [x, 0, 0, 0, 0, 0, 0, 0], Error: 1.5, Adjustment: 0, Height: 1e-5 });
+    assert.equal((await call('PUT', '/v1/catalog/register', ROOT, { Node: 'cn', Address: '10.0.0.40' })).text, 'true');
+    assert.equal((await call('PUT', '/v1/catalog/register?partition=p1', ROOT, { Node: 'cn', Address: '10.1.0.40' })).text, 'true');
+    const index = (await call('GET', '/v1/coordinate/nodes?partition=p1', ROOT)).headers.get('x-consul-index');
+    assert.equal((await call('PUT', '/v1/coordinate/update', ROOT, { Node: 'cn', Coord: coord(0.1) })).status, 200);
+    assert.equal((await call('PUT', '/v1/coordinate/update', ROOT, { Node: 'cn', Partition: 'p1', Coord: coord(0.2) })).status, 200);
+    // Updates are written in batches (every 5 s): block until p1's is.
+    await call('GET', `/v1/coordinate/nodes?partition=p1&index=${index}&wait=20s`, ROOT);
+    const p1 = (await call('GET', '/v1/coordinate/nodes?partition=p1', ROOT)).json;
+    assert.deepEqual(p1.map((e: any) => [e.Node, e.Partition, e.Coord.Vec[0]]), [['cn', 'p1', 0.2]]);
+    assert.deepEqual(Object.keys(p1[0]), ['Node', 'Segment', 'Partition', 'Coord']);
+    const dflt = (await call('GET', '/v1/coordinate/nodes', ROOT)).json.filter((e: any) => e.Node === 'cn');
+    assert.deepEqual(dflt.map((e: any) => [e.Partition, e.Coord.Vec[0]]), [[undefined, 0.1]]);
+    assert.equal((await call('GET', '/v1/coordinate/node/cn?partition=p1', ROOT)).json[0].Coord.Vec[0], 0.2);
+    const stored = (await dev.agent.store.range('')).kvs.map((kv) => kv.key);
+    assert.ok(stored.includes('coordinate/cn/') && stored.includes('t/p1/default/coordinate/cn/'), stored.filter((k) => k.includes('coordinate')).join(' '));
+    // p1's node rules, not the default partition's, read p1's coordinates.
+    const dfltTok = await tokenWithRules(call, 'node_prefix "" { policy = "read" }');
+    assert.deepEqual((await call('GET', '/v1/coordinate/nodes?partition=p1', dfltTok.SecretID)).json, []);
+    assert.equal((await call('GET', '/v1/coordinate/node/cn?partition=p1', dfltTok.SecretID)).status, 403);
+    const p1Tok = await tokenWithRules(call, 'partition "p1" { node_prefix "" { policy = "read" } }');
+    assert.equal((await call('GET', '/v1/coordinate/nodes?partition=p1', p1Tok.SecretID)).json.length, 1);
+    // Deregistering p1's node deletes its coordinates, not the default partition's node's.
+    assert.equal((await call('PUT', '/v1/catalog/deregister?partition=p1', ROOT, { Node: 'cn' })).text, 'true');
+    assert.equal((await call('GET', '/v1/coordinate/node/cn?partition=p1', ROOT)).status, 404);
+    assert.equal((await call('GET', '/v1/coordinate/node/cn', ROOT)).status, 200);
+    assert.equal((await dev.agent.store.range('t/p1/default/coordinate/')).kvs.length, 0);
+  });
 });

@@ -4,10 +4,10 @@
 // `t/<ap>/default/guard/node-name/…`). The default partition keeps catalog-write.ts's planner.
 // Node IDs are unique per partition too (guard `t/<ap>/default/guard/node-id/…`). A check going
 // critical or removed, or the node removed, invalidates the partition's sessions tied to it. Not yet
-// here: node re-spelling, renaming a node by its ID, coordinates.
+// here: node re-spelling, renaming a node by its ID. A node's coordinates (coordinates-tenants.ts) go with it.
 import { InternalError } from '../errors.ts';
 import {
-  checkKey, foldTenancyName, nodeKey, partitionCatalog, partitionEnt, sameId, serviceKey, tenantKey, namespaceCatalogs,
+  checkKey, coordinatesOf, foldTenancyName, partitionCoordinateNodePrefix, nodeKey, partitionCatalog, partitionEnt, sameId, serviceKey, tenantKey, namespaceCatalogs,
   DEFAULT_TENANCY_NAME, type EnterpriseMeta,
 } from '../state/index.ts';
 import type { DeregisterRequest, NodeService, RegisterRequest } from '../api/catalog-types.ts';
@@ -122,6 +122,8 @@ export function planDeregisterInPartition(deps: EndpointDeps, req: DeregisterReq
   del(tenantKey(nodes.ent, nodeKey(node)), existing);
   if (existing) guards.release(tenantKey(nodes.ent, nodeNameGuard(existing.Node)));
   if (existing?.ID) guards.release(tenantKey(nodes.ent, nodeIdGuard(existing.ID)));
+  // A node's coordinates go with it (Consul's deleteNodeTxn).
+  if (existing && coordinatesOf(deps.replica, ap).node(node).length > 0) plan.ops.push({ type: 'deletePrefix', prefix: partitionCoordinateNodePrefix(ap, node) });
   for (const s of nodes.cat.services.get(node)?.values() ?? []) del(nodes.serviceKey(node, s.ID), s);
   for (const c of nodes.cat.checks.get(node)?.values() ?? []) del(nodes.checkKey(node, c.CheckID), c);
   for (const { ent: e, table } of namespaceCatalogs(deps.replica, ap)) {

@@ -1,7 +1,10 @@
 // The coordinate endpoint (Consul's Coordinate.*): updates are validated, checked against
 // node:write and held per node and segment (latest wins); a timer flushes them to the store in
 // batches, dropping nodes the catalog does not know. Reads block on the coordinates table.
-import { COORDINATES_TABLE, coordinateKey, nodeKey } from '../state/index.ts';
+import {
+  coordinatesOf, coordinatesTableName, foldTenancyName, nodeKey, partitionCatalog, partitionCoordinateKey, partitionEnt, tenantKey,
+  DEFAULT_TENANCY_NAME,
+} from '../state/index.ts';
 import { coordinateValid, coordinatesCompatible, newCoordinate } from '../gossip/index.ts';
 import type { Coordinate, CoordinateEntry } from '../api/coordinate-types.ts';
 import type { TimerHandle } from '../clock.ts';
@@ -11,7 +14,7 @@ import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
 import { commitPlanned } from './commit.ts';
 import type { EndpointDeps } from './deps.ts';
 import type { AclIdentity } from './acl-resolver.ts';
-import { allowed, authorize, filterAllowed } from './acl-enforce.ts';
+import { allowed, authorize, entContext, filterAllowed } from './acl-enforce.ts';
 
 /** Consul's `consul.coordinate.*` server tuning. */
 export interface CoordinateBatching {
@@ -31,6 +34,13 @@ export interface CoordinateUpdate {
   Node: string;
   Segment?: string;
   Coord?: Coordinate;
+  /** The node's admin partition (absent: default); its coordinates are that partition's. */
+  Partition?: string;
+}
+
+/** A pending update with its folded partition. */
+interface PendingCoordinate extends CoordinateEntry {
+  ap: string;
 }
 
 // The dimensionality every coordinate must share with ours (Serf's default 8).
@@ -40,7 +50,7 @@ const REFERENCE = newCoordinate();
 export class CoordinateEndpoint {
   readonly #deps: EndpointDeps;
   readonly #batching: CoordinateBatching;
-  #pending = new Map<string, CoordinateEntry>();
+  #pending = new Map<string, PendingCoordinate>();
   #timer: TimerHandle | null = null;
   #flushing: Promise<void> = Promise.resolve();
 
@@ -53,10 +63,11 @@ export class CoordinateEndpoint {
   update(req: CoordinateUpdate, authz?: AclIdentity): void {
     if (!coordinateValid(req.Coord)) throw new InternalError('invalid coordinate');
     if (!coordinatesCompatible(REFERENCE, req.Coord)) throw new InternalError('incompatible coordinate');
-    authorize(authz, 'nodeWrite', req.Node);
-    const entry: CoordinateEntry = { Node: req.Node, Segment: req.Segment ?? '', Coord: req.Coord };
-    // Keyed by the folded node name: spellings of one node are one coordinate (the latest wins).
-    this.#pending.set(`${entry.Node.toLowerCase()}:${entry.Segment}`, entry);
+    const ap = foldTenancyName(req.Partition || DEFAULT_TENANCY_NAME);
+    authorize(authz, 'nodeWrite', req.Node, entContext(partitionEnt(ap)));
+    const entry: PendingCoordinate = { Node: req.Node, Segment: req.Segment ?? '', Coord: req.Coord, ap };
+    // Keyed by partition and folded node name: spellings of one node are one coordinate (the latest wins).
+    this.#pending.set(`${ap}\0${entry.Node.toLowerCase()}:${entry.Segment}`, entry);
     this.#timer ??= this.#deps.clock.setTimer(this.#batching.updatePeriodMs, () => {
       this.#timer = null;
       this.flush().catch((err: Error) => this.#deps.logger.warn({ error: err.message }, 'coordinate batch update failed'));
@@ -76,22 +87,25 @@ export class CoordinateEndpoint {
     this.#pending.clear();
   }
 
-  /** Every node's coordinates, sorted by node then segment, filtered by node:read. */
+  /** Every node's coordinates of the request's partition, sorted by node then segment, filtered by node:read. */
   nodes(opts: QueryOptions): Promise<QueryResult<CoordinateEntry[]>> {
-    const table = this.#deps.replica.coordinates;
+    const ap = opts.ent?.partition;
     return blockingQuery(this.#deps, opts, (ws) => {
-      ws.addTable(COORDINATES_TABLE);
-      const { items, filtered } = filterAllowed(opts.authz, table.all(), (e) => allowed(opts.authz, 'nodeRead', e.Node));
+      const table = coordinatesOf(this.#deps.replica, ap);
+      ws.addTable(coordinatesTableName(ap));
+      const ctx = entContext(partitionEnt(ap ?? DEFAULT_TENANCY_NAME));
+      const { items, filtered } = filterAllowed(opts.authz, table.all(), (e) => allowed(opts.authz, 'nodeRead', e.Node, ctx));
       return { index: table.index, value: items, filtered };
     });
   }
 
   /** One node's coordinates (one per segment; empty when it has none); needs node:read. */
   node(name: string, opts: QueryOptions): Promise<QueryResult<CoordinateEntry[]>> {
-    authorize(opts.authz, 'nodeRead', name);
-    const table = this.#deps.replica.coordinates;
+    const ap = opts.ent?.partition;
+    authorize(opts.authz, 'nodeRead', name, entContext(partitionEnt(ap ?? DEFAULT_TENANCY_NAME)));
     return blockingQuery(this.#deps, opts, (ws) => {
-      ws.addKey(COORDINATES_TABLE, name.toLowerCase());
+      const table = coordinatesOf(this.#deps.replica, ap);
+      ws.addKey(coordinatesTableName(ap), name.toLowerCase());
       return { index: table.index, value: table.node(name) };
     });
   }
@@ -112,20 +126,19 @@ export class CoordinateEndpoint {
 
   // Coordinates are deleted with their node, so updates for nodes the catalog does not hold are
   // dropped silently (Consul: the node will send again once it is registered).
-  #apply(batch: CoordinateEntry[]): Promise<void> {
+  #apply(batch: PendingCoordinate[]): Promise<void> {
     return commitPlanned<void>(this.#deps, () => {
       const compares: Compare[] = [];
       const ops: Op[] = [];
-      const cat = this.#deps.replica.catalog;
-      for (const e of batch) {
-        // The node named case-insensitively (Consul's node index); stored under its stored
-        // spelling, so that deleting the node deletes its coordinates.
-        const node = cat.node(e.Node);
+      for (const { ap, ...e } of batch) {
+        // The node named case-insensitively (Consul's node index) in its partition; stored under
+        // its stored spelling, so that deleting the node deletes its coordinates.
+        const node = partitionCatalog(this.#deps.replica, ap).node(e.Node);
         if (!node) continue;
-        const entry = node.Node === e.Node ? e : { ...e, Node: node.Node };
+        const entry: CoordinateEntry = node.Node === e.Node ? e : { ...e, Node: node.Node };
         // Pinned to the node as read: no coordinate is stored for a node deleted or renamed meanwhile.
-        compares.push({ key: nodeKey(node.Node), target: 'modRevision', op: '=', value: node.ModifyIndex });
-        ops.push({ type: 'put', key: coordinateKey(node.Node, e.Segment), value: Buffer.from(JSON.stringify(entry)) });
+        compares.push({ key: tenantKey(partitionEnt(ap), nodeKey(node.Node)), target: 'modRevision', op: '=', value: node.ModifyIndex });
+        ops.push({ type: 'put', key: partitionCoordinateKey(ap, node.Node, e.Segment), value: Buffer.from(JSON.stringify(entry)) });
       }
       if (ops.length === 0) return { answer: undefined };
       return { txn: { compares, success: ops }, done: () => undefined };

@@ -47,6 +47,11 @@ export class CoordinatesTable {
     this.index = 0;
   }
 
+  /** Number of nodes with a coordinate. */
+  get size(): number {
+    return this.#rows.size;
+  }
+
   /** Every entry, sorted by node name (case-insensitive) then segment, as Consul's id index. */
   all(): CoordinateEntry[] {
     const ids = [...this.#rows.keys()].sort();

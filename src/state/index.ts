@@ -35,6 +35,7 @@ export {
   type StoredPeering, type PeeringSecrets, type PeeringStatusRecord, type PeerImportRecord,
 } from './peerings.ts';
 export { peeringPartition, peeringStoreKey, storedPeering, peerImportsOf, partitionPeerImports } from './peerings-tenants.ts';
+export { coordinatesOf, coordinatesTableName, partitionCoordinateKey, partitionCoordinateNodePrefix } from './coordinates-tenants.ts';
 export {
   DEFAULT_ENT, DEFAULT_TENANCY_NAME, WILDCARD_NAMESPACE, TENANT_PREFIX, validTenancyName, foldTenancyName, isDefaultEnt,
   partitionEnt, entKey, tenantTableName, tenantKey, tenantPrefix, parseTenantKey, type EnterpriseMeta, type TenantKey,

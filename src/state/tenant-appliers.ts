@@ -5,6 +5,7 @@ import type { TenantHandler, TenantTables } from './tenancy-tables.ts';
 import { kvTenantApplier } from './kvs-tenants.ts';
 import { configEntriesTenantApplier, wildcardNamespaceTenantApplier } from './config-entries-tenants.ts';
 import { peerImportsTenantApplier } from './peerings-tenants.ts';
+import { coordinatesTenantApplier } from './coordinates-tenants.ts';
 
 /** Makes a table's tenant handler from the replica's tenancy state. */
 export type TenantApplierFactory = (tenants: TenantTables) => TenantHandler;
@@ -15,4 +16,5 @@ export const TENANT_APPLIERS: readonly TenantApplierFactory[] = [
   configEntriesTenantApplier,
   wildcardNamespaceTenantApplier,
   peerImportsTenantApplier,
+  coordinatesTenantApplier,
 ];

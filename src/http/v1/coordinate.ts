@@ -23,13 +23,12 @@ export interface CoordinateHandlerDeps {
 }
 
 // Coordinates are partition-level (Consul Enterprise's parseEntMetaPartition): `?partition=` is read and
-// the namespace is not. Only the default partition has nodes yet, so another answers none; a request
-// naming the partition gets entries with Consul Enterprise's Partition field (after Segment).
+// the namespace is not; the endpoint reads that partition's. Entries of another partition than
+// default, or of a request naming the partition, carry Consul Enterprise's Partition field (after Segment).
 function inPartition(opts: QueryOptions, entries: CoordinateEntry[]): CoordinateEntry[] {
   const ap = opts.ent?.partition.toLowerCase() ?? DEFAULT_TENANCY_NAME;
-  if (ap !== DEFAULT_TENANCY_NAME) return [];
-  if (!opts.entNamed) return entries;
-  return entries.map((e) => ({ Node: e.Node, Segment: e.Segment, Partition: DEFAULT_TENANCY_NAME, Coord: e.Coord }));
+  if (ap === DEFAULT_TENANCY_NAME && !opts.entNamed) return entries;
+  return entries.map((e) => ({ Node: e.Node, Segment: e.Segment, Partition: ap, Coord: e.Coord }));
 }
 
 // Consul filters by segment only when the parameter is present (`?segment=` selects '').
@@ -46,7 +45,10 @@ function decodeUpdate(body: Buffer): CoordinateUpdate {
   }
   const req = canonical(raw ?? {}, ['Node', 'Segment', 'Coord', 'Datacenter', 'Partition']);
   const coord = req.Coord && typeof req.Coord === 'object' ? canonical(req.Coord, ['Vec', 'Error', 'Adjustment', 'Height']) : req.Coord;
-  return { Node: typeof req.Node === 'string' ? req.Node : '', Segment: typeof req.Segment === 'string' ? req.Segment : '', Coord: coord as CoordinateUpdate['Coord'] };
+  return {
+    Node: typeof req.Node === 'string' ? req.Node : '', Segment: typeof req.Segment === 'string' ? req.Segment : '', Coord: coord as CoordinateUpdate['Coord'],
+    ...(typeof req.Partition === 'string' && req.Partition !== '' ? { Partition: req.Partition } : {}),
+  };
 }
 
 /** Handlers for the coordinate routes. */
@@ -76,7 +78,9 @@ export function coordinateHandlers(d: CoordinateHandlerDeps) {
       enabled();
       const body = decodeUpdate(await req.body());
       checkDatacenter(req, d.reqCfg);
-      d.endpoint.update(body, authzOf(req, d.reqCfg));
+      // The body's Partition, else the request's (`?partition=`, header, the agent's own).
+      const ap = body.Partition ?? queryOptions(req, d.reqCfg, PARTITION).ent?.partition;
+      d.endpoint.update(ap && ap.toLowerCase() !== DEFAULT_TENANCY_NAME ? { ...body, Partition: ap } : body, authzOf(req, d.reqCfg));
       return {};
     },
   };
