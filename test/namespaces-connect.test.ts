@@ -109,5 +109,7 @@ describe('leaf certificates in namespaces', () => {
     assert.deepEqual(await authorize(upper), deny);
     assert.deepEqual(await authorize(`spiffe://${trust}/ap/DEFAULT/ns/Team-A/dc/dc1/svc/web`), deny);
     assert.deepEqual(await authorize(`spiffe://${trust}/ap/default/ns/team%2Da/dc/dc1/svc/web`), deny);
+    const bad = await call('POST', '/v1/agent/connect/authorize?ns=team-b', ROOT, { Target: 'db', ClientCertURI: `spiffe://${trust}/ns/%zz/dc/dc1/svc/web`, ClientCertSerial: 'ab' });
+    assert.deepEqual([bad.status, bad.text], [400, 'ClientCertURI not a valid Connect identifier']);
   });
 });

@@ -19,3 +19,11 @@ test('service SPIFFE IDs in a partition: /ap/<ap>/ns/… only outside the defaul
   assert.deepEqual(parseServiceUri('spiffe://abc.consul/ns/team-a/dc/dc1/svc/web'), { host: 'abc.consul', namespace: 'team-a', datacenter: 'dc1', service: 'web' });
   assert.equal(parseServiceUri('spiffe://abc.consul/ap/p1/dc/dc1/svc/web'), null);
 });
+
+test('a malformed percent-escape is no SPIFFE ID (it threw URIError: a 500 from connect authorize)', () => {
+  for (const uri of ['spiffe://a.consul/ns/%zz/dc/dc1/svc/web', 'spiffe://a.consul/ap/%E0%A4/ns/default/dc/dc1/svc/web', 'spiffe://a.consul/ns/default/dc/dc1/svc/w%']) {
+    assert.equal(parseServiceUri(uri), null, uri);
+  }
+  assert.equal(parseAgentUri('spiffe://a.consul/agent/client/dc/dc1/id/%zz'), null);
+  assert.deepEqual(parseServiceUri('spiffe://a.consul/ns/team%2Da/dc/dc1/svc/web')?.namespace, 'team-a');
+});

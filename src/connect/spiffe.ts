@@ -28,7 +28,18 @@ export function agentUri(id: AgentSpiffeId): string {
 /** Reads an agent SPIFFE ID; null for any other URI. */
 export function parseAgentUri(uri: string): AgentSpiffeId | null {
   const m = AGENT_PATH.exec(uri);
-  return m ? { host: m[1], datacenter: decodeURIComponent(m[2]), agent: decodeURIComponent(m[3]) } : null;
+  if (!m) return null;
+  const [datacenter, agent] = [unescape(m[2]), unescape(m[3])];
+  return datacenter === null || agent === null ? null : { host: m[1], datacenter, agent };
+}
+
+/** A path segment unescaped; null for a malformed escape (Go's url.PathUnescape fails: not an ID). */
+function unescape(segment: string): string | null {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return null;
+  }
 }
 
 /** A service's SPIFFE ID (Consul's SpiffeIDService). */
@@ -56,8 +67,11 @@ export function serviceUri(id: ServiceSpiffeId): string {
 export function parseServiceUri(uri: string): ServiceSpiffeId | null {
   const m = SERVICE_PATH.exec(uri);
   if (!m) return null;
-  const id: ServiceSpiffeId = { host: m[1], namespace: decodeURIComponent(m[3]), datacenter: decodeURIComponent(m[4]), service: decodeURIComponent(m[5]) };
-  if (m[2] !== undefined) id.partition = decodeURIComponent(m[2]);
+  const [namespace, datacenter, service] = [unescape(m[3]), unescape(m[4]), unescape(m[5])];
+  const partition = m[2] === undefined ? undefined : unescape(m[2]);
+  if (namespace === null || datacenter === null || service === null || partition === null) return null;
+  const id: ServiceSpiffeId = { host: m[1], namespace, datacenter, service };
+  if (partition !== undefined) id.partition = partition;
   return id;
 }
 
