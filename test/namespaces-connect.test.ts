@@ -95,6 +95,16 @@ describe('leaf certificates in namespaces', () => {
     assert.match(other.text, /Permission denied/);
   });
 
+  test('a source naming no namespace is in its entry\'s namespace: the agent and the match read agree', async () => {
+    const put = await call('PUT', '/v1/config?ns=team-b', ROOT, { Kind: 'service-intentions', Name: 'cache', Sources: [{ Name: 'web', Action: 'deny' }] });
+    assert.equal(put.status, 200, put.text);
+    const authorize = async (uri: string) => (await call('POST', '/v1/agent/connect/authorize?ns=team-b', ROOT, { Target: 'cache', ClientCertURI: uri, ClientCertSerial: 'ab' })).json;
+    assert.equal((await authorize(`spiffe://${trust}/ns/team-b/dc/dc1/svc/web`)).Authorized, false);
+    assert.equal((await authorize(`spiffe://${trust}/ns/default/dc/dc1/svc/web`)).Authorized, true);
+    const match = await call('GET', '/v1/connect/intentions/match?by=destination&name=cache&ns=team-b', ROOT);
+    assert.equal(match.json.cache[0].SourceNS, 'team-b', match.text);
+  });
+
   test('a caller certificate spelling its namespace in capitals (or /ap/default/) is the same caller: its deny intention matches', async () => {
     // A token with service:write on team-a/web gets `…/ns/TEAM-A/…` signed (names fold); the agent
     // matched intentions on the unfolded name, so the deny was skipped and the wildcard allow matched.
