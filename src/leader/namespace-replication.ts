@@ -5,11 +5,13 @@
 // (DeletedAt) copied so this datacenter's reaper purges the namespace's data, and namespaces the
 // primary no longer has marked here. Paced, rounds rate limited, failures backed off, as the
 // config entry replication beside it.
-import type { Clock, TimerHandle } from '../clock.ts';
-import { formatGoDuration } from '../duration.ts';
+import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import { DEFAULT_TENANCY_NAME, foldTenancyName } from '../state/tenancy.ts';
 import type { LeaderLoop } from './loops.ts';
+import {
+  DEFAULT_FETCH_TIMEOUT_MS, ReplicationLoop, Stopped, applyPaced, readWithin, type ReplicationStatus, type RoundResult,
+} from './replication-loop.ts';
 
 /** A namespace as replication compares it (the API's shape: name, index, deletion mark, the rest). */
 export interface ReplicatedNamespace {
@@ -111,107 +113,54 @@ export interface NamespaceReplicationDeps {
   fetchTimeoutMs?: number;
 }
 
-/** Consul's blocking query wait, 5 minutes, with its jitter and RPC client timeout. */
-const DEFAULT_FETCH_TIMEOUT_MS = 300_000 + 300_000 / 16 + 60_000;
-
 /** How replication is doing (the leader.replication.namespaces gauges). */
-export interface NamespaceReplicationStatus {
-  running: boolean;
-  /** The primary's index the last successful round brought this datacenter to. */
-  replicatedIndex: number;
-  lastSuccess: number;
-  lastError: number;
-  lastErrorMessage: string;
-}
-
-/** Left when the leadership that started the round ended. */
-class Stopped extends Error {}
+export type NamespaceReplicationStatus = ReplicationStatus;
 
 /** The secondary leader's namespace replication, a leader duty. */
 export class NamespaceReplicator implements LeaderLoop {
   readonly name = 'namespace-replication';
   readonly #d: NamespaceReplicationDeps;
   readonly #log: Logger;
-  #abort: AbortController | null = null;
+  readonly #loop: ReplicationLoop;
   /** Folded names of local-only namespaces already warned about (once per name while this server leads). */
   #warnedLocal = new Set<string>();
-  #run: Promise<void> = Promise.resolve();
-  #status: NamespaceReplicationStatus = { running: false, replicatedIndex: 0, lastSuccess: 0, lastError: 0, lastErrorMessage: '' };
 
   constructor(deps: NamespaceReplicationDeps) {
     this.#d = deps;
     this.#log = deps.logger.child({ '@module': 'agent.leader.replication.namespaces' });
+    this.#loop = new ReplicationLoop({
+      clock: deps.clock, log: this.#log, random: deps.random, rate: deps.rate, burst: deps.burst, maxRetryWaitMs: deps.maxRetryWaitMs,
+      round: (signal, lastRemoteIndex, again) => this.#round(lastRemoteIndex, again, signal),
+      messages: {
+        started: 'started namespace replication',
+        stopped: 'stopped namespace replication',
+        error: 'Namespace replication error (will retry if still leader)',
+      },
+    });
   }
 
   /** Starts the rounds in the background (a failing primary never fails the leader's start). */
   async start(): Promise<void> {
-    const abort = new AbortController();
-    this.#abort = abort;
     this.#warnedLocal.clear();
-    this.#status = { ...this.#status, running: true };
-    this.#log.info('started namespace replication');
-    this.#run = this.#loop(abort.signal);
+    this.#loop.start();
   }
 
   /** Stops the rounds; resolves when the current one has left. */
   async stop(): Promise<void> {
-    this.#abort?.abort();
-    this.#abort = null;
-    await this.#run;
-    this.#status = { ...this.#status, running: false };
+    await this.#loop.stop();
   }
 
   /** The replication's state now. */
   status(): NamespaceReplicationStatus {
-    return { ...this.#status };
-  }
-
-  async #loop(signal: AbortSignal): Promise<void> {
-    const rate = this.#d.rate ?? 1;
-    const burst = this.#d.burst ?? 5;
-    let tokens = burst;
-    let refilled = this.#d.clock.now();
-    let failures = 0;
-    let lastRemoteIndex = 0;
-    let again = false;
-    while (!signal.aborted) {
-      try {
-        const now = this.#d.clock.now();
-        tokens = Math.min(burst, tokens + ((now - refilled) / 1000) * rate);
-        refilled = now;
-        if (tokens < 1) await this.#sleep(((1 - tokens) / rate) * 1000, signal);
-        tokens -= 1;
-        ({ index: lastRemoteIndex, again } = await this.#round(lastRemoteIndex, again, signal));
-        failures = 0;
-        this.#status = { ...this.#status, replicatedIndex: lastRemoteIndex, lastSuccess: this.#d.clock.now() };
-      } catch (err) {
-        if (signal.aborted || err instanceof Stopped) break;
-        const message = err instanceof Error ? err.message : String(err);
-        this.#status = { ...this.#status, lastError: this.#d.clock.now(), lastErrorMessage: message };
-        this.#log.warn({ error: message }, 'Namespace replication error (will retry if still leader)');
-        try {
-          await this.#sleep(this.#retryWait(failures++), signal);
-        } catch {
-          break;
-        }
-      }
-    }
-    this.#log.info('stopped namespace replication');
-  }
-
-  /** 1 s doubling per failure up to the maximum, with 10 % jitter. */
-  #retryWait(failures: number): number {
-    const max = this.#d.maxRetryWaitMs ?? 120_000;
-    const base = Math.min(max, 1000 * 2 ** Math.min(failures, 30));
-    return base - base * 0.1 * this.#d.random();
+    return this.#loop.status();
   }
 
   /**
    * One round; returns the primary's index it is in sync with, and whether the next round must not
    * block (a namespace waits for this datacenter's reaper: the primary may not change meanwhile).
    */
-  async #round(lastRemoteIndex: number, now: boolean, signal: AbortSignal): Promise<{ index: number; again: boolean }> {
-    const remote = await this.#fetch(now ? 0 : lastRemoteIndex, signal);
+  async #round(lastRemoteIndex: number, now: boolean, signal: AbortSignal): Promise<RoundResult> {
+    const remote = await this.#read(signal, (s) => this.#d.fetch(now ? 0 : lastRemoteIndex, s));
     if (signal.aborted) throw new Stopped();
     if (remote.index < lastRemoteIndex) {
       this.#log.warn({ from: lastRemoteIndex, to: remote.index }, 'Namespace replication remote index moved backwards, forcing a full namespace sync');
@@ -227,10 +176,11 @@ export class NamespaceReplicator implements LeaderLoop {
     const deletions = diff.deletions.length > 0 ? await this.#confirmDeletions(remote, diff.deletions, signal) : [];
     this.#log.debug({ deletions: deletions.length, updates: diff.updates.length }, 'Namespace replication');
     const errors: string[] = [];
-    await this.#reconcile(deletions, (n) => this.#d.remove(n), 'delete', errors, signal);
-    await this.#reconcile(diff.updates, (n) => this.#d.upsert(n), 'upsert', errors, signal);
+    const pace = { clock: this.#d.clock, applyLimit: this.#d.applyLimit, noun: 'namespace' };
+    await applyPaced(pace, deletions, (n) => this.#d.remove(n), 'delete', errors, signal);
+    await applyPaced(pace, diff.updates, (n) => this.#d.upsert(n), 'upsert', errors, signal);
     if (errors.length > 0) throw new Error(errors.join('; '));
-    return { index: remote.index, again: diff.pending > 0 };
+    return { remoteIndex: remote.index, again: diff.pending > 0 };
   }
 
   /**
@@ -255,7 +205,7 @@ export class NamespaceReplicator implements LeaderLoop {
     let gone = deletions;
     const confirm = this.#d.confirm;
     if (confirm) {
-      const current = await this.#fetch(0, signal, (_, s) => confirm(s));
+      const current = await this.#read(signal, (s) => confirm(s));
       if (signal.aborted) throw new Stopped();
       if (!complete(current)) return [];
       const there = new Set(current.namespaces.map(folded));
@@ -266,58 +216,7 @@ export class NamespaceReplicator implements LeaderLoop {
   }
 
   /** One read of the primary, abandoned when leadership ends or it takes longer than fetchTimeoutMs. */
-  async #fetch(
-    minIndex: number, signal: AbortSignal, read: (minIndex: number, signal: AbortSignal) => Promise<RemoteNamespaces> = (i, s) => this.#d.fetch(i, s),
-  ): Promise<RemoteNamespaces> {
-    const limitMs = this.#d.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
-    const ctl = new AbortController();
-    const leave = (): void => ctl.abort();
-    signal.addEventListener('abort', leave, { once: true });
-    let timedOut = false;
-    const timer = this.#d.clock.setTimer(limitMs, () => {
-      timedOut = true;
-      ctl.abort();
-    });
-    try {
-      return await read(minIndex, ctl.signal);
-    } catch (err) {
-      if (timedOut && !signal.aborted) throw new Error(`failed to retrieve remote namespaces: no answer from the primary datacenter within ${formatGoDuration(limitMs)}`);
-      throw err;
-    } finally {
-      timer.cancel();
-      signal.removeEventListener('abort', leave);
-    }
-  }
-
-  /** Applies one kind of change namespace by namespace at the apply limit, collecting failures. */
-  async #reconcile(
-    list: ReplicatedNamespace[], op: (n: ReplicatedNamespace) => Promise<void>, what: string, errors: string[], signal: AbortSignal,
-  ): Promise<void> {
-    const pace = 1000 / (this.#d.applyLimit ?? 100);
-    for (let i = 0; i < list.length; i++) {
-      try {
-        await op(list[i]);
-      } catch (err) {
-        errors.push(`Failed to apply namespace ${what}: ${err instanceof Error ? err.message : String(err)}`);
-      }
-      if (i < list.length - 1) await this.#sleep(pace, signal);
-    }
-  }
-
-  /** Waits on the clock; throws Stopped when leadership ends first. */
-  #sleep(ms: number, signal: AbortSignal): Promise<void> {
-    if (signal.aborted) return Promise.reject(new Stopped());
-    return new Promise((resolve, reject) => {
-      let timer: TimerHandle | null = null;
-      const onAbort = (): void => {
-        timer?.cancel();
-        reject(new Stopped());
-      };
-      timer = this.#d.clock.setTimer(ms, () => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      });
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
+  #read(signal: AbortSignal, read: (signal: AbortSignal) => Promise<RemoteNamespaces>): Promise<RemoteNamespaces> {
+    return readWithin(this.#d.clock, this.#d.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS, 'namespaces', signal, read);
   }
 }
