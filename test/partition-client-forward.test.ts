@@ -11,16 +11,21 @@ import { httpCaller, type HttpCall } from './support/acl.ts';
 import { freePort } from './support/ports.ts';
 import { until } from './support/wait.ts';
 import { createAgent, createClientAgent, type Agent, type ClientAgent } from '../src/index.ts';
-import { loadConfig } from '../src/agent/config/index.ts';
+import { loadConfig, type RuntimeConfig } from '../src/agent/config/index.ts';
 import { silentLogger } from '../src/log.ts';
 
-/** A server and a client agent with `partition = "p1"` (p1 created first); `hcl` goes into both configs, `root` is the token the setup calls use. */
-function cluster(name: string, hcl = '', root = '') {
+/**
+ * A server and a client agent with `partition = "p1"` (p1 created first); `hcl` goes into both configs, `root` is the token the
+ * setup calls use, `tweak` changes both loaded configs (settings no config file sets).
+ */
+function cluster(name: string, hcl = '', root = '', tweak: (config: RuntimeConfig) => void = () => {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `proconsul-ap-${name}-`));
   const c = {} as { server: Agent; client: ClientAgent; serverCall: HttpCall; clientCall: HttpCall; clientPort: number };
   const config = async (file: string, text: string) => {
     fs.writeFileSync(path.join(dir, `${file}.hcl`), text);
-    return (await loadConfig({ args: ['-config-file', path.join(dir, `${file}.hcl`)], env: {} })).config;
+    const loaded = (await loadConfig({ args: ['-config-file', path.join(dir, `${file}.hcl`)], env: {} })).config;
+    tweak(loaded);
+    return loaded;
   };
   const common = (http: number, serf: number, rpc: number) => `data_dir = "${dir}/${http}"
 bind_addr = "127.0.0.1"
@@ -150,5 +155,23 @@ describe('ACL requests forwarded by a client agent in partition p1', () => {
     assert.equal((await c.clientCall('PUT', '/v1/kv/a', 'root', 'in-p1')).text, 'true');
     assert.equal((await c.clientCall('GET', '/v1/kv/a?raw', token.json.SecretID)).text, 'in-p1');
     assert.equal((await c.clientCall('PUT', '/v1/kv/a', token.json.SecretID, 'no')).status, 403);
+  });
+});
+
+describe('coordinates of a client agent in partition p1', () => {
+  // Coordinates sent every 100-200 ms and written every 20 ms (Consul's internal settings; no config file sets them).
+  const c = cluster('coord', '', '', (config) => {
+    config.raw.sync_coordinate_interval_min = '100ms';
+    config.raw.consul = { ...(config.raw.consul as object), coordinate: { update_period: '20ms' } };
+  });
+
+  test('its coordinate is stored in p1, read through it and with ?partition=p1, not in the default partition', async () => {
+    const inP1 = async (call: HttpCall, q: string) => ((await call('GET', `/v1/coordinate/nodes${q}`)).json as any[]).filter((e) => e.Node === 'c1');
+    await until('the client\'s coordinate in p1', 20_000, async () => (await inP1(c.serverCall, '?partition=p1')).length === 1);
+    assert.deepEqual((await inP1(c.serverCall, '?partition=p1')).map((e) => [e.Node, e.Partition]), [['c1', 'p1']]);
+    assert.deepEqual((await inP1(c.clientCall, '')).map((e) => [e.Node, e.Partition]), [['c1', 'p1']]);
+    assert.deepEqual(await inP1(c.serverCall, ''), [], 'not a default-partition coordinate');
+    assert.equal((await c.clientCall('GET', '/v1/coordinate/node/c1')).status, 200);
+    assert.equal((await c.serverCall('GET', '/v1/coordinate/node/c1')).status, 404);
   });
 });
