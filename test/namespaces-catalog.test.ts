@@ -360,10 +360,18 @@ describe('catalog and health in an admin partition', () => {
     assert.equal((await call('GET', '/v1/coordinate/node/cn?partition=p1', dfltTok.SecretID)).status, 403);
     const p1Tok = await tokenWithRules(call, 'partition "p1" { node_prefix "" { policy = "read" } }');
     assert.equal((await call('GET', '/v1/coordinate/nodes?partition=p1', p1Tok.SecretID)).json.length, 1);
+    // ?near= in p1 sorts by p1's coordinates: cn2 (only in p1) first from itself.
+    assert.equal((await call('PUT', '/v1/catalog/register?partition=p1', ROOT, { Node: 'cn2', Address: '10.1.0.41' })).text, 'true');
+    const at = (await call('GET', '/v1/coordinate/nodes?partition=p1', ROOT)).headers.get('x-consul-index');
+    assert.equal((await call('PUT', '/v1/coordinate/update?partition=p1', ROOT, { Node: 'cn2', Coord: coord(5) })).status, 200);
+    await call('GET', `/v1/coordinate/nodes?partition=p1&index=${at}&wait=20s`, ROOT);
+    const names = async (q: string) => (await call('GET', `/v1/catalog/nodes?partition=p1${q}`, ROOT)).json.map((n: any) => n.Node).filter((n: string) => n.startsWith('cn'));
+    assert.deepEqual(await names(''), ['cn', 'cn2']);
+    assert.deepEqual(await names('&near=cn2'), ['cn2', 'cn']);
     // Deregistering p1's node deletes its coordinates, not the default partition's node's.
     assert.equal((await call('PUT', '/v1/catalog/deregister?partition=p1', ROOT, { Node: 'cn' })).text, 'true');
     assert.equal((await call('GET', '/v1/coordinate/node/cn?partition=p1', ROOT)).status, 404);
     assert.equal((await call('GET', '/v1/coordinate/node/cn', ROOT)).status, 200);
-    assert.equal((await dev.agent.store.range('t/p1/default/coordinate/')).kvs.length, 0);
+    assert.deepEqual((await dev.agent.store.range('t/p1/default/coordinate/')).kvs.map((kv) => kv.key), ['t/p1/default/coordinate/cn2/']);
   });
 });

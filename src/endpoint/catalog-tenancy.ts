@@ -116,7 +116,7 @@ export class TenantCatalogReads {
       const nodes = [...cat.nodes.values()].filter((n) => nodeMetaMatches(n, f.nodeMeta)).sort((a, b) => (a.Node < b.Node ? -1 : 1));
       const nodeCtx = entContext(p.ent);
       const { items, filtered } = filterAllowed(opts.authz, filterList(nodes, f.filter), (n) => allowed(opts.authz, 'nodeRead', n.Node, nodeCtx));
-      const value = sortNear(this.#deps, f.near, items, (n) => n.Node).map((n) => withPartition(n, p.ap));
+      const value = sortNear(this.#deps, f.near, items, (n) => n.Node, p.ap).map((n) => withPartition(n, p.ap));
       return { index: cat.index.nodes, value, filtered };
     });
   }
@@ -164,7 +164,7 @@ export class TenantCatalogReads {
       const ctx = entContext(ent);
       const rows = instances.map((i) => toServiceNode(i.node, i.service));
       const { items, filtered } = filterAllowed(opts.authz, filterList(rows, f.filter), (r) => instanceReadable(opts.authz, r.Node, r.ServiceName, ctx));
-      return { index, value: sortNear(this.#deps, f.near, items, (r) => r.Node).map((r) => withTenancy(r, ent)), filtered };
+      return { index, value: sortNear(this.#deps, f.near, items, (r) => r.Node, ent.partition).map((r) => withTenancy(r, ent)), filtered };
     });
   }
 
@@ -242,7 +242,7 @@ export class TenantHealthReads {
       }
       const ctx = entContext(ent);
       const { items, filtered } = filterAllowed(opts.authz, filterList(out, f.filter), (c) => checkReadable(opts.authz, c, ctx));
-      const value = sortNear(this.#deps, f.near, items, (c) => c.Node).map((c) => checkWithTenancy(c, ent));
+      const value = sortNear(this.#deps, f.near, items, (c) => c.Node, ent.partition).map((c) => checkWithTenancy(c, ent));
       return { index: cat.serviceIndex.get(key) ?? Math.max(cat.index.checks, 1), value, filtered };
     });
   }
@@ -268,7 +268,7 @@ export class TenantHealthReads {
         filtered ||= r.filtered;
         for (const c of r.items) out.push(checkWithTenancy(c, ent));
       }
-      return { index, value: sortNear(this.#deps, f.near, out, (c) => c.Node), filtered };
+      return { index, value: sortNear(this.#deps, f.near, out, (c) => c.Node, opts.ent?.partition), filtered };
     });
   }
 
@@ -285,7 +285,7 @@ export class TenantHealthReads {
       let rows = instances.map((i) => cat.checkServiceNode(i));
       if (f.passing) rows = rows.filter((r) => r.Checks.every((c) => c.Status === 'passing'));
       const { items, filtered } = filterAllowed(opts.authz, filterList(rows, f.filter), (r) => instanceReadable(opts.authz, r.Node.Node, r.Service.Service, ctx));
-      const value = sortNear(this.#deps, f.near, items, (r) => r.Node.Node).map((r) => ({
+      const value = sortNear(this.#deps, f.near, items, (r) => r.Node.Node, ent.partition).map((r) => ({
         Node: withPartition(r.Node, ent.partition), Service: withTenancy(r.Service, ent), Checks: r.Checks.map((c) => checkWithTenancy(c, ent)),
       }));
       return { index, value, filtered };

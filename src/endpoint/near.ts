@@ -2,7 +2,7 @@
 // by estimated RTT from the source node's coordinate; nodes without one keep their order at the
 // end, and without a source coordinate nothing moves. `_agent` names the answering agent.
 import { estimateRtt, intersectCoordinates } from '../gossip/index.ts';
-import type { CoordinateSet } from '../state/index.ts';
+import { coordinatesOf, type CoordinateSet } from '../state/index.ts';
 import type { EndpointDeps } from './deps.ts';
 
 /** Estimated RTT in seconds between two coordinate sets, +Infinity when either lacks one. */
@@ -12,10 +12,10 @@ export function computeDistance(a: CoordinateSet, b: CoordinateSet): number {
   return estimateRtt(x, y);
 }
 
-/** Sorts `items` (in place, stably) by distance from `near`'s coordinates; returns them. */
-export function sortNear<T>(deps: EndpointDeps, near: string | undefined, items: T[], nodeOf: (item: T) => string): T[] {
+/** Sorts `items` (in place, stably) by distance from `near`'s coordinates in `partition` (absent: default); returns them. */
+export function sortNear<T>(deps: EndpointDeps, near: string | undefined, items: T[], nodeOf: (item: T) => string, partition?: string): T[] {
   if (!near || items.length < 2) return items;
-  const table = deps.replica.coordinates;
+  const table = coordinatesOf(deps.replica, partition);
   const source = table.set(near === '_agent' ? deps.config.nodeName : near);
   if (source.size === 0) return items;
   const dist = new Map<string, number>();
