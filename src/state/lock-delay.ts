@@ -5,12 +5,25 @@
 /** Expiration times of lock-delays by KV key. */
 export class LockDelays {
   #until = new Map<string, number>();
+  /** Size after the last sweep of expired entries: the next runs once the map has doubled past it. */
+  #swept = 0;
 
   /** Blocks `key` until `now + delayMs`. */
   set(key: string, now: number, delayMs: number): void {
     if (delayMs <= 0) return;
     const until = now + delayMs;
     if (until > (this.#until.get(key) ?? 0)) this.#until.set(key, until);
+    // Keys never read again (a deleted namespace's, a lock abandoned) kept their entry: expired
+    // ones are swept as the map grows, so it holds about twice the live delays at most.
+    if (this.#until.size > 2 * this.#swept + 64) {
+      for (const [k, t] of this.#until) if (t <= now) this.#until.delete(k);
+      this.#swept = this.#until.size;
+    }
+  }
+
+  /** Number of entries kept (expired ones included until swept), for tests. */
+  get size(): number {
+    return this.#until.size;
   }
 
   /** Milliseconds-epoch until which `key` is delayed (0 when free); drops expired entries. */
