@@ -271,6 +271,11 @@ export class Notifier {
     return this.#tables.size;
   }
 
+  /** Names of the tables held (tests). */
+  tableNames(): string[] {
+    return [...this.#tables.keys()];
+  }
+
   #schedule(d: Waiter): void {
     heapPush(this.#deadlines, d);
     if (this.#stale > 1024 && this.#stale > this.#deadlines.length / 2) this.#compact();
