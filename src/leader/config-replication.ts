@@ -2,12 +2,11 @@
 // reads every config entry of the primary with blocking stale reads under the replication token,
 // diffs them against its own by kind and name, and deletes then upserts the difference, paced,
 // rounds rate limited, failures backed off. Exported services stay in the datacenter they are in.
-import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { ConfigEntry } from '../state/index.ts';
 import type { LeaderLoop } from './loops.ts';
 import {
-  DEFAULT_FETCH_TIMEOUT_MS, ReplicationLoop, Stopped, applyPaced, readWithin, type ReplicationStatus, type RoundResult,
+  DEFAULT_FETCH_TIMEOUT_MS, ReplicationLoop, Stopped, applyPaced, readWithin, type ReplicationDeps, type ReplicationStatus, type RoundResult,
 } from './replication-loop.ts';
 
 /** An entry as replication compares it: its identity and the index it was last written at. */
@@ -60,34 +59,8 @@ export interface RemoteEntries {
   index: number;
 }
 
-/** What the replicator reads and writes. */
-export interface ConfigReplicationDeps {
-  clock: Clock;
-  logger: Logger;
-  random: () => number;
-  /** A blocking stale read of every entry in the primary, newer than `minIndex`. */
-  fetch(minIndex: number, signal: AbortSignal): Promise<RemoteEntries>;
-  /** This datacenter's entries now. */
-  local(): ReplicatedEntry[];
-  /** Writes the primary's entry here as it is (no validation: the primary validated it). */
-  upsert(entry: ReplicatedEntry): Promise<void>;
-  /** Deletes an entry here. */
-  remove(entry: ReplicatedEntry): Promise<void>;
-  /** Replication rounds per second (Consul's ConfigReplicationRate, 1). */
-  rate?: number;
-  /** Rounds that may run back to back after idleness (ConfigReplicationBurst, 5). */
-  burst?: number;
-  /** Writes per second (ConfigReplicationApplyLimit, 100). */
-  applyLimit?: number;
-  /** Longest wait between failed rounds (replicationDefaultMaxRetryWait, 120 s). */
-  maxRetryWaitMs?: number;
-  /**
-   * Longest a read of the primary may take before it is given up and retried, as Consul's RPC
-   * timeout of a blocking query (its wait, wait / 16 of jitter, rpc_client_timeout 60 s): a primary
-   * gone without closing the connection (a partition) would hold the round for hours otherwise.
-   */
-  fetchTimeoutMs?: number;
-}
+/** What the replicator reads and writes: every entry of the primary, this datacenter's entries. */
+export type ConfigReplicationDeps = ReplicationDeps<ReplicatedEntry, RemoteEntries>;
 
 /** How replication is doing (Consul's leader.replication.config-entries gauges). */
 export type ConfigReplicationStatus = ReplicationStatus;
@@ -103,7 +76,7 @@ export class ConfigReplicator implements LeaderLoop {
     this.#d = deps;
     this.#log = deps.logger.child({ '@module': 'agent.leader.replication.config-entries' });
     this.#loop = new ReplicationLoop({
-      clock: deps.clock, log: this.#log, random: deps.random, rate: deps.rate, burst: deps.burst, maxRetryWaitMs: deps.maxRetryWaitMs,
+      ...deps, log: this.#log,
       round: (signal, lastRemoteIndex) => this.#round(lastRemoteIndex, signal),
       messages: {
         started: 'started config entry replication',

@@ -5,12 +5,11 @@
 // (DeletedAt) copied so this datacenter's reaper purges the namespace's data, and namespaces the
 // primary no longer has marked here. Paced, rounds rate limited, failures backed off, as the
 // config entry replication beside it.
-import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import { DEFAULT_TENANCY_NAME, foldTenancyName } from '../state/tenancy.ts';
 import type { LeaderLoop } from './loops.ts';
 import {
-  DEFAULT_FETCH_TIMEOUT_MS, ReplicationLoop, Stopped, applyPaced, readWithin, type ReplicationStatus, type RoundResult,
+  DEFAULT_FETCH_TIMEOUT_MS, ReplicationLoop, Stopped, applyPaced, readWithin, type ReplicationDeps, type ReplicationStatus, type RoundResult,
 } from './replication-loop.ts';
 
 /** A namespace as replication compares it (the API's shape: name, index, deletion mark, the rest). */
@@ -82,35 +81,18 @@ export interface RemoteNamespaces {
   filtered?: boolean;
 }
 
-/** What the replicator reads and writes. */
-export interface NamespaceReplicationDeps {
-  clock: Clock;
-  logger: Logger;
-  random: () => number;
-  /** A blocking stale read of the primary's default-partition namespaces, newer than `minIndex`. */
-  fetch(minIndex: number, signal: AbortSignal): Promise<RemoteNamespaces>;
+/**
+ * What the replicator reads and writes: the primary's default-partition namespaces, this
+ * datacenter's; `upsert` writes a deletion mark as it is, `remove` marks a namespace deleted (the
+ * reaper then purges it).
+ */
+export interface NamespaceReplicationDeps extends ReplicationDeps<ReplicatedNamespace, RemoteNamespaces> {
   /**
    * A consistent (not stale) read of the same list, taken before namespaces are marked deleted here:
    * marking purges everything in them, and a stale list from a lagging server of the primary may
    * simply not have a namespace yet. Absent: the stale list decides.
    */
   confirm?(signal: AbortSignal): Promise<RemoteNamespaces>;
-  /** This datacenter's namespaces of the default partition now. */
-  local(): ReplicatedNamespace[];
-  /** Writes the primary's namespace here as it is (its deletion mark included). */
-  upsert(ns: ReplicatedNamespace): Promise<void>;
-  /** Marks a namespace here deleted (the reaper then purges it). */
-  remove(ns: ReplicatedNamespace): Promise<void>;
-  /** Rounds per second (1, as config entry replication). */
-  rate?: number;
-  /** Rounds that may run back to back after idleness (5). */
-  burst?: number;
-  /** Writes per second (100). */
-  applyLimit?: number;
-  /** Longest wait between failed rounds (120 s). */
-  maxRetryWaitMs?: number;
-  /** Longest a read of the primary may take before it is given up and retried. */
-  fetchTimeoutMs?: number;
 }
 
 /** How replication is doing (the leader.replication.namespaces gauges). */
@@ -129,7 +111,7 @@ export class NamespaceReplicator implements LeaderLoop {
     this.#d = deps;
     this.#log = deps.logger.child({ '@module': 'agent.leader.replication.namespaces' });
     this.#loop = new ReplicationLoop({
-      clock: deps.clock, log: this.#log, random: deps.random, rate: deps.rate, burst: deps.burst, maxRetryWaitMs: deps.maxRetryWaitMs,
+      ...deps, log: this.#log,
       round: (signal, lastRemoteIndex, again) => this.#round(lastRemoteIndex, again, signal),
       messages: {
         started: 'started namespace replication',

@@ -23,57 +23,55 @@ function harness(opts: { rate?: number; burst?: number; maxRetryWaitMs?: number;
     }),
   });
   const msgs = (): unknown[] => lines.map((l) => l['@message']);
-  return { clock, lines, msgs, rounds, loop };
+  /** Stops the loop, letting the round in progress succeed. */
+  const finish = async (): Promise<void> => {
+    const stopping = loop.stop();
+    rounds.at(-1)?.answer({ remoteIndex: 1 });
+    await stopping;
+  };
+  return { clock, lines, msgs, rounds, loop, finish };
+}
+
+/** Answers `n` rounds in turn with success. */
+async function succeed(h: ReturnType<typeof harness>, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    await settle();
+    h.rounds.at(-1)!.answer({ remoteIndex: 10 + i });
+  }
+  await settle();
+}
+
+/** Advances the clock to 1 ms short of `ms`, checking no round starts, then to `ms`, checking one does. */
+async function nextRoundAfter(h: ReturnType<typeof harness>, ms: number): Promise<void> {
+  const n = h.rounds.length;
+  h.clock.advance(ms - 1);
+  await settle();
+  assert.equal(h.rounds.length, n, `a round came before ${ms} ms`);
+  h.clock.advance(1);
+  await settle();
+  assert.equal(h.rounds.length, n + 1, `no round at ${ms} ms`);
 }
 
 test('rounds are rate limited: a burst back to back, then one per 1/rate seconds', async () => {
   const h = harness({ rate: 2, burst: 3 });
   h.loop.start();
-  for (let i = 0; i < 3; i++) {
-    await settle();
-    h.rounds[i].answer({ remoteIndex: 10 + i });
-  }
-  await settle();
+  await succeed(h, 3);
   // The burst is spent: the fourth round waits half a second (rate 2/s).
   assert.equal(h.rounds.length, 3);
-  h.clock.advance(499);
-  await settle();
-  assert.equal(h.rounds.length, 3);
-  h.clock.advance(1);
-  await settle();
-  assert.equal(h.rounds.length, 4);
+  await nextRoundAfter(h, 500);
   assert.equal(h.rounds[3].last, 12);
-  h.rounds[3].answer({ remoteIndex: 13 });
-  await settle();
-  h.clock.advance(499);
-  await settle();
-  assert.equal(h.rounds.length, 4);
-  h.clock.advance(1);
-  await settle();
-  assert.equal(h.rounds.length, 5);
-  const stopping = h.loop.stop();
-  h.rounds[4].answer({ remoteIndex: 14 });
-  await stopping;
+  await succeed(h, 1);
+  await nextRoundAfter(h, 500);
+  await h.finish();
 });
 
 test('defaults: burst 5 then one round a second', async () => {
   const h = harness();
   h.loop.start();
-  for (let i = 0; i < 5; i++) {
-    await settle();
-    h.rounds[i].answer({ remoteIndex: 1 });
-  }
-  await settle();
+  await succeed(h, 5);
   assert.equal(h.rounds.length, 5);
-  h.clock.advance(999);
-  await settle();
-  assert.equal(h.rounds.length, 5);
-  h.clock.advance(1);
-  await settle();
-  assert.equal(h.rounds.length, 6);
-  const stopping = h.loop.stop();
-  h.rounds[5].answer({ remoteIndex: 1 });
-  await stopping;
+  await nextRoundAfter(h, 1000);
+  await h.finish();
 });
 
 test('the index and again of the last successful round go to the next; status follows; a failure keeps them', async () => {
@@ -110,15 +108,9 @@ test('the index and again of the last successful round go to the next; status fo
 async function failAndWait(h: ReturnType<typeof harness>, expected: number[]): Promise<void> {
   for (const [i, wait] of expected.entries()) {
     await settle();
-    const n = h.rounds.length;
-    h.rounds[n - 1].answer(new Error(`fail ${i}`));
+    h.rounds.at(-1)!.answer(new Error(`fail ${i}`));
     await settle();
-    h.clock.advance(wait - 1);
-    await settle();
-    assert.equal(h.rounds.length, n, `retry ${i} came before ${wait} ms`);
-    h.clock.advance(1);
-    await settle();
-    assert.equal(h.rounds.length, n + 1, `retry ${i} not at ${wait} ms`);
+    await nextRoundAfter(h, wait);
   }
 }
 
@@ -129,9 +121,7 @@ test('failures back off 1 s doubling to the maximum; a success resets the wait',
   h.rounds.at(-1)!.answer({ remoteIndex: 3 });
   await settle();
   await failAndWait(h, [1000, 2000]);
-  const stopping = h.loop.stop();
-  h.rounds.at(-1)!.answer({ remoteIndex: 3 });
-  await stopping;
+  await h.finish();
 });
 
 test('the backoff takes up to 10 % off for jitter; the default maximum is 120 s', async () => {
@@ -139,9 +129,7 @@ test('the backoff takes up to 10 % off for jitter; the default maximum is 120 s'
   h.loop.start();
   // 1000 * 2^7 = 128 s is past the 120 s maximum: 120 s less 5 %.
   await failAndWait(h, [950, 1900, 3800, 7600, 15_200, 30_400, 60_800, 114_000]);
-  const stopping = h.loop.stop();
-  h.rounds.at(-1)!.answer({ remoteIndex: 3 });
-  await stopping;
+  await h.finish();
 });
 
 test('stop aborts the round in progress and resolves only once it has left; no error is recorded', async () => {
@@ -195,9 +183,7 @@ test('stop during a backoff resolves at once; no round runs after it; start runs
   assert.equal(h.rounds.length, 3);
   assert.equal(h.rounds[2].last, 0);
   assert.equal(h.loop.status().replicatedIndex, 4);
-  const stopping = h.loop.stop();
-  h.rounds[2].answer({ remoteIndex: 4 });
-  await stopping;
+  await h.finish();
 });
 
 test('stop during a rate limit wait resolves at once', async () => {

@@ -9,6 +9,39 @@ import type { Logger } from '../log.ts';
 /** Consul's blocking query wait, 5 minutes, with its jitter and RPC client timeout. */
 export const DEFAULT_FETCH_TIMEOUT_MS = 300_000 + 300_000 / 16 + 60_000;
 
+/** What a replication is tuned and timed by (both replications' deps extend it). */
+export interface ReplicationTuning {
+  clock: Clock;
+  logger: Logger;
+  random: () => number;
+  /** Replication rounds per second (Consul's ConfigReplicationRate, 1). */
+  rate?: number;
+  /** Rounds that may run back to back after idleness (ConfigReplicationBurst, 5). */
+  burst?: number;
+  /** Writes per second (ConfigReplicationApplyLimit, 100). */
+  applyLimit?: number;
+  /** Longest wait between failed rounds (replicationDefaultMaxRetryWait, 120 s). */
+  maxRetryWaitMs?: number;
+  /**
+   * Longest a read of the primary may take before it is given up and retried, as Consul's RPC
+   * timeout of a blocking query (its wait, wait / 16 of jitter, rpc_client_timeout 60 s): a primary
+   * gone without closing the connection (a partition) would hold the round for hours otherwise.
+   */
+  fetchTimeoutMs?: number;
+}
+
+/** What a replicator reads and writes: the primary's list (`R`, with its index) and this datacenter's items (`T`). */
+export interface ReplicationDeps<T, R> extends ReplicationTuning {
+  /** A blocking stale read of the primary's list, newer than `minIndex`. */
+  fetch(minIndex: number, signal: AbortSignal): Promise<R>;
+  /** This datacenter's items now. */
+  local(): T[];
+  /** Writes the primary's item here as it is (no validation: the primary validated it). */
+  upsert(item: T): Promise<void>;
+  /** Deletes an item here. */
+  remove(item: T): Promise<void>;
+}
+
 /** How a replication is doing (its leader.replication.* gauges). */
 export interface ReplicationStatus {
   running: boolean;
@@ -28,19 +61,11 @@ export interface RoundResult {
 /** One replication round, given the index the last successful round reached and its `again`. */
 export type Round = (signal: AbortSignal, lastRemoteIndex: number, again: boolean) => Promise<RoundResult>;
 
-/** What the loop needs. */
-export interface ReplicationLoopDeps {
-  clock: Clock;
+/** What the loop needs: the replication's tuning, its own logger, its round and log messages. */
+export interface ReplicationLoopDeps extends Pick<ReplicationTuning, 'clock' | 'random' | 'rate' | 'burst' | 'maxRetryWaitMs'> {
   /** The replication's own logger (its @module child). */
   log: Logger;
-  random: () => number;
   round: Round;
-  /** Rounds per second (1). */
-  rate?: number;
-  /** Rounds that may run back to back after idleness (5). */
-  burst?: number;
-  /** Longest wait between failed rounds (replicationDefaultMaxRetryWait, 120 s). */
-  maxRetryWaitMs?: number;
   /** Log messages: when started, when stopped, and the warning of a failed round. */
   messages: { started: string; stopped: string; error: string };
 }
