@@ -191,6 +191,15 @@ describe('catalog and health in namespaces', () => {
     assert.equal((await call('GET', '/v1/health/checks/txs?ns=team-a', ROOT)).json.length, 0);
   });
 
+  test('/v1/txn check delete naming no ServiceID needs write on the stored check\'s service in its namespace', async () => {
+    await register({ Node: 'tx2', Address: '10.0.0.11', Service: { ID: 'priv', Service: 'priv', Namespace: 'team-a' }, Check: { CheckID: 'pc', ServiceID: 'priv', Status: 'passing' } });
+    // Write on node tx2 and on service "priv" of the default namespace only.
+    const tok = await tokenWithRules(call, 'node "tx2" { policy = "write" } service "priv" { policy = "write" }');
+    const del = await call('PUT', '/v1/txn', tok.SecretID, [{ Check: { Verb: 'delete', Check: { Node: 'tx2', CheckID: 'pc', Namespace: 'team-a' } } }]);
+    assert.notEqual(del.status, 200, del.text);
+    assert.deepEqual((await call('GET', '/v1/health/checks/priv?ns=team-a', ROOT)).json.map((c: any) => c.CheckID), ['pc']);
+  });
+
   test('a session names service checks of a namespace: created against that namespace\'s check, invalidated by it', async () => {
     await register({ Node: 'sn', Address: '10.0.0.40', Service: { ID: 'ss', Service: 'ss', Namespace: 'team-a' }, Check: { CheckID: 'sc', ServiceID: 'ss', Status: 'passing' } });
     await register({ Node: 'sn', Address: '10.0.0.40', Service: { ID: 'ss', Service: 'ss' }, Check: { CheckID: 'sc', ServiceID: 'ss', Status: 'critical' } });

@@ -60,7 +60,8 @@ function catalogNeeds(op: TxnOpInput, deps: EndpointDeps): Need[] {
     const node = cat.nodeName(c.Node ?? '');
     if (op.Check.Verb === 'delete' || op.Check.Verb === 'delete-cas') {
       const stored = scat.checks.get(node)?.get(scat.checkId(node, c.CheckID ?? ''));
-      if (stored?.ServiceID) return withStored(c.ServiceID ? ['serviceWrite', c.ServiceName ?? '', ctx] : ['nodeWrite', c.Node ?? ''], stored.ServiceName);
+      // The stored check's service is the op's namespace's even when the op names a node check.
+      if (stored?.ServiceID) return withStored(c.ServiceID ? ['serviceWrite', c.ServiceName ?? '', ctx] : ['nodeWrite', c.Node ?? ''], stored.ServiceName, ctx);
     }
     if (!c.ServiceID) return [['nodeWrite', c.Node ?? '']];
     const svc = scat.services.get(node)?.get(scat.serviceId(node, c.ServiceID));
