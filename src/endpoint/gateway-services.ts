@@ -178,35 +178,44 @@ function gatewayServicesIn(deps: EndpointDeps, gateway: string, opts: QueryOptio
   const ent = { partition: foldTenancyName(requested.partition), namespace: foldTenancyName(requested.namespace) };
   const ctx = entContext(ent);
   authorize(opts.authz, 'serviceRead', gateway, ctx);
-  const tenancy = { Namespace: ent.namespace, Partition: ent.partition };
   return blockingQuery(deps, opts, (ws) => {
-    const t = configEntriesOf(deps.replica, ent);
-    const cat = catalogOf(deps.replica, ent);
-    let index = Math.max(t.kindIndex(INGRESS), t.kindIndex(TERMINATING));
-    const rows: GatewayService[] = [];
-    for (const kind of [INGRESS, TERMINATING]) {
-      ws.addKey(configEntriesTableName(ent), `${kind}/${gateway}`);
-      const e = t.get(kind, gateway);
-      if (!e) continue;
-      let typical: string[] = [];
-      if (hasWildcard(e)) {
-        ws.addTable(catalogTableName(SERVICES_TABLE, ent));
-        index = Math.max(index, cat.index.services);
-        const names = new Set<string>();
-        for (const k of cat.byName.keys()) if (k !== 'consul') for (const i of cat.instances(k)) if (!i.service.Kind) names.add(i.service.Service);
-        typical = [...names].sort();
-      }
-      rows.push(...entryRows(e, typical, tenancy));
-    }
-    // An API gateway's links, from its bound entry the controller writes in this namespace.
-    const api = apiGatewayLinks(deps.replica, ws, gateway, { table: t, tableName: configEntriesTableName(ent), tenancy });
-    if (api.rows.length) {
-      index = Math.max(index, api.index);
-      rows.push(...api.rows);
-    }
+    const { index, rows } = tenantGatewayLinks(deps.replica, ws, gateway, ent);
     const { items, filtered } = filterAllowed(opts.authz, rows, (r) => allowed(opts.authz, 'serviceRead', r.Service.Name, ctx));
     return { index, value: items, filtered };
   });
+}
+
+/**
+ * The services one gateway's entries link in a namespace (Consul Enterprise's GatewayServices read there): a
+ * wildcard expanded over that namespace's services, names with their Namespace and Partition; `ent` folded.
+ */
+export function tenantGatewayLinks(replica: Replica, ws: WatchSet, gateway: string, ent: EnterpriseMeta): { index: number; rows: GatewayService[] } {
+  const tenancy = { Namespace: ent.namespace, Partition: ent.partition };
+  const t = configEntriesOf(replica, ent);
+  const cat = catalogOf(replica, ent);
+  let index = Math.max(t.kindIndex(INGRESS), t.kindIndex(TERMINATING));
+  const rows: GatewayService[] = [];
+  for (const kind of [INGRESS, TERMINATING]) {
+    ws.addKey(configEntriesTableName(ent), `${kind}/${gateway}`);
+    const e = t.get(kind, gateway);
+    if (!e) continue;
+    let typical: string[] = [];
+    if (hasWildcard(e)) {
+      ws.addTable(catalogTableName(SERVICES_TABLE, ent));
+      index = Math.max(index, cat.index.services);
+      const names = new Set<string>();
+      for (const k of cat.byName.keys()) if (k !== 'consul') for (const i of cat.instances(k)) if (!i.service.Kind) names.add(i.service.Service);
+      typical = [...names].sort();
+    }
+    rows.push(...entryRows(e, typical, tenancy));
+  }
+  // An API gateway's links, from its bound entry the controller writes in this namespace.
+  const api = apiGatewayLinks(replica, ws, gateway, { table: t, tableName: configEntriesTableName(ent), tenancy });
+  if (api.rows.length) {
+    index = Math.max(index, api.index);
+    rows.push(...api.rows);
+  }
+  return { index, rows };
 }
 
 /**

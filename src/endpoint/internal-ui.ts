@@ -21,6 +21,7 @@ import { importedNodeInfos, localNodeInfo, type NodeInfo } from './ui-nodes.ts';
 import { tenantServiceListing } from './ui-tenancy.ts';
 import { tenantNodeDump } from './ui-nodes-tenancy.ts';
 import { tenantRead } from './catalog-tenancy.ts';
+import { tenantGatewayIntentions, tenantGatewayServicesNodes } from './ui-gateway-tenancy.ts';
 
 export type { NodeInfo } from './ui-nodes.ts';
 
@@ -187,6 +188,10 @@ export class InternalUiEndpoint {
 
   /** Summaries of the services a gateway links, with their addresses (Internal.GatewayServiceDump). */
   gatewayServicesNodes(gateway: string, opts: QueryOptions): Promise<QueryResult<ServiceSummary[]>> {
+    if (tenantRead(opts)) {
+      const addressing = { datacenter: this.#deps.config.datacenter, domain: this.#s.domain, altDomain: this.#s.altDomain };
+      return tenantGatewayServicesNodes(this.#deps, gateway, opts, opts.ent ?? DEFAULT_ENT, addressing);
+    }
     authorize(opts.authz, 'serviceRead', gateway);
     const { catalog: cat } = this.#deps.replica;
     return blockingQuery(this.#deps, opts, (ws) => {
@@ -208,6 +213,7 @@ export class InternalUiEndpoint {
 
   /** The intentions whose destination is a service the gateway links, each once (Internal.GatewayIntentions). */
   gatewayIntentions(gateway: string, opts: QueryOptions): Promise<QueryResult<Intention[]>> {
+    if (tenantRead(opts)) return tenantGatewayIntentions(this.#deps, gateway, opts, opts.ent ?? DEFAULT_ENT);
     authorize(opts.authz, 'serviceRead', gateway);
     const t = this.#deps.replica.configEntries;
     return blockingQuery(this.#deps, opts, (ws) => {

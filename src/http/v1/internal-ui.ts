@@ -34,11 +34,13 @@ export function internalUiHandlers(ui: InternalUiEndpoint, cfg: RequestConfig) {
       return { body: ui.catalogOverview(queryOptions(req, cfg, { tenancy: false })) };
     },
     async gatewayServicesNodes(req: HttpRequest): Promise<HttpResult> {
-      const { value, meta } = await ui.gatewayServicesNodes(name(req, 'gateway name'), queryOptions(req, cfg));
+      // Consul Enterprise's UIGatewayServicesNodes parses the namespace without `*`.
+      const { value, meta } = await ui.gatewayServicesNodes(name(req, 'gateway name'), queryOptions(req, cfg, { tenancy: 'namespace-no-wildcard' }));
       return { body: value, meta };
     },
     async gatewayIntentions(req: HttpRequest): Promise<HttpResult> {
-      const { value, meta } = await ui.gatewayIntentions(name(req, 'gateway name'), queryOptions(req, cfg));
+      // Consul Enterprise's UIGatewayIntentions parses the namespace without `*`.
+      const { value, meta } = await ui.gatewayIntentions(name(req, 'gateway name'), queryOptions(req, cfg, { tenancy: 'namespace-no-wildcard' }));
       return { body: value, meta };
     },
     async serviceTopology(req: HttpRequest): Promise<HttpResult> {
