@@ -194,4 +194,33 @@ describe('session API shapes and errors', () => {
     assert.equal(r.status, 409);
     assert.match(r.body.Errors![0].What, /^invalid session/);
   });
+  test('a session is not created against a check that went critical after its replica read', async () => {
+    const reg = await fetch(`${base}/v1/catalog/register`, { method: 'PUT', body: JSON.stringify({
+      Node: 'race-n', Address: '10.9.0.1', Check: { CheckID: 'race-c', Name: 'race-c', Status: 'passing' },
+    }) });
+    assert.equal(reg.status, 200);
+    const store = dev.agent.store;
+    const stored = (await store.range('catalog/check/')).kvs.find((kv) => kv.key.endsWith('/race-c'))!;
+    const critical = { ...JSON.parse(Buffer.from(stored.value).toString('utf8')), Status: 'critical' };
+    // The check's critical write commits after the create read the replica and before its txn:
+    // the write's own plan saw no session to invalidate.
+    const txn = store.txn.bind(store);
+    let raced = false;
+    (store as { txn: typeof store.txn }).txn = async (req) => {
+      if (!raced && req.success.some((o) => o.type === 'put' && o.key.startsWith('session/'))) {
+        raced = true;
+        await txn({ success: [{ type: 'put', key: stored.key, value: Buffer.from(JSON.stringify(critical)) }] });
+      }
+      return txn(req);
+    };
+    try {
+      const res = await fetch(`${base}/v1/session/create`, { method: 'PUT', body: JSON.stringify({ Node: 'race-n', Checks: ['race-c'] }) });
+      assert.ok(raced);
+      assert.equal(res.status, 500, await res.text());
+    } finally {
+      (store as { txn: typeof store.txn }).txn = txn;
+    }
+    const sessions = (await (await fetch(`${base}/v1/session/node/race-n`)).json()) as unknown[];
+    assert.equal(sessions.length, 0);
+  });
 });

@@ -9,7 +9,7 @@ import { registerServerMetrics } from './server-metrics.ts';
 import { measureEndpoints } from './endpoint-metrics.ts';
 import { measureAclWrites, measureTokenResolution } from './acl-metrics.ts';
 import type { Store } from '../store/index.ts';
-import { Replica, catalogOf, partitionCatalog, DEFAULT_TENANCY_NAME, isDefaultEnt } from '../state/index.ts';
+import { Replica, catalogOf, partitionCatalog, DEFAULT_TENANCY_NAME, isDefaultEnt, tenantKey, nodeKey, checkKey } from '../state/index.ts';
 import {
   KvEndpoint, TxnEndpoint, SessionEndpoint, CatalogEndpoint, HealthEndpoint,
   type EndpointDeps, type SessionHealth, type Leadership,
@@ -21,7 +21,7 @@ import { CsrGate } from '../endpoint/csr-gate.ts';
 import { agentConnectHandlers } from '../http/v1/agent-connect.ts';
 import { LeafCertManager } from './leaf-certs.ts';
 import { explainHandlers } from '../http/v1/explain.ts';
-import { SharedReads } from '../endpoint/index.ts';
+import { SharedReads, pinRecord } from '../endpoint/index.ts';
 import { AclTokenReaper, ensureAclBootstrap } from '../leader/acl.ts';
 import { AclSwitch, isLoopback } from './acl-enable.ts';
 import { agentAclHandlers } from '../http/v1/agent-acl.ts';
@@ -169,6 +169,19 @@ export function buildServer(
         : replica.catalog;
       const stored = cat.nodeName(node);
       return cat.checks.get(stored)?.get(cat.checkId(stored, check))?.Status ?? null;
+    },
+    pins: (node, checks, partition) => {
+      const nodes = partition ? partitionCatalog(replica, partition) : replica.catalog;
+      const stored = nodes.nodeName(node);
+      const ap = partition || DEFAULT_TENANCY_NAME;
+      const out = [pinRecord(tenantKey({ partition: ap, namespace: DEFAULT_TENANCY_NAME }, nodeKey(stored)), nodes.node(stored))];
+      for (const { ID, Namespace } of checks) {
+        const ent = { partition: ap, namespace: Namespace || DEFAULT_TENANCY_NAME };
+        const cat = catalogOf(replica, ent);
+        const id = cat.checkId(stored, ID);
+        out.push(pinRecord(tenantKey(ent, checkKey(stored, id)), cat.checks.get(stored)?.get(id)));
+      }
+      return out;
     },
   };
   const sessionTimers = new SessionTimers({

@@ -13,6 +13,7 @@ import { inTenant } from './kv.ts';
 import { consistentRead, type QueryOptions, type QueryResult } from './query.ts';
 import { tableQuery } from './table-query.ts';
 import { commitPlanned, commitWrite } from './commit.ts';
+import type { Compare } from '../store/index.ts';
 import { planInvalidate } from './locks.ts';
 import type { EndpointDeps } from './deps.ts';
 import type { AclIdentity } from './acl-resolver.ts';
@@ -42,6 +43,12 @@ export interface SessionHealth {
    * a node check with none; null when it is not registered.
    */
   checkStatus(node: string, checkId: string, namespace?: string, partition?: string): string | null;
+  /**
+   * Compares pinning the node and checks a create was validated against, as read (absent records:
+   * still absent), so a check that went critical in the Store but not yet in the replica fails the
+   * txn and the create is validated again (Consul checks them in the same state store txn).
+   */
+  pins?(node: string, checks: readonly ServiceCheckRef[], partition?: string): Compare[];
 }
 
 /** Callbacks for the leader's TTL timers. */
@@ -92,23 +99,30 @@ export class SessionEndpoint {
     authorize(authz, 'sessionWrite', req.Node, entContext(tenant));
     writableEnt(this.#deps.replica.tenants, tenant);
     const ap = tenant && foldTenancyName(tenant.partition);
-    const behavior = this.#validate(req, ap === DEFAULT_TENANCY_NAME ? undefined : ap);
+    const partition = ap === DEFAULT_TENANCY_NAME ? undefined : ap;
     const rec: SessionRecord = {
-      ID: randomUUID(), Name: req.Name, Node: req.Node, LockDelay: req.LockDelay, Behavior: behavior, TTL: req.TTL,
+      ID: randomUUID(), Name: req.Name, Node: req.Node, LockDelay: req.LockDelay, Behavior: this.#validate(req, partition), TTL: req.TTL,
       NodeChecks: req.NodeChecks.length ? req.NodeChecks : null,
       ServiceChecks: req.ServiceChecks.length ? req.ServiceChecks : null,
       // Lower-case, as KV's tenant names; a tenant's session lives under its prefix (the key says the tenant).
       Namespace: tenant ? foldTenancyName(tenant.namespace) : DEFAULT_TENANCY_NAME,
     };
-    if (ap && ap !== DEFAULT_TENANCY_NAME) rec.Partition = ap;
+    if (partition) rec.Partition = partition;
     const key = sessionStoreKey(rec);
-    await commitPlanned(this.#deps, inTenant(this.#deps.replica.tenants, tenant, () => ({
-      txn: {
-        compares: [{ key, target: 'createRevision', op: '=', value: 0 }],
-        success: [{ type: 'put', key, value: encodeRecord(rec) }],
-      },
-      done: () => true,
-    })));
+    const checks = [...req.NodeChecks.map((id) => ({ ID: id, Namespace: '' })), ...req.ServiceChecks];
+    let first = true;
+    await commitPlanned(this.#deps, inTenant(this.#deps.replica.tenants, tenant, () => {
+      // A re-plan (a pinned node or check changed) validates against the current replica again.
+      if (!first) this.#validate(req, partition);
+      first = false;
+      return {
+        txn: {
+          compares: [{ key, target: 'createRevision', op: '=', value: 0 }, ...(this.#health.pins?.(req.Node, checks, partition) ?? [])],
+          success: [{ type: 'put', key, value: encodeRecord(rec) }],
+        },
+        done: () => true,
+      };
+    }));
     if (rec.TTL) this.#ttl.armed(rec);
     return rec.ID;
   }
