@@ -173,21 +173,6 @@ describe('query parameter validation', () => {
     }
   });
 
-  test('namespaces and partitions are Enterprise: 400 with Consul CE\'s texts (handlers not converted to tenancy)', async () => {
-    // KV and sessions take namespaces since tenancy slice 2 (test/namespaces-kv.test.ts), catalog and health since slice 3, config entries since slice 5, more handlers since; the UI's exported services do not yet.
-    const ns = await req('GET', '/v1/internal/ui/exported-services?peer=p1&ns=foo');
-    assert.equal(ns.status, 400);
-    assert.equal(ns.body.toString(), 'Invalid query parameter: "ns" - Namespaces are a Consul Enterprise feature');
-    const nsDefault = await req('GET', '/v1/internal/ui/exported-services?peer=p1&ns=default');
-    assert.equal(nsDefault.status, 400, 'CE refuses any namespace, default included');
-    const hdr = await req('GET', '/v1/internal/ui/exported-services?peer=p1', undefined, { 'X-Consul-Namespace': 'foo' });
-    assert.equal(hdr.status, 400);
-    assert.equal(hdr.body.toString(), 'Invalid header: "X-Consul-Namespace" - Namespaces are a Consul Enterprise feature');
-    const ap = await req('GET', '/v1/internal/ui/exported-services?peer=p1&partition=p');
-    assert.equal(ap.status, 400);
-    assert.equal(ap.body.toString(), 'Invalid query parameter: "partition" - Partitions are a Consul Enterprise feature');
-  });
-
   test('handlers that parse no namespace in Consul ignore ?ns= and ?partition= (the CLI sends CONSUL_NAMESPACE on every request); operator usage takes them', async () => {
     for (const p of ['/v1/connect/ca/roots', '/v1/agent/connect/ca/roots', '/v1/query', '/v1/operator/usage']) {
       for (const q of ['ns=team-a', 'partition=default', 'ns=default&partition=default']) {

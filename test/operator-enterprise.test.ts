@@ -167,15 +167,6 @@ describe('Enterprise operator endpoints on a dev agent', () => {
     assert.equal(bad.status, 400);
     assert.match(bad.text, /invalid config key "Catalog\.Bogus"/);
   });
-
-  test('ns and partition still get Consul CE\'s 400 on tenancy-aware routes', async () => {
-    // KV takes namespaces since tenancy slice 2, catalog and health since slice 3; the UI's exported services do not yet
-    // (prepared queries parse none in Consul: they ignore both).
-    const ns = await call('GET', '/v1/internal/ui/exported-services?peer=p1&ns=team');
-    assert.deepEqual([ns.status, ns.text], [400, 'Invalid query parameter: "ns" - Namespaces are a Consul Enterprise feature']);
-    const ap = await call('GET', '/v1/internal/ui/exported-services?peer=p1&partition=p1');
-    assert.deepEqual([ap.status, ap.text], [400, 'Invalid query parameter: "partition" - Partitions are a Consul Enterprise feature']);
-  });
 });
 
 describe('a client agent', () => {

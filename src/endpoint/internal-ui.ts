@@ -22,6 +22,7 @@ import { tenantServiceListing } from './ui-tenancy.ts';
 import { tenantNodeDump } from './ui-nodes-tenancy.ts';
 import { tenantRead } from './catalog-tenancy.ts';
 import { tenantGatewayIntentions, tenantGatewayServicesNodes } from './ui-gateway-tenancy.ts';
+import { tenantExportedServices } from './ui-exports-tenancy.ts';
 
 export type { NodeInfo } from './ui-nodes.ts';
 
@@ -244,6 +245,7 @@ export class InternalUiEndpoint {
 
   /** The services exported to `peer` as bare summaries (Internal.ExportedServicesForPeer); none for an unknown peer. */
   exportedServices(peer: string, opts: QueryOptions): Promise<QueryResult<ServiceListingSummary[]>> {
+    if (tenantRead(opts)) return tenantExportedServices(this.#deps, peer, opts);
     const dc = this.#deps.config.datacenter;
     return blockingQuery(this.#deps, opts, (ws) => {
       const { peerings } = this.#deps.replica;

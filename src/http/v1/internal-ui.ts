@@ -54,7 +54,8 @@ export function internalUiHandlers(ui: InternalUiEndpoint, cfg: RequestConfig) {
       return { body: value, meta };
     },
     async exportedServices(req: HttpRequest): Promise<HttpResult> {
-      const opts = queryOptions(req, cfg);
+      // Consul Enterprise's UIExportedServices parses the namespace and partition with `*` allowed.
+      const opts = queryOptions(req, cfg, { tenancy: 'namespace' });
       const peer = req.query.get('peer') ?? '';
       if (peer === '') throw new InternalError('must provide PeerName');
       const { value, meta } = await ui.exportedServices(peer, opts);
