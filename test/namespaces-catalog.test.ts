@@ -200,6 +200,17 @@ describe('catalog and health in namespaces', () => {
     assert.deepEqual((await call('GET', '/v1/health/checks/priv?ns=team-a', ROOT)).json.map((c: any) => c.CheckID), ['pc']);
   });
 
+  test('/v1/txn Service delete takes the service\'s checks in its namespace (and the default one), as Consul\'s deleteServiceTxn', async () => {
+    const txn = (ops: object[]) => call('PUT', '/v1/txn', ROOT, ops);
+    for (const ns of ['team-a', 'default']) {
+      await register({ Node: 'tx3', Address: '10.0.0.12', Service: { ID: 'dsv', Service: 'dsv', Namespace: ns }, Check: { CheckID: 'dsc', ServiceID: 'dsv', Status: 'passing' } });
+      const res = await txn([{ Service: { Verb: 'delete', Node: 'tx3', Service: { ID: 'dsv', Namespace: ns } } }]);
+      assert.equal(res.status, 200, res.text);
+      assert.equal((await call('GET', `/v1/catalog/service/dsv?ns=${ns}`, ROOT)).json.length, 0);
+      assert.deepEqual((await call('GET', `/v1/health/node/tx3?ns=${ns}`, ROOT)).json.map((c: any) => c.CheckID), [], ns);
+    }
+  });
+
   test('a session names service checks of a namespace: created against that namespace\'s check, invalidated by it', async () => {
     await register({ Node: 'sn', Address: '10.0.0.40', Service: { ID: 'ss', Service: 'ss', Namespace: 'team-a' }, Check: { CheckID: 'sc', ServiceID: 'ss', Status: 'passing' } });
     await register({ Node: 'sn', Address: '10.0.0.40', Service: { ID: 'ss', Service: 'ss' }, Check: { CheckID: 'sc', ServiceID: 'ss', Status: 'critical' } });

@@ -362,7 +362,18 @@ export function runServiceOp(ov: CatalogTxnOverlay, op: CatalogTxnOp, datacenter
       ov.named('s', node, asked, ent);
       return null;
     },
-    remove: () => ov.delete(key),
+    remove: () => {
+      ov.delete(key);
+      if (!existing) return;
+      // Its checks go with it, invalidating their sessions (Consul's deleteServiceTxn).
+      const prefix = tenantKey(ent, checkKey(node, ''));
+      for (const k of ov.nodeChildren(node)) {
+        const check = k.startsWith(prefix) ? ov.get<HealthCheck>(k) : undefined;
+        if (!check || check.ServiceID === '' || foldName(check.ServiceID) !== foldName(existing.ID)) continue;
+        ov.delete(k);
+        ov.invalidateSessions(node, check.CheckID, ent);
+      }
+    },
   });
 }
 
