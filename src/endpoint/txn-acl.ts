@@ -1,10 +1,10 @@
 // ACL checks of /v1/txn (Consul's Txn.preCheck ACL part and FilterTxnResults): each write op
 // needs write on its key, node, service or session node; reads are filtered out of the results.
 import { denialFor, type AuthorizerMethod, type AuthorizerContext } from '../acl/index.ts';
-import { catalogOf } from '../state/catalog-tenants.ts';
+import { catalogOf, partitionCatalog } from '../state/catalog-tenants.ts';
 import type { Node, NodeService, HealthCheck } from '../api/catalog-types.ts';
 import { allowed, entContext, unrestricted } from './acl-enforce.ts';
-import { sessionInTenant, type KVEntry } from '../state/index.ts';
+import { partitionEnt, sessionInTenant, type EnterpriseMeta, type KVEntry } from '../state/index.ts';
 import type { AclIdentity } from './acl-resolver.ts';
 import type { EndpointDeps } from './deps.ts';
 import type { TxnOpInput, TxnResultItem } from './txn.ts';
@@ -48,7 +48,7 @@ function catalogNeeds(op: TxnOpInput, deps: EndpointDeps): Need[] {
     // A service's rules are its namespace's; the node is the partition's.
     const ctx = entContext(op.Service.ent);
     const scat = op.Service.ent ? catalogOf(deps.replica, op.Service.ent) : cat;
-    const node = cat.nodeName(typeof op.Service.Node === 'string' ? op.Service.Node : '');
+    const node = partitionCatalog(deps.replica, partitionOf(op.Service.ent)).nodeName(typeof op.Service.Node === 'string' ? op.Service.Node : '');
     const stored = scat.services.get(node)?.get(scat.serviceId(node, s.ID || s.Service || ''));
     return withStored(['serviceWrite', s.Service ?? '', ctx], stored?.Service);
   }
@@ -56,14 +56,15 @@ function catalogNeeds(op: TxnOpInput, deps: EndpointDeps): Need[] {
     if (op.Check.Verb === 'get') return [];
     const c = op.Check.Check ?? {};
     const ctx = entContext(op.Check.ent);
+    const nodeCtx = nodeContextOf(op.Check.ent);
     const scat = op.Check.ent ? catalogOf(deps.replica, op.Check.ent) : cat;
-    const node = cat.nodeName(c.Node ?? '');
+    const node = partitionCatalog(deps.replica, partitionOf(op.Check.ent)).nodeName(c.Node ?? '');
     if (op.Check.Verb === 'delete' || op.Check.Verb === 'delete-cas') {
       const stored = scat.checks.get(node)?.get(scat.checkId(node, c.CheckID ?? ''));
       // The stored check's service is the op's namespace's even when the op names a node check.
-      if (stored?.ServiceID) return withStored(c.ServiceID ? ['serviceWrite', c.ServiceName ?? '', ctx] : ['nodeWrite', c.Node ?? ''], stored.ServiceName, ctx);
+      if (stored?.ServiceID) return withStored(c.ServiceID ? ['serviceWrite', c.ServiceName ?? '', ctx] : ['nodeWrite', c.Node ?? '', nodeCtx], stored.ServiceName, ctx);
     }
-    if (!c.ServiceID) return [['nodeWrite', c.Node ?? '']];
+    if (!c.ServiceID) return [['nodeWrite', c.Node ?? '', nodeCtx]];
     const svc = scat.services.get(node)?.get(scat.serviceId(node, c.ServiceID));
     return withStored(['serviceWrite', c.ServiceName ?? '', ctx], svc?.Service, ctx);
   }
@@ -100,7 +101,7 @@ export function filterTxnResults(id: AclIdentity | undefined, results: TxnResult
     if (r.Service) return allowed(id, 'serviceRead', (r.Service as NodeService).Service, tenantContext(r.Service));
     if (r.Check) {
       const c = r.Check as HealthCheck;
-      return allowed(id, 'nodeRead', c.Node) && (!c.ServiceName || allowed(id, 'serviceRead', c.ServiceName, tenantContext(c)));
+      return allowed(id, 'nodeRead', c.Node, partitionContext(c)) && (!c.ServiceName || allowed(id, 'serviceRead', c.ServiceName, tenantContext(c)));
     }
     return true;
   });
@@ -115,4 +116,21 @@ function kvContext(e: KVEntry) {
 function tenantContext(e: object): AuthorizerContext | undefined {
   const t = e as { Namespace?: string; Partition?: string };
   return t.Namespace === undefined ? undefined : entContext({ namespace: t.Namespace, partition: t.Partition ?? 'default' });
+}
+
+/** The partition a catalog op acts in (`default` when it names none). */
+function partitionOf(ent: EnterpriseMeta | undefined): string {
+  return ent?.partition.toLowerCase() ?? 'default';
+}
+
+/** The ACL context of node rules for an op's partition (none in the default partition, as before tenancy). */
+function nodeContextOf(ent: EnterpriseMeta | undefined): AuthorizerContext | undefined {
+  const ap = partitionOf(ent);
+  return ap === 'default' ? undefined : entContext(partitionEnt(ap));
+}
+
+/** The ACL context of node rules for a result showing a partition other than default; none otherwise. */
+function partitionContext(e: object): AuthorizerContext | undefined {
+  const ap = (e as { Partition?: string }).Partition;
+  return ap === undefined || ap.toLowerCase() === 'default' ? undefined : entContext(partitionEnt(ap.toLowerCase()));
 }

@@ -3,9 +3,9 @@
 // whose indexes are filled in with the commit revision.
 import {
   encodeRecord, nodeKey, serviceKey, checkKey, coordinateKey, coordinateNodePrefix, foldName, entKey, parseTenantKey, tenantKey,
-  DEFAULT_ENT, isDefaultEnt, type EnterpriseMeta,
+  DEFAULT_ENT, DEFAULT_TENANCY_NAME, foldTenancyName, isDefaultEnt, partitionEnt, type EnterpriseMeta,
 } from '../state/index.ts';
-import { catalogOf, namespaceCatalogs } from '../state/catalog-tenants.ts';
+import { catalogOf, namespaceCatalogs, partitionCatalog } from '../state/catalog-tenants.ts';
 import { withTenancy } from './catalog-tenancy.ts';
 import { writableEnt } from './tenancy.ts';
 import type { Node, NodeService, HealthCheck } from '../api/catalog-types.ts';
@@ -29,9 +29,9 @@ export interface CatalogTxnOp {
   Service?: Partial<NodeService>;
   Check?: Partial<HealthCheck>;
   /**
-   * Service and Check ops: the namespace the op names (its `Namespace`, else the token's scope), as
-   * Consul Enterprise's TxnServiceOp/TxnCheckOp carry an EnterpriseMeta; absent: the default one,
-   * named by no one (results then show no tenancy fields). The node and node checks stay the partition's.
+   * Service and Check ops: the namespace and partition the op names (its `Namespace`/`Partition`, else the
+   * token's scope), as Consul Enterprise's TxnServiceOp/TxnCheckOp carry an EnterpriseMeta; absent: the default
+   * one, named by no one (results then show no tenancy fields). The node and node checks are the partition's.
    */
   ent?: EnterpriseMeta;
 }
@@ -60,8 +60,9 @@ export class CatalogTxnOverlay {
     this.guards = new Guards(deps.replica.appliedRevision);
   }
 
-  /** A node's stored name, matched case-insensitively (this transaction's writes first). */
-  nodeName(name: string): string {
+  /** A node's stored name, matched case-insensitively (this transaction's writes first; Node ops write the default partition only). */
+  nodeName(name: string, partition = DEFAULT_TENANCY_NAME): string {
+    if (partition !== DEFAULT_TENANCY_NAME) return partitionCatalog(this.#deps.replica, partition).nodeName(name);
     return this.#names.get(`n\0${foldName(name)}`) ?? this.#deps.replica.catalog.nodeName(name);
   }
 
@@ -145,19 +146,20 @@ export class CatalogTxnOverlay {
     this.ops.push({ type: 'delete', key });
   }
 
-  /** Services and checks of a node, in every namespace, as this transaction sees them. */
-  nodeChildren(node: string): string[] {
+  /** Services and checks of a node of `partition`, in every namespace, as this transaction sees them. */
+  nodeChildren(node: string, partition = DEFAULT_TENANCY_NAME): string[] {
     const keys: string[] = [];
     const add = (ent: EnterpriseMeta | undefined, cat: ReturnType<typeof catalogOf>): void => {
       for (const id of cat.services.get(node)?.keys() ?? []) keys.push(tenantKey(ent, serviceKey(node, id)));
       for (const id of cat.checks.get(node)?.keys() ?? []) keys.push(tenantKey(ent, checkKey(node, id)));
     };
-    add(undefined, this.#deps.replica.catalog);
-    // A node's records in the default partition's namespaces go with it (Consul deletes them across namespaces).
-    for (const { ent, table } of namespaceCatalogs(this.#deps.replica, 'default')) add(ent, table);
+    const inDefault = partition === DEFAULT_TENANCY_NAME;
+    add(inDefault ? undefined : partitionEnt(partition), partitionCatalog(this.#deps.replica, partition));
+    // A node's records in the partition's namespaces go with it (Consul deletes them across namespaces).
+    for (const { ent, table } of namespaceCatalogs(this.#deps.replica, partition)) add(ent, table);
     for (const k of this.#overlay.keys()) {
       const p = keyParts(k);
-      if (p.kind !== 'node' && p.a === node) keys.push(k);
+      if (p.kind !== 'node' && p.a === node && (p.ent?.partition ?? DEFAULT_TENANCY_NAME) === partition) keys.push(k);
     }
     return [...new Set(keys)];
   }
@@ -307,15 +309,14 @@ export function runNodeOp(ov: CatalogTxnOverlay, op: CatalogTxnOp, datacenter: s
   });
 }
 
-/**
- * Refuses a catalog op naming another partition than the default one: /v1/txn's catalog verbs act
- * in the default partition only so far, and must not write there what was meant elsewhere.
- */
-function tenantRefused(rec: { Partition?: string }): string | null {
-  if (rec.Partition && rec.Partition.toLowerCase() !== 'default') {
-    return `Partition ${JSON.stringify(rec.Partition)}: catalog operations in a transaction serve only the default partition yet`;
-  }
-  return null;
+/** The partition an op acts in (folded; `default` when it names none). */
+function partitionOf(ent: EnterpriseMeta | undefined): string {
+  return ent === undefined ? DEFAULT_TENANCY_NAME : foldTenancyName(ent.partition);
+}
+
+/** The store key of node `node` of partition `ap`. */
+function partitionNodeKey(ap: string, node: string): string {
+  return ap === DEFAULT_TENANCY_NAME ? nodeKey(node) : tenantKey(partitionEnt(ap), nodeKey(node));
 }
 
 /** Consul's text for a write into a namespace that does not exist or is being deleted; null when writable. */
@@ -339,11 +340,12 @@ export function runServiceOp(ov: CatalogTxnOverlay, op: CatalogTxnOp, datacenter
   const given = typeof op.Node === 'string' ? op.Node : '';
   const s = op.Service ?? {};
   const ent = op.ent;
-  const refused = tenantRefused(s) ?? unwritable(ov, op.Verb, ent);
+  const refused = unwritable(ov, op.Verb, ent);
   if (refused) return refused;
   const asked = s.ID || s.Service || '';
-  // Node and service ID named case-insensitively, as Consul's indexes match them.
-  const node = ov.nodeName(given);
+  const ap = partitionOf(ent);
+  // Node (of the op's partition) and service ID named case-insensitively, as Consul's indexes match them.
+  const node = ov.nodeName(given, ap);
   const id = ov.serviceId(node, asked, ent);
   const keyOf = (i: string): string => tenantKey(ent, serviceKey(node, i));
   const key = keyOf(id);
@@ -351,7 +353,7 @@ export function runServiceOp(ov: CatalogTxnOverlay, op: CatalogTxnOp, datacenter
   return runVerb(ov, op.Verb, {
     kind: 'Service', where: `${JSON.stringify(asked)} on node ${JSON.stringify(given)}`, existing: existing && shown(existing, ent), modifyIndex: s.ModifyIndex ?? 0,
     write: () => {
-      if (!ov.get(nodeKey(node))) return 'Missing node registration';
+      if (!ov.get(partitionNodeKey(ap, node))) return 'Missing node registration';
       // The ID as the op spells it (a new spelling moves the instance, as Consul stores it).
       ov.results.push({ Service: shown(ov.write<NodeService>(keyOf, asked, id, {
         ID: asked, Service: s.Service ?? asked, Tags: s.Tags ?? null, Address: s.Address ?? '', TaggedAddresses: s.TaggedAddresses ?? null,
@@ -367,7 +369,7 @@ export function runServiceOp(ov: CatalogTxnOverlay, op: CatalogTxnOp, datacenter
       if (!existing) return;
       // Its checks go with it, invalidating their sessions (Consul's deleteServiceTxn).
       const prefix = tenantKey(ent, checkKey(node, ''));
-      for (const k of ov.nodeChildren(node)) {
+      for (const k of ov.nodeChildren(node, ap)) {
         const check = k.startsWith(prefix) ? ov.get<HealthCheck>(k) : undefined;
         if (!check || check.ServiceID === '' || foldName(check.ServiceID) !== foldName(existing.ID)) continue;
         ov.delete(k);
@@ -381,15 +383,16 @@ export function runServiceOp(ov: CatalogTxnOverlay, op: CatalogTxnOp, datacenter
 export function runCheckOp(ov: CatalogTxnOverlay, op: CatalogTxnOp): string | null {
   const c = op.Check ?? {};
   const named = op.ent;
-  const refused = tenantRefused(c) ?? (c.ServiceID ? unwritable(ov, op.Verb, named) : null);
+  const refused = c.ServiceID ? unwritable(ov, op.Verb, named) : null;
   if (refused) return refused;
   const given = c.Node ?? '';
   const asked = c.CheckID ?? '';
-  const node = ov.nodeName(given);
+  const ap = partitionOf(named);
+  const node = ov.nodeName(given, ap);
   // A service check lives in the op's namespace; a node check (no ServiceID, and none of that ID in
   // the namespace) is the partition's, as a registration's node checks are.
   const inNs = named !== undefined && (!!c.ServiceID || !!ov.get(tenantKey(named, checkKey(node, ov.checkId(node, asked, named)))));
-  const ent = inNs ? named : undefined;
+  const ent = inNs ? named : ap === DEFAULT_TENANCY_NAME ? undefined : partitionEnt(ap);
   const id = ov.checkId(node, asked, ent);
   const keyOf = (i: string): string => tenantKey(ent, checkKey(node, i));
   const key = keyOf(id);
@@ -398,7 +401,7 @@ export function runCheckOp(ov: CatalogTxnOverlay, op: CatalogTxnOp): string | nu
   return runVerb(ov, op.Verb, {
     kind: 'Check', where: `${JSON.stringify(asked)} on node ${JSON.stringify(given)}`, existing: existing && show(existing), modifyIndex: c.ModifyIndex ?? 0,
     write: () => {
-      if (!ov.get(nodeKey(node))) return 'Missing node registration';
+      if (!ov.get(partitionNodeKey(ap, node))) return 'Missing node registration';
       // The check's service named in any spelling; its ServiceID and CheckID stored as the op spells them, as Consul does.
       const svc = c.ServiceID ? ov.get<NodeService>(tenantKey(ent, serviceKey(node, ov.serviceId(node, c.ServiceID, ent)))) : undefined;
       if (c.ServiceID && !svc) return 'Missing service registration';

@@ -9,7 +9,7 @@ import { TXN_APPLY, TXN_READ } from '../rate-limit-ops.ts';
 import { queryOptions, checkDatacenter, parseToken, type HttpRequest, type RequestConfig, authzOf } from '../request.ts';
 import { resolveEnt, type AclIdentity, type EntFields, type QueryOptions } from '../../endpoint/index.ts';
 import { bodyEnt } from '../tenancy.ts';
-import { isDefaultEnt } from '../../state/index.ts';
+import { foldTenancyName, isDefaultEnt } from '../../state/index.ts';
 import { decodeProxy } from '../../agent/local/index.ts';
 
 /** Consul's current cap on operations per transaction. */
@@ -100,8 +100,9 @@ function txnTenants(ops: TxnOpInput[], authz: AclIdentity | undefined): void {
 }
 
 /**
- * A Service or Check op's namespace: its `Namespace` field (Consul's convertOps reads only that),
- * then the token's scope; set when either names one, `default` included (results then show it).
+ * A Service or Check op's namespace and partition: its `Namespace`/`Partition` fields (Consul's convertOps
+ * reads both into the op's EnterpriseMeta), then the token's scope; set when either names one, `default`
+ * included (results then show it).
  */
 function catalogTenant(op: (CatalogTxnOp & { tenancy?: EntFields }) | undefined, authz: AclIdentity | undefined): void {
   if (!op) return;
@@ -109,8 +110,7 @@ function catalogTenant(op: (CatalogTxnOp & { tenancy?: EntFields }) | undefined,
   delete op.tenancy;
   if (!named && (!authz?.ent || isDefaultEnt(authz.ent))) return;
   const ent = resolveEnt({ body: named, token: authz?.ent });
-  // The partition stays the default one: a Partition field other than default is refused per op (txn-catalog.ts).
-  op.ent = { partition: 'default', namespace: ent.namespace };
+  op.ent = { partition: foldTenancyName(ent.partition), namespace: ent.namespace };
 }
 
 const NODE_FIELDS = ['ID', 'Node', 'Address', 'Datacenter', 'TaggedAddresses', 'Meta', 'ModifyIndex', 'CreateIndex'];
@@ -145,9 +145,10 @@ function decodeCatalogOp(raw: unknown, kind: 'Node' | 'Service' | 'Check'): Cata
   }
   if (kind === 'Check') out.Check = canonical(op.Check, CHECK_FIELDS);
   const rec = out.Service ?? out.Check;
-  if (rec?.Namespace !== undefined && rec.Namespace !== '') {
-    // Checked as a request's namespace is (a DNS label, no wildcard; `default` in any case is default).
-    (out as CatalogTxnOp & { tenancy?: EntFields }).tenancy = { namespace: bodyEnt({ namespace: rec.Namespace }).namespace };
+  if ((rec?.Namespace !== undefined && rec.Namespace !== '') || (rec?.Partition !== undefined && rec.Partition !== '')) {
+    // Checked as a request's namespace and partition are (DNS labels, no wildcard; `default` in any case is default).
+    const t = bodyEnt({ namespace: rec.Namespace, partition: rec.Partition });
+    (out as CatalogTxnOp & { tenancy?: EntFields }).tenancy = t;
   }
   return out;
 }
