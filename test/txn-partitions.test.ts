@@ -63,6 +63,11 @@ describe('txn catalog ops in a partition', () => {
     ]);
     assert.equal(missing.status, 409, missing.text);
     assert.match(missing.json.Errors[0].What, /nope/);
+    // Node ops act in the default partition only: one naming ap1 is refused, not applied to the default partition's n1.
+    const node = await call('PUT', '/v1/txn', ROOT, [{ Node: { Verb: 'set', Node: { Node: 'n1', Address: '10.5.5.5', Partition: 'ap1' } } }]);
+    assert.equal(node.status, 409, node.text);
+    assert.match(node.json.Errors[0].What, /Partition "ap1"/);
+    assert.equal((await ok('GET', '/v1/catalog/node/n1')).json.Node.Address, '10.9.9.9');
   });
 
   test('ACLs: an op in ap1 needs the rules of ap1 (default-partition rules do not reach it)', async () => {

@@ -267,6 +267,11 @@ function runVerb<K extends keyof CatalogResult>(ov: CatalogTxnOverlay, verb: str
 export function runNodeOp(ov: CatalogTxnOverlay, op: CatalogTxnOp, datacenter: string): string | null {
   const n = (typeof op.Node === 'object' && op.Node) || {};
   const name = n.Node ?? '';
+  // Node ops act in the default partition only so far: one naming another must not write there what was meant elsewhere.
+  const ap = (n as { Partition?: unknown }).Partition;
+  if (typeof ap === 'string' && ap !== '' && ap.toLowerCase() !== DEFAULT_TENANCY_NAME) {
+    return `Partition ${JSON.stringify(ap)}: Node operations in a transaction serve only the default partition yet`;
+  }
   // Named case-insensitively; a get with an ID finds the node by ID, as Consul's getNode does.
   const stored = ov.nodeName(name);
   const key = nodeKey(stored);
