@@ -4,6 +4,7 @@
 // parents and a listener's certificates are entries of its own namespace). A Status write
 // keeps the entry and bumps its ModifyIndex (Consul's UpsertWithStatusCAS, pinned on the entry
 // read); unchanged conditions are not written, so the loop settles.
+import { createRequire } from 'node:module';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { Op, Compare, Store } from '../store/index.ts';
@@ -11,10 +12,15 @@ import {
   DEFAULT_TENANCY_NAME, NAMESPACES_TABLE, configEntriesOf, configEntriesTableName, configEntryEnt, configEntryStoreKey, encodeRecord, isDefaultEnt,
   namespacesFor, type ConfigEntry, type EnterpriseMeta, type Replica,
 } from '../state/index.ts';
-import { compileChain } from '../connect/discovery-chain/index.ts';
 import { computeBindings, goTime, sameBound, sameConditions, type Condition } from './api-gateway-binding.ts';
 import { entPins, writableEnt } from '../endpoint/tenancy.ts';
 import type { LeaderLoop } from './loops.ts';
+
+type Compiler = typeof import('../connect/discovery-chain/index.ts');
+const require = createRequire(import.meta.url);
+let compiler: Compiler | undefined;
+/** The discovery chain compiler, loaded on the first pass that has gateways or routes (an agent start without any skips it, issue #9). */
+const compileChain: Compiler['compileChain'] = (req) => (compiler ??= require('../connect/discovery-chain/index.ts') as Compiler).compileChain(req);
 
 /** What the controller needs. */
 export interface ApiGatewayControllerDeps {
