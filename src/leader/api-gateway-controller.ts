@@ -14,7 +14,7 @@ import {
 } from '../state/index.ts';
 import { computeBindings, goTime, sameBound, sameConditions, type Condition } from './api-gateway-binding.ts';
 import { entPins, writableEnt } from '../endpoint/tenancy.ts';
-import type { LeaderLoop } from './loops.ts';
+import { backgroundLoop, type LeaderLoop } from './loops.ts';
 
 type Compiler = typeof import('../connect/discovery-chain/index.ts');
 const require = createRequire(import.meta.url);
@@ -149,7 +149,6 @@ export async function reconcileApiGateways(deps: ApiGatewayControllerDeps, signa
  * in any tenant; other config entries (intentions, exported services, ...) wake no pass.
  */
 export function apiGatewayControllerDuty(deps: ApiGatewayControllerDeps): LeaderLoop {
-  let stopper: AbortController | null = null;
   const reads = new Set(BASE_KINDS);
   // The read kinds of every tenant's table, and the namespaces (a new one brings a table to follow).
   const index = () => tenants(deps.replica).reduce((n, ent) => {
@@ -175,17 +174,5 @@ export function apiGatewayControllerDuty(deps: ApiGatewayControllerDeps): Leader
       await ws.wait(wait, signal);
     }
   };
-  return {
-    name: 'api-gateway-controller',
-    start: async () => {
-      stopper?.abort();
-      const c = new AbortController();
-      stopper = c;
-      void run(c.signal);
-    },
-    stop: () => {
-      stopper?.abort();
-      stopper = null;
-    },
-  };
+  return backgroundLoop('api-gateway-controller', run);
 }

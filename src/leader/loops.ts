@@ -12,6 +12,27 @@ export interface LeaderLoop {
   stop(): Promise<void> | void;
 }
 
+/**
+ * A leader loop that runs `run` in the background while this server leads: a start aborts the
+ * previous run's signal and starts a new one, a stop aborts it (the run returns at its next check).
+ */
+export function backgroundLoop(name: string, run: (signal: AbortSignal) => Promise<void>): LeaderLoop {
+  let stopper: AbortController | null = null;
+  return {
+    name,
+    start: async () => {
+      stopper?.abort();
+      const c = new AbortController();
+      stopper = c;
+      void run(c.signal);
+    },
+    stop: () => {
+      stopper?.abort();
+      stopper = null;
+    },
+  };
+}
+
 /** Dependencies of the loop set. */
 export interface LeaderLoopsDeps {
   clock: Clock;

@@ -12,7 +12,7 @@ import { planInvalidate } from '../endpoint/locks.ts';
 import type { WritePlan } from '../endpoint/commit.ts';
 import type { Store } from '../store/index.ts';
 import type { Logger } from '../log.ts';
-import type { LeaderLoop } from './loops.ts';
+import { backgroundLoop, type LeaderLoop } from './loops.ts';
 
 /** What the reaper needs. */
 export interface TenancyReaperDeps {
@@ -104,7 +104,6 @@ export async function reapTenants(deps: TenancyReaperDeps): Promise<number> {
 
 /** The reaper as a leader duty: a pass at start and after every change of the namespace or partition records. */
 export function tenancyReaperDuty(deps: TenancyReaperDeps): LeaderLoop {
-  let stopper: AbortController | null = null;
   const tables = () => deps.replica.tenants.namespaces.index + deps.replica.tenants.partitions.index;
   const run = async (signal: AbortSignal): Promise<void> => {
     while (!signal.aborted) {
@@ -122,17 +121,5 @@ export function tenancyReaperDuty(deps: TenancyReaperDeps): LeaderLoop {
       await deps.replica.notifier.watchSet().addTable(NAMESPACES_TABLE).addTable(PARTITIONS_TABLE).wait(wait, signal);
     }
   };
-  return {
-    name: 'tenancy-reaper',
-    start: async () => {
-      stopper?.abort();
-      const c = new AbortController();
-      stopper = c;
-      void run(c.signal);
-    },
-    stop: () => {
-      stopper?.abort();
-      stopper = null;
-    },
-  };
+  return backgroundLoop('tenancy-reaper', run);
 }
