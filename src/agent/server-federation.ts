@@ -2,27 +2,36 @@
 // the primary), and the route table and leader duties of a secondary (ACL replication and remote
 // resolution, config entry replication, requests for the primary's data sent there) over the
 // WAN-forwarding router.
+import { createRequire } from 'node:module';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { Telemetry } from '../telemetry/metrics.ts';
 import type { Replica } from '../state/index.ts';
 import type { AclResolver, EndpointDeps } from '../endpoint/index.ts';
 import type { ConfigEntryEndpoint } from '../endpoint/config-entries.ts';
-import { SecondaryCA } from '../leader/ca-secondary.ts';
+import type { SecondaryCA } from '../leader/ca-secondary.ts';
 import type { LeaderLoops } from '../leader/loops.ts';
 import type { CASettings } from '../connect/index.ts';
 import type { RequestConfig, Router } from '../http/index.ts';
-import { primaryCA } from './primary-ca.ts';
 import { forwardingRouter, type DcForwardingDeps } from './dc-forward.ts';
 import { isSecondary, primaryDatacenter, type PrimaryForwardDeps } from './primary-forward.ts';
-import { secondaryAcl, type SecondaryAcl } from './acl-secondary.ts';
+import type { SecondaryAcl } from './acl-secondary.ts';
 import { configPrimaryRouter } from './config-primary-routes.ts';
-import { replicateConfigEntries } from './config-replication-source.ts';
 import { namespacePrimaryRouter, replicateNamespaces } from './namespace-federation.ts';
 import { NamespaceEndpoint } from '../endpoint/namespaces.ts';
 import { Forwarder } from './forward.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
 import type { AgentHooks } from './server.ts';
+
+// Only a secondary datacenter's servers use these (ACL and config entry replication, the CA's
+// intermediate from the primary): loaded on first use, so a primary or single-datacenter agent
+// does not load their ≈ 12 modules at every start (issue #9, start-up).
+const require = createRequire(import.meta.url);
+const lazy = <T>(path: string): (() => T) => { let m: T | undefined; return () => (m ??= require(path) as T); };
+const caSecondary = lazy<typeof import('../leader/ca-secondary.ts')>('../leader/ca-secondary.ts');
+const caPrimary = lazy<typeof import('./primary-ca.ts')>('./primary-ca.ts');
+const aclSecondaryModule = lazy<typeof import('./acl-secondary.ts')>('./acl-secondary.ts');
+const configReplication = lazy<typeof import('./config-replication-source.ts')>('./config-replication-source.ts');
 
 /** The CA of a secondary datacenter (Connect on, primary_datacenter another one), reaching the primary over the WAN; else undefined. */
 export function secondaryDatacenterCA(
@@ -33,9 +42,9 @@ export function secondaryDatacenterCA(
   const to: PrimaryForwardDeps = {
     primary, dc: { datacenter: config.datacenter, nodeName: config.nodeName, routes: hooks.wan ?? { rpcAddresses: () => [] }, defaultToken: () => '', forwarder },
   };
-  return new SecondaryCA({
+  return new (caSecondary().SecondaryCA)({
     deps, primaryDatacenter: primary, connect: config.connect, settings,
-    primary: primaryCA({ to, maxQueryTimeMs: config.maxQueryTime, replicationToken }),
+    primary: caPrimary().primaryCA({ to, maxQueryTimeMs: config.maxQueryTime, replicationToken }),
   });
 }
 
@@ -74,7 +83,7 @@ export function federate(d: FederationDeps): { router: Pick<Router, 'match' | 'l
     primary: primaryDatacenter(config),
     dc: dcForward ?? { datacenter: config.datacenter, nodeName: config.nodeName, routes: { rpcAddresses: () => [] }, defaultToken: () => '', forwarder: new Forwarder({ logger }) },
   } : null;
-  const aclSecondary = toPrimary ? secondaryAcl({
+  const aclSecondary = toPrimary ? aclSecondaryModule().secondaryAcl({
     primary: toPrimary, config, epDeps: d.epDeps, resolver: d.resolver, replicationToken: d.replicationToken,
     loops: d.loops, telemetry: d.telemetry, otherLeader: d.otherLeader, reqCfg: d.reqCfg,
   }) : undefined;
@@ -83,7 +92,7 @@ export function federate(d: FederationDeps): { router: Pick<Router, 'match' | 'l
     datacenter: config.datacenter, primary: primaryDatacenter(config),
   }), own, toPrimary);
   if (toPrimary) {
-    replicateConfigEntries({
+    configReplication().replicateConfigEntries({
       primary: toPrimary, loops: d.loops, telemetry: d.telemetry, entries: d.configEntries, replica: d.replica,
       token: d.replicationToken, clock: d.clock, logger, random: d.random,
     });
