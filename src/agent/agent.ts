@@ -25,7 +25,7 @@ import { isSecondary } from './primary-forward.ts';
 import type { SessionTimers } from '../leader/session-ttl.ts';
 import type { LeaderSide } from '../leader/duties.ts';
 import { reloadTls, startTls, TlsConfigurator } from './tls-configurator.ts';
-import { AgentWatches } from './watches.ts';
+import { AgentWatches } from './watches-lazy.ts';
 import { startAutoReload, type AutoReload } from './auto-reload.ts';
 import { checkServerLastSeen, persistServerMetadata } from './server-metadata.ts';
 import { HttpServer, RequestRateLimiter, rpcRateBucket, type ControlPlaneLimitEntry, type HttpServerDeps } from '../http/index.ts';

@@ -15,7 +15,7 @@ import { memberlistMetrics } from './memberlist-metrics.ts';
 import { reloadTelemetrySinks, startTelemetrySinks, telemetryOptions } from './telemetry-sinks.ts';
 import { MetricsStream } from '../telemetry/metrics-stream.ts';
 import { agentTlsForChecks, reloadTls, startTls, TlsConfigurator } from './tls-configurator.ts';
-import { AgentWatches } from './watches.ts';
+import { AgentWatches } from './watches-lazy.ts';
 import { startAutoReload, type AutoReload } from './auto-reload.ts';
 import { HttpServer, rpcRateBucket, type RequestConfig } from '../http/index.ts';
 import { ClientAclResolver } from './client-acl.ts';
