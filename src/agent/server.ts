@@ -1,6 +1,7 @@
 // Server composition: the endpoints of every area over one store and replica, and the HTTP
 // route table that exposes them. createAgent() owns lifecycle; this file owns wiring (endpoint
 // factories in server-endpoints.ts, multi-datacenter wiring in server-federation.ts).
+import { createRequire } from 'node:module';
 import { translateHandler } from '../http/v1/acl-translate.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger, LogHub } from '../log.ts';
@@ -68,7 +69,7 @@ import { partitionHandlers } from '../http/v1/partitions.ts';
 import { NamespaceEndpoint } from '../endpoint/namespaces.ts';
 import { PartitionEndpoint } from '../endpoint/partitions.ts';
 import { internalUiHandlers } from '../http/v1/internal-ui.ts';
-import { InternalUiEndpoint } from '../endpoint/internal-ui.ts';
+import type { InternalUiEndpoint } from '../endpoint/internal-ui.ts';
 import { agentUi, type UiSettings } from './ui-routes.ts';
 import type { PeeredReads } from '../http/v1/catalog.ts';
 import { peerStreamHandlers, type PeerStreamDeps } from './peer-stream.ts';
@@ -91,6 +92,8 @@ import {
   type Endpoints,
 } from './server-endpoints.ts';
 import { federate, secondaryDatacenterCA } from './server-federation.ts';
+
+const require = createRequire(import.meta.url);
 
 export type { Endpoints, AclEndpoints } from './server-endpoints.ts';
 
@@ -352,7 +355,13 @@ export function serviceConfigSource(endpoints: Pick<Endpoints, 'configEntries' |
 /** The web UI's reads (answered here) and the UI itself with its metrics proxy. */
 function uiParts(config: RuntimeConfig, deps: EndpointDeps, reqCfg: RequestConfig, logger: Logger, live?: UiSettings): Pick<RouteHandlers, 'internalUi' | 'ui'> {
   const { ui, metricsProxy } = agentUi(config, reqCfg, logger, live);
-  const endpoint = new InternalUiEndpoint(deps, { domain: config.domain, altDomain: config.altDomain });
+  // Made on the web UI's first read: its endpoint and views are nine modules an agent start skips (issue #9).
+  let made: InternalUiEndpoint | undefined;
+  const real = (): InternalUiEndpoint => (made ??= new (require('../endpoint/internal-ui.ts') as typeof import('../endpoint/internal-ui.ts'))
+    .InternalUiEndpoint(deps, { domain: config.domain, altDomain: config.altDomain }));
+  const endpoint = new Proxy({} as InternalUiEndpoint, {
+    get: (_, key) => { const r = real(); const v = Reflect.get(r, key) as unknown; return typeof v === 'function' ? v.bind(r) : v; },
+  });
   return { internalUi: { ...internalUiHandlers(endpoint, reqCfg), metricsProxy }, ui };
 }
 
