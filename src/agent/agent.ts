@@ -5,8 +5,6 @@ import { UiSettings } from './ui-routes.ts';
 import fs from 'node:fs';
 import type { RequestListener, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import { systemClock, type Clock } from '../clock.ts';
 import { formatGoDuration } from '../duration.ts';
 import { createLogger, LogHub, reloadLogLevel, type Logger } from '../log.ts';
@@ -18,7 +16,7 @@ import { memberlistMetrics } from './memberlist-metrics.ts';
 import { tokenCacheStats } from './acl-metrics.ts';
 import { reloadTelemetrySinks, startTelemetrySinks, telemetryOptions } from './telemetry-sinks.ts';
 import { MetricsStream } from '../telemetry/metrics-stream.ts';
-import { MemoryStore, LazyManagedEtcdStore, lazyEtcdStore, type HoldOptions, type Store } from '../store/index.ts';
+import { LazyManagedEtcdStore, type Store } from '../store/index.ts';
 import type { Replica } from '../state/index.ts';
 import { ensureAclBootstrap } from '../leader/acl.ts';
 import { isSecondary } from './primary-forward.ts';
@@ -48,7 +46,8 @@ import type { Transport } from '../gossip/index.ts';
 import type { Local } from './local/index.ts';
 import { loadConfig } from './config/load.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
-import { addAutopilot, buildManagedStore } from './managed-etcd.ts';
+import { addAutopilot } from './managed-etcd.ts';
+import { buildStore } from './agent-store.ts';
 import { applyPersistedAcl } from './acl-enable.ts';
 import { CoordinateSync, coordinateSettings } from './coordinates.ts';
 import { autoEncryptOnly, createRpcServer, rpcRequestCounters, tokenHandlers } from './rpc-server.ts';
@@ -118,40 +117,6 @@ export interface Agent extends AgentBase {
   readonly leaderSide: LeaderSide;
   /** The DNS message handler (socket-free), for in-process tests and benchmarks. */
   readonly dnsHandler: DnsHandler;
-}
-
-const require = createRequire(import.meta.url);
-
-/** How etcd store requests wait out an election: performance.rpc_hold_timeout on the agent's clock. */
-function storeHold(config: RuntimeConfig, clock: Clock): HoldOptions {
-  return { clock, holdMs: config.rpcHoldTimeout ?? 7_000 };
-}
-
-function buildStore(
-  config: RuntimeConfig, clock: Clock, logger: Logger, rpcRequests: RequestListener, acceptConnection: (sock: Socket, server: Server) => void,
-  tls: TlsConfigurator,
-): Store {
-  if (config.store.backend === 'memory') return new MemoryStore({ clock });
-  if (config.store.backend === 'embedded') {
-    if (!config.dataDir) throw new Error('data_dir cannot be empty');
-    // Loaded only for this backend (its writer protocol with it), synchronously as createAgent is (issue #9).
-    const { EmbeddedStore } = require('../store/embedded/embedded.ts') as typeof import('../store/embedded/embedded.ts');
-    return new EmbeddedStore({ dir: path.join(config.dataDir, 'store'), clock, logger: logger.child({ '@module': 'store' }) });
-  }
-  if (config.store.backend === 'etcd' && config.store.etcd) {
-    // One namespace per datacenter. The etcd cluster should still serve one datacenter only:
-    // foreign writes raise currentRevision() past anything this namespace's watch delivers.
-    return lazyEtcdStore({
-      endpoints: config.store.etcd.endpoints, prefix: `/proconsul/${config.datacenter}/`, logger: logger.child({ '@module': 'store' }),
-      hold: storeHold(config, clock),
-    });
-  }
-  if (config.store.backend === 'managed') {
-    return buildManagedStore(config, logger.child({ '@module': 'store' }), {
-      otherRequests: rpcRequests, acceptConnection, tls: () => tls.managedTls(), hold: storeHold(config, clock),
-    });
-  }
-  throw new Error(`store backend ${config.store.backend} is not available yet`);
 }
 
 /** Builds an agent from a runtime configuration; nothing is bound until start(). */
