@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startAclAgent, httpCaller, tokenWithRules, ROOT, type HttpCall } from './support/acl.ts';
 import type { DevAgent } from './support/agent.ts';
-import { encodeRecord, namespaceKey } from '../src/state/index.ts';
+import { seedTenants } from './support/tenancy.ts';
 
 describe('catalog and health in namespaces', () => {
   let dev: DevAgent;
@@ -14,11 +14,7 @@ describe('catalog and health in namespaces', () => {
   before(async () => {
     dev = await startAclAgent();
     call = httpCaller(() => dev.httpAddr);
-    const res = await dev.agent.store.txn({ success: [
-      { type: 'put', key: namespaceKey({ partition: 'default', namespace: 'team-a' }), value: encodeRecord({ Name: 'team-a' }) },
-      { type: 'put', key: namespaceKey({ partition: 'default', namespace: 'team-b' }), value: encodeRecord({ Name: 'team-b' }) },
-    ] });
-    assert.ok(res.succeeded);
+    await seedTenants(dev.agent.store, ['team-a', 'team-b']);
   });
   after(() => dev.stop());
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { startAclAgent, httpCaller, tokenWithRules, ROOT, type HttpCall } from './support/acl.ts';
 import type { DevAgent } from './support/agent.ts';
-import { encodeRecord, namespaceKey } from '../src/state/index.ts';
+import { seedTenants } from './support/tenancy.ts';
 
 describe('leaf certificates in namespaces', () => {
   let dev: DevAgent;
@@ -16,11 +16,7 @@ describe('leaf certificates in namespaces', () => {
   before(async () => {
     dev = await startAclAgent();
     call = httpCaller(() => dev.httpAddr);
-    const res = await dev.agent.store.txn({ success: [
-      { type: 'put', key: namespaceKey({ partition: 'default', namespace: 'team-a' }), value: encodeRecord({ Name: 'team-a' }) },
-      { type: 'put', key: namespaceKey({ partition: 'default', namespace: 'team-b' }), value: encodeRecord({ Name: 'team-b' }) },
-    ] });
-    assert.ok(res.succeeded);
+    await seedTenants(dev.agent.store, ['team-a', 'team-b']);
     trust = (await call('GET', '/v1/agent/connect/ca/roots', ROOT)).json.TrustDomain;
   });
   after(() => dev.stop());

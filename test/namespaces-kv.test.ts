@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startAclAgent, httpCaller, tokenWithRules, ROOT, type HttpCall } from './support/acl.ts';
 import type { DevAgent } from './support/agent.ts';
+import { seedTenants } from './support/tenancy.ts';
 import { SessionsTable, TenantTables, encodeRecord, namespaceKey } from '../src/state/index.ts';
 import { memoryIO } from '../src/cli/io.ts';
 import { runCli } from '../src/cli/registry.ts';
@@ -18,12 +19,7 @@ describe('KV in namespaces', () => {
   before(async () => {
     dev = await startAclAgent();
     call = httpCaller(() => dev.httpAddr);
-    // Namespace records as slice 1's /v1/namespace writes them.
-    const res = await dev.agent.store.txn({ success: [
-      { type: 'put', key: namespaceKey({ partition: 'default', namespace: 'team-a' }), value: encodeRecord({ Name: 'team-a' }) },
-      { type: 'put', key: namespaceKey({ partition: 'default', namespace: 'team-b' }), value: encodeRecord({ Name: 'team-b' }) },
-    ] });
-    assert.ok(res.succeeded);
+    await seedTenants(dev.agent.store, ['team-a', 'team-b']);
   });
   after(() => dev.stop());
 
