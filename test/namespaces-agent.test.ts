@@ -14,7 +14,7 @@ import { until } from './support/wait.ts';
 import { createAgent, createClientAgent, type Agent, type ClientAgent } from '../src/index.ts';
 import { loadConfig } from '../src/agent/config/index.ts';
 import { silentLogger } from '../src/log.ts';
-import { encodeRecord, namespaceKey } from '../src/state/index.ts';
+import { seedTenants } from './support/tenancy.ts';
 
 describe('agent services and checks in namespaces', () => {
   let dev: DevAgent;
@@ -22,10 +22,7 @@ describe('agent services and checks in namespaces', () => {
   before(async () => {
     dev = await startDevAgent();
     call = httpCaller(() => dev.httpAddr);
-    const res = await dev.agent.store.txn({ success: [
-      { type: 'put', key: namespaceKey({ partition: 'default', namespace: 'team-a' }), value: encodeRecord({ Name: 'team-a' }) },
-    ] });
-    assert.ok(res.succeeded);
+    await seedTenants(dev.agent.store, ['team-a']);
   });
   after(() => dev.stop());
 

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startAclAgent, httpCaller, tokenWithRules, ROOT, type HttpCall } from './support/acl.ts';
 import type { DevAgent } from './support/agent.ts';
-import { encodeRecord, namespaceKey, partitionKey } from '../src/state/index.ts';
+import { seedTenants } from './support/tenancy.ts';
 import { capture } from './fixtures/config-golden.make.ts';
 import fs from 'node:fs';
 
@@ -17,15 +17,7 @@ describe('config entries in namespaces', () => {
   before(async () => {
     dev = await startAclAgent();
     call = httpCaller(() => dev.httpAddr);
-    // Namespace and partition records as slice 1's endpoints write them.
-    const res = await dev.agent.store.txn({ success: [
-      { type: 'put', key: namespaceKey({ partition: 'default', namespace: 'team-a' }), value: encodeRecord({ Name: 'team-a' }) },
-      { type: 'put', key: namespaceKey({ partition: 'default', namespace: 'team-b' }), value: encodeRecord({ Name: 'team-b' }) },
-      { type: 'put', key: partitionKey('ap1'), value: encodeRecord({ Name: 'ap1' }) },
-      { type: 'put', key: namespaceKey({ partition: 'ap1', namespace: 'default' }), value: encodeRecord({ Name: 'default' }) },
-      { type: 'put', key: namespaceKey({ partition: 'ap1', namespace: 'team-a' }), value: encodeRecord({ Name: 'team-a' }) },
-    ] });
-    assert.ok(res.succeeded);
+    await seedTenants(dev.agent.store, ['team-a', 'team-b', 'ap1/default', 'ap1/team-a'], ['ap1']);
   });
   after(() => dev.stop());
 

@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { aclDenyConfig, httpCaller, ROOT, type HttpCall } from './support/acl.ts';
 import { startDevAgent, type DevAgent } from './support/agent.ts';
-import { encodeRecord, namespaceKey } from '../src/state/index.ts';
+import { seedTenants } from './support/tenancy.ts';
 
 describe('UI gateway reads in a namespace', () => {
   let dev: DevAgent;
@@ -13,10 +13,7 @@ describe('UI gateway reads in a namespace', () => {
   before(async () => {
     dev = await startDevAgent({ config: aclDenyConfig() });
     call = httpCaller(() => dev.httpAddr);
-    const res = await dev.agent.store.txn({ success: [
-      { type: 'put', key: namespaceKey({ partition: 'default', namespace: 'team-a' }), value: encodeRecord({ Name: 'team-a' }) },
-    ] });
-    assert.ok(res.succeeded);
+    await seedTenants(dev.agent.store, ['team-a']);
     const put = async (body: object) => {
       const r = await call('PUT', '/v1/config', ROOT, body);
       assert.equal(r.status, 200, r.text);
