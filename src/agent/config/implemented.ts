@@ -78,7 +78,7 @@ export const consumers: Readonly<Record<string, string>> = {
   check_deregister_interval_min: 'agent/local/runners.ts#check_deregister_interval_min',
   sync_coordinate_interval_min: 'agent/coordinates.ts#sync_coordinate_interval_min',
   sync_coordinate_rate_target: 'agent/coordinates.ts#sync_coordinate_rate_target',
-  'consul.coordinate.*': 'agent/coordinates.ts#coordinate', 'performance.rpc_hold_timeout': 'agent/agent.ts#rpcHoldTimeout',
+  'consul.coordinate.*': 'agent/coordinates.ts#coordinate', 'performance.rpc_hold_timeout': 'agent/agent-store.ts#rpcHoldTimeout',
   'performance.leave_drain_time': 'agent/agent.ts#leaveDrainTime',
   // HTTP, TCP, gRPC and H2PING checks with the agent's CAs and key pair.
   enable_agent_tls_for_checks: 'agent/tls-configurator.ts#enable_agent_tls_for_checks',
