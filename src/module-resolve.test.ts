@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { fastResolve } from './module-resolve.ts';
+
+const SRC = import.meta.dirname;
+const ROOT = path.dirname(SRC);
+
+/** Every relative `.ts` specifier in the static and dynamic imports of the launcher and src/ (tests excluded). */
+function relativeImports(): Array<{ parent: string; specifier: string }> {
+  const files = fs.readdirSync(SRC, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')).map((f) => path.join(SRC, f));
+  files.push(path.join(ROOT, 'bin', 'proconsul.js'));
+  const out: Array<{ parent: string; specifier: string }> = [];
+  for (const file of files) {
+    const text = fs.readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/(?:from\s+|import\s*\(\s*|require\(\s*)'(\.\.?\/[^']+)'/g)) out.push({ parent: file, specifier: m[1]! });
+  }
+  return out;
+}
+
+test('every relative .ts import in src/ resolves to the existing file Node itself would load', () => {
+  const imports = relativeImports();
+  assert.ok(imports.length > 1000, `found only ${imports.length} imports`);
+  for (const { parent, specifier } of imports) {
+    const url = fastResolve(specifier, pathToFileURL(parent).href);
+    if (!specifier.endsWith('.ts')) { assert.equal(url, undefined, specifier); continue; }
+    const target = path.resolve(path.dirname(parent), specifier);
+    assert.ok(fs.statSync(target, { throwIfNoEntry: false })?.isFile(), `${parent}: ${specifier} is no file`);
+    assert.equal(url, pathToFileURL(fs.realpathSync(target)).href, `${parent}: ${specifier}`);
+  }
+});
+
+test('bare, node:, .js, query, escaped and non-file specifiers are left to Node', () => {
+  const parent = pathToFileURL(path.join(SRC, 'agent', 'agent.ts')).href;
+  for (const s of ['pino', 'node:fs', './x.js', '../filter/parser.generated.js', './x.ts?v=1', './a%2Fb.ts', 'x.ts', '/abs/x.ts']) {
+    assert.equal(fastResolve(s, parent), undefined, s);
+  }
+  assert.equal(fastResolve('./x.ts', 'data:text/javascript,1'), undefined);
+  assert.equal(fastResolve('./x.ts', undefined), undefined);
+  assert.equal(fastResolve('../errors.ts', parent), pathToFileURL(path.join(SRC, 'errors.ts')).href);
+});
+
+test('with the hook registered, the module graph of every CLI command and the agent loads the same files as with the default resolver', () => {
+  const hookURL = JSON.stringify(pathToFileURL(path.join(SRC, 'module-resolve.ts')).href);
+  const entries = ['registry.ts', 'agent.ts', 'connect-envoy.ts'].map((f) => JSON.stringify(pathToFileURL(path.join(SRC, 'cli', f)).href));
+  const script = (hook: boolean) => [
+    "import module from 'node:module';",
+    'const seen = new Set();',
+    'module.registerHooks({ load(url, ctx, next) { seen.add(url); return next(url, ctx); } });',
+    hook ? `(await import(${hookURL})).registerFastResolve();` : '',
+    ...entries.map((u) => `await import(${u});`),
+    "console.log(JSON.stringify([...seen].filter((u) => !u.endsWith('module-resolve.ts')).sort()));",
+  ].join('\n');
+  const run = (hook: boolean) => {
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script(hook)], { encoding: 'utf8', cwd: ROOT });
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout) as string[];
+  };
+  const plain = run(false);
+  assert.ok(plain.length > 400, `only ${plain.length} modules`);
+  assert.deepEqual(run(true), plain);
+});
