@@ -15,7 +15,9 @@ import v8 from 'node:v8';
 // size it finds; as a node command-line flag it has no effect on Node 24), only for `agent`, and
 // not when the user gave a semi-space flag. Processes embedding agents keep V8's defaults.
 /** Built-in modules every `agent` start loads (net listen loads cluster; pino assert and worker_threads). */
-const AGENT_BUILTINS = ['node:crypto', 'node:fs/promises', 'node:worker_threads', 'node:sqlite', 'node:tls', 'node:assert', 'node:http', 'node:https', 'node:dns', 'node:cluster'];
+const AGENT_BUILTINS = ['node:crypto', 'node:fs/promises', 'node:worker_threads', 'node:sqlite', 'node:tls', 'node:assert', 'node:http', 'node:https', 'node:dns', 'node:cluster', 'node:perf_hooks', 'node:dns/promises'];
+/** Lazily loaded parts of built-ins an `agent` start reaches (module, property whose getter loads it). */
+const AGENT_LAZY_BUILTINS = [['node:net', 'BlockList'], ['node:fs', 'ReadStream'], ['node:fs', 'Utf8Stream'], ['node:util', 'parseArgs'], ['node:util', 'diff']];
 const semiSpaceGiven = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((f) => f.includes('semi-space'));
 if (process.argv[2] === 'agent' && !semiSpaceGiven) {
   // Any V8 flag set at run time changes V8's flag hash, and Node's built-in modules carry code
@@ -25,6 +27,7 @@ if (process.argv[2] === 'agent' && !semiSpaceGiven) {
   // (Not on Node 22/23 without type stripping: that process only re-runs this file.)
   if (process.features.typescript) {
     for (const m of AGENT_BUILTINS) process.getBuiltinModule(m);
+    for (const [m, p] of AGENT_LAZY_BUILTINS) void process.getBuiltinModule(m)[p];
     void globalThis.crypto; // WebCrypto, which node:crypto's ES facade and the CA root load anyway
   }
   v8.setFlagsFromString('--semi-space-growth-factor=1');
