@@ -1,4 +1,4 @@
-// Answers for questions under the Consul domain: services (A/AAAA/CNAME/ANY/SRV), mesh
+// Answers for questions under the Consul domain: services (of a namespace, partition, peer or sameness group: sameness.ts; A/AAAA/CNAME/ANY/SRV), mesh
 // endpoints, ingress gateways, nodes, `.addr`, PTR, SOA and NS. NXDOMAIN is thrown as a typed not-found error;
 // NODATA is an empty answer (the handler adds the SOA to the authority section for both).
 import type { Answer } from 'dns-packet';
@@ -13,6 +13,7 @@ import {
   soaRecord, srvTarget, srvWeight, wanInstance,
 } from './records.ts';
 import { shuffle } from '../shuffle.ts';
+import { samenessInstances } from './sameness.ts';
 import { ACCEPT, wanNodeAddress } from '../endpoint/translate-addr.ts';
 import type { EnterpriseMeta } from '../state/tenancy.ts';
 
@@ -72,6 +73,9 @@ export function answer(q: Question, query: DnsQuery | null, ctx: AnswerContext):
     case 'service':
     case 'connect': {
       if (query.kind === 'service' && query.locality.peer) return peerAnswer(q, query.service, query.tag, query.locality, ctx);
+      if (query.kind === 'service' && query.locality.samenessGroup) {
+        return instancesAnswer(q, query.service, samenessInstances(query.service, query.tag, query.locality, ctx), ctx);
+      }
       const ent = localTenancy(query.locality, ctx.cfg, false);
       return serviceAnswer(q, query.service, query.kind === 'service' ? query.tag : '', query.kind === 'connect', ent ? inTenant(ctx, ent) : ctx);
     }
@@ -96,7 +100,7 @@ const DEFAULT = 'default';
  * The tenant a local question names: its `.ns`/`.ap` labels (or the legacy `<ns>.<dc>` form, or
  * under prefer_namespace a lone label), the agent's partition when it names none; undefined for
  * default/default (the unchanged default path). Throws NXDOMAIN for another datacenter, a peer or
- * a sameness group, as checkLocal.
+ * a sameness group (only `.service` names take one: sameness.ts), as checkLocal.
  */
 export function localTenancy(locality: Locality, cfg: DnsConfig, virtual: boolean): EnterpriseMeta | undefined {
   const l = virtual ? locality : preferringNamespace(locality, cfg.preferNamespace);

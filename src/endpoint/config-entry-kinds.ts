@@ -89,7 +89,7 @@ export const KIND_SHAPES: Readonly<Record<string, Shape>> = {
   'exported-services': {
     Kind: 0, Name: 0, Services: [{ Name: 0, Namespace: 0, Consumers: [{ Partition: 0, Peer: 0, SamenessGroup: 0 }] }], ...COMMON_TAIL,
   },
-  'sameness-group': { Kind: 0, Name: 0, DefaultForFailover: 0, IncludeLocal: 0, Members: [{ Peer: 0 }], ...COMMON_TAIL },
+  'sameness-group': { Kind: 0, Name: 0, DefaultForFailover: 0, IncludeLocal: 0, Members: [{ Partition: 0, Peer: 0 }], ...COMMON_TAIL },
   'api-gateway': {
     Kind: 0, Name: 0,
     Listeners: [{

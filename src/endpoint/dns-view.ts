@@ -10,6 +10,7 @@ import type { AclIdentity } from './acl-resolver.ts';
 import { ingressGateways } from './gateway-services.ts';
 import { terminatingGatewaysFor } from './terminating-links.ts';
 import { dnsTenantExists, peerDnsInstances, TenantDnsView } from './dns-tenancy.ts';
+import { exportedToPartition, samenessGroup, type SamenessGroup } from './sameness.ts';
 
 const TERMINATING = 'terminating-gateway';
 
@@ -37,7 +38,7 @@ interface Cached {
 }
 
 /** What DNS answering reads: a DnsView, or nothing at all (a client agent's recursion-only handler). */
-export type DnsReader = Pick<DnsView, 'instances' | 'hasService' | 'serviceKey' | 'version' | 'node' | 'nodeByAddress' | 'serviceByAddress'> & Partial<Pick<DnsView, 'token' | 'ingress' | 'stamp' | 'peerInstances' | 'tenant'>>;
+export type DnsReader = Pick<DnsView, 'instances' | 'hasService' | 'serviceKey' | 'version' | 'node' | 'nodeByAddress' | 'serviceByAddress'> & Partial<Pick<DnsView, 'token' | 'ingress' | 'stamp' | 'peerInstances' | 'tenant' | 'samenessGroup' | 'exportedTo'>>;
 
 /** A reader that knows no service, node or address. */
 export const EMPTY_DNS_READER: DnsReader = {
@@ -166,6 +167,16 @@ export class DnsView {
     const authz = this.#authz();
     return peerDnsInstances(this.#replica.peerImports.service(peer, name), opts,
       (svc, node) => this.#serviceReadable(authz, svc) && this.#nodeReadable(authz, node));
+  }
+
+  /** A partition's sameness group (`.sg` names), undefined when it has none of that name. */
+  samenessGroup(partition: string, name: string): SamenessGroup | undefined {
+    return samenessGroup(this.#replica, partition, name);
+  }
+
+  /** Whether partition `from` exports the service of `namespace` to partition `to` (a `.sg` partition member counts only then). */
+  exportedTo(from: string, namespace: string, service: string, to: string): boolean {
+    return exportedToPartition(this.#replica, from, namespace, service, to);
   }
 
   /** True when the catalog knows the service name (for NODATA vs NXDOMAIN decisions). */
