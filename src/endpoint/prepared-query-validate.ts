@@ -1,6 +1,6 @@
 // Validation of prepared query writes with Consul's texts: the request checks of
-// PreparedQuery.Apply's parseQuery (session or name, redacted token, service, failover, node
-// meta, DNS TTL) and the state store's integrity checks (unique names, names that alias an ID,
+// PreparedQuery.Apply's parseQuery (session or name, redacted token, service, sameness group or
+// failover, node meta, DNS TTL) and the state store's integrity checks (unique names, names that alias an ID,
 // one empty-named template, an existing session, a template that compiles).
 import { InternalError } from '../errors.ts';
 import { parseGoDuration } from '../duration.ts';
@@ -40,6 +40,9 @@ export function queryProblem(q: PreparedQueryRecord): string | undefined {
   const svc = q.Service;
   if (svc.Service === '') return 'Must provide a Service name to query';
   const f = svc.Failover;
+  // Consul Enterprise's parseSameness: the group's members are the failover targets.
+  const failover = f.NearestN !== 0 || (f.Datacenters?.length ?? 0) !== 0 || (f.Targets?.length ?? 0) !== 0;
+  if (svc.SamenessGroup && failover) return 'SamenessGroup and Failover are mutually exclusive';
   if (f.NearestN < 0) return `Bad NearestN '${f.NearestN}', must be >= 0`;
   if ((f.NearestN !== 0 || (f.Datacenters?.length ?? 0) !== 0) && (f.Targets?.length ?? 0) !== 0) return 'Targets cannot be populated with NearestN or Datacenters';
   const meta = metaProblem(svc.NodeMeta);

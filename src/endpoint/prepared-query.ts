@@ -16,12 +16,13 @@ import { allowed, authorize } from './acl-enforce.ts';
 import type { CompiledTemplate } from './prepared-query-template.ts';
 import type { ExecuteResult, ExecuteSource, QueryFailover, RemoteExecuteRequest } from './prepared-query-exec.ts';
 
-type QueryParts = typeof import('./prepared-query-validate.ts') & typeof import('./prepared-query-template.ts') & typeof import('./prepared-query-exec.ts');
+type QueryParts = typeof import('./prepared-query-validate.ts') & typeof import('./prepared-query-template.ts') & typeof import('./prepared-query-exec.ts')
+  & typeof import('./prepared-query-sameness.ts');
 let queryParts: QueryParts | undefined;
 const require = createRequire(import.meta.url);
 
 /**
- * Query validation, templates and execution (3 modules), loaded on the first prepared query
+ * Query validation, templates and execution (4 modules), loaded on the first prepared query
  * request: an agent answers its first request without them (issue #9). Loaded with require
  * (synchronous, sharing the ES module cache) because resolve() is synchronous.
  */
@@ -30,6 +31,7 @@ function parts(): QueryParts {
     ...require('./prepared-query-validate.ts') as typeof import('./prepared-query-validate.ts'),
     ...require('./prepared-query-template.ts') as typeof import('./prepared-query-template.ts'),
     ...require('./prepared-query-exec.ts') as typeof import('./prepared-query-exec.ts'),
+    ...require('./prepared-query-sameness.ts') as typeof import('./prepared-query-sameness.ts'),
   };
 }
 
@@ -221,8 +223,14 @@ export class PreparedQueryEndpoint {
     if (opts.consistency === 'consistent') await consistentRead(this.#deps);
     const q = this.resolve(idOrName);
     const { failover, orderLocal, readableNodes, runLocal } = parts();
-    let res = runLocal(this.#deps, q, args.connect);
     const id = q.Token ? this.#o.resolve(q.Token) : opts.authz;
+    if (q.Service.SamenessGroup) {
+      // The group's members are the query's failover (Consul's querySameness): no Failover targets.
+      const { result, filtered } = parts().executeSameness(this.#deps, q, id, args, this.#log);
+      const meta = queryMeta(this.#deps, 0, opts.consistency);
+      return { ...result, meta: filtered && id?.tokenGiven ? { ...meta, filteredByACLs: true } : meta };
+    }
+    let res = runLocal(this.#deps, q, args.connect);
     const found = res.Nodes.length;
     res.Nodes = readableNodes(id, res.Nodes, parts().queryContext(q));
     // Consul reports the filtering (X-Consul-Results-Filtered-By-ACLs) to callers that presented a token.
