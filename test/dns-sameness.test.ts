@@ -1,0 +1,116 @@
+// Sameness groups over DNS and prepared queries against real agents with `dig`, as Consul
+// Enterprise's acceptance test `static-server.service.ns2.ns.mine.sg.consul` runs them: the local
+// partition answers first, then another partition exporting the service, then a cluster peer
+// (imports in the same namespace); a prepared query with the group fails over the same way. An
+// unknown group is SERVFAIL, one without DefaultForFailover NXDOMAIN, Failover with a group refused.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startDevAgent, type DevAgent } from './support/agent.ts';
+import { httpCaller, type HttpCall } from './support/acl.ts';
+import { dig } from './support/dns.ts';
+import { until } from './support/wait.ts';
+
+describe('DNS and prepared queries over a sameness group', () => {
+  let a: DevAgent;
+  let b: DevAgent;
+  let callA: HttpCall;
+  let callB: HttpCall;
+  let port: number;
+  const ok = async (call: HttpCall, method: string, path: string, body?: unknown) => {
+    const r = await call(method, path, '', body);
+    assert.equal(r.status, 200, `${method} ${path}: ${r.text}`);
+    return r.json;
+  };
+  const reg = (call: HttpCall, node: string, address: string, partition?: string) => ok(call, 'PUT', '/v1/catalog/register', {
+    Node: node, Address: address, ...(partition ? { Partition: partition } : {}),
+    Service: { ID: 'static-server', Service: 'static-server', Port: 8080, Namespace: 'ns2' },
+    Check: { CheckID: 'alive', ServiceID: 'static-server', Status: 'passing', Namespace: 'ns2' },
+  });
+  const setCheck = (node: string, status: string, partition?: string) => ok(callA, 'PUT', '/v1/catalog/register', {
+    Node: node, SkipNodeUpdate: true, ...(partition ? { Partition: partition } : {}),
+    Check: { Node: node, CheckID: 'alive', ServiceID: 'static-server', Status: status, Namespace: 'ns2' },
+  });
+  const addrs = async (name: string) => (await dig(port, name, 'A')).answer.map((r) => r[4]).sort();
+  const SG = 'static-server.service.ns2.ns.mine.sg.consul';
+  const PQ = 'my-query.query.consul';
+
+  before(async () => {
+    a = await startDevAgent({ config: { datacenter: 'dc1', primaryDatacenter: 'dc1', nodeName: 'node-a', dnsAddrs: [{ kind: 'tcp', host: '127.0.0.1', port: 0 }] } });
+    b = await startDevAgent({ config: { datacenter: 'dc2', primaryDatacenter: 'dc2', nodeName: 'node-b' } });
+    callA = httpCaller(() => a.httpAddr);
+    callB = httpCaller(() => b.httpAddr);
+    port = Number(a.agent.dnsAddresses().udp[0].split(':').pop());
+    await ok(callA, 'PUT', '/v1/partition', { Name: 'ap1' });
+    await ok(callA, 'PUT', '/v1/namespace', { Name: 'ns2' });
+    await ok(callA, 'PUT', '/v1/namespace?partition=ap1', { Name: 'ns2' });
+    await ok(callB, 'PUT', '/v1/namespace', { Name: 'ns2' });
+    await reg(callA, 'n-default', '10.0.0.1');
+    await reg(callA, 'n-ap1', '10.1.0.1', 'ap1');
+    await reg(callB, 'n-b', '10.2.0.1');
+    // ap1 exports to the default partition; B exports to A over the peering.
+    await ok(callA, 'PUT', '/v1/config?partition=ap1', {
+      Kind: 'exported-services', Name: 'ap1', Services: [{ Name: 'static-server', Namespace: 'ns2', Consumers: [{ Partition: 'default' }] }],
+    });
+    await ok(callB, 'PUT', '/v1/config', {
+      Kind: 'exported-services', Name: 'default', Services: [{ Name: 'static-server', Namespace: 'ns2', Consumers: [{ Peer: 'to-a' }] }],
+    });
+    const { PeeringToken } = await ok(callB, 'POST', '/v1/peering/token', { PeerName: 'to-a' });
+    await ok(callA, 'POST', '/v1/peering/establish', { PeerName: 'peer-b', PeeringToken });
+    await until('B\'s static-server imported into ns2', 15_000, async () =>
+      ((await callA('GET', '/v1/health/service/static-server?peer=peer-b&ns=ns2')).json as unknown[] | null)?.length === 1);
+    await ok(callA, 'PUT', '/v1/config', {
+      Kind: 'sameness-group', Name: 'mine', DefaultForFailover: true, Members: [{ Partition: 'default' }, { Partition: 'ap1' }, { Peer: 'peer-b' }],
+    });
+    await ok(callA, 'PUT', '/v1/config', { Kind: 'sameness-group', Name: 'off', Members: [{ Partition: 'default' }] });
+    await ok(callA, 'POST', '/v1/query', { Name: 'my-query', Service: { Service: 'static-server', SamenessGroup: 'mine', Namespace: 'ns2' } });
+  });
+  after(async () => {
+    await a?.stop();
+    await b?.stop();
+  });
+
+  test('the local partition, then the exporting partition, then the peer answer, by name and by prepared query', async () => {
+    assert.deepEqual(await addrs(SG), ['10.0.0.1']);
+    assert.deepEqual(await addrs('static-server.service.mine.sg.ns2.ns.consul'), ['10.0.0.1'], 'labels in another order');
+    assert.deepEqual(await addrs(PQ), ['10.0.0.1']);
+    const srv = await dig(port, '_static-server._tcp.service.ns2.ns.mine.sg.consul', 'SRV');
+    assert.deepEqual(srv.answer.map((r) => [r[6], r[7]]), [['8080', 'n-default.node.dc1.consul.']], srv.raw);
+    assert.ok(srv.additional.some((r) => r[3] === 'A' && r[4] === '10.0.0.1'), srv.raw);
+
+    await setCheck('n-default', 'critical');
+    assert.deepEqual(await addrs(SG), ['10.1.0.1'], 'failed over to ap1');
+    assert.deepEqual(await addrs(PQ), ['10.1.0.1']);
+    const ex = await ok(callA, 'GET', '/v1/query/my-query/execute') as { Nodes: { Node: { Node: string } }[]; Failovers: number; Partition?: string };
+    assert.deepEqual([ex.Nodes.map((n) => n.Node.Node), ex.Failovers, ex.Partition], [['n-ap1'], 1, 'ap1']);
+
+    await setCheck('n-ap1', 'critical', 'ap1');
+    assert.deepEqual(await addrs(SG), ['10.2.0.1'], 'failed over to the peer');
+    assert.deepEqual(await addrs(PQ), ['10.2.0.1']);
+    const peerSrv = await dig(port, SG, 'SRV');
+    assert.deepEqual(peerSrv.answer.map((r) => [r[6], r[7]]), [['8080', '0a020001.addr.dc1.consul.']], peerSrv.raw);
+
+    await setCheck('n-ap1', 'passing', 'ap1');
+    await ok(callA, 'PUT', '/v1/config?partition=ap1', { Kind: 'exported-services', Name: 'ap1', Services: [] });
+    assert.deepEqual(await addrs(SG), ['10.2.0.1'], 'ap1 no longer exports it here');
+    assert.deepEqual(await addrs(PQ), ['10.2.0.1']);
+    await setCheck('n-default', 'passing');
+    assert.deepEqual(await addrs(SG), ['10.0.0.1']);
+  });
+
+  test('an unknown group is SERVFAIL; a group without DefaultForFailover, or other kinds with .sg, NXDOMAIN with the SOA', async () => {
+    assert.equal((await dig(port, 'static-server.service.ns2.ns.nope.sg.consul', 'A')).status, 'SERVFAIL');
+    for (const name of ['static-server.service.ns2.ns.off.sg.consul', 'static-server.connect.ns2.ns.mine.sg.consul', 'static-server.service.mine.sg.dc1.dc.consul']) {
+      const r = await dig(port, name, 'A');
+      assert.equal(r.status, 'NXDOMAIN', name);
+      assert.equal(r.authority[0]?.[3], 'SOA', name);
+    }
+  });
+
+  test('a prepared query cannot take both a sameness group and Failover', async () => {
+    const r = await callA('POST', '/v1/query', '', { Name: 'both', Service: { Service: 'web', SamenessGroup: 'mine', Failover: { NearestN: 1 } } });
+    assert.deepEqual([r.status, r.text], [500, 'Invalid prepared query: SamenessGroup and Failover are mutually exclusive']);
+    await ok(callA, 'POST', '/v1/query', { Name: 'lost', Service: { Service: 'web', SamenessGroup: 'nope' } });
+    const ex = await callA('GET', '/v1/query/lost/execute');
+    assert.deepEqual([ex.status, ex.text], [500, 'Sameness Group not found']);
+  });
+});
