@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startDevAgent, type DevAgent } from './support/agent.ts';
-import { httpCaller, type HttpCall } from './support/acl.ts';
+import { aclDenyConfig, httpCaller, tokenWithRules, ROOT, type HttpCall } from './support/acl.ts';
 import { dig } from './support/dns.ts';
 import { until } from './support/wait.ts';
 
@@ -111,5 +111,46 @@ describe('DNS and prepared queries over a sameness group', () => {
     await ok(callA, 'POST', '/v1/query', { Name: 'lost', Service: { Service: 'web', SamenessGroup: 'nope' } });
     const ex = await callA('GET', '/v1/query/lost/execute');
     assert.deepEqual([ex.status, ex.text], [500, 'Sameness Group not found']);
+  });
+});
+
+describe('a sameness group under the DNS token\'s rules', () => {
+  let a: DevAgent;
+  let call: HttpCall;
+  let port: number;
+  const ok = async (method: string, path: string, body?: unknown) => {
+    const r = await call(method, path, ROOT, body);
+    assert.equal(r.status, 200, `${method} ${path}: ${r.text}`);
+    return r.json;
+  };
+  const addrs = async (name: string) => (await dig(port, name, 'A')).answer.map((r) => r[4]).sort();
+
+  before(async () => {
+    a = await startDevAgent({ config: { ...aclDenyConfig(), dnsAddrs: [{ kind: 'tcp', host: '127.0.0.1', port: 0 }] } });
+    call = httpCaller(() => a.httpAddr);
+    port = Number(a.agent.dnsAddresses().udp[0].split(':').pop());
+    await ok('PUT', '/v1/partition', { Name: 'ap1' });
+    await ok('PUT', '/v1/namespace', { Name: 'ns2' });
+    await ok('PUT', '/v1/namespace?partition=ap1', { Name: 'ns2' });
+    for (const [node, address, partition] of [['n-default', '10.0.0.1', 'default'], ['n-ap1', '10.1.0.1', 'ap1']]) {
+      await ok('PUT', '/v1/catalog/register', { Node: node, Address: address, Partition: partition, Service: { ID: 'web', Service: 'web', Port: 80, Namespace: 'ns2' } });
+    }
+    await ok('PUT', '/v1/config?partition=ap1', { Kind: 'exported-services', Name: 'ap1', Services: [{ Name: 'web', Namespace: 'ns2', Consumers: [{ Partition: 'default' }] }] });
+    await ok('PUT', '/v1/config', { Kind: 'sameness-group', Name: 'mine', DefaultForFailover: true, Members: [{ Partition: 'default' }, { Partition: 'ap1' }] });
+    await ok('POST', '/v1/query', { Name: 'q', Service: { Service: 'web', SamenessGroup: 'mine', Namespace: 'ns2' } });
+  });
+  after(() => a?.stop());
+
+  test('a member whose instances the DNS token may not read does not answer: the next one does, with its rules', async () => {
+    await ok('PUT', '/v1/agent/token/dns', { Token: ROOT });
+    assert.deepEqual(await addrs('web.service.ns2.ns.mine.sg.consul'), ['10.0.0.1']);
+    // service:read on web in ap1's ns2 and node:read in ap1 only (no rules in the default partition).
+    const t = await tokenWithRules(call, 'query_prefix "" { policy = "read" }\npartition "ap1" {\n  node_prefix "" { policy = "read" }\n  namespace "ns2" {\n    service "web" { policy = "read" }\n  }\n}');
+    await ok('PUT', '/v1/agent/token/dns', { Token: t.SecretID });
+    assert.deepEqual(await addrs('web.service.ns2.ns.mine.sg.consul'), ['10.1.0.1']);
+    assert.deepEqual(await addrs('q.query.consul'), ['10.1.0.1'], 'the prepared query runs under the DNS token too');
+    const none = await tokenWithRules(call, 'query_prefix "" { policy = "read" }');
+    await ok('PUT', '/v1/agent/token/dns', { Token: none.SecretID });
+    assert.equal((await dig(port, 'web.service.ns2.ns.mine.sg.consul', 'A')).status, 'NXDOMAIN');
   });
 });
