@@ -1,7 +1,8 @@
 // DNS on a client agent of an admin partition (real processes): names without `.ap` are answered in
 // the client's partition (Consul's docs: "all service lookups use the default namespace within the
 // partition of the Consul agent that received the DNS query"), so the default partition's services
-// and nodes need `.default.ap`; the server, in the default partition, answers them plainly.
+// and nodes need `.default.ap`; the server, in the default partition, answers them plainly. A `.sg`
+// name reads the sameness group of the client's partition.
 import assert from 'node:assert/strict';
 import { type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -88,4 +89,17 @@ test('PTR on a client in p1 answers its partition\'s nodes, not the default part
   const p1node = (await ptr(CLIENT, '2.1.7.10.in-addr.arpa'));
   assert.deepEqual(p1node.answer.map((r) => r[4]), ['api-node.node.dc1.consul.'], p1node.raw);
   assert.equal((await ptr(SERVER, '2.1.7.10.in-addr.arpa')).status, 'NXDOMAIN', 'api-node is p1\'s');
+});
+
+test('a .sg name on a client in p1 reads p1\'s sameness group: the default partition answers for web it exports to p1', async () => {
+  const put = async (p: string, body: unknown) => {
+    const r = await call(SERVER, 'PUT', p, body);
+    assert.equal(r.status, 200, r.text);
+  };
+  await put('/v1/config', { Kind: 'exported-services', Name: 'default', Services: [{ Name: 'web', Consumers: [{ Partition: 'p1' }] }] });
+  await put('/v1/config?partition=p1', { Kind: 'sameness-group', Name: 'mine', DefaultForFailover: true, Members: [{ Partition: 'p1' }, { Partition: 'default' }] });
+  await until('the client to answer web through p1\'s group', 15_000, async () => (await addrs(CLIENT, 'web.service.mine.sg.consul'))[0] === '10.7.0.1', POLL);
+  assert.deepEqual(await addrs(CLIENT, 'web.service.mine.sg.p1.ap.consul'), ['10.7.0.1']);
+  assert.equal((await digAt(SERVER, ports.dns, 'web.service.mine.sg.consul', 'A')).status, 'NXDOMAIN', 'the default partition has no group mine');
+  assert.deepEqual(await addrs(SERVER, 'web.service.mine.sg.p1.ap.consul'), ['10.7.0.1'], 'the server answers p1\'s group by its .ap label');
 });
