@@ -1,5 +1,5 @@
 // The resolved exports: services sorted by name with their peers sorted and de-duplicated, `*`
-// expanded to the typical services of the catalog, sameness groups to their member peers, and
+// expanded to the typical services of the catalog, sameness groups to their member peers and partitions, and
 // the `consul` service never exported.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -25,7 +25,7 @@ function setup() {
 
 test('named exports with peers and sameness groups resolved, sorted, consul left out', async () => {
   const { replica, deps } = setup();
-  replica.configEntries.apply(put(configEntryKey('sameness-group', 'sg'), { Kind: 'sameness-group', Name: 'sg', Members: [{ Peer: 'north' }, { Peer: 'east' }] }));
+  replica.configEntries.apply(put(configEntryKey('sameness-group', 'sg'), { Kind: 'sameness-group', Name: 'sg', Members: [{ Partition: 'default' }, { Peer: 'north' }, { Partition: 'ap2' }, { Peer: 'east' }] }));
   replica.configEntries.apply(put(configEntryKey('exported-services', 'default'), {
     Kind: 'exported-services', Name: 'default', Services: [
       { Name: 'web', Consumers: [{ Peer: 'west' }, { Peer: 'east' }] },
@@ -37,7 +37,8 @@ test('named exports with peers and sameness groups resolved, sorted, consul left
   }));
   const { value, meta } = await resolvedExportedServices(deps, defaultQueryOptions());
   assert.deepEqual(value, [
-    { Service: 'db', Consumers: { Peers: ['east', 'north'] } },
+    // The group's partitions are consumers too, the exporting partition itself left out.
+    { Service: 'db', Consumers: { Peers: ['east', 'north'], Partitions: ['ap2'] } },
     { Service: 'lonely', Consumers: {} },
     { Service: 'web', Consumers: { Peers: ['east', 'west'] } },
   ]);

@@ -1,6 +1,6 @@
 // ConfigEntry.GetResolvedExportedServices: the services the `exported-services` entry exports
-// and to which peers, with a `*` entry expanded to every typical service in the catalog and
-// sameness-group consumers to their member peers; the `consul` service is never exported.
+// and to which peers and partitions, with a `*` entry expanded to every typical service in the catalog
+// and sameness-group consumers to their member peers and partitions; the `consul` service is never exported.
 import {
   CONFIG_ENTRIES_TABLE, SERVICES_TABLE, DEFAULT_TENANCY_NAME, foldTenancyName, partitionEnt, configEntriesOf, configEntriesTableName, isDefaultEnt,
   type ConfigEntry, type WatchSet,
@@ -51,7 +51,7 @@ export function resolveExports(deps: EndpointDeps, ws: WatchSet, partition = DEF
   };
   for (const svc of (entry?.Services as Export[] | undefined) ?? []) {
     const peers = consumerPeers(svc.Consumers ?? [], (g) => configEntries.get(SAMENESS, g));
-    const partitions = (svc.Consumers ?? []).flatMap((c) => (c.Partition ? [c.Partition] : []));
+    const partitions = consumerPartitions(svc.Consumers ?? [], (g) => configEntries.get(SAMENESS, g), ap);
     const namespace = svc.Namespace || DEFAULT_TENANCY_NAME;
     if (svc.Name !== '*') {
       add(String(svc.Name ?? ''), namespace, peers, partitions);
@@ -82,6 +82,20 @@ function consumerPeers(consumers: Consumer[], group: (name: string) => ConfigEnt
     if (c.Peer) out.push(c.Peer);
     if (c.SamenessGroup) {
       for (const m of (group(c.SamenessGroup)?.Members as { Peer?: string }[] | undefined) ?? []) if (m.Peer) out.push(m.Peer);
+    }
+  }
+  return out;
+}
+
+/** The partitions of a service's consumers: named partitions and the partition members of named sameness groups (the exporter's own left out). */
+function consumerPartitions(consumers: Consumer[], group: (name: string) => ConfigEntry | undefined, exporter: string): string[] {
+  const out: string[] = [];
+  for (const c of consumers) {
+    if (c.Partition) out.push(c.Partition);
+    if (c.SamenessGroup) {
+      for (const m of (group(c.SamenessGroup)?.Members as { Partition?: string }[] | undefined) ?? []) {
+        if (m.Partition && foldTenancyName(m.Partition) !== exporter) out.push(m.Partition);
+      }
     }
   }
   return out;
