@@ -20,7 +20,8 @@
 //                     and the old generation's growth from start to stop (promotions plus what V8
 //                     allocated there directly: pretenured and large objects; less what a full collection freed)
 //   heapsample start|stop PATH  V8's sampling heap profiler (every 128 bytes) keeping only objects that survived
-//                     the scavenges in between (what a wave promotes), written to PATH (.heapprofile)
+//                     the scavenges in between (what a wave promotes), written to PATH (.heapprofile);
+//                     `heapsample start all` keeps the garbage too (what a workload allocates)
 import path from 'node:path';
 import v8 from 'node:v8';
 import { createRequire } from 'node:module';
@@ -109,13 +110,17 @@ function gcWave(profile: { statistics: GcEntry[] } | undefined): object {
 
 let inspector: Session | undefined;
 
-/** `start`, or `stop PATH`: the sampling heap profile of the objects that survived a scavenge meanwhile. */
-async function heapSample([what, file]: string[]): Promise<object> {
+/**
+ * `start [all]`, or `stop PATH`: the sampling heap profile of the objects that survived a scavenge
+ * meanwhile (with `all`, of everything allocated meanwhile).
+ */
+async function heapSample([what, arg]: string[]): Promise<object> {
   if (what === 'start') {
     if (!inspector) { inspector = new Session(); inspector.connect(); }
-    await inspector.post('HeapProfiler.startSampling', { samplingInterval: 128, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: false });
+    await inspector.post('HeapProfiler.startSampling', { samplingInterval: 128, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: arg === 'all' });
     return {};
   }
+  const file = arg;
   if (!inspector || !file) throw new Error('heapsample stop PATH, after heapsample start');
   const { profile } = await inspector.post('HeapProfiler.stopSampling');
   fs.writeFileSync(file, JSON.stringify(profile));
