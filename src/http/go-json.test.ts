@@ -25,3 +25,8 @@ test('well-typed, null and absent fields pass', () => {
   check({ Name: null, Port: null, Tags: null, Meta: null, Locality: null, Raw: null });
   check({ Name: 'n', Port: 80, Tags: ['a', null], Meta: { k: 'v' }, Locality: { Region: 'r' }, Raw: {}, Other: 5 });
 });
+
+test('body keys that are no field of the table pass, Object.prototype names included', () => {
+  check(JSON.parse('{"constructor": 1, "toString": [], "__proto__": 5, "hasOwnProperty": {}}') as Record<string, unknown>);
+  assert.throws(() => check(JSON.parse('{"constructor": 1, "Port": true}') as Record<string, unknown>), { message: 'Request decode failed: json: cannot unmarshal bool into Go struct field S.At.Port of type int' });
+});
