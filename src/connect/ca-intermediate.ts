@@ -35,8 +35,8 @@ export interface IntermediateCsr {
  */
 export async function createIntermediateCsr(o: { clusterId: string; privateKeyType: string; privateKeyBits: number }): Promise<IntermediateCsr> {
   const key = await generatePrivateKey(o.privateKeyType, o.privateKeyBits);
-  const signer = createPrivateKey(key.pem);
-  const spki = createPublicKey(signer).export({ type: 'spki', format: 'der' });
+  const signer = key.key;
+  const spki = key.spki;
   const alg = caSignatureAlgorithm(signer);
   const subject = sequence(set(sequence(oid('2.5.4.3'), directoryString(caCommonName('consul', compactUid(), o.clusterId, false)))));
   const extensions = sequence(

@@ -112,8 +112,7 @@ interface RootKey {
 
 async function generatedKey(type: PrivateKeyType, bits: number): Promise<RootKey> {
   const key = await generatePrivateKey(type, bits);
-  const spki = new Uint8Array(await globalThis.crypto.subtle.exportKey('spki', key.keys.publicKey));
-  return { signer: key.keys.privateKey, spki, pem: key.pem, type: key.type, bits: key.bits };
+  return { signer: key.key, spki: key.spki, pem: key.pem, type: key.type, bits: key.bits };
 }
 
 function configuredKey(pem: string): RootKey {

@@ -1,32 +1,30 @@
 // CA private keys as Consul's `connect.GeneratePrivateKeyWithConfig` makes them: EC (P-256 by
 // default) PEM-encoded as SEC1 `EC PRIVATE KEY`, or RSA as PKCS#1 `RSA PRIVATE KEY`.
 
-import { createPrivateKey, type webcrypto } from 'node:crypto';
+import { generateKeyPair, type KeyObject } from 'node:crypto';
 import { BadRequestError } from '../errors.ts';
 
 /** The key algorithms Consul's CA config accepts (`PrivateKeyType`). */
 export type PrivateKeyType = 'ec' | 'rsa';
 
-/** A freshly generated CA key: the WebCrypto pair for signing and the PEM Consul stores. */
+/** A freshly generated CA key: the private key to sign with, its DER SubjectPublicKeyInfo and the PEM Consul stores. */
 export interface GeneratedKey {
-  keys: webcrypto.CryptoKeyPair;
+  key: KeyObject;
+  spki: Uint8Array;
   pem: string;
   type: PrivateKeyType;
   bits: number;
-  /** The WebCrypto signing algorithm matching the key, as Go's x509 would pick it. */
-  signingAlgorithm: webcrypto.EcdsaParams | webcrypto.Algorithm;
 }
 
-// Go's x509 signs with the hash that matches the curve size.
-const EC_CURVES: Record<number, { namedCurve: string; hash: string }> = {
-  256: { namedCurve: 'P-256', hash: 'SHA-256' },
-  384: { namedCurve: 'P-384', hash: 'SHA-384' },
-  521: { namedCurve: 'P-521', hash: 'SHA-512' },
+const EC_CURVES: Record<number, { namedCurve: string }> = {
+  256: { namedCurve: 'P-256' },
+  384: { namedCurve: 'P-384' },
+  521: { namedCurve: 'P-521' },
 };
 
 /**
  * Checks type and bits the way Consul's `CommonCAProviderConfig.Validate` does, with its messages.
- * P-224 passes Consul's check but WebCrypto cannot generate it, so it is refused here.
+ * P-224 passes Consul's check but is refused here (Proconsul's CA was built on WebCrypto, which has no P-224).
  */
 export function validateKeyConfig(type: string, bits: number): asserts type is PrivateKeyType {
   if (type === 'ec') {
@@ -41,29 +39,19 @@ export function validateKeyConfig(type: string, bits: number): asserts type is P
   }
 }
 
-/** Generates a CA key pair of `type`/`bits` (validated first) and its Consul-style PEM. */
+/**
+ * Generates a CA key pair of `type`/`bits` (validated first) and its Consul-style PEM, with node:crypto
+ * on libuv's thread pool (an RSA 4096 key takes seconds; WebCrypto's EC path cost ≈ 10 ms more CPU on
+ * an agent's first start, compiling its modules).
+ */
 export async function generatePrivateKey(type: string, bits: number): Promise<GeneratedKey> {
   validateKeyConfig(type, bits);
-  const subtle = globalThis.crypto.subtle;
-  if (type === 'ec') {
-    const { namedCurve, hash } = EC_CURVES[bits];
-    const keys = await subtle.generateKey({ name: 'ECDSA', namedCurve }, true, ['sign', 'verify']);
-    const pem = await exportPem(keys.privateKey, 'sec1');
-    return { keys, pem, type, bits, signingAlgorithm: { name: 'ECDSA', hash } };
-  }
-  const algorithm: webcrypto.RsaHashedKeyGenParams = {
-    name: 'RSASSA-PKCS1-v1_5',
-    modulusLength: bits,
-    publicExponent: new Uint8Array([1, 0, 1]),
-    hash: 'SHA-256',
-  };
-  const keys = await subtle.generateKey(algorithm, true, ['sign', 'verify']);
-  const pem = await exportPem(keys.privateKey, 'pkcs1');
-  return { keys, pem, type, bits, signingAlgorithm: { name: 'RSASSA-PKCS1-v1_5' } };
-}
-
-async function exportPem(key: webcrypto.CryptoKey, type: 'sec1' | 'pkcs1'): Promise<string> {
-  const pkcs8 = Buffer.from(await globalThis.crypto.subtle.exportKey('pkcs8', key));
-  const keyObject = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
-  return keyObject.export({ format: 'pem', type }).toString();
+  const pair = await new Promise<{ publicKey: KeyObject; privateKey: KeyObject }>((resolve, reject) => {
+    const done = (err: Error | null, publicKey: KeyObject, privateKey: KeyObject) => (err ? reject(err) : resolve({ publicKey, privateKey }));
+    if (type === 'ec') generateKeyPair('ec', { namedCurve: EC_CURVES[bits]!.namedCurve }, done);
+    else generateKeyPair('rsa', { modulusLength: bits, publicExponent: 0x10001 }, done);
+  });
+  const pem = pair.privateKey.export({ format: 'pem', type: type === 'ec' ? 'sec1' : 'pkcs1' }).toString();
+  const spki = new Uint8Array(pair.publicKey.export({ format: 'der', type: 'spki' }));
+  return { key: pair.privateKey, spki, pem, type, bits };
 }
