@@ -130,7 +130,7 @@ describe('config entries against a dev agent', () => {
       { Kind: 'service-intentions', Name: 'k1', Sources: [{ Name: 'k2', Action: 'allow' }] },
       { Kind: 'mesh' },
       { Kind: 'exported-services', Name: 'default', Services: [{ Name: 'k1', Consumers: [{ Peer: 'other' }] }] },
-      { Kind: 'sameness-group', Name: 'k1', Members: [{ Peer: 'other' }] },
+      { Kind: 'sameness-group', Name: 'k1', IncludeLocal: true, Members: [{ Peer: 'other' }] },
       { Kind: 'api-gateway', Name: 'k1', Listeners: [{ Name: 'l1', Port: 9000, Protocol: 'http' }] },
       { Kind: 'http-route', Name: 'k1', Parents: [{ Kind: 'api-gateway', Name: 'k1' }] },
       { Kind: 'tcp-route', Name: 'k1', Services: [{ Name: 'k1' }], Parents: [{ Kind: 'api-gateway', Name: 'k1' }] },

@@ -4,13 +4,15 @@
 // compiles refuses the write with the compiler's text (a 500, as Consul answers it). An
 // ingress-gateway entry, and a chain write under one, must leave each listener's services speaking
 // its protocol (a tcp listener may front another protocol only through a chain that starts at a
-// resolver, and only when the write is not the gateway's own).
+// resolver, and only when the write is not the gateway's own). A sameness-group write must leave its
+// partition at most one DefaultForFailover group (the chain's default failover).
 import { createRequire } from 'node:module';
 import { InternalError } from '../errors.ts';
 import type { ConfigEntriesTable } from '../state/index.ts';
 import type { ChainEntry } from '../connect/discovery-chain/index.ts';
 import type { Compare, Op } from '../store/index.ts';
 import { GUARD_PREFIX } from './name-guards.ts';
+import { checkDefaultForFailover } from './config-entry-sameness.ts';
 
 type Compiler = typeof import('../connect/discovery-chain/index.ts');
 const require = createRequire(import.meta.url);
@@ -20,6 +22,7 @@ const load = (): Compiler => (compiler ??= require('../connect/discovery-chain/i
 /** The kinds whose writes can change a compiled chain. */
 const GRAPH_KINDS = new Set(['service-router', 'service-splitter', 'service-resolver', 'service-defaults', 'proxy-defaults', 'ingress-gateway']);
 const CHAIN_ENTRY_KINDS = ['service-router', 'service-splitter', 'service-resolver'];
+const SAMENESS = 'sameness-group';
 /** Consul compiles proposed chains in a throwaway context: it does not change the graph. */
 const THROWAWAY_TRUST_DOMAIN = 'b6fc9da3-03d4-4b5a-9134-c045e9b20152.consul';
 
@@ -151,7 +154,8 @@ export const CHAIN_GRAPH_GUARD = `${GUARD_PREFIX}config-chain-graph`;
  * service-defaults set to tcp) could otherwise both commit a graph that does not compile.
  */
 export function chainGraphGuard(kind: string, revision: number): { compares: Compare[]; ops: Op[] } {
-  if (!GRAPH_KINDS.has(kind)) return { compares: [], ops: [] };
+  // Sameness groups too: two groups each written with DefaultForFailover would both pass their check.
+  if (!GRAPH_KINDS.has(kind) && kind !== SAMENESS) return { compares: [], ops: [] };
   return {
     compares: [{ key: CHAIN_GRAPH_GUARD, target: 'modRevision', op: '<', value: revision + 1 }],
     ops: [{ type: 'put', key: CHAIN_GRAPH_GUARD, value: new Uint8Array(0) }],
@@ -160,9 +164,11 @@ export function chainGraphGuard(kind: string, revision: number): { compares: Com
 
 /**
  * Throws Consul's error when writing `proposed` (null: deleting) as `kind`/`name` would leave a
- * discovery chain that does not compile; other kinds pass unchecked.
+ * discovery chain that does not compile, or a partition with two default sameness groups; other
+ * kinds pass unchecked.
  */
 export function checkChainGraph(table: ConfigEntriesTable, kind: string, name: string, proposed: Obj | null, tenancy?: ChainTenancy): void {
+  if (kind === SAMENESS) return checkDefaultForFailover(table, name, proposed);
   if (!GRAPH_KINDS.has(kind)) return;
   const { compileChain, ChainGraphError } = load();
   const ns = tenancy?.namespace ?? 'default';

@@ -2,6 +2,7 @@
 // defaults and lower-casing first, then the checks that reject an entry before it is stored.
 import { FIXED_NAMES } from './config-entry-kinds.ts';
 import { normalizeIntentions, validateIntentions } from './config-entry-intentions.ts';
+import { validateSamenessGroup } from './config-entry-sameness.ts';
 import { isDefaultEnt, partitionEnt, type EnterpriseMeta } from '../state/index.ts';
 import { normalizeRouter, validateResolverRules, validateRouter } from './config-entry-chain-validate.ts';
 import {
@@ -232,6 +233,7 @@ const CHECKS: Record<string, Check> = {
   'terminating-gateway': terminating,
   'service-intentions': (e) => validateIntentions(e),
   'exported-services': exported,
+  'sameness-group': (e, ent) => validateSamenessGroup(e, ent) ?? multiError(metaErrors(e.Meta)),
   'api-gateway': (e) => validateApiGateway(e, GATEWAY_DEPS),
   'http-route': (e) => validateHttpRoute(e, GATEWAY_DEPS),
   'tcp-route': (e) => validateTcpRoute(e, GATEWAY_DEPS),
