@@ -149,9 +149,9 @@ export class CatalogEndpoint {
   register(req: RegisterRequest, authz?: AclIdentity, ent?: EnterpriseMeta): Promise<boolean> {
     const ns = namespaceOf(ent);
     vetRegister(this.#deps, authz, req, ns);
-    if (ns === undefined) return commitWrite(this.#deps, () => planRegister(this.#deps, req)).then(() => true);
+    if (ns === undefined) return commitWrite(this.#deps, () => planRegister(this.#deps, req), true);
     const plan = otherPartition(ns) ? () => planRegisterInPartition(this.#deps, req, ns) : () => planRegister(this.#deps, req, ns);
-    return commitWrite(this.#deps, inNamespace(this.#deps, ns, plan)).then(() => true);
+    return commitWrite(this.#deps, inNamespace(this.#deps, ns, plan), true);
   }
 
   /** Deregisters a check, a service or a node (`ent`: the namespace of the service or check). */
@@ -161,7 +161,7 @@ export class CatalogEndpoint {
     // No existence check: a namespace that is gone (or never was) holds nothing to delete, and an
     // agent whose registration there failed must be able to drop it.
     const plan = ns !== undefined && otherPartition(ns) ? () => planDeregisterInPartition(this.#deps, req, ns) : () => planDeregister(this.#deps, req, ns);
-    return commitWrite(this.#deps, plan).then(() => true);
+    return commitWrite(this.#deps, plan, true);
   }
 
   /** Known datacenters (federation adds more). */

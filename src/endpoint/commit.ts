@@ -85,12 +85,15 @@ async function planLoop<T>(deps: EndpointDeps, plan: () => Plan<T>, first: numbe
 
 /**
  * Commits the plan `plan` makes from the replica, re-made after every conflict; nothing is
- * written when it is null or has no ops.
+ * written when it is null or has no ops. Resolves with `result` (given: no then() per write to map
+ * the answer, nor its promise held while the write waits for durability).
  */
-export function commitWrite(deps: EndpointDeps, plan: () => WritePlan | null): Promise<void> {
-  return commitPlanned<void>(deps, () => {
+export function commitWrite(deps: EndpointDeps, plan: () => WritePlan | null): Promise<void>;
+export function commitWrite<T>(deps: EndpointDeps, plan: () => WritePlan | null, result: T): Promise<T>;
+export function commitWrite<T>(deps: EndpointDeps, plan: () => WritePlan | null, result?: T): Promise<T | undefined> {
+  return commitPlanned<T | undefined>(deps, () => {
     const p = plan();
-    if (!p || p.ops.length === 0) return { answer: undefined };
-    return { txn: { compares: p.compares, success: p.ops }, done: () => undefined };
+    if (!p || p.ops.length === 0) return { answer: result };
+    return { txn: { compares: p.compares, success: p.ops }, done: () => result };
   });
 }
