@@ -9,7 +9,8 @@
 // HEAP=DIR: V8's sampling heap profile of everything each agent allocates in its last round
 // (garbage included) over one more, untimed round, in DIR/<tree index>.heapprofile (bench/support/heap-sample-top.ts lists it);
 // with SURVIVORS=1, only of what survived a scavenge (what the collections copy and promote).
-// AGENT_ARGS='--flag …': more node flags for each agent (e.g. --trace-gc-nvp; its lines come out as `[child]` on stderr).
+// AGENT_ARGS='--flag …': more node flags for each agent (e.g. --trace-gc-nvp; its lines come out as `[child]` on stderr);
+// AGENT_ARGS_<k>: for the agent of tree index k only (the same tree twice compares two settings).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -38,6 +39,7 @@ const profFlags = prof ? ['--cpu-prof', ...(process.env.PROF_INTERVAL ? [`--cpu-
 const heap = process.env.HEAP;
 interface Agent { tree: string; agent: ServerProcess; client: RawHttpClient; main: number[]; all: number[]; scav: number[]; scavUs: number[]; promoted: number[]; next: number }
 const agents: Agent[] = [];
+const nodeArgs = (name: string): string[] => process.env[name]?.split(' ').filter(Boolean) ?? [];
 
 /** One round: `per` registrations into one agent, its CPU and collections over them recorded. */
 async function round(a: Agent): Promise<void> {
@@ -59,7 +61,7 @@ async function round(a: Agent): Promise<void> {
 try {
   for (const [k, tree] of trees.entries()) {
     const agent = await startServerProcess(path.join(tree, 'bench/support/scale-agent.ts'),
-      ['--backend', 'embedded', '--dir', path.join(root, String(k)), '--max-conns', '0'], ['--expose-gc', ...profFlags, ...(process.env.AGENT_ARGS?.split(' ').filter(Boolean) ?? []), ...(prof ? [`--cpu-prof-dir=${prof}/${k}`] : [])]);
+      ['--backend', 'embedded', '--dir', path.join(root, String(k)), '--max-conns', '0'], ['--expose-gc', ...profFlags, ...nodeArgs('AGENT_ARGS'), ...nodeArgs(`AGENT_ARGS_${k}`), ...(prof ? [`--cpu-prof-dir=${prof}/${k}`] : [])]);
     agents.push({ tree, agent, client: new RawHttpClient(agent.httpAddr, clients), main: [], all: [], scav: [], scavUs: [], promoted: [], next: 0 });
   }
   for (let r = 0; r < rounds; r++) {
