@@ -1,8 +1,8 @@
 // Sameness groups over DNS and prepared queries against real agents with `dig`, as Consul
 // Enterprise's acceptance test `static-server.service.ns2.ns.mine.sg.consul` runs them: the local
 // partition answers first, then another partition exporting the service, then a cluster peer
-// (imports in the same namespace); a prepared query with the group fails over the same way. An
-// unknown group or one without DefaultForFailover is NXDOMAIN; Failover with a group is refused.
+// (imports in the same namespace); a prepared query with the group fails over the same way. A
+// group without DefaultForFailover is NXDOMAIN, an unknown one SERVFAIL; Failover with a group is refused.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startDevAgent, type DevAgent } from './support/agent.ts';
@@ -97,12 +97,15 @@ describe('DNS and prepared queries over a sameness group', () => {
     assert.deepEqual(await addrs(SG), ['10.0.0.1']);
   });
 
-  test('an unknown group, a group without DefaultForFailover, other kinds with .sg: NXDOMAIN with the SOA', async () => {
-    for (const name of ['static-server.service.ns2.ns.nope.sg.consul', 'static-server.service.ns2.ns.off.sg.consul', 'static-server.connect.ns2.ns.mine.sg.consul', 'static-server.service.mine.sg.dc1.dc.consul']) {
+  test('a group without DefaultForFailover, other kinds with .sg: NXDOMAIN with the SOA; an unknown group: SERVFAIL', async () => {
+    for (const name of ['static-server.service.ns2.ns.off.sg.consul', 'static-server.connect.ns2.ns.mine.sg.consul', 'static-server.service.mine.sg.dc1.dc.consul']) {
       const r = await dig(port, name, 'A');
       assert.equal(r.status, 'NXDOMAIN', name);
       assert.equal(r.authority[0]?.[3], 'SOA', name);
     }
+    // Consul's DNS makes a name error of the DefaultForFailover error only; "Sameness Group not found" is a server failure.
+    const r = await dig(port, 'static-server.service.ns2.ns.nope.sg.consul', 'A');
+    assert.deepEqual([r.status, r.authority.length], ['SERVFAIL', 0], r.raw);
   });
 
   test('a prepared query cannot take both a sameness group and Failover', async () => {

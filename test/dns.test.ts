@@ -106,16 +106,17 @@ describe('DNS query forms', () => {
     assert.equal((await res.resolveSrv('_web._tcp.service.dc1.consul')).length, 2);
   });
 
-  test('locality labels: <dc>, <dc>.dc, default ns/ap accepted; other dc, peer, sg are NXDOMAIN', async () => {
+  test('locality labels: <dc>, <dc>.dc, default ns/ap accepted; other dc, peer are NXDOMAIN, a sameness group that does not exist SERVFAIL', async () => {
     const p = port(main);
     for (const n of ['web.service.dc1.dc.consul', 'web.service.default.ns.dc1.dc.consul', 'web.service.default.ns.default.ap.dc1.dc.consul', 'web.service.default.dc1.consul']) {
       assert.equal((await dig(p, n, 'A')).answer.length, 2, n);
     }
-    for (const n of ['web.service.dc2.consul', 'web.service.dc2.dc.consul', 'web.service.p1.peer.consul', 'web.service.g.sg.consul', 'web.service.other.ns.dc1.dc.consul', 'web.service.a.b.c.consul']) {
+    for (const n of ['web.service.dc2.consul', 'web.service.dc2.dc.consul', 'web.service.p1.peer.consul', 'web.service.other.ns.dc1.dc.consul', 'web.service.a.b.c.consul']) {
       const r = await dig(p, n, 'A');
       assert.equal(r.status, 'NXDOMAIN', n);
       assert.equal(r.authority[0]?.[3], 'SOA', n);
     }
+    assert.equal((await dig(p, 'web.service.g.sg.consul', 'A')).status, 'SERVFAIL', 'Consul\'s "Sameness Group not found"');
   });
 
   test('<node>.node A, TXT (RFC 1464) and NODATA with SOA for a missing type', async () => {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { devConfig } from '../../test/support/agent.ts';
-import { NotFoundError } from '../errors.ts';
+import { InternalError, NotFoundError } from '../errors.ts';
 import type { DnsInstance, DnsReader } from '../endpoint/dns-view.ts';
 import { EMPTY_DNS_READER } from '../endpoint/dns-view.ts';
 import type { SamenessGroup } from '../endpoint/sameness.ts';
@@ -90,14 +90,14 @@ test('the group and peers are the asking partition\'s: its .ap label, else the a
     assert.deepEqual(addrs(view, name), ['10.9.0.2'], name);
   }
   assert.deepEqual(addrs(view, 'web.service.mine.sg.consul', { ...cfg, partition: 'ap1' }), ['10.9.0.3'], 'a client agent of ap1');
-  assert.throws(() => ask(view, 'web.service.mine.sg.consul'), NotFoundError, 'the default partition has no such group');
+  assert.throws(() => ask(view, 'web.service.mine.sg.consul'), InternalError, 'the default partition has no such group');
   assert.deepEqual(view.asked.at(-1), 'default:mine');
 });
 
-test('an unknown group and one without DefaultForFailover are NXDOMAIN; other kinds and localities refuse .sg', () => {
+test('an unknown group is SERVFAIL, one without DefaultForFailover NXDOMAIN; other kinds and localities refuse .sg', () => {
   const w: World = { groups: { 'default/off': { ...group([{ partition: 'default' }], false), name: 'off' } }, local: { 'default/default': [inst('10.0.0.1')] }, peers: {}, exports: new Set() };
   const view = viewOf(w);
-  assert.throws(() => ask(view, 'web.service.nope.sg.consul'), NotFoundError);
+  assert.throws(() => ask(view, 'web.service.nope.sg.consul'), InternalError);
   assert.throws(() => ask(view, 'web.service.off.sg.consul'), NotFoundError);
   w.groups['default/on'] = group([{ partition: 'default' }]);
   for (const name of ['web.connect.on.sg.consul', 'web.ingress.on.sg.consul', 'n1.node.on.sg.consul', 'web.virtual.on.sg.consul', 'web.service.on.sg.dc1.dc.consul', 'web.service.on.sg.p1.peer.consul']) {

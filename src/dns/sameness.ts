@@ -3,7 +3,7 @@
 // Consul Enterprise answers. The group is the asking partition's (the `.ap` label, else the
 // agent's); a partition member counts only for services it exports to the asking partition, a
 // peer member with the services imported from that peer into the namespace.
-import { NotFoundError } from '../errors.ts';
+import { InternalError, NotFoundError } from '../errors.ts';
 import type { DnsInstance, DnsReader } from '../endpoint/dns-view.ts';
 import type { DnsConfig } from './config.ts';
 import type { Locality } from './name.ts';
@@ -17,15 +17,15 @@ export interface SamenessContext {
 }
 
 /**
- * The instances a `.sg` service question answers with (possibly none: NXDOMAIN then). A group the
- * partition does not have, or one without DefaultForFailover, is NXDOMAIN too: Consul's DNS maps
- * its "must have DefaultForFailover" error to a name error (the not-found one is assumed alike).
+ * The instances a `.sg` service question answers with (possibly none: NXDOMAIN then). A group
+ * without DefaultForFailover is NXDOMAIN, the one error Consul's DNS turns into a name error; a
+ * group the partition does not have is SERVFAIL, as Consul answers any other lookup error.
  */
 export function samenessInstances(service: string, tag: string, l: Locality, c: SamenessContext): DnsInstance[] {
   const partition = l.partition || c.cfg.partition || DEFAULT;
   const namespace = l.namespace || DEFAULT;
   const group = c.view.samenessGroup?.(partition, l.samenessGroup);
-  if (!group) throw new NotFoundError('Sameness Group not found');
+  if (!group) throw new InternalError('Sameness Group not found');
   if (!group.defaultForFailover) throw new NotFoundError('Sameness Group must have DefaultForFailover set to true in order to use this endpoint');
   const opts = { tag, onlyPassing: c.cfg.onlyPassing };
   const local = readerOf(c.view, partition, namespace);
