@@ -274,21 +274,29 @@ export class TenantHealthReads {
 
   /** Instances of a service in the namespace with their node and checks. */
   service(name: string, opts: QueryOptions, f: CatalogFilters & { passing?: boolean }): Promise<QueryResult<CheckServiceNode[]>> {
-    return blockingQuery(this.#deps, opts, (ws) => {
-      const ent = shown(opts.ent ?? DEFAULT_ENT);
-      const cat = catalogOf(this.#deps.replica, ent);
-      const def = isDefaultEnt(ent);
-      let { index, instances } = serviceInstances(cat, ws, name, f, opts.authz, def ? this.#deps.replica.configEntries : undefined, def ? undefined : ent, def ? undefined : configEntriesOf(this.#deps.replica, ent));
-      if (!instances) return { index, value: [] };
-      if (f.mergeCentralConfig && !def) ({ index, instances } = mergeInTenant(this.#deps, ent, ws, index, instances));
-      const ctx = entContext(ent);
-      let rows = instances.map((i) => cat.checkServiceNode(i));
-      if (f.passing) rows = rows.filter((r) => r.Checks.every((c) => c.Status === 'passing'));
-      const { items, filtered } = filterAllowed(opts.authz, filterList(rows, f.filter), (r) => instanceReadable(opts.authz, r.Node.Node, r.Service.Service, ctx));
-      const value = sortNear(this.#deps, f.near, items, (r) => r.Node.Node, ent.partition).map((r) => ({
-        Node: withPartition(r.Node, ent.partition), Service: withTenancy(r.Service, ent), Checks: r.Checks.map((c) => checkWithTenancy(c, ent)),
-      }));
-      return { index, value, filtered };
-    });
+    return blockingQuery(this.#deps, opts, (ws) => tenantHealthRows(this.#deps, ws, name, opts, f));
   }
+}
+
+/**
+ * One run of a tenant's `/v1/health/service/:name`: the instances in `opts.ent` with their node and
+ * checks (`?passing`, `?filter`, ACLs, `?near`), each with its tenancy fields.
+ */
+export function tenantHealthRows(
+  deps: EndpointDeps, ws: WatchSet, name: string, opts: QueryOptions, f: CatalogFilters & { passing?: boolean },
+): { index: number; value: CheckServiceNode[]; filtered?: boolean } {
+  const ent = shown(opts.ent ?? DEFAULT_ENT);
+  const cat = catalogOf(deps.replica, ent);
+  const def = isDefaultEnt(ent);
+  let { index, instances } = serviceInstances(cat, ws, name, f, opts.authz, def ? deps.replica.configEntries : undefined, def ? undefined : ent, def ? undefined : configEntriesOf(deps.replica, ent));
+  if (!instances) return { index, value: [] };
+  if (f.mergeCentralConfig && !def) ({ index, instances } = mergeInTenant(deps, ent, ws, index, instances));
+  const ctx = entContext(ent);
+  let rows = instances.map((i) => cat.checkServiceNode(i));
+  if (f.passing) rows = rows.filter((r) => r.Checks.every((c) => c.Status === 'passing'));
+  const { items, filtered } = filterAllowed(opts.authz, filterList(rows, f.filter), (r) => instanceReadable(opts.authz, r.Node.Node, r.Service.Service, ctx));
+  const value = sortNear(deps, f.near, items, (r) => r.Node.Node, ent.partition).map((r) => ({
+    Node: withPartition(r.Node, ent.partition), Service: withTenancy(r.Service, ent), Checks: r.Checks.map((c) => checkWithTenancy(c, ent)),
+  }));
+  return { index, value, filtered };
 }

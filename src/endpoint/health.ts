@@ -13,6 +13,7 @@ import type { AclIdentity } from './acl-resolver.ts';
 import { checkReadable, instanceReadable } from './catalog-acl.ts';
 import { sortNear } from './near.ts';
 import { TenantHealthReads, tenantRead } from './catalog-tenancy.ts';
+import { samenessHealth } from './health-sameness.ts';
 
 /** The states `/v1/health/state/:state` accepts. */
 export const HEALTH_STATES = ['any', 'passing', 'warning', 'critical'] as const;
@@ -85,6 +86,11 @@ export class HealthEndpoint {
       const { items, filtered } = answerInstances(opts.authz, instances.map((i) => cat.checkServiceNode(i)), f);
       return { index, value: sortNear(this.#deps, f.near, items, (r) => r.Node.Node), filtered };
     });
+  }
+
+  /** `?sg=`: the instances of the first member of the request partition's sameness group `group` that has any. */
+  sameness(group: string, name: string, opts: QueryOptions, f: CatalogFilters & { passing?: boolean } = {}): Promise<QueryResult<CheckServiceNode[]>> {
+    return samenessHealth(this.#deps, group, name, opts, f);
   }
 }
 

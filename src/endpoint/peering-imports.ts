@@ -169,19 +169,24 @@ function meshEndpointOf(svc: CheckServiceNode['Service'], name: string): boolean
 
 /** `GET /v1/health/service/:name?peer=` (and `/v1/health/connect/:name?peer=`): the instances a peer exports, with their health. */
 export function importedHealth(deps: EndpointDeps, peer: string, name: string, opts: QueryOptions, f: CatalogFilters & { passing?: boolean }): Promise<QueryResult<CheckServiceNode[]>> {
-  return blockingQuery(deps, opts, (ws) => {
-    const { index, rows } = importedInstances(deps, ws, peer, name, opts);
-    const kept = rows.filter((r) => nodeMetaMatches(r.Node, f.nodeMeta) && tagsMatch(r.Service, f.tags) && (!f.connect || meshEndpointOf(r.Service, name)));
-    const ctx = entContext(readTenant(opts));
-    if (!ctx) {
-      const { items, filtered } = answerInstances(opts.authz, kept, f);
-      return { index, value: items, filtered };
-    }
-    // In a tenant: service read is asked in its namespace.
-    const passing = f.passing ? kept.filter((r) => r.Checks.every((c) => c.Status === 'passing')) : kept;
-    const { items, filtered } = filterAllowed(opts.authz, filterList(passing, f.filter), (r) => instanceReadable(opts.authz, r.Node.Node, r.Service.Service, ctx));
+  return blockingQuery(deps, opts, (ws) => importedHealthRows(deps, ws, peer, name, opts, f));
+}
+
+/** One run of importedHealth: the peer's instances kept by `?tag`, `?node-meta`, connect, `?passing`, `?filter` and ACLs. */
+export function importedHealthRows(
+  deps: EndpointDeps, ws: WatchSet, peer: string, name: string, opts: QueryOptions, f: CatalogFilters & { passing?: boolean },
+): { index: number; value: CheckServiceNode[]; filtered: boolean } {
+  const { index, rows } = importedInstances(deps, ws, peer, name, opts);
+  const kept = rows.filter((r) => nodeMetaMatches(r.Node, f.nodeMeta) && tagsMatch(r.Service, f.tags) && (!f.connect || meshEndpointOf(r.Service, name)));
+  const ctx = entContext(readTenant(opts));
+  if (!ctx) {
+    const { items, filtered } = answerInstances(opts.authz, kept, f);
     return { index, value: items, filtered };
-  });
+  }
+  // In a tenant: service read is asked in its namespace.
+  const passing = f.passing ? kept.filter((r) => r.Checks.every((c) => c.Status === 'passing')) : kept;
+  const { items, filtered } = filterAllowed(opts.authz, filterList(passing, f.filter), (r) => instanceReadable(opts.authz, r.Node.Node, r.Service.Service, ctx));
+  return { index, value: items, filtered };
 }
 
 /** `GET /v1/catalog/service/:name?peer=`: the same instances flattened as ServiceNodes. */

@@ -190,14 +190,30 @@ export function healthHandlers(health: HealthEndpoint, cfg: RequestConfig, peere
       : health.checks(name(req, 'service name'), queryOptions(req, cfg, NO_WILDCARD), catalogFilters(req))).then(plainBody)),
     state: settled((req) => health.state(name(req, 'check state'), queryOptions(req, cfg, WILDCARD), catalogFilters(req)).then(plainBody)),
     // Not async (see settled): a held blocking query keeps only the then(), not a suspended frame.
-    service: settled((req) => (peered && peerParam(req)
-      ? peered.health(peerParam(req), name(req, 'service name'), queryOptions(req, cfg, NO_WILDCARD), { ...catalogFilters(req), passing: passingFlag(req) }).then(plainBody)
-      : health.service(name(req, 'service name'), sharedQueryOptions(req, cfg, NO_WILDCARD), { ...catalogFilters(req), passing: passingFlag(req) }).then(sharedBody))),
+    service: settled((req) => (samenessParam(req)
+      ? sameness(health, req, cfg, false)
+      : peered && peerParam(req)
+        ? peered.health(peerParam(req), name(req, 'service name'), queryOptions(req, cfg, NO_WILDCARD), { ...catalogFilters(req), passing: passingFlag(req) }).then(plainBody)
+        : health.service(name(req, 'service name'), sharedQueryOptions(req, cfg, NO_WILDCARD), { ...catalogFilters(req), passing: passingFlag(req) }).then(sharedBody))),
     // Consul's health/connect reads ?peer= as health/service does: a peer's mesh endpoints, never the local ones.
-    connect: settled((req) => (peered && peerParam(req)
-      ? peered.health(peerParam(req), name(req, 'service name'), queryOptions(req, cfg, NO_WILDCARD), { ...catalogFilters(req), passing: passingFlag(req), connect: true }).then(plainBody)
-      : health.service(name(req, 'service name'), sharedQueryOptions(req, cfg, NO_WILDCARD), { ...catalogFilters(req), passing: passingFlag(req), connect: true }).then(sharedBody))),
+    connect: settled((req) => (samenessParam(req)
+      ? sameness(health, req, cfg, true)
+      : peered && peerParam(req)
+        ? peered.health(peerParam(req), name(req, 'service name'), queryOptions(req, cfg, NO_WILDCARD), { ...catalogFilters(req), passing: passingFlag(req), connect: true }).then(plainBody)
+        : health.service(name(req, 'service name'), sharedQueryOptions(req, cfg, NO_WILDCARD), { ...catalogFilters(req), passing: passingFlag(req), connect: true }).then(sharedBody))),
   };
+}
+
+/** Consul Enterprise's sameness group parameter: `?sameness-group=`, or its short form `?sg=` ('' when neither). */
+function samenessParam(req: HttpRequest): string {
+  return req.query.get('sameness-group') || req.query.get('sg') || '';
+}
+
+/** A health read through the request partition's sameness group; a `?peer=` with it is Consul's 400, checked before the service name. */
+function sameness(health: HealthEndpoint, req: HttpRequest, cfg: RequestConfig, connect: boolean): Promise<HttpResult> {
+  const opts = queryOptions(req, cfg, NO_WILDCARD);
+  if (peerParam(req)) throw new BadRequestError('peer-name and sameness-group are mutually exclusive');
+  return health.sameness(samenessParam(req), name(req, 'service name'), opts, { ...catalogFilters(req), passing: passingFlag(req), connect }).then(plainBody);
 }
 
 /** health's ?passing, read as Consul's getBoolQueryParam (`?passing=maybe` is a 400). */

@@ -1,0 +1,98 @@
+// Health reads through a sameness group over a memory store: the first member (in failover order)
+// with instances answers, `passing` and ACLs judged per member, a partition member only for a
+// service it exports to the asking partition; unknown and non-default groups are Consul's 500s.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ManualClock } from '../clock.ts';
+import { silentLogger } from '../log.ts';
+import { MemoryStore } from '../store/memory/memory.ts';
+import { Replica, encodeRecord, namespaceKey, partitionKey } from '../state/index.ts';
+import { ensureBuiltinTenancy } from '../leader/tenancy-builtins.ts';
+import { soloLeadership, type EndpointDeps } from './deps.ts';
+import { CatalogEndpoint } from './catalog.ts';
+import { ConfigEntryEndpoint } from './config-entries.ts';
+import { HealthEndpoint } from './health.ts';
+import { defaultQueryOptions, type QueryOptions } from './query.ts';
+import type { AclIdentity } from './acl-resolver.ts';
+
+async function setup() {
+  const clock = new ManualClock(Date.parse('2026-11-26T12:00:00Z'));
+  const store = new MemoryStore({ clock });
+  await store.open();
+  const replica = new Replica({ store, clock, logger: silentLogger() });
+  await replica.start();
+  const deps: EndpointDeps = {
+    store, replica, clock, logger: silentLogger(), leadership: soloLeadership('127.0.0.1:8300'), random: Math.random,
+    config: { datacenter: 'dc1', nodeName: 'n1', kvMaxValueSize: 512 * 1024, txnMaxReqLen: 512 * 1024, defaultQueryTime: 300_000, maxQueryTime: 600_000, sessionTtlMin: 10_000 },
+  };
+  await ensureBuiltinTenancy({ store, replica });
+  const res = await store.txn({ success: [
+    { type: 'put', key: partitionKey('ap1'), value: encodeRecord({ Name: 'ap1' }) },
+    { type: 'put', key: namespaceKey({ partition: 'default', namespace: 'ns2' }), value: encodeRecord({ Name: 'ns2' }) },
+    { type: 'put', key: namespaceKey({ partition: 'ap1', namespace: 'ns2' }), value: encodeRecord({ Name: 'ns2' }) },
+  ] });
+  assert.ok(res.succeeded);
+  await replica.waitFor(res.revision);
+  const catalog = new CatalogEndpoint(deps);
+  const config = new ConfigEntryEndpoint(deps);
+  const reg = (node: string, address: string, partition: string, status = 'passing') => catalog.register({
+    Node: node, Address: address, ...(partition === 'default' ? {} : { Partition: partition }),
+    Service: { ID: 'web', Service: 'web', Port: 80 }, Check: { CheckID: 'alive', Name: 'alive', ServiceID: 'web', Status: status },
+  } as never, undefined, { partition, namespace: 'ns2' });
+  return { replica, health: new HealthEndpoint(deps), config, reg, stop: () => replica.stop() };
+}
+
+const opts = (partition = 'default', authz?: AclIdentity): QueryOptions => ({ ...defaultQueryOptions(), ent: { partition, namespace: 'ns2' }, entNamed: true, authz });
+const nodes = (rows: { Node: { Node: string } }[]) => rows.map((r) => r.Node.Node);
+
+test('the first member with instances answers; the local one first, then a partition exporting the service', async () => {
+  const s = await setup();
+  try {
+    await s.reg('n-default', '10.0.0.1', 'default');
+    await s.reg('n-ap1', '10.1.0.1', 'ap1');
+    await s.config.apply({ Kind: 'sameness-group', Name: 'mine', DefaultForFailover: true, Members: [{ Partition: 'default' }, { Partition: 'ap1' }] }, undefined);
+    const first = await s.health.sameness('mine', 'web', opts());
+    assert.deepEqual(nodes(first.value), ['n-default']);
+    assert.equal((first.value[0].Service as { Partition?: string }).Partition, 'default', 'answers carry their tenancy');
+
+    await s.reg('n-default', '10.0.0.1', 'default', 'warning');
+    assert.deepEqual(nodes((await s.health.sameness('mine', 'web', opts())).value), ['n-default'], 'a warning instance still answers');
+    assert.deepEqual(nodes((await s.health.sameness('mine', 'web', opts(), { passing: true })).value), [], 'ap1 does not export web yet');
+
+    await s.config.apply({ Kind: 'exported-services', Name: 'ap1', Services: [{ Name: 'web', Namespace: 'ns2', Consumers: [{ Partition: 'default' }] }] }, undefined, undefined, { partition: 'ap1', namespace: 'default' });
+    const next = await s.health.sameness('mine', 'web', opts(), { passing: true });
+    assert.deepEqual(nodes(next.value), ['n-ap1'], '?passing is judged per member: the warning local member gives way');
+    assert.equal((next.value[0].Node as { Partition?: string }).Partition, 'ap1');
+    assert.ok(next.meta.index > first.meta.index);
+  } finally {
+    s.stop();
+  }
+});
+
+test('ACLs filter each member: a member the token may not read gives way to the next', async () => {
+  const s = await setup();
+  try {
+    await s.reg('n-default', '10.0.0.1', 'default');
+    await s.reg('n-ap1', '10.1.0.1', 'ap1');
+    await s.config.apply({ Kind: 'exported-services', Name: 'ap1', Services: [{ Name: 'web', Namespace: 'ns2', Consumers: [{ Partition: 'default' }] }] }, undefined, undefined, { partition: 'ap1', namespace: 'default' });
+    await s.config.apply({ Kind: 'sameness-group', Name: 'mine', DefaultForFailover: true, Members: [{ Partition: 'default' }, { Partition: 'ap1' }] }, undefined);
+    const onlyAp1 = { tokenGiven: true, authorizer: { serviceRead: () => 'allow', nodeRead: (n: string) => (n === 'n-ap1' ? 'allow' : 'deny') } } as unknown as AclIdentity;
+    const r = await s.health.sameness('mine', 'web', opts('default', onlyAp1));
+    assert.deepEqual([nodes(r.value), r.meta.filteredByACLs], [['n-ap1'], true]);
+  } finally {
+    s.stop();
+  }
+});
+
+test("the asking partition's group is read: unknown is 'Sameness Group not found', one without DefaultForFailover Consul's other 500", async () => {
+  const s = await setup();
+  try {
+    await s.config.apply({ Kind: 'sameness-group', Name: 'off', Members: [{ Partition: 'default' }] }, undefined);
+    await assert.rejects(s.health.sameness('nope', 'web', opts()), { name: 'InternalError', message: 'Sameness Group not found' });
+    await assert.rejects(s.health.sameness('off', 'web', opts()),
+      { name: 'InternalError', message: 'Sameness Group must have DefaultForFailover set to true in order to use this endpoint' });
+    await assert.rejects(s.health.sameness('off', 'web', opts('ap1')), { message: 'Sameness Group not found' }, "ap1 has no group 'off'");
+  } finally {
+    s.stop();
+  }
+});

@@ -1,0 +1,75 @@
+// `/v1/health/service/:name?sg=` and `/v1/health/connect/:name?sg=` (Consul Enterprise's
+// Health.ServiceNodes with a SamenessGroup): the group of the request's partition is walked in
+// failover order (IncludeLocal's partition first), each member read as a request of its own would
+// be (tags, node-meta, ACLs, filter, passing, near), and the first member with instances answers;
+// with none, an empty list. A partition member counts only for a service it exports to the asking
+// partition; a peer member answers with what that peer exports into the request's namespace.
+import { InternalError } from '../errors.ts';
+import {
+  CONFIG_ENTRIES_TABLE, DEFAULT_TENANCY_NAME, configEntriesOf, configEntriesTableName, foldTenancyName, isDefaultEnt, partitionEnt,
+  type WatchSet,
+} from '../state/index.ts';
+import type { CheckServiceNode } from '../api/catalog-types.ts';
+import type { CatalogFilters } from './catalog.ts';
+import { tenantHealthRows } from './catalog-tenancy.ts';
+import type { EndpointDeps } from './deps.ts';
+import { importedHealthRows } from './peering-imports.ts';
+import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
+import { exportedToPartition, samenessGroup, type SamenessMember } from './sameness.ts';
+
+/** Consul's text when the request's partition has no group of that name (a 500). */
+export const SAMENESS_GROUP_NOT_FOUND = 'Sameness Group not found';
+/** Consul's text for a group without DefaultForFailover (a 500; DNS turns it into NXDOMAIN). */
+export const SAMENESS_GROUP_NOT_DEFAULT = 'Sameness Group must have DefaultForFailover set to true in order to use this endpoint';
+
+const SAMENESS = 'sameness-group';
+const EXPORTED = 'exported-services';
+
+type Rows = { index: number; value: CheckServiceNode[]; filtered?: boolean };
+
+/** The first member's instances, in failover order, of the request partition's group `group`. */
+export function samenessHealth(
+  deps: EndpointDeps, group: string, name: string, opts: QueryOptions, f: CatalogFilters & { passing?: boolean },
+): Promise<QueryResult<CheckServiceNode[]>> {
+  return blockingQuery(deps, opts, (ws) => {
+    const partition = foldTenancyName(opts.ent?.partition || DEFAULT_TENANCY_NAME);
+    const namespace = foldTenancyName(opts.ent?.namespace || DEFAULT_TENANCY_NAME);
+    let index = watchPartition(deps, ws, partition);
+    const g = samenessGroup(deps.replica, partition, group);
+    if (!g) throw new InternalError(SAMENESS_GROUP_NOT_FOUND);
+    if (!g.defaultForFailover) throw new InternalError(SAMENESS_GROUP_NOT_DEFAULT);
+    let filtered = false;
+    for (const m of g.members) {
+      const run = readMember(deps, ws, m, { partition, namespace }, name, opts, f);
+      index = Math.max(index, run.index);
+      // As Consul's reply carries it across the walk: any member's ACL filtering shows.
+      filtered ||= run.filtered === true;
+      if (run.value.length > 0) return { index, value: run.value, filtered };
+    }
+    return { index, value: [], filtered };
+  });
+}
+
+/** One member's answer: none from a partition member that does not export the service to the asking partition. */
+function readMember(
+  deps: EndpointDeps, ws: WatchSet, m: SamenessMember, at: { partition: string; namespace: string }, name: string,
+  opts: QueryOptions, f: CatalogFilters & { passing?: boolean },
+): Rows {
+  // A peer's imports live in the asking partition and namespace, named after the peer.
+  if (m.peer !== undefined) return importedHealthRows(deps, ws, m.peer, name, { ...opts, ent: at, entNamed: true }, f);
+  if (m.partition !== at.partition) {
+    const index = watchPartition(deps, ws, m.partition);
+    if (!exportedToPartition(deps.replica, m.partition, at.namespace, name, at.partition)) return { index, value: [] };
+  }
+  return tenantHealthRows(deps, ws, name, { ...opts, ent: { partition: m.partition, namespace: at.namespace }, entNamed: true }, f);
+}
+
+/** Watches what the walk reads of a partition's entries (its groups and exports); their index. */
+function watchPartition(deps: EndpointDeps, ws: WatchSet, partition: string): number {
+  const ent = partitionEnt(partition);
+  const tenant = isDefaultEnt(ent) ? undefined : ent;
+  const table = tenant ? configEntriesTableName(tenant) : CONFIG_ENTRIES_TABLE;
+  ws.addPrefix(table, `${SAMENESS}/`).addPrefix(table, `${EXPORTED}/`);
+  const entries = configEntriesOf(deps.replica, tenant);
+  return Math.max(entries.kindIndex(SAMENESS), entries.kindIndex(EXPORTED));
+}
