@@ -35,7 +35,7 @@ test('a group is found by its name as written or as DNS lowers it; none is undef
   assert.equal(samenessGroup(replicaWith(), 'default', 'mine'), undefined);
 });
 
-test('a partition member counts only for services it exports to the asking partition, by partition or by group', () => {
+test('a partition member counts only for services it exports to the asking partition, by partition or by group, never consul', () => {
   const replica = replicaWith(
     entry({ Name: 'grp', Members: [{ Partition: 'default' }, { Partition: 'ap2' }] }),
     {
@@ -53,6 +53,7 @@ test('a partition member counts only for services it exports to the asking parti
   assert.equal(exportedToPartition(replica, 'default', 'team', 'db', 'ap2'), true, 'a group consumer names its partition members');
   assert.equal(exportedToPartition(replica, 'default', 'default', 'db', 'ap2'), false);
   assert.equal(exportedToPartition(replica, 'default', 'all', 'anything', 'ap3'), true, 'a wildcard service');
+  assert.equal(exportedToPartition(replica, 'default', 'all', 'consul', 'ap3'), false, 'never the consul service (Consul never exports it)');
   assert.equal(exportedToPartition(replica, 'default', 'default', 'api', 'default'), true, 'a partition sees its own services');
   assert.equal(exportedToPartition(replicaWith(), 'default', 'default', 'web', 'ap1'), false);
 });

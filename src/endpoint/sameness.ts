@@ -7,6 +7,7 @@ import { configEntriesOf, foldName, foldTenancyName, partitionEnt, DEFAULT_TENAN
 const SAMENESS = 'sameness-group';
 const EXPORTED = 'exported-services';
 const WILDCARD = '*';
+const CONSUL = 'consul';
 
 /** One member of a group: a partition of this datacenter or a cluster peer (names folded). */
 export type SamenessMember = { partition: string; peer?: undefined } | { peer: string; partition?: undefined };
@@ -53,16 +54,18 @@ export function groupMembers(e: ConfigEntry, local: string): SamenessMember[] {
 /**
  * Whether partition `from` exports `service` of `namespace` to partition `to`: its exported-services
  * entry lists the service (or `*`) of that namespace (or `*`) with a consumer that is `to`, or a
- * sameness group of `from` having `to` as a member. A partition always sees its own services.
+ * sameness group of `from` having `to` as a member. A partition always sees its own services; the
+ * `consul` service is never exported (Consul's rule, as resolveExports keeps it).
  */
 export function exportedToPartition(replica: Replica, from: string, namespace: string, service: string, to: string): boolean {
   const [src, dst] = [foldTenancyName(from), foldTenancyName(to)];
   if (src === dst) return true;
+  const wanted = foldName(service);
+  if (wanted === CONSUL) return false;
   const entries = configEntriesOf(replica, partitionEnt(src));
   // The entry is named after its partition (`default` in the default one), as resolveExports reads it.
   const entry = entries.get(EXPORTED, src);
   const ns = foldTenancyName(namespace);
-  const wanted = foldName(service);
   type Export = { Name?: string; Namespace?: string; Consumers?: { Partition?: string; SamenessGroup?: string }[] };
   for (const s of (entry?.Services as Export[] | undefined) ?? []) {
     const sNs = foldTenancyName(s.Namespace || DEFAULT_TENANCY_NAME);
