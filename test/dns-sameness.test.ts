@@ -6,67 +6,28 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startDevAgent, type DevAgent } from './support/agent.ts';
+import { startSamenessClusters, type SamenessClusters } from './support/sameness.ts';
 import { aclDenyConfig, httpCaller, tokenWithRules, ROOT, type HttpCall } from './support/acl.ts';
 import { dig } from './support/dns.ts';
-import { until } from './support/wait.ts';
 
 describe('DNS and prepared queries over a sameness group', () => {
-  let a: DevAgent;
-  let b: DevAgent;
+  let c: SamenessClusters;
   let callA: HttpCall;
-  let callB: HttpCall;
   let port: number;
-  const ok = async (call: HttpCall, method: string, path: string, body?: unknown) => {
-    const r = await call(method, path, '', body);
-    assert.equal(r.status, 200, `${method} ${path}: ${r.text}`);
-    return r.json;
-  };
-  const reg = (call: HttpCall, node: string, address: string, partition?: string) => ok(call, 'PUT', '/v1/catalog/register', {
-    Node: node, Address: address, ...(partition ? { Partition: partition } : {}),
-    Service: { ID: 'static-server', Service: 'static-server', Port: 8080, Namespace: 'ns2' },
-    Check: { CheckID: 'alive', ServiceID: 'static-server', Status: 'passing', Namespace: 'ns2' },
-  });
-  const setCheck = (node: string, status: string, partition?: string) => ok(callA, 'PUT', '/v1/catalog/register', {
-    Node: node, SkipNodeUpdate: true, ...(partition ? { Partition: partition } : {}),
-    Check: { Node: node, CheckID: 'alive', ServiceID: 'static-server', Status: status, Namespace: 'ns2' },
-  });
+  const ok = (call: HttpCall, method: string, path: string, body?: unknown) => c.ok(call, method, path, body);
+  const setCheck = (node: string, status: string, partition?: string) => c.setCheck(node, status, partition);
   const addrs = async (name: string) => (await dig(port, name, 'A')).answer.map((r) => r[4]).sort();
   const SG = 'static-server.service.ns2.ns.mine.sg.consul';
   const PQ = 'my-query.query.consul';
 
   before(async () => {
-    a = await startDevAgent({ config: { datacenter: 'dc1', primaryDatacenter: 'dc1', nodeName: 'node-a', dnsAddrs: [{ kind: 'tcp', host: '127.0.0.1', port: 0 }] } });
-    b = await startDevAgent({ config: { datacenter: 'dc2', primaryDatacenter: 'dc2', nodeName: 'node-b' } });
-    callA = httpCaller(() => a.httpAddr);
-    callB = httpCaller(() => b.httpAddr);
-    port = Number(a.agent.dnsAddresses().udp[0].split(':').pop());
-    await ok(callA, 'PUT', '/v1/partition', { Name: 'ap1' });
-    await ok(callA, 'PUT', '/v1/namespace', { Name: 'ns2' });
-    await ok(callA, 'PUT', '/v1/namespace?partition=ap1', { Name: 'ns2' });
-    await ok(callB, 'PUT', '/v1/namespace', { Name: 'ns2' });
-    await reg(callA, 'n-default', '10.0.0.1');
-    await reg(callA, 'n-ap1', '10.1.0.1', 'ap1');
-    await reg(callB, 'n-b', '10.2.0.1');
-    // ap1 exports to the default partition; B exports to A over the peering.
-    await ok(callA, 'PUT', '/v1/config?partition=ap1', {
-      Kind: 'exported-services', Name: 'ap1', Services: [{ Name: 'static-server', Namespace: 'ns2', Consumers: [{ Partition: 'default' }] }],
-    });
-    await ok(callB, 'PUT', '/v1/config', {
-      Kind: 'exported-services', Name: 'default', Services: [{ Name: 'static-server', Namespace: 'ns2', Consumers: [{ Peer: 'to-a' }] }],
-    });
-    const { PeeringToken } = await ok(callB, 'POST', '/v1/peering/token', { PeerName: 'to-a' });
-    await ok(callA, 'POST', '/v1/peering/establish', { PeerName: 'peer-b', PeeringToken });
-    await until('B\'s static-server imported into ns2', 15_000, async () =>
-      ((await callA('GET', '/v1/health/service/static-server?peer=peer-b&ns=ns2')).json as unknown[] | null)?.length === 1);
-    await ok(callA, 'PUT', '/v1/config', {
-      Kind: 'sameness-group', Name: 'mine', DefaultForFailover: true, Members: [{ Partition: 'default' }, { Partition: 'ap1' }, { Peer: 'peer-b' }],
-    });
-    await ok(callA, 'PUT', '/v1/config', { Kind: 'sameness-group', Name: 'off', Members: [{ Partition: 'default' }] });
+    c = await startSamenessClusters({ dns: true });
+    callA = c.callA;
+    port = Number(c.a.agent.dnsAddresses().udp[0].split(':').pop());
     await ok(callA, 'POST', '/v1/query', { Name: 'my-query', Service: { Service: 'static-server', SamenessGroup: 'mine', Namespace: 'ns2' } });
   });
   after(async () => {
-    await a?.stop();
-    await b?.stop();
+    await c?.stop();
   });
 
   test('the local partition, then the exporting partition, then the peer answer, by name and by prepared query', async () => {
