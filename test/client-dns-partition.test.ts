@@ -2,7 +2,7 @@
 // the client's partition (Consul's docs: "all service lookups use the default namespace within the
 // partition of the Consul agent that received the DNS query"), so the default partition's services
 // and nodes need `.default.ap`; the server, in the default partition, answers them plainly. A `.sg`
-// name reads the sameness group of the client's partition.
+// name reads the sameness group of the client's partition (under use_cache, refreshed as any other).
 import assert from 'node:assert/strict';
 import { type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -102,4 +102,8 @@ test('a .sg name on a client in p1 reads p1\'s sameness group: the default parti
   assert.deepEqual(await addrs(CLIENT, 'web.service.mine.sg.p1.ap.consul'), ['10.7.0.1']);
   assert.equal((await digAt(SERVER, ports.dns, 'web.service.mine.sg.consul', 'A')).status, 'SERVFAIL', 'the default partition has no group mine');
   assert.deepEqual(await addrs(SERVER, 'web.service.mine.sg.p1.ap.consul'), ['10.7.0.1'], 'the server answers p1\'s group by its .ap label');
+  // use_cache: the cached .sg answer follows the group's first member (p1) once it has web.
+  const reg = await call(SERVER, 'PUT', '/v1/catalog/register?partition=p1', { Node: 'web-p1', Address: '10.7.2.1', Service: { ID: 'web', Service: 'web', Port: 80 } });
+  assert.equal(reg.status, 200, reg.text);
+  await until('the client\'s cached .sg answer to move to p1\'s web', 15_000, async () => (await addrs(CLIENT, 'web.service.mine.sg.consul'))[0] === '10.7.2.1', POLL);
 });

@@ -49,10 +49,10 @@ test('namespace, partition, peer and sameness-group lookups are cached under key
   assert.equal(q('web.service.ns1.ns.p1.ap.consul')?.watch?.path, '/v1/health/service/web?stale&partition=p1&ns=ns1');
   assert.equal(q('web.ingress.ns1.ns.consul')?.watch?.path, '/v1/health/ingress/web?stale&ns=ns1');
   assert.equal(q('web.ingress.p1.ap.consul')?.watch?.path, '/v1/health/ingress/web?stale&partition=p1');
-  // Peers and sameness groups are not watched (kept as fetched).
-  for (const name of ['web.service.p1.peer.consul', 'web.service.sg1.sg.consul']) {
-    assert.equal(q(name)?.watch, undefined, name);
-  }
+  // Peers are not watched (kept as fetched); a sameness group's service answer is, on health/service?sg= in its partition and namespace.
+  assert.equal(q('web.service.p1.peer.consul')?.watch, undefined);
+  assert.equal(q('web.service.sg1.sg.consul')?.watch?.path, '/v1/health/service/web?stale&sg=sg1');
+  assert.equal(q('web.service.ns1.ns.sg1.sg.p1.ap.consul')?.watch?.path, '/v1/health/service/web?stale&partition=p1&ns=ns1&sg=sg1');
   // prefer_namespace: a lone label is a namespace, not a datacenter.
   assert.equal(q('web.service.dc2.consul')?.watch?.path, '/v1/health/service/web?stale&dc=dc2');
   assert.equal(q('web.service.dc2.consul', 'A', '', '', true)?.watch?.path, '/v1/health/service/web?stale&ns=dc2');
