@@ -49,8 +49,10 @@ test('namespace, partition, peer and sameness-group lookups are cached under key
   assert.equal(q('web.service.ns1.ns.p1.ap.consul')?.watch?.path, '/v1/health/service/web?stale&partition=p1&ns=ns1');
   assert.equal(q('web.ingress.ns1.ns.consul')?.watch?.path, '/v1/health/ingress/web?stale&ns=ns1');
   assert.equal(q('web.ingress.p1.ap.consul')?.watch?.path, '/v1/health/ingress/web?stale&partition=p1');
-  // Peers are not watched (kept as fetched); a sameness group's service answer is, on health/service?sg= in its partition and namespace.
-  assert.equal(q('web.service.p1.peer.consul')?.watch, undefined);
+  // A peer's and a sameness group's service answers are watched on health/service?peer= and ?sg= in their partition and namespace.
+  assert.equal(q('web.service.p1.peer.consul')?.watch?.path, '/v1/health/service/web?stale&peer=p1');
+  assert.equal(q('web.service.ns1.ns.p1.peer.p2.ap.consul')?.watch?.path, '/v1/health/service/web?stale&partition=p2&ns=ns1&peer=p1');
+  assert.equal(q('n1.node.p1.peer.consul')?.watch, undefined, 'a peer\'s node: kept as fetched');
   assert.equal(q('web.service.sg1.sg.consul')?.watch?.path, '/v1/health/service/web?stale&sg=sg1');
   assert.equal(q('web.service.ns1.ns.sg1.sg.p1.ap.consul')?.watch?.path, '/v1/health/service/web?stale&partition=p1&ns=ns1&sg=sg1');
   // prefer_namespace: a lone label is a namespace, not a datacenter.

@@ -59,17 +59,19 @@ export function cacheQuestion(
   const key = [token, type, klass, parsed.name, near].join('\n');
   const base = { token, name: parsed.name, type, class: klass, ownDatacenter, source: near, key };
   const srv = type === 'SRV';
-  // Peers are not watched: such answers are kept as fetched.
-  if (q.kind === 'query' || l.peer || (l.samenessGroup && q.kind !== 'service')) return { ...base, shuffle: false, limit: q.kind !== 'node' && !srv };
+  // Only a service's imports from a peer, or its sameness group's answer, can be watched; other such answers are kept as fetched.
+  if (q.kind === 'query' || ((l.peer || l.samenessGroup) && q.kind !== 'service')) return { ...base, shuffle: false, limit: q.kind !== 'node' && !srv };
   // A name's partition is its .ap, else the agent's (a client agent of another partition answers
   // its plain names there), and a namespace's services are watched in it (nodes are partition-level).
   const ap = l.partition || cfg.partition || '';
   const apParam = ap && ap !== 'default' ? `&partition=${encodeURIComponent(ap)}` : '';
   const nsParam = q.kind !== 'node' && l.namespace && l.namespace !== 'default' ? `&ns=${encodeURIComponent(l.namespace)}` : '';
-  // A sameness group's answer moves with any member's: watched on health/service?sg= (Consul's cache
-  // keys its health-services entries by SamenessGroup and refreshes them as any other).
+  // A peer's imports and a sameness group's answer (which moves with any member's) are watched on
+  // health/service?peer= and ?sg=: Consul's cache keys its health-services entries by PeerName and
+  // SamenessGroup and refreshes them as any other.
+  const peerParam = l.peer ? `&peer=${encodeURIComponent(l.peer)}` : '';
   const sgParam = l.samenessGroup ? `&sg=${encodeURIComponent(l.samenessGroup)}` : '';
-  const dcParam = `${dc ? `&dc=${encodeURIComponent(dc)}` : ''}${apParam}${nsParam}${sgParam}`;
+  const dcParam = `${dc ? `&dc=${encodeURIComponent(dc)}` : ''}${apParam}${nsParam}${peerParam}${sgParam}`;
   const headers: Record<string, string> = token ? { 'x-consul-token': token } : {};
   const watch = (path: string) => ({ key: `${token}\n${path}${dcParam}`, path: `${path}?stale${dcParam}`, headers });
   if (q.kind === 'node') return { ...base, watch: watch(`/v1/catalog/node/${encodeURIComponent(q.node)}`), shuffle: false, limit: false };
