@@ -69,6 +69,23 @@ test('the first member with instances answers; the local one first, then a parti
   }
 });
 
+test("a later member's change moves the index (the DNS cache refreshes .sg answers on this read), not the answer", async () => {
+  const s = await setup();
+  try {
+    await s.reg('n-default', '10.0.0.1', 'default');
+    await s.reg('n-ap1', '10.1.0.1', 'ap1');
+    await s.config.apply({ Kind: 'exported-services', Name: 'ap1', Services: [{ Name: 'web', Namespace: 'ns2', Consumers: [{ Partition: 'default' }] }] }, undefined, undefined, { partition: 'ap1', namespace: 'default' });
+    await s.config.apply({ Kind: 'sameness-group', Name: 'mine', DefaultForFailover: true, Members: [{ Partition: 'default' }, { Partition: 'ap1' }] }, undefined);
+    const before = await s.health.sameness('mine', 'web', opts());
+    await s.reg('n-ap1', '10.1.0.1', 'ap1', 'critical');
+    const after = await s.health.sameness('mine', 'web', opts());
+    assert.deepEqual(nodes(after.value), ['n-default']);
+    assert.ok(after.meta.index > before.meta.index, `${after.meta.index} > ${before.meta.index}`);
+  } finally {
+    s.stop();
+  }
+});
+
 test('ACLs filter each member: a member the token may not read gives way to the next', async () => {
   const s = await setup();
   try {

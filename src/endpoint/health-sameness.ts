@@ -27,7 +27,11 @@ const EXPORTED = 'exported-services';
 
 type Rows = { index: number; value: CheckServiceNode[]; filtered?: boolean };
 
-/** The first member's instances, in failover order, of the request partition's group `group`. */
+/**
+ * The first member's instances, in failover order, of the request partition's group `group`. The
+ * members after it are read too, for the watch and the index only: a DNS `.sg` answer (which skips
+ * members with only critical instances) is refreshed on this read, and must move when they change.
+ */
 export function samenessHealth(
   deps: EndpointDeps, group: string, name: string, opts: QueryOptions, f: CatalogFilters & { passing?: boolean },
 ): Promise<QueryResult<CheckServiceNode[]>> {
@@ -39,14 +43,16 @@ export function samenessHealth(
     if (!g) throw new InternalError(SAMENESS_GROUP_NOT_FOUND);
     if (!g.defaultForFailover) throw new InternalError(SAMENESS_GROUP_NOT_DEFAULT);
     let filtered = false;
+    let answer: CheckServiceNode[] | undefined;
     for (const m of g.members) {
       const run = readMember(deps, ws, m, { partition, namespace }, name, opts, f);
       index = Math.max(index, run.index);
+      if (answer) continue;
       // As Consul's reply carries it across the walk: any member's ACL filtering shows.
       filtered ||= run.filtered === true;
-      if (run.value.length > 0) return { index, value: run.value, filtered };
+      if (run.value.length > 0) answer = run.value;
     }
-    return { index, value: [], filtered };
+    return { index, value: answer ?? [], filtered };
   });
 }
 
