@@ -5,6 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSamenessClusters, type SamenessClusters } from './support/sameness.ts';
+import { ConsulClient } from '../src/api/index.ts';
 
 type Row = { Node: { Node: string; Partition?: string }; Service: { Service: string; Namespace?: string; Partition?: string; PeerName?: string } };
 
@@ -29,6 +30,9 @@ describe('health reads over a sameness group', () => {
     const first = await read('sg=mine');
     assert.deepEqual(first.rows.map((r) => [r.Node.Node, r.Service.Namespace, r.Service.Partition]), [['n-default', 'ns2', 'default']]);
     assert.deepEqual(await nodes('sameness-group=mine'), ['n-default'], 'the long form');
+    const client = new ConsulClient({ address: c.a.httpAddr, env: {} });
+    const viaClient = await client.health.service('static-server', { namespace: 'ns2', samenessGroup: 'mine' });
+    assert.deepEqual(viaClient.data.map((r) => r.Node.Node), ['n-default'], "the API client's samenessGroup option");
 
     await c.setCheck('n-default', 'critical');
     assert.deepEqual(await nodes('sg=mine'), ['n-default'], 'a critical instance is still an instance without ?passing');

@@ -57,6 +57,8 @@ export interface QueryOptions extends CallOptions {
   wait?: number | string;
   consistent?: boolean;
   stale?: boolean;
+  /** A sameness group to read through (`?sameness-group=`, health service reads), as Go's QueryOptions.SamenessGroup. */
+  samenessGroup?: string;
 }
 
 /** One request as the areas describe it to `ConsulClient.request`. */
@@ -234,6 +236,7 @@ export class ConsulClient {
     if (ns) q.ns = [ns];
     const partition = o.partition || this.config.partition;
     if (partition) q.partition = [partition];
+    if (o.samenessGroup) q['sameness-group'] = [o.samenessGroup];
     if (o.stale) q.stale = [''];
     if (o.consistent) q.consistent = [''];
     if (o.index) q.index = [String(o.index)];
