@@ -108,10 +108,13 @@ export function dnsConfigFrom(config: RuntimeConfig): DnsConfig {
   };
 }
 
-/** A service's TTL: exact name, else the longest matching `prefix*`, else `*`, else 0. */
+/**
+ * A service's TTL: exact name, else the longest matching `prefix*`, else `*`, else node_ttl (Consul's
+ * DNS server since 1.19 falls back to the node TTL "by convention"; both default to 0).
+ */
 export function serviceTtl(cfg: DnsConfig, service: string): number {
   const exact = cfg.serviceTtl.get(service);
   if (exact !== undefined) return exact;
   for (const [prefix, ttl] of cfg.serviceTtlPrefixes) if (service.startsWith(prefix)) return ttl;
-  return 0;
+  return cfg.nodeTtl;
 }
