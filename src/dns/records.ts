@@ -4,7 +4,7 @@ import net from 'node:net';
 import type { Answer } from 'dns-packet';
 import type { Node, NodeService } from '../api/catalog-types.ts';
 import type { DnsInstance } from '../endpoint/dns-view.ts';
-import type { DnsConfig } from './config.ts';
+import { serviceTtl, type DnsConfig } from './config.ts';
 import { ipToHex } from './name.ts';
 import { acceptFor, translateNode, translateService } from '../endpoint/translate-addr.ts';
 
@@ -90,14 +90,18 @@ export function soaRecord(domain: string, cfg: DnsConfig, nowMs: number): Answer
   };
 }
 
-/** NS records for up to three servers (instances of `consul`), with their glue. */
+/**
+ * NS records for up to three servers (instances of `consul`), with their glue; their TTL is the
+ * `consul` service's (service_ttl, else node_ttl), as Consul answers them from that service.
+ */
 export function nsRecords(servers: DnsInstance[], domain: string, cfg: DnsConfig): { ns: Answer[]; glue: Answer[] } {
   const ns: Answer[] = [];
   const glue: Answer[] = [];
+  const ttl = serviceTtl(cfg, 'consul');
   for (const s of servers.slice(0, 3)) {
     const target = nodeFqdn(s.node.Node, cfg, domain);
-    ns.push({ type: 'NS', name: domain.replace(/\.$/, ''), ttl: cfg.nodeTtl, data: target.replace(/\.$/, '') });
-    glue.push(...addressRecords(target.replace(/\.$/, ''), s.node.Address, 'ANY', cfg.nodeTtl));
+    ns.push({ type: 'NS', name: domain.replace(/\.$/, ''), ttl, data: target.replace(/\.$/, '') });
+    glue.push(...addressRecords(target.replace(/\.$/, ''), s.node.Address, 'ANY', ttl));
   }
   return { ns, glue };
 }

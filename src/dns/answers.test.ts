@@ -1,0 +1,52 @@
+// Whole replies for Consul-domain questions, without sockets, checked against what Consul's DNS
+// server (1.19+, agent/dns) answers: TTLs, which section a record lands in, and when the SOA goes
+// into the authority section.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import dnsPacket, { type Answer, type DecodedPacket } from 'dns-packet';
+import { devConfig } from '../../test/support/agent.ts';
+import { silentLogger } from '../log.ts';
+import { EMPTY_DNS_READER, type DnsInstance, type DnsReader } from '../endpoint/dns-view.ts';
+import { DnsHandler } from './handler.ts';
+import { dnsConfigFrom } from './config.ts';
+
+const node = (name: string, address: string, meta: Record<string, string> = {}) => ({ Node: name, Address: address, Meta: meta }) as DnsInstance['node'];
+const inst = (n: DnsInstance['node'], service: string, address = '', port = 80): DnsInstance => ({
+  node: n, service: { ID: `${service}-${n.Node}`, Service: service, Port: port, Address: address } as DnsInstance['service'], status: 'passing', allPassing: true,
+});
+const n1 = node('n1', '10.0.0.1', { rack: 'r1' });
+const bare = node('bare', '10.0.0.9');
+const server = node('srv1', '127.0.0.1');
+const byService: Record<string, DnsInstance[]> = {
+  web: [inst(n1, 'web'), inst(node('n2', '10.0.0.2'), 'web', '10.1.0.2')],
+  consul: [inst(server, 'consul', '', 8300)],
+};
+const nodes: Record<string, DnsInstance['node']> = { n1, bare, srv1: server };
+const view: DnsReader = {
+  ...EMPTY_DNS_READER,
+  instances: (name) => byService[name] ?? [], hasService: (name) => name in byService,
+  node: (name) => nodes[name],
+};
+
+function handler(dns: Record<string, unknown> = {}): DnsHandler {
+  return new DnsHandler({ cfg: dnsConfigFrom(devConfig({ raw: { dns_config: dns } })), view, logger: silentLogger(), fastPath: false });
+}
+
+async function ask(h: DnsHandler, name: string, type: string): Promise<DecodedPacket> {
+  const msg = dnsPacket.encode({ type: 'query', id: 7, questions: [{ type: type as 'A', name }] });
+  return dnsPacket.decode((await h.handle(msg, 'tcp'))!);
+}
+const brief = (rs: Answer[] | undefined) => (rs ?? []).map((a) => {
+  const r = a as { name: string; ttl?: number; type: string; data?: unknown };
+  return `${r.name} ${r.ttl} ${r.type} ${typeof r.data === 'object' ? JSON.stringify(r.data) : r.data}`;
+});
+
+test('service answers without a service_ttl key take node_ttl; NS records and their glue take the consul service\'s TTL', async () => {
+  const h = handler({ node_ttl: '3s', service_ttl: { 'cons*': '8s' } });
+  assert.deepEqual((await ask(h, 'web.service.consul', 'A')).answers!.map((a) => (a as { ttl?: number }).ttl), [3, 3]);
+  const ns = await ask(h, 'consul', 'NS');
+  assert.deepEqual(brief(ns.answers), ['consul 8 NS srv1.node.dc1.consul']);
+  assert.deepEqual(brief(ns.additionals), ['srv1.node.dc1.consul 8 A 127.0.0.1']);
+  const soa = await ask(handler({ node_ttl: '3s' }), 'consul', 'SOA');
+  assert.deepEqual(brief(soa.authorities), ['consul 3 NS srv1.node.dc1.consul']);
+});
