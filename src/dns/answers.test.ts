@@ -36,6 +36,7 @@ async function ask(h: DnsHandler, name: string, type: string): Promise<DecodedPa
   const msg = dnsPacket.encode({ type: 'query', id: 7, questions: [{ type: type as 'A', name }] });
   return dnsPacket.decode((await h.handle(msg, 'tcp'))!);
 }
+const rcode = (r: DecodedPacket): string | undefined => (r as { rcode?: string }).rcode;
 const brief = (rs: Answer[] | undefined) => (rs ?? []).map((a) => {
   const r = a as { name: string; ttl?: number; type: string; data?: unknown };
   return `${r.name} ${r.ttl} ${r.type} ${typeof r.data === 'object' ? JSON.stringify(r.data) : r.data}`;
@@ -49,4 +50,21 @@ test('service answers without a service_ttl key take node_ttl; NS records and th
   assert.deepEqual(brief(ns.additionals), ['srv1.node.dc1.consul 8 A 127.0.0.1']);
   const soa = await ask(handler({ node_ttl: '3s' }), 'consul', 'SOA');
   assert.deepEqual(brief(soa.authorities), ['consul 3 NS srv1.node.dc1.consul']);
+});
+
+test('.addr: the encoded address answers A (IPv4), AAAA (IPv6) or ANY; other types get it as an additional record, NOERROR without SOA', async () => {
+  const h = handler({ node_ttl: '4s' });
+  assert.deepEqual(brief((await ask(h, '0a000001.addr.consul', 'A')).answers), ['0a000001.addr.consul 4 A 10.0.0.1']);
+  assert.deepEqual(brief((await ask(h, '0a000001.addr.dc1.consul', 'ANY')).answers), ['0a000001.addr.dc1.consul 4 A 10.0.0.1']);
+  for (const type of ['AAAA', 'TXT', 'SRV']) {
+    const r = await ask(h, '0a000001.addr.consul', type);
+    assert.equal(rcode(r), 'NOERROR', type);
+    assert.deepEqual(r.answers, [], type);
+    assert.deepEqual(brief(r.additionals), ['0a000001.addr.consul 4 A 10.0.0.1'], type);
+    assert.deepEqual(r.authorities, [], type);
+  }
+  const v6 = 'fd000000000000000000000000000003.addr.consul';
+  assert.deepEqual(brief((await ask(h, v6, 'AAAA')).answers), [`${v6} 4 AAAA fd00::3`]);
+  assert.deepEqual(brief((await ask(h, v6, 'A')).additionals), [`${v6} 4 AAAA fd00::3`]);
+  assert.equal(rcode(await ask(h, 'zz.addr.consul', 'A')), 'NXDOMAIN');
 });

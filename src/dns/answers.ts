@@ -165,9 +165,11 @@ function ptr(q: Question, ip: string, ctx: AnswerContext): Sections {
   return { ...empty(), answers: [{ type: 'PTR', name: q.name, ttl: 0, data }] };
 }
 
+/** The address a `.addr` name encodes: an answer for A (IPv4), AAAA (IPv6) or ANY, else an additional record (as Consul places it). */
 function addrAnswer(q: Question, ip: string, cfg: DnsConfig): Sections {
   const type = ip.includes(':') ? 'AAAA' : 'A';
-  return { ...empty(), answers: [{ type, name: q.name, ttl: cfg.nodeTtl, data: ip }] };
+  const record: Answer = { type, name: q.name, ttl: cfg.nodeTtl, data: ip };
+  return q.type === type || q.type === 'ANY' ? { ...empty(), answers: [record] } : { ...empty(), additionals: [record] };
 }
 
 function nodeAnswer(q: Question, name: string, ctx: AnswerContext): Sections {

@@ -231,9 +231,9 @@ export class DnsHandler {
   #finish(msg: Buffer, req: DecodedPacket, parsed: ParsedName, transport: 'udp' | 'tcp', rcode: number, sections: Sections): Buffer {
     const { cfg } = this.#d;
     let authorities = sections.authorities;
-    if ((rcode === RCODE.NOERROR || rcode === RCODE.NXDOMAIN) && sections.answers.length === 0) {
-      authorities = [soaRecord(parsed.domain, cfg, this.#d.now())];
-    }
+    // Consul adds the SOA to NXDOMAIN, and to NOERROR only when neither answers nor additional records were found.
+    const nodata = rcode === RCODE.NOERROR && sections.answers.length === 0 && sections.additionals.length === 0;
+    if (rcode === RCODE.NXDOMAIN || nodata) authorities = [soaRecord(parsed.domain, cfg, this.#d.now())];
     // Prepared query answers depend on the asker's place: valid only for its subnet.
     const edns = ednsOf(req, parsed.query?.kind === 'query' && rcode === RCODE.NOERROR);
     const additionals = edns ? [...sections.additionals, edns.opt] : sections.additionals;
