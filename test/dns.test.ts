@@ -242,12 +242,13 @@ describe('DNS query forms', () => {
     assert.ok(any.answer.some((x) => x[3] === 'AAAA'));
   });
 
-  test('service TXT is NODATA with SOA and service ANY has no node-meta TXT (node meta only in SRV additionals)', async () => {
+  test('service TXT has the addresses in additional (no SOA) and service ANY has no node-meta TXT (node meta only in SRV additionals)', async () => {
     const p = port(main);
     const txt = await dig(p, 'web.service.consul', 'TXT');
     assert.equal(txt.status, 'NOERROR');
     assert.deepEqual(txt.answer, []);
-    assert.deepEqual(txt.authority.map((x) => x[3]), ['SOA']);
+    assert.deepEqual(txt.authority, []);
+    assert.deepEqual(txt.additional.map((x) => [x[0], x[3], x[4]]).sort(), [['web.service.consul.', 'A', '10.0.0.1'], ['web.service.consul.', 'A', '10.1.0.2']]);
     const any = await dig(p, 'v1.web.service.consul', 'ANY');
     assert.deepEqual(any.answer.map((x) => [x[3], x[4]]), [['A', '10.0.0.1']]);
   });

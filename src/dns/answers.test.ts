@@ -68,3 +68,13 @@ test('.addr: the encoded address answers A (IPv4), AAAA (IPv6) or ANY; other typ
   assert.deepEqual(brief((await ask(h, v6, 'A')).additionals), [`${v6} 4 AAAA fd00::3`]);
   assert.equal(rcode(await ask(h, 'zz.addr.consul', 'A')), 'NXDOMAIN');
 });
+
+test('service TXT: no answer, every instance\'s address as an additional record under the question name, NOERROR without SOA', async () => {
+  const r = await ask(handler(), 'web.service.consul', 'TXT');
+  assert.equal(rcode(r), 'NOERROR');
+  assert.deepEqual(r.answers, []);
+  assert.deepEqual(brief(r.additionals).sort(), ['web.service.consul 0 A 10.0.0.1', 'web.service.consul 0 A 10.1.0.2']);
+  assert.deepEqual(r.authorities, []);
+  const nodata = await ask(handler(), 'web.service.consul', 'MX');
+  assert.deepEqual([nodata.answers, nodata.additionals, nodata.authorities!.map((a) => a.type)], [[], [], ['SOA']], 'other types stay NODATA with SOA');
+});

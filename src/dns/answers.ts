@@ -216,7 +216,12 @@ export function instanceRecords(q: Question, instance: DnsInstance, ttl: number,
     const { target, extra } = srvTarget(i, cfg, q.domain, ttl);
     return { answers: [{ type: 'SRV', name: q.name, ttl, data: { priority: 1, weight: srvWeight(i), port: i.service.Port, target } }], extras: extra };
   }
-  // Node meta goes only into SRV additionals: a service TXT question is NODATA, ANY answers addresses (Consul's shouldAppendTXTRecord).
+  // Node meta goes only into SRV additionals (Consul's shouldAppendTXTRecord); a TXT question gets
+  // the instance's IP as an additional record (a hostname still answers a CNAME), as Consul places it.
+  if (q.type === 'TXT') {
+    const any = serviceAddressRecords(q.name, i, 'ANY', ttl);
+    return any[0]?.type === 'CNAME' ? { answers: any, extras: [] } : { answers: [], extras: any };
+  }
   return { answers: serviceAddressRecords(q.name, i, q.type, ttl), extras: [] };
 }
 
@@ -255,7 +260,10 @@ function addressAnswer(q: Question, instances: DnsInstance[], ttl: number, ctx: 
   let cname: Answer[] | null = null;
   let count = 0;
   for (const i of instances) {
-    const fresh = instanceRecords(q, i, ttl, ctx.cfg).answers.filter((r) => !seen.has(recordKey(r)));
+    const records = instanceRecords(q, i, ttl, ctx.cfg);
+    // Consul adds every instance's additional records, before de-duplicating answers.
+    out.additionals.push(...records.extras);
+    const fresh = records.answers.filter((r) => !seen.has(recordKey(r)));
     if (fresh.length === 0) continue;
     for (const r of fresh) seen.add(recordKey(r));
     if (fresh[0].type === 'CNAME') {
