@@ -119,12 +119,20 @@ describe('DNS query forms', () => {
     assert.equal((await dig(p, 'web.service.g.sg.consul', 'A')).status, 'SERVFAIL', 'Consul\'s "Sameness Group not found"');
   });
 
-  test('<node>.node A, TXT (RFC 1464) and NODATA with SOA for a missing type', async () => {
+  test('<node>.node A, TXT (RFC 1464), SRV, and for a missing type the meta or NODATA with SOA', async () => {
     const p = port(main);
     assert.deepEqual(await resolverFor(p).resolve4('n1.node.consul'), ['10.0.0.1']);
     assert.deepEqual((await resolverFor(p).resolveTxt('n1.node.dc1.consul')).flat().sort(), ['rack=r1', 'raw']);
     assert.deepEqual(await resolverFor(p).resolve6('n3.node.consul'), ['fd00::3']);
-    const nodata = await dig(p, 'n1.node.consul', 'AAAA');
+    const srv = await dig(p, 'n1.node.consul', 'SRV');
+    assert.deepEqual(srv.answer.map((x) => x.slice(3).join(' ')), ['SRV 1 0 0 n1.node.dc1.consul.']);
+    assert.deepEqual(srv.additional.map((x) => `${x[0]} ${x[3]}`), ['n1.node.dc1.consul. A', 'n1.node.consul. TXT', 'n1.node.consul. TXT']);
+    // No AAAA: the node meta alone in additional, NOERROR without SOA; a node without meta is NODATA with SOA.
+    const meta = await dig(p, 'n1.node.consul', 'AAAA');
+    assert.equal(meta.status, 'NOERROR');
+    assert.equal(meta.answer.length, 0);
+    assert.deepEqual([meta.authority, meta.additional.map((x) => x[3])], [[], ['TXT', 'TXT']]);
+    const nodata = await dig(p, 'm0.node.consul', 'AAAA');
     assert.equal(nodata.status, 'NOERROR');
     assert.equal(nodata.answer.length, 0);
     assert.equal(nodata.authority[0][3], 'SOA');

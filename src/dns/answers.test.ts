@@ -39,7 +39,8 @@ async function ask(h: DnsHandler, name: string, type: string): Promise<DecodedPa
 const rcode = (r: DecodedPacket): string | undefined => (r as { rcode?: string }).rcode;
 const brief = (rs: Answer[] | undefined) => (rs ?? []).map((a) => {
   const r = a as { name: string; ttl?: number; type: string; data?: unknown };
-  return `${r.name} ${r.ttl} ${r.type} ${typeof r.data === 'object' ? JSON.stringify(r.data) : r.data}`;
+  const data = Array.isArray(r.data) ? r.data.map(String).join(' ') : r.data;
+  return `${r.name} ${r.ttl} ${r.type} ${typeof data === 'object' ? JSON.stringify(data) : data}`;
 });
 
 test('service answers without a service_ttl key take node_ttl; NS records and their glue take the consul service\'s TTL', async () => {
@@ -77,4 +78,21 @@ test('service TXT: no answer, every instance\'s address as an additional record 
   assert.deepEqual(r.authorities, []);
   const nodata = await ask(handler(), 'web.service.consul', 'MX');
   assert.deepEqual([nodata.answers, nodata.additionals, nodata.authorities!.map((a) => a.type)], [[], [], ['SOA']], 'other types stay NODATA with SOA');
+});
+
+test('node answers: TXT has the meta with the address in additional; SRV the node name (weight, port 0); other types the meta in additional', async () => {
+  const h = handler({ node_ttl: '2s' });
+  const txt = await ask(h, 'n1.node.consul', 'TXT');
+  assert.deepEqual(brief(txt.answers), ['n1.node.consul 2 TXT rack=r1']);
+  assert.deepEqual(brief(txt.additionals), ['n1.node.consul 2 A 10.0.0.1']);
+  const srv = await ask(h, 'n1.node.consul', 'SRV');
+  assert.deepEqual(brief(srv.answers), ['n1.node.consul 2 SRV {"priority":1,"weight":0,"port":0,"target":"n1.node.dc1.consul"}']);
+  assert.deepEqual(brief(srv.additionals), ['n1.node.dc1.consul 2 A 10.0.0.1', 'n1.node.consul 2 TXT rack=r1']);
+  // No AAAA: the meta alone, NOERROR without SOA; a node without meta is NODATA with SOA.
+  const aaaa = await ask(h, 'n1.node.consul', 'AAAA');
+  assert.deepEqual([rcode(aaaa), aaaa.answers, brief(aaaa.additionals), aaaa.authorities], ['NOERROR', [], ['n1.node.consul 2 TXT rack=r1'], []]);
+  const bareAaaa = await ask(h, 'bare.node.consul', 'AAAA');
+  assert.deepEqual([bareAaaa.answers, bareAaaa.additionals, bareAaaa.authorities!.map((a) => a.type)], [[], [], ['SOA']]);
+  const off = await ask(handler({ enable_additional_node_meta_txt: false }), 'n1.node.consul', 'AAAA');
+  assert.deepEqual(off.authorities!.map((a) => a.type), ['SOA']);
 });

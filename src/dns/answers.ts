@@ -1,6 +1,7 @@
 // Answers for questions under the Consul domain: services (of a namespace, partition, peer or sameness group: sameness.ts; A/AAAA/CNAME/ANY/SRV), mesh
 // endpoints, ingress gateways, nodes, `.addr`, PTR, SOA and NS. NXDOMAIN is thrown as a typed not-found error;
 // NODATA is an empty answer (the handler adds the SOA to the authority section for both).
+import net from 'node:net';
 import type { Answer } from 'dns-packet';
 import { NotFoundError } from '../errors.ts';
 import { parseGoDuration } from '../duration.ts';
@@ -178,9 +179,15 @@ function nodeAnswer(q: Question, name: string, ctx: AnswerContext): Sections {
   const out = empty();
   const ttl = ctx.cfg.nodeTtl;
   const address = ctx.cfg.wanAddresses ? wanNodeAddress(node.Address, node.TaggedAddresses, ACCEPT.any) : node.Address;
-  out.answers.push(...addressRecords(q.name, address, q.type, ttl));
+  if (net.isIP(address) && (q.type === 'SRV' || q.type === 'TXT')) {
+    // As Consul's DNS server: SRV answers the node's name (weight and port 0), TXT the meta; the address is additional.
+    const target = nodeFqdn(node.Node, ctx.cfg, q.domain).replace(/\.$/, '');
+    if (q.type === 'SRV') out.answers.push({ type: 'SRV', name: q.name, ttl, data: { priority: 1, weight: 0, port: 0, target } });
+    out.additionals.push(...addressRecords(q.type === 'SRV' ? target : q.name, address, 'ANY', ttl));
+  } else out.answers.push(...addressRecords(q.name, address, q.type, ttl));
+  // The meta goes with every other type when enable_additional_node_meta_txt, even with no answer (then NOERROR without SOA).
   if (q.type === 'TXT' || q.type === 'ANY') out.answers.push(...metaTxt(q.name, node, ttl));
-  else if (ctx.cfg.nodeMetaTxt && out.answers.length) out.additionals.push(...metaTxt(q.name, node, ttl));
+  else if (ctx.cfg.nodeMetaTxt) out.additionals.push(...metaTxt(q.name, node, ttl));
   return out;
 }
 
