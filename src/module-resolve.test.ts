@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
@@ -27,7 +28,7 @@ test('every relative .ts import in src/ resolves to the existing file Node itsel
   assert.ok(imports.length > 1000, `found only ${imports.length} imports`);
   for (const { parent, specifier } of imports) {
     const url = fastResolve(specifier, pathToFileURL(parent).href);
-    if (!specifier.endsWith('.ts')) { assert.equal(url, undefined, specifier); continue; }
+    if (!specifier.endsWith('.ts') || !parent.startsWith(SRC + path.sep)) { assert.equal(url, undefined, specifier); continue; }
     const target = path.resolve(path.dirname(parent), specifier);
     assert.ok(fs.statSync(target, { throwIfNoEntry: false })?.isFile(), `${parent}: ${specifier} is no file`);
     assert.equal(url, pathToFileURL(fs.realpathSync(target)).href, `${parent}: ${specifier}`);
@@ -42,6 +43,31 @@ test('bare, node:, .js, query, escaped and non-file specifiers are left to Node'
   assert.equal(fastResolve('./x.ts', 'data:text/javascript,1'), undefined);
   assert.equal(fastResolve('./x.ts', undefined), undefined);
   assert.equal(fastResolve('../errors.ts', parent), pathToFileURL(path.join(SRC, 'errors.ts')).href);
+});
+
+test('imports from or to files outside src/ are left to Node: other code, and this package reached by another path', () => {
+  const launcher = pathToFileURL(path.join(ROOT, 'bin', 'proconsul.js')).href;
+  assert.equal(fastResolve('../src/cli/main.ts', launcher), undefined);
+  assert.equal(fastResolve('./b.ts', 'file:///elsewhere/a.ts'), undefined);
+  assert.equal(fastResolve('./errors.ts', `file:///tmp/node_modules/proconsul/src/x.ts`), undefined);
+  assert.equal(fastResolve('../../outside.ts', pathToFileURL(path.join(SRC, 'agent', 'agent.ts')).href), undefined);
+  assert.equal(fastResolve('../bench/x.ts', pathToFileURL(path.join(SRC, 'index.ts')).href), undefined);
+});
+
+test('the launcher reached by a symlinked path that Node keeps (--preserve-symlinks-main) loads src/ from its real path, as Node does', () => {
+  // npm link's layout: node_modules/proconsul -> the checkout. Node refuses to strip types under
+  // node_modules, so resolving by the symlinked path instead of the real one fails the start.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-link-'));
+  try {
+    fs.mkdirSync(path.join(dir, 'node_modules'));
+    fs.symlinkSync(ROOT, path.join(dir, 'node_modules', 'proconsul'));
+    const bin = path.join(dir, 'node_modules', 'proconsul', 'bin', 'proconsul.js');
+    const r = spawnSync(process.execPath, ['--preserve-symlinks-main', bin, 'version'], { encoding: 'utf8', cwd: dir });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^Proconsul v/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('with the hook registered, the module graph of every CLI command and the agent loads the same files as with the default resolver', () => {

@@ -5,16 +5,23 @@
 // launcher (bin/proconsul.js) only; tests and embedders keep Node's resolver.
 import module from 'node:module';
 
+// This file's folder as Node's own resolver reached it (real path, unless --preserve-symlinks):
+// only imports between files under it are ours to resolve, so every URL the fast path makes is one
+// Node would make too (src/ holds no symlinks), whether the launcher was reached through a symlink
+// (npm link, a global bin, --preserve-symlinks-main) or not, and no other code's imports change.
+const SRC = new URL('./', import.meta.url).href;
+
 /**
- * The URL a relative `.ts` specifier names from a `file:` module, or undefined for every other
- * specifier (bare, `node:`, `.js`, with a query or hash), which Node's resolver keeps.
- * The package's `"type": "module"` makes every such file an ES module.
+ * The URL a relative `.ts` specifier names from a module in Proconsul's src/ when it is in src/ too,
+ * or undefined for every other specifier (bare, `node:`, `.js`, with a query or hash) and parent,
+ * which Node's resolver keeps. The package's `"type": "module"` makes every such file an ES module.
  */
 export function fastResolve(specifier: string, parentURL: string | undefined): string | undefined {
-  if (parentURL === undefined || !parentURL.startsWith('file:')) return undefined;
+  if (parentURL === undefined || !parentURL.startsWith(SRC)) return undefined;
   if (!(specifier.startsWith('./') || specifier.startsWith('../')) || !specifier.endsWith('.ts')) return undefined;
   if (specifier.includes('%') || specifier.includes('\\')) return undefined; // escapes: Node's rules
-  return new URL(specifier, parentURL).href;
+  const url = new URL(specifier, parentURL).href;
+  return url.startsWith(SRC) ? url : undefined;
 }
 
 /** Registers fastResolve in front of Node's resolver (Node ≥ 22.15; older Nodes keep theirs). */
