@@ -162,12 +162,15 @@ describe('DNS query forms', () => {
     assert.equal((await dig(port(strict), '-x', 'fd00::99')).status, 'NXDOMAIN');
   });
 
-  test('hostname service address answers CNAME; connect finds mesh-native services; ingress/virtual/query are NXDOMAIN', async () => {
+  test('hostname service address answers CNAME; connect finds mesh-native services; ingress/query are NXDOMAIN, virtual empty', async () => {
     const p = port(main);
     const cname = await dig(port(limited), 'ext.service.consul', 'A');
     assert.deepEqual(cname.answer.map((x) => [x[3], x[4]]), [['CNAME', 'api.example.test.']]);
     assert.deepEqual(await resolverFor(p).resolve4('mesh.connect.consul'), ['10.0.0.4']);
-    for (const n of ['dbx.ingress.consul', 'web.virtual.consul', 'q1.query.consul']) assert.equal((await dig(p, n, 'A')).status, 'NXDOMAIN', n);
+    for (const n of ['dbx.ingress.consul', 'q1.query.consul']) assert.equal((await dig(p, n, 'A')).status, 'NXDOMAIN', n);
+    // No virtual IPs are assigned: Consul's answer for a service without one.
+    const vip = await dig(p, 'web.virtual.consul', 'A');
+    assert.deepEqual([vip.status, vip.answer, vip.authority], ['NOERROR', [], []]);
   });
 
   test('<service>.ingress answers the healthy ingress gateways whose entries link the service (explicitly or by *)', async () => {

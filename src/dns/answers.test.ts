@@ -96,3 +96,11 @@ test('node answers: TXT has the meta with the address in additional; SRV the nod
   const off = await ask(handler({ enable_additional_node_meta_txt: false }), 'n1.node.consul', 'AAAA');
   assert.deepEqual(off.authorities!.map((a) => a.type), ['SOA']);
 });
+
+test('<service>.virtual without a virtual IP is NOERROR with no records and no SOA, as Consul answers a service it assigned none', async () => {
+  for (const name of ['web.virtual.consul', 'nope.virtual.consul']) {
+    const r = await ask(handler(), name, 'A');
+    assert.deepEqual([rcode(r), r.answers, r.authorities, r.additionals], ['NOERROR', [], [], []], name);
+  }
+  assert.equal(rcode(await ask(handler(), 'web.virtual.x.y.z.consul', 'A')), 'NXDOMAIN', 'a locality that does not parse');
+});

@@ -81,8 +81,9 @@ export function answer(q: Question, query: DnsQuery | null, ctx: AnswerContext):
       return serviceAnswer(q, query.service, query.kind === 'service' ? query.tag : '', query.kind === 'connect', ent ? inTenant(ctx, ent) : ctx);
     }
     case 'virtual':
+      // No virtual IPs are assigned here: Consul's answer for a service without one, NOERROR with no records (and no SOA).
       checkLocal(query.locality, ctx.cfg, true);
-      throw new NotFoundError(`no virtual IP for ${query.service}`);
+      return empty();
     case 'ingress': {
       const ent = localTenancy(query.locality, ctx.cfg, false);
       const c = ent ? inTenant(ctx, ent) : ctx;

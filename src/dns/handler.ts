@@ -232,7 +232,8 @@ export class DnsHandler {
     const { cfg } = this.#d;
     let authorities = sections.authorities;
     // Consul adds the SOA to NXDOMAIN, and to NOERROR only when neither answers nor additional records were found.
-    const nodata = rcode === RCODE.NOERROR && sections.answers.length === 0 && sections.additionals.length === 0;
+    // A virtual lookup without a virtual IP is the exception: NOERROR, empty.
+    const nodata = rcode === RCODE.NOERROR && sections.answers.length === 0 && sections.additionals.length === 0 && parsed.query?.kind !== 'virtual';
     if (rcode === RCODE.NXDOMAIN || nodata) authorities = [soaRecord(parsed.domain, cfg, this.#d.now())];
     // Prepared query answers depend on the asker's place: valid only for its subnet.
     const edns = ednsOf(req, parsed.query?.kind === 'query' && rcode === RCODE.NOERROR);
