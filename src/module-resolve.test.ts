@@ -37,7 +37,7 @@ test('every relative .ts import in src/ resolves to the existing file Node itsel
 
 test('bare, node:, .js, query, escaped and non-file specifiers are left to Node', () => {
   const parent = pathToFileURL(path.join(SRC, 'agent', 'agent.ts')).href;
-  for (const s of ['pino', 'node:fs', './x.js', '../filter/parser.generated.js', './x.ts?v=1', './a%2Fb.ts', 'x.ts', '/abs/x.ts']) {
+  for (const s of ['pino', 'node:fs', './x.js', '../filter/parser.generated.js', './x.ts?v=1', './x?v=.ts', './a#b.ts', './a%2Fb.ts', './a\\b.ts', 'x.ts', '/abs/x.ts']) {
     assert.equal(fastResolve(s, parent), undefined, s);
   }
   assert.equal(fastResolve('./x.ts', 'data:text/javascript,1'), undefined);

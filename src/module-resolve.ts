@@ -19,7 +19,7 @@ const SRC = new URL('./', import.meta.url).href;
 export function fastResolve(specifier: string, parentURL: string | undefined): string | undefined {
   if (parentURL === undefined || !parentURL.startsWith(SRC)) return undefined;
   if (!(specifier.startsWith('./') || specifier.startsWith('../')) || !specifier.endsWith('.ts')) return undefined;
-  if (specifier.includes('%') || specifier.includes('\\')) return undefined; // escapes: Node's rules
+  if (/[%\\?#]/.test(specifier)) return undefined; // escapes, a query or hash: Node's rules
   const url = new URL(specifier, parentURL).href;
   return url.startsWith(SRC) ? url : undefined;
 }
