@@ -1,7 +1,8 @@
 // /v1/health/service/:name?sg= against real agents (dc1 with partition ap1, dc2 peered): the first
 // member of the group with instances answers (a critical one too, unless ?passing), then the
 // exporting partition, then the peer; a blocked read wakes when the answer moves; Consul's errors
-// for an unknown group, one without DefaultForFailover and ?peer= with a group.
+// for an unknown group, one without DefaultForFailover and ?peer= with a group (connect and
+// ingress reads take the group too).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSamenessClusters, type SamenessClusters } from './support/sameness.ts';
@@ -65,6 +66,11 @@ describe('health reads over a sameness group', () => {
     assert.deepEqual([off.status, off.text], [500, 'Sameness Group must have DefaultForFailover set to true in order to use this endpoint']);
     const both = await c.callA('GET', `${PATH}&sg=mine&peer=peer-b`);
     assert.deepEqual([both.status, both.text], [400, 'peer-name and sameness-group are mutually exclusive']);
+    for (const area of ['connect', 'ingress']) {
+      const r = await c.callA('GET', `/v1/health/${area}/static-server?ns=ns2&sg=nope`);
+      assert.deepEqual([r.status, r.text], [500, 'Sameness Group not found'], `health/${area} reads through the group too`);
+      assert.deepEqual((await c.ok(c.callA, 'GET', `/v1/health/${area}/static-server?ns=ns2&sg=mine`)), [], `no member has a mesh endpoint or gateway (${area})`);
+    }
     const ap1 = await c.callA('GET', `${PATH}&sg=mine&partition=ap1`);
     assert.deepEqual([ap1.status, ap1.text], [500, 'Sameness Group not found'], "the request partition's groups are read");
   });

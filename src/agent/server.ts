@@ -299,7 +299,7 @@ export function buildServer(
       exportedServices: exportedServicesHandler((opts) => resolvedExportedServices(epDeps, opts), reqCfg),
     },
     discoveryChain: discoveryChainHandlers(endpoints.discoveryChain, reqCfg),
-    gateways: gatewayHandlers(endpoints.gateways, reqCfg),
+    gateways: gatewayHandlers(endpoints.gateways, reqCfg, endpoints.health),
     observe: observeHandlers({ ...observe, prometheusRetentionMs: prometheusRetention(config) }),
     event: eventHandlers(events, { ...reqCfg, maxQueryTime: config.maxQueryTime }),
     coordinate: coordinateHandlers({

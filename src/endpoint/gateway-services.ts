@@ -227,42 +227,47 @@ export function tenantGatewayLinks(replica: Replica, ws: WatchSet, gateway: stri
 function ingressIn(
   deps: EndpointDeps, service: string, opts: QueryOptions, f: { passing?: boolean; filter?: string }, requested: EnterpriseMeta,
 ): Promise<QueryResult<CheckServiceNode[]>> {
+  return blockingQuery(deps, opts, (ws) => ingressRows(deps, ws, service, opts, f, requested));
+}
+
+/** One run of health/ingress in tenant `requested`: its gateways fronting `service`, each with its tenancy fields. */
+export function ingressRows(
+  deps: EndpointDeps, ws: WatchSet, service: string, opts: QueryOptions, f: { passing?: boolean; filter?: string }, requested: EnterpriseMeta,
+): { index: number; value: CheckServiceNode[]; filtered?: boolean } {
   const ent = { partition: foldTenancyName(requested.partition), namespace: foldTenancyName(requested.namespace) };
   const ctx = entContext(ent);
   const nodeCtx = entContext(partitionEnt(ent.partition));
-  return blockingQuery(deps, opts, (ws) => {
-    const t = configEntriesOf(deps.replica, ent);
-    const cat = catalogOf(deps.replica, ent);
-    ws.addPrefix(configEntriesTableName(ent), `${INGRESS}/`);
-    let index = t.kindIndex(INGRESS);
-    if (meshTargetHidden(opts.authz, service, ctx)) return { index, value: [] };
-    const gateways: string[] = [];
-    for (const e of t.list(INGRESS)) {
-      let typical: string[] = [];
-      if (hasWildcard(e)) {
-        ws.addTable(catalogTableName(SERVICES_TABLE, ent));
-        index = Math.max(index, cat.index.services);
-        const names = new Set<string>();
-        for (const k of cat.byName.keys()) if (k !== 'consul') for (const i of cat.instances(k)) if (!i.service.Kind) names.add(i.service.Service);
-        typical = [...names];
-      }
-      if (entryRows(e, typical).some((r) => foldName(r.Service.Name) === foldName(service))) gateways.push(e.Name);
+  const t = configEntriesOf(deps.replica, ent);
+  const cat = catalogOf(deps.replica, ent);
+  ws.addPrefix(configEntriesTableName(ent), `${INGRESS}/`);
+  let index = t.kindIndex(INGRESS);
+  if (meshTargetHidden(opts.authz, service, ctx)) return { index, value: [] };
+  const gateways: string[] = [];
+  for (const e of t.list(INGRESS)) {
+    let typical: string[] = [];
+    if (hasWildcard(e)) {
+      ws.addTable(catalogTableName(SERVICES_TABLE, ent));
+      index = Math.max(index, cat.index.services);
+      const names = new Set<string>();
+      for (const k of cat.byName.keys()) if (k !== 'consul') for (const i of cat.instances(k)) if (!i.service.Kind) names.add(i.service.Service);
+      typical = [...names];
     }
-    const rows: CheckServiceNode[] = [];
-    for (const gw of gateways) {
-      ws.addKey(catalogTableName(SERVICE_HEALTH, ent), foldName(gw));
-      index = Math.max(index, cat.serviceIndex.get(foldName(gw)) ?? 0);
-      for (const i of cat.instances(gw)) rows.push(cat.checkServiceNode(i));
-    }
-    const passing = f.passing ? rows.filter((r) => r.Checks.every((c) => c.Status === 'passing')) : rows;
-    const { items, filtered } = filterAllowed(opts.authz, filterList(passing, f.filter),
-      (r) => allowed(opts.authz, 'nodeRead', r.Node.Node, nodeCtx) && allowed(opts.authz, 'serviceRead', r.Service.Service, ctx));
-    const value = items.map((r) => ({
-      Node: withPartition(r.Node, ent.partition), Service: withTenancy(r.Service, ent),
-      Checks: r.Checks.map((c) => withTenancy(c, c.ServiceID ? ent : partitionEnt(ent.partition))),
-    }));
-    return { index, value, filtered };
-  });
+    if (entryRows(e, typical).some((r) => foldName(r.Service.Name) === foldName(service))) gateways.push(e.Name);
+  }
+  const rows: CheckServiceNode[] = [];
+  for (const gw of gateways) {
+    ws.addKey(catalogTableName(SERVICE_HEALTH, ent), foldName(gw));
+    index = Math.max(index, cat.serviceIndex.get(foldName(gw)) ?? 0);
+    for (const i of cat.instances(gw)) rows.push(cat.checkServiceNode(i));
+  }
+  const passing = f.passing ? rows.filter((r) => r.Checks.every((c) => c.Status === 'passing')) : rows;
+  const { items, filtered } = filterAllowed(opts.authz, filterList(passing, f.filter),
+    (r) => allowed(opts.authz, 'nodeRead', r.Node.Node, nodeCtx) && allowed(opts.authz, 'serviceRead', r.Service.Service, ctx));
+  const value = items.map((r) => ({
+    Node: withPartition(r.Node, ent.partition), Service: withTenancy(r.Service, ent),
+    Checks: r.Checks.map((c) => withTenancy(c, c.ServiceID ? ent : partitionEnt(ent.partition))),
+  }));
+  return { index, value, filtered };
 }
 
 function cmp(a: string, b: string): number {

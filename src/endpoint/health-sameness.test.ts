@@ -39,7 +39,7 @@ async function setup() {
     Node: node, Address: address, ...(partition === 'default' ? {} : { Partition: partition }),
     Service: { ID: 'web', Service: 'web', Port: 80 }, Check: { CheckID: 'alive', Name: 'alive', ServiceID: 'web', Status: status },
   } as never, undefined, { partition, namespace: 'ns2' });
-  return { replica, health: new HealthEndpoint(deps), config, reg, stop: () => replica.stop() };
+  return { replica, health: new HealthEndpoint(deps), catalog, config, reg, stop: () => replica.stop() };
 }
 
 const opts = (partition = 'default', authz?: AclIdentity): QueryOptions => ({ ...defaultQueryOptions(), ent: { partition, namespace: 'ns2' }, entNamed: true, authz });
@@ -81,6 +81,23 @@ test("a later member's change moves the index (the DNS cache refreshes .sg answe
     const after = await s.health.sameness('mine', 'web', opts());
     assert.deepEqual(nodes(after.value), ['n-default']);
     assert.ok(after.meta.index > before.meta.index, `${after.meta.index} > ${before.meta.index}`);
+  } finally {
+    s.stop();
+  }
+});
+
+test("ingress: the first member with an ingress gateway fronting the service answers with the gateway's instances", async () => {
+  const s = await setup();
+  try {
+    await s.reg('n-default', '10.0.0.1', 'default');
+    await s.config.apply({ Kind: 'exported-services', Name: 'ap1', Services: [{ Name: 'web', Namespace: 'ns2', Consumers: [{ Partition: 'default' }] }] }, undefined, undefined, { partition: 'ap1', namespace: 'default' });
+    await s.config.apply({ Kind: 'sameness-group', Name: 'mine', DefaultForFailover: true, Members: [{ Partition: 'default' }, { Partition: 'ap1' }] }, undefined);
+    assert.deepEqual((await s.health.sameness('mine', 'web', opts(), { ingress: true })).value, [], 'no member has a gateway');
+    const ap1 = { partition: 'ap1', namespace: 'ns2' };
+    await s.config.apply({ Kind: 'ingress-gateway', Name: 'ig', Listeners: [{ Port: 8080, Protocol: 'tcp', Services: [{ Name: 'web' }] }] }, undefined, undefined, ap1);
+    await s.catalog.register({ Node: 'n-gw', Address: '10.1.0.9', Partition: 'ap1', Service: { ID: 'ig', Service: 'ig', Kind: 'ingress-gateway', Port: 8080 } } as never, undefined, ap1);
+    const r = await s.health.sameness('mine', 'web', opts(), { ingress: true });
+    assert.deepEqual(r.value.map((x) => [x.Node.Node, x.Service.Service, (x.Service as { Partition?: string }).Partition]), [['n-gw', 'ig', 'ap1']]);
   } finally {
     s.stop();
   }

@@ -1,9 +1,10 @@
-// `/v1/health/service/:name?sg=` and `/v1/health/connect/:name?sg=` (Consul Enterprise's
-// Health.ServiceNodes with a SamenessGroup): the group of the request's partition is walked in
+// `/v1/health/service|connect|ingress/:name?sg=` (Consul Enterprise's Health.ServiceNodes with a
+// SamenessGroup): the group of the request's partition is walked in
 // failover order (IncludeLocal's partition first), each member read as a request of its own would
 // be (tags, node-meta, ACLs, filter, passing, near), and the first member with instances answers;
 // with none, an empty list. A partition member counts only for a service it exports to the asking
-// partition; a peer member answers with what that peer exports into the request's namespace.
+// partition; a peer member answers with what that peer exports into the request's namespace (for
+// ingress, nothing: a peer's ingress gateways are not imported, Consul's ingress read is local).
 import { InternalError } from '../errors.ts';
 import {
   CONFIG_ENTRIES_TABLE, DEFAULT_TENANCY_NAME, configEntriesOf, configEntriesTableName, foldTenancyName, isDefaultEnt, partitionEnt,
@@ -12,6 +13,7 @@ import {
 import type { CheckServiceNode } from '../api/catalog-types.ts';
 import type { CatalogFilters } from './catalog.ts';
 import { tenantHealthRows } from './catalog-tenancy.ts';
+import { ingressRows } from './gateway-services.ts';
 import type { EndpointDeps } from './deps.ts';
 import { importedHealthRows } from './peering-imports.ts';
 import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
@@ -26,6 +28,8 @@ const SAMENESS = 'sameness-group';
 const EXPORTED = 'exported-services';
 
 type Rows = { index: number; value: CheckServiceNode[]; filtered?: boolean };
+/** The member reads' filters; `ingress`: the ingress gateways fronting the service (health/ingress). */
+export type SamenessFilters = CatalogFilters & { passing?: boolean; ingress?: boolean };
 
 /**
  * The first member's instances, in failover order, of the request partition's group `group`. The
@@ -33,7 +37,7 @@ type Rows = { index: number; value: CheckServiceNode[]; filtered?: boolean };
  * members with only critical instances) is refreshed on this read, and must move when they change.
  */
 export function samenessHealth(
-  deps: EndpointDeps, group: string, name: string, opts: QueryOptions, f: CatalogFilters & { passing?: boolean },
+  deps: EndpointDeps, group: string, name: string, opts: QueryOptions, f: SamenessFilters,
 ): Promise<QueryResult<CheckServiceNode[]>> {
   return blockingQuery(deps, opts, (ws) => {
     const partition = foldTenancyName(opts.ent?.partition || DEFAULT_TENANCY_NAME);
@@ -59,15 +63,17 @@ export function samenessHealth(
 /** One member's answer: none from a partition member that does not export the service to the asking partition. */
 function readMember(
   deps: EndpointDeps, ws: WatchSet, m: SamenessMember, at: { partition: string; namespace: string }, name: string,
-  opts: QueryOptions, f: CatalogFilters & { passing?: boolean },
+  opts: QueryOptions, f: SamenessFilters,
 ): Rows {
   // A peer's imports live in the asking partition and namespace, named after the peer.
-  if (m.peer !== undefined) return importedHealthRows(deps, ws, m.peer, name, { ...opts, ent: at, entNamed: true }, f);
+  if (m.peer !== undefined) return f.ingress ? { index: 0, value: [] } : importedHealthRows(deps, ws, m.peer, name, { ...opts, ent: at, entNamed: true }, f);
   if (m.partition !== at.partition) {
     const index = watchPartition(deps, ws, m.partition);
     if (!exportedToPartition(deps.replica, m.partition, at.namespace, name, at.partition)) return { index, value: [] };
   }
-  return tenantHealthRows(deps, ws, name, { ...opts, ent: { partition: m.partition, namespace: at.namespace }, entNamed: true }, f);
+  const ent = { partition: m.partition, namespace: at.namespace };
+  if (f.ingress) return ingressRows(deps, ws, name, opts, f, ent);
+  return tenantHealthRows(deps, ws, name, { ...opts, ent, entNamed: true }, f);
 }
 
 /** Watches what the walk reads of a partition's entries (its groups and exports); their index. */

@@ -13,7 +13,7 @@ import type { AclIdentity } from './acl-resolver.ts';
 import { checkReadable, instanceReadable } from './catalog-acl.ts';
 import { sortNear } from './near.ts';
 import { TenantHealthReads, tenantRead } from './catalog-tenancy.ts';
-import { samenessHealth } from './health-sameness.ts';
+import { samenessHealth, type SamenessFilters } from './health-sameness.ts';
 
 /** The states `/v1/health/state/:state` accepts. */
 export const HEALTH_STATES = ['any', 'passing', 'warning', 'critical'] as const;
@@ -89,7 +89,7 @@ export class HealthEndpoint {
   }
 
   /** `?sg=`: the instances of the first member of the request partition's sameness group `group` that has any. */
-  sameness(group: string, name: string, opts: QueryOptions, f: CatalogFilters & { passing?: boolean } = {}): Promise<QueryResult<CheckServiceNode[]>> {
+  sameness(group: string, name: string, opts: QueryOptions, f: SamenessFilters = {}): Promise<QueryResult<CheckServiceNode[]>> {
     return samenessHealth(this.#deps, group, name, opts, f);
   }
 }

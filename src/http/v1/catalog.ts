@@ -191,13 +191,13 @@ export function healthHandlers(health: HealthEndpoint, cfg: RequestConfig, peere
     state: settled((req) => health.state(name(req, 'check state'), queryOptions(req, cfg, WILDCARD), catalogFilters(req)).then(plainBody)),
     // Not async (see settled): a held blocking query keeps only the then(), not a suspended frame.
     service: settled((req) => (samenessParam(req)
-      ? sameness(health, req, cfg, false)
+      ? sameness(health, req, cfg, 'service')
       : peered && peerParam(req)
         ? peered.health(peerParam(req), name(req, 'service name'), queryOptions(req, cfg, NO_WILDCARD), { ...catalogFilters(req), passing: passingFlag(req) }).then(plainBody)
         : health.service(name(req, 'service name'), sharedQueryOptions(req, cfg, NO_WILDCARD), { ...catalogFilters(req), passing: passingFlag(req) }).then(sharedBody))),
     // Consul's health/connect reads ?peer= as health/service does: a peer's mesh endpoints, never the local ones.
     connect: settled((req) => (samenessParam(req)
-      ? sameness(health, req, cfg, true)
+      ? sameness(health, req, cfg, 'connect')
       : peered && peerParam(req)
         ? peered.health(peerParam(req), name(req, 'service name'), queryOptions(req, cfg, NO_WILDCARD), { ...catalogFilters(req), passing: passingFlag(req), connect: true }).then(plainBody)
         : health.service(name(req, 'service name'), sharedQueryOptions(req, cfg, NO_WILDCARD), { ...catalogFilters(req), passing: passingFlag(req), connect: true }).then(sharedBody))),
@@ -205,15 +205,19 @@ export function healthHandlers(health: HealthEndpoint, cfg: RequestConfig, peere
 }
 
 /** Consul Enterprise's sameness group parameter: `?sameness-group=`, or its short form `?sg=` ('' when neither). */
-function samenessParam(req: HttpRequest): string {
+export function samenessParam(req: HttpRequest): string {
   return req.query.get('sameness-group') || req.query.get('sg') || '';
 }
 
-/** A health read through the request partition's sameness group; a `?peer=` with it is Consul's 400, checked before the service name. */
-function sameness(health: HealthEndpoint, req: HttpRequest, cfg: RequestConfig, connect: boolean): Promise<HttpResult> {
+/**
+ * A health read (`connect` or `ingress` endpoints too) through the request partition's sameness group;
+ * a `?peer=` with it is Consul's 400, checked before the service name.
+ */
+export function sameness(health: HealthEndpoint, req: HttpRequest, cfg: RequestConfig, kind: 'service' | 'connect' | 'ingress'): Promise<HttpResult> {
   const opts = queryOptions(req, cfg, NO_WILDCARD);
   if (peerParam(req)) throw new BadRequestError('peer-name and sameness-group are mutually exclusive');
-  return health.sameness(samenessParam(req), name(req, 'service name'), opts, { ...catalogFilters(req), passing: passingFlag(req), connect }).then(plainBody);
+  const f = { ...catalogFilters(req), passing: passingFlag(req), connect: kind === 'connect', ingress: kind === 'ingress' };
+  return health.sameness(samenessParam(req), name(req, 'service name'), opts, f).then(plainBody);
 }
 
 /** health's ?passing, read as Consul's getBoolQueryParam (`?passing=maybe` is a 400). */

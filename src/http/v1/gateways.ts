@@ -1,6 +1,8 @@
 // /v1/catalog/gateway-services/:gateway and /v1/health/ingress/:service: the gateway views
 // derived from ingress-gateway and terminating-gateway config entries.
 import type { GatewayEndpoint } from '../../endpoint/gateway-services.ts';
+import type { HealthEndpoint } from '../../endpoint/health.ts';
+import { sameness, samenessParam } from './catalog.ts';
 import { BadRequestError } from '../../errors.ts';
 import type { HttpResult } from '../router.ts';
 import { boolParam, queryOptions, type HttpRequest, type RequestConfig } from '../request.ts';
@@ -10,8 +12,8 @@ function name(req: HttpRequest, what: string): string {
   return req.params.rest;
 }
 
-/** Handlers for the gateway routes. */
-export function gatewayHandlers(gateways: GatewayEndpoint, cfg: RequestConfig) {
+/** Handlers for the gateway routes (`health`: for health/ingress through a sameness group). */
+export function gatewayHandlers(gateways: GatewayEndpoint, cfg: RequestConfig, health?: HealthEndpoint) {
   return {
     async gatewayServices(req: HttpRequest): Promise<HttpResult> {
       // Consul Enterprise's CatalogGatewayServices reads ?ns= and ?partition= (no `ns=*`).
@@ -19,6 +21,7 @@ export function gatewayHandlers(gateways: GatewayEndpoint, cfg: RequestConfig) {
       return { body: value, meta };
     },
     async ingress(req: HttpRequest): Promise<HttpResult> {
+      if (health && samenessParam(req)) return sameness(health, req, cfg, 'ingress');
       const passing = boolParam(req, 'passing', 'Invalid value for ?passing');
       const filter = req.query.get('filter') ?? undefined;
       // Consul Enterprise's health/ingress reads ?ns= and ?partition= (no `ns=*`), as health/service.
