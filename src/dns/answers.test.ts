@@ -20,21 +20,23 @@ const server = node('srv1', '127.0.0.1');
 const byService: Record<string, DnsInstance[]> = {
   web: [inst(n1, 'web'), inst(node('n2', '10.0.0.2'), 'web', '10.1.0.2')],
   consul: [inst(server, 'consul', '', 8300)],
+  many: [1, 2, 3, 4, 5].map((i) => inst(node(`m${i}`, `10.2.0.${i}`, { k: `v${i}` }), 'many', '', 9000 + i)),
 };
 const nodes: Record<string, DnsInstance['node']> = { n1, bare, srv1: server };
 const view: DnsReader = {
   ...EMPTY_DNS_READER,
   instances: (name) => byService[name] ?? [], hasService: (name) => name in byService,
   node: (name) => nodes[name],
+  serviceKey: (name) => (name in byService ? name : undefined), version: () => 1,
 };
 
-function handler(dns: Record<string, unknown> = {}): DnsHandler {
-  return new DnsHandler({ cfg: dnsConfigFrom(devConfig({ raw: { dns_config: dns } })), view, logger: silentLogger(), fastPath: false });
+function handler(dns: Record<string, unknown> = {}, fastPath = false): DnsHandler {
+  return new DnsHandler({ cfg: dnsConfigFrom(devConfig({ raw: { dns_config: dns } })), view, logger: silentLogger(), fastPath });
 }
 
-async function ask(h: DnsHandler, name: string, type: string): Promise<DecodedPacket> {
+async function ask(h: DnsHandler, name: string, type: string, transport: 'udp' | 'tcp' = 'tcp'): Promise<DecodedPacket> {
   const msg = dnsPacket.encode({ type: 'query', id: 7, questions: [{ type: type as 'A', name }] });
-  return dnsPacket.decode((await h.handle(msg, 'tcp'))!);
+  return dnsPacket.decode((await h.handle(msg, transport))!);
 }
 const rcode = (r: DecodedPacket): string | undefined => (r as { rcode?: string }).rcode;
 const brief = (rs: Answer[] | undefined) => (rs ?? []).map((a) => {
@@ -103,4 +105,15 @@ test('<service>.virtual without a virtual IP is NOERROR with no records and no S
     assert.deepEqual([rcode(r), r.answers, r.authorities, r.additionals], ['NOERROR', [], [], []], name);
   }
   assert.equal(rcode(await ask(handler(), 'web.virtual.x.y.z.consul', 'A')), 'NXDOMAIN', 'a locality that does not parse');
+});
+
+test('SRV cut to udp_answer_limit keeps one additional per target, its address (the node meta TXT goes), on both paths', async () => {
+  for (const fast of [false, true]) {
+    const r = await ask(handler({}, fast), 'many.service.consul', 'SRV', 'udp');
+    const targets = r.answers!.map((a) => (a as { data: { target: string } }).data.target);
+    assert.equal(targets.length, 3, `fast ${fast}`);
+    assert.deepEqual(r.additionals!.map((a) => `${a.name} ${a.type}`), targets.map((t) => `${t} A`), `fast ${fast}`);
+    const whole = await ask(handler({}, fast), 'many.service.consul', 'SRV', 'tcp');
+    assert.deepEqual([whole.answers!.length, whole.additionals!.filter((a) => a.type === 'TXT').length], [5, 5], 'uncut, the meta stays');
+  }
 });

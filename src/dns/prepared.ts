@@ -360,17 +360,19 @@ export class PreparedAnswers {
     return this.#lastLen;
   }
 
-  /** Puts into #synced the additionals whose owner the first `kept` answers refer to (truncate.ts's syncExtra); returns how many. */
+  /**
+   * Puts into #synced the first additional owned by each SRV target of the first `kept` answers
+   * (truncate.ts's syncExtra: prepared additionals have no CNAMEs); returns how many.
+   */
   #referenced(kept: number): number {
     const { meta, rec } = this.#p!.entry;
-    const names = new Set<number>();
+    const targets = new Set<number>();
     for (let i = 0; i < kept; i++) {
-      const m = rec + STRIDE * this.#ans[i];
-      names.add(meta[m + NAME]);
-      if (meta[m + REF] >= 0) names.add(meta[m + REF]);
+      const ref = meta[rec + STRIDE * this.#ans[i] + REF];
+      if (ref >= 0) targets.add(ref);
     }
     let n = 0;
-    for (let i = 0; i < this.#ne; i++) if (names.has(meta[rec + STRIDE * this.#ext[i] + NAME])) this.#synced[n++] = this.#ext[i];
+    for (let i = 0; i < this.#ne; i++) if (targets.delete(meta[rec + STRIDE * this.#ext[i] + NAME])) this.#synced[n++] = this.#ext[i];
     return n;
   }
 }

@@ -3,7 +3,7 @@
 // cut until the message, as it will be sent (compressed unless disable_compression), fits: the
 // advertised EDNS0 size (at least 512, at most 65467) less 8 over UDP, 65523 bytes over TCP (after
 // a cap of 4096 answers, 1024 for SRV). Once answers are cut, the authority section goes and only
-// the additional records the remaining answers refer to stay.
+// the additional record of each remaining SRV answer's target stays (syncExtra).
 import type { Answer } from 'dns-packet';
 import type { PackedRecord } from './pack.ts';
 
@@ -18,6 +18,7 @@ const TCP_MAX_ANSWERS = 4096;
 const TCP_MAX_SRV_ANSWERS = 1024;
 const OPT = 41;
 const CNAME = 5;
+const SRV = 33;
 
 /** The size of the message with the first `kept` answers, its additionals synced to them or all, with or without its authority section. */
 export type Measure = (kept: number, synced: boolean, authority: boolean, compress: boolean) => number;
@@ -97,14 +98,29 @@ export function sliceLength(count: number, end: number): number {
   return Math.max(0, Math.min(count, e < 0 ? count + e : e));
 }
 
-/** Additional records still referred to by the first `kept` answers, directly or through a CNAME (OPT always kept). */
+/**
+ * The additional records Consul's syncExtra keeps for the first `kept` answers: per SRV target the
+ * first record owned by that name (an address before the node's meta TXT, which goes), following a
+ * CNAME to its target's first record; nothing for other answers. OPT is always kept.
+ */
 export function syncExtra(answers: readonly PackedRecord[], kept: number, extras: readonly PackedRecord[]): PackedRecord[] {
   if (extras.length === 0) return [];
-  const names = new Set<string>();
-  for (let i = 0; i < kept; i++) for (const n of answers[i].refs) names.add(n);
-  // A CNAME kept for an SRV target keeps the records of its target (hostnames.ts adds them in chain order).
-  for (const e of extras) if (e.type === CNAME && names.has(e.key)) for (const n of e.refs) names.add(n);
-  return extras.filter((e) => e.type === OPT || names.has(e.key));
+  const first = new Map<string, PackedRecord>();
+  for (const e of extras) if (e.type !== OPT && !first.has(e.key)) first.set(e.key, e);
+  const keep = new Set<PackedRecord>();
+  const resolved = new Set<string>();
+  for (let i = 0; i < kept; i++) {
+    if (answers[i].type !== SRV) continue;
+    let target: string | undefined = answers[i].refs[1];
+    while (target !== undefined && !resolved.has(target)) {
+      resolved.add(target);
+      const e = first.get(target);
+      if (e === undefined) break;
+      keep.add(e);
+      target = e.type === CNAME ? e.refs[1] : undefined;
+    }
+  }
+  return extras.filter((e) => e.type === OPT || keep.has(e));
 }
 
 /** The names an answer refers to: its owner, an SRV target, a CNAME or NS host. */
