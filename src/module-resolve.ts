@@ -4,6 +4,7 @@
 // ≈80 ms of CPU per `agent -dev` start: bench/RESULTS.md, 2026-11-26 17:50 UTC). Registered by the
 // launcher (bin/proconsul.js) only; tests and embedders keep Node's resolver.
 import module from 'node:module';
+import { fileURLToPath } from 'node:url';
 
 // This file's folder as Node's own resolver reached it (real path, unless --preserve-symlinks):
 // only imports between files under it are ours to resolve, so every URL the fast path makes is one
@@ -12,24 +13,52 @@ import module from 'node:module';
 const SRC = new URL('./', import.meta.url).href;
 
 /**
- * The URL a relative `.ts` specifier names from a module in Proconsul's src/ when it is in src/ too,
+ * The URL a relative `.ts` specifier names from a module under `root` (src/) when it is under it too,
  * or undefined for every other specifier (bare, `node:`, `.js`, with a query or hash) and parent,
  * which Node's resolver keeps. The package's `"type": "module"` makes every such file an ES module.
  */
-export function fastResolve(specifier: string, parentURL: string | undefined): string | undefined {
-  if (parentURL === undefined || !parentURL.startsWith(SRC)) return undefined;
+export function fastResolve(specifier: string, parentURL: string | undefined, root = SRC): string | undefined {
+  if (parentURL === undefined || !parentURL.startsWith(root)) return undefined;
   if (!(specifier.startsWith('./') || specifier.startsWith('../')) || !specifier.endsWith('.ts')) return undefined;
   if (/[%\\?#]/.test(specifier)) return undefined; // escapes, a query or hash: Node's rules
   const url = new URL(specifier, parentURL).href;
-  return url.startsWith(SRC) ? url : undefined;
+  return url.startsWith(root) ? url : undefined;
 }
 
-/** Registers fastResolve in front of Node's resolver (Node ≥ 22.15; older Nodes keep theirs). */
-export function registerFastResolve(): void {
+/**
+ * Registers fastResolve for the files under `root` in front of Node's resolver (Node ≥ 22.15; older
+ * Nodes keep theirs). The fast path does not stat, so a missing file is found when it is loaded; the
+ * load hook then throws what Node's resolver would have: ERR_MODULE_NOT_FOUND naming the importer
+ * (MODULE_NOT_FOUND with the require stack for require()), not the bare ENOENT of the read.
+ */
+export function registerFastResolve(root = SRC): void {
+  const importers = new Map<string, { specifier: string; parentURL: string }>();
   module.registerHooks?.({
     resolve(specifier, context, next) {
-      const url = fastResolve(specifier, context.parentURL);
-      return url === undefined ? next(specifier, context) : { url, format: 'module-typescript', shortCircuit: true };
+      const url = fastResolve(specifier, context.parentURL, root);
+      if (url === undefined) return next(specifier, context);
+      if (!importers.has(url)) importers.set(url, { specifier, parentURL: context.parentURL! });
+      return { url, format: 'module-typescript', shortCircuit: true };
+    },
+    load(url, context, next) {
+      try {
+        return next(url, context);
+      } catch (err) {
+        const from = importers.get(url);
+        const code = (err as NodeJS.ErrnoException).code;
+        if (from === undefined || (code !== 'ENOENT' && code !== 'ENOTDIR')) throw err;
+        throw notFound(url, from, context.conditions?.includes('require') ?? false);
+      }
     },
   });
+}
+
+/** Node's resolver error for a module file that is not there, as import (or require, `required`) throws it. */
+function notFound(url: string, from: { specifier: string; parentURL: string }, required: boolean): Error {
+  const parent = fileURLToPath(from.parentURL);
+  if (required) {
+    const err = new Error(`Cannot find module '${from.specifier}'\nRequire stack:\n- ${parent}`);
+    return Object.assign(err, { code: 'MODULE_NOT_FOUND', requireStack: [parent] });
+  }
+  return Object.assign(new Error(`Cannot find module '${fileURLToPath(url)}' imported from ${parent}`), { code: 'ERR_MODULE_NOT_FOUND', url });
 }
