@@ -117,3 +117,9 @@ test('SRV cut to udp_answer_limit keeps one additional per target, its address (
     assert.deepEqual([whole.answers!.length, whole.additionals!.filter((a) => a.type === 'TXT').length], [5, 5], 'uncut, the meta stays');
   }
 });
+
+test('node meta TXT quotes as Consul\'s RFC 1464 encoding: backquotes in values doubled, every leading and trailing key space quoted', async () => {
+  nodes.quirky = node('quirky', '10.0.0.8', { '  a b ': 'x`y', 'k=1': 'v', 'rfc1035-raw': 'as `is`' });
+  const txt = await ask(handler(), 'quirky.node.consul', 'TXT');
+  assert.deepEqual(brief(txt.answers).map((r) => r.split(' TXT ')[1]).sort(), ['` ` a b` =x``y', 'as `is`', 'k`=1=v'].sort());
+});

@@ -70,12 +70,14 @@ export function metaTxt(name: string, node: Node, ttl: number): Answer[] {
   const meta = node.Meta ?? {};
   return Object.keys(meta).sort().map((k) => ({
     type: 'TXT', name: name.replace(/\.$/, ''), ttl,
-    data: k.toLowerCase().startsWith('rfc1035-') ? meta[k] : `${rfc1464Key(k)}=${meta[k]}`,
+    data: k.toLowerCase().startsWith('rfc1035-') ? meta[k] : `${rfc1464Key(k)}=${meta[k].replaceAll('`', '``')}`,
   }));
 }
 
+/** Consul's RFC 1464 key quoting: backquotes and `=` quoted, then each leading and each trailing space. */
 function rfc1464Key(k: string): string {
-  return k.replace(/[`=]/g, (c) => `\`${c}`).replace(/^ /, '` ').replace(/ $/, '` ');
+  const quoted = k.replace(/[`=]/g, (c) => `\`${c}`).replace(/^ +/, (m) => '` '.repeat(m.length));
+  return quoted.replace(/ +$/, (m) => '` '.repeat(m.length));
 }
 
 /** The SOA record of a domain; serial is the current Unix time, TTL the SOA minimum. */
