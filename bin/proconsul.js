@@ -41,10 +41,15 @@ if (process.argv[2] === 'agent' && !semiSpaceGiven) {
 module.enableCompileCache?.();
 
 if (!process.features.typescript) {
+  const self = process.getBuiltinModule('node:url').fileURLToPath(import.meta.url);
+  const args = ['--experimental-strip-types', '--no-warnings=ExperimentalWarning', self, ...process.argv.slice(2)];
+  // In place where Node can (22.15+, 23.11+; not Windows): the agent keeps the pid its starter,
+  // pid file and supervisor know. As a child it missed a SIGTERM sent to that pid (this process
+  // died of it, and the agent went on holding its ports).
+  if (typeof process.execve === 'function' && process.platform !== 'win32') process.execve(process.execPath, [process.execPath, ...args], process.env);
   // Loaded only here: child_process is no part of a normal start.
   const { spawnSync } = process.getBuiltinModule('node:child_process');
-  const self = process.getBuiltinModule('node:url').fileURLToPath(import.meta.url);
-  const r = spawnSync(process.execPath, ['--experimental-strip-types', '--no-warnings=ExperimentalWarning', self, ...process.argv.slice(2)], { stdio: 'inherit' });
+  const r = spawnSync(process.execPath, args, { stdio: 'inherit' });
   process.exit(r.status ?? 1);
 } else {
   // Our own relative imports resolved without Node's stat/realpath/package-scope walk (≈80 ms of an agent start).

@@ -1,0 +1,57 @@
+// The launcher on a Node without type stripping (Node 22 before 22.18, or Node 24 with
+// --no-experimental-strip-types as here) re-runs itself with --experimental-strip-types. The agent
+// must then still be the process users, pid files and supervisors know: a SIGTERM to that pid
+// stops it (a child process would be left running, holding its ports, when the launcher died).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort } from './support/ports.ts';
+
+const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'proconsul.js');
+
+async function waitForLeader(base: string, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) throw new Error(`agent exited with ${child.exitCode}`);
+    try {
+      if (await (await fetch(`${base}/v1/status/leader`)).json()) return;
+    } catch { /* not listening yet */ }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('no leader');
+}
+
+/** The pids of `pid`'s descendants (Linux /proc), to end whatever a failing launcher left behind. */
+function descendants(pid: number): number[] {
+  let kids: number[] = [];
+  try {
+    kids = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch { /* gone */ }
+  return kids.flatMap((k) => [k, ...descendants(k)]);
+}
+
+test('without type stripping the launcher re-runs itself in place: the pid file names it and a SIGTERM to it stops the agent', { skip: process.platform !== 'linux' }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-reexec-'));
+  const port = await freePort();
+  const cfg = path.join(dir, 'config.json');
+  fs.writeFileSync(cfg, JSON.stringify({ ports: { http: port, dns: -1, grpc: -1, grpc_tls: -1, serf_lan: await freePort(), serf_wan: await freePort(), server: await freePort() } }));
+  const pidFile = path.join(dir, 'agent.pid');
+  const child = spawn(process.execPath, ['--no-experimental-strip-types', BIN, 'agent', '-dev', '-config-file', cfg, '-pid-file', pidFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let left: number[] = [];
+  try {
+    const base = `http://127.0.0.1:${port}`;
+    await waitForLeader(base, child);
+    left = descendants(child.pid!);
+    assert.equal(fs.readFileSync(pidFile, 'utf8'), String(child.pid), 'the agent runs under the pid its starter knows');
+    const done = new Promise<[number | null, string | null]>((r) => child.once('exit', (code, signal) => r([code, signal])));
+    child.kill('SIGTERM');
+    assert.deepEqual(await done, [0, null], 'the agent itself caught the SIGTERM and shut down cleanly');
+    await assert.rejects(fetch(`${base}/v1/status/leader`), 'nothing answers on the HTTP port any more');
+  } finally {
+    child.kill('SIGKILL');
+    for (const pid of left) try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
