@@ -3,8 +3,9 @@
 // write; reads keep only the nodes, services and checks the caller may read.
 import { foldName, catalogOf, partitionCatalog, partitionEnt, DEFAULT_TENANCY_NAME, type CatalogTables, type EnterpriseMeta } from '../state/index.ts';
 import type { AuthorizerContext } from '../acl/index.ts';
-import type { HealthCheck, Node, RegisterRequest, DeregisterRequest } from '../api/catalog-types.ts';
-import { allowed, authorize, entContext, unrestricted } from './acl-enforce.ts';
+import type { CheckServiceNode, HealthCheck, Node, RegisterRequest, DeregisterRequest } from '../api/catalog-types.ts';
+import { filterList } from '../filter/index.ts';
+import { allowed, authorize, entContext, filterAllowed, unrestricted, type Filtered } from './acl-enforce.ts';
 import type { AclIdentity } from './acl-resolver.ts';
 import type { EndpointDeps } from './deps.ts';
 
@@ -88,6 +89,19 @@ export function nodeContext(ctx: AuthorizerContext | undefined): AuthorizerConte
 /** Whether the caller may see a service instance on a node (`ctx`: the service's namespace; none: default). */
 export function instanceReadable(id: AclIdentity | undefined, node: string, service: string, ctx?: AuthorizerContext): boolean {
   return allowed(id, 'nodeRead', node, nodeContext(ctx)) && allowed(id, 'serviceRead', service, ctx);
+}
+
+/**
+ * The CheckServiceNodes a health read answers, in Consul's order: first those the caller may not read
+ * (`readable`) go, then `?filter`, then `?passing` drops any with a non-passing check. Filtered-by-ACLs
+ * thus tells of every hidden row, never of what the filter did to them (which would leak their fields).
+ */
+export function healthAnswer(
+  id: AclIdentity | undefined, rows: CheckServiceNode[], f: { passing?: boolean; filter?: string }, readable: (r: CheckServiceNode) => boolean,
+): Filtered<CheckServiceNode> {
+  const { items, filtered } = filterAllowed(id, rows, readable);
+  const kept = filterList(items, f.filter);
+  return { items: f.passing ? kept.filter((r) => r.Checks.every((c) => c.Status === 'passing')) : kept, filtered };
 }
 
 /** Whether the caller may see a health check (node read, plus service read for service checks; `ctx`: the check's namespace). */

@@ -14,7 +14,7 @@ import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
 import { nodeMetaMatches, serviceInstances, toServiceNode, type CatalogFilters } from './catalog.ts';
 import type { EndpointDeps } from './deps.ts';
 import { allowed, entContext, filterAllowed } from './acl-enforce.ts';
-import { checkReadable, instanceReadable } from './catalog-acl.ts';
+import { checkReadable, healthAnswer, instanceReadable } from './catalog-acl.ts';
 import { sortNear } from './near.ts';
 import { createRequire } from 'node:module';
 
@@ -293,8 +293,7 @@ export function tenantHealthRows(
   if (f.mergeCentralConfig && !def) ({ index, instances } = mergeInTenant(deps, ent, ws, index, instances));
   const ctx = entContext(ent);
   let rows = instances.map((i) => cat.checkServiceNode(i));
-  if (f.passing) rows = rows.filter((r) => r.Checks.every((c) => c.Status === 'passing'));
-  const { items, filtered } = filterAllowed(opts.authz, filterList(rows, f.filter), (r) => instanceReadable(opts.authz, r.Node.Node, r.Service.Service, ctx));
+  const { items, filtered } = healthAnswer(opts.authz, rows, f, (r) => instanceReadable(opts.authz, r.Node.Node, r.Service.Service, ctx));
   const value = sortNear(deps, f.near, items, (r) => r.Node.Node, ent.partition).map((r) => ({
     Node: withPartition(r.Node, ent.partition), Service: withTenancy(r.Service, ent), Checks: r.Checks.map((c) => checkWithTenancy(c, ent)),
   }));

@@ -11,8 +11,7 @@ import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
 import type { EndpointDeps } from './deps.ts';
 import { allowed, authorize, entContext, filterAllowed } from './acl-enforce.ts';
 import { withPartition, withTenancy } from './catalog-tenancy.ts';
-import { filterList } from '../filter/index.ts';
-import { meshTargetHidden } from './catalog-acl.ts';
+import { healthAnswer, meshTargetHidden } from './catalog-acl.ts';
 import { answerInstances } from './health.ts';
 import { allApiGatewayLinks, apiGatewayLinks } from './gateway-services-api.ts';
 
@@ -260,8 +259,7 @@ export function ingressRows(
     index = Math.max(index, cat.serviceIndex.get(foldName(gw)) ?? 0);
     for (const i of cat.instances(gw)) rows.push(cat.checkServiceNode(i));
   }
-  const passing = f.passing ? rows.filter((r) => r.Checks.every((c) => c.Status === 'passing')) : rows;
-  const { items, filtered } = filterAllowed(opts.authz, filterList(passing, f.filter),
+  const { items, filtered } = healthAnswer(opts.authz, rows, f,
     (r) => allowed(opts.authz, 'nodeRead', r.Node.Node, nodeCtx) && allowed(opts.authz, 'serviceRead', r.Service.Service, ctx));
   const value = items.map((r) => ({
     Node: withPartition(r.Node, ent.partition), Service: withTenancy(r.Service, ent),

@@ -130,3 +130,25 @@ test("the asking partition's group is read: unknown is 'Sameness Group not found
     s.stop();
   }
 });
+
+test("X-Consul-Results-Filtered-By-ACLs tells of every instance ACLs hid, as Consul filters by ACLs before ?filter and ?passing", async () => {
+  const s = await setup();
+  try {
+    await s.reg('n-default', '10.0.0.1', 'default');
+    await s.reg('n-hidden', '10.0.0.2', 'default', 'critical');
+    await s.config.apply({ Kind: 'sameness-group', Name: 'mine', DefaultForFailover: true, Members: [{ Partition: 'default' }] }, undefined);
+    const hideOne = { tokenGiven: true, authorizer: { serviceRead: () => 'allow', nodeRead: (n: string) => (n === 'n-hidden' ? 'deny' : 'allow') } } as unknown as AclIdentity;
+    const ask = async (f: { passing?: boolean; filter?: string }) => {
+      const viaGroup = await s.health.sameness('mine', 'web', opts('default', hideOne), f);
+      const plain = await s.health.service('web', opts('default', hideOne), f);
+      return [[nodes(viaGroup.value), viaGroup.meta.filteredByACLs], [nodes(plain.value), plain.meta.filteredByACLs]];
+    };
+    const both = (v: unknown) => [v, v];
+    assert.deepEqual(await ask({ passing: true }), both([['n-default'], true]), 'the hidden instance is critical too');
+    assert.deepEqual(await ask({ filter: 'Node.Node != "n-hidden"' }), both([['n-default'], true]), 'the filter would drop the hidden one');
+    // Otherwise the header would tell whether a hidden instance matches a filter.
+    assert.deepEqual(await ask({ filter: 'Node.Node == "n-hidden"' }), both([[], true]));
+  } finally {
+    s.stop();
+  }
+});

@@ -10,7 +10,7 @@ import { nodeMetaMatches, serviceInstances, type CatalogFilters } from './catalo
 import type { EndpointDeps } from './deps.ts';
 import { filterAllowed, type Filtered } from './acl-enforce.ts';
 import type { AclIdentity } from './acl-resolver.ts';
-import { checkReadable, instanceReadable } from './catalog-acl.ts';
+import { checkReadable, healthAnswer, instanceReadable } from './catalog-acl.ts';
 import { sortNear } from './near.ts';
 import { TenantHealthReads, tenantRead } from './catalog-tenancy.ts';
 import { samenessHealth, type SamenessFilters } from './health-sameness.ts';
@@ -94,11 +94,7 @@ export class HealthEndpoint {
   }
 }
 
-/**
- * The instances a CheckServiceNode query answers: `?passing` drops any with a non-passing
- * check, then `?filter`, then those the caller may not read (node:read and service:read).
- */
+/** The instances a CheckServiceNode query answers (healthAnswer with node:read and service:read). */
 export function answerInstances(id: AclIdentity | undefined, rows: CheckServiceNode[], f: { passing?: boolean; filter?: string }): Filtered<CheckServiceNode> {
-  const passing = f.passing ? rows.filter((r) => r.Checks.every((c) => c.Status === 'passing')) : rows;
-  return filterAllowed(id, filterList(passing, f.filter), (r) => instanceReadable(id, r.Node.Node, r.Service.Service));
+  return healthAnswer(id, rows, f, (r) => instanceReadable(id, r.Node.Node, r.Service.Service));
 }

@@ -17,8 +17,8 @@ import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
 import { answerInstances } from './health.ts';
 import { tagsMatch, nodeMetaMatches, toServiceNode, type CatalogFilters } from './catalog.ts';
 import { filterList } from '../filter/index.ts';
-import { allowed, entContext, filterAllowed } from './acl-enforce.ts';
-import { instanceReadable } from './catalog-acl.ts';
+import { allowed, entContext } from './acl-enforce.ts';
+import { healthAnswer, instanceReadable } from './catalog-acl.ts';
 
 /** Exported services by name: each one's instances with their node and checks. */
 export type PeerExports = Record<string, CheckServiceNode[]>;
@@ -184,8 +184,7 @@ export function importedHealthRows(
     return { index, value: items, filtered };
   }
   // In a tenant: service read is asked in its namespace.
-  const passing = f.passing ? kept.filter((r) => r.Checks.every((c) => c.Status === 'passing')) : kept;
-  const { items, filtered } = filterAllowed(opts.authz, filterList(passing, f.filter), (r) => instanceReadable(opts.authz, r.Node.Node, r.Service.Service, ctx));
+  const { items, filtered } = healthAnswer(opts.authz, kept, f, (r) => instanceReadable(opts.authz, r.Node.Node, r.Service.Service, ctx));
   return { index, value: items, filtered };
 }
 
