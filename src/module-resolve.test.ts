@@ -70,19 +70,21 @@ test('the launcher reached by a symlinked path that Node keeps (--preserve-symli
   }
 });
 
-test("a missing file is Node's ERR_MODULE_NOT_FOUND naming its importer (MODULE_NOT_FOUND for require), not the read's ENOENT", () => {
+test("a missing file or a directory gets Node's own error (ERR_MODULE_NOT_FOUND naming the importer, MODULE_NOT_FOUND for require), not the read's ENOENT", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-missing-'));
   try {
     fs.writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}');
     fs.mkdirSync(path.join(dir, 'src', 'x'), { recursive: true });
     fs.writeFileSync(path.join(dir, 'src', 'x', 'a.ts'), "import '../gone.ts';\n");
     fs.writeFileSync(path.join(dir, 'src', 'b.ts'), "import { createRequire } from 'node:module';\ncreateRequire(import.meta.url)('./x/gone.ts');\n");
+    fs.mkdirSync(path.join(dir, 'src', 'd.ts'));
+    fs.writeFileSync(path.join(dir, 'src', 'c.ts'), "import './d.ts';\n");
     const hookURL = JSON.stringify(pathToFileURL(path.join(SRC, 'module-resolve.ts')).href);
     const root = JSON.stringify(pathToFileURL(path.join(dir, 'src')).href + '/');
     const script = (hook: boolean) => [
       hook ? `(await import(${hookURL})).registerFastResolve(${root});` : '',
       'const out = [];',
-      "for (const f of ['x/a.ts', 'b.ts']) await import(new URL(f, " + root + ")).catch((e) => out.push([e.code, e.message]));",
+      "for (const f of ['x/a.ts', 'b.ts', 'c.ts']) await import(new URL(f, " + root + ")).catch((e) => out.push([e.code, e.message]));",
       'console.log(JSON.stringify(out));',
     ].join('\n');
     const run = (hook: boolean) => {
@@ -91,7 +93,7 @@ test("a missing file is Node's ERR_MODULE_NOT_FOUND naming its importer (MODULE_
       return JSON.parse(r.stdout) as string[][];
     };
     const plain = run(false);
-    assert.equal(plain.length, 2);
+    assert.deepEqual(plain.map(([code]) => code), ['ERR_MODULE_NOT_FOUND', 'MODULE_NOT_FOUND', 'ERR_UNSUPPORTED_DIR_IMPORT']);
     assert.match(plain[0]![1]!, /gone\.ts' imported from .*a\.ts$/);
     assert.deepEqual(run(true), plain);
   } finally {

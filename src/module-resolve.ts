@@ -3,6 +3,7 @@
 // its package scope for each of the ≈1,300 import edges an agent start resolves (≈60 µs each here,
 // ≈80 ms of CPU per `agent -dev` start: bench/RESULTS.md, 2026-11-26 17:50 UTC). Registered by the
 // launcher (bin/proconsul.js) only; tests and embedders keep Node's resolver.
+import { statSync } from 'node:fs';
 import module from 'node:module';
 import { fileURLToPath } from 'node:url';
 
@@ -27,38 +28,21 @@ export function fastResolve(specifier: string, parentURL: string | undefined, ro
 
 /**
  * Registers fastResolve for the files under `root` in front of Node's resolver (Node ≥ 22.15; older
- * Nodes keep theirs). The fast path does not stat, so a missing file is found when it is loaded; the
- * load hook then throws what Node's resolver would have: ERR_MODULE_NOT_FOUND naming the importer
- * (MODULE_NOT_FOUND with the require stack for require()), not the bare ENOENT of the read.
+ * Nodes keep theirs). Each module's file is stat'ed once, on its first import (not on every import
+ * edge, nor realpath'ed): a missing file or a directory goes to Node's resolver, which throws its
+ * own error (ERR_MODULE_NOT_FOUND naming the importer, MODULE_NOT_FOUND with the require stack).
  */
 export function registerFastResolve(root = SRC): void {
-  const importers = new Map<string, { specifier: string; parentURL: string }>();
+  const files = new Set<string>();
   module.registerHooks?.({
     resolve(specifier, context, next) {
       const url = fastResolve(specifier, context.parentURL, root);
       if (url === undefined) return next(specifier, context);
-      if (!importers.has(url)) importers.set(url, { specifier, parentURL: context.parentURL! });
+      if (!files.has(url)) {
+        if (!statSync(fileURLToPath(url), { throwIfNoEntry: false })?.isFile()) return next(specifier, context);
+        files.add(url);
+      }
       return { url, format: 'module-typescript', shortCircuit: true };
     },
-    load(url, context, next) {
-      try {
-        return next(url, context);
-      } catch (err) {
-        const from = importers.get(url);
-        const code = (err as NodeJS.ErrnoException).code;
-        if (from === undefined || (code !== 'ENOENT' && code !== 'ENOTDIR')) throw err;
-        throw notFound(url, from, context.conditions?.includes('require') ?? false);
-      }
-    },
   });
-}
-
-/** Node's resolver error for a module file that is not there, as import (or require, `required`) throws it. */
-function notFound(url: string, from: { specifier: string; parentURL: string }, required: boolean): Error {
-  const parent = fileURLToPath(from.parentURL);
-  if (required) {
-    const err = new Error(`Cannot find module '${from.specifier}'\nRequire stack:\n- ${parent}`);
-    return Object.assign(err, { code: 'MODULE_NOT_FOUND', requireStack: [parent] });
-  }
-  return Object.assign(new Error(`Cannot find module '${fileURLToPath(url)}' imported from ${parent}`), { code: 'ERR_MODULE_NOT_FOUND', url });
 }
