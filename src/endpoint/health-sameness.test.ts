@@ -69,15 +69,24 @@ test('the first member with instances answers; the local one first, then a parti
   }
 });
 
-test("a later member's change moves the index (the DNS cache refreshes .sg answers on this read), not the answer", async () => {
+test("a later member is watched only while the members before it have no passing instance (the DNS .sg answer skips critical ones)", async () => {
   const s = await setup();
   try {
     await s.reg('n-default', '10.0.0.1', 'default');
     await s.reg('n-ap1', '10.1.0.1', 'ap1');
     await s.config.apply({ Kind: 'exported-services', Name: 'ap1', Services: [{ Name: 'web', Namespace: 'ns2', Consumers: [{ Partition: 'default' }] }] }, undefined, undefined, { partition: 'ap1', namespace: 'default' });
     await s.config.apply({ Kind: 'sameness-group', Name: 'mine', DefaultForFailover: true, Members: [{ Partition: 'default' }, { Partition: 'ap1' }] }, undefined);
-    const before = await s.health.sameness('mine', 'web', opts());
+    // As Consul's walk stops at the answering member: a blocked read does not wake for ap1.
+    const healthy = await s.health.sameness('mine', 'web', opts());
     await s.reg('n-ap1', '10.1.0.1', 'ap1', 'critical');
+    const still = await s.health.sameness('mine', 'web', opts());
+    assert.deepEqual([nodes(still.value), still.meta.index], [['n-default'], healthy.meta.index]);
+
+    // The local instance critical: it still answers, but a DNS answer (the client agent's cache
+    // refreshes .sg answers on this read) comes from ap1, whose changes must move the index.
+    await s.reg('n-default', '10.0.0.1', 'default', 'critical');
+    const before = await s.health.sameness('mine', 'web', opts());
+    await s.reg('n-ap1', '10.1.0.1', 'ap1', 'passing');
     const after = await s.health.sameness('mine', 'web', opts());
     assert.deepEqual(nodes(after.value), ['n-default']);
     assert.ok(after.meta.index > before.meta.index, `${after.meta.index} > ${before.meta.index}`);

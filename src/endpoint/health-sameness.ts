@@ -32,9 +32,10 @@ type Rows = { index: number; value: CheckServiceNode[]; filtered?: boolean };
 export type SamenessFilters = CatalogFilters & { passing?: boolean; ingress?: boolean };
 
 /**
- * The first member's instances, in failover order, of the request partition's group `group`. The
- * members after it are read too, for the watch and the index only: a DNS `.sg` answer (which skips
- * members with only critical instances) is refreshed on this read, and must move when they change.
+ * The first member's instances, in failover order, of the request partition's group `group`. Members
+ * after it are read too, for the watch and the index only, up to the first with a passing instance: a
+ * DNS `.sg` answer (which skips members with only critical instances) is refreshed on this read, and
+ * must move when they change; past a passing instance neither answer can change (no wake-up).
  */
 export function samenessHealth(
   deps: EndpointDeps, group: string, name: string, opts: QueryOptions, f: SamenessFilters,
@@ -51,10 +52,14 @@ export function samenessHealth(
     for (const m of g.members) {
       const run = readMember(deps, ws, m, { partition, namespace }, name, opts, f);
       index = Math.max(index, run.index);
-      if (answer) continue;
-      // As Consul's reply carries it across the walk: any member's ACL filtering shows.
-      filtered ||= run.filtered === true;
-      if (run.value.length > 0) answer = run.value;
+      if (!answer) {
+        // As Consul's reply carries it across the walk: any member's ACL filtering shows.
+        filtered ||= run.filtered === true;
+        if (run.value.length > 0) answer = run.value;
+      }
+      // Consul's walk stops at the answer; this one goes on (for the watch and the index) only while
+      // no member read has a passing instance, where a DNS .sg answer may still come from.
+      if (run.value.some((r) => r.Checks.every((c) => c.Status === 'passing'))) break;
     }
     return { index, value: answer ?? [], filtered };
   });
