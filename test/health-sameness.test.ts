@@ -71,6 +71,12 @@ describe('health reads over a sameness group', () => {
       assert.deepEqual([r.status, r.text], [500, 'Sameness Group not found'], `health/${area} reads through the group too`);
       assert.deepEqual((await c.ok(c.callA, 'GET', `/v1/health/${area}/static-server?ns=ns2&sg=mine`)), [], `no member has a mesh endpoint or gateway (${area})`);
     }
+    for (const area of ['service', 'connect', 'ingress']) {
+      const r = await c.callA('GET', `/v1/health/${area}/?sg=mine&passing=maybe`);
+      assert.deepEqual([r.status, r.text], [400, 'Missing service name'], `health/${area}: the name is checked before ?passing, as Consul`);
+    }
+    const ingress = await c.callA('GET', '/v1/health/ingress/?passing=maybe');
+    assert.deepEqual([ingress.status, ingress.text], [400, 'Missing service name'], 'health/ingress without a group too');
     const ap1 = await c.callA('GET', `${PATH}&sg=mine&partition=ap1`);
     assert.deepEqual([ap1.status, ap1.text], [500, 'Sameness Group not found'], "the request partition's groups are read");
   });

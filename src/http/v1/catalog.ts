@@ -211,13 +211,14 @@ export function samenessParam(req: HttpRequest): string {
 
 /**
  * A health read (`connect` or `ingress` endpoints too) through the request partition's sameness group;
- * a `?peer=` with it is Consul's 400, checked before the service name.
+ * a `?peer=` with it is Consul's 400, checked before the service name, which is checked before `?passing`.
  */
 export function sameness(health: HealthEndpoint, req: HttpRequest, cfg: RequestConfig, kind: 'service' | 'connect' | 'ingress'): Promise<HttpResult> {
   const opts = queryOptions(req, cfg, NO_WILDCARD);
   if (peerParam(req)) throw new BadRequestError('peer-name and sameness-group are mutually exclusive');
+  const service = name(req, 'service name');
   const f = { ...catalogFilters(req), passing: passingFlag(req), connect: kind === 'connect', ingress: kind === 'ingress' };
-  return health.sameness(samenessParam(req), name(req, 'service name'), opts, f).then(plainBody);
+  return health.sameness(samenessParam(req), service, opts, f).then(plainBody);
 }
 
 /** health's ?passing, read as Consul's getBoolQueryParam (`?passing=maybe` is a 400). */

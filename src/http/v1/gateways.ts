@@ -22,10 +22,13 @@ export function gatewayHandlers(gateways: GatewayEndpoint, cfg: RequestConfig, h
     },
     async ingress(req: HttpRequest): Promise<HttpResult> {
       if (health && samenessParam(req)) return sameness(health, req, cfg, 'ingress');
+      // Consul Enterprise's health/ingress reads ?ns= and ?partition= (no `ns=*`), as health/service;
+      // the service name is checked before ?passing.
+      const opts = queryOptions(req, cfg, { tenancy: 'namespace-no-wildcard' });
+      const service = name(req, 'service name');
       const passing = boolParam(req, 'passing', 'Invalid value for ?passing');
       const filter = req.query.get('filter') ?? undefined;
-      // Consul Enterprise's health/ingress reads ?ns= and ?partition= (no `ns=*`), as health/service.
-      const { value, meta } = await gateways.ingress(name(req, 'service name'), queryOptions(req, cfg, { tenancy: 'namespace-no-wildcard' }), { passing, filter });
+      const { value, meta } = await gateways.ingress(service, opts, { passing, filter });
       return { body: value, meta };
     },
   };
