@@ -33,8 +33,9 @@ interface Prepared {
   question: PackedQuestion;
   /** False when the general path must answer (no records of this type, or unencodable). */
   usable: boolean;
-  /** How many distinct records the entry numbers. */
+  /** How many distinct records and owner or referenced names the entry numbers. */
   ids: number;
+  names: number;
   /** Distinct SRV targets when the records have layout.ts's simple layout, else -1. */
   targets: number;
   /** The view's stamp when the entry was last found current (-1: re-check on every query). */
@@ -46,13 +47,13 @@ interface Prepared {
 }
 
 /** What build() makes of an entry's records. */
-type Records = Pick<Prepared, 'entry' | 'recs' | 'usable' | 'ids' | 'targets' | 'lane'>;
+type Records = Pick<Prepared, 'entry' | 'recs' | 'usable' | 'ids' | 'names' | 'targets' | 'lane'>;
 
 const MAX_ENTRIES = 20_000;
 const NONE: PackedRecord[] = [];
 const NO_NAMES: string[] = [];
 const NO_IDS: number[] = [];
-const UNUSABLE: Records = { entry: packEntry([], []), recs: null, usable: false, ids: 0, targets: -1, lane: null };
+const UNUSABLE: Records = { entry: packEntry([], []), recs: null, usable: false, ids: 0, names: 0, targets: -1, lane: null };
 const MAX_UDP_SIZE = 65535 - 68;
 const UDP_HEADER = 8;
 const MAX_UDP_ANSWERS = 8;
@@ -104,6 +105,9 @@ export class PreparedAnswers {
   readonly #fit: Fit = { kept: 0, synced: false, authority: true, truncated: false };
   #mark = new Uint32Array(64);
   #gen = 0;
+  /** By name number: #wantGen while a kept SRV answer's target still wants its additional (#referenced). */
+  #wanted = new Uint32Array(64);
+  #wantGen = 0;
   readonly #w = new MessageWriter();
   readonly #head = { id: 0, flags: 0 };
   #p: Prepared | null = null;
@@ -365,14 +369,21 @@ export class PreparedAnswers {
    * (truncate.ts's syncExtra: prepared additionals have no CNAMEs); returns how many.
    */
   #referenced(kept: number): number {
-    const { meta, rec } = this.#p!.entry;
-    const targets = new Set<number>();
+    const p = this.#p!;
+    const { meta, rec } = p.entry;
+    if (this.#wanted.length < p.names) this.#wanted = new Uint32Array(p.names * 2);
+    if (++this.#wantGen === 0xffffffff) this.#wanted.fill(0), this.#wantGen = 1;
+    const wanted = this.#wanted;
+    const gen = this.#wantGen;
     for (let i = 0; i < kept; i++) {
       const ref = meta[rec + STRIDE * this.#ans[i] + REF];
-      if (ref >= 0) targets.add(ref);
+      if (ref >= 0) wanted[ref] = gen;
     }
     let n = 0;
-    for (let i = 0; i < this.#ne; i++) if (targets.delete(meta[rec + STRIDE * this.#ext[i] + NAME])) this.#synced[n++] = this.#ext[i];
+    for (let i = 0; i < this.#ne; i++) {
+      const name = meta[rec + STRIDE * this.#ext[i] + NAME];
+      if (wanted[name] === gen) wanted[name] = 0, this.#synced[n++] = this.#ext[i];
+    }
     return n;
   }
 }
@@ -434,7 +445,7 @@ function build(question: PackedQuestion, perInstance: { answers: Answer[]; extra
   const entry = packEntry(answers, extras);
   // Entries without the simple layout keep their records for the general writer; simple ones rebuild them if ever needed.
   const recs = targets >= 0 ? null : answers.flatMap((list, i) => [...list, ...extras[i]]);
-  return { entry, recs, usable: answers.some((a) => a.length > 0), ids: ids.size, targets, lane: laneOf(question, entry, srv, targets) };
+  return { entry, recs, usable: answers.some((a) => a.length > 0), ids: ids.size, names: names.size, targets, lane: laneOf(question, entry, srv, targets) };
 }
 
 /** A number naming one measurement (answer count, synced, compressed). */
