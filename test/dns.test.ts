@@ -144,6 +144,9 @@ describe('DNS query forms', () => {
     assert.deepEqual(await resolverFor(p).resolve4('0a000001.addr.dc1.consul'), ['10.0.0.1']);
     assert.deepEqual(await resolverFor(p).resolve6('fd000000000000000000000000000003.addr.consul'), ['fd00::3']);
     assert.equal((await dig(p, 'xyz.addr.consul', 'A')).status, 'NXDOMAIN');
+    // Another type: the address is additional, NOERROR without SOA.
+    const other = await dig(p, '0a000001.addr.consul', 'AAAA');
+    assert.deepEqual([other.status, other.answer, other.authority, other.additional.map((x) => `${x[3]} ${x[4]}`)], ['NOERROR', [], [], ['A 10.0.0.1']]);
     // The address is the name: locality labels do not matter (Consul ignores them).
     for (const n of ['0a000001.addr.dc2.consul', '0a000001.addr.p1.peer.consul']) assert.deepEqual(await resolverFor(p).resolve4(n), ['10.0.0.1'], n);
   });
@@ -276,6 +279,16 @@ describe('DNS query forms', () => {
     assert.equal((await dig(p, 'n1.node.consul', 'A')).answer[0][1], '3');
     assert.equal((await dig(p, 'web.service.consul', 'A')).answer[0][1], '5');
     assert.equal((await dig(p, 'dbx.service.consul', 'AAAA')).answer[0][1], '9');
+    // NS records are the consul service's: its service_ttl ("*" here), not node_ttl.
+    assert.deepEqual((await dig(p, 'consul', 'NS')).answer.map((x) => x[1]), ['5']);
+    // Without a matching service_ttl key a service has node_ttl.
+    const nodeOnly = await startDevAgent({ config: { dnsAddrs: DNS, raw: { dns_config: { node_ttl: '4s', service_ttl: { web: '6s' } } } } });
+    try {
+      await register(nodeOnly, { Node: 'x1', Address: '10.9.0.1', Service: { ID: 'api', Service: 'api', Port: 1 } });
+      assert.equal((await dig(port(nodeOnly), 'api.service.consul', 'A')).answer[0][1], '4');
+    } finally {
+      await nodeOnly.stop();
+    }
   });
 });
 
@@ -346,6 +359,17 @@ describe('DNS truncation and transports', () => {
     const flagged = await dig(port(strict), 'many.service.consul', 'A', '+noedns', '+ignore');
     assert.equal(flagged.answer.length, 3);
     assert.ok(flagged.flags.includes('tc'));
+  });
+
+  test('a cut SRV reply keeps one additional per target, its address: the node meta TXT goes (Consul\'s syncExtra)', async () => {
+    for (let i = 0; i < 5; i++) {
+      await register(main, { Node: `cut${i}`, Address: `10.3.0.${i + 1}`, NodeMeta: { k: `v${i}` }, Service: { ID: `cut${i}`, Service: 'cutsrv', Port: 7000 + i } });
+    }
+    const cut = await dig(port(main), 'cutsrv.service.consul', 'SRV', '+noedns', '+ignore');
+    assert.equal(cut.answer.length, 3);
+    assert.deepEqual(cut.additional.map((x) => `${x[0]} ${x[3]}`), cut.answer.map((x) => `${x[7]} A`));
+    const whole = await dig(port(main), 'cutsrv.service.consul', 'SRV', '+tcp');
+    assert.equal(whole.additional.filter((x) => x[3] === 'TXT').length, 5, whole.raw);
   });
 
   test('UDP with EDNS0 returns all that fits the advertised size; TCP returns everything', async () => {
