@@ -46,6 +46,32 @@ test('a secondary CSR signed by the primary root is an intermediate that signs l
   }
 });
 
+test('a P-224 root (Consul accepts PrivateKeyBits 224) signs a P-224 secondary CSR, and the chain verifies with openssl', async () => {
+  const { root, privateKeyPem } = await generateRoot({ clusterId: CLUSTER, datacenter: 'dc1', clock, privateKeyType: 'ec', privateKeyBits: 224 });
+  assert.deepEqual([root.PrivateKeyType, root.PrivateKeyBits], ['ec', 224]);
+  const { csrPem, keyPem } = await createIntermediateCsr({ clusterId: CLUSTER, privateKeyType: 'ec', privateKeyBits: 224 });
+  const csr = await parseCsr(csrPem);
+  const der = Buffer.from(csrPem.split('\n').filter((l) => l && !l.startsWith('-----')).join(''), 'base64');
+  der[der.indexOf('sec-')] ^= 1; // the CN, inside what the CSR's signature covers
+  const forged = `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64')}\n-----END CERTIFICATE REQUEST-----\n`;
+  await assert.rejects(parseCsr(forged), { message: 'CSR signature is invalid' });
+  const interPem = signIntermediate({ csrPem, spki: csr.spki, uris: csr.uris }, root.RootCert, privateKeyPem, CLUSTER, YEAR, clock.now());
+  checkIntermediate(interPem, keyPem, root.RootCert, signingUri(CLUSTER));
+  const { csrPem: leafCsr } = await createCsr(serviceUri({ host: `${CLUSTER}.consul`, namespace: 'default', datacenter: 'dc2', service: 'web' }), [], []);
+  const parsed = await parseCsr(leafCsr);
+  const leaf = signLeaf({ spki: parsed.spki, uris: parsed.uris, dnsNames: [], ipAddresses: [], ttlMs: 3_600_000, nowMs: clock.now() }, interPem, keyPem);
+  const dir = mkdtempSync(join(tmpdir(), 'inter-'));
+  try {
+    writeFileSync(join(dir, 'root.pem'), root.RootCert);
+    writeFileSync(join(dir, 'inter.pem'), interPem);
+    writeFileSync(join(dir, 'leaf.pem'), leaf.certPem);
+    const out = execFileSync('openssl', ['verify', '-x509_strict', '-CAfile', join(dir, 'root.pem'), '-untrusted', join(dir, 'inter.pem'), join(dir, 'leaf.pem')], { encoding: 'utf8' });
+    assert.match(out, /leaf\.pem: OK/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('SignIntermediate refuses a CSR for another trust domain or with no URI, as Consul words it', async () => {
   const { root, privateKeyPem } = await generateRoot({ clusterId: CLUSTER, datacenter: 'dc1', clock });
   const other = await createIntermediateCsr({ clusterId: 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee', privateKeyType: 'ec', privateKeyBits: 256 });

@@ -1,9 +1,10 @@
 // Certificate signing requests for agent certificates (Consul's connect.CreateCSR and the CSR
 // checks of its Sign path): an agent makes a key and a CSR naming its SPIFFE ID and SANs; a
 // server reads one back, its signature checked. @peculiar/x509 is imported on first use only.
-import { createPrivateKey, type webcrypto } from 'node:crypto';
+import { createPrivateKey, createPublicKey, verify, type KeyObject, type webcrypto } from 'node:crypto';
 import type * as X509 from '@peculiar/x509';
 import { BadRequestError } from '../errors.ts';
+import { readTlv } from './der.ts';
 
 let x509Module: Promise<typeof X509> | undefined;
 
@@ -48,11 +49,29 @@ export async function parseCsr(pem: string): Promise<ParsedCsr> {
   } catch (err) {
     throw new BadRequestError(`Failed to parse CSR: ${(err as Error).message}`);
   }
-  if (!(await csr.verify())) throw new BadRequestError('CSR signature is invalid');
+  if (!(await signatureValid(csr))) throw new BadRequestError('CSR signature is invalid');
   const ext = csr.getExtension('2.5.29.17');
   const names = ext ? new x509.SubjectAlternativeNameExtension(ext.rawData).names.items : [];
   const of = (type: string) => names.filter((n) => n.type === type).map((n) => n.value);
   return {
     spki: new Uint8Array(csr.publicKey.rawData), uris: of('url'), dnsNames: of('dns'), ipAddresses: of('ip'), emails: of('email'),
   };
+}
+
+/**
+ * The CSR's self-signature check. WebCrypto has no P-224, which Consul's CA keys may be on (a
+ * secondary's intermediate CSR carries its CA key): those are checked with node:crypto.
+ */
+async function signatureValid(csr: X509.Pkcs10CertificateRequest): Promise<boolean> {
+  let key: KeyObject | undefined;
+  try {
+    key = createPublicKey({ key: Buffer.from(csr.publicKey.rawData), format: 'der', type: 'spki' });
+  } catch { /* WebCrypto's verify answers for a key node:crypto cannot read */ }
+  if (key?.asymmetricKeyDetails?.namedCurve !== 'secp224r1') return csr.verify();
+  const hash = (csr.signatureAlgorithm as { hash?: { name?: string } }).hash?.name;
+  if (!hash || !/^SHA-(256|384|512)$/.test(hash)) return false;
+  // CertificationRequest: SEQUENCE { certificationRequestInfo (what is signed), algorithm, signature }.
+  const der = new Uint8Array(csr.rawData);
+  const info = readTlv(der, readTlv(der, 0).contentStart);
+  return verify(hash.replace('-', '').toLowerCase(), der.subarray(info.start, info.end), { key, dsaEncoding: 'der' }, Buffer.from(csr.signature));
 }

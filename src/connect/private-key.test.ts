@@ -19,7 +19,7 @@ function elements(der: Uint8Array): Array<{ tag: number; body: Buffer; whole: Bu
 const pemDer = (pem: string) => Buffer.from(pem.split('\n').filter((l) => l && !l.startsWith('-----')).join(''), 'base64');
 
 test('EC keys are SEC1 PEM on the curve the bits name, with the matching SubjectPublicKeyInfo', async () => {
-  for (const [bits, curve] of [[256, 'prime256v1'], [384, 'secp384r1'], [521, 'secp521r1']] as const) {
+  for (const [bits, curve] of [[224, 'secp224r1'], [256, 'prime256v1'], [384, 'secp384r1'], [521, 'secp521r1']] as const) {
     const k = await generatePrivateKey('ec', bits);
     assert.match(k.pem, /^-----BEGIN EC PRIVATE KEY-----\n/);
     assert.equal(createPrivateKey(k.pem).asymmetricKeyDetails?.namedCurve, curve);
@@ -39,7 +39,7 @@ test('RSA keys are PKCS#1 PEM of the requested modulus', async () => {
 });
 
 test("EC keys are Go's SEC1 form: version 1, the scalar padded to the curve's size, the named curve and the public key", async () => {
-  for (const [bits, size] of [[256, 32], [256, 32], [256, 32], [384, 48], [521, 66]] as const) {
+  for (const [bits, size] of [[224, 28], [256, 32], [256, 32], [256, 32], [384, 48], [521, 66]] as const) {
     const k = await generatePrivateKey('ec', bits);
     const [version, scalar, curve, pub, ...rest] = elements(pemDer(k.pem));
     assert.deepEqual([version!.tag, version!.body, scalar!.tag, scalar!.body.length, curve!.tag, pub!.tag, rest.length], [0x02, Buffer.from([1]), 0x04, size, 0xa0, 0xa1, 0]);

@@ -17,21 +17,16 @@ export interface GeneratedKey {
 }
 
 const EC_CURVES: Record<number, { namedCurve: string }> = {
+  224: { namedCurve: 'P-224' },
   256: { namedCurve: 'P-256' },
   384: { namedCurve: 'P-384' },
   521: { namedCurve: 'P-521' },
 };
 
-/**
- * Checks type and bits the way Consul's `CommonCAProviderConfig.Validate` does, with its messages.
- * P-224 passes Consul's check but is refused here (Proconsul's CA was built on WebCrypto, which has no P-224).
- */
+/** Checks type and bits the way Consul's `CommonCAProviderConfig.Validate` does, with its messages. */
 export function validateKeyConfig(type: string, bits: number): asserts type is PrivateKeyType {
   if (type === 'ec') {
-    if (![224, 256, 384, 521].includes(bits)) {
-      throw new BadRequestError('EC key length must be one of (224, 256, 384, 521) bits');
-    }
-    if (!EC_CURVES[bits]) throw new BadRequestError(`EC key length ${bits} is not supported by Proconsul`);
+    if (!EC_CURVES[bits]) throw new BadRequestError('EC key length must be one of (224, 256, 384, 521) bits');
   } else if (type === 'rsa') {
     if (bits !== 2048 && bits !== 4096) throw new BadRequestError('RSA key length must be 2048 or 4096 bits');
   } else {
