@@ -5,7 +5,7 @@
 // writer and signed with node:crypto: the @peculiar/x509 stack (≈280 modules) cost every
 // `proconsul agent -dev` ≈100 ms of start-up CPU before its HTTP port answered.
 
-import { KeyObject, sign, type webcrypto } from 'node:crypto';
+import { sign, type KeyObject } from 'node:crypto';
 import {
   bitString, boolean, directoryString, explicit, implicit, integer, nullValue, octetString, oid, sequence, set, time,
 } from './der.ts';
@@ -78,9 +78,8 @@ export function signCertificate(f: CertFields, key: KeyObject): Buffer {
   return sequence(tbs, algorithm, bitString(signature));
 }
 
-/** Encodes and signs the root certificate with `privateKey` (WebCrypto or node:crypto); returns its DER. */
-export function selfSignedCaCert(t: CaCertTemplate, privateKey: webcrypto.CryptoKey | KeyObject): Buffer {
-  const key = privateKey instanceof KeyObject ? privateKey : KeyObject.from(privateKey);
+/** Encodes and signs the root certificate with `key`; returns its DER. */
+export function selfSignedCaCert(t: CaCertTemplate, key: KeyObject): Buffer {
   const name = sequence(set(sequence(oid('2.5.4.3'), directoryString(t.commonName))));
   return signCertificate({
     serial: t.serialNumber, issuer: name, notBeforeMs: t.notBeforeMs, notAfterMs: t.notAfterMs, subject: name, spki: t.spki,

@@ -2,7 +2,7 @@
 // creates on first start in the primary datacenter, and the CARoot record that describes it.
 
 import type * as X509 from '@peculiar/x509';
-import { createPrivateKey, createPublicKey, X509Certificate as NodeX509, type KeyObject, type webcrypto } from 'node:crypto';
+import { createPrivateKey, createPublicKey, X509Certificate as NodeX509, type KeyObject } from 'node:crypto';
 import { caCommonName, compactUid } from './common-names.ts';
 import { selfSignedCaCert } from './ca-cert.ts';
 import { certFingerprint, hexString, keyId } from './fingerprints.ts';
@@ -103,7 +103,7 @@ export async function generateRoot(opts: GenerateRootOptions): Promise<{ root: C
 
 /** A CA key to make a root on: its signer, DER SubjectPublicKeyInfo, PEM, type and size. */
 interface RootKey {
-  signer: webcrypto.CryptoKey | KeyObject;
+  signer: KeyObject;
   spki: Uint8Array;
   pem: string;
   type: string;
