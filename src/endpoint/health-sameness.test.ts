@@ -161,3 +161,14 @@ test("X-Consul-Results-Filtered-By-ACLs tells of every instance ACLs hid, as Con
     s.stop();
   }
 });
+
+test('a member partition or peer that does not exist is skipped', async () => {
+  const s = await setup();
+  try {
+    await s.reg('n-default', '10.0.0.1', 'default');
+    await s.config.apply({ Kind: 'sameness-group', Name: 'mine', DefaultForFailover: true, Members: [{ Partition: 'ghost' }, { Peer: 'nowhere' }, { Partition: 'default' }] }, undefined);
+    assert.deepEqual(nodes((await s.health.sameness('mine', 'web', opts())).value), ['n-default']);
+  } finally {
+    s.stop();
+  }
+});
