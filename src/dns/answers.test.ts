@@ -9,6 +9,7 @@ import { silentLogger } from '../log.ts';
 import { EMPTY_DNS_READER, type DnsInstance, type DnsReader } from '../endpoint/dns-view.ts';
 import { DnsHandler } from './handler.ts';
 import { dnsConfigFrom } from './config.ts';
+import type { Exchange } from './recursor.ts';
 
 const node = (name: string, address: string, meta: Record<string, string> = {}) => ({ Node: name, Address: address, Meta: meta }) as DnsInstance['node'];
 const inst = (n: DnsInstance['node'], service: string, address = '', port = 80): DnsInstance => ({
@@ -20,6 +21,7 @@ const server = node('srv1', '127.0.0.1');
 const byService: Record<string, DnsInstance[]> = {
   web: [inst(n1, 'web'), inst(node('n2', '10.0.0.2'), 'web', '10.1.0.2')],
   consul: [inst(server, 'consul', '', 8300)],
+  ext: [inst(node('ext-node', '10.0.0.7', { 'external-node': 'true' }), 'ext', 'api.example.test', 443)],
   many: [1, 2, 3, 4, 5].map((i) => inst(node(`m${i}`, `10.2.0.${i}`, { k: `v${i}` }), 'many', '', 9000 + i)),
 };
 const nodes: Record<string, DnsInstance['node']> = { n1, bare, srv1: server };
@@ -122,4 +124,25 @@ test('node meta TXT quotes as Consul\'s RFC 1464 encoding: backquotes in values 
   nodes.quirky = node('quirky', '10.0.0.8', { '  a b ': 'x`y', 'k=1': 'v', 'rfc1035-raw': 'as `is`' });
   const txt = await ask(handler(), 'quirky.node.consul', 'TXT');
   assert.deepEqual(brief(txt.answers).map((r) => r.split(' TXT ')[1]).sort(), ['` ` a b` =x``y', 'as `is`', 'k`=1=v'].sort());
+});
+
+test('SRV with a hostname target: the node meta TXT is additional under the question\'s name, as Consul names it; on both paths', async () => {
+  for (const fast of [false, true]) {
+    const r = await ask(handler({}, fast), 'ext.service.consul', 'SRV');
+    assert.deepEqual(brief(r.answers), ['ext.service.consul 0 SRV {"priority":1,"weight":1,"port":443,"target":"api.example.test"}'], `fast ${fast}`);
+    assert.deepEqual(brief(r.additionals), ['ext.service.consul 0 TXT external-node=true'], `fast ${fast}`);
+  }
+  const off = await ask(handler({ enable_additional_node_meta_txt: false }), 'ext.service.consul', 'SRV');
+  assert.deepEqual(off.additionals, []);
+});
+
+test('with recursors, an SRV hostname target carrying node meta is still resolved (the prepared path leaves it to the general one)', async () => {
+  const exchange: Exchange = async (q) => {
+    const req = dnsPacket.decode(q);
+    return dnsPacket.encode({ type: 'response', id: req.id, flags: 0, questions: req.questions, answers: [{ type: 'A', name: 'api.example.test', ttl: 60, data: '192.0.2.8' }] });
+  };
+  const cfg = dnsConfigFrom(devConfig({ raw: { recursors: ['127.0.0.1:5353'] } }));
+  const h = new DnsHandler({ cfg, view, logger: silentLogger(), exchange });
+  const r = await ask(h, 'ext.service.consul', 'SRV');
+  assert.deepEqual(brief(r.additionals).sort(), ['api.example.test 0 A 192.0.2.8', 'ext.service.consul 0 TXT external-node=true']);
 });

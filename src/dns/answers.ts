@@ -222,7 +222,9 @@ export function instanceRecords(q: Question, instance: DnsInstance, ttl: number,
   const i = cfg.wanAddresses ? wanInstance(instance, q.type) : instance;
   if (q.type === 'SRV') {
     const { target, extra } = srvTarget(i, cfg, q.domain, ttl);
-    return { answers: [{ type: 'SRV', name: q.name, ttl, data: { priority: 1, weight: srvWeight(i), port: i.service.Port, target } }], extras: extra };
+    // A hostname target has no records here (hostnames.ts resolves it): Consul puts the node meta under the question's name.
+    const extras = extra.length === 0 && cfg.nodeMetaTxt ? metaTxt(q.name, i.node, ttl) : extra;
+    return { answers: [{ type: 'SRV', name: q.name, ttl, data: { priority: 1, weight: srvWeight(i), port: i.service.Port, target } }], extras };
   }
   // Node meta goes only into SRV additionals (Consul's shouldAppendTXTRecord); a TXT question gets
   // the instance's IP as an additional record (a hostname still answers a CNAME), as Consul places it.

@@ -401,7 +401,9 @@ function answerable(instances: DnsInstance[], per: InstanceRecords[], type: stri
     // Instances sharing node, address and port are one SRV answer (answers.ts), whichever comes first.
     if (new Set(instances.map(srvTuple)).size !== instances.length) return null;
     const ours = (target: string): boolean => parseName(target, 'ANY', cfg.domain, cfg.altDomain) !== null;
-    const resolvable = per.some((r) => r.extras.length === 0 && r.answers.some((a) => a.type === 'SRV' && (cfg.recursors.length > 0 || ours(a.data.target))));
+    // A hostname target has no address records (at most the node meta TXT under the question's name).
+    const hostname = (r: InstanceRecords): boolean => r.extras.every((e) => e.type === 'TXT');
+    const resolvable = per.some((r) => hostname(r) && r.answers.some((a) => a.type === 'SRV' && (cfg.recursors.length > 0 || ours(a.data.target))));
     return resolvable ? null : per;
   }
   const cname = (r: InstanceRecords): boolean => r.answers.length > 0 && r.answers[0].type === 'CNAME';
