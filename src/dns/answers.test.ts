@@ -146,3 +146,12 @@ test('with recursors, an SRV hostname target carrying node meta is still resolve
   const r = await ask(h, 'ext.service.consul', 'SRV');
   assert.deepEqual(brief(r.additionals).sort(), ['api.example.test 0 A 192.0.2.8', 'ext.service.consul 0 TXT external-node=true']);
 });
+
+test('a name under the domain with a last failover or no-failover label is NXDOMAIN with SOA, not refused: Consul strips that label to match its domain', async () => {
+  for (const name of ['web.service.consul.failover', 'web.service.consul.no-failover', 'consul.failover']) {
+    const r = await ask(handler(), name, 'A');
+    assert.deepEqual([rcode(r), r.authorities!.map((a) => `${a.name} ${a.type}`)], ['NXDOMAIN', ['consul SOA']], name);
+  }
+  assert.deepEqual(brief((await ask(handler(), 'web.service.consul.failover', 'NS')).answers), ['consul 0 NS srv1.node.dc1.consul']);
+  assert.equal(rcode(await ask(handler(), 'example.failover', 'A')), 'REFUSED', 'another domain');
+});

@@ -40,6 +40,7 @@ const KINDS = new Set(['service', 'connect', 'virtual', 'ingress', 'node', 'quer
 /** Parses a question name; returns null when neither domain nor `arpa.` matches (recursion). */
 export function parseName(qname: string, qtype: string, domain: string, altDomain: string): ParsedName | null {
   const name = qname.endsWith('.') ? qname.toLowerCase() : `${qname.toLowerCase()}.`;
+  if (name.endsWith('failover.')) return failoverSuffixed(name, domain, altDomain);
   if (name === 'arpa.' || name.endsWith('.arpa.')) return { domain, name, query: parseArpa(name) };
   const [d, alt] = altDomain.length > domain.length ? [altDomain, domain] : [domain, altDomain];
   const matched = [d, alt].find((x) => x && (name === x || name.endsWith(`.${x}`)));
@@ -47,6 +48,21 @@ export function parseName(qname: string, qtype: string, domain: string, altDomai
   const rest = name.slice(0, name.length - matched.length).replace(/\.$/, '');
   if (rest === '') return { domain: matched, name, query: { kind: 'apex' } };
   return { domain: matched, name, query: parseLabels(rest.split('.'), qtype) };
+}
+
+/**
+ * Consul's DNS server strips a last `failover` or `no-failover` label before matching its domains
+ * (a suffix of its v2 catalog), then finds no name in what is left: such names under our domain (or
+ * arpa) are ours, and name nothing (NXDOMAIN; SOA and NS questions are answered for the domain).
+ */
+function failoverSuffixed(name: string, domain: string, altDomain: string): ParsedName | null {
+  const m = /^(.*?)(?:^|\.)(?:no-)?failover\.$/.exec(name);
+  const rest = m ? `${m[1]}.` : '';
+  if (!m || rest === '.') return null;
+  if (rest === 'arpa.' || rest.endsWith('.arpa.')) return { domain, name, query: null };
+  const [d, alt] = altDomain.length > domain.length ? [altDomain, domain] : [domain, altDomain];
+  const matched = [d, alt].find((x) => x && (rest === x || rest.endsWith(`.${x}`)));
+  return matched ? { domain: matched, name, query: null } : null;
 }
 
 function parseLabels(labels: string[], qtype: string): DnsQuery | null {
