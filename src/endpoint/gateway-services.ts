@@ -13,6 +13,7 @@ import { allowed, authorize, entContext, filterAllowed } from './acl-enforce.ts'
 import { withPartition, withTenancy } from './catalog-tenancy.ts';
 import { healthAnswer, meshTargetHidden } from './catalog-acl.ts';
 import { answerInstances } from './health.ts';
+import { sortNear } from './near.ts';
 import { allApiGatewayLinks, apiGatewayLinks } from './gateway-services-api.ts';
 
 type Obj = Record<string, unknown>;
@@ -122,6 +123,9 @@ export function allGatewayLinks(replica: Replica, ws: WatchSet): { index: number
   return { index: Math.max(index, api.index), rows: [...rows, ...api.rows] };
 }
 
+/** health/ingress's `?passing`, `?filter` and `?near` (a node name, `_agent`: this agent's). */
+export type IngressFilters = { passing?: boolean; filter?: string; near?: string };
+
 /** Gateway views over config entries and the catalog. */
 export class GatewayEndpoint {
   readonly #deps: EndpointDeps;
@@ -141,8 +145,8 @@ export class GatewayEndpoint {
     });
   }
 
-  /** Instances of the ingress gateways fronting `service`, with their checks (`opts.ent`: in that namespace). */
-  ingress(service: string, opts: QueryOptions, f: { passing?: boolean; filter?: string } = {}): Promise<QueryResult<CheckServiceNode[]>> {
+  /** Instances of the ingress gateways fronting `service`, with their checks (`opts.ent`: in that namespace), nearest `f.near` first. */
+  ingress(service: string, opts: QueryOptions, f: IngressFilters = {}): Promise<QueryResult<CheckServiceNode[]>> {
     if (!isDefaultEnt(opts.ent)) return ingressIn(this.#deps, service, opts, f, opts.ent!);
     const t = this.#deps.replica.configEntries;
     const cat = this.#deps.replica.catalog;
@@ -163,7 +167,7 @@ export class GatewayEndpoint {
         for (const i of cat.instances(gw)) rows.push(cat.checkServiceNode(i));
       }
       const { items, filtered } = answerInstances(opts.authz, rows, f);
-      return { index, value: items, filtered };
+      return { index, value: sortNear(this.#deps, f.near, items, (r) => r.Node.Node), filtered };
     });
   }
 }
@@ -224,14 +228,14 @@ export function tenantGatewayLinks(replica: Replica, ws: WatchSet, gateway: stri
  * Namespace/Partition as health/service?ns= does.
  */
 function ingressIn(
-  deps: EndpointDeps, service: string, opts: QueryOptions, f: { passing?: boolean; filter?: string }, requested: EnterpriseMeta,
+  deps: EndpointDeps, service: string, opts: QueryOptions, f: IngressFilters, requested: EnterpriseMeta,
 ): Promise<QueryResult<CheckServiceNode[]>> {
   return blockingQuery(deps, opts, (ws) => ingressRows(deps, ws, service, opts, f, requested));
 }
 
 /** One run of health/ingress in tenant `requested`: its gateways fronting `service`, each with its tenancy fields. */
 export function ingressRows(
-  deps: EndpointDeps, ws: WatchSet, service: string, opts: QueryOptions, f: { passing?: boolean; filter?: string }, requested: EnterpriseMeta,
+  deps: EndpointDeps, ws: WatchSet, service: string, opts: QueryOptions, f: IngressFilters, requested: EnterpriseMeta,
 ): { index: number; value: CheckServiceNode[]; filtered?: boolean } {
   const ent = { partition: foldTenancyName(requested.partition), namespace: foldTenancyName(requested.namespace) };
   const ctx = entContext(ent);
@@ -261,7 +265,7 @@ export function ingressRows(
   }
   const { items, filtered } = healthAnswer(opts.authz, rows, f,
     (r) => allowed(opts.authz, 'nodeRead', r.Node.Node, nodeCtx) && allowed(opts.authz, 'serviceRead', r.Service.Service, ctx));
-  const value = items.map((r) => ({
+  const value = sortNear(deps, f.near, items, (r) => r.Node.Node, ent.partition).map((r) => ({
     Node: withPartition(r.Node, ent.partition), Service: withTenancy(r.Service, ent),
     Checks: r.Checks.map((c) => withTenancy(c, c.ServiceID ? ent : partitionEnt(ent.partition))),
   }));

@@ -6,12 +6,13 @@ import { test } from 'node:test';
 import { ManualClock } from '../clock.ts';
 import { silentLogger } from '../log.ts';
 import { MemoryStore } from '../store/memory/memory.ts';
-import { Replica, encodeRecord, namespaceKey, partitionKey } from '../state/index.ts';
+import { Replica, coordinateKey, encodeRecord, namespaceKey, partitionKey } from '../state/index.ts';
 import { ensureBuiltinTenancy } from '../leader/tenancy-builtins.ts';
 import { soloLeadership, type EndpointDeps } from './deps.ts';
 import { CatalogEndpoint } from './catalog.ts';
 import { ConfigEntryEndpoint } from './config-entries.ts';
 import { HealthEndpoint } from './health.ts';
+import { GatewayEndpoint } from './gateway-services.ts';
 import { defaultQueryOptions, type QueryOptions } from './query.ts';
 import type { AclIdentity } from './acl-resolver.ts';
 
@@ -39,7 +40,7 @@ async function setup() {
     Node: node, Address: address, ...(partition === 'default' ? {} : { Partition: partition }),
     Service: { ID: 'web', Service: 'web', Port: 80 }, Check: { CheckID: 'alive', Name: 'alive', ServiceID: 'web', Status: status },
   } as never, undefined, { partition, namespace: 'ns2' });
-  return { replica, health: new HealthEndpoint(deps), catalog, config, reg, stop: () => replica.stop() };
+  return { store, replica, health: new HealthEndpoint(deps), gateways: new GatewayEndpoint(deps), catalog, config, reg, stop: () => replica.stop() };
 }
 
 const opts = (partition = 'default', authz?: AclIdentity): QueryOptions => ({ ...defaultQueryOptions(), ent: { partition, namespace: 'ns2' }, entNamed: true, authz });
@@ -168,6 +169,29 @@ test('a member partition or peer that does not exist is skipped', async () => {
     await s.reg('n-default', '10.0.0.1', 'default');
     await s.config.apply({ Kind: 'sameness-group', Name: 'mine', DefaultForFailover: true, Members: [{ Partition: 'ghost' }, { Peer: 'nowhere' }, { Partition: 'default' }] }, undefined);
     assert.deepEqual(nodes((await s.health.sameness('mine', 'web', opts())).value), ['n-default']);
+  } finally {
+    s.stop();
+  }
+});
+
+test('health/ingress sorts the gateways by ?near (through a group and without), as Consul sorts every health read', async () => {
+  const s = await setup();
+  try {
+    const coord = (x: number) => ({ Vec: [x, 0, 0, 0, 0, 0, 0, 0], Error: 0.5, Adjustment: 0, Height: 1e-5 });
+    const res = await s.store.txn({ success: [['src', 0], ['a-far', 0.5], ['b-near', 0.001]].map(([node, x]) => (
+      { type: 'put' as const, key: coordinateKey(node as string, ''), value: encodeRecord({ Node: node, Segment: '', Coord: coord(x as number) }) })) });
+    await s.replica.waitFor(res.revision);
+    for (const ent of [{ partition: 'default', namespace: 'ns2' }, undefined]) {
+      await s.config.apply({ Kind: 'ingress-gateway', Name: 'ig', Listeners: [{ Port: 8080, Protocol: 'tcp', Services: [{ Name: 'web' }] }] }, undefined, undefined, ent);
+      for (const node of ['a-far', 'b-near']) {
+        await s.catalog.register({ Node: node, Address: '10.0.0.9', Service: { ID: 'ig', Service: 'ig', Kind: 'ingress-gateway', Port: 8080 } } as never, undefined, ent);
+      }
+    }
+    await s.config.apply({ Kind: 'sameness-group', Name: 'mine', DefaultForFailover: true, Members: [{ Partition: 'default' }] }, undefined);
+    assert.deepEqual(nodes((await s.health.sameness('mine', 'web', opts(), { ingress: true })).value), ['a-far', 'b-near']);
+    assert.deepEqual(nodes((await s.health.sameness('mine', 'web', opts(), { ingress: true, near: 'src' })).value), ['b-near', 'a-far'], 'through the group');
+    assert.deepEqual(nodes((await s.gateways.ingress('web', opts(), { near: 'src' })).value), ['b-near', 'a-far'], 'in a namespace');
+    assert.deepEqual(nodes((await s.gateways.ingress('web', defaultQueryOptions(), { near: 'src' })).value), ['b-near', 'a-far'], 'in the default namespace');
   } finally {
     s.stop();
   }

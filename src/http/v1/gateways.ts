@@ -28,7 +28,8 @@ export function gatewayHandlers(gateways: GatewayEndpoint, cfg: RequestConfig, h
       const service = name(req, 'service name');
       const passing = boolParam(req, 'passing', 'Invalid value for ?passing');
       const filter = req.query.get('filter') ?? undefined;
-      const { value, meta } = await gateways.ingress(service, opts, { passing, filter });
+      const near = req.query.get('near') || undefined;
+      const { value, meta } = await gateways.ingress(service, opts, { passing, filter, near });
       return { body: value, meta };
     },
   };
