@@ -155,3 +155,14 @@ test('a name under the domain with a last failover or no-failover label is NXDOM
   assert.deepEqual(brief((await ask(handler(), 'web.service.consul.failover', 'NS')).answers), ['consul 0 NS srv1.node.dc1.consul']);
   assert.equal(rcode(await ask(handler(), 'example.failover', 'A')), 'REFUSED', 'another domain');
 });
+
+test('RFC 2782 prepared query names: `_<name>._<proto>.query` where the name may hold dots', async () => {
+  const asked: string[] = [];
+  const cfg = dnsConfigFrom(devConfig());
+  const h = new DnsHandler({
+    cfg, view, logger: silentLogger(),
+    queries: async (name) => (asked.push(name), { service: 'web', instances: byService.web, ttl: '', datacenter: 'dc1' }),
+  });
+  for (const name of ['_my.dotted.q._tcp.query.consul', '_q1._tcp.query.consul', 'my.dotted.q.query.consul']) await ask(h, name, 'SRV');
+  assert.deepEqual(asked, ['my.dotted.q', 'q1', 'my.dotted.q']);
+});

@@ -95,8 +95,11 @@ function build(kind: string, parts: string[], suffixes: string[]): DnsQuery | nu
       return { kind, service: parts[n - 1], locality };
     case 'node':
       return { kind, node: parts.join('.'), locality };
-    case 'query':
-      return { kind, query: rfc2782 ? parts[0].slice(1) : parts.join('.'), locality };
+    case 'query': {
+      // RFC 2782 when the first and last labels start with `_`: the last is the protocol, the others the (dotted) query name.
+      const srv = n >= 2 && parts[0].startsWith('_') && parts[n - 1].startsWith('_');
+      return { kind, query: srv ? parts.slice(0, n - 1).join('.').slice(1) : parts.join('.'), locality };
+    }
     default: {
       const ip = n === 1 ? hexToIp(parts[0]) : null;
       return ip ? { kind: 'addr', ip, locality } : null;
