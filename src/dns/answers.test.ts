@@ -22,6 +22,7 @@ const byService: Record<string, DnsInstance[]> = {
   web: [inst(n1, 'web'), inst(node('n2', '10.0.0.2'), 'web', '10.1.0.2')],
   consul: [inst(server, 'consul', '', 8300)],
   ext: [inst(node('ext-node', '10.0.0.7', { 'external-node': 'true' }), 'ext', 'api.example.test', 443)],
+  google: [inst(node('google', 'www.google.test', { 'external-node': 'true' }), 'google', '', 80)],
   many: [1, 2, 3, 4, 5].map((i) => inst(node(`m${i}`, `10.2.0.${i}`, { k: `v${i}` }), 'many', '', 9000 + i)),
 };
 const nodes: Record<string, DnsInstance['node']> = { n1, bare, srv1: server };
@@ -165,4 +166,13 @@ test('RFC 2782 prepared query names: `_<name>._<proto>.query` where the name may
   });
   for (const name of ['_my.dotted.q._tcp.query.consul', '_q1._tcp.query.consul', 'my.dotted.q.query.consul']) await ask(h, name, 'SRV');
   assert.deepEqual(asked, ['my.dotted.q', 'q1', 'my.dotted.q']);
+});
+
+test('SRV for an instance whose node address is a hostname (no service address): the hostname is the target, the meta under the node\'s name', async () => {
+  for (const fast of [false, true]) {
+    const r = await ask(handler({}, fast), 'google.service.consul', 'SRV');
+    assert.deepEqual(brief(r.answers), ['google.service.consul 0 SRV {"priority":1,"weight":1,"port":80,"target":"www.google.test"}'], `fast ${fast}`);
+    assert.deepEqual(brief(r.additionals), ['google.node.dc1.consul 0 TXT external-node=true'], `fast ${fast}`);
+  }
+  assert.deepEqual(brief((await ask(handler(), 'google.service.consul', 'A')).answers), ['google.service.consul 0 CNAME www.google.test']);
 });

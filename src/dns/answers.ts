@@ -221,10 +221,8 @@ function queryAnswer(q: Question, name: string, ctx: AnswerContext): Sections {
 export function instanceRecords(q: Question, instance: DnsInstance, ttl: number, cfg: DnsConfig): { answers: Answer[]; extras: Answer[] } {
   const i = cfg.wanAddresses ? wanInstance(instance, q.type) : instance;
   if (q.type === 'SRV') {
-    const { target, extra } = srvTarget(i, cfg, q.domain, ttl);
-    // A hostname target has no records here (hostnames.ts resolves it): Consul puts the node meta under the question's name.
-    const extras = extra.length === 0 && cfg.nodeMetaTxt ? metaTxt(q.name, i.node, ttl) : extra;
-    return { answers: [{ type: 'SRV', name: q.name, ttl, data: { priority: 1, weight: srvWeight(i), port: i.service.Port, target } }], extras };
+    const { target, extra } = srvTarget(i, cfg, q.domain, ttl, q.name);
+    return { answers: [{ type: 'SRV', name: q.name, ttl, data: { priority: 1, weight: srvWeight(i), port: i.service.Port, target } }], extras: extra };
   }
   // Node meta goes only into SRV additionals (Consul's shouldAppendTXTRecord); a TXT question gets
   // the instance's IP as an additional record (a hostname still answers a CNAME), as Consul places it.

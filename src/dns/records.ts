@@ -37,20 +37,25 @@ export function srvWeight(i: DnsInstance): number {
   return Math.max(0, Math.min(65535, Number.isFinite(v) ? v : 1));
 }
 
-/** The SRV target of an instance and the additional records that resolve it. */
-export function srvTarget(i: DnsInstance, cfg: DnsConfig, domain: string, ttl: number): { target: string; extra: Answer[] } {
+/**
+ * The SRV target of an instance (for question `qname`) and the additional records that resolve it.
+ * A hostname address (the service's, else its node's) is the target itself, resolved by
+ * hostnames.ts; its node meta TXT is named as Consul names it: the question for a service hostname,
+ * the node's name for a node hostname.
+ */
+export function srvTarget(i: DnsInstance, cfg: DnsConfig, domain: string, ttl: number, qname: string): { target: string; extra: Answer[] } {
+  const address = i.service.Address || i.node.Address;
+  if (address && !net.isIP(address)) {
+    const owner = i.service.Address ? qname : nodeFqdn(i.node.Node, cfg, domain);
+    return { target: address.replace(/\.$/, ''), extra: cfg.nodeMetaTxt ? metaTxt(owner, i.node, ttl) : [] };
+  }
   // A peer's node names mean nothing here: its instances are targeted by address (`.addr`).
-  const svcAddr = i.node.PeerName ? i.service.Address || i.node.Address : i.service.Address;
+  const svcAddr = i.node.PeerName ? address : i.service.Address;
   let target: string;
   let extra: Answer[];
   if (svcAddr && (svcAddr !== i.node.Address || i.node.PeerName)) {
-    if (net.isIP(svcAddr)) {
-      target = `${ipToHex(svcAddr)}.addr.${cfg.datacenter}.${domain}`;
-      extra = addressRecords(target, svcAddr, 'ANY', ttl);
-    } else {
-      // Hostname targets are left for the client to resolve.
-      return { target: svcAddr.replace(/\.$/, ''), extra: [] };
-    }
+    target = `${ipToHex(svcAddr)}.addr.${cfg.datacenter}.${domain}`;
+    extra = addressRecords(target, svcAddr, 'ANY', ttl);
   } else {
     target = nodeFqdn(i.node.Node, cfg, domain);
     extra = addressRecords(target, i.node.Address, 'ANY', ttl);
