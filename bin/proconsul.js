@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// Launcher: runs the TypeScript CLI directly. Node 24 strips types by default; on Node 22/23
-// re-run this file with --experimental-strip-types.
+// Launcher: in a checkout runs the TypeScript CLI directly (Node 24 strips types by default; on
+// Node 22/23 re-run this file with --experimental-strip-types); in an installed package, whose src/
+// is not shipped (Node strips no types under node_modules), runs dist/, built by `npm run build`.
+import { existsSync } from 'node:fs';
 import module from 'node:module';
 import v8 from 'node:v8';
 
@@ -18,14 +20,17 @@ import v8 from 'node:v8';
 const AGENT_BUILTINS = ['node:crypto', 'node:fs/promises', 'node:worker_threads', 'node:sqlite', 'node:tls', 'node:assert', 'node:http', 'node:https', 'node:dns', 'node:cluster', 'node:perf_hooks', 'node:dns/promises'];
 /** Lazily loaded parts of built-ins an `agent` start reaches (module, property whose getter loads it). */
 const AGENT_LAZY_BUILTINS = [['node:net', 'BlockList'], ['node:fs', 'ReadStream'], ['node:fs', 'Utf8Stream'], ['node:util', 'parseArgs'], ['node:util', 'diff']];
+const fromSource = existsSync(new URL('../src/cli/main.ts', import.meta.url));
+/** Node 22/23 without type stripping on: this file re-runs itself with it (not needed for dist/). */
+const reexec = fromSource && !process.features.typescript;
 const semiSpaceGiven = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((f) => f.includes('semi-space'));
 if (process.argv[2] === 'agent' && !semiSpaceGiven) {
   // Any V8 flag set at run time changes V8's flag hash, and Node's built-in modules carry code
   // caches made under the default flags: each one loaded after this point is compiled from
   // source (≈2× the CPU). So the agent's big built-ins are loaded first. The young generation
   // still ends at 2 MiB as without them (V8's own first step), and the flag then holds it there.
-  // (Not on Node 22/23 without type stripping: that process only re-runs this file.)
-  if (process.features.typescript) {
+  // (Not when this process only re-runs this file.)
+  if (!reexec) {
     for (const m of AGENT_BUILTINS) process.getBuiltinModule(m);
     for (const [m, p] of AGENT_LAZY_BUILTINS) void process.getBuiltinModule(m)[p];
     void globalThis.crypto; // WebCrypto, which node:crypto's ES facade and the CA root load anyway
@@ -40,7 +45,7 @@ if (process.argv[2] === 'agent' && !semiSpaceGiven) {
 // (src/cli/*, ≈30 files) whenever the other had run last; now `agent` keeps its own.
 module.enableCompileCache?.();
 
-if (!process.features.typescript) {
+if (reexec) {
   const self = process.getBuiltinModule('node:url').fileURLToPath(import.meta.url);
   const args = ['--experimental-strip-types', '--no-warnings=ExperimentalWarning', self, ...process.argv.slice(2)];
   // In place where Node can (22.15+, 23.11+; not Windows): the agent keeps the pid its starter,
@@ -51,8 +56,10 @@ if (!process.features.typescript) {
   const { spawnSync } = process.getBuiltinModule('node:child_process');
   const r = spawnSync(process.execPath, args, { stdio: 'inherit' });
   process.exit(r.status ?? 1);
-} else {
+} else if (fromSource) {
   // Our own relative imports resolved without Node's stat/realpath/package-scope walk (≈80 ms of an agent start).
   (await import('../src/module-resolve.ts')).registerFastResolve();
   await import('../src/cli/main.ts');
+} else {
+  await import('../dist/cli/main.js');
 }
