@@ -176,3 +176,16 @@ test('SRV for an instance whose node address is a hostname (no service address):
   }
   assert.deepEqual(brief((await ask(handler(), 'google.service.consul', 'A')).answers), ['google.service.consul 0 CNAME www.google.test']);
 });
+
+test('the CD bit of a query is echoed in every reply, as miekg\'s SetReply copies it: prepared, general, NXDOMAIN, REFUSED', async () => {
+  const cd = async (h: DnsHandler, name: string, type: string): Promise<boolean> => {
+    const msg = dnsPacket.encode({ type: 'query', id: 9, flags: dnsPacket.RECURSION_DESIRED | dnsPacket.CHECKING_DISABLED, questions: [{ type: type as 'A', name }] });
+    const flags = dnsPacket.decode((await h.handle(msg, 'udp'))!).flags ?? 0;
+    return (flags & dnsPacket.CHECKING_DISABLED) !== 0 && (flags & dnsPacket.RECURSION_DESIRED) !== 0;
+  };
+  for (const fast of [false, true]) {
+    for (const [name, type] of [['many.service.consul', 'A'], ['many.service.consul', 'SRV'], ['n1.node.consul', 'A'], ['nope.service.consul', 'A'], ['example.test', 'A']]) {
+      assert.ok(await cd(handler({}, fast), name, type), `${name} ${type} fast ${fast}`);
+    }
+  }
+});

@@ -47,7 +47,7 @@ export interface ErrorReplyFlags {
 }
 
 /**
- * A reply to `msg` with `rcode`, its question, RD echoed and the request's EDNS0 echoed with the
+ * A reply to `msg` with `rcode`, its question, RD and CD echoed and the request's EDNS0 echoed with the
  * client subnet's scope 0, as Consul's setEDNS writes every error reply (SERVFAIL, NXDOMAIN) of
  * handleQuery and handleRecurse; null when the message has no readable question.
  */
@@ -55,7 +55,7 @@ export function errorReply(msg: Buffer, rcode: number, f: ErrorReplyFlags): Buff
   try {
     const req = dnsPacket.decode(msg);
     if (!req.questions?.length) return null;
-    const flags = ((req.flags ?? 0) & dnsPacket.RECURSION_DESIRED) | (f.authoritative ? dnsPacket.AUTHORITATIVE_ANSWER : 0) |
+    const flags = ((req.flags ?? 0) & (dnsPacket.RECURSION_DESIRED | dnsPacket.CHECKING_DISABLED)) | (f.authoritative ? dnsPacket.AUTHORITATIVE_ANSWER : 0) |
       (f.recursionAvailable ? dnsPacket.RECURSION_AVAILABLE : 0) | rcode;
     const edns = ednsOf(req);
     return dnsPacket.encode({ type: 'response', id: req.id, flags, questions: req.questions, additionals: edns ? [edns.opt] : [] });

@@ -59,6 +59,8 @@ type Optional = 'recursion' | 'queries' | 'delegateHostnames' | 'domainAnswer';
 
 const QR = 0x8000;
 const OPCODE_MASK = 0x7800;
+/** The request's header bits a reply keeps: opcode, RD and CD. */
+const ECHOED = OPCODE_MASK | dnsPacket.RECURSION_DESIRED | dnsPacket.CHECKING_DISABLED;
 
 /** Answers raw DNS messages. */
 export class DnsHandler {
@@ -270,9 +272,9 @@ export class DnsHandler {
     return { type: 'response', id: req.id, flags: this.#flags(req, rcode, authoritative), questions: req.questions, answers: [], authorities: [], additionals: [] };
   }
 
-  /** Reply flags without QR (dns-packet adds it for responses; set below for our writer). */
+  /** Reply flags without QR (dns-packet adds it for responses; set below for our writer); RD and CD echoed as miekg's SetReply does. */
   #flags(req: DecodedPacket, rcode: number, authoritative: boolean): number {
-    let flags = (req.flags ?? 0) & (OPCODE_MASK | dnsPacket.RECURSION_DESIRED);
+    let flags = (req.flags ?? 0) & ECHOED;
     if (authoritative) flags |= dnsPacket.AUTHORITATIVE_ANSWER;
     if (this.#d.cfg.recursors.length > 0) flags |= dnsPacket.RECURSION_AVAILABLE;
     return flags | rcode;
@@ -323,7 +325,7 @@ function decodeRequest(msg: Buffer): DecodedPacket | null {
 function headerReply(msg: Buffer, rcode: number): Buffer {
   const out = Buffer.alloc(12);
   out.writeUInt16BE(msg.readUInt16BE(0), 0);
-  out.writeUInt16BE(QR | (msg.readUInt16BE(2) & (OPCODE_MASK | dnsPacket.RECURSION_DESIRED)) | rcode, 2);
+  out.writeUInt16BE(QR | (msg.readUInt16BE(2) & ECHOED) | rcode, 2);
   return out;
 }
 

@@ -67,6 +67,8 @@ const AA = 1 << 10;
 const TC = 1 << 9;
 const RD = 1 << 8;
 const RA = 1 << 7;
+/** CD, echoed as miekg's SetReply copies it. */
+const CD = 1 << 4;
 
 /** Dependencies of the prepared answers. */
 export interface PreparedDeps {
@@ -186,7 +188,7 @@ export class PreparedAnswers {
     const order = this.#order;
     if (this.#state !== null) shuffleIndexesFrom(order, n, this.#state);
     else shuffleIndexes(order, n, this.#d.random);
-    let flags = QR | AA | (wq.rd ? RD : 0);
+    let flags = QR | AA | (wq.rd ? RD : 0) | (msg[3] & CD);
     if (cfg.recursors.length > 0) flags |= RA;
     if (kept < n && cfg.enableTruncate) flags |= TC;
     return writeLane(lane, order, msg, flags, wq.ednsPayload, kept);
@@ -302,7 +304,7 @@ export class PreparedAnswers {
     this.#last = -1;
     this.#summed = -1;
     const fit = fitReply(this.#na, { transport, ednsSize: wq.ednsPayload >= 0 ? wq.ednsPayload : null, udpAnswerLimit: cfg.udpAnswerLimit, srv: p.srv, compress }, this.#measure, this.#fit);
-    let flags = QR | AA | (wq.rd ? RD : 0);
+    let flags = QR | AA | (wq.rd ? RD : 0) | (msg[3] & CD);
     if (cfg.recursors.length > 0) flags |= RA;
     if (fit.truncated && cfg.enableTruncate) flags |= TC;
     const ne = fit.synced ? this.#referenced(fit.kept) : this.#ne;
