@@ -9,6 +9,8 @@
 //   npx node bench/startup.ts              # 10 runs each (~15 s)
 //   npx node bench/startup.ts --runs 3     # smoke run
 //   --prof DIR   also writes --cpu-prof profiles of the CLI runs into DIR
+//   --bin2 FILE  also times another launcher (e.g. an installed package's bin/proconsul.js),
+//                alternated with this checkout's
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -23,7 +25,7 @@ import { freePort } from '../test/support/etcd.ts';
 import { quantile, sleep } from './support/proc.ts';
 
 const { values: opts } = parseArgs({
-  options: { runs: { type: 'string', default: '10' }, quick: { type: 'boolean', default: false }, prof: { type: 'string' } },
+  options: { runs: { type: 'string', default: '10' }, quick: { type: 'boolean', default: false }, prof: { type: 'string' }, bin2: { type: 'string' } },
 });
 const runs = opts.quick ? 3 : Number(opts.runs);
 const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'proconsul.js');
@@ -73,12 +75,12 @@ async function timeToFirst200(args: string[], port: number, p: string, series: s
   }
 }
 
-async function cliArgs(port: number, run: number): Promise<string[]> {
+async function cliArgs(port: number, run: number, bin = BIN): Promise<string[]> {
   const ports = ['-dns-port', '-grpc-port', '-grpc-tls-port', '-serf-lan-port', '-serf-wan-port', '-server-port'];
   const flags: string[] = [];
   for (const f of ports) flags.push(f, String(f.startsWith('-grpc') ? -1 : f === '-dns-port' ? -1 : await freePort()));
   const prof = opts.prof ? ['--cpu-prof', `--cpu-prof-dir=${opts.prof}`, `--cpu-prof-name=cli-${run}.cpuprofile`] : [];
-  return [...prof, BIN, 'agent', '-dev', '-node', `startup-${run}`, '-bind', '127.0.0.1', '-client', '127.0.0.1', '-http-port', String(port), ...flags, '-log-level', 'error'];
+  return [...prof, bin, 'agent', '-dev', '-node', `startup-${run}`, '-bind', '127.0.0.1', '-client', '127.0.0.1', '-http-port', String(port), ...flags, '-log-level', 'error'];
 }
 
 async function inProcess(): Promise<{ build: number; start: number }> {
@@ -96,13 +98,19 @@ const fmt = (n: number) => n.toFixed(1);
 const loadBefore = os.loadavg()[0];
 const cli: number[] = [];
 const ref: number[] = [];
+const cli2: number[] = [];
 // Interleaved so a burst of load from elsewhere hits both series alike.
 for (let i = 0; i < runs; i++) {
   const p1 = await freePort();
   ref.push(await timeToFirst200(['-e', REFERENCE, String(p1)], p1, '/v1/status/leader', 'ref'));
   const p2 = await freePort();
   cli.push(await timeToFirst200(await cliArgs(p2, i), p2, '/v1/status/leader', 'cli'));
-  process.stderr.write(`[run ${i + 1}] node -e http server ${fmt(ref.at(-1)!)} ms, proconsul agent -dev ${fmt(cli.at(-1)!)} ms\n`);
+  if (opts.bin2) {
+    const p3 = await freePort();
+    cli2.push(await timeToFirst200(await cliArgs(p3, i, path.resolve(opts.bin2)), p3, '/v1/status/leader', 'cli2'));
+  }
+  process.stderr.write(`[run ${i + 1}] node -e http server ${fmt(ref.at(-1)!)} ms, proconsul agent -dev ${fmt(cli.at(-1)!)} ms` +
+    `${opts.bin2 ? `, --bin2 ${fmt(cli2.at(-1)!)} ms` : ''}\n`);
 }
 const built: number[] = [];
 const started: number[] = [];
@@ -121,9 +129,11 @@ console.log('| measure | median ms | min ms | max ms |');
 console.log('|:--|--:|--:|--:|');
 console.log(row('`proconsul agent -dev` → first 200 on /v1/status/leader', cli));
 console.log(row('reference: `node -e` http server → first 200', ref));
+if (opts.bin2) console.log(row('--bin2 `agent -dev` → first 200 on /v1/status/leader', cli2));
 if (!cpuAt200.get('cli')!.some(Number.isNaN)) {
   console.log(row('`proconsul agent -dev`: main-thread CPU at the first 200', cpuAt200.get('cli')!));
   console.log(row('reference: main-thread CPU at the first 200', cpuAt200.get('ref')!));
+  if (opts.bin2) console.log(row('--bin2 `agent -dev`: main-thread CPU at the first 200', cpuAt200.get('cli2')!));
 }
 console.log(row('in-process createAgent(config)', built));
 console.log(row('in-process agent.start()', started));

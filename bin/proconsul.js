@@ -57,9 +57,11 @@ if (reexec) {
   const r = spawnSync(process.execPath, args, { stdio: 'inherit' });
   process.exit(r.status ?? 1);
 } else if (fromSource) {
-  // Our own relative imports resolved without Node's stat/realpath/package-scope walk (≈80 ms of an agent start).
+  // Our own relative imports resolved without Node's stat/realpath/package-scope walk (≈80 ms of an
+  // agent start; dist/ too: without it an installed start took ≈30 ms more CPU than a checkout's).
   (await import('../src/module-resolve.ts')).registerFastResolve();
   await import('../src/cli/main.ts');
 } else {
+  (await import('../dist/module-resolve.js')).registerFastResolve();
   await import('../dist/cli/main.js');
 }

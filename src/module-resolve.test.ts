@@ -45,6 +45,14 @@ test('bare, node:, .js, query, escaped and non-file specifiers are left to Node'
   assert.equal(fastResolve('../errors.ts', parent), pathToFileURL(path.join(SRC, 'errors.ts')).href);
 });
 
+test("in the built package (dist/, .js modules) its relative .js specifiers are resolved and .ts ones left to Node", () => {
+  const dist = 'file:///usr/lib/node_modules/proconsul/dist/';
+  const parent = `${dist}agent/agent.js`;
+  assert.equal(fastResolve('../errors.js', parent, dist, '.js'), `${dist}errors.js`);
+  assert.equal(fastResolve('../filter/parser.generated.js', parent, dist, '.js'), `${dist}filter/parser.generated.js`);
+  for (const s of ['../errors.ts', 'pino', '../../bin/proconsul.js']) assert.equal(fastResolve(s, parent, dist, '.js'), undefined, s);
+});
+
 test('imports from or to files outside src/ are left to Node: other code, and this package reached by another path', () => {
   const launcher = pathToFileURL(path.join(ROOT, 'bin', 'proconsul.js')).href;
   assert.equal(fastResolve('../src/cli/main.ts', launcher), undefined);

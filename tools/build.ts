@@ -16,13 +16,13 @@ const RUNTIME_FILES = ['filter/parser.generated.js', 'filter/parser.generated.d.
 /** A quoted relative specifier ending in `.ts`: imports, dynamic imports, createRequire calls, worker URLs. */
 const RELATIVE_TS = /(['"])(\.\.?\/[^'"\n]*?)\.ts\1/g;
 
-/** Every module of src/ the package ships: .ts files other than tests and testdata. */
+/** Every module of src/ the package ships: .ts files other than tests, their helpers (test-*.ts) and testdata. */
 export function sourceModules(dir = SRC): string[] {
   const out: string[] = [];
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
     if (e.isDirectory()) { if (e.name !== 'testdata') out.push(...sourceModules(p)); continue; }
-    if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') && !e.name.endsWith('.d.ts')) out.push(p);
+    if (e.name.endsWith('.ts') && !/\.(test|d)\.ts$|^test-/.test(e.name)) out.push(p);
   }
   return out;
 }
