@@ -48,7 +48,9 @@ describe('DNS and prepared queries over a sameness group', () => {
     assert.deepEqual(await addrs(SG), ['10.2.0.1'], 'failed over to the peer');
     assert.deepEqual(await addrs(PQ), ['10.2.0.1']);
     const peerSrv = await dig(port, SG, 'SRV');
-    assert.deepEqual(peerSrv.answer.map((r) => [r[6], r[7]]), [['8080', '0a020001.addr.dc1.consul.']], peerSrv.raw);
+    // A peer's node is named by its peer and the partition it is imported into (Consul's canonical name).
+    assert.deepEqual(peerSrv.answer.map((r) => [r[6], r[7]]), [['8080', 'n-b.node.peer-b.peer.default.ap.consul.']], peerSrv.raw);
+    assert.ok(peerSrv.additional.some((r) => r[0] === 'n-b.node.peer-b.peer.default.ap.consul.' && r[3] === 'A' && r[4] === '10.2.0.1'), peerSrv.raw);
 
     await setCheck('n-ap1', 'passing', 'ap1');
     await ok(callA, 'PUT', '/v1/config?partition=ap1', { Kind: 'exported-services', Name: 'ap1', Services: [] });

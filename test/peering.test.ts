@@ -134,7 +134,7 @@ describe('cluster peering between two agents', () => {
     assert.equal(a4.status, 'NOERROR');
     assert.deepEqual(a4.answer.map((r) => [r[0], r[3], r[4]]), [['web.service.cluster-a.peer.consul.', 'A', '10.0.0.1']]);
     const srv = await dig(port, 'v1.web.service.cluster-a.peer.consul', 'SRV');
-    assert.deepEqual(srv.answer.map((r) => r.slice(3)), [['SRV', '1', '1', '8080', '0a000001.addr.dc2.consul.']]);
+    assert.deepEqual(srv.answer.map((r) => r.slice(3)), [['SRV', '1', '1', '8080', 'node-web.node.cluster-a.peer.default.ap.consul.']]);
     assert.equal((await dig(port, 'web.service.nobody.peer.consul', 'A')).status, 'NXDOMAIN');
     assert.equal((await dig(port, 'web.service.consul', 'A')).status, 'NXDOMAIN');
   });

@@ -100,3 +100,33 @@ test('PTR reads the agent\'s partition: a default-partition agent never asks for
   assert.deepEqual(ask({ ...cfg, partition: 'p1' }).answers.map((a) => (a as { data: unknown }).data), ['in-p1.node.dc1.consul']);
   assert.deepEqual(asked, ['p1/default']);
 });
+
+test('SRV targets of a peer\'s instances: the node by its peer and partition name, a service address as <hex>.addr.<domain>', () => {
+  const peerInst = (svcAddr: string, partition = 'default'): DnsInstance => ({
+    node: { Node: 'n1', Address: '10.8.0.1', PeerName: 'peer1', Meta: { rack: 'r1' } } as unknown as DnsInstance['node'],
+    service: { ID: 'web', Service: 'web', Port: 80, Address: svcAddr, Partition: partition } as DnsInstance['service'],
+    status: 'passing', allPassing: true,
+  });
+  let found = [peerInst('')];
+  const view: DnsReader = { ...EMPTY_DNS_READER, peerInstances: () => found, tenant: () => ({ ...EMPTY_DNS_READER, peerInstances: () => found }) };
+  const srv = (name: string, c = cfg) => {
+    const r = answer({ name, type: 'SRV', domain: 'consul.' }, parseName(name, 'SRV', 'consul.', '')!.query, { cfg: c, view, random: Math.random, now: Date.now });
+    const data = r.answers.map((a) => (a as { data: { target: string } }).data.target);
+    return { data, extra: r.additionals.map((a) => `${a.name.replace(/\.$/, '')} ${a.type} ${(a as { data: unknown }).data}`) };
+  };
+  const meta = { ...cfg, nodeMetaTxt: true };
+  assert.deepEqual(srv('web.service.peer1.peer.consul', meta), {
+    data: ['n1.node.peer1.peer.default.ap.consul'],
+    extra: ['n1.node.peer1.peer.default.ap.consul A 10.8.0.1', 'n1.node.peer1.peer.default.ap.consul TXT rack=r1'],
+  });
+  // The exporter's partition is not the one the import lives in: the name's (or the agent's) is.
+  found = [peerInst('', 'their-ap')];
+  assert.deepEqual(srv('web.service.peer1.peer.p1.ap.consul').data, ['n1.node.peer1.peer.p1.ap.consul']);
+  assert.deepEqual(srv('web.service.peer1.peer.consul', { ...cfg, partition: 'p2' }).data, ['n1.node.peer1.peer.p2.ap.consul']);
+  found = [peerInst('10.8.0.7')];
+  assert.deepEqual(srv('web.service.peer1.peer.consul'), {
+    data: ['0a080007.addr.consul'], extra: ['0a080007.addr.consul A 10.8.0.7', 'n1.node.peer1.peer.default.ap.consul TXT rack=r1'],
+  });
+  found = [peerInst('10.8.0.1')];
+  assert.deepEqual(srv('web.service.peer1.peer.consul').data, ['n1.node.peer1.peer.default.ap.consul'], 'a service address equal to its node\'s');
+});

@@ -10,7 +10,7 @@ import type { DnsReader, DnsInstance } from '../endpoint/dns-view.ts';
 import { serviceTtl, type DnsConfig } from './config.ts';
 import { preferringNamespace, type DnsQuery, type Locality } from './name.ts';
 import {
-  addressRecords, metaTxt, nodeFqdn, nsRecords, recordKey, serviceAddressRecords, serviceFqdn,
+  addressRecords, importedInto, metaTxt, nodeFqdn, nsRecords, recordKey, serviceAddressRecords, serviceFqdn,
   soaRecord, srvTarget, srvWeight, wanInstance,
 } from './records.ts';
 import { shuffle } from '../shuffle.ts';
@@ -141,7 +141,8 @@ function peerAnswer(q: Question, service: string, tag: string, l: Locality, ctx:
   const partition = l.partition || ctx.cfg.partition || DEFAULT;
   const c = namespace === DEFAULT && partition === DEFAULT ? ctx : inTenant(ctx, { partition, namespace });
   if (!c.view.peerInstances) throw new NotFoundError('No path to datacenter');
-  return instancesAnswer(q, service, c.view.peerInstances(l.peer, service, { tag, onlyPassing: ctx.cfg.onlyPassing }), c);
+  const found = c.view.peerInstances(l.peer, service, { tag, onlyPassing: ctx.cfg.onlyPassing });
+  return instancesAnswer(q, service, importedInto(found, partition), c);
 }
 
 function authority(q: Question, ctx: AnswerContext): Sections {

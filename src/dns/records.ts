@@ -41,33 +41,51 @@ export function srvWeight(i: DnsInstance): number {
  * The SRV target of an instance (for question `qname`) and the additional records that resolve it.
  * A hostname address (the service's, else its node's) is the target itself, resolved by
  * hostnames.ts; its node meta TXT is named as Consul names it: the question for a service hostname,
- * the node's name for a node hostname.
+ * the node's name for a node hostname. A service address other than its node's is targeted as
+ * `<hex>.addr`, without a datacenter for a peer's instance (Consul's encodeIPAsFqdn); otherwise
+ * the node's name is, a peer's node by its peer-qualified name.
  */
 export function srvTarget(i: DnsInstance, cfg: DnsConfig, domain: string, ttl: number, qname: string): { target: string; extra: Answer[] } {
   const address = i.service.Address || i.node.Address;
+  const nodeName = instanceNodeFqdn(i, cfg, domain);
   if (address && !net.isIP(address)) {
-    const owner = i.service.Address ? qname : nodeFqdn(i.node.Node, cfg, domain);
+    const owner = i.service.Address ? qname : nodeName;
     return { target: address.replace(/\.$/, ''), extra: cfg.nodeMetaTxt ? metaTxt(owner, i.node, ttl) : [] };
   }
-  // A peer's node names mean nothing here: its instances are targeted by address (`.addr`).
-  const svcAddr = i.node.PeerName ? address : i.service.Address;
+  const svcAddr = i.service.Address;
   let target: string;
   let extra: Answer[];
-  if (svcAddr && (svcAddr !== i.node.Address || i.node.PeerName)) {
-    target = `${ipToHex(svcAddr)}.addr.${cfg.datacenter}.${domain}`;
+  if (svcAddr && svcAddr !== i.node.Address) {
+    target = `${ipToHex(svcAddr)}.addr.${i.node.PeerName ? '' : `${cfg.datacenter}.`}${domain}`;
     extra = addressRecords(target, svcAddr, 'ANY', ttl);
   } else {
-    target = nodeFqdn(i.node.Node, cfg, domain);
+    target = nodeName;
     extra = addressRecords(target, i.node.Address, 'ANY', ttl);
   }
   // Node meta is owned by the node's name, also beside an `.addr` target (Consul's TXT record header).
-  if (cfg.nodeMetaTxt) extra.push(...metaTxt(nodeFqdn(i.node.Node, cfg, domain), i.node, ttl));
+  if (cfg.nodeMetaTxt) extra.push(...metaTxt(nodeName, i.node, ttl));
   return { target: target.replace(/\.$/, ''), extra };
 }
 
 /** `<node>.node.<dc>.<domain>` */
 export function nodeFqdn(node: string, cfg: DnsConfig, domain: string): string {
   return `${node}.node.${cfg.datacenter}.${domain}`;
+}
+
+/**
+ * The name of an instance's node: a peer's is `<node>.node.<peer>.peer.<partition>.ap.<domain>`
+ * (the partition of its service, so the name is unambiguous, as Consul's canonical name for a
+ * peered node with a partition), any other `<node>.node.<dc>.<domain>`, whatever its partition.
+ */
+export function instanceNodeFqdn(i: DnsInstance, cfg: DnsConfig, domain: string): string {
+  const peer = i.node.PeerName;
+  if (!peer) return nodeFqdn(i.node.Node, cfg, domain);
+  return `${i.node.Node}.node.${peer}.peer.${i.service.Partition || cfg.partition || 'default'}.ap.${domain}`;
+}
+
+/** A peer's instances as imported into `partition` (their services carry the exporter's): what instanceNodeFqdn names them in. */
+export function importedInto(found: DnsInstance[], partition: string): DnsInstance[] {
+  return found.map((i) => ({ ...i, service: { ...i.service, Partition: partition } }));
 }
 
 /** One TXT record per node-meta pair: `key=value` (RFC 1464), value only for `rfc1035-` keys. */

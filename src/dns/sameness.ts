@@ -7,6 +7,7 @@ import { InternalError, NotFoundError } from '../errors.ts';
 import type { DnsInstance, DnsReader } from '../endpoint/dns-view.ts';
 import type { DnsConfig } from './config.ts';
 import type { Locality } from './name.ts';
+import { importedInto } from './records.ts';
 
 const DEFAULT = 'default';
 
@@ -31,7 +32,7 @@ export function samenessInstances(service: string, tag: string, l: Locality, c: 
   const local = readerOf(c.view, partition, namespace);
   for (const m of group.members) {
     let found: DnsInstance[] = [];
-    if (m.peer !== undefined) found = local?.peerInstances?.(m.peer, service, opts) ?? [];
+    if (m.peer !== undefined) found = importedInto(local?.peerInstances?.(m.peer, service, opts) ?? [], partition);
     else if (m.partition === partition || c.view.exportedTo?.(m.partition, namespace, service, partition)) {
       found = readerOf(c.view, m.partition, namespace)?.instances(service, opts) ?? [];
     }
