@@ -84,9 +84,24 @@ export interface PlanOptions {
   closed: () => boolean;
   /** Never become a member: wait for a running cluster and use it as a client (read replicas). */
   clientOnly?: boolean;
+  /** Longest wait between rounds (default 1 s); the first waits are shorter (planRetryMs). */
   retryMs?: number;
+  /** Waits between rounds (default: a timer); tests pass one that records the schedule. */
+  sleep?: (ms: number) => Promise<void>;
   /** The servers' TLS (their server ports refuse plaintext with verify_incoming); null: plaintext. */
   tls: ManagedTls | null;
+}
+
+/** First wait between planning rounds: the servers of a datacenter start within moments of each other. */
+const PLAN_RETRY_MIN_MS = 200;
+
+/**
+ * The wait after planning round `round` (0-based): 200 ms doubling up to `maxMs`. A flat 1 s cost
+ * every formation up to a second after the last server answered (servers started together find
+ * each other in the second round); waiting longer than that keeps the old 1 s rate.
+ */
+export function planRetryMs(round: number, maxMs = 1000): number {
+  return Math.min(maxMs, PLAN_RETRY_MIN_MS * 2 ** Math.min(round, 10));
 }
 
 /** Asks the join targets until a running member admits us or `expect` servers are known. */
@@ -125,7 +140,8 @@ export async function planCluster(o: PlanOptions): Promise<ClusterPlan> {
       }
       if (round % 10 === 0) o.logger.info({ known: [...known.keys()], expect: o.expect, targets: o.targets }, 'waiting for servers to bootstrap etcd');
     }
-    await new Promise((r) => setTimeout(r, o.retryMs ?? 1000));
+    const wait = planRetryMs(round, o.retryMs);
+    await (o.sleep ? o.sleep(wait) : new Promise((r) => setTimeout(r, wait)));
   }
 }
 
