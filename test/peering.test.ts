@@ -135,6 +135,12 @@ describe('cluster peering between two agents', () => {
     assert.deepEqual(a4.answer.map((r) => [r[0], r[3], r[4]]), [['web.service.cluster-a.peer.consul.', 'A', '10.0.0.1']]);
     const srv = await dig(port, 'v1.web.service.cluster-a.peer.consul', 'SRV');
     assert.deepEqual(srv.answer.map((r) => r.slice(3)), [['SRV', '1', '1', '8080', 'node-web.node.cluster-a.peer.default.ap.consul.']]);
+    // The SRV target resolves: a node lookup under the peer's name, with or without the partition.
+    for (const n of ['node-web.node.cluster-a.peer.default.ap.consul', 'NODE-web.node.cluster-a.peer.consul']) {
+      const a = await dig(port, n, 'A');
+      assert.deepEqual(a.answer.map((r) => [r[3], r[4]]), [['A', '10.0.0.1']], n);
+    }
+    assert.equal((await dig(port, 'node-web.node.nobody.peer.consul', 'A')).status, 'NXDOMAIN');
     assert.equal((await dig(port, 'web.service.nobody.peer.consul', 'A')).status, 'NXDOMAIN');
     assert.equal((await dig(port, 'web.service.consul', 'A')).status, 'NXDOMAIN');
   });

@@ -130,3 +130,20 @@ test('SRV targets of a peer\'s instances: the node by its peer and partition nam
   found = [peerInst('10.8.0.1')];
   assert.deepEqual(srv('web.service.peer1.peer.consul').data, ['n1.node.peer1.peer.default.ap.consul'], 'a service address equal to its node\'s');
 });
+
+test('a peer\'s node is looked up under the peer\'s name in the name\'s partition (the agent\'s by default)', () => {
+  const node = (address: string) => ({ Node: 'n1', Address: address, PeerName: 'peer1' }) as unknown as DnsInstance['node'];
+  const asked: string[] = [];
+  const view: DnsReader = {
+    ...EMPTY_DNS_READER, peerNode: (peer, name) => (asked.push(`default ${peer} ${name}`), name === 'n1' ? node('10.8.0.1') : undefined),
+    tenant: (ent) => ({ ...EMPTY_DNS_READER, peerNode: (peer) => (asked.push(`${ent.partition} ${peer}`), node('10.8.0.3')) }),
+  };
+  const ask = (name: string, c = cfg) => answer({ name, type: 'A', domain: 'consul.' }, parseName(name, 'A', 'consul.', '')!.query, { cfg: c, view, random: Math.random, now: Date.now });
+  const addrs = (name: string, c = cfg) => ask(name, c).answers.map((a) => (a as { data: unknown }).data);
+  assert.deepEqual(addrs('n1.node.peer1.peer.consul'), ['10.8.0.1']);
+  assert.deepEqual(addrs('n1.node.peer1.peer.p1.ap.consul'), ['10.8.0.3']);
+  assert.deepEqual(addrs('n1.node.peer1.peer.consul', { ...cfg, partition: 'p2' }), ['10.8.0.3']);
+  assert.throws(() => ask('n2.node.peer1.peer.consul'), NotFoundError);
+  assert.throws(() => ask('n1.node.peer1.peer.dc1.consul'), NotFoundError, 'a peer and a datacenter');
+  assert.deepEqual(asked, ['default peer1 n1', 'p1 peer1', 'p2 peer1', 'default peer1 n2']);
+});

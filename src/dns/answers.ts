@@ -7,6 +7,7 @@ import { NotFoundError } from '../errors.ts';
 import { parseGoDuration } from '../duration.ts';
 import { NotImplementedError } from './errors.ts';
 import type { DnsReader, DnsInstance } from '../endpoint/dns-view.ts';
+import type { Node } from '../api/catalog-types.ts';
 import { serviceTtl, type DnsConfig } from './config.ts';
 import { preferringNamespace, type DnsQuery, type Locality } from './name.ts';
 import {
@@ -66,6 +67,7 @@ export function answer(q: Question, query: DnsQuery | null, ctx: AnswerContext):
     // The address is in the name: Consul ignores the locality labels of `.addr` names (peers' SRV targets have none).
     case 'addr': return addrAnswer(q, query.ip, ctx.cfg);
     case 'node': {
+      if (query.locality.peer) return peerNodeAnswer(q, query.node, query.locality, ctx);
       // Nodes are partition-level: a namespace label changes nothing.
       const ent = localTenancy(query.locality, ctx.cfg, false);
       const c = ent && ent.partition !== DEFAULT ? inTenant(ctx, { partition: ent.partition, namespace: DEFAULT }) : ctx;
@@ -145,6 +147,19 @@ function peerAnswer(q: Question, service: string, tag: string, l: Locality, ctx:
   return instancesAnswer(q, service, importedInto(found, partition), c);
 }
 
+/**
+ * `<node>.node.<peer>.peer[.<ap>.ap]`: a node the peer exports instances of to that partition (the
+ * agent's when none is named), as Consul looks a node up with the peer's name (peers' SRV targets).
+ */
+function peerNodeAnswer(q: Question, name: string, l: Locality, ctx: AnswerContext): Sections {
+  if (l.datacenter || l.peerOrDatacenter || l.samenessGroup) throw new NotFoundError('No path to datacenter');
+  const partition = l.partition || ctx.cfg.partition || DEFAULT;
+  const c = partition === DEFAULT ? ctx : inTenant(ctx, { partition, namespace: DEFAULT });
+  const node = c.view.peerNode?.(l.peer, name);
+  if (!node) throw new NotFoundError(`no node ${name} of peer ${l.peer}`);
+  return nodeRecords(q, node, c);
+}
+
 function authority(q: Question, ctx: AnswerContext): Sections {
   const out = empty();
   const { ns, glue } = nsRecords(servers(ctx), q.domain, ctx.cfg);
@@ -178,6 +193,11 @@ function addrAnswer(q: Question, ip: string, cfg: DnsConfig): Sections {
 function nodeAnswer(q: Question, name: string, ctx: AnswerContext): Sections {
   const node = ctx.view.node(name);
   if (!node) throw new NotFoundError(`no node ${name}`);
+  return nodeRecords(q, node, ctx);
+}
+
+/** The records answering a node question: its address (SRV: its name, weight and port 0), its meta TXT. */
+function nodeRecords(q: Question, node: Node, ctx: AnswerContext): Sections {
   const out = empty();
   const ttl = ctx.cfg.nodeTtl;
   const address = ctx.cfg.wanAddresses ? wanNodeAddress(node.Address, node.TaggedAddresses, ACCEPT.any) : node.Address;

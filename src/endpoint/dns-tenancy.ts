@@ -7,8 +7,8 @@
 // comes here: DnsView and the prepared answers keep their path unchanged.
 import type { Authorizer, AuthorizerContext } from '../acl/index.ts';
 import {
-  catalogOf, configEntriesOf, allConfigEntryTables, foldName, foldTenancyName, partitionCatalog, partitionEnt, peerImportsOf, DEFAULT_TENANCY_NAME,
-  type CatalogTables, type EnterpriseMeta, type PeerImportRecord, type Replica,
+  catalogOf, configEntriesOf, allConfigEntryTables, foldName, foldTenancyName, partitionCatalog, partitionEnt, partitionPeerImports, peerImportsOf,
+  DEFAULT_TENANCY_NAME, type CatalogTables, type PeerImportsTable, type EnterpriseMeta, type PeerImportRecord, type Replica,
 } from '../state/index.ts';
 import type { Node, NodeService } from '../api/catalog-types.ts';
 import { ipKey, type DnsInstance } from './dns-view.ts';
@@ -96,6 +96,12 @@ export class TenantDnsView {
     const authz = this.#authz();
     return peerDnsInstances(peerImportsOf(this.#replica, this.ent).service(peer, name), opts,
       (svc, node) => this.#serviceReadable(authz, svc) && this.#nodeReadable(authz, node));
+  }
+
+  /** A node imported from a peer into this partition (`<node>.node.<peer>.peer.<ap>.ap`). */
+  peerNode(peer: string, name: string): Node | undefined {
+    const node = peerDnsNode(partitionPeerImports(this.#replica, this.ent.partition).map((t) => t.table), peer, name);
+    return node && this.#nodeReadable(this.#authz(), node.Node) ? node : undefined;
   }
 
   /**
@@ -230,4 +236,16 @@ export function peerDnsInstances(
     out.push({ node: n.Node, service: n.Service, status: allPassing ? 'passing' : 'warning', allPassing });
   }
   return out;
+}
+
+/** The node named `name` among the instances a peer exports to these import tables (a partition's), the first found. */
+export function peerDnsNode(tables: PeerImportsTable[], peer: string, name: string): Node | undefined {
+  const wanted = foldName(name);
+  for (const t of tables) {
+    for (const rec of t.ofPeer(peer)) {
+      const n = rec.Nodes.find((x) => foldName(x.Node.Node) === wanted);
+      if (n) return n.Node;
+    }
+  }
+  return undefined;
 }

@@ -4,15 +4,16 @@
 // queries. No DNS query scans the whole catalog. With ACLs, answers keep only the nodes and
 // services the DNS token may read (Consul's dns token: node:read plus service:read).
 import { denyAll, type Authorizer } from '../acl/index.ts';
-import { entKey, foldName, isDefaultEnt, type EnterpriseMeta, type Replica } from '../state/index.ts';
+import { entKey, foldName, isDefaultEnt, partitionPeerImports, type EnterpriseMeta, type Replica } from '../state/index.ts';
 import type { Node, NodeService } from '../api/catalog-types.ts';
 import type { AclIdentity } from './acl-resolver.ts';
 import { ingressGateways } from './gateway-services.ts';
 import { terminatingGatewaysFor } from './terminating-links.ts';
-import { dnsTenantExists, peerDnsInstances, TenantDnsView } from './dns-tenancy.ts';
+import { dnsTenantExists, peerDnsInstances, peerDnsNode, TenantDnsView } from './dns-tenancy.ts';
 import { exportedToPartition, samenessGroup, type SamenessGroup } from './sameness.ts';
 
 const TERMINATING = 'terminating-gateway';
+const DEFAULT_PARTITION = 'default';
 
 /** How DNS queries are authorized when ACLs are on. */
 export interface DnsAcl {
@@ -38,7 +39,7 @@ interface Cached {
 }
 
 /** What DNS answering reads: a DnsView, or nothing at all (a client agent's recursion-only handler). */
-export type DnsReader = Pick<DnsView, 'instances' | 'hasService' | 'serviceKey' | 'version' | 'node' | 'nodeByAddress' | 'serviceByAddress'> & Partial<Pick<DnsView, 'token' | 'ingress' | 'stamp' | 'peerInstances' | 'tenant' | 'samenessGroup' | 'exportedTo'>>;
+export type DnsReader = Pick<DnsView, 'instances' | 'hasService' | 'serviceKey' | 'version' | 'node' | 'nodeByAddress' | 'serviceByAddress'> & Partial<Pick<DnsView, 'token' | 'ingress' | 'stamp' | 'peerInstances' | 'peerNode' | 'tenant' | 'samenessGroup' | 'exportedTo'>>;
 
 /** A reader that knows no service, node or address. */
 export const EMPTY_DNS_READER: DnsReader = {
@@ -167,6 +168,12 @@ export class DnsView {
     const authz = this.#authz();
     return peerDnsInstances(this.#replica.peerImports.service(peer, name), opts,
       (svc, node) => this.#serviceReadable(authz, svc) && this.#nodeReadable(authz, node));
+  }
+
+  /** A node imported from a peer into the default partition (`<node>.node.<peer>.peer`). */
+  peerNode(peer: string, name: string): Node | undefined {
+    const node = peerDnsNode(partitionPeerImports(this.#replica, DEFAULT_PARTITION).map((t) => t.table), peer, name);
+    return node && this.#nodeReadable(this.#authz(), node.Node) ? node : undefined;
   }
 
   /** A partition's sameness group (`.sg` names), undefined when it has none of that name. */
