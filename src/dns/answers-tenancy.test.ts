@@ -147,3 +147,14 @@ test('a peer\'s node is looked up under the peer\'s name in the name\'s partitio
   assert.throws(() => ask('n1.node.peer1.peer.dc1.consul'), NotFoundError, 'a peer and a datacenter');
   assert.deepEqual(asked, ['default peer1 n1', 'p1 peer1', 'p2 peer1', 'default peer1 n2']);
 });
+
+test('SRV targets of another partition\'s nodes are <node>.node.<dc>.<domain>, as Consul names every non-peer node', () => {
+  const found: DnsInstance[] = [{
+    node: { Node: 'n1', Address: '10.1.0.1' } as unknown as DnsInstance['node'],
+    service: { ID: 'web', Service: 'web', Port: 80, Address: '', Partition: 'p1' } as DnsInstance['service'], status: 'passing', allPassing: true,
+  }];
+  const view: DnsReader = { ...EMPTY_DNS_READER, tenant: (ent) => (ent.partition === 'p1' ? { ...EMPTY_DNS_READER, instances: () => found } : undefined) };
+  const name = 'web.service.p1.ap.consul';
+  const r = answer({ name, type: 'SRV', domain: 'consul.' }, parseName(name, 'SRV', 'consul.', '')!.query, { cfg, view, random: Math.random, now: Date.now });
+  assert.deepEqual(r.answers.map((a) => (a as { data: { target: string } }).data.target), ['n1.node.dc1.consul']);
+});
