@@ -40,7 +40,11 @@ async function setup() {
     Node: node, Address: address, ...(partition === 'default' ? {} : { Partition: partition }),
     Service: { ID: 'web', Service: 'web', Port: 80 }, Check: { CheckID: 'alive', Name: 'alive', ServiceID: 'web', Status: status },
   } as never, undefined, { partition, namespace: 'ns2' });
-  return { store, replica, health: new HealthEndpoint(deps), gateways: new GatewayEndpoint(deps), catalog, config, reg, stop: () => replica.stop() };
+  /** ap1 exports web (ns2) to the default partition. */
+  const exportWeb = () => config.apply({ Kind: 'exported-services', Name: 'ap1', Services: [{ Name: 'web', Namespace: 'ns2', Consumers: [{ Partition: 'default' }] }] }, undefined, undefined, { partition: 'ap1', namespace: 'default' });
+  /** The default partition's group `mine`: itself, then ap1. */
+  const groupMine = () => config.apply({ Kind: 'sameness-group', Name: 'mine', DefaultForFailover: true, Members: [{ Partition: 'default' }, { Partition: 'ap1' }] }, undefined);
+  return { store, replica, health: new HealthEndpoint(deps), gateways: new GatewayEndpoint(deps), catalog, config, reg, exportWeb, groupMine, stop: () => replica.stop() };
 }
 
 const opts = (partition = 'default', authz?: AclIdentity): QueryOptions => ({ ...defaultQueryOptions(), ent: { partition, namespace: 'ns2' }, entNamed: true, authz });
@@ -51,7 +55,7 @@ test('the first member with instances answers; the local one first, then a parti
   try {
     await s.reg('n-default', '10.0.0.1', 'default');
     await s.reg('n-ap1', '10.1.0.1', 'ap1');
-    await s.config.apply({ Kind: 'sameness-group', Name: 'mine', DefaultForFailover: true, Members: [{ Partition: 'default' }, { Partition: 'ap1' }] }, undefined);
+    await s.groupMine();
     const first = await s.health.sameness('mine', 'web', opts());
     assert.deepEqual(nodes(first.value), ['n-default']);
     assert.equal((first.value[0].Service as { Partition?: string }).Partition, 'default', 'answers carry their tenancy');
@@ -60,7 +64,7 @@ test('the first member with instances answers; the local one first, then a parti
     assert.deepEqual(nodes((await s.health.sameness('mine', 'web', opts())).value), ['n-default'], 'a warning instance still answers');
     assert.deepEqual(nodes((await s.health.sameness('mine', 'web', opts(), { passing: true })).value), [], 'ap1 does not export web yet');
 
-    await s.config.apply({ Kind: 'exported-services', Name: 'ap1', Services: [{ Name: 'web', Namespace: 'ns2', Consumers: [{ Partition: 'default' }] }] }, undefined, undefined, { partition: 'ap1', namespace: 'default' });
+    await s.exportWeb();
     const next = await s.health.sameness('mine', 'web', opts(), { passing: true });
     assert.deepEqual(nodes(next.value), ['n-ap1'], '?passing is judged per member: the warning local member gives way');
     assert.equal((next.value[0].Node as { Partition?: string }).Partition, 'ap1');
@@ -75,8 +79,8 @@ test("a later member is watched only while the members before it have no passing
   try {
     await s.reg('n-default', '10.0.0.1', 'default');
     await s.reg('n-ap1', '10.1.0.1', 'ap1');
-    await s.config.apply({ Kind: 'exported-services', Name: 'ap1', Services: [{ Name: 'web', Namespace: 'ns2', Consumers: [{ Partition: 'default' }] }] }, undefined, undefined, { partition: 'ap1', namespace: 'default' });
-    await s.config.apply({ Kind: 'sameness-group', Name: 'mine', DefaultForFailover: true, Members: [{ Partition: 'default' }, { Partition: 'ap1' }] }, undefined);
+    await s.exportWeb();
+    await s.groupMine();
     // As Consul's walk stops at the answering member: a blocked read does not wake for ap1.
     const healthy = await s.health.sameness('mine', 'web', opts());
     await s.reg('n-ap1', '10.1.0.1', 'ap1', 'critical');
@@ -100,8 +104,8 @@ test("ingress: the first member with an ingress gateway fronting the service ans
   const s = await setup();
   try {
     await s.reg('n-default', '10.0.0.1', 'default');
-    await s.config.apply({ Kind: 'exported-services', Name: 'ap1', Services: [{ Name: 'web', Namespace: 'ns2', Consumers: [{ Partition: 'default' }] }] }, undefined, undefined, { partition: 'ap1', namespace: 'default' });
-    await s.config.apply({ Kind: 'sameness-group', Name: 'mine', DefaultForFailover: true, Members: [{ Partition: 'default' }, { Partition: 'ap1' }] }, undefined);
+    await s.exportWeb();
+    await s.groupMine();
     assert.deepEqual((await s.health.sameness('mine', 'web', opts(), { ingress: true })).value, [], 'no member has a gateway');
     const ap1 = { partition: 'ap1', namespace: 'ns2' };
     await s.config.apply({ Kind: 'ingress-gateway', Name: 'ig', Listeners: [{ Port: 8080, Protocol: 'tcp', Services: [{ Name: 'web' }] }] }, undefined, undefined, ap1);
@@ -118,8 +122,8 @@ test('ACLs filter each member: a member the token may not read gives way to the 
   try {
     await s.reg('n-default', '10.0.0.1', 'default');
     await s.reg('n-ap1', '10.1.0.1', 'ap1');
-    await s.config.apply({ Kind: 'exported-services', Name: 'ap1', Services: [{ Name: 'web', Namespace: 'ns2', Consumers: [{ Partition: 'default' }] }] }, undefined, undefined, { partition: 'ap1', namespace: 'default' });
-    await s.config.apply({ Kind: 'sameness-group', Name: 'mine', DefaultForFailover: true, Members: [{ Partition: 'default' }, { Partition: 'ap1' }] }, undefined);
+    await s.exportWeb();
+    await s.groupMine();
     const onlyAp1 = { tokenGiven: true, authorizer: { serviceRead: () => 'allow', nodeRead: (n: string) => (n === 'n-ap1' ? 'allow' : 'deny') } } as unknown as AclIdentity;
     const r = await s.health.sameness('mine', 'web', opts('default', onlyAp1));
     assert.deepEqual([nodes(r.value), r.meta.filteredByACLs], [['n-ap1'], true]);
