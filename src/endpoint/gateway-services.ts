@@ -188,6 +188,14 @@ function gatewayServicesIn(deps: EndpointDeps, gateway: string, opts: QueryOptio
   });
 }
 
+/** The typical (non-`consul`, kind-less) service names of tenant `ent`, sorted, for a gateway's `*` entry; watches its services table. */
+function typicalServices(ws: WatchSet, cat: ReturnType<typeof catalogOf>, ent: EnterpriseMeta): string[] {
+  ws.addTable(catalogTableName(SERVICES_TABLE, ent));
+  const names = new Set<string>();
+  for (const k of cat.byName.keys()) if (k !== 'consul') for (const i of cat.instances(k)) if (!i.service.Kind) names.add(i.service.Service);
+  return [...names].sort();
+}
+
 /**
  * The services one gateway's entries link in a namespace (Consul Enterprise's GatewayServices read there): a
  * wildcard expanded over that namespace's services, names with their Namespace and Partition; `ent` folded.
@@ -204,11 +212,8 @@ export function tenantGatewayLinks(replica: Replica, ws: WatchSet, gateway: stri
     if (!e) continue;
     let typical: string[] = [];
     if (hasWildcard(e)) {
-      ws.addTable(catalogTableName(SERVICES_TABLE, ent));
+      typical = typicalServices(ws, cat, ent);
       index = Math.max(index, cat.index.services);
-      const names = new Set<string>();
-      for (const k of cat.byName.keys()) if (k !== 'consul') for (const i of cat.instances(k)) if (!i.service.Kind) names.add(i.service.Service);
-      typical = [...names].sort();
     }
     rows.push(...entryRows(e, typical, tenancy));
   }
@@ -249,11 +254,8 @@ export function ingressRows(
   for (const e of t.list(INGRESS)) {
     let typical: string[] = [];
     if (hasWildcard(e)) {
-      ws.addTable(catalogTableName(SERVICES_TABLE, ent));
+      typical = typicalServices(ws, cat, ent);
       index = Math.max(index, cat.index.services);
-      const names = new Set<string>();
-      for (const k of cat.byName.keys()) if (k !== 'consul') for (const i of cat.instances(k)) if (!i.service.Kind) names.add(i.service.Service);
-      typical = [...names];
     }
     if (entryRows(e, typical).some((r) => foldName(r.Service.Name) === foldName(service))) gateways.push(e.Name);
   }
