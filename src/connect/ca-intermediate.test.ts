@@ -15,6 +15,24 @@ const CLUSTER = '11111111-2222-3333-4444-555555555555';
 const clock = { now: () => Date.now() };
 const YEAR = 8760 * 3_600_000;
 
+/** Signs a leaf for dc2's `web` under the intermediate and has `openssl verify` (with `flags`) check root → intermediate → leaf; `more` reads the written PEMs. */
+async function verifyLeafChain(rootPem: string, interPem: string, keyPem: string, flags: string[], more?: (dir: string) => void): Promise<void> {
+  const { csrPem } = await createCsr(serviceUri({ host: `${CLUSTER}.consul`, namespace: 'default', datacenter: 'dc2', service: 'web' }), [], []);
+  const parsed = await parseCsr(csrPem);
+  const leaf = signLeaf({ spki: parsed.spki, uris: parsed.uris, dnsNames: [], ipAddresses: [], ttlMs: 3_600_000, nowMs: clock.now() }, interPem, keyPem);
+  const dir = mkdtempSync(join(tmpdir(), 'inter-'));
+  try {
+    writeFileSync(join(dir, 'root.pem'), rootPem);
+    writeFileSync(join(dir, 'inter.pem'), interPem);
+    writeFileSync(join(dir, 'leaf.pem'), leaf.certPem);
+    const out = execFileSync('openssl', ['verify', ...flags, '-CAfile', join(dir, 'root.pem'), '-untrusted', join(dir, 'inter.pem'), join(dir, 'leaf.pem')], { encoding: 'utf8' });
+    assert.match(out, /leaf\.pem: OK/);
+    more?.(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 test('a secondary CSR signed by the primary root is an intermediate that signs leaves verifying against the root', async () => {
   const { root, privateKeyPem } = await generateRoot({ clusterId: CLUSTER, datacenter: 'dc1', clock });
   const { csrPem, keyPem } = await createIntermediateCsr({ clusterId: CLUSTER, privateKeyType: 'ec', privateKeyBits: 256 });
@@ -29,21 +47,10 @@ test('a secondary CSR signed by the primary root is an intermediate that signs l
   const ski = checkIntermediate(interPem, keyPem, root.RootCert, signingUri(CLUSTER));
   assert.match(ski, /^[0-9a-f]{2}(:[0-9a-f]{2}){31}$/);
 
-  const { csrPem: leafCsr } = await createCsr(serviceUri({ host: `${CLUSTER}.consul`, namespace: 'default', datacenter: 'dc2', service: 'web' }), [], []);
-  const parsed = await parseCsr(leafCsr);
-  const leaf = signLeaf({ spki: parsed.spki, uris: parsed.uris, dnsNames: [], ipAddresses: [], ttlMs: 3_600_000, nowMs: clock.now() }, interPem, keyPem);
-  const dir = mkdtempSync(join(tmpdir(), 'inter-'));
-  try {
-    writeFileSync(join(dir, 'root.pem'), root.RootCert);
-    writeFileSync(join(dir, 'inter.pem'), interPem);
-    writeFileSync(join(dir, 'leaf.pem'), leaf.certPem);
-    const out = execFileSync('openssl', ['verify', '-CAfile', join(dir, 'root.pem'), '-untrusted', join(dir, 'inter.pem'), join(dir, 'leaf.pem')], { encoding: 'utf8' });
-    assert.match(out, /leaf\.pem: OK/);
+  await verifyLeafChain(root.RootCert, interPem, keyPem, [], (dir) => {
     // The path length of 0 keeps the intermediate from making further CAs.
     assert.match(execFileSync('openssl', ['x509', '-noout', '-text', '-in', join(dir, 'inter.pem')], { encoding: 'utf8' }), /CA:TRUE, pathlen:0/);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a P-224 root (Consul accepts PrivateKeyBits 224) signs a P-224 secondary CSR, and the chain verifies with openssl', async () => {
@@ -57,19 +64,7 @@ test('a P-224 root (Consul accepts PrivateKeyBits 224) signs a P-224 secondary C
   await assert.rejects(parseCsr(forged), { message: 'CSR signature is invalid' });
   const interPem = signIntermediate({ csrPem, spki: csr.spki, uris: csr.uris }, root.RootCert, privateKeyPem, CLUSTER, YEAR, clock.now());
   checkIntermediate(interPem, keyPem, root.RootCert, signingUri(CLUSTER));
-  const { csrPem: leafCsr } = await createCsr(serviceUri({ host: `${CLUSTER}.consul`, namespace: 'default', datacenter: 'dc2', service: 'web' }), [], []);
-  const parsed = await parseCsr(leafCsr);
-  const leaf = signLeaf({ spki: parsed.spki, uris: parsed.uris, dnsNames: [], ipAddresses: [], ttlMs: 3_600_000, nowMs: clock.now() }, interPem, keyPem);
-  const dir = mkdtempSync(join(tmpdir(), 'inter-'));
-  try {
-    writeFileSync(join(dir, 'root.pem'), root.RootCert);
-    writeFileSync(join(dir, 'inter.pem'), interPem);
-    writeFileSync(join(dir, 'leaf.pem'), leaf.certPem);
-    const out = execFileSync('openssl', ['verify', '-x509_strict', '-CAfile', join(dir, 'root.pem'), '-untrusted', join(dir, 'inter.pem'), join(dir, 'leaf.pem')], { encoding: 'utf8' });
-    assert.match(out, /leaf\.pem: OK/);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  await verifyLeafChain(root.RootCert, interPem, keyPem, ['-x509_strict']);
 });
 
 test('SignIntermediate refuses a CSR for another trust domain or with no URI, as Consul words it', async () => {
