@@ -128,7 +128,7 @@ test('SRV targets of a peer\'s instances: the node by its peer and partition nam
     data: ['0a080007.addr.consul'], extra: ['0a080007.addr.consul A 10.8.0.7', 'n1.node.peer1.peer.default.ap.consul TXT rack=r1'],
   });
   found = [peerInst('10.8.0.1')];
-  assert.deepEqual(srv('web.service.peer1.peer.consul').data, ['n1.node.peer1.peer.default.ap.consul'], 'a service address equal to its node\'s');
+  assert.deepEqual(srv('web.service.peer1.peer.consul').data, ['0a080001.addr.consul'], 'a service address equal to its node\'s');
 });
 
 test('a peer\'s node is looked up under the peer\'s name in the name\'s partition (the agent\'s by default)', () => {

@@ -16,6 +16,7 @@ const inst = (n: DnsInstance['node'], service: string, address = '', port = 80):
   node: n, service: { ID: `${service}-${n.Node}`, Service: service, Port: port, Address: address } as DnsInstance['service'], status: 'passing', allPassing: true,
 });
 const n1 = node('n1', '10.0.0.1', { rack: 'r1' });
+const bareNode = (name: string, address: string) => node(name, address);
 const bare = node('bare', '10.0.0.9');
 const server = node('srv1', '127.0.0.1');
 const byService: Record<string, DnsInstance[]> = {
@@ -24,6 +25,7 @@ const byService: Record<string, DnsInstance[]> = {
   ext: [inst(node('ext-node', '10.0.0.7', { 'external-node': 'true' }), 'ext', 'api.example.test', 443)],
   google: [inst(node('google', 'www.google.test', { 'external-node': 'true' }), 'google', '', 80)],
   many: [1, 2, 3, 4, 5].map((i) => inst(node(`m${i}`, `10.2.0.${i}`, { k: `v${i}` }), 'many', '', 9000 + i)),
+  same: [inst(bareNode('s1', '10.3.0.1'), 'same', '10.3.0.1', 7001), inst(bareNode('s2', '10.3.0.2'), 'same', '', 7002)],
 };
 const nodes: Record<string, DnsInstance['node']> = { n1, bare, srv1: server };
 const view: DnsReader = {
@@ -187,5 +189,16 @@ test('the CD bit of a query is echoed in every reply, as miekg\'s SetReply copie
     for (const [name, type] of [['many.service.consul', 'A'], ['many.service.consul', 'SRV'], ['n1.node.consul', 'A'], ['nope.service.consul', 'A'], ['example.test', 'A']]) {
       assert.ok(await cd(handler({}, fast), name, type), `${name} ${type} fast ${fast}`);
     }
+  }
+});
+
+test('SRV: a service address equal to its node\'s is targeted as <hex>.addr like any service IP, a missing one by the node name (Consul 1.19.1+, #21325); on both paths', async () => {
+  for (const fast of [false, true]) {
+    const r = await ask(handler({ enable_additional_node_meta_txt: false }, fast), 'same.service.consul', 'SRV');
+    assert.deepEqual(brief(r.answers).sort(), [
+      'same.service.consul 0 SRV {"priority":1,"weight":1,"port":7001,"target":"0a030001.addr.dc1.consul"}',
+      'same.service.consul 0 SRV {"priority":1,"weight":1,"port":7002,"target":"s2.node.dc1.consul"}',
+    ], `fast ${fast}`);
+    assert.deepEqual(brief(r.additionals).sort(), ['0a030001.addr.dc1.consul 0 A 10.3.0.1', 's2.node.dc1.consul 0 A 10.3.0.2'], `fast ${fast}`);
   }
 });

@@ -41,9 +41,10 @@ export function srvWeight(i: DnsInstance): number {
  * The SRV target of an instance (for question `qname`) and the additional records that resolve it.
  * A hostname address (the service's, else its node's) is the target itself, resolved by
  * hostnames.ts; its node meta TXT is named as Consul names it: the question for a service hostname,
- * the node's name for a node hostname. A service address other than its node's is targeted as
- * `<hex>.addr`, without a datacenter for a peer's instance (Consul's encodeIPAsFqdn); otherwise
- * the node's name is, a peer's node by its peer-qualified name.
+ * the node's name for a node hostname. A service IP address is targeted as `<hex>.addr`, without a
+ * datacenter for a peer's instance (Consul's encodeIPAsFqdn), also when it is its node's address
+ * (Consul 1.19.1+ as before 1.19: hashicorp/consul#21325); without one the node's name is, a peer's
+ * node by its peer-qualified name.
  */
 export function srvTarget(i: DnsInstance, cfg: DnsConfig, domain: string, ttl: number, qname: string): { target: string; extra: Answer[] } {
   const address = i.service.Address || i.node.Address;
@@ -55,7 +56,7 @@ export function srvTarget(i: DnsInstance, cfg: DnsConfig, domain: string, ttl: n
   const svcAddr = i.service.Address;
   let target: string;
   let extra: Answer[];
-  if (svcAddr && svcAddr !== i.node.Address) {
+  if (svcAddr) {
     target = `${ipToHex(svcAddr)}.addr.${i.node.PeerName ? '' : `${cfg.datacenter}.`}${domain}`;
     extra = addressRecords(target, svcAddr, 'ANY', ttl);
   } else {

@@ -1,0 +1,40 @@
+// Rarer DNS questions against a real agent with `dig`, checked against Consul's current DNS server
+// (agent/dns since 1.19.1): an SRV target for a service at its node's address, dotted tags, zone
+// transfers and other opcodes, reverse names of namespaced services, prepared query TTLs.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startDevAgent, type DevAgent } from './support/agent.ts';
+import { dig } from './support/dns.ts';
+
+let a: DevAgent;
+const port = (): number => Number(a.agent.dnsAddresses().udp[0].split(':').pop());
+
+async function put(path: string, body: unknown): Promise<string> {
+  const res = await fetch(`http://${a.httpAddr}${path}`, { method: 'PUT', body: JSON.stringify(body) });
+  const text = await res.text();
+  assert.equal(res.status, 200, text);
+  return text;
+}
+
+before(async () => {
+  a = await startDevAgent({ config: { dnsAddrs: [{ kind: 'tcp', host: '127.0.0.1', port: 0 }], raw: { dns_config: { enable_additional_node_meta_txt: false } } } });
+});
+after(async () => {
+  await a?.stop();
+});
+
+describe('DNS: rarer questions as Consul 1.19.1+ answers them', () => {
+  test('SRV: a service registered at its node\'s own address is targeted <hex>.addr (as Nomad registers), one without an address by the node', async () => {
+    // The agent's node is at 127.0.0.1 (advertise_addr), as in Consul's TestDNS_ServiceAddressWithTagLookup.
+    await put('/v1/agent/service/register', { ID: 'db-1', Name: 'db', Tags: ['primary'], Address: '127.0.0.1', Port: 12345 });
+    await put('/v1/agent/service/register', { ID: 'db-2', Name: 'db', Tags: ['secondary'], Address: '127.0.0.2', Port: 12345 });
+    await put('/v1/agent/service/register', { ID: 'plain', Name: 'plain', Port: 7000 });
+    for (const q of ['_db._primary.service.dc1.consul', 'primary.db.service.dc1.consul']) {
+      const r = await dig(port(), q, 'SRV');
+      assert.deepEqual(r.answer.map((x) => x.slice(4).join(' ')), ['1 1 12345 7f000001.addr.dc1.consul.'], q);
+      assert.deepEqual(r.additional.map((x) => [x[0], x[3], x[4]]), [['7f000001.addr.dc1.consul.', 'A', '127.0.0.1']], q);
+    }
+    const plain = await dig(port(), 'plain.service.consul', 'SRV');
+    assert.deepEqual(plain.answer.map((x) => x.slice(4).join(' ')), ['1 1 7000 test-node.node.dc1.consul.']);
+  });
+});
