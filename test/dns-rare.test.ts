@@ -37,4 +37,15 @@ describe('DNS: rarer questions as Consul 1.19.1+ answers them', () => {
     const plain = await dig(port(), 'plain.service.consul', 'SRV');
     assert.deepEqual(plain.answer.map((x) => x.slice(4).join(' ')), ['1 1 7000 test-node.node.dc1.consul.']);
   });
+
+  test('a dotted tag (more than one label before the service) is NXDOMAIN with the SOA, even for a tag holding the dot', async () => {
+    await put('/v1/catalog/register', { Node: 'tagged', Address: '10.9.0.1', Service: { ID: 'dotted', Service: 'dotted', Port: 80, Tags: ['a.b', 'b'] } });
+    assert.deepEqual((await dig(port(), 'b.dotted.service.consul', 'A')).answer.map((x) => x[4]), ['10.9.0.1'], 'one tag still filters');
+    for (const [q, type] of [['a.b.dotted.service.consul', 'A'], ['banana._db._primary.service.dc1.consul', 'SRV']]) {
+      const r = await dig(port(), q, type);
+      assert.equal(r.status, 'NXDOMAIN', q);
+      assert.deepEqual(r.answer, [], q);
+      assert.deepEqual(r.authority.map((x) => [x[0], x[3]]), [['consul.', 'SOA']], q);
+    }
+  });
 });

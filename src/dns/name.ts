@@ -86,7 +86,8 @@ function build(kind: string, parts: string[], suffixes: string[]): DnsQuery | nu
         const tag = parts[1].slice(1);
         return { kind, service: parts[0].slice(1), tag: tag === 'tcp' ? '' : tag, locality };
       }
-      return { kind, service: parts[n - 1], tag: parts.slice(0, n - 1).join('.'), locality };
+      // One tag at most: Consul 1.19.1+ refuses more labels (a dotted tag) as a name error (hashicorp/consul#21361).
+      return n > 2 ? null : { kind, service: parts[n - 1], tag: n === 2 ? parts[0] : '', locality };
     }
     case 'connect':
     case 'ingress':
