@@ -5,7 +5,8 @@
 // Node generator and again from dnsperf (a C generator, bench/dns-perf.ts; skipped when it is not
 // installed: `apt-get install dnsperf`), whose timing carries no Node event-loop jitter; then, with
 // dnsperf as the client, both servers' peak (unbound's is not capped by a Node generator) and both
-// paced at half of unbound's dnsperf peak. The last line prints the Proconsul/unbound ratios.
+// paced at half of unbound's dnsperf peak, and the peak of a bare node:dgram echo (bench/udp-echo.ts: Node's
+// UDP floor, no lookup). The last line prints the Proconsul/unbound ratios.
 // Each Proconsul and unbound measurement is the best of `rounds` runs, interleaved, because the
 // machine may be shared. For each paced Proconsul run the agent reports its event-loop delay, GC
 // pauses and CPU time, and an idle Node process its own loop delay (the machine's noise), so a
@@ -102,6 +103,8 @@ const pc = await startProconsul();
 const probe = await statsChild('loop-probe.ts', []);
 const ub = await startUnbound(pc.port + 2);
 const dm = await startDnsmasq(pc.port + 1);
+/** Node's UDP floor (bench/udp-echo.ts, port + 3): measured at peak with dnsperf beside the agent. */
+const echo = await statsChild('udp-echo.ts', [String(pc.port + 3)]);
 const withDnsperf = hasDnsperf();
 const rows: string[] = [];
 const summary: string[] = [];
@@ -148,12 +151,13 @@ for (const type of ['A', 'SRV'] as const) {
     const [da, du] = await best([() => pacedProconsul(type, half, 'dnsperf'), () => dnsperfOpenLoop(spec(pc.port + 2, type), half, DNSPERF_PREFIX)], (x, y) => x.p99 < y.p99);
     rows.push(row(type, `proconsul paced at ${half.toLocaleString('en')} qps (dnsperf)`, da), row(type, `unbound paced at ${half.toLocaleString('en')} qps (dnsperf)`, du));
     // The same two measurements with dnsperf as the client: its peak for unbound is not capped by a Node generator.
-    const [xa, xu] = await best([() => dnsperfClosedLoop(spec(pc.port, type), concurrency, DNSPERF_PREFIX), () => dnsperfClosedLoop(spec(pc.port + 2, type), concurrency, DNSPERF_PREFIX)], (x, y) => x.qps > y.qps);
-    rows.push(row(type, 'proconsul peak (dnsperf)', xa), row(type, 'unbound peak (dnsperf)', xu));
+    const [xa, xu, xe] = await best([() => dnsperfClosedLoop(spec(pc.port, type), concurrency, DNSPERF_PREFIX), () => dnsperfClosedLoop(spec(pc.port + 2, type), concurrency, DNSPERF_PREFIX),
+      () => dnsperfClosedLoop(spec(pc.port + 3, type), concurrency, DNSPERF_PREFIX)], (x, y) => x.qps > y.qps);
+    rows.push(row(type, 'proconsul peak (dnsperf)', xa), row(type, 'unbound peak (dnsperf)', xu), row(type, 'bare node:dgram echo peak (dnsperf), no lookup', xe));
     const cHalf = Math.round(xu.qps / 2);
     const [ha, hu] = await best([() => pacedProconsul(type, cHalf, 'dnsperf'), () => dnsperfOpenLoop(spec(pc.port + 2, type), cHalf, DNSPERF_PREFIX)], (x, y) => x.p99 < y.p99);
     rows.push(row(type, `proconsul paced at ${cHalf.toLocaleString('en')} qps (dnsperf)`, ha), row(type, `unbound paced at ${cHalf.toLocaleString('en')} qps (dnsperf)`, hu));
-    perf = `; dnsperf: p99 ${da.p99.toFixed(2)} ms at ${half.toLocaleString('en')} qps (unbound ${du.p99.toFixed(2)} ms), peak ratio ${(xa.qps / xu.qps).toFixed(2)}, ` +
+    perf = `; dnsperf: p99 ${da.p99.toFixed(2)} ms at ${half.toLocaleString('en')} qps (unbound ${du.p99.toFixed(2)} ms), peak ratio ${(xa.qps / xu.qps).toFixed(2)} (of a bare node:dgram echo ${(xa.qps / xe.qps).toFixed(2)}), ` +
       `p99 ${ha.p99.toFixed(2)} ms at half its unbound peak ${cHalf.toLocaleString('en')} qps (unbound ${hu.p99.toFixed(2)} ms, lost ${ha.lost} vs ${hu.lost})`;
   }
   summary.push(`${type} ${(a.qps / c.qps).toFixed(2)} (p99 ${pa.p99.toFixed(2)} ms at ${half.toLocaleString('en')} qps, unbound ${pc2.p99.toFixed(2)} ms${perf})`);
@@ -169,3 +173,4 @@ pc.proc.kill('SIGTERM');
 probe.proc.stdin!.end();
 dm.kill('SIGTERM');
 ub.kill('SIGTERM');
+echo.proc.stdin!.end();
