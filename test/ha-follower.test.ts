@@ -61,7 +61,8 @@ function workload(name: string, base: string, ops: Op[]): { stop: () => Promise<
   return { stop: async () => { running = false; await loop; return i; } };
 }
 
-test('kill -9 of a follower: reads and writes never stop, the client agent keeps working, the follower rejoins', { timeout: 240_000 }, async () => {
+test('kill -9 of a follower: reads and writes never stop, the client agent keeps working, the follower rejoins', { timeout: 240_000 }, async (t) => {
+  dc.stopAfter(t);
   const prepared = await Promise.all(['s1', 's2', 's3'].map((n) => dc.prepare(n, { autopilot: { server_stabilization_time: '2s' } })));
   const servers = prepared.map((p) => dc.launch(p, prepared, 3));
   const leaderAddr = await dc.agreedLeader(servers, 60_000);

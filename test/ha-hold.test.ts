@@ -4,12 +4,11 @@
 // while /v1/status/leader and ?stale reads keep answering; with no quorum left, writes and
 // consistent reads answer Consul's 500 `No cluster leader` once the hold has run out.
 import assert from 'node:assert/strict';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { ManagedDc, type ManagedServer } from './support/managed-dc.ts';
 import { waitFor } from './support/wait.ts';
 
 const dc = new ManagedDc('hold');
-after(() => dc.stop());
 
 /** PUT `value` at `key` through `s`: the status and body, never retried. */
 async function put(s: ManagedServer, key: string, value: string): Promise<string> {
@@ -29,7 +28,8 @@ const read = async (s: ManagedServer, key: string, mode: string) => {
   return `${res.status} ${await res.text()}`;
 };
 
-test('writes sent right after formation and right after the leader dies are held, then acknowledged', { timeout: 180_000 }, async () => {
+test('writes sent right after formation and right after the leader dies are held, then acknowledged', { timeout: 180_000 }, async (t) => {
+  dc.stopAfter(t);
   const prepared = await Promise.all(['h1', 'h2', 'h3'].map((n) => dc.prepare(n, { autopilot: { server_stabilization_time: '2s' } })));
   const t0 = Date.now();
   const three = prepared.map((p) => dc.launch(p, prepared, 3));

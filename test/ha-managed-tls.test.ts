@@ -91,20 +91,14 @@ async function formSurviveJoin(dc: ManagedDc, issue: (node: string) => Promise<P
   assert.ok((await members(dc, s4)).some((m) => m.name === 's4' && m.peerURLs[0]?.startsWith('https://')));
 }
 
-test('three managed servers with TLS (verify_incoming) form a datacenter, replicate and survive a leader kill; a fourth joins; plaintext gets nothing', async () => {
+test('three managed servers with TLS (verify_incoming) form a datacenter, replicate and survive a leader kill; a fourth joins; plaintext gets nothing', async (t) => {
   const { dc, issue } = tlsDc('managed-tls', { verify_incoming: true });
-  try {
-    await formSurviveJoin(dc, issue);
-  } finally {
-    await dc.stop();
-  }
+  dc.stopAfter(t);
+  await formSurviveJoin(dc, issue);
 });
 
-test('the same with verify_server_hostname (etcd takes only certificates for server.dc1.consul)', async () => {
+test('the same with verify_server_hostname (etcd takes only certificates for server.dc1.consul)', async (t) => {
   const { dc, issue } = tlsDc('managed-tls-vsh', { verify_incoming: true, verify_server_hostname: true });
-  try {
-    await formSurviveJoin(dc, issue);
-  } finally {
-    await dc.stop();
-  }
+  dc.stopAfter(t);
+  await formSurviveJoin(dc, issue);
 });

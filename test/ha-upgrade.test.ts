@@ -4,11 +4,10 @@
 // them, moves leadership to one of them and demotes the old voters (await-server-removal). The
 // read replica serves reads, is never an etcd member and never votes. Times printed.
 import assert from 'node:assert/strict';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { ManagedDc, getJson, until, type ManagedServer, type RaftConfig } from './support/managed-dc.ts';
 
 const dc = new ManagedDc('upgrade');
-after(() => dc.stop());
 
 interface AutopilotState {
   Leader: string;
@@ -27,7 +26,8 @@ const etcdMembers = async (s: ManagedServer) => {
   return { voters: list.filter((m) => !m.isLearner).map((m) => m.name ?? '').sort(), all: list.map((m) => m.name ?? '') };
 };
 
-test('servers of a newer upgrade version take over voting and leadership once they match the old voters; a read replica never votes', async () => {
+test('servers of a newer upgrade version take over voting and leadership once they match the old voters; a read replica never votes', async (t) => {
+  dc.stopAfter(t);
   const autopilot = { upgrade_version_tag: 'build', server_stabilization_time: '2s', last_contact_threshold: '2s' };
   const old = await Promise.all(['o1', 'o2', 'o3'].map((n) => dc.prepare(n, { node_meta: { build: '1.0.0' }, autopilot })));
   const replica = await dc.prepare('r1', { node_meta: { build: '1.0.0' }, autopilot, read_replica: true });

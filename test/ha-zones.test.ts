@@ -4,11 +4,10 @@
 // zone's voter (agent and etcd) promotes that zone's spare and demotes the dead one; losing a
 // whole zone makes another zone's standby an extra voter. Times printed.
 import assert from 'node:assert/strict';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { ManagedDc, getJson, until, type ManagedServer, type RaftConfig } from './support/managed-dc.ts';
 
 const dc = new ManagedDc('zones');
-after(() => dc.stop());
 
 interface AutopilotState {
   Leader: string;
@@ -32,7 +31,8 @@ async function oneVoterPerZone(via: ManagedServer[], ms: number): Promise<string
   });
 }
 
-test('five servers in three zones keep one voter per zone; a dead zone voter is replaced by its zone\'s spare', async () => {
+test('five servers in three zones keep one voter per zone; a dead zone voter is replaced by its zone\'s spare', async (t) => {
+  dc.stopAfter(t);
   const autopilot = { redundancy_zone_tag: 'zone', server_stabilization_time: '2s', last_contact_threshold: '2s' };
   const prepared = await Promise.all(Object.keys(zoneOf).map((n) => dc.prepare(n, { node_meta: { zone: zoneOf[n] }, autopilot })));
   const t0 = Date.now();

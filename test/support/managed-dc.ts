@@ -1,10 +1,12 @@
 // A managed datacenter of real `proconsul agent -server` processes (each supervising its etcd
 // member) on 127.0.0.1 with data dirs on tmpfs, for autopilot tests: prepare a server's ports
 // and config file, launch it joining others, kill it (agent and etcd) like a machine loss, poll.
+// Each agent's output goes to a log file; a failed or timed-out test prints their tails.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { TestContext } from 'node:test';
 import { etcdBinary, freePort } from './etcd.ts';
 import { getJson, until } from './wait.ts';
 
@@ -32,15 +34,22 @@ export interface RaftConfig { Servers: { ID: string; Node: string; Leader: boole
 /** Polling helpers, re-exported for the tests built on this datacenter. */
 export { getJson, until };
 
+/** Characters of each agent's log printed when a test fails (about the last 40 info lines). */
+const TAIL_CHARS = 12_000;
+
 /** Servers started by one test file, torn down by stop(). */
 export class ManagedDc {
   readonly dir: string;
+  /** `<node>.log` per agent (every launch appends); removed by stop() unless a test failed or AUTOPILOT_TEST_LOG is set. */
+  readonly logDir: string;
   readonly servers: ManagedServer[] = [];
+  #keepLogs = Boolean(process.env.AUTOPILOT_TEST_LOG);
 
   constructor(name: string) {
     etcdBinary();
     const base = fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
     this.dir = fs.mkdtempSync(path.join(base, `proconsul-${name}-`));
+    this.logDir = fs.mkdtempSync(path.join(os.tmpdir(), `proconsul-${name}-logs-`));
   }
 
   /** Free ports and a config file (`extra` merged into it: node_meta, autopilot, read_replica…). */
@@ -55,16 +64,50 @@ export class ManagedDc {
     return { node, cfg, http: `http://127.0.0.1:${http}`, server: `127.0.0.1:${server}`, serf: `127.0.0.1:${serf}`, etcdClient: `http://127.0.0.1:${client}`, dataDir: path.join(this.dir, node) };
   }
 
-  /** Starts `proconsul agent -server -bootstrap-expect N` joining `peers`; AUTOPILOT_TEST_LOG=debug keeps logs in /tmp. */
+  /**
+   * Starts `proconsul agent -server -bootstrap-expect N` joining `peers`, its output appended to
+   * `<logDir>/<node>.log` at level info (AUTOPILOT_TEST_LOG=debug: debug, and the logs are kept).
+   */
   launch(p: PreparedServer, peers: PreparedServer[], expect: number): ManagedServer {
     const join = peers.flatMap((x) => ['-retry-join', x.server, '-retry-join', x.serf]);
-    const logLevel = process.env.AUTOPILOT_TEST_LOG;
-    const out = logLevel ? fs.openSync(`/tmp/autopilot-${p.node}.log`, 'w') : 'ignore';
+    const out = fs.openSync(this.logFile(p.node), 'a');
+    fs.writeSync(out, `--- ${new Date().toISOString()} launch ${p.node} (server ${p.server}, etcd ${p.etcdClient})\n`);
     const child = spawn(process.execPath, [BIN, 'agent', '-server', '-bootstrap-expect', String(expect), '-node', p.node, '-bind', '127.0.0.1',
-      '-client', '127.0.0.1', '-data-dir', p.dataDir, '-config-file', p.cfg, '-log-level', logLevel ?? 'warn', ...join], { stdio: ['ignore', out, logLevel ? out : 'inherit'] });
+      '-client', '127.0.0.1', '-data-dir', p.dataDir, '-config-file', p.cfg, '-log-level', process.env.AUTOPILOT_TEST_LOG ?? 'info', ...join],
+    { stdio: ['ignore', out, out] });
+    fs.closeSync(out);
     const s = { ...p, child };
     this.servers.push(s);
     return s;
+  }
+
+  /** Where `node`'s output goes. */
+  logFile(node: string): string {
+    return path.join(this.logDir, `${node}.log`);
+  }
+
+  /**
+   * Stops the datacenter when test `t` ends (also on a timeout, while its body may still run);
+   * first, when `t` failed, prints the tail of each agent's log to stderr and keeps the logs.
+   */
+  stopAfter(t: TestContext): void {
+    t.after(async () => {
+      // Node sets TestContext.passed (false after a throw or a timeout); @types/node 24 lacks it.
+      if (!(t as TestContext & { passed: boolean }).passed) this.reportLogs(`test "${t.name}" failed`);
+      await this.stop();
+    });
+  }
+
+  /** Prints `why`, the log directory and the last TAIL_CHARS of each agent's log to stderr; the logs are kept. */
+  reportLogs(why: string): void {
+    this.#keepLogs = true;
+    const names = [...new Set(this.servers.map((s) => s.node))];
+    const tails = names.map((n) => {
+      let text = '';
+      try { text = fs.readFileSync(this.logFile(n), 'utf8'); } catch { /* never launched */ }
+      return `--- ${n} (last ${Math.min(text.length, TAIL_CHARS)} of ${text.length} chars)\n${text.slice(-TAIL_CHARS)}`;
+    });
+    process.stderr.write(`# ${why} at ${new Date().toISOString()}; agent logs in ${this.logDir}\n${tails.join('\n')}\n`);
   }
 
   /** SIGKILL of the agent and its etcd member: a machine loss. */
@@ -77,12 +120,13 @@ export class ManagedDc {
     if (pid) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
   }
 
-  /** The leader address every one of `among` agrees on. */
+  /** The leader address every one of `among` agrees on; a timeout says what each answered last. */
   agreedLeader(among: ManagedServer[], ms = 30_000): Promise<string> {
+    let seen: (string | undefined)[] = [];
     return until('one agreed leader', ms, async () => {
-      const seen = await Promise.all(among.map((s) => getJson<string>(`${s.http}/v1/status/leader`)));
+      seen = await Promise.all(among.map((s) => getJson<string>(`${s.http}/v1/status/leader`)));
       return seen[0] && seen.every((x) => x === seen[0]) ? seen[0] : undefined;
-    });
+    }, { context: () => `last answers: ${among.map((s, i) => `${s.node}=${JSON.stringify(seen[i] ?? null)}`).join(' ')}` });
   }
 
   /** SIGTERM everyone (SIGKILL after 8 s), kill leftover etcd members, remove the data. */
@@ -95,5 +139,6 @@ export class ManagedDc {
     }));
     for (const s of this.servers) this.killHard(s);
     fs.rmSync(this.dir, { recursive: true, force: true });
+    if (!this.#keepLogs) fs.rmSync(this.logDir, { recursive: true, force: true });
   }
 }
