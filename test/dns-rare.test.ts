@@ -3,6 +3,8 @@
 // transfers and other opcodes, reverse names of namespaced services, prepared query TTLs.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import dnsPacket from 'dns-packet';
 import { startDevAgent, type DevAgent } from './support/agent.ts';
 import { dig } from './support/dns.ts';
 
@@ -48,4 +50,36 @@ describe('DNS: rarer questions as Consul 1.19.1+ answers them', () => {
       assert.deepEqual(r.authority.map((x) => [x[0], x[3]]), [['consul.', 'SOA']], q);
     }
   });
+
+  test('zone transfers are answered as any other type (NXDOMAIN for the domain, NODATA for a service); other opcodes NOTIMP, NOTIFY as a query; any class', async () => {
+    await put('/v1/catalog/register', { Node: 'zt', Address: '10.9.1.1', Service: { ID: 'zt', Service: 'zt', Port: 80 } });
+    for (const [name, type, want] of [['consul', 'AXFR', 'NXDOMAIN'], ['zt.service.consul', 'AXFR', 'NOERROR'], ['zt.service.consul', 'IXFR', 'NOERROR']]) {
+      const r = await udp({ type: 'query', id: 42, questions: [{ type: type as 'AXFR', name }] });
+      assert.equal(r.rcode, want, `${name} ${type}`);
+      assert.deepEqual([r.answers!.length, r.authorities!.map((x) => x.type)], [0, ['SOA']], `${name} ${type}`);
+    }
+    const notify = await dig(port(), '+opcode=notify', 'zt.service.consul', 'A');
+    assert.match(notify.raw, /opcode: NOTIFY, status: NOERROR/);
+    assert.deepEqual(notify.answer.map((x) => x[4]), ['10.9.1.1']);
+    for (const opcode of ['status', 'update']) {
+      const r = await dig(port(), `+opcode=${opcode}`, 'zt.service.consul', 'A');
+      assert.match(r.raw, new RegExp(`opcode: ${opcode.toUpperCase()}, status: NOTIMP`), opcode);
+    }
+    for (const cls of ['CH', 'ANY']) {
+      const r = await dig(port(), '-c', cls, 'zt.service.consul', 'A');
+      assert.deepEqual(r.answer.map((x) => [x[2], x[4]]), [['IN', '10.9.1.1']], cls);
+    }
+  });
 });
+
+/** One question over UDP, decoded (dig asks AXFR and IXFR over TCP as transfers, not as questions). */
+async function udp(q: dnsPacket.Packet): Promise<dnsPacket.DecodedPacket & { rcode?: string }> {
+  const sock = dgram.createSocket('udp4');
+  const reply = new Promise<Buffer>((r) => sock.once('message', r));
+  sock.send(dnsPacket.encode(q), port(), '127.0.0.1');
+  try {
+    return dnsPacket.decode(await reply);
+  } finally {
+    sock.close();
+  }
+}

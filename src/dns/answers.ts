@@ -5,7 +5,6 @@ import net from 'node:net';
 import type { Answer } from 'dns-packet';
 import { NotFoundError } from '../errors.ts';
 import { parseGoDuration } from '../duration.ts';
-import { NotImplementedError } from './errors.ts';
 import type { DnsReader, DnsInstance } from '../endpoint/dns-view.ts';
 import type { Node } from '../api/catalog-types.ts';
 import { serviceTtl, type DnsConfig } from './config.ts';
@@ -56,7 +55,6 @@ const empty = (): Sections => ({ answers: [], authorities: [], additionals: [] }
 
 /** Answers one parsed question; throws NotFoundError for NXDOMAIN. */
 export function answer(q: Question, query: DnsQuery | null, ctx: AnswerContext): Sections {
-  if (q.type === 'AXFR' || q.type === 'IXFR') throw new NotImplementedError('zone transfers are not supported');
   // SOA and NS questions are answered for the domain whatever name under it (or under arpa.) they ask about.
   if (q.type === 'SOA' || q.type === 'NS') return authority(q, ctx);
   if (!query) throw new NotFoundError(`invalid name ${q.name}`);

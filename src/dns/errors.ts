@@ -4,13 +4,6 @@ import { ProconsulError, type ErrorCode } from '../errors.ts';
 /** RCODE values used by the DNS transport. */
 export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 } as const;
 
-/** An operation DNS does not implement (zone transfers): NOTIMP. */
-export class NotImplementedError extends ProconsulError {
-  constructor(message: string) {
-    super('method_not_allowed', message);
-  }
-}
-
 const BY_CODE: Partial<Record<ErrorCode, number>> = {
   not_found: RCODE.NXDOMAIN,
   bad_request: RCODE.FORMERR,

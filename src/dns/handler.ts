@@ -59,8 +59,12 @@ type Optional = 'recursion' | 'queries' | 'delegateHostnames' | 'domainAnswer';
 
 const QR = 0x8000;
 const OPCODE_MASK = 0x7800;
-/** The request's header bits a reply keeps: opcode, RD and CD. */
+/** The request's header bits a reply keeps: opcode, and RD and CD of a QUERY (miekg's SetReply copies them for that opcode only). */
 const ECHOED = OPCODE_MASK | dnsPacket.RECURSION_DESIRED | dnsPacket.CHECKING_DISABLED;
+/** NOTIFY, the one opcode besides QUERY that miekg's default accept function lets through (answered as a query). */
+const OPCODE_NOTIFY = 4;
+/** The request's bits a rejection keeps: miekg answers with the request's own header, AA, Z and the rcode reset (TC, RD, RA, AD, CD). */
+const KEPT_ON_REJECT = 0x0200 | 0x0100 | 0x0080 | 0x0020 | 0x0010;
 
 /** Answers raw DNS messages. */
 export class DnsHandler {
@@ -85,7 +89,8 @@ export class DnsHandler {
    */
   answerNow(msg: Buffer, transport: 'udp' | 'tcp'): Buffer | null | undefined {
     const early = this.#checkHeader(msg);
-    if (early !== undefined || !this.#prepared) return early;
+    // A NOTIFY (opcode bits set) takes the general path, which echoes its opcode.
+    if (early !== undefined || !this.#prepared || (msg[2] & 0x78) !== 0) return early;
     const wq = readQuery(msg);
     return wq ? this.#prepared.reply(msg, wq, transport) : undefined;
   }
@@ -101,7 +106,7 @@ export class DnsHandler {
     // Past answerNow the header is known to be acceptable.
     if (now !== undefined) return now;
     const req = decodeRequest(msg);
-    if (!req) return headerReply(msg, RCODE.FORMERR);
+    if (!req) return rejectReply(msg, RCODE.FORMERR);
     const q = req.questions![0];
     const parsed = parseName(q.name, q.type, this.#d.cfg.domain, this.#d.cfg.altDomain);
     const canRecurse = this.#d.cfg.recursors.length > 0;
@@ -137,7 +142,7 @@ export class DnsHandler {
     const early = this.#checkHeader(msg);
     if (early !== undefined) return early;
     const req = decodeRequest(msg);
-    if (!req) return headerReply(msg, RCODE.FORMERR);
+    if (!req) return rejectReply(msg, RCODE.FORMERR);
     // A prepared query's answer holds only for the asker's subnet, as handle() echoes it.
     const scoped = rcode === RCODE.NOERROR && clientSubnet(req) !== undefined && this.#isQuery(req);
     const edns = ednsOf(req, scoped);
@@ -165,15 +170,15 @@ export class DnsHandler {
     return this.replyWith(msg, rcode, sections, transport);
   }
 
-  /** miekg's accept rules: drop responses and runts; NOTIMP other opcodes; FORMERR odd counts. */
+  /** miekg's accept rules: drop responses and runts; NOTIMP opcodes other than QUERY and NOTIFY; FORMERR odd counts. */
   #checkHeader(msg: Buffer): Buffer | null | undefined {
     // Byte reads: readUInt16BE's argument checks cost more than the rest on the hot path.
     if (msg.length < 12) return null;
     const flags = (msg[2] << 8) | msg[3];
     if (flags & QR) return null;
     const opcode = (flags & OPCODE_MASK) >> 11;
-    if (opcode !== 0) return headerReply(msg, RCODE.NOTIMP);
-    if (msg[4] !== 0 || msg[5] !== 1 || msg[6] !== 0 || msg[7] > 1 || msg[8] !== 0 || msg[9] > 1 || msg[10] !== 0 || msg[11] > 2) return headerReply(msg, RCODE.FORMERR);
+    if (opcode !== 0 && opcode !== OPCODE_NOTIFY) return rejectReply(msg, RCODE.NOTIMP);
+    if (msg[4] !== 0 || msg[5] !== 1 || msg[6] !== 0 || msg[7] > 1 || msg[8] !== 0 || msg[9] > 1 || msg[10] !== 0 || msg[11] > 2) return rejectReply(msg, RCODE.FORMERR);
     return undefined;
   }
 
@@ -272,9 +277,9 @@ export class DnsHandler {
     return { type: 'response', id: req.id, flags: this.#flags(req, rcode, authoritative), questions: req.questions, answers: [], authorities: [], additionals: [] };
   }
 
-  /** Reply flags without QR (dns-packet adds it for responses; set below for our writer); RD and CD echoed as miekg's SetReply does. */
+  /** Reply flags without QR (dns-packet adds it for responses; set below for our writer); opcode, RD and CD echoed as miekg's SetReply does. */
   #flags(req: DecodedPacket, rcode: number, authoritative: boolean): number {
-    let flags = (req.flags ?? 0) & ECHOED;
+    let flags = echoed(req.flags ?? 0);
     if (authoritative) flags |= dnsPacket.AUTHORITATIVE_ANSWER;
     if (this.#d.cfg.recursors.length > 0) flags |= dnsPacket.RECURSION_AVAILABLE;
     return flags | rcode;
@@ -321,11 +326,29 @@ function decodeRequest(msg: Buffer): DecodedPacket | null {
   }
 }
 
-/** A header-only reply to a message that could not be parsed. */
+/** The request's header bits a reply echoes as miekg's SetReply does: the opcode, and RD and CD for a QUERY only. */
+function echoed(flags: number): number {
+  return flags & (flags & OPCODE_MASK ? OPCODE_MASK : ECHOED);
+}
+
+/** A header-only reply (a message that could not be answered: SERVFAIL). */
 function headerReply(msg: Buffer, rcode: number): Buffer {
   const out = Buffer.alloc(12);
   out.writeUInt16BE(msg.readUInt16BE(0), 0);
-  out.writeUInt16BE(QR | (msg.readUInt16BE(2) & ECHOED) | rcode, 2);
+  out.writeUInt16BE(QR | echoed(msg.readUInt16BE(2)) | rcode, 2);
+  return out;
+}
+
+/**
+ * miekg's rejection of a message it will not answer (FORMERR, or NOTIMP for an opcode): the request's
+ * header sent back with QR, without a question, AA and Z cleared, the other bits kept; a FORMERR's
+ * opcode is QUERY, a NOTIMP's the request's.
+ */
+function rejectReply(msg: Buffer, rcode: number): Buffer {
+  const out = Buffer.alloc(12);
+  const flags = msg.readUInt16BE(2);
+  out.writeUInt16BE(msg.readUInt16BE(0), 0);
+  out.writeUInt16BE(QR | (flags & KEPT_ON_REJECT) | (rcode === RCODE.NOTIMP ? flags & OPCODE_MASK : 0) | rcode, 2);
   return out;
 }
 
