@@ -50,7 +50,7 @@ test('a NOTIFY is answered as a query, its opcode echoed and RD and CD not (miek
   const notify = query(5, 'nope.node.consul');
   notify.writeUInt16BE((4 << 11) | 0x0100 | 0x0010, 2);
   const r = dnsPacket.decode((await h.handle(notify, 'udp'))!);
-  assert.equal(r.opcode, 'NOTIFY');
+  assert.equal((r as { opcode?: string }).opcode, 'NOTIFY');
   assert.equal((r as { rcode?: string }).rcode, 'NXDOMAIN');
   assert.equal((r.flags ?? 0) & (dnsPacket.RECURSION_DESIRED | dnsPacket.CHECKING_DISABLED), 0);
   assert.ok((r.flags ?? 0) & dnsPacket.AUTHORITATIVE_ANSWER);
