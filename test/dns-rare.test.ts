@@ -11,15 +11,18 @@ import { dig } from './support/dns.ts';
 let a: DevAgent;
 const port = (): number => Number(a.agent.dnsAddresses().udp[0].split(':').pop());
 
-async function put(path: string, body: unknown): Promise<string> {
-  const res = await fetch(`http://${a.httpAddr}${path}`, { method: 'PUT', body: JSON.stringify(body) });
+const put = (path: string, body: unknown): Promise<string> => send('PUT', path, body);
+const post = (path: string, body: unknown): Promise<string> => send('POST', path, body);
+
+async function send(method: string, path: string, body: unknown): Promise<string> {
+  const res = await fetch(`http://${a.httpAddr}${path}`, { method, body: JSON.stringify(body) });
   const text = await res.text();
   assert.equal(res.status, 200, text);
   return text;
 }
 
 before(async () => {
-  a = await startDevAgent({ config: { dnsAddrs: [{ kind: 'tcp', host: '127.0.0.1', port: 0 }], raw: { dns_config: { enable_additional_node_meta_txt: false } } } });
+  a = await startDevAgent({ config: { dnsAddrs: [{ kind: 'tcp', host: '127.0.0.1', port: 0 }], raw: { dns_config: { enable_additional_node_meta_txt: false, node_ttl: '3s', service_ttl: { 'fast*': '11s', slowsvc: '22s' } } } } });
 });
 after(async () => {
   await a?.stop();
@@ -69,6 +72,18 @@ describe('DNS: rarer questions as Consul 1.19.1+ answers them', () => {
       const r = await dig(port(), '-c', cls, 'zt.service.consul', 'A');
       assert.deepEqual(r.answer.map((x) => [x[2], x[4]]), [['IN', '10.9.1.1']], cls);
     }
+  });
+
+  test('a prepared query without a DNS TTL takes the service_ttl of its name as asked (else node_ttl), not of its service', async () => {
+    await put('/v1/catalog/register', { Node: 'pq', Address: '10.9.2.1', Service: { ID: 'slowsvc', Service: 'slowsvc', Port: 80 } });
+    const id = JSON.parse(await post('/v1/query', { Name: 'fastq', Service: { Service: 'slowsvc' } })).ID as string;
+    await post('/v1/query', { Name: 'tuned', Service: { Service: 'slowsvc' }, DNS: { TTL: '7s' } });
+    const ttls = async (q: string, type = 'A') => (await dig(port(), q, type)).answer.map((x) => x[1]);
+    assert.deepEqual(await ttls('slowsvc.service.consul'), ['22']);
+    assert.deepEqual(await ttls('fastq.query.consul'), ['11']);
+    assert.deepEqual(await ttls('_fastq._tcp.query.consul', 'SRV'), ['11']);
+    assert.deepEqual(await ttls(`${id}.query.consul`), ['3'], 'by ID: no service_ttl key matches');
+    assert.deepEqual(await ttls('tuned.query.consul'), ['7'], 'the query\'s own TTL first');
   });
 });
 

@@ -229,7 +229,10 @@ function queryAnswer(q: Question, name: string, ctx: AnswerContext): Sections {
   if (!ex || ex.instances.length === 0) throw new NotFoundError(`no prepared query results for ${name}`);
   // Execution already shuffled and sorted the instances (near); keep its order.
   const ms = ex.ttl ? parseGoDuration(ex.ttl) : null;
-  const ttl = ms !== null && ms >= 0 ? Math.floor(ms / 1000) : serviceTtl(ctx.cfg, ex.service);
+  // Without a query TTL, service_ttl is looked up by the query's name as asked (its ID, or the name
+  // without RFC 2782 underscores), as Consul's current server does (getTTLForResult with the
+  // question's name); before 1.19 it was the query's service.
+  const ttl = ms !== null && ms >= 0 ? Math.floor(ms / 1000) : serviceTtl(ctx.cfg, name);
   // Results another datacenter gave (failover) show its WAN addresses under translate_wan_addrs.
   const remote = ctx.cfg.translateWanAddrs && ex.datacenter !== '' && ex.datacenter !== ctx.cfg.datacenter;
   const c = remote && !ctx.cfg.wanAddresses ? { ...ctx, cfg: { ...ctx.cfg, wanAddresses: true } } : ctx;
