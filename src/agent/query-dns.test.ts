@@ -77,3 +77,17 @@ test('a question its queue dropped aborts the execution, so a failover\'s remote
   assert.equal(await reply, null, 'dropped: no reply');
   assert.equal(signals[0]?.aborted, true, 'the execution was told its asker has gone');
 });
+
+test('SRV targets of a failover to a peer: the node by its peer and the query\'s partition, a service address as <hex>.addr.<domain>', async () => {
+  const peerNode = (name: string, address: string, svcAddr: string) => ({
+    Node: { Node: name, Address: address, PeerName: 'p1', Partition: 'their-ap' },
+    Service: { ID: 'web', Service: 'web', Port: 80, Address: svcAddr, PeerName: 'p1', Partition: 'their-ap' }, Checks: [],
+  });
+  const ep = {
+    execute: async () => ({ Service: 'web', Nodes: [peerNode('far1', '10.9.0.1', ''), peerNode('far2', '10.9.0.2', '10.9.1.2')], DNS: { TTL: '' }, Datacenter: 'dc1', PeerName: 'p1', Failovers: 1, meta: {} }),
+  } as unknown as PreparedQueryEndpoint;
+  const h = new DnsHandler({ cfg: dnsConfigFrom(devConfig()), view: EMPTY_DNS_READER, logger: silentLogger(), queries: dnsQueryExecutor(ep, () => undefined as never, 'server-1') });
+  const msg = dnsPacket.encode({ type: 'query', id: 1, questions: [{ type: 'SRV', name: 'webq.query.consul' }] });
+  const r = dnsPacket.decode((await h.handle(msg, 'udp'))!);
+  assert.deepEqual(r.answers!.map((a) => (a as { data: { target: string } }).data.target).sort(), ['0a090102.addr.consul', 'far1.node.p1.peer.default.ap.consul']);
+});

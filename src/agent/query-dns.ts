@@ -19,10 +19,15 @@ export function dnsQueryExecutor(
     const res = await ep.execute(name, { minIndex: 0, waitMs: 0, consistency: 'default', token, authz: resolve(token), signal }, {
       limit: 0, connect: false, near: '', ip, agentNode, datacenter: agentDatacenter,
     });
+    // A peer's instances (the query's peer, or a failover to one) are named in SRV targets by the
+    // partition they are imported into, the query's, as Consul names a result by its service's
+    // partition (<node>.node.<peer>.peer.<ap>.ap); their records carry the exporter's.
+    const imported = res.PeerName ? res.Partition || 'default' : '';
     const instances: DnsInstance[] = res.Nodes.map((n) => {
       const critical = n.Checks.some((c) => c.Status === 'critical');
       const allPassing = n.Checks.every((c) => c.Status === 'passing');
-      return { node: n.Node, service: n.Service, status: critical ? 'critical' : allPassing ? 'passing' : 'warning', allPassing };
+      const service = imported ? { ...n.Service, Partition: imported } : n.Service;
+      return { node: n.Node, service, status: critical ? 'critical' : allPassing ? 'passing' : 'warning', allPassing };
     });
     return { service: res.Service, instances, ttl: res.DNS.TTL, datacenter: res.Datacenter };
   };
