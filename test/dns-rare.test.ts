@@ -85,6 +85,21 @@ describe('DNS: rarer questions as Consul 1.19.1+ answers them', () => {
     assert.deepEqual(await ttls(`${id}.query.consul`), ['3'], 'by ID: no service_ttl key matches');
     assert.deepEqual(await ttls('tuned.query.consul'), ['7'], 'the query\'s own TTL first');
   });
+
+  test('PTR of a service address in another namespace names it <svc>.service.<ns>.<dc>; another partition\'s addresses are not this agent\'s', async () => {
+    await put('/v1/namespace', { Name: 'team' });
+    await put('/v1/catalog/register', { Node: 'nsnode', Address: '10.9.3.1', Service: { ID: 'api', Service: 'api', Port: 80, Address: '10.9.3.2', Namespace: 'team' } });
+    await put('/v1/catalog/register', { Node: 'dfnode', Address: '10.9.3.3', Service: { ID: 'web', Service: 'web', Port: 80, Address: '10.9.3.4' } });
+    await put('/v1/partition', { Name: 'ap1' });
+    await put('/v1/catalog/register?partition=ap1', { Node: 'apnode', Address: '10.9.3.5', Service: { ID: 'apsvc', Service: 'apsvc', Port: 80, Address: '10.9.3.6' } });
+    const ptr = async (ip: string) => (await dig(port(), '-x', ip)).answer.map((x) => x[4]);
+    assert.deepEqual(await ptr('10.9.3.2'), ['api.service.team.dc1.consul.']);
+    assert.deepEqual(await ptr('10.9.3.4'), ['web.service.dc1.consul.']);
+    assert.deepEqual(await ptr('10.9.3.1'), ['nsnode.node.dc1.consul.']);
+    for (const ip of ['10.9.3.5', '10.9.3.6']) assert.equal((await dig(port(), '-x', ip)).status, 'NXDOMAIN', ip);
+    // The name answers back: the legacy <ns>.<dc> form.
+    assert.deepEqual((await dig(port(), 'api.service.team.dc1.consul', 'A')).answer.map((x) => x[4]), ['10.9.3.2']);
+  });
 });
 
 /** One question over UDP, decoded (dig asks AXFR and IXFR over TCP as transfers, not as questions). */

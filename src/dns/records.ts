@@ -142,7 +142,12 @@ export function recordKey(r: Answer): string {
   return `${r.type}|${r.name}|${JSON.stringify((r as { data?: unknown }).data)}`;
 }
 
-/** The service a NodeService is, for PTR answers. */
+/**
+ * The service a NodeService is, for PTR answers: `<svc>.service[.<ns>].<dc>.<domain>`, the namespace
+ * label for one other than default, as Consul's canonical service name carries a result's namespace
+ * (no partition label).
+ */
 export function serviceFqdn(s: NodeService, cfg: DnsConfig, domain: string): string {
-  return `${s.Service}.service.${cfg.datacenter}.${domain}`.replace(/\.$/, '');
+  const ns = s.Namespace && s.Namespace !== 'default' ? `${s.Namespace}.` : '';
+  return `${s.Service}.service.${ns}${cfg.datacenter}.${domain}`.replace(/\.$/, '');
 }

@@ -7,7 +7,7 @@
 // comes here: DnsView and the prepared answers keep their path unchanged.
 import type { Authorizer, AuthorizerContext } from '../acl/index.ts';
 import {
-  catalogOf, configEntriesOf, allConfigEntryTables, foldName, foldTenancyName, partitionCatalog, partitionEnt, partitionPeerImports, peerImportsOf,
+  catalogOf, configEntriesOf, allConfigEntryTables, foldName, foldTenancyName, namespaceCatalogs, partitionCatalog, partitionEnt, partitionPeerImports, peerImportsOf,
   DEFAULT_TENANCY_NAME, type CatalogTables, type PeerImportsTable, type EnterpriseMeta, type PeerImportRecord, type Replica,
 } from '../state/index.ts';
 import type { Node, NodeService } from '../api/catalog-types.ts';
@@ -184,9 +184,10 @@ export class TenantDnsView {
     return node && this.#nodeReadable(this.#authz(), node.Node) ? node : undefined;
   }
 
-  /** Service addresses in a tenant are not answered by PTR. */
-  serviceByAddress(): NodeService | undefined {
-    return undefined;
+  /** A service instance of the tenant's partition (any namespace) whose own address is `ip`, for PTR on an agent of that partition. */
+  serviceByAddress(ip: string): NodeService | undefined {
+    const authz = this.#authz();
+    return partitionServiceByAddress(this.#replica, this.ent.partition, ip, (ent, svc) => !authz || authz.serviceRead(svc, entContext(ent)) === 'allow');
   }
 
   #serviceName(name: string, connect: boolean): string | undefined {
@@ -246,6 +247,40 @@ export function peerDnsNode(tables: PeerImportsTable[], peer: string, name: stri
       const n = rec.Nodes.find((x) => foldName(x.Node.Node) === wanted);
       if (n) return n.Node;
     }
+  }
+  return undefined;
+}
+
+const addressMaps = new WeakMap<CatalogTables, { index: number; map: Map<string, NodeService> }>();
+
+/** A table's services by their own address (the first registered keeps it), rebuilt when its services change. */
+function servicesByAddress(cat: CatalogTables): Map<string, NodeService> {
+  const hit = addressMaps.get(cat);
+  if (hit && hit.index === cat.index.services) return hit.map;
+  const map = new Map<string, NodeService>();
+  for (const onNode of cat.services.values()) {
+    for (const s of onNode.values()) if (s.Address && !map.has(ipKey(s.Address))) map.set(ipKey(s.Address), s);
+  }
+  addressMaps.set(cat, { index: cat.index.services, map });
+  return map;
+}
+
+/**
+ * The first service instance of a partition whose own address is `ip`, its default namespace first,
+ * then the others, as Consul's PTR lookup reads every namespace of the agent's partition; a
+ * namespaced one carries its Namespace (its PTR name has the namespace label). `readable` is the
+ * DNS token's service:read in that tenant.
+ */
+export function partitionServiceByAddress(
+  replica: Replica, partition: string, ip: string, readable: (ent: EnterpriseMeta, service: string) => boolean,
+): NodeService | undefined {
+  const key = ipKey(ip);
+  const own = { partition: foldTenancyName(partition), namespace: DEFAULT_TENANCY_NAME };
+  const found = servicesByAddress(partitionCatalog(replica, own.partition)).get(key);
+  if (found && readable(own, found.Service)) return found;
+  for (const { ent, table } of namespaceCatalogs(replica, own.partition)) {
+    const s = servicesByAddress(table).get(key);
+    if (s && dnsTenantExists(replica, ent) && readable(ent, s.Service)) return { ...s, Namespace: ent.namespace };
   }
   return undefined;
 }

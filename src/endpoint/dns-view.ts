@@ -9,7 +9,8 @@ import type { Node, NodeService } from '../api/catalog-types.ts';
 import type { AclIdentity } from './acl-resolver.ts';
 import { ingressGateways } from './gateway-services.ts';
 import { terminatingGatewaysFor } from './terminating-links.ts';
-import { dnsTenantExists, peerDnsInstances, peerDnsNode, TenantDnsView } from './dns-tenancy.ts';
+import { dnsTenantExists, partitionServiceByAddress, peerDnsInstances, peerDnsNode, TenantDnsView } from './dns-tenancy.ts';
+import { entContext } from './acl-enforce.ts';
 import { exportedToPartition, samenessGroup, type SamenessGroup } from './sameness.ts';
 
 const TERMINATING = 'terminating-gateway';
@@ -279,10 +280,15 @@ export class DnsView {
     return node && this.#nodeReadable(this.#authz(), node.Node) ? node : undefined;
   }
 
-  /** A service instance whose own address is `ip` (for PTR when no node matches). */
+  /**
+   * A service instance whose own address is `ip` (for PTR when no node matches): of the default
+   * namespace, else of another namespace of the default partition (then with its Namespace).
+   */
   serviceByAddress(ip: string): NodeService | undefined {
+    const authz = this.#authz();
     const svc = this.#serviceAddrs().get(ipKey(ip));
-    return svc && this.#serviceReadable(this.#authz(), svc.Service) ? svc : undefined;
+    if (svc && this.#serviceReadable(authz, svc.Service)) return svc;
+    return partitionServiceByAddress(this.#replica, 'default', ip, (ent, s) => !authz || authz.serviceRead(s, entContext(ent)) === 'allow');
   }
 
   #nodesByAddress(): Map<string, Node> {
