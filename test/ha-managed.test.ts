@@ -4,66 +4,13 @@
 // intact; a fourth server joins as an etcd learner and autopilot promotes it; the dead member
 // is removed, and rejoins by itself when restarted with its data dir. Times are printed.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { after, test } from 'node:test';
-import { etcdBinary, freePort } from './support/etcd.ts';
-import { getJson, until } from './support/wait.ts';
+import { test } from 'node:test';
+import { ManagedDc, getJson, until, type ManagedServer as Server, type PreparedServer } from './support/managed-dc.ts';
 
-const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'proconsul.js');
-const base = fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
-const dir = fs.mkdtempSync(path.join(base, 'proconsul-managed-'));
-
-interface Server { node: string; child: ChildProcess; http: string; server: string; serf: string; etcdClient: string; dataDir: string }
-const servers: Server[] = [];
-
-function etcdPid(s: Server): number {
-  try {
-    return Number(fs.readFileSync(path.join(s.dataDir, 'etcd', 'etcd.pid'), 'utf8'));
-  } catch {
-    return 0;
-  }
-}
-
-function killHard(s: Server): void {
-  const pid = etcdPid(s);
-  if (s.child.exitCode === null) s.child.kill('SIGKILL');
-  if (pid) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
-}
-
-after(async () => {
-  for (const s of servers) {
-    if (s.child.exitCode !== null) continue;
-    const exited = new Promise((r) => s.child.once('exit', r));
-    s.child.kill('SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 8000))]);
-  }
-  for (const s of servers) killHard(s);
-  fs.rmSync(dir, { recursive: true, force: true });
-});
-
-async function prepare(node: string): Promise<Omit<Server, 'child'> & { cfg: string }> {
-  const [http, server, serf, serfWan, client, peer] = await Promise.all([1, 2, 3, 4, 5, 6].map(() => freePort()));
-  const cfg = path.join(dir, `${node}.json`);
-  fs.writeFileSync(cfg, JSON.stringify({
-    ports: { http, dns: -1, grpc: -1, grpc_tls: -1, serf_lan: serf, serf_wan: serfWan, server },
-    managed_etcd: { client_port: client, peer_port: peer },
-    autopilot: { server_stabilization_time: '2s' },
-  }));
-  return { node, cfg, http: `http://127.0.0.1:${http}`, server: `127.0.0.1:${server}`, serf: `127.0.0.1:${serf}`, etcdClient: `http://127.0.0.1:${client}`, dataDir: path.join(dir, node) };
-}
-
-/** Starts `proconsul agent -server -bootstrap-expect 3` joining `peers` (server and serf addresses). */
-function launch(p: Awaited<ReturnType<typeof prepare>>, peers: { server: string; serf: string }[]): Server {
-  const join = peers.flatMap((x) => ['-retry-join', x.server, '-retry-join', x.serf]);
-  const child = spawn(process.execPath, [BIN, 'agent', '-server', '-bootstrap-expect', '3', '-node', p.node, '-bind', '127.0.0.1', '-client', '127.0.0.1',
-    '-data-dir', p.dataDir, '-config-file', p.cfg, '-log-level', process.env.MANAGED_TEST_LOG ?? 'warn', ...join], { stdio: ['ignore', process.env.MANAGED_TEST_LOG ? fs.openSync(`/tmp/managed-${p.node}.log`, 'w') : 'ignore', 'inherit'] });
-  const s = { ...p, child };
-  servers.push(s);
-  return s;
-}
+const dc = new ManagedDc('managed');
+const prepare = (node: string) => dc.prepare(node, { autopilot: { server_stabilization_time: '2s' } });
+const launch = (p: PreparedServer, peers: PreparedServer[]) => dc.launch(p, peers, 3);
+const killHard = (s: Server) => dc.killHard(s);
 
 const agreedLeader = (among: Server[], not = '') => until('one agreed leader', 30_000, async () => {
   const seen = await Promise.all(among.map((s) => getJson<string>(`${s.http}/v1/status/leader`)));
@@ -77,8 +24,8 @@ const etcdMembers = async (s: Server) => {
   return ((await res.json()) as EtcdMembers).members ?? [];
 };
 
-test('three identical managed servers form a datacenter; leader crash; a fourth joins as a learner and is promoted', async () => {
-  etcdBinary();
+test('three identical managed servers form a datacenter; leader crash; a fourth joins as a learner and is promoted', async (t) => {
+  dc.stopAfter(t);
   const first = await Promise.all(['s1', 's2', 's3'].map((n) => prepare(n)));
   const t0 = Date.now();
   const three = first.map((p) => launch(p, first));
