@@ -21,8 +21,11 @@ const AGENT_BUILTINS = ['node:crypto', 'node:fs/promises', 'node:worker_threads'
 /** Lazily loaded parts of built-ins an `agent` start reaches (module, property whose getter loads it). */
 const AGENT_LAZY_BUILTINS = [['node:net', 'BlockList'], ['node:fs', 'ReadStream'], ['node:fs', 'Utf8Stream'], ['node:util', 'parseArgs'], ['node:util', 'diff']];
 const fromSource = existsSync(new URL('../src/cli/main.ts', import.meta.url));
-/** Node 22/23 without type stripping on: this file re-runs itself with it (not needed for dist/). */
-const reexec = fromSource && !process.features.typescript;
+/**
+ * Node 22/23 without type stripping on: this file re-runs itself with it (not needed for dist/).
+ * Not again in the re-run: Node 22.6–22.9 strip types under the flag but report no feature.
+ */
+const reexec = fromSource && !process.features.typescript && !process.execArgv.includes('--experimental-strip-types');
 const semiSpaceGiven = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((f) => f.includes('semi-space'));
 if (process.argv[2] === 'agent' && !semiSpaceGiven) {
   // Any V8 flag set at run time changes V8's flag hash, and Node's built-in modules carry code
@@ -47,7 +50,8 @@ module.enableCompileCache?.();
 
 if (reexec) {
   const self = process.getBuiltinModule('node:url').fileURLToPath(import.meta.url);
-  const args = ['--experimental-strip-types', '--no-warnings=ExperimentalWarning', self, ...process.argv.slice(2)];
+  // The user's node flags first (a heap limit, --import, --inspect): the re-run is the real process.
+  const args = [...process.execArgv, '--experimental-strip-types', '--no-warnings=ExperimentalWarning', self, ...process.argv.slice(2)];
   // In place where Node can (22.15+, 23.11+; not Windows): the agent keeps the pid its starter,
   // pid file and supervisor know. As a child it missed a SIGTERM sent to that pid (this process
   // died of it, and the agent went on holding its ports).

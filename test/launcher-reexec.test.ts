@@ -4,7 +4,7 @@
 // stops it (a child process would be left running, holding its ports, when the launcher died).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -54,4 +54,26 @@ test('without type stripping the launcher re-runs itself in place: the pid file 
     for (const pid of left) try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("the re-run keeps the user's node flags (a heap limit, an --import preload), as the agent process must run with them", () => {
+  const probe = "data:text/javascript,process.stderr.write(`${process.features.typescript} ${process.getBuiltinModule('node:v8').getHeapStatistics().heap_size_limit >> 20}\\n`)";
+  const r = spawnSync(process.execPath, ['--no-experimental-strip-types', '--max-old-space-size=123', `--import=${probe}`, BIN, 'version'], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^Proconsul v/);
+  const runs = r.stderr.trim().split('\n').map((l) => l.split(' '));
+  assert.equal(runs.length, 2, `the preload ran in the launcher and in its re-run: ${r.stderr}`);
+  assert.equal(runs[1]![0], 'strip');
+  assert.equal(runs[1]![1], runs[0]![1], "the re-run's heap limit is the launcher's, set by the user's flag");
+  assert.ok(Number(runs[1]![1]) < 1024, `not V8's default heap limit: ${r.stderr}`);
+});
+
+test('a Node whose --experimental-strip-types does not report process.features.typescript (22.6–22.9) is re-run once, not in a loop', () => {
+  // Simulated on this Node: the preload (inherited through NODE_OPTIONS) hides the feature flag.
+  const hide = "data:text/javascript,Object.defineProperty(process.features,'typescript',{value:undefined})"; // no spaces: NODE_OPTIONS
+  const env = { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${hide}` };
+  const r = spawnSync(process.execPath, ['--no-experimental-strip-types', BIN, 'version'], { encoding: 'utf8', env, timeout: 15_000 });
+  assert.equal(r.signal, null, 'the launcher ended by itself');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^Proconsul v/);
 });
