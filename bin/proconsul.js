@@ -56,10 +56,7 @@ if (reexec) {
   // pid file and supervisor know. As a child it missed a SIGTERM sent to that pid (this process
   // died of it, and the agent went on holding its ports).
   if (typeof process.execve === 'function' && process.platform !== 'win32') process.execve(process.execPath, [process.execPath, ...args], process.env);
-  // Loaded only here: child_process is no part of a normal start.
-  const { spawnSync } = process.getBuiltinModule('node:child_process');
-  const r = spawnSync(process.execPath, args, { stdio: 'inherit' });
-  process.exit(r.status ?? 1);
+  runAsChild(args);
 } else if (fromSource) {
   // Our own relative imports resolved without Node's stat/realpath/package-scope walk (≈80 ms of an
   // agent start; dist/ too: without it an installed start took ≈30 ms more CPU than a checkout's).
@@ -68,4 +65,28 @@ if (reexec) {
 } else {
   (await import('../dist/module-resolve.js')).registerFastResolve();
   await import('../dist/cli/main.js');
+}
+
+/**
+ * The re-run as a child, where Node has no process.execve: signals sent to this pid (a supervisor's
+ * SIGTERM, SIGHUP to reload) reach it, and this process ends as it did (exit code, or its signal).
+ */
+function runAsChild(args) {
+  // Loaded only here: child_process is no part of a normal start.
+  const { spawn } = process.getBuiltinModule('node:child_process');
+  const child = spawn(process.execPath, args, { stdio: 'inherit' });
+  const pass = (signal) => { if (child.exitCode === null && child.signalCode === null) child.kill(signal); };
+  process.on('SIGTERM', pass);
+  process.on('SIGHUP', pass);
+  // A terminal's ^C reaches the child itself (the whole foreground process group gets it): passed
+  // on as well, the agent would take it for a second interrupt and stop without leaving. Without
+  // a terminal (a supervisor, kill -INT) it is passed on.
+  const tty = process.getBuiltinModule('node:tty');
+  process.on('SIGINT', () => { if (![0, 1, 2].some((fd) => tty.isatty(fd))) pass('SIGINT'); });
+  child.on('exit', (code, signal) => {
+    if (signal === null) process.exit(code ?? 1);
+    process.removeAllListeners(signal);
+    process.exitCode = 128 + (process.getBuiltinModule('node:os').constants.signals[signal] ?? 0);
+    process.kill(process.pid, signal);
+  });
 }

@@ -32,28 +32,53 @@ function descendants(pid: number): number[] {
   return kids.flatMap((k) => [k, ...descendants(k)]);
 }
 
-test('without type stripping the launcher re-runs itself in place: the pid file names it and a SIGTERM to it stops the agent', { skip: process.platform !== 'linux' }, async () => {
+interface Launched { child: ChildProcess; base: string; pidFile: string; output(): string; exited: Promise<[number | null, string | null]> }
+
+/** `proconsul agent -dev` through the launcher under `nodeFlags`, to a leader; cleaned up after `body`. */
+async function withAgent(nodeFlags: string[], body: (a: Launched) => Promise<void>): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-reexec-'));
   const port = await freePort();
   const cfg = path.join(dir, 'config.json');
   fs.writeFileSync(cfg, JSON.stringify({ ports: { http: port, dns: -1, grpc: -1, grpc_tls: -1, serf_lan: await freePort(), serf_wan: await freePort(), server: await freePort() } }));
   const pidFile = path.join(dir, 'agent.pid');
-  const child = spawn(process.execPath, ['--no-experimental-strip-types', BIN, 'agent', '-dev', '-config-file', cfg, '-pid-file', pidFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeFlags, BIN, 'agent', '-dev', '-config-file', cfg, '-pid-file', pidFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => { out += c.toString(); });
+  child.stderr!.on('data', (c: Buffer) => { out += c.toString(); });
+  const exited = new Promise<[number | null, string | null]>((r) => child.once('exit', (code, signal) => r([code, signal])));
   let left: number[] = [];
   try {
     const base = `http://127.0.0.1:${port}`;
     await waitForLeader(base, child);
     left = descendants(child.pid!);
-    assert.equal(fs.readFileSync(pidFile, 'utf8'), String(child.pid), 'the agent runs under the pid its starter knows');
-    const done = new Promise<[number | null, string | null]>((r) => child.once('exit', (code, signal) => r([code, signal])));
-    child.kill('SIGTERM');
-    assert.deepEqual(await done, [0, null], 'the agent itself caught the SIGTERM and shut down cleanly');
-    await assert.rejects(fetch(`${base}/v1/status/leader`), 'nothing answers on the HTTP port any more');
+    await body({ child, base, pidFile, output: () => out, exited });
   } finally {
     child.kill('SIGKILL');
     for (const pid of left) try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+test('without type stripping the launcher re-runs itself in place: the pid file names it and a SIGTERM to it stops the agent', { skip: process.platform !== 'linux' }, async () => {
+  await withAgent(['--no-experimental-strip-types'], async ({ child, base, pidFile, exited }) => {
+    assert.equal(fs.readFileSync(pidFile, 'utf8'), String(child.pid), 'the agent runs under the pid its starter knows');
+    child.kill('SIGTERM');
+    assert.deepEqual(await exited, [0, null], 'the agent itself caught the SIGTERM and shut down cleanly');
+    await assert.rejects(fetch(`${base}/v1/status/leader`), 'nothing answers on the HTTP port any more');
+  });
+});
+
+test('without process.execve (Node 22.13/22.14, 23.0–23.5) the launcher runs the agent as a child and passes it SIGHUP and SIGTERM sent to the launcher', { skip: process.platform !== 'linux' }, async () => {
+  await withAgent(['--no-experimental-strip-types', '--import=data:text/javascript,delete process.execve'], async ({ child, base, output, exited }) => {
+    assert.equal(descendants(child.pid!).length, 1, 'the agent is the launcher\'s child');
+    child.kill('SIGHUP');
+    for (let i = 0; i < 100 && !output().includes('Reloading configuration'); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.match(output(), /Caught signal: hangup/, 'the agent reloaded on the SIGHUP sent to the launcher');
+    assert.equal(child.exitCode, null, 'the launcher did not die of the SIGHUP');
+    child.kill('SIGTERM');
+    assert.deepEqual(await exited, [0, null], 'the launcher ended as the agent did: caught the SIGTERM and shut down cleanly');
+    await assert.rejects(fetch(`${base}/v1/status/leader`), 'nothing answers on the HTTP port any more');
+  });
 });
 
 test("the re-run keeps the user's node flags (a heap limit, an --import preload), as the agent process must run with them", () => {
