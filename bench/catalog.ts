@@ -25,7 +25,9 @@ import { EmbeddedStore } from '../src/store/embedded/embedded.ts';
 import { checkKey, encodeRecord, nodeKey, serviceKey } from '../src/state/index.ts';
 import { BenchClient, runCell, type CellResult } from './support/load.ts';
 import { RawHttpClient } from './support/raw-http.ts';
-import { cpuMs, monoMs, threadCpuMs, pool, rssMiB, sleep, startServerProcess, supportScript, type ServerProcess } from './support/proc.ts';
+import {
+  cpuMs, machineCpuMs, monoMs, threadCpuMs, threadSchedMs, pool, rssMiB, sleep, startServerProcess, supportScript, type ServerProcess,
+} from './support/proc.ts';
 
 const { values: opts } = parseArgs({
   options: {
@@ -106,6 +108,22 @@ interface Phase {
   benchCpuUs?: number;
   /** The agent main thread's GC pauses during the phase, by kind: count and total ms. */
   gc?: Record<string, { n: number; ms: number }>;
+  /** Where the phase's wall time went: see schedShares(). */
+  sched?: string;
+}
+
+type Sched = Map<string, { run: number; wait: number }>;
+
+/**
+ * Each busy thread's share of the phase's wall time on a CPU / runnable but waiting for one
+ * (a thread neither running nor waiting for a CPU waits for I/O or another thread), and the
+ * machine's busy share of its CPUs.
+ */
+function schedShares(label: string, pid: number, before: Sched, after: Sched, wallMs: number): string {
+  const pct = (ms: number): string => ((100 * ms) / wallMs).toFixed(0);
+  return [...after].map(([t, a]) => ({ t, run: a.run - (before.get(t)?.run ?? 0), wait: a.wait - (before.get(t)?.wait ?? 0) }))
+    .filter((x) => x.run >= wallMs * 0.02).sort((x, y) => y.run - x.run)
+    .map((x) => `${label} ${x.t.startsWith(`${pid} `) ? 'main' : x.t.slice(x.t.indexOf(' ') + 1)} ${pct(x.run)}/${pct(x.wait)}`).join(', ');
 }
 
 type GcPauses = Record<string, { n: number; ms: number }>;
@@ -189,11 +207,17 @@ try {
     const threads0 = threadCpuMs(agent.pid);
     const self0 = process.cpuUsage();
     const gc0 = await gcPauses(agent);
+    const sched0 = [threadSchedMs(agent.pid), threadSchedMs(process.pid), machineCpuMs()] as const;
     http = await timed(() => pool(total, clients, async (i) => {
       await registrar.request('PUT', '/v1/catalog/register', Buffer.from(JSON.stringify(registration(i).body)));
       done++;
     }));
     const self1 = process.cpuUsage(self0);
+    const wallMs = http.seconds * 1000;
+    const m1 = machineCpuMs();
+    http.sched = `${schedShares('agent', agent.pid, sched0[0], threadSchedMs(agent.pid), wallMs)}, ` +
+      `${schedShares('bench', process.pid, sched0[1], threadSchedMs(process.pid), wallMs)}; machine busy ` +
+      `${(100 - (100 * (m1.idle - sched0[2].idle)) / (m1.total - sched0[2].total)).toFixed(0)} % of ${os.cpus().length} CPUs`;
     const gc1 = await gcPauses(agent);
     http.gc = Object.fromEntries(Object.entries(gc1).map(([k, a]) => [k, { n: a.n - (gc0[k]?.n ?? 0), ms: a.ms - (gc0[k]?.ms ?? 0) }]));
     http.agentCpuUs = ((cpuMs(agent.pid) - cpu0) * 1000) / total;
@@ -264,6 +288,7 @@ console.log(`| agent CPU per registration by thread (µs) | main ${f(http!.mainC
 const pauses = Object.entries(http!.gc!).filter(([, a]) => a.n > 0).sort((a, b) => b[1].ms - a[1].ms)
   .map(([k, a]) => `${k} ${f(a.ms * 1000 / total, 1)} (${a.n})`).join(', ');
 console.log(`| agent main-thread GC pauses per registration (µs), by kind (count) | ${pauses} |`);
+console.log(`| share of wall time on a CPU / waiting for one, % | ${http!.sched} |`);
 console.log(`| direct Store txns/s | ${f(direct!.perSec, 0)} (${f(direct!.seconds, 1)} s) |`);
 console.log(`| agent RSS before → after (peak) | ${f(rssBase!, 0)} → ${f(rssAfter!, 0)} MiB (${f(rssPeak!, 0)}) |`);
 console.log(`| agent RSS growth per 10,000 instances | ${f(((rssAfter! - rssBase!) / total) * 10_000, 1)} MiB |`);

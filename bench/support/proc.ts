@@ -77,6 +77,27 @@ export function threadCpuMs(pid: number): Map<string, number> {
   return out;
 }
 
+/** Each thread of `pid` (keyed as threadCpuMs keys it): ms on a CPU and ms runnable but waiting for one (/proc schedstat). */
+export function threadSchedMs(pid: number): Map<string, { run: number; wait: number }> {
+  const out = new Map<string, { run: number; wait: number }>();
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'latin1');
+      const [run, wait] = fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'latin1').split(' ').map(Number);
+      out.set(`${tid} ${stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))}`, { run: run / 1e6, wait: wait / 1e6 });
+    } catch {
+      // the thread exited between the listing and the read
+    }
+  }
+  return out;
+}
+
+/** The machine's CPU time so far in ms: all of it, and idle (iowait included), from /proc/stat. */
+export function machineCpuMs(): { total: number; idle: number } {
+  const f = fs.readFileSync('/proc/stat', 'latin1').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
+  return { total: f.reduce((a, b) => a + b, 0) * TICK_MS, idle: (f[3] + f[4]) * TICK_MS };
+}
+
 /** Resident set size of `pid` in MiB (VmRSS), or its peak (VmHWM). */
 export function rssMiB(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
   const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'latin1'));
