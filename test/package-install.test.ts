@@ -56,13 +56,19 @@ function writeConsumer(dir: string, installed: string): void {
   ];
   fs.writeFileSync(path.join(dir, 'main.ts'), body.join('\n'));
   fs.writeFileSync(path.join(dir, 'main.js'), body.map((l) => l.replace(', type ApiResponse', '').replace(': ApiResponse<string>', '')).join('\n'));
+  // A CommonJS project: require() of the ES module package (Node ≥ 22.12), and its package.json.
+  fs.writeFileSync(path.join(dir, 'main.cjs'), [
+    "const { ConsulClient } = require('proconsul/api');",
+    "const { version } = require('proconsul/package.json');",
+    'new ConsulClient({ address: process.argv[2] }).status.leader().then((res) => process.stdout.write(JSON.stringify([version, res.data])));',
+  ].join('\n'));
   fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({
     compilerOptions: { module: 'nodenext', target: 'es2023', strict: true, noEmit: true, skipLibCheck: false, types: ['node'], typeRoots: [path.join(ROOT, 'node_modules/@types')] },
     files: ['main.ts'],
   }));
 }
 
-test('the packed package installs globally and runs: proconsul version, agent -dev to a leader, proconsul/api from a dependent project', { timeout: 180_000 }, async () => {
+test('the packed package installs globally and runs: proconsul version, agent -dev to a leader, proconsul/api from a dependent ES module and CommonJS project', { timeout: 180_000 }, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-package-'));
   let agent: ChildProcess | undefined;
   try {
@@ -92,6 +98,11 @@ test('the packed package installs globally and runs: proconsul version, agent -d
     const call = spawnSync(process.execPath, ['main.js', base], { cwd: consumer, env: ENV, encoding: 'utf8' });
     assert.equal(call.status, 0, call.stderr);
     assert.match(JSON.parse(call.stdout) as string, /^127\.0\.0\.1:\d+$/);
+    const cjs = spawnSync(process.execPath, ['main.cjs', base], { cwd: consumer, env: ENV, encoding: 'utf8' });
+    assert.equal(cjs.status, 0, cjs.stderr);
+    const [pkgVersion, leader] = JSON.parse(cjs.stdout) as [string, string];
+    assert.equal(pkgVersion, (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version);
+    assert.match(leader, /^127\.0\.0\.1:\d+$/);
     const tsc = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', consumer], { env: ENV, encoding: 'utf8' });
     assert.equal(tsc.status, 0, `the package's declarations type-check a consumer: ${tsc.stdout}${tsc.stderr}`);
     for (const unshipped of ['src', 'test', 'bench']) assert.equal(fs.existsSync(path.join(installed, unshipped)), false, `${unshipped}/ is not shipped`);
