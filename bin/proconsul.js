@@ -77,7 +77,8 @@ function runAsChild(args) {
   const child = spawn(process.execPath, args, { stdio: 'inherit' });
   const pass = (signal) => { if (child.exitCode === null && child.signalCode === null) child.kill(signal); };
   process.on('SIGTERM', pass);
-  process.on('SIGHUP', pass);
+  // Windows has no SIGHUP to send (kill throws): its console closing ends the child itself.
+  if (process.platform !== 'win32') process.on('SIGHUP', pass);
   // A terminal's ^C reaches the child itself (the whole foreground process group gets it): passed
   // on as well, the agent would take it for a second interrupt and stop without leaving. Without
   // a terminal (a supervisor, kill -INT) it is passed on.
