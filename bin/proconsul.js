@@ -49,6 +49,12 @@ if (process.argv[2] === 'agent' && !semiSpaceGiven) {
 module.enableCompileCache?.();
 
 if (reexec) {
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  if (major < 22 || (major === 22 && minor < 6)) {
+    // Such a Node knows no --experimental-strip-types: it would only say "bad option".
+    process.stderr.write(`proconsul: Node.js ${process.version} cannot run Proconsul's TypeScript sources: it needs Node.js 22.13 or later\n`);
+    process.exit(1);
+  }
   const self = process.getBuiltinModule('node:url').fileURLToPath(import.meta.url);
   // The user's node flags first (a heap limit, --import, --inspect): the re-run is the real process.
   const args = [...process.execArgv, '--experimental-strip-types', '--no-warnings=ExperimentalWarning', self, ...process.argv.slice(2)];

@@ -102,3 +102,21 @@ test('a Node whose --experimental-strip-types does not report process.features.t
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^Proconsul v/);
 });
+
+/** A node on PATH older than type stripping (before 22.6), as a system Node often is; undefined if none. */
+function oldNode(): string | undefined {
+  const found = spawnSync('sh', ['-c', 'which -a node nodejs'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+  return found.find((bin) => {
+    const v = spawnSync(bin, ['-p', 'process.versions.node'], { encoding: 'utf8' }).stdout.trim().split('.').map(Number);
+    return v.length === 3 && (v[0]! < 22 || (v[0] === 22 && v[1]! < 6));
+  });
+}
+
+test('on a Node too old to strip types the checkout says which Node it needs, not "bad option"', (t) => {
+  const old = oldNode();
+  if (old === undefined) return t.skip('no node older than 22.6 on PATH');
+  const r = spawnSync(old, [BIN, 'version'], { encoding: 'utf8', timeout: 15_000 });
+  assert.equal(r.status, 1, r.stderr);
+  assert.doesNotMatch(r.stderr, /bad option/);
+  assert.match(r.stderr, /^proconsul: Node\.js v\d+\.\d+\.\d+ cannot run .*22\.13 or later/);
+});
