@@ -2,6 +2,7 @@
 // --no-experimental-strip-types as here) re-runs itself with --experimental-strip-types. The agent
 // must then still be the process users, pid files and supervisors know: a SIGTERM to that pid
 // stops it (a child process would be left running, holding its ports, when the launcher died).
+// Also what the launcher loads before an `agent` start.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -78,6 +79,15 @@ test('without process.execve (Node 22.13/22.14, 23.0–23.5) the launcher runs t
     child.kill('SIGTERM');
     assert.deepEqual(await exited, [0, null], 'the launcher ended as the agent did: caught the SIGTERM and shut down cleanly');
     await assert.rejects(fetch(`${base}/v1/status/leader`), 'nothing answers on the HTTP port any more');
+  });
+});
+
+test('an agent without a data directory does not load node:sqlite, which prints an ExperimentalWarning when loaded on Node 22 and early 24', { skip: process.platform !== 'linux' }, async () => {
+  const probe = "data:text/javascript,process.on('exit', () => process.stderr.write(`sqlite loaded: ${process.moduleLoadList.some((m) => m.endsWith(' sqlite'))}\\n`))";
+  await withAgent([`--import=${probe}`], async ({ child, output, exited }) => {
+    child.kill('SIGTERM');
+    assert.deepEqual(await exited, [0, null]);
+    assert.match(output(), /sqlite loaded: false/);
   });
 });
 
