@@ -22,6 +22,9 @@ const ALLOWED_FAILURES: Record<string, string> = {
   // 1.16.1, which we follow) puts the default serfHealth in `NodeChecks` and omits `Checks`,
   // so real Consul fails this assertion too.
   TestSession_Info: 'asserts the pre-1.7 Session.Checks field that Consul 1.16 no longer returns',
+  // It force-leaves "foo", a node that is no member; current Consul answers that with a 500
+  // ("agent: No node found with name 'foo'", its removeFailedNode), so it fails there too.
+  TestAgent_ForceLeave: 'force-leaves a node that is no member, which current Consul refuses',
 };
 
 /** Skipped by the suite itself: they need a management token in CONSUL_ROOT (ACLs are off in -dev). */

@@ -50,11 +50,31 @@ test('members: the agent\'s partition by default, ?partition= or the header anot
 
 test('force-leave removes only a member of the request\'s partition; join accepts a partition', async () => {
   const { h, left, joined } = setup();
-  await h.forceLeave(req('/v1/agent/force-leave/c-ap1'));
+  await assert.rejects(h.forceLeave(req('/v1/agent/force-leave/c-ap1')), { message: "agent: No node found with name 'c-ap1'" });
   assert.deepEqual(left, [], 'not in the default partition');
   await h.forceLeave(req('/v1/agent/force-leave/c-ap1?partition=ap1'));
   await h.forceLeave(req('/v1/agent/force-leave/c-default?partition=default'));
   assert.deepEqual(left, ['c-ap1', 'c-default']);
   await h.join(req('/v1/agent/join/10.0.0.9:8301?partition=ap1'));
   assert.deepEqual(joined, [['10.0.0.9:8301']]);
+});
+
+test('force-leave of a name in no pool is an error, as Consul; the agent itself is a no-op; a server also leaves <node>.<dc> from the WAN', async () => {
+  const wanLeft: string[] = [];
+  const wanMembers = [member('s1.dc1', { role: 'consul' }), member('c-default.dc1', { role: 'consul' })];
+  const { h, left } = setup({
+    wan: {
+      enabled: true, members: () => wanMembers, localMember: () => wanMembers[0], leaving: false,
+      join: async () => 0, gossip: { forceLeave: (name) => void wanLeft.push(name) },
+    },
+  });
+  await assert.rejects(h.forceLeave(req('/v1/agent/force-leave/nobody')), (err: Error & { code?: string }) => {
+    assert.equal(err.message, "agent: No node found with name 'nobody'");
+    assert.equal(err.name, 'InternalError');
+    return true;
+  });
+  await h.forceLeave(req('/v1/agent/force-leave/s1'));
+  assert.deepEqual([left, wanLeft], [[], []]);
+  await h.forceLeave(req('/v1/agent/force-leave/c-default?prune'));
+  assert.deepEqual([left, wanLeft], [['c-default'], ['c-default.dc1']]);
 });

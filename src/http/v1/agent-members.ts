@@ -112,11 +112,19 @@ export function membersHandlers(deps: MembersDeps) {
         if (w.gossip && known && node !== w.localMember().name) w.gossip.forceLeave(node, req.query.has('prune'));
         return {};
       }
-      // Only a member of the request's partition (Consul Enterprise's ForceLeave with the partition).
+      // Only a member of the request's partition (Consul Enterprise's ForceLeave with the partition);
+      // a server also removes `<node>.<dc>` from its WAN pool, as Consul's removeFailedNode does.
       const ap = lanPartition(req, deps);
+      const prune = req.query.has('prune');
       const known = pool.members().some((m) => m.name === node && inLanPartition(m, ap));
-      // Serf semantics (which the Go API suite checks): an unknown node or this agent is a no-op.
-      if (pool.gossip && known && node !== deps.nodeName) pool.gossip.forceLeave(node, req.query.has('prune'));
+      const w = deps.server && deps.wan?.enabled ? deps.wan : undefined;
+      const wanName = `${node}.${deps.datacenter}`;
+      const knownWan = Boolean(w?.members().some((m) => m.name === wanName));
+      // A name in neither pool is a 500, as current Consul answers (the old armon/consul-api suite expected a no-op).
+      if (!known && !knownWan) throw new InternalError(`agent: No node found with name '${node}'`);
+      // Removing this agent itself is a no-op: it would refute its own leave.
+      if (pool.gossip && known && node !== deps.nodeName) pool.gossip.forceLeave(node, prune);
+      if (w?.gossip && knownWan && wanName !== w.localMember().name) w.gossip.forceLeave(wanName, prune);
       return {};
     },
   };
