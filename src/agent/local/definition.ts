@@ -72,6 +72,22 @@ function checkType(f: Folded): CheckType {
   return t;
 }
 
+/**
+ * Refuses the single-string `script` key of a check in an HTTP body, as Consul's decoder does:
+ * it rejects unknown fields, and that one left CheckType in Consul 1.1 (ScriptArgs / `args`
+ * replaced it), yet python-consul's Check.script and Check.docker still send it. Service bodies
+ * are checked in `check` and each of `checks`.
+ */
+export function refuseLegacyScript(raw: unknown, kind: 'check' | 'service'): void {
+  const f = fold(raw);
+  const checks = kind === 'check' ? [raw] : [f.get('check'), ...(Array.isArray(f.get('checks')) ? f.get('checks') as unknown[] : [])];
+  for (const c of checks) {
+    if (c === null || typeof c !== 'object' || Array.isArray(c)) continue;
+    const key = Object.keys(c).find((k) => k.toLowerCase() === 'script');
+    if (key !== undefined) throw new BadRequestError(`Request decode failed: json: unknown field ${JSON.stringify(key)}`);
+  }
+}
+
 /** Decodes one check definition (`/v1/agent/check/register` body or a config `check`). */
 export function decodeCheck(raw: unknown): CheckDefinition {
   const f = fold(raw);

@@ -4,7 +4,7 @@
 import { BadRequestError, NotFoundError } from '../../errors.ts';
 import { filterRecord } from '../../filter/index.ts';
 import {
-  checkVisible, decodeCheck, filteredHeader, validateCheckDefinition, validStatus, vetCheckRegister, vetCheckUpdate,
+  checkVisible, decodeCheck, refuseLegacyScript, filteredHeader, validateCheckDefinition, validStatus, vetCheckRegister, vetCheckUpdate,
   vetNodeUpdate, localKey, type Local,
 } from '../../agent/local/index.ts';
 import type { CheckStatus } from '../../agent/checks/index.ts';
@@ -47,7 +47,9 @@ export function agentCheckHandlers(local: Local, cfg: RequestConfig) {
     },
     async register(req: HttpRequest): Promise<HttpResult> {
       const { namespace } = agentNamespace(req, cfg);
-      const decoded = decodeCheck(objectBody(parseJSON(await req.body()), 'structs.CheckDefinition'));
+      const body = objectBody(parseJSON(await req.body()), 'structs.CheckDefinition');
+      refuseLegacyScript(body, 'check');
+      const decoded = decodeCheck(body);
       bodyEnt({ namespace: decoded.Namespace });
       // The body's Namespace wins over the request's; a node check stays in the default namespace.
       const ns = decoded.Namespace || (namespace === 'default' ? '' : namespace);
