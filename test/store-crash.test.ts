@@ -11,9 +11,9 @@ import { EmbeddedStore } from '../src/store/embedded/embedded.ts';
 
 const writerScript = join(import.meta.dirname, 'support', 'crash-writer.ts');
 
-/** Runs the writer until `killAfter` acks, SIGKILLs it, and returns every key it acknowledged. */
-async function runAndKill(dir: string, killAfter: number): Promise<string[]> {
-  const child = spawn(process.execPath, ['--no-warnings', writerScript, dir, '64'], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** Runs the writer (checkpointing as `checkpoint` says) until `killAfter` acks, SIGKILLs it, and returns every key it acknowledged. */
+async function runAndKill(dir: string, killAfter: number, checkpoint: string): Promise<string[]> {
+  const child = spawn(process.execPath, ['--no-warnings', writerScript, dir, '64', checkpoint], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
   const acked: string[] = [];
@@ -41,7 +41,8 @@ test('embedded store keeps every acknowledged write across kill -9', { timeout: 
   for (let round = 0; round < 3; round++) {
     const dir = await mkdtemp(join(tmpdir(), 'proconsul-crash-'));
     try {
-      const acked = await runAndKill(dir, 2000);
+      // Rounds 1 and 2 checkpoint every few frames and restart the WAL every 64.
+      const acked = await runAndKill(dir, 2000, round === 0 ? '' : '4,64');
       const store = new EmbeddedStore({ dir });
       await store.open();
       const kvs = new Map((await store.range('k/')).kvs.map((kv) => [kv.key, Buffer.from(kv.value).toString()]));

@@ -1,10 +1,12 @@
 // Child process for test/store-crash.test.ts: opens an EmbeddedStore in the directory given as
 // argv[2] and runs many concurrent writers forever, printing each key only after its txn resolved.
+// argv[4], `frames,capFrames`: checkpoint that often (so that kills land amid checkpoints and WAL restarts).
 import { EmbeddedStore } from '../../src/store/embedded/embedded.ts';
 
 const dir = process.argv[2];
 const writers = Number(process.argv[3] ?? 64);
-const store = new EmbeddedStore({ dir });
+const [frames, capFrames] = (process.argv[4] ?? '').split(',').map(Number);
+const store = new EmbeddedStore({ dir, ...(capFrames ? { checkpoint: { frames, capFrames } } : {}) });
 await store.open();
 process.stdout.write('ready\n');
 

@@ -1,6 +1,7 @@
 // Runs the shared Store conformance suite against the SQLite-backed embedded store, plus what only
 // a durable backend has: state survives reopening, and foreign or newer files are refused.
 import assert from 'node:assert/strict';
+import { statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -157,6 +158,61 @@ test('embedded: groups larger than a shared slot, and non-ASCII keys, are writte
       before.kvs.map((kv) => Buffer.from(kv.value).toString('latin1').slice(0, 1)));
     assert.equal(Buffer.from((await second.get('ключ/ü'))!.value).toString(), 'b');
     await second.close();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+/** The WAL's length in frames and how many of them are in the database file, read on a connection of our own. */
+function walState(dir: string): { log: number; checkpointed: number } {
+  const db = new DatabaseSync(join(dir, 'store.db'));
+  try {
+    return db.prepare('PRAGMA wal_checkpoint(NOOP)').get() as { log: number; checkpointed: number };
+  } finally {
+    db.close();
+  }
+}
+
+test('embedded: the checkpointer copies the WAL into the database file while writes go on', async () => {
+  const dir = await tempDir();
+  try {
+    const store = new EmbeddedStore({ dir, checkpoint: { frames: 20, capFrames: 1_000_000 } });
+    await store.open();
+    const value = Buffer.alloc(2000, 1);
+    for (let i = 0; i < 100; i++) await store.txn({ success: [{ type: 'put', key: `k/${i}`, value }] });
+    // Until a checkpoint, the database file holds the schema only and every value is in the WAL.
+    const dbBytes = () => statSync(join(dir, 'store.db')).size;
+    for (let tries = 0; dbBytes() < 100 * 2000 && tries < 100; tries++) await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.ok(dbBytes() >= 100 * 2000, `the database file has ${dbBytes()} bytes`);
+    await store.close();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('embedded: under steady writes the WAL restarts by capFrames, and every write survives reopening', async () => {
+  const dir = await tempDir();
+  try {
+    // No background passes: only the writer's own pass at the cap keeps the WAL short.
+    const store = new EmbeddedStore({ dir, checkpoint: { frames: 1_000_000, capFrames: 40 } });
+    await store.open();
+    let longest = 0;
+    for (let i = 0; i < 300; i++) {
+      await store.txn({ success: [{ type: 'put', key: `k/${i % 150}`, value: Buffer.from(`v${i}-`.padEnd(1500, 'x')) }] });
+      if (i % 10 === 9) longest = Math.max(longest, walState(dir).log);
+    }
+    assert.ok(longest > 0 && longest <= 45, `the WAL grew to ${longest} frames`);
+    await store.close();
+    const again = new EmbeddedStore({ dir });
+    await again.open();
+    const kvs = (await again.range('k/')).kvs;
+    assert.equal(kvs.length, 150);
+    for (const kv of kvs) {
+      const i = Number(kv.key.slice(2));
+      assert.equal(Buffer.from(kv.value).toString().split('-')[0], `v${i + 150}`, kv.key);
+      assert.equal(kv.version, 2);
+    }
+    await again.close();
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -12,7 +12,9 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { ClosedError, InternalError, NotFoundError } from '../../errors.ts';
 import { EngineStore, type EngineStoreDeps, type PendingMutation } from '../engine-store.ts';
 import type { LoadedKey } from '../engine.ts';
-import { encodeGroup, encodeIntoSlot, slotViews, SLOT_BYTES, type Slot, type WriterReply } from './writer-protocol.ts';
+import {
+  CHECKPOINT_TUNING, encodeGroup, encodeIntoSlot, slotViews, SLOT_BYTES, type CheckpointTuning, type Slot, type WriterReply,
+} from './writer-protocol.ts';
 
 /** On-disk format version kept in `meta`; bump with a tested migration. */
 export const EMBEDDED_FORMAT_VERSION = 1;
@@ -28,6 +30,8 @@ export interface EmbeddedStoreDeps extends EngineStoreDeps {
   /** Data directory; created if missing. */
   dir: string;
   logger?: StoreLogger;
+  /** When WAL frames are copied into the database file; CHECKPOINT_TUNING unless tests say otherwise. */
+  checkpoint?: CheckpointTuning;
 }
 
 const SCHEMA = `
@@ -65,6 +69,7 @@ export class EmbeddedStore extends EngineStore {
   readonly path: string;
   readonly #dir: string;
   readonly #logger: StoreLogger | undefined;
+  readonly #checkpoint: CheckpointTuning;
   #lock: DatabaseSync | null = null;
   #db: DatabaseSync | null = null;
   #reads: Reads | null = null;
@@ -85,6 +90,7 @@ export class EmbeddedStore extends EngineStore {
     this.#dir = deps.dir;
     this.path = join(deps.dir, 'store.db');
     this.#logger = deps.logger;
+    this.#checkpoint = deps.checkpoint ?? CHECKPOINT_TUNING;
   }
 
   /** Takes the directory's lock, creates or opens the database, loads it and starts the writer. */
@@ -113,7 +119,7 @@ export class EmbeddedStore extends EngineStore {
       };
       this.engine.useValues({ get: (key) => this.#readValue(key), range: (prefix) => this.#readRange(prefix) });
       this.#load(db);
-      this.#writer = await startWriter(this.path, this.#shared, (r) => this.#onReply(r), (err) => {
+      this.#writer = await startWriter(this.path, this.#shared, this.#checkpoint, (r) => this.#onReply(r), (err) => {
         if (this.#writer) this.#fail(err);
       });
     } catch (err) {
@@ -269,9 +275,9 @@ export class EmbeddedStore extends EngineStore {
 
 /** Starts the writer thread on `path` and resolves once it has opened the database. */
 function startWriter(
-  path: string, slots: SharedArrayBuffer[], onReply: (r: WriterReply) => void, onFail: (err: unknown) => void,
+  path: string, slots: SharedArrayBuffer[], checkpoint: CheckpointTuning, onReply: (r: WriterReply) => void, onFail: (err: unknown) => void,
 ): Promise<Worker> {
-  const worker = new Worker(WRITER, { workerData: { path, slots } });
+  const worker = new Worker(WRITER, { name: 'store-writer', workerData: { path, slots, checkpoint } });
   return new Promise((resolve, reject) => {
     let ready = false;
     worker.on('message', (r: WriterReply) => {

@@ -47,6 +47,22 @@ export function slotViews(sab: SharedArrayBuffer): Slot {
   return { buf: Buffer.from(sab), view: new DataView(sab) };
 }
 
+/** When WAL frames are copied into the database file (SQLite's page-sized frames). */
+export interface CheckpointTuning {
+  /** Frames waiting to be copied that start a checkpointer pass (SQLite's own default is 1,000). */
+  frames: number;
+  /** WAL length at which the writer finishes a pass itself so that the WAL can restart. */
+  capFrames: number;
+}
+
+/** The defaults: passes as often as SQLite's, the WAL restarted by 10,000 frames (40 MiB). */
+export const CHECKPOINT_TUNING: CheckpointTuning = { frames: 1000, capFrames: 10_000 };
+
+/** Slots of the Int32Array shared with the checkpointer: requests made, stop, pass under way. */
+export const CHECKPOINT_REQUESTS = 0;
+export const CHECKPOINT_STOP = 1;
+export const CHECKPOINT_BUSY = 2;
+
 /** What the main thread sends. */
 export type WriterRequest = WriteGroup | SlotGroup | { type: 'close' };
 

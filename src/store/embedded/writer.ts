@@ -1,18 +1,24 @@
 // The embedded store's writer thread: it owns the SQLite write connection (WAL, synchronous=FULL)
 // and commits the groups the main thread posts, everything that arrived while the previous
 // commit was syncing in one transaction, then acknowledges them: the ack follows the fsync.
-import { parentPort, workerData } from 'node:worker_threads';
+// Checkpoints run on a checkpointer thread (checkpointer.ts) and never delay an ack.
+import { parentPort, Worker, workerData } from 'node:worker_threads';
 import { DatabaseSync } from 'node:sqlite';
 import {
-  decodeGroup, decodeSlot, slotViews, type GroupSink, type SlotGroup, type WriteGroup, type WriterReply, type WriterRequest,
+  CHECKPOINT_BUSY, CHECKPOINT_REQUESTS, CHECKPOINT_STOP, decodeGroup, decodeSlot, slotViews,
+  type CheckpointTuning, type GroupSink, type SlotGroup, type WriteGroup, type WriterReply, type WriterRequest,
 } from './writer-protocol.ts';
 
 const port = parentPort!;
-const { path, slots: shared } = workerData as { path: string; slots: SharedArrayBuffer[] };
+const { path, slots: shared, checkpoint: tuning } = workerData as { path: string; slots: SharedArrayBuffer[]; checkpoint: CheckpointTuning };
 const slots = shared.map(slotViews);
 const db = new DatabaseSync(path);
 db.exec('PRAGMA journal_mode = WAL');
 db.exec('PRAGMA synchronous = FULL');
+// SQLite's own checkpoint would run inside COMMIT, after the fsync but before the ack.
+db.exec('PRAGMA wal_autocheckpoint = 0');
+const walState = db.prepare('PRAGMA wal_checkpoint(NOOP)');
+const ownPass = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
 const putKv = db.prepare('INSERT OR REPLACE INTO kv (key, value, create_rev, mod_rev, version, lease) VALUES (?, ?, ?, ?, ?, ?)');
 const deleteKv = db.prepare('DELETE FROM kv WHERE key = ?');
 const putLease = db.prepare('INSERT OR REPLACE INTO lease (id, ttl_seconds) VALUES (?, ?)');
@@ -68,14 +74,71 @@ function flush(): void {
     return;
   }
   reply({ type: 'ack', seq: groups[groups.length - 1].seq });
+  checkpointIfDue();
+}
+
+/** The checkpointer thread, started on first need; 'failed' once it has stopped on its own. */
+let background: { worker: Worker; signal: Int32Array; exited: Promise<void> } | 'failed' | null = null;
+
+/**
+ * After a commit: asks the checkpointer for a pass once `tuning.frames` frames wait to be copied.
+ * The WAL restarts from its beginning only when a commit finds every frame copied, which a
+ * background pass behind a steady stream of commits never achieves; past `tuning.capFrames`
+ * the writer copies the rest itself, after the ack (so the commits waiting are delayed, not
+ * the ones acknowledged). Without a checkpointer it does every pass itself, as SQLite would.
+ */
+function checkpointIfDue(): void {
+  try {
+    const { log, checkpointed } = walState.get() as { log: number; checkpointed: number };
+    if (log >= (background === 'failed' ? tuning.frames : tuning.capFrames)) ownPass.get();
+    else if (log - checkpointed >= tuning.frames) requestPass();
+  } catch {
+    // Every frame in the WAL is durable already; a pass that failed (or found the checkpointer
+    // mid-pass) is tried again after the next commit.
+  }
+}
+
+function requestPass(): void {
+  if (background === 'failed') return;
+  background ??= startCheckpointer();
+  const { signal } = background;
+  if (Atomics.load(signal, CHECKPOINT_BUSY)) return;
+  Atomics.add(signal, CHECKPOINT_REQUESTS, 1);
+  Atomics.notify(signal, CHECKPOINT_REQUESTS);
+}
+
+// Written in the same language as this file, so that the built package finds checkpointer.js.
+const CHECKPOINTER = new URL(import.meta.url.endsWith('.ts') ? './checkpointer.ts' : './checkpointer.js', import.meta.url);
+
+function startCheckpointer(): { worker: Worker; signal: Int32Array; exited: Promise<void> } {
+  const sab = new SharedArrayBuffer(3 * Int32Array.BYTES_PER_ELEMENT);
+  const worker = new Worker(CHECKPOINTER, { name: 'store-ckpt', workerData: { path, signal: sab } });
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => {
+    background = 'failed';
+    resolve();
+  }));
+  worker.on('error', () => undefined);
+  return { worker, signal: new Int32Array(sab), exited };
+}
+
+/** Stops the checkpointer (after its current pass) and waits for its thread to end. */
+async function stopCheckpointer(): Promise<void> {
+  if (!background || background === 'failed') return;
+  const { signal, exited } = background;
+  Atomics.store(signal, CHECKPOINT_STOP, 1);
+  Atomics.add(signal, CHECKPOINT_REQUESTS, 1);
+  Atomics.notify(signal, CHECKPOINT_REQUESTS);
+  await exited;
 }
 
 port.on('message', (msg: WriterRequest) => {
   if (msg.type === 'close') {
     flush();
-    db.close();
-    reply({ type: 'closed' });
-    port.close();
+    void stopCheckpointer().then(() => {
+      db.close();
+      reply({ type: 'closed' });
+      port.close();
+    });
     return;
   }
   queue.push(msg);
