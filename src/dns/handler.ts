@@ -63,6 +63,8 @@ const OPCODE_MASK = 0x7800;
 const ECHOED = OPCODE_MASK | dnsPacket.RECURSION_DESIRED | dnsPacket.CHECKING_DISABLED;
 /** NOTIFY, the one opcode besides QUERY that miekg's default accept function lets through (answered as a query). */
 const OPCODE_NOTIFY = 4;
+/** #checkHeader's verdict on an accepted NOTIFY: to be answered by the general path. */
+const GENERAL = false;
 /** The request's bits a rejection keeps: miekg answers with the request's own header, AA, Z and the rcode reset (TC, RD, RA, AD, CD). */
 const KEPT_ON_REJECT = 0x0200 | 0x0100 | 0x0080 | 0x0020 | 0x0010;
 
@@ -89,8 +91,7 @@ export class DnsHandler {
    */
   answerNow(msg: Buffer, transport: 'udp' | 'tcp'): Buffer | null | undefined {
     const early = this.#checkHeader(msg);
-    // A NOTIFY (opcode bits set) takes the general path, which echoes its opcode.
-    if (early !== undefined || !this.#prepared || (msg[2] & 0x78) !== 0) return early;
+    if (early !== undefined || !this.#prepared) return early === GENERAL ? undefined : early;
     const wq = readQuery(msg);
     return wq ? this.#prepared.reply(msg, wq, transport) : undefined;
   }
@@ -140,7 +141,7 @@ export class DnsHandler {
    */
   replyWith(msg: Buffer, rcode: number, sections: Sections, transport: 'udp' | 'tcp'): Buffer | null {
     const early = this.#checkHeader(msg);
-    if (early !== undefined) return early;
+    if (early !== undefined && early !== GENERAL) return early;
     const req = decodeRequest(msg);
     if (!req) return rejectReply(msg, RCODE.FORMERR);
     // A prepared query's answer holds only for the asker's subnet, as handle() echoes it.
@@ -162,7 +163,8 @@ export class DnsHandler {
   async replyResolving(msg: Buffer, rcode: number, sections: Sections, transport: 'udp' | 'tcp'): Promise<Buffer | null> {
     // Only CNAME and SRV answers can name a hostname: spare the decode for the others.
     const maybe = rcode === RCODE.NOERROR && sections.answers.some((a) => a.type === 'CNAME' || a.type === 'SRV');
-    const req = maybe && this.#checkHeader(msg) === undefined ? decodeRequest(msg) : null;
+    const verdict = maybe ? this.#checkHeader(msg) : null;
+    const req = verdict === undefined || verdict === GENERAL ? decodeRequest(msg) : null;
     const type = req?.questions![0].type;
     if (req && type && hostnamesOf(sections, type).length > 0) {
       sections = await withHostnames(sections, type, ednsOf(req) !== null, MAX_RECURSION_LEVEL, this.#resolveHostname);
@@ -170,15 +172,20 @@ export class DnsHandler {
     return this.replyWith(msg, rcode, sections, transport);
   }
 
-  /** miekg's accept rules: drop responses and runts; NOTIMP opcodes other than QUERY and NOTIFY; FORMERR odd counts. */
-  #checkHeader(msg: Buffer): Buffer | null | undefined {
+  /**
+   * miekg's accept rules: drop responses and runts; NOTIMP opcodes other than QUERY and NOTIFY;
+   * FORMERR odd counts; an accepted NOTIFY is GENERAL (the prepared replies are QUERY replies).
+   */
+  #checkHeader(msg: Buffer): Buffer | null | undefined | typeof GENERAL {
     // Byte reads: readUInt16BE's argument checks cost more than the rest on the hot path.
     if (msg.length < 12) return null;
     const flags = (msg[2] << 8) | msg[3];
     if (flags & QR) return null;
     const opcode = (flags & OPCODE_MASK) >> 11;
-    if (opcode !== 0 && opcode !== OPCODE_NOTIFY) return rejectReply(msg, RCODE.NOTIMP);
-    if (msg[4] !== 0 || msg[5] !== 1 || msg[6] !== 0 || msg[7] > 1 || msg[8] !== 0 || msg[9] > 1 || msg[10] !== 0 || msg[11] > 2) return rejectReply(msg, RCODE.FORMERR);
+    if (msg[4] !== 0 || msg[5] !== 1 || msg[6] !== 0 || msg[7] > 1 || msg[8] !== 0 || msg[9] > 1 || msg[10] !== 0 || msg[11] > 2) {
+      return rejectReply(msg, opcode === 0 || opcode === OPCODE_NOTIFY ? RCODE.FORMERR : RCODE.NOTIMP);
+    }
+    if (opcode !== 0) return opcode === OPCODE_NOTIFY ? GENERAL : rejectReply(msg, RCODE.NOTIMP);
     return undefined;
   }
 
