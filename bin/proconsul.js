@@ -61,7 +61,7 @@ if (reexec) {
   }
   const self = process.getBuiltinModule('node:url').fileURLToPath(import.meta.url);
   // The user's node flags first (a heap limit, --import, --inspect): the re-run is the real process.
-  const args = [...process.execArgv, '--experimental-strip-types', '--no-warnings=ExperimentalWarning', self, ...process.argv.slice(2)];
+  const args = [...process.execArgv, '--experimental-strip-types', '--disable-warning=ExperimentalWarning', self, ...process.argv.slice(2)];
   // In place where Node can (22.15+, 23.11+; not Windows): the agent keeps the pid its starter,
   // pid file and supervisor know. As a child it missed a SIGTERM sent to that pid (this process
   // died of it, and the agent went on holding its ports).

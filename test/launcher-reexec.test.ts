@@ -103,6 +103,14 @@ test("the re-run keeps the user's node flags (a heap limit, an --import preload)
   assert.ok(Number(runs[1]![1]) < 1024, `not V8's default heap limit: ${r.stderr}`);
 });
 
+test("the re-run hides Node's ExperimentalWarnings (type stripping's own) but not other process warnings (deprecations, listener leaks)", () => {
+  const probe = "data:text/javascript,if (process.features.typescript) { process.emitWarning('probe deprecated', 'DeprecationWarning'); process.emitWarning('probe experimental', 'ExperimentalWarning') }";
+  const r = spawnSync(process.execPath, ['--no-experimental-strip-types', `--import=${probe}`, BIN, 'version'], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /DeprecationWarning: probe deprecated/);
+  assert.doesNotMatch(r.stderr, /probe experimental/);
+});
+
 test('a Node whose --experimental-strip-types does not report process.features.typescript (22.6–22.9) is re-run once, not in a loop', () => {
   // Simulated on this Node: the preload (inherited through NODE_OPTIONS) hides the feature flag.
   const hide = "data:text/javascript,Object.defineProperty(process.features,'typescript',{value:undefined})"; // no spaces: NODE_OPTIONS
