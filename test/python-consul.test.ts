@@ -44,6 +44,9 @@ function scenario(client: Client, addr: string, area: string, token?: string): P
   });
 }
 
+/** ACLs on, default deny, `root` the initial management token. */
+const ACL_DENY: RuntimeConfig['acl'] = { ...devConfig().acl, enabled: true, defaultPolicy: 'deny', tokens: { ...devConfig().acl.tokens, initialManagement: 'root' } };
+
 /** A raised client exception as the fixture records it. */
 const raised = (error: string, message: string | RegExp) => (v: Out) => {
   assert.equal(v?.error, error, JSON.stringify(v));
@@ -238,6 +241,15 @@ function clientSuite(client: Client): void {
       }
     });
 
+    test('a client token (python-consul: ?token=, python-consul2: X-Consul-Token) on an agent with ACLs on, default deny', async () => {
+      const o = await run('token', { acl: ACL_DENY }, 'root');
+      assert.deepEqual([o.kv_put, o.kv_get, o.service, o.event, o.health], [true, 'x', true, 't-ev', ['t-svc']]);
+      raised('ACLPermissionDenied', "Permission denied: token with AccessorID '00000000-0000-0000-0000-000000000002' lacks permission 'key:read' on \"t/a\"")(o.kv_anonymous);
+      assert.deepEqual(o.service_anonymous, [], 'the anonymous token sees no services');
+      // python-consul 0.7.1's agent.services() sends no token at all, so it is anonymous too.
+      assert.deepEqual(o.services, legacy ? [] : ['t-svc']);
+    });
+
     if (legacy) {
       // python-consul 0.7.1 has no Txn and only the legacy ACL API (/v1/acl/create, list, info, …),
       // which Consul removed in 1.11: those paths are 404 there, so its ACL calls are not exercised.
@@ -268,8 +280,7 @@ function clientSuite(client: Client): void {
     });
 
     test('acl (default deny): token self, policies, tokens create/get/list/update/clone/delete, enforcement', async () => {
-      const acl = { ...devConfig().acl, enabled: true, defaultPolicy: 'deny' as const, tokens: { ...devConfig().acl.tokens, initialManagement: 'root' } };
-      const o = await run('acl', { acl }, 'root');
+      const o = await run('acl', { acl: ACL_DENY }, 'root');
       assert.equal(o.self, 'global-management');
       assert.deepEqual([o.policy_create.Name, o.policy_create.Rules, o.policy_get_name], ['py-pol', 'key_prefix "py/" { policy = "write" }', true]);
       assert.ok(o.policy_list.includes('py-pol') && o.policy_list.includes('global-management'), o.policy_list.join());
