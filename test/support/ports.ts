@@ -3,9 +3,15 @@
 // port between our check and the child's bind (seen in CI: etcd "address already in use"). So
 // ports are drawn below the ephemeral range instead, checked free for TCP and UDP on 127.0.0.1,
 // never one of Consul's or etcd's defaults, and never handed out twice by one test process.
+// Nor by two: test processes running beside each other (a CI run beside other runs) each found
+// a port free and both started a server on it (seen: a managed agent binding its HTTP port after
+// a 14 s formation, by then taken by another run's agent), so each port handed out is claimed
+// under /tmp/proconsul-test-ports/<port>/<pid> until the claiming process exits.
 import dgram from 'node:dgram';
-import { readFileSync } from 'node:fs';
+import fs, { readFileSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 
 /** Ports other tests and Consul's defaults use. */
 const RESERVED = new Set([8300, 8301, 8302, 8500, 8501, 8502, 8503, 8600, 2379, 2380]);
@@ -39,12 +45,51 @@ function udpFree(port: number): Promise<boolean> {
   });
 }
 
-/** A port free for both TCP and UDP on 127.0.0.1, outside the kernel's ephemeral range. */
+/** Where test processes claim the ports they hand out (shared by every checkout on the machine). */
+export const CLAIMS_DIR = path.join(fs.existsSync('/tmp') ? '/tmp' : os.tmpdir(), 'proconsul-test-ports');
+const claimed: string[] = [];
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Claims `port` for this process: false when another live process holds a claim on it (claims of
+ * exited processes are removed). Two processes claiming at once may both back off, never both win.
+ * Without a writable claims directory every port counts as claimed (the bind check alone remains).
+ */
+export function claimPort(port: number): boolean {
+  const dir = path.join(CLAIMS_DIR, String(port));
+  const mine = path.join(dir, String(process.pid));
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(mine, '');
+    const others = fs.readdirSync(dir).map(Number).filter((pid) => Number.isInteger(pid) && pid > 0 && pid !== process.pid);
+    for (const pid of others.filter((p) => !alive(p))) fs.rmSync(path.join(dir, String(pid)), { force: true });
+    if (others.some(alive)) {
+      fs.rmSync(mine, { force: true });
+      return false;
+    }
+  } catch {
+    return true;
+  }
+  if (claimed.length === 0) process.once('exit', () => { for (const f of claimed) fs.rmSync(f, { force: true }); });
+  claimed.push(mine);
+  return true;
+}
+
+/** A port free for both TCP and UDP on 127.0.0.1, outside the kernel's ephemeral range, claimed by no other test process. */
 export async function freePort(): Promise<number> {
   for (;;) {
     const port = LOW + Math.floor(Math.random() * (HIGH - LOW + 1));
     if (RESERVED.has(port) || given.has(port)) continue;
     if (!(await tcpFree(port)) || !(await udpFree(port))) continue;
+    if (!claimPort(port)) continue;
     given.add(port);
     return port;
   }
