@@ -13,7 +13,7 @@ import path from 'node:path';
 import { freePort } from './support/ports.ts';
 import { killAll, spawnProconsul } from './support/procs.ts';
 import { getJson, logTails, until } from './support/wait.ts';
-import { anyAlive, killNode, ownForPostgres, patroniMissing, psql, startPatroni, type DcsTimings, type PatroniNode } from './support/patroni.ts';
+import { anyAlive, killNode, ownForPostgres, patronictl, patroniMissing, psql, startPatroni, type DcsTimings, type PatroniNode } from './support/patroni.ts';
 
 const SCOPE = 'pgha';
 // Patroni creates its session with TTL ttl/2 (Consul keeps a session for twice its TTL), so the
@@ -137,6 +137,13 @@ describe('Patroni with Proconsul as its Consul DCS', { timeout: 90_000 }, () => 
     const byId = new Map(services.map((s) => [s.ServiceID, s]));
     assert.ok(byId.get(`${SCOPE}/${leader.name}`)?.ServiceTags.includes('primary'));
     assert.equal(byId.get(`${SCOPE}/${replica.name}`)?.ServicePort, replica.pgPort);
+
+    // patronictl reads the same cluster from the DCS, and edit-config writes the config key by CAS on its ModifyIndex.
+    const listed = JSON.parse(patronictl(leader, ['list', '-f', 'json'])) as { Member: string; Role: string }[];
+    assert.deepEqual(listed.map((m) => [m.Member, m.Role]).sort(), [[leader.name, 'Leader'], [replica.name, 'Replica']].sort());
+    patronictl(leader, ['edit-config', '--force', '--set', 'maximum_lag_on_failover=2097152']);
+    await until('the edited config on the nodes', 10_000, async () =>
+      (await getJson<{ maximum_lag_on_failover?: number }>(`${replica.api}/config`))?.maximum_lag_on_failover === 2097152 || undefined, { context: logs });
 
     psql(leader, 'CREATE TABLE failover_probe (v text); INSERT INTO failover_probe VALUES (\'before\')');
     await until('the row on the replica', 10_000, async () => psql(replica, 'SELECT v FROM failover_probe') === 'before' || undefined, { retryErrors: true, context: logs });

@@ -165,6 +165,13 @@ export function anyAlive(pids: number[]): boolean {
   });
 }
 
+/** Runs `patronictl -c <the node's config> args…` (it reads the cluster from the DCS); its stdout. */
+export function patronictl(node: PatroniNode, args: string[]): string {
+  const r = spawnSync('patronictl', ['-c', path.join(path.dirname(node.dataDir), 'patroni.yml'), ...args], { encoding: 'utf8', timeout: 20_000 });
+  if (r.status !== 0) throw new Error(`patronictl ${args.join(' ')} failed (${r.status}): ${r.stderr || r.error?.message}`);
+  return r.stdout;
+}
+
 /** Runs one SQL statement on the node through psql (as postgres over the node's socket dir); its output, unaligned. */
 export function psql(node: PatroniNode, sql: string): string {
   const dir = path.dirname(node.dataDir);
