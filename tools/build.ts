@@ -2,7 +2,7 @@
 // tsc type-checks src/ and emits its declarations; the JavaScript is Node's own type stripping of
 // each module, the transform a checkout runs, with relative `.ts` specifiers renamed `.js`.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import module from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 
@@ -62,4 +62,5 @@ function run(): void {
   process.stdout.write(`build: ${files.length} modules in ${relative(ROOT, DIST)}/\n`);
 }
 
-if (process.argv[1] === import.meta.filename) run();
+// Run as a script, however reached: Node names this module by its real path, argv[1] as typed.
+if (process.argv[1] !== undefined && realpathSync(process.argv[1]) === import.meta.filename) run();
