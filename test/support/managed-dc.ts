@@ -34,6 +34,12 @@ export interface RaftConfig { Servers: { ID: string; Node: string; Leader: boole
 /** Polling helpers, re-exported for the tests built on this datacenter. */
 export { getJson, until };
 
+/** `running`, or how the agent process ended (an agent that could not bind a port exits with code 1). */
+function processState(child: ChildProcess): string {
+  if (child.exitCode !== null) return `exited with code ${child.exitCode}`;
+  return child.signalCode !== null ? `killed by ${child.signalCode}` : 'running';
+}
+
 /** Characters of each agent's log printed when a test fails (about the last 40 info lines). */
 const TAIL_CHARS = 12_000;
 
@@ -101,11 +107,11 @@ export class ManagedDc {
   /** Prints `why`, the log directory and the last TAIL_CHARS of each agent's log to stderr; the logs are kept. */
   reportLogs(why: string): void {
     this.#keepLogs = true;
-    const names = [...new Set(this.servers.map((s) => s.node))];
-    const tails = names.map((n) => {
+    const latest = new Map(this.servers.map((s) => [s.node, s]));
+    const tails = [...latest.values()].map((s) => {
       let text = '';
-      try { text = fs.readFileSync(this.logFile(n), 'utf8'); } catch { /* never launched */ }
-      return `--- ${n} (last ${Math.min(text.length, TAIL_CHARS)} of ${text.length} chars)\n${text.slice(-TAIL_CHARS)}`;
+      try { text = fs.readFileSync(this.logFile(s.node), 'utf8'); } catch { /* never launched */ }
+      return `--- ${s.node} (${processState(s.child)}; last ${Math.min(text.length, TAIL_CHARS)} of ${text.length} chars)\n${text.slice(-TAIL_CHARS)}`;
     });
     process.stderr.write(`# ${why} at ${new Date().toISOString()}; agent logs in ${this.logDir}\n${tails.join('\n')}\n`);
   }
@@ -126,7 +132,7 @@ export class ManagedDc {
     return until('one agreed leader', ms, async () => {
       seen = await Promise.all(among.map((s) => getJson<string>(`${s.http}/v1/status/leader`)));
       return seen[0] && seen.every((x) => x === seen[0]) ? seen[0] : undefined;
-    }, { context: () => `last answers: ${among.map((s, i) => `${s.node}=${JSON.stringify(seen[i] ?? null)}`).join(' ')}` });
+    }, { context: () => `last answers: ${among.map((s, i) => `${s.node}=${JSON.stringify(seen[i] ?? null)} (${processState(s.child)})`).join(' ')}` });
   }
 
   /** SIGTERM everyone (SIGKILL after 8 s), kill leftover etcd members, remove the data. */
