@@ -45,6 +45,8 @@ export class EtcdProcess {
   #stopping = false;
   #backoff = BACKOFF_MIN_MS;
   #restartTimer: NodeJS.Timeout | null = null;
+  /** The end of the current process's stderr (etcd logs warnings and errors there). */
+  #stderr = '';
   /** Times the process was (re)spawned. */
   spawns = 0;
 
@@ -87,6 +89,14 @@ export class EtcdProcess {
     rmSync(this.#pidFile(), { force: true });
   }
 
+  /**
+   * The last `lines` lines etcd wrote to stderr since it was last spawned: while its member waits
+   * to join, they say why (a peer refusing its certificate, an unreachable peer, a port in use).
+   */
+  recentOutput(lines = 3): string[] {
+    return this.#stderr.trim().split('\n').filter(Boolean).slice(-lines);
+  }
+
   #pidFile(): string {
     return join(this.#o.dir, 'etcd.pid');
   }
@@ -113,18 +123,23 @@ export class EtcdProcess {
     this.#child = child;
     this.spawns++;
     const started = Date.now();
-    let tail = '';
-    child.stderr?.on('data', (d: Buffer) => { tail = (tail + d.toString()).slice(-2000); });
+    this.#stderr = '';
+    child.stderr?.on('data', (d: Buffer) => { if (this.#child === child) this.#stderr = (this.#stderr + d.toString()).slice(-2000); });
     child.once('error', (err) => this.#o.logger.error({ err, binary: this.#o.binary }, 'etcd could not be started'));
     if (child.pid) writeFileSync(this.#pidFile(), String(child.pid));
     this.#o.logger.info({ pid: child.pid, name: this.#o.name, state: this.#spec!.state }, 'etcd member started');
     child.once('exit', (code, signal) => {
-      if (this.#stopping || this.#child !== child) return;
-      // A member that ran for a minute was healthy: start the backoff again from the minimum.
-      if (Date.now() - started > 60_000) this.#backoff = BACKOFF_MIN_MS;
-      this.#o.logger.warn({ code, signal, restartInMs: this.#backoff, stderr: tail.trim().split('\n').slice(-3) }, 'etcd member exited; restarting');
-      this.#restartTimer = setTimeout(() => { if (!this.#stopping) this.#spawn(); }, this.#backoff);
-      this.#backoff = Math.min(BACKOFF_MAX_MS, this.#backoff * 2);
+      const restart = () => {
+        if (this.#stopping || this.#child !== child) return;
+        // A member that ran for a minute was healthy: start the backoff again from the minimum.
+        if (Date.now() - started > 60_000) this.#backoff = BACKOFF_MIN_MS;
+        this.#o.logger.warn({ code, signal, restartInMs: this.#backoff, stderr: this.recentOutput() }, 'etcd member exited; restarting');
+        this.#restartTimer = setTimeout(() => { if (!this.#stopping) this.#spawn(); }, this.#backoff);
+        this.#backoff = Math.min(BACKOFF_MAX_MS, this.#backoff * 2);
+      };
+      // Its last stderr lines (why it exited) may arrive after the exit: log once the pipe closed.
+      if (child.stderr && !child.stderr.destroyed) child.stderr.once('close', restart);
+      else restart();
     });
   }
 

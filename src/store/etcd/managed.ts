@@ -260,7 +260,7 @@ export class ManagedEtcdStore implements Store {
       const s = await this.#members.status(this.#self.ClientURL).catch(() => null);
       if (s?.leader && s.leader !== '0') return s.isLearner;
       if (Date.now() > until) throw new Error('the etcd member did not join its cluster in time');
-      if (i % 50 === 49) this.#o.logger.info({ member: this.#o.name }, 'waiting for the etcd member to join its cluster');
+      if (i % 50 === 49) this.#o.logger.info({ member: this.#o.name, etcd: this.#proc.recentOutput() }, 'waiting for the etcd member to join its cluster');
       await sleep(100);
     }
   }
