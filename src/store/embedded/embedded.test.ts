@@ -11,6 +11,7 @@ import { ManualClock } from '../../clock.ts';
 import { runStoreConformance } from '../conformance.ts';
 import type { RangeResult } from '../store.ts';
 import { EmbeddedStore } from './embedded.ts';
+import { walReportable } from './writer-protocol.ts';
 
 const tempDir = () => mkdtemp(join(tmpdir(), 'proconsul-embedded-'));
 const enc = (s: string): Uint8Array => Buffer.from(s);
@@ -173,7 +174,35 @@ function walState(dir: string): { log: number; checkpointed: number } {
   }
 }
 
-test('embedded: the checkpointer copies the WAL into the database file while writes go on', async () => {
+/** Whether this Node's SQLite reads the WAL's length without a checkpoint, so that the store runs its own. */
+const ownCheckpoints = walReportable((new DatabaseSync(':memory:').prepare('SELECT sqlite_version() AS v').get() as { v: string }).v);
+
+test('embedded: NOOP reports the WAL without copying it from SQLite 3.51.0 on', () => {
+  for (const v of ['3.40.1', '3.47.2', '3.50.4', '2.8.17']) assert.equal(walReportable(v), false, v);
+  for (const v of ['3.51.0', '3.53.4', '4.0.0']) assert.equal(walReportable(v), true, v);
+});
+
+test('embedded: on an SQLite before 3.51 checkpoints stay SQLite\'s own, every 1,000 frames', async () => {
+  const dir = await tempDir();
+  try {
+    const store = new EmbeddedStore({ dir, checkpoint: { frames: 20, capFrames: 40, sqliteVersion: '3.50.4' } });
+    await store.open();
+    const dbBytes = () => statSync(join(dir, 'store.db')).size;
+    const small = Buffer.alloc(2000, 1);
+    for (let i = 0; i < 100; i++) await store.txn({ success: [{ type: 'put', key: `k/${i}`, value: small }] });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    // There NOOP would be a PASSIVE pass after every commit: no pass may run below 1,000 frames.
+    assert.ok(dbBytes() < 100 * 2000, `the database file has ${dbBytes()} bytes`);
+    const big = Buffer.alloc(200_000, 2);
+    for (let i = 0; i < 30; i++) await store.txn({ success: [{ type: 'put', key: `b/${i}`, value: big }] });
+    assert.ok(dbBytes() >= 3_000_000, `the database file has ${dbBytes()} bytes`);
+    await store.close();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('embedded: the checkpointer copies the WAL into the database file while writes go on', { skip: !ownCheckpoints }, async () => {
   const dir = await tempDir();
   try {
     const store = new EmbeddedStore({ dir, checkpoint: { frames: 20, capFrames: 1_000_000 } });
@@ -190,7 +219,7 @@ test('embedded: the checkpointer copies the WAL into the database file while wri
   }
 });
 
-test('embedded: under steady writes the WAL restarts by capFrames, and every write survives reopening', async () => {
+test('embedded: under steady writes the WAL restarts by capFrames, and every write survives reopening', { skip: !ownCheckpoints }, async () => {
   const dir = await tempDir();
   try {
     // No background passes: only the writer's own pass at the cap keeps the WAL short.

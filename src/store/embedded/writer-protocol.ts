@@ -53,6 +53,17 @@ export interface CheckpointTuning {
   frames: number;
   /** WAL length at which the writer finishes a pass itself so that the WAL can restart. */
   capFrames: number;
+  /** The SQLite version to plan for: node:sqlite's own, unless a test stands in for an older one. */
+  sqliteVersion?: string;
+}
+
+/**
+ * Whether `PRAGMA wal_checkpoint(NOOP)` only reports the WAL's length (SQLite 3.51.0 and later).
+ * An older SQLite takes an unknown mode for PASSIVE and would copy frames on every call.
+ */
+export function walReportable(sqliteVersion: string): boolean {
+  const [major, minor] = sqliteVersion.split('.').map(Number);
+  return major > 3 || (major === 3 && minor >= 51);
 }
 
 /** The defaults: passes as often as SQLite's, the WAL restarted by 10,000 frames (40 MiB). */

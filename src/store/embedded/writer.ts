@@ -5,7 +5,7 @@
 import { parentPort, Worker, workerData } from 'node:worker_threads';
 import { DatabaseSync } from 'node:sqlite';
 import {
-  CHECKPOINT_BUSY, CHECKPOINT_REQUESTS, CHECKPOINT_STOP, decodeGroup, decodeSlot, slotViews,
+  CHECKPOINT_BUSY, CHECKPOINT_REQUESTS, CHECKPOINT_STOP, decodeGroup, decodeSlot, slotViews, walReportable,
   type CheckpointTuning, type GroupSink, type SlotGroup, type WriteGroup, type WriterReply, type WriterRequest,
 } from './writer-protocol.ts';
 
@@ -15,9 +15,12 @@ const slots = shared.map(slotViews);
 const db = new DatabaseSync(path);
 db.exec('PRAGMA journal_mode = WAL');
 db.exec('PRAGMA synchronous = FULL');
-// SQLite's own checkpoint would run inside COMMIT, after the fsync but before the ack.
-db.exec('PRAGMA wal_autocheckpoint = 0');
-const walState = db.prepare('PRAGMA wal_checkpoint(NOOP)');
+const version = tuning.sqliteVersion ?? (db.prepare('SELECT sqlite_version() AS v').get() as { v: string }).v;
+// SQLite's own checkpoint runs inside COMMIT, after the fsync but before the ack; it is turned off
+// only where the WAL's length can be read without a checkpoint (on an older SQLite, NOOP would be
+// a PASSIVE pass after every commit), and there SQLite's checkpoint every 1,000 frames stays.
+const walState = walReportable(version) ? db.prepare('PRAGMA wal_checkpoint(NOOP)') : null;
+if (walState) db.exec('PRAGMA wal_autocheckpoint = 0');
 const ownPass = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
 const putKv = db.prepare('INSERT OR REPLACE INTO kv (key, value, create_rev, mod_rev, version, lease) VALUES (?, ?, ?, ?, ?, ?)');
 const deleteKv = db.prepare('DELETE FROM kv WHERE key = ?');
@@ -88,6 +91,7 @@ let background: { worker: Worker; signal: Int32Array; exited: Promise<void> } | 
  * the ones acknowledged). Without a checkpointer it does every pass itself, as SQLite would.
  */
 function checkpointIfDue(): void {
+  if (!walState) return;
   try {
     const { log, checkpointed } = walState.get() as { log: number; checkpointed: number };
     if (log >= (background === 'failed' ? tuning.frames : tuning.capFrames)) ownPass.get();
