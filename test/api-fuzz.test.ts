@@ -38,6 +38,7 @@ const CONSUL_500: Array<[RegExp, RegExp]> = [
   // Intention create (legacy) wraps its decode error with fmt.Errorf; the RPC's validation and lookups are 500s too.
   [/\/v1\/connect\/intentions/, /^(Failed to decode request body|Sources\[\d+\]|Cannot (modify|delete) non-existent intention|Cannot modify Destination|1 error occurred)/],
   [/^PUT \/v1\/agent\/check\/(pass|warn|fail|update)\/\*$/, /^CheckID ".*" does not have associated TTL$/], // agent.updateTTLCheck
+  [/^PUT \/v1\/agent\/force-leave\/\*$/, /^agent: No node found with name '.*'$/], // Server.removeFailedNode on a name in no pool
   // Beyond Consul (every Consul agent gossips): the test agent runs without a gossip pool.
   [/\/v1\/(agent\/(join|force-leave|members)|operator\/keyring)/, /^No gossip pool/],
 ];

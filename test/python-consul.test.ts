@@ -248,6 +248,15 @@ function clientSuite(client: Client): void {
       assert.deepEqual(o.service_anonymous, [], 'the anonymous token sees no services');
       // python-consul 0.7.1's agent.services() sends no token at all, so it is anonymous too.
       assert.deepEqual(o.services, legacy ? [] : ['t-svc']);
+      if (legacy) {
+        // 0.7.1 puts its token in catalog bodies as `WriteRequest: {Token}`, a key Consul's decoder refuses.
+        const unknown = raised('BadRequest', '400 Request decode failed: json: unknown field "WriteRequest"');
+        unknown(o.catalog_register);
+        unknown(o.catalog_deregister);
+        assert.deepEqual(o.catalog_nodes, ['test-node']);
+      } else {
+        assert.deepEqual([o.catalog_register, o.catalog_deregister, o.catalog_nodes], [true, true, ['test-node']]);
+      }
     });
 
     if (legacy) {

@@ -20,3 +20,15 @@ test('a well-typed body decodes as before (keys in any case)', () => {
   assert.equal(r.Service?.Service, 's');
   assert.equal(r.Check?.Name, 'c');
 });
+
+test('an unknown top-level key is Consul\'s unknown-field 400 naming it as sent; every RegisterRequest key is known', () => {
+  // python-consul 0.7.1 puts its token in the body as the Go struct name.
+  assert.throws(() => decodeRegister(body({ node: 'n', address: 'a', WriteRequest: { Token: 't' } })),
+    { name: 'BadRequestError', message: 'Request decode failed: json: unknown field "WriteRequest"' });
+  assert.throws(() => decodeRegister(body({ Node: 'n', nodemeta: {}, Bogus: 1, Other: 2 })), { message: 'Request decode failed: json: unknown field "Bogus"' });
+  const all = {
+    ID: '', Node: 'n', Address: 'a', Datacenter: 'dc1', TaggedAddresses: {}, NodeMeta: {}, SkipNodeUpdate: false, Partition: '',
+    Namespace: '', PeerName: '', token: '', CreateIndex: 0, ModifyIndex: 0, Checks: [],
+  };
+  assert.equal(decodeRegister(body(all)).Node, 'n');
+});

@@ -37,6 +37,19 @@ const CHECK_TYPES: Record<string, GoType> = {
 };
 const DEREGISTER_TYPES: Record<string, GoType> = { Node: 'string', ServiceID: 'string', CheckID: 'string', Datacenter: 'string', Namespace: 'string', Partition: 'string' };
 const DECODE_FAILED = 'Request decode failed';
+// Every key Consul's RegisterRequest / DeregisterRequest take at the top level, lower-cased: their own
+// fields, the embedded EnterpriseMeta, WriteRequest (Token) and RaftIndex.
+const REGISTER_KEYS = new Set([...REGISTER, 'Namespace', 'PeerName', 'Token', 'CreateIndex', 'ModifyIndex'].map((k) => k.toLowerCase()));
+const DEREGISTER_KEYS = new Set([...DEREGISTER, 'PeerName', 'Token'].map((k) => k.toLowerCase()));
+
+/**
+ * Consul decodes these bodies refusing unknown fields (lib.DecodeJSON): the first key no field takes
+ * is a 400 naming it as sent. python-consul 0.7.1 sends its token as `WriteRequest: {Token}`, which
+ * Consul refuses so.
+ */
+function refuseUnknown(raw: Record<string, unknown>, known: ReadonlySet<string>): void {
+  for (const k of Object.keys(raw)) if (!known.has(k.toLowerCase())) throw new BadRequestError(`${DECODE_FAILED}: json: unknown field ${JSON.stringify(k)}`);
+}
 
 function object(v: unknown, what: string): Record<string, unknown> {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new BadRequestError(`Request decode failed: ${what} must be an object`);
@@ -47,6 +60,7 @@ function object(v: unknown, what: string): Record<string, unknown> {
 export function decodeRegister(body: Buffer): RegisterRequest {
   // Every object here is fresh from JSON.parse: canonicalOwned may keep it instead of copying.
   const raw = canonicalOwned(object(parseJSON(body) ?? {}, 'body'), REGISTER);
+  refuseUnknown(raw, REGISTER_KEYS);
   checkGoTypes(raw, REGISTER_TYPES, 'RegisterRequest', DECODE_FAILED);
   const req = raw as unknown as RegisterRequest;
   if (raw.Locality) raw.Locality = locality(raw.Locality, 'Locality.');
@@ -154,6 +168,7 @@ export function catalogHandlers(catalog: CatalogEndpoint, cfg: RequestConfig, pe
     async deregister(req: HttpRequest): Promise<HttpResult> {
       checkDatacenter(req, cfg);
       const raw = canonical(object(parseJSON(await req.body()) ?? {}, 'body'), DEREGISTER);
+      refuseUnknown(raw, DEREGISTER_KEYS);
       checkGoTypes(raw, DEREGISTER_TYPES, 'DeregisterRequest', DECODE_FAILED);
       const body = raw as unknown as DeregisterRequest & { Namespace?: string; Partition?: string };
       const authz = authzOf(req, cfg);
