@@ -104,7 +104,10 @@ export function agentSelfHandlers(deps: AgentSelfDeps) {
             // Consul Enterprise shows the partition only when the agent's config sets one.
             ...(c.partition ? { Partition: c.partition } : {}),
             Revision: gitRevision(), Server: c.server, Version: CONSUL_API_VERSION, BuildDate: buildDate(),
-            AdvertiseAddr: c.advertiseAddr, SessionTTLMin: formatGoDuration(c.sessionTtlMin),
+            // Two fields of the whole config Consul 0.x sent here, still read by its clients: AdvertiseAddr
+            // (armon/consul-api) and SessionTTLMin, a Go time.Duration in nanoseconds (Patroni's adjust_ttl
+            // divides it by 1e9 when Consul refuses its session TTL).
+            AdvertiseAddr: c.advertiseAddr, SessionTTLMin: c.sessionTtlMin * 1_000_000,
           },
           DebugConfig: debugConfig(c),
           Coord: { Vec: [0, 0, 0, 0, 0, 0, 0, 0], Error: 1.5, Adjustment: 0, Height: 1e-5 },
