@@ -53,3 +53,24 @@ test('a server waiting for bootstrap_expect servers settles at one round a secon
   }), ClosedError);
   assert.deepEqual(waits, [200, 400, 800, 1000, 1000, 1000]);
 });
+
+test('a server waiting for the others logs why each unknown target did not answer', async () => {
+  const down = await endpoint('s2', () => false);
+  const gone = await endpoint('s3', () => true);
+  await new Promise((r) => gone.srv.close(r));
+  const infos: { obj: Record<string, unknown>; msg: string }[] = [];
+  const recording = { ...logger, info: (obj: object, msg: string) => { infos.push({ obj: obj as Record<string, unknown>, msg }); } };
+  try {
+    await assert.rejects(planCluster({
+      self: peer('s1'), targets: [down.target, gone.target], expect: 3, logger: recording, closed: () => infos.length > 0, tls: null,
+      sleep: async () => undefined,
+    }), ClosedError);
+  } finally {
+    down.srv.close();
+  }
+  assert.equal(infos[0].msg, 'waiting for servers to bootstrap etcd');
+  const unanswered = infos[0].obj.unanswered as Record<string, string>;
+  assert.deepEqual(Object.keys(unanswered).sort(), [down.target, gone.target].sort());
+  assert.match(unanswered[down.target], /^503 not up/);
+  assert.match(unanswered[gone.target], /ECONNREFUSED/);
+});

@@ -104,12 +104,23 @@ export function planRetryMs(round: number, maxMs = 1000): number {
   return Math.min(maxMs, PLAN_RETRY_MIN_MS * 2 ** Math.min(round, 10));
 }
 
+/** One join target's answer to `GET /v1/internal/etcd/peer`: its record, or why there is none. */
+interface PeerAnswer { t: string; p: PeerInfo | null; err?: string }
+
+/** Asks every join target for its peer record at once. */
+function askPeers(o: PlanOptions): Promise<PeerAnswer[]> {
+  return Promise.all(o.targets.map((t) => askServer<PeerInfo>(o.tls, t, '/v1/internal/etcd/peer').then(
+    (p): PeerAnswer => ({ t, p }),
+    (err: unknown): PeerAnswer => ({ t, p: null, err: err instanceof Error ? err.message : String(err) }),
+  )));
+}
+
 /** Asks the join targets until a running member admits us or `expect` servers are known. */
 export async function planCluster(o: PlanOptions): Promise<ClusterPlan> {
   const token = clusterToken(o.self.Datacenter);
   for (let round = 0; ; round++) {
     if (o.closed()) throw new ClosedError('etcd bootstrap');
-    const answers = await Promise.all(o.targets.map(async (t) => ({ t, p: await askServer<PeerInfo>(o.tls, t, '/v1/internal/etcd/peer').catch(() => null) })));
+    const answers = await askPeers(o);
     const peers = answers.filter((a) => a.p && a.p.Datacenter === o.self.Datacenter && a.p.Name !== o.self.Name);
     const running = peers.find((a) => a.p!.Member);
     if (running && o.clientOnly) {
@@ -138,7 +149,11 @@ export async function planCluster(o: PlanOptions): Promise<ClusterPlan> {
         o.logger.info({ initialCluster }, 'bootstrapping a new etcd cluster');
         return { spec: { initialCluster, state: 'new', token }, clientUrls: members.map((p) => p.ClientURL) };
       }
-      if (round % 10 === 0) o.logger.info({ known: [...known.keys()], expect: o.expect, targets: o.targets }, 'waiting for servers to bootstrap etcd');
+      if (round % 10 === 0) {
+        // Why the others are not known yet: not listening, a refused certificate, another datacenter…
+        const unanswered = Object.fromEntries(answers.filter((a) => a.err !== undefined).map((a) => [a.t, a.err]));
+        o.logger.info({ known: [...known.keys()], expect: o.expect, targets: o.targets, unanswered }, 'waiting for servers to bootstrap etcd');
+      }
     }
     const wait = planRetryMs(round, o.retryMs);
     await (o.sleep ? o.sleep(wait) : new Promise((r) => setTimeout(r, wait)));
