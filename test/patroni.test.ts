@@ -6,7 +6,7 @@
 // must take the lock and be promoted once the dead node's session expires.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,6 +26,7 @@ let agent: ChildProcess | undefined;
 let agentLog = '';
 let consul = '';
 const nodes: PatroniNode[] = [];
+let ttlProbe: Promise<string> | undefined;
 
 interface KvEntry { Key: string; Value: string | null; Session?: string; ModifyIndex: number }
 interface SessionInfo { ID: string; Name: string; Behavior: string; TTL: string; LockDelay: number; NodeChecks: string[] | null }
@@ -74,6 +75,25 @@ async function startAgent(): Promise<void> {
   await until('the agent to elect itself', 20_000, async () => (await consulGet<string>('/v1/status/leader')) || undefined, { context: logs });
 }
 
+/**
+ * Patroni's Consul DCS asking for a session TTL (ttl 1 → 0.5s) below the agent's 1s floor: on Consul's
+ * 500 "Invalid Session TTL" it reads agent/self's Config.SessionTTLMin and retries with that. Its output.
+ */
+function probeAdjustTtl(): Promise<string> {
+  const script = [
+    'import logging, sys', 'logging.basicConfig(level=logging.WARNING, stream=sys.stdout)',
+    'from patroni.dcs.consul import Consul',
+    `d = Consul({'host': '${consul}', 'scope': 'ttl-probe', 'name': 'p1', 'namespace': '/service/', 'ttl': 1, 'loop_wait': 1, 'retry_timeout': 3})`,
+    "print('SESSION TTL', d._client.session.info(d._session)[1]['TTL'])",
+  ].join('\n');
+  const py = spawn('/usr/bin/python3', ['-c', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  py.stdout!.on('data', (c: Buffer) => { out += c; });
+  py.stderr!.on('data', (c: Buffer) => { out += c; });
+  const timer = setTimeout(() => py.kill('SIGKILL'), 30_000);
+  return new Promise((resolve) => py.on('close', () => { clearTimeout(timer); resolve(out); }));
+}
+
 /** The leader and the replica, once Patroni reports one of each with the replica streaming from the leader. */
 async function settledPair(ms: number): Promise<{ leader: PatroniNode; replica: PatroniNode }> {
   return until('one leader and one streaming replica', ms, async () => {
@@ -94,6 +114,8 @@ before(async () => {
   if (missing) assert.fail(missing);
   ownForPostgres(tmp);
   await startAgent();
+  // Beside the cluster's bootstrap, so its 5 s "waiting on consul" pause costs no time.
+  ttlProbe = probeAdjustTtl();
   // Both at once, as a cluster is usually started: they race for the initialize key (CAS 0).
   for (const name of ['pg1', 'pg2']) {
     nodes.push(startPatroni({
@@ -204,5 +226,12 @@ describe('Patroni with Proconsul as its Consul DCS', { timeout: 90_000 }, () => 
       const s = (await consulGet<CatalogService[]>(`/v1/catalog/service/${SCOPE}`)) ?? [];
       return s.find((e) => e.ServiceID === `${SCOPE}/${replica.name}`)?.ServiceTags.includes('primary') || undefined;
     }, { context: logs });
+  });
+
+  test('a session TTL below session_ttl_min: Patroni lifts it to the floor agent/self reports, and gets its session', async () => {
+    const out = await ttlProbe!;
+    assert.match(out, /Invalid Session TTL '500000000', must be between \[1s=24h0m0s\]/);
+    assert.match(out, /Changing Session TTL from 0\.5 to 1\.0/);
+    assert.match(out, /SESSION TTL 1\.0s/);
   });
 });
