@@ -239,6 +239,9 @@ export class EmbeddedStore extends EngineStore {
     } else if (r.type === 'failed') {
       const cause = Object.assign(new Error(r.message), { stack: r.stack });
       this.#fail(cause);
+    } else if (r.type === 'checkpoint-failed') {
+      // Acknowledged writes are safe in the WAL, which grows until a checkpoint succeeds.
+      this.#logger?.error({ path: this.path, err: r.message }, 'embedded store checkpoint failed');
     }
   }
 

@@ -82,6 +82,8 @@ export type WriterReply =
   | { type: 'ready' }
   | { type: 'ack'; seq: number }
   | { type: 'failed'; message: string; stack: string }
+  /** A checkpoint failed (the first of a run, on the writer's or the checkpointer's thread). */
+  | { type: 'checkpoint-failed'; message: string }
   | { type: 'closed' };
 
 /** Packs mutations into a group; post it with `[group.values.buffer]` as the transfer list. */

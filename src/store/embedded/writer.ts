@@ -96,10 +96,21 @@ function checkpointIfDue(): void {
     const { log, checkpointed } = walState.get() as { log: number; checkpointed: number };
     if (log >= (background === 'failed' ? tuning.frames : tuning.capFrames)) ownPass.get();
     else if (log - checkpointed >= tuning.frames) requestPass();
-  } catch {
-    // Every frame in the WAL is durable already; a pass that failed (or found the checkpointer
-    // mid-pass) is tried again after the next commit.
+    ownFailing = false;
+  } catch (err) {
+    // Every frame in the WAL is durable already; a pass that failed is tried again after the next
+    // commit (one that found the checkpointer mid-pass returns busy rather than failing).
+    if (!ownFailing) checkpointFailed((err as Error).message);
+    ownFailing = true;
   }
+}
+
+/** Whether the writer's last attempt failed: a run of failures is logged once. */
+let ownFailing = false;
+
+/** Has the main thread log a failed checkpoint: unnoticed, the WAL would grow to the disk's end. */
+function checkpointFailed(message: string): void {
+  reply({ type: 'checkpoint-failed', message });
 }
 
 function requestPass(): void {
@@ -121,7 +132,8 @@ function startCheckpointer(): { worker: Worker; signal: Int32Array; exited: Prom
     background = 'failed';
     resolve();
   }));
-  worker.on('error', () => undefined);
+  worker.on('message', (m: { message: string }) => checkpointFailed(m.message));
+  worker.on('error', (err) => checkpointFailed(`checkpointer thread: ${err.message}`));
   return { worker, signal: new Int32Array(sab), exited };
 }
 
