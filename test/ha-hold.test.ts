@@ -4,11 +4,13 @@
 // while /v1/status/leader and ?stale reads keep answering; with no quorum left, writes and
 // consistent reads answer Consul's 500 `No cluster leader` once the hold has run out.
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { ManagedDc, type ManagedServer } from './support/managed-dc.ts';
 import { waitFor } from './support/wait.ts';
 
 const dc = new ManagedDc('hold');
+// Also when the test is filtered out or never starts (stopAfter then never runs).
+after(() => dc.stop());
 
 /** PUT `value` at `key` through `s`: the status and body, never retried. */
 async function put(s: ManagedServer, key: string, value: string): Promise<string> {

@@ -4,10 +4,12 @@
 // intact; a fourth server joins as an etcd learner and autopilot promotes it; the dead member
 // is removed, and rejoins by itself when restarted with its data dir. Times are printed.
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { ManagedDc, getJson, until, type ManagedServer as Server, type PreparedServer } from './support/managed-dc.ts';
 
 const dc = new ManagedDc('managed');
+// Also when the test is filtered out or never starts (stopAfter then never runs).
+after(() => dc.stop());
 const prepare = (node: string) => dc.prepare(node, { autopilot: { server_stabilization_time: '2s' } });
 const launch = (p: PreparedServer, peers: PreparedServer[]) => dc.launch(p, peers, 3);
 const killHard = (s: Server) => dc.killHard(s);

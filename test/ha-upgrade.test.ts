@@ -4,10 +4,12 @@
 // them, moves leadership to one of them and demotes the old voters (await-server-removal). The
 // read replica serves reads, is never an etcd member and never votes. Times printed.
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { ManagedDc, getJson, until, type ManagedServer, type RaftConfig } from './support/managed-dc.ts';
 
 const dc = new ManagedDc('upgrade');
+// Also when the test is filtered out or never starts (stopAfter then never runs).
+after(() => dc.stop());
 
 interface AutopilotState {
   Leader: string;

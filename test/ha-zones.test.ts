@@ -4,10 +4,12 @@
 // zone's voter (agent and etcd) promotes that zone's spare and demotes the dead one; losing a
 // whole zone makes another zone's standby an extra voter. Times printed.
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { ManagedDc, getJson, until, type ManagedServer, type RaftConfig } from './support/managed-dc.ts';
 
 const dc = new ManagedDc('zones');
+// Also when the test is filtered out or never starts (stopAfter then never runs).
+after(() => dc.stop());
 
 interface AutopilotState {
   Leader: string;

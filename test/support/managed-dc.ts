@@ -135,7 +135,7 @@ export class ManagedDc {
     }, { context: () => `last answers: ${among.map((s, i) => `${s.node}=${JSON.stringify(seen[i] ?? null)} (${processState(s.child)})`).join(' ')}` });
   }
 
-  /** SIGTERM everyone (SIGKILL after 8 s), kill leftover etcd members, remove the data. */
+  /** SIGTERM everyone (SIGKILL after 8 s), kill leftover etcd members, remove the data; once more does nothing. */
   async stop(): Promise<void> {
     await Promise.all(this.servers.map(async (s) => {
       if (s.child.exitCode !== null || s.child.signalCode !== null) return;
