@@ -33,6 +33,18 @@ export interface ClusterSpec {
   token: string;
 }
 
+/** One line of etcd's stderr (zap JSON) shortened to its level, message and fields: no time, caller or stack. */
+export function etcdLine(line: string): string {
+  if (!line.startsWith('{')) return line;
+  try {
+    const { level, msg, ts: _ts, caller: _caller, stacktrace: _stack, ...fields } = JSON.parse(line) as Record<string, unknown>;
+    const rest = Object.entries(fields).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
+    return [level, msg, ...rest].filter((x) => x !== undefined && x !== '').join(' ');
+  } catch {
+    return line;
+  }
+}
+
 /** Restart delays after an unexpected exit: doubling from 500 ms up to 15 s. */
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 15_000;
@@ -90,11 +102,12 @@ export class EtcdProcess {
   }
 
   /**
-   * The last `lines` lines etcd wrote to stderr since it was last spawned: while its member waits
-   * to join, they say why (a peer refusing its certificate, an unreachable peer, a port in use).
+   * The last `lines` lines etcd wrote to stderr since it was last spawned, shortened (etcdLine) and
+   * joined with ` | `: while its member waits to join, they say why (a peer refusing its
+   * certificate, an unreachable peer, a port in use).
    */
-  recentOutput(lines = 3): string[] {
-    return this.#stderr.trim().split('\n').filter(Boolean).slice(-lines);
+  recentOutput(lines = 3): string {
+    return this.#stderr.trim().split('\n').filter(Boolean).slice(-lines).map(etcdLine).join(' | ');
   }
 
   #pidFile(): string {
