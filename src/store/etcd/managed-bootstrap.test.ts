@@ -69,7 +69,7 @@ test('a server waiting for the others logs why each unknown target did not answe
     down.srv.close();
   }
   assert.equal(infos[0].msg, 'waiting for servers to bootstrap etcd');
-  const unanswered = infos[0].obj.unanswered as Record<string, string>;
+  const unanswered = Object.fromEntries((infos[0].obj.unanswered as string).split(' | ').map((e) => [e.slice(0, e.indexOf(': ')), e.slice(e.indexOf(': ') + 2)]));
   assert.deepEqual(Object.keys(unanswered).sort(), [down.target, gone.target].sort());
   assert.match(unanswered[down.target], /^503 not up/);
   assert.match(unanswered[gone.target], /ECONNREFUSED/);

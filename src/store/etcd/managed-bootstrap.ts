@@ -151,7 +151,7 @@ export async function planCluster(o: PlanOptions): Promise<ClusterPlan> {
       }
       if (round % 10 === 0) {
         // Why the others are not known yet: not listening, a refused certificate, another datacenter…
-        const unanswered = Object.fromEntries(answers.filter((a) => a.err !== undefined).map((a) => [a.t, a.err]));
+        const unanswered = answers.filter((a) => a.err !== undefined).map((a) => `${a.t}: ${a.err}`).join(' | ');
         o.logger.info({ known: [...known.keys()], expect: o.expect, targets: o.targets, unanswered }, 'waiting for servers to bootstrap etcd');
       }
     }
