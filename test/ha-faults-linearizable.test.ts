@@ -16,6 +16,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
+import { AgentLogs, testFailed } from './support/agent-logs.ts';
 import { etcdBinary, freePort } from './support/etcd.ts';
 import { checkRegisterHistory, type KeyedOp } from './support/linearizability.ts';
 import { getJson, until } from './support/wait.ts';
@@ -24,7 +25,9 @@ import { seededRandom as prng } from '../src/gossip/random.ts';
 const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'proconsul.js');
 const base = fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
 const dir = fs.mkdtempSync(path.join(base, 'proconsul-faults-'));
+/** FAULTS_TEST_LOG=<prefix>: agents at debug, their logs kept, the history written to <prefix>-history.json. */
 const LOG = process.env.FAULTS_TEST_LOG;
+const logs = new AgentLogs('faults', Boolean(LOG));
 
 const COUNTERS = ['faults/counter/a', 'faults/counter/b'];
 const REGISTER = 'faults/register';
@@ -67,6 +70,7 @@ after(async () => {
     killEtcd(s);
   }
   fs.rmSync(dir, { recursive: true, force: true });
+  logs.remove();
 });
 
 async function prepare(node: string): Promise<Server> {
@@ -85,9 +89,10 @@ async function prepare(node: string): Promise<Server> {
 /** Starts (or restarts, with its data dir) `proconsul agent -server -bootstrap-expect 3`. */
 function launch(s: Server): void {
   const join = servers.flatMap((x) => ['-retry-join', x.server, '-retry-join', x.serf]);
-  const out = LOG ? fs.openSync(`${LOG}-${s.node}.log`, 'a') : 'ignore';
+  const out = logs.open(s.node, `(server ${s.server}, etcd ${s.etcdClient})`);
   s.child = spawn(process.execPath, [BIN, 'agent', '-server', '-bootstrap-expect', '3', '-node', s.node, '-bind', '127.0.0.1', '-client', '127.0.0.1',
-    '-data-dir', s.dataDir, '-config-file', s.cfg, '-log-level', LOG ? 'debug' : 'warn', ...join], { stdio: ['ignore', out, LOG ? out : 'ignore'] });
+    '-data-dir', s.dataDir, '-config-file', s.cfg, '-log-level', LOG ? 'debug' : 'info', ...join], { stdio: ['ignore', out, out] });
+  fs.closeSync(out);
 }
 
 /** One HTTP answer, or a thrown error: `sent` false when the request surely never reached a server. */
@@ -365,6 +370,7 @@ function checkLockIntervals(): string[] {
 }
 
 test('faults: kill -9 of servers and etcd members under concurrent CAS, writes and locks; no acked write lost, histories linearizable', { timeout: 240_000 }, async (t) => {
+  t.after(() => { if (testFailed(t)) logs.report(`test "${t.name}" failed`, servers); });
   etcdBinary();
   for (const n of ['f1', 'f2', 'f3']) await prepare(n);
   for (const s of servers) launch(s);

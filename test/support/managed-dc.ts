@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
+import { AgentLogs, processState, testFailed } from './agent-logs.ts';
 import { etcdBinary, freePort } from './etcd.ts';
 import { getJson, until } from './wait.ts';
 
@@ -34,28 +35,18 @@ export interface RaftConfig { Servers: { ID: string; Node: string; Leader: boole
 /** Polling helpers, re-exported for the tests built on this datacenter. */
 export { getJson, until };
 
-/** `running`, or how the agent process ended (an agent that could not bind a port exits with code 1). */
-function processState(child: ChildProcess): string {
-  if (child.exitCode !== null) return `exited with code ${child.exitCode}`;
-  return child.signalCode !== null ? `killed by ${child.signalCode}` : 'running';
-}
-
-/** Characters of each agent's log printed when a test fails (about the last 40 info lines). */
-const TAIL_CHARS = 12_000;
-
 /** Servers started by one test file, torn down by stop(). */
 export class ManagedDc {
   readonly dir: string;
-  /** `<node>.log` per agent (every launch appends); removed by stop() unless a test failed or AUTOPILOT_TEST_LOG is set. */
-  readonly logDir: string;
+  /** Each agent's output; removed by stop() unless a test failed or AUTOPILOT_TEST_LOG is set. */
+  readonly logs: AgentLogs;
   readonly servers: ManagedServer[] = [];
-  #keepLogs = Boolean(process.env.AUTOPILOT_TEST_LOG);
 
   constructor(name: string) {
     etcdBinary();
     const base = fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
     this.dir = fs.mkdtempSync(path.join(base, `proconsul-${name}-`));
-    this.logDir = fs.mkdtempSync(path.join(os.tmpdir(), `proconsul-${name}-logs-`));
+    this.logs = new AgentLogs(name, Boolean(process.env.AUTOPILOT_TEST_LOG));
   }
 
   /** Free ports and a config file (`extra` merged into it: node_meta, autopilot, read_replica…). */
@@ -72,12 +63,11 @@ export class ManagedDc {
 
   /**
    * Starts `proconsul agent -server -bootstrap-expect N` joining `peers`, its output appended to
-   * `<logDir>/<node>.log` at level info (AUTOPILOT_TEST_LOG=debug: debug, and the logs are kept).
+   * its log (logs.file(node)) at level info (AUTOPILOT_TEST_LOG=debug: debug, and the logs are kept).
    */
   launch(p: PreparedServer, peers: PreparedServer[], expect: number): ManagedServer {
     const join = peers.flatMap((x) => ['-retry-join', x.server, '-retry-join', x.serf]);
-    const out = fs.openSync(this.logFile(p.node), 'a');
-    fs.writeSync(out, `--- ${new Date().toISOString()} launch ${p.node} (server ${p.server}, etcd ${p.etcdClient})\n`);
+    const out = this.logs.open(p.node, `(server ${p.server}, etcd ${p.etcdClient})`);
     const child = spawn(process.execPath, [BIN, 'agent', '-server', '-bootstrap-expect', String(expect), '-node', p.node, '-bind', '127.0.0.1',
       '-client', '127.0.0.1', '-data-dir', p.dataDir, '-config-file', p.cfg, '-log-level', process.env.AUTOPILOT_TEST_LOG ?? 'info', ...join],
     { stdio: ['ignore', out, out] });
@@ -87,33 +77,15 @@ export class ManagedDc {
     return s;
   }
 
-  /** Where `node`'s output goes. */
-  logFile(node: string): string {
-    return path.join(this.logDir, `${node}.log`);
-  }
-
   /**
    * Stops the datacenter when test `t` ends (also on a timeout, while its body may still run);
    * first, when `t` failed, prints the tail of each agent's log to stderr and keeps the logs.
    */
   stopAfter(t: TestContext): void {
     t.after(async () => {
-      // Node sets TestContext.passed (false after a throw or a timeout); @types/node 24 lacks it.
-      if (!(t as TestContext & { passed: boolean }).passed) this.reportLogs(`test "${t.name}" failed`);
+      if (testFailed(t)) this.logs.report(`test "${t.name}" failed`, this.servers);
       await this.stop();
     });
-  }
-
-  /** Prints `why`, the log directory and the last TAIL_CHARS of each agent's log to stderr; the logs are kept. */
-  reportLogs(why: string): void {
-    this.#keepLogs = true;
-    const latest = new Map(this.servers.map((s) => [s.node, s]));
-    const tails = [...latest.values()].map((s) => {
-      let text = '';
-      try { text = fs.readFileSync(this.logFile(s.node), 'utf8'); } catch { /* never launched */ }
-      return `--- ${s.node} (${processState(s.child)}; last ${Math.min(text.length, TAIL_CHARS)} of ${text.length} chars)\n${text.slice(-TAIL_CHARS)}`;
-    });
-    process.stderr.write(`# ${why} at ${new Date().toISOString()}; agent logs in ${this.logDir}\n${tails.join('\n')}\n`);
   }
 
   /** SIGKILL of the agent and its etcd member: a machine loss. */
@@ -145,6 +117,6 @@ export class ManagedDc {
     }));
     for (const s of this.servers) this.killHard(s);
     fs.rmSync(this.dir, { recursive: true, force: true });
-    if (!this.#keepLogs) fs.rmSync(this.logDir, { recursive: true, force: true });
+    this.logs.remove();
   }
 }
