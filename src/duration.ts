@@ -22,6 +22,40 @@ export function parseGoDuration(s: string): number | null {
   return sign * total;
 }
 
+/** Go's time package quoting of a string in its errors: `"`-wrapped, `"` and `\\` escaped, other bytes outside printable ASCII as `\\xNN`. */
+function goQuote(s: string): string {
+  let out = '"';
+  for (const b of Buffer.from(s, 'utf8')) {
+    if (b === 0x22 || b === 0x5c) out += `\\${String.fromCharCode(b)}`;
+    else if (b < 0x20 || b >= 0x80) out += `\\x${b.toString(16).padStart(2, '0')}`;
+    else out += String.fromCharCode(b);
+  }
+  return `${out}"`;
+}
+
+const GO_UNITS = new Set(['ns', 'us', 'µs', 'μs', 'ms', 's', 'm', 'h']);
+
+/**
+ * The error Go's time.ParseDuration gives for `s` (as Consul's messages embed it): `time: missing unit
+ * in duration "4"`, `time: unknown unit "x" in duration "4x"`, else `time: invalid duration "…"`.
+ * Meant for a string parseGoDuration refused.
+ */
+export function goDurationError(s: string): string {
+  const invalid = `time: invalid duration ${goQuote(s)}`;
+  let rest = s.startsWith('-') || s.startsWith('+') ? s.slice(1) : s;
+  if (rest === '') return invalid;
+  while (rest !== '') {
+    const num = /^([0-9]*)(\.([0-9]*))?/.exec(rest)!;
+    if (num[0] === '' || (num[1] === '' && (num[3] ?? '') === '')) return invalid;
+    rest = rest.slice(num[0].length);
+    const unit = /^[^0-9.]*/.exec(rest)![0];
+    if (unit === '') return `time: missing unit in duration ${goQuote(s)}`;
+    if (!GO_UNITS.has(unit)) return `time: unknown unit ${goQuote(unit)} in duration ${goQuote(s)}`;
+    rest = rest.slice(unit.length);
+  }
+  return invalid;
+}
+
 /**
  * A duration setting of the merged configuration in milliseconds: a number is already in
  * milliseconds, a string is a Go duration; anything else, or an invalid string, is `fallback`.

@@ -7,7 +7,7 @@
 import { nodeHttp, nodeHttps } from '../node-http.ts';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { ConsulClient } from '../api/index.ts';
-import { formatGoDuration } from '../duration.ts';
+import { formatGoDuration, goDurationError } from '../duration.ts';
 import type { Logger } from '../log.ts';
 import { goJson, runHandler } from '../cli/watch-handler.ts';
 import { parseWatch, runPlan, type WatchParams, type WatchPlan } from '../cli/watch-plan.ts';
@@ -74,7 +74,7 @@ function httpHandlerConfig(raw: unknown): HttpHandlerConfig {
   let timeoutMs = DEFAULT_HTTP_TIMEOUT_MS;
   if (typeof c.timeout === 'string' && c.timeout !== '') {
     const t = parseDurationMs(c.timeout);
-    if (t === null) throw new Error(`Failed to parse 'http_handler_config': Failed to parse timeout: time: invalid duration ${JSON.stringify(c.timeout)}`);
+    if (t === null) throw new Error(`Failed to parse 'http_handler_config': Failed to parse timeout: ${goDurationError(c.timeout)}`);
     timeoutMs = t;
   }
   return {

@@ -3,7 +3,7 @@
 // that keep the uint64 lock flags exact (they exceed 2^53, so a JS number would round them).
 
 import type { Clock } from '../clock.ts';
-import { parseGoDuration } from '../duration.ts';
+import { goDurationError, parseGoDuration } from '../duration.ts';
 import type { CallOptions, ConsulClient, QueryOptions } from './client.ts';
 import { ApiError, TransportError } from './errors.ts';
 import { delay } from './session.ts';
@@ -99,7 +99,7 @@ export interface HoldOptions {
  */
 export function resolveHoldOptions(options: HoldOptions, defaults: { sessionName: string; sessionTTL: string }): Required<HoldOptions> {
   const ttl = options.sessionTTL || defaults.sessionTTL;
-  if (parseGoDuration(ttl) === null) throw new Error(`invalid SessionTTL: time: invalid duration ${JSON.stringify(ttl)}`);
+  if (parseGoDuration(ttl) === null) throw new Error(`invalid SessionTTL: ${goDurationError(ttl)}`);
   return {
     namespace: options.namespace ?? '',
     sessionName: options.sessionName || defaults.sessionName,

@@ -3,7 +3,7 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Clock } from '../clock.ts';
-import { parseGoDuration } from '../duration.ts';
+import { goDurationError, parseGoDuration } from '../duration.ts';
 import type { ApiResponse, CallOptions, ConsulClient, QueryOptions } from './client.ts';
 import type { SessionEntry } from './types.ts';
 
@@ -106,7 +106,7 @@ export class SessionApi {
     const { clock, ...call } = options;
     const now = (): number => (clock ? clock.now() : Date.now());
     let ttl = parseGoDuration(initialTTL);
-    if (ttl === null) throw new Error(`time: invalid duration ${JSON.stringify(initialTTL)}`);
+    if (ttl === null) throw new Error(`${goDurationError(initialTTL)}`);
     let wait = ttl / 2;
     let lastRenew = now();
     let lastErr: unknown;

@@ -2,7 +2,7 @@
 // configuration's open `Config` map with the consul provider's defaults, then checked with
 // Consul's bounds and messages. Agent start-up, PUT /v1/connect/ca/configuration, the leader's
 // CA bootstrap and leaf signing all read the CA configuration through this one check.
-import { formatGoDuration, parseGoDuration } from '../duration.ts';
+import { formatGoDuration, goDurationError, parseGoDuration } from '../duration.ts';
 import { CONSUL_PROVIDER_DEFAULTS, defaultCAConfiguration, type CAConfiguration } from './ca-config.ts';
 
 /** A CA configuration Consul would refuse; the message is Consul's text. */
@@ -118,7 +118,7 @@ function decodeValue(name: string, kind: Kind, v: unknown): number | string | bo
       if (typeof v === 'number') return Math.trunc(v) / 1e6;
       if (typeof v === 'boolean') return v ? 1e-6 : 0;
       const ms = parseGoDuration(String(v));
-      if (ms === null) return { error: `error decoding '${name}': time: ${/^[+-]?[0-9.]+$/.test(String(v)) ? 'missing unit in duration' : 'invalid duration'} ${JSON.stringify(v)}` };
+      if (ms === null) return { error: `error decoding '${name}': ${goDurationError(String(v))}` };
       return ms;
     }
     case 'string':

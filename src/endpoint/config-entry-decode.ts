@@ -1,7 +1,7 @@
 // Decoding a config entry body the way Consul's DecodeConfigEntry does: keys match field names
 // case-insensitively and in snake_case (HookTranslateKeys), HCL's one-element block lists become
 // objects where the field is an object (HookWeakDecodeFromSlice), and unknown keys are errors.
-import { parseGoDuration } from '../duration.ts';
+import { goDurationError, parseGoDuration } from '../duration.ts';
 
 /**
  * The shape of an entry or nested object: field name → kind of value.
@@ -75,8 +75,7 @@ function duration(v: unknown, path: string, errors: string[]): unknown {
   const ms = parseGoDuration(v);
   if (ms !== null) return Math.round(ms * 1e6);
   // time.ParseDuration's texts, wrapped as mapstructure wraps a hook's error.
-  const why = /^[+-]?[0-9.]+$/.test(v) && v !== '.' ? `time: missing unit in duration ${JSON.stringify(v)}` : `time: invalid duration ${JSON.stringify(v)}`;
-  errors.push(`error decoding '${path}': ${why}`);
+  errors.push(`error decoding '${path}': ${goDurationError(v)}`);
   return v;
 }
 

@@ -29,7 +29,7 @@ test('Consul texts for each rule', () => {
   assert.equal(queryProblem(q({ svc: { Failover: { NearestN: 0, Datacenters: null, Targets: [{ Peer: '', Datacenter: 'dc2' }] } } })), undefined);
   assert.equal(queryProblem(q({ svc: { NodeMeta: { 'bad key': 'v' } } })), "Couldn't load metadata pair ('bad key', 'v'): Key contains invalid characters");
   assert.equal(queryProblem(q({ svc: { NodeMeta: { 'consul-ok': 'v' } } })), undefined);
-  assert.equal(queryProblem(q({ DNS: { TTL: '1x' } })), `Bad DNS TTL '1x': time: invalid duration "1x"`);
+  assert.equal(queryProblem(q({ DNS: { TTL: '1x' } })), `Bad DNS TTL '1x': time: unknown unit "x" in duration "1x"`);
   assert.equal(queryProblem(q({ DNS: { TTL: '-1s' } })), "DNS TTL '-1000000000', must be >=0");
   assert.equal(queryProblem(q({ DNS: { TTL: '10s' } })), undefined);
   assert.match(queryProblem(q({ Token: '<hidden>' }))!, /^Bad Token '<hidden>'/);

@@ -3,7 +3,7 @@
 // failover, node meta, DNS TTL) and the state store's integrity checks (unique names, names that alias an ID,
 // one empty-named template, an existing session, a template that compiles).
 import { InternalError } from '../errors.ts';
-import { parseGoDuration } from '../duration.ts';
+import { goDurationError, parseGoDuration } from '../duration.ts';
 import { sessionInTenant, type PreparedQueriesTable, type PreparedQueryRecord, type SessionsTable } from '../state/index.ts';
 import { compileTemplate, isTemplate } from './prepared-query-template.ts';
 
@@ -49,7 +49,7 @@ export function queryProblem(q: PreparedQueryRecord): string | undefined {
   if (meta) return meta;
   if (q.DNS.TTL !== '') {
     const ms = parseGoDuration(q.DNS.TTL);
-    if (ms === null) return `Bad DNS TTL '${q.DNS.TTL}': time: invalid duration ${JSON.stringify(q.DNS.TTL)}`;
+    if (ms === null) return `Bad DNS TTL '${q.DNS.TTL}': ${goDurationError(q.DNS.TTL)}`;
     if (ms < 0) return `DNS TTL '${Math.round(ms * 1e6)}', must be >=0`;
   }
   return undefined;

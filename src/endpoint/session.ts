@@ -3,7 +3,7 @@
 // every held lock atomically, and the TTL hooks the leader's timers follow.
 import { randomUUID } from 'node:crypto';
 import { InternalError } from '../errors.ts';
-import { parseGoDuration, formatGoDuration } from '../duration.ts';
+import { goDurationError, parseGoDuration, formatGoDuration } from '../duration.ts';
 import {
   encodeRecord, isDefaultEnt, sessionInTenant, sessionEnt, sessionStoreKey, foldTenancyName, DEFAULT_TENANCY_NAME,
   type EnterpriseMeta, type Session, type SessionRecord, type ServiceCheckRef,
@@ -75,7 +75,7 @@ export class SessionEndpoint {
     if (behavior !== 'release' && behavior !== 'delete') throw new InternalError(`Invalid Behavior setting '${req.Behavior}'`);
     if (req.TTL !== '') {
       const ms = parseGoDuration(req.TTL);
-      if (ms === null) throw new InternalError(`Session TTL '${req.TTL}' invalid: time: invalid duration ${JSON.stringify(req.TTL)}`);
+      if (ms === null) throw new InternalError(`Session TTL '${req.TTL}' invalid: ${goDurationError(req.TTL)}`);
       const min = this.#deps.config.sessionTtlMin;
       if (ms !== 0 && (ms < min || ms > SESSION_TTL_MAX_MS)) {
         throw new InternalError(`Invalid Session TTL '${Math.round(ms * 1e6)}', must be between [${formatGoDuration(min)}=${formatGoDuration(SESSION_TTL_MAX_MS)}]`);

@@ -2,6 +2,7 @@
 // folded into objects (Consul's HookWeakDecodeFromSlice), unknown keys and type mismatches are
 // collected with the paths and wording of Consul's mapstructure decoder.
 import { parseGoDuration } from '../../cli/flags.ts';
+import { goDurationError } from '../../duration.ts';
 import { isBlock, isList, isMap, type BlockSpec, type Leaf, type Spec } from './keys-types.ts';
 import { isObject, mergeConfig, type ConfigTree } from './merge.ts';
 
@@ -96,7 +97,7 @@ function decodeLeaf(v: unknown, leaf: Leaf, path: string, r: DecodeReport): unkn
     case 'duration':
       if (typeof v !== 'string') return void r.typeErrors.push(unconvertible(path, 'string', v));
       if (leaf === 'duration' && parseGoDuration(v) === null) {
-        r.valueErrors.push(`${path}: invalid duration: ${JSON.stringify(v)}: time: invalid duration ${JSON.stringify(v)}`);
+        r.valueErrors.push(`${path}: invalid duration: ${JSON.stringify(v)}: ${goDurationError(v)}`);
       }
       return v;
     case 'bool':

@@ -28,3 +28,8 @@ test('refuseLegacyScript: the removed `script` check key is Consul\'s unknown-fi
   refuseLegacyScript({ Name: 'c', ScriptArgs: ['true'], Interval: '10s' }, 'check');
   refuseLegacyScript({ name: 'web', checks: null }, 'service');
 });
+
+test("a duration with a unit Go does not know, or none, is refused with Go's own words", () => {
+  assert.throws(() => durationMs('10x'), { message: 'Request decode failed: time: unknown unit "x" in duration "10x"' });
+  assert.throws(() => durationMs('10'), { message: 'Request decode failed: time: missing unit in duration "10"' });
+});

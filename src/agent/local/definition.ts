@@ -3,6 +3,7 @@
 // config files (snake_case) alike, with Go duration strings turned into milliseconds.
 import { BadRequestError } from '../../errors.ts';
 import { parseGoDuration } from '../../cli/flags.ts';
+import { goDurationError } from '../../duration.ts';
 import { bool, fold, num, record, str, strings, type Folded } from './decode-keys.ts';
 import { decodeProxy } from './proxy.ts';
 import type { CheckStatus, CheckType } from '../checks/types.ts';
@@ -49,7 +50,7 @@ export function durationMs(v: unknown): number {
   if (typeof v === 'number') return v / 1e6;
   if (typeof v !== 'string' || v === '') return 0;
   const ms = parseGoDuration(v);
-  if (ms === null) throw new BadRequestError(`Request decode failed: time: invalid duration ${JSON.stringify(v)}`);
+  if (ms === null) throw new BadRequestError(`Request decode failed: ${goDurationError(v)}`);
   return ms;
 }
 

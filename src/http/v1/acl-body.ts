@@ -1,7 +1,7 @@
 // Decoding of ACL request bodies the way Consul's decoder reads them: field names matched
 // case-insensitively, link lists normalised, ExpirationTTL as a Go duration or nanoseconds.
 import { BadRequestError } from '../../errors.ts';
-import { parseGoDuration } from '../../duration.ts';
+import { goDurationError, parseGoDuration } from '../../duration.ts';
 import type { AuthMethodInput, BindingRuleInput, PolicyInput, RoleInput, TokenInput } from '../../endpoint/index.ts';
 import { canonical, parseJSON } from '../body.ts';
 import { checkGoTypes, goJsonKind, type GoType } from '../go-json.ts';
@@ -88,7 +88,7 @@ function ttlMs(v: unknown): number | undefined {
   if (typeof v === 'number') return v / 1e6;
   if (typeof v === 'string') {
     const ms = parseGoDuration(v);
-    if (ms === null) throw new BadRequestError(`Request decode failed: time: invalid duration ${JSON.stringify(v)}`);
+    if (ms === null) throw new BadRequestError(`Request decode failed: ${goDurationError(v)}`);
     return ms;
   }
   throw new BadRequestError('Request decode failed: ExpirationTTL must be a duration');

@@ -2,7 +2,7 @@
 // body may override protocol, connect timeout and mesh gateway mode), answered as `{Chain}`.
 import type { ChainOverrides, DiscoveryChainEndpoint } from '../../endpoint/discovery-chain.ts';
 import { BadRequestError } from '../../errors.ts';
-import { parseGoDuration } from '../../duration.ts';
+import { goDurationError, parseGoDuration } from '../../duration.ts';
 import type { HttpResult } from '../router.ts';
 import { parseJSON } from '../body.ts';
 import { queryOptions, type HttpRequest, type RequestConfig } from '../request.ts';
@@ -56,7 +56,7 @@ function decodeOverrides(raw: unknown): Omit<ChainOverrides, 'compileDc'> {
   if (typeof timeout === 'number') out.overrideConnectTimeoutMs = timeout / 1e6;
   else if (typeof timeout === 'string' && timeout !== '') {
     const ms = parseGoDuration(timeout);
-    if (ms === null) fail(`1 error(s) decoding:\n\n* error decoding 'OverrideConnectTimeout': time: invalid duration ${JSON.stringify(timeout)}`);
+    if (ms === null) fail(`1 error(s) decoding:\n\n* error decoding 'OverrideConnectTimeout': ${goDurationError(timeout)}`);
     out.overrideConnectTimeoutMs = ms!;
   }
   const mgw = get(raw, 'OverrideMeshGateway');

@@ -3,7 +3,7 @@
 // replaces the default serfHealth).
 import type { SessionEndpoint, SessionCreate } from '../../endpoint/session.ts';
 import { BadRequestError } from '../../errors.ts';
-import { parseGoDuration } from '../../duration.ts';
+import { goDurationError, parseGoDuration } from '../../duration.ts';
 import type { HttpResult } from '../router.ts';
 import { canonical, parseJSON } from '../body.ts';
 import { queryOptions, checkDatacenter, authzOf, type HttpRequest, type RequestConfig } from '../request.ts';
@@ -19,7 +19,7 @@ function lockDelayNs(v: unknown): number {
   let ns: number;
   if (typeof v === 'string') {
     const ms = parseGoDuration(v);
-    if (ms === null) throw new BadRequestError(`Request decode failed: time: invalid duration ${JSON.stringify(v)}`);
+    if (ms === null) throw new BadRequestError(`Request decode failed: ${goDurationError(v)}`);
     ns = Math.round(ms * 1e6);
   } else if (typeof v === 'number') ns = Math.trunc(v);
   else throw new BadRequestError('Request decode failed: LockDelay must be a duration string or a number');
