@@ -66,8 +66,13 @@ export function walReportable(sqliteVersion: string): boolean {
   return major > 3 || (major === 3 && minor >= 51);
 }
 
-/** The defaults: passes as often as SQLite's, the WAL restarted by 10,000 frames (40 MiB). */
-export const CHECKPOINT_TUNING: CheckpointTuning = { frames: 1000, capFrames: 10_000 };
+/**
+ * The defaults: passes as often as SQLite's, the WAL restarted by 2,000 frames (8 MiB). Every read of the
+ * agent's main thread looks pages up in the WAL too: restarted only by 10,000 frames, a catalog run's
+ * main thread took 140–157 µs per registration against 102–130 with SQLite's own checkpoints and
+ * 104–130 with 2,000 (bench/catalog.ts, quiet machine, 2026-11-26 22:30–22:47 UTC).
+ */
+export const CHECKPOINT_TUNING: CheckpointTuning = { frames: 1000, capFrames: 2000 };
 
 /** Slots of the Int32Array shared with the checkpointer: requests made, stop, pass under way. */
 export const CHECKPOINT_REQUESTS = 0;
