@@ -73,6 +73,11 @@ function checkType(f: Folded): CheckType {
   return t;
 }
 
+/** Consul's 400 for a body key no field of the decoded struct takes (its decoder refuses unknown fields, Consul 1.7+). */
+export function unknownFieldError(key: string): BadRequestError {
+  return new BadRequestError(`Request decode failed: json: unknown field ${JSON.stringify(key)}`);
+}
+
 /**
  * Refuses the single-string `script` key of a check in an HTTP body, as Consul's decoder does:
  * it rejects unknown fields, and that one left CheckType in Consul 1.1 (ScriptArgs / `args`
@@ -85,7 +90,7 @@ export function refuseLegacyScript(raw: unknown, kind: 'check' | 'service'): voi
   for (const c of checks) {
     if (c === null || typeof c !== 'object' || Array.isArray(c)) continue;
     const key = Object.keys(c).find((k) => k.toLowerCase() === 'script');
-    if (key !== undefined) throw new BadRequestError(`Request decode failed: json: unknown field ${JSON.stringify(key)}`);
+    if (key !== undefined) throw unknownFieldError(key);
   }
 }
 

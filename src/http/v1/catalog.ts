@@ -6,7 +6,7 @@ import type { HealthEndpoint } from '../../endpoint/health.ts';
 import type { RegisterRequest, DeregisterRequest, CheckServiceNode, HealthCheck, Node, ServiceNode } from '../../api/catalog-types.ts';
 import type { QueryOptions, QueryResult } from '../../endpoint/index.ts';
 import { BadRequestError } from '../../errors.ts';
-import { decodeProxy } from '../../agent/local/index.ts';
+import { decodeProxy, unknownFieldError } from '../../agent/local/index.ts';
 import { settled, type HttpResult } from '../router.ts';
 import { canonical, canonicalOwned, parseJSON } from '../body.ts';
 import { checkGoTypes, type GoType } from '../go-json.ts';
@@ -48,7 +48,7 @@ const DEREGISTER_KEYS = new Set([...DEREGISTER, 'PeerName', 'Token'].map((k) => 
  * Consul refuses so.
  */
 function refuseUnknown(raw: Record<string, unknown>, known: ReadonlySet<string>): void {
-  for (const k of Object.keys(raw)) if (!known.has(k.toLowerCase())) throw new BadRequestError(`${DECODE_FAILED}: json: unknown field ${JSON.stringify(k)}`);
+  for (const k of Object.keys(raw)) if (!known.has(k.toLowerCase())) throw unknownFieldError(k);
 }
 
 function object(v: unknown, what: string): Record<string, unknown> {
