@@ -67,6 +67,20 @@ export function walReportable(sqliteVersion: string): boolean {
 }
 
 /**
+ * Ends the transaction a failed write left open. `isTransaction` exists from Node 22.16 / 24.0; on
+ * Node 22.13–22.15 it is undefined, and a ROLLBACK is tried anyway (SQLite may already have rolled
+ * back a failed COMMIT itself, which makes ROLLBACK throw "no transaction is active").
+ */
+export function rollbackOpen(db: { readonly isTransaction?: boolean; exec(sql: string): void }): void {
+  if (db.isTransaction === false) return;
+  try {
+    db.exec('ROLLBACK');
+  } catch (err) {
+    if (db.isTransaction === true) throw err;
+  }
+}
+
+/**
  * The defaults: passes as often as SQLite's, the WAL restarted by 2,000 frames (8 MiB). Every read of the
  * agent's main thread looks pages up in the WAL too: restarted only by 10,000 frames, a catalog run's
  * main thread took 140–157 µs per registration against 102–130 with SQLite's own checkpoints and

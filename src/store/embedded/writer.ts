@@ -5,7 +5,7 @@
 import { parentPort, Worker, workerData } from 'node:worker_threads';
 import { DatabaseSync } from 'node:sqlite';
 import {
-  CHECKPOINT_BUSY, CHECKPOINT_REQUESTS, CHECKPOINT_STOP, decodeGroup, decodeSlot, slotViews, walReportable,
+  CHECKPOINT_BUSY, CHECKPOINT_REQUESTS, CHECKPOINT_STOP, decodeGroup, decodeSlot, rollbackOpen, slotViews, walReportable,
   type CheckpointTuning, type GroupSink, type SlotGroup, type WriteGroup, type WriterReply, type WriterRequest,
 } from './writer-protocol.ts';
 
@@ -57,7 +57,7 @@ function write(groups: (WriteGroup | SlotGroup)[]): void {
     if (lastLease) setMeta.run(lastLease, 'last_lease');
     db.exec('COMMIT');
   } catch (err) {
-    if (db.isTransaction) db.exec('ROLLBACK');
+    rollbackOpen(db);
     throw err;
   }
 }
