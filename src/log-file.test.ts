@@ -3,12 +3,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { LogFile } from './log-file.ts';
+import { tmpDir } from '../test/support/tmp-dir.ts';
 
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'pc-logfile-'));
+const tmp = () => tmpDir('pc-logfile-');
 const ls = (d: string) => fs.readdirSync(d).sort();
 
 test('a directory path gets consul.log; the file is truncated at start', () => {

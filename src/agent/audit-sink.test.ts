@@ -5,18 +5,18 @@ import { mock, test } from 'node:test';
 import { execFileSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { ManualClock } from '../clock.ts';
 import { AuditFileSink, MAX_PENDING_BYTES } from './audit-sink.ts';
 import { auditSettings, type AuditSinkSettings } from './audit-config.ts';
+import { tmpDir } from '../../test/support/tmp-dir.ts';
 
 function sink(dir: string, s: Partial<AuditSinkSettings>, clock = new ManualClock(1_700_000_000_000), onError?: (err: unknown) => void) {
   return new AuditFileSink({ name: 's', path: path.join(dir, 'audit.json'), mode: 0o600, rotateBytes: 0, rotateDurationMs: 0, rotateMaxFiles: 0, ...s }, clock, onError);
 }
 
 test('without rotation the path itself is written, appended to, with mode 0600', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'audit-sink-'));
+  const dir = tmpDir('audit-sink-');
   const s = sink(path.join(dir, 'sub'), {});
   s.write('a\n');
   s.write('b\n');
@@ -28,7 +28,7 @@ test('without rotation the path itself is written, appended to, with mode 0600',
 });
 
 test('rotation by size: every file is <name>-<unix ns><ext>; rotate_max_files keeps the newest old ones', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'audit-sink-'));
+  const dir = tmpDir('audit-sink-');
   const clock = new ManualClock(1_700_000_000_000);
   const s = sink(dir, { rotateBytes: 4, rotateMaxFiles: 2, mode: 0o640 }, clock);
   for (const line of ['1111\n', '2222\n', '3333\n', '4444\n', '5555\n']) {
@@ -47,7 +47,7 @@ test('rotation by size: every file is <name>-<unix ns><ext>; rotate_max_files ke
 });
 
 test('rotation by age starts a new file once the current one is older than rotate_duration', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'audit-sink-'));
+  const dir = tmpDir('audit-sink-');
   const clock = new ManualClock(1_700_000_000_000);
   const s = sink(dir, { rotateDurationMs: 60_000 }, clock);
   s.write('a\n');
@@ -62,7 +62,7 @@ test('rotation by age starts a new file once the current one is older than rotat
 });
 
 test('writes never block the event loop: write() only queues, and lines queued meanwhile go out together, in order', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'audit-sink-'));
+  const dir = tmpDir('audit-sink-');
   const syncWrites = mock.method(fs, 'writeSync');
   const writes = mock.method(fs, 'write');
   try {
@@ -79,7 +79,7 @@ test('writes never block the event loop: write() only queues, and lines queued m
 });
 
 test('rotation by size splits a batch of queued lines where the file fills', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'audit-sink-'));
+  const dir = tmpDir('audit-sink-');
   const s = sink(dir, { rotateBytes: 8 });
   for (const line of ['1111\n', '2222\n', '3333\n', '4444\n', '5555\n']) s.write(line);
   await s.close();
@@ -87,7 +87,7 @@ test('rotation by size splits a batch of queued lines where the file fills', asy
 });
 
 test('best-effort: a sink that cannot be written never throws to its caller, reports once per spell, then recovers', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'audit-sink-'));
+  const dir = tmpDir('audit-sink-');
   const blocker = path.join(dir, 'blocker');
   fs.writeFileSync(blocker, ''); // a file where the sink's directory should be
   const errors: unknown[] = [];
@@ -104,7 +104,7 @@ test('best-effort: a sink that cannot be written never throws to its caller, rep
 });
 
 test('a disk that falls behind: past MAX_PENDING_BYTES waiting, events are dropped, reported when it starts and counted when it ends', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'audit-sink-'));
+  const dir = tmpDir('audit-sink-');
   let stalled = true;
   const held: (() => void)[] = [];
   type WriteCb = (err: Error | null, n: number) => void;

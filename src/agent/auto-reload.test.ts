@@ -4,17 +4,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { ManualClock } from '../clock.ts';
 import { silentLogger } from '../log.ts';
 import { AutoReload } from './auto-reload.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
+import { tmpDir } from '../../test/support/tmp-dir.ts';
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 function setup() {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-autoreload-'));
+  const dir = tmpDir('proconsul-autoreload-');
   const file = path.join(dir, 'agent.hcl');
   fs.writeFileSync(file, 'a');
   fs.utimesSync(file, 1000, 1000);

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { ManualClock, systemClock } from '../clock.ts';
 import { silentLogger } from '../log.ts';
@@ -9,9 +8,10 @@ import { ConfigFileWatcher } from './config-watcher.ts';
 import { changedTlsFields, watchedFiles } from './auto-reload.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
 import type { TlsProtocolConfig } from './config/tls.ts';
+import { tmpDir } from '../../test/support/tmp-dir.ts';
 
 function tmp(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-watch-'));
+  return tmpDir('proconsul-watch-');
 }
 
 // A distinct modification time, so a rewrite within one clock tick still differs.

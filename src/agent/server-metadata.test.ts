@@ -2,13 +2,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { ManualClock } from '../clock.ts';
 import { checkServerLastSeen, persistServerMetadata, SERVER_METADATA_FILE } from './server-metadata.ts';
+import { tmpDir } from '../../test/support/tmp-dir.ts';
 
 const WEEK = 168 * 3_600_000;
-const dir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-server-md-'));
+const dir = () => tmpDir('proconsul-server-md-');
 const write = (d: string, text: string) => fs.writeFileSync(path.join(d, SERVER_METADATA_FILE), text);
 
 test('no file is a first start; a last-seen time within the maximum starts; older is refused with Consul\'s error', () => {

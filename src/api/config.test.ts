@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAddress, resolveConfig } from './config.ts';
 import { ConfigError } from './errors.ts';
 import { ApiError } from './errors.ts';
+import { tmpDir } from '../../test/support/tmp-dir.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'proconsul-api-'));
+const dir = tmpDir('proconsul-api-');
 const tokenFile = join(dir, 'token');
 writeFileSync(tokenFile, '  file-token\n');
 

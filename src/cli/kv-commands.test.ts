@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { memoryIO } from './io.ts';
 import { runCli } from './registry.ts';
@@ -10,8 +9,9 @@ import { dataFromArgs } from './kv-put.ts';
 import { importData } from './kv-import.ts';
 import { clientFromFlags, HTTP_FLAGS } from './http-flags.ts';
 import { parseFlags } from './flags.ts';
+import { tmpDir } from '../../test/support/tmp-dir.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'proconsul-cli-'));
+const dir = tmpDir('proconsul-cli-');
 
 async function run(argv: string[], env: NodeJS.ProcessEnv = {}, stdin?: string) {
   const io = memoryIO({ env, stdin });

@@ -6,13 +6,13 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { memoryIO } from './io.ts';
 import { COMMANDS, runCli } from './registry.ts';
 import { MULTI_TENANCY_FLAGS } from './http-flag-defs.ts';
 import { ConsulClient } from '../api/index.ts';
+import { tmpDir } from '../../test/support/tmp-dir.ts';
 
 interface Seen {
   method: string;
@@ -22,7 +22,7 @@ interface Seen {
 }
 
 const UUID = '00000000-0000-4000-8000-000000000001';
-const dir = mkdtempSync(join(tmpdir(), 'proconsul-tenancy-'));
+const dir = tmpDir('proconsul-tenancy-');
 const bearer = join(dir, 'bearer');
 writeFileSync(bearer, 'jwt\n');
 

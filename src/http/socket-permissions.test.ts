@@ -1,13 +1,13 @@
 // unix_sockets.user/group/mode applied to a socket file with Consul's rules and texts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { passwdUid, setFilePermissions } from './socket-permissions.ts';
+import { tmpDir } from '../../test/support/tmp-dir.ts';
 
 function file(): string {
-  const p = join(mkdtempSync(join(tmpdir(), 'pc-sock-')), 'agent.sock');
+  const p = join(tmpDir('pc-sock-'), 'agent.sock');
   writeFileSync(p, '');
   return p;
 }
@@ -23,7 +23,7 @@ test('mode in octal; user and group by ID (as root: the owner changes)', (t) => 
 });
 
 test('a user name is looked up in the passwd file', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'pc-passwd-'));
+  const dir = tmpDir('pc-passwd-');
   writeFileSync(join(dir, 'passwd'), 'root:x:0:0:root:/root:/bin/sh\nconsul:x:4242:4242::/nonexistent:/bin/false\n');
   assert.equal(passwdUid('consul', join(dir, 'passwd')), 4242);
   assert.equal(passwdUid('nobody-here', join(dir, 'passwd')), undefined);

@@ -1,11 +1,11 @@
 // Script checks against real processes: exit codes, no shell for args, legacy script through the
 // shell, output truncation, start errors, and the timeout killing the whole process tree.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { harness } from './test-support.ts';
+import { tmpDir } from '../../../test/support/tmp-dir.ts';
 
 const on = { enableScriptChecks: true };
 
@@ -60,7 +60,7 @@ function alive(pid: number): boolean {
 }
 
 test('on timeout the script and its children are killed and the check is critical', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'check-'));
+  const dir = tmpDir('check-');
   const pidFile = join(dir, 'child.pid');
   const script = `sleep 30 & echo $! > ${pidFile}; echo started; wait`;
   const h = await harness({ Args: ['sh', '-c', script], Interval: 1000, Timeout: 500 }, { ...on, realClock: true });
@@ -83,7 +83,7 @@ test('the default script timeout text says 30s', async () => {
 });
 
 test('stop() kills a script in flight and drops its result', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'check-'));
+  const dir = tmpDir('check-');
   const pidFile = join(dir, 'self.pid');
   const h = await harness({ Args: ['sh', '-c', `echo $$ > ${pidFile}; exec sleep 30`], Interval: 1000 }, on);
   h.manual!.advance(0);

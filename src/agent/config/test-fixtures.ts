@@ -1,8 +1,8 @@
 // Shared helpers for the config loader tests: temp dirs with fixture files and a fake host.
-import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Interfaces } from './addresses.ts';
+import { tmpDir } from '../../../test/support/tmp-dir.ts';
 
 /** One private and one loopback interface, so advertise detection is deterministic. */
 export const fakeInterfaces: Interfaces = {
@@ -12,7 +12,7 @@ export const fakeInterfaces: Interfaces = {
 
 /** Creates a temp dir holding `files` (name → content); returns its path. */
 export async function fixtureDir(files: Record<string, string> = {}): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'proconsul-config-'));
+  const dir = tmpDir('proconsul-config-');
   for (const [name, content] of Object.entries(files)) {
     await mkdir(join(dir, name, '..'), { recursive: true });
     await writeFile(join(dir, name), content);
