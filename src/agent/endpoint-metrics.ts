@@ -8,6 +8,8 @@ import type { Telemetry } from '../telemetry/metrics.ts';
 import type { CatalogFilters } from '../endpoint/catalog.ts';
 import type { QueryResult } from '../endpoint/query.ts';
 import type { Endpoints } from './server.ts';
+import type { IntentionEndpoint } from '../endpoint/intentions.ts';
+import type { LegacyIntentionEndpoint } from '../endpoint/intentions-legacy.ts';
 
 type AnyFn = (...args: never[]) => Promise<unknown>;
 
@@ -41,7 +43,7 @@ export function measure<T extends object, K extends keyof T>(obj: T, method: K, 
 }
 
 /** Times Consul's write RPCs and counts service lookups on the server's endpoints. */
-export function measureEndpoints(t: Telemetry, ep: Pick<Endpoints, 'catalog' | 'health' | 'txn' | 'session' | 'intentions' | 'legacyIntentions' | 'query'>): void {
+export function measureEndpoints(t: Telemetry, ep: Pick<Endpoints, 'catalog' | 'health' | 'txn' | 'session' | 'query'>): void {
   const register = t.timer('catalog.register', 'Measures the time it takes to complete a catalog register operation.');
   const deregister = t.timer('catalog.deregister', 'Measures the time it takes to complete a catalog deregister operation.');
   measure(ep.catalog, 'register', register);
@@ -51,10 +53,6 @@ export function measureEndpoints(t: Telemetry, ep: Pick<Endpoints, 'catalog' | '
   measure(ep.session, 'create', session);
   measure(ep.session, 'destroy', session);
   measure(ep.session, 'renew', t.timer('session.renew', 'Measures the time spent renewing a session.'));
-  const intention = t.timer('intention.apply', 'Measures the time spent applying an intention operation.');
-  measure(ep.intentions, 'upsert', intention);
-  measure(ep.intentions, 'deleteExact', intention);
-  for (const m of ['create', 'update', 'delete'] as const) measure(ep.legacyIntentions, m, intention);
   const queryApply = t.timer('prepared-query.apply', 'Measures the time it takes to apply a prepared query update.');
   measure(ep.query, 'create', queryApply);
   measure(ep.query, 'update', queryApply);
@@ -64,6 +62,19 @@ export function measureEndpoints(t: Telemetry, ep: Pick<Endpoints, 'catalog' | '
   measure(ep.query, 'executeRemote', t.timer('prepared-query.execute_remote', 'Measures the time it takes to process a prepared query execute request that was forwarded to another datacenter.'));
   countLookups(t, 'catalog', ep.catalog);
   countLookups(t, 'health', ep.health);
+}
+
+/**
+ * Consul's intention.apply timer, registered now; the returned function times the intention
+ * endpoints' writes once they are built (on the first intentions request).
+ */
+export function intentionMetrics(t: Telemetry): (ixns: IntentionEndpoint, legacy: LegacyIntentionEndpoint) => void {
+  const intention = t.timer('intention.apply', 'Measures the time spent applying an intention operation.');
+  return (ixns, legacy) => {
+    measure(ixns, 'upsert', intention);
+    measure(ixns, 'deleteExact', intention);
+    for (const m of ['create', 'update', 'delete'] as const) measure(legacy, m, intention);
+  };
 }
 
 /** Consul's lookup counters of Catalog.ServiceNodes / Health.ServiceNodes, counted on success. */

@@ -21,8 +21,6 @@ import type { SecondaryCA } from '../leader/ca-secondary.ts';
 import { ConnectCAIntermediateEndpoint } from '../endpoint/connect-ca-intermediate.ts';
 import type { LeaderSide } from '../leader/duties.ts';
 import { ConfigEntryEndpoint } from '../endpoint/config-entries.ts';
-import { IntentionEndpoint } from '../endpoint/intentions.ts';
-import { LegacyIntentionEndpoint } from '../endpoint/intentions-legacy.ts';
 import { GatewayEndpoint } from '../endpoint/gateway-services.ts';
 import { CoordinateEndpoint } from '../endpoint/coordinate.ts';
 import { PreparedQueryEndpoint } from '../endpoint/prepared-query.ts';
@@ -49,10 +47,6 @@ export interface Endpoints {
   gateways: GatewayEndpoint;
   /** Compiled discovery chains. */
   discoveryChain: DiscoveryChainEndpoint;
-  /** Intentions (views over the service-intentions config entries). */
-  intentions: IntentionEndpoint;
-  /** The deprecated ID-based intention operations. */
-  legacyIntentions: LegacyIntentionEndpoint;
   acl: AclEndpoints;
   /** Snapshot save and restore. */
   snapshot: SnapshotEndpoint;

@@ -7,7 +7,7 @@ import type { Clock } from '../clock.ts';
 import type { Logger, LogHub } from '../log.ts';
 import type { Telemetry } from '../telemetry/metrics.ts';
 import { registerServerMetrics } from './server-metrics.ts';
-import { measureEndpoints } from './endpoint-metrics.ts';
+import { measureEndpoints, intentionMetrics } from './endpoint-metrics.ts';
 import { measureAclWrites, measureTokenResolution } from './acl-metrics.ts';
 import type { Store } from '../store/index.ts';
 import { Replica, catalogOf, partitionCatalog, DEFAULT_TENANCY_NAME, isDefaultEnt, tenantKey, nodeKey, checkKey } from '../state/index.ts';
@@ -34,9 +34,6 @@ import type { LivenessHost } from '../leader/liveness.ts';
 import { agentTlsForChecks, type TlsConfigurator } from './tls-configurator.ts';
 import { operatorHandlers } from '../http/v1/operator.ts';
 import { ConfigEntryEndpoint } from '../endpoint/config-entries.ts';
-import { IntentionEndpoint } from '../endpoint/intentions.ts';
-import { LegacyIntentionEndpoint } from '../endpoint/intentions-legacy.ts';
-import { intentionHandlers } from '../http/v1/intentions.ts';
 import { GatewayEndpoint } from '../endpoint/gateway-services.ts';
 import { CoordinateEndpoint } from '../endpoint/coordinate.ts';
 import { PreparedQueryEndpoint } from '../endpoint/prepared-query.ts';
@@ -92,6 +89,7 @@ import {
   type Endpoints,
 } from './server-endpoints.ts';
 import { federate, secondaryDatacenterCA } from './server-federation.ts';
+import { intentionRoutes } from './server-areas.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -204,8 +202,6 @@ export function buildServer(
     session: new SessionEndpoint(epDeps, health, leaderSide.sessionHooks),
     catalog: new CatalogEndpoint(epDeps), health: new HealthEndpoint(epDeps),
     configEntries: new ConfigEntryEndpoint(epDeps), gateways: new GatewayEndpoint(epDeps), discoveryChain: new DiscoveryChainEndpoint(epDeps),
-    intentions: new IntentionEndpoint(epDeps, { connectEnabled: config.connect.enabled }),
-    legacyIntentions: new LegacyIntentionEndpoint(epDeps, { connectEnabled: config.connect.enabled }),
     acl: aclEndpoints(epDeps, config, () => local.tokens.get('agent_recovery'), () => aclSecondary?.status()),
     snapshot: snapshotEndpoint(epDeps, leaderSide, () => local),
     coordinate: new CoordinateEndpoint(epDeps, coordinateSettings(config).batching),
@@ -320,7 +316,7 @@ export function buildServer(
     agentAcl: agentAclHandlers({ enable: () => aclSwitch.enable(), isLocal: isLoopback }, reqCfg),
     snapshot: snapshotHandlers(endpoints.snapshot, reqCfg),
     query: queryHandlers(endpoints.query, { ...reqCfg, nodeName: config.nodeName }),
-    intentions: intentionHandlers(endpoints.intentions, endpoints.legacyIntentions, reqCfg),
+    intentions: intentionRoutes(epDeps, config, reqCfg, intentionMetrics(observe.telemetry)),
     peering: peeringHandlers(endpoints.peering, reqCfg),
     namespaces: namespaceHandlers(new NamespaceEndpoint(epDeps), reqCfg),
     partitions: partitionHandlers(new PartitionEndpoint(epDeps), reqCfg),

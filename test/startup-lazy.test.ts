@@ -1,0 +1,49 @@
+// The HTTP areas an agent start does not load (issue #9): their modules load on the first request
+// routed to them, and that request (a blocking query, or several arriving while the import is in
+// flight) is answered as before; a failed import answers 500 with its error.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import type { ProbeOut, ProbeStep } from './support/lazy-areas-probe.ts';
+
+const PROBE = new URL('./support/lazy-areas-probe.ts', import.meta.url).pathname;
+
+function probe(steps: ProbeStep[], env: Record<string, string> = {}): ProbeOut {
+  const r = spawnSync(process.execPath, [PROBE, JSON.stringify(steps)], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...env } });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout) as ProbeOut;
+}
+
+const exact = '/v1/connect/intentions/exact?source=web&destination=db';
+
+test('intentions: not loaded by start; a blocking list and a read arriving during the import, then a write, answered as before', () => {
+  const out = probe([
+    { requests: [{ method: 'GET', path: '/v1/config/service-intentions' }] },
+    {
+      requests: [
+        { method: 'GET', path: '/v1/connect/intentions?index={index}&wait=10s' },
+        { method: 'GET', path: exact },
+        { method: 'PUT', path: exact, body: { Action: 'allow' }, after: 300 },
+      ],
+    },
+  ]);
+  assert.ok(!out.atStart.includes('endpoint/intentions.ts'), 'endpoint/intentions.ts loaded by start');
+  assert.ok(!out.atStart.includes('http/v1/intentions.ts'));
+  const [list, read, write] = out.steps[1].answers;
+  assert.deepEqual([read.status, read.text], [404, 'Intention not found']);
+  assert.deepEqual([write.status, write.text], [200, 'true']);
+  // The list blocked until the write: it holds the new intention, at a later index.
+  assert.equal(list.status, 200, list.text);
+  assert.deepEqual(JSON.parse(list.text).map((i: { SourceName: string; DestinationName: string }) => `${i.SourceName}>${i.DestinationName}`), ['web>db']);
+  assert.ok(list.index > out.steps[0].answers[0].index);
+  assert.ok(out.steps[1].loaded.includes('endpoint/intentions.ts'));
+});
+
+test('a lazy area whose import fails answers 500 with the error, again on the next request', () => {
+  const out = probe([{ requests: [{ method: 'GET', path: exact }, { method: 'GET', path: exact }] }, { requests: [{ method: 'GET', path: exact }] }],
+    { PROBE_FAIL: 'endpoint/intentions.ts' });
+  for (const a of [...out.steps[0].answers, ...out.steps[1].answers]) {
+    assert.equal(a.status, 500);
+    assert.match(a.text, /probe refused endpoint\/intentions\.ts/);
+  }
+});
