@@ -15,9 +15,10 @@ import type { LoadedKey } from '../engine.ts';
 import {
   CHECKPOINT_TUNING, encodeGroup, encodeIntoSlot, slotViews, SLOT_BYTES, type CheckpointTuning, type Slot, type WriterReply,
 } from './writer-protocol.ts';
+import { prepareSchema } from './schema.ts';
 
-/** On-disk format version kept in `meta`; bump with a tested migration. */
-export const EMBEDDED_FORMAT_VERSION = 1;
+/** On-disk format version kept in `meta` (schema.ts). */
+export { EMBEDDED_FORMAT_VERSION } from './schema.ts';
 
 /** The structured-logger subset the store uses (a pino logger fits). */
 export interface StoreLogger {
@@ -33,15 +34,6 @@ export interface EmbeddedStoreDeps extends EngineStoreDeps {
   /** When WAL frames are copied into the database file; CHECKPOINT_TUNING unless tests say otherwise. */
   checkpoint?: CheckpointTuning;
 }
-
-const SCHEMA = `
-CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
-CREATE TABLE kv (
-  key TEXT PRIMARY KEY, value BLOB NOT NULL, create_rev INTEGER NOT NULL,
-  mod_rev INTEGER NOT NULL, version INTEGER NOT NULL, lease INTEGER NOT NULL DEFAULT 0
-) WITHOUT ROWID;
-CREATE TABLE lease (id INTEGER PRIMARY KEY, ttl_seconds INTEGER NOT NULL);
-`;
 
 interface Reads {
   value: StatementSync;
@@ -110,7 +102,7 @@ export class EmbeddedStore extends EngineStore {
       const mode = db.prepare('PRAGMA journal_mode = WAL').get() as { journal_mode: string };
       if (mode.journal_mode !== 'wal') throw new InternalError(`${this.path}: cannot enable WAL journal`);
       db.exec('PRAGMA synchronous = FULL');
-      this.#migrate(db);
+      prepareSchema(db, this.path);
       db.exec('PRAGMA query_only = ON');
       db.exec('PRAGMA busy_timeout = 5000');
       this.#reads = {
@@ -132,34 +124,6 @@ export class EmbeddedStore extends EngineStore {
     this.#db = db;
     for (const lease of this.engine.leases.values()) this.armLease(lease);
     this.#logger?.info({ path: this.path, revision: this.engine.revision, keys: this.engine.keys.size }, 'embedded store opened');
-  }
-
-  /** Creates the schema in a new file, or checks that an existing file is one we can read. */
-  #migrate(db: DatabaseSync): void {
-    db.exec('BEGIN IMMEDIATE');
-    try {
-      const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[];
-      if (tables.length === 0) {
-        db.exec(SCHEMA);
-        const set = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
-        set.run('format', EMBEDDED_FORMAT_VERSION);
-        set.run('revision', 0);
-        set.run('last_lease', 0);
-      } else if (!tables.some((t) => t.name === 'meta')) {
-        throw new InternalError(`${this.path} is not a proconsul store (no meta table)`);
-      } else {
-        const row = db.prepare("SELECT value FROM meta WHERE key = 'format'").get() as { value: number } | undefined;
-        if (row?.value !== EMBEDDED_FORMAT_VERSION) {
-          throw new InternalError(
-            `${this.path} has store format version ${String(row?.value)}, this build reads version ${EMBEDDED_FORMAT_VERSION}`,
-          );
-        }
-      }
-      db.exec('COMMIT');
-    } catch (err) {
-      db.exec('ROLLBACK');
-      throw err;
-    }
   }
 
   #load(db: DatabaseSync): void {

@@ -8,6 +8,7 @@ import {
   CHECKPOINT_BUSY, CHECKPOINT_REQUESTS, CHECKPOINT_STOP, decodeGroup, decodeSlot, rollbackOpen, slotViews, walReportable,
   type CheckpointTuning, type GroupSink, type SlotGroup, type WriteGroup, type WriterReply, type WriterRequest,
 } from './writer-protocol.ts';
+import { PUT_KV } from './schema.ts';
 
 const port = parentPort!;
 const { path, slots: shared, checkpoint: tuning } = workerData as { path: string; slots: SharedArrayBuffer[]; checkpoint: CheckpointTuning };
@@ -22,7 +23,7 @@ const version = tuning.sqliteVersion ?? (db.prepare('SELECT sqlite_version() AS 
 const walState = walReportable(version) ? db.prepare('PRAGMA wal_checkpoint(NOOP)') : null;
 if (walState) db.exec('PRAGMA wal_autocheckpoint = 0');
 const ownPass = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
-const putKv = db.prepare('INSERT OR REPLACE INTO kv (key, value, create_rev, mod_rev, version, lease) VALUES (?, ?, ?, ?, ?, ?)');
+const putKv = db.prepare(PUT_KV);
 const deleteKv = db.prepare('DELETE FROM kv WHERE key = ?');
 const putLease = db.prepare('INSERT OR REPLACE INTO lease (id, ttl_seconds) VALUES (?, ?)');
 const deleteLease = db.prepare('DELETE FROM lease WHERE id = ?');
@@ -35,7 +36,7 @@ let failed = false;
 const reply = (r: WriterReply): void => port.postMessage(r);
 
 const sink: GroupSink = {
-  put: (key, value, createRev, modRev, version, lease) => putKv.run(key, value, createRev, modRev, version, lease),
+  put: (key, value, createRev, modRev, version, lease) => putKv.run(key, createRev, modRev, version, lease, value),
   delete: (key) => deleteKv.run(key),
   leasePut: (id, ttl) => putLease.run(id, ttl),
   leaseDelete: (id) => deleteLease.run(id),
