@@ -47,3 +47,29 @@ test('a lazy area whose import fails answers 500 with the error, again on the ne
     assert.match(a.text, /probe refused endpoint\/intentions\.ts/);
   }
 });
+
+test('gateways, discovery chains, namespaces and partitions: loaded on their first requests, answered as before', () => {
+  const out = probe([{
+    requests: [
+      { method: 'GET', path: '/v1/discovery-chain/web' },
+      { method: 'GET', path: '/v1/catalog/gateway-services/gw' },
+      { method: 'GET', path: '/v1/health/ingress/web' },
+      { method: 'PUT', path: '/v1/namespace', body: { Name: 'team' } },
+      { method: 'GET', path: '/v1/partitions' },
+      { method: 'DELETE', path: '/v1/namespaces' },
+    ],
+  }, { requests: [{ method: 'GET', path: '/v1/namespaces' }] }]);
+  for (const m of ['endpoint/discovery-chain.ts', 'http/v1/gateways.ts', 'http/v1/namespaces.ts', 'endpoint/partitions.ts']) {
+    assert.ok(!out.atStart.includes(m), `${m} loaded by start`);
+    assert.ok(out.steps[0].loaded.includes(m), `${m} not loaded by its first request`);
+  }
+  const [chain, gwServices, ingress, nsPut, partitions, wrongMethod] = out.steps[0].answers;
+  assert.equal(chain.status, 200, chain.text);
+  assert.equal(JSON.parse(chain.text).Chain.ServiceName, 'web');
+  assert.deepEqual([gwServices.status, gwServices.text, ingress.status, ingress.text], [200, '[]', 200, '[]']);
+  assert.equal(nsPut.status, 200, nsPut.text);
+  assert.equal(JSON.parse(nsPut.text).Name, 'team');
+  assert.deepEqual(JSON.parse(partitions.text).map((p: { Name: string }) => p.Name), ['default']);
+  assert.deepEqual([wrongMethod.status, wrongMethod.text], [405, 'method DELETE not allowed']);
+  assert.deepEqual(JSON.parse(out.steps[1].answers[0].text).map((n: { Name: string }) => n.Name), ['default', 'team']);
+});

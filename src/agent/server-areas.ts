@@ -1,6 +1,6 @@
 // The server's HTTP areas built on their first request (issue #9): each imports its endpoint and
 // handler modules then, so an agent start compiles none of them. buildServer passes the deps.
-import type { EndpointDeps } from '../endpoint/index.ts';
+import type { EndpointDeps, HealthEndpoint } from '../endpoint/index.ts';
 import type { RequestConfig, RouteHandlers } from '../http/index.ts';
 import { lazyHandlers } from '../http/lazy-handlers.ts';
 import type { IntentionEndpoint } from '../endpoint/intentions.ts';
@@ -24,5 +24,41 @@ export function intentionRoutes(
     const legacy = new LegacyIntentionEndpoint(deps, opts);
     measure(ixns, legacy);
     return intentionHandlers(ixns, legacy, reqCfg);
+  });
+}
+
+/** /v1/catalog/gateway-services/:gateway and /v1/health/ingress/:service. */
+export function gatewayRoutes(deps: EndpointDeps, reqCfg: RequestConfig, health: HealthEndpoint): RouteHandlers['gateways'] {
+  return lazyHandlers(['gatewayServices', 'ingress'], async () => {
+    const [{ GatewayEndpoint }, { gatewayHandlers }] = await Promise.all([import('../endpoint/gateway-services.ts'), import('../http/v1/gateways.ts')]);
+    return gatewayHandlers(new GatewayEndpoint(deps), reqCfg, health);
+  });
+}
+
+/** /v1/discovery-chain/:service. */
+export function discoveryChainRoutes(deps: EndpointDeps, reqCfg: RequestConfig): RouteHandlers['discoveryChain'] {
+  return lazyHandlers(['read'], async () => {
+    const [{ DiscoveryChainEndpoint }, { discoveryChainHandlers }] = await Promise.all([
+      import('../endpoint/discovery-chain.ts'), import('../http/v1/discovery-chain.ts'),
+    ]);
+    return discoveryChainHandlers(new DiscoveryChainEndpoint(deps), reqCfg);
+  });
+}
+
+const TENANCY_ROUTES = ['create', 'update', 'read', 'delete', 'list'] as const;
+
+/** /v1/namespace/* and /v1/namespaces. */
+export function namespaceRoutes(deps: EndpointDeps, reqCfg: RequestConfig): RouteHandlers['namespaces'] {
+  return lazyHandlers(TENANCY_ROUTES, async () => {
+    const [{ NamespaceEndpoint }, { namespaceHandlers }] = await Promise.all([import('../endpoint/namespaces.ts'), import('../http/v1/namespaces.ts')]);
+    return namespaceHandlers(new NamespaceEndpoint(deps), reqCfg);
+  });
+}
+
+/** /v1/partition/* and /v1/partitions. */
+export function partitionRoutes(deps: EndpointDeps, reqCfg: RequestConfig): RouteHandlers['partitions'] {
+  return lazyHandlers(TENANCY_ROUTES, async () => {
+    const [{ PartitionEndpoint }, { partitionHandlers }] = await Promise.all([import('../endpoint/partitions.ts'), import('../http/v1/partitions.ts')]);
+    return partitionHandlers(new PartitionEndpoint(deps), reqCfg);
   });
 }

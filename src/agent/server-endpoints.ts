@@ -21,10 +21,8 @@ import type { SecondaryCA } from '../leader/ca-secondary.ts';
 import { ConnectCAIntermediateEndpoint } from '../endpoint/connect-ca-intermediate.ts';
 import type { LeaderSide } from '../leader/duties.ts';
 import { ConfigEntryEndpoint } from '../endpoint/config-entries.ts';
-import { GatewayEndpoint } from '../endpoint/gateway-services.ts';
 import { CoordinateEndpoint } from '../endpoint/coordinate.ts';
 import { PreparedQueryEndpoint } from '../endpoint/prepared-query.ts';
-import { DiscoveryChainEndpoint } from '../endpoint/discovery-chain.ts';
 import { isSecondary } from './primary-forward.ts';
 import type { ACLReplicationStatus } from '../acl/index.ts';
 import { PeeringEndpoint } from '../endpoint/peering.ts';
@@ -42,11 +40,8 @@ export interface Endpoints {
   session: SessionEndpoint;
   catalog: CatalogEndpoint;
   health: HealthEndpoint;
-  /** Config entries and the gateway views derived from them. */
+  /** Config entries. */
   configEntries: ConfigEntryEndpoint;
-  gateways: GatewayEndpoint;
-  /** Compiled discovery chains. */
-  discoveryChain: DiscoveryChainEndpoint;
   acl: AclEndpoints;
   /** Snapshot save and restore. */
   snapshot: SnapshotEndpoint;

@@ -18,7 +18,6 @@ import { isSecondary, primaryDatacenter, type PrimaryForwardDeps } from './prima
 import type { SecondaryAcl } from './acl-secondary.ts';
 import { configPrimaryRouter } from './config-primary-routes.ts';
 import { namespacePrimaryRouter, replicateNamespaces } from './namespace-federation.ts';
-import { NamespaceEndpoint } from '../endpoint/namespaces.ts';
 import { Forwarder } from './forward.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
 import type { AgentHooks } from './server.ts';
@@ -32,6 +31,7 @@ const caSecondary = lazy<typeof import('../leader/ca-secondary.ts')>('../leader/
 const caPrimary = lazy<typeof import('./primary-ca.ts')>('./primary-ca.ts');
 const aclSecondaryModule = lazy<typeof import('./acl-secondary.ts')>('./acl-secondary.ts');
 const configReplication = lazy<typeof import('./config-replication-source.ts')>('./config-replication-source.ts');
+const namespaceEndpoint = lazy<typeof import('../endpoint/namespaces.ts')>('../endpoint/namespaces.ts');
 
 /** The CA of a secondary datacenter (Connect on, primary_datacenter another one), reaching the primary over the WAN; else undefined. */
 export function secondaryDatacenterCA(
@@ -97,7 +97,7 @@ export function federate(d: FederationDeps): { router: Pick<Router, 'match' | 'l
       token: d.replicationToken, clock: d.clock, logger, random: d.random,
     });
     replicateNamespaces({
-      primary: toPrimary, loops: d.loops, telemetry: d.telemetry, namespaces: new NamespaceEndpoint(d.epDeps), replica: d.replica,
+      primary: toPrimary, loops: d.loops, telemetry: d.telemetry, namespaces: new (namespaceEndpoint().NamespaceEndpoint)(d.epDeps), replica: d.replica,
       token: d.replicationToken, aclsEnabled: config.acl.enabled, clock: d.clock, logger, random: d.random,
     });
   }

@@ -34,7 +34,6 @@ import type { LivenessHost } from '../leader/liveness.ts';
 import { agentTlsForChecks, type TlsConfigurator } from './tls-configurator.ts';
 import { operatorHandlers } from '../http/v1/operator.ts';
 import { ConfigEntryEndpoint } from '../endpoint/config-entries.ts';
-import { GatewayEndpoint } from '../endpoint/gateway-services.ts';
 import { CoordinateEndpoint } from '../endpoint/coordinate.ts';
 import { PreparedQueryEndpoint } from '../endpoint/prepared-query.ts';
 import { queryHandlers } from '../http/v1/query.ts';
@@ -42,9 +41,6 @@ import { queryFailover } from './query-failover.ts';
 import { coordinateHandlers } from '../http/v1/coordinate.ts';
 import { coordinateSettings, datacenterCoordinates } from './coordinates.ts';
 import { configHandlers } from '../http/v1/config.ts';
-import { discoveryChainHandlers } from '../http/v1/discovery-chain.ts';
-import { DiscoveryChainEndpoint } from '../endpoint/discovery-chain.ts';
-import { gatewayHandlers } from '../http/v1/gateways.ts';
 import { EventBuffer } from './events.ts';
 import { bridgeEvents } from './event-gossip.ts';
 import type { LanPool } from './lan-pool.ts';
@@ -61,10 +57,6 @@ import { auditHash } from '../endpoint/audit-hash.ts';
 import { exportedServicesHandler } from '../http/v1/exported-services.ts';
 import { importedCatalogService, importedChecks, importedHealth, importedNodes, importedServices } from '../endpoint/peering-imports.ts';
 import { peeringHandlers } from '../http/v1/peering.ts';
-import { namespaceHandlers } from '../http/v1/namespaces.ts';
-import { partitionHandlers } from '../http/v1/partitions.ts';
-import { NamespaceEndpoint } from '../endpoint/namespaces.ts';
-import { PartitionEndpoint } from '../endpoint/partitions.ts';
 import { internalUiHandlers } from '../http/v1/internal-ui.ts';
 import type { InternalUiEndpoint } from '../endpoint/internal-ui.ts';
 import { agentUi, type UiSettings } from './ui-routes.ts';
@@ -89,7 +81,7 @@ import {
   type Endpoints,
 } from './server-endpoints.ts';
 import { federate, secondaryDatacenterCA } from './server-federation.ts';
-import { intentionRoutes } from './server-areas.ts';
+import { discoveryChainRoutes, gatewayRoutes, intentionRoutes, namespaceRoutes, partitionRoutes } from './server-areas.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -201,7 +193,7 @@ export function buildServer(
     kv: new KvEndpoint(epDeps, { enableKeyListPolicy: keyListPolicy(config), applyTimer: kvsApplyTimer(observe.telemetry) }), txn: new TxnEndpoint(epDeps), ca: connectCA(epDeps, config, secondaryCA),
     session: new SessionEndpoint(epDeps, health, leaderSide.sessionHooks),
     catalog: new CatalogEndpoint(epDeps), health: new HealthEndpoint(epDeps),
-    configEntries: new ConfigEntryEndpoint(epDeps), gateways: new GatewayEndpoint(epDeps), discoveryChain: new DiscoveryChainEndpoint(epDeps),
+    configEntries: new ConfigEntryEndpoint(epDeps),
     acl: aclEndpoints(epDeps, config, () => local.tokens.get('agent_recovery'), () => aclSecondary?.status()),
     snapshot: snapshotEndpoint(epDeps, leaderSide, () => local),
     coordinate: new CoordinateEndpoint(epDeps, coordinateSettings(config).batching),
@@ -294,8 +286,8 @@ export function buildServer(
       ...configHandlers(endpoints.configEntries, reqCfg),
       exportedServices: exportedServicesHandler((opts) => resolvedExportedServices(epDeps, opts), reqCfg),
     },
-    discoveryChain: discoveryChainHandlers(endpoints.discoveryChain, reqCfg),
-    gateways: gatewayHandlers(endpoints.gateways, reqCfg, endpoints.health),
+    discoveryChain: discoveryChainRoutes(epDeps, reqCfg),
+    gateways: gatewayRoutes(epDeps, reqCfg, endpoints.health),
     observe: observeHandlers({ ...observe, prometheusRetentionMs: prometheusRetention(config) }),
     event: eventHandlers(events, { ...reqCfg, maxQueryTime: config.maxQueryTime }),
     coordinate: coordinateHandlers({
@@ -318,8 +310,8 @@ export function buildServer(
     query: queryHandlers(endpoints.query, { ...reqCfg, nodeName: config.nodeName }),
     intentions: intentionRoutes(epDeps, config, reqCfg, intentionMetrics(observe.telemetry)),
     peering: peeringHandlers(endpoints.peering, reqCfg),
-    namespaces: namespaceHandlers(new NamespaceEndpoint(epDeps), reqCfg),
-    partitions: partitionHandlers(new PartitionEndpoint(epDeps), reqCfg),
+    namespaces: namespaceRoutes(epDeps, reqCfg),
+    partitions: partitionRoutes(epDeps, reqCfg),
     peerStream: peerStreamHandlers(peerStream),
     ...uiParts(config, epDeps, reqCfg, logger, hooks.ui),
   }, reqCfg, config.nodeName));
