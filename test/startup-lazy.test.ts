@@ -73,3 +73,22 @@ test('gateways, discovery chains, namespaces and partitions: loaded on their fir
   assert.deepEqual([wrongMethod.status, wrongMethod.text], [405, 'method DELETE not allowed']);
   assert.deepEqual(JSON.parse(out.steps[1].answers[0].text).map((n: { Name: string }) => n.Name), ['default', 'team']);
 });
+
+test('the web UI and its metrics proxy: loaded on their first requests, answered as before', () => {
+  const out = probe([{
+    requests: [
+      { method: 'GET', path: '/ui/' }, { method: 'GET', path: '/' }, { method: 'GET', path: '/v1/internal/ui/metrics-proxy/x' },
+    ],
+  }]);
+  for (const m of ['http/ui-server.ts', 'http/ui-template.ts', 'http/v1/ui-metrics-proxy.ts']) {
+    assert.ok(!out.atStart.includes(m), `${m} loaded by start`);
+    assert.ok(out.steps[0].loaded.includes(m), `${m} not loaded by its first request`);
+  }
+  const [ui, root, proxy] = out.steps[0].answers;
+  // devConfig's agent has no UI directory: Consul's page saying so, for the content path and for /.
+  for (const a of [ui, root]) {
+    assert.equal(a.status, 404);
+    assert.match(a.text, /no web UI/);
+  }
+  assert.deepEqual([proxy.status, proxy.text], [404, 'Metrics proxy is not enabled']);
+});

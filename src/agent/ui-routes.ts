@@ -1,10 +1,10 @@
 // The web UI as an agent serves it, server or client alike: the static UI and index settings
 // from ui_config, and the metrics proxy; both are agent-local (the UI reads themselves go to a
-// server like every catalog read).
+// server like every catalog read). Their modules load on the first UI request (issue #9).
 import type { Logger } from '../log.ts';
 import type { Handler, RequestConfig } from '../http/index.ts';
-import { uiHandlers, type UiHandlers } from '../http/ui-server.ts';
-import { metricsProxyHandler } from '../http/v1/ui-metrics-proxy.ts';
+import { lazyHandlers } from '../http/lazy-handlers.ts';
+import type { UiHandlers } from '../http/ui-server.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
 import { DEFAULT_UI_CONFIG, uiServed, type UiConfig } from './config/ui-config.ts';
 
@@ -41,16 +41,17 @@ export function agentUi(
   const served = uiServed(started);
   const contentPath = started.contentPath;
   const log = logger.child({ '@module': 'agent.http.uiserver' });
-  return {
-    ui: uiHandlers({
-      served, dir: () => live.current.dir, contentPath, logger: log,
-      settings: () => ({
-        contentPath, aclsEnabled: config.acl.enabled, datacenter: config.datacenter,
-        primaryDatacenter: config.primaryDatacenter, peeringEnabled: peeringOn(config), metricsProvider: live.current.metricsProvider,
-        metricsProviderFiles: live.current.metricsProviderFiles, metricsProviderOptionsJson: live.current.metricsProviderOptionsJson,
-        metricsProxyEnabled: live.current.metricsProxy.baseUrl !== '', dashboardUrlTemplates: live.current.dashboardUrlTemplates,
-      }),
+  const handlers = lazyHandlers(['index', 'serve', 'bare', 'robots'], async () => (await import('../http/ui-server.ts')).uiHandlers({
+    served, dir: () => live.current.dir, contentPath, logger: log,
+    settings: () => ({
+      contentPath, aclsEnabled: config.acl.enabled, datacenter: config.datacenter,
+      primaryDatacenter: config.primaryDatacenter, peeringEnabled: peeringOn(config), metricsProvider: live.current.metricsProvider,
+      metricsProviderFiles: live.current.metricsProviderFiles, metricsProviderOptionsJson: live.current.metricsProviderOptionsJson,
+      metricsProxyEnabled: live.current.metricsProxy.baseUrl !== '', dashboardUrlTemplates: live.current.dashboardUrlTemplates,
     }),
-    metricsProxy: metricsProxyHandler({ uiServed: served, proxy: () => live.current.metricsProxy, cfg: reqCfg, logger }),
-  };
+  }));
+  const proxy = lazyHandlers(['metricsProxy'], async () => ({
+    metricsProxy: (await import('../http/v1/ui-metrics-proxy.ts')).metricsProxyHandler({ uiServed: served, proxy: () => live.current.metricsProxy, cfg: reqCfg, logger }),
+  }));
+  return { ui: { contentPath, served, ...handlers }, metricsProxy: proxy.metricsProxy };
 }
