@@ -25,9 +25,6 @@ const ALLOWED_FAILURES: Record<string, string> = {
   // It force-leaves "foo", a node that is no member; current Consul answers that with a 500
   // ("agent: No node found with name 'foo'", its removeFailedNode), so it fails there too.
   TestAgent_ForceLeave: 'force-leaves a node that is no member, which current Consul refuses',
-  // Its CatalogDeregistration sends `Address`, which no DeregisterRequest field takes: Consul 1.7+
-  // decodes bodies strictly ("Request decode failed: json: unknown field \"Address\"", a 400).
-  TestCatalog_Deregistration: 'sends an Address field that Consul 1.7+ refuses as unknown (strict JSON decoding)',
 };
 
 /** Skipped by the suite itself: they need a management token in CONSUL_ROOT (ACLs are off in -dev). */

@@ -1,7 +1,7 @@
 // Durations in service and check definitions, read as the UnmarshalJSON of Consul's CheckType.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { durationMs, refuseLegacyScript } from './definition.ts';
+import { durationMs } from './definition.ts';
 
 test('a duration is a Go duration string or nanoseconds; other JSON types are ignored, as Consul ignores them', () => {
   assert.equal(durationMs('1m'), 60_000);
@@ -15,18 +15,6 @@ test('an integer past 2^53 where a string or a small number belongs is a 400 quo
   const { parseJSON } = await import('../../http/body.ts');
   const raw = parseJSON(Buffer.from('{"Name":"c","TTL":"30s","ServiceID":18446744073709551616}'));
   assert.throws(() => decodeCheck(raw), { name: 'BadRequestError', message: /^Request decode failed: serviceid: expected a string, got 18446744073709552000$/ });
-});
-
-test('refuseLegacyScript: the removed `script` check key is Consul\'s unknown-field decode error, in any case, in check and checks', () => {
-  const unknown = (key: string) => ({ name: 'BadRequestError', message: `Request decode failed: json: unknown field "${key}"` });
-  // python-consul 0.7.1's Check.script and python-consul2's deprecated script= registration.
-  assert.throws(() => refuseLegacyScript({ name: 'web', check: { script: 'true', interval: '10s' } }, 'service'), unknown('script'));
-  assert.throws(() => refuseLegacyScript({ Name: 'web', Checks: [{ TTL: '5s' }, { Script: 'x', TTL: '10s' }] }, 'service'), unknown('Script'));
-  assert.throws(() => refuseLegacyScript({ name: 'c', docker_container_id: 'abc', shell: '/bin/sh', script: 'true', interval: '10s' }, 'check'), unknown('script'));
-  // args / script_args / ScriptArgs are the current spellings.
-  refuseLegacyScript({ name: 'web', check: { args: ['true'], interval: '10s' }, checks: [{ script_args: ['x'], interval: '1s' }] }, 'service');
-  refuseLegacyScript({ Name: 'c', ScriptArgs: ['true'], Interval: '10s' }, 'check');
-  refuseLegacyScript({ name: 'web', checks: null }, 'service');
 });
 
 test("a duration with a unit Go does not know, or none, is refused with Go's own words", () => {

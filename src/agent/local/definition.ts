@@ -73,27 +73,6 @@ function checkType(f: Folded): CheckType {
   return t;
 }
 
-/** Consul's 400 for a body key no field of the decoded struct takes (its decoder refuses unknown fields, Consul 1.7+). */
-export function unknownFieldError(key: string): BadRequestError {
-  return new BadRequestError(`Request decode failed: json: unknown field ${JSON.stringify(key)}`);
-}
-
-/**
- * Refuses the single-string `script` key of a check in an HTTP body, as Consul's decoder does:
- * it rejects unknown fields, and that one left CheckType in Consul 1.1 (ScriptArgs / `args`
- * replaced it), yet python-consul's Check.script and Check.docker still send it. Service bodies
- * are checked in `check` and each of `checks`.
- */
-export function refuseLegacyScript(raw: unknown, kind: 'check' | 'service'): void {
-  const f = fold(raw);
-  const checks = kind === 'check' ? [raw] : [f.get('check'), ...(Array.isArray(f.get('checks')) ? f.get('checks') as unknown[] : [])];
-  for (const c of checks) {
-    if (c === null || typeof c !== 'object' || Array.isArray(c)) continue;
-    const key = Object.keys(c).find((k) => k.toLowerCase() === 'script');
-    if (key !== undefined) throw unknownFieldError(key);
-  }
-}
-
 /** Decodes one check definition (`/v1/agent/check/register` body or a config `check`). */
 export function decodeCheck(raw: unknown): CheckDefinition {
   const f = fold(raw);

@@ -4,12 +4,14 @@
 import { BadRequestError, NotFoundError } from '../../errors.ts';
 import { filterRecord } from '../../filter/index.ts';
 import {
-  checkVisible, decodeCheck, refuseLegacyScript, filteredHeader, validateCheckDefinition, validStatus, vetCheckRegister, vetCheckUpdate,
+  checkVisible, decodeCheck, filteredHeader, validateCheckDefinition, validStatus, vetCheckRegister, vetCheckUpdate,
   vetNodeUpdate, localKey, type Local,
 } from '../../agent/local/index.ts';
 import type { CheckStatus } from '../../agent/checks/index.ts';
 import type { HttpResult } from '../router.ts';
 import { canonical, parseJSON } from '../body.ts';
+import { refuseUnknownFields } from '../known-fields.ts';
+import { CHECK_DEFINITION, CHECK_UPDATE } from '../request-fields.ts';
 import { authzOf, parseToken, type HttpRequest, type RequestConfig } from '../request.ts';
 import { bodyEnt } from '../tenancy.ts';
 import { agentNamespace, agentPartition, enableParam } from './agent-services.ts';
@@ -48,7 +50,7 @@ export function agentCheckHandlers(local: Local, cfg: RequestConfig) {
     async register(req: HttpRequest): Promise<HttpResult> {
       const { namespace } = agentNamespace(req, cfg);
       const body = objectBody(parseJSON(await req.body()), 'structs.CheckDefinition');
-      refuseLegacyScript(body, 'check');
+      refuseUnknownFields(body, CHECK_DEFINITION);
       const decoded = decodeCheck(body);
       bodyEnt({ namespace: decoded.Namespace });
       // The body's Namespace wins over the request's; a node check stays in the default namespace.
@@ -80,7 +82,9 @@ export function agentCheckHandlers(local: Local, cfg: RequestConfig) {
     warn: report('warning'),
     fail: report('critical'),
     async update(req: HttpRequest): Promise<HttpResult> {
-      const body = canonical(objectBody(parseJSON(await req.body()), 'agent.checkUpdate'), ['Status', 'Output']);
+      const raw = objectBody(parseJSON(await req.body()), 'agent.checkUpdate');
+      refuseUnknownFields(raw, CHECK_UPDATE);
+      const body = canonical(raw, ['Status', 'Output']);
       const status = typeof body.Status === 'string' ? body.Status : '';
       if (!validStatus(status)) throw new BadRequestError(`Invalid check status: '${status}'`);
       const key = checkKey(req);

@@ -7,12 +7,14 @@ import { parseGoDuration } from '../../cli/flags.ts';
 import { BadRequestError, NotFoundError, ProconsulError } from '../../errors.ts';
 import { filterRecord } from '../../filter/index.ts';
 import {
-  agentProxy, canonicalJSON, decodeService, refuseLegacyScript, filteredHeader, registrableSidecar, serviceVisible, validateServiceDefinition, validateSidecarChecks, vetServiceRead,
+  agentProxy, canonicalJSON, decodeService, filteredHeader, registrableSidecar, serviceVisible, validateServiceDefinition, validateSidecarChecks, vetServiceRead,
   vetServiceRegister, vetServiceUpdate, localKey, NODE_MAINT_CHECK_ID, SERVICE_MAINT_PREFIX, type Local, type LocalCheck, type LocalService,
   type ServiceDefinition,
 } from '../../agent/local/index.ts';
 import type { HttpResult } from '../router.ts';
 import { parseJSON } from '../body.ts';
+import { refuseUnknownFields } from '../known-fields.ts';
+import { SERVICE_DEFINITION } from '../request-fields.ts';
 import { authzOf, parseToken, type HttpRequest, type RequestConfig } from '../request.ts';
 import { bodyEnt, entInput, requestEnt } from '../tenancy.ts';
 
@@ -202,7 +204,7 @@ export function agentServiceHandlers(local: Local, cfg: AgentLocalConfig, clock:
       const body = parseJSON(await req.body()) ?? {};
       if (typeof body !== 'object' || Array.isArray(body)) throw new BadRequestError('Request decode failed: json: cannot unmarshal into Go value of type structs.ServiceDefinition');
       // The body's Namespace wins over the request's (Consul Enterprise's ServiceDefinition EnterpriseMeta).
-      refuseLegacyScript(body, 'service');
+      refuseUnknownFields(body, SERVICE_DEFINITION);
       const decoded = decodeService(body);
       // The body's Namespace is checked as a request's (a label, no wildcard): it names the catalog namespace anti-entropy writes to.
       bodyEnt({ namespace: decoded.service.Namespace });

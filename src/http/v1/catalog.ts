@@ -6,10 +6,12 @@ import type { HealthEndpoint } from '../../endpoint/health.ts';
 import type { RegisterRequest, DeregisterRequest, CheckServiceNode, HealthCheck, Node, ServiceNode } from '../../api/catalog-types.ts';
 import type { QueryOptions, QueryResult } from '../../endpoint/index.ts';
 import { BadRequestError } from '../../errors.ts';
-import { decodeProxy, unknownFieldError } from '../../agent/local/index.ts';
+import { decodeProxy } from '../../agent/local/index.ts';
 import { settled, type HttpResult } from '../router.ts';
 import { canonical, canonicalOwned, parseJSON } from '../body.ts';
 import { checkGoTypes, type GoType } from '../go-json.ts';
+import { refuseUnknownFields } from '../known-fields.ts';
+import { DEREGISTER_REQUEST, REGISTER_REQUEST } from '../request-fields.ts';
 import { boolParam, queryOptions, sharedQueryOptions, checkDatacenter, authzOf, type HttpRequest, type RequestConfig } from '../request.ts';
 import { bodyEnt, requestEnt } from '../tenancy.ts';
 import type { AclIdentity } from '../../endpoint/index.ts';
@@ -37,19 +39,6 @@ const CHECK_TYPES: Record<string, GoType> = {
 };
 const DEREGISTER_TYPES: Record<string, GoType> = { Node: 'string', ServiceID: 'string', CheckID: 'string', Datacenter: 'string', Namespace: 'string', Partition: 'string' };
 const DECODE_FAILED = 'Request decode failed';
-// Every key Consul's RegisterRequest / DeregisterRequest take at the top level, lower-cased: their own
-// fields, the embedded EnterpriseMeta, WriteRequest (Token) and RaftIndex.
-const REGISTER_KEYS = new Set([...REGISTER, 'Namespace', 'PeerName', 'Token', 'CreateIndex', 'ModifyIndex'].map((k) => k.toLowerCase()));
-const DEREGISTER_KEYS = new Set([...DEREGISTER, 'PeerName', 'Token'].map((k) => k.toLowerCase()));
-
-/**
- * Consul decodes these bodies refusing unknown fields (lib.DecodeJSON): the first key no field takes
- * is a 400 naming it as sent. python-consul 0.7.1 sends its token as `WriteRequest: {Token}`, which
- * Consul refuses so.
- */
-function refuseUnknown(raw: Record<string, unknown>, known: ReadonlySet<string>): void {
-  for (const k of Object.keys(raw)) if (!known.has(k.toLowerCase())) throw unknownFieldError(k);
-}
 
 function object(v: unknown, what: string): Record<string, unknown> {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new BadRequestError(`Request decode failed: ${what} must be an object`);
@@ -59,8 +48,11 @@ function object(v: unknown, what: string): Record<string, unknown> {
 /** Decodes a catalog/register body with case-insensitive field names. */
 export function decodeRegister(body: Buffer): RegisterRequest {
   // Every object here is fresh from JSON.parse: canonicalOwned may keep it instead of copying.
-  const raw = canonicalOwned(object(parseJSON(body) ?? {}, 'body'), REGISTER);
-  refuseUnknown(raw, REGISTER_KEYS);
+  // Consul decodes it refusing unknown keys (lib.DecodeJSON) in the node, the service and the checks, not
+  // in a check's Definition; python-consul 0.7.1 sends its token as `WriteRequest: {Token}`, refused so.
+  const parsed = object(parseJSON(body) ?? {}, 'body');
+  refuseUnknownFields(parsed, REGISTER_REQUEST);
+  const raw = canonicalOwned(parsed, REGISTER);
   checkGoTypes(raw, REGISTER_TYPES, 'RegisterRequest', DECODE_FAILED);
   const req = raw as unknown as RegisterRequest;
   if (raw.Locality) raw.Locality = locality(raw.Locality, 'Locality.');
@@ -167,8 +159,9 @@ export function catalogHandlers(catalog: CatalogEndpoint, cfg: RequestConfig, pe
     },
     async deregister(req: HttpRequest): Promise<HttpResult> {
       checkDatacenter(req, cfg);
-      const raw = canonical(object(parseJSON(await req.body()) ?? {}, 'body'), DEREGISTER);
-      refuseUnknown(raw, DEREGISTER_KEYS);
+      const parsed = object(parseJSON(await req.body()) ?? {}, 'body');
+      refuseUnknownFields(parsed, DEREGISTER_REQUEST);
+      const raw = canonical(parsed, DEREGISTER);
       checkGoTypes(raw, DEREGISTER_TYPES, 'DeregisterRequest', DECODE_FAILED);
       const body = raw as unknown as DeregisterRequest & { Namespace?: string; Partition?: string };
       const authz = authzOf(req, cfg);
