@@ -149,7 +149,7 @@ export function clientRoutes(d: ClientRouteDeps): Router {
     coordinate: f<'coordinate'>(), keyring: f<'keyring'>(), acl: f<'acl'>(), aclPolicies: f<'aclPolicies'>(),
     aclAuth: f<'aclAuth'>(), aclExplain: f<'aclExplain'>(), aclTranslate: forward, agentAcl: f<'agentAcl'>(), snapshot: f<'snapshot'>(),
     intentions: f<'intentions'>(), discoveryChain: forwarded<RouteHandlers['discoveryChain']>(forward, { read: cached('compiled_discovery_chain') }), peering: f<'peering'>(), peerStream: f<'peerStream'>(),
-    namespaces: f<'namespaces'>(), partitions: f<'partitions'>(),
+    namespaces: f<'namespaces'>(), partitions: f<'partitions'>(), virtualIPs: f<'virtualIPs'>(),
     internalUi: forwarded<RouteHandlers['internalUi']>(forward, d.ui ? { metricsProxy: d.ui.metricsProxy } : {}), ui: d.ui?.ui,
     query: forwarded<RouteHandlers['query']>(forward, { get: queryFromThisAgent(cached('prepared_query', isQueryExecute), config.nodeName) }),
     agent: agentSelfHandlers({

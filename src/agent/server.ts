@@ -32,13 +32,12 @@ import { ConnectCAIntermediateEndpoint } from '../endpoint/connect-ca-intermedia
 import { buildElection, buildLeaderSide, type LeaderSide } from '../leader/duties.ts';
 import type { LivenessHost } from '../leader/liveness.ts';
 import { agentTlsForChecks, type TlsConfigurator } from './tls-configurator.ts';
-import { operatorHandlers } from '../http/v1/operator.ts';
 import { ConfigEntryEndpoint } from '../endpoint/config-entries.ts';
 import { CoordinateEndpoint } from '../endpoint/coordinate.ts';
 import { PreparedQueryEndpoint } from '../endpoint/prepared-query.ts';
-import { queryHandlers } from '../http/v1/query.ts';
 import { queryFailover } from './query-failover.ts';
 import { coordinateHandlers } from '../http/v1/coordinate.ts';
+import { internalVipHandlers } from '../http/v1/internal-vips.ts';
 import { coordinateSettings, datacenterCoordinates } from './coordinates.ts';
 import { configHandlers } from '../http/v1/config.ts';
 import { EventBuffer } from './events.ts';
@@ -49,11 +48,6 @@ import type { WanPool } from './wan-pool.ts';
 import type { MetricsStream } from '../telemetry/metrics-stream.ts';
 import { forwardToDatacenter, type DcForwardingDeps } from './dc-forward.ts';
 import { isSecondary } from './primary-forward.ts';
-import { operatorUsageHandler } from '../http/v1/operator-usage.ts';
-import { operatorLicenseHandler } from '../http/v1/operator-license.ts';
-import { operatorSegmentHandler } from '../http/v1/operator-segment.ts';
-import { operatorAuditHashHandler } from '../http/v1/operator-audit.ts';
-import { auditHash } from '../endpoint/audit-hash.ts';
 import { exportedServicesHandler } from '../http/v1/exported-services.ts';
 import { importedCatalogService, importedChecks, importedHealth, importedNodes, importedServices } from '../endpoint/peering-imports.ts';
 import { peeringHandlers } from '../http/v1/peering.ts';
@@ -67,7 +61,7 @@ import { Forwarder, callTimeouts } from './forward.ts';
 import {
   buildRoutes, kvHandlers, txnHandlers, statusHandlers, agentSelfHandlers, agentStats, connectHandlers,
   sessionHandlers, catalogHandlers, healthHandlers, observeHandlers, eventHandlers, type Router,
-  agentServiceHandlers, agentCheckHandlers, agentControlHandlers, aclTokenHandlers, aclPolicyHandlers, aclAuthHandlers,
+  agentServiceHandlers, agentCheckHandlers, agentControlHandlers,
   snapshotHandlers, type RouteHandlers, type RequestConfig,
 } from '../http/index.ts';
 import { createLocal, type Local } from './local/index.ts';
@@ -81,7 +75,9 @@ import {
   type Endpoints,
 } from './server-endpoints.ts';
 import { federate, secondaryDatacenterCA } from './server-federation.ts';
-import { discoveryChainRoutes, gatewayRoutes, intentionRoutes, namespaceRoutes, partitionRoutes } from './server-areas.ts';
+import {
+  aclRoutes, discoveryChainRoutes, gatewayRoutes, intentionRoutes, namespaceRoutes, operatorRoutes, partitionRoutes, queryRoutes,
+} from './server-areas.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -259,15 +255,10 @@ export function buildServer(
     kv: kvHandlers(endpoints.kv, limits),
     txn: txnHandlers(endpoints.txn, limits),
     status: statusHandlers(leadership, reqCfg),
-    operator: {
-      ...operatorHandlers({ election, store, replica, clock, config, reqCfg }),
-      usage: operatorUsageHandler({
-        usage: (opts) => serviceUsage(epDeps, opts), reqCfg, logger: logger.child({ '@module': 'agent.operator' }),
-        remotes: dcForward && hooks.wan ? { datacenters: () => hooks.wan!.datacenters(), ask: (dc, req) => forwardToDatacenter(dcForward, dc)(req) } : undefined,
-      }),
-      license: operatorLicenseHandler(reqCfg), segment: operatorSegmentHandler(reqCfg),
-      auditHash: operatorAuditHashHandler(reqCfg, (input) => auditHash(store, input)),
-    },
+    operator: operatorRoutes({ election, store, replica, clock, config, reqCfg }, {
+      usage: (opts) => serviceUsage(epDeps, opts), reqCfg, logger: logger.child({ '@module': 'agent.operator' }),
+      remotes: dcForward && hooks.wan ? { datacenters: () => hooks.wan!.datacenters(), ask: (dc, req) => forwardToDatacenter(dcForward, dc)(req) } : undefined,
+    }, store),
     agent: agentSelfHandlers({
       config, leadership, member: () => selfMember(hooks.pool),
       stats: () => agentStats(config, leadership, localCounts(local), serfLanStats(hooks.pool), wanStats(hooks.wan)),
@@ -287,6 +278,7 @@ export function buildServer(
       exportedServices: exportedServicesHandler((opts) => resolvedExportedServices(epDeps, opts), reqCfg),
     },
     discoveryChain: discoveryChainRoutes(epDeps, reqCfg),
+    virtualIPs: internalVipHandlers(epDeps, reqCfg),
     gateways: gatewayRoutes(epDeps, reqCfg, endpoints.health),
     observe: observeHandlers({ ...observe, prometheusRetentionMs: prometheusRetention(config) }),
     event: eventHandlers(events, { ...reqCfg, maxQueryTime: config.maxQueryTime }),
@@ -300,14 +292,12 @@ export function buildServer(
       config, tokens: local.tokens, reload: () => hooks.reload(), leave: () => hooks.leave(),
       tokenChanged: () => void local.ae.syncFull().catch(() => {}),
     }),
-    acl: aclTokenHandlers(endpoints.acl, reqCfg),
-    aclPolicies: aclPolicyHandlers(endpoints.acl.policies, reqCfg),
-    aclAuth: aclAuthHandlers(endpoints.acl.auth, reqCfg),
+    ...aclRoutes(endpoints.acl, reqCfg),
     aclExplain: explainHandlers(endpoints.acl.explain, reqCfg),
     aclTranslate: translateHandler(reqCfg),
     agentAcl: agentAclHandlers({ enable: () => aclSwitch.enable(), isLocal: isLoopback }, reqCfg),
     snapshot: snapshotHandlers(endpoints.snapshot, reqCfg),
-    query: queryHandlers(endpoints.query, { ...reqCfg, nodeName: config.nodeName }),
+    query: queryRoutes(endpoints.query, { ...reqCfg, nodeName: config.nodeName }),
     intentions: intentionRoutes(epDeps, config, reqCfg, intentionMetrics(observe.telemetry)),
     peering: peeringHandlers(endpoints.peering, reqCfg),
     namespaces: namespaceRoutes(epDeps, reqCfg),

@@ -112,6 +112,21 @@ test('<service>.virtual without a virtual IP is NOERROR with no records and no S
   assert.equal(rcode(await ask(handler(), 'web.virtual.x.y.z.consul', 'A')), 'NXDOMAIN', 'a locality that does not parse');
 });
 
+test('<service>.virtual with a virtual IP: one A record with the node TTL, none for other types; peer forms NXDOMAIN', async () => {
+  const vips: Record<string, string> = { web: '240.0.0.1' };
+  const withVip = (dns: Record<string, unknown> = {}) => new DnsHandler({
+    cfg: dnsConfigFrom(devConfig({ raw: { dns_config: dns } })), logger: silentLogger(),
+    view: { ...view, virtualIP: (name, ent) => (ent === undefined ? vips[name.toLowerCase()] : undefined) },
+  });
+  const a = await ask(withVip({ node_ttl: '7s', service_ttl: { '*': '30s' } }), 'WEB.virtual.consul', 'A');
+  assert.deepEqual([rcode(a), brief(a.answers), a.authorities, a.additionals], ['NOERROR', ['web.virtual.consul 7 A 240.0.0.1'], [], []]);
+  assert.deepEqual(brief((await ask(withVip(), 'web.virtual.consul', 'ANY')).answers), ['web.virtual.consul 0 A 240.0.0.1']);
+  const aaaa = await ask(withVip(), 'web.virtual.consul', 'AAAA');
+  assert.deepEqual([rcode(aaaa), aaaa.answers, aaaa.authorities], ['NOERROR', [], []]);
+  assert.deepEqual((await ask(withVip(), 'db.virtual.consul', 'A')).answers, [], 'no VIP: empty');
+  assert.equal(rcode(await ask(withVip(), 'web.virtual.peer1.consul', 'A')), 'NXDOMAIN', 'a peer: none imported here');
+});
+
 test('SRV cut to udp_answer_limit keeps one additional per target, its address (the node meta TXT goes), on both paths', async () => {
   for (const fast of [false, true]) {
     const r = await ask(handler({}, fast), 'many.service.consul', 'SRV', 'udp');

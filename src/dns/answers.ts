@@ -80,10 +80,7 @@ export function answer(q: Question, query: DnsQuery | null, ctx: AnswerContext):
       const ent = localTenancy(query.locality, ctx.cfg, false);
       return serviceAnswer(q, query.service, query.kind === 'service' ? query.tag : '', query.kind === 'connect', ent ? inTenant(ctx, ent) : ctx);
     }
-    case 'virtual':
-      // No virtual IPs are assigned here: Consul's answer for a service without one, NOERROR with no records (and no SOA).
-      checkLocal(query.locality, ctx.cfg, true);
-      return empty();
+    case 'virtual': return virtualAnswer(q, query.service, query.locality, ctx);
     case 'ingress': {
       const ent = localTenancy(query.locality, ctx.cfg, false);
       const c = ent ? inTenant(ctx, ent) : ctx;
@@ -97,6 +94,21 @@ export function answer(q: Question, query: DnsQuery | null, ctx: AnswerContext):
 }
 
 const DEFAULT = 'default';
+
+/**
+ * `<service>.virtual[.<ns>.ns][.<ap>.ap]`: the service's virtual IP as one A record with the node
+ * TTL; a service without one is NOERROR with no records (and no SOA), as Consul answers. The
+ * peer forms (`.virtual.<peer>`) are NXDOMAIN: no imported service gets a VIP here yet.
+ */
+function virtualAnswer(q: Question, service: string, locality: Locality, ctx: AnswerContext): Sections {
+  const ent = localTenancy(locality, ctx.cfg, true);
+  if (ent) inTenant(ctx, ent);
+  const address = ctx.view.virtualIP?.(service, ent);
+  const out = empty();
+  if (address === undefined || (q.type !== 'A' && q.type !== 'ANY')) return out;
+  out.answers.push({ name: q.name, type: 'A', class: 'IN', ttl: ctx.cfg.nodeTtl, data: address });
+  return out;
+}
 
 /**
  * The tenant a local question names: its `.ns`/`.ap` labels (or the legacy `<ns>.<dc>` form, or

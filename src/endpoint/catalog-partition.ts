@@ -15,6 +15,7 @@ import { pinRecord, type WritePlan } from './commit.ts';
 import {
   invalidateSessions, normalizeService, nodeRecord, nsScope, planCheck, put, sameRecord, write, type NodeAt, type NsScope, type Planned,
 } from './catalog-write.ts';
+import { planFreeVirtualIPs, tagVirtualIP } from './virtual-ips.ts';
 import { Guards, nodeIdGuard, nodeNameGuard } from './name-guards.ts';
 import { checkNodeId, replicaNodes } from './catalog-node-id.ts';
 import type { EndpointDeps } from './deps.ts';
@@ -59,7 +60,9 @@ export function planRegisterInPartition(deps: EndpointDeps, req: RegisterRequest
   if (req.Service) {
     service = normalizeService(req.Service, req.Datacenter || deps.config.datacenter);
     const storedId = ns.cat.serviceId(stored, service.ID);
-    write(plan, at, ns.serviceKey, storedId, service.ID, ns.cat.services.get(stored)?.get(storedId), service);
+    const existingService = ns.cat.services.get(stored)?.get(storedId);
+    tagVirtualIP(deps, plan, ns.ent, service, existingService === undefined);
+    write(plan, at, ns.serviceKey, storedId, service.ID, existingService, service);
   }
   if (req.Check) planCheck(deps, plan, at, req.Check, service, ns, nodes);
   for (const c of req.Checks ?? []) planCheck(deps, plan, at, c, service, ns, nodes);
@@ -110,7 +113,9 @@ export function planDeregisterInPartition(deps: EndpointDeps, req: DeregisterReq
       return guards.addTo(plan);
     }
     const serviceId = ns.cat.serviceId(node, req.ServiceID!);
-    del(ns.serviceKey(node, serviceId), ns.cat.services.get(node)?.get(serviceId));
+    const service = ns.cat.services.get(node)?.get(serviceId);
+    del(ns.serviceKey(node, serviceId), service);
+    if (service) planFreeVirtualIPs(deps, plan, ns.ent, [service]);
     for (const c of ns.cat.nodeChecks(node)) {
       if (c.ServiceID === '' || !sameId(c.ServiceID, serviceId)) continue;
       del(ns.checkKey(node, c.CheckID), c);
@@ -124,10 +129,14 @@ export function planDeregisterInPartition(deps: EndpointDeps, req: DeregisterReq
   if (existing?.ID) guards.release(tenantKey(nodes.ent, nodeIdGuard(existing.ID)));
   // A node's coordinates go with it (Consul's deleteNodeTxn).
   if (existing && coordinatesOf(deps.replica, ap).node(node).length > 0) plan.ops.push({ type: 'deletePrefix', prefix: partitionCoordinateNodePrefix(ap, node) });
-  for (const s of nodes.cat.services.get(node)?.values() ?? []) del(nodes.serviceKey(node, s.ID), s);
+  const services = [...nodes.cat.services.get(node)?.values() ?? []];
+  for (const s of services) del(nodes.serviceKey(node, s.ID), s);
+  planFreeVirtualIPs(deps, plan, nodes.ent, services);
   for (const c of nodes.cat.checks.get(node)?.values() ?? []) del(nodes.checkKey(node, c.CheckID), c);
   for (const { ent: e, table } of namespaceCatalogs(deps.replica, ap)) {
-    for (const s of table.services.get(node)?.values() ?? []) del(tenantKey(e, serviceKey(node, s.ID)), s);
+    const inNs = [...table.services.get(node)?.values() ?? []];
+    for (const s of inNs) del(tenantKey(e, serviceKey(node, s.ID)), s);
+    planFreeVirtualIPs(deps, plan, e, inNs);
     for (const c of table.checks.get(node)?.values() ?? []) del(tenantKey(e, checkKey(node, c.CheckID)), c);
   }
   // Every session of the partition on the node goes with it (Consul's deleteNodeTxn).

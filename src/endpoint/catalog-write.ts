@@ -12,6 +12,7 @@ import { pinRecord, type WritePlan } from './commit.ts';
 import { planInvalidate } from './locks.ts';
 import { checkNodeId, replicaNodes } from './catalog-node-id.ts';
 import { Guards, nodeIdGuard, nodeNameGuard } from './name-guards.ts';
+import { planFreeVirtualIPs, tagVirtualIP } from './virtual-ips.ts';
 import type { EndpointDeps } from './deps.ts';
 
 type Indexed = { CreateIndex: number; ModifyIndex: number };
@@ -211,6 +212,7 @@ export function planRegister(deps: EndpointDeps, req: RegisterRequest, ent?: Ent
     const scat = ns === undefined ? cat : ns.cat;
     const storedId = scat.serviceId(at.stored, service.ID);
     const existing = scat.services.get(at.stored)?.get(storedId);
+    tagVirtualIP(deps, plan, ent, service, existing === undefined);
     write(plan, at, ns === undefined ? serviceKey : ns.serviceKey, storedId, service.ID, existing, service);
   }
   if (req.Check) planCheck(deps, plan, at, req.Check, service, ns);
@@ -296,7 +298,8 @@ export function releaseNode(guards: Guards, node: Node): void {
 function planNodeId(deps: EndpointDeps, plan: WritePlan, guards: Guards, req: RegisterRequest): void {
   const found = checkNodeId(replicaNodes(deps.replica.catalog), { ID: req.ID ?? '', Node: req.Node, Address: req.Address });
   if (found.error) throw new InternalError(`failed inserting node: ${found.error}`);
-  if (found.renames) deregisterInto(deps, plan, guards, { Node: found.renames.Node });
+  // The renamed node's services may be registered again by this very write: their VIPs are kept.
+  if (found.renames) deregisterInto(deps, plan, guards, { Node: found.renames.Node }, false);
 }
 
 /**
@@ -399,7 +402,9 @@ function deregisterInNamespace(deps: EndpointDeps, req: DeregisterRequest, ns: N
     return plan;
   }
   const serviceId = cat.serviceId(node, req.ServiceID!);
-  del(ns.serviceKey(node, serviceId), cat.services.get(node)?.get(serviceId));
+  const service = cat.services.get(node)?.get(serviceId);
+  del(ns.serviceKey(node, serviceId), service);
+  if (service) planFreeVirtualIPs(deps, plan, ns.ent, [service]);
   for (const c of cat.nodeChecks(node)) {
     if (c.ServiceID === '' || !sameId(c.ServiceID, serviceId)) continue;
     del(ns.checkKey(node, c.CheckID), c);
@@ -408,8 +413,8 @@ function deregisterInNamespace(deps: EndpointDeps, req: DeregisterRequest, ns: N
   return plan;
 }
 
-/** Adds a deregistration to `plan`, its released guards to `guards`. */
-function deregisterInto(deps: EndpointDeps, plan: WritePlan, guards: Guards, req: DeregisterRequest): WritePlan {
+/** Adds a deregistration to `plan`, its released guards to `guards`; `freeVips`: free the VIPs of services left without instances. */
+function deregisterInto(deps: EndpointDeps, plan: WritePlan, guards: Guards, req: DeregisterRequest, freeVips = true): WritePlan {
   if (!req.Node) throw new InternalError('Must provide node');
   const cat = deps.replica.catalog;
   // Node, service and check named case-insensitively (their stored spelling), as Consul matches them.
@@ -426,7 +431,9 @@ function deregisterInto(deps: EndpointDeps, plan: WritePlan, guards: Guards, req
     del(checkKey(node, checkId), cat.checks.get(node)?.get(checkId));
     invalidateSessions(deps, plan, node, checkId);
   } else if (serviceId) {
-    del(serviceKey(node, serviceId), cat.services.get(node)?.get(serviceId));
+    const service = cat.services.get(node)?.get(serviceId);
+    del(serviceKey(node, serviceId), service);
+    if (service && freeVips) planFreeVirtualIPs(deps, plan, undefined, [service]);
     for (const c of checksOf(serviceId)) {
       del(checkKey(node, c.CheckID), c);
       invalidateSessions(deps, plan, node, c.CheckID);
@@ -435,11 +442,15 @@ function deregisterInto(deps: EndpointDeps, plan: WritePlan, guards: Guards, req
     const existing = cat.nodes.get(node);
     del(nodeKey(node), existing);
     if (existing) releaseNode(guards, existing);
-    for (const s of cat.services.get(node)?.values() ?? []) del(serviceKey(node, s.ID), s);
+    const services = [...cat.services.get(node)?.values() ?? []];
+    for (const s of services) del(serviceKey(node, s.ID), s);
+    if (freeVips) planFreeVirtualIPs(deps, plan, undefined, services);
     for (const c of checksOf()) del(checkKey(node, c.CheckID), c);
     // Its services and checks in every other namespace go with it.
     for (const { ent, table } of namespaceCatalogs(deps.replica, DEFAULT_TENANCY_NAME)) {
-      for (const s of table.services.get(node)?.values() ?? []) del(tenantKey(ent, serviceKey(node, s.ID)), s);
+      const inNs = [...table.services.get(node)?.values() ?? []];
+      for (const s of inNs) del(tenantKey(ent, serviceKey(node, s.ID)), s);
+      if (freeVips) planFreeVirtualIPs(deps, plan, ent, inNs);
       for (const c of table.checks.get(node)?.values() ?? []) del(tenantKey(ent, checkKey(node, c.CheckID)), c);
     }
     // A node's coordinates go with it (Consul's deleteNodeTxn).

@@ -4,7 +4,7 @@
 // queries. No DNS query scans the whole catalog. With ACLs, answers keep only the nodes and
 // services the DNS token may read (Consul's dns token: node:read plus service:read).
 import { denyAll, type Authorizer } from '../acl/index.ts';
-import { entKey, foldName, isDefaultEnt, partitionPeerImports, type EnterpriseMeta, type Replica } from '../state/index.ts';
+import { DEFAULT_ENT, entKey, foldName, isDefaultEnt, partitionPeerImports, type EnterpriseMeta, type Replica } from '../state/index.ts';
 import type { Node, NodeService } from '../api/catalog-types.ts';
 import type { AclIdentity } from './acl-resolver.ts';
 import { ingressGateways } from './gateway-services.ts';
@@ -40,7 +40,7 @@ interface Cached {
 }
 
 /** What DNS answering reads: a DnsView, or nothing at all (a client agent's recursion-only handler). */
-export type DnsReader = Pick<DnsView, 'instances' | 'hasService' | 'serviceKey' | 'version' | 'node' | 'nodeByAddress' | 'serviceByAddress'> & Partial<Pick<DnsView, 'token' | 'ingress' | 'stamp' | 'peerInstances' | 'peerNode' | 'tenant' | 'samenessGroup' | 'exportedTo'>>;
+export type DnsReader = Pick<DnsView, 'instances' | 'hasService' | 'serviceKey' | 'version' | 'node' | 'nodeByAddress' | 'serviceByAddress'> & Partial<Pick<DnsView, 'token' | 'ingress' | 'stamp' | 'peerInstances' | 'peerNode' | 'tenant' | 'samenessGroup' | 'exportedTo' | 'virtualIP'>>;
 
 /** A reader that knows no service, node or address. */
 export const EMPTY_DNS_READER: DnsReader = {
@@ -266,6 +266,18 @@ export class DnsView {
     if (instances.length === 0) this.#services.delete(key);
     else this.#services.set(key, { index, instances });
     return instances;
+  }
+
+  /**
+   * The virtual IP of a mesh service of `ent` (default/default when absent), from the replica's
+   * precomputed addresses; undefined when it has none or the DNS token may not read the service.
+   */
+  virtualIP(name: string, ent?: EnterpriseMeta): string | undefined {
+    const e = ent ?? DEFAULT_ENT;
+    const address = this.#replica.virtualIPs.address(e, name);
+    if (address === undefined) return undefined;
+    const authz = this.#authz();
+    return !authz || authz.serviceRead(name, entContext(e)) === 'allow' ? address : undefined;
   }
 
   /** A node by name, case-insensitively. */

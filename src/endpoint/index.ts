@@ -32,3 +32,5 @@ export { sortNear, computeDistance } from './near.ts';
 export { PreparedQueryEndpoint, QUERY_NOT_FOUND, type ExecuteArgs, type PreparedQueryOptions } from './prepared-query.ts';
 export type { ExecuteResult, QueryFailover, RemoteExecuteRequest } from './prepared-query-exec.ts';
 export { ConnectCAEndpoint, CA_CONFIG_KEY, type ConnectCASettings, type CAConfigurationUpdate } from './connect-ca.ts';
+export { assignManualVIPs, type ManualVIPsResponse, type PeeredServiceName } from './virtual-ips-manual.ts';
+export { TAGGED_ADDRESS_VIRTUAL_IP, virtualIPTarget } from './virtual-ips.ts';

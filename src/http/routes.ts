@@ -81,6 +81,8 @@ export interface RouteHandlers {
   partitions: ReturnType<typeof partitionHandlers>;
   /** The peer stream's internal routes (agent/peer-stream.ts). */
   peerStream: { exchange: Handler; stream: Handler; push: Handler };
+  /** PUT /v1/internal/service-virtual-ip (manual virtual IPs). */
+  virtualIPs: { assign: Handler };
   /** /v1/internal/ui/* (the web UI's reads) and its metrics proxy (agent-local). */
   internalUi: ReturnType<typeof internalUiHandlers> & { metricsProxy: Handler };
   /** The web UI (`/`, the content path, /robots.txt); absent: none of those routes. */
@@ -108,6 +110,7 @@ export function buildRoutes(h: RouteHandlers): Router {
     .route('PUT', '/v1/query/*', h.query.update)
     .route('DELETE', '/v1/query/*', h.query.delete)
     .route('POST', '/v1/internal/query/execute-remote', h.query.executeRemote)
+    .route('PUT', '/v1/internal/service-virtual-ip', h.virtualIPs.assign)
     .route('PUT', '/v1/catalog/register', h.catalog.register)
     .route('PUT', '/v1/catalog/deregister', h.catalog.deregister)
     .route('GET', '/v1/catalog/datacenters', h.catalog.datacenters)

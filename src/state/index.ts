@@ -44,3 +44,7 @@ export {
   TenantTables, PartitionsTable, NamespacesTable, PerTenant, PARTITION_PREFIX, NAMESPACE_PREFIX, PARTITIONS_TABLE, NAMESPACES_TABLE,
   partitionKey, namespaceKey, type PartitionRecord, type NamespaceRecord, type ACLLink, type TenantHandler,
 } from './tenancy-tables.ts';
+export {
+  VirtualIPsTable, VIP_PREFIX, VIRTUAL_IPS_TABLE, VIP_COUNTER_KEY, MAX_VIP_OFFSET, vipServiceKey, vipFreeKey, vipAddress, vipServiceId,
+  type ServiceVirtualIPRecord, type VipCounterRecord, type VipRow,
+} from './virtual-ips.ts';

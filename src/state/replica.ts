@@ -24,6 +24,7 @@ import { TENANT_PREFIX, parseTenantKey } from './tenancy.ts';
 import { kvsOf, lockDelayKey } from './kvs-tenants.ts';
 import { TENANT_APPLIERS } from './tenant-appliers.ts';
 import { wildcardNamespaceApplier } from './config-entries-tenants.ts';
+import { VirtualIPsTable, VIP_PREFIX, VIRTUAL_IPS_TABLE } from './virtual-ips.ts';
 
 /** Dependencies of the replica. */
 /** Waits between listings of a store that cannot answer (no leader, unreachable). */
@@ -73,6 +74,8 @@ export class Replica {
   readonly peeringStatus = new PeeringStatusTable();
   /** Services imported from peers (`peerimport/<peer>/<service>`). */
   readonly peerImports = new PeerImportsTable();
+  /** Service virtual IPs, freed IPs and their counter (`vip/…`). */
+  readonly virtualIPs = new VirtualIPsTable();
   /** Partition and namespace records, and the tables of every non-default tenant (`t/<ap>/<ns>/…`). */
   readonly tenants = new TenantTables();
   readonly notifier: Notifier;
@@ -97,6 +100,7 @@ export class Replica {
       { prefix: ACL_PREFIX, apply: (ev, out) => pairs(this.acl.apply(ev), out), reset: () => this.acl.reset() },
       { prefix: CONFIG_PREFIX, apply: (ev, out) => void out.push(CONFIG_ENTRIES_TABLE, this.configEntries.apply(ev)), reset: () => this.configEntries.reset() },
       { prefix: COORDINATE_PREFIX, apply: (ev, out) => pairs(this.coordinates.apply(ev), out), reset: () => this.coordinates.reset() },
+      { prefix: VIP_PREFIX, apply: (ev, out) => void out.push(VIRTUAL_IPS_TABLE, this.virtualIPs.apply(ev)), reset: () => this.virtualIPs.reset() },
       tableApplier(this.caRoots),
       tableApplier(this.caConfig),
       tableApplier(this.meta),

@@ -45,7 +45,21 @@ export function toNodeService(s: LocalService): Partial<NodeService> {
 
 /** True when the catalog holds the local service unchanged. */
 export function sameService(local: LocalService, remote: NodeService): boolean {
-  return canonicalJSON(pick(local, SERVICE_FIELDS)) === canonicalJSON(pick(remote, SERVICE_FIELDS));
+  const l = pick(local, SERVICE_FIELDS);
+  // The servers add tagged addresses under the reserved `consul-` prefix (a mesh service's
+  // `consul-virtual` VIP): as Consul's agent does, they are merged into the local copy before
+  // comparing, so they never make a service look out of sync.
+  const rt = remote.TaggedAddresses;
+  if (rt) {
+    let merged: Record<string, unknown> | undefined;
+    for (const k in rt) {
+      if (!k.startsWith('consul-')) continue;
+      merged ??= { ...(local.TaggedAddresses ?? {}) };
+      merged[k] = rt[k];
+    }
+    if (merged) l.TaggedAddresses = merged;
+  }
+  return canonicalJSON(l) === canonicalJSON(pick(remote, SERVICE_FIELDS));
 }
 
 /** True when the catalog holds the local check unchanged; `ignoreOutput` while a write-back is deferred. */

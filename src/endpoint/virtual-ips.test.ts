@@ -1,0 +1,87 @@
+// Virtual IP assignment as Consul's state store does it (TestStateStore_EnsureService_VirtualIPAssign,
+// _ReassignFreedVIPs, _AssignManualVirtualIPs): mesh services from 240.0.0.1 up, the tagged
+// address, the lowest freed IP reused before the counter moves, manual VIPs moved between services.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startDevAgent, type DevAgent } from '../../test/support/agent.ts';
+import { DEFAULT_ENT } from '../state/index.ts';
+import type { NodeService } from '../api/catalog-types.ts';
+
+describe('virtual IPs', () => {
+  let dev: DevAgent;
+  before(async () => {
+    dev = await startDevAgent();
+  });
+  after(() => dev.stop());
+
+  const vip = (name: string) => dev.agent.replica.virtualIPs.address(DEFAULT_ENT, name);
+  const register = (svc: Partial<NodeService>) => dev.agent.endpoints.catalog.register({ Node: 'vip-node', Address: '10.8.0.1', Service: svc as NodeService });
+  const deregister = (id: string) => dev.agent.endpoints.catalog.deregister({ Node: 'vip-node', ServiceID: id });
+  const tagged = (id: string) => dev.agent.replica.catalog.services.get('vip-node')?.get(id)?.TaggedAddresses?.['consul-virtual'];
+
+  test('native services and proxies\' destinations get VIPs in order; a freed one is reused first', async () => {
+    await register({ ID: 'plain', Service: 'plain', Port: 1 });
+    assert.equal(vip('plain'), undefined, 'a service outside the mesh has none');
+    assert.equal(tagged('plain'), undefined);
+
+    await register({ ID: 'foo', Service: 'foo', Port: 1111, Connect: { Native: true } });
+    assert.equal(vip('foo'), '240.0.0.1');
+    assert.deepEqual(tagged('foo'), { Address: '240.0.0.1', Port: 1111 });
+
+    await register({ ID: 'redis-proxy', Service: 'redis-proxy', Kind: 'connect-proxy', Port: 2222, Proxy: { DestinationServiceName: 'redis' } } as Partial<NodeService>);
+    assert.equal(vip('redis'), '240.0.0.2', 'the destination\'s VIP');
+    assert.equal(vip('redis-proxy'), undefined);
+    assert.deepEqual(tagged('redis-proxy'), { Address: '240.0.0.2', Port: 2222 });
+
+    // Re-registering changes nothing; a second proxy instance shares the VIP.
+    const rev = dev.agent.replica.virtualIPs.index;
+    await register({ ID: 'foo', Service: 'foo', Port: 1111, Connect: { Native: true } });
+    assert.equal(dev.agent.replica.virtualIPs.index, rev, 'no VIP write for a re-registration');
+    await register({ ID: 'redis-proxy2', Service: 'redis-proxy', Kind: 'connect-proxy', Port: 3333, Proxy: { DestinationServiceName: 'redis' } } as Partial<NodeService>);
+    assert.deepEqual(tagged('redis-proxy2'), { Address: '240.0.0.2', Port: 3333 });
+
+    // The last instance of foo goes: its VIP is freed and the next service takes it.
+    await deregister('foo');
+    assert.equal(vip('foo'), undefined);
+    await register({ ID: 'web-proxy', Service: 'web-proxy', Kind: 'connect-proxy', Port: 4444, Proxy: { DestinationServiceName: 'web' } } as Partial<NodeService>);
+    assert.equal(vip('web'), '240.0.0.1', 'the freed VIP');
+    await register({ ID: 'frontend', Service: 'frontend', Port: 5, Connect: { Native: true } });
+    assert.equal(vip('frontend'), '240.0.0.3', 'no freed VIP left: the counter');
+
+    // A proxy going away keeps its destination's VIP (the proxy's own name has none).
+    await deregister('redis-proxy');
+    await deregister('redis-proxy2');
+    assert.equal(vip('redis'), '240.0.0.2');
+  });
+
+  test('a config entry naming the service keeps its VIP after the last instance; deleting the node frees the others', async () => {
+    await register({ ID: 'api', Service: 'api', Port: 8080, Connect: { Native: true } });
+    const api = vip('api');
+    assert.ok(api);
+    await dev.agent.endpoints.configEntries.apply({ Kind: 'service-defaults', Name: 'api', Protocol: 'http' }, undefined);
+    await deregister('api');
+    assert.equal(vip('api'), api, 'kept: a service-defaults entry names it');
+    await dev.agent.endpoints.catalog.deregister({ Node: 'vip-node' });
+    assert.equal(vip('frontend'), undefined, 'freed with the node');
+    // As in Consul, only an instance named web frees web's VIP: its proxies going away do not.
+    assert.equal(vip('web'), '240.0.0.1');
+  });
+
+  test('manual VIPs (PUT /v1/internal/service-virtual-ip): only for a service with a VIP; an address moves from the service holding it', async () => {
+    const put = async (body: unknown) => {
+      const res = await fetch(`http://${dev.httpAddr}/v1/internal/service-virtual-ip`, { method: 'PUT', body: JSON.stringify(body) });
+      return { status: res.status, body: res.status === 200 ? await res.json() : await res.text() };
+    };
+    assert.deepEqual(await put({ Service: 'nothing', ManualVIPs: ['7.7.7.7'] }), { status: 200, body: { Found: false, UnassignedFrom: null } });
+    await register({ ID: 'm1', Service: 'm1', Port: 1, Connect: { Native: true } });
+    await register({ ID: 'm2', Service: 'm2', Port: 1, Connect: { Native: true } });
+    assert.deepEqual(await put({ Service: 'm1', ManualVIPs: ['7.7.7.7', '8.8.8.8'] }), { status: 200, body: { Found: true, UnassignedFrom: [] } });
+    assert.deepEqual(await put({ service: 'm2', manualvips: ['7.7.7.7', '9.9.9.9'] }),
+      { status: 200, body: { Found: true, UnassignedFrom: [{ ServiceName: { Name: 'm1' }, Peer: '' }] } });
+    assert.deepEqual(dev.agent.replica.virtualIPs.service(DEFAULT_ENT, 'm1')?.ManualIPs, ['8.8.8.8']);
+    assert.deepEqual(dev.agent.replica.virtualIPs.service(DEFAULT_ENT, 'm2')?.ManualIPs, ['7.7.7.7', '9.9.9.9']);
+    assert.deepEqual(await put({ Service: 'm1', ManualVIPs: [] }), { status: 500, body: 'must provide at least one manual virtual IP' });
+    assert.deepEqual(await put({ Service: 'm1', ManualVIPs: ['::1'] }), { status: 500, body: '"::1" is not a valid IPv4 address' });
+    assert.equal((await put({ Service: 'm1', ManualVIPs: 'x' })).status, 400);
+  });
+});

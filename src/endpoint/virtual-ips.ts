@@ -1,0 +1,106 @@
+// Virtual IPs of mesh services, planned into the catalog's own txns (Consul's assignServiceVirtualIP
+// and freeServiceVirtualIP): a connect-native service, or a connect proxy for its destination, gets
+// the service's VIP from 240.0.0.0/4 (the lowest freed one first, else the next from the counter)
+// and carries it as the `consul-virtual` tagged address; the last instance of a name going away
+// frees its VIP unless a routing or intentions config entry still names it.
+import { InternalError } from '../errors.ts';
+import {
+  VIP_COUNTER_KEY, MAX_VIP_OFFSET, vipServiceKey, vipFreeKey, vipAddress, encodeRecord, catalogOf, configEntriesOf, foldName,
+  DEFAULT_ENT, type EnterpriseMeta, type ServiceVirtualIPRecord,
+} from '../state/index.ts';
+import type { NodeService, ServiceAddress } from '../api/catalog-types.ts';
+import { pinRecord, type WritePlan } from './commit.ts';
+import type { EndpointDeps } from './deps.ts';
+
+/** The tagged address a mesh service's instances carry their VIP in (Consul's TaggedAddressVirtualIP). */
+export const TAGGED_ADDRESS_VIRTUAL_IP = 'consul-virtual';
+
+/** Config entry kinds whose entry keeps a service's VIP after its last instance (Consul's configEntryVIPKinds). */
+const KEEPING_KINDS = ['service-resolver', 'service-router', 'service-splitter', 'service-defaults', 'service-intentions'];
+
+/** The service a registration's VIP is for: a connect proxy's destination, a native service itself; '' for none. */
+export function virtualIPTarget(s: Pick<NodeService, 'Kind' | 'Service' | 'Proxy' | 'Connect'>): string {
+  if (s.Kind === 'connect-proxy') return String(s.Proxy?.DestinationServiceName ?? '');
+  return (s.Connect as { Native?: boolean } | undefined)?.Native ? s.Service : '';
+}
+
+/**
+ * Plans the VIP of service `name` and returns its address: the one it has, else the lowest freed
+ * offset, else the counter's next one. `touch`: a new instance re-writes an existing VIP's row, so
+ * that a concurrent write freeing it (pinned to the row) re-plans instead of freeing a VIP in use.
+ */
+export function planVirtualIP(deps: EndpointDeps, plan: WritePlan, ent: EnterpriseMeta, name: string, touch: boolean): string {
+  const t = deps.replica.virtualIPs;
+  const key = vipServiceKey(ent, name);
+  const have = t.service(ent, name);
+  if (have) {
+    plan.compares.push(pinRecord(key, have));
+    if (touch) plan.ops.push({ type: 'put', key, value: encodeRecord(storedRow(have)) });
+    return have.address;
+  }
+  let offset: number;
+  const free = t.lowestFree();
+  if (free) {
+    offset = free.offset;
+    plan.compares.push(pinRecord(vipFreeKey(offset), { ModifyIndex: free.revision }));
+    plan.ops.push({ type: 'delete', key: vipFreeKey(offset) });
+  } else {
+    const counter = t.counter;
+    offset = (counter?.Offset ?? 0) + 1;
+    if (offset >= MAX_VIP_OFFSET) throw new InternalError('failed updating virtual IP: cannot allocate any more unique service virtual IPs');
+    plan.compares.push(pinRecord(VIP_COUNTER_KEY, counter));
+    plan.ops.push({ type: 'put', key: VIP_COUNTER_KEY, value: encodeRecord({ Offset: offset }) });
+  }
+  const row: ServiceVirtualIPRecord = { Service: name, Namespace: ent.namespace, Partition: ent.partition, Offset: offset, ManualIPs: null };
+  plan.compares.push(pinRecord(key, undefined));
+  plan.ops.push({ type: 'put', key, value: encodeRecord(row) });
+  return vipAddress(offset);
+}
+
+/** A row as stored: without its indexes and the precomputed address. */
+function storedRow(r: ServiceVirtualIPRecord): ServiceVirtualIPRecord {
+  return { Service: r.Service, Namespace: r.Namespace, Partition: r.Partition, Offset: r.Offset, ManualIPs: r.ManualIPs };
+}
+
+/**
+ * Gives a registered mesh service its VIP as the `consul-virtual` tagged address (with the
+ * instance's port), planning the VIP's assignment. `isNew`: no instance with this ID exists yet.
+ */
+export function tagVirtualIP(deps: EndpointDeps, plan: WritePlan, ent: EnterpriseMeta | undefined, service: NodeService, isNew: boolean): void {
+  const target = virtualIPTarget(service);
+  if (!target) return;
+  const address = planVirtualIP(deps, plan, ent ?? DEFAULT_ENT, target, isNew);
+  const tagged: Record<string, ServiceAddress> = { ...(service.TaggedAddresses ?? {}) };
+  tagged[TAGGED_ADDRESS_VIRTUAL_IP] = { Address: address, Port: service.Port };
+  service.TaggedAddresses = tagged;
+}
+
+/**
+ * Frees the VIPs of the service names whose last instances `deleted` removes (Consul's
+ * freeServiceVirtualIP after deleteServiceTxn): the row goes and its offset joins the freed ones,
+ * unless a resolver, router, splitter, service-defaults or intentions entry still names the service.
+ */
+export function planFreeVirtualIPs(deps: EndpointDeps, plan: WritePlan, ent: EnterpriseMeta | undefined, deleted: readonly NodeService[]): void {
+  const t = deps.replica.virtualIPs;
+  if (deleted.length === 0) return;
+  const e = ent ?? DEFAULT_ENT;
+  // Folded name → a spelling and how many of its instances the plan deletes.
+  const gone = new Map<string, { name: string; n: number }>();
+  for (const s of deleted) {
+    if (!t.service(e, s.Service)) continue;
+    const g = gone.get(foldName(s.Service));
+    if (g) g.n++;
+    else gone.set(foldName(s.Service), { name: s.Service, n: 1 });
+  }
+  if (gone.size === 0) return;
+  const cat = catalogOf(deps.replica, ent);
+  const entries = configEntriesOf(deps.replica, ent);
+  for (const [folded, { name, n }] of gone) {
+    if ((cat.byName.get(folded)?.size ?? 0) > n) continue;
+    if (KEEPING_KINDS.some((kind) => entries.get(kind, name) !== undefined)) continue;
+    const row = t.service(e, name)!;
+    const key = vipServiceKey(e, name);
+    plan.compares.push(pinRecord(key, row), pinRecord(vipFreeKey(row.Offset), undefined));
+    plan.ops.push({ type: 'delete', key }, { type: 'put', key: vipFreeKey(row.Offset), value: encodeRecord({}) });
+  }
+}

@@ -1,0 +1,128 @@
+// The virtual IP tables (Consul's service-virtual-ips and free-virtual-ips): each mesh service's
+// VIP from 240.0.0.0/4 (`vip/service/<ap>/<ns>/<folded name>`), the IPs freed by services that
+// went away (`vip/free/<offset>`), and the counter of the highest offset ever handed out (`vip/counter`).
+import type { WatchEvent } from '../store/index.ts';
+import { entKey, type EnterpriseMeta } from './tenancy.ts';
+
+/** Store prefix of the virtual IP tables. */
+export const VIP_PREFIX = 'vip/';
+/** Notifier table of the virtual IPs (keys: `<ap>/<ns>/<folded name>`). */
+export const VIRTUAL_IPS_TABLE = 'virtual-ips';
+/** Store key of the counter. */
+export const VIP_COUNTER_KEY = `${VIP_PREFIX}counter`;
+/** The first address of the range: offsets are added to it (Consul's startingVirtualIP). */
+const START = 240 << 24 >>> 0;
+/** The offset the counter may not reach (Consul's virtualIPMaxOffset, 15.255.255.254). */
+export const MAX_VIP_OFFSET = 0x0ffffffe;
+
+/** A service's virtual IP as stored: the service as first named, its auto VIP's offset and its manual VIPs. */
+export interface ServiceVirtualIPRecord {
+  Service: string;
+  Namespace: string;
+  Partition: string;
+  /** Offset from 240.0.0.0 (1 is 240.0.0.1). */
+  Offset: number;
+  ManualIPs: string[] | null;
+}
+
+/** The counter as stored: the highest offset handed out. */
+export interface VipCounterRecord {
+  Offset: number;
+}
+
+/** A stored row with the store revisions it needs for compares. */
+export type VipRow<T> = T & { CreateIndex: number; ModifyIndex: number };
+
+/** The id of a service's row: `<ap>/<ns>/<folded name>`, the name URI-encoded. */
+export function vipServiceId(ent: EnterpriseMeta, name: string): string {
+  return `${entKey(ent)}/${encodeURIComponent(name.toLowerCase())}`;
+}
+
+/** Store key of a service's virtual IP. */
+export const vipServiceKey = (ent: EnterpriseMeta, name: string): string => `${VIP_PREFIX}service/${vipServiceId(ent, name)}`;
+
+/** Store key of a freed offset (fixed-width hex, so keys sort as offsets do). */
+export const vipFreeKey = (offset: number): string => `${VIP_PREFIX}free/${offset.toString(16).padStart(8, '0')}`;
+
+/** The address of an offset: 240.0.0.0 plus it. */
+export function vipAddress(offset: number): string {
+  const n = (START + offset) >>> 0;
+  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+}
+
+const utf8 = new TextDecoder();
+
+/** The virtual IP rows of the replica, with the auto VIP's address precomputed per service. */
+export class VirtualIPsTable {
+  readonly #services = new Map<string, VipRow<ServiceVirtualIPRecord> & { address: string }>();
+  /** Freed offsets → the revision that freed them. */
+  readonly #free = new Map<number, number>();
+  #counter: VipRow<VipCounterRecord> | undefined;
+  /** Highest revision that changed the table, deletes included. */
+  index = 0;
+
+  /** Applies one store event; returns the notifier key it changed. */
+  apply(ev: WatchEvent): string {
+    const rest = ev.kv.key.slice(VIP_PREFIX.length);
+    const rev = ev.kv.modRevision;
+    this.index = Math.max(this.index, rev);
+    const put = ev.type === 'put';
+    if (rest === 'counter') {
+      this.#counter = put ? { ...(JSON.parse(utf8.decode(ev.kv.value)) as VipCounterRecord), CreateIndex: ev.kv.createRevision, ModifyIndex: rev } : undefined;
+      return rest;
+    }
+    if (rest.startsWith('free/')) {
+      const offset = parseInt(rest.slice('free/'.length), 16);
+      if (put) this.#free.set(offset, rev);
+      else this.#free.delete(offset);
+      return rest;
+    }
+    const id = rest.slice('service/'.length);
+    if (!put) {
+      this.#services.delete(id);
+      return id;
+    }
+    const rec = JSON.parse(utf8.decode(ev.kv.value)) as ServiceVirtualIPRecord;
+    this.#services.set(id, { ...rec, CreateIndex: ev.kv.createRevision, ModifyIndex: rev, address: vipAddress(rec.Offset) });
+    return id;
+  }
+
+  /** Empties the tables (before a re-list). */
+  reset(): void {
+    this.#services.clear();
+    this.#free.clear();
+    this.#counter = undefined;
+    this.index = 0;
+  }
+
+  /** A service's row, its name matched case-insensitively. */
+  service(ent: EnterpriseMeta, name: string): (VipRow<ServiceVirtualIPRecord> & { address: string }) | undefined {
+    return this.#services.size === 0 ? undefined : this.#services.get(vipServiceId(ent, name));
+  }
+
+  /** A service's auto VIP address, or undefined when it has none. */
+  address(ent: EnterpriseMeta, name: string): string | undefined {
+    return this.service(ent, name)?.address;
+  }
+
+  /** The lowest freed offset and the revision of its row, or undefined when none is free. */
+  lowestFree(): { offset: number; revision: number } | undefined {
+    let best: number | undefined;
+    for (const o of this.#free.keys()) if (best === undefined || o < best) best = o;
+    return best === undefined ? undefined : { offset: best, revision: this.#free.get(best)! };
+  }
+
+  /** The counter row (undefined before the first VIP). */
+  get counter(): VipRow<VipCounterRecord> | undefined {
+    return this.#counter;
+  }
+
+  /** The rows of a partition holding `ip` among their manual VIPs. */
+  withManualIP(partition: string, ip: string): (VipRow<ServiceVirtualIPRecord> & { address: string })[] {
+    const out = [];
+    for (const r of this.#services.values()) {
+      if (r.Partition.toLowerCase() === partition.toLowerCase() && r.ManualIPs?.includes(ip)) out.push(r);
+    }
+    return out;
+  }
+}
