@@ -165,15 +165,18 @@ describe('DNS query forms', () => {
     assert.equal((await dig(port(strict), '-x', 'fd00::99')).status, 'NXDOMAIN');
   });
 
-  test('hostname service address answers CNAME; connect finds mesh-native services; ingress/query are NXDOMAIN, virtual empty', async () => {
+  test('hostname service address answers CNAME; connect finds mesh-native services; ingress/query are NXDOMAIN; virtual answers the mesh VIP', async () => {
     const p = port(main);
     const cname = await dig(port(limited), 'ext.service.consul', 'A');
     assert.deepEqual(cname.answer.map((x) => [x[3], x[4]]), [['CNAME', 'api.example.test.']]);
     assert.deepEqual(await resolverFor(p).resolve4('mesh.connect.consul'), ['10.0.0.4']);
     for (const n of ['dbx.ingress.consul', 'q1.query.consul']) assert.equal((await dig(p, n, 'A')).status, 'NXDOMAIN', n);
-    // No virtual IPs are assigned: Consul's answer for a service without one.
-    const vip = await dig(p, 'web.virtual.consul', 'A');
-    assert.deepEqual([vip.status, vip.answer, vip.authority], ['NOERROR', [], []]);
+    // web is outside the mesh: no virtual IP, Consul's answer for a service without one.
+    const none = await dig(p, 'web.virtual.consul', 'A');
+    assert.deepEqual([none.status, none.answer, none.authority], ['NOERROR', [], []]);
+    // The mesh-native service got the first VIP, answered with node_ttl (3s here).
+    const vip = await dig(p, 'mesh.virtual.consul', 'A');
+    assert.deepEqual([vip.status, vip.answer.map((x) => [x[0], x[1], x[3], x[4]]), vip.authority], ['NOERROR', [['mesh.virtual.consul.', '3', 'A', '240.0.0.1']], []]);
   });
 
   test('<service>.ingress answers the healthy ingress gateways whose entries link the service (explicitly or by *)', async () => {

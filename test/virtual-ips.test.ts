@@ -1,0 +1,80 @@
+// Virtual IPs end to end (issue #5): services registered through the HTTP API (an agent service with
+// a sidecar, a connect-native catalog service) get VIPs that `dig <svc>.virtual.consul` answers and
+// catalog/health show as the consul-virtual tagged address; manual VIPs through
+// PUT /v1/internal/service-virtual-ip; a freed VIP reused as Consul reuses it; all kept across a restart.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startDevAgent, type DevAgent } from './support/agent.ts';
+import { dig } from './support/dns.ts';
+import { tmpDir } from './support/tmp-dir.ts';
+
+const port = (a: DevAgent): number => Number(a.agent.dnsAddresses().udp[0].split(':').pop());
+
+async function call(a: DevAgent, method: string, path: string, body?: unknown): Promise<any> {
+  const res = await fetch(`http://${a.httpAddr}${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  assert.equal(res.status, 200, `${method} ${path}: ${text}`);
+  return text ? JSON.parse(text) : undefined;
+}
+
+/** The A records `dig` answers for a name. */
+async function vips(a: DevAgent, name: string): Promise<string[]> {
+  const r = await dig(port(a), name, 'A');
+  assert.equal(r.status, 'NOERROR', name);
+  return r.answer.map((x) => x[4]);
+}
+
+async function until<T>(what: string, f: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
+  for (let i = 0; i < 100; i++) {
+    const v = await f();
+    if (ok(v)) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}
+
+test('mesh services get VIPs through the HTTP API, dig answers them, a freed one is reused, and all survive a restart', async () => {
+  const config = {
+    dataDir: tmpDir('proconsul-vip-'), store: { backend: 'embedded' as const },
+    dnsAddrs: [{ kind: 'tcp' as const, host: '127.0.0.1', port: 0 }], raw: { dns_config: { node_ttl: '4s' } },
+  };
+  let a = await startDevAgent({ config });
+  try {
+    // An agent service with a sidecar (the proxy is for web: web gets the VIP), then a native one.
+    await call(a, 'PUT', '/v1/agent/service/register', { Name: 'web', Port: 8080, Connect: { SidecarService: {} } });
+    await until('the sidecar in the catalog', () => call(a, 'GET', '/v1/catalog/service/web-sidecar-proxy'), (v) => v.length === 1);
+    await call(a, 'PUT', '/v1/catalog/register', { Node: 'ext', Address: '10.0.0.9', Service: { ID: 'api', Service: 'api', Port: 9090, Connect: { Native: true } } });
+    assert.deepEqual(await vips(a, 'web.virtual.consul'), ['240.0.0.1']);
+    assert.deepEqual(await vips(a, 'api.virtual.consul'), ['240.0.0.2']);
+    const ttl = (await dig(port(a), 'web.virtual.consul', 'A')).answer[0][1];
+    assert.equal(ttl, '4', 'node_ttl');
+    assert.deepEqual(await vips(a, 'web-sidecar-proxy.virtual.consul'), [], 'the proxy\'s own name has none');
+
+    // catalog and health show the tagged address, with the instance's port.
+    const [proxy] = await call(a, 'GET', '/v1/catalog/service/web-sidecar-proxy');
+    assert.deepEqual(proxy.ServiceTaggedAddresses['consul-virtual'], { Address: '240.0.0.1', Port: proxy.ServicePort });
+    const [api] = await call(a, 'GET', '/v1/health/service/api');
+    assert.deepEqual(api.Service.TaggedAddresses['consul-virtual'], { Address: '240.0.0.2', Port: 9090 });
+    assert.equal((await call(a, 'GET', '/v1/catalog/service/web'))[0].ServiceTaggedAddresses?.['consul-virtual'], undefined, 'web itself is not in the mesh');
+
+    // Manual VIPs: a service with a VIP takes them.
+    assert.deepEqual(await call(a, 'PUT', '/v1/internal/service-virtual-ip', { Service: 'web', ManualVIPs: ['10.96.0.10'] }), { Found: true, UnassignedFrom: [] });
+    assert.deepEqual(await call(a, 'PUT', '/v1/internal/service-virtual-ip', { Service: 'nope', ManualVIPs: ['10.96.0.11'] }), { Found: false, UnassignedFrom: null });
+
+    await a.stop();
+    a = await startDevAgent({ config });
+    assert.deepEqual(await vips(a, 'web.virtual.consul'), ['240.0.0.1'], 'kept across the restart');
+    assert.deepEqual(await vips(a, 'api.virtual.consul'), ['240.0.0.2']);
+    assert.deepEqual(a.agent.replica.virtualIPs.service({ partition: 'default', namespace: 'default' }, 'web')?.ManualIPs, ['10.96.0.10']);
+
+    // The last api instance goes: its VIP is freed, and the next mesh service takes it before the counter moves.
+    await call(a, 'PUT', '/v1/catalog/deregister', { Node: 'ext', ServiceID: 'api' });
+    assert.deepEqual(await vips(a, 'api.virtual.consul'), []);
+    await call(a, 'PUT', '/v1/catalog/register', { Node: 'ext', Address: '10.0.0.9', Service: { ID: 'billing', Service: 'billing', Port: 1, Connect: { Native: true } } });
+    await call(a, 'PUT', '/v1/catalog/register', { Node: 'ext', Address: '10.0.0.9', Service: { ID: 'cart', Service: 'cart', Port: 2, Connect: { Native: true } } });
+    assert.deepEqual(await vips(a, 'billing.virtual.consul'), ['240.0.0.2'], 'the freed VIP');
+    assert.deepEqual(await vips(a, 'cart.virtual.consul'), ['240.0.0.3'], 'then the counter');
+  } finally {
+    await a.stop();
+  }
+});
