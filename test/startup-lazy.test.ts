@@ -92,3 +92,29 @@ test('the web UI and its metrics proxy: loaded on their first requests, answered
   }
   assert.deepEqual([proxy.status, proxy.text], [404, 'Metrics proxy is not enabled']);
 });
+
+test('ACL, prepared query and operator routes: loaded on their first requests, answered as before', () => {
+  const out = probe([{
+    requests: [
+      { method: 'GET', path: '/v1/acl/tokens' }, { method: 'GET', path: '/v1/acl/policies' }, { method: 'GET', path: '/v1/acl/auth-methods' },
+      { method: 'POST', path: '/v1/query', body: { Name: 'q1', Service: { Service: 'web' } } },
+      { method: 'GET', path: '/v1/operator/autopilot/configuration' }, { method: 'GET', path: '/v1/operator/segment' },
+      { method: 'PATCH', path: '/v1/operator/usage' },
+    ],
+  }, { requests: [{ method: 'GET', path: '/v1/query/q1/execute' }, { method: 'GET', path: '/v1/query' }] }]);
+  for (const m of ['http/v1/acl.ts', 'http/v1/acl-policies.ts', 'http/v1/query.ts', 'http/v1/operator.ts', 'http/v1/operator-usage.ts']) {
+    assert.ok(!out.atStart.includes(m), `${m} loaded by start`);
+    assert.ok(out.steps[0].loaded.includes(m), `${m} not loaded by its first request`);
+  }
+  const [tokens, policies, methods, create, autopilot, segment, patch] = out.steps[0].answers;
+  for (const a of [tokens, policies, methods]) assert.deepEqual([a.status, a.text], [401, 'ACL support disabled']);
+  assert.equal(create.status, 200, create.text);
+  const id = (JSON.parse(create.text) as { ID: string }).ID;
+  assert.equal(JSON.parse(autopilot.text).CleanupDeadServers, true);
+  assert.deepEqual([segment.status, segment.text], [200, '[""]']);
+  assert.deepEqual([patch.status, patch.text], [405, 'method PATCH not allowed']);
+  const [exec, list] = out.steps[1].answers;
+  assert.equal(exec.status, 200, exec.text);
+  assert.deepEqual([JSON.parse(exec.text).Service, JSON.parse(exec.text).Nodes], ['web', []]);
+  assert.deepEqual(JSON.parse(list.text).map((q: { ID: string }) => q.ID), [id]);
+});

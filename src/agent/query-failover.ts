@@ -4,7 +4,7 @@
 import type { Logger } from '../log.ts';
 import type { Abortable } from '../state/notify.ts';
 import type { ExecuteResult, QueryFailover, RemoteExecuteRequest } from '../endpoint/prepared-query-exec.ts';
-import { EXECUTE_REMOTE_PATH } from '../http/v1/query.ts';
+import { EXECUTE_REMOTE_PATH } from '../http/v1/query-internal.ts';
 import { InternalError, errNoPathToDatacenter } from '../errors.ts';
 import { Forwarder } from './forward.ts';
 import type { WanPool } from './wan-pool.ts';

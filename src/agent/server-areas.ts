@@ -5,6 +5,11 @@ import type { RequestConfig, RouteHandlers } from '../http/index.ts';
 import { lazyHandlers } from '../http/lazy-handlers.ts';
 import type { IntentionEndpoint } from '../endpoint/intentions.ts';
 import type { LegacyIntentionEndpoint } from '../endpoint/intentions-legacy.ts';
+import type { PreparedQueryEndpoint } from '../endpoint/prepared-query.ts';
+import type { OperatorDeps } from '../http/v1/operator.ts';
+import type { OperatorUsageDeps } from '../http/v1/operator-usage.ts';
+import type { Store } from '../store/index.ts';
+import type { AclEndpoints } from './server-endpoints.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
 
 const INTENTION_ROUTES = [
@@ -60,5 +65,45 @@ export function partitionRoutes(deps: EndpointDeps, reqCfg: RequestConfig): Rout
   return lazyHandlers(TENANCY_ROUTES, async () => {
     const [{ PartitionEndpoint }, { partitionHandlers }] = await Promise.all([import('../endpoint/partitions.ts'), import('../http/v1/partitions.ts')]);
     return partitionHandlers(new PartitionEndpoint(deps), reqCfg);
+  });
+}
+
+const ACL_TOKEN_ROUTES = [
+  'bootstrap', 'list', 'create', 'get', 'put', 'delete', 'login', 'oidcAuthURL', 'oidcCallback', 'logout', 'replication',
+  'templatedPolicies', 'templatedPolicy', 'previewTemplatedPolicy', 'authorize',
+] as const;
+const ACL_POLICY_ROUTES = ['policies', 'createPolicy', 'policy', 'updatePolicy', 'deletePolicy', 'roles', 'createRole', 'role', 'updateRole', 'deleteRole'] as const;
+const ACL_AUTH_ROUTES = ['methods', 'createMethod', 'method', 'updateMethod', 'deleteMethod', 'rules', 'createRule', 'rule', 'updateRule', 'deleteRule'] as const;
+
+/** /v1/acl/*: tokens (with login, logout and the templated policies), policies and roles, auth methods and binding rules. */
+export function aclRoutes(acl: AclEndpoints, reqCfg: RequestConfig): Pick<RouteHandlers, 'acl' | 'aclPolicies' | 'aclAuth'> {
+  return {
+    acl: lazyHandlers(ACL_TOKEN_ROUTES, async () => (await import('../http/v1/acl.ts')).aclTokenHandlers(acl, reqCfg)),
+    aclPolicies: lazyHandlers(ACL_POLICY_ROUTES, async () => (await import('../http/v1/acl-policies.ts')).aclPolicyHandlers(acl.policies, reqCfg)),
+    aclAuth: lazyHandlers(ACL_AUTH_ROUTES, async () => (await import('../http/v1/acl-policies.ts')).aclAuthHandlers(acl.auth, reqCfg)),
+  };
+}
+
+/** /v1/query/* and the internal ExecuteRemote route, over the server's prepared query endpoint. */
+export function queryRoutes(ep: PreparedQueryEndpoint, cfg: RequestConfig & { nodeName: string }): RouteHandlers['query'] {
+  return lazyHandlers(['create', 'list', 'get', 'update', 'delete', 'executeRemote'], async () => (await import('../http/v1/query.ts')).queryHandlers(ep, cfg));
+}
+
+const OPERATOR_ROUTES = [
+  'raftConfiguration', 'raftPeerDelete', 'transferLeader', 'autopilotGetConfig', 'autopilotSetConfig', 'autopilotHealth', 'autopilotState',
+  'usage', 'license', 'segment', 'auditHash',
+] as const;
+
+/** /v1/operator/* but the keyring: Raft and autopilot, usage, licence, segments and the audit hash. */
+export function operatorRoutes(d: OperatorDeps, usage: OperatorUsageDeps, store: Store): RouteHandlers['operator'] {
+  return lazyHandlers(OPERATOR_ROUTES, async () => {
+    const [raft, u, license, segment, audit, { auditHash }] = await Promise.all([
+      import('../http/v1/operator.ts'), import('../http/v1/operator-usage.ts'), import('../http/v1/operator-license.ts'),
+      import('../http/v1/operator-segment.ts'), import('../http/v1/operator-audit.ts'), import('../endpoint/audit-hash.ts'),
+    ]);
+    return {
+      ...raft.operatorHandlers(d), usage: u.operatorUsageHandler(usage), license: license.operatorLicenseHandler(d.reqCfg),
+      segment: segment.operatorSegmentHandler(d.reqCfg), auditHash: audit.operatorAuditHashHandler(d.reqCfg, (input) => auditHash(store, input)),
+    };
   });
 }

@@ -11,9 +11,9 @@ import { canonical, parseJSON } from '../body.ts';
 import { validTenancyName } from '../../state/index.ts';
 import { authzOf, checkDatacenter, queryOptions, type HttpRequest, type RequestConfig } from '../request.ts';
 import { sourceAddr } from '../source.ts';
+import { QUERY_AGENT_HEADER } from './query-internal.ts';
 
-/** The internal route ExecuteRemote is served on. */
-export const EXECUTE_REMOTE_PATH = '/v1/internal/query/execute-remote';
+export { EXECUTE_REMOTE_PATH, QUERY_AGENT_HEADER } from './query-internal.ts';
 
 const QUERY_FIELDS = ['ID', 'Name', 'Session', 'Token', 'Template', 'Service', 'DNS'] as const;
 const SERVICE_FIELDS = ['Service', 'SamenessGroup', 'Failover', 'OnlyPassing', 'IgnoreCheckIDs', 'Near', 'Tags', 'NodeMeta', 'ServiceMeta', 'Peer', 'Connect', 'Namespace', 'Partition'] as const;
@@ -106,8 +106,6 @@ function limitOf(req: HttpRequest): number {
   return Number(v);
 }
 
-/** The node of the client agent a prepared query read came through (`_agent` means that node). */
-export const QUERY_AGENT_HEADER = 'x-proconsul-query-agent';
 
 function agentNode(req: HttpRequest, own: string): string {
   const h = req.headers[QUERY_AGENT_HEADER];
