@@ -5,6 +5,8 @@ import { goDurationError, parseGoDuration } from '../../duration.ts';
 import type { AuthMethodInput, BindingRuleInput, PolicyInput, RoleInput, TokenInput } from '../../endpoint/index.ts';
 import { canonical, parseJSON } from '../body.ts';
 import { checkGoTypes, goJsonKind, type GoType } from '../go-json.ts';
+import { refuseUnknownFields, type Shape } from '../known-fields.ts';
+import { ACL_AUTH_METHOD, ACL_BINDING_RULE, ACL_POLICY, ACL_ROLE, ACL_TOKEN } from '../request-fields.ts';
 
 const TOKEN = ['AccessorID', 'SecretID', 'Description', 'Policies', 'Roles', 'ServiceIdentities', 'NodeIdentities', 'TemplatedPolicies', 'Local', 'AuthMethod', 'ExpirationTime', 'ExpirationTTL', 'Namespace', 'Partition'];
 const POLICY = ['ID', 'Name', 'Description', 'Rules', 'Datacenters', 'Namespace', 'Partition'];
@@ -20,8 +22,11 @@ function object(body: Buffer, what: string, prefix = 'Request decode failed'): R
   return raw as Record<string, unknown>;
 }
 
-/** A body's fields with the Go types Consul decodes them into, its struct name and its decode-error prefix (acl_endpoint.go). */
-interface BodyShape { struct: string; prefix: string; types: Record<string, GoType | [GoType, string]> }
+/**
+ * A body's fields with the Go types Consul decodes them into, its struct name, its decode-error prefix
+ * (acl_endpoint.go) and the keys its strict decoder takes.
+ */
+interface BodyShape { struct: string; prefix: string; types: Record<string, GoType | [GoType, string]>; known: Shape }
 
 const NAMES: Record<string, GoType> = { ID: 'string', Name: 'string', Description: 'string', Namespace: 'string', Partition: 'string' };
 const LINK_LISTS: Record<string, GoType | [GoType, string]> = {
@@ -29,19 +34,22 @@ const LINK_LISTS: Record<string, GoType | [GoType, string]> = {
   ServiceIdentities: ['array', '[]*structs.ACLServiceIdentity'], NodeIdentities: ['array', '[]*structs.ACLNodeIdentity'],
   TemplatedPolicies: ['array', '[]*structs.ACLTemplatedPolicy'],
 };
-const POLICY_SHAPE: BodyShape = { struct: 'ACLPolicy', prefix: 'Policy decoding failed', types: { ...NAMES, Rules: 'string', Datacenters: '[]string' } };
-const ROLE_SHAPE: BodyShape = { struct: 'ACLRole', prefix: 'Role decoding failed', types: { ...NAMES, ...LINK_LISTS } };
+const POLICY_SHAPE: BodyShape = { struct: 'ACLPolicy', prefix: 'Policy decoding failed', types: { ...NAMES, Rules: 'string', Datacenters: '[]string' }, known: ACL_POLICY };
+const ROLE_SHAPE: BodyShape = { struct: 'ACLRole', prefix: 'Role decoding failed', types: { ...NAMES, ...LINK_LISTS }, known: ACL_ROLE };
 const TOKEN_SHAPE: BodyShape = {
   struct: 'ACLToken', prefix: 'Token decoding failed',
   types: { AccessorID: 'string', SecretID: 'string', Description: 'string', Namespace: 'string', Partition: 'string', AuthMethod: 'string', Local: 'bool', ...LINK_LISTS },
+  known: ACL_TOKEN,
 };
 const METHOD_SHAPE: BodyShape = {
   struct: 'ACLAuthMethod', prefix: 'AuthMethod decoding failed',
   types: { ...NAMES, Type: 'string', DisplayName: 'string', TokenLocality: 'string', Config: 'object', NamespaceRules: ['array', '[]*structs.ACLAuthMethodNamespaceRule'] },
+  known: ACL_AUTH_METHOD,
 };
 const RULE_SHAPE: BodyShape = {
   struct: 'ACLBindingRule', prefix: 'BindingRule decoding failed',
   types: { ID: 'string', Description: 'string', AuthMethod: 'string', Selector: 'string', BindType: 'string', BindName: 'string', BindVars: 'object', Namespace: 'string', Partition: 'string' },
+  known: ACL_BINDING_RULE,
 };
 // The link elements' own fields (Go names the innermost struct and the path to the field).
 const LINK_FIELDS: Record<string, [string, Record<string, GoType>]> = {
@@ -54,7 +62,9 @@ const LINK_FIELDS: Record<string, [string, Record<string, GoType>]> = {
 
 /** The body as an object of `shape`'s struct, its fields' JSON types checked as Go's decoder does. */
 function decodeShaped(body: Buffer, shape: BodyShape, fields: string[]): Record<string, unknown> {
-  const b = canonical(object(body, `structs.${shape.struct}`, shape.prefix), fields);
+  const raw = object(body, `structs.${shape.struct}`, shape.prefix);
+  refuseUnknownFields(raw, shape.known, shape.prefix);
+  const b = canonical(raw, fields);
   checkGoTypes(b, shape.types, shape.struct, shape.prefix);
   return b;
 }
@@ -129,12 +139,15 @@ export function decodeBindingRule(body: Buffer): BindingRuleInput {
 
 /**
  * Decodes any JSON object body with the given canonical fields; with `types`, each field's JSON
- * type is checked as Go's decoder would (`prefix` is the endpoint's wording of a decode error).
+ * type is checked as Go's decoder would, with `known`, keys no field takes are refused as Consul's
+ * strict decoder refuses them (`prefix` is the endpoint's wording of a decode error).
  */
 export function decodeObject(
-  body: Buffer, fields: string[], what: string, checked?: { types: Record<string, GoType>; prefix: string },
+  body: Buffer, fields: string[], what: string, checked?: { types?: Record<string, GoType>; prefix: string; known?: Shape },
 ): Record<string, unknown> {
-  const b = canonical(object(body, what, checked?.prefix), fields);
-  if (checked) checkGoTypes(b, checked.types, what.replace(/^structs\./, ''), checked.prefix);
+  const raw = object(body, what, checked?.prefix);
+  if (checked?.known) refuseUnknownFields(raw, checked.known, checked.prefix);
+  const b = canonical(raw, fields);
+  if (checked?.types) checkGoTypes(b, checked.types, what.replace(/^structs\./, ''), checked.prefix);
   return b;
 }

@@ -10,6 +10,8 @@ import { decodeObject, decodeToken } from './acl-body.ts';
 import { aclWriteEnt } from './acl-policies.ts';
 import { requestEnt } from '../tenancy.ts';
 import { checkGoTypes, goJsonKind } from '../go-json.ts';
+import { refuseUnknownFields } from '../known-fields.ts';
+import { ACL_AUTHORIZATION, ACL_BOOTSTRAP, ACL_LOGIN, ACL_TOKEN } from '../request-fields.ts';
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 
@@ -29,7 +31,7 @@ export function aclTokenHandlers(ep: AclHandlerDeps, cfg: RequestConfig) {
   return {
     async bootstrap(req: HttpRequest): Promise<HttpResult> {
       checkDatacenter(req, cfg);
-      const b = decodeObject(await req.body(), ['BootstrapSecret'], 'structs.ACLInitialTokenBootstrapRequest');
+      const b = decodeObject(await req.body(), ['BootstrapSecret'], 'structs.ACLInitialTokenBootstrapRequest', { prefix: 'Request decoding failed', known: ACL_BOOTSTRAP });
       return { body: await ep.tokens.bootstrap(typeof b.BootstrapSecret === 'string' ? b.BootstrapSecret : '') };
     },
     async list(req: HttpRequest): Promise<HttpResult> {
@@ -55,7 +57,7 @@ export function aclTokenHandlers(ep: AclHandlerDeps, cfg: RequestConfig) {
     async put(req: HttpRequest): Promise<HttpResult> {
       const id = write(req);
       if (req.params.rest.endsWith('/clone')) {
-        const b = decodeObject(await req.body(), ['Description', 'Namespace', 'Partition'], 'structs.ACLToken');
+        const b = decodeObject(await req.body(), ['Description', 'Namespace', 'Partition'], 'structs.ACLToken', { prefix: 'Token decoding failed', known: ACL_TOKEN });
         const desc = typeof b.Description === 'string' ? b.Description : '';
         return { body: await ep.tokens.clone(req.params.rest.slice(0, -'/clone'.length), desc, id, aclWriteEnt(req, cfg, id, b)) };
       }
@@ -71,7 +73,7 @@ export function aclTokenHandlers(ep: AclHandlerDeps, cfg: RequestConfig) {
     async login(req: HttpRequest): Promise<HttpResult> {
       checkDatacenter(req, cfg);
       const b = decodeObject(await req.body(), ['AuthMethod', 'BearerToken', 'Meta'], 'structs.ACLLoginParams', {
-        types: { AuthMethod: 'string', BearerToken: 'string', Meta: 'map[string]string' }, prefix: DECODE_FAILED,
+        types: { AuthMethod: 'string', BearerToken: 'string', Meta: 'map[string]string' }, prefix: DECODE_FAILED, known: ACL_LOGIN,
       });
       const params = { AuthMethod: String(b.AuthMethod ?? ''), BearerToken: String(b.BearerToken ?? ''), Meta: b.Meta as Record<string, string> | undefined };
       // The auth method's tenant: the request's (a login carries no token to take one from).
@@ -135,6 +137,7 @@ export function decodeAuthorizeBatch(body: Buffer): AuthorizationRequest[] {
       throw new BadRequestError(`${DECODE_FAILED}: json: cannot unmarshal ${goJsonKind(x)} into Go value of type structs.ACLAuthorizationRequest`);
     }
     const r = (x ?? {}) as Record<string, unknown>;
+    refuseUnknownFields(r, ACL_AUTHORIZATION, DECODE_FAILED);
     checkGoTypes(r, { Resource: 'string', Segment: 'string', Access: 'string' }, 'ACLAuthorizationRequest', DECODE_FAILED);
     // Absent and null strings are Go's zero value, "".
     return { ...r, Resource: r.Resource ?? '', Segment: r.Segment ?? '', Access: r.Access ?? '' } as AuthorizationRequest;

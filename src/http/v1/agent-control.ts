@@ -5,6 +5,8 @@ import { BadRequestError, NotFoundError } from '../../errors.ts';
 import { tokenKind, type TokenStore } from '../../agent/local/index.ts';
 import type { HttpResult } from '../router.ts';
 import { canonical, parseJSON } from '../body.ts';
+import { refuseUnknownFields } from '../known-fields.ts';
+import { AGENT_TOKEN } from '../request-fields.ts';
 import type { HttpRequest } from '../request.ts';
 
 /** What the control handlers call. */
@@ -36,6 +38,7 @@ export function agentControlHandlers(deps: AgentControlDeps) {
       if (raw !== undefined && (raw === null || typeof raw !== 'object' || Array.isArray(raw))) {
         throw new BadRequestError('Request decode failed: json: cannot unmarshal into Go value of type api.AgentToken');
       }
+      refuseUnknownFields(raw, AGENT_TOKEN);
       const body = canonical(raw ?? {}, ['Token']);
       const target = req.params.rest;
       const kind = tokenKind(target);

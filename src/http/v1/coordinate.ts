@@ -6,6 +6,8 @@ import type { CoordinateDatacenterMap, CoordinateEntry } from '../../api/coordin
 import { BadRequestError, UnauthorizedError } from '../../errors.ts';
 import type { HttpResult } from '../router.ts';
 import { canonical, parseJSON } from '../body.ts';
+import { refuseUnknownFields } from '../known-fields.ts';
+import { COORDINATE_UPDATE } from '../request-fields.ts';
 import { authzOf, checkDatacenter, queryOptions, type HttpRequest, type RequestConfig } from '../request.ts';
 import type { QueryOptions } from '../../endpoint/index.ts';
 import { DEFAULT_TENANCY_NAME } from '../../state/index.ts';
@@ -43,6 +45,7 @@ function decodeUpdate(body: Buffer): CoordinateUpdate {
   if (raw !== undefined && (raw === null || typeof raw !== 'object' || Array.isArray(raw))) {
     throw new BadRequestError('Request decode failed: body must be an object');
   }
+  refuseUnknownFields(raw, COORDINATE_UPDATE);
   const req = canonical(raw ?? {}, ['Node', 'Segment', 'Coord', 'Datacenter', 'Partition']);
   const coord = req.Coord && typeof req.Coord === 'object' ? canonical(req.Coord, ['Vec', 'Error', 'Adjustment', 'Height']) : req.Coord;
   return {

@@ -7,6 +7,8 @@ import { authorize } from '../../endpoint/index.ts';
 import type { GossipKeyring, KeyringReport, KeyList } from '../../gossip/index.ts';
 import type { HttpResult } from '../router.ts';
 import { canonical, parseJSON } from '../body.ts';
+import { refuseUnknownFields } from '../known-fields.ts';
+import { KEYRING_ARGS } from '../request-fields.ts';
 import { authzOf, type HttpRequest, type RequestConfig } from '../request.ts';
 
 /** What the keyring handlers need. */
@@ -59,7 +61,9 @@ function readOptions(req: HttpRequest): { localOnly: boolean } {
 }
 
 async function keyOf(req: HttpRequest): Promise<string> {
-  const body = canonical(parseJSON(await req.body()) ?? {}, ['Key']);
+  const raw = parseJSON(await req.body()) ?? {};
+  refuseUnknownFields(raw, KEYRING_ARGS);
+  const body = canonical(raw, ['Key']);
   return typeof body.Key === 'string' ? body.Key : '';
 }
 

@@ -11,6 +11,8 @@ import { configFromAgent, decodeConfig, health, readConfig, state, writeConfig }
 import { isVoter, membershipNow } from '../../leader/autopilot-loop.ts';
 import type { HttpResult } from '../router.ts';
 import { parseJSON } from '../body.ts';
+import { refuseUnknownFields } from '../known-fields.ts';
+import { AUTOPILOT_CONFIGURATION } from '../request-fields.ts';
 import { authorize } from '../../endpoint/index.ts';
 import { authzOf, checkDatacenter, flag, uint64Param, type HttpRequest, type RequestConfig } from '../request.ts';
 
@@ -85,6 +87,7 @@ export function operatorHandlers(d: OperatorDeps) {
         const kind = Array.isArray(body) ? 'array' : typeof body === 'boolean' ? 'bool' : typeof body;
         throw new BadRequestError(`Error parsing autopilot config: json: cannot unmarshal ${kind} into Go value of type api.AutopilotConfiguration`);
       }
+      refuseUnknownFields(body, AUTOPILOT_CONFIGURATION, 'Error parsing autopilot config');
       const next = decodeConfig((body ?? {}) as Record<string, unknown>);
       let cas: bigint | undefined;
       try {

@@ -4,6 +4,8 @@ import { TxnEndpoint, isReadOnly, type TxnOpInput, type TxnKVOp, type CatalogTxn
 import { BadRequestError, TooLargeError } from '../../errors.ts';
 import type { HttpResult } from '../router.ts';
 import { canonical, parseJSON } from '../body.ts';
+import { refuseUnknownInList } from '../known-fields.ts';
+import { TXN_OP } from '../request-fields.ts';
 import { toKVPair } from './kv.ts';
 import { TXN_APPLY, TXN_READ } from '../rate-limit-ops.ts';
 import { queryOptions, checkDatacenter, parseToken, type HttpRequest, type RequestConfig, authzOf } from '../request.ts';
@@ -157,6 +159,8 @@ function decodeCatalogOp(raw: unknown, kind: 'Node' | 'Service' | 'Check'): Cata
 export function decodeTxn(body: Buffer, kvMax: number): TxnOpInput[] {
   const raw = parseJSON(body, 'Failed to parse body');
   if (!Array.isArray(raw)) throw new BadRequestError('Failed to parse body: json: cannot unmarshal object into Go value of type api.TxnOps');
+  // Consul decodes into api.TxnOps refusing unknown keys (its decodeBody); the catalog ops' inner structs are not walked here.
+  refuseUnknownInList(raw, TXN_OP, 'Failed to parse body');
   const ops = raw.map((r) => {
     const op = canonical(r, OP_FIELDS);
     const out: TxnOpInput = {};
