@@ -17,7 +17,7 @@ import type { EndpointDeps } from './deps.ts';
 import type { AclIdentity } from './acl-resolver.ts';
 import { allowed, authorize, entContext, filterAllowed } from './acl-enforce.ts';
 import { inTenant } from './kv.ts';
-import { chainGraphGuard, checkChainGraph, relatedServiceIds, type ChainTenancy } from './config-entry-graph.ts';
+import { entryWriteGuard, checkChainGraph, relatedServiceIds, type ChainTenancy } from './config-entry-graph.ts';
 import type { ServiceConfigRequest, ServiceConfigResponse } from '../api/service-config-types.ts';
 
 type KindTables = typeof import('./config-entry-kinds.ts') & typeof import('./config-entry-decode.ts') & typeof import('./config-entry-validate.ts');
@@ -250,7 +250,7 @@ export class ConfigEntryEndpoint {
     return commitPlanned<boolean>(this.#deps, inTenant(this.#deps.replica.tenants, pinnedTenant(tenant), (): Plan<boolean> => {
       const table = configEntriesOf(this.#deps.replica, tenant);
       checkChainGraph(table, kind, name, entry, this.#chainTenancy(tenant));
-      const guard = chainGraphGuard(kind, this.#deps.replica.appliedRevision);
+      const guard = entryWriteGuard(this.#deps, kind, name, tenant, false);
       const cur = table.get(kind, name);
       // A user's write never sets the controller's Status: the stored one is kept (none on create), as Consul's ensureConfigEntryTxn does.
       const controlled = CONTROLLED_KINDS.has(kind);
@@ -284,7 +284,7 @@ export class ConfigEntryEndpoint {
       if (cas !== undefined && (!cur || cur.ModifyIndex !== cas)) return { answer: false };
       if (!cur) return { answer: true };
       checkChainGraph(table, kind, name, null, this.#chainTenancy(tenant));
-      const guard = chainGraphGuard(kind, this.#deps.replica.appliedRevision);
+      const guard = entryWriteGuard(this.#deps, kind, name, tenant, true);
       return {
         txn: { compares: [pinRecord(key, cur), ...guard.compares], success: [{ type: 'delete', key }, ...guard.ops] },
         done: () => true,
@@ -300,7 +300,7 @@ export class ConfigEntryEndpoint {
     const { CreateIndex: _c, ModifyIndex: _m, Namespace: _n, Partition: _p, ...rest } = entry;
     const key = configEntryStoreKey(replicatedTenant(entry), entry.Kind, entry.Name);
     await commitPlanned<void>(this.#deps, (): Plan<void> => {
-      const guard = chainGraphGuard(entry.Kind, this.#deps.replica.appliedRevision);
+      const guard = entryWriteGuard(this.#deps, entry.Kind, entry.Name, replicatedTenant(entry), false);
       if (!CONTROLLED_KINDS.has(entry.Kind)) {
         const put = { type: 'put' as const, key, value: encodeRecord(rest) };
         return { txn: { compares: guard.compares, success: [put, ...guard.ops] }, done: () => undefined };
@@ -320,7 +320,7 @@ export class ConfigEntryEndpoint {
     await commitPlanned<void>(this.#deps, (): Plan<void> => {
       const cur = configEntriesOf(this.#deps.replica, tenant).get(kind, name);
       if (!cur) return { answer: undefined };
-      const guard = chainGraphGuard(kind, this.#deps.replica.appliedRevision);
+      const guard = entryWriteGuard(this.#deps, kind, name, tenant, true);
       return { txn: { compares: [pinRecord(key, cur), ...guard.compares], success: [{ type: 'delete', key }, ...guard.ops] }, done: () => undefined };
     });
   }

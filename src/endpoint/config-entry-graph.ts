@@ -8,11 +8,13 @@
 // partition at most one DefaultForFailover group (the chain's default failover).
 import { createRequire } from 'node:module';
 import { InternalError } from '../errors.ts';
-import type { ConfigEntriesTable } from '../state/index.ts';
+import type { ConfigEntriesTable, EnterpriseMeta } from '../state/index.ts';
 import type { ChainEntry } from '../connect/discovery-chain/index.ts';
 import type { Compare, Op } from '../store/index.ts';
 import { GUARD_PREFIX } from './name-guards.ts';
 import { checkDefaultForFailover } from './config-entry-sameness.ts';
+import { withEntryVirtualIP } from './virtual-ips.ts';
+import type { EndpointDeps } from './deps.ts';
 
 type Compiler = typeof import('../connect/discovery-chain/index.ts');
 const require = createRequire(import.meta.url);
@@ -160,6 +162,14 @@ export function chainGraphGuard(kind: string, revision: number): { compares: Com
     compares: [{ key: CHAIN_GRAPH_GUARD, target: 'modRevision', op: '<', value: revision + 1 }],
     ops: [{ type: 'put', key: CHAIN_GRAPH_GUARD, value: new Uint8Array(0) }],
   };
+}
+
+/**
+ * What a config entry write (`deleting`: its delete) adds to its txn: the chain-graph guard, and
+ * for a resolver, router or splitter the service's VIP assigned or freed (withEntryVirtualIP).
+ */
+export function entryWriteGuard(deps: EndpointDeps, kind: string, name: string, ent: EnterpriseMeta | undefined, deleting: boolean): { compares: Compare[]; ops: Op[] } {
+  return withEntryVirtualIP(deps, chainGraphGuard(kind, deps.replica.appliedRevision), kind, name, ent, deleting);
 }
 
 /**

@@ -67,6 +67,25 @@ describe('virtual IPs', () => {
     assert.equal(vip('web'), '240.0.0.1');
   });
 
+  test('a resolver, router or splitter gives its service a VIP; deleting it frees the VIP unless instances or other entries hold it', async () => {
+    const entries = dev.agent.endpoints.configEntries;
+    await entries.apply({ Kind: 'service-resolver', Name: 'routed' }, undefined);
+    const routed = vip('routed');
+    assert.ok(routed?.startsWith('240.'), 'assigned with no instance');
+    await entries.apply({ Kind: 'service-resolver', Name: 'routed', ConnectTimeout: '5s' }, undefined);
+    assert.equal(vip('routed'), routed, 'an update keeps it');
+    await entries.delete('service-resolver', 'routed', undefined);
+    assert.equal(vip('routed'), undefined, 'freed with the entry');
+
+    await register({ ID: 'held', Service: 'held', Port: 1 });
+    await entries.apply({ Kind: 'service-resolver', Name: 'held' }, undefined);
+    assert.ok(vip('held'));
+    await entries.delete('service-resolver', 'held', undefined);
+    assert.ok(vip('held'), 'an instance holds it');
+    await deregister('held');
+    assert.equal(vip('held'), undefined, 'then its last instance frees it');
+  });
+
   test('manual VIPs (PUT /v1/internal/service-virtual-ip): only for a service with a VIP; an address moves from the service holding it', async () => {
     const put = async (body: unknown) => {
       const res = await fetch(`http://${dev.httpAddr}/v1/internal/service-virtual-ip`, { method: 'PUT', body: JSON.stringify(body) });

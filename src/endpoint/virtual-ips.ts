@@ -93,14 +93,38 @@ export function planFreeVirtualIPs(deps: EndpointDeps, plan: WritePlan, ent: Ent
     else gone.set(foldName(s.Service), { name: s.Service, n: 1 });
   }
   if (gone.size === 0) return;
-  const cat = catalogOf(deps.replica, ent);
+  for (const [folded, { name, n }] of gone) freeUnused(deps, plan, ent, folded, name, n, '');
+}
+
+/**
+ * Frees a service's VIP when the plan leaves it unused: `n` of its instances are deleted and none
+ * stay, and no keeping config entry but one of `deletedKind` (which the plan deletes) names it.
+ */
+function freeUnused(deps: EndpointDeps, plan: WritePlan, ent: EnterpriseMeta | undefined, folded: string, name: string, n: number, deletedKind: string): void {
+  const e = ent ?? DEFAULT_ENT;
+  const row = deps.replica.virtualIPs.service(e, name);
+  if (!row || (catalogOf(deps.replica, ent).byName.get(folded)?.size ?? 0) > n) return;
   const entries = configEntriesOf(deps.replica, ent);
-  for (const [folded, { name, n }] of gone) {
-    if ((cat.byName.get(folded)?.size ?? 0) > n) continue;
-    if (KEEPING_KINDS.some((kind) => entries.get(kind, name) !== undefined)) continue;
-    const row = t.service(e, name)!;
-    const key = vipServiceKey(e, name);
-    plan.compares.push(pinRecord(key, row), pinRecord(vipFreeKey(row.Offset), undefined));
-    plan.ops.push({ type: 'delete', key }, { type: 'put', key: vipFreeKey(row.Offset), value: encodeRecord({}) });
-  }
+  if (KEEPING_KINDS.some((kind) => kind !== deletedKind && entries.get(kind, name) !== undefined)) return;
+  const key = vipServiceKey(e, name);
+  plan.compares.push(pinRecord(key, row), pinRecord(vipFreeKey(row.Offset), undefined));
+  plan.ops.push({ type: 'delete', key }, { type: 'put', key: vipFreeKey(row.Offset), value: encodeRecord({}) });
+}
+
+/** Config entry kinds whose write gives the service its VIP (Consul's ensureConfigEntryTxn). */
+const ROUTING_KINDS = new Set(['service-resolver', 'service-router', 'service-splitter']);
+
+/**
+ * Adds to a config entry write's compares and ops what it does to VIPs: writing a resolver, router
+ * or splitter gives the service its VIP; deleting one frees it when nothing else holds it (Consul's
+ * deleteConfigEntryTxn). Other kinds: `plan` unchanged. Returns `plan`.
+ */
+export function withEntryVirtualIP<P extends WritePlan>(
+  deps: EndpointDeps, plan: P, kind: string, name: string, ent: EnterpriseMeta | undefined, deleting: boolean,
+): P {
+  if (!ROUTING_KINDS.has(kind) || name === '*') return plan;
+  if (deleting) freeUnused(deps, plan, ent, foldName(name), name, 0, kind);
+  // A new entry re-writes the VIP's row, as a new instance does, against a concurrent free.
+  else planVirtualIP(deps, plan, ent ?? DEFAULT_ENT, name, true);
+  return plan;
 }
