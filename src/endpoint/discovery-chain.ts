@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { InternalError } from '../errors.ts';
 import {
   CONFIG_ENTRIES_TABLE, DEFAULT_TENANCY_NAME, isDefaultEnt, configEntriesOf, configEntryEnt, configEntriesTableName, type EnterpriseMeta,
+  VIRTUAL_IPS_TABLE, DEFAULT_ENT, vipServiceId,
 } from '../state/index.ts';
 import { trustDomain } from '../connect/index.ts';
 import type { CompiledDiscoveryChain, ChainEntry } from '../connect/discovery-chain/index.ts';
@@ -84,7 +85,12 @@ export class DiscoveryChainEndpoint {
           overrideProtocol: o.overrideProtocol, overrideConnectTimeoutMs: o.overrideConnectTimeoutMs,
           overrideMeshGateway: o.overrideMeshGatewayMode ? { Mode: o.overrideMeshGatewayMode } : undefined, entries,
         });
-        return { index, value: chain };
+        // The service's VIPs (Consul's ServiceDiscoveryChain reads its virtual IP row): watched, and in the index.
+        ws.addKey(VIRTUAL_IPS_TABLE, vipServiceId(ent ?? DEFAULT_ENT, service));
+        const vip = replica.virtualIPs.service(ent ?? DEFAULT_ENT, service);
+        if (!vip) return { index, value: chain };
+        const value = { ...chain, AutoVirtualIPs: [vip.address], ManualVirtualIPs: [...vip.ManualIPs ?? []] };
+        return { index: Math.max(index, vip.ModifyIndex), value };
       } catch (err) {
         if (err instanceof ChainGraphError) throw new InternalError(`failed to compile discovery chain: ${err.message}`);
         throw err;

@@ -99,6 +99,21 @@ describe('virtual IPs', () => {
       { status: 200, body: { Found: true, UnassignedFrom: [{ ServiceName: { Name: 'm1' }, Peer: '' }] } });
     assert.deepEqual(dev.agent.replica.virtualIPs.service(DEFAULT_ENT, 'm1')?.ManualIPs, ['8.8.8.8']);
     assert.deepEqual(dev.agent.replica.virtualIPs.service(DEFAULT_ENT, 'm2')?.ManualIPs, ['7.7.7.7', '9.9.9.9']);
+    // The compiled chain carries both, and a blocking read of it wakes when they change.
+    const chain = async (index = 0) => {
+      const res = await fetch(`http://${dev.httpAddr}/v1/discovery-chain/m2?index=${index}&wait=5s`);
+      return { index: Number(res.headers.get('x-consul-index')), chain: (await res.json()).Chain };
+    };
+    const before = await chain();
+    assert.deepEqual([before.chain.AutoVirtualIPs, before.chain.ManualVirtualIPs], [[vip('m2')], ['7.7.7.7', '9.9.9.9']]);
+    const woken = chain(before.index);
+    await put({ Service: 'm2', ManualVIPs: ['9.9.9.9'] });
+    const after = await woken;
+    assert.ok(after.index > before.index);
+    assert.deepEqual(after.chain.ManualVirtualIPs, ['9.9.9.9']);
+    assert.equal((await chain()).chain.ServiceName, 'm2');
+    const plain = await (await fetch(`http://${dev.httpAddr}/v1/discovery-chain/no-vip`)).json();
+    assert.equal('AutoVirtualIPs' in plain.Chain, false, 'a service without a VIP row: no VIP fields');
     assert.deepEqual(await put({ Service: 'm1', ManualVIPs: [] }), { status: 500, body: 'must provide at least one manual virtual IP' });
     assert.deepEqual(await put({ Service: 'm1', ManualVIPs: ['::1'] }), { status: 500, body: '"::1" is not a valid IPv4 address' });
     assert.equal((await put({ Service: 'm1', ManualVIPs: 'x' })).status, 400);
