@@ -47,13 +47,16 @@ describe('agent and catalog bodies', () => {
     refused(await call('PUT', '/v1/catalog/deregister', { Node: 'n1', Service: 's' }), 'Service');
   });
 
-  test('coordinate update, autopilot configuration, txn and keyring refuse unknown keys with their own wording; session create does not', async () => {
+  test('coordinate update, autopilot configuration, txn, keyring, CA configuration and peering refuse unknown keys with their own wording; session create does not', async () => {
     refused(await call('PUT', '/v1/coordinate/update', { Node: 'test-node', Coord: { Vec: [0, 0], Error: 1.5, Bogus: 1 } }), 'Bogus');
     refused(await call('PUT', '/v1/operator/autopilot/configuration', { CleanupDeadServers: true, Foo: 1 }), 'Foo', 'Error parsing autopilot config');
     refused(await call('PUT', '/v1/txn', [{ KV: { Verb: 'set', Key: 'k', Value: '', Bogus: 1 } }]), 'Bogus', 'Failed to parse body');
     refused(await call('PUT', '/v1/txn', [{ Kv2: {} }]), 'Kv2', 'Failed to parse body');
     refused(await call('POST', '/v1/operator/keyring', { Key: 'x', Bogus: 1 }), 'Bogus');
     ok(await call('PUT', '/v1/txn', [{ kv: { verb: 'set', key: 'k', value: '' } }]));
+    refused(await call('PUT', '/v1/connect/ca/configuration', { Provider: 'consul', Config: { Anything: 1 }, Bogus: 1 }), 'Bogus');
+    refused(await call('POST', '/v1/peering/token', { PeerName: 'p', Bogus: 1 }), 'Bogus', 'Body decoding failed');
+    refused(await call('POST', '/v1/peering/establish', { PeerName: 'p', PeeringToken: 'x', ServerExternalAddresses: [] }), 'ServerExternalAddresses', 'Body decoding failed');
     // structs.Session's UnmarshalJSON is plain json.Unmarshal: unknown keys are ignored.
     const s = await call('PUT', '/v1/session/create', { Name: 's', Whatever: 1 });
     assert.equal(s.status, 200, s.text);

@@ -98,6 +98,13 @@ export const AUTOPILOT_CONFIGURATION = struct([
   'RedundancyZoneTag', 'DisableUpgradeMigration', 'UpgradeVersionTag', ...RAFT,
 ]);
 
+/** structs.CAConfiguration, the /v1/connect/ca/configuration body (Config and State are free maps). */
+export const CA_CONFIGURATION = struct(['ClusterID', 'Provider', 'Config', 'State', 'ForceWithoutCrossSigning', 'force_without_cross_signing', ...RAFT]);
+
+/** api.PeeringGenerateTokenRequest and api.PeeringEstablishRequest (lib.DecodeJSON, 'Body decoding failed'). */
+export const PEERING_GENERATE_TOKEN = struct(['PeerName', 'Partition', 'Meta', 'ServerExternalAddresses']);
+export const PEERING_ESTABLISH = struct(['PeerName', 'PeeringToken', 'Partition', 'Meta']);
+
 /** api.TxnOp and its KV operation (api.KVTxnOp); the catalog operations' inner structs are not walked. */
 export const TXN_OP = struct(['KV', 'Node', 'Service', 'Check', 'Session'],
   { KV: struct(['Verb', 'Key', 'Value', 'Flags', 'Index', 'Session', ...ENT]) });

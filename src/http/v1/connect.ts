@@ -5,6 +5,8 @@ import type { CAConfigurationUpdate, ConnectCAEndpoint } from '../../endpoint/co
 import { BadRequestError } from '../../errors.ts';
 import type { HttpResult } from '../router.ts';
 import { parseJSON } from '../body.ts';
+import { refuseUnknownFields } from '../known-fields.ts';
+import { CA_CONFIGURATION } from '../request-fields.ts';
 import { authzOf, checkDatacenter, queryOptions, type HttpRequest, type RequestConfig } from '../request.ts';
 
 /** Handlers for the CA routes. */
@@ -43,6 +45,8 @@ function decodeUpdate(body: unknown): CAConfigurationUpdate {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new BadRequestError(`Request decode failed: json: cannot unmarshal ${jsonKind(body)} into Go value of type structs.CAConfiguration`);
   }
+  // CAConfiguration.UnmarshalJSON decodes with lib.UnmarshalJSON: unknown keys are refused.
+  refuseUnknownFields(body, CA_CONFIGURATION);
   const get = (name: string): unknown => Object.entries(body).find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
   const refuse = (name: string, v: unknown, goType: string): never => {
     throw new BadRequestError(`Request decode failed: json: cannot unmarshal ${jsonKind(v)} into Go struct field CAConfiguration.${name} of type ${goType}`);

@@ -7,6 +7,8 @@ import type { PeeringEndpoint } from '../../endpoint/peering.ts';
 import type { PeeringEstablishRequest, PeeringGenerateTokenRequest } from '../../api/peering.ts';
 import type { HttpResult } from '../router.ts';
 import { canonical, parseJSON } from '../body.ts';
+import { refuseUnknownFields } from '../known-fields.ts';
+import { PEERING_ESTABLISH, PEERING_GENERATE_TOKEN } from '../request-fields.ts';
 import { authzOf, queryOptions, type HttpRequest, type RequestConfig } from '../request.ts';
 import { bodyEnt, requestEnt } from '../tenancy.ts';
 
@@ -29,7 +31,7 @@ function jsonKind(v: unknown): string {
  * Decodes a body as Consul's lib.DecodeJSON does into the typed request `goType` (an empty body
  * is EOF; a value of the wrong JSON type is refused with Go's text, never coerced).
  */
-async function decodeBody(req: HttpRequest, fields: string[], goType: string): Promise<Record<string, unknown>> {
+async function decodeBody(req: HttpRequest, fields: string[], goType: 'PeeringGenerateTokenRequest' | 'PeeringEstablishRequest'): Promise<Record<string, unknown>> {
   const buf = await req.body();
   if (buf.length === 0) throw new BadRequestError('Body decoding failed: EOF');
   const obj = parseJSON(buf, 'Body decoding failed');
@@ -39,6 +41,8 @@ async function decodeBody(req: HttpRequest, fields: string[], goType: string): P
   // JSON null leaves Go's struct at its zero value.
   if (obj === null) return {};
   if (typeof obj !== 'object' || Array.isArray(obj)) fail(obj, `Go value of type api.${goType}`);
+  // lib.DecodeJSON: a key no field of the api struct takes is refused.
+  refuseUnknownFields(obj, goType === 'PeeringEstablishRequest' ? PEERING_ESTABLISH : PEERING_GENERATE_TOKEN, 'Body decoding failed');
   const body = canonical(obj, fields);
   for (const f of fields) {
     const v = body[f];
