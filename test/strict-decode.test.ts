@@ -55,6 +55,7 @@ describe('agent and catalog bodies', () => {
     refused(await call('POST', '/v1/operator/keyring', { Key: 'x', Bogus: 1 }), 'Bogus');
     ok(await call('PUT', '/v1/txn', [{ kv: { verb: 'set', key: 'k', value: '' } }]));
     refused(await call('PUT', '/v1/connect/ca/configuration', { Provider: 'consul', Config: { Anything: 1 }, Bogus: 1 }), 'Bogus');
+    refused(await call('POST', '/v1/agent/connect/authorize', { Target: 'web', ClientCertURI: 'spiffe://x', Bogus: 1 }), 'Bogus');
     refused(await call('POST', '/v1/peering/token', { PeerName: 'p', Bogus: 1 }), 'Bogus', 'Body decoding failed');
     refused(await call('POST', '/v1/peering/establish', { PeerName: 'p', PeeringToken: 'x', ServerExternalAddresses: [] }), 'ServerExternalAddresses', 'Body decoding failed');
     // structs.Session's UnmarshalJSON is plain json.Unmarshal: unknown keys are ignored.

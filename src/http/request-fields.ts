@@ -101,6 +101,9 @@ export const AUTOPILOT_CONFIGURATION = struct([
 /** structs.CAConfiguration, the /v1/connect/ca/configuration body (Config and State are free maps). */
 export const CA_CONFIGURATION = struct(['ClusterID', 'Provider', 'Config', 'State', 'ForceWithoutCrossSigning', 'force_without_cross_signing', ...RAFT]);
 
+/** structs.ConnectAuthorizeRequest, the /v1/agent/connect/authorize body. */
+export const CONNECT_AUTHORIZE = struct(['Target', 'ClientCertURI', 'ClientCertSerial', ...ENT]);
+
 /** api.PeeringGenerateTokenRequest and api.PeeringEstablishRequest (lib.DecodeJSON, 'Body decoding failed'). */
 export const PEERING_GENERATE_TOKEN = struct(['PeerName', 'Partition', 'Meta', 'ServerExternalAddresses']);
 export const PEERING_ESTABLISH = struct(['PeerName', 'PeeringToken', 'Partition', 'Meta']);

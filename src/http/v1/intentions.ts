@@ -6,6 +6,8 @@ import type { LegacyIntentionEndpoint, LegacyIntentionInput } from '../../endpoi
 import { BadRequestError, InternalError } from '../../errors.ts';
 import type { HttpResult } from '../router.ts';
 import { canonical, parseJSON } from '../body.ts';
+import { refuseUnknownFields } from '../known-fields.ts';
+import { CONNECT_AUTHORIZE } from '../request-fields.ts';
 import { authzOf, checkDatacenter, queryOptions, type HttpRequest, type RequestConfig } from '../request.ts';
 import { bodyEnt, requestEnt } from '../tenancy.ts';
 import type { EnterpriseMeta } from '../../state/index.ts';
@@ -169,6 +171,7 @@ export function intentionHandlers(ixns: IntentionEndpoint, legacy: LegacyIntenti
         throw new BadRequestError(`Request decode failed: json: cannot unmarshal ${jsonKind(raw)} into Go value of type structs.ConnectAuthorizeRequest`);
       }
       if (raw === undefined) throw new BadRequestError('Request decode failed: EOF');
+      refuseUnknownFields(raw, CONNECT_AUTHORIZE);
       const body = canonical(raw, ['Target', 'ClientCertURI', 'ClientCertSerial', 'Namespace', 'Partition']);
       for (const f of ['Target', 'ClientCertURI', 'ClientCertSerial', 'Namespace', 'Partition']) {
         const v = body[f];
