@@ -78,3 +78,21 @@ test('mesh services get VIPs through the HTTP API, dig answers them, a freed one
     await a.stop();
   }
 });
+
+test('a namespace\'s mesh service has its own VIP: <svc>.virtual.<ns>.ns answers it, the default namespace\'s name does not', async () => {
+  const a = await startDevAgent({ config: { dnsAddrs: [{ kind: 'tcp' as const, host: '127.0.0.1', port: 0 }] } });
+  try {
+    await call(a, 'PUT', '/v1/namespace', { Name: 'team' });
+    await call(a, 'PUT', '/v1/catalog/register', { Node: 'n1', Address: '10.0.0.1', Service: { ID: 'pay', Service: 'pay', Namespace: 'team', Port: 7000, Connect: { Native: true } } });
+    assert.deepEqual(await vips(a, 'pay.virtual.team.ns.consul'), ['240.0.0.1']);
+    assert.deepEqual(await vips(a, 'pay.virtual.consul'), [], 'none in the default namespace');
+    const [pay] = await call(a, 'GET', '/v1/health/service/pay?ns=team');
+    assert.deepEqual(pay.Service.TaggedAddresses['consul-virtual'], { Address: '240.0.0.1', Port: 7000 });
+    // The counter is the cluster's: the default namespace's next mesh service takes the next VIP.
+    await call(a, 'PUT', '/v1/catalog/register', { Node: 'n1', Address: '10.0.0.1', Service: { ID: 'pay', Service: 'pay', Port: 7001, Connect: { Native: true } } });
+    assert.deepEqual(await vips(a, 'pay.virtual.consul'), ['240.0.0.2']);
+    assert.equal((await dig(port(a), 'pay.virtual.nope.ns.consul', 'A')).status, 'NXDOMAIN', 'a namespace that does not exist');
+  } finally {
+    await a.stop();
+  }
+});
