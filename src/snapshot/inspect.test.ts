@@ -14,4 +14,8 @@ test('record kinds by key: tenancy records, and a tenant key counts as its inner
   // Intentions of the wildcard namespace (every namespace of a partition) are config entries too.
   assert.equal(recordType('config-ns-wildcard/service-intentions/*'), 'ConfigEntry');
   assert.equal(recordType('t/ap1/default/config-ns-wildcard/service-intentions/*'), 'ConfigEntry');
+  // Virtual IPs: Consul's service-virtual-ips table, and its free-IP table that holds the counter too.
+  assert.equal(recordType('vip/service/default/default/web'), 'ServiceVirtualIP');
+  assert.equal(recordType('vip/free/00000001'), 'FreeVirtualIP');
+  assert.equal(recordType('vip/counter'), 'FreeVirtualIP');
 });

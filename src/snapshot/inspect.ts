@@ -34,6 +34,8 @@ const TYPES: [string, string][] = [
   ['coordinate/', 'Coordinate'], ['autopilot/', 'Autopilot'], ['meta/', 'SystemMetadata'], ['guard/', 'NameGuard'],
   ['tenancy/partition/', 'Partition'], ['tenancy/namespace/', 'Namespace'],
   ['config-ns-wildcard/', 'ConfigEntry'],
+  // Consul keeps the VIP counter in its free-IP table.
+  ['vip/service/', 'ServiceVirtualIP'], ['vip/free/', 'FreeVirtualIP'], ['vip/counter', 'FreeVirtualIP'],
 ];
 
 /** Consul's message type name for a Store key (`kv/…` → KVS, `catalog/…` → Register, …). */
