@@ -67,6 +67,18 @@ describe('virtual IPs', () => {
     assert.equal(vip('web'), '240.0.0.1');
   });
 
+  test('concurrent registrations of new mesh services get distinct VIPs (the counter and freed rows are pinned)', async () => {
+    const names = Array.from({ length: 24 }, (_, i) => `race-${i}`);
+    await Promise.all(names.map((name, i) => dev.agent.endpoints.catalog.register({
+      Node: `race-node-${i}`, Address: `10.9.1.${i + 1}`, Service: { ID: name, Service: name, Port: 1, Connect: { Native: true } } as NodeService,
+    })));
+    const got = names.map((n) => vip(n));
+    assert.equal(got.every((a) => a?.startsWith('240.')), true, JSON.stringify(got));
+    assert.equal(new Set(got).size, names.length, 'no VIP handed out twice');
+    await Promise.all(names.map((_, i) => dev.agent.endpoints.catalog.deregister({ Node: `race-node-${i}` })));
+    assert.equal(names.some((n) => vip(n) !== undefined), false, 'all freed');
+  });
+
   test('a resolver, router or splitter gives its service a VIP; deleting it frees the VIP unless instances or other entries hold it', async () => {
     const entries = dev.agent.endpoints.configEntries;
     await entries.apply({ Kind: 'service-resolver', Name: 'routed' }, undefined);
