@@ -6,12 +6,15 @@ import { BadRequestError } from '../errors.ts';
 /** What a known field's value holds: a struct, a list of structs, a map whose values are structs. */
 type Nested = { kind: 'one' | 'list' | 'map'; shape: () => Shape };
 
+/** A field's entry: what its value nests, or null for a value not walked (a leaf, a free map, a lenient type). */
+type Field = Nested | null;
+
 /**
  * A Go struct's JSON field names. A `lenient` struct is one whose own UnmarshalJSON decodes with
  * plain json.Unmarshal: its unknown keys are ignored, yet its known nested structs keep their own rules.
  */
 export interface Shape {
-  readonly fields: ReadonlyMap<string, Nested | undefined>;
+  readonly fields: ReadonlyMap<string, Field>;
   readonly lenient: boolean;
 }
 
@@ -29,9 +32,9 @@ function nested(spec: NestedSpec): Nested {
  * whose type decodes leniently.
  */
 export function struct(names: readonly string[], inner: Record<string, NestedSpec> = {}, lenient = false): Shape {
-  const fields = new Map<string, Nested | undefined>();
+  const fields = new Map<string, Field>();
   for (const n of names) {
-    const spec = inner[n] === undefined ? undefined : nested(inner[n]);
+    const spec = inner[n] === undefined ? null : nested(inner[n]);
     // The canonical spelling (what clients almost always send) and the folded one.
     fields.set(n, spec);
     fields.set(n.toLowerCase(), spec);
@@ -58,13 +61,14 @@ function walk(v: unknown, shape: Shape, prefix: string): void {
   const o = v as Record<string, unknown>;
   for (const k in o) {
     if (!Object.hasOwn(o, k)) continue;
-    const name = shape.fields.has(k) ? k : k.toLowerCase();
-    if (!shape.fields.has(name)) {
+    // One lookup for the canonical spelling clients almost always send, a second for any other case.
+    let hit = shape.fields.get(k);
+    if (hit === undefined) hit = shape.fields.get(k.toLowerCase());
+    if (hit === undefined) {
       if (shape.lenient) continue;
       throw unknownFieldError(k, prefix);
     }
-    const hit = shape.fields.get(name);
-    if (hit !== undefined) into(o[k], hit, prefix);
+    if (hit !== null) into(o[k], hit, prefix);
   }
 }
 
