@@ -24,7 +24,7 @@ import type { SessionTimers } from '../leader/session-ttl.ts';
 import type { LeaderSide } from '../leader/duties.ts';
 import { reloadTls, startTls, TlsConfigurator } from './tls-configurator.ts';
 import { AgentWatches } from './watches-lazy.ts';
-import { startAutoReload, type AutoReload } from './auto-reload.ts';
+import type { AutoReload } from './auto-reload.ts';
 import { checkServerLastSeen, persistServerMetadata } from './server-metadata.ts';
 import { HttpServer, RequestRateLimiter, rpcRateBucket, type ControlPlaneLimitEntry, type HttpServerDeps } from '../http/index.ts';
 import { RpcRateExceededError } from '../errors.ts';
@@ -57,8 +57,7 @@ import { RpcListener } from './rpc-listener.ts';
 import { REMOTE_EXEC_EVENT, agentApiCall, remoteExecDisabled, remoteExecHandler } from './remote-exec.ts';
 import { AGENT_STARTING, crossDcCounter } from './forward.ts';
 import { LivenessGreeter, livenessAddress } from '../leader/liveness.ts';
-import { auditSettings } from './audit-config.ts';
-import { agentAuditLog } from './audit-log.ts';
+import { configuredAuditLog } from './audit-config.ts';
 
 /** Optional overrides of what createAgent would build itself. */
 export interface AgentDeps {
@@ -267,7 +266,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   };
   // Translation is this agent's setting: only its own HTTP listeners translate, never the RPC one.
   const translate = { datacenter: config.datacenter, enabled: config.translateWanAddrs === true };
-  const audit = agentAuditLog(auditSettings(config.raw.audit), {
+  const audit = configuredAuditLog(config.raw.audit, {
     datacenter: config.datacenter, defaultToken: config.acl.tokens.default,
     acl: { defaultToken: () => local.tokens.get('default'), resolve: (secret: string) => endpoints.acl.resolver.resolve(secret) },
   }, clock, logger);
@@ -388,7 +387,9 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       await dns.listen(config.dnsAddrs);
       // The watches reach this agent over its own HTTP API (Consul's reloadWatches at start).
       watches.reload(config);
-      autoReload = startAutoReload(config, { clock, logger, read: readConfig, apply: reload });
+      // Its file watcher loads only when auto_reload_config asks for it (and not for an agent stopped meanwhile).
+      const reloader = config.autoReloadConfig === true ? await import('./auto-reload.ts') : undefined;
+      if (reloader && !stopped) autoReload = reloader.startAutoReload(config, { clock, logger, read: readConfig, apply: reload });
       if (config.pidFile) fs.writeFileSync(config.pidFile, String(process.pid));
       log.info({ node: config.nodeName, datacenter: config.datacenter, store: store.kind, http: http.addresses() }, 'agent started');
     },

@@ -1,8 +1,22 @@
 // The agent's `audit` block (Consul Enterprise's audit logging): enabled, and named file sinks
 // with Consul's only accepted type, format and delivery guarantee, the file mode (octal, default
 // 0600) and rotation by size, age and kept-file count. Mistakes are configuration errors.
+import { createRequire } from 'node:module';
 import { durationSetting } from '../duration.ts';
 import { ConfigError } from './config/error.ts';
+import type { AuditLog, agentAuditLog } from './audit-log.ts';
+
+const require = createRequire(import.meta.url);
+type AuditLogDepsArgs = Parameters<typeof agentAuditLog> extends [unknown, ...infer R] ? R : never;
+
+/**
+ * The agent's audit log when its `audit` block enables one, else null; the log and its file sinks
+ * load only then, not at every agent start (issue #9).
+ */
+export function configuredAuditLog(raw: unknown, ...deps: AuditLogDepsArgs): AuditLog | null {
+  const settings = auditSettings(raw);
+  return settings && (require('./audit-log.ts') as typeof import('./audit-log.ts')).agentAuditLog(settings, ...deps);
+}
 
 /** One audit sink, ready to open. */
 export interface AuditSinkSettings {

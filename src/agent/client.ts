@@ -16,7 +16,7 @@ import { reloadTelemetrySinks, startTelemetrySinks, telemetryOptions } from './t
 import { MetricsStream } from '../telemetry/metrics-stream.ts';
 import { agentTlsForChecks, reloadTls, startTls, TlsConfigurator } from './tls-configurator.ts';
 import { AgentWatches } from './watches-lazy.ts';
-import { startAutoReload, type AutoReload } from './auto-reload.ts';
+import type { AutoReload } from './auto-reload.ts';
 import { HttpServer, rpcRateBucket, type RequestConfig } from '../http/index.ts';
 import { ClientAclResolver } from './client-acl.ts';
 import { measureClientTokenLoads, tokenCacheStats } from './acl-metrics.ts';
@@ -44,9 +44,8 @@ import { remoteServiceConfig } from './client-service-config.ts';
 import { prometheusRetention } from './server.ts';
 import { ServerList } from './server-list.ts';
 import { translateHeaders, translatingRouter } from './translate-wan.ts';
-import { auditSettings } from './audit-config.ts';
+import { configuredAuditLog } from './audit-config.ts';
 import { HttpCache } from './cache/http-cache.ts';
-import { agentAuditLog } from './audit-log.ts';
 import { DEFAULT_TENANCY_NAME, foldTenancyName } from '../state/index.ts';
 
 /** A running (or ready to run) client agent: anti-entropy and every other request go through the servers. */
@@ -177,7 +176,7 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
     },
   });
   const translate = { datacenter: config.datacenter, enabled: config.translateWanAddrs === true };
-  const audit = agentAuditLog(auditSettings(config.raw.audit), reqCfg, clock, logger, acl ? (secret) => acl.load(secret) : undefined);
+  const audit = configuredAuditLog(config.raw.audit, reqCfg, clock, logger, acl ? (secret) => acl.load(secret) : undefined);
   const http = new HttpServer({
     router: translatingRouter(acl ? acl.routes(routes, reqCfg, forward) : routes, translate), logger: logger.child({ '@module': 'agent.http' }), metrics: telemetry, audit: audit ?? undefined,
     config: {
@@ -242,7 +241,9 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
       await dns.listen(config.dnsAddrs);
       // The watches reach this agent over its own HTTP API (Consul's reloadWatches at start).
       watches.reload(config);
-      autoReload = startAutoReload(config, { clock, logger, read: readConfig, apply: reload });
+      // Its file watcher loads only when auto_reload_config asks for it (and not for an agent stopped meanwhile).
+      const reloader = config.autoReloadConfig === true ? await import('./auto-reload.ts') : undefined;
+      if (reloader && !stopped) autoReload = reloader.startAutoReload(config, { clock, logger, read: readConfig, apply: reload });
       if (config.pidFile) fs.writeFileSync(config.pidFile, String(process.pid));
       log.info({ node: config.nodeName, datacenter: config.datacenter, http: http.addresses() }, 'client agent started');
     },

@@ -6,7 +6,6 @@ import os from 'node:os';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { Telemetry, TelemetryOptions } from '../telemetry/metrics.ts';
-import { resolveDogstatsdAddr } from '../telemetry/dogstatsd.ts';
 import { createPushMetrics, sinkSettings, type SinkSettings } from '../telemetry/sinks.ts';
 import type { Lookup } from '../telemetry/statsd.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
@@ -44,7 +43,7 @@ export async function startTelemetrySinks(telemetry: Telemetry, config: RuntimeC
   for (const w of settings.warnings) log.warn(w);
   let push;
   try {
-    if (settings.dogstatsdAddr) await resolveDogstatsdAddr(settings.dogstatsdAddr, lookup);
+    if (settings.dogstatsdAddr) await (await import('../telemetry/dogstatsd.ts')).resolveDogstatsdAddr(settings.dogstatsdAddr, lookup);
     push = createPushMetrics(settings, clock, log);
   } catch (err) {
     throw new Error(`failed to initialize telemetry: ${(err as Error).message}`);

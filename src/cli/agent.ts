@@ -2,7 +2,6 @@
 // Consul's start-up banner, then run until SIGINT/SIGTERM and shut down cleanly.
 import { loadConfig, agentFlagDefs, ConfigError, type RuntimeConfig } from '../agent/config/index.ts';
 import { createAgent } from '../agent/agent.ts';
-import { IdleMemory, processMemoryDeps } from '../agent/idle-memory.ts';
 import { systemClock } from '../clock.ts';
 import { createLogger, LogHub } from '../log.ts';
 import { LogFile } from '../log-file.ts';
@@ -137,9 +136,12 @@ async function run(args: string[], io: CliIO): Promise<number> {
     return 1;
   }
   io.stdout('==> Consul agent running!\n');
-  const idleMemory = io.setV8Flag ? new IdleMemory({ ...processMemoryDeps(), setFlag: io.setV8Flag, clock: systemClock, logger }) : undefined;
   const stopReload = reloadOnHangup(async () => agent.reload((await loadConfig({ args, env: io.env })).config), io);
-  const sig = await Promise.race([nextSignal(), left]);
+  const signal = nextSignal();
+  // Loaded once the agent answers (and its signals are handled): nothing on its start path needs it.
+  const idle = io.setV8Flag ? await import('../agent/idle-memory.ts') : undefined;
+  const idleMemory = idle && io.setV8Flag ? new idle.IdleMemory({ ...idle.processMemoryDeps(), setFlag: io.setV8Flag, clock: systemClock, logger }) : undefined;
+  const sig = await Promise.race([signal, left]);
   stopReload();
   const graceful = leavesOn(sig, config);
   if (sig === 'leave') io.stdout('==> Graceful leave complete\n');

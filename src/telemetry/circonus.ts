@@ -7,9 +7,6 @@ import type { Clock, TimerHandle } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import { NameCache, type Label, type MetricSink } from './sink.ts';
 
-/** circonus-gometrics' default submission interval. */
-export const CIRCONUS_INTERVAL_MS = 10_000;
-
 /** Sends one payload; resolves to the HTTP status. */
 export type TrapSubmit = (url: string, body: string) => Promise<number>;
 

@@ -5,11 +5,18 @@ import os from 'node:os';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import { durationSetting } from '../duration.ts';
-import { CIRCONUS_INTERVAL_MS, CirconusSink } from './circonus.ts';
-import { DogStatsdSink } from './dogstatsd.ts';
+import { createRequire } from 'node:module';
 import type { Label, MetricSink } from './sink.ts';
-import { StatsdSink } from './statsd.ts';
-import { StatsiteSink } from './statsite.ts';
+
+// Each sink's module loads only when the configuration names it: most agents push to none (issue #9).
+const require = createRequire(import.meta.url);
+const statsite = () => require('./statsite.ts') as typeof import('./statsite.ts');
+const statsd = () => require('./statsd.ts') as typeof import('./statsd.ts');
+const dogstatsd = () => require('./dogstatsd.ts') as typeof import('./dogstatsd.ts');
+const circonus = () => require('./circonus.ts') as typeof import('./circonus.ts');
+
+/** circonus-gometrics' default submission interval. */
+export const CIRCONUS_INTERVAL_MS = 10_000;
 
 /** The telemetry settings the push sinks read. */
 export interface SinkSettings {
@@ -160,13 +167,13 @@ const NO_LABELS: readonly Label[] = [];
 /** The push sinks the settings name (none: undefined), as Consul's InitTelemetry builds them. */
 export function createPushMetrics(settings: SinkSettings, clock: Clock, log: Logger, hostname = os.hostname()): PushMetrics | undefined {
   const sinks: MetricSink[] = [];
-  if (settings.statsiteAddress) sinks.push(new StatsiteSink(settings.statsiteAddress, clock, log.child({ sink: 'statsite' })));
-  if (settings.statsdAddress) sinks.push(new StatsdSink(settings.statsdAddress, clock, log.child({ sink: 'statsd' })));
+  if (settings.statsiteAddress) sinks.push(new (statsite().StatsiteSink)(settings.statsiteAddress, clock, log.child({ sink: 'statsite' })));
+  if (settings.statsdAddress) sinks.push(new (statsd().StatsdSink)(settings.statsdAddress, clock, log.child({ sink: 'statsd' })));
   if (settings.dogstatsdAddr) {
-    sinks.push(new DogStatsdSink(settings.dogstatsdAddr, hostname, settings.dogstatsdTags, clock, log.child({ sink: 'dogstatsd' })));
+    sinks.push(new (dogstatsd().DogStatsdSink)(settings.dogstatsdAddr, hostname, settings.dogstatsdTags, clock, log.child({ sink: 'dogstatsd' })));
   }
   if (settings.circonusSubmissionUrl) {
-    sinks.push(new CirconusSink(settings.circonusSubmissionUrl, settings.circonusIntervalMs, clock, log.child({ sink: 'circonus' })));
+    sinks.push(new (circonus().CirconusSink)(settings.circonusSubmissionUrl, settings.circonusIntervalMs, clock, log.child({ sink: 'circonus' })));
   } else if (settings.circonusApiToken) {
     log.warn('Circonus check management through its API (circonus_api_token) is not built: set circonus_submission_url');
   }
