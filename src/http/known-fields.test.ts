@@ -60,6 +60,8 @@ test('catalog bodies: node, service and checks strict, a check Definition lenien
 
 test('other strict bodies: ACL links, coordinates, autopilot, txn operations', () => {
   assert.throws(() => refuseUnknownFields({ Policies: [{ ID: 'x', Rules: '' }] }, ACL_TOKEN, 'Token decoding failed'), unknown('Rules', 'Token decoding failed'));
+  refuseUnknownFields({ TemplatedPolicies: [{ TemplateID: 'i', TemplateName: 'builtin/service', TemplateVariables: { Name: 'api' } }] }, ACL_TOKEN);
+  assert.throws(() => refuseUnknownFields({ TemplatedPolicies: [{ TemplateVariables: { Name: 'api', Other: 1 } }] }, ACL_TOKEN), unknown('Other'));
   assert.throws(() => refuseUnknownFields({ Node: 'n', Coord: { Vec: [0], Bogus: 1 } }, COORDINATE_UPDATE), unknown('Bogus'));
   assert.throws(() => refuseUnknownFields({ CleanupDeadServers: true, Foo: 1 }, AUTOPILOT_CONFIGURATION), unknown('Foo'));
   assert.throws(() => refuseUnknownInList([{ KV: { Verb: 'get', Key: 'k', Bogus: 1 } }], TXN_OP), unknown('Bogus'));

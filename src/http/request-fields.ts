@@ -116,7 +116,8 @@ export const TXN_OP = struct(['KV', 'Node', 'Service', 'Check', 'Session'],
 const LINK = struct(['ID', 'Name']);
 const SERVICE_IDENTITY = struct(['ServiceName', 'Datacenters']);
 const NODE_IDENTITY = struct(['NodeName', 'Datacenter']);
-const TEMPLATED_POLICY = struct(['TemplateName', 'TemplateVariables', 'Datacenters'], { TemplateVariables: struct(['Name']) });
+// structs.ACLTemplatedPolicy also carries TemplateID (json omitempty), which Consul's decoder takes.
+const TEMPLATED_POLICY = struct(['TemplateID', 'TemplateName', 'TemplateVariables', 'Datacenters'], { TemplateVariables: struct(['Name']) });
 const IDENTITIES = {
   ServiceIdentities: ['list', SERVICE_IDENTITY], NodeIdentities: ['list', NODE_IDENTITY], TemplatedPolicies: ['list', TEMPLATED_POLICY],
 } as const;
