@@ -37,6 +37,10 @@ test('embedded: a format-1 store is migrated on open and keeps every key, revisi
     ]);
     const store = new EmbeddedStore({ dir });
     await store.open();
+    const file = new DatabaseSync(join(dir, 'store.db'));
+    // The old table's pages are not left behind as free space.
+    assert.equal((file.prepare('PRAGMA freelist_count').get() as { freelist_count: number }).freelist_count, 0);
+    file.close();
     const all = await store.range('');
     assert.equal(all.revision, 7);
     assert.deepEqual(all.kvs.map((kv) => [kv.key, kv.createRevision, kv.modRevision, kv.version, kv.lease, kv.value.byteLength]), [

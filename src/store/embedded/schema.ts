@@ -50,6 +50,16 @@ UPDATE meta SET value = 2 WHERE key = 'format';`);
  * proconsul store or has a newer format. `path` names the file in errors.
  */
 export function prepareSchema(db: DatabaseSync, path: string): void {
+  if (!createOrMigrate(db, path)) return;
+  // The old table's pages are free after a migration, the file twice its size: rewrite it once
+  // (a crash here leaves the migrated file as it was), and copy the rewrite out of the WAL.
+  db.exec('VACUUM');
+  db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+}
+
+/** prepareSchema's transaction; true when it migrated the file. */
+function createOrMigrate(db: DatabaseSync, path: string): boolean {
+  let migrated = false;
   db.exec('BEGIN IMMEDIATE');
   try {
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[];
@@ -63,8 +73,10 @@ export function prepareSchema(db: DatabaseSync, path: string): void {
       throw new InternalError(`${path} is not a proconsul store (no meta table)`);
     } else {
       const row = db.prepare("SELECT value FROM meta WHERE key = 'format'").get() as { value: number } | undefined;
-      if (row?.value === 1) migrateFrom1(db);
-      else if (row?.value !== EMBEDDED_FORMAT_VERSION) {
+      if (row?.value === 1) {
+        migrateFrom1(db);
+        migrated = true;
+      } else if (row?.value !== EMBEDDED_FORMAT_VERSION) {
         throw new InternalError(
           `${path} has store format version ${String(row?.value)}, this build reads version ${EMBEDDED_FORMAT_VERSION}`,
         );
@@ -75,4 +87,5 @@ export function prepareSchema(db: DatabaseSync, path: string): void {
     db.exec('ROLLBACK');
     throw err;
   }
+  return migrated;
 }
