@@ -126,3 +126,27 @@ test('subsystems the configuration does not ask for are not loaded: audit log, c
   }
   assert.ok(out.atStart.includes('telemetry/sinks.ts'), 'the probe saw no telemetry module at all');
 });
+
+test('config entries, peering, snapshot, Connect CA and the UI reads: loaded on their first requests, answered as before', () => {
+  const out = probe([{
+    requests: [
+      { method: 'PUT', path: '/v1/config', body: { Kind: 'service-defaults', Name: 'web', Protocol: 'http' } },
+      { method: 'GET', path: '/v1/peerings' }, { method: 'GET', path: '/v1/connect/ca/roots' },
+      { method: 'GET', path: '/v1/internal/ui/nodes' }, { method: 'GET', path: '/v1/snapshot' }, { method: 'GET', path: '/v1/exported-services' },
+    ],
+  }, { requests: [{ method: 'GET', path: '/v1/config/service-defaults/web' }, { method: 'GET', path: '/v1/agent/connect/ca/roots' }] }]);
+  for (const m of ['http/v1/config.ts', 'http/v1/peering.ts', 'http/v1/connect.ts', 'http/v1/internal-ui.ts', 'endpoint/internal-ui.ts', 'http/v1/snapshot.ts']) {
+    assert.ok(!out.atStart.includes(m), `${m} loaded by start`);
+    assert.ok(out.steps[0].loaded.includes(m), `${m} not loaded by its first request`);
+  }
+  const [put, peerings, roots, nodes, snapshot, exported] = out.steps[0].answers;
+  assert.deepEqual([put.status, put.text], [200, 'true']);
+  assert.deepEqual([peerings.status, peerings.text], [200, '[]']);
+  assert.equal(JSON.parse(roots.text).Roots.length, 1);
+  assert.deepEqual(JSON.parse(nodes.text).map((n: { Node: string }) => n.Node), ['test-node']);
+  assert.equal(snapshot.status, 200);
+  assert.deepEqual([exported.status, exported.text], [200, '[]']);
+  const [entry, agentRoots] = out.steps[1].answers;
+  assert.equal(JSON.parse(entry.text).Protocol, 'http');
+  assert.equal(JSON.parse(agentRoots.text).Roots[0].ID, JSON.parse(roots.text).Roots[0].ID);
+});

@@ -6,6 +6,10 @@ import { lazyHandlers } from '../http/lazy-handlers.ts';
 import type { IntentionEndpoint } from '../endpoint/intentions.ts';
 import type { LegacyIntentionEndpoint } from '../endpoint/intentions-legacy.ts';
 import type { PreparedQueryEndpoint } from '../endpoint/prepared-query.ts';
+import type { ConfigEntryEndpoint } from '../endpoint/config-entries.ts';
+import type { PeeringEndpoint } from '../endpoint/peering.ts';
+import type { ConnectCAEndpoint } from '../endpoint/connect-ca.ts';
+import type { SnapshotEndpoint } from '../endpoint/snapshot.ts';
 import type { OperatorDeps } from '../http/v1/operator.ts';
 import type { OperatorUsageDeps } from '../http/v1/operator-usage.ts';
 import type { Store } from '../store/index.ts';
@@ -105,5 +109,42 @@ export function operatorRoutes(d: OperatorDeps, usage: OperatorUsageDeps, store:
       ...raft.operatorHandlers(d), usage: u.operatorUsageHandler(usage), license: license.operatorLicenseHandler(d.reqCfg),
       segment: segment.operatorSegmentHandler(d.reqCfg), auditHash: audit.operatorAuditHashHandler(d.reqCfg, (input) => auditHash(store, input)),
     };
+  });
+}
+
+/** /v1/config/* and /v1/exported-services, over the server's config entry endpoint. */
+export function configRoutes(deps: EndpointDeps, entries: ConfigEntryEndpoint, reqCfg: RequestConfig): RouteHandlers['config'] {
+  return lazyHandlers(['apply', 'get', 'delete', 'exportedServices'], async () => {
+    const [{ configHandlers }, { exportedServicesHandler }, { resolvedExportedServices }] = await Promise.all([
+      import('../http/v1/config.ts'), import('../http/v1/exported-services.ts'), import('../endpoint/exported-services.ts'),
+    ]);
+    return { ...configHandlers(entries, reqCfg), exportedServices: exportedServicesHandler((opts) => resolvedExportedServices(deps, opts), reqCfg) };
+  });
+}
+
+/** /v1/peering/* and /v1/peerings. */
+export function peeringRoutes(ep: PeeringEndpoint, reqCfg: RequestConfig): RouteHandlers['peering'] {
+  return lazyHandlers(['generateToken', 'establish', 'read', 'delete', 'list'], async () => (await import('../http/v1/peering.ts')).peeringHandlers(ep, reqCfg));
+}
+
+/** GET and PUT /v1/snapshot. */
+export function snapshotRoutes(ep: SnapshotEndpoint, reqCfg: RequestConfig): RouteHandlers['snapshot'] {
+  return lazyHandlers(['save', 'restore'], async () => (await import('../http/v1/snapshot.ts')).snapshotHandlers(ep, reqCfg));
+}
+
+/** /v1/connect/ca/roots and /v1/connect/ca/configuration (the agent's roots route too). */
+export function connectRoutes(ca: ConnectCAEndpoint, reqCfg: RequestConfig): RouteHandlers['connect'] {
+  return lazyHandlers(['roots', 'configuration', 'setConfiguration'], async () => (await import('../http/v1/connect.ts')).connectHandlers(ca, reqCfg));
+}
+
+const INTERNAL_UI_ROUTES = [
+  'nodes', 'node', 'services', 'catalogOverview', 'gatewayServicesNodes', 'gatewayIntentions', 'serviceTopology', 'exportedServices',
+] as const;
+
+/** The web UI's reads under /v1/internal/ui/ (their endpoint and views are nine modules of their own). */
+export function internalUiRoutes(deps: EndpointDeps, config: RuntimeConfig, reqCfg: RequestConfig): Omit<RouteHandlers['internalUi'], 'metricsProxy'> {
+  return lazyHandlers(INTERNAL_UI_ROUTES, async () => {
+    const [{ InternalUiEndpoint }, { internalUiHandlers }] = await Promise.all([import('../endpoint/internal-ui.ts'), import('../http/v1/internal-ui.ts')]);
+    return internalUiHandlers(new InternalUiEndpoint(deps, { domain: config.domain, altDomain: config.altDomain }), reqCfg);
   });
 }

@@ -1,7 +1,6 @@
 // Server composition: the endpoints of every area over one store and replica, and the HTTP
 // route table that exposes them. createAgent() owns lifecycle; this file owns wiring (endpoint
 // factories in server-endpoints.ts, multi-datacenter wiring in server-federation.ts).
-import { createRequire } from 'node:module';
 import { translateHandler } from '../http/v1/acl-translate.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger, LogHub } from '../log.ts';
@@ -14,7 +13,7 @@ import { Replica, catalogOf, partitionCatalog, DEFAULT_TENANCY_NAME, isDefaultEn
 import {
   KvEndpoint, TxnEndpoint, SessionEndpoint, CatalogEndpoint, HealthEndpoint,
   type EndpointDeps, type SessionHealth, type Leadership,
-  serviceUsage, resolvedExportedServices,
+  serviceUsage,
 } from '../endpoint/index.ts';
 import { AutoEncryptEndpoint } from '../endpoint/auto-encrypt.ts';
 import { ConnectCASignEndpoint } from '../endpoint/connect-ca-sign.ts';
@@ -39,7 +38,6 @@ import { queryFailover } from './query-failover.ts';
 import { coordinateHandlers } from '../http/v1/coordinate.ts';
 import { internalVipHandlers } from '../http/v1/internal-vips.ts';
 import { coordinateSettings, datacenterCoordinates } from './coordinates.ts';
-import { configHandlers } from '../http/v1/config.ts';
 import { EventBuffer } from './events.ts';
 import { bridgeEvents } from './event-gossip.ts';
 import type { LanPool } from './lan-pool.ts';
@@ -48,21 +46,17 @@ import type { WanPool } from './wan-pool.ts';
 import type { MetricsStream } from '../telemetry/metrics-stream.ts';
 import { forwardToDatacenter, type DcForwardingDeps } from './dc-forward.ts';
 import { isSecondary } from './primary-forward.ts';
-import { exportedServicesHandler } from '../http/v1/exported-services.ts';
 import { importedCatalogService, importedChecks, importedHealth, importedNodes, importedServices } from '../endpoint/peering-imports.ts';
-import { peeringHandlers } from '../http/v1/peering.ts';
-import { internalUiHandlers } from '../http/v1/internal-ui.ts';
-import type { InternalUiEndpoint } from '../endpoint/internal-ui.ts';
 import { agentUi, type UiSettings } from './ui-routes.ts';
 import type { PeeredReads } from '../http/v1/catalog.ts';
 import { peerStreamHandlers, type PeerStreamDeps } from './peer-stream.ts';
 import { PeeringLeader } from './peer-dialer.ts';
 import { Forwarder, callTimeouts } from './forward.ts';
 import {
-  buildRoutes, kvHandlers, txnHandlers, statusHandlers, agentSelfHandlers, agentStats, connectHandlers,
+  buildRoutes, kvHandlers, txnHandlers, statusHandlers, agentSelfHandlers, agentStats,
   sessionHandlers, catalogHandlers, healthHandlers, observeHandlers, eventHandlers, type Router,
   agentServiceHandlers, agentCheckHandlers, agentControlHandlers,
-  snapshotHandlers, type RouteHandlers, type RequestConfig,
+  type RouteHandlers, type RequestConfig,
 } from '../http/index.ts';
 import { createLocal, type Local } from './local/index.ts';
 import type { ServiceConfigSource } from './local/service-manager.ts';
@@ -76,10 +70,9 @@ import {
 } from './server-endpoints.ts';
 import { federate, secondaryDatacenterCA } from './server-federation.ts';
 import {
-  aclRoutes, discoveryChainRoutes, gatewayRoutes, intentionRoutes, namespaceRoutes, operatorRoutes, partitionRoutes, queryRoutes,
+  aclRoutes, configRoutes, connectRoutes, discoveryChainRoutes, gatewayRoutes, intentionRoutes, internalUiRoutes, namespaceRoutes, operatorRoutes,
+  partitionRoutes, peeringRoutes, queryRoutes, snapshotRoutes,
 } from './server-areas.ts';
-
-const require = createRequire(import.meta.url);
 
 export type { Endpoints, AclEndpoints } from './server-endpoints.ts';
 
@@ -264,7 +257,7 @@ export function buildServer(
       stats: () => agentStats(config, leadership, localCounts(local), serfLanStats(hooks.pool), wanStats(hooks.wan)),
     }),
     ...poolHandlers(config, hooks.pool, reqCfg, hooks.wan),
-    connect: connectHandlers(endpoints.ca, reqCfg),
+    connect: connectRoutes(endpoints.ca, reqCfg),
     agentConnect: agentConnectHandlers(leafCerts, localCfg, ingressSanCheck({
       // The replica holds the default tenant's entries: another namespace's gateway gets only the *.ingress forms.
       isLocalIngress: localIngress(local.state), entry: async (name, _token, ent) => (isDefaultEnt(ent) ? (replica.configEntries.get('ingress-gateway', name) as IngressEntryHosts | undefined) ?? null : null),
@@ -273,10 +266,7 @@ export function buildServer(
     session: sessionHandlers(endpoints.session, { ...reqCfg, nodeName: config.nodeName }),
     catalog: { ...catalogHandlers(endpoints.catalog, reqCfg, peered), datacenters: wanDatacentersHandler(hooks.wan, config.datacenter) },
     health: healthHandlers(endpoints.health, reqCfg, peered),
-    config: {
-      ...configHandlers(endpoints.configEntries, reqCfg),
-      exportedServices: exportedServicesHandler((opts) => resolvedExportedServices(epDeps, opts), reqCfg),
-    },
+    config: configRoutes(epDeps, endpoints.configEntries, reqCfg),
     discoveryChain: discoveryChainRoutes(epDeps, reqCfg),
     virtualIPs: internalVipHandlers(epDeps, reqCfg),
     gateways: gatewayRoutes(epDeps, reqCfg, endpoints.health),
@@ -296,10 +286,10 @@ export function buildServer(
     aclExplain: explainHandlers(endpoints.acl.explain, reqCfg),
     aclTranslate: translateHandler(reqCfg),
     agentAcl: agentAclHandlers({ enable: () => aclSwitch.enable(), isLocal: isLoopback }, reqCfg),
-    snapshot: snapshotHandlers(endpoints.snapshot, reqCfg),
+    snapshot: snapshotRoutes(endpoints.snapshot, reqCfg),
     query: queryRoutes(endpoints.query, { ...reqCfg, nodeName: config.nodeName }),
     intentions: intentionRoutes(epDeps, config, reqCfg, intentionMetrics(observe.telemetry)),
-    peering: peeringHandlers(endpoints.peering, reqCfg),
+    peering: peeringRoutes(endpoints.peering, reqCfg),
     namespaces: namespaceRoutes(epDeps, reqCfg),
     partitions: partitionRoutes(epDeps, reqCfg),
     peerStream: peerStreamHandlers(peerStream),
@@ -333,14 +323,7 @@ export function serviceConfigSource(endpoints: Pick<Endpoints, 'configEntries' |
 /** The web UI's reads (answered here) and the UI itself with its metrics proxy. */
 function uiParts(config: RuntimeConfig, deps: EndpointDeps, reqCfg: RequestConfig, logger: Logger, live?: UiSettings): Pick<RouteHandlers, 'internalUi' | 'ui'> {
   const { ui, metricsProxy } = agentUi(config, reqCfg, logger, live);
-  // Made on the web UI's first read: its endpoint and views are nine modules an agent start skips (issue #9).
-  let made: InternalUiEndpoint | undefined;
-  const real = (): InternalUiEndpoint => (made ??= new (require('../endpoint/internal-ui.ts') as typeof import('../endpoint/internal-ui.ts'))
-    .InternalUiEndpoint(deps, { domain: config.domain, altDomain: config.altDomain }));
-  const endpoint = new Proxy({} as InternalUiEndpoint, {
-    get: (_, key) => { const r = real(); const v = Reflect.get(r, key) as unknown; return typeof v === 'function' ? v.bind(r) : v; },
-  });
-  return { internalUi: { ...internalUiHandlers(endpoint, reqCfg), metricsProxy }, ui };
+  return { internalUi: { ...internalUiRoutes(deps, config, reqCfg), metricsProxy }, ui };
 }
 
 /** telemetry.prometheus_retention_time in ms (0 when unset), read from the merged config. */

@@ -11,7 +11,6 @@ export { kvHandlers, toKVPair } from './v1/kv.ts';
 export { txnHandlers } from './v1/txn.ts';
 export { statusHandlers } from './v1/status.ts';
 export { agentSelfHandlers, agentStats, localMember } from './v1/agent.ts';
-export { connectHandlers } from './v1/connect.ts';
 export { agentConnectHandlers, type LeafSource } from './v1/agent-connect.ts';
 export { sessionHandlers, decodeSessionCreate } from './v1/session.ts';
 export { catalogHandlers, healthHandlers, decodeRegister, catalogFilters } from './v1/catalog.ts';
@@ -25,6 +24,5 @@ export { membersHandlers, memberJson, type MemberView, type MembersDeps } from '
 export { keyringHandlers, keyringResponse, type KeyringDeps } from './v1/operator-keyring.ts';
 export type { AclHandlerDeps } from './v1/acl.ts';
 export { authzOf, discoveryStale, parseToken, type HttpRequest, type RequestConfig } from './request.ts';
-export { snapshotHandlers } from './v1/snapshot.ts';
 export { EXECUTE_REMOTE_PATH, QUERY_AGENT_HEADER } from './v1/query-internal.ts';
 export { sourceAddr, goIpString } from './source.ts';
