@@ -70,7 +70,7 @@ describe('virtual IPs', () => {
   test('concurrent registrations of new mesh services get distinct VIPs (the counter and freed rows are pinned)', async () => {
     const names = Array.from({ length: 24 }, (_, i) => `race-${i}`);
     await Promise.all(names.map((name, i) => dev.agent.endpoints.catalog.register({
-      Node: `race-node-${i}`, Address: `10.9.1.${i + 1}`, Service: { ID: name, Service: name, Port: 1, Connect: { Native: true } } as NodeService,
+      Node: `race-node-${i}`, Address: `10.9.1.${i + 1}`, Service: { ID: name, Service: name, Port: 1, Connect: { Native: true } } as Partial<NodeService> as NodeService,
     })));
     const got = names.map((n) => vip(n));
     assert.equal(got.every((a) => a?.startsWith('240.')), true, JSON.stringify(got));
@@ -114,7 +114,7 @@ describe('virtual IPs', () => {
     // The compiled chain carries both, and a blocking read of it wakes when they change.
     const chain = async (index = 0) => {
       const res = await fetch(`http://${dev.httpAddr}/v1/discovery-chain/m2?index=${index}&wait=5s`);
-      return { index: Number(res.headers.get('x-consul-index')), chain: (await res.json()).Chain };
+      return { index: Number(res.headers.get('x-consul-index')), chain: ((await res.json()) as { Chain: Record<string, unknown> }).Chain };
     };
     const before = await chain();
     assert.deepEqual([before.chain.AutoVirtualIPs, before.chain.ManualVirtualIPs], [[vip('m2')], ['7.7.7.7', '9.9.9.9']]);
@@ -124,7 +124,7 @@ describe('virtual IPs', () => {
     assert.ok(after.index > before.index);
     assert.deepEqual(after.chain.ManualVirtualIPs, ['9.9.9.9']);
     assert.equal((await chain()).chain.ServiceName, 'm2');
-    const plain = await (await fetch(`http://${dev.httpAddr}/v1/discovery-chain/no-vip`)).json();
+    const plain = await (await fetch(`http://${dev.httpAddr}/v1/discovery-chain/no-vip`)).json() as { Chain: object };
     assert.equal('AutoVirtualIPs' in plain.Chain, false, 'a service without a VIP row: no VIP fields');
     assert.deepEqual(await put({ Service: 'm1', ManualVIPs: [] }), { status: 500, body: 'must provide at least one manual virtual IP' });
     assert.deepEqual(await put({ Service: 'm1', ManualVIPs: ['::1'] }), { status: 500, body: '"::1" is not a valid IPv4 address' });
