@@ -35,11 +35,13 @@ export interface Lane {
    * Everything a query reads, in one array (one allocation to reach, not one per part): from 0,
    * per block b two numbers, its first word in `data` and its length in bytes; from `glue`, per
    * instance i + 1 numbers, where its glue pointer offsets (from the start of its glue block)
-   * start, then the offsets; then the blocks' bytes as 32-bit words in the machine's byte order,
-   * four copies of each block (one per alignment of where it lands: copy r has r zero bytes
-   * before the block's), each copy span(len) words. Block 0 is the header (counts set but
-   * ARCOUNT's OPT, id and flags left to the writer) and question; block 1 + 2i holds instance
-   * i's answers, 2 + 2i its glue.
+   * start, then the offsets; then the blocks' bytes as 32-bit words in the machine's byte order.
+   * A block of at most SHORT bytes (an A or AAAA record) is kept in four copies, copy r shifted
+   * by r zero bytes, span(len) words each, so it is copied to any alignment without shifts; a
+   * longer one (an SRV record with its target, glue with TXT) once from a word boundary, padded,
+   * and shifted while copied: four copies made an SRV entry's lane ≈ 3 KiB for 10 instances.
+   * Block 0 is the header (counts set but ARCOUNT's OPT, id and flags left to the writer) and
+   * question; block 1 + 2i holds instance i's answers, 2 + 2i its glue.
    */
   data: Int32Array;
   glue: number;
@@ -127,15 +129,17 @@ export function laneOf(q: PackedQuestion, e: PackedEntry, srv: boolean, targets:
   const glue = 2 * blocks;
   const wordsAt = glue + n + 1 + extras;
   let words = 0;
-  for (let b = 0; b < blocks; b++) words += 4 * span(lens[b]);
+  for (let b = 0; b < blocks; b++) words += lens[b] <= SHORT ? 4 * span(lens[b]) : padded(lens[b]) >> 2;
   const data = new Int32Array(wordsAt + words);
-  // The shifted copies are laid out as bytes over data's own memory, so its words are in machine order.
+  // The blocks are laid out as bytes over data's own memory, so its words are in machine order.
   const out = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   let at = wordsAt;
   for (let b = 0; b < blocks; b++) {
     data[2 * b] = at;
     data[2 * b + 1] = lens[b];
-    for (let r = 0; r < 4; r++, at += span(lens[b])) out.set(bytes.subarray(starts[b], starts[b] + lens[b]), 4 * at + r);
+    const src = bytes.subarray(starts[b], starts[b] + lens[b]);
+    if (lens[b] > SHORT) out.set(src, 4 * at), at += padded(lens[b]) >> 2;
+    else for (let r = 0; r < 4; r++, at += span(lens[b])) out.set(src, 4 * at + r);
   }
   let x = glue + n + 1;
   for (let i = 0; i < n; i++) {
@@ -151,7 +155,10 @@ function padded(len: number): number {
   return (len + 3) & ~3;
 }
 
-/** Words of one shifted copy of a block of `len` bytes: up to 3 leading zero bytes, then the block, padded. */
+/** Blocks up to this many bytes are kept in four shifted copies (see Lane.data). */
+const SHORT = 32;
+
+/** Words of one shifted copy of a short block of `len` bytes: up to 3 leading zero bytes, then the block, padded. */
 function span(len: number): number {
   return ((len + 3) >> 2) + 1;
 }
@@ -165,6 +172,8 @@ const SLAB = 256 * 1024;
 let slab = Buffer.allocUnsafeSlow(SLAB);
 let slabWords = new Int32Array(slab.buffer, slab.byteOffset, SLAB >> 2);
 let used = 0;
+/** Whether the machine is little-endian: which way a shift moves a word's bytes to later addresses. */
+const LE = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 /** Per alignment r, the mask of a word that keeps its first r bytes in memory (whatever the byte order). */
 const KEEP = ((): Int32Array => {
   const keep = new Int32Array(4);
@@ -176,20 +185,39 @@ const KEEP = ((): Int32Array => {
 let targetAt = new Int32Array(64);
 
 /**
- * Copies block `b` of `data` to `w` in the slab in aligned whole words: the copy shifted by w's
- * alignment, its first word merged with the bytes already before `w` (the padding after the
- * block is overwritten by what follows); returns the offset after its bytes.
+ * Copies block `b` of `data` to `w` in the slab in aligned whole words, the first merged with
+ * the r = w & 3 bytes already before `w`: a short block from its copy shifted by r, a longer one
+ * with each word shifted by r into two (up to 7 bytes after the block are overwritten, by what
+ * follows or beyond the reply); returns the offset after its bytes.
  */
 function block(data: Int32Array, b: number, w: number): number {
   const len = data[2 * b + 1];
   const r = w & 3;
-  const words = ((len + 3) >> 2) + 1;
-  const first = data[2 * b] + r * words;
-  const end = first + ((r + len + 3) >> 2);
   const out = slabWords;
   let x = w >> 2;
-  out[x] = (out[x] & KEEP[r]) | data[first];
-  for (let m = first + 1; m < end; m++) out[++x] = data[m];
+  if (len <= SHORT) {
+    const words = ((len + 3) >> 2) + 1;
+    const from = data[2 * b] + r * words;
+    const to = from + ((r + len + 3) >> 2);
+    out[x] = (out[x] & KEEP[r]) | data[from];
+    for (let m = from + 1; m < to; m++) out[++x] = data[m];
+    return w + len;
+  }
+  const first = data[2 * b];
+  const end = first + ((len + 3) >> 2);
+  if (r === 0) {
+    for (let m = first; m < end; m++) out[x++] = data[m];
+    return w + len;
+  }
+  const s = 8 * r;
+  const t = 32 - s;
+  let carry = out[x] & KEEP[r];
+  for (let m = first; m < end; m++) {
+    const v = data[m];
+    out[x++] = carry | (LE ? v << s : v >>> s);
+    carry = LE ? v >>> t : v << t;
+  }
+  out[x] = carry;
   return w + len;
 }
 
@@ -202,8 +230,8 @@ function block(data: Int32Array, b: number, w: number): number {
 export function writeLane(lane: Lane, order: ArrayLike<number>, msg: Buffer, flags: number, optPayload: number, kept = lane.instances): Buffer {
   const n = kept;
   const data = lane.data;
-  // Room for the reply, its OPT and a padded last word; replies start 8-aligned.
-  if (used + lane.size + OPT_SIZE + 4 > SLAB) {
+  // Room for the reply, its OPT and block()'s overrun; replies start 8-aligned.
+  if (used + lane.size + OPT_SIZE + 8 > SLAB) {
     slab = Buffer.allocUnsafeSlow(SLAB);
     slabWords = new Int32Array(slab.buffer, slab.byteOffset, SLAB >> 2);
     used = 0;
