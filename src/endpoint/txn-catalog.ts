@@ -14,6 +14,8 @@ import { sameRecord, invalidateSessions, claimNode, releaseNode } from './catalo
 import { pinRecord } from './commit.ts';
 import { checkNodeId, type NodeLookup } from './catalog-node-id.ts';
 import { Guards } from './name-guards.ts';
+import { TxnVirtualIPs } from './virtual-ips-txn.ts';
+import { TAGGED_ADDRESS_VIRTUAL_IP, virtualIPTarget } from './virtual-ips.ts';
 import type { EndpointDeps } from './deps.ts';
 
 /** Stands for "the commit's revision" until the commit is known. */
@@ -49,6 +51,8 @@ export class CatalogTxnOverlay {
   readonly #extraCompares: Compare[] = [];
   /** Node names and IDs this transaction claims or releases (see name-guards.ts). */
   readonly guards: Guards;
+  /** The VIPs its mesh services take and the ones its deletes free. */
+  readonly virtualIPs: TxnVirtualIPs;
   /**
    * Spellings written by this transaction, by folded form: `n\0<node>` for nodes, `s\0<node>\0<id>`
    * and `c\0<node>\0<id>` for service and check IDs, and `i\0<id>` (node ID → node name).
@@ -58,6 +62,7 @@ export class CatalogTxnOverlay {
   constructor(deps: EndpointDeps) {
     this.#deps = deps;
     this.guards = new Guards(deps.replica.appliedRevision);
+    this.virtualIPs = new TxnVirtualIPs(deps);
   }
 
   /** A node's stored name, matched case-insensitively (this transaction's writes first; Node ops write the default partition only). */
@@ -139,9 +144,12 @@ export class CatalogTxnOverlay {
     return this.put<T>(keyOf(id), rec);
   }
 
-  /** Deletes a record if present. */
+  /** Deletes a record if present (a service's name may then free its VIP). */
   delete(key: string): void {
-    if (!this.get(key)) return;
+    const rec = this.get(key);
+    if (!rec) return;
+    const p = keyParts(key);
+    if (p.kind === 'service') this.virtualIPs.removed(p.ent, (rec as unknown as NodeService).Service);
     this.#overlay.set(key, null);
     this.ops.push({ type: 'delete', key });
   }
@@ -185,6 +193,24 @@ export class CatalogTxnOverlay {
     for (const e of coordinates) {
       this.ops.push({ type: 'put', key: coordinateKey(to, e.Segment), value: Buffer.from(JSON.stringify({ ...e, Node: to })) });
     }
+  }
+
+  /** Whether service `name` of `ent` has an instance as this transaction leaves the catalog. */
+  hasInstances(ent: EnterpriseMeta, name: string): boolean {
+    const e = isDefaultEnt(ent) ? undefined : ent;
+    const folded = foldName(name);
+    const named = (rec: Rec | null | undefined): boolean => !!rec && foldName((rec as unknown as NodeService).Service) === folded;
+    for (const ref of this.#catalog(e).byName.get(folded) ?? []) {
+      const [node, id] = ref.split('\0');
+      const key = tenantKey(e, serviceKey(node, id));
+      if (!this.#overlay.has(key) || named(this.#overlay.get(key))) return true;
+    }
+    const tenant = e === undefined ? '' : entKey(e);
+    for (const [k, rec] of this.#overlay) {
+      const p = keyParts(k);
+      if (p.kind === 'service' && (p.ent === undefined || isDefaultEnt(p.ent) ? '' : entKey(p.ent)) === tenant && named(rec)) return true;
+    }
+    return false;
   }
 
   /** Invalidates the sessions of a deleted node (or of one of its checks), as Consul does. */
@@ -360,12 +386,19 @@ export function runServiceOp(ov: CatalogTxnOverlay, op: CatalogTxnOp, datacenter
     write: () => {
       if (!ov.get(partitionNodeKey(ap, node))) return 'Missing node registration';
       // The ID as the op spells it (a new spelling moves the instance, as Consul stores it).
-      ov.results.push({ Service: shown(ov.write<NodeService>(keyOf, asked, id, {
+      const rec = {
         ID: asked, Service: s.Service ?? asked, Tags: s.Tags ?? null, Address: s.Address ?? '', TaggedAddresses: s.TaggedAddresses ?? null,
         Meta: s.Meta ?? null, Port: s.Port ?? 0, Weights: s.Weights ?? { Passing: 1, Warning: 1 },
         EnableTagOverride: s.EnableTagOverride ?? false, Proxy: s.Proxy ?? { Mode: '', MeshGateway: {}, Expose: {} },
         Connect: s.Connect ?? {}, PeerName: '', Datacenter: datacenter,
-      }), ent) });
+      } as Omit<NodeService, 'CreateIndex' | 'ModifyIndex'>;
+      // A mesh service carries its VIP, as catalog registrations do (catalog-write's tagVirtualIP).
+      const target = virtualIPTarget(rec);
+      if (target) {
+        const address = ov.virtualIPs.address(ent, target, !existing);
+        rec.TaggedAddresses = { ...rec.TaggedAddresses, [TAGGED_ADDRESS_VIRTUAL_IP]: { Address: address, Port: rec.Port } };
+      }
+      ov.results.push({ Service: shown(ov.write<NodeService>(keyOf, asked, id, rec), ent) });
       ov.named('s', node, asked, ent);
       return null;
     },

@@ -43,12 +43,13 @@ export function evaluateTxn(deps: EndpointDeps, ops: TxnOpInput[], authz: AclIde
   });
   const pick = (kv: { KV: KVEntry }[], cat: CatalogResult[]): TxnResultItem[] =>
     order.map(([src, k]) => (src === 'kv' ? kv[k] : cat[k]));
+  const vips = ov.virtualIPs.finish((ent, name) => ov.hasInstances(ent, name));
   return {
     results: pick(ws.results, ov.results),
     errors,
-    compares: [...ws.compares(), ...ov.compares(), ...tenantPins(deps, ops)],
-    // Guard keys are the catalog's alone: their ops go last, one per key.
-    writes: [...writes, ...ov.guards.ops()],
+    compares: [...ws.compares(), ...ov.compares(), ...tenantPins(deps, ops), ...vips.compares],
+    // Guard and VIP keys are the catalog's alone: their ops go last, one per key.
+    writes: [...writes, ...ov.guards.ops(), ...vips.ops],
     finish: (rev) => pick(ws.finish(rev), ov.finish(rev)),
   };
 }

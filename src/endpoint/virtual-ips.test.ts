@@ -79,6 +79,29 @@ describe('virtual IPs', () => {
     assert.equal(names.some((n) => vip(n) !== undefined), false, 'all freed');
   });
 
+  test('/v1/txn service ops take VIPs (two in one txn get two) and free them with the last instance, not when the txn re-adds one', async () => {
+    const txn = async (ops: unknown[]) => {
+      const res = await fetch(`http://${dev.httpAddr}/v1/txn`, { method: 'PUT', body: JSON.stringify(ops) });
+      assert.equal(res.status, 200, await res.clone().text());
+      return ((await res.json()) as { Results: { Service?: NodeService }[] }).Results;
+    };
+    const set = (id: string, name = id) => ({ Service: { Verb: 'set', Node: 'txn-node', Service: { ID: id, Service: name, Port: 5, Connect: { Native: true } } } });
+    const del = (id: string) => ({ Service: { Verb: 'delete', Node: 'txn-node', Service: { ID: id } } });
+    await dev.agent.endpoints.catalog.register({ Node: 'txn-node', Address: '10.9.2.1' });
+    const results = await txn([set('t1'), set('t2'), set('t1b', 't1')]);
+    const [a1, a2] = [vip('t1'), vip('t2')];
+    assert.ok(a1 && a2 && a1 !== a2, `${a1} ${a2}`);
+    assert.deepEqual(results.map((r) => r.Service?.TaggedAddresses?.['consul-virtual']?.Address), [a1, a2, a1]);
+    await txn([del('t1'), set('t1c', 't1')]);
+    assert.equal(vip('t1'), a1, 'an instance of t1 is left');
+    await txn([del('t1b'), del('t1c'), del('t2')]);
+    assert.equal(vip('t1'), undefined);
+    assert.equal(vip('t2'), undefined);
+    await txn([set('t3')]);
+    assert.equal(vip('t3'), [a1, a2].sort((x, y) => Number(x.split('.')[3]) - Number(y.split('.')[3]))[0], 'the lowest freed VIP');
+    await dev.agent.endpoints.catalog.deregister({ Node: 'txn-node' });
+  });
+
   test('a resolver, router or splitter gives its service a VIP; deleting it frees the VIP unless instances or other entries hold it', async () => {
     const entries = dev.agent.endpoints.configEntries;
     await entries.apply({ Kind: 'service-resolver', Name: 'routed' }, undefined);

@@ -16,7 +16,7 @@ import type { EndpointDeps } from './deps.ts';
 export const TAGGED_ADDRESS_VIRTUAL_IP = 'consul-virtual';
 
 /** Config entry kinds whose entry keeps a service's VIP after its last instance (Consul's configEntryVIPKinds). */
-const KEEPING_KINDS = ['service-resolver', 'service-router', 'service-splitter', 'service-defaults', 'service-intentions'];
+export const KEEPING_KINDS = ['service-resolver', 'service-router', 'service-splitter', 'service-defaults', 'service-intentions'];
 
 /** The service a registration's VIP is for: a connect proxy's destination, a native service itself; '' for none. */
 export function virtualIPTarget(s: Pick<NodeService, 'Kind' | 'Service' | 'Proxy' | 'Connect'>): string {

@@ -112,6 +112,11 @@ export class VirtualIPsTable {
     return best === undefined ? undefined : { offset: best, revision: this.#free.get(best)! };
   }
 
+  /** Every freed offset with the revision of its row, lowest first. */
+  freeOffsets(): [offset: number, revision: number][] {
+    return [...this.#free].sort((a, b) => a[0] - b[0]);
+  }
+
   /** The counter row (undefined before the first VIP). */
   get counter(): VipRow<VipCounterRecord> | undefined {
     return this.#counter;

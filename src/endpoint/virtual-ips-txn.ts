@@ -1,0 +1,111 @@
+// Virtual IPs of the catalog ops of one /v1/txn (Consul's txn runs ensureServiceTxn and
+// deleteServiceTxn, which assign and free them): a VIP is handed out when a mesh service is
+// written, from the replica's rows plus what this txn already handed out; frees are decided once
+// every op ran, from what the txn leaves. Like the name guards, its compares and ops go last, one per key.
+import { InternalError } from '../errors.ts';
+import {
+  VIP_COUNTER_KEY, MAX_VIP_OFFSET, vipServiceKey, vipFreeKey, vipAddress, encodeRecord, configEntriesOf,
+  DEFAULT_ENT, type EnterpriseMeta, type ServiceVirtualIPRecord,
+} from '../state/index.ts';
+import type { Compare, Op } from '../store/index.ts';
+import { pinRecord } from './commit.ts';
+import { KEEPING_KINDS } from './virtual-ips.ts';
+import type { EndpointDeps } from './deps.ts';
+
+type Row = ServiceVirtualIPRecord & { ModifyIndex: number };
+
+/** The VIP changes of one transaction. */
+export class TxnVirtualIPs {
+  readonly #deps: EndpointDeps;
+  /** Rows this txn creates, by store key. */
+  readonly #created = new Map<string, ServiceVirtualIPRecord>();
+  /** Existing rows it read (pinned), and whether a new instance re-writes them (see planVirtualIP's `touch`). */
+  readonly #existing = new Map<string, { row: Row; touch: boolean }>();
+  /** Freed offsets it takes. */
+  readonly #taken = new Map<number, number>();
+  #counter: number | undefined;
+  /** Names whose instances it deleted: freed at the end if nothing holds them. */
+  readonly #removed = new Map<string, { ent: EnterpriseMeta; name: string }>();
+
+  constructor(deps: EndpointDeps) {
+    this.#deps = deps;
+  }
+
+  /** The VIP address of service `name` for a mesh instance this txn writes (`isNew`: no instance with its ID existed). */
+  address(ent: EnterpriseMeta | undefined, name: string, isNew: boolean): string {
+    const e = ent ?? DEFAULT_ENT;
+    const key = vipServiceKey(e, name);
+    const created = this.#created.get(key);
+    if (created) return vipAddress(created.Offset);
+    const t = this.#deps.replica.virtualIPs;
+    const row = t.service(e, name);
+    if (row) {
+      const seen = this.#existing.get(key);
+      this.#existing.set(key, { row, touch: isNew || (seen?.touch ?? false) });
+      return row.address;
+    }
+    const offset = this.#nextOffset();
+    this.#created.set(key, { Service: name, Namespace: e.namespace, Partition: e.partition, Offset: offset, ManualIPs: null });
+    return vipAddress(offset);
+  }
+
+  /** The lowest freed offset not yet taken, else the counter's next one. */
+  #nextOffset(): number {
+    const t = this.#deps.replica.virtualIPs;
+    const free = t.freeOffsets().find(([o]) => !this.#taken.has(o));
+    if (free) {
+      this.#taken.set(free[0], free[1]);
+      return free[0];
+    }
+    const next = (this.#counter ?? t.counter?.Offset ?? 0) + 1;
+    if (next >= MAX_VIP_OFFSET) throw new InternalError('failed updating virtual IP: cannot allocate any more unique service virtual IPs');
+    this.#counter = next;
+    return next;
+  }
+
+  /** Notes a deleted instance of `name`. */
+  removed(ent: EnterpriseMeta | undefined, name: string): void {
+    const e = ent ?? DEFAULT_ENT;
+    this.#removed.set(vipServiceKey(e, name), { ent: e, name });
+  }
+
+  /**
+   * The txn's VIP compares and ops; `hasInstances` tells whether a service name still has an
+   * instance once every op ran (the freed VIPs are those of names left with none and no keeping entry).
+   */
+  finish(hasInstances: (ent: EnterpriseMeta, name: string) => boolean): { compares: Compare[]; ops: Op[] } {
+    const compares: Compare[] = [];
+    const ops: Op[] = [];
+    const t = this.#deps.replica.virtualIPs;
+    if (this.#counter !== undefined) {
+      compares.push(pinRecord(VIP_COUNTER_KEY, t.counter));
+      ops.push({ type: 'put', key: VIP_COUNTER_KEY, value: encodeRecord({ Offset: this.#counter }) });
+    }
+    for (const [offset, revision] of this.#taken) {
+      compares.push(pinRecord(vipFreeKey(offset), { ModifyIndex: revision }));
+      ops.push({ type: 'delete', key: vipFreeKey(offset) });
+    }
+    for (const [key, row] of this.#created) {
+      compares.push(pinRecord(key, undefined));
+      ops.push({ type: 'put', key, value: encodeRecord(row) });
+    }
+    for (const [key, { row, touch }] of this.#existing) {
+      compares.push(pinRecord(key, row));
+      if (touch) ops.push({ type: 'put', key, value: encodeRecord(stored(row)) });
+    }
+    for (const [key, { ent, name }] of this.#removed) {
+      const row = t.service(ent, name);
+      if (!row || this.#created.has(key) || this.#existing.has(key) || hasInstances(ent, name)) continue;
+      const entries = configEntriesOf(this.#deps.replica, ent);
+      if (KEEPING_KINDS.some((kind) => entries.get(kind, name) !== undefined)) continue;
+      compares.push(pinRecord(key, row), pinRecord(vipFreeKey(row.Offset), undefined));
+      ops.push({ type: 'delete', key }, { type: 'put', key: vipFreeKey(row.Offset), value: encodeRecord({}) });
+    }
+    return { compares, ops };
+  }
+}
+
+/** A row as stored. */
+function stored(r: ServiceVirtualIPRecord): ServiceVirtualIPRecord {
+  return { Service: r.Service, Namespace: r.Namespace, Partition: r.Partition, Offset: r.Offset, ManualIPs: r.ManualIPs };
+}
