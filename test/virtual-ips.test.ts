@@ -2,6 +2,7 @@
 // a sidecar, a connect-native catalog service) get VIPs that `dig <svc>.virtual.consul` answers and
 // catalog/health show as the consul-virtual tagged address; manual VIPs through
 // PUT /v1/internal/service-virtual-ip; a freed VIP reused as Consul reuses it; all kept across a restart.
+import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startDevAgent, type DevAgent } from './support/agent.ts';
@@ -35,7 +36,8 @@ async function until<T>(what: string, f: () => Promise<T>, ok: (v: T) => boolean
 
 test('mesh services get VIPs through the HTTP API, dig answers them, a freed one is reused, and all survive a restart', async () => {
   const config = {
-    dataDir: tmpDir('proconsul-vip-'), store: { backend: 'embedded' as const },
+    // One node ID across the restart (a dev config makes a new one each time).
+    dataDir: tmpDir('proconsul-vip-'), store: { backend: 'embedded' as const }, nodeId: randomUUID(),
     dnsAddrs: [{ kind: 'tcp' as const, host: '127.0.0.1', port: 0 }], raw: { dns_config: { node_ttl: '4s' } },
   };
   let a = await startDevAgent({ config });
@@ -66,6 +68,14 @@ test('mesh services get VIPs through the HTTP API, dig answers them, a freed one
     assert.deepEqual(await vips(a, 'web.virtual.consul'), ['240.0.0.1'], 'kept across the restart');
     assert.deepEqual(await vips(a, 'api.virtual.consul'), ['240.0.0.2']);
     assert.deepEqual(a.agent.replica.virtualIPs.service({ partition: 'default', namespace: 'default' }, 'web')?.ManualIPs, ['10.96.0.10']);
+    // A full sync merges the server's consul-* tagged addresses into the agent's own copy, as Consul's agent does.
+    await a.agent.local.ae.syncFull();
+    const local = await call(a, 'GET', '/v1/agent/service/web-sidecar-proxy');
+    assert.deepEqual(local.TaggedAddresses['consul-virtual'], { Address: '240.0.0.1', Port: local.Port });
+    const synced = (await call(a, 'GET', '/v1/catalog/service/web-sidecar-proxy'))[0].ModifyIndex;
+    await call(a, 'PUT', '/v1/agent/service/register', { Name: 'web', Port: 8080, Connect: { SidecarService: {} } });
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await call(a, 'GET', '/v1/catalog/service/web-sidecar-proxy'))[0].ModifyIndex, synced, 'the same registration again writes nothing');
 
     // The last api instance goes: its VIP is freed, and the next mesh service takes it before the counter moves.
     await call(a, 'PUT', '/v1/catalog/deregister', { Node: 'ext', ServiceID: 'api' });

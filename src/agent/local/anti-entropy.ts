@@ -7,7 +7,7 @@ import type { HealthCheck, NodeService, RegisterRequest, DeregisterRequest } fro
 import { isACLNotFound, isPermissionDenied } from '../../acl/index.ts';
 import { checkKeyOf, localKey, type LocalState, type LocalCheck, type ConfigSource } from './state.ts';
 import type { LocalService } from './definition.ts';
-import { sameCheck, sameService, toNodeService } from './compare.ts';
+import { sameCheck, sameService, toNodeService, withServerTaggedAddresses } from './compare.ts';
 
 /** The catalog as anti-entropy sees it: in-process on a server, over RPC on a client. */
 export interface CatalogTarget {
@@ -182,6 +182,7 @@ export class AntiEntropy {
       if (ls.deleted) continue;
       // EnableTagOverride: tags changed in the catalog win over the local definition.
       if (ls.service.EnableTagOverride) ls.service = { ...ls.service, Tags: rs.Tags ? [...rs.Tags] : null };
+      ls.service = withServerTaggedAddresses(ls.service, rs);
       ls.inSync = sameService(ls.service, rs);
     }
     for (const [id, ls] of services) if (!ls.deleted && !remoteServices.has(id)) ls.inSync = false;

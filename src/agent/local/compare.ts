@@ -1,6 +1,6 @@
 // Equality of local and catalog entries for anti-entropy (Consul's NodeService.IsSame and
 // HealthCheck.IsSame): zero values and their absence are the same, Raft indexes never count.
-import type { HealthCheck, NodeService } from '../../api/catalog-types.ts';
+import type { HealthCheck, NodeService, ServiceAddress } from '../../api/catalog-types.ts';
 import type { LocalService } from './definition.ts';
 import type { LocalCheck } from './state.ts';
 
@@ -45,21 +45,27 @@ export function toNodeService(s: LocalService): Partial<NodeService> {
 
 /** True when the catalog holds the local service unchanged. */
 export function sameService(local: LocalService, remote: NodeService): boolean {
-  const l = pick(local, SERVICE_FIELDS);
-  // The servers add tagged addresses under the reserved `consul-` prefix (a mesh service's
-  // `consul-virtual` VIP): as Consul's agent does, they are merged into the local copy before
-  // comparing, so they never make a service look out of sync.
+  return canonicalJSON(pick(local, SERVICE_FIELDS)) === canonicalJSON(pick(remote, SERVICE_FIELDS));
+}
+
+/**
+ * The local service with the tagged addresses the servers set under the reserved `consul-` prefix
+ * (a mesh service's `consul-virtual` VIP) merged in from its catalog copy, as Consul's agent merges
+ * them: they never make it look out of sync, and the agent's own answers show them. Unchanged
+ * (the same object) when the catalog copy has none the local one lacks.
+ */
+export function withServerTaggedAddresses(local: LocalService, remote: NodeService): LocalService {
   const rt = remote.TaggedAddresses;
-  if (rt) {
-    let merged: Record<string, unknown> | undefined;
-    for (const k in rt) {
-      if (!k.startsWith('consul-')) continue;
-      merged ??= { ...(local.TaggedAddresses ?? {}) };
-      merged[k] = rt[k];
-    }
-    if (merged) l.TaggedAddresses = merged;
+  if (!rt) return local;
+  let merged: Record<string, ServiceAddress> | undefined;
+  for (const k in rt) {
+    if (!k.startsWith('consul-')) continue;
+    const have = local.TaggedAddresses?.[k];
+    if (have && have.Address === rt[k].Address && have.Port === rt[k].Port) continue;
+    merged ??= { ...(local.TaggedAddresses ?? {}) };
+    merged[k] = rt[k];
   }
-  return canonicalJSON(l) === canonicalJSON(pick(remote, SERVICE_FIELDS));
+  return merged ? { ...local, TaggedAddresses: merged } : local;
 }
 
 /** True when the catalog holds the local check unchanged; `ignoreOutput` while a write-back is deferred. */
