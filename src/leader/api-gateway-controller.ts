@@ -12,7 +12,7 @@ import {
   DEFAULT_TENANCY_NAME, NAMESPACES_TABLE, configEntriesOf, configEntriesTableName, configEntryEnt, configEntryStoreKey, encodeRecord, isDefaultEnt,
   namespacesFor, type ConfigEntry, type EnterpriseMeta, type Replica,
 } from '../state/index.ts';
-import { computeBindings, goTime, sameBound, sameConditions, type Condition } from './api-gateway-binding.ts';
+import type { Condition } from './api-gateway-binding.ts';
 import { entPins, writableEnt } from '../endpoint/tenancy.ts';
 import { backgroundLoop, type LeaderLoop } from './loops.ts';
 
@@ -21,6 +21,9 @@ const require = createRequire(import.meta.url);
 let compiler: Compiler | undefined;
 /** The discovery chain compiler, loaded on the first pass that has gateways or routes (an agent start without any skips it, issue #9). */
 const compileChain: Compiler['compileChain'] = (req) => (compiler ??= require('../connect/discovery-chain/index.ts') as Compiler).compileChain(req);
+let binding: typeof import('./api-gateway-binding.ts') | undefined;
+/** The binding rules, loaded on the same first pass. */
+const bindings = () => (binding ??= require('./api-gateway-binding.ts') as typeof import('./api-gateway-binding.ts'));
 
 /** What the controller needs. */
 export interface ApiGatewayControllerDeps {
@@ -84,6 +87,7 @@ function plannedWritesIn(replica: Replica, ent: EnterpriseMeta | undefined, now:
   const tcpRoutes = t.list('tcp-route');
   const bounds = t.list('bound-api-gateway');
   if (gateways.length + httpRoutes.length + tcpRoutes.length + bounds.length === 0) return [];
+  const { computeBindings, goTime, sameBound, sameConditions } = bindings();
   const ns = ent?.namespace ?? DEFAULT_TENANCY_NAME;
   const ap = ent?.partition ?? DEFAULT_TENANCY_NAME;
   // The chain's entries in their own tenant (proxy-defaults from the partition), as the discovery-chain endpoint reads them.
