@@ -2,6 +2,7 @@
 // gets the current schema, an older format is migrated in one transaction, anything else is refused.
 import type { DatabaseSync } from 'node:sqlite';
 import { InternalError } from '../../errors.ts';
+import { rollbackOpen } from './writer-protocol.ts';
 
 /** On-disk format version kept in `meta`; bump with a tested migration. */
 export const EMBEDDED_FORMAT_VERSION = 2;
@@ -84,7 +85,9 @@ function createOrMigrate(db: DatabaseSync, path: string): boolean {
     }
     db.exec('COMMIT');
   } catch (err) {
-    db.exec('ROLLBACK');
+    // A full disk or an I/O error may have rolled the transaction back already: the error to
+    // report is that one, not ROLLBACK's "no transaction is active".
+    rollbackOpen(db);
     throw err;
   }
   return migrated;

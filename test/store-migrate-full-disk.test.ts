@@ -1,0 +1,80 @@
+// The embedded store's format-1 → 2 migration on a disk that fills up (a file-size limit on the
+// child process): the open fails with the disk's error and the file stays format 1 with every key,
+// or the migration commits and the store opens even if the file cannot be compacted afterwards.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { DatabaseSync } from 'node:sqlite';
+import { test } from 'node:test';
+import { EmbeddedStore } from '../src/store/embedded/embedded.ts';
+
+const openScript = join(import.meta.dirname, 'support', 'open-store.ts');
+const hasPrlimit = spawnSync('prlimit', ['--version']).status === 0;
+const KEYS = 20_000;
+
+type Line = { log?: string; err?: string; opened?: boolean; keys?: number; error?: string };
+
+/** A format-1 store file as the previous build wrote it, with KEYS keys of 200-byte values. */
+function writeFormat1(dir: string): number {
+  const db = new DatabaseSync(join(dir, 'store.db'));
+  db.exec(`PRAGMA journal_mode = WAL;
+CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE kv (
+  key TEXT PRIMARY KEY, value BLOB NOT NULL, create_rev INTEGER NOT NULL,
+  mod_rev INTEGER NOT NULL, version INTEGER NOT NULL, lease INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE TABLE lease (id INTEGER PRIMARY KEY, ttl_seconds INTEGER NOT NULL);
+INSERT INTO meta VALUES ('format', 1), ('revision', ${KEYS}), ('last_lease', 0);
+BEGIN;`);
+  const put = db.prepare('INSERT INTO kv (key, value, create_rev, mod_rev, version) VALUES (?, ?, ?, ?, 1)');
+  const value = Buffer.alloc(200, 7);
+  for (let i = 1; i <= KEYS; i++) put.run(`kv/${(i * 7919) % KEYS}/${i}`, value, i, i);
+  db.exec('COMMIT');
+  db.close();
+  return statSync(join(dir, 'store.db')).size;
+}
+
+/** Opens the store in a child with files limited to `bytes`; its output lines. */
+async function openLimited(dir: string, bytes: number): Promise<Line[]> {
+  const child = spawn('prlimit', [`--fsize=${bytes}`, process.execPath, '--no-warnings', openScript, dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const lines: Line[] = [];
+  for await (const line of createInterface({ input: child.stdout })) lines.push(JSON.parse(line) as Line);
+  assert.ok(lines.some((l) => l.opened || l.error), `no result from the child: ${stderr}`);
+  return lines;
+}
+
+/** Reopens without a limit: the format on disk and every key with its revisions. */
+async function reopen(dir: string): Promise<number> {
+  const db = new DatabaseSync(join(dir, 'store.db'), { readOnly: true });
+  const format = (db.prepare("SELECT value FROM meta WHERE key = 'format'").get() as { value: number }).value;
+  db.close();
+  const store = new EmbeddedStore({ dir });
+  await store.open();
+  const all = await store.range('');
+  assert.equal(all.kvs.length, KEYS);
+  assert.equal(all.revision, KEYS);
+  assert.ok(all.kvs.every((kv) => kv.createRevision === kv.modRevision && kv.version === 1 && kv.value.byteLength === 200));
+  await store.close();
+  return format;
+}
+
+test('a migration that fills the disk fails with the disk\'s error and leaves format 1 whole',
+  { skip: !hasPrlimit && 'no prlimit', timeout: 120_000 }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'proconsul-migrate-full-'));
+    try {
+      const size = writeFormat1(dir);
+      // The WAL cannot hold the copied table.
+      const lines = await openLimited(dir, Math.floor(size / 2));
+      const error = lines.find((l) => l.error)?.error ?? '';
+      assert.match(error, /disk I\/O error|database or disk is full/);
+      assert.equal(await reopen(dir), 1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
