@@ -9,7 +9,7 @@ import {
 } from '../state/index.ts';
 import type { Compare, Op } from '../store/index.ts';
 import { pinRecord } from './commit.ts';
-import { KEEPING_KINDS } from './virtual-ips.ts';
+import { KEEPING_KINDS, storedRow } from './virtual-ips.ts';
 import type { EndpointDeps } from './deps.ts';
 
 type Row = ServiceVirtualIPRecord & { ModifyIndex: number };
@@ -91,7 +91,7 @@ export class TxnVirtualIPs {
     }
     for (const [key, { row, touch }] of this.#existing) {
       compares.push(pinRecord(key, row));
-      if (touch) ops.push({ type: 'put', key, value: encodeRecord(stored(row)) });
+      if (touch) ops.push({ type: 'put', key, value: encodeRecord(storedRow(row)) });
     }
     for (const [key, { ent, name }] of this.#removed) {
       const row = t.service(ent, name);
@@ -103,9 +103,4 @@ export class TxnVirtualIPs {
     }
     return { compares, ops };
   }
-}
-
-/** A row as stored. */
-function stored(r: ServiceVirtualIPRecord): ServiceVirtualIPRecord {
-  return { Service: r.Service, Namespace: r.Namespace, Partition: r.Partition, Offset: r.Offset, ManualIPs: r.ManualIPs };
 }

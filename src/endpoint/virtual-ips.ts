@@ -58,7 +58,7 @@ export function planVirtualIP(deps: EndpointDeps, plan: WritePlan, ent: Enterpri
 }
 
 /** A row as stored: without its indexes and the precomputed address. */
-function storedRow(r: ServiceVirtualIPRecord): ServiceVirtualIPRecord {
+export function storedRow(r: ServiceVirtualIPRecord): ServiceVirtualIPRecord {
   return { Service: r.Service, Namespace: r.Namespace, Partition: r.Partition, Offset: r.Offset, ManualIPs: r.ManualIPs };
 }
 
