@@ -78,3 +78,20 @@ test('a migration that fills the disk fails with the disk\'s error and leaves fo
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+test('a migration that fits but leaves no room to compact the file opens the store and logs it',
+  { skip: !hasPrlimit && 'no prlimit', timeout: 120_000 }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'proconsul-migrate-full-'));
+    try {
+      const size = writeFormat1(dir);
+      // Room for the migration's WAL, not for VACUUM's copy of the file as well.
+      const lines = await openLimited(dir, Math.floor(size * 1.3));
+      assert.deepEqual(lines.at(-1), { opened: true, keys: KEYS }, JSON.stringify(lines));
+      assert.ok(lines.some((l) => l.log === 'embedded store format migrated'));
+      const compact = lines.find((l) => l.log === 'embedded store not compacted after its migration');
+      assert.match(compact?.err ?? '', /disk I\/O error|database or disk is full/);
+      assert.equal(await reopen(dir), 2);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });

@@ -15,7 +15,7 @@ import type { LoadedKey } from '../engine.ts';
 import {
   CHECKPOINT_TUNING, encodeGroup, encodeIntoSlot, slotViews, SLOT_BYTES, type CheckpointTuning, type Slot, type WriterReply,
 } from './writer-protocol.ts';
-import { prepareSchema } from './schema.ts';
+import { EMBEDDED_FORMAT_VERSION, prepareSchema, type SchemaReport } from './schema.ts';
 
 /** On-disk format version kept in `meta` (schema.ts). */
 export { EMBEDDED_FORMAT_VERSION } from './schema.ts';
@@ -102,7 +102,7 @@ export class EmbeddedStore extends EngineStore {
       const mode = db.prepare('PRAGMA journal_mode = WAL').get() as { journal_mode: string };
       if (mode.journal_mode !== 'wal') throw new InternalError(`${this.path}: cannot enable WAL journal`);
       db.exec('PRAGMA synchronous = FULL');
-      prepareSchema(db, this.path);
+      this.#logSchema(prepareSchema(db, this.path));
       db.exec('PRAGMA query_only = ON');
       db.exec('PRAGMA busy_timeout = 5000');
       this.#reads = {
@@ -124,6 +124,14 @@ export class EmbeddedStore extends EngineStore {
     this.#db = db;
     for (const lease of this.engine.leases.values()) this.armLease(lease);
     this.#logger?.info({ path: this.path, revision: this.engine.revision, keys: this.engine.keys.size }, 'embedded store opened');
+  }
+
+  #logSchema(report: SchemaReport): void {
+    if (!report.migratedFrom) return;
+    this.#logger?.info({ path: this.path, from: report.migratedFrom, to: EMBEDDED_FORMAT_VERSION }, 'embedded store format migrated');
+    if (report.compactError) {
+      this.#logger?.error({ path: this.path, err: report.compactError }, 'embedded store not compacted after its migration');
+    }
   }
 
   #load(db: DatabaseSync): void {

@@ -46,16 +46,32 @@ ${KV_INDEX};
 UPDATE meta SET value = 2 WHERE key = 'format';`);
 }
 
+/** What prepareSchema did to an existing file, for the log. */
+export interface SchemaReport {
+  /** The format the file was migrated from, if it was. */
+  migratedFrom?: number;
+  /** Why the migrated file could not be compacted (it keeps the old table's pages free). */
+  compactError?: string;
+}
+
 /**
  * Creates the schema in a new file, migrates an older format, or refuses a file that is not a
  * proconsul store or has a newer format. `path` names the file in errors.
  */
-export function prepareSchema(db: DatabaseSync, path: string): void {
-  if (!createOrMigrate(db, path)) return;
+export function prepareSchema(db: DatabaseSync, path: string): SchemaReport {
+  if (!createOrMigrate(db, path)) return {};
   // The old table's pages are free after a migration, the file twice its size: rewrite it once
   // (a crash here leaves the migrated file as it was), and copy the rewrite out of the WAL.
-  db.exec('VACUUM');
-  db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+  try {
+    db.exec('VACUUM');
+    db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+  } catch (err) {
+    // The migration is committed and whole; VACUUM needs as much space again (a disk the
+    // migration just fitted on fails here). Later writes reuse the free pages, and failing the
+    // open would not help: the next one finds format 2 and does not compact.
+    return { migratedFrom: 1, compactError: (err as Error).message };
+  }
+  return { migratedFrom: 1 };
 }
 
 /** prepareSchema's transaction; true when it migrated the file. */
