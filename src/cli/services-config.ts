@@ -53,12 +53,29 @@ function translate(value: unknown, ctx: Context): unknown {
   return out;
 }
 
+/** A check's config keys that api.AgentServiceCheck has no field for (a service's check is a CheckType). */
+const CHECK_CONFIG_ONLY = ['Token', 'Namespace', 'Partition'];
+
+/**
+ * Leaves out what Consul's CLI cannot send, since it converts the definition to the Go client's
+ * api.AgentServiceRegistration: the tokens (agent-side configuration) and a check's own tenancy.
+ * The agent decodes the body refusing unknown keys, so passing them on would fail the registration.
+ */
+function dropConfigOnly(reg: Tree): void {
+  delete reg.Token;
+  const checks = [reg.Check, ...(Array.isArray(reg.Checks) ? reg.Checks : [])];
+  for (const c of checks) {
+    if (c && typeof c === 'object') for (const k of CHECK_CONFIG_ONLY) delete (c as Tree)[k];
+  }
+  const sidecar = (reg.Connect as Tree | undefined)?.SidecarService;
+  if (sidecar && typeof sidecar === 'object') dropConfigOnly(sidecar as Tree);
+}
+
 /** Converts one decoded service definition (snake_case from HCL, any case from JSON) to a registration. */
 export function serviceToRegistration(def: Tree): AgentServiceRegistration {
-  const reg = translate(def, 'service') as AgentServiceRegistration;
-  // The token is agent-side configuration; the registration API has no such field.
-  delete reg.Token;
-  return reg;
+  const reg = translate(def, 'service') as Tree;
+  dropConfigOnly(reg);
+  return reg as AgentServiceRegistration;
 }
 
 /** Reads every service defined in the given files (or directories), in order; throws with Consul's config errors. */
