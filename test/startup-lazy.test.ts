@@ -154,3 +154,17 @@ test('config entries, peering, snapshot, Connect CA and the UI reads: loaded on 
   assert.equal(JSON.parse(entry.text).Protocol, 'http');
   assert.equal(JSON.parse(agentRoots.text).Roots[0].ID, JSON.parse(roots.text).Roots[0].ID);
 });
+
+test('/v1/txn: loaded on its first request; concurrent first transactions each applied once', () => {
+  const op = (k: string) => ({ KV: { Verb: 'set', Key: k, Value: Buffer.from(k).toString('base64') } });
+  const out = probe([
+    { requests: [{ method: 'PUT', path: '/v1/txn', body: [op('a')] }, { method: 'PUT', path: '/v1/txn', body: [op('b')] }, { method: 'GET', path: '/v1/txn' }] },
+    { requests: [{ method: 'GET', path: '/v1/kv/?keys' }] },
+  ]);
+  assert.ok(!out.atStart.includes('http/v1/txn.ts'), 'http/v1/txn.ts loaded by start');
+  const [a, b, get] = out.steps[0].answers;
+  assert.deepEqual([a.status, b.status], [200, 200], a.text + b.text);
+  assert.deepEqual(JSON.parse(a.text).Results.map((r: { KV: { Key: string } }) => r.KV.Key), ['a']);
+  assert.deepEqual([get.status, get.text], [405, 'method GET not allowed']);
+  assert.deepEqual(JSON.parse(out.steps[1].answers[0].text), ['a', 'b']);
+});

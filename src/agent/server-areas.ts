@@ -1,6 +1,6 @@
 // The server's HTTP areas built on their first request (issue #9): each imports its endpoint and
 // handler modules then, so an agent start compiles none of them. buildServer passes the deps.
-import type { EndpointDeps, HealthEndpoint } from '../endpoint/index.ts';
+import type { EndpointDeps, HealthEndpoint, TxnEndpoint } from '../endpoint/index.ts';
 import type { RequestConfig, RouteHandlers } from '../http/index.ts';
 import { lazyHandlers } from '../http/lazy-handlers.ts';
 import type { IntentionEndpoint } from '../endpoint/intentions.ts';
@@ -147,4 +147,9 @@ export function internalUiRoutes(deps: EndpointDeps, config: RuntimeConfig, reqC
     const [{ InternalUiEndpoint }, { internalUiHandlers }] = await Promise.all([import('../endpoint/internal-ui.ts'), import('../http/v1/internal-ui.ts')]);
     return internalUiHandlers(new InternalUiEndpoint(deps, { domain: config.domain, altDomain: config.altDomain }), reqCfg);
   });
+}
+
+/** PUT /v1/txn. */
+export function txnRoutes(ep: TxnEndpoint, limits: RequestConfig & { kvMaxValueSize: number; txnMaxReqLen: number }): RouteHandlers['txn'] {
+  return lazyHandlers(['put'], async () => (await import('../http/v1/txn.ts')).txnHandlers(ep, limits));
 }

@@ -53,7 +53,7 @@ import { peerStreamHandlers, type PeerStreamDeps } from './peer-stream.ts';
 import { PeeringLeader } from './peer-dialer.ts';
 import { Forwarder, callTimeouts } from './forward.ts';
 import {
-  buildRoutes, kvHandlers, txnHandlers, statusHandlers, agentSelfHandlers, agentStats,
+  buildRoutes, kvHandlers, statusHandlers, agentSelfHandlers, agentStats,
   sessionHandlers, catalogHandlers, healthHandlers, observeHandlers, eventHandlers, type Router,
   agentServiceHandlers, agentCheckHandlers, agentControlHandlers,
   type RouteHandlers, type RequestConfig,
@@ -71,7 +71,7 @@ import {
 import { federate, secondaryDatacenterCA } from './server-federation.ts';
 import {
   aclRoutes, configRoutes, connectRoutes, discoveryChainRoutes, gatewayRoutes, intentionRoutes, internalUiRoutes, namespaceRoutes, operatorRoutes,
-  partitionRoutes, peeringRoutes, queryRoutes, snapshotRoutes,
+  partitionRoutes, peeringRoutes, queryRoutes, snapshotRoutes, txnRoutes,
 } from './server-areas.ts';
 
 export type { Endpoints, AclEndpoints } from './server-endpoints.ts';
@@ -246,7 +246,7 @@ export function buildServer(
   } : undefined;
   const routes = buildRoutes(guardAgentRoutes({
     kv: kvHandlers(endpoints.kv, limits),
-    txn: txnHandlers(endpoints.txn, limits),
+    txn: txnRoutes(endpoints.txn, limits),
     status: statusHandlers(leadership, reqCfg),
     operator: operatorRoutes({ election, store, replica, clock, config, reqCfg }, {
       usage: (opts) => serviceUsage(epDeps, opts), reqCfg, logger: logger.child({ '@module': 'agent.operator' }),

@@ -8,7 +8,6 @@ export { Router, type Handler, type HttpResult } from './router.ts';
 export { RequestRateLimiter, TokenBucket, rpcRateBucket, RETRY_ELSEWHERE, RETRY_LATER, type RequestLimitsConfig, type RateLimitMode, type ControlPlaneLimitEntry } from './rate-limit.ts';
 export { operationFor, type RateOperation } from './rate-limit-ops.ts';
 export { kvHandlers, toKVPair } from './v1/kv.ts';
-export { txnHandlers } from './v1/txn.ts';
 export { statusHandlers } from './v1/status.ts';
 export { agentSelfHandlers, agentStats, localMember } from './v1/agent.ts';
 export { agentConnectHandlers, type LeafSource } from './v1/agent-connect.ts';
