@@ -168,3 +168,11 @@ test('/v1/txn: loaded on its first request; concurrent first transactions each a
   assert.deepEqual([get.status, get.text], [405, 'method GET not allowed']);
   assert.deepEqual(JSON.parse(out.steps[1].answers[0].text), ['a', 'b']);
 });
+
+test('/v1/coordinate: loaded on its first requests, answered as before', () => {
+  const out = probe([{ requests: [{ method: 'GET', path: '/v1/coordinate/nodes' }, { method: 'GET', path: '/v1/coordinate/datacenters' }] }]);
+  assert.ok(!out.atStart.includes('http/v1/coordinate.ts'), 'http/v1/coordinate.ts loaded by start');
+  const [nodes, dcs] = out.steps[0].answers;
+  assert.deepEqual([nodes.status, nodes.text], [200, '[]']);
+  assert.deepEqual(JSON.parse(dcs.text), [{ Datacenter: 'dc1', AreaID: 'wan', Coordinates: [] }]);
+});

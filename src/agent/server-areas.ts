@@ -1,7 +1,7 @@
 // The server's HTTP areas built on their first request (issue #9): each imports its endpoint and
 // handler modules then, so an agent start compiles none of them. buildServer passes the deps.
 import type { EndpointDeps, HealthEndpoint, TxnEndpoint } from '../endpoint/index.ts';
-import type { RequestConfig, RouteHandlers } from '../http/index.ts';
+import type { CoordinateHandlerDeps, RequestConfig, RouteHandlers } from '../http/index.ts';
 import { lazyHandlers } from '../http/lazy-handlers.ts';
 import type { IntentionEndpoint } from '../endpoint/intentions.ts';
 import type { LegacyIntentionEndpoint } from '../endpoint/intentions-legacy.ts';
@@ -152,4 +152,9 @@ export function internalUiRoutes(deps: EndpointDeps, config: RuntimeConfig, reqC
 /** PUT /v1/txn. */
 export function txnRoutes(ep: TxnEndpoint, limits: RequestConfig & { kvMaxValueSize: number; txnMaxReqLen: number }): RouteHandlers['txn'] {
   return lazyHandlers(['put'], async () => (await import('../http/v1/txn.ts')).txnHandlers(ep, limits));
+}
+
+/** /v1/coordinate/*. */
+export function coordinateRoutes(d: CoordinateHandlerDeps): RouteHandlers['coordinate'] {
+  return lazyHandlers(['datacenters', 'nodes', 'node', 'update'], async () => (await import('../http/v1/coordinate.ts')).coordinateHandlers(d));
 }

@@ -35,7 +35,6 @@ import { ConfigEntryEndpoint } from '../endpoint/config-entries.ts';
 import { CoordinateEndpoint } from '../endpoint/coordinate.ts';
 import { PreparedQueryEndpoint } from '../endpoint/prepared-query.ts';
 import { queryFailover } from './query-failover.ts';
-import { coordinateHandlers } from '../http/v1/coordinate.ts';
 import { internalVipHandlers } from '../http/v1/internal-vips.ts';
 import { coordinateSettings, datacenterCoordinates } from './coordinates.ts';
 import { EventBuffer } from './events.ts';
@@ -70,8 +69,8 @@ import {
 } from './server-endpoints.ts';
 import { federate, secondaryDatacenterCA } from './server-federation.ts';
 import {
-  aclRoutes, configRoutes, connectRoutes, discoveryChainRoutes, gatewayRoutes, intentionRoutes, internalUiRoutes, namespaceRoutes, operatorRoutes,
-  partitionRoutes, peeringRoutes, queryRoutes, snapshotRoutes, txnRoutes,
+  aclRoutes, configRoutes, connectRoutes, coordinateRoutes, discoveryChainRoutes, gatewayRoutes, intentionRoutes, internalUiRoutes, namespaceRoutes,
+  operatorRoutes, partitionRoutes, peeringRoutes, queryRoutes, snapshotRoutes, txnRoutes,
 } from './server-areas.ts';
 
 export type { Endpoints, AclEndpoints } from './server-endpoints.ts';
@@ -272,7 +271,7 @@ export function buildServer(
     gateways: gatewayRoutes(epDeps, reqCfg, endpoints.health),
     observe: observeHandlers({ ...observe, prometheusRetentionMs: prometheusRetention(config) }),
     event: eventHandlers(events, { ...reqCfg, maxQueryTime: config.maxQueryTime }),
-    coordinate: coordinateHandlers({
+    coordinate: coordinateRoutes({
       endpoint: endpoints.coordinate, disabled: coordinateSettings(config).disabled, reqCfg,
       datacenters: () => hooks.wan?.coordinateMaps() ?? datacenterCoordinates(hooks.pool, replica, config.datacenter),
     }),

@@ -15,7 +15,7 @@ export { sessionHandlers, decodeSessionCreate } from './v1/session.ts';
 export { catalogHandlers, healthHandlers, decodeRegister, catalogFilters } from './v1/catalog.ts';
 export { observeHandlers, hostInfo, type ObserveDeps } from './v1/agent-observe.ts';
 export { eventHandlers } from './v1/event.ts';
-export { coordinateHandlers, type CoordinateHandlerDeps } from './v1/coordinate.ts';
+export type { CoordinateHandlerDeps } from './v1/coordinate.ts';
 export { agentServiceHandlers, agentService, contentHash, aggregatedStatus, type AgentLocalConfig } from './v1/agent-services.ts';
 export { agentCheckHandlers } from './v1/agent-checks.ts';
 export { agentControlHandlers, type AgentControlDeps } from './v1/agent-control.ts';
