@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { startDevAgent, type DevAgent } from './support/agent.ts';
 import { dig } from './support/dns.ts';
 import { tmpDir } from './support/tmp-dir.ts';
+import { aclDenyConfig, httpCaller, ROOT, tokenWithRules } from './support/acl.ts';
 
 const port = (a: DevAgent): number => Number(a.agent.dnsAddresses().udp[0].split(':').pop());
 
@@ -102,6 +103,27 @@ test('a namespace\'s mesh service has its own VIP: <svc>.virtual.<ns>.ns answers
     await call(a, 'PUT', '/v1/catalog/register', { Node: 'n1', Address: '10.0.0.1', Service: { ID: 'pay', Service: 'pay', Port: 7001, Connect: { Native: true } } });
     assert.deepEqual(await vips(a, 'pay.virtual.consul'), ['240.0.0.2']);
     assert.equal((await dig(port(a), 'pay.virtual.nope.ns.consul', 'A')).status, 'NXDOMAIN', 'a namespace that does not exist');
+  } finally {
+    await a.stop();
+  }
+});
+
+test('with ACLs: manual VIPs need service:write on the service; the DNS token must read a service to learn its VIP', async () => {
+  const a = await startDevAgent({ config: { ...aclDenyConfig(), dnsAddrs: [{ kind: 'tcp' as const, host: '127.0.0.1', port: 0 }] } });
+  const http = httpCaller(() => a.httpAddr);
+  try {
+    const reg = await http('PUT', '/v1/catalog/register', ROOT, { Node: 'n1', Address: '10.0.0.1', Service: { ID: 'secure', Service: 'secure', Port: 1, Connect: { Native: true } } });
+    assert.equal(reg.status, 200, reg.text);
+    const reader = await tokenWithRules(http, 'service "secure" { policy = "read" }');
+    const writer = await tokenWithRules(http, 'service "secure" { policy = "write" }');
+    const body = { Service: 'secure', ManualVIPs: ['10.96.0.20'] };
+    assert.equal((await http('PUT', '/v1/internal/service-virtual-ip', reader.SecretID, body)).status, 403);
+    assert.equal((await http('PUT', '/v1/internal/service-virtual-ip', '', body)).status, 403);
+    const ok = await http('PUT', '/v1/internal/service-virtual-ip', writer.SecretID, body);
+    assert.deepEqual([ok.status, ok.json], [200, { Found: true, UnassignedFrom: [] }]);
+    // The anonymous token (default deny) is the DNS token here: no VIP is answered.
+    const r = await dig(port(a), 'secure.virtual.consul', 'A');
+    assert.deepEqual(r.answer, []);
   } finally {
     await a.stop();
   }
