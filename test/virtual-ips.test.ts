@@ -108,16 +108,18 @@ test('a namespace\'s mesh service has its own VIP: <svc>.virtual.<ns>.ns answers
   }
 });
 
-test('with ACLs: manual VIPs need service:write on the service; the DNS token must read a service to learn its VIP', async () => {
+test('with ACLs: manual VIPs need mesh:write (service:write on the service is not enough); the DNS token must read a service to learn its VIP', async () => {
   const a = await startDevAgent({ config: { ...aclDenyConfig(), dnsAddrs: [{ kind: 'tcp' as const, host: '127.0.0.1', port: 0 }] } });
   const http = httpCaller(() => a.httpAddr);
   try {
     const reg = await http('PUT', '/v1/catalog/register', ROOT, { Node: 'n1', Address: '10.0.0.1', Service: { ID: 'secure', Service: 'secure', Port: 1, Connect: { Native: true } } });
     assert.equal(reg.status, 200, reg.text);
     const reader = await tokenWithRules(http, 'service "secure" { policy = "read" }');
-    const writer = await tokenWithRules(http, 'service "secure" { policy = "write" }');
+    const serviceWriter = await tokenWithRules(http, 'service "secure" { policy = "write" }');
+    const writer = await tokenWithRules(http, 'mesh = "write"');
     const body = { Service: 'secure', ManualVIPs: ['10.96.0.20'] };
     assert.equal((await http('PUT', '/v1/internal/service-virtual-ip', reader.SecretID, body)).status, 403);
+    assert.equal((await http('PUT', '/v1/internal/service-virtual-ip', serviceWriter.SecretID, body)).status, 403);
     assert.equal((await http('PUT', '/v1/internal/service-virtual-ip', '', body)).status, 403);
     const ok = await http('PUT', '/v1/internal/service-virtual-ip', writer.SecretID, body);
     assert.deepEqual([ok.status, ok.json], [200, { Found: true, UnassignedFrom: [] }]);

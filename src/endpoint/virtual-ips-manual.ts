@@ -22,15 +22,16 @@ export interface ManualVIPsResponse {
 }
 
 /**
- * Assigns manual VIPs to `service` in `ent` (default/default when absent). Needs service:write on
- * it; at least one address, each IPv4. Found is false, and nothing changes, when the service has
+ * Assigns manual VIPs to `service` in `ent` (default/default when absent). Needs mesh:write, as
+ * Consul's endpoint checks (consul-k8s grants its injector mesh:write for it); at least one
+ * address, each IPv4. Found is false, and nothing changes, when the service has
  * no VIP row (no mesh instance or routing entry ever gave it one).
  */
 export function assignManualVIPs(
   deps: EndpointDeps, authz: AclIdentity | undefined, ent: EnterpriseMeta | undefined, service: string, ips: string[],
 ): Promise<ManualVIPsResponse> {
   const e = ent ?? DEFAULT_ENT;
-  authorize(authz, 'serviceWrite', service, entContext(ent));
+  authorize(authz, 'meshWrite', '', entContext(ent));
   if (ips.length === 0) throw new InternalError('must provide at least one manual virtual IP');
   for (const ip of ips) if (!net.isIPv4(ip)) throw new InternalError(`${JSON.stringify(ip)} is not a valid IPv4 address`);
   return commitPlanned<ManualVIPsResponse>(deps, () => {

@@ -106,6 +106,8 @@ export const ROUTE_CASES: Record<string, RouteCase> = {
   'GET /v1/internal/ui/exported-services': {
     path: '/v1/internal/ui/exported-services?peer=acl-peer', open: 'lists only the exports the token may read (Consul needs no rule)', resolves: true,
   },
+  // Consul's Internal.AssignManualServiceVIPs checks mesh:write (not service:write on the service); api has a VIP through api-proxy.
+  'PUT /v1/internal/service-virtual-ip': { path: '/v1/internal/service-virtual-ip', body: { Service: 'api', ManualVIPs: ['10.96.0.10'] }, need: 'mesh:write', on: '' },
   'GET /v1/internal/ui/catalog-overview': { path: '/v1/internal/ui/catalog-overview', need: 'operator:read', on: '' },
   'GET /v1/internal/ui/gateway-services-nodes/*': {
     path: '/v1/internal/ui/gateway-services-nodes/igw', need: 'service:read', on: 'igw', also: 'service "api" { policy = "read" }\nnode "n1" { policy = "read" }',
