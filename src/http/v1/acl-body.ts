@@ -72,6 +72,14 @@ function decodeShaped(body: Buffer, shape: BodyShape, fields: string[]): Record<
 /** An auth method's NamespaceRules elements (Consul Enterprise's ACLAuthMethodNamespaceRule). */
 const NAMESPACE_RULE: [string, Record<string, GoType>] = ['ACLAuthMethodNamespaceRule', { Selector: 'string', BindNamespace: 'string' }];
 
+/**
+ * structs.ACLTemplatedPolicyVariables, whose one field is tagged `name`: Go matches any case, and
+ * Consul's Go client (api.ACLTemplatedPolicyVariables, untagged) sends `Name`.
+ */
+function variables(v: unknown): unknown {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? canonical(v, ['name']) : v;
+}
+
 function list(v: unknown, key: string, prefix: string, spec = LINK_FIELDS[key]): Record<string, unknown>[] | undefined {
   if (v === undefined || v === null) return undefined;
   if (!Array.isArray(v)) throw new BadRequestError(`${prefix}: json: cannot unmarshal ${goJsonKind(v)} into Go struct field .${key}`);
@@ -82,6 +90,7 @@ function list(v: unknown, key: string, prefix: string, spec = LINK_FIELDS[key]):
     }
     const el = canonical(x, Object.keys(types));
     checkGoTypes(el, types, struct, prefix, `${key}.`);
+    if (el.TemplateVariables !== undefined) el.TemplateVariables = variables(el.TemplateVariables);
     return el;
   });
 }
@@ -134,7 +143,9 @@ export function decodeAuthMethod(body: Buffer): AuthMethodInput {
 
 /** Decodes a binding rule body. */
 export function decodeBindingRule(body: Buffer): BindingRuleInput {
-  return decodeShaped(body, RULE_SHAPE, RULE) as BindingRuleInput;
+  const b = decodeShaped(body, RULE_SHAPE, RULE);
+  if (b.BindVars !== undefined) b.BindVars = variables(b.BindVars);
+  return b as BindingRuleInput;
 }
 
 /**
