@@ -39,6 +39,7 @@ const CONSUL_500: Array<[RegExp, RegExp]> = [
   [/\/v1\/connect\/intentions/, /^(Failed to decode request body|Sources\[\d+\]|Cannot (modify|delete) non-existent intention|Cannot modify Destination|1 error occurred)/],
   [/^PUT \/v1\/agent\/check\/(pass|warn|fail|update)\/\*$/, /^CheckID ".*" does not have associated TTL$/], // agent.updateTTLCheck
   [/^PUT \/v1\/agent\/force-leave\/\*$/, /^agent: No node found with name '.*'$/], // Server.removeFailedNode on a name in no pool
+  [/^PUT \/v1\/internal\/service-virtual-ip$/, /^(must provide at least one manual virtual IP|".*" is not a valid IPv4 address)$/], // Internal.AssignManualServiceVIPs validation
   // Beyond Consul (every Consul agent gossips): the test agent runs without a gossip pool.
   [/\/v1\/(agent\/(join|force-leave|members)|operator\/keyring)/, /^No gossip pool/],
 ];
