@@ -112,11 +112,14 @@ test('<service>.virtual without a virtual IP is NOERROR with no records and no S
   assert.equal(rcode(await ask(handler(), 'web.virtual.x.y.z.consul', 'A')), 'NXDOMAIN', 'a locality that does not parse');
 });
 
-test('<service>.virtual with a virtual IP: one A record with the node TTL, none for other types; peer forms NXDOMAIN', async () => {
-  const vips: Record<string, string> = { web: '240.0.0.1' };
+test('<service>.virtual with a virtual IP: one A record with the node TTL, none for other types; peer forms ask for the peer\'s', async () => {
+  const vips: Record<string, string> = { web: '240.0.0.1', 'web@peer1@default/ns1': '240.0.0.7', 'web@peer1@default/default': '240.0.0.8' };
   const withVip = (dns: Record<string, unknown> = {}) => new DnsHandler({
     cfg: dnsConfigFrom(devConfig({ raw: { dns_config: dns } })), logger: silentLogger(),
-    view: { ...view, virtualIP: (name, ent) => (ent === undefined ? vips[name.toLowerCase()] : undefined) },
+    view: {
+      ...view,
+      virtualIP: (name, ent, peer) => (peer ? vips[`${name}@${peer}@${ent?.partition}/${ent?.namespace}`] : ent === undefined ? vips[name.toLowerCase()] : undefined),
+    },
   });
   const a = await ask(withVip({ node_ttl: '7s', service_ttl: { '*': '30s' } }), 'WEB.virtual.consul', 'A');
   assert.deepEqual([rcode(a), brief(a.answers), a.authorities, a.additionals], ['NOERROR', ['web.virtual.consul 7 A 240.0.0.1'], [], []]);
@@ -124,7 +127,11 @@ test('<service>.virtual with a virtual IP: one A record with the node TTL, none 
   const aaaa = await ask(withVip(), 'web.virtual.consul', 'AAAA');
   assert.deepEqual([rcode(aaaa), aaaa.answers, aaaa.authorities], ['NOERROR', [], []]);
   assert.deepEqual((await ask(withVip(), 'db.virtual.consul', 'A')).answers, [], 'no VIP: empty');
-  assert.equal(rcode(await ask(withVip(), 'web.virtual.peer1.consul', 'A')), 'NXDOMAIN', 'a peer: none imported here');
+  for (const [name, want] of [['web.virtual.peer1.consul', '240.0.0.8'], ['web.virtual.ns1.peer1.consul', '240.0.0.7'], ['web.virtual.ns1.ns.peer1.peer.consul', '240.0.0.7']]) {
+    assert.deepEqual(brief((await ask(withVip(), name, 'A')).answers), [`${name} 0 A ${want}`], name);
+  }
+  const other = await ask(withVip(), 'web.virtual.peer2.consul', 'A');
+  assert.deepEqual([rcode(other), other.answers], ['NOERROR', []], 'a peer without it');
 });
 
 test('SRV cut to udp_answer_limit keeps one additional per target, its address (the node meta TXT goes), on both paths', async () => {

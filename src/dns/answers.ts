@@ -96,14 +96,23 @@ export function answer(q: Question, query: DnsQuery | null, ctx: AnswerContext):
 const DEFAULT = 'default';
 
 /**
- * `<service>.virtual[.<ns>.ns][.<ap>.ap]`: the service's virtual IP as one A record with the node
- * TTL; a service without one is NOERROR with no records (and no SOA), as Consul answers. The
- * peer forms (`.virtual.<peer>`) are NXDOMAIN: no imported service gets a VIP here yet.
+ * `<service>.virtual[.<ns>.ns][.<ap>.ap]`, and for a service imported from a peer
+ * `<service>.virtual[.<ns>].<peer>` or `.virtual[.<ns>.ns].<peer>.peer[.<ap>.ap]`: the service's
+ * virtual IP as one A record with the node TTL; a service without one is NOERROR with no records
+ * (and no SOA), as Consul answers.
  */
 function virtualAnswer(q: Question, service: string, locality: Locality, ctx: AnswerContext): Sections {
-  const ent = localTenancy(locality, ctx.cfg, true);
-  if (ent) inTenant(ctx, ent);
-  const address = ctx.view.virtualIP?.(service, ent);
+  const peer = locality.peer || locality.peerOrDatacenter;
+  let address: string | undefined;
+  if (peer && !locality.datacenter && !locality.samenessGroup) {
+    // The peering's partition: the one named, else the agent's.
+    const ent = { partition: locality.partition || ctx.cfg.partition || DEFAULT, namespace: locality.namespace || DEFAULT };
+    address = ctx.view.virtualIP?.(service, ent, peer);
+  } else {
+    const ent = localTenancy(locality, ctx.cfg, true);
+    if (ent) inTenant(ctx, ent);
+    address = ctx.view.virtualIP?.(service, ent);
+  }
   const out = empty();
   if (address === undefined || (q.type !== 'A' && q.type !== 'ANY')) return out;
   out.answers.push({ name: q.name, type: 'A', class: 'IN', ttl: ctx.cfg.nodeTtl, data: address });

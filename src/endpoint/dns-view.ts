@@ -269,12 +269,13 @@ export class DnsView {
   }
 
   /**
-   * The virtual IP of a mesh service of `ent` (default/default when absent), from the replica's
-   * precomputed addresses; undefined when it has none or the DNS token may not read the service.
+   * The virtual IP of a mesh service of `ent` (default/default when absent; `peer`: the service
+   * imported from that peer), from the replica's precomputed addresses; undefined when it has none
+   * or the DNS token may not read the service.
    */
-  virtualIP(name: string, ent?: EnterpriseMeta): string | undefined {
+  virtualIP(name: string, ent?: EnterpriseMeta, peer = ''): string | undefined {
     const e = ent ?? DEFAULT_ENT;
-    const address = this.#replica.virtualIPs.address(e, name);
+    const address = this.#replica.virtualIPs.address(e, name, peer);
     if (address === undefined) return undefined;
     const authz = this.#authz();
     return !authz || authz.serviceRead(name, entContext(e)) === 'allow' ? address : undefined;

@@ -2,7 +2,7 @@
 // services for that peer, with their instances and health), storing what a peer exports to us,
 // and the `?peer=` reads of catalog and health served from those imports.
 import {
-  DEFAULT_TENANCY_NAME, PEER_IMPORTS_TABLE, SERVICE_HEALTH, encodeRecord, foldName, foldTenancyName, peerImportId, peerImportKey, peerImportsOf,
+  DEFAULT_ENT, DEFAULT_TENANCY_NAME, PEER_IMPORTS_TABLE, SERVICE_HEALTH, encodeRecord, entKey, foldName, foldTenancyName, peerImportId, peerImportKey, peerImportsOf,
   peeringPartition, peeringStoreKey, tenantKey, partitionPeerImports, tenantTableName, validTenancyName, type EnterpriseMeta, type StoredPeering, type WatchSet,
 } from '../state/index.ts';
 import { catalogOf, catalogTableName } from '../state/catalog-tenants.ts';
@@ -19,6 +19,8 @@ import { tagsMatch, nodeMetaMatches, toServiceNode, type CatalogFilters } from '
 import { filterList } from '../filter/index.ts';
 import { allowed, entContext } from './acl-enforce.ts';
 import { healthAnswer, instanceReadable } from './catalog-acl.ts';
+import { TxnVirtualIPs } from './virtual-ips-txn.ts';
+import { TAGGED_ADDRESS_VIRTUAL_IP, virtualIPTarget } from './virtual-ips.ts';
 
 /** Exported services by name: each one's instances with their node and checks. */
 export type PeerExports = Record<string, CheckServiceNode[]>;
@@ -104,10 +106,14 @@ export async function storeImports(deps: EndpointDeps, to: string | Pick<StoredP
     const p = deps.replica.peerings.get(peering.ID);
     if (!p || !peeringActive(p)) return { answer: undefined };
     const ops: Op[] = [];
+    const vips = new TxnVirtualIPs(deps);
+    const kept = new Set<string>();
     for (const { ent, services } of byTenant.values()) {
       const imports = peerImportsOf(deps.replica, ent);
       const wanted = new Map(Object.entries(services).map(([name, nodes]) => [peerImportId(peer, name), { Peer: peer, Service: name, Nodes: nodes.map((n) => imported(peer, n)) }]));
+      for (const rec of wanted.values()) for (const n of rec.Nodes) withVirtualIP(vips, kept, ent, peer, n);
       for (const cur of imports.ofPeer(peer)) {
+        for (const n of cur.Nodes) vips.removed(ent, n.Service.Service, peer);
         if (!wanted.has(peerImportId(peer, cur.Service))) ops.push({ type: 'delete', key: tenantKey(ent, peerImportKey(peer, cur.Service)) });
       }
       for (const rec of wanted.values()) {
@@ -117,8 +123,22 @@ export async function storeImports(deps: EndpointDeps, to: string | Pick<StoredP
       }
     }
     if (ops.length === 0) return { answer: undefined };
-    return { txn: { compares: [pinRecord(peeringStoreKey(p.ID, p.Partition), p)], success: ops }, done: () => undefined };
+    const v = vips.finish((ent, name) => kept.has(`${entKey(ent)}/${name.toLowerCase()}`));
+    return { txn: { compares: [pinRecord(peeringStoreKey(p.ID, p.Partition), p), ...v.compares], success: [...ops, ...v.ops] }, done: () => undefined };
   });
+}
+
+/**
+ * Gives an imported mesh instance (a proxy, or a native service) the VIP of its service as imported
+ * from `peer`, apart from the local one's, as its `consul-virtual` tagged address (Consul assigns
+ * imported services theirs); notes its name in `kept` (`<ap>/<ns>/<folded name>`), whose VIPs stay.
+ */
+function withVirtualIP(vips: TxnVirtualIPs, kept: Set<string>, ent: EnterpriseMeta | undefined, peer: string, n: CheckServiceNode): void {
+  kept.add(`${entKey(ent ?? DEFAULT_ENT)}/${n.Service.Service.toLowerCase()}`);
+  const target = virtualIPTarget(n.Service);
+  if (!target) return;
+  const address = vips.address(ent, target, false, peer);
+  n.Service.TaggedAddresses = { ...n.Service.TaggedAddresses, [TAGGED_ADDRESS_VIRTUAL_IP]: { Address: address, Port: n.Service.Port } };
 }
 
 /** The import tables of a partition's tenants. */

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ManualClock } from '../clock.ts';
 import { silentLogger } from '../log.ts';
-import { Replica } from '../state/index.ts';
+import { DEFAULT_ENT, Replica } from '../state/index.ts';
 import { MemoryStore } from '../store/index.ts';
 import { soloLeadership, type EndpointDeps } from './deps.ts';
 import { defaultQueryOptions } from './query.ts';
@@ -143,6 +143,35 @@ test('imports are stored per peer, read with the peer name, and pinned to a live
     // Nothing lands for an unknown peer.
     await storeImports(a.deps, 'nobody', { Services: { web: [instance('n9', 'passing')] } });
     assert.deepEqual(a.replica.peerImports.ofPeer('nobody'), []);
+  } finally {
+    stop();
+  }
+});
+
+test('imported mesh services get VIPs of their own, kept while the peer exports the service, freed when it stops and with the peering', async () => {
+  const { a, stop } = await pair();
+  try {
+    await a.peering.generateToken({ PeerName: 'west' });
+    const id = (await a.read('west')).ID;
+    const native = instance('n8', 'passing');
+    (native.Service as { Connect?: { Native: boolean } }).Connect = { Native: true };
+    const vip = () => a.replica.virtualIPs.address(DEFAULT_ENT, 'web', 'west');
+    await storeImports(a.deps, 'west', { Services: { web: [native] } });
+    assert.equal(vip(), '240.0.0.1');
+    assert.equal(a.replica.virtualIPs.address(DEFAULT_ENT, 'web'), undefined, 'the local web has none');
+    assert.deepEqual(a.replica.peerImports.service('west', 'web')!.Nodes[0].Service.TaggedAddresses, { 'consul-virtual': { Address: '240.0.0.1', Port: 80 } });
+    const index = a.replica.peerImports.service('west', 'web')!.ModifyIndex;
+    await storeImports(a.deps, 'west', { Services: { web: [native] } });
+    assert.equal(a.replica.peerImports.service('west', 'web')!.ModifyIndex, index, 'the same export writes nothing');
+    await storeImports(a.deps, 'west', { Services: { web: [instance('n9', 'passing')] } });
+    assert.equal(vip(), '240.0.0.1', 'kept: the peer still exports web');
+    await storeImports(a.deps, 'west', { Services: {} });
+    assert.equal(vip(), undefined, 'freed with the last instance');
+    await storeImports(a.deps, 'west', { Services: { web: [native] } });
+    assert.equal(vip(), '240.0.0.1', 'the freed VIP again');
+    await a.peering.delete('west');
+    await a.peering.remove(id);
+    assert.equal(vip(), undefined, 'freed with the peering');
   } finally {
     stop();
   }

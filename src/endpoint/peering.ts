@@ -16,6 +16,7 @@ import type { AclIdentity } from './acl-resolver.ts';
 import { authorize, entContext } from './acl-enforce.ts';
 import { checkPartitionWritable } from './namespaces.ts';
 import { commitPlanned, pinRecord } from './commit.ts';
+import { planFreePeerVirtualIPs } from './virtual-ips.ts';
 import { entPins } from './tenancy.ts';
 import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
 import { streamStatus, type PeeringTracker, type StreamState } from './peering-tracker.ts';
@@ -260,7 +261,10 @@ export class PeeringEndpoint {
         .flatMap(({ ent, table }) => table.ofPeer(p.Name).map((r): Op => ({ type: 'delete', key: tenantKey(ent, peerImportKey(p.Name, r.Service)) })));
       ops.push({ type: 'delete', key: keyOf(p) }, { type: 'delete', key: peeringSecretKey(id) }, { type: 'delete', key: nameGuardKey(p.Name, p.Partition) });
       for (const r of this.#deps.replica.peeringStatus.ofPeering(id)) ops.push({ type: 'delete', key: peeringStatusKey(id, r.Node) });
-      return { txn: { compares: [pinRecord(keyOf(p), p)], success: ops }, done: () => undefined };
+      // The VIPs of its imported services are freed with them.
+      const vips = { compares: [pinRecord(keyOf(p), p)], ops };
+      planFreePeerVirtualIPs(this.#deps, vips, p.Name, peeringPartition(p));
+      return { txn: { compares: vips.compares, success: ops }, done: () => undefined };
     });
     this.#o.tracker.forget(id);
     this.#status?.forget(id);

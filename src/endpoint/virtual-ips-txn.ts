@@ -25,27 +25,30 @@ export class TxnVirtualIPs {
   readonly #taken = new Map<number, number>();
   #counter: number | undefined;
   /** Names whose instances it deleted: freed at the end if nothing holds them. */
-  readonly #removed = new Map<string, { ent: EnterpriseMeta; name: string }>();
+  readonly #removed = new Map<string, { ent: EnterpriseMeta; name: string; peer: string }>();
 
   constructor(deps: EndpointDeps) {
     this.#deps = deps;
   }
 
-  /** The VIP address of service `name` for a mesh instance this txn writes (`isNew`: no instance with its ID existed). */
-  address(ent: EnterpriseMeta | undefined, name: string, isNew: boolean): string {
+  /**
+   * The VIP address of service `name` for a mesh instance this txn writes (`isNew`: no instance
+   * with its ID existed; `peer`: an instance imported from that peer).
+   */
+  address(ent: EnterpriseMeta | undefined, name: string, isNew: boolean, peer = ''): string {
     const e = ent ?? DEFAULT_ENT;
-    const key = vipServiceKey(e, name);
+    const key = vipServiceKey(e, name, peer);
     const created = this.#created.get(key);
     if (created) return vipAddress(created.Offset);
     const t = this.#deps.replica.virtualIPs;
-    const row = t.service(e, name);
+    const row = t.service(e, name, peer);
     if (row) {
       const seen = this.#existing.get(key);
       this.#existing.set(key, { row, touch: isNew || (seen?.touch ?? false) });
       return row.address;
     }
     const offset = this.#nextOffset();
-    this.#created.set(key, { Service: name, Namespace: e.namespace, Partition: e.partition, Offset: offset, ManualIPs: null });
+    this.#created.set(key, { Service: name, Namespace: e.namespace, Partition: e.partition, Offset: offset, ManualIPs: null, ...(peer ? { Peer: peer } : {}) });
     return vipAddress(offset);
   }
 
@@ -63,17 +66,17 @@ export class TxnVirtualIPs {
     return next;
   }
 
-  /** Notes a deleted instance of `name`. */
-  removed(ent: EnterpriseMeta | undefined, name: string): void {
+  /** Notes a deleted instance of `name` (`peer`: one imported from that peer). */
+  removed(ent: EnterpriseMeta | undefined, name: string, peer = ''): void {
     const e = ent ?? DEFAULT_ENT;
-    this.#removed.set(vipServiceKey(e, name), { ent: e, name });
+    this.#removed.set(vipServiceKey(e, name, peer), { ent: e, name, peer });
   }
 
   /**
    * The txn's VIP compares and ops; `hasInstances` tells whether a service name still has an
    * instance once every op ran (the freed VIPs are those of names left with none and no keeping entry).
    */
-  finish(hasInstances: (ent: EnterpriseMeta, name: string) => boolean): { compares: Compare[]; ops: Op[] } {
+  finish(hasInstances: (ent: EnterpriseMeta, name: string, peer: string) => boolean): { compares: Compare[]; ops: Op[] } {
     const compares: Compare[] = [];
     const ops: Op[] = [];
     const t = this.#deps.replica.virtualIPs;
@@ -93,9 +96,9 @@ export class TxnVirtualIPs {
       compares.push(pinRecord(key, row));
       if (touch) ops.push({ type: 'put', key, value: encodeRecord(storedRow(row)) });
     }
-    for (const [key, { ent, name }] of this.#removed) {
-      const row = t.service(ent, name);
-      if (!row || this.#created.has(key) || this.#existing.has(key) || hasInstances(ent, name)) continue;
+    for (const [key, { ent, name, peer }] of this.#removed) {
+      const row = t.service(ent, name, peer);
+      if (!row || this.#created.has(key) || this.#existing.has(key) || hasInstances(ent, name, peer)) continue;
       const entries = configEntriesOf(this.#deps.replica, ent);
       if (KEEPING_KINDS.some((kind) => entries.get(kind, name) !== undefined)) continue;
       compares.push(pinRecord(key, row), pinRecord(vipFreeKey(row.Offset), undefined));

@@ -111,6 +111,16 @@ function freeUnused(deps: EndpointDeps, plan: WritePlan, ent: EnterpriseMeta | u
   plan.ops.push({ type: 'delete', key }, { type: 'put', key: vipFreeKey(row.Offset), value: encodeRecord({}) });
 }
 
+/** Frees the VIPs of the services imported from `peer` of partition `partition` (its peering is being removed). */
+export function planFreePeerVirtualIPs(deps: EndpointDeps, plan: WritePlan, peer: string, partition: string): void {
+  for (const row of deps.replica.virtualIPs.ofPeer(peer)) {
+    if (row.Partition.toLowerCase() !== partition.toLowerCase()) continue;
+    const key = vipServiceKey({ partition: row.Partition, namespace: row.Namespace }, row.Service, peer);
+    plan.compares.push(pinRecord(key, row), pinRecord(vipFreeKey(row.Offset), undefined));
+    plan.ops.push({ type: 'delete', key }, { type: 'put', key: vipFreeKey(row.Offset), value: encodeRecord({}) });
+  }
+}
+
 /** Config entry kinds whose write gives the service its VIP (Consul's ensureConfigEntryTxn). */
 const ROUTING_KINDS = new Set(['service-resolver', 'service-router', 'service-splitter']);
 

@@ -1,5 +1,6 @@
 // The virtual IP tables (Consul's service-virtual-ips and free-virtual-ips): each mesh service's
-// VIP from 240.0.0.0/4 (`vip/service/<ap>/<ns>/<folded name>`), the IPs freed by services that
+// VIP from 240.0.0.0/4 (`vip/service/<ap>/<ns>/<folded name>[/<peer>]`, a peer's imported
+// service apart from the local one of the same name), the IPs freed by services that
 // went away (`vip/free/<offset>`), and the counter of the highest offset ever handed out (`vip/counter`).
 import type { WatchEvent } from '../store/index.ts';
 import { entKey, type EnterpriseMeta } from './tenancy.ts';
@@ -23,6 +24,8 @@ export interface ServiceVirtualIPRecord {
   /** Offset from 240.0.0.0 (1 is 240.0.0.1). */
   Offset: number;
   ManualIPs: string[] | null;
+  /** The peer an imported service came from (absent: a local service). */
+  Peer?: string;
 }
 
 /** The counter as stored: the highest offset handed out. */
@@ -33,13 +36,14 @@ export interface VipCounterRecord {
 /** A stored row with the store revisions it needs for compares. */
 export type VipRow<T> = T & { CreateIndex: number; ModifyIndex: number };
 
-/** The id of a service's row: `<ap>/<ns>/<folded name>`, the name URI-encoded. */
-export function vipServiceId(ent: EnterpriseMeta, name: string): string {
-  return `${entKey(ent)}/${encodeURIComponent(name.toLowerCase())}`;
+/** The id of a service's row: `<ap>/<ns>/<folded name>`, then `/<peer>` for an imported one, names URI-encoded. */
+export function vipServiceId(ent: EnterpriseMeta, name: string, peer = ''): string {
+  const id = `${entKey(ent)}/${encodeURIComponent(name.toLowerCase())}`;
+  return peer ? `${id}/${encodeURIComponent(peer.toLowerCase())}` : id;
 }
 
-/** Store key of a service's virtual IP. */
-export const vipServiceKey = (ent: EnterpriseMeta, name: string): string => `${VIP_PREFIX}service/${vipServiceId(ent, name)}`;
+/** Store key of a service's virtual IP (`peer`: of the service imported from that peer). */
+export const vipServiceKey = (ent: EnterpriseMeta, name: string, peer = ''): string => `${VIP_PREFIX}service/${vipServiceId(ent, name, peer)}`;
 
 /** Store key of a freed offset (fixed-width hex, so keys sort as offsets do). */
 export const vipFreeKey = (offset: number): string => `${VIP_PREFIX}free/${offset.toString(16).padStart(8, '0')}`;
@@ -95,14 +99,21 @@ export class VirtualIPsTable {
     this.index = 0;
   }
 
-  /** A service's row, its name matched case-insensitively. */
-  service(ent: EnterpriseMeta, name: string): (VipRow<ServiceVirtualIPRecord> & { address: string }) | undefined {
-    return this.#services.size === 0 ? undefined : this.#services.get(vipServiceId(ent, name));
+  /** A service's row, its name matched case-insensitively (`peer`: the one imported from that peer). */
+  service(ent: EnterpriseMeta, name: string, peer = ''): (VipRow<ServiceVirtualIPRecord> & { address: string }) | undefined {
+    return this.#services.size === 0 ? undefined : this.#services.get(vipServiceId(ent, name, peer));
   }
 
   /** A service's auto VIP address, or undefined when it has none. */
-  address(ent: EnterpriseMeta, name: string): string | undefined {
-    return this.service(ent, name)?.address;
+  address(ent: EnterpriseMeta, name: string, peer = ''): string | undefined {
+    return this.service(ent, name, peer)?.address;
+  }
+
+  /** The rows of the services imported from `peer` (any tenant). */
+  ofPeer(peer: string): (VipRow<ServiceVirtualIPRecord> & { address: string })[] {
+    const out = [];
+    for (const r of this.#services.values()) if (r.Peer && r.Peer.toLowerCase() === peer.toLowerCase()) out.push(r);
+    return out;
   }
 
   /** The lowest freed offset and the revision of its row, or undefined when none is free. */
@@ -126,7 +137,7 @@ export class VirtualIPsTable {
   withManualIP(partition: string, ip: string): (VipRow<ServiceVirtualIPRecord> & { address: string })[] {
     const out = [];
     for (const r of this.#services.values()) {
-      if (r.Partition.toLowerCase() === partition.toLowerCase() && r.ManualIPs?.includes(ip)) out.push(r);
+      if (!r.Peer && r.Partition.toLowerCase() === partition.toLowerCase() && r.ManualIPs?.includes(ip)) out.push(r);
     }
     return out;
   }
