@@ -79,6 +79,29 @@ describe('virtual IPs', () => {
     assert.equal(names.some((n) => vip(n) !== undefined), false, 'all freed');
   });
 
+  test('the last instances removed concurrently free the VIP (each delete pins the instances it leaves)', async () => {
+    const nodes = ['pair-node-0', 'pair-node-1', 'pair-node-2'];
+    for (const [i, Node] of nodes.entries()) {
+      await dev.agent.endpoints.catalog.register({ Node, Address: `10.9.2.${i + 1}`, Service: { ID: 'pair', Service: 'pair', Port: 1, Connect: { Native: true } } as Partial<NodeService> as NodeService });
+    }
+    assert.ok(vip('pair'));
+    await Promise.all(nodes.map((Node, i) => (i === 0
+      ? dev.agent.endpoints.catalog.deregister({ Node })
+      : dev.agent.endpoints.catalog.deregister({ Node, ServiceID: 'pair' }))));
+    assert.equal(dev.agent.replica.catalog.byName.get('pair')?.size ?? 0, 0);
+    assert.equal(vip('pair'), undefined, 'no instance and no entry left: freed');
+
+    // The last instance and the resolver that also held the VIP, deleted at once (either sent first).
+    for (const entryFirst of [false, true]) {
+      await dev.agent.endpoints.catalog.register({ Node: 'pair-node-0', Address: '10.9.2.1', Service: { ID: 'pair', Service: 'pair', Port: 1 } as Partial<NodeService> as NodeService });
+      await dev.agent.endpoints.configEntries.apply({ Kind: 'service-resolver', Name: 'pair' }, undefined);
+      assert.ok(vip('pair'));
+      const deletes = [() => dev.agent.endpoints.catalog.deregister({ Node: 'pair-node-0' }), () => dev.agent.endpoints.configEntries.delete('service-resolver', 'pair', undefined)];
+      await Promise.all((entryFirst ? deletes.reverse() : deletes).map((d) => d()));
+      assert.equal(vip('pair'), undefined, `the instance and the entry gone at once (entry first: ${entryFirst}): freed`);
+    }
+  });
+
   test('/v1/txn service ops take VIPs (two in one txn get two) and free them with the last instance, not when the txn re-adds one', async () => {
     const txn = async (ops: unknown[]) => {
       const res = await fetch(`http://${dev.httpAddr}/v1/txn`, { method: 'PUT', body: JSON.stringify(ops) });

@@ -5,9 +5,10 @@
 // frees its VIP unless a routing or intentions config entry still names it.
 import { InternalError } from '../errors.ts';
 import {
-  VIP_COUNTER_KEY, MAX_VIP_OFFSET, vipServiceKey, vipFreeKey, vipAddress, encodeRecord, catalogOf, configEntriesOf, foldName,
-  DEFAULT_ENT, type EnterpriseMeta, type ServiceVirtualIPRecord,
+  VIP_COUNTER_KEY, MAX_VIP_OFFSET, vipServiceKey, vipFreeKey, vipAddress, encodeRecord, catalogOf, configEntriesOf, configEntryStoreKey, foldName,
+  serviceKey, tenantKey, DEFAULT_ENT, type EnterpriseMeta, type ServiceVirtualIPRecord,
 } from '../state/index.ts';
+import type { Compare } from '../store/index.ts';
 import type { NodeService, ServiceAddress } from '../api/catalog-types.ts';
 import { pinRecord, type WritePlan } from './commit.ts';
 import type { EndpointDeps } from './deps.ts';
@@ -84,31 +85,59 @@ export function planFreeVirtualIPs(deps: EndpointDeps, plan: WritePlan, ent: Ent
   const t = deps.replica.virtualIPs;
   if (deleted.length === 0) return;
   const e = ent ?? DEFAULT_ENT;
-  // Folded name → a spelling and how many of its instances the plan deletes.
-  const gone = new Map<string, { name: string; n: number }>();
-  for (const s of deleted) {
-    if (!t.service(e, s.Service)) continue;
-    const g = gone.get(foldName(s.Service));
-    if (g) g.n++;
-    else gone.set(foldName(s.Service), { name: s.Service, n: 1 });
-  }
+  // Folded name → a spelling of the names that have a VIP.
+  const gone = new Map<string, string>();
+  for (const s of deleted) if (t.service(e, s.Service)) gone.set(foldName(s.Service), s.Service);
   if (gone.size === 0) return;
-  for (const [folded, { name, n }] of gone) freeUnused(deps, plan, ent, folded, name, n, '');
+  const removed = new Set(deleted);
+  for (const [folded, name] of gone) freeUnused(deps, plan, ent, folded, name, removed, '');
 }
 
 /**
- * Frees a service's VIP when the plan leaves it unused: `n` of its instances are deleted and none
- * stay, and no keeping config entry but one of `deletedKind` (which the plan deletes) names it.
+ * Frees a service's VIP when the plan leaves it unused: no instance stays but those in `removed`
+ * (which the plan deletes), and no keeping config entry but one of `deletedKind` (which the plan
+ * deletes) names it. A VIP kept is kept with a pin on what keeps it (one remaining instance, or the
+ * entry): concurrent deletes that each see the other's instance or entry, and together leave
+ * nothing, then conflict, and the one that re-plans frees the VIP, as one of Consul's serial applies would.
  */
-function freeUnused(deps: EndpointDeps, plan: WritePlan, ent: EnterpriseMeta | undefined, folded: string, name: string, n: number, deletedKind: string): void {
+function freeUnused(
+  deps: EndpointDeps, plan: WritePlan, ent: EnterpriseMeta | undefined, folded: string, name: string, removed: ReadonlySet<NodeService>, deletedKind: string,
+): void {
   const e = ent ?? DEFAULT_ENT;
   const row = deps.replica.virtualIPs.service(e, name);
-  if (!row || (catalogOf(deps.replica, ent).byName.get(folded)?.size ?? 0) > n) return;
+  if (!row || pinRemainingInstance(deps, plan, ent, folded, removed)) return;
   const entries = configEntriesOf(deps.replica, ent);
-  if (KEEPING_KINDS.some((kind) => kind !== deletedKind && entries.get(kind, name) !== undefined)) return;
+  const keeping = KEEPING_KINDS.find((kind) => kind !== deletedKind && entries.get(kind, name) !== undefined);
+  if (keeping) {
+    const entry = entries.get(keeping, name)!;
+    plan.compares.push(pinRecord(configEntryStoreKey(ent, keeping, entry.Name), entry));
+    return;
+  }
   const key = vipServiceKey(e, name);
   plan.compares.push(pinRecord(key, row), pinRecord(vipFreeKey(row.Offset), undefined));
   plan.ops.push({ type: 'delete', key }, { type: 'put', key: vipFreeKey(row.Offset), value: encodeRecord({}) });
+}
+
+/** How many of a name's first instances a kept VIP's pin is picked from. */
+const PIN_SPREAD = 64;
+
+/** Pins one instance of the name that the plan does not delete; false when none stays. */
+function pinRemainingInstance(deps: EndpointDeps, plan: WritePlan, ent: EnterpriseMeta | undefined, folded: string, removed: ReadonlySet<NodeService>): boolean {
+  const cat = catalogOf(deps.replica, ent);
+  const refs = cat.byName.get(folded);
+  if (!refs) return false;
+  // Picked at random among the first few, so that concurrent deletes seldom pin the same one.
+  let skip = Math.floor(Math.random() * Math.min(refs.size, PIN_SPREAD));
+  let pin: Compare | undefined;
+  for (const ref of refs) {
+    const [node, id] = ref.split('\0');
+    const s = cat.services.get(node)?.get(id);
+    if (!s || removed.has(s)) continue;
+    pin = pinRecord(tenantKey(ent, serviceKey(node, id)), s);
+    if (skip-- <= 0) break;
+  }
+  if (pin) plan.compares.push(pin);
+  return pin !== undefined;
 }
 
 /** Frees the VIPs of the services imported from `peer` of partition `partition` (its peering is being removed). */
@@ -133,7 +162,7 @@ export function withEntryVirtualIP<P extends WritePlan>(
   deps: EndpointDeps, plan: P, kind: string, name: string, ent: EnterpriseMeta | undefined, deleting: boolean,
 ): P {
   if (!ROUTING_KINDS.has(kind) || name === '*') return plan;
-  if (deleting) freeUnused(deps, plan, ent, foldName(name), name, 0, kind);
+  if (deleting) freeUnused(deps, plan, ent, foldName(name), name, new Set(), kind);
   // A new entry re-writes the VIP's row, as a new instance does, against a concurrent free.
   else planVirtualIP(deps, plan, ent ?? DEFAULT_ENT, name, true);
   return plan;
