@@ -169,10 +169,14 @@ test('/v1/txn: loaded on its first request; concurrent first transactions each a
   assert.deepEqual(JSON.parse(out.steps[1].answers[0].text), ['a', 'b']);
 });
 
-test('/v1/coordinate: loaded on its first requests, answered as before', () => {
-  const out = probe([{ requests: [{ method: 'GET', path: '/v1/coordinate/nodes' }, { method: 'GET', path: '/v1/coordinate/datacenters' }] }]);
-  assert.ok(!out.atStart.includes('http/v1/coordinate.ts'), 'http/v1/coordinate.ts loaded by start');
-  const [nodes, dcs] = out.steps[0].answers;
+test('/v1/coordinate and the operator keyring: loaded on their first requests, answered as before', () => {
+  const out = probe([{
+    requests: [{ method: 'GET', path: '/v1/coordinate/nodes' }, { method: 'GET', path: '/v1/coordinate/datacenters' }, { method: 'GET', path: '/v1/operator/keyring' }],
+  }]);
+  for (const m of ['http/v1/coordinate.ts', 'http/v1/operator-keyring.ts']) assert.ok(!out.atStart.includes(m), `${m} loaded by start`);
+  const [nodes, dcs, keyring] = out.steps[0].answers;
+  // devConfig's agent has no gossip encryption: Consul's error, as before.
+  assert.deepEqual([keyring.status, keyring.text], [500, 'Gossip encryption is not enabled']);
   assert.deepEqual([nodes.status, nodes.text], [200, '[]']);
   assert.deepEqual(JSON.parse(dcs.text), [{ Datacenter: 'dc1', AreaID: 'wan', Coordinates: [] }]);
 });

@@ -1,8 +1,9 @@
 // The HTTP handlers and agent/self figures that come from the agent's gossip pools: members,
 // join, force-leave (LAN, or WAN with `?wan`), the operator keyring, the serf_lan stats section,
-// and the WAN-wide datacenter listings.
+// and the WAN-wide datacenter listings. The keyring's handlers load on its first request (issue #9).
 import type { RequestConfig } from '../http/index.ts';
-import { keyringHandlers, memberJson, membersHandlers } from '../http/index.ts';
+import { memberJson, membersHandlers } from '../http/index.ts';
+import { lazyHandlers } from '../http/lazy-handlers.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
 import type { LanPool } from './lan-pool.ts';
 import type { WanPool } from './wan-pool.ts';
@@ -14,9 +15,9 @@ export function poolHandlers(config: RuntimeConfig, pool: LanPool, reqCfg: Reque
       pool, wan, nodeName: config.nodeName, datacenter: config.datacenter, server: config.server, serfWanPort: config.ports.serfWan,
       ...(config.partition ? { partition: config.partition } : {}),
     }),
-    keyring: keyringHandlers({
+    keyring: lazyHandlers(['list', 'install', 'use', 'remove'], async () => (await import('../http/v1/operator-keyring.ts')).keyringHandlers({
       keyring: () => pool.gossip?.keyring ?? null, wanKeyring: () => wan?.gossip?.keyring ?? null, datacenter: config.datacenter, reqCfg,
-    }),
+    })),
   };
 }
 

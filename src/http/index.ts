@@ -20,7 +20,7 @@ export { agentServiceHandlers, agentService, contentHash, aggregatedStatus, type
 export { agentCheckHandlers } from './v1/agent-checks.ts';
 export { agentControlHandlers, type AgentControlDeps } from './v1/agent-control.ts';
 export { membersHandlers, memberJson, type MemberView, type MembersDeps } from './v1/agent-members.ts';
-export { keyringHandlers, keyringResponse, type KeyringDeps } from './v1/operator-keyring.ts';
+export type { KeyringDeps } from './v1/operator-keyring.ts';
 export type { AclHandlerDeps } from './v1/acl.ts';
 export { authzOf, discoveryStale, parseToken, type HttpRequest, type RequestConfig } from './request.ts';
 export { EXECUTE_REMOTE_PATH, QUERY_AGENT_HEADER } from './v1/query-internal.ts';
