@@ -2,18 +2,21 @@
 // namespace writes to the primary, which applies them, and its leader replicates the primary's
 // namespaces of the default partition (the only partition federation supports), with the
 // leader.replication.namespaces gauges.
+import { createRequire } from 'node:module';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { Handler, HttpRequest, Router } from '../http/index.ts';
 import type { NamespaceEndpoint } from '../endpoint/namespaces.ts';
 import type { Namespace } from '../api/namespaces.ts';
 import { DEFAULT_TENANCY_NAME, type Replica } from '../state/index.ts';
-import { NamespaceReplicator, type RemoteNamespaces, type ReplicatedNamespace } from '../leader/namespace-replication.ts';
+import type { NamespaceReplicator, RemoteNamespaces, ReplicatedNamespace } from '../leader/namespace-replication.ts';
 import type { LeaderLoops } from '../leader/loops.ts';
 import type { Telemetry } from '../telemetry/metrics.ts';
 import { formatGoDuration } from '../duration.ts';
 import { callPrimary, forwardToPrimary, type PrimaryForwardDeps } from './primary-forward.ts';
 import { withoutDc } from './config-primary-routes.ts';
+
+const require = createRequire(import.meta.url);
 
 /** True for a request that creates, updates or deletes a namespace. */
 export function writesNamespaces(method: string, path: string): boolean {
@@ -91,6 +94,8 @@ function localNamespaces(d: Pick<NamespaceReplicationWiring, 'replica' | 'namesp
 
 /** Runs namespace replication while this secondary server leads, with the replication gauges. */
 export function replicateNamespaces(d: NamespaceReplicationWiring & { loops: LeaderLoops; telemetry: Telemetry }): NamespaceReplicator {
+  // Only a secondary datacenter's servers replicate: the replicator loads then (issue #9).
+  const { NamespaceReplicator } = require('../leader/namespace-replication.ts') as typeof import('../leader/namespace-replication.ts');
   const replicator = new NamespaceReplicator({
     clock: d.clock, logger: d.logger, random: d.random,
     fetch: (minIndex, signal) => fetchPrimaryNamespaces(d, minIndex, signal),
