@@ -2,17 +2,20 @@
 // server answers with every stored entry (Consul's ConfigEntry.ListAll, blocking and stale), and
 // the secondary leader's replicator reading it from the primary under the replication token and
 // writing the difference into its own store.
+import { createRequire } from 'node:module';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { HttpRequest, HttpResult } from '../http/index.ts';
 import type { AclIdentity } from '../endpoint/index.ts';
 import type { ConfigEntryEndpoint } from '../endpoint/config-entries.ts';
 import { DEFAULT_TENANCY_NAME, WILDCARD_NAMESPACE, partitionConfigEntries, type ConfigEntry, type EnterpriseMeta, type Replica } from '../state/index.ts';
-import { ConfigReplicator, type RemoteEntries } from '../leader/config-replication.ts';
+import type { ConfigReplicator, RemoteEntries } from '../leader/config-replication.ts';
 import type { LeaderLoops } from '../leader/loops.ts';
 import type { Telemetry } from '../telemetry/metrics.ts';
 import { parseGoDuration, formatGoDuration } from '../duration.ts';
 import { callPrimary, type PrimaryForwardDeps } from './primary-forward.ts';
+
+const require = createRequire(import.meta.url);
 
 /** Where a secondary's leader reads the primary's config entries (`?index=&wait=`, token in X-Consul-Token). */
 export const CONFIG_LIST_RPC_PATH = '/v1/internal/rpc/config/list-all';
@@ -68,6 +71,8 @@ function namespaceEnt(ns: unknown): EnterpriseMeta | undefined {
 
 /** Runs config entry replication while this secondary server leads, with Consul's replication gauges. */
 export function replicateConfigEntries(d: ConfigReplicationWiring & { loops: LeaderLoops; telemetry: Telemetry }): ConfigReplicator {
+  // Only a secondary datacenter's servers replicate: the replicator loads then (issue #9).
+  const { ConfigReplicator } = require('../leader/config-replication.ts') as typeof import('../leader/config-replication.ts');
   const replicator = new ConfigReplicator({
     clock: d.clock, logger: d.logger, random: d.random,
     fetch: (minIndex, signal) => fetchPrimaryEntries(d, minIndex, signal),
