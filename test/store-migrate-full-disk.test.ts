@@ -3,40 +3,19 @@
 // or the migration commits and the store opens even if the file cannot be compacted afterwards.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
 import { EmbeddedStore } from '../src/store/embedded/embedded.ts';
+import { storedFormat, writeFormat1 } from './support/format1-store.ts';
 
 const openScript = join(import.meta.dirname, 'support', 'open-store.ts');
 const hasPrlimit = spawnSync('prlimit', ['--version']).status === 0;
 const KEYS = 20_000;
 
 type Line = { log?: string; err?: string; opened?: boolean; keys?: number; error?: string };
-
-/** A format-1 store file as the previous build wrote it, with KEYS keys of 200-byte values. */
-function writeFormat1(dir: string): number {
-  const db = new DatabaseSync(join(dir, 'store.db'));
-  db.exec(`PRAGMA journal_mode = WAL;
-CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
-CREATE TABLE kv (
-  key TEXT PRIMARY KEY, value BLOB NOT NULL, create_rev INTEGER NOT NULL,
-  mod_rev INTEGER NOT NULL, version INTEGER NOT NULL, lease INTEGER NOT NULL DEFAULT 0
-) WITHOUT ROWID;
-CREATE TABLE lease (id INTEGER PRIMARY KEY, ttl_seconds INTEGER NOT NULL);
-INSERT INTO meta VALUES ('format', 1), ('revision', ${KEYS}), ('last_lease', 0);
-BEGIN;`);
-  const put = db.prepare('INSERT INTO kv (key, value, create_rev, mod_rev, version) VALUES (?, ?, ?, ?, 1)');
-  const value = Buffer.alloc(200, 7);
-  for (let i = 1; i <= KEYS; i++) put.run(`kv/${(i * 7919) % KEYS}/${i}`, value, i, i);
-  db.exec('COMMIT');
-  db.close();
-  return statSync(join(dir, 'store.db')).size;
-}
 
 /** Opens the store in a child with files limited to `bytes`; its output lines. */
 async function openLimited(dir: string, bytes: number): Promise<Line[]> {
@@ -51,9 +30,7 @@ async function openLimited(dir: string, bytes: number): Promise<Line[]> {
 
 /** Reopens without a limit: the format on disk and every key with its revisions. */
 async function reopen(dir: string): Promise<number> {
-  const db = new DatabaseSync(join(dir, 'store.db'), { readOnly: true });
-  const format = (db.prepare("SELECT value FROM meta WHERE key = 'format'").get() as { value: number }).value;
-  db.close();
+  const format = storedFormat(dir);
   const store = new EmbeddedStore({ dir });
   await store.open();
   const all = await store.range('');
@@ -68,7 +45,7 @@ test('a migration that fills the disk fails with the disk\'s error and leaves fo
   { skip: !hasPrlimit && 'no prlimit', timeout: 120_000 }, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'proconsul-migrate-full-'));
     try {
-      const size = writeFormat1(dir);
+      const size = writeFormat1(dir, KEYS);
       // The WAL cannot hold the copied table.
       const lines = await openLimited(dir, Math.floor(size / 2));
       const error = lines.find((l) => l.error)?.error ?? '';
@@ -83,7 +60,7 @@ test('a migration that fits but leaves no room to compact the file opens the sto
   { skip: !hasPrlimit && 'no prlimit', timeout: 120_000 }, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'proconsul-migrate-full-'));
     try {
-      const size = writeFormat1(dir);
+      const size = writeFormat1(dir, KEYS);
       // Room for the migration's WAL, not for VACUUM's copy of the file as well.
       const lines = await openLimited(dir, Math.floor(size * 1.3));
       assert.deepEqual(lines.at(-1), { opened: true, keys: KEYS }, JSON.stringify(lines));
