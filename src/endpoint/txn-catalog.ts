@@ -195,15 +195,22 @@ export class CatalogTxnOverlay {
     }
   }
 
-  /** Whether service `name` of `ent` has an instance as this transaction leaves the catalog. */
-  hasInstances(ent: EnterpriseMeta, name: string): boolean {
+  /**
+   * Whether service `name` of `ent` has an instance as this transaction leaves the catalog: the
+   * compare pinning one it leaves untouched, true for one it writes, false for none.
+   */
+  hasInstances(ent: EnterpriseMeta, name: string): Compare | boolean {
     const e = isDefaultEnt(ent) ? undefined : ent;
     const folded = foldName(name);
     const named = (rec: Rec | null | undefined): boolean => !!rec && foldName((rec as unknown as NodeService).Service) === folded;
-    for (const ref of this.#catalog(e).byName.get(folded) ?? []) {
+    const cat = this.#catalog(e);
+    for (const ref of cat.byName.get(folded) ?? []) {
       const [node, id] = ref.split('\0');
       const key = tenantKey(e, serviceKey(node, id));
-      if (!this.#overlay.has(key) || named(this.#overlay.get(key))) return true;
+      if (!this.#overlay.has(key)) {
+        const rec = cat.services.get(node)?.get(id);
+        if (rec) return pinRecord(key, rec);
+      } else if (named(this.#overlay.get(key))) return true;
     }
     const tenant = e === undefined ? '' : entKey(e);
     for (const [k, rec] of this.#overlay) {

@@ -4,7 +4,7 @@
 // every op ran, from what the txn leaves. Like the name guards, its compares and ops go last, one per key.
 import { InternalError } from '../errors.ts';
 import {
-  VIP_COUNTER_KEY, MAX_VIP_OFFSET, vipServiceKey, vipFreeKey, vipAddress, encodeRecord, configEntriesOf,
+  VIP_COUNTER_KEY, MAX_VIP_OFFSET, vipServiceKey, vipFreeKey, vipAddress, encodeRecord, configEntriesOf, configEntryStoreKey,
   DEFAULT_ENT, type EnterpriseMeta, type ServiceVirtualIPRecord,
 } from '../state/index.ts';
 import type { Compare, Op } from '../store/index.ts';
@@ -74,9 +74,10 @@ export class TxnVirtualIPs {
 
   /**
    * The txn's VIP compares and ops; `hasInstances` tells whether a service name still has an
-   * instance once every op ran (the freed VIPs are those of names left with none and no keeping entry).
+   * instance once every op ran, as the compare pinning one it leaves untouched or as true for one
+   * it writes (the freed VIPs are those of names left with none and no keeping entry).
    */
-  finish(hasInstances: (ent: EnterpriseMeta, name: string, peer: string) => boolean): { compares: Compare[]; ops: Op[] } {
+  finish(hasInstances: (ent: EnterpriseMeta, name: string, peer: string) => Compare | boolean): { compares: Compare[]; ops: Op[] } {
     const compares: Compare[] = [];
     const ops: Op[] = [];
     const t = this.#deps.replica.virtualIPs;
@@ -98,9 +99,21 @@ export class TxnVirtualIPs {
     }
     for (const [key, { ent, name, peer }] of this.#removed) {
       const row = t.service(ent, name, peer);
-      if (!row || this.#created.has(key) || this.#existing.has(key) || hasInstances(ent, name, peer)) continue;
+      if (!row || this.#created.has(key) || this.#existing.has(key)) continue;
+      // A VIP kept is pinned to what keeps it, as planFreeVirtualIPs does: concurrent deletes that
+      // together leave it unused then conflict, and the one re-planned frees it.
+      const held = hasInstances(ent, name, peer);
+      if (held !== false) {
+        if (held !== true) compares.push(held);
+        continue;
+      }
       const entries = configEntriesOf(this.#deps.replica, ent);
-      if (KEEPING_KINDS.some((kind) => entries.get(kind, name) !== undefined)) continue;
+      const keeping = KEEPING_KINDS.find((kind) => entries.get(kind, name) !== undefined);
+      if (keeping) {
+        const entry = entries.get(keeping, name)!;
+        compares.push(pinRecord(configEntryStoreKey(ent, keeping, entry.Name), entry));
+        continue;
+      }
       compares.push(pinRecord(key, row), pinRecord(vipFreeKey(row.Offset), undefined));
       ops.push({ type: 'delete', key }, { type: 'put', key: vipFreeKey(row.Offset), value: encodeRecord({}) });
     }

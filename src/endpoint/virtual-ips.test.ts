@@ -102,6 +102,17 @@ describe('virtual IPs', () => {
     }
   });
 
+  test('/v1/txn: two txns deleting the last two instances at once free the VIP', async () => {
+    for (const Node of ['tpair-0', 'tpair-1']) {
+      await dev.agent.endpoints.catalog.register({ Node, Address: '10.9.3.1', Service: { ID: 'tpair', Service: 'tpair', Port: 1, Connect: { Native: true } } as Partial<NodeService> as NodeService });
+    }
+    assert.ok(vip('tpair'));
+    const del = (Node: string) => dev.agent.endpoints.txn.apply([{ Service: { Verb: 'delete', Node, Service: { ID: 'tpair' } } as never }], {} as never);
+    const outcomes = await Promise.all([del('tpair-0'), del('tpair-1')]);
+    assert.deepEqual(outcomes.map((o) => o.errors), [null, null]);
+    assert.equal(vip('tpair'), undefined, 'no instance left: freed');
+  });
+
   test('/v1/txn service ops take VIPs (two in one txn get two) and free them with the last instance, not when the txn re-adds one', async () => {
     const txn = async (ops: unknown[]) => {
       const res = await fetch(`http://${dev.httpAddr}/v1/txn`, { method: 'PUT', body: JSON.stringify(ops) });
