@@ -61,7 +61,7 @@ test('mesh services get VIPs through the HTTP API, dig answers them, a freed one
     assert.equal((await call(a, 'GET', '/v1/catalog/service/web'))[0].ServiceTaggedAddresses?.['consul-virtual'], undefined, 'web itself is not in the mesh');
 
     // Manual VIPs: a service with a VIP takes them.
-    assert.deepEqual(await call(a, 'PUT', '/v1/internal/service-virtual-ip', { Service: 'web', ManualVIPs: ['10.96.0.10'] }), { Found: true, UnassignedFrom: [] });
+    assert.deepEqual(await call(a, 'PUT', '/v1/internal/service-virtual-ip', { Service: 'web', ManualVIPs: ['10.96.0.10'] }), { Found: true, UnassignedFrom: null });
     assert.deepEqual(await call(a, 'PUT', '/v1/internal/service-virtual-ip', { Service: 'nope', ManualVIPs: ['10.96.0.11'] }), { Found: false, UnassignedFrom: null });
 
     await a.stop();
@@ -122,7 +122,7 @@ test('with ACLs: manual VIPs need mesh:write (service:write on the service is no
     assert.equal((await http('PUT', '/v1/internal/service-virtual-ip', serviceWriter.SecretID, body)).status, 403);
     assert.equal((await http('PUT', '/v1/internal/service-virtual-ip', '', body)).status, 403);
     const ok = await http('PUT', '/v1/internal/service-virtual-ip', writer.SecretID, body);
-    assert.deepEqual([ok.status, ok.json], [200, { Found: true, UnassignedFrom: [] }]);
+    assert.deepEqual([ok.status, ok.json], [200, { Found: true, UnassignedFrom: null }]);
     // The anonymous token (default deny) is the DNS token here: no VIP is answered.
     const r = await dig(port(a), 'secure.virtual.consul', 'A');
     assert.deepEqual(r.answer, []);

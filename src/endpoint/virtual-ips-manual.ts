@@ -42,7 +42,8 @@ export function assignManualVIPs(
     const key = vipServiceKey(e, service);
     plan.compares.push(pinRecord(key, own));
     plan.ops.push({ type: 'put', key, value: encodeRecord(row(own, ips)) });
-    const answer: ManualVIPsResponse = { Found: true, UnassignedFrom: unassigned };
+    // Consul's list of the services that lost an address is a nil slice when none did: null.
+    const answer: ManualVIPsResponse = { Found: true, UnassignedFrom: unassigned.length > 0 ? unassigned : null };
     return { txn: { compares: plan.compares, success: plan.ops }, done: () => answer };
   });
 }

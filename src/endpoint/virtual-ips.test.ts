@@ -163,7 +163,7 @@ describe('virtual IPs', () => {
     assert.deepEqual(await put({ Service: 'nothing', ManualVIPs: ['7.7.7.7'] }), { status: 200, body: { Found: false, UnassignedFrom: null } });
     await register({ ID: 'm1', Service: 'm1', Port: 1, Connect: { Native: true } });
     await register({ ID: 'm2', Service: 'm2', Port: 1, Connect: { Native: true } });
-    assert.deepEqual(await put({ Service: 'm1', ManualVIPs: ['7.7.7.7', '8.8.8.8'] }), { status: 200, body: { Found: true, UnassignedFrom: [] } });
+    assert.deepEqual(await put({ Service: 'm1', ManualVIPs: ['7.7.7.7', '8.8.8.8'] }), { status: 200, body: { Found: true, UnassignedFrom: null } }, "nothing unassigned: null, as Consul's nil slice");
     assert.deepEqual(await put({ service: 'm2', manualvips: ['7.7.7.7', '9.9.9.9'] }),
       { status: 200, body: { Found: true, UnassignedFrom: [{ ServiceName: { Name: 'm1' }, Peer: '' }] } });
     assert.deepEqual(dev.agent.replica.virtualIPs.service(DEFAULT_ENT, 'm1')?.ManualIPs, ['8.8.8.8']);
