@@ -90,7 +90,7 @@ export class DiscoveryChainEndpoint {
         const vip = replica.virtualIPs.service(ent ?? DEFAULT_ENT, service);
         if (!vip) return { index, value: chain };
         const value = { ...chain, AutoVirtualIPs: [vip.address], ManualVirtualIPs: [...vip.ManualIPs ?? []] };
-        return { index: Math.max(index, vip.ModifyIndex), value };
+        return { index: Math.max(index, vip.ContentIndex), value };
       } catch (err) {
         if (err instanceof ChainGraphError) throw new InternalError(`failed to compile discovery chain: ${err.message}`);
         throw err;

@@ -175,6 +175,9 @@ describe('virtual IPs', () => {
     };
     const before = await chain();
     assert.deepEqual([before.chain.AutoVirtualIPs, before.chain.ManualVirtualIPs], [[vip('m2')], ['7.7.7.7', '9.9.9.9']]);
+    // A new instance re-writes the VIP's row unchanged: the chain's index stays, its readers sleep on.
+    await register({ ID: 'm2b', Service: 'm2', Port: 2, Connect: { Native: true } });
+    assert.equal((await chain()).index, before.index, 'a new instance does not move the chain');
     const woken = chain(before.index);
     await put({ Service: 'm2', ManualVIPs: ['9.9.9.9'] });
     const after = await woken;

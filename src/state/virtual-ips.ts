@@ -36,6 +36,15 @@ export interface VipCounterRecord {
 /** A stored row with the store revisions it needs for compares. */
 export type VipRow<T> = T & { CreateIndex: number; ModifyIndex: number };
 
+/**
+ * A service's row in the replica: its auto VIP's address precomputed, and ContentIndex, the
+ * revision that last changed what it says (a re-write of the same content leaves it).
+ */
+export type VipServiceRow = VipRow<ServiceVirtualIPRecord> & { address: string; ContentIndex: number };
+
+/** The notifier key of a row re-written unchanged: no reader watches it. */
+const UNCHANGED = 'unchanged';
+
 /** The id of a service's row: `<ap>/<ns>/<folded name>`, then `/<peer>` for an imported one, names URI-encoded. */
 export function vipServiceId(ent: EnterpriseMeta, name: string, peer = ''): string {
   const id = `${entKey(ent)}/${encodeURIComponent(name.toLowerCase())}`;
@@ -58,7 +67,7 @@ const utf8 = new TextDecoder();
 
 /** The virtual IP rows of the replica, with the auto VIP's address precomputed per service. */
 export class VirtualIPsTable {
-  readonly #services = new Map<string, VipRow<ServiceVirtualIPRecord> & { address: string }>();
+  readonly #services = new Map<string, VipServiceRow>();
   /** Freed offsets → the revision that freed them. */
   readonly #free = new Map<number, number>();
   #counter: VipRow<VipCounterRecord> | undefined;
@@ -87,8 +96,12 @@ export class VirtualIPsTable {
       return id;
     }
     const rec = JSON.parse(utf8.decode(ev.kv.value)) as ServiceVirtualIPRecord;
-    this.#services.set(id, { ...rec, CreateIndex: ev.kv.createRevision, ModifyIndex: rev, address: vipAddress(rec.Offset) });
-    return id;
+    const prev = this.#services.get(id);
+    // A new instance re-writes its VIP's row unchanged (against a concurrent free): nothing a
+    // reader sees changed, so the row's watchers (discovery chains) are not woken.
+    const same = prev !== undefined && sameContent(prev, rec);
+    this.#services.set(id, { ...rec, CreateIndex: ev.kv.createRevision, ModifyIndex: rev, ContentIndex: same ? prev.ContentIndex : rev, address: vipAddress(rec.Offset) });
+    return same ? UNCHANGED : id;
   }
 
   /** Empties the tables (before a re-list). */
@@ -100,7 +113,7 @@ export class VirtualIPsTable {
   }
 
   /** A service's row, its name matched case-insensitively (`peer`: the one imported from that peer). */
-  service(ent: EnterpriseMeta, name: string, peer = ''): (VipRow<ServiceVirtualIPRecord> & { address: string }) | undefined {
+  service(ent: EnterpriseMeta, name: string, peer = ''): (VipServiceRow) | undefined {
     return this.#services.size === 0 ? undefined : this.#services.get(vipServiceId(ent, name, peer));
   }
 
@@ -110,7 +123,7 @@ export class VirtualIPsTable {
   }
 
   /** The rows of the services imported from `peer` (any tenant). */
-  ofPeer(peer: string): (VipRow<ServiceVirtualIPRecord> & { address: string })[] {
+  ofPeer(peer: string): (VipServiceRow)[] {
     const out = [];
     for (const r of this.#services.values()) if (r.Peer && r.Peer.toLowerCase() === peer.toLowerCase()) out.push(r);
     return out;
@@ -134,11 +147,18 @@ export class VirtualIPsTable {
   }
 
   /** The rows of a partition holding `ip` among their manual VIPs. */
-  withManualIP(partition: string, ip: string): (VipRow<ServiceVirtualIPRecord> & { address: string })[] {
+  withManualIP(partition: string, ip: string): (VipServiceRow)[] {
     const out = [];
     for (const r of this.#services.values()) {
       if (!r.Peer && r.Partition.toLowerCase() === partition.toLowerCase() && r.ManualIPs?.includes(ip)) out.push(r);
     }
     return out;
   }
+}
+
+/** Whether a stored row says the same as `rec`. */
+function sameContent(a: ServiceVirtualIPRecord, b: ServiceVirtualIPRecord): boolean {
+  const [x, y] = [a.ManualIPs ?? [], b.ManualIPs ?? []];
+  return a.Service === b.Service && a.Namespace === b.Namespace && a.Partition === b.Partition && a.Offset === b.Offset
+    && (a.Peer ?? '') === (b.Peer ?? '') && x.length === y.length && x.every((ip, i) => ip === y[i]);
 }
