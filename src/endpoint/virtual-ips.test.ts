@@ -91,6 +91,21 @@ describe('virtual IPs', () => {
     assert.equal(dev.agent.replica.catalog.byName.get('pair')?.size ?? 0, 0);
     assert.equal(vip('pair'), undefined, 'no instance and no entry left: freed');
 
+    // The last instance removed while a new one arrives (either sent first): the new one's tagged
+    // address is the VIP the service keeps.
+    for (const removeFirst of [true, false]) {
+      await dev.agent.endpoints.catalog.register({ Node: 'pair-node-0', Address: '10.9.2.1', Service: { ID: 'pair', Service: 'pair', Port: 1, Connect: { Native: true } } as Partial<NodeService> as NodeService });
+      const writes = [
+        () => dev.agent.endpoints.catalog.deregister({ Node: 'pair-node-0', ServiceID: 'pair' }),
+        () => dev.agent.endpoints.catalog.register({ Node: 'pair-node-1', Address: '10.9.2.2', Service: { ID: 'pair', Service: 'pair', Port: 1, Connect: { Native: true } } as Partial<NodeService> as NodeService }),
+      ];
+      await Promise.all((removeFirst ? writes : writes.reverse()).map((w) => w()));
+      const held = dev.agent.replica.catalog.services.get('pair-node-1')?.get('pair')?.TaggedAddresses?.['consul-virtual']?.Address;
+      assert.ok(held && held === vip('pair'), `remove first: ${removeFirst}: instance ${held}, row ${vip('pair')}`);
+      await dev.agent.endpoints.catalog.deregister({ Node: 'pair-node-1', ServiceID: 'pair' });
+      assert.equal(vip('pair'), undefined);
+    }
+
     // The last instance and the resolver that also held the VIP, deleted at once (either sent first).
     for (const entryFirst of [false, true]) {
       await dev.agent.endpoints.catalog.register({ Node: 'pair-node-0', Address: '10.9.2.1', Service: { ID: 'pair', Service: 'pair', Port: 1 } as Partial<NodeService> as NodeService });
