@@ -51,6 +51,12 @@ test('mesh services get VIPs through the HTTP API, dig answers them, a freed one
     assert.deepEqual(await vips(a, 'api.virtual.consul'), ['240.0.0.2']);
     const ttl = (await dig(port(a), 'web.virtual.consul', 'A')).answer[0][1];
     assert.equal(ttl, '4', 'node_ttl');
+    // Other types get the A record in the additional section, NOERROR and no SOA, as Consul's DNS server answers.
+    for (const type of ['AAAA', 'SRV', 'TXT']) {
+      const r = await dig(port(a), 'web.virtual.consul', type);
+      assert.deepEqual([r.status, r.answer, r.authority, r.additional.map((x) => x.join(' '))],
+        ['NOERROR', [], [], ['web.virtual.consul. 4 IN A 240.0.0.1']], type);
+    }
     assert.deepEqual(await vips(a, 'web-sidecar-proxy.virtual.consul'), [], 'the proxy\'s own name has none');
 
     // catalog and health show the tagged address, with the instance's port.

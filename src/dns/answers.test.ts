@@ -112,7 +112,7 @@ test('<service>.virtual without a virtual IP is NOERROR with no records and no S
   assert.equal(rcode(await ask(handler(), 'web.virtual.x.y.z.consul', 'A')), 'NXDOMAIN', 'a locality that does not parse');
 });
 
-test('<service>.virtual with a virtual IP: one A record with the node TTL, none for other types; peer forms ask for the peer\'s', async () => {
+test('<service>.virtual with a virtual IP: one A record with the node TTL, in the additional section for other types; peer forms ask for the peer\'s', async () => {
   const vips: Record<string, string> = { web: '240.0.0.1', 'web@peer1@default/ns1': '240.0.0.7', 'web@peer1@default/default': '240.0.0.8' };
   const withVip = (dns: Record<string, unknown> = {}) => new DnsHandler({
     cfg: dnsConfigFrom(devConfig({ raw: { dns_config: dns } })), logger: silentLogger(),
@@ -124,8 +124,11 @@ test('<service>.virtual with a virtual IP: one A record with the node TTL, none 
   const a = await ask(withVip({ node_ttl: '7s', service_ttl: { '*': '30s' } }), 'WEB.virtual.consul', 'A');
   assert.deepEqual([rcode(a), brief(a.answers), a.authorities, a.additionals], ['NOERROR', ['web.virtual.consul 7 A 240.0.0.1'], [], []]);
   assert.deepEqual(brief((await ask(withVip(), 'web.virtual.consul', 'ANY')).answers), ['web.virtual.consul 0 A 240.0.0.1']);
-  const aaaa = await ask(withVip(), 'web.virtual.consul', 'AAAA');
-  assert.deepEqual([rcode(aaaa), aaaa.answers, aaaa.authorities], ['NOERROR', [], []]);
+  // Other types: NOERROR, no answer, the A record in the additional section, no SOA (Consul's serializer).
+  for (const type of ['AAAA', 'TXT', 'SRV', 'MX', 'CNAME']) {
+    const r = await ask(withVip({ node_ttl: '7s' }), 'web.virtual.consul', type);
+    assert.deepEqual([rcode(r), r.answers, r.authorities, brief(r.additionals)], ['NOERROR', [], [], ['web.virtual.consul 7 A 240.0.0.1']], type);
+  }
   assert.deepEqual((await ask(withVip(), 'db.virtual.consul', 'A')).answers, [], 'no VIP: empty');
   for (const [name, want] of [['web.virtual.peer1.consul', '240.0.0.8'], ['web.virtual.ns1.peer1.consul', '240.0.0.7'], ['web.virtual.ns1.ns.peer1.peer.consul', '240.0.0.7']]) {
     assert.deepEqual(brief((await ask(withVip(), name, 'A')).answers), [`${name} 0 A ${want}`], name);

@@ -98,8 +98,8 @@ const DEFAULT = 'default';
 /**
  * `<service>.virtual[.<ns>.ns][.<ap>.ap]`, and for a service imported from a peer
  * `<service>.virtual[.<ns>].<peer>` or `.virtual[.<ns>.ns].<peer>.peer[.<ap>.ap]`: the service's
- * virtual IP as one A record with the node TTL; a service without one is NOERROR with no records
- * (and no SOA), as Consul answers.
+ * virtual IP as one A record with the node TTL, in the answer for A and ANY and the additional section
+ * for any other type; a service without one is NOERROR with no records (and no SOA), as Consul answers.
  */
 function virtualAnswer(q: Question, service: string, locality: Locality, ctx: AnswerContext): Sections {
   const peer = locality.peer || locality.peerOrDatacenter;
@@ -114,8 +114,12 @@ function virtualAnswer(q: Question, service: string, locality: Locality, ctx: An
     address = ctx.view.virtualIP?.(service, ent);
   }
   const out = empty();
-  if (address === undefined || (q.type !== 'A' && q.type !== 'ANY')) return out;
-  out.answers.push({ name: q.name, type: 'A', class: 'IN', ttl: ctx.cfg.nodeTtl, data: address });
+  if (address === undefined) return out;
+  // Consul's serializer puts an address record the question did not ask for (AAAA, TXT, MX, …) in the
+  // additional section, and the reply stays NOERROR without an SOA. SRV goes the same way: Consul's
+  // virtual result has no node to build an SRV target from (its SRV path dereferences it), and a VIP has no port.
+  const record = { name: q.name, type: net.isIPv6(address) ? 'AAAA' as const : 'A' as const, class: 'IN' as const, ttl: ctx.cfg.nodeTtl, data: address };
+  (q.type === record.type || q.type === 'ANY' ? out.answers : out.additionals).push(record);
   return out;
 }
 
