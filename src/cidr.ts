@@ -74,3 +74,9 @@ export function cidrMatcher(cidrs: string[] | undefined): ((addr: string) => boo
     return ip !== null && nets.some((n) => contains(n, ip));
   };
 }
+
+/** Go's `ip := net.ParseIP(s); ip != nil && ip.To4() != nil`: IPv4 text, or an IPv4-mapped IPv6 address (::ffff:1.2.3.4). */
+export function isGoIPv4(s: string): boolean {
+  const ip = parseIp(s);
+  return ip !== null && to4(ip) !== null;
+}

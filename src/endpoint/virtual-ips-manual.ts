@@ -1,8 +1,8 @@
 // Manual virtual IPs (Consul's Internal.AssignManualServiceVIPs, PUT /v1/internal/service-virtual-ip):
 // a service that has a VIP row takes the given IPv4 addresses as its manual VIPs, and any other
 // service of the partition holding one of them loses it, in one txn.
-import net from 'node:net';
 import { InternalError } from '../errors.ts';
+import { isGoIPv4 } from '../cidr.ts';
 import { vipServiceKey, encodeRecord, foldTenancyName, DEFAULT_ENT, DEFAULT_TENANCY_NAME, type EnterpriseMeta, type ServiceVirtualIPRecord } from '../state/index.ts';
 import { pinRecord, commitPlanned, type WritePlan } from './commit.ts';
 import { authorize, entContext } from './acl-enforce.ts';
@@ -24,7 +24,7 @@ export interface ManualVIPsResponse {
 /**
  * Assigns manual VIPs to `service` in `ent` (default/default when absent). Needs mesh:write, as
  * Consul's endpoint checks (consul-k8s grants its injector mesh:write for it); at least one
- * address, each IPv4. Found is false, and nothing changes, when the service has
+ * address, each IPv4 (or IPv4-mapped IPv6). Found is false, and nothing changes, when the service has
  * no VIP row (no mesh instance or routing entry ever gave it one).
  */
 export function assignManualVIPs(
@@ -33,7 +33,8 @@ export function assignManualVIPs(
   const e = ent ?? DEFAULT_ENT;
   authorize(authz, 'meshWrite', '', entContext(ent));
   if (ips.length === 0) throw new InternalError('must provide at least one manual virtual IP');
-  for (const ip of ips) if (!net.isIPv4(ip)) throw new InternalError(`${JSON.stringify(ip)} is not a valid IPv4 address`);
+  // Consul checks net.ParseIP(ip).To4(), which takes an IPv4-mapped IPv6 address too; the text is stored as given.
+  for (const ip of ips) if (!isGoIPv4(ip)) throw new InternalError(`${JSON.stringify(ip)} is not a valid IPv4 address`);
   return commitPlanned<ManualVIPsResponse>(deps, () => {
     const plan: WritePlan = { compares: [], ops: [] };
     const own = deps.replica.virtualIPs.service(e, service);
