@@ -250,7 +250,7 @@ export class ConfigEntryEndpoint {
     return commitPlanned<boolean>(this.#deps, inTenant(this.#deps.replica.tenants, pinnedTenant(tenant), (): Plan<boolean> => {
       const table = configEntriesOf(this.#deps.replica, tenant);
       checkChainGraph(table, kind, name, entry, this.#chainTenancy(tenant));
-      const guard = entryWriteGuard(this.#deps, kind, name, tenant, false);
+      const guard = entryWriteGuard(this.#deps, kind, name, tenant, entry);
       const cur = table.get(kind, name);
       // A user's write never sets the controller's Status: the stored one is kept (none on create), as Consul's ensureConfigEntryTxn does.
       const controlled = CONTROLLED_KINDS.has(kind);
@@ -284,7 +284,7 @@ export class ConfigEntryEndpoint {
       if (cas !== undefined && (!cur || cur.ModifyIndex !== cas)) return { answer: false };
       if (!cur) return { answer: true };
       checkChainGraph(table, kind, name, null, this.#chainTenancy(tenant));
-      const guard = entryWriteGuard(this.#deps, kind, name, tenant, true);
+      const guard = entryWriteGuard(this.#deps, kind, name, tenant, null);
       return {
         txn: { compares: [pinRecord(key, cur), ...guard.compares], success: [{ type: 'delete', key }, ...guard.ops] },
         done: () => true,
@@ -300,7 +300,7 @@ export class ConfigEntryEndpoint {
     const { CreateIndex: _c, ModifyIndex: _m, Namespace: _n, Partition: _p, ...rest } = entry;
     const key = configEntryStoreKey(replicatedTenant(entry), entry.Kind, entry.Name);
     await commitPlanned<void>(this.#deps, (): Plan<void> => {
-      const guard = entryWriteGuard(this.#deps, entry.Kind, entry.Name, replicatedTenant(entry), false);
+      const guard = entryWriteGuard(this.#deps, entry.Kind, entry.Name, replicatedTenant(entry), entry);
       if (!CONTROLLED_KINDS.has(entry.Kind)) {
         const put = { type: 'put' as const, key, value: encodeRecord(rest) };
         return { txn: { compares: guard.compares, success: [put, ...guard.ops] }, done: () => undefined };
@@ -320,7 +320,7 @@ export class ConfigEntryEndpoint {
     await commitPlanned<void>(this.#deps, (): Plan<void> => {
       const cur = configEntriesOf(this.#deps.replica, tenant).get(kind, name);
       if (!cur) return { answer: undefined };
-      const guard = entryWriteGuard(this.#deps, kind, name, tenant, true);
+      const guard = entryWriteGuard(this.#deps, kind, name, tenant, null);
       return { txn: { compares: [pinRecord(key, cur), ...guard.compares], success: [{ type: 'delete', key }, ...guard.ops] }, done: () => undefined };
     });
   }

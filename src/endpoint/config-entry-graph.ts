@@ -165,11 +165,11 @@ export function chainGraphGuard(kind: string, revision: number): { compares: Com
 }
 
 /**
- * What a config entry write (`deleting`: its delete) adds to its txn: the chain-graph guard, and
+ * What a config entry write (`entry` null: its delete) adds to its txn: the chain-graph guard, and
  * for a resolver, router or splitter the service's VIP assigned or freed (withEntryVirtualIP).
  */
-export function entryWriteGuard(deps: EndpointDeps, kind: string, name: string, ent: EnterpriseMeta | undefined, deleting: boolean): { compares: Compare[]; ops: Op[] } {
-  return withEntryVirtualIP(deps, chainGraphGuard(kind, deps.replica.appliedRevision), kind, name, ent, deleting);
+export function entryWriteGuard(deps: EndpointDeps, kind: string, name: string, ent: EnterpriseMeta | undefined, entry: Record<string, unknown> | null): { compares: Compare[]; ops: Op[] } {
+  return withEntryVirtualIP(deps, chainGraphGuard(kind, deps.replica.appliedRevision), kind, name, ent, entry);
 }
 
 /**

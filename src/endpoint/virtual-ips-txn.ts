@@ -11,6 +11,7 @@ import type { Compare, Op } from '../store/index.ts';
 import { pinRecord } from './commit.ts';
 import { KEEPING_KINDS, storedRow } from './virtual-ips.ts';
 import type { EndpointDeps } from './deps.ts';
+import { linkingGateway } from './virtual-ips-gateway.ts';
 
 type Row = ServiceVirtualIPRecord & { ModifyIndex: number };
 
@@ -112,6 +113,11 @@ export class TxnVirtualIPs {
       if (keeping) {
         const entry = entries.get(keeping, name)!;
         compares.push(pinRecord(configEntryStoreKey(ent, keeping, entry.Name), entry));
+        continue;
+      }
+      const gateway = peer ? undefined : linkingGateway(this.#deps, ent, name, '');
+      if (gateway) {
+        compares.push(pinRecord(configEntryStoreKey(ent, 'terminating-gateway', gateway.Name), gateway));
         continue;
       }
       compares.push(pinRecord(key, row), pinRecord(vipFreeKey(row.Offset), undefined));

@@ -12,6 +12,7 @@ import type { Compare } from '../store/index.ts';
 import type { NodeService, ServiceAddress } from '../api/catalog-types.ts';
 import { pinRecord, type WritePlan } from './commit.ts';
 import type { EndpointDeps } from './deps.ts';
+import { linkingGateway, planGatewayEntryVirtualIPs, planGatewayVirtualIPs, withGatewayTags } from './virtual-ips-gateway.ts';
 
 /** The tagged address a mesh service's instances carry their VIP in (Consul's TaggedAddressVirtualIP). */
 export const TAGGED_ADDRESS_VIRTUAL_IP = 'consul-virtual';
@@ -68,12 +69,25 @@ export function storedRow(r: ServiceVirtualIPRecord): ServiceVirtualIPRecord {
  * instance's port), planning the VIP's assignment. `isNew`: no instance with this ID exists yet.
  */
 export function tagVirtualIP(deps: EndpointDeps, plan: WritePlan, ent: EnterpriseMeta | undefined, service: NodeService, isNew: boolean): void {
+  if (service.Kind === 'terminating-gateway') return tagGatewayVirtualIPs(deps, plan, ent, service);
   const target = virtualIPTarget(service);
   if (!target) return;
   const address = planVirtualIP(deps, plan, ent ?? DEFAULT_ENT, target, isNew);
   const tagged: Record<string, ServiceAddress> = { ...(service.TaggedAddresses ?? {}) };
   tagged[TAGGED_ADDRESS_VIRTUAL_IP] = { Address: address, Port: service.Port };
   service.TaggedAddresses = tagged;
+}
+
+/**
+ * A terminating gateway's instance carries the VIPs of the services its entry links, as
+ * `consul-virtual:<service>` tagged addresses (Consul's ensureServiceTxn), planning any not assigned
+ * yet; the entry is pinned, so that a concurrent change of its links re-plans this registration.
+ */
+function tagGatewayVirtualIPs(deps: EndpointDeps, plan: WritePlan, ent: EnterpriseMeta | undefined, service: NodeService): void {
+  const entry = configEntriesOf(deps.replica, ent).get('terminating-gateway', service.Service);
+  if (!entry) return;
+  plan.compares.push(pinRecord(configEntryStoreKey(ent, 'terminating-gateway', entry.Name), entry));
+  service.TaggedAddresses = withGatewayTags(service.TaggedAddresses, planGatewayVirtualIPs(deps, plan, ent, entry), true);
 }
 
 /**
@@ -102,6 +116,7 @@ export function planFreeVirtualIPs(deps: EndpointDeps, plan: WritePlan, ent: Ent
  */
 function freeUnused(
   deps: EndpointDeps, plan: WritePlan, ent: EnterpriseMeta | undefined, folded: string, name: string, removed: ReadonlySet<NodeService>, deletedKind: string,
+  exceptGateway = '',
 ): void {
   const e = ent ?? DEFAULT_ENT;
   const row = deps.replica.virtualIPs.service(e, name);
@@ -111,6 +126,12 @@ function freeUnused(
   if (keeping) {
     const entry = entries.get(keeping, name)!;
     plan.compares.push(pinRecord(configEntryStoreKey(ent, keeping, entry.Name), entry));
+    return;
+  }
+  // A terminating gateway linking the service keeps it too (Consul's freeServiceVirtualIP).
+  const gateway = linkingGateway(deps, ent, name, exceptGateway);
+  if (gateway) {
+    plan.compares.push(pinRecord(configEntryStoreKey(ent, 'terminating-gateway', gateway.Name), gateway));
     return;
   }
   const key = vipServiceKey(e, name);
@@ -156,11 +177,17 @@ const ROUTING_KINDS = new Set(['service-resolver', 'service-router', 'service-sp
 /**
  * Adds to a config entry write's compares and ops what it does to VIPs: writing a resolver, router
  * or splitter gives the service its VIP; deleting one frees it when nothing else holds it (Consul's
- * deleteConfigEntryTxn). Other kinds: `plan` unchanged. Returns `plan`.
+ * deleteConfigEntryTxn); a terminating gateway's gives its linked services theirs (virtual-ips-gateway.ts).
+ * `entry`: the entry written, null for a delete. Other kinds: `plan` unchanged. Returns `plan`.
  */
 export function withEntryVirtualIP<P extends WritePlan>(
-  deps: EndpointDeps, plan: P, kind: string, name: string, ent: EnterpriseMeta | undefined, deleting: boolean,
+  deps: EndpointDeps, plan: P, kind: string, name: string, ent: EnterpriseMeta | undefined, entry: Record<string, unknown> | null,
 ): P {
+  const deleting = entry === null;
+  if (kind === 'terminating-gateway' && entry) {
+    planGatewayEntryVirtualIPs(deps, plan, ent, name, entry, (p, svc, gateway) => freeUnused(deps, p, ent, foldName(svc), svc, new Set(), '', gateway));
+    return plan;
+  }
   if (!ROUTING_KINDS.has(kind) || name === '*') return plan;
   if (deleting) freeUnused(deps, plan, ent, foldName(name), name, new Set(), kind);
   // A new entry re-writes the VIP's row, as a new instance does, against a concurrent free.
