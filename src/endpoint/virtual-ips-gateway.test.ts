@@ -47,6 +47,20 @@ describe('terminating gateway virtual IPs', () => {
     assert.deepEqual(tags('tgw-1'), {});
     await link('other-tgw');
     assert.equal(vip('baz'), undefined);
+
+    // A proxy for the service keeps its VIP through an unlink (Consul checks the connect index first).
+    await register({ ID: 'pdest-proxy', Service: 'pdest-proxy', Kind: 'connect-proxy', Port: 2, Proxy: { DestinationServiceName: 'pdest' } } as Partial<NodeService>);
+    const pdest = vip('pdest');
+    await link('tgw', 'pdest');
+    await link('tgw');
+    assert.equal(vip('pdest'), pdest);
+
+    // Deleting the entry leaves the VIPs and the instances' tags, as Consul's deleteConfigEntryTxn does.
+    await link('tgw', 'gone');
+    const gone = vip('gone');
+    await dev.agent.endpoints.configEntries.delete('terminating-gateway', 'tgw', undefined);
+    assert.equal(vip('gone'), gone);
+    assert.deepEqual(tags('tgw-1'), { 'consul-virtual:gone': { Address: gone, Port: 0 } });
   });
 
   test('an unlink and the last instance\'s removal at once free the VIP (each pins what keeps it)', async () => {

@@ -79,7 +79,22 @@ export function planGatewayEntryVirtualIPs(
     put(plan, tenantKey(ent, serviceKey(node, id)), s as never, rec);
   }
   const kept = new Set(linked(entry).map((n) => gatewayVirtualIPTag(e, n)));
-  for (const old of linked(cur)) if (!kept.has(gatewayVirtualIPTag(e, old))) free(plan, old, name);
+  for (const old of linked(cur)) {
+    if (kept.has(gatewayVirtualIPTag(e, old)) || pinConnectInstance(plan, cat, ent, old)) continue;
+    free(plan, old, name);
+  }
+}
+
+/** Pins one proxy for (or native instance of) `name`, which keeps an unlinked service's VIP (Consul checks its connect index first); false for none. */
+function pinConnectInstance(plan: WritePlan, cat: ReturnType<typeof catalogOf>, ent: EnterpriseMeta | undefined, name: string): boolean {
+  for (const ref of cat.byConnect.get(foldName(name)) ?? []) {
+    const [node, id] = ref.split('\0');
+    const s = cat.services.get(node)?.get(id);
+    if (!s) continue;
+    plan.compares.push(pinRecord(tenantKey(ent, serviceKey(node, id)), s));
+    return true;
+  }
+  return false;
 }
 
 /** The terminating-gateway entry, other than `exclude`'s, that links service `name`; undefined for none. */
