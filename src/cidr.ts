@@ -80,3 +80,13 @@ export function isGoIPv4(s: string): boolean {
   const ip = parseIp(s);
   return ip !== null && to4(ip) !== null;
 }
+
+/** Go's `net.ParseIP(s).String()`: the canonical text of an address, `<nil>` when it does not parse. */
+export function goIPString(s: string): string {
+  const ip = parseIp(s);
+  if (ip === null) return '<nil>';
+  const v4 = to4(ip);
+  if (v4) return Array.from(v4).join('.');
+  // WHATWG URL serializes IPv6 as Go does (lowercase, the first longest run of two or more zero groups as ::).
+  return new URL(`http://[${s}]`).hostname.slice(1, -1);
+}

@@ -2,7 +2,7 @@
 // a service that has a VIP row takes the given IPv4 addresses as its manual VIPs, and any other
 // service of the partition holding one of them loses it, in one txn.
 import { InternalError } from '../errors.ts';
-import { isGoIPv4 } from '../cidr.ts';
+import { goIPString, isGoIPv4 } from '../cidr.ts';
 import { vipServiceKey, encodeRecord, foldTenancyName, DEFAULT_ENT, DEFAULT_TENANCY_NAME, type EnterpriseMeta, type ServiceVirtualIPRecord } from '../state/index.ts';
 import { pinRecord, commitPlanned, type WritePlan } from './commit.ts';
 import { authorize, entContext } from './acl-enforce.ts';
@@ -33,8 +33,11 @@ export function assignManualVIPs(
   const e = ent ?? DEFAULT_ENT;
   authorize(authz, 'meshWrite', '', entContext(ent));
   if (ips.length === 0) throw new InternalError('must provide at least one manual virtual IP');
-  // Consul checks net.ParseIP(ip).To4(), which takes an IPv4-mapped IPv6 address too; the text is stored as given.
-  for (const ip of ips) if (!isGoIPv4(ip)) throw new InternalError(`${JSON.stringify(ip)} is not a valid IPv4 address`);
+  // Consul checks net.ParseIP(ip).To4(), which takes an IPv4-mapped IPv6 address too (the text is stored as given),
+  // and names the parsed address in its error: "<nil>" for text that is no address.
+  for (const ip of ips) if (!isGoIPv4(ip)) throw new InternalError(`${JSON.stringify(goIPString(ip))} is not a valid IPv4 address`);
+  // Duplicates are dropped silently, as Consul's endpoint does (it keeps a set; here the first spelling's order).
+  ips = [...new Set(ips)];
   return commitPlanned<ManualVIPsResponse>(deps, () => {
     const plan: WritePlan = { compares: [], ops: [] };
     const own = deps.replica.virtualIPs.service(e, service);

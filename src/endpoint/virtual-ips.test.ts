@@ -203,9 +203,12 @@ describe('virtual IPs', () => {
     assert.equal('AutoVirtualIPs' in plain.Chain, false, 'a service without a VIP row: no VIP fields');
     assert.deepEqual(await put({ Service: 'm1', ManualVIPs: [] }), { status: 500, body: 'must provide at least one manual virtual IP' });
     assert.deepEqual(await put({ Service: 'm1', ManualVIPs: ['::1'] }), { status: 500, body: '"::1" is not a valid IPv4 address' });
-    for (const bad of ['::ffff:1', '01.2.3.4', '::ffff:1.2.3.4%eth0']) assert.equal((await put({ Service: 'm1', ManualVIPs: [bad] })).status, 500, bad);
+    // Consul's error names net.ParseIP(ip).String(): the canonical IPv6 text, "<nil>" for no address.
+    for (const [bad, shown] of [['::ffff:1', '::ffff:1'], ['2001:DB8:0:0::1', '2001:db8::1'], ['01.2.3.4', '<nil>'], ['::ffff:1.2.3.4%eth0', '<nil>'], ['nope', '<nil>']]) {
+      assert.deepEqual(await put({ Service: 'm1', ManualVIPs: [bad] }), { status: 500, body: `"${shown}" is not a valid IPv4 address` }, bad);
+    }
     // Go's ParseIP(ip).To4() takes an IPv4-mapped IPv6 address; the text is kept as given (it is the manual VIP's key).
-    assert.equal((await put({ Service: 'm2', ManualVIPs: ['::ffff:10.1.2.3', '9.9.9.9'] })).status, 200);
+    assert.equal((await put({ Service: 'm2', ManualVIPs: ['::ffff:10.1.2.3', '9.9.9.9', '::ffff:10.1.2.3'] })).status, 200, 'a duplicate is dropped');
     assert.deepEqual((await chain()).chain.ManualVirtualIPs, ['::ffff:10.1.2.3', '9.9.9.9']);
     assert.equal((await put({ Service: 'm1', ManualVIPs: 'x' })).status, 400);
   });
