@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { LogFile } from './log-file.ts';
-import { tmpDir } from '../test/support/tmp-dir.ts';
+import { tmpDir } from './test-tmp-dir.ts';
 
 const tmp = () => tmpDir('pc-logfile-');
 const ls = (d: string) => fs.readdirSync(d).sort();

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { ManualClock } from '../clock.ts';
 import { AuditFileSink, MAX_PENDING_BYTES } from './audit-sink.ts';
 import { auditSettings, type AuditSinkSettings } from './audit-config.ts';
-import { tmpDir } from '../../test/support/tmp-dir.ts';
+import { tmpDir } from '../test-tmp-dir.ts';
 
 function sink(dir: string, s: Partial<AuditSinkSettings>, clock = new ManualClock(1_700_000_000_000), onError?: (err: unknown) => void) {
   return new AuditFileSink({ name: 's', path: path.join(dir, 'audit.json'), mode: 0o600, rotateBytes: 0, rotateDurationMs: 0, rotateMaxFiles: 0, ...s }, clock, onError);

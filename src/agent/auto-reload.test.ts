@@ -9,7 +9,7 @@ import { ManualClock } from '../clock.ts';
 import { silentLogger } from '../log.ts';
 import { AutoReload } from './auto-reload.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
-import { tmpDir } from '../../test/support/tmp-dir.ts';
+import { tmpDir } from '../test-tmp-dir.ts';
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 

@@ -8,7 +8,7 @@ import { ConfigFileWatcher } from './config-watcher.ts';
 import { changedTlsFields, watchedFiles } from './auto-reload.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
 import type { TlsProtocolConfig } from './config/tls.ts';
-import { tmpDir } from '../../test/support/tmp-dir.ts';
+import { tmpDir } from '../test-tmp-dir.ts';
 
 function tmp(): string {
   return tmpDir('proconsul-watch-');

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ManualClock } from '../clock.ts';
 import { checkServerLastSeen, persistServerMetadata, SERVER_METADATA_FILE } from './server-metadata.ts';
-import { tmpDir } from '../../test/support/tmp-dir.ts';
+import { tmpDir } from '../test-tmp-dir.ts';
 
 const WEEK = 168 * 3_600_000;
 const dir = () => tmpDir('proconsul-server-md-');

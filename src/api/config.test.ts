@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parseAddress, resolveConfig } from './config.ts';
 import { ConfigError } from './errors.ts';
 import { ApiError } from './errors.ts';
-import { tmpDir } from '../../test/support/tmp-dir.ts';
+import { tmpDir } from '../test-tmp-dir.ts';
 
 const dir = tmpDir('proconsul-api-');
 const tokenFile = join(dir, 'token');

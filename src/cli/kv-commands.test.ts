@@ -9,7 +9,7 @@ import { dataFromArgs } from './kv-put.ts';
 import { importData } from './kv-import.ts';
 import { clientFromFlags, HTTP_FLAGS } from './http-flags.ts';
 import { parseFlags } from './flags.ts';
-import { tmpDir } from '../../test/support/tmp-dir.ts';
+import { tmpDir } from '../test-tmp-dir.ts';
 
 const dir = tmpDir('proconsul-cli-');
 

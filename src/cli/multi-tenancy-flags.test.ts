@@ -12,7 +12,7 @@ import { memoryIO } from './io.ts';
 import { COMMANDS, runCli } from './registry.ts';
 import { MULTI_TENANCY_FLAGS } from './http-flag-defs.ts';
 import { ConsulClient } from '../api/index.ts';
-import { tmpDir } from '../../test/support/tmp-dir.ts';
+import { tmpDir } from '../test-tmp-dir.ts';
 
 interface Seen {
   method: string;

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { passwdUid, setFilePermissions } from './socket-permissions.ts';
-import { tmpDir } from '../../test/support/tmp-dir.ts';
+import { tmpDir } from '../test-tmp-dir.ts';
 
 function file(): string {
   const p = join(tmpDir('pc-sock-'), 'agent.sock');

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { harness } from './test-support.ts';
-import { tmpDir } from '../../../test/support/tmp-dir.ts';
+import { tmpDir } from '../../test-tmp-dir.ts';
 
 const on = { enableScriptChecks: true };
 

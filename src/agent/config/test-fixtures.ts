@@ -2,7 +2,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Interfaces } from './addresses.ts';
-import { tmpDir } from '../../../test/support/tmp-dir.ts';
+import { tmpDir } from '../../test-tmp-dir.ts';
 
 /** One private and one loopback interface, so advertise detection is deterministic. */
 export const fakeInterfaces: Interfaces = {
