@@ -4,17 +4,22 @@ import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 
-/** Writes `<dir>/store.db` in format 1 with `keys` keys of 200-byte values, key i at revision i; its size. */
-export function writeFormat1(dir: string, keys: number): number {
-  mkdirSync(dir, { recursive: true });
-  const db = new DatabaseSync(join(dir, 'store.db'));
-  db.exec(`PRAGMA journal_mode = WAL;
+/** Format 1's tables (meta, kv WITHOUT ROWID ordered by key with the values inline, lease). */
+export const FORMAT1_SCHEMA = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE kv (
   key TEXT PRIMARY KEY, value BLOB NOT NULL, create_rev INTEGER NOT NULL,
   mod_rev INTEGER NOT NULL, version INTEGER NOT NULL, lease INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 CREATE TABLE lease (id INTEGER PRIMARY KEY, ttl_seconds INTEGER NOT NULL);
+`;
+
+/** Writes `<dir>/store.db` in format 1 with `keys` keys of 200-byte values, key i at revision i; its size. */
+export function writeFormat1(dir: string, keys: number): number {
+  mkdirSync(dir, { recursive: true });
+  const db = new DatabaseSync(join(dir, 'store.db'));
+  db.exec(`PRAGMA journal_mode = WAL;
+${FORMAT1_SCHEMA}
 INSERT INTO meta VALUES ('format', 1), ('revision', ${keys}), ('last_lease', 0);
 BEGIN;`);
   const put = db.prepare('INSERT INTO kv (key, value, create_rev, mod_rev, version) VALUES (?, ?, ?, ?, 1)');

@@ -8,18 +8,14 @@ import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
 import { EmbeddedStore } from './embedded.ts';
 import { EMBEDDED_FORMAT_VERSION } from './schema.ts';
+import { FORMAT1_SCHEMA } from '../../../test/support/format1-store.ts';
 
 /** A store file as format 1 wrote it: its schema and meta rows, then `rows` and one lease. */
 function writeFormat1(path: string, rows: [key: string, value: string, create: number, mod: number, version: number, lease: number][]): void {
   const db = new DatabaseSync(path);
   db.exec('PRAGMA journal_mode = WAL');
   db.exec(`
-CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
-CREATE TABLE kv (
-  key TEXT PRIMARY KEY, value BLOB NOT NULL, create_rev INTEGER NOT NULL,
-  mod_rev INTEGER NOT NULL, version INTEGER NOT NULL, lease INTEGER NOT NULL DEFAULT 0
-) WITHOUT ROWID;
-CREATE TABLE lease (id INTEGER PRIMARY KEY, ttl_seconds INTEGER NOT NULL);
+${FORMAT1_SCHEMA}
 INSERT INTO meta VALUES ('format', 1), ('revision', 7), ('last_lease', 3);
 INSERT INTO lease VALUES (3, 60);`);
   const put = db.prepare('INSERT INTO kv (key, value, create_rev, mod_rev, version, lease) VALUES (?, ?, ?, ?, ?, ?)');
