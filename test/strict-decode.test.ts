@@ -86,3 +86,44 @@ describe('ACL bodies', () => {
     ok(await call('PUT', root('/v1/agent/token/default'), { token: '' }));
   });
 });
+
+describe('intention and prepared query bodies', () => {
+  const { call } = apiAgent();
+  const exact = '/v1/connect/intentions/exact?source=web&destination=db';
+
+  test('intentions are strict down to permission headers and JWT claims; the legacy create answers 500', async () => {
+    const legacy = await call('POST', '/v1/connect/intentions', { SourceName: 'a', DestinationName: 'b', Action: 'allow', Bogus: 1 });
+    assert.equal(legacy.status, 500, legacy.text);
+    assert.equal(legacy.text, 'Failed to decode request body: json: unknown field "Bogus"');
+    refused(await call('PUT', exact, { Action: 'allow', Name: 'x' }), 'Name');
+    const header = { Name: 'x', Present: true, Bogus: 1 };
+    refused(await call('PUT', exact, { Permissions: [{ Action: 'allow', HTTP: { PathPrefix: '/', Header: [header] } }] }), 'Bogus');
+    refused(await call('PUT', exact, { Action: 'allow', JWT: { Providers: [{ Name: 'p', VerifyClaims: [{ Path: ['a'], Regex: 'x' }] }] } }), 'Regex');
+    ok(await call('PUT', exact, {
+      action: 'deny', description: 'd', SourceType: 'consul', Precedence: 0, CreatedAt: '0001-01-01T00:00:00Z',
+      UpdatedAt: '0001-01-01T00:00:00Z', CreateIndex: 0, ModifyIndex: 0,
+    }));
+    // What a read answers goes back unchanged (a client's read-modify-write).
+    ok(await call('PUT', exact, (await call('GET', exact)).json));
+    const made = await call('POST', '/v1/connect/intentions', { SourceName: 'c', DestinationName: 'd', Action: 'allow', Meta: {} });
+    assert.equal(made.status, 200, made.text);
+    refused(await call('PUT', `/v1/connect/intentions/${made.json.ID}`, { SourceName: 'c', DestinationName: 'd', Action: 'deny', Legacy: true }), 'Legacy');
+    ok(await call('PUT', `/v1/connect/intentions/${made.json.ID}`, { sourcename: 'c', destinationname: 'd', action: 'deny' }));
+    ok(await call('PUT', `/v1/connect/intentions/${made.json.ID}`, (await call('GET', `/v1/connect/intentions/${made.json.ID}`)).json));
+  });
+
+  test('prepared query create and update are strict in the query, its service, failover targets, template and DNS', async () => {
+    refused(await call('POST', '/v1/query', { Name: 'q', Service: { Service: 'web' }, Bogus: 1 }), 'Bogus');
+    refused(await call('POST', '/v1/query', { Name: 'q', Service: { Service: 'web', Datacenter: 'dc2' } }), 'Datacenter');
+    refused(await call('POST', '/v1/query', { Service: { Service: 'web', Failover: { Targets: [{ Datacenter: 'dc2', Service: 'x' }] } } }), 'Service');
+    refused(await call('POST', '/v1/query', { Service: { Service: 'web' }, Template: { Type: 'name_prefix_match', Prefix: 'x' } }), 'Prefix');
+    refused(await call('POST', '/v1/query', { Service: { Service: 'web' }, DNS: { TTL: '1s', Weight: 1 } }), 'Weight');
+    const made = await call('POST', '/v1/query', { name: 'q', service: { service: 'web', failover: { nearestn: 1 } }, dns: { ttl: '5s' } });
+    assert.equal(made.status, 200, made.text);
+    const path = `/v1/query/${made.json.ID}`;
+    refused(await call('PUT', path, { Name: 'q', Service: { Service: 'web', Failover: { Regions: [] } } }), 'Regions');
+    const [stored] = (await call('GET', path)).json;
+    ok(await call('PUT', path, { ...stored, Name: 'q2' }));
+    assert.equal((await call('GET', path)).json[0].Name, 'q2');
+  });
+});

@@ -7,7 +7,8 @@ import { refuseUnknownFields, refuseUnknownInList, type Shape } from './known-fi
 import {
   ACL_AUTH_METHOD, ACL_BINDING_RULE, ACL_BOOTSTRAP, ACL_LOGIN, ACL_POLICY, ACL_ROLE, ACL_TOKEN, AGENT_TOKEN,
   AUTOPILOT_CONFIGURATION, CA_CONFIGURATION, CHECK_DEFINITION, CHECK_UPDATE, CONNECT_AUTHORIZE, COORDINATE_UPDATE,
-  DEREGISTER_REQUEST, KEYRING_ARGS, PEERING_ESTABLISH, PEERING_GENERATE_TOKEN, REGISTER_REQUEST, SERVICE_DEFINITION, TXN_OP,
+  DEREGISTER_REQUEST, INTENTION, KEYRING_ARGS, PEERING_ESTABLISH, PEERING_GENERATE_TOKEN, PREPARED_QUERY, REGISTER_REQUEST,
+  SERVICE_DEFINITION, TXN_OP,
 } from './request-fields.ts';
 
 type Obj = Record<string, unknown>;
@@ -141,4 +142,32 @@ test('operator, coordinate, Connect CA and peering bodies', () => {
   accepts({ Provider: 'consul', Config: { LeafCertTTL: '72h' }, State: { k: 'v' }, ForceWithoutCrossSigning: true, CreateIndex: 1, ModifyIndex: 2 }, CA_CONFIGURATION);
   accepts({ PeerName: 'p', Partition: 'default', Meta: { k: 'v' }, ServerExternalAddresses: ['1.2.3.4:8502'] }, PEERING_GENERATE_TOKEN);
   accepts({ PeerName: 'p', PeeringToken: 't', Partition: 'default', Meta: { k: 'v' } }, PEERING_ESTABLISH);
+});
+
+test('intentions: api.Intention with L7 permissions (api.IntentionPermission, its HTTP headers and JWT providers)', () => {
+  const jwt = { Providers: [{ Name: 'okta', VerifyClaims: [{ Path: ['perms', 'role'], Value: 'admin' }] }] };
+  const header = { Name: 'x', Present: true, Exact: 'e', Prefix: 'p', Suffix: 's', Contains: 'c', Regex: 'r', Invert: true, IgnoreCase: true };
+  accepts({
+    ID: 'i', Description: 'd', SourceNS: 'default', SourceName: 'web', DestinationNS: 'default', DestinationName: 'db',
+    SourcePartition: 'default', DestinationPartition: 'default', SourcePeer: 'p', SourceSamenessGroup: 'g', SourceType: 'consul',
+    Action: 'allow', DefaultAddr: '10.0.0.1', DefaultPort: 443, Meta: { k: 'v' }, Precedence: 9,
+    // time.Time fields without omitempty: always sent, the zero time included.
+    CreatedAt: '0001-01-01T00:00:00Z', UpdatedAt: '2030-01-01T00:00:00Z', Hash: 'aA==', CreateIndex: 1, ModifyIndex: 2,
+    Permissions: [{ Action: 'deny', HTTP: { PathExact: '/a', PathPrefix: '/b', PathRegex: '/c', Header: [header], Methods: ['GET'] }, JWT: jwt }, null],
+  }, INTENTION);
+  // structs.Intention has a JWT requirement of its own, which the api struct does not send.
+  accepts({ SourceName: 'web', DestinationName: 'db', JWT: jwt }, INTENTION);
+});
+
+test('prepared queries: api.PreparedQueryDefinition with every ServiceQuery, failover, template and DNS field', () => {
+  accepts({
+    ID: 'q', Name: 'n', Session: 's', Token: 't', DNS: { TTL: '10s' }, Template: { Type: 'name_prefix_match', Regexp: '^x$', RemoveEmptyTags: true },
+    Service: {
+      Service: 'web', SamenessGroup: 'g', Namespace: 'ns', Partition: 'default', Near: '_agent', IgnoreCheckIDs: ['c'], OnlyPassing: true,
+      Tags: ['t'], NodeMeta: { k: 'v' }, ServiceMeta: { k: 'v' }, Connect: true, Peer: 'p',
+      Failover: { NearestN: 2, Datacenters: ['dc2'], Targets: [{ Peer: 'p', Datacenter: 'dc3', Partition: 'default', Namespace: 'ns' }] },
+    },
+  }, PREPARED_QUERY);
+  // What the list and get answers carry back (structs.PreparedQuery's RaftIndex) is taken on update.
+  accepts({ ID: 'q', Service: { Service: 'web', Failover: { NearestN: 0, Datacenters: null, Targets: null } }, CreateIndex: 1, ModifyIndex: 2 }, PREPARED_QUERY);
 });

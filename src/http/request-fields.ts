@@ -149,3 +149,31 @@ export const ACL_LOGIN = struct(['AuthMethod', 'BearerToken', 'Meta', ...ENT]);
 export const ACL_BOOTSTRAP = struct(['BootstrapSecret']);
 /** structs.ACLAuthorizationRequest, each element of the /v1/internal/acl/authorize body. */
 export const ACL_AUTHORIZATION = struct(['Resource', 'Segment', 'Access', ...ENT]);
+
+// Intentions: structs.Intention.UnmarshalJSON calls lib.UnmarshalJSON, so the intention and every
+// struct under it (none has an UnmarshalJSON of its own) refuse unknown keys.
+/** structs.IntentionJWTRequirement, with its providers and their claim checks. */
+const JWT_REQUIREMENT = struct(['Providers'],
+  { Providers: ['list', struct(['Name', 'VerifyClaims'], { VerifyClaims: ['list', struct(['Path', 'Value'])] })] });
+/** structs.IntentionHTTPPermission and its header matches (IntentionHTTPHeaderPermission). */
+const HTTP_PERMISSION = struct(['PathExact', 'PathPrefix', 'PathRegex', 'Header', 'Methods'], {
+  Header: ['list', struct(['Name', 'Present', 'Exact', 'Prefix', 'Suffix', 'Contains', 'Regex', 'Invert', 'IgnoreCase'])],
+});
+
+/** structs.Intention, the body of the intention writes (CreatedAt/UpdatedAt and Hash are read as strings, then dropped). */
+export const INTENTION = struct([
+  'ID', 'Description', 'SourceNS', 'SourceName', 'DestinationNS', 'DestinationName', 'SourcePartition', 'DestinationPartition',
+  'SourcePeer', 'SourceSamenessGroup', 'SourceType', 'Action', 'Permissions', 'JWT', 'DefaultAddr', 'DefaultPort', 'Meta',
+  'Precedence', 'CreatedAt', 'UpdatedAt', 'Hash', ...RAFT,
+], { Permissions: ['list', struct(['Action', 'HTTP', 'JWT'], { HTTP: HTTP_PERMISSION, JWT: JWT_REQUIREMENT })], JWT: JWT_REQUIREMENT });
+
+/** structs.ServiceQuery with its failover options and targets (each embeds acl.EnterpriseMeta). */
+const SERVICE_QUERY = struct([
+  'Service', 'SamenessGroup', 'Failover', 'OnlyPassing', 'IgnoreCheckIDs', 'Near', 'Tags', 'NodeMeta', 'ServiceMeta', 'Connect',
+  'Peer', ...ENT,
+], { Failover: struct(['NearestN', 'Datacenters', 'Targets'], { Targets: ['list', struct(['Peer', 'Datacenter', ...ENT])] }) });
+
+/** structs.PreparedQuery, the /v1/query create and update body (decodeBody: strict at every level). */
+export const PREPARED_QUERY = struct(['ID', 'Name', 'Session', 'Token', 'Template', 'Service', 'DNS', ...RAFT], {
+  Template: struct(['Type', 'Regexp', 'RemoveEmptyTags']), Service: SERVICE_QUERY, DNS: struct(['TTL']),
+});

@@ -7,7 +7,7 @@ import { BadRequestError, InternalError } from '../../errors.ts';
 import type { HttpResult } from '../router.ts';
 import { canonical, parseJSON } from '../body.ts';
 import { refuseUnknownFields } from '../known-fields.ts';
-import { CONNECT_AUTHORIZE } from '../request-fields.ts';
+import { CONNECT_AUTHORIZE, INTENTION } from '../request-fields.ts';
 import { authzOf, checkDatacenter, queryOptions, type HttpRequest, type RequestConfig } from '../request.ts';
 import { bodyEnt, requestEnt } from '../tenancy.ts';
 import type { EnterpriseMeta } from '../../state/index.ts';
@@ -28,13 +28,14 @@ const refuse = (v: unknown, field: string, goType: string): never => {
   throw new BadRequestError(`Request decode failed: json: cannot unmarshal ${jsonKind(v)} into Go struct field Intention.${field} of type ${goType}`);
 };
 
-/** The body as Go's decoding of structs.Intention reads it: keys matched ignoring case, wrong types refused. */
+/** The body as Go's decoding of structs.Intention reads it: keys matched ignoring case, unknown keys and wrong types refused. */
 export function decodeIntention(raw: unknown): Record<string, unknown> {
   if (raw === undefined) throw new BadRequestError('Request decode failed: EOF');
   if (raw === null) return {};
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new BadRequestError(`Request decode failed: json: cannot unmarshal ${jsonKind(raw)} into Go value of type structs.Intention`);
   }
+  refuseUnknownFields(raw, INTENTION);
   const body = canonical(raw, INTENTION_FIELDS);
   const strings: Record<string, string> = {
     ID: 'string', Description: 'string', SourcePeer: 'string', SourceNS: 'string', SourceName: 'string', DestinationNS: 'string',

@@ -1,6 +1,6 @@
 // /v1/query/*: Consul's prepared query HTTP handlers (create, list, get, update, delete, execute,
 // explain) and the internal ExecuteRemote route another datacenter's failover calls. Bodies are
-// decoded onto Consul's zero values with case-insensitive keys.
+// decoded onto Consul's zero values with case-insensitive keys; create and update refuse unknown ones.
 import type { PreparedQueryEndpoint } from '../../endpoint/prepared-query.ts';
 import type { ExecuteResult, RemoteExecuteRequest } from '../../endpoint/prepared-query-exec.ts';
 import type { QueryMeta } from '../../endpoint/index.ts';
@@ -8,6 +8,8 @@ import type { PreparedQueryRecord, ServiceQuery } from '../../state/index.ts';
 import { BadRequestError, MethodNotAllowedError } from '../../errors.ts';
 import type { HttpResult } from '../router.ts';
 import { canonical, parseJSON } from '../body.ts';
+import { refuseUnknownFields } from '../known-fields.ts';
+import { PREPARED_QUERY } from '../request-fields.ts';
 import { validTenancyName } from '../../state/index.ts';
 import { authzOf, checkDatacenter, queryOptions, type HttpRequest, type RequestConfig } from '../request.ts';
 import { sourceAddr } from '../source.ts';
@@ -82,6 +84,12 @@ export function decodeQuery(raw: unknown): PreparedQueryRecord {
   };
 }
 
+/** A create or update body: decodeBody refuses keys no field of structs.PreparedQuery takes, at any level. */
+function decodeQueryBody(raw: unknown): PreparedQueryRecord {
+  refuseUnknownFields(raw, PREPARED_QUERY);
+  return decodeQuery(raw);
+}
+
 /**
  * The QueryMeta Consul's execute and explain answers embed in their JSON. Index stays 0 there:
  * those RPCs are not blocking queries and never set it (the X-Consul-Index header says 1).
@@ -133,7 +141,7 @@ export function queryHandlers(ep: PreparedQueryEndpoint, cfg: RequestConfig & { 
   return {
     async create(req: HttpRequest): Promise<HttpResult> {
       checkDatacenter(req, cfg);
-      const q = decodeQuery(parseJSON(await req.body()));
+      const q = decodeQueryBody(parseJSON(await req.body()));
       return { body: { ID: await ep.create(q, authzOf(req, cfg)) } };
     },
     async list(req: HttpRequest): Promise<HttpResult> {
@@ -160,7 +168,7 @@ export function queryHandlers(ep: PreparedQueryEndpoint, cfg: RequestConfig & { 
       const id = getOnly(req);
       checkDatacenter(req, cfg);
       const body = await req.body();
-      const q = decodeQuery(body.length > 0 ? parseJSON(body) : {});
+      const q = decodeQueryBody(body.length > 0 ? parseJSON(body) : {});
       await ep.update(id, q, authzOf(req, cfg));
       return {};
     },
