@@ -55,11 +55,24 @@ export function exportsForPeer(deps: EndpointDeps, p: Pick<StoredPeering, 'Name'
     const ent = tenantOf(ap, ns);
     const cat = catalogOf(deps.replica, ent);
     ws.addKey(catalogTableName(SERVICE_HEALTH, ent), foldName(e.Service));
-    const rows = cat.instances(e.Service).map((i) => cat.checkServiceNode(i));
+    const rows = cat.instances(e.Service).map((i) => cat.checkServiceNode(i)).filter(exportable);
     if (foldTenancyName(ns) === DEFAULT_TENANCY_NAME) out.Services[e.Service] = rows;
     else ((out.Namespaces ??= {})[ns] ??= {})[e.Service] = rows;
   }
   return out;
+}
+
+/** The suffix of the proxies Consul synthesizes for an exported mesh service (its SidecarProxySuffix). */
+const SYNTHETIC_PROXY_SUFFIX = '-sidecar-proxy';
+
+/**
+ * Whether an instance goes to a peer: typical services only, and none named like a synthetic proxy,
+ * as Consul's exporter filters them (its filterConnectReferences), so that no proxy or gateway of
+ * this cluster, nor its VIP, lands in the importer's catalog.
+ */
+function exportable(n: CheckServiceNode): boolean {
+  const kind = (n.Service as { Kind?: string }).Kind;
+  return !kind && !n.Service.Service.endsWith(SYNTHETIC_PROXY_SUFFIX);
 }
 
 /** The names a set holds, as the stream status lists them (`<ns>/<name>` outside the default namespace). */
