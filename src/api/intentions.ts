@@ -25,6 +25,13 @@ export interface Intention {
   ModifyIndex?: number;
 }
 
+/** api.Intention's JSON field names: what Consul's Go client (and its CLI's `-file`) decodes and sends. */
+export const INTENTION_API_FIELDS: readonly string[] = [
+  'ID', 'Description', 'SourceNS', 'SourceName', 'DestinationNS', 'DestinationName', 'SourcePartition', 'DestinationPartition',
+  'SourcePeer', 'SourceSamenessGroup', 'SourceType', 'Action', 'Permissions', 'DefaultAddr', 'DefaultPort', 'Meta', 'Precedence',
+  'CreatedAt', 'UpdatedAt', 'Hash', 'CreateIndex', 'ModifyIndex',
+];
+
 const notFoundIsNull = <T>(p: Promise<ApiResponse<T>>): Promise<T | null> =>
   p.then((r) => r.data, (err: unknown) => {
     if (err instanceof ApiError && err.statusCode === 404) return null;

@@ -3,7 +3,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { goFileError } from '../api/errors.ts';
-import { IntentionsApi, intentionString, type Intention } from '../api/intentions.ts';
+import { INTENTION_API_FIELDS, IntentionsApi, intentionString, type Intention } from '../api/intentions.ts';
 import { withClient, StepFailure } from './client-command.ts';
 import { mapFlag } from './catalog-flags.ts';
 import { HTTP_FLAGS, MULTI_TENANCY_FLAGS } from './http-flags.ts';
@@ -22,6 +22,20 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/**
+ * A file's JSON as Consul's CLI decodes it into api.Intention (plain json.Decoder): keys matched
+ * ignoring case, the others dropped, so the server's strict decoding never sees them.
+ */
+function asApiIntention(raw: unknown): Intention {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return raw as Intention;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(raw)) {
+    const f = INTENTION_API_FIELDS.find((n) => n.toLowerCase() === k.toLowerCase());
+    if (f !== undefined) out[f] = v;
+  }
+  return out as unknown as Intention;
+}
+
 async function fromFile(path: string, io: CliIO): Promise<Intention> {
   let text: string;
   try {
@@ -29,7 +43,7 @@ async function fromFile(path: string, io: CliIO): Promise<Intention> {
   } catch (err) {
     throw new Error(goFileError(err as NodeJS.ErrnoException, path), { cause: err });
   }
-  const ixn = JSON.parse(text) as Intention;
+  const ixn = asApiIntention(JSON.parse(text));
   if (ixn.Permissions?.length) {
     throw new Error(`cannot create L7 intention from file ${JSON.stringify(path)} using this CLI; use 'consul config write' instead`);
   }
