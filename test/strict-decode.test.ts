@@ -114,6 +114,9 @@ describe('intention and prepared query bodies', () => {
 
   test('prepared query create and update are strict in the query, its service, failover targets, template and DNS', async () => {
     refused(await call('POST', '/v1/query', { Name: 'q', Service: { Service: 'web' }, Bogus: 1 }), 'Bogus');
+    const empty = await call('POST', '/v1/query');
+    assert.equal(empty.status, 400, empty.text);
+    assert.equal(empty.text, 'Request decode failed: EOF');
     refused(await call('POST', '/v1/query', { Name: 'q', Service: { Service: 'web', Datacenter: 'dc2' } }), 'Datacenter');
     refused(await call('POST', '/v1/query', { Service: { Service: 'web', Failover: { Targets: [{ Datacenter: 'dc2', Service: 'x' }] } } }), 'Service');
     refused(await call('POST', '/v1/query', { Service: { Service: 'web' }, Template: { Type: 'name_prefix_match', Prefix: 'x' } }), 'Prefix');

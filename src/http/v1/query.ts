@@ -141,7 +141,10 @@ export function queryHandlers(ep: PreparedQueryEndpoint, cfg: RequestConfig & { 
   return {
     async create(req: HttpRequest): Promise<HttpResult> {
       checkDatacenter(req, cfg);
-      const q = decodeQueryBody(parseJSON(await req.body()));
+      const raw = parseJSON(await req.body());
+      // decodeBody of no body at all is io.EOF (update decodes only a body it has).
+      if (raw === undefined) throw new BadRequestError('Request decode failed: EOF');
+      const q = decodeQueryBody(raw);
       return { body: { ID: await ep.create(q, authzOf(req, cfg)) } };
     },
     async list(req: HttpRequest): Promise<HttpResult> {
