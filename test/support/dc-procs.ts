@@ -42,8 +42,11 @@ export async function get<T>(p: { http: string }, urlPath: string): Promise<T | 
 export class DcProcs {
   readonly dir: string;
   readonly procs: Proc[] = [];
-  /** Polling options whose timeout message shows the tail of every process's log. */
-  readonly poll: PollOptions = { context: () => logTails(this.procs.map((p) => [p.node, p.log]), 3000) };
+  /**
+   * Polling options whose timeout message shows the tail of every process's log. Errors are retried:
+   * an agent's gossip can answer before its HTTP listener is up, so a poll may meet ECONNREFUSED.
+   */
+  readonly poll: PollOptions = { context: () => logTails(this.procs.map((p) => [p.node, p.log]), 3000), retryErrors: true };
 
   /** A temp dir named after `name`; registers the after hook that kills everything and removes it. */
   constructor(name: string) {
