@@ -65,6 +65,29 @@ describe('agent and catalog bodies from the Go client', () => {
     }));
     ok(await call('PUT', '/v1/connect/ca/configuration', { Provider: 'consul', Config: { LeafCertTTL: '72h' }, State: null, ForceWithoutCrossSigning: false, CreateIndex: 0, ModifyIndex: 0 }));
   });
+
+  test('intention and prepared query bodies (api.Intention, api.PreparedQueryDefinition)', async () => {
+    // api.Intention: SourceNS, Precedence, the time.Time fields and the indexes have no omitempty.
+    const ixn = {
+      SourceNS: '', SourceName: 'web', DestinationNS: '', DestinationName: 'db', SourceType: 'consul', Action: 'allow', Precedence: 0,
+      CreatedAt: '0001-01-01T00:00:00Z', UpdatedAt: '0001-01-01T00:00:00Z', CreateIndex: 0, ModifyIndex: 0,
+    };
+    ok(await call('PUT', '/v1/connect/intentions/exact?source=web&destination=db', ixn));
+    const made = await call('POST', '/v1/connect/intentions', { ...ixn, SourceName: 'api', DestinationName: 'cache', Description: 'd', Meta: { k: 'v' } });
+    ok(made);
+    ok(await call('PUT', `/v1/connect/intentions/${made.json.ID}`, { ...ixn, ID: made.json.ID, SourceName: 'api', DestinationName: 'cache', Action: 'deny' }));
+    // api.ServiceQuery's Failover is a struct (omitempty does nothing): always sent, with null lists.
+    const query = {
+      ID: '', Name: 'q', Session: '', Token: '', DNS: { TTL: '' }, Template: { Type: '', Regexp: '', RemoveEmptyTags: false },
+      Service: {
+        Service: 'web', Near: '', Failover: { NearestN: 0, Datacenters: null, Targets: null }, IgnoreCheckIDs: null, OnlyPassing: false,
+        Tags: null, NodeMeta: null, ServiceMeta: null, Connect: false,
+      },
+    };
+    const q = await call('POST', '/v1/query', query);
+    ok(q);
+    ok(await call('PUT', `/v1/query/${q.json.ID}`, { ...query, ID: q.json.ID, Name: 'q2' }));
+  });
 });
 
 describe('ACL bodies from the Go client', () => {
