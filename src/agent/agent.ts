@@ -385,6 +385,9 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       await http.listen(config.httpAddrs);
       if (https) await http.listen(config.httpsAddrs ?? [], https);
       await dns.listen(config.dnsAddrs);
+      // Joins start once the agent answers (Consul's agent command joins after the agent started).
+      pool.startJoins();
+      wan.startJoins();
       // The watches reach this agent over its own HTTP API (Consul's reloadWatches at start).
       watches.reload(config);
       // Its file watcher loads only when auto_reload_config asks for it (and not for an agent stopped meanwhile).

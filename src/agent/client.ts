@@ -239,6 +239,8 @@ export function createClientAgent(config: RuntimeConfig, deps: AgentDeps = {}): 
         httpsOn = true;
       }
       await dns.listen(config.dnsAddrs);
+      // Joins start once the agent answers (Consul's agent command joins after the agent started).
+      pool.startJoins();
       // The watches reach this agent over its own HTTP API (Consul's reloadWatches at start).
       watches.reload(config);
       // Its file watcher loads only when auto_reload_config asks for it (and not for an agent stopped meanwhile).

@@ -75,6 +75,7 @@ export class LanPool {
   readonly #deps: LanPoolDeps;
   readonly #log: Logger;
   #retry: RetryJoin | null = null;
+  #stopped = false;
   #leaving = false;
 
   constructor(config: RuntimeConfig, deps: LanPoolDeps) {
@@ -85,12 +86,19 @@ export class LanPool {
     this.gossip = gc ? createGossip(gc, { clock: deps.clock, logger: deps.logger, random: deps.random, transport: deps.transport }) : null;
   }
 
-  /** Binds the gossip sockets and starts retry_join in the background. */
+  /** Binds the gossip sockets (retry_join starts with startJoins, once the agent's listeners are up). */
   async start(): Promise<void> {
+    if (this.gossip && this.#config.gossip) await this.gossip.start();
+  }
+
+  /**
+   * Starts retry_join in the background. The agent calls it after its HTTP and DNS listeners are up,
+   * as Consul's agent command joins only after the agent started: whoever sees this member can query it.
+   */
+  startJoins(): void {
     const g = this.gossip;
     const s = this.#config.gossip;
-    if (!g || !s) return;
-    await g.start();
+    if (!g || !s || this.#retry || this.#stopped) return;
     this.#retry = retryJoin({
       addrs: s.retryJoin, intervalMs: s.retryIntervalMs, max: s.retryMax, join: (a) => this.join(a),
       inPool: () => g.members().some((m) => m.name !== this.#config.nodeName && m.state === 'alive'),
@@ -124,6 +132,7 @@ export class LanPool {
 
   /** Leaves the pool gracefully (peers see `left`); idempotent. */
   async leave(): Promise<void> {
+    this.#stopped = true;
     this.#retry?.stop();
     if (!this.gossip || this.#leaving) return;
     this.#leaving = true;
@@ -133,6 +142,7 @@ export class LanPool {
 
   /** Stops gossiping without leaving (peers see `failed`). */
   async shutdown(): Promise<void> {
+    this.#stopped = true;
     this.#retry?.stop();
     await this.gossip?.shutdown();
   }

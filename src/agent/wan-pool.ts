@@ -67,6 +67,7 @@ export class WanPool {
   readonly #log: Logger;
   #gossip: Gossip | null = null;
   #retry: RetryJoin | null = null;
+  #stopped = false;
   #flooder: { stop(): void } | null = null;
   #leaving = false;
   /** Whether servers of other datacenters are known; recomputed after a member event. */
@@ -88,7 +89,7 @@ export class WanPool {
     return this.#gossip;
   }
 
-  /** Binds the WAN sockets, starts retry_join_wan and, given the LAN pool, the flood joins of this datacenter's servers. */
+  /** Binds the WAN sockets and, given the LAN pool, starts the flood joins of this datacenter's servers. */
   async start(lan?: Gossip | null): Promise<void> {
     const w = this.#config.gossipWan;
     if (!w || this.#gossip) return;
@@ -99,6 +100,14 @@ export class WanPool {
     d.instrument?.(g);
     await g.start();
     this.#gossip = g;
+    if (lan) this.#flooder = startFlood({ lan, wan: g, datacenter: this.#config.datacenter, clock: d.clock, logger: this.#log });
+  }
+
+  /** Starts retry_join_wan in the background; the agent calls it once its listeners are up (as LanPool.startJoins). */
+  startJoins(): void {
+    const w = this.#config.gossipWan;
+    const d = this.#deps;
+    if (!w || !this.#gossip || this.#retry || this.#stopped) return;
     this.#retry = retryJoin({
       // No "already joined by a peer" shortcut here: the flood join brings in servers of our own
       // datacenter, which says nothing about reaching the others.
@@ -106,7 +115,6 @@ export class WanPool {
       clock: d.clock, logger: this.#log,
       onExhausted: (err) => (d.onJoinExhausted ?? ((e: Error) => this.#log.error({ error: e.message }, 'retry_join_wan gave up')))(err),
     });
-    if (lan) this.#flooder = startFlood({ lan, wan: g, datacenter: this.#config.datacenter, clock: d.clock, logger: this.#log });
   }
 
   /** Joins servers of other datacenters now (PUT /v1/agent/join?wan, `proconsul join -wan`). */
@@ -129,6 +137,7 @@ export class WanPool {
 
   /** Leaves the WAN pool gracefully; idempotent. */
   async leave(): Promise<void> {
+    this.#stopped = true;
     this.#retry?.stop();
     this.#flooder?.stop();
     if (!this.#gossip || this.#leaving) return;
@@ -139,6 +148,7 @@ export class WanPool {
 
   /** Stops gossiping without leaving. */
   async shutdown(): Promise<void> {
+    this.#stopped = true;
     this.#retry?.stop();
     this.#flooder?.stop();
     await this.#gossip?.shutdown();
