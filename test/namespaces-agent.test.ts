@@ -74,7 +74,7 @@ describe('agent services and checks in namespaces', () => {
   });
 
   test('a check registered in a namespace joins that namespace\'s service; maintenance is per namespace', async () => {
-    const reg = await call('PUT', '/v1/agent/check/register?ns=team-a', '', { CheckID: 'extra', Name: 'extra', ServiceID: 'web', TTL: '60s', Status: 'warning' });
+    const reg = await call('PUT', '/v1/agent/check/register?ns=team-a', '', { ID: 'extra', Name: 'extra', ServiceID: 'web', TTL: '60s', Status: 'warning' });
     assert.equal(reg.status, 200, reg.text);
     assert.equal((await call('GET', '/v1/agent/checks')).json.extra, undefined);
     assert.equal((await call('GET', '/v1/agent/checks?ns=team-a')).json.extra.ServiceID, 'web');

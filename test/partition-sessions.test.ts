@@ -109,7 +109,7 @@ describe('sessions in partition p1', () => {
   });
 
   test('a p1 node check going critical invalidates the p1 session tied to it and releases its lock', async () => {
-    const reg = await clientCall('PUT', '/v1/agent/check/register', '', { CheckID: 'guard', Name: 'guard', TTL: '10m', Status: 'passing' });
+    const reg = await clientCall('PUT', '/v1/agent/check/register', '', { ID: 'guard', Name: 'guard', TTL: '10m', Status: 'passing' });
     assert.equal(reg.status, 200, reg.text);
     await until('the check synced to p1', 20_000, async () => (await serverCall('GET', '/v1/health/node/c1?partition=p1')).json.some((c: any) => c.CheckID === 'guard' && c.Status === 'passing'));
     const made = await clientCall('PUT', '/v1/session/create', '', { NodeChecks: ['serfHealth', 'guard'] });
